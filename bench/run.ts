@@ -1,0 +1,27 @@
+/**
+ * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
+ * none is named), prints their tables and writes `bench/results/<suite>.json`.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runSuite, type Suite } from './harness.js';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const wanted = args.filter((a) => !a.startsWith('--'));
+const available = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.slice(0, -'.bench.ts'.length))
+  .sort();
+const unknown = wanted.filter((w) => !available.includes(w));
+if (unknown.length) {
+  console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : available) {
+  const mod = (await import(pathToFileURL(join(dir, `${name}.bench.ts`)).href)) as { default: Suite };
+  await runSuite(mod.default, quick);
+}
+process.exit(0);

@@ -1,0 +1,60 @@
+import { createBehavior } from './behavior.js';
+import { createInteraction } from './interaction.js';
+import { createNpc } from './npc.js';
+import { createPlayer } from './player.js';
+import { createPosition, createVelocity } from './spatial.js';
+import { createTier } from './tier.js';
+import type { Store } from './alloc.js';
+
+export * from './alloc.js';
+export * from './behavior.js';
+export * from './interaction.js';
+export * from './npc.js';
+export * from './player.js';
+export * from './spatial.js';
+export * from './tier.js';
+
+/**
+ * Create every component store of a world, sized for entity ids 0..capacity (ids start at 1 in
+ * bitecs, so `capacity` entities fit). The returned object is also what worker shards receive.
+ */
+export const createStores = (capacity: number) => {
+  const n = capacity + 1;
+  return {
+    Position: createPosition(n),
+    Velocity: createVelocity(n),
+    Npc: createNpc(n),
+    Player: createPlayer(n),
+    Behavior: createBehavior(n),
+    Interaction: createInteraction(n),
+    Tier: createTier(n),
+  };
+};
+export type Stores = ReturnType<typeof createStores>;
+
+/** Store names in a fixed order (used by the state hash and memory accounting). */
+export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier'] as const;
+
+/**
+ * Reset every field of entity `eid` to its store default. Row 0 is never a live entity (bitecs
+ * ids start at 1), so it holds each field's default and serves as the template row.
+ */
+export const resetEntityRow = (stores: Stores, eid: number): void => {
+  for (const name of STORE_NAMES) {
+    const store = stores[name] as Store;
+    for (const key in store) {
+      const arr = store[key]!;
+      arr[eid] = arr[0]!;
+    }
+  }
+};
+
+/** Bytes used by all stores (every field, full capacity). */
+export const storeBytes = (stores: Stores): number => {
+  let total = 0;
+  for (const name of STORE_NAMES) {
+    const store = stores[name] as Store;
+    for (const key of Object.keys(store)) total += store[key]!.byteLength;
+  }
+  return total;
+};

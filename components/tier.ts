@@ -1,0 +1,20 @@
+import { f64, u8 } from './alloc.js';
+
+/** Simulation tiers, nearest first. Numeric codes are stable (used on the wire and in stats). */
+export const TierCode = { detailed: 0, active: 1, ambient: 2, dormant: 3 } as const;
+export type TierName = keyof typeof TierCode;
+/** Tier names indexed by code. */
+export const TIER_NAMES: readonly TierName[] = ['detailed', 'active', 'ambient', 'dormant'];
+export const TIER_COUNT = 4;
+
+/**
+ * Tier membership is a store field, not a tag component: changing a component on thousands of
+ * NPCs per step costs ~0.5 µs each in bitecs (LIBRARY-FACTS.md). `nextTickAt`/`lastTickedAt`
+ * are world seconds.
+ */
+export const createTier = (n: number) => ({
+  tier: u8(n, TierCode.dormant),
+  nextTickAt: f64(n),
+  lastTickedAt: f64(n),
+});
+export type Tier = ReturnType<typeof createTier>;

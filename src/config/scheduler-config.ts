@@ -1,0 +1,119 @@
+/**
+ * A world's scheduler configuration: defaults, schema, validation and partial merge.
+ *
+ * The original design's JSON (`{ "simulation": { "timeScale": 60, ... "tiers": {...} } }`) is
+ * accepted as it is: every key it names exists here with the same meaning. The server's own
+ * defaults differ where a real-time server needs it (20 Hz, larger tier caps).
+ */
+import { configInvalid } from '../errors.js';
+import { defaultsOf, mergeAndCheck, type ObjectSpec, type Spec } from './schema.js';
+
+/** Per-tier settings. Radii are world units from the nearest player; tickSeconds world seconds. */
+export interface TierConfig {
+  /** Most NPCs this tier holds; overflow is demoted to the next tier, farthest first. */
+  maxNpcs: number;
+  /** Outer radius of the tier (world units). The dormant tier's radius is ignored. */
+  radius: number;
+  /** World seconds between ticks of an NPC in this tier (0 = every step). */
+  tickSeconds: number;
+}
+
+export interface SimulationConfig {
+  /** World seconds per simulation second. */
+  timeScale: number;
+  /** Hard ceiling on NPC ticks per step, all tiers together. */
+  maxNpcTicksPerStep: number;
+  /** Most jobs started per step. */
+  maxJobOpsPerStep: number;
+  /** Wall seconds between steps (the fixed timestep); also the unscaled simulation seconds per step. */
+  tickIntervalSeconds: number;
+  /** Paused worlds do not step (world time frozen) but can be stepped by API. */
+  pauseSimulation: boolean;
+  /** Most catch-up steps run at once after a stall; time beyond is dropped and counted. */
+  maxCatchUpSteps: number;
+  /** Share (0..1) of maxNpcTicksPerStep reserved for the detailed tier. */
+  detailedReserve: number;
+  /** Steps between tier reassignments (reassignment also runs when players moved far). */
+  tieringIntervalSteps: number;
+  /** Hysteresis margin (world units) an NPC must cross beyond a tier boundary to change tier. */
+  tierHysteresis: number;
+  tiers: { detailed: TierConfig; active: TierConfig; ambient: TierConfig; dormant: TierConfig };
+}
+
+export interface ControllerConfig {
+  /** Target cost of one step in wall milliseconds. */
+  frameBudgetMs: number;
+  /** Steps in the controller's moving window. */
+  windowSteps: number;
+}
+
+export interface SchedulerConfig {
+  simulation: SimulationConfig;
+  controller: ControllerConfig;
+}
+
+const num = (def: number, rule: Omit<Extract<Spec, { kind: 'number' }>, 'kind' | 'default'>, doc?: string): Spec => ({
+  kind: 'number',
+  default: def,
+  ...rule,
+  ...(doc ? { doc } : {}),
+});
+
+const tier = (maxNpcs: number, radius: number, tickSeconds: number): Spec => ({
+  kind: 'object',
+  fields: {
+    maxNpcs: num(maxNpcs, { integer: true, min: 0, max: 10_000_000 }),
+    radius: num(radius, { min: 0, max: 1e9 }),
+    tickSeconds: num(tickSeconds, { min: 0, max: 1e9 }),
+  },
+});
+
+/** The schema of {@link SchedulerConfig}; defaults are the server's defaults. */
+export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
+  kind: 'object',
+  fields: {
+    simulation: {
+      kind: 'object',
+      fields: {
+        timeScale: num(60, { gt: 0, max: 1_000_000 }),
+        maxNpcTicksPerStep: num(2000, { integer: true, min: 0, max: 10_000_000 }),
+        maxJobOpsPerStep: num(10, { integer: true, min: 0, max: 100_000 }),
+        tickIntervalSeconds: num(0.05, { min: 0.001, max: 60 }),
+        pauseSimulation: { kind: 'boolean', default: false },
+        maxCatchUpSteps: num(5, { integer: true, min: 1, max: 1000 }),
+        detailedReserve: num(0.25, { min: 0, max: 1 }),
+        tieringIntervalSteps: num(5, { integer: true, min: 1, max: 100_000 }),
+        tierHysteresis: num(5, { min: 0, max: 1e6 }),
+        tiers: {
+          kind: 'object',
+          fields: {
+            detailed: tier(500, 50, 0),
+            active: tier(5000, 150, 60),
+            ambient: tier(50_000, 400, 600),
+            dormant: tier(1_000_000, 0, 3600),
+          },
+        },
+      },
+    },
+    controller: {
+      kind: 'object',
+      fields: {
+        frameBudgetMs: num(16, { gt: 0, max: 60_000 }),
+        windowSteps: num(60, { integer: true, min: 1, max: 100_000 }),
+      },
+    },
+  },
+};
+
+/** A fresh copy of the server's default scheduler configuration. */
+export const defaultSchedulerConfig = (): SchedulerConfig => defaultsOf(SCHEDULER_CONFIG_SPEC) as SchedulerConfig;
+
+/**
+ * Merge a partial update over `current`, validate the result and return it. Throws
+ * `WT_ERR_CONFIG_INVALID` listing every problem; `current` is never modified.
+ */
+export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): SchedulerConfig => {
+  const r = mergeAndCheck(SCHEDULER_CONFIG_SPEC, current, patch);
+  if (!r.ok) throw configInvalid(r.problems);
+  return r.value;
+};

@@ -1,0 +1,132 @@
+/**
+ * A tiny declarative schema for configuration objects: validate once at the edge (API,
+ * config file, CLI), report every problem by path, never validate in the hot loop.
+ */
+
+export type NumberSpec = {
+  kind: 'number';
+  default: number;
+  min?: number;
+  max?: number;
+  /** Value must be strictly greater than this. */
+  gt?: number;
+  integer?: boolean;
+  doc?: string;
+};
+export type BooleanSpec = { kind: 'boolean'; default: boolean; doc?: string };
+export type EnumSpec = { kind: 'enum'; default: string; values: readonly string[]; doc?: string };
+export type StringSpec = { kind: 'string'; default: string; pattern?: RegExp; maxLength?: number; doc?: string };
+export type ObjectSpec = { kind: 'object'; fields: Record<string, Spec>; doc?: string };
+export type Spec = NumberSpec | BooleanSpec | EnumSpec | StringSpec | ObjectSpec;
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+const describe = (v: unknown): string => {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `a string`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+};
+
+const numberRule = (s: NumberSpec): string => {
+  const parts: string[] = [s.integer ? 'an integer' : 'a number'];
+  if (s.gt !== undefined) parts.push(`> ${s.gt}`);
+  if (s.min !== undefined && s.max !== undefined) parts.push(`between ${s.min} and ${s.max}`);
+  else if (s.min !== undefined) parts.push(`>= ${s.min}`);
+  else if (s.max !== undefined) parts.push(`<= ${s.max}`);
+  return parts.join(' ');
+};
+
+/** The defaults of a spec as a plain value. */
+export const defaultsOf = (spec: Spec): unknown => {
+  if (spec.kind !== 'object') return spec.default;
+  const out: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(spec.fields)) out[k] = defaultsOf(s);
+  return out;
+};
+
+/**
+ * Check a complete value against a spec; pushes one message per problem, each naming the path
+ * (`simulation.tiers.active.maxNpcs must be an integer >= 0`). Unknown keys are problems too.
+ */
+export const checkValue = (spec: Spec, value: unknown, path: string, problems: string[]): void => {
+  switch (spec.kind) {
+    case 'number': {
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        (!spec.integer || Number.isInteger(value)) &&
+        (spec.min === undefined || value >= spec.min) &&
+        (spec.max === undefined || value <= spec.max) &&
+        (spec.gt === undefined || value > spec.gt);
+      if (!ok) problems.push(`${path} must be ${numberRule(spec)} (got ${describe(value)})`);
+      return;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') problems.push(`${path} must be true or false (got ${describe(value)})`);
+      return;
+    case 'enum':
+      if (typeof value !== 'string' || !spec.values.includes(value))
+        problems.push(`${path} must be one of ${spec.values.join(', ')} (got ${describe(value)})`);
+      return;
+    case 'string':
+      if (
+        typeof value !== 'string' ||
+        (spec.maxLength !== undefined && value.length > spec.maxLength) ||
+        (spec.pattern !== undefined && !spec.pattern.test(value))
+      )
+        problems.push(`${path} must be a string${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
+      return;
+    case 'object': {
+      if (!isPlainObject(value)) {
+        problems.push(`${path || 'config'} must be an object (got ${describe(value)})`);
+        return;
+      }
+      for (const key of Object.keys(value)) {
+        if (!Object.hasOwn(spec.fields, key)) problems.push(`${path ? `${path}.` : ''}${key} is not a known option`);
+      }
+      for (const [key, sub] of Object.entries(spec.fields)) {
+        const p = path ? `${path}.${key}` : key;
+        if (!Object.hasOwn(value, key)) problems.push(`${p} is required`);
+        else checkValue(sub, value[key], p, problems);
+      }
+    }
+  }
+};
+
+/**
+ * Deep-merge `patch` into `base` (plain objects merge, anything else replaces), returning a new
+ * object; `base` is not modified. Non-object patches for object slots are left to validation.
+ */
+export const mergeDeep = (base: unknown, patch: unknown): unknown => {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(patch)) {
+    // defineProperty, not assignment: a JSON key "__proto__" must stay an own (unknown) key that
+    // validation reports, never become the object's prototype.
+    const value = Object.hasOwn(out, k) ? mergeDeep(out[k], v) : structuredClone(v);
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+};
+
+/**
+ * Merge a partial update over `current` and validate the result. Returns the merged value, or
+ * the full list of problems (and the caller changes nothing).
+ */
+export const mergeAndCheck = <T>(
+  spec: ObjectSpec,
+  current: T,
+  patch: unknown,
+): { ok: true; value: T } | { ok: false; problems: string[] } => {
+  const problems: string[] = [];
+  if (!isPlainObject(patch)) {
+    problems.push(`config must be an object (got ${describe(patch)})`);
+    return { ok: false, problems };
+  }
+  const merged = mergeDeep(current, patch);
+  checkValue(spec, merged, '', problems);
+  return problems.length ? { ok: false, problems } : { ok: true, value: merged as T };
+};

@@ -1,0 +1,97 @@
+/**
+ * All worldtick error codes in one place (fastify's FST_ERR_* style).
+ *
+ * Every error that leaves a module boundary is a {@link WorldtickError} with a stable string
+ * `code`; callers switch on the code, never on the message. Failures inside user systems and
+ * jobs are wrapped with `{ cause }` so the original stack survives.
+ */
+
+/** Stable error codes. Never renumber or rename: clients, dashboards and tests depend on them. */
+export const ErrorCode = {
+  CONFIG_INVALID: 'WT_ERR_CONFIG_INVALID',
+  OPTION_INVALID: 'WT_ERR_OPTION_INVALID',
+  CAPACITY_EXCEEDED: 'WT_ERR_CAPACITY_EXCEEDED',
+  ENTITY_NOT_FOUND: 'WT_ERR_ENTITY_NOT_FOUND',
+  WORLD_NOT_FOUND: 'WT_ERR_WORLD_NOT_FOUND',
+  WORLD_EXISTS: 'WT_ERR_WORLD_EXISTS',
+  WORLD_NOT_PAUSED: 'WT_ERR_WORLD_NOT_PAUSED',
+  WORLD_FAULTED: 'WT_ERR_WORLD_FAULTED',
+  SYSTEM_FAILED: 'WT_ERR_SYSTEM_FAILED',
+  QUEUE_FULL: 'WT_ERR_QUEUE_FULL',
+  JOB_FAILED: 'WT_ERR_JOB_FAILED',
+  JOB_TIMEOUT: 'WT_ERR_JOB_TIMEOUT',
+  JOB_UNKNOWN: 'WT_ERR_JOB_UNKNOWN',
+  NATIVE_MISSING: 'WT_ERR_NATIVE_MISSING',
+  PORT_IN_USE: 'WT_ERR_PORT_IN_USE',
+  PROTOCOL_BAD_MESSAGE: 'WT_ERR_PROTOCOL_BAD_MESSAGE',
+} as const;
+
+/** Union of every error code string. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error worldtick throws on purpose. */
+export class WorldtickError extends Error {
+  readonly code: ErrorCodeValue;
+  /** Structured details safe to show to an operator or client (never raw decoded input). */
+  readonly details: unknown;
+
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WorldtickError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** True when `err` is a WorldtickError, optionally with the given code. */
+export const isWorldtickError = (err: unknown, code?: ErrorCodeValue): err is WorldtickError =>
+  err instanceof WorldtickError && (code === undefined || err.code === code);
+
+/** A configuration update or file was refused; `problems` lists every bad field by path. */
+export const configInvalid = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.CONFIG_INVALID, `invalid configuration: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+
+/** A command-line / environment / config-file option was refused. */
+export const optionInvalid = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.OPTION_INVALID, `invalid options: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+
+/** The world has no room for another entity: its stores were sized by `capacity`. */
+export const capacityExceeded = (worldId: string, capacity: number): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CAPACITY_EXCEEDED,
+    `world ${worldId} is full: capacity is ${capacity} entities (raise the world's capacity option)`,
+    { details: { worldId, capacity } },
+  );
+
+export const worldNotFound = (worldId: string): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_NOT_FOUND, `no world with id ${JSON.stringify(worldId)}`, {
+    details: { worldId },
+  });
+
+export const worldExists = (worldId: string): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_EXISTS, `a world with id ${JSON.stringify(worldId)} already exists`, {
+    details: { worldId },
+  });
+
+export const worldNotPaused = (worldId: string): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_NOT_PAUSED, `world ${worldId} must be paused to be stepped`, {
+    details: { worldId },
+  });
+
+/** A system threw during a step; the world that ran it is faulted, not the process. */
+export const systemFailed = (worldId: string, system: string, step: number, cause: unknown): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.SYSTEM_FAILED,
+    `system ${system} failed in world ${worldId} at step ${step}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause, details: { worldId, system, step } },
+  );
+
+/** A bounded queue refused an item. */
+export const queueFull = (what: string, capacity: number): WorldtickError =>
+  new WorldtickError(ErrorCode.QUEUE_FULL, `${what} is full (capacity ${capacity})`, {
+    details: { what, capacity },
+  });

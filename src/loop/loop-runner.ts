@@ -1,0 +1,201 @@
+/**
+ * The loop runner: ticks many worlds in one process, each on its own fixed timestep.
+ *
+ *   anchor            anchor + k·interval          now
+ *     |-----|-----|-----|-----|-----|-----|-----|---^
+ *       k=1   k=2   ...   (steps run)   due = floor((now - anchor) / interval) - k
+ *
+ * Drift-free: the k-th step of a world is targeted at `anchor + k·interval`, never at
+ * "now + interval", so timer lateness never accumulates. When more than `maxCatchUpSteps` are
+ * due (a stall), only that many run; the rest are dropped and counted (no spiral of death).
+ * A world whose system throws is faulted (paused, reported) and the others keep their cadence.
+ * Paused or faulted worlds are re-anchored, so resuming does not replay the pause.
+ *
+ * All times here are wall milliseconds (operational); world time is advanced by the systems.
+ */
+import { worldExists, worldNotFound } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { faultWorld, runStep } from '../world/step.js';
+
+interface Entry {
+  world: SimWorld;
+  anchorMs: number;
+  /** Steps accounted for (run or dropped) since the anchor. */
+  k: number;
+  intervalMs: number;
+  configVersion: number;
+}
+
+export interface LoopRunnerOptions {
+  /** Wall clock in milliseconds; injectable for tests. Default `performance.now`. */
+  now?: () => number;
+  /** Called once when a world faults. */
+  onFault?: (world: SimWorld, err: unknown) => void;
+  /** Called after every step of a world (stats, control). */
+  onStep?: (world: SimWorld) => void;
+  /** Longest the timer sleeps when no world is running (ms). Default 50. */
+  idlePollMs?: number;
+}
+
+/** Runs worlds on their fixed timesteps. Owns the timer, hence a class. */
+export class LoopRunner {
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  readonly #onFault: ((world: SimWorld, err: unknown) => void) | undefined;
+  readonly #onStep: ((world: SimWorld) => void) | undefined;
+  readonly #idlePollMs: number;
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+
+  constructor(opts: LoopRunnerOptions = {}) {
+    this.#now = opts.now ?? (() => performance.now());
+    this.#onFault = opts.onFault;
+    this.#onStep = opts.onStep;
+    this.#idlePollMs = opts.idlePollMs ?? 50;
+  }
+
+  /** Register a world; it starts on its schedule at the next tick. */
+  add(world: SimWorld): void {
+    if (this.#entries.has(world.id)) throw worldExists(world.id);
+    this.#entries.set(world.id, this.#entry(world, this.#now()));
+    this.#kick();
+  }
+
+  /** Unregister a world; returns it. */
+  remove(id: string): SimWorld {
+    const e = this.#entries.get(id);
+    if (!e) throw worldNotFound(id);
+    this.#entries.delete(id);
+    return e.world;
+  }
+
+  /** The world with this id, or throws `WT_ERR_WORLD_NOT_FOUND`. */
+  get(id: string): SimWorld {
+    const e = this.#entries.get(id);
+    if (!e) throw worldNotFound(id);
+    return e.world;
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  /** All registered worlds, in registration order. */
+  worlds(): SimWorld[] {
+    return [...this.#entries.values()].map((e) => e.world);
+  }
+
+  #entry(world: SimWorld, now: number): Entry {
+    return {
+      world,
+      anchorMs: now,
+      k: 0,
+      intervalMs: world.config.simulation.tickIntervalSeconds * 1000,
+      configVersion: world.configVersion,
+    };
+  }
+
+  /**
+   * Run every step that is due at wall time `nowMs` (the timer calls this; tests call it with
+   * a synthetic clock). Returns the number of steps run.
+   */
+  runDue(nowMs: number = this.#now()): number {
+    let ran = 0;
+    for (const e of this.#entries.values()) {
+      const w = e.world;
+      if (w.configVersion !== e.configVersion) {
+        const interval = w.config.simulation.tickIntervalSeconds * 1000;
+        if (interval !== e.intervalMs) {
+          // The next step comes one new interval after the last scheduled one.
+          e.anchorMs += e.k * e.intervalMs;
+          e.k = 0;
+          e.intervalMs = interval;
+        }
+        e.configVersion = w.configVersion;
+      }
+      if (w.clock.paused || w.fault) {
+        e.anchorMs = nowMs;
+        e.k = 0;
+        continue;
+      }
+      const due = Math.floor((nowMs - e.anchorMs) / e.intervalMs) - e.k;
+      if (due <= 0) continue;
+      const cap = w.config.simulation.maxCatchUpSteps;
+      let run = due;
+      if (due > cap) {
+        const dropped = due - cap;
+        w.counters.droppedSteps += dropped;
+        w.counters.droppedSeconds += (dropped * e.intervalMs) / 1000;
+        e.k += dropped;
+        run = cap;
+      }
+      for (let i = 0; i < run; i++) {
+        try {
+          runStep(w);
+        } catch (err) {
+          faultWorld(w, err);
+          this.#onFault?.(w, err);
+          break;
+        }
+        e.k++;
+        ran++;
+        this.#onStep?.(w);
+      }
+      // Re-anchor now and then so k stays small and float error cannot creep in over days.
+      if (e.k >= 1_000_000) {
+        e.anchorMs += e.k * e.intervalMs;
+        e.k = 0;
+      }
+    }
+    return ran;
+  }
+
+  /** Wall time (ms) of the next due step across running worlds, or null if none runs. */
+  nextDueMs(): number | null {
+    let next: number | null = null;
+    for (const e of this.#entries.values()) {
+      if (e.world.clock.paused || e.world.fault) continue;
+      const t = e.anchorMs + (e.k + 1) * e.intervalMs;
+      if (next === null || t < next) next = t;
+    }
+    return next;
+  }
+
+  /** Start ticking on real timers. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule();
+  }
+
+  /** Stop ticking (the current step, if any, has already finished: steps are synchronous). */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  #kick(): void {
+    if (!this.#running) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    const now = this.#now();
+    const next = this.nextDueMs();
+    const delay = next === null ? this.#idlePollMs : Math.min(this.#idlePollMs, Math.max(0, next - now));
+    this.#timer = setTimeout(this.#tick, delay);
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = null;
+    if (!this.#running) return;
+    this.runDue(this.#now());
+    this.#schedule();
+  };
+}

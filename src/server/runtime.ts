@@ -1,0 +1,122 @@
+/**
+ * The runtime: one process, a loop runner, the embedded default world, and the services
+ * (game server, admin API) that plug in around them. Created by the CLI and by integration
+ * tests; owns nothing global.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerOptions } from '../cli/options.js';
+import type { Logger } from '../log.js';
+import { LoopRunner } from '../loop/loop-runner.js';
+import { populateNpcs } from '../world/populate.js';
+import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+
+/** Something the runtime starts after the worlds and stops before them. */
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  readonly runner: LoopRunner;
+  /** The embedded default world (id "1"). */
+  readonly defaultWorld: SimWorld;
+  /** Admin bearer token in force (generated when the options left it empty). */
+  readonly adminToken: string;
+  readonly services: Service[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Id of the embedded default world (the original design's examples use 1). */
+export const DEFAULT_WORLD_ID = '1';
+
+/** Build the runtime (nothing runs until `start`). Throws coded errors on bad options. */
+export const createRuntime = (options: ServerOptions, logger: Logger): Runtime => {
+  const runner = new LoopRunner({
+    onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
+  });
+  const scheduler = {
+    simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
+  };
+  const defaultWorld = createSimWorld({
+    id: DEFAULT_WORLD_ID,
+    capacity: options.capacity || options.npcs + 10_000,
+    seed: options.seed,
+    size: options.worldSize,
+    config: mergePatches(scheduler, options.scheduler),
+  });
+  populateNpcs(defaultWorld, { count: options.npcs });
+  runner.add(defaultWorld);
+  const adminToken = options.adminToken || randomBytes(18).toString('base64url');
+  const services: Service[] = [];
+  let statsTimer: NodeJS.Timeout | null = null;
+  let last = new Map<string, { steps: number; at: number }>();
+
+  const logStats = (): void => {
+    const now = performance.now();
+    const next = new Map<string, { steps: number; at: number }>();
+    for (const w of runner.worlds()) {
+      const prev = last.get(w.id);
+      const stepsPerSecond = prev ? ((w.counters.steps - prev.steps) * 1000) / (now - prev.at) : 0;
+      next.set(w.id, { steps: w.counters.steps, at: now });
+      logger.info(
+        {
+          world: w.id,
+          stepsPerSecond: Math.round(stepsPerSecond * 10) / 10,
+          worldTime: Math.round(w.clock.now * 1000) / 1000,
+          step: w.clock.step,
+          entities: entityCount(w),
+          lastStepMs: Math.round(w.stats.totalMs * 1000) / 1000,
+          paused: w.clock.paused,
+          droppedSteps: w.counters.droppedSteps,
+        },
+        'world stats',
+      );
+    }
+    last = next;
+  };
+
+  return {
+    options,
+    logger,
+    runner,
+    defaultWorld,
+    adminToken,
+    services,
+    async start() {
+      runner.start();
+      logger.info({ worlds: runner.worlds().map((w) => w.id), npcs: options.npcs }, 'loop started');
+      for (const s of services) {
+        await s.start();
+        logger.info({ service: s.name }, 'service started');
+      }
+      if (options.statsIntervalSeconds > 0) {
+        logStats();
+        statsTimer = setInterval(logStats, options.statsIntervalSeconds * 1000);
+        statsTimer.unref();
+      }
+    },
+    async stop() {
+      if (statsTimer) clearInterval(statsTimer);
+      for (const s of [...services].reverse()) {
+        await s.stop();
+        logger.info({ service: s.name }, 'service stopped');
+      }
+      runner.stop();
+      logger.info('loop stopped');
+    },
+  };
+};
+
+const mergePatches = (a: Record<string, Record<string, unknown>>, b: unknown): unknown => {
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) return b === undefined ? a : b;
+  const bo = b as Record<string, unknown>;
+  const sim = bo.simulation;
+  return {
+    ...bo,
+    simulation: typeof sim === 'object' && sim !== null && !Array.isArray(sim) ? { ...a.simulation, ...sim } : sim ?? a.simulation,
+  };
+};

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const TSX = `${ROOT}node_modules/.bin/tsx`;
+
+const start = (args: string[]) =>
+  spawn(TSX, ['src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' } });
+
+describe('npm start entry point', () => {
+  it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async () => {
+    const child = start(['--npcs', '2000', '--port', '0', '--admin-port', '0', '--stats-interval', '0.3']);
+    const lines: Array<Record<string, unknown>> = [];
+    let buf = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try { lines.push(JSON.parse(line)); } catch { /* not JSON */ }
+      }
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && lines.filter((l) => l.msg === 'world stats' && (l.stepsPerSecond as number) > 0).length < 2) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stats = lines.filter((l) => l.msg === 'world stats' && (l.stepsPerSecond as number) > 0);
+    expect(stats.length).toBeGreaterThanOrEqual(2);
+    expect(stats[0]).toMatchObject({ world: '1', entities: 2000 });
+    expect(stats[1]!.worldTime as number).toBeGreaterThan(stats[0]!.worldTime as number);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(lines.some((l) => l.msg === 'bye')).toBe(true);
+  });
+
+  it('a bad option exits 2 with a clear message and no stack trace', async () => {
+    const child = start(['--npcs', '-5']);
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (err += d));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(err).toContain('--npcs must be an integer between 0 and 10000000 (got "-5")');
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});

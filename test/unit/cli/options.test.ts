@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { helpText, OPTION_SPECS, parseOptions } from '../../../src/cli/options.js';
+import { ErrorCode, type WorldtickError } from '../../../src/errors.js';
+
+const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): string[] => {
+  try {
+    parseOptions(argv, env);
+  } catch (err) {
+    expect((err as WorldtickError).code).toBe(ErrorCode.OPTION_INVALID);
+    return ((err as WorldtickError).details as { problems: string[] }).problems;
+  }
+  throw new Error('expected an option error');
+};
+
+describe('server options', () => {
+  it('defaults, then file < env < flag', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-opt-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ npcs: 5, port: 1111, seed: 9, scheduler: { simulation: { timeScale: 2 } } }));
+    expect(parseOptions([], {}).npcs).toBe(10_000);
+    const o = parseOptions(['--config', file, '--port=3333'], { WORLDTICK_PORT: '2222', WORLDTICK_SEED: '4' });
+    expect(o.npcs).toBe(5);
+    expect(o.port).toBe(3333);
+    expect(o.seed).toBe(4);
+    expect(o.scheduler).toEqual({ simulation: { timeScale: 2 } });
+  });
+
+  it('names every bad option', () => {
+    expect(problems(['--port', '70000', '--npcs', 'many', '--what', 'x', '--log-level', 'loud'], { WORLDTICK_SEED: '-1' })).toEqual([
+      '--port must be an integer between 0 and 65535 (got "70000")',
+      '--npcs must be an integer between 0 and 10000000 (got "many")',
+      'unknown option --what (see --help)',
+      'unexpected argument "x"',
+      '--log-level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'WORLDTICK_SEED must be an integer between 0 and 4294967295 (got "-1")',
+    ]);
+    expect(problems(['--port'])).toEqual(['--port needs a value']);
+  });
+
+  it('reports a bad config file by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-opt-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ nope');
+    expect(problems(['--config', bad])[0]).toMatch(/^config file .*bad\.json could not be read as JSON/);
+    const unknown = join(dir, 'u.json');
+    writeFileSync(unknown, JSON.stringify({ colour: 'red', npcs: -1 }));
+    expect(problems(['--config', unknown])).toEqual([
+      'config file: colour is not a known option',
+      'config file: npcs must be an integer between 0 and 10000000 (got -1)',
+    ]);
+  });
+
+  it('--help documents every option', () => {
+    const text = helpText();
+    for (const s of OPTION_SPECS) {
+      expect(text).toContain(`--${s.flag}`);
+      if (s.env) expect(text).toContain(s.env);
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { createSimWorld } from '../../../src/world/sim-world.js';
+import { pauseWorld, resumeWorld } from '../../../src/world/step.js';
+import { DEFAULT_SYSTEMS, type SystemEntry } from '../../../systems/index.js';
+import { ErrorCode } from '../../../src/errors.js';
+
+const world = (id: string, tick: number, extra: Record<string, unknown> = {}, systems?: readonly SystemEntry[]) =>
+  createSimWorld({ id, config: { simulation: { tickIntervalSeconds: tick, timeScale: 1, ...extra } }, ...(systems ? { systems } : {}) });
+
+describe('loop runner (synthetic clock)', () => {
+  it('runs each world on its own interval, drift-free', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.05, { maxCatchUpSteps: 1000 });
+    const b = world('b', 0.2, { maxCatchUpSteps: 1000 });
+    r.add(a);
+    r.add(b);
+    // Irregular, late wake-ups: the step count still follows floor(t / interval).
+    for (const t of [13, 49, 51, 130, 199, 200, 377, 1000, 1003, 2000.5]) {
+      now = t;
+      r.runDue(now);
+      expect(a.clock.step).toBe(Math.floor(t / 50));
+      expect(b.clock.step).toBe(Math.floor(t / 200));
+    }
+  });
+
+  it('keeps cadence over 10,000 steps (targets are start + k·interval)', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.05);
+    r.add(a);
+    for (let i = 1; i <= 10_000; i++) {
+      now = i * 50 + (i % 7) * 3; // jittery timer, always late, never early
+      r.runDue(now);
+    }
+    expect(a.clock.step).toBe(10_000);
+    expect(a.counters.droppedSteps).toBe(0);
+  });
+
+  it('caps catch-up and counts the dropped time', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.1, { maxCatchUpSteps: 4 });
+    r.add(a);
+    now = 1000; // a 1 s stall: 10 steps due
+    expect(r.runDue(now)).toBe(4);
+    expect(a.clock.step).toBe(4);
+    expect(a.counters.droppedSteps).toBe(6);
+    expect(a.counters.droppedSeconds).toBeCloseTo(0.6, 9);
+    expect(a.clock.now).toBeCloseTo(0.4, 9); // world time only advanced by the steps run
+    now = 1100;
+    expect(r.runDue(now)).toBe(1); // back on cadence, no burst
+  });
+
+  it('does not step a paused world and does not replay the pause on resume', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.1);
+    r.add(a);
+    now = 300; r.runDue(now);
+    expect(a.clock.step).toBe(3);
+    pauseWorld(a);
+    now = 5000; r.runDue(now);
+    expect(a.clock.step).toBe(3);
+    const t = a.clock.now;
+    resumeWorld(a);
+    now = 5050; r.runDue(now);
+    expect(a.clock.now).toBe(t);
+    now = 5100; r.runDue(now);
+    expect(a.clock.step).toBe(4);
+    expect(a.counters.droppedSteps).toBe(0);
+  });
+
+  it('a throwing system faults only its world; others keep their cadence', () => {
+    let now = 0;
+    const faults: string[] = [];
+    const r = new LoopRunner({ now: () => now, onFault: (w) => faults.push(w.id) });
+    const boom: SystemEntry = {
+      name: 'boom',
+      phase: 'behavior',
+      run: (w) => {
+        if (w.clock.step === 2) throw new Error('kaboom');
+      },
+    };
+    const bad = world('bad', 0.1, {}, [...DEFAULT_SYSTEMS.slice(0, 1), boom, ...DEFAULT_SYSTEMS.slice(1)]);
+    const good = world('good', 0.1);
+    r.add(bad);
+    r.add(good);
+    for (let t = 100; t <= 1000; t += 100) { now = t; r.runDue(now); }
+    expect(faults).toEqual(['bad']);
+    expect(bad.fault).toMatchObject({ code: ErrorCode.SYSTEM_FAILED, system: 'boom', step: 2 });
+    expect(bad.fault!.message).toContain('kaboom');
+    expect(bad.clock.paused).toBe(true);
+    expect(bad.clock.step).toBe(2);
+    expect(bad.counters.faults).toBe(1);
+    expect(good.clock.step).toBe(10);
+  });
+
+  it('re-anchors when the tick interval changes', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.1, { maxCatchUpSteps: 100 });
+    r.add(a);
+    now = 1000; r.runDue(now);
+    expect(a.clock.step).toBe(10);
+    a.config = { ...a.config, simulation: { ...a.config.simulation, tickIntervalSeconds: 0.5 } };
+    a.configVersion++;
+    now = 1400; r.runDue(now);
+    expect(a.clock.step).toBe(10);
+    now = 1500; r.runDue(now);
+    expect(a.clock.step).toBe(11);
+  });
+
+  it('ticks on real timers', async () => {
+    const r = new LoopRunner();
+    const a = world('a', 0.01);
+    r.add(a);
+    r.start();
+    await new Promise((res) => setTimeout(res, 120));
+    r.stop();
+    expect(a.clock.step).toBeGreaterThan(3);
+    const steps = a.clock.step;
+    await new Promise((res) => setTimeout(res, 40));
+    expect(a.clock.step).toBe(steps);
+  });
+});
