@@ -42,9 +42,39 @@ export interface StepContext {
   stepSeconds: number;
   /** World seconds this step advances (= stepSeconds × timeScale). */
   dtWorld: number;
-  /** Budgets for this step; the controller lowers or raises them. */
-  budgets: { npcTicks: number; ingestDrain: number; jobOps: number };
+  /** Budgets for this step. The controller (control phase) sets them for the next step. */
+  budgets: StepBudgets;
 }
+
+/**
+ * Per-step budgets and quality knobs. Initialised from the scheduler config (and re-initialised
+ * when the config changes); the adaptive controller overwrites them in the control phase.
+ * Player-facing floors (detailed tier, inputs, transactions) are enforced by their consumers.
+ */
+export interface StepBudgets {
+  /** Most NPC ticks this step, all tiers (detailed reserve included). */
+  npcTicks: number;
+  /** Most ingest facts drained this step (critical lanes are never cut). */
+  ingestDrain: number;
+  /** Most jobs started this step. */
+  jobOps: number;
+  /** ≥ 1: multiplies the tick period of the active/ambient/dormant tiers (AI throttling). */
+  tierFrequencyScale: number;
+  /** ≥ 1: far (non-detailed) entities are replicated every N steps. */
+  farReplicationEvery: number;
+  /** Interest quality ladder: 0 full; 1 staler data; 2 smaller radius; 3 longer cooldown. */
+  interestQuality: number;
+}
+
+/** Budgets straight from the config (what the controller starts from, and the baseline). */
+export const baseBudgets = (config: SchedulerConfig): StepBudgets => ({
+  npcTicks: config.simulation.maxNpcTicksPerStep,
+  ingestDrain: Number.MAX_SAFE_INTEGER,
+  jobOps: config.simulation.maxJobOpsPerStep,
+  tierFrequencyScale: 1,
+  farReplicationEvery: 1,
+  interestQuality: 0,
+});
 
 export interface Bounds {
   minX: number;
@@ -142,7 +172,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
       step: 0,
       stepSeconds: sim.tickIntervalSeconds,
       dtWorld: sim.tickIntervalSeconds * sim.timeScale,
-      budgets: { npcTicks: sim.maxNpcTicksPerStep, ingestDrain: Infinity, jobOps: sim.maxJobOpsPerStep },
+      budgets: baseBudgets(config),
     },
     fault: null,
     pipeline: systems,
@@ -159,6 +189,7 @@ export const updateWorldConfig = (world: SimWorld, patch: unknown): SchedulerCon
   const next = mergeSchedulerConfig(world.config, patch);
   world.config = next;
   world.configVersion++;
+  Object.assign(world.ctx.budgets, baseBudgets(next));
   world.clock.paused = next.simulation.pauseSimulation;
   return next;
 };
