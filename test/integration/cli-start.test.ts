@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 const start = (args: string[]) =>
-  spawn(TSX, ['src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' } });
+  // exactly what `npm start` execs
+  spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' } });
 
 describe('npm start entry point', () => {
   it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async () => {
