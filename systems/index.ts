@@ -2,6 +2,7 @@
  * The ordered system pipeline: the one place that declares what runs in a step and in which
  * order. Entries must be in phase order (checked when a world is created).
  */
+import { ingestSystem } from './ingest-system.js';
 import { movementSystem } from './movement-system.js';
 import { timeSystem } from './time-system.js';
 import type { SystemEntry } from './types.js';
@@ -9,6 +10,7 @@ import type { SystemEntry } from './types.js';
 export * from './types.js';
 
 export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
+  { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
 ];

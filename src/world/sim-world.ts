@@ -10,6 +10,7 @@ import { PHASE_COUNT, PhaseIndex, PHASES, type SystemEntry } from '../../systems
 import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } from '../config/scheduler-config.js';
 import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
 import { createPrng, type Prng } from './prng.js';
+import { IngestBuffers } from '../ingest/ingest-buffers.js';
 
 /** World time. `now` is world seconds (float64); `step` counts completed steps. */
 export interface WorldClock {
@@ -108,6 +109,8 @@ export interface SimWorldData {
   pipeline: readonly SystemEntry[];
   /** Pipeline phase index per entry (parallel to `pipeline`). */
   pipelinePhase: Uint8Array;
+  /** Ingest buffers: facts pushed from outside the step, applied in the ingest phase. */
+  ingest: IngestBuffers;
 }
 
 export type SimWorld = World<SimWorldData>;
@@ -177,6 +180,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     fault: null,
     pipeline: systems,
     pipelinePhase: checkPipeline(systems),
+    ingest: new IngestBuffers(),
   };
   return createWorld(data);
 };

@@ -1,0 +1,150 @@
+/**
+ * The buffer of one ingest fact type: a Map (latestByKey) or a fixed ring (queue), with its
+ * counters. Plain data plus free functions; {@link IngestBuffers} owns them.
+ *
+ *   queue ring (size = bound):   head ─► [k,f][k,f][k,f] ◄─ tail      (count = pending)
+ *   latestByKey: Map<key, fact>, insertion order = first arrival of the key this step
+ */
+import type { SimWorld } from '../world/sim-world.js';
+
+/** Outcome of one push (see `IngestBuffers.push`). */
+export type PushOutcome = 'accepted' | 'coalesced' | 'dropped' | 'rejected';
+
+/** One fact type's buffer and counters. */
+export interface TypeBuffer {
+  type: string;
+  mode: 'latestByKey' | 'queue';
+  lane: string;
+  capacity: number;
+  /** Most pending facts: capacity, or hardCapacity for a critical type. */
+  hard: number;
+  policy: 'dropOldest' | 'rejectNewest';
+  critical: boolean;
+  apply: (world: SimWorld, key: number, fact: unknown) => void;
+  /** latestByKey storage. */
+  map: Map<number, unknown> | null;
+  /** queue storage (ring of `hard` slots). */
+  keys: Float64Array | null;
+  facts: unknown[] | null;
+  head: number;
+  count: number;
+  /** Output slot of {@link popOne} (no tuple allocated per fact). */
+  outKey: number;
+  outFact: unknown;
+  accepted: number;
+  coalesced: number;
+  dropped: number;
+  rejected: number;
+  invalid: number;
+  applyErrors: number;
+  drained: number;
+  drainedLastStep: number;
+  arrivalsThisStep: number;
+  rate: number;
+}
+
+export const createTypeBuffer = (
+  type: string,
+  mode: 'latestByKey' | 'queue',
+  capacity: number,
+  hard: number,
+  policy: 'dropOldest' | 'rejectNewest',
+  critical: boolean,
+  lane: string,
+  apply: TypeBuffer['apply'],
+): TypeBuffer => ({
+  type,
+  mode,
+  lane,
+  capacity,
+  hard,
+  policy,
+  critical,
+  apply,
+  map: mode === 'latestByKey' ? new Map() : null,
+  keys: mode === 'queue' ? new Float64Array(hard) : null,
+  facts: mode === 'queue' ? new Array<unknown>(hard).fill(undefined) : null,
+  head: 0,
+  count: 0,
+  outKey: 0,
+  outFact: undefined,
+  accepted: 0,
+  coalesced: 0,
+  dropped: 0,
+  rejected: 0,
+  invalid: 0,
+  applyErrors: 0,
+  drained: 0,
+  drainedLastStep: 0,
+  arrivalsThisStep: 0,
+  rate: 0,
+});
+
+/** Facts pending in a buffer. */
+export const pendingOf = (b: TypeBuffer): number => (b.map ? b.map.size : b.count);
+
+/**
+ * Add one fact. Returns the outcome, or `'full'` when a critical buffer is at its hard bound
+ * (the caller turns that into a coded error). Counters are updated here.
+ */
+export const pushFact = (b: TypeBuffer, key: number, fact: unknown): PushOutcome | 'full' => {
+  const map = b.map;
+  if (map) {
+    if (map.has(key)) {
+      map.set(key, fact); // keeps the key's position: order is first arrival
+      b.coalesced++;
+      return 'coalesced';
+    }
+  }
+  const pending = pendingOf(b);
+  let outcome: PushOutcome = 'accepted';
+  if (b.critical) {
+    if (pending >= b.hard) return 'full';
+  } else if (pending >= b.capacity) {
+    if (b.policy === 'rejectNewest') {
+      b.rejected++;
+      return 'rejected';
+    }
+    evictOldest(b);
+    b.dropped++;
+    outcome = 'dropped';
+  }
+  if (map) map.set(key, fact);
+  else {
+    const i = (b.head + b.count) % b.hard;
+    b.keys![i] = key;
+    b.facts![i] = fact;
+    b.count++;
+  }
+  b.accepted++;
+  return outcome;
+};
+
+const evictOldest = (b: TypeBuffer): void => {
+  if (b.map) {
+    const first = b.map.keys().next();
+    if (!first.done) b.map.delete(first.value);
+    return;
+  }
+  b.facts![b.head] = undefined;
+  b.head = (b.head + 1) % b.hard;
+  b.count--;
+};
+
+/** Remove the oldest pending fact into `b.outKey` / `b.outFact`. Caller checks pending > 0. */
+export const popOne = (b: TypeBuffer): void => {
+  const map = b.map;
+  if (map) {
+    const it = map.entries().next();
+    if (it.done) return;
+    b.outKey = it.value[0];
+    b.outFact = it.value[1];
+    map.delete(it.value[0]);
+    return;
+  }
+  b.outKey = b.keys![b.head]!;
+  b.outFact = b.facts![b.head];
+  b.facts![b.head] = undefined;
+  b.head = (b.head + 1) % b.hard;
+  b.count--;
+};

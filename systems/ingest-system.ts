@@ -1,0 +1,10 @@
+import type { System } from './types.js';
+
+/**
+ * Ingest phase: apply the facts pushed into `world.ingest` since the last step. Floor lanes
+ * (player input, critical facts such as purchases) are applied completely; the rest within
+ * `ctx.budgets.ingestDrain` facts, shared by lane weight (see src/ingest/ingest-buffers.ts).
+ */
+export const ingestSystem: System = (world, ctx) => {
+  world.ingest.drain(world, ctx.budgets.ingestDrain);
+};
