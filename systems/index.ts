@@ -2,6 +2,7 @@
  * The ordered system pipeline: the one place that declares what runs in a step and in which
  * order. Entries must be in phase order (checked when a world is created).
  */
+import { controlSystem } from './control-system.js';
 import { ingestSystem } from './ingest-system.js';
 import { movementSystem } from './movement-system.js';
 import { timeSystem } from './time-system.js';
@@ -13,4 +14,5 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
+  { name: 'control', phase: 'control', run: controlSystem },
 ];

@@ -45,6 +45,34 @@ export interface ControllerConfig {
   frameBudgetMs: number;
   /** Steps in the controller's moving window. */
   windowSteps: number;
+  /** Adaptive control on (false: costs are still measured, budgets stay at the config's). */
+  enabled: boolean;
+  /** Steps of the fast cost average (EWMA) the mode decisions use. */
+  reactSteps: number;
+  /** Fast average above degradeAt × budget: normal → degraded. */
+  degradeAt: number;
+  /** Fast average above emergencyAt × budget (or a spike streak): → emergency. */
+  emergencyAt: number;
+  /** Fast average below recoverBelow × budget for holdSteps steps: one mode down. */
+  recoverBelow: number;
+  /** Steps a mode is held (and the calm streak needed) before stepping down. */
+  holdSteps: number;
+  /** A step costing more than spikeFactor × budget is a spike. */
+  spikeFactor: number;
+  /** Consecutive spikes that force emergency. */
+  spikeStreakLimit: number;
+  /** Share (0..1] of the budget the NPC tick budget is steered to when degraded. */
+  targetShare: number;
+  /** Ingest drain budget (facts per step) in calm conditions; the pedal decays back to it. */
+  ingestDrainBaseline: number;
+  /** Lowest ingest drain budget (facts per step). */
+  ingestDrainMin: number;
+  /** Highest ingest drain budget (facts per step). */
+  ingestDrainMax: number;
+  /** Tier period multiplier (active/ambient/dormant) when degraded; emergency uses its square. */
+  degradedTierScale: number;
+  /** Far-entity replication: every N steps when degraded; 2N in emergency. */
+  degradedFarEvery: number;
 }
 
 export interface SchedulerConfig {
@@ -100,6 +128,20 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
       fields: {
         frameBudgetMs: num(16, { gt: 0, max: 60_000 }),
         windowSteps: num(60, { integer: true, min: 1, max: 100_000 }),
+        enabled: { kind: 'boolean', default: true },
+        reactSteps: num(8, { integer: true, min: 1, max: 100_000 }),
+        degradeAt: num(0.95, { gt: 0, max: 100 }),
+        emergencyAt: num(1.5, { gt: 0, max: 100 }),
+        recoverBelow: num(0.7, { gt: 0, max: 100 }),
+        holdSteps: num(40, { integer: true, min: 1, max: 1_000_000 }),
+        spikeFactor: num(2, { gt: 1, max: 100 }),
+        spikeStreakLimit: num(3, { integer: true, min: 1, max: 100_000 }),
+        targetShare: num(0.85, { gt: 0, max: 1 }),
+        ingestDrainBaseline: num(5000, { integer: true, min: 1, max: 10_000_000 }),
+        ingestDrainMin: num(100, { integer: true, min: 1, max: 10_000_000 }),
+        ingestDrainMax: num(50_000, { integer: true, min: 1, max: 10_000_000 }),
+        degradedTierScale: num(2, { min: 1, max: 1000 }),
+        degradedFarEvery: num(2, { integer: true, min: 1, max: 1000 }),
       },
     },
   },
@@ -115,5 +157,12 @@ export const defaultSchedulerConfig = (): SchedulerConfig => defaultsOf(SCHEDULE
 export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): SchedulerConfig => {
   const r = mergeAndCheck(SCHEDULER_CONFIG_SPEC, current, patch);
   if (!r.ok) throw configInvalid(r.problems);
+  const c = r.value.controller;
+  const rel: string[] = [];
+  if (!(c.recoverBelow < c.degradeAt)) rel.push('controller.recoverBelow must be < controller.degradeAt (hysteresis band)');
+  if (!(c.degradeAt < c.emergencyAt)) rel.push('controller.degradeAt must be < controller.emergencyAt');
+  if (!(c.ingestDrainMin <= c.ingestDrainBaseline && c.ingestDrainBaseline <= c.ingestDrainMax))
+    rel.push('controller.ingestDrainMin <= ingestDrainBaseline <= ingestDrainMax must hold');
+  if (rel.length) throw configInvalid(rel);
   return r.value;
 };

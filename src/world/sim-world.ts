@@ -11,6 +11,7 @@ import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } fr
 import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
 import { createPrng, type Prng } from './prng.js';
 import { IngestBuffers } from '../ingest/ingest-buffers.js';
+import { createControllerState, type ControllerState } from '../controller/controller.js';
 
 /** World time. `now` is world seconds (float64); `step` counts completed steps. */
 export interface WorldClock {
@@ -111,6 +112,8 @@ export interface SimWorldData {
   pipelinePhase: Uint8Array;
   /** Ingest buffers: facts pushed from outside the step, applied in the ingest phase. */
   ingest: IngestBuffers;
+  /** Frame-budget controller state (mode, cost window, budget steering); see src/controller. */
+  controller: ControllerState;
 }
 
 export type SimWorld = World<SimWorldData>;
@@ -181,6 +184,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     pipeline: systems,
     pipelinePhase: checkPipeline(systems),
     ingest: new IngestBuffers(),
+    controller: createControllerState(config.controller.windowSteps, config.controller.ingestDrainBaseline, sim.maxNpcTicksPerStep),
   };
   return createWorld(data);
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { pauseWorld, resumeWorld } from '../../../src/world/step.js';
-import { DEFAULT_SYSTEMS, type SystemEntry } from '../../../systems/index.js';
+import { DEFAULT_SYSTEMS, PhaseIndex, type SystemEntry } from '../../../systems/index.js';
 import { ErrorCode } from '../../../src/errors.js';
 
 const world = (id: string, tick: number, extra: Record<string, unknown> = {}, systems?: readonly SystemEntry[]) =>
@@ -83,7 +83,7 @@ describe('loop runner (synthetic clock)', () => {
         if (w.clock.step === 2) throw new Error('kaboom');
       },
     };
-    const bad = world('bad', 0.1, {}, [...DEFAULT_SYSTEMS.slice(0, 1), boom, ...DEFAULT_SYSTEMS.slice(1)]);
+    const bad = world('bad', 0.1, {}, [...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] <= PhaseIndex.behavior), boom, ...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] > PhaseIndex.behavior)]);
     const good = world('good', 0.1);
     r.add(bad);
     r.add(good);

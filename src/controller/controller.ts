@@ -1,0 +1,262 @@
+/**
+ * The frame-budget controller: fed every step's per-phase wall costs, it keeps a window of
+ * them, moves the world between `normal`, `degraded` and `emergency` with hysteresis, and sets
+ * the next step's budgets (`world.ctx.budgets`).
+ *
+ *            fast avg > degradeAt·B              fast avg > emergencyAt·B or spike streak
+ *   normal ─────────────────────────► degraded ───────────────────────────────────► emergency
+ *          ◄─────────────────────────          ◄───────────────────────────────────
+ *            fast avg < recoverBelow·B for `hold` steps (hold doubles after a flap)
+ *
+ * Measured cost: the control phase runs last, before the step's `totalMs` is final, so the
+ * controller uses the sum of this step's phase costs measured so far (every phase but
+ * `control` itself). The controller's own cost shows up in the window the next step.
+ *
+ * Floors never cut: the NPC tick budget never goes below `ceil(detailedReserve ×
+ * maxNpcTicksPerStep)` (the detailed tier's reserve), and ingest floor lanes (player input,
+ * critical facts) are outside `ingestDrain`. Transactions ride the critical lane.
+ */
+import { PHASE_COUNT, PhaseIndex } from '../../systems/types.js';
+import type { SimWorld, StepBudgets } from '../world/sim-world.js';
+import { avgOf, COLS, createCostWindow, pushCosts, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
+
+/** Controller modes, mildest first. */
+export type ControllerMode = 'normal' | 'degraded' | 'emergency';
+export const MODES: readonly ControllerMode[] = ['normal', 'degraded', 'emergency'];
+
+/** One mode change (kept in a bounded ring for the dashboard). */
+export interface ModeTransition {
+  step: number;
+  /** World seconds at the transition. */
+  worldTime: number;
+  from: ControllerMode;
+  to: ControllerMode;
+  reason: string;
+  /** Fast average step cost at the transition (wall ms). */
+  fastAvgMs: number;
+}
+
+/** Per-world controller state (plain data; `world.controller`). */
+export interface ControllerState {
+  mode: ControllerMode;
+  sinceStep: number;
+  sinceWorldTime: number;
+  reason: string;
+  window: CostWindow;
+  /** EWMA of step cost over `reactSteps` (wall ms). */
+  fastAvgMs: number;
+  /** EWMA of behavior-phase ms per NPC tick. 0 until measured. */
+  aiMsPerTick: number;
+  /** EWMA of the step cost outside the behavior phase (wall ms). */
+  nonAiMs: number;
+  spikeStreak: number;
+  calmStreak: number;
+  /** Hold (steps) currently required before stepping down; doubles after a flap. */
+  hold: number;
+  lastStepMs: number;
+  /** Continuous values behind the integer budgets. */
+  npcTicks: number;
+  ingestDrain: number;
+  observed: number;
+  transitions: number;
+  history: ModeTransition[];
+  historyNext: number;
+  lastRecoveryStep: number;
+}
+
+/** Mode transitions kept for the dashboard. */
+export const HISTORY_SIZE = 64;
+
+/** Fresh controller state for a world with this config. */
+export const createControllerState = (windowSteps: number, ingestDrainBaseline: number, npcTicks: number): ControllerState => ({
+  mode: 'normal',
+  sinceStep: 0,
+  sinceWorldTime: 0,
+  reason: 'start',
+  window: createCostWindow(windowSteps),
+  fastAvgMs: 0,
+  aiMsPerTick: 0,
+  nonAiMs: 0,
+  spikeStreak: 0,
+  calmStreak: 0,
+  hold: 0,
+  lastStepMs: 0,
+  npcTicks,
+  ingestDrain: ingestDrainBaseline,
+  observed: 0,
+  transitions: 0,
+  history: [],
+  historyNext: 0,
+  lastRecoveryStep: -Infinity,
+});
+
+/** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
+const ticksLastStep = (world: SimWorld): number => {
+  const ts = (world as unknown as { tierStats?: { ticksPerTier?: ArrayLike<number> } }).tierStats;
+  const per = ts?.ticksPerTier;
+  if (!per) return -1;
+  let n = 0;
+  for (let i = 0; i < per.length; i++) n += per[i]!;
+  return n;
+};
+
+/** Lowest NPC tick budget the controller may set: the detailed tier's reserve. */
+export const npcTickFloor = (world: SimWorld): number => {
+  const sim = world.config.simulation;
+  return Math.min(sim.maxNpcTicksPerStep, Math.ceil(sim.detailedReserve * sim.maxNpcTicksPerStep));
+};
+
+const transition = (world: SimWorld, c: ControllerState, to: ControllerMode, reason: string): void => {
+  const t: ModeTransition = { step: world.clock.step, worldTime: world.clock.now, from: c.mode, to, reason, fastAvgMs: c.fastAvgMs };
+  if (c.history.length < HISTORY_SIZE) c.history.push(t);
+  else c.history[c.historyNext] = t;
+  c.historyNext = (c.historyNext + 1) % HISTORY_SIZE;
+  c.transitions++;
+  c.mode = to;
+  c.sinceStep = world.clock.step;
+  c.sinceWorldTime = world.clock.now;
+  c.reason = reason;
+  c.calmStreak = 0;
+};
+
+/**
+ * Feed one step's per-phase costs (wall ms, indexed by PhaseIndex) to the controller and set
+ * the next step's budgets. The control system calls it with `world.stats.phaseMs`; tests call
+ * it with injected costs (synthetic load).
+ */
+export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void => {
+  const c = world.controller;
+  const cfg = world.config.controller;
+  const B = cfg.frameBudgetMs;
+  if (c.window.size !== cfg.windowSteps) c.window = createCostWindow(cfg.windowSteps);
+  let cost = 0;
+  for (let p = 0; p < PHASE_COUNT; p++) cost += phaseMs[p]!;
+  pushCosts(c.window, phaseMs, cost);
+  c.lastStepMs = cost;
+  const alpha = 2 / (cfg.reactSteps + 1);
+  c.fastAvgMs = c.observed === 0 ? cost : c.fastAvgMs + alpha * (cost - c.fastAvgMs);
+  const ai = phaseMs[PhaseIndex.behavior]!;
+  const ticks = ticksLastStep(world);
+  if (ticks > 0) {
+    const per = ai / ticks;
+    c.aiMsPerTick = c.aiMsPerTick === 0 ? per : c.aiMsPerTick + alpha * (per - c.aiMsPerTick);
+  }
+  c.nonAiMs = c.observed === 0 ? cost - ai : c.nonAiMs + alpha * (cost - ai - c.nonAiMs);
+  c.observed++;
+  c.spikeStreak = cost > cfg.spikeFactor * B ? c.spikeStreak + 1 : 0;
+  if (!cfg.enabled) return;
+  decideMode(world, c, B);
+  setBudgets(world, c, B);
+};
+
+const decideMode = (world: SimWorld, c: ControllerState, B: number): void => {
+  const cfg = world.config.controller;
+  const step = world.clock.step;
+  const fast = c.fastAvgMs;
+  c.calmStreak = fast < cfg.recoverBelow * B ? c.calmStreak + 1 : 0;
+  if (c.hold === 0) c.hold = cfg.holdSteps;
+  let to: ControllerMode = c.mode;
+  let reason = '';
+  if (c.mode !== 'emergency' && c.spikeStreak >= cfg.spikeStreakLimit) {
+    to = 'emergency';
+    reason = `spike streak ${c.spikeStreak} (steps > ${cfg.spikeFactor}× budget)`;
+  } else if (c.mode !== 'emergency' && fast > cfg.emergencyAt * B) {
+    to = 'emergency';
+    reason = `fast avg ${fast.toFixed(2)} ms > ${cfg.emergencyAt}× budget`;
+  } else if (c.mode === 'normal' && fast > cfg.degradeAt * B) {
+    to = 'degraded';
+    reason = `fast avg ${fast.toFixed(2)} ms > ${cfg.degradeAt}× budget`;
+  } else if (c.mode !== 'normal' && c.calmStreak >= c.hold && step - c.sinceStep >= c.hold) {
+    to = c.mode === 'emergency' ? 'degraded' : 'normal';
+    reason = `fast avg < ${cfg.recoverBelow}× budget for ${c.calmStreak} steps`;
+    c.lastRecoveryStep = step;
+  }
+  if (to === c.mode) return;
+  // Anti-flap: escalating again soon after a recovery doubles the hold (up to 8×).
+  if (MODES.indexOf(to) > MODES.indexOf(c.mode) && step - c.lastRecoveryStep < 4 * c.hold) c.hold = Math.min(c.hold * 2, cfg.holdSteps * 8);
+  else if (c.mode === 'normal') c.hold = cfg.holdSteps;
+  transition(world, c, to, reason);
+};
+
+const setBudgets = (world: SimWorld, c: ControllerState, B: number): void => {
+  const cfg = world.config.controller;
+  const sim = world.config.simulation;
+  const b: StepBudgets = world.ctx.budgets;
+  const maxTicks = sim.maxNpcTicksPerStep;
+  const floor = npcTickFloor(world);
+  const level = MODES.indexOf(c.mode);
+  if (level === 0) {
+    // Headroom is spent again, gradually (no step from throttled to full at once).
+    c.npcTicks = Math.min(maxTicks, c.npcTicks * 1.2 + 1);
+  } else {
+    const target = cfg.targetShare * B;
+    let desired: number;
+    if (c.aiMsPerTick > 0) desired = Math.max(0, target - c.nonAiMs) / c.aiMsPerTick;
+    else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;
+    // Down at once (the budget is being blown), up by at most 10% per step.
+    c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * 1.1 + 1);
+  }
+  c.npcTicks = Math.max(floor, Math.min(maxTicks, c.npcTicks));
+  b.npcTicks = Math.floor(c.npcTicks);
+  b.tierFrequencyScale = level === 0 ? 1 : level === 1 ? cfg.degradedTierScale : cfg.degradedTierScale * cfg.degradedTierScale;
+  b.farReplicationEvery = level === 0 ? 1 : level === 1 ? cfg.degradedFarEvery : cfg.degradedFarEvery * 2;
+  b.interestQuality = level === 0 ? 0 : level === 1 ? 1 : 3;
+  const jobs = sim.maxJobOpsPerStep;
+  b.jobOps = level === 0 ? jobs : Math.min(jobs, Math.ceil(jobs / (level === 1 ? 2 : 4)));
+  // Ingest gas pedal: down when over budget or spiking, up when buffers are under pressure
+  // and there is headroom, decay back to the baseline when the pressure clears.
+  const ing = world.ingest.summary();
+  const pressure = ing.cutLastStep || ing.maxFillBudgeted > 0.5;
+  if (c.lastStepMs > B || c.spikeStreak > 0 || c.fastAvgMs > cfg.degradeAt * B) c.ingestDrain *= 0.75;
+  else if (pressure && c.fastAvgMs < cfg.recoverBelow * B) c.ingestDrain *= 1.25;
+  else if (!pressure) c.ingestDrain += (cfg.ingestDrainBaseline - c.ingestDrain) * 0.1;
+  c.ingestDrain = Math.max(cfg.ingestDrainMin, Math.min(cfg.ingestDrainMax, c.ingestDrain));
+  b.ingestDrain = Math.round(c.ingestDrain);
+};
+
+/** Snapshot of a world's controller (fresh object; allocates: not for the hot path). */
+export interface ControllerStatus {
+  enabled: boolean;
+  mode: ControllerMode;
+  /** Step and world time (world seconds) the current mode began. */
+  since: { step: number; worldTime: number };
+  reason: string;
+  frameBudgetMs: number;
+  lastStepMs: number;
+  fastAvgMs: number;
+  spikeStreak: number;
+  /** Window aggregates (wall ms) over the last `steps` steps: total and per phase. */
+  window: { steps: number; total: CostAggregate; phases: Record<string, CostAggregate> };
+  budgets: StepBudgets;
+  /** Lowest NPC tick budget (detailed reserve). */
+  npcTickFloor: number;
+  aiMsPerTick: number;
+  transitions: number;
+  /** Last mode transitions, oldest first (at most 64). */
+  history: ModeTransition[];
+}
+
+/** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
+export const getControllerStatus = (world: SimWorld): ControllerStatus => {
+  const c = world.controller;
+  const h = c.history.length < HISTORY_SIZE ? c.history.slice() : [...c.history.slice(c.historyNext), ...c.history.slice(0, c.historyNext)];
+  return {
+    enabled: world.config.controller.enabled,
+    mode: c.mode,
+    since: { step: c.sinceStep, worldTime: c.sinceWorldTime },
+    reason: c.reason,
+    frameBudgetMs: world.config.controller.frameBudgetMs,
+    lastStepMs: c.lastStepMs,
+    fastAvgMs: c.fastAvgMs,
+    spikeStreak: c.spikeStreak,
+    window: windowAggregates(c.window),
+    budgets: { ...world.ctx.budgets },
+    npcTickFloor: npcTickFloor(world),
+    aiMsPerTick: c.aiMsPerTick,
+    transitions: c.transitions,
+    history: h.map((t) => ({ ...t })),
+  };
+};
+
+/** Average step cost over the window (wall ms). */
+export const windowAvgMs = (world: SimWorld): number => avgOf(world.controller.window, COLS - 1);

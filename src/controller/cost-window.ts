@@ -1,0 +1,68 @@
+/**
+ * Moving window of per-step costs: the last N steps' per-phase wall costs plus their total,
+ * in one flat ring, with running sums so the average is O(1) per step. Maxima and p95 are
+ * computed on demand (status snapshots), never in the step.
+ *
+ *   rows (N):  [ phase0 … phase9 | total ]  [ … ]  [ … ]   ◄─ next (oldest overwritten)
+ */
+import { PHASE_COUNT, PHASES } from '../../systems/types.js';
+
+/** Columns per row: every phase plus the step total (last column). */
+export const COLS = PHASE_COUNT + 1;
+
+/** The ring and its running sums. */
+export interface CostWindow {
+  size: number;
+  data: Float64Array;
+  sums: Float64Array;
+  next: number;
+  count: number;
+}
+
+/** Aggregates of one column over the window (wall milliseconds). */
+export interface CostAggregate {
+  avgMs: number;
+  maxMs: number;
+  p95Ms: number;
+}
+
+export const createCostWindow = (size: number): CostWindow => ({
+  size,
+  data: new Float64Array(size * COLS),
+  sums: new Float64Array(COLS),
+  next: 0,
+  count: 0,
+});
+
+/** Add one step: per-phase costs (indexed by PhaseIndex) and the step total (ms). */
+export const pushCosts = (w: CostWindow, phaseMs: ArrayLike<number>, totalMs: number): void => {
+  const base = w.next * COLS;
+  const full = w.count === w.size;
+  for (let c = 0; c < COLS; c++) {
+    const v = c < PHASE_COUNT ? phaseMs[c]! : totalMs;
+    if (full) w.sums[c]! -= w.data[base + c]!;
+    w.data[base + c] = v;
+    w.sums[c]! += v;
+  }
+  w.next = (w.next + 1) % w.size;
+  if (!full) w.count++;
+};
+
+/** Average of column `c` (ms); 0 when empty. */
+export const avgOf = (w: CostWindow, c: number): number => (w.count ? w.sums[c]! / w.count : 0);
+
+/** avg, max and p95 (nearest rank) of column `c`. Allocates: status snapshots only. */
+export const aggregateOf = (w: CostWindow, c: number): CostAggregate => {
+  if (!w.count) return { avgMs: 0, maxMs: 0, p95Ms: 0 };
+  const vals = new Float64Array(w.count);
+  for (let i = 0; i < w.count; i++) vals[i] = w.data[i * COLS + c]!;
+  vals.sort();
+  return { avgMs: w.sums[c]! / w.count, maxMs: vals[w.count - 1]!, p95Ms: vals[Math.min(w.count - 1, Math.ceil(0.95 * w.count) - 1)]! };
+};
+
+/** Aggregates for every phase (by name) and the total. */
+export const windowAggregates = (w: CostWindow): { steps: number; total: CostAggregate; phases: Record<string, CostAggregate> } => {
+  const phases: Record<string, CostAggregate> = {};
+  for (let p = 0; p < PHASE_COUNT; p++) phases[PHASES[p]!] = aggregateOf(w, p);
+  return { steps: w.count, total: aggregateOf(w, PHASE_COUNT), phases };
+};

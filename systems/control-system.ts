@@ -1,0 +1,10 @@
+import { observeStep } from '../src/controller/controller.js';
+import type { System } from './types.js';
+
+/**
+ * Control phase (last): feed this step's per-phase wall costs to the frame-budget controller,
+ * which sets `ctx.budgets` for the next step (src/controller/controller.ts).
+ */
+export const controlSystem: System = (world) => {
+  observeStep(world, world.stats.phaseMs);
+};
