@@ -40,6 +40,7 @@ export const ErrorCode = {
   JOB_REJECTED: 'WT_ERR_JOB_REJECTED',
   TASK_EXISTS: 'WT_ERR_TASK_EXISTS',
   TASK_UNKNOWN: 'WT_ERR_TASK_UNKNOWN',
+  BEHAVIOR_INVALID: 'WT_ERR_BEHAVIOR_INVALID',
 } as const;
 
 /** Union of every error code string. */
@@ -110,4 +111,49 @@ export const systemFailed = (worldId: string, system: string, step: number, caus
 export const queueFull = (what: string, capacity: number): WorldtickError =>
   new WorldtickError(ErrorCode.QUEUE_FULL, `${what} is full (capacity ${capacity})`, {
     details: { what, capacity },
+  });
+
+/**
+ * Wire error codes of the game protocol (the `code` of an `error` message, docs/PROTOCOL.md).
+ * Strings so a client in any language can switch on them; never renamed.
+ */
+export const WireErrorCode = {
+  /** Frame is not binary, not msgpack, or not an array whose first element is a known type. */
+  BAD_FRAME: 'BAD_FRAME',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  /** A field is missing or has the wrong msgpack type. */
+  BAD_FIELD: 'BAD_FIELD',
+  /** A field has the right type but a value outside its documented range. */
+  OUT_OF_RANGE: 'OUT_OF_RANGE',
+  NOT_JOINED: 'NOT_JOINED',
+  ALREADY_JOINED: 'ALREADY_JOINED',
+  BAD_VERSION: 'BAD_VERSION',
+  UNKNOWN_WORLD: 'UNKNOWN_WORLD',
+  WORLD_FULL: 'WORLD_FULL',
+  RATE_LIMITED: 'RATE_LIMITED',
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
+
+/** WebSocket close codes the game server uses (4000-4999 private range; docs/PROTOCOL.md). */
+export const CloseCode = {
+  NORMAL: 1000,
+  /** Server shutting down. */
+  GOING_AWAY: 1001,
+  BAD_VERSION: 4001,
+  TOO_MANY_STRIKES: 4002,
+  HELLO_TIMEOUT: 4003,
+  UNKNOWN_WORLD: 4004,
+  SLOW_CONSUMER: 4008,
+  WORLD_FULL: 4009,
+  SERVER_FULL: 4010,
+  SESSION_REPLACED: 4011,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Activity or interaction-chain definitions were refused; `problems` lists every bad field by path. */
+export const behaviorInvalid = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.BEHAVIOR_INVALID, `invalid behavior definitions: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
   });

@@ -5,6 +5,7 @@
 import { controlSystem } from './control-system.js';
 import { ingestSystem } from './ingest-system.js';
 import { movementSystem } from './movement-system.js';
+import { replicateSystem } from './replicate-system.js';
 import { timeSystem } from './time-system.js';
 import type { SystemEntry } from './types.js';
 
@@ -14,5 +15,6 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
+  { name: 'replicate', phase: 'replicate', run: replicateSystem },
   { name: 'control', phase: 'control', run: controlSystem },
 ];

@@ -7,6 +7,10 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
+import { createAdminServer, createTelemetry, type AdminServer, type StatsSources } from '../admin/index.js';
+import { getControllerStatus } from '../controller/controller.js';
+import { createStepLog } from './step-log.js';
+import { GameServer } from '../net/game-server.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 
@@ -26,6 +30,10 @@ export interface Runtime {
   /** Admin bearer token in force (generated when the options left it empty). */
   readonly adminToken: string;
   readonly services: Service[];
+  /** The admin HTTP server (API, metrics, dashboard); `admin.port` is the bound port. */
+  readonly admin: AdminServer;
+  /** The WebSocket game server (src/net); `gameServer.stats()` for metrics. */
+  readonly gameServer: GameServer;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -35,7 +43,15 @@ export const DEFAULT_WORLD_ID = '1';
 
 /** Build the runtime (nothing runs until `start`). Throws coded errors on bad options. */
 export const createRuntime = (options: ServerOptions, logger: Logger): Runtime => {
+  // Admin sources: other modules' stats, read lazily (the game server is created below).
+  const adminSources: StatsSources = {
+    controller: getControllerStatus,
+    sessions: () => (runtimeServices.find((s) => s.name === 'game-server') as { stats?: () => unknown } | undefined)?.stats?.(),
+  };
+  const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
+  let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   const runner = new LoopRunner({
+    onStep: telemetry.onStep,
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
   });
   const scheduler = {
@@ -52,6 +68,22 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   runner.add(defaultWorld);
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
+  const runtimeServices = services;
+  const admin = createAdminServer({
+    host: options.host,
+    port: options.adminPort,
+    token: adminToken,
+    tokenGenerated: !options.adminToken,
+    runner,
+    logger,
+    telemetry,
+    sources: adminSources,
+    isReady: () => phase === 'running',
+    protectedWorldIds: [DEFAULT_WORLD_ID],
+  });
+  services.push(admin); // first in, last out: /readyz answers 503 while the others stop
+  const gameServer = new GameServer({ host: options.host, port: options.port, logger, resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined) });
+  services.push(gameServer);
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -86,7 +118,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     defaultWorld,
     adminToken,
     services,
+    admin,
+    gameServer,
     async start() {
+      phase = 'starting';
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), npcs: options.npcs }, 'loop started');
       for (const s of services) {
@@ -98,14 +133,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         statsTimer = setInterval(logStats, options.statsIntervalSeconds * 1000);
         statsTimer.unref();
       }
+      phase = 'running';
     },
     async stop() {
+      phase = 'stopping';
       if (statsTimer) clearInterval(statsTimer);
       for (const s of [...services].reverse()) {
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
+      phase = 'stopped';
       logger.info('loop stopped');
     },
   };

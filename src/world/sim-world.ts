@@ -12,6 +12,7 @@ import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../e
 import { createPrng, type Prng } from './prng.js';
 import { IngestBuffers } from '../ingest/ingest-buffers.js';
 import { createControllerState, type ControllerState } from '../controller/controller.js';
+import type { WorldNet } from '../net/replication.js';
 
 /** World time. `now` is world seconds (float64); `step` counts completed steps. */
 export interface WorldClock {
@@ -114,6 +115,8 @@ export interface SimWorldData {
   ingest: IngestBuffers;
   /** Frame-budget controller state (mode, cost window, budget steering); see src/controller. */
   controller: ControllerState;
+  /** Replication slot: set by the game server when it serves this world (src/net), else null. */
+  net: WorldNet | null;
 }
 
 export type SimWorld = World<SimWorldData>;
@@ -185,6 +188,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     pipelinePhase: checkPipeline(systems),
     ingest: new IngestBuffers(),
     controller: createControllerState(config.controller.windowSteps, config.controller.ingestDrainBaseline, sim.maxNpcTicksPerStep),
+    net: null,
   };
   return createWorld(data);
 };

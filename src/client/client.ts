@@ -1,0 +1,245 @@
+/**
+ * worldtick client library: connect, hello, send input, keep the local entity view by
+ * applying snapshots, and measure update latency (receive time − server send time) and the
+ * input acknowledgement round trip. No Node-only imports: pass a WebSocket implementation
+ * (`ws` in Node 20; the browser's global WebSocket is used by default).
+ */
+import { Unpackr, Packr } from 'msgpackr';
+import {
+  helloFrame,
+  inputFrame,
+  parseServerFrame,
+  pingFrame,
+  type ErrorMsg,
+  type EventMsg,
+  type ServerMsg,
+  type SnapshotMsg,
+  type WelcomeMsg,
+} from '../net/protocol.js';
+import { applySnapshot, createView, type EntityView } from './view.js';
+
+/** The subset of the WHATWG WebSocket API the client uses (browser WebSocket and `ws` both fit). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type WebSocketCtor = new (url: string) => WebSocketLike;
+
+/** Where latency samples go (bots share one recorder across thousands of clients). */
+export interface LatencySink {
+  /** Update latency of one snapshot, wall ms (receive − server send time). */
+  update(ms: number): void;
+  /** Input acknowledgement round trip, wall ms (input sent → snapshot acking it received). */
+  ack(ms: number): void;
+}
+
+export interface ClientOptions {
+  url: string;
+  WebSocket?: WebSocketCtor;
+  /** Wall clock in Unix epoch ms (must match the server's for latency). Default Date.now. */
+  now?: () => number;
+  sink?: LatencySink;
+}
+
+export interface ClientStats {
+  snapshots: number;
+  bytesIn: number;
+  messagesIn: number;
+  events: number;
+  errors: number;
+  /** Last update latency sample (ms). */
+  lastLatencyMs: number;
+  /** Last input ack round trip (ms). */
+  lastAckRttMs: number;
+}
+
+type Listener<T> = (m: T) => void;
+const ACK_RING = 256;
+
+/** A game client. Owns one socket. */
+export class WorldtickClient {
+  readonly url: string;
+  view: EntityView = createView(1);
+  welcome: WelcomeMsg | null = null;
+  lastSnapshot: SnapshotMsg | null = null;
+  closeCode = 0;
+  closeReason = '';
+  readonly errors: ErrorMsg[] = [];
+  readonly events: EventMsg[] = [];
+  readonly stats: ClientStats = { snapshots: 0, bytesIn: 0, messagesIn: 0, events: 0, errors: 0, lastLatencyMs: 0, lastAckRttMs: 0 };
+  #ws: WebSocketLike | null = null;
+  readonly #Ctor: WebSocketCtor;
+  readonly #now: () => number;
+  readonly #sink: LatencySink | undefined;
+  readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
+  readonly #enc = new Packr({ useRecords: false });
+  readonly #listeners = new Set<Listener<ServerMsg>>();
+  readonly #closeWaiters = new Set<() => void>();
+  #seq = 0;
+  readonly #ackSeq = new Float64Array(ACK_RING);
+  readonly #ackAt = new Float64Array(ACK_RING);
+  #lastAck = 0;
+
+  constructor(opts: ClientOptions) {
+    this.url = opts.url;
+    const g = globalThis as unknown as { WebSocket?: WebSocketCtor };
+    const Ctor = opts.WebSocket ?? g.WebSocket;
+    if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
+    this.#Ctor = Ctor;
+    this.#now = opts.now ?? Date.now;
+    this.#sink = opts.sink;
+  }
+
+  /** True while the socket is open. */
+  get open(): boolean {
+    return this.#ws !== null && this.#ws.readyState === 1;
+  }
+
+  /** The underlying socket (tests use it to pause reading). */
+  get socket(): WebSocketLike | null {
+    return this.#ws;
+  }
+
+  /** Open the socket. Resolves when open; rejects if it closes first. */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new this.#Ctor(this.url);
+      ws.binaryType = 'arraybuffer';
+      this.#ws = ws;
+      let opened = false;
+      ws.onopen = () => { opened = true; resolve(); };
+      ws.onerror = () => { if (!opened) reject(new Error(`could not connect to ${this.url}`)); };
+      ws.onclose = (ev) => {
+        this.closeCode = ev.code;
+        this.closeReason = String(ev.reason ?? '');
+        if (!opened) reject(new Error(`closed before open (${ev.code})`));
+        for (const w of this.#closeWaiters) w();
+        this.#closeWaiters.clear();
+      };
+      ws.onmessage = (ev) => this.#onMessage(ev.data);
+    });
+  }
+
+  /** Send raw bytes (tests use it for malformed frames). */
+  sendRaw(bytes: Uint8Array): void {
+    this.#ws?.send(bytes);
+  }
+
+  /** Send any value msgpack-encoded. */
+  sendFrame(frame: unknown): void {
+    this.sendRaw(this.#enc.pack(frame));
+  }
+
+  /** Send hello and wait for welcome (rejects with the error message if refused). */
+  async join(worldId: string, name: string, token = '', resumeToken: string | null = null, timeoutMs = 5000): Promise<WelcomeMsg> {
+    this.sendFrame(helloFrame(worldId, name, token, resumeToken));
+    const m = await this.waitFor((x) => x.type === 16 || x.type === 20, timeoutMs);
+    if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
+    return m as WelcomeMsg;
+  }
+
+  /** Send a movement input; returns its sequence number. */
+  sendInput(moveX: number, moveY: number, actions = 0): number {
+    const seq = ++this.#seq;
+    this.#ackSeq[seq % ACK_RING] = seq;
+    this.#ackAt[seq % ACK_RING] = this.#now();
+    this.sendFrame(inputFrame(seq, moveX, moveY, actions));
+    return seq;
+  }
+
+  /** Ping; resolves with the round trip in ms. */
+  async ping(timeoutMs = 5000): Promise<number> {
+    const t = this.#now();
+    this.sendFrame(pingFrame(t));
+    await this.waitFor((m) => m.type === 19 && m.clientTime === t, timeoutMs);
+    return this.#now() - t;
+  }
+
+  /** Subscribe to every decoded server message; returns an unsubscribe function. */
+  on(fn: Listener<ServerMsg>): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Wait for the first message matching `pred`. */
+  waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`)); }, timeoutMs);
+      const off = this.on((m) => {
+        if (!pred(m)) return;
+        clearTimeout(timer);
+        off();
+        resolve(m);
+      });
+    });
+  }
+
+  /** Wait for a snapshot of step >= `step`. */
+  waitForStep(step: number, timeoutMs = 5000): Promise<ServerMsg> {
+    if (this.lastSnapshot && this.lastSnapshot.step >= step) return Promise.resolve(this.lastSnapshot);
+    return this.waitFor((m) => m.type === 17 && m.step >= step, timeoutMs);
+  }
+
+  /** Resolves when the socket has closed (with `closeCode` set). */
+  closed(): Promise<void> {
+    if (this.#ws === null || this.#ws.readyState === 3) return Promise.resolve();
+    return new Promise((r) => this.#closeWaiters.add(r));
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.#ws?.close(code, reason);
+  }
+
+  #onMessage(data: unknown): void {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
+    this.stats.messagesIn++;
+    this.stats.bytesIn += bytes.byteLength;
+    let m: ServerMsg | null;
+    try {
+      m = parseServerFrame(this.#dec.unpack(bytes));
+    } catch {
+      m = null;
+    }
+    if (!m) return;
+    switch (m.type) {
+      case 16:
+        this.welcome = m;
+        this.view = createView(m.positionScale);
+        break;
+      case 17: {
+        const now = this.#now();
+        applySnapshot(this.view, m);
+        this.lastSnapshot = m;
+        this.stats.snapshots++;
+        const lat = now - m.sendTime;
+        this.stats.lastLatencyMs = lat;
+        this.#sink?.update(lat);
+        if (m.ack > this.#lastAck) {
+          this.#lastAck = m.ack;
+          const k = m.ack % ACK_RING;
+          if (this.#ackSeq[k] === m.ack) {
+            const rtt = now - this.#ackAt[k]!;
+            this.stats.lastAckRttMs = rtt;
+            this.#sink?.ack(rtt);
+          }
+        }
+        break;
+      }
+      case 18:
+        this.stats.events++;
+        if (this.events.length < 1000) this.events.push(m);
+        break;
+      case 20:
+        this.stats.errors++;
+        if (this.errors.length < 1000) this.errors.push(m);
+        break;
+    }
+    for (const fn of this.#listeners) fn(m);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Server-side codec: decode + validate client frames; pack the (rare) non-snapshot server
+ * messages. Snapshots have their own hand-rolled writer (snapshot-writer.ts).
+ *
+ * Client input is decoded by a structure-less msgpackr Unpackr (`useRecords: false`,
+ * `mapsAsObjects`): a decoder with shared structures could be poisoned by one crafted frame
+ * (LIBRARY-FACTS.md). Every field's type and range is checked after decoding; nothing decoded
+ * is kept past the uWS message callback (the ArrayBuffer is emptied when it returns).
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import {
+  MAX_ACTIONS,
+  MAX_NAME_LENGTH,
+  MAX_TOKEN_LENGTH,
+  MAX_WORLD_ID_LENGTH,
+  MsgType,
+  type ClientMsg,
+  type WelcomeMsg,
+} from './protocol.js';
+
+/** Result of decoding one client frame: a message, or a wire error code with a safe message. */
+export type DecodeResult = { ok: true; msg: ClientMsg } | { ok: false; code: WireErrorCodeValue; message: string };
+
+/** Server codec: one structure-less input decoder and one reused output Packr. */
+export interface ServerCodec {
+  decode(bytes: Uint8Array): DecodeResult;
+  welcome(m: Omit<WelcomeMsg, 'type'>): Uint8Array;
+  error(code: string, message: string): Uint8Array;
+  pong(clientTime: number, serverTime: number): Uint8Array;
+  event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
+}
+
+const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
+const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Validate a decoded frame (any JS value) into a client message. Pure; exported for tests. */
+export const validateClientFrame = (a: unknown): DecodeResult => {
+  if (!Array.isArray(a) || a.length === 0) return fail(WireErrorCode.BAD_FRAME, 'frame must be a msgpack array [type, ...fields]');
+  const t = a[0];
+  if (typeof t !== 'number' || !Number.isInteger(t)) return fail(WireErrorCode.BAD_FRAME, 'first element must be an integer message type');
+  switch (t) {
+    case MsgType.HELLO: {
+      if (a.length < 5 || a.length > 6) return fail(WireErrorCode.BAD_FIELD, 'hello is [1, version, worldId, name, token, resumeToken?]');
+      const [, version, worldId, name, token] = a;
+      const resume = a.length === 6 ? a[5] : null;
+      if (!isU32(version)) return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an unsigned integer');
+      if (typeof worldId !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.worldId must be a string');
+      if (typeof name !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.name must be a string');
+      if (typeof token !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.token must be a string');
+      if (resume !== null && resume !== undefined && typeof resume !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.resumeToken must be a string or nil');
+      if (worldId.length < 1 || worldId.length > MAX_WORLD_ID_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
+      if (name.length < 1 || name.length > MAX_NAME_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
+      if (token.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
+      if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} characters`);
+      return { ok: true, msg: { type: 1, version, worldId, name, token, resumeToken: typeof resume === 'string' && resume.length > 0 ? resume : null } };
+    }
+    case MsgType.INPUT: {
+      if (a.length !== 5) return fail(WireErrorCode.BAD_FIELD, 'input is [2, seq, moveX, moveY, actions]');
+      const [, seq, mx, my, actions] = a;
+      if (typeof seq !== 'number' || !Number.isInteger(seq)) return fail(WireErrorCode.BAD_FIELD, 'input.seq must be an integer');
+      if (!isNum(mx) || !isNum(my)) return fail(WireErrorCode.BAD_FIELD, 'input.moveX and input.moveY must be finite numbers');
+      if (typeof actions !== 'number' || !Number.isInteger(actions)) return fail(WireErrorCode.BAD_FIELD, 'input.actions must be an integer');
+      if (seq < 1 || seq > 0xffffffff) return fail(WireErrorCode.OUT_OF_RANGE, 'input.seq must be 1..4294967295');
+      if (mx < -1 || mx > 1 || my < -1 || my > 1) return fail(WireErrorCode.OUT_OF_RANGE, 'input.moveX and input.moveY must be in -1..1');
+      if (actions < 0 || actions > MAX_ACTIONS) return fail(WireErrorCode.OUT_OF_RANGE, 'input.actions must be 0..4294967295');
+      return { ok: true, msg: { type: 2, seq, moveX: mx, moveY: my, actions } };
+    }
+    case MsgType.PING: {
+      if (a.length !== 2 || !isNum(a[1])) return fail(WireErrorCode.BAD_FIELD, 'ping is [3, clientTime:number]');
+      return { ok: true, msg: { type: 3, clientTime: a[1] } };
+    }
+    case MsgType.PURCHASE:
+      return { ok: true, msg: { type: 4 } };
+    default:
+      return fail(WireErrorCode.UNKNOWN_TYPE, `unknown message type ${t}`);
+  }
+};
+
+/** Create the server codec (one per game server; not shared across threads). */
+export const createServerCodec = (): ServerCodec => {
+  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number' });
+  // Output: records off so any msgpack decoder reads our frames; one Packr reused for every message.
+  const out = new Packr({ useRecords: false, variableMapSize: true });
+  const copy = (v: unknown[]): Uint8Array => out.pack(v);
+  return {
+    decode(bytes) {
+      let value: unknown;
+      try {
+        value = input.unpack(bytes);
+      } catch {
+        // msgpackr errors may quote decoded data: never echo or log them.
+        return fail(WireErrorCode.BAD_FRAME, 'frame is not valid msgpack');
+      }
+      return validateClientFrame(value);
+    },
+    welcome: (m) => copy([MsgType.WELCOME, m.sessionId, m.playerId, m.stepRate, m.worldTime, m.step, m.resumeToken, m.positionScale, m.interestRadius, m.resumed]),
+    error: (code, message) => copy([MsgType.ERROR, code, message]),
+    pong: (clientTime, serverTime) => copy([MsgType.PONG, clientTime, serverTime]),
+    event: (kind, npc, at, expiresAt) => copy([MsgType.EVENT, kind, npc, at, expiresAt]),
+  };
+};

@@ -1,0 +1,177 @@
+/**
+ * The game protocol's constants and message shapes, shared by the server and the client library
+ * (no Node-only imports: the browser client uses this module too). docs/PROTOCOL.md is the
+ * normative description; this file must agree with it.
+ *
+ * Every frame is one binary WebSocket message holding one msgpack array whose first element is
+ * the message type code ({@link MsgType}); the other elements are positional fields.
+ */
+
+export { WireErrorCode, CloseCode, type WireErrorCodeValue, type CloseCodeValue } from '../errors.js';
+
+/** Protocol version a client sends in `hello`. Bumped on any incompatible change. */
+export const PROTOCOL_VERSION = 1;
+
+/** Message type codes (first array element). Client → server 1..15, server → client 16..31. */
+export const MsgType = {
+  HELLO: 1,
+  INPUT: 2,
+  PING: 3,
+  /** Reserved for the durability issue; answered with `NOT_IMPLEMENTED` for now. */
+  PURCHASE: 4,
+  WELCOME: 16,
+  SNAPSHOT: 17,
+  EVENT: 18,
+  PONG: 19,
+  ERROR: 20,
+} as const;
+export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
+
+/** Bits of an update entry's field mask (`[id, mask, ...fields in bit order]`). */
+export const EntityField = { X: 1, Y: 2, KIND: 4, TIER: 8 } as const;
+/** Mask with every field set. */
+export const ALL_FIELDS = 15;
+
+/** `kind` of player entities on the wire (NPC kinds are 0..65534). */
+export const PLAYER_KIND = 65535;
+
+/** Input action bits (documented; gameplay meaning is up to the game). Values 0..2^32-1. */
+export const MAX_ACTIONS = 0xffffffff;
+
+/** Longest player name / token / resume token (characters). */
+export const MAX_NAME_LENGTH = 32;
+export const MAX_TOKEN_LENGTH = 256;
+export const MAX_WORLD_ID_LENGTH = 64;
+
+/** `hello` as decoded and validated. */
+export interface HelloMsg {
+  type: 1;
+  version: number;
+  worldId: string;
+  name: string;
+  token: string;
+  resumeToken: string | null;
+}
+/** `input`: movement is a direction whose length is clamped to 1 (x east, y north). */
+export interface InputMsg {
+  type: 2;
+  seq: number;
+  moveX: number;
+  moveY: number;
+  actions: number;
+}
+export interface PingMsg {
+  type: 3;
+  /** Client's clock (any unit; echoed back). */
+  clientTime: number;
+}
+export interface PurchaseMsg {
+  type: 4;
+}
+export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg;
+
+/** `welcome` fields. */
+export interface WelcomeMsg {
+  type: 16;
+  sessionId: number;
+  playerId: number;
+  /** Steps per second of the world. */
+  stepRate: number;
+  /** World seconds at join. */
+  worldTime: number;
+  step: number;
+  resumeToken: string;
+  /** Wire position units per world unit (x_wire = round(x * positionScale)). */
+  positionScale: number;
+  /** Area-of-interest radius in world units. */
+  interestRadius: number;
+  /** True when the resume token reattached a parked player. */
+  resumed: boolean;
+}
+
+/** One entity's full state on the wire (positions in wire units). */
+export interface WireEntity {
+  id: number;
+  x: number;
+  y: number;
+  kind: number;
+  tier: number;
+}
+
+/** `snapshot` as decoded by the client. */
+export interface SnapshotMsg {
+  type: 17;
+  step: number;
+  /** World seconds. */
+  worldTime: number;
+  /** Server wall clock when the step's snapshots began to be sent (Unix epoch milliseconds). */
+  sendTime: number;
+  /** Last input sequence number applied to this session's player. */
+  ack: number;
+  /** `[id, x, y, kind, tier]` each. */
+  enter: number[][];
+  /** `[id, mask, ...changed fields in bit order]` each. */
+  update: number[][];
+  leave: number[];
+}
+
+export interface EventMsg {
+  type: 18;
+  /** Intent kind code (tiers issue). */
+  kind: number | string;
+  npc: number;
+  /** World seconds. */
+  at: number;
+  expiresAt: number;
+}
+
+export interface PongMsg {
+  type: 19;
+  clientTime: number;
+  /** Server wall clock, Unix epoch milliseconds. */
+  serverTime: number;
+}
+
+export interface ErrorMsg {
+  type: 20;
+  code: string;
+  message: string;
+}
+
+export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg;
+
+/** Client → server frame builders (arrays ready for msgpack). */
+export const helloFrame = (worldId: string, name: string, token = '', resumeToken: string | null = null, version = PROTOCOL_VERSION): unknown[] =>
+  [MsgType.HELLO, version, worldId, name, token, resumeToken];
+export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 0): unknown[] => [MsgType.INPUT, seq, moveX, moveY, actions];
+export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+/**
+ * Turn a decoded server frame (a msgpack array) into a typed message, or null when it is not a
+ * known server message. Used by the client library; tolerant of extra trailing fields.
+ */
+export const parseServerFrame = (a: unknown): ServerMsg | null => {
+  if (!Array.isArray(a) || typeof a[0] !== 'number') return null;
+  switch (a[0]) {
+    case MsgType.WELCOME:
+      return {
+        type: 16, sessionId: num(a[1]), playerId: num(a[2]), stepRate: num(a[3]), worldTime: num(a[4]), step: num(a[5]),
+        resumeToken: String(a[6]), positionScale: num(a[7]), interestRadius: num(a[8]), resumed: a[9] === true,
+      };
+    case MsgType.SNAPSHOT:
+      return {
+        type: 17, step: num(a[1]), worldTime: num(a[2]), sendTime: num(a[3]), ack: num(a[4]),
+        enter: (a[5] ?? []) as number[][], update: (a[6] ?? []) as number[][], leave: (a[7] ?? []) as number[],
+      };
+    case MsgType.EVENT:
+      return { type: 18, kind: a[1] as number | string, npc: num(a[2]), at: num(a[3]), expiresAt: num(a[4]) };
+    case MsgType.PONG:
+      return { type: 19, clientTime: num(a[1]), serverTime: num(a[2]) };
+    case MsgType.ERROR:
+      return { type: 20, code: String(a[1]), message: String(a[2]) };
+    default:
+      return null;
+  }
+};

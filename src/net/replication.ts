@@ -1,0 +1,339 @@
+/**
+ * Per-world replication: the state the replicate phase needs (sessions of the world, per-step
+ * entity cache, diff scratch, writers) and the function that builds and sends every session's
+ * delta snapshot.
+ *
+ * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) at
+ * most once per step into world-sized typed arrays stamped with the replicate run; sessions
+ * then diff those integers against their own known set and write msgpack bytes directly.
+ *
+ * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
+ */
+import { hasComponent } from 'bitecs';
+import { CloseCode } from '../errors.js';
+import type { SimWorld, StepContext } from '../world/sim-world.js';
+import { createInterestGrid, worldSpatial, type InterestGrid } from './interest-grid.js';
+import type { NetConfig } from './net-config.js';
+import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
+import { ensureKnown, type Session } from './session.js';
+import { createWriter, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
+
+/** Counters of one world's replication (plain numbers; summed by `GameServer.stats()`). */
+export interface WorldNetStats {
+  sessions: number;
+  parked: number;
+  snapshotsSent: number;
+  snapshotBytes: number;
+  /** Sessions skipped for a step because their socket buffer was over the threshold. */
+  skippedBackpressure: number;
+  /** Sessions not sent to this step because interest quality 3 halves their rate. */
+  skippedCooldown: number;
+  /** Visible entities beyond `maxEntitiesPerSession` left out of a snapshot. */
+  truncatedEntities: number;
+  eventsSent: number;
+  /** Intents whose player has no session (disconnected) — discarded. */
+  eventsDropped: number;
+  /** Wall ms of the last replicate phase (all sessions). */
+  lastReplicateMs: number;
+  /** Step of the last replicate phase. */
+  lastStep: number;
+}
+
+/** Intents source of the tiers issue (`world.intents`), consumed structurally. */
+interface IntentLike {
+  npc: number;
+  player: number;
+  kind: number | string;
+  at: number;
+  expiresAt: number;
+}
+interface IntentSource {
+  drain(max: number, fn: (intent: IntentLike) => void): number;
+}
+
+/** How replication talks to sockets (the game server implements it). */
+export interface NetTransport {
+  /** Send bytes; returns uWS status 1 sent, 0 buffered, 2 dropped, or -1 socket closed. */
+  send(s: Session, bytes: Uint8Array): number;
+  /** Bytes buffered on the session's socket (0 if closed). */
+  buffered(s: Session): number;
+  /** Close a session's socket with a code (after the replicate loop). */
+  close(s: Session, code: number, reason: string): void;
+  /** Encode an event frame. */
+  event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
+  /** Wall clock, Unix epoch milliseconds (snapshot send time). */
+  now(): number;
+}
+
+/** Replication state of one world (the world's `net` slot). */
+export interface WorldNet {
+  readonly worldId: string;
+  readonly config: NetConfig;
+  readonly transport: NetTransport;
+  sessions: Session[];
+  /** Player entity id → session (for events). */
+  byPlayer: Map<number, Session>;
+  stats: WorldNetStats;
+  run: number;
+  mark: number;
+  cacheRun: Int32Array;
+  qx: Int32Array;
+  qy: Int32Array;
+  qKind: Uint16Array;
+  qTier: Uint8Array;
+  visMark: Int32Array;
+  knownMark: Int32Array;
+  knownAt: Int32Array;
+  visible: number[];
+  enters: ByteWriter;
+  updates: ByteWriter;
+  leaves: ByteWriter;
+  out: ByteWriter;
+  grid: InterestGrid;
+  deliver: (intent: IntentLike) => void;
+  closing: Session[];
+}
+
+/** Create a world's replication state. */
+export const createWorldNet = (world: SimWorld, config: NetConfig, transport: NetTransport): WorldNet => {
+  const n = world.capacity + 1;
+  const net: WorldNet = {
+    worldId: world.id,
+    config,
+    transport,
+    sessions: [],
+    byPlayer: new Map(),
+    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, skippedCooldown: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastStep: -1 },
+    run: 0,
+    mark: 0,
+    cacheRun: new Int32Array(n),
+    qx: new Int32Array(n),
+    qy: new Int32Array(n),
+    qKind: new Uint16Array(n),
+    qTier: new Uint8Array(n),
+    visMark: new Int32Array(n),
+    knownMark: new Int32Array(n),
+    knownAt: new Int32Array(n),
+    visible: [],
+    enters: createWriter(),
+    updates: createWriter(),
+    leaves: createWriter(),
+    out: createWriter(16 * 1024),
+    grid: createInterestGrid(world, Math.max(16, config.interestRadius)),
+    deliver: () => {},
+    closing: [],
+  };
+  net.deliver = (intent) => {
+    const s = net.byPlayer.get(intent.player);
+    if (!s || s.conn.closed) {
+      net.stats.eventsDropped++;
+      return;
+    }
+    const r = transport.send(s, transport.event(intent.kind, intent.npc, intent.at, intent.expiresAt));
+    if (r >= 0 && r !== 2) net.stats.eventsSent++;
+    else net.stats.eventsDropped++;
+  };
+  return net;
+};
+
+/** Snapshot-wide inputs of one session's encoding. */
+export interface SnapshotFrame {
+  step: number;
+  worldTime: number;
+  sendTime: number;
+  /** Radius multiplier from the interest quality ladder. */
+  radiusScale: number;
+  /** Far entities (beyond detailedRadius) replicated every N steps; 1 = always. */
+  farEvery: number;
+}
+
+/**
+ * Encode one session's delta snapshot into `net.out` and update its known set to what the
+ * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
+ */
+export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session, f: SnapshotFrame): number => {
+  const { Position, Player, Npc, Tier } = world.stores;
+  const cfg = net.config;
+  const scale = cfg.positionScale;
+  const run = net.run;
+  const mark = ++net.mark;
+  const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
+  const pxw = Position.x[s.player]!, pyw = Position.y[s.player]!;
+  const spatial = worldSpatial(world) ?? net.grid;
+  let n = spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  if (n > cfg.maxEntitiesPerSession) {
+    net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
+    n = cfg.maxEntitiesPerSession;
+  }
+  for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+
+  // Leaves: known entities no longer visible (swap-remove keeps the known set dense).
+  const leaves = net.leaves;
+  leaves.pos = 0;
+  let nLeave = 0;
+  const kId = s.knownId;
+  let count = s.knownCount;
+  for (let i = 0; i < count; ) {
+    const id = kId[i]!;
+    if (visMark[id] !== mark) {
+      writeInt(leaves, id);
+      nLeave++;
+      count--;
+      kId[i] = kId[count]!;
+      s.knownX[i] = s.knownX[count]!;
+      s.knownY[i] = s.knownY[count]!;
+      s.knownKind[i] = s.knownKind[count]!;
+      s.knownTier[i] = s.knownTier[count]!;
+    } else {
+      knownMark[id] = mark;
+      knownAt[id] = i;
+      i++;
+    }
+  }
+  s.knownCount = count;
+
+  const farGate = f.farEvery > 1 && (f.step + s.conn.id) % f.farEvery !== 0;
+  const det2 = cfg.detailedRadius * cfg.detailedRadius;
+  const enters = net.enters, updates = net.updates;
+  enters.pos = 0;
+  updates.pos = 0;
+  let nEnter = 0, nUpdate = 0;
+  for (let i = 0; i < n; i++) {
+    const e = visible[i]!;
+    if (cacheRun[e] !== run) {
+      // Encode once per step, shared by every session that sees e.
+      cacheRun[e] = run;
+      qx[e] = Math.round(Position.x[e]! * scale);
+      qy[e] = Math.round(Position.y[e]! * scale);
+      if (hasComponent(world, e, Player)) { qKind[e] = PLAYER_KIND; qTier[e] = 0; }
+      else { qKind[e] = Npc.kind[e]!; qTier[e] = Tier.tier[e]!; }
+    }
+    if (farGate) {
+      const dx = Position.x[e]! - pxw, dy = Position.y[e]! - pyw;
+      if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
+    }
+    const x = qx[e]!, y = qy[e]!, kind = qKind[e]!, tier = qTier[e]!;
+    if (knownMark[e] === mark) {
+      const k = knownAt[e]!;
+      let mask = 0, nf = 2;
+      if (s.knownX[k] !== x) { mask |= EntityField.X; nf++; }
+      if (s.knownY[k] !== y) { mask |= EntityField.Y; nf++; }
+      if (s.knownKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
+      if (s.knownTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
+      if (mask === 0) continue;
+      writeArrayHeader(updates, nf);
+      writeInt(updates, e);
+      writeInt(updates, mask);
+      if (mask & EntityField.X) { writeInt(updates, x); s.knownX[k] = x; }
+      if (mask & EntityField.Y) { writeInt(updates, y); s.knownY[k] = y; }
+      if (mask & EntityField.KIND) { writeInt(updates, kind); s.knownKind[k] = kind; }
+      if (mask & EntityField.TIER) { writeInt(updates, tier); s.knownTier[k] = tier; }
+      nUpdate++;
+    } else {
+      ensureKnown(s, s.knownCount + 1);
+      const k = s.knownCount++;
+      s.knownId[k] = e;
+      s.knownX[k] = x;
+      s.knownY[k] = y;
+      s.knownKind[k] = kind;
+      s.knownTier[k] = tier;
+      writeArrayHeader(enters, 5);
+      writeInt(enters, e);
+      writeInt(enters, x);
+      writeInt(enters, y);
+      writeInt(enters, kind);
+      writeInt(enters, tier);
+      nEnter++;
+    }
+  }
+
+  const out = net.out;
+  out.pos = 0;
+  writeArrayHeader(out, 8);
+  writeInt(out, MsgType.SNAPSHOT);
+  writeInt(out, f.step);
+  writeFloat64(out, f.worldTime);
+  writeFloat64(out, f.sendTime);
+  writeInt(out, Player.lastInputSeq[s.player]!);
+  writeArrayHeader(out, nEnter);
+  writeBytes(out, enters);
+  writeArrayHeader(out, nUpdate);
+  writeBytes(out, updates);
+  writeArrayHeader(out, nLeave);
+  writeBytes(out, leaves);
+  return out.pos;
+};
+
+/** The frame parameters for this step from the controller's knobs (see docs/PROTOCOL.md). */
+export const frameFor = (world: SimWorld, ctx: StepContext, sendTime: number, out: SnapshotFrame): SnapshotFrame => {
+  const q = ctx.budgets.interestQuality;
+  let farEvery = Math.max(1, Math.floor(ctx.budgets.farReplicationEvery) || 1);
+  if (q >= 1) farEvery = Math.max(2, farEvery * 2);
+  out.step = ctx.step;
+  out.worldTime = world.clock.now;
+  out.sendTime = sendTime;
+  out.radiusScale = q >= 2 ? 0.75 : 1;
+  out.farEvery = farEvery;
+  return out;
+};
+
+const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1 };
+
+/** Start a replicate run: bump the entity-cache stamp and rebuild the fallback grid if used. */
+export const beginRun = (world: SimWorld, net: WorldNet): void => {
+  net.run++;
+  if (net.run > 0x3fffffff) {
+    net.run = 1;
+    net.cacheRun.fill(0);
+  }
+  if (net.mark > 0x3fffffff) {
+    net.mark = 0;
+    net.visMark.fill(0);
+    net.knownMark.fill(0);
+  }
+  if (!worldSpatial(world)) net.grid.rebuild(world);
+};
+
+/** The replicate phase of one world: every session's snapshot, then events. */
+export const replicateWorld = (world: SimWorld, ctx: StepContext, net: WorldNet): void => {
+  const t0 = performance.now();
+  const sessions = net.sessions;
+  const st = net.stats;
+  if (sessions.length > 0) {
+    beginRun(world, net);
+    const f = frameFor(world, ctx, net.transport.now(), frame);
+    const cooldown = ctx.budgets.interestQuality >= 3 ? 2 : 1;
+    const cfg = net.config;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i]!;
+      if (s.conn.closed || s.closeCode) continue;
+      if (cooldown > 1 && (ctx.step + s.conn.id) % cooldown !== 0) { st.skippedCooldown++; continue; }
+      if (net.transport.buffered(s) > cfg.skipBufferedBytes) {
+        // Skipped: its known set is untouched, so the next snapshot is a correct delta.
+        st.skippedBackpressure++;
+        if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
+        continue;
+      }
+      s.skipped = 0;
+      const len = encodeSessionSnapshot(world, net, s, f);
+      const r = net.transport.send(s, net.out.bytes.subarray(0, len));
+      if (r === 2) {
+        // Dropped by uWS: the client's view no longer matches our known set. Close it.
+        s.closeCode = CloseCode.SLOW_CONSUMER;
+        net.closing.push(s);
+      } else if (r >= 0) {
+        st.snapshotsSent++;
+        st.snapshotBytes += len;
+      }
+    }
+    if (net.closing.length) {
+      // Closing calls the close handler synchronously, which edits `sessions`: do it after the loop.
+      for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
+      net.closing.length = 0;
+    }
+  }
+  const intents = (world as unknown as { intents?: Partial<IntentSource> }).intents;
+  if (intents && typeof intents.drain === 'function' && net.config.maxEventsPerStep > 0) intents.drain(net.config.maxEventsPerStep, net.deliver);
+  st.lastStep = ctx.step;
+  st.lastReplicateMs = performance.now() - t0;
+};

@@ -1,0 +1,121 @@
+/**
+ * Connection and session state. A `Conn` exists per socket from upgrade to close; it becomes a
+ * session when its `hello` is accepted (it then owns a player entity in one world).
+ *
+ * What the session last received is kept in typed arrays (bounded by
+ * `maxEntitiesPerSession`), so the next snapshot is a delta against what was actually sent,
+ * whatever was skipped in between:
+ *
+ *   knownId  [ e7  e12 e3  ... ]   count = knownCount
+ *   knownX/Y [ qx  qx  qx  ... ]   quantized wire values last sent
+ *   knownKind, knownTier           (same index)
+ */
+import type { WebSocket } from '../uws.js';
+
+/** Per-socket state. Wall times are milliseconds (performance.now based). */
+export interface Conn {
+  /** Server-unique connection/session id (> 0). */
+  id: number;
+  ws: WebSocket<ConnRef> | null;
+  closed: boolean;
+  openedAt: number;
+  strikes: number;
+  /** Token bucket (messages). */
+  tokens: number;
+  tokensAt: number;
+  session: Session | null;
+}
+
+/** What uWS stores per socket (its user data): a pointer to our Conn. */
+export interface ConnRef {
+  conn: Conn;
+}
+
+/** A joined session. */
+export interface Session {
+  conn: Conn;
+  worldId: string;
+  player: number;
+  name: string;
+  resumeToken: string;
+  /** Highest input sequence number pushed to ingest. */
+  lastSeqIn: number;
+  interestRadius: number;
+  knownId: Int32Array;
+  knownX: Int32Array;
+  knownY: Int32Array;
+  knownKind: Uint16Array;
+  knownTier: Uint8Array;
+  knownCount: number;
+  /** Consecutive steps skipped for backpressure. */
+  skipped: number;
+  /** Set when the session must be closed after the replicate loop (slow consumer). */
+  closeCode: number;
+}
+
+/** A new connection record. */
+export const createConn = (id: number, now: number, burst: number): Conn => ({
+  id,
+  ws: null,
+  closed: false,
+  openedAt: now,
+  strikes: 0,
+  tokens: burst,
+  tokensAt: now,
+  session: null,
+});
+
+const INITIAL_KNOWN = 64;
+
+/** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
+export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number): Session => ({
+  conn,
+  worldId,
+  player,
+  name,
+  resumeToken,
+  lastSeqIn: 0,
+  interestRadius,
+  knownId: new Int32Array(INITIAL_KNOWN),
+  knownX: new Int32Array(INITIAL_KNOWN),
+  knownY: new Int32Array(INITIAL_KNOWN),
+  knownKind: new Uint16Array(INITIAL_KNOWN),
+  knownTier: new Uint8Array(INITIAL_KNOWN),
+  knownCount: 0,
+  skipped: 0,
+  closeCode: 0,
+});
+
+/** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */
+export const ensureKnown = (s: Session, n: number): void => {
+  if (s.knownId.length >= n) return;
+  let size = s.knownId.length * 2;
+  while (size < n) size *= 2;
+  const grow = <T extends Int32Array | Uint16Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+    const b = make(size);
+    b.set(a);
+    return b;
+  };
+  s.knownId = grow(s.knownId, (k) => new Int32Array(k));
+  s.knownX = grow(s.knownX, (k) => new Int32Array(k));
+  s.knownY = grow(s.knownY, (k) => new Int32Array(k));
+  s.knownKind = grow(s.knownKind, (k) => new Uint16Array(k));
+  s.knownTier = grow(s.knownTier, (k) => new Uint8Array(k));
+};
+
+/** Bytes held by a session's known set. */
+export const sessionBytes = (s: Session): number =>
+  s.knownId.byteLength + s.knownX.byteLength + s.knownY.byteLength + s.knownKind.byteLength + s.knownTier.byteLength;
+
+/**
+ * Take one token from the connection's bucket (refill `rate` per wall second up to `burst`).
+ * Returns false when the bucket is empty (the message is rate-limited).
+ */
+export const takeToken = (c: Conn, now: number, rate: number, burst: number): boolean => {
+  const t = c.tokens + ((now - c.tokensAt) * rate) / 1000;
+  c.tokens = t > burst ? burst : t;
+  c.tokensAt = now;
+  if (c.tokens < 1) return false;
+  c.tokens -= 1;
+  return true;
+};

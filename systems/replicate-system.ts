@@ -1,0 +1,11 @@
+import { replicateWorld } from '../src/net/replication.js';
+import type { System } from './types.js';
+
+/**
+ * Replicate phase: when a game server serves this world (`world.net` set), send every session
+ * its interest-managed delta snapshot and deliver NPC intents as events (src/net/replication.ts).
+ * Holds no state: everything lives in the world's `net` slot.
+ */
+export const replicateSystem: System = (world, ctx) => {
+  if (world.net) replicateWorld(world, ctx, world.net);
+};
