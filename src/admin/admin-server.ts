@@ -1,0 +1,235 @@
+/**
+ * The admin HTTP server (a runtime `Service`): JSON API under `/api/v1`, `/metrics`,
+ * `/healthz`, `/readyz` and the dashboard at `/`, on its own uWebSockets.js app and port
+ * (`--admin-port`, 0 = any free port; the bound port is `AdminServer.port`).
+ *
+ * Request flow (all of it through src/admin/http.ts):
+ *   uWS handler (sync): openExchange (onAborted first) → snapshot req → route (404/405) →
+ *   bearer check (401) → content-type/length checks (415/413) → start readBody
+ *   async: await body (413 while streaming) → JSON.parse (400) → handler → Exchange.send
+ * A response that arrives after the client went away is dropped and counted.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import type { Service } from '../server/runtime.js';
+import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
+import { createTokenCheck } from './auth.js';
+import { badRequest, errorBody, methodNotAllowed, routeNotFound, statusOf, unauthorized, unsupportedMediaType, bodyTooLarge } from './http-errors.js';
+import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange, type RouteResponse } from './http.js';
+import type { AdminMetrics } from './metrics.js';
+import { createRouter, type Route } from './router.js';
+import { worldRoutes } from './routes-worlds.js';
+import type { StatsSources } from './sources.js';
+import type { Telemetry } from './telemetry.js';
+
+export interface AdminServerOptions {
+  host: string;
+  /** TCP port; 0 = any free port. */
+  port: number;
+  /** Bearer token (non-empty). */
+  token: string;
+  /** True when the token was generated at start: it is printed with the dashboard URL. */
+  tokenGenerated?: boolean;
+  runner: LoopRunner;
+  logger: Logger;
+  telemetry: Telemetry;
+  metrics: AdminMetrics;
+  sources?: StatsSources;
+  /** Readiness (`/readyz`): true once the runtime has started and until it starts stopping. */
+  isReady: () => boolean;
+  /** Worlds the API must not delete (the embedded default world). */
+  protectedWorldIds?: readonly string[];
+  /** Largest accepted request body in bytes. Default 64 KiB. */
+  bodyLimitBytes?: number;
+  /** Extra routes (other modules' admin endpoints; tests). */
+  extraRoutes?: readonly Route[];
+  /** Print the dashboard URL line on stderr at start. Default true. */
+  printUrl?: boolean;
+}
+
+/** Counters of the admin server itself (observable in tests and logs). */
+export interface AdminServerCounters {
+  requests: number;
+  /** Requests whose client went away before the response. */
+  aborted: number;
+  /** Handler errors that were not coded (500). */
+  internalErrors: number;
+}
+
+const asset = (name: string): Buffer => readFileSync(new URL(`./dashboard/${name}`, import.meta.url));
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const isJsonType = (ct: string): boolean => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(ct.trim());
+
+/** The admin server. Owns a uWS app and its listen socket, hence a class. */
+export class AdminServer implements Service {
+  readonly name = 'admin';
+  readonly counters: AdminServerCounters = { requests: 0, aborted: 0, internalErrors: 0 };
+  readonly #opts: AdminServerOptions;
+  readonly #check: (authorization: string) => boolean;
+  readonly #match: ReturnType<typeof createRouter>;
+  readonly #limit: number;
+  #app: TemplatedApp | null = null;
+  #socket: us_listen_socket | null = null;
+  #port = -1;
+
+  constructor(opts: AdminServerOptions) {
+    this.#opts = opts;
+    this.#check = createTokenCheck(opts.token);
+    this.#limit = opts.bodyLimitBytes ?? 64 * 1024;
+    const html = asset('index.html');
+    const js = asset('app.js');
+    const css = asset('style.css');
+    const page = (body: Buffer, contentType: string) => (): RouteResponse => ({ body, contentType, headers: { 'Content-Security-Policy': CSP } });
+    const routes: Route[] = [
+      { method: 'GET', pattern: '/healthz', public: true, handler: () => ({ json: { status: 'ok' } }) },
+      {
+        method: 'GET',
+        pattern: '/readyz',
+        public: true,
+        handler: () => (opts.isReady() ? { json: { ready: true } } : { status: 503, json: { ready: false } }),
+      },
+      {
+        method: 'GET',
+        pattern: '/metrics',
+        handler: async () => ({ body: await opts.metrics.registry.metrics(), contentType: opts.metrics.registry.contentType }),
+      },
+      { method: 'GET', pattern: '/', public: true, handler: page(html, 'text/html; charset=utf-8') },
+      { method: 'GET', pattern: '/dashboard/app.js', public: true, handler: page(js, 'text/javascript; charset=utf-8') },
+      { method: 'GET', pattern: '/dashboard/style.css', public: true, handler: page(css, 'text/css; charset=utf-8') },
+      ...worldRoutes({
+        runner: opts.runner,
+        telemetry: opts.telemetry,
+        logger: opts.logger,
+        sources: opts.sources,
+        protectedWorldIds: opts.protectedWorldIds,
+      }),
+      ...(opts.extraRoutes ?? []),
+    ];
+    this.#match = createRouter(routes);
+  }
+
+  /** The bound port (valid after `start`). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Base URL of the admin server, e.g. `http://127.0.0.1:7701`. */
+  get url(): string {
+    const host = this.#opts.host === '0.0.0.0' || this.#opts.host === '::' ? '127.0.0.1' : this.#opts.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.#port}`;
+  }
+
+  async start(): Promise<void> {
+    const app = uWS.App();
+    app.any('/*', (res, req) => this.#onRequest(res, req));
+    const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
+    if (!socket) {
+      throw new WorldtickError(ErrorCode.PORT_IN_USE, `admin server cannot listen on ${this.#opts.host}:${this.#opts.port} (port in use or not allowed)`, {
+        details: { host: this.#opts.host, port: this.#opts.port },
+      });
+    }
+    this.#app = app;
+    this.#socket = socket;
+    this.#port = uWS.us_socket_local_port(socket);
+    const dashboard = `${this.url}/`;
+    if (this.#opts.tokenGenerated) {
+      this.#opts.logger.info({ url: dashboard, adminToken: this.#opts.token, tokenGenerated: true }, 'admin listening (generated token: set WORLDTICK_ADMIN_TOKEN to choose one)');
+      if (this.#opts.printUrl !== false) process.stderr.write(`worldtick admin: dashboard ${dashboard}#token=${this.#opts.token}\nworldtick admin: token ${this.#opts.token}\n`);
+    } else {
+      this.#opts.logger.info({ url: dashboard }, 'admin listening');
+      if (this.#opts.printUrl !== false) process.stderr.write(`worldtick admin: dashboard ${dashboard} (token from WORLDTICK_ADMIN_TOKEN / --admin-token)\n`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#socket) uWS.us_listen_socket_close(this.#socket);
+    this.#socket = null;
+    // `close()` exists at runtime in this build (it closes open keep-alive connections too) but
+    // is missing from the bundled typings.
+    (this.#app as unknown as { close?: () => void } | null)?.close?.();
+    this.#app = null;
+  }
+
+  #fail(ex: Exchange, err: unknown, close = false): void {
+    const status = statusOf(err);
+    if (status >= 500 && !(err instanceof WorldtickError)) {
+      this.counters.internalErrors++;
+      this.#opts.logger.error({ err }, 'admin route failed');
+    }
+    const allow = err instanceof WorldtickError && err.code === ErrorCode.ADMIN_METHOD_NOT_ALLOWED ? (err.details as { allow: string[] }).allow : null;
+    const headers: Record<string, string> = {};
+    if (allow) headers.Allow = allow.join(', ');
+    if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="worldtick-admin"';
+    this.#respond(ex, { status, json: errorBody(err), headers }, close);
+  }
+
+  #respond(ex: Exchange, r: RouteResponse, close = false): void {
+    if (ex.send(r, close)) this.#opts.metrics.requests.inc({ status: String(r.status ?? 200) });
+    else if (ex.aborted) this.counters.aborted++;
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    const ex = openExchange(res); // onAborted before anything can return early
+    this.counters.requests++;
+    const r = snapshotRequest(req);
+    const hasBody = r.contentLength > 0 || r.chunked;
+    try {
+      const path = r.path.length > 1 && r.path.endsWith('/') ? r.path.slice(0, -1) : r.path;
+      const m = this.#match(r.method, path);
+      if (m.kind === 'none') throw routeNotFound(path.slice(0, 200));
+      if (m.kind === 'method') throw methodNotAllowed(r.method, path, m.allow);
+      const route = m.route;
+      if (!route.public && !this.#check(r.authorization)) throw unauthorized();
+      let body: Promise<Buffer> | null = null;
+      if (route.body && hasBody) {
+        if (Number.isNaN(r.contentLength)) throw badRequest('malformed Content-Length');
+        if (!isJsonType(r.contentType)) throw unsupportedMediaType(r.contentType);
+        if (r.contentLength > this.#limit) throw bodyTooLarge(this.#limit);
+        body = readBody(res, ex, this.#limit);
+      } else if (hasBody) throw badRequest(`${r.method} ${path} takes no request body`);
+      const params = m.params;
+      void this.#run(ex, r.method, path, r.query, params, route, body);
+    } catch (err) {
+      // The body (if any) was not read: close the connection after the error response.
+      this.#fail(ex, err, hasBody);
+    }
+  }
+
+  async #run(
+    ex: Exchange,
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    params: Record<string, string>,
+    route: Route,
+    bodyPromise: Promise<Buffer> | null,
+  ): Promise<void> {
+    let bodyRead = bodyPromise === null;
+    try {
+      let body: unknown;
+      if (bodyPromise) {
+        const raw = await bodyPromise;
+        bodyRead = true;
+        if (raw.length > 0) {
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch (err) {
+            throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
+          }
+        }
+      }
+      const out = await route.handler({ method, path, query, params, body });
+      this.#respond(ex, out);
+    } catch (err) {
+      if (err instanceof RequestAborted) {
+        this.counters.aborted++;
+        return;
+      }
+      this.#fail(ex, err, !bodyRead);
+    }
+  }
+}

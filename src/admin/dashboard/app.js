@@ -1,0 +1,283 @@
+// worldtick dashboard: polls the admin API (bearer token from the URL fragment #token=... or the
+// login form; the fragment never reaches the server) and draws worlds, step cost, tiers and
+// the world map. No framework; everything below is plain DOM and canvas.
+'use strict';
+(() => {
+  const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
+  const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
+  const PLAYER_COLOR = '#39ff14';
+  const $ = (id) => document.getElementById(id);
+  const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
+
+  const readToken = () => {
+    const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (m) {
+      const t = decodeURIComponent(m[1]);
+      sessionStorage.setItem('worldtick-token', t);
+      history.replaceState(null, '', location.pathname + location.search);
+      return t;
+    }
+    return sessionStorage.getItem('worldtick-token') || '';
+  };
+
+  const api = async (method, path, body) => {
+    const headers = { Authorization: `Bearer ${state.token}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status === 401) {
+      showLogin('token rejected (401)');
+      throw new Error('unauthorized');
+    }
+    const type = res.headers.get('content-type') || '';
+    const data = type.startsWith('application/json') ? await res.json() : await res.arrayBuffer();
+    if (!res.ok) throw new Error((data && data.message) || `HTTP ${res.status}`);
+    return data;
+  };
+
+  const showLogin = (msg) => {
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = msg || '';
+    setConn(false, 'no token');
+  };
+  const setConn = (ok, text) => {
+    const b = $('conn');
+    b.textContent = text;
+    b.className = `badge ${ok ? 'ok' : 'bad'}`;
+  };
+
+  const fmtTime = (s) => {
+    const d = Math.floor(s / 86400);
+    const h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = Math.floor(s % 60);
+    const p = (x) => String(x).padStart(2, '0');
+    return `day ${d} ${p(h)}:${p(m)}:${p(sec)}`;
+  };
+  const kv = (el, obj) => {
+    el.replaceChildren();
+    if (!obj) {
+      el.textContent = 'not available';
+      return;
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object') continue;
+      const s = document.createElement('span');
+      s.append(`${k} `);
+      const b = document.createElement('b');
+      b.textContent = typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v);
+      s.append(b);
+      el.append(s);
+    }
+  };
+
+  const renderWorlds = (worlds) => {
+    const tbody = $('worlds').querySelector('tbody');
+    tbody.replaceChildren();
+    if (!state.selected || !worlds.some((w) => w.id === state.selected)) state.selected = worlds.length ? worlds[0].id : null;
+    for (const w of worlds) {
+      const tr = document.createElement('tr');
+      tr.dataset.world = w.id;
+      if (w.id === state.selected) tr.className = 'sel';
+      const cells = [w.id, fmtTime(w.worldTime), `${w.timeScale}×`, w.step, w.fault ? 'faulted' : w.paused ? 'paused' : 'running', w.entities, `${w.lastStepMs} ms`, w.sessions ?? '—'];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = String(c);
+        tr.append(td);
+      }
+      tr.addEventListener('click', () => {
+        state.selected = w.id;
+        state.costSteps = [];
+        state.costMs = [];
+        state.lastStep = -1;
+        tick();
+      });
+      tbody.append(tr);
+    }
+  };
+
+  const renderStats = (s) => {
+    $('sel-id').textContent = s.id;
+    const wt = $('world-time');
+    wt.textContent = fmtTime(s.worldTime);
+    wt.dataset.seconds = String(s.worldTime);
+    $('world-speed').textContent = String(s.timeScale);
+    $('world-state').textContent = s.fault ? `faulted (${s.fault.code})` : s.paused ? 'paused' : 'running';
+    if (document.activeElement !== $('time-scale')) $('time-scale').value = String(s.timeScale);
+    state.budgetMs = s.cost.frameBudgetMs;
+    for (let i = 0; i < s.history.steps.length; i++) {
+      const step = s.history.steps[i];
+      if (step <= state.lastStep) continue;
+      state.costSteps.push(step);
+      state.costMs.push(s.history.totalMs[i]);
+      state.lastStep = step;
+    }
+    if (state.costMs.length > 600) {
+      state.costMs.splice(0, state.costMs.length - 600);
+      state.costSteps.splice(0, state.costSteps.length - 600);
+    }
+    $('cost-info').textContent = `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}`;
+    drawCost();
+    const tiers = $('tiers');
+    tiers.replaceChildren();
+    const per = s.tiers && s.tiers.npcsPerTier;
+    if (!per) tiers.textContent = 'tiering not available';
+    else {
+      const max = Math.max(1, ...Object.values(per));
+      TIER_NAMES.forEach((name, i) => {
+        const row = document.createElement('div');
+        row.className = 'bar';
+        const lbl = document.createElement('span');
+        lbl.className = 'lbl';
+        lbl.textContent = name;
+        const fill = document.createElement('span');
+        fill.className = 'fill';
+        fill.style.width = `${Math.max(1, (per[name] / max) * 300)}px`;
+        fill.style.background = TIER_COLORS[i];
+        const ticks = s.tiers.ticksLastStep ? ` · ${s.tiers.ticksLastStep[name]} ticks/step` : '';
+        row.append(lbl, fill, `${per[name]}${ticks}`);
+        tiers.append(row);
+      });
+    }
+    const status = s.controller && s.controller.status;
+    $('ctl-mode').textContent = (status && status.mode) || '—';
+    kv($('controller'), status ? { mode: status.mode, ...s.budgets } : s.budgets);
+    const hist = $('mode-history');
+    hist.replaceChildren();
+    for (const h of ((s.controller && s.controller.modeHistory) || []).slice(-10).reverse()) {
+      const li = document.createElement('li');
+      li.textContent = `step ${h.step}: ${h.from ?? '—'} → ${h.to} (${new Date(h.atMs).toLocaleTimeString()})`;
+      hist.append(li);
+    }
+    kv($('jobs'), s.jobs);
+    kv($('sessions'), s.sessions && s.sessions.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
+    kv($('ingest'), s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null);
+  };
+
+  const drawCost = () => {
+    const c = $('cost');
+    const g = c.getContext('2d');
+    const W = c.width;
+    const H = c.height;
+    g.fillStyle = '#0b0e13';
+    g.fillRect(0, 0, W, H);
+    const data = state.costMs.slice(-W);
+    const top = Math.max(state.budgetMs * 1.5, ...data) || 1;
+    const y = (v) => H - 4 - (v / top) * (H - 12);
+    g.strokeStyle = '#ff5c5c';
+    g.setLineDash([6, 4]);
+    g.beginPath();
+    g.moveTo(0, y(state.budgetMs));
+    g.lineTo(W, y(state.budgetMs));
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = '#ff5c5c';
+    g.fillText(`budget ${state.budgetMs} ms`, 4, y(state.budgetMs) - 3);
+    g.strokeStyle = '#4fa3ff';
+    g.beginPath();
+    const dx = data.length > 1 ? W / (data.length - 1) : W;
+    data.forEach((v, i) => (i ? g.lineTo(i * dx, y(v)) : g.moveTo(0, y(v))));
+    g.stroke();
+  };
+
+  const drawMap = (buf) => {
+    const dv = new DataView(buf);
+    if (buf.byteLength < 32 || dv.getUint32(0, true) !== 0x314d5457) return;
+    const n = dv.getUint32(4, true);
+    const total = dv.getUint32(8, true);
+    const p = dv.getUint32(12, true);
+    const xs = new Uint16Array(buf.slice(32, 32 + 2 * n));
+    const ys = new Uint16Array(buf.slice(32 + 2 * n, 32 + 4 * n));
+    const pxs = new Uint16Array(buf.slice(32 + 4 * n, 32 + 4 * n + 2 * p));
+    const pys = new Uint16Array(buf.slice(32 + 4 * n + 2 * p, 32 + 4 * n + 4 * p));
+    const tiers = new Uint8Array(buf, 32 + 4 * n + 4 * p, n);
+    const c = $('map');
+    const g = c.getContext('2d');
+    const W = c.width;
+    const H = c.height;
+    g.fillStyle = '#0b0e13';
+    g.fillRect(0, 0, W, H);
+    const sx = (W - 1) / 65535;
+    const sy = (H - 1) / 65535;
+    // Dormant first so nearer tiers draw on top.
+    for (let tier = 3; tier >= 0; tier--) {
+      g.fillStyle = TIER_COLORS[tier];
+      const r = tier <= 1 ? 3 : 2;
+      for (let i = 0; i < n; i++) {
+        if (tiers[i] !== tier) continue;
+        g.fillRect(Math.round(xs[i] * sx) - 1, Math.round(H - 1 - ys[i] * sy) - 1, r, r);
+      }
+    }
+    g.fillStyle = PLAYER_COLOR;
+    g.strokeStyle = '#ffffff';
+    for (let i = 0; i < p; i++) {
+      g.beginPath();
+      g.arc(pxs[i] * sx, H - 1 - pys[i] * sy, 5, 0, Math.PI * 2);
+      g.fill();
+      g.stroke();
+    }
+    $('map-info').textContent = `${n} of ${total} NPCs drawn, ${p} players`;
+    c.dataset.drawn = String(n);
+  };
+
+  let mapDue = 0;
+  const tick = async () => {
+    if (state.busy || !state.token) return;
+    state.busy = true;
+    try {
+      const { worlds } = await api('GET', '/api/v1/worlds');
+      renderWorlds(worlds);
+      if (state.selected) {
+        const id = encodeURIComponent(state.selected);
+        renderStats(await api('GET', `/api/v1/worlds/${id}/stats`));
+        if (Date.now() >= mapDue) {
+          mapDue = Date.now() + 1000;
+          drawMap(await api('GET', `/api/v1/worlds/${id}/map?max=20000`));
+        }
+      }
+      setConn(true, 'live');
+      $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      if (err.message !== 'unauthorized') setConn(false, `error: ${err.message}`);
+    } finally {
+      state.busy = false;
+    }
+  };
+
+  const act = async (label, fn) => {
+    const msg = $('action-msg');
+    try {
+      await fn();
+      msg.textContent = `${label}: ok`;
+      msg.className = 'muted';
+      mapDue = 0;
+      await tick();
+    } catch (err) {
+      msg.textContent = `${label}: ${err.message}`;
+      msg.className = 'error';
+    }
+  };
+  const base = () => `/api/v1/worlds/${encodeURIComponent(state.selected)}`;
+  $('pause').addEventListener('click', () => act('pause', () => api('POST', `${base()}/scheduler/pause`)));
+  $('resume').addEventListener('click', () => act('resume', () => api('POST', `${base()}/scheduler/resume`)));
+  $('step').addEventListener('click', () => act('step', () => api('POST', `${base()}/scheduler/step`, { n: Number($('step-n').value) })));
+  $('apply-scale').addEventListener('click', () =>
+    act('timeScale', () => api('PUT', `${base()}/scheduler/config`, { simulation: { timeScale: Number($('time-scale').value) } })),
+  );
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault();
+    state.token = $('token-input').value.trim();
+    sessionStorage.setItem('worldtick-token', state.token);
+    start();
+  });
+
+  const start = () => {
+    $('login').hidden = true;
+    $('app').hidden = false;
+    tick();
+  };
+  state.token = readToken();
+  if (state.token) start();
+  else showLogin('');
+  setInterval(tick, 500);
+})();

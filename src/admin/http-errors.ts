@@ -1,0 +1,66 @@
+/**
+ * Admin HTTP errors: factories for the admin's own codes and the mapping from every
+ * worldtick error code to an HTTP status. Error bodies are JSON `{ code, message, details? }`.
+ */
+import { ErrorCode, WorldtickError, type ErrorCodeValue } from '../errors.js';
+
+/** HTTP status per error code; codes not listed map to 500. */
+export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> = {
+  [ErrorCode.ADMIN_BAD_REQUEST]: 400,
+  [ErrorCode.CONFIG_INVALID]: 400,
+  [ErrorCode.OPTION_INVALID]: 400,
+  [ErrorCode.CAPACITY_EXCEEDED]: 400,
+  [ErrorCode.ADMIN_UNAUTHORIZED]: 401,
+  [ErrorCode.ADMIN_ROUTE_NOT_FOUND]: 404,
+  [ErrorCode.WORLD_NOT_FOUND]: 404,
+  [ErrorCode.ADMIN_METHOD_NOT_ALLOWED]: 405,
+  [ErrorCode.WORLD_EXISTS]: 409,
+  [ErrorCode.WORLD_NOT_PAUSED]: 409,
+  [ErrorCode.WORLD_FAULTED]: 409,
+  [ErrorCode.ADMIN_CONFLICT]: 409,
+  [ErrorCode.ADMIN_BODY_TOO_LARGE]: 413,
+  [ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE]: 415,
+};
+
+/** The HTTP status for an error thrown by a route (500 for anything uncoded). */
+export const statusOf = (err: unknown): number =>
+  err instanceof WorldtickError ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
+
+/** The JSON error body for a thrown error; internal errors never leak their message. */
+export const errorBody = (err: unknown): { code: string; message: string; details?: unknown } => {
+  if (err instanceof WorldtickError && statusOf(err) < 500) {
+    return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+  }
+  if (err instanceof WorldtickError) return { code: err.code, message: err.message };
+  return { code: ErrorCode.ADMIN_INTERNAL, message: 'internal error (see the server log)' };
+};
+
+/** 400: the request is malformed; `problems` lists every issue. */
+export const badRequest = (message: string, problems?: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_BAD_REQUEST, message, problems ? { details: { problems: [...problems] } } : undefined);
+
+/** 401: missing or wrong bearer token. */
+export const unauthorized = (): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_UNAUTHORIZED, 'missing or invalid bearer token (Authorization: Bearer <token>)');
+
+/** 404: no such route. */
+export const routeNotFound = (path: string): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_ROUTE_NOT_FOUND, `no route for ${path}`, { details: { path } });
+
+/** 405: the route exists but not for this method; `allow` lists the methods it takes. */
+export const methodNotAllowed = (method: string, path: string, allow: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_METHOD_NOT_ALLOWED, `${method} is not allowed on ${path} (allowed: ${allow.join(', ')})`, {
+    details: { allow: [...allow] },
+  });
+
+/** 413: the request body is larger than the limit (bytes). */
+export const bodyTooLarge = (limitBytes: number): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_BODY_TOO_LARGE, `request body exceeds ${limitBytes} bytes`, { details: { limitBytes } });
+
+/** 415: a request body that is not `application/json`. */
+export const unsupportedMediaType = (contentType: string): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE, `request body must be application/json (got ${JSON.stringify(contentType.slice(0, 100))})`);
+
+/** 409: the request conflicts with the current state (e.g. deleting the default world). */
+export const conflict = (message: string, details?: unknown): WorldtickError =>
+  new WorldtickError(ErrorCode.ADMIN_CONFLICT, message, details === undefined ? undefined : { details });

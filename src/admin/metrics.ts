@@ -1,0 +1,196 @@
+/**
+ * Prometheus metrics (prom-client) on a Registry owned by the runtime — never the global
+ * default registry. Everything per world is read at scrape time in `collect()` callbacks from
+ * the world, its telemetry and the other modules' sources, so the step pays nothing for
+ * metrics beyond the telemetry hook. The step-duration histogram is a custom collector over
+ * the telemetry buckets, whose edges are multiples of each world's frame budget (the budget is
+ * an edge: `le` equal to `frameBudgetMs / 1000`).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { PHASES } from '../../systems/types.js';
+import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
+import { entityCount, type SimWorld } from '../world/sim-world.js';
+import { bytesSentOf, field, modeOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { budgetMsOf, type Telemetry } from './telemetry.js';
+
+/** Controller modes always exported (0/1 each), plus any other mode the controller reports. */
+export const CONTROLLER_MODES: readonly string[] = ['normal', 'degraded', 'emergency'];
+
+export interface MetricsOptions {
+  worlds: () => readonly SimWorld[];
+  telemetry: Telemetry;
+  sources?: StatsSources;
+  /** Also export Node process metrics (CPU, memory, event loop lag, GC). Default true. */
+  processMetrics?: boolean;
+}
+
+/** The admin's metrics: the registry to scrape and the counters the admin server updates. */
+export interface AdminMetrics {
+  readonly registry: Registry;
+  /** Admin HTTP requests by route group and status. */
+  readonly requests: Counter<'status'>;
+}
+
+type Labels = Record<string, string>;
+type Put = (labels: Labels, value: number) => void;
+
+interface PeriodicTask {
+  name: string;
+  triggers: number;
+  misses: number;
+}
+
+/** Periodic tasks from a periodic-schedule report: `[{name, triggers|fired, misses|missed}]`. */
+const periodicTasks = (report: unknown): PeriodicTask[] => {
+  const list = Array.isArray(report) ? report : (report as { tasks?: unknown } | null)?.tasks;
+  if (!Array.isArray(list)) return [];
+  const out: PeriodicTask[] = [];
+  for (const t of list) {
+    if (typeof t !== 'object' || t === null || typeof (t as { name?: unknown }).name !== 'string') continue;
+    const triggers = field(t, 'triggers') ?? field(t, 'fired') ?? field(t, 'runs') ?? 0;
+    const misses = field(t, 'misses') ?? field(t, 'missed') ?? 0;
+    out.push({ name: (t as { name: string }).name, triggers, misses });
+  }
+  return out;
+};
+
+/** Create the registry and every metric. */
+export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
+  const registry = new Registry();
+  const { worlds, telemetry } = opts;
+  const sources = opts.sources ?? {};
+  const gauge = (name: string, help: string, labelNames: string[], fill: (put: Put) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill((l, v) => this.set(l, v));
+      },
+    });
+  };
+  const counter = (name: string, help: string, labelNames: string[], fill: (put: Put) => void): void => {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill((l, v) => {
+          if (Number.isFinite(v) && v >= 0) this.inc(l, v);
+        });
+      },
+    });
+  };
+  const perWorld = (fn: (w: SimWorld, put: Put) => void) => (put: Put) => {
+    for (const w of worlds()) fn(w, put);
+  };
+
+  gauge('worldtick_world_time_seconds', 'World time of a world (world seconds).', ['world'], perWorld((w, put) => put({ world: w.id }, w.clock.now)));
+  gauge('worldtick_world_time_scale', 'World seconds per simulation second.', ['world'], perWorld((w, put) => put({ world: w.id }, w.config.simulation.timeScale)));
+  gauge('worldtick_world_paused', '1 if the world is paused (or faulted).', ['world'], perWorld((w, put) => put({ world: w.id }, w.clock.paused ? 1 : 0)));
+  gauge('worldtick_world_entities', 'Live entities in the world.', ['world'], perWorld((w, put) => put({ world: w.id }, entityCount(w))));
+  counter('worldtick_world_steps_total', 'Steps run.', ['world'], perWorld((w, put) => put({ world: w.id }, w.counters.steps)));
+  counter('worldtick_world_faults_total', 'Times the world faulted.', ['world'], perWorld((w, put) => put({ world: w.id }, w.counters.faults)));
+  counter('worldtick_dropped_steps_total', 'Steps dropped by the catch-up cap.', ['world'], perWorld((w, put) => put({ world: w.id }, w.counters.droppedSteps)));
+  counter('worldtick_dropped_seconds_total', 'Simulation seconds dropped by the catch-up cap.', ['world'], perWorld((w, put) => put({ world: w.id }, w.counters.droppedSeconds)));
+  gauge('worldtick_npcs', 'NPCs per tier.', ['world', 'tier'], perWorld((w, put) => {
+    const t = readTierStats(w);
+    if (t) for (let i = 0; i < TIER_COUNT; i++) put({ world: w.id, tier: TIER_NAMES[i]! }, t.npcsPerTier[i]!);
+  }));
+  counter('worldtick_npc_ticks_total', 'NPC ticks per tier.', ['world', 'tier'], perWorld((w, put) => {
+    const t = readTierStats(w);
+    if (t?.ticksTotalPerTier) for (let i = 0; i < TIER_COUNT; i++) put({ world: w.id, tier: TIER_NAMES[i]! }, t.ticksTotalPerTier[i]!);
+  }));
+  gauge('worldtick_step_budget_seconds', 'Frame budget of one step (wall seconds).', ['world'], perWorld((w, put) => put({ world: w.id }, budgetMsOf(w) / 1000)));
+  counter('worldtick_step_overruns_total', 'Steps that cost more than the frame budget.', ['world'], perWorld((w, put) => put({ world: w.id }, telemetry.of(w).overruns)));
+  gauge('worldtick_phase_last_seconds', 'Wall cost of each phase in the last step (seconds).', ['world', 'phase'], perWorld((w, put) => {
+    for (let i = 0; i < PHASES.length; i++) put({ world: w.id, phase: PHASES[i]! }, w.stats.phaseMs[i]! / 1000);
+  }));
+  counter('worldtick_phase_seconds_total', 'Cumulative wall cost of each phase (seconds).', ['world', 'phase'], perWorld((w, put) => {
+    const t = telemetry.of(w);
+    for (let i = 0; i < PHASES.length; i++) put({ world: w.id, phase: PHASES[i]! }, t.phaseTotalMs[i]! / 1000);
+  }));
+  gauge('worldtick_controller_mode', 'Controller mode of the world (1 = current mode).', ['world', 'mode'], perWorld((w, put) => {
+    const mode = worldMode(w) ?? modeOf(safeCall(sources.controller && (() => sources.controller!(w))));
+    if (mode === null) return;
+    for (const m of CONTROLLER_MODES) put({ world: w.id, mode: m }, m === mode ? 1 : 0);
+    if (!CONTROLLER_MODES.includes(mode)) put({ world: w.id, mode }, 1);
+  }));
+  gauge('worldtick_ingest_pending', 'Facts waiting in ingest buffers.', ['world'], perWorld((w, put) => {
+    const i = readIngest(w);
+    if (i) put({ world: w.id }, i.pending);
+  }));
+  counter('worldtick_ingest_dropped_total', 'Ingest facts dropped (evicted by policy).', ['world'], perWorld((w, put) => {
+    const i = readIngest(w);
+    if (i) put({ world: w.id }, i.dropped);
+  }));
+  counter('worldtick_ingest_rejected_total', 'Ingest facts refused at push.', ['world'], perWorld((w, put) => {
+    const i = readIngest(w);
+    if (i) put({ world: w.id }, i.rejected);
+  }));
+  const jobField = (key: string) => perWorld((w, put) => {
+    const v = field(safeCall(sources.jobs && (() => sources.jobs!(w))), key);
+    if (v !== null) put({ world: w.id }, v);
+  });
+  counter('worldtick_jobs_started_total', 'Jobs started.', ['world'], jobField('started'));
+  counter('worldtick_jobs_completed_total', 'Jobs completed.', ['world'], jobField('completed'));
+  counter('worldtick_jobs_failed_total', 'Jobs failed (after retries).', ['world'], jobField('failed'));
+  gauge('worldtick_jobs_pending', 'Jobs queued or running.', ['world'], jobField('pending'));
+  const periodic = (key: 'triggers' | 'misses') => perWorld((w, put) => {
+    for (const t of periodicTasks(safeCall(sources.periodic && (() => sources.periodic!(w))))) put({ world: w.id, task: t.name }, t[key]);
+  });
+  counter('worldtick_periodic_triggers_total', 'Periodic task triggers.', ['world', 'task'], periodic('triggers'));
+  counter('worldtick_periodic_misses_total', 'Periodic task triggers missed or skipped.', ['world', 'task'], periodic('misses'));
+  gauge('worldtick_sessions', 'Open game sessions per world.', ['world'], (put) => {
+    const report = safeCall(sources.sessions);
+    if (report === null) return;
+    for (const w of worlds()) {
+      const n = sessionsIn(report, w.id);
+      if (n !== null) put({ world: w.id }, n);
+    }
+  });
+  counter('worldtick_bytes_sent_total', 'Bytes sent to game clients.', [], (put) => {
+    const v = bytesSentOf(safeCall(sources.sessions));
+    if (v !== null) put({}, v);
+  });
+
+  const histName = 'worldtick_step_duration_seconds';
+  const histHelp = 'Wall cost of one step (seconds); bucket edges are multiples of the frame budget.';
+  const hist = {
+    name: histName,
+    help: histHelp,
+    type: 'histogram',
+    aggregator: 'sum',
+    reset: () => undefined,
+    get: async () => {
+      const values: Array<{ metricName: string; labels: Labels; value: number }> = [];
+      for (const w of worlds()) {
+        const t = telemetry.of(w);
+        let cum = 0;
+        for (let i = 0; i < t.edgesSec.length; i++) {
+          cum += t.bucketCounts[i]!;
+          values.push({ metricName: `${histName}_bucket`, labels: { world: w.id, le: String(t.edgesSec[i]) }, value: cum });
+        }
+        cum += t.bucketCounts[t.edgesSec.length]!;
+        values.push({ metricName: `${histName}_bucket`, labels: { world: w.id, le: '+Inf' }, value: cum });
+        values.push({ metricName: `${histName}_sum`, labels: { world: w.id }, value: t.sumSec });
+        values.push({ metricName: `${histName}_count`, labels: { world: w.id }, value: t.count });
+      }
+      return { name: histName, help: histHelp, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+  registry.registerMetric(hist as unknown as Metric);
+
+  const requests = new Counter({ name: 'worldtick_admin_requests_total', help: 'Admin HTTP requests by status.', labelNames: ['status'], registers: [registry] });
+  if (opts.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges `..._total`, which `promtool check metrics` rejects
+    // (the suffix is reserved for counters); the rest of the process metrics stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
+  return { registry, requests };
+};

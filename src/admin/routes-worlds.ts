@@ -1,0 +1,218 @@
+/**
+ * `/api/v1/worlds/...` routes: list, create, delete, scheduler config, pause/resume/step,
+ * stats and the map. Every handler validates its input and either changes the world
+ * completely or not at all.
+ */
+import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
+import { isWorldtickError, worldExists, worldNotPaused } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import { populateNpcs } from '../world/populate.js';
+import { createSimWorld, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
+import { badRequest, conflict } from './http-errors.js';
+import { encodeWorldMap, MAP_DEFAULT_MAX, MAP_HARD_MAX, sampleWorldMap } from './map.js';
+import type { AdminRequest, Route } from './router.js';
+import type { StatsSources } from './sources.js';
+import { worldStats, worldSummary } from './stats.js';
+import type { Telemetry } from './telemetry.js';
+
+export interface WorldRoutesOptions {
+  runner: LoopRunner;
+  telemetry: Telemetry;
+  logger: Logger;
+  sources?: StatsSources;
+  /** Worlds that cannot be deleted through the API (the embedded default world). */
+  protectedWorldIds?: readonly string[];
+  /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
+  maxWorlds?: number;
+  /** Largest `capacity` a created world may have (entities). Default 2,000,000. */
+  maxCapacity?: number;
+  /** Most steps one `/step` call may force. Default 10,000. */
+  maxStepsPerCall?: number;
+}
+
+const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller']);
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const intIn = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/** Validate a create-world body; returns the options or throws 400 listing every problem. */
+const parseCreate = (body: unknown, maxCapacity: number) => {
+  if (!isObj(body)) throw badRequest('body must be a JSON object', ['body must be a JSON object']);
+  const problems: string[] = [];
+  for (const k of Object.keys(body)) if (!CREATE_KEYS.has(k)) problems.push(`${k} is not a known field`);
+  const { id, seed, size } = body;
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) problems.push('id must be 1-64 characters of A-Z a-z 0-9 _ -');
+  const npcs = body.npcs ?? 0;
+  if (!intIn(npcs, 0, maxCapacity)) problems.push(`npcs must be an integer between 0 and ${maxCapacity}`);
+  const capacity = body.capacity ?? (typeof npcs === 'number' ? Math.min(maxCapacity, npcs + 1000) : 1000);
+  if (!intIn(capacity, 1, maxCapacity)) problems.push(`capacity must be an integer between 1 and ${maxCapacity}`);
+  else if (typeof npcs === 'number' && npcs > (capacity as number)) problems.push('npcs must not exceed capacity');
+  if (seed !== undefined && !intIn(seed, 0, 0xffffffff)) problems.push('seed must be an integer between 0 and 4294967295');
+  if (size !== undefined && (typeof size !== 'number' || !(size > 0) || size > 1e7)) problems.push('size must be a number > 0 and <= 10000000');
+  // The scheduler patch: `config` (or `scheduler`), or the original design's top-level blocks.
+  let patch: Record<string, unknown> = {};
+  if (body.config !== undefined && body.scheduler !== undefined) problems.push('give config or scheduler, not both');
+  const given = body.config ?? body.scheduler;
+  if (given !== undefined) {
+    if (!isObj(given)) problems.push('config must be an object');
+    else patch = { ...given };
+  }
+  if (body.simulation !== undefined) patch = { ...patch, simulation: body.simulation };
+  if (body.controller !== undefined) patch = { ...patch, controller: body.controller };
+  try {
+    mergeSchedulerConfig(defaultSchedulerConfig(), patch);
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    for (const p of (err.details as { problems: string[] }).problems) problems.push(`config: ${p}`);
+  }
+  if (problems.length) throw badRequest(`invalid world: ${problems.join('; ')}`, problems);
+  return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch };
+};
+
+/** Steps to force: body `{ "n": N }` or query `?n=N`; default 1. */
+const parseSteps = (req: AdminRequest, max: number): number => {
+  let raw: unknown = 1;
+  if (req.body !== undefined) {
+    if (!isObj(req.body)) throw badRequest('body must be a JSON object like {"n": 5}', ['body must be a JSON object']);
+    const extra = Object.keys(req.body).filter((k) => k !== 'n');
+    if (extra.length) throw badRequest('unknown fields in step body', extra.map((k) => `${k} is not a known field`));
+    if (req.body.n !== undefined) raw = req.body.n;
+  } else if (req.query.has('n')) {
+    const q = req.query.get('n')!;
+    raw = /^\d{1,9}$/.test(q) ? Number(q) : q;
+  }
+  if (!intIn(raw, 1, max)) throw badRequest(`n must be an integer between 1 and ${max}`, [`n must be an integer between 1 and ${max}`]);
+  return raw as number;
+};
+
+/** The world routes. */
+export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
+  const { runner, telemetry, logger } = opts;
+  const sources = opts.sources ?? {};
+  const protectedIds = new Set(opts.protectedWorldIds ?? []);
+  const maxWorlds = opts.maxWorlds ?? 32;
+  const maxCapacity = opts.maxCapacity ?? 2_000_000;
+  const maxSteps = opts.maxStepsPerCall ?? 10_000;
+  const world = (req: AdminRequest): SimWorld => runner.get(req.params.id!);
+  const summary = (w: SimWorld) => worldSummary(w, sources);
+  const base = '/api/v1/worlds';
+  return [
+    { method: 'GET', pattern: base, handler: () => ({ json: { worlds: runner.worlds().map(summary) } }) },
+    {
+      method: 'POST',
+      pattern: base,
+      body: true,
+      handler: (req) => {
+        const o = parseCreate(req.body, maxCapacity);
+        if (runner.has(o.id)) throw worldExists(o.id);
+        if (runner.worlds().length >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
+        const w = createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
+        if (o.npcs > 0) populateNpcs(w, { count: o.npcs });
+        runner.add(w);
+        logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');
+        return { status: 201, json: summary(w) };
+      },
+    },
+    { method: 'GET', pattern: `${base}/:id`, handler: (req) => ({ json: summary(world(req)) }) },
+    {
+      method: 'DELETE',
+      pattern: `${base}/:id`,
+      handler: (req) => {
+        const w = world(req);
+        if (protectedIds.has(w.id)) throw conflict(`world ${w.id} is the embedded default world and cannot be deleted`, { worldId: w.id });
+        runner.remove(w.id);
+        logger.info({ world: w.id }, 'world deleted');
+        return { json: { deleted: w.id } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/:id/scheduler/config`,
+      handler: (req) => {
+        const w = world(req);
+        return { json: { worldId: w.id, configVersion: w.configVersion, config: w.config } };
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: `${base}/:id/scheduler/config`,
+      body: true,
+      handler: (req) => {
+        const w = world(req);
+        if (req.body === undefined) throw badRequest('a JSON body (a partial scheduler config) is required', ['body is required']);
+        const config = updateWorldConfig(w, req.body);
+        logger.info({ world: w.id, configVersion: w.configVersion, keys: Object.keys(req.body as object) }, 'scheduler config updated');
+        return { json: { worldId: w.id, configVersion: w.configVersion, config } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/:id/scheduler/pause`,
+      body: true,
+      handler: (req) => {
+        const w = world(req);
+        pauseWorld(w);
+        logger.info({ world: w.id, step: w.clock.step, worldTime: w.clock.now }, 'world paused');
+        return { json: summary(w) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/:id/scheduler/resume`,
+      body: true,
+      handler: (req) => {
+        const w = world(req);
+        resumeWorld(w);
+        logger.info({ world: w.id, step: w.clock.step, worldTime: w.clock.now }, 'world resumed');
+        return { json: summary(w) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/:id/scheduler/step`,
+      body: true,
+      handler: (req) => {
+        const w = world(req);
+        const n = parseSteps(req, maxSteps);
+        if (!w.clock.paused) throw worldNotPaused(w.id);
+        const before = w.clock.step;
+        for (let i = 0; i < n; i++) {
+          stepWorld(w, 1);
+          telemetry.onStep(w);
+        }
+        logger.info({ world: w.id, steps: n, step: w.clock.step }, 'world stepped');
+        return { json: { ...summary(w), stepsRun: w.clock.step - before } };
+      },
+    },
+    { method: 'GET', pattern: `${base}/:id/stats`, handler: (req) => ({ json: worldStats(world(req), telemetry, sources) }) },
+    {
+      method: 'GET',
+      pattern: `${base}/:id/map`,
+      handler: (req) => {
+        const w = world(req);
+        let max = MAP_DEFAULT_MAX;
+        if (req.query.has('max')) {
+          const q = req.query.get('max')!;
+          if (!/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > MAP_HARD_MAX) throw badRequest(`max must be an integer between 1 and ${MAP_HARD_MAX}`);
+          max = Number(q);
+        }
+        const m = sampleWorldMap(w, max);
+        if (req.query.get('format') === 'json') {
+          return {
+            json: {
+              worldId: w.id,
+              bounds: m.bounds,
+              npcTotal: m.npcTotal,
+              npcs: { x: Array.from(m.npcX), y: Array.from(m.npcY), tier: Array.from(m.npcTier) },
+              players: { x: Array.from(m.playerX), y: Array.from(m.playerY) },
+            },
+          };
+        }
+        return { body: encodeWorldMap(m), contentType: 'application/octet-stream' };
+      },
+    },
+  ];
+};

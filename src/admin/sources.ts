@@ -1,0 +1,129 @@
+/**
+ * Where the admin reads the state other modules own (tiers, controller, ingest, jobs, periodic
+ * tasks, game sessions). Every reader is defensive: a module that is absent, or a field of an
+ * unexpected shape, yields `null` rather than an exception, so stats and metrics keep working
+ * whatever subset of the runtime is composed.
+ *
+ * The runtime passes {@link StatsSources} (functions the owning modules export); fields a world
+ * carries itself (`world.tierStats`, `world.ingest`) are read straight from the world.
+ */
+import { TIER_COUNT } from '../../components/tier.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** A loosely typed bag of numbers/strings another module reports (passed through to JSON). */
+export type Report = Record<string, unknown>;
+
+/** Session statistics of the game server (network module). */
+export interface SessionReport extends Report {
+  /** Open sessions, all worlds. */
+  sessions?: number;
+  /** Open sessions per world id. */
+  sessionsPerWorld?: Record<string, number>;
+  /** Bytes sent to clients since start. */
+  bytesSent?: number;
+}
+
+/** Functions of other modules the admin calls; each may be absent. */
+export interface StatsSources {
+  /** Controller status of a world: `{ mode, ... }` (adaptive module). */
+  controller?: (world: SimWorld) => unknown;
+  /** Job queue statistics of a world: started/completed/failed/pending (adaptive module). */
+  jobs?: (world: SimWorld) => unknown;
+  /** Periodic task schedule of a world: a list of tasks with next due time (adaptive module). */
+  periodic?: (world: SimWorld) => unknown;
+  /** Game-server session statistics (network module). */
+  sessions?: () => unknown;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Call `fn` and return its value, or null if it is absent or throws (stats must never fail). */
+export const safeCall = <T>(fn: (() => T) | undefined): T | null => {
+  if (!fn) return null;
+  try {
+    return fn() ?? null;
+  } catch {
+    return null;
+  }
+};
+
+/** Tier statistics as the tiering module publishes them on `world.tierStats`. */
+export interface TierStatsView {
+  npcsPerTier: ArrayLike<number>;
+  /** NPC ticks per tier in the last step. */
+  ticksPerTier: ArrayLike<number>;
+  /** NPC ticks per tier since the world was created. */
+  ticksTotalPerTier: ArrayLike<number> | null;
+  extra: Report;
+}
+
+const isCounts = (v: unknown): v is ArrayLike<number> =>
+  (ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<number>).length >= TIER_COUNT;
+
+/** `world.tierStats` if the tiering module is present, else null. */
+export const readTierStats = (world: SimWorld): TierStatsView | null => {
+  const ts = (world as unknown as { tierStats?: unknown }).tierStats;
+  if (!isObj(ts) || !isCounts(ts.npcsPerTier) || !isCounts(ts.ticksPerTier)) return null;
+  const extra: Report = {};
+  for (const [k, v] of Object.entries(ts)) {
+    if (k === 'npcsPerTier' || k === 'ticksPerTier' || k === 'ticksTotalPerTier') continue;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') extra[k] = v;
+    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) extra[k] = Array.from(v as unknown as ArrayLike<number>);
+  }
+  return {
+    npcsPerTier: ts.npcsPerTier,
+    ticksPerTier: ts.ticksPerTier,
+    ticksTotalPerTier: isCounts(ts.ticksTotalPerTier) ? ts.ticksTotalPerTier : null,
+    extra,
+  };
+};
+
+/** Ingest buffer statistics: per type plus totals, or null without an ingest module. */
+export const readIngest = (world: SimWorld): { pending: number; dropped: number; rejected: number; types: Report[] } | null => {
+  const ingest = (world as unknown as { ingest?: unknown }).ingest;
+  if (typeof ingest !== 'object' || ingest === null) return null;
+  const stats = (ingest as { stats?: unknown }).stats;
+  if (typeof stats !== 'function') return null;
+  const types = safeCall(() => stats.call(ingest) as unknown);
+  if (!Array.isArray(types)) return null;
+  let pending = 0;
+  let dropped = 0;
+  let rejected = 0;
+  const out: Report[] = [];
+  for (const t of types) {
+    if (!isObj(t)) continue;
+    pending += num(t.pending) ?? 0;
+    dropped += num(t.dropped) ?? 0;
+    rejected += num(t.rejected) ?? 0;
+    out.push(t);
+  }
+  return { pending, dropped, rejected, types: out };
+};
+
+/** Bytes sent to game clients per a session report (`bytesSent` or `bytesOut`), or null. */
+export const bytesSentOf = (report: unknown): number | null => field(report, 'bytesSent') ?? field(report, 'bytesOut');
+
+/** The controller mode a world carries (`world.controller.mode`), read without allocating. */
+export const worldMode = (world: SimWorld): string | null => {
+  const c = (world as unknown as { controller?: { mode?: unknown } }).controller;
+  return c && typeof c.mode === 'string' ? c.mode : null;
+};
+
+/** The controller's mode string from a status report, or null. */
+export const modeOf = (status: unknown): string | null => (isObj(status) && typeof status.mode === 'string' ? status.mode : null);
+
+/** A numeric field of a report (e.g. `jobs.started`), or null. */
+export const field = (report: unknown, key: string): number | null => (isObj(report) ? num(report[key]) : null);
+
+/** Sessions open in `worldId` per a session report (total when no per-world split). */
+export const sessionsIn = (report: unknown, worldId: string): number | null => {
+  if (!isObj(report)) return null;
+  const per = report.sessionsPerWorld;
+  if (isObj(per)) return num(per[worldId]) ?? 0;
+  // The game server's shape: `worlds: { [id]: { sessions } }`.
+  const worlds = report.worlds;
+  if (isObj(worlds)) return field(worlds[worldId], 'sessions') ?? 0;
+  return null;
+};

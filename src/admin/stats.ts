@@ -1,0 +1,83 @@
+/**
+ * World summaries and full stats for the admin API (`GET /api/v1/worlds`,
+ * `GET /api/v1/worlds/{id}/stats`). Plain JSON; fields of modules that are not composed are
+ * `null`. Units are in the field names: `Ms` wall milliseconds, `worldTime` world seconds.
+ */
+import { PHASES } from '../../systems/types.js';
+import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
+import { entityCount, type SimWorld } from '../world/sim-world.js';
+import { readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { budgetMsOf, type Telemetry } from './telemetry.js';
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+const perTier = (counts: ArrayLike<number> | null | undefined): Record<string, number> | null => {
+  if (!counts) return null;
+  const out: Record<string, number> = {};
+  for (let i = 0; i < TIER_COUNT; i++) out[TIER_NAMES[i]!] = counts[i]!;
+  return out;
+};
+
+/** The short summary of a world (list view, mutation responses). */
+export const worldSummary = (world: SimWorld, sources: StatsSources = {}) => {
+  const sim = world.config.simulation;
+  return {
+    id: world.id,
+    worldTime: world.clock.now,
+    step: world.clock.step,
+    timeScale: sim.timeScale,
+    tickIntervalSeconds: sim.tickIntervalSeconds,
+    paused: world.clock.paused,
+    fault: world.fault,
+    entities: entityCount(world),
+    capacity: world.capacity,
+    bounds: world.bounds,
+    lastStepMs: r3(world.stats.totalMs),
+    frameBudgetMs: budgetMsOf(world),
+    npcsPerTier: perTier(readTierStats(world)?.npcsPerTier),
+    sessions: sessionsIn(safeCall(sources.sessions), world.id),
+  };
+};
+
+/** Full stats of a world. */
+export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: StatsSources = {}) => {
+  const t = telemetry.of(world);
+  const tiers = readTierStats(world);
+  const phaseMs: Record<string, number> = {};
+  const phaseAvgMs: Record<string, number> = {};
+  for (let i = 0; i < PHASES.length; i++) {
+    phaseMs[PHASES[i]!] = r3(world.stats.phaseMs[i]!);
+    phaseAvgMs[PHASES[i]!] = t.count > 0 ? r3(t.phaseTotalMs[i]! / t.count) : 0;
+  }
+  const controller = safeCall(sources.controller && (() => sources.controller!(world)));
+  return {
+    ...worldSummary(world, sources),
+    configVersion: world.configVersion,
+    counters: { ...world.counters, overruns: t.overruns },
+    step: world.clock.step,
+    cost: {
+      lastStepMs: r3(world.stats.totalMs),
+      frameBudgetMs: budgetMsOf(world),
+      phaseMs,
+      /** Average per phase since the world started (wall ms per step). */
+      phaseAvgMs,
+      avgStepMs: t.count > 0 ? r3((t.sumSec * 1000) / t.count) : 0,
+    },
+    history: telemetry.history(world),
+    tiers: tiers
+      ? {
+          npcsPerTier: perTier(tiers.npcsPerTier),
+          ticksLastStep: perTier(tiers.ticksPerTier),
+          ticksWindow: { steps: t.tickLen, perTier: perTier(t.tickWindowSum) },
+          ticksTotal: perTier(tiers.ticksTotalPerTier),
+          ...tiers.extra,
+        }
+      : null,
+    controller: controller === null ? null : { status: controller, budgets: { ...world.ctx.budgets }, modeHistory: t.modeHistory },
+    budgets: { ...world.ctx.budgets },
+    ingest: readIngest(world),
+    jobs: safeCall(sources.jobs && (() => sources.jobs!(world))),
+    periodic: safeCall(sources.periodic && (() => sources.periodic!(world))),
+    sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
+  };
+};

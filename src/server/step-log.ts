@@ -1,0 +1,110 @@
+/**
+ * Step logging: a per-step summary at `debug` (built only when debug is enabled — pino's
+ * disabled levels cost nothing, but building the object would), and rate-limited warnings on
+ * frame-budget overruns and controller mode changes (at most one of each kind per world per
+ * `warnIntervalMs`; the lines carry how many were suppressed in between).
+ */
+import { PHASES } from '../../systems/types.js';
+import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
+import type { Logger } from '../log.js';
+import type { WorldTelemetry } from '../admin/telemetry.js';
+import { field, readTierStats, safeCall, type StatsSources } from '../admin/sources.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** Called by telemetry after every step. `prevMode` is set when the controller mode changed. */
+export interface StepLog {
+  onStep(world: SimWorld, t: WorldTelemetry, prevMode: string | null | undefined): void;
+}
+
+export interface StepLogOptions {
+  /** Minimum wall ms between two warnings of one kind for one world. Default 10,000. */
+  warnIntervalMs?: number;
+  /** Wall clock in ms (injectable for tests). Default `performance.now`. */
+  now?: () => number;
+  /** Job statistics source, for job ops per step in the debug summary. */
+  sources?: StatsSources;
+}
+
+interface WarnState {
+  overrunAt: number;
+  overrunSuppressed: number;
+  modeAt: number;
+  modeSuppressed: number;
+  jobOpsSeen: number;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The most expensive phases of the last step, for an overrun warning. */
+const topPhases = (world: SimWorld): Record<string, number> => {
+  const out: Record<string, number> = {};
+  const ms = world.stats.phaseMs;
+  for (let i = 0; i < PHASES.length; i++) if (ms[i]! >= 0.01) out[PHASES[i]!] = round3(ms[i]!);
+  return out;
+};
+
+/** Create the step logger of a runtime. */
+export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLog => {
+  const interval = opts.warnIntervalMs ?? 10_000;
+  const now = opts.now ?? (() => performance.now());
+  const jobs = opts.sources?.jobs;
+  const state = new WeakMap<SimWorld, WarnState>();
+  const stateOf = (world: SimWorld): WarnState => {
+    let s = state.get(world);
+    if (!s) {
+      s = { overrunAt: -Infinity, overrunSuppressed: 0, modeAt: -Infinity, modeSuppressed: 0, jobOpsSeen: 0 };
+      state.set(world, s);
+    }
+    return s;
+  };
+  return {
+    onStep(world, t, prevMode) {
+      const ms = world.stats.totalMs;
+      const over = ms > t.budgetMs;
+      if (over || prevMode !== undefined) {
+        const s = stateOf(world);
+        const wall = now();
+        if (over) {
+          if (wall - s.overrunAt >= interval) {
+            logger.warn(
+              { world: world.id, step: world.clock.step - 1, stepMs: round3(ms), budgetMs: t.budgetMs, phaseMs: topPhases(world), suppressed: s.overrunSuppressed, overrunsTotal: t.overruns },
+              'step over frame budget',
+            );
+            s.overrunAt = wall;
+            s.overrunSuppressed = 0;
+          } else s.overrunSuppressed++;
+        }
+        if (prevMode !== undefined) {
+          if (wall - s.modeAt >= interval) {
+            logger.warn({ world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed }, 'controller mode changed');
+            s.modeAt = wall;
+            s.modeSuppressed = 0;
+          } else s.modeSuppressed++;
+        }
+      }
+      if (!logger.isLevelEnabled('debug')) return;
+      const tiers = readTierStats(world);
+      const tierCounts: Record<string, number> = {};
+      let npcTicks: number | null = null;
+      if (tiers) {
+        npcTicks = 0;
+        for (let i = 0; i < TIER_COUNT; i++) {
+          tierCounts[TIER_NAMES[i]!] = tiers.npcsPerTier[i]!;
+          npcTicks += tiers.ticksPerTier[i]!;
+        }
+      }
+      let jobOps: number | null = null;
+      if (jobs) {
+        const report = safeCall(() => jobs(world));
+        const total = (field(report, 'started') ?? 0) + (field(report, 'completed') ?? 0) + (field(report, 'failed') ?? 0);
+        const s = stateOf(world);
+        jobOps = total - s.jobOpsSeen;
+        s.jobOpsSeen = total;
+      }
+      logger.debug(
+        { world: world.id, step: world.clock.step - 1, dtWorld: world.ctx.dtWorld, worldTime: world.clock.now, npcTicks, jobOps, tiers: tierCounts, stepMs: round3(ms), mode: t.mode },
+        'step',
+      );
+    },
+  };
+};
