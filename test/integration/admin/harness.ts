@@ -1,0 +1,77 @@
+/**
+ * Test harness: a real runtime (loop, default world, game server, admin server) on 127.0.0.1
+ * with ports 0, plus small HTTP helpers (fetch for normal requests, raw sockets for the ones
+ * fetch cannot make: lying or streaming bodies, aborts).
+ */
+import net from 'node:net';
+import { parseOptions } from '../../../src/cli/options.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
+
+export const TOKEN = 'test-admin-token';
+
+export interface Started {
+  runtime: Runtime;
+  base: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Start a runtime with a small default world; extra CLI flags may override. */
+export const startRuntime = async (flags: string[] = []): Promise<Started> => {
+  const options = parseOptions(['--npcs', '800', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN, ...flags], {});
+  const runtime = createRuntime(options, createLogger('silent'));
+  await runtime.start();
+  const port = runtime.admin.port;
+  return { runtime, port, base: `http://127.0.0.1:${port}`, stop: () => runtime.stop() };
+};
+
+export interface CallOptions {
+  body?: unknown;
+  /** Raw body string (sent as is). */
+  raw?: string;
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** Make a request; returns status, headers and the parsed JSON (or text) body. */
+export const call = async (base: string, method: string, path: string, o: CallOptions = {}) => {
+  const headers: Record<string, string> = { ...o.headers };
+  const token = o.token === undefined ? TOKEN : o.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (o.raw !== undefined) body = o.raw;
+  else if (o.body !== undefined) {
+    body = JSON.stringify(o.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: any = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, json, text };
+};
+
+/** Send raw bytes on a fresh TCP connection; resolves with everything received until close or `waitMs`. */
+export const rawRequest = (port: number, chunks: string[], waitMs = 1500): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(out);
+    };
+    const timer = setTimeout(done, waitMs);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (out += d));
+    sock.on('close', done);
+    sock.on('error', (e) => (out ? done() : reject(e)));
+    for (const c of chunks) sock.write(c);
+  });
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
