@@ -80,8 +80,13 @@ export const createInterestGrid = (world: SimWorld, cellSize: number): InterestG
   };
 };
 
-/** The world's own spatial index when it has one (tiers issue), else null. */
+/**
+ * The world's own spatial index (tiers issue) when it has one AND its pipeline has a tiering
+ * phase that rebuilds it every step; else null (use the fallback grid).
+ */
 export const worldSpatial = (world: SimWorld): SpatialQuery | null => {
   const s = (world as unknown as { spatial?: Partial<SpatialQuery> }).spatial;
-  return s && typeof s.queryRadius === 'function' ? (s as SpatialQuery) : null;
+  if (!s || typeof s.queryRadius !== 'function') return null;
+  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return s as SpatialQuery;
+  return null;
 };

@@ -12,7 +12,7 @@
 import { hasComponent } from 'bitecs';
 import { CloseCode } from '../errors.js';
 import type { SimWorld, StepContext } from '../world/sim-world.js';
-import { createInterestGrid, worldSpatial, type InterestGrid } from './interest-grid.js';
+import { createInterestGrid, worldSpatial, type InterestGrid, type SpatialQuery } from './interest-grid.js';
 import type { NetConfig } from './net-config.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
@@ -90,6 +90,8 @@ export interface WorldNet {
   leaves: ByteWriter;
   out: ByteWriter;
   grid: InterestGrid;
+  /** Index used this run: the world's (tiers issue) or `grid`. Set by `beginRun`. */
+  spatial: SpatialQuery;
   deliver: (intent: IntentLike) => void;
   closing: Session[];
 }
@@ -120,6 +122,7 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     leaves: createWriter(),
     out: createWriter(16 * 1024),
     grid: createInterestGrid(world, Math.max(16, config.interestRadius)),
+    spatial: { queryRadius: () => 0 },
     deliver: () => {},
     closing: [],
   };
@@ -159,8 +162,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   const mark = ++net.mark;
   const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
   const pxw = Position.x[s.player]!, pyw = Position.y[s.player]!;
-  const spatial = worldSpatial(world) ?? net.grid;
-  let n = spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  let n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
   if (n > cfg.maxEntitiesPerSession) {
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = cfg.maxEntitiesPerSession;
@@ -279,7 +281,10 @@ export const frameFor = (world: SimWorld, ctx: StepContext, sendTime: number, ou
 
 const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1 };
 
-/** Start a replicate run: bump the entity-cache stamp and rebuild the fallback grid if used. */
+/**
+ * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
+ * pick the spatial index, rebuilding the fallback grid if it is the one used.
+ */
 export const beginRun = (world: SimWorld, net: WorldNet): void => {
   net.run++;
   if (net.run > 0x3fffffff) {
@@ -291,7 +296,9 @@ export const beginRun = (world: SimWorld, net: WorldNet): void => {
     net.visMark.fill(0);
     net.knownMark.fill(0);
   }
-  if (!worldSpatial(world)) net.grid.rebuild(world);
+  const ws = worldSpatial(world);
+  if (!ws) net.grid.rebuild(world);
+  net.spatial = ws ?? net.grid;
 };
 
 /** The replicate phase of one world: every session's snapshot, then events. */
