@@ -4,7 +4,9 @@
  */
 import { controlSystem } from './control-system.js';
 import { ingestSystem } from './ingest-system.js';
+import { jobsSystem } from './jobs-system.js';
 import { movementSystem } from './movement-system.js';
+import { periodicSystem } from './periodic-system.js';
 import { replicateSystem } from './replicate-system.js';
 import { timeSystem } from './time-system.js';
 import type { SystemEntry } from './types.js';
@@ -15,6 +17,8 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
+  { name: 'jobs', phase: 'jobs', run: jobsSystem },
+  { name: 'periodic', phase: 'periodic', run: periodicSystem },
   { name: 'replicate', phase: 'replicate', run: replicateSystem },
   { name: 'control', phase: 'control', run: controlSystem },
 ];

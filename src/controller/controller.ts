@@ -117,6 +117,7 @@ const transition = (world: SimWorld, c: ControllerState, to: ControllerMode, rea
   c.sinceWorldTime = world.clock.now;
   c.reason = reason;
   c.calmStreak = 0;
+  world.bus.publish('mode', t);
 };
 
 /**

@@ -269,6 +269,23 @@ export class IngestBuffers {
     s.cutLastStep = s.pendingBudgeted > 0;
   }
 
+  /**
+   * Release memory after bursts: a latestByKey Map keeps its grown backing store after it
+   * empties, so an empty map whose high-water mark passed `minHighWater` keys is replaced.
+   * Run by the periodic `runtime.cleanup` task. Returns the number of maps replaced.
+   */
+  compact(minHighWater = 1024): number {
+    let n = 0;
+    for (const b of this.#types.values()) {
+      if (b.map && b.map.size === 0 && b.highWater >= minHighWater) {
+        b.map = new Map();
+        n++;
+      }
+      b.highWater = pendingOf(b);
+    }
+    return n;
+  }
+
   /** Summary of the last drain (read by the controller). The object is reused; copy to keep. */
   summary(): Readonly<IngestSummary> {
     return this.#summary;

@@ -41,6 +41,8 @@ export interface TypeBuffer {
   drainedLastStep: number;
   arrivalsThisStep: number;
   rate: number;
+  /** Most pending facts seen since the last compaction. */
+  highWater: number;
 }
 
 export const createTypeBuffer = (
@@ -78,6 +80,7 @@ export const createTypeBuffer = (
   drainedLastStep: 0,
   arrivalsThisStep: 0,
   rate: 0,
+  highWater: 0,
 });
 
 /** Facts pending in a buffer. */
@@ -117,6 +120,8 @@ export const pushFact = (b: TypeBuffer, key: number, fact: unknown): PushOutcome
     b.count++;
   }
   b.accepted++;
+  const p = pendingOf(b);
+  if (p > b.highWater) b.highWater = p;
   return outcome;
 };
 

@@ -12,6 +12,10 @@ import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../e
 import { createPrng, type Prng } from './prng.js';
 import { IngestBuffers } from '../ingest/ingest-buffers.js';
 import { createControllerState, type ControllerState } from '../controller/controller.js';
+import { JobQueue } from '../jobs/job-queue.js';
+import type { EventBus } from '../periodic/event-bus.js';
+import type { PeriodicScheduler } from '../periodic/scheduler.js';
+import { createWorldBus, createWorldScheduler, type WorldTopics } from '../periodic/world-periodic.js';
 import type { WorldNet } from '../net/replication.js';
 
 /** World time. `now` is world seconds (float64); `step` counts completed steps. */
@@ -115,6 +119,12 @@ export interface SimWorldData {
   ingest: IngestBuffers;
   /** Frame-budget controller state (mode, cost window, budget steering); see src/controller. */
   controller: ControllerState;
+  /** Job queue (long async work; started and applied in the jobs phase); see src/jobs. */
+  jobs: JobQueue;
+  /** The world's typed event bus (periodic triggers, heartbeat, mode changes, stats). */
+  bus: EventBus<WorldTopics>;
+  /** The world's periodic task scheduler (ticked in the periodic phase); see src/periodic. */
+  periodic: PeriodicScheduler;
   /** Replication slot: set by the game server when it serves this world (src/net), else null. */
   net: WorldNet | null;
 }
@@ -188,8 +198,12 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     pipelinePhase: checkPipeline(systems),
     ingest: new IngestBuffers(),
     controller: createControllerState(config.controller.windowSteps, config.controller.ingestDrainBaseline, sim.maxNpcTicksPerStep),
+    jobs: new JobQueue(),
+    bus: createWorldBus(),
+    periodic: null as unknown as PeriodicScheduler, // set below: its tasks read the world
     net: null,
   };
+  data.periodic = createWorldScheduler(data, data.bus);
   return createWorld(data);
 };
 

@@ -1,0 +1,314 @@
+/**
+ * Job queue with backpressure: long async work (content generation and the like) leaves the
+ * step. Owns timers and in-flight promises, hence a class; one per world (`world.jobs`).
+ *
+ *   submit ──► pending (bounded, FIFO by id) ──jobs phase: ≤ jobOps starts/step, caps──► running
+ *                 ▲                                                                   │
+ *                 └──── retry after backoff (wall ms) ◄── failure / timeout ──────────┤
+ *   jobs phase of a later step: completions sorted by job id ──► apply(world, ...) ◄──┘
+ *
+ * Wall time only (backoff, timeouts), through an injectable clock and timers: tests shrink
+ * timeouts through options and advance a fake clock, never sleep. Gameplay sees a job only
+ * when its completion is applied inside a step, in job-id order (deterministic for a given
+ * set of completions).
+ */
+import { queueFull, WorldtickError, ErrorCode } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** What a handler receives besides its payload. */
+export interface JobContext {
+  jobId: number;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Aborted when the attempt times out. */
+  signal: AbortSignal;
+}
+
+/** A job type. */
+export interface JobDefinition<P = unknown, R = unknown> {
+  /** The async work (may use a worker pool). Runs outside the step. */
+  handler: (payload: P, ctx: JobContext) => Promise<R>;
+  /** Applies a success inside the jobs phase (writes components). */
+  apply?: (world: SimWorld, job: JobRecord<P>, result: R) => void;
+  /** Applies a final failure (after the last attempt) inside the jobs phase. */
+  fail?: (world: SimWorld, job: JobRecord<P>, err: WorldtickError) => void;
+  /** Attempt timeout (wall ms); default the queue's. */
+  timeoutMs?: number;
+  /** Attempts including the first; default the queue's. */
+  maxAttempts?: number;
+}
+
+/** A submitted job (read-only for callers). */
+export interface JobRecord<P = unknown> {
+  id: number;
+  name: string;
+  user: string;
+  /** Entity the job is about (or -1). */
+  key: number;
+  payload: P;
+  attempts: number;
+  /** Wall ms before which a retry may not start. */
+  notBefore: number;
+}
+
+export interface JobQueueOptions {
+  /** Most jobs waiting to start (retries included). Default 1024. */
+  maxPending?: number;
+  /** Most jobs running at once in this world. Default 8. */
+  perWorldConcurrency?: number;
+  /** Most jobs running at once per user. Default 2. */
+  perUserConcurrency?: number;
+  /** Default attempts per job. Default 3. */
+  maxAttempts?: number;
+  /** Backoff before retry n (n ≥ 1): min(backoffMaxMs, backoffBaseMs · 2^(n-1)). Default 100. */
+  backoffBaseMs?: number;
+  /** Default 10,000. */
+  backoffMaxMs?: number;
+  /** Default attempt timeout (wall ms). Default 30,000. */
+  timeoutMs?: number;
+  /** Share (0..1] of maxPending at which `saturated` turns on. Default 0.75. */
+  saturateAt?: number;
+  /** Wall clock (ms). Default `performance.now`. */
+  now?: () => number;
+  /** Timer functions (wall ms). Default setTimeout/clearTimeout. */
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}
+
+/** Counters and gauges of a queue. */
+export interface JobStats {
+  submitted: number;
+  started: number;
+  /** Starts in the last jobs phase. */
+  startedLastStep: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  timedOut: number;
+  /** Submissions refused because the pending queue was full. */
+  rejected: number;
+  /** trySubmit calls deferred because the queue was saturated. */
+  deferred: number;
+  pending: number;
+  running: number;
+  /** Results waiting to be applied by the next jobs phase. */
+  awaitingApply: number;
+  saturated: boolean;
+}
+
+interface Done {
+  job: JobRecord;
+  ok: boolean;
+  result: unknown;
+  err: WorldtickError | null;
+}
+
+const DEFAULTS = {
+  maxPending: 1024,
+  perWorldConcurrency: 8,
+  perUserConcurrency: 2,
+  maxAttempts: 3,
+  backoffBaseMs: 100,
+  backoffMaxMs: 10_000,
+  timeoutMs: 30_000,
+  saturateAt: 0.75,
+};
+
+const checkInt = (problems: string[], name: string, v: number, min: number): void => {
+  if (!Number.isInteger(v) || v < min) problems.push(`${name} must be an integer >= ${min}`);
+};
+
+/** The per-world job queue. */
+export class JobQueue {
+  readonly #o: typeof DEFAULTS;
+  readonly #now: () => number;
+  readonly #setTimer: (fn: () => void, ms: number) => unknown;
+  readonly #clearTimer: (h: unknown) => void;
+  readonly #defs = new Map<string, JobDefinition<unknown, unknown>>();
+  #pending: JobRecord[] = [];
+  readonly #running = new Map<number, { job: JobRecord; attemptToken: number; timer: unknown; ac: AbortController }>();
+  readonly #perUser = new Map<string, number>();
+  #done: Done[] = [];
+  #nextId = 1;
+  #token = 0;
+  #s = { submitted: 0, started: 0, startedLastStep: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, deferred: 0 };
+
+  constructor(opts: JobQueueOptions = {}) {
+    const o = { ...DEFAULTS };
+    for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) if (opts[k] !== undefined) o[k] = opts[k]!;
+    const p: string[] = [];
+    checkInt(p, 'maxPending', o.maxPending, 1);
+    checkInt(p, 'perWorldConcurrency', o.perWorldConcurrency, 1);
+    checkInt(p, 'perUserConcurrency', o.perUserConcurrency, 1);
+    checkInt(p, 'maxAttempts', o.maxAttempts, 1);
+    if (!(o.backoffBaseMs >= 0) || !(o.backoffMaxMs >= o.backoffBaseMs)) p.push('backoffBaseMs must be >= 0 and <= backoffMaxMs');
+    if (!(o.timeoutMs > 0)) p.push('timeoutMs must be > 0');
+    if (!(o.saturateAt > 0 && o.saturateAt <= 1)) p.push('saturateAt must be in (0, 1]');
+    if (p.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
+    this.#o = o;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+    this.#clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
+  }
+
+  /** Register a job type by name. Throws `WT_ERR_JOB_EXISTS` for a duplicate. */
+  register<P, R>(name: string, def: JobDefinition<P, R>): void {
+    if (this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_EXISTS, `job type ${JSON.stringify(name)} is already registered`, { details: { name } });
+    if (typeof def.handler !== 'function') throw new WorldtickError(ErrorCode.OPTION_INVALID, `job type ${name}: handler must be a function`);
+    this.#defs.set(name, def as unknown as JobDefinition<unknown, unknown>);
+  }
+
+  /** True while the pending queue is at or above its high-water mark: callers should defer. */
+  get saturated(): boolean {
+    return this.#pending.length >= Math.ceil(this.#o.saturateAt * this.#o.maxPending);
+  }
+
+  /**
+   * Queue a job; returns its id (ids increase by submission). Throws `WT_ERR_JOB_UNKNOWN` for an
+   * unregistered name and `WT_ERR_QUEUE_FULL` when the pending queue is full (counted).
+   */
+  submit<P>(name: string, payload: P, opts: { user?: string; key?: number } = {}): number {
+    if (!this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
+    if (this.#pending.length >= this.#o.maxPending) {
+      this.#s.rejected++;
+      throw queueFull(`job queue (${name})`, this.#o.maxPending);
+    }
+    const job: JobRecord = { id: this.#nextId++, name, user: opts.user ?? '', key: opts.key ?? -1, payload, attempts: 0, notBefore: 0 };
+    this.#pending.push(job);
+    this.#s.submitted++;
+    return job.id;
+  }
+
+  /** Like submit, but returns -1 (counted as `deferred`) instead of queueing while saturated. */
+  trySubmit<P>(name: string, payload: P, opts: { user?: string; key?: number } = {}): number {
+    if (this.saturated) {
+      this.#s.deferred++;
+      return -1;
+    }
+    return this.submit(name, payload, opts);
+  }
+
+  /**
+   * Start up to `maxStarts` pending jobs (FIFO, skipping retries not yet due and users at their
+   * cap), within the per-world concurrency cap. Called by the jobs phase. Returns starts.
+   */
+  startDue(maxStarts: number): number {
+    let started = 0;
+    const now = this.#now();
+    const keep: JobRecord[] = [];
+    const pend = this.#pending;
+    for (let i = 0; i < pend.length; i++) {
+      const job = pend[i]!;
+      if (started >= maxStarts || this.#running.size >= this.#o.perWorldConcurrency || job.notBefore > now || (this.#perUser.get(job.user) ?? 0) >= this.#o.perUserConcurrency) {
+        keep.push(job);
+        continue;
+      }
+      this.#start(job);
+      started++;
+    }
+    this.#pending = keep;
+    this.#s.startedLastStep = started;
+    this.#s.started += started;
+    return started;
+  }
+
+  #start(job: JobRecord): void {
+    const def = this.#defs.get(job.name)!;
+    job.attempts++;
+    const token = ++this.#token;
+    const ac = new AbortController();
+    const timeoutMs = def.timeoutMs ?? this.#o.timeoutMs;
+    const timer = this.#setTimer(() => this.#settle(job.id, token, false, undefined, new WorldtickError(ErrorCode.JOB_TIMEOUT, `job ${job.id} (${job.name}) attempt ${job.attempts} timed out after ${timeoutMs} ms`)), timeoutMs);
+    this.#running.set(job.id, { job, attemptToken: token, timer, ac });
+    this.#perUser.set(job.user, (this.#perUser.get(job.user) ?? 0) + 1);
+    let p: Promise<unknown>;
+    try {
+      p = Promise.resolve(def.handler(job.payload, { jobId: job.id, attempt: job.attempts, signal: ac.signal }));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (r) => this.#settle(job.id, token, true, r, null),
+      (e) => this.#settle(job.id, token, false, undefined, new WorldtickError(ErrorCode.JOB_FAILED, `job ${job.id} (${job.name}) attempt ${job.attempts} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e })),
+    );
+  }
+
+  /** An attempt ended (result, error or timeout). A late result of a timed-out attempt is ignored. */
+  #settle(id: number, token: number, ok: boolean, result: unknown, err: WorldtickError | null): void {
+    const r = this.#running.get(id);
+    if (!r || r.attemptToken !== token) return;
+    this.#running.delete(id);
+    this.#clearTimer(r.timer);
+    const u = (this.#perUser.get(r.job.user) ?? 1) - 1;
+    if (u <= 0) this.#perUser.delete(r.job.user);
+    else this.#perUser.set(r.job.user, u);
+    const job = r.job;
+    if (!ok && err?.code === ErrorCode.JOB_TIMEOUT) {
+      this.#s.timedOut++;
+      r.ac.abort(err);
+    }
+    const def = this.#defs.get(job.name)!;
+    if (!ok && job.attempts < (def.maxAttempts ?? this.#o.maxAttempts)) {
+      job.notBefore = this.#now() + this.backoffMs(job.attempts);
+      this.#s.retried++;
+      // Retries keep their place by id (FIFO by first submission), and are not refused for space.
+      let i = this.#pending.length;
+      while (i > 0 && this.#pending[i - 1]!.id > job.id) i--;
+      this.#pending.splice(i, 0, job);
+      return;
+    }
+    this.#done.push({ job, ok, result, err });
+  }
+
+  /** Backoff (wall ms) before retry number `n` (n = attempts so far, ≥ 1). */
+  backoffMs(n: number): number {
+    return Math.min(this.#o.backoffMaxMs, this.#o.backoffBaseMs * 2 ** (n - 1));
+  }
+
+  /**
+   * Apply finished jobs inside the step, sorted by job id: `apply` for successes, `fail` for
+   * final failures. A throwing apply is counted as a failure; the world is not faulted.
+   * Returns how many were applied.
+   */
+  applyCompleted(world: SimWorld): number {
+    if (this.#done.length === 0) return 0;
+    const done = this.#done;
+    this.#done = [];
+    done.sort((a, b) => a.job.id - b.job.id);
+    for (const d of done) {
+      const def = this.#defs.get(d.job.name)!;
+      try {
+        if (d.ok) {
+          def.apply?.(world, d.job, d.result);
+          this.#s.completed++;
+        } else {
+          this.#s.failed++;
+          def.fail?.(world, d.job, d.err!);
+        }
+      } catch {
+        if (d.ok) {
+          this.#s.completed--;
+          this.#s.failed++;
+        }
+      }
+    }
+    return done.length;
+  }
+
+  /** Counters and gauges (fresh object). */
+  stats(): JobStats {
+    return { ...this.#s, pending: this.#pending.length, running: this.#running.size, awaitingApply: this.#done.length, saturated: this.saturated };
+  }
+
+  /** Abort every running attempt and clear the queue (shutdown). */
+  close(): void {
+    for (const r of this.#running.values()) {
+      this.#clearTimer(r.timer);
+      r.ac.abort(new WorldtickError(ErrorCode.JOB_FAILED, 'job queue closed'));
+    }
+    this.#running.clear();
+    this.#perUser.clear();
+    this.#pending = [];
+    this.#done = [];
+  }
+}

@@ -1,0 +1,11 @@
+import type { System } from './types.js';
+
+/**
+ * Jobs phase: apply jobs finished since the last step (in job-id order, to components), then
+ * start at most `ctx.budgets.jobOps` pending jobs within the concurrency caps
+ * (src/jobs/job-queue.ts). The jobs themselves run outside the step.
+ */
+export const jobsSystem: System = (world, ctx) => {
+  world.jobs.applyCompleted(world);
+  world.jobs.startDue(ctx.budgets.jobOps);
+};
