@@ -1,0 +1,30 @@
+import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { parseOptions } from '../../../src/cli/options.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
+
+describe('runtime serves the game protocol', () => {
+  it('the runtime (as npm start builds it) accepts a client into world 1 and streams snapshots at the step rate', async () => {
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '500', '--stats-interval', '0'], {}), createLogger('silent'));
+    await rt.start();
+    try {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      const w = await c.join('1', 'rt');
+      expect(w.stepRate).toBe(20);
+      const first = await c.waitFor((m) => m.type === 17);
+      await c.waitForStep((first as { step: number }).step + 5, 5000);
+      expect(c.stats.snapshots).toBeGreaterThanOrEqual(6);
+      expect(c.view.entities.has(w.playerId)).toBe(true);
+      expect(await c.ping()).toBeGreaterThanOrEqual(0);
+      const s = rt.gameServer.stats();
+      expect(s.sessions).toBe(1);
+      expect(s.worlds['1']!.snapshotsSent).toBeGreaterThanOrEqual(6);
+      c.close();
+    } finally {
+      await rt.stop();
+    }
+  });
+});

@@ -1,0 +1,140 @@
+import WebSocket from 'ws';
+import { unpack } from 'msgpackr';
+import { entityExists } from 'bitecs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnNpc } from '../../../src/world/sim-world.js';
+import { startTestServer, settle, type TestServer } from './harness.js';
+
+let ts: TestServer | null = null;
+afterEach(async () => { await ts?.stop(); ts = null; });
+
+/** A plain `ws` client: bytes in, bytes out, nothing from the client library. */
+const rawClient = async (url: string) => {
+  const ws = new WebSocket(url);
+  const frames: Buffer[] = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (d: Buffer) => { frames.push(d); for (const w of waiters.splice(0)) w(); });
+  await new Promise((r) => ws.once('open', r));
+  const next = async (pred: (b: Buffer) => boolean): Promise<Buffer> => {
+    for (;;) {
+      const hit = frames.find(pred);
+      if (hit) { frames.splice(frames.indexOf(hit), 1); return hit; }
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return { ws, next };
+};
+
+describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
+  it('speaks the documented bytes: hello, welcome, input, snapshot, ping/pong', async () => {
+    ts = await startTestServer();
+    const { ws, next } = await rawClient(ts.url);
+    // PROTOCOL.md example: hello [1, 1, "w1", "bob", "", nil]
+    ws.send(Buffer.from('960101a27731a3626f62a0c0', 'hex'));
+    const welcome = unpack(await next((b) => b[1] === 0x10)) as unknown[];
+    expect(welcome[0]).toBe(16);
+    const [, sessionId, playerId, stepRate, worldTime, step, resumeToken, scale, radius, resumed] = welcome;
+    expect(sessionId).toBeGreaterThan(0);
+    expect(playerId).toBeGreaterThan(0);
+    expect([stepRate, worldTime, step, scale, radius, resumed]).toEqual([20, 0, 0, 16, 80, false]);
+    expect(typeof resumeToken).toBe('string');
+    const pid = playerId as number;
+    ts.world.stores.Position.x[pid] = 100;
+    ts.world.stores.Position.y[pid] = 200;
+    const npc = spawnNpc(ts.world, 110, 200, 7);
+    // PROTOCOL.md example: input [2, 1, 0.5, -1, 0] (float64 0.5)
+    ws.send(Buffer.from('950201cb3fe0000000000000ff00', 'hex'));
+    await settle(20);
+    ts.step(1);
+    const snap = await next((b) => b[0] === 0x98 && b[1] === 0x11);
+    const s = unpack(snap) as unknown[];
+    expect(s[0]).toBe(17);
+    expect(s[1]).toBe(0); // step
+    expect(s[2]).toBeCloseTo(0.05, 10); // world time after one 0.05 s step at timeScale 1
+    expect(Math.abs((s[3] as number) - Date.now())).toBeLessThan(5000); // server send time, epoch ms
+    expect(s[4]).toBe(1); // input 1 acknowledged
+    const enter = s[5] as number[][];
+    // The player moved (0.5, -1) normalised × 6 u/s × 0.05 s before replication.
+    const len = Math.hypot(0.5, 1);
+    const meX = Math.round((100 + (0.5 / len) * 6 * 0.05) * 16);
+    expect(enter).toContainEqual([npc, 110 * 16, 200 * 16, 7, 3]);
+    expect(enter.find((e) => e[0] === pid)![1]).toBe(meX);
+    expect(s[6]).toEqual([]);
+    expect(s[7]).toEqual([]);
+    // ping [3, 12345] → pong [19, 12345, serverTime]
+    ws.send(Buffer.from('9203cd3039', 'hex'));
+    const pong = unpack(await next((b) => b[1] === 0x13)) as unknown[];
+    expect(pong.slice(0, 2)).toEqual([19, 12345]);
+    ws.close();
+  });
+});
+
+describe('sessions: park, resume, expire', () => {
+  it('a reconnect with the resume token gets the same player back; after the grace period it is removed', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0.3 } });
+    const a = await ts.client();
+    const w = await a.join('w1', 'p');
+    a.close();
+    await a.closed();
+    await settle(20);
+    expect(ts.server.stats().parked).toBe(1);
+    expect(ts.world.stores.Player.session[w.playerId]).toBe(-1);
+    const b = await ts.client();
+    const w2 = await b.join('w1', 'p', '', w.resumeToken);
+    expect(w2).toMatchObject({ playerId: w.playerId, resumed: true });
+    expect(ts.server.stats()).toMatchObject({ sessions: 1, parked: 0 });
+    b.close();
+    await b.closed();
+    await settle(800);
+    expect(entityExists(ts.world, w.playerId)).toBe(false);
+    expect(ts.server.stats().parked).toBe(0);
+    // An expired token just gets a fresh player.
+    const c = await ts.client();
+    const w3 = await c.join('w1', 'p', '', w.resumeToken);
+    expect(w3.resumed).toBe(false);
+  });
+
+  it('resuming a live session moves it to the new socket and closes the old one with 4011', async () => {
+    ts = await startTestServer();
+    const a = await ts.client();
+    const w = await a.join('w1', 'p');
+    const b = await ts.client();
+    const w2 = await b.join('w1', 'p', '', w.resumeToken);
+    expect(w2.playerId).toBe(w.playerId);
+    await a.closed();
+    expect(a.closeCode).toBe(4011);
+    ts.step(1);
+    await b.waitForStep(0);
+    expect(b.view.entities.has(w.playerId)).toBe(true);
+  });
+
+  it('with no grace period a disconnect removes the player at once; hello timeout closes 4003', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0, helloTimeoutMs: 100 } });
+    const a = await ts.client();
+    const w = await a.join('w1', 'p');
+    a.close();
+    await a.closed();
+    await settle(20);
+    expect(entityExists(ts.world, w.playerId)).toBe(false);
+    const idle = await ts.client();
+    await idle.closed();
+    expect(idle.closeCode).toBe(4003);
+  });
+});
+
+describe('events', () => {
+  it('NPC intents addressed to a session player arrive as event messages', async () => {
+    ts = await startTestServer();
+    const c = await ts.client();
+    const w = await c.join('w1', 'p');
+    const npc = spawnNpc(ts.world, 10, 10, 1);
+    const intents = (ts.world as unknown as { intents?: { push(n: number, p: number, k: number, a: number, e: number): boolean } }).intents;
+    expect(intents, 'world.intents (tiers issue)').toBeDefined();
+    intents!.push(npc, w.playerId, 2, 0, 1000);
+    intents!.push(npc, 99_999, 2, 0, 1000); // nobody's player: dropped and counted
+    ts.step(1);
+    const e = await c.waitFor((m) => m.type === 18);
+    expect(e).toEqual({ type: 18, kind: 2, npc, at: 0, expiresAt: 1000 });
+    expect(ts.server.stats().worlds['w1']).toMatchObject({ eventsSent: 1, eventsDropped: 1 });
+  });
+});

@@ -1,0 +1,74 @@
+import { pack, unpack } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { createServerCodec, validateClientFrame } from '../../../src/net/codec.js';
+import { resolveNetConfig } from '../../../src/net/net-config.js';
+import { createWriter, writeArrayHeader, writeFloat64, writeInt } from '../../../src/net/snapshot-writer.js';
+
+describe('client frame validation', () => {
+  const codec = createServerCodec();
+  it('accepts the documented messages', () => {
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null]))).toEqual({ ok: true, msg: { type: 1, version: 1, worldId: 'w', name: 'n', token: '', resumeToken: null } });
+    expect(codec.decode(pack([1, 1, 'w', 'n', 't']))).toMatchObject({ ok: true });
+    expect(codec.decode(pack([2, 7, -1, 0.25, 3]))).toEqual({ ok: true, msg: { type: 2, seq: 7, moveX: -1, moveY: 0.25, actions: 3 } });
+    expect(codec.decode(pack([3, 1.5]))).toEqual({ ok: true, msg: { type: 3, clientTime: 1.5 } });
+  });
+  it.each([
+    [[2, 1, 0, 0], 'BAD_FIELD'],
+    [[2, 1.5, 0, 0, 0], 'BAD_FIELD'],
+    [[2, 0, 0, 0, 0], 'OUT_OF_RANGE'],
+    [[2, 1, Number.NaN, 0, 0], 'BAD_FIELD'],
+    [[2, 1, 0, 1.01, 0], 'OUT_OF_RANGE'],
+    [[2, 1, 0, 0, -1], 'OUT_OF_RANGE'],
+    [[2, 2 ** 32, 0, 0, 0], 'OUT_OF_RANGE'],
+    [[1, 1, 'w', '', ''], 'OUT_OF_RANGE'],
+    [[1, 1, 'w', 'x'.repeat(33), ''], 'OUT_OF_RANGE'],
+    [[1, 1, 5, 'n', ''], 'BAD_FIELD'],
+    [[1, -1, 'w', 'n', ''], 'BAD_FIELD'],
+    [[1, 1, 'w', 'n', '', 7], 'BAD_FIELD'],
+    [[3], 'BAD_FIELD'],
+    [[50], 'UNKNOWN_TYPE'],
+    [['x'], 'BAD_FRAME'],
+    [[], 'BAD_FRAME'],
+    [{ 0: 1 }, 'BAD_FRAME'],
+    ['str', 'BAD_FRAME'],
+  ])('%j → %s', (frame, code) => {
+    expect(validateClientFrame(frame)).toMatchObject({ ok: false, code });
+  });
+  it('garbage bytes are BAD_FRAME and never echo decoded data', () => {
+    const r = codec.decode(new Uint8Array([0xd9, 0x05, 0x41, 0x42]));
+    expect(r).toMatchObject({ ok: false, code: 'BAD_FRAME', message: 'frame is not valid msgpack' });
+    expect(codec.decode(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff]))).toMatchObject({ ok: false, code: 'BAD_FRAME' });
+  });
+  it('map and extension types decode to values validation refuses', () => {
+    expect(codec.decode(pack([2, new Map([[1, 2]]), 0, 0, 0]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
+    expect(codec.decode(pack([2, new Date(0), 0, 0, 0]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
+    expect(codec.decode(pack([2, 1n << 60n, 0, 0, 0]))).toMatchObject({ ok: false });
+  });
+});
+
+describe('snapshot writer emits standard msgpack', () => {
+  it('integers of every width, floats and array headers round-trip through msgpackr', () => {
+    const values = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31)];
+    const w = createWriter(4);
+    writeArrayHeader(w, values.length + 1);
+    for (const v of values) writeInt(w, v);
+    writeFloat64(w, 1234.5678);
+    expect(unpack(w.bytes.subarray(0, w.pos))).toEqual([...values, 1234.5678]);
+    for (const n of [0, 15, 16, 65535, 65536]) {
+      const a = createWriter(8);
+      writeArrayHeader(a, n);
+      for (let i = 0; i < n; i++) writeInt(a, i & 1);
+      expect((unpack(a.bytes.subarray(0, a.pos)) as unknown[]).length).toBe(n);
+    }
+  });
+});
+
+describe('net config validation', () => {
+  it('names every bad field', () => {
+    expect(() => resolveNetConfig({ idleTimeoutSeconds: 4, maxStrikes: 0, bogus: 1 } as never)).toThrow(
+      /net\.bogus is not a known option.*net\.maxStrikes must be an integer between 1 and 1000000.*net\.idleTimeoutSeconds must be 0 or 8\.\.960/,
+    );
+    expect(() => resolveNetConfig({ skipBufferedBytes: 2048, maxBackpressure: 1024 })).toThrow(/skipBufferedBytes must be below/);
+    expect(resolveNetConfig({}).positionScale).toBe(16);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { unpack } from 'msgpackr';
+import { applySnapshot, createView } from '../../../src/client/view.js';
+import { resolveNetConfig } from '../../../src/net/net-config.js';
+import { parseServerFrame, type SnapshotMsg } from '../../../src/net/protocol.js';
+import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport } from '../../../src/net/replication.js';
+import { createConn, createSession } from '../../../src/net/session.js';
+import { createSimWorld, spawnNpc, spawnPlayer } from '../../../src/world/sim-world.js';
+
+const transport: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => 0 };
+
+const setup = () => {
+  const world = createSimWorld({ id: 'u', capacity: 500, size: 1000, systems: [] });
+  const net = createWorldNet(world, resolveNetConfig({ interestRadius: 100, detailedRadius: 30 }), transport);
+  const p = spawnPlayer(world, 500, 500);
+  const s = createSession(createConn(1, 0, 10), 'u', p, 'n', 't', 100);
+  const npcs = Array.from({ length: 40 }, (_, i) => spawnNpc(world, 420 + i * 4, 500, i % 5));
+  const encode = (step: number, farEvery = 1): SnapshotMsg => {
+    beginRun(world, net);
+    const len = encodeSessionSnapshot(world, net, s, { step, worldTime: step, sendTime: 0, radiusScale: 1, farEvery });
+    return parseServerFrame(unpack(net.out.bytes.subarray(0, len))) as SnapshotMsg;
+  };
+  return { world, net, s, p, npcs, encode };
+};
+
+describe('delta snapshots', () => {
+  it('first snapshot enters everything in range; unchanged entities are not resent; only changed fields are', () => {
+    const { world, npcs, encode } = setup();
+    const first = encode(0);
+    expect(first.enter).toHaveLength(41);
+    expect(encode(1)).toMatchObject({ enter: [], update: [], leave: [] });
+    world.stores.Position.x[npcs[10]!]! += 1; // only x changed
+    world.stores.Tier.tier[npcs[11]!] = 0; // only tier changed
+    const s = encode(2);
+    expect(s.update).toContainEqual([npcs[10], 1, Math.round(world.stores.Position.x[npcs[10]!]! * 16)]);
+    expect(s.update).toContainEqual([npcs[11], 8, 0]);
+    expect(s.update).toHaveLength(2);
+  });
+
+  it('a view fed only the snapshots actually produced stays equal to the server state, whatever is skipped', () => {
+    const { world, npcs, encode, p } = setup();
+    const view = createView(16);
+    for (let step = 0; step < 60; step++) {
+      for (let i = 0; i < npcs.length; i++) world.stores.Position.x[npcs[i]!]! += ((i % 7) - 3) * 0.9;
+      // Steps 20..29: the session is "skipped" (backpressure): nothing encoded at all.
+      if (step >= 20 && step < 30) continue;
+      applySnapshot(view, encode(step));
+    }
+    const { Position } = world.stores;
+    const expected = [p, ...npcs].filter((e) => Math.hypot(Position.x[e]! - 500, Position.y[e]! - 500) <= 100);
+    expect([...view.entities.keys()].sort()).toEqual(expected.sort());
+    for (const e of expected) expect(view.entities.get(e)!.qx).toBe(Math.round(Position.x[e]! * 16));
+    expect(view.inconsistencies).toBe(0);
+  });
+
+  it('far entities are held back on non-due steps when farReplicationEvery > 1', () => {
+    const { world, npcs, encode } = setup();
+    encode(0);
+    for (const e of npcs) world.stores.Position.y[e]! += 1;
+    // session id 1: due when (step + 1) % 4 === 0 → step 3 due, step 1 not.
+    const notDue = encode(1, 4);
+    for (const u of notDue.update) expect(Math.abs(world.stores.Position.x[u[0]!]! - 500)).toBeLessThanOrEqual(30);
+    const due = encode(3, 4);
+    expect(notDue.update.length + due.update.length).toBe(40);
+  });
+});
