@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import { PHASES } from '../../systems/types.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
-import { bytesSentOf, field, modeOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { bytesSentOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 
 /** Controller modes always exported (0/1 each), plus any other mode the controller reports. */
@@ -133,7 +133,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     if (i) put({ world: w.id }, i.rejected);
   }));
   const jobField = (key: string) => perWorld((w, put) => {
-    const v = field(safeCall(sources.jobs && (() => sources.jobs!(w))), key);
+    const v = field(jobsOf(w, sources), key);
     if (v !== null) put({ world: w.id }, v);
   });
   counter('worldtick_jobs_started_total', 'Jobs started.', ['world'], jobField('started'));
@@ -141,7 +141,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   counter('worldtick_jobs_failed_total', 'Jobs failed (after retries).', ['world'], jobField('failed'));
   gauge('worldtick_jobs_pending', 'Jobs queued or running.', ['world'], jobField('pending'));
   const periodic = (key: 'triggers' | 'misses') => perWorld((w, put) => {
-    for (const t of periodicTasks(safeCall(sources.periodic && (() => sources.periodic!(w))))) put({ world: w.id, task: t.name }, t[key]);
+    for (const t of periodicTasks(periodicOf(w, sources))) put({ world: w.id, task: t.name }, t[key]);
   });
   counter('worldtick_periodic_triggers_total', 'Periodic task triggers.', ['world', 'task'], periodic('triggers'));
   counter('worldtick_periodic_misses_total', 'Periodic task triggers missed or skipped.', ['world', 'task'], periodic('misses'));

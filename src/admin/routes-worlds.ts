@@ -124,6 +124,9 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         const w = world(req);
         if (protectedIds.has(w.id)) throw conflict(`world ${w.id} is the embedded default world and cannot be deleted`, { worldId: w.id });
         runner.remove(w.id);
+        // Release what the world owns outside its stores (running jobs and their timers).
+        const jobs = (w as unknown as { jobs?: { close?: () => void } }).jobs;
+        if (typeof jobs?.close === 'function') jobs.close();
         logger.info({ world: w.id }, 'world deleted');
         return { json: { deleted: w.id } };
       },

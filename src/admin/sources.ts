@@ -127,3 +127,17 @@ export const sessionsIn = (report: unknown, worldId: string): number | null => {
   if (isObj(worlds)) return field(worlds[worldId], 'sessions') ?? 0;
   return null;
 };
+
+const callMethod = (obj: unknown, name: string): unknown => {
+  if (typeof obj !== 'object' || obj === null) return null;
+  const fn = (obj as Record<string, unknown>)[name];
+  return typeof fn === 'function' ? safeCall(() => fn.call(obj) as unknown) : null;
+};
+
+/** Job statistics: the `jobs` source, else `world.jobs.stats()` (src/jobs), else null. */
+export const jobsOf = (world: SimWorld, sources: StatsSources): unknown =>
+  sources.jobs ? safeCall(() => sources.jobs!(world)) : callMethod((world as unknown as { jobs?: unknown }).jobs, 'stats');
+
+/** Periodic schedule: the `periodic` source, else `world.periodic.status()` (src/periodic), else null. */
+export const periodicOf = (world: SimWorld, sources: StatsSources): unknown =>
+  sources.periodic ? safeCall(() => sources.periodic!(world)) : callMethod((world as unknown as { periodic?: unknown }).periodic, 'status');

@@ -6,7 +6,7 @@
 import { PHASES } from '../../systems/types.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
-import { readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -76,8 +76,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     controller: controller === null ? null : { status: controller, budgets: { ...world.ctx.budgets }, modeHistory: t.modeHistory },
     budgets: { ...world.ctx.budgets },
     ingest: readIngest(world),
-    jobs: safeCall(sources.jobs && (() => sources.jobs!(world))),
-    periodic: safeCall(sources.periodic && (() => sources.periodic!(world))),
+    jobs: jobsOf(world, sources),
+    periodic: periodicOf(world, sources),
     sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
   };
 };

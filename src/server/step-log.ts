@@ -8,7 +8,7 @@ import { PHASES } from '../../systems/types.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import type { Logger } from '../log.js';
 import type { WorldTelemetry } from '../admin/telemetry.js';
-import { field, readTierStats, safeCall, type StatsSources } from '../admin/sources.js';
+import { field, jobsOf, readTierStats, type StatsSources } from '../admin/sources.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Called by telemetry after every step. `prevMode` is set when the controller mode changed. */
@@ -47,7 +47,7 @@ const topPhases = (world: SimWorld): Record<string, number> => {
 export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLog => {
   const interval = opts.warnIntervalMs ?? 10_000;
   const now = opts.now ?? (() => performance.now());
-  const jobs = opts.sources?.jobs;
+  const sources = opts.sources ?? {};
   const state = new WeakMap<SimWorld, WarnState>();
   const stateOf = (world: SimWorld): WarnState => {
     let s = state.get(world);
@@ -94,8 +94,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         }
       }
       let jobOps: number | null = null;
-      if (jobs) {
-        const report = safeCall(() => jobs(world));
+      const report = jobsOf(world, sources);
+      if (report !== null) {
         const total = (field(report, 'started') ?? 0) + (field(report, 'completed') ?? 0) + (field(report, 'failed') ?? 0);
         const s = stateOf(world);
         jobOps = total - s.jobOpsSeen;

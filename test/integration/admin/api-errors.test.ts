@@ -34,7 +34,8 @@ describe('admin API: auth', () => {
       ['GET', '/metrics'],
     ];
     for (const [method, path] of routes) {
-      for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${TOKEN}` }]) {
+      const variants: Array<Record<string, string>> = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${TOKEN}` }];
+      for (const headers of variants) {
         const r = await call(s.base, method, path, { token: null, headers });
         expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(r.json.code).toBe('WT_ERR_ADMIN_UNAUTHORIZED');
