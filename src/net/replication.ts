@@ -9,7 +9,7 @@
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
-import { hasComponent } from 'bitecs';
+import { entityExists, hasComponent } from 'bitecs';
 import { CloseCode } from '../errors.js';
 import type { SimWorld, StepContext } from '../world/sim-world.js';
 import { createInterestGrid, worldSpatial, type InterestGrid, type SpatialQuery } from './interest-grid.js';
@@ -26,8 +26,6 @@ export interface WorldNetStats {
   snapshotBytes: number;
   /** Sessions skipped for a step because their socket buffer was over the threshold. */
   skippedBackpressure: number;
-  /** Sessions not sent to this step because interest quality 3 halves their rate. */
-  skippedCooldown: number;
   /** Visible entities beyond `maxEntitiesPerSession` left out of a snapshot. */
   truncatedEntities: number;
   eventsSent: number;
@@ -105,7 +103,7 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     transport,
     sessions: [],
     byPlayer: new Map(),
-    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, skippedCooldown: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastStep: -1 },
+    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastStep: -1 },
     run: 0,
     mark: 0,
     cacheRun: new Int32Array(n),
@@ -148,6 +146,11 @@ export interface SnapshotFrame {
   radiusScale: number;
   /** Far entities (beyond detailedRadius) replicated every N steps; 1 = always. */
   farEvery: number;
+  /**
+   * Interest set recomputed every N steps per session (1 = every step). In between, the
+   * session's known entities are refreshed (no enters or leaves except removed entities).
+   */
+  requeryEvery: number;
 }
 
 /**
@@ -162,7 +165,9 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   const mark = ++net.mark;
   const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
   const pxw = Position.x[s.player]!, pyw = Position.y[s.player]!;
-  let n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  let n = 0;
+  if (f.requeryEvery <= 1 || (f.step + s.conn.id) % f.requeryEvery === 0) n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  else for (let i = 0; i < s.knownCount; i++) if (entityExists(world, s.knownId[i]!)) visible[n++] = s.knownId[i]!;
   if (n > cfg.maxEntitiesPerSession) {
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = cfg.maxEntitiesPerSession;
@@ -276,10 +281,11 @@ export const frameFor = (world: SimWorld, ctx: StepContext, sendTime: number, ou
   out.sendTime = sendTime;
   out.radiusScale = q >= 2 ? 0.75 : 1;
   out.farEvery = farEvery;
+  out.requeryEvery = q >= 3 ? 4 : 1;
   return out;
 };
 
-const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1 };
+const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 };
 
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
@@ -309,12 +315,10 @@ export const replicateWorld = (world: SimWorld, ctx: StepContext, net: WorldNet)
   if (sessions.length > 0) {
     beginRun(world, net);
     const f = frameFor(world, ctx, net.transport.now(), frame);
-    const cooldown = ctx.budgets.interestQuality >= 3 ? 2 : 1;
     const cfg = net.config;
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i]!;
       if (s.conn.closed || s.closeCode) continue;
-      if (cooldown > 1 && (ctx.step + s.conn.id) % cooldown !== 0) { st.skippedCooldown++; continue; }
       if (net.transport.buffered(s) > cfg.skipBufferedBytes) {
         // Skipped: its known set is untouched, so the next snapshot is a correct delta.
         st.skippedBackpressure++;

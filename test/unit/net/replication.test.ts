@@ -5,6 +5,7 @@ import { resolveNetConfig } from '../../../src/net/net-config.js';
 import { parseServerFrame, type SnapshotMsg } from '../../../src/net/protocol.js';
 import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport } from '../../../src/net/replication.js';
 import { createConn, createSession } from '../../../src/net/session.js';
+import { removeEntity } from 'bitecs';
 import { createSimWorld, spawnNpc, spawnPlayer } from '../../../src/world/sim-world.js';
 
 const transport: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => 0 };
@@ -15,9 +16,9 @@ const setup = () => {
   const p = spawnPlayer(world, 500, 500);
   const s = createSession(createConn(1, 0, 10), 'u', p, 'n', 't', 100);
   const npcs = Array.from({ length: 40 }, (_, i) => spawnNpc(world, 420 + i * 4, 500, i % 5));
-  const encode = (step: number, farEvery = 1): SnapshotMsg => {
+  const encode = (step: number, farEvery = 1, requeryEvery = 1): SnapshotMsg => {
     beginRun(world, net);
-    const len = encodeSessionSnapshot(world, net, s, { step, worldTime: step, sendTime: 0, radiusScale: 1, farEvery });
+    const len = encodeSessionSnapshot(world, net, s, { step, worldTime: step, sendTime: 0, radiusScale: 1, farEvery, requeryEvery });
     return parseServerFrame(unpack(net.out.bytes.subarray(0, len))) as SnapshotMsg;
   };
   return { world, net, s, p, npcs, encode };
@@ -62,5 +63,20 @@ describe('delta snapshots', () => {
     for (const u of notDue.update) expect(Math.abs(world.stores.Position.x[u[0]!]! - 500)).toBeLessThanOrEqual(30);
     const due = encode(3, 4);
     expect(notDue.update.length + due.update.length).toBe(40);
+  });
+
+  it('interest quality 3: between re-queries known entities still update; new ones wait; removed ones leave', () => {
+    const { world, npcs, encode } = setup();
+    encode(0);
+    const newcomer = spawnNpc(world, 510, 510, 1);
+    world.stores.Position.x[npcs[0]!]! += 2;
+    removeEntity(world, npcs[1]!);
+    // session id 1, requeryEvery 4: step 1 is not a re-query step, step 3 is.
+    const s1 = encode(1, 1, 4);
+    expect(s1.enter).toEqual([]);
+    expect(s1.leave).toEqual([npcs[1]]);
+    expect(s1.update.map((u) => u[0])).toEqual([npcs[0]]);
+    const s3 = encode(3, 1, 4);
+    expect(s3.enter.map((e) => e[0])).toEqual([newcomer]);
   });
 });
