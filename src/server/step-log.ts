@@ -74,7 +74,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
             s.overrunSuppressed = 0;
           } else s.overrunSuppressed++;
         }
-        if (prevMode !== undefined) {
+        // The first mode seen (from null) is the starting mode, not a change.
+        if (prevMode !== undefined && prevMode !== null) {
           if (wall - s.modeAt >= interval) {
             logger.warn({ world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed }, 'controller mode changed');
             s.modeAt = wall;

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createTokenCheck } from '../../../src/admin/auth.js';
+import { createRouter, type Route } from '../../../src/admin/router.js';
+
+const h = () => ({ json: null });
+const routes: Route[] = [
+  { method: 'GET', pattern: '/api/v1/worlds', handler: h },
+  { method: 'POST', pattern: '/api/v1/worlds', handler: h },
+  { method: 'GET', pattern: '/api/v1/worlds/:id/stats', handler: h },
+];
+
+describe('router', () => {
+  const match = createRouter(routes);
+  it('matches routes and decodes parameters', () => {
+    const m = match('GET', '/api/v1/worlds/w%201/stats');
+    expect(m.kind).toBe('found');
+    if (m.kind === 'found') expect(m.params).toEqual({ id: 'w 1' });
+  });
+  it('tells 405 (with the allowed methods) from 404', () => {
+    expect(match('DELETE', '/api/v1/worlds')).toEqual({ kind: 'method', allow: ['GET', 'POST'] });
+    expect(match('GET', '/api/v1/worlds/1/nothing')).toEqual({ kind: 'none' });
+    expect(match('GET', '/api/v1/worlds//stats')).toEqual({ kind: 'none' });
+    expect(match('GET', '/api/v1/worlds/%E0%A4%A/stats')).toEqual({ kind: 'none' });
+  });
+  it('refuses duplicate routes', () => {
+    expect(() => createRouter([routes[0]!, routes[0]!])).toThrow(/duplicate route GET \/api\/v1\/worlds/);
+  });
+});
+
+describe('token check', () => {
+  const check = createTokenCheck('s3cret-token');
+  it('accepts the right bearer token (scheme case-insensitive)', () => {
+    expect(check('Bearer s3cret-token')).toBe(true);
+    expect(check('bearer s3cret-token')).toBe(true);
+  });
+  it('rejects wrong, truncated, extended, empty and malformed values', () => {
+    for (const v of ['', 'Bearer', 'Bearer ', 'Bearer s3cret-toke', 'Bearer s3cret-tokenX', 'Basic s3cret-token', 's3cret-token', 'Bearer s3cret-token extra'])
+      expect(check(v), v).toBe(false);
+  });
+  it('refuses an empty configured token', () => {
+    expect(() => createTokenCheck('')).toThrow(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));
+  });
+});
