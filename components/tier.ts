@@ -1,4 +1,4 @@
-import { f64, u8 } from './alloc.js';
+import { f32, f64, i32, u8 } from './alloc.js';
 
 /** Simulation tiers, nearest first. Numeric codes are stable (used on the wire and in stats). */
 export const TierCode = { detailed: 0, active: 1, ambient: 2, dormant: 3 } as const;
@@ -10,11 +10,17 @@ export const TIER_COUNT = 4;
 /**
  * Tier membership is a store field, not a tag component: changing a component on thousands of
  * NPCs per step costs ~0.5 µs each in bitecs (LIBRARY-FACTS.md). `nextTickAt`/`lastTickedAt`
- * are world seconds.
+ * are world seconds. `nearest` is the nearest player entity at the last tiering pass (-1 none
+ * within the ambient radius + hysteresis) and `dist` its distance in world units (Infinity when
+ * none). `frozen` is 1 for a dormant NPC beyond the dormant tier's cap (not ticked until it
+ * rotates back in or a player comes near; see docs/TIERS.md).
  */
 export const createTier = (n: number) => ({
   tier: u8(n, TierCode.dormant),
   nextTickAt: f64(n),
   lastTickedAt: f64(n),
+  nearest: i32(n, -1),
+  dist: f32(n, Infinity),
+  frozen: u8(n),
 });
 export type Tier = ReturnType<typeof createTier>;

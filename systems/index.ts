@@ -9,6 +9,10 @@ import { movementSystem } from './movement-system.js';
 import { periodicSystem } from './periodic-system.js';
 import { replicateSystem } from './replicate-system.js';
 import { timeSystem } from './time-system.js';
+import { tieringSystem } from './tiering-system.js';
+import { selectSystem } from './select-system.js';
+import { behaviorSystem } from './behavior-system.js';
+import { interactionSystem } from './interaction-system.js';
 import type { SystemEntry } from './types.js';
 
 export * from './types.js';
@@ -16,6 +20,10 @@ export * from './types.js';
 export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
+  { name: 'tiering', phase: 'tiering', run: tieringSystem },
+  { name: 'select', phase: 'select', run: selectSystem },
+  { name: 'behavior', phase: 'behavior', run: behaviorSystem },
+  { name: 'interaction', phase: 'behavior', run: interactionSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
   { name: 'jobs', phase: 'jobs', run: jobsSystem },
   { name: 'periodic', phase: 'periodic', run: periodicSystem },

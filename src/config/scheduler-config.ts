@@ -37,6 +37,14 @@ export interface SimulationConfig {
   tieringIntervalSteps: number;
   /** Hysteresis margin (world units) an NPC must cross beyond a tier boundary to change tier. */
   tierHysteresis: number;
+  /** Share (0..1) of the NPC tick budget guaranteed to each of active/ambient/dormant when due (fairness). */
+  tierMinShare: number;
+  /** Grid cell size (world units) of the spatial index. */
+  spatialCellSize: number;
+  /** Capacity of the NPC-intent queue (rounded up to a power of two; overflow drops oldest). */
+  intentQueueCapacity: number;
+  /** World seconds an NPC intent stays deliverable. */
+  intentTtlSeconds: number;
   tiers: { detailed: TierConfig; active: TierConfig; ambient: TierConfig; dormant: TierConfig };
 }
 
@@ -112,6 +120,10 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         detailedReserve: num(0.25, { min: 0, max: 1 }),
         tieringIntervalSteps: num(5, { integer: true, min: 1, max: 100_000 }),
         tierHysteresis: num(5, { min: 0, max: 1e6 }),
+        tierMinShare: num(0.1, { min: 0, max: 0.3 }),
+        spatialCellSize: num(64, { gt: 0, max: 1e6 }),
+        intentQueueCapacity: num(4096, { integer: true, min: 1, max: 1_048_576 }),
+        intentTtlSeconds: num(300, { gt: 0, max: 1e9 }),
         tiers: {
           kind: 'object',
           fields: {

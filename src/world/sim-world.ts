@@ -17,6 +17,9 @@ import type { EventBus } from '../periodic/event-bus.js';
 import type { PeriodicScheduler } from '../periodic/scheduler.js';
 import { createWorldBus, createWorldScheduler, type WorldTopics } from '../periodic/world-periodic.js';
 import type { WorldNet } from '../net/replication.js';
+import { createIntentQueue, type IntentQueue } from '../intents/intent-queue.js';
+import { createSpatialIndex, type SpatialIndex } from '../tiers/spatial-index.js';
+import { createNpcSimState, createTierStats, type NpcSimState, type TierStats } from '../tiers/tier-state.js';
 
 /** World time. `now` is world seconds (float64); `step` counts completed steps. */
 export interface WorldClock {
@@ -127,6 +130,14 @@ export interface SimWorldData {
   periodic: PeriodicScheduler;
   /** Replication slot: set by the game server when it serves this world (src/net), else null. */
   net: WorldNet | null;
+  /** Spatial index of all positioned entities (`queryRadius`), rebuilt in the tiering phase (src/tiers). */
+  spatial: SpatialIndex;
+  /** Per-step tier statistics (src/tiers/tier-state.ts). */
+  tierStats: TierStats;
+  /** Bounded queue of NPC-initiated intents (src/intents), drained by replication. */
+  intents: IntentQueue;
+  /** Internal state of the tiered NPC simulation: tier lists, selection, behavior tables (src/tiers). */
+  npcSim: NpcSimState;
 }
 
 export type SimWorld = World<SimWorldData>;
@@ -175,12 +186,13 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const config = mergeSchedulerConfig(defaultSchedulerConfig(), opts.config ?? {});
   const systems = opts.systems ?? DEFAULT_SYSTEMS;
   const sim = config.simulation;
+  const clock: WorldClock = { now: 0, step: 0, paused: sim.pauseSimulation };
   const data: SimWorldData = {
     id: opts.id,
     capacity,
     seed,
     stores: createStores(capacity),
-    clock: { now: 0, step: 0, paused: sim.pauseSimulation },
+    clock,
     config,
     configVersion: 0,
     rng: createPrng(seed),
@@ -202,6 +214,10 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     bus: createWorldBus(),
     periodic: null as unknown as PeriodicScheduler, // set below: its tasks read the world
     net: null,
+    spatial: createSpatialIndex(capacity, { minX: 0, minY: 0, maxX: size, maxY: size }, sim.spatialCellSize),
+    tierStats: createTierStats(),
+    intents: createIntentQueue(sim.intentQueueCapacity, clock),
+    npcSim: createNpcSimState(capacity),
   };
   data.periodic = createWorldScheduler(data, data.bus);
   return createWorld(data);
@@ -252,6 +268,9 @@ export const spawnNpc = (world: SimWorld, x: number, y: number, kind = 0): numbe
   s.Npc.kind[eid] = kind;
   s.Npc.homeX[eid] = x;
   s.Npc.homeY[eid] = y;
+  // Tick clocks start at spawn time, so the first tick's catch-up covers only the NPC's own life.
+  s.Tier.lastTickedAt[eid] = s.Tier.nextTickAt[eid] = s.Behavior.nextDecisionAt[eid] = world.clock.now;
+  s.Behavior.activityStartedAt[eid] = world.clock.now;
   return eid;
 };
 

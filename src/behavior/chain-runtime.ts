@@ -1,0 +1,104 @@
+/**
+ * Running interaction chains on world time: start a chain for an NPC, and advance it when the
+ * NPC is ticked. Per-entity functions over the Interaction store; no allocation.
+ *
+ * A chain's NPC stays due no later than the end of its current wait (`Tier.nextTickAt` ≤
+ * `Interaction.waitUntil`), so the selection ticks it when the wait ends, in any tier, within
+ * the step budget. Each wait starts when the previous step acted.
+ */
+import type { SimWorld } from '../world/sim-world.js';
+
+/** World seconds after a chain ends before the same NPC may start any chain. */
+export const INTERACTION_GAP_SECONDS = 15 * 60;
+
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** The cooldown field of chain code `c` (slot c & 3). */
+const slotOf = (world: SimWorld, c: number): Float64Array => {
+  const I = world.stores.Interaction;
+  switch (c & 3) {
+    case 0: return I.cooldown0;
+    case 1: return I.cooldown1;
+    case 2: return I.cooldown2;
+    default: return I.cooldown3;
+  }
+};
+
+/** May NPC `e` start chain `c` now (not in a chain, gap and the chain's own cooldown passed)? */
+export const chainReady = (world: SimWorld, e: number, c: number): boolean => {
+  const I = world.stores.Interaction;
+  const now = world.clock.now;
+  return I.chain[e]! < 0 && now >= I.cooldownUntil[e]! && now >= slotOf(world, c)[e]!;
+};
+
+/** End NPC `e`'s chain now (finished or aborted): cooldowns start. */
+export const endChain = (world: SimWorld, e: number): void => {
+  const I = world.stores.Interaction;
+  const c = I.chain[e]!;
+  const now = world.clock.now;
+  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = now + world.npcSim.chains.cooldown[c]!;
+  I.cooldownUntil[e] = now + INTERACTION_GAP_SECONDS;
+  I.chain[e] = -1;
+  I.step[e] = 0;
+  I.target[e] = -1;
+};
+
+/**
+ * Advance NPC `e`'s chain: every step whose wait has ended acts (intent to the target player,
+ * needs effects), in order. Returns how many steps acted. A target that is no longer a player
+ * aborts the chain. Counts into `world.tierStats`.
+ */
+export const advanceChain = (world: SimWorld, e: number): number => {
+  const I = world.stores.Interaction;
+  const table = world.npcSim.chains;
+  const now = world.clock.now;
+  const st = world.tierStats;
+  let acted = 0;
+  for (;;) {
+    const c = I.chain[e]!;
+    if (c < 0) return acted;
+    if (c >= table.count) { I.chain[e] = -1; I.target[e] = -1; return acted; }
+    if (I.waitUntil[e]! > now) {
+      const T = world.stores.Tier;
+      if (I.waitUntil[e]! < T.nextTickAt[e]!) T.nextTickAt[e] = I.waitUntil[e]!;
+      return acted;
+    }
+    const target = I.target[e]!;
+    if (target < 0 || world.spatial.kindOf[target] !== 2) { endChain(world, e); return acted; }
+    const k = table.first[c]! + I.step[e]!;
+    const kind = table.intent[k]!;
+    if (kind >= 0) {
+      world.intents.push(e, target, kind, now, now + world.config.simulation.intentTtlSeconds);
+      st.intentsEmitted++;
+      st.intentsEmittedTotal++;
+    }
+    const B = world.stores.Behavior;
+    if (table.effE[k] !== 0) B.energy[e] = clamp01(B.energy[e]! + table.effE[k]!);
+    if (table.effH[k] !== 0) B.hunger[e] = clamp01(B.hunger[e]! + table.effH[k]!);
+    if (table.effM[k] !== 0) B.mood[e] = clamp01(B.mood[e]! + table.effM[k]!);
+    I.lastInteractionAt[e] = now;
+    st.chainsAdvanced++;
+    st.chainsAdvancedTotal++;
+    acted++;
+    const next = I.step[e]! + 1;
+    if (next >= table.length[c]!) { endChain(world, e); return acted; }
+    I.step[e] = next;
+    I.waitUntil[e] = now + table.wait[k + 1]!;
+  }
+};
+
+/**
+ * Start chain `c` for NPC `e` with target player `target` now; steps with no wait act at once.
+ * Returns false (nothing changed) when the NPC is busy, cooling down, or the codes are invalid.
+ */
+export const startChain = (world: SimWorld, e: number, c: number, target: number): boolean => {
+  const table = world.npcSim.chains;
+  if (c < 0 || c >= table.count || !chainReady(world, e, c)) return false;
+  const I = world.stores.Interaction;
+  I.chain[e] = c;
+  I.step[e] = 0;
+  I.target[e] = target;
+  I.waitUntil[e] = world.clock.now + table.wait[table.first[c]!]!;
+  advanceChain(world, e);
+  return true;
+};

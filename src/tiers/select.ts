@@ -1,0 +1,88 @@
+/**
+ * Budgeted, fair selection of the NPCs ticked this step.
+ *
+ * Inputs: B = min(ctx.budgets.npcTicks, maxNpcTicksPerStep) (the controller lowers npcTicks under
+ * load), F = ceil(detailedReserve × maxNpcTicksPerStep) (the detailed floor, never cut by the
+ * controller), m = max(1, floor(tierMinShare × B)) (the share guaranteed to each lower tier),
+ * D_t = due NPCs of tier t (nextTickAt ≤ now, not frozen).
+ *
+ *   g_t   = min(D_t, m)                              t = active, ambient, dormant
+ *   q_0   = min(D_0, max(F, B − Σ g_t))              detailed first, keeps its floor
+ *   rest  = max(0, B − q_0); each lower tier gets g_t (in tier order) while rest lasts,
+ *           then what is left goes highest tier first.
+ *   total = Σ q ≤ max(B, min(D_0, F)) ≤ maxNpcTicksPerStep
+ *
+ * Within a tier the q_t most overdue (smallest nextTickAt, ties by id) are taken. Fairness
+ * bound (docs/TIERS.md): when F + 3m ≤ B, a due NPC of a lower tier t waits at most
+ * ⌈K_t / m⌉ steps, K_t = NPCs in tier t during the wait (≤ its maxNpcs).
+ */
+import type { SimWorld, StepContext } from '../world/sim-world.js';
+import { partialSelect } from './partial-select.js';
+
+/** The quotas of one selection (exported for tests and docs). */
+export const computeQuotas = (
+  due: ArrayLike<number>,
+  budget: number,
+  maxTicks: number,
+  detailedReserve: number,
+  minShare: number,
+  out: Int32Array,
+): number => {
+  const B = Math.max(0, Math.min(Math.floor(budget), maxTicks));
+  const F = Math.min(maxTicks, Math.ceil(detailedReserve * maxTicks));
+  const m = B > 0 ? Math.max(1, Math.floor(minShare * B)) : 0;
+  let G = 0;
+  for (let t = 1; t < 4; t++) G += Math.min(due[t]!, m);
+  const q0 = Math.min(due[0]!, Math.max(F, B - G));
+  out[0] = q0;
+  let rest = Math.max(0, B - q0);
+  for (let t = 1; t < 4; t++) {
+    const g = Math.min(due[t]!, m, rest);
+    out[t] = g;
+    rest -= g;
+  }
+  for (let t = 1; t < 4; t++) {
+    const extra = Math.min(due[t]! - out[t]!, rest);
+    out[t]! += extra;
+    rest -= extra;
+  }
+  return out[0]! + out[1]! + out[2]! + out[3]!;
+};
+
+/**
+ * Select this step's NPCs into `world.npcSim.selected` (highest tier first) and publish
+ * ticksPerTier / overduePerTier. Reads `ctx.budgets.npcTicks`.
+ */
+export const selectDue = (world: SimWorld, ctx: StepContext): void => {
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const now = world.clock.now;
+  const dueCounts = s.dueCount, quotas = s.quota;
+  const { nextTickAt, frozen } = world.stores.Tier;
+  for (let t = 0; t < 4; t++) {
+    const list = s.tierList[t]!, due = s.dueList[t]!;
+    let d = 0;
+    for (let j = 0, n = s.tierCount[t]!; j < n; j++) {
+      const e = list[j]!;
+      if (nextTickAt[e]! <= now && frozen[e] === 0) due[d++] = e;
+    }
+    dueCounts[t] = d;
+  }
+  computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas);
+  const st = world.tierStats;
+  let k = 0;
+  for (let t = 0; t < 4; t++) {
+    const due = s.dueList[t]!;
+    const q = quotas[t]!, d = dueCounts[t]!;
+    if (q < d) partialSelect(due, 0, d, q, nextTickAt);
+    for (let j = 0; j < q; j++) {
+      s.selected[k] = due[j]!;
+      s.selectedTier[k++] = t;
+    }
+    st.ticksPerTier[t] = q;
+    st.ticksTotalPerTier[t]! += q;
+    st.overduePerTier[t] = d - q;
+  }
+  s.selectedCount = k;
+  st.lastBudget = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), sim.maxNpcTicksPerStep));
+};

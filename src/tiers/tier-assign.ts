@@ -1,0 +1,210 @@
+/**
+ * Tier assignment (a "tiering pass"): distance of every NPC to its nearest player, tier by
+ * radius with hysteresis, per-tier caps (overflow demoted to the next tier, farthest first) and
+ * the dormant cap (dormant NPCs beyond it are frozen, in a rotating window).
+ *
+ * Cost: players query the spatial grid for NPCs within ambient radius + hysteresis (work ∝
+ * players × NPCs per interest disc, not ∝ players × NPCs); then one linear pass over all NPCs;
+ * caps use a deterministic quickselect (O(n)). See docs/TIERS.md.
+ */
+import { query } from 'bitecs';
+import type { SimulationConfig } from '../config/scheduler-config.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { keepNearest, partialSelect } from './partial-select.js';
+
+const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
+
+/**
+ * World seconds between ticks of an NPC in tier `t`: the tier's `tickSeconds`, multiplied by the
+ * controller's `tierFrequencyScale` (≥ 1) for every tier but detailed.
+ */
+export const tierPeriod = (sim: SimulationConfig, t: number, frequencyScale: number): number =>
+  sim.tiers[TIER_KEYS[t]!].tickSeconds * (t === 0 ? 1 : Math.max(1, frequencyScale));
+
+/**
+ * Tier for an NPC at distance `d` (world units) from its nearest player that is currently in
+ * tier `cur`, with radii r0 < r1 < r2 (detailed, active, ambient) and hysteresis `h`: its
+ * natural tier, unless `d` is still inside the current tier's band widened by `h` on both sides.
+ */
+export const tierForDistance = (d: number, cur: number, r0: number, r1: number, r2: number, h: number): number => {
+  const nat = d <= r0 ? 0 : d <= r1 ? 1 : d <= r2 ? 2 : 3;
+  if (nat === cur) return nat;
+  const lo = cur === 0 ? -Infinity : cur === 1 ? r0 : cur === 2 ? r1 : r2;
+  const hi = cur === 0 ? r0 : cur === 1 ? r1 : cur === 2 ? r2 : Infinity;
+  return d > lo - h && d <= hi + h ? cur : nat;
+};
+
+/**
+ * Does the world need a tiering pass this step? Yes on the first step, every
+ * `tieringIntervalSteps`, after a config change, when the number of NPCs or players changed, or
+ * when any player moved more than half the hysteresis margin since the last pass.
+ */
+export const tieringDue = (world: SimWorld): boolean => {
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  if (s.lastPassStep < 0 || world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps) return true;
+  if (s.lastConfigVersion !== world.configVersion) return true;
+  const { Position, Player, Npc } = world.stores;
+  if (query(world, [Position, Npc]).length !== s.lastNpcCount) return true;
+  const players = query(world, [Position, Player]);
+  if (players.length !== s.lastPlayerCount) return true;
+  const lim = Math.max(sim.tierHysteresis * 0.5, 1e-6);
+  const lim2 = lim * lim;
+  for (let i = 0; i < players.length; i++) {
+    const e = players[i]!;
+    const dx = Position.x[e]! - s.playerX[i]!, dy = Position.y[e]! - s.playerY[i]!;
+    if (dx * dx + dy * dy > lim2) return true;
+  }
+  return false;
+};
+
+/** Run a tiering pass now (the tiering system calls it when {@link tieringDue}). */
+export const runTieringPass = (world: SimWorld): void => {
+  const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player, Tier } = world.stores;
+  const px = Position.x, py = Position.y;
+  const { tier, nextTickAt, lastTickedAt, nearest, dist, frozen } = Tier;
+  const spatial = world.spatial;
+  const g = spatial.npcGrid;
+  const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
+  const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
+  const h = sim.tierHysteresis;
+  const R = r2 + h, R2 = R * R;
+
+  // 1. Nearest player within R for every NPC near some player: player-centric scans of the NPC
+  // grid (rebuilt just before this pass, so slot positions are current), per-slot scratch so the
+  // inner loop reads memory sequentially.
+  const best2 = s.best2, slotNearest = s.slotNearest;
+  const nSlots = g.n;
+  best2.fill(Infinity, 0, nSlots);
+  slotNearest.fill(-1, 0, nSlots);
+  const players = query(world, [Position, Player]);
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i]!;
+    const x = px[p]!, y = py[p]!;
+    let cx0 = Math.floor((x - R - minX) * inv), cx1 = Math.floor((x + R - minX) * inv);
+    let cy0 = Math.floor((y - R - minY) * inv), cy1 = Math.floor((y + R - minY) * inv);
+    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
+    if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
+    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
+    if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+    for (let cy = cy0; cy <= cy1; cy++) {
+      for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
+        const dx = itemX[j]! - x, dy = itemY[j]! - y;
+        const d2 = dx * dx + dy * dy;
+        // Strictly nearer wins; players are scanned in a fixed order, so ties are deterministic.
+        if (d2 <= R2 && d2 < best2[j]!) { best2[j] = d2; slotNearest[j] = p; }
+      }
+    }
+  }
+
+  // 2. Tentative tier by distance with hysteresis, into per-tier lists (grid-slot order).
+  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  cnt.fill(0);
+  for (let j = 0; j < nSlots; j++) {
+    const e = items[j]!;
+    const d = Math.sqrt(best2[j]!);
+    nearest[e] = slotNearest[j]!;
+    dist[e] = d;
+    const t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
+    const k = cnt[t]!++;
+    lists[t]![k] = e;
+    keys[t]![k] = d;
+  }
+
+  // 3. Caps: keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
+  for (let t = 0; t < 3; t++) {
+    const cap = sim.tiers[TIER_KEYS[t]!].maxNpcs;
+    const n = cnt[t]!;
+    if (n <= cap) continue;
+    const list = lists[t]!, key = keys[t]!;
+    keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
+    const next = lists[t + 1]!, nextKey = keys[t + 1]!;
+    for (let j = cap; j < n; j++) {
+      const k = cnt[t + 1]!++;
+      next[k] = list[j]!;
+      nextKey[k] = key[j]!;
+    }
+    cnt[t] = cap;
+  }
+
+  // 4. Dormant cap: keep NPCs with a known distance first (demoted from ambient, nearest
+  // first), then a rotating window of the others by entity id; the rest are frozen.
+  const dcap = sim.tiers.dormant.maxNpcs;
+  const dl = lists[3]!;
+  let dn = cnt[3]!;
+  let frozenCount = 0;
+  let changes = 0;
+  const frozenStart = dcap; // frozen ids end up in dl[dcap .. dn)
+  if (dn > dcap) {
+    let finite = 0; // move finite-distance NPCs to the front
+    for (let j = 0; j < dn; j++) {
+      const e = dl[j]!;
+      if (dist[e]! < Infinity) { dl[j] = dl[finite]!; dl[finite++] = e; }
+    }
+    if (finite >= dcap) partialSelect(dl, 0, finite, dcap, dist);
+    else {
+      const M = world.capacity + 1;
+      const period = tierPeriod(sim, 3, world.ctx.budgets.tierFrequencyScale);
+      const pi = period > 0 ? Math.floor(world.clock.now / period) : world.clock.step;
+      if (pi !== s.rotationPeriod) {
+        if (s.rotationPeriod >= 0) s.rotationCursor = s.rotationNext;
+        s.rotationPeriod = pi;
+      }
+      const cur = s.rotationCursor;
+      for (let j = finite; j < dn; j++) { const e = dl[j]!; best2[e] = (e - cur + M) % M; }
+      const k = dcap - finite;
+      partialSelect(dl, finite, dn, k, best2);
+      let maxKey = -1, maxE = cur;
+      for (let j = finite; j < finite + k; j++) { const e = dl[j]!; if (best2[e]! > maxKey) { maxKey = best2[e]!; maxE = e; } }
+      s.rotationNext = k > 0 ? (maxE + 1) % M : cur;
+    }
+    frozenCount = dn - dcap;
+    for (let j = frozenStart; j < dn; j++) {
+      const e = dl[j]!;
+      if (!frozen[e] || tier[e] !== 3) changes++;
+      tier[e] = 3;
+      frozen[e] = 1;
+    }
+    dn = dcap;
+    cnt[3] = dcap;
+  }
+
+  // 5. Commit tiers; a promoted NPC becomes due no later than one period of its new tier
+  // after its last tick (catch-up covers the gap).
+  const scale = world.ctx.budgets.tierFrequencyScale;
+  for (let t = 0; t < 4; t++) {
+    const list = lists[t]!;
+    const period = tierPeriod(sim, t, scale);
+    for (let j = 0, n = cnt[t]!; j < n; j++) {
+      const e = list[j]!;
+      if (tier[e] !== t || frozen[e]) {
+        changes++;
+        tier[e] = t;
+        frozen[e] = 0;
+        const due = lastTickedAt[e]! + period;
+        if (due < nextTickAt[e]!) nextTickAt[e] = due;
+      }
+    }
+  }
+
+  // 6. Remember what this pass saw; publish stats.
+  if (s.playerX.length < players.length) {
+    s.playerX = new Float64Array(Math.max(16, players.length * 2));
+    s.playerY = new Float64Array(Math.max(16, players.length * 2));
+  }
+  for (let i = 0; i < players.length; i++) { s.playerX[i] = px[players[i]!]!; s.playerY[i] = py[players[i]!]!; }
+  s.lastPassStep = world.clock.step;
+  s.lastNpcCount = nSlots;
+  s.lastPlayerCount = players.length;
+  s.lastConfigVersion = world.configVersion;
+  spatial.rebuildPlayerBoxes(world);
+  const st = world.tierStats;
+  for (let t = 0; t < 4; t++) st.npcsPerTier[t] = cnt[t]!;
+  st.frozen = frozenCount;
+  st.tieringPasses++;
+  st.lastTierChanges = changes;
+  st.lastTieringMs = performance.now() - t0;
+};

@@ -1,0 +1,154 @@
+/**
+ * Per-world state of the tiered NPC simulation that is not per-entity component data: the tier
+ * member lists built by each tiering pass, the selection of the current step, scratch buffers,
+ * the behavior tables and the published per-step statistics (`world.tierStats`).
+ */
+import { compileActivities, DEFAULT_ACTIVITIES, type ActivityDef, type ActivityTable } from '../behavior/activities.js';
+import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainTable } from '../behavior/chains.js';
+
+/**
+ * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
+ * and metrics). Indexed by TierCode (detailed 0 … dormant 3). "Last step" fields are rewritten
+ * every step; `*Total*` fields only grow.
+ */
+export interface TierStats {
+  /** NPCs in each tier after the last tiering pass (frozen NPCs are not counted in dormant). */
+  npcsPerTier: Int32Array;
+  /** Dormant-eligible NPCs beyond the dormant cap, not ticked (see docs/TIERS.md). */
+  frozen: number;
+  /** NPC ticks per tier in the last step. */
+  ticksPerTier: Int32Array;
+  /** NPC ticks per tier since the world was created. */
+  ticksTotalPerTier: Float64Array;
+  /** Due NPCs per tier left unticked by the last step's selection (backlog). */
+  overduePerTier: Int32Array;
+  /** Interaction-chain steps that acted in the last step / since creation. */
+  chainsAdvanced: number;
+  chainsAdvancedTotal: number;
+  /** Intents enqueued in the last step / since creation. */
+  intentsEmitted: number;
+  intentsEmittedTotal: number;
+  /** Wall milliseconds of the last tiering pass (operational figure). */
+  lastTieringMs: number;
+  /** Tiering passes run since creation. */
+  tieringPasses: number;
+  /** NPCs whose tier changed in the last tiering pass. */
+  lastTierChanges: number;
+  /** The effective per-step tick ceiling the last selection used (after controller and floor). */
+  lastBudget: number;
+}
+
+/** Create zeroed tier statistics. */
+export const createTierStats = (): TierStats => ({
+  npcsPerTier: new Int32Array(4),
+  frozen: 0,
+  ticksPerTier: new Int32Array(4),
+  ticksTotalPerTier: new Float64Array(4),
+  overduePerTier: new Int32Array(4),
+  chainsAdvanced: 0,
+  chainsAdvancedTotal: 0,
+  intentsEmitted: 0,
+  intentsEmittedTotal: 0,
+  lastTieringMs: 0,
+  tieringPasses: 0,
+  lastTierChanges: 0,
+  lastBudget: 0,
+});
+
+/** Internal state of the tiered simulation (one per world, `world.npcSim`). */
+export interface NpcSimState {
+  /** Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes. */
+  tierList: Int32Array[];
+  tierCount: Int32Array;
+  /** Due NPCs per tier, filled by the selection each step. */
+  dueList: Int32Array[];
+  /**
+   * Distances parallel to `tierList` during a tiering pass. They alias the `dueList` buffers:
+   * the two are never live at once (tiering phase vs select phase).
+   */
+  listKey: Float32Array[];
+  /** Scratch of the cap step: histogram, ids and keys. */
+  hist: Int32Array;
+  tmpKeys: Float32Array;
+  /** Scratch of the selection: due NPCs and quotas per tier (this step). */
+  dueCount: Int32Array;
+  quota: Int32Array;
+  /** NPCs selected this step, highest tier first; `selectedCount` valid; `selectedTier` parallel. */
+  selected: Int32Array;
+  selectedTier: Uint8Array;
+  selectedCount: number;
+  /** Scratch of the tiering pass, per NPC-grid slot: squared distance to and id of the nearest player. */
+  best2: Float64Array;
+  slotNearest: Int32Array;
+  /** Step of the last tiering pass (-1 never), and what it saw (players' positions, counts). */
+  lastPassStep: number;
+  lastNpcCount: number;
+  lastPlayerCount: number;
+  lastConfigVersion: number;
+  playerX: Float64Array;
+  playerY: Float64Array;
+  /** Dormant rotation: entity id where the next window of in-rotation dormant NPCs starts. */
+  rotationCursor: number;
+  /** Where the window after the current one starts (set by each pass). */
+  rotationNext: number;
+  /** Dormant period index (floor(now / dormant period)) the current window belongs to. */
+  rotationPeriod: number;
+  activities: ActivityTable;
+  chains: ChainTable;
+}
+
+/** Create the simulation state for a world of `capacity` entities with the default behavior tables. */
+export const createNpcSimState = (capacity: number): NpcSimState => {
+  const n = capacity + 1;
+  const chains = compileChains(DEFAULT_CHAINS);
+  const dueList = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+  return {
+    tierList: [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)],
+    tierCount: new Int32Array(4),
+    dueList,
+    listKey: dueList.map((d) => new Float32Array(d.buffer)),
+    hist: new Int32Array(1024),
+    tmpKeys: new Float32Array(n),
+    dueCount: new Int32Array(4),
+    quota: new Int32Array(4),
+    selected: new Int32Array(n),
+    selectedTier: new Uint8Array(n),
+    selectedCount: 0,
+    best2: new Float64Array(n),
+    slotNearest: new Int32Array(n),
+    lastPassStep: -1,
+    lastNpcCount: -1,
+    lastPlayerCount: -1,
+    lastConfigVersion: -1,
+    playerX: new Float64Array(0),
+    playerY: new Float64Array(0),
+    rotationCursor: 1,
+    rotationNext: 1,
+    rotationPeriod: -1,
+    activities: compileActivities(DEFAULT_ACTIVITIES, chains.codes),
+    chains,
+  };
+};
+
+/**
+ * Replace a world's activity and chain definitions (validated together; on error nothing
+ * changes). NPCs whose activity or chain code no longer exists are reset at their next tick.
+ * Throws `WT_ERR_BEHAVIOR_INVALID` listing every problem.
+ */
+export const setBehaviorDefinitions = (
+  state: NpcSimState,
+  activities: readonly ActivityDef[],
+  chains: readonly ChainDef[],
+): void => {
+  const c = compileChains(chains);
+  const a = compileActivities(activities, c.codes);
+  state.chains = c;
+  state.activities = a;
+};
+
+/** Bytes of the state's typed arrays. */
+export const npcSimStateBytes = (s: NpcSimState): number => {
+  let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
+  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.dueList[t]!.byteLength;
+  return b + s.playerX.byteLength + s.playerY.byteLength;
+};
