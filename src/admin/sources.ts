@@ -62,6 +62,12 @@ export interface TierStatsView {
 const isCounts = (v: unknown): v is ArrayLike<number> =>
   (ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<number>).length >= TIER_COUNT;
 
+/** `world.tierStats.ticksPerTier` (last step), or null; allocation-free (per-step hook). */
+export const tierTicksOf = (world: SimWorld): ArrayLike<number> | null => {
+  const ts = (world as unknown as { tierStats?: { ticksPerTier?: unknown } }).tierStats;
+  return ts && isCounts(ts.ticksPerTier) ? ts.ticksPerTier : null;
+};
+
 /** `world.tierStats` if the tiering module is present, else null. */
 export const readTierStats = (world: SimWorld): TierStatsView | null => {
   const ts = (world as unknown as { tierStats?: unknown }).tierStats;

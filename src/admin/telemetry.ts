@@ -12,7 +12,7 @@ import { PHASE_COUNT } from '../../systems/types.js';
 import { TIER_COUNT } from '../../components/tier.js';
 import type { StepLog } from '../server/step-log.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { modeOf, readTierStats, safeCall, worldMode, type StatsSources } from './sources.js';
+import { modeOf, safeCall, tierTicksOf, worldMode, type StatsSources } from './sources.js';
 
 /** Recent step costs kept per world (dashboard chart). */
 export const HISTORY_STEPS = 240;
@@ -146,11 +146,11 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     t.stepRing[t.ringHead] = world.clock.step - 1;
     t.ringHead = (t.ringHead + 1) % HISTORY_STEPS;
     if (t.ringLen < HISTORY_STEPS) t.ringLen++;
-    const tiers = readTierStats(world);
-    if (tiers) {
+    const ticks = tierTicksOf(world);
+    if (ticks) {
       const base = t.tickHead * TIER_COUNT;
       for (let i = 0; i < TIER_COUNT; i++) {
-        const v = tiers.ticksPerTier[i]! | 0;
+        const v = ticks[i]! | 0;
         if (t.tickLen === TICK_WINDOW_STEPS) t.tickWindowSum[i]! -= t.tickRing[base + i]!;
         t.tickRing[base + i] = v;
         t.tickWindowSum[i]! += v;
