@@ -18,7 +18,7 @@
  */
 import { PHASE_COUNT, PhaseIndex } from '../../systems/types.js';
 import type { SimWorld, StepBudgets } from '../world/sim-world.js';
-import { avgOf, COLS, createCostWindow, pushCosts, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
+import { avgOf, COLS, createCostWindow, pushCosts, quantileExcluding, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
 export type ControllerMode = 'normal' | 'degraded' | 'emergency';
@@ -49,6 +49,10 @@ export interface ControllerState {
   aiMsPerTick: number;
   /** EWMA of the step cost outside the behavior phase (wall ms). */
   nonAiMs: number;
+  /** p90 over the window of the step cost outside the behavior phase (wall ms): its spikes. */
+  nonAiHighMs: number;
+  /** Scratch for the window quantile (no allocation per step). */
+  scratch: Float64Array;
   spikeStreak: number;
   calmStreak: number;
   /** Hold (steps) currently required before stepping down; doubles after a flap. */
@@ -77,6 +81,8 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
   fastAvgMs: 0,
   aiMsPerTick: 0,
   nonAiMs: 0,
+  nonAiHighMs: 0,
+  scratch: new Float64Array(windowSteps),
   spikeStreak: 0,
   calmStreak: 0,
   hold: 0,
@@ -129,7 +135,10 @@ export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void =
   const c = world.controller;
   const cfg = world.config.controller;
   const B = cfg.frameBudgetMs;
-  if (c.window.size !== cfg.windowSteps) c.window = createCostWindow(cfg.windowSteps);
+  if (c.window.size !== cfg.windowSteps) {
+    c.window = createCostWindow(cfg.windowSteps);
+    c.scratch = new Float64Array(cfg.windowSteps);
+  }
   let cost = 0;
   for (let p = 0; p < PHASE_COUNT; p++) cost += phaseMs[p]!;
   pushCosts(c.window, phaseMs, cost);
@@ -146,6 +155,7 @@ export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void =
   c.observed++;
   c.spikeStreak = cost > cfg.spikeFactor * B ? c.spikeStreak + 1 : 0;
   if (!cfg.enabled) return;
+  c.nonAiHighMs = quantileExcluding(c.window, PhaseIndex.behavior, 0.9, c.scratch);
   decideMode(world, c, B);
   setBudgets(world, c, B);
 };
@@ -186,17 +196,18 @@ const setBudgets = (world: SimWorld, c: ControllerState, B: number): void => {
   const maxTicks = sim.maxNpcTicksPerStep;
   const floor = npcTickFloor(world);
   const level = MODES.indexOf(c.mode);
-  if (level === 0) {
-    // Headroom is spent again, gradually (no step from throttled to full at once).
-    c.npcTicks = Math.min(maxTicks, c.npcTicks * 1.2 + 1);
-  } else {
-    const target = cfg.targetShare * B;
-    let desired: number;
-    if (c.aiMsPerTick > 0) desired = Math.max(0, target - c.nonAiMs) / c.aiMsPerTick;
-    else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;
-    // Down at once (the budget is being blown), up by at most 10% per step.
-    c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * 1.1 + 1);
-  }
+  // Normal mode caps only bursts that would blow the whole budget (spreading them over the
+  // next steps, most overdue first); degraded/emergency steer the average to targetShare·B.
+  const target = (level === 0 ? 1 : cfg.targetShare) * B;
+  // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
+  // the selection spreads ticks evenly, so the step's tail comes from the other phases.
+  const other = c.nonAiHighMs > c.nonAiMs ? c.nonAiHighMs : c.nonAiMs;
+  let desired: number;
+  if (c.aiMsPerTick > 0) desired = Math.max(0, target - other) / c.aiMsPerTick;
+  else if (level === 0) desired = maxTicks; // no per-tick cost known: nothing to steer by
+  else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;
+  // Down at once (the budget is being blown); headroom is spent again gradually.
+  c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * (level === 0 ? 1.2 : 1.1) + 1);
   c.npcTicks = Math.max(floor, Math.min(maxTicks, c.npcTicks));
   b.npcTicks = Math.floor(c.npcTicks);
   b.tierFrequencyScale = level === 0 ? 1 : level === 1 ? cfg.degradedTierScale : cfg.degradedTierScale * cfg.degradedTierScale;

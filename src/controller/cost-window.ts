@@ -51,6 +51,19 @@ export const pushCosts = (w: CostWindow, phaseMs: ArrayLike<number>, totalMs: nu
 /** Average of column `c` (ms); 0 when empty. */
 export const avgOf = (w: CostWindow, c: number): number => (w.count ? w.sums[c]! / w.count : 0);
 
+/**
+ * Quantile `q` (0..1, nearest rank) of `total − column c` over the window, using `scratch`
+ * (length ≥ window size) so the step allocates nothing. 0 when empty.
+ */
+export const quantileExcluding = (w: CostWindow, c: number, q: number, scratch: Float64Array): number => {
+  const n = w.count;
+  if (!n) return 0;
+  for (let i = 0; i < n; i++) scratch[i] = w.data[i * COLS + PHASE_COUNT]! - w.data[i * COLS + c]!;
+  const view = scratch.subarray(0, n);
+  view.sort();
+  return view[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+};
+
 /** avg, max and p95 (nearest rank) of column `c`. Allocates: status snapshots only. */
 export const aggregateOf = (w: CostWindow, c: number): CostAggregate => {
   if (!w.count) return { avgMs: 0, maxMs: 0, p95Ms: 0 };

@@ -4,6 +4,8 @@ import { ErrorCode } from '../../../src/errors.js';
 import { createSimWorld, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { PHASE_COUNT, PhaseIndex } from '../../../systems/types.js';
+import { controlSystem } from '../../../systems/control-system.js';
+import { ingestSystem } from '../../../systems/ingest-system.js';
 
 const B = 16;
 const mk = (controller: Record<string, unknown> = {}): SimWorld =>
@@ -94,7 +96,8 @@ describe('frame-budget controller (injected phase costs)', () => {
   });
 
   it('ingest drain rises under buffer pressure when there is headroom, input still drained', () => {
-    const w = createSimWorld({ id: 'ip', capacity: 16, config: { controller: { ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } } });
+    const systems = [{ name: 'ingest', phase: 'ingest', run: ingestSystem }, { name: 'control', phase: 'control', run: controlSystem }] as const;
+    const w = createSimWorld({ id: 'ip', capacity: 16, systems, config: { controller: { ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } } });
     let bulk = 0, inputs = 0;
     w.ingest.define('bulk', { mode: 'queue', capacity: 100_000, apply: () => void bulk++ });
     w.ingest.define('input', { mode: 'latestByKey', capacity: 100, apply: () => void inputs++ });
