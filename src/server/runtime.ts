@@ -46,7 +46,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
-    sessions: () => (runtimeServices.find((s) => s.name === 'game-server') as { stats?: () => unknown } | undefined)?.stats?.(),
+    sessions: () => gameServer.stats(),
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
@@ -68,7 +68,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   runner.add(defaultWorld);
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
-  const runtimeServices = services;
   const admin = createAdminServer({
     host: options.host,
     port: options.adminPort,
