@@ -16,7 +16,7 @@ import { createInterestGrid, worldSpatial, type InterestGrid, type SpatialQuery 
 import type { NetConfig } from './net-config.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
-import { createWriter, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
+import { createWriter, ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 
 /** Counters of one world's replication (plain numbers; summed by `GameServer.stats()`). */
 export interface WorldNetStats {
@@ -75,6 +75,11 @@ export interface WorldNet {
   run: number;
   mark: number;
   cacheRun: Int32Array;
+  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets into `shared`). */
+  shared: ByteWriter;
+  enterOff: Int32Array;
+  posOff: Int32Array;
+  posEnd: Int32Array;
   qx: Int32Array;
   qy: Int32Array;
   qKind: Uint16Array;
@@ -107,6 +112,10 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     run: 0,
     mark: 0,
     cacheRun: new Int32Array(n),
+    shared: createWriter(64 * 1024),
+    enterOff: new Int32Array(n),
+    posOff: new Int32Array(n),
+    posEnd: new Int32Array(n),
     qx: new Int32Array(n),
     qy: new Int32Array(n),
     qKind: new Uint16Array(n),
@@ -135,6 +144,15 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     else net.stats.eventsDropped++;
   };
   return net;
+};
+
+/** Append bytes [start, end) of `src` (a few bytes: a loop beats creating a subarray). */
+const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number): void => {
+  ensure(w, end - start);
+  const b = w.bytes;
+  let p = w.pos;
+  for (let i = start; i < end; i++) b[p++] = src[i]!;
+  w.pos = p;
 };
 
 /** Snapshot-wide inputs of one session's encoding. */
@@ -214,6 +232,13 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
       qy[e] = Math.round(Position.y[e]! * scale);
       if (hasComponent(world, e, Player)) { qKind[e] = PLAYER_KIND; qTier[e] = 0; }
       else { qKind[e] = Npc.kind[e]!; qTier[e] = Tier.tier[e]!; }
+      // The two entries most sessions need, encoded once: [e, x, y, kind, tier] and [e, 3, x, y].
+      const sh = net.shared;
+      net.enterOff[e] = sh.pos;
+      writeArrayHeader(sh, 5); writeInt(sh, e); writeInt(sh, qx[e]!); writeInt(sh, qy[e]!); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
+      net.posOff[e] = sh.pos;
+      writeArrayHeader(sh, 4); writeInt(sh, e); writeInt(sh, EntityField.X | EntityField.Y); writeInt(sh, qx[e]!); writeInt(sh, qy[e]!);
+      net.posEnd[e] = sh.pos;
     }
     if (farGate) {
       const dx = Position.x[e]! - pxw, dy = Position.y[e]! - pyw;
@@ -228,6 +253,13 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
       if (s.knownKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
       if (s.knownTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
       if (mask === 0) continue;
+      nUpdate++;
+      if (mask === (EntityField.X | EntityField.Y)) {
+        copyShared(updates, net.shared.bytes, net.posOff[e]!, net.posEnd[e]!);
+        s.knownX[k] = x;
+        s.knownY[k] = y;
+        continue;
+      }
       writeArrayHeader(updates, nf);
       writeInt(updates, e);
       writeInt(updates, mask);
@@ -235,7 +267,6 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
       if (mask & EntityField.Y) { writeInt(updates, y); s.knownY[k] = y; }
       if (mask & EntityField.KIND) { writeInt(updates, kind); s.knownKind[k] = kind; }
       if (mask & EntityField.TIER) { writeInt(updates, tier); s.knownTier[k] = tier; }
-      nUpdate++;
     } else {
       ensureKnown(s, s.knownCount + 1);
       const k = s.knownCount++;
@@ -244,12 +275,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
       s.knownY[k] = y;
       s.knownKind[k] = kind;
       s.knownTier[k] = tier;
-      writeArrayHeader(enters, 5);
-      writeInt(enters, e);
-      writeInt(enters, x);
-      writeInt(enters, y);
-      writeInt(enters, kind);
-      writeInt(enters, tier);
+      copyShared(enters, net.shared.bytes, net.enterOff[e]!, net.posOff[e]!);
       nEnter++;
     }
   }
@@ -293,6 +319,7 @@ const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 
  */
 export const beginRun = (world: SimWorld, net: WorldNet): void => {
   net.run++;
+  net.shared.pos = 0;
   if (net.run > 0x3fffffff) {
     net.run = 1;
     net.cacheRun.fill(0);
