@@ -83,7 +83,7 @@ export const DEFAULT_ACTIVITIES: readonly ActivityDef[] = [
   },
   {
     name: 'sleep', minDurationSeconds: 6 * HOUR, cooldownSeconds: 8 * HOUR, hours: [21, 7],
-    effects: { energy: 0.14 / HOUR, hunger: 0.02 / HOUR }, maxNeeds: { hunger: 0.9 }, utility: { base: 0.3, energy: -0.9 },
+    effects: { energy: 0.14 / HOUR, hunger: 0.02 / HOUR }, maxNeeds: { hunger: 0.9 }, utility: { base: 0.6, energy: -0.6 },
   },
   {
     name: 'socialize', minDurationSeconds: 30 * 60, cooldownSeconds: 1 * HOUR, hours: [10, 23],

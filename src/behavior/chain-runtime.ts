@@ -58,13 +58,13 @@ export const advanceChain = (world: SimWorld, e: number): number => {
     const c = I.chain[e]!;
     if (c < 0) return acted;
     if (c >= table.count) { I.chain[e] = -1; I.target[e] = -1; return acted; }
+    const target = I.target[e]!;
+    if (target < 0 || world.spatial.kindOf[target] !== 2) { endChain(world, e); return acted; }
     if (I.waitUntil[e]! > now) {
       const T = world.stores.Tier;
       if (I.waitUntil[e]! < T.nextTickAt[e]!) T.nextTickAt[e] = I.waitUntil[e]!;
       return acted;
     }
-    const target = I.target[e]!;
-    if (target < 0 || world.spatial.kindOf[target] !== 2) { endChain(world, e); return acted; }
     const k = table.first[c]! + I.step[e]!;
     const kind = table.intent[k]!;
     if (kind >= 0) {
