@@ -15,6 +15,8 @@
 import { query } from 'bitecs';
 import type { SimWorld } from '../world/sim-world.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Magic number at offset 0 of the binary map ("WTM1"). */
 export const MAP_MAGIC = 0x314d5457;
 /** Default and hard maximum of NPCs per map response. */
@@ -85,9 +87,16 @@ export const encodeWorldMap = (m: WorldMap): Uint8Array => {
   dv.setFloat32(24, m.bounds.maxX, true);
   dv.setFloat32(28, m.bounds.maxY, true);
   let o = 32;
-  const put16 = (a: Uint16Array): void => {
-    for (let i = 0; i < a.length; i++, o += 2) dv.setUint16(o, a[i]!, true);
-  };
+  // Every u16 block starts at an even offset, so on little-endian hosts (x64, arm64) a typed
+  // array copy writes the wire layout directly; DataView otherwise.
+  const put16 = LITTLE_ENDIAN
+    ? (a: Uint16Array): void => {
+        new Uint16Array(buf, o, a.length).set(a);
+        o += 2 * a.length;
+      }
+    : (a: Uint16Array): void => {
+        for (let i = 0; i < a.length; i++, o += 2) dv.setUint16(o, a[i]!, true);
+      };
   put16(m.npcX);
   put16(m.npcY);
   put16(m.playerX);

@@ -151,6 +151,17 @@
     }
     kv($('jobs'), s.jobs);
     kv($('sessions'), s.sessions && s.sessions.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
+    const ptb = $('periodic').querySelector('tbody');
+    ptb.replaceChildren();
+    for (const t of Array.isArray(s.periodic) ? s.periodic : []) {
+      const tr = document.createElement('tr');
+      for (const c of [t.name, t.clock, `${t.intervalSeconds} s`, Math.round(t.next * 10) / 10, t.runs, t.missed]) {
+        const td = document.createElement('td');
+        td.textContent = String(c);
+        tr.append(td);
+      }
+      ptb.append(tr);
+    }
     kv($('ingest'), s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null);
   };
 
