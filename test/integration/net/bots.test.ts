@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { resumeWorld } from '../../../src/world/step.js';
+import { startTestServer, type TestServer } from './harness.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+let ts: TestServer | null = null;
+let runner: LoopRunner | null = null;
+afterEach(async () => { runner?.stop(); await ts?.stop(); ts = null; });
+
+describe('load-test bots', () => {
+  it('npm run bots: many sessions from one command, then a JSON latency report', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    resumeWorld(ts.world);
+    runner = new LoopRunner();
+    runner.add(ts.world);
+    runner.start();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out.trim().split('\n').at(-1)!);
+    expect(r).toMatchObject({ clients: 20, connected: 20, disconnects: 0, inconsistencies: 0, errorsReceived: 0 });
+    expect(r.updateLatencyMs.samples).toBeGreaterThan(20);
+    expect(r.snapshotsPerClientPerSecond).toBeGreaterThan(0);
+    expect(err).toContain('update latency ms: p50');
+  });
+
+  it('a bad option exits 2 with a message', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--clients', 'many'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err).toContain('--clients must be a number between 1 and 100000');
+  });
+});
