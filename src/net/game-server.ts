@@ -380,6 +380,7 @@ export class GameServer implements Service {
       net.stats.parked++;
     } else {
       despawnEntity(world, s.player);
+      net.removed.push(s.player);
     }
   }
 
@@ -409,7 +410,10 @@ export class GameServer implements Service {
       if (!entry) continue;
       entry.net.stats.parked--;
       const { world } = entry;
-      if (entityExists(world, p.player) && world.stores.Player.session[p.player] === -1) despawnEntity(world, p.player);
+      if (entityExists(world, p.player) && world.stores.Player.session[p.player] === -1) {
+        despawnEntity(world, p.player);
+        entry.net.removed.push(p.player);
+      }
     }
   }
 }

@@ -85,6 +85,10 @@ export interface WorldNet {
   qKind: Uint16Array;
   qTier: Uint8Array;
   visMark: Int32Array;
+  /** Ids despawned by the game server since the last run (their ids may be recycled). */
+  removed: number[];
+  /** `run` in which an id was marked removed: known sessions get leave (+ enter if reused). */
+  removedRun: Int32Array;
   knownMark: Int32Array;
   knownAt: Int32Array;
   visible: number[];
@@ -121,6 +125,8 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     qKind: new Uint16Array(n),
     qTier: new Uint8Array(n),
     visMark: new Int32Array(n),
+    removed: [],
+    removedRun: new Int32Array(n),
     knownMark: new Int32Array(n),
     knownAt: new Int32Array(n),
     visible: [],
@@ -200,7 +206,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
     const id = kId[i]!;
-    if (visMark[id] !== mark) {
+    if (visMark[id] !== mark || net.removedRun[id] === run) {
       writeInt(leaves, id);
       nLeave++;
       count--;
@@ -320,9 +326,12 @@ const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 
 export const beginRun = (world: SimWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
+  for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]!] = net.run;
+  net.removed.length = 0;
   if (net.run > 0x3fffffff) {
     net.run = 1;
     net.cacheRun.fill(0);
+    net.removedRun.fill(0);
   }
   if (net.mark > 0x3fffffff) {
     net.mark = 0;
@@ -339,7 +348,8 @@ export const replicateWorld = (world: SimWorld, ctx: StepContext, net: WorldNet)
   const t0 = performance.now();
   const sessions = net.sessions;
   const st = net.stats;
-  if (sessions.length > 0) {
+  if (sessions.length === 0) net.removed.length = 0;
+  else {
     beginRun(world, net);
     const f = frameFor(world, ctx, net.transport.now(), frame);
     const cfg = net.config;

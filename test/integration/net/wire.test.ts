@@ -138,3 +138,51 @@ describe('events', () => {
     expect(ts.server.stats().worlds['w1']).toMatchObject({ eventsSent: 1, eventsDropped: 1 });
   });
 });
+
+describe('limits', () => {
+  it('a full world answers WORLD_FULL and closes 4009; maxConnections refuses the upgrade', async () => {
+    ts = await startTestServer({ capacity: 2, net: { maxConnections: 3 } });
+    const a = await ts.client();
+    await a.join('w1', 'a');
+    const b = await ts.client();
+    await b.join('w1', 'b');
+    const c = await ts.client();
+    await expect(c.join('w1', 'c')).rejects.toThrow(/WORLD_FULL/);
+    await c.closed();
+    expect(c.closeCode).toBe(4009);
+    await settle(20);
+    const d = await ts.client(); // third open socket: allowed
+    await expect(ts.client()).rejects.toThrow(); // fourth: HTTP 503 at upgrade
+    expect(ts.server.stats().rejectedConnections).toBe(1);
+    expect(d.open).toBe(true);
+  });
+});
+
+describe('entity identity', () => {
+  it('a player id recycled between two steps reaches others as leave + enter, not as a move', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    const b = await ts.client();
+    const wb = await b.join('w1', 'b');
+    const a = await ts.client();
+    const wa = await a.join('w1', 'a');
+    const { Position } = ts.world.stores;
+    Position.x[wb.playerId] = 500; Position.y[wb.playerId] = 500;
+    Position.x[wa.playerId] = 510; Position.y[wa.playerId] = 500;
+    ts.step(1);
+    await b.waitForStep(0);
+    expect(b.view.entities.has(wa.playerId)).toBe(true);
+    a.close();
+    await a.closed();
+    await settle(20);
+    const c = await ts.client();
+    const wc = await c.join('w1', 'c');
+    expect(wc.playerId).toBe(wa.playerId); // bitecs recycles the id at once
+    Position.x[wc.playerId] = 490; Position.y[wc.playerId] = 500;
+    ts.step(1);
+    const s = (await b.waitForStep(1)) as import('../../../src/net/protocol.js').SnapshotMsg;
+    expect(s.leave).toContain(wa.playerId);
+    expect(s.enter.map((e) => e[0])).toContain(wc.playerId);
+    expect(b.view.entities.get(wc.playerId)).toMatchObject({ x: 490 });
+    expect(b.view.inconsistencies).toBe(0);
+  });
+});
