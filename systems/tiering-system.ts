@@ -1,15 +1,27 @@
-import { runTieringPass, tieringDue } from '../src/tiers/tier-assign.js';
+import { runTieringPass, tieringDue, TieringNeed } from '../src/tiers/tier-assign.js';
 import type { System } from './types.js';
 
 /**
  * Tiering phase: rebuild the players' grid (every step: it also serves interest queries) and,
- * when a pass is due (every `tieringIntervalSteps`, or earlier when players moved more than half
- * the hysteresis, or NPC/player counts or the config changed), rebuild the NPC grid and reassign
- * NPC tiers. See src/tiers/tier-assign.ts and docs/TIERS.md.
+ * when a tiering pass is needed, rebuild the NPC grid and reassign NPC tiers. A scheduled pass
+ * is split over two steps (NPC grid rebuild in one, the pass in the next: NPCs move < 1 world
+ * unit per step, far inside the hysteresis margin) so no single frame pays for both; an urgent
+ * one (first step, config change, NPC count change) does both now. See docs/TIERS.md.
  */
 export const tieringSystem: System = (world, ctx) => {
-  const due = tieringDue(world);
-  if (due) world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
-  world.spatial.rebuildPlayers(world, ctx.stepSeconds);
-  if (due) runTieringPass(world);
+  const s = world.npcSim;
+  const spatial = world.spatial;
+  const need = tieringDue(world);
+  if (need === TieringNeed.urgent || s.passPending) {
+    if (need === TieringNeed.urgent) spatial.rebuildNpcs(world, s.activities.maxSpeed);
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
+    runTieringPass(world);
+    s.passPending = false;
+    return;
+  }
+  if (need === TieringNeed.scheduled) {
+    spatial.rebuildNpcs(world, s.activities.maxSpeed);
+    s.passPending = true;
+  }
+  spatial.rebuildPlayers(world, ctx.stepSeconds);
 };

@@ -129,7 +129,7 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
           fields: {
             detailed: tier(500, 50, 0),
             active: tier(5000, 150, 60),
-            ambient: tier(50_000, 400, 600),
+            ambient: tier(50_000, 300, 600),
             dormant: tier(1_000_000, 0, 3600),
           },
         },

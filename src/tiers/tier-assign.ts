@@ -10,6 +10,7 @@
 import { query } from 'bitecs';
 import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { SimWorld } from '../world/sim-world.js';
+import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
@@ -34,28 +35,64 @@ export const tierForDistance = (d: number, cur: number, r0: number, r1: number, 
   return d > lo - h && d <= hi + h ? cur : nat;
 };
 
+/** {@link tieringDue} answers: no pass; a pass split over this step and the next; a pass now. */
+export const TieringNeed = { none: 0, scheduled: 1, urgent: 2 } as const;
+
 /**
- * Does the world need a tiering pass this step? Yes on the first step, every
- * `tieringIntervalSteps`, after a config change, when the number of NPCs or players changed, or
- * when any player moved more than half the hysteresis margin since the last pass.
+ * Does the world need a tiering pass? `urgent` (NPC grid rebuild and pass this step) on the
+ * first step, after a config change, when the number of NPCs changed, or when
+ * `tieringIntervalSteps` is 1. `scheduled` (rebuild the NPC grid this step, run the pass next
+ * step: the two costs land in different frames) one step before the interval is up, when the
+ * number of players changed, or when any player moved more than half the hysteresis margin
+ * since the last pass.
  */
-export const tieringDue = (world: SimWorld): boolean => {
+export const tieringDue = (world: SimWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  if (s.lastPassStep < 0 || world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps) return true;
-  if (s.lastConfigVersion !== world.configVersion) return true;
   const { Position, Player, Npc } = world.stores;
-  if (query(world, [Position, Npc]).length !== s.lastNpcCount) return true;
+  if (s.lastPassStep < 0 || s.lastConfigVersion !== world.configVersion || sim.tieringIntervalSteps === 1) return TieringNeed.urgent;
+  if (query(world, [Position, Npc]).length !== s.lastNpcCount) return TieringNeed.urgent;
+  if (world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps - 1) return TieringNeed.scheduled;
   const players = query(world, [Position, Player]);
-  if (players.length !== s.lastPlayerCount) return true;
+  if (players.length !== s.lastPlayerCount) return TieringNeed.scheduled;
   const lim = Math.max(sim.tierHysteresis * 0.5, 1e-6);
   const lim2 = lim * lim;
   for (let i = 0; i < players.length; i++) {
     const e = players[i]!;
     const dx = Position.x[e]! - s.playerX[i]!, dy = Position.y[e]! - s.playerY[i]!;
-    if (dx * dx + dy * dy > lim2) return true;
+    if (dx * dx + dy * dy > lim2) return TieringNeed.scheduled;
   }
-  return false;
+  return TieringNeed.none;
+};
+
+/**
+ * Offer player `p` at (x, y) as the nearest player to every NPC-grid slot within R: rows of the
+ * disc only (each row's column range narrowed to the chord), strictly nearer wins (players are
+ * offered in a fixed order, so ties are deterministic).
+ */
+const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Float64Array, slotNearest: Int32Array): void => {
+  const { cols, rows, minX, minY, inv, cellStart, itemX, itemY } = g;
+  const R2 = R * R;
+  const cs = 1 / inv;
+  let cy0 = Math.floor((y - R - minY) * inv), cy1 = Math.floor((y + R - minY) * inv);
+  if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
+  if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+  for (let cy = cy0; cy <= cy1; cy++) {
+    // Nearest y of this row to the centre bounds the chord's half-width.
+    const rowLo = minY + cy * cs, rowHi = rowLo + cs;
+    const dy = y < rowLo ? rowLo - y : y > rowHi ? y - rowHi : 0;
+    const half = Math.sqrt(Math.max(0, R2 - dy * dy));
+    let cx0 = Math.floor((x - half - minX) * inv), cx1 = Math.floor((x + half - minX) * inv);
+    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
+    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
+    // Entities clamped into edge cells from outside the bounds are farther than the row/column
+    // band suggests, so the chord still covers them.
+    for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
+      const dx = itemX[j]! - x, ey = itemY[j]! - y;
+      const d2 = dx * dx + ey * ey;
+      if (d2 <= R2 && d2 < best2[j]!) { best2[j] = d2; slotNearest[j] = p; }
+    }
+  }
 };
 
 /** Run a tiering pass now (the tiering system calls it when {@link tieringDue}). */
@@ -68,10 +105,10 @@ export const runTieringPass = (world: SimWorld): void => {
   const { tier, nextTickAt, lastTickedAt, nearest, dist, frozen } = Tier;
   const spatial = world.spatial;
   const g = spatial.npcGrid;
-  const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
+  const items = g.items;
   const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
-  const R = r2 + h, R2 = R * R;
+  const R = r2 + h;
 
   // 1. Nearest player within R for every NPC near some player: player-centric scans of the NPC
   // grid (rebuilt just before this pass, so slot positions are current), per-slot scratch so the
@@ -83,21 +120,7 @@ export const runTieringPass = (world: SimWorld): void => {
   const players = query(world, [Position, Player]);
   for (let i = 0; i < players.length; i++) {
     const p = players[i]!;
-    const x = px[p]!, y = py[p]!;
-    let cx0 = Math.floor((x - R - minX) * inv), cx1 = Math.floor((x + R - minX) * inv);
-    let cy0 = Math.floor((y - R - minY) * inv), cy1 = Math.floor((y + R - minY) * inv);
-    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
-    if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
-    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
-    if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
-    for (let cy = cy0; cy <= cy1; cy++) {
-      for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
-        const dx = itemX[j]! - x, dy = itemY[j]! - y;
-        const d2 = dx * dx + dy * dy;
-        // Strictly nearer wins; players are scanned in a fixed order, so ties are deterministic.
-        if (d2 <= R2 && d2 < best2[j]!) { best2[j] = d2; slotNearest[j] = p; }
-      }
-    }
+    scanDisc(g, px[p]!, py[p]!, R, p, best2, slotNearest);
   }
 
   // 2. Tentative tier by distance with hysteresis, into per-tier lists (grid-slot order).

@@ -85,6 +85,8 @@ export interface NpcSimState {
   lastNpcCount: number;
   lastPlayerCount: number;
   lastConfigVersion: number;
+  /** The NPC grid was rebuilt for a pass that runs next step. */
+  passPending: boolean;
   playerX: Float64Array;
   playerY: Float64Array;
   /** Dormant rotation: entity id where the next window of in-rotation dormant NPCs starts. */
@@ -120,6 +122,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     lastNpcCount: -1,
     lastPlayerCount: -1,
     lastConfigVersion: -1,
+    passPending: false,
     playerX: new Float64Array(0),
     playerY: new Float64Array(0),
     rotationCursor: 1,

@@ -9,7 +9,9 @@ const still = (w: SimWorld) => setBehaviorDefinitions(w.npcSim, [{ name: 'idle',
 
 /** NPCs in rings around one player at (1000, 1000): per tier, `counts[t]` NPCs. */
 const ringWorld = (counts: [number, number, number, number], sim: Record<string, unknown>) => {
-  const w = tierWorld({ capacity: 4000, sim: { tieringIntervalSteps: 1, ...sim } });
+  const sim2 = { tieringIntervalSteps: 1, ...sim } as Record<string, unknown> & { tiers?: Record<string, unknown> };
+  sim2.tiers = { ...(sim2.tiers ?? {}), ambient: { radius: 400, ...((sim2.tiers?.ambient as object) ?? {}) } };
+  const w = tierWorld({ capacity: 4000, sim: sim2 });
   still(w);
   spawnPlayer(w, 1000, 1000);
   const radii: Array<[number, number]> = [[1, 45], [60, 140], [160, 390], [600, 900]];

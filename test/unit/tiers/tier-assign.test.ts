@@ -12,7 +12,7 @@ const still = (w: SimWorld) => setBehaviorDefinitions(w.npcSim, [{ name: 'idle',
 
 describe('tier assignment', () => {
   it('tiers match distance to the nearest player (radii 50/150/400)', () => {
-    const w = tierWorld({ sim: { tieringIntervalSteps: 1 } });
+    const w = tierWorld({ sim: { tieringIntervalSteps: 1, tiers: { ambient: { radius: 400 } } } });
     still(w);
     const p1 = spawnPlayer(w, 1000, 1000);
     const p2 = spawnPlayer(w, 1900, 1900);
