@@ -198,34 +198,39 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   }
   for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
 
+  // Room for every visible entity up front, so the known arrays can be hoisted into locals.
+  ensureKnown(s, s.knownCount + n);
+  const kId = s.knownId, kX = s.knownX, kY = s.knownY, kKind = s.knownKind, kTier = s.knownTier;
+  const removedRun = net.removedRun;
+
   // Leaves: known entities no longer visible (swap-remove keeps the known set dense).
   const leaves = net.leaves;
   leaves.pos = 0;
   let nLeave = 0;
-  const kId = s.knownId;
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
     const id = kId[i]!;
-    if (visMark[id] !== mark || net.removedRun[id] === run) {
+    if (visMark[id] !== mark || removedRun[id] === run) {
       writeInt(leaves, id);
       nLeave++;
       count--;
       kId[i] = kId[count]!;
-      s.knownX[i] = s.knownX[count]!;
-      s.knownY[i] = s.knownY[count]!;
-      s.knownKind[i] = s.knownKind[count]!;
-      s.knownTier[i] = s.knownTier[count]!;
+      kX[i] = kX[count]!;
+      kY[i] = kY[count]!;
+      kKind[i] = kKind[count]!;
+      kTier[i] = kTier[count]!;
     } else {
       knownMark[id] = mark;
       knownAt[id] = i;
       i++;
     }
   }
-  s.knownCount = count;
 
   const farGate = f.farEvery > 1 && (f.step + s.conn.id) % f.farEvery !== 0;
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
-  const enters = net.enters, updates = net.updates;
+  const enters = net.enters, updates = net.updates, sh = net.shared;
+  const enterOff = net.enterOff, posOff = net.posOff, posEnd = net.posEnd;
+  const px = Position.x, py = Position.y;
   enters.pos = 0;
   updates.pos = 0;
   let nEnter = 0, nUpdate = 0;
@@ -234,57 +239,62 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
     if (cacheRun[e] !== run) {
       // Encode once per step, shared by every session that sees e.
       cacheRun[e] = run;
-      qx[e] = Math.round(Position.x[e]! * scale);
-      qy[e] = Math.round(Position.y[e]! * scale);
+      const ex = (qx[e] = Math.round(px[e]! * scale));
+      const ey = (qy[e] = Math.round(py[e]! * scale));
       if (hasComponent(world, e, Player)) { qKind[e] = PLAYER_KIND; qTier[e] = 0; }
       else { qKind[e] = Npc.kind[e]!; qTier[e] = Tier.tier[e]!; }
       // The two entries most sessions need, encoded once: [e, x, y, kind, tier] and [e, 3, x, y].
-      const sh = net.shared;
-      net.enterOff[e] = sh.pos;
-      writeArrayHeader(sh, 5); writeInt(sh, e); writeInt(sh, qx[e]!); writeInt(sh, qy[e]!); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
-      net.posOff[e] = sh.pos;
-      writeArrayHeader(sh, 4); writeInt(sh, e); writeInt(sh, EntityField.X | EntityField.Y); writeInt(sh, qx[e]!); writeInt(sh, qy[e]!);
-      net.posEnd[e] = sh.pos;
+      enterOff[e] = sh.pos;
+      writeArrayHeader(sh, 5); writeInt(sh, e); writeInt(sh, ex); writeInt(sh, ey); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
+      posOff[e] = sh.pos;
+      writeArrayHeader(sh, 4); writeInt(sh, e); writeInt(sh, EntityField.X | EntityField.Y); writeInt(sh, ex); writeInt(sh, ey);
+      posEnd[e] = sh.pos;
     }
     if (farGate) {
-      const dx = Position.x[e]! - pxw, dy = Position.y[e]! - pyw;
+      const dx = px[e]! - pxw, dy = py[e]! - pyw;
       if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
     }
-    const x = qx[e]!, y = qy[e]!, kind = qKind[e]!, tier = qTier[e]!;
+    const x = qx[e]!, y = qy[e]!;
     if (knownMark[e] === mark) {
       const k = knownAt[e]!;
-      let mask = 0, nf = 2;
-      if (s.knownX[k] !== x) { mask |= EntityField.X; nf++; }
-      if (s.knownY[k] !== y) { mask |= EntityField.Y; nf++; }
-      if (s.knownKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
-      if (s.knownTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
-      if (mask === 0) continue;
-      nUpdate++;
-      if (mask === (EntityField.X | EntityField.Y)) {
-        copyShared(updates, net.shared.bytes, net.posOff[e]!, net.posEnd[e]!);
-        s.knownX[k] = x;
-        s.knownY[k] = y;
-        continue;
+      const kind = qKind[e]!, tier = qTier[e]!;
+      const dX = kX[k] !== x, dY = kY[k] !== y;
+      if (kKind[k] === kind && kTier[k] === tier) {
+        if (!dX && !dY) continue;
+        if (dX && dY) {
+          // The common case: position only, both axes — copy the shared bytes.
+          copyShared(updates, sh.bytes, posOff[e]!, posEnd[e]!);
+          kX[k] = x;
+          kY[k] = y;
+          nUpdate++;
+          continue;
+        }
       }
+      let mask = 0, nf = 2;
+      if (dX) { mask |= EntityField.X; nf++; }
+      if (dY) { mask |= EntityField.Y; nf++; }
+      if (kKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
+      if (kTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
       writeArrayHeader(updates, nf);
       writeInt(updates, e);
       writeInt(updates, mask);
-      if (mask & EntityField.X) { writeInt(updates, x); s.knownX[k] = x; }
-      if (mask & EntityField.Y) { writeInt(updates, y); s.knownY[k] = y; }
-      if (mask & EntityField.KIND) { writeInt(updates, kind); s.knownKind[k] = kind; }
-      if (mask & EntityField.TIER) { writeInt(updates, tier); s.knownTier[k] = tier; }
+      if (dX) { writeInt(updates, x); kX[k] = x; }
+      if (dY) { writeInt(updates, y); kY[k] = y; }
+      if (mask & EntityField.KIND) { writeInt(updates, kind); kKind[k] = kind; }
+      if (mask & EntityField.TIER) { writeInt(updates, tier); kTier[k] = tier; }
+      nUpdate++;
     } else {
-      ensureKnown(s, s.knownCount + 1);
-      const k = s.knownCount++;
-      s.knownId[k] = e;
-      s.knownX[k] = x;
-      s.knownY[k] = y;
-      s.knownKind[k] = kind;
-      s.knownTier[k] = tier;
-      copyShared(enters, net.shared.bytes, net.enterOff[e]!, net.posOff[e]!);
+      const k = count++;
+      kId[k] = e;
+      kX[k] = x;
+      kY[k] = y;
+      kKind[k] = qKind[e]!;
+      kTier[k] = qTier[e]!;
+      copyShared(enters, sh.bytes, enterOff[e]!, posOff[e]!);
       nEnter++;
     }
   }
+  s.knownCount = count;
 
   const out = net.out;
   out.pos = 0;
