@@ -57,6 +57,8 @@ export interface ControllerConfig {
   enabled: boolean;
   /** Steps of the fast cost average (EWMA) the mode decisions use. */
   reactSteps: number;
+  /** First steps of a world that are measured but not acted on (JIT warm-up). */
+  warmupSteps: number;
   /** Fast average above degradeAt × budget: normal → degraded. */
   degradeAt: number;
   /** Fast average above emergencyAt × budget (or a spike streak): → emergency. */
@@ -142,6 +144,7 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         windowSteps: num(60, { integer: true, min: 1, max: 100_000 }),
         enabled: { kind: 'boolean', default: true },
         reactSteps: num(8, { integer: true, min: 1, max: 100_000 }),
+        warmupSteps: num(60, { integer: true, min: 0, max: 1_000_000 }),
         degradeAt: num(0.95, { gt: 0, max: 100 }),
         emergencyAt: num(1.5, { gt: 0, max: 100 }),
         recoverBelow: num(0.7, { gt: 0, max: 100 }),

@@ -154,7 +154,8 @@ export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void =
   c.nonAiMs = c.observed === 0 ? cost - ai : c.nonAiMs + alpha * (cost - ai - c.nonAiMs);
   c.observed++;
   c.spikeStreak = cost > cfg.spikeFactor * B ? c.spikeStreak + 1 : 0;
-  if (!cfg.enabled) return;
+  // Cold JIT makes a new world's first steps slow: measure them, act only after warm-up.
+  if (!cfg.enabled || c.observed <= cfg.warmupSteps) return;
   c.nonAiHighMs = quantileExcluding(c.window, PhaseIndex.behavior, 0.9, c.scratch);
   decideMode(world, c, B);
   setBudgets(world, c, B);
@@ -202,8 +203,12 @@ const setBudgets = (world: SimWorld, c: ControllerState, B: number): void => {
   // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
   // the selection spreads ticks evenly, so the step's tail comes from the other phases.
   const other = c.nonAiHighMs > c.nonAiMs ? c.nonAiHighMs : c.nonAiMs;
+  // Normal mode acts only on a real overrun (this step over budget), so a world well inside
+  // its budget keeps the config's ceiling and stays bit-for-bit reproducible.
+  const steer = level > 0 || c.lastStepMs > B || c.npcTicks < maxTicks;
   let desired: number;
-  if (c.aiMsPerTick > 0) desired = Math.max(0, target - other) / c.aiMsPerTick;
+  if (!steer) desired = maxTicks;
+  else if (c.aiMsPerTick > 0) desired = Math.max(0, target - other) / c.aiMsPerTick;
   else if (level === 0) desired = maxTicks; // no per-tick cost known: nothing to steer by
   else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;
   // Down at once (the budget is being blown); headroom is spent again gradually.

@@ -9,7 +9,7 @@ import { ingestSystem } from '../../../systems/ingest-system.js';
 
 const B = 16;
 const mk = (controller: Record<string, unknown> = {}): SimWorld =>
-  createSimWorld({ id: 'ctl', capacity: 16, systems: [], config: { simulation: { maxNpcTicksPerStep: 1000, detailedReserve: 0.2 }, controller: { frameBudgetMs: B, ...controller } } });
+  createSimWorld({ id: 'ctl', capacity: 16, systems: [], config: { simulation: { maxNpcTicksPerStep: 1000, detailedReserve: 0.2 }, controller: { frameBudgetMs: B, warmupSteps: 0, ...controller } } });
 
 /** Inject one step of synthetic load: `aiMs` in behavior, `otherMs` in physics. */
 const feed = (w: SimWorld, aiMs: number, otherMs = 0): void => {
@@ -97,7 +97,7 @@ describe('frame-budget controller (injected phase costs)', () => {
 
   it('ingest drain rises under buffer pressure when there is headroom, input still drained', () => {
     const systems = [{ name: 'ingest', phase: 'ingest', run: ingestSystem }, { name: 'control', phase: 'control', run: controlSystem }] as const;
-    const w = createSimWorld({ id: 'ip', capacity: 16, systems, config: { controller: { ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } } });
+    const w = createSimWorld({ id: 'ip', capacity: 16, systems, config: { controller: { warmupSteps: 0, ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } } });
     let bulk = 0, inputs = 0;
     w.ingest.define('bulk', { mode: 'queue', capacity: 100_000, apply: () => void bulk++ });
     w.ingest.define('input', { mode: 'latestByKey', capacity: 100, apply: () => void inputs++ });

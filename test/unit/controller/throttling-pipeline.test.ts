@@ -34,7 +34,7 @@ const mk = (): { w: SimWorld; player: number } => {
     systems,
     config: {
       simulation: { maxNpcTicksPerStep: 2000, detailedReserve: 0.1, tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 30 } } },
-      controller: { frameBudgetMs: 16 },
+      controller: { frameBudgetMs: 16, warmupSteps: 0 },
     },
   });
   populateNpcs(w, { count: 3000 });

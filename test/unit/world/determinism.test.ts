@@ -6,7 +6,9 @@ import { runStep } from '../../../src/world/step.js';
 import { ErrorCode } from '../../../src/errors.js';
 
 const run = (seed: number, steps: number, inputs: Array<[number, number, number]> = []) => {
-  const w = createSimWorld({ id: 'd', seed, capacity: 3000 });
+  // The adaptive controller turns wall-clock costs into budgets (an input like any other);
+  // bit-exact replays run with it off (docs/ADAPTIVE.md, "Determinism").
+  const w = createSimWorld({ id: 'd', seed, capacity: 3000, config: { controller: { enabled: false } } });
   populateNpcs(w, { count: 2000 });
   const p = spawnPlayer(w, 500, 500);
   for (let s = 0; s < steps; s++) {
