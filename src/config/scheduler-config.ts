@@ -39,9 +39,9 @@ export interface SimulationConfig {
   tierHysteresis: number;
   /** Share (0..1) of the NPC tick budget guaranteed to each of active/ambient/dormant when due (fairness). */
   tierMinShare: number;
-  /** Grid cell size (world units) of the spatial index. */
+  /** Grid cell size (world units) of the spatial index (read when the world is created). */
   spatialCellSize: number;
-  /** Capacity of the NPC-intent queue (rounded up to a power of two; overflow drops oldest). */
+  /** Capacity of the NPC-intent queue (rounded up to a power of two; overflow drops oldest; read when the world is created). */
   intentQueueCapacity: number;
   /** World seconds an NPC intent stays deliverable. */
   intentTtlSeconds: number;
