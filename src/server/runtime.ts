@@ -142,6 +142,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
+      for (const w of runner.worlds()) w.jobs.close(); // abort running jobs, clear their timers
       phase = 'stopped';
       logger.info('loop stopped');
     },
