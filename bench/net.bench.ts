@@ -21,7 +21,9 @@ import { resolveNetConfig } from '../src/net/net-config.js';
 import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport, type SnapshotFrame } from '../src/net/replication.js';
 import { createConn, createSession, type Session } from '../src/net/session.js';
 import { populateNpcs } from '../src/world/populate.js';
-import { createSimWorld } from '../src/world/sim-world.js';
+import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';
+import { runStep } from '../src/world/step.js';
+import { createInterestGrid } from '../src/net/interest-grid.js';
 import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
@@ -78,6 +80,25 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
   const packr = new Packr({ useRecords: false });
   const [alt] = await ctx.measure([[`msgpackr pack only (no diff): ${sessions} snapshots`, () => { for (const m of msgs) packr.pack(m); }]]);
   ctx.record(`encode${sessions}VsMsgpackrPackOnly`, Math.round((fig!.meanMs / alt!.meanMs) * 100) / 100);
+};
+
+/** Interest queries: the world's spatial index (tiers issue, used by replication) vs the net fallback grid. */
+const queryBench = async (ctx: SuiteContext): Promise<void> => {
+  const world = createSimWorld({ id: 'q', capacity: 12_000, size: 2000 });
+  populateNpcs(world, { count: 10_000 });
+  const ps: number[] = [];
+  for (let i = 0; i < 1000; i++) ps.push(spawnPlayer(world, (i * 997) % 2000, (i * 1499) % 2000, 80));
+  for (let i = 0; i < 3; i++) runStep(world);
+  const grid = createInterestGrid(world, 80);
+  grid.rebuild(world);
+  const out: number[] = [];
+  const { x, y } = world.stores.Position;
+  const figs = await ctx.measure([
+    ['interest query ×1000 (r=80, 10k NPCs): world.spatial', () => { for (const p of ps) world.spatial.queryRadius(x[p]!, y[p]!, 80, out); }],
+    ['interest query ×1000 (r=80, 10k NPCs): net fallback grid', () => { for (const p of ps) grid.queryRadius(x[p]!, y[p]!, 80, out); }],
+    ['net fallback grid rebuild (11k entities)', () => grid.rebuild(world)],
+  ]);
+  ctx.record('queryWorldSpatialVsNetGrid', Math.round((figs[0]!.meanMs / figs[1]!.meanMs) * 100) / 100);
 };
 
 interface BotReport {
@@ -149,6 +170,7 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
     serverRssMiBPer1000Sessions: Math.round((((rssJoined || process.memoryUsage().rss) - rss0) / 2 ** 20 / (clients / 1000)) * 10) / 10,
     skippedBackpressure: st.skippedBackpressure,
+    eventsSent: st.worlds['1']?.eventsSent ?? 0,
     closesByCode: st.closesByCode,
     controllerModeAtEnd: mode ?? 'n/a',
   };
@@ -164,6 +186,7 @@ const suite: Suite = {
     }
     await encodingBench(ctx, 1000);
     await encodingBench(ctx, 5000);
+    await queryBench(ctx);
     ctx.record('note', '2-core machine shared with other engineers and with the bots process on the same host: timings are noisy (2-3x run to run)');
   },
 };
