@@ -193,6 +193,8 @@ export class JobQueue {
    * cap), within the per-world concurrency cap. Called by the jobs phase. Returns starts.
    */
   startDue(maxStarts: number): number {
+    this.#s.startedLastStep = 0;
+    if (this.#pending.length === 0) return 0;
     let started = 0;
     const now = this.#now();
     const keep: JobRecord[] = [];
