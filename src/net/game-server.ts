@@ -21,6 +21,9 @@ import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg, type InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet, type WorldNetStats } from './replication.js';
 import { createConn, createSession, sessionBytes, takeToken, type Conn, type ConnRef, type Session } from './session.js';
+import type { GameServerStats, ServerNetStats } from './net-stats.js';
+
+export type { GameServerStats, ServerNetStats } from './net-stats.js';
 
 export interface GameServerOptions {
   host: string;
@@ -34,40 +37,6 @@ export interface GameServerOptions {
   epochNow?: () => number;
   /** Seed of the spawn-position PRNG. Default 1. */
   spawnSeed?: number;
-}
-
-/** Server-wide counters (plain object; see `GameServer.stats()`). */
-export interface ServerNetStats {
-  /** Open sockets (joined or not). */
-  connections: number;
-  connectionsTotal: number;
-  /** Upgrades refused because maxConnections was reached. */
-  rejectedConnections: number;
-  messagesIn: number;
-  bytesIn: number;
-  messagesOut: number;
-  bytesOut: number;
-  /** Error replies by wire code. */
-  errorsByCode: Record<string, number>;
-  strikes: number;
-  /** Socket closes by WebSocket close code (as reported by uWS). */
-  closesByCode: Record<string, number>;
-  /** Input facts the ingest buffer refused or evicted. */
-  inputsDropped: number;
-  /** Exceptions caught in handlers (bugs; the socket was answered INTERNAL). */
-  internalErrors: number;
-}
-
-/** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */
-export interface GameServerStats extends ServerNetStats {
-  sessions: number;
-  parked: number;
-  snapshotsSent: number;
-  snapshotBytes: number;
-  skippedBackpressure: number;
-  /** Bytes held by all sessions' known sets. */
-  sessionMemoryBytes: number;
-  worlds: Record<string, WorldNetStats>;
 }
 
 interface Parked {

@@ -1,0 +1,39 @@
+/**
+ * Shapes of the game server's statistics (`GameServer.stats()`): plain objects for the
+ * admin/metrics service. Counters are totals since the server started unless noted.
+ */
+import type { WorldNetStats } from './replication.js';
+
+/** Server-wide counters (plain object; see `GameServer.stats()`). */
+export interface ServerNetStats {
+  /** Open sockets (joined or not). */
+  connections: number;
+  connectionsTotal: number;
+  /** Upgrades refused because maxConnections was reached. */
+  rejectedConnections: number;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  /** Error replies by wire code. */
+  errorsByCode: Record<string, number>;
+  strikes: number;
+  /** Socket closes by WebSocket close code (as reported by uWS). */
+  closesByCode: Record<string, number>;
+  /** Input facts the ingest buffer refused or evicted. */
+  inputsDropped: number;
+  /** Exceptions caught in handlers (bugs; the socket was answered INTERNAL). */
+  internalErrors: number;
+}
+
+/** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */
+export interface GameServerStats extends ServerNetStats {
+  sessions: number;
+  parked: number;
+  snapshotsSent: number;
+  snapshotBytes: number;
+  skippedBackpressure: number;
+  /** Bytes held by all sessions' known sets. */
+  sessionMemoryBytes: number;
+  worlds: Record<string, WorldNetStats>;
+}
