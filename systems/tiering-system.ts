@@ -1,27 +1,31 @@
-import { runTieringPass, tieringDue, TieringNeed } from '../src/tiers/tier-assign.js';
+import { assignTiers, runTieringPass, scanNearestPlayers, tieringDue, TieringNeed } from '../src/tiers/tier-assign.js';
 import type { System } from './types.js';
 
 /**
  * Tiering phase: rebuild the players' grid (every step: it also serves interest queries) and,
  * when a tiering pass is needed, rebuild the NPC grid and reassign NPC tiers. A scheduled pass
- * is split over two steps (NPC grid rebuild in one, the pass in the next: NPCs move < 1 world
- * unit per step, far inside the hysteresis margin) so no single frame pays for both; an urgent
- * one (first step, config change, NPC count change) does both now. See docs/TIERS.md.
+ * is split over two steps (NPC grid rebuild + nearest-player scans in one, tier assignment, caps
+ * and commit in the next: NPCs move < 1 world unit per step, far inside the hysteresis margin)
+ * so no single frame pays for all of it; an urgent one (first step, config change, NPC count
+ * change) does everything now. See docs/TIERS.md.
  */
 export const tieringSystem: System = (world, ctx) => {
   const s = world.npcSim;
   const spatial = world.spatial;
   const need = tieringDue(world);
-  if (need === TieringNeed.urgent || s.passPending) {
-    if (need === TieringNeed.urgent) spatial.rebuildNpcs(world, s.activities.maxSpeed);
+  if (need === TieringNeed.urgent) {
+    spatial.rebuildNpcs(world, s.activities.maxSpeed);
     spatial.rebuildPlayers(world, ctx.stepSeconds);
     runTieringPass(world);
     s.passPending = false;
-    return;
-  }
-  if (need === TieringNeed.scheduled) {
+  } else if (s.passPending) {
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
+    assignTiers(world, s.pendingScanMs);
+    s.passPending = false;
+  } else if (need === TieringNeed.scheduled) {
     spatial.rebuildNpcs(world, s.activities.maxSpeed);
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
+    s.pendingScanMs = scanNearestPlayers(world);
     s.passPending = true;
-  }
-  spatial.rebuildPlayers(world, ctx.stepSeconds);
+  } else spatial.rebuildPlayers(world, ctx.stepSeconds);
 };

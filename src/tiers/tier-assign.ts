@@ -95,8 +95,41 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
   }
 };
 
-/** Run a tiering pass now (the tiering system calls it when {@link tieringDue}). */
+/**
+ * Tiering pass, part 1: the nearest player (within ambient radius + hysteresis) of every slot of
+ * the NPC grid, by player-centric scans (work ∝ players × NPCs per disc); results stay in
+ * `world.npcSim` scratch for {@link assignTiers}. Returns its wall cost in ms (operational stat).
+ */
+export const scanNearestPlayers = (world: SimWorld): number => {
+  const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player } = world.stores;
+  const px = Position.x, py = Position.y;
+  const g = world.spatial.npcGrid;
+  const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
+  const best2 = s.best2, slotNearest = s.slotNearest;
+  best2.fill(Infinity, 0, g.n);
+  slotNearest.fill(-1, 0, g.n);
+  const players = query(world, [Position, Player]);
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i]!;
+    scanDisc(g, px[p]!, py[p]!, R, p, best2, slotNearest);
+  }
+  return performance.now() - t0;
+};
+
+/** Run a whole tiering pass now: {@link scanNearestPlayers} then {@link assignTiers}. */
 export const runTieringPass = (world: SimWorld): void => {
+  assignTiers(world, scanNearestPlayers(world));
+};
+
+/**
+ * Tiering pass, part 2 (after {@link scanNearestPlayers} on the same NPC grid): tentative tiers
+ * with hysteresis, caps (farthest demoted first), the dormant cap's rotating window, commit,
+ * stats. `scanMs` is added to `tierStats.lastTieringMs`.
+ */
+export const assignTiers = (world: SimWorld, scanMs = 0): void => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
@@ -109,19 +142,9 @@ export const runTieringPass = (world: SimWorld): void => {
   const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
   const R = r2 + h;
-
-  // 1. Nearest player within R for every NPC near some player: player-centric scans of the NPC
-  // grid (rebuilt just before this pass, so slot positions are current), per-slot scratch so the
-  // inner loop reads memory sequentially.
   const best2 = s.best2, slotNearest = s.slotNearest;
   const nSlots = g.n;
-  best2.fill(Infinity, 0, nSlots);
-  slotNearest.fill(-1, 0, nSlots);
   const players = query(world, [Position, Player]);
-  for (let i = 0; i < players.length; i++) {
-    const p = players[i]!;
-    scanDisc(g, px[p]!, py[p]!, R, p, best2, slotNearest);
-  }
 
   // 2. Tentative tier by distance with hysteresis, into per-tier lists (grid-slot order).
   const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
@@ -229,5 +252,5 @@ export const runTieringPass = (world: SimWorld): void => {
   st.frozen = frozenCount;
   st.tieringPasses++;
   st.lastTierChanges = changes;
-  st.lastTieringMs = performance.now() - t0;
+  st.lastTieringMs = scanMs + performance.now() - t0;
 };

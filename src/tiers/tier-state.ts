@@ -87,6 +87,8 @@ export interface NpcSimState {
   lastConfigVersion: number;
   /** The NPC grid was rebuilt for a pass that runs next step. */
   passPending: boolean;
+  /** Wall ms of the pending pass's scan part (operational stat). */
+  pendingScanMs: number;
   playerX: Float64Array;
   playerY: Float64Array;
   /** Dormant rotation: entity id where the next window of in-rotation dormant NPCs starts. */
@@ -123,6 +125,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     lastPlayerCount: -1,
     lastConfigVersion: -1,
     passPending: false,
+    pendingScanMs: 0,
     playerX: new Float64Array(0),
     playerY: new Float64Array(0),
     rotationCursor: 1,
