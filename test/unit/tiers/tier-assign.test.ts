@@ -115,4 +115,25 @@ describe('tier assignment', () => {
     expect(w.tierStats.npcsPerTier[0]).toBe(20);
     expect(w.tierStats.frozen).toBe(6000 - 20 - 100 - 500 - 5000);
   });
+  it('a scheduled pass (grid + scans in one step, assignment in the next) gives the same tiers; a player jump triggers one early', () => {
+    const build = (interval: number) => {
+      const w = tierWorld({ capacity: 3000, seed: 9, sim: { tieringIntervalSteps: interval } });
+      still(w);
+      populateNpcs(w, { count: 2000, movingFraction: 0 });
+      const p = spawnPlayer(w, 500, 500);
+      spawnPlayer(w, 1500, 1200);
+      return { w, p };
+    };
+    const a = build(1), b = build(50);
+    for (let s = 0; s < 3; s++) { runStep(a.w); runStep(b.w); }
+    expect(Array.from(b.w.stores.Tier.tier)).toEqual(Array.from(a.w.stores.Tier.tier));
+    // The player jumps 300 units: b (interval 50) re-tiers within two steps anyway.
+    for (const { w, p } of [a, b]) { w.stores.Position.x[p] = 800; w.stores.Position.y[p] = 800; }
+    runStep(a.w); runStep(b.w);
+    expect(b.w.tierStats.tieringPasses).toBe(1); // step A ran (grid + scans), step B not yet
+    runStep(a.w); runStep(b.w);
+    expect(b.w.tierStats.tieringPasses).toBe(2);
+    expect(Array.from(b.w.stores.Tier.tier)).toEqual(Array.from(a.w.stores.Tier.tier));
+    expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
+  });
 });
