@@ -65,7 +65,8 @@
       const s = document.createElement('span');
       s.append(`${k} `);
       const b = document.createElement('b');
-      b.textContent = typeof v === 'number' ? String(Math.round(v * 1000) / 1000) : String(v);
+      // Budgets use MAX_SAFE_INTEGER for "no limit" (e.g. the ingest drain before the controller acts).
+      b.textContent = typeof v !== 'number' ? String(v) : v >= Number.MAX_SAFE_INTEGER ? 'unlimited' : String(Math.round(v * 1000) / 1000);
       s.append(b);
       el.append(s);
     }
