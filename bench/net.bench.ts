@@ -111,7 +111,29 @@ interface BotReport {
   bytesPerClientPerSecond: number;
   avgSnapshotBytes: number;
   inconsistencies: number;
+  fullDecodeClients: number;
+  lightClients: number;
+  botsCpuPercent: number;
 }
+
+/** Bots' warm-up after joining (s); every FULL_EVERY-th bot decodes in full (see src/bots/light-bot.ts). */
+const WARMUP_S = 2;
+const FULL_EVERY = 10;
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+/**
+ * RSS after the heap has settled: three forced full GCs 300 ms apart (V8 releases freed pages
+ * lazily), then the minimum of three samples, so garbage and not-yet-released pages of earlier
+ * work do not count.
+ */
+const settledRss = async (): Promise<number> => {
+  let min = Infinity;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 300));
+    min = Math.min(min, process.memoryUsage().rss);
+  }
+  return min;
+};
 
 const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise<Record<string, unknown>> => {
   const world = createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
@@ -131,22 +153,26 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
   await server.start();
   runner.start();
   await new Promise((r) => setTimeout(r, 1000));
-  gc();
-  const rss0 = process.memoryUsage().rss;
+  const rss0 = await settledRss();
   let rssJoined = 0;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', '2', '--concurrency', '200'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let recordAt = 0;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', String(WARMUP_S), '--concurrency', '200', '--full-every', String(FULL_EVERY)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`); });
+  let cpu0 = process.cpuUsage();
+  let measuring: Promise<void> | null = null;
   const watcher = setInterval(() => {
     const s = server.stats().sessions;
-    if (!recording && s >= clients * 0.99) {
-      recording = true;
-      gc();
-      rssJoined = process.memoryUsage().rss;
+    if (!measuring && s >= clients * 0.99) {
+      // RSS with every session joined, settled the same way as the 0-session baseline (during
+      // the bots' warm-up, before recording), then the measured window starts.
+      measuring = settledRss().then((r) => { rssJoined = r; recording = true; cpu0 = process.cpuUsage(); recordAt = performance.now(); });
     }
   }, 100);
   const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const cpu = process.cpuUsage(cpu0);
+  const cpuWallMs = performance.now() - recordAt;
   clearInterval(watcher);
   runner.stop();
   const st = server.stats();
@@ -168,7 +194,13 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
     inconsistencies: r.inconsistencies,
     serverStepMs: { p50: pct(steps, 0.5), p99: pct(steps, 0.99), max: pct(steps, 1), steps: steps.length },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
-    serverRssMiBPer1000Sessions: Math.round((((rssJoined || process.memoryUsage().rss) - rss0) / 2 ** 20 / (clients / 1000)) * 10) / 10,
+    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
+    serverRssMiBPer1000Sessions: rssJoined ? Math.round(((rssJoined - rss0) / 2 ** 20 / (clients / 1000)) * 10) / 10 : null,
+    /** Server process CPU (% of one core) from the end of the join settle to the bots' exit. */
+    serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, cpuWallMs)),
+    botsCpuPercent: r.botsCpuPercent,
+    fullDecodeClients: r.fullDecodeClients,
+    lightClients: r.lightClients,
     skippedBackpressure: st.skippedBackpressure,
     eventsSent: st.worlds['1']?.eventsSent ?? 0,
     closesByCode: st.closesByCode,

@@ -7,6 +7,7 @@
  */
 import WebSocket from 'ws';
 import { WorldtickClient, type LatencySink, type WebSocketCtor } from '../client/client.js';
+import { LightBot } from './light-bot.js';
 
 export interface FleetOptions {
   /** ws:// URL of the game server. */
@@ -21,6 +22,12 @@ export interface FleetOptions {
   inputHz?: number;
   /** Connections opened concurrently while ramping up. Default 100. */
   connectConcurrency?: number;
+  /**
+   * Every Nth bot (bot 0, N, 2N, ...) is a full client (decodes every snapshot and keeps an
+   * entity view checked for consistency); the others are light bots (read only the snapshot
+   * head: latency and ack are measured the same way). 1 = all full. Default 1.
+   */
+  fullDecodeEvery?: number;
   /** Called with progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -49,8 +56,25 @@ export interface FleetReport {
   bytesPerClientPerSecond: number;
   avgSnapshotBytes: number;
   errorsReceived: number;
-  /** Entity-view protocol violations (update/leave of an unknown id); should be 0. */
+  /** Entity-view protocol violations (update/leave of an unknown id) in the full clients; should be 0. */
   inconsistencies: number;
+  /** Bots that decoded every snapshot and kept a checked entity view. */
+  fullDecodeClients: number;
+  /** Bots that read only the snapshot head (latency, ack). */
+  lightClients: number;
+  /** CPU of this bots process during the measured window, % of one core (user + system). */
+  botsCpuPercent: number;
+}
+
+/** What the fleet needs of a bot (full client or light bot). */
+interface Bot {
+  readonly open: boolean;
+  readonly closeCode: number;
+  readonly stats: { snapshots: number; bytesIn: number; errors: number };
+  sendInput(moveX: number, moveY: number): unknown;
+  close(): void;
+  /** Full clients only. */
+  view?: { inconsistencies: number };
 }
 
 /** Growable sample buffer (Float64Array; capped so a long run cannot eat memory). */
@@ -91,19 +115,25 @@ export const runFleet = async (o: FleetOptions): Promise<FleetReport> => {
     update: (ms) => { if (measuring) upd.add(ms); },
     ack: (ms) => { if (measuring) ack.add(ms); },
   };
-  const bots: WorldtickClient[] = [];
-  let joinFailures = 0;
+  const bots: Bot[] = [];
+  let joinFailures = 0, full = 0;
   const conc = o.connectConcurrency ?? 100;
+  const every = Math.max(1, Math.floor(o.fullDecodeEvery ?? 1));
   for (let i = 0; i < o.clients; i += conc) {
     const batch = [];
     for (let j = i; j < Math.min(o.clients, i + conc); j++) {
-      const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
-      batch.push(
-        c.connect()
-          .then(() => c.join(o.worldId, `bot${j}`, '', null, 15_000))
-          .then(() => { bots.push(c); })
-          .catch(() => { joinFailures++; c.close(); }),
-      );
+      if (j % every === 0) {
+        const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
+        batch.push(
+          c.connect()
+            .then(() => c.join(o.worldId, `bot${j}`, '', null, 15_000))
+            .then(() => { bots.push(c); full++; })
+            .catch(() => { joinFailures++; c.close(); }),
+        );
+      } else {
+        const c = new LightBot(o.url, sink);
+        batch.push(c.join(o.worldId, `bot${j}`, 15_000).then(() => { bots.push(c); }).catch(() => { joinFailures++; c.close(); }));
+      }
     }
     await Promise.all(batch);
     log(`bots: ${bots.length}/${o.clients} joined`);
@@ -122,10 +152,12 @@ export const runFleet = async (o: FleetOptions): Promise<FleetReport> => {
   upd.reset();
   ack.reset();
   measuring = true;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(o.durationSeconds * 1000);
   measuring = false;
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   if (inputTimer) clearInterval(inputTimer);
   let snaps = 0, bytes = 0, errors = 0, inconsistencies = 0, disconnects = 0;
   const byCode: Record<string, number> = {};
@@ -133,7 +165,7 @@ export const runFleet = async (o: FleetOptions): Promise<FleetReport> => {
     snaps += b.stats.snapshots - before[i]!.snaps;
     bytes += b.stats.bytesIn - before[i]!.bytes;
     errors += b.stats.errors;
-    inconsistencies += b.view.inconsistencies;
+    inconsistencies += b.view?.inconsistencies ?? 0;
     if (!b.open) {
       disconnects++;
       byCode[b.closeCode] = (byCode[b.closeCode] ?? 0) + 1;
@@ -156,5 +188,8 @@ export const runFleet = async (o: FleetOptions): Promise<FleetReport> => {
     avgSnapshotBytes: snaps ? Math.round(bytes / snaps) : 0,
     errorsReceived: errors,
     inconsistencies,
+    fullDecodeClients: full,
+    lightClients: bots.length - full,
+    botsCpuPercent: Math.round((cpu.user + cpu.system) / 10 / (secs * 1000)),
   };
 };

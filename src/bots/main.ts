@@ -14,7 +14,9 @@ Usage: npm run bots -- [options]
   --duration <seconds>     measured load (default 10)
   --warmup <seconds>       unmeasured time after joining (default 1)
   --input-hz <n>           inputs per second per bot (default 2)
-  --concurrency <n>        connections opened at once while ramping (default 100)`;
+  --concurrency <n>        connections opened at once while ramping (default 100)
+  --full-every <n>         every nth bot decodes snapshots in full and checks its entity view;
+                           the others read only the snapshot head (default 1 = all full)`;
 
 const parse = (argv: string[]): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -43,7 +45,7 @@ const main = async (): Promise<void> => {
   try {
     args = parse(process.argv.slice(2));
     if (args.help) { process.stdout.write(HELP + '\n'); return; }
-    const known = new Set(['url', 'world', 'clients', 'duration', 'warmup', 'input-hz', 'concurrency']);
+    const known = new Set(['url', 'world', 'clients', 'duration', 'warmup', 'input-hz', 'concurrency', 'full-every']);
     for (const k of Object.keys(args)) if (!known.has(k)) throw new Error(`unknown option --${k} (see --help)`);
     const url = args.url ?? 'ws://127.0.0.1:7700';
     if (!/^wss?:\/\//.test(url)) throw new Error('--url must start with ws:// or wss://');
@@ -55,6 +57,7 @@ const main = async (): Promise<void> => {
       warmupSeconds: num(args.warmup, 1, 'warmup', 0, 3600),
       inputHz: num(args['input-hz'], 2, 'input-hz', 0, 1000),
       connectConcurrency: Math.floor(num(args.concurrency, 100, 'concurrency', 1, 10_000)),
+      fullDecodeEvery: Math.floor(num(args['full-every'], 1, 'full-every', 1, 100_000)),
       log: (l: string) => process.stderr.write(l + '\n'),
     };
   } catch (err) {
@@ -67,7 +70,8 @@ const main = async (): Promise<void> => {
     `bots: ${r.connected}/${r.clients} connected, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
       `  update latency ms: p50 ${u.p50}  p90 ${u.p90}  p99 ${u.p99}  max ${u.max}  (${u.samples} samples)\n` +
       `  input ack rtt ms:  p50 ${r.inputAckRttMs.p50}  p99 ${r.inputAckRttMs.p99}\n` +
-      `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot\n`,
+      `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot\n` +
+      `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core\n`,
   );
   process.stdout.write(JSON.stringify(r) + '\n');
   process.exit(0);

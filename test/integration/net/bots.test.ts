@@ -10,13 +10,13 @@ let runner: LoopRunner | null = null;
 afterEach(async () => { runner?.stop(); await ts?.stop(); ts = null; });
 
 describe('load-test bots', () => {
-  it('npm run bots: many sessions from one command, then a JSON latency report', async () => {
+  it('npm run bots: many sessions (full and light bots) from one command, then a JSON latency report', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
     resumeWorld(ts.world);
     runner = new LoopRunner();
     runner.add(ts.world);
     runner.start();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10', '--full-every', '4'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -24,8 +24,9 @@ describe('load-test bots', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, err).toBe(0);
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
-    expect(r).toMatchObject({ clients: 20, connected: 20, disconnects: 0, inconsistencies: 0, errorsReceived: 0 });
+    expect(r).toMatchObject({ clients: 20, connected: 20, disconnects: 0, inconsistencies: 0, errorsReceived: 0, fullDecodeClients: 5, lightClients: 15 });
     expect(r.updateLatencyMs.samples).toBeGreaterThan(20);
+    expect(r.inputAckRttMs.samples).toBeGreaterThan(0);
     expect(r.snapshotsPerClientPerSecond).toBeGreaterThan(0);
     expect(err).toContain('update latency ms: p50');
   });

@@ -1,0 +1,166 @@
+/**
+ * A light load-test bot: joins like any client, then reads only the fixed head of each snapshot
+ * (type, step, world time, server send time, input ack) with a tiny msgpack reader instead of
+ * decoding the whole frame and keeping an entity view. The update latency it records is
+ * measured exactly like the full client's (receive wall time − the snapshot's send time field),
+ * so thousands of these cost the shared CPU far less while still measuring every snapshot.
+ * Non-snapshot frames (welcome, error, event, pong) are decoded in full with msgpackr.
+ *
+ * Node-only (the `ws` package, Buffers without the copy to ArrayBuffer).
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import WebSocket from 'ws';
+import type { LatencySink } from '../client/client.js';
+import { helloFrame, inputFrame, MsgType } from '../net/protocol.js';
+
+/** The fixed head of a snapshot frame (docs/PROTOCOL.md `snapshot`, fields 1..5). */
+export interface SnapshotHead {
+  step: number;
+  worldTime: number;
+  /** Server wall time at send, Unix epoch ms. */
+  sendTime: number;
+  /** Highest input seq the server had applied. */
+  ack: number;
+}
+
+/** Bytes after the type byte of each msgpack number encoding (0 = not a number). */
+const NUM_LEN: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8 };
+
+/** Read one msgpack number at `p` into `out.v`; returns the next offset, or -1 if not a number. */
+const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): number => {
+  if (p >= b.length) return -1;
+  const t = b[p]!;
+  if (t < 0x80) { out.v = t; return p + 1; }
+  if (t >= 0xe0) { out.v = t - 256; return p + 1; }
+  const len = NUM_LEN[t];
+  if (!len || p + 1 + len > b.length) return -1;
+  const q = p + 1;
+  switch (t) {
+    case 0xcc: out.v = dv.getUint8(q); break;
+    case 0xcd: out.v = dv.getUint16(q); break;
+    case 0xce: out.v = dv.getUint32(q); break;
+    case 0xcf: out.v = Number(dv.getBigUint64(q)); break;
+    case 0xd0: out.v = dv.getInt8(q); break;
+    case 0xd1: out.v = dv.getInt16(q); break;
+    case 0xd2: out.v = dv.getInt32(q); break;
+    case 0xd3: out.v = Number(dv.getBigInt64(q)); break;
+    case 0xca: out.v = dv.getFloat32(q); break;
+    default: out.v = dv.getFloat64(q);
+  }
+  return q + len;
+};
+
+/**
+ * Parse the head of a snapshot frame without decoding its entity arrays. Returns false when
+ * `b` is not a snapshot (a msgpack array of 8 whose first element is 17) or is malformed.
+ */
+export const readSnapshotHead = (b: Uint8Array, out: SnapshotHead): boolean => {
+  if (b.length < 6) return false;
+  let p: number;
+  if (b[0] === 0x98) p = 1;
+  else if (b[0] === 0xdc && b[1] === 0 && b[2] === 8) p = 3;
+  else return false;
+  if (b[p] !== MsgType.SNAPSHOT) return false;
+  p++;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const r = { v: 0 };
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.step = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.worldTime = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.sendTime = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.ack = r.v;
+  return true;
+};
+
+const ACK_RING = 256;
+
+/** One light bot. Owns one socket. */
+export class LightBot {
+  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0 };
+  closeCode = 0;
+  #ws: WebSocket | null = null;
+  readonly #sink: LatencySink;
+  readonly #now: () => number;
+  readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
+  readonly #enc = new Packr({ useRecords: false });
+  readonly #head: SnapshotHead = { step: 0, worldTime: 0, sendTime: 0, ack: 0 };
+  #onOther: ((m: unknown) => void) | null = null;
+  #seq = 0;
+  #lastAck = 0;
+  readonly #ackSeq = new Float64Array(ACK_RING);
+  readonly #ackAt = new Float64Array(ACK_RING);
+
+  constructor(readonly url: string, sink: LatencySink, now: () => number = Date.now) {
+    this.#sink = sink;
+    this.#now = now;
+  }
+
+  get open(): boolean {
+    return this.#ws !== null && this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Connect, send hello, resolve on welcome (reject on error frame, close or timeout). */
+  join(worldId: string, name: string, timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url, { perMessageDeflate: false });
+      this.#ws = ws;
+      let done = false;
+      const finish = (err: Error | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.#onOther = null;
+        if (err) { reject(err); ws.terminate(); } else resolve();
+      };
+      const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
+      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name))));
+      ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
+      ws.on('close', (code) => { this.closeCode = code; finish(new Error(`closed (${code})`)); });
+      this.#onOther = (m) => {
+        const t = Array.isArray(m) ? m[0] : undefined;
+        if (t === MsgType.WELCOME) finish(null);
+        else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
+      };
+      ws.on('message', (data: Buffer) => this.#onMessage(data));
+    });
+  }
+
+  /** Send a movement input (its acknowledgement round trip is measured). */
+  sendInput(moveX: number, moveY: number): void {
+    const seq = ++this.#seq;
+    this.#ackSeq[seq % ACK_RING] = seq;
+    this.#ackAt[seq % ACK_RING] = this.#now();
+    this.#ws?.send(this.#enc.pack(inputFrame(seq, moveX, moveY, 0)));
+  }
+
+  close(): void {
+    this.#ws?.close(1000, '');
+  }
+
+  #onMessage(b: Buffer): void {
+    this.stats.bytesIn += b.length;
+    const h = this.#head;
+    if (readSnapshotHead(b, h)) {
+      const now = this.#now();
+      this.stats.snapshots++;
+      this.#sink.update(now - h.sendTime);
+      if (h.ack > this.#lastAck) {
+        this.#lastAck = h.ack;
+        const k = h.ack % ACK_RING;
+        if (this.#ackSeq[k] === h.ack) this.#sink.ack(now - this.#ackAt[k]!);
+      }
+      return;
+    }
+    let m: unknown;
+    try {
+      m = this.#dec.unpack(b);
+    } catch {
+      return;
+    }
+    if (Array.isArray(m) && m[0] === MsgType.ERROR) this.stats.errors++;
+    this.#onOther?.(m);
+  }
+}
