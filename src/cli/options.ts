@@ -2,7 +2,7 @@
  * Server options: one table drives parsing (flags, `WORLDTICK_*` environment, JSON config file),
  * validation (messages name the option) and `--help`. Precedence: flag > env > file > default.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { optionInvalid } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
 
@@ -55,6 +55,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
+
+/** Largest config file read (bytes). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 const BY_KEY = new Map<string, OptionSpec>(OPTION_SPECS.map((s) => [s.key, s]));
@@ -123,9 +126,13 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (configPath) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(configPath, 'utf8'));
+      // A device or FIFO (/dev/zero, /dev/stdin) would read forever: regular files only, bounded.
+      const st = statSync(configPath);
+      if (!st.isFile()) problems.push(`config file ${configPath} is not a regular file`);
+      else if (st.size > MAX_CONFIG_FILE_BYTES) problems.push(`config file ${configPath} is larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+      else parsed = JSON.parse(readFileSync(configPath, 'utf8'));
     } catch (err) {
-      problems.push(`config file ${configPath} could not be read as JSON: ${(err as Error).message}`);
+      problems.push(`config file ${configPath} could not be read as JSON: ${(err as Error).message.slice(0, 200)}`);
     }
     if (parsed !== undefined) {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`config file ${configPath} must hold a JSON object`);

@@ -112,6 +112,36 @@ export const mergeDeep = (base: unknown, patch: unknown): unknown => {
   return out;
 };
 
+/** Deepest nesting a config patch may have (the schema itself is 4 levels deep). */
+export const MAX_PATCH_DEPTH = 32;
+
+/**
+ * Walk a patch without recursion: report nesting deeper than {@link MAX_PATCH_DEPTH} (also what a
+ * cyclic object looks like) and values that are not data (functions, symbols, bigints), by path.
+ */
+const checkPatchShape = (patch: Record<string, unknown>, problems: string[]): void => {
+  const stack: Array<[unknown, string, number]> = [[patch, '', 0]];
+  while (stack.length > 0) {
+    const [v, path, depth] = stack.pop()!;
+    const t = typeof v;
+    if (t === 'function' || t === 'symbol' || t === 'bigint') {
+      problems.push(`${path || 'config'} must be JSON data (got a ${t})`);
+      if (problems.length >= 20) return;
+      continue;
+    }
+    if (t !== 'object' || v === null) continue;
+    if (depth >= MAX_PATCH_DEPTH) {
+      problems.push(`${path || 'config'} is nested more than ${MAX_PATCH_DEPTH} levels deep`);
+      return;
+    }
+    const keys = Object.keys(v as object);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      stack.push([(v as Record<string, unknown>)[k], path ? `${path}.${k.slice(0, 64)}` : k.slice(0, 64), depth + 1]);
+    }
+  }
+};
+
 /**
  * Merge a partial update over `current` and validate the result. Returns the merged value, or
  * the full list of problems (and the caller changes nothing).
@@ -126,6 +156,10 @@ export const mergeAndCheck = <T>(
     problems.push(`config must be an object (got ${describe(patch)})`);
     return { ok: false, problems };
   }
+  // Before any recursive merge/clone: a deeply nested or non-data patch would otherwise throw a
+  // raw RangeError / DataCloneError (found by test/unit/fuzz/config-fuzz.test.ts).
+  checkPatchShape(patch, problems);
+  if (problems.length) return { ok: false, problems };
   const merged = mergeDeep(current, patch);
   checkValue(spec, merged, '', problems);
   return problems.length ? { ok: false, problems } : { ok: true, value: merged as T };
