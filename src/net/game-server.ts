@@ -83,7 +83,8 @@ export class GameServer implements Service {
       send: (s, bytes) => this.#send(s.conn, bytes),
       buffered: (s) => {
         const ws = s.conn.ws;
-        return s.conn.closed || !ws ? 0 : ws.getBufferedAmount();
+        // Fully written by the last send (and nothing sent since): nothing buffered.
+        return s.conn.closed || !ws || s.conn.lastSend === 1 ? 0 : ws.getBufferedAmount();
       },
       close: (s, code, reason) => this.#end(s.conn, code, reason),
       event: (kind, npc, at, expiresAt) => this.#codec.event(kind, npc, at, expiresAt),
@@ -204,6 +205,7 @@ export class GameServer implements Service {
     if (conn.closed || !ws) return -1;
     try {
       const r = ws.send(bytes, true, false);
+      conn.lastSend = r;
       this.#s.messagesOut++;
       this.#s.bytesOut += bytes.byteLength;
       return r;

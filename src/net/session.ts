@@ -24,6 +24,11 @@ export interface Conn {
   tokens: number;
   tokensAt: number;
   session: Session | null;
+  /**
+   * Status of the last send on this socket (uWS: 1 sent, 0 buffered, 2 dropped; -1 none yet).
+   * After a 1 nothing is buffered until the next send, so the replicate loop skips asking uWS.
+   */
+  lastSend: number;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -63,6 +68,7 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   tokens: burst,
   tokensAt: now,
   session: null,
+  lastSend: -1,
 });
 
 const INITIAL_KNOWN = 64;

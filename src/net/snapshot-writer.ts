@@ -67,7 +67,13 @@ export const writeArrayHeader = (w: ByteWriter, n: number): void => {
 
 /** Append the first `len` bytes of another writer. */
 export const writeBytes = (w: ByteWriter, src: ByteWriter): void => {
-  ensure(w, src.pos);
-  w.bytes.set(src.bytes.subarray(0, src.pos), w.pos);
-  w.pos += src.pos;
+  const n = src.pos;
+  ensure(w, n);
+  if (n > 256) w.bytes.set(src.bytes.subarray(0, n), w.pos);
+  else {
+    // Short runs (most snapshots): a loop beats allocating a subarray for `set`.
+    const b = w.bytes, from = src.bytes;
+    for (let i = 0, p = w.pos; i < n; i++) b[p++] = from[i]!;
+  }
+  w.pos += n;
 };
