@@ -30,6 +30,12 @@ export interface WorldRoutesOptions {
   maxCapacity?: number;
   /** Most steps one `/step` call may force. Default 10,000. */
   maxStepsPerCall?: number;
+  /**
+   * Largest total capacity (entities, all worlds together, the default world included) a create
+   * may bring the runtime to: stores are reserved by capacity (~235 bytes per entity), so 32
+   * worlds of the largest capacity would reserve ~15 GB. Default 4,000,000.
+   */
+  maxTotalCapacity?: number;
 }
 
 const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller']);
@@ -96,6 +102,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
   const maxWorlds = opts.maxWorlds ?? 32;
   const maxCapacity = opts.maxCapacity ?? 2_000_000;
   const maxSteps = opts.maxStepsPerCall ?? 10_000;
+  const maxTotal = opts.maxTotalCapacity ?? 4_000_000;
   const world = (req: AdminRequest): SimWorld => runner.get(req.params.id!);
   const summary = (w: SimWorld) => worldSummary(w, sources);
   const base = '/api/v1/worlds';
@@ -109,6 +116,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         const o = parseCreate(req.body, maxCapacity);
         if (runner.has(o.id)) throw worldExists(o.id);
         if (runner.worlds().length >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
+        const total = runner.worlds().reduce((n, w) => n + w.capacity, 0);
+        if (total + o.capacity > maxTotal) throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, { totalCapacity: total, maxTotalCapacity: maxTotal });
         const w = createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
         if (o.npcs > 0) populateNpcs(w, { count: o.npcs });
         runner.add(w);

@@ -8,7 +8,7 @@ import { createStores, resetEntityRow, type Stores } from '../../components/inde
 import { DEFAULT_SYSTEMS } from '../../systems/index.js';
 import { PHASE_COUNT, PhaseIndex, PHASES, type SystemEntry } from '../../systems/types.js';
 import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } from '../config/scheduler-config.js';
-import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
+import { capacityExceeded, configInvalid, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
 import { createPrng, type Prng } from './prng.js';
 import { IngestBuffers } from '../ingest/ingest-buffers.js';
 import { createControllerState, type ControllerState } from '../controller/controller.js';
@@ -170,6 +170,16 @@ const checkPipeline = (systems: readonly SystemEntry[]): Uint8Array => {
   return phases;
 };
 
+/** Most spatial-grid cells a world may have (2048²; the grid holds two Int32Arrays of this size). */
+export const MAX_SPATIAL_CELLS = 2048 * 2048;
+
+/** A world `size` wide with cells `cellSize` wide must not need a giant grid (was a raw RangeError or GBs). */
+const checkGridSize = (size: number, cellSize: number): void => {
+  const side = Math.ceil(size / cellSize);
+  if (side * side > MAX_SPATIAL_CELLS)
+    throw configInvalid([`simulation.spatialCellSize ${cellSize} gives ${side}×${side} spatial grid cells for a world of size ${size} (at most ${MAX_SPATIAL_CELLS}: use spatialCellSize >= ${Math.ceil(size / 2048)})`]);
+};
+
 /** Create a world. Throws `WT_ERR_CONFIG_INVALID` / `WT_ERR_OPTION_INVALID` on bad options. */
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const capacity = opts.capacity ?? 20_000;
@@ -184,6 +194,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   if (typeof size !== 'number' || !(size > 0) || size > 1e7) problems.push('size must be a number > 0 and <= 10000000');
   if (problems.length) throw optionInvalid(problems);
   const config = mergeSchedulerConfig(defaultSchedulerConfig(), opts.config ?? {});
+  checkGridSize(size, config.simulation.spatialCellSize);
   const systems = opts.systems ?? DEFAULT_SYSTEMS;
   const sim = config.simulation;
   const clock: WorldClock = { now: 0, step: 0, paused: sim.pauseSimulation };

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSchedulerConfig, mergeSchedulerConfig, SCHEDULER_CONFIG_SPEC, type SchedulerConfig } from '../../../src/config/scheduler-config.js';
 import { checkValue, type NumberSpec, type ObjectSpec, type Spec } from '../../../src/config/schema.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
-import { createSimWorld, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
+import { createSimWorld, MAX_SPATIAL_CELLS, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
 import { deepValue, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, type Rng } from '../../fuzz-helpers/rng.js';
 
 const ITERATIONS = 3000;
@@ -184,6 +184,27 @@ describe('fuzz: scheduler config patches', () => {
       // No patch (with __proto__/constructor keys) reached a prototype.
       expect(Object.keys(Object.prototype)).toEqual([]);
       expect(({} as Record<string, unknown>).simulation).toBeUndefined();
+    });
+  });
+
+  it('300 random world sizes × grid cell sizes × capacities: a world or a coded error, never a giant grid', async () => {
+    await withSeed('world-create', fuzzSeed(0xc0f3), (rng, ctx) => {
+      let made = 0;
+      for (let i = 0; i < 300; i++) {
+        const size = rng.pick([1e-300, 1e-6, 1, 400, 2000, 1e5, 1e6, 1e7, 1e7 + 1, NaN, -1, rng.next() * 1e7]);
+        const cell = rng.pick([1e-6, 0.01, 0.5, 1, 64, 64, 1000, 1e6, rng.next() * 100, 0, -1]);
+        const capacity = rng.pick([1, 64, 1000, 0, 1.5]);
+        ctx.at = `size ${size} cell ${cell} capacity ${capacity}`;
+        try {
+          createSimWorld({ id: 'g', capacity, size, config: { simulation: { spatialCellSize: cell, pauseSimulation: true } } });
+          made++;
+          expect(Math.ceil(size / cell) ** 2).toBeLessThanOrEqual(MAX_SPATIAL_CELLS);
+        } catch (err) {
+          if (!(err instanceof WorldtickError)) throw err; // was: RangeError "Invalid typed array length"
+          expect([ErrorCode.CONFIG_INVALID, ErrorCode.OPTION_INVALID]).toContain(err.code);
+        }
+      }
+      expect(made).toBeGreaterThan(10);
     });
   });
 

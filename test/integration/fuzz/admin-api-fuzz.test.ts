@@ -1,0 +1,281 @@
+/**
+ * Fuzz: the admin HTTP API of a REAL runtime running in a child process (a crash is an exit we
+ * see, not a dead test runner). Seeded random requests over raw TCP: any method, encoded /
+ * traversal-like / very long paths, odd query strings, missing or odd auth and content-type
+ * headers, random JSON bodies (valid and invalid, deep nesting, huge numbers, arrays where objects
+ * are expected, __proto__ keys), bodies over the limit, lying lengths, requests aborted mid-body.
+ *
+ * Asserted for every request: the status is a documented one; an error carries a JSON
+ * `{code, message}` body (405 with Allow, 401 with WWW-Authenticate); no 500; a rejected config
+ * update leaves the world's config (and version) exactly as before; a rejected create/delete
+ * leaves the world list as before; /healthz keeps answering; the child never exits; the admin
+ * server counted no internal error.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
+import { createRng, deepJsonText, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
+
+const SEED = fuzzSeed(0xad31);
+const REQUESTS = 700;
+const TOKEN = 'fuzz-token';
+const LIMIT = 64 * 1024;
+const STANDARD_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
+const DOCUMENTED = new Set([200, 201, 400, 401, 404, 405, 409, 413, 415]);
+
+let child: ChildProcessWithoutNullStreams;
+let port = 0;
+let exited: string | null = null;
+const lines: string[] = [];
+let lineWaiter: ((l: string) => void) | null = null;
+
+const nextLine = (): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const l = lines.shift();
+    if (l !== undefined) return resolve(l);
+    const t = setTimeout(() => reject(new Error(`child did not answer (exited: ${exited})`)), 10_000);
+    lineWaiter = (x) => {
+      clearTimeout(t);
+      resolve(x);
+    };
+  });
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz-helpers/admin-child.ts'], { env: { ...process.env, WT_FUZZ_ADMIN_TOKEN: TOKEN }, stdio: 'pipe' });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.on('exit', (code, signal) => (exited = `code ${code} signal ${signal}; stderr: ${stderr}`));
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    if (lineWaiter) {
+      const w = lineWaiter;
+      lineWaiter = null;
+      w(l);
+    } else lines.push(l);
+  });
+  port = (JSON.parse(await nextLine()) as { admin: number }).admin;
+}, 30_000);
+
+afterAll(async () => {
+  if (!child || exited) return;
+  child.stdin.end('stop\n');
+  await new Promise((r) => child.once('exit', r));
+});
+
+const auth = (): [string, string] => ['Authorization', `Bearer ${TOKEN}`];
+
+const get = async (path: string): Promise<RawResponse> => {
+  const r = await rawHttp(port, { method: 'GET', path, headers: [auth()] });
+  if (!r) throw new Error(`GET ${path}: no response (child exited: ${exited})`);
+  return r;
+};
+
+const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
+
+const IDS = ['1', 'nope', '__proto__', 'constructor', 'toString', '%2e%2e', '..', '.', '%2F', '1%00', '%E0%A4%A', '%', 'x'.repeat(65), 'a b', '1;DROP', '%F0%9F%98%80', ''];
+const TAILS = ['', '/scheduler/config', '/scheduler/pause', '/scheduler/resume', '/scheduler/step', '/stats', '/map', '/scheduler', '/x', '/stats/', '/../config'];
+const PLAIN = ['/', '/healthz', '/readyz', '/metrics', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/../../etc/passwd', '//', '/api', '/api/v1', '/api/v1/worlds', '/api/v1/worlds/', '/API/V1/WORLDS', '/api/v1//worlds', '*', '/%2e%2e/%2e%2e/etc/passwd', '/api/v1/worlds/1/../../worlds'];
+const QUERIES = ['', '', '', '?n=5', '?n=0', '?n=-1', '?n=1e3', '?n=99999999999', '?n=10001', '?n=%ZZ', '?max=0', '?max=200001', '?max=10&format=json', '?format=json', '?&&&=', '?n=1&n=2', '?__proto__=1'];
+
+interface Gen {
+  req: RawRequest;
+  /** Which world a config update targets, or null. */
+  world: string | null;
+}
+
+const bodyFor = (rng: Rng, created: string[]): string => {
+  const r = rng.next();
+  if (r < 0.15) return JSON.stringify({ simulation: { timeScale: rng.pick([1, 30, 60, 120]) } });
+  if (r < 0.25) {
+    const id = `fz${rng.int(0, 40)}`;
+    if (rng.chance(0.4)) {
+      // Sizes, grid cells and capacities at their limits (each a memory hazard if unchecked).
+      const size = rng.pick([1e-300, 1, 2000, 1e5, 1e6, 1e7, 1e7 + 1]);
+      const cell = rng.pick([64, 64, 0.01, 1e-6, 5000, 1e6]);
+      const capacity = rng.pick([100, 2_000_000, 1_999_999, 2_000_001]);
+      return JSON.stringify({ id, capacity, npcs: rng.int(0, 20), size, config: { simulation: { spatialCellSize: cell, pauseSimulation: true } } });
+    }
+    return JSON.stringify(rng.chance(0.7) ? { id, capacity: rng.int(1, 3000), npcs: rng.int(0, 50), seed: rng.int(0, 100) } : { id, ...(jsonValue(rng, 2) as object) });
+  }
+  if (r < 0.3) return JSON.stringify({ n: rng.pick([1, 2, 3, 0, -1, 1.5, 10001, 1e21, '3', null]) });
+  if (r < 0.45) return JSON.stringify(jsonValue(rng, 4));
+  if (r < 0.55) {
+    const leaf = rng.pick<unknown>([...EDGE_NUMBERS.filter(Number.isFinite), 'x', [], {}, null, true]);
+    const path = rng.pick([['simulation', 'timeScale'], ['simulation', 'tiers', 'detailed', 'maxNpcs'], ['controller', 'frameBudgetMs'], ['simulation', rng.pick(ODD_KEYS)], [rng.pick(ODD_KEYS)]]);
+    let v: unknown = leaf;
+    for (let i = path.length - 1; i >= 0; i--) v = { [path[i]!]: v };
+    return JSON.stringify(v).replace('"__proto__"', '"__proto__"');
+  }
+  if (r < 0.6) return '{"__proto__":{"simulation":{"timeScale":7}},"constructor":{"prototype":{"polluted":1}}}';
+  if (r < 0.7) {
+    const depth = rng.int(30, 20_000);
+    const inner = deepJsonText(depth, rng.chance(0.5) ? 'array' : 'object');
+    return rng.pick([inner, `{"simulation":${inner}}`, `{"simulation":{"timeScale":${inner}}}`, `{"id":"fzdeep","config":${inner}}`, `{"n":${inner}}`]);
+  }
+  if (r < 0.75) return rng.pick(['{"simulation":{"timeScale":1e999}}', '{"n":1e400}', '{"id":"fzbig","capacity":1e308}', `{"simulation":{"timeScale":${'9'.repeat(400)}}}`]);
+  if (r < 0.85) return rng.pick(['', '{', '{"a":}', 'null', '[]', 'true', '"str"', '{"a":1}x', '\u0000', '{"simulation":{"timeScale":NaN}}', "{'a':1}", '\ufeff{}', rng.str(rng.int(1, 100))]);
+  if (r < 0.9) return `{"pad":"${'p'.repeat(LIMIT + rng.int(-20, 200))}"}`;
+  return created.length ? JSON.stringify({ id: rng.pick(created) }) : '{}';
+};
+
+const genRequest = (rng: Rng, created: string[]): Gen => {
+  const method = rng.pick(['GET', 'GET', 'POST', 'POST', 'PUT', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'FOO']);
+  let path: string;
+  let world: string | null = null;
+  if (rng.chance(0.25)) {
+    // Targeted: a body-taking route with the right headers, so the body itself is what is fuzzed.
+    const id = created.length && rng.chance(0.3) ? rng.pick(created) : '1';
+    const target = rng.pick([`/api/v1/worlds/${id}/scheduler/config`, `/api/v1/worlds/${id}/scheduler/config`, '/api/v1/worlds', `/api/v1/worlds/${id}/scheduler/step`]);
+    const body = rng.chance(0.15) ? `{"pad":"${'p'.repeat(LIMIT + rng.int(-10, 100))}"}` : bodyFor(rng, created);
+    const len = Buffer.byteLength(body);
+    const abort = rng.chance(0.1); // declare more than is sent, send part, go away
+    return {
+      req: {
+        method: target.endsWith('config') ? 'PUT' : 'POST',
+        path: target,
+        headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(abort ? Math.min(LIMIT, len + 1000) : len)]],
+        body,
+        ...(abort ? { abortAfterBodyBytes: rng.int(0, Math.min(len, 500)) } : {}),
+      },
+      world: target.endsWith('config') ? id : null,
+    };
+  }
+  if (rng.chance(0.75)) {
+    const id = rng.chance(0.6) ? '1' : created.length && rng.chance(0.5) ? rng.pick(created) : rng.pick(IDS);
+    const tail = rng.pick(TAILS);
+    path = rng.chance(0.2) ? '/api/v1/worlds' : `/api/v1/worlds/${id}${tail}`;
+    if (tail === '/scheduler/config') world = id;
+  } else path = rng.chance(0.1) ? `/api/v1/worlds/${'y'.repeat(rng.int(1000, 20_000))}` : rng.pick(PLAIN);
+  path += rng.pick(QUERIES);
+  const headers: Array<[string, string]> = [];
+  const a = rng.next();
+  if (a < 0.8) headers.push(auth());
+  else if (a < 0.85) headers.push(['Authorization', `bearer ${TOKEN}`]);
+  else if (a < 0.9) headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${'t'.repeat(3000)}`])]);
+  let body: string | undefined;
+  if (method !== 'GET' && method !== 'HEAD' ? rng.chance(0.75) : rng.chance(0.1)) body = bodyFor(rng, created);
+  if (body !== undefined || rng.chance(0.1)) {
+    const ct = rng.next();
+    if (ct < 0.75) headers.push(['Content-Type', rng.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/merge-patch+json'])]);
+    else if (ct < 0.9) headers.push(['Content-Type', rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '', 'json'])]);
+  }
+  const req: RawRequest = { method, path, headers, body };
+  if (body !== undefined) {
+    const len = Buffer.byteLength(body);
+    const l = rng.next();
+    if (l < 0.9) headers.push(['Content-Length', String(len)]);
+    else if (l < 0.93) headers.push(['Content-Length', rng.pick(['abc', '-1', '1.5', '99999999999999999999', ' 5'])]);
+    else if (l < 0.96) {
+      headers.push(['Transfer-Encoding', 'chunked']);
+      req.body = `${len.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    } else {
+      headers.push(['Content-Length', String(len + 1000)]);
+      req.abortAfterBodyBytes = Math.min(len, rng.int(0, 200));
+    }
+  }
+  if (rng.chance(0.03)) req.abortAfterBodyBytes = 0; // headers only, then gone
+  return { req, world };
+};
+
+const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
+  const { status } = r;
+  const isReady = g.req.path.startsWith('/readyz');
+  if (!(DOCUMENTED.has(status) || (isReady && status === 503))) throw new Error(`${at}: undocumented status ${status}: ${r.body.toString().slice(0, 300)}`);
+  const head = g.req.method.toUpperCase() === 'HEAD';
+  if (status === 405 && !r.headers.allow) throw new Error(`${at}: 405 without Allow`);
+  if (status >= 400 && !isReady && !head) {
+    let b: any;
+    try {
+      b = JSON.parse(r.body.toString('utf8'));
+    } catch {
+      throw new Error(`${at}: error ${status} without a JSON body: ${r.body.toString().slice(0, 200)}`);
+    }
+    if (typeof b?.code !== 'string' || !b.code.startsWith('WT_ERR_') || typeof b.message !== 'string' || b.message.length === 0) {
+      throw new Error(`${at}: error body must be {code, message}: ${r.body.toString().slice(0, 200)}`);
+    }
+    if (status === 405 && !r.headers.allow) throw new Error(`${at}: 405 without Allow`);
+    if (status === 401 && !r.headers['www-authenticate']) throw new Error(`${at}: 401 without WWW-Authenticate`);
+  }
+  if (status === 200 && r.headers['content-type']?.startsWith('application/json') && g.req.method.toUpperCase() !== 'HEAD') JSON.parse(r.body.toString('utf8'));
+};
+
+const post = async (path: string, body: unknown): Promise<RawResponse> => {
+  const text = JSON.stringify(body);
+  const r = await rawHttp(port, { method: 'POST', path, headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(text))]], body: text }, 10_000);
+  if (!r) throw new Error(`POST ${path}: no response (child exited: ${exited})`);
+  return r;
+};
+
+describe('fuzz: admin HTTP API against a real runtime in a child process', () => {
+  it('memory hazards in a create body are refused with codes: giant grids (400), total capacity (409)', async () => {
+    const before = json(await get('/api/v1/worlds')).worlds.length;
+    const grid = await post('/api/v1/worlds', { id: 'huge-grid', size: 1e7 });
+    expect(grid.status).toBe(400);
+    expect(json(grid).code).toBe('WT_ERR_CONFIG_INVALID');
+    const tiny = await post('/api/v1/worlds', { id: 'tiny-cells', config: { simulation: { spatialCellSize: 0.001 } } });
+    expect(tiny.status).toBe(400);
+    const big = await post('/api/v1/worlds', { id: 'big1', capacity: 2_000_000 });
+    expect(big.status).toBe(201);
+    const big2 = await post('/api/v1/worlds', { id: 'big2', capacity: 2_000_000 });
+    expect(big2.status).toBe(409);
+    expect(json(big2).code).toBe('WT_ERR_ADMIN_CONFLICT');
+    const del = await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/big1', headers: [auth()] });
+    expect(del?.status).toBe(200);
+    expect(json(await get('/api/v1/worlds')).worlds.length).toBe(before);
+  });
+
+
+  it(`${REQUESTS} random requests (seed ${SEED}): documented statuses and bodies, rejected changes change nothing`, async () => {
+    const rng = createRng(SEED);
+    const created: string[] = [];
+    const statuses = new Map<number, number>();
+    let noResponse = 0;
+    for (let i = 0; i < REQUESTS; i++) {
+      const g = genRequest(rng, created);
+      const at = `seed ${SEED} request ${i}: ${g.req.method} ${g.req.path.slice(0, 120)} [${g.req.headers.map(([k, v]) => `${k}: ${v.slice(0, 40)}`).join('; ')}] body ${String(g.req.body ?? '').slice(0, 160)}`;
+      const cfgPath = g.world !== null && g.world !== '' ? `/api/v1/worlds/${encodeURIComponent(g.world)}/scheduler/config` : null;
+      const cfgBefore = cfgPath ? await get(cfgPath) : null;
+      const listBefore = (json(await get('/api/v1/worlds')).worlds as Array<{ id: string }>).map((w) => w.id);
+      const t0 = performance.now();
+      // uWS itself drops a malformed request line (a space or no leading slash in the target, a
+      // lower-case or unknown method) a malformed Content-Length, or an oversized request, without an answer (the admin handler
+      // never runs): those may go unanswered, nothing else may.
+      const malformed = !STANDARD_METHODS.has(g.req.method) || /\s/.test(g.req.path) || !g.req.path.startsWith('/') || g.req.path.length > 4000 || g.req.headers.some(([k, v]) => v.length > 2000 || (k === 'Content-Length' && !/^\d{1,15}$/.test(v)));
+      const r = await rawHttp(port, g.req, malformed ? 300 : 3000);
+      if (process.env.WT_FUZZ_DEBUG && performance.now() - t0 > 500) console.log('SLOW', Math.round(performance.now() - t0), r?.status, at.slice(0, 400));
+      if (exited) throw new Error(`${at}: the server process exited: ${exited}`);
+      const listAfter = (json(await get('/api/v1/worlds')).worlds as Array<{ id: string }>).map((w) => w.id);
+      if (!r) {
+        if (!malformed && g.req.abortAfterBodyBytes === undefined) throw new Error(`${at}: no response`);
+        noResponse++;
+        // Aborted, or refused by uWS itself (oversized request line): nothing may change.
+        expect(listAfter, at).toEqual(listBefore);
+        if (cfgBefore) expect((await get(cfgPath!)).body.toString(), at).toBe(cfgBefore.body.toString());
+        continue;
+      }
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      checkResponse(g, r, at);
+      const ok = r.status === 200 || r.status === 201;
+      if (!ok) {
+        expect(listAfter, `${at}: a rejected request changed the world list`).toEqual(listBefore);
+        if (cfgBefore) expect((await get(cfgPath!)).body.toString(), `${at}: a rejected request changed the config`).toBe(cfgBefore.body.toString());
+      }
+      for (const id of listAfter) if (!listBefore.includes(id) && !created.includes(id)) created.push(id);
+      for (let k = created.length - 1; k >= 0; k--) if (!listAfter.includes(created[k]!)) created.splice(k, 1);
+      if (i % 25 === 0) {
+        const h = await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] });
+        expect(h?.status, `${at}: healthz`).toBe(200);
+      }
+    }
+    // Nothing crashed, nothing was an internal error, and the fuzz reached the interesting statuses.
+    expect(exited).toBeNull();
+    expect((await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }))?.status).toBe(200);
+    child.stdin.write('stats\n');
+    const stats = JSON.parse(await nextLine()) as { counters: { requests: number; aborted: number; internalErrors: number } };
+    expect(stats.counters.internalErrors).toBe(0);
+    expect(stats.counters.aborted, 'requests aborted mid-body were seen and counted').toBeGreaterThan(0);
+    expect(Object.keys(Object.fromEntries(statuses)).length).toBeGreaterThan(6);
+    for (const s of [200, 400, 401, 404, 405, 413, 415]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
+    console.log(`admin fuzz: seed ${SEED}, ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no response ${noResponse}, counters ${JSON.stringify(stats.counters)}`);
+  }, 60_000);
+});
