@@ -44,6 +44,12 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 const intIn = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
+/** NPCs populated per event-loop turn by a create (~35 ms of work). */
+const POPULATE_SLICE = 5000;
+/** Forced steps per event-loop turn. */
+const STEP_SLICE = 25;
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Validate a create-world body; returns the options or throws 400 listing every problem. */
 const parseCreate = (body: unknown, maxCapacity: number) => {
   if (!isObj(body)) throw badRequest('body must be a JSON object', ['body must be a JSON object']);
@@ -103,6 +109,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
   const maxCapacity = opts.maxCapacity ?? 2_000_000;
   const maxSteps = opts.maxStepsPerCall ?? 10_000;
   const maxTotal = opts.maxTotalCapacity ?? 4_000_000;
+  /** Creates in progress (id → capacity): their stores exist but the runner does not know them yet. */
+  const pending = new Map<string, number>();
   const world = (req: AdminRequest): SimWorld => runner.get(req.params.id!);
   const summary = (w: SimWorld) => worldSummary(w, sources);
   const base = '/api/v1/worlds';
@@ -112,17 +120,35 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       method: 'POST',
       pattern: base,
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const o = parseCreate(req.body, maxCapacity);
-        if (runner.has(o.id)) throw worldExists(o.id);
-        if (runner.worlds().length >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
-        const total = runner.worlds().reduce((n, w) => n + w.capacity, 0);
-        if (total + o.capacity > maxTotal) throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, { totalCapacity: total, maxTotalCapacity: maxTotal });
-        const w = createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
-        if (o.npcs > 0) populateNpcs(w, { count: o.npcs });
-        runner.add(w);
-        logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');
-        return { status: 201, json: summary(w) };
+        // Checks count creates still populating (their stores are reserved already).
+        const checkRoom = (): void => {
+          if (runner.has(o.id) || pending.has(o.id)) throw worldExists(o.id);
+          if (runner.worlds().length + pending.size >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
+          const total = runner.worlds().reduce((n, w) => n + w.capacity, 0) + [...pending.values()].reduce((a, b) => a + b, 0);
+          if (total + o.capacity > maxTotal) throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, { totalCapacity: total, maxTotalCapacity: maxTotal });
+        };
+        checkRoom();
+        pending.set(o.id, o.capacity);
+        try {
+          const w = createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
+          // Populate in slices with event-loop turns between: a large world must not stall the
+          // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
+          for (let done = 0; done < o.npcs; ) {
+            const n = Math.min(POPULATE_SLICE, o.npcs - done);
+            populateNpcs(w, { count: n });
+            done += n;
+            if (done < o.npcs) await nextTurn();
+          }
+          pending.delete(o.id);
+          checkRoom();
+          runner.add(w);
+          logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');
+          return { status: 201, json: summary(w) };
+        } finally {
+          pending.delete(o.id);
+        }
       },
     },
     { method: 'GET', pattern: `${base}/:id`, handler: (req) => ({ json: summary(world(req)) }) },
@@ -186,17 +212,23 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       method: 'POST',
       pattern: `${base}/:id/scheduler/step`,
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         const n = parseSteps(req, maxSteps);
         if (!w.clock.paused) throw worldNotPaused(w.id);
-        const before = w.clock.step;
+        let ran = 0;
+        // In slices with event-loop turns between, so 10,000 forced steps do not stall the other
+        // worlds and the game server; stops early if the world is resumed or removed meanwhile.
         for (let i = 0; i < n; i++) {
-          stepWorld(w, 1);
+          if (i > 0 && i % STEP_SLICE === 0) {
+            await nextTurn();
+            if (!w.clock.paused || !runner.has(w.id) || runner.get(w.id) !== w) break;
+          }
+          ran += stepWorld(w, 1);
           telemetry.onStep(w);
         }
-        logger.info({ world: w.id, steps: n, step: w.clock.step }, 'world stepped');
-        return { json: { ...summary(w), stepsRun: w.clock.step - before } };
+        logger.info({ world: w.id, steps: ran, step: w.clock.step }, 'world stepped');
+        return { json: { ...summary(w), stepsRun: ran } };
       },
     },
     { method: 'GET', pattern: `${base}/:id/stats`, handler: (req) => ({ json: worldStats(world(req), telemetry, sources) }) },

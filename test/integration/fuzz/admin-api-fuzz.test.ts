@@ -207,7 +207,7 @@ const post = async (path: string, body: unknown): Promise<RawResponse> => {
 };
 
 describe('fuzz: admin HTTP API against a real runtime in a child process', () => {
-  it('memory hazards in a create body are refused with codes: giant grids (400), total capacity (409)', async () => {
+  it('memory and stall hazards: giant grids (400), total capacity (409), big creates and long forced steps yield to other requests', async () => {
     const before = json(await get('/api/v1/worlds')).worlds.length;
     const grid = await post('/api/v1/worlds', { id: 'huge-grid', size: 1e7 });
     expect(grid.status).toBe(400);
@@ -219,6 +219,26 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     const big2 = await post('/api/v1/worlds', { id: 'big2', capacity: 2_000_000 });
     expect(big2.status).toBe(409);
     expect(json(big2).code).toBe('WT_ERR_ADMIN_CONFLICT');
+    // A big create and a long forced step do not hold up other requests: a health check sent
+    // after them is answered before they finish (order, not timing).
+    const order: string[] = [];
+    const create = post('/api/v1/worlds', { id: 'populous', capacity: 210_000, npcs: 200_000 }).then((r) => order.push(`create ${r.status}`));
+    await new Promise((r) => setTimeout(r, 20));
+    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }).then((r) => order.push(`healthz ${r?.status}`));
+    await create;
+    expect(order).toEqual(['healthz 200', 'create 201']);
+    expect(json(await get('/api/v1/worlds/populous')).entities).toBe(200_000);
+    order.length = 0;
+    const paused = await post('/api/v1/worlds/populous/scheduler/pause', {});
+    expect(paused.status).toBe(200);
+    expect((await post('/api/v1/worlds/1/scheduler/pause', {})).status).toBe(200);
+    const step = post('/api/v1/worlds/1/scheduler/step', { n: 10_000 }).then((r) => order.push(`step ${r.status} ${json(r).stepsRun}`));
+    await new Promise((r) => setTimeout(r, 20));
+    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }).then((r) => order.push(`healthz ${r?.status}`));
+    await step;
+    expect(order).toEqual(['healthz 200', 'step 200 10000']);
+    await post('/api/v1/worlds/1/scheduler/resume', {});
+    expect((await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/populous', headers: [auth()] }))?.status).toBe(200);
     const del = await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/big1', headers: [auth()] });
     expect(del?.status).toBe(200);
     expect(json(await get('/api/v1/worlds')).worlds.length).toBe(before);
