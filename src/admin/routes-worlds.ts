@@ -4,6 +4,7 @@
  * completely or not at all.
  */
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
+import { capProblems } from '../config/schema.js';
 import { isWorldtickError, worldExists, worldNotPaused } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
@@ -80,7 +81,10 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
     if (!isWorldtickError(err)) throw err;
     for (const p of (err.details as { problems: string[] }).problems) problems.push(`config: ${p}`);
   }
-  if (problems.length) throw badRequest(`invalid world: ${problems.join('; ')}`, problems);
+  if (problems.length) {
+    const capped = capProblems(problems);
+    throw badRequest(`invalid world: ${capped.join('; ')}`, capped);
+  }
   return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch };
 };
 

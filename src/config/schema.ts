@@ -112,6 +112,13 @@ export const mergeDeep = (base: unknown, patch: unknown): unknown => {
   return out;
 };
 
+/** Most problems reported for one patch (a 64 KiB body of unknown keys would list thousands). */
+export const MAX_PROBLEMS = 100;
+
+/** The first {@link MAX_PROBLEMS} problems, plus a line saying how many more there were. */
+export const capProblems = (problems: string[]): string[] =>
+  problems.length <= MAX_PROBLEMS ? problems : [...problems.slice(0, MAX_PROBLEMS), `…and ${problems.length - MAX_PROBLEMS} more problems`];
+
 /** Deepest nesting a config patch may have (the schema itself is 4 levels deep). */
 export const MAX_PATCH_DEPTH = 32;
 
@@ -162,5 +169,5 @@ export const mergeAndCheck = <T>(
   if (problems.length) return { ok: false, problems };
   const merged = mergeDeep(current, patch);
   checkValue(spec, merged, '', problems);
-  return problems.length ? { ok: false, problems } : { ok: true, value: merged as T };
+  return problems.length ? { ok: false, problems: capProblems(problems) } : { ok: true, value: merged as T };
 };

@@ -222,6 +222,18 @@ describe('fuzz: scheduler config patches', () => {
         expect(((err as WorldtickError).details as { problems: string[] }).problems.join()).toMatch(/^simulation\.timeScale.* nested more than 32 levels/);
       }
     }
+    // Thousands of unknown keys: the problem list is capped (no amplification of a 64 KiB body).
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 5000; i++) wide[`k${i}`] = i;
+    let wideErr: unknown;
+    try {
+      mergeSchedulerConfig(defaultSchedulerConfig(), { simulation: wide });
+    } catch (e) {
+      wideErr = e;
+    }
+    const wideProblems = ((wideErr as WorldtickError).details as { problems: string[] }).problems;
+    expect(wideProblems).toHaveLength(101);
+    expect(wideProblems[100]).toBe('…and 4900 more problems');
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => mergeSchedulerConfig(defaultSchedulerConfig(), { simulation: cyclic })).toThrow(/nested more than/);
