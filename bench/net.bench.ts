@@ -5,10 +5,15 @@
  *    (the alternative the hand-rolled writer replaces), for the ratio.
  * 2. End to end: a game server in this process (10,000 NPCs at 20 Hz, the default pipeline),
  *    N real WebSocket clients in a SEPARATE process (`src/bots/main.ts`) on 127.0.0.1:
- *    update latency p50/p99, bytes per client per second, server step p99, RSS per 1,000
- *    sessions. Full run: 1,000 clients × 15 s, then the 5,000-session goal × 10 s.
+ *    update latency p50/p99, bytes per client per second, server step p99, replicate phase and
+ *    its ws.send part, server and bots CPU, RSS per 1,000 sessions (settled RSS with every
+ *    session joined minus settled RSS of the same server with 0 sessions). Every 10th bot
+ *    decodes snapshots in full and checks its entity view; the others read only the snapshot
+ *    head (latency is measured on every snapshot either way). Full run: 1,000 clients × 15 s,
+ *    then the 5,000-session goal × 10 s.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
@@ -140,12 +145,13 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
   populateNpcs(world, { count: 10_000 });
   const steps: number[] = [];
   const replicate: number[] = [];
+  const send: number[] = [];
   let recording = false;
   const runner = new LoopRunner({
     onStep: (w) => {
       if (!recording) return;
       steps.push(w.stats.totalMs);
-      if (w.net) replicate.push(w.net.stats.lastReplicateMs);
+      if (w.net) { replicate.push(w.net.stats.lastReplicateMs); send.push(w.net.stats.lastSendMs); }
     },
   });
   runner.add(world);
@@ -153,6 +159,7 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
   await server.start();
   runner.start();
   await new Promise((r) => setTimeout(r, 1000));
+  const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const rss0 = await settledRss();
   let rssJoined = 0;
   let recordAt = 0;
@@ -194,10 +201,17 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
     inconsistencies: r.inconsistencies,
     serverStepMs: { p50: pct(steps, 0.5), p99: pct(steps, 0.99), max: pct(steps, 1), steps: steps.length },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /** Part of the replicate phase inside ws.send (uWS + kernel loopback TCP); the rest is mostly encoding. */
+    replicateSendMs: { p50: pct(send, 0.5), p99: pct(send, 0.99) },
+    replicateUsPerSession: { total: Math.round((pct(replicate, 0.5) * 1000 / clients) * 100) / 100, send: Math.round((pct(send, 0.5) * 1000 / clients) * 100) / 100 },
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
     serverRssMiBPer1000Sessions: rssJoined ? Math.round(((rssJoined - rss0) / 2 ** 20 / (clients / 1000)) * 10) / 10 : null,
     /** Server process CPU (% of one core) from the end of the join settle to the bots' exit. */
     serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, cpuWallMs)),
+    /** Server CPU ms (user + system) per simulated step over the same window: less sensitive to other load on the machine than wall figures. */
+    serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
+    serverSystemCpuMsPerStep: steps.length ? Math.round((cpu.system / 1000 / steps.length) * 10) / 10 : null,
+    loadAverage1mAtStart: loadAtStart,
     botsCpuPercent: r.botsCpuPercent,
     fullDecodeClients: r.fullDecodeClients,
     lightClients: r.lightClients,
