@@ -6,12 +6,12 @@
  * so thousands of these cost the shared CPU far less while still measuring every snapshot.
  * Non-snapshot frames (welcome, error, event, pong) are decoded in full with msgpackr.
  *
- * Node-only: speaks WebSocket through raw-ws.ts (plain TCP socket, no `ws` package).
+ * Node-only (the `ws` package, Buffers without the copy to ArrayBuffer).
  */
 import { Packr, Unpackr } from 'msgpackr';
+import WebSocket from 'ws';
 import type { LatencySink } from '../client/client.js';
 import { helloFrame, inputFrame, MsgType } from '../net/protocol.js';
-import { RawWs } from './raw-ws.js';
 
 /** The fixed head of a snapshot frame (docs/PROTOCOL.md `snapshot`, fields 1..5). */
 export interface SnapshotHead {
@@ -81,7 +81,7 @@ const ACK_RING = 256;
 export class LightBot {
   readonly stats = { snapshots: 0, bytesIn: 0, errors: 0 };
   closeCode = 0;
-  #ws: RawWs | null = null;
+  #ws: WebSocket | null = null;
   readonly #sink: LatencySink;
   readonly #now: () => number;
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -99,35 +99,32 @@ export class LightBot {
   }
 
   get open(): boolean {
-    return this.#ws !== null && this.#ws.readyState === 1;
+    return this.#ws !== null && this.#ws.readyState === WebSocket.OPEN;
   }
 
   /** Connect, send hello, resolve on welcome (reject on error frame, close or timeout). */
   join(worldId: string, name: string, timeoutMs = 15_000): Promise<void> {
     return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url, { perMessageDeflate: false });
+      this.#ws = ws;
       let done = false;
       const finish = (err: Error | null) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         this.#onOther = null;
-        if (err) { reject(err); this.#ws?.terminate(); } else resolve();
+        if (err) { reject(err); ws.terminate(); } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
+      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name))));
+      ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
+      ws.on('close', (code) => { this.closeCode = code; finish(new Error(`closed (${code})`)); });
       this.#onOther = (m) => {
         const t = Array.isArray(m) ? m[0] : undefined;
         if (t === MsgType.WELCOME) finish(null);
         else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
       };
-      try {
-        this.#ws = new RawWs(this.url, {
-          open: () => this.#ws?.send(this.#enc.pack(helloFrame(worldId, name))),
-          message: (data) => this.#onMessage(data),
-          close: (code) => { this.closeCode = code; finish(new Error(`closed (${code})`)); },
-        });
-      } catch (err) {
-        finish(err as Error);
-      }
+      ws.on('message', (data: Buffer) => this.#onMessage(data));
     });
   }
 
@@ -140,10 +137,10 @@ export class LightBot {
   }
 
   close(): void {
-    this.#ws?.close(1000);
+    this.#ws?.close(1000, '');
   }
 
-  #onMessage(b: Uint8Array): void {
+  #onMessage(b: Buffer): void {
     this.stats.bytesIn += b.length;
     const h = this.#head;
     if (readSnapshotHead(b, h)) {
