@@ -180,8 +180,11 @@ export class AdminServer implements Service {
     try {
       const path = r.path.length > 1 && r.path.endsWith('/') ? r.path.slice(0, -1) : r.path;
       const m = this.#match(r.method, path);
-      if (m.kind === 'none') throw routeNotFound(path.slice(0, 200));
-      if (m.kind === 'method') throw methodNotAllowed(r.method, path, m.allow);
+      // Paths and methods are echoed in messages: cut them (a 9 KB path made an 18 KB error body).
+      const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+      const method = r.method.slice(0, 20);
+      if (m.kind === 'none') throw routeNotFound(shown);
+      if (m.kind === 'method') throw methodNotAllowed(method, shown, m.allow);
       const route = m.route;
       if (!route.public && !this.#check(r.authorization)) throw unauthorized();
       let body: Promise<Buffer> | null = null;
@@ -190,7 +193,7 @@ export class AdminServer implements Service {
         if (!isJsonType(r.contentType)) throw unsupportedMediaType(r.contentType);
         if (r.contentLength > this.#limit) throw bodyTooLarge(this.#limit);
         body = readBody(res, ex, this.#limit);
-      } else if (hasBody) throw badRequest(`${r.method} ${path} takes no request body`);
+      } else if (hasBody) throw badRequest(`${method} ${shown} takes no request body`);
       const params = m.params;
       void this.#run(ex, r.method, path, r.query, params, route, body);
     } catch (err) {

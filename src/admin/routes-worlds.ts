@@ -5,7 +5,7 @@
  */
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { capProblems } from '../config/schema.js';
-import { isWorldtickError, worldExists, worldNotPaused } from '../errors.js';
+import { isWorldtickError, worldExists, worldNotFound, worldNotPaused } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { populateNpcs } from '../world/populate.js';
@@ -55,7 +55,7 @@ const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const parseCreate = (body: unknown, maxCapacity: number) => {
   if (!isObj(body)) throw badRequest('body must be a JSON object', ['body must be a JSON object']);
   const problems: string[] = [];
-  for (const k of Object.keys(body)) if (!CREATE_KEYS.has(k)) problems.push(`${k} is not a known field`);
+  for (const k of Object.keys(body)) if (!CREATE_KEYS.has(k)) problems.push(`${k.slice(0, 64)} is not a known field`);
   const { id, seed, size } = body;
   if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) problems.push('id must be 1-64 characters of A-Z a-z 0-9 _ -');
   const npcs = body.npcs ?? 0;
@@ -94,7 +94,7 @@ const parseSteps = (req: AdminRequest, max: number): number => {
   if (req.body !== undefined) {
     if (!isObj(req.body)) throw badRequest('body must be a JSON object like {"n": 5}', ['body must be a JSON object']);
     const extra = Object.keys(req.body).filter((k) => k !== 'n');
-    if (extra.length) throw badRequest('unknown fields in step body', extra.map((k) => `${k} is not a known field`));
+    if (extra.length) throw badRequest('unknown fields in step body', capProblems(extra.map((k) => `${k.slice(0, 64)} is not a known field`)));
     if (req.body.n !== undefined) raw = req.body.n;
   } else if (req.query.has('n')) {
     const q = req.query.get('n')!;
@@ -115,7 +115,12 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
   const maxTotal = opts.maxTotalCapacity ?? 4_000_000;
   /** Creates in progress (id → capacity): their stores exist but the runner does not know them yet. */
   const pending = new Map<string, number>();
-  const world = (req: AdminRequest): SimWorld => runner.get(req.params.id!);
+  const world = (req: AdminRequest): SimWorld => {
+    const id = req.params.id!;
+    // Valid ids have at most 64 characters: a longer one is cut in the error (no 2 × path echo).
+    if (!runner.has(id)) throw worldNotFound(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+    return runner.get(id);
+  };
   const summary = (w: SimWorld) => worldSummary(w, sources);
   const base = '/api/v1/worlds';
   return [

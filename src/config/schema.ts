@@ -85,7 +85,7 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
         return;
       }
       for (const key of Object.keys(value)) {
-        if (!Object.hasOwn(spec.fields, key)) problems.push(`${path ? `${path}.` : ''}${key} is not a known option`);
+        if (!Object.hasOwn(spec.fields, key)) problems.push(`${path ? `${path}.` : ''}${key.length > 64 ? `${key.slice(0, 64)}…` : key} is not a known option`);
       }
       for (const [key, sub] of Object.entries(spec.fields)) {
         const p = path ? `${path}.${key}` : key;

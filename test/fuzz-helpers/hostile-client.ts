@@ -81,14 +81,14 @@ export const runConn = (url: string, items: readonly Item[], syncTime: number | 
 /** The model's prediction for one scripted connection. */
 export interface Prediction {
   replies: string[];
-  /** 0 = stays open (answers the sync ping). */
+  /** 0 = stays open (answers the sync ping); -1 = dropped for a frame over maxPayloadLength (uWS picks the code). */
   closeCode: number;
   /** Token of a parked player this connection's hello should resume, if any. */
   resumes: string | null;
 }
 
 /** Predict the server's replies to `items` (docs/PROTOCOL.md: strikes, order rules, closes). */
-export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, lane: LaneState): Prediction => {
+export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, lane: LaneState, maxPayload: number): Prediction => {
   const codec = createServerCodec();
   const out: Prediction = { replies: [], closeCode: 0, resumes: null };
   let joined = false;
@@ -103,6 +103,10 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
     return false;
   };
   for (const it of items) {
+    if (Buffer.byteLength(it.bytes) > maxPayload) {
+      out.closeCode = -1;
+      break;
+    }
     if (!it.binary) {
       if (strike('BAD_FRAME')) break;
       continue;

@@ -61,6 +61,15 @@ export const fuzzSeed = (defaultSeed: number): number => {
 };
 
 /**
+ * Multiplier of fuzz iteration counts: `WT_FUZZ_SCALE=<n>` (default 1) for longer local hunts;
+ * the committed suite runs at 1 (each fuzz file well under 20 s).
+ */
+export const fuzzScale = (): number => {
+  const v = Number(process.env.WT_FUZZ_SCALE ?? '1');
+  return Number.isFinite(v) && v > 0 ? v : 1;
+};
+
+/**
  * Run `fn` with a seeded Rng; on failure rethrow with the seed (and the iteration, if the
  * callback reports one through `ctx.at`) in the message so the run can be reproduced.
  */

@@ -15,10 +15,10 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
-import { createRng, deepJsonText, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
+import { createRng, deepJsonText, EDGE_NUMBERS, fuzzScale, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
 
 const SEED = fuzzSeed(0xad31);
-const REQUESTS = 700;
+const REQUESTS = Math.round(700 * fuzzScale());
 const TOKEN = 'fuzz-token';
 const LIMIT = 64 * 1024;
 const STANDARD_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
@@ -107,6 +107,7 @@ const bodyFor = (rng: Rng, created: string[]): string => {
     return JSON.stringify(v).replace('"__proto__"', '"__proto__"');
   }
   if (r < 0.57) {
+    if (rng.chance(0.3)) return JSON.stringify({ [rng.pick(['simulation', 'id', 'n'])]: { ['K'.repeat(rng.int(1000, 60_000))]: 1 }, ['L'.repeat(rng.int(100, 3000))]: 1 });
     const keys = rng.int(100, 6000);
     const o: Record<string, number> = {};
     for (let i = 0; i < keys; i++) o[`k${i}`] = i;

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { createServerCodec, type DecodeResult } from '../../../src/net/codec.js';
 import { WireErrorCode } from '../../../src/errors.js';
 import { hostileFrame, MARKER } from '../../fuzz-helpers/frames.js';
-import { fuzzSeed, withSeed } from '../../fuzz-helpers/rng.js';
+import { fuzzScale, fuzzSeed, withSeed } from '../../fuzz-helpers/rng.js';
 
-const FRAMES = 30_000;
+const FRAMES = Math.round(30_000 * fuzzScale());
 const MAX_PAYLOAD = 1024;
 
 const u32 = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;

@@ -10,9 +10,9 @@ import { defaultSchedulerConfig, mergeSchedulerConfig, SCHEDULER_CONFIG_SPEC, ty
 import { checkValue, type NumberSpec, type ObjectSpec, type Spec } from '../../../src/config/schema.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
 import { createSimWorld, MAX_SPATIAL_CELLS, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
-import { deepValue, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, type Rng } from '../../fuzz-helpers/rng.js';
+import { deepValue, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, fuzzScale, type Rng } from '../../fuzz-helpers/rng.js';
 
-const ITERATIONS = 3000;
+const ITERATIONS = Math.round(3000 * fuzzScale());
 
 /** Every leaf of the schema as [path segments, spec]. */
 const leaves: Array<[string[], Exclude<Spec, ObjectSpec>]> = [];

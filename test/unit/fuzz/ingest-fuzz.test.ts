@@ -10,9 +10,9 @@ import type { IngestTypeStats } from '../../../src/ingest/ingest-buffers.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { forceGc } from '../../fuzz-helpers/gc.js';
-import { EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, type Rng } from '../../fuzz-helpers/rng.js';
+import { EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, fuzzScale, type Rng } from '../../fuzz-helpers/rng.js';
 
-const OPS = 60_000;
+const OPS = Math.round(60_000 * fuzzScale());
 
 /** Cheap assertion for hot fuzz loops (vitest's expect is slow per call). */
 const check = (ok: boolean, what: string): void => {

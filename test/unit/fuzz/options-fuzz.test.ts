@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { OPTION_SPECS, parseOptions, type ServerOptions } from '../../../src/cli/options.js';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../../../src/config/scheduler-config.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
-import { deepJsonText, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, type Rng } from '../../fuzz-helpers/rng.js';
+import { deepJsonText, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, fuzzScale, type Rng } from '../../fuzz-helpers/rng.js';
 
-const ITERATIONS = 4000;
+const ITERATIONS = Math.round(4000 * fuzzScale());
 
 const RAW_VALUES = [
   '', ' ', '0', '-0', '1', '-1', '7700', '65535', '65536', '0x10', '1e3', '1e400', 'NaN', 'Infinity', '-Infinity', '0.05',
