@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
+import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from '../server/runtime.js';
 import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
@@ -41,6 +42,12 @@ export interface AdminServerOptions {
   isReady: () => boolean;
   /** Worlds the API must not delete (the embedded default world). */
   protectedWorldIds?: readonly string[];
+  /**
+   * Called after `DELETE /api/v1/worlds/{id}` removed a world from the runner (and closed its
+   * jobs): other services release what they hold for it (the game server's sessions, parked
+   * players and replication slot). Errors are logged, not answered.
+   */
+  onWorldDeleted?: (world: SimWorld) => void;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Extra routes (other modules' admin endpoints; tests). */
@@ -106,6 +113,7 @@ export class AdminServer implements Service {
         logger: opts.logger,
         sources: opts.sources,
         protectedWorldIds: opts.protectedWorldIds,
+        onWorldDeleted: opts.onWorldDeleted,
       }),
       ...(opts.extraRoutes ?? []),
     ];

@@ -25,6 +25,8 @@ export interface WorldRoutesOptions {
   sources?: StatsSources;
   /** Worlds that cannot be deleted through the API (the embedded default world). */
   protectedWorldIds?: readonly string[];
+  /** Called after a world was deleted (see `AdminServerOptions.onWorldDeleted`). */
+  onWorldDeleted?: (world: SimWorld) => void;
   /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
   maxWorlds?: number;
   /** Largest `capacity` a created world may have (entities). Default 2,000,000. */
@@ -171,6 +173,11 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         // Release what the world owns outside its stores (running jobs and their timers).
         const jobs = (w as unknown as { jobs?: { close?: () => void } }).jobs;
         if (typeof jobs?.close === 'function') jobs.close();
+        try {
+          opts.onWorldDeleted?.(w);
+        } catch (err) {
+          logger.error({ err, world: w.id }, 'onWorldDeleted hook failed');
+        }
         logger.info({ world: w.id }, 'world deleted');
         return { json: { deleted: w.id } };
       },
