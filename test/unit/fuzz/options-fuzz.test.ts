@@ -4,10 +4,10 @@
  * or is refused with a coded error), or throws WT_ERR_OPTION_INVALID with a non-empty problem
  * list. Never a raw exception, never a hang (devices and directories as config files).
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { OPTION_SPECS, parseOptions, type ServerOptions } from '../../../src/cli/options.js';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../../../src/config/scheduler-config.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
@@ -40,8 +40,14 @@ const validValue = (rng: Rng, spec: (typeof OPTION_SPECS)[number]): string => {
   }
 };
 
+const tmpDirs: string[] = [];
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
 const makeConfigFiles = (rng: Rng): string[] => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-fuzz-opt-'));
+  tmpDirs.push(dir);
   mkdirSync(join(dir, 'a-dir'));
   const files: string[] = [join(dir, 'a-dir'), join(dir, 'missing.json'), '/dev/zero', '/dev/null', dir];
   const contents: string[] = [
@@ -158,6 +164,7 @@ describe('fuzz: parseOptions', () => {
 
   it('a device, a directory or an oversized file as config file is a coded problem (no endless read)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-fuzz-opt-'));
+    tmpDirs.push(dir);
     const big = join(dir, 'big.json');
     writeFileSync(big, `{"adminToken":"${'t'.repeat(1024 * 1024)}"}`);
     for (const [path, re] of [['/dev/zero', /not a regular file/], [dir, /not a regular file/], [big, /larger than/]] as const) {
