@@ -149,6 +149,8 @@ export const CloseCode = {
   WORLD_FULL: 4009,
   SERVER_FULL: 4010,
   SESSION_REPLACED: 4011,
+  /** The world this session played in was deleted (admin API). */
+  WORLD_CLOSED: 4012,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -20,7 +20,7 @@ import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg, type InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet, type WorldNetStats } from './replication.js';
-import { createConn, createSession, sessionBytes, takeToken, type Conn, type ConnRef, type Session } from './session.js';
+import { createConn, createSession, sessionBytes, takeToken, type Conn, type ConnRef, type Parked, type Session } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 
 export type { GameServerStats, ServerNetStats } from './net-stats.js';
@@ -37,13 +37,6 @@ export interface GameServerOptions {
   epochNow?: () => number;
   /** Seed of the spawn-position PRNG. Default 1. */
   spawnSeed?: number;
-}
-
-interface Parked {
-  worldId: string;
-  player: number;
-  /** Wall ms (performance.now) after which the player is removed. */
-  expiresAt: number;
 }
 
 const SWEEP_MS = 250;
@@ -177,6 +170,20 @@ export class GameServer implements Service {
     return net;
   }
 
+  /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
+  detachWorld(world: SimWorld): void {
+    const entry = this.#nets.get(world.id);
+    if (!entry || entry.world !== world) return;
+    for (const s of [...entry.net.sessions]) {
+      if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
+      s.conn.session = null;
+      this.#end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
+    }
+    for (const [token, p] of this.#parked) if (p.world === world) this.#parked.delete(token);
+    this.#nets.delete(world.id);
+    if (world.net === entry.net) world.net = null;
+  }
+
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
@@ -277,7 +284,7 @@ export class GameServer implements Service {
     if (m.resumeToken) {
       const parked = this.#parked.get(m.resumeToken);
       const live = this.#live.get(m.resumeToken);
-      if (parked && parked.worldId === world.id && entityExists(world, parked.player)) {
+      if (parked && parked.world === world && entityExists(world, parked.player) && world.stores.Player.session[parked.player] === -1) {
         this.#parked.delete(m.resumeToken);
         net.stats.parked--;
         player = parked.player;
@@ -347,7 +354,7 @@ export class GameServer implements Service {
     world.stores.Velocity.x[s.player] = 0;
     world.stores.Velocity.y[s.player] = 0;
     if (this.config.resumeGraceSeconds > 0) {
-      this.#parked.set(s.resumeToken, { worldId: s.worldId, player: s.player, expiresAt: performance.now() + this.config.resumeGraceSeconds * 1000 });
+      this.#parked.set(s.resumeToken, { world, player: s.player, expiresAt: performance.now() + this.config.resumeGraceSeconds * 1000 });
       net.stats.parked++;
     } else {
       despawnEntity(world, s.player);
@@ -377,8 +384,8 @@ export class GameServer implements Service {
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
       this.#parked.delete(token);
-      const entry = this.#nets.get(p.worldId);
-      if (!entry) continue;
+      const entry = this.#nets.get(p.world.id);
+      if (!entry || entry.world !== p.world) continue;
       entry.net.stats.parked--;
       const { world } = entry;
       if (entityExists(world, p.player) && world.stores.Player.session[p.player] === -1) {

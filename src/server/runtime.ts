@@ -79,6 +79,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     sources: adminSources,
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
+    // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
+    onWorldDeleted: (world) => gameServer.detachWorld(world),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   const gameServer = new GameServer({ host: options.host, port: options.port, logger, resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined) });
