@@ -64,7 +64,7 @@ const suite: Suite = {
       ['map sample + encode, 100k NPCs (downsampled to 20k)', () => void encodeWorldMap(sampleWorldMap(w100k, 20_000))],
     ]);
     ctx.record('mapMsRatioFullVsDown', Math.round((map[0]!.meanMs / map[1]!.meanMs) * 100) / 100);
-    ctx.log('timings are from a shared 2-core machine (4 engineers): noisy, compare ratios within a run');
+    ctx.log('timings are from a shared 2-core machine: noisy, compare ratios within a run');
   },
 };
 export default suite;

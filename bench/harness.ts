@@ -22,7 +22,7 @@ export interface TaskFigures {
 export interface SuiteResult {
   suite: string;
   date: string;
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemGiB: number };
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemGiB: number; loadAvgStart: number[]; loadAvgEnd: number[] };
   tasks: TaskFigures[];
   /** Suite-specific figures (ratios, bytes, memory...). */
   extra: Record<string, unknown>;
@@ -58,6 +58,9 @@ export const runSuite = async (suite: Suite, quick: boolean): Promise<SuiteResul
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       totalMemGiB: round(os.totalmem() / 2 ** 30, 1),
+      // 1/5/15-minute load averages: how busy the (shared) machine was around this run.
+      loadAvgStart: os.loadavg().map((l) => round(l, 2)),
+      loadAvgEnd: [],
     },
     tasks: [],
     extra: {},
@@ -102,6 +105,7 @@ export const runSuite = async (suite: Suite, quick: boolean): Promise<SuiteResul
   };
   console.log(`\n## suite ${suite.name}${quick ? ' (quick)' : ''}`);
   await suite.run(ctx);
+  result.machine.loadAvgEnd = os.loadavg().map((l) => round(l, 2));
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${suite.name}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -13,7 +13,7 @@
  *
  * Figures: step cost p50/p95/p99/max vs budget, NPC ticks per step (per tier), AI CPU time
  * (behavior-phase wall ms), detailed-tier ticks and detailed backlog (due but unticked:
- * must be 0), controller mode occupancy. The machine is shared (2 cores, 4 engineers): wall
+ * must be 0), controller mode occupancy. The machine is shared (2 cores): wall
  * timings are noisy; compare ratios within one run.
  */
 import { query } from 'bitecs';

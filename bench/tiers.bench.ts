@@ -160,7 +160,7 @@ const suite: Suite = {
       note: 'capacity = 101,016 entity rows (100k NPCs + 1k players + 16); bytes of typed arrays, not JS heap',
     });
     await alternatives(ctx, w100k);
-    ctx.record('note', '2 shared cores, 4 engineers benchmarking at once: timings are noisy (2-3x run to run); compare ratios within a run');
+    ctx.record('note', '2 shared cores: timings are noisy (2-3x run to run; see machine.loadAvgStart/End); compare ratios within a run');
   },
 };
 export default suite;
