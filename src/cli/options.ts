@@ -22,12 +22,14 @@ export interface ServerOptions {
   config: string;
   /** Scheduler-config patch for the default world (config file only). */
   scheduler: unknown;
+  /** Game-server settings patch (config file only; see src/net/net-config.ts), validated at start. */
+  net: unknown;
   help: boolean;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -52,7 +54,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'timeScale', flag: 'time-scale', env: 'WORLDTICK_TIME_SCALE', kind: 'number', default: 60, min: 0.000001, max: 1_000_000, doc: 'world seconds per real second in the default world' },
   { key: 'logLevel', flag: 'log-level', env: 'WORLDTICK_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'pino log level' },
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch)' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch) and "net" (game-server settings, docs/PROTOCOL.md)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -122,6 +124,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   const fromFile = new Map<string, unknown>();
   let scheduler: unknown = {};
+  let net: unknown = {};
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -139,6 +142,11 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       else {
         for (const [k, raw] of Object.entries(parsed)) {
           if (k === 'scheduler') { scheduler = raw; continue; }
+          if (k === 'net') {
+            if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) net = raw;
+            else problems.push('config file: net must be an object of game-server settings');
+            continue;
+          }
           const spec = BY_KEY.get(k);
           if (!spec || k === 'config' || k === 'help') { problems.push(`config file: ${k} is not a known option`); continue; }
           const v = coerce(spec, raw, `config file: ${k}`, problems);
@@ -148,7 +156,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler };
+  const out: Record<string, unknown> = { scheduler, net };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

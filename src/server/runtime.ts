@@ -11,6 +11,7 @@ import { createAdminServer, createTelemetry, type AdminServer, type StatsSources
 import { getControllerStatus } from '../controller/controller.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
+import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 
@@ -83,7 +84,13 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     onWorldDeleted: (world) => gameServer.detachWorld(world),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
-  const gameServer = new GameServer({ host: options.host, port: options.port, logger, resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined) });
+  const gameServer = new GameServer({
+    host: options.host,
+    port: options.port,
+    logger,
+    resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
+    net: options.net as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
+  });
   services.push(gameServer);
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -45,6 +48,21 @@ describe('npm start entry point', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(2);
     expect(err).toContain('--npcs must be an integer between 0 and 10000000 (got "-5")');
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('bad game-server settings in the config file exit 2 naming the setting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-start-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ net: { idleTimeoutSeconds: 3, bogus: 1 } }));
+    const child = start(['--config', file, '--port', '0', '--admin-port', '0']);
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (err += d));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(err).toContain('net.idleTimeoutSeconds must be 0 or 8..960');
+    expect(err).toContain('net.bogus is not a known option');
     expect(err).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,4 +1,7 @@
 import WebSocket from 'ws';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { parseOptions } from '../../../src/cli/options.js';
@@ -22,6 +25,22 @@ describe('runtime serves the game protocol', () => {
       const s = rt.gameServer.stats();
       expect(s.sessions).toBe(1);
       expect(s.worlds['1']!.snapshotsSent).toBeGreaterThanOrEqual(6);
+      c.close();
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('game-server settings from the config file reach the server (interest radius in welcome)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-net-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ net: { interestRadius: 42, detailedRadius: 20 } }));
+    const rt = createRuntime(parseOptions(['--config', file, '--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0'], {}), createLogger('silent'));
+    await rt.start();
+    try {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      expect((await c.join('1', 'cfg')).interestRadius).toBe(42);
       c.close();
     } finally {
       await rt.stop();

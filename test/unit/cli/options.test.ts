@@ -53,6 +53,17 @@ describe('server options', () => {
     ]);
   });
 
+  it('passes a "net" block through from the config file and refuses a non-object one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-opt-'));
+    const good = join(dir, 'net.json');
+    writeFileSync(good, JSON.stringify({ net: { resumeGraceSeconds: 5, interestRadius: 42 } }));
+    expect(parseOptions(['--config', good], {}).net).toEqual({ resumeGraceSeconds: 5, interestRadius: 42 });
+    expect(parseOptions([], {}).net).toEqual({});
+    const bad = join(dir, 'bad-net.json');
+    writeFileSync(bad, JSON.stringify({ net: [1] }));
+    expect(problems(['--config', bad])).toEqual(['config file: net must be an object of game-server settings']);
+  });
+
   it('--help documents every option', () => {
     const text = helpText();
     for (const s of OPTION_SPECS) {
