@@ -11,6 +11,18 @@ const start = (args: string[]) =>
   // exactly what `npm start` execs
   spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' } });
 
+/** Start with `args`, expect exit code 2 and no stack trace; returns stderr. */
+const expectRefused = async (args: string[]): Promise<string> => {
+  const child = start(args);
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (err += d));
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(2);
+  expect(err).not.toMatch(/\n\s+at /);
+  return err;
+};
+
 describe('npm start entry point', () => {
   it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async () => {
     const child = start(['--npcs', '2000', '--port', '0', '--admin-port', '0', '--stats-interval', '0.3']);
@@ -41,28 +53,16 @@ describe('npm start entry point', () => {
   });
 
   it('a bad option exits 2 with a clear message and no stack trace', async () => {
-    const child = start(['--npcs', '-5']);
-    let err = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => (err += d));
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(2);
+    const err = await expectRefused(['--npcs', '-5']);
     expect(err).toContain('--npcs must be an integer between 0 and 10000000 (got "-5")');
-    expect(err).not.toMatch(/\n\s+at /);
   });
 
   it('bad game-server settings in the config file exit 2 naming the setting', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-start-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ net: { idleTimeoutSeconds: 3, bogus: 1 } }));
-    const child = start(['--config', file, '--port', '0', '--admin-port', '0']);
-    let err = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => (err += d));
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(2);
+    const err = await expectRefused(['--config', file, '--port', '0', '--admin-port', '0']);
     expect(err).toContain('net.idleTimeoutSeconds must be 0 or 8..960');
     expect(err).toContain('net.bogus is not a known option');
-    expect(err).not.toMatch(/\n\s+at /);
   });
 });
