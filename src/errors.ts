@@ -41,6 +41,12 @@ export const ErrorCode = {
   TASK_EXISTS: 'WT_ERR_TASK_EXISTS',
   TASK_UNKNOWN: 'WT_ERR_TASK_UNKNOWN',
   BEHAVIOR_INVALID: 'WT_ERR_BEHAVIOR_INVALID',
+  /** A worker-pool task was aborted (job timeout or caller's signal). */
+  TASK_ABORTED: 'WT_ERR_TASK_ABORTED',
+  /** A worker-pool task threw, or its worker thread crashed. */
+  WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
+  /** The worker pool is closed (shutdown). */
+  POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
 } as const;
 
 /** Union of every error code string. */

@@ -13,6 +13,7 @@ import { tieringSystem } from './tiering-system.js';
 import { selectSystem } from './select-system.js';
 import { behaviorSystem } from './behavior-system.js';
 import { interactionSystem } from './interaction-system.js';
+import { sceneRequestSystem } from './scene-request-system.js';
 import type { SystemEntry } from './types.js';
 
 export * from './types.js';
@@ -24,6 +25,7 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'select', phase: 'select', run: selectSystem },
   { name: 'behavior', phase: 'behavior', run: behaviorSystem },
   { name: 'interaction', phase: 'behavior', run: interactionSystem },
+  { name: 'scene-request', phase: 'behavior', run: sceneRequestSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
   { name: 'jobs', phase: 'jobs', run: jobsSystem },
   { name: 'periodic', phase: 'periodic', run: periodicSystem },

@@ -13,6 +13,8 @@ import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
+import { createScenePool, enableScenes } from '../content/scene-job.js';
+import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 
 /** Something the runtime starts after the worlds and stops before them. */
@@ -35,6 +37,8 @@ export interface Runtime {
   readonly admin: AdminServer;
   /** The WebSocket game server (src/net); `gameServer.stats()` for metrics. */
   readonly gameServer: GameServer;
+  /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
+  readonly scenePool: WorkerPool;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -67,6 +71,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   });
   populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
+  // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
+  const scenePool = createScenePool({ maxThreads: 1 });
+  enableScenes(defaultWorld, scenePool);
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
   const admin = createAdminServer({
@@ -84,6 +91,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     onWorldDeleted: (world) => gameServer.detachWorld(world),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
+  services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
   const gameServer = new GameServer({
     host: options.host,
     port: options.port,
@@ -128,6 +136,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     services,
     admin,
     gameServer,
+    scenePool: scenePool as WorkerPool,
     async start() {
       phase = 'starting';
       runner.start();

@@ -13,6 +13,7 @@ import { createPrng, type Prng } from './prng.js';
 import { IngestBuffers } from '../ingest/ingest-buffers.js';
 import { createControllerState, type ControllerState } from '../controller/controller.js';
 import { JobQueue } from '../jobs/job-queue.js';
+import type { SceneJobs } from '../content/scene-job.js';
 import type { EventBus } from '../periodic/event-bus.js';
 import type { PeriodicScheduler } from '../periodic/scheduler.js';
 import { createWorldBus, createWorldScheduler, type WorldTopics } from '../periodic/world-periodic.js';
@@ -124,6 +125,8 @@ export interface SimWorldData {
   controller: ControllerState;
   /** Job queue (long async work; started and applied in the jobs phase); see src/jobs. */
   jobs: JobQueue;
+  /** Scene jobs (src/content/scene-job.ts): null until `enableScenes`; the scene-request system then runs. */
+  scenes: SceneJobs | null;
   /** The world's typed event bus (periodic triggers, heartbeat, mode changes, stats). */
   bus: EventBus<WorldTopics>;
   /** The world's periodic task scheduler (ticked in the periodic phase); see src/periodic. */
@@ -222,6 +225,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     ingest: new IngestBuffers(),
     controller: createControllerState(config.controller.windowSteps, config.controller.ingestDrainBaseline, sim.maxNpcTicksPerStep),
     jobs: new JobQueue(),
+    scenes: null,
     bus: createWorldBus(),
     periodic: null as unknown as PeriodicScheduler, // set below: its tasks read the world
     net: null,

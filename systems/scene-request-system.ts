@@ -1,0 +1,32 @@
+import { SCENE_JOB, SCENE_JOB_USER, sceneInputOf } from '../src/content/scene-job.js';
+import { SceneState } from '../components/npc.js';
+import type { System } from './types.js';
+
+/**
+ * Scene requests (behavior phase, after behavior and interactions): for the detailed-tier NPCs
+ * selected this step whose scene is `none`, in selection order, submit a `scene` job with
+ * `world.jobs.trySubmit` — at most `world.scenes.maxRequestsPerStep` per step. While the job
+ * queue is saturated `trySubmit` returns -1: the NPC stays `none` and is asked again on a later
+ * tick (counted in `world.scenes.deferred` and the queue's `deferred`); the rest of the step's
+ * requests are skipped. Does nothing in a world without scenes (`world.scenes === null`).
+ */
+export const sceneRequestSystem: System = (world) => {
+  const scenes = world.scenes;
+  if (scenes === null) return;
+  const s = world.npcSim;
+  const { sceneState } = world.stores.Npc;
+  let budget = scenes.maxRequestsPerStep;
+  for (let i = 0; i < s.selectedCount && budget > 0; i++) {
+    if (s.selectedTier[i] !== 0) continue;
+    const e = s.selected[i]!;
+    if (sceneState[e] !== SceneState.none) continue;
+    const id = world.jobs.trySubmit(SCENE_JOB, sceneInputOf(world, e, scenes), { user: SCENE_JOB_USER, key: e });
+    if (id < 0) {
+      scenes.deferred++;
+      return;
+    }
+    sceneState[e] = SceneState.requested;
+    scenes.requested++;
+    budget--;
+  }
+};

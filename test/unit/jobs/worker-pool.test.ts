@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { threadId } from 'node:worker_threads';
+import { WorkerPool } from '../../../src/jobs/worker-pool.js';
+import { ErrorCode, WorldtickError } from '../../../src/errors.js';
+import type { TestTask } from './workers/test-worker.js';
+
+const WORKER = new URL('./workers/test-worker.ts', import.meta.url);
+type Out = { value: number; threadId: number };
+
+const pools: WorkerPool<TestTask, Out>[] = [];
+const pool = (o: { maxQueue?: number; maxThreads?: number } = {}): WorkerPool<TestTask, Out> => {
+  const p = new WorkerPool<TestTask, Out>({ filename: WORKER, name: 'test', ...o });
+  pools.push(p);
+  return p;
+};
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorldtickError);
+    return (err as WorldtickError).code;
+  }
+};
+
+describe('WorkerPool (real worker threads)', () => {
+  it('runs a task on another thread and returns its result', async () => {
+    const p = pool();
+    const r = await p.run({ op: 'echo', value: 21 });
+    expect(r.value).toBe(42);
+    expect(r.threadId).not.toBe(threadId);
+    expect(p.stats()).toMatchObject({ submitted: 1, completed: 1, failed: 0, threads: 1, maxThreads: 1 });
+  });
+
+  it('a task that throws rejects with WT_ERR_WORKER_FAILED and the pool keeps working', async () => {
+    const p = pool();
+    expect(await codeOf(p.run({ op: 'throw', value: 7 }))).toBe(ErrorCode.WORKER_FAILED);
+    expect((await p.run({ op: 'echo', value: 1 })).value).toBe(2);
+    expect(p.stats()).toMatchObject({ failed: 1, completed: 1 });
+  });
+
+  it('a crashed worker thread rejects with WT_ERR_WORKER_FAILED and is replaced', async () => {
+    const p = pool();
+    expect(await codeOf(p.run({ op: 'exit' }))).toBe(ErrorCode.WORKER_FAILED);
+    expect((await p.run({ op: 'echo', value: 5 })).value).toBe(10);
+  });
+
+  it('aborting the signal cancels a running task with WT_ERR_TASK_ABORTED', async () => {
+    const p = pool();
+    await p.run({ op: 'echo' }); // thread up
+    const ac = new AbortController();
+    const running = p.run({ op: 'sleep', ms: 20_000 }, { signal: ac.signal });
+    ac.abort(new Error('job timed out'));
+    expect(await codeOf(running)).toBe(ErrorCode.TASK_ABORTED);
+    // An already-aborted signal never reaches a thread.
+    expect(await codeOf(p.run({ op: 'echo' }, { signal: ac.signal }))).toBe(ErrorCode.TASK_ABORTED);
+    expect(p.stats().aborted).toBe(2);
+    expect((await p.run({ op: 'echo', value: 3 })).value).toBe(6);
+  });
+
+  it('refuses tasks beyond maxQueue with WT_ERR_QUEUE_FULL (bounded backpressure)', async () => {
+    const p = pool({ maxQueue: 2 });
+    await p.run({ op: 'echo' }); // thread up and idle
+    const runs = Array.from({ length: 8 }, () => p.run({ op: 'sleep', ms: 50 }));
+    const codes = await Promise.all(runs.map(codeOf));
+    const full = codes.filter((c) => c === ErrorCode.QUEUE_FULL).length;
+    expect(full).toBeGreaterThanOrEqual(5); // 1 running + at most 2 waiting
+    expect(codes.filter((c) => c === 'resolved').length).toBe(8 - full);
+    expect(p.stats().queueFull).toBe(full);
+  });
+
+  it('close() ends running tasks with WT_ERR_POOL_CLOSED, refuses new ones, and is idempotent', async () => {
+    const p = pool();
+    await p.run({ op: 'echo' });
+    const running = codeOf(p.run({ op: 'sleep', ms: 20_000 }));
+    await p.close();
+    expect(await running).toBe(ErrorCode.POOL_CLOSED);
+    expect(await codeOf(p.run({ op: 'echo' }))).toBe(ErrorCode.POOL_CLOSED);
+    await p.close();
+    expect(p.stats()).toMatchObject({ closed: true, threads: 0 });
+  });
+
+  it('validates its options', () => {
+    expect(() => new WorkerPool({ filename: WORKER, maxThreads: 0 })).toThrow(WorldtickError);
+    expect(() => new WorkerPool({ filename: WORKER, minThreads: 3, maxThreads: 1 })).toThrow(/minThreads/);
+  });
+});
