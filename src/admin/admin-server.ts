@@ -48,6 +48,11 @@ export interface AdminServerOptions {
    * players and replication slot). Errors are logged, not answered.
    */
   onWorldDeleted?: (world: SimWorld) => void;
+  /**
+   * Called with a world created by `POST /api/v1/worlds` after it is populated and before it
+   * joins the runner (the runtime enables scene jobs there). A throw fails the create (500).
+   */
+  onWorldCreated?: (world: SimWorld) => void;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Extra routes (other modules' admin endpoints; tests). */
@@ -114,6 +119,7 @@ export class AdminServer implements Service {
         sources: opts.sources,
         protectedWorldIds: opts.protectedWorldIds,
         onWorldDeleted: opts.onWorldDeleted,
+        onWorldCreated: opts.onWorldCreated,
       }),
       ...(opts.extraRoutes ?? []),
     ];

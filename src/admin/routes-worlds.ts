@@ -27,6 +27,8 @@ export interface WorldRoutesOptions {
   protectedWorldIds?: readonly string[];
   /** Called after a world was deleted (see `AdminServerOptions.onWorldDeleted`). */
   onWorldDeleted?: (world: SimWorld) => void;
+  /** Called with a created world before it joins the runner (see `AdminServerOptions.onWorldCreated`). */
+  onWorldCreated?: (world: SimWorld) => void;
   /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
   maxWorlds?: number;
   /** Largest `capacity` a created world may have (entities). Default 2,000,000. */
@@ -154,6 +156,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           }
           pending.delete(o.id);
           checkRoom();
+          opts.onWorldCreated?.(w);
           runner.add(w);
           logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');
           return { status: 201, json: summary(w) };

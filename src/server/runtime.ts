@@ -72,7 +72,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
-  const scenePool = createScenePool({ maxThreads: 1 });
+  const scenePool = createScenePool({ maxThreads: options.jobThreads });
   enableScenes(defaultWorld, scenePool);
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
@@ -89,6 +89,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
     onWorldDeleted: (world) => gameServer.detachWorld(world),
+    // Worlds created through the admin API request scenes on the same pool.
+    onWorldCreated: (world) => void enableScenes(world, scenePool),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads

@@ -28,6 +28,16 @@ describe('runtime: scene jobs on the worker pool service', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const e of ids) expect(w.stores.Npc.sceneHash[e]).toBe(generateScene(sceneInputOf(w, e, w.scenes!)).hash);
+      // A world created through the admin API requests scenes on the same pool.
+      const res = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'scenes2', capacity: 100, npcs: 0 }),
+      });
+      expect(res.status).toBe(201);
+      const w2 = rt.runner.get('scenes2');
+      expect(w2.scenes).not.toBeNull();
+      expect(w.scenes).not.toBe(w2.scenes);
       expect(rt.scenePool.stats().completed).toBeGreaterThanOrEqual(ids.length);
       c.close();
       await rt.stop();
@@ -36,5 +46,12 @@ describe('runtime: scene jobs on the worker pool service', () => {
     } finally {
       if (!stopped) await rt.stop();
     }
+  });
+
+  it('--job-threads sizes the pool; out of range is refused with a coded error', async () => {
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--job-threads', '2'], {}), createLogger('silent'));
+    expect(rt.scenePool.stats()).toMatchObject({ maxThreads: 2, threads: 0, closed: false });
+    await rt.scenePool.close();
+    expect(() => parseOptions(['--job-threads', '0'], {})).toThrow(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));
   });
 });
