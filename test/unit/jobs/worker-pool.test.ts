@@ -3,6 +3,8 @@ import { threadId } from 'node:worker_threads';
 import { WorkerPool } from '../../../src/jobs/worker-pool.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
 import type { TestTask } from './workers/test-worker.js';
+import { JobQueue } from '../../../src/jobs/job-queue.js';
+import { createSimWorld } from '../../../src/world/sim-world.js';
 
 const WORKER = new URL('./workers/test-worker.ts', import.meta.url);
 type Out = { value: number; threadId: number };
@@ -87,5 +89,36 @@ describe('WorkerPool (real worker threads)', () => {
   it('validates its options', () => {
     expect(() => new WorkerPool({ filename: WORKER, maxThreads: 0 })).toThrow(WorldtickError);
     expect(() => new WorkerPool({ filename: WORKER, minThreads: 3, maxThreads: 1 })).toThrow(/minThreads/);
+  });
+
+  it('through the job queue: a job timeout aborts the worker task (thread freed), a throwing task reaches fail() with its code as cause', async () => {
+    const p = pool();
+    const world = createSimWorld({ id: 'jobs', capacity: 10 });
+    await p.run({ op: 'echo' }); // thread up: timeouts below measure the tasks, not tsx start-up
+    // One job at a time, so a job's timeout covers its own task only.
+    const q = new JobQueue({ timeoutMs: 500, maxAttempts: 1, perWorldConcurrency: 1 });
+    const failures: Array<{ code: string; cause: string }> = [];
+    const results: number[] = [];
+    q.register<TestTask, Out>('t', {
+      handler: (task, ctx) => p.run(task, { signal: ctx.signal }),
+      apply: (_w, _job, r) => void results.push(r.value),
+      fail: (_w, _job, err) => void failures.push({ code: err.code, cause: (err.cause as WorldtickError | undefined)?.code ?? 'none' }),
+    });
+    q.submit('t', { op: 'echo', value: 4 });
+    q.submit('t', { op: 'throw', value: 1 });
+    q.submit('t', { op: 'sleep', ms: 60_000 }); // would hold the only thread for a minute
+    const end = performance.now() + 15_000;
+    while (q.stats().completed + q.stats().failed < 3) {
+      if (performance.now() > end) throw new Error(`jobs not done: ${JSON.stringify(q.stats())}`);
+      q.applyCompleted(world);
+      q.startDue(10);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(q.stats()).toMatchObject({ timedOut: 1, failed: 2, completed: 1 });
+    expect(failures).toEqual(expect.arrayContaining([{ code: ErrorCode.JOB_TIMEOUT, cause: 'none' }, { code: ErrorCode.JOB_FAILED, cause: ErrorCode.WORKER_FAILED }]));
+    expect(results).toEqual([8]);
+    expect(p.stats().aborted).toBe(1);
+    // The aborted task's thread was replaced: the pool answers at once, not after a minute.
+    expect((await p.run({ op: 'echo', value: 5 })).value).toBe(10);
   });
 });
