@@ -140,6 +140,12 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   counter('worldtick_jobs_completed_total', 'Jobs completed.', ['world'], jobField('completed'));
   counter('worldtick_jobs_failed_total', 'Jobs failed (after retries).', ['world'], jobField('failed'));
   gauge('worldtick_jobs_pending', 'Jobs queued or running.', ['world'], jobField('pending'));
+  // Scene jobs (worlds with scenes enabled only): requests, saturation deferrals and outcomes.
+  counter('worldtick_scene_jobs_total', 'Scene jobs by outcome (requested, deferred, applied, stale, failed).', ['world', 'outcome'], perWorld((w, put) => {
+    const sc = w.scenes;
+    if (!sc) return;
+    for (const outcome of ['requested', 'deferred', 'applied', 'stale', 'failed'] as const) put({ world: w.id, outcome }, sc[outcome]);
+  }));
   const periodic = (key: 'triggers' | 'misses') => perWorld((w, put) => {
     for (const t of periodicTasks(periodicOf(w, sources))) put({ world: w.id, task: t.name }, t[key]);
   });

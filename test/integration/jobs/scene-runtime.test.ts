@@ -28,6 +28,11 @@ describe('runtime: scene jobs on the worker pool service', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       for (const e of ids) expect(w.stores.Npc.sceneHash[e]).toBe(generateScene(sceneInputOf(w, e, w.scenes!)).hash);
+      // Operators see the outcomes in /metrics.
+      const metrics = await (await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: `Bearer ${rt.adminToken}` } })).text();
+      const applied = Number(/worldtick_scene_jobs_total\{world="1",outcome="applied"\} (\d+)/.exec(metrics)?.[1] ?? -1);
+      expect(applied).toBeGreaterThanOrEqual(ids.length);
+      expect(applied).toBeLessThanOrEqual(w.scenes!.applied); // more may land after the scrape
       // A world created through the admin API requests scenes on the same pool.
       const res = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds`, {
         method: 'POST',
