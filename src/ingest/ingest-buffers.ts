@@ -15,7 +15,7 @@
  */
 import { WorldtickError, ErrorCode } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { createTypeBuffer, pendingOf, popOne, pushFact, type PushOutcome, type TypeBuffer } from './type-buffer.js';
+import { createTypeBuffer, INGEST_COUNTERS, pendingOf, popOne, pushFact, type IngestCounters, type PushOutcome, type TypeBuffer } from './type-buffer.js';
 
 export type { PushOutcome } from './type-buffer.js';
 
@@ -61,7 +61,7 @@ export interface LaneOptions {
 }
 
 /** Per-type metrics (see docs/ADAPTIVE.md). Counters are totals since the type was defined. */
-export interface IngestTypeStats {
+export interface IngestTypeStats extends IngestCounters {
   type: string;
   mode: IngestMode;
   lane: string;
@@ -71,22 +71,6 @@ export interface IngestTypeStats {
   capacity: number;
   /** pending / capacity (a critical buffer may exceed 1). */
   fill: number;
-  /** Facts queued as new pending entries. */
-  accepted: number;
-  /** Facts that replaced a pending fact of the same key (latestByKey). */
-  coalesced: number;
-  /** Pending facts evicted to make room (dropOldest). */
-  dropped: number;
-  /** Facts refused at push (rejectNewest, or a critical buffer at its hard bound). */
-  rejected: number;
-  /** Pushes refused for a bad key (not an integer 0..2^32-1). */
-  invalid: number;
-  /** Facts whose apply threw (discarded, counted). */
-  applyErrors: number;
-  /** Facts applied in total. */
-  drained: number;
-  /** Facts applied by the last ingest phase. */
-  drainedLastStep: number;
   /**
    * Arrivals (every push with a valid key, whatever its outcome) per simulation second,
    * exponentially smoothed over steps (α = 0.2). Simulation seconds, not wall: deterministic.
@@ -296,7 +280,10 @@ export class IngestBuffers {
     const out: IngestTypeStats[] = [];
     for (const b of this.#types.values()) {
       const pending = pendingOf(b);
+      const counters = {} as IngestCounters;
+      for (const k of INGEST_COUNTERS) counters[k] = b[k];
       out.push({
+        ...counters,
         type: b.type,
         mode: b.mode,
         lane: b.lane,
@@ -304,14 +291,6 @@ export class IngestBuffers {
         pending,
         capacity: b.capacity,
         fill: pending / b.capacity,
-        accepted: b.accepted,
-        coalesced: b.coalesced,
-        dropped: b.dropped,
-        rejected: b.rejected,
-        invalid: b.invalid,
-        applyErrors: b.applyErrors,
-        drained: b.drained,
-        drainedLastStep: b.drainedLastStep,
         ratePerSecond: b.rate,
       });
     }

@@ -10,8 +10,33 @@ import type { SimWorld } from '../world/sim-world.js';
 /** Outcome of one push (see `IngestBuffers.push`). */
 export type PushOutcome = 'accepted' | 'coalesced' | 'dropped' | 'rejected';
 
+/** Counters of one fact type, totals since it was defined (also its public stats). */
+export interface IngestCounters {
+  /** Facts queued as new pending entries. */
+  accepted: number;
+  /** Facts that replaced a pending fact of the same key (latestByKey). */
+  coalesced: number;
+  /** Pending facts evicted to make room (dropOldest). */
+  dropped: number;
+  /** Facts refused at push (rejectNewest, or a critical buffer at its hard bound). */
+  rejected: number;
+  /** Pushes refused for a bad key (not an integer 0..2^32-1). */
+  invalid: number;
+  /** Facts whose apply threw (discarded, counted). */
+  applyErrors: number;
+  /** Facts applied in total. */
+  drained: number;
+  /** Facts applied by the last ingest phase. */
+  drainedLastStep: number;
+}
+
+/** The counter names, for copying them out without listing them again. */
+export const INGEST_COUNTERS: readonly (keyof IngestCounters)[] = [
+  'accepted', 'coalesced', 'dropped', 'rejected', 'invalid', 'applyErrors', 'drained', 'drainedLastStep',
+];
+
 /** One fact type's buffer and counters. */
-export interface TypeBuffer {
+export interface TypeBuffer extends IngestCounters {
   type: string;
   mode: 'latestByKey' | 'queue';
   lane: string;
@@ -31,14 +56,6 @@ export interface TypeBuffer {
   /** Output slot of {@link popOne} (no tuple allocated per fact). */
   outKey: number;
   outFact: unknown;
-  accepted: number;
-  coalesced: number;
-  dropped: number;
-  rejected: number;
-  invalid: number;
-  applyErrors: number;
-  drained: number;
-  drainedLastStep: number;
   arrivalsThisStep: number;
   rate: number;
   /** Most pending facts seen since the last compaction. */
