@@ -147,6 +147,18 @@ const scanGrid = (g: Grid, x: number, y: number, r: number, margin: number, px: 
   }
 };
 
+/** Tag `ids` with `tag` in `kindOf` and return the largest squared speed among them. */
+const tagMaxSpeed2 = (ids: ArrayLike<number>, tag: number, kindOf: Uint8Array, vx: Float32Array, vy: Float32Array): number => {
+  let v2 = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const e = ids[i]!;
+    kindOf[e] = tag;
+    const s2 = vx[e]! * vx[e]! + vy[e]! * vy[e]!;
+    if (s2 > v2) v2 = s2;
+  }
+  return v2;
+};
+
 /** Create the spatial index of a world of `capacity` entities over `bounds`, cell size in world units. */
 export const createSpatialIndex = (
   capacity: number,
@@ -180,15 +192,7 @@ export const createSpatialIndex = (
       const npcs = query(world, [Position, Npc]);
       kindOf.fill(0);
       buildGrid(npcGrid, npcs, px, py);
-      const vx = Velocity.x, vy = Velocity.y;
-      let v2 = 0;
-      for (let i = 0; i < npcs.length; i++) {
-        const e = npcs[i]!;
-        kindOf[e] = 1;
-        const s2 = vx[e]! * vx[e]! + vy[e]! * vy[e]!;
-        if (s2 > v2) v2 = s2;
-      }
-      speed = Math.max(Math.sqrt(v2), speedBound);
+      speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
       margin = 0;
       for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]!] = 2;
     },
@@ -206,14 +210,7 @@ export const createSpatialIndex = (
         playerGrid = createGrid(Math.min(capacity, players.length * 2), minX, minY, maxX, maxY, cell);
       }
       buildGrid(playerGrid, players, px, py);
-      const vx = world.stores.Velocity.x, vy = world.stores.Velocity.y;
-      let v2 = 0;
-      for (let i = 0; i < players.length; i++) {
-        const e = players[i]!;
-        kindOf[e] = 2;
-        const s2 = vx[e]! * vx[e]! + vy[e]! * vy[e]!;
-        if (s2 > v2) v2 = s2;
-      }
+      const v2 = tagMaxSpeed2(players, 2, kindOf, world.stores.Velocity.x, world.stores.Velocity.y);
       // Players move once more in this step's physics, after this rebuild.
       playerMargin = Math.sqrt(v2) * stepSeconds + 1e-3;
       // One more step of NPC movement (this step's physics) since the NPC rebuild; + float32 slack.
