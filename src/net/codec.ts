@@ -95,7 +95,11 @@ export const createServerCodec = (): ServerCodec => {
       }
       return validateClientFrame(value);
     },
-    welcome: (m) => copy([MsgType.WELCOME, m.sessionId, m.playerId, m.stepRate, m.worldTime, m.step, m.resumeToken, m.positionScale, m.interestRadius, m.resumed]),
+    welcome: (m) => {
+      const a: unknown[] = [MsgType.WELCOME, m.sessionId, m.playerId, m.stepRate, m.worldTime, m.step, m.resumeToken, m.positionScale, m.interestRadius, m.resumed];
+      if (m.bounds) a.push([m.bounds.minX, m.bounds.minY, m.bounds.maxX, m.bounds.maxY]);
+      return copy(a);
+    },
     error: (code, message) => copy([MsgType.ERROR, code, message]),
     pong: (clientTime, serverTime) => copy([MsgType.PONG, clientTime, serverTime]),
     event: (kind, npc, at, expiresAt) => copy([MsgType.EVENT, kind, npc, at, expiresAt]),

@@ -1,26 +1,25 @@
 /**
- * The game server: a uWebSockets.js WebSocket endpoint (via src/uws.ts) speaking the protocol
- * of docs/PROTOCOL.md. It owns sockets and sessions; the replicate phase of each world it serves
- * sends snapshots through the world's `net` slot (replication.ts).
+ * The game server's transport: a uWebSockets.js WebSocket endpoint (via src/uws.ts) speaking
+ * the protocol of docs/PROTOCOL.md — socket binding, framing, rate limits, strikes, backpressure
+ * and statistics. Sessions (join, resume, takeover, park, expire) belong to the session registry
+ * (session-registry.ts), which changes worlds only through ingest facts; the replicate phase of
+ * each world sends snapshots through the world's `net` slot (replication.ts).
  *
  * Handlers never throw out (a throw is counted and answered with INTERNAL); nothing a client
  * sends touches another session: each socket has its own token bucket and strike count, and
  * offences only ever close the offending socket.
  */
-import { randomBytes } from 'node:crypto';
-import { entityExists } from 'bitecs';
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../server/runtime.js';
 import { uWS, type us_listen_socket } from '../uws.js';
-import { createPrng, nextRange, type Prng } from '../world/prng.js';
-import { despawnEntity, spawnPlayer, type SimWorld } from '../world/sim-world.js';
+import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
-import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
-import { MsgType, PROTOCOL_VERSION, type HelloMsg, type InputMsg } from './protocol.js';
-import { createWorldNet, type NetTransport, type WorldNet, type WorldNetStats } from './replication.js';
-import { createConn, createSession, sessionBytes, takeToken, type Conn, type ConnRef, type Parked, type Session } from './session.js';
+import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
+import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
+import { SessionRegistry } from './session-registry.js';
+import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 
 export type { GameServerStats, ServerNetStats } from './net-stats.js';
@@ -49,10 +48,7 @@ export class GameServer implements Service {
   readonly #log: Logger;
   readonly #codec: ServerCodec;
   readonly #conns = new Map<number, Conn>();
-  readonly #nets = new Map<string, { world: SimWorld; net: WorldNet }>();
-  readonly #live = new Map<string, Session>();
-  readonly #parked = new Map<string, Parked>();
-  readonly #rng: Prng;
+  readonly #registry: SessionRegistry;
   readonly #epochNow: () => number;
   readonly #transport: NetTransport;
   readonly #s: ServerNetStats = {
@@ -70,7 +66,6 @@ export class GameServer implements Service {
     this.#opts = opts;
     this.#log = opts.logger;
     this.#codec = createServerCodec();
-    this.#rng = createPrng(opts.spawnSeed ?? 1);
     this.#epochNow = opts.epochNow ?? Date.now;
     this.#transport = {
       send: (s, bytes) => this.#send(s.conn, bytes),
@@ -83,6 +78,12 @@ export class GameServer implements Service {
       event: (kind, npc, at, expiresAt) => this.#codec.event(kind, npc, at, expiresAt),
       now: () => this.#epochNow(),
     };
+    const wire = {
+      send: (c: Conn, bytes: Uint8Array) => this.#send(c, bytes),
+      end: (c: Conn, code: number, reason: string) => this.#end(c, code, reason),
+      reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) => this.#reply(c, code, message, strike, closeCode),
+    };
+    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1);
   }
 
   /** Port actually bound (after start). */
@@ -152,43 +153,27 @@ export class GameServer implements Service {
     for (const conn of [...this.#conns.values()]) this.#end(conn, CloseCode.GOING_AWAY, 'server shutting down');
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;
-    for (const { world, net } of this.#nets.values()) if (world.net === net) world.net = null;
-    this.#nets.clear();
+    this.#registry.detachAll();
   }
 
   /**
-   * Serve `world`: attach its replication slot and define the `input` ingest type. Called on
-   * the first hello for the world; callable up front.
+   * Serve `world`: attach its replication slot and define the `input` and `session` ingest
+   * types. Called on the first hello for the world; callable up front.
    */
   attach(world: SimWorld): WorldNet {
-    const have = this.#nets.get(world.id);
-    if (have && have.world === world) return have.net;
-    defineInputIngest(world, this.config.maxSpeed);
-    const net = createWorldNet(world, this.config, this.#transport);
-    world.net = net;
-    this.#nets.set(world.id, { world, net });
-    return net;
+    return this.#registry.attach(world);
   }
 
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
   detachWorld(world: SimWorld): void {
-    const entry = this.#nets.get(world.id);
-    if (!entry || entry.world !== world) return;
-    for (const s of [...entry.net.sessions]) {
-      if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
-      s.conn.session = null;
-      this.#end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
-    }
-    for (const [token, p] of this.#parked) if (p.world === world) this.#parked.delete(token);
-    this.#nets.delete(world.id);
-    if (world.net === entry.net) world.net = null;
+    this.#registry.detachWorld(world);
   }
 
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
     let sessions = 0, parked = 0, snapshotsSent = 0, snapshotBytes = 0, skippedBackpressure = 0, mem = 0;
-    for (const [id, { net }] of this.#nets) {
+    for (const [id, { net }] of this.#registry.nets) {
       const w = { ...net.stats, sessions: net.sessions.length };
       worlds[id] = w;
       sessions += w.sessions;
@@ -200,6 +185,8 @@ export class GameServer implements Service {
     }
     return {
       ...this.#s,
+      inputsDropped: this.#registry.counters.inputsDropped,
+      joining: this.#registry.joining,
       errorsByCode: { ...this.#s.errorsByCode },
       closesByCode: { ...this.#s.closesByCode },
       connections: this.#conns.size,
@@ -259,7 +246,7 @@ export class GameServer implements Service {
         return this.#onHello(conn, msg);
       case MsgType.INPUT:
         if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-        return this.#onInput(conn.session, msg);
+        return this.#registry.input(conn.session, msg);
       case MsgType.PING:
         this.#send(conn, this.#codec.pong(msg.clientTime, this.#epochNow()));
         return;
@@ -275,91 +262,7 @@ export class GameServer implements Service {
       return this.#reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
     const world = this.#opts.resolveWorld(m.worldId);
     if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-    const net = this.attach(world);
-    const cfg = this.config;
-    const { Player, Velocity } = world.stores;
-    let player = -1;
-    let token = '';
-    let resumed = false;
-    if (m.resumeToken) {
-      const parked = this.#parked.get(m.resumeToken);
-      const live = this.#live.get(m.resumeToken);
-      if (parked && parked.world === world && entityExists(world, parked.player) && world.stores.Player.session[parked.player] === -1) {
-        this.#parked.delete(m.resumeToken);
-        net.stats.parked--;
-        player = parked.player;
-      } else if (live && live.worldId === world.id && live.conn !== conn) {
-        // Takeover: the old socket is closed without parking; the player moves to this one.
-        this.#detach(live, net, false);
-        live.conn.session = null;
-        this.#end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
-        player = live.player;
-      }
-      if (player >= 0) {
-        token = m.resumeToken;
-        resumed = true;
-      }
-    }
-    if (player < 0) {
-      const { minX, minY, maxX, maxY } = world.bounds;
-      try {
-        player = spawnPlayer(world, nextRange(this.#rng, minX, maxX), nextRange(this.#rng, minY, maxY), cfg.interestRadius);
-      } catch (err) {
-        if (err instanceof WorldtickError && err.code === ErrorCode.CAPACITY_EXCEEDED)
-          return this.#reply(conn, WireErrorCode.WORLD_FULL, 'world is full', false, CloseCode.WORLD_FULL);
-        throw err;
-      }
-      token = randomBytes(18).toString('base64url');
-    }
-    Player.session[player] = conn.id;
-    Player.interestRadius[player] = cfg.interestRadius;
-    Player.lastInputSeq[player] = 0; // sequence numbers restart with every session
-    Velocity.x[player] = 0;
-    Velocity.y[player] = 0;
-    const s = createSession(conn, world.id, player, m.name, token, cfg.interestRadius);
-    conn.session = s;
-    net.sessions.push(s);
-    net.byPlayer.set(player, s);
-    this.#live.set(token, s);
-    this.#send(conn, this.#codec.welcome({
-      sessionId: conn.id, playerId: player, stepRate: 1 / world.config.simulation.tickIntervalSeconds, worldTime: world.clock.now,
-      step: world.clock.step, resumeToken: token, positionScale: cfg.positionScale, interestRadius: cfg.interestRadius, resumed,
-    }));
-  }
-
-  #onInput(s: Session, m: InputMsg): void {
-    if (m.seq <= s.lastSeqIn) return this.#reply(s.conn, WireErrorCode.OUT_OF_RANGE, `input.seq must increase (last ${s.lastSeqIn})`, true);
-    s.lastSeqIn = m.seq;
-    const entry = this.#nets.get(s.worldId);
-    if (!entry) return;
-    const fact: InputFact = { session: s.conn.id, seq: m.seq, moveX: m.moveX, moveY: m.moveY, actions: m.actions };
-    const out = entry.world.ingest.push(INPUT_INGEST_TYPE, s.player, fact);
-    if (out === 'dropped' || out === 'rejected') this.#s.inputsDropped++;
-  }
-
-  /** Remove a session from its world's lists (not from the world itself). */
-  #detach(s: Session, net: WorldNet, park: boolean): void {
-    const i = net.sessions.indexOf(s);
-    if (i >= 0) {
-      net.sessions[i] = net.sessions[net.sessions.length - 1]!;
-      net.sessions.pop();
-    }
-    if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
-    if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
-    if (!park) return;
-    const entry = this.#nets.get(s.worldId)!;
-    const world = entry.world;
-    if (!entityExists(world, s.player)) return;
-    world.stores.Player.session[s.player] = -1;
-    world.stores.Velocity.x[s.player] = 0;
-    world.stores.Velocity.y[s.player] = 0;
-    if (this.config.resumeGraceSeconds > 0) {
-      this.#parked.set(s.resumeToken, { world, player: s.player, expiresAt: performance.now() + this.config.resumeGraceSeconds * 1000 });
-      net.stats.parked++;
-    } else {
-      despawnEntity(world, s.player);
-      net.removed.push(s.player);
-    }
+    this.#registry.hello(conn, m, world);
   }
 
   #onClose(conn: Conn, code: number): void {
@@ -368,11 +271,7 @@ export class GameServer implements Service {
     this.#conns.delete(conn.id);
     this.#s.connections = this.#conns.size;
     this.#s.closesByCode[code] = (this.#s.closesByCode[code] ?? 0) + 1;
-    const s = conn.session;
-    if (!s) return;
-    conn.session = null;
-    const entry = this.#nets.get(s.worldId);
-    if (entry) this.#detach(s, entry.net, true);
+    this.#registry.closed(conn);
   }
 
   /** Wall-time housekeeping: hello timeouts and expired parked players. */
@@ -381,17 +280,6 @@ export class GameServer implements Service {
     for (const conn of this.#conns.values()) {
       if (!conn.session && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs) this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
     }
-    for (const [token, p] of this.#parked) {
-      if (p.expiresAt > now) continue;
-      this.#parked.delete(token);
-      const entry = this.#nets.get(p.world.id);
-      if (!entry || entry.world !== p.world) continue;
-      entry.net.stats.parked--;
-      const { world } = entry;
-      if (entityExists(world, p.player) && world.stores.Player.session[p.player] === -1) {
-        despawnEntity(world, p.player);
-        entry.net.removed.push(p.player);
-      }
-    }
+    this.#registry.sweep(now);
   }
 }

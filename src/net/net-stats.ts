@@ -28,7 +28,10 @@ export interface ServerNetStats {
 
 /** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */
 export interface GameServerStats extends ServerNetStats {
+  /** Welcomed sessions. */
   sessions: number;
+  /** Sessions whose join waits for the next step's ingest phase (no welcome yet). */
+  joining: number;
   parked: number;
   snapshotsSent: number;
   snapshotBytes: number;

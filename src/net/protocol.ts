@@ -87,6 +87,19 @@ export interface WelcomeMsg {
   interestRadius: number;
   /** True when the resume token reattached a parked player. */
   resumed: boolean;
+  /**
+   * The world's rectangle in world units (positions are clamped to it). Element 10 on the wire,
+   * `[minX, minY, maxX, maxY]`; null when talking to a server that does not send it.
+   */
+  bounds: WelcomeBounds | null;
+}
+
+/** World rectangle sent in `welcome` (world units). */
+export interface WelcomeBounds {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
 }
 
 /** One entity's full state on the wire (positions in wire units). */
@@ -159,6 +172,7 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
       return {
         type: 16, sessionId: num(a[1]), playerId: num(a[2]), stepRate: num(a[3]), worldTime: num(a[4]), step: num(a[5]),
         resumeToken: String(a[6]), positionScale: num(a[7]), interestRadius: num(a[8]), resumed: a[9] === true,
+        bounds: Array.isArray(a[10]) ? { minX: num(a[10][0]), minY: num(a[10][1]), maxX: num(a[10][2]), maxY: num(a[10][3]) } : null,
       };
     case MsgType.SNAPSHOT:
       return {

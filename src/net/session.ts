@@ -12,6 +12,7 @@
  */
 import type { WebSocket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
+import type { InputFact } from './input.js';
 
 /** Per-socket state. Wall times are milliseconds (performance.now based). */
 export interface Conn {
@@ -41,6 +42,7 @@ export interface ConnRef {
 export interface Session {
   conn: Conn;
   worldId: string;
+  /** Player entity id; -1 while joining (until the step's ingest phase applies the join). */
   player: number;
   name: string;
   resumeToken: string;
@@ -57,6 +59,8 @@ export interface Session {
   skipped: number;
   /** Set when the session must be closed after the replicate loop (slow consumer). */
   closeCode: number;
+  /** Newest input received while joining: pushed to ingest once the player exists. */
+  heldInput: InputFact | null;
 }
 
 /** A new connection record. */
@@ -91,6 +95,7 @@ export const createSession = (conn: Conn, worldId: string, player: number, name:
   knownCount: 0,
   skipped: 0,
   closeCode: 0,
+  heldInput: null,
 });
 
 /** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */

@@ -34,12 +34,14 @@ export const MAX_STRIKES = 5;
 
 /**
  * Connect, send every item, then a ping with `syncTime`; resolve once that pong arrives (then
- * close with 1000) or the server closes the socket. `afterOpen` may replace the default send.
+ * close with 1000) or the server closes the socket. With `awaitWelcome`, a welcome that has not
+ * arrived by the sync pong is waited for (it comes from the next step, after the pong).
  */
-export const runConn = (url: string, items: readonly Item[], syncTime: number | null, timeoutMs = 8000): Promise<ConnResult> =>
+export const runConn = (url: string, items: readonly Item[], syncTime: number | null, timeoutMs = 8000, awaitWelcome = false): Promise<ConnResult> =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const res: ConnResult = { replies: [], closeCode: 0, serverClosed: true, welcome: null, errors: new Map() };
+    let synced = false;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`hostile connection timed out; replies so far ${res.replies.join(',')}`));
@@ -64,11 +66,13 @@ export const runConn = (url: string, items: readonly Item[], syncTime: number | 
       } else if (a[0] === 19) {
         if (syncTime !== null && a[1] === syncTime) {
           res.serverClosed = false;
-          ws.close(1000);
+          synced = true;
+          if (!awaitWelcome || res.welcome) ws.close(1000);
         } else res.replies.push(`P:${String(a[1])}`);
       } else if (a[0] === 16) {
         res.welcome = { playerId: a[2] as number, token: a[6] as string, resumed: a[9] === true };
         res.replies.push(`W:${a[9] === true}`);
+        if (synced) ws.close(1000);
       }
     });
     ws.on('close', (code: number) => {

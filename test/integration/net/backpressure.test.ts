@@ -26,6 +26,8 @@ describe('backpressure', () => {
     const wf = await fast.join('w1', 'fast');
     world.stores.Position.x[ws.playerId] = 150; world.stores.Position.y[ws.playerId] = 150;
     world.stores.Position.x[wf.playerId] = 950; world.stores.Position.y[wf.playerId] = 950;
+    await ts.idle();
+    ts.hold = true; // from here the test runs every step (the 4008 close's leave fact waits)
     (slow.socket as unknown as WebSocket).pause();
     let fastSnapshots = 0;
     fast.on((m) => { if (m.type === 17) fastSnapshots++; });

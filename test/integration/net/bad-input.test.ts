@@ -19,6 +19,7 @@ afterAll(async () => { await ts.stop(); });
 
 /** After each case, the well-behaved session must still get its snapshot for a new step. */
 const goodStillServed = async (): Promise<void> => {
+  await ts.idle(); // joins and leaves of the case applied (by steps the harness runs)
   const before = goodSnapshots;
   ts.step(1);
   await good.waitForStep(ts.world.clock.step - 1);

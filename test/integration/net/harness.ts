@@ -1,12 +1,17 @@
 /**
  * Test harness: a real GameServer on 127.0.0.1 port 0 serving one paused world that the test
  * steps explicitly (deterministic), and clients built on the real client library + `ws`.
+ *
+ * Joins and leaves are ingest facts applied by a step (the welcome comes from the step that
+ * applies the join), so the harness plays the loop runner for them: while join/leave facts are
+ * pending it runs one step (`pump`, every few ms). Tests read step numbers from `welcome.step`.
  */
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
+import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { ingestSystem } from '../../../systems/ingest-system.js';
@@ -26,6 +31,12 @@ export interface TestServer {
   server: GameServer;
   url: string;
   step(n?: number): void;
+  /** Steps run by the harness to apply joins and leaves. */
+  pumped: number;
+  /** While true the harness does not step for joins and leaves (the test steps). */
+  hold: boolean;
+  /** Resolves once no join/leave fact is pending and sockets have delivered. */
+  idle(): Promise<void>;
   client(): Promise<WorldtickClient>;
   stop(): Promise<void>;
 }
@@ -46,12 +57,22 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
     net: { helloTimeoutMs: 60_000, ...o.net },
   });
   await server.start();
+  const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
+  const pump = setInterval(() => {
+    if (!ts.hold && world.clock.paused && sessionFactsPending() > 0) { stepWorld(world, 1); ts.pumped++; }
+  }, 3);
   const url = `ws://127.0.0.1:${server.port}`;
   const clients: WorldtickClient[] = [];
-  return {
+  const ts: TestServer = {
     world,
     server,
     url,
+    pumped: 0,
+    hold: false,
+    async idle() {
+      while (sessionFactsPending() > 0) await settle(3);
+      await settle(20);
+    },
     step: (n = 1) => { stepWorld(world, n); },
     async client() {
       const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -60,10 +81,12 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
       return c;
     },
     async stop() {
+      clearInterval(pump);
       for (const c of clients) c.close();
       await server.stop();
     },
   };
+  return ts;
 };
 
 /** Let sockets deliver: a few event-loop turns with a short real wait. */

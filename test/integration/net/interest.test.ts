@@ -92,11 +92,11 @@ describe('interest management', () => {
     const seq = c.sendInput(1, 0);
     await settle(20);
     ts.step(1);
-    const s = (await c.waitForStep(0)) as SnapshotMsg;
+    const s = (await c.waitForStep(w.step + 1)) as SnapshotMsg;
     expect(s.ack).toBe(seq);
     expect(ts.world.stores.Velocity.x[w.playerId]).toBe(10);
     ts.step(10);
-    await c.waitForStep(10);
+    await c.waitForStep(w.step + 11);
     // 11 steps × 0.05 s × 10 units/s = 5.5 units east.
     expect(c.view.entities.get(w.playerId)!.x).toBeCloseTo(505.5, 1);
     expect(c.stats.lastAckRttMs).toBeGreaterThanOrEqual(0);

@@ -16,13 +16,14 @@ describe('game server: join and snapshots', () => {
     const { Position } = ts.world.stores;
     const px = Position.x[w.playerId]!, py = Position.y[w.playerId]!;
     const near = spawnNpc(ts.world, px + 10, py, 3);
+    // The welcome came from the step that applied the join (w.step); its snapshot follows it.
     ts.step(1);
-    const s = await c.waitForStep(0);
+    const s = await c.waitForStep(w.step + 1);
     expect(s.type).toBe(17);
     expect(c.view.entities.get(near)).toMatchObject({ kind: 3, x: Math.round((px + 10) * 16) / 16 });
     expect(c.view.entities.get(w.playerId)).toMatchObject({ kind: 65535 });
     ts.step(3);
-    await c.waitForStep(3);
-    expect(c.stats.snapshots).toBe(4);
+    await c.waitForStep(w.step + 4);
+    expect(c.stats.snapshots).toBe(5);
   });
 });

@@ -38,6 +38,9 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
     expect(playerId).toBeGreaterThan(0);
     expect([stepRate, worldTime, step, scale, radius, resumed]).toEqual([20, 0, 0, 16, 80, false]);
     expect(typeof resumeToken).toBe('string');
+    expect(welcome[10]).toEqual([0, 0, 1000, 1000]); // world bounds (world units)
+    // The step that applied the join (step 0) sends the welcome, then its snapshot.
+    expect((unpack(await next((b) => b[0] === 0x98 && b[1] === 0x11)) as unknown[])[1]).toBe(0);
     const pid = playerId as number;
     ts.world.stores.Position.x[pid] = 100;
     ts.world.stores.Position.y[pid] = 200;
@@ -49,17 +52,18 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
     const snap = await next((b) => b[0] === 0x98 && b[1] === 0x11);
     const s = unpack(snap) as unknown[];
     expect(s[0]).toBe(17);
-    expect(s[1]).toBe(0); // step
-    expect(s[2]).toBeCloseTo(0.05, 10); // world time after one 0.05 s step at timeScale 1
+    expect(s[1]).toBe(1); // step
+    expect(s[2]).toBeCloseTo(0.1, 10); // world time after two 0.05 s steps at timeScale 1
     expect(Math.abs((s[3] as number) - Date.now())).toBeLessThan(5000); // server send time, epoch ms
     expect(s[4]).toBe(1); // input 1 acknowledged
     const enter = s[5] as number[][];
     // The player moved (0.5, -1) normalised × 6 u/s × 0.05 s before replication.
     const len = Math.hypot(0.5, 1);
     const meX = Math.round((100 + (0.5 / len) * 6 * 0.05) * 16);
-    expect(enter).toContainEqual([npc, 110 * 16, 200 * 16, 7, 3]);
-    expect(enter.find((e) => e[0] === pid)![1]).toBe(meX);
-    expect(s[6]).toEqual([]);
+    const meY = Math.round((200 - (1 / len) * 6 * 0.05) * 16);
+    expect(enter).toEqual([[npc, 110 * 16, 200 * 16, 7, 3]]);
+    // The player entered with the join step's snapshot; now it is an update of x and y (mask 3).
+    expect(s[6]).toEqual([[pid, 3, meX, meY]]);
     expect(s[7]).toEqual([]);
     // ping [3, 12345] → pong [19, 12345, serverTime]
     ws.send(Buffer.from('9203cd3039', 'hex'));
@@ -160,7 +164,8 @@ describe('limits', () => {
 
 describe('entity identity', () => {
   it('a player id recycled between two steps reaches others as leave + enter, not as a move', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    // Everyone in everyone's area (the world is 1000 wide): c's random spawn point is in b's.
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0, interestRadius: 2000 } });
     const b = await ts.client();
     const wb = await b.join('w1', 'b');
     const a = await ts.client();
@@ -169,19 +174,25 @@ describe('entity identity', () => {
     Position.x[wb.playerId] = 500; Position.y[wb.playerId] = 500;
     Position.x[wa.playerId] = 510; Position.y[wa.playerId] = 500;
     ts.step(1);
-    await b.waitForStep(0);
+    await b.waitForStep(wa.step + 1);
     expect(b.view.entities.has(wa.playerId)).toBe(true);
+    await ts.idle();
+    ts.hold = true; // a's leave and c's join are applied by the same step below
     a.close();
     await a.closed();
     await settle(20);
     const c = await ts.client();
-    const wc = await c.join('w1', 'c');
-    expect(wc.playerId).toBe(wa.playerId); // bitecs recycles the id at once
-    Position.x[wc.playerId] = 490; Position.y[wc.playerId] = 500;
+    const joined = c.join('w1', 'c');
+    await settle(20);
     ts.step(1);
-    const s = (await b.waitForStep(1)) as import('../../../src/net/protocol.js').SnapshotMsg;
+    const wc = await joined;
+    expect(wc.playerId).toBe(wa.playerId); // bitecs recycles the id at once
+    const s = (await b.waitForStep(wc.step)) as import('../../../src/net/protocol.js').SnapshotMsg;
     expect(s.leave).toContain(wa.playerId);
     expect(s.enter.map((e) => e[0])).toContain(wc.playerId);
+    Position.x[wc.playerId] = 490; Position.y[wc.playerId] = 500;
+    ts.step(1);
+    await b.waitForStep(wc.step + 1);
     expect(b.view.entities.get(wc.playerId)).toMatchObject({ x: 490 });
     expect(b.view.inconsistencies).toBe(0);
   });

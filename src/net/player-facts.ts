@@ -1,0 +1,119 @@
+/**
+ * Join and leave as ingest facts: the one update rule for a player's presence. The session
+ * registry (session-registry.ts) pushes these facts from socket callbacks; the ingest phase of
+ * the next step applies them, in arrival order, together with movement input (same floor lane,
+ * never cut by the drain budget, never dropped). Nothing else writes `Player.session` or spawns
+ * and removes player entities for the network.
+ *
+ *   hello ──► enter {session, player?, owner} ─┐
+ *   close ──► park  {player, owner=session}    ├─► ingest phase: applySessionFact ─► applied(cb)
+ *   expire ─► remove{player, owner=-1}         ┘
+ *
+ * `owner` is the `Player.session` value the entity must still have for the fact to apply: a fact
+ * about a player that has since been reattached, removed, or whose id was recycled is ignored.
+ */
+import { entityExists, hasComponent } from 'bitecs';
+import { ErrorCode, WorldtickError } from '../errors.js';
+import { despawnEntity, spawnPlayer, type SimWorld } from '../world/sim-world.js';
+
+/** Ingest type name of join/leave facts. */
+export const SESSION_INGEST_TYPE = 'session';
+
+/** `applied` player id when the world had no room for a new player. */
+export const JOIN_WORLD_FULL = -1;
+/** `applied` player id when spawning failed for another reason (a bug; counted). */
+export const JOIN_FAILED = -2;
+
+/** A session wants a player: reattach `player` (resume, takeover) if still valid, else spawn one. */
+export interface EnterFact {
+  op: 'enter';
+  /** Connection id that will own the player (`Player.session`). */
+  session: number;
+  /** Player to reattach, or -1 for a new one. */
+  player: number;
+  /** `Player.session` the reattached player must still have: -1 (parked) or the previous owner. */
+  owner: number;
+  /** Spawn point of a new player (world units). */
+  x: number;
+  y: number;
+  interestRadius: number;
+  /** False when the socket closed before the fact applied: nothing is spawned, a reattachable player is parked. */
+  live: () => boolean;
+  /** Called inside the ingest phase: player id (or JOIN_WORLD_FULL / JOIN_FAILED), and whether it was reattached. */
+  applied: (player: number, reattached: boolean) => void;
+}
+
+/** A session left: park its player (`park`) or remove it (`remove`), if `owner` still owns it. */
+export interface LeaveFact {
+  op: 'park' | 'remove';
+  player: number;
+  /** Required `Player.session`: the leaving session's id, or -1 for a parked player that expired. */
+  owner: number;
+  /** Ids removed are appended here (the world's replication list, so sessions see them leave). */
+  removed: number[];
+}
+
+export type SessionFact = EnterFact | LeaveFact;
+
+const owns = (world: SimWorld, eid: number, owner: number): boolean =>
+  eid >= 0 && entityExists(world, eid) && hasComponent(world, eid, world.stores.Player) && world.stores.Player.session[eid] === owner;
+
+const park = (world: SimWorld, eid: number): void => {
+  const { Player, Velocity } = world.stores;
+  Player.session[eid] = -1;
+  Velocity.x[eid] = 0;
+  Velocity.y[eid] = 0;
+};
+
+/** Apply one join/leave fact (called by the ingest phase only). */
+export const applySessionFact = (world: SimWorld, f: SessionFact): void => {
+  if (f.op !== 'enter') {
+    if (!owns(world, f.player, f.owner)) return;
+    if (f.op === 'park') return park(world, f.player);
+    despawnEntity(world, f.player);
+    f.removed.push(f.player);
+    return;
+  }
+  let eid = owns(world, f.player, f.owner) ? f.player : -1;
+  const reattached = eid >= 0;
+  if (!f.live()) {
+    // The socket is gone: leave a reattachable player parked (the registry parks it for resume).
+    if (reattached) park(world, eid);
+    f.applied(eid, reattached);
+    return;
+  }
+  if (!reattached) {
+    try {
+      eid = spawnPlayer(world, f.x, f.y, f.interestRadius);
+    } catch (err) {
+      f.applied(err instanceof WorldtickError && err.code === ErrorCode.CAPACITY_EXCEEDED ? JOIN_WORLD_FULL : JOIN_FAILED, false);
+      return;
+    }
+  }
+  const { Player, Velocity } = world.stores;
+  Player.session[eid] = f.session;
+  Player.interestRadius[eid] = f.interestRadius;
+  Player.lastInputSeq[eid] = 0; // sequence numbers restart with every session
+  Velocity.x[eid] = 0;
+  Velocity.y[eid] = 0;
+  f.applied(eid, reattached);
+};
+
+/**
+ * Define the `session` ingest type on a world (once; later calls are no-ops). Critical (never
+ * dropped) in the floor lane `input`, after movement input: a step applies pending inputs, then
+ * joins and leaves, in arrival order. The fact carries its own callbacks, so the definition is
+ * stateless and survives a game-server restart in the same process.
+ */
+export const defineSessionIngest = (world: SimWorld): void => {
+  if (world.ingest.has(SESSION_INGEST_TYPE)) return;
+  const capacity = Math.min(world.capacity + 1, 1 << 18);
+  world.ingest.define(SESSION_INGEST_TYPE, {
+    mode: 'queue',
+    lane: 'input',
+    critical: true,
+    capacity,
+    hardCapacity: capacity * 4,
+    apply: (w, _key, fact) => applySessionFact(w, fact as SessionFact),
+  });
+};

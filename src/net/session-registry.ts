@@ -1,0 +1,252 @@
+/**
+ * The session registry: which sockets own which players in which worlds. It handles join,
+ * resume, takeover, park and expire as bookkeeping plus ingest facts (player-facts.ts): it
+ * never writes the world itself. A `hello` creates a joining session (player -1) and pushes an
+ * `enter` fact; the next step's ingest phase applies it and calls back, and only then is the
+ * session listed for replication and sent its `welcome` (so the welcome always precedes the
+ * first snapshot, inside the same step).
+ *
+ * Registry state (wall time only; world state lives in the world):
+ *   live:    resumeToken → session (joined, welcomed)
+ *   parked:  resumeToken → { world, player, expiresAt }   (disconnected, resumable)
+ *   joining: sessions whose enter fact has not been applied yet
+ */
+import { randomBytes } from 'node:crypto';
+import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import type { Logger } from '../log.js';
+import { createPrng, nextRange, type Prng } from '../world/prng.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { ServerCodec } from './codec.js';
+import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
+import type { NetConfig } from './net-config.js';
+import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact, type LeaveFact } from './player-facts.js';
+import type { HelloMsg, InputMsg } from './protocol.js';
+import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
+import { createSession, type Conn, type Parked, type Session } from './session.js';
+
+/** What the registry needs from the transport. */
+export interface SessionWire {
+  send(conn: Conn, bytes: Uint8Array): number;
+  end(conn: Conn, code: number, reason: string): void;
+  /** Answer an error; with `strike`, count an offence; with `closeCode`, close after it. */
+  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
+}
+
+/** Counters the registry adds to the server's. */
+export interface RegistryCounters {
+  inputsDropped: number;
+  /** Joins refused because the world was full. */
+  joinsRefused: number;
+  /** Join facts that failed for another reason (bugs; answered INTERNAL). */
+  joinsFailed: number;
+}
+
+interface WorldEntry {
+  world: SimWorld;
+  net: WorldNet;
+}
+
+/** Session registry of one game server. A class: it owns the maps of sessions and parked players. */
+export class SessionRegistry {
+  readonly nets = new Map<string, WorldEntry>();
+  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0 };
+  readonly #cfg: NetConfig;
+  readonly #codec: ServerCodec;
+  readonly #wire: SessionWire;
+  readonly #transport: NetTransport;
+  readonly #log: Logger;
+  readonly #rng: Prng;
+  readonly #live = new Map<string, Session>();
+  readonly #parked = new Map<string, Parked>();
+  readonly #joining = new Set<Session>();
+
+  constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number) {
+    this.#cfg = cfg;
+    this.#codec = codec;
+    this.#wire = wire;
+    this.#transport = transport;
+    this.#log = log;
+    this.#rng = createPrng(spawnSeed);
+  }
+
+  /** Sessions waiting for their join to be applied by a step. */
+  get joining(): number {
+    return this.#joining.size;
+  }
+
+  /** Serve `world`: attach its replication slot and define the `input` and `session` ingest types. */
+  attach(world: SimWorld): WorldNet {
+    const have = this.nets.get(world.id);
+    if (have && have.world === world) return have.net;
+    defineInputIngest(world, this.#cfg.maxSpeed);
+    defineSessionIngest(world);
+    const net = createWorldNet(world, this.#cfg, this.#transport);
+    world.net = net;
+    this.nets.set(world.id, { world, net });
+    return net;
+  }
+
+  /** Stop serving a deleted world: close its sessions (4012), forget its parked players. */
+  detachWorld(world: SimWorld): void {
+    const entry = this.nets.get(world.id);
+    if (!entry || entry.world !== world) return;
+    const closing = [...entry.net.sessions];
+    for (const s of this.#joining) if (s.worldId === world.id) closing.push(s);
+    for (const s of closing) {
+      if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
+      this.#joining.delete(s);
+      s.conn.session = null;
+      this.#wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
+    }
+    for (const [token, p] of this.#parked) if (p.world === world) this.#parked.delete(token);
+    this.nets.delete(world.id);
+    if (world.net === entry.net) world.net = null;
+  }
+
+  /** Stop serving every world (server stop). */
+  detachAll(): void {
+    for (const { world, net } of this.nets.values()) if (world.net === net) world.net = null;
+    this.nets.clear();
+  }
+
+  /**
+   * A valid hello for `world`: decide resume / takeover / new player, create the joining
+   * session and push its enter fact. The welcome is sent when a step applies it.
+   */
+  hello(conn: Conn, m: HelloMsg, world: SimWorld): void {
+    const net = this.attach(world);
+    const cfg = this.#cfg;
+    let player = -1, owner = -1;
+    let token = '';
+    if (m.resumeToken) {
+      const parked = this.#parked.get(m.resumeToken);
+      const live = this.#live.get(m.resumeToken);
+      if (parked && parked.world === world) {
+        this.#parked.delete(m.resumeToken);
+        net.stats.parked--;
+        player = parked.player;
+      } else if (live && live.worldId === world.id && live.conn !== conn) {
+        // Takeover: the old socket is closed without parking; the player moves to this one.
+        this.#unlist(live, net);
+        live.conn.session = null;
+        this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
+        player = live.player;
+        owner = live.conn.id;
+      }
+      if (player >= 0) token = m.resumeToken;
+    }
+    // Drawn for every join (also resumes), so spawn points depend only on the join order.
+    const { minX, minY, maxX, maxY } = world.bounds;
+    const x = nextRange(this.#rng, minX, maxX), y = nextRange(this.#rng, minY, maxY);
+    const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius);
+    const fact: EnterFact = {
+      op: 'enter', session: conn.id, player, owner, x, y, interestRadius: cfg.interestRadius,
+      live: () => !conn.closed && conn.session === s,
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached),
+    };
+    // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
+    world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
+    conn.session = s;
+    this.#joining.add(s);
+  }
+
+  /** Inside the ingest phase: the enter fact of `s` was applied. */
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean): void {
+    this.#joining.delete(s);
+    const entry = this.nets.get(world.id);
+    const conn = s.conn;
+    if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
+      // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
+      if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
+      return;
+    }
+    if (eid < 0) {
+      conn.session = null;
+      if (eid === JOIN_WORLD_FULL) {
+        this.counters.joinsRefused++;
+        return this.#wire.reply(conn, WireErrorCode.WORLD_FULL, 'world is full', false, CloseCode.WORLD_FULL);
+      }
+      this.counters.joinsFailed++;
+      this.#log.error({ conn: conn.id, world: world.id }, 'player spawn failed');
+      return this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+    }
+    if (!reattached) s.resumeToken = randomBytes(18).toString('base64url');
+    s.player = eid;
+    const net = entry.net;
+    net.sessions.push(s);
+    net.byPlayer.set(eid, s);
+    this.#live.set(s.resumeToken, s);
+    this.#wire.send(conn, this.#codec.welcome({
+      sessionId: conn.id, playerId: eid, stepRate: 1 / world.config.simulation.tickIntervalSeconds, worldTime: world.clock.now,
+      step: world.clock.step, resumeToken: s.resumeToken, positionScale: this.#cfg.positionScale, interestRadius: this.#cfg.interestRadius,
+      resumed: reattached, bounds: world.bounds,
+    }));
+    const held = s.heldInput;
+    s.heldInput = null;
+    if (held) this.#pushInput(world, eid, held);
+  }
+
+  /** A valid input of a session (joined or joining). */
+  input(s: Session, m: InputMsg): void {
+    if (m.seq <= s.lastSeqIn) return this.#wire.reply(s.conn, WireErrorCode.OUT_OF_RANGE, `input.seq must increase (last ${s.lastSeqIn})`, true);
+    s.lastSeqIn = m.seq;
+    const entry = this.nets.get(s.worldId);
+    if (!entry) return;
+    const fact: InputFact = { session: s.conn.id, seq: m.seq, moveX: m.moveX, moveY: m.moveY, actions: m.actions };
+    if (s.player < 0) s.heldInput = fact; // joining: the newest input waits for the player
+    else this.#pushInput(entry.world, s.player, fact);
+  }
+
+  #pushInput(world: SimWorld, player: number, fact: InputFact): void {
+    const out = world.ingest.push(INPUT_INGEST_TYPE, player, fact);
+    if (out === 'dropped' || out === 'rejected') this.counters.inputsDropped++;
+  }
+
+  /** The socket of `conn` closed: park (or remove) its player through ingest. */
+  closed(conn: Conn): void {
+    const s = conn.session;
+    if (!s) return;
+    conn.session = null;
+    // A joining session is settled when its enter fact applies (it sees the socket closed).
+    if (s.player < 0) return;
+    const entry = this.nets.get(s.worldId);
+    if (!entry) return;
+    this.#unlist(s, entry.net);
+    this.#leave(s, entry, s.player, conn.id);
+  }
+
+  /** Remove a session from replication and the live map (not from the world). */
+  #unlist(s: Session, net: WorldNet): void {
+    const i = net.sessions.indexOf(s);
+    if (i >= 0) {
+      net.sessions[i] = net.sessions[net.sessions.length - 1]!;
+      net.sessions.pop();
+    }
+    if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
+    if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
+  }
+
+  /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner`. */
+  #leave(s: Session, entry: WorldEntry, player: number, owner: number): void {
+    const { world, net } = entry;
+    const grace = this.#cfg.resumeGraceSeconds;
+    const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
+    world.ingest.push(SESSION_INGEST_TYPE, player, fact);
+    if (grace <= 0) return;
+    this.#parked.set(s.resumeToken, { world, player, expiresAt: performance.now() + grace * 1000 });
+    net.stats.parked++;
+  }
+
+  /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
+  sweep(now: number): void {
+    for (const [token, p] of this.#parked) {
+      if (p.expiresAt > now) continue;
+      this.#parked.delete(token);
+      const entry = this.nets.get(p.world.id);
+      if (!entry || entry.world !== p.world) continue;
+      entry.net.stats.parked--;
+      const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
+      p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
+    }
+  }
+}
