@@ -13,6 +13,7 @@ import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitec
 import { CloseCode } from '../errors.js';
 import type { SimWorld, StepContext } from '../world/sim-world.js';
 import { worldSpatial } from './interest-grid.js';
+import { keepNearest } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
@@ -54,7 +55,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   const cfg = net.config;
   const scale = cfg.positionScale;
   const run = net.run;
-  const mark = ++net.mark;
+  let mark = ++net.mark;
   const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
   const pxw = Position.x[s.player]!, pyw = Position.y[s.player]!;
   let n = 0;
@@ -74,10 +75,21 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
     }
   }
   if (n > cfg.maxEntitiesPerSession) {
+    // Denser than the cap: keep the own player, then the nearest and most important.
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
-    n = cfg.maxEntitiesPerSession;
+    n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
   }
   for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+  if (visMark[s.player] !== mark && entityExists(world, s.player)) {
+    // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
+    if (n < cfg.maxEntitiesPerSession) visible[n++] = s.player;
+    else {
+      n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
+      mark = ++net.mark; // one entity was dropped: mark the kept set afresh
+      for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+    }
+    visMark[s.player] = mark;
+  }
 
   // Room for every visible entity up front, so the known arrays can be hoisted into locals.
   ensureKnown(s, s.knownCount + n);

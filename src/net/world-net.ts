@@ -5,6 +5,7 @@
  */
 import type { SimWorld } from '../world/sim-world.js';
 import { createInterestGrid, type InterestGrid, type SpatialQuery } from './interest-grid.js';
+import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
@@ -85,6 +86,8 @@ export interface WorldNet {
   knownMark: Int32Array;
   knownAt: Int32Array;
   visible: number[];
+  /** Scratch of the nearest/most-important selection when a view is over the cap. */
+  select: SelectScratch;
   enters: ByteWriter;
   updates: ByteWriter;
   leaves: ByteWriter;
@@ -123,6 +126,7 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     knownMark: new Int32Array(n),
     knownAt: new Int32Array(n),
     visible: [],
+    select: createSelectScratch(world.capacity),
     enters: createWriter(),
     updates: createWriter(),
     leaves: createWriter(),
