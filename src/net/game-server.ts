@@ -15,6 +15,7 @@ import type { Service } from '../server/runtime.js';
 import { uWS, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
+import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
 import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
@@ -36,6 +37,11 @@ export interface GameServerOptions {
   epochNow?: () => number;
   /** Seed of the spawn-position PRNG. Default 1. */
   spawnSeed?: number;
+  /**
+   * The process's open-file limit (default: read from /proc/self/limits at start; null = unknown).
+   * `maxConnections` is capped below it so an extra client gets a 503 instead of a stalled accept.
+   */
+  openFileLimit?: OpenFileLimit | null;
 }
 
 const SWEEP_MS = 250;
@@ -52,17 +58,19 @@ export class GameServer implements Service {
   readonly #epochNow: () => number;
   readonly #transport: NetTransport;
   readonly #s: ServerNetStats = {
-    connections: 0, connectionsTotal: 0, rejectedConnections: 0, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0,
+    connections: 0, connectionsTotal: 0, rejectedConnections: 0, maxConnections: 0, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0,
     errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0,
   };
   #listen: us_listen_socket | null = null;
   #port = 0;
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
+  #maxConnections: number;
 
   /** Validates options (throws `WT_ERR_OPTION_INVALID`); nothing listens until `start`. */
   constructor(opts: GameServerOptions) {
     this.config = resolveNetConfig(opts.net);
+    this.#maxConnections = this.config.maxConnections;
     this.#opts = opts;
     this.#log = opts.logger;
     this.#codec = createServerCodec();
@@ -91,9 +99,20 @@ export class GameServer implements Service {
     return this.#port;
   }
 
+  /** Sockets accepted at most: `net.maxConnections`, capped below the open-file limit at start. */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
   /** Listen on host:port. Throws `WT_ERR_PORT_IN_USE` when the port cannot be bound. */
   async start(): Promise<void> {
     const cfg = this.config;
+    const limit = this.#opts.openFileLimit === undefined ? readOpenFileLimit() : this.#opts.openFileLimit;
+    const cap = connectionCap(cfg.maxConnections, limit);
+    this.#maxConnections = cap.max;
+    if (cap.capped)
+      this.#log.warn({ maxConnections: cfg.maxConnections, effective: cap.max, openFilesSoft: limit?.soft, openFilesHard: limit?.hard, reserve: cap.reserve },
+        'net.maxConnections lowered to fit the open-file limit (raise it with `ulimit -n` before start)');
     const app = uWS.App().ws<ConnRef>('/*', {
       maxPayloadLength: cfg.maxPayloadLength,
       maxBackpressure: cfg.maxBackpressure,
@@ -102,9 +121,11 @@ export class GameServer implements Service {
       sendPingsAutomatically: true,
       compression: cfg.compression ? uWS.SHARED_COMPRESSOR : uWS.DISABLED,
       upgrade: (res, req, context) => {
-        if (this.#conns.size >= cfg.maxConnections) {
-          this.#s.rejectedConnections++;
-          res.writeStatus('503 Service Unavailable').end('server full');
+        if (this.#conns.size >= this.#maxConnections) {
+          const n = ++this.#s.rejectedConnections;
+          // Logged at 1, 10, 100, ... refusals: visible, but never a line per connection.
+          if (Number.isInteger(Math.log10(n))) this.#log.warn({ rejectedConnections: n, maxConnections: this.#maxConnections }, 'game server full: upgrade refused with 503');
+          res.writeStatus('503 Service Unavailable').writeHeader('Retry-After', '5').end('server full');
           return;
         }
         const conn = createConn(this.#nextId++, performance.now(), cfg.messageBurst);
@@ -190,6 +211,7 @@ export class GameServer implements Service {
       errorsByCode: { ...this.#s.errorsByCode },
       closesByCode: { ...this.#s.closesByCode },
       connections: this.#conns.size,
+      maxConnections: this.#maxConnections,
       sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds,
     };
   }

@@ -9,8 +9,10 @@ export interface ServerNetStats {
   /** Open sockets (joined or not). */
   connections: number;
   connectionsTotal: number;
-  /** Upgrades refused because maxConnections was reached. */
+  /** Upgrades refused (HTTP 503) because the connection cap was reached. */
   rejectedConnections: number;
+  /** The connection cap in force: `net.maxConnections`, lowered at start to fit the open-file limit. */
+  maxConnections: number;
   messagesIn: number;
   bytesIn: number;
   messagesOut: number;
