@@ -88,7 +88,7 @@ export interface WelcomeMsg {
   /** True when the resume token reattached a parked player. */
   resumed: boolean;
   /**
-   * The world's rectangle in world units (positions are clamped to it). Element 10 on the wire,
+   * The world's rectangle in world units (positions stay inside: an entity crossing an edge is reflected back). Element 10 on the wire,
    * `[minX, minY, maxX, maxY]`; null when talking to a server that does not send it.
    */
   bounds: WelcomeBounds | null;

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { unpack } from 'msgpackr';
 import { entityExists } from 'bitecs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createServerCodec } from '../../../src/net/codec.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
@@ -70,6 +72,25 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
     const pong = unpack(await next((b) => b[1] === 0x13)) as unknown[];
     expect(pong.slice(0, 2)).toEqual([19, 12345]);
     ws.close();
+  });
+});
+
+describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
+  it('the codec writes exactly the welcome, error and event bytes of the document', () => {
+    const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+    const example = (name: string): string => {
+      const m = new RegExp('- `' + name + '` `\\[[^\\n]*\\]`:\\s*`([0-9a-f ]+)`').exec(doc);
+      expect(m, `example ${name} in PROTOCOL.md`).not.toBeNull();
+      return m![1]!.replace(/ /g, '');
+    };
+    const codec = createServerCodec();
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    expect(hex(codec.welcome({
+      sessionId: 3, playerId: 10001, stepRate: 20, worldTime: 0, step: 0, resumeToken: 'abc', positionScale: 16, interestRadius: 80, resumed: false,
+      bounds: { minX: 0, minY: 0, maxX: 1000, maxY: 1000 },
+    }))).toBe(example('welcome'));
+    expect(hex(codec.error('RATE_LIMITED', 'slow down'))).toBe(example('error'));
+    expect(hex(codec.event(0, 42, 12.5, 72.5))).toBe(example('event'));
   });
 });
 
