@@ -10,7 +10,7 @@
  * The farthest (largest keys) are dropped. Selection is a partial quickselect over two reused
  * typed arrays (keys, ids) sized to the world: O(n) per session, nothing allocated per entity.
  */
-import { hasComponent } from 'bitecs';
+import { query } from 'bitecs';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Weight of an important entity's squared distance (players, detailed NPCs): ¼ = half as far. */
@@ -20,13 +20,28 @@ export const IMPORTANT_WEIGHT = 0.25;
 export interface SelectScratch {
   keys: Float64Array;
   ids: Int32Array;
+  /** `playerMark[e] === stamp` ⇔ e is a player this replicate run (hasComponent per entity costs more than the rest). */
+  playerMark: Int32Array;
+  stamp: number;
 }
 
 /** Scratch for a world of `capacity` entities (ids 1..capacity). */
 export const createSelectScratch = (capacity: number): SelectScratch => ({
   keys: new Float64Array(capacity + 1),
   ids: new Int32Array(capacity + 1),
+  playerMark: new Int32Array(capacity + 1),
+  stamp: 0,
 });
+
+/** Stamp the world's players (once per replicate run, before any `keepNearest`). */
+export const markPlayers = (world: SimWorld, sc: SelectScratch): void => {
+  if (++sc.stamp > 0x3fffffff) {
+    sc.stamp = 1;
+    sc.playerMark.fill(0);
+  }
+  const players = query(world, [world.stores.Player]);
+  for (let i = 0; i < players.length; i++) sc.playerMark[players[i]!] = sc.stamp;
+};
 
 /**
  * Partially order `keys`/`ids`[0, n) so that the `k` smallest keys occupy [0, k) (in no
@@ -61,12 +76,13 @@ export const selectSmallest = (keys: Float64Array, ids: Int32Array, n: number, k
 /**
  * Cut `visible`[0, n) to the `max` entities with the smallest priority keys around the player
  * `self` at (x, y); the player itself is always among them (added if the query missed it).
+ * Players are those stamped by the last `markPlayers`.
  * Returns the new count (≤ max).
  */
 export const keepNearest = (world: SimWorld, sc: SelectScratch, visible: number[], n: number, max: number, self: number, x: number, y: number): number => {
-  const { Position, Player, Tier, Interaction } = world.stores;
+  const { Position, Tier, Interaction } = world.stores;
   const px = Position.x, py = Position.y, target = Interaction.target, tier = Tier.tier;
-  const keys = sc.keys, ids = sc.ids;
+  const keys = sc.keys, ids = sc.ids, pm = sc.playerMark, stamp = sc.stamp;
   let m = 0, haveSelf = false;
   for (let i = 0; i < n; i++) {
     const e = visible[i]!;
@@ -77,7 +93,7 @@ export const keepNearest = (world: SimWorld, sc: SelectScratch, visible: number[
       const dx = px[e]! - x, dy = py[e]! - y;
       key = dx * dx + dy * dy;
       if (key !== key) key = Infinity; // NaN position: last
-      else if (tier[e] === 0 || hasComponent(world, e, Player)) key *= IMPORTANT_WEIGHT;
+      else if (tier[e] === 0 || pm[e] === stamp) key *= IMPORTANT_WEIGHT;
     }
     keys[m] = key;
     ids[m++] = e;

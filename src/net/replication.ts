@@ -13,7 +13,7 @@ import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitec
 import { CloseCode } from '../errors.js';
 import type { SimWorld, StepContext } from '../world/sim-world.js';
 import { worldSpatial } from './interest-grid.js';
-import { keepNearest } from './interest-select.js';
+import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
@@ -241,6 +241,7 @@ export const beginRun = (world: SimWorld, net: WorldNet): void => {
     net.visMark.fill(0);
     net.knownMark.fill(0);
   }
+  markPlayers(world, net.select);
   const ws = worldSpatial(world);
   if (!ws) net.grid.rebuild(world);
   net.spatial = ws ?? net.grid;
