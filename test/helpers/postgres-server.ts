@@ -89,7 +89,11 @@ export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
       running = true;
     },
     async destroy() {
-      try { await stop(); } catch { /* already down */ }
+      // Immediate: no shutdown checkpoint, the data is deleted anyway.
+      if (running) {
+        try { await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already down */ }
+        running = false;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

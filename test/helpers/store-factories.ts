@@ -42,17 +42,20 @@ export const sqliteFactory: StoreFactory = {
   },
 };
 
-/** Each `create` makes a new database on the server. */
+/**
+ * Each `create` makes a new schema on the server (cheap, unlike CREATE DATABASE, which checkpoints)
+ * and points the store at it through the connection's `search_path`.
+ */
 export const postgresFactory = (server: PgServer): StoreFactory => {
   let n = 0;
   return {
     name: 'postgres',
     async create() {
-      const db = `wt_${process.pid}_${++n}_${Date.now() % 100000}`;
+      const schema = `wt_${process.pid}_${++n}`;
       const admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
-      try { await admin.query(`CREATE DATABASE ${db}`); } finally { await admin.end(); }
-      const url = server.url.replace(/\/postgres$/, `/${db}`);
+      try { await admin.query(`CREATE SCHEMA ${schema}`); } finally { await admin.end(); }
+      const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       return {
         open: async () => PostgresStore.open({ url }),
         async raw(sql) {
@@ -60,7 +63,7 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
           await c.connect();
           try { await c.query(sql); } finally { await c.end(); }
         },
-        async dispose() { /* the server (and every database) is destroyed by the suite */ },
+        async dispose() { /* the server (and every schema) is destroyed by the suite */ },
       };
     },
   };
