@@ -1,22 +1,31 @@
 /**
- * The ledger service over a real SQLite store: every result code, idempotency across restarts,
- * group commit, exactly-once application to wallets.
+ * The ledger service over real stores (SQLite, and PostgreSQL when a server can be started):
+ * every result code, idempotency across restarts, group commit, exactly-once application to wallets.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWallet, walletSlot } from '../../../components/wallet.js';
 import { applyLedgerEntries, readWallet } from '../../../src/ledger/apply.js';
 import { createCatalogue } from '../../../src/ledger/catalogue.js';
 import { LedgerService, type LedgerServiceOptions } from '../../../src/ledger/ledger-service.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import type { Store } from '../../../src/store/types.js';
+import { startPostgres } from '../../helpers/postgres-server.js';
+import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
 
 const catalogue = createCatalogue([{ id: 'sword', price: 30 }, { id: 'apple', price: 2 }], { maxQuantity: 10 });
 
-describe('ledger service (SQLite)', () => {
-  let dir: string;
-  let store: SqliteStore;
+const pgServer = await startPostgres();
+if ('skip' in pgServer) console.warn(`[ledger service] PostgreSQL tests skipped: ${pgServer.skip}`);
+afterAll(async () => {
+  if (!('skip' in pgServer)) await pgServer.destroy();
+});
+const factories: Array<[string, StoreFactory | undefined]> = [
+  ['sqlite', sqliteFactory],
+  ['postgres', 'skip' in pgServer ? undefined : postgresFactory(pgServer)],
+];
+
+for (const [name, factory] of factories) describe.skipIf(!factory)(`ledger service (${name})`, () => {
+  let handle: StoreHandle;
+  let store: Store;
   const services: LedgerService[] = [];
   const service = (over: Partial<LedgerServiceOptions> = {}): LedgerService => {
     const s = new LedgerService({ store, catalogue, worldId: 'w1', rateLimit: { perSecond: 0 }, ...over });
@@ -24,14 +33,14 @@ describe('ledger service (SQLite)', () => {
     return s;
   };
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'wt-ledger-'));
-    store = new SqliteStore({ dataDir: dir });
+  beforeEach(async () => {
+    handle = await factory!.create();
+    store = await handle.open();
   });
   afterEach(async () => {
     for (const s of services.splice(0)) await s.close();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await handle.dispose();
   });
 
   it('rewards then purchases; ok only after commit; balance from the ledger', async () => {
@@ -98,7 +107,7 @@ describe('ledger service (SQLite)', () => {
     // Restart: new store connection, new service — the original answer survives; the balance counts it once.
     await l.close();
     await store.close();
-    store = new SqliteStore({ dataDir: dir });
+    store = await handle.open();
     const l2 = service();
     expect(await l2.purchase(req)).toEqual({ ...a, replayed: true });
     expect((await l2.purchase({ ...req, quantity: 2 })).code).toBe('TX_KEY_CONFLICT');
