@@ -166,7 +166,7 @@ for (const { factory, name } of factories) {
       expect((await store.readLedger({})).map((e) => e.key)).toEqual(['from-new']);
     });
 
-    it('saves and loads checkpoints (bytes + metadata), newest first, keeping the newest few', async () => {
+    it('saves and loads checkpoints (bytes + metadata); load returns the newest', async () => {
       const bytes = new Uint8Array(70_000);
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
       const first = await store.saveCheckpoint({ worldId: 'w1', step: 10, worldTime: 0.5, config: { simulation: { timeScale: 60 } }, data: new Uint8Array([9, 9]), fencingToken: 3 });
