@@ -47,6 +47,18 @@ export const ErrorCode = {
   WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
   /** The worker pool is closed (shutdown). */
   POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
+  /** The durable store cannot be reached or cannot write (disk full, read-only, server down). Retryable. */
+  STORE_UNAVAILABLE: 'WT_ERR_STORE_UNAVAILABLE',
+  /** A durable write carried a fencing token lower than one the store has already seen for that world. */
+  STORE_FENCED: 'WT_ERR_STORE_FENCED',
+  /** The store's schema could not be migrated (or is newer than this build). */
+  STORE_MIGRATION_FAILED: 'WT_ERR_STORE_MIGRATION_FAILED',
+  /** The store was closed. */
+  STORE_CLOSED: 'WT_ERR_STORE_CLOSED',
+  /** An item catalogue was refused; `problems` lists every bad field by path. */
+  CATALOGUE_INVALID: 'WT_ERR_CATALOGUE_INVALID',
+  /** The ledger service was closed; its pending requests were answered `TX_UNAVAILABLE`. */
+  LEDGER_CLOSED: 'WT_ERR_LEDGER_CLOSED',
 } as const;
 
 /** Union of every error code string. */
@@ -165,3 +177,54 @@ export const behaviorInvalid = (problems: readonly string[]): WorldtickError =>
   new WorldtickError(ErrorCode.BEHAVIOR_INVALID, `invalid behavior definitions: ${problems.join('; ')}`, {
     details: { problems: [...problems] },
   });
+
+/** The durable store failed in a way a retry may cure (`reason`: full, readonly, busy, io, connection...). */
+export const storeUnavailable = (reason: string, message: string, cause?: unknown): WorldtickError =>
+  new WorldtickError(ErrorCode.STORE_UNAVAILABLE, `store unavailable (${reason}): ${message}`, {
+    cause,
+    details: { reason },
+  });
+
+/** A fenced write was refused: `token` is lower than `current`, the highest the store has seen for the world. */
+export const storeFenced = (worldId: string, token: number, current: number): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.STORE_FENCED,
+    `write for world ${worldId} refused: fencing token ${token} is stale (store has seen ${current})`,
+    { details: { worldId, token, current } },
+  );
+
+export const storeMigrationFailed = (message: string, cause?: unknown): WorldtickError =>
+  new WorldtickError(ErrorCode.STORE_MIGRATION_FAILED, `store migration failed: ${message}`, { cause });
+
+export const storeClosed = (): WorldtickError => new WorldtickError(ErrorCode.STORE_CLOSED, 'the store is closed');
+
+/** An item catalogue was refused; `problems` lists every bad field by path. */
+export const catalogueInvalid = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.CATALOGUE_INVALID, `invalid item catalogue: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+
+/**
+ * Result codes of a transaction (`purchase` / `reward`), sent to the client in the transaction
+ * result (docs/DURABILITY.md). Every rejection changes nothing. Only `TX_UNAVAILABLE` and
+ * `TX_RATE_LIMITED` are transient: the client may retry them with the same idempotency key.
+ */
+export const TxCode = {
+  /** The player's ledger balance does not cover price x quantity. Recorded: the same key replays it. */
+  INSUFFICIENT_FUNDS: 'TX_INSUFFICIENT_FUNDS',
+  /** No such item in the catalogue. */
+  UNKNOWN_ITEM: 'TX_UNKNOWN_ITEM',
+  /** Quantity is not an integer in 1..maxQuantity (or a reward grants nothing). */
+  BAD_QUANTITY: 'TX_BAD_QUANTITY',
+  /** The client's expected unit price differs from the catalogue's. */
+  PRICE_MISMATCH: 'TX_PRICE_MISMATCH',
+  /** Malformed request (idempotency key, player id). */
+  BAD_REQUEST: 'TX_BAD_REQUEST',
+  /** Too many transactions from this player; retry later with the same key. */
+  RATE_LIMITED: 'TX_RATE_LIMITED',
+  /** The idempotency key was already used by this player for a different request. */
+  KEY_CONFLICT: 'TX_KEY_CONFLICT',
+  /** The store could not commit within the deadline; retry with the same key. */
+  UNAVAILABLE: 'TX_UNAVAILABLE',
+} as const;
+export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];

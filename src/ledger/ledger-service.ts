@@ -1,0 +1,398 @@
+/**
+ * The ledger service of one world: purchases and rewards through one ledger, group-committed.
+ *
+ *   submit ──► queue ──(flushDelayMs or maxBatch)──► batch:
+ *                 1. look up existing (player, key) entries  → replay / TX_KEY_CONFLICT
+ *                 2. validate content                         → unrecorded rejection
+ *                 3. decide in order against ledger balances  → ok / recorded TX_INSUFFICIENT_FUNDS
+ *                 4. store.commitLedger(entries, fence)       (ONE transaction, one fsync)
+ *                 5. resolve each promise; push ok entries to the outbox
+ *
+ * A promise resolves `ok` only after step 4 committed. A store failure (WT_ERR_STORE_UNAVAILABLE)
+ * retries the batch (plus anything queued meanwhile) with backoff until each request's deadline
+ * (default 2 s after submit), then answers TX_UNAVAILABLE; the client retries with the same key
+ * and gets the stored result if the commit did happen. A stale fencing token answers
+ * TX_UNAVAILABLE and marks the service fenced (the world lost ownership).
+ *
+ * The outbox ({@link LedgerService.takeCommitted}) yields committed `ok` entries in seq order; a
+ * step applies them to wallets with src/ledger/apply.ts, exactly once thanks to the per-entity
+ * watermark. Balances are "as recorded in the ledger": loaded from the store per player on first
+ * use and advanced only by committed entries.
+ */
+import { TxCode, isWorldtickError } from '../errors.js';
+import type { Balance, Fence, LedgerEntry, LedgerEntryInput, Store } from '../store/types.js';
+import type { Catalogue } from './catalogue.js';
+import {
+  checkContent,
+  checkShape,
+  decide,
+  fingerprint,
+  rejection,
+  resultOf,
+  toWorking,
+  type PurchaseRequest,
+  type RewardRequest,
+  type TxRequest,
+  type TxResult,
+  type WorkingBalance,
+} from './decide.js';
+import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rate-limit.js';
+
+/** Options of {@link LedgerService}. */
+export interface LedgerServiceOptions {
+  store: Store;
+  catalogue: Catalogue;
+  worldId: string;
+  /** Fencing token of this world's owner; every commit carries it when set. */
+  fenceToken?: number;
+  /** Wait this long (wall ms) after the first queued request before committing (default 2). */
+  flushDelayMs?: number;
+  /** Commit at once when this many requests are queued (default 512). */
+  maxBatch?: number;
+  /** Answer TX_UNAVAILABLE when a request is not committed within this (wall ms, default 2000). */
+  deadlineMs?: number;
+  /** Queued requests beyond this are answered TX_UNAVAILABLE at once (default 20,000). */
+  maxQueued?: number;
+  /** Per-player purchase rate limit (rewards are not limited). */
+  rateLimit?: RateLimitOptions;
+  /** Wall clock (ms), injectable for tests. */
+  now?: () => number;
+  /** Called once when a commit is refused for a stale fencing token. */
+  onFenced?: (err: unknown) => void;
+  /** Called with a store failure that is neither retryable nor fencing (a bug); the batch got TX_UNAVAILABLE. */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters of a ledger service. */
+export interface LedgerStats {
+  submitted: number;
+  /** Entries committed by this service (ok + recorded rejections). */
+  committed: number;
+  /** Store transactions that committed a batch. */
+  batches: number;
+  /** Largest batch committed. */
+  maxBatch: number;
+  replayed: number;
+  /** Failed commit attempts retried. */
+  retries: number;
+  /** Results by rejection code. */
+  rejected: Record<string, number>;
+  fenced: boolean;
+}
+
+interface Pending {
+  req: TxRequest;
+  fp: string;
+  deadline: number;
+  resolve: (r: TxResult) => void;
+  followers: Array<(r: TxResult) => void>;
+  done: boolean;
+}
+
+const refKey = (playerId: string, key: string): string => `${playerId}\u0000${key}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One world's ledger service. Owns a timer: {@link close} it. */
+export class LedgerService {
+  private readonly store: Store;
+  private readonly catalogue: Catalogue;
+  private readonly worldId: string;
+  private fenceToken: number | undefined;
+  private readonly flushDelayMs: number;
+  private readonly maxBatch: number;
+  private readonly deadlineMs: number;
+  private readonly maxQueued: number;
+  private readonly now: () => number;
+  private readonly onFenced: ((err: unknown) => void) | undefined;
+  private readonly onError: ((err: unknown) => void) | undefined;
+  private readonly limiter: RateLimiter;
+
+  private queue: Pending[] = [];
+  /** (player, key) of every queued or in-flight request: same content joins it, other content conflicts. */
+  private readonly inflight = new Map<string, Pending>();
+  /** Committed balances per player (from the ledger). */
+  private readonly balances = new Map<string, WorkingBalance>();
+  /** Players whose cached balance may be stale (after an ambiguous commit failure). */
+  private readonly dirty = new Set<string>();
+  /** Highest seq pushed to the outbox per player (or known applied at load). */
+  private readonly yielded = new Map<string, number>();
+  private outbox: LedgerEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private readonly counters: LedgerStats = { submitted: 0, committed: 0, batches: 0, maxBatch: 0, replayed: 0, retries: 0, rejected: {}, fenced: false };
+
+  constructor(options: LedgerServiceOptions) {
+    this.store = options.store;
+    this.catalogue = options.catalogue;
+    this.worldId = options.worldId;
+    this.fenceToken = options.fenceToken;
+    this.flushDelayMs = options.flushDelayMs ?? 2;
+    this.maxBatch = options.maxBatch ?? 512;
+    this.deadlineMs = options.deadlineMs ?? 2000;
+    this.maxQueued = options.maxQueued ?? 20_000;
+    this.now = options.now ?? Date.now;
+    this.onFenced = options.onFenced;
+    this.onError = options.onError;
+    this.limiter = createRateLimiter(options.rateLimit ?? {}, this.now);
+  }
+
+  /** A client purchase. Resolves after the ledger entry is durable (or with a coded rejection). */
+  purchase(req: PurchaseRequest): Promise<TxResult> {
+    return this.submit({ kind: 'purchase', ...req });
+  }
+
+  /** A server-side grant. Same guarantees as {@link purchase}; not rate-limited. */
+  reward(req: RewardRequest): Promise<TxResult> {
+    return this.submit({ kind: 'reward', ...req });
+  }
+
+  /** The new owner's fencing token (after a lease renewal or takeover). */
+  setFenceToken(token: number): void {
+    this.fenceToken = token;
+    this.counters.fenced = false;
+  }
+
+  /** Committed `ok` entries not yet taken, in seq order; apply them in a step (src/ledger/apply.ts). */
+  takeCommitted(): LedgerEntry[] {
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  /**
+   * Committed `ok` entries of a player after `afterSeq` (the wallet's watermark) straight from the
+   * store: the catch-up when a player is (re)loaded into a world from a checkpoint.
+   */
+  async entriesSince(playerId: string, afterSeq: number): Promise<LedgerEntry[]> {
+    const out: LedgerEntry[] = [];
+    let after = afterSeq;
+    for (;;) {
+      const page = await this.store.readLedger({ playerId, afterSeq: after });
+      for (const e of page) if (e.status === 'ok') out.push(e);
+      if (page.length < 10_000) return out;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** Forget a player's cached balance (e.g. when the player leaves the world). */
+  forgetPlayer(playerId: string): void {
+    this.balances.delete(playerId);
+    this.yielded.delete(playerId);
+    this.dirty.delete(playerId);
+  }
+
+  stats(): LedgerStats {
+    return { ...this.counters, rejected: { ...this.counters.rejected } };
+  }
+
+  /** Requests queued and not yet answered. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Commit everything queued now; resolves when the queue is empty (e.g. once per step, or in tests). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length || this.running) {
+      if (!this.running) this.running = this.drain().finally(() => { this.running = undefined; });
+      await this.running;
+    }
+  }
+
+  /** Commit what is queued, then refuse new requests with TX_UNAVAILABLE. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private submit(req: TxRequest): Promise<TxResult> {
+    this.counters.submitted++;
+    const shape = checkShape(req);
+    if (shape) return Promise.resolve(this.reject(rejection(req, shape)));
+    if (this.closed || this.queue.length >= this.maxQueued) return Promise.resolve(this.reject(rejection(req, TxCode.UNAVAILABLE)));
+    if (req.kind === 'purchase' && !this.limiter.take(req.playerId)) return Promise.resolve(this.reject(rejection(req, TxCode.RATE_LIMITED)));
+    const fp = fingerprint(req);
+    const rk = refKey(req.playerId, req.key);
+    const same = this.inflight.get(rk);
+    if (same) {
+      if (same.fp !== fp) return Promise.resolve(this.reject(rejection(req, TxCode.KEY_CONFLICT)));
+      return new Promise((resolve) => same.followers.push(resolve));
+    }
+    return new Promise((resolve) => {
+      const p: Pending = { req, fp, deadline: this.now() + this.deadlineMs, resolve, followers: [], done: false };
+      this.inflight.set(rk, p);
+      this.queue.push(p);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running) return; // the drain loop picks the queue up when its batch is done
+    if (this.queue.length >= this.maxBatch) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.running = this.drain().finally(() => { this.running = undefined; this.scheduleAfterDrain(); });
+      return;
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.running) this.running = this.drain().finally(() => { this.running = undefined; this.scheduleAfterDrain(); });
+      }, this.flushDelayMs);
+    }
+  }
+
+  private scheduleAfterDrain(): void {
+    if (this.queue.length) this.schedule();
+  }
+
+  private reject(r: TxResult): TxResult {
+    if (r.code) this.counters.rejected[r.code] = (this.counters.rejected[r.code] ?? 0) + 1;
+    return r;
+  }
+
+  /** Answer a request once (a deadline may answer TX_UNAVAILABLE while its commit is still running). */
+  private answer(p: Pending, r: TxResult): void {
+    if (p.done) return;
+    p.done = true;
+    if (this.inflight.get(refKey(p.req.playerId, p.req.key)) === p) this.inflight.delete(refKey(p.req.playerId, p.req.key));
+    if (r.status === 'rejected' && r.code) this.reject(r);
+    p.resolve(r);
+    for (const f of p.followers) f(r.seq === null ? r : { ...r, replayed: true });
+  }
+
+  /** Process queued requests batch by batch until the queue is empty. */
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      let batch = this.queue.splice(0, this.maxBatch);
+      for (let attempt = 0; batch.length; attempt++) {
+        const now = this.now();
+        batch = batch.filter((p) => {
+          if (p.done) return false;
+          if (now < p.deadline) return true;
+          this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
+          return false;
+        });
+        if (!batch.length) break;
+        // An attempt that outlives the earliest deadline (a hung server) answers TX_UNAVAILABLE on
+        // time; if it commits after all, the retry with the same key gets the stored result.
+        const earliest = Math.min(...batch.map((p) => p.deadline));
+        const guard = setTimeout(() => {
+          const t = this.now();
+          for (const p of batch) if (t >= p.deadline) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
+        }, Math.max(0, earliest - now));
+        try {
+          await this.commitBatch(batch);
+          batch = [];
+        } catch (err) {
+          for (const p of batch) this.dirty.add(p.req.playerId);
+          if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
+            if (!isWorldtickError(err, 'WT_ERR_STORE_FENCED')) this.onError?.(err);
+            else if (!this.counters.fenced) {
+              this.counters.fenced = true;
+              this.onFenced?.(err);
+            }
+            for (const p of batch) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
+            batch = [];
+            break;
+          }
+        } finally {
+          clearTimeout(guard);
+        }
+        if (batch.length) {
+          this.counters.retries++;
+          // Retry with backoff, never past the earliest deadline; take in what queued meanwhile.
+          await sleep(Math.max(1, Math.min(10 * 2 ** Math.min(attempt, 5), earliest - this.now())));
+          if (batch.length < this.maxBatch) batch.push(...this.queue.splice(0, this.maxBatch - batch.length));
+        }
+      }
+    }
+  }
+
+  /** Load (or reload) balances of the batch's players; a reload pushes entries committed unseen. */
+  private async loadBalances(players: Iterable<string>): Promise<void> {
+    const need = [...players].filter((id) => !this.balances.has(id) || this.dirty.has(id));
+    await Promise.all(
+      need.map(async (id) => {
+        const b: Balance = await this.store.ledgerBalance(id);
+        const seen = this.yielded.get(id);
+        if (this.dirty.has(id) && seen !== undefined && b.lastSeq > seen) {
+          for (const e of await this.entriesSince(id, seen)) this.outbox.push(e);
+        }
+        this.balances.set(id, toWorking(b));
+        this.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
+        this.dirty.delete(id);
+      }),
+    );
+  }
+
+  private async commitBatch(batch: Pending[]): Promise<void> {
+    const existing = new Map<string, LedgerEntry>();
+    for (const e of await this.store.findLedgerEntries(batch.map((p) => ({ playerId: p.req.playerId, key: p.req.key })))) {
+      existing.set(refKey(e.playerId, e.key), e);
+    }
+    await this.loadBalances(new Set(batch.map((p) => p.req.playerId)));
+    const working = new Map<string, WorkingBalance>();
+    const toCommit: Array<{ p: Pending; input: LedgerEntryInput }> = [];
+    const nowMs = this.now();
+    const settled = new Set<Pending>();
+    for (const p of batch) {
+      const found = existing.get(refKey(p.req.playerId, p.req.key));
+      if (found) {
+        settled.add(p);
+        if (found.fingerprint === p.fp) {
+          this.counters.replayed++;
+          this.answer(p, resultOf(found, true));
+        } else this.answer(p, rejection(p.req, TxCode.KEY_CONFLICT));
+        continue;
+      }
+      const bad = checkContent(p.req, this.catalogue);
+      if (bad) {
+        settled.add(p);
+        this.answer(p, rejection(p.req, bad));
+        continue;
+      }
+      let w = working.get(p.req.playerId);
+      if (!w) {
+        const b = this.balances.get(p.req.playerId)!;
+        w = { coins: b.coins, items: new Map(b.items) };
+        working.set(p.req.playerId, w);
+      }
+      toCommit.push({ p, input: decide(p.req, w, this.catalogue, this.worldId, nowMs) });
+    }
+    // Settled requests leave the batch even if the commit below fails and is retried.
+    for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i]!)) batch.splice(i, 1);
+    if (!toCommit.length) return;
+    const fence: Fence | undefined = this.fenceToken === undefined ? undefined : { worldId: this.worldId, token: this.fenceToken };
+    const results = await this.store.commitLedger(toCommit.map((c) => c.input), fence);
+    this.counters.batches++;
+    this.counters.maxBatch = Math.max(this.counters.maxBatch, toCommit.length);
+    for (let i = 0; i < toCommit.length; i++) {
+      const { p } = toCommit[i]!;
+      const { entry, duplicate } = results[i]!;
+      if (duplicate) {
+        // Another writer committed this key between our lookup and our commit: its entry stands.
+        this.dirty.add(entry.playerId);
+        if (entry.fingerprint === p.fp) {
+          this.counters.replayed++;
+          this.answer(p, resultOf(entry, true));
+        } else this.answer(p, rejection(p.req, TxCode.KEY_CONFLICT));
+        continue;
+      }
+      this.counters.committed++;
+      if (entry.status === 'ok') {
+        const b = this.balances.get(entry.playerId)!;
+        b.coins += entry.coinsDelta;
+        if (entry.item !== null && entry.quantity) b.items.set(entry.item, (b.items.get(entry.item) ?? 0) + entry.quantity);
+        this.outbox.push(entry);
+        if (entry.seq > (this.yielded.get(entry.playerId) ?? 0)) this.yielded.set(entry.playerId, entry.seq);
+      }
+      this.answer(p, resultOf(entry, false));
+    }
+    batch.length = 0;
+  }
+}

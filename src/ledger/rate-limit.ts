@@ -1,0 +1,44 @@
+/**
+ * Per-player token buckets on wall time: `burst` tokens, refilled at `perSecond`. Decided at the
+ * edge of the ledger, before anything is queued; a refused request changes nothing.
+ */
+
+/** Rate limit per player. */
+export interface RateLimitOptions {
+  /** Sustained requests per second per player (default 20; 0 = unlimited). */
+  perSecond?: number;
+  /** Bucket size: requests allowed at once (default 40). */
+  burst?: number;
+}
+
+export interface RateLimiter {
+  /** Take one token for `playerId`; false when the bucket is empty. */
+  take(playerId: string): boolean;
+}
+
+/** Buckets kept before full (idle) ones are dropped. */
+const PRUNE_AT = 10_000;
+
+export const createRateLimiter = (options: RateLimitOptions, now: () => number): RateLimiter => {
+  const perSecond = options.perSecond ?? 20;
+  const burst = options.burst ?? 40;
+  if (perSecond <= 0) return { take: () => true };
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const level = (b: { tokens: number; at: number }, t: number): number => Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+  return {
+    take(playerId) {
+      const t = now();
+      let b = buckets.get(playerId);
+      if (!b) {
+        if (buckets.size >= PRUNE_AT) for (const [k, v] of buckets) if (level(v, t) >= burst) buckets.delete(k);
+        b = { tokens: burst, at: t };
+        buckets.set(playerId, b);
+      }
+      b.tokens = level(b, t);
+      b.at = t;
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
+  };
+};

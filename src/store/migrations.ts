@@ -1,0 +1,90 @@
+/**
+ * Versioned schema migrations, one list for both dialects. A store applies, on open and inside
+ * one transaction each, every migration whose version is above the highest recorded in
+ * `schema_migrations`; a database whose version is above {@link LATEST_SCHEMA_VERSION} (written
+ * by a newer build) is refused with `WT_ERR_STORE_MIGRATION_FAILED`.
+ *
+ * Rules: never edit a released migration; append a new version. JSON is stored as TEXT in both
+ * dialects so it round-trips byte for byte; money and counts are integers (BIGINT in PostgreSQL).
+ */
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: readonly string[];
+  postgres: readonly string[];
+}
+
+/** Every migration, in version order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger, fences, checkpoints, players, sessions, world configs',
+    sqlite: [
+      `CREATE TABLE fences (world_id TEXT PRIMARY KEY, token INTEGER NOT NULL)`,
+      `CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        world_id TEXT NOT NULL, player_id TEXT NOT NULL, idem_key TEXT NOT NULL,
+        kind TEXT NOT NULL, item TEXT, quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL,
+        coins_delta INTEGER NOT NULL, status TEXT NOT NULL, code TEXT,
+        fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL,
+        UNIQUE (player_id, idem_key))`,
+      `CREATE INDEX ledger_player_seq ON ledger (player_id, seq)`,
+      `CREATE INDEX ledger_world_seq ON ledger (world_id, seq)`,
+      `CREATE TABLE checkpoints (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, world_id TEXT NOT NULL, step INTEGER NOT NULL,
+        world_time REAL NOT NULL, config TEXT NOT NULL, fencing_token INTEGER NOT NULL,
+        meta TEXT NOT NULL, data BLOB NOT NULL, created_at INTEGER NOT NULL)`,
+      `CREATE INDEX checkpoints_world_id ON checkpoints (world_id, id)`,
+      `CREATE TABLE players (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+      `CREATE TABLE sessions (token TEXT PRIMARY KEY, player_id TEXT NOT NULL, world_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL, data TEXT NOT NULL)`,
+      `CREATE INDEX sessions_expires ON sessions (expires_at)`,
+      `CREATE TABLE world_configs (world_id TEXT PRIMARY KEY, config TEXT NOT NULL, updated_at INTEGER NOT NULL)`,
+    ],
+    postgres: [
+      `CREATE TABLE fences (world_id TEXT PRIMARY KEY, token BIGINT NOT NULL)`,
+      `CREATE TABLE ledger (
+        seq BIGSERIAL PRIMARY KEY,
+        world_id TEXT NOT NULL, player_id TEXT NOT NULL, idem_key TEXT NOT NULL,
+        kind TEXT NOT NULL, item TEXT, quantity BIGINT NOT NULL, unit_price BIGINT NOT NULL,
+        coins_delta BIGINT NOT NULL, status TEXT NOT NULL, code TEXT,
+        fingerprint TEXT NOT NULL, created_at BIGINT NOT NULL,
+        UNIQUE (player_id, idem_key))`,
+      `CREATE INDEX ledger_player_seq ON ledger (player_id, seq)`,
+      `CREATE INDEX ledger_world_seq ON ledger (world_id, seq)`,
+      `CREATE TABLE checkpoints (
+        id BIGSERIAL PRIMARY KEY, world_id TEXT NOT NULL, step BIGINT NOT NULL,
+        world_time DOUBLE PRECISION NOT NULL, config TEXT NOT NULL, fencing_token BIGINT NOT NULL,
+        meta TEXT NOT NULL, data BYTEA NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX checkpoints_world_id ON checkpoints (world_id, id)`,
+      `CREATE TABLE players (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE sessions (token TEXT PRIMARY KEY, player_id TEXT NOT NULL, world_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL, data TEXT NOT NULL)`,
+      `CREATE INDEX sessions_expires ON sessions (expires_at)`,
+      `CREATE TABLE world_configs (world_id TEXT PRIMARY KEY, config TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'sessions by player (resume lookups and revocation)',
+    sqlite: [`CREATE INDEX sessions_player ON sessions (player_id)`],
+    postgres: [`CREATE INDEX sessions_player ON sessions (player_id)`],
+  },
+];
+
+/** Highest schema version this build knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** DDL of the bookkeeping table (same text in both dialects). */
+export const MIGRATIONS_TABLE_DDL =
+  'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
+
+/** Migrations to apply on a database at `current`, or a reason to refuse. */
+export const pendingMigrations = (current: number): { pending: Migration[]; tooNew: boolean } => ({
+  pending: MIGRATIONS.filter((m) => m.version > current),
+  tooNew: current > LATEST_SCHEMA_VERSION,
+});

@@ -1,0 +1,55 @@
+/**
+ * Choose and open the store from options: `--store postgres://…` (or `WORLDTICK_STORE`) selects the
+ * shared PostgreSQL store; otherwise the embedded SQLite store in `--data-dir` (or
+ * `WORLDTICK_DATA_DIR`, default `./data`, created on start).
+ */
+import { optionInvalid } from '../errors.js';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store } from './types.js';
+
+/** Default data directory of the embedded store. */
+export const DEFAULT_DATA_DIR = './data';
+
+/** What {@link openStore} accepts. */
+export interface OpenStoreOptions {
+  /** `postgres://…` / `postgresql://…` for PostgreSQL, `sqlite:<dir>` or empty for SQLite. */
+  store?: string;
+  /** Data directory of the SQLite store (default `./data`). */
+  dataDir?: string;
+  /** SQLite `synchronous` (default FULL). */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** Where a store spec points: parsed, validated, not yet opened. */
+export type StoreTarget = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
+
+/**
+ * Parse the store options (throws WT_ERR_OPTION_INVALID naming the option). `sqlite:<dir>` in
+ * `store` overrides `dataDir`.
+ */
+export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
+  const spec = (options.store ?? '').trim();
+  if (spec === '' || spec === 'sqlite') return { kind: 'sqlite', dataDir: options.dataDir || DEFAULT_DATA_DIR };
+  if (spec.startsWith('sqlite:')) {
+    const dir = spec.slice('sqlite:'.length);
+    if (!dir) throw optionInvalid(['--store sqlite:<dir> needs a directory']);
+    return { kind: 'sqlite', dataDir: dir };
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    try {
+      new URL(spec);
+    } catch {
+      throw optionInvalid([`--store is not a valid PostgreSQL URL`]);
+    }
+    return { kind: 'postgres', url: spec };
+  }
+  throw optionInvalid([`--store must be postgres://…, postgresql://…, sqlite:<dir> or empty (got ${JSON.stringify(spec.slice(0, 40))})`]);
+};
+
+/** Open (and migrate) the store the options select. */
+export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
+  const target = resolveStoreTarget(options);
+  if (target.kind === 'postgres') return PostgresStore.open({ url: target.url });
+  return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+};

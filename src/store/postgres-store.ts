@@ -1,0 +1,385 @@
+/**
+ * Shared store: PostgreSQL through `pg` (node-postgres), for several instances (cluster mode).
+ *
+ * Durability: PostgreSQL's defaults (`fsync=on`, `synchronous_commit=on`): COMMIT returns after
+ * the WAL record is flushed. Fencing uses a row per world in `fences`, upserted with
+ * `GREATEST(...)` inside the writing transaction: the row lock serializes writers of one world,
+ * and a stale token rolls the whole transaction back. Migrations take a transaction-scoped
+ * advisory lock, so instances starting together apply them once.
+ */
+import pg from 'pg';
+import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import {
+  DEFAULT_CHECKPOINTS_KEPT,
+  LEDGER_READ_LIMIT,
+  checkToken,
+  sumBalance,
+  toCheckpoint,
+  toJsonText,
+  toLedgerEntry,
+  toPlayer,
+  toSession,
+  toWorldConfig,
+} from './rows.js';
+import {
+  emptyStoreStats,
+  type Balance,
+  type Checkpoint,
+  type CheckpointInput,
+  type Fence,
+  type LedgerCommitResult,
+  type LedgerEntry,
+  type LedgerEntryInput,
+  type LedgerQuery,
+  type PlayerRecord,
+  type SessionRecord,
+  type Store,
+  type StoreStats,
+  type WorldConfigRecord,
+} from './types.js';
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/db`. */
+  url: string;
+  /** Pool size (default 4). */
+  maxConnections?: number;
+  /** Give up connecting after this long (ms, default 1000): a down server fails fast and retryably. */
+  connectTimeoutMs?: number;
+  /** Client-side query timeout (ms, default 5000). */
+  queryTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+type Client = pg.PoolClient;
+
+/** Key of the advisory lock that serializes migrations across instances. */
+const MIGRATION_LOCK_KEY = 770_700_1;
+
+const NODE_CONN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+/** Map a pg failure to a coded error; programming errors (syntax, constraint) are rethrown. */
+const mapError = (err: unknown): unknown => {
+  if (isWorldtickError(err) || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const msg = err.message;
+  if (typeof code === 'string') {
+    if (NODE_CONN_CODES.has(code)) return storeUnavailable('connection', msg, err);
+    if (code === '53100') return storeUnavailable('full', msg, err);
+    if (code === '25006') return storeUnavailable('readonly', msg, err);
+    if (code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code.startsWith('58')) {
+      return storeUnavailable('connection', msg, err);
+    }
+    if (code === '40001' || code === '40P01' || code === '55P03') return storeUnavailable('busy', msg, err);
+    return err;
+  }
+  if (/connect|connection|terminat|timeout|timed out|ECONN/i.test(msg)) return storeUnavailable('connection', msg, err);
+  return err;
+};
+
+/** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly counters: StoreStats = emptyStoreStats();
+  private closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+    // An idle client losing its server emits 'error' on the pool; unhandled it would crash the
+    // process. The next query reports the failure as WT_ERR_STORE_UNAVAILABLE instead.
+    this.pool.on('error', () => {
+      this.counters.unavailableErrors++;
+    });
+  }
+
+  /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 1000,
+      query_timeout: options.queryTimeoutMs ?? 5000,
+      idleTimeoutMillis: 10_000,
+    });
+    const store = new PostgresStore(pool);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw mapError(err);
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await c.query(MIGRATIONS_TABLE_DDL);
+      const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
+      const { pending, tooNew } = pendingMigrations(current);
+      if (tooNew) throw storeMigrationFailed(`database has schema version ${current}, newer than this build knows`);
+      for (const m of pending) {
+        try {
+          for (const sql of m.postgres) await c.query(sql);
+        } catch (err) {
+          const mapped = mapError(err);
+          if (mapped !== err) throw mapped;
+          throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
+        }
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  /** BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. */
+  private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await c.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  /** Run `fn` as a coded, counted operation; `write` ones in a transaction. */
+  private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
+    if (this.closed) throw storeClosed();
+    try {
+      const out = write ? await this.tx(fn) : await fn(this.pool);
+      if (write) this.counters.transactions++;
+      return out;
+    } catch (err) {
+      const mapped = mapError(err);
+      if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
+      if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
+      throw mapped;
+    }
+  }
+
+  private async applyFence(c: Client | pg.Pool, fence: Fence): Promise<number> {
+    checkToken(fence.token);
+    const r = await c.query(
+      `INSERT INTO fences (world_id, token) VALUES ($1, $2)
+       ON CONFLICT (world_id) DO UPDATE SET token = GREATEST(fences.token, EXCLUDED.token) RETURNING token`,
+      [fence.worldId, fence.token],
+    );
+    const now = Number(r.rows[0].token);
+    if (now > fence.token) throw storeFenced(fence.worldId, fence.token, now);
+    return now;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.run(false, async (c) => Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v));
+  }
+
+  stats(): StoreStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  fence(fence: Fence): Promise<number> {
+    return this.run(true, (c) => this.applyFence(c, fence));
+  }
+
+  currentFence(worldId: string): Promise<number> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT token FROM fences WHERE world_id = $1', [worldId]);
+      return r.rows.length ? Number(r.rows[0].token) : 0;
+    });
+  }
+
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
+    return this.run(true, async (c) => {
+      if (fence) await this.applyFence(c, fence);
+      const col = <K extends keyof LedgerEntryInput>(k: K): Array<LedgerEntryInput[K]> => entries.map((e) => e[k]);
+      // One statement for the whole batch (unnest keeps it to 12 parameters however large).
+      const ins = await c.query(
+        `INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                              $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])
+         ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq, player_id, idem_key`,
+        [col('worldId'), col('playerId'), col('key'), col('kind'), col('item'), col('quantity'), col('unitPrice'),
+          col('coinsDelta'), col('status'), col('code'), col('fingerprint'), col('createdAt')],
+      );
+      const seqOf = new Map<string, number>();
+      for (const r of ins.rows as Row[]) seqOf.set(`${String(r.player_id)}\u0000${String(r.idem_key)}`, Number(r.seq));
+      const missing = entries.filter((e) => !seqOf.has(`${e.playerId}\u0000${e.key}`));
+      const existing = new Map<string, LedgerEntry>();
+      if (missing.length) {
+        for (const e of await this.findIn(c, missing)) existing.set(`${e.playerId}\u0000${e.key}`, e);
+      }
+      const claimed = new Set<string>();
+      const out: LedgerCommitResult[] = entries.map((e) => {
+        const k = `${e.playerId}\u0000${e.key}`;
+        const seq = seqOf.get(k);
+        // A key repeated inside one batch: the first occurrence was inserted, later ones are duplicates.
+        if (seq !== undefined && !claimed.has(k)) {
+          claimed.add(k);
+          return { entry: { ...e, seq }, duplicate: false };
+        }
+        const found = existing.get(k) ?? (seq !== undefined ? { ...entries.find((x) => `${x.playerId}\u0000${x.key}` === k)!, seq } : undefined);
+        if (!found) throw new Error(`ledger entry ${k} neither inserted nor found`);
+        return { entry: found, duplicate: true };
+      });
+      this.counters.ledgerBatches++;
+      this.counters.ledgerEntries += ins.rows.length;
+      return out;
+    });
+  }
+
+  private async findIn(c: Client | pg.Pool, refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
+    if (!refs.length) return [];
+    const r = await c.query(
+      `SELECT l.* FROM ledger l JOIN unnest($1::text[], $2::text[]) AS r(p, k) ON l.player_id = r.p AND l.idem_key = r.k ORDER BY l.seq`,
+      [refs.map((x) => x.playerId), refs.map((x) => x.key)],
+    );
+    return (r.rows as Row[]).map(toLedgerEntry);
+  }
+
+  findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
+    return this.run(false, (c) => this.findIn(c, refs));
+  }
+
+  readLedger(query: LedgerQuery): Promise<LedgerEntry[]> {
+    return this.run(false, async (c) => {
+      const where: string[] = ['seq > $1'];
+      const args: unknown[] = [query.afterSeq ?? 0];
+      if (query.playerId !== undefined) { args.push(query.playerId); where.push(`player_id = $${args.length}`); }
+      if (query.worldId !== undefined) { args.push(query.worldId); where.push(`world_id = $${args.length}`); }
+      args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
+      const r = await c.query(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
+      return (r.rows as Row[]).map(toLedgerEntry);
+    });
+  }
+
+  ledgerBalance(playerId: string): Promise<Balance> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM ledger WHERE player_id = $1 ORDER BY seq', [playerId]);
+      return sumBalance((r.rows as Row[]).map(toLedgerEntry));
+    });
+  }
+
+  saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
+    const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
+    return this.run(true, async (c) => {
+      checkToken(cp.fencingToken);
+      const config = toJsonText(cp.config, 'checkpoint config');
+      const meta = cp.meta ?? {};
+      const metaText = toJsonText(meta, 'checkpoint meta');
+      if (options?.fence) await this.applyFence(c, options.fence);
+      const createdAt = Date.now();
+      const data = Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength);
+      const r = await c.query(
+        `INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [cp.worldId, cp.step, cp.worldTime, config, cp.fencingToken, metaText, data, createdAt],
+      );
+      await c.query(
+        `DELETE FROM checkpoints WHERE world_id = $1 AND id NOT IN
+         (SELECT id FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT $2)`,
+        [cp.worldId, keep],
+      );
+      this.counters.checkpointsSaved++;
+      return { ...cp, meta, config: JSON.parse(config) as unknown, id: Number(r.rows[0].id), createdAt };
+    });
+  }
+
+  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT 1', [worldId]);
+      return r.rows.length ? toCheckpoint(r.rows[0] as Row) : undefined;
+    });
+  }
+
+  putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord> {
+    return this.run(true, async (c) => {
+      const data = toJsonText(record.data ?? {}, 'player data');
+      const now = Date.now();
+      const r = await c.query(
+        `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at RETURNING *`,
+        [record.id, record.name, data, now],
+      );
+      return toPlayer(r.rows[0] as Row);
+    });
+  }
+
+  getPlayer(id: string): Promise<PlayerRecord | undefined> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM players WHERE id = $1', [id]);
+      return r.rows.length ? toPlayer(r.rows[0] as Row) : undefined;
+    });
+  }
+
+  putSession(s: SessionRecord): Promise<void> {
+    return this.run(true, async (c) => {
+      await c.query(
+        `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
+         expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`,
+        [s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')],
+      );
+    });
+  }
+
+  getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM sessions WHERE token = $1 AND expires_at > $2', [token, nowMs]);
+      return r.rows.length ? toSession(r.rows[0] as Row) : undefined;
+    });
+  }
+
+  deleteSession(token: string): Promise<boolean> {
+    return this.run(true, async (c) => ((await c.query('DELETE FROM sessions WHERE token = $1', [token])).rowCount ?? 0) > 0);
+  }
+
+  pruneSessions(nowMs: number): Promise<number> {
+    return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE expires_at <= $1', [nowMs])).rowCount ?? 0);
+  }
+
+  putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
+    return this.run(true, async (c) => {
+      const text = toJsonText(config, 'world config');
+      if (options?.fence) await this.applyFence(c, options.fence);
+      const r = await c.query(
+        `INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (world_id) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at RETURNING *`,
+        [worldId, text, Date.now()],
+      );
+      return toWorldConfig(r.rows[0] as Row);
+    });
+  }
+
+  getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM world_configs WHERE world_id = $1', [worldId]);
+      return r.rows.length ? toWorldConfig(r.rows[0] as Row) : undefined;
+    });
+  }
+
+  listWorldConfigs(): Promise<WorldConfigRecord[]> {
+    return this.run(false, async (c) => ((await c.query('SELECT * FROM world_configs ORDER BY world_id COLLATE "C"')).rows as Row[]).map(toWorldConfig));
+  }
+
+  deleteWorldConfig(worldId: string): Promise<boolean> {
+    return this.run(true, async (c) => ((await c.query('DELETE FROM world_configs WHERE world_id = $1', [worldId])).rowCount ?? 0) > 0);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Row mapping shared by the SQL stores: database rows (snake_case, BIGINT possibly as string,
+ * JSON as TEXT, blobs as Buffer) to the store's records, and input validation done once at the
+ * store edge.
+ */
+import { optionInvalid } from '../errors.js';
+import type { Balance, Checkpoint, LedgerEntry, PlayerRecord, SessionRecord, WorldConfigRecord } from './types.js';
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const str = (v: unknown): string => String(v);
+const nstr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const json = (v: unknown): unknown => JSON.parse(String(v));
+const bytes = (v: unknown): Uint8Array => {
+  const b = v as Uint8Array;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
+
+/** Columns of the ledger table, in the order of {@link ledgerValues}. */
+export const LEDGER_COLUMNS = [
+  'world_id',
+  'player_id',
+  'idem_key',
+  'kind',
+  'item',
+  'quantity',
+  'unit_price',
+  'coins_delta',
+  'status',
+  'code',
+  'fingerprint',
+  'created_at',
+] as const;
+
+/** Values of a ledger entry for {@link LEDGER_COLUMNS}. */
+export const ledgerValues = (e: Omit<LedgerEntry, 'seq'>): unknown[] => [
+  e.worldId,
+  e.playerId,
+  e.key,
+  e.kind,
+  e.item,
+  e.quantity,
+  e.unitPrice,
+  e.coinsDelta,
+  e.status,
+  e.code,
+  e.fingerprint,
+  e.createdAt,
+];
+
+export const toLedgerEntry = (r: Row): LedgerEntry => ({
+  seq: num(r.seq),
+  worldId: str(r.world_id),
+  playerId: str(r.player_id),
+  key: str(r.idem_key),
+  kind: str(r.kind) as LedgerEntry['kind'],
+  item: nstr(r.item),
+  quantity: num(r.quantity),
+  unitPrice: num(r.unit_price),
+  coinsDelta: num(r.coins_delta),
+  status: str(r.status) as LedgerEntry['status'],
+  code: nstr(r.code),
+  fingerprint: str(r.fingerprint),
+  createdAt: num(r.created_at),
+});
+
+export const toCheckpoint = (r: Row): Checkpoint => ({
+  id: num(r.id),
+  worldId: str(r.world_id),
+  step: num(r.step),
+  worldTime: num(r.world_time),
+  config: json(r.config),
+  fencingToken: num(r.fencing_token),
+  meta: json(r.meta) as Record<string, unknown>,
+  data: bytes(r.data),
+  createdAt: num(r.created_at),
+});
+
+export const toPlayer = (r: Row): PlayerRecord => ({
+  id: str(r.id),
+  name: str(r.name),
+  data: json(r.data) as Record<string, unknown>,
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+});
+
+export const toSession = (r: Row): SessionRecord => ({
+  token: str(r.token),
+  playerId: str(r.player_id),
+  worldId: str(r.world_id),
+  expiresAt: num(r.expires_at),
+  data: json(r.data) as Record<string, unknown>,
+});
+
+export const toWorldConfig = (r: Row): WorldConfigRecord => ({
+  worldId: str(r.world_id),
+  config: json(r.config),
+  updatedAt: num(r.updated_at),
+});
+
+/** Sum `ok` entries into a balance (entries of one player, any order). */
+export const sumBalance = (entries: readonly LedgerEntry[]): Balance => {
+  const b: Balance = { coins: 0, items: {}, lastSeq: 0 };
+  for (const e of entries) {
+    if (e.seq > b.lastSeq) b.lastSeq = e.seq;
+    if (e.status !== 'ok') continue;
+    b.coins += e.coinsDelta;
+    if (e.item !== null && e.quantity !== 0) b.items[e.item] = (b.items[e.item] ?? 0) + e.quantity;
+  }
+  return b;
+};
+
+/** A fencing token must be a non-negative safe integer. */
+export const checkToken = (token: number): void => {
+  if (!Number.isSafeInteger(token) || token < 0) throw optionInvalid([`fencing token must be a non-negative integer (got ${String(token)})`]);
+};
+
+/** JSON text of a value, refusing what JSON cannot hold (undefined, functions, cycles). */
+export const toJsonText = (value: unknown, what: string): string => {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw optionInvalid([`${what} must be JSON-serializable: ${(err as Error).message}`]);
+  }
+  if (text === undefined) throw optionInvalid([`${what} must be JSON-serializable`]);
+  return text;
+};
+
+/** Default number of checkpoints kept per world. */
+export const DEFAULT_CHECKPOINTS_KEPT = 2;
+/** Default and maximum rows of one ledger read. */
+export const LEDGER_READ_LIMIT = 10_000;

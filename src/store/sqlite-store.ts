@@ -1,0 +1,344 @@
+/**
+ * Embedded default store: one SQLite file (`<dataDir>/worldtick.sqlite`) through better-sqlite3.
+ *
+ * Durability settings (docs/DURABILITY.md): `journal_mode=WAL` (readers never block the writer;
+ * a commit appends to the WAL), `synchronous=FULL` by default (the WAL is fsynced at every
+ * commit, so a committed transaction survives power loss; `NORMAL` survives a process crash but
+ * may lose the last commits on power loss — allowed only by explicit option), `foreign_keys=ON`,
+ * `busy_timeout` bounded. better-sqlite3 is synchronous: each call blocks the event loop for the
+ * duration of the statement and its fsync, which is why the ledger group-commits many requests per
+ * transaction and why big checkpoints should be saved outside the step.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import {
+  DEFAULT_CHECKPOINTS_KEPT,
+  LEDGER_COLUMNS,
+  LEDGER_READ_LIMIT,
+  checkToken,
+  ledgerValues,
+  sumBalance,
+  toCheckpoint,
+  toJsonText,
+  toLedgerEntry,
+  toPlayer,
+  toSession,
+  toWorldConfig,
+} from './rows.js';
+import {
+  emptyStoreStats,
+  type Balance,
+  type Checkpoint,
+  type CheckpointInput,
+  type Fence,
+  type LedgerCommitResult,
+  type LedgerEntry,
+  type LedgerEntryInput,
+  type LedgerQuery,
+  type PlayerRecord,
+  type SessionRecord,
+  type Store,
+  type StoreStats,
+  type WorldConfigRecord,
+} from './types.js';
+
+/** File name of the database inside the data directory. */
+export const SQLITE_FILE_NAME = 'worldtick.sqlite';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Data directory, created when missing. */
+  dataDir: string;
+  /** `FULL` (default: survives power loss) or `NORMAL` (survives a process crash only). */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Wait this long (ms) for a lock held by another connection before failing busy (default 2000). */
+  busyTimeoutMs?: number;
+  /** Cap the database at this many pages (a quota; also how tests simulate a full disk). */
+  maxPageCount?: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Map a SQLite failure to a coded error; programming errors are rethrown as they are. */
+const mapError = (err: unknown): unknown => {
+  if (isWorldtickError(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    const msg = (err as Error).message;
+    if (code.startsWith('SQLITE_FULL')) return storeUnavailable('full', msg, err);
+    if (code.startsWith('SQLITE_READONLY')) return storeUnavailable('readonly', msg, err);
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return storeUnavailable('busy', msg, err);
+    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_CORRUPT')) {
+      return storeUnavailable('io', msg, err);
+    }
+  }
+  return err;
+};
+
+/** SQLite implementation of {@link Store}. Owns one connection; close it with {@link close}. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  /** Absolute or relative path of the database file. */
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly counters: StoreStats = emptyStoreStats();
+  private closed = false;
+  private readonly stmt: Record<string, Database.Statement>;
+
+  /** Open (creating the directory and file) and migrate. Throws coded errors. */
+  constructor(options: SqliteStoreOptions) {
+    this.file = join(options.dataDir, SQLITE_FILE_NAME);
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      this.db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 2000 });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('foreign_keys = ON');
+      if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
+      this.migrate();
+    } catch (err) {
+      const mapped = mapError(err);
+      if (mapped !== err || isWorldtickError(err)) throw mapped;
+      throw storeUnavailable('cantopen', `cannot open ${this.file}: ${(err as Error).message}`, err);
+    }
+    const p = (sql: string): Database.Statement => this.db.prepare(sql);
+    const placeholders = LEDGER_COLUMNS.map(() => '?').join(', ');
+    this.stmt = {
+      fence: p(`INSERT INTO fences (world_id, token) VALUES (?, ?)
+        ON CONFLICT (world_id) DO UPDATE SET token = max(token, excluded.token) RETURNING token`),
+      currentFence: p('SELECT token FROM fences WHERE world_id = ?'),
+      insertLedger: p(`INSERT INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${placeholders})
+        ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
+      findLedger: p('SELECT * FROM ledger WHERE player_id = ? AND idem_key = ?'),
+      playerLedger: p('SELECT * FROM ledger WHERE player_id = ? ORDER BY seq'),
+      insertCheckpoint: p(`INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+      pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN
+        (SELECT id FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT ?)`),
+      loadCheckpoint: p('SELECT * FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1'),
+      putPlayer: p(`INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, updated_at = excluded.updated_at
+        RETURNING *`),
+      getPlayer: p('SELECT * FROM players WHERE id = ?'),
+      putSession: p(`INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (token) DO UPDATE SET player_id = excluded.player_id, world_id = excluded.world_id,
+        expires_at = excluded.expires_at, data = excluded.data`),
+      getSession: p('SELECT * FROM sessions WHERE token = ? AND expires_at > ?'),
+      deleteSession: p('DELETE FROM sessions WHERE token = ?'),
+      pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+      putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),
+      getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
+      listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
+      deleteWorldConfig: p('DELETE FROM world_configs WHERE world_id = ?'),
+      schemaVersion: p('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec(MIGRATIONS_TABLE_DDL);
+    const current = (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number;
+    const { pending, tooNew } = pendingMigrations(current);
+    if (tooNew) throw storeMigrationFailed(`database ${this.file} has schema version ${current}, newer than this build knows`);
+    for (const m of pending) {
+      try {
+        this.db.transaction(() => {
+          for (const sql of m.sqlite) this.db.exec(sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }).immediate();
+      } catch (err) {
+        const mapped = mapError(err);
+        if (mapped !== err) throw mapped;
+        throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
+      }
+    }
+  }
+
+  /** Cap the database size in pages (quota; fault tests use it to simulate a full disk). */
+  setMaxPageCount(pages: number): void {
+    this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`);
+  }
+
+  /** Pages the database uses now. */
+  pageCount(): number {
+    return this.db.pragma('page_count', { simple: true }) as number;
+  }
+
+  /** Run `fn` as a coded, counted operation. `write` ones run in an IMMEDIATE transaction. */
+  private run<T>(write: boolean, fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(storeClosed());
+    try {
+      const out = write ? this.db.transaction(fn).immediate() : fn();
+      if (write) this.counters.transactions++;
+      return Promise.resolve(out);
+    } catch (err) {
+      const mapped = mapError(err);
+      if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
+      if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
+      return Promise.reject(mapped);
+    }
+  }
+
+  /** Inside a write transaction: raise the world's token or refuse a stale one. */
+  private applyFence(fence: Fence): number {
+    checkToken(fence.token);
+    const now = (this.stmt.fence!.get(fence.worldId, fence.token) as Row).token as number;
+    if (now > fence.token) throw storeFenced(fence.worldId, fence.token, now);
+    return now;
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.run(false, () => (this.stmt.schemaVersion!.get() as Row).v as number);
+  }
+
+  stats(): StoreStats {
+    return { ...this.counters };
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+    return Promise.resolve();
+  }
+
+  fence(fence: Fence): Promise<number> {
+    return this.run(true, () => this.applyFence(fence));
+  }
+
+  currentFence(worldId: string): Promise<number> {
+    return this.run(false, () => ((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0);
+  }
+
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
+    return this.run(true, () => {
+      if (fence) this.applyFence(fence);
+      const out: LedgerCommitResult[] = [];
+      let inserted = 0;
+      for (const e of entries) {
+        const row = this.stmt.insertLedger!.get(...ledgerValues(e)) as Row | undefined;
+        if (row) {
+          inserted++;
+          out.push({ entry: { ...e, seq: row.seq as number }, duplicate: false });
+        } else {
+          out.push({ entry: toLedgerEntry(this.stmt.findLedger!.get(e.playerId, e.key) as Row), duplicate: true });
+        }
+      }
+      this.counters.ledgerBatches++;
+      this.counters.ledgerEntries += inserted;
+      return out;
+    });
+  }
+
+  findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
+    return this.run(false, () => {
+      const out: LedgerEntry[] = [];
+      for (const r of refs) {
+        const row = this.stmt.findLedger!.get(r.playerId, r.key) as Row | undefined;
+        if (row) out.push(toLedgerEntry(row));
+      }
+      return out;
+    });
+  }
+
+  readLedger(query: LedgerQuery): Promise<LedgerEntry[]> {
+    return this.run(false, () => {
+      const where: string[] = ['seq > ?'];
+      const args: unknown[] = [query.afterSeq ?? 0];
+      if (query.playerId !== undefined) { where.push('player_id = ?'); args.push(query.playerId); }
+      if (query.worldId !== undefined) { where.push('world_id = ?'); args.push(query.worldId); }
+      args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
+      const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
+      return rows.map(toLedgerEntry);
+    });
+  }
+
+  ledgerBalance(playerId: string): Promise<Balance> {
+    return this.run(false, () => sumBalance((this.stmt.playerLedger!.all(playerId) as Row[]).map(toLedgerEntry)));
+  }
+
+  saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
+    const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
+    return this.run(true, () => {
+      checkToken(cp.fencingToken);
+      const config = toJsonText(cp.config, 'checkpoint config');
+      const meta = cp.meta ?? {};
+      const metaText = toJsonText(meta, 'checkpoint meta');
+      if (options?.fence) this.applyFence(options.fence);
+      const createdAt = Date.now();
+      const data = Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength);
+      const row = this.stmt.insertCheckpoint!.get(cp.worldId, cp.step, cp.worldTime, config, cp.fencingToken, metaText, data, createdAt) as Row;
+      this.stmt.pruneCheckpoints!.run(cp.worldId, cp.worldId, keep);
+      this.counters.checkpointsSaved++;
+      return { ...cp, meta, config: JSON.parse(config) as unknown, id: row.id as number, createdAt };
+    });
+  }
+
+  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined> {
+    return this.run(false, () => {
+      const row = this.stmt.loadCheckpoint!.get(worldId) as Row | undefined;
+      return row ? toCheckpoint(row) : undefined;
+    });
+  }
+
+  putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord> {
+    return this.run(true, () => {
+      const data = toJsonText(record.data ?? {}, 'player data');
+      const now = Date.now();
+      return toPlayer(this.stmt.putPlayer!.get(record.id, record.name, data, now, now) as Row);
+    });
+  }
+
+  getPlayer(id: string): Promise<PlayerRecord | undefined> {
+    return this.run(false, () => {
+      const row = this.stmt.getPlayer!.get(id) as Row | undefined;
+      return row ? toPlayer(row) : undefined;
+    });
+  }
+
+  putSession(s: SessionRecord): Promise<void> {
+    return this.run(true, () => void this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')));
+  }
+
+  getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {
+    return this.run(false, () => {
+      const row = this.stmt.getSession!.get(token, nowMs) as Row | undefined;
+      return row ? toSession(row) : undefined;
+    });
+  }
+
+  deleteSession(token: string): Promise<boolean> {
+    return this.run(true, () => this.stmt.deleteSession!.run(token).changes > 0);
+  }
+
+  pruneSessions(nowMs: number): Promise<number> {
+    return this.run(true, () => this.stmt.pruneSessions!.run(nowMs).changes);
+  }
+
+  putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
+    return this.run(true, () => {
+      const text = toJsonText(config, 'world config');
+      if (options?.fence) this.applyFence(options.fence);
+      return toWorldConfig(this.stmt.putWorldConfig!.get(worldId, text, Date.now()) as Row);
+    });
+  }
+
+  getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {
+    return this.run(false, () => {
+      const row = this.stmt.getWorldConfig!.get(worldId) as Row | undefined;
+      return row ? toWorldConfig(row) : undefined;
+    });
+  }
+
+  listWorldConfigs(): Promise<WorldConfigRecord[]> {
+    return this.run(false, () => (this.stmt.listWorldConfigs!.all() as Row[]).map(toWorldConfig));
+  }
+
+  deleteWorldConfig(worldId: string): Promise<boolean> {
+    return this.run(true, () => this.stmt.deleteWorldConfig!.run(worldId).changes > 0);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The durable store seam: one interface for everything that must survive a restart — the
+ * transaction ledger, world checkpoints, player records, session/resume records and world
+ * configs. Two implementations run the same contract suite (test/unit/store/contract.test.ts):
+ * {@link import('./sqlite-store.js').SqliteStore} (embedded default) and
+ * {@link import('./postgres-store.js').PostgresStore} (shared by several instances).
+ *
+ * Every method is async and fails with coded errors only: `WT_ERR_STORE_UNAVAILABLE` (retryable:
+ * disk full, read-only file, server down), `WT_ERR_STORE_FENCED` (a stale fencing token),
+ * `WT_ERR_STORE_CLOSED`. A method that resolved has committed durably (per the store's
+ * durability settings, docs/DURABILITY.md).
+ */
+
+/**
+ * Fencing: the owner of a world holds a token that only grows (issued by the coordination
+ * layer's lease). Every fenced write carries it; the store keeps the highest token seen per world
+ * and refuses a lower one with `WT_ERR_STORE_FENCED`, so a stale owner can never write.
+ */
+export interface Fence {
+  worldId: string;
+  /** Non-negative integer. */
+  token: number;
+}
+
+/** Kind of ledger entry: a client purchase or a server-side grant. */
+export type LedgerKind = 'purchase' | 'reward';
+
+/** A ledger entry as written by the ledger service (the store assigns `seq`). */
+export interface LedgerEntryInput {
+  worldId: string;
+  playerId: string;
+  /** Idempotency key, unique per player. */
+  key: string;
+  kind: LedgerKind;
+  /** Catalogue item id, or null for a coins-only reward. */
+  item: string | null;
+  /** Items added to the inventory (0 for a coins-only reward). */
+  quantity: number;
+  /** Unit price charged (purchases; 0 for rewards). */
+  unitPrice: number;
+  /** Coins added (negative for a purchase; 0 for a rejected entry). */
+  coinsDelta: number;
+  /** `ok` entries change the balance; `rejected` entries record a decided refusal (replayed by key). */
+  status: 'ok' | 'rejected';
+  /** Rejection code (a TxCode value) or null. */
+  code: string | null;
+  /** Canonical text of the request content; a repeated key with another fingerprint is a conflict. */
+  fingerprint: string;
+  /** Wall-clock ms since the epoch. */
+  createdAt: number;
+}
+
+/** A committed ledger entry. */
+export interface LedgerEntry extends LedgerEntryInput {
+  /** Store-wide sequence number: increasing in commit order per player (the apply watermark). */
+  seq: number;
+}
+
+/** Result of committing one entry: `duplicate` when (player, key) already existed (that entry is returned). */
+export interface LedgerCommitResult {
+  entry: LedgerEntry;
+  duplicate: boolean;
+}
+
+/** Query over the ledger, in `seq` order. */
+export interface LedgerQuery {
+  playerId?: string;
+  worldId?: string;
+  /** Only entries with seq > afterSeq. */
+  afterSeq?: number;
+  /** At most this many (default 10,000). */
+  limit?: number;
+}
+
+/** A player's holdings as recorded in the ledger: coins and item counts. */
+export interface Balance {
+  coins: number;
+  items: Record<string, number>;
+  /** Highest seq of the player's entries counted (0 when none). */
+  lastSeq: number;
+}
+
+/** A world checkpoint to save: serialized world bytes plus metadata. */
+export interface CheckpointInput {
+  worldId: string;
+  /** Step number of the world when serialized. */
+  step: number;
+  /** World time (world seconds) when serialized. */
+  worldTime: number;
+  /** The world's scheduler config as JSON-compatible data. */
+  config: unknown;
+  /** Serialized world state. */
+  data: Uint8Array;
+  /** Fencing token of the writer (also checked when a fence is passed to the write). */
+  fencingToken: number;
+  /** Free-form JSON metadata (format version, ledger watermark, ...). */
+  meta?: Record<string, unknown>;
+}
+
+/** A stored checkpoint. */
+export interface Checkpoint extends Required<CheckpointInput> {
+  /** Store-assigned id, increasing per save. */
+  id: number;
+  /** Wall-clock ms when saved. */
+  createdAt: number;
+}
+
+/** A player record. */
+export interface PlayerRecord {
+  id: string;
+  name: string;
+  /** Free-form JSON data. */
+  data: Record<string, unknown>;
+  /** Wall-clock ms. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A session/resume record: the token a client presents to resume its session. */
+export interface SessionRecord {
+  token: string;
+  playerId: string;
+  worldId: string;
+  /** Wall-clock ms since the epoch after which the token is refused. */
+  expiresAt: number;
+  /** Free-form JSON data (last acknowledged input, ...). */
+  data: Record<string, unknown>;
+}
+
+/** A stored world config. */
+export interface WorldConfigRecord {
+  worldId: string;
+  config: unknown;
+  /** Wall-clock ms. */
+  updatedAt: number;
+}
+
+/** Counters of a store, observable in tests and metrics. */
+export interface StoreStats {
+  /** Write transactions committed. */
+  transactions: number;
+  /** `commitLedger` calls committed (one transaction each: the group-commit batches). */
+  ledgerBatches: number;
+  /** Ledger entries inserted (duplicates excluded). */
+  ledgerEntries: number;
+  checkpointsSaved: number;
+  /** Writes refused for a stale fencing token. */
+  fencedRefusals: number;
+  /** Operations that failed with WT_ERR_STORE_UNAVAILABLE. */
+  unavailableErrors: number;
+}
+
+/** The store seam. See the module comment for the error contract. */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Schema version after migrations (the highest applied). */
+  schemaVersion(): Promise<number>;
+  stats(): StoreStats;
+  /** Close connections; later calls fail with WT_ERR_STORE_CLOSED. Idempotent. */
+  close(): Promise<void>;
+
+  /**
+   * Record `token` for the world (a new owner announces itself): refuses with WT_ERR_STORE_FENCED
+   * when a higher token was seen. Returns the highest token now recorded.
+   */
+  fence(fence: Fence): Promise<number>;
+  /** Highest fencing token recorded for a world, or 0. */
+  currentFence(worldId: string): Promise<number>;
+
+  /**
+   * Commit a batch of entries in ONE transaction (group commit). An entry whose (player, key) exists
+   * is not inserted: the existing entry is returned with `duplicate: true`. With a fence, the whole
+   * batch is refused when the token is stale. Results are in input order.
+   */
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]>;
+  /** Existing entries for the given (player, key) pairs (missing pairs are absent from the result). */
+  findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]>;
+  /** Entries in seq order. */
+  readLedger(query: LedgerQuery): Promise<LedgerEntry[]>;
+  /** A player's balance summed from the ledger's `ok` entries. */
+  ledgerBalance(playerId: string): Promise<Balance>;
+
+  /** Save a checkpoint (keeps the newest `keep` per world, default 2). Fenced when `fence` is given. */
+  saveCheckpoint(checkpoint: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint>;
+  /** The newest checkpoint of a world. */
+  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined>;
+
+  /** Insert or update a player (createdAt kept from the first put). */
+  putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord>;
+  getPlayer(id: string): Promise<PlayerRecord | undefined>;
+
+  /** Insert or replace a session record. */
+  putSession(record: SessionRecord): Promise<void>;
+  /** The session for `token` unless missing or expired at `nowMs`. */
+  getSession(token: string, nowMs: number): Promise<SessionRecord | undefined>;
+  /** Delete one session; true when it existed. */
+  deleteSession(token: string): Promise<boolean>;
+  /** Delete sessions expired at `nowMs`; returns how many. */
+  pruneSessions(nowMs: number): Promise<number>;
+
+  /** Insert or replace a world's config. Fenced when `fence` is given. */
+  putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;
+  getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
+  listWorldConfigs(): Promise<WorldConfigRecord[]>;
+  deleteWorldConfig(worldId: string): Promise<boolean>;
+}
+
+/** Fresh zeroed stats. */
+export const emptyStoreStats = (): StoreStats => ({
+  transactions: 0,
+  ledgerBatches: 0,
+  ledgerEntries: 0,
+  checkpointsSaved: 0,
+  fencedRefusals: 0,
+  unavailableErrors: 0,
+});

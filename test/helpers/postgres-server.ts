@@ -1,0 +1,100 @@
+/**
+ * A throwaway PostgreSQL 15 server for tests and benchmarks: initdb in a temp folder, pg_ctl on a
+ * free port (socket dir /tmp), trust auth on 127.0.0.1. As root, initdb/pg_ctl run as the
+ * `postgres` user (runuser). Where the server cannot be had, {@link startPostgres} returns a reason
+ * to skip instead of throwing.
+ */
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Where Debian's postgresql-15 puts its binaries (override with PG_BIN). */
+export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** A running server. */
+export interface PgServer {
+  url: string;
+  port: number;
+  /** Stop the server (fast shutdown), keeping its data. */
+  stop(): Promise<void>;
+  /** Start it again on the same port and data. */
+  start(): Promise<void>;
+  /** Stop and delete everything. */
+  destroy(): Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+
+const uidOf = (user: string): { uid: number; gid: number } | undefined => {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+    if (!line) return undefined;
+    const f = line.split(':');
+    return { uid: Number(f[2]), gid: Number(f[3]) };
+  } catch {
+    return undefined;
+  }
+};
+
+/** Start a fresh server, or return `{ skip }` saying why it cannot be had here. */
+export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
+  if (!existsSync(join(PG_BIN, 'initdb'))) return { skip: `PostgreSQL binaries not found in ${PG_BIN} (apt-get install postgresql, or set PG_BIN)` };
+  const asRoot = process.getuid?.() === 0;
+  const pgUser = asRoot ? uidOf('postgres') : undefined;
+  if (asRoot && !pgUser) return { skip: 'running as root and no `postgres` user exists to run initdb' };
+  const dir = mkdtempSync(join(tmpdir(), 'wt-pg-'));
+  if (pgUser) chownSync(dir, pgUser.uid, pgUser.gid);
+  const data = join(dir, 'data');
+  const log = join(dir, 'log');
+  const exec = (bin: string, args: string[]): Promise<unknown> =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args);
+  const port = await freePort();
+  const startArgs = ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=50`, 'start'];
+  try {
+    await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    await exec('pg_ctl', startArgs);
+  } catch (err) {
+    let tail = '';
+    try { tail = readFileSync(log, 'utf8').slice(-500); } catch { /* no log yet */ }
+    rmSync(dir, { recursive: true, force: true });
+    return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail}` };
+  }
+  let running = true;
+  const stop = async (): Promise<void> => {
+    if (!running) return;
+    await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = false;
+  };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    async start() {
+      if (running) return;
+      await exec('pg_ctl', startArgs);
+      running = true;
+    },
+    async destroy() {
+      // Immediate: no shutdown checkpoint, the data is deleted anyway.
+      if (running) {
+        try { await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already down */ }
+        running = false;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};

@@ -1,0 +1,70 @@
+/**
+ * Store factories for the contract suite and the ledger tests: a fresh SQLite store in a temp
+ * directory, or a fresh PostgreSQL database on a throwaway server ({@link startPostgres}).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres-store.js';
+import { SqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/types.js';
+import type { PgServer } from './postgres-server.js';
+
+/** One fresh, empty store location, re-openable. */
+export interface StoreHandle {
+  open(): Promise<Store>;
+  /** Run raw SQL against the location (outside the store). */
+  raw(sql: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A factory of fresh store locations of one kind. */
+export interface StoreFactory {
+  name: 'sqlite' | 'postgres';
+  create(): Promise<StoreHandle>;
+}
+
+export const sqliteFactory: StoreFactory = {
+  name: 'sqlite',
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-sqlite-'));
+    const dataDir = join(dir, 'data');
+    return {
+      open: async () => new SqliteStore({ dataDir }),
+      async raw(sql) {
+        const db = new Database(join(dataDir, SQLITE_FILE_NAME));
+        try { db.exec(sql); } finally { db.close(); }
+      },
+      async dispose() { rmSync(dir, { recursive: true, force: true }); },
+    };
+  },
+};
+
+/**
+ * Each `create` makes a new schema on the server (cheap, unlike CREATE DATABASE, which checkpoints)
+ * and points the store at it through the connection's `search_path`.
+ */
+export const postgresFactory = (server: PgServer): StoreFactory => {
+  let n = 0;
+  return {
+    name: 'postgres',
+    async create() {
+      const schema = `wt_${process.pid}_${++n}`;
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      try { await admin.query(`CREATE SCHEMA ${schema}`); } finally { await admin.end(); }
+      const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      return {
+        open: async () => PostgresStore.open({ url }),
+        async raw(sql) {
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          try { await c.query(sql); } finally { await c.end(); }
+        },
+        async dispose() { /* the server (and every schema) is destroyed by the suite */ },
+      };
+    },
+  };
+};

@@ -1,0 +1,240 @@
+/**
+ * The store contract: one suite, run over SQLite and PostgreSQL (a real server started here;
+ * skipped with a message only where PostgreSQL cannot be had).
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWorldtickError } from '../../../src/errors.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
+import type { LedgerEntryInput, Store } from '../../../src/store/types.js';
+import { startPostgres } from '../../helpers/postgres-server.js';
+import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+
+const pgServer = await startPostgres();
+if ('skip' in pgServer) console.warn(`[store contract] PostgreSQL tests skipped: ${pgServer.skip}`);
+afterAll(async () => {
+  if (!('skip' in pgServer)) await pgServer.destroy();
+});
+
+const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
+  { factory: sqliteFactory, name: 'sqlite' },
+  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
+];
+
+const entry = (over: Partial<LedgerEntryInput> = {}): LedgerEntryInput => ({
+  worldId: 'w1',
+  playerId: 'p1',
+  key: 'k1',
+  kind: 'reward',
+  item: null,
+  quantity: 0,
+  unitPrice: 0,
+  coinsDelta: 100,
+  status: 'ok',
+  code: null,
+  fingerprint: 'reward|100',
+  createdAt: 1_700_000_000_000,
+  ...over,
+});
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (err) {
+    if (isWorldtickError(err)) return err.code;
+    throw err;
+  }
+  return 'resolved';
+};
+
+for (const { factory, name } of factories) {
+  describe.skipIf(!factory)(`store contract: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+    const extra: Store[] = [];
+
+    beforeEach(async () => {
+      handle = await factory!.create();
+      store = await handle.open();
+    });
+    afterEach(async () => {
+      for (const s of extra.splice(0)) await s.close();
+      await store.close();
+      await handle.dispose();
+    });
+
+    it('applies every migration on open, once, and keeps data across reopen', async () => {
+      expect(store.kind).toBe(name);
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      await store.putPlayer({ id: 'p1', name: 'Ada' });
+      await store.close();
+      store = await handle.open();
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      expect((await store.getPlayer('p1'))?.name).toBe('Ada');
+    });
+
+    it('refuses a database whose schema is newer than this build', async () => {
+      await store.close();
+      await handle.raw(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'future', 0)`);
+      expect(await codeOf(handle.open())).toBe('WT_ERR_STORE_MIGRATION_FAILED');
+      store = await (async () => {
+        await handle.raw(`DELETE FROM schema_migrations WHERE version = ${LATEST_SCHEMA_VERSION + 1}`);
+        return handle.open();
+      })();
+    });
+
+    it('commits a ledger batch in one transaction with increasing seqs; a repeated key returns the original', async () => {
+      const before = store.stats();
+      const res = await store.commitLedger([
+        entry({ key: 'a', coinsDelta: 100 }),
+        entry({ key: 'b', kind: 'purchase', item: 'sword', quantity: 2, unitPrice: 10, coinsDelta: -20, fingerprint: 'purchase|sword|2|10' }),
+        entry({ key: 'c', playerId: 'p2', coinsDelta: 5 }),
+      ]);
+      expect(res.map((r) => r.duplicate)).toEqual([false, false, false]);
+      expect(res[0]!.entry.seq).toBeLessThan(res[1]!.entry.seq);
+      expect(res[1]!.entry.seq).toBeLessThan(res[2]!.entry.seq);
+      const after = store.stats();
+      expect(after.ledgerBatches - before.ledgerBatches).toBe(1);
+      expect(after.transactions - before.transactions).toBe(1);
+      expect(after.ledgerEntries - before.ledgerEntries).toBe(3);
+
+      const again = await store.commitLedger([entry({ key: 'a', coinsDelta: 999, fingerprint: 'other' }), entry({ key: 'd', coinsDelta: 1 })]);
+      expect(again[0]).toEqual({ entry: res[0]!.entry, duplicate: true });
+      expect(again[1]!.duplicate).toBe(false);
+      expect(store.stats().ledgerEntries - before.ledgerEntries).toBe(4);
+
+      const found = await store.findLedgerEntries([{ playerId: 'p1', key: 'b' }, { playerId: 'p1', key: 'zzz' }, { playerId: 'p2', key: 'c' }]);
+      expect(found.map((e) => e.key).sort()).toEqual(['b', 'c']);
+      expect(found.find((e) => e.key === 'b')).toEqual(res[1]!.entry);
+    });
+
+    it('keeps a key repeated inside one batch once', async () => {
+      const res = await store.commitLedger([entry({ key: 'x', coinsDelta: 7 }), entry({ key: 'x', coinsDelta: 8 })]);
+      expect(res[0]!.duplicate).toBe(false);
+      expect(res[1]).toEqual({ entry: res[0]!.entry, duplicate: true });
+      expect((await store.ledgerBalance('p1')).coins).toBe(7);
+    });
+
+    it('reads the ledger in seq order with filters and sums balances from ok entries only', async () => {
+      await store.commitLedger([
+        entry({ key: '1', coinsDelta: 50 }),
+        entry({ key: '2', kind: 'purchase', item: 'apple', quantity: 3, unitPrice: 5, coinsDelta: -15 }),
+        entry({ key: '3', kind: 'purchase', item: 'apple', quantity: 100, unitPrice: 5, coinsDelta: 0, status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS' }),
+        entry({ key: '4', playerId: 'p2', worldId: 'w2', coinsDelta: 9 }),
+        entry({ key: '5', kind: 'reward', item: 'gem', quantity: 1, coinsDelta: 0 }),
+      ]);
+      const all = await store.readLedger({});
+      expect(all.map((e) => e.key)).toEqual(['1', '2', '3', '4', '5']);
+      expect((await store.readLedger({ playerId: 'p2' })).map((e) => e.key)).toEqual(['4']);
+      expect((await store.readLedger({ worldId: 'w1', afterSeq: all[1]!.seq })).map((e) => e.key)).toEqual(['3', '5']);
+      expect((await store.readLedger({ limit: 2 })).length).toBe(2);
+      const rejected = all[2]!;
+      expect(rejected.status).toBe('rejected');
+      expect(rejected.code).toBe('TX_INSUFFICIENT_FUNDS');
+      expect(await store.ledgerBalance('p1')).toEqual({ coins: 35, items: { apple: 3, gem: 1 }, lastSeq: all[4]!.seq });
+      expect(await store.ledgerBalance('nobody')).toEqual({ coins: 0, items: {}, lastSeq: 0 });
+    });
+
+    it('fencing: keeps the highest token per world and refuses stale writes, changing nothing', async () => {
+      expect(await store.currentFence('w1')).toBe(0);
+      expect(await store.fence({ worldId: 'w1', token: 5 })).toBe(5);
+      expect(await codeOf(store.fence({ worldId: 'w1', token: 3 }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await store.fence({ worldId: 'w2', token: 1 })).toBe(1);
+
+      expect(await codeOf(store.commitLedger([entry({ key: 'stale' })], { worldId: 'w1', token: 4 }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'stale' }])).toEqual([]);
+      await store.commitLedger([entry({ key: 'fresh' })], { worldId: 'w1', token: 5 });
+      await store.commitLedger([entry({ key: 'newer' })], { worldId: 'w1', token: 7 });
+      expect(await store.currentFence('w1')).toBe(7);
+      expect(await codeOf(store.commitLedger([entry({ key: 'old-owner' })], { worldId: 'w1', token: 5 }))).toBe('WT_ERR_STORE_FENCED');
+
+      const cp = { worldId: 'w1', step: 1, worldTime: 1, config: {}, data: new Uint8Array([1]), fencingToken: 6 };
+      expect(await codeOf(store.saveCheckpoint(cp, { fence: { worldId: 'w1', token: 6 } }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await store.loadCheckpoint('w1')).toBeUndefined();
+      expect(await codeOf(store.putWorldConfig('w1', { a: 1 }, { fence: { worldId: 'w1', token: 2 } }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await store.getWorldConfig('w1')).toBeUndefined();
+      expect(store.stats().fencedRefusals).toBe(5);
+      expect(await codeOf(store.fence({ worldId: 'w1', token: -1 }))).toBe('WT_ERR_OPTION_INVALID');
+    });
+
+    it('fencing holds across two instances sharing the store', async () => {
+      const other = await handle.open();
+      extra.push(other);
+      await store.fence({ worldId: 'w1', token: 1 });
+      await other.fence({ worldId: 'w1', token: 2 });
+      expect(await codeOf(store.commitLedger([entry({ key: 'from-old' })], { worldId: 'w1', token: 1 }))).toBe('WT_ERR_STORE_FENCED');
+      await other.commitLedger([entry({ key: 'from-new' })], { worldId: 'w1', token: 2 });
+      expect((await store.readLedger({})).map((e) => e.key)).toEqual(['from-new']);
+    });
+
+    it('saves and loads checkpoints (bytes + metadata); load returns the newest', async () => {
+      const bytes = new Uint8Array(70_000);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+      const first = await store.saveCheckpoint({ worldId: 'w1', step: 10, worldTime: 0.5, config: { simulation: { timeScale: 60 } }, data: new Uint8Array([9, 9]), fencingToken: 3 });
+      const second = await store.saveCheckpoint(
+        { worldId: 'w1', step: 20, worldTime: 1.25, config: { simulation: { timeScale: 2 } }, data: bytes, fencingToken: 3, meta: { format: 1, ledgerSeq: 42 } },
+        { keep: 1 },
+      );
+      expect(second.id).toBeGreaterThan(first.id);
+      await store.saveCheckpoint({ worldId: 'w2', step: 1, worldTime: 0, config: null, data: new Uint8Array(0), fencingToken: 0 });
+      const loaded = await store.loadCheckpoint('w1');
+      expect(loaded).toBeDefined();
+      expect(loaded!.id).toBe(second.id);
+      expect(loaded!.step).toBe(20);
+      expect(loaded!.worldTime).toBe(1.25);
+      expect(loaded!.config).toEqual({ simulation: { timeScale: 2 } });
+      expect(loaded!.meta).toEqual({ format: 1, ledgerSeq: 42 });
+      expect(loaded!.fencingToken).toBe(3);
+      expect(loaded!.data).toBeInstanceOf(Uint8Array);
+      expect(Buffer.compare(Buffer.from(loaded!.data), Buffer.from(bytes))).toBe(0);
+      expect((await store.loadCheckpoint('w2'))!.data.byteLength).toBe(0);
+      expect(await store.loadCheckpoint('nope')).toBeUndefined();
+      expect(store.stats().checkpointsSaved).toBe(3);
+    });
+
+    it('stores player records; an update keeps createdAt', async () => {
+      const a = await store.putPlayer({ id: 'p1', name: 'Ada', data: { level: 1 } });
+      const b = await store.putPlayer({ id: 'p1', name: 'Ada L.', data: { level: 2 } });
+      expect(b.createdAt).toBe(a.createdAt);
+      expect(await store.getPlayer('p1')).toEqual(b);
+      expect(b).toMatchObject({ id: 'p1', name: 'Ada L.', data: { level: 2 } });
+      expect(await store.getPlayer('p2')).toBeUndefined();
+    });
+
+    it('stores session/resume records with expiry', async () => {
+      const now = 1_800_000_000_000;
+      await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
+      await store.putSession({ token: 't2', playerId: 'p2', worldId: 'w1', expiresAt: now - 1, data: {} });
+      expect(await store.getSession('t1', now)).toEqual({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
+      expect(await store.getSession('t1', now + 1000)).toBeUndefined();
+      expect(await store.getSession('t2', now)).toBeUndefined();
+      await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w2', expiresAt: now + 5000, data: {} });
+      expect((await store.getSession('t1', now + 2000))?.worldId).toBe('w2');
+      expect(await store.pruneSessions(now)).toBe(1);
+      expect(await store.deleteSession('t1')).toBe(true);
+      expect(await store.deleteSession('t1')).toBe(false);
+      expect(await store.getSession('t1', now)).toBeUndefined();
+    });
+
+    it('stores world configs', async () => {
+      await store.putWorldConfig('w2', { simulation: { timeScale: 1 } });
+      const r = await store.putWorldConfig('w1', { simulation: { pauseSimulation: true } });
+      expect(r.worldId).toBe('w1');
+      expect((await store.getWorldConfig('w1'))?.config).toEqual({ simulation: { pauseSimulation: true } });
+      expect((await store.listWorldConfigs()).map((c) => c.worldId)).toEqual(['w1', 'w2']);
+      await store.putWorldConfig('w1', { simulation: { pauseSimulation: false } });
+      expect((await store.getWorldConfig('w1'))?.config).toEqual({ simulation: { pauseSimulation: false } });
+      expect(await store.deleteWorldConfig('w1')).toBe(true);
+      expect(await store.deleteWorldConfig('w1')).toBe(false);
+      expect(await store.getWorldConfig('w1')).toBeUndefined();
+      expect(await codeOf(store.putWorldConfig('w3', undefined))).toBe('WT_ERR_OPTION_INVALID');
+    });
+
+    it('fails with WT_ERR_STORE_CLOSED after close', async () => {
+      await store.close();
+      await store.close();
+      expect(await codeOf(store.getPlayer('p1'))).toBe('WT_ERR_STORE_CLOSED');
+      expect(await codeOf(store.commitLedger([entry()]))).toBe('WT_ERR_STORE_CLOSED');
+      store = await handle.open();
+    });
+  });
+}
