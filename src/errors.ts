@@ -47,6 +47,16 @@ export const ErrorCode = {
   WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
   /** The worker pool is closed (shutdown). */
   POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
+  /** The coordination backend (Redis) did not answer in time or refused the command. */
+  CLUSTER_UNAVAILABLE: 'WT_ERR_CLUSTER_UNAVAILABLE',
+  /** A cluster message was not a JSON object with a string `type`, or was too large. */
+  CLUSTER_MESSAGE_INVALID: 'WT_ERR_CLUSTER_MESSAGE_INVALID',
+  /** The coordinator was closed. */
+  COORDINATOR_CLOSED: 'WT_ERR_COORDINATOR_CLOSED',
+  /** A redirect ticket is malformed or its signature does not match. */
+  TICKET_INVALID: 'WT_ERR_TICKET_INVALID',
+  /** A redirect ticket's `expiresAt` has passed. */
+  TICKET_EXPIRED: 'WT_ERR_TICKET_EXPIRED',
 } as const;
 
 /** Union of every error code string. */
@@ -164,4 +174,26 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 export const behaviorInvalid = (problems: readonly string[]): WorldtickError =>
   new WorldtickError(ErrorCode.BEHAVIOR_INVALID, `invalid behavior definitions: ${problems.join('; ')}`, {
     details: { problems: [...problems] },
+  });
+
+/** The coordination backend failed (timeout, connection lost, script error); nothing is known to have changed. */
+export const clusterUnavailable = (operation: string, cause: unknown): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CLUSTER_UNAVAILABLE,
+    `coordinator ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause, details: { operation } },
+  );
+
+/** A cluster message was refused before it was sent. */
+export const clusterMessageInvalid = (reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CLUSTER_MESSAGE_INVALID, `invalid cluster message: ${reason}`, { details: { reason } });
+
+/** A redirect ticket was refused; `reason` is a short machine-readable word (format, signature, payload). */
+export const ticketInvalid = (reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.TICKET_INVALID, `invalid redirect ticket: ${reason}`, { details: { reason } });
+
+/** A redirect ticket expired (`expiresAt` and `now` in wall-clock epoch milliseconds). */
+export const ticketExpired = (expiresAt: number, now: number): WorldtickError =>
+  new WorldtickError(ErrorCode.TICKET_EXPIRED, `redirect ticket expired ${now - expiresAt} ms ago`, {
+    details: { expiresAt, now },
   });
