@@ -7,7 +7,8 @@
  *
  * Measuring from the send time (not the reply) means a slow reply never extends validity, and
  * the margin absorbs clock-rate differences between this host and the backend. A reply that
- * never comes changes nothing: the previous validity lapses on its own.
+ * never comes changes nothing: the previous validity lapses on its own. A later grant with a
+ * shorter ttl shortens validity (the backend's expiry shrank too).
  */
 import type { HeldLease } from './coordinator.js';
 import { optionInvalid } from '../errors.js';
@@ -56,7 +57,11 @@ export interface LeaseBook {
   marginFor(ttlMs: number): number;
   /** Validity a grant would give if the request was sent at `sentAt`. */
   validityFor(sentAt: number, ttlMs: number): number;
-  /** Records a successful acquire/renew sent at `sentAt`; never moves validity backwards for the same token. */
+  /**
+   * Records a successful acquire/renew sent at `sentAt`. The newest grant replaces the old one
+   * even when it is shorter: the backend's expiry is now the newest request's. (Grants arrive in
+   * the order they were applied: one connection, replies in order.)
+   */
   granted(worldId: string, instanceId: string, fencingToken: number, sentAt: number, ttlMs: number): number;
   /** Forgets the lease if `instanceId` held it here (refused, released, handed over). */
   lost(worldId: string, instanceId: string): void;
@@ -73,11 +78,9 @@ export const createLeaseBook = (margin: SafetyMargin): LeaseBook => {
     marginFor,
     validityFor,
     granted(worldId, instanceId, fencingToken, sentAt, ttlMs) {
-      let validUntil = validityFor(sentAt, ttlMs);
-      const prev = leases.get(worldId);
-      if (prev && prev.instanceId === instanceId && prev.fencingToken === fencingToken) {
-        validUntil = Math.max(validUntil, prev.validUntil);
-      }
+      // Replace, never max(): the backend applied this request last (one ordered connection),
+      // so its expiry is this request's — shorter than before if the ttl shrank.
+      const validUntil = validityFor(sentAt, ttlMs);
       leases.set(worldId, { worldId, instanceId, fencingToken, validUntil });
       return validUntil;
     },
