@@ -58,11 +58,17 @@ export interface LeaseBook {
   /** Validity a grant would give if the request was sent at `sentAt`. */
   validityFor(sentAt: number, ttlMs: number): number;
   /**
-   * Records a successful acquire/renew sent at `sentAt`. The newest grant replaces the old one
+   * The world's epoch, read when an acquire/renew is sent and passed back to {@link granted}.
+   * Every {@link lost} starts a new epoch, so a grant whose request was sent before a release,
+   * handover or refusal is ignored when its reply lands after it.
+   */
+  epoch(worldId: string): number;
+  /**
+   * Records a successful acquire/renew sent at `sentAt` (in `epoch`). The newest grant replaces the old one
    * even when it is shorter: the backend's expiry is now the newest request's. (Grants arrive in
    * the order they were applied: one connection, replies in order.)
    */
-  granted(worldId: string, instanceId: string, fencingToken: number, sentAt: number, ttlMs: number): number;
+  granted(worldId: string, instanceId: string, fencingToken: number, sentAt: number, ttlMs: number, epoch: number): number;
   /** Forgets the lease if `instanceId` held it here (refused, released, handed over). */
   lost(worldId: string, instanceId: string): void;
   validUntil(worldId: string): number | null;
@@ -72,20 +78,25 @@ export interface LeaseBook {
 /** Creates an empty lease book. */
 export const createLeaseBook = (margin: SafetyMargin): LeaseBook => {
   const leases = new Map<string, HeldLease>();
+  const epochs = new Map<string, number>();
   const marginFor = (ttlMs: number): number => margin.fixedMs + ttlMs * margin.driftFactor;
   const validityFor = (sentAt: number, ttlMs: number): number => sentAt + ttlMs - marginFor(ttlMs);
   return {
     marginFor,
     validityFor,
-    granted(worldId, instanceId, fencingToken, sentAt, ttlMs) {
+    epoch: (worldId) => epochs.get(worldId) ?? 0,
+    granted(worldId, instanceId, fencingToken, sentAt, ttlMs, epoch) {
       // Replace, never max(): the backend applied this request last (one ordered connection),
       // so its expiry is this request's — shorter than before if the ttl shrank.
       const validUntil = validityFor(sentAt, ttlMs);
-      leases.set(worldId, { worldId, instanceId, fencingToken, validUntil });
+      if (epoch === (epochs.get(worldId) ?? 0)) leases.set(worldId, { worldId, instanceId, fencingToken, validUntil });
       return validUntil;
     },
     lost(worldId, instanceId) {
-      if (leases.get(worldId)?.instanceId === instanceId) leases.delete(worldId);
+      if (leases.get(worldId)?.instanceId === instanceId || !leases.has(worldId)) {
+        leases.delete(worldId);
+        epochs.set(worldId, (epochs.get(worldId) ?? 0) + 1);
+      }
     },
     validUntil: (worldId) => leases.get(worldId)?.validUntil ?? null,
     held: (worldId) => leases.get(worldId) ?? null,

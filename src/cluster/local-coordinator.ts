@@ -157,6 +157,7 @@ export class LocalCoordinator implements Coordinator {
     checkId('instanceId', instanceId);
     checkTtl('ttlMs', ttlMs);
     const sentAt = this.hub.clock();
+    const epoch = this.book.epoch(worldId);
     const cur = this.hub.lease(worldId);
     if (cur && cur.instanceId !== instanceId) {
       this.book.lost(worldId, instanceId);
@@ -164,7 +165,7 @@ export class LocalCoordinator implements Coordinator {
     }
     const fencingToken = cur ? cur.fencingToken : this.hub.nextToken(worldId);
     this.hub.leases.set(worldId, { instanceId, fencingToken, expiresAt: sentAt + ttlMs });
-    const validUntil = this.book.granted(worldId, instanceId, fencingToken, sentAt, ttlMs);
+    const validUntil = this.book.granted(worldId, instanceId, fencingToken, sentAt, ttlMs, epoch);
     return { ok: true, worldId, instanceId, fencingToken, ttlMs, validUntil };
   }
 
@@ -174,13 +175,14 @@ export class LocalCoordinator implements Coordinator {
     checkId('instanceId', instanceId);
     checkTtl('ttlMs', ttlMs);
     const sentAt = this.hub.clock();
+    const epoch = this.book.epoch(worldId);
     const cur = this.hub.lease(worldId);
     if (!cur || cur.instanceId !== instanceId) {
       this.book.lost(worldId, instanceId);
       return { ok: false, worldId, owner: cur ? this.hub.owner(worldId, cur) : null };
     }
     cur.expiresAt = sentAt + ttlMs;
-    const validUntil = this.book.granted(worldId, instanceId, cur.fencingToken, sentAt, ttlMs);
+    const validUntil = this.book.granted(worldId, instanceId, cur.fencingToken, sentAt, ttlMs, epoch);
     return { ok: true, worldId, instanceId, fencingToken: cur.fencingToken, ttlMs, validUntil };
   }
 

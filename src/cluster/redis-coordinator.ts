@@ -166,16 +166,16 @@ export class RedisCoordinator implements Coordinator {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Turns a lease script reply into a result; records grants and losses in the lease book when `track`. */
-  private leaseReply(worldId: string, instanceId: string, r: unknown, sentAt: number, ttlMs: number, track: boolean): LeaseResult {
+  /** Turns a lease script reply into a result; records grants and losses in the lease book when sent in `epoch` (null: do not record). */
+  private leaseReply(worldId: string, instanceId: string, r: unknown, sentAt: number, ttlMs: number, epoch: number | null): LeaseResult {
     const a = Array.isArray(r) ? r : [];
     const token = a[1] === null || a[1] === undefined ? null : num(str(a[1]));
     const owner = a[2] === null || a[2] === undefined ? null : str(a[2]);
     if (num(a[0]) === 1 && token !== null && owner !== null) {
-      const validUntil = track ? this.book.granted(worldId, owner, token, sentAt, ttlMs) : this.book.validityFor(sentAt, ttlMs);
+      const validUntil = epoch !== null ? this.book.granted(worldId, owner, token, sentAt, ttlMs, epoch) : this.book.validityFor(sentAt, ttlMs);
       return { ok: true, worldId, instanceId: owner, fencingToken: token, ttlMs, validUntil };
     }
-    if (track) this.book.lost(worldId, instanceId);
+    if (epoch !== null) this.book.lost(worldId, instanceId);
     return {
       ok: false,
       worldId,
@@ -188,8 +188,9 @@ export class RedisCoordinator implements Coordinator {
     checkId('instanceId', instanceId);
     checkTtl('ttlMs', ttlMs);
     const sentAt = this.clock();
+    const epoch = this.book.epoch(worldId);
     const r = await this.run('acquire', S.ACQUIRE, [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')], [instanceId, ttlMs, worldId]);
-    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, true);
+    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
   }
 
   async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
@@ -197,8 +198,9 @@ export class RedisCoordinator implements Coordinator {
     checkId('instanceId', instanceId);
     checkTtl('ttlMs', ttlMs);
     const sentAt = this.clock();
+    const epoch = this.book.epoch(worldId);
     const r = await this.run('renew', S.RENEW, [this.k('lease', worldId)], [instanceId, ttlMs]);
-    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, true);
+    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
   }
 
   async release(worldId: string, instanceId: string): Promise<boolean> {
@@ -218,7 +220,7 @@ export class RedisCoordinator implements Coordinator {
     this.book.lost(worldId, fromInstanceId);
     const sentAt = this.clock();
     const r = await this.run('handover', S.HANDOVER, [this.k('lease', worldId), this.k('fence', worldId)], [fromInstanceId, toInstanceId, ttlMs]);
-    return this.leaseReply(worldId, fromInstanceId, r, sentAt, ttlMs, false);
+    return this.leaseReply(worldId, fromInstanceId, r, sentAt, ttlMs, null);
   }
 
   async getOwner(worldId: string): Promise<LeaseOwner | null> {

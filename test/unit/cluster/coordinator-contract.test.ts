@@ -215,6 +215,21 @@ for (const impl of impls) {
       expect(await a.handover('w2', 'A', 'C', 5000)).toEqual({ ok: false, worldId: 'w2', owner: null });
     });
 
+    it('a renew still in flight when the lease is released or handed over does not revive it locally', async () => {
+      const be = impl.backend();
+      const a = be.make();
+      granted(await a.acquire('w1', 'A', 5000));
+      const [r1, released] = await Promise.all([a.renew('w1', 'A', 5000), a.release('w1', 'A')]);
+      expect(r1.ok).toBe(true);
+      expect(released).toBe(true);
+      expect(a.leaseValidUntil('w1')).toBeNull();
+      granted(await a.acquire('w1', 'A', 5000));
+      const [r2, h] = await Promise.all([a.renew('w1', 'A', 5000), a.handover('w1', 'A', 'B', 5000)]);
+      expect(r2.ok).toBe(true);
+      expect(h.ok).toBe(true);
+      expect(a.heldLease('w1')).toBeNull();
+    });
+
     it('presence: instances are listed with their load; one that stops heartbeating disappears', async () => {
       const be = impl.backend();
       const a = be.make();
