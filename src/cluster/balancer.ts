@@ -139,14 +139,14 @@ export const planBalance = (
     else placed.push({ w, at, movable: !(w.lastMovedAt !== undefined && opt.now - w.lastMovedAt < opt.cooldownMs) });
   }
   const worldSum = new Array<number>(n).fill(0);
-  for (const p of placed) worldSum[p.at]! += p.w.load;
-  const base = sorted.map((i, k) => Math.max(0, i.load - worldSum[k]!));
-  const loads = base.map((b, k) => b + worldSum[k]!);
+  for (const p of placed) worldSum[p.at] += p.w.load;
+  const base = sorted.map((i, k) => Math.max(0, i.load - worldSum[k]));
+  const loads = base.map((b, k) => b + worldSum[k]);
   const total = loads.reduce((s, l) => s + l, 0);
   const mean = n > 0 ? total / n : 0;
   const tol = mean * opt.tolerance;
   const band = { low: mean - tol, high: mean + tol };
-  const record = (ls: readonly number[]): Record<string, number> => Object.fromEntries(ids.map((id, k) => [id, ls[k]!]));
+  const record = (ls: readonly number[]): Record<string, number> => Object.fromEntries(ids.map((id, k) => [id, ls[k]]));
   const before = record(loads);
   const result = (status: BalancePlan['status'], moves: BalanceMove[], blockers: BalanceBlocker[]): BalancePlan => ({
     status, moves, mean, band, before, after: record(loads), blockers, orphanWorlds,
@@ -168,7 +168,7 @@ export const planBalance = (
   const loadsOf = (at: readonly number[]): number[] => {
     const ls = [...base];
     at.forEach((t, i) => {
-      ls[t]! += placed[i]!.w.load;
+      ls[t] += placed[i].w.load;
     });
     return ls;
   };
@@ -182,12 +182,12 @@ export const planBalance = (
       const used = movesOf(at);
       // One world to another instance.
       for (let a = 0; a < placed.length; a++) {
-        if (!placed[a]!.movable) continue;
-        const w = placed[a]!.w.load;
-        const s = at[a]!;
+        if (!placed[a].movable) continue;
+        const w = placed[a].w.load;
+        const s = at[a];
         for (let t = 0; t < n; t++) {
           if (t === s || used + cost(a, s, t) > opt.maxMoves) continue;
-          const d = delta(ls[s]!, ls[s]! - w, ls[t]!, ls[t]! + w);
+          const d = delta(ls[s], ls[s] - w, ls[t], ls[t] + w);
           if (better(d, best)) {
             best = d;
             pick = { a, b: -1, ta: t, tb: -1 };
@@ -197,13 +197,13 @@ export const planBalance = (
       // Two worlds swap instances.
       if (!pick) {
         for (let a = 0; a < placed.length; a++) {
-          if (!placed[a]!.movable) continue;
+          if (!placed[a].movable) continue;
           for (let b = a + 1; b < placed.length; b++) {
-            const sa = at[a]!;
-            const sb = at[b]!;
-            if (!placed[b]!.movable || sa === sb || used + cost(a, sa, sb) + cost(b, sb, sa) > opt.maxMoves) continue;
-            const shift = placed[a]!.w.load - placed[b]!.w.load;
-            const d = delta(ls[sa]!, ls[sa]! - shift, ls[sb]!, ls[sb]! + shift);
+            const sa = at[a];
+            const sb = at[b];
+            if (!placed[b].movable || sa === sb || used + cost(a, sa, sb) + cost(b, sb, sa) > opt.maxMoves) continue;
+            const shift = placed[a].w.load - placed[b].w.load;
+            const d = delta(ls[sa], ls[sa] - shift, ls[sb], ls[sb] + shift);
             if (better(d, best)) {
               best = d;
               pick = { a, b, ta: sb, tb: sa };
@@ -213,9 +213,9 @@ export const planBalance = (
       }
       if (!pick) return used >= opt.maxMoves;
       for (const [i, to] of pick.b < 0 ? [[pick.a, pick.ta]] : [[pick.a, pick.ta], [pick.b, pick.tb]]) {
-        const w = placed[i!]!.w.load;
-        ls[at[i!]!]! -= w;
-        ls[to!]! += w;
+        const w = placed[i!].w.load;
+        ls[at[i!]] -= w;
+        ls[to!] += w;
         at[i!] = to!;
       }
     }
@@ -234,14 +234,14 @@ export const planBalance = (
     const at2 = [...home];
     const ls2 = [...base];
     placed.forEach((p, i) => {
-      if (!p.movable) ls2[home[i]!]! += p.w.load;
+      if (!p.movable) ls2[home[i]] += p.w.load;
     });
-    const order = placed.map((_, i) => i).filter((i) => placed[i]!.movable).sort((x, y) => placed[y]!.w.load - placed[x]!.w.load || x - y);
+    const order = placed.map((_, i) => i).filter((i) => placed[i].movable).sort((x, y) => placed[y].w.load - placed[x].w.load || x - y);
     for (const i of order) {
-      let t = home[i]!;
-      for (let k = 0; k < n; k++) if (ls2[k]! < ls2[t]! - EPS) t = k;
+      let t = home[i];
+      for (let k = 0; k < n; k++) if (ls2[k] < ls2[t] - EPS) t = k;
       at2[i] = t;
-      ls2[t]! += placed[i]!.w.load;
+      ls2[t] += placed[i].w.load;
     }
     descend(at2, ls2);
     if (inBand(ls2) && movesOf(at2) <= opt.maxMoves) {
@@ -249,10 +249,10 @@ export const planBalance = (
       ls = ls2;
     }
   }
-  for (let k = 0; k < n; k++) loads[k] = ls[k]!;
+  for (let k = 0; k < n; k++) loads[k] = ls[k];
   // Heaviest first: the most load leaves overloaded instances earliest.
   const moves: BalanceMove[] = placed
-    .map((p, i) => ({ worldId: p.w.id, from: ids[home[i]!]!, to: ids[at[i]!]!, load: p.w.load }))
+    .map((p, i) => ({ worldId: p.w.id, from: ids[home[i]], to: ids[at[i]], load: p.w.load }))
     .filter((m) => m.from !== m.to)
     .sort((x, y) => y.load - x.load || cmp(x.worldId, y.worldId));
   if (inBand(ls)) return result('balanced', moves, []);
@@ -262,10 +262,10 @@ export const planBalance = (
     if (p.w.load + Math.min(...base) > band.high + EPS) blockers.push({ kind: 'world-too-heavy', worldId: p.w.id, load: p.w.load, high: band.high });
   }
   base.forEach((b, k) => {
-    if (b > band.high + EPS) blockers.push({ kind: 'base-too-heavy', instanceId: ids[k]!, base: b, high: band.high });
+    if (b > band.high + EPS) blockers.push({ kind: 'base-too-heavy', instanceId: ids[k], base: b, high: band.high });
   });
   placed.forEach((p, i) => {
-    if (!p.movable && ls[at[i]!]! > band.high + EPS) blockers.push({ kind: 'cooldown', worldId: p.w.id, instanceId: ids[at[i]!]! });
+    if (!p.movable && ls[at[i]] > band.high + EPS) blockers.push({ kind: 'cooldown', worldId: p.w.id, instanceId: ids[at[i]] });
   });
   if (limited) blockers.push({ kind: 'move-limit', maxMoves: opt.maxMoves });
   if (blockers.length === 0) blockers.push({ kind: 'no-improving-move' });

@@ -104,16 +104,16 @@ export const verifyTicket = (ticket: unknown, secret: string | Uint8Array, optio
   const key = secretBytes(secret);
   if (typeof ticket !== 'string' || ticket.length > TICKET_LIMITS.maxLength) throw ticketInvalid('format');
   const parts = ticket.split('.');
-  if (parts.length !== 3 || parts[0] !== VERSION || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[A-Za-z0-9_-]+$/.test(parts[2]!)) {
+  if (parts.length !== 3 || parts[0] !== VERSION || !/^[A-Za-z0-9_-]+$/.test(parts[1]) || !/^[A-Za-z0-9_-]+$/.test(parts[2])) {
     throw ticketInvalid('format');
   }
   const expected = mac(key, `${parts[0]}.${parts[1]}`);
-  const given = Buffer.from(parts[2]!, 'base64url');
+  const given = Buffer.from(parts[2], 'base64url');
   // Lengths are public (a SHA-256 MAC is always 32 bytes); the comparison itself is constant-time.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw ticketInvalid('signature');
   let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
   } catch {
     throw ticketInvalid('payload');
   }

@@ -9,7 +9,7 @@ const instancesFor = (ids: readonly string[], worlds: readonly BalanceWorld[], b
   ids.map((id) => ({ id, load: (base[id] ?? 0) + worlds.filter((w) => w.instanceId === id).reduce((s, w) => s + w.load, 0) }));
 
 const worldsOn = (loads: readonly number[], where: readonly string[]): BalanceWorld[] =>
-  loads.map((load, i) => ({ id: `w${String(i).padStart(2, '0')}`, instanceId: where[i]!, load }));
+  loads.map((load, i) => ({ id: `w${String(i).padStart(2, '0')}`, instanceId: where[i], load }));
 
 /** Applies a plan's moves to the input, independently of the plan's own `after`. */
 const apply = (ids: readonly string[], worlds: readonly BalanceWorld[], plan: BalancePlan, base: Record<string, number> = {}): Record<string, number> => {
@@ -21,7 +21,7 @@ const apply = (ids: readonly string[], worlds: readonly BalanceWorld[], plan: Ba
   expect(new Set(plan.moves.map((m) => m.worldId)).size, 'each world moves at most once').toBe(plan.moves.length);
   const out: Record<string, number> = {};
   for (const id of ids) out[id] = base[id] ?? 0;
-  for (const w of worlds) out[at.get(w.id)!]! += w.load;
+  for (const w of worlds) out[at.get(w.id)!] += w.load;
   return out;
 };
 
@@ -38,10 +38,10 @@ const feasible = (loads: readonly number[], n: number): boolean => {
   const rec = (i: number): boolean => {
     if (i === loads.length) return sums.every((s) => Math.abs(s - mean) <= mean * 0.1 + 1e-9);
     for (let k = 0; k < n; k++) {
-      if (sums[k]! + loads[i]! > mean * 1.1 + 1e-9) continue;
-      sums[k]! += loads[i]!;
+      if (sums[k] + loads[i] > mean * 1.1 + 1e-9) continue;
+      sums[k] += loads[i];
       if (rec(i + 1)) return true;
-      sums[k]! -= loads[i]!;
+      sums[k] -= loads[i];
       if (sums[k] === 0) break; // empty instances are interchangeable
     }
     return false;
@@ -85,7 +85,7 @@ describe('planBalance', () => {
     let possible = 0;
     for (let trial = 0; trial < 150; trial++) {
       const loads = Array.from({ length: 12 }, () => 1 + Math.floor(next() * 20));
-      const where = loads.map(() => ids3[Math.floor(next() * 3)]!);
+      const where = loads.map(() => ids3[Math.floor(next() * 3)]);
       const worlds = worldsOn(loads, where);
       const plan = planBalance(instancesFor(ids3, worlds), worlds, { now: 0 });
       if (plan.status === 'idle') continue;

@@ -98,15 +98,17 @@ for (const impl of impls) {
       const results = await Promise.all(handles.map((c, i) => c.acquire('w1', `i${i}`, 5000)));
       const winners = results.filter((r) => r.ok);
       expect(winners).toHaveLength(1);
-      const win = granted(winners[0]!);
+      const win = granted(winners[0]);
       for (const r of results) {
         if (r.ok) continue;
         expect(r.owner?.instanceId).toBe(win.instanceId);
         expect(r.owner?.fencingToken).toBe(win.fencingToken);
       }
       // Only the winner's handle holds the lease locally.
-      handles.forEach((c, i) => expect(c.leaseValidUntil('w1') !== null).toBe(`i${i}` === win.instanceId));
-      expect(await handles[0]!.getOwner('w1')).toMatchObject({ worldId: 'w1', instanceId: win.instanceId, fencingToken: win.fencingToken });
+      handles.forEach((c, i) => {
+        expect(c.leaseValidUntil('w1') !== null).toBe(`i${i}` === win.instanceId);
+      });
+      expect(await handles[0].getOwner('w1')).toMatchObject({ worldId: 'w1', instanceId: win.instanceId, fencingToken: win.fencingToken });
     });
 
     it('acquire by the current owner extends the lease with the same token; getOwner and listLeases show owners', async () => {
@@ -239,9 +241,9 @@ for (const impl of impls) {
       const list = await a.listInstances();
       expect(list.map((i) => i.id)).toEqual(['A', 'B']);
       expect(list[0]).toMatchObject({ ...info('A', 3), ttlMs: 5000 });
-      expect(list[0]!.heartbeatAt).toBeGreaterThan(0);
+      expect(list[0].heartbeatAt).toBeGreaterThan(0);
       expect(await a.heartbeat('A', { sessions: 7, stepCostMs: 2.5, cpu: 0.5 })).toBe(true);
-      expect((await b.listInstances())[0]!.load).toEqual({ sessions: 7, stepCostMs: 2.5, cpu: 0.5 });
+      expect((await b.listInstances())[0].load).toEqual({ sessions: 7, stepCostMs: 2.5, cpu: 0.5 });
       // B re-registers with a short TTL and stops heartbeating: it drops out; A (heartbeating) stays.
       await b.register(info('B'), 120);
       await waitFor('B to expire', async () => {
