@@ -59,6 +59,16 @@ export const ErrorCode = {
   CATALOGUE_INVALID: 'WT_ERR_CATALOGUE_INVALID',
   /** The ledger service was closed; its pending requests were answered `TX_UNAVAILABLE`. */
   LEDGER_CLOSED: 'WT_ERR_LEDGER_CLOSED',
+  /** The coordination backend (Redis) did not answer in time or refused the command. */
+  CLUSTER_UNAVAILABLE: 'WT_ERR_CLUSTER_UNAVAILABLE',
+  /** A cluster message was not a JSON object with a string `type`, or was too large. */
+  CLUSTER_MESSAGE_INVALID: 'WT_ERR_CLUSTER_MESSAGE_INVALID',
+  /** The coordinator was closed. */
+  COORDINATOR_CLOSED: 'WT_ERR_COORDINATOR_CLOSED',
+  /** A redirect ticket is malformed or its signature does not match. */
+  TICKET_INVALID: 'WT_ERR_TICKET_INVALID',
+  /** A redirect ticket's `expiresAt` has passed. */
+  TICKET_EXPIRED: 'WT_ERR_TICKET_EXPIRED',
 } as const;
 
 /** Union of every error code string. */
@@ -228,3 +238,24 @@ export const TxCode = {
   UNAVAILABLE: 'TX_UNAVAILABLE',
 } as const;
 export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];
+/** The coordination backend failed (timeout, connection lost, script error); nothing is known to have changed. */
+export const clusterUnavailable = (operation: string, cause: unknown): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CLUSTER_UNAVAILABLE,
+    `coordinator ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause, details: { operation } },
+  );
+
+/** A cluster message was refused before it was sent. */
+export const clusterMessageInvalid = (reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CLUSTER_MESSAGE_INVALID, `invalid cluster message: ${reason}`, { details: { reason } });
+
+/** A redirect ticket was refused; `reason` is a short machine-readable word (format, signature, payload). */
+export const ticketInvalid = (reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.TICKET_INVALID, `invalid redirect ticket: ${reason}`, { details: { reason } });
+
+/** A redirect ticket expired (`expiresAt` and `now` in wall-clock epoch milliseconds). */
+export const ticketExpired = (expiresAt: number, now: number): WorldtickError =>
+  new WorldtickError(ErrorCode.TICKET_EXPIRED, `redirect ticket expired ${now - expiresAt} ms ago`, {
+    details: { expiresAt, now },
+  });

@@ -1,0 +1,341 @@
+/**
+ * {@link Coordinator} over one Redis server (ioredis), for many worldtick instances.
+ *
+ * Every lease operation is one Lua script (redis-scripts.ts), so check-and-set is atomic.
+ * The fencing token of a world is `INCR p fence:<world>`, a counter that never expires, so
+ * it grows across owners and across lease expiries.
+ *
+ * Connection policy (why): every command has a timeout (`commandTimeout`), so a partition
+ * makes `renew` fail instead of hanging; commands in flight when the connection drops are
+ * never re-sent after reconnecting (`autoResendUnfulfilledCommands: false`) — a stale renew
+ * must not land later — and the lease book measures validity from the send time anyway.
+ * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else).
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Redis, type RedisOptions } from 'ioredis';
+import type {
+  ClusterMessage,
+  Coordinator,
+  CoordinatorCounters,
+  HeldLease,
+  InstanceInfo,
+  InstanceLoad,
+  InstanceRecord,
+  LeaseOwner,
+  LeaseResult,
+  MessageHandler,
+  Unsubscribe,
+} from './coordinator.js';
+import { checkId, checkSafetyMargin, checkTtl, createLeaseBook, DEFAULT_SAFETY_MARGIN, type LeaseBook, type SafetyMargin } from './lease-book.js';
+import { checkChannel, checkInstance, checkLoad, decodeMessage, encodeMessage } from './messages.js';
+import * as S from './redis-scripts.js';
+import { clusterUnavailable, ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
+
+/** Options of {@link RedisCoordinator}. */
+export interface RedisCoordinatorOptions {
+  /** `redis://host:port/db` or ioredis options (host, port, password, db, retryStrategy...). */
+  readonly connection: string | RedisOptions;
+  /** Namespace of every key and channel. Default `wt:`. */
+  readonly keyPrefix?: string;
+  /** Per-command timeout, ms. Default 1000. Keep it well under the lease TTL. */
+  readonly commandTimeoutMs?: number;
+  /** Lease validity margin; {@link DEFAULT_SAFETY_MARGIN} by default. */
+  readonly safetyMargin?: SafetyMargin;
+  /** Monotonic clock (ms) for lease validity. Default `performance.now`. */
+  readonly clock?: () => number;
+}
+
+/** Option defaults. */
+export const REDIS_COORDINATOR_DEFAULTS = { keyPrefix: 'wt:', commandTimeoutMs: 1000 } as const;
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const str = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Buffer ? v.toString() : String(v));
+
+/** Redis-backed {@link Coordinator}. */
+export class RedisCoordinator implements Coordinator {
+  readonly kind = 'redis';
+  readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0 };
+  private readonly redis: Redis;
+  private sub: Redis | null = null;
+  private readonly prefix: string;
+  private readonly clock: () => number;
+  private readonly book: LeaseBook;
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  /** SUBSCRIBE in flight or done, per channel, so a second subscriber waits for the first. */
+  private readonly subscribed = new Map<string, Promise<unknown>>();
+  private readonly shas = new Map<string, string>();
+  private closed = false;
+
+  constructor(options: RedisCoordinatorOptions) {
+    const prefix = options.keyPrefix ?? REDIS_COORDINATOR_DEFAULTS.keyPrefix;
+    const timeout = options.commandTimeoutMs ?? REDIS_COORDINATOR_DEFAULTS.commandTimeoutMs;
+    const problems: string[] = [];
+    if (typeof prefix !== 'string' || prefix.length > 100) problems.push('keyPrefix must be a string of at most 100 characters');
+    if (!Number.isInteger(timeout) || timeout < 1) problems.push('commandTimeoutMs must be an integer >= 1');
+    if (problems.length > 0) throw optionInvalid(problems);
+    const margin = options.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
+    checkSafetyMargin(margin);
+    this.prefix = prefix;
+    this.clock = options.clock ?? (() => performance.now());
+    this.book = createLeaseBook(margin);
+    const policy: RedisOptions = { commandTimeout: timeout, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
+    this.redis =
+      typeof options.connection === 'string'
+        ? new Redis(options.connection, policy)
+        : new Redis({ ...options.connection, ...policy });
+    this.redis.on('error', () => {
+      this.counters.backendErrors++;
+    });
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** Runs a script by SHA, loading it on NOSCRIPT (after a Redis restart or on first use). */
+  private async run(op: string, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (this.closed) throw new WorldtickError(ErrorCode.COORDINATOR_CLOSED, 'coordinator is closed');
+    let sha = this.shas.get(script);
+    if (!sha) {
+      sha = sha1(script);
+      this.shas.set(script, sha);
+    }
+    try {
+      try {
+        return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return await this.redis.eval(script, keys.length, ...keys, ...args);
+      }
+    } catch (err) {
+      throw clusterUnavailable(op, err);
+    }
+  }
+
+  private k(kind: string, id?: string): string {
+    return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
+  }
+
+  async register(instance: InstanceInfo, ttlMs: number): Promise<void> {
+    checkInstance(instance);
+    checkTtl('ttlMs', ttlMs);
+    const l = instance.load;
+    const fields = ['id', instance.id, 'gameUrl', instance.gameUrl, 'adminUrl', instance.adminUrl, 'capacity', instance.capacity,
+      'sessions', l.sessions, 'stepCostMs', l.stepCostMs, 'cpu', l.cpu, 'ttlMs', ttlMs, 'heartbeatAt', Date.now()];
+    await this.run('register', S.REGISTER, [this.k('inst', instance.id), this.k('insts')], [instance.id, ttlMs, ...fields]);
+  }
+
+  async heartbeat(instanceId: string, load: InstanceLoad): Promise<boolean> {
+    checkId('instanceId', instanceId);
+    checkLoad(load);
+    const r = await this.run('heartbeat', S.HEARTBEAT, [this.k('inst', instanceId)], [load.sessions, load.stepCostMs, load.cpu, Date.now()]);
+    return num(r) === 1;
+  }
+
+  async deregister(instanceId: string): Promise<void> {
+    checkId('instanceId', instanceId);
+    if (this.closed) throw new WorldtickError(ErrorCode.COORDINATOR_CLOSED, 'coordinator is closed');
+    try {
+      await this.redis.multi().del(this.k('inst', instanceId)).srem(this.k('insts'), instanceId).exec();
+    } catch (err) {
+      throw clusterUnavailable('deregister', err);
+    }
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    const r = await this.run('listInstances', S.LIST_INSTANCES, [this.k('insts')], [this.prefix]);
+    const flat = Array.isArray(r) ? r : [];
+    const out: InstanceRecord[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const h = new Map<string, string>();
+      const pairs: unknown = flat[i + 2];
+      if (Array.isArray(pairs)) for (let j = 0; j + 1 < pairs.length; j += 2) h.set(str(pairs[j]), str(pairs[j + 1]));
+      out.push({
+        id: str(flat[i]),
+        gameUrl: h.get('gameUrl') ?? '',
+        adminUrl: h.get('adminUrl') ?? '',
+        capacity: Number(h.get('capacity') ?? 0),
+        load: { sessions: Number(h.get('sessions') ?? 0), stepCostMs: Number(h.get('stepCostMs') ?? 0), cpu: Number(h.get('cpu') ?? 0) },
+        heartbeatAt: Number(h.get('heartbeatAt') ?? 0),
+        ttlMs: Number(h.get('ttlMs') ?? 0),
+        ttlRemainingMs: Math.max(0, num(flat[i + 1])),
+      });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Turns a lease script reply into a result; records grants and losses in the lease book when sent in `epoch` (null: do not record). */
+  private leaseReply(worldId: string, instanceId: string, r: unknown, sentAt: number, ttlMs: number, epoch: number | null): LeaseResult {
+    const a = Array.isArray(r) ? r : [];
+    const token = a[1] === null || a[1] === undefined ? null : num(str(a[1]));
+    const owner = a[2] === null || a[2] === undefined ? null : str(a[2]);
+    if (num(a[0]) === 1 && token !== null && owner !== null) {
+      const validUntil = epoch !== null ? this.book.granted(worldId, owner, token, sentAt, ttlMs, epoch) : this.book.validityFor(sentAt, ttlMs);
+      return { ok: true, worldId, instanceId: owner, fencingToken: token, ttlMs, validUntil };
+    }
+    if (epoch !== null) this.book.lost(worldId, instanceId);
+    return {
+      ok: false,
+      worldId,
+      owner: token === null || owner === null ? null : { worldId, instanceId: owner, fencingToken: token, ttlRemainingMs: Math.max(0, num(a[3])) },
+    };
+  }
+
+  async acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
+    checkId('worldId', worldId);
+    checkId('instanceId', instanceId);
+    checkTtl('ttlMs', ttlMs);
+    const sentAt = this.clock();
+    const epoch = this.book.epoch(worldId);
+    const r = await this.run('acquire', S.ACQUIRE, [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')], [instanceId, ttlMs, worldId]);
+    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+  }
+
+  async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
+    checkId('worldId', worldId);
+    checkId('instanceId', instanceId);
+    checkTtl('ttlMs', ttlMs);
+    const sentAt = this.clock();
+    const epoch = this.book.epoch(worldId);
+    const r = await this.run('renew', S.RENEW, [this.k('lease', worldId)], [instanceId, ttlMs]);
+    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+  }
+
+  async release(worldId: string, instanceId: string): Promise<boolean> {
+    checkId('worldId', worldId);
+    checkId('instanceId', instanceId);
+    this.book.lost(worldId, instanceId);
+    const r = await this.run('release', S.RELEASE, [this.k('lease', worldId), this.k('leases')], [instanceId, worldId]);
+    return num(r) === 1;
+  }
+
+  async handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number): Promise<LeaseResult> {
+    checkId('worldId', worldId);
+    checkId('fromInstanceId', fromInstanceId);
+    checkId('toInstanceId', toInstanceId);
+    checkTtl('ttlMs', ttlMs);
+    // Stop trusting the lease before the request leaves: from here on it may belong to `to`.
+    this.book.lost(worldId, fromInstanceId);
+    const sentAt = this.clock();
+    const r = await this.run('handover', S.HANDOVER, [this.k('lease', worldId), this.k('fence', worldId)], [fromInstanceId, toInstanceId, ttlMs]);
+    return this.leaseReply(worldId, fromInstanceId, r, sentAt, ttlMs, null);
+  }
+
+  async getOwner(worldId: string): Promise<LeaseOwner | null> {
+    checkId('worldId', worldId);
+    const r = await this.run('getOwner', S.OWNER, [this.k('lease', worldId)], []);
+    if (!Array.isArray(r) || r.length < 3) return null;
+    return { worldId, instanceId: str(r[1]), fencingToken: num(str(r[0])), ttlRemainingMs: Math.max(0, num(r[2])) };
+  }
+
+  async listLeases(): Promise<LeaseOwner[]> {
+    const r = await this.run('listLeases', S.LIST_LEASES, [this.k('leases')], [this.prefix]);
+    const flat = Array.isArray(r) ? r : [];
+    const out: LeaseOwner[] = [];
+    for (let i = 0; i + 3 < flat.length; i += 4) {
+      out.push({ worldId: str(flat[i]), fencingToken: num(str(flat[i + 1])), instanceId: str(flat[i + 2]), ttlRemainingMs: Math.max(0, num(flat[i + 3])) });
+    }
+    return out.sort((a, b) => (a.worldId < b.worldId ? -1 : a.worldId > b.worldId ? 1 : 0));
+  }
+
+  leaseValidUntil(worldId: string): number | null {
+    return this.book.validUntil(worldId);
+  }
+
+  heldLease(worldId: string): HeldLease | null {
+    return this.book.held(worldId);
+  }
+
+  async publish(channel: string, message: ClusterMessage): Promise<void> {
+    checkChannel(channel);
+    const text = encodeMessage(message);
+    if (this.closed) throw new WorldtickError(ErrorCode.COORDINATOR_CLOSED, 'coordinator is closed');
+    try {
+      await this.redis.publish(this.k('msg', channel), text);
+    } catch (err) {
+      throw clusterUnavailable('publish', err);
+    }
+  }
+
+  private subscriber(): Redis {
+    if (this.sub) return this.sub;
+    // The duplicate inherits the connection policy; after a reconnect it re-subscribes its
+    // channels by itself (ioredis autoResubscribe). Messages published meanwhile are lost.
+    const sub = this.redis.duplicate();
+    sub.on('error', () => {
+      this.counters.backendErrors++;
+    });
+    sub.on('message', (full: string, text: string) => {
+      const channel = full.slice(this.prefix.length + 4);
+      const set = this.handlers.get(channel);
+      if (!set) return;
+      const msg = decodeMessage(text);
+      if (!msg) {
+        this.counters.badMessages++;
+        return;
+      }
+      for (const h of [...set]) {
+        try {
+          h(msg, channel);
+        } catch {
+          this.counters.handlerErrors++;
+        }
+      }
+    });
+    this.sub = sub;
+    return sub;
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe> {
+    checkChannel(channel);
+    if (this.closed) throw new WorldtickError(ErrorCode.COORDINATOR_CLOSED, 'coordinator is closed');
+    const sub = this.subscriber();
+    let set = this.handlers.get(channel);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    set.add(handler);
+    if (first) this.subscribed.set(channel, sub.subscribe(this.k('msg', channel)));
+    try {
+      await this.subscribed.get(channel);
+    } catch (err) {
+      set.delete(handler);
+      if (set.size === 0) {
+        this.handlers.delete(channel);
+        this.subscribed.delete(channel);
+      }
+      throw clusterUnavailable('subscribe', err);
+    }
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      const s = this.handlers.get(channel);
+      if (!s) return;
+      s.delete(handler);
+      if (s.size > 0) return;
+      this.handlers.delete(channel);
+      this.subscribed.delete(channel);
+      if (this.closed) return;
+      try {
+        await sub.unsubscribe(this.k('msg', channel));
+      } catch (err) {
+        throw clusterUnavailable('unsubscribe', err);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.clear();
+    this.subscribed.clear();
+    // disconnect(), not quit(): quit waits for a reply that never comes during a partition.
+    this.redis.disconnect();
+    this.sub?.disconnect();
+  }
+}

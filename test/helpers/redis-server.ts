@@ -1,0 +1,113 @@
+/**
+ * Starts a throwaway `redis-server` on a free 127.0.0.1 port for a test, and stops it.
+ *
+ * No persistence (`--save '' --appendonly no`), working directory in a fresh temp folder that
+ * is removed on stop. Tests call {@link findRedisServer} first and skip with a clear message
+ * when the binary is missing (`.ci/run` installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running test Redis. */
+export interface RedisTestServer {
+  readonly host: string;
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Stops the server (SIGTERM, then SIGKILL after 2 s) and removes its folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Path of a working redis-server binary, or null. */
+export const findRedisServer = (): string | null => {
+  for (const p of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', 'redis-server']) {
+    if (p.includes('/') && !existsSync(p)) continue;
+    const r = spawnSync(p, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return p;
+  }
+  return null;
+};
+
+/** A port that was free a moment ago (the OS picks it). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+
+const answersPing = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (ok: boolean): void => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+    });
+  });
+
+const exited = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+const startOnce = async (bin: string): Promise<RedisTestServer | null> => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'wt-redis-'));
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited(child);
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    if (await answersPing(port)) return { host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`, stop };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await stop();
+  if (/Address already in use/i.test(log)) return null;
+  throw new Error(`redis-server did not start on port ${port}: ${log.slice(-2000)}`);
+};
+
+/** Starts a redis-server on a free port (retrying if another process took the port first). */
+export const startRedisServer = async (bin = findRedisServer()): Promise<RedisTestServer> => {
+  if (!bin) throw new Error('redis-server is not installed (apt-get install -y redis-server, or run .ci/run)');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const s = await startOnce(bin);
+    if (s) return s;
+  }
+  throw new Error('redis-server: no free port after 5 attempts');
+};
