@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionInvalid } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
+import { checkOption, type Spec } from '../config/schema.js';
 
 export interface ServerOptions {
   host: string;
@@ -42,6 +43,8 @@ interface OptionSpec {
   doc: string;
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** Every option. Documented in `--help` and README. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', env: 'WORLDTICK_HOST', kind: 'string', default: '127.0.0.1', doc: 'address the game and admin servers bind' },
@@ -67,34 +70,30 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 const BY_KEY = new Map<string, OptionSpec>(OPTION_SPECS.map((s) => [s.key, s]));
 
-const coerce = (spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown => {
-  const name = where;
+/**
+ * The schema (src/config/schema.ts) of one option: the CLI table is metadata (flag, env, doc);
+ * every check and message comes from the one schema module.
+ */
+export const optionSchema = (spec: OptionSpec): Spec => {
   switch (spec.kind) {
     case 'int':
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      const ok = Number.isFinite(n) && (spec.kind === 'number' || Number.isInteger(n)) && (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max);
-      if (!ok) {
-        problems.push(`${name} must be ${spec.kind === 'int' ? 'an integer' : 'a number'} between ${spec.min} and ${spec.max} (got ${JSON.stringify(raw)})`);
-        return undefined;
-      }
-      return n;
-    }
+    case 'number':
+      return { kind: 'number', default: spec.default as number, integer: spec.kind === 'int', min: spec.min, max: spec.max };
     case 'boolean':
-      if (raw === true || raw === 'true' || raw === '1') return true;
-      if (raw === false || raw === 'false' || raw === '0') return false;
-      problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`);
-      return undefined;
+      return { kind: 'boolean', default: spec.default as boolean };
     case 'enum':
-      if (typeof raw === 'string' && spec.values!.includes(raw)) return raw;
-      problems.push(`${name} must be one of ${spec.values!.join(', ')} (got ${JSON.stringify(raw)})`);
-      return undefined;
+      return { kind: 'enum', default: spec.default as string, values: spec.values ?? [] };
     case 'string':
-      if (typeof raw === 'string') return raw;
-      problems.push(`${name} must be a string`);
-      return undefined;
+      return { kind: 'string', default: spec.default as string };
   }
 };
+
+const SCHEMAS = new Map<string, Spec>(OPTION_SPECS.map((s) => [s.key, optionSchema(s)]));
+
+const coerce = (spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown => checkOption(SCHEMAS.get(spec.key)!, raw, where, problems);
+
+/** Scheduler keys that also exist as options: a flag or env value beats the file's scheduler block. */
+const SCHEDULER_OPTION_KEYS = ['tickIntervalSeconds', 'timeScale'] as const;
 
 /**
  * Parse and validate options from argv (without node and script), env and the config file the
@@ -157,6 +156,30 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
         }
       }
     }
+  }
+  // Precedence flag > env > file > default also for the scheduler keys that are options: the
+  // file's scheduler.simulation.{tickIntervalSeconds,timeScale} beat the default but not a flag
+  // or env value; the same key twice in one file (top level and scheduler block) is a problem.
+  const sim = isObj(scheduler) && isObj(scheduler.simulation) ? scheduler.simulation : null;
+  if (sim) {
+    const simOut: Record<string, unknown> = { ...sim };
+    let overridden = false;
+    for (const key of SCHEDULER_OPTION_KEYS) {
+      const given = fromFlags.has(key) ? fromFlags.get(key) : fromEnv.has(key) ? fromEnv.get(key) : undefined;
+      if (given !== undefined) {
+        simOut[key] = given;
+        overridden = true;
+      } else if (Object.hasOwn(sim, key)) {
+        if (fromFile.has(key) && sim[key] !== fromFile.get(key)) problems.push(`config file: ${key} and scheduler.simulation.${key} are both given with different values; give one`);
+        else {
+          // The options object reports the value in force (when it fits the option's range;
+          // the scheduler schema checks the block itself when the world is created).
+          const v = checkOption(SCHEMAS.get(key)!, sim[key], key, []);
+          if (v !== undefined) fromFile.set(key, v);
+        }
+      }
+    }
+    if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
   }
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net };
