@@ -47,6 +47,12 @@ export const ErrorCode = {
   WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
   /** The worker pool is closed (shutdown). */
   POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
+  /** One setting given twice in a scheduler-config body (flat key and `simulation.` key); `details.keys` lists them. */
+  CONFIG_KEY_CONFLICT: 'WT_ERR_CONFIG_KEY_CONFLICT',
+  /** A PUT carried a `configVersion` that is no longer current (optimistic concurrency). */
+  CONFIG_VERSION_STALE: 'WT_ERR_CONFIG_VERSION_STALE',
+  /** A periodic task built into the runtime cannot be removed through the admin API. */
+  TASK_BUILTIN: 'WT_ERR_TASK_BUILTIN',
 } as const;
 
 /** Union of every error code string. */
@@ -136,6 +142,8 @@ export const WireErrorCode = {
   BAD_VERSION: 'BAD_VERSION',
   UNKNOWN_WORLD: 'UNKNOWN_WORLD',
   WORLD_FULL: 'WORLD_FULL',
+  /** The world (or the runtime) is in maintenance: new sessions are refused, existing players stay. */
+  MAINTENANCE: 'MAINTENANCE',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
@@ -157,6 +165,8 @@ export const CloseCode = {
   SESSION_REPLACED: 4011,
   /** The world this session played in was deleted (admin API). */
   WORLD_CLOSED: 4012,
+  /** New session refused: the world or the runtime is in maintenance (admin API); retry later. */
+  MAINTENANCE: 4013,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -79,7 +79,7 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
         (spec.maxLength !== undefined && value.length > spec.maxLength) ||
         (spec.pattern !== undefined && !spec.pattern.test(value))
       )
-        problems.push(`${path} must be a string${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
+        problems.push(`${path} must be a string${spec.maxLength !== undefined ? ` of at most ${spec.maxLength} characters` : ''}${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
       return;
     case 'object': {
       if (!isPlainObject(value)) {

@@ -37,6 +37,11 @@ export interface GameServerOptions {
   epochNow?: () => number;
   /** Seed of the spawn-position PRNG. Default 1. */
   spawnSeed?: number;
+  /**
+   * Admission hook read at join: true refuses a new session (`MAINTENANCE`, close 4013) while a
+   * resume of an existing player is still accepted. The runtime passes the admin's maintenance state.
+   */
+  refuseNewSessions?: (world: SimWorld) => boolean;
 }
 
 const SWEEP_MS = 250;
@@ -301,6 +306,8 @@ export class GameServer implements Service {
       }
     }
     if (player < 0) {
+      if (this.#opts.refuseNewSessions?.(world))
+        return this.#reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
       const { minX, minY, maxX, maxY } = world.bounds;
       try {
         player = spawnPlayer(world, nextRange(this.#rng, minX, maxX), nextRange(this.#rng, minY, maxY), cfg.interestRadius);
