@@ -29,12 +29,15 @@ export interface HeartbeatState {
   worldId: string;
   /** Wall seconds since the last heartbeat. */
   ageSeconds: number;
-  /** Age beyond which it counts as lost: max(staleSeconds, 3 × tickIntervalSeconds). */
+  /** Age beyond which it counts as lost: max(staleSeconds, 1 s heartbeat + 3 × tickIntervalSeconds). */
   limitSeconds: number;
   /** Deliberately paused (no steps, no heartbeat expected): never stale. */
   paused: boolean;
   stale: boolean;
 }
+
+/** The scheduler's heartbeat interval (wall seconds; src/periodic/scheduler.ts default). */
+const HEARTBEAT_SECONDS = 1;
 
 const OFF: MaintenanceFlag = { on: false, reason: '', since: null };
 
@@ -106,7 +109,7 @@ export class OpsState {
   /** Heartbeat state of a world. */
   heartbeat(world: Beating): HeartbeatState {
     const ageSeconds = world.periodic.heartbeatAgeSeconds();
-    const limitSeconds = Math.max(this.staleSeconds, 3 * world.config.simulation.tickIntervalSeconds);
+    const limitSeconds = Math.max(this.staleSeconds, HEARTBEAT_SECONDS + 3 * world.config.simulation.tickIntervalSeconds);
     const paused = world.clock.paused && world.fault === null;
     return { worldId: world.id, ageSeconds, limitSeconds, paused, stale: !paused && ageSeconds > limitSeconds };
   }

@@ -23,6 +23,8 @@ export interface ServerOptions {
   statsIntervalSeconds: number;
   /** Worker threads of the job pool (scene generation), src/jobs/worker-pool.ts. */
   jobThreads: number;
+  /** Wall seconds without a periodic heartbeat after which a running world turns /readyz red. */
+  heartbeatStaleSeconds: number;
   config: string;
   /** Scheduler-config patch for the default world (config file only). */
   scheduler: unknown;
@@ -63,6 +65,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', env: 'WORLDTICK_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'pino log level' },
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
+  { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];

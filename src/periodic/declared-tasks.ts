@@ -54,10 +54,12 @@ export const MAX_DECLARED_TASKS = 64;
 
 /** Validate one declaration; problems are named `${root}.field`. Returns the task or the problems. */
 export const checkDeclaredTask = (raw: unknown, root: string): { ok: true; value: DeclaredTask } | { ok: false; problems: string[] } => {
-  const missing = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? REQUIRED.filter((k) => !Object.hasOwn(raw, k)).map((k) => `${root}.${k} is required`) : [];
+  const absent = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? REQUIRED.filter((k) => !Object.hasOwn(raw, k)) : [];
   const r = resolveOptions<DeclaredTask>(DECLARED_TASK_SPEC, defaultsOf(DECLARED_TASK_SPEC) as DeclaredTask, raw, root);
-  if (missing.length === 0) return r;
-  return { ok: false, problems: [...missing, ...(r.ok ? [] : r.problems.filter((p) => !REQUIRED.some((k) => p.startsWith(`${root}.${k} `))))] };
+  if (absent.length === 0) return r;
+  // An absent required field is reported as such, not as its placeholder default being invalid.
+  const rest = r.ok ? [] : r.problems.filter((p) => !absent.some((k) => p.startsWith(`${root}.${k} `)));
+  return { ok: false, problems: [...absent.map((k) => `${root}.${k} is required`), ...rest] };
 };
 
 const REQUIRED = ['name', 'intervalSeconds'] as const;

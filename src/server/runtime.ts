@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
-import { createAdminServer, createTelemetry, type AdminServer, type StatsSources } from '../admin/index.js';
+import { createAdminServer, createTelemetry, OpsState, type AdminServer, type StatsSources } from '../admin/index.js';
 import { getControllerStatus } from '../controller/controller.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
@@ -88,6 +88,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     logger,
     telemetry,
     sources: adminSources,
+    ops: new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds }),
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
