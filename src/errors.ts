@@ -69,6 +69,12 @@ export const ErrorCode = {
   TICKET_INVALID: 'WT_ERR_TICKET_INVALID',
   /** A redirect ticket's `expiresAt` has passed. */
   TICKET_EXPIRED: 'WT_ERR_TICKET_EXPIRED',
+  /** One setting given twice in a scheduler-config body (flat key and `simulation.` key); `details.keys` lists them. */
+  CONFIG_KEY_CONFLICT: 'WT_ERR_CONFIG_KEY_CONFLICT',
+  /** A PUT carried a `configVersion` that is no longer current (optimistic concurrency). */
+  CONFIG_VERSION_STALE: 'WT_ERR_CONFIG_VERSION_STALE',
+  /** A periodic task built into the runtime cannot be removed through the admin API. */
+  TASK_BUILTIN: 'WT_ERR_TASK_BUILTIN',
 } as const;
 
 /** Union of every error code string. */
@@ -158,6 +164,8 @@ export const WireErrorCode = {
   BAD_VERSION: 'BAD_VERSION',
   UNKNOWN_WORLD: 'UNKNOWN_WORLD',
   WORLD_FULL: 'WORLD_FULL',
+  /** The world (or the runtime) is in maintenance: new sessions are refused, existing players stay. */
+  MAINTENANCE: 'MAINTENANCE',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
@@ -179,6 +187,8 @@ export const CloseCode = {
   SESSION_REPLACED: 4011,
   /** The world this session played in was deleted (admin API). */
   WORLD_CLOSED: 4012,
+  /** New session refused: the world or the runtime is in maintenance (admin API); retry later. */
+  MAINTENANCE: 4013,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -22,6 +22,8 @@ import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange,
 import type { AdminMetrics } from './metrics.js';
 import { createRouter, type Route } from './router.js';
 import { worldRoutes } from './routes-worlds.js';
+import { OpsState } from './ops-state.js';
+import { opsRoutes } from './routes-ops.js';
 import type { StatsSources } from './sources.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -59,6 +61,11 @@ export interface AdminServerOptions {
   extraRoutes?: readonly Route[];
   /** Print the dashboard URL line on stderr at start. Default true. */
   printUrl?: boolean;
+  /**
+   * Operator state (maintenance flags, change counters, heartbeat check); created when absent.
+   * The runtime reads `admin.ops.isOn(worldId)` to refuse new game sessions in maintenance.
+   */
+  ops?: OpsState;
 }
 
 /** Counters of the admin server itself (observable in tests and logs). */
@@ -84,6 +91,8 @@ export class AdminServer implements Service {
   readonly #check: (authorization: string) => boolean;
   readonly #match: ReturnType<typeof createRouter>;
   readonly #limit: number;
+  /** Maintenance flags, operator change counters and the heartbeat check (routes-ops.ts). */
+  readonly ops: OpsState;
   #app: TemplatedApp | null = null;
   #socket: us_listen_socket | null = null;
   #port = -1;
@@ -92,6 +101,7 @@ export class AdminServer implements Service {
     this.#opts = opts;
     this.#check = createTokenCheck(opts.token);
     this.#limit = opts.bodyLimitBytes ?? 64 * 1024;
+    const ops = (this.ops = opts.ops ?? new OpsState());
     const html = asset('index.html');
     const js = asset('app.js');
     const css = asset('style.css');
@@ -102,7 +112,12 @@ export class AdminServer implements Service {
         method: 'GET',
         pattern: '/readyz',
         public: true,
-        handler: () => (opts.isReady() ? { json: { ready: true } } : { status: 503, json: { ready: false } }),
+        handler: () => {
+          if (!opts.isReady()) return { status: 503, json: { ready: false } };
+          // A running world whose periodic heartbeat stopped (a stalled loop or scheduler) is not ready.
+          const stale = opts.runner.worlds().map((w) => ops.heartbeat(w)).filter((h) => h.stale);
+          return stale.length ? { status: 503, json: { ready: false, reason: 'heartbeat lost', stale } } : { json: { ready: true } };
+        },
       },
       {
         method: 'GET',
@@ -118,9 +133,16 @@ export class AdminServer implements Service {
         logger: opts.logger,
         sources: opts.sources,
         protectedWorldIds: opts.protectedWorldIds,
-        onWorldDeleted: opts.onWorldDeleted,
-        onWorldCreated: opts.onWorldCreated,
+        onWorldDeleted: (w) => {
+          ops.forget(w.id);
+          opts.onWorldDeleted?.(w);
+        },
+        onWorldCreated: (w) => {
+          ops.apply(w); // runtime-wide maintenance holds new worlds too
+          opts.onWorldCreated?.(w);
+        },
       }),
+      ...opsRoutes({ runner: opts.runner, logger: opts.logger, ops }),
       ...(opts.extraRoutes ?? []),
     ];
     this.#match = createRouter(routes);
@@ -204,12 +226,14 @@ export class AdminServer implements Service {
       let body: Promise<Buffer> | null = null;
       if (route.body && hasBody) {
         if (Number.isNaN(r.contentLength)) throw badRequest('malformed Content-Length');
-        if (!isJsonType(r.contentType)) throw unsupportedMediaType(r.contentType);
+        // Any content type is read (curl -d sends application/x-www-form-urlencoded): a body that
+        // parses as JSON is accepted; one that does not is 415 unless it was declared JSON (400).
+        // Cross-site form posts cannot carry the bearer token, so this opens nothing (docs/ADMIN.md).
         if (r.contentLength > this.#limit) throw bodyTooLarge(this.#limit);
         body = readBody(res, ex, this.#limit);
       } else if (hasBody) throw badRequest(`${method} ${shown} takes no request body`);
       const params = m.params;
-      void this.#run(ex, r.method, path, r.query, params, route, body);
+      void this.#run(ex, r.method, path, r.query, params, route, body, isJsonType(r.contentType) ? null : r.contentType);
     } catch (err) {
       // The body (if any) was not read: close the connection after the error response.
       this.#fail(ex, err, hasBody);
@@ -224,6 +248,8 @@ export class AdminServer implements Service {
     params: Record<string, string>,
     route: Route,
     bodyPromise: Promise<Buffer> | null,
+    /** The request's content type when it is not a JSON type (null when it is). */
+    nonJsonType: string | null,
   ): Promise<void> {
     let bodyRead = bodyPromise === null;
     try {
@@ -235,6 +261,7 @@ export class AdminServer implements Service {
           try {
             body = JSON.parse(raw.toString('utf8'));
           } catch (err) {
+            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType);
             throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
           }
         }

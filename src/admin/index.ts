@@ -8,6 +8,9 @@
  */
 import { AdminServer, type AdminServerOptions } from './admin-server.js';
 import { createAdminMetrics } from './metrics.js';
+import { OpsState } from './ops-state.js';
+
+export { OpsState } from './ops-state.js';
 
 export { AdminServer } from './admin-server.js';
 export { createTelemetry, type Telemetry } from './telemetry.js';
@@ -19,6 +22,7 @@ export type CreateAdminOptions = Omit<AdminServerOptions, 'metrics'>;
 
 /** Build the admin server with its own metrics registry (process metrics included). */
 export const createAdminServer = (o: CreateAdminOptions): AdminServer => {
-  const metrics = createAdminMetrics({ worlds: () => o.runner.worlds(), telemetry: o.telemetry, sources: o.sources });
-  return new AdminServer({ ...o, metrics });
+  const ops = o.ops ?? new OpsState();
+  const metrics = createAdminMetrics({ worlds: () => o.runner.worlds(), telemetry: o.telemetry, sources: o.sources, ops });
+  return new AdminServer({ ...o, metrics, ops });
 };

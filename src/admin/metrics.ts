@@ -12,6 +12,8 @@ import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import { bytesSentOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
+import type { OpsState } from './ops-state.js';
+import { controllerOverrideOf } from '../controller/controller.js';
 
 /** Controller modes always exported (0/1 each), plus any other mode the controller reports. */
 export const CONTROLLER_MODES: readonly string[] = ['normal', 'degraded', 'emergency'];
@@ -22,6 +24,8 @@ export interface MetricsOptions {
   sources?: StatsSources;
   /** Also export Node process metrics (CPU, memory, event loop lag, GC). Default true. */
   processMetrics?: boolean;
+  /** Operator state (maintenance, override and task changes, heartbeat check). */
+  ops?: OpsState;
 }
 
 /** The admin's metrics: the registry to scrape and the counters the admin server updates. */
@@ -163,6 +167,17 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     const v = bytesSentOf(safeCall(sources.sessions));
     if (v !== null) put({}, v);
   });
+
+  const ops = opts.ops;
+  if (ops) {
+    gauge('worldtick_world_maintenance', '1 while the world is in maintenance (its own flag or the runtime\'s).', ['world'], perWorld((w, put) => put({ world: w.id }, ops.isOn(w.id) ? 1 : 0)));
+    counter('worldtick_admin_ops_changes_total', 'Operator changes through the admin API by kind (maintenance, override, task, trigger).', ['kind'], (put) => {
+      for (const [kind, n] of Object.entries(ops.changes)) put({ kind }, n);
+    });
+    gauge('worldtick_periodic_heartbeat_age_seconds', 'Wall seconds since the world\'s periodic heartbeat (paused worlds have none; alert on worldtick_periodic_heartbeat_stale).', ['world'], perWorld((w, put) => put({ world: w.id }, ops.heartbeat(w).ageSeconds)));
+    gauge('worldtick_periodic_heartbeat_stale', '1 when a running world\'s heartbeat is lost (this also turns /readyz red).', ['world'], perWorld((w, put) => put({ world: w.id }, ops.heartbeat(w).stale ? 1 : 0)));
+  }
+  gauge('worldtick_controller_override', '1 while an operator override forces the controller mode.', ['world'], perWorld((w, put) => put({ world: w.id }, controllerOverrideOf(w) ? 1 : 0)));
 
   const histName = 'worldtick_step_duration_seconds';
   const histHelp = 'Wall cost of one step (seconds); bucket edges are multiples of the frame budget.';

@@ -12,6 +12,7 @@ import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
+import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js';
 import { encodeWorldMap, MAP_DEFAULT_MAX, MAP_HARD_MAX, sampleWorldMap } from './map.js';
 import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
@@ -90,6 +91,17 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
     throw badRequest(`invalid world: ${capped.join('; ')}`, capped);
   }
   return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch };
+};
+
+/**
+ * Routes that take no body: absent or an empty `{}` (what some clients send with every POST);
+ * anything else is 400 — a misspelt field must not be silently ignored.
+ */
+export const noBody = (req: AdminRequest): void => {
+  if (req.body === undefined || (isObj(req.body) && Object.keys(req.body).length === 0)) return;
+  throw badRequest(`${req.method} ${req.path.slice(0, 200)} takes no request body (an empty {} is accepted)`, [
+    isObj(req.body) ? `${Object.keys(req.body)[0]!.slice(0, 64)} is not a known field` : 'body must be absent',
+  ]);
 };
 
 /** Steps to force: body `{ "n": N }` or query `?n=N`; default 1. */
@@ -200,8 +212,10 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       handler: (req) => {
         const w = world(req);
         if (req.body === undefined) throw badRequest('a JSON body (a partial scheduler config) is required', ['body is required']);
-        const config = updateWorldConfig(w, req.body);
-        logger.info({ world: w.id, configVersion: w.configVersion, keys: Object.keys(req.body as object) }, 'scheduler config updated');
+        const patch = normalizeConfigBody(req.body, w);
+        checkRunningWorldPatch(w, patch);
+        const config = updateWorldConfig(w, patch);
+        logger.info({ world: w.id, configVersion: w.configVersion, keys: isObj(patch) ? Object.keys(patch).slice(0, 20) : [] }, 'scheduler config updated');
         return { json: { worldId: w.id, configVersion: w.configVersion, config } };
       },
     },
@@ -211,6 +225,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       body: true,
       handler: (req) => {
         const w = world(req);
+        noBody(req);
         pauseWorld(w);
         logger.info({ world: w.id, step: w.clock.step, worldTime: w.clock.now }, 'world paused');
         return { json: summary(w) };
@@ -222,6 +237,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       body: true,
       handler: (req) => {
         const w = world(req);
+        noBody(req);
         resumeWorld(w);
         logger.info({ world: w.id, step: w.clock.step, worldTime: w.clock.now }, 'world resumed');
         return { json: summary(w) };

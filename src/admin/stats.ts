@@ -53,6 +53,17 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
   return {
     ...worldSummary(world, sources),
     configVersion: world.configVersion,
+    /** The scheduler settings of the original design's block, in force now. */
+    scheduler: {
+      timeScale: world.config.simulation.timeScale,
+      tickIntervalSeconds: world.config.simulation.tickIntervalSeconds,
+      maxNpcTicksPerStep: world.config.simulation.maxNpcTicksPerStep,
+      maxJobOpsPerStep: world.config.simulation.maxJobOpsPerStep,
+      pauseSimulation: world.config.simulation.pauseSimulation,
+      tiers: Object.fromEntries(Object.entries(world.config.simulation.tiers).map(([k, t]) => [k, { maxNpcs: t.maxNpcs, description: t.description }])),
+    },
+    /** Maintenance effects on this world (admin API): periodic tasks and job starts held. */
+    maintenance: { periodicHeld: world.periodic.maintenance, jobsHeld: world.jobs.held },
     counters: { ...world.counters, overruns: t.overruns },
     step: world.clock.step,
     cost: {

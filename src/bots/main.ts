@@ -3,6 +3,7 @@
  * command against a running server, then a latency report. Human-readable summary on stderr;
  * the report as one JSON line on stdout (the `net` bench parses it).
  */
+import { checkOption } from '../config/schema.js';
 import { runFleet } from './bot-fleet.js';
 
 const HELP = `worldtick bots — load-test a game server
@@ -32,11 +33,13 @@ const parse = (argv: string[]): Record<string, string> => {
   return out;
 };
 
+// Validated by the one schema module (src/config/schema.ts), like every other option.
 const num = (v: string | undefined, def: number, name: string, min: number, max: number): number => {
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number between ${min} and ${max} (got ${JSON.stringify(v)})`);
-  return n;
+  const problems: string[] = [];
+  const n = checkOption({ kind: 'number', default: def, min, max }, v, `--${name}`, problems);
+  if (problems.length) throw new Error(problems.join('; '));
+  return n as number;
 };
 
 const main = async (): Promise<void> => {

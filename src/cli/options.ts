@@ -5,6 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionInvalid } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
+import { checkOption, type Spec } from '../config/schema.js';
+import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
 
 export interface ServerOptions {
   host: string;
@@ -21,17 +23,21 @@ export interface ServerOptions {
   statsIntervalSeconds: number;
   /** Worker threads of the job pool (scene generation), src/jobs/worker-pool.ts. */
   jobThreads: number;
+  /** Wall seconds without a periodic heartbeat after which a running world turns /readyz red. */
+  heartbeatStaleSeconds: number;
   config: string;
   /** Scheduler-config patch for the default world (config file only). */
   scheduler: unknown;
   /** Game-server settings patch (config file only; see src/net/net-config.ts), validated at start. */
   net: unknown;
+  /** Periodic tasks declared for the default world (config file only; src/periodic/declared-tasks.ts), validated here. */
+  periodic: unknown[];
   help: boolean;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -41,6 +47,8 @@ interface OptionSpec {
   values?: readonly string[];
   doc: string;
 }
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every option. Documented in `--help` and README. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -57,7 +65,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', env: 'WORLDTICK_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'pino log level' },
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch) and "net" (game-server settings, see src/net/net-config.ts)' },
+  { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -67,34 +76,30 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 const BY_FLAG = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 const BY_KEY = new Map<string, OptionSpec>(OPTION_SPECS.map((s) => [s.key, s]));
 
-const coerce = (spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown => {
-  const name = where;
+/**
+ * The schema (src/config/schema.ts) of one option: the CLI table is metadata (flag, env, doc);
+ * every check and message comes from the one schema module.
+ */
+export const optionSchema = (spec: OptionSpec): Spec => {
   switch (spec.kind) {
     case 'int':
-    case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      const ok = Number.isFinite(n) && (spec.kind === 'number' || Number.isInteger(n)) && (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max);
-      if (!ok) {
-        problems.push(`${name} must be ${spec.kind === 'int' ? 'an integer' : 'a number'} between ${spec.min} and ${spec.max} (got ${JSON.stringify(raw)})`);
-        return undefined;
-      }
-      return n;
-    }
+    case 'number':
+      return { kind: 'number', default: spec.default as number, integer: spec.kind === 'int', min: spec.min, max: spec.max };
     case 'boolean':
-      if (raw === true || raw === 'true' || raw === '1') return true;
-      if (raw === false || raw === 'false' || raw === '0') return false;
-      problems.push(`${name} must be true or false (got ${JSON.stringify(raw)})`);
-      return undefined;
+      return { kind: 'boolean', default: spec.default as boolean };
     case 'enum':
-      if (typeof raw === 'string' && spec.values!.includes(raw)) return raw;
-      problems.push(`${name} must be one of ${spec.values!.join(', ')} (got ${JSON.stringify(raw)})`);
-      return undefined;
+      return { kind: 'enum', default: spec.default as string, values: spec.values ?? [] };
     case 'string':
-      if (typeof raw === 'string') return raw;
-      problems.push(`${name} must be a string`);
-      return undefined;
+      return { kind: 'string', default: spec.default as string };
   }
 };
+
+const SCHEMAS = new Map<string, Spec>(OPTION_SPECS.map((s) => [s.key, optionSchema(s)]));
+
+const coerce = (spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown => checkOption(SCHEMAS.get(spec.key)!, raw, where, problems);
+
+/** Scheduler keys that also exist as options: a flag or env value beats the file's scheduler block. */
+const SCHEDULER_OPTION_KEYS = ['tickIntervalSeconds', 'timeScale'] as const;
 
 /**
  * Parse and validate options from argv (without node and script), env and the config file the
@@ -128,6 +133,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   const fromFile = new Map<string, unknown>();
   let scheduler: unknown = {};
   let net: unknown = {};
+  let periodic: unknown[] = [];
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -145,6 +151,12 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       else {
         for (const [k, raw] of Object.entries(parsed)) {
           if (k === 'scheduler') { scheduler = raw; continue; }
+          if (k === 'periodic') {
+            const p = checkDeclaredTasks(raw);
+            if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+            else periodic = raw as unknown[];
+            continue;
+          }
           if (k === 'net') {
             if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) net = raw;
             else problems.push('config file: net must be an object of game-server settings');
@@ -158,8 +170,32 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       }
     }
   }
+  // Precedence flag > env > file > default also for the scheduler keys that are options: the
+  // file's scheduler.simulation.{tickIntervalSeconds,timeScale} beat the default but not a flag
+  // or env value; the same key twice in one file (top level and scheduler block) is a problem.
+  const sim = isObj(scheduler) && isObj(scheduler.simulation) ? scheduler.simulation : null;
+  if (sim) {
+    const simOut: Record<string, unknown> = { ...sim };
+    let overridden = false;
+    for (const key of SCHEDULER_OPTION_KEYS) {
+      const given = fromFlags.has(key) ? fromFlags.get(key) : fromEnv.has(key) ? fromEnv.get(key) : undefined;
+      if (given !== undefined) {
+        simOut[key] = given;
+        overridden = true;
+      } else if (Object.hasOwn(sim, key)) {
+        if (fromFile.has(key) && sim[key] !== fromFile.get(key)) problems.push(`config file: ${key} and scheduler.simulation.${key} are both given with different values; give one`);
+        else {
+          // The options object reports the value in force (when it fits the option's range;
+          // the scheduler schema checks the block itself when the world is created).
+          const v = checkOption(SCHEMAS.get(key)!, sim[key], key, []);
+          if (v !== undefined) fromFile.set(key, v);
+        }
+      }
+    }
+    if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
+  }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net };
+  const out: Record<string, unknown> = { scheduler, net, periodic };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

@@ -16,6 +16,8 @@ export interface TierConfig {
   radius: number;
   /** World seconds between ticks of an NPC in this tier (0 = every step). */
   tickSeconds: number;
+  /** Free text for operators (the original design's block carries one per tier); kept and returned, never read by the simulation. At most 200 characters. */
+  description: string;
 }
 
 export interface SimulationConfig {
@@ -97,12 +99,13 @@ const num = (def: number, rule: Omit<Extract<Spec, { kind: 'number' }>, 'kind' |
   ...(doc ? { doc } : {}),
 });
 
-const tier = (maxNpcs: number, radius: number, tickSeconds: number): Spec => ({
+const tier = (maxNpcs: number, radius: number, tickSeconds: number, description: string): Spec => ({
   kind: 'object',
   fields: {
     maxNpcs: num(maxNpcs, { integer: true, min: 0, max: 10_000_000 }),
     radius: num(radius, { min: 0, max: 1e9 }),
     tickSeconds: num(tickSeconds, { min: 0, max: 1e9 }),
+    description: { kind: 'string', default: description, maxLength: 200 },
   },
 });
 
@@ -129,10 +132,10 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         tiers: {
           kind: 'object',
           fields: {
-            detailed: tier(500, 50, 0),
-            active: tier(5000, 150, 60),
-            ambient: tier(50_000, 300, 600),
-            dormant: tier(1_000_000, 0, 3600),
+            detailed: tier(500, 50, 0, 'critical to the current scene'),
+            active: tier(5000, 150, 60, 'relevant to the current session or story arcs'),
+            ambient: tier(50_000, 300, 600, 'same world, not near a player'),
+            dormant: tier(1_000_000, 0, 3600, 'coarse, rare updates'),
           },
         },
       },
@@ -169,6 +172,12 @@ export const defaultSchedulerConfig = (): SchedulerConfig => defaultsOf(SCHEDULE
  * Merge a partial update over `current`, validate the result and return it. Throws
  * `WT_ERR_CONFIG_INVALID` listing every problem; `current` is never modified.
  */
+/**
+ * Keys read only when a world is created (they size its spatial grid and intent queue): on a
+ * running world a change is refused (never stored without effect).
+ */
+export const CREATION_TIME_KEYS: readonly (keyof SimulationConfig)[] = ['spatialCellSize', 'intentQueueCapacity'];
+
 export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): SchedulerConfig => {
   const r = mergeAndCheck(SCHEDULER_CONFIG_SPEC, current, patch);
   if (!r.ok) throw configInvalid(r.problems);

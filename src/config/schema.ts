@@ -22,7 +22,8 @@ export type Spec = NumberSpec | BooleanSpec | EnumSpec | StringSpec | ObjectSpec
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
-const describe = (v: unknown): string => {
+/** How a value is shown in a problem message (`(got number -1)`). */
+export const describe = (v: unknown): string => {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `a string`;
@@ -51,7 +52,8 @@ export const defaultsOf = (spec: Spec): unknown => {
  * Check a complete value against a spec; pushes one message per problem, each naming the path
  * (`simulation.tiers.active.maxNpcs must be an integer >= 0`). Unknown keys are problems too.
  */
-export const checkValue = (spec: Spec, value: unknown, path: string, problems: string[]): void => {
+export const checkValue = (spec: Spec, value: unknown, path: string, problems: string[], shown: (v: unknown) => string = describe): void => {
+  const describe = shown;
   switch (spec.kind) {
     case 'number': {
       const ok =
@@ -77,7 +79,7 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
         (spec.maxLength !== undefined && value.length > spec.maxLength) ||
         (spec.pattern !== undefined && !spec.pattern.test(value))
       )
-        problems.push(`${path} must be a string${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
+        problems.push(`${path} must be a string${spec.maxLength !== undefined ? ` of at most ${spec.maxLength} characters` : ''}${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
       return;
     case 'object': {
       if (!isPlainObject(value)) {
@@ -90,7 +92,7 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
       for (const [key, sub] of Object.entries(spec.fields)) {
         const p = path ? `${path}.${key}` : key;
         if (!Object.hasOwn(value, key)) problems.push(`${p} is required`);
-        else checkValue(sub, value[key], p, problems);
+        else checkValue(sub, value[key], p, problems, shown);
       }
     }
   }
@@ -157,10 +159,11 @@ export const mergeAndCheck = <T>(
   spec: ObjectSpec,
   current: T,
   patch: unknown,
+  root = '',
 ): { ok: true; value: T } | { ok: false; problems: string[] } => {
   const problems: string[] = [];
   if (!isPlainObject(patch)) {
-    problems.push(`config must be an object (got ${describe(patch)})`);
+    problems.push(`${root || 'config'} must be an object (got ${describe(patch)})`);
     return { ok: false, problems };
   }
   // Before any recursive merge/clone: a deeply nested or non-data patch would otherwise throw a
@@ -168,6 +171,56 @@ export const mergeAndCheck = <T>(
   checkPatchShape(patch, problems);
   if (problems.length) return { ok: false, problems };
   const merged = mergeDeep(current, patch);
-  checkValue(spec, merged, '', problems);
+  checkValue(spec, merged, root, problems);
   return problems.length ? { ok: false, problems: capProblems(problems) } : { ok: true, value: merged as T };
+};
+
+/**
+ * A value given as text (a command-line flag or an environment variable) converted to the
+ * spec's type: numbers parsed (`"1e3"` → 1000; blank or malformed → NaN, which the check then
+ * reports), booleans from `true/false/1/0`. Values that are not strings pass through unchanged
+ * (a JSON config file already has types). Validation stays with {@link checkValue}.
+ */
+export const fromText = (spec: Spec, raw: unknown): unknown => {
+  if (typeof raw !== 'string') return raw;
+  switch (spec.kind) {
+    case 'number':
+      return raw.trim() === '' ? Number.NaN : Number(raw);
+    case 'boolean':
+      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+    default:
+      return raw;
+  }
+};
+
+/**
+ * Validate one option given as text or JSON under a display name (`--port`, `WORLDTICK_PORT`,
+ * `config file: port`): converted with {@link fromText}, checked with {@link checkValue}; the
+ * problem shows the raw value as given (`(got "70000")`). Returns the typed value, or undefined
+ * after pushing the problem.
+ */
+export const checkOption = (spec: Spec, raw: unknown, name: string, problems: string[]): unknown => {
+  const value = fromText(spec, raw);
+  const before = problems.length;
+  const shown = (): string => {
+    const text = JSON.stringify(raw) ?? String(raw);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  };
+  checkValue(spec, value, name, problems, shown);
+  return problems.length > before ? undefined : value;
+};
+
+/**
+ * Options of a component (a pool, a server): `given` merged over `defaults` and checked against
+ * `spec`; problems are named `root.field` (or just `field` without a root). Returns the merged
+ * options or the problem list (capped) — the caller throws its own coded error.
+ */
+export const resolveOptions = <T>(spec: ObjectSpec, defaults: T, given: unknown, root = ''): { ok: true; value: T } | { ok: false; problems: string[] } =>
+  mergeAndCheck(spec, defaults, isPlainObject(given) ? dropUndefined(given) : given === undefined ? {} : given, root);
+
+/** `{ a: undefined }` means "not given" for options objects (TypeScript's optional fields). */
+const dropUndefined = (o: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
 };

@@ -66,6 +66,16 @@ export interface ControllerState {
   history: ModeTransition[];
   historyNext: number;
   lastRecoveryStep: number;
+  /** Operator override (admin API): the mode is forced until `untilWallMs`; null when the controller decides. */
+  override: ControllerOverride | null;
+}
+
+/** A forced controller mode (see {@link forceControllerMode}). */
+export interface ControllerOverride {
+  mode: ControllerMode;
+  /** Wall ms (the `nowMs` clock passed in) the override ends at. */
+  untilWallMs: number;
+  reason: string;
 }
 
 /** Mode transitions kept for the dashboard. */
@@ -94,6 +104,7 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
   history: [],
   historyNext: 0,
   lastRecoveryStep: -Infinity,
+  override: null,
 });
 
 /** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
@@ -154,6 +165,8 @@ export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void =
   c.nonAiMs = c.observed === 0 ? cost - ai : c.nonAiMs + alpha * (cost - ai - c.nonAiMs);
   c.observed++;
   c.spikeStreak = cost > cfg.spikeFactor * B ? c.spikeStreak + 1 : 0;
+  // An operator's override holds the mode (budgets follow it) until it expires.
+  if (c.override !== null && holdOverride(world, c, performance.now())) return setBudgets(world, c, B);
   // Cold JIT makes a new world's first steps slow: measure them, act only after warm-up.
   if (!cfg.enabled || c.observed <= cfg.warmupSteps) return;
   c.nonAiHighMs = quantileExcluding(c.window, PhaseIndex.behavior, 0.9, c.scratch);
@@ -251,6 +264,8 @@ export interface ControllerStatus {
   transitions: number;
   /** Last mode transitions, oldest first (at most 64). */
   history: ModeTransition[];
+  /** Operator override in force (admin API), or null. */
+  override: (ControllerOverride & { remainingSeconds: number }) | null;
 }
 
 /** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
@@ -272,8 +287,57 @@ export const getControllerStatus = (world: SimWorld): ControllerStatus => {
     aiMsPerTick: c.aiMsPerTick,
     transitions: c.transitions,
     history: h.map((t) => ({ ...t })),
+    override: controllerOverrideOf(world),
   };
 };
 
 /** Average step cost over the window (wall ms). */
 export const windowAvgMs = (world: SimWorld): number => avgOf(world.controller.window, COLS - 1);
+
+/** True while the override holds; an expired one is ended (back to normal, logged as a transition). */
+const holdOverride = (world: SimWorld, c: ControllerState, nowMs: number): boolean => {
+  const o = c.override!;
+  if (nowMs >= o.untilWallMs) {
+    endOverride(world, c, 'override expired');
+    return false;
+  }
+  if (c.mode !== o.mode) transition(world, c, o.mode, `override: ${o.reason}`);
+  return true;
+};
+
+const endOverride = (world: SimWorld, c: ControllerState, reason: string): void => {
+  c.override = null;
+  c.spikeStreak = 0;
+  c.calmStreak = 0;
+  c.hold = 0;
+  if (c.mode !== 'normal') transition(world, c, 'normal', reason);
+};
+
+/**
+ * Force a world's controller into `mode` for `seconds` wall seconds (admin API). The mode applies
+ * at once (budgets from the next step) and holds whatever the costs; then the controller
+ * decides again from `normal`. `nowMs` is the wall clock the control phase reads (performance.now).
+ */
+export const forceControllerMode = (world: SimWorld, mode: ControllerMode, seconds: number, reason: string, nowMs = performance.now()): ControllerOverride => {
+  const c = world.controller;
+  c.override = { mode, untilWallMs: nowMs + seconds * 1000, reason };
+  if (c.mode !== mode) transition(world, c, mode, `override: ${reason}`);
+  setBudgets(world, c, world.config.controller.frameBudgetMs);
+  return { ...c.override };
+};
+
+/** End an override now (admin reset): back to `normal`, the controller decides again. False if none was set. */
+export const clearControllerOverride = (world: SimWorld, reason = 'override reset'): boolean => {
+  const c = world.controller;
+  if (c.override === null) return false;
+  endOverride(world, c, reason);
+  Object.assign(world.ctx.budgets, { tierFrequencyScale: 1, farReplicationEvery: 1, interestQuality: 0, jobOps: world.config.simulation.maxJobOpsPerStep });
+  return true;
+};
+
+/** The override in force (remaining wall seconds), or null; an expired one reads as null. */
+export const controllerOverrideOf = (world: SimWorld, nowMs = performance.now()): (ControllerOverride & { remainingSeconds: number }) | null => {
+  const o = world.controller.override;
+  if (o === null || nowMs >= o.untilWallMs) return null;
+  return { ...o, remainingSeconds: (o.untilWallMs - nowMs) / 1000 };
+};

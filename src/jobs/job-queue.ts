@@ -94,6 +94,8 @@ export interface JobStats {
   /** Results waiting to be applied by the next jobs phase. */
   awaitingApply: number;
   saturated: boolean;
+  /** True while the queue is held (maintenance): no job starts. */
+  held: boolean;
 }
 
 interface Done {
@@ -194,7 +196,7 @@ export class JobQueue {
    */
   startDue(maxStarts: number): number {
     this.#s.startedLastStep = 0;
-    if (this.#pending.length === 0) return 0;
+    if (this.#pending.length === 0 || this.held) return 0;
     let started = 0;
     const now = this.#now();
     const keep: JobRecord[] = [];
@@ -297,9 +299,15 @@ export class JobQueue {
     return done.length;
   }
 
+  /**
+   * Maintenance hold (admin API): while true no pending job starts; running jobs finish and their
+   * results are still applied; submissions still queue (bounded as ever).
+   */
+  held = false;
+
   /** Counters and gauges (fresh object). */
   stats(): JobStats {
-    return { ...this.#s, pending: this.#pending.length, running: this.#running.size, awaitingApply: this.#done.length, saturated: this.saturated };
+    return { ...this.#s, pending: this.#pending.length, running: this.#running.size, awaitingApply: this.#done.length, saturated: this.saturated, held: this.held };
   }
 
   /** Abort every running attempt and clear the queue (shutdown). */

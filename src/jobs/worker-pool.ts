@@ -15,6 +15,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { defaultsOf, resolveOptions, type ObjectSpec } from '../config/schema.js';
 import { ErrorCode, optionInvalid, queueFull, WorldtickError } from '../errors.js';
 
 /** Options of a {@link WorkerPool}. */
@@ -54,9 +55,19 @@ export interface WorkerPoolStats {
   closed: boolean;
 }
 
-const int = (p: string[], name: string, v: number, min: number, max: number): void => {
-  if (!Number.isInteger(v) || v < min || v > max) p.push(`${name} must be an integer between ${min} and ${max}`);
+/** The schema of a pool's numeric options (src/config/schema.ts); `minThreads <= maxThreads` is checked after. */
+const POOL_OPTIONS_SPEC: ObjectSpec = {
+  kind: 'object',
+  fields: {
+    name: { kind: 'string', default: 'jobs', pattern: /^[A-Za-z0-9_.:-]{1,64}$/ },
+    minThreads: { kind: 'number', default: 0, integer: true, min: 0, max: 64 },
+    maxThreads: { kind: 'number', default: 1, integer: true, min: 1, max: 64 },
+    maxQueue: { kind: 'number', default: 64, integer: true, min: 0, max: 1_000_000 },
+    idleTimeoutMs: { kind: 'number', default: 60_000, min: 0, max: 86_400_000 },
+    closeTimeoutMs: { kind: 'number', default: 5_000, gt: 0, max: 3_600_000 },
+  },
 };
+type PoolNumbers = Required<Omit<WorkerPoolOptions, 'filename'>>;
 
 /** A bounded pool of worker threads running one worker module. */
 export class WorkerPool<T = unknown, R = unknown> {
@@ -72,20 +83,14 @@ export class WorkerPool<T = unknown, R = unknown> {
   /** Throws `WT_ERR_OPTION_INVALID` on bad options. Threads start lazily (minThreads 0). */
   constructor(opts: WorkerPoolOptions) {
     const filename = opts.filename instanceof URL ? fileURLToPath(opts.filename) : String(opts.filename ?? '');
-    const minThreads = opts.minThreads ?? 0;
-    const maxThreads = opts.maxThreads ?? 1;
-    const maxQueue = opts.maxQueue ?? 64;
-    const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
-    const closeTimeoutMs = opts.closeTimeoutMs ?? 5_000;
-    const p: string[] = [];
-    if (!filename) p.push('filename is required');
-    int(p, 'maxThreads', maxThreads, 1, 64);
-    int(p, 'minThreads', minThreads, 0, maxThreads);
-    int(p, 'maxQueue', maxQueue, 0, 1_000_000);
-    if (!(idleTimeoutMs >= 0)) p.push('idleTimeoutMs must be >= 0');
-    if (!(closeTimeoutMs > 0)) p.push('closeTimeoutMs must be > 0');
-    if (p.length) throw optionInvalid(p.map((m) => `worker pool: ${m}`));
-    this.name = `worker-pool:${opts.name ?? 'jobs'}`;
+    const { filename: _f, ...rest } = opts;
+    const r = resolveOptions<PoolNumbers>(POOL_OPTIONS_SPEC, defaultsOf(POOL_OPTIONS_SPEC) as PoolNumbers, rest);
+    const p: string[] = r.ok ? [] : r.problems;
+    if (!filename) p.unshift('filename is required');
+    if (r.ok && r.value.minThreads > r.value.maxThreads) p.push(`minThreads must be <= maxThreads (${r.value.maxThreads})`);
+    if (p.length || !r.ok) throw optionInvalid(p.map((m) => `worker pool: ${m}`));
+    const { minThreads, maxThreads, maxQueue, idleTimeoutMs, closeTimeoutMs } = r.value;
+    this.name = `worker-pool:${r.value.name}`;
     this.#closeTimeoutMs = closeTimeoutMs;
     this.#maxQueue = maxQueue;
     this.#pool = new Piscina<T, R>({

@@ -42,6 +42,11 @@ export interface GameServerOptions {
    * `maxConnections` is capped below it so an extra client gets a 503 instead of a stalled accept.
    */
   openFileLimit?: OpenFileLimit | null;
+  /**
+   * Admission hook read at join: true refuses a new session (`MAINTENANCE`, close 4013) while a
+   * resume of an existing player is still accepted. The runtime passes the admin's maintenance state.
+   */
+  refuseNewSessions?: (world: SimWorld) => boolean;
 }
 
 const SWEEP_MS = 250;
@@ -284,7 +289,7 @@ export class GameServer implements Service {
       return this.#reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
     const world = this.#opts.resolveWorld(m.worldId);
     if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-    this.#registry.hello(conn, m, world);
+    this.#registry.hello(conn, m, world, this.#opts.refuseNewSessions?.(world) ?? false);
   }
 
   #onClose(conn: Conn, code: number): void {

@@ -2,6 +2,7 @@
  * Game-server options: one DEFAULTS object, validated once at construction with messages that
  * name the field (`net.idleTimeoutSeconds must be 0 or 8..960`).
  */
+import { resolveOptions, type NumberSpec, type ObjectSpec } from '../config/schema.js';
 import { optionInvalid } from '../errors.js';
 
 export interface NetConfig {
@@ -65,40 +66,43 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   maxEventsPerStep: 4096,
 });
 
-type Rule = [key: keyof NetConfig, min: number, max: number, integer: boolean];
-const RULES: readonly Rule[] = [
-  ['maxPayloadLength', 64, 16 * 1024 * 1024, true],
-  ['maxBackpressure', 1024, 1 << 30, true],
-  ['skipBufferedBytes', 0, 1 << 30, true],
-  ['maxSkippedSteps', 1, 1_000_000, true],
-  ['idleTimeoutSeconds', 0, 960, true],
-  ['maxConnections', 1, 1_000_000, true],
-  ['helloTimeoutMs', 1, 3_600_000, false],
-  ['resumeGraceSeconds', 0, 86_400, false],
-  ['interestRadius', 0, 1e7, false],
-  ['detailedRadius', 0, 1e7, false],
-  ['maxEntitiesPerSession', 1, 65_535, true],
-  ['positionScale', 1, 1024, true],
-  ['maxSpeed', 0, 1e6, false],
-  ['messageRatePerSecond', 0.001, 1e6, false],
-  ['messageBurst', 1, 1e6, false],
-  ['maxStrikes', 1, 1e6, true],
-  ['maxEventsPerStep', 0, 1e7, true],
-];
+const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
+const real = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, min, max });
+
+/** The schema of {@link NetConfig} (src/config/schema.ts; defaults are {@link NET_DEFAULTS}). */
+export const NET_CONFIG_SPEC: ObjectSpec = {
+  kind: 'object',
+  fields: {
+    maxPayloadLength: int(64, 16 * 1024 * 1024),
+    maxBackpressure: int(1024, 1 << 30),
+    skipBufferedBytes: int(0, 1 << 30),
+    maxSkippedSteps: int(1, 1_000_000),
+    idleTimeoutSeconds: int(0, 960),
+    compression: { kind: 'boolean', default: false },
+    maxConnections: int(1, 1_000_000),
+    helloTimeoutMs: real(1, 3_600_000),
+    resumeGraceSeconds: real(0, 86_400),
+    interestRadius: real(0, 1e7),
+    detailedRadius: real(0, 1e7),
+    maxEntitiesPerSession: int(1, 65_535),
+    positionScale: int(1, 1024),
+    maxSpeed: real(0, 1e6),
+    messageRatePerSecond: real(0.001, 1e6),
+    messageBurst: real(1, 1e6),
+    maxStrikes: int(1, 1e6),
+    maxEventsPerStep: int(0, 1e7),
+  },
+};
 
 /** Merge `patch` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
 export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
-  const cfg = { ...NET_DEFAULTS, ...patch } as NetConfig;
-  const problems: string[] = [];
-  for (const k of Object.keys(patch)) if (!(k in NET_DEFAULTS)) problems.push(`net.${k} is not a known option`);
-  for (const [key, min, max, integer] of RULES) {
-    const v = cfg[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
-      problems.push(`net.${key} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
-  }
-  if (typeof cfg.compression !== 'boolean') problems.push('net.compression must be true or false');
+  const r = resolveOptions<NetConfig>(NET_CONFIG_SPEC, { ...NET_DEFAULTS }, patch, 'net');
+  const problems = r.ok ? [] : r.problems;
+  // Relations between fields (checked on the merged values whatever their validity, so one
+  // answer lists every problem).
+  const cfg = { ...NET_DEFAULTS, ...(typeof patch === 'object' && patch !== null ? patch : {}) } as NetConfig;
   if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8) problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
   if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');
-  if (problems.length) throw optionInvalid(problems);
-  return cfg;
+  if (problems.length || !r.ok) throw optionInvalid(problems);
+  return r.value;
 };

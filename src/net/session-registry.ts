@@ -113,7 +113,7 @@ export class SessionRegistry {
    * A valid hello for `world`: decide resume / takeover / new player, create the joining
    * session and push its enter fact. The welcome is sent when a step applies it.
    */
-  hello(conn: Conn, m: HelloMsg, world: SimWorld): void {
+  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
     const net = this.attach(world);
     const cfg = this.#cfg;
     let player = -1, owner = -1;
@@ -135,6 +135,9 @@ export class SessionRegistry {
       }
       if (player >= 0) token = m.resumeToken;
     }
+    // Maintenance: a resume of an existing player is still accepted, a new player is not.
+    if (player < 0 && refuseNew)
+      return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX), y = nextRange(this.#rng, minY, maxY);

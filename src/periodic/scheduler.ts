@@ -48,6 +48,10 @@ export interface TaskOptions {
   critical?: boolean;
   /** Offset tasks of equal interval so they do not fire together. Default true. */
   stagger?: boolean;
+  /** Degraded-mode slowdown of this task when adaptive (integer >= 1: every n-th target runs). Default the scheduler's. */
+  slowFactor?: number;
+  /** Declared as data (config file, admin API) rather than by code; only these can be removed by the admin API. Default false. */
+  declared?: boolean;
   run: (run: TaskRun) => void;
 }
 
@@ -91,6 +95,9 @@ export interface TaskStatus {
   critical: boolean;
   /** Stagger offset (seconds). */
   offset: number;
+  jitter: number;
+  slowFactor: number;
+  declared: boolean;
   /** Next target (seconds on the task's clock). */
   next: number;
   runs: number;
@@ -117,7 +124,6 @@ export interface SchedulerOptions {
 }
 
 interface Task extends TaskStatus {
-  jitter: number;
   run: (run: TaskRun) => void;
   base: number;
   k: number;
@@ -151,6 +157,7 @@ export class PeriodicScheduler {
   #tasks: Task[] = [];
   #maintenance = false;
   #beats = 0;
+  #lastBeatWallSeconds: number;
 
   constructor(opts: SchedulerOptions) {
     this.bus = opts.bus;
@@ -161,6 +168,7 @@ export class PeriodicScheduler {
     const slow = opts.slowFactor ?? 2;
     if (!Number.isInteger(slow) || slow < 1) throw new WorldtickError(ErrorCode.OPTION_INVALID, 'slowFactor must be an integer >= 1');
     this.#slow = slow;
+    this.#lastBeatWallSeconds = this.#wallNowMs() / 1000;
     const hb = opts.heartbeatSeconds ?? 1;
     if (hb > 0) {
       this.add('heartbeat', {
@@ -170,6 +178,7 @@ export class PeriodicScheduler {
         priority: 1000,
         stagger: false,
         run: () => {
+          this.#lastBeatWallSeconds = this.#wallNowMs() / 1000;
           this.bus.publish('heartbeat', {
             seq: ++this.#beats,
             wallSeconds: this.#wallNowMs() / 1000,
@@ -200,6 +209,8 @@ export class PeriodicScheduler {
     const jitter = o.jitter ?? 0;
     if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 0.5)) problems.push('jitter must be a number between 0 and 0.5');
     if (typeof o.run !== 'function') problems.push('run must be a function');
+    const slowFactor = o.slowFactor ?? this.#slow;
+    if (!Number.isInteger(slowFactor) || slowFactor < 1) problems.push('slowFactor must be an integer >= 1');
     if (problems.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid periodic task ${name}: ${problems.join('; ')}`, { details: { problems } });
     const I = o.intervalSeconds;
     // Stagger: the n-th task of this interval and clock is offset by frac(n·φ)·interval.
@@ -215,6 +226,8 @@ export class PeriodicScheduler {
       adaptive: o.adaptive === true,
       critical: o.critical === true,
       offset,
+      slowFactor,
+      declared: o.declared === true,
       next: 0,
       runs: 0,
       missed: 0,
@@ -254,6 +267,16 @@ export class PeriodicScheduler {
     return this.#maintenance;
   }
 
+  /** Wall seconds (this scheduler's wall clock) of the last heartbeat, or of its creation before the first. */
+  get lastHeartbeatWallSeconds(): number {
+    return this.#lastBeatWallSeconds;
+  }
+
+  /** Wall seconds since the last heartbeat (its staleness; the admin's readiness and a metric read it). */
+  heartbeatAgeSeconds(): number {
+    return this.#wallNowMs() / 1000 - this.#lastBeatWallSeconds;
+  }
+
   /** Run every task whose target has passed (called once per step by the periodic system). Returns runs. */
   tick(): number {
     const mode = this.#mode();
@@ -274,7 +297,7 @@ export class PeriodicScheduler {
       t.next = this.#target(t, t.k);
       let outcome: TaskTrigger['outcome'] = 'run';
       if (this.#maintenance && !t.critical) outcome = 'held';
-      else if (t.adaptive && !t.critical && (mode === 'emergency' || (mode === 'degraded' && k % this.#slow !== 0))) outcome = 'skipped';
+      else if (t.adaptive && !t.critical && (mode === 'emergency' || (mode === 'degraded' && k % t.slowFactor !== 0))) outcome = 'skipped';
       if (outcome === 'held') t.held++;
       else if (outcome === 'skipped') t.skipped++;
       else {
@@ -319,6 +342,9 @@ export class PeriodicScheduler {
       adaptive: t.adaptive,
       critical: t.critical,
       offset: t.offset,
+      jitter: t.jitter,
+      slowFactor: t.slowFactor,
+      declared: t.declared,
       next: t.next,
       runs: t.runs,
       missed: t.missed,

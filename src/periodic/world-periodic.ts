@@ -34,6 +34,20 @@ export interface WorldTopics extends SchedulerTopics {
   /** Controller mode transitions. */
   mode: ModeTransition;
   stats: StatsSnapshot;
+  /** A declared task ran (src/periodic/declared-tasks.ts): games subscribe to act on their schedule. */
+  signal: TaskSignal;
+}
+
+/** Payload of topic `signal`: one run of a task declared as data. Times on the task's clock (seconds). */
+export interface TaskSignal {
+  task: string;
+  clock: 'world' | 'wall';
+  target: number;
+  now: number;
+  missed: number;
+  injected: boolean;
+  /** Runs of this task so far, this one included. */
+  seq: number;
 }
 
 /** What the wiring needs from the world (the world itself satisfies it). */

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
-import { createAdminServer, createTelemetry, type AdminServer, type StatsSources } from '../admin/index.js';
+import { createAdminServer, createTelemetry, OpsState, type AdminServer, type StatsSources } from '../admin/index.js';
 import { getControllerStatus } from '../controller/controller.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
+import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
@@ -70,6 +71,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     config: mergePatches(scheduler, options.scheduler),
   });
   populateNpcs(defaultWorld, { count: options.npcs });
+  // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
+  for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
@@ -85,6 +88,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     logger,
     telemetry,
     sources: adminSources,
+    ops: new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds }),
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
@@ -100,6 +104,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     logger,
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     net: options.net as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
+    // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
+    refuseNewSessions: (world) => admin.ops.isOn(world.id),
   });
   services.push(gameServer);
   let statsTimer: NodeJS.Timeout | null = null;

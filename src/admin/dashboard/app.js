@@ -142,6 +142,9 @@
     }
     const status = s.controller && s.controller.status;
     $('ctl-mode').textContent = (status && status.mode) || '—';
+    $('maint-state').textContent = s.maintenance && s.maintenance.periodicHeld ? 'on' : 'off';
+    const ov = status && status.override;
+    $('override-state').textContent = ov ? `${ov.mode} for ${Math.round(ov.remainingSeconds)} s` : 'none';
     kv($('controller'), status ? { mode: status.mode, ...s.budgets } : s.budgets);
     const hist = $('mode-history');
     hist.replaceChildren();
@@ -156,7 +159,7 @@
     ptb.replaceChildren();
     for (const t of Array.isArray(s.periodic) ? s.periodic : []) {
       const tr = document.createElement('tr');
-      for (const c of [t.name, t.clock, `${t.intervalSeconds} s`, Math.round(t.next * 10) / 10, t.runs, t.missed]) {
+      for (const c of [t.declared ? `${t.name} (declared)` : t.name, t.clock, `${t.intervalSeconds} s`, Math.round(t.next * 10) / 10, t.runs, t.missed, t.held, t.skipped]) {
         const td = document.createElement('td');
         td.textContent = String(c);
         tr.append(td);
@@ -164,6 +167,17 @@
       ptb.append(tr);
     }
     kv($('ingest'), s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null);
+  };
+
+  const renderTriggers = (events) => {
+    const ol = $('trigger-history');
+    ol.replaceChildren();
+    for (const e of events.slice().reverse()) {
+      const li = document.createElement('li');
+      const p = e.payload;
+      li.textContent = `#${e.seq} ${p.name}: ${p.outcome}${p.injected ? ' (injected)' : ''}${p.missed ? `, ${p.missed} missed` : ''}`;
+      ol.append(li);
+    }
   };
 
   const drawCost = () => {
@@ -245,6 +259,7 @@
         if (Date.now() >= mapDue) {
           mapDue = Date.now() + 1000;
           drawMap(await api('GET', `/api/v1/worlds/${id}/map?max=20000`));
+          renderTriggers((await api('GET', `/api/v1/worlds/${id}/periodic/history?topic=task&limit=10`)).events);
         }
       }
       setConn(true, 'live');
@@ -276,6 +291,12 @@
   $('apply-scale').addEventListener('click', () =>
     act('timeScale', () => api('PUT', `${base()}/scheduler/config`, { simulation: { timeScale: Number($('time-scale').value) } })),
   );
+  $('maint-on').addEventListener('click', () => act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: true, reason: 'dashboard' })));
+  $('maint-off').addEventListener('click', () => act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: false })));
+  $('override-set').addEventListener('click', () =>
+    act('override', () => api('PUT', `${base()}/controller/override`, { mode: $('override-mode').value, seconds: Number($('override-seconds').value), reason: 'dashboard' })),
+  );
+  $('override-reset').addEventListener('click', () => act('reset', () => api('DELETE', `${base()}/controller/override`)));
   $('login').addEventListener('submit', (e) => {
     e.preventDefault();
     state.token = $('token-input').value.trim();

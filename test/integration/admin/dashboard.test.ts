@@ -89,6 +89,18 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await expect.poll(async () => (await call(s.base, 'GET', '/api/v1/worlds/1')).json.timeScale).toBe(120);
     await page.click('#resume');
     await page.waitForFunction(() => document.getElementById('world-state')!.textContent === 'running', undefined, { timeout: 10_000 });
+
+    // Maintenance and the controller override from the page; both show, the trigger history fills.
+    await page.click('#maint-on');
+    await page.waitForFunction(() => document.getElementById('maint-state')!.textContent === 'on', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /held/.test(document.getElementById('trigger-history')!.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.click('#maint-off');
+    await page.waitForFunction(() => document.getElementById('maint-state')!.textContent === 'off', undefined, { timeout: 10_000 });
+    await page.selectOption('#override-mode', 'degraded');
+    await page.click('#override-set');
+    await page.waitForFunction(() => /^degraded for \d+ s$/.test(document.getElementById('override-state')!.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.click('#override-reset');
+    await page.waitForFunction(() => document.getElementById('override-state')!.textContent === 'none', undefined, { timeout: 10_000 });
     await sleep(1200); // let the cost chart and map fill in for the screenshot
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -73,7 +73,10 @@ const get = async (path: string): Promise<RawResponse> => {
 const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
 
 const IDS = ['1', 'nope', '__proto__', 'constructor', 'toString', '%2e%2e', '..', '.', '%2F', '1%00', '%E0%A4%A', '%', 'x'.repeat(65), 'a b', '1;DROP', '%F0%9F%98%80', ''];
-const TAILS = ['', '/scheduler/config', '/scheduler/pause', '/scheduler/resume', '/scheduler/step', '/stats', '/map', '/scheduler', '/x', '/stats/', '/../config'];
+const TAILS = [
+  '', '/scheduler/config', '/scheduler/pause', '/scheduler/resume', '/scheduler/step', '/stats', '/map', '/scheduler', '/x', '/stats/', '/../config',
+  '/maintenance', '/controller/override', '/periodic', '/periodic/history', '/periodic/heartbeat', '/periodic/runtime.stats/run', '/periodic/nope/run',
+];
 const PLAIN = ['/', '/healthz', '/readyz', '/metrics', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/../../etc/passwd', '//', '/api', '/api/v1', '/api/v1/worlds', '/api/v1/worlds/', '/API/V1/WORLDS', '/api/v1//worlds', '*', '/%2e%2e/%2e%2e/etc/passwd', '/api/v1/worlds/1/../../worlds'];
 const QUERIES = ['', '', '', '?n=5', '?n=0', '?n=-1', '?n=1e3', '?n=99999999999', '?n=10001', '?n=%ZZ', '?max=0', '?max=200001', '?max=10&format=json', '?format=json', '?&&&=', '?n=1&n=2', '?__proto__=1'];
 
@@ -302,7 +305,9 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     expect(stats.counters.internalErrors).toBe(0);
     expect(stats.counters.aborted, 'requests aborted mid-body were seen and counted').toBeGreaterThan(0);
     expect(Object.keys(Object.fromEntries(statuses)).length).toBeGreaterThan(6);
-    for (const s of [200, 400, 401, 404, 405, 413, 415]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
+    // 415 is rare by design now: a body that parses as JSON is accepted under any content type
+    // (api-worlds.test.ts and original-requests.test.ts check the 415 case directly).
+    for (const s of [200, 400, 401, 404, 405, 413]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
     console.log(`admin fuzz: seed ${SEED}, ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no response ${noResponse}, counters ${JSON.stringify(stats.counters)}`);
   }, 60_000);
 });
