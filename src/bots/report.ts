@@ -60,6 +60,8 @@ const PerProc = Type.Object({
   updateLatencyMs: Summary,
   inputAckRttMs: Summary,
   joinLatencyMs: Summary,
+  /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
+  histograms: Histograms,
 }, { additionalProperties: false });
 
 /** The merged report (`--report file.json`, and the last line of stdout). */
@@ -145,11 +147,11 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       inputAck: encodeHistogram(ack),
       join: encodeHistogram(join),
     },
-    perProc: parts.map(({ histograms, ...rest }) => ({
-      ...rest,
-      updateLatencyMs: summarize(decodeHistogram(histograms.update)),
-      inputAckRttMs: summarize(decodeHistogram(histograms.inputAck)),
-      joinLatencyMs: summarize(decodeHistogram(histograms.join)),
+    perProc: parts.map((p) => ({
+      ...p,
+      updateLatencyMs: summarize(decodeHistogram(p.histograms.update)),
+      inputAckRttMs: summarize(decodeHistogram(p.histograms.inputAck)),
+      joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
     })),
   };
 };
