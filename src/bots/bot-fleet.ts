@@ -75,6 +75,8 @@ interface Slot {
   index: number;
   /** Inputs sent so far (crowd input draw counter). */
   inputs: number;
+  /** performance.now() when it joined. */
+  since: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,6 +96,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   };
   const alive: Slot[] = [];
   const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
+  // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
+  let clientMs = 0, t0 = Infinity;
   let joinFailures = 0, full = 0, light = 0, inputsSent = 0, joinsMeasured = 0, leavesMeasured = 0;
   let nextIndex = o.firstBot ?? 0;
   // Bots joining during the window (influx, churn) take indexes from a block per process, so
@@ -123,7 +127,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       return;
     }
     recordMs(joinH, performance.now() - t0);
-    alive.push({ bot, index, inputs: 0 });
+    alive.push({ bot, index, inputs: 0, since: performance.now() });
   };
 
   // Ramp: the steady population, `connectConcurrency` at a time.
@@ -176,7 +180,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const inputs0 = inputsSent;
   measuring = true;
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  t0 = performance.now();
   const pending: Promise<void>[] = [];
 
   // Scenario events inside the measured window.
@@ -192,6 +196,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     retired.bytesIn += s.bot.stats.bytesIn;
     retired.errors += s.bot.stats.errors;
     retired.inconsistencies += s.bot.view?.inconsistencies ?? 0;
+    clientMs += performance.now() - Math.max(s.since, t0);
   };
   let churnAcc = 0;
   const churnTimer = scenario === 'churn' && (o.churnPerSecond ?? 0) > 0
@@ -215,7 +220,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const progressTimer = setInterval(() => progress('measure', Math.min(dur, Math.round((performance.now() - t0) / 100) / 10), dur), 250);
   await sleep(dur * 1000);
   measuring = false;
-  const secs = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const secs = (t1 - t0) / 1000;
+  for (const s of alive) clientMs += t1 - Math.max(s.since, t0);
   const cpu = process.cpuUsage(cpu0);
   const after = totals();
   clearInterval(progressTimer);
@@ -246,6 +253,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     disconnects,
     disconnectsByCode: byCode,
     measuredSeconds: Math.round(secs * 100) / 100,
+    clientSeconds: Math.round(clientMs) / 1000,
     snapshots: after.snapshots - before.snapshots,
     bytesIn: after.bytesIn - before.bytesIn,
     inputsSent: inputsSent - inputs0,

@@ -54,7 +54,7 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
   const taskset = o.cpus !== null && tasksetAvailable();
   if (o.cpus !== null && !taskset) o.log?.('bots: taskset not found: bots processes are not pinned');
   const children: ChildProcess[] = [];
-  const state = Array.from({ length: o.procs }, () => ({ phase: 'ramp' as FleetPhase, done: 0, total: 0, ramped: false }));
+  const state = Array.from({ length: o.procs }, () => ({ phase: 'ramp' as FleetPhase, done: 0, total: 0, rampTotal: 0, ramped: false }));
   const reports: (ProcReport | null)[] = new Array(o.procs).fill(null);
   let firstBot = o.fleet.firstBot ?? 0;
   const showProgress = (): void => {
@@ -62,7 +62,7 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
     const inPhase = state.filter((s) => s.phase === phase);
     if (phase === 'ramp') {
       let done = 0, total = 0;
-      for (const s of state) { total += s.total; done += s.phase === 'ramp' ? s.done : s.total; }
+      for (const s of state) { total += s.rampTotal; done += s.phase === 'ramp' ? s.done : s.rampTotal; }
       o.onProgress?.(phase, done, total);
     } else o.onProgress?.(phase, Math.min(...inPhase.map((s) => s.done)), inPhase[0]!.total);
   };
@@ -83,7 +83,7 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
         influxClients: share(o.fleet.influxClients ?? 0, o.procs, k),
         churnPerSecond: (o.fleet.churnPerSecond ?? 0) / o.procs,
       };
-      state[k]!.total = options.clients;
+      state[k]!.rampTotal = state[k]!.total = options.clients;
       // Steady bots are numbered 0..clients-1 across processes (window joins: see bot-fleet.ts).
       firstBot += options.clients;
       const node = [process.execPath, '--import', 'tsx', o.script, '--worker'];

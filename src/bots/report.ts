@@ -29,6 +29,8 @@ const Counts = {
   disconnects: Type.Integer({ minimum: 0 }),
   disconnectsByCode: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
   measuredSeconds: Type.Number({ minimum: 0 }),
+  /** Sum over bots of the seconds each was joined inside the measured window (per-client rates divide by it). */
+  clientSeconds: Type.Number({ minimum: 0 }),
   /** Snapshots received in the measured window. */
   snapshots: Type.Integer({ minimum: 0 }),
   /** Bytes received in the measured window. */
@@ -97,15 +99,15 @@ export interface ReportMeta {
   startedAt: string;
 }
 
-type CountKey = 'clients' | 'connected' | 'joinFailures' | 'disconnects' | 'snapshots' | 'bytesIn' | 'inputsSent' | 'errorsReceived' | 'inconsistencies' | 'fullDecodeClients' | 'lightClients' | 'joinsMeasured' | 'leavesMeasured' | 'cpuMs';
-const SUMMED: readonly CountKey[] = ['clients', 'connected', 'joinFailures', 'disconnects', 'snapshots', 'bytesIn', 'inputsSent', 'errorsReceived', 'inconsistencies', 'fullDecodeClients', 'lightClients', 'joinsMeasured', 'leavesMeasured', 'cpuMs'];
+type CountKey = 'clientSeconds' | 'clients' | 'connected' | 'joinFailures' | 'disconnects' | 'snapshots' | 'bytesIn' | 'inputsSent' | 'errorsReceived' | 'inconsistencies' | 'fullDecodeClients' | 'lightClients' | 'joinsMeasured' | 'leavesMeasured' | 'cpuMs';
+const SUMMED: readonly CountKey[] = ['clientSeconds', 'clients', 'connected', 'joinFailures', 'disconnects', 'snapshots', 'bytesIn', 'inputsSent', 'errorsReceived', 'inconsistencies', 'fullDecodeClients', 'lightClients', 'joinsMeasured', 'leavesMeasured', 'cpuMs'];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
 /**
  * Merge the processes' parts: counts summed, disconnect codes summed, histograms merged by
  * bucket, percentiles computed on the merged histograms; `measuredSeconds` is the longest
- * window. Rates are per connected client per measured second.
+ * window. Per-client rates divide by the bot-seconds joined inside the window.
  */
 export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): BotsReport => {
   const sum = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Record<CountKey, number>;
@@ -119,7 +121,8 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   const upd = mergeHistograms(parts.map((p) => p.histograms.update));
   const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
   const join = mergeHistograms(parts.map((p) => p.histograms.join));
-  const n = Math.max(1, sum.connected);
+  // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
+  const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
   return {
     schema: REPORT_SCHEMA_ID,
@@ -131,13 +134,14 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     startedAt: meta.startedAt,
     ...sum,
     cpuMs: Math.round(sum.cpuMs),
+    clientSeconds: Math.round(sum.clientSeconds * 1000) / 1000,
     disconnectsByCode: byCode,
     measuredSeconds: r2(secs),
     updateLatencyMs: summarize(upd),
     inputAckRttMs: summarize(ack),
     joinLatencyMs: summarize(join),
-    snapshotsPerClientPerSecond: r2(sum.snapshots / n / s),
-    bytesPerClientPerSecond: Math.round(sum.bytesIn / n / s),
+    snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
+    bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
     botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
     histograms: {

@@ -11,7 +11,7 @@ const hist = (values: readonly number[]) => {
 
 const part = (proc: number, values: readonly number[], over: Partial<ProcReport> = {}): ProcReport => ({
   proc, pid: 1000 + proc, clients: 10, connected: 10, joinFailures: 0, disconnects: 0, disconnectsByCode: {},
-  measuredSeconds: 2, snapshots: values.length, bytesIn: values.length * 100, inputsSent: 20, errorsReceived: 0,
+  measuredSeconds: 2, clientSeconds: 20, snapshots: values.length, bytesIn: values.length * 100, inputsSent: 20, errorsReceived: 0,
   inconsistencies: 0, fullDecodeClients: 1, lightClients: 9, joinsMeasured: 0, leavesMeasured: 0, cpuMs: 100,
   histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([1, 2])), join: encodeHistogram(hist([5])) },
   ...over,
@@ -46,7 +46,7 @@ describe('bots report merge', () => {
 
   it('mergeReports sums counts and disconnect codes, merges histograms, and validates against the schema', () => {
     const r = mergeReports(
-      [part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }), part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5 })],
+      [part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }), part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5, clientSeconds: 30 })],
       { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString() },
     );
     expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
@@ -54,7 +54,8 @@ describe('bots report merge', () => {
     expect(r.updateLatencyMs).toEqual(summarize(hist([...a, ...b])));
     expect(r.inputAckRttMs.samples).toBe(4);
     expect(r.joinLatencyMs.samples).toBe(2);
-    expect(r.snapshotsPerClientPerSecond).toBe(40); // 2000 snapshots / 20 clients / 2.5 s
+    expect(r.snapshotsPerClientPerSecond).toBe(40); // 2000 snapshots / (20 + 30) bot-seconds
+    expect(r.clientSeconds).toBe(50);
     expect(r.botsCpuPercent).toBe(8); // 200 ms CPU over 2.5 s
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
   });
