@@ -7,6 +7,7 @@
  *
  * Node-only (uses the `ws` package); the client library itself stays browser-safe.
  */
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { WorldtickClient, type LatencySink, type WebSocketCtor } from '../client/client.js';
 import { crowdBotMove } from '../scenarios/crowd.js';
@@ -78,6 +79,15 @@ interface Slot {
   /** performance.now() when it joined. */
   since: number;
 }
+
+/** CPUs this process may run on (Linux `Cpus_allowed_list`, e.g. "0-1"), or null elsewhere. */
+export const cpusAllowed = (): string | null => {
+  try {
+    return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -247,6 +257,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   return {
     proc: o.proc ?? 0,
     pid: process.pid,
+    cpusAllowed: cpusAllowed(),
     clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
     connected,
     joinFailures,

@@ -48,16 +48,20 @@ const Counts = {
   cpuMs: Type.Number({ minimum: 0 }),
 };
 
+/** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
+const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
+
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
 const Histograms = Type.Object({ update: Type.String(), inputAck: Type.String(), join: Type.String() }, { additionalProperties: false });
 
 /** What one bots process sends back to the coordinator. */
-export const ProcReportSchema = Type.Object({ proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), ...Counts, histograms: Histograms }, { additionalProperties: false });
+export const ProcReportSchema = Type.Object({ proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms }, { additionalProperties: false });
 export type ProcReport = Static<typeof ProcReportSchema>;
 
 const PerProc = Type.Object({
   proc: Type.Integer({ minimum: 0 }),
   pid: Type.Integer(),
+  cpusAllowed: CpusAllowed,
   ...Counts,
   updateLatencyMs: Summary,
   inputAckRttMs: Summary,

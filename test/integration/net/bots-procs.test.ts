@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runFleet } from '../../../src/bots/bot-fleet.js';
+import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
@@ -32,7 +34,7 @@ describe('bots CLI over several processes', () => {
     runner.add(ts.world);
     runner.start();
     const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-')), 'report.json');
-    const { code, out, err } = await runBots(['--url', ts.url, '--world', 'w1', '--clients', '9', '--procs', '2', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10', '--full-every', '3', '--report', file]);
+    const { code, out, err } = await runBots(['--url', ts.url, '--world', 'w1', '--clients', '9', '--procs', '2', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10', '--full-every', '3', '--report', file, '--cpu', '0']);
     expect(code, err).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as BotsReport;
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
@@ -41,6 +43,9 @@ describe('bots CLI over several processes', () => {
     const [a, b] = report.perProc;
     expect([a!.clients, b!.clients]).toEqual([5, 4]); // split, remainder to the first
     expect(a!.pid).not.toBe(b!.pid);
+    expect(report.cpus).toBe('0');
+    // --cpu 0: both processes ran under taskset -c 0 (where taskset exists; it does on Debian).
+    if (tasksetAvailable() && a!.cpusAllowed !== null) expect([a!.cpusAllowed, b!.cpusAllowed]).toEqual(['0', '0']);
     for (const k of ['snapshots', 'bytesIn', 'inputsSent', 'connected'] as const) expect(report[k], k).toBe(a![k] + b![k]);
     expect(report.snapshots).toBeGreaterThan(0);
     // Histogram counts merge: every snapshot of the window is one update-latency sample.
@@ -55,6 +60,26 @@ describe('bots CLI over several processes', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
+  it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    resumeWorld(ts.world);
+    runner = new LoopRunner();
+    runner.add(ts.world);
+    runner.start();
+    const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };
+    const influx = await runFleet({ ...base, scenario: 'influx', clients: 3, influxClients: 6 });
+    expect(influx).toMatchObject({ clients: 9, connected: 9, joinFailures: 0, joinsMeasured: 6, leavesMeasured: 0, disconnects: 0, inconsistencies: 0 });
+    expect(summarize(decodeHistogram(influx.histograms.join)).samples).toBe(9);
+    // Bot-seconds: the 3 steady bots for the whole window plus the late joiners' part of it.
+    expect(influx.clientSeconds).toBeGreaterThan(3 * influx.measuredSeconds);
+    expect(influx.clientSeconds).toBeLessThan(9 * influx.measuredSeconds);
+    const churn = await runFleet({ ...base, scenario: 'churn', clients: 5, churnPerSecond: 10 });
+    expect(churn.leavesMeasured).toBeGreaterThan(0);
+    expect(churn.joinsMeasured).toBe(churn.leavesMeasured);
+    expect(churn).toMatchObject({ connected: 5 + churn.joinsMeasured, joinFailures: 0, disconnects: 0, inconsistencies: 0 });
+    expect(ts.server.stats().sessions).toBe(0); // every bot closed at the end
+  });
+
   it('--scenario purchase-storm refuses with a message (exit 2) until the server supports purchases', async () => {
     const { code, err } = await runBots(['--scenario', 'purchase-storm']);
     expect(code).toBe(2);
@@ -63,14 +88,15 @@ describe('bots CLI over several processes', () => {
   });
 
   it('bad options exit 2 naming the flag', async () => {
-    for (const [args, msg] of [
+    const cases = [
       [['--procs', '3', '--clients', '2'], '--procs (3) must not exceed --clients (2)'],
       [['--cpu', 'x'], '--cpu must be a comma-separated list'],
       [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
-    ] as const) {
-      const { code, err } = await runBots([...args]);
+    ] as const;
+    const results = await Promise.all(cases.map(([args]) => runBots([...args])));
+    results.forEach(({ code, err }, i) => {
       expect(code, err).toBe(2);
-      expect(err).toContain(msg);
-    }
+      expect(err).toContain(cases[i]![1]);
+    });
   });
 });
