@@ -83,20 +83,6 @@ describe('bots CLI over several processes', () => {
   it('--scenario purchase-storm refuses with a message (exit 2) until the server supports purchases', async () => {
     const { code, err } = await runBots(['--scenario', 'purchase-storm']);
     expect(code).toBe(2);
-    expect(err).toContain('purchase-storm is not available yet');
-    expect(err).toContain('NOT_IMPLEMENTED');
-  });
-
-  it('bad options exit 2 naming the flag', async () => {
-    const cases = [
-      [['--procs', '3', '--clients', '2'], '--procs (3) must not exceed --clients (2)'],
-      [['--cpu', 'x'], '--cpu must be a comma-separated list'],
-      [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
-    ] as const;
-    const results = await Promise.all(cases.map(([args]) => runBots([...args])));
-    results.forEach(({ code, err }, i) => {
-      expect(code, err).toBe(2);
-      expect(err).toContain(cases[i]![1]);
-    });
+    expect(err).toContain('purchase-storm is not available yet: the server answers every purchase with NOT_IMPLEMENTED');
   });
 });
