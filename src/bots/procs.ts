@@ -116,7 +116,10 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
 
 /** Worker mode (`--worker`): wait for `start`, run the share, report over IPC, exit. */
 export const runWorker = (): void => {
-  const send = (m: FromWorker): void => { process.send?.(m); };
+  const send = (m: FromWorker, then?: () => void): void => { process.send?.(m, undefined, {}, then); };
+  let reported = false;
+  // The coordinator went away (killed, or done with us): do not linger as an orphan.
+  process.on('disconnect', () => process.exit(reported ? 0 : 1));
   let go: (() => void) | null = null;
   const goSignal = new Promise<void>((r) => { go = r; });
   process.on('message', (raw) => {
@@ -134,8 +137,8 @@ export const runWorker = (): void => {
         },
         ramped: () => { send({ type: 'ramped' }); return goSignal; },
       })
-        .then((report) => { send({ type: 'result', report }); process.disconnect?.(); })
-        .catch((err: unknown) => { send({ type: 'error', message: err instanceof Error ? err.message : String(err) }); process.disconnect?.(); });
+        .then((report) => { reported = true; send({ type: 'result', report }, () => process.disconnect?.()); })
+        .catch((err: unknown) => { send({ type: 'error', message: err instanceof Error ? err.message : String(err) }, () => process.disconnect?.()); });
     }
   });
 };
