@@ -64,15 +64,13 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
   };
   const crowd = options.scenario === 'crowd';
-  const defaultWorld = crowd
-    ? createScenarioWorld(options)
-    : createSimWorld({
-      id: DEFAULT_WORLD_ID,
-      capacity: options.capacity || options.npcs + 10_000,
-      seed: options.seed,
-      size: options.worldSize,
-      config: mergePatches(scheduler, options.scheduler),
-    });
+  const defaultWorld = crowd ? createScenarioWorld(options) : createSimWorld({
+    id: DEFAULT_WORLD_ID,
+    capacity: options.capacity || options.npcs + 10_000,
+    seed: options.seed,
+    size: options.worldSize,
+    config: mergePatches(scheduler, options.scheduler),
+  });
   if (!crowd) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
@@ -146,7 +144,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     async start() {
       phase = 'starting';
       runner.start();
-      logger.info({ worlds: runner.worlds().map((w) => w.id), npcs: options.npcs }, 'loop started');
+      logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
         await s.start();
         logger.info({ service: s.name }, 'service started');
