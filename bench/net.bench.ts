@@ -11,6 +11,8 @@
  *    decodes snapshots in full and checks its entity view; the others read only the snapshot
  *    head (latency is measured on every snapshot either way). Full run: 1,000 clients × 15 s,
  *    then the 5,000-session goal × 10 s.
+ * 3. The standard crowd scenario (src/scenarios/crowd.ts, docs/SCENARIOS.md) end to end with
+ *    crowd bots: 1,000 clients × 10 s (quick: 200 × 3 s), for side-by-side comparisons.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -27,6 +29,7 @@ import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport, typ
 import { createConn, createSession, type Session } from '../src/net/session.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';
+import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import { runStep } from '../src/world/step.js';
 import { createInterestGrid } from '../src/net/interest-grid.js';
 import { movementSystem } from '../systems/movement-system.js';
@@ -110,7 +113,7 @@ interface BotReport {
   connected: number;
   disconnects: number;
   disconnectsByCode: Record<string, number>;
-  updateLatencyMs: { p50: number; p90: number; p99: number; max: number; samples: number };
+  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
   inputAckRttMs: { p50: number; p99: number };
   snapshotsPerClientPerSecond: number;
   bytesPerClientPerSecond: number;
@@ -140,9 +143,12 @@ const settledRss = async (): Promise<number> => {
   return min;
 };
 
-const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise<Record<string, unknown>> => {
-  const world = createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
-  populateNpcs(world, { count: 10_000 });
+const e2e = async (ctx: SuiteContext, clients: number, seconds: number, scenario: 'default' | 'crowd' = 'default'): Promise<Record<string, unknown>> => {
+  const crowd = scenario === 'crowd';
+  const world = crowd
+    ? createCrowdWorld({ id: '1', npcs: CROWD.npcs, seed: 1, playerCapacity: clients + 100 })
+    : createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
+  if (!crowd) populateNpcs(world, { count: 10_000 });
   const steps: number[] = [];
   const replicate: number[] = [];
   const send: number[] = [];
@@ -155,7 +161,7 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
     },
   });
   runner.add(world);
-  const server = new GameServer({ host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined) });
+  const server = new GameServer({ host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined), net: crowd ? { ...CROWD_NET } : {} });
   await server.start();
   runner.start();
   await new Promise((r) => setTimeout(r, 1000));
@@ -163,7 +169,7 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
   const rss0 = await settledRss();
   let rssJoined = 0;
   let recordAt = 0;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', String(WARMUP_S), '--concurrency', '200', '--full-every', String(FULL_EVERY)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', String(WARMUP_S), '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`); });
@@ -189,6 +195,7 @@ const e2e = async (ctx: SuiteContext, clients: number, seconds: number): Promise
   if (code !== 0 || !line.startsWith('{')) throw new Error(`bots exited ${code}: ${out.slice(-500)}`);
   const r = JSON.parse(line) as BotReport;
   return {
+    scenario,
     clients,
     connected: r.connected,
     disconnects: r.disconnects,
@@ -230,6 +237,10 @@ const suite: Suite = {
       ctx.log(`e2e: ${clients} WebSocket clients (separate process), 10k NPCs, 20 Hz, ${secs} s`);
       ctx.record(`e2e${clients}`, await e2e(ctx, clients, secs));
     }
+    // The standard crowd scenario (docs/SCENARIOS.md): 2,000 NPCs, 1000×1000, radius 100, crowd bots.
+    const [crowdClients, crowdSecs] = ctx.quick ? [200, 3] : [1000, 10];
+    ctx.log(`e2e crowd scenario: ${crowdClients} crowd bots (separate process), 2,000 NPCs, 20 Hz, ${crowdSecs} s`);
+    ctx.record(`e2eCrowd${crowdClients}`, await e2e(ctx, crowdClients, crowdSecs, 'crowd'));
     await encodingBench(ctx, 1000);
     await encodingBench(ctx, 5000);
     await queryBench(ctx);

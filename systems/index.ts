@@ -3,6 +3,7 @@
  * order. Entries must be in phase order (checked when a world is created).
  */
 import { controlSystem } from './control-system.js';
+import { crowdMovementSystem } from './crowd-movement-system.js';
 import { ingestSystem } from './ingest-system.js';
 import { jobsSystem } from './jobs-system.js';
 import { movementSystem } from './movement-system.js';
@@ -29,6 +30,18 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'movement', phase: 'physics', run: movementSystem },
   { name: 'jobs', phase: 'jobs', run: jobsSystem },
   { name: 'periodic', phase: 'periodic', run: periodicSystem },
+  { name: 'replicate', phase: 'replicate', run: replicateSystem },
+  { name: 'control', phase: 'control', run: controlSystem },
+];
+
+/**
+ * The crowd scenario's pipeline (src/scenarios/crowd.ts, docs/SCENARIOS.md): no tiers, no
+ * behaviour — it measures replication.
+ */
+export const CROWD_SYSTEMS: readonly SystemEntry[] = [
+  { name: 'ingest', phase: 'ingest', run: ingestSystem },
+  { name: 'time', phase: 'time', run: timeSystem },
+  { name: 'crowd-movement', phase: 'physics', run: crowdMovementSystem },
   { name: 'replicate', phase: 'replicate', run: replicateSystem },
   { name: 'control', phase: 'control', run: controlSystem },
 ];

@@ -1,24 +1,33 @@
 /**
- * Load-test bots: N simulated sessions (real WebSocket clients built on the client library)
- * that join a world, walk randomly by sending inputs, and record update latency and input
- * acknowledgement round trips. Produces one plain report object.
+ * Load-test bots, one process's share: N simulated sessions (real WebSocket clients built on
+ * the client library, or light bots that read only snapshot heads) that join a world and play
+ * a scenario (src/bots/scenarios.ts), recording update latency, input acknowledgement round
+ * trips and join latency in HDR histograms. Returns a {@link ProcReport}; the coordinator
+ * (src/bots/procs.ts) merges the parts of several processes (src/bots/report.ts).
  *
  * Node-only (uses the `ws` package); the client library itself stays browser-safe.
  */
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { WorldtickClient, type LatencySink, type WebSocketCtor } from '../client/client.js';
+import { crowdBotMove } from '../scenarios/crowd.js';
+import { createPrng, nextFloat, nextInt } from '../world/prng.js';
+import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
 import { LightBot } from './light-bot.js';
+import type { ProcReport } from './report.js';
+import type { BotScenario } from './scenarios.js';
 
 export interface FleetOptions {
   /** ws:// URL of the game server. */
   url: string;
   worldId: string;
+  /** Bots started while ramping (the steady population). */
   clients: number;
   /** Seconds of measured load (after everyone joined and a warm-up). */
   durationSeconds: number;
   /** Seconds of warm-up (not measured) after the last join. Default 1. */
   warmupSeconds?: number;
-  /** Inputs per second per bot. Default 2. */
+  /** Inputs per second per bot (random walk; the crowd scenario always sends 1 per second). Default 2. */
   inputHz?: number;
   /** Connections opened concurrently while ramping up. Default 100. */
   connectConcurrency?: number;
@@ -28,43 +37,27 @@ export interface FleetOptions {
    * head: latency and ack are measured the same way). 1 = all full. Default 1.
    */
   fullDecodeEvery?: number;
-  /** Called with progress lines (stderr in the CLI). */
-  log?: (line: string) => void;
+  /** Scenario played (src/bots/scenarios.ts). Default steady. */
+  scenario?: BotScenario;
+  /** influx: bots that join within 1 s at the start of the measured window. */
+  influxClients?: number;
+  /** churn: bots leaving (and as many joining) per second during the measured window. */
+  churnPerSecond?: number;
+  /** Seed of the bots' generators (random walk, crowd inputs, churn picks). Default 1. */
+  seed?: number;
+  /** Global index of this process's first bot (names and per-bot seeds). Default 0. */
+  firstBot?: number;
+  /** Index of this process among the bots processes. Default 0. */
+  proc?: number;
+  /** Progress of this process (ramp: bots joined; measure: seconds elapsed). */
+  onProgress?: (phase: FleetPhase, done: number, total: number) => void;
+  /** Awaited after the ramp: the coordinator resolves it once every process has ramped. */
+  ramped?: () => Promise<void>;
+  /** Join timeout, wall ms. Default 15,000. */
+  joinTimeoutMs?: number;
 }
 
-/** Latency percentiles in wall milliseconds. */
-export interface Percentiles {
-  samples: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-export interface FleetReport {
-  clients: number;
-  connected: number;
-  joinFailures: number;
-  /** Sessions closed by the server (or lost) during the measured window, by close code. */
-  disconnects: number;
-  disconnectsByCode: Record<string, number>;
-  measuredSeconds: number;
-  updateLatencyMs: Percentiles;
-  inputAckRttMs: Percentiles;
-  snapshotsPerClientPerSecond: number;
-  bytesPerClientPerSecond: number;
-  avgSnapshotBytes: number;
-  errorsReceived: number;
-  /** Entity-view protocol violations (update/leave of an unknown id) in the full clients; should be 0. */
-  inconsistencies: number;
-  /** Bots that decoded every snapshot and kept a checked entity view. */
-  fullDecodeClients: number;
-  /** Bots that read only the snapshot head (latency, ack). */
-  lightClients: number;
-  /** CPU of this bots process during the measured window, % of one core (user + system). */
-  botsCpuPercent: number;
-}
+export type FleetPhase = 'ramp' | 'warmup' | 'measure';
 
 /** What the fleet needs of a bot (full client or light bot). */
 interface Bot {
@@ -77,119 +70,211 @@ interface Bot {
   view?: { inconsistencies: number };
 }
 
-/** Growable sample buffer (Float64Array; capped so a long run cannot eat memory). */
-const createSamples = (cap = 8_000_000) => {
-  let buf = new Float64Array(65_536);
-  let n = 0;
-  return {
-    add(v: number) {
-      if (n === buf.length) {
-        if (n >= cap) return;
-        const next = new Float64Array(Math.min(cap, n * 2));
-        next.set(buf);
-        buf = next;
-      }
-      buf[n++] = v;
-    },
-    reset() { n = 0; },
-    percentiles(): Percentiles {
-      const a = buf.slice(0, n).sort();
-      const at = (q: number) => (n ? a[Math.min(n - 1, Math.floor(q * n))]! : 0);
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += a[i]!;
-      const r = (v: number) => Math.round(v * 100) / 100;
-      return { samples: n, p50: r(at(0.5)), p90: r(at(0.9)), p99: r(at(0.99)), max: r(n ? a[n - 1]! : 0), mean: r(n ? sum / n : 0) };
-    },
-  };
+interface Slot {
+  bot: Bot;
+  /** Global bot index (crowd input stream). */
+  index: number;
+  /** Inputs sent so far (crowd input draw counter). */
+  inputs: number;
+  /** performance.now() when it joined. */
+  since: number;
+}
+
+/** CPUs this process may run on (Linux `Cpus_allowed_list`, e.g. "0-1"), or null elsewhere. */
+export const cpusAllowed = (): string | null => {
+  try {
+    return /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Run a fleet to completion and return its report. */
-export const runFleet = async (o: FleetOptions): Promise<FleetReport> => {
-  const log = o.log ?? (() => {});
-  const upd = createSamples();
-  const ack = createSamples();
+/** Run this process's share of the load to completion and return its part of the report. */
+export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
+  const scenario = o.scenario ?? 'steady';
+  const progress = o.onProgress ?? (() => {});
+  const upd = createLatencyHistogram();
+  const ack = createLatencyHistogram();
+  const joinH = createLatencyHistogram();
+  const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
   const sink: LatencySink = {
-    update: (ms) => { if (measuring) upd.add(ms); },
-    ack: (ms) => { if (measuring) ack.add(ms); },
+    update: (ms) => { if (measuring) recordMs(upd, ms); },
+    ack: (ms) => { if (measuring) recordMs(ack, ms); },
   };
-  const bots: Bot[] = [];
-  let joinFailures = 0, full = 0;
-  const conc = o.connectConcurrency ?? 100;
+  const alive: Slot[] = [];
+  const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
+  // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
+  let clientMs = 0, t0 = Infinity;
+  let joinFailures = 0, full = 0, light = 0, inputsSent = 0, joinsMeasured = 0, leavesMeasured = 0;
+  let nextIndex = o.firstBot ?? 0;
+  // Bots joining during the window (influx, churn) take indexes from a block per process, so
+  // steady bots stay 0..clients-1 across processes and no two processes share an index.
+  let nextExtra = 1_000_000 * ((o.proc ?? 0) + 1);
   const every = Math.max(1, Math.floor(o.fullDecodeEvery ?? 1));
-  for (let i = 0; i < o.clients; i += conc) {
-    const batch = [];
-    for (let j = i; j < Math.min(o.clients, i + conc); j++) {
-      if (j % every === 0) {
+  const timeout = o.joinTimeoutMs ?? 15_000;
+
+  /** Join one bot; resolves when it joined or failed (never rejects). */
+  const joinOne = async (index: number): Promise<void> => {
+    const t0 = performance.now();
+    let bot: Bot;
+    try {
+      if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
-        batch.push(
-          c.connect()
-            .then(() => c.join(o.worldId, `bot${j}`, '', null, 15_000))
-            .then(() => { bots.push(c); full++; })
-            .catch(() => { joinFailures++; c.close(); }),
-        );
+        bot = c;
+        await c.connect().then(() => c.join(o.worldId, `bot${index}`, '', null, timeout)).catch((err: unknown) => { c.close(); throw err; });
+        full++;
       } else {
         const c = new LightBot(o.url, sink);
-        batch.push(c.join(o.worldId, `bot${j}`, 15_000).then(() => { bots.push(c); }).catch(() => { joinFailures++; c.close(); }));
+        bot = c;
+        await c.join(o.worldId, `bot${index}`, timeout).catch((err: unknown) => { c.close(); throw err; });
+        light++;
       }
+    } catch {
+      joinFailures++;
+      return;
     }
+    recordMs(joinH, performance.now() - t0);
+    alive.push({ bot, index, inputs: 0, since: performance.now() });
+  };
+
+  // Ramp: the steady population, `connectConcurrency` at a time.
+  const conc = o.connectConcurrency ?? 100;
+  progress('ramp', 0, o.clients);
+  for (let i = 0; i < o.clients; i += conc) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(o.clients, i + conc); j++) batch.push(joinOne(nextIndex++));
     await Promise.all(batch);
-    log(`bots: ${bots.length}/${o.clients} joined`);
+    progress('ramp', alive.length, o.clients);
   }
+  await o.ramped?.();
+
+  // Inputs on a 100 ms tick. Crowd: each bot once per second (bot i on ticks where
+  // tick mod 10 = i mod 10), its k-th move from the seeded crowd stream. Others: random walk.
+  const crowdSeed = o.seed ?? 1;
+  const move = { x: 0, y: 0 };
   const inputHz = o.inputHz ?? 2;
-  // Random walk: each bot changes direction now and then, staggered over the interval.
-  const inputTimer = inputHz > 0 ? setInterval(() => {
-    for (const b of bots) {
-      if (!b.open || Math.random() > 0.5) continue;
-      const a = Math.random() * Math.PI * 2;
-      b.sendInput(Math.cos(a), Math.sin(a));
-    }
-  }, 1000 / inputHz) : null;
-  await sleep((o.warmupSeconds ?? 1) * 1000);
-  const before = bots.map((b) => ({ snaps: b.stats.snapshots, bytes: b.stats.bytesIn, open: b.open }));
-  upd.reset();
-  ack.reset();
+  let tick = 0;
+  const send = (s: Slot, x: number, y: number): void => { s.bot.sendInput(x, y); s.inputs++; inputsSent++; };
+  const inputTimer = scenario === 'crowd'
+    ? setInterval(() => {
+      const phase = tick++ % 10;
+      for (const s of alive) {
+        if (!s.bot.open || s.index % 10 !== phase) continue;
+        crowdBotMove(crowdSeed, s.index, s.inputs, move);
+        send(s, move.x, move.y);
+      }
+    }, 100)
+    : inputHz > 0
+      ? setInterval(() => {
+        for (const s of alive) {
+          if (!s.bot.open || nextFloat(rng) > 0.5) continue;
+          const a = nextFloat(rng) * Math.PI * 2;
+          send(s, Math.cos(a), Math.sin(a));
+        }
+      }, 1000 / inputHz)
+      : null;
+
+  const warm = o.warmupSeconds ?? 1;
+  progress('warmup', 0, warm);
+  await sleep(warm * 1000);
+
+  const totals = () => {
+    let snapshots = retired.snapshots, bytesIn = retired.bytesIn;
+    for (const s of alive) { snapshots += s.bot.stats.snapshots; bytesIn += s.bot.stats.bytesIn; }
+    return { snapshots, bytesIn };
+  };
+  const before = totals();
+  const inputs0 = inputsSent;
   measuring = true;
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(o.durationSeconds * 1000);
-  measuring = false;
-  const secs = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  if (inputTimer) clearInterval(inputTimer);
-  let snaps = 0, bytes = 0, errors = 0, inconsistencies = 0, disconnects = 0;
-  const byCode: Record<string, number> = {};
-  bots.forEach((b, i) => {
-    snaps += b.stats.snapshots - before[i]!.snaps;
-    bytes += b.stats.bytesIn - before[i]!.bytes;
-    errors += b.stats.errors;
-    inconsistencies += b.view?.inconsistencies ?? 0;
-    if (!b.open) {
-      disconnects++;
-      byCode[b.closeCode] = (byCode[b.closeCode] ?? 0) + 1;
+  t0 = performance.now();
+  const pending: Promise<void>[] = [];
+
+  // Scenario events inside the measured window.
+  if (scenario === 'influx') {
+    const n = o.influxClients ?? 0;
+    for (let k = 0; k < n; k++) {
+      pending.push(sleep((k * 1000) / Math.max(1, n)).then(() => { joinsMeasured++; return joinOne(nextExtra++); }));
     }
-  });
-  for (const b of bots) b.close();
+  }
+  /** A bot the scenario closes on purpose: its counts stay in the totals. */
+  const retire = (s: Slot): void => {
+    retired.snapshots += s.bot.stats.snapshots;
+    retired.bytesIn += s.bot.stats.bytesIn;
+    retired.errors += s.bot.stats.errors;
+    retired.inconsistencies += s.bot.view?.inconsistencies ?? 0;
+    clientMs += performance.now() - Math.max(s.since, t0);
+  };
+  let churnAcc = 0;
+  const churnTimer = scenario === 'churn' && (o.churnPerSecond ?? 0) > 0
+    ? setInterval(() => {
+      churnAcc += (o.churnPerSecond ?? 0) / 10;
+      while (churnAcc >= 1) {
+        churnAcc--;
+        if (alive.length) {
+          const [s] = alive.splice(nextInt(rng, alive.length), 1);
+          retire(s!);
+          s!.bot.close();
+          leavesMeasured++;
+        }
+        joinsMeasured++;
+        pending.push(joinOne(nextExtra++));
+      }
+    }, 100)
+    : null;
+
+  const dur = o.durationSeconds;
+  const progressTimer = setInterval(() => progress('measure', Math.min(dur, Math.round((performance.now() - t0) / 100) / 10), dur), 250);
+  await sleep(dur * 1000);
+  measuring = false;
+  const t1 = performance.now();
+  const secs = (t1 - t0) / 1000;
+  for (const s of alive) clientMs += t1 - Math.max(s.since, t0);
+  const cpu = process.cpuUsage(cpu0);
+  const after = totals();
+  clearInterval(progressTimer);
+  progress('measure', dur, dur);
+  if (inputTimer) clearInterval(inputTimer);
+  if (churnTimer) clearInterval(churnTimer);
+  await Promise.all(pending);
+
+  let errors = retired.errors, inconsistencies = retired.inconsistencies, disconnects = 0;
+  const byCode: Record<string, number> = {};
+  for (const s of alive) {
+    errors += s.bot.stats.errors;
+    inconsistencies += s.bot.view?.inconsistencies ?? 0;
+    if (!s.bot.open) {
+      disconnects++;
+      byCode[s.bot.closeCode] = (byCode[s.bot.closeCode] ?? 0) + 1;
+    }
+  }
+  const connected = full + light;
+  for (const s of alive) s.bot.close();
   await sleep(200);
-  const n = Math.max(1, bots.length);
   return {
-    clients: o.clients,
-    connected: bots.length,
+    proc: o.proc ?? 0,
+    pid: process.pid,
+    cpusAllowed: cpusAllowed(),
+    clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
+    connected,
     joinFailures,
     disconnects,
     disconnectsByCode: byCode,
     measuredSeconds: Math.round(secs * 100) / 100,
-    updateLatencyMs: upd.percentiles(),
-    inputAckRttMs: ack.percentiles(),
-    snapshotsPerClientPerSecond: Math.round((snaps / n / secs) * 100) / 100,
-    bytesPerClientPerSecond: Math.round(bytes / n / secs),
-    avgSnapshotBytes: snaps ? Math.round(bytes / snaps) : 0,
+    clientSeconds: Math.round(clientMs) / 1000,
+    snapshots: after.snapshots - before.snapshots,
+    bytesIn: after.bytesIn - before.bytesIn,
+    inputsSent: inputsSent - inputs0,
     errorsReceived: errors,
     inconsistencies,
     fullDecodeClients: full,
-    lightClients: bots.length - full,
-    botsCpuPercent: Math.round((cpu.user + cpu.system) / 10 / (secs * 1000)),
+    lightClients: light,
+    joinsMeasured,
+    leavesMeasured,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    histograms: { update: encodeHistogram(upd), inputAck: encodeHistogram(ack), join: encodeHistogram(joinH) },
   };
 };

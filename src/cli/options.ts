@@ -32,6 +32,10 @@ export interface ServerOptions {
   net: unknown;
   /** Periodic tasks declared for the default world (config file only; src/periodic/declared-tasks.ts), validated here. */
   periodic: unknown[];
+  /** World setup of the default world: `default` (tiered NPC life) or `crowd` (src/scenarios/crowd.ts). */
+  scenario: string;
+  /** NPCs of the crowd scenario. */
+  crowdNpcs: number;
   help: boolean;
 }
 
@@ -67,6 +71,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
   { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
+  { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
+  { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 

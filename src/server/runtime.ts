@@ -17,6 +17,7 @@ import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 
 /** Something the runtime starts after the worlds and stops before them. */
 export interface Service {
@@ -63,20 +64,21 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   const scheduler = {
     simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
   };
-  const defaultWorld = createSimWorld({
+  const crowd = options.scenario === 'crowd';
+  const defaultWorld = crowd ? createScenarioWorld(options) : createSimWorld({
     id: DEFAULT_WORLD_ID,
     capacity: options.capacity || options.npcs + 10_000,
     seed: options.seed,
     size: options.worldSize,
     config: mergePatches(scheduler, options.scheduler),
   });
-  populateNpcs(defaultWorld, { count: options.npcs });
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
+  if (!crowd) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
-  enableScenes(defaultWorld, scenePool);
+  if (!crowd) enableScenes(defaultWorld, scenePool);
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
   const admin = createAdminServer({
@@ -103,9 +105,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     port: options.port,
     logger,
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
-    net: options.net as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
     // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
+    net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
   });
   services.push(gameServer);
   let statsTimer: NodeJS.Timeout | null = null;
@@ -148,7 +150,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     async start() {
       phase = 'starting';
       runner.start();
-      logger.info({ worlds: runner.worlds().map((w) => w.id), npcs: options.npcs }, 'loop started');
+      logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
         await s.start();
         logger.info({ service: s.name }, 'service started');
@@ -174,6 +176,16 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     },
   };
 };
+
+/** `--scenario crowd`: the standard crowd world (docs/SCENARIOS.md) as the default world. */
+const createScenarioWorld = (options: ServerOptions): SimWorld =>
+  createCrowdWorld({
+    id: DEFAULT_WORLD_ID,
+    npcs: options.crowdNpcs,
+    seed: options.seed,
+    playerCapacity: options.capacity ? Math.max(0, options.capacity - options.crowdNpcs) : 10_000,
+    config: typeof options.scheduler === 'object' && options.scheduler !== null ? (options.scheduler as Record<string, unknown>) : {},
+  });
 
 const mergePatches = (a: Record<string, Record<string, unknown>>, b: unknown): unknown => {
   if (typeof b !== 'object' || b === null || Array.isArray(b)) return b === undefined ? a : b;

@@ -1,0 +1,46 @@
+/**
+ * Progress display of the bots CLI on stderr: a cli-progress bar when stderr is a TTY, plain
+ * lines otherwise (at most one a second per phase, plus phase changes and completions), or
+ * nothing (`--no-progress`).
+ */
+import { SingleBar } from 'cli-progress';
+import type { FleetPhase } from './bot-fleet.js';
+
+export interface ProgressView {
+  /** Ramp: bots joined of total; warmup: seconds; measure: seconds elapsed of the window. */
+  update(phase: FleetPhase, done: number, total: number): void;
+  stop(): void;
+}
+
+const UNIT: Record<FleetPhase, string> = { ramp: 'joined', warmup: 's warm-up', measure: 's measured' };
+
+/** A progress view writing to `stream` (a bar if `stream.isTTY`, else lines). */
+export const createProgressView = (stream: NodeJS.WriteStream, enabled: boolean): ProgressView => {
+  if (!enabled) return { update: () => {}, stop: () => {} };
+  if (stream.isTTY) {
+    const bar = new SingleBar({ stream, format: 'bots {phase} [{bar}] {value}/{total} {unit}', hideCursor: true, clearOnComplete: false, barsize: 30 });
+    let phase: FleetPhase | null = null;
+    return {
+      update(p, done, total) {
+        if (phase === null) bar.start(total, done, { phase: p, unit: UNIT[p] });
+        else if (p !== phase) { bar.setTotal(total); bar.update(done, { phase: p, unit: UNIT[p] }); }
+        else bar.update(done);
+        phase = p;
+      },
+      stop: () => { if (phase !== null) bar.stop(); },
+    };
+  }
+  let last = { phase: '', at: 0, done: -1 };
+  return {
+    update(p, done, total) {
+      const now = Date.now();
+      const changed = p !== last.phase;
+      const complete = done >= total && last.done < total;
+      if (!changed && !complete && now - last.at < 1000) return;
+      if (!changed && done === last.done) return;
+      stream.write(`bots: ${p} ${done}/${total} ${UNIT[p]}\n`);
+      last = { phase: p, at: now, done };
+    },
+    stop: () => {},
+  };
+};

@@ -1,0 +1,165 @@
+/**
+ * The bots report: what one bots process measured ({@link ProcReport}, with its histograms
+ * encoded), and the merge of every process's part into one {@link BotsReport} — counts summed,
+ * histograms merged by bucket (src/bots/histogram.ts). The report's JSON schema is
+ * {@link BotsReportSchema} (TypeBox, so it is also a JSON Schema document).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { encodeHistogram, mergeHistograms, summarize, decodeHistogram } from './histogram.js';
+
+/** Schema id written into every report. */
+export const REPORT_SCHEMA_ID = 'worldtick-bots-report/1';
+
+const Summary = Type.Object({
+  samples: Type.Integer({ minimum: 0 }),
+  p50: Type.Number(),
+  p90: Type.Number(),
+  p99: Type.Number(),
+  p999: Type.Number(),
+  max: Type.Number(),
+  mean: Type.Number(),
+}, { additionalProperties: false, description: 'latency percentiles, wall milliseconds' });
+
+const Counts = {
+  /** Bots this process (or the run) was asked to start. */
+  clients: Type.Integer({ minimum: 0 }),
+  connected: Type.Integer({ minimum: 0 }),
+  joinFailures: Type.Integer({ minimum: 0 }),
+  /** Sessions closed by the server or lost (not by the bots) before the end, by close code. */
+  disconnects: Type.Integer({ minimum: 0 }),
+  disconnectsByCode: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  measuredSeconds: Type.Number({ minimum: 0 }),
+  /** Sum over bots of the seconds each was joined inside the measured window (per-client rates divide by it). */
+  clientSeconds: Type.Number({ minimum: 0 }),
+  /** Snapshots received in the measured window. */
+  snapshots: Type.Integer({ minimum: 0 }),
+  /** Bytes received in the measured window. */
+  bytesIn: Type.Integer({ minimum: 0 }),
+  inputsSent: Type.Integer({ minimum: 0 }),
+  errorsReceived: Type.Integer({ minimum: 0 }),
+  inconsistencies: Type.Integer({ minimum: 0 }),
+  fullDecodeClients: Type.Integer({ minimum: 0 }),
+  lightClients: Type.Integer({ minimum: 0 }),
+  /** Joins started in the measured window (influx, churn). */
+  joinsMeasured: Type.Integer({ minimum: 0 }),
+  /** Bots the scenario closed on purpose in the measured window (churn). */
+  leavesMeasured: Type.Integer({ minimum: 0 }),
+  /** CPU of the process over the measured window, ms (user + system). */
+  cpuMs: Type.Number({ minimum: 0 }),
+};
+
+/** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
+const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
+
+/** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
+const Histograms = Type.Object({ update: Type.String(), inputAck: Type.String(), join: Type.String() }, { additionalProperties: false });
+
+/** What one bots process sends back to the coordinator. */
+export const ProcReportSchema = Type.Object({ proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms }, { additionalProperties: false });
+export type ProcReport = Static<typeof ProcReportSchema>;
+
+const PerProc = Type.Object({
+  proc: Type.Integer({ minimum: 0 }),
+  pid: Type.Integer(),
+  cpusAllowed: CpusAllowed,
+  ...Counts,
+  updateLatencyMs: Summary,
+  inputAckRttMs: Summary,
+  joinLatencyMs: Summary,
+  /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
+  histograms: Histograms,
+}, { additionalProperties: false });
+
+/** The merged report (`--report file.json`, and the last line of stdout). */
+export const BotsReportSchema = Type.Object({
+  schema: Type.Literal(REPORT_SCHEMA_ID),
+  scenario: Type.String(),
+  url: Type.String(),
+  worldId: Type.String(),
+  procs: Type.Integer({ minimum: 1 }),
+  /** CPU list the bots were pinned to (`--cpu`), or null. */
+  cpus: Type.Union([Type.String(), Type.Null()]),
+  startedAt: Type.String({ description: 'ISO 8601' }),
+  ...Counts,
+  updateLatencyMs: Summary,
+  inputAckRttMs: Summary,
+  joinLatencyMs: Summary,
+  snapshotsPerClientPerSecond: Type.Number(),
+  bytesPerClientPerSecond: Type.Number(),
+  avgSnapshotBytes: Type.Number(),
+  /** CPU of all bots processes over the measured window, % of one core. */
+  botsCpuPercent: Type.Number(),
+  histograms: Type.Object({ unit: Type.Literal('microseconds'), encoding: Type.Literal('HdrHistogram V2 compressed base64'), update: Type.String(), inputAck: Type.String(), join: Type.String() }, { additionalProperties: false }),
+  perProc: Type.Array(PerProc),
+}, { additionalProperties: false });
+export type BotsReport = Static<typeof BotsReportSchema>;
+
+/** Run facts the processes do not know. */
+export interface ReportMeta {
+  scenario: string;
+  url: string;
+  worldId: string;
+  cpus: string | null;
+  startedAt: string;
+}
+
+type CountKey = 'clientSeconds' | 'clients' | 'connected' | 'joinFailures' | 'disconnects' | 'snapshots' | 'bytesIn' | 'inputsSent' | 'errorsReceived' | 'inconsistencies' | 'fullDecodeClients' | 'lightClients' | 'joinsMeasured' | 'leavesMeasured' | 'cpuMs';
+const SUMMED: readonly CountKey[] = ['clientSeconds', 'clients', 'connected', 'joinFailures', 'disconnects', 'snapshots', 'bytesIn', 'inputsSent', 'errorsReceived', 'inconsistencies', 'fullDecodeClients', 'lightClients', 'joinsMeasured', 'leavesMeasured', 'cpuMs'];
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+/**
+ * Merge the processes' parts: counts summed, disconnect codes summed, histograms merged by
+ * bucket, percentiles computed on the merged histograms; `measuredSeconds` is the longest
+ * window. Per-client rates divide by the bot-seconds joined inside the window.
+ */
+export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): BotsReport => {
+  const sum = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Record<CountKey, number>;
+  const byCode: Record<string, number> = {};
+  let secs = 0;
+  for (const p of parts) {
+    for (const k of SUMMED) sum[k] += p[k];
+    for (const [c, n] of Object.entries(p.disconnectsByCode)) byCode[c] = (byCode[c] ?? 0) + n;
+    secs = Math.max(secs, p.measuredSeconds);
+  }
+  const upd = mergeHistograms(parts.map((p) => p.histograms.update));
+  const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
+  const join = mergeHistograms(parts.map((p) => p.histograms.join));
+  // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
+  const botSecs = Math.max(1e-9, sum.clientSeconds);
+  const s = Math.max(1e-9, secs);
+  return {
+    schema: REPORT_SCHEMA_ID,
+    scenario: meta.scenario,
+    url: meta.url,
+    worldId: meta.worldId,
+    procs: parts.length,
+    cpus: meta.cpus,
+    startedAt: meta.startedAt,
+    ...sum,
+    cpuMs: Math.round(sum.cpuMs),
+    clientSeconds: Math.round(sum.clientSeconds * 1000) / 1000,
+    disconnectsByCode: byCode,
+    measuredSeconds: r2(secs),
+    updateLatencyMs: summarize(upd),
+    inputAckRttMs: summarize(ack),
+    joinLatencyMs: summarize(join),
+    snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
+    bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
+    avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
+    botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
+    histograms: {
+      unit: 'microseconds',
+      encoding: 'HdrHistogram V2 compressed base64',
+      update: encodeHistogram(upd),
+      inputAck: encodeHistogram(ack),
+      join: encodeHistogram(join),
+    },
+    perProc: parts.map((p) => ({
+      ...p,
+      updateLatencyMs: summarize(decodeHistogram(p.histograms.update)),
+      inputAckRttMs: summarize(decodeHistogram(p.histograms.inputAck)),
+      joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
+    })),
+  };
+};

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runFleet } from '../../../src/bots/bot-fleet.js';
+import { tasksetAvailable } from '../../../src/bots/procs.js';
+import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
+import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
+import { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { resumeWorld } from '../../../src/world/step.js';
+import { startTestServer, type TestServer } from './harness.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+let ts: TestServer | null = null;
+let runner: LoopRunner | null = null;
+afterEach(async () => { runner?.stop(); await ts?.stop(); ts = null; });
+
+const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  return { code, out, err };
+};
+
+describe('bots CLI over several processes', () => {
+  it('--procs 2: the JSON report has the schema, counts add up over processes and merged histograms equal the union', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    resumeWorld(ts.world);
+    runner = new LoopRunner();
+    runner.add(ts.world);
+    runner.start();
+    const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-')), 'report.json');
+    const { code, out, err } = await runBots(['--url', ts.url, '--world', 'w1', '--clients', '9', '--procs', '2', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10', '--full-every', '3', '--report', file, '--cpu', '0']);
+    expect(code, err).toBe(0);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual(report); // stdout carries the same report
+    expect(report).toMatchObject({ procs: 2, clients: 9, connected: 9, joinFailures: 0, disconnects: 0, inconsistencies: 0, errorsReceived: 0, fullDecodeClients: 3, lightClients: 6 });
+    const [a, b] = report.perProc;
+    expect([a!.clients, b!.clients]).toEqual([5, 4]); // split, remainder to the first
+    expect(a!.pid).not.toBe(b!.pid);
+    expect(report.cpus).toBe('0');
+    // --cpu 0: both processes ran under taskset -c 0 (where taskset exists; it does on Debian).
+    if (tasksetAvailable() && a!.cpusAllowed !== null) expect([a!.cpusAllowed, b!.cpusAllowed]).toEqual(['0', '0']);
+    for (const k of ['snapshots', 'bytesIn', 'inputsSent', 'connected'] as const) expect(report[k], k).toBe(a![k] + b![k]);
+    expect(report.snapshots).toBeGreaterThan(0);
+    // Histogram counts merge: every snapshot of the window is one update-latency sample.
+    expect(report.updateLatencyMs.samples).toBe(a!.updateLatencyMs.samples + b!.updateLatencyMs.samples);
+    expect(report.updateLatencyMs.samples).toBe(report.snapshots);
+    expect(report.joinLatencyMs.samples).toBe(9);
+    // The merged histogram in the report decodes to the percentiles reported.
+    expect(summarize(decodeHistogram(report.histograms.update))).toEqual(report.updateLatencyMs);
+    // ...and re-merging the processes' own histograms gives the same percentiles.
+    for (const [k, s] of [['update', 'updateLatencyMs'], ['inputAck', 'inputAckRttMs'], ['join', 'joinLatencyMs']] as const)
+      expect(summarize(mergeHistograms(report.perProc.map((p) => p.histograms[k]))), k).toEqual(report[s]);
+    expect(err).toContain('update latency ms: p50');
+  });
+
+  it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    resumeWorld(ts.world);
+    runner = new LoopRunner();
+    runner.add(ts.world);
+    runner.start();
+    const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };
+    const influx = await runFleet({ ...base, scenario: 'influx', clients: 3, influxClients: 6 });
+    expect(influx).toMatchObject({ clients: 9, connected: 9, joinFailures: 0, joinsMeasured: 6, leavesMeasured: 0, disconnects: 0, inconsistencies: 0 });
+    expect(summarize(decodeHistogram(influx.histograms.join)).samples).toBe(9);
+    // Bot-seconds: the 3 steady bots for the whole window plus the late joiners' part of it.
+    expect(influx.clientSeconds).toBeGreaterThan(3 * influx.measuredSeconds);
+    expect(influx.clientSeconds).toBeLessThan(9 * influx.measuredSeconds);
+    const churn = await runFleet({ ...base, scenario: 'churn', clients: 5, churnPerSecond: 10 });
+    expect(churn.leavesMeasured).toBeGreaterThan(0);
+    expect(churn.joinsMeasured).toBe(churn.leavesMeasured);
+    expect(churn).toMatchObject({ connected: 5 + churn.joinsMeasured, joinFailures: 0, disconnects: 0, inconsistencies: 0 });
+    expect(ts.server.stats().sessions).toBe(0); // every bot closed at the end
+  });
+
+  it('--scenario purchase-storm refuses with a message (exit 2) until the server supports purchases', async () => {
+    const { code, err } = await runBots(['--scenario', 'purchase-storm']);
+    expect(code).toBe(2);
+    expect(err).toContain('purchase-storm is not available yet: the server answers every purchase with NOT_IMPLEMENTED');
+  });
+});

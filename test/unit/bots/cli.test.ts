@@ -1,0 +1,51 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parseBotsArgs } from '../../../src/bots/cli.js';
+import { scenarioUnavailable } from '../../../src/bots/scenarios.js';
+
+const parse = (argv: string[]) => {
+  let err = '', out = '';
+  try {
+    return { opts: parseBotsArgs(argv, { writeOut: (s) => { out += s; }, writeErr: (s) => { err += s; } }), err, out };
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return { opts: null, err, out, code: e.code };
+  }
+};
+
+describe('bots CLI options', () => {
+  it('defaults', () => {
+    expect(parse([]).opts).toMatchObject({ url: 'ws://127.0.0.1:7700', world: '1', scenario: 'steady', clients: 100, duration: 10, warmup: 1, procs: 1, cpu: null, report: null, progress: true, worker: false });
+  });
+
+  it('parses every flag', () => {
+    const { opts } = parse(['--url', 'wss://h:1', '--world', 'w', '--scenario', 'churn', '--clients', '50', '--duration', '2.5', '--warmup', '0', '--input-hz', '4', '--concurrency', '10', '--full-every', '5', '--influx', '7', '--churn-rate', '3.5', '--seed', '9', '--procs', '2', '--cpu', '2,3', '--report', 'r.json', '--no-progress']);
+    expect(opts).toEqual({ url: 'wss://h:1', world: 'w', scenario: 'churn', clients: 50, duration: 2.5, warmup: 0, inputHz: 4, concurrency: 10, fullEvery: 5, influx: 7, churnRate: 3.5, seed: 9, procs: 2, cpu: [2, 3], report: 'r.json', progress: false, worker: false });
+  });
+
+  it('bad values are refused with a message naming the flag', () => {
+    for (const [argv, msg] of [
+      [['--clients', 'many'], '--clients must be an integer between 1 and 100000'],
+      [['--clients', '1.5'], 'a whole number'],
+      [['--duration', '0'], '--duration must be a number between 0.1 and 86400'],
+      [['--procs', '3', '--clients', '2'], '--procs (3) must not exceed --clients (2)'],
+      [['--cpu', 'x'], '--cpu must be a comma-separated list'],
+      [['--url', 'http://x'], '--url must start with ws:// or wss://'],
+      [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
+      [['--bogus'], "unknown option '--bogus'"],
+    ] as const) {
+      const r = parse([...argv]);
+      expect(r.opts, argv.join(' ')).toBeNull();
+      expect(r.err).toContain(msg);
+    }
+  });
+
+  it('--help lists every flag; purchase-storm is a placeholder that refuses', () => {
+    const r = parse(['--help']);
+    expect(r.code).toBe('commander.helpDisplayed');
+    for (const f of ['--url', '--world', '--scenario', '--clients', '--duration', '--warmup', '--input-hz', '--concurrency', '--full-every', '--influx', '--churn-rate', '--seed', '--procs', '--cpu', '--report', '--no-progress']) expect(r.out).toContain(f);
+    expect(r.out).not.toContain('--worker');
+    expect(scenarioUnavailable('purchase-storm')).toContain('NOT_IMPLEMENTED');
+    expect(scenarioUnavailable('steady')).toBeNull();
+  });
+});
