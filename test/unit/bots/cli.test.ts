@@ -26,7 +26,7 @@ describe('bots CLI options', () => {
   it('bad values are refused with a message naming the flag', () => {
     for (const [argv, msg] of [
       [['--clients', 'many'], '--clients must be an integer between 1 and 100000'],
-      [['--clients', '1.5'], 'a whole number'],
+      [['--clients', '1.5'], 'must be an integer'],
       [['--duration', '0'], '--duration must be a number between 0.1 and 86400'],
       [['--procs', '3', '--clients', '2'], '--procs (3) must not exceed --clients (2)'],
       [['--cpu', 'x'], '--cpu must be a comma-separated list'],
