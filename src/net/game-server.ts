@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { entityExists } from 'bitecs';
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Service } from '../server/runtime.js';
+import type { Service } from '../server/service.js';
 import { uWS, type us_listen_socket } from '../uws.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import { despawnEntity, spawnPlayer, type SimWorld } from '../world/sim-world.js';

@@ -7,7 +7,7 @@
  *   items of cell c are cellItems[cellStart[c] .. cellStart[c+1])   (counting sort, no objects)
  */
 import { query } from 'bitecs';
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** Same signature as the tiers issue's `world.spatial.queryRadius`. */
 export interface SpatialQuery {
@@ -18,11 +18,11 @@ export interface SpatialQuery {
 /** A typed-array uniform grid over the world's bounds. */
 export interface InterestGrid extends SpatialQuery {
   /** Rebuild from every entity with a Position (call once per step before querying). */
-  rebuild(world: SimWorld): void;
+  rebuild(world: CoreWorld): void;
 }
 
 /** Grid with square cells of `cellSize` world units. */
-export const createInterestGrid = (world: SimWorld, cellSize: number): InterestGrid => {
+export const createInterestGrid = (world: CoreWorld, cellSize: number): InterestGrid => {
   const { minX, minY, maxX, maxY } = world.bounds;
   const size = Math.max(1, cellSize);
   const cols = Math.max(1, Math.ceil((maxX - minX) / size) + 1);
@@ -84,9 +84,9 @@ export const createInterestGrid = (world: SimWorld, cellSize: number): InterestG
  * The world's own spatial index (tiers issue) when it has one AND its pipeline has a tiering
  * phase that rebuilds it every step; else null (use the fallback grid).
  */
-export const worldSpatial = (world: SimWorld): SpatialQuery | null => {
-  const s = (world as unknown as { spatial?: Partial<SpatialQuery> }).spatial;
-  if (!s || typeof s.queryRadius !== 'function') return null;
-  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return s as SpatialQuery;
+export const worldSpatial = (world: CoreWorld & { readonly spatial?: SpatialQuery }): SpatialQuery | null => {
+  const s = world.spatial;
+  if (!s) return null;
+  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return s;
   return null;
 };

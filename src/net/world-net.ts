@@ -3,7 +3,7 @@
  * shared entity cache and the scratch writers the replicate phase reuses (replication.ts).
  * Everything is sized to the world's capacity once; nothing is allocated per step.
  */
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 import { createInterestGrid, type InterestGrid, type SpatialQuery } from './interest-grid.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
@@ -96,8 +96,16 @@ export interface WorldNet {
   closing: Session[];
 }
 
+/** The slot replication adds to a world: set by the game server while it serves the world, else null. */
+export interface NetSlot {
+  net: WorldNet | null;
+}
+
+/** A world's net slot (not served). */
+export const createNetSlot = (): NetSlot => ({ net: null });
+
 /** Create a world's replication state. */
-export const createWorldNet = (world: SimWorld, config: NetConfig, transport: NetTransport): WorldNet => {
+export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: NetTransport): WorldNet => {
   const n = world.capacity + 1;
   const net: WorldNet = {
     worldId: world.id,

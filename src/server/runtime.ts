@@ -16,13 +16,9 @@ import { populateNpcs } from '../world/populate.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+import type { Service } from './service.js';
 
-/** Something the runtime starts after the worlds and stops before them. */
-export interface Service {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { Service } from './service.js';
 
 export interface Runtime {
   readonly options: ServerOptions;
