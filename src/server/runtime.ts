@@ -15,7 +15,7 @@ import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
-import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
 
 export type { Service } from './service.js';
@@ -158,7 +158,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
-      for (const w of runner.worlds()) w.jobs.close(); // abort running jobs, clear their timers
+      for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       phase = 'stopped';
       logger.info('loop stopped');
     },

@@ -61,12 +61,12 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
 };
 
 /**
- * Release everything a world holds: jobs closed (in-flight ones aborted), scenes off, periodic
- * tasks removed and the bus cleared, the net slot freed, queued ingest and intents dropped.
- * The world must not be stepped afterwards. Idempotent.
+ * Release everything a world holds outside its typed arrays: jobs closed (in-flight ones aborted,
+ * their timers cleared), scenes off, periodic tasks removed and the bus's subscribers and history
+ * cleared, the net slot freed. Call it after the world left the loop (and after the game server
+ * detached it); the world must not be stepped afterwards. Idempotent.
  */
 export const destroySimWorld = (world: SimWorld): void => {
-  world.clock.paused = true;
   world.jobs.close();
   world.scenes = null;
   stopPeriodicSlot(world);
