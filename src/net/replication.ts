@@ -13,12 +13,12 @@ import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitec
 import { CloseCode } from '../errors.js';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
-import type { SpatialQuery } from './interest-grid.js';
-import { worldSpatial } from './interest-grid.js';
+import type { IntentsSlot } from '../intents/intent-queue.js';
+import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import type { IntentSource, WorldNet } from './world-net.js';
+import type { WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
 
@@ -32,11 +32,14 @@ const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number):
 };
 
 /** Snapshot-wide inputs of one session's encoding. */
-/**
- * What replication reads from a world: the core, and (when the world has them) the tiers'
- * spatial index and the intent queue. An assembled world has both.
- */
-export type ReplicationWorld = World<WorldCore & { readonly spatial?: SpatialQuery; readonly intents?: IntentSource }>;
+/** What replication reads from a world: the core, the tiers slot (spatial index, behavior table) and the intent queue. */
+export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot>;
+
+/** Does the world's pipeline run a tiering phase (which rebuilds `world.spatial` every step)? */
+const hasTieringPhase = (world: ReplicationWorld): boolean => {
+  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return true;
+  return false;
+};
 
 export interface SnapshotFrame {
   step: number;
@@ -220,7 +223,8 @@ const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 
 
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
- * pick the spatial index, rebuilding the fallback grid if it is the one used.
+ * point the run at the world's spatial index. A pipeline without a tiering phase (tests,
+ * benches, a custom game) does not rebuild that index, so replication rebuilds it here.
  */
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
@@ -237,9 +241,12 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     net.visMark.fill(0);
     net.knownMark.fill(0);
   }
-  const ws = worldSpatial(world);
-  if (!ws) net.grid.rebuild(world);
-  net.spatial = ws ?? net.grid;
+  const spatial = world.spatial;
+  if (!hasTieringPhase(world)) {
+    spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+    spatial.rebuildPlayers(world, 0);
+  }
+  net.spatial = spatial;
 };
 
 /** The replicate phase of one world: every session's snapshot, then events. */
@@ -282,8 +289,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
       net.closing.length = 0;
     }
   }
-  const intents = world.intents;
-  if (intents && net.config.maxEventsPerStep > 0) intents.drain(net.config.maxEventsPerStep, net.deliver);
+  if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
   st.lastStep = ctx.step;
   st.lastReplicateMs = performance.now() - t0;
   st.lastSendMs = sendMs;

@@ -4,7 +4,6 @@
  * Everything is sized to the world's capacity once; nothing is allocated per step.
  */
 import type { CoreWorld } from '../core/world-core.js';
-import { createInterestGrid, type InterestGrid, type SpatialQuery } from './interest-grid.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
@@ -89,8 +88,7 @@ export interface WorldNet {
   updates: ByteWriter;
   leaves: ByteWriter;
   out: ByteWriter;
-  grid: InterestGrid;
-  /** Index used this run: the world's (tiers issue) or `grid`. Set by `beginRun`. */
+  /** Index used this run (the world's spatial index). Set by `beginRun`. */
   spatial: SpatialQuery;
   deliver: (intent: IntentLike) => void;
   closing: Session[];
@@ -103,6 +101,12 @@ export interface NetSlot {
 
 /** A world's net slot (not served). */
 export const createNetSlot = (): NetSlot => ({ net: null });
+
+/** Interest queries replication makes (the world's spatial index, src/tiers/spatial-index.ts). */
+export interface SpatialQuery {
+  /** Fill `out` with ids of entities within `r` world units of (x, y); returns how many. */
+  queryRadius(x: number, y: number, r: number, out: number[]): number;
+}
 
 /** Create a world's replication state. */
 export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: NetTransport): WorldNet => {
@@ -135,7 +139,6 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     updates: createWriter(),
     leaves: createWriter(),
     out: createWriter(16 * 1024),
-    grid: createInterestGrid(world, Math.max(16, config.interestRadius)),
     spatial: { queryRadius: () => 0 },
     deliver: () => {},
     closing: [],
