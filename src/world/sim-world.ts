@@ -7,11 +7,11 @@
 import { addComponent, createWorld, type World } from 'bitecs';
 import { DEFAULT_SYSTEMS } from '../../systems/index.js';
 import type { SystemEntry } from '../core/phases.js';
-import { createWorldCore, spawnEntity, type CoreOptions, type WorldCore } from '../core/world-core.js';
+import { createWorldCore, spawnEntity, type CoreOptions, type CoreWorld, type WorldCore } from '../core/world-core.js';
 import { createScenesSlot, type ScenesSlot } from '../content/scene-job.js';
 import { createControllerSlot, type ControllerSlot } from '../controller/controller.js';
 import { createIngestSlot, type IngestSlot } from '../ingest/ingest-buffers.js';
-import { createIntentQueue, type IntentsSlot } from '../intents/intent-queue.js';
+import { createIntentsSlot, type IntentsSlot } from '../intents/intent-queue.js';
 import { createJobsSlot, type JobsSlot } from '../jobs/job-queue.js';
 import { createNetSlot, type NetSlot } from '../net/world-net.js';
 import { createPeriodicSlot, stopPeriodicSlot, type PeriodicSlot } from '../periodic/world-periodic.js';
@@ -51,10 +51,8 @@ export interface CreateWorldOptions extends Omit<CoreOptions<SimWorld>, 'systems
 /** Create a world. Throws `WT_ERR_CONFIG_INVALID` / `WT_ERR_OPTION_INVALID` on bad options. */
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const core = createWorldCore<SimWorld>({ ...opts, systems: opts.systems ?? DEFAULT_SYSTEMS });
-  const tiers = createTiersSlot(core);
-  const sim = core.config.simulation;
-  const intents: IntentsSlot = { intents: createIntentQueue(sim.intentQueueCapacity, core.clock) };
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, intents);
+  const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
+  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core));
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);
@@ -74,7 +72,7 @@ export const destroySimWorld = (world: SimWorld): void => {
 };
 
 /** Spawn an NPC at (x, y) with all NPC components. Stores keep their defaults otherwise. */
-export const spawnNpc = (world: SimWorld, x: number, y: number, kind = 0): number => {
+export const spawnNpc = (world: CoreWorld, x: number, y: number, kind = 0): number => {
   const eid = spawnEntity(world);
   const s = world.stores;
   for (const c of [s.Position, s.Velocity, s.Npc, s.Behavior, s.Interaction, s.Tier]) addComponent(world, eid, c);
@@ -92,7 +90,7 @@ export const spawnNpc = (world: SimWorld, x: number, y: number, kind = 0): numbe
 };
 
 /** Spawn a player entity at (x, y). */
-export const spawnPlayer = (world: SimWorld, x: number, y: number, interestRadius = 100): number => {
+export const spawnPlayer = (world: CoreWorld, x: number, y: number, interestRadius = 100): number => {
   const eid = spawnEntity(world);
   const s = world.stores;
   for (const c of [s.Position, s.Velocity, s.Player]) addComponent(world, eid, c);
