@@ -31,7 +31,6 @@ import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import { runStep } from '../src/world/step.js';
-import { createInterestGrid } from '../src/net/interest-grid.js';
 import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
@@ -90,23 +89,20 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
   ctx.record(`encode${sessions}VsMsgpackrPackOnly`, Math.round((fig!.meanMs / alt!.meanMs) * 100) / 100);
 };
 
-/** Interest queries: the world's spatial index (tiers issue, used by replication) vs the net fallback grid. */
+/** Interest queries on the world's spatial index (what replication uses), and its rebuild (what replication does when the pipeline has no tiering phase). */
 const queryBench = async (ctx: SuiteContext): Promise<void> => {
   const world = createSimWorld({ id: 'q', capacity: 12_000, size: 2000 });
   populateNpcs(world, { count: 10_000 });
   const ps: number[] = [];
   for (let i = 0; i < 1000; i++) ps.push(spawnPlayer(world, (i * 997) % 2000, (i * 1499) % 2000, 80));
   for (let i = 0; i < 3; i++) runStep(world);
-  const grid = createInterestGrid(world, 80);
-  grid.rebuild(world);
   const out: number[] = [];
   const { x, y } = world.stores.Position;
   const figs = await ctx.measure([
     ['interest query ×1000 (r=80, 10k NPCs): world.spatial', () => { for (const p of ps) world.spatial.queryRadius(x[p]!, y[p]!, 80, out); }],
-    ['interest query ×1000 (r=80, 10k NPCs): net fallback grid', () => { for (const p of ps) grid.queryRadius(x[p]!, y[p]!, 80, out); }],
-    ['net fallback grid rebuild (11k entities)', () => grid.rebuild(world)],
+    ['world.spatial rebuild, NPCs + players (11k entities)', () => { world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed); world.spatial.rebuildPlayers(world, 0); }],
   ]);
-  ctx.record('queryWorldSpatialVsNetGrid', Math.round((figs[0]!.meanMs / figs[1]!.meanMs) * 100) / 100);
+  ctx.record('queryWorldSpatialUsPerQuery', Math.round((figs[0]!.meanMs / ps.length) * 1e6) / 1e3);
 };
 
 interface BotReport {

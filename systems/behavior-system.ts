@@ -1,7 +1,8 @@
 import { activityEligible, activityUtility, dayOfWeek, hourOfDay } from '../src/behavior/activities.js';
 import { tierPeriod } from '../src/tiers/tier-assign.js';
-import { nextFloat } from '../src/world/prng.js';
-import type { System } from './types.js';
+import { nextFloat } from '../src/core/prng.js';
+import type { System } from '../src/core/phases.js';
+import type { TiersWorld } from '../src/tiers/tiers-slot.js';
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 /** Utility jitter amplitude: breaks ties between similar NPCs without dominating needs. */
@@ -18,7 +19,7 @@ const HOME_LEASH = 60;
  *    thresholds, the last activity's cooldown), one seeded PRNG draw per decision;
  * 3. stamp `lastTickedAt = now` and schedule `nextTickAt = now + tier period`.
  */
-export const behaviorSystem: System = (world, ctx) => {
+export const behaviorSystem: System<TiersWorld> = (world, ctx) => {
   const s = world.npcSim;
   const t = s.activities;
   const now = world.clock.now;

@@ -1,12 +1,13 @@
 import { advanceChain, chainReady, startChain } from '../src/behavior/chain-runtime.js';
-import type { System } from './types.js';
+import type { System } from '../src/core/phases.js';
+import type { ChainWorld } from '../src/behavior/chain-runtime.js';
 
 /**
  * Interactions (behavior phase, after the behavior system) for the NPCs selected this step:
  * advance chains whose wait has ended; start the chain the NPC's activity offers when its
  * nearest player is within the chain's range and its cooldowns have passed. All on world time.
  */
-export const interactionSystem: System = (world) => {
+export const interactionSystem: System<ChainWorld> = (world) => {
   const s = world.npcSim;
   const { Interaction, Behavior, Tier, Position } = world.stores;
   const acts = s.activities, chains = s.chains;

@@ -1,11 +1,14 @@
-import type { System } from './types.js';
+import type { System } from '../src/core/phases.js';
+import type { World } from 'bitecs';
+import type { WorldCore } from '../src/core/world-core.js';
+import type { JobsSlot } from '../src/jobs/job-queue.js';
 
 /**
  * Jobs phase: apply jobs finished since the last step (in job-id order, to components), then
  * start at most `ctx.budgets.jobOps` pending jobs within the concurrency caps
  * (src/jobs/job-queue.ts). The jobs themselves run outside the step.
  */
-export const jobsSystem: System = (world, ctx) => {
+export const jobsSystem: System<World<WorldCore & JobsSlot>> = (world, ctx) => {
   world.jobs.applyCompleted(world);
   world.jobs.startDue(ctx.budgets.jobOps);
 };

@@ -1,11 +1,12 @@
 import { query } from 'bitecs';
-import type { System } from './types.js';
+import type { System } from '../src/core/phases.js';
+import type { CoreWorld } from '../src/core/world-core.js';
 
 /**
  * Integrate Position by Velocity over the step's simulation seconds (unscaled: timeScale speeds
  * up clocks and routines, not walking speed), reflecting off the world bounds.
  */
-export const movementSystem: System = (world, ctx) => {
+export const movementSystem: System<CoreWorld> = (world, ctx) => {
   const { Position, Velocity } = world.stores;
   const px = Position.x, py = Position.y, vx = Velocity.x, vy = Velocity.y;
   const { minX, minY, maxX, maxY } = world.bounds;

@@ -1,6 +1,11 @@
 import { SCENE_JOB, SCENE_JOB_USER, sceneInputOf } from '../src/content/scene-job.js';
 import { SceneState } from '../components/npc.js';
-import type { System } from './types.js';
+import type { System } from '../src/core/phases.js';
+import type { World } from 'bitecs';
+import type { WorldCore } from '../src/core/world-core.js';
+import type { ScenesSlot } from '../src/content/scene-job.js';
+import type { JobsSlot } from '../src/jobs/job-queue.js';
+import type { TiersSlot } from '../src/tiers/tiers-slot.js';
 
 /**
  * Scene requests (behavior phase, after behavior and interactions): for the detailed-tier NPCs
@@ -10,7 +15,7 @@ import type { System } from './types.js';
  * tick (counted in `world.scenes.deferred` and the queue's `deferred`); the rest of the step's
  * requests are skipped. Does nothing in a world without scenes (`world.scenes === null`).
  */
-export const sceneRequestSystem: System = (world) => {
+export const sceneRequestSystem: System<World<WorldCore & ScenesSlot & JobsSlot & TiersSlot>> = (world) => {
   const scenes = world.scenes;
   if (scenes === null) return;
   const s = world.npcSim;

@@ -1,5 +1,6 @@
 import { assignTiers, runTieringPass, scanNearestPlayers, tieringDue, TieringNeed } from '../src/tiers/tier-assign.js';
-import type { System } from './types.js';
+import type { System } from '../src/core/phases.js';
+import type { TiersWorld } from '../src/tiers/tiers-slot.js';
 
 /**
  * Tiering phase: rebuild the players' grid (every step: it also serves interest queries) and,
@@ -9,7 +10,7 @@ import type { System } from './types.js';
  * so no single frame pays for all of it; an urgent one (first step, config change, NPC count
  * change) does everything now. See docs/TIERS.md.
  */
-export const tieringSystem: System = (world, ctx) => {
+export const tieringSystem: System<TiersWorld> = (world, ctx) => {
   const s = world.npcSim;
   const spatial = world.spatial;
   const need = tieringDue(world);

@@ -1,34 +1,28 @@
-import type { SimWorld, StepContext } from '../src/world/sim-world.js';
-
-export type { SimWorld, StepContext };
-
 /**
- * Phases of one step, in order (DESIGN.md "The world step"). Each phase's wall cost is measured
- * every step and reported to the controller.
+ * Engine pipeline types for the game side. The engine types live in the core (src/core/phases.ts,
+ * generic over the world type); here `System` / `SystemEntry` are fixed to {@link GameWorld}, the
+ * world the default pipeline runs on. Each system in this folder is typed on the slice it reads.
  */
-export const PHASES = [
-  'ingest',
-  'time',
-  'tiering',
-  'select',
-  'behavior',
-  'physics',
-  'jobs',
-  'periodic',
-  'replicate',
-  'control',
-] as const;
-export type PhaseName = (typeof PHASES)[number];
-export const PHASE_COUNT = PHASES.length;
-/** Index of each phase in {@link PHASES} (and in per-phase cost arrays). */
-export const PhaseIndex = Object.fromEntries(PHASES.map((p, i) => [p, i])) as { readonly [K in PhaseName]: number };
+import type { World } from 'bitecs';
+import type { System as CoreSystem, SystemEntry as CoreSystemEntry } from '../src/core/phases.js';
+import type { WorldCore } from '../src/core/world-core.js';
+import type { ScenesSlot } from '../src/content/scene-job.js';
+import type { ControllerSlot } from '../src/controller/controller.js';
+import type { IngestSlot } from '../src/ingest/ingest-buffers.js';
+import type { IntentsSlot } from '../src/intents/intent-queue.js';
+import type { JobsSlot } from '../src/jobs/job-queue.js';
+import type { NetSlot } from '../src/net/world-net.js';
+import type { PeriodicSlot } from '../src/periodic/world-periodic.js';
+import type { TiersSlot } from '../src/tiers/tiers-slot.js';
 
-/** A system: a plain function of (world, step context). Holds no state of its own. */
-export type System = (world: SimWorld, ctx: StepContext) => void;
+export { PHASES, PHASE_COUNT, PhaseIndex, type PhaseName } from '../src/core/phases.js';
+export type { StepContext } from '../src/core/world-core.js';
 
-/** One entry of the ordered pipeline declared in `systems/index.ts`. */
-export interface SystemEntry {
-  readonly name: string;
-  readonly phase: PhaseName;
-  readonly run: System;
-}
+/** The world the default pipeline runs on: the core and every slot its systems read. */
+export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot>;
+
+/** A system of the game pipeline. */
+export type System = CoreSystem<GameWorld>;
+
+/** One entry of the game pipeline. */
+export type SystemEntry = CoreSystemEntry<GameWorld>;

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { SimWorld } from '../world/sim-world.js';
-import type { Service } from '../server/runtime.js';
+import type { Service } from '../server/service.js';
 import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { createTokenCheck } from './auth.js';

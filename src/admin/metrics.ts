@@ -7,7 +7,7 @@
  * an edge: `le` equal to `frameBudgetMs / 1000`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import { PHASES } from '../../systems/types.js';
+import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import { bytesSentOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';

@@ -9,7 +9,7 @@ import { isWorldtickError, worldExists, worldNotFound, worldNotPaused } from '..
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { populateNpcs } from '../world/populate.js';
-import { createSimWorld, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
 import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js';
@@ -185,14 +185,13 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         const w = world(req);
         if (protectedIds.has(w.id)) throw conflict(`world ${w.id} is the embedded default world and cannot be deleted`, { worldId: w.id });
         runner.remove(w.id);
-        // Release what the world owns outside its stores (running jobs and their timers).
-        const jobs = (w as unknown as { jobs?: { close?: () => void } }).jobs;
-        if (typeof jobs?.close === 'function') jobs.close();
         try {
-          opts.onWorldDeleted?.(w);
+          opts.onWorldDeleted?.(w); // the game server closes the world's sessions
         } catch (err) {
           logger.error({ err, world: w.id }, 'onWorldDeleted hook failed');
         }
+        // Release everything the world holds (running jobs and their timers, periodic tasks, bus, net slot).
+        destroySimWorld(w);
         logger.info({ world: w.id }, 'world deleted');
         return { json: { deleted: w.id } };
       },

@@ -4,8 +4,9 @@
  * unexpected shape, yields `null` rather than an exception, so stats and metrics keep working
  * whatever subset of the runtime is composed.
  *
- * The runtime passes {@link StatsSources} (functions the owning modules export); fields a world
- * carries itself (`world.tierStats`, `world.ingest`) are read straight from the world.
+ * The runtime passes {@link StatsSources} (functions the owning modules export); slots every
+ * assembled world carries (`world.tierStats`, `world.ingest`, `world.jobs`...) are read straight
+ * from the world, typed.
  */
 import { TIER_COUNT } from '../../components/tier.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -59,24 +60,27 @@ export interface TierStatsView {
   extra: Report;
 }
 
+const isNumberArrayView = (v: unknown): v is ArrayLike<number> & ArrayBufferView =>
+  ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+
 const isCounts = (v: unknown): v is ArrayLike<number> =>
   (ArrayBuffer.isView(v) || Array.isArray(v)) && (v as ArrayLike<number>).length >= TIER_COUNT;
 
 /** `world.tierStats.ticksPerTier` (last step), or null; allocation-free (per-step hook). */
 export const tierTicksOf = (world: SimWorld): ArrayLike<number> | null => {
-  const ts = (world as unknown as { tierStats?: { ticksPerTier?: unknown } }).tierStats;
-  return ts && isCounts(ts.ticksPerTier) ? ts.ticksPerTier : null;
+  const per = world.tierStats.ticksPerTier;
+  return isCounts(per) ? per : null;
 };
 
 /** `world.tierStats` if the tiering module is present, else null. */
 export const readTierStats = (world: SimWorld): TierStatsView | null => {
-  const ts = (world as unknown as { tierStats?: unknown }).tierStats;
-  if (!isObj(ts) || !isCounts(ts.npcsPerTier) || !isCounts(ts.ticksPerTier)) return null;
+  const ts = world.tierStats;
+  if (!isCounts(ts.npcsPerTier) || !isCounts(ts.ticksPerTier)) return null;
   const extra: Report = {};
-  for (const [k, v] of Object.entries(ts)) {
+  for (const [k, v] of Object.entries(ts) as Array<[string, unknown]>) {
     if (k === 'npcsPerTier' || k === 'ticksPerTier' || k === 'ticksTotalPerTier') continue;
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') extra[k] = v;
-    else if (ArrayBuffer.isView(v) && !(v instanceof DataView)) extra[k] = Array.from(v as unknown as ArrayLike<number>);
+    else if (isNumberArrayView(v)) extra[k] = Array.from(v);
   }
   return {
     npcsPerTier: ts.npcsPerTier,
@@ -88,22 +92,17 @@ export const readTierStats = (world: SimWorld): TierStatsView | null => {
 
 /** Ingest buffer statistics: per type plus totals, or null without an ingest module. */
 export const readIngest = (world: SimWorld): { pending: number; dropped: number; rejected: number; types: Report[] } | null => {
-  const ingest = (world as unknown as { ingest?: unknown }).ingest;
-  if (typeof ingest !== 'object' || ingest === null) return null;
-  const stats = (ingest as { stats?: unknown }).stats;
-  if (typeof stats !== 'function') return null;
-  const types = safeCall(() => stats.call(ingest) as unknown);
+  const types = safeCall(() => world.ingest.stats());
   if (!Array.isArray(types)) return null;
   let pending = 0;
   let dropped = 0;
   let rejected = 0;
   const out: Report[] = [];
   for (const t of types) {
-    if (!isObj(t)) continue;
     pending += num(t.pending) ?? 0;
     dropped += num(t.dropped) ?? 0;
     rejected += num(t.rejected) ?? 0;
-    out.push(t);
+    out.push({ ...t });
   }
   return { pending, dropped, rejected, types: out };
 };
@@ -113,8 +112,8 @@ export const bytesSentOf = (report: unknown): number | null => field(report, 'by
 
 /** The controller mode a world carries (`world.controller.mode`), read without allocating. */
 export const worldMode = (world: SimWorld): string | null => {
-  const c = (world as unknown as { controller?: { mode?: unknown } }).controller;
-  return c && typeof c.mode === 'string' ? c.mode : null;
+  const mode: unknown = world.controller.mode;
+  return typeof mode === 'string' ? mode : null;
 };
 
 /** The controller's mode string from a status report, or null. */
@@ -134,16 +133,10 @@ export const sessionsIn = (report: unknown, worldId: string): number | null => {
   return null;
 };
 
-const callMethod = (obj: unknown, name: string): unknown => {
-  if (typeof obj !== 'object' || obj === null) return null;
-  const fn = (obj as Record<string, unknown>)[name];
-  return typeof fn === 'function' ? safeCall(() => fn.call(obj) as unknown) : null;
-};
-
-/** Job statistics: the `jobs` source, else `world.jobs.stats()` (src/jobs), else null. */
+/** Job statistics: the `jobs` source, else `world.jobs.stats()` (src/jobs); null if it throws. */
 export const jobsOf = (world: SimWorld, sources: StatsSources): unknown =>
-  sources.jobs ? safeCall(() => sources.jobs!(world)) : callMethod((world as unknown as { jobs?: unknown }).jobs, 'stats');
+  sources.jobs ? safeCall(() => sources.jobs!(world)) : safeCall(() => world.jobs.stats());
 
-/** Periodic schedule: the `periodic` source, else `world.periodic.status()` (src/periodic), else null. */
+/** Periodic schedule: the `periodic` source, else `world.periodic.status()` (src/periodic); null if it throws. */
 export const periodicOf = (world: SimWorld, sources: StatsSources): unknown =>
-  sources.periodic ? safeCall(() => sources.periodic!(world)) : callMethod((world as unknown as { periodic?: unknown }).periodic, 'status');
+  sources.periodic ? safeCall(() => sources.periodic!(world)) : safeCall(() => world.periodic.status());

@@ -3,7 +3,7 @@
  * `GET /api/v1/worlds/{id}/stats`). Plain JSON; fields of modules that are not composed are
  * `null`. Units are in the field names: `Ms` wall milliseconds, `worldTime` world seconds.
  */
-import { PHASES } from '../../systems/types.js';
+import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';

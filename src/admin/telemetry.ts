@@ -8,11 +8,15 @@
  *   costRing:  [c0 c1 c2 ... c239]   head → next slot to write; len ≤ 240
  *   tickRing:  [t0d t0a t0m t0o | t1d ...]   4 counts per step, last 100 steps
  */
-import { PHASE_COUNT } from '../../systems/types.js';
+import { PHASE_COUNT } from '../core/phases.js';
 import { TIER_COUNT } from '../../components/tier.js';
-import type { StepLog } from '../server/step-log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { modeOf, safeCall, tierTicksOf, worldMode, type StatsSources } from './sources.js';
+
+/** Per-step logging hook the telemetry calls after each step (implemented in src/server/step-log.ts). */
+export interface StepLog {
+  onStep(world: SimWorld, t: WorldTelemetry, prevMode: string | null | undefined): void;
+}
 
 /** Recent step costs kept per world (dashboard chart). */
 export const HISTORY_STEPS = 240;

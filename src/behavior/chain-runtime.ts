@@ -6,7 +6,13 @@
  * `Interaction.waitUntil`), so the selection ticks it when the wait ends, in any tier, within
  * the step budget. Each wait starts when the previous step acted.
  */
-import type { SimWorld } from '../world/sim-world.js';
+import type { World } from 'bitecs';
+import type { WorldCore } from '../core/world-core.js';
+import type { IntentsSlot } from '../intents/intent-queue.js';
+import type { TiersSlot } from '../tiers/tiers-slot.js';
+
+/** What chain code reads: the core, the tiers slot (chain tables, stats) and the intent queue. */
+export type ChainWorld = World<WorldCore & TiersSlot & IntentsSlot>;
 
 /** World seconds after a chain ends before the same NPC may start any chain. */
 export const INTERACTION_GAP_SECONDS = 15 * 60;
@@ -14,7 +20,7 @@ export const INTERACTION_GAP_SECONDS = 15 * 60;
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** The cooldown field of chain code `c` (slot c & 3). */
-const slotOf = (world: SimWorld, c: number): Float64Array => {
+const slotOf = (world: ChainWorld, c: number): Float64Array => {
   const I = world.stores.Interaction;
   switch (c & 3) {
     case 0: return I.cooldown0;
@@ -25,14 +31,14 @@ const slotOf = (world: SimWorld, c: number): Float64Array => {
 };
 
 /** May NPC `e` start chain `c` now (not in a chain, gap and the chain's own cooldown passed)? */
-export const chainReady = (world: SimWorld, e: number, c: number): boolean => {
+export const chainReady = (world: ChainWorld, e: number, c: number): boolean => {
   const I = world.stores.Interaction;
   const now = world.clock.now;
   return I.chain[e]! < 0 && now >= I.cooldownUntil[e]! && now >= slotOf(world, c)[e]!;
 };
 
 /** End NPC `e`'s chain now (finished or aborted): cooldowns start. */
-export const endChain = (world: SimWorld, e: number): void => {
+export const endChain = (world: ChainWorld, e: number): void => {
   const I = world.stores.Interaction;
   const c = I.chain[e]!;
   const now = world.clock.now;
@@ -48,7 +54,7 @@ export const endChain = (world: SimWorld, e: number): void => {
  * needs effects), in order. Returns how many steps acted. A target that is no longer a player
  * aborts the chain. Counts into `world.tierStats`.
  */
-export const advanceChain = (world: SimWorld, e: number): number => {
+export const advanceChain = (world: ChainWorld, e: number): number => {
   const I = world.stores.Interaction;
   const table = world.npcSim.chains;
   const now = world.clock.now;
@@ -91,7 +97,7 @@ export const advanceChain = (world: SimWorld, e: number): number => {
  * Start chain `c` for NPC `e` with target player `target` now; steps with no wait act at once.
  * Returns false (nothing changed) when the NPC is busy, cooling down, or the codes are invalid.
  */
-export const startChain = (world: SimWorld, e: number, c: number, target: number): boolean => {
+export const startChain = (world: ChainWorld, e: number, c: number, target: number): boolean => {
   const table = world.npcSim.chains;
   if (c < 0 || c >= table.count || !chainReady(world, e, c)) return false;
   const I = world.stores.Interaction;

@@ -13,7 +13,9 @@
 import { entityExists } from 'bitecs';
 import { WorkerPool, type WorkerPoolOptions } from '../jobs/worker-pool.js';
 import { optionInvalid } from '../errors.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { World } from 'bitecs';
+import type { CoreWorld, WorldCore } from '../core/world-core.js';
+import type { JobsSlot } from '../jobs/job-queue.js';
 import { SceneState } from '../../components/npc.js';
 import { SCENE_CELL_SIZE, type SceneInput, type SceneResult } from './scene-gen.js';
 
@@ -61,6 +63,14 @@ const SCENE_WORKER = new URL(`./workers/scene-worker${import.meta.url.endsWith('
 export const createScenePool = (opts: Omit<WorkerPoolOptions, 'filename'> = {}): WorkerPool<SceneInput, SceneResult> =>
   new WorkerPool<SceneInput, SceneResult>({ name: 'scene', ...opts, filename: SCENE_WORKER });
 
+/** The slot scenes add to a world: null until {@link enableScenes}; the scene-request system then runs. */
+export interface ScenesSlot {
+  scenes: SceneJobs | null;
+}
+
+/** A world's scenes slot (off). */
+export const createScenesSlot = (): ScenesSlot => ({ scenes: null });
+
 /** Home cell of a coordinate (world units). */
 export const sceneCell = (v: number): number => Math.floor(v / SCENE_CELL_SIZE) | 0;
 
@@ -71,7 +81,7 @@ const inRange = (v: number, min: number, max: number): boolean => Number.isInteg
  * scene-request system for this world (`world.scenes`). Throws `WT_ERR_OPTION_INVALID` on bad
  * options and `WT_ERR_JOB_EXISTS` if scenes are already enabled.
  */
-export const enableScenes = (world: SimWorld, pool: WorkerPool<SceneInput, SceneResult>, opts: SceneJobOptions = {}): SceneJobs => {
+export const enableScenes = (world: World<WorldCore & JobsSlot & ScenesSlot>, pool: WorkerPool<SceneInput, SceneResult>, opts: SceneJobOptions = {}): SceneJobs => {
   const maxRequestsPerStep = opts.maxRequestsPerStep ?? 4;
   const size = opts.size ?? 128;
   const octaves = opts.octaves ?? 4;
@@ -107,7 +117,7 @@ export const enableScenes = (world: SimWorld, pool: WorkerPool<SceneInput, Scene
 };
 
 /** Is entity `e` still the NPC a scene request for `input` was made for (and still waiting)? */
-const isCurrent = (world: SimWorld, e: number, input: SceneInput): boolean => {
+const isCurrent = (world: CoreWorld, e: number, input: SceneInput): boolean => {
   const { Npc } = world.stores;
   return (
     e > 0 &&
@@ -121,7 +131,7 @@ const isCurrent = (world: SimWorld, e: number, input: SceneInput): boolean => {
 };
 
 /** The generator input for NPC `e` of `world` (what the request system submits). */
-export const sceneInputOf = (world: SimWorld, e: number, scenes: SceneJobs): SceneInput => {
+export const sceneInputOf = (world: CoreWorld, e: number, scenes: SceneJobs): SceneInput => {
   const { Npc } = world.stores;
   return { seed: world.seed, kind: Npc.kind[e]!, cellX: sceneCell(Npc.homeX[e]!), cellY: sceneCell(Npc.homeY[e]!), size: scenes.size, octaves: scenes.octaves };
 };

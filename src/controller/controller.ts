@@ -16,8 +16,10 @@
  * maxNpcTicksPerStep)` (the detailed tier's reserve), and ingest floor lanes (player input,
  * critical facts) are outside `ingestDrain`. Transactions ride the critical lane.
  */
-import { PHASE_COUNT, PhaseIndex } from '../../systems/types.js';
-import type { SimWorld, StepBudgets } from '../world/sim-world.js';
+import type { World } from 'bitecs';
+import { PHASE_COUNT, PhaseIndex } from '../core/phases.js';
+import type { StepBudgets, WorldCore } from '../core/world-core.js';
+import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import { avgOf, COLS, createCostWindow, pushCosts, quantileExcluding, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
@@ -81,6 +83,29 @@ export interface ControllerOverride {
 /** Mode transitions kept for the dashboard. */
 export const HISTORY_SIZE = 64;
 
+/** The slot the controller adds to a world: its state (mode, cost window, budget steering). */
+export interface ControllerSlot {
+  controller: ControllerState;
+}
+
+/**
+ * What the controller reads and writes: the core, its slot, the ingest summary, a bus to announce
+ * mode changes on, and the tiers' per-step tick counts when the world has tiers.
+ */
+export type ControllerWorld = World<
+  WorldCore &
+    ControllerSlot &
+    IngestSlot & {
+      bus: { publish(topic: 'mode', payload: ModeTransition): void };
+      tierStats?: { readonly ticksPerTier: ArrayLike<number> };
+    }
+>;
+
+/** A world's controller slot, from its (validated) config. */
+export const createControllerSlot = (core: WorldCore): ControllerSlot => ({
+  controller: createControllerState(core.config.controller.windowSteps, core.config.controller.ingestDrainBaseline, core.config.simulation.maxNpcTicksPerStep),
+});
+
 /** Fresh controller state for a world with this config. */
 export const createControllerState = (windowSteps: number, ingestDrainBaseline: number, npcTicks: number): ControllerState => ({
   mode: 'normal',
@@ -108,9 +133,8 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
 });
 
 /** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
-const ticksLastStep = (world: SimWorld): number => {
-  const ts = (world as unknown as { tierStats?: { ticksPerTier?: ArrayLike<number> } }).tierStats;
-  const per = ts?.ticksPerTier;
+const ticksLastStep = (world: ControllerWorld): number => {
+  const per = world.tierStats?.ticksPerTier;
   if (!per) return -1;
   let n = 0;
   for (let i = 0; i < per.length; i++) n += per[i]!;
@@ -118,12 +142,12 @@ const ticksLastStep = (world: SimWorld): number => {
 };
 
 /** Lowest NPC tick budget the controller may set: the detailed tier's reserve. */
-export const npcTickFloor = (world: SimWorld): number => {
+export const npcTickFloor = (world: ControllerWorld): number => {
   const sim = world.config.simulation;
   return Math.min(sim.maxNpcTicksPerStep, Math.ceil(sim.detailedReserve * sim.maxNpcTicksPerStep));
 };
 
-const transition = (world: SimWorld, c: ControllerState, to: ControllerMode, reason: string): void => {
+const transition = (world: ControllerWorld, c: ControllerState, to: ControllerMode, reason: string): void => {
   const t: ModeTransition = { step: world.clock.step, worldTime: world.clock.now, from: c.mode, to, reason, fastAvgMs: c.fastAvgMs };
   if (c.history.length < HISTORY_SIZE) c.history.push(t);
   else c.history[c.historyNext] = t;
@@ -142,7 +166,7 @@ const transition = (world: SimWorld, c: ControllerState, to: ControllerMode, rea
  * the next step's budgets. The control system calls it with `world.stats.phaseMs`; tests call
  * it with injected costs (synthetic load).
  */
-export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void => {
+export const observeStep = (world: ControllerWorld, phaseMs: ArrayLike<number>): void => {
   const c = world.controller;
   const cfg = world.config.controller;
   const B = cfg.frameBudgetMs;
@@ -174,7 +198,7 @@ export const observeStep = (world: SimWorld, phaseMs: ArrayLike<number>): void =
   setBudgets(world, c, B);
 };
 
-const decideMode = (world: SimWorld, c: ControllerState, B: number): void => {
+const decideMode = (world: ControllerWorld, c: ControllerState, B: number): void => {
   const cfg = world.config.controller;
   const step = world.clock.step;
   const fast = c.fastAvgMs;
@@ -203,7 +227,7 @@ const decideMode = (world: SimWorld, c: ControllerState, B: number): void => {
   transition(world, c, to, reason);
 };
 
-const setBudgets = (world: SimWorld, c: ControllerState, B: number): void => {
+const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void => {
   const cfg = world.config.controller;
   const sim = world.config.simulation;
   const b: StepBudgets = world.ctx.budgets;
@@ -269,7 +293,7 @@ export interface ControllerStatus {
 }
 
 /** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
-export const getControllerStatus = (world: SimWorld): ControllerStatus => {
+export const getControllerStatus = (world: ControllerWorld): ControllerStatus => {
   const c = world.controller;
   const h = c.history.length < HISTORY_SIZE ? c.history.slice() : [...c.history.slice(c.historyNext), ...c.history.slice(0, c.historyNext)];
   return {
@@ -292,10 +316,10 @@ export const getControllerStatus = (world: SimWorld): ControllerStatus => {
 };
 
 /** Average step cost over the window (wall ms). */
-export const windowAvgMs = (world: SimWorld): number => avgOf(world.controller.window, COLS - 1);
+export const windowAvgMs = (world: ControllerWorld): number => avgOf(world.controller.window, COLS - 1);
 
 /** True while the override holds; an expired one is ended (back to normal, logged as a transition). */
-const holdOverride = (world: SimWorld, c: ControllerState, nowMs: number): boolean => {
+const holdOverride = (world: ControllerWorld, c: ControllerState, nowMs: number): boolean => {
   const o = c.override!;
   if (nowMs >= o.untilWallMs) {
     endOverride(world, c, 'override expired');
@@ -305,7 +329,7 @@ const holdOverride = (world: SimWorld, c: ControllerState, nowMs: number): boole
   return true;
 };
 
-const endOverride = (world: SimWorld, c: ControllerState, reason: string): void => {
+const endOverride = (world: ControllerWorld, c: ControllerState, reason: string): void => {
   c.override = null;
   c.spikeStreak = 0;
   c.calmStreak = 0;
@@ -318,7 +342,7 @@ const endOverride = (world: SimWorld, c: ControllerState, reason: string): void 
  * at once (budgets from the next step) and holds whatever the costs; then the controller
  * decides again from `normal`. `nowMs` is the wall clock the control phase reads (performance.now).
  */
-export const forceControllerMode = (world: SimWorld, mode: ControllerMode, seconds: number, reason: string, nowMs = performance.now()): ControllerOverride => {
+export const forceControllerMode = (world: ControllerWorld, mode: ControllerMode, seconds: number, reason: string, nowMs = performance.now()): ControllerOverride => {
   const c = world.controller;
   c.override = { mode, untilWallMs: nowMs + seconds * 1000, reason };
   if (c.mode !== mode) transition(world, c, mode, `override: ${reason}`);
@@ -327,7 +351,7 @@ export const forceControllerMode = (world: SimWorld, mode: ControllerMode, secon
 };
 
 /** End an override now (admin reset): back to `normal`, the controller decides again. False if none was set. */
-export const clearControllerOverride = (world: SimWorld, reason = 'override reset'): boolean => {
+export const clearControllerOverride = (world: ControllerWorld, reason = 'override reset'): boolean => {
   const c = world.controller;
   if (c.override === null) return false;
   endOverride(world, c, reason);
@@ -336,7 +360,7 @@ export const clearControllerOverride = (world: SimWorld, reason = 'override rese
 };
 
 /** The override in force (remaining wall seconds), or null; an expired one reads as null. */
-export const controllerOverrideOf = (world: SimWorld, nowMs = performance.now()): (ControllerOverride & { remainingSeconds: number }) | null => {
+export const controllerOverrideOf = (world: ControllerWorld, nowMs = performance.now()): (ControllerOverride & { remainingSeconds: number }) | null => {
   const o = world.controller.override;
   if (o === null || nowMs >= o.untilWallMs) return null;
   return { ...o, remainingSeconds: (o.untilWallMs - nowMs) / 1000 };

@@ -5,7 +5,7 @@
  *
  *   rows (N):  [ phase0 … phase9 | total ]  [ … ]  [ … ]   ◄─ next (oldest overwritten)
  */
-import { PHASE_COUNT, PHASES } from '../../systems/types.js';
+import { PHASE_COUNT, PHASES } from '../core/phases.js';
 
 /** Columns per row: every phase plus the step total (last column). */
 export const COLS = PHASE_COUNT + 1;

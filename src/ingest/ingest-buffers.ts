@@ -14,7 +14,7 @@
  * A buffer owns memory and counters, hence a class. One per world (`world.ingest`).
  */
 import { WorldtickError, ErrorCode } from '../errors.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 import { createTypeBuffer, INGEST_COUNTERS, pendingOf, popOne, pushFact, type IngestCounters, type PushOutcome, type TypeBuffer } from './type-buffer.js';
 
 export type { PushOutcome } from './type-buffer.js';
@@ -49,7 +49,7 @@ export interface IngestTypeOptions {
    * Applies one fact inside the ingest phase. Must validate before it mutates: a throw is
    * caught, counted in `applyErrors`, and the fact is discarded (the world is not faulted).
    */
-  apply: (world: SimWorld, key: number, fact: unknown) => void;
+  apply: (world: CoreWorld, key: number, fact: unknown) => void;
 }
 
 /** Options of {@link IngestBuffers.defineLane}. */
@@ -197,7 +197,7 @@ export class IngestBuffers {
    * Apply pending facts: floor lanes completely, then budgeted lanes up to `budget` facts in
    * total, shared by weight. Called once per step by the ingest system. Returns facts applied.
    */
-  drain(world: SimWorld, budget: number): number {
+  drain(world: CoreWorld, budget: number): number {
     for (const buf of this.#types.values()) buf.drainedLastStep = 0;
     let total = 0;
     // Floor lanes: never cut by the budget.
@@ -305,7 +305,7 @@ const lanePending = (lane: Lane): number => {
 };
 
 /** Drain up to `max` facts from a lane, its types in turn from a rotating start. */
-const drainLane = (world: SimWorld, lane: Lane, max: number): number => {
+const drainLane = (world: CoreWorld, lane: Lane, max: number): number => {
   const types = lane.types;
   const n = types.length;
   if (n === 0 || max <= 0) return 0;
@@ -328,7 +328,7 @@ const drainLane = (world: SimWorld, lane: Lane, max: number): number => {
 };
 
 /** Apply up to `max` facts of one type in arrival order. */
-const drainType = (world: SimWorld, buf: TypeBuffer, max: number): number => {
+const drainType = (world: CoreWorld, buf: TypeBuffer, max: number): number => {
   let n = 0;
   const map = buf.map;
   if (map) {
@@ -354,10 +354,18 @@ const drainType = (world: SimWorld, buf: TypeBuffer, max: number): number => {
   return n;
 };
 
-const applyOne = (world: SimWorld, buf: TypeBuffer, key: number, fact: unknown): void => {
+const applyOne = (world: CoreWorld, buf: TypeBuffer, key: number, fact: unknown): void => {
   try {
     buf.apply(world, key, fact);
   } catch {
     buf.applyErrors++;
   }
 };
+
+/** The slot ingest adds to a world: its buffers (facts pushed from outside the step, applied in the ingest phase). */
+export interface IngestSlot {
+  ingest: IngestBuffers;
+}
+
+/** A world's ingest slot. */
+export const createIngestSlot = (): IngestSlot => ({ ingest: new IngestBuffers() });

@@ -5,7 +5,7 @@
  *   queue ring (size = bound):   head ─► [k,f][k,f][k,f] ◄─ tail      (count = pending)
  *   latestByKey: Map<key, fact>, insertion order = first arrival of the key this step
  */
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** Outcome of one push (see `IngestBuffers.push`). */
 export type PushOutcome = 'accepted' | 'coalesced' | 'dropped' | 'rejected';
@@ -45,7 +45,7 @@ export interface TypeBuffer extends IngestCounters {
   hard: number;
   policy: 'dropOldest' | 'rejectNewest';
   critical: boolean;
-  apply: (world: SimWorld, key: number, fact: unknown) => void;
+  apply: (world: CoreWorld, key: number, fact: unknown) => void;
   /** latestByKey storage. */
   map: Map<number, unknown> | null;
   /** queue storage (ring of `hard` slots). */

@@ -11,7 +11,7 @@
  *     v                        v
  *   [ i3 | i4 | i5 | i6 | .. | __ | __ ]   index = seq & mask
  */
-import type { WorldClock } from '../world/sim-world.js';
+import type { WorldClock, WorldCore } from '../core/world-core.js';
 
 /** Intent kinds (stable numeric codes, sent on the wire). */
 export const IntentKind = { talk: 0, trade: 1, wave: 2, follow: 3, warn: 4 } as const;
@@ -141,3 +141,13 @@ export const createIntentQueue = (capacity: number, clock: WorldClock): IntentQu
     bytes: () => npc.byteLength + player.byteLength + kind.byteLength + at.byteLength + expiresAt.byteLength,
   };
 };
+
+/** The slot intents add to a world: the bounded queue of NPC-initiated intents, drained by replication. */
+export interface IntentsSlot {
+  intents: IntentQueue;
+}
+
+/** A world's intents slot: a queue of `simulation.intentQueueCapacity` on the world's clock. */
+export const createIntentsSlot = (core: WorldCore): IntentsSlot => ({
+  intents: createIntentQueue(core.config.simulation.intentQueueCapacity, core.clock),
+});

@@ -13,7 +13,7 @@
  * set of completions).
  */
 import { queueFull, WorldtickError, ErrorCode } from '../errors.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** What a handler receives besides its payload. */
 export interface JobContext {
@@ -29,9 +29,9 @@ export interface JobDefinition<P = unknown, R = unknown> {
   /** The async work (may use a worker pool). Runs outside the step. */
   handler: (payload: P, ctx: JobContext) => Promise<R>;
   /** Applies a success inside the jobs phase (writes components). */
-  apply?: (world: SimWorld, job: JobRecord<P>, result: R) => void;
+  apply?: (world: CoreWorld, job: JobRecord<P>, result: R) => void;
   /** Applies a final failure (after the last attempt) inside the jobs phase. */
-  fail?: (world: SimWorld, job: JobRecord<P>, err: WorldtickError) => void;
+  fail?: (world: CoreWorld, job: JobRecord<P>, err: WorldtickError) => void;
   /** Attempt timeout (wall ms); default the queue's. */
   timeoutMs?: number;
   /** Attempts including the first; default the queue's. */
@@ -274,7 +274,7 @@ export class JobQueue {
    * final failures. A throwing apply is counted as a failure; the world is not faulted.
    * Returns how many were applied.
    */
-  applyCompleted(world: SimWorld): number {
+  applyCompleted(world: CoreWorld): number {
     if (this.#done.length === 0) return 0;
     const done = this.#done;
     this.#done = [];
@@ -322,3 +322,11 @@ export class JobQueue {
     this.#done = [];
   }
 }
+
+/** The slot jobs add to a world: its job queue (long async work; started and applied in the jobs phase). */
+export interface JobsSlot {
+  jobs: JobQueue;
+}
+
+/** A world's jobs slot. */
+export const createJobsSlot = (): JobsSlot => ({ jobs: new JobQueue() });

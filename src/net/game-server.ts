@@ -11,7 +11,7 @@
  */
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Service } from '../server/runtime.js';
+import type { Service } from '../server/service.js';
 import { uWS, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';

@@ -4,7 +4,9 @@
  * replaces a pending one); the ingest phase applies it inside the step.
  */
 import { entityExists, hasComponent } from 'bitecs';
-import type { SimWorld } from '../world/sim-world.js';
+import type { World } from 'bitecs';
+import type { CoreWorld } from '../core/world-core.js';
+import type { IngestSlot } from '../ingest/ingest-buffers.js';
 
 /** Ingest type name of movement input. */
 export const INPUT_INGEST_TYPE = 'input';
@@ -24,7 +26,7 @@ export interface InputFact {
  * Player.lastInputSeq = seq (acknowledged in the next snapshot). Ignored when the entity is no
  * longer this session's player.
  */
-export const applyInput = (world: SimWorld, eid: number, f: InputFact, maxSpeed: number): void => {
+export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed: number): void => {
   const { Player, Velocity } = world.stores;
   if (!entityExists(world, eid) || !hasComponent(world, eid, Player) || Player.session[eid] !== f.session) return;
   let mx = f.moveX, my = f.moveY;
@@ -36,7 +38,7 @@ export const applyInput = (world: SimWorld, eid: number, f: InputFact, maxSpeed:
 };
 
 /** Define the `input` ingest type on a world (once; later calls are no-ops). */
-export const defineInputIngest = (world: SimWorld, maxSpeed: number): void => {
+export const defineInputIngest = (world: World<CoreWorld & IngestSlot>, maxSpeed: number): void => {
   if (world.ingest.has(INPUT_INGEST_TYPE)) return;
   world.ingest.define(INPUT_INGEST_TYPE, {
     mode: 'latestByKey',

@@ -11,7 +11,7 @@
  * typed arrays (keys, ids) sized to the world: O(n) per session, nothing allocated per entity.
  */
 import { query } from 'bitecs';
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** Weight of an important entity's squared distance (players, detailed NPCs): ¼ = half as far. */
 export const IMPORTANT_WEIGHT = 0.25;
@@ -34,7 +34,7 @@ export const createSelectScratch = (capacity: number): SelectScratch => ({
 });
 
 /** Stamp the world's players (once per replicate run, before any `keepNearest`). */
-export const markPlayers = (world: SimWorld, sc: SelectScratch): void => {
+export const markPlayers = (world: CoreWorld, sc: SelectScratch): void => {
   if (++sc.stamp > 0x3fffffff) {
     sc.stamp = 1;
     sc.playerMark.fill(0);
@@ -79,7 +79,7 @@ export const selectSmallest = (keys: Float64Array, ids: Int32Array, n: number, k
  * Players are those stamped by the last `markPlayers`.
  * Returns the new count (≤ max).
  */
-export const keepNearest = (world: SimWorld, sc: SelectScratch, visible: number[], n: number, max: number, self: number, x: number, y: number): number => {
+export const keepNearest = (world: CoreWorld, sc: SelectScratch, visible: number[], n: number, max: number, self: number, x: number, y: number): number => {
   const { Position, Tier, Interaction } = world.stores;
   const px = Position.x, py = Position.y, target = Interaction.target, tier = Tier.tier;
   const keys = sc.keys, ids = sc.ids, pm = sc.playerMark, stamp = sc.stamp;

@@ -14,7 +14,13 @@
  */
 import { entityExists, hasComponent } from 'bitecs';
 import { ErrorCode, WorldtickError } from '../errors.js';
-import { despawnEntity, spawnPlayer, type SimWorld } from '../world/sim-world.js';
+import type { World } from 'bitecs';
+import { despawnEntity, type CoreWorld, type WorldCore } from '../core/world-core.js';
+import type { IngestSlot } from '../ingest/ingest-buffers.js';
+import { spawnPlayer } from '../world/spawn.js';
+
+/** The slice of a world the session facts touch: the core and its ingest buffers. */
+export type SessionWorld = World<WorldCore & IngestSlot>;
 
 /** Ingest type name of join/leave facts. */
 export const SESSION_INGEST_TYPE = 'session';
@@ -55,10 +61,10 @@ export interface LeaveFact {
 
 export type SessionFact = EnterFact | LeaveFact;
 
-const owns = (world: SimWorld, eid: number, owner: number): boolean =>
+const owns = (world: CoreWorld, eid: number, owner: number): boolean =>
   eid >= 0 && entityExists(world, eid) && hasComponent(world, eid, world.stores.Player) && world.stores.Player.session[eid] === owner;
 
-const park = (world: SimWorld, eid: number): void => {
+const park = (world: CoreWorld, eid: number): void => {
   const { Player, Velocity } = world.stores;
   Player.session[eid] = -1;
   Velocity.x[eid] = 0;
@@ -66,7 +72,7 @@ const park = (world: SimWorld, eid: number): void => {
 };
 
 /** Apply one join/leave fact (called by the ingest phase only). */
-export const applySessionFact = (world: SimWorld, f: SessionFact): void => {
+export const applySessionFact = (world: CoreWorld, f: SessionFact): void => {
   if (f.op !== 'enter') {
     if (!owns(world, f.player, f.owner)) return;
     if (f.op === 'park') return park(world, f.player);
@@ -105,7 +111,7 @@ export const applySessionFact = (world: SimWorld, f: SessionFact): void => {
  * joins and leaves, in arrival order. The fact carries its own callbacks, so the definition is
  * stateless and survives a game-server restart in the same process.
  */
-export const defineSessionIngest = (world: SimWorld): void => {
+export const defineSessionIngest = (world: SessionWorld): void => {
   if (world.ingest.has(SESSION_INGEST_TYPE)) return;
   const capacity = Math.min(world.capacity + 1, 1 << 18);
   world.ingest.define(SESSION_INGEST_TYPE, {

@@ -11,13 +11,15 @@
  */
 import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
 import { CloseCode } from '../errors.js';
-import type { SimWorld, StepContext } from '../world/sim-world.js';
-import { worldSpatial } from './interest-grid.js';
+import type { World } from 'bitecs';
+import type { StepContext, WorldCore } from '../core/world-core.js';
+import type { IntentsSlot } from '../intents/intent-queue.js';
+import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import type { IntentSource, WorldNet } from './world-net.js';
+import type { WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
 
@@ -31,6 +33,15 @@ const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number):
 };
 
 /** Snapshot-wide inputs of one session's encoding. */
+/** What replication reads from a world: the core, the tiers slot (spatial index, behavior table) and the intent queue. */
+export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot>;
+
+/** Does the world's pipeline run a tiering phase (which rebuilds `world.spatial` every step)? */
+const hasTieringPhase = (world: ReplicationWorld): boolean => {
+  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return true;
+  return false;
+};
+
 export interface SnapshotFrame {
   step: number;
   worldTime: number;
@@ -50,7 +61,7 @@ export interface SnapshotFrame {
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
  * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
  */
-export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session, f: SnapshotFrame): number => {
+export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s: Session, f: SnapshotFrame): number => {
   const { Position, Player, Npc, Tier } = world.stores;
   const cfg = net.config;
   const scale = cfg.positionScale;
@@ -63,7 +74,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
   else {
     // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
     // per id was the most expensive line of the replicate phase in the 5,000-session profile).
-    const index = (world as unknown as InternalWorld)[$internal].entityIndex;
+    const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
     const kId = s.knownId;
     if (index.versioning) for (let i = 0; i < s.knownCount; i++) { if (entityExists(world, kId[i]!)) visible[n++] = kId[i]!; }
     else {
@@ -207,7 +218,7 @@ export const encodeSessionSnapshot = (world: SimWorld, net: WorldNet, s: Session
 };
 
 /** The frame parameters for this step from the controller's knobs (see docs/PROTOCOL.md). */
-export const frameFor = (world: SimWorld, ctx: StepContext, sendTime: number, out: SnapshotFrame): SnapshotFrame => {
+export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: number, out: SnapshotFrame): SnapshotFrame => {
   const q = ctx.budgets.interestQuality;
   let farEvery = Math.max(1, Math.floor(ctx.budgets.farReplicationEvery) || 1);
   if (q >= 1) farEvery = Math.max(2, farEvery * 2);
@@ -224,9 +235,10 @@ const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 
 
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
- * pick the spatial index, rebuilding the fallback grid if it is the one used.
+ * point the run at the world's spatial index. A pipeline without a tiering phase (tests,
+ * benches, a custom game) does not rebuild that index, so replication rebuilds it here.
  */
-export const beginRun = (world: SimWorld, net: WorldNet): void => {
+export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
   for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]!] = net.run;
@@ -242,13 +254,16 @@ export const beginRun = (world: SimWorld, net: WorldNet): void => {
     net.knownMark.fill(0);
   }
   markPlayers(world, net.select);
-  const ws = worldSpatial(world);
-  if (!ws) net.grid.rebuild(world);
-  net.spatial = ws ?? net.grid;
+  const spatial = world.spatial;
+  if (!hasTieringPhase(world)) {
+    spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+    spatial.rebuildPlayers(world, 0);
+  }
+  net.spatial = spatial;
 };
 
 /** The replicate phase of one world: every session's snapshot, then events. */
-export const replicateWorld = (world: SimWorld, ctx: StepContext, net: WorldNet): void => {
+export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: WorldNet): void => {
   const t0 = performance.now();
   const sessions = net.sessions;
   const st = net.stats;
@@ -287,8 +302,7 @@ export const replicateWorld = (world: SimWorld, ctx: StepContext, net: WorldNet)
       net.closing.length = 0;
     }
   }
-  const intents = (world as unknown as { intents?: Partial<IntentSource> }).intents;
-  if (intents && typeof intents.drain === 'function' && net.config.maxEventsPerStep > 0) intents.drain(net.config.maxEventsPerStep, net.deliver);
+  if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
   st.lastStep = ctx.step;
   st.lastReplicateMs = performance.now() - t0;
   st.lastSendMs = sendMs;

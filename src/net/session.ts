@@ -11,7 +11,7 @@
  *   knownKind, knownTier           (same index)
  */
 import type { WebSocket } from '../uws.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { SessionWorld } from './player-facts.js';
 import type { InputFact } from './input.js';
 
 /** Per-socket state. Wall times are milliseconds (performance.now based). */
@@ -135,7 +135,7 @@ export const takeToken = (c: Conn, now: number, rate: number, burst: number): bo
 /** A disconnected player kept for a grace period, resumable with its token. */
 export interface Parked {
   /** The world object, not its id: a deleted world's id can be reused by a new world. */
-  world: SimWorld;
+  world: SessionWorld;
   player: number;
   /** Wall ms (performance.now) after which the player is removed. */
   expiresAt: number;

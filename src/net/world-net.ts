@@ -3,8 +3,7 @@
  * shared entity cache and the scratch writers the replicate phase reuses (replication.ts).
  * Everything is sized to the world's capacity once; nothing is allocated per step.
  */
-import type { SimWorld } from '../world/sim-world.js';
-import { createInterestGrid, type InterestGrid, type SpatialQuery } from './interest-grid.js';
+import type { CoreWorld } from '../core/world-core.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
@@ -92,15 +91,28 @@ export interface WorldNet {
   updates: ByteWriter;
   leaves: ByteWriter;
   out: ByteWriter;
-  grid: InterestGrid;
-  /** Index used this run: the world's (tiers issue) or `grid`. Set by `beginRun`. */
+  /** Index used this run (the world's spatial index). Set by `beginRun`. */
   spatial: SpatialQuery;
   deliver: (intent: IntentLike) => void;
   closing: Session[];
 }
 
+/** The slot replication adds to a world: set by the game server while it serves the world, else null. */
+export interface NetSlot {
+  net: WorldNet | null;
+}
+
+/** A world's net slot (not served). */
+export const createNetSlot = (): NetSlot => ({ net: null });
+
+/** Interest queries replication makes (the world's spatial index, src/tiers/spatial-index.ts). */
+export interface SpatialQuery {
+  /** Fill `out` with ids of entities within `r` world units of (x, y); returns how many. */
+  queryRadius(x: number, y: number, r: number, out: number[]): number;
+}
+
 /** Create a world's replication state. */
-export const createWorldNet = (world: SimWorld, config: NetConfig, transport: NetTransport): WorldNet => {
+export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: NetTransport): WorldNet => {
   const n = world.capacity + 1;
   const net: WorldNet = {
     worldId: world.id,
@@ -131,7 +143,6 @@ export const createWorldNet = (world: SimWorld, config: NetConfig, transport: Ne
     updates: createWriter(),
     leaves: createWriter(),
     out: createWriter(16 * 1024),
-    grid: createInterestGrid(world, Math.max(16, config.interestRadius)),
     spatial: { queryRadius: () => 0 },
     deliver: () => {},
     closing: [],

@@ -94,6 +94,12 @@ export class EventBus<T extends object> {
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
 
+  /** Drop every subscriber and the history (world teardown). Counters stay. */
+  clear(): void {
+    this.#subs.clear();
+    this.#ring.fill(undefined);
+  }
+
   /** Counters. */
   stats(): EventBusStats {
     let subscribers = 0;

@@ -13,7 +13,7 @@
 import type { ControllerMode, ModeTransition } from '../controller/controller.js';
 import type { IngestSummary } from '../ingest/ingest-buffers.js';
 import type { JobStats } from '../jobs/job-queue.js';
-import type { StepBudgets, WorldClock } from '../world/sim-world.js';
+import type { StepBudgets, WorldClock } from '../core/world-core.js';
 import { EventBus } from './event-bus.js';
 import { PeriodicScheduler, type SchedulerTopics } from './scheduler.js';
 
@@ -51,7 +51,7 @@ export interface TaskSignal {
 }
 
 /** What the wiring needs from the world (the world itself satisfies it). */
-interface WorldLike {
+export interface WorldLike {
   seed: number;
   clock: WorldClock;
   controller: { mode: ControllerMode; lastStepMs: number; fastAvgMs: number };
@@ -95,4 +95,27 @@ export const createWorldScheduler = (world: WorldLike, bus: EventBus<WorldTopics
   });
   s.add('runtime.cleanup', { intervalSeconds: 30, clock: 'wall', adaptive: true, run: () => void world.ingest.compact() });
   return s;
+};
+
+/** The slot the periodic module adds to a world: its event bus and periodic task scheduler. */
+export interface PeriodicSlot {
+  /** The world's typed event bus (periodic triggers, heartbeat, mode changes, stats). */
+  bus: EventBus<WorldTopics>;
+  /** The world's periodic task scheduler (ticked in the periodic phase). */
+  periodic: PeriodicScheduler;
+}
+
+/**
+ * A world's periodic slot. `world` is the object that becomes the world (its fields are read
+ * when tasks run), so build it after the slots it reads and add the result to the same object.
+ */
+export const createPeriodicSlot = (world: WorldLike): PeriodicSlot => {
+  const bus = createWorldBus();
+  return { bus, periodic: createWorldScheduler(world, bus) };
+};
+
+/** Stop a world's periodic work: every task removed and the bus cleared (world teardown). */
+export const stopPeriodicSlot = (slot: PeriodicSlot): void => {
+  for (const t of slot.periodic.status()) slot.periodic.remove(t.name);
+  slot.bus.clear();
 };

@@ -2,7 +2,7 @@
  * The crowd scenario's definition (issue 12 item 6) and the slot it adds to a world. Kept apart
  * from the world setup (`crowd.ts`) so the crowd movement system can import it without a cycle.
  */
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** The standard crowd scenario, fixed so runs are comparable side by side. */
 export const CROWD = Object.freeze({
@@ -34,8 +34,8 @@ export interface CrowdState {
   rerollEverySteps: number;
 }
 
-/** A world set up by `createCrowdWorld`. */
-export type CrowdWorld = SimWorld & { crowd: CrowdState };
+/** A world with the crowd scenario slot (set up by `createCrowdWorld`). */
+export type CrowdSlotted<W extends CoreWorld = CoreWorld> = W & { crowd: CrowdState };
 
 /** True when `world` carries the crowd slot. */
-export const isCrowdWorld = (world: SimWorld): world is CrowdWorld => 'crowd' in world && typeof (world as { crowd?: unknown }).crowd === 'object';
+export const isCrowdWorld = <W extends CoreWorld>(world: W): world is CrowdSlotted<W> => 'crowd' in world && typeof (world as { crowd?: unknown }).crowd === 'object';

@@ -8,9 +8,13 @@ import { CROWD_SYSTEMS } from '../../systems/index.js';
 import { optionInvalid } from '../errors.js';
 import { createSimWorld, spawnNpc } from '../world/sim-world.js';
 import { crowdRange } from './crowd-random.js';
-import { CROWD, type CrowdState, type CrowdWorld } from './crowd-state.js';
+import { CROWD, type CrowdSlotted, type CrowdState } from './crowd-state.js';
+import type { SimWorld } from '../world/sim-world.js';
 
-export { CROWD, isCrowdWorld, type CrowdState, type CrowdWorld } from './crowd-state.js';
+/** A world set up by `createCrowdWorld`. */
+export type CrowdWorld = CrowdSlotted<SimWorld>;
+
+export { CROWD, isCrowdWorld, type CrowdState } from './crowd-state.js';
 
 export interface CrowdWorldOptions {
   /** World id. Default "1". */

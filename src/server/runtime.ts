@@ -16,15 +16,11 @@ import { populateNpcs } from '../world/populate.js';
 import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
-import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
+import type { Service } from './service.js';
 
-/** Something the runtime starts after the worlds and stops before them. */
-export interface Service {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { Service } from './service.js';
 
 export interface Runtime {
   readonly options: ServerOptions;
@@ -170,7 +166,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
-      for (const w of runner.worlds()) w.jobs.close(); // abort running jobs, clear their timers
+      for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       phase = 'stopped';
       logger.info('loop stopped');
     },

@@ -4,17 +4,15 @@
  * frame-budget overruns and controller mode changes (at most one of each kind per world per
  * `warnIntervalMs`; the lines carry how many were suppressed in between).
  */
-import { PHASES } from '../../systems/types.js';
+import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import type { Logger } from '../log.js';
-import type { WorldTelemetry } from '../admin/telemetry.js';
+import type { StepLog } from '../admin/telemetry.js';
 import { field, jobsOf, readTierStats, type StatsSources } from '../admin/sources.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Called by telemetry after every step. `prevMode` is set when the controller mode changed. */
-export interface StepLog {
-  onStep(world: SimWorld, t: WorldTelemetry, prevMode: string | null | undefined): void;
-}
+export type { StepLog } from '../admin/telemetry.js';
 
 export interface StepLogOptions {
   /** Minimum wall ms between two warnings of one kind for one world. Default 10,000. */

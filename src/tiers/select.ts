@@ -16,7 +16,8 @@
  * bound (docs/TIERS.md): when F + 3m ≤ B, a due NPC of a lower tier t waits at most
  * ⌈K_t / m⌉ steps, K_t = NPCs in tier t during the wait (≤ its maxNpcs).
  */
-import type { SimWorld, StepContext } from '../world/sim-world.js';
+import type { StepContext } from '../core/world-core.js';
+import type { TiersWorld } from './tiers-slot.js';
 import { partialSelect } from './partial-select.js';
 
 /** The quotas of one selection (exported for tests and docs). */
@@ -53,7 +54,7 @@ export const computeQuotas = (
  * Select this step's NPCs into `world.npcSim.selected` (highest tier first) and publish
  * ticksPerTier / overduePerTier. Reads `ctx.budgets.npcTicks`.
  */
-export const selectDue = (world: SimWorld, ctx: StepContext): void => {
+export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const now = world.clock.now;

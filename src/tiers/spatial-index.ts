@@ -19,7 +19,7 @@
  */
 import { query } from 'bitecs';
 import RBush from 'rbush';
-import type { SimWorld } from '../world/sim-world.js';
+import type { CoreWorld } from '../core/world-core.js';
 
 /** A player's interest box in the rbush. */
 export interface PlayerBox {
@@ -62,11 +62,11 @@ export interface SpatialIndex {
    */
   playersCovering(x: number, y: number, out: number[]): number;
   /** Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim second. */
-  rebuildNpcs(world: SimWorld, speedBound: number): void;
+  rebuildNpcs(world: CoreWorld, speedBound: number): void;
   /** Rebuild the player grid (every step) and grow the NPC margin by one step of movement. */
-  rebuildPlayers(world: SimWorld, stepSeconds: number): void;
+  rebuildPlayers(world: CoreWorld, stepSeconds: number): void;
   /** Rebuild the players' interest boxes (tiering passes). */
-  rebuildPlayerBoxes(world: SimWorld): void;
+  rebuildPlayerBoxes(world: CoreWorld): void;
   /** 1 for an NPC, 2 for a player, 0 otherwise, as of the last rebuilds (indexed by entity id). */
   readonly kindOf: Uint8Array;
   /** The NPC grid (read by the tiering pass). */

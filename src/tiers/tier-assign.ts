@@ -9,7 +9,7 @@
  */
 import { query } from 'bitecs';
 import type { SimulationConfig } from '../config/scheduler-config.js';
-import type { SimWorld } from '../world/sim-world.js';
+import type { TiersWorld } from './tiers-slot.js';
 import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 
@@ -46,7 +46,7 @@ export const TieringNeed = { none: 0, scheduled: 1, urgent: 2 } as const;
  * number of players changed, or when any player moved more than half the hysteresis margin
  * since the last pass.
  */
-export const tieringDue = (world: SimWorld): number => {
+export const tieringDue = (world: TiersWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { Position, Player, Npc } = world.stores;
@@ -100,7 +100,7 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
  * the NPC grid, by player-centric scans (work ∝ players × NPCs per disc); results stay in
  * `world.npcSim` scratch for {@link assignTiers}. Returns its wall cost in ms (operational stat).
  */
-export const scanNearestPlayers = (world: SimWorld): number => {
+export const scanNearestPlayers = (world: TiersWorld): number => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
@@ -120,7 +120,7 @@ export const scanNearestPlayers = (world: SimWorld): number => {
 };
 
 /** Run a whole tiering pass now: {@link scanNearestPlayers} then {@link assignTiers}. */
-export const runTieringPass = (world: SimWorld): void => {
+export const runTieringPass = (world: TiersWorld): void => {
   assignTiers(world, scanNearestPlayers(world));
 };
 
@@ -129,7 +129,7 @@ export const runTieringPass = (world: SimWorld): void => {
  * with hysteresis, caps (farthest demoted first), the dormant cap's rotating window, commit,
  * stats. `scanMs` is added to `tierStats.lastTieringMs`.
  */
-export const assignTiers = (world: SimWorld, scanMs = 0): void => {
+export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;

@@ -153,10 +153,9 @@ describe('events', () => {
     const c = await ts.client();
     const w = await c.join('w1', 'p');
     const npc = spawnNpc(ts.world, 10, 10, 1);
-    const intents = (ts.world as unknown as { intents?: { push(n: number, p: number, k: number, a: number, e: number): boolean } }).intents;
-    expect(intents, 'world.intents (tiers issue)').toBeDefined();
-    intents!.push(npc, w.playerId, 2, 0, 1000);
-    intents!.push(npc, 99_999, 2, 0, 1000); // nobody's player: dropped and counted
+    const intents = ts.world.intents;
+    intents.push(npc, w.playerId, 2, 0, 1000);
+    intents.push(npc, 99_999, 2, 0, 1000); // nobody's player: dropped and counted
     ts.step(1);
     const e = await c.waitFor((m) => m.type === 18);
     expect(e).toEqual({ type: 18, kind: 2, npc, at: 0, expiresAt: 1000 });

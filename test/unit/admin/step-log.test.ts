@@ -1,3 +1,4 @@
+import type { ControllerMode } from '../../../src/controller/controller.js';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../../src/admin/telemetry.js';
@@ -16,8 +17,8 @@ const capture = (level: 'info' | 'debug') => {
   return { logger: createLogger(level, dest), lines };
 };
 
-const setMode = (w: SimWorld, mode: string): void => {
-  (w as unknown as { controller: { mode: string } }).controller.mode = mode;
+const setMode = (w: SimWorld, mode: ControllerMode): void => {
+  w.controller.mode = mode;
 };
 
 describe('step log', () => {
