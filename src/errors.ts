@@ -169,6 +169,10 @@ export const WireErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
+  /** Cluster: the hello's redirect ticket was not signed by the cluster, expired, or names another instance or world. */
+  BAD_TICKET: 'BAD_TICKET',
+  /** Cluster: this instance cannot prove it owns the world right now (no lease, or Redis unreachable); retry later. */
+  NOT_OWNER: 'NOT_OWNER',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -189,6 +193,12 @@ export const CloseCode = {
   WORLD_CLOSED: 4012,
   /** New session refused: the world or the runtime is in maintenance (admin API); retry later. */
   MAINTENANCE: 4013,
+  /** Cluster: another instance owns the world; a `redirect` message preceded the close. */
+  REDIRECTED: 4014,
+  /** Cluster: this instance lost (or cannot prove) the world's lease; reconnect (you will be redirected to the owner). */
+  LEASE_LOST: 4015,
+  /** Cluster: the hello's redirect ticket was refused (`BAD_TICKET`). */
+  BAD_TICKET: 4016,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

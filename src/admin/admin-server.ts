@@ -18,9 +18,9 @@ import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_li
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { createTokenCheck } from './auth.js';
 import { badRequest, errorBody, methodNotAllowed, routeNotFound, statusOf, unauthorized, unsupportedMediaType, bodyTooLarge } from './http-errors.js';
-import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange, type RouteResponse } from './http.js';
+import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange, type RequestSnapshot, type RouteResponse } from './http.js';
 import type { AdminMetrics } from './metrics.js';
-import { createRouter, type Route } from './router.js';
+import { createRouter, type AdminRequest, type Route } from './router.js';
 import { worldRoutes } from './routes-worlds.js';
 import { OpsState } from './ops-state.js';
 import { opsRoutes } from './routes-ops.js';
@@ -66,6 +66,21 @@ export interface AdminServerOptions {
    * The runtime reads `admin.ops.isOn(worldId)` to refuse new game sessions in maintenance.
    */
   ops?: OpsState;
+  /**
+   * Wraps every authorised API route (cluster mode: forward a world's requests to its owner,
+   * list the cluster's worlds). `next` runs the local handler.
+   */
+  intercept?: (req: InterceptedRequest, next: () => Promise<RouteResponse>) => Promise<RouteResponse>;
+}
+
+/** A request as {@link AdminServerOptions.intercept} sees it. */
+export interface InterceptedRequest extends AdminRequest {
+  /** The bearer header as received (forwarded as is). */
+  readonly authorization: string;
+  /** `X-Worldtick-Forwarded-By` of the request ('' when it came from a client). */
+  readonly forwardedBy: string;
+  /** The route pattern matched (`/api/v1/worlds/:id/stats`). */
+  readonly pattern: string;
 }
 
 /** Counters of the admin server itself (observable in tests and logs). */
@@ -233,7 +248,7 @@ export class AdminServer implements Service {
         body = readBody(res, ex, this.#limit);
       } else if (hasBody) throw badRequest(`${method} ${shown} takes no request body`);
       const params = m.params;
-      void this.#run(ex, r.method, path, r.query, params, route, body, isJsonType(r.contentType) ? null : r.contentType);
+      void this.#run(ex, r.method, path, r.query, params, route, body, isJsonType(r.contentType) ? null : r.contentType, r);
     } catch (err) {
       // The body (if any) was not read: close the connection after the error response.
       this.#fail(ex, err, hasBody);
@@ -250,6 +265,7 @@ export class AdminServer implements Service {
     bodyPromise: Promise<Buffer> | null,
     /** The request's content type when it is not a JSON type (null when it is). */
     nonJsonType: string | null,
+    snap: RequestSnapshot,
   ): Promise<void> {
     let bodyRead = bodyPromise === null;
     try {
@@ -266,7 +282,11 @@ export class AdminServer implements Service {
           }
         }
       }
-      const out = await route.handler({ method, path, query, params, body });
+      const req = { method, path, query, params, body };
+      const icept = this.#opts.intercept;
+      const out = icept && !route.public
+        ? await icept({ ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern }, async () => route.handler(req))
+        : await route.handler(req);
       this.#respond(ex, out);
     } catch (err) {
       if (err instanceof RequestAborted) {

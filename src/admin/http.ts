@@ -37,6 +37,8 @@ export interface RequestSnapshot {
   /** Parsed `Content-Length`, -1 if absent, NaN if malformed. */
   readonly contentLength: number;
   readonly chunked: boolean;
+  /** `X-Worldtick-Forwarded-By`: the instance that forwarded this request (cluster), or ''. */
+  readonly forwardedBy: string;
 }
 
 /** Read everything the admin needs from `req` now (it is invalid after the first await). */
@@ -50,6 +52,7 @@ export const snapshotRequest = (req: HttpRequest): RequestSnapshot => {
     contentType: req.getHeader('content-type'),
     contentLength: cl === '' ? -1 : /^\d{1,15}$/.test(cl) ? Number(cl) : NaN,
     chunked: /chunked/i.test(req.getHeader('transfer-encoding')),
+    forwardedBy: req.getHeader('x-worldtick-forwarded-by'),
   };
 };
 

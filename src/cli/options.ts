@@ -36,6 +36,16 @@ export interface ServerOptions {
   scenario: string;
   /** NPCs of the crowd scenario. */
   crowdNpcs: number;
+  /** Cluster mode: `redis://…` of the coordination Redis (empty = one instance, in-process coordinator). */
+  redis: string;
+  /** Cluster: this instance's id (empty = generated per process start). */
+  instanceId: string;
+  /** Cluster: shared secret signing redirect tickets (>= 16 bytes; empty = the admin token). */
+  clusterSecret: string;
+  /** Cluster: world-lease TTL in wall seconds (renewed every third of it). */
+  leaseTtlSeconds: number;
+  /** Cluster: host name put in the game and admin URLs this instance advertises (empty = --host). */
+  advertiseHost: string;
   help: boolean;
 }
 
@@ -73,6 +83,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
+  { key: 'redis', flag: 'redis', env: 'WORLDTICK_REDIS', kind: 'string', default: '', doc: 'cluster mode: redis://host:port of the coordination Redis shared by every instance (docs/CLUSTER.md); empty = one instance' },
+  { key: 'instanceId', flag: 'instance-id', env: 'WORLDTICK_INSTANCE_ID', kind: 'string', default: '', doc: 'cluster: id of this instance (empty = generated at start)' },
+  { key: 'clusterSecret', flag: 'cluster-secret', env: 'WORLDTICK_CLUSTER_SECRET', kind: 'string', default: '', doc: 'cluster: shared secret (>= 16 bytes) signing redirect tickets (empty = the admin token, which must then be given and long enough)' },
+  { key: 'leaseTtlSeconds', flag: 'lease-ttl', env: 'WORLDTICK_LEASE_TTL', kind: 'number', default: 6, min: 0.3, max: 600, doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)' },
+  { key: 'advertiseHost', flag: 'advertise-host', env: 'WORLDTICK_ADVERTISE_HOST', kind: 'string', default: '', doc: 'cluster: host name in the game/admin URLs this instance advertises to the others (empty = --host)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 

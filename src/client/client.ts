@@ -12,6 +12,7 @@ import {
   pingFrame,
   type ErrorMsg,
   type EventMsg,
+  type RedirectMsg,
   type ServerMsg,
   type SnapshotMsg,
   type WelcomeMsg,
@@ -45,6 +46,8 @@ export interface ClientOptions {
   /** Wall clock in Unix epoch ms (must match the server's for latency). Default Date.now. */
   now?: () => number;
   sink?: LatencySink;
+  /** Redirects (cluster: another instance owns the world) followed per join. Default 3. */
+  maxRedirects?: number;
 }
 
 export interface ClientStats {
@@ -57,6 +60,8 @@ export interface ClientStats {
   lastLatencyMs: number;
   /** Last input ack round trip (ms). */
   lastAckRttMs: number;
+  /** `redirect` messages followed (cluster). */
+  redirects: number;
 }
 
 type Listener<T> = (m: T) => void;
@@ -64,7 +69,10 @@ const ACK_RING = 256;
 
 /** A game client. Owns one socket. */
 export class WorldtickClient {
-  readonly url: string;
+  /** Where the socket connects: the URL given, then the owner's after a redirect (sessions stay there). */
+  url: string;
+  /** The last redirect followed, or null. */
+  lastRedirect: RedirectMsg | null = null;
   view: EntityView = createView(1);
   welcome: WelcomeMsg | null = null;
   lastSnapshot: SnapshotMsg | null = null;
@@ -72,11 +80,12 @@ export class WorldtickClient {
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
   readonly events: EventMsg[] = [];
-  readonly stats: ClientStats = { snapshots: 0, bytesIn: 0, messagesIn: 0, events: 0, errors: 0, lastLatencyMs: 0, lastAckRttMs: 0 };
+  readonly stats: ClientStats = { snapshots: 0, bytesIn: 0, messagesIn: 0, events: 0, errors: 0, lastLatencyMs: 0, lastAckRttMs: 0, redirects: 0 };
   #ws: WebSocketLike | null = null;
   readonly #Ctor: WebSocketCtor;
   readonly #now: () => number;
   readonly #sink: LatencySink | undefined;
+  readonly #maxRedirects: number;
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
   readonly #enc = new Packr({ useRecords: false });
   readonly #listeners = new Set<Listener<ServerMsg>>();
@@ -94,6 +103,7 @@ export class WorldtickClient {
     this.#Ctor = Ctor;
     this.#now = opts.now ?? Date.now;
     this.#sink = opts.sink;
+    this.#maxRedirects = opts.maxRedirects ?? 3;
   }
 
   /** True while the socket is open. */
@@ -116,13 +126,16 @@ export class WorldtickClient {
       ws.onopen = () => { opened = true; resolve(); };
       ws.onerror = () => { if (!opened) reject(new Error(`could not connect to ${this.url}`)); };
       ws.onclose = (ev) => {
+        if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
         this.closeReason = String(ev.reason ?? '');
         if (!opened) reject(new Error(`closed before open (${ev.code})`));
         for (const w of this.#closeWaiters) w();
         this.#closeWaiters.clear();
       };
-      ws.onmessage = (ev) => this.#onMessage(ev.data);
+      ws.onmessage = (ev) => {
+        if (this.#ws === ws) this.#onMessage(ev.data);
+      };
     });
   }
 
@@ -136,12 +149,29 @@ export class WorldtickClient {
     this.sendRaw(this.#enc.pack(frame));
   }
 
-  /** Send hello and wait for welcome (rejects with the error message if refused). */
+  /**
+   * Send hello and wait for welcome (rejects with the error message if refused). A `redirect`
+   * (cluster: another instance owns the world) is followed transparently: the socket moves to
+   * the owner's URL (kept in `url`, so reconnects go there too) and hello is sent again with the
+   * ticket, at most `maxRedirects` times.
+   */
   async join(worldId: string, name: string, token = '', resumeToken: string | null = null, timeoutMs = 5000): Promise<WelcomeMsg> {
-    this.sendFrame(helloFrame(worldId, name, token, resumeToken));
-    const m = await this.waitFor((x) => x.type === 16 || x.type === 20, timeoutMs);
-    if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
-    return m as WelcomeMsg;
+    let ticket: string | null = null;
+    for (let hop = 0; ; hop++) {
+      this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
+      const m = await this.waitFor((x) => x.type === 16 || x.type === 20 || x.type === 21, timeoutMs);
+      if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
+      if (m.type !== 21) return m as WelcomeMsg;
+      if (hop >= this.#maxRedirects) throw new Error(`hello refused: more than ${this.#maxRedirects} redirects`);
+      this.stats.redirects++;
+      this.lastRedirect = m;
+      ticket = m.ticket;
+      const old = this.#ws;
+      this.#ws = null;
+      old?.close(1000, 'redirected');
+      this.url = m.url;
+      await this.connect();
+    }
   }
 
   /** Send a movement input; returns its sequence number. */

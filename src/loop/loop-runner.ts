@@ -35,6 +35,11 @@ export interface LoopRunnerOptions {
   onStep?: (world: SimWorld) => void;
   /** Longest the timer sleeps when no world is running (ms). Default 50. */
   idlePollMs?: number;
+  /**
+   * Gate asked before every step: false holds the world like a pause (re-anchored, nothing
+   * dropped or counted). The cluster service passes "this instance can prove it owns the world".
+   */
+  canStep?: (world: SimWorld) => boolean;
 }
 
 /** Runs worlds on their fixed timesteps. Owns the timer, hence a class. */
@@ -44,6 +49,7 @@ export class LoopRunner {
   readonly #onFault: ((world: SimWorld, err: unknown) => void) | undefined;
   readonly #onStep: ((world: SimWorld) => void) | undefined;
   readonly #idlePollMs: number;
+  readonly #canStep: ((world: SimWorld) => boolean) | undefined;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
 
@@ -52,6 +58,7 @@ export class LoopRunner {
     this.#onFault = opts.onFault;
     this.#onStep = opts.onStep;
     this.#idlePollMs = opts.idlePollMs ?? 50;
+    this.#canStep = opts.canStep;
   }
 
   /** Register a world; it starts on its schedule at the next tick. */
@@ -113,7 +120,7 @@ export class LoopRunner {
         }
         e.configVersion = w.configVersion;
       }
-      if (w.clock.paused || w.fault) {
+      if (w.clock.paused || w.fault || (this.#canStep !== undefined && !this.#canStep(w))) {
         e.anchorMs = nowMs;
         e.k = 0;
         continue;
@@ -130,6 +137,8 @@ export class LoopRunner {
         run = cap;
       }
       for (let i = 0; i < run; i++) {
+        // Asked again before each catch-up step: the gate may close between two of them.
+        if (i > 0 && this.#canStep !== undefined && !this.#canStep(w)) break;
         try {
           runStep(w);
         } catch (err) {
@@ -154,7 +163,7 @@ export class LoopRunner {
   nextDueMs(): number | null {
     let next: number | null = null;
     for (const e of this.#entries.values()) {
-      if (e.world.clock.paused || e.world.fault) continue;
+      if (e.world.clock.paused || e.world.fault || (this.#canStep !== undefined && !this.#canStep(e.world))) continue;
       const t = e.anchorMs + (e.k + 1) * e.intervalMs;
       if (next === null || t < next) next = t;
     }

@@ -12,6 +12,7 @@ import { WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import {
   MAX_ACTIONS,
   MAX_NAME_LENGTH,
+  MAX_TICKET_LENGTH,
   MAX_TOKEN_LENGTH,
   MAX_WORLD_ID_LENGTH,
   MsgType,
@@ -29,6 +30,7 @@ export interface ServerCodec {
   error(code: string, message: string): Uint8Array;
   pong(clientTime: number, serverTime: number): Uint8Array;
   event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
+  redirect(worldId: string, url: string, ticket: string): Uint8Array;
 }
 
 const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
@@ -42,9 +44,12 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
   if (typeof t !== 'number' || !Number.isInteger(t)) return fail(WireErrorCode.BAD_FRAME, 'first element must be an integer message type');
   switch (t) {
     case MsgType.HELLO: {
-      if (a.length < 5 || a.length > 6) return fail(WireErrorCode.BAD_FIELD, 'hello is [1, version, worldId, name, token, resumeToken?]');
+      if (a.length < 5 || a.length > 7) return fail(WireErrorCode.BAD_FIELD, 'hello is [1, version, worldId, name, token, resumeToken?, ticket?]');
       const [, version, worldId, name, token] = a;
-      const resume = a.length === 6 ? a[5] : null;
+      const resume = a.length >= 6 ? a[5] : null;
+      const ticket = a.length === 7 ? a[6] : null;
+      if (ticket !== null && ticket !== undefined && (typeof ticket !== 'string' || ticket.length > MAX_TICKET_LENGTH))
+        return fail(WireErrorCode.BAD_FIELD, `hello.ticket must be nil or a string of at most ${MAX_TICKET_LENGTH} characters`);
       if (!isU32(version)) return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an unsigned integer');
       if (typeof worldId !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.worldId must be a string');
       if (typeof name !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.name must be a string');
@@ -54,7 +59,7 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (name.length < 1 || name.length > MAX_NAME_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
       if (token.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
       if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} characters`);
-      return { ok: true, msg: { type: 1, version, worldId, name, token, resumeToken: typeof resume === 'string' && resume.length > 0 ? resume : null } };
+      return { ok: true, msg: { type: 1, version, worldId, name, token, resumeToken: typeof resume === 'string' && resume.length > 0 ? resume : null, ticket: typeof ticket === 'string' && ticket.length > 0 ? ticket : null } };
     }
     case MsgType.INPUT: {
       if (a.length !== 5) return fail(WireErrorCode.BAD_FIELD, 'input is [2, seq, moveX, moveY, actions]');
@@ -103,5 +108,6 @@ export const createServerCodec = (): ServerCodec => {
     error: (code, message) => copy([MsgType.ERROR, code, message]),
     pong: (clientTime, serverTime) => copy([MsgType.PONG, clientTime, serverTime]),
     event: (kind, npc, at, expiresAt) => copy([MsgType.EVENT, kind, npc, at, expiresAt]),
+    redirect: (worldId, url, ticket) => copy([MsgType.REDIRECT, worldId, url, ticket]),
   };
 };

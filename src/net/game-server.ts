@@ -47,7 +47,19 @@ export interface GameServerOptions {
    * resume of an existing player is still accepted. The runtime passes the admin's maintenance state.
    */
   refuseNewSessions?: (world: SimWorld) => boolean;
+  /**
+   * Cluster routing, asked first on every valid hello (src/server/cluster-service.ts): serve it
+   * here, redirect it to the world's owner (a `redirect` message, then close 4014), or refuse it.
+   * Absent: every hello is served here (one instance).
+   */
+  routeHello?: (hello: HelloMsg) => HelloRoute;
 }
+
+/** What {@link GameServerOptions.routeHello} decides for one hello. */
+export type HelloRoute =
+  | { readonly kind: 'serve' }
+  | { readonly kind: 'redirect'; readonly url: string; readonly ticket: string }
+  | { readonly kind: 'refuse'; readonly code: WireErrorCodeValue; readonly message: string; readonly closeCode: number };
 
 const SWEEP_MS = 250;
 
@@ -195,6 +207,14 @@ export class GameServer implements Service {
     this.#registry.detachWorld(world);
   }
 
+  /**
+   * Close every session of world `worldId` with `code` (the cluster's lost lease: 4015), keeping
+   * the world attached. Returns how many sockets were closed.
+   */
+  closeWorldSessions(worldId: string, code: number, reason: string): number {
+    return this.#registry.closeWorldSessions(worldId, code, reason);
+  }
+
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
@@ -287,6 +307,12 @@ export class GameServer implements Service {
     if (conn.session) return this.#reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
     if (m.version !== PROTOCOL_VERSION)
       return this.#reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
+    const route = this.#opts.routeHello?.(m);
+    if (route && route.kind === 'redirect') {
+      this.#send(conn, this.#codec.redirect(m.worldId, route.url, route.ticket));
+      return this.#end(conn, CloseCode.REDIRECTED, 'redirected');
+    }
+    if (route && route.kind === 'refuse') return this.#reply(conn, route.code, route.message, false, route.closeCode);
     const world = this.#opts.resolveWorld(m.worldId);
     if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
     this.#registry.hello(conn, m, world, this.#opts.refuseNewSessions?.(world) ?? false);

@@ -24,6 +24,8 @@ export const MsgType = {
   EVENT: 18,
   PONG: 19,
   ERROR: 20,
+  /** Cluster: another instance owns the world (docs/PROTOCOL.md, "redirect"). */
+  REDIRECT: 21,
 } as const;
 export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
 
@@ -42,6 +44,8 @@ export const MAX_ACTIONS = 0xffffffff;
 export const MAX_NAME_LENGTH = 32;
 export const MAX_TOKEN_LENGTH = 256;
 export const MAX_WORLD_ID_LENGTH = 64;
+/** Longest redirect ticket a hello may carry (characters). */
+export const MAX_TICKET_LENGTH = 2048;
 
 /** `hello` as decoded and validated. */
 export interface HelloMsg {
@@ -51,6 +55,8 @@ export interface HelloMsg {
   name: string;
   token: string;
   resumeToken: string | null;
+  /** Redirect ticket from a `redirect` message (element 6, optional), or null. */
+  ticket: string | null;
 }
 /** `input`: movement is a direction whose length is clamped to 1 (x east, y north). */
 export interface InputMsg {
@@ -151,11 +157,21 @@ export interface ErrorMsg {
   message: string;
 }
 
-export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg;
+/** `redirect`: another instance owns the world; reconnect to `url` and send hello with `ticket`. */
+export interface RedirectMsg {
+  type: 21;
+  worldId: string;
+  /** Game WebSocket URL of the owner (`ws://host:port`). */
+  url: string;
+  /** Signed, short-lived ticket to put in the next hello (element 6). */
+  ticket: string;
+}
+
+export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg | RedirectMsg;
 
 /** Client → server frame builders (arrays ready for msgpack). */
-export const helloFrame = (worldId: string, name: string, token = '', resumeToken: string | null = null, version = PROTOCOL_VERSION): unknown[] =>
-  [MsgType.HELLO, version, worldId, name, token, resumeToken];
+export const helloFrame = (worldId: string, name: string, token = '', resumeToken: string | null = null, version = PROTOCOL_VERSION, ticket: string | null = null): unknown[] =>
+  ticket === null ? [MsgType.HELLO, version, worldId, name, token, resumeToken] : [MsgType.HELLO, version, worldId, name, token, resumeToken, ticket];
 export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 0): unknown[] => [MsgType.INPUT, seq, moveX, moveY, actions];
 export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
 
@@ -185,6 +201,8 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
       return { type: 19, clientTime: num(a[1]), serverTime: num(a[2]) };
     case MsgType.ERROR:
       return { type: 20, code: String(a[1]), message: String(a[2]) };
+    case MsgType.REDIRECT:
+      return { type: 21, worldId: String(a[1]), url: String(a[2]), ticket: String(a[3]) };
     default:
       return null;
   }

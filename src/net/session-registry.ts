@@ -103,6 +103,19 @@ export class SessionRegistry {
     if (world.net === entry.net) world.net = null;
   }
 
+  /**
+   * Close every session of a world (live and joining) with `code`, keeping the world attached:
+   * the cluster's lost lease. The close handlers park the players as for any dropped socket.
+   * Returns how many sockets were closed.
+   */
+  closeWorldSessions(worldId: string, code: number, reason: string): number {
+    const entry = this.nets.get(worldId);
+    const closing = entry ? [...entry.net.sessions] : [];
+    for (const s of this.#joining) if (s.worldId === worldId) closing.push(s);
+    for (const s of closing) this.#wire.end(s.conn, code, reason);
+    return closing.length;
+  }
+
   /** Stop serving every world (server stop). */
   detachAll(): void {
     for (const { world, net } of this.nets.values()) if (world.net === net) world.net = null;

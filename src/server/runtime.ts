@@ -19,6 +19,9 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
+import { createClusterMode } from './cluster-setup.js';
+import type { ClusterService } from './cluster-service.js';
+import { clusterRoutes, createAdminIntercept, createHelloRouter, registerClusterMetrics } from './cluster-routes.js';
 
 export type { Service } from './service.js';
 
@@ -37,6 +40,11 @@ export interface Runtime {
   readonly gameServer: GameServer;
   /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
   readonly scenePool: WorkerPool;
+  /**
+   * Presence, world leases and fencing tokens (`cluster.fence(worldId)` for durable writes);
+   * gates stepping and routes clients in cluster mode (`--redis`). src/server/cluster-service.ts.
+   */
+  readonly cluster: ClusterService;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,8 +61,25 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  const adminToken = options.adminToken || randomBytes(18).toString('base64url');
+  // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
+  const clusterMode = createClusterMode(options, {
+    logger,
+    adminToken,
+    worlds: () => runner.worlds(),
+    gamePort: () => gameServer.port,
+    adminPort: () => admin.port,
+    sessions: () => gameServer.stats().sessions,
+    capacity: () => gameServer.config.maxConnections,
+    closeSessions: (worldId, code, reason) => gameServer.closeWorldSessions(worldId, code, reason),
+  });
+  const cluster = clusterMode.service;
   const runner = new LoopRunner({
-    onStep: telemetry.onStep,
+    canStep: (w) => cluster.canStep(w),
+    onStep: (w) => {
+      telemetry.onStep(w);
+      clusterMode.onStep(w);
+    },
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
   });
   const scheduler = {
@@ -75,7 +100,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
   if (!crowd) enableScenes(defaultWorld, scenePool);
-  const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
   const admin = createAdminServer({
     host: options.host,
@@ -90,9 +114,18 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
-    onWorldDeleted: (world) => gameServer.detachWorld(world),
-    // Worlds created through the admin API request scenes on the same pool.
-    onWorldCreated: (world) => void enableScenes(world, scenePool),
+    onWorldDeleted: (world) => {
+      gameServer.detachWorld(world);
+      cluster.forget(world.id);
+    },
+    // Worlds created through the admin API request scenes on the same pool (and take a lease at once).
+    onWorldCreated: (world) => {
+      enableScenes(world, scenePool);
+      setImmediate(() => void cluster.kick());
+    },
+    intercept: createAdminIntercept(cluster, logger),
+    extraRoutes: clusterRoutes(cluster),
+    extraMetrics: (registry) => registerClusterMetrics(registry, cluster),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -104,8 +137,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
+    routeHello: createHelloRouter(cluster, { secret: clusterMode.secret, hasWorld: (id) => runner.has(id) }),
   });
   services.push(gameServer);
+  services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -143,6 +178,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
+    cluster,
     async start() {
       phase = 'starting';
       runner.start();

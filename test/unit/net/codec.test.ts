@@ -7,8 +7,11 @@ import { createWriter, writeArrayHeader, writeFloat64, writeInt } from '../../..
 describe('client frame validation', () => {
   const codec = createServerCodec();
   it('accepts the documented messages', () => {
-    expect(codec.decode(pack([1, 1, 'w', 'n', '', null]))).toEqual({ ok: true, msg: { type: 1, version: 1, worldId: 'w', name: 'n', token: '', resumeToken: null } });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null]))).toEqual({ ok: true, msg: { type: 1, version: 1, worldId: 'w', name: 'n', token: '', resumeToken: null, ticket: null } });
     expect(codec.decode(pack([1, 1, 'w', 'n', 't']))).toMatchObject({ ok: true });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'v1.abc.def']))).toMatchObject({ ok: true, msg: { ticket: 'v1.abc.def' } });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 7]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'x'.repeat(2049)]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
     expect(codec.decode(pack([2, 7, -1, 0.25, 3]))).toEqual({ ok: true, msg: { type: 2, seq: 7, moveX: -1, moveY: 0.25, actions: 3 } });
     expect(codec.decode(pack([3, 1.5]))).toEqual({ ok: true, msg: { type: 3, clientTime: 1.5 } });
   });

@@ -1,0 +1,194 @@
+/**
+ * What cluster mode adds at the edges (docs/CLUSTER.md, "Running many instances"):
+ * - game hellos: served here, redirected to the world's owner with a signed ticket, or refused;
+ * - admin API: a world's requests are forwarded to its owner; `GET /api/v1/worlds` lists the
+ *   whole cluster's worlds with their owners; `GET /api/v1/cluster` shows the cluster view;
+ * - `/metrics`: the cluster view as Prometheus series.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { InterceptedRequest, Route, RouteResponse } from '../admin/index.js';
+import { signTicket, verifyTicket } from '../cluster/ticket.js';
+import { CloseCode, ErrorCode, isWorldtickError, WireErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { HelloRoute } from '../net/game-server.js';
+import type { HelloMsg } from '../net/protocol.js';
+import type { ClusterService } from './cluster-service.js';
+
+/** Options of {@link createHelloRouter}. */
+export interface HelloRouterOptions {
+  /** Shared secret of the cluster (>= 16 bytes). */
+  readonly secret: string;
+  /** Lifetime of a redirect ticket, wall ms. Default 10 s. */
+  readonly ticketTtlMs?: number;
+  /** True when the world exists on this instance. */
+  readonly hasWorld: (worldId: string) => boolean;
+  readonly epochNow?: () => number;
+}
+
+const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string, closeCode: number): HelloRoute => ({ kind: 'refuse', code, message, closeCode });
+
+/**
+ * The game server's `routeHello` in cluster mode. A hello with a ticket is served only if the
+ * ticket verifies (signed by the cluster, unexpired, for this world and this instance); then,
+ * as without one: the owner serves, another instance redirects to the owner, and a world that
+ * nobody can prove to own right now is refused (`NOT_OWNER`, close 4015: retry).
+ */
+export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions): ((m: HelloMsg) => HelloRoute) => {
+  const ttl = o.ticketTtlMs ?? 10_000;
+  const epochNow = o.epochNow ?? Date.now;
+  const me = cluster.instanceId;
+  return (m) => {
+    if (!cluster.enforce) return { kind: 'serve' };
+    if (m.ticket !== null) {
+      try {
+        const p = verifyTicket(m.ticket, o.secret, { now: epochNow(), expectedTarget: me });
+        if (p.worldId !== m.worldId) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another world', CloseCode.BAD_TICKET);
+      } catch (err) {
+        const why = isWorldtickError(err, ErrorCode.TICKET_EXPIRED) ? 'ticket expired' : 'ticket invalid';
+        return refuse(WireErrorCode.BAD_TICKET, why, CloseCode.BAD_TICKET);
+      }
+    }
+    if (cluster.fence(m.worldId) !== null) return { kind: 'serve' };
+    const owner = cluster.ownerOf(m.worldId);
+    if (owner && owner.instanceId !== me && owner.gameUrl) {
+      cluster.counters.redirects++;
+      const ticket = signTicket(
+        { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(m.resumeToken ? { resumeToken: m.resumeToken } : {}) },
+        o.secret,
+      );
+      return { kind: 'redirect', url: owner.gameUrl, ticket };
+    }
+    if (o.hasWorld(m.worldId) || owner) return refuse(WireErrorCode.NOT_OWNER, 'no instance can prove it owns this world right now; retry', CloseCode.LEASE_LOST);
+    return { kind: 'serve' }; // unknown everywhere: the game server answers UNKNOWN_WORLD
+  };
+};
+
+const WORLD_PATH = '/api/v1/worlds/:id';
+
+const unavailable = (message: string): RouteResponse => ({ status: 503, json: { code: ErrorCode.CLUSTER_UNAVAILABLE, message }, headers: { 'Retry-After': '1' } });
+
+/**
+ * The admin server's `intercept` in cluster mode: requests for one world go to its owner
+ * (one hop: a forwarded request is answered where it lands), writes to a world this instance
+ * cannot prove to own are refused (503), and the world list is the cluster's.
+ */
+export const createAdminIntercept = (cluster: ClusterService, logger: Logger, timeoutMs = 5000) =>
+  async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
+    if (!cluster.enforce) return next();
+    if (req.pattern === '/api/v1/worlds' && req.method === 'GET') return listClusterWorlds(cluster, await next());
+    if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
+    const id = req.params.id ?? '';
+    if (cluster.fence(id) !== null) return next();
+    const owner = cluster.ownerOf(id);
+    if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
+      cluster.counters.forwardedAdmin++;
+      try {
+        const qs = req.query.toString();
+        const res = await fetch(`${owner.adminUrl}${req.path}${qs ? `?${qs}` : ''}`, {
+          method: req.method,
+          headers: {
+            authorization: req.authorization,
+            'x-worldtick-forwarded-by': cluster.instanceId,
+            ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await res.text();
+        const type = res.headers.get('content-type') ?? 'application/json';
+        return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': owner.instanceId } };
+      } catch (err) {
+        logger.warn({ world: id, owner: owner.instanceId, err }, 'cluster: admin request could not be forwarded to the owner');
+        return unavailable(`the owner of world ${id} (${owner.instanceId}) did not answer`);
+      }
+    }
+    if (req.method !== 'GET' && owner === null) return unavailable(`no instance can prove it owns world ${id} right now; retry`);
+    return next();
+  };
+
+/** `GET /api/v1/worlds` in cluster mode: local summaries with their owner, plus worlds only other instances hold. */
+const listClusterWorlds = (cluster: ClusterService, local: RouteResponse): RouteResponse => {
+  const json = local.json as { worlds?: Array<Record<string, unknown>> } | undefined;
+  const worlds: Array<Record<string, unknown>> = (json?.worlds ?? []).map((w) => {
+    const owner = cluster.ownerOf(String(w.id));
+    return { ...w, owner: owner?.instanceId ?? null, fencingToken: owner?.fencingToken ?? null, ownedHere: owner?.instanceId === cluster.instanceId };
+  });
+  const seen = new Set(worlds.map((w) => String(w.id)));
+  for (const l of cluster.view().leases) {
+    if (seen.has(l.worldId)) continue;
+    const owner = cluster.ownerOf(l.worldId);
+    worlds.push({ id: l.worldId, owner: l.instanceId, fencingToken: l.fencingToken, ownedHere: false, ownerAdminUrl: owner?.adminUrl ?? null });
+  }
+  worlds.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+  return { ...local, json: { ...json, worlds, instance: cluster.instanceId } };
+};
+
+/** The cluster view as JSON (also read by the dashboard). */
+export const clusterStatus = (cluster: ClusterService) => {
+  const c = cluster.coordinator;
+  const { instances, leases } = cluster.view();
+  const now = c.now();
+  const held = cluster.serving().map((worldId) => {
+    const h = c.heldLease(worldId);
+    return { worldId, fencingToken: h?.fencingToken ?? null, validForMs: h ? Math.round(h.validUntil - now) : null };
+  });
+  return {
+    mode: cluster.enforce ? 'cluster' : 'single',
+    coordinator: c.kind,
+    instance: cluster.instanceId,
+    reachable: cluster.reachable,
+    instances: instances.map((i) => ({ ...i, worlds: leases.filter((l) => l.instanceId === i.id).map((l) => l.worldId) })),
+    leases,
+    held,
+    counters: { ...cluster.counters },
+    stepRanges: cluster.stepRanges(),
+  };
+};
+
+/** `GET /api/v1/cluster`: this instance's view of the cluster. */
+export const clusterRoutes = (cluster: ClusterService): Route[] => [
+  { method: 'GET', pattern: '/api/v1/cluster', handler: () => ({ json: clusterStatus(cluster) }) },
+];
+
+/** Register the cluster series on the admin's registry (read at scrape time). */
+export const registerClusterMetrics = (registry: Registry, cluster: ClusterService): void => {
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => void): void => {
+    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+  };
+  gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (g) => g.set(cluster.view().instances.length));
+  gauge('worldtick_cluster_instance_sessions', 'Game sessions per instance, as heartbeated.', ['instance'], (g) => {
+    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.sessions);
+  });
+  gauge('worldtick_cluster_instance_step_cost_ms', 'Milliseconds of stepping per wall second per instance, as heartbeated.', ['instance'], (g) => {
+    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs);
+  });
+  gauge('worldtick_cluster_instance_cpu', 'Process CPU per instance (fraction of one core), as heartbeated.', ['instance'], (g) => {
+    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.cpu);
+  });
+  gauge('worldtick_cluster_instance_worlds', 'Worlds whose lease each instance holds.', ['instance'], (g) => {
+    const { instances, leases } = cluster.view();
+    for (const i of instances) g.set({ instance: i.id }, leases.filter((l) => l.instanceId === i.id).length);
+  });
+  gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world, with its fencing token as a label-free value in worldtick_cluster_world_fencing_token.', ['world'], (g) => {
+    for (const w of cluster.serving()) g.set({ world: w }, 1);
+  });
+  gauge('worldtick_cluster_world_fencing_token', 'Fencing token of each world this instance holds.', ['world'], (g) => {
+    for (const w of cluster.serving()) {
+      const f = cluster.fence(w);
+      if (f) g.set({ world: w }, f.token);
+    }
+  });
+  gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (g) => g.set(cluster.reachable ? 1 : 0));
+  const counter = (name: string, help: string, read: () => number): void => {
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+  };
+  const k = cluster.counters;
+  counter('worldtick_cluster_lease_renewals_total', 'Lease renewals granted.', () => k.leaseRenewals);
+  counter('worldtick_cluster_lease_failures_total', 'Lease renewals that failed or were refused.', () => k.leaseFailures);
+  counter('worldtick_cluster_leases_acquired_total', 'Leases acquired (new fencing tokens).', () => k.leaseAcquired);
+  counter('worldtick_cluster_leases_lost_total', 'Worlds this instance stopped stepping because it could not prove ownership.', () => k.leasesLost);
+  counter('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
+  counter('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
+  counter('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
+  counter('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
+};

@@ -1,0 +1,93 @@
+/**
+ * Builds cluster mode for the runtime from its options: the coordinator (Redis with `--redis`,
+ * in-process otherwise), the {@link ClusterService}, and the hooks the loop runner, game
+ * server and admin server take. Without `--redis` the service runs on a LocalCoordinator with
+ * `enforce: false`: one instance behaves exactly as without a cluster (fencing tokens are held
+ * and exposed all the same).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ServerOptions } from '../cli/options.js';
+import type { Coordinator, InstanceLoad } from '../cluster/coordinator.js';
+import { LocalCoordinator } from '../cluster/local-coordinator.js';
+import { RedisCoordinator } from '../cluster/redis-coordinator.js';
+import { TICKET_LIMITS } from '../cluster/ticket.js';
+import { optionInvalid } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { ClusterService } from './cluster-service.js';
+
+/** What the runtime hands to {@link createClusterMode} (read lazily: servers are built later). */
+export interface ClusterModeDeps {
+  readonly logger: Logger;
+  readonly adminToken: string;
+  readonly worlds: () => readonly SimWorld[];
+  readonly gamePort: () => number;
+  readonly adminPort: () => number;
+  readonly sessions: () => number;
+  readonly capacity: () => number;
+  readonly closeSessions: (worldId: string, code: number, reason: string) => number;
+}
+
+/** The cluster service and the secret its tickets are signed with. */
+export interface ClusterMode {
+  readonly service: ClusterService;
+  readonly secret: string;
+  /** Feed step costs into the load report (call from the runner's onStep). */
+  readonly onStep: (world: SimWorld) => void;
+}
+
+/** Validate the cluster options and build cluster mode (throws WT_ERR_OPTION_INVALID). */
+export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps): ClusterMode => {
+  const redis = options.redis.trim();
+  const ttlMs = Math.round(options.leaseTtlSeconds * 1000);
+  const secret = options.clusterSecret || deps.adminToken;
+  if (redis) {
+    const problems: string[] = [];
+    if (!/^rediss?:\/\//.test(redis)) problems.push('--redis must be a redis://host:port URL');
+    if (Buffer.byteLength(secret) < TICKET_LIMITS.minSecretBytes)
+      problems.push(`--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`);
+    if (problems.length) throw optionInvalid(problems);
+  }
+  const coordinator: Coordinator = redis
+    ? new RedisCoordinator({ connection: redis, commandTimeoutMs: Math.max(50, Math.min(1000, Math.floor(ttlMs / 3))) })
+    : new LocalCoordinator();
+  const instanceId = options.instanceId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const host = options.advertiseHost || (options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host);
+  const h = host.includes(':') ? `[${host}]` : host;
+  // Load: step milliseconds and CPU per wall second since the previous report.
+  let stepMs = 0;
+  let lastAt = performance.now();
+  let lastCpu = process.cpuUsage();
+  const load = (): InstanceLoad => {
+    const now = performance.now();
+    const secs = Math.max(0.001, (now - lastAt) / 1000);
+    const cpu = process.cpuUsage(lastCpu);
+    const out = { sessions: deps.sessions(), stepCostMs: Math.round((stepMs / secs) * 100) / 100, cpu: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 1000) / 1000 };
+    stepMs = 0;
+    lastAt = now;
+    lastCpu = process.cpuUsage();
+    return out;
+  };
+  const service = new ClusterService({
+    coordinator,
+    instanceId,
+    leaseTtlMs: ttlMs,
+    enforce: redis !== '',
+    logger: deps.logger,
+    worlds: deps.worlds,
+    gameUrl: () => `ws://${h}:${deps.gamePort()}`,
+    adminUrl: () => `http://${h}:${deps.adminPort()}`,
+    capacity: deps.capacity(),
+    load,
+    closeSessions: deps.closeSessions,
+  });
+  return {
+    service,
+    secret: Buffer.byteLength(secret) >= TICKET_LIMITS.minSecretBytes ? secret : randomBytes(24).toString('base64url'),
+    onStep: (world) => {
+      stepMs += world.stats.totalMs;
+      service.onStep(world);
+    },
+  };
+};
