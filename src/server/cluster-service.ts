@@ -41,8 +41,8 @@ export interface ClusterServiceOptions {
   readonly worlds: () => readonly SimWorld[];
   readonly gameUrl: () => string;
   readonly adminUrl: () => string;
-  /** Most sessions this instance accepts. */
-  readonly capacity: number;
+  /** Most sessions this instance accepts (read at register). */
+  readonly capacity: () => number;
   readonly load: () => InstanceLoad;
   /** Close a world's sessions (the game server's `closeWorldSessions`). */
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
@@ -341,6 +341,6 @@ export class ClusterService implements Service {
   }
 
   #info() {
-    return { id: this.#o.instanceId, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl(), capacity: this.#o.capacity, load: this.#o.load() };
+    return { id: this.#o.instanceId, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl(), capacity: this.#o.capacity(), load: this.#o.load() };
   }
 }

@@ -78,7 +78,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     worlds: deps.worlds,
     gameUrl: () => `ws://${h}:${deps.gamePort()}`,
     adminUrl: () => `http://${h}:${deps.adminPort()}`,
-    capacity: deps.capacity(),
+    capacity: deps.capacity,
     load,
     closeSessions: deps.closeSessions,
   });

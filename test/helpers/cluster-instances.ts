@@ -1,0 +1,122 @@
+/**
+ * Starts worldtick instances as child processes (exactly what `npm start` execs) for cluster
+ * tests, finds their bound ports from their pino log lines, and talks to their admin API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** Admin token (and ticket secret) shared by the test cluster. */
+export const CLUSTER_TOKEN = 'cluster-test-token-0123456789abcdef';
+
+/** A running instance. */
+export interface TestInstance {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly gameUrl: string;
+  readonly adminUrl: string;
+  /** Parsed JSON log lines so far. */
+  readonly lines: Array<Record<string, unknown>>;
+  /** GET/POST/PUT on the admin API with the token; resolves status, JSON body and headers. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>;
+  /** SIGTERM and wait for exit (SIGKILL after 5 s). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Start one instance with `args` (plus `--port 0 --admin-port 0`); resolves once both servers listen. */
+export const startInstance = async (id: string, args: string[]): Promise<TestInstance> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buf = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        /* not JSON */
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (err += d));
+  const deadline = Date.now() + 30_000;
+  let gamePort = 0;
+  let adminUrl = '';
+  while (Date.now() < deadline && (!gamePort || !adminUrl)) {
+    if (child.exitCode !== null) throw new Error(`instance ${id} exited ${child.exitCode}: ${err.slice(-2000)}`);
+    for (const l of lines) {
+      if (l.msg === 'game server listening') gamePort = l.port as number;
+      if (typeof l.msg === 'string' && l.msg.startsWith('admin listening')) adminUrl = String(l.url).replace(/\/$/, '');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!gamePort || !adminUrl) throw new Error(`instance ${id} did not start: ${err.slice(-2000)}`);
+  let stopped = false;
+  return {
+    id,
+    child,
+    gameUrl: `ws://127.0.0.1:${gamePort}`,
+    adminUrl,
+    lines,
+    async api(method, path, body) {
+      const res = await fetch(`${adminUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json, headers: res.headers };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await once(child, 'exit');
+      clearTimeout(t);
+    },
+  };
+};
+
+/** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
+export const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+};
+
+/** Owner instance id of each world, from one instance's `GET /api/v1/cluster`. */
+export const ownersFrom = async (inst: TestInstance): Promise<Record<string, string>> => {
+  const r = await inst.api('GET', '/api/v1/cluster');
+  const out: Record<string, string> = {};
+  for (const l of r.json.leases as Array<{ worldId: string; instanceId: string }>) out[l.worldId] = l.instanceId;
+  return out;
+};
