@@ -72,7 +72,7 @@ const unavailable = (message: string): RouteResponse => ({ status: 503, json: { 
  * (one hop: a forwarded request is answered where it lands), writes to a world this instance
  * cannot prove to own are refused (503), and the world list is the cluster's.
  */
-export const createAdminIntercept = (cluster: ClusterService, logger: Logger, timeoutMs = 5000) =>
+export const createAdminIntercept = (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, timeoutMs = 5000) =>
   async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
     if (!cluster.enforce) return next();
     if (req.pattern === '/api/v1/worlds' && req.method === 'GET') return listClusterWorlds(cluster, await next());
@@ -102,7 +102,8 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ti
         return unavailable(`the owner of world ${id} (${owner.instanceId}) did not answer`);
       }
     }
-    if (req.method !== 'GET' && owner === null) return unavailable(`no instance can prove it owns world ${id} right now; retry`);
+    // Nobody else owns it and this instance cannot prove it does (cut off from Redis, lease lapsing): no writes.
+    if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId)) return unavailable(`no instance can prove it owns world ${id} right now; retry`);
     return next();
   };
 

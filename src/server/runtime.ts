@@ -123,7 +123,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       enableScenes(world, scenePool);
       setImmediate(() => void cluster.kick());
     },
-    intercept: createAdminIntercept(cluster, logger),
+    intercept: createAdminIntercept(cluster, logger, (id) => runner.has(id)),
     extraRoutes: clusterRoutes(cluster),
     extraMetrics: (registry) => registerClusterMetrics(registry, cluster),
   });
