@@ -80,7 +80,11 @@
       const tr = document.createElement('tr');
       tr.dataset.world = w.id;
       if (w.id === state.selected) tr.className = 'sel';
-      const cells = [w.id, fmtTime(w.worldTime), `${w.timeScale}×`, w.step, w.fault ? 'faulted' : w.paused ? 'paused' : 'running', w.entities, `${w.lastStepMs} ms`, w.sessions ?? '—'];
+      const remote = w.worldTime === undefined; // cluster: a world only another instance hosts
+      const where = w.owner === undefined ? '' : w.ownedHere ? ' (here)' : w.owner ? ` (on ${w.owner})` : ' (no owner)';
+      const cells = remote
+        ? [w.id, '—', '—', '—', `on ${w.owner}`, '—', '—', '—']
+        : [w.id, fmtTime(w.worldTime), `${w.timeScale}×`, w.step, (w.fault ? 'faulted' : w.paused ? 'paused' : 'running') + where, w.entities, `${w.lastStepMs} ms`, w.sessions ?? '—'];
       for (const c of cells) {
         const td = document.createElement('td');
         td.textContent = String(c);
@@ -246,13 +250,64 @@
     c.dataset.drawn = String(n);
   };
 
+  /** Cluster panel: one row per live instance, its worlds and load bars (cpu; sessions of capacity). */
+  const loadBar = (fraction, text) => {
+    const wrap = document.createElement('div');
+    wrap.className = 'bar';
+    const fill = document.createElement('span');
+    fill.className = 'fill';
+    const f = Math.max(0, Math.min(1, Number(fraction) || 0));
+    fill.style.width = `${Math.round(f * 120)}px`;
+    fill.style.background = f > 0.85 ? '#ff5c5c' : f > 0.6 ? '#ff9500' : '#4fa3ff';
+    const lbl = document.createElement('span');
+    lbl.textContent = text;
+    wrap.append(fill, lbl);
+    return wrap;
+  };
+  const renderCluster = (c) => {
+    $('cluster-card').hidden = c.mode !== 'cluster';
+    if (c.mode !== 'cluster') return;
+    $('cluster-info').textContent = `${c.instances.length} instances, ${c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
+    const tbody = $('cluster').querySelector('tbody');
+    tbody.replaceChildren();
+    for (const i of c.instances) {
+      const tr = document.createElement('tr');
+      tr.dataset.instance = i.id;
+      const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, i.worlds.join(', ') || '—'];
+      for (const v of cells) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      const bars = [
+        loadBar(i.capacity ? i.load.sessions / i.capacity : 0, `${i.load.sessions} / ${i.capacity}`),
+        loadBar(i.load.stepCostMs / 1000, `${i.load.stepCostMs} ms/s`),
+        loadBar(i.load.cpu, `${Math.round(i.load.cpu * 100)} %`),
+      ];
+      for (const b of bars) {
+        const td = document.createElement('td');
+        td.append(b);
+        tr.append(td);
+      }
+      const hb = document.createElement('td');
+      hb.textContent = `${Math.round(i.ttlRemainingMs / 100) / 10} s left`;
+      tr.append(hb);
+      tbody.append(tr);
+    }
+  };
+
   let mapDue = 0;
+  let clusterDue = 0;
   const tick = async () => {
     if (state.busy || !state.token) return;
     state.busy = true;
     try {
       const { worlds } = await api('GET', '/api/v1/worlds');
       renderWorlds(worlds);
+      if (Date.now() >= clusterDue) {
+        clusterDue = Date.now() + 2000;
+        renderCluster(await api('GET', '/api/v1/cluster'));
+      }
       if (state.selected) {
         const id = encodeURIComponent(state.selected);
         renderStats(await api('GET', `/api/v1/worlds/${id}/stats`));
