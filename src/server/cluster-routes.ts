@@ -76,6 +76,14 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
   async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
     if (!cluster.enforce) return next();
     if (req.pattern === '/api/v1/worlds' && req.method === 'GET') return listClusterWorlds(cluster, await next());
+    if (req.pattern === '/api/v1/worlds' && req.method === 'POST') {
+      // A world id is cluster-wide: creating one another instance owns would make a standby copy.
+      const id = (req.body as { id?: unknown } | undefined)?.id;
+      const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
+      if (owner && owner.instanceId !== cluster.instanceId)
+        return { status: 409, json: { code: ErrorCode.WORLD_EXISTS, message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`, details: { worldId: id, owner: owner.instanceId } } };
+      return next();
+    }
     if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
     const id = req.params.id ?? '';
     if (cluster.fence(id) !== null) return next();
@@ -160,8 +168,8 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
   gauge('worldtick_cluster_instance_sessions', 'Game sessions per instance, as heartbeated.', ['instance'], (g) => {
     for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.sessions);
   });
-  gauge('worldtick_cluster_instance_step_cost_ms', 'Milliseconds of stepping per wall second per instance, as heartbeated.', ['instance'], (g) => {
-    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs);
+  gauge('worldtick_cluster_instance_step_load_ratio', 'Seconds of world stepping per wall second per instance (stepCostMs / 1000), as heartbeated.', ['instance'], (g) => {
+    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs / 1000);
   });
   gauge('worldtick_cluster_instance_cpu', 'Process CPU per instance (fraction of one core), as heartbeated.', ['instance'], (g) => {
     for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.cpu);
@@ -170,7 +178,7 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
     const { instances, leases } = cluster.view();
     for (const i of instances) g.set({ instance: i.id }, leases.filter((l) => l.instanceId === i.id).length);
   });
-  gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world, with its fencing token as a label-free value in worldtick_cluster_world_fencing_token.', ['world'], (g) => {
+  gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world.', ['world'], (g) => {
     for (const w of cluster.serving()) g.set({ world: w }, 1);
   });
   gauge('worldtick_cluster_world_fencing_token', 'Fencing token of each world this instance holds.', ['world'], (g) => {

@@ -108,6 +108,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
       expect(stats.json.id).toBe('wc');
       if (i.id !== 'c') expect(stats.headers.get('x-worldtick-owner')).toBe('c');
     }
+    // A world id is cluster-wide: creating wb again on another instance is refused.
+    const dup = await inst[0]!.api('POST', '/api/v1/worlds', { id: 'wb', npcs: 10 });
+    expect(dup.status).toBe(409);
+    expect(dup.json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'b' } });
     // A write through a non-owner lands on the owner.
     const put = await inst[0]!.api('PUT', '/api/v1/worlds/wb/scheduler/config', { simulation: { timeScale: 7 } });
     expect(put.status).toBe(200);

@@ -25,6 +25,29 @@ describe('loop runner (synthetic clock)', () => {
     }
   });
 
+  it('canStep gate: a gated world holds like a pause (nothing dropped), catch-up stops when the gate closes', () => {
+    let now = 0;
+    let open = true;
+    let budget = Infinity;
+    const r = new LoopRunner({ now: () => now, canStep: () => open && budget-- > 0 });
+    const a = world('a', 0.05, { maxCatchUpSteps: 1000 });
+    r.add(a);
+    now = 500;
+    r.runDue(now);
+    expect(a.clock.step).toBe(10);
+    open = false;
+    now = 2000;
+    r.runDue(now);
+    expect(a.clock.step).toBe(10);
+    expect(r.nextDueMs()).toBeNull();
+    open = true;
+    budget = 3; // the gate closes after 3 of the 4 due steps
+    now = 2200;
+    r.runDue(now);
+    expect(a.clock.step).toBe(13);
+    expect(a.counters.droppedSteps).toBe(0);
+  });
+
   it('keeps cadence over 10,000 steps (targets are start + k·interval)', () => {
     let now = 0;
     const r = new LoopRunner({ now: () => now });
