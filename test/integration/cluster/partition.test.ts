@@ -52,7 +52,7 @@ describe.skipIf(!bin)('cluster: network partition', () => {
   it('a cut-off owner stops before its lease expires; no two instances step the world at once; no stale write lands; it rejoins after healing', async () => {
     redis = await startRedisServer();
     proxy = await startTcpProxy(redis.port);
-    const common = ['--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0'];
+    const common = ['--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0'];
     const a = await startInstance('a', ['--redis', `redis://127.0.0.1:${proxy.port}`, ...common]);
     inst.push(a);
     await until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a');
@@ -107,8 +107,10 @@ describe.skipIf(!bin)('cluster: network partition', () => {
       await p.waitFor((m) => m.type === 17 && m.ack >= s, 10_000);
       back.push(p);
     }
+    // a stopped heartbeating: it disappears from the others' instance lists.
+    await until('a gone from the instance list', async () => !(await b.api('GET', '/api/v1/cluster')).json.instances.some((i: { id: string }) => i.id === 'a'));
     // Let the partition last a little longer than one lease TTL, then heal.
-    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 2500 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 3500 - Date.now())));
     proxy.heal();
     await until('a reachable again and sees the new owner', async () => {
       const v = (await a.api('GET', '/api/v1/cluster')).json;

@@ -125,4 +125,15 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     expect(metrics).toMatch(/^worldtick_cluster_world_owned\{world="wb"\} 1$/m);
     expect(metrics).toMatch(/^worldtick_cluster_lease_renewals_total [1-9]/m);
   }, 30_000);
+
+  it('an instance that stops heartbeating (SIGKILL) disappears, and so does its lease', async () => {
+    const c = inst[2]!;
+    c.child.kill('SIGKILL');
+    await until('c and its world gone from a\'s view', async () => {
+      const v = (await inst[0]!.api('GET', '/api/v1/cluster')).json;
+      return !v.instances.some((i: { id: string }) => i.id === 'c') && !v.leases.some((l: { worldId: string }) => l.worldId === 'wc');
+    });
+    const list = await inst[0]!.api('GET', '/api/v1/worlds');
+    expect(list.json.worlds.map((w: { id: string }) => w.id)).toEqual(['1', 'wb']);
+  }, 30_000);
 });

@@ -1,0 +1,113 @@
+/**
+ * The cluster service over the in-process coordinator with a synthetic clock and a real
+ * SQLite store: the step gate follows the lease validity (minus the step guard), a new owner
+ * announces its token to the store before stepping, a stale owner's write is refused, and a
+ * refused renewal closes the world's sessions with 4015.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { createLogger } from '../../../src/log.js';
+import { ClusterService } from '../../../src/server/cluster-service.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const service = (hub: LocalHub, id: string, world: SimWorld, store: SqliteStore, closed: Array<[string, number]>) =>
+  new ClusterService({
+    coordinator: new LocalCoordinator({ hub }),
+    instanceId: id,
+    leaseTtlMs: 1000,
+    enforce: true,
+    logger: createLogger('silent'),
+    worlds: () => [world],
+    gameUrl: () => `ws://${id}:1`,
+    adminUrl: () => `http://${id}:2`,
+    capacity: () => 100,
+    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
+    closeSessions: (worldId, code) => {
+      closed.push([worldId, code]);
+      return 1;
+    },
+    store,
+  });
+
+describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', () => {
+  it('gates steps on the lease, fences the store with each new owner, refuses the stale owner', async () => {
+    let t = 0;
+    const hub = new LocalHub(() => t);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const closedA: Array<[string, number]> = [];
+    const wa = createSimWorld({ id: 'w' });
+    const wb = createSimWorld({ id: 'w' });
+    const a = service(hub, 'a', wa, store, closedA);
+    const b = service(hub, 'b', wb, store, []);
+    try {
+      await a.kick();
+      expect(a.canStep(wa)).toBe(true);
+      expect(a.fence('w')).toEqual({ worldId: 'w', token: 1 });
+      expect(await store.currentFence('w')).toBe(1);
+      await b.kick();
+      expect(b.canStep(wb)).toBe(false);
+      expect(b.fence('w')).toBeNull();
+      expect(b.ownerOf('w')).toMatchObject({ instanceId: 'a', fencingToken: 1, gameUrl: 'ws://a:1' });
+
+      // validUntil = 0 + 1000 − (2 + 1 % of 1000) = 988; the guard is 100 ms: a stops at 888.
+      t = 887;
+      expect(a.canStep(wa)).toBe(true);
+      t = 888;
+      expect(a.canStep(wa)).toBe(false);
+      expect(a.fence('w')).toBeNull();
+
+      // a is silent (cut off); its lease expires at 1000; b takes the world with token 2.
+      t = 1000;
+      await b.kick();
+      expect(b.canStep(wb)).toBe(true);
+      expect(b.fence('w')).toEqual({ worldId: 'w', token: 2 });
+      expect(await store.currentFence('w')).toBe(2);
+      expect(b.counters.failovers).toBe(1);
+      // A write a still tries with its old token is refused by the store.
+      await expect(store.putWorldConfig('w', { from: 'a' }, { fence: { worldId: 'w', token: 1 } })).rejects.toMatchObject({ code: 'WT_ERR_STORE_FENCED' });
+
+      // a comes back: its renewal is refused, its sessions are closed with 4015, it routes to b.
+      await a.kick();
+      expect(a.canStep(wa)).toBe(false);
+      expect(a.counters.leaseFailures).toBe(1);
+      expect(a.counters.leasesLost).toBe(1);
+      expect(closedA).toEqual([['w', 4015]]);
+      expect(a.ownerOf('w')).toMatchObject({ instanceId: 'b', fencingToken: 2 });
+    } finally {
+      await a.stop();
+      await b.stop();
+      await store.close();
+    }
+  });
+
+  it('a token the store has already seen exceeded keeps the world stopped', async () => {
+    let t = 0;
+    const hub = new LocalHub(() => t);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    await store.fence({ worldId: 'w', token: 50 }); // e.g. the coordinator's counter was lost
+    const w = createSimWorld({ id: 'w' });
+    const a = service(hub, 'a', w, store, []);
+    try {
+      await a.kick();
+      expect(a.coordinator.heldLease('w')?.fencingToken).toBe(1);
+      expect(a.canStep(w)).toBe(false);
+      expect(a.counters.fenceRefusals).toBe(1);
+    } finally {
+      await a.stop();
+      await store.close();
+    }
+  });
+});
