@@ -80,10 +80,11 @@
       const tr = document.createElement('tr');
       tr.dataset.world = w.id;
       if (w.id === state.selected) tr.className = 'sel';
-      const remote = w.worldTime === undefined; // cluster: a world only another instance hosts
-      const where = w.owner === undefined ? '' : w.ownedHere ? ' (here)' : w.owner ? ` (on ${w.owner})` : ' (no owner)';
+      // Cluster: a world another instance owns is shown by its owner only (a local standby copy does not step).
+      const remote = w.owner !== undefined && !w.ownedHere;
+      const where = w.owner === undefined ? '' : ' (here)';
       const cells = remote
-        ? [w.id, '—', '—', '—', `on ${w.owner}`, '—', '—', '—']
+        ? [w.id, '—', '—', '—', w.owner ? `on ${w.owner}` : 'no owner', '—', '—', '—']
         : [w.id, fmtTime(w.worldTime), `${w.timeScale}×`, w.step, (w.fault ? 'faulted' : w.paused ? 'paused' : 'running') + where, w.entities, `${w.lastStepMs} ms`, w.sessions ?? '—'];
       for (const c of cells) {
         const td = document.createElement('td');

@@ -4,11 +4,15 @@
  * redirected (message 21 + signed ticket) and end up on the world's owner, and stay there
  * (resume goes to the owner); admin routes work on any instance.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const bin = findRedisServer();
 if (!bin) console.warn('redirect-affinity: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
@@ -118,12 +122,33 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     const cfg = await inst[1]!.api('GET', '/api/v1/worlds/wb/scheduler/config');
     expect(cfg.json.simulation?.timeScale ?? cfg.json.config?.simulation?.timeScale).toBe(7);
     // The cluster view in /metrics.
-    const metrics = await fetch(`${inst[1]!.adminUrl}/metrics`, { headers: { authorization: `Bearer ${'cluster-test-token-0123456789abcdef'}` } }).then((r) => r.text());
+    const metrics = await fetch(`${inst[1]!.adminUrl}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } }).then((r) => r.text());
     expect(metrics).toMatch(/^worldtick_cluster_instances 3$/m);
     expect(metrics).toMatch(/^worldtick_cluster_instance_worlds\{instance="b"\} 1$/m);
     expect(metrics).toMatch(/^worldtick_cluster_redirects_total [1-9]/m);
     expect(metrics).toMatch(/^worldtick_cluster_world_owned\{world="wb"\} 1$/m);
     expect(metrics).toMatch(/^worldtick_cluster_lease_renewals_total [1-9]/m);
+  }, 30_000);
+
+  it.skipIf(!existsSync(CHROMIUM))('the dashboard shows the cluster: instances, their worlds, load bars', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${inst[1]!.adminUrl}/#token=${encodeURIComponent(CLUSTER_TOKEN)}`);
+      await page.waitForFunction(() => document.querySelectorAll('#cluster tbody tr').length === 3, undefined, { timeout: 15_000 });
+      const rows = await page.$$eval('#cluster tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows.map((r) => [r[0], r[2]])).toEqual([['a', '1'], ['b (this)', 'wb'], ['c', 'wc']]);
+      expect(await page.locator('#cluster .bar .fill').count()).toBe(9);
+      // The worlds table lists the cluster's worlds with where each runs.
+      await page.waitForFunction(() => document.querySelectorAll('#worlds tbody tr').length === 3);
+      const states = await page.$$eval('#worlds tbody tr', (trs) => trs.map((tr) => tr.children[4]!.textContent));
+      expect(states).toEqual(['on a', 'running (here)', 'on c']);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 30_000);
 
   it('an instance that stops heartbeating (SIGKILL) disappears, and so does its lease', async () => {
