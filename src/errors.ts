@@ -47,6 +47,10 @@ export const ErrorCode = {
   WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
   /** The worker pool is closed (shutdown). */
   POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
+  /** A physics/AI shard worker crashed; its partition was re-run (src/shards). */
+  SHARD_CRASHED: 'WT_ERR_SHARD_CRASHED',
+  /** A shard worker missed the step barrier's deadline; its partition was re-run (src/shards). */
+  SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
 } as const;
 
 /** Union of every error code string. */
