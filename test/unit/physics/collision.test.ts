@@ -47,10 +47,12 @@ describe('physics: collision, obstacles, edges', () => {
     for (let s = 0; s < 400; s++) {
       stores.Velocity.x[1] = 4; // the player holds east
       stepInline(ps, s, 0.05);
+      let bad = 0;
       for (let e = 1; e <= n; e++) {
         const x = stores.Position.x[e]!;
-        expect(x <= wall.minX - 0.99 || x >= wall.maxX + 0.99, `body ${e} inside the wall at x=${x} (step ${s})`).toBe(true);
+        if (!(x <= wall.minX - 0.99 || x >= wall.maxX + 0.99)) bad++;
       }
+      expect(bad, `bodies inside the wall at step ${s}`).toBe(0);
     }
     expect(ps.stats.obstaclePushes).toBeGreaterThan(0);
     expect(stores.Position.x[1]).toBeCloseTo(wall.minX - 1, 4); // player pressed against it
@@ -93,10 +95,12 @@ describe('physics: collision, obstacles, edges', () => {
     // Work per body is capped: at most 9 cells × maxPerCell neighbours examined.
     expect(ps.stats.pairs).toBeLessThanOrEqual(5 * n * 9 * 32);
     expect(ps.stats.cellCapped).toBeGreaterThan(0);
+    let insane = 0;
     for (let e = 1; e <= n; e++) {
       const x = stores.Position.x[e]!, y = stores.Position.y[e]!;
-      expect(Number.isFinite(x) && Number.isFinite(y) && x >= 0 && x <= 200 && y >= 0 && y <= 200).toBe(true);
+      if (!(Number.isFinite(x) && Number.isFinite(y) && x >= 0 && x <= 200 && y >= 0 && y <= 200)) insane++;
     }
+    expect(insane).toBe(0);
     // The pile spreads out: bodies leave the cell.
     let moved = 0;
     for (let e = 1; e <= n; e++) if (Math.abs(stores.Position.x[e]! - 100.5) > 1) moved++;

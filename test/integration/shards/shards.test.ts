@@ -1,0 +1,91 @@
+/**
+ * Real piscina shard workers over the world's SharedArrayBuffer stores: identical state hashes
+ * with 0 (inline), 1, 2 and 4 shards, and a worker killed mid-step (process.exit) leaves the
+ * step complete and the hash unchanged.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { populateNpcs } from '../../../src/world/populate.js';
+import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
+import { hashWorldState } from '../../../src/world/state-hash.js';
+import { stepWorld } from '../../../src/world/step.js';
+import { ShardPool } from '../../../src/shards/shard-pool.js';
+import { installPhysics, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
+import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
+
+const pools: ShardPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+const obstacles = [
+  { minX: 100, minY: 100, maxX: 160, maxY: 130 },
+  { minX: 250, minY: 40, maxX: 260, maxY: 300 },
+  { minX: 20, minY: 320, maxX: 200, maxY: 330 },
+];
+
+/** A busy world: 3,000 NPCs wandering in 400×400 (crowded: ~2% area per body), 3 players, walls. */
+const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+  // Time, tiering (for levels of detail) and physics: the phases that touch positions.
+  const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
+  const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 3100, size: 400, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
+  populateNpcs(w, { count: 3000, movingFraction: 0.9, maxSpeed: 3 });
+  for (const [x, y] of [[50, 50], [200, 200], [350, 300]] as const) {
+    const p = spawnPlayer(w, x, y, 60);
+    w.stores.Velocity.x[p] = 2;
+    w.stores.Velocity.y[p] = -1;
+  }
+  const state = preparePhysics(w, { obstacles, physics: { cellSize: 4, perceptionRadius: 10 } });
+  let pool: ShardPool | null = null;
+  if (shards > 0) {
+    pool = new ShardPool({ shared: state.shared, shards, ...opts });
+    pools.push(pool);
+    await pool.start();
+  }
+  const physics = installPhysics(w, state, { pool, mode: shards > 0 ? 'shards' : 'inline' });
+  return { w, physics, pool };
+};
+
+describe('shards on piscina workers', () => {
+  it('identical state hashes with 0, 1, 2 and 4 shards after 2,000 steps of a busy world', async () => {
+    const hashes: string[] = [];
+    for (const shards of [0, 1, 2, 4]) {
+      const { w, physics, pool } = await busyWorld(shards);
+      for (let s = 0; s < 2000; s += 250) {
+        stepWorld(w, 250);
+        await new Promise((r) => setImmediate(r)); // let the pool see its workers' events
+      }
+      hashes.push(hashWorldState(w));
+      const st = physics.sharded.state.stats;
+      expect(st.steps).toBe(2000);
+      expect(st.pairs).toBeGreaterThan(0);
+      expect(st.obstaclePushes).toBeGreaterThan(0);
+      if (pool) {
+        const ps = pool.stats();
+        expect(ps.dispatched).toBe(2000 * shards);
+        expect(ps.inline + ps.timeouts + ps.crashes).toBe(0);
+        await pool.close();
+      }
+    }
+    expect(new Set(hashes).size).toBe(1);
+  }, 120_000);
+
+  it('a worker killed mid-step: the step completes, the hash is unchanged, the crash is counted', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 60);
+    const want = hashWorldState(ref.w);
+    const { w, pool } = await busyWorld(2, { barrierTimeoutMs: 300 });
+    if (!pool) throw new Error('no pool');
+    stepWorld(w, 30);
+    pool.injectCrash(1); // the worker of the first partition of the next step calls process.exit
+    stepWorld(w, 1); // completes: the dead worker's partition is re-run inline after the deadline
+    expect(pool.stats().timeouts).toBe(1);
+    // Let the pool notice the crash and restart the worker.
+    for (let i = 0; i < 200 && (pool.stats().crashes < 1 || pool.readyCount() < 2); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pool.stats().crashes).toBe(1);
+    expect(pool.stats().restarts).toBe(1);
+    expect(pool.readyCount()).toBe(2);
+    stepWorld(w, 29);
+    expect(hashWorldState(w)).toBe(want);
+    await pool.close();
+  }, 60_000);
+});
