@@ -36,9 +36,9 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   const npcR = prm[P.npcRadius]!, playerR = prm[P.playerRadius]!;
   const fullCap = prm[P.maxPerCell]!, coarseCap = prm[P.activeMaxPerCell]!, ambientEvery = prm[P.ambientEvery]!;
   const step = prm[P.step]!;
-  const px = s.px, py = s.py, vx = s.vx, vy = s.vy, kind = s.kind, tier = s.tier;
+  const vx = s.vx, vy = s.vy, tier = s.tier;
   const outX = s.outX, outY = s.outY, outVx = s.outVx, outVy = s.outVy;
-  const cellStart = s.cellStart, cellItems = s.cellItems;
+  const cellStart = s.cellStart, cellItems = s.cellItems, sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind;
   const rects = s.obsRects, obsStart = s.obsStart, obsItems = s.obsItems;
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1]! > 0;
   const cnt = s.counters, o = slot * C.count;
@@ -51,14 +51,14 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       for (let b = cellStart[c0]!; b < bEnd; b++) {
         const e = cellItems[b]!;
         bodies++;
-        const isPlayer = kind[e] === BodyKind.player;
+        const isPlayer = sk[b] === BodyKind.player;
         const r = isPlayer ? playerR : npcR;
         const t = isPlayer ? TierCode.detailed : tier[e]!;
         let cap = 0;
         if (t === TierCode.detailed) cap = fullCap;
         else if (t === TierCode.active) cap = coarseCap;
         else if (t === TierCode.ambient && (step + e) % ambientEvery === 0) cap = coarseCap;
-        const x0 = px[e]!, y0 = py[e]!;
+        const x0 = sx[b]!, y0 = sy[b]!;
         let pushX = 0, pushY = 0;
         if (cap > 0) {
           let hitCap = 0;
@@ -74,11 +74,10 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
                 hitCap = 1;
               }
               for (let k = start; k < end; k++) {
-                const j = cellItems[k]!;
-                if (j === e) continue;
+                if (k === b) continue;
                 pairs++;
-                const dx = x0 - px[j]!, dy = y0 - py[j]!;
-                const rs = r + (kind[j] === BodyKind.player ? playerR : npcR);
+                const dx = x0 - sx[k]!, dy = y0 - sy[k]!;
+                const rs = r + (sk[k] === BodyKind.player ? playerR : npcR);
                 const d2 = dx * dx + dy * dy;
                 if (d2 >= rs * rs) continue;
                 if (d2 > 1e-12) {
@@ -88,6 +87,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
                   pushY += dy * f;
                 } else {
                   // Coincident: a direction from the unordered pair, opposite for each side.
+                  const j = cellItems[k]!;
                   const lo = e < j ? e : j, hi = e < j ? j : e;
                   const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
                   const sgn = e < j ? 0.5 * rs : -0.5 * rs;
@@ -158,7 +158,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
         outY[e] = y;
         outVx[e] = nvx;
         outVy[e] = nvy;
-        if (t === TierCode.detailed && !isPlayer) perceiveBody(s, e, cx, cy, slot);
+        if (t === TierCode.detailed && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
       }
     }
   }
@@ -167,4 +167,21 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   cnt[o + C.cellCapped]! += capped;
   cnt[o + C.obstaclePushes]! += obsPushes;
   cnt[o + C.edgeStops]! += edgeStops;
+};
+
+/**
+ * Copy the results of the bodies in grid rows [rowStart, rowEnd) back into the world stores
+ * (second phase of a sharded step, after every band's kernel finished).
+ */
+export const commitRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
+  const side = s.params[P.side]!;
+  const items = s.cellItems, px = s.px, py = s.py, vx = s.vx, vy = s.vy, ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy;
+  const end = s.cellStart[rowEnd * side]!;
+  for (let k = s.cellStart[rowStart * side]!; k < end; k++) {
+    const e = items[k]!;
+    px[e] = ox[e]!;
+    py[e] = oy[e]!;
+    vx[e] = ovx[e]!;
+    vy[e] = ovy[e]!;
+  }
 };

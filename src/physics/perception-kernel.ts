@@ -7,8 +7,8 @@
  */
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
-/** Perceive for body `e` in cell (cx, cy); writes the `perc*` rows of `e`. Returns 1 when truncated. */
-export const perceiveBody = (s: PhysicsShared, e: number, cx: number, cy: number, slot: number): number => {
+/** Perceive for body `e` (grid slot `b`) in cell (cx, cy); writes the `perc*` rows of `e`. Returns 1 when truncated. */
+export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number, cy: number, slot: number): number => {
   const prm = s.params;
   const R = prm[P.perceptionRadius]!;
   const R2 = R * R;
@@ -16,8 +16,8 @@ export const perceiveBody = (s: PhysicsShared, e: number, cx: number, cy: number
   const cap = prm[P.maxPerCell]!;
   const K = prm[P.perceptionK]!;
   const reach = Math.ceil(R / prm[P.cellSize]!);
-  const px = s.px, py = s.py, kind = s.kind, cellStart = s.cellStart, cellItems = s.cellItems, list = s.percList;
-  const x0 = px[e]!, y0 = py[e]!;
+  const sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind, cellStart = s.cellStart, cellItems = s.cellItems, list = s.percList;
+  const x0 = sx[b]!, y0 = sy[b]!;
   let total = 0, players = 0, npcs = 0, nearest = -1, best = Infinity, truncated = 0;
   const yLo = cy - reach < 0 ? 0 : cy - reach, yHi = cy + reach >= side ? side - 1 : cy + reach;
   const xLo = cx - reach < 0 ? 0 : cx - reach, xHi = cx + reach >= side ? side - 1 : cx + reach;
@@ -32,14 +32,14 @@ export const perceiveBody = (s: PhysicsShared, e: number, cx: number, cy: number
         truncated = 1;
       }
       for (let k = start; k < end; k++) {
-        const j = cellItems[k]!;
-        if (j === e) continue;
-        const dx = px[j]! - x0, dy = py[j]! - y0;
+        if (k === b) continue;
+        const dx = sx[k]! - x0, dy = sy[k]! - y0;
         const d2 = dx * dx + dy * dy;
         if (d2 > R2) continue;
+        const j = cellItems[k]!;
         if (total < K) list[base + total] = j;
         total++;
-        if (kind[j] === BodyKind.player) {
+        if (sk[k] === BodyKind.player) {
           players++;
           if (d2 < best || (d2 === best && j < nearest)) {
             best = d2;

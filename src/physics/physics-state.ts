@@ -118,6 +118,9 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     outVy: f32(n),
     cellStart: i32(side * side + 1),
     cellItems: i32(n),
+    sortedX: f32(n),
+    sortedY: f32(n),
+    sortedKind: new Uint8Array(new SharedArrayBuffer(n)),
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
@@ -207,6 +210,7 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
     count[c]!++;
   }
   // Prefix sums; row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
+  // count[] becomes the scatter cursor.
   const cellStart = s.cellStart, rowWork = ps.rowWork, cap = cfg.maxPerCell;
   let acc = 0;
   for (let gy = 0; gy < side; gy++) {
@@ -215,20 +219,24 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
       const c = gy * side + gx;
       const k = count[c]!;
       cellStart[c] = acc;
+      count[c] = acc;
       acc += k;
       w += k * (1 + (k < cap ? k : cap));
     }
     rowWork[gy] = w;
   }
   cellStart[side * side] = acc;
-  // Scatter ids ascending: count[] becomes the write cursor.
-  const items = s.cellItems;
-  for (let c = 0; c < side * side; c++) count[c] = cellStart[c]!;
+  // Scatter ids ascending.
+  const items = s.cellItems, sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind;
   for (let e = 1; e <= top; e++) {
     if (kind[e] === BodyKind.none) continue;
     const c = cellOf[e]!;
     if (c < 0) continue;
-    items[count[c]!++] = e;
+    const k = count[c]!++;
+    items[k] = e;
+    sx[k] = px[e]!;
+    sy[k] = py[e]!;
+    sk[k] = kind[e]!;
   }
   st.lastBodies = acc;
 };
@@ -253,19 +261,31 @@ export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array):
   }
 };
 
-/** Copy results back into the world stores and sum the partition counters (after the barrier). */
-export const commitStep = (ps: PhysicsState, partitions: number): void => {
+/**
+ * Copy results back into the world stores (unless `copied`: the shards did it with
+ * `commitRows`) and sum the partition counters (after the barrier).
+ */
+export const commitStep = (ps: PhysicsState, partitions: number, copied = false): void => {
+  if (!copied) copyBack(ps);
+  sumCounters(ps, partitions);
+};
+
+const copyBack = (ps: PhysicsState): void => {
   const s = ps.shared;
-  const items = s.cellItems, n = s.cellStart[ps.side * ps.side]!;
+  const kind = s.kind, cellOf = ps.cellOf, top = Math.min(ps.maxEid, ps.capacity);
   const px = s.px, py = s.py, vx = s.vx, vy = s.vy, ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy;
-  for (let k = 0; k < n; k++) {
-    const e = items[k]!;
+  // Id order (sequential memory), not cell order: every body of the grid, quarantined ones skipped.
+  for (let e = 1; e <= top; e++) {
+    if (kind[e] === BodyKind.none || cellOf[e]! < 0) continue;
     px[e] = ox[e]!;
     py[e] = oy[e]!;
     vx[e] = ovx[e]!;
     vy[e] = ovy[e]!;
   }
-  const st = ps.stats, cnt = s.counters;
+};
+
+const sumCounters = (ps: PhysicsState, partitions: number): void => {
+  const st = ps.stats, cnt = ps.shared.counters;
   for (let p = 0; p < Math.max(1, partitions); p++) {
     const o = p * C.count;
     st.bodies += cnt[o + C.bodies]!;

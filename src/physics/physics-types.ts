@@ -73,6 +73,10 @@ export interface PhysicsShared {
   /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
   cellStart: Int32Array;
   cellItems: Int32Array;
+  /** Position and kind of `cellItems[k]` at index k (copied in cell order: neighbour scans read contiguous memory). */
+  sortedX: Float32Array;
+  sortedY: Float32Array;
+  sortedKind: Uint8Array;
   /** Obstacles (src/physics/obstacles.ts). */
   obsRects: Float64Array;
   obsStart: Int32Array;

@@ -10,6 +10,7 @@
  *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
  *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
  *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
+ *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
@@ -26,6 +27,9 @@ export const PART = 3;
 export const READY = 4;
 export const DONE = 5;
 export const CRASH_AT = 6;
+export const OP = 7;
+/** Operations a shard worker runs. */
+export const ShardOp = { step: 0, commit: 1 } as const;
 export const STOP = -1;
 export const CANCEL = -2;
 
@@ -35,9 +39,10 @@ export const createControl = (slots: number): Int32Array => new Int32Array(new S
 /** Index of word `field` of slot `slot`. */
 export const at = (slot: number, field: number): number => SLOT_BASE + slot * SLOT_WORDS + field;
 
-/** Main thread: hand partition `part` (rows [rowStart, rowEnd)) to `slot` under `epoch`, and wake it. */
-export const dispatch = (ctl: Int32Array, slot: number, epoch: number, part: number, rowStart: number, rowEnd: number): void => {
+/** Main thread: hand operation `op` on partition `part` (rows [rowStart, rowEnd)) to `slot` under `epoch`, and wake it. */
+export const dispatch = (ctl: Int32Array, slot: number, epoch: number, part: number, rowStart: number, rowEnd: number, op: number): void => {
   Atomics.store(ctl, at(slot, READY), 0);
+  Atomics.store(ctl, at(slot, OP), op);
   Atomics.store(ctl, at(slot, ROW_START), rowStart);
   Atomics.store(ctl, at(slot, ROW_END), rowEnd);
   Atomics.store(ctl, at(slot, PART), part);

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, awaitBarrier, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, STOP } from './barrier.js';
+import { at, awaitBarrier, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
 import type { ShardServeTask } from './shard-worker.js';
 
 /** Options of a {@link ShardPool}. */
@@ -167,9 +167,10 @@ export class ShardPool {
   /**
    * Run `count` partitions (row bounds in `parts`: [start0, end0, start1, end1, ...]) and return
    * when all are complete: on READY workers, the rest inline via `inline`; a partition whose
-   * worker misses the deadline is re-run inline. Synchronous (blocks on the Atomics barrier).
+   * worker misses the deadline is re-run inline. `op` is the {@link ShardOp} the workers run
+   * (`inline` must do the same). Synchronous (blocks on the Atomics barrier).
    */
-  run(parts: Int32Array, count: number, inline: InlineRunner): void {
+  run(parts: Int32Array, count: number, inline: InlineRunner, op: number = ShardOp.step): void {
     if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
     const t0 = performance.now();
     const ctl = this.#ctl;
@@ -185,7 +186,7 @@ export class ShardPool {
         continue;
       }
       Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && this.#s.runs === this.#crashAtRun ? epoch : 0);
-      dispatch(ctl, slot, epoch, p, parts[2 * p]!, parts[2 * p + 1]!);
+      dispatch(ctl, slot, epoch, p, parts[2 * p]!, parts[2 * p + 1]!, op);
       this.#assigned[nd] = slot;
       this.#assignedPart[nd] = p;
       nd++;

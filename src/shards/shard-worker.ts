@@ -5,9 +5,9 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepRows } from '../physics/collide-kernel.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, CANCEL, CMD, CRASH_AT, PART, READY, ROW_END, ROW_START, signalDone, STOP } from './barrier.js';
+import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
 
 /** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
 export interface ShardServeTask {
@@ -36,13 +36,15 @@ export default function serve(task: ShardServeTask): number {
     const rowStart = Atomics.load(ctl, at(slot, ROW_START));
     const rowEnd = Atomics.load(ctl, at(slot, ROW_END));
     const part = Atomics.load(ctl, at(slot, PART));
+    const op = Atomics.load(ctl, at(slot, OP));
     const live = (): boolean => Atomics.load(ctl, cmdAt) === epoch;
     if (Atomics.load(ctl, at(slot, CRASH_AT)) === epoch) {
       // Test hook: die mid-task, after writing half of the partition.
       stepRows(shared, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
-    stepRows(shared, rowStart, rowEnd, part, live);
+    if (op === ShardOp.commit) commitRows(shared, rowStart, rowEnd);
+    else stepRows(shared, rowStart, rowEnd, part, live);
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.
     Atomics.store(ctl, at(slot, READY), 1);

@@ -1,9 +1,9 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ commitStep
- *   worker 1:                                    stepRows(band 0) ─┤ barrier
- *   worker 2:                                    stepRows(band 1) ─┘ (Atomics.wait)
+ *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ dispatch ─┐          ┌─ counters
+ *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitRows(0) ┤ barrier
+ *   worker 2:                                    stepRows(band 1) ─┘          commitRows(1) ┘
  *
  * Mode `auto` keeps a moving average of the wall cost of the kernel part of a step both ways
  * (inline, and sharded including dispatch and barrier), probes the other way every
@@ -12,9 +12,10 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepRows } from '../physics/collide-kernel.js';
 import { commitStep, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
 /** How a step's physics runs. */
@@ -36,6 +37,7 @@ export interface ShardedPhysics {
   lastSharded: boolean;
   readonly parts: Int32Array;
   readonly inline: InlineRunner;
+  readonly inlineCommit: InlineRunner;
 }
 
 /** Options of {@link createShardedPhysics}. */
@@ -62,7 +64,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     shared.counters.fill(0, part * C.count, (part + 1) * C.count);
     stepRows(shared, rowStart, rowEnd, part);
   };
-  return { state, pool, mode, partitions, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), inline };
+  const inlineCommit: InlineRunner = (_part, rowStart, rowEnd) => commitRows(shared, rowStart, rowEnd);
+  return { state, pool, mode, partitions, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), inline, inlineCommit };
 };
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
@@ -83,7 +86,9 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   const t0 = performance.now();
   if (sharded && sp.pool) {
     partitionRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inline);
+    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step);
+    // Second phase, after every band's kernel read the old state: bands copy their results back.
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit);
   } else {
     sp.inline(0, 0, ps.side);
   }
@@ -91,5 +96,5 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   if (sharded) sp.shardMs = Number.isNaN(sp.shardMs) ? ms : sp.shardMs * 0.8 + ms * 0.2;
   else sp.inlineMs = Number.isNaN(sp.inlineMs) ? ms : sp.inlineMs * 0.8 + ms * 0.2;
   sp.lastSharded = sharded;
-  commitStep(ps, sharded ? sp.partitions : 1);
+  commitStep(ps, sharded ? sp.partitions : 1, sharded);
 };
