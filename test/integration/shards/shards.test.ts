@@ -11,6 +11,7 @@ import { stepWorld } from '../../../src/world/step.js';
 import { ShardPool } from '../../../src/shards/shard-pool.js';
 import { installPhysics, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
+import type { ShardMode } from '../../../src/shards/sharded-physics.js';
 
 const pools: ShardPool[] = [];
 afterAll(async () => {
@@ -24,7 +25,7 @@ const obstacles = [
 ];
 
 /** A busy world: 2,000 NPCs wandering in 330×330 (crowded), 3 walking players, walls; tiers from the tiering phase. */
-const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
   // Time, tiering (for levels of detail) and physics: the phases that touch positions.
   const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
   const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
@@ -37,11 +38,11 @@ const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number } = {
   const state = preparePhysics(w, { obstacles, physics: { cellSize: 4, perceptionRadius: 10 } });
   let pool: ShardPool | null = null;
   if (shards > 0) {
-    pool = new ShardPool({ shared: state.shared, shards, ...opts });
+    pool = new ShardPool({ shared: state.shared, shards, ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}) });
     pools.push(pool);
     await pool.start();
   }
-  const physics = installPhysics(w, state, { pool, mode: shards > 0 ? 'shards' : 'inline' });
+  const physics = installPhysics(w, state, { pool, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline') });
   return { w, physics, pool };
 };
 
@@ -88,5 +89,22 @@ describe('shards on piscina workers', () => {
     stepWorld(w, 29);
     expect(hashWorldState(w)).toBe(want);
     await pool.close();
+  }, 60_000);
+
+  it('auto mode measures inline and sharded steps, switches between them, and keeps the hash', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 200);
+    const { w, physics, pool } = await busyWorld(2, { mode: 'auto' });
+    let sharded = 0, inline = 0;
+    for (let i = 0; i < 200; i++) {
+      stepWorld(w, 1);
+      if (physics.sharded.lastSharded) sharded++;
+      else inline++;
+    }
+    expect(Number.isFinite(physics.sharded.inlineMs) && Number.isFinite(physics.sharded.shardMs)).toBe(true);
+    expect(sharded).toBeGreaterThan(0); // measured (or chosen) at least once each way
+    expect(inline).toBeGreaterThan(0);
+    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    await pool?.close();
   }, 60_000);
 });

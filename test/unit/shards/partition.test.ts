@@ -53,3 +53,15 @@ describe('shards: partitions', () => {
     }
   });
 });
+
+describe('shards: options', () => {
+  it('a shard pool refuses bad options with every problem named', async () => {
+    const { ShardPool } = await import('../../../src/shards/shard-pool.js');
+    const f = busy(10, 1);
+    expect(() => new ShardPool({ shared: f.ps.shared, shards: 0, barrierTimeoutMs: -1, maxRestarts: 1.5 })).toThrowError(
+      /shards.count must be an integer between 1 and 16; shards.barrierTimeoutMs must be a number > 0 and <= 600000; shards.maxRestarts must be an integer between 0 and 1000/,
+    );
+    const { createShardedPhysics } = await import('../../../src/shards/sharded-physics.js');
+    expect(() => createShardedPhysics(f.ps, null, { mode: 'shards' })).toThrowError(/shards.mode shards needs a shard pool/);
+  });
+});
