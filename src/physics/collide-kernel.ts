@@ -41,7 +41,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   const cellStart = s.cellStart, cellItems = s.cellItems, sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind;
   const rects = s.obsRects, obsStart = s.obsStart, obsItems = s.obsItems;
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1]! > 0;
-  const cnt = s.counters, o = slot * C.count;
+  const cnt = s.counters, o = slot * C.stride;
   let bodies = 0, pairs = 0, capped = 0, obsPushes = 0, edgeStops = 0;
   for (let cy = rowStart; cy < rowEnd; cy++) {
     if (live !== undefined && !live()) return;
@@ -154,10 +154,10 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
         else if (x > hiX) { x = hiX; if (nvx > 0) nvx = isPlayer ? 0 : -nvx; edgeStops++; }
         if (y < loY) { y = loY; if (nvy < 0) nvy = isPlayer ? 0 : -nvy; edgeStops++; }
         else if (y > hiY) { y = hiY; if (nvy > 0) nvy = isPlayer ? 0 : -nvy; edgeStops++; }
-        outX[e] = x;
-        outY[e] = y;
-        outVx[e] = nvx;
-        outVy[e] = nvy;
+        outX[b] = x;
+        outY[b] = y;
+        outVx[b] = nvx;
+        outVy[b] = nvy;
         if (t === TierCode.detailed && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
       }
     }
@@ -170,18 +170,20 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 };
 
 /**
- * Copy the results of the bodies in grid rows [rowStart, rowEnd) back into the world stores
- * (second phase of a sharded step, after every band's kernel finished).
+ * Copy the results of the bodies with ids in [idLo, idHi) back into the world stores (the
+ * copy-back phase, after every band's kernel finished). Split by id range, so the writes of two
+ * workers land in disjoint ranges of the stores.
  */
-export const commitRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
-  const side = s.params[P.side]!;
-  const items = s.cellItems, px = s.px, py = s.py, vx = s.vx, vy = s.vy, ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy;
-  const end = s.cellStart[rowEnd * side]!;
-  for (let k = s.cellStart[rowStart * side]!; k < end; k++) {
-    const e = items[k]!;
-    px[e] = ox[e]!;
-    py[e] = oy[e]!;
-    vx[e] = ovx[e]!;
-    vy[e] = ovy[e]!;
+export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void => {
+  const kind = s.kind, slotOf = s.slotOf, px = s.px, py = s.py, vx = s.vx, vy = s.vy;
+  const ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy, lx = s.lastX, ly = s.lastY;
+  for (let e = idLo; e < idHi; e++) {
+    if (kind[e] === BodyKind.none) continue;
+    const k = slotOf[e]!;
+    if (k < 0) continue;
+    px[e] = lx[e] = ox[k]!;
+    py[e] = ly[e] = oy[k]!;
+    vx[e] = ovx[k]!;
+    vy[e] = ovy[k]!;
   }
 };

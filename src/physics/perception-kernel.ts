@@ -55,7 +55,7 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   s.percNearest[e] = nearest;
   s.percNearestDist[e] = nearest < 0 ? Infinity : Math.sqrt(best);
   s.percStep[e] = prm[P.step]! + 1;
-  const cnt = s.counters, o = slot * C.count;
+  const cnt = s.counters, o = slot * C.stride;
   cnt[o + C.perceivers]!++;
   if (truncated) cnt[o + C.perceptionTruncated]!++;
   return truncated;

@@ -12,6 +12,7 @@
  */
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
+import { commitIds } from './collide-kernel.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { BodyKind, C, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
@@ -116,6 +117,9 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     outY: f32(n),
     outVx: f32(n),
     outVy: f32(n),
+    slotOf: i32(n, -1),
+    lastX: f32(n).fill(NaN),
+    lastY: f32(n).fill(NaN),
     cellStart: i32(side * side + 1),
     cellItems: i32(n),
     sortedX: f32(n),
@@ -131,7 +135,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     percNearestDist: f32(n).fill(Infinity),
     percList: i32(Math.max(1, n * K), -1),
     percStep: new Float64Array(new SharedArrayBuffer(n * 8)),
-    counters: new Float64Array(new SharedArrayBuffer(MAX_PARTITIONS * C.count * 8)),
+    counters: new Float64Array(new SharedArrayBuffer(MAX_PARTITIONS * C.stride * 8)),
   };
   return {
     config,
@@ -160,7 +164,7 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  const px = s.px, py = s.py, vx = s.vx, vy = s.vy, kind = s.kind, cellOf = ps.cellOf, count = ps.cellCount;
+  const px = s.px, py = s.py, vx = s.vx, vy = s.vy, kind = s.kind, cellOf = ps.cellOf, slotOf = s.slotOf, count = ps.cellCount;
   const side = ps.side, inv = 1 / cfg.cellSize, maxS = cfg.maxSpeed, maxS2 = maxS * maxS;
   const midX = (b.minX + b.maxX) / 2, midY = (b.minY + b.maxY) / 2;
   const st = ps.stats;
@@ -168,10 +172,11 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
   const top = Math.min(ps.maxEid, ps.capacity);
   for (let e = 1; e <= top; e++) {
     if (kind[e] === BodyKind.none) continue;
+    slotOf[e] = -1;
     let x = px[e]!, y = py[e]!;
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       // Quarantine for this step: back to the last position physics wrote, at rest.
-      const lx = s.outX[e]!, ly = s.outY[e]!;
+      const lx = s.lastX[e]!, ly = s.lastY[e]!;
       const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= b.minX && lx <= b.maxX && ly >= b.minY && ly <= b.maxY;
       px[e] = good ? lx : midX;
       py[e] = good ? ly : midY;
@@ -234,11 +239,26 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
     if (c < 0) continue;
     const k = count[c]!++;
     items[k] = e;
+    slotOf[e] = k;
     sx[k] = px[e]!;
     sy[k] = py[e]!;
     sk[k] = kind[e]!;
   }
   st.lastBodies = acc;
+};
+
+/**
+ * Split the ids 1..maxEid into `parts` ranges for the copy-back phase, cut on multiples of 16
+ * (one cache line of float32). Writes [lo0, hi0, lo1, hi1, ...] into `out`.
+ */
+export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): void => {
+  const end = Math.min(ps.maxEid, ps.capacity) + 1;
+  for (let p = 0; p < parts; p++) {
+    const lo = p === 0 ? 1 : Math.min(end, (Math.floor((end * p) / parts) + 15) & ~15);
+    const hi = p === parts - 1 ? end : Math.min(end, (Math.floor((end * (p + 1)) / parts) + 15) & ~15);
+    out[2 * p] = lo;
+    out[2 * p + 1] = Math.max(lo, hi);
+  }
 };
 
 /**
@@ -263,7 +283,7 @@ export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array):
 
 /**
  * Copy results back into the world stores (unless `copied`: the shards did it with
- * `commitRows`) and sum the partition counters (after the barrier).
+ * `commitIds`) and sum the partition counters (after the barrier).
  */
 export const commitStep = (ps: PhysicsState, partitions: number, copied = false): void => {
   if (!copied) copyBack(ps);
@@ -271,23 +291,13 @@ export const commitStep = (ps: PhysicsState, partitions: number, copied = false)
 };
 
 const copyBack = (ps: PhysicsState): void => {
-  const s = ps.shared;
-  const kind = s.kind, cellOf = ps.cellOf, top = Math.min(ps.maxEid, ps.capacity);
-  const px = s.px, py = s.py, vx = s.vx, vy = s.vy, ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy;
-  // Id order (sequential memory), not cell order: every body of the grid, quarantined ones skipped.
-  for (let e = 1; e <= top; e++) {
-    if (kind[e] === BodyKind.none || cellOf[e]! < 0) continue;
-    px[e] = ox[e]!;
-    py[e] = oy[e]!;
-    vx[e] = ovx[e]!;
-    vy[e] = ovy[e]!;
-  }
+  commitIds(ps.shared, 1, Math.min(ps.maxEid, ps.capacity) + 1);
 };
 
 const sumCounters = (ps: PhysicsState, partitions: number): void => {
   const st = ps.stats, cnt = ps.shared.counters;
   for (let p = 0; p < Math.max(1, partitions); p++) {
-    const o = p * C.count;
+    const o = p * C.stride;
     st.bodies += cnt[o + C.bodies]!;
     st.pairs += cnt[o + C.pairs]!;
     st.cellCapped += cnt[o + C.cellCapped]!;

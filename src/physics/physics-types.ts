@@ -39,7 +39,7 @@ export const P = {
   count: 15,
 } as const;
 
-/** Per-partition counters (float64 slots, `counters[slot * C.count + C.x]`). */
+/** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
 export const C = {
   bodies: 0,
   pairs: 1,
@@ -49,6 +49,8 @@ export const C = {
   perceivers: 5,
   perceptionTruncated: 6,
   count: 7,
+  /** Slots are 16 float64 apart (128 bytes): two workers never write the same cache line. */
+  stride: 16,
 } as const;
 
 /** Most partitions of one step (counter slots). */
@@ -66,10 +68,19 @@ export interface PhysicsShared {
   tier: Uint8Array;
   /** {@link BodyKind} per entity, set by the caller before each step. */
   kind: Uint8Array;
+  /**
+   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id: a
+   * band of rows writes one contiguous range, so two workers never share a cache line.
+   */
   outX: Float32Array;
   outY: Float32Array;
   outVx: Float32Array;
   outVy: Float32Array;
+  /** Grid slot of each entity this step (-1 = not in the grid). */
+  slotOf: Int32Array;
+  /** Position each body had after the last committed step (quarantine restores it). */
+  lastX: Float32Array;
+  lastY: Float32Array;
   /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
   cellStart: Int32Array;
   cellItems: Int32Array;

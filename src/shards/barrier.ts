@@ -10,7 +10,7 @@
  *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
  *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
  *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
- *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows)
+ *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitIds; ROW_START/END hold an id range)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched

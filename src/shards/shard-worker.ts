@@ -5,7 +5,7 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
+import { commitIds, stepRows } from '../physics/collide-kernel.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
 import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
 
@@ -43,7 +43,7 @@ export default function serve(task: ShardServeTask): number {
       stepRows(shared, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
-    if (op === ShardOp.commit) commitRows(shared, rowStart, rowEnd);
+    if (op === ShardOp.commit) commitIds(shared, rowStart, rowEnd); // an id range for this op
     else stepRows(shared, rowStart, rowEnd, part, live);
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.

@@ -2,8 +2,8 @@
  * One physics step, inline or on shards, chosen by measurement.
  *
  *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ dispatch ─┐          ┌─ counters
- *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitRows(0) ┤ barrier
- *   worker 2:                                    stepRows(band 1) ─┘          commitRows(1) ┘
+ *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitIds(0)  ┤ barrier
+ *   worker 2:                                    stepRows(band 1) ─┘          commitIds(1)  ┘
  *
  * Mode `auto` keeps a moving average of the wall cost of the kernel part of a step both ways
  * (inline, and sharded including dispatch and barrier), probes the other way every
@@ -12,8 +12,8 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
-import { commitStep, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
+import { commitIds, stepRows } from '../physics/collide-kernel.js';
+import { commitStep, partitionIds, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
@@ -36,6 +36,7 @@ export interface ShardedPhysics {
   /** What the last step used. */
   lastSharded: boolean;
   readonly parts: Int32Array;
+  readonly idParts: Int32Array;
   readonly inline: InlineRunner;
   readonly inlineCommit: InlineRunner;
 }
@@ -61,11 +62,11 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   const shared = state.shared;
   const inline: InlineRunner = (part, rowStart, rowEnd) => {
     // A partly-run partition (dead worker) may have counted already: its counter row restarts.
-    shared.counters.fill(0, part * C.count, (part + 1) * C.count);
+    shared.counters.fill(0, part * C.stride, (part + 1) * C.stride);
     stepRows(shared, rowStart, rowEnd, part);
   };
-  const inlineCommit: InlineRunner = (_part, rowStart, rowEnd) => commitRows(shared, rowStart, rowEnd);
-  return { state, pool, mode, partitions, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), inline, inlineCommit };
+  const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
+  return { state, pool, mode, partitions, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
 };
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
@@ -87,8 +88,9 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   if (sharded && sp.pool) {
     partitionRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step);
-    // Second phase, after every band's kernel read the old state: bands copy their results back.
-    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit);
+    // Second phase, after every band's kernel read the old state: copy results back, by id range.
+    partitionIds(ps, sp.partitions, sp.idParts);
+    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit);
   } else {
     sp.inline(0, 0, ps.side);
   }
