@@ -40,6 +40,8 @@ export interface EnablePhysicsOptions {
   pool?: ShardPool | null;
   mode?: ShardMode;
   partitions?: number;
+  /** The main thread runs partition 0 itself beside the workers (src/shards/sharded-physics.ts). */
+  mainRuns?: boolean;
   navigation?: NavigationOptions;
 }
 
@@ -91,6 +93,7 @@ export const installPhysics = (world: SimWorld, state: ReturnType<typeof createP
   const sharded = createShardedPhysics(state, opts.pool ?? null, {
     ...(opts.mode ? { mode: opts.mode } : {}),
     ...(opts.partitions ? { partitions: opts.partitions } : {}),
+    ...(opts.mainRuns ? { mainRuns: true } : {}),
   });
   const nav = createNavigation(createPathfinder(state.obstacles, state.bounds), world.capacity, opts.navigation);
   const entry: SystemEntry = { name: 'physics', phase: 'physics', run: createPhysicsSystem({ sharded, nav }) };

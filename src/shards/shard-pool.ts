@@ -168,9 +168,10 @@ export class ShardPool {
    * Run `count` partitions (row bounds in `parts`: [start0, end0, start1, end1, ...]) and return
    * when all are complete: on READY workers, the rest inline via `inline`; a partition whose
    * worker misses the deadline is re-run inline. `op` is the {@link ShardOp} the workers run
-   * (`inline` must do the same). Synchronous (blocks on the Atomics barrier).
+   * (`inline` must do the same). The first `local` partitions are kept for the main thread,
+   * which runs them while the workers run theirs. Synchronous (blocks on the Atomics barrier).
    */
-  run(parts: Int32Array, count: number, inline: InlineRunner, op: number = ShardOp.step): void {
+  run(parts: Int32Array, count: number, inline: InlineRunner, op: number = ShardOp.step, local = 0): void {
     if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
     const t0 = performance.now();
     const ctl = this.#ctl;
@@ -178,11 +179,15 @@ export class ShardPool {
     this.#s.runs++;
     let nd = 0;
     let slot = 0;
-    const local: number[] = [];
+    const mine: number[] = [];
     for (let p = 0; p < count; p++) {
+      if (p < local) {
+        mine.push(p);
+        continue;
+      }
       while (slot < this.shards && (this.#dead[slot] || Atomics.load(ctl, at(slot, READY)) !== 1)) slot++;
       if (slot >= this.shards) {
-        local.push(p);
+        mine.push(p);
         continue;
       }
       Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && this.#s.runs === this.#crashAtRun ? epoch : 0);
@@ -193,9 +198,9 @@ export class ShardPool {
       slot++;
     }
     this.#s.dispatched += nd;
-    for (const p of local) {
+    for (const p of mine) {
       inline(p, parts[2 * p]!, parts[2 * p + 1]!);
-      this.#s.inline++;
+      if (p >= local) this.#s.inline++;
     }
     if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs)) {
       for (let i = 0; i < nd; i++) {

@@ -28,6 +28,8 @@ export interface ShardedPhysics {
   mode: ShardMode;
   /** Partitions when sharded (default: the pool's worker count). */
   readonly partitions: number;
+  /** When true the main thread runs partition 0 itself instead of idling at the barrier. */
+  readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
   /** Moving averages (wall ms) of the kernel part of a step; NaN until measured. */
@@ -46,6 +48,8 @@ export interface ShardedPhysicsOptions {
   mode?: ShardMode;
   partitions?: number;
   probeEvery?: number;
+  /** Main thread runs partition 0 itself (default false: it waits at the barrier). */
+  mainRuns?: boolean;
 }
 
 /** Wrap a physics state and an optional (started) pool. Throws `WT_ERR_OPTION_INVALID` on bad options. */
@@ -66,7 +70,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
-  return { state, pool, mode, partitions, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
+  return { state, pool, mode, partitions, mainRuns: opts.mainRuns ?? false, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
 };
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
@@ -87,10 +91,11 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   const t0 = performance.now();
   if (sharded && sp.pool) {
     partitionRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step);
+    const local = sp.mainRuns ? 1 : 0;
+    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
     // Second phase, after every band's kernel read the old state: copy results back, by id range.
     partitionIds(ps, sp.partitions, sp.idParts);
-    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit);
+    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
   } else {
     sp.inline(0, 0, ps.side);
   }

@@ -25,7 +25,7 @@ const obstacles = [
 ];
 
 /** A busy world: 2,000 NPCs wandering in 330×330 (crowded), 3 walking players, walls; tiers from the tiering phase. */
-const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
   // Time, tiering (for levels of detail) and physics: the phases that touch positions.
   const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
   const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
@@ -42,7 +42,7 @@ const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode
     pools.push(pool);
     await pool.start();
   }
-  const physics = installPhysics(w, state, { pool, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline') });
+  const physics = installPhysics(w, state, { pool, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'), ...(opts.mainRuns ? { mainRuns: true, partitions: shards + 1 } : {}) });
   return { w, physics, pool };
 };
 
@@ -104,6 +104,16 @@ describe('shards on piscina workers', () => {
     expect(Number.isFinite(physics.sharded.inlineMs) && Number.isFinite(physics.sharded.shardMs)).toBe(true);
     expect(sharded).toBeGreaterThan(0); // measured (or chosen) at least once each way
     expect(inline).toBeGreaterThan(0);
+    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    await pool?.close();
+  }, 60_000);
+
+  it('the main thread running a partition itself beside a worker gives the same hash', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 200);
+    const { w, pool } = await busyWorld(1, { mainRuns: true });
+    stepWorld(w, 200);
+    expect(pool?.stats().dispatched).toBe(400); // one band and one id range per step on the worker
     expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
     await pool?.close();
   }, 60_000);
