@@ -134,8 +134,8 @@ export const buildObstacles = (
   const obsItems = sabI32(lists.length);
   obsItems.set(lists);
   // Navigation raster: a nav cell is blocked when any rect overlaps its interior.
-  const width = bounds.maxX - bounds.minX;
-  const navSide = Math.max(1, Math.ceil(width / navCellSize));
+  const extent = Math.max(bounds.maxX - bounds.minX, bounds.maxY - bounds.minY);
+  const navSide = Math.max(1, Math.ceil(extent / navCellSize));
   const blocked = new Uint8Array(new SharedArrayBuffer(navSide * navSide));
   for (const r of rects) {
     const x0 = Math.max(0, Math.floor((r.minX - bounds.minX) / navCellSize));
