@@ -103,3 +103,10 @@ export const installPhysics = (world: SimWorld, state: ReturnType<typeof createP
   if (at >= 0) world.pipeline = [...pipeline.slice(0, at), entry, ...pipeline.slice(at + 1)];
   return { sharded, nav, entry };
 };
+
+/** Everything a world's physics counts, as one plain object (for the admin stats / metrics). */
+export const physicsStatsOf = (wp: WorldPhysics) => ({
+  physics: { ...wp.sharded.state.stats },
+  shards: wp.sharded.pool ? { ...wp.sharded.pool.stats(), mode: wp.sharded.mode, lastSharded: wp.sharded.lastSharded, inlineMs: wp.sharded.inlineMs, shardMs: wp.sharded.shardMs } : null,
+  navigation: { ...wp.nav.stats, byOutcome: { ...wp.nav.stats.byOutcome }, queued: wp.nav.size },
+});

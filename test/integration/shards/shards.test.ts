@@ -3,13 +3,15 @@
  * with 0 (inline), 1, 2 and 4 shards, and a worker killed mid-step (process.exit) leaves the
  * step complete and the hash unchanged.
  */
+import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger, type Logger } from '../../../src/log.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
 import { hashWorldState } from '../../../src/world/state-hash.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { ShardPool } from '../../../src/shards/shard-pool.js';
-import { installPhysics, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
+import { installPhysics, physicsStatsOf, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 import type { ShardMode } from '../../../src/shards/sharded-physics.js';
 
@@ -25,7 +27,7 @@ const obstacles = [
 ];
 
 /** A busy world: 2,000 NPCs wandering in 330×330 (crowded), 3 walking players, walls; tiers from the tiering phase. */
-const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean; logger?: Logger } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
   // Time, tiering (for levels of detail) and physics: the phases that touch positions.
   const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
   const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
@@ -38,7 +40,7 @@ const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode
   const state = preparePhysics(w, { obstacles, physics: { cellSize: 4, perceptionRadius: 10 } });
   let pool: ShardPool | null = null;
   if (shards > 0) {
-    pool = new ShardPool({ shared: state.shared, shards, ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}) });
+    pool = new ShardPool({ shared: state.shared, shards, ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
     pools.push(pool);
     await pool.start();
   }
@@ -75,7 +77,9 @@ describe('shards on piscina workers', () => {
     const ref = await busyWorld(0);
     stepWorld(ref.w, 60);
     const want = hashWorldState(ref.w);
-    const { w, pool } = await busyWorld(2, { barrierTimeoutMs: 300 });
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const { w, pool, physics } = await busyWorld(2, { barrierTimeoutMs: 1000, logger: createLogger('info', sink) });
     if (!pool) throw new Error('no pool');
     stepWorld(w, 30);
     pool.injectCrash(1); // the worker of the first partition of the next step calls process.exit
@@ -84,6 +88,10 @@ describe('shards on piscina workers', () => {
     // Let the pool notice the crash and restart the worker.
     for (let i = 0; i < 200 && (pool.stats().crashes < 1 || pool.readyCount() < 2); i++) await new Promise((r) => setTimeout(r, 10));
     expect(pool.stats().crashes).toBe(1);
+    expect(physicsStatsOf(physics).shards).toMatchObject({ crashes: 1, timeouts: 1, restarts: 1 });
+    const logged = lines.map((l) => JSON.parse(l) as { code?: string; level: number });
+    expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_TIMEOUT')).toHaveLength(1);
+    expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_CRASHED')).toHaveLength(1);
     expect(pool.stats().restarts).toBe(1);
     expect(pool.readyCount()).toBe(2);
     stepWorld(w, 29);
