@@ -28,6 +28,8 @@ export interface ShardedPhysics {
   mode: ShardMode;
   /** Partitions when sharded (default: the pool's worker count). */
   readonly partitions: number;
+  /** Cores available (read once at creation: `auto` stays inline on one core). */
+  readonly cores: number;
   /** When true the main thread runs partition 0 itself instead of idling at the barrier. */
   readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
@@ -70,13 +72,13 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
-  return { state, pool, mode, partitions, mainRuns: opts.mainRuns ?? false, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
+  return { state, pool, mode, partitions, cores: os.availableParallelism(), mainRuns: opts.mainRuns ?? false, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
 };
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
   if (!sp.pool || sp.mode === 'inline') return false;
   if (sp.mode === 'shards') return true;
-  if (os.availableParallelism() < 2) return false;
+  if (sp.cores < 2) return false;
   if (Number.isNaN(sp.inlineMs)) return false;
   if (Number.isNaN(sp.shardMs)) return true;
   const better = sp.shardMs < sp.inlineMs;
