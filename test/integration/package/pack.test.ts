@@ -28,8 +28,13 @@ interface Run {
   stderr: string;
 }
 
-/** Environment of child npm/node processes: no npm_* variables inherited from `npm test`. */
-const childEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+/**
+ * Environment of child npm/node processes: without the repo's package and lifecycle variables
+ * that `npm test` exports (npm_config_local_prefix would point npm at the repo); other npm_config_*
+ * (registry, cache...) are kept.
+ */
+const childEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package_|lifecycle_|command$|config_local_prefix$)/i.test(k)));
 
 const run = (cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Run> =>
   new Promise((resolve, reject) => {
