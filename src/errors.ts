@@ -75,6 +75,10 @@ export const ErrorCode = {
   CONFIG_VERSION_STALE: 'WT_ERR_CONFIG_VERSION_STALE',
   /** A periodic task built into the runtime cannot be removed through the admin API. */
   TASK_BUILTIN: 'WT_ERR_TASK_BUILTIN',
+  /** A physics/AI shard worker crashed; its partition was re-run (src/shards). */
+  SHARD_CRASHED: 'WT_ERR_SHARD_CRASHED',
+  /** A shard worker missed the step barrier's deadline; its partition was re-run (src/shards). */
+  SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
 } as const;
 
 /** Union of every error code string. */

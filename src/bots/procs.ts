@@ -86,7 +86,8 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
       state[k]!.rampTotal = state[k]!.total = options.clients;
       // Steady bots are numbered 0..clients-1 across processes (window joins: see bot-fleet.ts).
       firstBot += options.clients;
-      const node = [process.execPath, '--import', 'tsx', o.script, '--worker'];
+      // TypeScript sources run under tsx; the built package (dist/*.js) needs no loader.
+      const node = [process.execPath, ...(o.script.endsWith('.ts') ? ['--import', 'tsx'] : []), o.script, '--worker'];
       const [cmd, ...args] = taskset ? ['taskset', '-c', String(o.cpus![k % o.cpus!.length]), ...node] : node;
       const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       children.push(child);

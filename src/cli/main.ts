@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `npm start`: parse options, build the runtime, run until SIGINT/SIGTERM, exit 0.
  * A bad option prints a clear message and exits 2 — never a stack trace.

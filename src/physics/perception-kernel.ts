@@ -1,0 +1,62 @@
+/**
+ * Perception of one body: every other body within `perceptionRadius` (inclusive) of its
+ * previous-step position, found on the uniform grid. Scans cells in a fixed order (rows then
+ * columns, ids ascending inside a cell), so the result — including which ids fill the bounded
+ * list — does not depend on the partitioning. Work per cell is capped by `maxPerCell`; a cell
+ * over the cap is counted in `perceptionTruncated` and its extra bodies are not seen.
+ */
+import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
+
+/** Perceive for body `e` (grid slot `b`) in cell (cx, cy); writes the `perc*` rows of `e`. Returns 1 when truncated. */
+export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number, cy: number, slot: number): number => {
+  const prm = s.params;
+  const R = prm[P.perceptionRadius]!;
+  const R2 = R * R;
+  const side = prm[P.side]!;
+  const cap = prm[P.maxPerCell]!;
+  const K = prm[P.perceptionK]!;
+  const reach = Math.ceil(R / prm[P.cellSize]!);
+  const sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind, cellStart = s.cellStart, cellItems = s.cellItems, list = s.percList;
+  const x0 = sx[b]!, y0 = sy[b]!;
+  let total = 0, players = 0, npcs = 0, nearest = -1, best = Infinity, truncated = 0;
+  const yLo = cy - reach < 0 ? 0 : cy - reach, yHi = cy + reach >= side ? side - 1 : cy + reach;
+  const xLo = cx - reach < 0 ? 0 : cx - reach, xHi = cx + reach >= side ? side - 1 : cx + reach;
+  const base = e * K;
+  for (let ny = yLo; ny <= yHi; ny++) {
+    for (let nx = xLo; nx <= xHi; nx++) {
+      const c = ny * side + nx;
+      const start = cellStart[c]!;
+      let end = cellStart[c + 1]!;
+      if (end - start > cap) {
+        end = start + cap;
+        truncated = 1;
+      }
+      for (let k = start; k < end; k++) {
+        if (k === b) continue;
+        const dx = sx[k]! - x0, dy = sy[k]! - y0;
+        const d2 = dx * dx + dy * dy;
+        if (d2 > R2) continue;
+        const j = cellItems[k]!;
+        if (total < K) list[base + total] = j;
+        total++;
+        if (sk[k] === BodyKind.player) {
+          players++;
+          if (d2 < best || (d2 === best && j < nearest)) {
+            best = d2;
+            nearest = j;
+          }
+        } else npcs++;
+      }
+    }
+  }
+  s.percTotal[e] = total;
+  s.percPlayers[e] = players;
+  s.percNpcs[e] = npcs;
+  s.percNearest[e] = nearest;
+  s.percNearestDist[e] = nearest < 0 ? Infinity : Math.sqrt(best);
+  s.percStep[e] = prm[P.step]! + 1;
+  const cnt = s.counters, o = slot * C.stride;
+  cnt[o + C.perceivers]!++;
+  if (truncated) cnt[o + C.perceptionTruncated]!++;
+  return truncated;
+};

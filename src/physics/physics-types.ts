@@ -1,0 +1,106 @@
+/**
+ * Shared layout of the physics step: every array a kernel reads or writes, on
+ * SharedArrayBuffer, as one plain object that can be posted to a shard worker once.
+ *
+ * Read-old / write-new: kernels read `px, py, vx, vy` (the world's Position/Velocity stores as
+ * they were when the step began) and write only `out*` and `perc*` rows of the bodies they own.
+ * The main thread copies `out*` back after the barrier, so no body ever sees a neighbour's
+ * new value within a step, whatever the partitioning.
+ */
+
+/** Axis-aligned world bounds (world units). */
+export interface Bounds {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+/** Body kinds in {@link PhysicsShared.kind}. 0 = not a body this step. */
+export const BodyKind = { none: 0, npc: 1, player: 2 } as const;
+
+/** Indices into {@link PhysicsShared.params} (float64; written by the main thread before dispatch). */
+export const P = {
+  dt: 0,
+  minX: 1,
+  minY: 2,
+  maxX: 3,
+  maxY: 4,
+  cellSize: 5,
+  side: 6,
+  npcRadius: 7,
+  playerRadius: 8,
+  maxPerCell: 9,
+  activeMaxPerCell: 10,
+  ambientEvery: 11,
+  perceptionRadius: 12,
+  perceptionK: 13,
+  step: 14,
+  count: 15,
+} as const;
+
+/** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
+export const C = {
+  bodies: 0,
+  pairs: 1,
+  cellCapped: 2,
+  obstaclePushes: 3,
+  edgeStops: 4,
+  perceivers: 5,
+  perceptionTruncated: 6,
+  count: 7,
+  /** Slots are 16 float64 apart (128 bytes): two workers never write the same cache line. */
+  stride: 16,
+} as const;
+
+/** Most partitions of one step (counter slots). */
+export const MAX_PARTITIONS = 64;
+
+/** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
+export interface PhysicsShared {
+  params: Float64Array;
+  /** World stores (read-old). */
+  px: Float32Array;
+  py: Float32Array;
+  vx: Float32Array;
+  vy: Float32Array;
+  /** World tier store (`Tier.tier`): level of detail of NPC bodies. */
+  tier: Uint8Array;
+  /** {@link BodyKind} per entity, set by the caller before each step. */
+  kind: Uint8Array;
+  /**
+   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id: a
+   * band of rows writes one contiguous range, so two workers never share a cache line.
+   */
+  outX: Float32Array;
+  outY: Float32Array;
+  outVx: Float32Array;
+  outVy: Float32Array;
+  /** Grid slot of each entity this step (-1 = not in the grid). */
+  slotOf: Int32Array;
+  /** Position each body had after the last committed step (quarantine restores it). */
+  lastX: Float32Array;
+  lastY: Float32Array;
+  /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
+  cellStart: Int32Array;
+  cellItems: Int32Array;
+  /** Position and kind of `cellItems[k]` at index k (copied in cell order: neighbour scans read contiguous memory). */
+  sortedX: Float32Array;
+  sortedY: Float32Array;
+  sortedKind: Uint8Array;
+  /** Obstacles (src/physics/obstacles.ts). */
+  obsRects: Float64Array;
+  obsStart: Int32Array;
+  obsItems: Int32Array;
+  /** Perception results of detailed NPCs (rows of other bodies untouched this step). */
+  percTotal: Int32Array;
+  percPlayers: Int32Array;
+  percNpcs: Int32Array;
+  percNearest: Int32Array;
+  percNearestDist: Float32Array;
+  /** Up to `perceptionListSize` neighbour ids per body at [eid * K ..]. */
+  percList: Int32Array;
+  /** Step stamp (params.step + 1) of the last perception written for a body; 0 = never. */
+  percStep: Float64Array;
+  counters: Float64Array;
+}

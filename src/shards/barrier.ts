@@ -1,0 +1,80 @@
+/**
+ * Shared control block of a shard pool and the Atomics protocol around it. One Int32Array on a
+ * SharedArrayBuffer:
+ *
+ *   [0]            DONE_SEQ   bumped (Atomics.add + notify) by a worker each time it finishes
+ *   [8 + 8s + 0]   CMD        command epoch of slot s: > 0 run, STOP (-1) exit, CANCEL (-2) none
+ *   [8 + 8s + 1]   ROW_START  \
+ *   [8 + 8s + 2]   ROW_END     > the partition to run (written before CMD)
+ *   [8 + 8s + 3]   PART       /
+ *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
+ *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
+ *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
+ *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitIds; ROW_START/END hold an id range)
+ *
+ * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
+ * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
+ * slot's DONE equals the epoch, or the deadline passes. Nobody spins.
+ */
+
+export const DONE_SEQ = 0;
+export const SLOT_BASE = 8;
+export const SLOT_WORDS = 8;
+export const CMD = 0;
+export const ROW_START = 1;
+export const ROW_END = 2;
+export const PART = 3;
+export const READY = 4;
+export const DONE = 5;
+export const CRASH_AT = 6;
+export const OP = 7;
+/** Operations a shard worker runs. */
+export const ShardOp = { step: 0, commit: 1 } as const;
+export const STOP = -1;
+export const CANCEL = -2;
+
+/** Allocate a control block for `slots` workers. */
+export const createControl = (slots: number): Int32Array => new Int32Array(new SharedArrayBuffer((SLOT_BASE + slots * SLOT_WORDS) * 4));
+
+/** Index of word `field` of slot `slot`. */
+export const at = (slot: number, field: number): number => SLOT_BASE + slot * SLOT_WORDS + field;
+
+/** Main thread: hand operation `op` on partition `part` (rows [rowStart, rowEnd)) to `slot` under `epoch`, and wake it. */
+export const dispatch = (ctl: Int32Array, slot: number, epoch: number, part: number, rowStart: number, rowEnd: number, op: number): void => {
+  Atomics.store(ctl, at(slot, READY), 0);
+  Atomics.store(ctl, at(slot, OP), op);
+  Atomics.store(ctl, at(slot, ROW_START), rowStart);
+  Atomics.store(ctl, at(slot, ROW_END), rowEnd);
+  Atomics.store(ctl, at(slot, PART), part);
+  Atomics.store(ctl, at(slot, CMD), epoch);
+  Atomics.notify(ctl, at(slot, CMD));
+};
+
+/**
+ * Main thread: block (Atomics.wait, no polling) until each slot in `slots[0..n)` has DONE ===
+ * `epoch`, or `timeoutMs` wall ms pass. Returns true when all finished.
+ */
+export const awaitBarrier = (ctl: Int32Array, slots: Int32Array, n: number, epoch: number, timeoutMs: number): boolean => {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const seq = Atomics.load(ctl, DONE_SEQ);
+    let all = true;
+    for (let i = 0; i < n; i++) {
+      if (Atomics.load(ctl, at(slots[i]!, DONE)) !== epoch) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(ctl, DONE_SEQ, seq, left);
+  }
+};
+
+/** Worker: report completion of `epoch` on `slot` and wake the main thread. */
+export const signalDone = (ctl: Int32Array, slot: number, epoch: number): void => {
+  Atomics.store(ctl, at(slot, DONE), epoch);
+  Atomics.add(ctl, DONE_SEQ, 1);
+  Atomics.notify(ctl, DONE_SEQ);
+};

@@ -1,0 +1,236 @@
+/**
+ * A pool of shard workers (piscina) that run partitions of a step over shared stores. It owns
+ * threads, hence a class. Each worker runs one long-lived serve task (src/shards/shard-worker.ts)
+ * that sleeps on an Atomics word between steps, so per-step dispatch is a few stores and a
+ * notify, not a piscina task (≈ 30–85 µs each) — and it works inside a synchronous step: the
+ * main thread blocks on the barrier (Atomics.wait) while workers run.
+ *
+ * Failure model (the step always completes with the same result):
+ * - A partition is handed only to a slot whose worker said READY; the rest run inline.
+ * - A worker that misses the deadline (`barrierTimeoutMs`) has its command cancelled and its
+ *   partition re-run inline (counted `timeouts`, logged). Kernels are read-old/write-new, so the
+ *   re-run writes the same values whatever the dead worker left half-written.
+ * - A worker that crashed (its serve task rejects) is counted (`crashes`), logged, and restarted
+ *   on a fresh thread up to `maxRestarts` times per slot; until it is READY again its
+ *   partitions run inline.
+ */
+import { Piscina } from 'piscina';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PhysicsShared } from '../physics/physics-types.js';
+import { at, awaitBarrier, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
+import type { ShardServeTask } from './shard-worker.js';
+
+/** Options of a {@link ShardPool}. */
+export interface ShardPoolOptions {
+  /** The physics buffers every worker serves (shared, never copied). */
+  shared: PhysicsShared;
+  /** Worker threads (1..16). */
+  shards: number;
+  /** Wall ms the main thread waits at the barrier before re-running a partition inline. Default 2,000. */
+  barrierTimeoutMs?: number;
+  /** Restarts of a crashed worker per slot before its partitions stay inline. Default 8. */
+  maxRestarts?: number;
+  /** Wall ms `start()` waits for every worker to become READY. Default 15,000. */
+  startTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Counters of a pool. */
+export interface ShardPoolStats {
+  shards: number;
+  /** `run` calls (steps). */
+  runs: number;
+  /** Partitions handed to workers. */
+  dispatched: number;
+  /** Partitions run on the main thread because no worker was READY. */
+  inline: number;
+  /** Partitions re-run inline after their worker missed the deadline. */
+  timeouts: number;
+  crashes: number;
+  restarts: number;
+  /** Wall ms spent dispatching + waiting at the barrier (sum over runs). */
+  barrierMs: number;
+  /** Workers READY now. */
+  ready: number;
+}
+
+/** How to run one partition on the main thread: `(partition, rowStart, rowEnd)`. */
+export type InlineRunner = (part: number, rowStart: number, rowEnd: number) => void;
+
+const WORKER_FILE = fileURLToPath(new URL('./shard-worker.ts', import.meta.url));
+
+/** Shard workers over one set of physics buffers. */
+export class ShardPool {
+  readonly shards: number;
+  readonly #pool: Piscina<ShardServeTask, number>;
+  readonly #ctl: Int32Array;
+  readonly #shared: PhysicsShared;
+  readonly #timeoutMs: number;
+  readonly #maxRestarts: number;
+  readonly #startTimeoutMs: number;
+  readonly #log: Logger | undefined;
+  readonly #restarts: Int32Array;
+  readonly #dead: Uint8Array;
+  readonly #assigned: Int32Array;
+  readonly #assignedPart: Int32Array;
+  #epoch = 0;
+  #crashAtRun = 0;
+  #closed = false;
+  readonly #serving: Promise<void>[] = [];
+  readonly #s = { runs: 0, dispatched: 0, inline: 0, timeouts: 0, crashes: 0, restarts: 0, barrierMs: 0 };
+
+  /** Throws `WT_ERR_OPTION_INVALID` on bad options. Call {@link start} before {@link run}. */
+  constructor(opts: ShardPoolOptions) {
+    const p: string[] = [];
+    const shards = opts.shards;
+    const timeout = opts.barrierTimeoutMs ?? 2000;
+    const maxRestarts = opts.maxRestarts ?? 8;
+    if (!Number.isInteger(shards) || shards < 1 || shards > 16) p.push('shards.count must be an integer between 1 and 16');
+    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= 600_000)) p.push('shards.barrierTimeoutMs must be a number > 0 and <= 600000');
+    if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 1000) p.push('shards.maxRestarts must be an integer between 0 and 1000');
+    if (p.length) throw optionInvalid(p);
+    this.shards = shards;
+    this.#shared = opts.shared;
+    this.#timeoutMs = timeout;
+    this.#maxRestarts = maxRestarts;
+    this.#startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+    this.#log = opts.logger;
+    this.#ctl = createControl(shards);
+    this.#restarts = new Int32Array(shards);
+    this.#dead = new Uint8Array(shards);
+    this.#assigned = new Int32Array(shards);
+    this.#assignedPart = new Int32Array(shards);
+    this.#pool = new Piscina<ShardServeTask, number>({
+      filename: WORKER_FILE,
+      minThreads: shards,
+      maxThreads: shards,
+      // One serve task per thread; a crashed thread's replacement gets the restarted task.
+      concurrentTasksPerWorker: 1,
+      maxQueue: shards * 2,
+      idleTimeout: 2 ** 31 - 1,
+      // TypeScript worker: tsx's loader (vitest's transforms do not reach worker threads).
+      execArgv: ['--import', 'tsx'],
+    });
+    this.#pool.on('error', () => {});
+  }
+
+  /** Start one serve task per worker and wait until all are READY. */
+  async start(): Promise<void> {
+    if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
+    for (let s = 0; s < this.shards; s++) this.#serve(s);
+    const deadline = Date.now() + this.#startTimeoutMs;
+    while (this.readyCount() < this.shards) {
+      if (Date.now() > deadline) throw new WorldtickError(ErrorCode.SHARD_TIMEOUT, `shard pool: ${this.readyCount()}/${this.shards} workers ready after ${this.#startTimeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  #serve(slot: number): void {
+    const task: ShardServeTask = { slot, ctl: this.#ctl, shared: this.#shared };
+    const done = this.#pool.run(task).then(
+      () => {},
+      (err: unknown) => {
+        if (this.#closed) return;
+        this.#s.crashes++;
+        this.#dead[slot] = 1;
+        Atomics.store(this.#ctl, at(slot, READY), 0);
+        const msg = err instanceof Error ? err.message : String(err);
+        this.#log?.warn({ code: ErrorCode.SHARD_CRASHED, slot, restarts: this.#restarts[slot], err: msg.slice(0, 200) }, 'shard worker crashed; its partitions run inline until it is restarted');
+        if (this.#restarts[slot]! < this.#maxRestarts) {
+          this.#restarts[slot]!++;
+          this.#s.restarts++;
+          this.#dead[slot] = 0;
+          this.#serve(slot);
+        }
+      },
+    );
+    this.#serving[slot] = done;
+  }
+
+  /** Workers READY now (alive and idle). */
+  readyCount(): number {
+    let n = 0;
+    for (let s = 0; s < this.shards; s++) if (!this.#dead[s] && Atomics.load(this.#ctl, at(s, READY)) === 1) n++;
+    return n;
+  }
+
+  /**
+   * Test hook: the worker that gets the first partition of the `runsFromNow`-th next run
+   * (1 = the next one) calls `process.exit` half-way through it.
+   */
+  injectCrash(runsFromNow = 1): void {
+    this.#crashAtRun = this.#s.runs + runsFromNow;
+  }
+
+  /**
+   * Run `count` partitions (row bounds in `parts`: [start0, end0, start1, end1, ...]) and return
+   * when all are complete: on READY workers, the rest inline via `inline`; a partition whose
+   * worker misses the deadline is re-run inline. `op` is the {@link ShardOp} the workers run
+   * (`inline` must do the same). The first `local` partitions are kept for the main thread,
+   * which runs them while the workers run theirs. Synchronous (blocks on the Atomics barrier).
+   */
+  run(parts: Int32Array, count: number, inline: InlineRunner, op: number = ShardOp.step, local = 0): void {
+    if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
+    const t0 = performance.now();
+    const ctl = this.#ctl;
+    const epoch = ++this.#epoch;
+    this.#s.runs++;
+    let nd = 0;
+    let slot = 0;
+    const mine: number[] = [];
+    for (let p = 0; p < count; p++) {
+      if (p < local) {
+        mine.push(p);
+        continue;
+      }
+      while (slot < this.shards && (this.#dead[slot] || Atomics.load(ctl, at(slot, READY)) !== 1)) slot++;
+      if (slot >= this.shards) {
+        mine.push(p);
+        continue;
+      }
+      Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && this.#s.runs === this.#crashAtRun ? epoch : 0);
+      dispatch(ctl, slot, epoch, p, parts[2 * p]!, parts[2 * p + 1]!, op);
+      this.#assigned[nd] = slot;
+      this.#assignedPart[nd] = p;
+      nd++;
+      slot++;
+    }
+    this.#s.dispatched += nd;
+    for (const p of mine) {
+      inline(p, parts[2 * p]!, parts[2 * p + 1]!);
+      if (p >= local) this.#s.inline++;
+    }
+    if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs)) {
+      for (let i = 0; i < nd; i++) {
+        const s = this.#assigned[i]!;
+        if (Atomics.load(ctl, at(s, DONE)) === epoch) continue;
+        Atomics.store(ctl, at(s, CMD), CANCEL);
+        Atomics.notify(ctl, at(s, CMD));
+        this.#s.timeouts++;
+        const p = this.#assignedPart[i]!;
+        this.#log?.warn({ code: ErrorCode.SHARD_TIMEOUT, slot: s, partition: p, timeoutMs: this.#timeoutMs }, 'shard worker missed the barrier; partition re-run inline');
+        inline(p, parts[2 * p]!, parts[2 * p + 1]!);
+      }
+    }
+    this.#s.barrierMs += performance.now() - t0;
+  }
+
+  /** Counters (fresh object). */
+  stats(): ShardPoolStats {
+    return { shards: this.shards, ...this.#s, ready: this.#closed ? 0 : this.readyCount() };
+  }
+
+  /** Stop every worker and terminate the threads. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (let s = 0; s < this.shards; s++) {
+      Atomics.store(this.#ctl, at(s, CMD), STOP);
+      Atomics.notify(this.#ctl, at(s, CMD));
+    }
+    await Promise.race([Promise.allSettled(this.#serving), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await this.#pool.destroy().catch(() => {});
+  }
+}

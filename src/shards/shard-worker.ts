@@ -1,0 +1,53 @@
+/**
+ * Shard worker entry (piscina). One long-lived task per worker thread: it announces itself
+ * READY, then sleeps on its command word (Atomics.wait) and runs the physics kernel over the
+ * rows it is given, until it is told to STOP. See src/shards/barrier.ts for the protocol.
+ * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
+ * next grid row and is not reported as done.
+ */
+import { commitIds, stepRows } from '../physics/collide-kernel.js';
+import type { PhysicsShared } from '../physics/physics-types.js';
+import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
+
+/** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
+export interface ShardServeTask {
+  slot: number;
+  ctl: Int32Array;
+  shared: PhysicsShared;
+}
+
+/** Serve commands until STOP. Returns the number of partitions run. */
+export default function serve(task: ShardServeTask): number {
+  const { slot, ctl, shared } = task;
+  const cmdAt = at(slot, CMD);
+  let seen = Atomics.load(ctl, cmdAt);
+  let runs = 0;
+  Atomics.store(ctl, at(slot, READY), 1);
+  for (;;) {
+    Atomics.wait(ctl, cmdAt, seen);
+    const epoch = Atomics.load(ctl, cmdAt);
+    if (epoch === seen) continue;
+    seen = epoch;
+    if (epoch === STOP) return runs;
+    if (epoch === CANCEL || epoch < 0) {
+      Atomics.store(ctl, at(slot, READY), 1);
+      continue;
+    }
+    const rowStart = Atomics.load(ctl, at(slot, ROW_START));
+    const rowEnd = Atomics.load(ctl, at(slot, ROW_END));
+    const part = Atomics.load(ctl, at(slot, PART));
+    const op = Atomics.load(ctl, at(slot, OP));
+    const live = (): boolean => Atomics.load(ctl, cmdAt) === epoch;
+    if (Atomics.load(ctl, at(slot, CRASH_AT)) === epoch) {
+      // Test hook: die mid-task, after writing half of the partition.
+      stepRows(shared, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
+      process.exit(1);
+    }
+    if (op === ShardOp.commit) commitIds(shared, rowStart, rowEnd); // an id range for this op
+    else stepRows(shared, rowStart, rowEnd, part, live);
+    runs++;
+    // READY before DONE: once the barrier opens, the main thread may dispatch the next step.
+    Atomics.store(ctl, at(slot, READY), 1);
+    if (live()) signalDone(ctl, slot, epoch);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * One physics step, inline or on shards, chosen by measurement.
+ *
+ *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ dispatch ─┐          ┌─ counters
+ *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitIds(0)  ┤ barrier
+ *   worker 2:                                    stepRows(band 1) ─┘          commitIds(1)  ┘
+ *
+ * Mode `auto` keeps a moving average of the wall cost of the kernel part of a step both ways
+ * (inline, and sharded including dispatch and barrier), probes the other way every
+ * `probeEvery` steps, and uses the cheaper one. With one core or no pool it is always inline.
+ * The result is bit-identical either way, so switching never changes the state hash.
+ */
+import os from 'node:os';
+import { optionInvalid } from '../errors.js';
+import { commitIds, stepRows } from '../physics/collide-kernel.js';
+import { commitStep, partitionIds, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
+import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { ShardOp } from './barrier.js';
+import type { InlineRunner, ShardPool } from './shard-pool.js';
+
+/** How a step's physics runs. */
+export type ShardMode = 'inline' | 'shards' | 'auto';
+
+/** Physics plus its (optional) shard pool and the measured choice between them. */
+export interface ShardedPhysics {
+  readonly state: PhysicsState;
+  readonly pool: ShardPool | null;
+  mode: ShardMode;
+  /** Partitions when sharded (default: the pool's worker count). */
+  readonly partitions: number;
+  /** Cores available (read once at creation: `auto` stays inline on one core). */
+  readonly cores: number;
+  /** When true the main thread runs partition 0 itself instead of idling at the barrier. */
+  readonly mainRuns: boolean;
+  /** `auto`: steps between probes of the mode not in use. */
+  readonly probeEvery: number;
+  /** Moving averages (wall ms) of the kernel part of a step; NaN until measured. */
+  inlineMs: number;
+  shardMs: number;
+  /** What the last step used. */
+  lastSharded: boolean;
+  readonly parts: Int32Array;
+  readonly idParts: Int32Array;
+  readonly inline: InlineRunner;
+  readonly inlineCommit: InlineRunner;
+}
+
+/** Options of {@link createShardedPhysics}. */
+export interface ShardedPhysicsOptions {
+  mode?: ShardMode;
+  partitions?: number;
+  probeEvery?: number;
+  /** Main thread runs partition 0 itself (default false: it waits at the barrier). */
+  mainRuns?: boolean;
+}
+
+/** Wrap a physics state and an optional (started) pool. Throws `WT_ERR_OPTION_INVALID` on bad options. */
+export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null, opts: ShardedPhysicsOptions = {}): ShardedPhysics => {
+  const mode = opts.mode ?? (pool ? 'auto' : 'inline');
+  const partitions = opts.partitions ?? pool?.shards ?? 1;
+  const probeEvery = opts.probeEvery ?? 64;
+  const p: string[] = [];
+  if (mode !== 'inline' && mode !== 'shards' && mode !== 'auto') p.push('shards.mode must be inline, shards or auto');
+  if (mode !== 'inline' && !pool) p.push(`shards.mode ${mode} needs a shard pool`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
+  if (!Number.isInteger(probeEvery) || probeEvery < 2) p.push('shards.probeEvery must be an integer >= 2');
+  if (p.length) throw optionInvalid(p);
+  const shared = state.shared;
+  const inline: InlineRunner = (part, rowStart, rowEnd) => {
+    // A partly-run partition (dead worker) may have counted already: its counter row restarts.
+    shared.counters.fill(0, part * C.stride, (part + 1) * C.stride);
+    stepRows(shared, rowStart, rowEnd, part);
+  };
+  const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
+  return { state, pool, mode, partitions, cores: os.availableParallelism(), mainRuns: opts.mainRuns ?? false, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
+};
+
+const useShards = (sp: ShardedPhysics, step: number): boolean => {
+  if (!sp.pool || sp.mode === 'inline') return false;
+  if (sp.mode === 'shards') return true;
+  if (sp.cores < 2) return false;
+  if (Number.isNaN(sp.inlineMs)) return false;
+  if (Number.isNaN(sp.shardMs)) return true;
+  const better = sp.shardMs < sp.inlineMs;
+  return step % sp.probeEvery === 0 ? !better : better;
+};
+
+/** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
+export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
+  const ps = sp.state;
+  prepareStep(ps, step, dt);
+  const sharded = useShards(sp, step);
+  const t0 = performance.now();
+  if (sharded && sp.pool) {
+    partitionRows(ps, sp.partitions, sp.parts);
+    const local = sp.mainRuns ? 1 : 0;
+    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
+    // Second phase, after every band's kernel read the old state: copy results back, by id range.
+    partitionIds(ps, sp.partitions, sp.idParts);
+    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
+  } else {
+    sp.inline(0, 0, ps.side);
+  }
+  const ms = performance.now() - t0;
+  if (sharded) sp.shardMs = Number.isNaN(sp.shardMs) ? ms : sp.shardMs * 0.8 + ms * 0.2;
+  else sp.inlineMs = Number.isNaN(sp.inlineMs) ? ms : sp.inlineMs * 0.8 + ms * 0.2;
+  sp.lastSharded = sharded;
+  commitStep(ps, sharded ? sp.partitions : 1, sharded);
+};

@@ -1,0 +1,219 @@
+/**
+ * A package a game project can install: `npm pack` (prepack builds dist/) → a fresh project in
+ * the OS temp dir → `npm install <tarball>` → that project imports `worldtick` and
+ * `worldtick/client` (ESM), starts a server, and a client joins over a real WebSocket and gets
+ * a snapshot. Dependency install scripts are not run (`--ignore-scripts`: npm's strictest
+ * policy), so better-sqlite3's native binding is not built there: importing the package must
+ * not need it (checked first); then this machine's build of it is copied in, standing in for a
+ * studio that allowed its install script. Installs come from the npm cache (`--prefer-offline`).
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+/**
+ * The example the smoke script starts: null = a runtime with the default world through the
+ * exported API; `'worldtick/examples/arena/main'` = the arena example's entry, spawned with
+ * `--port 0 --admin-port 0` (it prints its bound ports as a JSON log line).
+ */
+const EXAMPLE: string | null = null;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Environment of child npm/node processes: without the repo's package and lifecycle variables
+ * that `npm test` exports (npm_config_local_prefix would point npm at the repo); other npm_config_*
+ * (registry, cache...) are kept.
+ */
+const childEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package_|lifecycle_|command$|config_local_prefix$)/i.test(k)));
+
+const run = (cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+
+const expectOk = (r: Run, what: string): void => {
+  expect(r.code, `${what} failed:\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-2000)}`).toBe(0);
+};
+
+/** The game project's script: imports both entries, starts the example, joins with the client. */
+const SMOKE = `
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as server from 'worldtick';
+import { WorldtickClient } from 'worldtick/client';
+import WebSocket from 'ws';
+
+const EXAMPLE = ${JSON.stringify(EXAMPLE)};
+const result = { exports: Object.keys(server).sort() };
+let stop;
+let port;
+let worldId = '1';
+if (EXAMPLE === null) {
+  const runtime = server.createRuntime(server.parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '200']), server.createLogger('warn', process.stderr));
+  await runtime.start();
+  port = runtime.gameServer.port;
+  // The scene worker runs from the package's compiled .js (no tsx loader).
+  result.scene = await runtime.scenePool.run({ seed: 1, kind: 1, cellX: 2, cellY: 3, size: 16, octaves: 2 });
+  // The dashboard's static files ship with the package.
+  const page = await fetch('http://127.0.0.1:' + runtime.admin.port + '/');
+  result.dashboard = page.status;
+  stop = () => runtime.stop();
+} else {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.resolve(EXAMPLE)), '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  for await (const line of createInterface({ input: child.stdout })) {
+    let m;
+    try { m = JSON.parse(line); } catch { continue; }
+    const p = m.port ?? m.gamePort ?? m.ports?.game;
+    if (typeof p === 'number' && p > 0) {
+      port = p;
+      if (typeof (m.world ?? m.worldId) === 'string') worldId = m.world ?? m.worldId;
+      break;
+    }
+  }
+  if (port === undefined) throw new Error('the example printed no port line');
+  child.stdout.resume();
+  stop = async () => { child.kill('SIGINT'); result.exampleExit = await exited; };
+}
+const client = new WorldtickClient({ url: 'ws://127.0.0.1:' + port, WebSocket });
+await client.connect();
+result.welcome = (await client.join(worldId, 'pack-test')).type;
+result.snapshotStep = (await client.waitFor((m) => m.type === 17, 15000)).step;
+client.close();
+await client.closed();
+await stop();
+console.log('SMOKE ' + JSON.stringify(result));
+`;
+
+/** Typechecked against the installed package's declarations (skipLibCheck off). */
+const CONSUMER = `
+import { createLogger, createRuntime, parseOptions, type Runtime, type ServerOptions } from 'worldtick';
+import { WorldtickClient, type ClientOptions } from 'worldtick/client';
+const options: ServerOptions = parseOptions(['--port', '0']);
+const runtime: Runtime = createRuntime(options, createLogger('silent'));
+const port: number = runtime.gameServer.port;
+const opts: ClientOptions = { url: 'ws://127.0.0.1:' + port };
+export const client: WorldtickClient = new WorldtickClient(opts);
+`;
+
+describe('npm pack → install into a fresh project → example starts, a client joins', () => {
+  let tmp = '';
+  let project = '';
+  let installed = '';
+  let sqliteBuiltByInstall = true;
+  let importRun: Run = { code: null, stdout: '', stderr: '' };
+  const timings: Record<string, number> = {};
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'wt-pack-'));
+    let t = performance.now();
+    // Runs prepack (npm run build) in the repo, writes the tarball into tmp.
+    expectOk(await run('npm', ['pack', '--pack-destination', tmp], ROOT), 'npm pack');
+    timings.packMs = Math.round(performance.now() - t);
+    const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
+    expect(tarball, 'npm pack wrote a .tgz').toBeDefined();
+    project = join(tmp, 'game');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-test-game', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    const wsVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ws;
+    t = performance.now();
+    expectOk(
+      await run('npm', ['install', join(tmp, tarball!), `ws@${wsVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], project, 240_000),
+      'npm install <tarball>',
+    );
+    timings.installMs = Math.round(performance.now() - t);
+    installed = join(project, 'node_modules', 'worldtick');
+    // Importing must work before better-sqlite3's native binding exists (install scripts blocked).
+    sqliteBuiltByInstall = existsSync(join(project, 'node_modules', 'better-sqlite3', 'build'));
+    importRun = await run(process.execPath, ['--input-type=module', '-e', "await import('worldtick'); await import('worldtick/client'); console.log('imported')"], project, 30_000);
+    // Then stand in for a studio that allowed better-sqlite3's install script: this machine's
+    // build of the same version (the embedded store opens SQLite when a server starts).
+    const sqlite = (dir: string) => join(dir, 'node_modules', 'better-sqlite3');
+    const version = (dir: string) => (JSON.parse(readFileSync(join(sqlite(dir), 'package.json'), 'utf8')) as { version: string }).version;
+    const binding = join('build', 'Release', 'better_sqlite3.node');
+    if (existsSync(join(sqlite(ROOT), binding)) && version(ROOT) === version(project)) {
+      mkdirSync(join(sqlite(project), 'build', 'Release'), { recursive: true });
+      copyFileSync(join(sqlite(ROOT), binding), join(sqlite(project), binding));
+    }
+  }, 300_000);
+
+  afterAll(() => {
+    // Visible in the test output: how long packing, installing and the smoke run took.
+    console.log(`pack test timings: ${JSON.stringify(timings)}`);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships built JS, declarations and the dashboard assets, not the TypeScript sources or tests', () => {
+    for (const f of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'dist/src/cli/main.js', 'dist/src/content/workers/scene-worker.js', 'dist/src/admin/dashboard/index.html', 'dist/src/admin/dashboard/app.js', 'dist/components/index.js', 'dist/systems/index.js']) {
+      expect(existsSync(join(installed, f)), f).toBe(true);
+    }
+    for (const f of ['src', 'test', 'bench', 'tsconfig.json', 'dist/src/index.ts', 'dist/test']) {
+      expect(existsSync(join(installed, f)), `${f} is not shipped`).toBe(false);
+    }
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './client', './examples/arena', './package.json']));
+  });
+
+  it('imports without the native SQLite binding (dependency install scripts were not run); the bin answers --help', async () => {
+    expect(sqliteBuiltByInstall, 'better-sqlite3 was not built in the game project').toBe(false);
+    expectOk(importRun, "import('worldtick')");
+    expect(importRun.stdout).toContain('imported');
+    const help = await run(join(project, 'node_modules', '.bin', 'worldtick'), ['--help'], project, 30_000);
+    expectOk(help, 'worldtick --help');
+    expect(help.stdout).toContain('--port');
+  });
+
+  it('the example starts and a client joins over a real WebSocket', async () => {
+    writeFileSync(join(project, 'smoke.mjs'), SMOKE);
+    const t = performance.now();
+    const r = await run(process.execPath, ['smoke.mjs'], project, 60_000);
+    timings.smokeMs = Math.round(performance.now() - t);
+    expectOk(r, 'smoke.mjs');
+    const line = r.stdout.split('\n').find((l) => l.startsWith('SMOKE '));
+    expect(line, r.stdout).toBeDefined();
+    const result = JSON.parse(line!.slice('SMOKE '.length)) as Record<string, unknown>;
+    expect(result.exports).toEqual(expect.arrayContaining(['createRuntime', 'parseOptions']));
+    expect(result.welcome).toBe(16); // MsgType.WELCOME
+    expect(result.snapshotStep).toEqual(expect.any(Number));
+    if (EXAMPLE === null) {
+      expect(result.scene).toMatchObject({ hash: expect.any(Number), props: expect.any(Number) });
+      expect(result.dashboard).toBe(200);
+    } else {
+      expect(result.exampleExit).toBe(0);
+    }
+  });
+
+  it("a TypeScript game project typechecks against the package's declarations", async () => {
+    writeFileSync(join(project, 'consumer.ts'), CONSUMER);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+        files: ['consumer.ts'],
+      }),
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    expectOk(await run(process.execPath, [tsc, '-p', 'tsconfig.json'], project, 60_000), 'tsc (consumer)');
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Real piscina shard workers over the world's SharedArrayBuffer stores: identical state hashes
+ * with 0 (inline), 1, 2 and 4 shards, and a worker killed mid-step (process.exit) leaves the
+ * step complete and the hash unchanged.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger, type Logger } from '../../../src/log.js';
+import { populateNpcs } from '../../../src/world/populate.js';
+import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
+import { hashWorldState } from '../../../src/world/state-hash.js';
+import { stepWorld } from '../../../src/world/step.js';
+import { ShardPool } from '../../../src/shards/shard-pool.js';
+import { installPhysics, physicsStatsOf, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
+import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
+import type { ShardMode } from '../../../src/shards/sharded-physics.js';
+
+const pools: ShardPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+const obstacles = [
+  { minX: 100, minY: 100, maxX: 160, maxY: 130 },
+  { minX: 250, minY: 40, maxX: 260, maxY: 300 },
+  { minX: 20, minY: 290, maxX: 200, maxY: 300 },
+];
+
+/** A busy world: 2,000 NPCs wandering in 330×330 (crowded), 3 walking players, walls; tiers from the tiering phase. */
+const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean; logger?: Logger } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+  // Time, tiering (for levels of detail) and physics: the phases that touch positions.
+  const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
+  const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
+  populateNpcs(w, { count: 2000, movingFraction: 0.9, maxSpeed: 3 });
+  for (const [x, y] of [[50, 50], [200, 200], [300, 250]] as const) {
+    const p = spawnPlayer(w, x, y, 60);
+    w.stores.Velocity.x[p] = 2;
+    w.stores.Velocity.y[p] = -1;
+  }
+  const state = preparePhysics(w, { obstacles, physics: { cellSize: 4, perceptionRadius: 10 } });
+  let pool: ShardPool | null = null;
+  if (shards > 0) {
+    pool = new ShardPool({ shared: state.shared, shards, ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+    pools.push(pool);
+    await pool.start();
+  }
+  const physics = installPhysics(w, state, { pool, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'), ...(opts.mainRuns ? { mainRuns: true, partitions: shards + 1 } : {}) });
+  return { w, physics, pool };
+};
+
+describe('shards on piscina workers', () => {
+  it('identical state hashes with 0, 1, 2 and 4 shards after 2,000 steps of a busy world', async () => {
+    const hashes: string[] = [];
+    for (const shards of [0, 1, 2, 4]) {
+      const { w, physics, pool } = await busyWorld(shards);
+      for (let s = 0; s < 2000; s += 250) {
+        stepWorld(w, 250);
+        await new Promise((r) => setImmediate(r)); // let the pool see its workers' events
+      }
+      hashes.push(hashWorldState(w));
+      const st = physics.sharded.state.stats;
+      expect(st.steps).toBe(2000);
+      expect(st.bodies).toBe(2000 * 2003); // every body stepped exactly once per step, boundaries included
+      expect(st.pairs).toBeGreaterThan(0);
+      expect(st.obstaclePushes).toBeGreaterThan(0);
+      if (pool) {
+        const ps = pool.stats();
+        expect(ps.dispatched).toBe(2 * 2000 * shards); // kernel + copy-back per step
+        expect(ps.inline + ps.timeouts + ps.crashes).toBe(0);
+        await pool.close();
+      }
+    }
+    expect(new Set(hashes).size).toBe(1);
+  }, 120_000);
+
+  it('a worker killed mid-step: the step completes, the hash is unchanged, the crash is counted', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 60);
+    const want = hashWorldState(ref.w);
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const { w, pool, physics } = await busyWorld(2, { barrierTimeoutMs: 1000, logger: createLogger('info', sink) });
+    if (!pool) throw new Error('no pool');
+    stepWorld(w, 30);
+    pool.injectCrash(1); // the worker of the first partition of the next step calls process.exit
+    stepWorld(w, 1); // completes: the dead worker's partition is re-run inline after the deadline
+    expect(pool.stats().timeouts).toBe(1);
+    // Let the pool notice the crash and restart the worker.
+    for (let i = 0; i < 200 && (pool.stats().crashes < 1 || pool.readyCount() < 2); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pool.stats().crashes).toBe(1);
+    expect(physicsStatsOf(physics).shards).toMatchObject({ crashes: 1, timeouts: 1, restarts: 1 });
+    const logged = lines.map((l) => JSON.parse(l) as { code?: string; level: number });
+    expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_TIMEOUT')).toHaveLength(1);
+    expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_CRASHED')).toHaveLength(1);
+    expect(pool.stats().restarts).toBe(1);
+    expect(pool.readyCount()).toBe(2);
+    stepWorld(w, 29);
+    expect(hashWorldState(w)).toBe(want);
+    await pool.close();
+  }, 60_000);
+
+  it('auto mode measures inline and sharded steps, switches between them, and keeps the hash', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 200);
+    const { w, physics, pool } = await busyWorld(2, { mode: 'auto' });
+    let sharded = 0, inline = 0;
+    for (let i = 0; i < 200; i++) {
+      stepWorld(w, 1);
+      if (physics.sharded.lastSharded) sharded++;
+      else inline++;
+    }
+    expect(Number.isFinite(physics.sharded.inlineMs) && Number.isFinite(physics.sharded.shardMs)).toBe(true);
+    expect(sharded).toBeGreaterThan(0); // measured (or chosen) at least once each way
+    expect(inline).toBeGreaterThan(0);
+    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    await pool?.close();
+  }, 60_000);
+
+  it('the main thread running a partition itself beside a worker gives the same hash', async () => {
+    const ref = await busyWorld(0);
+    stepWorld(ref.w, 200);
+    const { w, pool } = await busyWorld(1, { mainRuns: true });
+    stepWorld(w, 200);
+    expect(pool?.stats().dispatched).toBe(400); // one band and one id range per step on the worker
+    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    await pool?.close();
+  }, 60_000);
+});
