@@ -159,6 +159,13 @@ export const clusterRoutes = (cluster: ClusterService): Route[] => [
   { method: 'GET', pattern: '/api/v1/cluster', handler: () => ({ json: clusterStatus(cluster) }) },
 ];
 
+/** The admin server options cluster mode adds: intercept (forwarding, cluster world list), `/api/v1/cluster`, metrics. */
+export const clusterAdminOptions = (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean) => ({
+  intercept: createAdminIntercept(cluster, logger, hasWorld),
+  extraRoutes: clusterRoutes(cluster),
+  extraMetrics: (registry: Registry) => registerClusterMetrics(registry, cluster),
+});
+
 /** Register the cluster series on the admin's registry (read at scrape time). */
 export const registerClusterMetrics = (registry: Registry, cluster: ClusterService): void => {
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => void): void => {

@@ -286,7 +286,18 @@ export class ClusterService implements Service {
     const lease = async (w: SimWorld): Promise<void> => {
       const held = c.heldLease(w.id) !== null;
       try {
-        const r = held ? await c.renew(w.id, id, this.#o.leaseTtlMs) : await c.acquire(w.id, id, this.#o.leaseTtlMs);
+        let r = held ? await c.renew(w.id, id, this.#o.leaseTtlMs) : await c.acquire(w.id, id, this.#o.leaseTtlMs);
+        // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
+        if (held && !r.ok && r.owner === null) {
+          this.counters.leaseFailures++;
+          r = await c.acquire(w.id, id, this.#o.leaseTtlMs);
+          if (r.ok) {
+            this.counters.leaseAcquired++;
+            this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
+            await this.#announce(w.id, r.fencingToken);
+          }
+          return;
+        }
         if (r.ok) {
           if (held) this.counters.leaseRenewals++;
           else {

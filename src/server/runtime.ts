@@ -21,7 +21,7 @@ import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
 import type { ClusterService } from './cluster-service.js';
-import { clusterRoutes, createAdminIntercept, createHelloRouter, registerClusterMetrics } from './cluster-routes.js';
+import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
 
 export type { Service } from './service.js';
 
@@ -123,9 +123,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       enableScenes(world, scenePool);
       setImmediate(() => void cluster.kick());
     },
-    intercept: createAdminIntercept(cluster, logger, (id) => runner.has(id)),
-    extraRoutes: clusterRoutes(cluster),
-    extraMetrics: (registry) => registerClusterMetrics(registry, cluster),
+    ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads

@@ -91,6 +91,31 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
     }
   });
 
+  it('a lease that lapsed while nobody took it is taken again at once, with a new token', async () => {
+    let t = 0;
+    const hub = new LocalHub(() => t);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const closed: Array<[string, number]> = [];
+    const w = createSimWorld({ id: 'w' });
+    const a = service(hub, 'a', w, store, closed);
+    try {
+      await a.kick();
+      expect(a.fence('w')).toEqual({ worldId: 'w', token: 1 });
+      t = 1500; // a missed its renewals (a pause, a short partition); the lease expired in the hub
+      expect(a.canStep(w)).toBe(false);
+      await a.kick();
+      expect(a.fence('w')).toEqual({ worldId: 'w', token: 2 });
+      expect(a.canStep(w)).toBe(true);
+      expect(await store.currentFence('w')).toBe(2);
+      expect(a.counters).toMatchObject({ leaseFailures: 1, leaseAcquired: 2 });
+    } finally {
+      await a.stop();
+      await store.close();
+    }
+  });
+
   it('a token the store has already seen exceeded keeps the world stopped', async () => {
     let t = 0;
     const hub = new LocalHub(() => t);
