@@ -79,7 +79,7 @@ const ACK_RING = 256;
 
 /** One light bot. Owns one socket. */
 export class LightBot {
-  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0 };
+  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0, redirects: 0 };
   closeCode = 0;
   #ws: WebSocket | null = null;
   readonly #sink: LatencySink;
@@ -93,7 +93,11 @@ export class LightBot {
   readonly #ackSeq = new Float64Array(ACK_RING);
   readonly #ackAt = new Float64Array(ACK_RING);
 
-  constructor(readonly url: string, sink: LatencySink, now: () => number = Date.now) {
+  /** Where the bot connects: the URL given, then the owner's after a redirect. */
+  url: string;
+
+  constructor(url: string, sink: LatencySink, now: () => number = Date.now) {
+    this.url = url;
     this.#sink = sink;
     this.#now = now;
   }
@@ -102,8 +106,12 @@ export class LightBot {
     return this.#ws !== null && this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** Connect, send hello, resolve on welcome (reject on error frame, close or timeout). */
-  join(worldId: string, name: string, timeoutMs = 15_000): Promise<void> {
+  /**
+   * Connect, send hello, resolve on welcome (reject on error frame, close or timeout). A
+   * `redirect` (cluster: another instance owns the world) is followed, at most 3 times: the bot
+   * moves to the owner's URL (`url`) and says hello again with the ticket.
+   */
+  join(worldId: string, name: string, timeoutMs = 15_000, ticket: string | null = null, hop = 0): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url, { perMessageDeflate: false });
       this.#ws = ws;
@@ -116,13 +124,26 @@ export class LightBot {
         if (err) { reject(err); ws.terminate(); } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
-      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name))));
+      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, '', null, undefined, ticket))));
       ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
-      ws.on('close', (code) => { this.closeCode = code; finish(new Error(`closed (${code})`)); });
+      ws.on('close', (code) => {
+        if (this.#ws === ws) this.closeCode = code;
+        finish(new Error(`closed (${code})`));
+      });
       this.#onOther = (m) => {
         const t = Array.isArray(m) ? m[0] : undefined;
         if (t === MsgType.WELCOME) finish(null);
         else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
+        else if (t === MsgType.REDIRECT && hop < 3) {
+          const r = m as unknown[];
+          done = true;
+          clearTimeout(timer);
+          this.#onOther = null;
+          this.stats.redirects++;
+          ws.terminate();
+          this.url = String(r[2]);
+          this.join(worldId, name, timeoutMs, String(r[3]), hop + 1).then(resolve, reject);
+        }
       };
       ws.on('message', (data: Buffer) => this.#onMessage(data));
     });

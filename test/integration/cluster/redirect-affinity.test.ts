@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { LightBot } from '../../../src/bots/light-bot.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { CLUSTER_TOKEN, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
@@ -89,6 +90,16 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     again.close();
     for (const { c } of clients) c.close();
   }, 60_000);
+
+  it('load-test bots (light bots) follow redirects too', async () => {
+    const samples: number[] = [];
+    const bot = new LightBot(inst[2]!.gameUrl, { update: (ms) => samples.push(ms), ack: () => undefined });
+    await bot.join('wb', 'light');
+    expect(bot.url).toBe(inst[1]!.gameUrl);
+    expect(bot.stats.redirects).toBe(1);
+    await until('snapshots on the owner', () => bot.stats.snapshots > 2, 10_000, 50);
+    bot.close();
+  });
 
   it('a forged or misdirected ticket is refused (BAD_TICKET, close 4016)', async () => {
     const c = client(inst[0]!.gameUrl);
