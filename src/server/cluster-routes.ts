@@ -43,6 +43,7 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
       try {
         const p = verifyTicket(m.ticket, o.secret, { now: epochNow(), expectedTarget: me });
         if (p.worldId !== m.worldId) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another world', CloseCode.BAD_TICKET);
+        if (p.resumeToken !== undefined && p.resumeToken !== m.resumeToken) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another session', CloseCode.BAD_TICKET);
       } catch (err) {
         const why = isWorldtickError(err, ErrorCode.TICKET_EXPIRED) ? 'ticket expired' : 'ticket invalid';
         return refuse(WireErrorCode.BAD_TICKET, why, CloseCode.BAD_TICKET);

@@ -24,6 +24,7 @@ const documented = (r: Extract<DecodeResult, { ok: true }>): string | null => {
     case 1:
       if (!u32(m.version) || !strIn(m.worldId, 1, 64) || !strIn(m.name, 1, 32) || !strIn(m.token, 0, 256)) return 'hello fields';
       if (m.resumeToken !== null && !strIn(m.resumeToken, 1, 256)) return 'hello resumeToken';
+      if (m.ticket !== null && !strIn(m.ticket, 1, 2048)) return 'hello ticket';
       return null;
     case 2: {
       const mx = m.moveX as number, my = m.moveY as number;
@@ -65,7 +66,7 @@ describe('fuzz: server codec', () => {
         }
         const h = codec.decode(hello);
         const n = codec.decode(input);
-        if (!h.ok || JSON.stringify(h.msg) !== '{"type":1,"version":1,"worldId":"w1","name":"bob","token":"","resumeToken":null}') throw new Error(`decoder poisoned: hello → ${JSON.stringify(h)}`);
+        if (!h.ok || JSON.stringify(h.msg) !== '{"type":1,"version":1,"worldId":"w1","name":"bob","token":"","resumeToken":null,"ticket":null}') throw new Error(`decoder poisoned: hello → ${JSON.stringify(h)}`);
         if (!n.ok || JSON.stringify(n.msg) !== '{"type":2,"seq":7,"moveX":0.5,"moveY":-1,"actions":3}') throw new Error(`decoder poisoned: input → ${JSON.stringify(n)}`);
       }
       // The generator reaches both outcomes and the main codes.
