@@ -202,8 +202,9 @@ export class ClusterService implements Service {
     return { instances: this.#instances, leases: [...this.#leases.values()] };
   }
 
-  /** Worlds this instance steps now. */
+  /** Worlds this instance steps now (without `enforce`: the worlds whose lease it holds). */
   serving(): string[] {
+    if (!this.#o.enforce) return this.#o.worlds().filter((w) => this.#o.coordinator.heldLease(w.id) !== null).map((w) => w.id);
     return [...this.#serving];
   }
 
@@ -240,6 +241,9 @@ export class ClusterService implements Service {
   forget(worldId: string): void {
     this.#serving.delete(worldId);
     this.#announced.delete(worldId);
+    this.#ranges.delete(worldId);
+    this.#open.delete(worldId);
+    this.#seenTokens.delete(worldId);
     void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
   }
 

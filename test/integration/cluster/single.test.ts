@@ -1,0 +1,43 @@
+/**
+ * Without `--redis` one instance runs as before, on the in-process coordinator: its worlds hold
+ * leases (fencing tokens exist for the store writers), nothing is gated or redirected, and the
+ * cluster view says `single`. Options of cluster mode are checked at start.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { parseOptions } from '../../../src/cli/options.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
+import { call, startRuntime, type Started } from '../admin/harness.js';
+
+describe('single instance (no --redis)', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await startRuntime();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('holds its worlds\' leases on the local coordinator and serves every hello', async () => {
+    const v = (await call(s.base, 'GET', '/api/v1/cluster')).json;
+    expect(v).toMatchObject({ mode: 'single', coordinator: 'local', reachable: true, held: [{ worldId: '1', fencingToken: 1 }] });
+    expect(s.runtime.cluster.fence('1')).toEqual({ worldId: '1', token: 1 });
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    await c.connect();
+    await c.join('1', 'solo');
+    expect(c.stats.redirects).toBe(0);
+    c.close();
+    const list = (await call(s.base, 'GET', '/api/v1/worlds')).json;
+    expect(list.worlds[0]).not.toHaveProperty('owner'); // the list is unchanged without a cluster
+    const metrics = (await call(s.base, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/^worldtick_cluster_world_owned\{world="1"\} 1$/m);
+    expect(metrics).toMatch(/^worldtick_cluster_world_fencing_token\{world="1"\} 1$/m);
+  });
+
+  it('cluster mode refuses a bad Redis URL and a short ticket secret, naming the options', () => {
+    const options = parseOptions(['--redis', 'http://x', '--admin-token', 'short', '--port', '0', '--admin-port', '0'], {});
+    expect(() => createRuntime(options, createLogger('silent'))).toThrow(/--redis must be a redis:\/\/host:port URL.*--cluster-secret \(or, without it, --admin-token\) must be at least 16 bytes/);
+  });
+});
