@@ -32,7 +32,9 @@ export interface GameState {
   readonly onPlayerJoined: ((player: number, resumed: boolean) => void) | null;
   /** Called in the ingest phase before a player is parked (disconnect) or removed (grace over). */
   readonly onPlayerLeft: ((player: number, parked: boolean) => void) | null;
-  /** Game messages refused at the edge or dropped by a full buffer, by message name. */
+  /** Called once when the world is deleted (admin API) or its runtime stops. */
+  readonly onWorldDeleted: (() => void) | null;
+  /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
 }
 
