@@ -3,7 +3,7 @@
  * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
  * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
  */
-import { addComponent as bitecsAddComponent, hasComponent as bitecsHasComponent, removeComponent as bitecsRemoveComponent } from 'bitecs';
+import { addComponent as bitecsAddComponent, hasComponent as bitecsHasComponent, query as bitecsQuery, removeComponent as bitecsRemoveComponent } from 'bitecs';
 import type { FieldArray, Store } from '../../components/alloc.js';
 import { optionInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -128,3 +128,22 @@ export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef)
   const raw = world.game?.stores.get(def.name);
   if (raw !== undefined) bitecsRemoveComponent(world, eid, raw);
 };
+
+/**
+ * Entities that have every listed component: game components (definitions) and built-in stores
+ * (`world.stores.Position`, `.Velocity`, `.Player`, `.Npc`). The array is live and reused by
+ * bitecs: read it in the system run that asked, do not keep it across spawns or despawns.
+ */
+export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> => {
+  const list: Store[] = [];
+  for (const c of components) {
+    if (isDef(c)) {
+      const raw = world.game?.stores.get(c.name);
+      if (raw === undefined) throw optionInvalid([`component ${c.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
+      list.push(raw);
+    } else list.push(c);
+  }
+  return bitecsQuery(world, list);
+};
+
+const isDef = (c: ComponentDef | Store): c is ComponentDef => typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';

@@ -6,8 +6,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { PHASES, type PhaseName, type SystemEntry } from '../core/phases.js';
-import type { StepContext } from '../core/step-context.js';
+import { PHASES, type SystemEntry } from '../core/phases.js';
 import { optionInvalid } from '../errors.js';
 import type { SceneInput, SceneResult } from '../content/scene-gen.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
@@ -15,25 +14,9 @@ import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
 import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ComponentDef } from './components.js';
-import { resolvePipeline } from './pipeline.js';
+import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
 
-/** The world a game's systems, handlers and hooks receive (the full assembled world). */
-export type GameWorld = SimWorld;
-
-/** A game system: a plain function of (world, step context); it keeps no state of its own. */
-export type GameSystem = (world: GameWorld, ctx: StepContext) => void;
-
-/**
- * A system placed in the pipeline: at the end of `phase`, or right `before` / `after` a named
- * system (then its phase is that system's unless given, and must agree with it).
- */
-export interface SystemDef {
-  name: string;
-  run: GameSystem;
-  phase?: PhaseName;
-  before?: string;
-  after?: string;
-}
+export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
 /** A client message: name, payload schema (TypeBox), and the handler applied inside the step. */
 export interface MessageDef<S extends TSchema = TSchema> {

@@ -3,14 +3,32 @@
  * simulation brings) with the game's systems placed at named phases, or before/after a named
  * system. Resolved once per game definition; the core checks the phase order again per world.
  */
-import { PhaseIndex, PHASES, type SystemEntry } from '../core/phases.js';
+import { PhaseIndex, PHASES, type PhaseName, type SystemEntry } from '../core/phases.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { controlSystem } from '../../systems/control-system.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
 import { movementSystem } from '../../systems/movement-system.js';
 import { replicateSystem } from '../../systems/replicate-system.js';
 import { timeSystem } from '../../systems/time-system.js';
-import type { SystemDef } from './definition.js';
+import type { StepContext } from '../core/step-context.js';
+
+/** The world a game's systems, handlers and hooks receive (the full assembled world). */
+export type GameWorld = SimWorld;
+
+/** A game system: a plain function of (world, step context); it keeps no state of its own. */
+export type GameSystem = (world: GameWorld, ctx: StepContext) => void;
+
+/**
+ * A system placed in the pipeline: at the end of `phase`, or right `before` / `after` a named
+ * system (then its phase is that system's unless given, and must agree with it).
+ */
+export interface SystemDef {
+  name: string;
+  run: GameSystem;
+  phase?: PhaseName;
+  before?: string;
+  after?: string;
+}
 
 /**
  * The engine's base pipeline (no NPC simulation): apply client facts, advance world time, move
