@@ -3,7 +3,7 @@
  * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
  * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
  */
-import { addComponent as bitecsAddComponent, hasComponent as bitecsHasComponent, query as bitecsQuery, removeComponent as bitecsRemoveComponent } from 'bitecs';
+import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent, query as bitecsQuery, removeComponent as bitecsRemoveComponent } from 'bitecs';
 import type { FieldArray, Store } from '../../components/alloc.js';
 import { optionInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -117,10 +117,10 @@ export const addComponent = <F extends ComponentFields>(world: SimWorld, eid: nu
   return store;
 };
 
-/** Does entity `eid` have component `def`? */
+/** Does entity `eid` exist and have component `def`? (Safe on any number: dead or invalid ids answer false.) */
 export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef): boolean => {
   const raw = world.game?.stores.get(def.name);
-  return raw !== undefined && bitecsHasComponent(world, eid, raw);
+  return raw !== undefined && Number.isInteger(eid) && eid > 0 && entityExists(world, eid) && bitecsHasComponent(world, eid, raw);
 };
 
 /** Remove component `def` from entity `eid` (its row keeps its values until the next add). */

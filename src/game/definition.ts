@@ -28,7 +28,7 @@ export interface MessageDef<S extends TSchema = TSchema> {
    * the checked payload). Must validate game rules before it mutates; a throw is counted and the
    * message discarded.
    */
-  apply: (world: GameWorld, player: number, payload: Static<S>) => void;
+  apply(world: GameWorld, player: number, payload: Static<S>): void;
   /** `queue` (every message, FIFO; default) or `latestByKey` (only the newest per player). */
   mode?: 'queue' | 'latestByKey';
   /** Most pending messages of this name per world (default 4,096; full → oldest dropped, counted). */
@@ -86,6 +86,8 @@ export interface GameHooks {
 export interface GameWorldDefaults {
   /** World side in world units. */
   size?: number;
+  /** Entities populated in the default world when `--npcs` is not given (`setup.npcs`). */
+  npcs?: number;
   /** Scheduler-config patch (docs/ADMIN.md) merged over the server defaults. */
   config?: Record<string, unknown>;
 }
@@ -101,6 +103,11 @@ export interface GameOptions {
   replicate?: Partial<Record<KindKey, Record<string, ReplicatedFieldDef>>>;
   hooks?: GameHooks;
   world?: GameWorldDefaults;
+  /**
+   * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
+   * `{ interestRadius: 300, maxSpeed: 12 }`); a config file's `net` overrides them. Validated at start.
+   */
+  net?: Record<string, unknown>;
 }
 
 /** A compiled message: its checker built once. */
@@ -120,6 +127,7 @@ export interface GameDefinition {
   readonly replicate: ReadonlyMap<number, readonly { name: string; def: ReplicatedFieldDef }[]>;
   readonly hooks: GameHooks;
   readonly world: GameWorldDefaults;
+  readonly net: Readonly<Record<string, unknown>>;
   /** The resolved pipeline (module base + game systems, in phase order). */
   readonly pipeline: readonly SystemEntry<SimWorld>[];
 }
@@ -166,6 +174,9 @@ const kindCode = (key: string): number | null => {
 export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+  const w = opts.world ?? {};
+  if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7)) problems.push('world.size must be a number > 0 and <= 10000000');
+  if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000)) problems.push('world.npcs must be an integer between 0 and 50000000');
   const modules = opts.modules ?? [];
   const components = opts.components ?? [];
   const seen = new Set<string>();
@@ -215,6 +226,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     replicate,
     hooks: opts.hooks ?? {},
     world: opts.world ?? {},
+    net: opts.net ?? {},
     pipeline,
   };
 };

@@ -46,6 +46,9 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   const env = o.env ?? {};
   const parsed = parseOptions(argv, env);
   if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
+  if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
+  const fileNet = parsed.net;
+  if (Object.keys(game.net).length) parsed.net = typeof fileNet === 'object' && fileNet !== null && !Array.isArray(fileNet) ? { ...game.net, ...fileNet } : fileNet ?? { ...game.net };
   return { ...parsed, ...o.options };
 };
 
