@@ -19,7 +19,8 @@ export interface GameMessageFact {
 const OK: GameMessageOutcome = { ok: true };
 
 /**
- * Check and buffer one game message of session `session` (player entity `player`). A name the
+ * Check and buffer one game message of session `session` (player entity `player`, or -1 while
+ * the join is not applied yet: a valid message is then refused with `NOT_JOINED`, no strike). A name the
  * world's game does not define is `UNKNOWN_TYPE`, a payload its schema refuses is `BAD_FIELD`;
  * both with a strike. A full buffer drops by the message's policy (counted), as movement input does.
  */
@@ -35,6 +36,8 @@ export const pushGameMessage = (world: World<WorldCore & IngestSlot & GameSlot>,
     game.counters.refused++;
     return { ok: false, code: WireErrorCode.BAD_FIELD, message: `${name}: ${problem}`, strike: true };
   }
+  // Checked before the join state, so the answer to a bad message never depends on timing.
+  if (player < 0) return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
   const fact: GameMessageFact = { session, payload };
   const out = world.ingest.push(entry.ingestType, player, fact);
   if (out === 'dropped' || out === 'rejected') game.counters.dropped++;

@@ -290,7 +290,6 @@ export class GameServer implements Service {
   #onGameMessage(conn: Conn, name: string, payload: unknown): void {
     const s = conn.session;
     if (!s) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-    if (s.player < 0) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'wait for welcome before sending game messages', false);
     const entry = this.#registry.nets.get(s.worldId);
     if (!entry) return;
     const r = pushGameMessage(entry.world, s.player, conn.id, name, payload);
