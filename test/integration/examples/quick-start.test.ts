@@ -4,7 +4,8 @@
  * and played by the client library over a real WebSocket: the welcome describes `hp`, a `heal`
  * is applied, a bad one is refused with `BAD_FIELD`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,9 +26,8 @@ describe('GAME-API.md quick start', () => {
   afterAll(async () => { await server?.stop(); });
 
   it('builds, runs and plays as documented', async () => {
-    const dir = join(ROOT, 'test/artifacts/quick-start');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `game-${process.pid}.ts`);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-quick-start-'));
+    const file = join(dir, 'game.ts');
     writeFileSync(file, quickStartModule());
     const mod = (await import(file)) as { game: GameDefinition; Health: ComponentDef<{ hp: { type: 'u16'; default: number } }> };
     server = await startServer(mod.game, { options: { host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
@@ -45,5 +45,6 @@ describe('GAME-API.md quick start', () => {
     c.sendMessage('heal', { target: w.playerId, amount: 99 });
     expect(await c.waitFor((m) => m.type === 20)).toMatchObject({ code: WireErrorCode.BAD_FIELD });
     c.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
