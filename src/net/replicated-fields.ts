@@ -119,7 +119,7 @@ export const changedFieldMask = (t: ReplicationTable, rows: Int32Array, e: numbe
   return mask;
 };
 
-/** Write the changed fields of `mask` (in field order) and store them as known. Returns how many. */
+/** Write the changed fields of `mask` (in field order) and store them as known. */
 export const writeChangedFields = (w: ByteWriter, t: ReplicationTable, rows: Int32Array, e: number, k: number, mask: number): void => {
   const a = e * t.stride, b = k * t.stride;
   for (let j = 0, c = t.n[e]!; j < c; j++) {
