@@ -48,7 +48,7 @@ export type { StepContext, StepBudgets } from './core/step-context.js';
 // Worlds and entities
 export { createGameWorld, deleteGameWorld, despawn, spawn, type GameWorldOptions, type SpawnOptions } from './game/world.js';
 export { pauseWorld, resumeWorld, stepWorld } from './core/step.js';
-export { hashWorldState } from './core/state-hash.js';
+export { hashWorldState } from './game/hash.js';
 export { nextFloat, nextInt, nextRange, type Prng } from './core/prng.js';
 export type { Stores } from '../components/index.js';
 
