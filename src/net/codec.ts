@@ -88,7 +88,9 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
 
 /** Create the server codec (one per game server; not shared across threads). */
 export const createServerCodec = (): ServerCodec => {
-  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number' });
+  // copyBuffers: a msgpack `bin` in a game message's payload is copied, not a view of the uWS
+  // buffer (emptied when the callback returns; the payload is applied in a later step).
+  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number', copyBuffers: true });
   // Output: records off so any msgpack decoder reads our frames; one Packr reused for every message.
   const out = new Packr({ useRecords: false, variableMapSize: true });
   const copy = (v: unknown[]): Uint8Array => out.pack(v);

@@ -7,7 +7,13 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
-import { defineGame, query, spawn, startServer } from '../../../src/index.js';
+import { defineGame, defineMessage, query, spawn, startServer, Type } from '../../../src/index.js';
+
+/** Poll `pred` every 20 ms for at most 5 s (steps run on the server's loop, on wall time). */
+const eventually = async (pred: () => boolean): Promise<void> => {
+  const deadline = Date.now() + 5000;
+  while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+};
 
 describe('game lifecycle hooks over a real server', () => {
   it('populate, created, joined, left, deleted', async () => {
@@ -15,6 +21,8 @@ describe('game lifecycle hooks over a real server', () => {
     const game = defineGame({
       name: 'hooks',
       world: { npcs: 2 },
+      // A binary payload is applied a step later: it must be a copy, not a view of the socket's buffer.
+      messages: [defineMessage({ name: 'blob', schema: Type.Uint8Array({ maxByteLength: 64 }), apply: (_w, _p, bytes) => { log.push(`blob ${[...bytes].join(',')}`); } })],
       hooks: {
         populate: (w, { npcs }) => { for (let i = 0; i < npcs; i++) spawn(w, { kind: 9, x: 5, y: 5 }); log.push(`populate ${w.id} ${npcs}`); },
         onWorldCreated: (w) => log.push(`created ${w.id}`),
@@ -38,10 +46,13 @@ describe('game lifecycle hooks over a real server', () => {
     await c.connect();
     const welcome = await c.join('w2', 'alice');
     expect(log).toContain(`joined w2 ${welcome.playerId} false`);
+    c.sendMessage('blob', new Uint8Array([7, 8, 9]));
+    await eventually(() => log.includes('blob 7,8,9'));
+    expect(c.errors).toEqual([]);
+    expect(log).toContain('blob 7,8,9');
     c.close();
     await c.closed();
-    const deadline = Date.now() + 5000;
-    while (!log.includes(`left w2 ${welcome.playerId} true`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => log.includes(`left w2 ${welcome.playerId} true`));
     expect(log).toContain(`left w2 ${welcome.playerId} true`);
 
     expect((await fetch(`${admin}/w2`, { method: 'DELETE', headers })).status).toBeLessThan(300);
