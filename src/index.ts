@@ -1,7 +1,69 @@
 /**
- * worldtick's server API (the package's `"."` export). Placeholder entry until the public game
- * API lands: build a runtime from parsed options and a logger, start it, stop it.
+ * worldtick — the package's server entry: the public game API (docs/GAME-API.md).
+ *
+ * A game is built from this module only: components (SoA stores on SharedArrayBuffer), systems
+ * at named phases, client messages with schemas, replicated fields per entity kind, lifecycle
+ * hooks, the optional NPC life-simulation module, and the server that runs it. Everything a game
+ * needs is exported here; nothing else in `src/` is public.
  */
-export { createRuntime, DEFAULT_WORLD_ID, type Runtime, type Service } from './server/runtime.js';
-export { parseOptions, type ServerOptions } from './cli/options.js';
-export { createLogger, type Logger } from './log.js';
+
+// Components
+export {
+  addComponent,
+  defineComponent,
+  getStore,
+  hasComponent,
+  query,
+  removeComponent,
+  type ComponentDef,
+  type ComponentFields,
+  type FieldArrayOf,
+  type FieldSpec,
+  type FieldType,
+  type StoreOf,
+} from './game/components.js';
+
+// Game definition: systems, messages, replication, hooks, modules
+export {
+  defineGame,
+  defineMessage,
+  defineSystem,
+  type GameDefinition,
+  type GameHooks,
+  type GameModule,
+  type GameOptions,
+  type GameSystem,
+  type GameWorld,
+  type GameWorldDefaults,
+  type KindKey,
+  type MessageDef,
+  type ModuleEnv,
+  type ReplicatedFieldDef,
+  type SystemDef,
+  type WorldSetup,
+} from './game/definition.js';
+export { PHASES, type PhaseName } from './core/phases.js';
+export type { StepContext, StepBudgets } from './core/step-context.js';
+
+// Worlds and entities
+export { createGameWorld, deleteGameWorld, despawn, spawn, type GameWorldOptions, type SpawnOptions } from './game/world.js';
+export { pauseWorld, resumeWorld, stepWorld } from './core/step.js';
+export { hashWorldState } from './game/hash.js';
+export { nextFloat, nextInt, nextRange, type Prng } from './core/prng.js';
+export type { Stores } from '../components/index.js';
+
+// The NPC life simulation (opt-in module)
+export { LIFE_SIM_SYSTEMS, lifeSim, type LifeSimOptions } from './game/life-sim.js';
+
+// Running a game
+export { resolveServerOptions, runMain, startServer, type RunningServer, type StartServerOptions } from './game/server.js';
+export type { ServerOptions } from './cli/options.js';
+export type { Runtime } from './server/runtime.js';
+export type { Logger } from './log.js';
+
+// Schemas of client messages (TypeBox: the one validator of message payloads)
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+// Protocol constants and errors a game or its tests meet
+export { MsgType, PLAYER_KIND, PROTOCOL_VERSION } from './net/protocol.js';
+export { CloseCode, ErrorCode, isWorldtickError, WireErrorCode, WorldtickError, type WireErrorCodeValue } from './errors.js';

@@ -21,7 +21,7 @@ import { badRequest, errorBody, methodNotAllowed, routeNotFound, statusOf, unaut
 import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange, type RequestSnapshot, type RouteResponse } from './http.js';
 import type { AdminMetrics } from './metrics.js';
 import { createRouter, type AdminRequest, type Route } from './router.js';
-import { worldRoutes } from './routes-worlds.js';
+import { worldRoutes, type CreateWorldRequest } from './routes-worlds.js';
 import { OpsState } from './ops-state.js';
 import { opsRoutes } from './routes-ops.js';
 import type { StatsSources } from './sources.js';
@@ -55,6 +55,11 @@ export interface AdminServerOptions {
    * joins the runner (the runtime enables scene jobs there). A throw fails the create (500).
    */
   onWorldCreated?: (world: SimWorld) => void;
+  /**
+   * Builds and populates a world for `POST /api/v1/worlds` (the runtime passes its game's world
+   * factory). Default: a life-sim world populated with `npcs` NPCs in slices.
+   */
+  createWorld?: (o: CreateWorldRequest) => SimWorld;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Extra routes (other modules' admin endpoints; tests). */
@@ -152,6 +157,7 @@ export class AdminServer implements Service {
           ops.forget(w.id);
           opts.onWorldDeleted?.(w);
         },
+        createWorld: opts.createWorld,
         onWorldCreated: (w) => {
           ops.apply(w); // runtime-wide maintenance holds new worlds too
           opts.onWorldCreated?.(w);

@@ -30,6 +30,8 @@ export interface WorldRoutesOptions {
   onWorldDeleted?: (world: SimWorld) => void;
   /** Called with a created world before it joins the runner (see `AdminServerOptions.onWorldCreated`). */
   onWorldCreated?: (world: SimWorld) => void;
+  /** Builds and populates a created world (see `AdminServerOptions.createWorld`). Default: a life-sim world, populated in slices. */
+  createWorld?: (o: CreateWorldRequest) => SimWorld;
   /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
   maxWorlds?: number;
   /** Largest `capacity` a created world may have (entities). Default 2,000,000. */
@@ -42,6 +44,20 @@ export interface WorldRoutesOptions {
    * worlds of the largest capacity would reserve ~15 GB. Default 4,000,000.
    */
   maxTotalCapacity?: number;
+}
+
+/** A validated create-world request (what `createWorld` builds). */
+export interface CreateWorldRequest {
+  id: string;
+  capacity: number;
+  /** Absent: the world default (1). */
+  seed?: number;
+  /** Absent: the world default. */
+  size?: number;
+  /** Scheduler-config patch. */
+  config: unknown;
+  /** Entities to populate. */
+  npcs: number;
 }
 
 const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller']);
@@ -157,10 +173,11 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         checkRoom();
         pending.set(o.id, o.capacity);
         try {
-          const w = createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
+          const custom = opts.createWorld;
+          const w = custom ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs }) : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
-          for (let done = 0; done < o.npcs; ) {
+          for (let done = 0; !custom && done < o.npcs; ) {
             const n = Math.min(POPULATE_SLICE, o.npcs - done);
             populateNpcs(w, { count: n });
             done += n;

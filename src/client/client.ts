@@ -6,6 +6,7 @@
  */
 import { Unpackr, Packr } from 'msgpackr';
 import {
+  gameFrame,
   helloFrame,
   inputFrame,
   parseServerFrame,
@@ -183,6 +184,15 @@ export class WorldtickClient {
     return seq;
   }
 
+  /**
+   * Send a game-defined message `[5, name, payload]` (docs/GAME-API.md). The server checks the
+   * payload against the message's schema: a bad one is answered with an error (`BAD_FIELD`, or
+   * `UNKNOWN_TYPE` for an unknown name) in `errors` and counts a strike.
+   */
+  sendMessage(name: string, payload: unknown): void {
+    this.sendFrame(gameFrame(name, payload));
+  }
+
   /** Ping; resolves with the round trip in ms. */
   async ping(timeoutMs = 5000): Promise<number> {
     const t = this.#now();
@@ -240,7 +250,7 @@ export class WorldtickClient {
     switch (m.type) {
       case 16:
         this.welcome = m;
-        this.view = createView(m.positionScale);
+        this.view = createView(m.positionScale, m.fields);
         break;
       case 17: {
         const now = this.#now();

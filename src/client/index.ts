@@ -1,5 +1,36 @@
 /**
- * worldtick's browser-safe client library (the package's `"./client"` export): no Node-only
- * imports; pass a WebSocket implementation in Node (`ws`), the browser's is used by default.
+ * worldtick — the package's client entry (browser-safe: no Node-only imports). A game client
+ * connects, joins a world, sends movement input and the game's own messages, and keeps a local
+ * view of nearby entities, custom replicated fields included (docs/GAME-API.md, docs/PROTOCOL.md).
  */
-export * from './client.js';
+export {
+  WorldtickClient,
+  type ClientOptions,
+  type ClientStats,
+  type LatencySink,
+  type WebSocketCtor,
+  type WebSocketLike,
+} from './client.js';
+export { applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
+export {
+  CloseCode,
+  EntityField,
+  gameFrame,
+  helloFrame,
+  inputFrame,
+  MsgType,
+  parseServerFrame,
+  pingFrame,
+  PLAYER_KIND,
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  type ErrorMsg,
+  type EventMsg,
+  type PongMsg,
+  type ReplicatedKind,
+  type ReplicatedKinds,
+  type ServerMsg,
+  type SnapshotMsg,
+  type WelcomeMsg,
+  type WireErrorCodeValue,
+} from '../net/protocol.js';

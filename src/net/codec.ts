@@ -9,11 +9,13 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import type { FieldTableDescription } from './replicated-fields.js';
 import {
   MAX_ACTIONS,
   MAX_NAME_LENGTH,
   MAX_TICKET_LENGTH,
   MAX_TOKEN_LENGTH,
+  MAX_MESSAGE_NAME_LENGTH,
   MAX_WORLD_ID_LENGTH,
   MsgType,
   type ClientMsg,
@@ -26,7 +28,7 @@ export type DecodeResult = { ok: true; msg: ClientMsg } | { ok: false; code: Wir
 /** Server codec: one structure-less input decoder and one reused output Packr. */
 export interface ServerCodec {
   decode(bytes: Uint8Array): DecodeResult;
-  welcome(m: Omit<WelcomeMsg, 'type'>): Uint8Array;
+  welcome(m: Omit<WelcomeMsg, 'type' | 'fields'> & { fields?: FieldTableDescription | null }): Uint8Array;
   error(code: string, message: string): Uint8Array;
   pong(clientTime: number, serverTime: number): Uint8Array;
   event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
@@ -78,6 +80,12 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
     }
     case MsgType.PURCHASE:
       return { ok: true, msg: { type: 4 } };
+    case MsgType.GAME: {
+      // The payload is checked against the message's own schema by the game server (it knows the world).
+      if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
+      if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
+      return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
+    }
     default:
       return fail(WireErrorCode.UNKNOWN_TYPE, `unknown message type ${t}`);
   }
@@ -85,7 +93,9 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
 
 /** Create the server codec (one per game server; not shared across threads). */
 export const createServerCodec = (): ServerCodec => {
-  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number' });
+  // copyBuffers: a msgpack `bin` in a game message's payload is copied, not a view of the uWS
+  // buffer (emptied when the callback returns; the payload is applied in a later step).
+  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number', copyBuffers: true });
   // Output: records off so any msgpack decoder reads our frames; one Packr reused for every message.
   const out = new Packr({ useRecords: false, variableMapSize: true });
   const copy = (v: unknown[]): Uint8Array => out.pack(v);
@@ -103,6 +113,8 @@ export const createServerCodec = (): ServerCodec => {
     welcome: (m) => {
       const a: unknown[] = [MsgType.WELCOME, m.sessionId, m.playerId, m.stepRate, m.worldTime, m.step, m.resumeToken, m.positionScale, m.interestRadius, m.resumed];
       if (m.bounds) a.push([m.bounds.minX, m.bounds.minY, m.bounds.maxX, m.bounds.maxY]);
+      // Element 11 only when the game replicates custom fields: the default welcome stays as documented.
+      if (m.bounds && m.fields) a.push(m.fields);
       return copy(a);
     },
     error: (code, message) => copy([MsgType.ERROR, code, message]),

@@ -15,6 +15,7 @@ import type { Service } from '../server/service.js';
 import { uWS, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
+import { pushGameMessage } from './game-messages.js';
 import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
@@ -300,7 +301,19 @@ export class GameServer implements Service {
       case MsgType.PURCHASE:
         if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
         return this.#reply(conn, WireErrorCode.NOT_IMPLEMENTED, 'purchase is reserved for a later protocol version', false);
+      case MsgType.GAME:
+        return this.#onGameMessage(conn, msg.name, msg.payload);
     }
+  }
+
+  /** A game-defined message: checked against its schema here, applied by its handler in the next step. */
+  #onGameMessage(conn: Conn, name: string, payload: unknown): void {
+    const s = conn.session;
+    if (!s) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
+    const entry = this.#registry.nets.get(s.worldId);
+    if (!entry) return;
+    const r = pushGameMessage(entry.world, s.player, conn.id, name, payload);
+    if (!r.ok) this.#reply(conn, r.code, r.message, r.strike);
   }
 
   #onHello(conn: Conn, m: HelloMsg): void {

@@ -16,11 +16,12 @@ import { entityExists, hasComponent } from 'bitecs';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { World } from 'bitecs';
 import { despawnEntity, type CoreWorld, type WorldCore } from '../core/world-core.js';
+import type { GameSlot, GameState } from '../game/slot.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import { spawnPlayer } from '../world/spawn.js';
 
-/** The slice of a world the session facts touch: the core and its ingest buffers. */
-export type SessionWorld = World<WorldCore & IngestSlot>;
+/** The slice of a world the session facts touch: the core, its ingest buffers and the game's player hooks. */
+export type SessionWorld = World<WorldCore & IngestSlot & GameSlot>;
 
 /** Ingest type name of join/leave facts. */
 export const SESSION_INGEST_TYPE = 'session';
@@ -71,13 +72,25 @@ const park = (world: CoreWorld, eid: number): void => {
   Velocity.y[eid] = 0;
 };
 
-/** Apply one join/leave fact (called by the ingest phase only). */
-export const applySessionFact = (world: CoreWorld, f: SessionFact): void => {
+/**
+ * Apply one join/leave fact (called by the ingest phase only). `game` (the world's game slot)
+ * gets `onPlayerLeft` before a park or removal and `onPlayerJoined` after a join applied.
+ */
+export const applySessionFact = (world: CoreWorld, f: SessionFact, game: GameState | null = null): void => {
   if (f.op !== 'enter') {
     if (!owns(world, f.player, f.owner)) return;
-    if (f.op === 'park') return park(world, f.player);
-    despawnEntity(world, f.player);
-    f.removed.push(f.player);
+    if (f.op === 'park') {
+      park(world, f.player);
+      game?.onPlayerLeft?.(f.player, true);
+      return;
+    }
+    try {
+      game?.onPlayerLeft?.(f.player, false);
+    } finally {
+      // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
+      despawnEntity(world, f.player);
+      f.removed.push(f.player);
+    }
     return;
   }
   let eid = owns(world, f.player, f.owner) ? f.player : -1;
@@ -103,6 +116,7 @@ export const applySessionFact = (world: CoreWorld, f: SessionFact): void => {
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
   f.applied(eid, reattached);
+  game?.onPlayerJoined?.(eid, reattached);
 };
 
 /**
@@ -120,6 +134,6 @@ export const defineSessionIngest = (world: SessionWorld): void => {
     critical: true,
     capacity,
     hardCapacity: capacity * 4,
-    apply: (w, _key, fact) => applySessionFact(w, fact as SessionFact),
+    apply: (w, _key, fact) => applySessionFact(w, fact as SessionFact, world.game),
   });
 };

@@ -19,6 +19,8 @@ export const MsgType = {
   PING: 3,
   /** Reserved for the durability issue; answered with `NOT_IMPLEMENTED` for now. */
   PURCHASE: 4,
+  /** A game-defined message `[5, name, payload]` (docs/GAME-API.md, docs/PROTOCOL.md). */
+  GAME: 5,
   WELCOME: 16,
   SNAPSHOT: 17,
   EVENT: 18,
@@ -29,7 +31,10 @@ export const MsgType = {
 } as const;
 export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
 
-/** Bits of an update entry's field mask (`[id, mask, ...fields in bit order]`). */
+/**
+ * Bits of an update entry's field mask (`[id, mask, ...fields in bit order]`). Bits 16, 32, ...
+ * (`16 << j`) are the game's custom field j of the entity's kind (see `WelcomeMsg.fields`).
+ */
 export const EntityField = { X: 1, Y: 2, KIND: 4, TIER: 8 } as const;
 /** Mask with every field set. */
 export const ALL_FIELDS = 15;
@@ -74,7 +79,15 @@ export interface PingMsg {
 export interface PurchaseMsg {
   type: 4;
 }
-export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg;
+/** `[5, name, payload]`: a message the game defined (validated against its schema by the server). */
+export interface GameMsg {
+  type: 5;
+  name: string;
+  payload: unknown;
+}
+/** Longest game message name (characters). */
+export const MAX_MESSAGE_NAME_LENGTH = 64;
+export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg | GameMsg;
 
 /** `welcome` fields. */
 export interface WelcomeMsg {
@@ -98,7 +111,36 @@ export interface WelcomeMsg {
    * `[minX, minY, maxX, maxY]`; null when talking to a server that does not send it.
    */
   bounds: WelcomeBounds | null;
+  /**
+   * The game's custom replicated fields per wire kind (element 11, `[[kind, [[name, scale], ...]], ...]`);
+   * null when the game declares none (the default wire).
+   */
+  fields: ReplicatedKinds | null;
 }
+
+/** Custom replicated fields of one wire kind, in wire order (`value = wire / scale`). */
+export interface ReplicatedKind {
+  names: string[];
+  scales: number[];
+}
+/** Custom replicated fields by wire kind (from `welcome`). */
+export type ReplicatedKinds = Map<number, ReplicatedKind>;
+
+const parseFieldTable = (v: unknown): ReplicatedKinds | null => {
+  if (!Array.isArray(v)) return null;
+  const out: ReplicatedKinds = new Map();
+  for (const row of v) {
+    if (!Array.isArray(row) || typeof row[0] !== 'number' || !Array.isArray(row[1])) continue;
+    const names: string[] = [], scales: number[] = [];
+    for (const f of row[1] as unknown[]) {
+      if (!Array.isArray(f)) continue;
+      names.push(String(f[0]));
+      scales.push(typeof f[1] === 'number' && f[1] !== 0 ? f[1] : 1);
+    }
+    out.set(row[0], { names, scales });
+  }
+  return out;
+};
 
 /** World rectangle sent in `welcome` (world units). */
 export interface WelcomeBounds {
@@ -174,6 +216,8 @@ export const helloFrame = (worldId: string, name: string, token = '', resumeToke
   ticket === null ? [MsgType.HELLO, version, worldId, name, token, resumeToken] : [MsgType.HELLO, version, worldId, name, token, resumeToken, ticket];
 export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 0): unknown[] => [MsgType.INPUT, seq, moveX, moveY, actions];
 export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
+/** A game-defined message (its payload must match the schema the game declared for `name`). */
+export const gameFrame = (name: string, payload: unknown): unknown[] => [MsgType.GAME, name, payload];
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
@@ -189,6 +233,7 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
         type: 16, sessionId: num(a[1]), playerId: num(a[2]), stepRate: num(a[3]), worldTime: num(a[4]), step: num(a[5]),
         resumeToken: String(a[6]), positionScale: num(a[7]), interestRadius: num(a[8]), resumed: a[9] === true,
         bounds: Array.isArray(a[10]) ? { minX: num(a[10][0]), minY: num(a[10][1]), maxX: num(a[10][2]), maxY: num(a[10][3]) } : null,
+        fields: parseFieldTable(a[11]),
       };
     case MsgType.SNAPSHOT:
       return {

@@ -13,10 +13,21 @@ import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitec
 import { CloseCode } from '../errors.js';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
+import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
+import {
+  bitCount,
+  cacheEntityFields,
+  changedFieldMask,
+  knownRows,
+  moveKnownRow,
+  storeKnownRow,
+  writeChangedFields,
+  writeEntityFields,
+} from './replicated-fields.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import type { WorldNet } from './world-net.js';
@@ -33,8 +44,11 @@ const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number):
 };
 
 /** Snapshot-wide inputs of one session's encoding. */
-/** What replication reads from a world: the core, the tiers slot (spatial index, behavior table) and the intent queue. */
-export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot>;
+/**
+ * What replication reads from a world: the core, the tiers slot (spatial index, behavior table),
+ * the intent queue and the game slot (its table of custom replicated fields, if any).
+ */
+export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot & GameSlot>;
 
 /** Does the world's pipeline run a tiering phase (which rebuilds `world.spatial` every step)? */
 const hasTieringPhase = (world: ReplicationWorld): boolean => {
@@ -106,6 +120,10 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   ensureKnown(s, s.knownCount + n);
   const kId = s.knownId, kX = s.knownX, kY = s.knownY, kKind = s.knownKind, kTier = s.knownTier;
   const removedRun = net.removedRun;
+  // Game-defined fields (replicated-fields.ts): null for the default wire.
+  const ext = world.game === null ? null : world.game.replicated;
+  const kExt = ext === null ? null : knownRows(ext, s, s.knownCount + n);
+  const stride = ext === null ? 0 : ext.stride;
 
   // Leaves: known entities no longer visible (swap-remove keeps the known set dense).
   const leaves = net.leaves;
@@ -123,6 +141,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kY[i] = kY[count]!;
       kKind[i] = kKind[count]!;
       kTier[i] = kTier[count]!;
+      if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
       knownMark[id] = mark;
       knownAt[id] = i;
@@ -147,9 +166,11 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       const ey = (qy[e] = Math.round(py[e]! * scale));
       if (hasComponent(world, e, Player)) { qKind[e] = PLAYER_KIND; qTier[e] = 0; }
       else { qKind[e] = Npc.kind[e]!; qTier[e] = Tier.tier[e]!; }
-      // The two entries most sessions need, encoded once: [e, x, y, kind, tier] and [e, 3, x, y].
+      // The two entries most sessions need, encoded once: [e, x, y, kind, tier, ...fields] and [e, 3, x, y].
+      const nf = ext === null ? 0 : cacheEntityFields(ext, e, qKind[e]!);
       enterOff[e] = sh.pos;
-      writeArrayHeader(sh, 5); writeInt(sh, e); writeInt(sh, ex); writeInt(sh, ey); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
+      writeArrayHeader(sh, 5 + nf); writeInt(sh, e); writeInt(sh, ex); writeInt(sh, ey); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
+      if (nf > 0) writeEntityFields(sh, ext!, e);
       posOff[e] = sh.pos;
       writeArrayHeader(sh, 4); writeInt(sh, e); writeInt(sh, EntityField.X | EntityField.Y); writeInt(sh, ex); writeInt(sh, ey);
       posEnd[e] = sh.pos;
@@ -163,7 +184,8 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       const k = knownAt[e]!;
       const kind = qKind[e]!, tier = qTier[e]!;
       const dX = kX[k] !== x, dY = kY[k] !== y;
-      if (kKind[k] === kind && kTier[k] === tier) {
+      const extMask = kExt === null ? 0 : changedFieldMask(ext!, kExt, e, k, kKind[k] !== kind);
+      if (kKind[k] === kind && kTier[k] === tier && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
           // The common case: position only, both axes — copy the shared bytes.
@@ -179,6 +201,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       if (dY) { mask |= EntityField.Y; nf++; }
       if (kKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
       if (kTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
+      if (extMask !== 0) { mask |= extMask; nf += bitCount(extMask); }
       writeArrayHeader(updates, nf);
       writeInt(updates, e);
       writeInt(updates, mask);
@@ -186,6 +209,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       if (dY) { writeInt(updates, y); kY[k] = y; }
       if (mask & EntityField.KIND) { writeInt(updates, kind); kKind[k] = kind; }
       if (mask & EntityField.TIER) { writeInt(updates, tier); kTier[k] = tier; }
+      if (extMask !== 0) writeChangedFields(updates, ext!, kExt!, e, k, extMask);
       nUpdate++;
     } else {
       const k = count++;
@@ -194,6 +218,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kY[k] = y;
       kKind[k] = qKind[e]!;
       kTier[k] = qTier[e]!;
+      if (kExt !== null) storeKnownRow(ext!, kExt, e, k);
       copyShared(enters, sh.bytes, enterOff[e]!, posOff[e]!);
       nEnter++;
     }

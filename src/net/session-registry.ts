@@ -195,7 +195,7 @@ export class SessionRegistry {
     this.#wire.send(conn, this.#codec.welcome({
       sessionId: conn.id, playerId: eid, stepRate: 1 / world.config.simulation.tickIntervalSeconds, worldTime: world.clock.now,
       step: world.clock.step, resumeToken: s.resumeToken, positionScale: this.#cfg.positionScale, interestRadius: this.#cfg.interestRadius,
-      resumed: reattached, bounds: world.bounds,
+      resumed: reattached, bounds: world.bounds, fields: world.game?.replicated?.description ?? null,
     }));
     const held = s.heldInput;
     s.heldInput = null;

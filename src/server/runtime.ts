@@ -22,6 +22,8 @@ import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
 import type { ClusterService } from './cluster-service.js';
 import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
+import type { GameDefinition } from '../game/definition.js';
+import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 
 export type { Service } from './service.js';
 
@@ -52,8 +54,12 @@ export interface Runtime {
 /** Id of the embedded default world (the original design's examples use 1). */
 export const DEFAULT_WORLD_ID = '1';
 
-/** Build the runtime (nothing runs until `start`). Throws coded errors on bad options. */
-export const createRuntime = (options: ServerOptions, logger: Logger): Runtime => {
+/**
+ * Build the runtime (nothing runs until `start`). Throws coded errors on bad options. With
+ * `game` (src/game, the public game API), the default world and worlds created through the
+ * admin API are worlds of that game; without it, the embedded life-sim world as always.
+ */
+export const createRuntime = (options: ServerOptions, logger: Logger, game?: GameDefinition): Runtime => {
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
@@ -86,20 +92,23 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
   };
   const crowd = options.scenario === 'crowd';
-  const defaultWorld = crowd ? createScenarioWorld(options) : createSimWorld({
+  const worldOptions = {
     id: DEFAULT_WORLD_ID,
     capacity: options.capacity || options.npcs + 10_000,
     seed: options.seed,
     size: options.worldSize,
     config: mergePatches(scheduler, options.scheduler),
-  });
+  };
+  const defaultWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
-  if (!crowd) populateNpcs(defaultWorld, { count: options.npcs });
+  if (!crowd && !game) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
-  if (!crowd) enableScenes(defaultWorld, scenePool);
+  // A game's modules attach their services (the life-sim module enables scenes).
+  const attach = (world: SimWorld): void => void (game ? attachGameWorld(game, world, { scenePool }) : enableScenes(world, scenePool));
+  if (!crowd) attach(defaultWorld);
   const services: Service[] = [];
   const admin = createAdminServer({
     host: options.host,
@@ -117,12 +126,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     onWorldDeleted: (world) => {
       gameServer.detachWorld(world);
       cluster.forget(world.id);
+      worldDeleted(world);
     },
-    // Worlds created through the admin API request scenes on the same pool (and take a lease at once).
+    // Worlds created through the admin API: the game's modules attach their services (scenes), and a lease is taken at once.
     onWorldCreated: (world) => {
-      enableScenes(world, scenePool);
+      attach(world);
       setImmediate(() => void cluster.kick());
     },
+    // A game's worlds are built (and populated) by the game.
+    createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
@@ -200,7 +212,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
-      for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
+      for (const w of runner.worlds()) {
+        worldDeleted(w); // a game's onWorldDeleted hook
+        destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
+      }
       phase = 'stopped';
       logger.info('loop stopped');
     },

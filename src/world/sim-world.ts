@@ -16,6 +16,7 @@ import { createJobsSlot, type JobsSlot } from '../jobs/job-queue.js';
 import { createNetSlot, type NetSlot } from '../net/world-net.js';
 import { createPeriodicSlot, stopPeriodicSlot, type PeriodicSlot } from '../periodic/world-periodic.js';
 import { createTiersSlot, type TiersSlot } from '../tiers/tiers-slot.js';
+import { createGameSlot, type GameSlot } from '../game/slot.js';
 
 export {
   baseBudgets,
@@ -35,7 +36,7 @@ export {
 export { MAX_SPATIAL_CELLS } from '../tiers/tiers-slot.js';
 
 /** A full world's data: the core and every subsystem slot. */
-export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot {
+export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -52,7 +53,7 @@ export interface CreateWorldOptions extends Omit<CoreOptions<SimWorld>, 'systems
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const core = createWorldCore<SimWorld>({ ...opts, systems: opts.systems ?? DEFAULT_SYSTEMS });
   const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core));
+  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot());
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);

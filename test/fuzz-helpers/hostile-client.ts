@@ -153,6 +153,10 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
         if (strike('NOT_JOINED')) break;
       } else out.replies.push('E:NOT_IMPLEMENTED');
     }
+    else if (m.type === 5) {
+      // The fuzzed runtime serves no game: every game message of a joined session is an unknown name.
+      if (strike(joined ? 'UNKNOWN_TYPE' : 'NOT_JOINED')) break;
+    }
   }
   return out;
 };

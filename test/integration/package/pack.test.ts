@@ -20,7 +20,7 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
  * exported API; `'worldtick/examples/arena/main'` = the arena example's entry, spawned with
  * `--port 0 --admin-port 0` (it prints its bound ports as a JSON log line).
  */
-const EXAMPLE: string | null = null;
+const EXAMPLE = 'worldtick/examples/arena/main';
 
 interface Run {
   code: number | null;
@@ -66,36 +66,33 @@ import WebSocket from 'ws';
 
 const EXAMPLE = ${JSON.stringify(EXAMPLE)};
 const result = { exports: Object.keys(server).sort() };
-let stop;
+// 1. A game on the public API, in process: the life-sim module's scene worker runs from the
+//    package's compiled .js (no tsx loader), and the dashboard's static files ship with it.
+{
+  const game = server.defineGame({ name: 'pack-smoke', modules: [server.lifeSim()] });
+  const running = await server.startServer(game, { argv: ['--port', '0', '--admin-port', '0', '--npcs', '200', '--data-dir', 'data-smoke', '--log-level', 'warn'] });
+  result.scene = await running.runtime.scenePool.run({ seed: 1, kind: 1, cellX: 2, cellY: 3, size: 16, octaves: 2 });
+  result.dashboard = (await fetch('http://127.0.0.1:' + running.adminPort + '/')).status;
+  await running.stop();
+}
+// 2. The arena example as its own process; a client joins it.
 let port;
 let worldId = '1';
-if (EXAMPLE === null) {
-  const runtime = server.createRuntime(server.parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '200']), server.createLogger('warn', process.stderr));
-  await runtime.start();
-  port = runtime.gameServer.port;
-  // The scene worker runs from the package's compiled .js (no tsx loader).
-  result.scene = await runtime.scenePool.run({ seed: 1, kind: 1, cellX: 2, cellY: 3, size: 16, octaves: 2 });
-  // The dashboard's static files ship with the package.
-  const page = await fetch('http://127.0.0.1:' + runtime.admin.port + '/');
-  result.dashboard = page.status;
-  stop = () => runtime.stop();
-} else {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.resolve(EXAMPLE)), '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
-  for await (const line of createInterface({ input: child.stdout })) {
-    let m;
-    try { m = JSON.parse(line); } catch { continue; }
-    const p = m.port ?? m.gamePort ?? m.ports?.game;
-    if (typeof p === 'number' && p > 0) {
-      port = p;
-      if (typeof (m.world ?? m.worldId) === 'string') worldId = m.world ?? m.worldId;
-      break;
-    }
+const child = spawn(process.execPath, [fileURLToPath(import.meta.resolve(EXAMPLE)), '--port', '0', '--admin-port', '0', '--data-dir', 'data-arena'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+for await (const line of createInterface({ input: child.stdout })) {
+  let m;
+  try { m = JSON.parse(line); } catch { continue; }
+  const p = m.port ?? m.gamePort ?? m.ports?.game;
+  if (typeof p === 'number' && p > 0) {
+    port = p;
+    if (typeof (m.world ?? m.worldId) === 'string') worldId = m.world ?? m.worldId;
+    break;
   }
-  if (port === undefined) throw new Error('the example printed no port line');
-  child.stdout.resume();
-  stop = async () => { child.kill('SIGINT'); result.exampleExit = await exited; };
 }
+if (port === undefined) throw new Error('the example printed no port line');
+child.stdout.resume();
+const stop = async () => { child.kill('SIGINT'); result.exampleExit = await exited; };
 const client = new WorldtickClient({ url: 'ws://127.0.0.1:' + port, WebSocket });
 await client.connect();
 result.welcome = (await client.join(worldId, 'pack-test')).type;
@@ -108,12 +105,12 @@ console.log('SMOKE ' + JSON.stringify(result));
 
 /** Typechecked against the installed package's declarations (skipLibCheck off). */
 const CONSUMER = `
-import { createLogger, createRuntime, parseOptions, type Runtime, type ServerOptions } from 'worldtick';
+import { defineComponent, defineGame, lifeSim, startServer, type RunningServer } from 'worldtick';
 import { WorldtickClient, type ClientOptions } from 'worldtick/client';
-const options: ServerOptions = parseOptions(['--port', '0']);
-const runtime: Runtime = createRuntime(options, createLogger('silent'));
-const port: number = runtime.gameServer.port;
-const opts: ClientOptions = { url: 'ws://127.0.0.1:' + port };
+const Hp = defineComponent('Hp', { hp: { type: 'u8', default: 100 } });
+const game = defineGame({ name: 'consumer', components: [Hp], modules: [lifeSim()] });
+export const start = (): Promise<RunningServer> => startServer(game, { argv: ['--port', '0'] });
+const opts: ClientOptions = { url: 'ws://127.0.0.1:7700' };
 export const client: WorldtickClient = new WorldtickClient(opts);
 `;
 
@@ -193,15 +190,12 @@ describe('npm pack → install into a fresh project → example starts, a client
     const line = r.stdout.split('\n').find((l) => l.startsWith('SMOKE '));
     expect(line, r.stdout).toBeDefined();
     const result = JSON.parse(line!.slice('SMOKE '.length)) as Record<string, unknown>;
-    expect(result.exports).toEqual(expect.arrayContaining(['createRuntime', 'parseOptions']));
+    expect(result.exports).toEqual(expect.arrayContaining(['defineGame', 'defineComponent', 'startServer', 'lifeSim']));
     expect(result.welcome).toBe(16); // MsgType.WELCOME
     expect(result.snapshotStep).toEqual(expect.any(Number));
-    if (EXAMPLE === null) {
-      expect(result.scene).toMatchObject({ hash: expect.any(Number), props: expect.any(Number) });
-      expect(result.dashboard).toBe(200);
-    } else {
-      expect(result.exampleExit).toBe(0);
-    }
+    expect(result.scene).toMatchObject({ hash: expect.any(Number), props: expect.any(Number) });
+    expect(result.dashboard).toBe(200);
+    expect(result.exampleExit).toBe(0);
   });
 
   it("a TypeScript game project typechecks against the package's declarations", async () => {

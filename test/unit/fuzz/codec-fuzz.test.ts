@@ -36,6 +36,8 @@ const documented = (r: Extract<DecodeResult, { ok: true }>): string | null => {
       return typeof m.clientTime === 'number' && Number.isFinite(m.clientTime) ? null : 'ping clientTime';
     case 4:
       return null;
+    case 5:
+      return strIn(m.name, 1, 64) ? null : 'game message name';
     default:
       return `type ${String(m.type)}`;
   }

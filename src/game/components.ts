@@ -1,0 +1,149 @@
+/**
+ * Game components: a name and typed fields with defaults. A world built from a game allocates
+ * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
+ * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
+ */
+import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent, query as bitecsQuery, removeComponent as bitecsRemoveComponent } from 'bitecs';
+import type { FieldArray, Store } from '../../components/alloc.js';
+import { optionInvalid } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** Field types of a component (the typed array each field is stored in). */
+export type FieldType = 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
+
+/** The typed array of a field type. */
+export interface FieldArrayOf {
+  f64: Float64Array;
+  f32: Float32Array;
+  i32: Int32Array;
+  u32: Uint32Array;
+  i16: Int16Array;
+  u16: Uint16Array;
+  i8: Int8Array;
+  u8: Uint8Array;
+}
+
+/** One field: its type, and the value a new row starts with (default 0). */
+export interface FieldSpec<T extends FieldType = FieldType> {
+  type: T;
+  default?: number;
+}
+
+/** A component's fields: a type name (`'f32'`) or `{ type, default }`. */
+export type ComponentFields = Record<string, FieldType | FieldSpec>;
+
+type TypeOf<F> = F extends FieldType ? F : F extends FieldSpec<infer T> ? T : never;
+
+/** The store of a component with fields `F`: one typed array per field, indexed by entity id. */
+export type StoreOf<F extends ComponentFields> = { readonly [K in keyof F]: FieldArrayOf[TypeOf<F[K]>] };
+
+/** A component definition (made by {@link defineComponent}; its store exists per world). */
+export interface ComponentDef<F extends ComponentFields = ComponentFields> {
+  readonly name: string;
+  readonly fields: Readonly<Record<string, { type: FieldType; default: number }>>;
+  /** Type marker only (never set). */
+  readonly __fields?: F;
+}
+
+const CTORS: { [K in FieldType]: new (b: SharedArrayBuffer) => FieldArrayOf[K] } = {
+  f64: Float64Array, f32: Float32Array, i32: Int32Array, u32: Uint32Array, i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
+};
+const BYTES: Record<FieldType, number> = { f64: 8, f32: 4, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1 };
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Define a component: `defineComponent('Health', { hp: { type: 'u16', default: 100 }, regen: 'f32' })`.
+ * Throws `WT_ERR_OPTION_INVALID` listing every problem (bad name, unknown type, non-finite default).
+ */
+export const defineComponent = <F extends ComponentFields>(name: string, fields: F): ComponentDef<F> => {
+  const problems: string[] = [];
+  if (typeof name !== 'string' || !NAME_RE.test(name)) problems.push(`component name ${JSON.stringify(name)} must match ${NAME_RE}`);
+  const out: Record<string, { type: FieldType; default: number }> = {};
+  if (typeof fields !== 'object' || fields === null || Object.keys(fields).length === 0) problems.push(`component ${name}: fields must be a non-empty object`);
+  else
+    for (const [key, raw] of Object.entries(fields)) {
+      const spec: FieldSpec = typeof raw === 'string' ? { type: raw } : raw;
+      if (!NAME_RE.test(key)) problems.push(`component ${name}: field name ${JSON.stringify(key)} must match ${NAME_RE}`);
+      if (typeof spec !== 'object' || spec === null || !(spec.type in CTORS)) {
+        problems.push(`component ${name}.${key}: type must be one of ${Object.keys(CTORS).join(', ')}`);
+        continue;
+      }
+      const d = spec.default ?? 0;
+      if (typeof d !== 'number' || !Number.isFinite(d)) problems.push(`component ${name}.${key}: default must be a finite number`);
+      out[key] = { type: spec.type, default: d };
+    }
+  if (problems.length) throw optionInvalid(problems);
+  return { name, fields: Object.freeze(out) };
+};
+
+/** Allocate a component's store for `rows` rows; row 0 (never a live entity) holds the defaults. */
+export const allocateStore = (def: ComponentDef, rows: number): Store => {
+  const store: Store = {};
+  for (const [key, f] of Object.entries(def.fields)) {
+    const arr: FieldArray = new CTORS[f.type](new SharedArrayBuffer(rows * BYTES[f.type]));
+    if (f.default !== 0) arr.fill(f.default);
+    store[key] = arr;
+  }
+  return store;
+};
+
+/** Bytes per entity row of a component (all its fields). */
+export const rowBytes = (def: ComponentDef): number => Object.values(def.fields).reduce((n, f) => n + BYTES[f.type], 0);
+
+/**
+ * The store of component `def` in `world` (fetch it once per system run, then index it by entity id
+ * in the loop). Throws `WT_ERR_OPTION_INVALID` when the world's game did not declare the component.
+ */
+export const getStore = <F extends ComponentFields>(world: SimWorld, def: ComponentDef<F>): StoreOf<F> => {
+  const store = world.game?.stores.get(def.name);
+  if (store === undefined) throw optionInvalid([`component ${def.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
+  // Built by allocateStore from this very definition: one typed array per declared field.
+  return store as StoreOf<F>;
+};
+
+/**
+ * Add component `def` to entity `eid`: its row is reset to the defaults (ids are recycled), then
+ * `values` are written. Returns the store.
+ */
+export const addComponent = <F extends ComponentFields>(world: SimWorld, eid: number, def: ComponentDef<F>, values?: { [K in keyof F]?: number }): StoreOf<F> => {
+  const store = getStore(world, def);
+  const raw: Store = world.game!.stores.get(def.name)!;
+  for (const key in raw) {
+    const arr = raw[key]!;
+    arr[eid] = arr[0]!;
+  }
+  if (values) for (const key in values) { const v = values[key]; if (v !== undefined && raw[key]) raw[key]![eid] = v; }
+  bitecsAddComponent(world, eid, raw);
+  return store;
+};
+
+/** Does entity `eid` exist and have component `def`? (Safe on any number: dead or invalid ids answer false.) */
+export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef): boolean => {
+  const raw = world.game?.stores.get(def.name);
+  return raw !== undefined && Number.isInteger(eid) && eid > 0 && entityExists(world, eid) && bitecsHasComponent(world, eid, raw);
+};
+
+/** Remove component `def` from entity `eid` (its row keeps its values until the next add). */
+export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef): void => {
+  const raw = world.game?.stores.get(def.name);
+  if (raw !== undefined) bitecsRemoveComponent(world, eid, raw);
+};
+
+/**
+ * Entities that have every listed component: game components (definitions) and built-in stores
+ * (`world.stores.Position`, `.Velocity`, `.Player`, `.Npc`). The array is live and reused by
+ * bitecs: read it in the system run that asked, do not keep it across spawns or despawns.
+ */
+export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> => {
+  const list: Store[] = [];
+  for (const c of components) {
+    if (isDef(c)) {
+      const raw = world.game?.stores.get(c.name);
+      if (raw === undefined) throw optionInvalid([`component ${c.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
+      list.push(raw);
+    } else list.push(c);
+  }
+  return bitecsQuery(world, list);
+};
+
+const isDef = (c: ComponentDef | Store): c is ComponentDef => typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';

@@ -1,0 +1,234 @@
+/**
+ * A game definition: components, systems at named phases, client messages with schemas,
+ * replicated fields per entity kind, modules (the NPC life simulation is one) and lifecycle
+ * hooks. `defineGame` validates everything it can see (names, references, system order) and
+ * throws `WT_ERR_OPTION_INVALID` listing every problem; `createGameWorld` (world.ts) builds worlds.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { PHASES, type SystemEntry } from '../core/phases.js';
+import { optionInvalid } from '../errors.js';
+import type { SceneInput, SceneResult } from '../content/scene-gen.js';
+import type { WorkerPool } from '../jobs/worker-pool.js';
+import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
+import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { ComponentDef } from './components.js';
+import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
+
+export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
+
+/** A client message: name, payload schema (TypeBox), and the handler applied inside the step. */
+export interface MessageDef<S extends TSchema = TSchema> {
+  name: string;
+  /** TypeBox schema of the payload; a payload that does not match is refused at the edge (`BAD_FIELD` + strike). */
+  schema: S;
+  /**
+   * Applies one accepted message inside the ingest phase of a step (the sender's player entity,
+   * the checked payload). Must validate game rules before it mutates; a throw is counted and the
+   * message discarded.
+   */
+  apply(world: GameWorld, player: number, payload: Static<S>): void;
+  /** `queue` (every message, FIFO; default) or `latestByKey` (only the newest per player). */
+  mode?: 'queue' | 'latestByKey';
+  /** Most pending messages of this name per world (default 4,096; full → oldest dropped, counted). */
+  capacity?: number;
+}
+
+/** One replicated field: a component field sent as `round(value × scale)` (an int32/uint32 on the wire). */
+export interface ReplicatedFieldDef {
+  component: ComponentDef;
+  field: string;
+  /** Wire units per unit (default 1: integers as they are; 100 sends two decimals). */
+  scale?: number;
+}
+
+/** Wire kind names: `player` (65535), or an NPC/entity kind code `0..65534` (as a string key). */
+export type KindKey = 'player' | `${number}`;
+
+/** What a world's setup receives: the entity count asked for (CLI `--npcs`, admin `npcs`). */
+export interface WorldSetup {
+  npcs: number;
+}
+
+/** Services a module may use when a runtime serves the world (absent in a bare `createGameWorld`). */
+export interface ModuleEnv {
+  /** The runtime's worker pool of scene jobs (life-sim scenes). */
+  scenePool?: WorkerPool<SceneInput, SceneResult>;
+}
+
+/**
+ * A module: a reusable part of a game. `pipeline` replaces the engine's base pipeline (at most
+ * one module of a game may give one); `populate` runs at world creation before the game's own;
+ * `attach` runs when a runtime serves the world.
+ */
+export interface GameModule {
+  name: string;
+  pipeline?: readonly SystemEntry<SimWorld>[];
+  populate?: (world: GameWorld, setup: WorldSetup) => void;
+  attach?: (world: GameWorld, env: ModuleEnv) => void;
+}
+
+/** Lifecycle hooks. Player hooks run inside the ingest phase of a step; world hooks outside any step. */
+export interface GameHooks {
+  /** Fill a new world (entities, initial state). Runs once per world, before `onWorldCreated`. */
+  populate?: (world: GameWorld, setup: WorldSetup) => void;
+  onWorldCreated?: (world: GameWorld) => void;
+  /** The world was deleted (admin API) or the runtime stops. */
+  onWorldDeleted?: (world: GameWorld) => void;
+  /** A session's player was spawned (`resumed` false) or reattached (true). */
+  onPlayerJoined?: (world: GameWorld, player: number, info: { resumed: boolean }) => void;
+  /** A player is about to be parked (`parked` true: disconnected, resumable) or removed (false). */
+  onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean }) => void;
+}
+
+/** Defaults of the worlds of a game (CLI flags and admin create bodies override them). */
+export interface GameWorldDefaults {
+  /** World side in world units. */
+  size?: number;
+  /** Entities populated in the default world when `--npcs` is not given (`setup.npcs`). */
+  npcs?: number;
+  /** Scheduler-config patch (docs/ADMIN.md) merged over the server defaults. */
+  config?: Record<string, unknown>;
+}
+
+/** What `defineGame` takes. */
+export interface GameOptions {
+  name: string;
+  modules?: readonly GameModule[];
+  components?: readonly ComponentDef[];
+  systems?: readonly SystemDef[];
+  messages?: readonly MessageDef[];
+  /** Replicated fields per wire kind: `{ player: { hp: { component: Health, field: 'hp' } }, '1': {...} }`. */
+  replicate?: Partial<Record<KindKey, Record<string, ReplicatedFieldDef>>>;
+  hooks?: GameHooks;
+  world?: GameWorldDefaults;
+  /**
+   * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
+   * `{ interestRadius: 300, maxSpeed: 12 }`); a config file's `net` overrides them. Validated at start.
+   */
+  net?: Record<string, unknown>;
+}
+
+/** A compiled message: its checker built once. */
+export interface CompiledMessage {
+  readonly def: MessageDef;
+  check(payload: unknown): string | null;
+}
+
+/** A validated game (what `createGameWorld` and `startServer` take). */
+export interface GameDefinition {
+  readonly name: string;
+  readonly modules: readonly GameModule[];
+  readonly components: readonly ComponentDef[];
+  readonly systems: readonly SystemDef[];
+  readonly messages: readonly CompiledMessage[];
+  /** Wire kind → ordered fields. */
+  readonly replicate: ReadonlyMap<number, readonly { name: string; def: ReplicatedFieldDef }[]>;
+  readonly hooks: GameHooks;
+  readonly world: GameWorldDefaults;
+  readonly net: Readonly<Record<string, unknown>>;
+  /** The resolved pipeline (module base + game systems, in phase order). */
+  readonly pipeline: readonly SystemEntry<SimWorld>[];
+}
+
+const NAME_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Define a message. Identity at runtime; it ties the handler's payload type to the schema
+ * (`apply(world, player, payload: Static<typeof schema>)`).
+ */
+export const defineMessage = <S extends TSchema>(def: MessageDef<S>): MessageDef<S> => def;
+
+/** Define a system placement (identity; for symmetry and typing). */
+export const defineSystem = (def: SystemDef): SystemDef => def;
+
+const compileMessage = (def: MessageDef, problems: string[]): CompiledMessage | null => {
+  try {
+    const c = TypeCompiler.Compile(def.schema);
+    return {
+      def,
+      check(payload) {
+        if (c.Check(payload)) return null;
+        const first = c.Errors(payload).First();
+        return first ? `${first.path || '/'} ${first.message}` : 'payload does not match the schema';
+      },
+    };
+  } catch (err) {
+    problems.push(`message ${def.name}: schema does not compile (${err instanceof Error ? err.message : String(err)})`);
+    return null;
+  }
+};
+
+const kindCode = (key: string): number | null => {
+  if (key === 'player') return PLAYER_KIND;
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < PLAYER_KIND && String(n) === key ? n : null;
+};
+
+/**
+ * Validate a game. Throws `WT_ERR_OPTION_INVALID` listing every problem: bad or duplicate names,
+ * a system `before`/`after` an unknown system or out of phase order, a message without schema or
+ * handler, a replicated field of an undeclared component or field, a bad kind or scale.
+ */
+export const defineGame = (opts: GameOptions): GameDefinition => {
+  const problems: string[] = [];
+  if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+  const w = opts.world ?? {};
+  if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7)) problems.push('world.size must be a number > 0 and <= 10000000');
+  if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000)) problems.push('world.npcs must be an integer between 0 and 50000000');
+  const modules = opts.modules ?? [];
+  const components = opts.components ?? [];
+  const seen = new Set<string>();
+  for (const c of components) {
+    if (seen.has(c.name)) problems.push(`component ${c.name} is listed twice`);
+    seen.add(c.name);
+  }
+  const messages: CompiledMessage[] = [];
+  const msgNames = new Set<string>();
+  for (const m of opts.messages ?? []) {
+    if (typeof m.name !== 'string' || m.name.length < 1 || m.name.length > MAX_MESSAGE_NAME_LENGTH || !NAME_RE.test(m.name)) problems.push(`message name ${JSON.stringify(m.name)} must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+    else if (msgNames.has(m.name)) problems.push(`message ${m.name} is defined twice`);
+    msgNames.add(m.name);
+    if (typeof m.apply !== 'function') problems.push(`message ${m.name}: apply must be a function`);
+    if (m.mode !== undefined && m.mode !== 'queue' && m.mode !== 'latestByKey') problems.push(`message ${m.name}: mode must be queue or latestByKey`);
+    if (m.capacity !== undefined && (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 1_048_576)) problems.push(`message ${m.name}: capacity must be an integer between 1 and 1048576`);
+    if (typeof m.schema !== 'object' || m.schema === null) { problems.push(`message ${m.name}: schema must be a TypeBox schema`); continue; }
+    const c = compileMessage(m, problems);
+    if (c) messages.push(c);
+  }
+  const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
+  for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
+    const kind = kindCode(key);
+    if (kind === null) { problems.push(`replicate.${key}: kind must be "player" or an integer 0..65534`); continue; }
+    const list: { name: string; def: ReplicatedFieldDef }[] = [];
+    for (const [name, f] of Object.entries(fields ?? {})) {
+      const where = `replicate.${key}.${name}`;
+      if (!f || typeof f !== 'object' || !f.component) { problems.push(`${where}: needs { component, field }`); continue; }
+      if (!seen.has(f.component.name)) problems.push(`${where}: component ${f.component.name} is not in the game's components`);
+      if (!(f.field in f.component.fields)) problems.push(`${where}: component ${f.component.name} has no field ${JSON.stringify(f.field)}`);
+      if (f.scale !== undefined && (typeof f.scale !== 'number' || !Number.isFinite(f.scale) || f.scale <= 0)) problems.push(`${where}: scale must be a number > 0`);
+      list.push({ name, def: f });
+    }
+    if (list.length > MAX_CUSTOM_FIELDS) problems.push(`replicate.${key}: at most ${MAX_CUSTOM_FIELDS} fields per kind`);
+    if (list.length) replicate.set(kind, list);
+  }
+  const bases = modules.filter((m) => m.pipeline);
+  if (bases.length > 1) problems.push(`modules ${bases.map((m) => m.name).join(', ')} each replace the base pipeline: at most one may`);
+  const pipeline = resolvePipeline(bases[0]?.pipeline, opts.systems ?? [], problems);
+  if (problems.length) throw optionInvalid(problems);
+  return {
+    name: opts.name,
+    modules,
+    components,
+    systems: opts.systems ?? [],
+    messages,
+    replicate,
+    hooks: opts.hooks ?? {},
+    world: opts.world ?? {},
+    net: opts.net ?? {},
+    pipeline,
+  };
+};
+
+export { PHASES };

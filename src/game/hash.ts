@@ -1,0 +1,40 @@
+/**
+ * The state hash of a game world: the core hash (built-in stores, world time, step count, PRNG
+ * state; src/core/state-hash.ts) extended with the game's component stores, in the game's
+ * component order. A world without game components (the life-sim) hashes exactly as the core does.
+ */
+import { getAllEntities } from 'bitecs';
+import { hashWorldState as hashCore } from '../core/state-hash.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+const mix = (h: number, k: number): number => {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+};
+
+/** 16 hex digits: equal hashes mean equal state (built-in and game stores, clock, PRNG). */
+export const hashWorldState = (world: SimWorld): string => {
+  const core = hashCore(world);
+  const stores = world.game?.stores;
+  if (!stores || stores.size === 0) return core;
+  let maxEid = 0;
+  const ents = getAllEntities(world);
+  for (let i = 0; i < ents.length; i++) if (ents[i]! > maxEid) maxEid = ents[i]!;
+  let h1 = parseInt(core.slice(0, 8), 16) | 0, h2 = parseInt(core.slice(8), 16) | 0;
+  for (const store of stores.values())
+    for (const key of Object.keys(store)) {
+      const arr = store[key]!;
+      const len = Math.min(arr.length, maxEid + 1) * arr.BYTES_PER_ELEMENT;
+      // Copied out of the SharedArrayBuffer (a worker may write it), padded to whole words.
+      const bytes = new Uint8Array((len + 3) & ~3);
+      bytes.set(new Uint8Array(arr.buffer, arr.byteOffset, len));
+      const words = new Uint32Array(bytes.buffer);
+      for (let i = 0; i < words.length; i++) { h1 = mix(h1, words[i]!); h2 = mix(h2, words[i]! ^ 0x5bd1e995); }
+    }
+  const hex = (h: number): string => (h >>> 0).toString(16).padStart(8, '0');
+  return hex(h1) + hex(h2);
+};

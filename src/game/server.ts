@@ -1,0 +1,133 @@
+/**
+ * Running a game: `startServer` builds the runtime (loop runner, game server, admin API, scene
+ * pool) around a game definition and starts it; `runMain` is a game's command line (the same
+ * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
+ */
+import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
+import { isWorldtickError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { createRuntime, type Runtime } from '../server/runtime.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { GameDefinition } from './definition.js';
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Command-line style options (`['--port', '0', '--npcs', '100']`; see `npm start -- --help`). Default none. */
+  argv?: readonly string[];
+  /** Environment read for `WORLDTICK_*` options. Default: none (pass `process.env` to honour it). */
+  env?: NodeJS.ProcessEnv;
+  /** Options set directly, over argv/env (e.g. `{ port: 0, adminPort: 0, logLevel: 'warn' }`). */
+  options?: Partial<ServerOptions>;
+  /** Logger (pino). Default: a pino logger on stdout at `logLevel`. */
+  logger?: Logger;
+}
+
+/** A running server of a game. */
+export interface RunningServer {
+  readonly runtime: Runtime;
+  /** Bound game WebSocket port (`ws://host:port`). */
+  readonly port: number;
+  /** Bound admin HTTP port. */
+  readonly adminPort: number;
+  /** Admin bearer token in force. */
+  readonly adminToken: string;
+  /** The default world (id "1"). */
+  readonly world: SimWorld;
+  /** Stop every service and the loop (sessions closed with 1001). */
+  stop(): Promise<void>;
+}
+
+const given = (argv: readonly string[], env: NodeJS.ProcessEnv, flag: string, envName: string): boolean =>
+  argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)) || (env[envName] !== undefined && env[envName] !== '');
+
+/** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
+export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
+  const argv = o.argv ?? [];
+  const env = o.env ?? {};
+  const parsed = parseOptions(argv, env);
+  if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
+  if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
+  const fileNet = parsed.net;
+  if (Object.keys(game.net).length) parsed.net = typeof fileNet === 'object' && fileNet !== null && !Array.isArray(fileNet) ? { ...game.net, ...fileNet } : fileNet ?? { ...game.net };
+  return { ...parsed, ...o.options };
+};
+
+/**
+ * Start a server running `game`: its default world "1" and worlds created through the admin API
+ * are worlds of the game. Throws coded errors on bad options (`WT_ERR_OPTION_INVALID`) or a busy
+ * port (`WT_ERR_PORT_IN_USE`).
+ */
+export const startServer = async (game: GameDefinition, o: StartServerOptions = {}): Promise<RunningServer> => {
+  const options = resolveServerOptions(game, o);
+  const logger = o.logger ?? createLogger(options.logLevel as 'info');
+  const runtime = createRuntime(options, logger, game);
+  try {
+    await runtime.start();
+  } catch (err) {
+    await runtime.stop().catch(() => {});
+    throw err;
+  }
+  return {
+    runtime,
+    port: runtime.gameServer.port,
+    adminPort: runtime.admin.port,
+    adminToken: runtime.adminToken,
+    world: runtime.defaultWorld,
+    stop: () => runtime.stop(),
+  };
+};
+
+/**
+ * A game's command line: parse `argv` (default `process.argv.slice(2)`) and `process.env`, print
+ * `--help`, start, log `server ready` with the bound ports, stop cleanly on SIGINT/SIGTERM (exit 0).
+ * A bad option prints the problems and exits 2, never a stack trace.
+ */
+export const runMain = async (game: GameDefinition, argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
+  let options: ServerOptions;
+  try {
+    options = resolveServerOptions(game, { argv, env: process.env });
+  } catch (err) {
+    if (isWorldtickError(err)) {
+      const problems = (err.details as { problems: string[] }).problems;
+      process.stderr.write(`worldtick: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the list of options.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (options.help) {
+    process.stdout.write(helpText() + '\n');
+    return;
+  }
+  const logger = createLogger(options.logLevel as 'info');
+  let server: RunningServer;
+  try {
+    server = await startServer(game, { options, logger });
+  } catch (err) {
+    if (isWorldtickError(err)) {
+      logger.fatal({ code: err.code, details: err.details }, err.message);
+      process.stderr.write(`worldtick: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  logger.info({ game: game.name, port: server.port, adminPort: server.adminPort, world: server.world.id }, 'server ready');
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server
+      .stop()
+      .then(() => {
+        logger.info('bye');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+};

@@ -1,0 +1,47 @@
+/**
+ * The slot a game adds to a world (below the assembly: the net subsystem reads it): the game's
+ * component stores, its client messages, its replicated-field table and the player hooks, all
+ * bound to the world when the game built it (src/game/world.ts). A world built without a game
+ * (tests, the crowd scenario, `createSimWorld` directly) has `game: null`.
+ */
+import type { Store } from '../../components/alloc.js';
+import type { WireErrorCodeValue } from '../errors.js';
+import type { ReplicationTable } from '../net/replicated-fields.js';
+
+/** A client message as the edge sees it: check the payload, then push it as an ingest fact. */
+export interface GameMessageEntry {
+  readonly name: string;
+  /** The ingest type its facts are pushed to (`msg:<name>`). */
+  readonly ingestType: string;
+  /** Null when the payload matches the message's schema, else the first problem (path and reason). */
+  check(payload: unknown): string | null;
+}
+
+/** Outcome of a game message at the edge (game-server.ts answers failures with the code and a strike). */
+export type GameMessageOutcome = { ok: true } | { ok: false; code: WireErrorCodeValue; message: string; strike: boolean };
+
+/** What a game attached to its world. */
+export interface GameState {
+  readonly name: string;
+  /** Component stores by component name (SoA typed arrays on SharedArrayBuffer, capacity + 1 rows). */
+  readonly stores: ReadonlyMap<string, Store>;
+  readonly messages: ReadonlyMap<string, GameMessageEntry>;
+  /** Custom replicated fields (null when the game declares none: the wire is the default one). */
+  readonly replicated: ReplicationTable | null;
+  /** Called in the ingest phase after a session's player was spawned or reattached. */
+  readonly onPlayerJoined: ((player: number, resumed: boolean) => void) | null;
+  /** Called in the ingest phase before a player is parked (disconnect) or removed (grace over). */
+  readonly onPlayerLeft: ((player: number, parked: boolean) => void) | null;
+  /** Called once when the world is deleted (admin API) or its runtime stops. */
+  readonly onWorldDeleted: (() => void) | null;
+  /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
+  readonly counters: { accepted: number; refused: number; dropped: number };
+}
+
+/** The game slot of a world. */
+export interface GameSlot {
+  game: GameState | null;
+}
+
+/** A world's game slot (no game). */
+export const createGameSlot = (): GameSlot => ({ game: null });

@@ -1,0 +1,149 @@
+/**
+ * Building a world from a game definition (above the assembly): the assembled world with the
+ * game's pipeline, its component stores, message ingest types, replicated-field table and
+ * hooks bound in the world's game slot; then modules' and the game's populate, and
+ * `onWorldCreated`. `deleteGameWorld` is the matching teardown.
+ */
+import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
+import type { Store } from '../../components/alloc.js';
+import { mergeDeep } from '../config/schema.js';
+import { optionInvalid } from '../errors.js';
+import { PLAYER_KIND } from '../net/protocol.js';
+import type { GameMessageFact } from '../net/game-messages.js';
+import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
+import type { GameMessageEntry, GameState } from './slot.js';
+import { createSimWorld, despawnEntity as coreDespawn, destroySimWorld, spawnEntity as coreSpawn, type SimWorld } from '../world/sim-world.js';
+import { allocateStore } from './components.js';
+import type { GameDefinition, ModuleEnv } from './definition.js';
+
+/** Options of one world of a game (all optional but `id`; the game's `world` defaults apply). */
+export interface GameWorldOptions {
+  /** World id: 1-64 characters of A-Z a-z 0-9 _ -. */
+  id: string;
+  /** Most entities (players included). Default 20,000. */
+  capacity?: number;
+  /** PRNG seed (uint32). Default 1. */
+  seed?: number;
+  /** World side in world units. Default: the game's `world.size`, else 2,000. */
+  size?: number;
+  /** Scheduler-config patch merged over the game's `world.config`. */
+  config?: unknown;
+  /** Entity count handed to populate (`setup.npcs`). Default 0. */
+  npcs?: number;
+}
+
+/**
+ * Create a world of `game` and populate it. With `env` (a runtime serving the world), modules'
+ * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
+ */
+export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
+  const config = opts.config === undefined ? game.world.config : game.world.config === undefined ? opts.config : mergeDeep(game.world.config, opts.config);
+  const world = createSimWorld({ id: opts.id, capacity: opts.capacity, seed: opts.seed, size: opts.size ?? game.world.size, config, systems: game.pipeline });
+  const rows = world.capacity + 1;
+  const stores = new Map<string, Store>();
+  for (const c of game.components) stores.set(c.name, allocateStore(c, rows));
+  const messages = new Map<string, GameMessageEntry>();
+  const { Player } = world.stores;
+  for (const m of game.messages) {
+    const ingestType = `msg:${m.def.name}`;
+    const apply = m.def.apply;
+    world.ingest.define(ingestType, {
+      mode: m.def.mode ?? 'queue',
+      capacity: m.def.capacity ?? 4096,
+      // The player-facing floor lane: drained completely every step, never cut by the controller.
+      lane: 'input',
+      apply: (_w, player, fact) => {
+        const f = fact as GameMessageFact;
+        // A message of a previous owner of this entity (id recycled, session replaced) is ignored.
+        if (!entityExists(world, player) || !bitecsHasComponent(world, player, Player) || Player.session[player] !== f.session) return;
+        apply(world, player, f.payload);
+      },
+    });
+    messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check });
+  }
+  const kinds = new Map<number, KindFields>();
+  for (const [kind, list] of game.replicate)
+    kinds.set(kind, {
+      names: list.map((f) => f.name),
+      arrays: list.map((f) => stores.get(f.def.component.name)![f.def.field]!),
+      scales: list.map((f) => f.def.scale ?? 1),
+    });
+  const hooks = game.hooks;
+  const state: GameState = {
+    name: game.name,
+    stores,
+    messages,
+    replicated: kinds.size ? createReplicationTable(world.capacity, kinds) : null,
+    onPlayerJoined: hooks.onPlayerJoined ? (p, resumed) => hooks.onPlayerJoined!(world, p, { resumed }) : null,
+    onPlayerLeft: hooks.onPlayerLeft ? (p, parked) => hooks.onPlayerLeft!(world, p, { parked }) : null,
+    onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
+    counters: { accepted: 0, refused: 0, dropped: 0 },
+  };
+  world.game = state;
+  const setup = { npcs: opts.npcs ?? 0 };
+  for (const m of game.modules) m.populate?.(world, setup);
+  hooks.populate?.(world, setup);
+  if (env) attachGameWorld(game, world, env);
+  hooks.onWorldCreated?.(world);
+  return world;
+};
+
+/** Run the modules' `attach` for a world a runtime now serves (createGameWorld does it when given `env`). */
+export const attachGameWorld = (game: GameDefinition, world: SimWorld, env: ModuleEnv): void => {
+  for (const m of game.modules) m.attach?.(world, env);
+};
+
+/**
+ * Tear a game world down: `onWorldDeleted` (once), then the world's resources (destroySimWorld).
+ * Call it after the world left the loop and the game server.
+ */
+export const deleteGameWorld = (world: SimWorld): void => {
+  worldDeleted(world);
+  destroySimWorld(world);
+};
+
+/** Run a game world's `onWorldDeleted` hook (at most once per world; a world without a game: no-op). */
+export const worldDeleted = (world: SimWorld): void => {
+  const g = world.game;
+  if (!g?.onWorldDeleted) return;
+  const fn = g.onWorldDeleted;
+  world.game = { ...g, onWorldDeleted: null };
+  fn();
+};
+
+/** What {@link spawn} places: a wire kind (0..65534), a position and an optional velocity. */
+export interface SpawnOptions {
+  kind: number;
+  x: number;
+  y: number;
+  /** World units per simulation second. */
+  vx?: number;
+  vy?: number;
+}
+
+/**
+ * Spawn a game entity: Position, Velocity and the entity kind (`Npc.kind`, what clients see as
+ * `kind`); it is indexed for interest queries and replicated to nearby players. Add the game's
+ * components with `addComponent`. Throws `WT_ERR_CAPACITY_EXCEEDED` when the world is full.
+ */
+export const spawn = (world: SimWorld, o: SpawnOptions): number => {
+  if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND) throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
+  const eid = coreSpawn(world);
+  const { Position, Velocity, Npc } = world.stores;
+  for (const c of [Position, Velocity, Npc]) bitecsAddComponent(world, eid, c);
+  Position.x[eid] = o.x;
+  Position.y[eid] = o.y;
+  Velocity.x[eid] = o.vx ?? 0;
+  Velocity.y[eid] = o.vy ?? 0;
+  Npc.kind[eid] = o.kind;
+  return eid;
+};
+
+/**
+ * Remove an entity (a game entity; players are removed by the engine when their session ends).
+ * Sessions that knew it get a leave even if its id is reused in the same step.
+ */
+export const despawn = (world: SimWorld, eid: number): void => {
+  coreDespawn(world, eid);
+  world.net?.removed.push(eid);
+};

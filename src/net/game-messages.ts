@@ -1,0 +1,46 @@
+/**
+ * Game-defined client messages at the edge (`[5, name, payload]`, docs/PROTOCOL.md): look the
+ * name up in the world's game slot, check the payload against the message's schema, and push it
+ * as an ingest fact keyed by the sender's player. The fact is applied inside the next step by
+ * the handler the game defined (src/game/world.ts); nothing here touches the world's state.
+ */
+import type { World } from 'bitecs';
+import type { WorldCore } from '../core/world-core.js';
+import { WireErrorCode } from '../errors.js';
+import type { GameMessageOutcome, GameSlot } from '../game/slot.js';
+import type { IngestSlot } from '../ingest/ingest-buffers.js';
+
+/** One buffered game message: the sender (to drop messages of a previous owner of the entity) and the checked payload. */
+export interface GameMessageFact {
+  session: number;
+  payload: unknown;
+}
+
+const OK: GameMessageOutcome = { ok: true };
+
+/**
+ * Check and buffer one game message of session `session` (player entity `player`, or -1 while
+ * the join is not applied yet: a valid message is then refused with `NOT_JOINED`, no strike). A name the
+ * world's game does not define is `UNKNOWN_TYPE`, a payload its schema refuses is `BAD_FIELD`;
+ * both with a strike. A full buffer drops by the message's policy (counted), as movement input does.
+ */
+export const pushGameMessage = (world: World<WorldCore & IngestSlot & GameSlot>, player: number, session: number, name: string, payload: unknown): GameMessageOutcome => {
+  const game = world.game;
+  const entry = game?.messages.get(name);
+  if (!game || !entry) {
+    if (game) game.counters.refused++;
+    return { ok: false, code: WireErrorCode.UNKNOWN_TYPE, message: `unknown game message ${JSON.stringify(name)}`, strike: true };
+  }
+  const problem = entry.check(payload);
+  if (problem !== null) {
+    game.counters.refused++;
+    return { ok: false, code: WireErrorCode.BAD_FIELD, message: `${name}: ${problem}`, strike: true };
+  }
+  // Checked before the join state, so the answer to a bad message never depends on timing.
+  if (player < 0) return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
+  const fact: GameMessageFact = { session, payload };
+  const out = world.ingest.push(entry.ingestType, player, fact);
+  if (out === 'dropped' || out === 'rejected') game.counters.dropped++;
+  else game.counters.accepted++;
+  return OK;
+};
