@@ -3,7 +3,8 @@
  * validation (messages name the option) and `--help`. Precedence: flag > env > file > default.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { optionInvalid } from '../errors.js';
+import { isWorldtickError, optionInvalid } from '../errors.js';
+import { resolveStoreTarget } from '../store/open-store.js';
 import { LOG_LEVELS } from '../log.js';
 import { checkOption, type Spec } from '../config/schema.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
@@ -36,6 +37,12 @@ export interface ServerOptions {
   scenario: string;
   /** NPCs of the crowd scenario. */
   crowdNpcs: number;
+  /** Directory of the embedded SQLite store (created at start). */
+  dataDir: string;
+  /** Store spec: `postgres://…` / `postgresql://…` (shared), `sqlite:<dir>`, or empty (SQLite in `dataDir`); see src/store/open-store.ts. */
+  store: string;
+  /** Wall seconds between full world checkpoints (0 = only at graceful shutdown); see docs/DURABILITY.md. */
+  checkpointIntervalSeconds: number;
   help: boolean;
 }
 
@@ -73,6 +80,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
+  { key: 'dataDir', flag: 'data-dir', env: 'WORLDTICK_DATA_DIR', kind: 'string', default: './data', doc: 'directory of the embedded SQLite store (checkpoints, ledger, sessions, world configs); created at start' },
+  { key: 'store', flag: 'store', env: 'WORLDTICK_STORE', kind: 'string', default: '', doc: 'durable store: postgres://user@host:port/db (shared PostgreSQL), sqlite:<dir>, or empty for SQLite in --data-dir' },
+  { key: 'checkpointIntervalSeconds', flag: 'checkpoint-interval', env: 'WORLDTICK_CHECKPOINT_INTERVAL', kind: 'number', default: 10, min: 0, max: 86_400, doc: 'wall seconds between full world checkpoints (0 = only at graceful shutdown; world time is recorded every 10 steps regardless)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -199,6 +209,14 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       }
     }
     if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
+  }
+  // The store spec is checked here, with the others (src/store/open-store.ts parses it).
+  const pick = (key: string): unknown => (fromFlags.has(key) ? fromFlags.get(key) : fromEnv.has(key) ? fromEnv.get(key) : fromFile.get(key));
+  try {
+    resolveStoreTarget({ store: (pick('store') as string | undefined) ?? '', dataDir: (pick('dataDir') as string | undefined) ?? '' });
+  } catch (err) {
+    if (isWorldtickError(err)) problems.push(...((err.details as { problems?: string[] }).problems ?? [err.message]));
+    else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic };

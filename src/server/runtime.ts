@@ -19,6 +19,9 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
+import { storeClosed } from '../errors.js';
 
 export type { Service } from './service.js';
 
@@ -37,6 +40,12 @@ export interface Runtime {
   readonly gameServer: GameServer;
   /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
   readonly scenePool: WorkerPool;
+  /**
+   * The durable store (SQLite in `--data-dir`, or PostgreSQL by `--store`), opened by `start`
+   * before the worlds tick and closed by `stop` after they stopped. Reading it outside that
+   * window throws `WT_ERR_STORE_CLOSED`.
+   */
+  readonly store: Store;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -106,6 +115,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
   });
   services.push(gameServer);
+  let store: Store | null = null;
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -143,8 +153,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
+    get store(): Store {
+      if (!store) throw storeClosed();
+      return store;
+    },
     async start() {
       phase = 'starting';
+      // The store first (the data directory is created): worlds are restored from it before they tick.
+      store = await openStore({ store: options.store, dataDir: options.dataDir });
+      logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -167,6 +184,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       }
       runner.stop();
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
+      if (store) {
+        await store.close();
+        store = null;
+        logger.info('store closed');
+      }
       phase = 'stopped';
       logger.info('loop stopped');
     },
