@@ -75,6 +75,8 @@ export const ErrorCode = {
   CONFIG_VERSION_STALE: 'WT_ERR_CONFIG_VERSION_STALE',
   /** A periodic task built into the runtime cannot be removed through the admin API. */
   TASK_BUILTIN: 'WT_ERR_TASK_BUILTIN',
+  /** A stored world checkpoint could not be read (corrupt, truncated, another format version). */
+  CHECKPOINT_CORRUPT: 'WT_ERR_CHECKPOINT_CORRUPT',
 } as const;
 
 /** Union of every error code string. */
