@@ -22,6 +22,8 @@ import type { Service } from './service.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { storeClosed } from '../errors.js';
+import { Checkpointer } from '../persist/checkpointer.js';
+import { applyWorldRecord, loadPersistedWorlds } from '../persist/restore.js';
 
 export type { Service } from './service.js';
 
@@ -46,9 +48,30 @@ export interface Runtime {
    * window throws `WT_ERR_STORE_CLOSED`.
    */
   readonly store: Store;
+  /** Checkpoints of the worlds (src/persist/checkpointer.ts); `checkpointer.report(id)` for figures. */
+  readonly checkpointer: Checkpointer;
+  /**
+   * Register a listener called by `start` for each world restored from the store (default and
+   * admin-created), after its state and config are back and before the loop ticks it; awaited in
+   * order. The place to catch up what the checkpoint had not applied yet, e.g. ledger entries
+   * committed after it: for each wallet row, `entriesSince(playerId, Wallet.appliedSeq[eid])`.
+   * Register before `start`.
+   */
+  onWorldRestored(listener: WorldRestoredListener): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
+export interface WorldRestoredInfo {
+  /** `default` (the embedded world) or `admin` (created through the admin API). */
+  origin: 'default' | 'admin';
+  /** The checkpoint the state came from (null: the world was rebuilt from its record only). */
+  checkpoint: { step: number; worldTime: number; createdAt: number } | null;
+}
+
+/** See {@link Runtime.onWorldRestored}. */
+export type WorldRestoredListener = (world: SimWorld, info: WorldRestoredInfo) => void | Promise<void>;
 
 /** Id of the embedded default world (the original design's examples use 1). */
 export const DEFAULT_WORLD_ID = '1';
@@ -59,18 +82,32 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   const adminSources: StatsSources = {
     controller: getControllerStatus,
     sessions: () => gameServer.stats(),
+    checkpoint: (w) => checkpointer.report(w.id),
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  let store: Store | null = null;
+  const checkpointer = new Checkpointer({
+    store: () => {
+      if (!store) throw storeClosed();
+      return store;
+    },
+    logger,
+    intervalSeconds: options.checkpointIntervalSeconds,
+  });
+  const restoredListeners: WorldRestoredListener[] = [];
   const runner = new LoopRunner({
-    onStep: telemetry.onStep,
+    onStep: (w) => {
+      telemetry.onStep(w);
+      checkpointer.onStep(w);
+    },
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
   });
   const scheduler = {
     simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
   };
   const crowd = options.scenario === 'crowd';
-  const defaultWorld = crowd ? createScenarioWorld(options) : createSimWorld({
+  let defaultWorld = crowd ? createScenarioWorld(options) : createSimWorld({
     id: DEFAULT_WORLD_ID,
     capacity: options.capacity || options.npcs + 10_000,
     seed: options.seed,
@@ -78,7 +115,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     config: mergePatches(scheduler, options.scheduler),
   });
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
-  for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
+  // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
+  const declareDefaultTasks = (w: SimWorld): void => {
+    for (const [i, t] of (options.periodic ?? []).entries()) declareTask(w, t, `periodic[${i}]`);
+  };
+  declareDefaultTasks(defaultWorld);
   if (!crowd) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
@@ -98,10 +139,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     ops: new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds }),
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
-    // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
-    onWorldDeleted: (world) => gameServer.detachWorld(world),
-    // Worlds created through the admin API request scenes on the same pool.
-    onWorldCreated: (world) => void enableScenes(world, scenePool),
+    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
+    onWorldDeleted: (world) => {
+      gameServer.detachWorld(world);
+      void checkpointer.untrack(world.id, { forget: true });
+    },
+    // Worlds created through the admin API request scenes on the same pool, and are persisted (record + first checkpoint).
+    onWorldCreated: (world) => {
+      enableScenes(world, scenePool);
+      checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
+      void checkpointer.persist(world.id);
+    },
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -115,7 +163,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
   });
   services.push(gameServer);
-  let store: Store | null = null;
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -143,11 +190,52 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     last = next;
   };
 
+  /** Bring back every persisted world (default first), then persist the default world if it is new. */
+  const restorePersisted = async (st: Store): Promise<void> => {
+    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID);
+    for (const p of found) {
+      const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
+      if (p.record.origin === 'default') {
+        if (crowd) {
+          logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
+          continue;
+        }
+        if (p.world) {
+          runner.remove(DEFAULT_WORLD_ID);
+          destroySimWorld(defaultWorld);
+          defaultWorld = p.world;
+          declareDefaultTasks(defaultWorld);
+          runner.add(defaultWorld);
+          enableScenes(defaultWorld, scenePool);
+        } else applyWorldRecord(defaultWorld, p.record);
+      } else {
+        if (!p.world || runner.has(id)) continue;
+        runner.add(p.world);
+        enableScenes(p.world, scenePool);
+      }
+      const w = runner.get(id);
+      checkpointer.track(w, {
+        origin: p.record.origin,
+        incarnation: p.record.incarnation,
+        npcs: p.record.npcs,
+        restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: w.clock.now, ms: p.ms },
+      });
+      logger.info({ world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) }, 'world restored');
+      for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
+    }
+    if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
+      checkpointer.track(defaultWorld, { origin: 'default', npcs: options.npcs });
+      await checkpointer.persist(DEFAULT_WORLD_ID);
+    }
+  };
+
   return {
     options,
     logger,
     runner,
-    defaultWorld,
+    get defaultWorld(): SimWorld {
+      return defaultWorld;
+    },
     adminToken,
     services,
     admin,
@@ -157,11 +245,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       if (!store) throw storeClosed();
       return store;
     },
+    checkpointer,
+    onWorldRestored(listener) {
+      restoredListeners.push(listener);
+    },
     async start() {
       phase = 'starting';
       // The store first (the data directory is created): worlds are restored from it before they tick.
       store = await openStore({ store: options.store, dataDir: options.dataDir });
       logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
+      await restorePersisted(store);
+      checkpointer.start();
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -183,6 +277,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
+      // Graceful shutdown: a record and a full checkpoint of every persisted world, before the store closes.
+      if (store) await checkpointer.flush();
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       if (store) {
         await store.close();
