@@ -12,7 +12,8 @@
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { captureWorld, encodeCapture } from './world-snapshot.js';
+import { captureWorld } from './world-snapshot.js';
+import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
 import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } from './world-record.js';
 import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 
@@ -28,6 +29,9 @@ export interface CheckpointReport {
   lastWorldTime: number;
   /** Synchronous copy (the only part inside the loop's turn). */
   lastCopyMs: number;
+  /** Compression and store write (on the writer: a worker thread in the runtime). */
+  lastEncodeMs: number;
+  lastWriteMs: number;
   /** Capture to durable: copy + compression + write. */
   lastDurationMs: number;
   /** Stored (compressed) and raw bytes of the last checkpoint. */
@@ -51,6 +55,8 @@ export interface CheckpointerOptions {
   intervalSeconds: number;
   /** Steps between clock records. Default {@link CLOCK_RECORD_STEPS}. */
   clockRecordSteps?: number;
+  /** Where checkpoints are compressed and written. Default: through `store` on this thread. */
+  writer?: CheckpointWriter;
 }
 
 interface Tracked {
@@ -69,7 +75,7 @@ interface Tracked {
 }
 
 const emptyReport = (): CheckpointReport => ({
-  saved: 0, failed: 0, inProgress: false, lastAt: 0, lastStep: -1, lastWorldTime: 0, lastCopyMs: 0, lastDurationMs: 0,
+  saved: 0, failed: 0, inProgress: false, lastAt: 0, lastStep: -1, lastWorldTime: 0, lastCopyMs: 0, lastEncodeMs: 0, lastWriteMs: 0, lastDurationMs: 0,
   lastBytes: 0, lastRawBytes: 0, lastError: null, recordsWritten: 0, recordFailures: 0, lastRecordStep: -1, restored: null,
 });
 
@@ -79,9 +85,11 @@ export class Checkpointer {
   readonly #recordSteps: number;
   readonly #worlds = new Map<string, Tracked>();
   #timer: NodeJS.Timeout | null = null;
+  #writer: CheckpointWriter;
 
   constructor(opts: CheckpointerOptions) {
     this.#opts = opts;
+    this.#writer = opts.writer ?? new InlineCheckpointWriter(opts.store);
     this.#recordSteps = opts.clockRecordSteps ?? CLOCK_RECORD_STEPS;
   }
 
@@ -97,6 +105,11 @@ export class Checkpointer {
       lastCheckpointWall: performance.now(), recordedConfigVersion: -1, recordedPaused: world.clock.paused,
       recordBusy: null, recordDirty: false, ckBusy: null, gone: false,
     });
+  }
+
+  /** Replace the writer (the runtime installs its worker writer once the store is open). */
+  setWriter(writer: CheckpointWriter): void {
+    this.#writer = writer;
   }
 
   /** Tracked? */
@@ -211,10 +224,10 @@ export class Checkpointer {
       try {
         const cap = captureWorld(t.world); // synchronous copy, between steps
         t.lastCheckpointWall = performance.now();
-        const data = await encodeCapture(cap); // thread pool
-        await this.#opts.store().saveCheckpoint({
-          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, data, fencingToken: 0,
-          meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes: cap.packed.byteLength },
+        const rawBytes = cap.packed.byteLength; // read before the buffer is handed over
+        const w = await this.#writer.write(cap.packed, {
+          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, fencingToken: 0,
+          meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
         });
         const r = t.report;
         r.saved++;
@@ -223,8 +236,10 @@ export class Checkpointer {
         r.lastWorldTime = cap.worldTime;
         r.lastCopyMs = cap.copyMs;
         r.lastDurationMs = performance.now() - t0;
-        r.lastBytes = data.byteLength;
-        r.lastRawBytes = cap.packed.byteLength;
+        r.lastEncodeMs = w.encodeMs;
+        r.lastWriteMs = w.writeMs;
+        r.lastBytes = w.storedBytes;
+        r.lastRawBytes = rawBytes;
         r.lastError = null;
       } catch (err) {
         t.report.failed++;

@@ -23,6 +23,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { storeClosed } from '../errors.js';
 import { Checkpointer } from '../persist/checkpointer.js';
+import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
 import { applyWorldRecord, loadPersistedWorlds } from '../persist/restore.js';
 
 export type { Service } from './service.js';
@@ -87,15 +88,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   let store: Store | null = null;
+  const storeOf = (): Store => {
+    if (!store) throw storeClosed();
+    return store;
+  };
   const checkpointer = new Checkpointer({
-    store: () => {
-      if (!store) throw storeClosed();
-      return store;
-    },
+    store: storeOf,
     logger,
     intervalSeconds: options.checkpointIntervalSeconds,
   });
   const restoredListeners: WorldRestoredListener[] = [];
+  let writer: CheckpointWriter | null = null;
   const runner = new LoopRunner({
     onStep: (w) => {
       telemetry.onStep(w);
@@ -225,7 +228,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     }
     if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
       checkpointer.track(defaultWorld, { origin: 'default', npcs: options.npcs });
-      await checkpointer.persist(DEFAULT_WORLD_ID);
+      await checkpointer.record(DEFAULT_WORLD_ID);
+      void checkpointer.checkpoint(DEFAULT_WORLD_ID); // the first one starts the writer thread: not awaited
     }
   };
 
@@ -242,8 +246,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     gameServer,
     scenePool: scenePool as WorkerPool,
     get store(): Store {
-      if (!store) throw storeClosed();
-      return store;
+      return storeOf();
     },
     checkpointer,
     onWorldRestored(listener) {
@@ -254,6 +257,14 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       // The store first (the data directory is created): worlds are restored from it before they tick.
       store = await openStore({ store: options.store, dataDir: options.dataDir });
       logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
+      // Checkpoints are compressed and written on a worker thread with its own store connection.
+      try {
+        writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });
+      } catch (err) {
+        logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
+        writer = new InlineCheckpointWriter(storeOf);
+      }
+      checkpointer.setWriter(writer);
       await restorePersisted(store);
       checkpointer.start();
       runner.start();
@@ -279,6 +290,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       runner.stop();
       // Graceful shutdown: a record and a full checkpoint of every persisted world, before the store closes.
       if (store) await checkpointer.flush();
+      if (writer) await writer.close();
+      writer = null;
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       if (store) {
         await store.close();
