@@ -138,7 +138,8 @@ export class Checkpointer {
     t.gone = true;
     this.#worlds.delete(worldId);
     await Promise.allSettled([t.recordBusy, t.ckBusy]);
-    if (o.forget) {
+    // A world of the same id created meanwhile owns the record now.
+    if (o.forget && !this.#worlds.has(worldId)) {
       try {
         await this.#opts.store().deleteWorldConfig(worldId);
       } catch (err) {

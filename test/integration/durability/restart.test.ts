@@ -18,8 +18,8 @@ interface Server {
   base: string;
 }
 
-const start = async (dataDir: string): Promise<Server> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', '0.5'], {
+const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', interval], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
@@ -62,7 +62,11 @@ const stop = async (s: Server): Promise<number | null> => {
 };
 
 const data = tempDataDir('wt-restart-');
-afterAll(() => data.remove());
+const crashData = tempDataDir('wt-crash-');
+afterAll(() => {
+  data.remove();
+  crashData.remove();
+});
 
 describe('worlds survive restarts', () => {
   it('world time continues; the timeScale change and the admin-created world come back', async () => {
@@ -71,6 +75,7 @@ describe('worlds survive restarts', () => {
     const created = await api(a, 'POST', '/worlds', { id: 'w2', npcs: 50, capacity: 200, seed: 3, config: { simulation: { timeScale: 2 } } });
     expect(created.status).toBe(201);
     await new Promise((r) => setTimeout(r, 1200)); // time passes; periodic checkpoints run (0.5 s)
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const before1 = (await api(a, 'GET', '/worlds/1')).json;
     const before2 = (await api(a, 'GET', '/worlds/w2')).json;
     expect(before1.worldTime).toBeGreaterThan(0);
@@ -105,6 +110,29 @@ describe('worlds survive restarts', () => {
       expect((await api(c, 'GET', '/worlds/1')).json.timeScale).toBe(7);
     } finally {
       expect(await stop(c)).toBe(0);
+    }
+  });
+
+  it('after a crash (SIGKILL) world time continues from the clock record (every 10 steps), the state from the last checkpoint', async () => {
+    // No periodic checkpoints: the only one is taken at start (step 0). World time still survives.
+    const a = await start(crashData.dir, '0');
+    await new Promise((r) => setTimeout(r, 1200));
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    const before = (await api(a, 'GET', '/worlds/1')).json;
+    expect(before.step).toBeGreaterThan(10);
+    a.child.kill('SIGKILL');
+    await once(a.child, 'exit');
+    const b = await start(crashData.dir, '0');
+    try {
+      const after = (await api(b, 'GET', '/worlds/1')).json;
+      const stepWorldSeconds = before.tickIntervalSeconds * before.timeScale;
+      // At most 10 steps of world time lost (plus the steps run between the GET and the kill).
+      expect(after.worldTime).toBeGreaterThanOrEqual(before.worldTime - 10 * stepWorldSeconds);
+      expect(after.entities).toBe(300);
+      const stats = (await api(b, 'GET', '/worlds/1/stats')).json;
+      expect(stats.checkpoint.restored.fromStep).toBe(0);
+    } finally {
+      expect(await stop(b)).toBe(0);
     }
   });
 });
