@@ -31,6 +31,13 @@ export interface EntityHeader {
   queries: StoreName[][];
 }
 
+/** Copy a plain number array into a new Int32Array (an indexed loop: `Int32Array.from` iterates generically, ~3× slower). */
+const toI32 = (a: readonly number[]): Int32Array => {
+  const out = new Int32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  return out;
+};
+
 const contextOf = (world: object): WorldContext => {
   const ctx: WorldContext | undefined = Reflect.get(world, $internal);
   if (!ctx) throw new TypeError('not a bitecs world');
@@ -49,9 +56,12 @@ export const captureEntities = (world: { stores: Stores }): { header: EntityHead
   const ctx = contextOf(world);
   const idx = ctx.entityIndex;
   // `getAllEntities` is the insertion order of `entityComponents` (a recycled id goes last), not `dense`.
+  const all = new Int32Array(ctx.entityComponents.size);
+  let k = 0;
+  for (const e of ctx.entityComponents.keys()) all[k++] = e;
   const sections: SectionIn[] = [
-    { name: 'entities.dense', data: Int32Array.from(idx.dense) },
-    { name: 'entities.all', data: Int32Array.from(ctx.entityComponents.keys()) },
+    { name: 'entities.dense', data: toI32(idx.dense) },
+    { name: 'entities.all', data: all },
   ];
   const nameOf = new Map<unknown, StoreName>();
   const components: StoreName[] = [];
@@ -78,7 +88,7 @@ export const captureEntities = (world: { stores: Stores }): { header: EntityHead
     if (q.notComponents.length || q.orComponents.length) continue;
     const names = q.allComponents.map((c) => nameOf.get(c));
     if (names.some((n) => n === undefined)) continue;
-    sections.push({ name: `query.${queries.length}`, data: Int32Array.from(q.dense) });
+    sections.push({ name: `query.${queries.length}`, data: ArrayBuffer.isView(q.dense) ? Int32Array.from(q.dense) : toI32(q.dense) });
     queries.push(names as StoreName[]);
   }
   return { header: { aliveCount: idx.aliveCount, maxId: idx.maxId, components, queries }, sections };
