@@ -29,8 +29,7 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d: string) => {
     buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       try { lines.push(JSON.parse(line)); } catch { /* not JSON */ }
