@@ -5,6 +5,7 @@
  * submitted on a fixed schedule whatever the answers do, and latency is measured from each
  * purchase's scheduled time to its `ok` (no coordinated omission). Also one run with group commit
  * off (maxBatch 1) at 1,000/s, to show what batching buys. Goal: p99 <= 100 ms at 1,000/s on SQLite.
+ * Then world checkpoints at 10k and 100k NPCs (bench/checkpoint-figures.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { PostgresStore } from '../src/store/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
 import type { Suite, SuiteContext } from './harness.js';
+import { runCheckpointFigures } from './checkpoint-figures.js';
 
 const catalogue = createCatalogue([{ id: 'apple', price: 1 }, { id: 'sword', price: 25 }]);
 const PLAYERS = 500;
@@ -147,6 +149,8 @@ const suite: Suite = {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
     ctx.record('runs', runs);
+    // World checkpoints (bench/checkpoint-figures.ts): copy, compression, write, size, restore, step impact.
+    await runCheckpointFigures(ctx);
     const goal = runs.find((r) => r.store === 'sqlite FULL' && r.offeredPerSecond === 1000);
     ctx.record('goalSqliteP99At1000Ms', { p99Ms: goal?.p99Ms, goalMs: 100, met: goal !== undefined && goal.p99Ms <= 100 });
     ctx.record('note', 'open-loop offered load, latency from scheduled submit to ok; machine shared with other engineers (see loadAvg1 per run and machine.loadAvg*)');

@@ -79,6 +79,8 @@ export const ErrorCode = {
   SHARD_CRASHED: 'WT_ERR_SHARD_CRASHED',
   /** A shard worker missed the step barrier's deadline; its partition was re-run (src/shards). */
   SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
+  /** A stored world checkpoint could not be read (corrupt, truncated, another format version). */
+  CHECKPOINT_CORRUPT: 'WT_ERR_CHECKPOINT_CORRUPT',
 } as const;
 
 /** Union of every error code string. */

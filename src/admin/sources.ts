@@ -34,6 +34,8 @@ export interface StatsSources {
   periodic?: (world: SimWorld) => unknown;
   /** Game-server session statistics (network module). */
   sessions?: () => unknown;
+  /** Checkpoint figures of a world (src/persist/checkpointer.ts `CheckpointReport`), null if not persisted. */
+  checkpoint?: (world: SimWorld) => unknown;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

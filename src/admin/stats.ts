@@ -90,5 +90,7 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     jobs: jobsOf(world, sources),
     periodic: periodicOf(world, sources),
     sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
+    /** Last checkpoint, record and restore of the world (docs/DURABILITY.md), null when not persisted. */
+    checkpoint: safeCall(sources.checkpoint && (() => sources.checkpoint!(world))),
   };
 };

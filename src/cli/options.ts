@@ -3,7 +3,8 @@
  * validation (messages name the option) and `--help`. Precedence: flag > env > file > default.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { optionInvalid } from '../errors.js';
+import { isWorldtickError, optionInvalid } from '../errors.js';
+import { resolveStoreTarget } from '../store/open-store.js';
 import { LOG_LEVELS } from '../log.js';
 import { checkOption, type Spec } from '../config/schema.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
@@ -46,6 +47,12 @@ export interface ServerOptions {
   leaseTtlSeconds: number;
   /** Cluster: host name put in the game and admin URLs this instance advertises (empty = --host). */
   advertiseHost: string;
+  /** Directory of the embedded SQLite store (created at start). */
+  dataDir: string;
+  /** Store spec: `postgres://…` / `postgresql://…` (shared), `sqlite:<dir>`, or empty (SQLite in `dataDir`); see src/store/open-store.ts. */
+  store: string;
+  /** Wall seconds between full world checkpoints (0 = only at graceful shutdown); see docs/DURABILITY.md. */
+  checkpointIntervalSeconds: number;
   help: boolean;
 }
 
@@ -88,6 +95,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'clusterSecret', flag: 'cluster-secret', env: 'WORLDTICK_CLUSTER_SECRET', kind: 'string', default: '', doc: 'cluster: shared secret (>= 16 bytes) signing redirect tickets (empty = the admin token, which must then be given and long enough)' },
   { key: 'leaseTtlSeconds', flag: 'lease-ttl', env: 'WORLDTICK_LEASE_TTL', kind: 'number', default: 6, min: 0.3, max: 600, doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)' },
   { key: 'advertiseHost', flag: 'advertise-host', env: 'WORLDTICK_ADVERTISE_HOST', kind: 'string', default: '', doc: 'cluster: host name in the game/admin URLs this instance advertises to the others (empty = --host)' },
+  { key: 'dataDir', flag: 'data-dir', env: 'WORLDTICK_DATA_DIR', kind: 'string', default: './data', doc: 'directory of the embedded SQLite store (checkpoints, ledger, sessions, world configs); created at start' },
+  { key: 'store', flag: 'store', env: 'WORLDTICK_STORE', kind: 'string', default: '', doc: 'durable store: postgres://user@host:port/db (shared PostgreSQL), sqlite:<dir>, or empty for SQLite in --data-dir' },
+  { key: 'checkpointIntervalSeconds', flag: 'checkpoint-interval', env: 'WORLDTICK_CHECKPOINT_INTERVAL', kind: 'number', default: 10, min: 0, max: 86_400, doc: 'wall seconds between full world checkpoints (0 = only at graceful shutdown; world time is recorded every 10 steps regardless)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -214,6 +224,14 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       }
     }
     if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
+  }
+  // The store spec is checked here, with the others (src/store/open-store.ts parses it).
+  const pick = (key: string): unknown => (fromFlags.has(key) ? fromFlags.get(key) : fromEnv.has(key) ? fromEnv.get(key) : fromFile.get(key));
+  try {
+    resolveStoreTarget({ store: (pick('store') as string | undefined) ?? '', dataDir: (pick('dataDir') as string | undefined) ?? '' });
+  } catch (err) {
+    if (isWorldtickError(err)) problems.push(...((err.details as { problems?: string[] }).problems ?? [err.message]));
+    else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic };

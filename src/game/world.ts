@@ -39,6 +39,22 @@ export interface GameWorldOptions {
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
   const config = opts.config === undefined ? game.world.config : game.world.config === undefined ? opts.config : mergeDeep(game.world.config, opts.config);
   const world = createSimWorld({ id: opts.id, capacity: opts.capacity, seed: opts.seed, size: opts.size ?? game.world.size, config, systems: game.pipeline });
+  installGame(game, world);
+  const hooks = game.hooks;
+  const setup = { npcs: opts.npcs ?? 0 };
+  for (const m of game.modules) m.populate?.(world, setup);
+  hooks.populate?.(world, setup);
+  if (env) attachGameWorld(game, world, env);
+  hooks.onWorldCreated?.(world);
+  return world;
+};
+
+/**
+ * Give a world built on `game.pipeline` (fresh, or restored from a checkpoint) its game slot:
+ * the game's component stores (at their defaults), message ingest types, replicated-field table
+ * and hooks. No populate, no `onWorldCreated` (createGameWorld runs those for new worlds).
+ */
+export const installGame = (game: GameDefinition, world: SimWorld): void => {
   const rows = world.capacity + 1;
   const stores = new Map<string, Store>();
   for (const c of game.components) stores.set(c.name, allocateStore(c, rows));
@@ -80,12 +96,6 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
     counters: { accepted: 0, refused: 0, dropped: 0 },
   };
   world.game = state;
-  const setup = { npcs: opts.npcs ?? 0 };
-  for (const m of game.modules) m.populate?.(world, setup);
-  hooks.populate?.(world, setup);
-  if (env) attachGameWorld(game, world, env);
-  hooks.onWorldCreated?.(world);
-  return world;
 };
 
 /** Run the modules' `attach` for a world a runtime now serves (createGameWorld does it when given `env`). */

@@ -5,6 +5,7 @@
  * `enforce: false`: one instance behaves exactly as without a cluster (fencing tokens are held
  * and exposed all the same).
  */
+import type { Fence } from '../store/types.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
@@ -27,6 +28,8 @@ export interface ClusterModeDeps {
   readonly sessions: () => number;
   readonly capacity: () => number;
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
+  /** The durable store, told each new fencing token before the new owner steps (cluster mode only). */
+  readonly store?: { fence(f: Fence): Promise<number> };
 }
 
 /** The cluster service and the secret its tickets are signed with. */
@@ -81,6 +84,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     capacity: deps.capacity,
     load,
     closeSessions: deps.closeSessions,
+    ...(redis && deps.store ? { store: deps.store } : {}),
   });
   return {
     service,

@@ -23,7 +23,13 @@ import { createClusterMode } from './cluster-setup.js';
 import type { ClusterService } from './cluster-service.js';
 import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
-import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
+import { attachGameWorld, createGameWorld, installGame, worldDeleted } from '../game/world.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
+import { storeClosed } from '../errors.js';
+import { Checkpointer } from '../persist/checkpointer.js';
+import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
+import { applyWorldRecord, loadPersistedWorlds } from '../persist/restore.js';
 
 export type { Service } from './service.js';
 
@@ -47,9 +53,36 @@ export interface Runtime {
    * gates stepping and routes clients in cluster mode (`--redis`). src/server/cluster-service.ts.
    */
   readonly cluster: ClusterService;
+  /**
+   * The durable store (SQLite in `--data-dir`, or PostgreSQL by `--store`), opened by `start`
+   * before the worlds tick and closed by `stop` after they stopped. Reading it outside that
+   * window throws `WT_ERR_STORE_CLOSED`.
+   */
+  readonly store: Store;
+  /** Checkpoints of the worlds (src/persist/checkpointer.ts); `checkpointer.report(id)` for figures. */
+  readonly checkpointer: Checkpointer;
+  /**
+   * Register a listener called by `start` for each world restored from the store (default and
+   * admin-created), after its state and config are back and before the loop ticks it; awaited in
+   * order. The place to catch up what the checkpoint had not applied yet, e.g. ledger entries
+   * committed after it: for each wallet row, `entriesSince(playerId, Wallet.appliedSeq[eid])`.
+   * Register before `start`.
+   */
+  onWorldRestored(listener: WorldRestoredListener): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
+export interface WorldRestoredInfo {
+  /** `default` (the embedded world) or `admin` (created through the admin API). */
+  origin: 'default' | 'admin';
+  /** The checkpoint the state came from (null: the world was rebuilt from its record only). */
+  checkpoint: { step: number; worldTime: number; createdAt: number } | null;
+}
+
+/** See {@link Runtime.onWorldRestored}. */
+export type WorldRestoredListener = (world: SimWorld, info: WorldRestoredInfo) => void | Promise<void>;
 
 /** Id of the embedded default world (the original design's examples use 1). */
 export const DEFAULT_WORLD_ID = '1';
@@ -64,9 +97,22 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   const adminSources: StatsSources = {
     controller: getControllerStatus,
     sessions: () => gameServer.stats(),
+    checkpoint: (w) => checkpointer.report(w.id),
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  let store: Store | null = null;
+  const storeOf = (): Store => {
+    if (!store) throw storeClosed();
+    return store;
+  };
+  const checkpointer = new Checkpointer({
+    store: storeOf,
+    logger,
+    intervalSeconds: options.checkpointIntervalSeconds,
+  });
+  const restoredListeners: WorldRestoredListener[] = [];
+  let writer: CheckpointWriter | null = null;
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
   const clusterMode = createClusterMode(options, {
@@ -78,6 +124,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     sessions: () => gameServer.stats().sessions,
     capacity: () => gameServer.config.maxConnections,
     closeSessions: (worldId, code, reason) => gameServer.closeWorldSessions(worldId, code, reason),
+    store: { fence: (f) => storeOf().fence(f) },
   });
   const cluster = clusterMode.service;
   const runner = new LoopRunner({
@@ -85,6 +132,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     onStep: (w) => {
       telemetry.onStep(w);
       clusterMode.onStep(w);
+      checkpointer.onStep(w);
     },
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
   });
@@ -99,9 +147,12 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     size: options.worldSize,
     config: mergePatches(scheduler, options.scheduler),
   };
-  const defaultWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
+  let defaultWorld: SimWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
-  for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
+  const declareDefaultTasks = (w: SimWorld): void => {
+    for (const [i, t] of (options.periodic ?? []).entries()) declareTask(w, t, `periodic[${i}]`);
+  };
+  declareDefaultTasks(defaultWorld);
   if (!crowd && !game) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
@@ -122,16 +173,20 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     ops: new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds }),
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
-    // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
+    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
     onWorldDeleted: (world) => {
       gameServer.detachWorld(world);
       cluster.forget(world.id);
       worldDeleted(world);
+      void checkpointer.untrack(world.id, { forget: true });
     },
-    // Worlds created through the admin API: the game's modules attach their services (scenes), and a lease is taken at once.
+    // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
+    // taken at once, and the world is persisted (record + first checkpoint).
     onWorldCreated: (world) => {
       attach(world);
       setImmediate(() => void cluster.kick());
+      checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
+      void checkpointer.persist(world.id);
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
@@ -178,19 +233,87 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     last = next;
   };
 
+  /** Bring back every persisted world (default first), then persist the default world if it is new. */
+  const restorePersisted = async (st: Store): Promise<void> => {
+    // A game's worlds come back on the game's pipeline with its slot (its own component stores
+    // restart at their defaults: they are not in checkpoints yet, docs/DURABILITY.md).
+    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, game ? {
+      systems: game.pipeline,
+      install: (w) => installGame(game, w),
+      fresh: (o) => createGameWorld(game, o),
+    } : {});
+    for (const p of found) {
+      const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
+      if (p.record.origin === 'default') {
+        if (crowd) {
+          logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
+          continue;
+        }
+        if (p.world) {
+          runner.remove(DEFAULT_WORLD_ID);
+          destroySimWorld(defaultWorld);
+          defaultWorld = p.world;
+          declareDefaultTasks(defaultWorld);
+          runner.add(defaultWorld);
+          attach(defaultWorld);
+        } else applyWorldRecord(defaultWorld, p.record);
+      } else {
+        if (!p.world || runner.has(id)) continue;
+        runner.add(p.world);
+        attach(p.world);
+      }
+      const w = runner.get(id);
+      checkpointer.track(w, {
+        origin: p.record.origin,
+        incarnation: p.record.incarnation,
+        npcs: p.record.npcs,
+        restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: w.clock.now, ms: p.ms },
+      });
+      logger.info({ world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) }, 'world restored');
+      for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
+    }
+    if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
+      checkpointer.track(defaultWorld, { origin: 'default', npcs: options.npcs });
+      await checkpointer.record(DEFAULT_WORLD_ID);
+      void checkpointer.checkpoint(DEFAULT_WORLD_ID); // the first one starts the writer thread: not awaited
+    }
+  };
+
   return {
     options,
     logger,
     runner,
-    defaultWorld,
+    get defaultWorld(): SimWorld {
+      return defaultWorld;
+    },
     adminToken,
     services,
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
     cluster,
+    get store(): Store {
+      return storeOf();
+    },
+    checkpointer,
+    onWorldRestored(listener) {
+      restoredListeners.push(listener);
+    },
     async start() {
       phase = 'starting';
+      // The store first (the data directory is created): worlds are restored from it before they tick.
+      store = await openStore({ store: options.store, dataDir: options.dataDir });
+      logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
+      // Checkpoints are compressed and written on a worker thread with its own store connection.
+      try {
+        writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });
+      } catch (err) {
+        logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
+        writer = new InlineCheckpointWriter(storeOf);
+      }
+      checkpointer.setWriter(writer);
+      await restorePersisted(store);
+      checkpointer.start();
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -212,9 +335,18 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
+      // Graceful shutdown: a record and a full checkpoint of every persisted world, before the store closes.
+      if (store) await checkpointer.flush();
+      if (writer) await writer.close();
+      writer = null;
       for (const w of runner.worlds()) {
         worldDeleted(w); // a game's onWorldDeleted hook
         destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
+      }
+      if (store) {
+        await store.close();
+        store = null;
+        logger.info('store closed');
       }
       phase = 'stopped';
       logger.info('loop stopped');

@@ -79,6 +79,35 @@ export interface SpatialIndex {
   margin(): number;
   /** Bytes of the grids' arrays plus an estimate for the rbush of player boxes. */
   bytes(): number;
+  /**
+   * Copy everything a continuation depends on (NPC grid as of the last rebuild, player grid
+   * members, kind tags, margins, player boxes) — for checkpoints (src/persist/). Copies, never views.
+   */
+  exportState(): SpatialState;
+  /** Load what {@link SpatialIndex.exportState} gave, into an index of the same capacity and bounds, for `world`. */
+  importState(world: CoreWorld, state: SpatialState): void;
+}
+
+/** The index's state as plain data (see {@link SpatialIndex.exportState}). */
+export interface SpatialState {
+  /** NPC grid: `cellStart` (cells + 1) and slots `items`, `itemX`, `itemY`, `cellOf` (length n). */
+  npcCellStart: Int32Array;
+  npcItems: Int32Array;
+  npcItemX: Float32Array;
+  npcItemY: Float32Array;
+  npcCellOf: Int32Array;
+  /** Player grid members (length n) and the grid's slot capacity. */
+  playerItems: Int32Array;
+  playerCapacity: number;
+  /** `kindOf` up to the highest id tagged (indexes beyond are 0). */
+  kindOf: Uint8Array;
+  speed: number;
+  margin: number;
+  playerMargin: number;
+  /** The stores were bound (a rebuild happened). */
+  bound: boolean;
+  /** Player boxes, 5 numbers each: minX, minY, maxX, maxY, eid. */
+  boxes: Float64Array;
 }
 
 const createGrid = (capacity: number, minX: number, minY: number, maxX: number, maxY: number, cellSize: number): Grid => {
@@ -245,5 +274,54 @@ export const createSpatialIndex = (
       return out.length;
     },
     bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength + boxes.length * 80,
+    exportState() {
+      let top = kindOf.length - 1;
+      while (top > 0 && kindOf[top] === 0) top--;
+      const b = new Float64Array(boxes.length * 5);
+      for (let i = 0; i < boxes.length; i++) {
+        const x = boxes[i]!;
+        b[i * 5] = x.minX; b[i * 5 + 1] = x.minY; b[i * 5 + 2] = x.maxX; b[i * 5 + 3] = x.maxY; b[i * 5 + 4] = x.eid;
+      }
+      const n = npcGrid.n;
+      return {
+        npcCellStart: npcGrid.cellStart.slice(),
+        npcItems: npcGrid.items.slice(0, n),
+        npcItemX: npcGrid.itemX.slice(0, n),
+        npcItemY: npcGrid.itemY.slice(0, n),
+        npcCellOf: npcGrid.cellOf.slice(0, n),
+        playerItems: playerGrid.items.slice(0, playerGrid.n),
+        playerCapacity: playerGrid.items.length - 1,
+        kindOf: kindOf.slice(0, top + 1),
+        speed,
+        margin,
+        playerMargin,
+        bound: px !== null,
+        boxes: b,
+      };
+    },
+    importState(world, st) {
+      npcGrid.cellStart.set(st.npcCellStart);
+      npcGrid.items.set(st.npcItems);
+      npcGrid.itemX.set(st.npcItemX);
+      npcGrid.itemY.set(st.npcItemY);
+      npcGrid.cellOf.set(st.npcCellOf);
+      npcGrid.n = st.npcItems.length;
+      if (playerGrid.items.length - 1 !== st.playerCapacity) playerGrid = createGrid(st.playerCapacity, minX, minY, maxX, maxY, 1 / playerGrid.inv);
+      playerGrid.items.set(st.playerItems);
+      playerGrid.n = st.playerItems.length;
+      kindOf.fill(0);
+      kindOf.set(st.kindOf);
+      speed = st.speed;
+      margin = st.margin;
+      playerMargin = st.playerMargin;
+      px = st.bound ? world.stores.Position.x : null;
+      py = st.bound ? world.stores.Position.y : null;
+      boxes = [];
+      for (let i = 0; i < st.boxes.length; i += 5) {
+        boxes.push({ minX: st.boxes[i]!, minY: st.boxes[i + 1]!, maxX: st.boxes[i + 2]!, maxY: st.boxes[i + 3]!, eid: st.boxes[i + 4]! });
+      }
+      tree.clear();
+      if (boxes.length) tree.load(boxes);
+    },
   };
 };

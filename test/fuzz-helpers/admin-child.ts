@@ -8,10 +8,11 @@ import { createInterface } from 'node:readline';
 import { parseOptions } from '../../src/cli/options.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/server/runtime.js';
+import { tempDataDir } from '../helpers/data-dir.js';
 
 const token = process.env.WT_FUZZ_ADMIN_TOKEN ?? 'fuzz-token';
 const rt = createRuntime(
-  parseOptions(['--npcs', '200', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', token], {}),
+  parseOptions(['--npcs', '200', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', token, '--data-dir', tempDataDir('wt-fuzz-admin-').dir], {}),
   createLogger('silent'),
 );
 await rt.start();

@@ -2,6 +2,7 @@
  * Starts worldtick instances as child processes (exactly what `npm start` execs) for cluster
  * tests, finds their bound ports from their pino log lines, and talks to their admin API.
  */
+import { tempDataDir } from './data-dir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
@@ -26,7 +27,9 @@ export interface TestInstance {
 
 /** Start one instance with `args` (plus `--port 0 --admin-port 0`); resolves once both servers listen. */
 export const startInstance = async (id: string, args: string[]): Promise<TestInstance> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...args], {
+  // Each instance its own throwaway store unless the test gives one (never the repository's ./data).
+  const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },

@@ -9,7 +9,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 const start = (args: string[]) =>
   // exactly what `npm start` execs
-  spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' } });
+  spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-cli-')) } });
 
 /** Start with `args`, expect exit code 2 and no stack trace; returns stderr. */
 const expectRefused = async (args: string[]): Promise<string> => {

@@ -159,6 +159,18 @@
       hist.append(li);
     }
     kv($('jobs'), s.jobs);
+    const ck = s.checkpoint;
+    kv($('checkpoint'), ck ? {
+      at: ck.lastAt ? new Date(ck.lastAt).toLocaleTimeString() : 'none yet',
+      step: ck.lastStep,
+      worldTime: ck.lastWorldTime,
+      durationMs: ck.lastDurationMs,
+      copyMs: ck.lastCopyMs,
+      kB: Math.round(ck.lastBytes / 1024),
+      saved: ck.saved,
+      failed: ck.failed,
+      restoredFromStep: ck.restored ? ck.restored.fromStep : 'no',
+    } : null);
     kv($('sessions'), s.sessions && s.sessions.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
     const ptb = $('periodic').querySelector('tbody');
     ptb.replaceChildren();

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 export const TOKEN = 'test-admin-token';
 
@@ -19,11 +20,20 @@ export interface Started {
 
 /** Start a runtime with a small default world; extra CLI flags may override. */
 export const startRuntime = async (flags: string[] = []): Promise<Started> => {
-  const options = parseOptions(['--npcs', '800', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN, ...flags], {});
+  const data = tempDataDir('wt-admin-');
+  const options = parseOptions(['--npcs', '800', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN, '--data-dir', data.dir, ...flags], {});
   const runtime = createRuntime(options, createLogger('silent'));
   await runtime.start();
   const port = runtime.admin.port;
-  return { runtime, port, base: `http://127.0.0.1:${port}`, stop: () => runtime.stop() };
+  return {
+    runtime,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await runtime.stop();
+      data.remove();
+    },
+  };
 };
 
 export interface CallOptions {

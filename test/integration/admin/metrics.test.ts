@@ -49,6 +49,11 @@ describe('/metrics', () => {
       'worldtick_bytes_sent_total',
       'process_cpu_seconds_total',
       'nodejs_heap_size_used_bytes',
+      'worldtick_checkpoints_total{world="1",outcome="saved"}',
+      'worldtick_checkpoint_last_duration_seconds{world="1"}',
+      'worldtick_checkpoint_last_copy_seconds{world="1"}',
+      'worldtick_checkpoint_last_bytes{world="1"}',
+      'worldtick_world_records_total{world="1",outcome="written"}',
     ]) expect(t, name).toContain(name);
     // Budget edges: 16 ms default for world 1, 8 ms configured for world "two".
     expect(t).toMatch(/worldtick_step_duration_seconds_bucket\{world="1",le="0\.016"\} \d+/);

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -8,6 +11,7 @@ describe('npm start: admin URL, generated token, debug step summaries', () => {
   it('prints the dashboard URL with a generated token; the token works; debug logs carry per-step summaries', async () => {
     const env = { ...process.env };
     delete env.WORLDTICK_ADMIN_TOKEN;
+    env.WORLDTICK_DATA_DIR = mkdtempSync(join(tmpdir(), 'wt-startup-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '500', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--log-level', 'debug'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

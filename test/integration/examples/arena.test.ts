@@ -5,6 +5,7 @@
  * field replicated (in enter entries and as a changed field); and `examples/arena/main.ts` run
  * as a process that logs its bound ports.
  */
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import WebSocket from 'ws';
@@ -25,7 +26,7 @@ describe('arena example over real WebSockets', () => {
   let a: WorldtickClient, b: WorldtickClient;
 
   beforeAll(async () => {
-    server = await startServer(arena, { options: { host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
+    server = await startServer(arena, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
     const url = `ws://127.0.0.1:${server.port}`;
     a = new WorldtickClient({ url, WebSocket: Ws });
     b = new WorldtickClient({ url, WebSocket: Ws });
@@ -86,7 +87,7 @@ describe('arena example over real WebSockets', () => {
 
 describe('examples/arena/main.ts', () => {
   it('starts a server, logs its bound ports as JSON, serves the arena, stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/arena/main.ts', '--port', '0', '--admin-port', '0', '--stats-interval', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/arena/main.ts', '--data-dir', tempDataDir().dir, '--port', '0', '--admin-port', '0', '--stats-interval', '0'], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' },
     });
     child.stdout.setEncoding('utf8');

@@ -4,6 +4,7 @@
  * fires onPlayerJoined / onPlayerLeft (parked) in the step; deleting the world fires
  * onWorldDeleted once; stopping the server fires it for the remaining worlds.
  */
+import { tempDataDir } from '../../helpers/data-dir.js';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
@@ -31,7 +32,7 @@ describe('game lifecycle hooks over a real server', () => {
         onPlayerLeft: (w, p, { parked }) => log.push(`left ${w.id} ${p} ${parked}`),
       },
     });
-    const server = await startServer(game, { options: { host: '127.0.0.1', port: 0, adminPort: 0, adminToken: 'tok', logLevel: 'silent', statsIntervalSeconds: 0 } });
+    const server = await startServer(game, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, adminToken: 'tok', logLevel: 'silent', statsIntervalSeconds: 0 } });
     expect(log).toEqual(['populate 1 2', 'created 1']);
     const admin = `http://127.0.0.1:${server.adminPort}/api/v1/worlds`;
     const headers = { authorization: 'Bearer tok', 'content-type': 'application/json' };

@@ -4,6 +4,7 @@
  * and played by the client library over a real WebSocket: the welcome describes `hp`, a `heal`
  * is applied, a bad one is refused with `BAD_FIELD`.
  */
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ describe('GAME-API.md quick start', () => {
     const file = join(dir, 'game.ts');
     writeFileSync(file, quickStartModule());
     const mod = (await import(file)) as { game: GameDefinition; Health: ComponentDef<{ hp: { type: 'u16'; default: number } }> };
-    server = await startServer(mod.game, { options: { host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
+    server = await startServer(mod.game, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     const w = await c.join('1', 'alice');

@@ -30,6 +30,7 @@ import { hostileFrame, shapedFrame } from '../../fuzz-helpers/frames.js';
 import { retainedBytes } from '../../fuzz-helpers/gc.js';
 import { predict, runConn, type ConnResult, type Item, type LaneState } from '../../fuzz-helpers/hostile-client.js';
 import { createRng, fuzzScale, fuzzSeed, type Rng } from '../../fuzz-helpers/rng.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 const SEED = fuzzSeed(0x9a3e);
 const ROUNDS = 4;
@@ -48,7 +49,7 @@ const goodSteps: number[] = [];
 const goodErrors: string[] = [];
 
 beforeAll(async () => {
-  const options = parseOptions(['--npcs', '300', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', 'fz'], {});
+  const options = parseOptions(['--npcs', '300', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', 'fz', '--data-dir', tempDataDir().dir], {});
   rt = createRuntime(options, createLogger('silent'));
   // Controller off: replication is never thinned, so the good view can be compared exactly.
   updateWorldConfig(rt.defaultWorld, { controller: { enabled: false } });

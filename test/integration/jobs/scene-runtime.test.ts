@@ -8,10 +8,11 @@ import { spawnNpc } from '../../../src/world/sim-world.js';
 import { sceneInputOf } from '../../../src/content/scene-job.js';
 import { generateScene } from '../../../src/content/scene-gen.js';
 import { SceneState } from '../../../components/npc.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('runtime: scene jobs on the worker pool service', () => {
   it('NPCs next to a joined player get worker-generated scenes in the running default world; stop closes the pool', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '100', '--stats-interval', '0'], {}), createLogger('silent'));
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '100', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
     await rt.start();
     let stopped = false;
     try {
@@ -54,7 +55,7 @@ describe('runtime: scene jobs on the worker pool service', () => {
   });
 
   it('--job-threads sizes the pool; out of range is refused with a coded error', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--job-threads', '2'], {}), createLogger('silent'));
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--job-threads', '2', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
     expect(rt.scenePool.stats()).toMatchObject({ maxThreads: 2, threads: 0, closed: false });
     await rt.scenePool.close();
     expect(() => parseOptions(['--job-threads', '0'], {})).toThrow(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));

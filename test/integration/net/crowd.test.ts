@@ -9,10 +9,11 @@ import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import { CROWD_NET, createCrowdWorld, crowdBotMove, isCrowdWorld } from '../../../src/scenarios/crowd.js';
 import { createRuntime } from '../../../src/server/runtime.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('crowd scenario end to end', () => {
   it('npm start -- --scenario crowd serves the crowd world (its pipeline, N NPCs, interest radius 100)', async () => {
-    const rt = createRuntime(parseOptions(['--scenario', 'crowd', '--crowd-npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0'], {}), createLogger('silent'));
+    const rt = createRuntime(parseOptions(['--scenario', 'crowd', '--crowd-npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
     await rt.start();
     try {
       const w = rt.defaultWorld;

@@ -7,10 +7,11 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('runtime serves the game protocol', () => {
   it('the runtime (as npm start builds it) accepts a client into world 1 and streams snapshots at the step rate', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '500', '--stats-interval', '0'], {}), createLogger('silent'));
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '500', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
     await rt.start();
     try {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -35,7 +36,7 @@ describe('runtime serves the game protocol', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-net-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ net: { interestRadius: 42, detailedRadius: 20 } }));
-    const rt = createRuntime(parseOptions(['--config', file, '--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0'], {}), createLogger('silent'));
+    const rt = createRuntime(parseOptions(['--config', file, '--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
     await rt.start();
     try {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });

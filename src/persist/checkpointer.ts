@@ -1,0 +1,261 @@
+/**
+ * The runtime's checkpointing: for every tracked world, a clock record every
+ * {@link CLOCK_RECORD_STEPS} steps (and whenever its config changed), a full checkpoint every
+ * `intervalSeconds` of wall time, one at creation and one at graceful shutdown.
+ *
+ * A full checkpoint never stalls a step: {@link captureWorld} copies the state synchronously
+ * between steps (timers run between steps, never inside one), then compression runs on libuv's
+ * thread pool and the store write is async. Failures are logged and counted, never thrown into
+ * the loop; the next interval tries again. One checkpoint and one record write per world at a
+ * time (a record asked for meanwhile is written right after, with the newest values).
+ */
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { captureWorld } from './world-snapshot.js';
+import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
+import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } from './world-record.js';
+import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
+
+/** Checkpoint figures of one world (admin stats and metrics). Wall ms unless named otherwise. */
+export interface CheckpointReport {
+  saved: number;
+  failed: number;
+  inProgress: boolean;
+  /** Wall ms since the epoch of the last saved checkpoint (0 = none yet). */
+  lastAt: number;
+  lastStep: number;
+  /** World seconds at the last saved checkpoint. */
+  lastWorldTime: number;
+  /** Synchronous copy (the only part inside the loop's turn). */
+  lastCopyMs: number;
+  /** Compression and store write (on the writer: a worker thread in the runtime). */
+  lastEncodeMs: number;
+  lastWriteMs: number;
+  /** Capture to durable: copy + compression + write. */
+  lastDurationMs: number;
+  /** Stored (compressed) and raw bytes of the last checkpoint. */
+  lastBytes: number;
+  lastRawBytes: number;
+  lastError: string | null;
+  recordsWritten: number;
+  recordFailures: number;
+  /** Step of the last clock record written. */
+  lastRecordStep: number;
+  /** How this world came back at start, or null if it was created fresh. */
+  restored: { fromStep: number; fromWorldTime: number; worldTime: number; ms: number } | null;
+}
+
+/** Options of {@link Checkpointer}. */
+export interface CheckpointerOptions {
+  /** The store (read when writing; the runtime's store getter). */
+  store: () => Store;
+  logger: Logger;
+  /** Wall seconds between full checkpoints of a world; 0 = only at creation and shutdown. */
+  intervalSeconds: number;
+  /** Steps between clock records. Default {@link CLOCK_RECORD_STEPS}. */
+  clockRecordSteps?: number;
+  /** Where checkpoints are compressed and written. Default: through `store` on this thread. */
+  writer?: CheckpointWriter;
+}
+
+interface Tracked {
+  world: SimWorld;
+  origin: WorldOrigin;
+  incarnation: string;
+  npcs: number;
+  report: CheckpointReport;
+  lastCheckpointWall: number;
+  recordedConfigVersion: number;
+  recordedPaused: boolean;
+  recordBusy: Promise<void> | null;
+  recordDirty: boolean;
+  ckBusy: Promise<void> | null;
+  gone: boolean;
+}
+
+const emptyReport = (): CheckpointReport => ({
+  saved: 0, failed: 0, inProgress: false, lastAt: 0, lastStep: -1, lastWorldTime: 0, lastCopyMs: 0, lastEncodeMs: 0, lastWriteMs: 0, lastDurationMs: 0,
+  lastBytes: 0, lastRawBytes: 0, lastError: null, recordsWritten: 0, recordFailures: 0, lastRecordStep: -1, restored: null,
+});
+
+/** Periodic, creation-time and shutdown checkpoints of the runtime's worlds. See the module comment. */
+export class Checkpointer {
+  readonly #opts: CheckpointerOptions;
+  readonly #recordSteps: number;
+  readonly #worlds = new Map<string, Tracked>();
+  #timer: NodeJS.Timeout | null = null;
+  #writer: CheckpointWriter;
+
+  constructor(opts: CheckpointerOptions) {
+    this.#opts = opts;
+    this.#writer = opts.writer ?? new InlineCheckpointWriter(opts.store);
+    this.#recordSteps = opts.clockRecordSteps ?? CLOCK_RECORD_STEPS;
+  }
+
+  /**
+   * Start checkpointing `world`. `incarnation` is the stored record's (a restored world) or new.
+   * Writes nothing by itself: call {@link Checkpointer.persist} for a created world.
+   */
+  track(world: SimWorld, o: { origin: WorldOrigin; incarnation?: string; npcs?: number; restored?: CheckpointReport['restored'] }): void {
+    const report = emptyReport();
+    report.restored = o.restored ?? null;
+    this.#worlds.set(world.id, {
+      world, origin: o.origin, incarnation: o.incarnation ?? newIncarnation(), npcs: o.npcs ?? 0, report,
+      lastCheckpointWall: performance.now(), recordedConfigVersion: -1, recordedPaused: world.clock.paused,
+      recordBusy: null, recordDirty: false, ckBusy: null, gone: false,
+    });
+  }
+
+  /** Replace the writer (the runtime installs its worker writer once the store is open). */
+  setWriter(writer: CheckpointWriter): void {
+    this.#writer = writer;
+  }
+
+  /** Tracked? */
+  has(worldId: string): boolean {
+    return this.#worlds.has(worldId);
+  }
+
+  /** Incarnation id of a tracked world (checkpoint meta carries it). */
+  incarnationOf(worldId: string): string | undefined {
+    return this.#worlds.get(worldId)?.incarnation;
+  }
+
+  /** Write the world's record and a first checkpoint now (a world just created). */
+  async persist(worldId: string): Promise<void> {
+    await this.record(worldId);
+    await this.checkpoint(worldId);
+  }
+
+  /**
+   * Stop tracking a world. `forget`: its record is deleted from the store (the admin deleted the
+   * world; an orphan checkpoint is never loaded without its record).
+   */
+  async untrack(worldId: string, o: { forget: boolean }): Promise<void> {
+    const t = this.#worlds.get(worldId);
+    if (!t) return;
+    t.gone = true;
+    this.#worlds.delete(worldId);
+    await Promise.allSettled([t.recordBusy, t.ckBusy]);
+    // A world of the same id created meanwhile owns the record now.
+    if (o.forget && !this.#worlds.has(worldId)) {
+      try {
+        await this.#opts.store().deleteWorldConfig(worldId);
+      } catch (err) {
+        this.#opts.logger.error({ err, world: worldId }, 'world record delete failed');
+      }
+    }
+  }
+
+  /** The loop runner's per-step hook: a clock record every N steps. Allocation-free otherwise. */
+  onStep(world: SimWorld): void {
+    const t = this.#worlds.get(world.id);
+    if (t && t.world === world && world.clock.step - t.report.lastRecordStep >= this.#recordSteps) void this.record(world.id);
+  }
+
+  /** Start the wall-clock timer (1 s): config changes recorded, checkpoints when due. */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#tick(), 1000);
+    this.#timer.unref();
+  }
+
+  /** Stop the timer and wait for writes in flight. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await Promise.allSettled([...this.#worlds.values()].flatMap((t) => [t.recordBusy, t.ckBusy]));
+  }
+
+  /** Graceful shutdown: stop, then a record and a full checkpoint of every tracked world. */
+  async flush(): Promise<void> {
+    await this.stop();
+    await Promise.allSettled([...this.#worlds.keys()].map((id) => this.persist(id)));
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    const every = this.#opts.intervalSeconds * 1000;
+    for (const [id, t] of this.#worlds) {
+      const w = t.world;
+      if (w.configVersion !== t.recordedConfigVersion || w.clock.paused !== t.recordedPaused || w.clock.step !== t.report.lastRecordStep) void this.record(id);
+      if (every > 0 && !t.ckBusy && now - t.lastCheckpointWall >= every && w.clock.step !== t.report.lastStep) void this.checkpoint(id);
+    }
+  }
+
+  /** Write the world's record (config + clock) now, or right after the write in flight. */
+  record(worldId: string): Promise<void> {
+    const t = this.#worlds.get(worldId);
+    if (!t) return Promise.resolve();
+    if (t.recordBusy) {
+      t.recordDirty = true;
+      return t.recordBusy;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        t.recordDirty = false;
+        const rec = worldRecordOf(t.world, t);
+        // Marked before the write: the per-step hook must not queue one per step while it runs.
+        t.report.lastRecordStep = rec.clock.step;
+        t.recordedConfigVersion = rec.configVersion;
+        t.recordedPaused = t.world.clock.paused;
+        try {
+          await this.#opts.store().putWorldConfig(worldId, rec);
+          t.report.recordsWritten++;
+        } catch (err) {
+          t.report.recordFailures++;
+          t.recordedConfigVersion = -1; // retried by the next tick
+          this.#opts.logger.error({ err, world: worldId }, 'world record write failed');
+        }
+      } while (t.recordDirty && !t.gone);
+    };
+    t.recordBusy = run().finally(() => (t.recordBusy = null));
+    return t.recordBusy;
+  }
+
+  /** Take a full checkpoint of a tracked world now (waits for one in flight first). */
+  async checkpoint(worldId: string): Promise<void> {
+    const t = this.#worlds.get(worldId);
+    if (!t) return;
+    if (t.ckBusy) await t.ckBusy;
+    const run = async (): Promise<void> => {
+      const t0 = performance.now();
+      t.report.inProgress = true;
+      try {
+        const cap = captureWorld(t.world); // synchronous copy, between steps
+        t.lastCheckpointWall = performance.now();
+        const rawBytes = cap.packed.byteLength; // read before the buffer is handed over
+        const w = await this.#writer.write(cap.packed, {
+          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, fencingToken: 0,
+          meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
+        });
+        const r = t.report;
+        r.saved++;
+        r.lastAt = Date.now();
+        r.lastStep = cap.step;
+        r.lastWorldTime = cap.worldTime;
+        r.lastCopyMs = cap.copyMs;
+        r.lastDurationMs = performance.now() - t0;
+        r.lastEncodeMs = w.encodeMs;
+        r.lastWriteMs = w.writeMs;
+        r.lastBytes = w.storedBytes;
+        r.lastRawBytes = rawBytes;
+        r.lastError = null;
+      } catch (err) {
+        t.report.failed++;
+        t.report.lastError = err instanceof Error ? err.message.slice(0, 200) : String(err);
+        this.#opts.logger.error({ err, world: worldId }, 'checkpoint failed');
+      } finally {
+        t.report.inProgress = false;
+      }
+    };
+    t.ckBusy = run().finally(() => (t.ckBusy = null));
+    return t.ckBusy;
+  }
+
+  /** Checkpoint figures of a world, or null if it is not tracked. */
+  report(worldId: string): CheckpointReport | null {
+    return this.#worlds.get(worldId)?.report ?? null;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The bitecs side of a world checkpoint: the entity index (alive ids AND the recycle order of
+ * dead ids), each component's members, and each query's member order.
+ *
+ * Why all three: bitecs 0.4 recycles ids immediately, from the dead tail of the entity index's
+ * `dense` array, so the next spawned id depends on that order; and a query's member order is
+ * its history of adds and swap-removes, which systems iterate (grid build order, movement). A
+ * restored world that only had "the same live ids" would diverge at the next spawn or the next
+ * tiering pass. bitecs has no public API for these, so this module reads and writes the world's
+ * internals through the exported `$internal` symbol — kept here, in one place. (`getAllEntities`
+ * order, the insertion order of the per-entity component map, is history too: it is kept.)
+ *
+ * Components are the world's own stores (`world.stores[name]`, STORE_NAMES); queries over other
+ * components, or with Not/Or terms, are not restored in order (they are rebuilt on first use).
+ */
+import { $internal, addComponent, commitRemovals, query, type WorldContext } from 'bitecs';
+import { STORE_NAMES, type Stores } from '../../components/index.js';
+import type { SectionIn } from './snapshot-format.js';
+import { checkpointCorrupt } from './snapshot-format.js';
+import type { FieldArray } from '../../components/alloc.js';
+
+type StoreName = (typeof STORE_NAMES)[number];
+
+/** What the header records of the entity state (the arrays are sections). */
+export interface EntityHeader {
+  aliveCount: number;
+  maxId: number;
+  /** Component (store) names with a member section `members.<name>`. */
+  components: StoreName[];
+  /** Queries with an order section `query.<i>`: their component names. */
+  queries: StoreName[][];
+}
+
+/** Copy a plain number array into a new Int32Array (an indexed loop: `Int32Array.from` iterates generically, ~3× slower). */
+const toI32 = (a: readonly number[]): Int32Array => {
+  const out = new Int32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  return out;
+};
+
+const contextOf = (world: object): WorldContext => {
+  const ctx: WorldContext | undefined = Reflect.get(world, $internal);
+  if (!ctx) throw new TypeError('not a bitecs world');
+  return ctx;
+};
+
+/** Highest entity id ever allocated (stores hold rows up to it). */
+export const maxEntityId = (world: object): number => contextOf(world).entityIndex.maxId;
+
+/**
+ * Capture the entity state of `world` (copies). Pending query removals are committed first
+ * (what the next `query()` call would do anyway).
+ */
+export const captureEntities = (world: { stores: Stores }): { header: EntityHeader; sections: SectionIn[] } => {
+  commitRemovals(world);
+  const ctx = contextOf(world);
+  const idx = ctx.entityIndex;
+  // `getAllEntities` is the insertion order of `entityComponents` (a recycled id goes last), not `dense`.
+  const all = new Int32Array(ctx.entityComponents.size);
+  let k = 0;
+  for (const e of ctx.entityComponents.keys()) all[k++] = e;
+  const sections: SectionIn[] = [
+    { name: 'entities.dense', data: toI32(idx.dense) },
+    { name: 'entities.all', data: all },
+  ];
+  const nameOf = new Map<unknown, StoreName>();
+  const components: StoreName[] = [];
+  for (const name of STORE_NAMES) {
+    const comp = world.stores[name];
+    nameOf.set(comp, name);
+    const data = ctx.componentMap.get(comp);
+    if (!data) continue;
+    const masks = ctx.entityMasks[data.generationId]!;
+    const flag = data.bitflag;
+    let n = 0;
+    for (let i = 0; i < idx.aliveCount; i++) if ((masks[idx.dense[i]!]! & flag) !== 0) n++;
+    const members = new Int32Array(n);
+    n = 0;
+    for (let i = 0; i < idx.aliveCount; i++) {
+      const e = idx.dense[i]!;
+      if ((masks[e]! & flag) !== 0) members[n++] = e;
+    }
+    components.push(name);
+    sections.push({ name: `members.${name}`, data: members });
+  }
+  const queries: StoreName[][] = [];
+  for (const q of ctx.queries) {
+    if (q.notComponents.length || q.orComponents.length) continue;
+    const names = q.allComponents.map((c) => nameOf.get(c));
+    if (names.some((n) => n === undefined)) continue;
+    sections.push({ name: `query.${queries.length}`, data: ArrayBuffer.isView(q.dense) ? Int32Array.from(q.dense) : toI32(q.dense) });
+    queries.push(names as StoreName[]);
+  }
+  return { header: { aliveCount: idx.aliveCount, maxId: idx.maxId, components, queries }, sections };
+};
+
+/**
+ * Load captured entity state into a FRESH world (no entity spawned yet): same entity index
+ * (alive ids, recycle order, next id), same component members, same query orders.
+ */
+export const restoreEntities = (world: { stores: Stores }, header: EntityHeader, sections: Map<string, FieldArray>): void => {
+  const ctx = contextOf(world);
+  const idx = ctx.entityIndex;
+  if (idx.aliveCount !== 0 || idx.maxId !== 0) throw new TypeError('restoreEntities needs a fresh world');
+  const dense = sections.get('entities.dense');
+  if (!dense || header.aliveCount > dense.length || header.maxId < dense.length) throw checkpointCorrupt('bad entity index');
+  idx.dense = Array.from(dense);
+  idx.sparse = [];
+  for (let i = 0; i < idx.dense.length; i++) idx.sparse[idx.dense[i]!] = i;
+  idx.aliveCount = header.aliveCount;
+  idx.maxId = header.maxId;
+  const all = sections.get('entities.all');
+  if (!all || all.length !== header.aliveCount) throw checkpointCorrupt('bad entity list');
+  for (let i = 0; i < all.length; i++) ctx.entityComponents.set(all[i]!, new Set());
+  for (const name of header.components) {
+    const members = sections.get(`members.${name}`);
+    const comp = world.stores[name];
+    if (!members || !comp) throw checkpointCorrupt(`missing members of ${name}`);
+    for (let i = 0; i < members.length; i++) addComponent(world, members[i]!, comp);
+  }
+  for (let qi = 0; qi < header.queries.length; qi++) {
+    const order = sections.get(`query.${qi}`);
+    if (!order) throw checkpointCorrupt(`missing order of query ${qi}`);
+    const comps = header.queries[qi]!.map((n) => world.stores[n]);
+    const live = query(world, comps);
+    let q = null;
+    for (const cand of ctx.queries) if (cand.dense === live) q = cand;
+    if (!q || live.length !== order.length) throw checkpointCorrupt(`query ${qi} has ${live.length} members, checkpoint ${order.length}`);
+    const rank = new Map<number, number>();
+    for (let i = 0; i < order.length; i++) rank.set(order[i]!, i);
+    q.sort((a, b) => rank.get(a)! - rank.get(b)!);
+  }
+};

@@ -1,0 +1,97 @@
+/**
+ * Bringing persisted worlds back at start: every world record in the store (`listWorldConfigs`),
+ * rebuilt from its newest checkpoint of the same incarnation, then brought up to its record —
+ * the record's config if newer, and world time never behind the last clock record (after a
+ * crash the checkpoint may be older than the clock: world time continues from the record, the
+ * simulation state from the checkpoint; overdue NPCs catch up through the tiers' coarse catch-up).
+ */
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import { isWorldtickError } from '../errors.js';
+import { populateNpcs } from '../world/populate.js';
+import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { restoreWorld } from './world-snapshot.js';
+import { parseWorldRecord, type WorldRecord } from './world-record.js';
+
+/** One persisted world as found at start. */
+export interface PersistedWorld {
+  record: WorldRecord;
+  /**
+   * The rebuilt world: from its checkpoint, or (an admin world without a usable checkpoint) fresh
+   * from its record. Null for the default world without a checkpoint (the runtime keeps the world
+   * it built and applies the record to it).
+   */
+  world: SimWorld | null;
+  /** The checkpoint used, if any. */
+  checkpoint: { step: number; worldTime: number; createdAt: number } | null;
+  /** Wall ms to load and rebuild. */
+  ms: number;
+}
+
+/**
+ * Make `world` match its record: the record's config when it is newer than the world's, and world
+ * time not behind the record's clock.
+ */
+export const applyWorldRecord = (world: SimWorld, rec: WorldRecord): void => {
+  if (rec.configVersion > world.configVersion || world.configVersion === 0) {
+    updateWorldConfig(world, rec.config);
+    world.configVersion = Math.max(rec.configVersion, world.configVersion);
+  }
+  if (rec.clock.now > world.clock.now) world.clock.now = rec.clock.now;
+  if (rec.clock.step > world.clock.step) world.clock.step = rec.clock.step;
+};
+
+/**
+ * How a runtime with a game rebuilds its worlds: the pipeline a restored world runs, the game slot
+ * installed on it, and how a world without a usable checkpoint is built fresh.
+ */
+export interface RestoreBuilders {
+  readonly systems?: CreateWorldOptions['systems'];
+  readonly install?: (world: SimWorld) => void;
+  readonly fresh?: (o: { id: string; capacity: number; seed: number; size: number; config: unknown; npcs: number }) => SimWorld;
+}
+
+/** Load every persisted world (default one first). Unreadable records and checkpoints are logged and skipped. */
+export const loadPersistedWorlds = async (store: Store, logger: Logger, defaultWorldId: string, build: RestoreBuilders = {}): Promise<PersistedWorld[]> => {
+  const out: PersistedWorld[] = [];
+  const rows = await store.listWorldConfigs();
+  rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
+  for (const row of rows) {
+    const t0 = performance.now();
+    const rec = parseWorldRecord(row.config);
+    if (!rec) {
+      logger.warn({ world: row.worldId }, 'stored world record not understood; world skipped');
+      continue;
+    }
+    let world: SimWorld | null = null;
+    let checkpoint: PersistedWorld['checkpoint'] = null;
+    const ck = await store.loadCheckpoint(row.worldId);
+    if (ck && ck.meta.incarnation === rec.incarnation) {
+      try {
+        world = await restoreWorld(ck.data, build.systems ? { systems: build.systems } : {});
+        build.install?.(world);
+        checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
+      } catch (err) {
+        if (!isWorldtickError(err)) throw err;
+        logger.error({ err, world: row.worldId, step: ck.step }, 'checkpoint unreadable; world starts from its record');
+      }
+    }
+    try {
+      if (!world && rec.origin === 'admin') {
+        const o = { id: row.worldId, capacity: rec.capacity, seed: rec.seed, size: rec.size, config: rec.config, npcs: Math.min(rec.npcs, rec.capacity) };
+        if (build.fresh) world = build.fresh(o);
+        else {
+          world = createSimWorld(o);
+          populateNpcs(world, { count: o.npcs });
+        }
+      }
+      if (world) applyWorldRecord(world, rec);
+    } catch (err) {
+      if (!isWorldtickError(err)) throw err;
+      logger.error({ err, world: row.worldId }, 'stored world could not be rebuilt; world skipped');
+      continue;
+    }
+    out.push({ record: rec, world, checkpoint, ms: performance.now() - t0 });
+  }
+  return out;
+};

@@ -1,0 +1,140 @@
+/**
+ * The checkpoint container: a JSON header and raw typed-array sections in one buffer, deflated.
+ *
+ *   offset 0   "WTCK" (4 bytes) | format version u32 | header length u32 | header JSON (UTF-8)
+ *   then       section bytes, each starting at a multiple of 8, in header order
+ *
+ * `packSections` is the synchronous copy (memcpy of every section into one ArrayBuffer: this
+ * is the part that runs inside the step boundary); `deflateSnapshot` compresses on libuv's
+ * thread pool (zlib async), off the event loop.
+ */
+import { deflateRaw, inflateRaw, constants } from 'node:zlib';
+import { promisify } from 'node:util';
+import { WorldtickError, ErrorCode } from '../errors.js';
+import type { FieldArray } from '../../components/alloc.js';
+
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw);
+
+/** Container format version (bumped on an incompatible change; old checkpoints are refused). */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+const MAGIC = 0x4b435457; // "WTCK" little-endian
+
+/** Typed-array kinds a section may hold. */
+export const SECTION_TYPES = {
+  f64: Float64Array,
+  f32: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i16: Int16Array,
+  u16: Uint16Array,
+  i8: Int8Array,
+  u8: Uint8Array,
+} as const;
+export type SectionType = keyof typeof SECTION_TYPES;
+
+/** A section to write: a name and a typed array (its bytes are copied at pack time). */
+export interface SectionIn {
+  name: string;
+  data: FieldArray;
+}
+
+interface SectionMeta {
+  name: string;
+  type: SectionType;
+  offset: number;
+  length: number;
+}
+
+const typeOf = (a: FieldArray): SectionType => {
+  if (a instanceof Float64Array) return 'f64';
+  if (a instanceof Float32Array) return 'f32';
+  if (a instanceof Int32Array) return 'i32';
+  if (a instanceof Uint32Array) return 'u32';
+  if (a instanceof Int16Array) return 'i16';
+  if (a instanceof Uint16Array) return 'u16';
+  if (a instanceof Int8Array) return 'i8';
+  return 'u8';
+};
+
+/** A checkpoint that could not be read (corrupt, truncated or of another format version). */
+export const checkpointCorrupt = (reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CHECKPOINT_CORRUPT, `checkpoint unreadable: ${reason}`, { details: { reason } });
+
+/**
+ * Copy `header` and every section into one new buffer (synchronous: one memcpy per section).
+ * The sections' arrays may be views of live stores: after this returns they may change.
+ */
+export const packSections = (header: Record<string, unknown>, sections: readonly SectionIn[]): Uint8Array => {
+  const metas: SectionMeta[] = [];
+  let off = 0;
+  for (const s of sections) {
+    metas.push({ name: s.name, type: typeOf(s.data), offset: off, length: s.data.length });
+    off += (s.data.byteLength + 7) & ~7;
+  }
+  const json = new TextEncoder().encode(JSON.stringify({ ...header, sections: metas }));
+  const start = (12 + json.byteLength + 7) & ~7;
+  const out = new Uint8Array(start + off);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
+  dv.setUint32(8, json.byteLength, true);
+  out.set(json, 12);
+  for (let i = 0; i < sections.length; i++) {
+    const d = sections[i]!.data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), start + metas[i]!.offset);
+  }
+  return out;
+};
+
+/** What {@link unpackSections} gives: the header and the sections by name (copies, own buffers). */
+export interface Unpacked<H> {
+  /** The header as written (JSON; the caller checks what it reads). */
+  header: H & { sections?: unknown };
+  sections: Map<string, FieldArray>;
+}
+
+/** Read a buffer written by {@link packSections}. Throws `WT_ERR_CHECKPOINT_CORRUPT`. */
+export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
+  if (bytes.byteLength < 12) throw checkpointCorrupt('too short');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== MAGIC) throw checkpointCorrupt('bad magic');
+  const version = dv.getUint32(4, true);
+  if (version !== SNAPSHOT_FORMAT_VERSION) throw checkpointCorrupt(`format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
+  const len = dv.getUint32(8, true);
+  if (12 + len > bytes.byteLength) throw checkpointCorrupt('truncated header');
+  let header: H & { sections?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len)));
+  } catch {
+    throw checkpointCorrupt('header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null) throw checkpointCorrupt('header is not an object');
+  const start = (12 + len + 7) & ~7;
+  const sections = new Map<string, FieldArray>();
+  const metas = Array.isArray(header.sections) ? (header.sections as SectionMeta[]) : [];
+  for (const m of metas) {
+    const Ctor = SECTION_TYPES[m.type];
+    if (!Ctor || !Number.isInteger(m.offset) || !Number.isInteger(m.length) || m.length < 0) throw checkpointCorrupt(`bad section ${String(m.name)}`);
+    const from = start + m.offset;
+    const nbytes = m.length * Ctor.BYTES_PER_ELEMENT;
+    if (from + nbytes > bytes.byteLength) throw checkpointCorrupt(`truncated section ${m.name}`);
+    const copy = new Uint8Array(nbytes);
+    copy.set(bytes.subarray(from, from + nbytes));
+    sections.set(m.name, new Ctor(copy.buffer));
+  }
+  return { header, sections };
+};
+
+/** Compress on the thread pool (deflate level 1: fast; stores are mostly zeros and small floats). */
+export const deflateSnapshot = async (packed: Uint8Array): Promise<Uint8Array> =>
+  new Uint8Array(await deflateRawAsync(packed, { level: 1, strategy: constants.Z_DEFAULT_STRATEGY }));
+
+/** Decompress a stored checkpoint. Throws `WT_ERR_CHECKPOINT_CORRUPT`. */
+export const inflateSnapshot = async (stored: Uint8Array): Promise<Uint8Array> => {
+  try {
+    return new Uint8Array(await inflateRawAsync(stored));
+  } catch (err) {
+    throw checkpointCorrupt(`inflate failed: ${(err as Error).message.slice(0, 100)}`);
+  }
+};

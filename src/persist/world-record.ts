@@ -1,0 +1,74 @@
+/**
+ * The persisted record of a world (the store's world-config row, `putWorldConfig`): how to
+ * rebuild it (capacity, seed, size, origin), its scheduler config, and its clock — rewritten
+ * every {@link CLOCK_RECORD_STEPS} steps, so world time survives a crash to within that many
+ * steps even though full checkpoints are rarer. `incarnation` ties checkpoints to this record: a
+ * checkpoint of an earlier world of the same id (deleted, then created again) is never loaded.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SchedulerConfig } from '../config/scheduler-config.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** Steps between clock records (the original design: world time persisted at least every 10 steps). */
+export const CLOCK_RECORD_STEPS = 10;
+
+/** Record format version. */
+export const WORLD_RECORD_FORMAT = 1;
+
+/** Who made the world: the runtime's embedded default world, or the admin API. */
+export type WorldOrigin = 'default' | 'admin';
+
+/** A world's persisted record. Times: `clock.now` world seconds; `clock.at` wall ms since the epoch. */
+export interface WorldRecord {
+  format: typeof WORLD_RECORD_FORMAT;
+  origin: WorldOrigin;
+  incarnation: string;
+  capacity: number;
+  seed: number;
+  size: number;
+  /** NPCs populated at creation (used only if no checkpoint exists). */
+  npcs: number;
+  config: SchedulerConfig;
+  configVersion: number;
+  clock: { now: number; step: number; at: number };
+}
+
+/** A record for `world` now (config and clock copied). */
+export const worldRecordOf = (world: SimWorld, base: Pick<WorldRecord, 'origin' | 'incarnation' | 'npcs'>): WorldRecord => ({
+  format: WORLD_RECORD_FORMAT,
+  origin: base.origin,
+  incarnation: base.incarnation,
+  capacity: world.capacity,
+  seed: world.seed,
+  size: world.bounds.maxX - world.bounds.minX,
+  npcs: base.npcs,
+  config: structuredClone(world.config),
+  configVersion: world.configVersion,
+  clock: { now: world.clock.now, step: world.clock.step, at: Date.now() },
+});
+
+/** A fresh incarnation id. */
+export const newIncarnation = (): string => randomUUID();
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Read a stored value as a record; null when it is not one this build understands. */
+export const parseWorldRecord = (v: unknown): WorldRecord | null => {
+  if (!isObj(v) || v.format !== WORLD_RECORD_FORMAT) return null;
+  if (v.origin !== 'default' && v.origin !== 'admin') return null;
+  if (typeof v.incarnation !== 'string' || !isNum(v.capacity) || !isNum(v.seed) || !isNum(v.size) || !isNum(v.npcs)) return null;
+  if (!isObj(v.config) || !isNum(v.configVersion) || !isObj(v.clock) || !isNum(v.clock.now) || !isNum(v.clock.step)) return null;
+  return {
+    format: WORLD_RECORD_FORMAT,
+    origin: v.origin,
+    incarnation: v.incarnation,
+    capacity: v.capacity,
+    seed: v.seed,
+    size: v.size,
+    npcs: v.npcs,
+    config: v.config as Partial<SchedulerConfig> as SchedulerConfig, // merged and validated by the world that loads it
+    configVersion: v.configVersion,
+    clock: { now: v.clock.now, step: v.clock.step, at: isNum(v.clock.at) ? v.clock.at : 0 },
+  };
+};

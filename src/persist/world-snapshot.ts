@@ -1,0 +1,184 @@
+/**
+ * World checkpoints: capture a world's whole simulation state at a step boundary (a synchronous
+ * copy), encode it (compressed off the loop), and restore it into a fresh world that continues
+ * identically: same state hash after the same further steps (with the controller off).
+ *
+ * Captured: every component store field up to the highest id ever allocated; the bitecs entity
+ * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
+ * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
+ * index's grids and player boxes) and the tier statistics.
+ * Not captured (documented in docs/DURABILITY.md): controller window and mode (restart in
+ * `normal`), ingest buffers (inputs in flight; clients resend), intents (ephemeral NPC → player
+ * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
+ * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
+ */
+import { SceneState, STORE_NAMES, type Store } from '../../components/index.js';
+import type { FieldArray } from '../../components/alloc.js';
+import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import type { SchedulerConfig } from '../config/scheduler-config.js';
+import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
+import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
+
+/** Scalars of the tiered simulation state restored as they were. */
+const NPC_SIM_SCALARS = ['selectedCount', 'lastPassStep', 'lastNpcCount', 'lastPlayerCount', 'lastConfigVersion', 'passPending', 'pendingScanMs', 'rotationCursor', 'rotationNext', 'rotationPeriod'] as const;
+
+/** The JSON header of a world snapshot. */
+export interface WorldSnapshotHeader {
+  worldId: string;
+  capacity: number;
+  seed: number;
+  size: number;
+  clock: { now: number; step: number; paused: boolean };
+  counters: { steps: number; droppedSteps: number; droppedSeconds: number; faults: number };
+  config: SchedulerConfig;
+  configVersion: number;
+  entities: EntityHeader;
+  npcSim: Record<string, number | boolean>;
+  tierStats: Record<string, number | number[]>;
+  spatial: { playerCapacity: number; speed: number; margin: number; playerMargin: number; bound: boolean };
+  /** Store fields written, as `store.field`. */
+  fields: string[];
+}
+
+/** A captured (copied) world, ready to be encoded off the loop. */
+export interface WorldCapture {
+  worldId: string;
+  step: number;
+  worldTime: number;
+  config: SchedulerConfig;
+  /** The packed, uncompressed bytes. */
+  packed: Uint8Array;
+  /** Wall ms the synchronous copy took. */
+  copyMs: number;
+}
+
+const plainStats = (o: object): Record<string, number | number[]> => {
+  const out: Record<string, number | number[]> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : (v as number);
+  return out;
+};
+
+/**
+ * Copy the world's state (synchronous; call it between steps, never inside one). Cost: one
+ * memcpy per store field up to the highest id, plus the entity lists (see bench `durability`).
+ */
+export const captureWorld = (world: SimWorld): WorldCapture => {
+  const t0 = performance.now();
+  const rows = maxEntityId(world) + 1;
+  const ent = captureEntities(world);
+  const sections: SectionIn[] = [...ent.sections];
+  const fields: string[] = [];
+  for (const name of STORE_NAMES) {
+    const store = world.stores[name] as Store;
+    for (const key of Object.keys(store)) {
+      fields.push(`${name}.${key}`);
+      sections.push({ name: `field.${name}.${key}`, data: store[key]!.subarray(0, rows) });
+    }
+  }
+  const s = world.npcSim;
+  for (let t = 0; t < 4; t++) sections.push({ name: `npcSim.tierList.${t}`, data: s.tierList[t]!.subarray(0, s.tierCount[t]!) });
+  const slots = Math.max(0, s.lastNpcCount, world.spatial.npcGrid.n);
+  sections.push({ name: 'npcSim.best2', data: s.best2.subarray(0, slots) }, { name: 'npcSim.slotNearest', data: s.slotNearest.subarray(0, slots) });
+  sections.push({ name: 'npcSim.selected', data: s.selected.subarray(0, s.selectedCount) }, { name: 'npcSim.selectedTier', data: s.selectedTier.subarray(0, s.selectedCount) });
+  sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
+  sections.push({ name: 'rng', data: world.rng });
+  const sp = world.spatial.exportState();
+  sections.push(
+    { name: 'spatial.npcCellStart', data: sp.npcCellStart },
+    { name: 'spatial.npcItems', data: sp.npcItems },
+    { name: 'spatial.npcItemX', data: sp.npcItemX },
+    { name: 'spatial.npcItemY', data: sp.npcItemY },
+    { name: 'spatial.npcCellOf', data: sp.npcCellOf },
+    { name: 'spatial.playerItems', data: sp.playerItems },
+    { name: 'spatial.kindOf', data: sp.kindOf },
+    { name: 'spatial.boxes', data: sp.boxes },
+  );
+  const npcSim: Record<string, number | boolean> = {};
+  for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
+  const header: WorldSnapshotHeader = {
+    worldId: world.id,
+    capacity: world.capacity,
+    seed: world.seed,
+    size: world.bounds.maxX - world.bounds.minX,
+    clock: { ...world.clock },
+    counters: { ...world.counters },
+    config: structuredClone(world.config),
+    configVersion: world.configVersion,
+    entities: ent.header,
+    npcSim,
+    tierStats: plainStats(world.tierStats),
+    spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
+    fields,
+  };
+  const packed = packSections({ ...header }, sections);
+  return { worldId: world.id, step: world.clock.step, worldTime: world.clock.now, config: header.config, packed, copyMs: performance.now() - t0 };
+};
+
+/** Compress a capture for storage (zlib on the thread pool: off the event loop). */
+export const encodeCapture = (capture: WorldCapture): Promise<Uint8Array> => deflateSnapshot(capture.packed);
+
+const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
+  const a = sections.get(name);
+  if (!a) throw checkpointCorrupt(`missing section ${name}`);
+  return a;
+};
+
+/** Options of {@link restoreWorld}: what a restored world gets besides its checkpoint. */
+export type RestoreOptions = Pick<CreateWorldOptions, 'systems'>;
+
+/**
+ * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
+ * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data. The world is not in any runner yet.
+ */
+export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
+  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored));
+  if (typeof h.worldId !== 'string' || typeof h.capacity !== 'number' || !h.clock || !h.entities) throw checkpointCorrupt('bad header');
+  const world = createSimWorld({ id: h.worldId, capacity: h.capacity, seed: h.seed, size: h.size, config: h.config, ...(opts.systems ? { systems: opts.systems } : {}) });
+  restoreEntities(world, h.entities, sections);
+  for (const f of h.fields) {
+    const [name, key] = f.split('.') as [string, string];
+    const store = (world.stores as Record<string, Store>)[name];
+    const arr = store?.[key];
+    if (!arr) continue; // a field this build no longer has
+    const src = need(sections, `field.${f}`);
+    arr.set(src.subarray(0, Math.min(src.length, arr.length)));
+  }
+  // Jobs in flight are not checkpointed: their NPCs ask again.
+  const scene = world.stores.Npc.sceneState;
+  for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;
+  Object.assign(world.clock, h.clock);
+  Object.assign(world.counters, h.counters);
+  world.configVersion = h.configVersion;
+  world.rng.set(need(sections, 'rng'));
+  const s = world.npcSim;
+  for (let t = 0; t < 4; t++) {
+    const list = need(sections, `npcSim.tierList.${t}`);
+    s.tierList[t]!.set(list);
+    s.tierCount[t] = list.length;
+  }
+  s.best2.set(need(sections, 'npcSim.best2'));
+  s.slotNearest.set(need(sections, 'npcSim.slotNearest'));
+  s.selected.set(need(sections, 'npcSim.selected'));
+  s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
+  s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));
+  s.playerY = Float64Array.from(need(sections, 'npcSim.playerY'));
+  Object.assign(s, h.npcSim);
+  for (const [k, v] of Object.entries(h.tierStats)) {
+    const cur: unknown = Reflect.get(world.tierStats, k);
+    if (ArrayBuffer.isView(cur) && Array.isArray(v)) (cur as Float64Array).set(v);
+    else if (typeof cur === 'number' && typeof v === 'number') Reflect.set(world.tierStats, k, v);
+  }
+  const sp = h.spatial;
+  world.spatial.importState(world, {
+    npcCellStart: need(sections, 'spatial.npcCellStart') as Int32Array,
+    npcItems: need(sections, 'spatial.npcItems') as Int32Array,
+    npcItemX: need(sections, 'spatial.npcItemX') as Float32Array,
+    npcItemY: need(sections, 'spatial.npcItemY') as Float32Array,
+    npcCellOf: need(sections, 'spatial.npcCellOf') as Int32Array,
+    playerItems: need(sections, 'spatial.playerItems') as Int32Array,
+    kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
+    boxes: need(sections, 'spatial.boxes') as Float64Array,
+    ...sp,
+  });
+  return world;
+};

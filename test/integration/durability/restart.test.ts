@@ -1,0 +1,137 @@
+/**
+ * Worlds survive restarts: a real server (`src/cli/main.ts`) in a child process on a temporary
+ * data dir; change the default world's timeScale and create a world through the admin API; let
+ * time pass; SIGTERM; start again on the same data dir — world time continues, the config
+ * change and the created world are back.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDataDir } from '../../helpers/data-dir.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const TOKEN = 'restart-token';
+
+interface Server {
+  child: ChildProcessWithoutNullStreams;
+  lines: Array<Record<string, unknown>>;
+  base: string;
+}
+
+const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', interval], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buf = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try { lines.push(JSON.parse(line)); } catch { /* not JSON */ }
+    }
+  });
+  const deadline = Date.now() + 20_000;
+  let url: string | undefined;
+  while (!url && Date.now() < deadline) {
+    url = lines.find((l) => l.msg === 'admin listening')?.url as string | undefined;
+    if (!url) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!url) throw new Error('server did not start');
+  return { child, lines, base: url.replace(/\/$/, '') };
+};
+
+const api = async (s: Server, method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${s.base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+};
+
+const stop = async (s: Server): Promise<number | null> => {
+  s.child.kill('SIGTERM');
+  const [code] = await once(s.child, 'exit');
+  return code as number | null;
+};
+
+const data = tempDataDir('wt-restart-');
+const crashData = tempDataDir('wt-crash-');
+afterAll(() => {
+  data.remove();
+  crashData.remove();
+});
+
+describe('worlds survive restarts', () => {
+  it('world time continues; the timeScale change and the admin-created world come back', async () => {
+    const a = await start(data.dir);
+    expect((await api(a, 'PUT', '/worlds/1/scheduler/config', { simulation: { timeScale: 7 } })).status).toBe(200);
+    const created = await api(a, 'POST', '/worlds', { id: 'w2', npcs: 50, capacity: 200, seed: 3, config: { simulation: { timeScale: 2 } } });
+    expect(created.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 1200)); // time passes; periodic checkpoints run (0.5 s)
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const before1 = (await api(a, 'GET', '/worlds/1')).json;
+    const before2 = (await api(a, 'GET', '/worlds/w2')).json;
+    expect(before1.worldTime).toBeGreaterThan(0);
+    const statsBefore = (await api(a, 'GET', '/worlds/1/stats')).json;
+    expect(statsBefore.checkpoint.saved).toBeGreaterThanOrEqual(1);
+    expect(await stop(a)).toBe(0);
+    expect(a.lines.some((l) => l.msg === 'bye')).toBe(true);
+
+    const b = await start(data.dir);
+    try {
+      const after1 = (await api(b, 'GET', '/worlds/1')).json;
+      expect(after1.worldTime).toBeGreaterThanOrEqual(before1.worldTime);
+      expect(after1.timeScale).toBe(7);
+      expect(after1.entities).toBe(before1.entities);
+      const after2 = await api(b, 'GET', '/worlds/w2');
+      expect(after2.status).toBe(200);
+      expect(after2.json.worldTime).toBeGreaterThanOrEqual(before2.worldTime);
+      expect(after2.json.timeScale).toBe(2);
+      expect(after2.json.entities).toBe(50);
+      const restored = b.lines.filter((l) => l.msg === 'world restored').map((l) => l.world).sort();
+      expect(restored).toEqual(['1', 'w2']);
+      const stats = (await api(b, 'GET', '/worlds/1/stats')).json;
+      expect(stats.checkpoint.restored.fromStep).toBeGreaterThan(0);
+      // A deleted world stays deleted across the next restart.
+      expect((await api(b, 'DELETE', '/worlds/w2')).status).toBe(200);
+    } finally {
+      expect(await stop(b)).toBe(0);
+    }
+    const c = await start(data.dir);
+    try {
+      expect((await api(c, 'GET', '/worlds/w2')).status).toBe(404);
+      expect((await api(c, 'GET', '/worlds/1')).json.timeScale).toBe(7);
+    } finally {
+      expect(await stop(c)).toBe(0);
+    }
+  });
+
+  it('after a crash (SIGKILL) world time continues from the clock record (every 10 steps), the state from the last checkpoint', async () => {
+    // No periodic checkpoints: the only one is taken at start (step 0). World time still survives.
+    const a = await start(crashData.dir, '0');
+    await new Promise((r) => setTimeout(r, 1200));
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    const before = (await api(a, 'GET', '/worlds/1')).json;
+    expect(before.step).toBeGreaterThan(10);
+    a.child.kill('SIGKILL');
+    await once(a.child, 'exit');
+    const b = await start(crashData.dir, '0');
+    try {
+      const after = (await api(b, 'GET', '/worlds/1')).json;
+      const stepWorldSeconds = before.tickIntervalSeconds * before.timeScale;
+      // At most 10 steps of world time lost (plus the steps run between the GET and the kill).
+      expect(after.worldTime).toBeGreaterThanOrEqual(before.worldTime - 10 * stepWorldSeconds);
+      expect(after.entities).toBe(300);
+      const stats = (await api(b, 'GET', '/worlds/1/stats')).json;
+      expect(stats.checkpoint.restored.fromStep).toBe(0);
+    } finally {
+      expect(await stop(b)).toBe(0);
+    }
+  });
+});
