@@ -4,6 +4,7 @@ import { createNpc } from './npc.js';
 import { createPlayer } from './player.js';
 import { createPosition, createVelocity } from './spatial.js';
 import { createTier } from './tier.js';
+import { createWallet } from './wallet.js';
 import type { Store } from './alloc.js';
 
 export * from './alloc.js';
@@ -13,6 +14,7 @@ export * from './npc.js';
 export * from './player.js';
 export * from './spatial.js';
 export * from './tier.js';
+export * from './wallet.js';
 
 /**
  * Create every component store of a world, sized for entity ids 0..capacity (ids start at 1 in
@@ -28,12 +30,13 @@ export const createStores = (capacity: number) => {
     Behavior: createBehavior(n),
     Interaction: createInteraction(n),
     Tier: createTier(n),
+    Wallet: createWallet(n),
   };
 };
 export type Stores = ReturnType<typeof createStores>;
 
 /** Store names in a fixed order (used by the state hash and memory accounting). */
-export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier'] as const;
+export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier', 'Wallet'] as const;
 
 /**
  * Reset every field of entity `eid` to its store default. Row 0 is never a live entity (bitecs

@@ -169,6 +169,10 @@ export const WireErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
+  /** The resume token is unknown, expired, of another world or of another player: the client joined as a new player. */
+  RESUME_REFUSED: 'RESUME_REFUSED',
+  /** The durable session store could not be reached: retry the hello later (socket closed 1013). */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -189,6 +193,8 @@ export const CloseCode = {
   WORLD_CLOSED: 4012,
   /** New session refused: the world or the runtime is in maintenance (admin API); retry later. */
   MAINTENANCE: 4013,
+  /** A service the hello needs (the durable store) is unavailable: retry later (RFC 6455 "try again later"). */
+  TRY_AGAIN: 1013,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

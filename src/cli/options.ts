@@ -32,6 +32,12 @@ export interface ServerOptions {
   net: unknown;
   /** Periodic tasks declared for the default world (config file only; src/periodic/declared-tasks.ts), validated here. */
   periodic: unknown[];
+  /** Data directory of the embedded durable store (ledger, players, sessions); empty = no store. */
+  dataDir: string;
+  /** Coins every new player is granted once (ledger reward `start-grant`). */
+  startingCoins: number;
+  /** Ledger settings patch (config file only; src/ledger/ledger-options.ts), validated at start. */
+  ledger: unknown;
   /** World setup of the default world: `default` (tiered NPC life) or `crowd` (src/scenarios/crowd.ts). */
   scenario: string;
   /** NPCs of the crowd scenario. */
@@ -41,7 +47,7 @@ export interface ServerOptions {
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -73,6 +79,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
+  { key: 'dataDir', flag: 'data-dir', env: 'WORLDTICK_DATA_DIR', kind: 'string', default: '', doc: 'directory of the embedded SQLite store (transaction ledger, players, resume tokens); empty = no durable store (purchases answered TX_UNAVAILABLE)' },
+  { key: 'startingCoins', flag: 'starting-coins', env: 'WORLDTICK_STARTING_COINS', kind: 'int', default: 1000, min: 0, max: 1_000_000_000, doc: 'coins granted once to every new player through the ledger (0 = none)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -140,6 +148,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   let scheduler: unknown = {};
   let net: unknown = {};
   let periodic: unknown[] = [];
+  let ledger: unknown = {};
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -161,6 +170,11 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
             const p = checkDeclaredTasks(raw);
             if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
             else periodic = raw as unknown[];
+            continue;
+          }
+          if (k === 'ledger') {
+            if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) ledger = raw;
+            else problems.push('config file: ledger must be an object of ledger settings');
             continue;
           }
           if (k === 'net') {
@@ -201,7 +215,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic };
+  const out: Record<string, unknown> = { scheduler, net, periodic, ledger };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

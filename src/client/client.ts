@@ -7,6 +7,7 @@
 import { Unpackr, Packr } from 'msgpackr';
 import {
   helloFrame,
+  purchaseFrame,
   inputFrame,
   parseServerFrame,
   pingFrame,
@@ -14,6 +15,7 @@ import {
   type EventMsg,
   type ServerMsg,
   type SnapshotMsg,
+  type TxResultMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { applySnapshot, createView, type EntityView } from './view.js';
@@ -139,9 +141,20 @@ export class WorldtickClient {
   /** Send hello and wait for welcome (rejects with the error message if refused). */
   async join(worldId: string, name: string, token = '', resumeToken: string | null = null, timeoutMs = 5000): Promise<WelcomeMsg> {
     this.sendFrame(helloFrame(worldId, name, token, resumeToken));
-    const m = await this.waitFor((x) => x.type === 16 || x.type === 20, timeoutMs);
+    // RESUME_REFUSED is informational: the server then joins the client as a new player.
+    const m = await this.waitFor((x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED'), timeoutMs);
     if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
     return m as WelcomeMsg;
+  }
+
+  /**
+   * Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry with the same key
+   * after a disconnect or TX_UNAVAILABLE). Resolves with the server's txResult for that key.
+   */
+  async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
+    const wait = this.waitFor((m) => m.type === 21 && m.key === key, timeoutMs);
+    this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
+    return (await wait) as TxResultMsg;
   }
 
   /** Send a movement input; returns its sequence number. */

@@ -19,6 +19,9 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
+import { openStore, type Store } from '../store/index.js';
+import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
+import { parseLedgerOptions } from '../ledger/ledger-options.js';
 
 export type { Service } from './service.js';
 
@@ -37,6 +40,8 @@ export interface Runtime {
   readonly gameServer: GameServer;
   /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
   readonly scenePool: WorkerPool;
+  /** The durable store (opened by `start` when `dataDir` is set; null before or without one). */
+  readonly store: Store | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -90,9 +95,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
-    onWorldDeleted: (world) => gameServer.detachWorld(world),
+    onWorldDeleted: (world) => {
+      gameServer.detachWorld(world);
+      void detachLedger(world);
+    },
     // Worlds created through the admin API request scenes on the same pool.
-    onWorldCreated: (world) => void enableScenes(world, scenePool),
+    onWorldCreated: (world) => {
+      void enableScenes(world, scenePool);
+      withLedger(world);
+    },
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -103,10 +114,19 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
+    store: () => store,
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
   });
   services.push(gameServer);
   let statsTimer: NodeJS.Timeout | null = null;
+  // The durable store and one ledger per world (docs/DURABILITY.md). Validated here, opened in start.
+  let store: Store | null = null;
+  const ledgerSettings = parseLedgerOptions(options.ledger);
+  const withLedger = (world: SimWorld): void => {
+    if (!store) return;
+    attachLedger(world, { ...ledgerSettings, store, startingCoins: options.startingCoins, onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed') });
+    gameServer.attachLedgerNotices(world);
+  };
   let last = new Map<string, { steps: number; at: number }>();
 
   const logStats = (): void => {
@@ -143,8 +163,16 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
+    get store() {
+      return store;
+    },
     async start() {
       phase = 'starting';
+      if (options.dataDir) {
+        store = await openStore({ dataDir: options.dataDir });
+        logger.info({ store: store.kind, dataDir: options.dataDir }, 'durable store opened');
+        for (const w of runner.worlds()) withLedger(w);
+      }
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -166,6 +194,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
+      for (const w of runner.worlds()) await detachLedger(w); // commit what is queued
+      if (store) await store.close();
+      store = null;
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       phase = 'stopped';
       logger.info('loop stopped');
