@@ -74,6 +74,12 @@ export interface WorldLedger {
   readonly service: LedgerService;
   readonly catalogue: Catalogue;
   readonly store: Store;
+  /**
+   * Run identity in gameplay reward keys (see {@link rewardKeyOfChain}): by default the wall ms
+   * when the ledger was attached (a world without checkpoints restarts at step 0). A world restored
+   * from a checkpoint should set the checkpoint lineage's epoch so re-simulated steps replay.
+   */
+  epoch: string;
   /** Coins of the one-time `start-grant` reward. */
   readonly startingCoins: number;
   /** Ledger id → player entity. */
@@ -112,6 +118,8 @@ export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' 
   store: Store;
   /** Item specs (default {@link DEFAULT_CATALOGUE}); validated (WT_ERR_CATALOGUE_INVALID). */
   catalogue?: unknown;
+  /** Run identity of gameplay reward keys (default: attach time, base 36 ms). */
+  epoch?: string;
   /** Coins granted once per player when first bound (ledger reward key `start-grant`; 0 = none). */
   startingCoins?: number;
 }
@@ -119,11 +127,11 @@ export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' 
 /** Create the world's ledger service and define the `tx` ingest type. Idempotent per world. */
 export const attachLedger = (world: LedgerWorld, options: AttachLedgerOptions): WorldLedger => {
   if (world.ledger) return world.ledger;
-  const { store, catalogue: specs, startingCoins = 0, ...rest } = options;
+  const { store, catalogue: specs, startingCoins = 0, epoch: _epoch, ...rest } = options;
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
   const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id });
   const ledger: WorldLedger = {
-    service, catalogue, store, startingCoins, eidOf: new Map(), playerOf: new Map(), catchingUp: new Map(), onWalletChanged: null,
+    service, catalogue, store, epoch: options.epoch ?? Date.now().toString(36), startingCoins, eidOf: new Map(), playerOf: new Map(), catchingUp: new Map(), onWalletChanged: null,
     stats: { results: {}, latencyBuckets: new Array<number>(COMMIT_LATENCY_BUCKETS_MS.length + 1).fill(0), latencySumMs: 0, latencyCount: 0, applied: 0, pushFailed: 0 },
     recent: [],
   };
@@ -252,6 +260,13 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   // Idempotent by key: granted once per player ever, a replay afterwards.
   if (l.startingCoins > 0) void grantReward(world, { playerId, key: START_GRANT_KEY, coins: l.startingCoins });
 };
+
+/**
+ * Idempotency key of a chain reward: `chain:<name>:<npc>:<step>@<epoch>`. The world step makes a
+ * re-simulated step (after a checkpoint restore) grant nothing twice; the epoch separates runs of a
+ * world that restarted from step 0 without a checkpoint.
+ */
+export const rewardKeyOfChain = (l: WorldLedger, chain: string, npc: number, step: number): string => `chain:${chain}:${npc}:${step}@${l.epoch}`;
 
 /** Idempotency key of the one-time starting coins. */
 export const START_GRANT_KEY = 'start-grant';

@@ -22,6 +22,7 @@ import type { Service } from './service.js';
 import { openStore, type Store } from '../store/index.js';
 import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
+import { ledgerRoutes } from '../admin/routes-ledger.js';
 
 export type { Service } from './service.js';
 
@@ -100,6 +101,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       void detachLedger(world);
     },
     // Worlds created through the admin API request scenes on the same pool.
+    extraRoutes: ledgerRoutes({ runner, store: () => store }),
     onWorldCreated: (world) => {
       void enableScenes(world, scenePool);
       withLedger(world);
