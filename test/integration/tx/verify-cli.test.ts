@@ -60,6 +60,12 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
       expect(rw.status).toBe(200);
       const w2 = await c.waitFor((m) => m.type === 22 && m.coins === 957);
       expect(w2).toBeTruthy();
+      // Ledger metrics: commit latency histogram and results by kind and code.
+      const metrics = await (await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: 'Bearer vt' } })).text();
+      expect(metrics).toMatch(/worldtick_ledger_commit_latency_seconds_bucket\{world="1",le="\+Inf"\} (\d+)/);
+      expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="purchase",code="ok"} 5');
+      expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="reward",code="ok"} 2');
+      expect(metrics).toMatch(/worldtick_ledger_applied_total\{world="1"\} [1-9]/);
       c.close();
     } finally {
       await rt.stop();
