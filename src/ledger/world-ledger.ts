@@ -86,8 +86,8 @@ export interface WorldLedger {
   readonly eidOf: Map<string, number>;
   /** Player entity → ledger id. */
   readonly playerOf: Map<number, string>;
-  /** Players catching up: entries and answers held until the catch-up applied. */
-  readonly catchingUp: Map<string, { entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
+  /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied. */
+  readonly catchingUp: Map<string, { eid: number; entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
   /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
   onWalletChanged: ((playerId: string, wallet: HeldBalance) => void) | null;
   readonly stats: WorldLedgerStats;
@@ -215,8 +215,13 @@ const applyTxFact = (world: LedgerWorld, f: TxFact): void => {
   for (const e of l.service.takeCommitted()) applyEntry(world, l, e, changed);
   if (f.op === 'catchup') {
     const held = l.catchingUp.get(f.playerId);
-    if (!held || liveEid(world, l, f.playerId) !== f.eid) return;
+    if (!held || held.eid !== f.eid) return; // superseded: a newer catch-up (another entity) is in flight
     l.catchingUp.delete(f.playerId);
+    if (liveEid(world, l, f.playerId) !== f.eid) {
+      // The player left before its catch-up: the ledger keeps everything; answer without a wallet.
+      for (const a of held.answers) a.deliver(a.result, null);
+      return;
+    }
     const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
     for (const e of all) applyEntry(world, l, e, changed);
     changed.add(f.playerId);
@@ -245,8 +250,10 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   if (old !== undefined && old !== eid) l.playerOf.delete(old);
   l.eidOf.set(playerId, eid);
   l.playerOf.set(eid, playerId);
-  if (l.catchingUp.has(playerId)) return;
-  l.catchingUp.set(playerId, { entries: [], answers: [] });
+  const pending = l.catchingUp.get(playerId);
+  if (pending && pending.eid === eid) return;
+  // A catch-up into another entity may still be in flight: its held entries and answers move here.
+  l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
   const after = world.stores.Wallet.appliedSeq[eid]!;
   const retry = (attempt: number): void => {
     l.service.entriesSince(playerId, after).then(

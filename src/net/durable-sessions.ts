@@ -100,10 +100,16 @@ export class DurableSessions {
     return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
   }
 
-  /** The session was parked (socket closed): resumable for the grace period from now. */
-  park(token: string, playerId: string, worldId: string, name: string, x: number, y: number): void {
+  /**
+   * The session was parked (socket closed): resumable for the grace period from now. At shutdown
+   * (`liveAtShutdown`) the record stays `live`, so the next process counts the grace from its start.
+   */
+  park(token: string, playerId: string, worldId: string, name: string, x: number, y: number, liveAtShutdown = false): void {
     const now = this.#now();
-    this.#write(this.#store.putSession({ token, playerId, worldId, expiresAt: now + this.#graceMs(), data: { live: false, boot: this.boot, name } }));
+    const rec = liveAtShutdown
+      ? { token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } }
+      : { token, playerId, worldId, expiresAt: now + this.#graceMs(), data: { live: false, boot: this.boot, name } };
+    this.#write(this.#store.putSession(rec));
     this.savePosition(playerId, name, worldId, x, y);
   }
 

@@ -174,6 +174,7 @@ export class GameServer implements Service {
     const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
     if (!ls) throw new WorldtickError(ErrorCode.PORT_IN_USE, `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`, { details: { host: this.#opts.host, port: this.#opts.port } });
     this.#listen = ls;
+    this.#registry.shuttingDown = false;
     const store = this.#opts.store?.() ?? null;
     this.#registry.durable = store
       ? new DurableSessions(store, () => this.config.resumeGraceSeconds, (err) => this.#log.warn({ err }, 'durable session write failed'))
@@ -188,8 +189,10 @@ export class GameServer implements Service {
   async stop(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = null;
-    // Positions first: the sockets closing below park their players (records written as parked).
+    // Positions first; the sockets closing below were live at shutdown: their durable records stay
+    // `live`, so the next process counts their resume grace from its own start.
     this.#registry.savePositions();
+    this.#registry.shuttingDown = true;
     for (const conn of [...this.#conns.values()]) this.#end(conn, CloseCode.GOING_AWAY, 'server shutting down');
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;

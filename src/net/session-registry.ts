@@ -65,6 +65,8 @@ export class SessionRegistry {
   readonly #joining = new Set<Session>();
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
+  /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
+  shuttingDown = false;
   #sweeps = 0;
 
   constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number) {
@@ -291,14 +293,15 @@ export class SessionRegistry {
     const grace = this.#cfg.resumeGraceSeconds;
     const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
     world.ingest.push(SESSION_INGEST_TYPE, player, fact);
-    if (grace <= 0) {
+    if (grace <= 0 && !this.shuttingDown) {
       this.durable?.drop(s.resumeToken);
       return;
     }
+    if (grace <= 0) return;
     this.#parked.set(s.resumeToken, { world, player, ledgerId: s.ledgerId, name: s.name, expiresAt: performance.now() + grace * 1000 });
     net.stats.parked++;
     const P = world.stores.Position;
-    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player]!, P.y[player]!);
+    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player]!, P.y[player]!, this.shuttingDown);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */

@@ -18,8 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'wt-tx-'));
 const config = join(dir, 'config.json');
 writeFileSync(config, JSON.stringify({ net: { messageBurst: 200, messageRatePerSecond: 200 }, ledger: { rateLimit: { perSecond: 1, burst: 30 } } }));
 
-const boot = async (dataDir: string | null): Promise<Runtime> => {
-  const args = ['--config', config, '--port', '0', '--admin-port', '0', '--npcs', '20', '--stats-interval', '0', '--starting-coins', '100'];
+const boot = async (dataDir: string | null, configFile = config): Promise<Runtime> => {
+  const args = ['--config', configFile, '--port', '0', '--admin-port', '0', '--npcs', '20', '--stats-interval', '0', '--starting-coins', '100'];
   if (dataDir) args.push('--data-dir', dataDir);
   const rt = createRuntime(parseOptions(args, {}), createLogger('silent'));
   await rt.start();
@@ -118,6 +118,9 @@ describe('sessions survive a restart', () => {
     let a = await boot(d2);
     const c = await connect(a);
     const first = await joinWithWallet(c, 'keeper');
+    const me = c.welcome!.playerId;
+    await c.waitFor((m) => m.type === 17 && c.view.entities.has(me));
+    const at = c.view.entities.get(me)!;
     const bought = await c.purchase('buy-1', 'potion', 2, 10);
     expect(bought).toMatchObject({ status: 'ok', coins: 80, items: { potion: 2 } });
     c.close();
@@ -130,6 +133,11 @@ describe('sessions survive a restart', () => {
       expect(r.resumed).toBe(true);
       expect(r.token).toBe(first.token);
       expect(r.wallet).toMatchObject({ coins: 80, items: { potion: 2 } });
+      // Back where it was (the durable player record's position).
+      const me2 = back.welcome!.playerId;
+      await back.waitFor((m) => m.type === 17 && back.view.entities.has(me2));
+      expect(back.view.entities.get(me2)!.qx).toBe(at.qx);
+      expect(back.view.entities.get(me2)!.qy).toBe(at.qy);
       // Idempotency across the restart: the key replays its original result.
       expect(await back.purchase('buy-1', 'potion', 2, 10)).toMatchObject({ status: 'ok', seq: bought.seq, replayed: true, coins: 80 });
       const stranger = await connect(a);
@@ -141,6 +149,36 @@ describe('sessions survive a restart', () => {
       expect(s.wallet).toMatchObject({ coins: 100, items: {} });
       back.close();
       stranger.close();
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('resume grace of sessions live at shutdown is counted from the restart', async () => {
+    const d3 = join(dir, 'grace');
+    const short = join(dir, 'grace.json');
+    writeFileSync(short, JSON.stringify({ net: { resumeGraceSeconds: 1 } }));
+    let a = await boot(d3, short);
+    const early = await connect(a), late = await connect(a);
+    const e = await joinWithWallet(early, 'early');
+    const l = await joinWithWallet(late, 'late');
+    expect(await early.purchase('g1', 'arrow', 5, 1)).toMatchObject({ status: 'ok', coins: 95 });
+    await a.stop(); // both sessions are live at shutdown
+    await new Promise((r) => setTimeout(r, 1300)); // longer than the grace, before the restart
+    a = await boot(d3, short);
+    try {
+      const e2 = await connect(a);
+      const back = await joinWithWallet(e2, 'early', '', e.token);
+      expect(back.resumed).toBe(true); // within 1 s of the restart
+      expect(back.wallet).toMatchObject({ coins: 95, items: { arrow: 5 } });
+      await new Promise((r) => setTimeout(r, 1300));
+      const l2 = await connect(a);
+      const refused = l2.waitFor((m) => m.type === 20 && m.code === 'RESUME_REFUSED');
+      const fresh = await joinWithWallet(l2, 'late', '', l.token);
+      expect((await refused).type).toBe(20);
+      expect(fresh.resumed).toBe(false);
+      e2.close();
+      l2.close();
     } finally {
       await a.stop();
     }
