@@ -167,7 +167,11 @@ export class SessionRegistry {
       if (player < 0 && refuseNew)
         return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
       if (player < 0) {
-        if (m.resumeToken) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
+        // Refused with a code when unknown or expired. A token whose resume is still being applied
+        // (another socket's join in flight) is not unknown: that race keeps the old answer, a fresh
+        // player without the code.
+        if (m.resumeToken && !this.#resumeInFlight(m.resumeToken))
+          this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
         token = newResumeToken();
         ledgerId = freshPlayerId(m.token);
       }
@@ -193,6 +197,11 @@ export class SessionRegistry {
         if (!conn.closed) this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
       },
     );
+  }
+
+  #resumeInFlight(token: string): boolean {
+    for (const j of this.#joining) if (j.resumeToken === token) return true;
+    return false;
   }
 
   /** Create the joining session and push its enter fact (the welcome is sent when a step applies it). */
