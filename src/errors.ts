@@ -179,6 +179,10 @@ export const WireErrorCode = {
   BAD_TICKET: 'BAD_TICKET',
   /** Cluster: this instance cannot prove it owns the world right now (no lease, or Redis unreachable); retry later. */
   NOT_OWNER: 'NOT_OWNER',
+  /** The resume token is unknown, expired, of another world or of another player: the client joined as a new player. */
+  RESUME_REFUSED: 'RESUME_REFUSED',
+  /** The durable session store could not be reached: retry the hello later (socket closed 1013). */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -205,6 +209,8 @@ export const CloseCode = {
   LEASE_LOST: 4015,
   /** Cluster: the hello's redirect ticket was refused (`BAD_TICKET`). */
   BAD_TICKET: 4016,
+  /** A service the hello needs (the durable store) is unavailable: retry later (RFC 6455 "try again later"). */
+  TRY_AGAIN: 1013,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -6,6 +6,7 @@ import { controlSystem } from './control-system.js';
 import { crowdMovementSystem } from './crowd-movement-system.js';
 import { ingestSystem } from './ingest-system.js';
 import { jobsSystem } from './jobs-system.js';
+import { chainRewardSystem } from './chain-reward-system.js';
 import { movementSystem } from './movement-system.js';
 import { periodicSystem } from './periodic-system.js';
 import { replicateSystem } from './replicate-system.js';
@@ -29,6 +30,7 @@ export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
   { name: 'scene-request', phase: 'behavior', run: sceneRequestSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
   { name: 'jobs', phase: 'jobs', run: jobsSystem },
+  { name: 'chain-rewards', phase: 'jobs', run: chainRewardSystem },
   { name: 'periodic', phase: 'periodic', run: periodicSystem },
   { name: 'replicate', phase: 'replicate', run: replicateSystem },
   { name: 'control', phase: 'control', run: controlSystem },

@@ -11,6 +11,7 @@ import type { ControllerSlot } from '../src/controller/controller.js';
 import type { IngestSlot } from '../src/ingest/ingest-buffers.js';
 import type { IntentsSlot } from '../src/intents/intent-queue.js';
 import type { JobsSlot } from '../src/jobs/job-queue.js';
+import type { LedgerSlot } from '../src/ledger/world-ledger.js';
 import type { NetSlot } from '../src/net/world-net.js';
 import type { PeriodicSlot } from '../src/periodic/world-periodic.js';
 import type { TiersSlot } from '../src/tiers/tiers-slot.js';
@@ -20,7 +21,7 @@ export { PHASES, PHASE_COUNT, PhaseIndex, type PhaseName } from '../src/core/pha
 export type { StepContext } from '../src/core/world-core.js';
 
 /** The world the default pipeline runs on: the core and every slot its systems read. */
-export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot & GameSlot>;
+export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot & GameSlot & LedgerSlot>;
 
 /** A system of the game pipeline. */
 export type System = CoreSystem<GameWorld>;

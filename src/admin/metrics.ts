@@ -6,6 +6,7 @@
  * the telemetry buckets, whose edges are multiples of each world's frame budget (the budget is
  * an edge: `le` equal to `frameBudgetMs / 1000`).
  */
+import { registerLedgerMetrics } from './metrics-ledger.js';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
@@ -239,6 +240,8 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     },
   };
   registry.registerMetric(hist as unknown as Metric);
+
+  registerLedgerMetrics(registry, worlds, counter);
 
   const requests = new Counter({ name: 'worldtick_admin_requests_total', help: 'Admin HTTP requests by status.', labelNames: ['status'], registers: [registry] });
   if (opts.processMetrics !== false) {

@@ -9,6 +9,7 @@
 import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
+import { MAX_PENDING_GRANTS } from '../tiers/tier-state.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
 
 /** What chain code reads: the core, the tiers slot (chain tables, stats) and the intent queue. */
@@ -82,6 +83,13 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
     if (table.effE[k] !== 0) B.energy[e] = clamp01(B.energy[e]! + table.effE[k]!);
     if (table.effH[k] !== 0) B.hunger[e] = clamp01(B.hunger[e]! + table.effH[k]!);
     if (table.effM[k] !== 0) B.mood[e] = clamp01(B.mood[e]! + table.effM[k]!);
+    const reward = table.reward[k];
+    if (reward) {
+      // Rare (a chain's rewarding step): one small object per grant, drained by the ledger.
+      const g = world.npcSim;
+      if (g.grants.length < MAX_PENDING_GRANTS) g.grants.push({ npc: e, player: target, chain: c, step: world.clock.step, reward });
+      else g.grantsDropped++;
+    }
     I.lastInteractionAt[e] = now;
     st.chainsAdvanced++;
     st.chainsAdvancedTotal++;

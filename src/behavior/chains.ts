@@ -21,6 +21,29 @@ export interface ChainStepDef {
   intent?: IntentName;
   /** Needs change applied once when the step acts (clamped to 0..1). */
   effects?: NeedVector;
+  /**
+   * A ledger reward granted to the chain's target player when the step acts (coins and/or an
+   * item of the world's catalogue). Granted through the world's ledger (src/ledger/world-ledger.ts),
+   * idempotent per (player, chain, NPC, world step).
+   */
+  reward?: ChainReward;
+}
+
+/** What a chain step grants (coins: integer 0..1e9; item with quantity 1..1000). */
+export interface ChainReward {
+  coins?: number;
+  item?: string;
+  quantity?: number;
+}
+
+/** A reward earned in a step, waiting for the ledger (drained by systems/chain-reward-system.ts). */
+export interface ChainGrant {
+  npc: number;
+  player: number;
+  chain: number;
+  /** World step when earned. */
+  step: number;
+  reward: ChainReward;
 }
 
 /** A chain (plain data). */
@@ -46,6 +69,8 @@ export interface ChainTable {
   wait: Float64Array;
   intent: Int16Array;
   effE: Float64Array; effH: Float64Array; effM: Float64Array;
+  /** Per step: the reward granted to the target when it acts, or null (read only when a step acts). */
+  reward: Array<ChainReward | null>;
 }
 
 /** Number of per-chain cooldown slots in the Interaction store. */
@@ -55,11 +80,11 @@ export const COOLDOWN_SLOTS = 4;
 export const DEFAULT_CHAINS: readonly ChainDef[] = [
   {
     name: 'greet', range: 40, cooldownSeconds: 2 * 3600,
-    steps: [{ intent: 'wave' }, { waitMinutes: 2, intent: 'talk', effects: { mood: 0.05 } }],
+    steps: [{ intent: 'wave' }, { waitMinutes: 2, intent: 'talk', effects: { mood: 0.05 }, reward: { coins: 1 } }],
   },
   {
     name: 'offer-trade', range: 30, cooldownSeconds: 6 * 3600,
-    steps: [{ waitMinutes: 5, intent: 'talk' }, { waitMinutes: 10, intent: 'trade' }, { waitHours: 1, intent: 'wave' }],
+    steps: [{ waitMinutes: 5, intent: 'talk' }, { waitMinutes: 10, intent: 'trade' }, { waitHours: 1, intent: 'wave', reward: { coins: 5, item: 'arrow', quantity: 2 } }],
   },
 ];
 
@@ -93,6 +118,17 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
       if (s.effects !== undefined)
         for (const [k, v] of Object.entries(s.effects))
           if (!['energy', 'hunger', 'mood'].includes(k) || !isNum(v)) problems.push(`${q}.effects.${k} must be a need with a number`);
+      if (s.reward !== undefined) {
+        const r = s.reward;
+        const int = (v: unknown, lo: number, hi: number): boolean => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+        if (typeof r !== 'object' || r === null) problems.push(`${q}.reward must be an object { coins?, item?, quantity? }`);
+        else {
+          if (r.coins !== undefined && !int(r.coins, 0, 1e9)) problems.push(`${q}.reward.coins must be an integer 0..1000000000`);
+          if (r.item !== undefined && (typeof r.item !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.item))) problems.push(`${q}.reward.item must be a catalogue item id`);
+          if (r.quantity !== undefined && (r.item === undefined || !int(r.quantity, 1, 1000))) problems.push(`${q}.reward.quantity must be an integer 1..1000 with an item`);
+          if (!r.coins && r.item === undefined) problems.push(`${q}.reward must grant coins or an item`);
+        }
+      }
     });
     total += d.steps.length;
   });
@@ -103,6 +139,7 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
     range: new Float64Array(n), cooldown: new Float64Array(n), first: new Int32Array(n), length: new Int32Array(n),
     wait: new Float64Array(total), intent: new Int16Array(total),
     effE: new Float64Array(total), effH: new Float64Array(total), effM: new Float64Array(total),
+    reward: new Array<ChainReward | null>(total).fill(null),
   };
   let k = 0;
   list.forEach((d, i) => {
@@ -116,6 +153,7 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
       t.effE[k] = s.effects?.energy ?? 0;
       t.effH[k] = s.effects?.hunger ?? 0;
       t.effM[k] = s.effects?.mood ?? 0;
+      t.reward[k] = s.reward ? { ...s.reward } : null;
       k++;
     }
   });

@@ -29,6 +29,8 @@ export interface FleetOptions {
   warmupSeconds?: number;
   /** Inputs per second per bot (random walk; the crowd scenario always sends 1 per second). Default 2. */
   inputHz?: number;
+  /** purchase-storm: purchases per second per bot. Default 0. */
+  purchaseHz?: number;
   /** Connections opened concurrently while ramping up. Default 100. */
   connectConcurrency?: number;
   /**
@@ -65,6 +67,8 @@ interface Bot {
   readonly closeCode: number;
   readonly stats: { snapshots: number; bytesIn: number; errors: number };
   sendInput(moveX: number, moveY: number): unknown;
+  /** Resolves with the txResult (code null = ok); rejects on timeout. */
+  purchase(key: string, item: string, quantity: number, expectedPrice: number): Promise<{ code: string | null }>;
   close(): void;
   /** Full clients only. */
   view?: { inconsistencies: number };
@@ -98,6 +102,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const upd = createLatencyHistogram();
   const ack = createLatencyHistogram();
   const joinH = createLatencyHistogram();
+  const txH = createLatencyHistogram();
+  const txCodes: Record<string, number> = {};
+  let purchasesSent = 0, purchaseSeq = 0;
   const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
   const sink: LatencySink = {
@@ -177,6 +184,29 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       }, 1000 / inputHz)
       : null;
 
+  // purchase-storm: each bot buys an arrow (catalogue price 1) at `purchaseHz`, unique keys.
+  const purchaseHz = o.purchaseHz ?? 0;
+  const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
+  const purchaseTimer = scenario === 'purchase-storm' && purchaseHz > 0
+    ? setInterval(() => {
+      for (const s of alive) {
+        if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
+        const counted = measuring;
+        if (counted) purchasesSent++;
+        const t = performance.now();
+        s.bot.purchase(`${keyBase}-${purchaseSeq++}`, 'arrow', 1, 1).then(
+          ({ code }) => {
+            if (!counted) return;
+            recordMs(txH, performance.now() - t);
+            const k = code ?? 'ok';
+            txCodes[k] = (txCodes[k] ?? 0) + 1;
+          },
+          () => { if (counted) txCodes.timeout = (txCodes.timeout ?? 0) + 1; },
+        );
+      }
+    }, 100)
+    : null;
+
   const warm = o.warmupSeconds ?? 1;
   progress('warmup', 0, warm);
   await sleep(warm * 1000);
@@ -239,7 +269,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   progress('measure', dur, dur);
   if (inputTimer) clearInterval(inputTimer);
   if (churnTimer) clearInterval(churnTimer);
+  if (purchaseTimer) clearInterval(purchaseTimer);
   await Promise.all(pending);
+  await sleep(purchaseTimer ? 500 : 0); // answers to the last purchases of the window
 
   let errors = retired.errors, inconsistencies = retired.inconsistencies, disconnects = 0;
   const byCode: Record<string, number> = {};
@@ -275,6 +307,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     joinsMeasured,
     leavesMeasured,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-    histograms: { update: encodeHistogram(upd), inputAck: encodeHistogram(ack), join: encodeHistogram(joinH) },
+    purchasesSent,
+    purchaseResults: txCodes,
+    histograms: { update: encodeHistogram(upd), inputAck: encodeHistogram(ack), join: encodeHistogram(joinH), purchase: encodeHistogram(txH) },
   };
 };

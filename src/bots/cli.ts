@@ -14,6 +14,7 @@ export interface BotsCliOptions {
   duration: number;
   warmup: number;
   inputHz: number;
+  purchaseHz: number;
   concurrency: number;
   fullEvery: number;
   influx: number;
@@ -61,6 +62,7 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
     .option('--duration <seconds>', 'measured window', num('duration', 0.1, 86_400), 10)
     .option('--warmup <seconds>', 'unmeasured time after the ramp', num('warmup', 0, 3600), 1)
     .option('--input-hz <n>', 'random-walk inputs per second per bot (steady, influx, churn)', num('input-hz', 0, 1000), 2)
+    .option('--purchase-hz <n>', 'purchase-storm: purchases per second per bot', num('purchase-hz', 0.01, 1000), 5)
     .option('--concurrency <n>', 'connections opened at once while ramping', num('concurrency', 1, 10_000, true), 100)
     .option('--full-every <n>', 'every nth bot decodes snapshots in full and checks its entity view; the others read only the snapshot head', num('full-every', 1, 100_000, true), 1)
     .option('--influx <n>', 'influx: bots joining within 1 s at the start of the measured window', num('influx', 0, 100_000, true), 0)

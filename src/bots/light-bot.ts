@@ -11,7 +11,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
 import type { LatencySink } from '../client/client.js';
-import { helloFrame, inputFrame, MsgType } from '../net/protocol.js';
+import { helloFrame, inputFrame, MsgType, purchaseFrame } from '../net/protocol.js';
 
 /** The fixed head of a snapshot frame (docs/PROTOCOL.md `snapshot`, fields 1..5). */
 export interface SnapshotHead {
@@ -88,6 +88,8 @@ export class LightBot {
   readonly #enc = new Packr({ useRecords: false });
   readonly #head: SnapshotHead = { step: 0, worldTime: 0, sendTime: 0, ack: 0 };
   #onOther: ((m: unknown) => void) | null = null;
+  /** Purchases waiting for their txResult, by key. */
+  readonly #tx = new Map<string, (code: string | null) => void>();
   #seq = 0;
   #lastAck = 0;
   readonly #ackSeq = new Float64Array(ACK_RING);
@@ -157,6 +159,21 @@ export class LightBot {
     this.#ws?.send(this.#enc.pack(inputFrame(seq, moveX, moveY, 0)));
   }
 
+  /** Send a purchase; resolves with its txResult's code (null = ok), rejects after `timeoutMs`. */
+  purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<{ code: string | null }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#tx.delete(key);
+        reject(new Error('purchase timed out'));
+      }, timeoutMs);
+      this.#tx.set(key, (code) => {
+        clearTimeout(timer);
+        resolve({ code });
+      });
+      this.#ws?.send(this.#enc.pack(purchaseFrame(key, item, quantity, expectedPrice)));
+    });
+  }
+
   close(): void {
     this.#ws?.close(1000, '');
   }
@@ -182,6 +199,12 @@ export class LightBot {
       return;
     }
     if (Array.isArray(m) && m[0] === MsgType.ERROR) this.stats.errors++;
+    if (Array.isArray(m) && m[0] === MsgType.TX_RESULT) {
+      const done = this.#tx.get(String(m[1]));
+      this.#tx.delete(String(m[1]));
+      done?.(typeof m[3] === 'string' ? m[3] : null);
+      return;
+    }
     this.#onOther?.(m);
   }
 }

@@ -23,6 +23,7 @@ const summary = (r: BotsReport): string => {
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
+    (r.purchasesSent ? line('purchase rtt ms:  ', r.purchaseRttMs) + `  purchases: ${r.purchasesSent} sent, results ${JSON.stringify(r.purchaseResults)}\n` : '') +
     `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot; ${r.inputsSent} inputs sent\n` +
     (r.joinsMeasured || r.leavesMeasured ? `  during the window: ${r.joinsMeasured} joins, ${r.leavesMeasured} leaves\n` : '') +
     `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core\n`
@@ -44,6 +45,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     durationSeconds: o.duration,
     warmupSeconds: o.warmup,
     inputHz: o.inputHz,
+    purchaseHz: o.scenario === 'purchase-storm' ? o.purchaseHz : 0,
     connectConcurrency: o.concurrency,
     fullDecodeEvery: o.fullEvery,
     influxClients: o.scenario === 'influx' ? o.influx : 0,

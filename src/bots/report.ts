@@ -46,13 +46,17 @@ const Counts = {
   leavesMeasured: Type.Integer({ minimum: 0 }),
   /** CPU of the process over the measured window, ms (user + system). */
   cpuMs: Type.Number({ minimum: 0 }),
+  /** purchase-storm: purchases sent in the measured window. */
+  purchasesSent: Type.Integer({ minimum: 0 }),
+  /** purchase-storm: results received for them, by `ok` or TX_* code. */
+  purchaseResults: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
 };
 
 /** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
 const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
-const Histograms = Type.Object({ update: Type.String(), inputAck: Type.String(), join: Type.String() }, { additionalProperties: false });
+const Histograms = Type.Object({ update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() }, { additionalProperties: false });
 
 /** What one bots process sends back to the coordinator. */
 export const ProcReportSchema = Type.Object({ proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms }, { additionalProperties: false });
@@ -66,6 +70,7 @@ const PerProc = Type.Object({
   updateLatencyMs: Summary,
   inputAckRttMs: Summary,
   joinLatencyMs: Summary,
+  purchaseRttMs: Summary,
   /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
   histograms: Histograms,
 }, { additionalProperties: false });
@@ -84,12 +89,14 @@ export const BotsReportSchema = Type.Object({
   updateLatencyMs: Summary,
   inputAckRttMs: Summary,
   joinLatencyMs: Summary,
+  /** purchase-storm: purchase sent → txResult received, wall ms. */
+  purchaseRttMs: Summary,
   snapshotsPerClientPerSecond: Type.Number(),
   bytesPerClientPerSecond: Type.Number(),
   avgSnapshotBytes: Type.Number(),
   /** CPU of all bots processes over the measured window, % of one core. */
   botsCpuPercent: Type.Number(),
-  histograms: Type.Object({ unit: Type.Literal('microseconds'), encoding: Type.Literal('HdrHistogram V2 compressed base64'), update: Type.String(), inputAck: Type.String(), join: Type.String() }, { additionalProperties: false }),
+  histograms: Type.Object({ unit: Type.Literal('microseconds'), encoding: Type.Literal('HdrHistogram V2 compressed base64'), update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() }, { additionalProperties: false }),
   perProc: Type.Array(PerProc),
 }, { additionalProperties: false });
 export type BotsReport = Static<typeof BotsReportSchema>;
@@ -116,15 +123,20 @@ const r2 = (v: number): number => Math.round(v * 100) / 100;
 export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): BotsReport => {
   const sum = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Record<CountKey, number>;
   const byCode: Record<string, number> = {};
+  const txCodes: Record<string, number> = {};
+  let purchasesSent = 0;
   let secs = 0;
   for (const p of parts) {
     for (const k of SUMMED) sum[k] += p[k];
     for (const [c, n] of Object.entries(p.disconnectsByCode)) byCode[c] = (byCode[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(p.purchaseResults)) txCodes[c] = (txCodes[c] ?? 0) + n;
+    purchasesSent += p.purchasesSent;
     secs = Math.max(secs, p.measuredSeconds);
   }
   const upd = mergeHistograms(parts.map((p) => p.histograms.update));
   const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
   const join = mergeHistograms(parts.map((p) => p.histograms.join));
+  const purchase = mergeHistograms(parts.map((p) => p.histograms.purchase));
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
@@ -140,10 +152,13 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     cpuMs: Math.round(sum.cpuMs),
     clientSeconds: Math.round(sum.clientSeconds * 1000) / 1000,
     disconnectsByCode: byCode,
+    purchasesSent,
+    purchaseResults: txCodes,
     measuredSeconds: r2(secs),
     updateLatencyMs: summarize(upd),
     inputAckRttMs: summarize(ack),
     joinLatencyMs: summarize(join),
+    purchaseRttMs: summarize(purchase),
     snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
@@ -154,12 +169,14 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       update: encodeHistogram(upd),
       inputAck: encodeHistogram(ack),
       join: encodeHistogram(join),
+      purchase: encodeHistogram(purchase),
     },
     perProc: parts.map((p) => ({
       ...p,
       updateLatencyMs: summarize(decodeHistogram(p.histograms.update)),
       inputAckRttMs: summarize(decodeHistogram(p.histograms.inputAck)),
       joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
+      purchaseRttMs: summarize(decodeHistogram(p.histograms.purchase)),
     })),
   };
 };

@@ -4,9 +4,9 @@
  */
 
 /** Scenarios the fleet can play. */
-export type BotScenario = 'steady' | 'crowd' | 'influx' | 'churn';
+export type BotScenario = 'steady' | 'crowd' | 'influx' | 'churn' | 'purchase-storm';
 
-/** Every scenario name the CLI accepts (purchase-storm is a placeholder that refuses). */
+/** Every scenario name the CLI accepts. */
 export const SCENARIO_NAMES = ['steady', 'crowd', 'influx', 'churn', 'purchase-storm'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -16,15 +16,12 @@ export const SCENARIO_DOCS: Readonly<Record<ScenarioName, string>> = {
   crowd: 'the standard crowd scenario\'s players (server: npm start -- --scenario crowd): one seeded input per bot per second, up to ±1 per axis = ±20 units per axis at the scenario\'s speed',
   influx: 'sudden influx: after the steady bots, --influx N more bots join the same world within 1 s at the start of the measured window',
   churn: 'churn: during the measured window, --churn-rate bots per second leave and as many new ones join',
-  'purchase-storm': 'purchase storm: placeholder — refuses until the server supports purchases (durability issue)',
+  'purchase-storm': 'purchase storm: steady play, and every bot buys one arrow at --purchase-hz per second with a unique idempotency key; the transaction round trip (purchase sent → txResult) is measured (server: npm start -- --data-dir <dir>)',
 };
 
 /**
- * Why a scenario cannot run now, or null. Purchases are answered `NOT_IMPLEMENTED` by the
- * server until the durability issue lands (docs/PROTOCOL.md), so a purchase storm would only
- * measure error replies: the scenario refuses instead of producing a misleading report.
+ * Why a scenario cannot run now, or null. Every scenario runs now (purchases are served since the
+ * durability issue; a server without `--data-dir` answers them TX_UNAVAILABLE, which the report
+ * counts under `purchaseResults`).
  */
-export const scenarioUnavailable = (name: ScenarioName): string | null =>
-  name === 'purchase-storm'
-    ? 'scenario purchase-storm is not available yet: the server answers every purchase with NOT_IMPLEMENTED until the durability issue (durable, idempotent purchases) lands; see docs/BOTS.md'
-    : null;
+export const scenarioUnavailable = (_name: ScenarioName): string | null => null;

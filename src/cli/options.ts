@@ -33,6 +33,10 @@ export interface ServerOptions {
   net: unknown;
   /** Periodic tasks declared for the default world (config file only; src/periodic/declared-tasks.ts), validated here. */
   periodic: unknown[];
+  /** Coins every new player is granted once (ledger reward `start-grant`). */
+  startingCoins: number;
+  /** Ledger settings patch (config file only; src/ledger/ledger-options.ts), validated at start. */
+  ledger: unknown;
   /** World setup of the default world: `default` (tiered NPC life) or `crowd` (src/scenarios/crowd.ts). */
   scenario: string;
   /** NPCs of the crowd scenario. */
@@ -58,7 +62,7 @@ export interface ServerOptions {
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -98,6 +102,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'dataDir', flag: 'data-dir', env: 'WORLDTICK_DATA_DIR', kind: 'string', default: './data', doc: 'directory of the embedded SQLite store (checkpoints, ledger, sessions, world configs); created at start' },
   { key: 'store', flag: 'store', env: 'WORLDTICK_STORE', kind: 'string', default: '', doc: 'durable store: postgres://user@host:port/db (shared PostgreSQL), sqlite:<dir>, or empty for SQLite in --data-dir' },
   { key: 'checkpointIntervalSeconds', flag: 'checkpoint-interval', env: 'WORLDTICK_CHECKPOINT_INTERVAL', kind: 'number', default: 10, min: 0, max: 86_400, doc: 'wall seconds between full world checkpoints (0 = only at graceful shutdown; world time is recorded every 10 steps regardless)' },
+  { key: 'startingCoins', flag: 'starting-coins', env: 'WORLDTICK_STARTING_COINS', kind: 'int', default: 1000, min: 0, max: 1_000_000_000, doc: 'coins granted once to every new player through the ledger (0 = none)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -165,6 +170,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   let scheduler: unknown = {};
   let net: unknown = {};
   let periodic: unknown[] = [];
+  let ledger: unknown = {};
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -186,6 +192,11 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
             const p = checkDeclaredTasks(raw);
             if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
             else periodic = raw as unknown[];
+            continue;
+          }
+          if (k === 'ledger') {
+            if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) ledger = raw;
+            else problems.push('config file: ledger must be an object of ledger settings');
             continue;
           }
           if (k === 'net') {
@@ -234,7 +245,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic };
+  const out: Record<string, unknown> = { scheduler, net, periodic, ledger };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

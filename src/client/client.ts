@@ -8,6 +8,7 @@ import { Unpackr, Packr } from 'msgpackr';
 import {
   gameFrame,
   helloFrame,
+  purchaseFrame,
   inputFrame,
   parseServerFrame,
   pingFrame,
@@ -16,6 +17,7 @@ import {
   type RedirectMsg,
   type ServerMsg,
   type SnapshotMsg,
+  type TxResultMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { applySnapshot, createView, type EntityView } from './view.js';
@@ -160,9 +162,10 @@ export class WorldtickClient {
     let ticket: string | null = null;
     for (let hop = 0; ; hop++) {
       this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
-      const m = await this.waitFor((x) => x.type === 16 || x.type === 20 || x.type === 21, timeoutMs);
+      // RESUME_REFUSED is informational: the server then joins the client as a new player.
+      const m = await this.waitFor((x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED') || x.type === 23, timeoutMs);
       if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
-      if (m.type !== 21) return m as WelcomeMsg;
+      if (m.type !== 23) return m as WelcomeMsg;
       if (hop >= this.#maxRedirects) throw new Error(`hello refused: more than ${this.#maxRedirects} redirects`);
       this.stats.redirects++;
       this.lastRedirect = m;
@@ -173,6 +176,16 @@ export class WorldtickClient {
       this.url = m.url;
       await this.connect();
     }
+  }
+
+  /**
+   * Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry with the same key
+   * after a disconnect or TX_UNAVAILABLE). Resolves with the server's txResult for that key.
+   */
+  async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
+    const wait = this.waitFor((m) => m.type === 21 && m.key === key, timeoutMs);
+    this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
+    return (await wait) as TxResultMsg;
   }
 
   /** Send a movement input; returns its sequence number. */

@@ -5,3 +5,5 @@ export * from './rate-limit.js';
 export * from './ledger-service.js';
 export * from './apply.js';
 export * from './verify.js';
+export * from './world-ledger.js';
+export * from './ledger-options.js';

@@ -19,6 +19,7 @@ import {
   MAX_WORLD_ID_LENGTH,
   MsgType,
   type ClientMsg,
+  type TxResultMsg,
   type WelcomeMsg,
 } from './protocol.js';
 
@@ -33,6 +34,8 @@ export interface ServerCodec {
   pong(clientTime: number, serverTime: number): Uint8Array;
   event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
   redirect(worldId: string, url: string, ticket: string): Uint8Array;
+  txResult(m: Omit<TxResultMsg, 'type'>): Uint8Array;
+  wallet(coins: number, items: Record<string, number>, appliedSeq: number): Uint8Array;
 }
 
 const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
@@ -78,8 +81,15 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (a.length !== 2 || !isNum(a[1])) return fail(WireErrorCode.BAD_FIELD, 'ping is [3, clientTime:number]');
       return { ok: true, msg: { type: 3, clientTime: a[1] } };
     }
-    case MsgType.PURCHASE:
-      return { ok: true, msg: { type: 4 } };
+    case MsgType.PURCHASE: {
+      // Shapes only: values (key syntax, item, quantity, price) are the ledger's to refuse with TX_* codes.
+      if (a.length !== 5) return fail(WireErrorCode.BAD_FIELD, 'purchase is [4, key, item, quantity, expectedPrice]');
+      const [, key, item, quantity, price] = a;
+      if (typeof key !== 'string' || typeof item !== 'string') return fail(WireErrorCode.BAD_FIELD, 'purchase.key and purchase.item must be strings');
+      if (typeof quantity !== 'number' || typeof price !== 'number') return fail(WireErrorCode.BAD_FIELD, 'purchase.quantity and purchase.expectedPrice must be numbers');
+      if (key.length > 128 || item.length > 64) return fail(WireErrorCode.OUT_OF_RANGE, 'purchase.key is at most 128 and purchase.item at most 64 characters');
+      return { ok: true, msg: { type: 4, key, item, quantity, expectedPrice: price } };
+    }
     case MsgType.GAME: {
       // The payload is checked against the message's own schema by the game server (it knows the world).
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
@@ -121,5 +131,7 @@ export const createServerCodec = (): ServerCodec => {
     pong: (clientTime, serverTime) => copy([MsgType.PONG, clientTime, serverTime]),
     event: (kind, npc, at, expiresAt) => copy([MsgType.EVENT, kind, npc, at, expiresAt]),
     redirect: (worldId, url, ticket) => copy([MsgType.REDIRECT, worldId, url, ticket]),
+    txResult: (m) => copy([MsgType.TX_RESULT, m.key, m.status, m.code, m.seq, m.item, m.quantity, m.coinsDelta, m.coins, m.items, m.replayed]),
+    wallet: (coins, items, appliedSeq) => copy([MsgType.WALLET, coins, items, appliedSeq]),
   };
 };

@@ -11,6 +11,9 @@
  */
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
+import { submitPurchase } from '../ledger/world-ledger.js';
+import type { Store } from '../store/types.js';
+import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
 import { uWS, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -18,7 +21,7 @@ import { createServerCodec, type ServerCodec } from './codec.js';
 import { pushGameMessage } from './game-messages.js';
 import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
-import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
+import { MsgType, PROTOCOL_VERSION, type HelloMsg, type PurchaseMsg } from './protocol.js';
 import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
 import { SessionRegistry } from './session-registry.js';
 import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
@@ -54,6 +57,11 @@ export interface GameServerOptions {
    * Absent: every hello is served here (one instance).
    */
   routeHello?: (hello: HelloMsg) => HelloRoute;
+  /**
+   * The durable store (read at start; the runtime opens it first). With one, player ids, resume
+   * tokens and positions are durable (src/net/durable-sessions.ts); without, sessions live in memory.
+   */
+  store?: () => Store | null;
 }
 
 /** What {@link GameServerOptions.routeHello} decides for one hello. */
@@ -77,7 +85,7 @@ export class GameServer implements Service {
   readonly #transport: NetTransport;
   readonly #s: ServerNetStats = {
     connections: 0, connectionsTotal: 0, rejectedConnections: 0, maxConnections: 0, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0,
-    errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0,
+    errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0, purchases: 0, txResults: {},
   };
   #listen: us_listen_socket | null = null;
   #port = 0;
@@ -179,6 +187,11 @@ export class GameServer implements Service {
     const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
     if (!ls) throw new WorldtickError(ErrorCode.PORT_IN_USE, `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`, { details: { host: this.#opts.host, port: this.#opts.port } });
     this.#listen = ls;
+    this.#registry.shuttingDown = false;
+    const store = this.#opts.store?.() ?? null;
+    this.#registry.durable = store
+      ? new DurableSessions(store, () => this.config.resumeGraceSeconds, (err) => this.#log.warn({ err }, 'durable session write failed'))
+      : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
     this.#sweeper.unref();
@@ -189,6 +202,10 @@ export class GameServer implements Service {
   async stop(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = null;
+    // Positions first; the sockets closing below were live at shutdown: their durable records stay
+    // `live`, so the next process counts their resume grace from its own start.
+    this.#registry.savePositions();
+    this.#registry.shuttingDown = true;
     for (const conn of [...this.#conns.values()]) this.#end(conn, CloseCode.GOING_AWAY, 'server shutting down');
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;
@@ -201,6 +218,11 @@ export class GameServer implements Service {
    */
   attach(world: SimWorld): WorldNet {
     return this.#registry.attach(world);
+  }
+
+  /** A world got its ledger: tell owning clients of wallet changes (idempotent). */
+  attachLedgerNotices(world: SimWorld): void {
+    this.#registry.attachLedger(world);
   }
 
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
@@ -236,6 +258,7 @@ export class GameServer implements Service {
       joining: this.#registry.joining,
       errorsByCode: { ...this.#s.errorsByCode },
       closesByCode: { ...this.#s.closesByCode },
+      txResults: { ...this.#s.txResults },
       connections: this.#conns.size,
       maxConnections: this.#maxConnections,
       sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds,
@@ -300,10 +323,25 @@ export class GameServer implements Service {
         return;
       case MsgType.PURCHASE:
         if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-        return this.#reply(conn, WireErrorCode.NOT_IMPLEMENTED, 'purchase is reserved for a later protocol version', false);
+        return this.#onPurchase(conn, msg);
       case MsgType.GAME:
         return this.#onGameMessage(conn, msg.name, msg.payload);
     }
+  }
+
+  /** A purchase: through the world's ledger; answered with a txResult (ok only once durable and applied). */
+  #onPurchase(conn: Conn, m: PurchaseMsg): void {
+    const s = conn.session!;
+    const world = this.#opts.resolveWorld(s.worldId);
+    if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
+    this.#s.purchases++;
+    submitPurchase(world, { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice }, (r, w) => {
+      this.#s.txResults[r.code ?? 'ok'] = (this.#s.txResults[r.code ?? 'ok'] ?? 0) + 1;
+      this.#send(conn, this.#codec.txResult({
+        key: r.key, status: r.status, code: r.code, seq: r.seq, item: r.item, quantity: r.quantity, coinsDelta: r.coinsDelta,
+        coins: w ? w.coins : null, items: w ? w.items : null, replayed: r.replayed,
+      }));
+    });
   }
 
   /** A game-defined message: checked against its schema here, applied by its handler in the next step. */
@@ -317,7 +355,7 @@ export class GameServer implements Service {
   }
 
   #onHello(conn: Conn, m: HelloMsg): void {
-    if (conn.session) return this.#reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
+    if (conn.session || conn.helloPending) return this.#reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
     if (m.version !== PROTOCOL_VERSION)
       return this.#reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
     const route = this.#opts.routeHello?.(m);
@@ -344,7 +382,7 @@ export class GameServer implements Service {
   #sweep(): void {
     const now = performance.now();
     for (const conn of this.#conns.values()) {
-      if (!conn.session && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs) this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
+      if (!conn.session && !conn.helloPending && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs) this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
     }
     this.#registry.sweep(now);
   }

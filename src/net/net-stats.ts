@@ -26,6 +26,10 @@ export interface ServerNetStats {
   inputsDropped: number;
   /** Exceptions caught in handlers (bugs; the socket was answered INTERNAL). */
   internalErrors: number;
+  /** Purchase messages accepted for the ledger. */
+  purchases: number;
+  /** Purchase results sent, by `ok` or TX_* code. */
+  txResults: Record<string, number>;
 }
 
 /** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */

@@ -17,7 +17,7 @@ export const MsgType = {
   HELLO: 1,
   INPUT: 2,
   PING: 3,
-  /** Reserved for the durability issue; answered with `NOT_IMPLEMENTED` for now. */
+  /** `[4, key, item, quantity, expectedPrice]`: answered by a `txResult` (docs/PROTOCOL.md). */
   PURCHASE: 4,
   /** A game-defined message `[5, name, payload]` (docs/GAME-API.md, docs/PROTOCOL.md). */
   GAME: 5,
@@ -26,8 +26,12 @@ export const MsgType = {
   EVENT: 18,
   PONG: 19,
   ERROR: 20,
+  /** Result of a purchase: `[21, key, status, code, seq, item, quantity, coinsDelta, coins, items, replayed]`. */
+  TX_RESULT: 21,
+  /** The player's wallet: `[22, coins, items, appliedSeq]` (after a resume catch-up or a reward). */
+  WALLET: 22,
   /** Cluster: another instance owns the world (docs/PROTOCOL.md, "redirect"). */
-  REDIRECT: 21,
+  REDIRECT: 23,
 } as const;
 export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
 
@@ -76,8 +80,14 @@ export interface PingMsg {
   /** Client's clock (any unit; echoed back). */
   clientTime: number;
 }
+/** `purchase`: buy `quantity` of `item` at the unit price the client saw; `key` makes it idempotent. */
 export interface PurchaseMsg {
   type: 4;
+  /** Idempotency key chosen by the client (1-128 printable ASCII); the same key always gets the original result. */
+  key: string;
+  item: string;
+  quantity: number;
+  expectedPrice: number;
 }
 /** `[5, name, payload]`: a message the game defined (validated against its schema by the server). */
 export interface GameMsg {
@@ -201,7 +211,7 @@ export interface ErrorMsg {
 
 /** `redirect`: another instance owns the world; reconnect to `url` and send hello with `ticket`. */
 export interface RedirectMsg {
-  type: 21;
+  type: 23;
   worldId: string;
   /** Game WebSocket URL of the owner (`ws://host:port`). */
   url: string;
@@ -209,7 +219,36 @@ export interface RedirectMsg {
   ticket: string;
 }
 
-export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg | RedirectMsg;
+/** `txResult`: the answer to a purchase. `status` ok means durably committed and applied. */
+export interface TxResultMsg {
+  type: 21;
+  key: string;
+  status: 'ok' | 'rejected';
+  /** A TX_* code (docs/PROTOCOL.md) or null when ok. */
+  code: string | null;
+  /** Ledger sequence number when recorded, else null. */
+  seq: number | null;
+  item: string | null;
+  quantity: number;
+  coinsDelta: number;
+  /** Coin balance after the transaction, or null when the server could not read it. */
+  coins: number | null;
+  /** Inventory after the transaction (item id → count), or null. */
+  items: Record<string, number> | null;
+  /** True when this is the stored result of an earlier request with the same key. */
+  replayed: boolean;
+}
+
+/** `wallet`: the player's balance (sent after a resume catch-up and after rewards). */
+export interface WalletMsg {
+  type: 22;
+  coins: number;
+  items: Record<string, number>;
+  /** Highest ledger seq applied. */
+  appliedSeq: number;
+}
+
+export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg | TxResultMsg | WalletMsg | RedirectMsg;
 
 /** Client → server frame builders (arrays ready for msgpack). */
 export const helloFrame = (worldId: string, name: string, token = '', resumeToken: string | null = null, version = PROTOCOL_VERSION, ticket: string | null = null): unknown[] =>
@@ -218,6 +257,16 @@ export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 
 export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
 /** A game-defined message (its payload must match the schema the game declared for `name`). */
 export const gameFrame = (name: string, payload: unknown): unknown[] => [MsgType.GAME, name, payload];
+
+export const purchaseFrame = (key: string, item: string, quantity: number, expectedPrice: number): unknown[] =>
+  [MsgType.PURCHASE, key, item, quantity, expectedPrice];
+
+const items = (v: unknown): Record<string, number> | null => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v as Record<string, unknown>)) if (typeof n === 'number') out[k] = n;
+  return out;
+};
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
@@ -246,8 +295,16 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
       return { type: 19, clientTime: num(a[1]), serverTime: num(a[2]) };
     case MsgType.ERROR:
       return { type: 20, code: String(a[1]), message: String(a[2]) };
+    case MsgType.TX_RESULT:
+      return {
+        type: 21, key: String(a[1]), status: a[2] === 'ok' ? 'ok' : 'rejected', code: typeof a[3] === 'string' ? a[3] : null,
+        seq: typeof a[4] === 'number' ? a[4] : null, item: typeof a[5] === 'string' ? a[5] : null, quantity: num(a[6]), coinsDelta: num(a[7]),
+        coins: typeof a[8] === 'number' ? a[8] : null, items: items(a[9]), replayed: a[10] === true,
+      };
+    case MsgType.WALLET:
+      return { type: 22, coins: num(a[1]), items: items(a[2]) ?? {}, appliedSeq: num(a[3]) };
     case MsgType.REDIRECT:
-      return { type: 21, worldId: String(a[1]), url: String(a[2]), ticket: String(a[3]) };
+      return { type: 23, worldId: String(a[1]), url: String(a[2]), ticket: String(a[3]) };
     default:
       return null;
   }

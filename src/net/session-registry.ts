@@ -11,9 +11,10 @@
  *   parked:  resumeToken → { world, player, expiresAt }   (disconnected, resumable)
  *   joining: sessions whose enter fact has not been applied yet
  */
-import { randomBytes } from 'node:crypto';
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
+import { bindPlayer } from '../ledger/world-ledger.js';
+import { freshPlayerId, newResumeToken, type DurableSessions } from './durable-sessions.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
@@ -46,6 +47,9 @@ interface WorldEntry {
   net: WorldNet;
 }
 
+/** Live players' positions are saved to their durable records every this many sweeps. */
+const POSITION_SAVE_SWEEPS = 8;
+
 /** Session registry of one game server. A class: it owns the maps of sessions and parked players. */
 export class SessionRegistry {
   readonly nets = new Map<string, WorldEntry>();
@@ -59,6 +63,11 @@ export class SessionRegistry {
   readonly #live = new Map<string, Session>();
   readonly #parked = new Map<string, Parked>();
   readonly #joining = new Set<Session>();
+  /** Durable sessions (null without a store): set by the game server at start. */
+  durable: DurableSessions | null = null;
+  /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
+  shuttingDown = false;
+  #sweeps = 0;
 
   constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number) {
     this.#cfg = cfg;
@@ -83,7 +92,20 @@ export class SessionRegistry {
     const net = createWorldNet(world, this.#cfg, this.#transport);
     world.net = net;
     this.nets.set(world.id, { world, net });
+    this.attachLedger(world);
     return net;
+  }
+
+  /** Tell owning clients when their wallet changes (a reward applied, a resume caught up). */
+  attachLedger(world: SimWorld): void {
+    const l = world.ledger;
+    if (!l) return;
+    l.onWalletChanged = (playerId, w) => {
+      const entry = this.nets.get(world.id);
+      const eid = l.eidOf.get(playerId);
+      const s = entry && eid !== undefined ? entry.net.byPlayer.get(eid) : undefined;
+      if (s && s.ledgerId === playerId) this.#wire.send(s.conn, this.#codec.wallet(w.coins, w.items, w.appliedSeq));
+    };
   }
 
   /** Stop serving a deleted world: close its sessions (4012), forget its parked players. */
@@ -128,9 +150,8 @@ export class SessionRegistry {
    */
   hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
     const net = this.attach(world);
-    const cfg = this.#cfg;
     let player = -1, owner = -1;
-    let token = '';
+    let token = '', ledgerId = '';
     if (m.resumeToken) {
       const parked = this.#parked.get(m.resumeToken);
       const live = this.#live.get(m.resumeToken);
@@ -138,6 +159,7 @@ export class SessionRegistry {
         this.#parked.delete(m.resumeToken);
         net.stats.parked--;
         player = parked.player;
+        ledgerId = parked.ledgerId;
       } else if (live && live.worldId === world.id && live.conn !== conn) {
         // Takeover: the old socket is closed without parking; the player moves to this one.
         this.#unlist(live, net);
@@ -145,20 +167,64 @@ export class SessionRegistry {
         this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
         player = live.player;
         owner = live.conn.id;
+        ledgerId = live.ledgerId;
       }
       if (player >= 0) token = m.resumeToken;
     }
-    // Maintenance: a resume of an existing player is still accepted, a new player is not.
-    if (player < 0 && refuseNew)
-      return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX), y = nextRange(this.#rng, minY, maxY);
-    const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius);
+    const durable = this.durable;
+    if (player >= 0 || !durable) {
+      // Maintenance: a resume of an existing player is still accepted, a new player is not.
+      if (player < 0 && refuseNew)
+        return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+      if (player < 0) {
+        // Refused with a code when unknown or expired. A token whose resume is still being applied
+        // (another socket's join in flight) is not unknown: that race keeps the old answer, a fresh
+        // player without the code.
+        if (m.resumeToken && !this.#resumeInFlight(m.resumeToken))
+          this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
+        token = newResumeToken();
+        ledgerId = freshPlayerId(m.token);
+      }
+      return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y);
+    }
+    // Not in memory: ask the durable store (a session live before a restart, or a parked one).
+    conn.helloPending = true;
+    durable.resolve(world.id, m.name, m.token, m.resumeToken, x, y).then(
+      (r) => {
+        conn.helloPending = false;
+        if (conn.closed || conn.session) return;
+        const entry = this.nets.get(world.id);
+        if (!entry || entry.world !== world) return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+        if (!r.resumed && refuseNew)
+          return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+        if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
+        const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
+        this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
+      },
+      (err: unknown) => {
+        conn.helloPending = false;
+        this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
+        if (!conn.closed) this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
+      },
+    );
+  }
+
+  #resumeInFlight(token: string): boolean {
+    for (const j of this.#joining) if (j.resumeToken === token) return true;
+    return false;
+  }
+
+  /** Create the joining session and push its enter fact (the welcome is sent when a step applies it). */
+  #enter(conn: Conn, m: HelloMsg, world: SimWorld, player: number, owner: number, token: string, ledgerId: string, x: number, y: number, durableResume = false): void {
+    const cfg = this.#cfg;
+    const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, ledgerId);
     const fact: EnterFact = {
       op: 'enter', session: conn.id, player, owner, x, y, interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
@@ -186,8 +252,9 @@ export class SessionRegistry {
       this.#log.error({ conn: conn.id, world: world.id }, 'player spawn failed');
       return this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
     }
-    if (!reattached) s.resumeToken = randomBytes(18).toString('base64url');
     s.player = eid;
+    // The durable player id owns this entity's wallet: its catch-up from the ledger starts now.
+    bindPlayer(world, eid, s.ledgerId);
     const net = entry.net;
     net.sessions.push(s);
     net.byPlayer.set(eid, s);
@@ -248,21 +315,39 @@ export class SessionRegistry {
     const grace = this.#cfg.resumeGraceSeconds;
     const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
     world.ingest.push(SESSION_INGEST_TYPE, player, fact);
+    if (grace <= 0 && !this.shuttingDown) {
+      this.durable?.drop(s.resumeToken);
+      return;
+    }
     if (grace <= 0) return;
-    this.#parked.set(s.resumeToken, { world, player, expiresAt: performance.now() + grace * 1000 });
+    this.#parked.set(s.resumeToken, { world, player, ledgerId: s.ledgerId, name: s.name, expiresAt: performance.now() + grace * 1000 });
     net.stats.parked++;
+    const P = world.stores.Position;
+    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player]!, P.y[player]!, this.shuttingDown);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
+    if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) this.savePositions();
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
       this.#parked.delete(token);
+      this.durable?.drop(token);
       const entry = this.nets.get(p.world.id);
       if (!entry || entry.world !== p.world) continue;
       entry.net.stats.parked--;
       const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
       p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
+    }
+  }
+
+  /** Save every live player's position to its durable record (periodically and at stop). */
+  savePositions(): void {
+    const d = this.durable;
+    if (!d) return;
+    for (const { world, net } of this.nets.values()) {
+      const P = world.stores.Position;
+      for (const s of net.sessions) if (s.player >= 0) d.savePosition(s.ledgerId, s.name, world.id, P.x[s.player]!, P.y[s.player]!);
     }
   }
 }

@@ -26,6 +26,8 @@ export interface Conn {
   tokens: number;
   tokensAt: number;
   session: Session | null;
+  /** A hello is being resolved against the durable store (a second hello is refused meanwhile). */
+  helloPending: boolean;
   /**
    * Status of the last send on this socket (uWS: 1 sent, 0 buffered, 2 dropped; -1 none yet).
    * After a 1 nothing is buffered until the next send, so the replicate loop skips asking uWS.
@@ -46,6 +48,8 @@ export interface Session {
   player: number;
   name: string;
   resumeToken: string;
+  /** Durable player id (the ledger's `playerId`, src/net/durable-sessions.ts). */
+  ledgerId: string;
   /** Highest input sequence number pushed to ingest. */
   lastSeqIn: number;
   interestRadius: number;
@@ -73,18 +77,20 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   tokens: burst,
   tokensAt: now,
   session: null,
+  helloPending: false,
   lastSend: -1,
 });
 
 const INITIAL_KNOWN = 64;
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
-export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number): Session => ({
+export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number, ledgerId = ''): Session => ({
   conn,
   worldId,
   player,
   name,
   resumeToken,
+  ledgerId,
   lastSeqIn: 0,
   interestRadius,
   knownId: new Int32Array(INITIAL_KNOWN),
@@ -137,6 +143,9 @@ export interface Parked {
   /** The world object, not its id: a deleted world's id can be reused by a new world. */
   world: SessionWorld;
   player: number;
+  /** Durable player id of the parked player. */
+  ledgerId: string;
+  name: string;
   /** Wall ms (performance.now) after which the player is removed. */
   expiresAt: number;
 }

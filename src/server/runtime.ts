@@ -3,6 +3,8 @@
  * (game server, admin API) that plug in around them. Created by the CLI and by integration
  * tests; owns nothing global.
  */
+import { query } from 'bitecs';
+import { despawnEntity } from '../core/world-core.js';
 import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
@@ -30,6 +32,10 @@ import { storeClosed } from '../errors.js';
 import { Checkpointer } from '../persist/checkpointer.js';
 import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
 import { applyWorldRecord, loadPersistedWorlds } from '../persist/restore.js';
+import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
+import { parseLedgerOptions } from '../ledger/ledger-options.js';
+import { ledgerRoutes } from '../admin/routes-ledger.js';
+import { clusterRoutes } from './cluster-routes.js';
 
 export type { Service } from './service.js';
 
@@ -178,19 +184,22 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       gameServer.detachWorld(world);
       cluster.forget(world.id);
       worldDeleted(world);
+      void detachLedger(world);
       void checkpointer.untrack(world.id, { forget: true });
     },
     // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
-    // taken at once, and the world is persisted (record + first checkpoint).
+    // taken at once, the world is persisted (record + first checkpoint) and gets its ledger.
     onWorldCreated: (world) => {
       attach(world);
       setImmediate(() => void cluster.kick());
       checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
       void checkpointer.persist(world.id);
+      withLedger(world);
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
+    extraRoutes: [...clusterRoutes(cluster), ...ledgerRoutes({ runner, store: () => store })],
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -201,12 +210,21 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
+    store: () => store,
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
     routeHello: createHelloRouter(cluster, { secret: clusterMode.secret, hasWorld: (id) => runner.has(id) }),
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
   let statsTimer: NodeJS.Timeout | null = null;
+  // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
+  const ledgerSettings = parseLedgerOptions(options.ledger);
+  const withLedger = (world: SimWorld): void => {
+    if (!store) return;
+    // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
+    attachLedger(world, { ...ledgerSettings, store, epoch: checkpointer.incarnationOf(world.id) ?? world.id, startingCoins: options.startingCoins, onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed') });
+    gameServer.attachLedgerNotices(world);
+  };
   let last = new Map<string, { steps: number; at: number }>();
 
   const logStats = (): void => {
@@ -263,6 +281,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         attach(p.world);
       }
       const w = runner.get(id);
+      // Player entities in a checkpoint belong to sessions that ended with the process: players come
+      // back by resuming (src/net/durable-sessions.ts), their wallets caught up from the ledger.
+      if (p.world) for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
       checkpointer.track(w, {
         origin: p.record.origin,
         incarnation: p.record.incarnation,
@@ -314,6 +335,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       checkpointer.setWriter(writer);
       await restorePersisted(store);
       checkpointer.start();
+      // Players come back by resuming (durable session + player records); each world gets its ledger.
+      for (const w of runner.worlds()) withLedger(w);
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -335,7 +358,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         logger.info({ service: s.name }, 'service stopped');
       }
       runner.stop();
-      // Graceful shutdown: a record and a full checkpoint of every persisted world, before the store closes.
+      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
+      // persisted world, before the store closes.
+      for (const w of runner.worlds()) await detachLedger(w);
       if (store) await checkpointer.flush();
       if (writer) await writer.close();
       writer = null;

@@ -4,7 +4,7 @@
  * the behavior tables and the published per-step statistics (`world.tierStats`).
  */
 import { compileActivities, DEFAULT_ACTIVITIES, type ActivityDef, type ActivityTable } from '../behavior/activities.js';
-import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainTable } from '../behavior/chains.js';
+import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type ChainTable } from '../behavior/chains.js';
 
 /**
  * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
@@ -99,7 +99,14 @@ export interface NpcSimState {
   rotationPeriod: number;
   activities: ActivityTable;
   chains: ChainTable;
+  /** Chain rewards earned this step, for the ledger (bounded by {@link MAX_PENDING_GRANTS}). */
+  grants: ChainGrant[];
+  /** Grants dropped because the list was full (no ledger draining it). */
+  grantsDropped: number;
 }
+
+/** Most chain grants kept between drains. */
+export const MAX_PENDING_GRANTS = 4096;
 
 /** Create the simulation state for a world of `capacity` entities with the default behavior tables. */
 export const createNpcSimState = (capacity: number): NpcSimState => {
@@ -133,6 +140,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     rotationPeriod: -1,
     activities: compileActivities(DEFAULT_ACTIVITIES, chains.codes),
     chains,
+    grants: [],
+    grantsDropped: 0,
   };
 };
 

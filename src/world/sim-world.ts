@@ -13,6 +13,7 @@ import { createControllerSlot, type ControllerSlot } from '../controller/control
 import { createIngestSlot, type IngestSlot } from '../ingest/ingest-buffers.js';
 import { createIntentsSlot, type IntentsSlot } from '../intents/intent-queue.js';
 import { createJobsSlot, type JobsSlot } from '../jobs/job-queue.js';
+import { createLedgerSlot, type LedgerSlot } from '../ledger/world-ledger.js';
 import { createNetSlot, type NetSlot } from '../net/world-net.js';
 import { createPeriodicSlot, stopPeriodicSlot, type PeriodicSlot } from '../periodic/world-periodic.js';
 import { createTiersSlot, type TiersSlot } from '../tiers/tiers-slot.js';
@@ -36,7 +37,7 @@ export {
 export { MAX_SPATIAL_CELLS } from '../tiers/tiers-slot.js';
 
 /** A full world's data: the core and every subsystem slot. */
-export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot {
+export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot, LedgerSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -53,7 +54,7 @@ export interface CreateWorldOptions extends Omit<CoreOptions<SimWorld>, 'systems
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const core = createWorldCore<SimWorld>({ ...opts, systems: opts.systems ?? DEFAULT_SYSTEMS });
   const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot());
+  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot(), createLedgerSlot());
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);

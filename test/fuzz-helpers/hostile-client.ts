@@ -15,7 +15,7 @@ export interface Item {
 
 /** What a hostile connection saw. */
 export interface ConnResult {
-  /** Replies in order: `E:<code>`, `P:<clientTime>`, `W:<resumed>`; snapshots/events left out. */
+  /** Replies in order: `E:<code>`, `P:<clientTime>`, `W:<resumed>`, `T:<tx code or ok>`; snapshots/events left out. */
   replies: string[];
   /** Close code the client saw (1000 when the test closed it after the sync pong). */
   closeCode: number;
@@ -69,6 +69,8 @@ export const runConn = (url: string, items: readonly Item[], syncTime: number | 
           synced = true;
           if (!awaitWelcome || res.welcome) ws.close(1000);
         } else res.replies.push(`P:${String(a[1])}`);
+      } else if (a[0] === 21) {
+        res.replies.push(`T:${String(a[3] ?? 'ok')}`);
       } else if (a[0] === 16) {
         res.welcome = { playerId: a[2] as number, token: a[6] as string, resumed: a[9] === true };
         res.replies.push(`W:${a[9] === true}`);
@@ -138,6 +140,8 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
       }
       const resumed = m.resumeToken !== null && lane.parked.has(m.resumeToken);
       if (resumed) out.resumes = m.resumeToken;
+      // An unknown (forged, expired) resume token is refused with a code, then a fresh join.
+      else if (m.resumeToken !== null) out.replies.push('E:RESUME_REFUSED');
       out.replies.push(`W:${resumed}`);
       joined = true;
       lastSeq = 0;
@@ -151,7 +155,7 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
     else if (m.type === 4) {
       if (!joined) {
         if (strike('NOT_JOINED')) break;
-      } else out.replies.push('E:NOT_IMPLEMENTED');
+      } else out.replies.push('T:TX_UNAVAILABLE'); // the fuzzed runtime has no durable store
     }
     else if (m.type === 5) {
       // The fuzzed runtime serves no game: every game message of a joined session is an unknown name.

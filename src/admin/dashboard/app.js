@@ -197,6 +197,34 @@
     }
   };
 
+  // Recent ledger transactions of the selected world (GET /api/v1/worlds/{id}/ledger).
+  const renderTransactions = (ledger) => {
+    const body = $('transactions').tBodies[0];
+    body.replaceChildren();
+    if (!ledger) {
+      $('tx-info').textContent = 'no durable store (--data-dir)';
+      return;
+    }
+    const r = ledger.stats.results;
+    const ok = Object.entries(r).filter(([k]) => k.endsWith(':ok')).reduce((n, [, v]) => n + v, 0);
+    const all = Object.values(r).reduce((n, v) => n + v, 0);
+    const mean = ledger.stats.latencyCount ? ledger.stats.latencySumMs / ledger.stats.latencyCount : 0;
+    $('tx-info').textContent = `${ok} ok / ${all} results, mean commit ${mean.toFixed(1)} ms`;
+    for (const t of ledger.recent.slice(0, 20)) {
+      const tr = document.createElement('tr');
+      const cells = [
+        new Date(t.at).toLocaleTimeString(), t.playerId.slice(0, 12), t.key.slice(0, 28), t.kind,
+        t.status === 'ok' ? (t.replayed ? 'ok (replay)' : 'ok') : t.code, t.item ? `${t.item}×${t.quantity}` : '', String(t.coinsDelta), t.seq === null ? '' : String(t.seq),
+      ];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+  };
+
   const drawCost = () => {
     const c = $('cost');
     const g = c.getContext('2d');
@@ -328,6 +356,7 @@
           mapDue = Date.now() + 1000;
           drawMap(await api('GET', `/api/v1/worlds/${id}/map?max=20000`));
           renderTriggers((await api('GET', `/api/v1/worlds/${id}/periodic/history?topic=task&limit=10`)).events);
+          renderTransactions(await api('GET', `/api/v1/worlds/${id}/ledger`).catch(() => null));
         }
       }
       setConn(true, 'live');

@@ -131,11 +131,12 @@ describe('bad input: each case gets its code; other sessions keep being served',
     await goodStillServed();
   });
 
-  it('purchase is reserved → NOT_IMPLEMENTED (no strike)', async () => {
+  it('a purchase frame of the wrong shape → BAD_FIELD; a world without a ledger answers TX_UNAVAILABLE', async () => {
     const c = await ts.client();
     await c.join('w1', 'buyer');
     c.sendFrame([4, 'key', 'item', 1]);
-    expect((await firstError(c)).code).toBe('NOT_IMPLEMENTED');
+    expect((await firstError(c)).code).toBe('BAD_FIELD');
+    expect(await c.purchase('key', 'item', 1, 1)).toMatchObject({ status: 'rejected', code: 'TX_UNAVAILABLE' });
     await goodStillServed();
   });
 

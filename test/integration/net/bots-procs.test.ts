@@ -10,6 +10,9 @@ import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/h
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { resumeWorld } from '../../../src/world/step.js';
+import { parseOptions } from '../../../src/cli/options.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
 import { startTestServer, type TestServer } from './harness.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -80,9 +83,17 @@ describe('bots CLI over several processes', () => {
     expect(ts.server.stats().sessions).toBe(0); // every bot closed at the end
   });
 
-  it('--scenario purchase-storm refuses with a message (exit 2) until the server supports purchases', async () => {
-    const { code, err } = await runBots(['--scenario', 'purchase-storm']);
-    expect(code).toBe(2);
-    expect(err).toContain('purchase-storm is not available yet: the server answers every purchase with NOT_IMPLEMENTED');
+  it('purchase-storm: full and light bots buy with unique keys against a server with a store; round trips measured', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-storm-'));
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}), createLogger('silent'));
+    await rt.start();
+    try {
+      const r = await runFleet({ url: `ws://127.0.0.1:${rt.gameServer.port}`, worldId: '1', scenario: 'purchase-storm', clients: 4, fullDecodeEvery: 2, purchaseHz: 10, inputHz: 2, durationSeconds: 1.2, warmupSeconds: 0.3 });
+      expect(r.purchasesSent).toBeGreaterThan(5);
+      expect(r.purchaseResults.ok).toBe(r.purchasesSent);
+      expect(summarize(decodeHistogram(r.histograms.purchase)).samples).toBe(r.purchasesSent);
+    } finally {
+      await rt.stop();
+    }
   });
 });

@@ -12,8 +12,8 @@ const hist = (values: readonly number[]) => {
 const part = (proc: number, values: readonly number[], over: Partial<ProcReport> = {}): ProcReport => ({
   proc, pid: 1000 + proc, cpusAllowed: null, clients: 10, connected: 10, joinFailures: 0, disconnects: 0, disconnectsByCode: {},
   measuredSeconds: 2, clientSeconds: 20, snapshots: values.length, bytesIn: values.length * 100, inputsSent: 20, errorsReceived: 0,
-  inconsistencies: 0, fullDecodeClients: 1, lightClients: 9, joinsMeasured: 0, leavesMeasured: 0, cpuMs: 100,
-  histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([1, 2])), join: encodeHistogram(hist([5])) },
+  inconsistencies: 0, fullDecodeClients: 1, lightClients: 9, joinsMeasured: 0, leavesMeasured: 0, cpuMs: 100, purchasesSent: 0, purchaseResults: {},
+  histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([1, 2])), join: encodeHistogram(hist([5])), purchase: encodeHistogram(hist([])) },
   ...over,
 });
 

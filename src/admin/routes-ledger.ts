@@ -1,0 +1,112 @@
+/**
+ * Ledger routes (docs/ADMIN.md, "Transactions"): a player's ledger, recent transactions, server
+ * rewards, and the consistency check that recomputes every balance from the ledger.
+ *
+ *   GET  /api/v1/ledger/verify                      verification over every world (0 mismatches expected)
+ *   GET  /api/v1/worlds/:id/ledger                  stats and recent transactions of a world
+ *   GET  /api/v1/worlds/:id/ledger/players/:player  a player's entries, ledger balance and live wallet
+ *   POST /api/v1/worlds/:id/ledger/rewards          grant { playerId, key, coins?, item?, quantity? }
+ */
+import { worldNotFound } from '../errors.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import { verifyLedger, type VerifyReport } from '../ledger/verify.js';
+import type { HeldBalance } from '../ledger/apply.js';
+import { grantReward, liveWallets, walletOf, worldLedgerStats } from '../ledger/world-ledger.js';
+import type { Store } from '../store/types.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { badRequest } from './http-errors.js';
+import type { AdminRequest, Route } from './router.js';
+
+/** Options of {@link ledgerRoutes}. */
+export interface LedgerRoutesOptions {
+  runner: LoopRunner;
+  /** The durable store (null: routes answer 503). */
+  store: () => Store | null;
+  /** Wallets of the last snapshot (checkpoint) to verify too, when the runtime has one. */
+  snapshotWallets?: () => Promise<HeldBalance[]>;
+}
+
+const HTTP_OF_CODE: Record<string, number> = { TX_UNAVAILABLE: 503, TX_KEY_CONFLICT: 409, TX_RATE_LIMITED: 429 };
+
+/** Verify the ledger against every world's live wallets (and the last snapshot's, if given). */
+export const verifyAll = async (runner: LoopRunner, store: Store, snapshot?: () => Promise<HeldBalance[]>): Promise<VerifyReport & { ok: boolean }> => {
+  const live: HeldBalance[] = [];
+  for (const w of runner.worlds()) live.push(...liveWallets(w));
+  const report = await verifyLedger({ store, live, ...(snapshot ? { snapshot: await snapshot() } : {}) });
+  return { ...report, ok: report.mismatches.length === 0 };
+};
+
+/** The ledger routes. */
+export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
+  const { runner } = opts;
+  const world = (req: AdminRequest): SimWorld => {
+    const id = req.params.id!;
+    if (!runner.has(id)) throw worldNotFound(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+    return runner.get(id);
+  };
+  const unavailable = { status: 503, json: { code: 'TX_UNAVAILABLE', message: 'no durable store (start with --data-dir)' } };
+  const base = '/api/v1/worlds/:id/ledger';
+  return [
+    {
+      method: 'GET',
+      pattern: '/api/v1/ledger/verify',
+      handler: async () => {
+        const store = opts.store();
+        if (!store) return unavailable;
+        return { json: await verifyAll(runner, store, opts.snapshotWallets) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: base,
+      handler: (req) => {
+        const w = world(req);
+        const stats = worldLedgerStats(w);
+        if (!stats) return unavailable;
+        return { json: { worldId: w.id, stats, recent: [...w.ledger!.recent].reverse(), catalogue: w.ledger!.catalogue.items } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/players/:player`,
+      handler: async (req) => {
+        const w = world(req);
+        const store = opts.store();
+        if (!store || !w.ledger) return unavailable;
+        const playerId = req.params.player!.slice(0, 128);
+        const limit = Math.min(10_000, Math.max(1, Number(req.query.get('limit') ?? 1000) || 1000));
+        const after = Math.max(0, Number(req.query.get('afterSeq') ?? 0) || 0);
+        const [entries, balance] = await Promise.all([store.readLedger({ playerId, afterSeq: after, limit }), store.ledgerBalance(playerId)]);
+        return { json: { playerId, balance, live: walletOf(w, playerId), entries } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: `${base}/rewards`,
+      body: true,
+      handler: async (req) => {
+        const w = world(req);
+        if (!w.ledger) return unavailable;
+        const b = req.body;
+        if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('body must be { playerId, key, coins?, item?, quantity? }');
+        const o = b as Record<string, unknown>;
+        const problems: string[] = [];
+        for (const k of Object.keys(o)) if (!['playerId', 'key', 'coins', 'item', 'quantity'].includes(k)) problems.push(`${k} is not a reward field`);
+        if (typeof o.playerId !== 'string') problems.push('playerId must be a string');
+        if (typeof o.key !== 'string') problems.push('key must be a string');
+        if (o.coins !== undefined && typeof o.coins !== 'number') problems.push('coins must be a number');
+        if (o.item !== undefined && typeof o.item !== 'string') problems.push('item must be a string');
+        if (o.quantity !== undefined && typeof o.quantity !== 'number') problems.push('quantity must be a number');
+        if (problems.length) throw badRequest('invalid reward', problems);
+        const result = await grantReward(w, {
+          playerId: o.playerId as string, key: o.key as string,
+          ...(o.coins !== undefined ? { coins: o.coins as number } : {}),
+          ...(o.item !== undefined ? { item: o.item as string } : {}),
+          ...(o.quantity !== undefined ? { quantity: o.quantity as number } : {}),
+        });
+        const status = result.status === 'ok' ? 200 : (HTTP_OF_CODE[result.code ?? ''] ?? 422);
+        return { status, json: { result } };
+      },
+    },
+  ];
+};

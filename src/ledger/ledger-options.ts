@@ -1,0 +1,55 @@
+/**
+ * The `ledger` block of the server config file, validated once at start with messages that name
+ * the path: `{ catalogue: [{ id, price }], maxQuantity, rateLimit: { perSecond, burst },
+ * flushDelayMs, deadlineMs }`. Every key is optional.
+ */
+import { optionInvalid } from '../errors.js';
+import type { AttachLedgerOptions } from './world-ledger.js';
+
+/** Ledger settings (what {@link parseLedgerOptions} returns, minus the store). */
+export type LedgerSettings = Omit<AttachLedgerOptions, 'store'>;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+
+/** Validate a ledger block; throws WT_ERR_OPTION_INVALID listing every problem. */
+export const parseLedgerOptions = (raw: unknown): LedgerSettings => {
+  if (raw === undefined || raw === null) return {};
+  const problems: string[] = [];
+  if (!isObj(raw)) throw optionInvalid(['ledger must be an object']);
+  const out: LedgerSettings = {};
+  for (const [k, v] of Object.entries(raw)) {
+    switch (k) {
+      case 'catalogue':
+        out.catalogue = v; // validated by createCatalogue (WT_ERR_CATALOGUE_INVALID lists every item problem)
+        break;
+      case 'flushDelayMs':
+        if (!num(v, 0, 1000)) problems.push('ledger.flushDelayMs must be a number between 0 and 1000');
+        else out.flushDelayMs = v as number;
+        break;
+      case 'deadlineMs':
+        if (!num(v, 10, 60_000)) problems.push('ledger.deadlineMs must be a number between 10 and 60000');
+        else out.deadlineMs = v as number;
+        break;
+      case 'rateLimit': {
+        if (!isObj(v)) { problems.push('ledger.rateLimit must be an object { perSecond, burst }'); break; }
+        const rl: { perSecond?: number; burst?: number } = {};
+        if (v.perSecond !== undefined) {
+          if (!num(v.perSecond, 0, 1e6)) problems.push('ledger.rateLimit.perSecond must be a number between 0 and 1000000 (0 = unlimited)');
+          else rl.perSecond = v.perSecond as number;
+        }
+        if (v.burst !== undefined) {
+          if (!num(v.burst, 1, 1e6)) problems.push('ledger.rateLimit.burst must be a number between 1 and 1000000');
+          else rl.burst = v.burst as number;
+        }
+        for (const kk of Object.keys(v)) if (kk !== 'perSecond' && kk !== 'burst') problems.push(`ledger.rateLimit.${kk} is not a known setting`);
+        out.rateLimit = rl;
+        break;
+      }
+      default:
+        problems.push(`ledger.${k} is not a known setting`);
+    }
+  }
+  if (problems.length) throw optionInvalid(problems);
+  return out;
+};

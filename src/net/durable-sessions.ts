@@ -1,0 +1,132 @@
+/**
+ * Durable player identity and session records (docs/DURABILITY.md, "Players and sessions").
+ *
+ * Player id (the ledger's `playerId`, stable across sessions and restarts):
+ *   - hello `token` given  → `t:` + first 32 hex of sha256(token): the same token is the same player;
+ *   - no token             → `g:` + 24 random base64url characters, generated at the first join
+ *                            and bound to the resume token in the session record.
+ * Session record (store `sessions`, keyed by resume token): player id, world, and `data`
+ * `{ live, boot, name }`. Player record (store `players`): `data { worldId, x, y }`, the player's
+ * last known position (saved at join, every couple of seconds while live, and at park).
+ *
+ * Resume after a restart: a record written `live` by another process (`boot`) was live at
+ * shutdown or crash; it is resumable until `resumeGraceSeconds` after THIS process started. A
+ * parked record is resumable until its `expiresAt`. Anything else is refused with a code and the
+ * client joins as a fresh player — never as someone else's.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/types.js';
+
+/** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
+export const LIVE_RECORD_MS = 24 * 3600 * 1000;
+
+/** What a hello resolves to. */
+export interface ResolvedPlayer {
+  playerId: string;
+  /** Resume token to use (the presented one when resumed, else a new one). */
+  resumeToken: string;
+  /** Last saved position, when the player record has one. */
+  x: number | null;
+  y: number | null;
+  /** True when a durable record was resumed. */
+  resumed: boolean;
+  /** Why a presented resume token was refused (then a fresh join), or null. */
+  refused: string | null;
+}
+
+/** Player id of an auth token (`t:` + 32 hex of its sha256). */
+export const playerIdOfToken = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
+
+/** A fresh resume token. */
+export const newResumeToken = (): string => randomBytes(18).toString('base64url');
+
+/** A fresh generated player id (`g:` + 24 base64url characters). */
+export const newPlayerId = (): string => `g:${randomBytes(18).toString('base64url')}`;
+
+/** Player id for a fresh join. */
+export const freshPlayerId = (helloToken: string): string => (helloToken ? playerIdOfToken(helloToken) : newPlayerId());
+
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Durable sessions over a store. A class: it holds the boot id and the store handle. */
+export class DurableSessions {
+  readonly boot = randomBytes(9).toString('base64url');
+  readonly startedAt: number;
+  readonly #store: Store;
+  readonly #graceMs: () => number;
+  readonly #now: () => number;
+  /** Failed writes (logged by the caller's error hook). */
+  writeErrors = 0;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now) {
+    this.#store = store;
+    this.#graceMs = () => graceSeconds() * 1000;
+    this.#now = now;
+    this.startedAt = now();
+    this.#onError = onError;
+  }
+
+  /**
+   * Resolve a hello: resume a durable record (same world, same token identity, not expired), or
+   * a fresh player (with the refusal reason when a resume token was presented). Writes the
+   * record as live before resolving, so the welcome's token is durable.
+   */
+  async resolve(worldId: string, name: string, helloToken: string, resumeToken: string | null, x: number, y: number): Promise<ResolvedPlayer> {
+    const now = this.#now();
+    let refused: string | null = null;
+    if (resumeToken) {
+      const rec = await this.#store.getSession(resumeToken, 0);
+      const liveElsewhere = rec?.data.live === true && rec.data.boot !== this.boot;
+      const expiresAt = rec ? (liveElsewhere ? Math.min(rec.expiresAt, this.startedAt + this.#graceMs()) : rec.expiresAt) : 0;
+      if (!rec) refused = 'unknown resume token';
+      else if (rec.worldId !== worldId) refused = 'resume token belongs to another world';
+      else if (now > expiresAt) refused = 'resume token expired';
+      else if (helloToken && playerIdOfToken(helloToken) !== rec.playerId) refused = 'resume token belongs to another player';
+      else {
+        const p = await this.#store.getPlayer(rec.playerId);
+        const px = finite(p?.data.x), py = finite(p?.data.y);
+        await this.#store.putSession({ token: resumeToken, playerId: rec.playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } });
+        return { playerId: rec.playerId, resumeToken, x: px, y: py, resumed: true, refused: null };
+      }
+    }
+    const playerId = freshPlayerId(helloToken);
+    const token = newResumeToken();
+    const p = helloToken ? await this.#store.getPlayer(playerId) : undefined;
+    const px = p && p.data.worldId === worldId ? finite(p.data.x) : null;
+    const py = p && p.data.worldId === worldId ? finite(p.data.y) : null;
+    await this.#store.putSession({ token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } });
+    if (!p) await this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } });
+    return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
+  }
+
+  /**
+   * The session was parked (socket closed): resumable for the grace period from now. At shutdown
+   * (`liveAtShutdown`) the record stays `live`, so the next process counts the grace from its start.
+   */
+  park(token: string, playerId: string, worldId: string, name: string, x: number, y: number, liveAtShutdown = false): void {
+    const now = this.#now();
+    const rec = liveAtShutdown
+      ? { token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } }
+      : { token, playerId, worldId, expiresAt: now + this.#graceMs(), data: { live: false, boot: this.boot, name } };
+    this.#write(this.#store.putSession(rec));
+    this.savePosition(playerId, name, worldId, x, y);
+  }
+
+  /** The session ended for good (grace over, or no grace). */
+  drop(token: string): void {
+    this.#write(this.#store.deleteSession(token));
+  }
+
+  /** Save a player's position (player record). */
+  savePosition(playerId: string, name: string, worldId: string, x: number, y: number): void {
+    this.#write(this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } }));
+  }
+
+  #write(p: Promise<unknown>): void {
+    p.catch((err: unknown) => {
+      this.writeErrors++;
+      this.#onError(err);
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Crash test (issue 10): a real server (`src/cli/main.ts`) in a child process, under purchase load
+ * from real WebSocket clients, is killed with SIGKILL 10 times at random moments and restarted on
+ * the same data directory. Clients reconnect with their resume token and retry every purchase not
+ * yet acknowledged with the SAME key. Afterwards:
+ *   - every purchase a client saw acknowledged `ok` is in the ledger exactly once, with the seq
+ *     the client was told, and live wallets equal the ledger (so it was applied exactly once);
+ *   - gameplay rewards (interaction chains granting coins and arrows) likewise: each chain reward
+ *     key is in the ledger once and is counted in the live wallet;
+ *   - the verification route reports 0 mismatches.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { expect, it } from 'vitest';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { createPrng, nextRange } from '../../../src/core/prng.js';
+import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
+import type { LedgerEntry } from '../../../src/store/types.js';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const KILLS = 10;
+const CLIENTS = 6;
+const TOKEN = 'crash-admin-token';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+
+interface ClientState {
+  token: string;
+  resume: string | null;
+  /** Acknowledged ok: key → seq told to the client. */
+  acked: Map<string, number>;
+  pending: string | null;
+  next: number;
+  resumed: number;
+  refused: number;
+  lastCoins: number | null;
+}
+
+it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay reward applied exactly once, 0 mismatches', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wt-crash-rt-'));
+  const seed = (Date.now() & 0xffff) >>> 0;
+  const rng = createPrng(seed);
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const config = join(dir, 'config.json');
+  // No purchase rate limit (load), generous message rate; resume grace counted from each restart.
+  writeFileSync(config, JSON.stringify({ ledger: { rateLimit: { perSecond: 0 } }, net: { messageRatePerSecond: 2000, messageBurst: 2000, resumeGraceSeconds: 30 } }));
+  const args = [
+    '--import', 'tsx', MAIN, '--config', config, '--port', String(port), '--admin-port', String(adminPort), '--admin-token', TOKEN,
+    '--data-dir', join(dir, 'data'), '--npcs', '400', '--world-size', '150', '--time-scale', '20000', '--stats-interval', '0',
+    '--log-level', 'warn', '--starting-coins', '1000000',
+  ];
+  let child: ChildProcess | null = null;
+  const start = (): ChildProcess => {
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    c.stderr!.on('data', () => undefined);
+    return c;
+  };
+  const kill = async (): Promise<void> => {
+    const c = child!;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  const admin = async <T,>(path: string): Promise<T> => {
+    const r = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as T;
+  };
+
+  const states: ClientState[] = Array.from({ length: CLIENTS }, (_, i) => ({
+    token: `crash-player-${i}`, resume: null, acked: new Map(), pending: null, next: 0, resumed: 0, refused: 0, lastCoins: null,
+  }));
+  let draining = false;
+  const live = new Set<WorldtickClient>();
+  const runClient = async (st: ClientState, i: number): Promise<void> => {
+    while (!draining || st.pending !== null) {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      try {
+        await c.connect();
+        const refused = c.waitFor((m) => m.type === 20 && m.code === 'RESUME_REFUSED', 3000).then(() => { st.refused++; }, () => undefined);
+        const w = await c.join('1', `p${i}`, st.token, st.resume, 3000);
+        void refused;
+        if (w.resumed) st.resumed++;
+        st.resume = w.resumeToken;
+      } catch {
+        c.close();
+        await sleep(30);
+        continue;
+      }
+      live.add(c);
+      while (c.open && (!draining || st.pending !== null)) {
+        const key = st.pending ?? `buy-${i}-${st.next++}`;
+        st.pending = key; // retried with the same key until it has a definitive answer
+        let r;
+        try {
+          r = await c.purchase(key, 'arrow', 1, 1, 3000);
+        } catch {
+          break; // no answer (the server died): reconnect, retry the same key
+        }
+        if (r.status === 'ok') {
+          const before = st.acked.get(key);
+          if (before !== undefined && before !== r.seq) throw new Error(`key ${key} acknowledged with two seqs ${before} and ${r.seq}`);
+          st.acked.set(key, r.seq!);
+          st.lastCoins = r.coins;
+          st.pending = null;
+        } else if (r.code === 'TX_UNAVAILABLE') {
+          await sleep(20);
+        } else throw new Error(`unexpected result for ${key}: ${r.code}`);
+      }
+      live.delete(c);
+      c.close();
+    }
+  };
+
+  try {
+    child = start();
+    const clients = states.map((st, i) => runClient(st, i));
+    for (let k = 0; k < KILLS; k++) {
+      // Let load build up after the (re)start, then kill at a random moment.
+      const before = states.reduce((n, s) => n + s.acked.size, 0);
+      const deadline = Date.now() + 15_000;
+      while (states.reduce((n, s) => n + s.acked.size, 0) < before + 20 && Date.now() < deadline) await sleep(20);
+      await sleep(nextRange(rng, 0, 600));
+      await kill();
+      await sleep(nextRange(rng, 0, 100));
+      child = start();
+    }
+    // After the last restart: some more load, then drain (every pending key answered).
+    const before = states.reduce((n, s) => n + s.acked.size, 0);
+    while (states.reduce((n, s) => n + s.acked.size, 0) < before + 50) await sleep(20);
+    draining = true;
+    await Promise.all(clients);
+    // Reconnect every player (bound and caught up) so the verification sees live wallets.
+    const final: WorldtickClient[] = [];
+    for (const st of states) {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      const wallet = c.waitFor((m) => m.type === 22, 5000);
+      await c.join('1', 'final', st.token, st.resume, 5000);
+      await wallet;
+      final.push(c);
+    }
+    await sleep(300);
+
+    let purchases = 0, chainRewards = 0;
+    for (const st of states) {
+      const playerId = playerIdOfToken(st.token);
+      const body = await admin<{ entries: LedgerEntry[]; balance: { coins: number; items: Record<string, number> }; live: { coins: number; items: Record<string, number> } | null }>(
+        `/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}?limit=10000`,
+      );
+      const byKey = new Map<string, LedgerEntry[]>();
+      for (const e of body.entries) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e]);
+      for (const [key, seq] of st.acked) {
+        const found = byKey.get(key) ?? [];
+        expect(found.length, `acknowledged ${key} is in the ledger exactly once`).toBe(1);
+        expect(found[0]!.seq).toBe(seq);
+        expect(found[0]!.status).toBe('ok');
+      }
+      for (const e of body.entries) if (e.key.startsWith('buy-')) expect(e.status).toBe('ok');
+      // Applied exactly once: the live wallet equals the ledger (purchases, chain rewards, start grant).
+      expect(body.live, `${playerId} is live`).not.toBeNull();
+      expect(body.live!.coins).toBe(body.balance.coins);
+      expect(body.live!.items).toEqual(body.balance.items);
+      purchases += body.entries.filter((e) => e.kind === 'purchase').length;
+      chainRewards += body.entries.filter((e) => e.kind === 'reward' && e.key.startsWith('chain:')).length;
+      // Unacknowledged-but-committed purchases are possible (ok lost with the crash; then replayed to the retry).
+      expect(body.entries.filter((e) => e.kind === 'purchase').length).toBe(st.acked.size);
+    }
+    const report = await admin<{ mismatches: unknown[]; players: number; ok: boolean }>('/api/v1/ledger/verify');
+    expect(report.mismatches).toEqual([]);
+    expect(report.players).toBeGreaterThanOrEqual(CLIENTS);
+    expect(purchases).toBeGreaterThan(KILLS * 20);
+    expect(chainRewards, 'gameplay rewards were granted under the kills').toBeGreaterThan(0);
+    expect(states.reduce((n, s) => n + s.resumed, 0), 'sessions resumed after restarts').toBeGreaterThan(0);
+    for (const c of final) c.close();
+    console.log(`crash test: seed ${seed}, ${KILLS} SIGKILLs, ${purchases} purchases acknowledged, ${chainRewards} chain rewards, ${states.reduce((n, s) => n + s.resumed, 0)} resumes, ${states.reduce((n, s) => n + s.refused, 0)} resume refusals`);
+  } finally {
+    draining = true;
+    for (const c of live) c.close();
+    if (child && child.exitCode === null) await kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

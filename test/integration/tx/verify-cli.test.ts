@@ -1,0 +1,81 @@
+/**
+ * The consistency check from the command line: against a running server's admin API (live wallets)
+ * and offline on a stopped server's data directory. 0 mismatches → exit 0.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { expect, it } from 'vitest';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { parseOptions } from '../../../src/cli/options.js';
+import { runVerifyCli, verifyOffline } from '../../../src/cli/verify.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/verify-main.ts', import.meta.url));
+
+it('verify: the admin route and the CLI report 0 mismatches after purchases; offline too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wt-verify-'));
+  try {
+    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--admin-token', 'vt', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}), createLogger('silent'));
+    await rt.start();
+    try {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      const wallet = c.waitFor((m) => m.type === 22);
+      await c.join('1', 'v');
+      await wallet;
+      for (let i = 0; i < 5; i++) expect((await c.purchase(`v${i}`, 'potion', 1, 10)).status).toBe('ok');
+      const r = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/ledger/verify`, { headers: { authorization: 'Bearer vt' } });
+      const report = (await r.json()) as { ok: boolean; mismatches: unknown[]; players: number };
+      expect(report).toMatchObject({ ok: true, mismatches: [], players: 1 });
+      // The CLI, in-process (same code as `npm run verify`), against the admin API.
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+      let code: number;
+      try {
+        code = await runVerifyCli(['node', 'verify', '--admin-url', `http://127.0.0.1:${rt.admin.port}`, '--admin-token', 'vt']);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(code).toBe(0);
+      expect(JSON.parse(out.join(''))).toMatchObject({ ok: true, mismatches: [] });
+      // The player's ledger route: entries, ledger balance and the live wallet agree.
+      const pr = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger`, { headers: { authorization: 'Bearer vt' } });
+      const recent = (await pr.json()) as { recent: Array<{ playerId: string; key: string }> };
+      const playerId = recent.recent.find((t) => t.key === 'v0')!.playerId;
+      const pl = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}`, { headers: { authorization: 'Bearer vt' } });
+      const body = (await pl.json()) as { balance: { coins: number }; live: { coins: number }; entries: unknown[] };
+      expect(body.entries.length).toBe(6); // start grant + 5 purchases
+      expect(body.live.coins).toBe(body.balance.coins);
+      expect(body.balance.coins).toBe(1000 - 50);
+      // A server reward through the admin API reaches the live wallet.
+      const rw = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/rewards`, {
+        method: 'POST', headers: { authorization: 'Bearer vt', 'content-type': 'application/json' }, body: JSON.stringify({ playerId, key: 'gift-1', coins: 7 }),
+      });
+      expect(rw.status).toBe(200);
+      const w2 = await c.waitFor((m) => m.type === 22 && m.coins === 957);
+      expect(w2).toBeTruthy();
+      // Ledger metrics: commit latency histogram and results by kind and code.
+      const metrics = await (await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: 'Bearer vt' } })).text();
+      expect(metrics).toMatch(/worldtick_ledger_commit_latency_seconds_bucket\{world="1",le="\+Inf"\} (\d+)/);
+      expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="purchase",code="ok"} 5');
+      expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="reward",code="ok"} 2');
+      expect(metrics).toMatch(/worldtick_ledger_applied_total\{world="1"\} [1-9]/);
+      c.close();
+    } finally {
+      await rt.stop();
+    }
+    const offline = await verifyOffline(dir);
+    expect(offline).toMatchObject({ ok: true, players: 1, mismatches: [] });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir], { encoding: 'utf8' });
+    expect(cli.status).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
