@@ -100,6 +100,11 @@ export class DurableSessions {
     return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
   }
 
+  /** World `worldId` was deleted: its resume tokens end with it (a recreated world resumes nobody). */
+  forgetWorld(worldId: string): void {
+    this.#write(this.#store.deleteWorldSessions(worldId));
+  }
+
   /**
    * The session was parked (socket closed): resumable for the grace period from now. At shutdown
    * (`liveAtShutdown`) the record stays `live`, so the next process counts the grace from its start.

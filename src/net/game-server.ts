@@ -228,6 +228,7 @@ export class GameServer implements Service {
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
   detachWorld(world: SimWorld): void {
     this.#registry.detachWorld(world);
+    this.#registry.durable?.forgetWorld(world.id);
   }
 
   /**

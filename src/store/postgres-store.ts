@@ -355,6 +355,10 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE expires_at <= $1', [nowMs])).rowCount ?? 0);
   }
 
+  deleteWorldSessions(worldId: string): Promise<number> {
+    return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE world_id = $1', [worldId])).rowCount ?? 0);
+  }
+
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
     return this.run(true, async (c) => {
       const text = toJsonText(config, 'world config');

@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
       getSession: p('SELECT * FROM sessions WHERE token = ? AND expires_at > ?'),
       deleteSession: p('DELETE FROM sessions WHERE token = ?'),
       pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+      deleteWorldSessions: p('DELETE FROM sessions WHERE world_id = ?'),
       putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),
       getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
@@ -317,6 +318,10 @@ export class SqliteStore implements Store {
 
   pruneSessions(nowMs: number): Promise<number> {
     return this.run(true, () => this.stmt.pruneSessions!.run(nowMs).changes);
+  }
+
+  deleteWorldSessions(worldId: string): Promise<number> {
+    return this.run(true, () => this.stmt.deleteWorldSessions!.run(worldId).changes);
   }
 
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {

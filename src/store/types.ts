@@ -198,6 +198,8 @@ export interface Store {
   deleteSession(token: string): Promise<boolean>;
   /** Delete sessions expired at `nowMs`; returns how many. */
   pruneSessions(nowMs: number): Promise<number>;
+  /** Delete every session of world `worldId` (the world was deleted); returns how many. */
+  deleteWorldSessions(worldId: string): Promise<number>;
 
   /** Insert or replace a world's config. Fenced when `fence` is given. */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;
