@@ -18,6 +18,7 @@
  */
 import { PHASE_COUNT, PhaseIndex } from '../../systems/types.js';
 import type { SimWorld, StepBudgets } from '../world/sim-world.js';
+import { applyAutoBudget, autoBudgetStatus, type AutoBudgetReason, type AutoBudgetStatus } from './auto-budget.js';
 import { avgOf, COLS, createCostWindow, pushCosts, quantileExcluding, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
@@ -66,6 +67,9 @@ export interface ControllerState {
   history: ModeTransition[];
   historyNext: number;
   lastRecoveryStep: number;
+  /** Auto-budget: NPC ticks granted above `maxNpcTicksPerStep` for the next step (src/controller/auto-budget.ts). */
+  autoExtra: number;
+  autoReason: AutoBudgetReason;
 }
 
 /** Mode transitions kept for the dashboard. */
@@ -94,6 +98,8 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
   history: [],
   historyNext: 0,
   lastRecoveryStep: -Infinity,
+  autoExtra: 0,
+  autoReason: 'warming up',
 });
 
 /** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
@@ -215,6 +221,7 @@ const setBudgets = (world: SimWorld, c: ControllerState, B: number): void => {
   c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * (level === 0 ? 1.2 : 1.1) + 1);
   c.npcTicks = Math.max(floor, Math.min(maxTicks, c.npcTicks));
   b.npcTicks = Math.floor(c.npcTicks);
+  applyAutoBudget(world, c, B);
   b.tierFrequencyScale = level === 0 ? 1 : level === 1 ? cfg.degradedTierScale : cfg.degradedTierScale * cfg.degradedTierScale;
   b.farReplicationEvery = level === 0 ? 1 : level === 1 ? cfg.degradedFarEvery : cfg.degradedFarEvery * 2;
   b.interestQuality = level === 0 ? 0 : level === 1 ? 1 : 3;
@@ -251,6 +258,8 @@ export interface ControllerStatus {
   transitions: number;
   /** Last mode transitions, oldest first (at most 64). */
   history: ModeTransition[];
+  /** Auto-budget: headroom spent above `maxNpcTicksPerStep` while there is a backlog. */
+  autoBudget: AutoBudgetStatus;
 }
 
 /** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
@@ -272,6 +281,7 @@ export const getControllerStatus = (world: SimWorld): ControllerStatus => {
     aiMsPerTick: c.aiMsPerTick,
     transitions: c.transitions,
     history: h.map((t) => ({ ...t })),
+    autoBudget: autoBudgetStatus(world),
   };
 };
 
