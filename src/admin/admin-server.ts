@@ -22,6 +22,7 @@ import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange,
 import type { AdminMetrics } from './metrics.js';
 import { createRouter, type Route } from './router.js';
 import { worldRoutes } from './routes-worlds.js';
+import { tierRoutes } from './routes-tiers.js';
 import type { StatsSources } from './sources.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -121,6 +122,7 @@ export class AdminServer implements Service {
         onWorldDeleted: opts.onWorldDeleted,
         onWorldCreated: opts.onWorldCreated,
       }),
+      ...tierRoutes({ runner: opts.runner }),
       ...(opts.extraRoutes ?? []),
     ];
     this.#match = createRouter(routes);

@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionInvalid } from '../errors.js';
 import { LOG_LEVELS } from '../log.js';
+import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
 
 export interface ServerOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   scheduler: unknown;
   /** Game-server settings patch (config file only; see src/net/net-config.ts), validated at start. */
   net: unknown;
+  /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */
+  tierZones: unknown;
   help: boolean;
 }
 
@@ -57,7 +60,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', env: 'WORLDTICK_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, doc: 'pino log level' },
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch) and "net" (game-server settings, see src/net/net-config.ts)' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "tierZones" (the default world\'s tier zones, docs/TIERS.md)' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -128,6 +131,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   const fromFile = new Map<string, unknown>();
   let scheduler: unknown = {};
   let net: unknown = {};
+  let tierZones: unknown = [];
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -145,6 +149,10 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
       else {
         for (const [k, raw] of Object.entries(parsed)) {
           if (k === 'scheduler') { scheduler = raw; continue; }
+          if (k === 'tierZones') {
+            try { replaceZones(createTierZones(), raw); tierZones = raw; } catch (err) { problems.push(`config file: ${(err as Error).message}`); }
+            continue;
+          }
           if (k === 'net') {
             if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) net = raw;
             else problems.push('config file: net must be an object of game-server settings');
@@ -159,7 +167,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net };
+  const out: Record<string, unknown> = { scheduler, net, tierZones };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

@@ -14,6 +14,7 @@ import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
+import { replaceZones } from '../tiers/tier-zones.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 
@@ -70,6 +71,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     config: mergePatches(scheduler, options.scheduler),
   });
   populateNpcs(defaultWorld, { count: options.npcs });
+  replaceZones(defaultWorld.npcSim.zones, options.tierZones ?? []); // the config file's tier zones (validated by parseOptions)
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
