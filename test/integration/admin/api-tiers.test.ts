@@ -146,5 +146,12 @@ describe('admin API: pins', () => {
     const cfg = await call(s.base, 'GET', `${W}/scheduler/config`);
     expect(cfg.json.controller?.autoBudget ?? cfg.json.config?.controller?.autoBudget).toMatchObject({ enabled: true, maxFactor: 4 });
     expect(cfg.json.jobs ?? cfg.json.config?.jobs).toEqual({ perWorldConcurrency: 8, perUserConcurrency: 2 });
+    const put = await call(s.base, 'PUT', `${W}/scheduler/config`, { body: { jobs: { perUserConcurrency: 3 } } });
+    expect(put.status).toBe(200);
+    const after = await call(s.base, 'GET', `${W}/scheduler/config`);
+    expect(after.json.jobs ?? after.json.config?.jobs).toEqual({ perWorldConcurrency: 8, perUserConcurrency: 3 });
+    const bad = await call(s.base, 'PUT', `${W}/scheduler/config`, { body: { jobs: { perWorldConcurrency: 0 } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toMatch(/jobs\.perWorldConcurrency/);
   });
 });
