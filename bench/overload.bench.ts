@@ -88,6 +88,10 @@ interface RunFigures {
   /** Due detailed NPCs left unticked, summed over the measured steps (floor: must be 0). */
   detailedBacklogTotal: number;
   npcTickBudgetMean: number;
+  /** Due NPCs of every tier left unticked, per step (mean). */
+  backlogPerStep: number;
+  /** Auto-budget: ticks granted above maxNpcTicksPerStep, per step (mean). */
+  autoExtraMean: number;
   modeSteps: Record<string, number>;
   transitions: number;
 }
@@ -96,7 +100,7 @@ interface RunFigures {
 class Acc {
   readonly total: Float64Array;
   readonly cpu: Float64Array;
-  ai = 0; ticks = 0; det = 0; detNpcs = 0; backlog = 0; budget = 0; i = 0; t0 = 0;
+  ai = 0; ticks = 0; det = 0; detNpcs = 0; backlog = 0; backlogAll = 0; extra = 0; budget = 0; i = 0; t0 = 0;
   readonly tiers = [0, 0, 0, 0];
   readonly modes: Record<string, number> = { normal: 0, degraded: 0, emergency: 0 };
   constructor(readonly world: SimWorld, steps: number) {
@@ -117,6 +121,8 @@ class Acc {
     this.det += ts.ticksPerTier[0]!;
     this.detNpcs += ts.npcsPerTier[0]!;
     this.backlog += ts.overduePerTier[0]!;
+    for (let t = 0; t < 4; t++) this.backlogAll += ts.overduePerTier[t]!;
+    this.extra += w.controller.autoExtra;
     this.modes[w.controller.mode]!++;
   }
   figures(label: string, budgetMs: number): RunFigures {
@@ -149,6 +155,8 @@ class Acc {
       detailedTicksPerStep: r3(this.det / steps),
       detailedBacklogTotal: this.backlog,
       npcTickBudgetMean: r3(this.budget / steps),
+      backlogPerStep: r3(this.backlogAll / steps),
+      autoExtraMean: r3(this.extra / steps),
       modeSteps: this.modes,
       transitions: this.world.controller.transitions - this.t0,
     };
@@ -224,7 +232,7 @@ const suite: Suite = {
     // itself): the budget the 1× load fits is the one its mean step cost, measured right before
     // the load runs, fills to 70% (the controller's calm zone), so it reflects the machine's
     // speed at that moment.
-    ctx.record('setup', { npcsPer1x: N1, playersPer1x: PLAYERS, worldSize1x: SIZE, perceptionRadius: PERCEPTION_RADIUS, maxNpcTicksPerStep: 10_000, detailedFloor: 500, warmSteps: warm, settleSteps: warm, measuredSteps: steps, blocks, alternatingBlocks: true, budgetRule: 'mean1x / 0.7' });
+    ctx.record('setup', { npcsPer1x: N1, playersPer1x: PLAYERS, worldSize1x: SIZE, perceptionRadius: PERCEPTION_RADIUS, maxNpcTicksPerStep: 10_000, detailedFloor: 500, warmSteps: warm, settleSteps: warm, measuredSteps: steps, blocks, alternatingBlocks: true, budgetRule: 'mean1x / 0.7', autoBudget: 'controller.autoBudget defaults (on, maxFactor 4, headroomBelow 0.5, reserveShare 0.25) in every controller-on world' });
     const runs: RunFigures[] = [];
     const budgets: Record<string, number> = {};
     for (const mult of [1, 2, 4]) {
@@ -274,6 +282,29 @@ const suite: Suite = {
       aiTimeDownAtLeast30pct: two.aiTimeReduction >= 0.3,
       detailedUntouched: two.detailedBacklogOn === 0,
     });
+    ctx.record('autoBudget', headroom(budgets['1x']!, warm, steps, blocks, ctx.log));
   },
+};
+
+/**
+ * Auto-budget: a 1× world whose configured ceiling (HEADROOM_MAX ticks per step) is below its
+ * demand (~2,000 due per step) while its steps cost far less than the 1× budget. With the
+ * auto-budget the controller spends that headroom (more ticks, smaller backlog) and keeps the
+ * reserve; without it the backlog stays. Both worlds run the controller.
+ */
+const HEADROOM_MAX = 800;
+const headroom = (budgetMs: number, warm: number, steps: number, blocks: number, log: (m: string) => void) => {
+  collect();
+  const worlds = [false, true].map((auto) => {
+    const w = build(1, budgetMs, true);
+    updateWorldConfig(w, { simulation: { maxNpcTicksPerStep: HEADROOM_MAX }, controller: { autoBudget: { enabled: auto } } });
+    return w;
+  });
+  warmUp(worlds, warm * 2);
+  const [off, on] = runBlocks(worlds, steps, blocks).map((a) => a.figures('1x', budgetMs));
+  const view = (f: RunFigures) => ({ npcTicksPerStep: f.npcTicksPerStep, backlogPerStep: f.backlogPerStep, autoExtraMean: f.autoExtraMean, stepMeanMs: f.stepMeanMs, p99OverBudget: f.p99OverBudget, meanOverBudget: r3(f.stepMeanMs / budgetMs), detailedBacklogTotal: f.detailedBacklogTotal, modeSteps: f.modeSteps });
+  const r = { maxNpcTicksPerStep: HEADROOM_MAX, budgetMs, off: view(off!), on: view(on!), ticksGain: r3(on!.npcTicksPerStep / off!.npcTicksPerStep) };
+  log(`  auto-budget (1x, maxNpcTicksPerStep ${HEADROOM_MAX}, budget ${budgetMs} ms): off ${off!.npcTicksPerStep} ticks/step backlog ${off!.backlogPerStep} mean ${off!.stepMeanMs} ms; on ${on!.npcTicksPerStep} ticks/step (+${on!.autoExtraMean}) backlog ${on!.backlogPerStep} mean ${on!.stepMeanMs} ms p99/budget ${on!.p99OverBudget}`);
+  return r;
 };
 export default suite;

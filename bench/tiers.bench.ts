@@ -136,7 +136,7 @@ const alternatives = async (ctx: SuiteContext, world: SimWorld) => {
     rbush1000SearchesMs: perStep(tasks[3]!.meanMs),
     grid1000SearchesMs: perStep(tasks[4]!.meanMs),
     rbushOverGridSearch: Math.round((tasks[3]!.meanMs / tasks[4]!.meanMs) * 10) / 10,
-    verdict: 'moving set in the typed-array grid (rebuilt on the tiering cadence); rbush for players\' interest boxes',
+    verdict: 'moving set in the typed-array grid (rebuilt on the tiering cadence); rbush for tier zones (few, rarely changing boxes)',
   });
 };
 

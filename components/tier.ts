@@ -24,3 +24,19 @@ export const createTier = (n: number) => ({
   frozen: u8(n),
 });
 export type Tier = ReturnType<typeof createTier>;
+
+/** `TierPin.tier` value of an NPC without a pin. */
+export const NO_PIN = 255;
+
+/**
+ * A gameplay pin: the NPC's tier is never looser than `tier` (a TierCode, detailed..ambient)
+ * until world time `until` (world seconds; Infinity = until unpinned). Used as a bitecs
+ * component (present = pinned), so the tiering pass visits only pinned NPCs. It is held by the
+ * world's tier state (`world.npcSim.pin`), not in `world.stores`: pins are few, and worlds
+ * without pins keep exactly the state hash they had before pins existed. See docs/TIERS.md.
+ */
+export const createTierPin = (n: number) => ({
+  tier: u8(n, NO_PIN),
+  until: f64(n, Infinity),
+});
+export type TierPin = ReturnType<typeof createTierPin>;

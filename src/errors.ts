@@ -81,6 +81,14 @@ export const ErrorCode = {
   SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
   /** A stored world checkpoint could not be read (corrupt, truncated, another format version). */
   CHECKPOINT_CORRUPT: 'WT_ERR_CHECKPOINT_CORRUPT',
+  /** A tier zone definition was refused (every problem listed). */
+  TIER_ZONE_INVALID: 'WT_ERR_TIER_ZONE_INVALID',
+  /** No tier zone with that id. */
+  TIER_ZONE_NOT_FOUND: 'WT_ERR_TIER_ZONE_NOT_FOUND',
+  /** A tier pin request was refused (bad tier or duration). */
+  TIER_PIN_INVALID: 'WT_ERR_TIER_PIN_INVALID',
+  /** The entity is not a live NPC (pins apply to NPCs only). */
+  NPC_NOT_FOUND: 'WT_ERR_NPC_NOT_FOUND',
 } as const;
 
 /** Union of every error code string. */

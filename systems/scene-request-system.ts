@@ -1,4 +1,4 @@
-import { SCENE_JOB, SCENE_JOB_USER, sceneInputOf } from '../src/content/scene-job.js';
+import { SCENE_JOB, sceneInputOf, sceneJobUser } from '../src/content/scene-job.js';
 import { SceneState } from '../components/npc.js';
 import type { System } from '../src/core/phases.js';
 import type { World } from 'bitecs';
@@ -10,7 +10,7 @@ import type { TiersSlot } from '../src/tiers/tiers-slot.js';
 /**
  * Scene requests (behavior phase, after behavior and interactions): for the detailed-tier NPCs
  * selected this step whose scene is `none`, in selection order, submit a `scene` job with
- * `world.jobs.trySubmit` — at most `world.scenes.maxRequestsPerStep` per step. While the job
+ * `world.jobs.trySubmit`, counted against the NPC's nearest player (`sceneJobUser`) — at most `world.scenes.maxRequestsPerStep` per step. While the job
  * queue is saturated `trySubmit` returns -1: the NPC stays `none` and is asked again on a later
  * tick (counted in `world.scenes.deferred` and the queue's `deferred`); the rest of the step's
  * requests are skipped. Does nothing in a world without scenes (`world.scenes === null`).
@@ -25,7 +25,7 @@ export const sceneRequestSystem: System<World<WorldCore & ScenesSlot & JobsSlot 
     if (s.selectedTier[i] !== 0) continue;
     const e = s.selected[i]!;
     if (sceneState[e] !== SceneState.none) continue;
-    const id = world.jobs.trySubmit(SCENE_JOB, sceneInputOf(world, e, scenes), { user: SCENE_JOB_USER, key: e });
+    const id = world.jobs.trySubmit(SCENE_JOB, sceneInputOf(world, e, scenes), { user: sceneJobUser(world, e), key: e });
     if (id < 0) {
       scenes.deferred++;
       return;

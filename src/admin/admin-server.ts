@@ -24,6 +24,7 @@ import { createRouter, type AdminRequest, type Route } from './router.js';
 import { worldRoutes, type CreateWorldRequest } from './routes-worlds.js';
 import { OpsState } from './ops-state.js';
 import { opsRoutes } from './routes-ops.js';
+import { tierRoutes } from './routes-tiers.js';
 import type { StatsSources } from './sources.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -164,6 +165,7 @@ export class AdminServer implements Service {
         },
       }),
       ...opsRoutes({ runner: opts.runner, logger: opts.logger, ops }),
+      ...tierRoutes({ runner: opts.runner }),
       ...(opts.extraRoutes ?? []),
     ];
     this.#match = createRouter(routes);

@@ -25,6 +25,10 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
   [ErrorCode.ADMIN_CONFLICT]: 409,
   [ErrorCode.ADMIN_BODY_TOO_LARGE]: 413,
   [ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCode.TIER_ZONE_INVALID]: 400,
+  [ErrorCode.TIER_PIN_INVALID]: 400,
+  [ErrorCode.TIER_ZONE_NOT_FOUND]: 404,
+  [ErrorCode.NPC_NOT_FOUND]: 404,
 };
 
 /** The HTTP status for an error thrown by a route (500 for anything uncoded). */

@@ -8,6 +8,7 @@ import { resolveStoreTarget } from '../store/open-store.js';
 import { LOG_LEVELS } from '../log.js';
 import { checkOption, type Spec } from '../config/schema.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
+import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
 
 export interface ServerOptions {
   host: string;
@@ -57,6 +58,8 @@ export interface ServerOptions {
   store: string;
   /** Wall seconds between full world checkpoints (0 = only at graceful shutdown); see docs/DURABILITY.md. */
   checkpointIntervalSeconds: number;
+  /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */
+  tierZones: unknown;
   help: boolean;
 }
 
@@ -91,7 +94,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
   { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) "periodic" (tasks declared for the default world, see docs/ADMIN.md) and "tierZones" (the default world\'s tier zones, docs/TIERS.md)' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
   { key: 'redis', flag: 'redis', env: 'WORLDTICK_REDIS', kind: 'string', default: '', doc: 'cluster mode: redis://host:port of the coordination Redis shared by every instance (docs/CLUSTER.md); empty = one instance' },
@@ -171,6 +174,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   let net: unknown = {};
   let periodic: unknown[] = [];
   let ledger: unknown = {};
+  let tierZones: unknown = [];
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -197,6 +201,10 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
           if (k === 'ledger') {
             if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) ledger = raw;
             else problems.push('config file: ledger must be an object of ledger settings');
+            continue;
+          }
+          if (k === 'tierZones') {
+            try { replaceZones(createTierZones(), raw); tierZones = raw; } catch (err) { problems.push(`config file: ${(err as Error).message}`); }
             continue;
           }
           if (k === 'net') {
@@ -245,7 +253,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic, ledger };
+  const out: Record<string, unknown> = { scheduler, net, periodic, ledger, tierZones };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

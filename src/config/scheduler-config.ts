@@ -85,11 +85,15 @@ export interface ControllerConfig {
   degradedTierScale: number;
   /** Far-entity replication: every N steps when degraded; 2N in emergency. */
   degradedFarEvery: number;
+  /** Spend headroom before degrading (see the tiers/controller block at the end of this file). */
+  autoBudget: AutoBudgetConfig;
 }
 
 export interface SchedulerConfig {
   simulation: SimulationConfig;
   controller: ControllerConfig;
+  /** Job concurrency caps (see the tiers/controller block at the end of this file). */
+  jobs: JobsConfig;
 }
 
 const num = (def: number, rule: Omit<Extract<Spec, { kind: 'number' }>, 'kind' | 'default'>, doc?: string): Spec => ({
@@ -108,6 +112,48 @@ const tier = (maxNpcs: number, radius: number, tickSeconds: number, description:
     description: { kind: 'string', default: description, maxLength: 200 },
   },
 });
+
+// ─── Tiers / controller / jobs block (issue 14 items 5 and 6) ─────────────────────────────
+// Added in one piece by the tiers engineer: `controller.autoBudget` and the top-level `jobs`.
+
+/** `controller.autoBudget`: raise the NPC tick budget above `maxNpcTicksPerStep` while there is headroom and a backlog. */
+export interface AutoBudgetConfig {
+  /** Spend headroom (true) or never exceed `simulation.maxNpcTicksPerStep` (false). */
+  enabled: boolean;
+  /** Hard cap on the effective NPC tick budget, as a multiple of `simulation.maxNpcTicksPerStep`. */
+  maxFactor: number;
+  /** Raise only while the fast average and the last step cost less than headroomBelow × frameBudgetMs. */
+  headroomBelow: number;
+  /** Share (0..1) of frameBudgetMs kept free: the raised budget aims at (1 − reserveShare) × budget, and falls back to the config's the moment a step costs more. */
+  reserveShare: number;
+}
+
+/** `jobs`: concurrency caps of the world's job queue (read live by the jobs phase). */
+export interface JobsConfig {
+  /** Most jobs running at once in the world. */
+  perWorldConcurrency: number;
+  /** Most jobs running at once per user (a player, for jobs requested on a player's behalf). */
+  perUserConcurrency: number;
+}
+
+const AUTO_BUDGET_SPEC: Spec = {
+  kind: 'object',
+  fields: {
+    enabled: { kind: 'boolean', default: true },
+    maxFactor: num(4, { min: 1, max: 100 }),
+    headroomBelow: num(0.5, { gt: 0, max: 1 }),
+    reserveShare: num(0.25, { min: 0, max: 0.9 }),
+  },
+};
+
+const JOBS_SPEC: Spec = {
+  kind: 'object',
+  fields: {
+    perWorldConcurrency: num(8, { integer: true, min: 1, max: 10_000 }),
+    perUserConcurrency: num(2, { integer: true, min: 1, max: 10_000 }),
+  },
+};
+// ─── end of the tiers / controller / jobs block ──────────────────────────────────────────
 
 /** The schema of {@link SchedulerConfig}; defaults are the server's defaults. */
 export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
@@ -160,8 +206,10 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         ingestDrainMax: num(50_000, { integer: true, min: 1, max: 10_000_000 }),
         degradedTierScale: num(2, { min: 1, max: 1000 }),
         degradedFarEvery: num(2, { integer: true, min: 1, max: 1000 }),
+        autoBudget: AUTO_BUDGET_SPEC,
       },
     },
+    jobs: JOBS_SPEC,
   },
 };
 
@@ -187,6 +235,8 @@ export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): 
   if (!(c.degradeAt < c.emergencyAt)) rel.push('controller.degradeAt must be < controller.emergencyAt');
   if (!(c.ingestDrainMin <= c.ingestDrainBaseline && c.ingestDrainBaseline <= c.ingestDrainMax))
     rel.push('controller.ingestDrainMin <= ingestDrainBaseline <= ingestDrainMax must hold');
+  const ab = c.autoBudget;
+  if (!(ab.headroomBelow <= 1 - ab.reserveShare)) rel.push('controller.autoBudget.headroomBelow must be <= 1 - controller.autoBudget.reserveShare');
   if (rel.length) throw configInvalid(rel);
   return r.value;
 };

@@ -10,7 +10,7 @@
  * A result is applied only if the entity still is the NPC it was asked for (state 1, same kind
  * and home cell): ids are recycled, and a scene depends only on those inputs.
  */
-import { entityExists } from 'bitecs';
+import { entityExists, hasComponent } from 'bitecs';
 import { WorkerPool, type WorkerPoolOptions } from '../jobs/worker-pool.js';
 import { optionInvalid } from '../errors.js';
 import type { World } from 'bitecs';
@@ -21,8 +21,25 @@ import { SCENE_CELL_SIZE, type SceneInput, type SceneResult } from './scene-gen.
 
 /** Job type name. */
 export const SCENE_JOB = 'scene';
-/** Job-queue user of scene jobs (the per-user concurrency cap applies to them together). */
+/**
+ * Job-queue user of scene jobs not requested on any player's behalf (an NPC detailed by a pin or
+ * a tier zone, with no player near): the per-user cap applies to them together.
+ */
 export const SCENE_JOB_USER = 'scene';
+
+/** Job-queue user of work requested on behalf of player entity `eid`. */
+export const playerJobUser = (eid: number): string => `player:${eid}`;
+
+/**
+ * Whom a scene job for NPC `e` counts against: its nearest player at the last tiering pass
+ * (`Tier.nearest`, the player the NPC is detailed for), else {@link SCENE_JOB_USER}. So each
+ * player's scene jobs are capped by `jobs.perUserConcurrency` and the world's by
+ * `jobs.perWorldConcurrency` — not all scene jobs of a world by one user's cap.
+ */
+export const sceneJobUser = (world: CoreWorld, e: number): string => {
+  const p = world.stores.Tier.nearest[e]!;
+  return p > 0 && entityExists(world, p) && hasComponent(world, p, world.stores.Player) ? playerJobUser(p) : SCENE_JOB_USER;
+};
 
 /** Per-world scene-job settings and counters (`world.scenes`). */
 export interface SceneJobs {

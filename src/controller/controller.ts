@@ -20,6 +20,7 @@ import type { World } from 'bitecs';
 import { PHASE_COUNT, PhaseIndex } from '../core/phases.js';
 import type { StepBudgets, WorldCore } from '../core/world-core.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
+import { applyAutoBudget, autoBudgetStatus, type AutoBudgetReason, type AutoBudgetStatus } from './auto-budget.js';
 import { avgOf, COLS, createCostWindow, pushCosts, quantileExcluding, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
@@ -68,6 +69,9 @@ export interface ControllerState {
   history: ModeTransition[];
   historyNext: number;
   lastRecoveryStep: number;
+  /** Auto-budget: NPC ticks granted above `maxNpcTicksPerStep` for the next step (src/controller/auto-budget.ts). */
+  autoExtra: number;
+  autoReason: AutoBudgetReason;
   /** Operator override (admin API): the mode is forced until `untilWallMs`; null when the controller decides. */
   override: ControllerOverride | null;
 }
@@ -97,7 +101,7 @@ export type ControllerWorld = World<
     ControllerSlot &
     IngestSlot & {
       bus: { publish(topic: 'mode', payload: ModeTransition): void };
-      tierStats?: { readonly ticksPerTier: ArrayLike<number> };
+      tierStats?: { readonly ticksPerTier: ArrayLike<number>; readonly overduePerTier: ArrayLike<number> };
     }
 >;
 
@@ -130,6 +134,8 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
   historyNext: 0,
   lastRecoveryStep: -Infinity,
   override: null,
+  autoExtra: 0,
+  autoReason: 'warming up',
 });
 
 /** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
@@ -252,6 +258,7 @@ const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void
   c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * (level === 0 ? 1.2 : 1.1) + 1);
   c.npcTicks = Math.max(floor, Math.min(maxTicks, c.npcTicks));
   b.npcTicks = Math.floor(c.npcTicks);
+  applyAutoBudget(world, c, B);
   b.tierFrequencyScale = level === 0 ? 1 : level === 1 ? cfg.degradedTierScale : cfg.degradedTierScale * cfg.degradedTierScale;
   b.farReplicationEvery = level === 0 ? 1 : level === 1 ? cfg.degradedFarEvery : cfg.degradedFarEvery * 2;
   b.interestQuality = level === 0 ? 0 : level === 1 ? 1 : 3;
@@ -290,6 +297,8 @@ export interface ControllerStatus {
   history: ModeTransition[];
   /** Operator override in force (admin API), or null. */
   override: (ControllerOverride & { remainingSeconds: number }) | null;
+  /** Auto-budget: headroom spent above `maxNpcTicksPerStep` while there is a backlog. */
+  autoBudget: AutoBudgetStatus;
 }
 
 /** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
@@ -312,6 +321,7 @@ export const getControllerStatus = (world: ControllerWorld): ControllerStatus =>
     transitions: c.transitions,
     history: h.map((t) => ({ ...t })),
     override: controllerOverrideOf(world),
+    autoBudget: autoBudgetStatus(world),
   };
 };
 

@@ -91,6 +91,13 @@ export interface JobStats {
   deferred: number;
   pending: number;
   running: number;
+  /** Users with at least one running job. */
+  runningUsers: number;
+  /** Times a due job waited because its user was at the per-user cap (counted per job per jobs phase). */
+  userCapWaits: number;
+  /** The caps in force. */
+  perWorldConcurrency: number;
+  perUserConcurrency: number;
   /** Results waiting to be applied by the next jobs phase. */
   awaitingApply: number;
   saturated: boolean;
@@ -133,7 +140,7 @@ export class JobQueue {
   #done: Done[] = [];
   #nextId = 1;
   #token = 0;
-  #s = { submitted: 0, started: 0, startedLastStep: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, deferred: 0 };
+  #s = { submitted: 0, started: 0, startedLastStep: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, deferred: 0, userCapWaits: 0 };
 
   constructor(opts: JobQueueOptions = {}) {
     const o = { ...DEFAULTS };
@@ -160,6 +167,26 @@ export class JobQueue {
     this.#defs.set(name, def as unknown as JobDefinition<unknown, unknown>);
   }
 
+  /**
+   * Change the concurrency caps (the world's `jobs` config, applied by the jobs phase). Running
+   * jobs are never stopped: a lowered cap holds new starts until enough of them finish. Throws
+   * `WT_ERR_OPTION_INVALID` for a value that is not an integer >= 1 (nothing changes).
+   */
+  setConcurrency(perWorld: number, perUser: number): void {
+    if (perWorld === this.#o.perWorldConcurrency && perUser === this.#o.perUserConcurrency) return;
+    const p: string[] = [];
+    checkInt(p, 'perWorldConcurrency', perWorld, 1);
+    checkInt(p, 'perUserConcurrency', perUser, 1);
+    if (p.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
+    this.#o.perWorldConcurrency = perWorld;
+    this.#o.perUserConcurrency = perUser;
+  }
+
+  /** Jobs of `user` running now. */
+  runningFor(user: string): number {
+    return this.#perUser.get(user) ?? 0;
+  }
+
   /** True while the pending queue is at or above its high-water mark: callers should defer. */
   get saturated(): boolean {
     return this.#pending.length >= Math.ceil(this.#o.saturateAt * this.#o.maxPending);
@@ -170,6 +197,8 @@ export class JobQueue {
    * unregistered name and `WT_ERR_QUEUE_FULL` when the pending queue is full (counted).
    */
   submit<P>(name: string, payload: P, opts: { user?: string; key?: number } = {}): number {
+    // `user` is whom the job counts against for the per-user cap: a player (`player:<eid>`, see
+    // src/content/scene-job.ts) for work done on a player's behalf, '' (one shared user) otherwise.
     if (!this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
     if (this.#pending.length >= this.#o.maxPending) {
       this.#s.rejected++;
@@ -203,7 +232,12 @@ export class JobQueue {
     const pend = this.#pending;
     for (let i = 0; i < pend.length; i++) {
       const job = pend[i]!;
-      if (started >= maxStarts || this.#running.size >= this.#o.perWorldConcurrency || job.notBefore > now || (this.#perUser.get(job.user) ?? 0) >= this.#o.perUserConcurrency) {
+      if (started >= maxStarts || this.#running.size >= this.#o.perWorldConcurrency || job.notBefore > now) {
+        keep.push(job);
+        continue;
+      }
+      if ((this.#perUser.get(job.user) ?? 0) >= this.#o.perUserConcurrency) {
+        this.#s.userCapWaits++;
         keep.push(job);
         continue;
       }
@@ -307,7 +341,17 @@ export class JobQueue {
 
   /** Counters and gauges (fresh object). */
   stats(): JobStats {
-    return { ...this.#s, pending: this.#pending.length, running: this.#running.size, awaitingApply: this.#done.length, saturated: this.saturated, held: this.held };
+    return {
+      ...this.#s,
+      pending: this.#pending.length,
+      running: this.#running.size,
+      runningUsers: this.#perUser.size,
+      awaitingApply: this.#done.length,
+      saturated: this.saturated,
+      held: this.held,
+      perWorldConcurrency: this.#o.perWorldConcurrency,
+      perUserConcurrency: this.#o.perUserConcurrency,
+    };
   }
 
   /** Abort every running attempt and clear the queue (shutdown). */

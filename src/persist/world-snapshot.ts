@@ -91,7 +91,6 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'spatial.npcCellOf', data: sp.npcCellOf },
     { name: 'spatial.playerItems', data: sp.playerItems },
     { name: 'spatial.kindOf', data: sp.kindOf },
-    { name: 'spatial.boxes', data: sp.boxes },
   );
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
@@ -177,7 +176,6 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     npcCellOf: need(sections, 'spatial.npcCellOf') as Int32Array,
     playerItems: need(sections, 'spatial.playerItems') as Int32Array,
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
-    boxes: need(sections, 'spatial.boxes') as Float64Array,
     ...sp,
   });
   return world;

@@ -17,6 +17,7 @@ import type { NetConfig } from '../net/net-config.js';
 import { populateNpcs } from '../world/populate.js';
 import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
+import { replaceZones } from '../tiers/tier-zones.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
@@ -155,8 +156,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   };
   let defaultWorld: SimWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
+  // The config file's tier zones too (validated by parseOptions). Also applied to a restored default world.
   const declareDefaultTasks = (w: SimWorld): void => {
     for (const [i, t] of (options.periodic ?? []).entries()) declareTask(w, t, `periodic[${i}]`);
+    if (!crowd) replaceZones(w.npcSim.zones, options.tierZones ?? []);
   };
   declareDefaultTasks(defaultWorld);
   if (!crowd && !game) populateNpcs(defaultWorld, { count: options.npcs });

@@ -1,8 +1,9 @@
 /**
  * Budgeted, fair selection of the NPCs ticked this step.
  *
- * Inputs: B = min(ctx.budgets.npcTicks, maxNpcTicksPerStep) (the controller lowers npcTicks under
- * load), F = ceil(detailedReserve × maxNpcTicksPerStep) (the detailed floor, never cut by the
+ * Inputs: B = min(ctx.budgets.npcTicks, ceiling) (the controller lowers npcTicks under load;
+ * ceiling = maxNpcTicksPerStep, or its auto-budget hard cap, see {@link npcTickCeiling}),
+ * F = ceil(detailedReserve × maxNpcTicksPerStep) (the detailed floor, never cut by the
  * controller), m = max(1, floor(tierMinShare × B)) (the share guaranteed to each lower tier),
  * D_t = due NPCs of tier t (nextTickAt ≤ now, not frozen).
  *
@@ -10,17 +11,34 @@
  *   q_0   = min(D_0, max(F, B − Σ g_t))              detailed first, keeps its floor
  *   rest  = max(0, B − q_0); each lower tier gets g_t (in tier order) while rest lasts,
  *           then what is left goes highest tier first.
- *   total = Σ q ≤ max(B, min(D_0, F)) ≤ maxNpcTicksPerStep
+ *   total = Σ q ≤ max(B, min(D_0, F)) ≤ ceiling
  *
  * Within a tier the q_t most overdue (smallest nextTickAt, ties by id) are taken. Fairness
  * bound (docs/TIERS.md): when F + 3m ≤ B, a due NPC of a lower tier t waits at most
  * ⌈K_t / m⌉ steps, K_t = NPCs in tier t during the wait (≤ its maxNpcs).
  */
+import type { SchedulerConfig } from '../config/scheduler-config.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { partialSelect } from './partial-select.js';
 
-/** The quotas of one selection (exported for tests and docs). */
+/**
+ * Highest NPC tick budget a selection accepts: `maxNpcTicksPerStep`, or, with the controller's
+ * auto-budget on, `floor(autoBudget.maxFactor × maxNpcTicksPerStep)` (the controller raises
+ * `ctx.budgets.npcTicks` above the config's ceiling only while there is headroom and a backlog;
+ * docs/ADAPTIVE.md).
+ */
+export const npcTickCeiling = (config: SchedulerConfig): number => {
+  const max = config.simulation.maxNpcTicksPerStep;
+  const ab = config.controller.autoBudget;
+  return config.controller.enabled && ab.enabled ? Math.max(max, Math.floor(ab.maxFactor * max)) : max;
+};
+
+/**
+ * The quotas of one selection (exported for tests and docs). `maxTicks` is the configured
+ * `maxNpcTicksPerStep` (the detailed floor is a share of it); the budget is capped at `ceiling`
+ * (default `maxTicks`; higher with auto-budget, {@link npcTickCeiling}).
+ */
 export const computeQuotas = (
   due: ArrayLike<number>,
   budget: number,
@@ -28,8 +46,9 @@ export const computeQuotas = (
   detailedReserve: number,
   minShare: number,
   out: Int32Array,
+  ceiling: number = maxTicks,
 ): number => {
-  const B = Math.max(0, Math.min(Math.floor(budget), maxTicks));
+  const B = Math.max(0, Math.min(Math.floor(budget), ceiling));
   const F = Math.min(maxTicks, Math.ceil(detailedReserve * maxTicks));
   const m = B > 0 ? Math.max(1, Math.floor(minShare * B)) : 0;
   let G = 0;
@@ -69,7 +88,8 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
     }
     dueCounts[t] = d;
   }
-  computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas);
+  const ceiling = npcTickCeiling(world.config);
+  computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas, ceiling);
   const st = world.tierStats;
   let k = 0;
   for (let t = 0; t < 4; t++) {
@@ -85,5 +105,5 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
     st.overduePerTier[t] = d - q;
   }
   s.selectedCount = k;
-  st.lastBudget = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), sim.maxNpcTicksPerStep));
+  st.lastBudget = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), ceiling));
 };

@@ -1,11 +1,13 @@
 /**
  * The world's spatial index: two typed-array uniform grids — NPCs (rebuilt on the tiering
- * cadence) and players (rebuilt every step) — plus an rbush of the players' interest boxes.
+ * cadence) and players (rebuilt every step).
  *
  * Why grids for the moving set: re-indexing 100k moving points does not fit in rbush (bulk
  * load ≈ 70–110 ms); a counting-sort grid rebuild is O(n) in ~1–3 ms (bench suite `tiers`
- * compares both). rbush holds what it is good at: few, variably sized boxes (players' interest
- * areas) searched by point. Each grid stores, per slot, the entity id and its position at the
+ * compares both). rbush holds what it is good at — few, variably sized, rarely changing boxes —
+ * and drives the tier zones (src/tiers/tier-zones.ts), which the tiering pass queries. (An
+ * rbush of the players' interest boxes used to be rebuilt on every pass here and was never
+ * queried at run time; it is gone.) Each grid stores, per slot, the entity id and its position at the
  * rebuild, in cell order, so scans read memory sequentially:
  *
  *   cellStart: [0, 0, 2, 2, 5, ...]   slots of cell c = cellStart[c] .. cellStart[c+1]
@@ -18,17 +20,7 @@
  * step, so a player's jump between steps is never missed.
  */
 import { query } from 'bitecs';
-import RBush from 'rbush';
 import type { CoreWorld } from '../core/world-core.js';
-
-/** A player's interest box in the rbush. */
-export interface PlayerBox {
-  minX: number;
-  minY: number;
-  maxX: number;
-  maxY: number;
-  eid: number;
-}
 
 /** One uniform grid over a set of entities (cell-ordered slots). */
 export interface Grid {
@@ -56,17 +48,10 @@ export interface SpatialIndex {
    * rebuild appear at the next tiering pass (a change in the NPC count forces one next step).
    */
   queryRadius(x: number, y: number, r: number, out: number[]): number;
-  /**
-   * Clear `out`, fill it with the players whose interest box (position ± interestRadius at the
-   * last tiering pass) contains (x, y); returns the count. Backed by rbush.
-   */
-  playersCovering(x: number, y: number, out: number[]): number;
   /** Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim second. */
   rebuildNpcs(world: CoreWorld, speedBound: number): void;
   /** Rebuild the player grid (every step) and grow the NPC margin by one step of movement. */
   rebuildPlayers(world: CoreWorld, stepSeconds: number): void;
-  /** Rebuild the players' interest boxes (tiering passes). */
-  rebuildPlayerBoxes(world: CoreWorld): void;
   /** 1 for an NPC, 2 for a player, 0 otherwise, as of the last rebuilds (indexed by entity id). */
   readonly kindOf: Uint8Array;
   /** The NPC grid (read by the tiering pass). */
@@ -77,11 +62,11 @@ export interface SpatialIndex {
   readonly cellSize: number;
   /** Current NPC query margin (world units). */
   margin(): number;
-  /** Bytes of the grids' arrays plus an estimate for the rbush of player boxes. */
+  /** Bytes of the grids' arrays. */
   bytes(): number;
   /**
    * Copy everything a continuation depends on (NPC grid as of the last rebuild, player grid
-   * members, kind tags, margins, player boxes) — for checkpoints (src/persist/). Copies, never views.
+   * members, kind tags, margins) — for checkpoints (src/persist/). Copies, never views.
    */
   exportState(): SpatialState;
   /** Load what {@link SpatialIndex.exportState} gave, into an index of the same capacity and bounds, for `world`. */
@@ -106,8 +91,6 @@ export interface SpatialState {
   playerMargin: number;
   /** The stores were bound (a rebuild happened). */
   bound: boolean;
-  /** Player boxes, 5 numbers each: minX, minY, maxX, maxY, eid. */
-  boxes: Float64Array;
 }
 
 const createGrid = (capacity: number, minX: number, minY: number, maxX: number, maxY: number, cellSize: number): Grid => {
@@ -205,8 +188,6 @@ export const createSpatialIndex = (
   let margin = 0;
   let px: Float32Array | null = null;
   let py: Float32Array | null = null;
-  const tree = new RBush<PlayerBox>(16);
-  let boxes: PlayerBox[] = [];
 
   return {
     kindOf,
@@ -245,21 +226,6 @@ export const createSpatialIndex = (
       // One more step of NPC movement (this step's physics) since the NPC rebuild; + float32 slack.
       margin += speed * stepSeconds + 1e-3;
     },
-    rebuildPlayerBoxes(world) {
-      const { Position, Player } = world.stores;
-      const players = query(world, [Position, Player]);
-      if (boxes.length !== players.length) boxes = new Array(players.length);
-      for (let i = 0; i < players.length; i++) {
-        const e = players[i]!;
-        const r = Player.interestRadius[e]!;
-        const x = Position.x[e]!, y = Position.y[e]!;
-        const b = boxes[i] ?? { minX: 0, minY: 0, maxX: 0, maxY: 0, eid: 0 };
-        b.minX = x - r; b.minY = y - r; b.maxX = x + r; b.maxY = y + r; b.eid = e;
-        boxes[i] = b;
-      }
-      tree.clear();
-      tree.load(boxes);
-    },
     queryRadius(x, y, r, out) {
       out.length = 0;
       if (!px || !py || !(r >= 0)) return 0;
@@ -267,21 +233,10 @@ export const createSpatialIndex = (
       scanGrid(playerGrid, x, y, r, playerMargin, px, py, out);
       return out.length;
     },
-    playersCovering(x, y, out) {
-      out.length = 0;
-      const hits = tree.search({ minX: x, minY: y, maxX: x, maxY: y });
-      for (let i = 0; i < hits.length; i++) out.push(hits[i]!.eid);
-      return out.length;
-    },
-    bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength + boxes.length * 80,
+    bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength,
     exportState() {
       let top = kindOf.length - 1;
       while (top > 0 && kindOf[top] === 0) top--;
-      const b = new Float64Array(boxes.length * 5);
-      for (let i = 0; i < boxes.length; i++) {
-        const x = boxes[i]!;
-        b[i * 5] = x.minX; b[i * 5 + 1] = x.minY; b[i * 5 + 2] = x.maxX; b[i * 5 + 3] = x.maxY; b[i * 5 + 4] = x.eid;
-      }
       const n = npcGrid.n;
       return {
         npcCellStart: npcGrid.cellStart.slice(),
@@ -296,7 +251,6 @@ export const createSpatialIndex = (
         margin,
         playerMargin,
         bound: px !== null,
-        boxes: b,
       };
     },
     importState(world, st) {
@@ -316,12 +270,6 @@ export const createSpatialIndex = (
       playerMargin = st.playerMargin;
       px = st.bound ? world.stores.Position.x : null;
       py = st.bound ? world.stores.Position.y : null;
-      boxes = [];
-      for (let i = 0; i < st.boxes.length; i += 5) {
-        boxes.push({ minX: st.boxes[i]!, minY: st.boxes[i + 1]!, maxX: st.boxes[i + 2]!, maxY: st.boxes[i + 3]!, eid: st.boxes[i + 4]! });
-      }
-      tree.clear();
-      if (boxes.length) tree.load(boxes);
     },
   };
 };

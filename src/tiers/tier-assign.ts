@@ -12,6 +12,7 @@ import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
 import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
+import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -40,8 +41,8 @@ export const TieringNeed = { none: 0, scheduled: 1, urgent: 2 } as const;
 
 /**
  * Does the world need a tiering pass? `urgent` (NPC grid rebuild and pass this step) on the
- * first step, after a config change, when the number of NPCs changed, or when
- * `tieringIntervalSteps` is 1. `scheduled` (rebuild the NPC grid this step, run the pass next
+ * first step, after a config change, when the number of NPCs changed, when pins or tier zones
+ * changed (or a pin expired), or when `tieringIntervalSteps` is 1. `scheduled` (rebuild the NPC grid this step, run the pass next
  * step: the two costs land in different frames) one step before the interval is up, when the
  * number of players changed, or when any player moved more than half the hysteresis margin
  * since the last pass.
@@ -52,6 +53,7 @@ export const tieringDue = (world: TiersWorld): number => {
   const { Position, Player, Npc } = world.stores;
   if (s.lastPassStep < 0 || s.lastConfigVersion !== world.configVersion || sim.tieringIntervalSteps === 1) return TieringNeed.urgent;
   if (query(world, [Position, Npc]).length !== s.lastNpcCount) return TieringNeed.urgent;
+  if (floorsChanged(world)) return TieringNeed.urgent;
   if (world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps - 1) return TieringNeed.scheduled;
   const players = query(world, [Position, Player]);
   if (players.length !== s.lastPlayerCount) return TieringNeed.scheduled;
@@ -146,7 +148,13 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   const nSlots = g.n;
   const players = query(world, [Position, Player]);
 
-  // 2. Tentative tier by distance with hysteresis, into per-tier lists (grid-slot order).
+  // 1. Floors from pins and tier zones (nothing to do in a world without them).
+  collectFloors(world);
+  const floorTier = s.floorTier;
+  const anyFloor = s.floorCount > 0;
+
+  // 2. Tentative tier by distance with hysteresis, tightened by the NPC's floor, into per-tier
+  // lists (grid-slot order).
   const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
   cnt.fill(0);
   for (let j = 0; j < nSlots; j++) {
@@ -154,19 +162,25 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     const d = Math.sqrt(best2[j]!);
     nearest[e] = slotNearest[j]!;
     dist[e] = d;
-    const t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
+    let t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
+    const f = floorTier[e]!; // NO_PIN (255) when unfloored
+    if (f < t) t = f;
     const k = cnt[t]!++;
     lists[t]![k] = e;
     keys[t]![k] = d;
   }
 
   // 3. Caps: keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
+  // Floored NPCs (pins, zones) are kept first, nearest first among themselves.
   for (let t = 0; t < 3; t++) {
     const cap = sim.tiers[TIER_KEYS[t]!].maxNpcs;
     const n = cnt[t]!;
     if (n <= cap) continue;
     const list = lists[t]!, key = keys[t]!;
-    keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
+    const nf = anyFloor ? floorFirst(list, key, n, floorTier, R) : 0;
+    if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
+    else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, s.tmpKeys);
+    else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, s.tmpKeys);
     const next = lists[t + 1]!, nextKey = keys[t + 1]!;
     for (let j = cap; j < n; j++) {
       const k = cnt[t + 1]!++;
@@ -246,7 +260,6 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   s.lastNpcCount = nSlots;
   s.lastPlayerCount = players.length;
   s.lastConfigVersion = world.configVersion;
-  spatial.rebuildPlayerBoxes(world);
   const st = world.tierStats;
   for (let t = 0; t < 4; t++) st.npcsPerTier[t] = cnt[t]!;
   st.frozen = frozenCount;

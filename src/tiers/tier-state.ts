@@ -5,6 +5,8 @@
  */
 import { compileActivities, DEFAULT_ACTIVITIES, type ActivityDef, type ActivityTable } from '../behavior/activities.js';
 import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type ChainTable } from '../behavior/chains.js';
+import { createTierPin, NO_PIN, type TierPin } from '../../components/tier.js';
+import { createTierZones, type TierZones } from './tier-zones.js';
 
 /**
  * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
@@ -36,6 +38,10 @@ export interface TierStats {
   lastTierChanges: number;
   /** The effective per-step tick ceiling the last selection used (after controller and floor). */
   lastBudget: number;
+  /** Pinned NPCs at the last tiering pass. */
+  pinned: number;
+  /** NPCs inside at least one tier zone at the last tiering pass. */
+  zoned: number;
 }
 
 /** Create zeroed tier statistics. */
@@ -53,6 +59,8 @@ export const createTierStats = (): TierStats => ({
   tieringPasses: 0,
   lastTierChanges: 0,
   lastBudget: 0,
+  pinned: 0,
+  zoned: 0,
 });
 
 /** Internal state of the tiered simulation (one per world, `world.npcSim`). */
@@ -103,6 +111,20 @@ export interface NpcSimState {
   grants: ChainGrant[];
   /** Grants dropped because the list was full (no ledger draining it). */
   grantsDropped: number;
+  /** Gameplay pins (a bitecs component held here; see components/tier.ts `createTierPin`). */
+  pin: TierPin;
+  /** Tier zones (rbush of rectangles with a minimum tier); see src/tiers/tier-zones.ts. */
+  zones: TierZones;
+  /** Per entity: the tightest minimum tier (TierCode) from pins and zones this pass; NO_PIN = none. */
+  floorTier: Uint8Array;
+  /** Entities with a floor this pass (`floorCount` valid), reset at the next pass. */
+  floored: Int32Array;
+  floorCount: number;
+  /** Bumped by every pin / unpin; with `zones.version`, what the last pass saw. */
+  pinVersion: number;
+  lastFloorsVersion: number;
+  /** Earliest world time (seconds) a pin expires; a tiering pass runs then. Infinity = none. */
+  nextPinExpiry: number;
 }
 
 /** Most chain grants kept between drains. */
@@ -142,6 +164,14 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     chains,
     grants: [],
     grantsDropped: 0,
+    pin: createTierPin(n),
+    zones: createTierZones(),
+    floorTier: new Uint8Array(n).fill(NO_PIN),
+    floored: new Int32Array(n),
+    floorCount: 0,
+    pinVersion: 0,
+    lastFloorsVersion: 0,
+    nextPinExpiry: Infinity,
   };
 };
 
@@ -165,5 +195,6 @@ export const setBehaviorDefinitions = (
 export const npcSimStateBytes = (s: NpcSimState): number => {
   let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
   for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.dueList[t]!.byteLength;
+  b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimWorld, spawnNpc, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
+import { createSimWorld, spawnNpc, spawnPlayer, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { setBehaviorDefinitions } from '../../../src/tiers/tier-state.js';
 import { JobQueue } from '../../../src/jobs/job-queue.js';
@@ -87,7 +87,8 @@ describe('scene jobs end to end (real worker thread)', () => {
 
   it('a saturated queue defers requests (NPC stays none, asked again later); pending never passes its cap', async () => {
     const { w, nearIds } = sceneWorld(16, 0);
-    w.jobs = new JobQueue({ maxPending: 4, saturateAt: 0.5, perWorldConcurrency: 1, perUserConcurrency: 1 });
+    w.jobs = new JobQueue({ maxPending: 4, saturateAt: 0.5 });
+    updateWorldConfig(w, { jobs: { perWorldConcurrency: 1, perUserConcurrency: 1 } });
     const scenes: SceneJobs = enableScenes(w, pool(), { maxRequestsPerStep: 16 });
     let maxPending = 0, sawDeferredNone = false;
     await stepUntil(w, allReady(w, nearIds), () => {

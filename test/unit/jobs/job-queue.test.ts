@@ -23,8 +23,10 @@ const fakeTime = () => {
 };
 const flush = () => new Promise<void>((r) => setImmediate(r));
 const deferred = <T>() => { let resolve!: (v: T) => void, reject!: (e: unknown) => void; const p = new Promise<T>((a, b) => { resolve = a; reject = b; }); return { p, resolve, reject }; };
+/** A world whose queue has the options `q`; its caps go through the world's `jobs` config (the jobs phase applies it). */
 const mkWorld = (jobOps: number, q: JobQueueOptions): SimWorld => {
-  const w = createSimWorld({ id: 'jobs', capacity: 64, config: { simulation: { maxJobOpsPerStep: jobOps }, controller: { enabled: false } } });
+  const jobs = { perWorldConcurrency: q.perWorldConcurrency ?? 8, perUserConcurrency: q.perUserConcurrency ?? 2 };
+  const w = createSimWorld({ id: 'jobs', capacity: 64, config: { simulation: { maxJobOpsPerStep: jobOps }, controller: { enabled: false }, jobs } });
   w.jobs = new JobQueue(q);
   return w;
 };

@@ -31,16 +31,4 @@ describe('spatial index (world.spatial)', () => {
     expect(out).toContain(players[3]);
   });
 
-  it('playersCovering answers from the players’ interest boxes (rbush)', () => {
-    const w = tierWorld();
-    const a = spawnPlayer(w, 100, 100, 50);
-    const b = spawnPlayer(w, 130, 100, 10);
-    runStep(w);
-    const out: number[] = [];
-    expect(w.spatial.playersCovering(125, 100, out)).toBe(2);
-    expect(out.sort()).toEqual([a, b].sort());
-    expect(w.spatial.playersCovering(145, 100, out)).toBe(1);
-    expect(out).toEqual([a]);
-    expect(w.spatial.playersCovering(500, 500, out)).toBe(0);
-  });
 });
