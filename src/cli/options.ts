@@ -36,12 +36,26 @@ export interface ServerOptions {
   scenario: string;
   /** NPCs of the crowd scenario. */
   crowdNpcs: number;
+  /** Physics of the default world: `on` (collision, obstacles, edges stop players) or `off` (plain movement). */
+  physics: string;
+  /** Shard workers of the default world's physics: `auto` or 0..16. */
+  shards: string;
+  /** How the physics step runs: `auto` (cheaper by measurement), `inline` or `shards`. */
+  shardMode: string;
+  /** JSON map file of obstacle rects for the default world ('' = none). */
+  map: string;
+  /** More physics settings of the default world (config file only, key `physicsConfig`): obstacles, tuning, navigation, mainRuns. */
+  physicsConfig: unknown;
+  /** Record the default world's input log to this file ('' = off); `npm run replay -- <file>`. */
+  record: string;
+  /** Steps between state hashes in a recording. */
+  recordHashEvery: number;
   help: boolean;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'physicsConfig'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -70,9 +84,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
   { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) and "periodic" (tasks declared for the default world, see docs/ADMIN.md)' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts), "periodic" (tasks declared for the default world, see docs/ADMIN.md) and "physicsConfig" (obstacles, tuning, navigation of the default world, docs/ARCHITECTURE.md "Physics")' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
+  { key: 'physics', flag: 'physics', env: 'WORLDTICK_PHYSICS', kind: 'enum', default: 'on', values: ['on', 'off'], doc: 'physics of the default world: on (collision, obstacles; players stop at world edges) or off (plain movement, bouncing off edges)' },
+  { key: 'shards', flag: 'shards', env: 'WORLDTICK_SHARDS', kind: 'enum', default: '0', values: ['auto', ...Array.from({ length: 17 }, (_, i) => String(i))], doc: 'shard worker threads of the default world\'s physics: auto (cores - 1, at most 4) or 0..16 (0 = inline; default 0: at 10k NPCs one worker cost more than it saved, docs/ARCHITECTURE.md "Physics in the runtime")' },
+  { key: 'shardMode', flag: 'shard-mode', env: 'WORLDTICK_SHARD_MODE', kind: 'enum', default: 'auto', values: ['auto', 'inline', 'shards'], doc: 'how the physics step runs: auto (the cheaper of inline and shards, by measurement), inline, or shards' },
+  { key: 'map', flag: 'map', env: 'WORLDTICK_MAP', kind: 'string', default: '', doc: 'JSON map file of obstacle rects ([{minX,minY,maxX,maxY}] or {"obstacles": [...]}) for the default world' },
+  { key: 'record', flag: 'record', env: 'WORLDTICK_RECORD', kind: 'string', default: '', doc: 'record the default world\'s input log to this file (replay: npm run replay -- <file>)' },
+  { key: 'recordHashEvery', flag: 'record-hash-every', env: 'WORLDTICK_RECORD_HASH_EVERY', kind: 'int', default: 20, min: 1, max: 1_000_000, doc: 'steps between state hashes in a recording' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -140,6 +160,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   let scheduler: unknown = {};
   let net: unknown = {};
   let periodic: unknown[] = [];
+  let physicsConfig: unknown = {};
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -161,6 +182,11 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
             const p = checkDeclaredTasks(raw);
             if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
             else periodic = raw as unknown[];
+            continue;
+          }
+          if (k === 'physicsConfig') {
+            if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) physicsConfig = raw;
+            else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
             continue;
           }
           if (k === 'net') {
@@ -201,7 +227,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (overridden) scheduler = { ...(scheduler as Record<string, unknown>), simulation: simOut };
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic };
+  const out: Record<string, unknown> = { scheduler, net, periodic, physicsConfig };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

@@ -19,6 +19,7 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
+import { ShardService } from '../shards/shard-service.js';
 
 export type { Service } from './service.js';
 
@@ -67,6 +68,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     seed: options.seed,
     size: options.worldSize,
     config: mergePatches(scheduler, options.scheduler),
+    physics: defaultWorldPhysics(options),
   });
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   for (const [i, t] of (options.periodic ?? []).entries()) declareTask(defaultWorld, t, `periodic[${i}]`);
@@ -75,6 +77,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
   if (!crowd) enableScenes(defaultWorld, scenePool);
+  const worldShards = new Map<string, ShardService>();
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   const services: Service[] = [];
   const admin = createAdminServer({
@@ -90,12 +93,26 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten.
-    onWorldDeleted: (world) => gameServer.detachWorld(world),
-    // Worlds created through the admin API request scenes on the same pool.
-    onWorldCreated: (world) => void enableScenes(world, scenePool),
+    onWorldDeleted: (world) => {
+      gameServer.detachWorld(world);
+      const shards = worldShards.get(world.id);
+      worldShards.delete(world.id);
+      void shards?.stop();
+    },
+    // Worlds created through the admin API request scenes on the same pool; their shard workers
+    // (when their physics asks for some) start now and stop with the world or the runtime.
+    onWorldCreated: (world) => {
+      enableScenes(world, scenePool);
+      if (!world.physics || world.physics.config.shards < 1) return;
+      const svc = new ShardService(world.id, world.physics, { logger });
+      worldShards.set(world.id, svc);
+      svc.start().catch((err: unknown) => logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
+    },
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
+  // Physics shard workers: one pool per world (src/shards/shard-service.ts), started and stopped with the runtime.
+  if (defaultWorld.physics && defaultWorld.physics.config.shards > 0) services.push(new ShardService(defaultWorld.id, defaultWorld.physics, { logger }));
   const gameServer = new GameServer({
     host: options.host,
     port: options.port,
@@ -165,12 +182,25 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
+      for (const svc of worldShards.values()) await svc.stop();
+      worldShards.clear();
       runner.stop();
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       phase = 'stopped';
       logger.info('loop stopped');
     },
   };
+};
+
+/**
+ * The default world's physics from the options: `--physics off` → none; else the config file's
+ * `physicsConfig` block (obstacles, tuning, navigation, mainRuns) with `--shards`, `--shard-mode`
+ * and `--map` (validated at world creation: `WT_ERR_CONFIG_INVALID` listing every problem).
+ */
+const defaultWorldPhysics = (options: ServerOptions): unknown => {
+  if (options.physics === 'off') return false;
+  const block = typeof options.physicsConfig === 'object' && options.physicsConfig !== null && !Array.isArray(options.physicsConfig) ? options.physicsConfig : {};
+  return { ...block, enabled: true, shards: options.shards ?? '0', mode: options.shardMode ?? 'auto', ...(options.map ? { map: options.map } : {}) };
 };
 
 /** `--scenario crowd`: the standard crowd world (docs/SCENARIOS.md) as the default world. */
