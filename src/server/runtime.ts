@@ -20,6 +20,8 @@ import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../
 import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { ShardService } from '../shards/shard-service.js';
+import { Recorder } from '../replay/recorder.js';
+import { optionInvalid } from '../errors.js';
 
 export type { Service } from './service.js';
 
@@ -38,6 +40,8 @@ export interface Runtime {
   readonly gameServer: GameServer;
   /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
   readonly scenePool: WorkerPool;
+  /** The default world's input-log recorder (`--record <file>`), or null. Started before the loop, stopped after it. */
+  readonly recorder: Recorder | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -123,6 +127,26 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
   });
   services.push(gameServer);
+  // Input log of the default world (src/replay): the recipe is how the world was built above.
+  if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
+  const recorder = options.record
+    ? new Recorder(defaultWorld, {
+        path: options.record,
+        hashEvery: options.recordHashEvery ?? 20,
+        logger,
+        recipe: {
+          id: defaultWorld.id,
+          capacity: defaultWorld.capacity,
+          seed: defaultWorld.seed,
+          size: defaultWorld.bounds.maxX - defaultWorld.bounds.minX,
+          config: structuredClone(defaultWorld.config),
+          physics: defaultWorld.physics ? defaultWorld.physics.config : null,
+          npcs: options.npcs,
+          scenes: true,
+          inputMaxSpeed: gameServer.config.maxSpeed,
+        },
+      })
+    : null;
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -160,8 +184,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
+    recorder,
     async start() {
       phase = 'starting';
+      if (recorder) await recorder.start(); // before the first step
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -185,6 +211,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger): Runtime =
       for (const svc of worldShards.values()) await svc.stop();
       worldShards.clear();
       runner.stop();
+      if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
       for (const w of runner.worlds()) destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       phase = 'stopped';
       logger.info('loop stopped');

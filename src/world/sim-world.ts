@@ -18,6 +18,7 @@ import { createPeriodicSlot, stopPeriodicSlot, type PeriodicSlot } from '../peri
 import { createTiersSlot, type TiersSlot } from '../tiers/tiers-slot.js';
 import { createPhysicsSlot, resolveWorldPhysics, type PhysicsSlot, type WorldPhysicsConfig } from '../physics/physics-world.js';
 import { withPhysics } from '../../systems/physics-system.js';
+import { createRecordSlot, type RecordSlot } from '../replay/record-slot.js';
 
 export {
   baseBudgets,
@@ -37,7 +38,7 @@ export {
 export { MAX_SPATIAL_CELLS } from '../tiers/tiers-slot.js';
 
 /** A full world's data: the core and every subsystem slot. */
-export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, PhysicsSlot {
+export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, PhysicsSlot, RecordSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -71,7 +72,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const { physics: _p, ...coreOpts } = opts;
   const core = createWorldCore<SimWorld>({ ...coreOpts, systems: physics?.enabled ? withPhysics(systems) : systems });
   const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createPhysicsSlot(core, physics));
+  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createPhysicsSlot(core, physics), createRecordSlot());
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);
@@ -88,6 +89,7 @@ export const destroySimWorld = (world: SimWorld): void => {
   world.scenes = null;
   stopPeriodicSlot(world);
   world.net = null;
+  world.record = null;
 };
 
 export { spawnNpc, spawnPlayer } from './spawn.js';
