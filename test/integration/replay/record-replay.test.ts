@@ -26,7 +26,7 @@ describe('record and replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-rec-'));
     const file = join(dir, 'session.wtlog');
     const rt = createRuntime(
-      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '1500', '--stats-interval', '0', '--record', file, '--record-hash-every', '5', '--job-threads', '2'], {}),
+      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '1500', '--stats-interval', '0', '--record', file, '--record-hash-every', '5', '--job-threads', '2', '--admin-token', 'rec-test-token'], {}),
       createLogger('silent'),
     );
     expect(rt.defaultWorld.physics).not.toBeNull(); // physics on by default

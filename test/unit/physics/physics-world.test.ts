@@ -102,6 +102,26 @@ describe('a world built with physics', () => {
     expect(st.shards).toMatchObject({ configured: 0, pool: null, lastSharded: false });
   });
 
+  it('NPCs beyond their home leash walk home by pathfinding (requestGoal) when the world has physics', () => {
+    const wall = { minX: 150, minY: 0, maxX: 170, maxY: 350 };
+    const w = createSimWorld({ id: 'home', seed: 3, capacity: 400, size: 400, physics: { shards: 0, obstacles: [wall] }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true } } });
+    const npcs = populateNpcs(w, { count: 200 });
+    spawnPlayer(w, 100, 200, 400); // keeps everyone in a ticking tier
+    for (const e of npcs) {
+      w.stores.Npc.homeX[e] = 390;
+      w.stores.Npc.homeY[e] = 200;
+    }
+    stepWorld(w, 400);
+    const nav = physicsStatsOf(w.physics)!.navigation;
+    expect(nav.plans).toBeGreaterThan(0);
+    expect(nav.byOutcome.found).toBeGreaterThan(0);
+    // Nobody walked through the wall.
+    for (const e of npcs) {
+      const x = w.stores.Position.x[e]!, y = w.stores.Position.y[e]!;
+      expect(x > wall.minX && x < wall.maxX && y > wall.minY && y < wall.maxY).toBe(false);
+    }
+  });
+
   it('a player walking into the edge stops there (no bounce)', () => {
     const w = createSimWorld({ id: 'edge', capacity: 10, size: 100, physics: { shards: 0 }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } } });
     const p = spawnPlayer(w, 90, 50, 50);
