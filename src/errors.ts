@@ -79,6 +79,8 @@ export const ErrorCode = {
   SHARD_CRASHED: 'WT_ERR_SHARD_CRASHED',
   /** A shard worker missed the step barrier's deadline; its partition was re-run (src/shards). */
   SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
+  /** An input log (src/replay) could not be read: not a log, or an unsupported version. */
+  REPLAY_LOG_INVALID: 'WT_ERR_REPLAY_LOG_INVALID',
 } as const;
 
 /** Union of every error code string. */

@@ -142,11 +142,13 @@ export const resolveWorldPhysics = (raw: unknown, opts: ResolvePhysicsOptions = 
   let obstacles: ObstacleRect[] = [];
   const sources: Array<[unknown, string]> = [];
   if (rawObstacles !== undefined) sources.push([rawObstacles, `${where}.obstacles`]);
-  if (r.ok && v.map) {
+  // The map is read even when other fields are bad, so one answer lists every problem.
+  const mapPath = r.ok ? v.map : typeof rest.map === 'string' && rest.map.length <= 4096 ? rest.map : '';
+  if (mapPath) {
     if (opts.allowMapFile === false) problems.push(`${where}.map is not allowed here (give obstacles inline)`);
     else {
-      const fromMap = readMap(v.map, where, problems);
-      if (fromMap !== undefined) sources.push([fromMap, `${where}.map(${v.map})`]);
+      const fromMap = readMap(mapPath, where, problems);
+      if (fromMap !== undefined) sources.push([fromMap, `${where}.map(${mapPath})`]);
     }
   }
   for (const [list, path] of sources) {

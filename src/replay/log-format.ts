@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Packr, unpackMultiple } from 'msgpackr';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
 
@@ -88,9 +89,16 @@ export interface ReadLog {
   truncated: boolean;
 }
 
-/** Read a log file. Throws an Error naming the problem when the file is not a log. */
+const invalid = (message: string): WorldtickError => new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, message);
+
+/** Read a log file. Throws `WT_ERR_REPLAY_LOG_INVALID` naming the problem when the file is not a log. */
 export const readLog = (path: string): ReadLog => {
-  const buf = readFileSync(path);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw invalid(`${path} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const frames: LogFrame[] = [];
   let truncated = false;
   try {
@@ -101,8 +109,8 @@ export const readLog = (path: string): ReadLog => {
     truncated = true;
   }
   const header = frames[0];
-  if (!header || header.t !== 'header') throw new Error(`${path} is not a worldtick input log (no header frame)`);
-  if (header.version !== LOG_VERSION) throw new Error(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION})`);
+  if (!header || header.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
+  if (header.version !== LOG_VERSION) throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {

@@ -26,6 +26,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
   });
   const matched = res.checks.filter((c) => c.ok).length;
+  for (const f of res.faults) process.stdout.write(`system failed (replayed): ${f}\n`);
   if (res.failure) {
     process.stdout.write(`FAILED after ${res.steps} steps, ${matched} hashes matched: ${res.failure}\n`);
     return 1;

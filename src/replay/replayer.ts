@@ -29,8 +29,10 @@ export interface HashCheck {
 export interface ReplayResult {
   steps: number;
   checks: HashCheck[];
-  /** First mismatch or divergence (a recorded job not running, a failed step), or null. */
+  /** First mismatch or divergence (a recorded job not running, frames out of step), or null. */
   failure: string | null;
+  /** Steps whose system failed in the replay (a faulted step is replayed as such). */
+  faults: string[];
 }
 
 /** Rebuild the recorded world (physics inline: results are identical with any shard count). */
@@ -103,6 +105,7 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void):
   world.record = hook;
   let failure: string | null = null;
   let steps = 0;
+  const faults: string[] = [];
   try {
     for (const f of log.steps) {
       if (world.clock.step !== f.step) {
@@ -119,7 +122,14 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void):
       if (failure) break;
       hook.frame = f;
       world.jobs.forcedStarts = f.starts;
-      runStep(world);
+      try {
+        runStep(world);
+      } catch (err) {
+        // A system failed: live, the world faulted at this step too (its step count did not
+        // move, so the next frame has the same step) — or it did not, and the next frame's step
+        // number tells (a divergence).
+        faults.push(`step ${f.step}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       steps++;
       const bad = hook.checks.find((c) => !c.ok);
       if (bad) {
@@ -140,5 +150,5 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void):
     world.jobs.close();
     await close();
   }
-  return { steps, checks: hook.checks, failure };
+  return { steps, checks: hook.checks, failure, faults };
 };

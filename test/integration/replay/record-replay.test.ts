@@ -108,5 +108,9 @@ describe('record and replay', () => {
     const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', bad, '--quiet']).then(() => null, (e: { code: number; stdout: string }) => e);
     expect(err?.code).toBe(1);
     expect(err?.stdout).toMatch(/MISMATCH/);
+    // Not a log: a coded error.
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.from('not a log at all'));
+    expect(() => readLog(junk)).toThrow(expect.objectContaining({ code: 'WT_ERR_REPLAY_LOG_INVALID' }));
   }, 60_000);
 });

@@ -13,6 +13,9 @@ import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../../../src/world/sim-world.js';
 import { hashWorldState } from '../../../src/world/state-hash.js';
 import { stepWorld } from '../../../src/world/step.js';
+import { parseOptions } from '../../../src/cli/options.js';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
 
 const problemsOf = (fn: () => unknown): string[] => {
   try {
@@ -56,6 +59,21 @@ describe('world physics options', () => {
     expect(problemsOf(() => resolveWorldPhysics({ map: bad }))[0]).toMatch(/could not be read as JSON/);
     expect(problemsOf(() => resolveWorldPhysics({ map: join(dir, 'missing.json') }))[0]).toMatch(/could not be read/);
     expect(problemsOf(() => resolveWorldPhysics({ map: a }, { allowMapFile: false }))).toEqual(['physics.map is not allowed here (give obstacles inline)']);
+  });
+
+  it('the default world from flags and the config file: a bad physics setup is one coded error listing every problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-physcfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ physicsConfig: { obstacles: [{ minX: 1 }], tuning: { maxSpeed: -1 } } }));
+    const problems = problemsOf(() => createRuntime(parseOptions(['--config', file, '--map', join(dir, 'missing.json'), '--npcs', '10', '--port', '0', '--admin-port', '0'], {}), createLogger('silent')));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^physics\.tuning\.maxSpeed must be a number between/),
+      expect.stringMatching(/^physics\.map .*missing\.json could not be read/),
+      'physics.obstacles[0].minY must be a finite number',
+    ]));
+    const off = createRuntime(parseOptions(['--physics', 'off', '--npcs', '10', '--port', '0', '--admin-port', '0'], {}), createLogger('silent'));
+    expect(off.defaultWorld.physics).toBeNull();
+    expect(() => parseOptions(['--shards', '17'], {})).toThrow(/--shards must be one of auto, 0, 1/);
   });
 
   it('shards: auto is cores - 1 (at most 4), numbers are accepted', () => {
