@@ -3,7 +3,7 @@
  * its seed and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
  * hash matched, 1 on the first mismatch or divergence, 2 on a bad log or usage.
  */
-import { readLog } from './log-format.js';
+import { readLog, type ReadLog } from './log-format.js';
 import { replayLog } from './replayer.js';
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -13,7 +13,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     process.stderr.write('usage: npm run replay -- <log> [--quiet]\n');
     return 2;
   }
-  let log;
+  let log: ReadLog;
   try {
     log = readLog(files[0]!);
   } catch (err) {

@@ -135,7 +135,7 @@ export class Recorder implements StepHook {
     const frame: StepFrame = { t: 'step', step: ctx.step, budgets, facts: [], starts: [] };
     if (world.configVersion !== this.#configVersion) {
       this.#configVersion = world.configVersion;
-      (this.#pre ??= {}).config = structuredClone(world.config);
+      this.#preStep().config = structuredClone(world.config);
     }
     if (this.#pre) frame.pre = this.#pre;
     this.#pre = null;
@@ -144,6 +144,12 @@ export class Recorder implements StepHook {
       this.stats.hashes++;
     }
     this.#current = frame;
+  }
+
+  /** What happened since the last step (created on first use). */
+  #preStep(): PreStep {
+    if (!this.#pre) this.#pre = {};
+    return this.#pre;
   }
 
   readonly #tap: IngestTap = (type, key, fact) => {
@@ -159,7 +165,9 @@ export class Recorder implements StepHook {
     },
     settled: (id, ok, result, err) => {
       // Between steps: applied by the next step (the world's clock.step).
-      ((this.#pre ??= {}).settles ??= []).push([id, ok, ok ? result : null, err?.code ?? null, err?.message ?? null]);
+      const pre = this.#preStep();
+      if (!pre.settles) pre.settles = [];
+      pre.settles.push([id, ok, ok ? result : null, err?.code ?? null, err?.message ?? null]);
       this.stats.settles++;
     },
   };

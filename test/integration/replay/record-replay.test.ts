@@ -45,7 +45,8 @@ describe('record and replay', () => {
       let k = 0;
       let configChanged = false;
       let left = false;
-      while (Date.now() - t0 < 2500) {
+      // ~2.5 s of play, longer only until a scene job has completed (a loaded machine starts the worker late).
+      while (Date.now() - t0 < 2500 || (rt.recorder!.stats.settles === 0 && Date.now() - t0 < 15_000)) {
         for (let i = 0; i < clients.length; i++) {
           const a = (k + i * 7) * 0.37;
           clients[i]!.sendInput(Math.cos(a), Math.sin(a), k & 1);
