@@ -89,6 +89,8 @@ export const ErrorCode = {
   TIER_PIN_INVALID: 'WT_ERR_TIER_PIN_INVALID',
   /** The entity is not a live NPC (pins apply to NPCs only). */
   NPC_NOT_FOUND: 'WT_ERR_NPC_NOT_FOUND',
+  /** An input log (src/replay) could not be read: not a log, or an unsupported version. */
+  REPLAY_LOG_INVALID: 'WT_ERR_REPLAY_LOG_INVALID',
 } as const;
 
 /** Union of every error code string. */

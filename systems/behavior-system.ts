@@ -3,6 +3,8 @@ import { tierPeriod } from '../src/tiers/tier-assign.js';
 import { nextFloat } from '../src/core/prng.js';
 import type { System } from '../src/core/phases.js';
 import type { TiersWorld } from '../src/tiers/tiers-slot.js';
+import { requestGoal } from '../src/physics/navigation.js';
+import type { PhysicsSlot } from '../src/physics/physics-world.js';
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 /** Utility jitter amplitude: breaks ties between similar NPCs without dominating needs. */
@@ -18,8 +20,13 @@ const HOME_LEASH = 60;
  *    utility scoring over the eligible activities (time-of-day/day-of-week windows, need
  *    thresholds, the last activity's cooldown), one seeded PRNG draw per decision;
  * 3. stamp `lastTickedAt = now` and schedule `nextTickAt = now + tier period`.
+ * A walker beyond the home leash heads home: in a world with physics it asks navigation for a
+ * path (`requestGoal`: A* around obstacles, bounded per step), else it walks straight. While
+ * navigation steers an NPC (this walk home, or a goal the game asked for) it overrides the
+ * velocity chosen here until the NPC arrives or gives up.
  */
-export const behaviorSystem: System<TiersWorld> = (world, ctx) => {
+export const behaviorSystem: System<TiersWorld & PhysicsSlot> = (world, ctx) => {
+  const nav = world.physics?.nav ?? null;
   const s = world.npcSim;
   const t = s.activities;
   const now = world.clock.now;
@@ -65,9 +72,12 @@ export const behaviorSystem: System<TiersWorld> = (world, ctx) => {
       if (speed > 0) {
         const hx = Npc.homeX[e]! - Position.x[e]!, hy = Npc.homeY[e]! - Position.y[e]!;
         const far = hx * hx + hy * hy > HOME_LEASH * HOME_LEASH;
-        const ang = far ? Math.atan2(hy, hx) : nextFloat(rng) * Math.PI * 2;
-        Velocity.x[e] = Math.cos(ang) * speed;
-        Velocity.y[e] = Math.sin(ang) * speed;
+        if (far && nav !== null) requestGoal(nav, e, Npc.homeX[e]!, Npc.homeY[e]!);
+        else {
+          const ang = far ? Math.atan2(hy, hx) : nextFloat(rng) * Math.PI * 2;
+          Velocity.x[e] = Math.cos(ang) * speed;
+          Velocity.y[e] = Math.sin(ang) * speed;
+        }
       } else {
         Velocity.x[e] = 0;
         Velocity.y[e] = 0;

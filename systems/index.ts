@@ -5,6 +5,7 @@
 import { controlSystem } from './control-system.js';
 import { crowdMovementSystem } from './crowd-movement-system.js';
 import { ingestSystem } from './ingest-system.js';
+import { recordSystem } from './record-system.js';
 import { jobsSystem } from './jobs-system.js';
 import { chainRewardSystem } from './chain-reward-system.js';
 import { movementSystem } from './movement-system.js';
@@ -21,6 +22,7 @@ import type { SystemEntry } from './types.js';
 export * from './types.js';
 
 export const DEFAULT_SYSTEMS: readonly SystemEntry[] = [
+  { name: 'record', phase: 'ingest', run: recordSystem },
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'tiering', phase: 'tiering', run: tieringSystem },

@@ -16,12 +16,14 @@ import type { NetSlot } from '../src/net/world-net.js';
 import type { PeriodicSlot } from '../src/periodic/world-periodic.js';
 import type { TiersSlot } from '../src/tiers/tiers-slot.js';
 import type { GameSlot } from '../src/game/slot.js';
+import type { RecordSlot } from '../src/replay/record-slot.js';
+import type { PhysicsSlot } from '../src/physics/physics-world.js';
 
 export { PHASES, PHASE_COUNT, PhaseIndex, type PhaseName } from '../src/core/phases.js';
 export type { StepContext } from '../src/core/world-core.js';
 
 /** The world the default pipeline runs on: the core and every slot its systems read. */
-export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot & GameSlot & LedgerSlot>;
+export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot & GameSlot & LedgerSlot & RecordSlot & PhysicsSlot>;
 
 /** A system of the game pipeline. */
 export type System = CoreSystem<GameWorld>;

@@ -15,6 +15,7 @@ import { bytesSentOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, 
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import type { OpsState } from './ops-state.js';
 import { controllerOverrideOf } from '../controller/controller.js';
+import { physicsStatsOf, type PhysicsStatsReport } from '../physics/physics-world.js';
 
 /** Controller modes always exported (0/1 each), plus any other mode the controller reports. */
 export const CONTROLLER_MODES: readonly string[] = ['normal', 'degraded', 'emergency'];
@@ -212,6 +213,40 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     gauge('worldtick_periodic_heartbeat_age_seconds', 'Wall seconds since the world\'s periodic heartbeat (paused worlds have none; alert on worldtick_periodic_heartbeat_stale).', ['world'], perWorld((w, put) => put({ world: w.id }, ops.heartbeat(w).ageSeconds)));
     gauge('worldtick_periodic_heartbeat_stale', '1 when a running world\'s heartbeat is lost (this also turns /readyz red).', ['world'], perWorld((w, put) => put({ world: w.id }, ops.heartbeat(w).stale ? 1 : 0)));
   }
+  // Physics, shards and navigation (worlds built with physics only; src/physics/physics-world.ts).
+  const phys = (pick: (p: PhysicsStatsReport) => number | null) => perWorld((w, put) => {
+    const p = physicsStatsOf(w.physics);
+    const v = p ? pick(p) : null;
+    if (v !== null && Number.isFinite(v)) put({ world: w.id }, v);
+  });
+  counter('worldtick_physics_steps_total', 'Physics steps run.', ['world'], phys((p) => p.physics.steps));
+  gauge('worldtick_physics_bodies', 'Bodies in the last physics step.', ['world'], phys((p) => p.physics.lastBodies));
+  counter('worldtick_physics_pairs_total', 'Neighbour pairs examined by collision.', ['world'], phys((p) => p.physics.pairs));
+  counter('worldtick_physics_edge_stops_total', 'Body-steps clamped at the world edge.', ['world'], phys((p) => p.physics.edgeStops));
+  counter('worldtick_physics_obstacle_pushes_total', 'Bodies pushed out of obstacles.', ['world'], phys((p) => p.physics.obstaclePushes));
+  counter('worldtick_physics_anomalies_total', 'Anomalies bounded by the physics guard, by kind.', ['world', 'kind'], perWorld((w, put) => {
+    const p = physicsStatsOf(w.physics);
+    if (!p) return;
+    put({ world: w.id, kind: 'quarantined' }, p.physics.quarantined);
+    put({ world: w.id, kind: 'velocity_clamped' }, p.physics.velocityClamped);
+    put({ world: w.id, kind: 'position_clamped' }, p.physics.positionClamped);
+    put({ world: w.id, kind: 'cell_capped' }, p.physics.cellCapped);
+  }));
+  gauge('worldtick_shards_configured', 'Shard workers configured for the world (0 = inline).', ['world'], phys((p) => p.shards.configured));
+  gauge('worldtick_shards_ready', 'Shard workers READY now.', ['world'], phys((p) => p.shards.pool?.ready ?? 0));
+  gauge('worldtick_shards_last_sharded', '1 when the last physics step ran on shards, 0 inline.', ['world'], phys((p) => (p.shards.lastSharded ? 1 : 0)));
+  counter('worldtick_shards_events_total', 'Shard pool events by kind (dispatched, inline, timeouts, crashes, restarts).', ['world', 'kind'], perWorld((w, put) => {
+    const pool = physicsStatsOf(w.physics)?.shards.pool;
+    if (!pool) return;
+    for (const kind of ['dispatched', 'inline', 'timeouts', 'crashes', 'restarts'] as const) put({ world: w.id, kind }, pool[kind]);
+  }));
+  counter('worldtick_navigation_plans_total', 'Navigation plans (A*) run.', ['world'], phys((p) => p.navigation.plans));
+  counter('worldtick_navigation_outcomes_total', 'Navigation outcomes by kind.', ['world', 'outcome'], perWorld((w, put) => {
+    const p = physicsStatsOf(w.physics);
+    if (!p) return;
+    for (const [outcome, n] of Object.entries(p.navigation.byOutcome)) put({ world: w.id, outcome }, n);
+  }));
+  gauge('worldtick_navigation_queued', 'Navigation goals waiting for a plan.', ['world'], phys((p) => p.navigation.queued));
   gauge('worldtick_controller_override', '1 while an operator override forces the controller mode.', ['world'], perWorld((w, put) => put({ world: w.id }, controllerOverrideOf(w) ? 1 : 0)));
 
   const histName = 'worldtick_step_duration_seconds';

@@ -9,7 +9,7 @@ import { isWorldtickError, worldExists, worldNotFound, worldNotPaused } from '..
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { populateNpcs } from '../world/populate.js';
-import { createSimWorld, destroySimWorld, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
 import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js';
@@ -60,7 +60,7 @@ export interface CreateWorldRequest {
   npcs: number;
 }
 
-const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller']);
+const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller', 'physics']);
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -102,11 +102,21 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
     if (!isWorldtickError(err)) throw err;
     for (const p of (err.details as { problems: string[] }).problems) problems.push(`config: ${p}`);
   }
+  // Physics (optional; absent = off): the same block as the config's, obstacles inline only (no server file paths).
+  let physics: ReturnType<typeof resolvePhysicsOption> | undefined;
+  if (body.physics !== undefined && body.physics !== false) {
+    try {
+      physics = resolvePhysicsOption(body.physics, { allowMapFile: false });
+    } catch (err) {
+      if (!isWorldtickError(err)) throw err;
+      problems.push(...(err.details as { problems: string[] }).problems);
+    }
+  }
   if (problems.length) {
     const capped = capProblems(problems);
     throw badRequest(`invalid world: ${capped.join('; ')}`, capped);
   }
-  return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch };
+  return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch, physics };
 };
 
 /**
@@ -174,7 +184,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         pending.set(o.id, o.capacity);
         try {
           const custom = opts.createWorld;
-          const w = custom ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs }) : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch });
+          const physics = o.physics ? { physics: o.physics } : {};
+          const w = custom ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs, ...physics }) : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, ...physics });
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
           for (let done = 0; !custom && done < o.npcs; ) {

@@ -8,6 +8,7 @@ import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
+import { physicsStatsOf } from '../physics/physics-world.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -89,6 +90,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     ingest: readIngest(world),
     jobs: jobsOf(world, sources),
     periodic: periodicOf(world, sources),
+    /** Physics, shard pool and navigation counters; null for a world built without physics. */
+    physics: physicsStatsOf(world.physics),
     sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
     /** Last checkpoint, record and restore of the world (docs/DURABILITY.md), null when not persisted. */
     checkpoint: safeCall(sources.checkpoint && (() => sources.checkpoint!(world))),

@@ -60,12 +60,26 @@ export interface ServerOptions {
   checkpointIntervalSeconds: number;
   /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */
   tierZones: unknown;
+  /** Physics of the default world: `on` (collision, obstacles, edges stop players) or `off` (plain movement). */
+  physics: string;
+  /** Shard workers of the default world's physics: `auto` or 0..16. */
+  shards: string;
+  /** How the physics step runs: `auto` (cheaper by measurement), `inline` or `shards`. */
+  shardMode: string;
+  /** JSON map file of obstacle rects for the default world ('' = none). */
+  map: string;
+  /** More physics settings of the default world (config file only, key `physicsConfig`): obstacles, tuning, navigation, mainRuns. */
+  physicsConfig: unknown;
+  /** Record the default world's input log to this file ('' = off); `npm run replay -- <file>`. */
+  record: string;
+  /** Steps between state hashes in a recording. */
+  recordHashEvery: number;
   help: boolean;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger' | 'physicsConfig'>;
   flag: string;
   env: string;
   kind: Kind;
@@ -94,7 +108,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'statsIntervalSeconds', flag: 'stats-interval', env: 'WORLDTICK_STATS_INTERVAL', kind: 'number', default: 5, min: 0, max: 3600, doc: 'seconds between stats log lines (0 = off)' },
   { key: 'jobThreads', flag: 'job-threads', env: 'WORLDTICK_JOB_THREADS', kind: 'int', default: 1, min: 1, max: 16, doc: 'worker threads for content jobs (NPC scene generation); started on first use' },
   { key: 'heartbeatStaleSeconds', flag: 'heartbeat-stale', env: 'WORLDTICK_HEARTBEAT_STALE', kind: 'number', default: 5, min: 1.5, max: 3600, doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red' },
-  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts) "periodic" (tasks declared for the default world, see docs/ADMIN.md) and "tierZones" (the default world\'s tier zones, docs/TIERS.md)' },
+  { key: 'config', flag: 'config', env: 'WORLDTICK_CONFIG', kind: 'string', default: '', doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts), "periodic" (tasks declared for the default world, see docs/ADMIN.md), "tierZones" (the default world\'s tier zones, docs/TIERS.md), "ledger" (ledger settings) and "physicsConfig" (obstacles, tuning, navigation of the default world, docs/ARCHITECTURE.md "Physics")' },
   { key: 'scenario', flag: 'scenario', env: 'WORLDTICK_SCENARIO', kind: 'enum', default: 'default', values: ['default', 'crowd'], doc: 'default world setup: default (tiered NPC life) or crowd (the standard replication scenario, docs/SCENARIOS.md; fixes world size 1000, 20 Hz, time scale 1, interest radius 100, player speed 20)' },
   { key: 'crowdNpcs', flag: 'crowd-npcs', env: 'WORLDTICK_CROWD_NPCS', kind: 'int', default: 2000, min: 0, max: 10_000_000, doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)' },
   { key: 'redis', flag: 'redis', env: 'WORLDTICK_REDIS', kind: 'string', default: '', doc: 'cluster mode: redis://host:port of the coordination Redis shared by every instance (docs/CLUSTER.md); empty = one instance' },
@@ -106,6 +120,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'store', flag: 'store', env: 'WORLDTICK_STORE', kind: 'string', default: '', doc: 'durable store: postgres://user@host:port/db (shared PostgreSQL), sqlite:<dir>, or empty for SQLite in --data-dir' },
   { key: 'checkpointIntervalSeconds', flag: 'checkpoint-interval', env: 'WORLDTICK_CHECKPOINT_INTERVAL', kind: 'number', default: 10, min: 0, max: 86_400, doc: 'wall seconds between full world checkpoints (0 = only at graceful shutdown; world time is recorded every 10 steps regardless)' },
   { key: 'startingCoins', flag: 'starting-coins', env: 'WORLDTICK_STARTING_COINS', kind: 'int', default: 1000, min: 0, max: 1_000_000_000, doc: 'coins granted once to every new player through the ledger (0 = none)' },
+  { key: 'physics', flag: 'physics', env: 'WORLDTICK_PHYSICS', kind: 'enum', default: 'on', values: ['on', 'off'], doc: 'physics of the default world: on (collision, obstacles; players stop at world edges) or off (plain movement, bouncing off edges)' },
+  { key: 'shards', flag: 'shards', env: 'WORLDTICK_SHARDS', kind: 'enum', default: '0', values: ['auto', ...Array.from({ length: 17 }, (_, i) => String(i))], doc: 'shard worker threads of the default world\'s physics: auto (cores - 1, at most 4) or 0..16 (0 = inline; default 0: at 10k NPCs one worker cost more than it saved, docs/ARCHITECTURE.md "Physics in the runtime")' },
+  { key: 'shardMode', flag: 'shard-mode', env: 'WORLDTICK_SHARD_MODE', kind: 'enum', default: 'auto', values: ['auto', 'inline', 'shards'], doc: 'how the physics step runs: auto (the cheaper of inline and shards, by measurement), inline, or shards' },
+  { key: 'map', flag: 'map', env: 'WORLDTICK_MAP', kind: 'string', default: '', doc: 'JSON map file of obstacle rects ([{minX,minY,maxX,maxY}] or {"obstacles": [...]}) for the default world' },
+  { key: 'record', flag: 'record', env: 'WORLDTICK_RECORD', kind: 'string', default: '', doc: 'record the default world\'s input log to this file (replay: npm run replay -- <file>)' },
+  { key: 'recordHashEvery', flag: 'record-hash-every', env: 'WORLDTICK_RECORD_HASH_EVERY', kind: 'int', default: 20, min: 1, max: 1_000_000, doc: 'steps between state hashes in a recording' },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
 ];
 
@@ -175,6 +195,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   let periodic: unknown[] = [];
   let ledger: unknown = {};
   let tierZones: unknown = [];
+  let physicsConfig: unknown = {};
   const configPath = (fromFlags.get('config') ?? fromEnv.get('config')) as string | undefined;
   if (configPath) {
     let parsed: unknown;
@@ -205,6 +226,11 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
           }
           if (k === 'tierZones') {
             try { replaceZones(createTierZones(), raw); tierZones = raw; } catch (err) { problems.push(`config file: ${(err as Error).message}`); }
+            continue;
+          }
+          if (k === 'physicsConfig') {
+            if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) physicsConfig = raw;
+            else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
             continue;
           }
           if (k === 'net') {
@@ -253,7 +279,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic, ledger, tierZones };
+  const out: Record<string, unknown> = { scheduler, net, periodic, ledger, tierZones, physicsConfig };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key) ? fromFlags.get(spec.key) : fromEnv.has(spec.key) ? fromEnv.get(spec.key) : fromFile.has(spec.key) ? fromFile.get(spec.key) : spec.default;
   }

@@ -30,6 +30,8 @@ export interface GameWorldOptions {
   config?: unknown;
   /** Entity count handed to populate (`setup.npcs`). Default 0. */
   npcs?: number;
+  /** Physics block (collision, obstacles, shards; docs/ARCHITECTURE.md "Physics"). Absent: plain movement. */
+  physics?: unknown;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface GameWorldOptions {
  */
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
   const config = opts.config === undefined ? game.world.config : game.world.config === undefined ? opts.config : mergeDeep(game.world.config, opts.config);
-  const world = createSimWorld({ id: opts.id, capacity: opts.capacity, seed: opts.seed, size: opts.size ?? game.world.size, config, systems: game.pipeline });
+  const world = createSimWorld({ id: opts.id, capacity: opts.capacity, seed: opts.seed, size: opts.size ?? game.world.size, config, systems: game.pipeline, ...(opts.physics !== undefined ? { physics: opts.physics } : {}) });
   installGame(game, world);
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };

@@ -24,6 +24,9 @@ export type IngestMode = 'latestByKey' | 'queue';
 /** What a full (non-critical) buffer does with one more fact. */
 export type DropPolicy = 'dropOldest' | 'rejectNewest';
 
+/** Observer of applied facts (see {@link IngestBuffers.tap}): type, key and the fact as pushed. */
+export type IngestTap = (type: string, key: number, fact: unknown) => void;
+
 /** Options of {@link IngestBuffers.define}. */
 export interface IngestTypeOptions {
   /** `latestByKey`: one pending fact per key, a newer one replaces it. `queue`: FIFO. */
@@ -138,6 +141,26 @@ export class IngestBuffers {
   }
 
   /**
+   * Observer of every fact applied, called inside the ingest phase just before the fact's
+   * `apply` (in application order) — the recorder's hook (src/replay). Null (the default) costs
+   * one check per fact.
+   */
+  tap: IngestTap | null = null;
+
+  /**
+   * Apply one recorded fact of `type` now, as the ingest phase would (a throwing apply is counted
+   * in `applyErrors`). Replay only (src/replay): facts are re-applied in their recorded order.
+   * Throws `WT_ERR_INGEST_UNKNOWN_TYPE` for an undefined type.
+   */
+  applyRecorded(world: CoreWorld, type: string, key: number, fact: unknown): void {
+    const buf = this.#types.get(type);
+    if (!buf) throw new WorldtickError(ErrorCode.INGEST_UNKNOWN_TYPE, `unknown ingest type ${JSON.stringify(String(type)).slice(0, 80)}`, { details: { type: String(type).slice(0, 64) } });
+    applyOne(world, buf, key, fact, null);
+    buf.drained++;
+    buf.drainedLastStep++;
+  }
+
+  /**
    * Register a fact type and the function that applies one fact in the ingest phase.
    * Throws `WT_ERR_INGEST_TYPE_EXISTS` when the type is defined already, `WT_ERR_OPTION_INVALID`
    * on bad options (every problem listed).
@@ -204,7 +227,7 @@ export class IngestBuffers {
     for (const lane of this.#order) {
       if (!lane.floor) continue;
       // Bounded by what is pending now: an apply that pushes again waits for the next step.
-      for (let i = 0; i < lane.types.length; i++) total += drainType(world, lane.types[i]!, pendingOf(lane.types[i]!));
+      for (let i = 0; i < lane.types.length; i++) total += drainType(world, lane.types[i]!, pendingOf(lane.types[i]!), this.tap);
     }
     // Budgeted lanes: weighted shares, then leftovers to whoever still has facts.
     let left = Math.max(0, Math.floor(budget));
@@ -215,13 +238,13 @@ export class IngestBuffers {
       for (const lane of this.#order) {
         if (lane.floor || left <= 0) continue;
         const share = Math.min(left, Math.floor((budgetAll * lane.weight) / weightSum));
-        const n = drainLane(world, lane, share);
+        const n = drainLane(world, lane, share, this.tap);
         left -= n;
         total += n;
       }
       for (const lane of this.#order) {
         if (lane.floor || left <= 0) continue;
-        const n = drainLane(world, lane, left);
+        const n = drainLane(world, lane, left, this.tap);
         left -= n;
         total += n;
       }
@@ -305,7 +328,7 @@ const lanePending = (lane: Lane): number => {
 };
 
 /** Drain up to `max` facts from a lane, its types in turn from a rotating start. */
-const drainLane = (world: CoreWorld, lane: Lane, max: number): number => {
+const drainLane = (world: CoreWorld, lane: Lane, max: number, tap: IngestTap | null): number => {
   const types = lane.types;
   const n = types.length;
   if (n === 0 || max <= 0) return 0;
@@ -319,7 +342,7 @@ const drainLane = (world: CoreWorld, lane: Lane, max: number): number => {
     for (let j = 0; j < n && done < max; j++) {
       const buf = types[(lane.cursor + j) % n]!;
       if (pendingOf(buf) === 0) continue;
-      done += drainType(world, buf, Math.min(slice, max - done));
+      done += drainType(world, buf, Math.min(slice, max - done), tap);
       if (pendingOf(buf) > 0) active++;
     }
   }
@@ -328,7 +351,7 @@ const drainLane = (world: CoreWorld, lane: Lane, max: number): number => {
 };
 
 /** Apply up to `max` facts of one type in arrival order. */
-const drainType = (world: CoreWorld, buf: TypeBuffer, max: number): number => {
+const drainType = (world: CoreWorld, buf: TypeBuffer, max: number, tap: IngestTap | null): number => {
   let n = 0;
   const map = buf.map;
   if (map) {
@@ -337,7 +360,7 @@ const drainType = (world: CoreWorld, buf: TypeBuffer, max: number): number => {
     for (const [key, fact] of map) {
       if (n >= max) break;
       map.delete(key);
-      applyOne(world, buf, key, fact);
+      applyOne(world, buf, key, fact, tap);
       n++;
     }
   } else {
@@ -345,7 +368,7 @@ const drainType = (world: CoreWorld, buf: TypeBuffer, max: number): number => {
       popOne(buf);
       const fact = buf.outFact;
       buf.outFact = undefined;
-      applyOne(world, buf, buf.outKey, fact);
+      applyOne(world, buf, buf.outKey, fact, tap);
       n++;
     }
   }
@@ -354,7 +377,8 @@ const drainType = (world: CoreWorld, buf: TypeBuffer, max: number): number => {
   return n;
 };
 
-const applyOne = (world: CoreWorld, buf: TypeBuffer, key: number, fact: unknown): void => {
+const applyOne = (world: CoreWorld, buf: TypeBuffer, key: number, fact: unknown, tap: IngestTap | null): void => {
+  if (tap !== null) tap(buf.type, key, fact);
   try {
     buf.apply(world, key, fact);
   } catch {

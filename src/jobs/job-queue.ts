@@ -12,7 +12,10 @@
  * when its completion is applied inside a step, in job-id order (deterministic for a given
  * set of completions).
  */
-import { queueFull, WorldtickError, ErrorCode } from '../errors.js';
+import { queueFull, WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+const codeOf = (code: string): ErrorCodeValue => (CODES.has(code) ? (code as ErrorCodeValue) : ErrorCode.JOB_FAILED);
 import type { CoreWorld } from '../core/world-core.js';
 
 /** What a handler receives besides its payload. */
@@ -127,6 +130,16 @@ const checkInt = (problems: string[], name: string, v: number, min: number): voi
   if (!Number.isInteger(v) || v < min) problems.push(`${name} must be an integer >= ${min}`);
 };
 
+/**
+ * Observer of a queue's starts and settlements (the recorder's hook, src/replay). `settled` is
+ * called when an attempt ends (outside the step: result, error or timeout), before its result
+ * waits for the next jobs phase; `started` inside the jobs phase, in start order.
+ */
+export interface JobHooks {
+  started(id: number): void;
+  settled(id: number, ok: boolean, result: unknown, err: { code: string; message: string } | null): void;
+}
+
 /** The per-world job queue. */
 export class JobQueue {
   readonly #o: typeof DEFAULTS;
@@ -225,6 +238,8 @@ export class JobQueue {
    */
   startDue(maxStarts: number): number {
     this.#s.startedLastStep = 0;
+    const forced = this.forcedStarts;
+    if (forced !== null) return this.#startForced(forced);
     if (this.#pending.length === 0 || this.held) return 0;
     let started = 0;
     const now = this.#now();
@@ -250,10 +265,59 @@ export class JobQueue {
     return started;
   }
 
+  /** Replay: start exactly the recorded ids (in order) that are pending. */
+  #startForced(ids: readonly number[]): number {
+    let started = 0;
+    for (const id of ids) {
+      const i = this.#pending.findIndex((j) => j.id === id);
+      if (i < 0) continue;
+      const [job] = this.#pending.splice(i, 1);
+      this.#start(job!);
+      started++;
+    }
+    this.#s.startedLastStep = started;
+    this.#s.started += started;
+    return started;
+  }
+
+  /**
+   * Observer of starts and settlements (src/replay's recorder); null by default.
+   */
+  hooks: JobHooks | null = null;
+
+  /**
+   * Replay mode (src/replay): jobs started are never run (no handler, no timeout); their outcome
+   * comes from {@link settleRecorded}. Set before the first step.
+   */
+  replaying = false;
+
+  /**
+   * Replay: the ids the next `startDue` must start (the recorded ones, whatever the caps and
+   * wall clock say); null = normal scheduling.
+   */
+  forcedStarts: readonly number[] | null = null;
+
+  /**
+   * Replay: end the running attempt of job `id` with a recorded outcome, as if its handler had
+   * settled now. Returns false when no attempt of that id is running (a divergent replay).
+   */
+  settleRecorded(id: number, ok: boolean, result: unknown, err: { code: string; message: string } | null): boolean {
+    const r = this.#running.get(id);
+    if (!r) return false;
+    this.#settle(id, r.attemptToken, ok, result, err ? new WorldtickError(codeOf(err.code), err.message) : null);
+    return true;
+  }
+
   #start(job: JobRecord): void {
     const def = this.#defs.get(job.name)!;
     job.attempts++;
+    this.hooks?.started(job.id);
     const token = ++this.#token;
+    if (this.replaying) {
+      this.#running.set(job.id, { job, attemptToken: token, timer: null, ac: new AbortController() });
+      this.#perUser.set(job.user, (this.#perUser.get(job.user) ?? 0) + 1);
+      return;
+    }
     const ac = new AbortController();
     const timeoutMs = def.timeoutMs ?? this.#o.timeoutMs;
     const timer = this.#setTimer(() => this.#settle(job.id, token, false, undefined, new WorldtickError(ErrorCode.JOB_TIMEOUT, `job ${job.id} (${job.name}) attempt ${job.attempts} timed out after ${timeoutMs} ms`)), timeoutMs);
@@ -275,8 +339,9 @@ export class JobQueue {
   #settle(id: number, token: number, ok: boolean, result: unknown, err: WorldtickError | null): void {
     const r = this.#running.get(id);
     if (!r || r.attemptToken !== token) return;
+    this.hooks?.settled(id, ok, result, err ? { code: err.code, message: err.message } : null);
     this.#running.delete(id);
-    this.#clearTimer(r.timer);
+    if (r.timer !== null) this.#clearTimer(r.timer);
     const u = (this.#perUser.get(r.job.user) ?? 1) - 1;
     if (u <= 0) this.#perUser.delete(r.job.user);
     else this.#perUser.set(r.job.user, u);

@@ -49,6 +49,8 @@ export interface RestoreBuilders {
   readonly systems?: CreateWorldOptions['systems'];
   readonly install?: (world: SimWorld) => void;
   readonly fresh?: (o: { id: string; capacity: number; seed: number; size: number; config: unknown; npcs: number }) => SimWorld;
+  /** The physics block a world is rebuilt with (the default world's from the start options; admin worlds' are not stored yet). */
+  readonly physics?: (worldId: string) => unknown;
 }
 
 /** Load every persisted world (default one first). Unreadable records and checkpoints are logged and skipped. */
@@ -68,7 +70,8 @@ export const loadPersistedWorlds = async (store: Store, logger: Logger, defaultW
     const ck = await store.loadCheckpoint(row.worldId);
     if (ck && ck.meta.incarnation === rec.incarnation) {
       try {
-        world = await restoreWorld(ck.data, build.systems ? { systems: build.systems } : {});
+        const physics = build.physics?.(row.worldId);
+        world = await restoreWorld(ck.data, { ...(build.systems ? { systems: build.systems } : {}), ...(physics !== undefined ? { physics } : {}) });
         build.install?.(world);
         checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
       } catch (err) {

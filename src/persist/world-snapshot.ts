@@ -123,7 +123,7 @@ const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
 };
 
 /** Options of {@link restoreWorld}: what a restored world gets besides its checkpoint. */
-export type RestoreOptions = Pick<CreateWorldOptions, 'systems'>;
+export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'>;
 
 /**
  * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
@@ -132,7 +132,7 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems'>;
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
   const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored));
   if (typeof h.worldId !== 'string' || typeof h.capacity !== 'number' || !h.clock || !h.entities) throw checkpointCorrupt('bad header');
-  const world = createSimWorld({ id: h.worldId, capacity: h.capacity, seed: h.seed, size: h.size, config: h.config, ...(opts.systems ? { systems: opts.systems } : {}) });
+  const world = createSimWorld({ id: h.worldId, capacity: h.capacity, seed: h.seed, size: h.size, config: h.config, ...(opts.systems ? { systems: opts.systems } : {}), ...(opts.physics !== undefined ? { physics: opts.physics } : {}) });
   restoreEntities(world, h.entities, sections);
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];

@@ -97,6 +97,12 @@ export const requestGoal = (nav: Navigation, eid: number, x: number, y: number):
   return true;
 };
 
+/** Stop navigating NPC `eid` (its behaviour chose another way to move); a queued plan is dropped. */
+export const cancelGoal = (nav: Navigation, eid: number): void => {
+  const st = nav.state[eid];
+  if (st === NavState.queued || st === NavState.following) nav.state[eid] = NavState.idle;
+};
+
 const setOutcome = (nav: Navigation, eid: number, o: (typeof NAV_OUTCOMES)[number]): void => {
   nav.outcome[eid] = NAV_OUTCOMES.indexOf(o);
   nav.stats.byOutcome[o] = (nav.stats.byOutcome[o] ?? 0) + 1;

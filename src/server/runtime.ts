@@ -37,6 +37,9 @@ import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { clusterRoutes } from './cluster-routes.js';
+import { ShardService } from '../shards/shard-service.js';
+import { Recorder } from '../replay/recorder.js';
+import { optionInvalid } from '../errors.js';
 
 export type { Service } from './service.js';
 
@@ -76,6 +79,8 @@ export interface Runtime {
    * Register before `start`.
    */
   onWorldRestored(listener: WorldRestoredListener): void;
+  /** The default world's input-log recorder (`--record <file>`), or null. Started before the loop, stopped after it. */
+  readonly recorder: Recorder | null;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -153,6 +158,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     seed: options.seed,
     size: options.worldSize,
     config: mergePatches(scheduler, options.scheduler),
+    physics: defaultWorldPhysics(options),
   };
   let defaultWorld: SimWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
@@ -169,6 +175,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   // A game's modules attach their services (the life-sim module enables scenes).
   const attach = (world: SimWorld): void => void (game ? attachGameWorld(game, world, { scenePool }) : enableScenes(world, scenePool));
   if (!crowd) attach(defaultWorld);
+  const worldShards = new Map<string, ShardService>();
   const services: Service[] = [];
   const admin = createAdminServer({
     host: options.host,
@@ -189,6 +196,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       worldDeleted(world);
       void detachLedger(world);
       void checkpointer.untrack(world.id, { forget: true });
+      const shards = worldShards.get(world.id);
+      worldShards.delete(world.id);
+      void shards?.stop();
     },
     // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
     // taken at once, the world is persisted (record + first checkpoint) and gets its ledger.
@@ -198,6 +208,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
       void checkpointer.persist(world.id);
       withLedger(world);
+      // Shard workers (when the world's physics asks for some) start now and stop with the world or the runtime.
+      if (!world.physics || world.physics.config.shards < 1) return;
+      const svc = new ShardService(world.id, world.physics, { logger });
+      worldShards.set(world.id, svc);
+      svc.start().catch((err: unknown) => logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
@@ -206,6 +221,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
+  // Physics shard workers: one pool per world (src/shards/shard-service.ts), started and stopped with the runtime.
+  if (defaultWorld.physics && defaultWorld.physics.config.shards > 0) services.push(new ShardService(defaultWorld.id, defaultWorld.physics, { logger }));
   const gameServer = new GameServer({
     host: options.host,
     port: options.port,
@@ -219,6 +236,26 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
+  // Input log of the default world (src/replay): the recipe is how the world was built above.
+  if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
+  const recorder = options.record
+    ? new Recorder(defaultWorld, {
+        path: options.record,
+        hashEvery: options.recordHashEvery ?? 20,
+        logger,
+        recipe: {
+          id: defaultWorld.id,
+          capacity: defaultWorld.capacity,
+          seed: defaultWorld.seed,
+          size: defaultWorld.bounds.maxX - defaultWorld.bounds.minX,
+          config: structuredClone(defaultWorld.config),
+          physics: defaultWorld.physics ? defaultWorld.physics.config : null,
+          npcs: options.npcs,
+          scenes: true,
+          inputMaxSpeed: gameServer.config.maxSpeed,
+        },
+      })
+    : null;
   let statsTimer: NodeJS.Timeout | null = null;
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
   const ledgerSettings = parseLedgerOptions(options.ledger);
@@ -262,7 +299,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       systems: game.pipeline,
       install: (w) => installGame(game, w),
       fresh: (o) => createGameWorld(game, o),
-    } : {});
+      physics: (id) => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined),
+    } : { physics: (id) => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined) });
     for (const p of found) {
       const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
       if (p.record.origin === 'default') {
@@ -270,7 +308,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
           logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
           continue;
         }
-        if (p.world) {
+        if (p.world && recorder) {
+          // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
+          logger.warn({ world: DEFAULT_WORLD_ID }, '--record: the stored default world is not restored (the recording starts from the seed)');
+          applyWorldRecord(defaultWorld, p.record);
+        } else if (p.world) {
           runner.remove(DEFAULT_WORLD_ID);
           destroySimWorld(defaultWorld);
           defaultWorld = p.world;
@@ -315,6 +357,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     admin,
     gameServer,
     scenePool: scenePool as WorkerPool,
+    recorder,
     cluster,
     get store(): Store {
       return storeOf();
@@ -340,6 +383,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       checkpointer.start();
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
+      if (recorder) await recorder.start(); // before the first step
       runner.start();
       logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
       for (const s of services) {
@@ -360,7 +404,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
+      for (const svc of worldShards.values()) await svc.stop();
+      worldShards.clear();
       runner.stop();
+      if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
       // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
       // persisted world, before the store closes.
       for (const w of runner.worlds()) await detachLedger(w);
@@ -380,6 +427,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       logger.info('loop stopped');
     },
   };
+};
+
+/**
+ * The default world's physics from the options: `--physics off` → none; else the config file's
+ * `physicsConfig` block (obstacles, tuning, navigation, mainRuns) with `--shards`, `--shard-mode`
+ * and `--map` (validated at world creation: `WT_ERR_CONFIG_INVALID` listing every problem).
+ */
+const defaultWorldPhysics = (options: ServerOptions): unknown => {
+  if (options.physics === 'off') return false;
+  const block = typeof options.physicsConfig === 'object' && options.physicsConfig !== null && !Array.isArray(options.physicsConfig) ? options.physicsConfig : {};
+  return { ...block, enabled: true, shards: options.shards ?? '0', mode: options.shardMode ?? 'auto', ...(options.map ? { map: options.map } : {}) };
 };
 
 /** `--scenario crowd`: the standard crowd world (docs/SCENARIOS.md) as the default world. */

@@ -18,6 +18,9 @@ import { createNetSlot, type NetSlot } from '../net/world-net.js';
 import { createPeriodicSlot, stopPeriodicSlot, type PeriodicSlot } from '../periodic/world-periodic.js';
 import { createTiersSlot, type TiersSlot } from '../tiers/tiers-slot.js';
 import { createGameSlot, type GameSlot } from '../game/slot.js';
+import { createPhysicsSlot, resolveWorldPhysics, type PhysicsSlot, type WorldPhysicsConfig } from '../physics/physics-world.js';
+import { withPhysics } from '../../systems/physics-system.js';
+import { createRecordSlot, type RecordSlot } from '../replay/record-slot.js';
 
 export {
   baseBudgets,
@@ -37,7 +40,7 @@ export {
 export { MAX_SPATIAL_CELLS } from '../tiers/tiers-slot.js';
 
 /** A full world's data: the core and every subsystem slot. */
-export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot, LedgerSlot {
+export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot, LedgerSlot, PhysicsSlot, RecordSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -48,13 +51,30 @@ export type SimWorld = World<SimWorldData>;
 export interface CreateWorldOptions extends Omit<CoreOptions<SimWorld>, 'systems'> {
   /** The system pipeline; defaults to `systems/index.ts`. */
   systems?: readonly SystemEntry<SimWorld>[];
+  /**
+   * Physics (src/physics/physics-world.ts): `true`, `false`/absent (off: `movement` integrates),
+   * a block `{ enabled, shards, mode, map, obstacles, tuning, navigation }` (untrusted: validated,
+   * `WT_ERR_CONFIG_INVALID` listing every problem), or an already resolved config. With physics
+   * the pipeline gets the `physics` system in place of `movement` at creation.
+   */
+  physics?: unknown;
 }
+
+const isResolvedPhysics = (v: unknown): v is WorldPhysicsConfig & { resolved: true } =>
+  typeof v === 'object' && v !== null && (v as { resolved?: unknown }).resolved === true;
+
+/** Resolve a physics block once (e.g. to read a map file once for many worlds); pass the result as `physics`. */
+export const resolvePhysicsOption = (raw: unknown, opts: Parameters<typeof resolveWorldPhysics>[1] = {}): WorldPhysicsConfig & { resolved: true } =>
+  isResolvedPhysics(raw) ? raw : { ...resolveWorldPhysics(raw, opts), resolved: true };
 
 /** Create a world. Throws `WT_ERR_CONFIG_INVALID` / `WT_ERR_OPTION_INVALID` on bad options. */
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
-  const core = createWorldCore<SimWorld>({ ...opts, systems: opts.systems ?? DEFAULT_SYSTEMS });
+  const physics = opts.physics === undefined || opts.physics === false ? null : resolvePhysicsOption(opts.physics);
+  const systems = opts.systems ?? DEFAULT_SYSTEMS;
+  const { physics: _p, ...coreOpts } = opts;
+  const core = createWorldCore<SimWorld>({ ...coreOpts, systems: physics?.enabled ? withPhysics(systems) : systems });
   const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot(), createLedgerSlot());
+  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot(), createLedgerSlot(), createPhysicsSlot(core, physics), createRecordSlot());
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);
@@ -71,6 +91,7 @@ export const destroySimWorld = (world: SimWorld): void => {
   world.scenes = null;
   stopPeriodicSlot(world);
   world.net = null;
+  world.record = null;
 };
 
 export { spawnNpc, spawnPlayer } from './spawn.js';

@@ -10,14 +10,15 @@ import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
 import { hashWorldState } from '../../../src/world/state-hash.js';
 import { stepWorld } from '../../../src/world/step.js';
-import { ShardPool } from '../../../src/shards/shard-pool.js';
-import { installPhysics, physicsStatsOf, preparePhysics, type WorldPhysics } from '../../../systems/physics-system.js';
+import type { ShardPool } from '../../../src/shards/shard-pool.js';
+import { ShardService } from '../../../src/shards/shard-service.js';
+import { physicsStatsOf, type WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 import type { ShardMode } from '../../../src/shards/sharded-physics.js';
 
-const pools: ShardPool[] = [];
+const services: ShardService[] = [];
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
+  await Promise.all(services.map((s) => s.stop()));
 });
 
 const obstacles = [
@@ -30,21 +31,22 @@ const obstacles = [
 const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean; logger?: Logger } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
   // Time, tiering (for levels of detail) and physics: the phases that touch positions.
   const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
-  const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
+  // The world is built with physics (the pipeline gets `physics` in place of `movement` at creation);
+  // its shard pool is a service started like the runtime starts it.
+  const physicsBlock = { obstacles, tuning: { cellSize: 4, perceptionRadius: 10 }, shards: shards, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'), mainRuns: opts.mainRuns ?? false };
+  const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, physics: physicsBlock, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
   populateNpcs(w, { count: 2000, movingFraction: 0.9, maxSpeed: 3 });
   for (const [x, y] of [[50, 50], [200, 200], [300, 250]] as const) {
     const p = spawnPlayer(w, x, y, 60);
     w.stores.Velocity.x[p] = 2;
     w.stores.Velocity.y[p] = -1;
   }
-  const state = preparePhysics(w, { obstacles, physics: { cellSize: 4, perceptionRadius: 10 } });
-  let pool: ShardPool | null = null;
-  if (shards > 0) {
-    pool = new ShardPool({ shared: state.shared, shards, ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
-    pools.push(pool);
-    await pool.start();
-  }
-  const physics = installPhysics(w, state, { pool, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'), ...(opts.mainRuns ? { mainRuns: true, partitions: shards + 1 } : {}) });
+  const physics = w.physics!;
+  expect(w.pipeline.map((e) => e.name)).toEqual(['time', 'tiering', 'physics']);
+  const service = new ShardService(w.id, physics, { ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+  services.push(service);
+  await service.start();
+  const pool = physics.pool;
   return { w, physics, pool };
 };
 
@@ -88,7 +90,7 @@ describe('shards on piscina workers', () => {
     // Let the pool notice the crash and restart the worker.
     for (let i = 0; i < 200 && (pool.stats().crashes < 1 || pool.readyCount() < 2); i++) await new Promise((r) => setTimeout(r, 10));
     expect(pool.stats().crashes).toBe(1);
-    expect(physicsStatsOf(physics).shards).toMatchObject({ crashes: 1, timeouts: 1, restarts: 1 });
+    expect(physicsStatsOf(physics)?.shards.pool).toMatchObject({ crashes: 1, timeouts: 1, restarts: 1 });
     const logged = lines.map((l) => JSON.parse(l) as { code?: string; level: number });
     expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_TIMEOUT')).toHaveLength(1);
     expect(logged.filter((l) => l.code === 'WT_ERR_SHARD_CRASHED')).toHaveLength(1);

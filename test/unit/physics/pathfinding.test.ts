@@ -4,7 +4,6 @@ import { findPath } from '../../../src/physics/pathfinding.js';
 import { createPathfinder } from '../../../src/physics/pathfinding.js';
 import { createSimWorld, spawnNpc } from '../../../src/world/sim-world.js';
 import { stepWorld } from '../../../src/world/step.js';
-import { enablePhysics } from '../../../systems/physics-system.js';
 import { NAV_OUTCOMES, NavState, requestGoal } from '../../../src/physics/navigation.js';
 
 const bounds = { minX: 0, minY: 0, maxX: 100, maxY: 100 };
@@ -50,8 +49,8 @@ describe('pathfinding (A* over the obstacle raster)', () => {
   });
 
   it('an NPC walks to its goal through the physics system; an unreachable goal fails with its outcome', () => {
-    const w = createSimWorld({ id: 'nav', capacity: 10, size: 100, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } } });
-    const physics = enablePhysics(w, { obstacles: [wall], navigation: { speed: 5 } });
+    const w = createSimWorld({ id: 'nav', capacity: 10, size: 100, physics: { shards: 0, obstacles: [wall], navigation: { speed: 5 } }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } } });
+    const physics = w.physics!;
     expect(w.pipeline.map((e) => e.name)).toContain('physics');
     expect(w.pipeline.map((e) => e.name)).not.toContain('movement');
     const a = spawnNpc(w, 10, 10);

@@ -1,0 +1,122 @@
+/**
+ * The input-log file: append-only msgpack frames (msgpackr), one header then one frame per step.
+ *
+ *   header  { t: 'header', version, recipe, hashEvery, startedAt }
+ *   step    { t: 'step', step, budgets, pre, facts, starts, hash? }
+ *   end     { t: 'end', step, hash }          (the state when recording stopped)
+ *
+ * A step frame holds what decided that step beyond the seed: `pre` = what happened between the
+ * previous step and this one (an accepted scheduler-config change: the whole config; job
+ * attempts that settled: id, ok, result or error), `budgets` = `ctx.budgets` in force (the
+ * controller's decision), `facts` = every ingest fact applied, in order ([type, key, payload]),
+ * `starts` = job ids started in the jobs phase, `hash` = the state hash before the step (every
+ * `hashEvery` steps).
+ */
+import { readFileSync } from 'node:fs';
+import { Packr, unpackMultiple } from 'msgpackr';
+import { ErrorCode, WorldtickError } from '../errors.js';
+import type { StepBudgets } from '../core/step-context.js';
+import type { WorldPhysicsConfig } from '../physics/physics-world.js';
+
+/** Format version written in the header. */
+export const LOG_VERSION = 1;
+
+/** How to rebuild the recorded world from its seed (what the runtime did at start). */
+export interface WorldRecipe {
+  id: string;
+  capacity: number;
+  seed: number;
+  size: number;
+  /** The whole scheduler config at creation. */
+  config: unknown;
+  /** Resolved physics config, or null (off). */
+  physics: WorldPhysicsConfig | null;
+  /** NPCs populated at creation (`populateNpcs`). */
+  npcs: number;
+  /** Scene jobs enabled (`enableScenes`). */
+  scenes: boolean;
+  /** Movement input speed (the game server's `net.maxSpeed`); null when no game server attached. */
+  inputMaxSpeed: number | null;
+}
+
+export interface HeaderFrame {
+  t: 'header';
+  version: number;
+  recipe: WorldRecipe;
+  hashEvery: number;
+  startedAt: string;
+}
+
+/** A settled job attempt: [id, ok, result, errCode, errMessage]. */
+export type SettleRecord = [number, boolean, unknown, string | null, string | null];
+
+/** What happened between two steps. */
+export interface PreStep {
+  config?: unknown;
+  settles?: SettleRecord[];
+}
+
+/** Budgets as an array, in {@link BUDGET_KEYS} order. */
+export const BUDGET_KEYS = ['npcTicks', 'ingestDrain', 'jobOps', 'tierFrequencyScale', 'farReplicationEvery', 'interestQuality'] as const satisfies readonly (keyof StepBudgets)[];
+
+export interface StepFrame {
+  t: 'step';
+  step: number;
+  budgets: number[];
+  pre?: PreStep;
+  facts: Array<[string, number, unknown]>;
+  starts: number[];
+  hash?: string;
+}
+
+export interface EndFrame {
+  t: 'end';
+  step: number;
+  hash: string;
+}
+
+export type LogFrame = HeaderFrame | StepFrame | EndFrame;
+
+/** One Packr for a log (plain maps, no records: the file is readable by any msgpack decoder). */
+export const createLogPackr = (): Packr => new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** A log read back: the header, step frames in order, the end frame if recording stopped cleanly. */
+export interface ReadLog {
+  header: HeaderFrame;
+  steps: StepFrame[];
+  end: EndFrame | null;
+  /** True when the file ended in a partial frame (a crash mid-write): the frames before it are used. */
+  truncated: boolean;
+}
+
+const invalid = (message: string): WorldtickError => new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, message);
+
+/** Read a log file. Throws `WT_ERR_REPLAY_LOG_INVALID` naming the problem when the file is not a log. */
+export const readLog = (path: string): ReadLog => {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw invalid(`${path} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const frames: LogFrame[] = [];
+  let truncated = false;
+  try {
+    unpackMultiple(buf, (v: unknown) => {
+      frames.push(v as LogFrame);
+    });
+  } catch {
+    truncated = true;
+  }
+  const header = frames[0];
+  if (!header || header.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
+  if (header.version !== LOG_VERSION) throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION})`);
+  const steps: StepFrame[] = [];
+  let end: EndFrame | null = null;
+  for (let i = 1; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.t === 'step') steps.push(f);
+    else if (f.t === 'end') end = f;
+  }
+  return { header, steps, end, truncated };
+};

@@ -1,0 +1,186 @@
+/**
+ * Records a world's input log (log-format.ts) while it runs: a runtime `Service` (started and
+ * stopped with the runtime) and the world's step-start hook.
+ *
+ * Hooks: `world.record` (step start: budgets in force, a hash every `hashEvery` steps, a config
+ * change since the last step), `world.ingest.tap` (every fact applied, in order; join/leave
+ * facts reduced to their serializable part), `world.jobs.hooks` (job starts in the jobs phase;
+ * settlements between steps, applied by the next step). Off the hot path: a step appends plain
+ * values to its frame; a timer packs the finished frames (msgpackr) and appends them to the file
+ * through a write stream (async).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Packr } from 'msgpackr';
+import type { StepContext } from '../core/step-context.js';
+import { hashWorldState } from '../core/state-hash.js';
+import type { IngestTap } from '../ingest/ingest-buffers.js';
+import type { JobHooks } from '../jobs/job-queue.js';
+import type { Logger } from '../log.js';
+import { SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { BUDGET_KEYS, createLogPackr, LOG_VERSION, type LogFrame, type PreStep, type StepFrame, type WorldRecipe } from './log-format.js';
+import type { RecordWorld, StepHook } from './record-slot.js';
+
+/** Options of a {@link Recorder}. */
+export interface RecorderOptions {
+  /** File to write (truncated). */
+  path: string;
+  /** How the world was built (written in the header; replay rebuilds it). */
+  recipe: WorldRecipe;
+  /** Steps between state hashes. Default 20. */
+  hashEvery?: number;
+  /** Wall ms between flushes. Default 100. */
+  flushMs?: number;
+  logger?: Logger;
+}
+
+/** The serializable part of a join/leave fact (its callbacks are the live session's). */
+export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
+  f.op === 'enter'
+    ? { op: 'enter', session: f.session, player: f.player, owner: f.owner, x: f.x, y: f.y, interestRadius: f.interestRadius, live: f.live() }
+    : { op: f.op, player: f.player, owner: f.owner };
+
+/** Records one world's input log. */
+export class Recorder implements StepHook {
+  readonly name: string;
+  readonly path: string;
+  readonly hashEvery: number;
+  readonly #world: SimWorld;
+  readonly #recipe: WorldRecipe;
+  readonly #flushMs: number;
+  readonly #log: Logger | undefined;
+  readonly #packr: Packr = createLogPackr();
+  #out: WriteStream | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  /** Finished frames waiting for the next flush. */
+  #queue: LogFrame[] = [];
+  #current: StepFrame | null = null;
+  #pre: PreStep | null = null;
+  #configVersion: number;
+  #attached = false;
+  #error: Error | null = null;
+  /** Frames and bytes written. */
+  readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0 };
+
+  constructor(world: SimWorld, opts: RecorderOptions) {
+    this.#world = world;
+    this.path = opts.path;
+    this.name = `recorder:${world.id}`;
+    this.hashEvery = opts.hashEvery ?? 20;
+    this.#recipe = opts.recipe;
+    this.#flushMs = opts.flushMs ?? 100;
+    this.#log = opts.logger;
+    this.#configVersion = world.configVersion;
+  }
+
+  /** Open the file, write the header and attach the hooks. Call before the world's first step. */
+  async start(): Promise<void> {
+    if (this.#attached) return;
+    const out = createWriteStream(this.path, { flags: 'w' });
+    out.on('error', (err) => {
+      this.#error = err;
+      this.#log?.error({ err, path: this.path }, 'input log write failed; recording stopped');
+      this.#detach();
+    });
+    await once(out, 'open');
+    this.#out = out;
+    this.#queue.push({ t: 'header', version: LOG_VERSION, recipe: this.#recipe, hashEvery: this.hashEvery, startedAt: new Date().toISOString() });
+    const w = this.#world;
+    this.#configVersion = w.configVersion;
+    w.record = this;
+    w.ingest.tap = this.#tap;
+    w.jobs.hooks = this.#jobHooks;
+    this.#attached = true;
+    this.#timer = setInterval(() => this.#flush(), this.#flushMs);
+    this.#timer.unref();
+    this.#log?.info({ world: w.id, path: this.path, hashEvery: this.hashEvery }, 'recording the input log');
+  }
+
+  /** Detach (at a step boundary), write the end frame (state hash now), flush and close the file. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.#attached) return;
+    const w = this.#world;
+    this.#detach();
+    if (this.#current) this.#queue.push(this.#current);
+    this.#current = null;
+    this.#queue.push({ t: 'end', step: w.clock.step, hash: hashWorldState(w) });
+    this.#flush();
+    const out = this.#out;
+    this.#out = null;
+    if (out && !this.#error) {
+      out.end();
+      await once(out, 'finish');
+    }
+    this.#log?.info({ world: w.id, path: this.path, ...this.stats }, 'input log closed');
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    const w = this.#world;
+    if (w.record === this) w.record = null;
+    if (w.ingest.tap === this.#tap) w.ingest.tap = null;
+    if (w.jobs.hooks === this.#jobHooks) w.jobs.hooks = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Step start (record system): close the last frame, open this step's. */
+  stepStart(world: RecordWorld, ctx: StepContext): void {
+    if (this.#current) this.#queue.push(this.#current);
+    const b = ctx.budgets;
+    const budgets = new Array<number>(BUDGET_KEYS.length);
+    for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]!];
+    const frame: StepFrame = { t: 'step', step: ctx.step, budgets, facts: [], starts: [] };
+    if (world.configVersion !== this.#configVersion) {
+      this.#configVersion = world.configVersion;
+      this.#preStep().config = structuredClone(world.config);
+    }
+    if (this.#pre) frame.pre = this.#pre;
+    this.#pre = null;
+    if (ctx.step % this.hashEvery === 0) {
+      frame.hash = hashWorldState(world);
+      this.stats.hashes++;
+    }
+    this.#current = frame;
+  }
+
+  /** What happened since the last step (created on first use). */
+  #preStep(): PreStep {
+    if (!this.#pre) this.#pre = {};
+    return this.#pre;
+  }
+
+  readonly #tap: IngestTap = (type, key, fact) => {
+    const frame = this.#current;
+    if (!frame) return;
+    frame.facts.push([type, key, type === SESSION_INGEST_TYPE ? sessionFactRecord(fact as SessionFact) : fact]);
+    this.stats.facts++;
+  };
+
+  readonly #jobHooks: JobHooks = {
+    started: (id) => {
+      this.#current?.starts.push(id);
+    },
+    settled: (id, ok, result, err) => {
+      // Between steps: applied by the next step (the world's clock.step).
+      const pre = this.#preStep();
+      if (!pre.settles) pre.settles = [];
+      pre.settles.push([id, ok, ok ? result : null, err?.code ?? null, err?.message ?? null]);
+      this.stats.settles++;
+    },
+  };
+
+  #flush(): void {
+    if (!this.#out || this.#queue.length === 0) return;
+    const frames = this.#queue;
+    this.#queue = [];
+    const parts: Uint8Array[] = [];
+    for (const f of frames) parts.push(this.#packr.pack(f));
+    const buf = Buffer.concat(parts);
+    this.stats.frames += frames.length;
+    this.stats.bytes += buf.byteLength;
+    this.#out.write(buf);
+  }
+}

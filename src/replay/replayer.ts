@@ -1,0 +1,154 @@
+/**
+ * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options), then
+ * step it once per recorded frame with what the live run saw — config changes and job
+ * settlements before the step, the controller's budgets forced at step start, the recorded
+ * facts applied in the ingest phase, the recorded job starts in the jobs phase (jobs never run:
+ * their recorded outcomes are injected) — and compare the state hash at every recorded point.
+ * The controller runs as live (its budgets are overridden by the recorded ones each step).
+ */
+import { hashWorldState } from '../core/state-hash.js';
+import type { StepContext } from '../core/step-context.js';
+import { runStep } from '../core/step.js';
+import { createScenePool, enableScenes } from '../content/scene-job.js';
+import { defineInputIngest } from '../net/input.js';
+import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
+import { populateNpcs } from '../world/populate.js';
+import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
+import type { RecordWorld, StepHook } from './record-slot.js';
+
+/** One compared hash. */
+export interface HashCheck {
+  step: number;
+  want: string;
+  got: string;
+  ok: boolean;
+}
+
+/** Outcome of a replay. */
+export interface ReplayResult {
+  steps: number;
+  checks: HashCheck[];
+  /** First mismatch or divergence (a recorded job not running, frames out of step), or null. */
+  failure: string | null;
+  /** Steps whose system failed in the replay (a faulted step is replayed as such). */
+  faults: string[];
+}
+
+/** Rebuild the recorded world (physics inline: results are identical with any shard count). */
+export const buildRecordedWorld = (recipe: WorldRecipe): { world: SimWorld; close: () => Promise<void> } => {
+  const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
+  const world = createSimWorld({ id: recipe.id, capacity: recipe.capacity, seed: recipe.seed, size: recipe.size, config: recipe.config, physics });
+  populateNpcs(world, { count: recipe.npcs });
+  let close = async (): Promise<void> => {};
+  if (recipe.scenes) {
+    // The pool is never used (replayed jobs do not run); its threads start on first use only.
+    const pool = createScenePool({ maxThreads: 1 });
+    enableScenes(world, pool);
+    close = () => pool.stop();
+  }
+  if (recipe.inputMaxSpeed !== null) {
+    defineInputIngest(world, recipe.inputMaxSpeed);
+    defineSessionIngest(world);
+  }
+  world.jobs.replaying = true;
+  return { world, close };
+};
+
+const noop = (): void => {};
+
+/** A join/leave fact rebuilt from its recorded part (callbacks are no-ops). */
+const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
+  const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : -1);
+  if (r.op === 'enter') {
+    const live = r.live === true;
+    return { op: 'enter', session: n('session'), player: n('player'), owner: n('owner'), x: n('x'), y: n('y'), interestRadius: n('interestRadius'), live: () => live, applied: noop };
+  }
+  return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };
+};
+
+/** The replayer's step-start hook: hash check, budgets forced, facts applied. */
+class ReplayHook implements StepHook {
+  frame: StepFrame | null = null;
+  readonly checks: HashCheck[] = [];
+  onCheck: ((c: HashCheck) => void) | null = null;
+
+  stepStart(world: RecordWorld, ctx: StepContext): void {
+    const f = this.frame;
+    if (!f) return;
+    if (f.hash !== undefined) {
+      const got = hashWorldState(world);
+      const c = { step: f.step, want: f.hash, got, ok: got === f.hash };
+      this.checks.push(c);
+      this.onCheck?.(c);
+    }
+    const b = ctx.budgets;
+    for (let i = 0; i < BUDGET_KEYS.length; i++) {
+      const v = f.budgets[i];
+      if (typeof v === 'number') b[BUDGET_KEYS[i]!] = v;
+    }
+    for (const [type, key, payload] of f.facts) {
+      const fact = type === SESSION_INGEST_TYPE ? sessionFactOf(payload as Record<string, unknown>) : payload;
+      world.ingest.applyRecorded(world, type, key, fact);
+    }
+  }
+}
+
+/**
+ * Replay `log`; `onCheck` sees every hash comparison as it happens. Stops at the first mismatch
+ * or divergence. Never throws for a divergent log (the result says what failed).
+ */
+export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void): Promise<ReplayResult> => {
+  const { world, close } = buildRecordedWorld(log.header.recipe);
+  const hook = new ReplayHook();
+  hook.onCheck = onCheck ?? null;
+  world.record = hook;
+  let failure: string | null = null;
+  let steps = 0;
+  const faults: string[] = [];
+  try {
+    for (const f of log.steps) {
+      if (world.clock.step !== f.step) {
+        failure = `step ${f.step}: the replayed world is at step ${world.clock.step} (frames out of order or missing)`;
+        break;
+      }
+      if (f.pre?.config !== undefined) updateWorldConfig(world, f.pre.config);
+      for (const [id, ok, result, code, message] of f.pre?.settles ?? []) {
+        if (!world.jobs.settleRecorded(id, ok, result, ok ? null : { code: code ?? 'WT_ERR_JOB_FAILED', message: message ?? '' })) {
+          failure = `step ${f.step}: recorded job ${id} is not running in the replay (divergence)`;
+          break;
+        }
+      }
+      if (failure) break;
+      hook.frame = f;
+      world.jobs.forcedStarts = f.starts;
+      try {
+        runStep(world);
+      } catch (err) {
+        // A system failed: live, the world faulted at this step too (its step count did not
+        // move, so the next frame has the same step) — or it did not, and the next frame's step
+        // number tells (a divergence).
+        faults.push(`step ${f.step}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      steps++;
+      const bad = hook.checks.find((c) => !c.ok);
+      if (bad) {
+        failure = `step ${bad.step}: state hash ${bad.got}, recorded ${bad.want}`;
+        break;
+      }
+    }
+    if (!failure && log.end) {
+      const got = hashWorldState(world);
+      const c = { step: log.end.step, want: log.end.hash, got, ok: got === log.end.hash && world.clock.step === log.end.step };
+      hook.checks.push(c);
+      onCheck?.(c);
+      if (!c.ok) failure = `end (step ${log.end.step}): state hash ${got} at step ${world.clock.step}, recorded ${log.end.hash}`;
+    }
+  } catch (err) {
+    failure = `step ${world.clock.step}: replay failed: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    world.jobs.close();
+    await close();
+  }
+  return { steps, checks: hook.checks, failure, faults };
+};
