@@ -308,10 +308,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
           logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
           continue;
         }
-        if (p.world && recorder) {
+        if (recorder) {
           // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
           logger.warn({ world: DEFAULT_WORLD_ID }, '--record: the stored default world is not restored (the recording starts from the seed)');
-          applyWorldRecord(defaultWorld, p.record);
         } else if (p.world) {
           runner.remove(DEFAULT_WORLD_ID);
           destroySimWorld(defaultWorld);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +13,7 @@ describe('npm start: admin URL, generated token, debug step summaries', () => {
     const env = { ...process.env };
     delete env.WORLDTICK_ADMIN_TOKEN;
     env.WORLDTICK_DATA_DIR = mkdtempSync(join(tmpdir(), 'wt-startup-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '500', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--log-level', 'debug'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data-dir', tempDataDir().dir, '--npcs', '500', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--log-level', 'debug'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env,

@@ -4,6 +4,7 @@
  * `--record`; replaying the log from the seed reproduces every recorded state hash. The CLI
  * (`npm run replay`) exits 0 on it and non-zero on a tampered log.
  */
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ describe('record and replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-rec-'));
     const file = join(dir, 'session.wtlog');
     const rt = createRuntime(
-      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '1500', '--stats-interval', '0', '--record', file, '--record-hash-every', '5', '--job-threads', '2', '--admin-token', 'rec-test-token'], {}),
+      parseOptions(['--data-dir', tempDataDir().dir, '--port', '0', '--admin-port', '0', '--npcs', '1500', '--stats-interval', '0', '--record', file, '--record-hash-every', '5', '--job-threads', '2', '--admin-token', 'rec-test-token'], {}),
       createLogger('silent'),
     );
     expect(rt.defaultWorld.physics).not.toBeNull(); // physics on by default
