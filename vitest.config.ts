@@ -6,5 +6,21 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    coverage: {
+      // `npm test` reports coverage (v8). The thresholds guard what the original requirements single
+      // out: selection and priority logic, the controller, and every transaction path. They sit a few
+      // points under the measured figures (docs/CONTRIBUTING.md), so a change that drops tests fails.
+      enabled: true,
+      provider: 'v8',
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+      include: ['src/**/*.ts', 'components/**/*.ts', 'systems/**/*.ts'],
+      exclude: ['src/admin/dashboard/**'],
+      thresholds: {
+        'src/tiers/{select,partial-select}.ts': { lines: 90, branches: 80 },
+        'src/controller/**': { lines: 80, branches: 70 },
+        'src/ledger/**': { lines: 80, branches: 70 },
+      },
+    },
   },
 });
