@@ -1,8 +1,10 @@
 /**
  * Record and replay: a live runtime (real WebSocket clients, controller on, scene jobs on a real
- * worker pool, physics on, an admin config change mid-run) records its input log with
- * `--record`; replaying the log from the seed reproduces every recorded state hash. The CLI
- * (`npm run replay`) exits 0 on it and non-zero on a tampered log.
+ * worker pool, physics on, an admin config change mid-run, the ledger on: starting coins reach
+ * every joined player's wallet) records its input log with `--record`; replaying the log from the
+ * seed reproduces every recorded state hash, wallets included (the log holds the wallet changes the
+ * ledger applied; without them the replay mismatches). The CLI (`npm run replay`) exits 0 on it
+ * and non-zero on a tampered log.
  */
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { execFile } from 'node:child_process';
