@@ -20,20 +20,36 @@ export interface ApplyCounts {
 }
 
 /**
+ * The inventory slot entry `entry` changes: the catalogue slot of its item, or -1 when it changes
+ * none (no item, zero quantity, or an item no longer in the catalogue).
+ */
+export const entrySlot = (entry: LedgerEntry, catalogue: Catalogue): number => {
+  if (entry.item === null || entry.quantity === 0) return -1;
+  const item = catalogue.get(entry.item);
+  return item ? item.slot : -1;
+};
+
+/**
+ * Apply a resolved wallet effect to entity `eid`, unchecked: `coins += coinsDelta`, slot `slot`
+ * (when in 0..WALLET_SLOTS-1) `+= quantity`, watermark = `seq`. The one write path of {@link applyLedgerEntry}
+ * and of a replayed input log (src/replay/replay-ledger.ts), so both change a wallet the same way.
+ */
+export const applyWalletEffect = (wallet: Wallet, eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void => {
+  wallet.coins[eid] = wallet.coins[eid]! + coinsDelta;
+  if (slot >= 0 && slot < WALLET_SLOTS) {
+    const field = walletSlot(wallet, slot);
+    field[eid] = field[eid]! + quantity;
+  }
+  wallet.appliedSeq[eid] = seq;
+};
+
+/**
  * Apply one entry to entity `eid`; false when it was already applied (or is not an `ok` entry).
  * An item no longer in the catalogue keeps its coins effect but cannot be shown in a slot.
  */
 export const applyLedgerEntry = (wallet: Wallet, eid: number, entry: LedgerEntry, catalogue: Catalogue): boolean => {
   if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[eid]!) return false;
-  wallet.coins[eid] = wallet.coins[eid]! + entry.coinsDelta;
-  if (entry.item !== null && entry.quantity !== 0) {
-    const item = catalogue.get(entry.item);
-    if (item) {
-      const field = walletSlot(wallet, item.slot);
-      field[eid] = field[eid]! + entry.quantity;
-    }
-  }
-  wallet.appliedSeq[eid] = entry.seq;
+  applyWalletEffect(wallet, eid, entry.seq, entry.coinsDelta, entrySlot(entry, catalogue), entry.quantity);
   return true;
 };
 

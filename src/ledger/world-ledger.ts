@@ -16,8 +16,9 @@ import { hasComponent, entityExists, type World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import { TxCode } from '../errors.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
+import type { RecordSlot } from '../replay/record-slot.js';
 import type { LedgerEntry, Store } from '../store/types.js';
-import { applyLedgerEntry, readWallet, type HeldBalance } from './apply.js';
+import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './apply.js';
 import { createCatalogue, type Catalogue, type CatalogueItemSpec } from './catalogue.js';
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
@@ -109,6 +110,12 @@ export const createLedgerSlot = (): LedgerSlot => ({ ledger: null });
 /** The slice of a world the ledger touches. */
 export type LedgerWorld = World<WorldCore & IngestSlot & LedgerSlot>;
 
+/**
+ * A world the ledger attaches to: it also has the record slot, whose hook is told every wallet
+ * change the ledger applies (an input log records them: src/replay/recorder.ts).
+ */
+export type LedgerHostWorld = World<WorldCore & IngestSlot & LedgerSlot & RecordSlot>;
+
 type TxFact =
   | { op: 'result'; result: TxResult; deliver: Deliver | null; submittedAt: number }
   | { op: 'catchup'; playerId: string; eid: number; entries: LedgerEntry[] };
@@ -125,7 +132,7 @@ export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' 
 }
 
 /** Create the world's ledger service and define the `tx` ingest type. Idempotent per world. */
-export const attachLedger = (world: LedgerWorld, options: AttachLedgerOptions): WorldLedger => {
+export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOptions): WorldLedger => {
   if (world.ledger) return world.ledger;
   const { store, catalogue: specs, startingCoins = 0, epoch: _epoch, ...rest } = options;
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
@@ -184,7 +191,7 @@ export const liveWallets = (world: LedgerWorld): HeldBalance[] => {
   return out;
 };
 
-const applyEntry = (world: LedgerWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>): void => {
+const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>): void => {
   const held = l.catchingUp.get(e.playerId);
   if (held) {
     held.entries.push(e);
@@ -195,6 +202,9 @@ const applyEntry = (world: LedgerWorld, l: WorldLedger, e: LedgerEntry, changed:
   if (applyLedgerEntry(world.stores.Wallet, eid, e, l.catalogue)) {
     l.stats.applied++;
     changed.add(e.playerId);
+    // Recording: the effect on the world, in apply order (a replay has no store to read entries from).
+    const rec = world.record;
+    if (rec !== null && rec.walletApplied !== undefined) rec.walletApplied(eid, e.seq, e.coinsDelta, entrySlot(e, l.catalogue), e.quantity);
   }
 };
 
@@ -208,7 +218,7 @@ const notify = (world: LedgerWorld, l: WorldLedger, changed: Set<string>, skip: 
 };
 
 /** Inside the ingest phase: apply committed entries, then answer. */
-const applyTxFact = (world: LedgerWorld, f: TxFact): void => {
+const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
   const l = world.ledger;
   if (!l) return;
   const changed = new Set<string>();

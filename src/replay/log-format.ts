@@ -18,8 +18,11 @@ import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
 
-/** Format version written in the header. */
-export const LOG_VERSION = 1;
+/**
+ * Format version written in the header. 2: `tx` facts hold the wallet changes applied (version 1
+ * logs recorded them as the live fact, which cannot be replayed).
+ */
+export const LOG_VERSION = 2;
 
 /** How to rebuild the recorded world from its seed (what the runtime did at start). */
 export interface WorldRecipe {

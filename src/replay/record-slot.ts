@@ -2,7 +2,8 @@
  * The `record` slot: a hook run at the start of every step (first system of the ingest phase,
  * `systems/record-system.ts`). The recorder (recorder.ts) writes the step's frame there; the
  * replayer (replayer.ts) forces the recorded budgets and applies the recorded facts. Null (the
- * default) costs one check per step.
+ * default) costs one check per step. The ledger also reports each wallet change to the hook
+ * ({@link StepHook.walletApplied}) so the recorder can log the ledger's effect on the world.
  */
 import type { World } from 'bitecs';
 import type { StepContext } from '../core/step-context.js';
@@ -15,6 +16,13 @@ export type RecordWorld = World<WorldCore & IngestSlot & RecordSlot>;
 /** A step-start hook (recorder or replayer). */
 export interface StepHook {
   stepStart(world: RecordWorld, ctx: StepContext): void;
+  /**
+   * A committed ledger entry was applied to player entity `eid`'s wallet (inside the step, from
+   * the `tx` ingest fact being applied; src/ledger/world-ledger.ts): its seq, coin delta, the
+   * inventory slot it changed (-1: none) and the quantity. The recorder keeps these in order so a
+   * replay reproduces the wallets without a ledger store. Optional: the replayer has none.
+   */
+  walletApplied?(eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void;
 }
 
 /** The slot recording adds to a world. */

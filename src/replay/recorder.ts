@@ -5,7 +5,9 @@
  * Hooks: `world.record` (step start: budgets in force, a hash every `hashEvery` steps, a config
  * change since the last step), `world.ingest.tap` (every fact applied, in order; join/leave
  * facts reduced to their serializable part), `world.jobs.hooks` (job starts in the jobs phase;
- * settlements between steps, applied by the next step). Off the hot path: a step appends plain
+ * settlements between steps, applied by the next step), the ledger's wallet changes
+ * ({@link StepHook.walletApplied}: a `tx` fact is recorded as the wallet changes it applied, in
+ * order — replay-ledger.ts — never as the live fact, whose entries come from a store). Off the hot path: a step appends plain
  * values to its frame; a timer packs the finished frames (msgpackr) and appends them to the file
  * through a write stream (async).
  */
@@ -17,6 +19,7 @@ import { hashWorldState } from '../core/state-hash.js';
 import type { IngestTap } from '../ingest/ingest-buffers.js';
 import type { JobHooks } from '../jobs/job-queue.js';
 import type { Logger } from '../log.js';
+import { TX_INGEST_TYPE } from '../ledger/world-ledger.js';
 import { SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { BUDGET_KEYS, createLogPackr, LOG_VERSION, type LogFrame, type PreStep, type StepFrame, type WorldRecipe } from './log-format.js';
@@ -56,12 +59,14 @@ export class Recorder implements StepHook {
   /** Finished frames waiting for the next flush. */
   #queue: LogFrame[] = [];
   #current: StepFrame | null = null;
+  /** The wallet changes of the `tx` fact being applied (replay-ledger.ts), or null. */
+  #effects: number[] | null = null;
   #pre: PreStep | null = null;
   #configVersion: number;
   #attached = false;
   #error: Error | null = null;
   /** Frames and bytes written. */
-  readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0 };
+  readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0, walletChanges: 0 };
 
   constructor(world: SimWorld, opts: RecorderOptions) {
     this.#world = world;
@@ -104,6 +109,7 @@ export class Recorder implements StepHook {
     this.#detach();
     if (this.#current) this.#queue.push(this.#current);
     this.#current = null;
+    this.#effects = null;
     this.#queue.push({ t: 'end', step: w.clock.step, hash: hashWorldState(w) });
     this.#flush();
     const out = this.#out;
@@ -129,6 +135,7 @@ export class Recorder implements StepHook {
   /** Step start (record system): close the last frame, open this step's. */
   stepStart(world: RecordWorld, ctx: StepContext): void {
     if (this.#current) this.#queue.push(this.#current);
+    this.#effects = null;
     const b = ctx.budgets;
     const budgets = new Array<number>(BUDGET_KEYS.length);
     for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]!];
@@ -154,10 +161,31 @@ export class Recorder implements StepHook {
 
   readonly #tap: IngestTap = (type, key, fact) => {
     const frame = this.#current;
+    this.#effects = null;
     if (!frame) return;
-    frame.facts.push([type, key, type === SESSION_INGEST_TYPE ? sessionFactRecord(fact as SessionFact) : fact]);
+    if (type === TX_INGEST_TYPE) {
+      // Its effect, filled by walletApplied while it applies (right after this call).
+      const effects: number[] = [];
+      this.#effects = effects;
+      frame.facts.push([type, key, effects]);
+    } else frame.facts.push([type, key, type === SESSION_INGEST_TYPE ? sessionFactRecord(fact as SessionFact) : fact]);
     this.stats.facts++;
   };
+
+  /** Ledger hook: one wallet change, appended to the `tx` fact being applied. */
+  walletApplied(eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void {
+    const frame = this.#current;
+    if (!frame) return;
+    let effects = this.#effects;
+    if (effects === null) {
+      // Outside a `tx` fact (the ledger applies only there today): a fact of its own keeps the order.
+      effects = [];
+      this.#effects = effects;
+      frame.facts.push([TX_INGEST_TYPE, -1, effects]);
+    }
+    effects.push(eid, seq, coinsDelta, slot, quantity);
+    this.stats.walletChanges++;
+  }
 
   readonly #jobHooks: JobHooks = {
     started: (id) => {

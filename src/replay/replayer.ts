@@ -14,6 +14,7 @@ import { defineInputIngest } from '../net/input.js';
 import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
 
@@ -51,6 +52,8 @@ export const buildRecordedWorld = (recipe: WorldRecipe): { world: SimWorld; clos
     defineInputIngest(world, recipe.inputMaxSpeed);
     defineSessionIngest(world);
   }
+  // No ledger (no store): recorded `tx` facts carry the wallet changes the live ledger applied.
+  defineReplayedLedger(world);
   world.jobs.replaying = true;
   return { world, close };
 };

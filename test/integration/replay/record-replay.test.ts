@@ -1,8 +1,10 @@
 /**
  * Record and replay: a live runtime (real WebSocket clients, controller on, scene jobs on a real
- * worker pool, physics on, an admin config change mid-run) records its input log with
- * `--record`; replaying the log from the seed reproduces every recorded state hash. The CLI
- * (`npm run replay`) exits 0 on it and non-zero on a tampered log.
+ * worker pool, physics on, an admin config change mid-run, the ledger on: starting coins reach
+ * every joined player's wallet) records its input log with `--record`; replaying the log from the
+ * seed reproduces every recorded state hash, wallets included (the log holds the wallet changes the
+ * ledger applied; without them the replay mismatches). The CLI (`npm run replay`) exits 0 on it
+ * and non-zero on a tampered log.
  */
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { execFile } from 'node:child_process';
@@ -88,6 +90,13 @@ describe('record and replay', () => {
     expect(log.steps.some((f) => f.facts.some(([t]) => t === 'session'))).toBe(true);
     expect(log.steps.some((f) => f.facts.some(([t]) => t === 'input'))).toBe(true);
     expect(log.steps.some((f) => f.starts.length > 0)).toBe(true);
+    // The ledger is on (a store in the data dir): every joined player's starting coins were applied
+    // to its Wallet during the recording, and the log holds those wallet changes, in `tx` facts.
+    const walletChanges = log.steps.flatMap((f) => f.facts.filter(([t]) => t === 'tx').flatMap(([, , p]) => p as number[]));
+    expect(rec.stats.walletChanges).toBeGreaterThanOrEqual(3); // p0, p1, p2 (and late, unless its commit lands after it left)
+    expect(walletChanges.length).toBe(rec.stats.walletChanges * 5);
+    const coins = walletChanges.filter((_, i) => i % 5 === 2);
+    expect(coins.filter((c) => c === 1000).length).toBeGreaterThanOrEqual(3); // --starting-coins default
     const res = await replayLog(log);
     expect(res.failure).toBeNull();
     expect(res.steps).toBe(log.steps.length);
@@ -110,6 +119,10 @@ describe('record and replay', () => {
     const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', bad, '--quiet']).then(() => null, (e: { code: number; stdout: string }) => e);
     expect(err?.code).toBe(1);
     expect(err?.stdout).toMatch(/MISMATCH/);
+    // The wallet changes are what makes the replayed wallets match: without them, a mismatch.
+    const noTx = { ...log, steps: log.steps.map((f) => ({ ...f, facts: f.facts.filter(([t]) => t !== 'tx') })) };
+    const res2 = await replayLog(noTx);
+    expect(res2.failure).toMatch(/state hash/);
     // Not a log: a coded error.
     const junk = join(dir, 'junk.bin');
     writeFileSync(junk, Buffer.from('not a log at all'));
