@@ -85,6 +85,11 @@ export interface ControllerConfig {
   degradedTierScale: number;
   /** Far-entity replication: every N steps when degraded; 2N in emergency. */
   degradedFarEvery: number;
+  /**
+   * CPU budget: share of one core (process.cpuUsage, user + system, over the loop runner's CPU
+   * window) above which normal mode counts as over budget and degrades. 0 disables. Default 0.8.
+   */
+  cpuBudget: number;
 }
 
 export interface SchedulerConfig {
@@ -160,6 +165,7 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         ingestDrainMax: num(50_000, { integer: true, min: 1, max: 10_000_000 }),
         degradedTierScale: num(2, { min: 1, max: 1000 }),
         degradedFarEvery: num(2, { integer: true, min: 1, max: 1000 }),
+        cpuBudget: num(0.8, { min: 0, max: 1024 }),
       },
     },
   },

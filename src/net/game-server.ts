@@ -19,7 +19,8 @@ import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
 import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
-import { SessionRegistry } from './session-registry.js';
+import { SessionRegistry, type SessionClassHook } from './session-registry.js';
+import { sumClassStats, type ClassStats } from './session-priority.js';
 import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 
@@ -47,6 +48,11 @@ export interface GameServerOptions {
    * resume of an existing player is still accepted. The runtime passes the admin's maintenance state.
    */
   refuseNewSessions?: (world: SimWorld) => boolean;
+  /**
+   * The class of a new session (`player`, `spectator`, `bot`, `observer`), read at join. Default:
+   * from the hello token (`spectator:…`, `bot:…`, `observer:…`; anything else is a player).
+   */
+  sessionClass?: SessionClassHook;
 }
 
 const SWEEP_MS = 250;
@@ -96,7 +102,7 @@ export class GameServer implements Service {
       end: (c: Conn, code: number, reason: string) => this.#end(c, code, reason),
       reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) => this.#reply(c, code, message, strike, closeCode),
     };
-    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1);
+    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1, opts.sessionClass);
   }
 
   /** Port actually bound (after start). */
@@ -199,8 +205,12 @@ export class GameServer implements Service {
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
     let sessions = 0, parked = 0, snapshotsSent = 0, snapshotBytes = 0, skippedBackpressure = 0, mem = 0;
+    const byClass: Record<string, ClassStats> = {};
+    const ladderLevels = [0, 0, 0, 0, 0];
     for (const [id, { net }] of this.#registry.nets) {
-      const w = { ...net.stats, sessions: net.sessions.length };
+      const w = { ...net.stats, sessions: net.sessions.length, byClass: net.stats.byClass.map((c) => ({ ...c })), ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] } };
+      sumClassStats(byClass, net.stats.byClass);
+      for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
       worlds[id] = w;
       sessions += w.sessions;
       parked += w.parked;
@@ -217,7 +227,7 @@ export class GameServer implements Service {
       closesByCode: { ...this.#s.closesByCode },
       connections: this.#conns.size,
       maxConnections: this.#maxConnections,
-      sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds,
+      sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels,
     };
   }
 

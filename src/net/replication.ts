@@ -18,6 +18,7 @@ import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
+import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, sessionPriority, updateLadder } from './session-priority.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import type { WorldNet } from './world-net.js';
 
@@ -90,7 +91,15 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
   }
-  for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+  // Crowd level (other players in view) for the session's priority (session-priority.ts).
+  const pm = net.select.playerMark, pStamp = net.select.stamp;
+  let crowd = 0;
+  for (let i = 0; i < n; i++) {
+    const e = visible[i]!;
+    visMark[e] = mark;
+    if (pm[e] === pStamp) crowd++;
+  }
+  s.crowd = visMark[s.player] === mark ? crowd - 1 : crowd;
   if (visMark[s.player] !== mark && entityExists(world, s.player)) {
     // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
     if (n < cfg.maxEntitiesPerSession) visible[n++] = s.player;
@@ -232,6 +241,8 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 };
 
 const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 };
+/** A degraded session's frame (ladder level > 0): the step's frame with its own far rate and radius. */
+const sessionFrame: SnapshotFrame = { ...frame };
 
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
@@ -273,17 +284,43 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     beginRun(world, net);
     const f = frameFor(world, ctx, net.transport.now(), frame);
     const cfg = net.config;
+    const nowMs = performance.now();
+    const pressure = (st.ladder.pressure = pressureOf(ctx.budgets.interestQuality));
+    const byClass = st.byClass, levels = st.ladder.levels;
+    for (let c = 0; c < byClass.length; c++) { byClass[c]!.sessions = 0; byClass[c]!.degraded = 0; }
+    levels.fill(0);
     for (let i = 0; i < sessions.length; i++) {
       const s = sessions[i]!;
       if (s.conn.closed || s.closeCode) continue;
-      if (net.transport.buffered(s) > cfg.skipBufferedBytes) {
+      // Effective quality level: the worse of load (by priority) and the session's own ladder.
+      const cs = byClass[s.cls]!;
+      const load = pressure > 0 ? loadLevel(s.cls, sessionPriority(s, cfg, nowMs), pressure) : 0;
+      const level = load > s.ladder ? load : s.ladder;
+      cs.sessions++;
+      levels[level]!++;
+      if (level > 0) cs.degraded++;
+      const every = cooldownOf(level);
+      if (every > 1 && (f.step + s.conn.id) % every !== 0) { st.cooldownSkips++; cs.cooldownSkips++; continue; }
+      const buffered = net.transport.buffered(s);
+      const moved = updateLadder(s, cfg, buffered, f.step);
+      if (moved < 0) st.ladder.down++;
+      else if (moved > 0) st.ladder.up++;
+      if (buffered > cfg.skipBufferedBytes) {
         // Skipped: its known set is untouched, so the next snapshot is a correct delta.
         st.skippedBackpressure++;
+        cs.skippedBackpressure++;
         if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
         continue;
       }
       s.skipped = 0;
-      const len = encodeSessionSnapshot(world, net, s, f);
+      let sf = f;
+      if (level > 0) {
+        sf = sessionFrame;
+        sf.step = f.step; sf.worldTime = f.worldTime; sf.sendTime = f.sendTime; sf.requeryEvery = f.requeryEvery;
+        sf.farEvery = f.farEvery * 4 * every;
+        sf.radiusScale = level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
+      }
+      const len = encodeSessionSnapshot(world, net, s, sf);
       const t1 = performance.now();
       const r = net.transport.send(s, net.out.bytes.subarray(0, len));
       sendMs += performance.now() - t1;
@@ -294,6 +331,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
       } else if (r >= 0) {
         st.snapshotsSent++;
         st.snapshotBytes += len;
+        cs.snapshots++;
+        cs.bytes += len;
       }
     }
     if (net.closing.length) {

@@ -61,6 +61,18 @@ export interface Session {
   closeCode: number;
   /** Newest input received while joining: pushed to ingest once the player exists. */
   heldInput: InputFact | null;
+  /** Session class code (session-priority.ts `SessionClass`), set at join. */
+  cls: number;
+  /** Wall ms (performance.now) of the last input received; -1 = none yet. */
+  lastInputAt: number;
+  /** Other players in the session's last view (its crowd level). */
+  crowd: number;
+  /** Level on the backpressure quality ladder (0 = desired quality .. 4). */
+  ladder: number;
+  /** Step of the last ladder move. */
+  ladderAt: number;
+  /** Consecutive clean sends (nothing buffered) since the last step down. */
+  ladderCalm: number;
 }
 
 /** A new connection record. */
@@ -79,7 +91,7 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
 const INITIAL_KNOWN = 64;
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
-export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number): Session => ({
+export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number, cls = 0): Session => ({
   conn,
   worldId,
   player,
@@ -96,6 +108,12 @@ export const createSession = (conn: Conn, worldId: string, player: number, name:
   skipped: 0,
   closeCode: 0,
   heldInput: null,
+  cls,
+  lastInputAt: -1,
+  crowd: 0,
+  ladder: 0,
+  ladderAt: -1_000_000,
+  ladderCalm: 0,
 });
 
 /** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */

@@ -5,6 +5,7 @@
  */
 import type { CoreWorld } from '../core/world-core.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
+import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
@@ -28,6 +29,12 @@ export interface WorldNetStats {
   lastSendMs: number;
   /** Step of the last replicate phase. */
   lastStep: number;
+  /** Session-steps left out by a quality-ladder cooldown (level ≥ 3). */
+  cooldownSkips: number;
+  /** Per-class counters, indexed by class code (session-priority.ts). */
+  byClass: ClassStats[];
+  /** Quality-ladder levels and moves. */
+  ladder: LadderStats;
 }
 
 /** Intents source of the tiers issue (`world.intents`), consumed structurally. */
@@ -120,7 +127,8 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     transport,
     sessions: [],
     byPlayer: new Map(),
-    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastStep: -1 },
+    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastStep: -1,
+      cooldownSkips: 0, byClass: createClassStats(), ladder: createLadderStats() },
     run: 0,
     mark: 0,
     cacheRun: new Int32Array(n),
