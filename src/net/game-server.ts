@@ -12,7 +12,7 @@
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Service } from '../server/service.js';
-import { uWS, type us_listen_socket } from '../uws.js';
+import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
@@ -73,6 +73,8 @@ export class GameServer implements Service {
     errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0,
   };
   #listen: us_listen_socket | null = null;
+  #app: TemplatedApp | null = null;
+  #probeSubscribed = false;
   #port = 0;
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
@@ -169,6 +171,7 @@ export class GameServer implements Service {
         }
       },
     });
+    this.#app = app;
     const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
     if (!ls) throw new WorldtickError(ErrorCode.PORT_IN_USE, `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`, { details: { host: this.#opts.host, port: this.#opts.port } });
     this.#listen = ls;
@@ -229,6 +232,27 @@ export class GameServer implements Service {
       maxConnections: this.#maxConnections,
       sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels,
     };
+  }
+
+  /**
+   * Transport floor probe (bench `net`): send `bytes` to every joined session's socket, by a
+   * `ws.send` loop or by one uWS `publish` to a topic every joined socket is subscribed to (on
+   * first use). Returns the sockets reached and the wall ms the fan-out took. The frame should
+   * be one clients ignore (e.g. an event); it does not touch any session's known set.
+   */
+  probeTransport(bytes: Uint8Array, mode: 'send' | 'publish'): { sockets: number; ms: number } {
+    const conns: Conn[] = [];
+    for (const c of this.#conns.values()) if (c.session && c.session.player >= 0 && !c.closed && c.ws) conns.push(c);
+    if (mode === 'publish') {
+      if (!this.#probeSubscribed) for (const c of conns) c.ws!.subscribe('wt-probe');
+      this.#probeSubscribed = true;
+      const t0 = performance.now();
+      this.#app?.publish('wt-probe', bytes, true, false);
+      return { sockets: conns.length, ms: performance.now() - t0 };
+    }
+    const t0 = performance.now();
+    for (const c of conns) c.ws!.send(bytes, true, false);
+    return { sockets: conns.length, ms: performance.now() - t0 };
   }
 
   #send(conn: Conn, bytes: Uint8Array): number {

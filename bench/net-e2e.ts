@@ -1,0 +1,308 @@
+/**
+ * End-to-end parts of suite `net` (issue 12): a game server in the bench process (pinned to
+ * CPU 0 when taskset exists) and real WebSocket bots in separate processes (pinned to CPU 1),
+ * on 127.0.0.1 at 20 Hz.
+ *
+ * Per run: update latency p50/p99/p99.9 (bots' HDR histograms), snapshots and bytes per client
+ * per second, server CPU, bots CPU, server µs per session-snapshot next to the transport floor
+ * measured in the same run, disconnects, controller mode and quality-ladder levels.
+ *
+ * Transport floor: on every FLOOR_EVERY-th step of the measured window, after the step, the
+ * server sends one frame of the run's average snapshot size to every joined socket — a bare
+ * `ws.send` loop, alternating with one uWS `publish` to a topic all sockets joined (the shared
+ * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
+ * known set, so the consistency checks still hold. Its cost per socket is the floor.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import os from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pack } from 'msgpackr';
+import { createLogger } from '../src/log.js';
+import { LoopRunner } from '../src/loop/loop-runner.js';
+import { GameServer } from '../src/net/game-server.js';
+import { MsgType } from '../src/net/protocol.js';
+import { populateNpcs } from '../src/world/populate.js';
+import { createSimWorld } from '../src/world/sim-world.js';
+import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
+import type { SuiteContext } from './harness.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** CPU pinning of the server (this process) and the bots. */
+export interface Pinning {
+  server: string;
+  bots: string;
+  applied: boolean;
+}
+
+/** Pin this process (all threads) to CPU 0 with taskset; bots go to CPU 1. */
+export const pinServer = (): Pinning => {
+  try {
+    execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+    return { server: 'taskset -a -cp 0 (bench process hosts the server)', bots: 'taskset -c 1 (bots CLI --cpu 1)', applied: true };
+  } catch {
+    return { server: 'not pinned (taskset failed)', bots: 'not pinned', applied: false };
+  }
+};
+
+/** Raise this process's open-file limit (root: prlimit) so 50,000 sockets fit. Returns the new soft limit or null. */
+export const raiseFdLimit = (n: number): number | null => {
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${n}:${n}`], { stdio: 'ignore' });
+    return n;
+  } catch {
+    return null;
+  }
+};
+
+const pct = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 1000) / 1000 : 0;
+};
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+const load = (): number[] => os.loadavg().map((l) => r2(l));
+
+/** RSS after three forced full GCs 300 ms apart (minimum of three samples). */
+const settledRss = async (): Promise<number> => {
+  let min = Infinity;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 300));
+    min = Math.min(min, process.memoryUsage().rss);
+  }
+  return min;
+};
+
+interface BotReport {
+  connected: number;
+  disconnects: number;
+  disconnectsByCode: Record<string, number>;
+  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
+  inputAckRttMs: { p50: number; p99: number };
+  snapshotsPerClientPerSecond: number;
+  bytesPerClientPerSecond: number;
+  avgSnapshotBytes: number;
+  inconsistencies: number;
+  fullDecodeClients: number;
+  lightClients: number;
+  botsCpuPercent: number;
+}
+
+const WARMUP_S = 2;
+const FULL_EVERY = 10;
+/** Every FLOOR_EVERY-th measured step carries a transport-floor probe. */
+const FLOOR_EVERY = 10;
+
+/** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
+const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
+  const node = [process.execPath, '--import', 'tsx', 'src/bots/main.ts', ...args];
+  const cmd = fdLimit ? 'bash' : node[0]!;
+  const argv = fdLimit ? ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node.slice(1);
+  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`); });
+  return new Promise((r) => child.on('exit', (code) => r({ code, out })));
+};
+
+/** Options of one end-to-end run. */
+export interface E2eOptions {
+  clients: number;
+  seconds: number;
+  scenario: 'default' | 'crowd';
+  pin: Pinning;
+  /** Share of bots (by name index) joined as spectators (0 = all players). */
+  spectatorShare?: number;
+}
+
+/** One end-to-end run; returns its figures. */
+export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<string, unknown>> => {
+  const { clients, seconds, scenario } = o;
+  const crowd = scenario === 'crowd';
+  const world = crowd
+    ? createCrowdWorld({ id: '1', npcs: CROWD.npcs, seed: 1, playerCapacity: clients + 100 })
+    : createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
+  if (!crowd) populateNpcs(world, { count: 10_000 });
+  const steps: number[] = [], replicate: number[] = [], send: number[] = [], usPerSnap: number[] = [], sendUsPerSnap: number[] = [];
+  const floorSend: number[] = [], floorPublish: number[] = [];
+  let recording = false, lastSnaps = 0, probes = 0;
+  const probe: { frame: Uint8Array | null } = { frame: null };
+  const modes: Record<string, number> = {};
+  let server: GameServer | null = null;
+  const runner = new LoopRunner({
+    onStep: (w) => {
+      const net = w.net;
+      if (!net) return;
+      const snaps = net.stats.snapshotsSent - lastSnaps;
+      lastSnaps = net.stats.snapshotsSent;
+      if (!recording) return;
+      steps.push(w.stats.totalMs);
+      modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
+      replicate.push(net.stats.lastReplicateMs);
+      send.push(net.stats.lastSendMs);
+      if (snaps > 0) { usPerSnap.push((net.stats.lastReplicateMs * 1000) / snaps); sendUsPerSnap.push((net.stats.lastSendMs * 1000) / snaps); }
+      if (server && w.clock.step % FLOOR_EVERY === 0) {
+        if (!probe.frame) {
+          // An event frame (ignored by bots) padded to the average snapshot size so far.
+          const avg = Math.max(16, Math.round(net.stats.snapshotBytes / Math.max(1, net.stats.snapshotsSent)));
+          probe.frame = pack([MsgType.EVENT, 'x'.repeat(Math.max(1, avg - 12)), 0, 0, 0]);
+        }
+        const mode = probes++ % 2 === 0 ? 'send' : 'publish';
+        const p = server.probeTransport(probe.frame, mode);
+        if (p.sockets > 0) (mode === 'send' ? floorSend : floorPublish).push((p.ms * 1000) / p.sockets);
+      }
+    },
+  });
+  runner.add(world);
+  const spectators = o.spectatorShare ?? 0;
+  server = new GameServer({
+    host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
+    net: crowd ? { ...CROWD_NET } : {},
+    sessionClass: spectators > 0 ? (m) => (Number(m.name.slice(3)) % 100 < spectators * 100 ? 'spectator' : 'player') : undefined,
+  });
+  await server.start();
+  runner.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const loadStart = load();
+  const rss0 = await settledRss();
+  let rssJoined = 0, recordAt = 0, snapsAt = 0, bytesAt = 0;
+  let cpu0 = process.cpuUsage();
+  let measuring: Promise<void> | null = null;
+  const watcher = setInterval(() => {
+    if (!measuring && server!.stats().sessions >= clients * 0.99) {
+      measuring = settledRss().then((r) => {
+        rssJoined = r;
+        recording = true;
+        cpu0 = process.cpuUsage();
+        recordAt = performance.now();
+        const st = server!.stats();
+        snapsAt = st.snapshotsSent;
+        bytesAt = st.snapshotBytes;
+      });
+    }
+  }, 100);
+  const args = ['--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', String(WARMUP_S),
+    '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady'];
+  if (o.pin.applied) args.push('--cpu', '1');
+  const { code, out } = await runBots(ctx, args, null);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - recordAt;
+  clearInterval(watcher);
+  recording = false;
+  runner.stop();
+  const st = server.stats();
+  const mode = world.controller.mode;
+  await server.stop();
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`bots exited ${code}: ${out.slice(-500)}`);
+  const r = JSON.parse(line) as BotReport;
+  const snapSecs = wallMs / 1000;
+  const floorUs = pct(floorSend, 0.5);
+  const totalUs = pct(usPerSnap, 0.5);
+  return {
+    scenario, clients, seconds, spectatorShare: spectators,
+    connected: r.connected,
+    disconnects: r.disconnects,
+    disconnectsByCode: r.disconnectsByCode,
+    updateLatencyMs: r.updateLatencyMs,
+    inputAckRttMs: r.inputAckRttMs,
+    snapshotsPerClientPerSecond: r.snapshotsPerClientPerSecond,
+    /** Bots' figure: includes the floor probes' frames (1 in FLOOR_EVERY steps). */
+    bytesPerClientPerSecond: r.bytesPerClientPerSecond,
+    /** Server's figure: snapshot bytes only, over the measured window. */
+    snapshotBytesPerClientPerSecond: Math.round((st.snapshotBytes - bytesAt) / clients / snapSecs),
+    serverSnapshotsPerClientPerSecond: r2((st.snapshotsSent - snapsAt) / clients / snapSecs),
+    avgSnapshotBytes: r.avgSnapshotBytes,
+    inconsistencies: r.inconsistencies,
+    serverStepMs: { p50: pct(steps, 0.5), p99: pct(steps, 0.99), max: pct(steps, 1), steps: steps.length, expected: Math.round(snapSecs * 20) },
+    replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /** µs of the replicate phase per snapshot sent (interest query + delta + encode + send). */
+    serverUsPerSessionSnapshot: { p50: totalUs, p99: pct(usPerSnap, 0.99) },
+    /** µs per snapshot inside ws.send within the replicate phase. */
+    sendUsPerSessionSnapshot: { p50: pct(sendUsPerSnap, 0.5) },
+    /** Transport floor: bare ws.send loop of same-sized frames to the same sockets, µs per socket. */
+    transportFloorUsPerSocket: { send: floorUs, publish: pct(floorPublish, 0.5), probes: floorSend.length + floorPublish.length, frameBytes: probe.frame?.byteLength ?? 0 },
+    serverOverFloor: floorUs > 0 ? r2(totalUs / floorUs) : null,
+    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
+    serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
+    serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
+    serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
+    botsCpuPercent: r.botsCpuPercent,
+    loadAverage: { start: loadStart, end: load() },
+    fullDecodeClients: r.fullDecodeClients,
+    lightClients: r.lightClients,
+    skippedBackpressure: st.skippedBackpressure,
+    closesByCode: st.closesByCode,
+    controllerModeAtEnd: mode,
+    controllerModeSteps: modes,
+    ladderLevelsAtEnd: st.ladderLevels,
+    byClass: st.byClass,
+  };
+};
+
+/**
+ * Idle capacity: `clients` sessions joined and idle (no inputs) in one process, on a 1 Hz world
+ * without NPCs (each session sees little), spread over two loopback addresses (one address
+ * gives ~28k ephemeral ports). Memory per session = settled RSS with all joined minus settled
+ * RSS with none, over the sessions.
+ */
+export const idleCapacity = async (ctx: SuiteContext, clients: number, pin: Pinning): Promise<Record<string, unknown>> => {
+  const fd = raiseFdLimit(clients + 10_000);
+  const world = createSimWorld({ id: '1', capacity: clients + 100, size: 20_000, seed: 1, config: { simulation: { tickIntervalSeconds: 1 } } });
+  const runner = new LoopRunner({});
+  runner.add(world);
+  const server = new GameServer({
+    host: '0.0.0.0', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
+    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 }, openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
+  });
+  await server.start();
+  runner.start();
+  await new Promise((r) => setTimeout(r, 500));
+  const rss0 = await settledRss();
+  const loadStart = load();
+  const half = Math.ceil(clients / 2);
+  const base = ['--clients', String(half), '--duration', '20', '--warmup', '0', '--input-hz', '0', '--concurrency', '2000', '--full-every', '100000', '--no-progress'];
+  if (pin.applied) base.push('--cpu', '1');
+  const t0 = performance.now();
+  const bots = [runBots(ctx, ['--url', `ws://127.0.0.1:${server.port}`, ...base], clients + 1000), runBots(ctx, ['--url', `ws://127.0.0.2:${server.port}`, ...base, '--seed', '2'], clients + 1000)];
+  let joinedAt = 0, rssJoined = 0, sessionMem = 0, peak = 0;
+  while (performance.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    const s = server.stats().sessions;
+    peak = Math.max(peak, s);
+    if (s >= clients * 0.99) {
+      joinedAt = performance.now() - t0;
+      rssJoined = await settledRss();
+      sessionMem = server.stats().sessionMemoryBytes;
+      break;
+    }
+  }
+  const sessions = server.stats().sessions;
+  const results = await Promise.all(bots);
+  runner.stop();
+  const st = server.stats();
+  await server.stop();
+  const reports = results.map((b) => { const l = b.out.trim().split('\n').at(-1) ?? ''; return l.startsWith('{') ? (JSON.parse(l) as BotReport) : null; });
+  return {
+    clients,
+    fdLimit: fd,
+    sessionsJoined: sessions,
+    peakSessions: peak,
+    secondsToJoin: joinedAt ? r2(joinedAt / 1000) : null,
+    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
+    bytesPerSession: rssJoined && sessions ? Math.round((rssJoined - rss0) / sessions) : null,
+    knownSetBytesPerSession: sessions ? Math.round(sessionMem / sessions) : null,
+    disconnects: reports.reduce((a, r) => a + (r?.disconnects ?? 0), 0),
+    botsConnected: reports.map((r) => r?.connected ?? null),
+    botsCpuPercent: reports.map((r) => r?.botsCpuPercent ?? null),
+    closesByCode: st.closesByCode,
+    rejectedConnections: st.rejectedConnections,
+    loadAverage: { start: loadStart, end: load() },
+  };
+};
