@@ -52,6 +52,11 @@ export interface NetConfig {
   activeInputMs: number;
   /** Priority: other players in view from which an active player's region counts as crowded. */
   crowdPlayers: number;
+  /**
+   * Under load (controller not normal): wall ms of the replicate phase after which sessions
+   * below active-player priority are deferred to a later step. 0 = never defer.
+   */
+  replicateBudgetMs: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -79,6 +84,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   ladderHoldSteps: 10,
   activeInputMs: 2000,
   crowdPlayers: 8,
+  replicateBudgetMs: 30,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -111,6 +117,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     ladderHoldSteps: int(0, 1_000_000),
     activeInputMs: real(0, 86_400_000),
     crowdPlayers: int(1, 1_000_000),
+    replicateBudgetMs: real(0, 60_000),
   },
 };
 

@@ -10,7 +10,6 @@
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
 import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
-import { CloseCode } from '../errors.js';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
@@ -18,7 +17,6 @@ import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { ensureKnown, type Session } from './session.js';
-import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, sessionPriority, updateLadder } from './session-priority.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import type { WorldNet } from './world-net.js';
 
@@ -240,9 +238,6 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
   return out;
 };
 
-const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 };
-/** A degraded session's frame (ladder level > 0): the step's frame with its own far rate and radius. */
-const sessionFrame: SnapshotFrame = { ...frame };
 
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
@@ -271,78 +266,4 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     spatial.rebuildPlayers(world, 0);
   }
   net.spatial = spatial;
-};
-
-/** The replicate phase of one world: every session's snapshot, then events. */
-export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: WorldNet): void => {
-  const t0 = performance.now();
-  const sessions = net.sessions;
-  const st = net.stats;
-  let sendMs = 0;
-  if (sessions.length === 0) net.removed.length = 0;
-  else {
-    beginRun(world, net);
-    const f = frameFor(world, ctx, net.transport.now(), frame);
-    const cfg = net.config;
-    const nowMs = performance.now();
-    const pressure = (st.ladder.pressure = pressureOf(ctx.budgets.interestQuality));
-    const byClass = st.byClass, levels = st.ladder.levels;
-    for (let c = 0; c < byClass.length; c++) { byClass[c]!.sessions = 0; byClass[c]!.degraded = 0; }
-    levels.fill(0);
-    for (let i = 0; i < sessions.length; i++) {
-      const s = sessions[i]!;
-      if (s.conn.closed || s.closeCode) continue;
-      // Effective quality level: the worse of load (by priority) and the session's own ladder.
-      const cs = byClass[s.cls]!;
-      const load = pressure > 0 ? loadLevel(s.cls, sessionPriority(s, cfg, nowMs), pressure) : 0;
-      const level = load > s.ladder ? load : s.ladder;
-      cs.sessions++;
-      levels[level]!++;
-      if (level > 0) cs.degraded++;
-      const every = cooldownOf(level);
-      if (every > 1 && (f.step + s.conn.id) % every !== 0) { st.cooldownSkips++; cs.cooldownSkips++; continue; }
-      const buffered = net.transport.buffered(s);
-      const moved = updateLadder(s, cfg, buffered, f.step);
-      if (moved < 0) st.ladder.down++;
-      else if (moved > 0) st.ladder.up++;
-      if (buffered > cfg.skipBufferedBytes) {
-        // Skipped: its known set is untouched, so the next snapshot is a correct delta.
-        st.skippedBackpressure++;
-        cs.skippedBackpressure++;
-        if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
-        continue;
-      }
-      s.skipped = 0;
-      let sf = f;
-      if (level > 0) {
-        sf = sessionFrame;
-        sf.step = f.step; sf.worldTime = f.worldTime; sf.sendTime = f.sendTime; sf.requeryEvery = f.requeryEvery;
-        sf.farEvery = f.farEvery * 4 * every;
-        sf.radiusScale = level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
-      }
-      const len = encodeSessionSnapshot(world, net, s, sf);
-      const t1 = performance.now();
-      const r = net.transport.send(s, net.out.bytes.subarray(0, len));
-      sendMs += performance.now() - t1;
-      if (r === 2) {
-        // Dropped by uWS: the client's view no longer matches our known set. Close it.
-        s.closeCode = CloseCode.SLOW_CONSUMER;
-        net.closing.push(s);
-      } else if (r >= 0) {
-        st.snapshotsSent++;
-        st.snapshotBytes += len;
-        cs.snapshots++;
-        cs.bytes += len;
-      }
-    }
-    if (net.closing.length) {
-      // Closing calls the close handler synchronously, which edits `sessions`: do it after the loop.
-      for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
-      net.closing.length = 0;
-    }
-  }
-  if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
-  st.lastStep = ctx.step;
-  st.lastReplicateMs = performance.now() - t0;
-  st.lastSendMs = sendMs;
 };

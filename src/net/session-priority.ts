@@ -118,11 +118,13 @@ export interface ClassStats {
   cooldownSkips: number;
   /** Session-steps skipped for backpressure (total). */
   skippedBackpressure: number;
+  /** Session-steps deferred by the replicate budget under load (total). */
+  deferred: number;
 }
 
 /** Fresh per-class counters, indexed by class code. */
 export const createClassStats = (): ClassStats[] =>
-  SESSION_CLASS_NAMES.map(() => ({ sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0 }));
+  SESSION_CLASS_NAMES.map(() => ({ sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 }));
 
 /** Ladder counters of a world (`WorldNetStats.ladder`). */
 export interface LadderStats {
@@ -142,7 +144,7 @@ export const createLadderStats = (): LadderStats => ({ levels: [0, 0, 0, 0, 0], 
 export const sumClassStats = (into: Record<string, ClassStats>, from: readonly ClassStats[]): void => {
   for (let c = 0; c < from.length; c++) {
     const name = SESSION_CLASS_NAMES[c]!;
-    const a = (into[name] ??= { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0 });
+    const a = (into[name] ??= { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 });
     const b = from[c]!;
     a.sessions += b.sessions;
     a.degraded += b.degraded;
@@ -150,5 +152,6 @@ export const sumClassStats = (into: Record<string, ClassStats>, from: readonly C
     a.bytes += b.bytes;
     a.cooldownSkips += b.cooldownSkips;
     a.skippedBackpressure += b.skippedBackpressure;
+    a.deferred += b.deferred;
   }
 };

@@ -73,6 +73,8 @@ export interface Session {
   ladderAt: number;
   /** Consecutive clean sends (nothing buffered) since the last step down. */
   ladderCalm: number;
+  /** Consecutive steps deferred by the replicate budget (replicate-phase.ts). */
+  deferred: number;
 }
 
 /** A new connection record. */
@@ -116,6 +118,7 @@ export const createSession = (conn: Conn, worldId: string, player: number, name:
     ladder: 0,
     ladderAt: -1_000_000,
     ladderCalm: 0,
+    deferred: 0,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;

@@ -80,6 +80,37 @@ describe('session priority under injected overload', () => {
   });
 });
 
+describe('replicate budget under load', () => {
+  it('active players go first and are never deferred; lower priorities are deferred, at most 19 steps in a row', async () => {
+    ts = await startTestServer({ net: { replicateBudgetMs: 0.000001 } });
+    const { world } = ts;
+    const player = await ts.client();
+    const spectator = await ts.client();
+    await player.join('w1', 'p');
+    await spectator.join('w1', 's', 'observer');
+    await ts.idle();
+    ts.hold = true;
+    let ps = 0, ss = 0;
+    player.on((m) => { if (isSnap(m)) ps++; });
+    spectator.on((m) => { if (isSnap(m)) ss++; });
+    world.ctx.budgets.interestQuality = 1; // degraded: pressure 2 (no cooldown for either)
+    const steps = 40;
+    for (let i = 0; i < steps; i++) {
+      player.sendInput(1, 0);
+      await settle(2);
+      ts.step(1);
+    }
+    await player.waitForStep(world.clock.step - 1);
+    await settle(50);
+    expect(ps).toBe(steps);
+    // Over the (tiny) budget after the first session every step: sent once per 20 steps.
+    expect(ss).toBe(2);
+    const st = ts.server.stats();
+    expect(st.byClass.observer!.deferred).toBe(steps - 2);
+    expect(st.byClass.player!.deferred).toBe(0);
+  });
+});
+
 describe('quality ladder', () => {
   it('a client that stops reading walks down the ladder, then back up when it resumes', async () => {
     ts = await startTestServer({
