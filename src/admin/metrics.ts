@@ -178,6 +178,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   gauge('worldtick_net_class_degraded_sessions', 'Sessions per class replicated below their desired quality (ladder level > 0).', ['class'], byClass('degraded'));
   counter('worldtick_net_class_snapshots_total', 'Snapshots sent per session class.', ['class'], byClass('snapshots'));
   counter('worldtick_net_class_snapshot_bytes_total', 'Snapshot bytes sent per session class.', ['class'], byClass('bytes'));
+  counter('worldtick_net_class_deferred_total', 'Session-steps deferred by the replicate budget under load, per class.', ['class'], byClass('deferred'));
   counter('worldtick_net_class_cooldown_skips_total', 'Session-steps left out by a quality-ladder cooldown, per class.', ['class'], byClass('cooldownSkips'));
   gauge('worldtick_net_ladder_sessions', 'Sessions at each quality-ladder level (0 = desired quality).', ['level'], (put) => {
     const levels = ladderLevelsOf(safeCall(sources.sessions));
