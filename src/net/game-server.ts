@@ -20,7 +20,7 @@ import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg } from './protocol.js';
 import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
 import { SessionRegistry, type SessionClassHook } from './session-registry.js';
-import { sumClassStats, type ClassStats } from './session-priority.js';
+import { sessionPriority, sumClassStats, type ClassStats } from './session-priority.js';
 import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 
@@ -202,6 +202,16 @@ export class GameServer implements Service {
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
   detachWorld(world: SimWorld): void {
     this.#registry.detachWorld(world);
+  }
+
+  /**
+   * Priority (0..4, src/net/session-priority.ts) of the session that owns `player` in world
+   * `worldId`, or 0 when none does. Work done on a session's behalf inherits it: pass it as the
+   * job's priority (`world.jobs.submit(name, payload, { user, priority })`).
+   */
+  sessionPriority(worldId: string, player: number): number {
+    const s = this.#registry.nets.get(worldId)?.net.byPlayer.get(player);
+    return s ? sessionPriority(s, this.config, performance.now()) : 0;
   }
 
   /** Counters as a plain object (for the admin/metrics service). */

@@ -63,6 +63,10 @@ describe('session priority under injected overload', () => {
     }
     // Inputs keep their floor: every input acknowledged by the step after it.
     expect(snaps.p.at(-1)!.ack).toBe(lastSeq);
+    // Work on a session's behalf inherits its priority (e.g. job priority).
+    expect(ts.server.sessionPriority('w1', wp.playerId)).toBe(3);
+    expect(ts.server.sessionPriority('w1', wsp.playerId)).toBe(1);
+    expect(ts.server.sessionPriority('w1', 99_999)).toBe(0);
     // The spectator is degraded first: fewer snapshots (cooldown).
     expect(snaps.s.length).toBeLessThan(steps / 2 + 2);
     expect(snaps.s.length).toBeGreaterThan(0);
