@@ -7,8 +7,9 @@
  *           bucket the start rotates every step, so the tail of a bucket is not always the same
  *           sessions. Under load (controller pressure > 0), once the phase has spent
  *           `replicateBudgetMs`, sessions below priority 3 are deferred to a later step
- *           (at most MAX_DEFERRED steps in a row; their known set is untouched, so the next
- *           snapshot is still an exact delta). Active players are never deferred.
+ *           (non-players at most MAX_DEFERRED steps in a row, idle players at most
+ *           MAX_DEFERRED_PLAYER; their known set is untouched, so the next snapshot is still an
+ *           exact delta). Active players are never deferred.
  *
  * The snapshot's `sendTime` is taken once, before the first session: a session late in the
  * order sees the wait in its update latency, which is why the order is by priority.
@@ -17,11 +18,13 @@ import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
 import { beginRun, encodeSessionSnapshot, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';
-import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, sessionPriority, updateLadder } from './session-priority.js';
+import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
 import type { PhaseScratch, WorldNet } from './world-net.js';
 
-/** Most consecutive steps a session is deferred by the replicate budget (then it is sent anyway: ≥ 1 Hz at 20 Hz). */
+/** Most consecutive steps a non-player session is deferred by the replicate budget (then it is sent anyway: ≥ 1 Hz at 20 Hz). */
 export const MAX_DEFERRED = 19;
+/** Most consecutive steps an idle player is deferred (its floor: every other step). */
+export const MAX_DEFERRED_PLAYER = 1;
 /** Priorities at or above this are never deferred (active players). */
 const NEVER_DEFER = 3;
 const BUCKETS = 5;
@@ -88,7 +91,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         if (level > 0) cs.degraded++;
         const every = cooldownOf(level);
         if (every > 1 && (f.step + s.conn.id) % every !== 0) { st.cooldownSkips++; cs.cooldownSkips++; continue; }
-        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < MAX_DEFERRED) {
+        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < (s.cls === SessionClass.player ? MAX_DEFERRED_PLAYER : MAX_DEFERRED)) {
           s.deferred++;
           st.deferred++;
           cs.deferred++;
