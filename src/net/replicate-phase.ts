@@ -44,6 +44,7 @@ const scratchFor = (net: WorldNet, n: number): PhaseScratch => {
 /** The replicate phase of one world: every session's snapshot (priority order), then events. */
 export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: WorldNet): void => {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const sessions = net.sessions;
   const st = net.stats;
   let sendMs = 0;
@@ -112,6 +113,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
   st.lastStep = ctx.step;
   st.lastReplicateMs = performance.now() - t0;
   st.lastSendMs = sendMs;
+  const cpu = process.cpuUsage(cpu0);
+  st.lastReplicateCpuMs = (cpu.user + cpu.system) / 1000;
 };
 
 /**

@@ -27,6 +27,8 @@ export interface WorldNetStats {
   lastReplicateMs: number;
   /** Wall ms of the last replicate phase spent in socket sends (the rest is mostly encoding). */
   lastSendMs: number;
+  /** Process CPU ms (user + system, all threads) during the last replicate phase: unlike wall ms, not inflated by preemption. */
+  lastReplicateCpuMs: number;
   /** Step of the last replicate phase. */
   lastStep: number;
   /** Session-steps left out by a quality-ladder cooldown (level ≥ 3). */
@@ -154,7 +156,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     transport,
     sessions: [],
     byPlayer: new Map(),
-    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastStep: -1,
+    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastReplicateCpuMs: 0, lastStep: -1,
       cooldownSkips: 0, deferred: 0, byClass: createClassStats(), ladder: createLadderStats() },
     run: 0,
     mark: 0,
