@@ -180,7 +180,6 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   server = new GameServer({
     host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
     net: crowd ? { ...CROWD_NET } : {},
-    sessionClass: spectators > 0 ? (m) => (Number(m.name.slice(3)) % 100 < spectators * 100 ? 'spectator' : 'player') : undefined,
   });
   await server.start();
   runner.start();
@@ -203,10 +202,18 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       });
     }
   }, 100);
-  const args = ['--url', `ws://127.0.0.1:${server.port}`, '--clients', String(clients), '--duration', String(seconds), '--warmup', String(WARMUP_S),
-    '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady'];
-  if (o.pin.applied) args.push('--cpu', '1');
-  const { code, out } = await runBots(ctx, args, null);
+  // Players, and (spectatorShare > 0) a second bots process of spectators (token `spectator`):
+  // each reports its own latency, so active players' figures stand alone.
+  const nSpec = Math.round(clients * spectators);
+  const botArgs = (n: number, extra: string[]): string[] => {
+    const a = ['--url', `ws://127.0.0.1:${server!.port}`, '--clients', String(n), '--duration', String(seconds), '--warmup', String(WARMUP_S),
+      '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady', ...extra];
+    if (o.pin.applied) a.push('--cpu', '1');
+    return a;
+  };
+  const specRun = nSpec > 0 ? runBots(ctx, botArgs(nSpec, ['--token', 'spectator', '--seed', '2']), null) : null;
+  const { code, out } = await runBots(ctx, botArgs(clients - nSpec, []), null);
+  const spec = specRun ? await specRun : null;
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - recordAt;
   clearInterval(watcher);
@@ -218,11 +225,18 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const line = out.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`bots exited ${code}: ${out.slice(-500)}`);
   const r = JSON.parse(line) as BotReport;
+  const specLine = spec?.out.trim().split('\n').at(-1) ?? '';
+  const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
   const snapSecs = wallMs / 1000;
   const floorCpuUs = pct(floorSendCpuSync, 0.5);
   const cpuUs = pct(cpuUsPerSnap, 0.5);
   return {
     scenario, clients, seconds, spectatorShare: spectators,
+    /** With spectators: the figures below are the players' bots process; the spectators' are here. */
+    spectatorBots: sr ? {
+      clients: nSpec, connected: sr.connected, disconnects: sr.disconnects, updateLatencyMs: sr.updateLatencyMs,
+      snapshotsPerClientPerSecond: sr.snapshotsPerClientPerSecond, bytesPerClientPerSecond: sr.bytesPerClientPerSecond, botsCpuPercent: sr.botsCpuPercent, inconsistencies: sr.inconsistencies,
+    } : null,
     connected: r.connected,
     disconnects: r.disconnects,
     disconnectsByCode: r.disconnectsByCode,

@@ -103,7 +103,7 @@ export class LightBot {
   }
 
   /** Connect, send hello, resolve on welcome (reject on error frame, close or timeout). */
-  join(worldId: string, name: string, timeoutMs = 15_000): Promise<void> {
+  join(worldId: string, name: string, timeoutMs = 15_000, token = ''): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url, { perMessageDeflate: false });
       this.#ws = ws;
@@ -116,7 +116,7 @@ export class LightBot {
         if (err) { reject(err); ws.terminate(); } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
-      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name))));
+      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, token))));
       ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
       ws.on('close', (code) => { this.closeCode = code; finish(new Error(`closed (${code})`)); });
       this.#onOther = (m) => {
