@@ -37,6 +37,6 @@ describe('load-test bots', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(2);
-    expect(err).toContain('--clients must be a number between 1 and 100000');
+    expect(err).toContain('--clients must be an integer between 1 and 100000');
   });
 });
