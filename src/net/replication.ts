@@ -238,7 +238,6 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
   return out;
 };
 
-
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
  * point the run at the world's spatial index. A pipeline without a tiering phase (tests,
