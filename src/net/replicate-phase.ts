@@ -55,7 +55,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const sc = scratchFor(net, n);
     const f = frameFor(world, ctx, net.transport.now(), sc.frame);
     const cfg = net.config;
-    const pressure = (st.ladder.pressure = pressureOf(ctx.budgets.interestQuality));
+    const pressure = pressureOf(ctx.budgets.interestQuality);
+    st.ladder.pressure = pressure;
     const byClass = st.byClass, levels = st.ladder.levels;
     for (let c = 0; c < byClass.length; c++) { byClass[c]!.sessions = 0; byClass[c]!.degraded = 0; }
     levels.fill(0);

@@ -144,7 +144,11 @@ export const createLadderStats = (): LadderStats => ({ levels: [0, 0, 0, 0, 0], 
 export const sumClassStats = (into: Record<string, ClassStats>, from: readonly ClassStats[]): void => {
   for (let c = 0; c < from.length; c++) {
     const name = SESSION_CLASS_NAMES[c]!;
-    const a = (into[name] ??= { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 });
+    let a = into[name];
+    if (!a) {
+      a = { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 };
+      into[name] = a;
+    }
     const b = from[c]!;
     a.sessions += b.sessions;
     a.degraded += b.degraded;
