@@ -212,15 +212,24 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     if (o.pin.applied) a.push('--cpu', '1');
     return a;
   };
-  const specRun = nSpec > 0 ? runBots(ctx, botArgs(nSpec, ['--token', 'spectator', '--seed', '2']), null) : null;
+  // Spectators join first and stay for the players' whole run (their window is longer: their
+  // figures cover the players' ramp too); the server's window starts once everyone is in.
+  let specRun: Promise<{ code: number | null; out: string }> | null = null;
+  if (nSpec > 0) {
+    const longer = botArgs(nSpec, ['--token', 'spectator', '--seed', '2']);
+    longer[longer.indexOf('--duration') + 1] = String(seconds + 60);
+    specRun = runBots(ctx, longer, null);
+    const t0 = performance.now();
+    while (server.stats().sessions < nSpec * 0.99 && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+  }
   const { code, out } = await runBots(ctx, botArgs(clients - nSpec, []), null);
-  const spec = specRun ? await specRun : null;
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - recordAt;
   clearInterval(watcher);
   recording = false;
-  runner.stop();
   const st = server.stats();
+  const spec = specRun ? await specRun : null;
+  runner.stop();
   const mode = world.controller.mode;
   await server.stop();
   const line = out.trim().split('\n').at(-1) ?? '';
