@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
-import { bytesSentOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { bytesSentOf, ladderLevelsOf, sessionClassesOf, field, jobsOf, modeOf, periodicOf, worldMode, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import type { OpsState } from './ops-state.js';
 import { controllerOverrideOf } from '../controller/controller.js';
@@ -168,6 +168,23 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   counter('worldtick_bytes_sent_total', 'Bytes sent to game clients.', [], (put) => {
     const v = bytesSentOf(safeCall(sources.sessions));
     if (v !== null) put({}, v);
+  });
+  // Per session class (player, spectator, bot, observer): priority and quality ladder (docs/PROTOCOL.md).
+  const byClass = (key: string) => (put: (labels: Record<string, string>, v: number) => void): void => {
+    for (const [cls, c] of sessionClassesOf(safeCall(sources.sessions))) {
+      const v = field(c, key);
+      if (v !== null) put({ class: cls }, v);
+    }
+  };
+  gauge('worldtick_net_class_sessions', 'Replicated sessions per session class.', ['class'], byClass('sessions'));
+  gauge('worldtick_net_class_degraded_sessions', 'Sessions per class replicated below their desired quality (ladder level > 0).', ['class'], byClass('degraded'));
+  counter('worldtick_net_class_snapshots_total', 'Snapshots sent per session class.', ['class'], byClass('snapshots'));
+  counter('worldtick_net_class_snapshot_bytes_total', 'Snapshot bytes sent per session class.', ['class'], byClass('bytes'));
+  counter('worldtick_net_class_deferred_total', 'Session-steps deferred by the replicate budget under load, per class.', ['class'], byClass('deferred'));
+  counter('worldtick_net_class_cooldown_skips_total', 'Session-steps left out by a quality-ladder cooldown, per class.', ['class'], byClass('cooldownSkips'));
+  gauge('worldtick_net_ladder_sessions', 'Sessions at each quality-ladder level (0 = desired quality).', ['level'], (put) => {
+    const levels = ladderLevelsOf(safeCall(sources.sessions));
+    for (let l = 0; l < levels.length; l++) put({ level: String(l) }, levels[l]!);
   });
 
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).

@@ -112,6 +112,18 @@ export const readIngest = (world: SimWorld): { pending: number; dropped: number;
 /** Bytes sent to game clients per a session report (`bytesSent` or `bytesOut`), or null. */
 export const bytesSentOf = (report: unknown): number | null => field(report, 'bytesSent') ?? field(report, 'bytesOut');
 
+/** Per-class session counters of a session report (`byClass: { player: {...}, ... }`), as [class, counters] pairs. */
+export const sessionClassesOf = (report: unknown): Array<[string, Record<string, unknown>]> => {
+  if (!isObj(report) || !isObj(report.byClass)) return [];
+  const out: Array<[string, Record<string, unknown>]> = [];
+  for (const [name, v] of Object.entries(report.byClass)) if (isObj(v)) out.push([name, v]);
+  return out;
+};
+
+/** Sessions per quality-ladder level of a session report (`ladderLevels: number[]`), or []. */
+export const ladderLevelsOf = (report: unknown): number[] =>
+  isObj(report) && Array.isArray(report.ladderLevels) ? report.ladderLevels.filter((v): v is number => typeof v === 'number') : [];
+
 /** The controller mode a world carries (`world.controller.mode`), read without allocating. */
 export const worldMode = (world: SimWorld): string | null => {
   const mode: unknown = world.controller.mode;

@@ -55,6 +55,8 @@ export interface FleetOptions {
   onProgress?: (phase: FleetPhase, done: number, total: number) => void;
   /** Awaited after the ramp: the coordinator resolves it once every process has ramped. */
   ramped?: () => Promise<void>;
+  /** Token of every bot's hello (session class, docs/PROTOCOL.md). Default ''. */
+  token?: string;
   /** Join timeout, wall ms. Default 15,000. */
   joinTimeoutMs?: number;
 }
@@ -131,12 +133,12 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
         bot = c;
-        await c.connect().then(() => c.join(o.worldId, `bot${index}`, '', null, timeout)).catch((err: unknown) => { c.close(); throw err; });
+        await c.connect().then(() => c.join(o.worldId, `bot${index}`, o.token ?? '', null, timeout)).catch((err: unknown) => { c.close(); throw err; });
         full++;
       } else {
         const c = new LightBot(o.url, sink);
         bot = c;
-        await c.join(o.worldId, `bot${index}`, timeout).catch((err: unknown) => { c.close(); throw err; });
+        await c.join(o.worldId, `bot${index}`, timeout, o.token ?? '').catch((err: unknown) => { c.close(); throw err; });
         light++;
       }
     } catch {

@@ -20,6 +20,8 @@ export interface BotsCliOptions {
   influx: number;
   churnRate: number;
   seed: number;
+  /** Token sent in every bot's hello (the game server derives the session class from it, e.g. `spectator`). */
+  token: string;
   procs: number;
   /** CPU numbers to pin to (`--cpu 2,3`), or null. */
   cpu: number[] | null;
@@ -68,6 +70,7 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
     .option('--influx <n>', 'influx: bots joining within 1 s at the start of the measured window', num('influx', 0, 100_000, true), 0)
     .option('--churn-rate <per-second>', 'churn: bots leaving (and as many joining) per second', num('churn-rate', 0, 10_000), 0)
     .option('--seed <n>', 'seed of the bots\' generators (random walk, crowd inputs, churn picks)', num('seed', 0, 0xffffffff, true), 1)
+    .option('--token <string>', 'token in every bot\'s hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)', '')
     .option('--procs <n>', 'bots processes; the bots are split between them and the results merged', num('procs', 1, 64, true), 1)
     .option('--cpu <list>', 'pin the bots to these CPUs with taskset (process k on cpu[k mod n]); ignored with a warning where taskset is missing', cpuList)
     .option('--report <file.json>', 'also write the merged JSON report to this file')

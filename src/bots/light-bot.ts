@@ -113,7 +113,7 @@ export class LightBot {
    * `redirect` (cluster: another instance owns the world) is followed, at most 3 times: the bot
    * moves to the owner's URL (`url`) and says hello again with the ticket.
    */
-  join(worldId: string, name: string, timeoutMs = 15_000, ticket: string | null = null, hop = 0): Promise<void> {
+  join(worldId: string, name: string, timeoutMs = 15_000, token = '', ticket: string | null = null, hop = 0): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url, { perMessageDeflate: false });
       this.#ws = ws;
@@ -126,7 +126,7 @@ export class LightBot {
         if (err) { reject(err); ws.terminate(); } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
-      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, '', null, undefined, ticket))));
+      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))));
       ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
       ws.on('close', (code) => {
         if (this.#ws === ws) this.closeCode = code;
@@ -144,7 +144,7 @@ export class LightBot {
           this.stats.redirects++;
           ws.terminate();
           this.url = String(r[2]);
-          this.join(worldId, name, timeoutMs, String(r[3]), hop + 1).then(resolve, reject);
+          this.join(worldId, name, timeoutMs, token, String(r[3]), hop + 1).then(resolve, reject);
         }
       };
       ws.on('message', (data: Buffer) => this.#onMessage(data));

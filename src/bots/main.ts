@@ -51,6 +51,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     influxClients: o.scenario === 'influx' ? o.influx : 0,
     churnPerSecond: o.scenario === 'churn' ? o.churnRate : 0,
     seed: o.seed,
+    token: o.token,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);

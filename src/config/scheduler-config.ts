@@ -87,6 +87,11 @@ export interface ControllerConfig {
   degradedFarEvery: number;
   /** Spend headroom before degrading (see the tiers/controller block at the end of this file). */
   autoBudget: AutoBudgetConfig;
+  /**
+   * CPU budget: share of one core (process.cpuUsage, user + system, over the loop runner's CPU
+   * window) above which normal mode counts as over budget and degrades. 0 disables. Default 0.8.
+   */
+  cpuBudget: number;
 }
 
 export interface SchedulerConfig {
@@ -207,6 +212,7 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
         degradedTierScale: num(2, { min: 1, max: 1000 }),
         degradedFarEvery: num(2, { integer: true, min: 1, max: 1000 }),
         autoBudget: AUTO_BUDGET_SPEC,
+        cpuBudget: num(0.8, { min: 0, max: 1024 }),
       },
     },
     jobs: JOBS_SPEC,

@@ -74,6 +74,11 @@ export interface ControllerState {
   autoReason: AutoBudgetReason;
   /** Operator override (admin API): the mode is forced until `untilWallMs`; null when the controller decides. */
   override: ControllerOverride | null;
+  /**
+   * Share of one core the process used over the last CPU window (set by the loop runner from
+   * `process.cpuUsage`; 0 when never sampled, e.g. manual stepping). See `controller.cpuBudget`.
+   */
+  cpuShare: number;
 }
 
 /** A forced controller mode (see {@link forceControllerMode}). */
@@ -136,6 +141,7 @@ export const createControllerState = (windowSteps: number, ingestDrainBaseline: 
   override: null,
   autoExtra: 0,
   autoReason: 'warming up',
+  cpuShare: 0,
 });
 
 /** NPC ticks run by the last step: `world.tierStats.ticksPerTier` when the tiers module provides it. */
@@ -208,7 +214,11 @@ const decideMode = (world: ControllerWorld, c: ControllerState, B: number): void
   const cfg = world.config.controller;
   const step = world.clock.step;
   const fast = c.fastAvgMs;
-  c.calmStreak = fast < cfg.recoverBelow * B ? c.calmStreak + 1 : 0;
+  // CPU budget: more than cpuBudget of a core is over budget in normal mode, and a degraded
+  // world recovers only once the process is back under it (with the recoverBelow/degradeAt margin).
+  const cpuOver = cfg.cpuBudget > 0 && c.cpuShare > cfg.cpuBudget;
+  const cpuCalm = cfg.cpuBudget <= 0 || c.cpuShare < (cfg.cpuBudget * cfg.recoverBelow) / cfg.degradeAt;
+  c.calmStreak = fast < cfg.recoverBelow * B && cpuCalm ? c.calmStreak + 1 : 0;
   if (c.hold === 0) c.hold = cfg.holdSteps;
   let to: ControllerMode = c.mode;
   let reason = '';
@@ -221,6 +231,9 @@ const decideMode = (world: ControllerWorld, c: ControllerState, B: number): void
   } else if (c.mode === 'normal' && fast > cfg.degradeAt * B) {
     to = 'degraded';
     reason = `fast avg ${fast.toFixed(2)} ms > ${cfg.degradeAt}× budget`;
+  } else if (c.mode === 'normal' && cpuOver) {
+    to = 'degraded';
+    reason = `process CPU ${(c.cpuShare * 100).toFixed(0)}% of a core > budget ${(cfg.cpuBudget * 100).toFixed(0)}%`;
   } else if (c.mode !== 'normal' && c.calmStreak >= c.hold && step - c.sinceStep >= c.hold) {
     to = c.mode === 'emergency' ? 'degraded' : 'normal';
     reason = `fast avg < ${cfg.recoverBelow}× budget for ${c.calmStreak} steps`;

@@ -48,6 +48,11 @@ export interface JobRecord<P = unknown> {
   user: string;
   /** Entity the job is about (or -1). */
   key: number;
+  /**
+   * Priority inherited from the session the job works for (src/net/session-priority.ts: 0 bots
+   * and observers .. 4 active players in crowds; default 0): higher priorities start first.
+   */
+  priority: number;
   payload: P;
   attempts: number;
   /** Wall ms before which a retry may not start. */
@@ -148,6 +153,8 @@ export class JobQueue {
   readonly #clearTimer: (h: unknown) => void;
   readonly #defs = new Map<string, JobDefinition<unknown, unknown>>();
   #pending: JobRecord[] = [];
+  /** Some job carried a non-zero priority: startDue orders by priority (stable) from then on. */
+  #prioritized = false;
   readonly #running = new Map<number, { job: JobRecord; attemptToken: number; timer: unknown; ac: AbortController }>();
   readonly #perUser = new Map<string, number>();
   #done: Done[] = [];
@@ -209,7 +216,7 @@ export class JobQueue {
    * Queue a job; returns its id (ids increase by submission). Throws `WT_ERR_JOB_UNKNOWN` for an
    * unregistered name and `WT_ERR_QUEUE_FULL` when the pending queue is full (counted).
    */
-  submit<P>(name: string, payload: P, opts: { user?: string; key?: number } = {}): number {
+  submit<P>(name: string, payload: P, opts: { user?: string; key?: number; priority?: number } = {}): number {
     // `user` is whom the job counts against for the per-user cap: a player (`player:<eid>`, see
     // src/content/scene-job.ts) for work done on a player's behalf, '' (one shared user) otherwise.
     if (!this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
@@ -217,14 +224,16 @@ export class JobQueue {
       this.#s.rejected++;
       throw queueFull(`job queue (${name})`, this.#o.maxPending);
     }
-    const job: JobRecord = { id: this.#nextId++, name, user: opts.user ?? '', key: opts.key ?? -1, payload, attempts: 0, notBefore: 0 };
+    const priority = Number.isFinite(opts.priority) ? opts.priority! : 0;
+    const job: JobRecord = { id: this.#nextId++, name, user: opts.user ?? '', key: opts.key ?? -1, priority, payload, attempts: 0, notBefore: 0 };
+    if (priority !== 0) this.#prioritized = true;
     this.#pending.push(job);
     this.#s.submitted++;
     return job.id;
   }
 
   /** Like submit, but returns -1 (counted as `deferred`) instead of queueing while saturated. */
-  trySubmit<P>(name: string, payload: P, opts: { user?: string; key?: number } = {}): number {
+  trySubmit<P>(name: string, payload: P, opts: { user?: string; key?: number; priority?: number } = {}): number {
     if (this.saturated) {
       this.#s.deferred++;
       return -1;
@@ -233,7 +242,7 @@ export class JobQueue {
   }
 
   /**
-   * Start up to `maxStarts` pending jobs (FIFO, skipping retries not yet due and users at their
+   * Start up to `maxStarts` pending jobs (by priority, then FIFO, skipping retries not yet due and users at their
    * cap), within the per-world concurrency cap. Called by the jobs phase. Returns starts.
    */
   startDue(maxStarts: number): number {
@@ -244,7 +253,8 @@ export class JobQueue {
     let started = 0;
     const now = this.#now();
     const keep: JobRecord[] = [];
-    const pend = this.#pending;
+    // Higher priority first, FIFO within a priority (sort is stable); jobs without priorities keep FIFO.
+    const pend = this.#prioritized ? [...this.#pending].sort((a, b) => b.priority - a.priority) : this.#pending;
     for (let i = 0; i < pend.length; i++) {
       const job = pend[i]!;
       if (started >= maxStarts || this.#running.size >= this.#o.perWorldConcurrency || job.notBefore > now) {

@@ -16,6 +16,7 @@
 import { worldExists, worldNotFound } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { faultWorld, runStep } from '../world/step.js';
+import { createCpuMeter, sampleCpu, type CpuMeter } from '../controller/cpu-meter.js';
 
 interface Entry {
   world: SimWorld;
@@ -40,6 +41,11 @@ export interface LoopRunnerOptions {
    * dropped or counted). The cluster service passes "this instance can prove it owns the world".
    */
   canStep?: (world: SimWorld) => boolean;
+  /**
+   * Wall ms of the process-CPU window handed to every world's controller (`controller.cpuShare`,
+   * its CPU budget). Sampled on the real timer only. Default 1000; 0 disables.
+   */
+  cpuWindowMs?: number;
 }
 
 /** Runs worlds on their fixed timesteps. Owns the timer, hence a class. */
@@ -52,6 +58,8 @@ export class LoopRunner {
   readonly #canStep: ((world: SimWorld) => boolean) | undefined;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
+  readonly #cpuWindowMs: number;
+  #cpu: CpuMeter | null = null;
 
   constructor(opts: LoopRunnerOptions = {}) {
     this.#now = opts.now ?? (() => performance.now());
@@ -59,6 +67,7 @@ export class LoopRunner {
     this.#onStep = opts.onStep;
     this.#idlePollMs = opts.idlePollMs ?? 50;
     this.#canStep = opts.canStep;
+    this.#cpuWindowMs = opts.cpuWindowMs ?? 1000;
   }
 
   /** Register a world; it starts on its schedule at the next tick. */
@@ -204,7 +213,14 @@ export class LoopRunner {
   readonly #tick = (): void => {
     this.#timer = null;
     if (!this.#running) return;
-    this.runDue(this.#now());
+    const now = this.#now();
+    if (this.#cpuWindowMs > 0) {
+      // Process CPU share for the controllers' CPU budget (real timer only, never manual steps).
+      if (!this.#cpu) this.#cpu = createCpuMeter(now, this.#cpuWindowMs);
+      const share = sampleCpu(this.#cpu, now);
+      if (share >= 0) for (const e of this.#entries.values()) e.world.controller.cpuShare = share;
+    }
+    this.runDue(now);
     this.#schedule();
   };
 }

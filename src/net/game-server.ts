@@ -15,7 +15,7 @@ import { submitPurchase } from '../ledger/world-ledger.js';
 import type { Store } from '../store/types.js';
 import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
-import { uWS, type us_listen_socket } from '../uws.js';
+import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { pushGameMessage } from './game-messages.js';
@@ -23,7 +23,8 @@ import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { MsgType, PROTOCOL_VERSION, type HelloMsg, type PurchaseMsg } from './protocol.js';
 import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
-import { SessionRegistry } from './session-registry.js';
+import { SessionRegistry, type SessionClassHook } from './session-registry.js';
+import { sessionPriority, sumClassStats, type ClassStats } from './session-priority.js';
 import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 
@@ -62,6 +63,11 @@ export interface GameServerOptions {
    * tokens and positions are durable (src/net/durable-sessions.ts); without, sessions live in memory.
    */
   store?: () => Store | null;
+  /**
+   * The class of a new session (`player`, `spectator`, `bot`, `observer`), read at join. Default:
+   * from the hello token (`spectator:…`, `bot:…`, `observer:…`; anything else is a player).
+   */
+  sessionClass?: SessionClassHook;
 }
 
 /** What {@link GameServerOptions.routeHello} decides for one hello. */
@@ -88,6 +94,8 @@ export class GameServer implements Service {
     errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0, purchases: 0, txResults: {},
   };
   #listen: us_listen_socket | null = null;
+  #app: TemplatedApp | null = null;
+  #probeSubscribed = false;
   #port = 0;
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
@@ -117,7 +125,7 @@ export class GameServer implements Service {
       end: (c: Conn, code: number, reason: string) => this.#end(c, code, reason),
       reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) => this.#reply(c, code, message, strike, closeCode),
     };
-    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1);
+    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1, opts.sessionClass);
   }
 
   /** Port actually bound (after start). */
@@ -184,6 +192,7 @@ export class GameServer implements Service {
         }
       },
     });
+    this.#app = app;
     const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
     if (!ls) throw new WorldtickError(ErrorCode.PORT_IN_USE, `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`, { details: { host: this.#opts.host, port: this.#opts.port } });
     this.#listen = ls;
@@ -239,12 +248,26 @@ export class GameServer implements Service {
     return this.#registry.closeWorldSessions(worldId, code, reason);
   }
 
+  /**
+   * Priority (0..4, src/net/session-priority.ts) of the session that owns `player` in world
+   * `worldId`, or 0 when none does. Work done on a session's behalf inherits it: pass it as the
+   * job's priority (`world.jobs.submit(name, payload, { user, priority })`).
+   */
+  sessionPriority(worldId: string, player: number): number {
+    const s = this.#registry.nets.get(worldId)?.net.byPlayer.get(player);
+    return s ? sessionPriority(s, this.config, performance.now()) : 0;
+  }
+
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
     let sessions = 0, parked = 0, snapshotsSent = 0, snapshotBytes = 0, skippedBackpressure = 0, mem = 0;
+    const byClass: Record<string, ClassStats> = {};
+    const ladderLevels = [0, 0, 0, 0, 0];
     for (const [id, { net }] of this.#registry.nets) {
-      const w = { ...net.stats, sessions: net.sessions.length };
+      const w = { ...net.stats, sessions: net.sessions.length, byClass: net.stats.byClass.map((c) => ({ ...c })), ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] } };
+      sumClassStats(byClass, net.stats.byClass);
+      for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
       worlds[id] = w;
       sessions += w.sessions;
       parked += w.parked;
@@ -262,8 +285,29 @@ export class GameServer implements Service {
       txResults: { ...this.#s.txResults },
       connections: this.#conns.size,
       maxConnections: this.#maxConnections,
-      sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds,
+      sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels,
     };
+  }
+
+  /**
+   * Transport floor probe (bench `net`): send `bytes` to every joined session's socket, by a
+   * `ws.send` loop or by one uWS `publish` to a topic every joined socket is subscribed to (on
+   * first use). Returns the sockets reached and the wall ms the fan-out took. The frame should
+   * be one clients ignore (e.g. an event); it does not touch any session's known set.
+   */
+  probeTransport(bytes: Uint8Array, mode: 'send' | 'publish'): { sockets: number; ms: number } {
+    const conns: Conn[] = [];
+    for (const c of this.#conns.values()) if (c.session && c.session.player >= 0 && !c.closed && c.ws) conns.push(c);
+    if (mode === 'publish') {
+      if (!this.#probeSubscribed) for (const c of conns) c.ws!.subscribe('wt-probe');
+      this.#probeSubscribed = true;
+      const t0 = performance.now();
+      this.#app?.publish('wt-probe', bytes, true, false);
+      return { sockets: conns.length, ms: performance.now() - t0 };
+    }
+    const t0 = performance.now();
+    for (const c of conns) c.ws!.send(bytes, true, false);
+    return { sockets: conns.length, ms: performance.now() - t0 };
   }
 
   #send(conn: Conn, bytes: Uint8Array): number {

@@ -42,6 +42,21 @@ export interface NetConfig {
   maxStrikes: number;
   /** Most intents delivered as events per world per step. */
   maxEventsPerStep: number;
+  /** Quality ladder: bytes still buffered at a session's send that step it down one level. */
+  ladderDownBytes: number;
+  /** Quality ladder: consecutive clean sends (nothing buffered) that step it up one level. */
+  ladderUpSteps: number;
+  /** Quality ladder: fewest steps between two steps down. */
+  ladderHoldSteps: number;
+  /** Priority: a session with an input in the last `activeInputMs` wall ms is active. */
+  activeInputMs: number;
+  /** Priority: other players in view from which an active player's region counts as crowded. */
+  crowdPlayers: number;
+  /**
+   * Under load (controller not normal): wall ms of the replicate phase after which sessions
+   * below active-player priority are deferred to a later step. 0 = never defer.
+   */
+  replicateBudgetMs: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -64,6 +79,12 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   messageBurst: 60,
   maxStrikes: 5,
   maxEventsPerStep: 4096,
+  ladderDownBytes: 16 * 1024,
+  ladderUpSteps: 40,
+  ladderHoldSteps: 10,
+  activeInputMs: 2000,
+  crowdPlayers: 8,
+  replicateBudgetMs: 30,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -91,6 +112,12 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     messageBurst: real(1, 1e6),
     maxStrikes: int(1, 1e6),
     maxEventsPerStep: int(0, 1e7),
+    ladderDownBytes: int(0, 1 << 30),
+    ladderUpSteps: int(1, 1_000_000),
+    ladderHoldSteps: int(0, 1_000_000),
+    activeInputMs: real(0, 86_400_000),
+    crowdPlayers: int(1, 1_000_000),
+    replicateBudgetMs: real(0, 60_000),
   },
 };
 

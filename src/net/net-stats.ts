@@ -3,6 +3,7 @@
  * admin/metrics service. Counters are totals since the server started unless noted.
  */
 import type { WorldNetStats } from './replication.js';
+import type { ClassStats } from './session-priority.js';
 
 /** Server-wide counters (plain object; see `GameServer.stats()`). */
 export interface ServerNetStats {
@@ -45,4 +46,8 @@ export interface GameServerStats extends ServerNetStats {
   /** Bytes held by all sessions' known sets. */
   sessionMemoryBytes: number;
   worlds: Record<string, WorldNetStats>;
+  /** Per session class (`player`, `spectator`, `bot`, `observer`), summed over worlds. */
+  byClass: Record<string, ClassStats>;
+  /** Sessions at each effective quality-ladder level 0..4 in the last replicate runs. */
+  ladderLevels: number[];
 }

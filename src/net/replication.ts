@@ -10,7 +10,6 @@
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
 import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
-import { CloseCode } from '../errors.js';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
@@ -104,7 +103,15 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
   }
-  for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+  // Crowd level (other players in view) for the session's priority (session-priority.ts).
+  const pm = net.select.playerMark, pStamp = net.select.stamp;
+  let crowd = 0;
+  for (let i = 0; i < n; i++) {
+    const e = visible[i]!;
+    visMark[e] = mark;
+    if (pm[e] === pStamp) crowd++;
+  }
+  s.crowd = visMark[s.player] === mark ? crowd - 1 : crowd;
   if (visMark[s.player] !== mark && entityExists(world, s.player)) {
     // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
     if (n < cfg.maxEntitiesPerSession) visible[n++] = s.player;
@@ -256,8 +263,6 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
   return out;
 };
 
-const frame: SnapshotFrame = { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 };
-
 /**
  * Start a replicate run (before any `encodeSessionSnapshot`): bump the entity-cache stamp and
  * point the run at the world's spatial index. A pipeline without a tiering phase (tests,
@@ -285,50 +290,4 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     spatial.rebuildPlayers(world, 0);
   }
   net.spatial = spatial;
-};
-
-/** The replicate phase of one world: every session's snapshot, then events. */
-export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: WorldNet): void => {
-  const t0 = performance.now();
-  const sessions = net.sessions;
-  const st = net.stats;
-  let sendMs = 0;
-  if (sessions.length === 0) net.removed.length = 0;
-  else {
-    beginRun(world, net);
-    const f = frameFor(world, ctx, net.transport.now(), frame);
-    const cfg = net.config;
-    for (let i = 0; i < sessions.length; i++) {
-      const s = sessions[i]!;
-      if (s.conn.closed || s.closeCode) continue;
-      if (net.transport.buffered(s) > cfg.skipBufferedBytes) {
-        // Skipped: its known set is untouched, so the next snapshot is a correct delta.
-        st.skippedBackpressure++;
-        if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
-        continue;
-      }
-      s.skipped = 0;
-      const len = encodeSessionSnapshot(world, net, s, f);
-      const t1 = performance.now();
-      const r = net.transport.send(s, net.out.bytes.subarray(0, len));
-      sendMs += performance.now() - t1;
-      if (r === 2) {
-        // Dropped by uWS: the client's view no longer matches our known set. Close it.
-        s.closeCode = CloseCode.SLOW_CONSUMER;
-        net.closing.push(s);
-      } else if (r >= 0) {
-        st.snapshotsSent++;
-        st.snapshotBytes += len;
-      }
-    }
-    if (net.closing.length) {
-      // Closing calls the close handler synchronously, which edits `sessions`: do it after the loop.
-      for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
-      net.closing.length = 0;
-    }
-  }
-  if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
-  st.lastStep = ctx.step;
-  st.lastReplicateMs = performance.now() - t0;
-  st.lastSendMs = sendMs;
 };

@@ -24,6 +24,10 @@ import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFa
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Parked, type Session } from './session.js';
+import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
+
+/** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
+export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
 
 /** What the registry needs from the transport. */
 export interface SessionWire {
@@ -69,7 +73,10 @@ export class SessionRegistry {
   shuttingDown = false;
   #sweeps = 0;
 
-  constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number) {
+  readonly #classify: SessionClassHook;
+
+  constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number, classify?: SessionClassHook) {
+    this.#classify = classify ?? ((m) => classFromToken(m.token));
     this.#cfg = cfg;
     this.#codec = codec;
     this.#wire = wire;
@@ -220,7 +227,8 @@ export class SessionRegistry {
   /** Create the joining session and push its enter fact (the welcome is sent when a step applies it). */
   #enter(conn: Conn, m: HelloMsg, world: SimWorld, player: number, owner: number, token: string, ledgerId: string, x: number, y: number, durableResume = false): void {
     const cfg = this.#cfg;
-    const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, ledgerId);
+    const cls = SessionClass[this.#classify(m, world)] ?? SessionClass.player;
+    const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, cls, ledgerId);
     const fact: EnterFact = {
       op: 'enter', session: conn.id, player, owner, x, y, interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
@@ -273,6 +281,7 @@ export class SessionRegistry {
   input(s: Session, m: InputMsg): void {
     if (m.seq <= s.lastSeqIn) return this.#wire.reply(s.conn, WireErrorCode.OUT_OF_RANGE, `input.seq must increase (last ${s.lastSeqIn})`, true);
     s.lastSeqIn = m.seq;
+    s.lastInputAt = performance.now();
     const entry = this.nets.get(s.worldId);
     if (!entry) return;
     const fact: InputFact = { session: s.conn.id, seq: m.seq, moveX: m.moveX, moveY: m.moveY, actions: m.actions };

@@ -65,6 +65,20 @@ export interface Session {
   closeCode: number;
   /** Newest input received while joining: pushed to ingest once the player exists. */
   heldInput: InputFact | null;
+  /** Session class code (session-priority.ts `SessionClass`), set at join. */
+  cls: number;
+  /** Wall ms (performance.now) of the last input received; -1 = none yet. */
+  lastInputAt: number;
+  /** Other players in the session's last view (its crowd level). */
+  crowd: number;
+  /** Level on the backpressure quality ladder (0 = desired quality .. 4). */
+  ladder: number;
+  /** Step of the last ladder move. */
+  ladderAt: number;
+  /** Consecutive clean sends (nothing buffered) since the last step down. */
+  ladderCalm: number;
+  /** Consecutive steps deferred by the replicate budget (replicate-phase.ts). */
+  deferred: number;
 }
 
 /** A new connection record. */
@@ -81,44 +95,66 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   lastSend: -1,
 });
 
-const INITIAL_KNOWN = 64;
+const INITIAL_KNOWN = 16;
+const EMPTY_I32 = new Int32Array(0), EMPTY_U16 = new Uint16Array(0), EMPTY_U8 = new Uint8Array(0);
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
-export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number, ledgerId = ''): Session => ({
-  conn,
-  worldId,
-  player,
-  name,
-  resumeToken,
-  ledgerId,
-  lastSeqIn: 0,
-  interestRadius,
-  knownId: new Int32Array(INITIAL_KNOWN),
-  knownX: new Int32Array(INITIAL_KNOWN),
-  knownY: new Int32Array(INITIAL_KNOWN),
-  knownKind: new Uint16Array(INITIAL_KNOWN),
-  knownTier: new Uint8Array(INITIAL_KNOWN),
-  knownCount: 0,
-  skipped: 0,
-  closeCode: 0,
-  heldInput: null,
-});
+export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number, cls = 0, ledgerId = ''): Session => {
+  const s: Session = {
+    conn,
+    worldId,
+    player,
+    name,
+    resumeToken,
+    ledgerId,
+    lastSeqIn: 0,
+    interestRadius,
+    knownId: EMPTY_I32,
+    knownX: EMPTY_I32,
+    knownY: EMPTY_I32,
+    knownKind: EMPTY_U16,
+    knownTier: EMPTY_U8,
+    knownCount: 0,
+    skipped: 0,
+    closeCode: 0,
+    heldInput: null,
+    cls,
+    lastInputAt: -1,
+    crowd: 0,
+    ladder: 0,
+    ladderAt: -1_000_000,
+    ladderCalm: 0,
+    deferred: 0,
+  };
+  allocKnown(s, INITIAL_KNOWN, 0);
+  return s;
+};
+
+/**
+ * Allocate the five known-set columns of `size` entries on ONE ArrayBuffer (Int32 columns first,
+ * then Uint16, then Uint8, so every view is aligned): one backing store per session instead of
+ * five keeps an idle session small. Copies the first `count` entries of the old columns.
+ */
+const allocKnown = (s: Session, size: number, count: number): void => {
+  const buf = new ArrayBuffer(size * 15);
+  const id = new Int32Array(buf, 0, size), x = new Int32Array(buf, size * 4, size), y = new Int32Array(buf, size * 8, size);
+  const kind = new Uint16Array(buf, size * 12, size), tier = new Uint8Array(buf, size * 14, size);
+  if (count > 0) {
+    id.set(s.knownId.subarray(0, count));
+    x.set(s.knownX.subarray(0, count));
+    y.set(s.knownY.subarray(0, count));
+    kind.set(s.knownKind.subarray(0, count));
+    tier.set(s.knownTier.subarray(0, count));
+  }
+  s.knownId = id; s.knownX = x; s.knownY = y; s.knownKind = kind; s.knownTier = tier;
+};
 
 /** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */
 export const ensureKnown = (s: Session, n: number): void => {
   if (s.knownId.length >= n) return;
   let size = s.knownId.length * 2;
   while (size < n) size *= 2;
-  const grow = <T extends Int32Array | Uint16Array | Uint8Array>(a: T, make: (k: number) => T): T => {
-    const b = make(size);
-    b.set(a);
-    return b;
-  };
-  s.knownId = grow(s.knownId, (k) => new Int32Array(k));
-  s.knownX = grow(s.knownX, (k) => new Int32Array(k));
-  s.knownY = grow(s.knownY, (k) => new Int32Array(k));
-  s.knownKind = grow(s.knownKind, (k) => new Uint16Array(k));
-  s.knownTier = grow(s.knownTier, (k) => new Uint8Array(k));
+  allocKnown(s, size, s.knownCount);
 };
 
 /** Bytes held by a session's known set. */

@@ -5,6 +5,7 @@
  */
 import type { CoreWorld } from '../core/world-core.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
+import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
@@ -26,8 +27,18 @@ export interface WorldNetStats {
   lastReplicateMs: number;
   /** Wall ms of the last replicate phase spent in socket sends (the rest is mostly encoding). */
   lastSendMs: number;
+  /** Process CPU ms (user + system, all threads) during the last replicate phase: unlike wall ms, not inflated by preemption. */
+  lastReplicateCpuMs: number;
   /** Step of the last replicate phase. */
   lastStep: number;
+  /** Session-steps left out by a quality-ladder cooldown (level ≥ 3). */
+  cooldownSkips: number;
+  /** Session-steps deferred by the replicate budget under load (priority < 3 only). */
+  deferred: number;
+  /** Per-class counters, indexed by class code (session-priority.ts). */
+  byClass: ClassStats[];
+  /** Quality-ladder levels and moves. */
+  ladder: LadderStats;
 }
 
 /** Intents source of the tiers issue (`world.intents`), consumed structurally. */
@@ -54,6 +65,29 @@ export interface NetTransport {
   event(kind: number | string, npc: number, at: number, expiresAt: number): Uint8Array;
   /** Wall clock, Unix epoch milliseconds (snapshot send time). */
   now(): number;
+}
+
+/** Per-step parameters of a snapshot (the same fields as replication.ts `SnapshotFrame`). */
+export interface FrameFields {
+  step: number;
+  worldTime: number;
+  sendTime: number;
+  radiusScale: number;
+  farEvery: number;
+  requeryEvery: number;
+}
+
+/** Scratch of the replicate phase (replicate-phase.ts): priority order of the sessions, reused frames. */
+export interface PhaseScratch {
+  /** Session indices in replication order. */
+  order: Int32Array;
+  /** Priority of each session (by index in `sessions`). */
+  prio: Uint8Array;
+  /** Sessions per priority bucket, and bucket start offsets into `order`. */
+  counts: Int32Array;
+  starts: Int32Array;
+  frame: FrameFields;
+  sessionFrame: FrameFields;
 }
 
 /** Replication state of one world (the world's `net` slot). */
@@ -95,6 +129,8 @@ export interface WorldNet {
   spatial: SpatialQuery;
   deliver: (intent: IntentLike) => void;
   closing: Session[];
+  /** Scratch of the replicate phase (priority order). */
+  phase: PhaseScratch;
 }
 
 /** The slot replication adds to a world: set by the game server while it serves the world, else null. */
@@ -120,7 +156,8 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     transport,
     sessions: [],
     byPlayer: new Map(),
-    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastStep: -1 },
+    stats: { sessions: 0, parked: 0, snapshotsSent: 0, snapshotBytes: 0, skippedBackpressure: 0, truncatedEntities: 0, eventsSent: 0, eventsDropped: 0, lastReplicateMs: 0, lastSendMs: 0, lastReplicateCpuMs: 0, lastStep: -1,
+      cooldownSkips: 0, deferred: 0, byClass: createClassStats(), ladder: createLadderStats() },
     run: 0,
     mark: 0,
     cacheRun: new Int32Array(n),
@@ -146,6 +183,11 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     spatial: { queryRadius: () => 0 },
     deliver: () => {},
     closing: [],
+    phase: {
+      order: new Int32Array(64), prio: new Uint8Array(64), counts: new Int32Array(5), starts: new Int32Array(5),
+      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
+      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
+    },
   };
   net.deliver = (intent) => {
     const s = net.byPlayer.get(intent.player);

@@ -20,7 +20,7 @@ describe('bots CLI options', () => {
 
   it('parses every flag', () => {
     const { opts } = parse(['--url', 'wss://h:1', '--world', 'w', '--scenario', 'churn', '--clients', '50', '--duration', '2.5', '--warmup', '0', '--input-hz', '4', '--concurrency', '10', '--full-every', '5', '--influx', '7', '--churn-rate', '3.5', '--seed', '9', '--procs', '2', '--cpu', '2,3', '--report', 'r.json', '--no-progress']);
-    expect(opts).toEqual({ url: 'wss://h:1', world: 'w', scenario: 'churn', clients: 50, duration: 2.5, warmup: 0, inputHz: 4, purchaseHz: 5, concurrency: 10, fullEvery: 5, influx: 7, churnRate: 3.5, seed: 9, procs: 2, cpu: [2, 3], report: 'r.json', progress: false, worker: false });
+    expect(opts).toEqual({ url: 'wss://h:1', world: 'w', scenario: 'churn', clients: 50, duration: 2.5, warmup: 0, inputHz: 4, purchaseHz: 5, concurrency: 10, fullEvery: 5, influx: 7, churnRate: 3.5, seed: 9, token: '', procs: 2, cpu: [2, 3], report: 'r.json', progress: false, worker: false });
   });
 
   it('bad values are refused with a message naming the flag', () => {

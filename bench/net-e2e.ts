@@ -1,0 +1,398 @@
+/**
+ * End-to-end parts of suite `net` (issue 12): a game server in the bench process (pinned to
+ * CPU 0 when taskset exists) and real WebSocket bots in separate processes (pinned to CPU 1),
+ * on 127.0.0.1 at 20 Hz.
+ *
+ * Per run: update latency p50/p99/p99.9 (bots' HDR histograms), snapshots and bytes per client
+ * per second, server CPU, bots CPU, server µs per session-snapshot next to the transport floor
+ * measured in the same run, disconnects, controller mode and quality-ladder levels.
+ *
+ * Transport floor: on every FLOOR_EVERY-th step of the measured window, after the step, the
+ * server sends one frame of the run's average snapshot size to every joined socket — a bare
+ * `ws.send` loop, alternating with one uWS `publish` to a topic all sockets joined (the shared
+ * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
+ * known set, so the consistency checks still hold. Its cost per socket is the floor.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import os from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pack } from 'msgpackr';
+import { createLogger } from '../src/log.js';
+import { LoopRunner } from '../src/loop/loop-runner.js';
+import { fdReserve, readOpenFileLimit } from '../src/net/fd-limit.js';
+import { GameServer } from '../src/net/game-server.js';
+import { MsgType } from '../src/net/protocol.js';
+import { populateNpcs } from '../src/world/populate.js';
+import { createSimWorld } from '../src/world/sim-world.js';
+import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
+import type { SuiteContext } from './harness.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** CPU pinning of the server (this process) and the bots. */
+export interface Pinning {
+  server: string;
+  bots: string;
+  applied: boolean;
+}
+
+/** Pin this process (all threads) to CPU 0 with taskset; bots go to CPU 1. */
+export const pinServer = (): Pinning => {
+  try {
+    execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+    return { server: 'taskset -a -cp 0 (bench process hosts the server)', bots: 'taskset -c 1 (bots CLI --cpu 1)', applied: true };
+  } catch {
+    return { server: 'not pinned (taskset failed)', bots: 'not pinned', applied: false };
+  }
+};
+
+/** Raise this process's open-file limit (root: prlimit) so 50,000 sockets fit. Returns the new soft limit or null. */
+export const raiseFdLimit = (n: number): number | null => {
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${n}:${n}`], { stdio: 'ignore' });
+    return n;
+  } catch {
+    return null;
+  }
+};
+
+const pct = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 1000) / 1000 : 0;
+};
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+const load = (): number[] => os.loadavg().map((l) => r2(l));
+
+/** RSS after three forced full GCs 300 ms apart (minimum of three samples). */
+const settledRss = async (): Promise<number> => {
+  let min = Infinity;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 300));
+    min = Math.min(min, process.memoryUsage().rss);
+  }
+  return min;
+};
+
+interface BotReport {
+  connected: number;
+  disconnects: number;
+  disconnectsByCode: Record<string, number>;
+  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
+  inputAckRttMs: { p50: number; p99: number };
+  snapshotsPerClientPerSecond: number;
+  bytesPerClientPerSecond: number;
+  avgSnapshotBytes: number;
+  inconsistencies: number;
+  fullDecodeClients: number;
+  lightClients: number;
+  botsCpuPercent: number;
+}
+
+const WARMUP_S = 2;
+const FULL_EVERY = 10;
+/** Every FLOOR_EVERY-th measured step carries a transport-floor probe. */
+const FLOOR_EVERY = 10;
+
+/** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
+const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
+  const node = [process.execPath, '--import', 'tsx', 'src/bots/main.ts', ...args];
+  const cmd = fdLimit ? 'bash' : node[0]!;
+  const argv = fdLimit ? ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node.slice(1);
+  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`); });
+  return new Promise((r) => child.on('exit', (code) => r({ code, out })));
+};
+
+/** Options of one end-to-end run. */
+export interface E2eOptions {
+  clients: number;
+  seconds: number;
+  scenario: 'default' | 'crowd';
+  pin: Pinning;
+  /** Share of bots (by name index) joined as spectators (0 = all players). */
+  spectatorShare?: number;
+}
+
+/** One end-to-end run; returns its figures. */
+export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<string, unknown>> => {
+  const { clients, seconds, scenario } = o;
+  const crowd = scenario === 'crowd';
+  const world = crowd
+    ? createCrowdWorld({ id: '1', npcs: CROWD.npcs, seed: 1, playerCapacity: clients + 100 })
+    : createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
+  if (!crowd) populateNpcs(world, { count: 10_000 });
+  const steps: number[] = [], replicate: number[] = [], send: number[] = [], usPerSnap: number[] = [], sendUsPerSnap: number[] = [], cpuUsPerSnap: number[] = [];
+  const floorSend: number[] = [], floorPublish: number[] = [], floorSendCpu: number[] = [], floorPublishCpu: number[] = [], floorSendCpuSync: number[] = [];
+  let recording = false, lastSnaps = 0, probes = 0;
+  const probe: { frame: Uint8Array | null } = { frame: null };
+  const modes: Record<string, number> = {};
+  let server: GameServer | null = null;
+  const runner = new LoopRunner({
+    onStep: (w) => {
+      const net = w.net;
+      if (!net) return;
+      const snaps = net.stats.snapshotsSent - lastSnaps;
+      lastSnaps = net.stats.snapshotsSent;
+      if (!recording) return;
+      steps.push(w.stats.totalMs);
+      modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
+      replicate.push(net.stats.lastReplicateMs);
+      send.push(net.stats.lastSendMs);
+      if (snaps > 0) {
+        usPerSnap.push((net.stats.lastReplicateMs * 1000) / snaps);
+        sendUsPerSnap.push((net.stats.lastSendMs * 1000) / snaps);
+        cpuUsPerSnap.push((net.stats.lastReplicateCpuMs * 1000) / snaps);
+      }
+      if (server && w.clock.step % FLOOR_EVERY === 0) {
+        if (!probe.frame) {
+          // An event frame (ignored by bots) padded to the average snapshot size so far.
+          const avg = Math.max(16, Math.round(net.stats.snapshotBytes / Math.max(1, net.stats.snapshotsSent)));
+          probe.frame = pack([MsgType.EVENT, 'x'.repeat(Math.max(1, avg - 12)), 0, 0, 0]);
+        }
+        const mode = probes++ % 2 === 0 ? 'send' : 'publish';
+        const c0 = process.cpuUsage();
+        const p = server.probeTransport(probe.frame, mode);
+        if (p.sockets > 0) {
+          const dSync = process.cpuUsage(c0);
+          if (mode === 'send') floorSendCpuSync.push((dSync.user + dSync.system) / p.sockets);
+          (mode === 'send' ? floorSend : floorPublish).push((p.ms * 1000) / p.sockets);
+          // uWS drains published messages in its loop's pre handler, after this callback: the
+          // process CPU up to the next check phase covers the drain (and, for both modes alike,
+          // whatever else that loop turn does).
+          setImmediate(() => {
+            const d = process.cpuUsage(c0);
+            (mode === 'send' ? floorSendCpu : floorPublishCpu).push((d.user + d.system) / p.sockets);
+          });
+        }
+      }
+    },
+  });
+  runner.add(world);
+  const spectators = o.spectatorShare ?? 0;
+  server = new GameServer({
+    host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
+    net: crowd ? { ...CROWD_NET } : {},
+  });
+  await server.start();
+  runner.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const loadStart = load();
+  const rss0 = await settledRss();
+  let rssJoined = 0, recordAt = 0, snapsAt = 0, bytesAt = 0;
+  let cpu0 = process.cpuUsage();
+  let measuring: Promise<void> | null = null;
+  const watcher = setInterval(() => {
+    if (!measuring && server!.stats().sessions >= clients * 0.99) {
+      measuring = settledRss().then((r) => {
+        rssJoined = r;
+        recording = true;
+        cpu0 = process.cpuUsage();
+        recordAt = performance.now();
+        const st = server!.stats();
+        snapsAt = st.snapshotsSent;
+        bytesAt = st.snapshotBytes;
+      });
+    }
+  }, 100);
+  // Players, and (spectatorShare > 0) a second bots process of spectators (token `spectator`):
+  // each reports its own latency, so active players' figures stand alone.
+  const nSpec = Math.round(clients * spectators);
+  const botArgs = (n: number, extra: string[]): string[] => {
+    const a = ['--url', `ws://127.0.0.1:${server!.port}`, '--clients', String(n), '--duration', String(seconds), '--warmup', String(WARMUP_S),
+      '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady', ...extra];
+    if (o.pin.applied) a.push('--cpu', '1');
+    return a;
+  };
+  // Spectators join first and stay for the players' whole run (their window is longer: their
+  // figures cover the players' ramp too); the server's window starts once everyone is in.
+  let specRun: Promise<{ code: number | null; out: string }> | null = null;
+  if (nSpec > 0) {
+    const longer = botArgs(nSpec, ['--token', 'spectator', '--seed', '2']);
+    longer[longer.indexOf('--duration') + 1] = String(seconds + 60);
+    specRun = runBots(ctx, longer, null);
+    const t0 = performance.now();
+    while (server.stats().sessions < nSpec * 0.99 && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+  }
+  const { code, out } = await runBots(ctx, botArgs(clients - nSpec, []), null);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - recordAt;
+  clearInterval(watcher);
+  recording = false;
+  const st = server.stats();
+  const spec = specRun ? await specRun : null;
+  runner.stop();
+  const mode = world.controller.mode;
+  await server.stop();
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`bots exited ${code}: ${out.slice(-500)}`);
+  const r = JSON.parse(line) as BotReport;
+  const specLine = spec?.out.trim().split('\n').at(-1) ?? '';
+  const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
+  const snapSecs = wallMs / 1000;
+  const floorCpuUs = pct(floorSendCpuSync, 0.5);
+  const cpuUs = pct(cpuUsPerSnap, 0.5);
+  return {
+    scenario, clients, seconds, spectatorShare: spectators,
+    /** With spectators: the figures below are the players' bots process; the spectators' are here. */
+    spectatorBots: sr ? {
+      clients: nSpec, connected: sr.connected, disconnects: sr.disconnects, updateLatencyMs: sr.updateLatencyMs,
+      snapshotsPerClientPerSecond: sr.snapshotsPerClientPerSecond, bytesPerClientPerSecond: sr.bytesPerClientPerSecond, botsCpuPercent: sr.botsCpuPercent, inconsistencies: sr.inconsistencies,
+    } : null,
+    connected: r.connected,
+    disconnects: r.disconnects,
+    disconnectsByCode: r.disconnectsByCode,
+    updateLatencyMs: r.updateLatencyMs,
+    inputAckRttMs: r.inputAckRttMs,
+    snapshotsPerClientPerSecond: r.snapshotsPerClientPerSecond,
+    /** Bots' figure: includes the floor probes' frames (1 in FLOOR_EVERY steps). */
+    bytesPerClientPerSecond: r.bytesPerClientPerSecond,
+    /** Server's figure: snapshot bytes only, over the measured window. */
+    snapshotBytesPerClientPerSecond: Math.round((st.snapshotBytes - bytesAt) / clients / snapSecs),
+    serverSnapshotsPerClientPerSecond: r2((st.snapshotsSent - snapsAt) / clients / snapSecs),
+    avgSnapshotBytes: r.avgSnapshotBytes,
+    inconsistencies: r.inconsistencies,
+    serverStepMs: { p50: pct(steps, 0.5), p99: pct(steps, 0.99), max: pct(steps, 1), steps: steps.length, expected: Math.round(snapSecs * 20) },
+    replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /**
+     * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
+     * send): the figure to hold against the floor's CPU µs (wall figures include preemption by
+     * other processes on the shared core).
+     */
+    serverCpuUsPerSessionSnapshot: { p50: cpuUs, p99: pct(cpuUsPerSnap, 0.99) },
+    /** Wall µs of the replicate phase per snapshot sent. */
+    serverWallUsPerSessionSnapshot: { p50: pct(usPerSnap, 0.5), p99: pct(usPerSnap, 0.99) },
+    /** µs per snapshot inside ws.send within the replicate phase. */
+    sendUsPerSessionSnapshot: { p50: pct(sendUsPerSnap, 0.5) },
+    /** Transport floor: bare ws.send loop of same-sized frames to the same sockets, µs per socket. */
+    transportFloorUsPerSocket: {
+      /** Wall µs inside the ws.send loop. */
+      send: pct(floorSend, 0.5),
+      /** Wall µs inside `publish` only (uWS queues; the writes happen in its drain). */
+      publishCall: pct(floorPublish, 0.5),
+      /** Process CPU µs per socket inside the ws.send loop: THE floor the server figure is compared with. */
+      sendCpuSync: floorCpuUs,
+      /** Process CPU µs per socket from the probe to the next check phase (includes uWS's drain of published messages and that loop turn's other work). */
+      sendCpu: pct(floorSendCpu, 0.5),
+      publishCpu: pct(floorPublishCpu, 0.5),
+      probes: floorSend.length + floorPublish.length,
+      frameBytes: probe.frame?.byteLength ?? 0,
+    },
+    /** Server CPU per session-snapshot ÷ floor CPU per socket (send loop): 1 = at the floor. */
+    serverOverFloor: floorCpuUs > 0 ? r2(cpuUs / floorCpuUs) : null,
+    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
+    serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
+    serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
+    serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
+    botsCpuPercent: r.botsCpuPercent,
+    loadAverage: { start: loadStart, end: load() },
+    fullDecodeClients: r.fullDecodeClients,
+    lightClients: r.lightClients,
+    skippedBackpressure: st.skippedBackpressure,
+    closesByCode: st.closesByCode,
+    controllerModeAtEnd: mode,
+    controllerModeSteps: modes,
+    ladderLevelsAtEnd: st.ladderLevels,
+    byClass: st.byClass,
+  };
+};
+
+/**
+ * Idle capacity: `clients` sessions joined and idle (no inputs) in one process, on a 5 Hz world
+ * without NPCs (each session sees little), spread over two loopback addresses (one address
+ * gives ~28k ephemeral ports). Memory per session = settled RSS with all joined minus settled
+ * RSS with none, over the sessions.
+ */
+export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pinning): Promise<Record<string, unknown>> => {
+  let fd = raiseFdLimit(requested + 10_000);
+  let clients = requested;
+  let limitedBy: string | null = null;
+  if (fd === null) {
+    // The hard limit cannot be raised (no CAP_SYS_RESOURCE): as many as fit under it, with the
+    // server's fd reserve and some room for the rest of the process.
+    const lim = readOpenFileLimit();
+    const hard = lim && Number.isFinite(lim.hard) ? lim.hard : 20_000;
+    fd = raiseFdLimit(hard) ?? lim?.soft ?? null;
+    const fit = Math.floor((hard - fdReserve(hard) - 500) / 1000) * 1000;
+    if (fit < clients) {
+      clients = fit;
+      limitedBy = `open-file hard limit ${hard} (ulimit -Hn; raising it needs CAP_SYS_RESOURCE, which this container lacks): ${fit} sessions requested instead of ${requested}`;
+      ctx.log(`  idle capacity: ${limitedBy}`);
+    }
+  }
+  const world = createSimWorld({ id: '1', capacity: clients + 100, size: 20_000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.2 } } });
+  const runner = new LoopRunner({});
+  runner.add(world);
+  const server = new GameServer({
+    host: '0.0.0.0', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
+    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 }, openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
+  });
+  await server.start();
+  runner.start();
+  await new Promise((r) => setTimeout(r, 500));
+  const rss0 = await settledRss();
+  const loadStart = load();
+  const half = Math.ceil(clients / 2);
+  const base = ['--clients', String(half), '--duration', '45', '--warmup', '0', '--input-hz', '0', '--concurrency', '500', '--full-every', '100000', '--no-progress'];
+  if (pin.applied) base.push('--cpu', '1');
+  const t0 = performance.now();
+  const botFd = half + 1000 > (readOpenFileLimit()?.soft ?? 0) ? half + 1000 : null;
+  const bots = [runBots(ctx, ['--url', `ws://127.0.0.1:${server.port}`, ...base], botFd), runBots(ctx, ['--url', `ws://127.0.0.2:${server.port}`, ...base, '--seed', '2'], botFd)];
+  let joinedAt = 0, rssJoined = 0, sessionMem = 0, peak = 0, still = 0, measuredSessions = 0;
+  while (performance.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 500));
+    const s = server.stats().sessions;
+    still = s > 0 && s <= peak ? still + 1 : 0;
+    peak = Math.max(peak, s);
+    // Everyone joined, or the count stopped growing for 10 s (some bots gave up): measure.
+    if (s >= clients * 0.99 || still >= 20) {
+      joinedAt = performance.now() - t0;
+      rssJoined = await settledRss();
+      const st1 = server.stats();
+      sessionMem = st1.sessionMemoryBytes;
+      measuredSessions = st1.sessions;
+      break;
+    }
+  }
+  if (!rssJoined && server.stats().sessions > 0) {
+    // Not every bot joined in time: measure what did join (reported as sessionsJoined).
+    rssJoined = await settledRss();
+    const st1 = server.stats();
+    sessionMem = st1.sessionMemoryBytes;
+    measuredSessions = st1.sessions;
+  }
+  const sessions = server.stats().sessions;
+  const results = await Promise.all(bots);
+  runner.stop();
+  const st = server.stats();
+  await server.stop();
+  const reports = results.map((b) => { const l = b.out.trim().split('\n').at(-1) ?? ''; return l.startsWith('{') ? (JSON.parse(l) as BotReport) : null; });
+  return {
+    requested,
+    clients,
+    limitedBy,
+    fdLimit: fd,
+    sessionsJoined: sessions,
+    peakSessions: peak,
+    secondsToJoin: joinedAt ? r2(joinedAt / 1000) : null,
+    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
+    /** Sessions joined when the RSS below was taken. */
+    measuredSessions,
+    bytesPerSession: rssJoined && measuredSessions ? Math.round((rssJoined - rss0) / measuredSessions) : null,
+    knownSetBytesPerSession: measuredSessions ? Math.round(sessionMem / measuredSessions) : null,
+    disconnects: reports.reduce((a, r) => a + (r?.disconnects ?? 0), 0),
+    botsConnected: reports.map((r) => r?.connected ?? null),
+    botsCpuPercent: reports.map((r) => r?.botsCpuPercent ?? null),
+    closesByCode: st.closesByCode,
+    rejectedConnections: st.rejectedConnections,
+    loadAverage: { start: loadStart, end: load() },
+  };
+};

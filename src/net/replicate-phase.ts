@@ -1,0 +1,161 @@
+/**
+ * The replicate phase of one world (issue 12 items 2 and 4): every session's snapshot, in
+ * priority order, at the quality its priority and its own ladder allow, then events.
+ *
+ *   pass 1  priority per session (session-priority.ts), counting sort into 5 buckets
+ *   pass 2  buckets 4 → 0 (active players in crowds first, bots/observers last); inside a
+ *           bucket the start rotates every step, so the tail of a bucket is not always the same
+ *           sessions. Under load (controller pressure > 0), once the phase has spent
+ *           `replicateBudgetMs`, sessions below priority 3 are deferred to a later step
+ *           (non-players at most MAX_DEFERRED steps in a row, idle players at most
+ *           MAX_DEFERRED_PLAYER; their known set is untouched, so the next snapshot is still an
+ *           exact delta). Active players are never deferred.
+ *
+ * The snapshot's `sendTime` is taken once, before the first session: a session late in the
+ * order sees the wait in its update latency, which is why the order is by priority.
+ */
+import { CloseCode } from '../errors.js';
+import type { StepContext } from '../core/world-core.js';
+import { beginRun, encodeSessionSnapshot, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import type { Session } from './session.js';
+import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
+import type { PhaseScratch, WorldNet } from './world-net.js';
+
+/** Most consecutive steps a non-player session is deferred by the replicate budget (then it is sent anyway: ≥ 1 Hz at 20 Hz). */
+export const MAX_DEFERRED = 19;
+/** Most consecutive steps an idle player is deferred (its floor: every other step). */
+export const MAX_DEFERRED_PLAYER = 1;
+/** Priorities at or above this are never deferred (active players). */
+const NEVER_DEFER = 3;
+const BUCKETS = 5;
+
+/** The phase's scratch on the world's net slot, grown to `n` sessions (nothing allocated per step otherwise). */
+const scratchFor = (net: WorldNet, n: number): PhaseScratch => {
+  const sc = net.phase;
+  if (sc.order.length < n) {
+    let size = sc.order.length;
+    while (size < n) size *= 2;
+    sc.order = new Int32Array(size);
+    sc.prio = new Uint8Array(size);
+  }
+  return sc;
+};
+
+/** The replicate phase of one world: every session's snapshot (priority order), then events. */
+export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: WorldNet): void => {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const sessions = net.sessions;
+  const st = net.stats;
+  let sendMs = 0;
+  if (sessions.length === 0) net.removed.length = 0;
+  else {
+    beginRun(world, net);
+    const n = sessions.length;
+    const sc = scratchFor(net, n);
+    const f = frameFor(world, ctx, net.transport.now(), sc.frame);
+    const cfg = net.config;
+    const pressure = pressureOf(ctx.budgets.interestQuality);
+    st.ladder.pressure = pressure;
+    const byClass = st.byClass, levels = st.ladder.levels;
+    for (let c = 0; c < byClass.length; c++) { byClass[c]!.sessions = 0; byClass[c]!.degraded = 0; }
+    levels.fill(0);
+    // Pass 1: priorities, counting sort (highest bucket first).
+    const { order, prio, counts, starts } = sc;
+    counts.fill(0);
+    const nowMs = performance.now();
+    for (let i = 0; i < n; i++) {
+      const p = sessionPriority(sessions[i]!, cfg, nowMs);
+      prio[i] = p;
+      counts[p]!++;
+    }
+    let at = 0;
+    for (let b = BUCKETS - 1; b >= 0; b--) { starts[b] = at; at += counts[b]!; }
+    for (let i = 0; i < n; i++) order[starts[prio[i]!]!++] = i;
+    // Pass 2: buckets high → low, each from a rotating start.
+    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
+    let now = nowMs;
+    at = 0;
+    for (let b = BUCKETS - 1; b >= 0; b--) {
+      const count = counts[b]!, from = at;
+      at += count;
+      if (count === 0) continue;
+      const rot = (f.step * 7919) % count;
+      for (let j = 0; j < count; j++) {
+        const s = sessions[order[from + ((j + rot) % count)]!]!;
+        if (s.conn.closed || s.closeCode) continue;
+        const cs = byClass[s.cls]!;
+        // Effective quality level: the worse of load (by priority) and the session's own ladder.
+        const load = pressure > 0 ? loadLevel(s.cls, b, pressure) : 0;
+        const level = load > s.ladder ? load : s.ladder;
+        cs.sessions++;
+        levels[level]!++;
+        if (level > 0) cs.degraded++;
+        const every = cooldownOf(level);
+        if (every > 1 && (f.step + s.conn.id) % every !== 0) { st.cooldownSkips++; cs.cooldownSkips++; continue; }
+        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < (s.cls === SessionClass.player ? MAX_DEFERRED_PLAYER : MAX_DEFERRED)) {
+          s.deferred++;
+          st.deferred++;
+          cs.deferred++;
+          continue;
+        }
+        s.deferred = 0;
+        const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, every);
+        if (t1 > 0) { now = performance.now(); sendMs += now - t1; }
+      }
+    }
+    if (net.closing.length) {
+      // Closing calls the close handler synchronously, which edits `sessions`: do it after the loop.
+      for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
+      net.closing.length = 0;
+    }
+  }
+  if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
+  st.lastStep = ctx.step;
+  st.lastReplicateMs = performance.now() - t0;
+  st.lastSendMs = sendMs;
+  const cpu = process.cpuUsage(cpu0);
+  st.lastReplicateCpuMs = (cpu.user + cpu.system) / 1000;
+};
+
+/**
+ * Backpressure check, ladder walk, encode and send of one session at `level`. Returns the wall
+ * time just before the send (performance.now), or 0 when nothing was sent.
+ */
+const sendOne = (world: ReplicationWorld, net: WorldNet, s: Session, f: SnapshotFrame, sf: SnapshotFrame, level: number, every: number): number => {
+  const st = net.stats, cfg = net.config, cs = st.byClass[s.cls]!;
+  const buffered = net.transport.buffered(s);
+  const moved = updateLadder(s, cfg, buffered, f.step);
+  if (moved < 0) st.ladder.down++;
+  else if (moved > 0) st.ladder.up++;
+  if (buffered > cfg.skipBufferedBytes) {
+    // Skipped: its known set is untouched, so the next snapshot is a correct delta.
+    st.skippedBackpressure++;
+    cs.skippedBackpressure++;
+    if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
+    return 0;
+  }
+  s.skipped = 0;
+  let frame = f;
+  if (level > 0) {
+    // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2.
+    frame = sf;
+    sf.step = f.step; sf.worldTime = f.worldTime; sf.sendTime = f.sendTime; sf.requeryEvery = f.requeryEvery;
+    sf.farEvery = f.farEvery * 4 * every;
+    sf.radiusScale = level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
+  }
+  const len = encodeSessionSnapshot(world, net, s, frame);
+  const t1 = performance.now();
+  const r = net.transport.send(s, net.out.bytes.subarray(0, len));
+  if (r === 2) {
+    // Dropped by uWS: the client's view no longer matches our known set. Close it.
+    s.closeCode = CloseCode.SLOW_CONSUMER;
+    net.closing.push(s);
+  } else if (r >= 0) {
+    st.snapshotsSent++;
+    st.snapshotBytes += len;
+    cs.snapshots++;
+    cs.bytes += len;
+  }
+  return t1;
+};

@@ -1,0 +1,161 @@
+/**
+ * Player-experience priority and the per-client quality ladder (issue 12, items 2 and 4).
+ *
+ * Every session has a class (set at join), an activity (wall time of its last input) and a
+ * crowd level (players in its last view). They give a priority, highest last to degrade:
+ *
+ *   4  active player in a crowded region     (crowd >= net.crowdPlayers)
+ *   3  active player                         (input within net.activeInputMs)
+ *   2  idle player
+ *   1  spectator
+ *   0  bot / observer
+ *
+ * The world's controller gives a pressure (0 normal, 2 degraded, 4 emergency). A session's
+ * degradation from load is `pressure - priority` (≥ 0): the lowest priorities degrade first,
+ * active players in crowds last. Player-class sessions are never degraded by load beyond
+ * level 2 (no cooldown): the detailed ring keeps its every-step floor.
+ *
+ * Independently, each session walks its own quality ladder from socket backpressure: a send
+ * that finds more than `net.ladderDownBytes` still buffered steps it down one level (at most
+ * once per `net.ladderHoldSteps` steps), `net.ladderUpSteps` consecutive clean sends (nothing
+ * buffered) step it back up. The effective level is the larger of the two:
+ *
+ *   level 0  desired: full rate, full radius
+ *   level 1  staler data: far entities (beyond detailedRadius) every 4× as many steps
+ *   level 2  smaller radius: × LADDER_RADIUS_SCALE (never below detailedRadius)
+ *   level 3  longer cooldown: a snapshot every 2nd step (the tolerable floor for a slow client)
+ *   level 4  a snapshot every 4th step
+ *
+ * A skipped or cooled-down step never changes the session's known set, so the next snapshot is
+ * still an exact delta against what the client holds.
+ */
+import type { NetConfig } from './net-config.js';
+import type { Session } from './session.js';
+
+/** Session classes (numeric codes; names in {@link SESSION_CLASS_NAMES}). */
+export const SessionClass = { player: 0, spectator: 1, bot: 2, observer: 3 } as const;
+export type SessionClassName = keyof typeof SessionClass;
+export type SessionClassCode = (typeof SessionClass)[SessionClassName];
+/** Class names by code. */
+export const SESSION_CLASS_NAMES: readonly SessionClassName[] = ['player', 'spectator', 'bot', 'observer'];
+/** Highest ladder level. */
+export const LADDER_MAX = 4;
+/** Radius multiplier at ladder level ≥ 2. */
+export const LADDER_RADIUS_SCALE = 0.6;
+/** Highest level load may impose on a player-class session (no cooldown). */
+export const PLAYER_LOAD_CAP = 2;
+
+/**
+ * Default class of a session from its hello token: a token `spectator`, `bot` or `observer`,
+ * alone or followed by `:` (e.g. `spectator:abc`), gives that class; anything else is a player.
+ * A game may pass its own hook (`GameServerOptions.sessionClass`).
+ */
+export const classFromToken = (token: string): SessionClassName => {
+  const i = token.indexOf(':');
+  const head = i < 0 ? token : token.slice(0, i);
+  return head === 'spectator' || head === 'bot' || head === 'observer' ? head : 'player';
+};
+
+/** A session's priority (0..4, higher degrades later) at wall time `nowMs` (performance.now). */
+export const sessionPriority = (s: Session, cfg: NetConfig, nowMs: number): number => {
+  const cls = s.cls;
+  if (cls === SessionClass.bot || cls === SessionClass.observer) return 0;
+  if (cls === SessionClass.spectator) return 1;
+  if (s.lastInputAt < 0 || nowMs - s.lastInputAt > cfg.activeInputMs) return 2;
+  return s.crowd >= cfg.crowdPlayers ? 4 : 3;
+};
+
+/** Load pressure from the controller's interest-quality knob (0 normal, 1 degraded, 3 emergency). */
+export const pressureOf = (interestQuality: number): number => (interestQuality <= 0 ? 0 : interestQuality >= 3 ? 4 : 2);
+
+/** The level load imposes on a session of `priority` under `pressure`. */
+export const loadLevel = (cls: number, priority: number, pressure: number): number => {
+  const d = pressure - priority;
+  if (d <= 0) return 0;
+  const cap = cls === SessionClass.player ? PLAYER_LOAD_CAP : LADDER_MAX;
+  return d > cap ? cap : d;
+};
+
+/** Steps between snapshots at `level` (cooldown). */
+export const cooldownOf = (level: number): number => (level >= 4 ? 4 : level >= 3 ? 2 : 1);
+
+/**
+ * Walk `s` on its ladder after finding `buffered` bytes on its socket at step `step`
+ * (before its send). Returns -1 stepped down, 1 stepped up, 0 unchanged.
+ */
+export const updateLadder = (s: Session, cfg: NetConfig, buffered: number, step: number): number => {
+  if (buffered > cfg.ladderDownBytes) {
+    s.ladderCalm = 0;
+    if (s.ladder < LADDER_MAX && step - s.ladderAt >= cfg.ladderHoldSteps) {
+      s.ladder++;
+      s.ladderAt = step;
+      return -1;
+    }
+    return 0;
+  }
+  if (buffered > 0) { s.ladderCalm = 0; return 0; }
+  if (s.ladder === 0) return 0;
+  if (++s.ladderCalm >= cfg.ladderUpSteps) {
+    s.ladder--;
+    s.ladderCalm = 0;
+    s.ladderAt = step;
+    return 1;
+  }
+  return 0;
+};
+
+/** Per-class replication counters (one entry per class in `WorldNetStats.byClass`). */
+export interface ClassStats {
+  /** Sessions of the class in the last replicate run (gauge). */
+  sessions: number;
+  /** Of those, sessions replicated below ladder level 0 (gauge). */
+  degraded: number;
+  /** Snapshots sent (total). */
+  snapshots: number;
+  /** Snapshot bytes sent (total). */
+  bytes: number;
+  /** Session-steps left out by a cooldown (total). */
+  cooldownSkips: number;
+  /** Session-steps skipped for backpressure (total). */
+  skippedBackpressure: number;
+  /** Session-steps deferred by the replicate budget under load (total). */
+  deferred: number;
+}
+
+/** Fresh per-class counters, indexed by class code. */
+export const createClassStats = (): ClassStats[] =>
+  SESSION_CLASS_NAMES.map(() => ({ sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 }));
+
+/** Ladder counters of a world (`WorldNetStats.ladder`). */
+export interface LadderStats {
+  /** Sessions at each effective level 0..4 in the last replicate run (gauge). */
+  levels: number[];
+  /** Steps down / up the backpressure ladder (totals). */
+  down: number;
+  up: number;
+  /** Controller pressure of the last run (0, 2 or 4). */
+  pressure: number;
+}
+
+/** Fresh ladder counters. */
+export const createLadderStats = (): LadderStats => ({ levels: [0, 0, 0, 0, 0], down: 0, up: 0, pressure: 0 });
+
+/** Sum of per-class counters keyed by class name (for `GameServer.stats()`). */
+export const sumClassStats = (into: Record<string, ClassStats>, from: readonly ClassStats[]): void => {
+  for (let c = 0; c < from.length; c++) {
+    const name = SESSION_CLASS_NAMES[c]!;
+    let a = into[name];
+    if (!a) {
+      a = { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 };
+      into[name] = a;
+    }
+    const b = from[c]!;
+    a.sessions += b.sessions;
+    a.degraded += b.degraded;
+    a.snapshots += b.snapshots;
+    a.bytes += b.bytes;
+    a.cooldownSkips += b.cooldownSkips;
+    a.skippedBackpressure += b.skippedBackpressure;
+    a.deferred += b.deferred;
+  }
+};
