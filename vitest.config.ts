@@ -10,7 +10,7 @@ export default defineConfig({
       // `npm test` reports coverage (v8). The thresholds guard what the original requirements single
       // out: selection and priority logic, the controller, and every transaction path. They sit a few
       // points under the measured figures (docs/CONTRIBUTING.md), so a change that drops tests fails.
-      enabled: true,
+      enabled: false, // on in `npm test` (--coverage): a subset run (npx vitest run test/unit/x) has no thresholds to miss
       provider: 'v8',
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
@@ -18,6 +18,7 @@ export default defineConfig({
       exclude: ['src/admin/dashboard/**'],
       thresholds: {
         'src/tiers/{select,partial-select}.ts': { lines: 90, branches: 80 },
+        'src/net/session-priority.ts': { lines: 85, branches: 70 },
         'src/controller/**': { lines: 80, branches: 70 },
         'src/ledger/**': { lines: 80, branches: 70 },
       },
