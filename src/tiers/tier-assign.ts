@@ -13,6 +13,7 @@ import type { TiersWorld } from './tiers-slot.js';
 import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
+import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -147,6 +148,8 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   const best2 = s.best2, slotNearest = s.slotNearest;
   const nSlots = g.n;
   const players = query(world, [Position, Player]);
+  flushTicked(s, Tier); // last step's ticked NPCs back into the due heaps (keepNearest reuses `selected`)
+  const rebuild = nSlots !== s.lastNpcCount; // the NPC set changed: rebuild the due heaps below
 
   // 1. Floors from pins and tier zones (nothing to do in a world without them).
   collectFloors(world);
@@ -233,12 +236,17 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   }
 
   // 5. Commit tiers; a promoted NPC becomes due no later than one period of its new tier
-  // after its last tick (catch-up covers the gap).
+  // after its last tick (catch-up covers the gap). Every changed NPC gets an entry in its new
+  // tier's due heap (its old entries die: tier no longer matches); a heap with many dead
+  // entries, or every heap when the NPC set changed, is rebuilt from the tier's members.
   const scale = world.ctx.budgets.tierFrequencyScale;
   for (let t = 0; t < 4; t++) {
     const list = lists[t]!;
     const period = tierPeriod(sim, t, scale);
-    for (let j = 0, n = cnt[t]!; j < n; j++) {
+    const n = cnt[t]!;
+    const heap = s.dueHeap[t]!;
+    const compact = rebuild || heap.size > n + (n >> 2) + 1024;
+    for (let j = 0; j < n; j++) {
       const e = list[j]!;
       if (tier[e] !== t || frozen[e]) {
         changes++;
@@ -246,8 +254,10 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
         frozen[e] = 0;
         const due = lastTickedAt[e]! + period;
         if (due < nextTickAt[e]!) nextTickAt[e] = due;
+        if (!compact) heapPush(heap, e, nextTickAt[e]!);
       }
     }
+    if (compact) rebuildDueHeap(heap, list, n, nextTickAt, frozen);
   }
 
   // 6. Remember what this pass saw; publish stats.
