@@ -107,6 +107,8 @@ export interface DueIndex {
   selected: Int32Array;
   selectedCount: number;
   selectedPending: boolean;
+  /** The heaps hold every non-frozen NPC (false in a new or restored world until a full pass or selection rebuilds them). */
+  heapsBuilt: boolean;
 }
 
 /** The Tier store fields the heaps read. */

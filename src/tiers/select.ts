@@ -21,7 +21,8 @@
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
-import { flushTicked, heapPush, popDue } from './due-heap.js';
+import { query } from 'bitecs';
+import { flushTicked, heapPush, popDue, rebuildDueHeap } from './due-heap.js';
 
 /**
  * Highest NPC tick budget a selection accepts: `maxNpcTicksPerStep`, or, with the controller's
@@ -71,6 +72,22 @@ export const computeQuotas = (
 };
 
 /**
+ * Rebuild every tier's due heap from the Tier store (non-frozen NPCs by `Tier.tier`): a world
+ * whose selection runs before any full tiering pass built them (a restored checkpoint).
+ */
+export const rebuildDueHeaps = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const T = world.stores.Tier;
+  const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+  const n = new Int32Array(4);
+  const lists = [new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length)];
+  for (let i = 0; i < npcs.length; i++) { const e = npcs[i]!; const t = T.tier[e]!; if (t < 4) lists[t]![n[t]!++] = e; }
+  for (let t = 0; t < 4; t++) rebuildDueHeap(s.dueHeap[t]!, lists[t]!, n[t]!, T.nextTickAt, T.frozen);
+  s.selectedPending = false;
+  s.heapsBuilt = true;
+};
+
+/**
  * Select this step's NPCs into `world.npcSim.selected` (highest tier first, most overdue first
  * within a tier) and publish ticksPerTier / overduePerTier. Reads `ctx.budgets.npcTicks`.
  *
@@ -85,6 +102,7 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const sim = world.config.simulation;
   const now = world.clock.now;
   const T = world.stores.Tier;
+  if (!s.heapsBuilt) rebuildDueHeaps(world);
   flushTicked(s, T);
   const dueCounts = s.dueCount, quotas = s.quota;
   const ceiling = npcTickCeiling(world.config);

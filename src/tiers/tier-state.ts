@@ -88,6 +88,18 @@ export interface NpcSimState extends DueIndex {
   /** Scratch of the tiering pass, per NPC-grid slot: squared distance to and id of the nearest player. */
   best2: Float64Array;
   slotNearest: Int32Array;
+  /**
+   * Incremental ("near") passes, src/tiers/tier-near.ts: the NPCs looked at by the last pass that
+   * are not plain far dormant (`near[0..nearCount)`), valid when `nearBuilt`; candidate scratch;
+   * `nearScratchClean`: `best2` is all Infinity and `slotNearest` all -1 (entity-indexed use).
+   */
+  near: Int32Array;
+  nearCount: number;
+  nearBuilt: boolean;
+  cand: Int32Array;
+  nearScratchClean: boolean;
+  /** Fewest NPCs for near passes (src/tiers/tier-near.ts `NEAR_MIN_NPCS`; tests lower it). */
+  nearMinNpcs: number;
   /** Step of the last tiering pass (-1 never), and what it saw (players' positions, counts). */
   lastPassStep: number;
   lastNpcCount: number;
@@ -143,6 +155,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     rescheduled: new Int32Array(64),
     rescheduledCount: 0,
     selectedPending: false,
+    heapsBuilt: false,
     hist: new Int32Array(1024),
     tmpKeys: new Float32Array(n),
     dueCount: new Int32Array(4),
@@ -152,6 +165,12 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     selectedCount: 0,
     best2: new Float64Array(n),
     slotNearest: new Int32Array(n),
+    near: new Int32Array(1024),
+    nearCount: 0,
+    nearBuilt: false,
+    cand: new Int32Array(1024),
+    nearScratchClean: false,
+    nearMinNpcs: 20_000,
     lastPassStep: -1,
     lastNpcCount: -1,
     lastPlayerCount: -1,
@@ -198,7 +217,7 @@ export const setBehaviorDefinitions = (
 export const npcSimStateBytes = (s: NpcSimState): number => {
   let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
   for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.listKey[t]!.byteLength;
-  b += s.dueScratch.byteLength + dueIndexBytes(s);
+  b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };
