@@ -64,9 +64,9 @@ const deriveNear = (world: TiersWorld): void => {
 
 /**
  * Offer player `p` at (x, y) as nearest to every NPC in the (stale) grid whose current position
- * is within R; slots are pre-filtered on their grid position with R + margin (`Rm`). Entity-
- * indexed scratch: `best2[e]` squared distance, `near[e]` player (-1 untouched, -2 listed with no
- * player). Newly touched NPCs are appended to `s.cand`. Returns the new candidate count.
+ * is within R; slots are pre-filtered on their grid position with R + margin (`Rm`). Slot-
+ * indexed scratch (sequential): `best2[j]` squared distance, `slotNearest[j]` player (-1
+ * untouched); newly touched slots are appended to `s.touched`. Returns the new touched count.
  */
 const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, Rm: number, p: number, c: number): number => {
   const s = world.npcSim;
@@ -91,58 +91,75 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
       const e = items[j]!;
       const dx = px[e]! - x, ey = py[e]! - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < best2[e]!) {
-        if (near[e] === -1) { if (c >= s.cand.length) s.cand = grow(s.cand, c + 1); s.cand[c++] = e; }
-        best2[e] = d2;
-        near[e] = p;
+      if (d2 <= R2 && d2 < best2[j]!) {
+        if (near[j] === -1) { if (c >= s.touched.length) s.touched = grow(s.touched, c + 1); s.touched[c++] = j; }
+        best2[j] = d2;
+        near[j] = p;
       }
     }
   }
   return c;
 };
 
-/** Run a near pass now (the caller checked {@link nearPassAllowed}). */
-export const runNearPass = (world: TiersWorld): void => {
-  const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
+/**
+ * Near pass, part 1 (step A): the player scans into the slot-indexed scratch (`best2`,
+ * `slotNearest`, untouched slots stay Infinity / -1, so a full {@link assignTiers}-style part 2
+ * on it would give the same tiers). Returns its wall cost in ms (operational stat).
+ */
+export const scanNear = (world: TiersWorld): number => {
+  const t0 = performance.now(); // operational stat, not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Tier } = world.stores;
-  const { tier, nearest, dist } = Tier;
+  const { Position, Player } = world.stores;
+  if (!s.nearScratchClean) { s.best2.fill(Infinity); s.slotNearest.fill(-1); s.nearMark.fill(0); s.nearScratchClean = true; }
+  const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
+  const g = world.spatial.npcGrid;
+  const Rm = R + world.spatial.margin();
+  const players = query(world, [Position, Player]);
+  let nt = 0;
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i]!;
+    nt = scanDiscNear(world, g, Position.x[p]!, Position.y[p]!, R, Rm, p, nt);
+  }
+  s.touchedCount = nt;
+  return performance.now() - t0;
+};
+
+/** Run a whole near pass now (the caller checked {@link nearPassAllowed}). */
+export const runNearPass = (world: TiersWorld): void => {
+  finishNear(world, scanNear(world));
+};
+
+/**
+ * Near pass, part 2 (step B, after {@link scanNear}): floors, tentative tiers of the candidates
+ * (touched slots, the last pass's near set, floored NPCs), then caps, commit and stats.
+ */
+export const finishNear = (world: TiersWorld, scanMs = 0): void => {
+  const t0 = performance.now() - scanMs; // operational stat (lastTieringMs), not gameplay
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { tier, nearest, dist } = world.stores.Tier;
   if (!s.heapsBuilt) rebuildDueHeaps(world);
-  flushTicked(s, Tier);
-  if (!s.nearScratchClean) { s.best2.fill(Infinity); s.slotNearest.fill(-1); s.nearScratchClean = true; }
+  flushTicked(s, world.stores.Tier);
   if (!s.nearBuilt) deriveNear(world);
   const best2 = s.best2, near = s.slotNearest;
   const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
-  const R = r2 + h;
-  // Candidates: last pass's near set, then the scans, then the floors.
-  let c = 0;
-  s.cand = grow(s.cand, s.nearCount);
-  for (let i = 0; i < s.nearCount; i++) { const e = s.near[i]!; if (near[e] === -1) { near[e] = -2; s.cand[c++] = e; } }
   const g = world.spatial.npcGrid;
-  const Rm = R + world.spatial.margin();
-  const players = query(world, [Position, Player]);
-  for (let i = 0; i < players.length; i++) {
-    const p = players[i]!;
-    c = scanDiscNear(world, g, Position.x[p]!, Position.y[p]!, R, Rm, p, c);
-  }
+  const items = g.items;
+  const nt = s.touchedCount;
   collectFloors(world);
-  for (let i = 0; i < s.floorCount; i++) {
-    const e = s.floored[i]!;
-    if (near[e] === -1) { near[e] = -2; if (c >= s.cand.length) s.cand = grow(s.cand, c + 1); s.cand[c++] = e; }
-  }
-  // Step 2 of a pass over the candidates only.
-  const floorTier = s.floorTier;
+  const floorTier = s.floorTier, mark = s.nearMark;
   const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
   cnt.fill(0);
+  const maxCand = nt + s.nearCount + s.floorCount;
+  s.cand = grow(s.cand, maxCand);
   const cand = s.cand;
-  for (let i = 0; i < c; i++) {
-    const e = cand[i]!;
-    const b = best2[e]!;
-    const d = b < Infinity ? Math.sqrt(b) : Infinity;
-    const p = near[e]!;
-    nearest[e] = p >= 0 ? p : -1;
+  let c = 0;
+  const place = (e: number, d: number, p: number): void => {
+    mark[e] = 1;
+    cand[c++] = e;
+    nearest[e] = p;
     dist[e] = d;
     let t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
     const f = floorTier[e]!;
@@ -150,14 +167,22 @@ export const runNearPass = (world: TiersWorld): void => {
     const k = cnt[t]!++;
     lists[t]![k] = e;
     keys[t]![k] = d;
-    best2[e] = Infinity;
-    near[e] = -1;
+  };
+  const touched = s.touched;
+  for (let i = 0; i < nt; i++) {
+    const j = touched[i]!;
+    place(items[j]!, Math.sqrt(best2[j]!), near[j]!);
+    best2[j] = Infinity;
+    near[j] = -1;
   }
+  for (let i = 0; i < s.nearCount; i++) { const e = s.near[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
+  for (let i = 0; i < s.floorCount; i++) { const e = s.floored[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
   finishPass(world, t0, 0, g.n, true);
   // The next near set: candidates that are not plain far dormant now.
   let k = 0;
   for (let i = 0; i < c; i++) {
     const e = cand[i]!;
+    mark[e] = 0;
     if (tier[e]! < 3 || dist[e]! < Infinity) { if (k >= s.near.length) s.near = grow(s.near, k + 1); s.near[k++] = e; }
   }
   s.nearCount = k;

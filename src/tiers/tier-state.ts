@@ -97,6 +97,12 @@ export interface NpcSimState extends DueIndex {
   nearCount: number;
   nearBuilt: boolean;
   cand: Int32Array;
+  /** Grid slots a near pass's scans touched; per entity: 1 while it is a candidate of the running near pass. */
+  touched: Int32Array;
+  touchedCount: number;
+  /** The pending pass (`passPending`) is a near pass (its part 2 is `finishNear`). */
+  pendingNear: boolean;
+  nearMark: Uint8Array;
   nearScratchClean: boolean;
   /** Fewest NPCs for near passes (src/tiers/tier-near.ts `NEAR_MIN_NPCS`; tests lower it). */
   nearMinNpcs: number;
@@ -169,6 +175,10 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearCount: 0,
     nearBuilt: false,
     cand: new Int32Array(1024),
+    touched: new Int32Array(1024),
+    touchedCount: 0,
+    pendingNear: false,
+    nearMark: new Uint8Array(n),
     nearScratchClean: false,
     nearMinNpcs: 20_000,
     lastPassStep: -1,
@@ -217,7 +227,7 @@ export const setBehaviorDefinitions = (
 export const npcSimStateBytes = (s: NpcSimState): number => {
   let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
   for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.listKey[t]!.byteLength;
-  b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength;
+  b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };
