@@ -31,7 +31,7 @@ const less = (ka: number, a: number, kb: number, b: number): boolean => ka < kb 
 
 const grow = (h: DueHeap, need: number): void => {
   if (need <= h.ids.length) return;
-  const cap = Math.max(need, Math.ceil(h.ids.length * 1.5), 64);
+  const cap = Math.max(need, Math.ceil(h.ids.length * 1.25), 64);
   const ids = new Int32Array(cap), keys = new Float64Array(cap);
   ids.set(h.ids.subarray(0, h.size));
   keys.set(h.keys.subarray(0, h.size));

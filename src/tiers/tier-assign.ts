@@ -165,7 +165,7 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     if (f < t) t = f;
     const k = cnt[t]!++;
     lists[t]![k] = e;
-    keys[t]![k] = d;
+    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
   }
 
   s.nearScratchClean = false; // best2 / slotNearest hold slot data now (src/tiers/tier-near.ts)
@@ -206,11 +206,11 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, s.tmpKeys);
-    const next = lists[t + 1]!, nextKey = keys[t + 1]!;
+    const next = lists[t + 1]!, nextKey = keys[t + 1] ?? key;
     for (let j = cap; j < n; j++) {
       const k = cnt[t + 1]!++;
       next[k] = list[j]!;
-      nextKey[k] = key[j]!;
+      if (t < 2) nextKey[k] = key[j]!;
     }
     cnt[t] = cap;
   }

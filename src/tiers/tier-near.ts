@@ -166,7 +166,7 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
     if (f < t) t = f;
     const k = cnt[t]!++;
     lists[t]![k] = e;
-    keys[t]![k] = d;
+    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
   };
   const touched = s.touched;
   for (let i = 0; i < nt; i++) {

@@ -69,7 +69,7 @@ export interface NpcSimState extends DueIndex {
   /** Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes. */
   tierList: Int32Array[];
   tierCount: Int32Array;
-  /** Distances parallel to `tierList` during a tiering pass. */
+  /** Distances parallel to `tierList` during a tiering pass (detailed, active, ambient: the capped tiers). */
   listKey: Float32Array[];
   /** Scratch of the selection: due NPCs popped from the heaps, per tier (grown on demand). */
   dueScratch: Int32Array;
@@ -155,7 +155,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
   return {
     tierList: [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)],
     tierCount: new Int32Array(4),
-    listKey: [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)],
+    listKey: [new Float32Array(n), new Float32Array(n), new Float32Array(n)],
     dueScratch: new Int32Array(1024),
     dueHeap: [createDueHeap(), createDueHeap(), createDueHeap(), createDueHeap()],
     rescheduled: new Int32Array(64),
@@ -226,7 +226,7 @@ export const setBehaviorDefinitions = (
 /** Bytes of the state's typed arrays. */
 export const npcSimStateBytes = (s: NpcSimState): number => {
   let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
-  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.listKey[t]!.byteLength;
+  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + (s.listKey[t]?.byteLength ?? 0);
   b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
