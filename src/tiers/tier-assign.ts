@@ -155,6 +155,7 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   // lists (grid-slot order).
   const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
   cnt.fill(0);
+  let finite = 0;
   for (let j = 0; j < nSlots; j++) {
     const e = items[j]!;
     const d = Math.sqrt(best2[j]!);
@@ -166,7 +167,9 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     const k = cnt[t]!++;
     lists[t]![k] = e;
     if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
+    if (d < Infinity) finite++;
   }
+  s.nearSize = finite;
 
   s.nearScratchClean = false; // best2 / slotNearest hold slot data now (src/tiers/tier-near.ts)
   s.nearBuilt = false;

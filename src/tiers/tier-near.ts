@@ -12,7 +12,8 @@
  * Caps, commit and due-heap entries are those of a full pass ({@link finishPass}).
  *
  * When it runs instead of a full pass ({@link nearPassAllowed}): the world has at least
- * `npcSim.nearMinNpcs` NPCs (default {@link NEAR_MIN_NPCS}: below it a full pass is cheap), no
+ * `npcSim.nearMinNpcs` NPCs (default {@link NEAR_MIN_NPCS}: below it a full pass is cheap), at
+ * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}) of them with a player within R at the last pass, no
  * tier zones (zones match NPCs on grid positions, so they keep full passes), the NPC set is the
  * one of the last full pass, the dormant cap cannot bind (NPCs ≤ dormant.maxNpcs, nothing
  * frozen), and the grid's movement margin is at most half a cell. Otherwise a full pass (grid
@@ -29,6 +30,21 @@ import { finishPass, tierForDistance } from './tier-assign.js';
 /** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */
 export const NEAR_MIN_NPCS = 20_000;
 
+/**
+ * Largest share of the NPCs that may have a player within R (`Tier.dist` finite) for a near
+ * pass: when the players' discs cover most of the world a full pass (sequential) is cheaper.
+ */
+export const NEAR_MAX_SHARE = 0.25;
+
+/** NPCs with a finite `Tier.dist` (a player within R at the last pass), from the store. */
+const countFinite = (world: TiersWorld): number => {
+  const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+  const dist = world.stores.Tier.dist;
+  let k = 0;
+  for (let i = 0; i < npcs.length; i++) if (dist[npcs[i]!]! < Infinity) k++;
+  return k;
+};
+
 /** Largest NPC-grid movement margin, in cells, a near pass accepts (beyond it: a full pass). */
 export const NEAR_MAX_MARGIN_CELLS = 0.5;
 
@@ -37,7 +53,9 @@ export const nearPassAllowed = (world: TiersWorld): boolean => {
   const s = world.npcSim;
   const sp = world.spatial;
   const n = sp.npcGrid.n;
-  return n >= s.nearMinNpcs && s.zones.byId.size === 0 && s.lastPassStep >= 0 && !s.passPending && n === s.lastNpcCount && n <= world.config.simulation.tiers.dormant.maxNpcs
+  if (n < s.nearMinNpcs || s.zones.byId.size > 0) return false;
+  if (s.nearSize < 0) s.nearSize = countFinite(world);
+  return s.nearSize <= n * s.nearMaxShare && s.lastPassStep >= 0 && !s.passPending && n === s.lastNpcCount && n <= world.config.simulation.tiers.dormant.maxNpcs
     && world.tierStats.frozen === 0 && sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS;
 };
 
@@ -179,11 +197,13 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
   for (let i = 0; i < s.floorCount; i++) { const e = s.floored[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
   finishPass(world, t0, 0, g.n, true);
   // The next near set: candidates that are not plain far dormant now.
-  let k = 0;
+  let k = 0, finite = 0;
   for (let i = 0; i < c; i++) {
     const e = cand[i]!;
     mark[e] = 0;
+    if (dist[e]! < Infinity) finite++;
     if (tier[e]! < 3 || dist[e]! < Infinity) { if (k >= s.near.length) s.near = grow(s.near, k + 1); s.near[k++] = e; }
   }
   s.nearCount = k;
+  s.nearSize = finite;
 };

@@ -104,6 +104,10 @@ export interface NpcSimState extends DueIndex {
   pendingNear: boolean;
   nearMark: Uint8Array;
   nearScratchClean: boolean;
+  /** NPCs with a player within R at the last pass (-1: not known, counted from `Tier.dist`). */
+  nearSize: number;
+  /** Largest share of NPCs with a player within R for near passes (tier-near.ts `NEAR_MAX_SHARE`). */
+  nearMaxShare: number;
   /** Fewest NPCs for near passes (src/tiers/tier-near.ts `NEAR_MIN_NPCS`; tests lower it). */
   nearMinNpcs: number;
   /** Step of the last tiering pass (-1 never), and what it saw (players' positions, counts). */
@@ -181,6 +185,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearMark: new Uint8Array(n),
     nearScratchClean: false,
     nearMinNpcs: 20_000,
+    nearSize: -1,
+    nearMaxShare: 0.25,
     lastPassStep: -1,
     lastNpcCount: -1,
     lastPlayerCount: -1,

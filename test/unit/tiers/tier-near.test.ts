@@ -10,10 +10,11 @@ import { tierWorld } from './helpers.js';
 
 const R0 = 50, R1 = 150, R2 = 300, H = 5;
 
-/** 4,000 NPCs, 12 players, caps that do not bind; near passes enabled at any size. */
+/** 4,000 NPCs, 12 players, caps that do not bind; near passes enabled at any size and coverage. */
 const setup = () => {
   const w = tierWorld({ capacity: 5000, size: 3000, sim: { tiers: { detailed: { maxNpcs: 5000 }, active: { maxNpcs: 5000 }, ambient: { maxNpcs: 5000 } } } });
   w.npcSim.nearMinNpcs = 0;
+  w.npcSim.nearMaxShare = 1;
   populateNpcs(w, { count: 4000 });
   const players: number[] = [];
   for (let i = 0; i < 12; i++) players.push(spawnPlayer(w, 200 + (i % 4) * 800, 300 + Math.floor(i / 4) * 1000));
@@ -82,5 +83,16 @@ describe('near (incremental) tiering passes', () => {
       // Undo the extra selection's bookkeeping: the next step's own selection redoes it.
       s.selectedPending = true;
     }
+  });
+
+  it('are not used below nearMinNpcs, with tier zones, or when players cover most NPCs (full passes there)', () => {
+    const { w } = setup();
+    for (let i = 0; i < 3; i++) runStep(w);
+    expect(nearPassAllowed(w)).toBe(true);
+    w.npcSim.nearMaxShare = 0.01; // ~40 % of these NPCs have a player within R
+    expect(nearPassAllowed(w)).toBe(false);
+    w.npcSim.nearMaxShare = 1;
+    w.npcSim.nearMinNpcs = 20_000;
+    expect(nearPassAllowed(w)).toBe(false);
   });
 });
