@@ -130,6 +130,9 @@ export const scanNear = (world: TiersWorld): number => {
   const sim = world.config.simulation;
   const { Position, Player } = world.stores;
   if (!s.nearScratchClean) { s.best2.fill(Infinity); s.slotNearest.fill(-1); s.nearMark.fill(0); s.nearScratchClean = true; }
+  // A scan whose part 2 never ran (e.g. a second call): clear its slots first.
+  for (let i = 0; i < s.touchedCount; i++) { const j = s.touched[i]!; s.best2[j] = Infinity; s.slotNearest[j] = -1; }
+  s.touchedCount = 0;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const g = world.spatial.npcGrid;
   const Rm = R + world.spatial.margin();
@@ -206,4 +209,5 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
   }
   s.nearCount = k;
   s.nearSize = finite;
+  s.touchedCount = 0;
 };
