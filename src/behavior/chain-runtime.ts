@@ -10,6 +10,7 @@ import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import { MAX_PENDING_GRANTS } from '../tiers/tier-state.js';
+import { noteRescheduled } from '../tiers/due-heap.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
 
 /** What chain code reads: the core, the tiers slot (chain tables, stats) and the intent queue. */
@@ -69,7 +70,10 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
     if (target < 0 || world.spatial.kindOf[target] !== 2) { endChain(world, e); return acted; }
     if (I.waitUntil[e]! > now) {
       const T = world.stores.Tier;
-      if (I.waitUntil[e]! < T.nextTickAt[e]!) T.nextTickAt[e] = I.waitUntil[e]!;
+      if (I.waitUntil[e]! < T.nextTickAt[e]!) {
+        T.nextTickAt[e] = I.waitUntil[e]!;
+        noteRescheduled(world.npcSim, e); // back into its tier's due heap at the new time
+      }
       return acted;
     }
     const k = table.first[c]! + I.step[e]!;

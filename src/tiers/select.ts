@@ -13,14 +13,16 @@
  *           then what is left goes highest tier first.
  *   total = Σ q ≤ max(B, min(D_0, F)) ≤ ceiling
  *
- * Within a tier the q_t most overdue (smallest nextTickAt, ties by id) are taken. Fairness
+ * Within a tier the q_t most overdue (smallest nextTickAt, ties by id) are taken, popped in
+ * that order from the tier's due-time heap (src/tiers/due-heap.ts). Fairness
  * bound (docs/TIERS.md): when F + 3m ≤ B, a due NPC of a lower tier t waits at most
  * ⌈K_t / m⌉ steps, K_t = NPCs in tier t during the wait (≤ its maxNpcs).
  */
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
-import { partialSelect } from './partial-select.js';
+import { query } from 'bitecs';
+import { flushTicked, heapPush, popDue, rebuildDueHeap } from './due-heap.js';
 
 /**
  * Highest NPC tick budget a selection accepts: `maxNpcTicksPerStep`, or, with the controller's
@@ -70,40 +72,63 @@ export const computeQuotas = (
 };
 
 /**
- * Select this step's NPCs into `world.npcSim.selected` (highest tier first) and publish
- * ticksPerTier / overduePerTier. Reads `ctx.budgets.npcTicks`.
+ * Rebuild every tier's due heap from the Tier store (non-frozen NPCs by `Tier.tier`): a world
+ * whose selection runs before any full tiering pass built them (a restored checkpoint).
+ */
+export const rebuildDueHeaps = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const T = world.stores.Tier;
+  const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+  const n = new Int32Array(4);
+  const lists = [new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length)];
+  for (let i = 0; i < npcs.length; i++) { const e = npcs[i]!; const t = T.tier[e]!; if (t < 4) lists[t]![n[t]!++] = e; }
+  for (let t = 0; t < 4; t++) rebuildDueHeap(s.dueHeap[t]!, lists[t]!, n[t]!, T.nextTickAt, T.frozen);
+  s.selectedPending = false;
+  s.heapsBuilt = true;
+};
+
+/**
+ * Select this step's NPCs into `world.npcSim.selected` (highest tier first, most overdue first
+ * within a tier) and publish ticksPerTier / overduePerTier. Reads `ctx.budgets.npcTicks`.
+ *
+ * Due NPCs come from the per-tier due-time heaps (src/tiers/due-heap.ts), smallest
+ * (nextTickAt, id) first, so the cost grows with the NPCs due and ticked, not the population.
+ * The quotas need D_t only up to L = max(B, F) (no quota exceeds it), so at most L due NPCs per
+ * tier are popped; the ones not taken are pushed back. `overduePerTier[t]` is therefore the
+ * backlog counted up to L − q_t.
  */
 export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const now = world.clock.now;
+  const T = world.stores.Tier;
+  if (!s.heapsBuilt) rebuildDueHeaps(world);
+  flushTicked(s, T);
   const dueCounts = s.dueCount, quotas = s.quota;
-  const { nextTickAt, frozen } = world.stores.Tier;
-  for (let t = 0; t < 4; t++) {
-    const list = s.tierList[t]!, due = s.dueList[t]!;
-    let d = 0;
-    for (let j = 0, n = s.tierCount[t]!; j < n; j++) {
-      const e = list[j]!;
-      if (nextTickAt[e]! <= now && frozen[e] === 0) due[d++] = e;
-    }
-    dueCounts[t] = d;
-  }
   const ceiling = npcTickCeiling(world.config);
+  const B = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), ceiling));
+  const F = Math.min(sim.maxNpcTicksPerStep, Math.ceil(sim.detailedReserve * sim.maxNpcTicksPerStep));
+  const L = Math.max(B, F);
+  if (s.dueScratch.length < 4 * L) s.dueScratch = new Int32Array(4 * L);
+  const due = s.dueScratch;
+  for (let t = 0; t < 4; t++) dueCounts[t] = popDue(s, T, t, now, L, due.subarray(t * L, t * L + L));
   computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas, ceiling);
   const st = world.tierStats;
+  const nextTickAt = T.nextTickAt;
   let k = 0;
   for (let t = 0; t < 4; t++) {
-    const due = s.dueList[t]!;
-    const q = quotas[t]!, d = dueCounts[t]!;
-    if (q < d) partialSelect(due, 0, d, q, nextTickAt);
+    const q = quotas[t]!, d = dueCounts[t]!, base = t * L;
     for (let j = 0; j < q; j++) {
-      s.selected[k] = due[j]!;
+      s.selected[k] = due[base + j]!;
       s.selectedTier[k++] = t;
     }
+    const h = s.dueHeap[t]!;
+    for (let j = q; j < d; j++) { const e = due[base + j]!; heapPush(h, e, nextTickAt[e]!); }
     st.ticksPerTier[t] = q;
     st.ticksTotalPerTier[t]! += q;
     st.overduePerTier[t] = d - q;
   }
   s.selectedCount = k;
-  st.lastBudget = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), ceiling));
+  s.selectedPending = true;
+  st.lastBudget = B;
 };

@@ -13,6 +13,7 @@ import type { TiersWorld } from './tiers-slot.js';
 import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
+import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -135,28 +136,26 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Tier } = world.stores;
-  const px = Position.x, py = Position.y;
-  const { tier, nextTickAt, lastTickedAt, nearest, dist, frozen } = Tier;
+  const { Tier } = world.stores;
+  const { tier, nearest, dist } = Tier;
   const spatial = world.spatial;
   const g = spatial.npcGrid;
   const items = g.items;
   const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
-  const R = r2 + h;
   const best2 = s.best2, slotNearest = s.slotNearest;
   const nSlots = g.n;
-  const players = query(world, [Position, Player]);
+  flushTicked(s, Tier); // last step's ticked NPCs back into the due heaps (keepNearest reuses `selected`)
 
   // 1. Floors from pins and tier zones (nothing to do in a world without them).
   collectFloors(world);
   const floorTier = s.floorTier;
-  const anyFloor = s.floorCount > 0;
 
   // 2. Tentative tier by distance with hysteresis, tightened by the NPC's floor, into per-tier
   // lists (grid-slot order).
   const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
   cnt.fill(0);
+  let finite = 0;
   for (let j = 0; j < nSlots; j++) {
     const e = items[j]!;
     const d = Math.sqrt(best2[j]!);
@@ -167,8 +166,37 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     if (f < t) t = f;
     const k = cnt[t]!++;
     lists[t]![k] = e;
-    keys[t]![k] = d;
+    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
+    if (d < Infinity) finite++;
   }
+  s.nearSize = finite;
+
+  s.nearScratchClean = false; // best2 / slotNearest hold slot data now (src/tiers/tier-near.ts)
+  s.nearBuilt = false;
+  finishPass(world, t0, scanMs, nSlots, false);
+};
+
+/**
+ * Steps 3–6 of a tiering pass, on `world.npcSim.tierList` / `listKey` / `tierCount` as filled by
+ * step 2: caps (farthest demoted first), the dormant cap (only when `partialDormant` is false:
+ * the incremental pass lists only the dormant NPCs it looked at, and runs only when the dormant
+ * cap cannot bind), commit (with due-heap entries for every changed NPC), stats.
+ */
+export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots: number, partialDormant: boolean): void => {
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player, Tier } = world.stores;
+  const px = Position.x, py = Position.y;
+  const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
+  const r2 = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius);
+  const R = r2 + sim.tierHysteresis;
+  const best2 = s.best2;
+  const players = query(world, [Position, Player]);
+  const floorTier = s.floorTier;
+  const anyFloor = s.floorCount > 0;
+  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.
+  const rebuild = nSlots !== s.lastNpcCount || !s.heapsBuilt;
 
   // 3. Caps: keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
   // Floored NPCs (pins, zones) are kept first, nearest first among themselves.
@@ -181,11 +209,11 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, s.tmpKeys);
-    const next = lists[t + 1]!, nextKey = keys[t + 1]!;
+    const next = lists[t + 1]!, nextKey = keys[t + 1] ?? key;
     for (let j = cap; j < n; j++) {
       const k = cnt[t + 1]!++;
       next[k] = list[j]!;
-      nextKey[k] = key[j]!;
+      if (t < 2) nextKey[k] = key[j]!;
     }
     cnt[t] = cap;
   }
@@ -198,7 +226,7 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   let frozenCount = 0;
   let changes = 0;
   const frozenStart = dcap; // frozen ids end up in dl[dcap .. dn)
-  if (dn > dcap) {
+  if (!partialDormant && dn > dcap) {
     let finite = 0; // move finite-distance NPCs to the front
     for (let j = 0; j < dn; j++) {
       const e = dl[j]!;
@@ -233,12 +261,17 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   }
 
   // 5. Commit tiers; a promoted NPC becomes due no later than one period of its new tier
-  // after its last tick (catch-up covers the gap).
+  // after its last tick (catch-up covers the gap). Every changed NPC gets an entry in its new
+  // tier's due heap (its old entries die: tier no longer matches); a heap with many dead
+  // entries, or every heap when the NPC set changed, is rebuilt from the tier's members.
   const scale = world.ctx.budgets.tierFrequencyScale;
   for (let t = 0; t < 4; t++) {
     const list = lists[t]!;
     const period = tierPeriod(sim, t, scale);
-    for (let j = 0, n = cnt[t]!; j < n; j++) {
+    const n = cnt[t]!;
+    const heap = s.dueHeap[t]!;
+    const compact = (rebuild || heap.size > n + (n >> 2) + 1024) && !(partialDormant && t === 3);
+    for (let j = 0; j < n; j++) {
       const e = list[j]!;
       if (tier[e] !== t || frozen[e]) {
         changes++;
@@ -246,8 +279,10 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
         frozen[e] = 0;
         const due = lastTickedAt[e]! + period;
         if (due < nextTickAt[e]!) nextTickAt[e] = due;
+        if (!compact) heapPush(heap, e, nextTickAt[e]!);
       }
     }
+    if (compact) rebuildDueHeap(heap, list, n, nextTickAt, frozen);
   }
 
   // 6. Remember what this pass saw; publish stats.
@@ -262,6 +297,8 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   s.lastConfigVersion = world.configVersion;
   const st = world.tierStats;
   for (let t = 0; t < 4; t++) st.npcsPerTier[t] = cnt[t]!;
+  if (partialDormant) st.npcsPerTier[3] = nSlots - cnt[0]! - cnt[1]! - cnt[2]!;
+  if (rebuild && !partialDormant) s.heapsBuilt = true;
   st.frozen = frozenCount;
   st.tieringPasses++;
   st.lastTierChanges = changes;

@@ -7,6 +7,7 @@ import { compileActivities, DEFAULT_ACTIVITIES, type ActivityDef, type ActivityT
 import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type ChainTable } from '../behavior/chains.js';
 import { createTierPin, NO_PIN, type TierPin } from '../../components/tier.js';
 import { createTierZones, type TierZones } from './tier-zones.js';
+import { createDueHeap, dueIndexBytes, type DueIndex } from './due-heap.js';
 
 /**
  * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
@@ -64,30 +65,51 @@ export const createTierStats = (): TierStats => ({
 });
 
 /** Internal state of the tiered simulation (one per world, `world.npcSim`). */
-export interface NpcSimState {
+export interface NpcSimState extends DueIndex {
   /** Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes. */
   tierList: Int32Array[];
   tierCount: Int32Array;
-  /** Due NPCs per tier, filled by the selection each step. */
-  dueList: Int32Array[];
-  /**
-   * Distances parallel to `tierList` during a tiering pass. They alias the `dueList` buffers:
-   * the two are never live at once (tiering phase vs select phase).
-   */
+  /** Distances parallel to `tierList` during a tiering pass (detailed, active, ambient: the capped tiers). */
   listKey: Float32Array[];
+  /** Scratch of the selection: due NPCs popped from the heaps, per tier (grown on demand). */
+  dueScratch: Int32Array;
   /** Scratch of the cap step: histogram, ids and keys. */
   hist: Int32Array;
   tmpKeys: Float32Array;
   /** Scratch of the selection: due NPCs and quotas per tier (this step). */
   dueCount: Int32Array;
   quota: Int32Array;
-  /** NPCs selected this step, highest tier first; `selectedCount` valid; `selectedTier` parallel. */
-  selected: Int32Array;
+  /**
+   * NPCs selected this step, highest tier first (most overdue first within a tier);
+   * `selectedCount` valid; `selectedTier` parallel. (`selected`, `selectedCount` and
+   * `selectedPending` come from {@link DueIndex}: the due-time heaps, src/tiers/due-heap.ts.)
+   */
   selectedTier: Uint8Array;
-  selectedCount: number;
   /** Scratch of the tiering pass, per NPC-grid slot: squared distance to and id of the nearest player. */
   best2: Float64Array;
   slotNearest: Int32Array;
+  /**
+   * Incremental ("near") passes, src/tiers/tier-near.ts: the NPCs looked at by the last pass that
+   * are not plain far dormant (`near[0..nearCount)`), valid when `nearBuilt`; candidate scratch;
+   * `nearScratchClean`: `best2` is all Infinity and `slotNearest` all -1 (entity-indexed use).
+   */
+  near: Int32Array;
+  nearCount: number;
+  nearBuilt: boolean;
+  cand: Int32Array;
+  /** Grid slots a near pass's scans touched; per entity: 1 while it is a candidate of the running near pass. */
+  touched: Int32Array;
+  touchedCount: number;
+  /** The pending pass (`passPending`) is a near pass (its part 2 is `finishNear`). */
+  pendingNear: boolean;
+  nearMark: Uint8Array;
+  nearScratchClean: boolean;
+  /** NPCs with a player within R at the last pass (-1: not known, counted from `Tier.dist`). */
+  nearSize: number;
+  /** Largest share of NPCs with a player within R for near passes (tier-near.ts `NEAR_MAX_SHARE`). */
+  nearMaxShare: number;
+  /** Fewest NPCs for near passes (src/tiers/tier-near.ts `NEAR_MIN_NPCS`; tests lower it). */
+  nearMinNpcs: number;
   /** Step of the last tiering pass (-1 never), and what it saw (players' positions, counts). */
   lastPassStep: number;
   lastNpcCount: number;
@@ -134,12 +156,16 @@ export const MAX_PENDING_GRANTS = 4096;
 export const createNpcSimState = (capacity: number): NpcSimState => {
   const n = capacity + 1;
   const chains = compileChains(DEFAULT_CHAINS);
-  const dueList = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)];
   return {
     tierList: [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)],
     tierCount: new Int32Array(4),
-    dueList,
-    listKey: dueList.map((d) => new Float32Array(d.buffer)),
+    listKey: [new Float32Array(n), new Float32Array(n), new Float32Array(n)],
+    dueScratch: new Int32Array(1024),
+    dueHeap: [createDueHeap(), createDueHeap(), createDueHeap(), createDueHeap()],
+    rescheduled: new Int32Array(64),
+    rescheduledCount: 0,
+    selectedPending: false,
+    heapsBuilt: false,
     hist: new Int32Array(1024),
     tmpKeys: new Float32Array(n),
     dueCount: new Int32Array(4),
@@ -149,6 +175,18 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     selectedCount: 0,
     best2: new Float64Array(n),
     slotNearest: new Int32Array(n),
+    near: new Int32Array(1024),
+    nearCount: 0,
+    nearBuilt: false,
+    cand: new Int32Array(1024),
+    touched: new Int32Array(1024),
+    touchedCount: 0,
+    pendingNear: false,
+    nearMark: new Uint8Array(n),
+    nearScratchClean: false,
+    nearMinNpcs: 20_000,
+    nearSize: -1,
+    nearMaxShare: 0.25,
     lastPassStep: -1,
     lastNpcCount: -1,
     lastPlayerCount: -1,
@@ -194,7 +232,8 @@ export const setBehaviorDefinitions = (
 /** Bytes of the state's typed arrays. */
 export const npcSimStateBytes = (s: NpcSimState): number => {
   let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
-  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + s.dueList[t]!.byteLength;
+  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + (s.listKey[t]?.byteLength ?? 0);
+  b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };

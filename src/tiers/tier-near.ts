@@ -1,0 +1,213 @@
+/**
+ * Incremental ("near") tiering pass: re-tier only the NPCs near players, so a pass costs
+ * ∝ players × NPCs per interest disc + NPCs in the detailed/active/ambient tiers, not ∝ the
+ * population.
+ *
+ * An NPC that was plain far dormant at the last pass (tier dormant, no player within
+ * R = ambient radius + hysteresis, no floor) stays so unless a player comes within R, and the
+ * player scans find exactly those. So a near pass looks at: the NPCs the last pass left near
+ * (tier above dormant, or a player within R), the NPCs the scans find, and the floored ones
+ * (pins, zones). The scans read the NPC grid as of its last rebuild (no rebuild here) with
+ * R + the index's movement margin and check current positions exactly, like `queryRadius`.
+ * Caps, commit and due-heap entries are those of a full pass ({@link finishPass}).
+ *
+ * When it runs instead of a full pass ({@link nearPassAllowed}): the world has at least
+ * `npcSim.nearMinNpcs` NPCs (default {@link NEAR_MIN_NPCS}: below it a full pass is cheap), at
+ * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}) of them with a player within R at the last pass, no
+ * tier zones (zones match NPCs on grid positions, so they keep full passes), the NPC set is the
+ * one of the last full pass, the dormant cap cannot bind (NPCs ≤ dormant.maxNpcs, nothing
+ * frozen), and the grid's movement margin is at most half a cell. Otherwise a full pass (grid
+ * rebuild + scans + all NPCs) runs and the next near pass starts from it (the slow sweep).
+ */
+import { query } from 'bitecs';
+import type { Grid } from './spatial-index.js';
+import type { TiersWorld } from './tiers-slot.js';
+import { flushTicked } from './due-heap.js';
+import { rebuildDueHeaps } from './select.js';
+import { collectFloors } from './tier-floors.js';
+import { finishPass, tierForDistance } from './tier-assign.js';
+
+/** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */
+export const NEAR_MIN_NPCS = 20_000;
+
+/**
+ * Largest share of the NPCs that may have a player within R (`Tier.dist` finite) for a near
+ * pass: when the players' discs cover most of the world a full pass (sequential) is cheaper.
+ */
+export const NEAR_MAX_SHARE = 0.25;
+
+/** NPCs with a finite `Tier.dist` (a player within R at the last pass), from the store. */
+const countFinite = (world: TiersWorld): number => {
+  const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+  const dist = world.stores.Tier.dist;
+  let k = 0;
+  for (let i = 0; i < npcs.length; i++) if (dist[npcs[i]!]! < Infinity) k++;
+  return k;
+};
+
+/** Largest NPC-grid movement margin, in cells, a near pass accepts (beyond it: a full pass). */
+export const NEAR_MAX_MARGIN_CELLS = 0.5;
+
+/** May the next scheduled pass be a near pass? (See the module comment.) */
+export const nearPassAllowed = (world: TiersWorld): boolean => {
+  const s = world.npcSim;
+  const sp = world.spatial;
+  const n = sp.npcGrid.n;
+  if (n < s.nearMinNpcs || s.zones.byId.size > 0) return false;
+  if (s.nearSize < 0) s.nearSize = countFinite(world);
+  return s.nearSize <= n * s.nearMaxShare && s.lastPassStep >= 0 && !s.passPending && n === s.lastNpcCount && n <= world.config.simulation.tiers.dormant.maxNpcs
+    && world.tierStats.frozen === 0 && sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS;
+};
+
+const grow = (a: Int32Array, need: number): Int32Array => {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+};
+
+/** The near set from the stores (NPCs above dormant or with a player within R at the last pass). */
+const deriveNear = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const { tier, dist } = world.stores.Tier;
+  const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+  let k = 0;
+  for (let i = 0; i < npcs.length; i++) {
+    const e = npcs[i]!;
+    if (tier[e]! < 3 || dist[e]! < Infinity) { s.near = grow(s.near, k + 1); s.near[k++] = e; }
+  }
+  s.nearCount = k;
+  s.nearBuilt = true;
+};
+
+/**
+ * Offer player `p` at (x, y) as nearest to every NPC in the (stale) grid whose current position
+ * is within R; slots are pre-filtered on their grid position with R + margin (`Rm`). Slot-
+ * indexed scratch (sequential): `best2[j]` squared distance, `slotNearest[j]` player (-1
+ * untouched); newly touched slots are appended to `s.touched`. Returns the new touched count.
+ */
+const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, Rm: number, p: number, c: number): number => {
+  const s = world.npcSim;
+  const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
+  const px = world.stores.Position.x, py = world.stores.Position.y;
+  const best2 = s.best2, near = s.slotNearest;
+  const R2 = R * R, Rm2 = Rm * Rm;
+  const cs = 1 / inv;
+  let cy0 = Math.floor((y - Rm - minY) * inv), cy1 = Math.floor((y + Rm - minY) * inv);
+  if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
+  if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+  for (let cy = cy0; cy <= cy1; cy++) {
+    const rowLo = minY + cy * cs, rowHi = rowLo + cs;
+    const dy = y < rowLo ? rowLo - y : y > rowHi ? y - rowHi : 0;
+    const half = Math.sqrt(Math.max(0, Rm2 - dy * dy));
+    let cx0 = Math.floor((x - half - minX) * inv), cx1 = Math.floor((x + half - minX) * inv);
+    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
+    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
+    for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
+      const gx = itemX[j]! - x, gy = itemY[j]! - y;
+      if (gx * gx + gy * gy > Rm2) continue;
+      const e = items[j]!;
+      const dx = px[e]! - x, ey = py[e]! - y;
+      const d2 = dx * dx + ey * ey;
+      if (d2 <= R2 && d2 < best2[j]!) {
+        if (near[j] === -1) { if (c >= s.touched.length) s.touched = grow(s.touched, c + 1); s.touched[c++] = j; }
+        best2[j] = d2;
+        near[j] = p;
+      }
+    }
+  }
+  return c;
+};
+
+/**
+ * Near pass, part 1 (step A): the player scans into the slot-indexed scratch (`best2`,
+ * `slotNearest`, untouched slots stay Infinity / -1, so a full {@link assignTiers}-style part 2
+ * on it would give the same tiers). Returns its wall cost in ms (operational stat).
+ */
+export const scanNear = (world: TiersWorld): number => {
+  const t0 = performance.now(); // operational stat, not gameplay
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player } = world.stores;
+  if (!s.nearScratchClean) { s.best2.fill(Infinity); s.slotNearest.fill(-1); s.nearMark.fill(0); s.nearScratchClean = true; }
+  // A scan whose part 2 never ran (e.g. a second call): clear its slots first.
+  for (let i = 0; i < s.touchedCount; i++) { const j = s.touched[i]!; s.best2[j] = Infinity; s.slotNearest[j] = -1; }
+  s.touchedCount = 0;
+  const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
+  const g = world.spatial.npcGrid;
+  const Rm = R + world.spatial.margin();
+  const players = query(world, [Position, Player]);
+  let nt = 0;
+  for (let i = 0; i < players.length; i++) {
+    const p = players[i]!;
+    nt = scanDiscNear(world, g, Position.x[p]!, Position.y[p]!, R, Rm, p, nt);
+  }
+  s.touchedCount = nt;
+  return performance.now() - t0;
+};
+
+/** Run a whole near pass now (the caller checked {@link nearPassAllowed}). */
+export const runNearPass = (world: TiersWorld): void => {
+  finishNear(world, scanNear(world));
+};
+
+/**
+ * Near pass, part 2 (step B, after {@link scanNear}): floors, tentative tiers of the candidates
+ * (touched slots, the last pass's near set, floored NPCs), then caps, commit and stats.
+ */
+export const finishNear = (world: TiersWorld, scanMs = 0): void => {
+  const t0 = performance.now() - scanMs; // operational stat (lastTieringMs), not gameplay
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { tier, nearest, dist } = world.stores.Tier;
+  if (!s.heapsBuilt) rebuildDueHeaps(world);
+  flushTicked(s, world.stores.Tier);
+  if (!s.nearBuilt) deriveNear(world);
+  const best2 = s.best2, near = s.slotNearest;
+  const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
+  const h = sim.tierHysteresis;
+  const g = world.spatial.npcGrid;
+  const items = g.items;
+  const nt = s.touchedCount;
+  collectFloors(world);
+  const floorTier = s.floorTier, mark = s.nearMark;
+  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  cnt.fill(0);
+  const maxCand = nt + s.nearCount + s.floorCount;
+  s.cand = grow(s.cand, maxCand);
+  const cand = s.cand;
+  let c = 0;
+  const place = (e: number, d: number, p: number): void => {
+    mark[e] = 1;
+    cand[c++] = e;
+    nearest[e] = p;
+    dist[e] = d;
+    let t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
+    const f = floorTier[e]!;
+    if (f < t) t = f;
+    const k = cnt[t]!++;
+    lists[t]![k] = e;
+    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
+  };
+  const touched = s.touched;
+  for (let i = 0; i < nt; i++) {
+    const j = touched[i]!;
+    place(items[j]!, Math.sqrt(best2[j]!), near[j]!);
+    best2[j] = Infinity;
+    near[j] = -1;
+  }
+  for (let i = 0; i < s.nearCount; i++) { const e = s.near[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
+  for (let i = 0; i < s.floorCount; i++) { const e = s.floored[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
+  finishPass(world, t0, 0, g.n, true);
+  // The next near set: candidates that are not plain far dormant now.
+  let k = 0, finite = 0;
+  for (let i = 0; i < c; i++) {
+    const e = cand[i]!;
+    mark[e] = 0;
+    if (dist[e]! < Infinity) finite++;
+    if (tier[e]! < 3 || dist[e]! < Infinity) { if (k >= s.near.length) s.near = grow(s.near, k + 1); s.near[k++] = e; }
+  }
+  s.nearCount = k;
+  s.nearSize = finite;
+  s.touchedCount = 0;
+};
