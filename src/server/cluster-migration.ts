@@ -101,8 +101,17 @@ export class WorldMover {
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
       return null;
     });
-    if (!p) return false;
     const old = d.getWorld(worldId);
+    if (!p) {
+      if (!old) return false;
+      // Nothing stored for it (instances that do not share a store): continue from the local copy.
+      d.logger.warn({ world: worldId }, 'cluster: no stored record of the world; continuing from the local copy');
+      if (!old.ledger) d.withLedger(old);
+      old.ledger?.service.setFenceToken(token);
+      d.gameServer().worldAdopted(worldId);
+      this.#remember({ worldId, kind: why === 'failover' ? 'failover' : 'migrated-in', fencingToken: token, step: old.clock.step, worldTime: old.clock.now, at: Date.now(), ms: performance.now() - t0, sessions: 0 });
+      return true;
+    }
     if (old) {
       await detachLedger(old);
       await d.checkpointer.untrack(worldId, { forget: false });
