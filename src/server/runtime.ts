@@ -34,6 +34,7 @@ import { Checkpointer } from '../persist/checkpointer.js';
 import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
 import { applyWorldRecord, loadPersistedWorld, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
+import { ClusterBalancer } from './cluster-balancer.js';
 import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
@@ -195,6 +196,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     attach,
     withLedger: (w) => withLedger(w),
   });
+  const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });
   const admin = createAdminServer({
     host: options.host,
     port: options.adminPort,
@@ -235,7 +237,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
-    extraRoutes: [...clusterRoutes(cluster), ...mover.routes(), ...ledgerRoutes({ runner, store: () => store })],
+    extraRoutes: [...clusterRoutes(cluster), ...mover.routes(), ...balancer.routes(), ...ledgerRoutes({ runner, store: () => store })],
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -254,6 +256,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
+  services.push(balancer); // cluster mode: balance rounds on the leader
   // Input log of the default world (src/replay): the recipe is how the world was built above.
   if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
   const recorder = options.record

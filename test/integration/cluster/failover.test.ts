@@ -32,7 +32,7 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
     inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]!))['1'] === 'a');
     inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));
-    expect((await inst[0]!.api('POST', '/api/v1/worlds', { id: 'f1', npcs: 300 })).status).toBe(201);
+    expect((await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 300 })).status).toBe(201);
     await until('every instance sees 3 instances; a owns 1 and f1', async () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
       const o = await ownersFrom(inst[1]!);

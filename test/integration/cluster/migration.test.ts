@@ -27,7 +27,7 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
     const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '100', '--lease-ttl', '3', '--stats-interval', '0', '--checkpoint-interval', '2', '--log-level', 'info'];
     inst.push(await startInstance('a', args));
     inst.push(await startInstance('b', args));
-    expect((await inst[0]!.api('POST', '/api/v1/worlds', { id: 'm1', npcs: 300 })).status).toBe(201);
+    expect((await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'm1', npcs: 300 })).status).toBe(201);
     await until('both instances see each other and a owns m1', async () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       return (await ownersFrom(inst[1]!)).m1 === 'a';
