@@ -153,8 +153,9 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     await Promise.all(fr.map((r) => r.stop()));
     await victim.stop();
 
-    // 4. Spread after balancing: 12 worlds of unequal load on one of the two survivors.
+    // 4. Spread after balancing: 12 worlds of unequal load on one of the two survivors (the big world and the redirect world deleted first).
     const [x, y] = rest as [TestInstance, TestInstance];
+    for (const w of ['big', 'redir']) await until(`${w} deleted`, async () => (await x.api('DELETE', `/api/v1/worlds/${w}`)).status < 300, 30_000, 250);
     const sizes = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
     for (const [k, n] of sizes.entries()) await x.api('POST', '/api/v1/worlds?placement=local', { id: `bal${k}`, npcs: n, capacity: n + 100 });
     const z = await startInstance('d', args);

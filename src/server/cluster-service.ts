@@ -410,9 +410,9 @@ export class ClusterService implements Service {
             this.counters.leaseAcquired++;
             const takeover = (this.#seenTokens.get(w.id) ?? 0) > 0;
             this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
+            if (takeover) this.counters.failovers++;
             if (takeover && this.#o.adopt) {
               // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-              this.counters.failovers++;
               await this.#adopt(w.id, r.fencingToken, 'failover');
               return;
             }
