@@ -85,7 +85,13 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
     const verify = await a.api('GET', '/api/v1/ledger/verify');
     expect(verify.json.mismatches).toEqual([]);
     expect(verify.json.players).toBeGreaterThanOrEqual(6);
-    const moves = (await b.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string }>;
+    const moves = (await b.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string; step: number; worldTime: number }>;
     expect(moves.map((m) => m.kind)).toEqual(['migrated-in', 'migrated-out']);
+    // The target continued exactly where the source stopped: same step, same world time (no jump).
+    expect(moves[0]!.step).toBe(m1.json.step);
+    expect(moves[0]!.worldTime).toBe(m1.json.worldTime);
+    const backOnA = ((await a.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string; step: number; worldTime: number }>).filter((m) => m.kind === 'migrated-in');
+    expect(backOnA.at(-1)!.step).toBe(m2.json.step);
+    expect(backOnA.at(-1)!.worldTime).toBe(m2.json.worldTime);
   }, 120_000);
 });
