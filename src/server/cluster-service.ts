@@ -131,6 +131,8 @@ export class ClusterService implements Service {
   /** Cumulative step ms per world (load measurement), and samples of it taken by the control tick. */
   readonly #stepMs = new Map<string, number>();
   #loadSamples: Array<{ at: number; ms: Map<string, number> }> = [];
+  /** Takeovers in progress (restores from the store), by world. */
+  readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
   #orphansSeen = new Set<string>();
 
@@ -334,6 +336,14 @@ export class ClusterService implements Service {
    */
   async takeHandover(worldId: string): Promise<number> {
     const c = this.#o.coordinator;
+    const inFlight = this.#adopting.get(worldId);
+    if (inFlight) {
+      // The control tick was granted it first and is restoring it: one restore, not two.
+      if (!(await inFlight)) throw new Error(`world ${worldId} could not be restored`);
+      const h = c.heldLease(worldId);
+      if (!h) throw new Error(`lease of ${worldId} is not ours`);
+      return h.fencingToken;
+    }
     this.#held.add(worldId);
     try {
       const r = await c.renew(worldId, this.#o.instanceId, this.#o.leaseTtlMs);
@@ -391,6 +401,8 @@ export class ClusterService implements Service {
     };
     const lease = async (w: SimWorld): Promise<void> => {
       const held = c.heldLease(w.id) !== null;
+      // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
+      if (!held && this.#held.has(w.id)) return;
       try {
         let r = held ? await c.renew(w.id, id, this.#o.leaseTtlMs) : await c.acquire(w.id, id, this.#o.leaseTtlMs);
         // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
@@ -410,6 +422,7 @@ export class ClusterService implements Service {
             this.counters.leaseAcquired++;
             const takeover = (this.#seenTokens.get(w.id) ?? 0) > 0;
             this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
+            if (takeover && this.#held.has(w.id)) return; // a handover to us landed meanwhile: takeHandover adopts it
             if (takeover) this.counters.failovers++;
             if (takeover && this.#o.adopt) {
               // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
@@ -470,7 +483,13 @@ export class ClusterService implements Service {
   }
 
   /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */
-  async #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+  #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    const run = this.#adoptNow(worldId, token, why).finally(() => this.#adopting.delete(worldId));
+    this.#adopting.set(worldId, run);
+    return run;
+  }
+
+  async #adoptNow(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     this.#held.add(worldId);
     try {
       const ok = (await this.#announce(worldId, token)) && this.#o.adopt !== undefined && (await this.#o.adopt(worldId, token, why));

@@ -94,4 +94,23 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
     expect(backOnA.at(-1)!.step).toBe(m2.json.step);
     expect(backOnA.at(-1)!.worldTime).toBe(m2.json.worldTime);
   }, 120_000);
+
+  it('the default world (standby copies everywhere) migrates too; the source keeps a standby that does not step', async () => {
+    const [a, b] = [inst[0]!, inst[1]!];
+    expect((await ownersFrom(b))['1']).toBe('a');
+    const r = await a.api('POST', '/api/v1/worlds/1/migrate', {});
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json).toMatchObject({ worldId: '1', from: 'a', to: 'b' });
+    const moves = (await b.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string; step: number }>;
+    const inB = moves.filter((m) => m.worldId === '1');
+    expect(inB.map((m) => m.kind)).toEqual(['migrated-in']);
+    expect(inB[0]!.step).toBe(r.json.step);
+    const p = await startPlayer('1', 'd0', [a.gameUrl]);
+    await until('a purchase on b', () => p.log.acked.size >= 3);
+    await p.stop();
+    const held = (await a.api('GET', '/api/v1/cluster')).json.held as Array<{ worldId: string }>;
+    expect(held.map((h) => h.worldId)).not.toContain('1');
+    const aStats = (await a.api('GET', '/api/v1/worlds')).json.worlds as Array<{ id: string; owner: string }>;
+    expect(aStats.find((w) => w.id === '1')?.owner).toBe('b');
+  }, 60_000);
 });
