@@ -20,6 +20,7 @@
 import type { Coordinator, InstanceLoad, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { CloseCode } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
+import { WorldLoadMeter } from './world-load.js';
 import type { Logger } from '../log.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -99,8 +100,6 @@ export interface ClusterCounters {
 
 const RANGES_PER_WORLD = 64;
 const WATCHDOG_MS = 50;
-/** Control-tick samples the per-world load is measured over (about two lease TTLs). */
-export const LOAD_WINDOW = 7;
 
 /** The cluster service. A class: it owns timers and a coordinator handle. */
 export class ClusterService implements Service {
@@ -128,9 +127,8 @@ export class ClusterService implements Service {
   #reachable = true;
   /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
   readonly #held = new Set<string>();
-  /** Cumulative step ms per world (load measurement), and samples of it taken by the control tick. */
-  readonly #stepMs = new Map<string, number>();
-  #loadSamples: Array<{ at: number; ms: Map<string, number> }> = [];
+  /** Per-world step cost, sampled by the control tick (balancing). */
+  readonly #meter = new WorldLoadMeter();
   /** Takeovers in progress (restores from the store), by world. */
   readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
@@ -241,24 +239,16 @@ export class ClusterService implements Service {
 
   /**
    * Measured load of each world this instance steps: ms of stepping per wall second over the last
-   * few control ticks (up to {@link LOAD_WINDOW} samples; at least two needed, else 0).
+   * few control ticks (src/server/world-load.ts; 0 until two samples have it).
    */
   worldLoads(): Array<{ worldId: string; load: number; stepping: boolean }> {
-    const s = this.#loadSamples;
-    const last = s[s.length - 1];
     const serving = new Set(this.serving());
-    return this.#o.worlds().map((w) => {
-      // From the oldest sample that already had the world (a world that just arrived is measured over its own span).
-      const first = s.find((x) => x.ms.has(w.id));
-      const secs = first && last && last.at > first.at ? (last.at - first.at) / 1000 : 0;
-      const ms = secs > 0 ? ((last!.ms.get(w.id) ?? 0) - (first!.ms.get(w.id) ?? 0)) / secs : 0;
-      return { worldId: w.id, load: Math.max(0, Math.round(ms * 100) / 100), stepping: serving.has(w.id) };
-    });
+    return this.#o.worlds().map((w) => ({ worldId: w.id, load: this.#meter.load(w.id), stepping: serving.has(w.id) }));
   }
 
   /** The runner's onStep: extend or open the world's current step range. */
   onStep(world: SimWorld): void {
-    this.#stepMs.set(world.id, (this.#stepMs.get(world.id) ?? 0) + world.stats.totalMs);
+    this.#meter.onStep(world.id, world.stats.totalMs);
     const held = this.#o.coordinator.heldLease(world.id);
     const token = held ? held.fencingToken : 0;
     const end = this.#epochNow();
@@ -320,8 +310,7 @@ export class ClusterService implements Service {
     if (!r.ok) throw new Error(`handover of ${worldId} to ${to} refused (owner ${r.owner?.instanceId ?? 'none'})`);
     this.#serving.delete(worldId);
     this.#open.delete(worldId);
-    this.#stepMs.delete(worldId); // measured afresh if it comes back
-    for (const x of this.#loadSamples) x.ms.delete(worldId);
+    this.#meter.forget(worldId); // measured afresh if it comes back
     this.#seenTokens.set(worldId, r.fencingToken);
     this.#leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
     this.counters.migrations++;
@@ -453,8 +442,7 @@ export class ClusterService implements Service {
         failures++;
       }
     };
-    this.#loadSamples.push({ at: performance.now(), ms: new Map(this.#stepMs) });
-    if (this.#loadSamples.length > LOAD_WINDOW) this.#loadSamples.shift();
+    this.#meter.sample(performance.now());
     await Promise.all([presence(), refresh(), ...this.#o.worlds().map(lease)]);
     if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped) failures += await this.#takeOrphans();
     const reachable = failures === 0;
