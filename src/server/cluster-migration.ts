@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { ErrorCode, isWorldtickError } from '../errors.js';
+import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
 import type { Route, RouteResponse } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
@@ -170,9 +170,9 @@ export class WorldMover {
       await d.checkpointer.checkpoint(worldId);
       const r = d.checkpointer.report(worldId);
       if (!r || r.failed !== before || r.lastStep !== world.clock.step) throw new MoveError(503, `checkpoint of ${worldId} failed: ${r?.lastError ?? 'not tracked'}`);
-      await d.checkpointer.untrack(worldId, { forget: false });
       const owner = await c.handOver(worldId, target.id);
       handedOver = true;
+      await d.checkpointer.untrack(worldId, { forget: false }); // (anything it still tried would be unfenced: skipped)
       const res = await fetch(`${target.adminUrl}/api/v1/cluster/adopt`, {
         method: 'POST',
         headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'application/json' },
@@ -195,12 +195,12 @@ export class WorldMover {
       return rec;
     } catch (err) {
       if (!handedOver) {
-        // Nothing moved: the world steps on here.
-        if (!d.checkpointer.has(worldId)) d.checkpointer.track(world, { origin: worldId === '1' ? 'default' : 'admin', npcs: 0 });
+        // Nothing moved: the world steps on here (still tracked by the checkpointer).
         d.withLedger(world);
         world.ledger?.service.setFenceToken(fence.token);
       } else {
-        d.gameServer().closeWorldSessions(worldId, 4015, 'world moving; retry');
+        await d.checkpointer.untrack(worldId, { forget: false });
+        d.gameServer().closeWorldSessions(worldId, CloseCode.LEASE_LOST, 'world moving; retry');
         this.#uninstall(worldId);
       }
       throw err instanceof MoveError ? err : new MoveError(503, err instanceof Error ? err.message : String(err));

@@ -98,6 +98,9 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
   it('the default world (standby copies everywhere) migrates too; the source keeps a standby that does not step', async () => {
     const [a, b] = [inst[0]!, inst[1]!];
     expect((await ownersFrom(b))['1']).toBe('a');
+    // Bad requests change nothing.
+    expect((await a.api('POST', '/api/v1/worlds/1/migrate', { to: 'nobody' })).json.code).toBe('WT_ERR_MIGRATION_FAILED');
+    expect((await a.api('POST', '/api/v1/worlds/1/migrate', { to: 7 })).status).toBe(400);
     const r = await a.api('POST', '/api/v1/worlds/1/migrate', {});
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json).toMatchObject({ worldId: '1', from: 'a', to: 'b' });
