@@ -11,6 +11,7 @@ import { planBalance, type BalanceWorld } from '../src/cluster/balancer.js';
 import { signTicket, verifyTicket } from '../src/cluster/ticket.js';
 import { findRedisServer, startRedisServer } from '../test/helpers/redis-server.js';
 import type { Suite } from './harness.js';
+import { runClusterScenarios } from './cluster-scenarios.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -79,6 +80,8 @@ const suite: Suite = {
       await local.close();
       await server?.stop();
     }
+    // Migration pause, failover time, redirects per second, spread after balancing (real instances).
+    await runClusterScenarios(ctx);
   },
 };
 

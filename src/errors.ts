@@ -91,6 +91,8 @@ export const ErrorCode = {
   NPC_NOT_FOUND: 'WT_ERR_NPC_NOT_FOUND',
   /** An input log (src/replay) could not be read: not a log, or an unsupported version. */
   REPLAY_LOG_INVALID: 'WT_ERR_REPLAY_LOG_INVALID',
+  /** A world could not be migrated (not owned here, unknown target, checkpoint or handover failed). */
+  MIGRATION_FAILED: 'WT_ERR_MIGRATION_FAILED',
 } as const;
 
 /** Union of every error code string. */

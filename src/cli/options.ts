@@ -50,6 +50,8 @@ export interface ServerOptions {
   clusterSecret: string;
   /** Cluster: world-lease TTL in wall seconds (renewed every third of it). */
   leaseTtlSeconds: number;
+  /** Cluster: wall seconds between balance rounds on the leader (0 = only on demand). */
+  balanceIntervalSeconds: number;
   /** Cluster: host name put in the game and admin URLs this instance advertises (empty = --host). */
   advertiseHost: string;
   /** Directory of the embedded SQLite store (created at start). */
@@ -115,6 +117,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'instanceId', flag: 'instance-id', env: 'WORLDTICK_INSTANCE_ID', kind: 'string', default: '', doc: 'cluster: id of this instance (empty = generated at start)' },
   { key: 'clusterSecret', flag: 'cluster-secret', env: 'WORLDTICK_CLUSTER_SECRET', kind: 'string', default: '', doc: 'cluster: shared secret (>= 16 bytes) signing redirect tickets (empty = the admin token, which must then be given and long enough)' },
   { key: 'leaseTtlSeconds', flag: 'lease-ttl', env: 'WORLDTICK_LEASE_TTL', kind: 'number', default: 6, min: 0.3, max: 600, doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)' },
+  { key: 'balanceIntervalSeconds', flag: 'balance-interval', env: 'WORLDTICK_BALANCE_INTERVAL', kind: 'number', default: 60, min: 0, max: 86_400, doc: 'cluster: wall seconds between load-balance rounds on the instance with the smallest id (0 = only on demand, POST /api/v1/cluster/balance)' },
   { key: 'advertiseHost', flag: 'advertise-host', env: 'WORLDTICK_ADVERTISE_HOST', kind: 'string', default: '', doc: 'cluster: host name in the game/admin URLs this instance advertises to the others (empty = --host)' },
   { key: 'dataDir', flag: 'data-dir', env: 'WORLDTICK_DATA_DIR', kind: 'string', default: './data', doc: 'directory of the embedded SQLite store (checkpoints, ledger, sessions, world configs); created at start' },
   { key: 'store', flag: 'store', env: 'WORLDTICK_STORE', kind: 'string', default: '', doc: 'durable store: postgres://user@host:port/db (shared PostgreSQL), sqlite:<dir>, or empty for SQLite in --data-dir' },

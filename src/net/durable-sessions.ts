@@ -58,6 +58,8 @@ export class DurableSessions {
   /** Failed writes (logged by the caller's error hook). */
   writeErrors = 0;
   readonly #onError: (err: unknown) => void;
+  /** Wall ms when this process took each world over from another instance (cluster). */
+  readonly #adoptedAt = new Map<string, number>();
 
   constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now) {
     this.#store = store;
@@ -78,7 +80,8 @@ export class DurableSessions {
     if (resumeToken) {
       const rec = await this.#store.getSession(resumeToken, 0);
       const liveElsewhere = rec?.data.live === true && rec.data.boot !== this.boot;
-      const expiresAt = rec ? (liveElsewhere ? Math.min(rec.expiresAt, this.startedAt + this.#graceMs()) : rec.expiresAt) : 0;
+      const since = Math.max(this.startedAt, this.#adoptedAt.get(worldId) ?? 0);
+      const expiresAt = rec ? (liveElsewhere ? Math.min(rec.expiresAt, since + this.#graceMs()) : rec.expiresAt) : 0;
       if (!rec) refused = 'unknown resume token';
       else if (rec.worldId !== worldId) refused = 'resume token belongs to another world';
       else if (now > expiresAt) refused = 'resume token expired';
@@ -98,6 +101,14 @@ export class DurableSessions {
     await this.#store.putSession({ token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } });
     if (!p) await this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } });
     return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
+  }
+
+  /**
+   * This process took world `worldId` over from another instance (migration, failover): records
+   * live on the previous owner are resumable until the grace period after now.
+   */
+  worldAdopted(worldId: string): void {
+    this.#adoptedAt.set(worldId, this.#now());
   }
 
   /** World `worldId` was deleted: its resume tokens end with it (a recreated world resumes nobody). */

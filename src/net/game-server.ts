@@ -241,6 +241,14 @@ export class GameServer implements Service {
   }
 
   /**
+   * Stop serving `world` here without forgetting its durable sessions (it moved to another
+   * instance): its remaining sessions are closed (4012) and its parked players dropped.
+   */
+  releaseWorld(world: SimWorld): void {
+    this.#registry.detachWorld(world);
+  }
+
+  /**
    * Close every session of world `worldId` with `code` (the cluster's lost lease: 4015), keeping
    * the world attached. Returns how many sockets were closed.
    */
@@ -256,6 +264,19 @@ export class GameServer implements Service {
   sessionPriority(worldId: string, player: number): number {
     const s = this.#registry.nets.get(worldId)?.net.byPlayer.get(player);
     return s ? sessionPriority(s, this.config, performance.now()) : 0;
+  }
+
+  /** Cluster migration: redirect every session of `worldId` to `url` (a ticket per resume token), closing them (4014). */
+  redirectWorldSessions(worldId: string, url: string, ticketFor: (resumeToken: string) => string): number {
+    return this.#registry.redirectWorldSessions(worldId, url, ticketFor);
+  }
+
+  /**
+   * This instance took world `worldId` over (cluster migration or failover): durable sessions that
+   * were live on the previous owner are resumable for the grace period from now.
+   */
+  worldAdopted(worldId: string): void {
+    this.#registry.durable?.worldAdopted(worldId);
   }
 
   /** Counters as a plain object (for the admin/metrics service). */

@@ -145,6 +145,22 @@ export class SessionRegistry {
     return closing.length;
   }
 
+  /**
+   * The world moved to another instance (cluster migration): send each of its sessions a
+   * `redirect` to `url` with the ticket `ticketFor(resumeToken)` gives, then close it (4014).
+   * Returns how many sessions were redirected.
+   */
+  redirectWorldSessions(worldId: string, url: string, ticketFor: (resumeToken: string) => string): number {
+    const entry = this.nets.get(worldId);
+    const moving = entry ? [...entry.net.sessions] : [];
+    for (const s of this.#joining) if (s.worldId === worldId) moving.push(s);
+    for (const s of moving) {
+      this.#wire.send(s.conn, this.#codec.redirect(worldId, url, ticketFor(s.resumeToken)));
+      this.#wire.end(s.conn, CloseCode.REDIRECTED, 'world moved');
+    }
+    return moving.length;
+  }
+
   /** Stop serving every world (server stop). */
   detachAll(): void {
     for (const { world, net } of this.nets.values()) if (world.net === net) world.net = null;

@@ -10,7 +10,7 @@
  * time (a record asked for meanwhile is written right after, with the newest values).
  */
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { Fence, Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { captureWorld } from './world-snapshot.js';
 import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
@@ -42,6 +42,8 @@ export interface CheckpointReport {
   recordFailures: number;
   /** Step of the last clock record written. */
   lastRecordStep: number;
+  /** Writes skipped because this instance could not prove it owns the world (cluster). */
+  skippedNotOwner: number;
   /** How this world came back at start, or null if it was created fresh. */
   restored: { fromStep: number; fromWorldTime: number; worldTime: number; ms: number } | null;
 }
@@ -57,6 +59,13 @@ export interface CheckpointerOptions {
   clockRecordSteps?: number;
   /** Where checkpoints are compressed and written. Default: through `store` on this thread. */
   writer?: CheckpointWriter;
+  /**
+   * The fence a world's writes carry (cluster: `runtime.cluster.fence(worldId)`): a fence → the
+   * record and checkpoint are written with it (a stale owner's write is refused by the store);
+   * `null` → this instance cannot prove it owns the world: nothing is written (counted as
+   * skipped); `undefined` (or no option) → written unfenced (one instance).
+   */
+  fence?: (worldId: string) => Fence | null | undefined;
 }
 
 interface Tracked {
@@ -76,7 +85,7 @@ interface Tracked {
 
 const emptyReport = (): CheckpointReport => ({
   saved: 0, failed: 0, inProgress: false, lastAt: 0, lastStep: -1, lastWorldTime: 0, lastCopyMs: 0, lastEncodeMs: 0, lastWriteMs: 0, lastDurationMs: 0,
-  lastBytes: 0, lastRawBytes: 0, lastError: null, recordsWritten: 0, recordFailures: 0, lastRecordStep: -1, restored: null,
+  lastBytes: 0, lastRawBytes: 0, lastError: null, recordsWritten: 0, recordFailures: 0, lastRecordStep: -1, skippedNotOwner: 0, restored: null,
 });
 
 /** Periodic, creation-time and shutdown checkpoints of the runtime's worlds. See the module comment. */
@@ -200,8 +209,13 @@ export class Checkpointer {
         t.report.lastRecordStep = rec.clock.step;
         t.recordedConfigVersion = rec.configVersion;
         t.recordedPaused = t.world.clock.paused;
+        const fence = this.#opts.fence?.(worldId);
+        if (fence === null) {
+          t.report.skippedNotOwner++;
+          continue;
+        }
         try {
-          await this.#opts.store().putWorldConfig(worldId, rec);
+          await this.#opts.store().putWorldConfig(worldId, rec, fence ? { fence } : {});
           t.report.recordsWritten++;
         } catch (err) {
           t.report.recordFailures++;
@@ -222,14 +236,20 @@ export class Checkpointer {
     const run = async (): Promise<void> => {
       const t0 = performance.now();
       t.report.inProgress = true;
+      const fence = this.#opts.fence?.(worldId);
+      if (fence === null) {
+        t.report.skippedNotOwner++;
+        t.report.inProgress = false;
+        return;
+      }
       try {
         const cap = captureWorld(t.world); // synchronous copy, between steps
         t.lastCheckpointWall = performance.now();
         const rawBytes = cap.packed.byteLength; // read before the buffer is handed over
         const w = await this.#writer.write(cap.packed, {
-          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, fencingToken: 0,
+          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, fencingToken: fence ? fence.token : 0,
           meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
-        });
+        }, fence ?? undefined);
         const r = t.report;
         r.saved++;
         r.lastAt = Date.now();

@@ -59,42 +59,54 @@ export const loadPersistedWorlds = async (store: Store, logger: Logger, defaultW
   const rows = await store.listWorldConfigs();
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
-    const t0 = performance.now();
-    const rec = parseWorldRecord(row.config);
-    if (!rec) {
-      logger.warn({ world: row.worldId }, 'stored world record not understood; world skipped');
-      continue;
-    }
-    let world: SimWorld | null = null;
-    let checkpoint: PersistedWorld['checkpoint'] = null;
-    const ck = await store.loadCheckpoint(row.worldId);
-    if (ck && ck.meta.incarnation === rec.incarnation) {
-      try {
-        const physics = build.physics?.(row.worldId);
-        world = await restoreWorld(ck.data, { ...(build.systems ? { systems: build.systems } : {}), ...(physics !== undefined ? { physics } : {}) });
-        build.install?.(world);
-        checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
-      } catch (err) {
-        if (!isWorldtickError(err)) throw err;
-        logger.error({ err, world: row.worldId, step: ck.step }, 'checkpoint unreadable; world starts from its record');
-      }
-    }
-    try {
-      if (!world && rec.origin === 'admin') {
-        const o = { id: row.worldId, capacity: rec.capacity, seed: rec.seed, size: rec.size, config: rec.config, npcs: Math.min(rec.npcs, rec.capacity) };
-        if (build.fresh) world = build.fresh(o);
-        else {
-          world = createSimWorld(o);
-          populateNpcs(world, { count: o.npcs });
-        }
-      }
-      if (world) applyWorldRecord(world, rec);
-    } catch (err) {
-      if (!isWorldtickError(err)) throw err;
-      logger.error({ err, world: row.worldId }, 'stored world could not be rebuilt; world skipped');
-      continue;
-    }
-    out.push({ record: rec, world, checkpoint, ms: performance.now() - t0 });
+    const p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
+    if (p) out.push(p);
   }
   return out;
+};
+
+/**
+ * Load one persisted world from its stored record `config` (read with `store.getWorldConfig` when
+ * omitted) and its newest checkpoint of the same incarnation; null when there is no usable record
+ * or the world cannot be rebuilt (logged). Used at start and by the cluster when this instance
+ * takes a world over (migration, failover).
+ */
+export const loadPersistedWorld = async (store: Store, logger: Logger, worldId: string, config?: unknown, build: RestoreBuilders = {}): Promise<PersistedWorld | null> => {
+  const t0 = performance.now();
+  const raw = config === undefined ? (await store.getWorldConfig(worldId))?.config : config;
+  const rec = raw === undefined ? null : parseWorldRecord(raw);
+  if (!rec) {
+    logger.warn({ world: worldId }, 'stored world record not understood; world skipped');
+    return null;
+  }
+  let world: SimWorld | null = null;
+  let checkpoint: PersistedWorld['checkpoint'] = null;
+  const ck = await store.loadCheckpoint(worldId);
+  if (ck && ck.meta.incarnation === rec.incarnation) {
+    try {
+      const physics = build.physics?.(worldId);
+      world = await restoreWorld(ck.data, { ...(build.systems ? { systems: build.systems } : {}), ...(physics !== undefined ? { physics } : {}) });
+      build.install?.(world);
+      checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
+    } catch (err) {
+      if (!isWorldtickError(err)) throw err;
+      logger.error({ err, world: worldId, step: ck.step }, 'checkpoint unreadable; world starts from its record');
+    }
+  }
+  try {
+    if (!world && rec.origin === 'admin') {
+      const o = { id: worldId, capacity: rec.capacity, seed: rec.seed, size: rec.size, config: rec.config, npcs: Math.min(rec.npcs, rec.capacity) };
+      if (build.fresh) world = build.fresh(o);
+      else {
+        world = createSimWorld(o);
+        populateNpcs(world, { count: o.npcs });
+      }
+    }
+    if (world) applyWorldRecord(world, rec);
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    logger.error({ err, world: worldId }, 'stored world could not be rebuilt; world skipped');
+    return null;
+  }
+  return { record: rec, world, checkpoint, ms: performance.now() - t0 };
 };

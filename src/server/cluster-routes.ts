@@ -8,6 +8,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { InterceptedRequest, Route, RouteResponse } from '../admin/index.js';
 import { signTicket, verifyTicket } from '../cluster/ticket.js';
+import { placeWorld } from '../cluster/placement.js';
 import { CloseCode, ErrorCode, isWorldtickError, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HelloRoute } from '../net/game-server.js';
@@ -83,6 +84,17 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
       if (owner && owner.instanceId !== cluster.instanceId)
         return { status: 409, json: { code: ErrorCode.WORLD_EXISTS, message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`, details: { worldId: id, owner: owner.instanceId } } };
+      // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
+      // unless asked to be created where it is sent (`?placement=local`).
+      const pick = req.forwardedBy === '' && req.query.get('placement') !== 'local' ? placeWorld(cluster.instances()) : null;
+      if (pick && pick.id !== cluster.instanceId) {
+        cluster.counters.forwardedAdmin++;
+        try {
+          return await forward(cluster, req, pick.adminUrl, pick.id, timeoutMs);
+        } catch (err) {
+          logger.warn({ instance: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
+        }
+      }
       return next();
     }
     if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
@@ -92,20 +104,7 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
     if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
       cluster.counters.forwardedAdmin++;
       try {
-        const qs = req.query.toString();
-        const res = await fetch(`${owner.adminUrl}${req.path}${qs ? `?${qs}` : ''}`, {
-          method: req.method,
-          headers: {
-            authorization: req.authorization,
-            'x-worldtick-forwarded-by': cluster.instanceId,
-            ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const text = await res.text();
-        const type = res.headers.get('content-type') ?? 'application/json';
-        return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': owner.instanceId } };
+        return await forward(cluster, req, owner.adminUrl, owner.instanceId, timeoutMs);
       } catch (err) {
         logger.warn({ world: id, owner: owner.instanceId, err }, 'cluster: admin request could not be forwarded to the owner');
         return unavailable(`the owner of world ${id} (${owner.instanceId}) did not answer`);
@@ -115,6 +114,24 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
     if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId)) return unavailable(`no instance can prove it owns world ${id} right now; retry`);
     return next();
   };
+
+/** Send an admin request on to `adminUrl` (one hop, marked with this instance's id). */
+const forward = async (cluster: ClusterService, req: InterceptedRequest, adminUrl: string, to: string, timeoutMs: number): Promise<RouteResponse> => {
+  const qs = req.query.toString();
+  const res = await fetch(`${adminUrl}${req.path}${qs ? `?${qs}` : ''}`, {
+    method: req.method,
+    headers: {
+      authorization: req.authorization,
+      'x-worldtick-forwarded-by': cluster.instanceId,
+      ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? 'application/json';
+  return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': to } };
+};
 
 /** `GET /api/v1/worlds` in cluster mode: local summaries with their owner, plus worlds only other instances hold. */
 const listClusterWorlds = (cluster: ClusterService, local: RouteResponse): RouteResponse => {

@@ -19,6 +19,8 @@
  */
 import type { Coordinator, InstanceLoad, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { CloseCode } from '../errors.js';
+import { placeWorld } from '../cluster/placement.js';
+import { WorldLoadMeter } from './world-load.js';
 import type { Logger } from '../log.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -53,6 +55,17 @@ export interface ClusterServiceOptions {
   readonly store?: { fence(f: Fence): Promise<number> };
   /** Wall clock, epoch ms (step ranges). Default Date.now. */
   readonly epochNow?: () => number;
+  /**
+   * Take a world over from the store (src/server/cluster-migration.ts): called, with stepping held,
+   * after this instance was granted a world another instance held (failover, a standby copy) or
+   * one it does not host (an orphan, a handover), and after the store accepted the new token.
+   * Resolves true when the world is in the runner, restored from its last checkpoint.
+   */
+  readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
+  /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
+  readonly onToken?: (worldId: string, token: number) => void;
+  /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */
+  readonly storedWorlds?: () => Promise<string[]>;
 }
 
 /** One stretch of consecutive steps of a world under one fencing token. */
@@ -76,7 +89,7 @@ export interface ClusterCounters {
   leasesLost: number;
   /** Worlds taken over after another instance had held them (a higher token than we ever saw). */
   failovers: number;
-  /** Ownership moves by handover (the migration phase; 0 until it lands). */
+  /** Worlds handed to another instance by migration (this instance was the source). */
   migrations: number;
   redirects: number;
   forwardedAdmin: number;
@@ -112,6 +125,14 @@ export class ClusterService implements Service {
   #ticking: Promise<void> | null = null;
   #stopped = false;
   #reachable = true;
+  /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
+  readonly #held = new Set<string>();
+  /** Per-world step cost, sampled by the control tick (balancing). */
+  readonly #meter = new WorldLoadMeter();
+  /** Takeovers in progress (restores from the store), by world. */
+  readonly #adopting = new Map<string, Promise<boolean>>();
+  /** Orphan worlds seen by the previous control tick. */
+  #orphansSeen = new Set<string>();
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
@@ -165,6 +186,7 @@ export class ClusterService implements Service {
 
   /** The loop runner's gate: this instance can prove it owns the world for one more step. */
   canStep(world: SimWorld): boolean {
+    if (this.#held.has(world.id)) return false;
     if (!this.#o.enforce) return true;
     const c = this.#o.coordinator;
     const v = c.leaseValidUntil(world.id);
@@ -215,8 +237,18 @@ export class ClusterService implements Service {
     return out;
   }
 
+  /**
+   * Measured load of each world this instance steps: ms of stepping per wall second over the last
+   * few control ticks (src/server/world-load.ts; 0 until two samples have it).
+   */
+  worldLoads(): Array<{ worldId: string; load: number; stepping: boolean }> {
+    const serving = new Set(this.serving());
+    return this.#o.worlds().map((w) => ({ worldId: w.id, load: this.#meter.load(w.id), stepping: serving.has(w.id) }));
+  }
+
   /** The runner's onStep: extend or open the world's current step range. */
   onStep(world: SimWorld): void {
+    this.#meter.onStep(world.id, world.stats.totalMs);
     const held = this.#o.coordinator.heldLease(world.id);
     const token = held ? held.fencingToken : 0;
     const end = this.#epochNow();
@@ -247,9 +279,78 @@ export class ClusterService implements Service {
     void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
   }
 
+  /** Stop stepping `worldId` (its sessions stay open) until {@link unhold}: a migration's pause. */
+  hold(worldId: string): void {
+    this.#held.add(worldId);
+  }
+
+  /** Let a held world step again. */
+  unhold(worldId: string): void {
+    this.#held.delete(worldId);
+  }
+
+  /** Whether stepping of `worldId` is held. */
+  isHeld(worldId: string): boolean {
+    return this.#held.has(worldId);
+  }
+
+  /** Live instances as of the last control tick (placement, balancing, migration targets). */
+  instances(): readonly InstanceRecord[] {
+    return this.#instances;
+  }
+
+  /**
+   * Migration, source side: hand the lease of `worldId` (held and provable here) to instance `to`
+   * (a new fencing token). The world must already be held and checkpointed. The calling handle
+   * forgets the lease; `to` starts its validity with {@link takeHandover}.
+   */
+  async handOver(worldId: string, to: string): Promise<LeaseOwner> {
+    const c = this.#o.coordinator;
+    const r = await c.handover(worldId, this.#o.instanceId, to, this.#o.leaseTtlMs);
+    if (!r.ok) throw new Error(`handover of ${worldId} to ${to} refused (owner ${r.owner?.instanceId ?? 'none'})`);
+    this.#serving.delete(worldId);
+    this.#open.delete(worldId);
+    this.#meter.forget(worldId); // measured afresh if it comes back
+    this.#seenTokens.set(worldId, r.fencingToken);
+    this.#leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+    this.counters.migrations++;
+    return { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs };
+  }
+
+  /**
+   * Migration, target side: the lease of `worldId` was handed to this instance. Renew it (starts
+   * this handle's validity), announce the token to the store, adopt the world from its checkpoint,
+   * then let it step. Resolves the token; throws when any part fails (the lease then lapses and the
+   * world fails over to whichever instance placement picks).
+   */
+  async takeHandover(worldId: string): Promise<number> {
+    const c = this.#o.coordinator;
+    const inFlight = this.#adopting.get(worldId);
+    if (inFlight) {
+      // The control tick was granted it first and is restoring it: one restore, not two.
+      if (!(await inFlight)) throw new Error(`world ${worldId} could not be restored`);
+      const h = c.heldLease(worldId);
+      if (!h) throw new Error(`lease of ${worldId} is not ours`);
+      return h.fencingToken;
+    }
+    this.#held.add(worldId);
+    try {
+      const r = await c.renew(worldId, this.#o.instanceId, this.#o.leaseTtlMs);
+      if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
+      if (!(await this.#announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
+      if (!this.#o.adopt || !(await this.#o.adopt(worldId, r.fencingToken, 'migration'))) throw new Error(`world ${worldId} could not be restored`);
+      this.#leases.set(worldId, { worldId, instanceId: this.#o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+      return r.fencingToken;
+    } finally {
+      this.#held.delete(worldId);
+      this.#watch();
+    }
+  }
+
   #watch(): void {
     if (!this.#o.enforce) return;
     for (const w of this.#o.worlds()) {
+      if (this.#held.has(w.id)) continue;
       const ok = this.canStep(w);
       if (ok && !this.#serving.has(w.id)) {
         this.#serving.add(w.id);
@@ -289,6 +390,8 @@ export class ClusterService implements Service {
     };
     const lease = async (w: SimWorld): Promise<void> => {
       const held = c.heldLease(w.id) !== null;
+      // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
+      if (!held && this.#held.has(w.id)) return;
       try {
         let r = held ? await c.renew(w.id, id, this.#o.leaseTtlMs) : await c.acquire(w.id, id, this.#o.leaseTtlMs);
         // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
@@ -306,8 +409,15 @@ export class ClusterService implements Service {
           if (held) this.counters.leaseRenewals++;
           else {
             this.counters.leaseAcquired++;
-            if ((this.#seenTokens.get(w.id) ?? 0) > 0) this.counters.failovers++;
-            this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease acquired');
+            const takeover = (this.#seenTokens.get(w.id) ?? 0) > 0;
+            this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
+            if (takeover && this.#held.has(w.id)) return; // a handover to us landed meanwhile: takeHandover adopts it
+            if (takeover) this.counters.failovers++;
+            if (takeover && this.#o.adopt) {
+              // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
+              await this.#adopt(w.id, r.fencingToken, 'failover');
+              return;
+            }
           }
           await this.#announce(w.id, r.fencingToken);
         } else {
@@ -332,7 +442,9 @@ export class ClusterService implements Service {
         failures++;
       }
     };
+    this.#meter.sample(performance.now());
     await Promise.all([presence(), refresh(), ...this.#o.worlds().map(lease)]);
+    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped) failures += await this.#takeOrphans();
     const reachable = failures === 0;
     if (reachable !== this.#reachable) {
       this.#reachable = reachable;
@@ -343,16 +455,78 @@ export class ClusterService implements Service {
   }
 
   /** Announce a token to the store once (new owners only); a refusal keeps the world stopped. */
-  async #announce(worldId: string, token: number): Promise<void> {
+  async #announce(worldId: string, token: number): Promise<boolean> {
     const store = this.#o.store;
-    if (!store || this.#announced.get(worldId) === token) return;
+    if (!store || this.#announced.get(worldId) === token) return true;
     try {
       await store.fence({ worldId, token });
       this.#announced.set(worldId, token);
+      this.#o.onToken?.(worldId, token);
+      return true;
     } catch (err) {
       this.counters.fenceRefusals++;
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
+      return false;
     }
+  }
+
+  /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */
+  #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    const run = this.#adoptNow(worldId, token, why).finally(() => this.#adopting.delete(worldId));
+    this.#adopting.set(worldId, run);
+    return run;
+  }
+
+  async #adoptNow(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    this.#held.add(worldId);
+    try {
+      const ok = (await this.#announce(worldId, token)) && this.#o.adopt !== undefined && (await this.#o.adopt(worldId, token, why));
+      if (!ok) {
+        this.#o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
+        await this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
+      }
+      return ok;
+    } finally {
+      this.#held.delete(worldId);
+    }
+  }
+
+  /**
+   * Failover of worlds nobody hosts: a stored world without a live lease (its owner died) is
+   * acquired by the instance placement picks (every instance computes the same pick from the same
+   * view; a racing acquire has exactly one winner) and restored from its last checkpoint.
+   */
+  async #takeOrphans(): Promise<number> {
+    const c = this.#o.coordinator;
+    const id = this.#o.instanceId;
+    let stored: string[];
+    try {
+      stored = await this.#o.storedWorlds!();
+    } catch {
+      return 1;
+    }
+    const hosted = new Set(this.#o.worlds().map((w) => w.id));
+    const orphans = stored.filter((w) => !hosted.has(w) && !this.#leases.has(w) && !this.#held.has(w));
+    const seenBefore = this.#orphansSeen;
+    this.#orphansSeen = new Set(orphans);
+    if (!orphans.length) return 0;
+    let failures = 0;
+    for (const worldId of orphans) {
+      // Placement's pick takes it at once; anyone else after two ticks (views can disagree for a tick).
+      const pick = placeWorld(this.#instances);
+      if (pick?.id !== id && !seenBefore.has(worldId)) continue;
+      try {
+        const r = await c.acquire(worldId, id, this.#o.leaseTtlMs);
+        if (!r.ok) continue;
+        this.counters.leaseAcquired++;
+        this.counters.failovers++;
+        this.#o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: orphan world acquired; restoring it from the store');
+        if (await this.#adopt(worldId, r.fencingToken, 'failover')) this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+      } catch {
+        failures++;
+      }
+    }
+    return failures;
   }
 
   #info() {

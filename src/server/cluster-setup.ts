@@ -16,7 +16,7 @@ import { TICKET_LIMITS } from '../cluster/ticket.js';
 import { optionInvalid } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { ClusterService } from './cluster-service.js';
+import { ClusterService, type ClusterServiceOptions } from './cluster-service.js';
 
 /** What the runtime hands to {@link createClusterMode} (read lazily: servers are built later). */
 export interface ClusterModeDeps {
@@ -30,6 +30,10 @@ export interface ClusterModeDeps {
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
   /** The durable store, told each new fencing token before the new owner steps (cluster mode only). */
   readonly store?: { fence(f: Fence): Promise<number> };
+  /** Migration and failover hooks (src/server/cluster-migration.ts); see {@link ClusterServiceOptions}. */
+  readonly adopt?: ClusterServiceOptions['adopt'];
+  readonly storedWorlds?: ClusterServiceOptions['storedWorlds'];
+  readonly onToken?: ClusterServiceOptions['onToken'];
 }
 
 /** The cluster service and the secret its tickets are signed with. */
@@ -85,6 +89,9 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     load,
     closeSessions: deps.closeSessions,
     ...(redis && deps.store ? { store: deps.store } : {}),
+    ...(redis && deps.adopt ? { adopt: deps.adopt } : {}),
+    ...(redis && deps.storedWorlds ? { storedWorlds: deps.storedWorlds } : {}),
+    ...(redis && deps.onToken ? { onToken: deps.onToken } : {}),
   });
   return {
     service,

@@ -32,7 +32,9 @@ import type { Store } from '../store/types.js';
 import { storeClosed } from '../errors.js';
 import { Checkpointer } from '../persist/checkpointer.js';
 import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
-import { applyWorldRecord, loadPersistedWorlds } from '../persist/restore.js';
+import { applyWorldRecord, loadPersistedWorld, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
+import { WorldMover } from './cluster-migration.js';
+import { ClusterBalancer } from './cluster-balancer.js';
 import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
@@ -122,6 +124,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     store: storeOf,
     logger,
     intervalSeconds: options.checkpointIntervalSeconds,
+    // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
+    fence: (id) => (cluster.enforce ? cluster.fence(id) : undefined),
   });
   const restoredListeners: WorldRestoredListener[] = [];
   let writer: CheckpointWriter | null = null;
@@ -137,6 +141,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     capacity: () => gameServer.config.maxConnections,
     closeSessions: (worldId, code, reason) => gameServer.closeWorldSessions(worldId, code, reason),
     store: { fence: (f) => storeOf().fence(f) },
+    // Migration and failover (src/server/cluster-migration.ts): worlds restored from the shared store.
+    adopt: (id, token, why) => mover.adopt(id, token, why),
+    storedWorlds: async () => (await storeOf().listWorldConfigs()).map((r) => r.worldId),
+    onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
   });
   const cluster = clusterMode.service;
   const runner = new LoopRunner({
@@ -177,6 +185,18 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   if (!crowd) attach(defaultWorld);
   const worldShards = new Map<string, ShardService>();
   const services: Service[] = [];
+  const mover = new WorldMover({
+    logger, cluster, checkpointer, gameServer: () => gameServer, adminToken, secret: clusterMode.secret, runner, defaultWorldId: DEFAULT_WORLD_ID,
+    getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
+    load: (id) => loadPersistedWorld(storeOf(), logger, id, undefined, restoreBuilders()),
+    replaceDefault: (w) => {
+      defaultWorld = w;
+      declareDefaultTasks(w);
+    },
+    attach,
+    withLedger: (w) => withLedger(w),
+  });
+  const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });
   const admin = createAdminServer({
     host: options.host,
     port: options.adminPort,
@@ -217,7 +237,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
-    extraRoutes: [...clusterRoutes(cluster), ...ledgerRoutes({ runner, store: () => store })],
+    extraRoutes: [...clusterRoutes(cluster), ...mover.routes(), ...balancer.routes(), ...ledgerRoutes({ runner, store: () => store })],
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -236,6 +256,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
+  services.push(balancer); // cluster mode: balance rounds on the leader
   // Input log of the default world (src/replay): the recipe is how the world was built above.
   if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
   const recorder = options.record
@@ -291,16 +312,16 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     last = next;
   };
 
+  const restoreBuilders = (): RestoreBuilders => {
+    const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
+    return game ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics } : { physics };
+  };
+
   /** Bring back every persisted world (default first), then persist the default world if it is new. */
   const restorePersisted = async (st: Store): Promise<void> => {
     // A game's worlds come back on the game's pipeline with its slot (its own component stores
     // restart at their defaults: they are not in checkpoints yet, docs/DURABILITY.md).
-    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, game ? {
-      systems: game.pipeline,
-      install: (w) => installGame(game, w),
-      fresh: (o) => createGameWorld(game, o),
-      physics: (id) => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined),
-    } : { physics: (id) => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined) });
+    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
     for (const p of found) {
       const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
       if (p.record.origin === 'default') {

@@ -32,8 +32,8 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]!))['1'] === 'a');
     inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));
-    expect((await inst[1]!.api('POST', '/api/v1/worlds', { id: 'wb', npcs: 50 })).status).toBe(201);
-    expect((await inst[2]!.api('POST', '/api/v1/worlds', { id: 'wc', npcs: 50 })).status).toBe(201);
+    expect((await inst[1]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
+    expect((await inst[2]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
     await until('every instance sees 3 instances and 3 leases', async () => {
       for (const i of inst) {
         const r = (await i.api('GET', '/api/v1/cluster')).json;
@@ -124,7 +124,7 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
       if (i.id !== 'c') expect(stats.headers.get('x-worldtick-owner')).toBe('c');
     }
     // A world id is cluster-wide: creating wb again on another instance is refused.
-    const dup = await inst[0]!.api('POST', '/api/v1/worlds', { id: 'wb', npcs: 10 });
+    const dup = await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 10 });
     expect(dup.status).toBe(409);
     expect(dup.json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'b' } });
     // A write through a non-owner lands on the owner.

@@ -1,0 +1,88 @@
+/**
+ * Placement and load balancing (docs/CLUSTER.md, "Balancing and placement"): three instances on
+ * a real redis-server and a real PostgreSQL. Twelve worlds of unequal load (400 to 2,000 NPCs; the default world kept small)
+ * all start on one instance; a balance round (`POST /api/v1/cluster/balance`) reads every
+ * instance's measured per-world load (step ms per wall second), plans with `planBalance` and
+ * migrates worlds until every instance is within ±10 % of the mean (per the measurements the plan
+ * used); ownership ends as planned. A second round right after moves nothing back (hysteresis:
+ * band + cooldown). A new world created without `?placement=local` goes to a less-loaded instance.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+
+const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
+const bin = findRedisServer();
+const pgOrSkip = bin ? await startPostgres() : { skip: 'redis-server is not installed' };
+const skip = 'skip' in pgOrSkip ? pgOrSkip.skip : null;
+if (skip) console.warn(`cluster balance: skipped (${skip})`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
+  let redis: RedisTestServer;
+  const pg = pgOrSkip as PgServer;
+  const inst: TestInstance[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '0', '--capacity', '50', '--physics', 'off', '--lease-ttl', '3', '--stats-interval', '0', '--balance-interval', '0', '--log-level', 'info'];
+    inst.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startInstance(id, args)))));
+    await until('3 instances', async () => (await inst[0]!.api('GET', '/api/v1/cluster')).json.instances.length === 3);
+    for (const [k, npcs] of NPCS.entries()) {
+      const r = await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: `w${k}`, npcs, capacity: npcs + 100 });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+    }
+    await until('a owns the 12 worlds', async () => Object.entries(await ownersFrom(inst[1]!)).filter(([w, o]) => w.startsWith('w') && o === 'a').length === 12);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(inst.map((i) => i.stop()));
+    await redis?.stop();
+    await pg?.destroy();
+  }, 30_000);
+
+  it('a new world is placed on a less-loaded instance', async () => {
+    await until('a heartbeats its load', async () => {
+      const list = (await inst[1]!.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; load: { stepCostMs: number } }>;
+      return list.find((i) => i.id === 'a')!.load.stepCostMs > 0;
+    });
+    const r = await inst[0]!.api('POST', '/api/v1/worlds', { id: 'placed', npcs: 10 });
+    expect(r.status).toBe(201);
+    expect(['b', 'c']).toContain(r.headers.get('x-worldtick-owner'));
+    await until('a sees the new world owned elsewhere', async () => ['b', 'c'].includes((await ownersFrom(inst[0]!)).placed ?? ''));
+    expect((await inst[0]!.api('DELETE', '/api/v1/worlds/placed')).status).toBeLessThan(300);
+  }, 30_000);
+
+  it('balances 12 worlds of unequal measured load to within 10 % of the mean, and does not move them back', async () => {
+    const [a, b] = [inst[0]!, inst[1]!];
+    await sleep(4000); // a few control ticks of load samples (TTL/3 = 1 s)
+    const round = (await b.api('POST', '/api/v1/cluster/balance', {})).json;
+    const plan = round.plan;
+    console.log(`balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`);
+    expect(plan.status).toBe('balanced');
+    expect(round.results.length).toBe(plan.moves.length);
+    for (const x of round.results) expect(x.ok, JSON.stringify(x)).toBe(true);
+    for (const id of ['a', 'b', 'c']) {
+      expect(plan.after[id]).toBeGreaterThanOrEqual(plan.mean * 0.9 - 1e-9);
+      expect(plan.after[id]).toBeLessThanOrEqual(plan.mean * 1.1 + 1e-9);
+    }
+    // Ownership is as planned.
+    const expected: Record<string, string> = {};
+    for (const r of round.reports as Array<{ instance: string; worlds: Array<{ worldId: string }> }>) for (const w of r.worlds) expected[w.worldId] = r.instance;
+    for (const m of plan.moves as Array<{ worldId: string; to: string }>) expected[m.worldId] = m.to;
+    const owners = await until('ownership as planned', async () => {
+      const o = await ownersFrom(a);
+      return Object.entries(expected).every(([w, i]) => o[w] === i) ? o : null;
+    });
+    expect(new Set(Object.values(owners)).size).toBe(3);
+    // Hysteresis: measured again, nothing moved in the first round moves again.
+    await sleep(4000);
+    const again = (await a.api('POST', '/api/v1/cluster/balance', { dryRun: true })).json.plan;
+    const movedBefore = new Set((plan.moves as Array<{ worldId: string }>).map((m) => m.worldId));
+    for (const m of again.moves as Array<{ worldId: string }>) expect(movedBefore.has(m.worldId), m.worldId).toBe(false);
+    const spread = Object.values(again.before as Record<string, number>).map((v) => v / again.mean - 1);
+    console.log(`balance: re-measured after the moves: ${JSON.stringify(again.before)}, mean ${again.mean.toFixed(2)}, deviations ${spread.map((d) => `${(d * 100).toFixed(1)}%`).join(' ')}; second plan ${again.status} with ${again.moves.length} moves`);
+  }, 120_000);
+});
