@@ -29,9 +29,9 @@ const suite: Suite = {
       ['telemetry onStep + step log (info), 10k NPCs world', () => logged.onStep(w10k)],
       ['runStep 10k NPCs (reference)', () => runStep(w10k)],
     ]);
-    ctx.record('onStepUs', Math.round(hook[0]!.meanMs * 1e6) / 1000);
-    ctx.record('onStepWithLogUs', Math.round(hook[1]!.meanMs * 1e6) / 1000);
-    ctx.record('onStepShareOfStep10k', Math.round((hook[1]!.meanMs / hook[2]!.meanMs) * 10000) / 10000);
+    ctx.record('onStepUs', Math.round(hook[0].meanMs * 1e6) / 1000);
+    ctx.record('onStepWithLogUs', Math.round(hook[1].meanMs * 1e6) / 1000);
+    ctx.record('onStepShareOfStep10k', Math.round((hook[1].meanMs / hook[2].meanMs) * 10000) / 10000);
 
     const eight: SimWorld[] = [w10k];
     for (let i = 1; i < 8; i++) {
@@ -52,8 +52,8 @@ const suite: Suite = {
       ['/metrics text, 8 worlds (+ process metrics)', async () => void (await m8.registry.metrics())],
       ['stats JSON, 10k NPCs world', () => void JSON.stringify(worldStats(w10k, tel))],
     ]);
-    ctx.record('scrapeMs1World', scrape[0]!.meanMs);
-    ctx.record('scrapeMs8Worlds', scrape[1]!.meanMs);
+    ctx.record('scrapeMs1World', scrape[0].meanMs);
+    ctx.record('scrapeMs8Worlds', scrape[1].meanMs);
 
     const full = encodeWorldMap(sampleWorldMap(w100k, 200_000));
     const down = encodeWorldMap(sampleWorldMap(w100k, 20_000));
@@ -63,7 +63,7 @@ const suite: Suite = {
       ['map sample + encode, 100k NPCs (all)', () => void encodeWorldMap(sampleWorldMap(w100k, 200_000))],
       ['map sample + encode, 100k NPCs (downsampled to 20k)', () => void encodeWorldMap(sampleWorldMap(w100k, 20_000))],
     ]);
-    ctx.record('mapMsRatioFullVsDown', Math.round((map[0]!.meanMs / map[1]!.meanMs) * 100) / 100);
+    ctx.record('mapMsRatioFullVsDown', Math.round((map[0].meanMs / map[1].meanMs) * 100) / 100);
     ctx.log('timings are from a shared 2-core machine: noisy, compare ratios within a run');
   },
 };

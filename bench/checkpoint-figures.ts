@@ -24,12 +24,18 @@ import type { SuiteContext } from './harness.js';
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 const median = (xs: number[]): number => pct(xs, 50);
 
 const buildWorld = (npcs: number): SimWorld => {
-  const w = createSimWorld({ id: `ck${npcs}`, seed: 5, capacity: npcs + 1000, size: Math.round(Math.sqrt(npcs) * 20), config: { controller: { enabled: false } } });
+  const w = createSimWorld({
+    id: `ck${npcs}`,
+    seed: 5,
+    capacity: npcs + 1000,
+    size: Math.round(Math.sqrt(npcs) * 20),
+    config: { controller: { enabled: false } },
+  });
   populateNpcs(w, { count: npcs });
   for (let i = 0; i < 100; i++) spawnPlayer(w, nextRange(w.rng, 0, w.bounds.maxX), nextRange(w.rng, 0, w.bounds.maxY));
   for (let i = 0; i < 20; i++) runStep(w);
@@ -37,7 +43,12 @@ const buildWorld = (npcs: number): SimWorld => {
 };
 
 /** Run `steps` steps on a 20 Hz schedule; returns step costs and lateness (ms). `every` > 0 starts a checkpoint every `every` steps. */
-const paced = async (w: SimWorld, steps: number, ck: Checkpointer | null, every: number): Promise<{ stepMs: number[]; lateMs: number[] }> => {
+const paced = async (
+  w: SimWorld,
+  steps: number,
+  ck: Checkpointer | null,
+  every: number,
+): Promise<{ stepMs: number[]; lateMs: number[] }> => {
   const stepMs: number[] = [];
   const lateMs: number[] = [];
   const t0 = performance.now();
@@ -63,11 +74,17 @@ export const runCheckpointFigures = async (ctx: SuiteContext): Promise<void> => 
     const store = new SqliteStore({ dataDir: dir });
     try {
       const w = buildWorld(npcs);
-      const copy: number[] = [], encode: number[] = [], write: number[] = [], writeSync: number[] = [], restore: number[] = [];
-      let raw = 0, stored = 0;
+      const copy: number[] = [],
+        encode: number[] = [],
+        write: number[] = [],
+        writeSync: number[] = [],
+        restore: number[] = [];
+      let raw = 0,
+        stored = 0;
       const reps = ctx.quick ? 4 : 7;
       for (let i = 0; i < reps; i++) {
-        if (i === 0) { // warm-up (JIT): not counted
+        if (i === 0) {
+          // warm-up (JIT): not counted
           await restoreWorld(await encodeCapture(captureWorld(w)));
         }
         runStep(w);
@@ -77,7 +94,14 @@ export const runCheckpointFigures = async (ctx: SuiteContext): Promise<void> => 
         const data = await encodeCapture(cap);
         encode.push(performance.now() - e0);
         const s0 = performance.now();
-        const p = store.saveCheckpoint({ worldId: w.id, step: cap.step, worldTime: cap.worldTime, config: cap.config, data, fencingToken: 0 });
+        const p = store.saveCheckpoint({
+          worldId: w.id,
+          step: cap.step,
+          worldTime: cap.worldTime,
+          config: cap.config,
+          data,
+          fencingToken: 0,
+        });
         writeSync.push(performance.now() - s0); // better-sqlite3: the write and its fsync run inside this call
         await p;
         write.push(performance.now() - s0);
@@ -99,7 +123,12 @@ export const runCheckpointFigures = async (ctx: SuiteContext): Promise<void> => 
       const every = 40;
       const base = await paced(w, steps, null, 0);
       const withWriter = async (writer: CheckpointWriter | undefined) => {
-        const checkpointer = new Checkpointer({ store: () => store, logger: createLogger('silent'), intervalSeconds: 0, ...(writer ? { writer } : {}) });
+        const checkpointer = new Checkpointer({
+          store: () => store,
+          logger: createLogger('silent'),
+          intervalSeconds: 0,
+          ...(writer ? { writer } : {}),
+        });
         checkpointer.track(w, { origin: 'admin' });
         if (writer) await checkpointer.checkpoint(w.id); // start the thread before measuring
         const r = await paced(w, steps, checkpointer, every);
@@ -132,10 +161,12 @@ export const runCheckpointFigures = async (ctx: SuiteContext): Promise<void> => 
           lateP99Ms: { without: r2(pct(base.lateMs, 99)), inline: r2(pct(inline.lateMs, 99)), writerThread: r2(pct(withCk.lateMs, 99)) },
           lateMaxMs: { without: r2(pct(base.lateMs, 100)), inline: r2(pct(inline.lateMs, 100)), writerThread: r2(pct(withCk.lateMs, 100)) },
         },
-        loadAvg1: r2(os.loadavg()[0]!),
+        loadAvg1: r2(os.loadavg()[0]),
       };
       out.push(f);
-      ctx.log(`  checkpoint ${npcs} NPCs: copy ${f.copyMsMedian} ms, deflate ${f.encodeMsMedian} ms (thread pool), write ${f.writeMsMedian} ms (${f.writeOnLoopMsMedian} ms on the loop), ${Math.round(raw / 1024)} KiB raw → ${Math.round(stored / 1024)} KiB stored, restore ${f.restoreMsMedian} ms, clock record ${f.clockRecordMsMedian} ms; step p99 ${JSON.stringify(f.paced20Hz.stepP99Ms)} ms, lateness p99 ${JSON.stringify(f.paced20Hz.lateP99Ms)} ms; load ${f.loadAvg1}`);
+      ctx.log(
+        `  checkpoint ${npcs} NPCs: copy ${f.copyMsMedian} ms, deflate ${f.encodeMsMedian} ms (thread pool), write ${f.writeMsMedian} ms (${f.writeOnLoopMsMedian} ms on the loop), ${Math.round(raw / 1024)} KiB raw → ${Math.round(stored / 1024)} KiB stored, restore ${f.restoreMsMedian} ms, clock record ${f.clockRecordMsMedian} ms; step p99 ${JSON.stringify(f.paced20Hz.stepP99Ms)} ms, lateness p99 ${JSON.stringify(f.paced20Hz.lateP99Ms)} ms; load ${f.loadAvg1}`,
+      );
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

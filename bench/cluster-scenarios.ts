@@ -18,7 +18,7 @@ import type { SuiteContext } from './harness.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -32,7 +32,11 @@ class Rider {
   #stop = false;
   #loop: Promise<void> | null = null;
   lastResumeAt = 0;
-  constructor(readonly world: string, readonly name: string, readonly urls: string[]) {}
+  constructor(
+    readonly world: string,
+    readonly name: string,
+    readonly urls: string[],
+  ) {}
   async #open(url: string): Promise<void> {
     const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
     c.on((m) => {
@@ -49,7 +53,7 @@ class Rider {
     this.c = c;
   }
   async start(): Promise<void> {
-    await this.#open(this.urls[0]!);
+    await this.#open(this.urls[0]);
     this.#loop = (async () => {
       let k = 0;
       while (!this.#stop) {
@@ -58,7 +62,7 @@ class Rider {
           this.c.sendInput(1, 0);
           continue;
         }
-        const url = this.#next ?? this.urls[k++ % this.urls.length]!;
+        const url = this.#next ?? this.urls[k++ % this.urls.length];
         this.#next = null;
         await this.#open(url).catch(() => sleep(100));
       }
@@ -82,8 +86,32 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
   }
   const redis = await startRedisServer(bin);
   const q = ctx.quick;
-  const npcs = q ? 2000 : 10_000, clients = q ? 40 : 200, migrations = q ? 6 : 20, ttlS = 2;
-  const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '0', '--capacity', '50', '--physics', 'off', '--lease-ttl', String(ttlS), '--stats-interval', '0', '--balance-interval', '0', '--checkpoint-interval', '2', '--log-level', 'info'];
+  const npcs = q ? 2000 : 10_000,
+    clients = q ? 40 : 200,
+    migrations = q ? 6 : 20,
+    ttlS = 2;
+  const args = [
+    '--redis',
+    redis.url,
+    '--store',
+    pg.url,
+    '--npcs',
+    '0',
+    '--capacity',
+    '50',
+    '--physics',
+    'off',
+    '--lease-ttl',
+    String(ttlS),
+    '--stats-interval',
+    '0',
+    '--balance-interval',
+    '0',
+    '--checkpoint-interval',
+    '2',
+    '--log-level',
+    'info',
+  ];
   const inst: TestInstance[] = [];
   try {
     inst.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startInstance(id, args)))));
@@ -109,8 +137,15 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
       await sleep(500);
     }
     ctx.record('migration', {
-      npcs, clients, migrations, pauseMsP50: r1(pct(pauses, 50)), pauseMsP99: r1(pct(pauses, 99)), pauseMsMax: r1(Math.max(...pauses)),
-      allClientsResumedMsP50: pct(resumedMs, 50), allClientsResumedMsP99: pct(resumedMs, 99), resumeRefused: riders.reduce((n, r) => n + r.refused, 0),
+      npcs,
+      clients,
+      migrations,
+      pauseMsP50: r1(pct(pauses, 50)),
+      pauseMsP99: r1(pct(pauses, 99)),
+      pauseMsMax: r1(Math.max(...pauses)),
+      allClientsResumedMsP50: pct(resumedMs, 50),
+      allClientsResumedMsP99: pct(resumedMs, 99),
+      resumeRefused: riders.reduce((n, r) => n + r.refused, 0),
     });
     await Promise.all(riders.map((r) => r.stop()));
 
@@ -121,15 +156,17 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     const via = b;
     let redirects = 0;
     const until0 = Date.now() + (q ? 1500 : 4000);
-    await Promise.all(Array.from({ length: 8 }, async (_, j) => {
-      while (Date.now() < until0) {
-        const cl = new WorldtickClient({ url: via.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
-        await cl.connect();
-        await cl.join('redir', `x${j}`, '', null, 10_000);
-        redirects += cl.stats.redirects;
-        cl.socket?.close();
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, j) => {
+        while (Date.now() < until0) {
+          const cl = new WorldtickClient({ url: via.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
+          await cl.connect();
+          await cl.join('redir', `x${j}`, '', null, 10_000);
+          redirects += cl.stats.redirects;
+          cl.socket?.close();
+        }
+      }),
+    );
     ctx.record('redirectsPerSecond', r1(redirects / ((q ? 1500 : 4000) / 1000)));
 
     // 3. Failover: SIGKILL the owner of `big` (riders on it), time to stepping elsewhere and to every rider resumed.
@@ -140,24 +177,40 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     await sleep(2500); // a checkpoint after the riders joined
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
-    const taken = await until('big stepping elsewhere', async () => {
-      for (const i of rest) {
-        const m = ((await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string; at: number }>).find((x) => x.worldId === 'big' && x.kind === 'failover' && x.at >= killedAt);
-        if (m) return { at: m.at, on: i.id };
-      }
-      return null;
-    }, 60_000, 25);
+    const taken = await until(
+      'big stepping elsewhere',
+      async () => {
+        for (const i of rest) {
+          const m = ((await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string; at: number }>).find(
+            (x) => x.worldId === 'big' && x.kind === 'failover' && x.at >= killedAt,
+          );
+          if (m) return { at: m.at, on: i.id };
+        }
+        return null;
+      },
+      60_000,
+      25,
+    );
     await until('failover riders resumed', () => fr.every((r) => r.lastResumeAt >= killedAt), 60_000, 25);
     const resumedAt = Math.max(...fr.map((r) => r.lastResumeAt));
-    ctx.record('failover', { leaseTtlMs: ttlS * 1000, steppingAfterMs: taken.at - killedAt, allClientsResumedAfterMs: resumedAt - killedAt, clients: fr.length, newOwner: taken.on, resumeRefused: fr.reduce((n, r) => n + r.refused, 0) });
+    ctx.record('failover', {
+      leaseTtlMs: ttlS * 1000,
+      steppingAfterMs: taken.at - killedAt,
+      allClientsResumedAfterMs: resumedAt - killedAt,
+      clients: fr.length,
+      newOwner: taken.on,
+      resumeRefused: fr.reduce((n, r) => n + r.refused, 0),
+    });
     await Promise.all(fr.map((r) => r.stop()));
     await victim.stop();
 
     // 4. Spread after balancing: 12 worlds of unequal load on one of the two survivors (the big world and the redirect world deleted first).
     const [x, y] = rest as [TestInstance, TestInstance];
-    for (const w of ['big', 'redir']) await until(`${w} deleted`, async () => (await x.api('DELETE', `/api/v1/worlds/${w}`)).status < 300, 30_000, 250);
+    for (const w of ['big', 'redir'])
+      await until(`${w} deleted`, async () => (await x.api('DELETE', `/api/v1/worlds/${w}`)).status < 300, 30_000, 250);
     const sizes = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
-    for (const [k, n] of sizes.entries()) await x.api('POST', '/api/v1/worlds?placement=local', { id: `bal${k}`, npcs: n, capacity: n + 100 });
+    for (const [k, n] of sizes.entries())
+      await x.api('POST', '/api/v1/worlds?placement=local', { id: `bal${k}`, npcs: n, capacity: n + 100 });
     const z = await startInstance('d', args);
     inst.push(z);
     await until('3 live instances', async () => (await x.api('GET', '/api/v1/cluster')).json.instances.length === 3, 30_000);
@@ -168,9 +221,14 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     const dev = (p: { before: Record<string, number>; after: Record<string, number>; mean: number }, k: 'before' | 'after') =>
       Object.fromEntries(Object.entries(p[k]).map(([id, v]) => [id, r1((v / p.mean - 1) * 100)]));
     ctx.record('balance', {
-      worlds: sizes.length, status: round.plan.status, moves: round.plan.moves.length, roundMs: Math.round(round.ms),
+      worlds: sizes.length,
+      status: round.plan.status,
+      moves: round.plan.moves.length,
+      roundMs: Math.round(round.ms),
       movePausesMs: round.results.map((m: { pauseMs: number }) => Math.round(m.pauseMs)),
-      plannedDeviationPct: dev(round.plan, 'after'), remeasuredDeviationPct: dev(again, 'before'), remeasuredMean: r1(again.mean),
+      plannedDeviationPct: dev(round.plan, 'after'),
+      remeasuredDeviationPct: dev(again, 'before'),
+      remeasuredMean: r1(again.mean),
       secondPlan: { status: again.status, moves: again.moves.length },
     });
   } finally {

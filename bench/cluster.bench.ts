@@ -51,7 +51,8 @@ const suite: Suite = {
       ['ticket verify', () => void verifyTicket(ticket, secret)],
       ['planBalance 100 worlds on 5 instances', () => void planBalance(i100, w100, { now: 0, maxMoves: 1000 })],
     ];
-    if (!ctx.quick) tasks.push(['planBalance 1000 worlds on 10 instances', () => void planBalance(i1000, w1000, { now: 0, maxMoves: 1000 })]);
+    if (!ctx.quick)
+      tasks.push(['planBalance 1000 worlds on 10 instances', () => void planBalance(i1000, w1000, { now: 0, maxMoves: 1000 })]);
 
     const bin = findRedisServer();
     const server = bin ? await startRedisServer(bin) : null;

@@ -19,7 +19,10 @@ import type { Store } from '../src/store/types.js';
 import type { Suite, SuiteContext } from './harness.js';
 import { runCheckpointFigures } from './checkpoint-figures.js';
 
-const catalogue = createCatalogue([{ id: 'apple', price: 1 }, { id: 'sword', price: 25 }]);
+const catalogue = createCatalogue([
+  { id: 'apple', price: 1 },
+  { id: 'sword', price: 25 },
+]);
 const PLAYERS = 500;
 
 interface RunFigures {
@@ -40,7 +43,8 @@ interface RunFigures {
   loadAvg1: number;
 }
 
-const pct = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const pct = (sorted: number[], p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** Offer `rate` purchases/s for `seconds`, open loop; returns latency figures. */
@@ -64,10 +68,18 @@ const offer = async (label: string, store: Store, rate: number, seconds: number,
         const scheduled = t0 + (i * 1000) / rate;
         const n = i++;
         pending.push(
-          ledger.purchase({ playerId: `${id}-p${n % PLAYERS}`, key: `k${n}`, item: n % 2 ? 'apple' : 'sword', quantity: 1, expectedPrice: n % 2 ? 1 : 25 }).then((r) => {
-            if (r.status === 'ok') lat.push(performance.now() - scheduled);
-            else other[r.code ?? 'rejected'] = (other[r.code ?? 'rejected'] ?? 0) + 1;
-          }),
+          ledger
+            .purchase({
+              playerId: `${id}-p${n % PLAYERS}`,
+              key: `k${n}`,
+              item: n % 2 ? 'apple' : 'sword',
+              quantity: 1,
+              expectedPrice: n % 2 ? 1 : 25,
+            })
+            .then((r) => {
+              if (r.status === 'ok') lat.push(performance.now() - scheduled);
+              else other[r.code ?? 'rejected'] = (other[r.code ?? 'rejected'] ?? 0) + 1;
+            }),
         );
       }
       // Sleep until the next purchase is due (not a 1 ms poll: the generator's own CPU stays small).
@@ -96,16 +108,25 @@ const offer = async (label: string, store: Store, rate: number, seconds: number,
     batches,
     meanBatch: r2(total / Math.max(1, batches)),
     cpuMsPer1k: r2((cpu.user + cpu.system) / 1000 / (total / 1000)),
-    loadAvg1: r2(os.loadavg()[0]!),
+    loadAvg1: r2(os.loadavg()[0]),
   };
 };
 
-const runAll = async (ctx: SuiteContext, label: string, store: Store, rates: number[], seconds: number, out: RunFigures[]): Promise<void> => {
+const runAll = async (
+  ctx: SuiteContext,
+  label: string,
+  store: Store,
+  rates: number[],
+  seconds: number,
+  out: RunFigures[],
+): Promise<void> => {
   for (const rate of rates) {
     const f = await offer(`${label}@${rate}`, store, rate, seconds);
     f.store = label;
     out.push(f);
-    ctx.log(`  ${label} ${rate}/s: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.achievedPerSecond}/s ok, ${f.batches} batches (mean ${f.meanBatch}), cpu ${f.cpuMsPer1k} ms/1k, load ${f.loadAvg1}`);
+    ctx.log(
+      `  ${label} ${rate}/s: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.achievedPerSecond}/s ok, ${f.batches} batches (mean ${f.meanBatch}), cpu ${f.cpuMsPer1k} ms/1k, load ${f.loadAvg1}`,
+    );
   }
 };
 
@@ -153,7 +174,10 @@ const suite: Suite = {
     await runCheckpointFigures(ctx);
     const goal = runs.find((r) => r.store === 'sqlite FULL' && r.offeredPerSecond === 1000);
     ctx.record('goalSqliteP99At1000Ms', { p99Ms: goal?.p99Ms, goalMs: 100, met: goal !== undefined && goal.p99Ms <= 100 });
-    ctx.record('note', 'open-loop offered load, latency from scheduled submit to ok; machine shared with other engineers (see loadAvg1 per run and machine.loadAvg*)');
+    ctx.record(
+      'note',
+      'open-loop offered load, latency from scheduled submit to ok; machine shared with other engineers (see loadAvg1 per run and machine.loadAvg*)',
+    );
   },
 };
 

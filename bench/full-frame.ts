@@ -26,10 +26,17 @@ const SIZE = Math.round(Math.sqrt((NPCS * 2000 * 2000) / 10_000));
 const TARGET_MS = 16;
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 const r2 = (x: number): number => Math.round(x * 100) / 100;
-const pct = (s: number[], q: number): number => r2(s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
+const pct = (s: number[], q: number): number => r2(s[Math.min(s.length - 1, Math.floor(q * s.length))]);
 
 const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, steps: number) => {
-  const world = createSimWorld({ id: 'frames', capacity: NPCS + PLAYERS + 16, seed: 7, size: SIZE, physics, config: { simulation: { tickIntervalSeconds: 1 / 60 } } });
+  const world = createSimWorld({
+    id: 'frames',
+    capacity: NPCS + PLAYERS + 16,
+    seed: 7,
+    size: SIZE,
+    physics,
+    config: { simulation: { tickIntervalSeconds: 1 / 60 } },
+  });
   populateNpcs(world, { count: NPCS });
   const net = createWorldNet(world, resolveNetConfig({}), stub);
   world.net = net;
@@ -56,7 +63,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
   for (let i = 0; i < steps; i++) {
     runStep(world);
     ms.push(world.stats.totalMs);
-    for (let k = 0; k < PHASES.length; k++) phaseSum[k]! += world.stats.phaseMs[k]!;
+    for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];
     await tick();
   }
   const sorted = [...ms].sort((a, b) => a - b);
@@ -68,7 +75,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     p50Ms: pct(sorted, 0.5),
     p95Ms: pct(sorted, 0.95),
     p99Ms: pct(sorted, 0.99),
-    phaseMeanMs: Object.fromEntries(PHASES.map((p, k) => [p, r2(phaseSum[k]! / steps)])),
+    phaseMeanMs: Object.fromEntries(PHASES.map((p, k) => [p, r2(phaseSum[k] / steps)])),
     controllerMode: world.controller.mode,
     npcTicksBudgetAtEnd: world.ctx.budgets.npcTicks,
     physicsBodies: world.physics?.state.stats.lastBodies ?? null,
@@ -76,7 +83,9 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     loadAvgStart: load0.map(r2),
     loadAvgEnd: os.loadavg().map(r2),
   };
-  ctx.log(`${label}: ${(within * 100).toFixed(1)} % of ${steps} steps <= ${TARGET_MS} ms (p50 ${fig.p50Ms}, p95 ${fig.p95Ms}, p99 ${fig.p99Ms} ms; load ${fig.loadAvgEnd.join(' ')})`);
+  ctx.log(
+    `${label}: ${(within * 100).toFixed(1)} % of ${steps} steps <= ${TARGET_MS} ms (p50 ${fig.p50Ms}, p95 ${fig.p95Ms}, p99 ${fig.p99Ms} ms; load ${fig.loadAvgEnd.join(' ')})`,
+  );
   await shards?.stop();
   destroySimWorld(world);
   await pool.stop();

@@ -22,7 +22,15 @@ export interface TaskFigures {
 export interface SuiteResult {
   suite: string;
   date: string;
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemGiB: number; loadAvgStart: number[]; loadAvgEnd: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    totalMemGiB: number;
+    loadAvgStart: number[];
+    loadAvgEnd: number[];
+  };
   tasks: TaskFigures[];
   /** Suite-specific figures (ratios, bytes, memory...). */
   extra: Record<string, unknown>;
@@ -32,7 +40,10 @@ export interface SuiteContext {
   /** Quick mode (CI smoke): fewer iterations, smaller time. */
   quick: boolean;
   /** Run tinybench tasks and collect their figures. */
-  measure(tasks: Array<[string, () => void | Promise<void>, { setup?: () => void }?]>, opts?: { timeMs?: number; warmupMs?: number }): Promise<TaskFigures[]>;
+  measure(
+    tasks: Array<[string, () => void | Promise<void>, { setup?: () => void }?]>,
+    opts?: { timeMs?: number; warmupMs?: number },
+  ): Promise<TaskFigures[]>;
   /** Record an extra figure. */
   record(key: string, value: unknown): void;
   log(line: string): void;
@@ -77,7 +88,12 @@ export const runSuite = async (suite: Suite, quick: boolean): Promise<SuiteResul
       await bench.run();
       const figures: TaskFigures[] = [];
       for (const t of bench.tasks) {
-        const r = t.result as unknown as { latency?: { mean: number; p50?: number; p99?: number; min: number; max: number; samplesCount?: number; samples?: number[] }; throughput?: { mean: number } } | undefined;
+        const r = t.result as unknown as
+          | {
+              latency?: { mean: number; p50?: number; p99?: number; min: number; max: number; samplesCount?: number; samples?: number[] };
+              throughput?: { mean: number };
+            }
+          | undefined;
         const lat = r?.latency;
         if (!lat) throw new Error(`bench task ${t.name} produced no result (did it throw?)`);
         figures.push({
@@ -108,7 +124,7 @@ export const runSuite = async (suite: Suite, quick: boolean): Promise<SuiteResul
   result.machine.loadAvgEnd = os.loadavg().map((l) => round(l, 2));
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${suite.name}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${file}`);
   return result;
 };

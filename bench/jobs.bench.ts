@@ -26,7 +26,7 @@ const suite: Suite = {
         ['tiny scene in-process (8², 1 octave)', () => void generateScene(tiny())],
         ['tiny scene on worker, 1 in flight (dispatch round trip)', async () => void (await pool1.run(tiny()))],
       ]);
-      const mean = (i: number): number => figs[i]!.meanMs;
+      const mean = (i: number): number => figs[i].meanMs;
       ctx.record('perJobMs', { inProcess: r3(mean(0)), worker: r3(mean(1)) });
       ctx.record('dispatchOverheadUs', r3((mean(3) - mean(2)) * 1000));
       ctx.record('workerOverheadShareOfFullJob', r3((mean(1) - mean(0)) / mean(0)));
@@ -44,7 +44,11 @@ const suite: Suite = {
         for (let i = 0; i < reps; i++) b = Math.min(b, await timeIt(fn));
         return b;
       };
-      const inProc = await best(() => inputs.forEach((i) => generateScene(i)));
+      const inProc = await best(() =>
+        inputs.forEach((i) => {
+          generateScene(i);
+        }),
+      );
       const w1 = await best(() => Promise.all(inputs.map((i) => pool1.run(i))));
       const w2 = await best(() => Promise.all(inputs.map((i) => pool2.run(i))));
       // Main-thread time left free while a batch runs on the pool: the step loop's gain.
@@ -57,7 +61,10 @@ const suite: Suite = {
         speedup2ThreadsVsInProcess: r3(inProc / w2),
       });
       ctx.log(`batch of ${batch}: in-process ${r3(inProc)} ms, 1 thread ${r3(w1)} ms, 2 threads ${r3(w2)} ms`);
-      ctx.record('note', 'Worker figures include structured-clone dispatch and the reply; the in-process figures block the step loop for their whole duration, the worker ones do not. 2-core machine shared with other engineers: noisy.');
+      ctx.record(
+        'note',
+        'Worker figures include structured-clone dispatch and the reply; the in-process figures block the step loop for their whole duration, the worker ones do not. 2-core machine shared with other engineers: noisy.',
+      );
     } finally {
       await Promise.all([pool1.close(), pool2.close()]);
     }

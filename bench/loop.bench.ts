@@ -25,7 +25,7 @@ const suite: Suite = {
       ['step 10k NPCs (time + movement)', () => runStep(w10k)],
       ['step 100k NPCs (time + movement)', () => runStep(w100k)],
     ]);
-    ctx.record('stepMsPerNpc100k', steps[1]!.meanMs / 100_000);
+    ctx.record('stepMsPerNpc100k', steps[1].meanMs / 100_000);
 
     // Loop overhead: N worlds whose pipeline only advances time; one runDue() where every
     // world has exactly one step due. Cost per world = overhead of scheduling + runStep.
@@ -35,14 +35,27 @@ const suite: Suite = {
       let now = 0;
       const runner = new LoopRunner({ now: () => now });
       for (let i = 0; i < n; i++) {
-        runner.add(createSimWorld({ id: `o${i}`, capacity: 16, systems: [{ name: 'time', phase: 'time', run: timeSystem }], config: { simulation: { tickIntervalSeconds: 0.05 } } }));
+        runner.add(
+          createSimWorld({
+            id: `o${i}`,
+            capacity: 16,
+            systems: [{ name: 'time', phase: 'time', run: timeSystem }],
+            config: { simulation: { tickIntervalSeconds: 0.05 } },
+          }),
+        );
       }
-      tasks.push([`loop runDue, ${n} worlds (1 step each)`, () => { now += 50; runner.runDue(now); }]);
+      tasks.push([
+        `loop runDue, ${n} worlds (1 step each)`,
+        () => {
+          now += 50;
+          runner.runDue(now);
+        },
+      ]);
     }
     const overhead = await ctx.measure(tasks);
     ctx.record(
       'loopOverheadUsPerWorld',
-      Object.fromEntries(overhead.map((f, i) => [`${counts[i]} worlds`, Math.round((f.meanMs * 1000 * 100) / counts[i]!) / 100])),
+      Object.fromEntries(overhead.map((f, i) => [`${counts[i]} worlds`, Math.round((f.meanMs * 1000 * 100) / counts[i]) / 100])),
     );
   },
 };

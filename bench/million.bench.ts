@@ -32,17 +32,19 @@ const suite: Suite = {
     const physicsIdx = PHASES.indexOf('physics');
     for (let i = 0; i < n; i++) {
       runStep(world);
-      for (let p = 0; p < PHASES.length; p++) sum[p]! += world.stats.phaseMs[p]!;
+      for (let p = 0; p < PHASES.length; p++) sum[p] += world.stats.phaseMs[p];
       totals.push(world.stats.totalMs);
-      noPhysics.push(world.stats.totalMs - world.stats.phaseMs[physicsIdx]!);
+      noPhysics.push(world.stats.totalMs - world.stats.phaseMs[physicsIdx]);
     }
     totals.sort((a, b) => a - b);
     noPhysics.sort((a, b) => a - b);
     const r = (x: number) => Math.round(x * 1000) / 1000;
-    const q = (f: number) => r(totals[Math.min(n - 1, Math.floor(n * f))]!);
-    const qn = (f: number) => r(noPhysics[Math.min(n - 1, Math.floor(n * f))]!);
+    const q = (f: number) => r(totals[Math.min(n - 1, Math.floor(n * f))]);
+    const qn = (f: number) => r(noPhysics[Math.min(n - 1, Math.floor(n * f))]);
     const phases: Record<string, number> = {};
-    PHASES.forEach((p, i) => { if (sum[i]! > 0) phases[p] = r(sum[i]! / n); });
+    PHASES.forEach((p, i) => {
+      if (sum[i] > 0) phases[p] = r(sum[i] / n);
+    });
     const mean = totals.reduce((a, b) => a + b, 0) / n;
     const stores = storeBytes(world.stores);
     const spatial = world.spatial.bytes();
@@ -53,29 +55,56 @@ const suite: Suite = {
     const st = world.tierStats;
     ctx.record('npcs', npcs);
     ctx.record('players', 1000);
-    ctx.record('physics', 'default world systems: no physics engine (createSimWorld without physics), the physics phase runs movement + crowd-movement over every NPC');
+    ctx.record(
+      'physics',
+      'default world systems: no physics engine (createSimWorld without physics), the physics phase runs movement + crowd-movement over every NPC',
+    );
     ctx.record('buildMs', r(buildMs));
     ctx.record('step', {
-      steps: n, meanMs: r(mean), p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: r(totals[n - 1]!),
-      budgetMs: BUDGET_MS, phaseMeanMs: phases,
+      steps: n,
+      meanMs: r(mean),
+      p50Ms: q(0.5),
+      p95Ms: q(0.95),
+      p99Ms: q(0.99),
+      maxMs: r(totals[n - 1]),
+      budgetMs: BUDGET_MS,
+      phaseMeanMs: phases,
     });
     // The same steps without the physics phase (default world: \`movement\` integrates every NPC
     // each step, O(N); moving 1M bodies is separate work): what tiering + selection + the rest cost.
     ctx.record('stepWithoutPhysicsPhase', {
-      meanMs: r(noPhysics.reduce((a, b) => a + b, 0) / n), p50Ms: qn(0.5), p95Ms: qn(0.95), p99Ms: qn(0.99), maxMs: r(noPhysics[n - 1]!),
+      meanMs: r(noPhysics.reduce((a, b) => a + b, 0) / n),
+      p50Ms: qn(0.5),
+      p95Ms: qn(0.95),
+      p99Ms: qn(0.99),
+      maxMs: r(noPhysics[n - 1]),
     });
     ctx.record('tiers', {
-      npcsPerTier: Array.from(st.npcsPerTier), frozen: st.frozen, ticksPerStepLast: Array.from(st.ticksPerTier),
-      overdueLast: Array.from(st.overduePerTier), ticksTotalPerTier: Array.from(st.ticksTotalPerTier),
-      tieringPasses: st.tieringPasses, tieringIntervalSteps: world.config.simulation.tieringIntervalSteps,
+      npcsPerTier: Array.from(st.npcsPerTier),
+      frozen: st.frozen,
+      ticksPerStepLast: Array.from(st.ticksPerTier),
+      overdueLast: Array.from(st.overduePerTier),
+      ticksTotalPerTier: Array.from(st.ticksTotalPerTier),
+      tieringPasses: st.tieringPasses,
+      tieringIntervalSteps: world.config.simulation.tieringIntervalSteps,
     });
     ctx.record('memory', {
-      storesBytes: stores, spatialIndexBytes: spatial, tierStateBytes: sim, intentQueueBytes: intents, totalBytes: total,
-      bytesPerNpc: Math.round(total / npcs), storesBytesPerNpc: Math.round(stores / npcs),
-      spatialBytesPerNpc: Math.round(spatial / npcs), tierStateBytesPerNpc: Math.round(sim / npcs),
-      rssBytes: rss, rssBytesPerNpc: Math.round(rss / npcs), rssGrowthBytesPerNpc: Math.round((rss - rss0) / npcs),
+      storesBytes: stores,
+      spatialIndexBytes: spatial,
+      tierStateBytes: sim,
+      intentQueueBytes: intents,
+      totalBytes: total,
+      bytesPerNpc: Math.round(total / npcs),
+      storesBytesPerNpc: Math.round(stores / npcs),
+      spatialBytesPerNpc: Math.round(spatial / npcs),
+      tierStateBytesPerNpc: Math.round(sim / npcs),
+      rssBytes: rss,
+      rssBytesPerNpc: Math.round(rss / npcs),
+      rssGrowthBytesPerNpc: Math.round((rss - rss0) / npcs),
     });
-    ctx.log(`million: ${npcs} NPCs step mean ${r(mean)} p95 ${q(0.95)} p99 ${q(0.99)} ms (without the physics phase: p99 ${qn(0.99)}); ${Math.round(total / npcs)} B/NPC typed arrays; RSS ${Math.round(rss / 2 ** 20)} MiB; phases ${JSON.stringify(phases)}`);
+    ctx.log(
+      `million: ${npcs} NPCs step mean ${r(mean)} p95 ${q(0.95)} p99 ${q(0.99)} ms (without the physics phase: p99 ${qn(0.99)}); ${Math.round(total / npcs)} B/NPC typed arrays; RSS ${Math.round(rss / 2 ** 20)} MiB; phases ${JSON.stringify(phases)}`,
+    );
   },
 };
 export default suite;

@@ -63,7 +63,7 @@ export const raiseFdLimit = (n: number): number | null => {
 
 const pct = (a: number[], q: number): number => {
   const s = [...a].sort((x, y) => x - y);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 1000) / 1000 : 0;
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 1000) / 1000 : 0;
 };
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
@@ -103,12 +103,14 @@ const FLOOR_EVERY = 10;
 /** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
 const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
   const node = [process.execPath, '--import', 'tsx', 'src/bots/main.ts', ...args];
-  const cmd = fdLimit ? 'bash' : node[0]!;
+  const cmd = fdLimit ? 'bash' : node[0];
   const argv = fdLimit ? ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node.slice(1);
   const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`); });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`);
+  });
   return new Promise((r) => child.on('exit', (code) => r({ code, out })));
 };
 
@@ -128,11 +130,28 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const crowd = scenario === 'crowd';
   const world = crowd
     ? createCrowdWorld({ id: '1', npcs: CROWD.npcs, seed: 1, playerCapacity: clients + 100 })
-    : createSimWorld({ id: '1', capacity: 10_000 + clients + 100, size: 2000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.05 } } });
+    : createSimWorld({
+        id: '1',
+        capacity: 10_000 + clients + 100,
+        size: 2000,
+        seed: 1,
+        config: { simulation: { tickIntervalSeconds: 0.05 } },
+      });
   if (!crowd) populateNpcs(world, { count: 10_000 });
-  const steps: number[] = [], replicate: number[] = [], send: number[] = [], usPerSnap: number[] = [], sendUsPerSnap: number[] = [], cpuUsPerSnap: number[] = [];
-  const floorSend: number[] = [], floorPublish: number[] = [], floorSendCpu: number[] = [], floorPublishCpu: number[] = [], floorSendCpuSync: number[] = [];
-  let recording = false, lastSnaps = 0, probes = 0;
+  const steps: number[] = [],
+    replicate: number[] = [],
+    send: number[] = [],
+    usPerSnap: number[] = [],
+    sendUsPerSnap: number[] = [],
+    cpuUsPerSnap: number[] = [];
+  const floorSend: number[] = [],
+    floorPublish: number[] = [],
+    floorSendCpu: number[] = [],
+    floorPublishCpu: number[] = [],
+    floorSendCpuSync: number[] = [];
+  let recording = false,
+    lastSnaps = 0,
+    probes = 0;
   const probe: { frame: Uint8Array | null } = { frame: null };
   const modes: Record<string, number> = {};
   let server: GameServer | null = null;
@@ -179,7 +198,10 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   runner.add(world);
   const spectators = o.spectatorShare ?? 0;
   server = new GameServer({
-    host: '127.0.0.1', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
+    host: '127.0.0.1',
+    port: 0,
+    logger: createLogger('warn'),
+    resolveWorld: (id) => (id === '1' ? world : undefined),
     net: crowd ? { ...CROWD_NET } : {},
   });
   await server.start();
@@ -187,7 +209,10 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   await new Promise((r) => setTimeout(r, 1000));
   const loadStart = load();
   const rss0 = await settledRss();
-  let rssJoined = 0, recordAt = 0, snapsAt = 0, bytesAt = 0;
+  let rssJoined = 0,
+    recordAt = 0,
+    snapsAt = 0,
+    bytesAt = 0;
   let cpu0 = process.cpuUsage();
   let measuring: Promise<void> | null = null;
   const watcher = setInterval(() => {
@@ -207,8 +232,24 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   // each reports its own latency, so active players' figures stand alone.
   const nSpec = Math.round(clients * spectators);
   const botArgs = (n: number, extra: string[]): string[] => {
-    const a = ['--url', `ws://127.0.0.1:${server!.port}`, '--clients', String(n), '--duration', String(seconds), '--warmup', String(WARMUP_S),
-      '--concurrency', '200', '--full-every', String(FULL_EVERY), '--no-progress', '--scenario', crowd ? 'crowd' : 'steady', ...extra];
+    const a = [
+      '--url',
+      `ws://127.0.0.1:${server!.port}`,
+      '--clients',
+      String(n),
+      '--duration',
+      String(seconds),
+      '--warmup',
+      String(WARMUP_S),
+      '--concurrency',
+      '200',
+      '--full-every',
+      String(FULL_EVERY),
+      '--no-progress',
+      '--scenario',
+      crowd ? 'crowd' : 'steady',
+      ...extra,
+    ];
     if (o.pin.applied) a.push('--cpu', '1');
     return a;
   };
@@ -241,12 +282,23 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const floorCpuUs = pct(floorSendCpuSync, 0.5);
   const cpuUs = pct(cpuUsPerSnap, 0.5);
   return {
-    scenario, clients, seconds, spectatorShare: spectators,
+    scenario,
+    clients,
+    seconds,
+    spectatorShare: spectators,
     /** With spectators: the figures below are the players' bots process; the spectators' are here. */
-    spectatorBots: sr ? {
-      clients: nSpec, connected: sr.connected, disconnects: sr.disconnects, updateLatencyMs: sr.updateLatencyMs,
-      snapshotsPerClientPerSecond: sr.snapshotsPerClientPerSecond, bytesPerClientPerSecond: sr.bytesPerClientPerSecond, botsCpuPercent: sr.botsCpuPercent, inconsistencies: sr.inconsistencies,
-    } : null,
+    spectatorBots: sr
+      ? {
+          clients: nSpec,
+          connected: sr.connected,
+          disconnects: sr.disconnects,
+          updateLatencyMs: sr.updateLatencyMs,
+          snapshotsPerClientPerSecond: sr.snapshotsPerClientPerSecond,
+          bytesPerClientPerSecond: sr.bytesPerClientPerSecond,
+          botsCpuPercent: sr.botsCpuPercent,
+          inconsistencies: sr.inconsistencies,
+        }
+      : null,
     connected: r.connected,
     disconnects: r.disconnects,
     disconnectsByCode: r.disconnectsByCode,
@@ -260,7 +312,13 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverSnapshotsPerClientPerSecond: r2((st.snapshotsSent - snapsAt) / clients / snapSecs),
     avgSnapshotBytes: r.avgSnapshotBytes,
     inconsistencies: r.inconsistencies,
-    serverStepMs: { p50: pct(steps, 0.5), p99: pct(steps, 0.99), max: pct(steps, 1), steps: steps.length, expected: Math.round(snapSecs * 20) },
+    serverStepMs: {
+      p50: pct(steps, 0.5),
+      p99: pct(steps, 0.99),
+      max: pct(steps, 1),
+      steps: steps.length,
+      expected: Math.round(snapSecs * 20),
+    },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
     /**
      * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
@@ -328,12 +386,22 @@ export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pi
       ctx.log(`  idle capacity: ${limitedBy}`);
     }
   }
-  const world = createSimWorld({ id: '1', capacity: clients + 100, size: 20_000, seed: 1, config: { simulation: { tickIntervalSeconds: 0.2 } } });
+  const world = createSimWorld({
+    id: '1',
+    capacity: clients + 100,
+    size: 20_000,
+    seed: 1,
+    config: { simulation: { tickIntervalSeconds: 0.2 } },
+  });
   const runner = new LoopRunner({});
   runner.add(world);
   const server = new GameServer({
-    host: '0.0.0.0', port: 0, logger: createLogger('warn'), resolveWorld: (id) => (id === '1' ? world : undefined),
-    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 }, openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
+    host: '0.0.0.0',
+    port: 0,
+    logger: createLogger('warn'),
+    resolveWorld: (id) => (id === '1' ? world : undefined),
+    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 },
+    openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
   });
   await server.start();
   runner.start();
@@ -341,12 +409,34 @@ export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pi
   const rss0 = await settledRss();
   const loadStart = load();
   const half = Math.ceil(clients / 2);
-  const base = ['--clients', String(half), '--duration', '45', '--warmup', '0', '--input-hz', '0', '--concurrency', '500', '--full-every', '100000', '--no-progress'];
+  const base = [
+    '--clients',
+    String(half),
+    '--duration',
+    '45',
+    '--warmup',
+    '0',
+    '--input-hz',
+    '0',
+    '--concurrency',
+    '500',
+    '--full-every',
+    '100000',
+    '--no-progress',
+  ];
   if (pin.applied) base.push('--cpu', '1');
   const t0 = performance.now();
   const botFd = half + 1000 > (readOpenFileLimit()?.soft ?? 0) ? half + 1000 : null;
-  const bots = [runBots(ctx, ['--url', `ws://127.0.0.1:${server.port}`, ...base], botFd), runBots(ctx, ['--url', `ws://127.0.0.2:${server.port}`, ...base, '--seed', '2'], botFd)];
-  let joinedAt = 0, rssJoined = 0, sessionMem = 0, peak = 0, still = 0, measuredSessions = 0;
+  const bots = [
+    runBots(ctx, ['--url', `ws://127.0.0.1:${server.port}`, ...base], botFd),
+    runBots(ctx, ['--url', `ws://127.0.0.2:${server.port}`, ...base, '--seed', '2'], botFd),
+  ];
+  let joinedAt = 0,
+    rssJoined = 0,
+    sessionMem = 0,
+    peak = 0,
+    still = 0,
+    measuredSessions = 0;
   while (performance.now() - t0 < 120_000) {
     await new Promise((r) => setTimeout(r, 500));
     const s = server.stats().sessions;
@@ -374,7 +464,10 @@ export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pi
   runner.stop();
   const st = server.stats();
   await server.stop();
-  const reports = results.map((b) => { const l = b.out.trim().split('\n').at(-1) ?? ''; return l.startsWith('{') ? (JSON.parse(l) as BotReport) : null; });
+  const reports = results.map((b) => {
+    const l = b.out.trim().split('\n').at(-1) ?? '';
+    return l.startsWith('{') ? (JSON.parse(l) as BotReport) : null;
+  });
   return {
     requested,
     clients,

@@ -34,7 +34,9 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
   const net = createWorldNet(world, resolveNetConfig({ interestRadius: radius, detailedRadius: radius / 2 }), stub);
   const ss: Session[] = players.map((p, i) => createSession(createConn(i + 1, 0, 1), world.id, p, 'b', 't', radius));
   const f: SnapshotFrame = { step: 0, worldTime: 0, sendTime: Date.now(), radiusScale: 1, farEvery: 1, requeryEvery: 1 };
-  let bytes = 0, snaps = 0, seen = 0;
+  let bytes = 0,
+    snaps = 0,
+    seen = 0;
   const encodeAll = (): void => {
     beginRun(world, net);
     for (const s of ss) {
@@ -44,10 +46,15 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
     }
     f.step++;
   };
-  const move = (): void => { movementSystem(world, world.ctx); timeSystem(world, world.ctx); };
+  const move = (): void => {
+    movementSystem(world, world.ctx);
+    timeSystem(world, world.ctx);
+  };
   encodeAll(); // first snapshot: everything enters
   const firstAvg = bytes / snaps;
-  bytes = 0; snaps = 0; seen = 0;
+  bytes = 0;
+  snaps = 0;
+  seen = 0;
   const [fig] = await ctx.measure([[`encode snapshots: ${sessions} sessions × ~50 entities (10k NPCs)`, encodeAll, { setup: move }]]);
   ctx.record(`encode${sessions}`, {
     perStepMs: fig!.meanMs,
@@ -63,7 +70,14 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
   beginRun(world, net);
   const msgs = ss.map((s) => unpack(net.out.bytes.slice(0, encodeSessionSnapshot(world, net, s, f))));
   const packr = new Packr({ useRecords: false });
-  const [alt] = await ctx.measure([[`msgpackr pack only (no diff): ${sessions} snapshots`, () => { for (const m of msgs) packr.pack(m); }]]);
+  const [alt] = await ctx.measure([
+    [
+      `msgpackr pack only (no diff): ${sessions} snapshots`,
+      () => {
+        for (const m of msgs) packr.pack(m);
+      },
+    ],
+  ]);
   ctx.record(`encode${sessions}VsMsgpackrPackOnly`, Math.round((fig!.meanMs / alt!.meanMs) * 100) / 100);
 };
 
@@ -77,10 +91,21 @@ const queryBench = async (ctx: SuiteContext): Promise<void> => {
   const out: number[] = [];
   const { x, y } = world.stores.Position;
   const figs = await ctx.measure([
-    ['interest query ×1000 (r=80, 10k NPCs): world.spatial', () => { for (const p of ps) world.spatial.queryRadius(x[p]!, y[p]!, 80, out); }],
-    ['world.spatial rebuild, NPCs + players (11k entities)', () => { world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed); world.spatial.rebuildPlayers(world, 0); }],
+    [
+      'interest query ×1000 (r=80, 10k NPCs): world.spatial',
+      () => {
+        for (const p of ps) world.spatial.queryRadius(x[p], y[p], 80, out);
+      },
+    ],
+    [
+      'world.spatial rebuild, NPCs + players (11k entities)',
+      () => {
+        world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+        world.spatial.rebuildPlayers(world, 0);
+      },
+    ],
   ]);
-  ctx.record('queryWorldSpatialUsPerQuery', Math.round((figs[0]!.meanMs / ps.length) * 1e6) / 1e3);
+  ctx.record('queryWorldSpatialUsPerQuery', Math.round((figs[0].meanMs / ps.length) * 1e6) / 1e3);
 };
 
 const suite: Suite = {
@@ -106,7 +131,10 @@ const suite: Suite = {
     const idle = ctx.quick ? 2000 : 50_000;
     ctx.log(`idle capacity: ${idle} idle sessions in one process`);
     ctx.record(`idle${idle}`, await idleCapacity(ctx, idle, pin));
-    ctx.record('note', 'Shared 2-core machine: other engineers were running tests and benches during this run (see loadAverage per run); figures must be re-run on a quiet machine.');
+    ctx.record(
+      'note',
+      'Shared 2-core machine: other engineers were running tests and benches during this run (see loadAverage per run); figures must be re-run on a quiet machine.',
+    );
   },
 };
 export default suite;

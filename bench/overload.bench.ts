@@ -38,9 +38,9 @@ const perceptionSystem: System = (world) => {
   const s = world.npcSim;
   const { Position, Behavior } = world.stores;
   for (let i = 0; i < s.selectedCount; i++) {
-    const e = s.selected[i]!;
-    const n = world.spatial.queryRadius(Position.x[e]!, Position.y[e]!, PERCEPTION_RADIUS, scratch);
-    const m = Behavior.mood[e]! + 0.0005 * (n - 6);
+    const e = s.selected[i];
+    const n = world.spatial.queryRadius(Position.x[e], Position.y[e], PERCEPTION_RADIUS, scratch);
+    const m = Behavior.mood[e] + 0.0005 * (n - 6);
     Behavior.mood[e] = m < 0 ? 0 : m > 1 ? 1 : m;
   }
 };
@@ -60,7 +60,7 @@ const config = (budgetMs: number, controller: boolean) => ({
   controller: { enabled: controller, frameBudgetMs: budgetMs },
 });
 
-const pct = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+const pct = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 const r3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 interface RunFigures {
@@ -100,10 +100,22 @@ interface RunFigures {
 class Acc {
   readonly total: Float64Array;
   readonly cpu: Float64Array;
-  ai = 0; ticks = 0; det = 0; detNpcs = 0; backlog = 0; backlogAll = 0; extra = 0; budget = 0; i = 0; t0 = 0;
+  ai = 0;
+  ticks = 0;
+  det = 0;
+  detNpcs = 0;
+  backlog = 0;
+  backlogAll = 0;
+  extra = 0;
+  budget = 0;
+  i = 0;
+  t0 = 0;
   readonly tiers = [0, 0, 0, 0];
   readonly modes: Record<string, number> = { normal: 0, degraded: 0, emergency: 0 };
-  constructor(readonly world: SimWorld, steps: number) {
+  constructor(
+    readonly world: SimWorld,
+    steps: number,
+  ) {
     this.total = new Float64Array(steps);
     this.cpu = new Float64Array(steps);
   }
@@ -115,21 +127,24 @@ class Acc {
     const c = process.cpuUsage(c0);
     this.cpu[this.i] = (c.user + c.system) / 1000;
     this.total[this.i++] = w.stats.totalMs;
-    this.ai += w.stats.phaseMs[PhaseIndex.behavior]!;
+    this.ai += w.stats.phaseMs[PhaseIndex.behavior];
     const ts = w.tierStats;
-    for (let t = 0; t < 4; t++) { this.tiers[t]! += ts.ticksPerTier[t]!; this.ticks += ts.ticksPerTier[t]!; }
-    this.det += ts.ticksPerTier[0]!;
-    this.detNpcs += ts.npcsPerTier[0]!;
-    this.backlog += ts.overduePerTier[0]!;
-    for (let t = 0; t < 4; t++) this.backlogAll += ts.overduePerTier[t]!;
+    for (let t = 0; t < 4; t++) {
+      this.tiers[t] += ts.ticksPerTier[t];
+      this.ticks += ts.ticksPerTier[t];
+    }
+    this.det += ts.ticksPerTier[0];
+    this.detNpcs += ts.npcsPerTier[0];
+    this.backlog += ts.overduePerTier[0];
+    for (let t = 0; t < 4; t++) this.backlogAll += ts.overduePerTier[t];
     this.extra += w.controller.autoExtra;
-    this.modes[w.controller.mode]!++;
+    this.modes[w.controller.mode]++;
   }
   figures(label: string, budgetMs: number): RunFigures {
     const steps = this.i;
     const sorted = this.total.slice(0, steps).sort();
     let sum = 0;
-    for (let i = 0; i < steps; i++) sum += sorted[i]!;
+    for (let i = 0; i < steps; i++) sum += sorted[i];
     const p99 = pct(sorted, 0.99);
     const cpuSorted = this.cpu.slice(0, steps).sort();
     return {
@@ -142,7 +157,7 @@ class Acc {
       stepP50Ms: r3(pct(sorted, 0.5)),
       stepP95Ms: r3(pct(sorted, 0.95)),
       stepP99Ms: r3(p99),
-      stepMaxMs: r3(sorted[steps - 1]!),
+      stepMaxMs: r3(sorted[steps - 1]),
       p99OverBudget: r3(p99 / budgetMs),
       cpuP50Ms: r3(pct(cpuSorted, 0.5)),
       cpuP99Ms: r3(pct(cpuSorted, 0.99)),
@@ -215,10 +230,18 @@ const collect = (() => {
  * that has been running: NPCs spawned together would otherwise fall due on the same steps.
  */
 const build = (mult: number, budgetMs: number, controller: boolean): SimWorld => {
-  const world = genWorld({ npcs: N1 * mult, players: PLAYERS * mult, size: SIZE * Math.sqrt(mult), seed: 11, systems: SYSTEMS, config: config(budgetMs, controller), id: `ovl${mult}${controller ? 'c' : 'n'}` }).world;
+  const world = genWorld({
+    npcs: N1 * mult,
+    players: PLAYERS * mult,
+    size: SIZE * Math.sqrt(mult),
+    seed: 11,
+    systems: SYSTEMS,
+    config: config(budgetMs, controller),
+    id: `ovl${mult}${controller ? 'c' : 'n'}`,
+  }).world;
   const npcs = query(world, [world.stores.Npc]);
   const rng = createPrng(99);
-  for (let i = 0; i < npcs.length; i++) world.stores.Tier.nextTickAt[npcs[i]!] = nextFloat(rng) * 60;
+  for (let i = 0; i < npcs.length; i++) world.stores.Tier.nextTickAt[npcs[i]] = nextFloat(rng) * 60;
   return world;
 };
 
@@ -232,7 +255,21 @@ const suite: Suite = {
     // itself): the budget the 1× load fits is the one its mean step cost, measured right before
     // the load runs, fills to 70% (the controller's calm zone), so it reflects the machine's
     // speed at that moment.
-    ctx.record('setup', { npcsPer1x: N1, playersPer1x: PLAYERS, worldSize1x: SIZE, perceptionRadius: PERCEPTION_RADIUS, maxNpcTicksPerStep: 10_000, detailedFloor: 500, warmSteps: warm, settleSteps: warm, measuredSteps: steps, blocks, alternatingBlocks: true, budgetRule: 'mean1x / 0.7', autoBudget: 'controller.autoBudget defaults (on, maxFactor 4, headroomBelow 0.5, reserveShare 0.25) in every controller-on world' });
+    ctx.record('setup', {
+      npcsPer1x: N1,
+      playersPer1x: PLAYERS,
+      worldSize1x: SIZE,
+      perceptionRadius: PERCEPTION_RADIUS,
+      maxNpcTicksPerStep: 10_000,
+      detailedFloor: 500,
+      warmSteps: warm,
+      settleSteps: warm,
+      measuredSteps: steps,
+      blocks,
+      alternatingBlocks: true,
+      budgetRule: 'mean1x / 0.7',
+      autoBudget: 'controller.autoBudget defaults (on, maxFactor 4, headroomBelow 0.5, reserveShare 0.25) in every controller-on world',
+    });
     const runs: RunFigures[] = [];
     const budgets: Record<string, number> = {};
     for (const mult of [1, 2, 4]) {
@@ -252,7 +289,9 @@ const suite: Suite = {
         f.npcs = N1 * mult;
         runs.push(f);
         const st = getControllerStatus(a.world);
-        ctx.log(`  ${mult}x controller=${f.controller}: p50 ${f.stepP50Ms} p95 ${f.stepP95Ms} p99 ${f.stepP99Ms} ms (budget ${budgetMs}; cpu p99 ${f.cpuP99Ms}); AI ${f.aiMsMean} ms/step; ticks ${f.npcTicksPerStep}/step; detailed ${f.detailedTicksPerStep}/step backlog ${f.detailedBacklogTotal}; modes ${JSON.stringify(f.modeSteps)} now ${st.mode}`);
+        ctx.log(
+          `  ${mult}x controller=${f.controller}: p50 ${f.stepP50Ms} p95 ${f.stepP95Ms} p99 ${f.stepP99Ms} ms (budget ${budgetMs}; cpu p99 ${f.cpuP99Ms}); AI ${f.aiMsMean} ms/step; ticks ${f.npcTicksPerStep}/step; detailed ${f.detailedTicksPerStep}/step backlog ${f.detailedBacklogTotal}; modes ${JSON.stringify(f.modeSteps)} now ${st.mode}`,
+        );
       }
     }
     ctx.record('frameBudgetMsPerLoad', budgets);
@@ -282,7 +321,7 @@ const suite: Suite = {
       aiTimeDownAtLeast30pct: two.aiTimeReduction >= 0.3,
       detailedUntouched: two.detailedBacklogOn === 0,
     });
-    ctx.record('autoBudget', headroom(budgets['1x']!, warm, steps, blocks, ctx.log));
+    ctx.record('autoBudget', headroom(budgets['1x'], warm, steps, blocks, ctx.log));
   },
 };
 
@@ -302,9 +341,26 @@ const headroom = (budgetMs: number, warm: number, steps: number, blocks: number,
   });
   warmUp(worlds, warm * 2);
   const [off, on] = runBlocks(worlds, steps, blocks).map((a) => a.figures('1x', budgetMs));
-  const view = (f: RunFigures) => ({ npcTicksPerStep: f.npcTicksPerStep, backlogPerStep: f.backlogPerStep, autoExtraMean: f.autoExtraMean, stepMeanMs: f.stepMeanMs, p99OverBudget: f.p99OverBudget, meanOverBudget: r3(f.stepMeanMs / budgetMs), detailedBacklogTotal: f.detailedBacklogTotal, modeSteps: f.modeSteps });
-  const r = { maxNpcTicksPerStep: HEADROOM_MAX, budgetMs, off: view(off!), on: view(on!), ticksGain: r3(on!.npcTicksPerStep / off!.npcTicksPerStep) };
-  log(`  auto-budget (1x, maxNpcTicksPerStep ${HEADROOM_MAX}, budget ${budgetMs} ms): off ${off!.npcTicksPerStep} ticks/step backlog ${off!.backlogPerStep} mean ${off!.stepMeanMs} ms; on ${on!.npcTicksPerStep} ticks/step (+${on!.autoExtraMean}) backlog ${on!.backlogPerStep} mean ${on!.stepMeanMs} ms p99/budget ${on!.p99OverBudget}`);
+  const view = (f: RunFigures) => ({
+    npcTicksPerStep: f.npcTicksPerStep,
+    backlogPerStep: f.backlogPerStep,
+    autoExtraMean: f.autoExtraMean,
+    stepMeanMs: f.stepMeanMs,
+    p99OverBudget: f.p99OverBudget,
+    meanOverBudget: r3(f.stepMeanMs / budgetMs),
+    detailedBacklogTotal: f.detailedBacklogTotal,
+    modeSteps: f.modeSteps,
+  });
+  const r = {
+    maxNpcTicksPerStep: HEADROOM_MAX,
+    budgetMs,
+    off: view(off!),
+    on: view(on!),
+    ticksGain: r3(on!.npcTicksPerStep / off!.npcTicksPerStep),
+  };
+  log(
+    `  auto-budget (1x, maxNpcTicksPerStep ${HEADROOM_MAX}, budget ${budgetMs} ms): off ${off!.npcTicksPerStep} ticks/step backlog ${off!.backlogPerStep} mean ${off!.stepMeanMs} ms; on ${on!.npcTicksPerStep} ticks/step (+${on!.autoExtraMean}) backlog ${on!.backlogPerStep} mean ${on!.stepMeanMs} ms p99/budget ${on!.p99OverBudget}`,
+  );
   return r;
 };
 export default suite;

@@ -54,7 +54,7 @@ const suite: Suite = {
     const inline = createShardedPhysics(state, null, { mode: 'inline' });
     const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards' }));
     // 2 partitions, one run by the main thread itself (instead of idling at the barrier) + 1 worker.
-    const mainPlus1 = createShardedPhysics(state, pools[0]!, { mode: 'shards', partitions: 2, mainRuns: true });
+    const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true });
     let step = 0;
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
@@ -64,59 +64,76 @@ const suite: Suite = {
       [`prepare (guard + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
       [`commit ${N / 1000}k bodies`, () => commitStep(state, 1)],
     ]);
-    const tasks = await ctx.measure([
-      [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
-      [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0]!)],
-      [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1]!)],
-      [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2]!)],
-      [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
-    ], { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 });
+    const tasks = await ctx.measure(
+      [
+        [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
+        [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0])],
+        [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1])],
+        [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2])],
+        [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
+      ],
+      { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
+    );
     const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
     const r = (x: number) => Math.round(x * 100) / 100;
-    ctx.record('serialMs', { prepare: serial[0]!.meanMs, inlineCommit: serial[1]!.meanMs });
+    ctx.record('serialMs', { prepare: serial[0].meanMs, inlineCommit: serial[1].meanMs });
     ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     // Interleaved rounds (modes alternate every few steps, so a load change on the shared
     // machine hits every mode alike): median wall ms per step, and process CPU ms per step
     // (all threads) — CPU shows the work each mode costs whatever the load does to wall time.
-    const modes: Array<[string, ShardedPhysics]> = [['inline', inline], ['1 shard', sharded[0]!], ['2 shards', sharded[1]!], ['4 shards', sharded[2]!], ['main + 1 shard', mainPlus1]];
-    const wall = new Map<string, number[]>(), cpu = new Map<string, number[]>();
+    const modes: Array<[string, ShardedPhysics]> = [
+      ['inline', inline],
+      ['1 shard', sharded[0]],
+      ['2 shards', sharded[1]],
+      ['4 shards', sharded[2]],
+      ['main + 1 shard', mainPlus1],
+    ];
+    const wall = new Map<string, number[]>(),
+      cpu = new Map<string, number[]>();
     const rounds = ctx.quick ? 3 : 12;
     for (let round = 0; round < rounds; round++) {
       for (const [name, sp] of modes) {
-        const c0 = process.cpuUsage(), w0 = performance.now();
+        const c0 = process.cpuUsage(),
+          w0 = performance.now();
         for (let k = 0; k < 4; k++) runPhysicsStep(sp, step++, 0.05);
         const c = process.cpuUsage(c0);
         (wall.get(name) ?? wall.set(name, []).get(name)!).push((performance.now() - w0) / 4);
         (cpu.get(name) ?? cpu.set(name, []).get(name)!).push((c.user + c.system) / 1000 / 4);
       }
     }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
     const wallMs = Object.fromEntries(modes.map(([n]) => [n, r(median(wall.get(n)!))]));
     const cpuMs = Object.fromEntries(modes.map(([n]) => [n, r(median(cpu.get(n)!))]));
     ctx.record('interleavedWallMsPerStep', wallMs);
     ctx.record('interleavedCpuMsPerStep', cpuMs);
-    ctx.record('speedup2vs1', r(wallMs['1 shard']! / wallMs['2 shards']!));
-    ctx.record('speedup4vs1', r(wallMs['1 shard']! / wallMs['4 shards']!));
-    ctx.record('speedup2vsInline', r(wallMs.inline! / wallMs['2 shards']!));
-    ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard']! / wallMs['main + 1 shard']!));
+    ctx.record('speedup2vs1', r(wallMs['1 shard'] / wallMs['2 shards']));
+    ctx.record('speedup4vs1', r(wallMs['1 shard'] / wallMs['4 shards']));
+    ctx.record('speedup2vsInline', r(wallMs.inline! / wallMs['2 shards']));
+    ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard'] / wallMs['main + 1 shard']));
     // CPU cost of 2 shards relative to 1 (1.0 = splitting adds no work: the wall-time speedup is
     // then bounded only by free cores).
-    ctx.record('cpuCost2vs1', r(cpuMs['2 shards']! / cpuMs['1 shard']!));
+    ctx.record('cpuCost2vs1', r(cpuMs['2 shards'] / cpuMs['1 shard']));
     ctx.record('goal', '2 shards >= 1.8x 1 shard (limit: 2 cores)');
     // Dispatch + barrier overhead: a step whose partitions hold no rows.
     const empty = new Int32Array(8);
     const noop = () => {};
     const over = await ctx.measure([
-      ['dispatch + barrier, 1 shard, empty partition', () => pools[0]!.run(empty, 1, noop)],
-      ['dispatch + barrier, 2 shards, empty partitions', () => pools[1]!.run(empty, 2, noop)],
-      ['dispatch + barrier, 4 shards, empty partitions', () => pools[2]!.run(empty, 4, noop)],
+      ['dispatch + barrier, 1 shard, empty partition', () => pools[0].run(empty, 1, noop)],
+      ['dispatch + barrier, 2 shards, empty partitions', () => pools[1].run(empty, 2, noop)],
+      ['dispatch + barrier, 4 shards, empty partitions', () => pools[2].run(empty, 4, noop)],
     ]);
-    ctx.record('barrierOverheadUs', Object.fromEntries(over.map((o, i) => [[1, 2, 4][i]!, r(o.meanMs * 1000)])));
+    ctx.record('barrierOverheadUs', Object.fromEntries(over.map((o, i) => [[1, 2, 4][i], r(o.meanMs * 1000)])));
     ctx.record('bodies', state.stats.lastBodies);
     ctx.record('pairsPerStep', Math.round(state.stats.pairs / state.stats.steps));
     ctx.record('cores', os.availableParallelism());
-    ctx.record('loadAvgAfter', os.loadavg().map((l) => r(l)));
-    ctx.record('note', 'shared machine (8 engineers on 2 cores): compare ratios within this run; re-run on a quiet machine for the quoted figure');
+    ctx.record(
+      'loadAvgAfter',
+      os.loadavg().map((l) => r(l)),
+    );
+    ctx.record(
+      'note',
+      'shared machine (8 engineers on 2 cores): compare ratios within this run; re-run on a quiet machine for the quoted figure',
+    );
     for (const p of pools) await p.close();
     // The whole step, not just physics: share of 16 ms frames at 100k NPCs + 1k players.
     await fullPipelineFrames(ctx);

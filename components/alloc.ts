@@ -7,15 +7,7 @@
  */
 
 /** Constructors a component field may use. */
-export type FieldArray =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array;
+export type FieldArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 type FieldCtor<T extends FieldArray> = { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
 

@@ -46,8 +46,8 @@ export const resetEntityRow = (stores: Stores, eid: number): void => {
   for (const name of STORE_NAMES) {
     const store = stores[name] as Store;
     for (const key in store) {
-      const arr = store[key]!;
-      arr[eid] = arr[0]!;
+      const arr = store[key];
+      arr[eid] = arr[0];
     }
   }
 };
@@ -57,7 +57,7 @@ export const storeBytes = (stores: Stores): number => {
   let total = 0;
   for (const name of STORE_NAMES) {
     const store = stores[name] as Store;
-    for (const key of Object.keys(store)) total += store[key]!.byteLength;
+    for (const key of Object.keys(store)) total += store[key].byteLength;
   }
   return total;
 };

@@ -31,4 +31,4 @@ export const createWallet = (n: number) => ({
 export type Wallet = ReturnType<typeof createWallet>;
 
 /** The count field of inventory slot `slot` (0..WALLET_SLOTS-1). */
-export const walletSlot = (wallet: Wallet, slot: number): Uint32Array => wallet[WALLET_ITEM_FIELDS[slot]!];
+export const walletSlot = (wallet: Wallet, slot: number): Uint32Array => wallet[WALLET_ITEM_FIELDS[slot]];

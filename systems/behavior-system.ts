@@ -34,45 +34,53 @@ export const behaviorSystem: System<TiersWorld & PhysicsSlot> = (world, ctx) => 
   const scale = ctx.budgets.tierFrequencyScale;
   const { Behavior, Tier, Velocity, Position, Npc } = world.stores;
   const { activity, activityStartedAt, nextDecisionAt, energy, hunger, mood, cooldownActivity, activityCooldownUntil } = Behavior;
-  const hour = hourOfDay(now), day = dayOfWeek(now);
-  const periods0 = tierPeriod(sim, 0, scale), periods1 = tierPeriod(sim, 1, scale);
-  const periods2 = tierPeriod(sim, 2, scale), periods3 = tierPeriod(sim, 3, scale);
+  const hour = hourOfDay(now),
+    day = dayOfWeek(now);
+  const periods0 = tierPeriod(sim, 0, scale),
+    periods1 = tierPeriod(sim, 1, scale);
+  const periods2 = tierPeriod(sim, 2, scale),
+    periods3 = tierPeriod(sim, 3, scale);
   const rng = world.rng;
   for (let i = 0; i < s.selectedCount; i++) {
-    const e = s.selected[i]!;
-    const tier = s.selectedTier[i]!;
-    let a = activity[e]!;
+    const e = s.selected[i];
+    const tier = s.selectedTier[i];
+    let a = activity[e];
     if (a >= t.count) a = 0;
-    let elapsed = now - Tier.lastTickedAt[e]!;
+    let elapsed = now - Tier.lastTickedAt[e];
     if (elapsed < 0) elapsed = 0;
-    let en = clamp01(energy[e]! + t.effE[a]! * elapsed);
-    let hu = clamp01(hunger[e]! + t.effH[a]! * elapsed);
-    let mo = clamp01(mood[e]! + t.effM[a]! * elapsed);
+    const en = clamp01(energy[e] + t.effE[a] * elapsed);
+    const hu = clamp01(hunger[e] + t.effH[a] * elapsed);
+    const mo = clamp01(mood[e] + t.effM[a] * elapsed);
 
-    if (now >= nextDecisionAt[e]!) {
+    if (now >= nextDecisionAt[e]) {
       const jitter = nextFloat(rng);
-      let best = -1, bestScore = -Infinity;
+      let best = -1,
+        bestScore = -Infinity;
       for (let k = 0; k < t.count; k++) {
-        if (k === cooldownActivity[e] && now < activityCooldownUntil[e]!) continue;
+        if (k === cooldownActivity[e] && now < activityCooldownUntil[e]) continue;
         if (k !== a && !activityEligible(t, k, hour, day, en, hu, mo)) continue;
         // Staying put needs no eligibility (it was eligible when chosen); its own window still counts.
-        if (k === a && ((t.hourMask[k]! >>> hour) & 1) === 0) continue;
+        if (k === a && ((t.hourMask[k] >>> hour) & 1) === 0) continue;
         const score = activityUtility(t, k, en, hu, mo) + JITTER * ((jitter * (k + 1) * 0.6180339887) % 1);
-        if (score > bestScore) { bestScore = score; best = k; }
+        if (score > bestScore) {
+          bestScore = score;
+          best = k;
+        }
       }
       if (best < 0) best = 0;
       if (best !== a) {
         cooldownActivity[e] = a;
-        activityCooldownUntil[e] = now + t.cooldown[a]!;
+        activityCooldownUntil[e] = now + t.cooldown[a];
         activity[e] = best;
         activityStartedAt[e] = now;
       }
-      nextDecisionAt[e] = now + t.minDuration[best]!;
-      const speed = t.speed[best]!;
+      nextDecisionAt[e] = now + t.minDuration[best];
+      const speed = t.speed[best];
       if (speed > 0) {
-        const hx = Npc.homeX[e]! - Position.x[e]!, hy = Npc.homeY[e]! - Position.y[e]!;
+        const hx = Npc.homeX[e] - Position.x[e],
+          hy = Npc.homeY[e] - Position.y[e];
         const far = hx * hx + hy * hy > HOME_LEASH * HOME_LEASH;
-        if (far && nav !== null) requestGoal(nav, e, Npc.homeX[e]!, Npc.homeY[e]!);
+        if (far && nav !== null) requestGoal(nav, e, Npc.homeX[e], Npc.homeY[e]);
         else {
           const ang = far ? Math.atan2(hy, hx) : nextFloat(rng) * Math.PI * 2;
           Velocity.x[e] = Math.cos(ang) * speed;

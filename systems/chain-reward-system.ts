@@ -18,7 +18,7 @@ export const chainRewardSystem: System<World<WorldCore & TiersSlot & IngestSlot 
   if (grants.length === 0) return;
   const ledger = world.ledger;
   for (let i = 0; i < grants.length; i++) {
-    const g = grants[i]!;
+    const g = grants[i];
     const playerId = ledger ? ledger.playerOf.get(g.player) : undefined;
     if (!ledger || playerId === undefined || ledger.eidOf.get(playerId) !== g.player) {
       sim.grantsDropped++;

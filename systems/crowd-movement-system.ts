@@ -13,12 +13,13 @@ import type { System } from './types.js';
 export const crowdMovementSystem: System = (world, ctx) => {
   if (isCrowdWorld(world)) {
     const { seed, npcIds, maxSpeed, rerollEverySteps } = world.crowd;
-    const vx = world.stores.Velocity.x, vy = world.stores.Velocity.y;
+    const vx = world.stores.Velocity.x,
+      vy = world.stores.Velocity.y;
     const step = ctx.step;
     // Why start at the first due index and stride: only 1/rerollEverySteps of the NPCs are due.
     const first = (rerollEverySteps - (step % rerollEverySteps)) % rerollEverySteps;
     for (let i = first; i < npcIds.length; i += rerollEverySteps) {
-      const e = npcIds[i]!;
+      const e = npcIds[i];
       vx[e] = crowdRange(seed, i, 4 + 2 * step, -maxSpeed, maxSpeed);
       vy[e] = crowdRange(seed, i, 5 + 2 * step, -maxSpeed, maxSpeed);
     }

@@ -10,21 +10,23 @@ import type { ChainWorld } from '../src/behavior/chain-runtime.js';
 export const interactionSystem: System<ChainWorld> = (world) => {
   const s = world.npcSim;
   const { Interaction, Behavior, Tier, Position } = world.stores;
-  const acts = s.activities, chains = s.chains;
+  const acts = s.activities,
+    chains = s.chains;
   const kindOf = world.spatial.kindOf;
   for (let i = 0; i < s.selectedCount; i++) {
-    const e = s.selected[i]!;
-    if (Interaction.chain[e]! >= 0) {
+    const e = s.selected[i];
+    if (Interaction.chain[e] >= 0) {
       advanceChain(world, e);
       continue;
     }
-    const a = Behavior.activity[e]!;
-    const c = a < acts.count ? acts.chain[a]! : -1;
+    const a = Behavior.activity[e];
+    const c = a < acts.count ? acts.chain[a] : -1;
     if (c < 0 || !chainReady(world, e, c)) continue;
-    const p = Tier.nearest[e]!;
+    const p = Tier.nearest[e];
     if (p < 0 || kindOf[p] !== 2) continue;
-    const dx = Position.x[p]! - Position.x[e]!, dy = Position.y[p]! - Position.y[e]!;
-    const r = chains.range[c]!;
+    const dx = Position.x[p] - Position.x[e],
+      dy = Position.y[p] - Position.y[e];
+    const r = chains.range[c];
     if (dx * dx + dy * dy <= r * r) startChain(world, e, c, p);
   }
 };

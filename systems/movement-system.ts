@@ -8,19 +8,32 @@ import type { CoreWorld } from '../src/core/world-core.js';
  */
 export const movementSystem: System<CoreWorld> = (world, ctx) => {
   const { Position, Velocity } = world.stores;
-  const px = Position.x, py = Position.y, vx = Velocity.x, vy = Velocity.y;
+  const px = Position.x,
+    py = Position.y,
+    vx = Velocity.x,
+    vy = Velocity.y;
   const { minX, minY, maxX, maxY } = world.bounds;
   const dt = ctx.stepSeconds;
   const ents = query(world, [Position, Velocity]);
   for (let i = 0; i < ents.length; i++) {
-    const e = ents[i]!;
-    let x = px[e]! + vx[e]! * dt;
-    let y = py[e]! + vy[e]! * dt;
+    const e = ents[i];
+    let x = px[e] + vx[e] * dt;
+    let y = py[e] + vy[e] * dt;
     // Why reflect instead of wrap: wrapping teleports entities across interest areas.
-    if (x < minX) { x = minX + (minX - x); vx[e] = -vx[e]!; }
-    else if (x > maxX) { x = maxX - (x - maxX); vx[e] = -vx[e]!; }
-    if (y < minY) { y = minY + (minY - y); vy[e] = -vy[e]!; }
-    else if (y > maxY) { y = maxY - (y - maxY); vy[e] = -vy[e]!; }
+    if (x < minX) {
+      x = minX + (minX - x);
+      vx[e] = -vx[e];
+    } else if (x > maxX) {
+      x = maxX - (x - maxX);
+      vx[e] = -vx[e];
+    }
+    if (y < minY) {
+      y = minY + (minY - y);
+      vy[e] = -vy[e];
+    } else if (y > maxY) {
+      y = maxY - (y - maxY);
+      vy[e] = -vy[e];
+    }
     px[e] = x;
     py[e] = y;
   }

@@ -33,12 +33,12 @@ const markBodies = (world: PhysicsWorld, kind: Uint8Array): number => {
   let maxEid = 0;
   const bodies = query(world, [Position, Velocity]);
   for (let i = 0; i < bodies.length; i++) {
-    const e = bodies[i]!;
+    const e = bodies[i];
     kind[e] = BodyKind.npc;
     if (e > maxEid) maxEid = e;
   }
   const players = query(world, [Position, Velocity, Player]);
-  for (let i = 0; i < players.length; i++) kind[players[i]!] = BodyKind.player;
+  for (let i = 0; i < players.length; i++) kind[players[i]] = BodyKind.player;
   return maxEid;
 };
 

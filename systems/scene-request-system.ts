@@ -23,7 +23,7 @@ export const sceneRequestSystem: System<World<WorldCore & ScenesSlot & JobsSlot 
   let budget = scenes.maxRequestsPerStep;
   for (let i = 0; i < s.selectedCount && budget > 0; i++) {
     if (s.selectedTier[i] !== 0) continue;
-    const e = s.selected[i]!;
+    const e = s.selected[i];
     if (sceneState[e] !== SceneState.none) continue;
     const id = world.jobs.trySubmit(SCENE_JOB, sceneInputOf(world, e, scenes), { user: sceneJobUser(world, e), key: e });
     if (id < 0) {

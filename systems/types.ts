@@ -23,7 +23,21 @@ export { PHASES, PHASE_COUNT, PhaseIndex, type PhaseName } from '../src/core/pha
 export type { StepContext } from '../src/core/world-core.js';
 
 /** The world the default pipeline runs on: the core and every slot its systems read. */
-export type GameWorld = World<WorldCore & IngestSlot & ControllerSlot & JobsSlot & ScenesSlot & PeriodicSlot & NetSlot & TiersSlot & IntentsSlot & GameSlot & LedgerSlot & RecordSlot & PhysicsSlot>;
+export type GameWorld = World<
+  WorldCore &
+    IngestSlot &
+    ControllerSlot &
+    JobsSlot &
+    ScenesSlot &
+    PeriodicSlot &
+    NetSlot &
+    TiersSlot &
+    IntentsSlot &
+    GameSlot &
+    LedgerSlot &
+    RecordSlot &
+    PhysicsSlot
+>;
 
 /** A system of the game pipeline. */
 export type System = CoreSystem<GameWorld>;

@@ -5,7 +5,18 @@
  * - a client message `shoot { target }`, schema-checked at the edge, applied in the step;
  * - the player's `hp` replicated to clients next to x, y.
  */
-import { addComponent, defineComponent, defineGame, defineMessage, getStore, hasComponent, nextRange, query, spawn, Type } from '../../src/index.js';
+import {
+  addComponent,
+  defineComponent,
+  defineGame,
+  defineMessage,
+  getStore,
+  hasComponent,
+  nextRange,
+  query,
+  spawn,
+  Type,
+} from '../../src/index.js';
 
 export const CRATE_KIND = 1;
 export const Health = defineComponent('Health', { hp: { type: 'u16', default: 100 } });
@@ -17,7 +28,7 @@ const shoot = defineMessage({
   apply: (world, shooter, { target }) => {
     if (target === shooter || !hasComponent(world, target, Health)) return; // game rules before any write
     const hp = getStore(world, Health).hp;
-    hp[target] = hp[target]! > 10 ? hp[target]! - 10 : 100; // knocked out: back at full health
+    hp[target] = hp[target] > 10 ? hp[target] - 10 : 100; // knocked out: back at full health
   },
 });
 
@@ -30,27 +41,48 @@ export const arena = defineGame({
   replicate: { player: { hp: { component: Health, field: 'hp' } } },
   systems: [
     {
-      name: 'push-crates', before: 'movement', run: (world) => {
+      name: 'push-crates',
+      before: 'movement',
+      run: (world) => {
         const { Position: p, Velocity: v, Player } = world.stores;
-        const crates = query(world, [Crate]), players = query(world, [Player]), r = getStore(world, Crate).radius;
+        const crates = query(world, [Crate]),
+          players = query(world, [Player]),
+          r = getStore(world, Crate).radius;
         for (let i = 0; i < crates.length; i++) {
-          const c = crates[i]!;
+          const c = crates[i];
           for (let j = 0; j < players.length; j++) {
-            const e = players[j]!, dx = p.x[c]! - p.x[e]!, dy = p.y[c]! - p.y[e]!, d = Math.hypot(dx, dy);
-            if (d > 0 && d < r[c]!) { v.x[c] = (dx / d) * 8; v.y[c] = (dy / d) * 8; } // shoved away from the player
+            const e = players[j],
+              dx = p.x[c] - p.x[e],
+              dy = p.y[c] - p.y[e],
+              d = Math.hypot(dx, dy);
+            if (d > 0 && d < r[c]) {
+              v.x[c] = (dx / d) * 8;
+              v.y[c] = (dy / d) * 8;
+            } // shoved away from the player
           }
         }
       },
     },
-    { name: 'crate-friction', after: 'movement', run: (world) => {
-      const v = world.stores.Velocity, crates = query(world, [Crate]);
-      for (let i = 0; i < crates.length; i++) { v.x[crates[i]!]! *= 0.9; v.y[crates[i]!]! *= 0.9; }
-    } },
+    {
+      name: 'crate-friction',
+      after: 'movement',
+      run: (world) => {
+        const v = world.stores.Velocity,
+          crates = query(world, [Crate]);
+        for (let i = 0; i < crates.length; i++) {
+          v.x[crates[i]] *= 0.9;
+          v.y[crates[i]] *= 0.9;
+        }
+      },
+    },
   ],
   hooks: {
     populate: (world, setup) => {
-      for (let i = 0; i < setup.npcs; i++) addComponent(world, spawn(world, { kind: CRATE_KIND, x: nextRange(world.rng, 10, 190), y: nextRange(world.rng, 10, 190) }), Crate);
+      for (let i = 0; i < setup.npcs; i++)
+        addComponent(world, spawn(world, { kind: CRATE_KIND, x: nextRange(world.rng, 10, 190), y: nextRange(world.rng, 10, 190) }), Crate);
     },
-    onPlayerJoined: (world, player, { resumed }) => { if (!resumed) addComponent(world, player, Health); },
+    onPlayerJoined: (world, player, { resumed }) => {
+      if (!resumed) addComponent(world, player, Health);
+    },
   },
 });

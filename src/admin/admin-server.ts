@@ -17,8 +17,25 @@ import type { Service } from '../server/service.js';
 import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { createTokenCheck } from './auth.js';
-import { badRequest, errorBody, methodNotAllowed, routeNotFound, statusOf, unauthorized, unsupportedMediaType, bodyTooLarge } from './http-errors.js';
-import { openExchange, readBody, RequestAborted, snapshotRequest, type Exchange, type RequestSnapshot, type RouteResponse } from './http.js';
+import {
+  badRequest,
+  errorBody,
+  methodNotAllowed,
+  routeNotFound,
+  statusOf,
+  unauthorized,
+  unsupportedMediaType,
+  bodyTooLarge,
+} from './http-errors.js';
+import {
+  openExchange,
+  readBody,
+  RequestAborted,
+  snapshotRequest,
+  type Exchange,
+  type RequestSnapshot,
+  type RouteResponse,
+} from './http.js';
 import type { AdminMetrics } from './metrics.js';
 import { createRouter, type AdminRequest, type Route } from './router.js';
 import { worldRoutes, type CreateWorldRequest } from './routes-worlds.js';
@@ -100,7 +117,8 @@ export interface AdminServerCounters {
 
 const asset = (name: string): Buffer => readFileSync(new URL(`./dashboard/${name}`, import.meta.url));
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const isJsonType = (ct: string): boolean => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(ct.trim());
 
@@ -126,7 +144,11 @@ export class AdminServer implements Service {
     const html = asset('index.html');
     const js = asset('app.js');
     const css = asset('style.css');
-    const page = (body: Buffer, contentType: string) => (): RouteResponse => ({ body, contentType, headers: { 'Content-Security-Policy': CSP } });
+    const page = (body: Buffer, contentType: string) => (): RouteResponse => ({
+      body,
+      contentType,
+      headers: { 'Content-Security-Policy': CSP },
+    });
     const routes: Route[] = [
       { method: 'GET', pattern: '/healthz', public: true, handler: () => ({ json: { status: 'ok' } }) },
       {
@@ -136,7 +158,10 @@ export class AdminServer implements Service {
         handler: () => {
           if (!opts.isReady()) return { status: 503, json: { ready: false } };
           // A running world whose periodic heartbeat stopped (a stalled loop or scheduler) is not ready.
-          const stale = opts.runner.worlds().map((w) => ops.heartbeat(w)).filter((h) => h.stale);
+          const stale = opts.runner
+            .worlds()
+            .map((w) => ops.heartbeat(w))
+            .filter((h) => h.stale);
           return stale.length ? { status: 503, json: { ready: false, reason: 'heartbeat lost', stale } } : { json: { ready: true } };
         },
       },
@@ -187,20 +212,31 @@ export class AdminServer implements Service {
     app.any('/*', (res, req) => this.#onRequest(res, req));
     const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
     if (!socket) {
-      throw new WorldtickError(ErrorCode.PORT_IN_USE, `admin server cannot listen on ${this.#opts.host}:${this.#opts.port} (port in use or not allowed)`, {
-        details: { host: this.#opts.host, port: this.#opts.port },
-      });
+      throw new WorldtickError(
+        ErrorCode.PORT_IN_USE,
+        `admin server cannot listen on ${this.#opts.host}:${this.#opts.port} (port in use or not allowed)`,
+        {
+          details: { host: this.#opts.host, port: this.#opts.port },
+        },
+      );
     }
     this.#app = app;
     this.#socket = socket;
     this.#port = uWS.us_socket_local_port(socket);
     const dashboard = `${this.url}/`;
     if (this.#opts.tokenGenerated) {
-      this.#opts.logger.info({ url: dashboard, adminToken: this.#opts.token, tokenGenerated: true }, 'admin listening (generated token: set WORLDTICK_ADMIN_TOKEN to choose one)');
-      if (this.#opts.printUrl !== false) process.stderr.write(`worldtick admin: dashboard ${dashboard}#token=${this.#opts.token}\nworldtick admin: token ${this.#opts.token}\n`);
+      this.#opts.logger.info(
+        { url: dashboard, adminToken: this.#opts.token, tokenGenerated: true },
+        'admin listening (generated token: set WORLDTICK_ADMIN_TOKEN to choose one)',
+      );
+      if (this.#opts.printUrl !== false)
+        process.stderr.write(
+          `worldtick admin: dashboard ${dashboard}#token=${this.#opts.token}\nworldtick admin: token ${this.#opts.token}\n`,
+        );
     } else {
       this.#opts.logger.info({ url: dashboard }, 'admin listening');
-      if (this.#opts.printUrl !== false) process.stderr.write(`worldtick admin: dashboard ${dashboard} (token from WORLDTICK_ADMIN_TOKEN / --admin-token)\n`);
+      if (this.#opts.printUrl !== false)
+        process.stderr.write(`worldtick admin: dashboard ${dashboard} (token from WORLDTICK_ADMIN_TOKEN / --admin-token)\n`);
     }
   }
 
@@ -219,7 +255,8 @@ export class AdminServer implements Service {
       this.counters.internalErrors++;
       this.#opts.logger.error({ err }, 'admin route failed');
     }
-    const allow = err instanceof WorldtickError && err.code === ErrorCode.ADMIN_METHOD_NOT_ALLOWED ? (err.details as { allow: string[] }).allow : null;
+    const allow =
+      err instanceof WorldtickError && err.code === ErrorCode.ADMIN_METHOD_NOT_ALLOWED ? (err.details as { allow: string[] }).allow : null;
     const headers: Record<string, string> = {};
     if (allow) headers.Allow = allow.join(', ');
     if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="worldtick-admin"';
@@ -292,9 +329,12 @@ export class AdminServer implements Service {
       }
       const req = { method, path, query, params, body };
       const icept = this.#opts.intercept;
-      const out = icept && !route.public
-        ? await icept({ ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern }, async () => route.handler(req))
-        : await route.handler(req);
+      const out =
+        icept && !route.public
+          ? await icept({ ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern }, async () =>
+              route.handler(req),
+            )
+          : await route.handler(req);
       this.#respond(ex, out);
     } catch (err) {
       if (err instanceof RequestAborted) {

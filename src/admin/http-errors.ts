@@ -32,13 +32,14 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
 };
 
 /** The HTTP status for an error thrown by a route (500 for anything uncoded). */
-export const statusOf = (err: unknown): number =>
-  err instanceof WorldtickError ? (STATUS_BY_CODE[err.code] ?? 500) : 500;
+export const statusOf = (err: unknown): number => (err instanceof WorldtickError ? (STATUS_BY_CODE[err.code] ?? 500) : 500);
 
 /** The JSON error body for a thrown error; internal errors never leak their message. */
 export const errorBody = (err: unknown): { code: string; message: string; details?: unknown } => {
   if (err instanceof WorldtickError && statusOf(err) < 500) {
-    return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+    return err.details === undefined
+      ? { code: err.code, message: err.message }
+      : { code: err.code, message: err.message, details: err.details };
   }
   if (err instanceof WorldtickError) return { code: err.code, message: err.message };
   return { code: ErrorCode.ADMIN_INTERNAL, message: 'internal error (see the server log)' };
@@ -68,7 +69,10 @@ export const bodyTooLarge = (limitBytes: number): WorldtickError =>
 
 /** 415: a request body that is not `application/json`. */
 export const unsupportedMediaType = (contentType: string): WorldtickError =>
-  new WorldtickError(ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE, `request body must be application/json (got ${JSON.stringify(contentType.slice(0, 100))})`);
+  new WorldtickError(
+    ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE,
+    `request body must be application/json (got ${JSON.stringify(contentType.slice(0, 100))})`,
+  );
 
 /** 409: the request conflicts with the current state (e.g. deleting the default world). */
 export const conflict = (message: string, details?: unknown): WorldtickError =>

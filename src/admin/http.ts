@@ -133,7 +133,7 @@ export const openExchange = (res: HttpResponse): Exchange => {
         res.writeStatus(statusLine(r.status ?? 200));
         res.writeHeader('Content-Type', type);
         for (const [k, v] of SECURITY_HEADERS) if (!r.headers?.[k]) res.writeHeader(k, v);
-        if (r.headers) for (const k of Object.keys(r.headers)) res.writeHeader(k, r.headers[k]!);
+        if (r.headers) for (const k of Object.keys(r.headers)) res.writeHeader(k, r.headers[k]);
         res.end(body, close);
       });
       return true;
@@ -176,7 +176,7 @@ export const readBody = (res: HttpResponse, ex: Exchange, limitBytes: number): P
       if (chunk.byteLength > 0) chunks.push(Buffer.from(chunk.slice(0)));
       if (isLast) {
         settled = true;
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
       }
     });
   });

@@ -54,19 +54,19 @@ export const sampleWorldMap = (world: SimWorld, max: number = MAP_DEFAULT_MAX): 
   const npcY = new Uint16Array(n);
   const npcTier = new Uint8Array(n);
   for (let i = 0, k = 0; i < total && k < n; i += stride, k++) {
-    const eid = npcs[i]!;
-    npcX[k] = q(Position.x[eid]!, b.minX, sx);
-    npcY[k] = q(Position.y[eid]!, b.minY, sy);
-    npcTier[k] = Tier.tier[eid]!;
+    const eid = npcs[i];
+    npcX[k] = q(Position.x[eid], b.minX, sx);
+    npcY[k] = q(Position.y[eid], b.minY, sy);
+    npcTier[k] = Tier.tier[eid];
   }
   const players = query(world, [Player]);
   const pn = Math.min(players.length, MAP_MAX_PLAYERS);
   const playerX = new Uint16Array(pn);
   const playerY = new Uint16Array(pn);
   for (let i = 0; i < pn; i++) {
-    const eid = players[i]!;
-    playerX[i] = q(Position.x[eid]!, b.minX, sx);
-    playerY[i] = q(Position.y[eid]!, b.minY, sy);
+    const eid = players[i];
+    playerX[i] = q(Position.x[eid], b.minX, sx);
+    playerY[i] = q(Position.y[eid], b.minY, sy);
   }
   return { bounds: { ...b }, npcTotal: total, npcX, npcY, npcTier, playerX, playerY };
 };
@@ -95,7 +95,7 @@ export const encodeWorldMap = (m: WorldMap): Uint8Array => {
         o += 2 * a.length;
       }
     : (a: Uint16Array): void => {
-        for (let i = 0; i < a.length; i++, o += 2) dv.setUint16(o, a[i]!, true);
+        for (let i = 0; i < a.length; i++, o += 2) dv.setUint16(o, a[i], true);
       };
   put16(m.npcX);
   put16(m.npcY);

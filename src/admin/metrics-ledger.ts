@@ -12,32 +12,53 @@ type Register = (name: string, help: string, labelNames: string[], fill: (put: P
 
 /** Register the ledger metrics on `registry` (counters via the caller's `counter` helper). */
 export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly SimWorld[], counter: Register): void => {
-  counter('worldtick_ledger_results_total', 'Transaction results by kind and outcome (ok or TX_* rejection code).', ['world', 'kind', 'code'], (put) => {
+  counter(
+    'worldtick_ledger_results_total',
+    'Transaction results by kind and outcome (ok or TX_* rejection code).',
+    ['world', 'kind', 'code'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (!s) continue;
+        for (const [k, n] of Object.entries(s.results)) {
+          const [kind, code] = k.split(':') as [string, string];
+          put({ world: w.id, kind, code }, n);
+        }
+      }
+    },
+  );
+  counter('worldtick_ledger_commits_total', 'Ledger entries committed (ok and recorded rejections).', ['world'], (put) => {
     for (const w of worlds()) {
       const s = worldLedgerStats(w);
-      if (!s) continue;
-      for (const [k, n] of Object.entries(s.results)) {
-        const [kind, code] = k.split(':') as [string, string];
-        put({ world: w.id, kind, code }, n);
-      }
+      if (s) put({ world: w.id }, s.service.committed);
     }
   });
-  counter('worldtick_ledger_commits_total', 'Ledger entries committed (ok and recorded rejections).', ['world'], (put) => {
-    for (const w of worlds()) { const s = worldLedgerStats(w); if (s) put({ world: w.id }, s.service.committed); }
-  });
   counter('worldtick_ledger_batches_total', 'Group-commit transactions.', ['world'], (put) => {
-    for (const w of worlds()) { const s = worldLedgerStats(w); if (s) put({ world: w.id }, s.service.batches); }
+    for (const w of worlds()) {
+      const s = worldLedgerStats(w);
+      if (s) put({ world: w.id }, s.service.batches);
+    }
   });
   counter('worldtick_ledger_retries_total', 'Failed commit attempts retried.', ['world'], (put) => {
-    for (const w of worlds()) { const s = worldLedgerStats(w); if (s) put({ world: w.id }, s.service.retries); }
+    for (const w of worlds()) {
+      const s = worldLedgerStats(w);
+      if (s) put({ world: w.id }, s.service.retries);
+    }
   });
   counter('worldtick_ledger_applied_total', 'Ledger entries applied to wallet components (exactly once each).', ['world'], (put) => {
-    for (const w of worlds()) { const s = worldLedgerStats(w); if (s) put({ world: w.id }, s.applied); }
+    for (const w of worlds()) {
+      const s = worldLedgerStats(w);
+      if (s) put({ world: w.id }, s.applied);
+    }
   });
   const name = 'worldtick_ledger_commit_latency_seconds';
-  const help = 'Wall time from a transaction\'s submit to its durable answer (seconds).';
+  const help = "Wall time from a transaction's submit to its durable answer (seconds).";
   const hist = {
-    name, help, type: 'histogram', aggregator: 'sum', reset: () => undefined,
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    reset: () => undefined,
     get: async () => {
       const values: Array<{ metricName: string; labels: Labels; value: number }> = [];
       for (const w of worlds()) {
@@ -45,10 +66,14 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
         if (!s) continue;
         let cum = 0;
         for (let i = 0; i < COMMIT_LATENCY_BUCKETS_MS.length; i++) {
-          cum += s.latencyBuckets[i]!;
-          values.push({ metricName: `${name}_bucket`, labels: { world: w.id, le: String(COMMIT_LATENCY_BUCKETS_MS[i]! / 1000) }, value: cum });
+          cum += s.latencyBuckets[i];
+          values.push({
+            metricName: `${name}_bucket`,
+            labels: { world: w.id, le: String(COMMIT_LATENCY_BUCKETS_MS[i] / 1000) },
+            value: cum,
+          });
         }
-        cum += s.latencyBuckets[COMMIT_LATENCY_BUCKETS_MS.length]!;
+        cum += s.latencyBuckets[COMMIT_LATENCY_BUCKETS_MS.length];
         values.push({ metricName: `${name}_bucket`, labels: { world: w.id, le: '+Inf' }, value: cum });
         values.push({ metricName: `${name}_sum`, labels: { world: w.id }, value: s.latencySumMs / 1000 });
         values.push({ metricName: `${name}_count`, labels: { world: w.id }, value: s.latencyCount });

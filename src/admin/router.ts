@@ -58,8 +58,8 @@ export const createRouter = (routes: readonly Route[]): ((method: string, path: 
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
-        const seg = c.segments[i]!;
-        const part = parts[i]!;
+        const seg = c.segments[i];
+        const part = parts[i];
         if (seg.startsWith(':')) {
           if (part === '') ok = false;
           else {

@@ -29,7 +29,11 @@ export interface LedgerRoutesOptions {
 const HTTP_OF_CODE: Record<string, number> = { TX_UNAVAILABLE: 503, TX_KEY_CONFLICT: 409, TX_RATE_LIMITED: 429 };
 
 /** Verify the ledger against every world's live wallets (and the last snapshot's, if given). */
-export const verifyAll = async (runner: LoopRunner, store: Store, snapshot?: () => Promise<HeldBalance[]>): Promise<VerifyReport & { ok: boolean }> => {
+export const verifyAll = async (
+  runner: LoopRunner,
+  store: Store,
+  snapshot?: () => Promise<HeldBalance[]>,
+): Promise<VerifyReport & { ok: boolean }> => {
   const live: HeldBalance[] = [];
   for (const w of runner.worlds()) live.push(...liveWallets(w));
   const report = await verifyLedger({ store, live, ...(snapshot ? { snapshot: await snapshot() } : {}) });
@@ -76,7 +80,10 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         const playerId = req.params.player!.slice(0, 128);
         const limit = Math.min(10_000, Math.max(1, Number(req.query.get('limit') ?? 1000) || 1000));
         const after = Math.max(0, Number(req.query.get('afterSeq') ?? 0) || 0);
-        const [entries, balance] = await Promise.all([store.readLedger({ playerId, afterSeq: after, limit }), store.ledgerBalance(playerId)]);
+        const [entries, balance] = await Promise.all([
+          store.readLedger({ playerId, afterSeq: after, limit }),
+          store.ledgerBalance(playerId),
+        ]);
         return { json: { playerId, balance, live: walletOf(w, playerId), entries } };
       },
     },
@@ -88,10 +95,12 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         const w = world(req);
         if (!w.ledger) return unavailable;
         const b = req.body;
-        if (typeof b !== 'object' || b === null || Array.isArray(b)) throw badRequest('body must be { playerId, key, coins?, item?, quantity? }');
+        if (typeof b !== 'object' || b === null || Array.isArray(b))
+          throw badRequest('body must be { playerId, key, coins?, item?, quantity? }');
         const o = b as Record<string, unknown>;
         const problems: string[] = [];
-        for (const k of Object.keys(o)) if (!['playerId', 'key', 'coins', 'item', 'quantity'].includes(k)) problems.push(`${k} is not a reward field`);
+        for (const k of Object.keys(o))
+          if (!['playerId', 'key', 'coins', 'item', 'quantity'].includes(k)) problems.push(`${k} is not a reward field`);
         if (typeof o.playerId !== 'string') problems.push('playerId must be a string');
         if (typeof o.key !== 'string') problems.push('key must be a string');
         if (o.coins !== undefined && typeof o.coins !== 'number') problems.push('coins must be a number');
@@ -99,7 +108,8 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         if (o.quantity !== undefined && typeof o.quantity !== 'number') problems.push('quantity must be a number');
         if (problems.length) throw badRequest('invalid reward', problems);
         const result = await grantReward(w, {
-          playerId: o.playerId as string, key: o.key as string,
+          playerId: o.playerId as string,
+          key: o.key as string,
           ...(o.coins !== undefined ? { coins: o.coins as number } : {}),
           ...(o.item !== undefined ? { item: o.item as string } : {}),
           ...(o.quantity !== undefined ? { quantity: o.quantity as number } : {}),

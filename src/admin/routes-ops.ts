@@ -4,7 +4,13 @@
  * Every change is validated (400 listing every problem, nothing changed), logged at info and
  * counted (`worldtick_admin_ops_changes_total{kind}`).
  */
-import { clearControllerOverride, controllerOverrideOf, forceControllerMode, MODES, type ControllerMode } from '../controller/controller.js';
+import {
+  clearControllerOverride,
+  controllerOverrideOf,
+  forceControllerMode,
+  MODES,
+  type ControllerMode,
+} from '../controller/controller.js';
 import { ErrorCode, WorldtickError, worldNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
@@ -26,7 +32,11 @@ export interface OpsRoutesOptions {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Check a body's fields: every unknown field and every bad value listed; throws 400. */
-const fields = (req: AdminRequest, allowed: readonly string[], check: (b: Record<string, unknown>, p: string[]) => void): Record<string, unknown> => {
+const fields = (
+  req: AdminRequest,
+  allowed: readonly string[],
+  check: (b: Record<string, unknown>, p: string[]) => void,
+): Record<string, unknown> => {
   if (!isObj(req.body)) throw badRequest('body must be a JSON object', ['body must be a JSON object']);
   const b = req.body;
   const p: string[] = [];
@@ -73,7 +83,11 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
   const base = '/api/v1/worlds/:id';
   const taskName = (req: AdminRequest): string => req.params.task!.slice(0, 64);
   return [
-    { method: 'GET', pattern: '/api/v1/maintenance', handler: () => ({ json: { runtime: ops.runtime, worlds: runner.worlds().map(maintenanceOf) } }) },
+    {
+      method: 'GET',
+      pattern: '/api/v1/maintenance',
+      handler: () => ({ json: { runtime: ops.runtime, worlds: runner.worlds().map(maintenanceOf) } }),
+    },
     {
       method: 'PUT',
       pattern: '/api/v1/maintenance',
@@ -98,7 +112,13 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         return { json: { changed, ...maintenanceOf(w) } };
       },
     },
-    { method: 'GET', pattern: `${base}/controller/override`, handler: (req) => ({ json: { worldId: world(req).id, mode: world(req).controller.mode, override: controllerOverrideOf(world(req)) } }) },
+    {
+      method: 'GET',
+      pattern: `${base}/controller/override`,
+      handler: (req) => ({
+        json: { worldId: world(req).id, mode: world(req).controller.mode, override: controllerOverrideOf(world(req)) },
+      }),
+    },
     {
       method: 'PUT',
       pattern: `${base}/controller/override`,
@@ -108,7 +128,8 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         let reason = '';
         const b = fields(req, ['mode', 'seconds', 'reason'], (b, p) => {
           if (typeof b.mode !== 'string' || !MODES.includes(b.mode as ControllerMode)) p.push(`mode must be one of ${MODES.join(', ')}`);
-          if (typeof b.seconds !== 'number' || !(b.seconds > 0) || b.seconds > maxOverride) p.push(`seconds must be a number > 0 and <= ${maxOverride} (an override is always bounded)`);
+          if (typeof b.seconds !== 'number' || !(b.seconds > 0) || b.seconds > maxOverride)
+            p.push(`seconds must be a number > 0 and <= ${maxOverride} (an override is always bounded)`);
           reason = reasonOf(b, p);
         });
         const o = forceControllerMode(w, b.mode as ControllerMode, b.seconds as number, reason || 'admin');
@@ -158,7 +179,8 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       handler: (req) => {
         const w = world(req);
         const topic = req.query.get('topic');
-        if (topic !== null && !(HISTORY_TOPICS as readonly string[]).includes(topic)) throw badRequest(`topic must be one of ${HISTORY_TOPICS.join(', ')}`);
+        if (topic !== null && !(HISTORY_TOPICS as readonly string[]).includes(topic))
+          throw badRequest(`topic must be one of ${HISTORY_TOPICS.join(', ')}`);
         let limit = 100;
         if (req.query.has('limit')) {
           const q = req.query.get('limit')!;
@@ -167,7 +189,12 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         }
         const task = req.query.get('task');
         let events = w.bus.history(topic === null ? undefined : (topic as (typeof HISTORY_TOPICS)[number]));
-        if (task !== null) events = events.filter((e) => (e.topic === 'task' && (e.payload as { name: string }).name === task) || (e.topic === 'signal' && (e.payload as { task: string }).task === task));
+        if (task !== null)
+          events = events.filter(
+            (e) =>
+              (e.topic === 'task' && (e.payload as { name: string }).name === task) ||
+              (e.topic === 'signal' && (e.payload as { task: string }).task === task),
+          );
         return { json: { worldId: w.id, events: events.slice(-limit) } };
       },
     },
@@ -178,7 +205,12 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         const w = world(req);
         const name = taskName(req);
         const t = w.periodic.status().find((x) => x.name === name);
-        if (t && !t.declared) throw new WorldtickError(ErrorCode.TASK_BUILTIN, `periodic task ${JSON.stringify(name)} is built into the runtime and cannot be removed`, { details: { name } });
+        if (t && !t.declared)
+          throw new WorldtickError(
+            ErrorCode.TASK_BUILTIN,
+            `periodic task ${JSON.stringify(name)} is built into the runtime and cannot be removed`,
+            { details: { name } },
+          );
         w.periodic.remove(name); // WT_ERR_TASK_UNKNOWN (404) when absent
         ops.count('task');
         logger.info({ world: w.id, task: name }, 'periodic task removed');
@@ -196,7 +228,10 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         w.periodic.inject(name); // WT_ERR_TASK_UNKNOWN (404) when absent
         ops.count('trigger');
         logger.info({ world: w.id, task: name }, 'periodic task triggered');
-        const trigger = w.bus.history('task').reverse().find((e) => e.payload.name === name && e.payload.injected);
+        const trigger = w.bus
+          .history('task')
+          .reverse()
+          .find((e) => e.payload.name === name && e.payload.injected);
         return { json: { worldId: w.id, trigger: trigger ?? null } };
       },
     },

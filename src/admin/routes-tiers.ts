@@ -54,9 +54,11 @@ export const tierRoutes = (opts: TierRoutesOptions): Route[] => {
       pattern: zones,
       handler: (req) => {
         const w = world(req);
-        const qx = req.query.get('x'), qy = req.query.get('y');
+        const qx = req.query.get('x'),
+          qy = req.query.get('y');
         if (qx === null && qy === null) return { json: { zones: listZones(w.npcSim.zones) } };
-        const x = Number(qx), y = Number(qy);
+        const x = Number(qx),
+          y = Number(qy);
         const problems: string[] = [];
         if (qx === null || qx.trim() === '' || !Number.isFinite(x)) problems.push('x must be a finite number');
         if (qy === null || qy.trim() === '' || !Number.isFinite(y)) problems.push('y must be a finite number');
@@ -131,7 +133,11 @@ export const tierRoutes = (opts: TierRoutesOptions): Route[] => {
         const b = req.body;
         if (!isObj(b)) throw badRequest('body must be { "tier": ..., "seconds"?: ... }', ['body must be a JSON object']);
         const unknown = Object.keys(b).filter((k) => !PIN_KEYS.has(k));
-        if (unknown.length) throw badRequest('unknown fields', unknown.map((k) => `${k.slice(0, 64)} is not a known field`));
+        if (unknown.length)
+          throw badRequest(
+            'unknown fields',
+            unknown.map((k) => `${k.slice(0, 64)} is not a known field`),
+          );
         return { json: pinNpc(w, eid, b.tier, b.seconds) };
       },
     },

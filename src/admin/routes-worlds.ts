@@ -85,7 +85,8 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
   if (!intIn(capacity, 1, maxCapacity)) problems.push(`capacity must be an integer between 1 and ${maxCapacity}`);
   else if (typeof npcs === 'number' && npcs > (capacity as number)) problems.push('npcs must not exceed capacity');
   if (seed !== undefined && !intIn(seed, 0, 0xffffffff)) problems.push('seed must be an integer between 0 and 4294967295');
-  if (size !== undefined && (typeof size !== 'number' || !(size > 0) || size > 1e7)) problems.push('size must be a number > 0 and <= 10000000');
+  if (size !== undefined && (typeof size !== 'number' || !(size > 0) || size > 1e7))
+    problems.push('size must be a number > 0 and <= 10000000');
   // The scheduler patch: `config` (or `scheduler`), or the original design's top-level blocks.
   let patch: Record<string, unknown> = {};
   if (body.config !== undefined && body.scheduler !== undefined) problems.push('give config or scheduler, not both');
@@ -116,7 +117,15 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
     const capped = capProblems(problems);
     throw badRequest(`invalid world: ${capped.join('; ')}`, capped);
   }
-  return { id: id as string, capacity: capacity as number, npcs: npcs as number, seed: seed as number | undefined, size: size as number | undefined, patch, physics };
+  return {
+    id: id as string,
+    capacity: capacity as number,
+    npcs: npcs as number,
+    seed: seed as number | undefined,
+    size: size as number | undefined,
+    patch,
+    physics,
+  };
 };
 
 /**
@@ -126,7 +135,7 @@ const parseCreate = (body: unknown, maxCapacity: number) => {
 export const noBody = (req: AdminRequest): void => {
   if (req.body === undefined || (isObj(req.body) && Object.keys(req.body).length === 0)) return;
   throw badRequest(`${req.method} ${req.path.slice(0, 200)} takes no request body (an empty {} is accepted)`, [
-    isObj(req.body) ? `${Object.keys(req.body)[0]!.slice(0, 64)} is not a known field` : 'body must be absent',
+    isObj(req.body) ? `${Object.keys(req.body)[0].slice(0, 64)} is not a known field` : 'body must be absent',
   ]);
 };
 
@@ -136,7 +145,8 @@ const parseSteps = (req: AdminRequest, max: number): number => {
   if (req.body !== undefined) {
     if (!isObj(req.body)) throw badRequest('body must be a JSON object like {"n": 5}', ['body must be a JSON object']);
     const extra = Object.keys(req.body).filter((k) => k !== 'n');
-    if (extra.length) throw badRequest('unknown fields in step body', capProblems(extra.map((k) => `${k.slice(0, 64)} is not a known field`)));
+    if (extra.length)
+      throw badRequest('unknown fields in step body', capProblems(extra.map((k) => `${k.slice(0, 64)} is not a known field`)));
     if (req.body.n !== undefined) raw = req.body.n;
   } else if (req.query.has('n')) {
     const q = req.query.get('n')!;
@@ -178,14 +188,20 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           if (runner.has(o.id) || pending.has(o.id)) throw worldExists(o.id);
           if (runner.worlds().length + pending.size >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
           const total = runner.worlds().reduce((n, w) => n + w.capacity, 0) + [...pending.values()].reduce((a, b) => a + b, 0);
-          if (total + o.capacity > maxTotal) throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, { totalCapacity: total, maxTotalCapacity: maxTotal });
+          if (total + o.capacity > maxTotal)
+            throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, {
+              totalCapacity: total,
+              maxTotalCapacity: maxTotal,
+            });
         };
         checkRoom();
         pending.set(o.id, o.capacity);
         try {
           const custom = opts.createWorld;
           const physics = o.physics ? { physics: o.physics } : {};
-          const w = custom ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs, ...physics }) : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, ...physics });
+          const w = custom
+            ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs, ...physics })
+            : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, ...physics });
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
           for (let done = 0; !custom && done < o.npcs; ) {
@@ -242,7 +258,10 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         const patch = normalizeConfigBody(req.body, w);
         checkRunningWorldPatch(w, patch);
         const config = updateWorldConfig(w, patch);
-        logger.info({ world: w.id, configVersion: w.configVersion, keys: isObj(patch) ? Object.keys(patch).slice(0, 20) : [] }, 'scheduler config updated');
+        logger.info(
+          { world: w.id, configVersion: w.configVersion, keys: isObj(patch) ? Object.keys(patch).slice(0, 20) : [] },
+          'scheduler config updated',
+        );
         return { json: { worldId: w.id, configVersion: w.configVersion, config } };
       },
     },
@@ -302,7 +321,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         let max = MAP_DEFAULT_MAX;
         if (req.query.has('max')) {
           const q = req.query.get('max')!;
-          if (!/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > MAP_HARD_MAX) throw badRequest(`max must be an integer between 1 and ${MAP_HARD_MAX}`);
+          if (!/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > MAP_HARD_MAX)
+            throw badRequest(`max must be an integer between 1 and ${MAP_HARD_MAX}`);
           max = Number(q);
         }
         const m = sampleWorldMap(w, max);

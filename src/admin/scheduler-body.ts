@@ -19,7 +19,9 @@ import { badRequest } from './http-errors.js';
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Keys of the `simulation` block, accepted flat at the top level of a PUT body. */
-export const FLAT_SIMULATION_KEYS: ReadonlySet<string> = new Set(Object.keys((SCHEDULER_CONFIG_SPEC.fields.simulation as ObjectSpec).fields));
+export const FLAT_SIMULATION_KEYS: ReadonlySet<string> = new Set(
+  Object.keys((SCHEDULER_CONFIG_SPEC.fields.simulation as ObjectSpec).fields),
+);
 
 const ENVELOPE_KEYS = new Set(['worldId', 'configVersion', 'config']);
 
@@ -45,13 +47,22 @@ export const normalizeConfigBody = (body: unknown, world: ConfigTarget): unknown
   if (Object.hasOwn(body, 'config')) {
     const extra = Object.keys(body).filter((k) => !ENVELOPE_KEYS.has(k));
     if (extra.length)
-      throw badRequest('a body with "config" is the GET envelope {worldId, configVersion, config}: give the patch inside config', extra.slice(0, 100).map((k) => `${k.slice(0, 64)} is not a field of the envelope`));
+      throw badRequest(
+        'a body with "config" is the GET envelope {worldId, configVersion, config}: give the patch inside config',
+        extra.slice(0, 100).map((k) => `${k.slice(0, 64)} is not a field of the envelope`),
+      );
     if (body.worldId !== undefined && body.worldId !== world.id)
-      throw badRequest(`worldId ${JSON.stringify(String(body.worldId).slice(0, 64))} does not match the world in the path (${world.id})`, ['worldId must match the path']);
+      throw badRequest(`worldId ${JSON.stringify(String(body.worldId).slice(0, 64))} does not match the world in the path (${world.id})`, [
+        'worldId must match the path',
+      ]);
     if (body.configVersion !== undefined && body.configVersion !== world.configVersion)
-      throw new WorldtickError(ErrorCode.CONFIG_VERSION_STALE, `configVersion ${JSON.stringify(body.configVersion)} is not current (${world.configVersion}): GET the config again`, {
-        details: { configVersion: world.configVersion },
-      });
+      throw new WorldtickError(
+        ErrorCode.CONFIG_VERSION_STALE,
+        `configVersion ${JSON.stringify(body.configVersion)} is not current (${world.configVersion}): GET the config again`,
+        {
+          details: { configVersion: world.configVersion },
+        },
+      );
     if (!isObj(body.config)) return body.config;
     patch = body.config;
   }
@@ -62,7 +73,11 @@ export const normalizeConfigBody = (body: unknown, world: ConfigTarget): unknown
     const both = flat.filter((k) => Object.hasOwn(nested, k));
     if (both.length) {
       const keys = both.flatMap((k) => [k, `simulation.${k}`]);
-      throw new WorldtickError(ErrorCode.CONFIG_KEY_CONFLICT, `the same setting is given flat and in "simulation": ${keys.join(', ')}; give each once`, { details: { keys } });
+      throw new WorldtickError(
+        ErrorCode.CONFIG_KEY_CONFLICT,
+        `the same setting is given flat and in "simulation": ${keys.join(', ')}; give each once`,
+        { details: { keys } },
+      );
     }
   } else if (nested !== undefined) return patch; // "simulation must be an object" from the merge
   const out: Record<string, unknown> = {};
@@ -87,7 +102,9 @@ export const checkRunningWorldPatch = (world: ConfigTarget, patch: unknown): voi
   if (sim) {
     for (const k of CREATION_TIME_KEYS) {
       if (Object.hasOwn(sim, k) && sim[k] !== world.config.simulation[k])
-        problems.push(`simulation.${k} is read when the world is created and cannot change on a running world (now ${world.config.simulation[k]}; create a new world instead)`);
+        problems.push(
+          `simulation.${k} is read when the world is created and cannot change on a running world (now ${world.config.simulation[k]}; create a new world instead)`,
+        );
     }
   }
   try {

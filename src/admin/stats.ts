@@ -15,7 +15,7 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 const perTier = (counts: ArrayLike<number> | null | undefined): Record<string, number> | null => {
   if (!counts) return null;
   const out: Record<string, number> = {};
-  for (let i = 0; i < TIER_COUNT; i++) out[TIER_NAMES[i]!] = counts[i]!;
+  for (let i = 0; i < TIER_COUNT; i++) out[TIER_NAMES[i]] = counts[i];
   return out;
 };
 
@@ -47,8 +47,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
   const phaseMs: Record<string, number> = {};
   const phaseAvgMs: Record<string, number> = {};
   for (let i = 0; i < PHASES.length; i++) {
-    phaseMs[PHASES[i]!] = r3(world.stats.phaseMs[i]!);
-    phaseAvgMs[PHASES[i]!] = t.count > 0 ? r3(t.phaseTotalMs[i]! / t.count) : 0;
+    phaseMs[PHASES[i]] = r3(world.stats.phaseMs[i]);
+    phaseAvgMs[PHASES[i]] = t.count > 0 ? r3(t.phaseTotalMs[i] / t.count) : 0;
   }
   const controller = safeCall(sources.controller && (() => sources.controller!(world)));
   return {
@@ -61,7 +61,9 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
       maxNpcTicksPerStep: world.config.simulation.maxNpcTicksPerStep,
       maxJobOpsPerStep: world.config.simulation.maxJobOpsPerStep,
       pauseSimulation: world.config.simulation.pauseSimulation,
-      tiers: Object.fromEntries(Object.entries(world.config.simulation.tiers).map(([k, t]) => [k, { maxNpcs: t.maxNpcs, description: t.description }])),
+      tiers: Object.fromEntries(
+        Object.entries(world.config.simulation.tiers).map(([k, t]) => [k, { maxNpcs: t.maxNpcs, description: t.description }]),
+      ),
     },
     /** Maintenance effects on this world (admin API): periodic tasks and job starts held. */
     maintenance: { periodicHeld: world.periodic.maintenance, jobsHeld: world.jobs.held },

@@ -139,13 +139,13 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     const sec = ms / 1000;
     const edges = t.edgesSec;
     let b = 0;
-    while (b < edges.length && sec > edges[b]!) b++;
-    t.bucketCounts[b]!++;
+    while (b < edges.length && sec > edges[b]) b++;
+    t.bucketCounts[b]++;
     t.sumSec += sec;
     t.count++;
     if (ms > budgetMs) t.overruns++;
     const phaseMs = world.stats.phaseMs;
-    for (let i = 0; i < PHASE_COUNT; i++) t.phaseTotalMs[i]! += phaseMs[i]!;
+    for (let i = 0; i < PHASE_COUNT; i++) t.phaseTotalMs[i] += phaseMs[i];
     t.costRing[t.ringHead] = ms;
     t.stepRing[t.ringHead] = world.clock.step - 1;
     t.ringHead = (t.ringHead + 1) % HISTORY_STEPS;
@@ -154,10 +154,10 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     if (ticks) {
       const base = t.tickHead * TIER_COUNT;
       for (let i = 0; i < TIER_COUNT; i++) {
-        const v = ticks[i]! | 0;
-        if (t.tickLen === TICK_WINDOW_STEPS) t.tickWindowSum[i]! -= t.tickRing[base + i]!;
+        const v = ticks[i] | 0;
+        if (t.tickLen === TICK_WINDOW_STEPS) t.tickWindowSum[i] -= t.tickRing[base + i];
         t.tickRing[base + i] = v;
-        t.tickWindowSum[i]! += v;
+        t.tickWindowSum[i] += v;
       }
       t.tickHead = (t.tickHead + 1) % TICK_WINDOW_STEPS;
       if (t.tickLen < TICK_WINDOW_STEPS) t.tickLen++;
@@ -183,8 +183,8 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     const start = (t.ringHead - t.ringLen + HISTORY_STEPS) % HISTORY_STEPS;
     for (let i = 0; i < t.ringLen; i++) {
       const j = (start + i) % HISTORY_STEPS;
-      steps[i] = t.stepRing[j]!;
-      totalMs[i] = Math.round(t.costRing[j]! * 1000) / 1000;
+      steps[i] = t.stepRing[j];
+      totalMs[i] = Math.round(t.costRing[j] * 1000) / 1000;
     }
     return { steps, totalMs };
   };

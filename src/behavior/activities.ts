@@ -48,15 +48,25 @@ export interface ActivityDef {
 export interface ActivityTable {
   count: number;
   names: readonly string[];
-  effE: Float64Array; effH: Float64Array; effM: Float64Array;
+  effE: Float64Array;
+  effH: Float64Array;
+  effM: Float64Array;
   minDuration: Float64Array;
   cooldown: Float64Array;
   /** Bitmask of allowed hours (bit h = hour h may start), 24 bits. */
   hourMask: Uint32Array;
   /** Bitmask of allowed weekdays, 7 bits. */
   dayMask: Uint8Array;
-  minE: Float64Array; maxE: Float64Array; minH: Float64Array; maxH: Float64Array; minM: Float64Array; maxM: Float64Array;
-  uBase: Float64Array; uE: Float64Array; uH: Float64Array; uM: Float64Array;
+  minE: Float64Array;
+  maxE: Float64Array;
+  minH: Float64Array;
+  maxH: Float64Array;
+  minM: Float64Array;
+  maxM: Float64Array;
+  uBase: Float64Array;
+  uE: Float64Array;
+  uH: Float64Array;
+  uM: Float64Array;
   speed: Float64Array;
   /** Chain code it offers, -1 none (resolved against the chain table). */
   chain: Int16Array;
@@ -68,27 +78,52 @@ export interface ActivityTable {
 export const DEFAULT_ACTIVITIES: readonly ActivityDef[] = [
   { name: 'idle', minDurationSeconds: 10 * 60, effects: { energy: 0.02 / HOUR, hunger: 0.04 / HOUR }, utility: { base: 0.2 } },
   {
-    name: 'wander', minDurationSeconds: 20 * 60, cooldownSeconds: 30 * 60, speed: 1.2,
+    name: 'wander',
+    minDurationSeconds: 20 * 60,
+    cooldownSeconds: 30 * 60,
+    speed: 1.2,
     effects: { energy: -0.05 / HOUR, hunger: 0.06 / HOUR, mood: 0.05 / HOUR },
-    minNeeds: { energy: 0.3 }, utility: { base: 0.25, mood: -0.2 },
+    minNeeds: { energy: 0.3 },
+    utility: { base: 0.25, mood: -0.2 },
   },
   {
-    name: 'work', minDurationSeconds: 2 * HOUR, cooldownSeconds: 1 * HOUR, hours: [8, 18], days: [0, 1, 2, 3, 4],
-    effects: { energy: -0.08 / HOUR, hunger: 0.08 / HOUR, mood: -0.02 / HOUR }, minNeeds: { energy: 0.25 }, maxNeeds: { hunger: 0.8 },
-    utility: { base: 0.6, energy: 0.1 }, chain: 'offer-trade',
+    name: 'work',
+    minDurationSeconds: 2 * HOUR,
+    cooldownSeconds: 1 * HOUR,
+    hours: [8, 18],
+    days: [0, 1, 2, 3, 4],
+    effects: { energy: -0.08 / HOUR, hunger: 0.08 / HOUR, mood: -0.02 / HOUR },
+    minNeeds: { energy: 0.25 },
+    maxNeeds: { hunger: 0.8 },
+    utility: { base: 0.6, energy: 0.1 },
+    chain: 'offer-trade',
   },
   {
-    name: 'eat', minDurationSeconds: 30 * 60, cooldownSeconds: 2 * HOUR, effects: { hunger: -1.2 / HOUR, mood: 0.1 / HOUR },
-    minNeeds: { hunger: 0.35 }, utility: { base: 0.1, hunger: 1.2 },
+    name: 'eat',
+    minDurationSeconds: 30 * 60,
+    cooldownSeconds: 2 * HOUR,
+    effects: { hunger: -1.2 / HOUR, mood: 0.1 / HOUR },
+    minNeeds: { hunger: 0.35 },
+    utility: { base: 0.1, hunger: 1.2 },
   },
   {
-    name: 'sleep', minDurationSeconds: 6 * HOUR, cooldownSeconds: 8 * HOUR, hours: [21, 7],
-    effects: { energy: 0.14 / HOUR, hunger: 0.02 / HOUR }, maxNeeds: { hunger: 0.9 }, utility: { base: 0.6, energy: -0.6 },
+    name: 'sleep',
+    minDurationSeconds: 6 * HOUR,
+    cooldownSeconds: 8 * HOUR,
+    hours: [21, 7],
+    effects: { energy: 0.14 / HOUR, hunger: 0.02 / HOUR },
+    maxNeeds: { hunger: 0.9 },
+    utility: { base: 0.6, energy: -0.6 },
   },
   {
-    name: 'socialize', minDurationSeconds: 30 * 60, cooldownSeconds: 1 * HOUR, hours: [10, 23],
-    effects: { energy: -0.03 / HOUR, hunger: 0.05 / HOUR, mood: 0.3 / HOUR }, minNeeds: { energy: 0.2 },
-    utility: { base: 0.2, mood: -0.6 }, chain: 'greet',
+    name: 'socialize',
+    minDurationSeconds: 30 * 60,
+    cooldownSeconds: 1 * HOUR,
+    hours: [10, 23],
+    effects: { energy: -0.03 / HOUR, hunger: 0.05 / HOUR, mood: 0.3 / HOUR },
+    minNeeds: { energy: 0.2 },
+    utility: { base: 0.2, mood: -0.6 },
+    chain: 'greet',
   },
 ];
 
@@ -96,10 +131,15 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 
 const checkNeeds = (v: unknown, path: string, problems: string[], lo = -Infinity, hi = Infinity): void => {
   if (v === undefined) return;
-  if (typeof v !== 'object' || v === null) { problems.push(`${path} must be an object`); return; }
+  if (typeof v !== 'object' || v === null) {
+    problems.push(`${path} must be an object`);
+    return;
+  }
   for (const [k, x] of Object.entries(v)) {
-    if (k !== 'energy' && k !== 'hunger' && k !== 'mood' && !(k === 'base' && path.endsWith('utility'))) problems.push(`${path}.${k} is not a need`);
-    else if (!isNum(x) || x < lo || x > hi) problems.push(`${path}.${k} must be a number${lo > -Infinity ? ` between ${lo} and ${hi}` : ''}`);
+    if (k !== 'energy' && k !== 'hunger' && k !== 'mood' && !(k === 'base' && path.endsWith('utility')))
+      problems.push(`${path}.${k} is not a need`);
+    else if (!isNum(x) || x < lo || x > hi)
+      problems.push(`${path}.${k} must be a number${lo > -Infinity ? ` between ${lo} and ${hi}` : ''}`);
   }
 };
 
@@ -114,16 +154,29 @@ export const compileActivities = (defs: readonly ActivityDef[], chainCodes: Read
   const names = new Set<string>();
   list.forEach((d, i) => {
     const p = `activities[${i}]`;
-    if (typeof d !== 'object' || d === null) { problems.push(`${p} must be an object`); return; }
+    if (typeof d !== 'object' || d === null) {
+      problems.push(`${p} must be an object`);
+      return;
+    }
     if (typeof d.name !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(d.name)) problems.push(`${p}.name must be 1-32 of a-z 0-9 _ -`);
     else if (names.has(d.name)) problems.push(`${p}.name ${d.name} is duplicated`);
     else names.add(d.name);
     if (!isNum(d.minDurationSeconds) || d.minDurationSeconds <= 0) problems.push(`${p}.minDurationSeconds must be a number > 0`);
-    if (d.cooldownSeconds !== undefined && (!isNum(d.cooldownSeconds) || d.cooldownSeconds < 0)) problems.push(`${p}.cooldownSeconds must be a number >= 0`);
-    if (d.speed !== undefined && (!isNum(d.speed) || d.speed < 0 || d.speed > 1000)) problems.push(`${p}.speed must be a number between 0 and 1000`);
-    if (d.hours !== undefined && (!Array.isArray(d.hours) || d.hours.length !== 2 || !(d.hours as unknown[]).every((h) => Number.isInteger(h) && (h as number) >= 0 && (h as number) <= 24)))
+    if (d.cooldownSeconds !== undefined && (!isNum(d.cooldownSeconds) || d.cooldownSeconds < 0))
+      problems.push(`${p}.cooldownSeconds must be a number >= 0`);
+    if (d.speed !== undefined && (!isNum(d.speed) || d.speed < 0 || d.speed > 1000))
+      problems.push(`${p}.speed must be a number between 0 and 1000`);
+    if (
+      d.hours !== undefined &&
+      (!Array.isArray(d.hours) ||
+        d.hours.length !== 2 ||
+        !(d.hours as unknown[]).every((h) => Number.isInteger(h) && (h as number) >= 0 && (h as number) <= 24))
+    )
       problems.push(`${p}.hours must be [from, to] with integer hours 0..24`);
-    if (d.days !== undefined && (!Array.isArray(d.days) || !(d.days as unknown[]).every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 6)))
+    if (
+      d.days !== undefined &&
+      (!Array.isArray(d.days) || !(d.days as unknown[]).every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 6))
+    )
       problems.push(`${p}.days must be an array of integers 0..6`);
     checkNeeds(d.effects, `${p}.effects`, problems);
     checkNeeds(d.minNeeds, `${p}.minNeeds`, problems, 0, 1);
@@ -136,14 +189,33 @@ export const compileActivities = (defs: readonly ActivityDef[], chainCodes: Read
   const n = list.length;
   const f = () => new Float64Array(n);
   const t: ActivityTable = {
-    count: n, names: list.map((d) => d.name),
-    effE: f(), effH: f(), effM: f(), minDuration: f(), cooldown: f(),
-    hourMask: new Uint32Array(n), dayMask: new Uint8Array(n),
-    minE: f(), maxE: f(), minH: f(), maxH: f(), minM: f(), maxM: f(),
-    uBase: f(), uE: f(), uH: f(), uM: f(), speed: f(), chain: new Int16Array(n), maxSpeed: 0,
+    count: n,
+    names: list.map((d) => d.name),
+    effE: f(),
+    effH: f(),
+    effM: f(),
+    minDuration: f(),
+    cooldown: f(),
+    hourMask: new Uint32Array(n),
+    dayMask: new Uint8Array(n),
+    minE: f(),
+    maxE: f(),
+    minH: f(),
+    maxH: f(),
+    minM: f(),
+    maxM: f(),
+    uBase: f(),
+    uE: f(),
+    uH: f(),
+    uM: f(),
+    speed: f(),
+    chain: new Int16Array(n),
+    maxSpeed: 0,
   };
   list.forEach((d, i) => {
-    t.effE[i] = d.effects?.energy ?? 0; t.effH[i] = d.effects?.hunger ?? 0; t.effM[i] = d.effects?.mood ?? 0;
+    t.effE[i] = d.effects?.energy ?? 0;
+    t.effH[i] = d.effects?.hunger ?? 0;
+    t.effM[i] = d.effects?.mood ?? 0;
     t.minDuration[i] = d.minDurationSeconds;
     t.cooldown[i] = d.cooldownSeconds ?? 0;
     let hm = 0;
@@ -153,12 +225,19 @@ export const compileActivities = (defs: readonly ActivityDef[], chainCodes: Read
     let dm = 0;
     for (const x of d.days ?? [0, 1, 2, 3, 4, 5, 6]) dm |= 1 << x;
     t.dayMask[i] = dm;
-    t.minE[i] = d.minNeeds?.energy ?? 0; t.minH[i] = d.minNeeds?.hunger ?? 0; t.minM[i] = d.minNeeds?.mood ?? 0;
-    t.maxE[i] = d.maxNeeds?.energy ?? 1; t.maxH[i] = d.maxNeeds?.hunger ?? 1; t.maxM[i] = d.maxNeeds?.mood ?? 1;
-    t.uBase[i] = d.utility.base; t.uE[i] = d.utility.energy ?? 0; t.uH[i] = d.utility.hunger ?? 0; t.uM[i] = d.utility.mood ?? 0;
+    t.minE[i] = d.minNeeds?.energy ?? 0;
+    t.minH[i] = d.minNeeds?.hunger ?? 0;
+    t.minM[i] = d.minNeeds?.mood ?? 0;
+    t.maxE[i] = d.maxNeeds?.energy ?? 1;
+    t.maxH[i] = d.maxNeeds?.hunger ?? 1;
+    t.maxM[i] = d.maxNeeds?.mood ?? 1;
+    t.uBase[i] = d.utility.base;
+    t.uE[i] = d.utility.energy ?? 0;
+    t.uH[i] = d.utility.hunger ?? 0;
+    t.uM[i] = d.utility.mood ?? 0;
     t.speed[i] = d.speed ?? 0;
     t.chain[i] = d.chain === undefined ? -1 : chainCodes.get(d.chain)!;
-    if (t.speed[i]! > t.maxSpeed) t.maxSpeed = t.speed[i]!;
+    if (t.speed[i] > t.maxSpeed) t.maxSpeed = t.speed[i];
   });
   return t;
 };
@@ -173,12 +252,15 @@ export const dayOfWeek = (now: number): number => ((Math.floor(now / DAY) % 7) +
  * Cooldowns are checked by the caller.
  */
 export const activityEligible = (t: ActivityTable, a: number, hour: number, day: number, e: number, h: number, m: number): boolean =>
-  ((t.hourMask[a]! >>> hour) & 1) === 1 &&
-  ((t.dayMask[a]! >>> day) & 1) === 1 &&
-  e >= t.minE[a]! && e <= t.maxE[a]! &&
-  h >= t.minH[a]! && h <= t.maxH[a]! &&
-  m >= t.minM[a]! && m <= t.maxM[a]!;
+  ((t.hourMask[a] >>> hour) & 1) === 1 &&
+  ((t.dayMask[a] >>> day) & 1) === 1 &&
+  e >= t.minE[a] &&
+  e <= t.maxE[a] &&
+  h >= t.minH[a] &&
+  h <= t.maxH[a] &&
+  m >= t.minM[a] &&
+  m <= t.maxM[a];
 
 /** Utility of activity `a` for these needs (without jitter). */
 export const activityUtility = (t: ActivityTable, a: number, e: number, h: number, m: number): number =>
-  t.uBase[a]! + t.uE[a]! * e + t.uH[a]! * h + t.uM[a]! * m;
+  t.uBase[a] + t.uE[a] * e + t.uH[a] * h + t.uM[a] * m;

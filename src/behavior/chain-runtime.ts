@@ -25,10 +25,14 @@ const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 const slotOf = (world: ChainWorld, c: number): Float64Array => {
   const I = world.stores.Interaction;
   switch (c & 3) {
-    case 0: return I.cooldown0;
-    case 1: return I.cooldown1;
-    case 2: return I.cooldown2;
-    default: return I.cooldown3;
+    case 0:
+      return I.cooldown0;
+    case 1:
+      return I.cooldown1;
+    case 2:
+      return I.cooldown2;
+    default:
+      return I.cooldown3;
   }
 };
 
@@ -36,15 +40,15 @@ const slotOf = (world: ChainWorld, c: number): Float64Array => {
 export const chainReady = (world: ChainWorld, e: number, c: number): boolean => {
   const I = world.stores.Interaction;
   const now = world.clock.now;
-  return I.chain[e]! < 0 && now >= I.cooldownUntil[e]! && now >= slotOf(world, c)[e]!;
+  return I.chain[e] < 0 && now >= I.cooldownUntil[e] && now >= slotOf(world, c)[e];
 };
 
 /** End NPC `e`'s chain now (finished or aborted): cooldowns start. */
 export const endChain = (world: ChainWorld, e: number): void => {
   const I = world.stores.Interaction;
-  const c = I.chain[e]!;
+  const c = I.chain[e];
   const now = world.clock.now;
-  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = now + world.npcSim.chains.cooldown[c]!;
+  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = now + world.npcSim.chains.cooldown[c];
   I.cooldownUntil[e] = now + INTERACTION_GAP_SECONDS;
   I.chain[e] = -1;
   I.step[e] = 0;
@@ -63,30 +67,37 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
   const st = world.tierStats;
   let acted = 0;
   for (;;) {
-    const c = I.chain[e]!;
+    const c = I.chain[e];
     if (c < 0) return acted;
-    if (c >= table.count) { I.chain[e] = -1; I.target[e] = -1; return acted; }
-    const target = I.target[e]!;
-    if (target < 0 || world.spatial.kindOf[target] !== 2) { endChain(world, e); return acted; }
-    if (I.waitUntil[e]! > now) {
+    if (c >= table.count) {
+      I.chain[e] = -1;
+      I.target[e] = -1;
+      return acted;
+    }
+    const target = I.target[e];
+    if (target < 0 || world.spatial.kindOf[target] !== 2) {
+      endChain(world, e);
+      return acted;
+    }
+    if (I.waitUntil[e] > now) {
       const T = world.stores.Tier;
-      if (I.waitUntil[e]! < T.nextTickAt[e]!) {
-        T.nextTickAt[e] = I.waitUntil[e]!;
+      if (I.waitUntil[e] < T.nextTickAt[e]) {
+        T.nextTickAt[e] = I.waitUntil[e];
         noteRescheduled(world.npcSim, e); // back into its tier's due heap at the new time
       }
       return acted;
     }
-    const k = table.first[c]! + I.step[e]!;
-    const kind = table.intent[k]!;
+    const k = table.first[c] + I.step[e];
+    const kind = table.intent[k];
     if (kind >= 0) {
       world.intents.push(e, target, kind, now, now + world.config.simulation.intentTtlSeconds);
       st.intentsEmitted++;
       st.intentsEmittedTotal++;
     }
     const B = world.stores.Behavior;
-    if (table.effE[k] !== 0) B.energy[e] = clamp01(B.energy[e]! + table.effE[k]!);
-    if (table.effH[k] !== 0) B.hunger[e] = clamp01(B.hunger[e]! + table.effH[k]!);
-    if (table.effM[k] !== 0) B.mood[e] = clamp01(B.mood[e]! + table.effM[k]!);
+    if (table.effE[k] !== 0) B.energy[e] = clamp01(B.energy[e] + table.effE[k]);
+    if (table.effH[k] !== 0) B.hunger[e] = clamp01(B.hunger[e] + table.effH[k]);
+    if (table.effM[k] !== 0) B.mood[e] = clamp01(B.mood[e] + table.effM[k]);
     const reward = table.reward[k];
     if (reward) {
       // Rare (a chain's rewarding step): one small object per grant, drained by the ledger.
@@ -98,10 +109,13 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
     st.chainsAdvanced++;
     st.chainsAdvancedTotal++;
     acted++;
-    const next = I.step[e]! + 1;
-    if (next >= table.length[c]!) { endChain(world, e); return acted; }
+    const next = I.step[e] + 1;
+    if (next >= table.length[c]) {
+      endChain(world, e);
+      return acted;
+    }
     I.step[e] = next;
-    I.waitUntil[e] = now + table.wait[k + 1]!;
+    I.waitUntil[e] = now + table.wait[k + 1];
   }
 };
 
@@ -116,7 +130,7 @@ export const startChain = (world: ChainWorld, e: number, c: number, target: numb
   I.chain[e] = c;
   I.step[e] = 0;
   I.target[e] = target;
-  I.waitUntil[e] = world.clock.now + table.wait[table.first[c]!]!;
+  I.waitUntil[e] = world.clock.now + table.wait[table.first[c]];
   advanceChain(world, e);
   return true;
 };

@@ -68,7 +68,9 @@ export interface ChainTable {
   /** Per step (flattened): wait in world seconds, intent code (-1 none), need effects. */
   wait: Float64Array;
   intent: Int16Array;
-  effE: Float64Array; effH: Float64Array; effM: Float64Array;
+  effE: Float64Array;
+  effH: Float64Array;
+  effM: Float64Array;
   /** Per step: the reward granted to the target when it acts, or null (read only when a step acts). */
   reward: Array<ChainReward | null>;
 }
@@ -79,12 +81,20 @@ export const COOLDOWN_SLOTS = 4;
 /** The default chains: a greeting and a trade offer. */
 export const DEFAULT_CHAINS: readonly ChainDef[] = [
   {
-    name: 'greet', range: 40, cooldownSeconds: 2 * 3600,
+    name: 'greet',
+    range: 40,
+    cooldownSeconds: 2 * 3600,
     steps: [{ intent: 'wave' }, { waitMinutes: 2, intent: 'talk', effects: { mood: 0.05 }, reward: { coins: 1 } }],
   },
   {
-    name: 'offer-trade', range: 30, cooldownSeconds: 6 * 3600,
-    steps: [{ waitMinutes: 5, intent: 'talk' }, { waitMinutes: 10, intent: 'trade' }, { waitHours: 1, intent: 'wave', reward: { coins: 5, item: 'arrow', quantity: 2 } }],
+    name: 'offer-trade',
+    range: 30,
+    cooldownSeconds: 6 * 3600,
+    steps: [
+      { waitMinutes: 5, intent: 'talk' },
+      { waitMinutes: 10, intent: 'trade' },
+      { waitHours: 1, intent: 'wave', reward: { coins: 5, item: 'arrow', quantity: 2 } },
+    ],
   },
 ];
 
@@ -103,17 +113,23 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
   let total = 0;
   list.forEach((d, i) => {
     const p = `chains[${i}]`;
-    if (typeof d !== 'object' || d === null) { problems.push(`${p} must be an object`); return; }
+    if (typeof d !== 'object' || d === null) {
+      problems.push(`${p} must be an object`);
+      return;
+    }
     if (typeof d.name !== 'string' || !/^[a-z0-9_-]{1,32}$/.test(d.name)) problems.push(`${p}.name must be 1-32 of a-z 0-9 _ -`);
     else if (codes.has(d.name)) problems.push(`${p}.name ${d.name} is duplicated`);
     else codes.set(d.name, i);
     if (!isNum(d.range) || d.range < 0) problems.push(`${p}.range must be a number >= 0`);
     if (!isNum(d.cooldownSeconds) || d.cooldownSeconds < 0) problems.push(`${p}.cooldownSeconds must be a number >= 0`);
-    if (!Array.isArray(d.steps) || d.steps.length < 1 || d.steps.length > 255) { problems.push(`${p}.steps must be an array of 1..255 steps`); return; }
+    if (!Array.isArray(d.steps) || d.steps.length < 1 || d.steps.length > 255) {
+      problems.push(`${p}.steps must be an array of 1..255 steps`);
+      return;
+    }
     (d.steps as ChainStepDef[]).forEach((s: ChainStepDef, j: number) => {
       const q = `${p}.steps[${j}]`;
       for (const k of ['waitSeconds', 'waitMinutes', 'waitHours', 'waitDays'] as const)
-        if (s[k] !== undefined && (!isNum(s[k]) || s[k]! < 0)) problems.push(`${q}.${k} must be a number >= 0`);
+        if (s[k] !== undefined && (!isNum(s[k]) || s[k] < 0)) problems.push(`${q}.${k} must be a number >= 0`);
       if (s.intent !== undefined && !(s.intent in IntentKind)) problems.push(`${q}.intent must be one of ${INTENT_NAMES.join(', ')}`);
       if (s.effects !== undefined)
         for (const [k, v] of Object.entries(s.effects))
@@ -124,8 +140,10 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
         if (typeof r !== 'object' || r === null) problems.push(`${q}.reward must be an object { coins?, item?, quantity? }`);
         else {
           if (r.coins !== undefined && !int(r.coins, 0, 1e9)) problems.push(`${q}.reward.coins must be an integer 0..1000000000`);
-          if (r.item !== undefined && (typeof r.item !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.item))) problems.push(`${q}.reward.item must be a catalogue item id`);
-          if (r.quantity !== undefined && (r.item === undefined || !int(r.quantity, 1, 1000))) problems.push(`${q}.reward.quantity must be an integer 1..1000 with an item`);
+          if (r.item !== undefined && (typeof r.item !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r.item)))
+            problems.push(`${q}.reward.item must be a catalogue item id`);
+          if (r.quantity !== undefined && (r.item === undefined || !int(r.quantity, 1, 1000)))
+            problems.push(`${q}.reward.quantity must be an integer 1..1000 with an item`);
           if (!r.coins && r.item === undefined) problems.push(`${q}.reward must grant coins or an item`);
         }
       }
@@ -135,10 +153,18 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
   if (problems.length) throw behaviorInvalid(problems);
   const n = list.length;
   const t: ChainTable = {
-    count: n, names: list.map((d) => d.name), codes,
-    range: new Float64Array(n), cooldown: new Float64Array(n), first: new Int32Array(n), length: new Int32Array(n),
-    wait: new Float64Array(total), intent: new Int16Array(total),
-    effE: new Float64Array(total), effH: new Float64Array(total), effM: new Float64Array(total),
+    count: n,
+    names: list.map((d) => d.name),
+    codes,
+    range: new Float64Array(n),
+    cooldown: new Float64Array(n),
+    first: new Int32Array(n),
+    length: new Int32Array(n),
+    wait: new Float64Array(total),
+    intent: new Int16Array(total),
+    effE: new Float64Array(total),
+    effH: new Float64Array(total),
+    effM: new Float64Array(total),
     reward: new Array<ChainReward | null>(total).fill(null),
   };
   let k = 0;

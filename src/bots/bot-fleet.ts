@@ -106,18 +106,29 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const joinH = createLatencyHistogram();
   const txH = createLatencyHistogram();
   const txCodes: Record<string, number> = {};
-  let purchasesSent = 0, purchaseSeq = 0;
+  let purchasesSent = 0,
+    purchaseSeq = 0;
   const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
   const sink: LatencySink = {
-    update: (ms) => { if (measuring) recordMs(upd, ms); },
-    ack: (ms) => { if (measuring) recordMs(ack, ms); },
+    update: (ms) => {
+      if (measuring) recordMs(upd, ms);
+    },
+    ack: (ms) => {
+      if (measuring) recordMs(ack, ms);
+    },
   };
   const alive: Slot[] = [];
   const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
-  let clientMs = 0, t0 = Infinity;
-  let joinFailures = 0, full = 0, light = 0, inputsSent = 0, joinsMeasured = 0, leavesMeasured = 0;
+  let clientMs = 0,
+    t0 = Infinity;
+  let joinFailures = 0,
+    full = 0,
+    light = 0,
+    inputsSent = 0,
+    joinsMeasured = 0,
+    leavesMeasured = 0;
   let nextIndex = o.firstBot ?? 0;
   // Bots joining during the window (influx, churn) take indexes from a block per process, so
   // steady bots stay 0..clients-1 across processes and no two processes share an index.
@@ -133,12 +144,21 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
         bot = c;
-        await c.connect().then(() => c.join(o.worldId, `bot${index}`, o.token ?? '', null, timeout)).catch((err: unknown) => { c.close(); throw err; });
+        await c
+          .connect()
+          .then(() => c.join(o.worldId, `bot${index}`, o.token ?? '', null, timeout))
+          .catch((err: unknown) => {
+            c.close();
+            throw err;
+          });
         full++;
       } else {
         const c = new LightBot(o.url, sink);
         bot = c;
-        await c.join(o.worldId, `bot${index}`, timeout, o.token ?? '').catch((err: unknown) => { c.close(); throw err; });
+        await c.join(o.worldId, `bot${index}`, timeout, o.token ?? '').catch((err: unknown) => {
+          c.close();
+          throw err;
+        });
         light++;
       }
     } catch {
@@ -166,56 +186,68 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const move = { x: 0, y: 0 };
   const inputHz = o.inputHz ?? 2;
   let tick = 0;
-  const send = (s: Slot, x: number, y: number): void => { s.bot.sendInput(x, y); s.inputs++; inputsSent++; };
-  const inputTimer = scenario === 'crowd'
-    ? setInterval(() => {
-      const phase = tick++ % 10;
-      for (const s of alive) {
-        if (!s.bot.open || s.index % 10 !== phase) continue;
-        crowdBotMove(crowdSeed, s.index, s.inputs, move);
-        send(s, move.x, move.y);
-      }
-    }, 100)
-    : inputHz > 0
+  const send = (s: Slot, x: number, y: number): void => {
+    s.bot.sendInput(x, y);
+    s.inputs++;
+    inputsSent++;
+  };
+  const inputTimer =
+    scenario === 'crowd'
       ? setInterval(() => {
-        for (const s of alive) {
-          if (!s.bot.open || nextFloat(rng) > 0.5) continue;
-          const a = nextFloat(rng) * Math.PI * 2;
-          send(s, Math.cos(a), Math.sin(a));
-        }
-      }, 1000 / inputHz)
-      : null;
+          const phase = tick++ % 10;
+          for (const s of alive) {
+            if (!s.bot.open || s.index % 10 !== phase) continue;
+            crowdBotMove(crowdSeed, s.index, s.inputs, move);
+            send(s, move.x, move.y);
+          }
+        }, 100)
+      : inputHz > 0
+        ? setInterval(() => {
+            for (const s of alive) {
+              if (!s.bot.open || nextFloat(rng) > 0.5) continue;
+              const a = nextFloat(rng) * Math.PI * 2;
+              send(s, Math.cos(a), Math.sin(a));
+            }
+          }, 1000 / inputHz)
+        : null;
 
   // purchase-storm: each bot buys an arrow (catalogue price 1) at `purchaseHz`, unique keys.
   const purchaseHz = o.purchaseHz ?? 0;
   const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
-  const purchaseTimer = scenario === 'purchase-storm' && purchaseHz > 0
-    ? setInterval(() => {
-      for (const s of alive) {
-        if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
-        const counted = measuring;
-        if (counted) purchasesSent++;
-        const t = performance.now();
-        s.bot.purchase(`${keyBase}-${purchaseSeq++}`, 'arrow', 1, 1).then(
-          ({ code }) => {
-            if (!counted) return;
-            recordMs(txH, performance.now() - t);
-            const k = code ?? 'ok';
-            txCodes[k] = (txCodes[k] ?? 0) + 1;
-          },
-          () => { if (counted) txCodes.timeout = (txCodes.timeout ?? 0) + 1; },
-        );
-      }
-    }, 100)
-    : null;
+  const purchaseTimer =
+    scenario === 'purchase-storm' && purchaseHz > 0
+      ? setInterval(() => {
+          for (const s of alive) {
+            if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
+            const counted = measuring;
+            if (counted) purchasesSent++;
+            const t = performance.now();
+            s.bot.purchase(`${keyBase}-${purchaseSeq++}`, 'arrow', 1, 1).then(
+              ({ code }) => {
+                if (!counted) return;
+                recordMs(txH, performance.now() - t);
+                const k = code ?? 'ok';
+                txCodes[k] = (txCodes[k] ?? 0) + 1;
+              },
+              () => {
+                if (counted) txCodes.timeout = (txCodes.timeout ?? 0) + 1;
+              },
+            );
+          }
+        }, 100)
+      : null;
 
   const warm = o.warmupSeconds ?? 1;
   progress('warmup', 0, warm);
   await sleep(warm * 1000);
 
   const totals = () => {
-    let snapshots = retired.snapshots, bytesIn = retired.bytesIn;
-    for (const s of alive) { snapshots += s.bot.stats.snapshots; bytesIn += s.bot.stats.bytesIn; }
+    let snapshots = retired.snapshots,
+      bytesIn = retired.bytesIn;
+    for (const s of alive) {
+      snapshots += s.bot.stats.snapshots;
+      bytesIn += s.bot.stats.bytesIn;
+    }
     return { snapshots, bytesIn };
   };
   const before = totals();
@@ -229,7 +261,12 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   if (scenario === 'influx') {
     const n = o.influxClients ?? 0;
     for (let k = 0; k < n; k++) {
-      pending.push(sleep((k * 1000) / Math.max(1, n)).then(() => { joinsMeasured++; return joinOne(nextExtra++); }));
+      pending.push(
+        sleep((k * 1000) / Math.max(1, n)).then(() => {
+          joinsMeasured++;
+          return joinOne(nextExtra++);
+        }),
+      );
     }
   }
   /** A bot the scenario closes on purpose: its counts stay in the totals. */
@@ -241,22 +278,23 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     clientMs += performance.now() - Math.max(s.since, t0);
   };
   let churnAcc = 0;
-  const churnTimer = scenario === 'churn' && (o.churnPerSecond ?? 0) > 0
-    ? setInterval(() => {
-      churnAcc += (o.churnPerSecond ?? 0) / 10;
-      while (churnAcc >= 1) {
-        churnAcc--;
-        if (alive.length) {
-          const [s] = alive.splice(nextInt(rng, alive.length), 1);
-          retire(s!);
-          s!.bot.close();
-          leavesMeasured++;
-        }
-        joinsMeasured++;
-        pending.push(joinOne(nextExtra++));
-      }
-    }, 100)
-    : null;
+  const churnTimer =
+    scenario === 'churn' && (o.churnPerSecond ?? 0) > 0
+      ? setInterval(() => {
+          churnAcc += (o.churnPerSecond ?? 0) / 10;
+          while (churnAcc >= 1) {
+            churnAcc--;
+            if (alive.length) {
+              const [s] = alive.splice(nextInt(rng, alive.length), 1);
+              retire(s!);
+              s!.bot.close();
+              leavesMeasured++;
+            }
+            joinsMeasured++;
+            pending.push(joinOne(nextExtra++));
+          }
+        }, 100)
+      : null;
 
   const dur = o.durationSeconds;
   const progressTimer = setInterval(() => progress('measure', Math.min(dur, Math.round((performance.now() - t0) / 100) / 10), dur), 250);
@@ -275,7 +313,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   await Promise.all(pending);
   await sleep(purchaseTimer ? 500 : 0); // answers to the last purchases of the window
 
-  let errors = retired.errors, inconsistencies = retired.inconsistencies, disconnects = 0;
+  let errors = retired.errors,
+    inconsistencies = retired.inconsistencies,
+    disconnects = 0;
   const byCode: Record<string, number> = {};
   for (const s of alive) {
     errors += s.bot.stats.errors;
@@ -311,6 +351,11 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     purchasesSent,
     purchaseResults: txCodes,
-    histograms: { update: encodeHistogram(upd), inputAck: encodeHistogram(ack), join: encodeHistogram(joinH), purchase: encodeHistogram(txH) },
+    histograms: {
+      update: encodeHistogram(upd),
+      inputAck: encodeHistogram(ack),
+      join: encodeHistogram(joinH),
+      purchase: encodeHistogram(txH),
+    },
   };
 };

@@ -32,15 +32,18 @@ export interface BotsCliOptions {
 }
 
 /** Numbers go through the project's one option checker (src/config/schema.ts), as every other option does. */
-const num = (name: string, min: number, max: number, integer = false) => (v: string): number => {
-  const problems: string[] = [];
-  const n = checkOption({ kind: 'number', default: min, min, max, integer }, v, `--${name}`, problems);
-  if (problems.length) throw new InvalidArgumentError(problems.join('; '));
-  return n as number;
-};
+const num =
+  (name: string, min: number, max: number, integer = false) =>
+  (v: string): number => {
+    const problems: string[] = [];
+    const n = checkOption({ kind: 'number', default: min, min, max, integer }, v, `--${name}`, problems);
+    if (problems.length) throw new InvalidArgumentError(problems.join('; '));
+    return n as number;
+  };
 
 const cpuList = (v: string): number[] => {
-  if (!/^\d{1,4}(,\d{1,4})*$/.test(v)) throw new InvalidArgumentError(`--cpu must be a comma-separated list of CPU numbers such as 1 or 2,3 (got ${JSON.stringify(v)})`);
+  if (!/^\d{1,4}(,\d{1,4})*$/.test(v))
+    throw new InvalidArgumentError(`--cpu must be a comma-separated list of CPU numbers such as 1 or 2,3 (got ${JSON.stringify(v)})`);
   return v.split(',').map(Number);
 };
 
@@ -59,20 +62,37 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
     .allowExcessArguments(false)
     .option('--url <ws-url>', 'game server', url, 'ws://127.0.0.1:7700')
     .option('--world <id>', 'world to join', '1')
-    .addOption(new Option('--scenario <name>', `what the bots do: ${SCENARIO_NAMES.map((n) => `\n  ${n}: ${SCENARIO_DOCS[n]}`).join('')}\n`).choices(SCENARIO_NAMES).default('steady'))
+    .addOption(
+      new Option('--scenario <name>', `what the bots do: ${SCENARIO_NAMES.map((n) => `\n  ${n}: ${SCENARIO_DOCS[n]}`).join('')}\n`)
+        .choices(SCENARIO_NAMES)
+        .default('steady'),
+    )
     .option('--clients <n>', 'bots joined while ramping (the steady population)', num('clients', 1, 100_000, true), 100)
     .option('--duration <seconds>', 'measured window', num('duration', 0.1, 86_400), 10)
     .option('--warmup <seconds>', 'unmeasured time after the ramp', num('warmup', 0, 3600), 1)
     .option('--input-hz <n>', 'random-walk inputs per second per bot (steady, influx, churn)', num('input-hz', 0, 1000), 2)
     .option('--purchase-hz <n>', 'purchase-storm: purchases per second per bot', num('purchase-hz', 0.01, 1000), 5)
     .option('--concurrency <n>', 'connections opened at once while ramping', num('concurrency', 1, 10_000, true), 100)
-    .option('--full-every <n>', 'every nth bot decodes snapshots in full and checks its entity view; the others read only the snapshot head', num('full-every', 1, 100_000, true), 1)
+    .option(
+      '--full-every <n>',
+      'every nth bot decodes snapshots in full and checks its entity view; the others read only the snapshot head',
+      num('full-every', 1, 100_000, true),
+      1,
+    )
     .option('--influx <n>', 'influx: bots joining within 1 s at the start of the measured window', num('influx', 0, 100_000, true), 0)
     .option('--churn-rate <per-second>', 'churn: bots leaving (and as many joining) per second', num('churn-rate', 0, 10_000), 0)
-    .option('--seed <n>', 'seed of the bots\' generators (random walk, crowd inputs, churn picks)', num('seed', 0, 0xffffffff, true), 1)
-    .option('--token <string>', 'token in every bot\'s hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)', '')
+    .option('--seed <n>', "seed of the bots' generators (random walk, crowd inputs, churn picks)", num('seed', 0, 0xffffffff, true), 1)
+    .option(
+      '--token <string>',
+      "token in every bot's hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)",
+      '',
+    )
     .option('--procs <n>', 'bots processes; the bots are split between them and the results merged', num('procs', 1, 64, true), 1)
-    .option('--cpu <list>', 'pin the bots to these CPUs with taskset (process k on cpu[k mod n]); ignored with a warning where taskset is missing', cpuList)
+    .option(
+      '--cpu <list>',
+      'pin the bots to these CPUs with taskset (process k on cpu[k mod n]); ignored with a warning where taskset is missing',
+      cpuList,
+    )
     .option('--report <file.json>', 'also write the merged JSON report to this file')
     .option('--no-progress', 'no progress bar or progress lines on stderr')
     .addOption(new Option('--worker', 'internal: worker process of --procs').hideHelp());
@@ -81,7 +101,10 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
  * Parse argv (without node and script). Throws commander's CommanderError on a bad option
  * (after writing the message through `out.writeErr`) and on `--help` (exitCode 0).
  */
-export const parseBotsArgs = (argv: readonly string[], out = { writeOut: (s: string) => void process.stdout.write(s), writeErr: (s: string) => void process.stderr.write(s) }): BotsCliOptions => {
+export const parseBotsArgs = (
+  argv: readonly string[],
+  out = { writeOut: (s: string) => void process.stdout.write(s), writeErr: (s: string) => void process.stderr.write(s) },
+): BotsCliOptions => {
   const program = botsProgram(out);
   program.parse([...argv], { from: 'user' });
   const o = program.opts<Omit<BotsCliOptions, 'cpu' | 'report' | 'worker'> & { cpu?: number[]; report?: string; worker?: boolean }>();

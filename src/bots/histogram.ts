@@ -22,7 +22,13 @@ export interface LatencySummary {
 
 /** A new empty latency histogram (µs, 3 significant digits, auto-resize). */
 export const createLatencyHistogram = (): LatencyHistogram =>
-  hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
 /**
  * Record one latency given in milliseconds. Negative values (clock granularity: the server's

@@ -24,28 +24,53 @@ export interface SnapshotHead {
 }
 
 /** Bytes after the type byte of each msgpack number encoding (0 = not a number). */
-const NUM_LEN: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8 };
+const NUM_LEN: Record<number, number> = { 204: 1, 205: 2, 206: 4, 207: 8, 208: 1, 209: 2, 210: 4, 211: 8, 202: 4, 203: 8 };
 
 /** Read one msgpack number at `p` into `out.v`; returns the next offset, or -1 if not a number. */
 const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): number => {
   if (p >= b.length) return -1;
-  const t = b[p]!;
-  if (t < 0x80) { out.v = t; return p + 1; }
-  if (t >= 0xe0) { out.v = t - 256; return p + 1; }
+  const t = b[p];
+  if (t < 0x80) {
+    out.v = t;
+    return p + 1;
+  }
+  if (t >= 0xe0) {
+    out.v = t - 256;
+    return p + 1;
+  }
   const len = NUM_LEN[t];
   if (!len || p + 1 + len > b.length) return -1;
   const q = p + 1;
   switch (t) {
-    case 0xcc: out.v = dv.getUint8(q); break;
-    case 0xcd: out.v = dv.getUint16(q); break;
-    case 0xce: out.v = dv.getUint32(q); break;
-    case 0xcf: out.v = Number(dv.getBigUint64(q)); break;
-    case 0xd0: out.v = dv.getInt8(q); break;
-    case 0xd1: out.v = dv.getInt16(q); break;
-    case 0xd2: out.v = dv.getInt32(q); break;
-    case 0xd3: out.v = Number(dv.getBigInt64(q)); break;
-    case 0xca: out.v = dv.getFloat32(q); break;
-    default: out.v = dv.getFloat64(q);
+    case 0xcc:
+      out.v = dv.getUint8(q);
+      break;
+    case 0xcd:
+      out.v = dv.getUint16(q);
+      break;
+    case 0xce:
+      out.v = dv.getUint32(q);
+      break;
+    case 0xcf:
+      out.v = Number(dv.getBigUint64(q));
+      break;
+    case 0xd0:
+      out.v = dv.getInt8(q);
+      break;
+    case 0xd1:
+      out.v = dv.getInt16(q);
+      break;
+    case 0xd2:
+      out.v = dv.getInt32(q);
+      break;
+    case 0xd3:
+      out.v = Number(dv.getBigInt64(q));
+      break;
+    case 0xca:
+      out.v = dv.getFloat32(q);
+      break;
+    default:
+      out.v = dv.getFloat64(q);
   }
   return q + len;
 };
@@ -123,7 +148,10 @@ export class LightBot {
         done = true;
         clearTimeout(timer);
         this.#onOther = null;
-        if (err) { reject(err); ws.terminate(); } else resolve();
+        if (err) {
+          reject(err);
+          ws.terminate();
+        } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
       ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))));
@@ -188,7 +216,7 @@ export class LightBot {
       if (h.ack > this.#lastAck) {
         this.#lastAck = h.ack;
         const k = h.ack % ACK_RING;
-        if (this.#ackSeq[k] === h.ack) this.#sink.ack(now - this.#ackAt[k]!);
+        if (this.#ackSeq[k] === h.ack) this.#sink.ack(now - this.#ackAt[k]);
       }
       return;
     }

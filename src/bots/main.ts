@@ -12,7 +12,7 @@ import { runFleet } from './bot-fleet.js';
 import { parseBotsArgs, type BotsCliOptions } from './cli.js';
 import { pinSelf, runProcs, runWorker, tasksetAvailable, type WorkerFleetOptions } from './procs.js';
 import { createProgressView } from './progress.js';
-import { mergeReports, type BotsReport } from './report.js';
+import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
 
 const summary = (r: BotsReport): string => {
@@ -23,7 +23,9 @@ const summary = (r: BotsReport): string => {
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
-    (r.purchasesSent ? line('purchase rtt ms:  ', r.purchaseRttMs) + `  purchases: ${r.purchasesSent} sent, results ${JSON.stringify(r.purchaseResults)}\n` : '') +
+    (r.purchasesSent
+      ? `${line('purchase rtt ms:  ', r.purchaseRttMs)}  purchases: ${r.purchasesSent} sent, results ${JSON.stringify(r.purchaseResults)}\n`
+      : '') +
     `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot; ${r.inputsSent} inputs sent\n` +
     (r.joinsMeasured || r.leavesMeasured ? `  during the window: ${r.joinsMeasured} joins, ${r.leavesMeasured} leaves\n` : '') +
     `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core\n`
@@ -36,7 +38,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     process.stderr.write(`bots: ${unavailable}\n`);
     process.exit(2);
   }
-  const log = (l: string) => process.stderr.write(l + '\n');
+  const log = (l: string) => process.stderr.write(`${l}\n`);
   const fleet: WorkerFleetOptions = {
     url: o.url,
     worldId: o.world,
@@ -55,7 +57,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);
-  let parts;
+  let parts: ProcReport[];
   try {
     if (o.procs === 1) {
       if (o.cpu) {
@@ -72,11 +74,17 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     process.exit(1);
   }
   view.stop();
-  const report = mergeReports(parts, { scenario: o.scenario, url: o.url, worldId: o.world, cpus: o.cpu ? o.cpu.join(',') : null, startedAt });
+  const report = mergeReports(parts, {
+    scenario: o.scenario,
+    url: o.url,
+    worldId: o.world,
+    cpus: o.cpu ? o.cpu.join(',') : null,
+    startedAt,
+  });
   process.stderr.write(summary(report));
   const json = JSON.stringify(report);
-  if (o.report) writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
-  process.stdout.write(json + '\n', () => process.exit(0));
+  if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${json}\n`, () => process.exit(0));
 };
 
 const main = (): void => {

@@ -61,10 +61,14 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
     const phase = state.reduce<FleetPhase>((m, s) => (PHASE_ORDER[s.phase] < PHASE_ORDER[m] ? s.phase : m), 'measure');
     const inPhase = state.filter((s) => s.phase === phase);
     if (phase === 'ramp') {
-      let done = 0, total = 0;
-      for (const s of state) { total += s.rampTotal; done += s.phase === 'ramp' ? s.done : s.rampTotal; }
+      let done = 0,
+        total = 0;
+      for (const s of state) {
+        total += s.rampTotal;
+        done += s.phase === 'ramp' ? s.done : s.rampTotal;
+      }
       o.onProgress?.(phase, done, total);
-    } else o.onProgress?.(phase, Math.min(...inPhase.map((s) => s.done)), inPhase[0]!.total);
+    } else o.onProgress?.(phase, Math.min(...inPhase.map((s) => s.done)), inPhase[0].total);
   };
   return new Promise<ProcReport[]>((resolve, reject) => {
     let failed = false;
@@ -83,7 +87,7 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
         influxClients: share(o.fleet.influxClients ?? 0, o.procs, k),
         churnPerSecond: (o.fleet.churnPerSecond ?? 0) / o.procs,
       };
-      state[k]!.rampTotal = state[k]!.total = options.clients;
+      state[k].rampTotal = state[k].total = options.clients;
       // Steady bots are numbered 0..clients-1 across processes (window joins: see bot-fleet.ts).
       firstBot += options.clients;
       // TypeScript sources run under tsx; the built package (dist/*.js) needs no loader.
@@ -92,14 +96,16 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
       const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       children.push(child);
       let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000); });
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        stderr = (stderr + d).slice(-2000);
+      });
       child.on('message', (raw) => {
         const m = raw as FromWorker;
         if (m.type === 'progress') {
-          Object.assign(state[k]!, { phase: m.phase, done: m.done, total: m.total });
+          Object.assign(state[k], { phase: m.phase, done: m.done, total: m.total });
           showProgress();
         } else if (m.type === 'ramped') {
-          state[k]!.ramped = true;
+          state[k].ramped = true;
           if (state.every((s) => s.ramped)) for (const c of children) c.send({ type: 'go' } satisfies ToWorker);
         } else if (m.type === 'result') {
           reports[k] = m.report;
@@ -107,7 +113,8 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
         } else if (m.type === 'error') fail(new Error(`bots process ${k}: ${m.message}`));
       });
       child.on('exit', (code) => {
-        if (reports[k] === null) fail(new Error(`bots process ${k} exited with code ${code} before reporting${stderr ? `: ${stderr.trim()}` : ''}`));
+        if (reports[k] === null)
+          fail(new Error(`bots process ${k} exited with code ${code} before reporting${stderr ? `: ${stderr.trim()}` : ''}`));
       });
       child.on('error', (err) => fail(new Error(`bots process ${k} could not start: ${err.message}`)));
       child.send({ type: 'start', options } satisfies ToWorker);
@@ -117,12 +124,16 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
 
 /** Worker mode (`--worker`): wait for `start`, run the share, report over IPC, exit. */
 export const runWorker = (): void => {
-  const send = (m: FromWorker, then?: () => void): void => { process.send?.(m, undefined, {}, then); };
+  const send = (m: FromWorker, then?: () => void): void => {
+    process.send?.(m, undefined, {}, then);
+  };
   let reported = false;
   // The coordinator went away (killed, or done with us): do not linger as an orphan.
   process.on('disconnect', () => process.exit(reported ? 0 : 1));
   let go: (() => void) | null = null;
-  const goSignal = new Promise<void>((r) => { go = r; });
+  const goSignal = new Promise<void>((r) => {
+    go = r;
+  });
   process.on('message', (raw) => {
     const m = raw as ToWorker;
     if (m.type === 'go') go?.();
@@ -136,10 +147,18 @@ export const runWorker = (): void => {
           lastSent = now;
           send({ type: 'progress', phase, done, total });
         },
-        ramped: () => { send({ type: 'ramped' }); return goSignal; },
+        ramped: () => {
+          send({ type: 'ramped' });
+          return goSignal;
+        },
       })
-        .then((report) => { reported = true; send({ type: 'result', report }, () => process.disconnect?.()); })
-        .catch((err: unknown) => { send({ type: 'error', message: err instanceof Error ? err.message : String(err) }, () => process.disconnect?.()); });
+        .then((report) => {
+          reported = true;
+          send({ type: 'result', report }, () => process.disconnect?.());
+        })
+        .catch((err: unknown) => {
+          send({ type: 'error', message: err instanceof Error ? err.message : String(err) }, () => process.disconnect?.());
+        });
     }
   });
 };

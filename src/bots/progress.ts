@@ -18,16 +18,26 @@ const UNIT: Record<FleetPhase, string> = { ramp: 'joined', warmup: 's warm-up', 
 export const createProgressView = (stream: NodeJS.WriteStream, enabled: boolean): ProgressView => {
   if (!enabled) return { update: () => {}, stop: () => {} };
   if (stream.isTTY) {
-    const bar = new SingleBar({ stream, format: 'bots {phase} [{bar}] {value}/{total} {unit}', hideCursor: true, clearOnComplete: false, barsize: 30 });
+    const bar = new SingleBar({
+      stream,
+      format: 'bots {phase} [{bar}] {value}/{total} {unit}',
+      hideCursor: true,
+      clearOnComplete: false,
+      barsize: 30,
+    });
     let phase: FleetPhase | null = null;
     return {
       update(p, done, total) {
         if (phase === null) bar.start(total, done, { phase: p, unit: UNIT[p] });
-        else if (p !== phase) { bar.setTotal(total); bar.update(done, { phase: p, unit: UNIT[p] }); }
-        else bar.update(done);
+        else if (p !== phase) {
+          bar.setTotal(total);
+          bar.update(done, { phase: p, unit: UNIT[p] });
+        } else bar.update(done);
         phase = p;
       },
-      stop: () => { if (phase !== null) bar.stop(); },
+      stop: () => {
+        if (phase !== null) bar.stop();
+      },
     };
   }
   let last = { phase: '', at: 0, done: -1 };

@@ -10,15 +10,18 @@ import { encodeHistogram, mergeHistograms, summarize, decodeHistogram } from './
 /** Schema id written into every report. */
 export const REPORT_SCHEMA_ID = 'worldtick-bots-report/1';
 
-const Summary = Type.Object({
-  samples: Type.Integer({ minimum: 0 }),
-  p50: Type.Number(),
-  p90: Type.Number(),
-  p99: Type.Number(),
-  p999: Type.Number(),
-  max: Type.Number(),
-  mean: Type.Number(),
-}, { additionalProperties: false, description: 'latency percentiles, wall milliseconds' });
+const Summary = Type.Object(
+  {
+    samples: Type.Integer({ minimum: 0 }),
+    p50: Type.Number(),
+    p90: Type.Number(),
+    p99: Type.Number(),
+    p999: Type.Number(),
+    max: Type.Number(),
+    mean: Type.Number(),
+  },
+  { additionalProperties: false, description: 'latency percentiles, wall milliseconds' },
+);
 
 const Counts = {
   /** Bots this process (or the run) was asked to start. */
@@ -56,49 +59,71 @@ const Counts = {
 const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
-const Histograms = Type.Object({ update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() }, { additionalProperties: false });
+const Histograms = Type.Object(
+  { update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() },
+  { additionalProperties: false },
+);
 
 /** What one bots process sends back to the coordinator. */
-export const ProcReportSchema = Type.Object({ proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms }, { additionalProperties: false });
+export const ProcReportSchema = Type.Object(
+  { proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms },
+  { additionalProperties: false },
+);
 export type ProcReport = Static<typeof ProcReportSchema>;
 
-const PerProc = Type.Object({
-  proc: Type.Integer({ minimum: 0 }),
-  pid: Type.Integer(),
-  cpusAllowed: CpusAllowed,
-  ...Counts,
-  updateLatencyMs: Summary,
-  inputAckRttMs: Summary,
-  joinLatencyMs: Summary,
-  purchaseRttMs: Summary,
-  /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
-  histograms: Histograms,
-}, { additionalProperties: false });
+const PerProc = Type.Object(
+  {
+    proc: Type.Integer({ minimum: 0 }),
+    pid: Type.Integer(),
+    cpusAllowed: CpusAllowed,
+    ...Counts,
+    updateLatencyMs: Summary,
+    inputAckRttMs: Summary,
+    joinLatencyMs: Summary,
+    purchaseRttMs: Summary,
+    /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
+    histograms: Histograms,
+  },
+  { additionalProperties: false },
+);
 
 /** The merged report (`--report file.json`, and the last line of stdout). */
-export const BotsReportSchema = Type.Object({
-  schema: Type.Literal(REPORT_SCHEMA_ID),
-  scenario: Type.String(),
-  url: Type.String(),
-  worldId: Type.String(),
-  procs: Type.Integer({ minimum: 1 }),
-  /** CPU list the bots were pinned to (`--cpu`), or null. */
-  cpus: Type.Union([Type.String(), Type.Null()]),
-  startedAt: Type.String({ description: 'ISO 8601' }),
-  ...Counts,
-  updateLatencyMs: Summary,
-  inputAckRttMs: Summary,
-  joinLatencyMs: Summary,
-  /** purchase-storm: purchase sent → txResult received, wall ms. */
-  purchaseRttMs: Summary,
-  snapshotsPerClientPerSecond: Type.Number(),
-  bytesPerClientPerSecond: Type.Number(),
-  avgSnapshotBytes: Type.Number(),
-  /** CPU of all bots processes over the measured window, % of one core. */
-  botsCpuPercent: Type.Number(),
-  histograms: Type.Object({ unit: Type.Literal('microseconds'), encoding: Type.Literal('HdrHistogram V2 compressed base64'), update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() }, { additionalProperties: false }),
-  perProc: Type.Array(PerProc),
-}, { additionalProperties: false });
+export const BotsReportSchema = Type.Object(
+  {
+    schema: Type.Literal(REPORT_SCHEMA_ID),
+    scenario: Type.String(),
+    url: Type.String(),
+    worldId: Type.String(),
+    procs: Type.Integer({ minimum: 1 }),
+    /** CPU list the bots were pinned to (`--cpu`), or null. */
+    cpus: Type.Union([Type.String(), Type.Null()]),
+    startedAt: Type.String({ description: 'ISO 8601' }),
+    ...Counts,
+    updateLatencyMs: Summary,
+    inputAckRttMs: Summary,
+    joinLatencyMs: Summary,
+    /** purchase-storm: purchase sent → txResult received, wall ms. */
+    purchaseRttMs: Summary,
+    snapshotsPerClientPerSecond: Type.Number(),
+    bytesPerClientPerSecond: Type.Number(),
+    avgSnapshotBytes: Type.Number(),
+    /** CPU of all bots processes over the measured window, % of one core. */
+    botsCpuPercent: Type.Number(),
+    histograms: Type.Object(
+      {
+        unit: Type.Literal('microseconds'),
+        encoding: Type.Literal('HdrHistogram V2 compressed base64'),
+        update: Type.String(),
+        inputAck: Type.String(),
+        join: Type.String(),
+        purchase: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    perProc: Type.Array(PerProc),
+  },
+  { additionalProperties: false },
+);
 export type BotsReport = Static<typeof BotsReportSchema>;
 
 /** Run facts the processes do not know. */
@@ -110,8 +135,39 @@ export interface ReportMeta {
   startedAt: string;
 }
 
-type CountKey = 'clientSeconds' | 'clients' | 'connected' | 'joinFailures' | 'disconnects' | 'snapshots' | 'bytesIn' | 'inputsSent' | 'errorsReceived' | 'inconsistencies' | 'fullDecodeClients' | 'lightClients' | 'joinsMeasured' | 'leavesMeasured' | 'cpuMs';
-const SUMMED: readonly CountKey[] = ['clientSeconds', 'clients', 'connected', 'joinFailures', 'disconnects', 'snapshots', 'bytesIn', 'inputsSent', 'errorsReceived', 'inconsistencies', 'fullDecodeClients', 'lightClients', 'joinsMeasured', 'leavesMeasured', 'cpuMs'];
+type CountKey =
+  | 'clientSeconds'
+  | 'clients'
+  | 'connected'
+  | 'joinFailures'
+  | 'disconnects'
+  | 'snapshots'
+  | 'bytesIn'
+  | 'inputsSent'
+  | 'errorsReceived'
+  | 'inconsistencies'
+  | 'fullDecodeClients'
+  | 'lightClients'
+  | 'joinsMeasured'
+  | 'leavesMeasured'
+  | 'cpuMs';
+const SUMMED: readonly CountKey[] = [
+  'clientSeconds',
+  'clients',
+  'connected',
+  'joinFailures',
+  'disconnects',
+  'snapshots',
+  'bytesIn',
+  'inputsSent',
+  'errorsReceived',
+  'inconsistencies',
+  'fullDecodeClients',
+  'lightClients',
+  'joinsMeasured',
+  'leavesMeasured',
+  'cpuMs',
+];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 

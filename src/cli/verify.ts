@@ -30,7 +30,8 @@ export const verifyOffline = async (dataDir: string): Promise<OfflineReport> => 
     const balances: OfflineReport['balances'] = {};
     const mismatches: Mismatch[] = [];
     const negative = new Set<string>();
-    let after = 0, read = 0;
+    let after = 0,
+      read = 0;
     for (;;) {
       const page = await store.readLedger({ afterSeq: after });
       for (const e of page) {
@@ -46,7 +47,7 @@ export const verifyOffline = async (dataDir: string): Promise<OfflineReport> => 
         }
       }
       if (page.length < 10_000) break;
-      after = page[page.length - 1]!.seq;
+      after = page[page.length - 1].seq;
     }
     // The store's own per-player sums must agree with the recomputation.
     for (const [playerId, b] of Object.entries(balances)) {

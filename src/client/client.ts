@@ -83,7 +83,16 @@ export class WorldtickClient {
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
   readonly events: EventMsg[] = [];
-  readonly stats: ClientStats = { snapshots: 0, bytesIn: 0, messagesIn: 0, events: 0, errors: 0, lastLatencyMs: 0, lastAckRttMs: 0, redirects: 0 };
+  readonly stats: ClientStats = {
+    snapshots: 0,
+    bytesIn: 0,
+    messagesIn: 0,
+    events: 0,
+    errors: 0,
+    lastLatencyMs: 0,
+    lastAckRttMs: 0,
+    redirects: 0,
+  };
   #ws: WebSocketLike | null = null;
   readonly #Ctor: WebSocketCtor;
   readonly #now: () => number;
@@ -126,8 +135,13 @@ export class WorldtickClient {
       ws.binaryType = 'arraybuffer';
       this.#ws = ws;
       let opened = false;
-      ws.onopen = () => { opened = true; resolve(); };
-      ws.onerror = () => { if (!opened) reject(new Error(`could not connect to ${this.url}`)); };
+      ws.onopen = () => {
+        opened = true;
+        resolve();
+      };
+      ws.onerror = () => {
+        if (!opened) reject(new Error(`could not connect to ${this.url}`));
+      };
       ws.onclose = (ev) => {
         if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
@@ -223,7 +237,10 @@ export class WorldtickClient {
   /** Wait for the first message matching `pred`. */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`));
+      }, timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
         clearTimeout(timer);
@@ -277,7 +294,7 @@ export class WorldtickClient {
           this.#lastAck = m.ack;
           const k = m.ack % ACK_RING;
           if (this.#ackSeq[k] === m.ack) {
-            const rtt = now - this.#ackAt[k]!;
+            const rtt = now - this.#ackAt[k];
             this.stats.lastAckRttMs = rtt;
             this.#sink?.ack(rtt);
           }

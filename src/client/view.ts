@@ -30,8 +30,13 @@ export interface EntityView {
 }
 
 /** An empty view (`fieldTable` from `welcome.fields` decodes a game's custom fields). */
-export const createView = (positionScale: number, fieldTable: ReplicatedKinds | null = null): EntityView =>
-  ({ entities: new Map(), step: -1, positionScale, inconsistencies: 0, fieldTable });
+export const createView = (positionScale: number, fieldTable: ReplicatedKinds | null = null): EntityView => ({
+  entities: new Map(),
+  step: -1,
+  positionScale,
+  inconsistencies: 0,
+  fieldTable,
+});
 
 /** Apply one snapshot (enter → add, update → changed fields, leave → remove). */
 export const applySnapshot = (v: EntityView, s: SnapshotMsg): void => {
@@ -43,26 +48,38 @@ export const applySnapshot = (v: EntityView, s: SnapshotMsg): void => {
     const custom = e.length > 5 ? v.fieldTable?.get(kind) : undefined;
     if (custom) {
       const fields: Record<string, number> = {};
-      for (let j = 0; j < custom.names.length && 5 + j < e.length; j++) fields[custom.names[j]!] = e[5 + j]! / custom.scales[j]!;
+      for (let j = 0; j < custom.names.length && 5 + j < e.length; j++) fields[custom.names[j]] = e[5 + j] / custom.scales[j];
       ent.fields = fields;
     }
     v.entities.set(id, ent);
   }
   for (const u of s.update) {
-    const ent = v.entities.get(u[0]!);
-    if (!ent) { v.inconsistencies++; continue; }
-    const mask = u[1]!;
+    const ent = v.entities.get(u[0]);
+    if (!ent) {
+      v.inconsistencies++;
+      continue;
+    }
+    const mask = u[1];
     let i = 2;
-    if (mask & EntityField.X) { ent.qx = u[i++]!; ent.x = ent.qx / scale; }
-    if (mask & EntityField.Y) { ent.qy = u[i++]!; ent.y = ent.qy / scale; }
-    if (mask & EntityField.KIND) ent.kind = u[i++]!;
-    if (mask & EntityField.TIER) ent.tier = u[i++]!;
+    if (mask & EntityField.X) {
+      ent.qx = u[i++];
+      ent.x = ent.qx / scale;
+    }
+    if (mask & EntityField.Y) {
+      ent.qy = u[i++];
+      ent.y = ent.qy / scale;
+    }
+    if (mask & EntityField.KIND) ent.kind = u[i++];
+    if (mask & EntityField.TIER) ent.tier = u[i++];
     if (mask >= 16) {
       // Custom fields of the entity's (possibly new) kind, bits 16 << j in field order.
       const custom = v.fieldTable?.get(ent.kind);
-      if (!custom) { v.inconsistencies++; continue; }
+      if (!custom) {
+        v.inconsistencies++;
+        continue;
+      }
       const fields = (ent.fields ??= {});
-      for (let j = 0; j < custom.names.length; j++) if (mask & (16 << j)) fields[custom.names[j]!] = u[i++]! / custom.scales[j]!;
+      for (let j = 0; j < custom.names.length; j++) if (mask & (16 << j)) fields[custom.names[j]] = u[i++] / custom.scales[j];
     }
   }
   v.step = s.step;

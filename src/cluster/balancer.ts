@@ -149,7 +149,14 @@ export const planBalance = (
   const record = (ls: readonly number[]): Record<string, number> => Object.fromEntries(ids.map((id, k) => [id, ls[k]]));
   const before = record(loads);
   const result = (status: BalancePlan['status'], moves: BalanceMove[], blockers: BalanceBlocker[]): BalancePlan => ({
-    status, moves, mean, band, before, after: record(loads), blockers, orphanWorlds,
+    status,
+    moves,
+    mean,
+    band,
+    before,
+    after: record(loads),
+    blockers,
+    orphanWorlds,
   });
   if (n < 2 || mean <= 0 || !loads.some((l) => l > band.high + EPS)) return result('idle', [], []);
 
@@ -214,7 +221,12 @@ export const planBalance = (
         }
       }
       if (!pick) return used >= opt.maxMoves;
-      for (const [i, to] of pick.b < 0 ? [[pick.a, pick.ta]] : [[pick.a, pick.ta], [pick.b, pick.tb]]) {
+      for (const [i, to] of pick.b < 0
+        ? [[pick.a, pick.ta]]
+        : [
+            [pick.a, pick.ta],
+            [pick.b, pick.tb],
+          ]) {
         const w = placed[i!].w.load;
         ls[at[i!]] -= w;
         ls[to!] += w;
@@ -238,7 +250,10 @@ export const planBalance = (
     placed.forEach((p, i) => {
       if (!p.movable) ls2[home[i]] += p.w.load;
     });
-    const order = placed.map((_, i) => i).filter((i) => placed[i].movable).sort((x, y) => placed[y].w.load - placed[x].w.load || x - y);
+    const order = placed
+      .map((_, i) => i)
+      .filter((i) => placed[i].movable)
+      .sort((x, y) => placed[y].w.load - placed[x].w.load || x - y);
     for (const i of order) {
       let t = home[i];
       for (let k = 0; k < n; k++) if (ls2[k] < ls2[t] - EPS) t = k;
@@ -261,7 +276,8 @@ export const planBalance = (
 
   const blockers: BalanceBlocker[] = [];
   for (const p of placed) {
-    if (p.w.load + Math.min(...base) > band.high + EPS) blockers.push({ kind: 'world-too-heavy', worldId: p.w.id, load: p.w.load, high: band.high });
+    if (p.w.load + Math.min(...base) > band.high + EPS)
+      blockers.push({ kind: 'world-too-heavy', worldId: p.w.id, load: p.w.load, high: band.high });
   }
   base.forEach((b, k) => {
     if (b > band.high + EPS) blockers.push({ kind: 'base-too-heavy', instanceId: ids[k], base: b, high: band.high });

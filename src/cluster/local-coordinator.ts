@@ -21,7 +21,15 @@ import type {
   MessageHandler,
   Unsubscribe,
 } from './coordinator.js';
-import { checkId, checkSafetyMargin, checkTtl, createLeaseBook, DEFAULT_SAFETY_MARGIN, type LeaseBook, type SafetyMargin } from './lease-book.js';
+import {
+  checkId,
+  checkSafetyMargin,
+  checkTtl,
+  createLeaseBook,
+  DEFAULT_SAFETY_MARGIN,
+  type LeaseBook,
+  type SafetyMargin,
+} from './lease-book.js';
 import { checkChannel, checkInstance, checkLoad, decodeMessage, encodeMessage } from './messages.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 
@@ -63,7 +71,12 @@ export class LocalHub {
 
   /** @internal */
   owner(worldId: string, e: LeaseEntry): LeaseOwner {
-    return { worldId, instanceId: e.instanceId, fencingToken: e.fencingToken, ttlRemainingMs: Math.max(0, Math.ceil(e.expiresAt - this.clock())) };
+    return {
+      worldId,
+      instanceId: e.instanceId,
+      fencingToken: e.fencingToken,
+      ttlRemainingMs: Math.max(0, Math.ceil(e.expiresAt - this.clock())),
+    };
   }
 
   /** @internal Next fencing token of a world (never reused, even after the lease expires). */
@@ -137,7 +150,12 @@ export class LocalCoordinator implements Coordinator {
     for (const id of [...this.hub.instances.keys()].sort()) {
       const e = this.liveInstance(id);
       if (!e) continue;
-      out.push({ ...e.info, heartbeatAt: e.heartbeatAt, ttlMs: e.ttlMs, ttlRemainingMs: Math.max(0, Math.ceil(e.expiresAt - this.hub.clock())) });
+      out.push({
+        ...e.info,
+        heartbeatAt: e.heartbeatAt,
+        ttlMs: e.ttlMs,
+        ttlRemainingMs: Math.max(0, Math.ceil(e.expiresAt - this.hub.clock())),
+      });
     }
     return out;
   }

@@ -27,7 +27,15 @@ import type {
   MessageHandler,
   Unsubscribe,
 } from './coordinator.js';
-import { checkId, checkSafetyMargin, checkTtl, createLeaseBook, DEFAULT_SAFETY_MARGIN, type LeaseBook, type SafetyMargin } from './lease-book.js';
+import {
+  checkId,
+  checkSafetyMargin,
+  checkTtl,
+  createLeaseBook,
+  DEFAULT_SAFETY_MARGIN,
+  type LeaseBook,
+  type SafetyMargin,
+} from './lease-book.js';
 import { checkChannel, checkInstance, checkLoad, decodeMessage, encodeMessage } from './messages.js';
 import * as S from './redis-scripts.js';
 import { clusterUnavailable, ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
@@ -82,9 +90,7 @@ export class RedisCoordinator implements Coordinator {
     this.book = createLeaseBook(margin);
     const policy: RedisOptions = { commandTimeout: timeout, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
     this.redis =
-      typeof options.connection === 'string'
-        ? new Redis(options.connection, policy)
-        : new Redis({ ...options.connection, ...policy });
+      typeof options.connection === 'string' ? new Redis(options.connection, policy) : new Redis({ ...options.connection, ...policy });
     this.redis.on('error', () => {
       this.counters.backendErrors++;
     });
@@ -122,15 +128,38 @@ export class RedisCoordinator implements Coordinator {
     checkInstance(instance);
     checkTtl('ttlMs', ttlMs);
     const l = instance.load;
-    const fields = ['id', instance.id, 'gameUrl', instance.gameUrl, 'adminUrl', instance.adminUrl, 'capacity', instance.capacity,
-      'sessions', l.sessions, 'stepCostMs', l.stepCostMs, 'cpu', l.cpu, 'ttlMs', ttlMs, 'heartbeatAt', Date.now()];
+    const fields = [
+      'id',
+      instance.id,
+      'gameUrl',
+      instance.gameUrl,
+      'adminUrl',
+      instance.adminUrl,
+      'capacity',
+      instance.capacity,
+      'sessions',
+      l.sessions,
+      'stepCostMs',
+      l.stepCostMs,
+      'cpu',
+      l.cpu,
+      'ttlMs',
+      ttlMs,
+      'heartbeatAt',
+      Date.now(),
+    ];
     await this.run('register', S.REGISTER, [this.k('inst', instance.id), this.k('insts')], [instance.id, ttlMs, ...fields]);
   }
 
   async heartbeat(instanceId: string, load: InstanceLoad): Promise<boolean> {
     checkId('instanceId', instanceId);
     checkLoad(load);
-    const r = await this.run('heartbeat', S.HEARTBEAT, [this.k('inst', instanceId)], [load.sessions, load.stepCostMs, load.cpu, Date.now()]);
+    const r = await this.run(
+      'heartbeat',
+      S.HEARTBEAT,
+      [this.k('inst', instanceId)],
+      [load.sessions, load.stepCostMs, load.cpu, Date.now()],
+    );
     return num(r) === 1;
   }
 
@@ -172,14 +201,18 @@ export class RedisCoordinator implements Coordinator {
     const token = a[1] === null || a[1] === undefined ? null : num(str(a[1]));
     const owner = a[2] === null || a[2] === undefined ? null : str(a[2]);
     if (num(a[0]) === 1 && token !== null && owner !== null) {
-      const validUntil = epoch !== null ? this.book.granted(worldId, owner, token, sentAt, ttlMs, epoch) : this.book.validityFor(sentAt, ttlMs);
+      const validUntil =
+        epoch !== null ? this.book.granted(worldId, owner, token, sentAt, ttlMs, epoch) : this.book.validityFor(sentAt, ttlMs);
       return { ok: true, worldId, instanceId: owner, fencingToken: token, ttlMs, validUntil };
     }
     if (epoch !== null) this.book.lost(worldId, instanceId);
     return {
       ok: false,
       worldId,
-      owner: token === null || owner === null ? null : { worldId, instanceId: owner, fencingToken: token, ttlRemainingMs: Math.max(0, num(a[3])) },
+      owner:
+        token === null || owner === null
+          ? null
+          : { worldId, instanceId: owner, fencingToken: token, ttlRemainingMs: Math.max(0, num(a[3])) },
     };
   }
 
@@ -189,7 +222,12 @@ export class RedisCoordinator implements Coordinator {
     checkTtl('ttlMs', ttlMs);
     const sentAt = this.clock();
     const epoch = this.book.epoch(worldId);
-    const r = await this.run('acquire', S.ACQUIRE, [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')], [instanceId, ttlMs, worldId]);
+    const r = await this.run(
+      'acquire',
+      S.ACQUIRE,
+      [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')],
+      [instanceId, ttlMs, worldId],
+    );
     return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
   }
 
@@ -219,7 +257,12 @@ export class RedisCoordinator implements Coordinator {
     // Stop trusting the lease before the request leaves: from here on it may belong to `to`.
     this.book.lost(worldId, fromInstanceId);
     const sentAt = this.clock();
-    const r = await this.run('handover', S.HANDOVER, [this.k('lease', worldId), this.k('fence', worldId)], [fromInstanceId, toInstanceId, ttlMs]);
+    const r = await this.run(
+      'handover',
+      S.HANDOVER,
+      [this.k('lease', worldId), this.k('fence', worldId)],
+      [fromInstanceId, toInstanceId, ttlMs],
+    );
     return this.leaseReply(worldId, fromInstanceId, r, sentAt, ttlMs, null);
   }
 
@@ -235,7 +278,12 @@ export class RedisCoordinator implements Coordinator {
     const flat = Array.isArray(r) ? r : [];
     const out: LeaseOwner[] = [];
     for (let i = 0; i + 3 < flat.length; i += 4) {
-      out.push({ worldId: str(flat[i]), fencingToken: num(str(flat[i + 1])), instanceId: str(flat[i + 2]), ttlRemainingMs: Math.max(0, num(flat[i + 3])) });
+      out.push({
+        worldId: str(flat[i]),
+        fencingToken: num(str(flat[i + 1])),
+        instanceId: str(flat[i + 2]),
+        ttlRemainingMs: Math.max(0, num(flat[i + 3])),
+      });
     }
     return out.sort((a, b) => (a.worldId < b.worldId ? -1 : a.worldId > b.worldId ? 1 : 0));
   }

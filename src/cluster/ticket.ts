@@ -57,8 +57,10 @@ const payloadProblems = (p: unknown): string[] => {
   const problems: string[] = [];
   if (!str(o.worldId)) problems.push(`worldId must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
   if (!str(o.target)) problems.push(`target must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
-  if (o.playerId !== undefined && !str(o.playerId)) problems.push(`playerId must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
-  if (o.resumeToken !== undefined && !str(o.resumeToken)) problems.push(`resumeToken must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
+  if (o.playerId !== undefined && !str(o.playerId))
+    problems.push(`playerId must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
+  if (o.resumeToken !== undefined && !str(o.resumeToken))
+    problems.push(`resumeToken must be a string of 1-${TICKET_LIMITS.maxFieldLength} characters`);
   if (typeof o.expiresAt !== 'number' || !Number.isSafeInteger(o.expiresAt) || o.expiresAt < 0) {
     problems.push('expiresAt must be an integer (epoch ms)');
   }

@@ -242,7 +242,8 @@ export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): 
   if (!(c.ingestDrainMin <= c.ingestDrainBaseline && c.ingestDrainBaseline <= c.ingestDrainMax))
     rel.push('controller.ingestDrainMin <= ingestDrainBaseline <= ingestDrainMax must hold');
   const ab = c.autoBudget;
-  if (!(ab.headroomBelow <= 1 - ab.reserveShare)) rel.push('controller.autoBudget.headroomBelow must be <= 1 - controller.autoBudget.reserveShare');
+  if (!(ab.headroomBelow <= 1 - ab.reserveShare))
+    rel.push('controller.autoBudget.headroomBelow must be <= 1 - controller.autoBudget.reserveShare');
   if (rel.length) throw configInvalid(rel);
   return r.value;
 };

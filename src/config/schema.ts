@@ -52,7 +52,13 @@ export const defaultsOf = (spec: Spec): unknown => {
  * Check a complete value against a spec; pushes one message per problem, each naming the path
  * (`simulation.tiers.active.maxNpcs must be an integer >= 0`). Unknown keys are problems too.
  */
-export const checkValue = (spec: Spec, value: unknown, path: string, problems: string[], shown: (v: unknown) => string = describe): void => {
+export const checkValue = (
+  spec: Spec,
+  value: unknown,
+  path: string,
+  problems: string[],
+  shown: (v: unknown) => string = describe,
+): void => {
   const describe = shown;
   switch (spec.kind) {
     case 'number': {
@@ -79,7 +85,9 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
         (spec.maxLength !== undefined && value.length > spec.maxLength) ||
         (spec.pattern !== undefined && !spec.pattern.test(value))
       )
-        problems.push(`${path} must be a string${spec.maxLength !== undefined ? ` of at most ${spec.maxLength} characters` : ''}${spec.pattern ? ` matching ${spec.pattern}` : ''}`);
+        problems.push(
+          `${path} must be a string${spec.maxLength !== undefined ? ` of at most ${spec.maxLength} characters` : ''}${spec.pattern ? ` matching ${spec.pattern}` : ''}`,
+        );
       return;
     case 'object': {
       if (!isPlainObject(value)) {
@@ -87,7 +95,8 @@ export const checkValue = (spec: Spec, value: unknown, path: string, problems: s
         return;
       }
       for (const key of Object.keys(value)) {
-        if (!Object.hasOwn(spec.fields, key)) problems.push(`${path ? `${path}.` : ''}${key.length > 64 ? `${key.slice(0, 64)}…` : key} is not a known option`);
+        if (!Object.hasOwn(spec.fields, key))
+          problems.push(`${path ? `${path}.` : ''}${key.length > 64 ? `${key.slice(0, 64)}…` : key} is not a known option`);
       }
       for (const [key, sub] of Object.entries(spec.fields)) {
         const p = path ? `${path}.${key}` : key;
@@ -145,7 +154,7 @@ const checkPatchShape = (patch: Record<string, unknown>, problems: string[]): vo
     }
     const keys = Object.keys(v as object);
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
+      const k = keys[i];
       stack.push([(v as Record<string, unknown>)[k], path ? `${path}.${k.slice(0, 64)}` : k.slice(0, 64), depth + 1]);
     }
   }
@@ -215,12 +224,18 @@ export const checkOption = (spec: Spec, raw: unknown, name: string, problems: st
  * `spec`; problems are named `root.field` (or just `field` without a root). Returns the merged
  * options or the problem list (capped) — the caller throws its own coded error.
  */
-export const resolveOptions = <T>(spec: ObjectSpec, defaults: T, given: unknown, root = ''): { ok: true; value: T } | { ok: false; problems: string[] } =>
+export const resolveOptions = <T>(
+  spec: ObjectSpec,
+  defaults: T,
+  given: unknown,
+  root = '',
+): { ok: true; value: T } | { ok: false; problems: string[] } =>
   mergeAndCheck(spec, defaults, isPlainObject(given) ? dropUndefined(given) : given === undefined ? {} : given, root);
 
 /** `{ a: undefined }` means "not given" for options objects (TypeScript's optional fields). */
 const dropUndefined = (o: Record<string, unknown>): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 };

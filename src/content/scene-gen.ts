@@ -75,24 +75,31 @@ export const generateScene = (input: SceneInput): SceneResult => {
     const amp = 1 / (1 << o);
     const salt = hash3(base, o, 0x0c7a);
     for (let y = 0; y < n; y++) {
-      const gy = Math.floor(y / step), ty = smooth((y - gy * step) / step);
+      const gy = Math.floor(y / step),
+        ty = smooth((y - gy * step) / step);
       for (let x = 0; x < n; x++) {
-        const gx = Math.floor(x / step), tx = smooth((x - gx * step) / step);
-        const v00 = hash3(salt, gx, gy) / 4294967296, v10 = hash3(salt, gx + 1, gy) / 4294967296;
-        const v01 = hash3(salt, gx, gy + 1) / 4294967296, v11 = hash3(salt, gx + 1, gy + 1) / 4294967296;
-        const top = v00 + (v10 - v00) * tx, bot = v01 + (v11 - v01) * tx;
-        field[y * n + x]! += amp * (top + (bot - top) * ty);
+        const gx = Math.floor(x / step),
+          tx = smooth((x - gx * step) / step);
+        const v00 = hash3(salt, gx, gy) / 4294967296,
+          v10 = hash3(salt, gx + 1, gy) / 4294967296;
+        const v01 = hash3(salt, gx, gy + 1) / 4294967296,
+          v11 = hash3(salt, gx + 1, gy + 1) / 4294967296;
+        const top = v00 + (v10 - v00) * tx,
+          bot = v01 + (v11 - v01) * tx;
+        field[y * n + x] += amp * (top + (bot - top) * ty);
       }
     }
   }
   let norm = 0;
   for (let o = 0; o < octaves; o++) norm += 1 / (1 << o);
   const threshold = 0.55 * norm;
-  let hash = 0x811c9dc5, props = 0;
+  let hash = 0x811c9dc5,
+    props = 0;
   for (let y = 1; y < n - 1; y++) {
     for (let x = 1; x < n - 1; x++) {
-      const i = y * n + x, v = field[i]!;
-      if (v <= threshold || v < field[i - 1]! || v < field[i + 1]! || v < field[i - n]! || v < field[i + n]!) continue;
+      const i = y * n + x,
+        v = field[i];
+      if (v <= threshold || v < field[i - 1] || v < field[i + 1] || v < field[i - n] || v < field[i + n]) continue;
       const type = hash3(base, x, y) & 15;
       hash = Math.imul(hash ^ ((y << 16) | (x << 4) | type), 0x01000193) >>> 0;
       props++;

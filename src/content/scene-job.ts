@@ -37,7 +37,7 @@ export const playerJobUser = (eid: number): string => `player:${eid}`;
  * `jobs.perWorldConcurrency` — not all scene jobs of a world by one user's cap.
  */
 export const sceneJobUser = (world: CoreWorld, e: number): string => {
-  const p = world.stores.Tier.nearest[e]!;
+  const p = world.stores.Tier.nearest[e];
   return p > 0 && entityExists(world, p) && hasComponent(world, p, world.stores.Player) ? playerJobUser(p) : SCENE_JOB_USER;
 };
 
@@ -98,7 +98,11 @@ const inRange = (v: number, min: number, max: number): boolean => Number.isInteg
  * scene-request system for this world (`world.scenes`). Throws `WT_ERR_OPTION_INVALID` on bad
  * options and `WT_ERR_JOB_EXISTS` if scenes are already enabled.
  */
-export const enableScenes = (world: World<WorldCore & JobsSlot & ScenesSlot>, pool: WorkerPool<SceneInput, SceneResult>, opts: SceneJobOptions = {}): SceneJobs => {
+export const enableScenes = (
+  world: World<WorldCore & JobsSlot & ScenesSlot>,
+  pool: WorkerPool<SceneInput, SceneResult>,
+  opts: SceneJobOptions = {},
+): SceneJobs => {
   const maxRequestsPerStep = opts.maxRequestsPerStep ?? 4;
   const size = opts.size ?? 128;
   const octaves = opts.octaves ?? 4;
@@ -142,13 +146,20 @@ const isCurrent = (world: CoreWorld, e: number, input: SceneInput): boolean => {
     entityExists(world, e) &&
     Npc.sceneState[e] === SceneState.requested &&
     Npc.kind[e] === input.kind &&
-    sceneCell(Npc.homeX[e]!) === input.cellX &&
-    sceneCell(Npc.homeY[e]!) === input.cellY
+    sceneCell(Npc.homeX[e]) === input.cellX &&
+    sceneCell(Npc.homeY[e]) === input.cellY
   );
 };
 
 /** The generator input for NPC `e` of `world` (what the request system submits). */
 export const sceneInputOf = (world: CoreWorld, e: number, scenes: SceneJobs): SceneInput => {
   const { Npc } = world.stores;
-  return { seed: world.seed, kind: Npc.kind[e]!, cellX: sceneCell(Npc.homeX[e]!), cellY: sceneCell(Npc.homeY[e]!), size: scenes.size, octaves: scenes.octaves };
+  return {
+    seed: world.seed,
+    kind: Npc.kind[e],
+    cellX: sceneCell(Npc.homeX[e]),
+    cellY: sceneCell(Npc.homeY[e]),
+    size: scenes.size,
+    octaves: scenes.octaves,
+  };
 };

@@ -20,7 +20,15 @@ import type { WorldCore } from '../core/world-core.js';
 import { npcTickCeiling } from '../tiers/select.js';
 
 /** Why the auto-budget has its current value (status, dashboard). */
-export type AutoBudgetReason = 'off' | 'warming up' | 'not normal mode' | 'controller cutting' | 'cost rose' | 'no backlog' | 'raising' | 'holding';
+export type AutoBudgetReason =
+  | 'off'
+  | 'warming up'
+  | 'not normal mode'
+  | 'controller cutting'
+  | 'cost rose'
+  | 'no backlog'
+  | 'raising'
+  | 'holding';
 
 /**
  * The controller state the auto-budget reads and sets (a structural slice of the controller's
@@ -40,7 +48,9 @@ export interface AutoBudgetState {
 }
 
 /** The world slice the auto-budget reads: the core, the controller state, and the tiers' backlog when present. */
-export type AutoBudgetWorld = World<WorldCore & { controller: AutoBudgetState; tierStats?: { readonly overduePerTier: ArrayLike<number> } }>;
+export type AutoBudgetWorld = World<
+  WorldCore & { controller: AutoBudgetState; tierStats?: { readonly overduePerTier: ArrayLike<number> } }
+>;
 
 /** Auto-budget part of the controller status. */
 export interface AutoBudgetStatus {
@@ -60,7 +70,7 @@ export interface AutoBudgetStatus {
 
 const backlogOf = (world: AutoBudgetWorld): number => {
   const o = world.tierStats?.overduePerTier;
-  return o ? o[0]! + o[1]! + o[2]! + o[3]! : 0;
+  return o ? o[0] + o[1] + o[2] + o[3] : 0;
 };
 
 /**
@@ -75,20 +85,35 @@ export const applyAutoBudget = (world: AutoBudgetWorld, c: AutoBudgetState, B: n
   const spend = (1 - ab.reserveShare) * B;
   let extra = c.autoExtra;
   let reason: AutoBudgetReason;
-  if (!ab.enabled || room <= 0) { extra = 0; reason = 'off'; }
-  else if (c.mode !== 'normal') { extra = 0; reason = 'not normal mode'; }
-  else if (c.lastStepMs > spend || c.fastAvgMs > spend || c.spikeStreak > 0) { extra = 0; reason = 'cost rose'; }
-  else if (c.npcTicks < maxTicks) { extra = 0; reason = 'controller cutting'; }
-  else if (backlogOf(world) === 0) { extra = Math.floor(extra * 0.9); reason = 'no backlog'; }
-  else {
+  if (!ab.enabled || room <= 0) {
+    extra = 0;
+    reason = 'off';
+  } else if (c.mode !== 'normal') {
+    extra = 0;
+    reason = 'not normal mode';
+  } else if (c.lastStepMs > spend || c.fastAvgMs > spend || c.spikeStreak > 0) {
+    extra = 0;
+    reason = 'cost rose';
+  } else if (c.npcTicks < maxTicks) {
+    extra = 0;
+    reason = 'controller cutting';
+  } else if (backlogOf(world) === 0) {
+    extra = Math.floor(extra * 0.9);
+    reason = 'no backlog';
+  } else {
     // What the reserve line allows, from the measured cost per tick and the non-AI cost's p90.
     const other = c.nonAiHighMs > c.nonAiMs ? c.nonAiHighMs : c.nonAiMs;
     const allowed = c.aiMsPerTick > 0 ? (spend - other) / c.aiMsPerTick - maxTicks : 0;
     // Starting needs a calm world (well under budget); once raised, growth goes on up to the
     // reserve line's estimate, since a step over that line drops it at once.
     const calm = extra > 0 || (c.fastAvgMs < ab.headroomBelow * B && c.lastStepMs < ab.headroomBelow * B);
-    if (calm) { extra = Math.min(extra * 1.25 + Math.max(1, 0.05 * maxTicks), allowed); reason = 'raising'; }
-    else { extra = Math.min(extra, allowed); reason = 'holding'; }
+    if (calm) {
+      extra = Math.min(extra * 1.25 + Math.max(1, 0.05 * maxTicks), allowed);
+      reason = 'raising';
+    } else {
+      extra = Math.min(extra, allowed);
+      reason = 'holding';
+    }
   }
   extra = Math.max(0, Math.min(room, Math.floor(extra)));
   c.autoExtra = extra;

@@ -21,7 +21,16 @@ import { PHASE_COUNT, PhaseIndex } from '../core/phases.js';
 import type { StepBudgets, WorldCore } from '../core/world-core.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import { applyAutoBudget, autoBudgetStatus, type AutoBudgetReason, type AutoBudgetStatus } from './auto-budget.js';
-import { avgOf, COLS, createCostWindow, pushCosts, quantileExcluding, windowAggregates, type CostAggregate, type CostWindow } from './cost-window.js';
+import {
+  avgOf,
+  COLS,
+  createCostWindow,
+  pushCosts,
+  quantileExcluding,
+  windowAggregates,
+  type CostAggregate,
+  type CostWindow,
+} from './cost-window.js';
 
 /** Controller modes, mildest first. */
 export type ControllerMode = 'normal' | 'degraded' | 'emergency';
@@ -112,7 +121,11 @@ export type ControllerWorld = World<
 
 /** A world's controller slot, from its (validated) config. */
 export const createControllerSlot = (core: WorldCore): ControllerSlot => ({
-  controller: createControllerState(core.config.controller.windowSteps, core.config.controller.ingestDrainBaseline, core.config.simulation.maxNpcTicksPerStep),
+  controller: createControllerState(
+    core.config.controller.windowSteps,
+    core.config.controller.ingestDrainBaseline,
+    core.config.simulation.maxNpcTicksPerStep,
+  ),
 });
 
 /** Fresh controller state for a world with this config. */
@@ -149,7 +162,7 @@ const ticksLastStep = (world: ControllerWorld): number => {
   const per = world.tierStats?.ticksPerTier;
   if (!per) return -1;
   let n = 0;
-  for (let i = 0; i < per.length; i++) n += per[i]!;
+  for (let i = 0; i < per.length; i++) n += per[i];
   return n;
 };
 
@@ -187,12 +200,12 @@ export const observeStep = (world: ControllerWorld, phaseMs: ArrayLike<number>):
     c.scratch = new Float64Array(cfg.windowSteps);
   }
   let cost = 0;
-  for (let p = 0; p < PHASE_COUNT; p++) cost += phaseMs[p]!;
+  for (let p = 0; p < PHASE_COUNT; p++) cost += phaseMs[p];
   pushCosts(c.window, phaseMs, cost);
   c.lastStepMs = cost;
   const alpha = 2 / (cfg.reactSteps + 1);
   c.fastAvgMs = c.observed === 0 ? cost : c.fastAvgMs + alpha * (cost - c.fastAvgMs);
-  const ai = phaseMs[PhaseIndex.behavior]!;
+  const ai = phaseMs[PhaseIndex.behavior];
   const ticks = ticksLastStep(world);
   if (ticks > 0) {
     const per = ai / ticks;
@@ -265,7 +278,8 @@ const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void
   let desired: number;
   if (!steer) desired = maxTicks;
   else if (c.aiMsPerTick > 0) desired = Math.max(0, target - other) / c.aiMsPerTick;
-  else if (level === 0) desired = maxTicks; // no per-tick cost known: nothing to steer by
+  else if (level === 0)
+    desired = maxTicks; // no per-tick cost known: nothing to steer by
   else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;
   // Down at once (the budget is being blown); headroom is spent again gradually.
   c.npcTicks = desired < c.npcTicks ? desired : Math.min(desired, c.npcTicks * (level === 0 ? 1.2 : 1.1) + 1);
@@ -365,7 +379,13 @@ const endOverride = (world: ControllerWorld, c: ControllerState, reason: string)
  * at once (budgets from the next step) and holds whatever the costs; then the controller
  * decides again from `normal`. `nowMs` is the wall clock the control phase reads (performance.now).
  */
-export const forceControllerMode = (world: ControllerWorld, mode: ControllerMode, seconds: number, reason: string, nowMs = performance.now()): ControllerOverride => {
+export const forceControllerMode = (
+  world: ControllerWorld,
+  mode: ControllerMode,
+  seconds: number,
+  reason: string,
+  nowMs = performance.now(),
+): ControllerOverride => {
   const c = world.controller;
   c.override = { mode, untilWallMs: nowMs + seconds * 1000, reason };
   if (c.mode !== mode) transition(world, c, mode, `override: ${reason}`);
@@ -378,12 +398,20 @@ export const clearControllerOverride = (world: ControllerWorld, reason = 'overri
   const c = world.controller;
   if (c.override === null) return false;
   endOverride(world, c, reason);
-  Object.assign(world.ctx.budgets, { tierFrequencyScale: 1, farReplicationEvery: 1, interestQuality: 0, jobOps: world.config.simulation.maxJobOpsPerStep });
+  Object.assign(world.ctx.budgets, {
+    tierFrequencyScale: 1,
+    farReplicationEvery: 1,
+    interestQuality: 0,
+    jobOps: world.config.simulation.maxJobOpsPerStep,
+  });
   return true;
 };
 
 /** The override in force (remaining wall seconds), or null; an expired one reads as null. */
-export const controllerOverrideOf = (world: ControllerWorld, nowMs = performance.now()): (ControllerOverride & { remainingSeconds: number }) | null => {
+export const controllerOverrideOf = (
+  world: ControllerWorld,
+  nowMs = performance.now(),
+): (ControllerOverride & { remainingSeconds: number }) | null => {
   const o = world.controller.override;
   if (o === null || nowMs >= o.untilWallMs) return null;
   return { ...o, remainingSeconds: (o.untilWallMs - nowMs) / 1000 };

@@ -39,17 +39,17 @@ export const pushCosts = (w: CostWindow, phaseMs: ArrayLike<number>, totalMs: nu
   const base = w.next * COLS;
   const full = w.count === w.size;
   for (let c = 0; c < COLS; c++) {
-    const v = c < PHASE_COUNT ? phaseMs[c]! : totalMs;
-    if (full) w.sums[c]! -= w.data[base + c]!;
+    const v = c < PHASE_COUNT ? phaseMs[c] : totalMs;
+    if (full) w.sums[c] -= w.data[base + c];
     w.data[base + c] = v;
-    w.sums[c]! += v;
+    w.sums[c] += v;
   }
   w.next = (w.next + 1) % w.size;
   if (!full) w.count++;
 };
 
 /** Average of column `c` (ms); 0 when empty. */
-export const avgOf = (w: CostWindow, c: number): number => (w.count ? w.sums[c]! / w.count : 0);
+export const avgOf = (w: CostWindow, c: number): number => (w.count ? w.sums[c] / w.count : 0);
 
 /**
  * Quantile `q` (0..1, nearest rank) of `total − column c` over the window, using `scratch`
@@ -58,24 +58,24 @@ export const avgOf = (w: CostWindow, c: number): number => (w.count ? w.sums[c]!
 export const quantileExcluding = (w: CostWindow, c: number, q: number, scratch: Float64Array): number => {
   const n = w.count;
   if (!n) return 0;
-  for (let i = 0; i < n; i++) scratch[i] = w.data[i * COLS + PHASE_COUNT]! - w.data[i * COLS + c]!;
+  for (let i = 0; i < n; i++) scratch[i] = w.data[i * COLS + PHASE_COUNT] - w.data[i * COLS + c];
   const view = scratch.subarray(0, n);
   view.sort();
-  return view[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
+  return view[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
 };
 
 /** avg, max and p95 (nearest rank) of column `c`. Allocates: status snapshots only. */
 export const aggregateOf = (w: CostWindow, c: number): CostAggregate => {
   if (!w.count) return { avgMs: 0, maxMs: 0, p95Ms: 0 };
   const vals = new Float64Array(w.count);
-  for (let i = 0; i < w.count; i++) vals[i] = w.data[i * COLS + c]!;
+  for (let i = 0; i < w.count; i++) vals[i] = w.data[i * COLS + c];
   vals.sort();
-  return { avgMs: w.sums[c]! / w.count, maxMs: vals[w.count - 1]!, p95Ms: vals[Math.min(w.count - 1, Math.ceil(0.95 * w.count) - 1)]! };
+  return { avgMs: w.sums[c] / w.count, maxMs: vals[w.count - 1], p95Ms: vals[Math.min(w.count - 1, Math.ceil(0.95 * w.count) - 1)] };
 };
 
 /** Aggregates for every phase (by name) and the total. */
 export const windowAggregates = (w: CostWindow): { steps: number; total: CostAggregate; phases: Record<string, CostAggregate> } => {
   const phases: Record<string, CostAggregate> = {};
-  for (let p = 0; p < PHASE_COUNT; p++) phases[PHASES[p]!] = aggregateOf(w, p);
+  for (let p = 0; p < PHASE_COUNT; p++) phases[PHASES[p]] = aggregateOf(w, p);
   return { steps: w.count, total: aggregateOf(w, PHASE_COUNT), phases };
 };

@@ -19,7 +19,12 @@ export interface CpuMeter {
 }
 
 /** A meter whose first window starts now. */
-export const createCpuMeter = (nowMs: number, windowMs = 1000): CpuMeter => ({ startMs: nowMs, startCpu: process.cpuUsage(), windowMs, share: -1 });
+export const createCpuMeter = (nowMs: number, windowMs = 1000): CpuMeter => ({
+  startMs: nowMs,
+  startCpu: process.cpuUsage(),
+  windowMs,
+  share: -1,
+});
 
 /**
  * Close the window if it is at least `windowMs` long: returns the new share of one core and

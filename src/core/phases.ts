@@ -9,18 +9,7 @@ import type { StepContext } from './step-context.js';
  * Phases of one step, in order (DESIGN.md "The world step"). Each phase's wall cost is measured
  * every step and reported to the controller.
  */
-export const PHASES = [
-  'ingest',
-  'time',
-  'tiering',
-  'select',
-  'behavior',
-  'physics',
-  'jobs',
-  'periodic',
-  'replicate',
-  'control',
-] as const;
+export const PHASES = ['ingest', 'time', 'tiering', 'select', 'behavior', 'physics', 'jobs', 'periodic', 'replicate', 'control'] as const;
 export type PhaseName = (typeof PHASES)[number];
 export const PHASE_COUNT = PHASES.length;
 /** Index of each phase in {@link PHASES} (and in per-phase cost arrays). */

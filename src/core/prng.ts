@@ -24,7 +24,10 @@ export const createPrng = (seed: number): Prng => {
 
 /** Next uniformly distributed uint32. */
 export const nextU32 = (s: Prng): number => {
-  const a = s[0]!, b = s[1]!, c = s[2]!, d = s[3]!;
+  const a = s[0],
+    b = s[1],
+    c = s[2],
+    d = s[3];
   const t = (((a + b) >>> 0) + d) >>> 0;
   s[3] = (d + 1) >>> 0;
   s[0] = b ^ (b >>> 9);

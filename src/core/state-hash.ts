@@ -28,13 +28,13 @@ const hashBytes = (bytes: Uint8Array, h1: number, h2: number): [number, number] 
   const words = bytes.byteLength >>> 2;
   const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, words);
   for (let i = 0; i < words; i++) {
-    const w = u32[i]!;
+    const w = u32[i];
     h1 = mix(h1, w);
     h2 = mix(h2, w ^ 0x5bd1e995);
   }
   for (let i = words << 2; i < bytes.byteLength; i++) {
-    h1 = mix(h1, bytes[i]!);
-    h2 = mix(h2, bytes[i]! ^ 0x5bd1e995);
+    h1 = mix(h1, bytes[i]);
+    h2 = mix(h2, bytes[i] ^ 0x5bd1e995);
   }
   return [h1, h2];
 };
@@ -43,15 +43,16 @@ const hashBytes = (bytes: Uint8Array, h1: number, h2: number): [number, number] 
 export const hashWorldState = (world: CoreWorld): string => {
   const ents = getAllEntities(world);
   let maxEid = 0;
-  for (let i = 0; i < ents.length; i++) if (ents[i]! > maxEid) maxEid = ents[i]!;
-  let h1 = 0x2545f491, h2 = 0x9e3779b9;
+  for (let i = 0; i < ents.length; i++) if (ents[i] > maxEid) maxEid = ents[i];
+  let h1 = 0x2545f491,
+    h2 = 0x9e3779b9;
   const head = new Float64Array([world.clock.now, world.clock.step, ents.length]);
   [h1, h2] = hashBytes(new Uint8Array(head.buffer), h1, h2);
   [h1, h2] = hashBytes(new Uint8Array(world.rng.buffer, world.rng.byteOffset, world.rng.byteLength), h1, h2);
   for (const name of STORE_NAMES) {
     const store = world.stores[name] as Store;
     for (const key of Object.keys(store)) {
-      const arr = store[key]!;
+      const arr = store[key];
       const len = Math.min(arr.length, maxEid + 1) * arr.BYTES_PER_ELEMENT;
       // Copy out of the SharedArrayBuffer so a worker writing concurrently cannot tear the view.
       const bytes = new Uint8Array(len);

@@ -24,14 +24,14 @@ export const runStep = <W extends PipelineWorld<W>>(world: W): void => {
   const t0 = performance.now();
   let prev = t0;
   for (let i = 0; i < pipeline.length; i++) {
-    const entry = pipeline[i]!;
+    const entry = pipeline[i];
     try {
       entry.run(world, ctx);
     } catch (err) {
       throw systemFailed(world.id, entry.name, ctx.step, err);
     }
     const t = performance.now();
-    phaseMs[phases[i]!]! += t - prev;
+    phaseMs[phases[i]] += t - prev;
     prev = t;
   }
   world.stats.totalMs = prev - t0;

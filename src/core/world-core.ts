@@ -106,7 +106,7 @@ const checkPipeline = (systems: readonly SystemEntry<never>[]): Uint8Array => {
   const phases = new Uint8Array(systems.length);
   let last = -1;
   for (let i = 0; i < systems.length; i++) {
-    const s = systems[i]!;
+    const s = systems[i];
     const p = PhaseIndex[s.phase];
     if (p === undefined) throw optionInvalid([`system ${s.name} has unknown phase ${String(s.phase)}`]);
     if (p < last) throw optionInvalid([`system ${s.name} (phase ${s.phase}) is out of phase order (${PHASES.join(' → ')})`]);
@@ -123,8 +123,7 @@ const checkPipeline = (systems: readonly SystemEntry<never>[]): Uint8Array => {
 export const createWorldCore = <W>(opts: CoreOptions<W>): WorldCore & { pipeline: readonly SystemEntry<W>[] } => {
   const capacity = opts.capacity ?? 20_000;
   const problems: string[] = [];
-  if (typeof opts.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(opts.id))
-    problems.push('id must be 1-64 characters of A-Z a-z 0-9 _ -');
+  if (typeof opts.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(opts.id)) problems.push('id must be 1-64 characters of A-Z a-z 0-9 _ -');
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 50_000_000)
     problems.push('capacity must be an integer between 1 and 50000000');
   const seed = opts.seed ?? 1;

@@ -3,7 +3,13 @@
  * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
  * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
  */
-import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent, query as bitecsQuery, removeComponent as bitecsRemoveComponent } from 'bitecs';
+import {
+  addComponent as bitecsAddComponent,
+  entityExists,
+  hasComponent as bitecsHasComponent,
+  query as bitecsQuery,
+  removeComponent as bitecsRemoveComponent,
+} from 'bitecs';
 import type { FieldArray, Store } from '../../components/alloc.js';
 import { optionInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -46,7 +52,14 @@ export interface ComponentDef<F extends ComponentFields = ComponentFields> {
 }
 
 const CTORS: { [K in FieldType]: new (b: SharedArrayBuffer) => FieldArrayOf[K] } = {
-  f64: Float64Array, f32: Float32Array, i32: Int32Array, u32: Uint32Array, i16: Int16Array, u16: Uint16Array, i8: Int8Array, u8: Uint8Array,
+  f64: Float64Array,
+  f32: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  i16: Int16Array,
+  u16: Uint16Array,
+  i8: Int8Array,
+  u8: Uint8Array,
 };
 const BYTES: Record<FieldType, number> = { f64: 8, f32: 4, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1 };
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -59,7 +72,8 @@ export const defineComponent = <F extends ComponentFields>(name: string, fields:
   const problems: string[] = [];
   if (typeof name !== 'string' || !NAME_RE.test(name)) problems.push(`component name ${JSON.stringify(name)} must match ${NAME_RE}`);
   const out: Record<string, { type: FieldType; default: number }> = {};
-  if (typeof fields !== 'object' || fields === null || Object.keys(fields).length === 0) problems.push(`component ${name}: fields must be a non-empty object`);
+  if (typeof fields !== 'object' || fields === null || Object.keys(fields).length === 0)
+    problems.push(`component ${name}: fields must be a non-empty object`);
   else
     for (const [key, raw] of Object.entries(fields)) {
       const spec: FieldSpec = typeof raw === 'string' ? { type: raw } : raw;
@@ -96,7 +110,8 @@ export const rowBytes = (def: ComponentDef): number => Object.values(def.fields)
  */
 export const getStore = <F extends ComponentFields>(world: SimWorld, def: ComponentDef<F>): StoreOf<F> => {
   const store = world.game?.stores.get(def.name);
-  if (store === undefined) throw optionInvalid([`component ${def.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
+  if (store === undefined)
+    throw optionInvalid([`component ${def.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
   // Built by allocateStore from this very definition: one typed array per declared field.
   return store as StoreOf<F>;
 };
@@ -105,14 +120,23 @@ export const getStore = <F extends ComponentFields>(world: SimWorld, def: Compon
  * Add component `def` to entity `eid`: its row is reset to the defaults (ids are recycled), then
  * `values` are written. Returns the store.
  */
-export const addComponent = <F extends ComponentFields>(world: SimWorld, eid: number, def: ComponentDef<F>, values?: { [K in keyof F]?: number }): StoreOf<F> => {
+export const addComponent = <F extends ComponentFields>(
+  world: SimWorld,
+  eid: number,
+  def: ComponentDef<F>,
+  values?: { [K in keyof F]?: number },
+): StoreOf<F> => {
   const store = getStore(world, def);
   const raw: Store = world.game!.stores.get(def.name)!;
   for (const key in raw) {
-    const arr = raw[key]!;
-    arr[eid] = arr[0]!;
+    const arr = raw[key];
+    arr[eid] = arr[0];
   }
-  if (values) for (const key in values) { const v = values[key]; if (v !== undefined && raw[key]) raw[key]![eid] = v; }
+  if (values)
+    for (const key in values) {
+      const v = values[key];
+      if (v !== undefined && raw[key]) raw[key][eid] = v;
+    }
   bitecsAddComponent(world, eid, raw);
   return store;
 };
@@ -139,11 +163,13 @@ export const query = (world: SimWorld, components: readonly (ComponentDef | Stor
   for (const c of components) {
     if (isDef(c)) {
       const raw = world.game?.stores.get(c.name);
-      if (raw === undefined) throw optionInvalid([`component ${c.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
+      if (raw === undefined)
+        throw optionInvalid([`component ${c.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
       list.push(raw);
     } else list.push(c);
   }
   return bitecsQuery(world, list);
 };
 
-const isDef = (c: ComponentDef | Store): c is ComponentDef => typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';
+const isDef = (c: ComponentDef | Store): c is ComponentDef =>
+  typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';

@@ -175,8 +175,10 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
   const w = opts.world ?? {};
-  if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7)) problems.push('world.size must be a number > 0 and <= 10000000');
-  if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000)) problems.push('world.npcs must be an integer between 0 and 50000000');
+  if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7))
+    problems.push('world.size must be a number > 0 and <= 10000000');
+  if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000))
+    problems.push('world.npcs must be an integer between 0 and 50000000');
   const modules = opts.modules ?? [];
   const components = opts.components ?? [];
   const seen = new Set<string>();
@@ -187,27 +189,41 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const messages: CompiledMessage[] = [];
   const msgNames = new Set<string>();
   for (const m of opts.messages ?? []) {
-    if (typeof m.name !== 'string' || m.name.length < 1 || m.name.length > MAX_MESSAGE_NAME_LENGTH || !NAME_RE.test(m.name)) problems.push(`message name ${JSON.stringify(m.name)} must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+    if (typeof m.name !== 'string' || m.name.length < 1 || m.name.length > MAX_MESSAGE_NAME_LENGTH || !NAME_RE.test(m.name))
+      problems.push(`message name ${JSON.stringify(m.name)} must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
     else if (msgNames.has(m.name)) problems.push(`message ${m.name} is defined twice`);
     msgNames.add(m.name);
     if (typeof m.apply !== 'function') problems.push(`message ${m.name}: apply must be a function`);
-    if (m.mode !== undefined && m.mode !== 'queue' && m.mode !== 'latestByKey') problems.push(`message ${m.name}: mode must be queue or latestByKey`);
-    if (m.capacity !== undefined && (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 1_048_576)) problems.push(`message ${m.name}: capacity must be an integer between 1 and 1048576`);
-    if (typeof m.schema !== 'object' || m.schema === null) { problems.push(`message ${m.name}: schema must be a TypeBox schema`); continue; }
+    if (m.mode !== undefined && m.mode !== 'queue' && m.mode !== 'latestByKey')
+      problems.push(`message ${m.name}: mode must be queue or latestByKey`);
+    if (m.capacity !== undefined && (!Number.isInteger(m.capacity) || m.capacity < 1 || m.capacity > 1_048_576))
+      problems.push(`message ${m.name}: capacity must be an integer between 1 and 1048576`);
+    if (typeof m.schema !== 'object' || m.schema === null) {
+      problems.push(`message ${m.name}: schema must be a TypeBox schema`);
+      continue;
+    }
     const c = compileMessage(m, problems);
     if (c) messages.push(c);
   }
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
-    if (kind === null) { problems.push(`replicate.${key}: kind must be "player" or an integer 0..65534`); continue; }
+    if (kind === null) {
+      problems.push(`replicate.${key}: kind must be "player" or an integer 0..65534`);
+      continue;
+    }
     const list: { name: string; def: ReplicatedFieldDef }[] = [];
     for (const [name, f] of Object.entries(fields ?? {})) {
       const where = `replicate.${key}.${name}`;
-      if (!f || typeof f !== 'object' || !f.component) { problems.push(`${where}: needs { component, field }`); continue; }
+      if (!f || typeof f !== 'object' || !f.component) {
+        problems.push(`${where}: needs { component, field }`);
+        continue;
+      }
       if (!seen.has(f.component.name)) problems.push(`${where}: component ${f.component.name} is not in the game's components`);
-      if (!(f.field in f.component.fields)) problems.push(`${where}: component ${f.component.name} has no field ${JSON.stringify(f.field)}`);
-      if (f.scale !== undefined && (typeof f.scale !== 'number' || !Number.isFinite(f.scale) || f.scale <= 0)) problems.push(`${where}: scale must be a number > 0`);
+      if (!(f.field in f.component.fields))
+        problems.push(`${where}: component ${f.component.name} has no field ${JSON.stringify(f.field)}`);
+      if (f.scale !== undefined && (typeof f.scale !== 'number' || !Number.isFinite(f.scale) || f.scale <= 0))
+        problems.push(`${where}: scale must be a number > 0`);
       list.push({ name, def: f });
     }
     if (list.length > MAX_CUSTOM_FIELDS) problems.push(`replicate.${key}: at most ${MAX_CUSTOM_FIELDS} fields per kind`);

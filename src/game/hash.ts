@@ -23,17 +23,21 @@ export const hashWorldState = (world: SimWorld): string => {
   if (!stores || stores.size === 0) return core;
   let maxEid = 0;
   const ents = getAllEntities(world);
-  for (let i = 0; i < ents.length; i++) if (ents[i]! > maxEid) maxEid = ents[i]!;
-  let h1 = parseInt(core.slice(0, 8), 16) | 0, h2 = parseInt(core.slice(8), 16) | 0;
+  for (let i = 0; i < ents.length; i++) if (ents[i] > maxEid) maxEid = ents[i];
+  let h1 = parseInt(core.slice(0, 8), 16) | 0,
+    h2 = parseInt(core.slice(8), 16) | 0;
   for (const store of stores.values())
     for (const key of Object.keys(store)) {
-      const arr = store[key]!;
+      const arr = store[key];
       const len = Math.min(arr.length, maxEid + 1) * arr.BYTES_PER_ELEMENT;
       // Copied out of the SharedArrayBuffer (a worker may write it), padded to whole words.
       const bytes = new Uint8Array((len + 3) & ~3);
       bytes.set(new Uint8Array(arr.buffer, arr.byteOffset, len));
       const words = new Uint32Array(bytes.buffer);
-      for (let i = 0; i < words.length; i++) { h1 = mix(h1, words[i]!); h2 = mix(h2, words[i]! ^ 0x5bd1e995); }
+      for (let i = 0; i < words.length; i++) {
+        h1 = mix(h1, words[i]);
+        h2 = mix(h2, words[i] ^ 0x5bd1e995);
+      }
     }
   const hex = (h: number): string => (h >>> 0).toString(16).padStart(8, '0');
   return hex(h1) + hex(h2);

@@ -34,7 +34,8 @@ export const lifeSim = (opts: LifeSimOptions = {}): GameModule => ({
   name: 'life-sim',
   pipeline: DEFAULT_SYSTEMS,
   populate: (world, setup) => {
-    if (setup.npcs > 0) populateNpcs(world, { count: setup.npcs, movingFraction: opts.movingFraction, maxSpeed: opts.maxSpeed, kinds: opts.kinds });
+    if (setup.npcs > 0)
+      populateNpcs(world, { count: setup.npcs, movingFraction: opts.movingFraction, maxSpeed: opts.maxSpeed, kinds: opts.kinds });
   },
   attach: (world, env) => {
     if (env.scenePool && opts.scenes !== false && world.scenes === null) enableScenes(world, env.scenePool, opts.scenes || {});

@@ -43,23 +43,50 @@ export const ENGINE_SYSTEMS: readonly SystemEntry<SimWorld>[] = [
 ];
 
 /** Place `systems` into `base` (default {@link ENGINE_SYSTEMS}); problems are appended to `problems`. */
-export const resolvePipeline = (base: readonly SystemEntry<SimWorld>[] | undefined, systems: readonly SystemDef[], problems: string[]): SystemEntry<SimWorld>[] => {
+export const resolvePipeline = (
+  base: readonly SystemEntry<SimWorld>[] | undefined,
+  systems: readonly SystemDef[],
+  problems: string[],
+): SystemEntry<SimWorld>[] => {
   const list: SystemEntry<SimWorld>[] = [...(base ?? ENGINE_SYSTEMS)];
   // Last system placed after each anchor, so several `after: x` keep their declared order.
   const afterEnd = new Map<string, string>();
   for (const def of systems) {
     const where = `system ${JSON.stringify(def.name)}`;
-    if (typeof def.name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(def.name)) { problems.push(`${where}: name must be 1-64 characters of A-Z a-z 0-9 _ . : -`); continue; }
-    if (list.some((e) => e.name === def.name)) { problems.push(`${where} is defined twice (or shadows a built-in system)`); continue; }
-    if (typeof def.run !== 'function') { problems.push(`${where}: run must be a function`); continue; }
-    if (def.phase !== undefined && PhaseIndex[def.phase] === undefined) { problems.push(`${where}: unknown phase ${JSON.stringify(def.phase)} (phases: ${PHASES.join(', ')})`); continue; }
-    if (def.before !== undefined && def.after !== undefined) { problems.push(`${where}: give before or after, not both`); continue; }
+    if (typeof def.name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(def.name)) {
+      problems.push(`${where}: name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+      continue;
+    }
+    if (list.some((e) => e.name === def.name)) {
+      problems.push(`${where} is defined twice (or shadows a built-in system)`);
+      continue;
+    }
+    if (typeof def.run !== 'function') {
+      problems.push(`${where}: run must be a function`);
+      continue;
+    }
+    if (def.phase !== undefined && PhaseIndex[def.phase] === undefined) {
+      problems.push(`${where}: unknown phase ${JSON.stringify(def.phase)} (phases: ${PHASES.join(', ')})`);
+      continue;
+    }
+    if (def.before !== undefined && def.after !== undefined) {
+      problems.push(`${where}: give before or after, not both`);
+      continue;
+    }
     const anchor = def.before ?? def.after;
     if (anchor !== undefined) {
       const idx = list.findIndex((e) => e.name === anchor);
-      if (idx < 0) { problems.push(`${where}: ${def.before !== undefined ? 'before' : 'after'} unknown system ${JSON.stringify(anchor)} (systems: ${list.map((e) => e.name).join(', ')})`); continue; }
-      const phase = list[idx]!.phase;
-      if (def.phase !== undefined && def.phase !== phase) { problems.push(`${where}: phase ${def.phase} disagrees with ${anchor}'s phase ${phase}`); continue; }
+      if (idx < 0) {
+        problems.push(
+          `${where}: ${def.before !== undefined ? 'before' : 'after'} unknown system ${JSON.stringify(anchor)} (systems: ${list.map((e) => e.name).join(', ')})`,
+        );
+        continue;
+      }
+      const phase = list[idx].phase;
+      if (def.phase !== undefined && def.phase !== phase) {
+        problems.push(`${where}: phase ${def.phase} disagrees with ${anchor}'s phase ${phase}`);
+        continue;
+      }
       const entry: SystemEntry<SimWorld> = { name: def.name, phase, run: def.run };
       if (def.before !== undefined) list.splice(idx, 0, entry);
       else {
@@ -70,10 +97,17 @@ export const resolvePipeline = (base: readonly SystemEntry<SimWorld>[] | undefin
       }
       continue;
     }
-    if (def.phase === undefined) { problems.push(`${where}: give a phase, or before/after a named system`); continue; }
+    if (def.phase === undefined) {
+      problems.push(`${where}: give a phase, or before/after a named system`);
+      continue;
+    }
     const p = PhaseIndex[def.phase];
     let at = list.length;
-    for (let i = 0; i < list.length; i++) if (PhaseIndex[list[i]!.phase] > p) { at = i; break; }
+    for (let i = 0; i < list.length; i++)
+      if (PhaseIndex[list[i].phase] > p) {
+        at = i;
+        break;
+      }
     list.splice(at, 0, { name: def.name, phase: def.phase, run: def.run });
   }
   return list;

@@ -48,7 +48,11 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
   if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
   const fileNet = parsed.net;
-  if (Object.keys(game.net).length) parsed.net = typeof fileNet === 'object' && fileNet !== null && !Array.isArray(fileNet) ? { ...game.net, ...fileNet } : fileNet ?? { ...game.net };
+  if (Object.keys(game.net).length)
+    parsed.net =
+      typeof fileNet === 'object' && fileNet !== null && !Array.isArray(fileNet)
+        ? { ...game.net, ...fileNet }
+        : (fileNet ?? { ...game.net });
   return { ...parsed, ...o.options };
 };
 
@@ -89,13 +93,15 @@ export const runMain = async (game: GameDefinition, argv: readonly string[] = pr
   } catch (err) {
     if (isWorldtickError(err)) {
       const problems = (err.details as { problems: string[] }).problems;
-      process.stderr.write(`worldtick: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the list of options.\n`);
+      process.stderr.write(
+        `worldtick: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the list of options.\n`,
+      );
       process.exit(2);
     }
     throw err;
   }
   if (options.help) {
-    process.stdout.write(helpText() + '\n');
+    process.stdout.write(`${helpText()}\n`);
     return;
   }
   const logger = createLogger(options.logLevel as 'info');

@@ -12,7 +12,13 @@ import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
 import type { GameMessageEntry, GameState } from './slot.js';
-import { createSimWorld, despawnEntity as coreDespawn, destroySimWorld, spawnEntity as coreSpawn, type SimWorld } from '../world/sim-world.js';
+import {
+  createSimWorld,
+  despawnEntity as coreDespawn,
+  destroySimWorld,
+  spawnEntity as coreSpawn,
+  type SimWorld,
+} from '../world/sim-world.js';
 import { allocateStore } from './components.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
@@ -39,8 +45,21 @@ export interface GameWorldOptions {
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
  */
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
-  const config = opts.config === undefined ? game.world.config : game.world.config === undefined ? opts.config : mergeDeep(game.world.config, opts.config);
-  const world = createSimWorld({ id: opts.id, capacity: opts.capacity, seed: opts.seed, size: opts.size ?? game.world.size, config, systems: game.pipeline, ...(opts.physics !== undefined ? { physics: opts.physics } : {}) });
+  const config =
+    opts.config === undefined
+      ? game.world.config
+      : game.world.config === undefined
+        ? opts.config
+        : mergeDeep(game.world.config, opts.config);
+  const world = createSimWorld({
+    id: opts.id,
+    capacity: opts.capacity,
+    seed: opts.seed,
+    size: opts.size ?? game.world.size,
+    config,
+    systems: game.pipeline,
+    ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
+  });
   installGame(game, world);
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };
@@ -83,7 +102,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
   for (const [kind, list] of game.replicate)
     kinds.set(kind, {
       names: list.map((f) => f.name),
-      arrays: list.map((f) => stores.get(f.def.component.name)![f.def.field]!),
+      arrays: list.map((f) => stores.get(f.def.component.name)![f.def.field]),
       scales: list.map((f) => f.def.scale ?? 1),
     });
   const hooks = game.hooks;
@@ -139,7 +158,8 @@ export interface SpawnOptions {
  * components with `addComponent`. Throws `WT_ERR_CAPACITY_EXCEEDED` when the world is full.
  */
 export const spawn = (world: SimWorld, o: SpawnOptions): number => {
-  if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND) throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
+  if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND)
+    throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
   const eid = coreSpawn(world);
   const { Position, Velocity, Npc } = world.stores;
   for (const c of [Position, Velocity, Npc]) bitecsAddComponent(world, eid, c);

@@ -15,7 +15,16 @@
  */
 import { WorldtickError, ErrorCode } from '../errors.js';
 import type { CoreWorld } from '../core/world-core.js';
-import { createTypeBuffer, INGEST_COUNTERS, pendingOf, popOne, pushFact, type IngestCounters, type PushOutcome, type TypeBuffer } from './type-buffer.js';
+import {
+  createTypeBuffer,
+  INGEST_COUNTERS,
+  pendingOf,
+  popOne,
+  pushFact,
+  type IngestCounters,
+  type PushOutcome,
+  type TypeBuffer,
+} from './type-buffer.js';
 
 export type { PushOutcome } from './type-buffer.js';
 
@@ -154,7 +163,10 @@ export class IngestBuffers {
    */
   applyRecorded(world: CoreWorld, type: string, key: number, fact: unknown): void {
     const buf = this.#types.get(type);
-    if (!buf) throw new WorldtickError(ErrorCode.INGEST_UNKNOWN_TYPE, `unknown ingest type ${JSON.stringify(String(type)).slice(0, 80)}`, { details: { type: String(type).slice(0, 64) } });
+    if (!buf)
+      throw new WorldtickError(ErrorCode.INGEST_UNKNOWN_TYPE, `unknown ingest type ${JSON.stringify(String(type)).slice(0, 80)}`, {
+        details: { type: String(type).slice(0, 64) },
+      });
     applyOne(world, buf, key, fact, null);
     buf.drained++;
     buf.drainedLastStep++;
@@ -166,16 +178,21 @@ export class IngestBuffers {
    * on bad options (every problem listed).
    */
   define(type: string, opts: IngestTypeOptions): void {
-    if (this.#types.has(type)) throw new WorldtickError(ErrorCode.INGEST_TYPE_EXISTS, `ingest type ${JSON.stringify(type)} is already defined`, { details: { type } });
+    if (this.#types.has(type))
+      throw new WorldtickError(ErrorCode.INGEST_TYPE_EXISTS, `ingest type ${JSON.stringify(type)} is already defined`, {
+        details: { type },
+      });
     const problems: string[] = [];
     if (typeof type !== 'string' || !NAME_RE.test(type)) problems.push('type must be 1-64 characters of A-Z a-z 0-9 _ . : -');
     if (opts.mode !== 'latestByKey' && opts.mode !== 'queue') problems.push('mode must be latestByKey or queue');
-    if (!Number.isInteger(opts.capacity) || opts.capacity < 1 || opts.capacity > MAX_CAPACITY) problems.push(`capacity must be an integer between 1 and ${MAX_CAPACITY}`);
+    if (!Number.isInteger(opts.capacity) || opts.capacity < 1 || opts.capacity > MAX_CAPACITY)
+      problems.push(`capacity must be an integer between 1 and ${MAX_CAPACITY}`);
     const policy = opts.dropPolicy ?? 'dropOldest';
     if (policy !== 'dropOldest' && policy !== 'rejectNewest') problems.push('dropPolicy must be dropOldest or rejectNewest');
     const critical = opts.critical === true;
     const hard = critical ? (opts.hardCapacity ?? opts.capacity * 4) : opts.capacity;
-    if (critical && (!Number.isInteger(hard) || hard < opts.capacity || hard > MAX_CAPACITY * 4)) problems.push('hardCapacity must be an integer >= capacity');
+    if (critical && (!Number.isInteger(hard) || hard < opts.capacity || hard > MAX_CAPACITY * 4))
+      problems.push('hardCapacity must be an integer >= capacity');
     if (typeof opts.apply !== 'function') problems.push('apply must be a function');
     const laneName = opts.lane ?? (this.#lanes.has(type) ? type : critical ? 'critical' : 'default');
     const lane = this.#lanes.get(laneName);
@@ -202,7 +219,10 @@ export class IngestBuffers {
    */
   push(type: string, key: number, fact: unknown): PushOutcome {
     const buf = this.#types.get(type);
-    if (!buf) throw new WorldtickError(ErrorCode.INGEST_UNKNOWN_TYPE, `unknown ingest type ${JSON.stringify(String(type)).slice(0, 80)}`, { details: { type: String(type).slice(0, 64) } });
+    if (!buf)
+      throw new WorldtickError(ErrorCode.INGEST_UNKNOWN_TYPE, `unknown ingest type ${JSON.stringify(String(type)).slice(0, 80)}`, {
+        details: { type: String(type).slice(0, 64) },
+      });
     if (!Number.isInteger(key) || key < 0 || key > 0xffffffff) {
       buf.invalid++;
       throw new WorldtickError(ErrorCode.INGEST_BAD_FACT, `ingest key for ${type} must be an integer 0..4294967295`, { details: { type } });
@@ -211,7 +231,9 @@ export class IngestBuffers {
     const out = pushFact(buf, key, fact);
     if (out === 'full') {
       buf.rejected++;
-      throw new WorldtickError(ErrorCode.INGEST_CRITICAL_FULL, `critical ingest buffer ${type} is at its hard bound (${buf.hard})`, { details: { type, hardCapacity: buf.hard } });
+      throw new WorldtickError(ErrorCode.INGEST_CRITICAL_FULL, `critical ingest buffer ${type} is at its hard bound (${buf.hard})`, {
+        details: { type, hardCapacity: buf.hard },
+      });
     }
     return out;
   }
@@ -227,7 +249,7 @@ export class IngestBuffers {
     for (const lane of this.#order) {
       if (!lane.floor) continue;
       // Bounded by what is pending now: an apply that pushes again waits for the next step.
-      for (let i = 0; i < lane.types.length; i++) total += drainType(world, lane.types[i]!, pendingOf(lane.types[i]!), this.tap);
+      for (let i = 0; i < lane.types.length; i++) total += drainType(world, lane.types[i], pendingOf(lane.types[i]), this.tap);
     }
     // Budgeted lanes: weighted shares, then leftovers to whoever still has facts.
     let left = Math.max(0, Math.floor(budget));
@@ -323,7 +345,7 @@ export class IngestBuffers {
 
 const lanePending = (lane: Lane): number => {
   let n = 0;
-  for (let i = 0; i < lane.types.length; i++) n += pendingOf(lane.types[i]!);
+  for (let i = 0; i < lane.types.length; i++) n += pendingOf(lane.types[i]);
   return n;
 };
 
@@ -340,7 +362,7 @@ const drainLane = (world: CoreWorld, lane: Lane, max: number, tap: IngestTap | n
     active = 0;
     const slice = Math.max(1, Math.floor((max - done) / n));
     for (let j = 0; j < n && done < max; j++) {
-      const buf = types[(lane.cursor + j) % n]!;
+      const buf = types[(lane.cursor + j) % n];
       if (pendingOf(buf) === 0) continue;
       done += drainType(world, buf, Math.min(slice, max - done), tap);
       if (pendingOf(buf) > 0) active++;

@@ -32,7 +32,14 @@ export interface IngestCounters {
 
 /** The counter names, for copying them out without listing them again. */
 export const INGEST_COUNTERS: readonly (keyof IngestCounters)[] = [
-  'accepted', 'coalesced', 'dropped', 'rejected', 'invalid', 'applyErrors', 'drained', 'drainedLastStep',
+  'accepted',
+  'coalesced',
+  'dropped',
+  'rejected',
+  'invalid',
+  'applyErrors',
+  'drained',
+  'drainedLastStep',
 ];
 
 /** One fact type's buffer and counters. */
@@ -164,7 +171,7 @@ export const popOne = (b: TypeBuffer): void => {
     map.delete(it.value[0]);
     return;
   }
-  b.outKey = b.keys![b.head]!;
+  b.outKey = b.keys![b.head];
   b.outFact = b.facts![b.head];
   b.facts![b.head] = undefined;
   b.head = (b.head + 1) % b.hard;

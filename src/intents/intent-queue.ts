@@ -118,17 +118,17 @@ export const createIntentQueue = (capacity: number, clock: WorldClock): IntentQu
       let given = 0;
       while (head < tail && given < max) {
         const i = head & mask;
-        if (at[i]! > now) break;
+        if (at[i] > now) break;
         head++;
-        if (expiresAt[i]! <= now) {
+        if (expiresAt[i] <= now) {
           counters.droppedExpired++;
           continue;
         }
-        scratch.npc = npc[i]!;
-        scratch.player = player[i]!;
-        scratch.kind = kind[i]!;
-        scratch.at = at[i]!;
-        scratch.expiresAt = expiresAt[i]!;
+        scratch.npc = npc[i];
+        scratch.player = player[i];
+        scratch.kind = kind[i];
+        scratch.at = at[i];
+        scratch.expiresAt = expiresAt[i];
         given++;
         counters.delivered++;
         fn(scratch);

@@ -160,11 +160,22 @@ export class JobQueue {
   #done: Done[] = [];
   #nextId = 1;
   #token = 0;
-  #s = { submitted: 0, started: 0, startedLastStep: 0, completed: 0, failed: 0, retried: 0, timedOut: 0, rejected: 0, deferred: 0, userCapWaits: 0 };
+  #s = {
+    submitted: 0,
+    started: 0,
+    startedLastStep: 0,
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    timedOut: 0,
+    rejected: 0,
+    deferred: 0,
+    userCapWaits: 0,
+  };
 
   constructor(opts: JobQueueOptions = {}) {
     const o = { ...DEFAULTS };
-    for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) if (opts[k] !== undefined) o[k] = opts[k]!;
+    for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) if (opts[k] !== undefined) o[k] = opts[k];
     const p: string[] = [];
     checkInt(p, 'maxPending', o.maxPending, 1);
     checkInt(p, 'perWorldConcurrency', o.perWorldConcurrency, 1);
@@ -173,7 +184,8 @@ export class JobQueue {
     if (!(o.backoffBaseMs >= 0) || !(o.backoffMaxMs >= o.backoffBaseMs)) p.push('backoffBaseMs must be >= 0 and <= backoffMaxMs');
     if (!(o.timeoutMs > 0)) p.push('timeoutMs must be > 0');
     if (!(o.saturateAt > 0 && o.saturateAt <= 1)) p.push('saturateAt must be in (0, 1]');
-    if (p.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
+    if (p.length)
+      throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
     this.#o = o;
     this.#now = opts.now ?? (() => performance.now());
     this.#setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
@@ -182,8 +194,10 @@ export class JobQueue {
 
   /** Register a job type by name. Throws `WT_ERR_JOB_EXISTS` for a duplicate. */
   register<P, R>(name: string, def: JobDefinition<P, R>): void {
-    if (this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_EXISTS, `job type ${JSON.stringify(name)} is already registered`, { details: { name } });
-    if (typeof def.handler !== 'function') throw new WorldtickError(ErrorCode.OPTION_INVALID, `job type ${name}: handler must be a function`);
+    if (this.#defs.has(name))
+      throw new WorldtickError(ErrorCode.JOB_EXISTS, `job type ${JSON.stringify(name)} is already registered`, { details: { name } });
+    if (typeof def.handler !== 'function')
+      throw new WorldtickError(ErrorCode.OPTION_INVALID, `job type ${name}: handler must be a function`);
     this.#defs.set(name, def as unknown as JobDefinition<unknown, unknown>);
   }
 
@@ -197,7 +211,8 @@ export class JobQueue {
     const p: string[] = [];
     checkInt(p, 'perWorldConcurrency', perWorld, 1);
     checkInt(p, 'perUserConcurrency', perUser, 1);
-    if (p.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
+    if (p.length)
+      throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid job queue options: ${p.join('; ')}`, { details: { problems: p } });
     this.#o.perWorldConcurrency = perWorld;
     this.#o.perUserConcurrency = perUser;
   }
@@ -219,13 +234,23 @@ export class JobQueue {
   submit<P>(name: string, payload: P, opts: { user?: string; key?: number; priority?: number } = {}): number {
     // `user` is whom the job counts against for the per-user cap: a player (`player:<eid>`, see
     // src/content/scene-job.ts) for work done on a player's behalf, '' (one shared user) otherwise.
-    if (!this.#defs.has(name)) throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
+    if (!this.#defs.has(name))
+      throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
     if (this.#pending.length >= this.#o.maxPending) {
       this.#s.rejected++;
       throw queueFull(`job queue (${name})`, this.#o.maxPending);
     }
     const priority = Number.isFinite(opts.priority) ? opts.priority! : 0;
-    const job: JobRecord = { id: this.#nextId++, name, user: opts.user ?? '', key: opts.key ?? -1, priority, payload, attempts: 0, notBefore: 0 };
+    const job: JobRecord = {
+      id: this.#nextId++,
+      name,
+      user: opts.user ?? '',
+      key: opts.key ?? -1,
+      priority,
+      payload,
+      attempts: 0,
+      notBefore: 0,
+    };
     if (priority !== 0) this.#prioritized = true;
     this.#pending.push(job);
     this.#s.submitted++;
@@ -256,7 +281,7 @@ export class JobQueue {
     // Higher priority first, FIFO within a priority (sort is stable); jobs without priorities keep FIFO.
     const pend = this.#prioritized ? [...this.#pending].sort((a, b) => b.priority - a.priority) : this.#pending;
     for (let i = 0; i < pend.length; i++) {
-      const job = pend[i]!;
+      const job = pend[i];
       if (started >= maxStarts || this.#running.size >= this.#o.perWorldConcurrency || job.notBefore > now) {
         keep.push(job);
         continue;
@@ -330,7 +355,17 @@ export class JobQueue {
     }
     const ac = new AbortController();
     const timeoutMs = def.timeoutMs ?? this.#o.timeoutMs;
-    const timer = this.#setTimer(() => this.#settle(job.id, token, false, undefined, new WorldtickError(ErrorCode.JOB_TIMEOUT, `job ${job.id} (${job.name}) attempt ${job.attempts} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = this.#setTimer(
+      () =>
+        this.#settle(
+          job.id,
+          token,
+          false,
+          undefined,
+          new WorldtickError(ErrorCode.JOB_TIMEOUT, `job ${job.id} (${job.name}) attempt ${job.attempts} timed out after ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
     this.#running.set(job.id, { job, attemptToken: token, timer, ac });
     this.#perUser.set(job.user, (this.#perUser.get(job.user) ?? 0) + 1);
     let p: Promise<unknown>;
@@ -341,7 +376,18 @@ export class JobQueue {
     }
     p.then(
       (r) => this.#settle(job.id, token, true, r, null),
-      (e) => this.#settle(job.id, token, false, undefined, new WorldtickError(ErrorCode.JOB_FAILED, `job ${job.id} (${job.name}) attempt ${job.attempts} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e })),
+      (e) =>
+        this.#settle(
+          job.id,
+          token,
+          false,
+          undefined,
+          new WorldtickError(
+            ErrorCode.JOB_FAILED,
+            `job ${job.id} (${job.name}) attempt ${job.attempts} failed: ${e instanceof Error ? e.message : String(e)}`,
+            { cause: e },
+          ),
+        ),
     );
   }
 
@@ -366,7 +412,7 @@ export class JobQueue {
       this.#s.retried++;
       // Retries keep their place by id (FIFO by first submission), and are not refused for space.
       let i = this.#pending.length;
-      while (i > 0 && this.#pending[i - 1]!.id > job.id) i--;
+      while (i > 0 && this.#pending[i - 1].id > job.id) i--;
       this.#pending.splice(i, 0, job);
       return;
     }

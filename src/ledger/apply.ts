@@ -35,10 +35,10 @@ export const entrySlot = (entry: LedgerEntry, catalogue: Catalogue): number => {
  * and of a replayed input log (src/replay/replay-ledger.ts), so both change a wallet the same way.
  */
 export const applyWalletEffect = (wallet: Wallet, eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void => {
-  wallet.coins[eid] = wallet.coins[eid]! + coinsDelta;
+  wallet.coins[eid] = wallet.coins[eid] + coinsDelta;
   if (slot >= 0 && slot < WALLET_SLOTS) {
     const field = walletSlot(wallet, slot);
-    field[eid] = field[eid]! + quantity;
+    field[eid] = field[eid] + quantity;
   }
   wallet.appliedSeq[eid] = seq;
 };
@@ -48,7 +48,7 @@ export const applyWalletEffect = (wallet: Wallet, eid: number, seq: number, coin
  * An item no longer in the catalogue keeps its coins effect but cannot be shown in a slot.
  */
 export const applyLedgerEntry = (wallet: Wallet, eid: number, entry: LedgerEntry, catalogue: Catalogue): boolean => {
-  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[eid]!) return false;
+  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[eid]) return false;
   applyWalletEffect(wallet, eid, entry.seq, entry.coinsDelta, entrySlot(entry, catalogue), entry.quantity);
   return true;
 };
@@ -62,7 +62,7 @@ export const applyLedgerEntries = (
 ): ApplyCounts => {
   const counts: ApplyCounts = { applied: 0, skipped: 0, absent: 0 };
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+    const e = entries[i];
     const eid = eidOf(e.playerId);
     if (eid === undefined) counts.absent++;
     else if (applyLedgerEntry(wallet, eid, e, catalogue)) counts.applied++;
@@ -84,8 +84,8 @@ export const readWallet = (wallet: Wallet, eid: number, playerId: string, catalo
   const items: Record<string, number> = {};
   for (const it of catalogue.items) {
     if (it.slot >= WALLET_SLOTS) continue;
-    const n = walletSlot(wallet, it.slot)[eid]!;
+    const n = walletSlot(wallet, it.slot)[eid];
     if (n) items[it.id] = n;
   }
-  return { playerId, coins: wallet.coins[eid]!, items, appliedSeq: wallet.appliedSeq[eid]! };
+  return { playerId, coins: wallet.coins[eid], items, appliedSeq: wallet.appliedSeq[eid] };
 };

@@ -32,7 +32,10 @@ export const parseLedgerOptions = (raw: unknown): LedgerSettings => {
         else out.deadlineMs = v as number;
         break;
       case 'rateLimit': {
-        if (!isObj(v)) { problems.push('ledger.rateLimit must be an object { perSecond, burst }'); break; }
+        if (!isObj(v)) {
+          problems.push('ledger.rateLimit must be an object { perSecond, burst }');
+          break;
+        }
         const rl: { perSecond?: number; burst?: number } = {};
         if (v.perSecond !== undefined) {
           if (!num(v.perSecond, 0, 1e6)) problems.push('ledger.rateLimit.perSecond must be a number between 0 and 1000000 (0 = unlimited)');
@@ -42,7 +45,8 @@ export const parseLedgerOptions = (raw: unknown): LedgerSettings => {
           if (!num(v.burst, 1, 1e6)) problems.push('ledger.rateLimit.burst must be a number between 1 and 1000000');
           else rl.burst = v.burst as number;
         }
-        for (const kk of Object.keys(v)) if (kk !== 'perSecond' && kk !== 'burst') problems.push(`ledger.rateLimit.${kk} is not a known setting`);
+        for (const kk of Object.keys(v))
+          if (kk !== 'perSecond' && kk !== 'burst') problems.push(`ledger.rateLimit.${kk} is not a known setting`);
         out.rateLimit = rl;
         break;
       }

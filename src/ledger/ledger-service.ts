@@ -120,7 +120,16 @@ export class LedgerService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly counters: LedgerStats = { submitted: 0, committed: 0, batches: 0, maxBatch: 0, replayed: 0, retries: 0, rejected: {}, fenced: false };
+  private readonly counters: LedgerStats = {
+    submitted: 0,
+    committed: 0,
+    batches: 0,
+    maxBatch: 0,
+    replayed: 0,
+    retries: 0,
+    rejected: {},
+    fenced: false,
+  };
 
   constructor(options: LedgerServiceOptions) {
     this.store = options.store;
@@ -171,7 +180,7 @@ export class LedgerService {
       const page = await this.store.readLedger({ playerId, afterSeq: after });
       for (const e of page) if (e.status === 'ok') out.push(e);
       if (page.length < 10_000) return out;
-      after = page[page.length - 1]!.seq;
+      after = page[page.length - 1].seq;
     }
   }
 
@@ -198,7 +207,10 @@ export class LedgerService {
       this.timer = undefined;
     }
     while (this.queue.length || this.running) {
-      if (!this.running) this.running = this.drain().finally(() => { this.running = undefined; });
+      if (!this.running)
+        this.running = this.drain().finally(() => {
+          this.running = undefined;
+        });
       await this.running;
     }
   }
@@ -214,7 +226,8 @@ export class LedgerService {
     const shape = checkShape(req);
     if (shape) return Promise.resolve(this.reject(rejection(req, shape)));
     if (this.closed || this.queue.length >= this.maxQueued) return Promise.resolve(this.reject(rejection(req, TxCode.UNAVAILABLE)));
-    if (req.kind === 'purchase' && !this.limiter.take(req.playerId)) return Promise.resolve(this.reject(rejection(req, TxCode.RATE_LIMITED)));
+    if (req.kind === 'purchase' && !this.limiter.take(req.playerId))
+      return Promise.resolve(this.reject(rejection(req, TxCode.RATE_LIMITED)));
     const fp = fingerprint(req);
     const rk = refKey(req.playerId, req.key);
     const same = this.inflight.get(rk);
@@ -235,13 +248,20 @@ export class LedgerService {
     if (this.queue.length >= this.maxBatch) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      this.running = this.drain().finally(() => { this.running = undefined; this.scheduleAfterDrain(); });
+      this.running = this.drain().finally(() => {
+        this.running = undefined;
+        this.scheduleAfterDrain();
+      });
       return;
     }
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        if (!this.running) this.running = this.drain().finally(() => { this.running = undefined; this.scheduleAfterDrain(); });
+        if (!this.running)
+          this.running = this.drain().finally(() => {
+            this.running = undefined;
+            this.scheduleAfterDrain();
+          });
       }, this.flushDelayMs);
     }
   }
@@ -281,10 +301,13 @@ export class LedgerService {
         // An attempt that outlives the earliest deadline (a hung server) answers TX_UNAVAILABLE on
         // time; if it commits after all, the retry with the same key gets the stored result.
         const earliest = Math.min(...batch.map((p) => p.deadline));
-        const guard = setTimeout(() => {
-          const t = this.now();
-          for (const p of batch) if (t >= p.deadline) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
-        }, Math.max(0, earliest - now));
+        const guard = setTimeout(
+          () => {
+            const t = this.now();
+            for (const p of batch) if (t >= p.deadline) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
+          },
+          Math.max(0, earliest - now),
+        );
         try {
           await this.commitBatch(batch);
           batch = [];
@@ -365,15 +388,18 @@ export class LedgerService {
       toCommit.push({ p, input: decide(p.req, w, this.catalogue, this.worldId, nowMs) });
     }
     // Settled requests leave the batch even if the commit below fails and is retried.
-    for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i]!)) batch.splice(i, 1);
+    for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i])) batch.splice(i, 1);
     if (!toCommit.length) return;
     const fence: Fence | undefined = this.fenceToken === undefined ? undefined : { worldId: this.worldId, token: this.fenceToken };
-    const results = await this.store.commitLedger(toCommit.map((c) => c.input), fence);
+    const results = await this.store.commitLedger(
+      toCommit.map((c) => c.input),
+      fence,
+    );
     this.counters.batches++;
     this.counters.maxBatch = Math.max(this.counters.maxBatch, toCommit.length);
     for (let i = 0; i < toCommit.length; i++) {
-      const { p } = toCommit[i]!;
-      const { entry, duplicate } = results[i]!;
+      const { p } = toCommit[i];
+      const { entry, duplicate } = results[i];
       if (duplicate) {
         // Another writer committed this key between our lookup and our commit: its entry stands.
         this.dirty.add(entry.playerId);

@@ -34,7 +34,7 @@ const readAll = async (store: Store, playerId: string): Promise<LedgerEntry[]> =
     const page = await store.readLedger({ playerId, afterSeq: after });
     out.push(...page);
     if (page.length < 10_000) return out;
-    after = page[page.length - 1]!.seq;
+    after = page[page.length - 1].seq;
   }
 };
 
@@ -69,7 +69,11 @@ const compare = (entries: readonly LedgerEntry[], held: HeldBalance, source: 'li
  * Verify holders against the ledger in `store`. `live` is read from the running world's wallets,
  * `snapshot` from the last checkpoint's (both with {@link import('./apply.js').readWallet}).
  */
-export const verifyLedger = async (input: { store: Store; live: readonly HeldBalance[]; snapshot?: readonly HeldBalance[] }): Promise<VerifyReport> => {
+export const verifyLedger = async (input: {
+  store: Store;
+  live: readonly HeldBalance[];
+  snapshot?: readonly HeldBalance[];
+}): Promise<VerifyReport> => {
   const report: VerifyReport = { players: 0, entriesRead: 0, unapplied: 0, mismatches: [] };
   const byPlayer = new Map<string, { live?: HeldBalance; snapshot?: HeldBalance }>();
   for (const h of input.live) byPlayer.set(h.playerId, { ...byPlayer.get(h.playerId), live: h });

@@ -138,14 +138,33 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
   const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id });
   const ledger: WorldLedger = {
-    service, catalogue, store, epoch: options.epoch ?? Date.now().toString(36), startingCoins, eidOf: new Map(), playerOf: new Map(), catchingUp: new Map(), onWalletChanged: null,
-    stats: { results: {}, latencyBuckets: new Array<number>(COMMIT_LATENCY_BUCKETS_MS.length + 1).fill(0), latencySumMs: 0, latencyCount: 0, applied: 0, pushFailed: 0 },
+    service,
+    catalogue,
+    store,
+    epoch: options.epoch ?? Date.now().toString(36),
+    startingCoins,
+    eidOf: new Map(),
+    playerOf: new Map(),
+    catchingUp: new Map(),
+    onWalletChanged: null,
+    stats: {
+      results: {},
+      latencyBuckets: new Array<number>(COMMIT_LATENCY_BUCKETS_MS.length + 1).fill(0),
+      latencySumMs: 0,
+      latencyCount: 0,
+      applied: 0,
+      pushFailed: 0,
+    },
     recent: [],
   };
   world.ledger = ledger;
   if (!world.ingest.has(TX_INGEST_TYPE)) {
     world.ingest.define(TX_INGEST_TYPE, {
-      mode: 'queue', lane: 'critical', critical: true, capacity: 4096, hardCapacity: 1 << 18,
+      mode: 'queue',
+      lane: 'critical',
+      critical: true,
+      capacity: 4096,
+      hardCapacity: 1 << 18,
       apply: (_w, _key, fact) => applyTxFact(world, fact as TxFact),
     });
   }
@@ -264,7 +283,7 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   if (pending && pending.eid === eid) return;
   // A catch-up into another entity may still be in flight: its held entries and answers move here.
   l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
-  const after = world.stores.Wallet.appliedSeq[eid]!;
+  const after = world.stores.Wallet.appliedSeq[eid];
   const retry = (attempt: number): void => {
     l.service.entriesSince(playerId, after).then(
       (entries) => push(world, l, { op: 'catchup', playerId, eid, entries }),
@@ -283,7 +302,8 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
  * re-simulated step (after a checkpoint restore) grant nothing twice; the epoch separates runs of a
  * world that restarted from step 0 without a checkpoint.
  */
-export const rewardKeyOfChain = (l: WorldLedger, chain: string, npc: number, step: number): string => `chain:${chain}:${npc}:${step}@${l.epoch}`;
+export const rewardKeyOfChain = (l: WorldLedger, chain: string, npc: number, step: number): string =>
+  `chain:${chain}:${npc}:${step}@${l.epoch}`;
 
 /** Idempotency key of the one-time starting coins. */
 export const START_GRANT_KEY = 'start-grant';
@@ -303,17 +323,35 @@ const record = (l: WorldLedger, r: TxResult, submittedAt: number): void => {
   const ms = performance.now() - submittedAt;
   const b = l.stats.latencyBuckets;
   let i = 0;
-  while (i < COMMIT_LATENCY_BUCKETS_MS.length && ms > COMMIT_LATENCY_BUCKETS_MS[i]!) i++;
-  b[i]!++;
+  while (i < COMMIT_LATENCY_BUCKETS_MS.length && ms > COMMIT_LATENCY_BUCKETS_MS[i]) i++;
+  b[i]++;
   l.stats.latencySumMs += ms;
   l.stats.latencyCount++;
   const k = `${r.kind}:${r.status === 'ok' ? 'ok' : (r.code ?? 'rejected')}`;
   l.stats.results[k] = (l.stats.results[k] ?? 0) + 1;
-  l.recent.push({ at: Date.now(), playerId: r.playerId, key: r.key, kind: r.kind, status: r.status, code: r.code, seq: r.seq, item: r.item, quantity: r.quantity, coinsDelta: r.coinsDelta, replayed: r.replayed });
+  l.recent.push({
+    at: Date.now(),
+    playerId: r.playerId,
+    key: r.key,
+    kind: r.kind,
+    status: r.status,
+    code: r.code,
+    seq: r.seq,
+    item: r.item,
+    quantity: r.quantity,
+    coinsDelta: r.coinsDelta,
+    replayed: r.replayed,
+  });
   if (l.recent.length > RECENT_TX) l.recent.shift();
 };
 
-const settle = (world: LedgerWorld, l: WorldLedger, p: Promise<TxResult>, deliver: Deliver | null, submittedAt: number): Promise<TxResult> =>
+const settle = (
+  world: LedgerWorld,
+  l: WorldLedger,
+  p: Promise<TxResult>,
+  deliver: Deliver | null,
+  submittedAt: number,
+): Promise<TxResult> =>
   p.then((result) => {
     record(l, result, submittedAt);
     // An unrecorded rejection changed nothing: answer at once, no step needed.

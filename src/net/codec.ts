@@ -49,7 +49,8 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
   if (typeof t !== 'number' || !Number.isInteger(t)) return fail(WireErrorCode.BAD_FRAME, 'first element must be an integer message type');
   switch (t) {
     case MsgType.HELLO: {
-      if (a.length < 5 || a.length > 7) return fail(WireErrorCode.BAD_FIELD, 'hello is [1, version, worldId, name, token, resumeToken?, ticket?]');
+      if (a.length < 5 || a.length > 7)
+        return fail(WireErrorCode.BAD_FIELD, 'hello is [1, version, worldId, name, token, resumeToken?, ticket?]');
       const [, version, worldId, name, token] = a;
       const resume = a.length >= 6 ? a[5] : null;
       const ticket = a.length === 7 ? a[6] : null;
@@ -59,19 +60,36 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (typeof worldId !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.worldId must be a string');
       if (typeof name !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.name must be a string');
       if (typeof token !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.token must be a string');
-      if (resume !== null && resume !== undefined && typeof resume !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.resumeToken must be a string or nil');
-      if (worldId.length < 1 || worldId.length > MAX_WORLD_ID_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
-      if (name.length < 1 || name.length > MAX_NAME_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
-      if (token.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
-      if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} characters`);
-      return { ok: true, msg: { type: 1, version, worldId, name, token, resumeToken: typeof resume === 'string' && resume.length > 0 ? resume : null, ticket: typeof ticket === 'string' && ticket.length > 0 ? ticket : null } };
+      if (resume !== null && resume !== undefined && typeof resume !== 'string')
+        return fail(WireErrorCode.BAD_FIELD, 'hello.resumeToken must be a string or nil');
+      if (worldId.length < 1 || worldId.length > MAX_WORLD_ID_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
+      if (name.length < 1 || name.length > MAX_NAME_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
+      if (token.length > MAX_TOKEN_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
+      if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} characters`);
+      return {
+        ok: true,
+        msg: {
+          type: 1,
+          version,
+          worldId,
+          name,
+          token,
+          resumeToken: typeof resume === 'string' && resume.length > 0 ? resume : null,
+          ticket: typeof ticket === 'string' && ticket.length > 0 ? ticket : null,
+        },
+      };
     }
     case MsgType.INPUT: {
       if (a.length !== 5) return fail(WireErrorCode.BAD_FIELD, 'input is [2, seq, moveX, moveY, actions]');
       const [, seq, mx, my, actions] = a;
       if (typeof seq !== 'number' || !Number.isInteger(seq)) return fail(WireErrorCode.BAD_FIELD, 'input.seq must be an integer');
       if (!isNum(mx) || !isNum(my)) return fail(WireErrorCode.BAD_FIELD, 'input.moveX and input.moveY must be finite numbers');
-      if (typeof actions !== 'number' || !Number.isInteger(actions)) return fail(WireErrorCode.BAD_FIELD, 'input.actions must be an integer');
+      if (typeof actions !== 'number' || !Number.isInteger(actions))
+        return fail(WireErrorCode.BAD_FIELD, 'input.actions must be an integer');
       if (seq < 1 || seq > 0xffffffff) return fail(WireErrorCode.OUT_OF_RANGE, 'input.seq must be 1..4294967295');
       if (mx < -1 || mx > 1 || my < -1 || my > 1) return fail(WireErrorCode.OUT_OF_RANGE, 'input.moveX and input.moveY must be in -1..1');
       if (actions < 0 || actions > MAX_ACTIONS) return fail(WireErrorCode.OUT_OF_RANGE, 'input.actions must be 0..4294967295');
@@ -85,15 +103,19 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       // Shapes only: values (key syntax, item, quantity, price) are the ledger's to refuse with TX_* codes.
       if (a.length !== 5) return fail(WireErrorCode.BAD_FIELD, 'purchase is [4, key, item, quantity, expectedPrice]');
       const [, key, item, quantity, price] = a;
-      if (typeof key !== 'string' || typeof item !== 'string') return fail(WireErrorCode.BAD_FIELD, 'purchase.key and purchase.item must be strings');
-      if (typeof quantity !== 'number' || typeof price !== 'number') return fail(WireErrorCode.BAD_FIELD, 'purchase.quantity and purchase.expectedPrice must be numbers');
-      if (key.length > 128 || item.length > 64) return fail(WireErrorCode.OUT_OF_RANGE, 'purchase.key is at most 128 and purchase.item at most 64 characters');
+      if (typeof key !== 'string' || typeof item !== 'string')
+        return fail(WireErrorCode.BAD_FIELD, 'purchase.key and purchase.item must be strings');
+      if (typeof quantity !== 'number' || typeof price !== 'number')
+        return fail(WireErrorCode.BAD_FIELD, 'purchase.quantity and purchase.expectedPrice must be numbers');
+      if (key.length > 128 || item.length > 64)
+        return fail(WireErrorCode.OUT_OF_RANGE, 'purchase.key is at most 128 and purchase.item at most 64 characters');
       return { ok: true, msg: { type: 4, key, item, quantity, expectedPrice: price } };
     }
     case MsgType.GAME: {
       // The payload is checked against the message's own schema by the game server (it knows the world).
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
-      if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH) return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
+      if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
       return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
     }
     default:
@@ -105,7 +127,14 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
 export const createServerCodec = (): ServerCodec => {
   // copyBuffers: a msgpack `bin` in a game message's payload is copied, not a view of the uWS
   // buffer (emptied when the callback returns; the payload is applied in a later step).
-  const input = new Unpackr({ useRecords: false, mapsAsObjects: true, structuredClone: false, moreTypes: false, int64AsType: 'number', copyBuffers: true });
+  const input = new Unpackr({
+    useRecords: false,
+    mapsAsObjects: true,
+    structuredClone: false,
+    moreTypes: false,
+    int64AsType: 'number',
+    copyBuffers: true,
+  });
   // Output: records off so any msgpack decoder reads our frames; one Packr reused for every message.
   const out = new Packr({ useRecords: false, variableMapSize: true });
   const copy = (v: unknown[]): Uint8Array => out.pack(v);
@@ -121,7 +150,18 @@ export const createServerCodec = (): ServerCodec => {
       return validateClientFrame(value);
     },
     welcome: (m) => {
-      const a: unknown[] = [MsgType.WELCOME, m.sessionId, m.playerId, m.stepRate, m.worldTime, m.step, m.resumeToken, m.positionScale, m.interestRadius, m.resumed];
+      const a: unknown[] = [
+        MsgType.WELCOME,
+        m.sessionId,
+        m.playerId,
+        m.stepRate,
+        m.worldTime,
+        m.step,
+        m.resumeToken,
+        m.positionScale,
+        m.interestRadius,
+        m.resumed,
+      ];
       if (m.bounds) a.push([m.bounds.minX, m.bounds.minY, m.bounds.maxX, m.bounds.maxY]);
       // Element 11 only when the game replicates custom fields: the default welcome stays as documented.
       if (m.bounds && m.fields) a.push(m.fields);
@@ -131,7 +171,8 @@ export const createServerCodec = (): ServerCodec => {
     pong: (clientTime, serverTime) => copy([MsgType.PONG, clientTime, serverTime]),
     event: (kind, npc, at, expiresAt) => copy([MsgType.EVENT, kind, npc, at, expiresAt]),
     redirect: (worldId, url, ticket) => copy([MsgType.REDIRECT, worldId, url, ticket]),
-    txResult: (m) => copy([MsgType.TX_RESULT, m.key, m.status, m.code, m.seq, m.item, m.quantity, m.coinsDelta, m.coins, m.items, m.replayed]),
+    txResult: (m) =>
+      copy([MsgType.TX_RESULT, m.key, m.status, m.code, m.seq, m.item, m.quantity, m.coinsDelta, m.coins, m.items, m.replayed]),
     wallet: (coins, items, appliedSeq) => copy([MsgType.WALLET, coins, items, appliedSeq]),
   };
 };

@@ -74,7 +74,14 @@ export class DurableSessions {
    * a fresh player (with the refusal reason when a resume token was presented). Writes the
    * record as live before resolving, so the welcome's token is durable.
    */
-  async resolve(worldId: string, name: string, helloToken: string, resumeToken: string | null, x: number, y: number): Promise<ResolvedPlayer> {
+  async resolve(
+    worldId: string,
+    name: string,
+    helloToken: string,
+    resumeToken: string | null,
+    x: number,
+    y: number,
+  ): Promise<ResolvedPlayer> {
     const now = this.#now();
     let refused: string | null = null;
     if (resumeToken) {
@@ -88,8 +95,15 @@ export class DurableSessions {
       else if (helloToken && playerIdOfToken(helloToken) !== rec.playerId) refused = 'resume token belongs to another player';
       else {
         const p = await this.#store.getPlayer(rec.playerId);
-        const px = finite(p?.data.x), py = finite(p?.data.y);
-        await this.#store.putSession({ token: resumeToken, playerId: rec.playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } });
+        const px = finite(p?.data.x),
+          py = finite(p?.data.y);
+        await this.#store.putSession({
+          token: resumeToken,
+          playerId: rec.playerId,
+          worldId,
+          expiresAt: now + LIVE_RECORD_MS,
+          data: { live: true, boot: this.boot, name },
+        });
         return { playerId: rec.playerId, resumeToken, x: px, y: py, resumed: true, refused: null };
       }
     }
@@ -98,7 +112,13 @@ export class DurableSessions {
     const p = helloToken ? await this.#store.getPlayer(playerId) : undefined;
     const px = p && p.data.worldId === worldId ? finite(p.data.x) : null;
     const py = p && p.data.worldId === worldId ? finite(p.data.y) : null;
-    await this.#store.putSession({ token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } });
+    await this.#store.putSession({
+      token,
+      playerId,
+      worldId,
+      expiresAt: now + LIVE_RECORD_MS,
+      data: { live: true, boot: this.boot, name },
+    });
     if (!p) await this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } });
     return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
   }

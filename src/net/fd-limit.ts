@@ -21,7 +21,8 @@ export const parseOpenFileLimit = (limitsText: string): OpenFileLimit | null => 
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limitsText);
   if (!m) return null;
   const num = (s: string): number => (s === 'unlimited' ? Infinity : Number(s));
-  const soft = num(m[1]!), hard = num(m[2]!);
+  const soft = num(m[1]),
+    hard = num(m[2]);
   return Number.isNaN(soft) || Number.isNaN(hard) ? null : { soft, hard };
 };
 

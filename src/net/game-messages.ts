@@ -24,7 +24,13 @@ const OK: GameMessageOutcome = { ok: true };
  * world's game does not define is `UNKNOWN_TYPE`, a payload its schema refuses is `BAD_FIELD`;
  * both with a strike. A full buffer drops by the message's policy (counted), as movement input does.
  */
-export const pushGameMessage = (world: World<WorldCore & IngestSlot & GameSlot>, player: number, session: number, name: string, payload: unknown): GameMessageOutcome => {
+export const pushGameMessage = (
+  world: World<WorldCore & IngestSlot & GameSlot>,
+  player: number,
+  session: number,
+  name: string,
+  payload: unknown,
+): GameMessageOutcome => {
   const game = world.game;
   const entry = game?.messages.get(name);
   if (!game || !entry) {
@@ -37,7 +43,8 @@ export const pushGameMessage = (world: World<WorldCore & IngestSlot & GameSlot>,
     return { ok: false, code: WireErrorCode.BAD_FIELD, message: `${name}: ${problem}`, strike: true };
   }
   // Checked before the join state, so the answer to a bad message never depends on timing.
-  if (player < 0) return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
+  if (player < 0)
+    return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
   const fact: GameMessageFact = { session, payload };
   const out = world.ingest.push(entry.ingestType, player, fact);
   if (out === 'dropped' || out === 'rejected') game.counters.dropped++;

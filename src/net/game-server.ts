@@ -90,8 +90,21 @@ export class GameServer implements Service {
   readonly #epochNow: () => number;
   readonly #transport: NetTransport;
   readonly #s: ServerNetStats = {
-    connections: 0, connectionsTotal: 0, rejectedConnections: 0, maxConnections: 0, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0,
-    errorsByCode: {}, strikes: 0, closesByCode: {}, inputsDropped: 0, internalErrors: 0, purchases: 0, txResults: {},
+    connections: 0,
+    connectionsTotal: 0,
+    rejectedConnections: 0,
+    maxConnections: 0,
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    errorsByCode: {},
+    strikes: 0,
+    closesByCode: {},
+    inputsDropped: 0,
+    internalErrors: 0,
+    purchases: 0,
+    txResults: {},
   };
   #listen: us_listen_socket | null = null;
   #app: TemplatedApp | null = null;
@@ -123,9 +136,18 @@ export class GameServer implements Service {
     const wire = {
       send: (c: Conn, bytes: Uint8Array) => this.#send(c, bytes),
       end: (c: Conn, code: number, reason: string) => this.#end(c, code, reason),
-      reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) => this.#reply(c, code, message, strike, closeCode),
+      reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) =>
+        this.#reply(c, code, message, strike, closeCode),
     };
-    this.#registry = new SessionRegistry(this.config, this.#codec, wire, this.#transport, this.#log, opts.spawnSeed ?? 1, opts.sessionClass);
+    this.#registry = new SessionRegistry(
+      this.config,
+      this.#codec,
+      wire,
+      this.#transport,
+      this.#log,
+      opts.spawnSeed ?? 1,
+      opts.sessionClass,
+    );
   }
 
   /** Port actually bound (after start). */
@@ -145,8 +167,16 @@ export class GameServer implements Service {
     const cap = connectionCap(cfg.maxConnections, limit);
     this.#maxConnections = cap.max;
     if (cap.capped)
-      this.#log.warn({ maxConnections: cfg.maxConnections, effective: cap.max, openFilesSoft: limit?.soft, openFilesHard: limit?.hard, reserve: cap.reserve },
-        'net.maxConnections lowered to fit the open-file limit (raise it with `ulimit -n` before start)');
+      this.#log.warn(
+        {
+          maxConnections: cfg.maxConnections,
+          effective: cap.max,
+          openFilesSoft: limit?.soft,
+          openFilesHard: limit?.hard,
+          reserve: cap.reserve,
+        },
+        'net.maxConnections lowered to fit the open-file limit (raise it with `ulimit -n` before start)',
+      );
     const app = uWS.App().ws<ConnRef>('/*', {
       maxPayloadLength: cfg.maxPayloadLength,
       maxBackpressure: cfg.maxBackpressure,
@@ -158,12 +188,19 @@ export class GameServer implements Service {
         if (this.#conns.size >= this.#maxConnections) {
           const n = ++this.#s.rejectedConnections;
           // Logged at 1, 10, 100, ... refusals: visible, but never a line per connection.
-          if (Number.isInteger(Math.log10(n))) this.#log.warn({ rejectedConnections: n, maxConnections: this.#maxConnections }, 'game server full: upgrade refused with 503');
+          if (Number.isInteger(Math.log10(n)))
+            this.#log.warn({ rejectedConnections: n, maxConnections: this.#maxConnections }, 'game server full: upgrade refused with 503');
           res.writeStatus('503 Service Unavailable').writeHeader('Retry-After', '5').end('server full');
           return;
         }
         const conn = createConn(this.#nextId++, performance.now(), cfg.messageBurst);
-        res.upgrade<ConnRef>({ conn }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+        res.upgrade<ConnRef>(
+          { conn },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
       },
       open: (ws) => {
         const conn = ws.getUserData().conn;
@@ -194,12 +231,21 @@ export class GameServer implements Service {
     });
     this.#app = app;
     const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
-    if (!ls) throw new WorldtickError(ErrorCode.PORT_IN_USE, `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`, { details: { host: this.#opts.host, port: this.#opts.port } });
+    if (!ls)
+      throw new WorldtickError(
+        ErrorCode.PORT_IN_USE,
+        `game server could not listen on ${this.#opts.host}:${this.#opts.port} (port in use?)`,
+        { details: { host: this.#opts.host, port: this.#opts.port } },
+      );
     this.#listen = ls;
     this.#registry.shuttingDown = false;
     const store = this.#opts.store?.() ?? null;
     this.#registry.durable = store
-      ? new DurableSessions(store, () => this.config.resumeGraceSeconds, (err) => this.#log.warn({ err }, 'durable session write failed'))
+      ? new DurableSessions(
+          store,
+          () => this.config.resumeGraceSeconds,
+          (err) => this.#log.warn({ err }, 'durable session write failed'),
+        )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
@@ -282,11 +328,21 @@ export class GameServer implements Service {
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     const worlds: Record<string, WorldNetStats> = {};
-    let sessions = 0, parked = 0, snapshotsSent = 0, snapshotBytes = 0, skippedBackpressure = 0, mem = 0;
+    let sessions = 0,
+      parked = 0,
+      snapshotsSent = 0,
+      snapshotBytes = 0,
+      skippedBackpressure = 0,
+      mem = 0;
     const byClass: Record<string, ClassStats> = {};
     const ladderLevels = [0, 0, 0, 0, 0];
     for (const [id, { net }] of this.#registry.nets) {
-      const w = { ...net.stats, sessions: net.sessions.length, byClass: net.stats.byClass.map((c) => ({ ...c })), ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] } };
+      const w = {
+        ...net.stats,
+        sessions: net.sessions.length,
+        byClass: net.stats.byClass.map((c) => ({ ...c })),
+        ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
+      };
       sumClassStats(byClass, net.stats.byClass);
       for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
       worlds[id] = w;
@@ -306,7 +362,15 @@ export class GameServer implements Service {
       txResults: { ...this.#s.txResults },
       connections: this.#conns.size,
       maxConnections: this.#maxConnections,
-      sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels,
+      sessions,
+      parked,
+      snapshotsSent,
+      snapshotBytes,
+      skippedBackpressure,
+      sessionMemoryBytes: mem,
+      worlds,
+      byClass,
+      ladderLevels,
     };
   }
 
@@ -401,13 +465,28 @@ export class GameServer implements Service {
     const world = this.#opts.resolveWorld(s.worldId);
     if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
     this.#s.purchases++;
-    submitPurchase(world, { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice }, (r, w) => {
-      this.#s.txResults[r.code ?? 'ok'] = (this.#s.txResults[r.code ?? 'ok'] ?? 0) + 1;
-      this.#send(conn, this.#codec.txResult({
-        key: r.key, status: r.status, code: r.code, seq: r.seq, item: r.item, quantity: r.quantity, coinsDelta: r.coinsDelta,
-        coins: w ? w.coins : null, items: w ? w.items : null, replayed: r.replayed,
-      }));
-    });
+    submitPurchase(
+      world,
+      { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice },
+      (r, w) => {
+        this.#s.txResults[r.code ?? 'ok'] = (this.#s.txResults[r.code ?? 'ok'] ?? 0) + 1;
+        this.#send(
+          conn,
+          this.#codec.txResult({
+            key: r.key,
+            status: r.status,
+            code: r.code,
+            seq: r.seq,
+            item: r.item,
+            quantity: r.quantity,
+            coinsDelta: r.coinsDelta,
+            coins: w ? w.coins : null,
+            items: w ? w.items : null,
+            replayed: r.replayed,
+          }),
+        );
+      },
+    );
   }
 
   /** A game-defined message: checked against its schema here, applied by its handler in the next step. */
@@ -423,7 +502,13 @@ export class GameServer implements Service {
   #onHello(conn: Conn, m: HelloMsg): void {
     if (conn.session || conn.helloPending) return this.#reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
     if (m.version !== PROTOCOL_VERSION)
-      return this.#reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
+      return this.#reply(
+        conn,
+        WireErrorCode.BAD_VERSION,
+        `server speaks protocol version ${PROTOCOL_VERSION}`,
+        true,
+        CloseCode.BAD_VERSION,
+      );
     const route = this.#opts.routeHello?.(m);
     if (route && route.kind === 'redirect') {
       this.#send(conn, this.#codec.redirect(m.worldId, route.url, route.ticket));
@@ -448,7 +533,8 @@ export class GameServer implements Service {
   #sweep(): void {
     const now = performance.now();
     for (const conn of this.#conns.values()) {
-      if (!conn.session && !conn.helloPending && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs) this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
+      if (!conn.session && !conn.helloPending && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs)
+        this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
     }
     this.#registry.sweep(now);
   }

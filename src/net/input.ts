@@ -29,9 +29,13 @@ export interface InputFact {
 export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed: number): void => {
   const { Player, Velocity } = world.stores;
   if (!entityExists(world, eid) || !hasComponent(world, eid, Player) || Player.session[eid] !== f.session) return;
-  let mx = f.moveX, my = f.moveY;
+  let mx = f.moveX,
+    my = f.moveY;
   const len = Math.sqrt(mx * mx + my * my);
-  if (len > 1) { mx /= len; my /= len; }
+  if (len > 1) {
+    mx /= len;
+    my /= len;
+  }
   Velocity.x[eid] = mx * maxSpeed;
   Velocity.y[eid] = my * maxSpeed;
   Player.lastInputSeq[eid] = f.seq;

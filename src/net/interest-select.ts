@@ -40,7 +40,7 @@ export const markPlayers = (world: CoreWorld, sc: SelectScratch): void => {
     sc.playerMark.fill(0);
   }
   const players = query(world, [world.stores.Player]);
-  for (let i = 0; i < players.length; i++) sc.playerMark[players[i]!] = sc.stamp;
+  for (let i = 0; i < players.length; i++) sc.playerMark[players[i]] = sc.stamp;
 };
 
 /**
@@ -50,18 +50,26 @@ export const markPlayers = (world: CoreWorld, sc: SelectScratch): void => {
 export const selectSmallest = (keys: Float64Array, ids: Int32Array, n: number, k: number): void => {
   if (k <= 0 || k >= n) return;
   const t = k - 1;
-  let lo = 0, hi = n - 1;
+  let lo = 0,
+    hi = n - 1;
   while (hi > lo) {
     const mid = (lo + hi) >>> 1;
-    const a = keys[lo]!, b = keys[mid]!, c = keys[hi]!;
+    const a = keys[lo],
+      b = keys[mid],
+      c = keys[hi];
     const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
-    let i = lo, j = hi;
+    let i = lo,
+      j = hi;
     while (i <= j) {
-      while (keys[i]! < pivot) i++;
-      while (keys[j]! > pivot) j--;
+      while (keys[i] < pivot) i++;
+      while (keys[j] > pivot) j--;
       if (i <= j) {
-        const tk = keys[i]!; keys[i] = keys[j]!; keys[j] = tk;
-        const ti = ids[i]!; ids[i] = ids[j]!; ids[j] = ti;
+        const tk = keys[i];
+        keys[i] = keys[j];
+        keys[j] = tk;
+        const ti = ids[i];
+        ids[i] = ids[j];
+        ids[j] = ti;
         i++;
         j--;
       }
@@ -79,28 +87,51 @@ export const selectSmallest = (keys: Float64Array, ids: Int32Array, n: number, k
  * Players are those stamped by the last `markPlayers`.
  * Returns the new count (≤ max).
  */
-export const keepNearest = (world: CoreWorld, sc: SelectScratch, visible: number[], n: number, max: number, self: number, x: number, y: number): number => {
+export const keepNearest = (
+  world: CoreWorld,
+  sc: SelectScratch,
+  visible: number[],
+  n: number,
+  max: number,
+  self: number,
+  x: number,
+  y: number,
+): number => {
   const { Position, Tier, Interaction } = world.stores;
-  const px = Position.x, py = Position.y, target = Interaction.target, tier = Tier.tier;
-  const keys = sc.keys, ids = sc.ids, pm = sc.playerMark, stamp = sc.stamp;
-  let m = 0, haveSelf = false;
+  const px = Position.x,
+    py = Position.y,
+    target = Interaction.target,
+    tier = Tier.tier;
+  const keys = sc.keys,
+    ids = sc.ids,
+    pm = sc.playerMark,
+    stamp = sc.stamp;
+  let m = 0,
+    haveSelf = false;
   for (let i = 0; i < n; i++) {
-    const e = visible[i]!;
+    const e = visible[i];
     let key: number;
-    if (e === self) { key = -1; haveSelf = true; }
-    else if (target[e] === self) key = 0;
+    if (e === self) {
+      key = -1;
+      haveSelf = true;
+    } else if (target[e] === self) key = 0;
     else {
-      const dx = px[e]! - x, dy = py[e]! - y;
+      const dx = px[e] - x,
+        dy = py[e] - y;
       key = dx * dx + dy * dy;
-      if (key !== key) key = Infinity; // NaN position: last
+      if (Number.isNaN(key))
+        key = Infinity; // NaN position: last
       else if (tier[e] === 0 || pm[e] === stamp) key *= IMPORTANT_WEIGHT;
     }
     keys[m] = key;
     ids[m++] = e;
   }
-  if (!haveSelf && m < ids.length) { keys[m] = -1; ids[m++] = self; }
+  if (!haveSelf && m < ids.length) {
+    keys[m] = -1;
+    ids[m++] = self;
+  }
   const k = m < max ? m : max;
   selectSmallest(keys, ids, m, k);
-  for (let i = 0; i < k; i++) visible[i] = ids[i]!;
+  for (let i = 0; i < k; i++) visible[i] = ids[i];
   return k;
 };

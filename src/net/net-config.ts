@@ -128,7 +128,8 @@ export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
   // Relations between fields (checked on the merged values whatever their validity, so one
   // answer lists every problem).
   const cfg = { ...NET_DEFAULTS, ...(typeof patch === 'object' && patch !== null ? patch : {}) } as NetConfig;
-  if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8) problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
+  if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8)
+    problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
   if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');
   if (problems.length || !r.ok) throw optionInvalid(problems);
   return r.value;

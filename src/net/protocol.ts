@@ -141,7 +141,8 @@ const parseFieldTable = (v: unknown): ReplicatedKinds | null => {
   const out: ReplicatedKinds = new Map();
   for (const row of v) {
     if (!Array.isArray(row) || typeof row[0] !== 'number' || !Array.isArray(row[1])) continue;
-    const names: string[] = [], scales: number[] = [];
+    const names: string[] = [],
+      scales: number[] = [];
     for (const f of row[1] as unknown[]) {
       if (!Array.isArray(f)) continue;
       names.push(String(f[0]));
@@ -251,15 +252,35 @@ export interface WalletMsg {
 export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg | TxResultMsg | WalletMsg | RedirectMsg;
 
 /** Client → server frame builders (arrays ready for msgpack). */
-export const helloFrame = (worldId: string, name: string, token = '', resumeToken: string | null = null, version = PROTOCOL_VERSION, ticket: string | null = null): unknown[] =>
-  ticket === null ? [MsgType.HELLO, version, worldId, name, token, resumeToken] : [MsgType.HELLO, version, worldId, name, token, resumeToken, ticket];
-export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 0): unknown[] => [MsgType.INPUT, seq, moveX, moveY, actions];
+export const helloFrame = (
+  worldId: string,
+  name: string,
+  token = '',
+  resumeToken: string | null = null,
+  version = PROTOCOL_VERSION,
+  ticket: string | null = null,
+): unknown[] =>
+  ticket === null
+    ? [MsgType.HELLO, version, worldId, name, token, resumeToken]
+    : [MsgType.HELLO, version, worldId, name, token, resumeToken, ticket];
+export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 0): unknown[] => [
+  MsgType.INPUT,
+  seq,
+  moveX,
+  moveY,
+  actions,
+];
 export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
 /** A game-defined message (its payload must match the schema the game declared for `name`). */
 export const gameFrame = (name: string, payload: unknown): unknown[] => [MsgType.GAME, name, payload];
 
-export const purchaseFrame = (key: string, item: string, quantity: number, expectedPrice: number): unknown[] =>
-  [MsgType.PURCHASE, key, item, quantity, expectedPrice];
+export const purchaseFrame = (key: string, item: string, quantity: number, expectedPrice: number): unknown[] => [
+  MsgType.PURCHASE,
+  key,
+  item,
+  quantity,
+  expectedPrice,
+];
 
 const items = (v: unknown): Record<string, number> | null => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
@@ -279,15 +300,29 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
   switch (a[0]) {
     case MsgType.WELCOME:
       return {
-        type: 16, sessionId: num(a[1]), playerId: num(a[2]), stepRate: num(a[3]), worldTime: num(a[4]), step: num(a[5]),
-        resumeToken: String(a[6]), positionScale: num(a[7]), interestRadius: num(a[8]), resumed: a[9] === true,
+        type: 16,
+        sessionId: num(a[1]),
+        playerId: num(a[2]),
+        stepRate: num(a[3]),
+        worldTime: num(a[4]),
+        step: num(a[5]),
+        resumeToken: String(a[6]),
+        positionScale: num(a[7]),
+        interestRadius: num(a[8]),
+        resumed: a[9] === true,
         bounds: Array.isArray(a[10]) ? { minX: num(a[10][0]), minY: num(a[10][1]), maxX: num(a[10][2]), maxY: num(a[10][3]) } : null,
         fields: parseFieldTable(a[11]),
       };
     case MsgType.SNAPSHOT:
       return {
-        type: 17, step: num(a[1]), worldTime: num(a[2]), sendTime: num(a[3]), ack: num(a[4]),
-        enter: (a[5] ?? []) as number[][], update: (a[6] ?? []) as number[][], leave: (a[7] ?? []) as number[],
+        type: 17,
+        step: num(a[1]),
+        worldTime: num(a[2]),
+        sendTime: num(a[3]),
+        ack: num(a[4]),
+        enter: (a[5] ?? []) as number[][],
+        update: (a[6] ?? []) as number[][],
+        leave: (a[7] ?? []) as number[],
       };
     case MsgType.EVENT:
       return { type: 18, kind: a[1] as number | string, npc: num(a[2]), at: num(a[3]), expiresAt: num(a[4]) };
@@ -297,9 +332,17 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
       return { type: 20, code: String(a[1]), message: String(a[2]) };
     case MsgType.TX_RESULT:
       return {
-        type: 21, key: String(a[1]), status: a[2] === 'ok' ? 'ok' : 'rejected', code: typeof a[3] === 'string' ? a[3] : null,
-        seq: typeof a[4] === 'number' ? a[4] : null, item: typeof a[5] === 'string' ? a[5] : null, quantity: num(a[6]), coinsDelta: num(a[7]),
-        coins: typeof a[8] === 'number' ? a[8] : null, items: items(a[9]), replayed: a[10] === true,
+        type: 21,
+        key: String(a[1]),
+        status: a[2] === 'ok' ? 'ok' : 'rejected',
+        code: typeof a[3] === 'string' ? a[3] : null,
+        seq: typeof a[4] === 'number' ? a[4] : null,
+        item: typeof a[5] === 'string' ? a[5] : null,
+        quantity: num(a[6]),
+        coinsDelta: num(a[7]),
+        coins: typeof a[8] === 'number' ? a[8] : null,
+        items: items(a[9]),
+        replayed: a[10] === true,
       };
     case MsgType.WALLET:
       return { type: 22, coins: num(a[1]), items: items(a[2]) ?? {}, appliedSeq: num(a[3]) };

@@ -57,43 +57,60 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const cfg = net.config;
     const pressure = pressureOf(ctx.budgets.interestQuality);
     st.ladder.pressure = pressure;
-    const byClass = st.byClass, levels = st.ladder.levels;
-    for (let c = 0; c < byClass.length; c++) { byClass[c]!.sessions = 0; byClass[c]!.degraded = 0; }
+    const byClass = st.byClass,
+      levels = st.ladder.levels;
+    for (let c = 0; c < byClass.length; c++) {
+      byClass[c].sessions = 0;
+      byClass[c].degraded = 0;
+    }
     levels.fill(0);
     // Pass 1: priorities, counting sort (highest bucket first).
     const { order, prio, counts, starts } = sc;
     counts.fill(0);
     const nowMs = performance.now();
     for (let i = 0; i < n; i++) {
-      const p = sessionPriority(sessions[i]!, cfg, nowMs);
+      const p = sessionPriority(sessions[i], cfg, nowMs);
       prio[i] = p;
-      counts[p]!++;
+      counts[p]++;
     }
     let at = 0;
-    for (let b = BUCKETS - 1; b >= 0; b--) { starts[b] = at; at += counts[b]!; }
-    for (let i = 0; i < n; i++) order[starts[prio[i]!]!++] = i;
+    for (let b = BUCKETS - 1; b >= 0; b--) {
+      starts[b] = at;
+      at += counts[b];
+    }
+    for (let i = 0; i < n; i++) order[starts[prio[i]]++] = i;
     // Pass 2: buckets high → low, each from a rotating start.
     const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
     let now = nowMs;
     at = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
-      const count = counts[b]!, from = at;
+      const count = counts[b],
+        from = at;
       at += count;
       if (count === 0) continue;
       const rot = (f.step * 7919) % count;
       for (let j = 0; j < count; j++) {
-        const s = sessions[order[from + ((j + rot) % count)]!]!;
+        const s = sessions[order[from + ((j + rot) % count)]];
         if (s.conn.closed || s.closeCode) continue;
-        const cs = byClass[s.cls]!;
+        const cs = byClass[s.cls];
         // Effective quality level: the worse of load (by priority) and the session's own ladder.
         const load = pressure > 0 ? loadLevel(s.cls, b, pressure) : 0;
         const level = load > s.ladder ? load : s.ladder;
         cs.sessions++;
-        levels[level]!++;
+        levels[level]++;
         if (level > 0) cs.degraded++;
         const every = cooldownOf(level);
-        if (every > 1 && (f.step + s.conn.id) % every !== 0) { st.cooldownSkips++; cs.cooldownSkips++; continue; }
-        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < (s.cls === SessionClass.player ? MAX_DEFERRED_PLAYER : MAX_DEFERRED)) {
+        if (every > 1 && (f.step + s.conn.id) % every !== 0) {
+          st.cooldownSkips++;
+          cs.cooldownSkips++;
+          continue;
+        }
+        if (
+          budget > 0 &&
+          b < NEVER_DEFER &&
+          now - t0 > budget &&
+          s.deferred < (s.cls === SessionClass.player ? MAX_DEFERRED_PLAYER : MAX_DEFERRED)
+        ) {
           s.deferred++;
           st.deferred++;
           cs.deferred++;
@@ -101,7 +118,10 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         }
         s.deferred = 0;
         const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, every);
-        if (t1 > 0) { now = performance.now(); sendMs += now - t1; }
+        if (t1 > 0) {
+          now = performance.now();
+          sendMs += now - t1;
+        }
       }
     }
     if (net.closing.length) {
@@ -122,8 +142,18 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
  * Backpressure check, ladder walk, encode and send of one session at `level`. Returns the wall
  * time just before the send (performance.now), or 0 when nothing was sent.
  */
-const sendOne = (world: ReplicationWorld, net: WorldNet, s: Session, f: SnapshotFrame, sf: SnapshotFrame, level: number, every: number): number => {
-  const st = net.stats, cfg = net.config, cs = st.byClass[s.cls]!;
+const sendOne = (
+  world: ReplicationWorld,
+  net: WorldNet,
+  s: Session,
+  f: SnapshotFrame,
+  sf: SnapshotFrame,
+  level: number,
+  every: number,
+): number => {
+  const st = net.stats,
+    cfg = net.config,
+    cs = st.byClass[s.cls];
   const buffered = net.transport.buffered(s);
   const moved = updateLadder(s, cfg, buffered, f.step);
   if (moved < 0) st.ladder.down++;
@@ -132,7 +162,10 @@ const sendOne = (world: ReplicationWorld, net: WorldNet, s: Session, f: Snapshot
     // Skipped: its known set is untouched, so the next snapshot is a correct delta.
     st.skippedBackpressure++;
     cs.skippedBackpressure++;
-    if (++s.skipped >= cfg.maxSkippedSteps) { s.closeCode = CloseCode.SLOW_CONSUMER; net.closing.push(s); }
+    if (++s.skipped >= cfg.maxSkippedSteps) {
+      s.closeCode = CloseCode.SLOW_CONSUMER;
+      net.closing.push(s);
+    }
     return 0;
   }
   s.skipped = 0;
@@ -140,9 +173,13 @@ const sendOne = (world: ReplicationWorld, net: WorldNet, s: Session, f: Snapshot
   if (level > 0) {
     // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2.
     frame = sf;
-    sf.step = f.step; sf.worldTime = f.worldTime; sf.sendTime = f.sendTime; sf.requeryEvery = f.requeryEvery;
+    sf.step = f.step;
+    sf.worldTime = f.worldTime;
+    sf.sendTime = f.sendTime;
+    sf.requeryEvery = f.requeryEvery;
     sf.farEvery = f.farEvery * 4 * every;
-    sf.radiusScale = level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
+    sf.radiusScale =
+      level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
   }
   const len = encodeSessionSnapshot(world, net, s, frame);
   const t1 = performance.now();

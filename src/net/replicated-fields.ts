@@ -52,15 +52,22 @@ export const createReplicationTable = (capacity: number, kinds: ReadonlyMap<numb
   const description: FieldTableDescription = [];
   for (const [kind, f] of kinds) {
     stride = Math.max(stride, f.names.length);
-    description.push([kind, f.names.map((name, j) => [name, f.scales[j]!] as [string, number])]);
+    description.push([kind, f.names.map((name, j) => [name, f.scales[j]] as [string, number])]);
   }
-  return { byKind: kinds, stride, description, q: new Int32Array((capacity + 1) * stride), n: new Uint8Array(capacity + 1), known: new WeakMap() };
+  return {
+    byKind: kinds,
+    stride,
+    description,
+    q: new Int32Array((capacity + 1) * stride),
+    n: new Uint8Array(capacity + 1),
+    known: new WeakMap(),
+  };
 };
 
 const quantize = (v: number, scale: number): number => {
   const r = Math.round(v * scale);
   // Why clamp: the snapshot writer encodes int32 / uint32 only.
-  if (!(r >= -2147483648)) return r !== r ? 0 : -2147483648;
+  if (!(r >= -2147483648)) return Number.isNaN(r) ? 0 : -2147483648;
   return r > 4294967295 ? 4294967295 : r;
 };
 
@@ -70,14 +77,14 @@ export const cacheEntityFields = (t: ReplicationTable, e: number, kind: number):
   if (f === undefined) return (t.n[e] = 0);
   const base = e * t.stride;
   const count = f.arrays.length;
-  for (let j = 0; j < count; j++) t.q[base + j] = quantize(f.arrays[j]![e]!, f.scales[j]!);
+  for (let j = 0; j < count; j++) t.q[base + j] = quantize(f.arrays[j][e], f.scales[j]);
   return (t.n[e] = count);
 };
 
 /** Append entity e's quantized fields (this run's values). */
 export const writeEntityFields = (w: ByteWriter, t: ReplicationTable, e: number): void => {
   const base = e * t.stride;
-  for (let j = 0, c = t.n[e]!; j < c; j++) writeInt(w, t.q[base + j]!);
+  for (let j = 0, c = t.n[e]; j < c; j++) writeInt(w, t.q[base + j]);
 };
 
 /** The session's known rows, with room for `slots` known entities (grown, contents kept). */
@@ -95,14 +102,16 @@ export const knownRows = (t: ReplicationTable, owner: object, slots: number): In
 
 /** Move known row `from` to `to` (swap-remove of the known set). */
 export const moveKnownRow = (rows: Int32Array, stride: number, from: number, to: number): void => {
-  const a = from * stride, b = to * stride;
-  for (let j = 0; j < stride; j++) rows[b + j] = rows[a + j]!;
+  const a = from * stride,
+    b = to * stride;
+  for (let j = 0; j < stride; j++) rows[b + j] = rows[a + j];
 };
 
 /** Record that the session now knows entity e's current values in slot k. */
 export const storeKnownRow = (t: ReplicationTable, rows: Int32Array, e: number, k: number): void => {
-  const a = e * t.stride, b = k * t.stride;
-  for (let j = 0, c = t.n[e]!; j < c; j++) rows[b + j] = t.q[a + j]!;
+  const a = e * t.stride,
+    b = k * t.stride;
+  for (let j = 0, c = t.n[e]; j < c; j++) rows[b + j] = t.q[a + j];
 };
 
 /**
@@ -110,10 +119,11 @@ export const storeKnownRow = (t: ReplicationTable, rows: Int32Array, e: number, 
  * `all`, every field of its kind (the kind changed).
  */
 export const changedFieldMask = (t: ReplicationTable, rows: Int32Array, e: number, k: number, all: boolean): number => {
-  const c = t.n[e]!;
+  const c = t.n[e];
   if (c === 0) return 0;
   if (all) return ((1 << c) - 1) << 4;
-  const a = e * t.stride, b = k * t.stride;
+  const a = e * t.stride,
+    b = k * t.stride;
   let mask = 0;
   for (let j = 0; j < c; j++) if (rows[b + j] !== t.q[a + j]) mask |= 16 << j;
   return mask;
@@ -121,10 +131,11 @@ export const changedFieldMask = (t: ReplicationTable, rows: Int32Array, e: numbe
 
 /** Write the changed fields of `mask` (in field order) and store them as known. */
 export const writeChangedFields = (w: ByteWriter, t: ReplicationTable, rows: Int32Array, e: number, k: number, mask: number): void => {
-  const a = e * t.stride, b = k * t.stride;
-  for (let j = 0, c = t.n[e]!; j < c; j++) {
+  const a = e * t.stride,
+    b = k * t.stride;
+  for (let j = 0, c = t.n[e]; j < c; j++) {
     if ((mask & (16 << j)) === 0) continue;
-    const v = t.q[a + j]!;
+    const v = t.q[a + j];
     writeInt(w, v);
     rows[b + j] = v;
   }

@@ -38,7 +38,7 @@ const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number):
   ensure(w, end - start);
   const b = w.bytes;
   let p = w.pos;
-  for (let i = start; i < end; i++) b[p++] = src[i]!;
+  for (let i = start; i < end; i++) b[p++] = src[i];
   w.pos = p;
 };
 
@@ -51,7 +51,7 @@ export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot & GameS
 
 /** Does the world's pipeline run a tiering phase (which rebuilds `world.spatial` every step)? */
 const hasTieringPhase = (world: ReplicationWorld): boolean => {
-  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i]!.phase === 'tiering') return true;
+  for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i].phase === 'tiering') return true;
   return false;
 };
 
@@ -81,19 +81,25 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const run = net.run;
   let mark = ++net.mark;
   const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
-  const pxw = Position.x[s.player]!, pyw = Position.y[s.player]!;
+  const pxw = Position.x[s.player],
+    pyw = Position.y[s.player];
   let n = 0;
-  if (f.requeryEvery <= 1 || (f.step + s.conn.id) % f.requeryEvery === 0) n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  if (f.requeryEvery <= 1 || (f.step + s.conn.id) % f.requeryEvery === 0)
+    n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
   else {
     // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
     // per id was the most expensive line of the replicate phase in the 5,000-session profile).
     const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
     const kId = s.knownId;
-    if (index.versioning) for (let i = 0; i < s.knownCount; i++) { if (entityExists(world, kId[i]!)) visible[n++] = kId[i]!; }
+    if (index.versioning)
+      for (let i = 0; i < s.knownCount; i++) {
+        if (entityExists(world, kId[i])) visible[n++] = kId[i];
+      }
     else {
       const { sparse, dense, aliveCount } = index;
       for (let i = 0; i < s.knownCount; i++) {
-        const id = kId[i]!, d = sparse[id];
+        const id = kId[i],
+          d = sparse[id];
         if (d !== undefined && d < aliveCount && dense[d] === id) visible[n++] = id;
       }
     }
@@ -104,10 +110,11 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
   }
   // Crowd level (other players in view) for the session's priority (session-priority.ts).
-  const pm = net.select.playerMark, pStamp = net.select.stamp;
+  const pm = net.select.playerMark,
+    pStamp = net.select.stamp;
   let crowd = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i]!;
+    const e = visible[i];
     visMark[e] = mark;
     if (pm[e] === pStamp) crowd++;
   }
@@ -118,14 +125,18 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     else {
       n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
       mark = ++net.mark; // one entity was dropped: mark the kept set afresh
-      for (let i = 0; i < n; i++) visMark[visible[i]!] = mark;
+      for (let i = 0; i < n; i++) visMark[visible[i]] = mark;
     }
     visMark[s.player] = mark;
   }
 
   // Room for every visible entity up front, so the known arrays can be hoisted into locals.
   ensureKnown(s, s.knownCount + n);
-  const kId = s.knownId, kX = s.knownX, kY = s.knownY, kKind = s.knownKind, kTier = s.knownTier;
+  const kId = s.knownId,
+    kX = s.knownX,
+    kY = s.knownY,
+    kKind = s.knownKind,
+    kTier = s.knownTier;
   const removedRun = net.removedRun;
   // Game-defined fields (replicated-fields.ts): null for the default wire.
   const ext = world.game === null ? null : world.game.replicated;
@@ -138,16 +149,16 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let nLeave = 0;
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
-    const id = kId[i]!;
+    const id = kId[i];
     if (visMark[id] !== mark || removedRun[id] === run) {
       writeInt(leaves, id);
       nLeave++;
       count--;
-      kId[i] = kId[count]!;
-      kX[i] = kX[count]!;
-      kY[i] = kY[count]!;
-      kKind[i] = kKind[count]!;
-      kTier[i] = kTier[count]!;
+      kId[i] = kId[count];
+      kX[i] = kX[count];
+      kY[i] = kY[count];
+      kKind[i] = kKind[count];
+      kTier[i] = kTier[count];
       if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
       knownMark[id] = mark;
@@ -158,64 +169,116 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
 
   const farGate = f.farEvery > 1 && (f.step + s.conn.id) % f.farEvery !== 0;
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
-  const enters = net.enters, updates = net.updates, sh = net.shared;
-  const enterOff = net.enterOff, posOff = net.posOff, posEnd = net.posEnd;
-  const px = Position.x, py = Position.y;
+  const enters = net.enters,
+    updates = net.updates,
+    sh = net.shared;
+  const enterOff = net.enterOff,
+    posOff = net.posOff,
+    posEnd = net.posEnd;
+  const px = Position.x,
+    py = Position.y;
   enters.pos = 0;
   updates.pos = 0;
-  let nEnter = 0, nUpdate = 0;
+  let nEnter = 0,
+    nUpdate = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i]!;
+    const e = visible[i];
     if (cacheRun[e] !== run) {
       // Encode once per step, shared by every session that sees e.
       cacheRun[e] = run;
-      const ex = (qx[e] = Math.round(px[e]! * scale));
-      const ey = (qy[e] = Math.round(py[e]! * scale));
-      if (hasComponent(world, e, Player)) { qKind[e] = PLAYER_KIND; qTier[e] = 0; }
-      else { qKind[e] = Npc.kind[e]!; qTier[e] = Tier.tier[e]!; }
+      const ex = (qx[e] = Math.round(px[e] * scale));
+      const ey = (qy[e] = Math.round(py[e] * scale));
+      if (hasComponent(world, e, Player)) {
+        qKind[e] = PLAYER_KIND;
+        qTier[e] = 0;
+      } else {
+        qKind[e] = Npc.kind[e];
+        qTier[e] = Tier.tier[e];
+      }
       // The two entries most sessions need, encoded once: [e, x, y, kind, tier, ...fields] and [e, 3, x, y].
-      const nf = ext === null ? 0 : cacheEntityFields(ext, e, qKind[e]!);
+      const nf = ext === null ? 0 : cacheEntityFields(ext, e, qKind[e]);
       enterOff[e] = sh.pos;
-      writeArrayHeader(sh, 5 + nf); writeInt(sh, e); writeInt(sh, ex); writeInt(sh, ey); writeInt(sh, qKind[e]!); writeInt(sh, qTier[e]!);
+      writeArrayHeader(sh, 5 + nf);
+      writeInt(sh, e);
+      writeInt(sh, ex);
+      writeInt(sh, ey);
+      writeInt(sh, qKind[e]);
+      writeInt(sh, qTier[e]);
       if (nf > 0) writeEntityFields(sh, ext!, e);
       posOff[e] = sh.pos;
-      writeArrayHeader(sh, 4); writeInt(sh, e); writeInt(sh, EntityField.X | EntityField.Y); writeInt(sh, ex); writeInt(sh, ey);
+      writeArrayHeader(sh, 4);
+      writeInt(sh, e);
+      writeInt(sh, EntityField.X | EntityField.Y);
+      writeInt(sh, ex);
+      writeInt(sh, ey);
       posEnd[e] = sh.pos;
     }
     if (farGate) {
-      const dx = px[e]! - pxw, dy = py[e]! - pyw;
+      const dx = px[e] - pxw,
+        dy = py[e] - pyw;
       if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
     }
-    const x = qx[e]!, y = qy[e]!;
+    const x = qx[e],
+      y = qy[e];
     if (knownMark[e] === mark) {
-      const k = knownAt[e]!;
-      const kind = qKind[e]!, tier = qTier[e]!;
-      const dX = kX[k] !== x, dY = kY[k] !== y;
+      const k = knownAt[e];
+      const kind = qKind[e],
+        tier = qTier[e];
+      const dX = kX[k] !== x,
+        dY = kY[k] !== y;
       const extMask = kExt === null ? 0 : changedFieldMask(ext!, kExt, e, k, kKind[k] !== kind);
       if (kKind[k] === kind && kTier[k] === tier && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
           // The common case: position only, both axes — copy the shared bytes.
-          copyShared(updates, sh.bytes, posOff[e]!, posEnd[e]!);
+          copyShared(updates, sh.bytes, posOff[e], posEnd[e]);
           kX[k] = x;
           kY[k] = y;
           nUpdate++;
           continue;
         }
       }
-      let mask = 0, nf = 2;
-      if (dX) { mask |= EntityField.X; nf++; }
-      if (dY) { mask |= EntityField.Y; nf++; }
-      if (kKind[k] !== kind) { mask |= EntityField.KIND; nf++; }
-      if (kTier[k] !== tier) { mask |= EntityField.TIER; nf++; }
-      if (extMask !== 0) { mask |= extMask; nf += bitCount(extMask); }
+      let mask = 0,
+        nf = 2;
+      if (dX) {
+        mask |= EntityField.X;
+        nf++;
+      }
+      if (dY) {
+        mask |= EntityField.Y;
+        nf++;
+      }
+      if (kKind[k] !== kind) {
+        mask |= EntityField.KIND;
+        nf++;
+      }
+      if (kTier[k] !== tier) {
+        mask |= EntityField.TIER;
+        nf++;
+      }
+      if (extMask !== 0) {
+        mask |= extMask;
+        nf += bitCount(extMask);
+      }
       writeArrayHeader(updates, nf);
       writeInt(updates, e);
       writeInt(updates, mask);
-      if (dX) { writeInt(updates, x); kX[k] = x; }
-      if (dY) { writeInt(updates, y); kY[k] = y; }
-      if (mask & EntityField.KIND) { writeInt(updates, kind); kKind[k] = kind; }
-      if (mask & EntityField.TIER) { writeInt(updates, tier); kTier[k] = tier; }
+      if (dX) {
+        writeInt(updates, x);
+        kX[k] = x;
+      }
+      if (dY) {
+        writeInt(updates, y);
+        kY[k] = y;
+      }
+      if (mask & EntityField.KIND) {
+        writeInt(updates, kind);
+        kKind[k] = kind;
+      }
+      if (mask & EntityField.TIER) {
+        writeInt(updates, tier);
+        kTier[k] = tier;
+      }
       if (extMask !== 0) writeChangedFields(updates, ext!, kExt!, e, k, extMask);
       nUpdate++;
     } else {
@@ -223,10 +286,10 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kId[k] = e;
       kX[k] = x;
       kY[k] = y;
-      kKind[k] = qKind[e]!;
-      kTier[k] = qTier[e]!;
+      kKind[k] = qKind[e];
+      kTier[k] = qTier[e];
       if (kExt !== null) storeKnownRow(ext!, kExt, e, k);
-      copyShared(enters, sh.bytes, enterOff[e]!, posOff[e]!);
+      copyShared(enters, sh.bytes, enterOff[e], posOff[e]);
       nEnter++;
     }
   }
@@ -239,7 +302,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   writeInt(out, f.step);
   writeFloat64(out, f.worldTime);
   writeFloat64(out, f.sendTime);
-  writeInt(out, Player.lastInputSeq[s.player]!);
+  writeInt(out, Player.lastInputSeq[s.player]);
   writeArrayHeader(out, nEnter);
   writeBytes(out, enters);
   writeArrayHeader(out, nUpdate);
@@ -271,7 +334,7 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
-  for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]!] = net.run;
+  for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]] = net.run;
   net.removed.length = 0;
   if (net.run > 0x3fffffff) {
     net.run = 1;

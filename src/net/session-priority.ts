@@ -93,7 +93,10 @@ export const updateLadder = (s: Session, cfg: NetConfig, buffered: number, step:
     }
     return 0;
   }
-  if (buffered > 0) { s.ladderCalm = 0; return 0; }
+  if (buffered > 0) {
+    s.ladderCalm = 0;
+    return 0;
+  }
   if (s.ladder === 0) return 0;
   if (++s.ladderCalm >= cfg.ladderUpSteps) {
     s.ladder--;
@@ -124,7 +127,15 @@ export interface ClassStats {
 
 /** Fresh per-class counters, indexed by class code. */
 export const createClassStats = (): ClassStats[] =>
-  SESSION_CLASS_NAMES.map(() => ({ sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 }));
+  SESSION_CLASS_NAMES.map(() => ({
+    sessions: 0,
+    degraded: 0,
+    snapshots: 0,
+    bytes: 0,
+    cooldownSkips: 0,
+    skippedBackpressure: 0,
+    deferred: 0,
+  }));
 
 /** Ladder counters of a world (`WorldNetStats.ladder`). */
 export interface LadderStats {
@@ -143,13 +154,13 @@ export const createLadderStats = (): LadderStats => ({ levels: [0, 0, 0, 0, 0], 
 /** Sum of per-class counters keyed by class name (for `GameServer.stats()`). */
 export const sumClassStats = (into: Record<string, ClassStats>, from: readonly ClassStats[]): void => {
   for (let c = 0; c < from.length; c++) {
-    const name = SESSION_CLASS_NAMES[c]!;
+    const name = SESSION_CLASS_NAMES[c];
     let a = into[name];
     if (!a) {
       a = { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 };
       into[name] = a;
     }
-    const b = from[c]!;
+    const b = from[c];
     a.sessions += b.sessions;
     a.degraded += b.degraded;
     a.snapshots += b.snapshots;

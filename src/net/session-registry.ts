@@ -75,7 +75,15 @@ export class SessionRegistry {
 
   readonly #classify: SessionClassHook;
 
-  constructor(cfg: NetConfig, codec: ServerCodec, wire: SessionWire, transport: NetTransport, log: Logger, spawnSeed: number, classify?: SessionClassHook) {
+  constructor(
+    cfg: NetConfig,
+    codec: ServerCodec,
+    wire: SessionWire,
+    transport: NetTransport,
+    log: Logger,
+    spawnSeed: number,
+    classify?: SessionClassHook,
+  ) {
     this.#classify = classify ?? ((m) => classFromToken(m.token));
     this.#cfg = cfg;
     this.#codec = codec;
@@ -173,8 +181,10 @@ export class SessionRegistry {
    */
   hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
     const net = this.attach(world);
-    let player = -1, owner = -1;
-    let token = '', ledgerId = '';
+    let player = -1,
+      owner = -1;
+    let token = '',
+      ledgerId = '';
     if (m.resumeToken) {
       const parked = this.#parked.get(m.resumeToken);
       const live = this.#live.get(m.resumeToken);
@@ -196,7 +206,8 @@ export class SessionRegistry {
     }
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
-    const x = nextRange(this.#rng, minX, maxX), y = nextRange(this.#rng, minY, maxY);
+    const x = nextRange(this.#rng, minX, maxX),
+      y = nextRange(this.#rng, minY, maxY);
     const durable = this.durable;
     if (player >= 0 || !durable) {
       // Maintenance: a resume of an existing player is still accepted, a new player is not.
@@ -220,7 +231,8 @@ export class SessionRegistry {
         conn.helloPending = false;
         if (conn.closed || conn.session) return;
         const entry = this.nets.get(world.id);
-        if (!entry || entry.world !== world) return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+        if (!entry || entry.world !== world)
+          return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
         if (!r.resumed && refuseNew)
           return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
         if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
@@ -241,12 +253,29 @@ export class SessionRegistry {
   }
 
   /** Create the joining session and push its enter fact (the welcome is sent when a step applies it). */
-  #enter(conn: Conn, m: HelloMsg, world: SimWorld, player: number, owner: number, token: string, ledgerId: string, x: number, y: number, durableResume = false): void {
+  #enter(
+    conn: Conn,
+    m: HelloMsg,
+    world: SimWorld,
+    player: number,
+    owner: number,
+    token: string,
+    ledgerId: string,
+    x: number,
+    y: number,
+    durableResume = false,
+  ): void {
     const cfg = this.#cfg;
     const cls = SessionClass[this.#classify(m, world)] ?? SessionClass.player;
     const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, cls, ledgerId);
     const fact: EnterFact = {
-      op: 'enter', session: conn.id, player, owner, x, y, interestRadius: cfg.interestRadius,
+      op: 'enter',
+      session: conn.id,
+      player,
+      owner,
+      x,
+      y,
+      interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
       applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume),
     };
@@ -283,11 +312,22 @@ export class SessionRegistry {
     net.sessions.push(s);
     net.byPlayer.set(eid, s);
     this.#live.set(s.resumeToken, s);
-    this.#wire.send(conn, this.#codec.welcome({
-      sessionId: conn.id, playerId: eid, stepRate: 1 / world.config.simulation.tickIntervalSeconds, worldTime: world.clock.now,
-      step: world.clock.step, resumeToken: s.resumeToken, positionScale: this.#cfg.positionScale, interestRadius: this.#cfg.interestRadius,
-      resumed: reattached, bounds: world.bounds, fields: world.game?.replicated?.description ?? null,
-    }));
+    this.#wire.send(
+      conn,
+      this.#codec.welcome({
+        sessionId: conn.id,
+        playerId: eid,
+        stepRate: 1 / world.config.simulation.tickIntervalSeconds,
+        worldTime: world.clock.now,
+        step: world.clock.step,
+        resumeToken: s.resumeToken,
+        positionScale: this.#cfg.positionScale,
+        interestRadius: this.#cfg.interestRadius,
+        resumed: reattached,
+        bounds: world.bounds,
+        fields: world.game?.replicated?.description ?? null,
+      }),
+    );
     const held = s.heldInput;
     s.heldInput = null;
     if (held) this.#pushInput(world, eid, held);
@@ -295,13 +335,15 @@ export class SessionRegistry {
 
   /** A valid input of a session (joined or joining). */
   input(s: Session, m: InputMsg): void {
-    if (m.seq <= s.lastSeqIn) return this.#wire.reply(s.conn, WireErrorCode.OUT_OF_RANGE, `input.seq must increase (last ${s.lastSeqIn})`, true);
+    if (m.seq <= s.lastSeqIn)
+      return this.#wire.reply(s.conn, WireErrorCode.OUT_OF_RANGE, `input.seq must increase (last ${s.lastSeqIn})`, true);
     s.lastSeqIn = m.seq;
     s.lastInputAt = performance.now();
     const entry = this.nets.get(s.worldId);
     if (!entry) return;
     const fact: InputFact = { session: s.conn.id, seq: m.seq, moveX: m.moveX, moveY: m.moveY, actions: m.actions };
-    if (s.player < 0) s.heldInput = fact; // joining: the newest input waits for the player
+    if (s.player < 0)
+      s.heldInput = fact; // joining: the newest input waits for the player
     else this.#pushInput(entry.world, s.player, fact);
   }
 
@@ -327,7 +369,7 @@ export class SessionRegistry {
   #unlist(s: Session, net: WorldNet): void {
     const i = net.sessions.indexOf(s);
     if (i >= 0) {
-      net.sessions[i] = net.sessions[net.sessions.length - 1]!;
+      net.sessions[i] = net.sessions[net.sessions.length - 1];
       net.sessions.pop();
     }
     if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
@@ -348,7 +390,7 @@ export class SessionRegistry {
     this.#parked.set(s.resumeToken, { world, player, ledgerId: s.ledgerId, name: s.name, expiresAt: performance.now() + grace * 1000 });
     net.stats.parked++;
     const P = world.stores.Position;
-    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player]!, P.y[player]!, this.shuttingDown);
+    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player], P.y[player], this.shuttingDown);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
@@ -372,7 +414,7 @@ export class SessionRegistry {
     if (!d) return;
     for (const { world, net } of this.nets.values()) {
       const P = world.stores.Position;
-      for (const s of net.sessions) if (s.player >= 0) d.savePosition(s.ledgerId, s.name, world.id, P.x[s.player]!, P.y[s.player]!);
+      for (const s of net.sessions) if (s.player >= 0) d.savePosition(s.ledgerId, s.name, world.id, P.x[s.player], P.y[s.player]);
     }
   }
 }

@@ -96,10 +96,21 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
 });
 
 const INITIAL_KNOWN = 16;
-const EMPTY_I32 = new Int32Array(0), EMPTY_U16 = new Uint16Array(0), EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0),
+  EMPTY_U16 = new Uint16Array(0),
+  EMPTY_U8 = new Uint8Array(0);
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
-export const createSession = (conn: Conn, worldId: string, player: number, name: string, resumeToken: string, interestRadius: number, cls = 0, ledgerId = ''): Session => {
+export const createSession = (
+  conn: Conn,
+  worldId: string,
+  player: number,
+  name: string,
+  resumeToken: string,
+  interestRadius: number,
+  cls = 0,
+  ledgerId = '',
+): Session => {
   const s: Session = {
     conn,
     worldId,
@@ -137,8 +148,11 @@ export const createSession = (conn: Conn, worldId: string, player: number, name:
  */
 const allocKnown = (s: Session, size: number, count: number): void => {
   const buf = new ArrayBuffer(size * 15);
-  const id = new Int32Array(buf, 0, size), x = new Int32Array(buf, size * 4, size), y = new Int32Array(buf, size * 8, size);
-  const kind = new Uint16Array(buf, size * 12, size), tier = new Uint8Array(buf, size * 14, size);
+  const id = new Int32Array(buf, 0, size),
+    x = new Int32Array(buf, size * 4, size),
+    y = new Int32Array(buf, size * 8, size);
+  const kind = new Uint16Array(buf, size * 12, size),
+    tier = new Uint8Array(buf, size * 14, size);
   if (count > 0) {
     id.set(s.knownId.subarray(0, count));
     x.set(s.knownX.subarray(0, count));
@@ -146,7 +160,11 @@ const allocKnown = (s: Session, size: number, count: number): void => {
     kind.set(s.knownKind.subarray(0, count));
     tier.set(s.knownTier.subarray(0, count));
   }
-  s.knownId = id; s.knownX = x; s.knownY = y; s.knownKind = kind; s.knownTier = tier;
+  s.knownId = id;
+  s.knownX = x;
+  s.knownY = y;
+  s.knownKind = kind;
+  s.knownTier = tier;
 };
 
 /** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */

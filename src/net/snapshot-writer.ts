@@ -38,13 +38,31 @@ export const writeInt = (w: ByteWriter, v: number): void => {
   let p = w.pos;
   if (v >= 0) {
     if (v < 128) b[p++] = v;
-    else if (v < 256) { b[p++] = 0xcc; b[p++] = v; }
-    else if (v < 65536) { b[p++] = 0xcd; b[p++] = v >>> 8; b[p++] = v & 0xff; }
-    else { b[p++] = 0xce; w.view.setUint32(p, v); p += 4; }
+    else if (v < 256) {
+      b[p++] = 0xcc;
+      b[p++] = v;
+    } else if (v < 65536) {
+      b[p++] = 0xcd;
+      b[p++] = v >>> 8;
+      b[p++] = v & 0xff;
+    } else {
+      b[p++] = 0xce;
+      w.view.setUint32(p, v);
+      p += 4;
+    }
   } else if (v >= -32) b[p++] = 0xe0 | (v + 32);
-  else if (v >= -128) { b[p++] = 0xd0; b[p++] = v & 0xff; }
-  else if (v >= -32768) { b[p++] = 0xd1; w.view.setInt16(p, v); p += 2; }
-  else { b[p++] = 0xd2; w.view.setInt32(p, v); p += 4; }
+  else if (v >= -128) {
+    b[p++] = 0xd0;
+    b[p++] = v & 0xff;
+  } else if (v >= -32768) {
+    b[p++] = 0xd1;
+    w.view.setInt16(p, v);
+    p += 2;
+  } else {
+    b[p++] = 0xd2;
+    w.view.setInt32(p, v);
+    p += 4;
+  }
   w.pos = p;
 };
 
@@ -61,8 +79,16 @@ export const writeArrayHeader = (w: ByteWriter, n: number): void => {
   ensure(w, 5);
   const b = w.bytes;
   if (n < 16) b[w.pos++] = 0x90 | n;
-  else if (n < 65536) { b[w.pos] = 0xdc; b[w.pos + 1] = n >>> 8; b[w.pos + 2] = n & 0xff; w.pos += 3; }
-  else { b[w.pos] = 0xdd; w.view.setUint32(w.pos + 1, n); w.pos += 5; }
+  else if (n < 65536) {
+    b[w.pos] = 0xdc;
+    b[w.pos + 1] = n >>> 8;
+    b[w.pos + 2] = n & 0xff;
+    w.pos += 3;
+  } else {
+    b[w.pos] = 0xdd;
+    w.view.setUint32(w.pos + 1, n);
+    w.pos += 5;
+  }
 };
 
 /** Append the first `len` bytes of another writer. */
@@ -72,8 +98,9 @@ export const writeBytes = (w: ByteWriter, src: ByteWriter): void => {
   if (n > 256) w.bytes.set(src.bytes.subarray(0, n), w.pos);
   else {
     // Short runs (most snapshots): a loop beats allocating a subarray for `set`.
-    const b = w.bytes, from = src.bytes;
-    for (let i = 0, p = w.pos; i < n; i++) b[p++] = from[i]!;
+    const b = w.bytes,
+      from = src.bytes;
+    for (let i = 0, p = w.pos; i < n; i++) b[p++] = from[i];
   }
   w.pos += n;
 };

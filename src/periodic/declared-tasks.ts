@@ -107,7 +107,15 @@ export const declareTask = (world: DeclaringWorld, raw: unknown, root = 'task'):
     critical: d.critical,
     declared: true,
     run: (run) => {
-      bus.publish('signal', { task: d.name, clock: d.clock, target: run.target, now: run.now, missed: run.missed, injected: run.injected, seq: ++seq });
+      bus.publish('signal', {
+        task: d.name,
+        clock: d.clock,
+        target: run.target,
+        now: run.now,
+        missed: run.missed,
+        injected: run.injected,
+        seq: ++seq,
+      });
     },
   });
   return d;

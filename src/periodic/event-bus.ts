@@ -46,7 +46,8 @@ export class EventBus<T extends object> {
 
   constructor(opts: EventBusOptions = {}) {
     const size = opts.historySize ?? 256;
-    if (!Number.isInteger(size) || size < 1 || size > 1_000_000) throw new RangeError('historySize must be an integer between 1 and 1000000');
+    if (!Number.isInteger(size) || size < 1 || size > 1_000_000)
+      throw new RangeError('historySize must be an integer between 1 and 1000000');
     this.#ring = new Array<BusEvent<T> | undefined>(size).fill(undefined);
     this.#onError = opts.onSubscriberError;
   }

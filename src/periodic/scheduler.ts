@@ -200,10 +200,13 @@ export class PeriodicScheduler {
    * `WT_ERR_TASK_EXISTS` for a duplicate name, `WT_ERR_OPTION_INVALID` on bad options.
    */
   add(name: string, o: TaskOptions): void {
-    if (this.#tasks.some((t) => t.name === name)) throw new WorldtickError(ErrorCode.TASK_EXISTS, `periodic task ${JSON.stringify(name)} exists`, { details: { name } });
+    if (this.#tasks.some((t) => t.name === name))
+      throw new WorldtickError(ErrorCode.TASK_EXISTS, `periodic task ${JSON.stringify(name)} exists`, { details: { name } });
     const problems: string[] = [];
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) problems.push('name must be 1-64 characters of A-Z a-z 0-9 _ . : -');
-    if (typeof o.intervalSeconds !== 'number' || !(o.intervalSeconds > 0) || !Number.isFinite(o.intervalSeconds)) problems.push('intervalSeconds must be a finite number > 0');
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name))
+      problems.push('name must be 1-64 characters of A-Z a-z 0-9 _ . : -');
+    if (typeof o.intervalSeconds !== 'number' || !(o.intervalSeconds > 0) || !Number.isFinite(o.intervalSeconds))
+      problems.push('intervalSeconds must be a finite number > 0');
     const clock = o.clock ?? 'world';
     if (clock !== 'world' && clock !== 'wall') problems.push('clock must be world or wall');
     const jitter = o.jitter ?? 0;
@@ -211,7 +214,10 @@ export class PeriodicScheduler {
     if (typeof o.run !== 'function') problems.push('run must be a function');
     const slowFactor = o.slowFactor ?? this.#slow;
     if (!Number.isInteger(slowFactor) || slowFactor < 1) problems.push('slowFactor must be an integer >= 1');
-    if (problems.length) throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid periodic task ${name}: ${problems.join('; ')}`, { details: { problems } });
+    if (problems.length)
+      throw new WorldtickError(ErrorCode.OPTION_INVALID, `invalid periodic task ${name}: ${problems.join('; ')}`, {
+        details: { problems },
+      });
     const I = o.intervalSeconds;
     // Stagger: the n-th task of this interval and clock is offset by frac(n·φ)·interval.
     const same = this.#tasks.filter((t) => t.clock === clock && t.intervalSeconds === I).length;
@@ -284,7 +290,7 @@ export class PeriodicScheduler {
     const cNow = this.#wallNowMs() / 1000;
     let runs = 0;
     for (let i = 0; i < this.#tasks.length; i++) {
-      const t = this.#tasks[i]!;
+      const t = this.#tasks[i];
       const now = t.clock === 'world' ? wNow : cNow;
       if (now < t.next) continue;
       const target = t.next;

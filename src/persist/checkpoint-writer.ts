@@ -73,7 +73,9 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
     } catch (err) {
       if (err instanceof WorldtickError) throw err;
       const code = typeof err === 'object' && err !== null ? Reflect.get(err, 'code') : undefined;
-      throw new WorldtickError(codeOf(typeof code === 'string' ? code : null), err instanceof Error ? err.message : String(err), { cause: err });
+      throw new WorldtickError(codeOf(typeof code === 'string' ? code : null), err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
     }
   }
 

@@ -84,8 +84,24 @@ interface Tracked {
 }
 
 const emptyReport = (): CheckpointReport => ({
-  saved: 0, failed: 0, inProgress: false, lastAt: 0, lastStep: -1, lastWorldTime: 0, lastCopyMs: 0, lastEncodeMs: 0, lastWriteMs: 0, lastDurationMs: 0,
-  lastBytes: 0, lastRawBytes: 0, lastError: null, recordsWritten: 0, recordFailures: 0, lastRecordStep: -1, skippedNotOwner: 0, restored: null,
+  saved: 0,
+  failed: 0,
+  inProgress: false,
+  lastAt: 0,
+  lastStep: -1,
+  lastWorldTime: 0,
+  lastCopyMs: 0,
+  lastEncodeMs: 0,
+  lastWriteMs: 0,
+  lastDurationMs: 0,
+  lastBytes: 0,
+  lastRawBytes: 0,
+  lastError: null,
+  recordsWritten: 0,
+  recordFailures: 0,
+  lastRecordStep: -1,
+  skippedNotOwner: 0,
+  restored: null,
 });
 
 /** Periodic, creation-time and shutdown checkpoints of the runtime's worlds. See the module comment. */
@@ -110,9 +126,18 @@ export class Checkpointer {
     const report = emptyReport();
     report.restored = o.restored ?? null;
     this.#worlds.set(world.id, {
-      world, origin: o.origin, incarnation: o.incarnation ?? newIncarnation(), npcs: o.npcs ?? 0, report,
-      lastCheckpointWall: performance.now(), recordedConfigVersion: -1, recordedPaused: world.clock.paused,
-      recordBusy: null, recordDirty: false, ckBusy: null, gone: false,
+      world,
+      origin: o.origin,
+      incarnation: o.incarnation ?? newIncarnation(),
+      npcs: o.npcs ?? 0,
+      report,
+      lastCheckpointWall: performance.now(),
+      recordedConfigVersion: -1,
+      recordedPaused: world.clock.paused,
+      recordBusy: null,
+      recordDirty: false,
+      ckBusy: null,
+      gone: false,
     });
   }
 
@@ -188,7 +213,8 @@ export class Checkpointer {
     const every = this.#opts.intervalSeconds * 1000;
     for (const [id, t] of this.#worlds) {
       const w = t.world;
-      if (w.configVersion !== t.recordedConfigVersion || w.clock.paused !== t.recordedPaused || w.clock.step !== t.report.lastRecordStep) void this.record(id);
+      if (w.configVersion !== t.recordedConfigVersion || w.clock.paused !== t.recordedPaused || w.clock.step !== t.report.lastRecordStep)
+        void this.record(id);
       if (every > 0 && !t.ckBusy && now - t.lastCheckpointWall >= every && w.clock.step !== t.report.lastStep) void this.checkpoint(id);
     }
   }
@@ -246,10 +272,18 @@ export class Checkpointer {
         const cap = captureWorld(t.world); // synchronous copy, between steps
         t.lastCheckpointWall = performance.now();
         const rawBytes = cap.packed.byteLength; // read before the buffer is handed over
-        const w = await this.#writer.write(cap.packed, {
-          worldId, step: cap.step, worldTime: cap.worldTime, config: cap.config, fencingToken: fence ? fence.token : 0,
-          meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
-        }, fence ?? undefined);
+        const w = await this.#writer.write(
+          cap.packed,
+          {
+            worldId,
+            step: cap.step,
+            worldTime: cap.worldTime,
+            config: cap.config,
+            fencingToken: fence ? fence.token : 0,
+            meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
+          },
+          fence ?? undefined,
+        );
         const r = t.report;
         r.saved++;
         r.lastAt = Date.now();

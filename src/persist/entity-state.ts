@@ -34,7 +34,7 @@ export interface EntityHeader {
 /** Copy a plain number array into a new Int32Array (an indexed loop: `Int32Array.from` iterates generically, ~3× slower). */
 const toI32 = (a: readonly number[]): Int32Array => {
   const out = new Int32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
   return out;
 };
 
@@ -70,15 +70,15 @@ export const captureEntities = (world: { stores: Stores }): { header: EntityHead
     nameOf.set(comp, name);
     const data = ctx.componentMap.get(comp);
     if (!data) continue;
-    const masks = ctx.entityMasks[data.generationId]!;
+    const masks = ctx.entityMasks[data.generationId];
     const flag = data.bitflag;
     let n = 0;
-    for (let i = 0; i < idx.aliveCount; i++) if ((masks[idx.dense[i]!]! & flag) !== 0) n++;
+    for (let i = 0; i < idx.aliveCount; i++) if ((masks[idx.dense[i]] & flag) !== 0) n++;
     const members = new Int32Array(n);
     n = 0;
     for (let i = 0; i < idx.aliveCount; i++) {
-      const e = idx.dense[i]!;
-      if ((masks[e]! & flag) !== 0) members[n++] = e;
+      const e = idx.dense[i];
+      if ((masks[e] & flag) !== 0) members[n++] = e;
     }
     components.push(name);
     sections.push({ name: `members.${name}`, data: members });
@@ -106,28 +106,28 @@ export const restoreEntities = (world: { stores: Stores }, header: EntityHeader,
   if (!dense || header.aliveCount > dense.length || header.maxId < dense.length) throw checkpointCorrupt('bad entity index');
   idx.dense = Array.from(dense);
   idx.sparse = [];
-  for (let i = 0; i < idx.dense.length; i++) idx.sparse[idx.dense[i]!] = i;
+  for (let i = 0; i < idx.dense.length; i++) idx.sparse[idx.dense[i]] = i;
   idx.aliveCount = header.aliveCount;
   idx.maxId = header.maxId;
   const all = sections.get('entities.all');
   if (!all || all.length !== header.aliveCount) throw checkpointCorrupt('bad entity list');
-  for (let i = 0; i < all.length; i++) ctx.entityComponents.set(all[i]!, new Set());
+  for (let i = 0; i < all.length; i++) ctx.entityComponents.set(all[i], new Set());
   for (const name of header.components) {
     const members = sections.get(`members.${name}`);
     const comp = world.stores[name];
     if (!members || !comp) throw checkpointCorrupt(`missing members of ${name}`);
-    for (let i = 0; i < members.length; i++) addComponent(world, members[i]!, comp);
+    for (let i = 0; i < members.length; i++) addComponent(world, members[i], comp);
   }
   for (let qi = 0; qi < header.queries.length; qi++) {
     const order = sections.get(`query.${qi}`);
     if (!order) throw checkpointCorrupt(`missing order of query ${qi}`);
-    const comps = header.queries[qi]!.map((n) => world.stores[n]);
+    const comps = header.queries[qi].map((n) => world.stores[n]);
     const live = query(world, comps);
     let q = null;
     for (const cand of ctx.queries) if (cand.dense === live) q = cand;
     if (!q || live.length !== order.length) throw checkpointCorrupt(`query ${qi} has ${live.length} members, checkpoint ${order.length}`);
     const rank = new Map<number, number>();
-    for (let i = 0; i < order.length; i++) rank.set(order[i]!, i);
+    for (let i = 0; i < order.length; i++) rank.set(order[i], i);
     q.sort((a, b) => rank.get(a)! - rank.get(b)!);
   }
 };

@@ -54,7 +54,12 @@ export interface RestoreBuilders {
 }
 
 /** Load every persisted world (default one first). Unreadable records and checkpoints are logged and skipped. */
-export const loadPersistedWorlds = async (store: Store, logger: Logger, defaultWorldId: string, build: RestoreBuilders = {}): Promise<PersistedWorld[]> => {
+export const loadPersistedWorlds = async (
+  store: Store,
+  logger: Logger,
+  defaultWorldId: string,
+  build: RestoreBuilders = {},
+): Promise<PersistedWorld[]> => {
   const out: PersistedWorld[] = [];
   const rows = await store.listWorldConfigs();
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
@@ -71,7 +76,13 @@ export const loadPersistedWorlds = async (store: Store, logger: Logger, defaultW
  * or the world cannot be rebuilt (logged). Used at start and by the cluster when this instance
  * takes a world over (migration, failover).
  */
-export const loadPersistedWorld = async (store: Store, logger: Logger, worldId: string, config?: unknown, build: RestoreBuilders = {}): Promise<PersistedWorld | null> => {
+export const loadPersistedWorld = async (
+  store: Store,
+  logger: Logger,
+  worldId: string,
+  config?: unknown,
+  build: RestoreBuilders = {},
+): Promise<PersistedWorld | null> => {
   const t0 = performance.now();
   const raw = config === undefined ? (await store.getWorldConfig(worldId))?.config : config;
   const rec = raw === undefined ? null : parseWorldRecord(raw);
@@ -85,7 +96,10 @@ export const loadPersistedWorld = async (store: Store, logger: Logger, worldId: 
   if (ck && ck.meta.incarnation === rec.incarnation) {
     try {
       const physics = build.physics?.(worldId);
-      world = await restoreWorld(ck.data, { ...(build.systems ? { systems: build.systems } : {}), ...(physics !== undefined ? { physics } : {}) });
+      world = await restoreWorld(ck.data, {
+        ...(build.systems ? { systems: build.systems } : {}),
+        ...(physics !== undefined ? { physics } : {}),
+      });
       build.install?.(world);
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
     } catch (err) {
@@ -95,7 +109,14 @@ export const loadPersistedWorld = async (store: Store, logger: Logger, worldId: 
   }
   try {
     if (!world && rec.origin === 'admin') {
-      const o = { id: worldId, capacity: rec.capacity, seed: rec.seed, size: rec.size, config: rec.config, npcs: Math.min(rec.npcs, rec.capacity) };
+      const o = {
+        id: worldId,
+        capacity: rec.capacity,
+        seed: rec.seed,
+        size: rec.size,
+        config: rec.config,
+        npcs: Math.min(rec.npcs, rec.capacity),
+      };
       if (build.fresh) world = build.fresh(o);
       else {
         world = createSimWorld(o);

@@ -81,8 +81,8 @@ export const packSections = (header: Record<string, unknown>, sections: readonly
   dv.setUint32(8, json.byteLength, true);
   out.set(json, 12);
   for (let i = 0; i < sections.length; i++) {
-    const d = sections[i]!.data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), start + metas[i]!.offset);
+    const d = sections[i].data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), start + metas[i].offset);
   }
   return out;
 };
@@ -100,7 +100,8 @@ export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw checkpointCorrupt('bad magic');
   const version = dv.getUint32(4, true);
-  if (version !== SNAPSHOT_FORMAT_VERSION) throw checkpointCorrupt(`format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
+  if (version !== SNAPSHOT_FORMAT_VERSION)
+    throw checkpointCorrupt(`format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
   const len = dv.getUint32(8, true);
   if (12 + len > bytes.byteLength) throw checkpointCorrupt('truncated header');
   let header: H & { sections?: unknown };
@@ -115,7 +116,8 @@ export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
   const metas = Array.isArray(header.sections) ? (header.sections as SectionMeta[]) : [];
   for (const m of metas) {
     const Ctor = SECTION_TYPES[m.type];
-    if (!Ctor || !Number.isInteger(m.offset) || !Number.isInteger(m.length) || m.length < 0) throw checkpointCorrupt(`bad section ${String(m.name)}`);
+    if (!Ctor || !Number.isInteger(m.offset) || !Number.isInteger(m.length) || m.length < 0)
+      throw checkpointCorrupt(`bad section ${String(m.name)}`);
     const from = start + m.offset;
     const nbytes = m.length * Ctor.BYTES_PER_ELEMENT;
     if (from + nbytes > bytes.byteLength) throw checkpointCorrupt(`truncated section ${m.name}`);

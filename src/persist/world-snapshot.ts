@@ -20,7 +20,18 @@ import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
-const NPC_SIM_SCALARS = ['selectedCount', 'lastPassStep', 'lastNpcCount', 'lastPlayerCount', 'lastConfigVersion', 'passPending', 'pendingScanMs', 'rotationCursor', 'rotationNext', 'rotationPeriod'] as const;
+const NPC_SIM_SCALARS = [
+  'selectedCount',
+  'lastPassStep',
+  'lastNpcCount',
+  'lastPlayerCount',
+  'lastConfigVersion',
+  'passPending',
+  'pendingScanMs',
+  'rotationCursor',
+  'rotationNext',
+  'rotationPeriod',
+] as const;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -72,14 +83,20 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     const store = world.stores[name] as Store;
     for (const key of Object.keys(store)) {
       fields.push(`${name}.${key}`);
-      sections.push({ name: `field.${name}.${key}`, data: store[key]!.subarray(0, rows) });
+      sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, rows) });
     }
   }
   const s = world.npcSim;
-  for (let t = 0; t < 4; t++) sections.push({ name: `npcSim.tierList.${t}`, data: s.tierList[t]!.subarray(0, s.tierCount[t]!) });
+  for (let t = 0; t < 4; t++) sections.push({ name: `npcSim.tierList.${t}`, data: s.tierList[t].subarray(0, s.tierCount[t]) });
   const slots = Math.max(0, s.lastNpcCount, world.spatial.npcGrid.n);
-  sections.push({ name: 'npcSim.best2', data: s.best2.subarray(0, slots) }, { name: 'npcSim.slotNearest', data: s.slotNearest.subarray(0, slots) });
-  sections.push({ name: 'npcSim.selected', data: s.selected.subarray(0, s.selectedCount) }, { name: 'npcSim.selectedTier', data: s.selectedTier.subarray(0, s.selectedCount) });
+  sections.push(
+    { name: 'npcSim.best2', data: s.best2.subarray(0, slots) },
+    { name: 'npcSim.slotNearest', data: s.slotNearest.subarray(0, slots) },
+  );
+  sections.push(
+    { name: 'npcSim.selected', data: s.selected.subarray(0, s.selectedCount) },
+    { name: 'npcSim.selectedTier', data: s.selectedTier.subarray(0, s.selectedCount) },
+  );
   sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
   sections.push({ name: 'rng', data: world.rng });
   const sp = world.spatial.exportState();
@@ -110,7 +127,14 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     fields,
   };
   const packed = packSections({ ...header }, sections);
-  return { worldId: world.id, step: world.clock.step, worldTime: world.clock.now, config: header.config, packed, copyMs: performance.now() - t0 };
+  return {
+    worldId: world.id,
+    step: world.clock.step,
+    worldTime: world.clock.now,
+    config: header.config,
+    packed,
+    copyMs: performance.now() - t0,
+  };
 };
 
 /** Compress a capture for storage (zlib on the thread pool: off the event loop). */
@@ -132,7 +156,15 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'>;
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
   const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored));
   if (typeof h.worldId !== 'string' || typeof h.capacity !== 'number' || !h.clock || !h.entities) throw checkpointCorrupt('bad header');
-  const world = createSimWorld({ id: h.worldId, capacity: h.capacity, seed: h.seed, size: h.size, config: h.config, ...(opts.systems ? { systems: opts.systems } : {}), ...(opts.physics !== undefined ? { physics: opts.physics } : {}) });
+  const world = createSimWorld({
+    id: h.worldId,
+    capacity: h.capacity,
+    seed: h.seed,
+    size: h.size,
+    config: h.config,
+    ...(opts.systems ? { systems: opts.systems } : {}),
+    ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
+  });
   restoreEntities(world, h.entities, sections);
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
@@ -152,7 +184,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) {
     const list = need(sections, `npcSim.tierList.${t}`);
-    s.tierList[t]!.set(list);
+    s.tierList[t].set(list);
     s.tierCount[t] = list.length;
   }
   s.best2.set(need(sections, 'npcSim.best2'));

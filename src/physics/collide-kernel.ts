@@ -29,46 +29,72 @@ const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
-  const dt = prm[P.dt]!;
-  const minX = prm[P.minX]!, minY = prm[P.minY]!, maxX = prm[P.maxX]!, maxY = prm[P.maxY]!;
-  const cell = prm[P.cellSize]!;
-  const side = prm[P.side]!;
-  const npcR = prm[P.npcRadius]!, playerR = prm[P.playerRadius]!;
-  const fullCap = prm[P.maxPerCell]!, coarseCap = prm[P.activeMaxPerCell]!, ambientEvery = prm[P.ambientEvery]!;
-  const step = prm[P.step]!;
-  const vx = s.vx, vy = s.vy, tier = s.tier;
-  const outX = s.outX, outY = s.outY, outVx = s.outVx, outVy = s.outVy;
-  const cellStart = s.cellStart, cellItems = s.cellItems, sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind;
-  const rects = s.obsRects, obsStart = s.obsStart, obsItems = s.obsItems;
-  const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1]! > 0;
-  const cnt = s.counters, o = slot * C.stride;
-  let bodies = 0, pairs = 0, capped = 0, obsPushes = 0, edgeStops = 0;
+  const dt = prm[P.dt];
+  const minX = prm[P.minX],
+    minY = prm[P.minY],
+    maxX = prm[P.maxX],
+    maxY = prm[P.maxY];
+  const cell = prm[P.cellSize];
+  const side = prm[P.side];
+  const npcR = prm[P.npcRadius],
+    playerR = prm[P.playerRadius];
+  const fullCap = prm[P.maxPerCell],
+    coarseCap = prm[P.activeMaxPerCell],
+    ambientEvery = prm[P.ambientEvery];
+  const step = prm[P.step];
+  const vx = s.vx,
+    vy = s.vy,
+    tier = s.tier;
+  const outX = s.outX,
+    outY = s.outY,
+    outVx = s.outVx,
+    outVy = s.outVy;
+  const cellStart = s.cellStart,
+    cellItems = s.cellItems,
+    sx = s.sortedX,
+    sy = s.sortedY,
+    sk = s.sortedKind;
+  const rects = s.obsRects,
+    obsStart = s.obsStart,
+    obsItems = s.obsItems;
+  const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1] > 0;
+  const cnt = s.counters,
+    o = slot * C.stride;
+  let bodies = 0,
+    pairs = 0,
+    capped = 0,
+    obsPushes = 0,
+    edgeStops = 0;
   for (let cy = rowStart; cy < rowEnd; cy++) {
     if (live !== undefined && !live()) return;
     for (let cx = 0; cx < side; cx++) {
       const c0 = cy * side + cx;
-      const bEnd = cellStart[c0 + 1]!;
-      for (let b = cellStart[c0]!; b < bEnd; b++) {
-        const e = cellItems[b]!;
+      const bEnd = cellStart[c0 + 1];
+      for (let b = cellStart[c0]; b < bEnd; b++) {
+        const e = cellItems[b];
         bodies++;
         const isPlayer = sk[b] === BodyKind.player;
         const r = isPlayer ? playerR : npcR;
-        const t = isPlayer ? TierCode.detailed : tier[e]!;
+        const t = isPlayer ? TierCode.detailed : tier[e];
         let cap = 0;
         if (t === TierCode.detailed) cap = fullCap;
         else if (t === TierCode.active) cap = coarseCap;
         else if (t === TierCode.ambient && (step + e) % ambientEvery === 0) cap = coarseCap;
-        const x0 = sx[b]!, y0 = sy[b]!;
-        let pushX = 0, pushY = 0;
+        const x0 = sx[b],
+          y0 = sy[b];
+        let pushX = 0,
+          pushY = 0;
         if (cap > 0) {
           let hitCap = 0;
-          const yLo = cy > 0 ? cy - 1 : 0, yHi = cy + 1 < side ? cy + 1 : side - 1;
-          const xLo = cx > 0 ? cx - 1 : 0, xHi = cx + 1 < side ? cx + 1 : side - 1;
+          const yLo = cy > 0 ? cy - 1 : 0,
+            yHi = cy + 1 < side ? cy + 1 : side - 1;
+          const xLo = cx > 0 ? cx - 1 : 0,
+            xHi = cx + 1 < side ? cx + 1 : side - 1;
           for (let ny = yLo; ny <= yHi; ny++) {
             for (let nx = xLo; nx <= xHi; nx++) {
               const c = ny * side + nx;
-              const start = cellStart[c]!;
-              let end = cellStart[c + 1]!;
+              const start = cellStart[c];
+              let end = cellStart[c + 1];
               if (end - start > cap) {
                 end = start + cap;
                 hitCap = 1;
@@ -76,7 +102,8 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
               for (let k = start; k < end; k++) {
                 if (k === b) continue;
                 pairs++;
-                const dx = x0 - sx[k]!, dy = y0 - sy[k]!;
+                const dx = x0 - sx[k],
+                  dy = y0 - sy[k];
                 const rs = r + (sk[k] === BodyKind.player ? playerR : npcR);
                 const d2 = dx * dx + dy * dy;
                 if (d2 >= rs * rs) continue;
@@ -87,8 +114,9 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
                   pushY += dy * f;
                 } else {
                   // Coincident: a direction from the unordered pair, opposite for each side.
-                  const j = cellItems[k]!;
-                  const lo = e < j ? e : j, hi = e < j ? j : e;
+                  const j = cellItems[k];
+                  const lo = e < j ? e : j,
+                    hi = e < j ? j : e;
                   const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
                   const sgn = e < j ? 0.5 * rs : -0.5 * rs;
                   pushX += Math.cos(a * TWO_PI_OVER_1024) * sgn;
@@ -106,21 +134,27 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
             pushY *= f;
           }
         }
-        let nvx = vx[e]!, nvy = vy[e]!;
+        let nvx = vx[e],
+          nvy = vy[e];
         let x = x0 + nvx * dt + pushX;
         let y = y0 + nvy * dt + pushY;
         if (hasObs) {
-          let gx = Math.floor((x - minX) / cell), gy = Math.floor((y - minY) / cell);
+          let gx = Math.floor((x - minX) / cell),
+            gy = Math.floor((y - minY) / cell);
           gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
           gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
           const oc = gy * side + gx;
-          const oEnd = obsStart[oc + 1]!;
-          for (let k = obsStart[oc]!; k < oEnd; k++) {
-            const q = obsItems[k]! * 4;
-            const rx0 = rects[q]!, ry0 = rects[q + 1]!, rx1 = rects[q + 2]!, ry1 = rects[q + 3]!;
+          const oEnd = obsStart[oc + 1];
+          for (let k = obsStart[oc]; k < oEnd; k++) {
+            const q = obsItems[k] * 4;
+            const rx0 = rects[q],
+              ry0 = rects[q + 1],
+              rx1 = rects[q + 2],
+              ry1 = rects[q + 3];
             const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
             const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
-            const dx = x - qx, dy = y - qy;
+            const dx = x - qx,
+              dy = y - qy;
             const d2 = dx * dx + dy * dy;
             if (d2 >= r * r) continue;
             let nX: number, nY: number;
@@ -132,12 +166,28 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
               y = qy + nY * r;
             } else {
               // Centre inside the rect: leave by the nearest side.
-              const l = x - rx0, rr = rx1 - x, bo = y - ry0, tp = ry1 - y;
+              const l = x - rx0,
+                rr = rx1 - x,
+                bo = y - ry0,
+                tp = ry1 - y;
               const m = Math.min(l, rr, bo, tp);
-              if (m === l) { nX = -1; nY = 0; x = rx0 - r; }
-              else if (m === rr) { nX = 1; nY = 0; x = rx1 + r; }
-              else if (m === bo) { nX = 0; nY = -1; y = ry0 - r; }
-              else { nX = 0; nY = 1; y = ry1 + r; }
+              if (m === l) {
+                nX = -1;
+                nY = 0;
+                x = rx0 - r;
+              } else if (m === rr) {
+                nX = 1;
+                nY = 0;
+                x = rx1 + r;
+              } else if (m === bo) {
+                nX = 0;
+                nY = -1;
+                y = ry0 - r;
+              } else {
+                nX = 0;
+                nY = 1;
+                y = ry1 + r;
+              }
             }
             const vn = nvx * nX + nvy * nY;
             if (vn < 0) {
@@ -149,11 +199,28 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
           }
         }
         // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
-        const loX = minX + r, hiX = maxX - r, loY = minY + r, hiY = maxY - r;
-        if (x < loX) { x = loX; if (nvx < 0) nvx = isPlayer ? 0 : -nvx; edgeStops++; }
-        else if (x > hiX) { x = hiX; if (nvx > 0) nvx = isPlayer ? 0 : -nvx; edgeStops++; }
-        if (y < loY) { y = loY; if (nvy < 0) nvy = isPlayer ? 0 : -nvy; edgeStops++; }
-        else if (y > hiY) { y = hiY; if (nvy > 0) nvy = isPlayer ? 0 : -nvy; edgeStops++; }
+        const loX = minX + r,
+          hiX = maxX - r,
+          loY = minY + r,
+          hiY = maxY - r;
+        if (x < loX) {
+          x = loX;
+          if (nvx < 0) nvx = isPlayer ? 0 : -nvx;
+          edgeStops++;
+        } else if (x > hiX) {
+          x = hiX;
+          if (nvx > 0) nvx = isPlayer ? 0 : -nvx;
+          edgeStops++;
+        }
+        if (y < loY) {
+          y = loY;
+          if (nvy < 0) nvy = isPlayer ? 0 : -nvy;
+          edgeStops++;
+        } else if (y > hiY) {
+          y = hiY;
+          if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
+          edgeStops++;
+        }
         outX[b] = x;
         outY[b] = y;
         outVx[b] = nvx;
@@ -162,11 +229,11 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       }
     }
   }
-  cnt[o + C.bodies]! += bodies;
-  cnt[o + C.pairs]! += pairs;
-  cnt[o + C.cellCapped]! += capped;
-  cnt[o + C.obstaclePushes]! += obsPushes;
-  cnt[o + C.edgeStops]! += edgeStops;
+  cnt[o + C.bodies] += bodies;
+  cnt[o + C.pairs] += pairs;
+  cnt[o + C.cellCapped] += capped;
+  cnt[o + C.obstaclePushes] += obsPushes;
+  cnt[o + C.edgeStops] += edgeStops;
 };
 
 /**
@@ -175,15 +242,25 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
  * workers land in disjoint ranges of the stores.
  */
 export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void => {
-  const kind = s.kind, slotOf = s.slotOf, px = s.px, py = s.py, vx = s.vx, vy = s.vy;
-  const ox = s.outX, oy = s.outY, ovx = s.outVx, ovy = s.outVy, lx = s.lastX, ly = s.lastY;
+  const kind = s.kind,
+    slotOf = s.slotOf,
+    px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy;
+  const ox = s.outX,
+    oy = s.outY,
+    ovx = s.outVx,
+    ovy = s.outVy,
+    lx = s.lastX,
+    ly = s.lastY;
   for (let e = idLo; e < idHi; e++) {
     if (kind[e] === BodyKind.none) continue;
-    const k = slotOf[e]!;
+    const k = slotOf[e];
     if (k < 0) continue;
-    px[e] = lx[e] = ox[k]!;
-    py[e] = ly[e] = oy[k]!;
-    vx[e] = ovx[k]!;
-    vy[e] = ovy[k]!;
+    px[e] = lx[e] = ox[k];
+    py[e] = ly[e] = oy[k];
+    vx[e] = ovx[k];
+    vy[e] = ovy[k];
   }
 };

@@ -16,7 +16,16 @@ import { findPath, type PathOutcome, type Pathfinder } from './pathfinding.js';
 export const NavState = { idle: 0, queued: 1, following: 2, arrived: 3, failed: 4 } as const;
 
 /** Outcome codes stored per NPC (index = code). */
-export const NAV_OUTCOMES: readonly (PathOutcome | 'none' | 'stuck')[] = ['none', 'found', 'start-blocked', 'goal-blocked', 'unreachable', 'budget-exceeded', 'out-of-bounds', 'stuck'];
+export const NAV_OUTCOMES: readonly (PathOutcome | 'none' | 'stuck')[] = [
+  'none',
+  'found',
+  'start-blocked',
+  'goal-blocked',
+  'unreachable',
+  'budget-exceeded',
+  'out-of-bounds',
+  'stuck',
+];
 
 /** Options of {@link createNavigation}. */
 export interface NavigationOptions {
@@ -54,11 +63,21 @@ export interface Navigation {
 
 /** Create navigation for entity ids 0..capacity. Throws `WT_ERR_OPTION_INVALID`. */
 export const createNavigation = (pf: Pathfinder, capacity: number, o: NavigationOptions = {}): Navigation => {
-  const opts: Required<NavigationOptions> = { maxPlansPerStep: 16, maxExpansions: 4096, maxWaypoints: 32, speed: 2, arriveRadius: 0.75, stuckSteps: 40, ...o };
+  const opts: Required<NavigationOptions> = {
+    maxPlansPerStep: 16,
+    maxExpansions: 4096,
+    maxWaypoints: 32,
+    speed: 2,
+    arriveRadius: 0.75,
+    stuckSteps: 40,
+    ...o,
+  };
   const p: string[] = [];
   for (const k of ['maxPlansPerStep', 'maxExpansions', 'maxWaypoints', 'stuckSteps'] as const)
-    if (!Number.isInteger(opts[k]) || opts[k] < 1 || opts[k] > 1_000_000) p.push(`navigation.${k} must be an integer between 1 and 1000000`);
-  for (const k of ['speed', 'arriveRadius'] as const) if (!(opts[k] > 0 && Number.isFinite(opts[k]))) p.push(`navigation.${k} must be a number > 0`);
+    if (!Number.isInteger(opts[k]) || opts[k] < 1 || opts[k] > 1_000_000)
+      p.push(`navigation.${k} must be an integer between 1 and 1000000`);
+  for (const k of ['speed', 'arriveRadius'] as const)
+    if (!(opts[k] > 0 && Number.isFinite(opts[k]))) p.push(`navigation.${k} must be a number > 0`);
   if (p.length) throw optionInvalid(p);
   const n = capacity + 1;
   return {
@@ -112,14 +131,22 @@ const setOutcome = (nav: Navigation, eid: number, o: (typeof NAV_OUTCOMES)[numbe
  * Plan queued goals (bounded), then steer following NPCs: writes `vx/vy` of each follower
  * toward its next waypoint. Call before the physics step, on the main thread.
  */
-export const navigationStep = (nav: Navigation, px: Float32Array, py: Float32Array, vx: Float32Array, vy: Float32Array, maxEid: number): void => {
-  const o = nav.opts, W = o.maxWaypoints;
+export const navigationStep = (
+  nav: Navigation,
+  px: Float32Array,
+  py: Float32Array,
+  vx: Float32Array,
+  vy: Float32Array,
+  maxEid: number,
+): void => {
+  const o = nav.opts,
+    W = o.maxWaypoints;
   for (let k = 0; k < o.maxPlansPerStep && nav.size > 0; k++) {
-    const e = nav.queue[nav.head]!;
+    const e = nav.queue[nav.head];
     nav.head = (nav.head + 1) % nav.queue.length;
     nav.size--;
     if (nav.state[e] !== NavState.queued) continue;
-    const r = findPath(nav.pf, px[e]!, py[e]!, nav.goalX[e]!, nav.goalY[e]!, o.maxExpansions);
+    const r = findPath(nav.pf, px[e], py[e], nav.goalX[e], nav.goalY[e], o.maxExpansions);
     nav.stats.plans++;
     nav.stats.expansions += r.expansions;
     setOutcome(nav, e, r.outcome);
@@ -131,8 +158,8 @@ export const navigationStep = (nav: Navigation, px: Float32Array, py: Float32Arr
     }
     const pts = Math.min(W, r.path.length / 2);
     for (let i = 0; i < pts; i++) {
-      nav.wp[(e * W + i) * 2] = r.path[2 * i]!;
-      nav.wp[(e * W + i) * 2 + 1] = r.path[2 * i + 1]!;
+      nav.wp[(e * W + i) * 2] = r.path[2 * i];
+      nav.wp[(e * W + i) * 2 + 1] = r.path[2 * i + 1];
     }
     nav.wpCount[e] = pts;
     nav.wpIndex[e] = 0;
@@ -140,41 +167,45 @@ export const navigationStep = (nav: Navigation, px: Float32Array, py: Float32Arr
     nav.lastDist[e] = Infinity;
     nav.state[e] = NavState.following;
   }
-  const arrive = o.arriveRadius, speed = o.speed;
+  const arrive = o.arriveRadius,
+    speed = o.speed;
   for (let e = 1; e <= maxEid; e++) {
     if (nav.state[e] !== NavState.following) continue;
-    let i = nav.wpIndex[e]!;
+    let i = nav.wpIndex[e];
     const base = e * W;
-    let tx = nav.wp[(base + i) * 2]!, ty = nav.wp[(base + i) * 2 + 1]!;
-    let dx = tx - px[e]!, dy = ty - py[e]!;
+    let tx = nav.wp[(base + i) * 2],
+      ty = nav.wp[(base + i) * 2 + 1];
+    let dx = tx - px[e],
+      dy = ty - py[e];
     let d = Math.sqrt(dx * dx + dy * dy);
-    while (d <= arrive && i + 1 < nav.wpCount[e]!) {
+    while (d <= arrive && i + 1 < nav.wpCount[e]) {
       i++;
-      tx = nav.wp[(base + i) * 2]!;
-      ty = nav.wp[(base + i) * 2 + 1]!;
-      dx = tx - px[e]!;
-      dy = ty - py[e]!;
+      tx = nav.wp[(base + i) * 2];
+      ty = nav.wp[(base + i) * 2 + 1];
+      dx = tx - px[e];
+      dy = ty - py[e];
       d = Math.sqrt(dx * dx + dy * dy);
       nav.lastDist[e] = Infinity;
     }
     nav.wpIndex[e] = i;
     if (d <= arrive) {
-      const gdx = nav.goalX[e]! - px[e]!, gdy = nav.goalY[e]! - py[e]!;
+      const gdx = nav.goalX[e] - px[e],
+        gdy = nav.goalY[e] - py[e];
       vx[e] = 0;
       vy[e] = 0;
       if (gdx * gdx + gdy * gdy <= 4 * arrive * arrive) nav.state[e] = NavState.arrived;
-      else requestGoal(nav, e, nav.goalX[e]!, nav.goalY[e]!); // partial path: plan the rest
+      else requestGoal(nav, e, nav.goalX[e], nav.goalY[e]); // partial path: plan the rest
       continue;
     }
-    if (d < nav.lastDist[e]! - 1e-3) {
+    if (d < nav.lastDist[e] - 1e-3) {
       nav.lastDist[e] = d;
       nav.idleSteps[e] = 0;
-    } else if (++nav.idleSteps[e]! >= o.stuckSteps) {
+    } else if (++nav.idleSteps[e] >= o.stuckSteps) {
       vx[e] = 0;
       vy[e] = 0;
-      if (nav.replans[e]! < 1) {
-        const n = nav.replans[e]! + 1;
-        requestGoal(nav, e, nav.goalX[e]!, nav.goalY[e]!);
+      if (nav.replans[e] < 1) {
+        const n = nav.replans[e] + 1;
+        requestGoal(nav, e, nav.goalX[e], nav.goalY[e]);
         nav.replans[e] = n;
       } else {
         nav.state[e] = NavState.failed;

@@ -65,7 +65,12 @@ export const validateObstacles = (input: unknown, path = 'obstacles'): ObstacleR
     }
     const { minX, minY, maxX, maxY, kind } = r;
     let ok = true;
-    for (const [k, v] of [['minX', minX], ['minY', minY], ['maxX', maxX], ['maxY', maxY]] as const) {
+    for (const [k, v] of [
+      ['minX', minX],
+      ['minY', minY],
+      ['maxX', maxX],
+      ['maxY', maxY],
+    ] as const) {
       if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 1e9) {
         p.push(`${path}[${i}].${k} must be a finite number`);
         ok = false;
@@ -80,7 +85,13 @@ export const validateObstacles = (input: unknown, path = 'obstacles'): ObstacleR
       p.push(`${path}[${i}] must have minX < maxX and minY < maxY`);
       continue;
     }
-    out.push({ minX: minX as number, minY: minY as number, maxX: maxX as number, maxY: maxY as number, kind: (kind as number | undefined) ?? 0 });
+    out.push({
+      minX: minX as number,
+      minY: minY as number,
+      maxX: maxX as number,
+      maxY: maxY as number,
+      kind: (kind as number | undefined) ?? 0,
+    });
   }
   if (p.length) throw configInvalid(p);
   return out;
@@ -104,7 +115,7 @@ export const buildObstacles = (
   tree.load(items);
   const flat = sabF64(rects.length * 4);
   for (let i = 0; i < rects.length; i++) {
-    const r = rects[i]!;
+    const r = rects[i];
     flat[4 * i] = r.minX;
     flat[4 * i + 1] = r.minY;
     flat[4 * i + 2] = r.maxX;

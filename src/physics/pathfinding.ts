@@ -65,13 +65,15 @@ const DX = [1, -1, 0, 0, 1, 1, -1, -1];
 const DY = [0, 0, 1, -1, 1, -1, 1, -1];
 
 const less = (pf: Pathfinder, i: number, j: number): boolean =>
-  pf.heapF[i]! < pf.heapF[j]! || (pf.heapF[i] === pf.heapF[j] && pf.heap[i]! < pf.heap[j]!);
+  pf.heapF[i] < pf.heapF[j] || (pf.heapF[i] === pf.heapF[j] && pf.heap[i] < pf.heap[j]);
 
 const swap = (pf: Pathfinder, i: number, j: number): void => {
-  const h = pf.heap, f = pf.heapF;
-  const a = h[i]!, b = f[i]!;
-  h[i] = h[j]!;
-  f[i] = f[j]!;
+  const h = pf.heap,
+    f = pf.heapF;
+  const a = h[i],
+    b = f[i];
+  h[i] = h[j];
+  f[i] = f[j];
   h[j] = a;
   f[j] = b;
 };
@@ -90,13 +92,14 @@ const push = (pf: Pathfinder, size: number, node: number, f: number): number => 
 };
 
 const pop = (pf: Pathfinder, size: number): number => {
-  const top = pf.heap[0]!;
+  const top = pf.heap[0];
   size--;
-  pf.heap[0] = pf.heap[size]!;
-  pf.heapF[0] = pf.heapF[size]!;
+  pf.heap[0] = pf.heap[size];
+  pf.heapF[0] = pf.heapF[size];
   let i = 0;
   for (;;) {
-    const l = 2 * i + 1, r = l + 1;
+    const l = 2 * i + 1,
+      r = l + 1;
     let m = i;
     if (l < size && less(pf, l, m)) m = l;
     if (r < size && less(pf, r, m)) m = r;
@@ -108,7 +111,8 @@ const pop = (pf: Pathfinder, size: number): number => {
 };
 
 const octile = (ax: number, ay: number, bx: number, by: number): number => {
-  const dx = Math.abs(ax - bx), dy = Math.abs(ay - by);
+  const dx = Math.abs(ax - bx),
+    dy = Math.abs(ay - by);
   return dx > dy ? dx + (SQRT2 - 1) * dy : dy + (SQRT2 - 1) * dx;
 };
 
@@ -116,7 +120,8 @@ const octile = (ax: number, ay: number, bx: number, by: number): number => {
 const snap = (pf: Pathfinder, cx: number, cy: number, radius: number): number => {
   const side = pf.side;
   for (let r = 1; r <= radius; r++) {
-    let best = -1, bestD = Infinity;
+    let best = -1,
+      bestD = Infinity;
     for (let y = cy - r; y <= cy + r; y++) {
       for (let x = cx - r; x <= cx + r; x++) {
         if (x < 0 || y < 0 || x >= side || y >= side) continue;
@@ -124,7 +129,10 @@ const snap = (pf: Pathfinder, cx: number, cy: number, radius: number): number =>
         const c = y * side + x;
         if (pf.blocked[c]) continue;
         const d = (x - cx) ** 2 + (y - cy) ** 2;
-        if (d < bestD) { bestD = d; best = c; }
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
       }
     }
     if (best >= 0) return best;
@@ -136,12 +144,26 @@ const snap = (pf: Pathfinder, cx: number, cy: number, radius: number): number =>
  * Find a path from (sx, sy) to (gx, gy) (world units), expanding at most `maxExpansions` cells.
  * Never throws on bad coordinates: they give `out-of-bounds`.
  */
-export const findPath = (pf: Pathfinder, sx: number, sy: number, gx: number, gy: number, maxExpansions = 4096, snapRadius = 4): PathResult => {
-  const b = pf.bounds, side = pf.side, cell = pf.cell;
-  const inside = (x: number, y: number): boolean => Number.isFinite(x) && Number.isFinite(y) && x >= b.minX && x <= b.maxX && y >= b.minY && y <= b.maxY;
+export const findPath = (
+  pf: Pathfinder,
+  sx: number,
+  sy: number,
+  gx: number,
+  gy: number,
+  maxExpansions = 4096,
+  snapRadius = 4,
+): PathResult => {
+  const b = pf.bounds,
+    side = pf.side,
+    cell = pf.cell;
+  const inside = (x: number, y: number): boolean =>
+    Number.isFinite(x) && Number.isFinite(y) && x >= b.minX && x <= b.maxX && y >= b.minY && y <= b.maxY;
   if (!inside(sx, sy) || !inside(gx, gy)) return { outcome: 'out-of-bounds', path: [], expansions: 0, startSnapped: false };
   const toCell = (v: number, min: number): number => Math.min(side - 1, Math.floor((v - min) / cell));
-  const scx = toCell(sx, b.minX), scy = toCell(sy, b.minY), gcx = toCell(gx, b.minX), gcy = toCell(gy, b.minY);
+  const scx = toCell(sx, b.minX),
+    scy = toCell(sy, b.minY),
+    gcx = toCell(gx, b.minX),
+    gcy = toCell(gy, b.minY);
   const goal = gcy * side + gcx;
   if (pf.blocked[goal]) return { outcome: 'goal-blocked', path: [], expansions: 0, startSnapped: false };
   let start = scy * side + scx;
@@ -157,27 +179,38 @@ export const findPath = (pf: Pathfinder, sx: number, sy: number, gx: number, gy:
   g[start] = 0;
   parent[start] = -1;
   let size = push(pf, 0, start, octile(start % side, (start / side) | 0, gcx, gcy));
-  let expansions = 0, closest = start, closestH = Infinity, reached = false;
+  let expansions = 0,
+    closest = start,
+    closestH = Infinity,
+    reached = false;
   while (size > 0) {
     const cur = pop(pf, size);
     size--;
     if (closed[cur] === gen) continue;
     closed[cur] = gen;
-    const cx = cur % side, cy = (cur / side) | 0;
+    const cx = cur % side,
+      cy = (cur / side) | 0;
     const h = octile(cx, cy, gcx, gcy);
-    if (h < closestH || (h === closestH && cur < closest)) { closestH = h; closest = cur; }
-    if (cur === goal) { reached = true; break; }
+    if (h < closestH || (h === closestH && cur < closest)) {
+      closestH = h;
+      closest = cur;
+    }
+    if (cur === goal) {
+      reached = true;
+      break;
+    }
     if (expansions >= maxExpansions) break;
     expansions++;
     for (let k = 0; k < 8; k++) {
-      const nx = cx + DX[k]!, ny = cy + DY[k]!;
+      const nx = cx + DX[k],
+        ny = cy + DY[k];
       if (nx < 0 || ny < 0 || nx >= side || ny >= side) continue;
       const nc = ny * side + nx;
       if (blocked[nc] || closed[nc] === gen) continue;
       // Diagonals may not cut a blocked corner.
       if (k >= 4 && (blocked[cy * side + nx] || blocked[ny * side + cx])) continue;
-      const ng = g[cur]! + (k >= 4 ? SQRT2 : 1);
-      if (seen[nc] === gen && ng >= g[nc]!) continue;
+      const ng = g[cur] + (k >= 4 ? SQRT2 : 1);
+      if (seen[nc] === gen && ng >= g[nc]) continue;
       seen[nc] = gen;
       g[nc] = ng;
       parent[nc] = cur;
@@ -187,14 +220,15 @@ export const findPath = (pf: Pathfinder, sx: number, sy: number, gx: number, gy:
   if (!reached && size === 0) return { outcome: 'unreachable', path: [], expansions, startSnapped };
   const end = reached ? goal : closest;
   const cells: number[] = [];
-  for (let c = end; c >= 0; c = parent[c]!) cells.push(c);
+  for (let c = end; c >= 0; c = parent[c]) cells.push(c);
   cells.reverse();
   const path: number[] = [];
   for (let i = 0; i < cells.length; i++) {
-    const c = cells[i]!;
+    const c = cells[i];
     // Keep turning points only (and both ends).
     if (i > 0 && i < cells.length - 1) {
-      const a = cells[i - 1]!, z = cells[i + 1]!;
+      const a = cells[i - 1],
+        z = cells[i + 1];
       if (c - a === z - c) continue;
     }
     path.push(b.minX + ((c % side) + 0.5) * cell, b.minY + (((c / side) | 0) + 0.5) * cell);

@@ -10,33 +10,47 @@ import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 /** Perceive for body `e` (grid slot `b`) in cell (cx, cy); writes the `perc*` rows of `e`. Returns 1 when truncated. */
 export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number, cy: number, slot: number): number => {
   const prm = s.params;
-  const R = prm[P.perceptionRadius]!;
+  const R = prm[P.perceptionRadius];
   const R2 = R * R;
-  const side = prm[P.side]!;
-  const cap = prm[P.maxPerCell]!;
-  const K = prm[P.perceptionK]!;
-  const reach = Math.ceil(R / prm[P.cellSize]!);
-  const sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind, cellStart = s.cellStart, cellItems = s.cellItems, list = s.percList;
-  const x0 = sx[b]!, y0 = sy[b]!;
-  let total = 0, players = 0, npcs = 0, nearest = -1, best = Infinity, truncated = 0;
-  const yLo = cy - reach < 0 ? 0 : cy - reach, yHi = cy + reach >= side ? side - 1 : cy + reach;
-  const xLo = cx - reach < 0 ? 0 : cx - reach, xHi = cx + reach >= side ? side - 1 : cx + reach;
+  const side = prm[P.side];
+  const cap = prm[P.maxPerCell];
+  const K = prm[P.perceptionK];
+  const reach = Math.ceil(R / prm[P.cellSize]);
+  const sx = s.sortedX,
+    sy = s.sortedY,
+    sk = s.sortedKind,
+    cellStart = s.cellStart,
+    cellItems = s.cellItems,
+    list = s.percList;
+  const x0 = sx[b],
+    y0 = sy[b];
+  let total = 0,
+    players = 0,
+    npcs = 0,
+    nearest = -1,
+    best = Infinity,
+    truncated = 0;
+  const yLo = cy - reach < 0 ? 0 : cy - reach,
+    yHi = cy + reach >= side ? side - 1 : cy + reach;
+  const xLo = cx - reach < 0 ? 0 : cx - reach,
+    xHi = cx + reach >= side ? side - 1 : cx + reach;
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
     for (let nx = xLo; nx <= xHi; nx++) {
       const c = ny * side + nx;
-      const start = cellStart[c]!;
-      let end = cellStart[c + 1]!;
+      const start = cellStart[c];
+      let end = cellStart[c + 1];
       if (end - start > cap) {
         end = start + cap;
         truncated = 1;
       }
       for (let k = start; k < end; k++) {
         if (k === b) continue;
-        const dx = sx[k]! - x0, dy = sy[k]! - y0;
+        const dx = sx[k] - x0,
+          dy = sy[k] - y0;
         const d2 = dx * dx + dy * dy;
         if (d2 > R2) continue;
-        const j = cellItems[k]!;
+        const j = cellItems[k];
         if (total < K) list[base + total] = j;
         total++;
         if (sk[k] === BodyKind.player) {
@@ -54,9 +68,10 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   s.percNpcs[e] = npcs;
   s.percNearest[e] = nearest;
   s.percNearestDist[e] = nearest < 0 ? Infinity : Math.sqrt(best);
-  s.percStep[e] = prm[P.step]! + 1;
-  const cnt = s.counters, o = slot * C.stride;
-  cnt[o + C.perceivers]!++;
-  if (truncated) cnt[o + C.perceptionTruncated]!++;
+  s.percStep[e] = prm[P.step] + 1;
+  const cnt = s.counters,
+    o = slot * C.stride;
+  cnt[o + C.perceivers]++;
+  if (truncated) cnt[o + C.perceptionTruncated]++;
   return truncated;
 };

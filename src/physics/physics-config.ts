@@ -47,10 +47,12 @@ export const PHYSICS_DEFAULTS: PhysicsConfig = Object.freeze({
 });
 
 const num = (p: string[], name: string, v: unknown, min: number, max: number): void => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) p.push(`physics.${name} must be a number between ${min} and ${max}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    p.push(`physics.${name} must be a number between ${min} and ${max}`);
 };
 const int = (p: string[], name: string, v: unknown, min: number, max: number): void => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) p.push(`physics.${name} must be an integer between ${min} and ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    p.push(`physics.${name} must be an integer between ${min} and ${max}`);
 };
 
 /** Merge `opts` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */

@@ -90,7 +90,14 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   const side = Math.max(1, Math.ceil(Math.max(b.maxX - b.minX, b.maxY - b.minY) / config.cellSize));
   const n = opts.capacity + 1;
   const K = config.perceptionListSize;
-  const obstacles = buildObstacles(opts.obstacles ?? [], b, config.cellSize, side, Math.max(config.npcRadius, config.playerRadius), config.navCellSize);
+  const obstacles = buildObstacles(
+    opts.obstacles ?? [],
+    b,
+    config.cellSize,
+    side,
+    Math.max(config.npcRadius, config.playerRadius),
+    config.navCellSize,
+  );
   const params = new Float64Array(new SharedArrayBuffer(P.count * 8));
   params[P.minX] = b.minX;
   params[P.minY] = b.minY;
@@ -149,8 +156,18 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     cellOf: new Int32Array(n),
     maxEid: opts.capacity,
     stats: {
-      steps: 0, bodies: 0, pairs: 0, cellCapped: 0, obstaclePushes: 0, edgeStops: 0, perceivers: 0,
-      perceptionTruncated: 0, quarantined: 0, velocityClamped: 0, positionClamped: 0, lastBodies: 0,
+      steps: 0,
+      bodies: 0,
+      pairs: 0,
+      cellCapped: 0,
+      obstaclePushes: 0,
+      edgeStops: 0,
+      perceivers: 0,
+      perceptionTruncated: 0,
+      quarantined: 0,
+      velocityClamped: 0,
+      positionClamped: 0,
+      lastBodies: 0,
     },
   };
 };
@@ -160,23 +177,38 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
  * estimate row work. Bodies are the ids 1..maxEid whose `shared.kind` is not `none`.
  */
 export const prepareStep = (ps: PhysicsState, step: number, dt: number): void => {
-  const s = ps.shared, cfg = ps.config, b = ps.bounds;
+  const s = ps.shared,
+    cfg = ps.config,
+    b = ps.bounds;
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  const px = s.px, py = s.py, vx = s.vx, vy = s.vy, kind = s.kind, cellOf = ps.cellOf, slotOf = s.slotOf, count = ps.cellCount;
-  const side = ps.side, inv = 1 / cfg.cellSize, maxS = cfg.maxSpeed, maxS2 = maxS * maxS;
-  const midX = (b.minX + b.maxX) / 2, midY = (b.minY + b.maxY) / 2;
+  const px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy,
+    kind = s.kind,
+    cellOf = ps.cellOf,
+    slotOf = s.slotOf,
+    count = ps.cellCount;
+  const side = ps.side,
+    inv = 1 / cfg.cellSize,
+    maxS = cfg.maxSpeed,
+    maxS2 = maxS * maxS;
+  const midX = (b.minX + b.maxX) / 2,
+    midY = (b.minY + b.maxY) / 2;
   const st = ps.stats;
   count.fill(0);
   const top = Math.min(ps.maxEid, ps.capacity);
   for (let e = 1; e <= top; e++) {
     if (kind[e] === BodyKind.none) continue;
     slotOf[e] = -1;
-    let x = px[e]!, y = py[e]!;
+    let x = px[e],
+      y = py[e];
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
       // Quarantine for this step: back to the last position physics wrote, at rest.
-      const lx = s.lastX[e]!, ly = s.lastY[e]!;
+      const lx = s.lastX[e],
+        ly = s.lastY[e];
       const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= b.minX && lx <= b.maxX && ly >= b.minY && ly <= b.maxY;
       px[e] = good ? lx : midX;
       py[e] = good ? ly : midY;
@@ -193,7 +225,8 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
       py[e] = y;
       st.positionClamped++;
     }
-    const ux = vx[e]!, uy = vy[e]!;
+    const ux = vx[e],
+      uy = vy[e];
     if (!Number.isFinite(ux) || !Number.isFinite(uy)) {
       vx[e] = 0;
       vy[e] = 0;
@@ -207,22 +240,25 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
         st.velocityClamped++;
       }
     }
-    let gx = Math.floor((x - b.minX) * inv), gy = Math.floor((y - b.minY) * inv);
+    let gx = Math.floor((x - b.minX) * inv),
+      gy = Math.floor((y - b.minY) * inv);
     gx = gx >= side ? side - 1 : gx;
     gy = gy >= side ? side - 1 : gy;
     const c = gy * side + gx;
     cellOf[e] = c;
-    count[c]!++;
+    count[c]++;
   }
   // Prefix sums; row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
   // count[] becomes the scatter cursor.
-  const cellStart = s.cellStart, rowWork = ps.rowWork, cap = cfg.maxPerCell;
+  const cellStart = s.cellStart,
+    rowWork = ps.rowWork,
+    cap = cfg.maxPerCell;
   let acc = 0;
   for (let gy = 0; gy < side; gy++) {
     let w = 0;
     for (let gx = 0; gx < side; gx++) {
       const c = gy * side + gx;
-      const k = count[c]!;
+      const k = count[c];
       cellStart[c] = acc;
       count[c] = acc;
       acc += k;
@@ -232,17 +268,20 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
   }
   cellStart[side * side] = acc;
   // Scatter ids ascending.
-  const items = s.cellItems, sx = s.sortedX, sy = s.sortedY, sk = s.sortedKind;
+  const items = s.cellItems,
+    sx = s.sortedX,
+    sy = s.sortedY,
+    sk = s.sortedKind;
   for (let e = 1; e <= top; e++) {
     if (kind[e] === BodyKind.none) continue;
-    const c = cellOf[e]!;
+    const c = cellOf[e];
     if (c < 0) continue;
-    const k = count[c]!++;
+    const k = count[c]++;
     items[k] = e;
     slotOf[e] = k;
-    sx[k] = px[e]!;
-    sy[k] = py[e]!;
-    sk[k] = kind[e]!;
+    sx[k] = px[e];
+    sy[k] = py[e];
+    sk[k] = kind[e];
   }
   st.lastBodies = acc;
 };
@@ -266,16 +305,18 @@ export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): 
  * `out` ([start0, end0, start1, end1, ...]); bands may be empty. Deterministic.
  */
 export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
-  const side = ps.side, w = ps.rowWork;
+  const side = ps.side,
+    w = ps.rowWork;
   let total = 0;
-  for (let r = 0; r < side; r++) total += w[r]!;
-  let row = 0, acc = 0;
+  for (let r = 0; r < side; r++) total += w[r];
+  let row = 0,
+    acc = 0;
   for (let p = 0; p < parts; p++) {
     out[2 * p] = row;
     if (p === parts - 1) row = side;
     else {
       const target = (total * (p + 1)) / parts;
-      while (row < side && acc + w[row]! / 2 < target) acc += w[row++]!;
+      while (row < side && acc + w[row] / 2 < target) acc += w[row++];
     }
     out[2 * p + 1] = row;
   }
@@ -295,16 +336,17 @@ const copyBack = (ps: PhysicsState): void => {
 };
 
 const sumCounters = (ps: PhysicsState, partitions: number): void => {
-  const st = ps.stats, cnt = ps.shared.counters;
+  const st = ps.stats,
+    cnt = ps.shared.counters;
   for (let p = 0; p < Math.max(1, partitions); p++) {
     const o = p * C.stride;
-    st.bodies += cnt[o + C.bodies]!;
-    st.pairs += cnt[o + C.pairs]!;
-    st.cellCapped += cnt[o + C.cellCapped]!;
-    st.obstaclePushes += cnt[o + C.obstaclePushes]!;
-    st.edgeStops += cnt[o + C.edgeStops]!;
-    st.perceivers += cnt[o + C.perceivers]!;
-    st.perceptionTruncated += cnt[o + C.perceptionTruncated]!;
+    st.bodies += cnt[o + C.bodies];
+    st.pairs += cnt[o + C.pairs];
+    st.cellCapped += cnt[o + C.cellCapped];
+    st.obstaclePushes += cnt[o + C.obstaclePushes];
+    st.edgeStops += cnt[o + C.edgeStops];
+    st.perceivers += cnt[o + C.perceivers];
+    st.perceptionTruncated += cnt[o + C.perceptionTruncated];
   }
   st.steps++;
 };

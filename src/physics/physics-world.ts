@@ -32,19 +32,46 @@ export const MAX_MAP_FILE_BYTES = 16 * 1024 * 1024;
 export const MAX_WORLD_SHARDS = 16;
 
 /** Navigation defaults (src/physics/navigation.ts). */
-export const NAV_DEFAULTS: Required<NavigationOptions> = Object.freeze({ maxPlansPerStep: 16, maxExpansions: 4096, maxWaypoints: 32, speed: 2, arriveRadius: 0.75, stuckSteps: 40 });
+export const NAV_DEFAULTS: Required<NavigationOptions> = Object.freeze({
+  maxPlansPerStep: 16,
+  maxExpansions: 4096,
+  maxWaypoints: 32,
+  speed: 2,
+  arriveRadius: 0.75,
+  stuckSteps: 40,
+});
 
-const num = (def: number, min: number, max: number, integer = false): ObjectSpec['fields'][string] => ({ kind: 'number', default: def, min, max, integer });
+const num = (def: number, min: number, max: number, integer = false): ObjectSpec['fields'][string] => ({
+  kind: 'number',
+  default: def,
+  min,
+  max,
+  integer,
+});
 
 /** Schema of the `physics` block of a world (obstacles are checked by `validateObstacles`). */
 export const WORLD_PHYSICS_SPEC: ObjectSpec = {
   kind: 'object',
   fields: {
     enabled: { kind: 'boolean', default: true, doc: 'physics system in place of movement' },
-    shards: { kind: 'string', default: 'auto', pattern: /^(auto|[0-9]|1[0-6])$/, doc: 'shard workers: auto (cores - 1, at most 4) or 0..16 (0 = inline)' },
-    mode: { kind: 'enum', default: 'auto', values: ['auto', 'inline', 'shards'], doc: 'inline, shards, or auto (the cheaper by measurement)' },
+    shards: {
+      kind: 'string',
+      default: 'auto',
+      pattern: /^(auto|[0-9]|1[0-6])$/,
+      doc: 'shard workers: auto (cores - 1, at most 4) or 0..16 (0 = inline)',
+    },
+    mode: {
+      kind: 'enum',
+      default: 'auto',
+      values: ['auto', 'inline', 'shards'],
+      doc: 'inline, shards, or auto (the cheaper by measurement)',
+    },
     map: { kind: 'string', default: '', maxLength: 4096, doc: 'JSON map file: an array of obstacle rects, or {"obstacles": [...]}' },
-    mainRuns: { kind: 'boolean', default: false, doc: 'with shards, the main thread runs one band itself instead of waiting at the barrier' },
+    mainRuns: {
+      kind: 'boolean',
+      default: false,
+      doc: 'with shards, the main thread runs one band itself instead of waiting at the barrier',
+    },
     navigation: {
       kind: 'object',
       fields: {
@@ -133,7 +160,8 @@ export const resolveWorldPhysics = (raw: unknown, opts: ResolvePhysicsOptions = 
   const where = opts.path ?? 'physics';
   const given: unknown = raw === true ? {} : raw === false ? { enabled: false } : raw;
   const problems: string[] = [];
-  if (!isObj(given)) throw configInvalid([`${where} must be true, false or an object (got ${Array.isArray(given) ? 'an array' : typeof given})`]);
+  if (!isObj(given))
+    throw configInvalid([`${where} must be true, false or an object (got ${Array.isArray(given) ? 'an array' : typeof given})`]);
   const { obstacles: rawObstacles, ...rest } = given;
   if (typeof rest.shards === 'number') rest.shards = String(rest.shards);
   const r = resolveOptions(WORLD_PHYSICS_SPEC, WORLD_PHYSICS_DEFAULTS, rest, where);
@@ -168,7 +196,16 @@ export const resolveWorldPhysics = (raw: unknown, opts: ResolvePhysicsOptions = 
   }
   if (problems.length) throw configInvalid(problems);
   const shards = v.shards === 'auto' ? autoShards(opts.cores) : Number(v.shards);
-  return { enabled: v.enabled, shards, mode: v.mode as ShardMode, map: v.map, mainRuns: v.mainRuns, tuning, navigation: { ...v.navigation }, obstacles };
+  return {
+    enabled: v.enabled,
+    shards,
+    mode: v.mode as ShardMode,
+    map: v.map,
+    mainRuns: v.mainRuns,
+    tuning,
+    navigation: { ...v.navigation },
+    obstacles,
+  };
 };
 
 interface WorldPhysicsBlock {
@@ -180,7 +217,15 @@ interface WorldPhysicsBlock {
   tuning: Required<PhysicsOptions>;
   navigation: Required<NavigationOptions>;
 }
-const WORLD_PHYSICS_DEFAULTS: WorldPhysicsBlock = { enabled: true, shards: 'auto', mode: 'auto', map: '', mainRuns: false, tuning: { ...PHYSICS_DEFAULTS }, navigation: { ...NAV_DEFAULTS } };
+const WORLD_PHYSICS_DEFAULTS: WorldPhysicsBlock = {
+  enabled: true,
+  shards: 'auto',
+  mode: 'auto',
+  map: '',
+  mainRuns: false,
+  tuning: { ...PHYSICS_DEFAULTS },
+  navigation: { ...NAV_DEFAULTS },
+};
 
 /** Physics of one world (the `physics` slot when enabled). */
 export interface WorldPhysics {
@@ -202,9 +247,18 @@ export interface PhysicsSlot {
 }
 
 /** Build the physics slot of a world from its resolved config (null config or disabled → no physics). */
-export const createPhysicsSlot = (core: Pick<WorldCore, 'capacity' | 'bounds' | 'stores'>, config: WorldPhysicsConfig | null): PhysicsSlot => {
-  if (!config || !config.enabled) return { physics: null };
-  const state = createPhysics({ capacity: core.capacity, bounds: core.bounds, stores: core.stores, physics: config.tuning, obstacles: config.obstacles });
+export const createPhysicsSlot = (
+  core: Pick<WorldCore, 'capacity' | 'bounds' | 'stores'>,
+  config: WorldPhysicsConfig | null,
+): PhysicsSlot => {
+  if (!config?.enabled) return { physics: null };
+  const state = createPhysics({
+    capacity: core.capacity,
+    bounds: core.bounds,
+    stores: core.stores,
+    physics: config.tuning,
+    obstacles: config.obstacles,
+  });
   const nav = createNavigation(createPathfinder(state.obstacles, state.bounds), core.capacity, config.navigation);
   return { physics: { config, state, sharded: createShardedPhysics(state, null, { mode: 'inline' }), nav, pool: null } };
 };

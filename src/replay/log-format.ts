@@ -60,7 +60,14 @@ export interface PreStep {
 }
 
 /** Budgets as an array, in {@link BUDGET_KEYS} order. */
-export const BUDGET_KEYS = ['npcTicks', 'ingestDrain', 'jobOps', 'tierFrequencyScale', 'farReplicationEvery', 'interestQuality'] as const satisfies readonly (keyof StepBudgets)[];
+export const BUDGET_KEYS = [
+  'npcTicks',
+  'ingestDrain',
+  'jobOps',
+  'tierFrequencyScale',
+  'farReplicationEvery',
+  'interestQuality',
+] as const satisfies readonly (keyof StepBudgets)[];
 
 export interface StepFrame {
   t: 'step';
@@ -112,12 +119,12 @@ export const readLog = (path: string): ReadLog => {
     truncated = true;
   }
   const header = frames[0];
-  if (!header || header.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
+  if (header?.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
   if (header.version !== LOG_VERSION) throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {
-    const f = frames[i]!;
+    const f = frames[i];
     if (f.t === 'step') steps.push(f);
     else if (f.t === 'end') end = f;
   }

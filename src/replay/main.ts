@@ -15,13 +15,15 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
   let log: ReadLog;
   try {
-    log = readLog(files[0]!);
+    log = readLog(files[0]);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   const r = log.header.recipe;
-  process.stdout.write(`replaying ${files[0]}: world ${r.id}, seed ${r.seed}, ${r.npcs} NPCs, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`);
+  process.stdout.write(
+    `replaying ${files[0]}: world ${r.id}, seed ${r.seed}, ${r.npcs} NPCs, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
+  );
   const res = await replayLog(log, (c) => {
     if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
   });

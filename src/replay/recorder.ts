@@ -41,7 +41,16 @@ export interface RecorderOptions {
 /** The serializable part of a join/leave fact (its callbacks are the live session's). */
 export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
   f.op === 'enter'
-    ? { op: 'enter', session: f.session, player: f.player, owner: f.owner, x: f.x, y: f.y, interestRadius: f.interestRadius, live: f.live() }
+    ? {
+        op: 'enter',
+        session: f.session,
+        player: f.player,
+        owner: f.owner,
+        x: f.x,
+        y: f.y,
+        interestRadius: f.interestRadius,
+        live: f.live(),
+      }
     : { op: f.op, player: f.player, owner: f.owner };
 
 /** Records one world's input log. */
@@ -90,7 +99,13 @@ export class Recorder implements StepHook {
     });
     await once(out, 'open');
     this.#out = out;
-    this.#queue.push({ t: 'header', version: LOG_VERSION, recipe: this.#recipe, hashEvery: this.hashEvery, startedAt: new Date().toISOString() });
+    this.#queue.push({
+      t: 'header',
+      version: LOG_VERSION,
+      recipe: this.#recipe,
+      hashEvery: this.hashEvery,
+      startedAt: new Date().toISOString(),
+    });
     const w = this.#world;
     this.#configVersion = w.configVersion;
     w.record = this;
@@ -138,7 +153,7 @@ export class Recorder implements StepHook {
     this.#effects = null;
     const b = ctx.budgets;
     const budgets = new Array<number>(BUDGET_KEYS.length);
-    for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]!];
+    for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]];
     const frame: StepFrame = { t: 'step', step: ctx.step, budgets, facts: [], starts: [] };
     if (world.configVersion !== this.#configVersion) {
       this.#configVersion = world.configVersion;

@@ -45,11 +45,16 @@ export const defineReplayedLedger = (world: World<WorldCore & IngestSlot>): void
   const wallet = world.stores.Wallet;
   const capacity = wallet.coins.length;
   world.ingest.define(TX_INGEST_TYPE, {
-    mode: 'queue', lane: 'critical', critical: true, capacity: 4096, hardCapacity: 1 << 18,
+    mode: 'queue',
+    lane: 'critical',
+    critical: true,
+    capacity: 4096,
+    hardCapacity: 1 << 18,
     apply: (_w, _key, fact) => {
-      if (!isEffects(fact, capacity)) throw new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, 'a recorded tx fact is not a list of wallet changes');
+      if (!isEffects(fact, capacity))
+        throw new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, 'a recorded tx fact is not a list of wallet changes');
       for (let i = 0; i < fact.length; i += WALLET_EFFECT_WIDTH) {
-        applyWalletEffect(wallet, fact[i]!, fact[i + 1]!, fact[i + 2]!, fact[i + 3]!, fact[i + 4]!);
+        applyWalletEffect(wallet, fact[i], fact[i + 1], fact[i + 2], fact[i + 3], fact[i + 4]);
       }
     },
   });

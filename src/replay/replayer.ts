@@ -39,7 +39,14 @@ export interface ReplayResult {
 /** Rebuild the recorded world (physics inline: results are identical with any shard count). */
 export const buildRecordedWorld = (recipe: WorldRecipe): { world: SimWorld; close: () => Promise<void> } => {
   const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
-  const world = createSimWorld({ id: recipe.id, capacity: recipe.capacity, seed: recipe.seed, size: recipe.size, config: recipe.config, physics });
+  const world = createSimWorld({
+    id: recipe.id,
+    capacity: recipe.capacity,
+    seed: recipe.seed,
+    size: recipe.size,
+    config: recipe.config,
+    physics,
+  });
   populateNpcs(world, { count: recipe.npcs });
   let close = async (): Promise<void> => {};
   if (recipe.scenes) {
@@ -65,7 +72,17 @@ const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
   const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : -1);
   if (r.op === 'enter') {
     const live = r.live === true;
-    return { op: 'enter', session: n('session'), player: n('player'), owner: n('owner'), x: n('x'), y: n('y'), interestRadius: n('interestRadius'), live: () => live, applied: noop };
+    return {
+      op: 'enter',
+      session: n('session'),
+      player: n('player'),
+      owner: n('owner'),
+      x: n('x'),
+      y: n('y'),
+      interestRadius: n('interestRadius'),
+      live: () => live,
+      applied: noop,
+    };
   }
   return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };
 };
@@ -88,7 +105,7 @@ class ReplayHook implements StepHook {
     const b = ctx.budgets;
     for (let i = 0; i < BUDGET_KEYS.length; i++) {
       const v = f.budgets[i];
-      if (typeof v === 'number') b[BUDGET_KEYS[i]!] = v;
+      if (typeof v === 'number') b[BUDGET_KEYS[i]] = v;
     }
     for (const [type, key, payload] of f.facts) {
       const fact = type === SESSION_INGEST_TYPE ? sessionFactOf(payload as Record<string, unknown>) : payload;

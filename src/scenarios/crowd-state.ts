@@ -38,4 +38,5 @@ export interface CrowdState {
 export type CrowdSlotted<W extends CoreWorld = CoreWorld> = W & { crowd: CrowdState };
 
 /** True when `world` carries the crowd slot. */
-export const isCrowdWorld = <W extends CoreWorld>(world: W): world is CrowdSlotted<W> => 'crowd' in world && typeof (world as { crowd?: unknown }).crowd === 'object';
+export const isCrowdWorld = <W extends CoreWorld>(world: W): world is CrowdSlotted<W> =>
+  'crowd' in world && typeof (world as { crowd?: unknown }).crowd === 'object';

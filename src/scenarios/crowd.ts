@@ -51,7 +51,8 @@ export const createCrowdWorld = (o: CrowdWorldOptions = {}): CrowdWorld => {
   const players = o.playerCapacity ?? 10_000;
   const problems: string[] = [];
   if (!Number.isInteger(npcs) || npcs < 0 || npcs > 10_000_000) problems.push('crowd npcs must be an integer between 0 and 10000000');
-  if (!Number.isInteger(players) || players < 0 || players > 10_000_000) problems.push('crowd playerCapacity must be an integer between 0 and 10000000');
+  if (!Number.isInteger(players) || players < 0 || players > 10_000_000)
+    problems.push('crowd playerCapacity must be an integer between 0 and 10000000');
   if (problems.length) throw optionInvalid(problems);
   const seed = o.seed ?? 1;
   const extra = o.config ?? {};

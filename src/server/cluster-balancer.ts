@@ -42,7 +42,15 @@ export interface LoadReport {
 export interface BalanceRound {
   readonly plan: BalancePlan;
   readonly reports: readonly LoadReport[];
-  readonly results: Array<{ worldId: string; from: string; to: string; ok: boolean; status: number; pauseMs: number | null; error?: string }>;
+  readonly results: Array<{
+    worldId: string;
+    from: string;
+    to: string;
+    ok: boolean;
+    status: number;
+    pauseMs: number | null;
+    error?: string;
+  }>;
   readonly ms: number;
 }
 
@@ -61,7 +69,10 @@ export class ClusterBalancer implements Service {
   async start(): Promise<void> {
     if (!this.#o.cluster.enforce || this.#o.intervalMs <= 0) return;
     this.#timer = setInterval(() => {
-      const ids = this.#o.cluster.instances().map((i) => i.id).sort();
+      const ids = this.#o.cluster
+        .instances()
+        .map((i) => i.id)
+        .sort();
       if (ids[0] === this.#o.cluster.instanceId && !this.#running)
         void this.round({}).catch((err: unknown) => this.#o.logger.warn({ err }, 'cluster: balance round failed'));
     }, this.#o.intervalMs);
@@ -80,7 +91,10 @@ export class ClusterBalancer implements Service {
     for (const m of this.#o.mover.history) if (m.kind !== 'migrated-out') moved.set(m.worldId, m.at);
     return {
       instance: this.#o.cluster.instanceId,
-      worlds: this.#o.cluster.worldLoads().filter((w) => w.stepping).map((w) => ({ worldId: w.worldId, load: w.load, ...(moved.has(w.worldId) ? { lastMovedAt: moved.get(w.worldId)! } : {}) })),
+      worlds: this.#o.cluster
+        .worldLoads()
+        .filter((w) => w.stepping)
+        .map((w) => ({ worldId: w.worldId, load: w.load, ...(moved.has(w.worldId) ? { lastMovedAt: moved.get(w.worldId)! } : {}) })),
     };
   }
 
@@ -103,13 +117,23 @@ export class ClusterBalancer implements Service {
         continue;
       }
       try {
-        const res = await fetch(`${i.adminUrl}/api/v1/cluster/load`, { headers: { authorization: `Bearer ${this.#o.adminToken}` }, signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${i.adminUrl}/api/v1/cluster/load`, {
+          headers: { authorization: `Bearer ${this.#o.adminToken}` },
+          signal: AbortSignal.timeout(5000),
+        });
         if (res.ok) reports.push((await res.json()) as LoadReport);
       } catch (err) {
         this.#o.logger.warn({ err, instance: i.id }, 'cluster: load report unavailable; instance left out of this round');
       }
     }
-    const worlds: BalanceWorld[] = reports.flatMap((r) => r.worlds.map((w) => ({ id: w.worldId, instanceId: r.instance, load: w.load, ...(w.lastMovedAt !== undefined ? { lastMovedAt: w.lastMovedAt } : {}) })));
+    const worlds: BalanceWorld[] = reports.flatMap((r) =>
+      r.worlds.map((w) => ({
+        id: w.worldId,
+        instanceId: r.instance,
+        load: w.load,
+        ...(w.lastMovedAt !== undefined ? { lastMovedAt: w.lastMovedAt } : {}),
+      })),
+    );
     const plan = planBalance(
       reports.map((r) => ({ id: r.instance, load: r.worlds.reduce((n, w) => n + w.load, 0) })),
       worlds,
@@ -123,19 +147,50 @@ export class ClusterBalancer implements Service {
         try {
           const res = await fetch(`${owner.adminUrl}/api/v1/worlds/${encodeURIComponent(m.worldId)}/migrate`, {
             method: 'POST',
-            headers: { authorization: `Bearer ${this.#o.adminToken}`, 'content-type': 'application/json', 'x-worldtick-forwarded-by': c.instanceId },
+            headers: {
+              authorization: `Bearer ${this.#o.adminToken}`,
+              'content-type': 'application/json',
+              'x-worldtick-forwarded-by': c.instanceId,
+            },
             body: JSON.stringify({ to: m.to }),
             signal: AbortSignal.timeout(30_000),
           });
           const json = (await res.json().catch(() => ({}))) as { pauseMs?: number; message?: string };
-          results.push({ worldId: m.worldId, from: m.from, to: m.to, ok: res.status === 200, status: res.status, pauseMs: json.pauseMs ?? null, ...(res.status === 200 ? {} : { error: json.message ?? '' }) });
+          results.push({
+            worldId: m.worldId,
+            from: m.from,
+            to: m.to,
+            ok: res.status === 200,
+            status: res.status,
+            pauseMs: json.pauseMs ?? null,
+            ...(res.status === 200 ? {} : { error: json.message ?? '' }),
+          });
         } catch (err) {
-          results.push({ worldId: m.worldId, from: m.from, to: m.to, ok: false, status: 0, pauseMs: null, error: err instanceof Error ? err.message : String(err) });
+          results.push({
+            worldId: m.worldId,
+            from: m.from,
+            to: m.to,
+            ok: false,
+            status: 0,
+            pauseMs: null,
+            error: err instanceof Error ? err.message : String(err),
+          });
         }
       }
     }
     const round: BalanceRound = { plan, reports, results, ms: performance.now() - t0 };
-    if (plan.moves.length) this.#o.logger.info({ status: plan.status, moves: plan.moves.length, dryRun, before: plan.before, after: plan.after, failed: results.filter((r) => !r.ok).length }, 'cluster: balance round');
+    if (plan.moves.length)
+      this.#o.logger.info(
+        {
+          status: plan.status,
+          moves: plan.moves.length,
+          dryRun,
+          before: plan.before,
+          after: plan.after,
+          failed: results.filter((r) => !r.ok).length,
+        },
+        'cluster: balance round',
+      );
     if (!dryRun) {
       this.rounds.push(round);
       if (this.rounds.length > 16) this.rounds.shift();
@@ -148,11 +203,15 @@ export class ClusterBalancer implements Service {
     return [
       { method: 'GET', pattern: '/api/v1/cluster/load', handler: () => ({ json: this.report() }) },
       {
-        method: 'POST', pattern: '/api/v1/cluster/balance', body: true,
+        method: 'POST',
+        pattern: '/api/v1/cluster/balance',
+        body: true,
         handler: async (req) => {
           const dryRun = (req.body as { dryRun?: unknown } | undefined)?.dryRun;
-          if (dryRun !== undefined && typeof dryRun !== 'boolean') return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`dryRun` must be a boolean' } };
-          if (!this.#o.cluster.enforce) return { status: 409, json: { code: ErrorCode.MIGRATION_FAILED, message: 'not in cluster mode (--redis)' } };
+          if (dryRun !== undefined && typeof dryRun !== 'boolean')
+            return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`dryRun` must be a boolean' } };
+          if (!this.#o.cluster.enforce)
+            return { status: 409, json: { code: ErrorCode.MIGRATION_FAILED, message: 'not in cluster mode (--redis)' } };
           return { json: await this.round({ dryRun: dryRun === true }) };
         },
       },

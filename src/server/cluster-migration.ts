@@ -109,7 +109,16 @@ export class WorldMover {
       if (!old.ledger) d.withLedger(old);
       old.ledger?.service.setFenceToken(token);
       d.gameServer().worldAdopted(worldId);
-      this.#remember({ worldId, kind: why === 'failover' ? 'failover' : 'migrated-in', fencingToken: token, step: old.clock.step, worldTime: old.clock.now, at: Date.now(), ms: performance.now() - t0, sessions: 0 });
+      this.#remember({
+        worldId,
+        kind: why === 'failover' ? 'failover' : 'migrated-in',
+        fencingToken: token,
+        step: old.clock.step,
+        worldTime: old.clock.now,
+        at: Date.now(),
+        ms: performance.now() - t0,
+        sessions: 0,
+      });
       return true;
     }
     if (old) {
@@ -127,18 +136,36 @@ export class WorldMover {
       this.#install(world);
     }
     d.checkpointer.track(world, {
-      origin: p.record.origin, incarnation: p.record.incarnation, npcs: p.record.npcs,
+      origin: p.record.origin,
+      incarnation: p.record.incarnation,
+      npcs: p.record.npcs,
       restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: world.clock.now, ms: p.ms },
     });
     d.withLedger(world);
     world.ledger?.service.setFenceToken(token);
     d.gameServer().worldAdopted(worldId);
     const rec: MoveRecord = {
-      worldId, kind: why === 'failover' ? 'failover' : 'migrated-in', fencingToken: token, step: world.clock.step, worldTime: world.clock.now,
-      at: Date.now(), ms: performance.now() - t0, sessions: 0,
+      worldId,
+      kind: why === 'failover' ? 'failover' : 'migrated-in',
+      fencingToken: token,
+      step: world.clock.step,
+      worldTime: world.clock.now,
+      at: Date.now(),
+      ms: performance.now() - t0,
+      sessions: 0,
     };
     this.#remember(rec);
-    d.logger.info({ world: worldId, why, fencingToken: token, fromStep: p.checkpoint?.step ?? null, worldTime: world.clock.now, ms: Math.round(rec.ms) }, 'cluster: world taken over from its checkpoint');
+    d.logger.info(
+      {
+        world: worldId,
+        why,
+        fencingToken: token,
+        fromStep: p.checkpoint?.step ?? null,
+        worldTime: world.clock.now,
+        ms: Math.round(rec.ms),
+      },
+      'cluster: world taken over from its checkpoint',
+    );
     return true;
   }
 
@@ -158,7 +185,11 @@ export class WorldMover {
     if (this.#busy.has(worldId)) throw new MoveError(409, `world ${worldId} is already migrating`);
     const others = c.instances().filter((i) => i.id !== me);
     const target = to !== undefined ? others.find((i) => i.id === to) : placeWorld(others);
-    if (!target) throw new MoveError(to !== undefined ? 404 : 409, to !== undefined ? `no live instance ${to} (other than this one)` : 'no other live instance');
+    if (!target)
+      throw new MoveError(
+        to !== undefined ? 404 : 409,
+        to !== undefined ? `no live instance ${to} (other than this one)` : 'no other live instance',
+      );
     this.#busy.add(worldId);
     const t0 = performance.now();
     c.hold(worldId); // no step from here: the loop runner asks canStep before each
@@ -169,7 +200,8 @@ export class WorldMover {
       await d.checkpointer.record(worldId);
       await d.checkpointer.checkpoint(worldId);
       const r = d.checkpointer.report(worldId);
-      if (!r || r.failed !== before || r.lastStep !== world.clock.step) throw new MoveError(503, `checkpoint of ${worldId} failed: ${r?.lastError ?? 'not tracked'}`);
+      if (!r || r.failed !== before || r.lastStep !== world.clock.step)
+        throw new MoveError(503, `checkpoint of ${worldId} failed: ${r?.lastError ?? 'not tracked'}`);
       const owner = await c.handOver(worldId, target.id);
       handedOver = true;
       await d.checkpointer.untrack(worldId, { forget: false }); // (anything it still tried would be unfenced: skipped)
@@ -179,19 +211,36 @@ export class WorldMover {
         body: JSON.stringify({ worldId }),
         signal: AbortSignal.timeout(15_000),
       });
-      if (res.status !== 200) throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+      if (res.status !== 200)
+        throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${(await res.text()).slice(0, 200)}`);
       const pauseMs = performance.now() - t0;
       const expiresAt = Date.now() + 10_000;
-      const sessions = d.gameServer().redirectWorldSessions(worldId, target.gameUrl, (resumeToken) =>
-        signTicket({ worldId, target: target.id, expiresAt, ...(resumeToken ? { resumeToken } : {}) }, d.secret));
-      const step = world.clock.step, worldTime = world.clock.now;
+      const sessions = d
+        .gameServer()
+        .redirectWorldSessions(worldId, target.gameUrl, (resumeToken) =>
+          signTicket({ worldId, target: target.id, expiresAt, ...(resumeToken ? { resumeToken } : {}) }, d.secret),
+        );
+      const step = world.clock.step,
+        worldTime = world.clock.now;
       this.#uninstall(worldId);
       const rec: MigrationResult = {
-        worldId, kind: 'migrated-out', fencingToken: owner.fencingToken, step, worldTime, at: Date.now(), ms: performance.now() - t0, sessions, to: target.id,
-        from: me, pauseMs,
+        worldId,
+        kind: 'migrated-out',
+        fencingToken: owner.fencingToken,
+        step,
+        worldTime,
+        at: Date.now(),
+        ms: performance.now() - t0,
+        sessions,
+        to: target.id,
+        from: me,
+        pauseMs,
       };
       this.#remember(rec);
-      d.logger.info({ world: worldId, to: target.id, fencingToken: owner.fencingToken, step, pauseMs: Math.round(pauseMs), sessions }, 'cluster: world migrated');
+      d.logger.info(
+        { world: worldId, to: target.id, fencingToken: owner.fencingToken, step, pauseMs: Math.round(pauseMs), sessions },
+        'cluster: world migrated',
+      );
       return rec;
     } catch (err) {
       if (!handedOver) {
@@ -214,10 +263,13 @@ export class WorldMover {
   routes(): Route[] {
     return [
       {
-        method: 'POST', pattern: '/api/v1/worlds/:id/migrate', body: true,
+        method: 'POST',
+        pattern: '/api/v1/worlds/:id/migrate',
+        body: true,
         handler: async (req) => {
           const to = (req.body as { to?: unknown } | undefined)?.to;
-          if (to !== undefined && (typeof to !== 'string' || to === '')) return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`to` must be an instance id' } };
+          if (to !== undefined && (typeof to !== 'string' || to === ''))
+            return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`to` must be an instance id' } };
           if (!this.#d.cluster.enforce) return failed(409, 'not in cluster mode (--redis)');
           try {
             return { json: await this.migrate(req.params.id ?? '', to) };
@@ -227,10 +279,13 @@ export class WorldMover {
         },
       },
       {
-        method: 'POST', pattern: '/api/v1/cluster/adopt', body: true,
+        method: 'POST',
+        pattern: '/api/v1/cluster/adopt',
+        body: true,
         handler: async (req) => {
           const worldId = (req.body as { worldId?: unknown } | undefined)?.worldId;
-          if (typeof worldId !== 'string' || worldId === '') return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`worldId` must be a world id' } };
+          if (typeof worldId !== 'string' || worldId === '')
+            return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`worldId` must be a world id' } };
           try {
             const fencingToken = await this.#d.cluster.takeHandover(worldId);
             const w = this.#d.getWorld(worldId);

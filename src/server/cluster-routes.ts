@@ -26,7 +26,12 @@ export interface HelloRouterOptions {
   readonly epochNow?: () => number;
 }
 
-const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string, closeCode: number): HelloRoute => ({ kind: 'refuse', code, message, closeCode });
+const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string, closeCode: number): HelloRoute => ({
+  kind: 'refuse',
+  code,
+  message,
+  closeCode,
+});
 
 /**
  * The game server's `routeHello` in cluster mode. A hello with a ticket is served only if the
@@ -44,7 +49,8 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
       try {
         const p = verifyTicket(m.ticket, o.secret, { now: epochNow(), expectedTarget: me });
         if (p.worldId !== m.worldId) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another world', CloseCode.BAD_TICKET);
-        if (p.resumeToken !== undefined && p.resumeToken !== m.resumeToken) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another session', CloseCode.BAD_TICKET);
+        if (p.resumeToken !== undefined && p.resumeToken !== m.resumeToken)
+          return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another session', CloseCode.BAD_TICKET);
       } catch (err) {
         const why = isWorldtickError(err, ErrorCode.TICKET_EXPIRED) ? 'ticket expired' : 'ticket invalid';
         return refuse(WireErrorCode.BAD_TICKET, why, CloseCode.BAD_TICKET);
@@ -55,26 +61,37 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
     if (owner && owner.instanceId !== me && owner.gameUrl) {
       cluster.counters.redirects++;
       const ticket = signTicket(
-        { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(m.resumeToken ? { resumeToken: m.resumeToken } : {}) },
+        {
+          worldId: m.worldId,
+          target: owner.instanceId,
+          expiresAt: epochNow() + ttl,
+          ...(m.resumeToken ? { resumeToken: m.resumeToken } : {}),
+        },
         o.secret,
       );
       return { kind: 'redirect', url: owner.gameUrl, ticket };
     }
-    if (o.hasWorld(m.worldId) || owner) return refuse(WireErrorCode.NOT_OWNER, 'no instance can prove it owns this world right now; retry', CloseCode.LEASE_LOST);
+    if (o.hasWorld(m.worldId) || owner)
+      return refuse(WireErrorCode.NOT_OWNER, 'no instance can prove it owns this world right now; retry', CloseCode.LEASE_LOST);
     return { kind: 'serve' }; // unknown everywhere: the game server answers UNKNOWN_WORLD
   };
 };
 
 const WORLD_PATH = '/api/v1/worlds/:id';
 
-const unavailable = (message: string): RouteResponse => ({ status: 503, json: { code: ErrorCode.CLUSTER_UNAVAILABLE, message }, headers: { 'Retry-After': '1' } });
+const unavailable = (message: string): RouteResponse => ({
+  status: 503,
+  json: { code: ErrorCode.CLUSTER_UNAVAILABLE, message },
+  headers: { 'Retry-After': '1' },
+});
 
 /**
  * The admin server's `intercept` in cluster mode: requests for one world go to its owner
  * (one hop: a forwarded request is answered where it lands), writes to a world this instance
  * cannot prove to own are refused (503), and the world list is the cluster's.
  */
-export const createAdminIntercept = (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, timeoutMs = 5000) =>
+export const createAdminIntercept =
+  (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, timeoutMs = 5000) =>
   async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
     if (!cluster.enforce) return next();
     if (req.pattern === '/api/v1/worlds' && req.method === 'GET') return listClusterWorlds(cluster, await next());
@@ -83,7 +100,14 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
       const id = (req.body as { id?: unknown } | undefined)?.id;
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
       if (owner && owner.instanceId !== cluster.instanceId)
-        return { status: 409, json: { code: ErrorCode.WORLD_EXISTS, message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`, details: { worldId: id, owner: owner.instanceId } } };
+        return {
+          status: 409,
+          json: {
+            code: ErrorCode.WORLD_EXISTS,
+            message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`,
+            details: { worldId: id, owner: owner.instanceId },
+          },
+        };
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
       const pick = req.forwardedBy === '' && req.query.get('placement') !== 'local' ? placeWorld(cluster.instances()) : null;
@@ -111,12 +135,19 @@ export const createAdminIntercept = (cluster: ClusterService, logger: Logger, ha
       }
     }
     // Nobody else owns it and this instance cannot prove it does (cut off from Redis, lease lapsing): no writes.
-    if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId)) return unavailable(`no instance can prove it owns world ${id} right now; retry`);
+    if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId))
+      return unavailable(`no instance can prove it owns world ${id} right now; retry`);
     return next();
   };
 
 /** Send an admin request on to `adminUrl` (one hop, marked with this instance's id). */
-const forward = async (cluster: ClusterService, req: InterceptedRequest, adminUrl: string, to: string, timeoutMs: number): Promise<RouteResponse> => {
+const forward = async (
+  cluster: ClusterService,
+  req: InterceptedRequest,
+  adminUrl: string,
+  to: string,
+  timeoutMs: number,
+): Promise<RouteResponse> => {
   const qs = req.query.toString();
   const res = await fetch(`${adminUrl}${req.path}${qs ? `?${qs}` : ''}`, {
     method: req.method,
@@ -138,13 +169,24 @@ const listClusterWorlds = (cluster: ClusterService, local: RouteResponse): Route
   const json = local.json as { worlds?: Array<Record<string, unknown>> } | undefined;
   const worlds: Array<Record<string, unknown>> = (json?.worlds ?? []).map((w) => {
     const owner = cluster.ownerOf(String(w.id));
-    return { ...w, owner: owner?.instanceId ?? null, fencingToken: owner?.fencingToken ?? null, ownedHere: owner?.instanceId === cluster.instanceId };
+    return {
+      ...w,
+      owner: owner?.instanceId ?? null,
+      fencingToken: owner?.fencingToken ?? null,
+      ownedHere: owner?.instanceId === cluster.instanceId,
+    };
   });
   const seen = new Set(worlds.map((w) => String(w.id)));
   for (const l of cluster.view().leases) {
     if (seen.has(l.worldId)) continue;
     const owner = cluster.ownerOf(l.worldId);
-    worlds.push({ id: l.worldId, owner: l.instanceId, fencingToken: l.fencingToken, ownedHere: false, ownerAdminUrl: owner?.adminUrl ?? null });
+    worlds.push({
+      id: l.worldId,
+      owner: l.instanceId,
+      fencingToken: l.fencingToken,
+      ownedHere: false,
+      ownerAdminUrl: owner?.adminUrl ?? null,
+    });
   }
   worlds.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
   return { ...local, json: { ...json, worlds, instance: cluster.instanceId } };
@@ -187,15 +229,31 @@ export const clusterAdminOptions = (cluster: ClusterService, logger: Logger, has
 /** Register the cluster series on the admin's registry (read at scrape time). */
 export const registerClusterMetrics = (registry: Registry, cluster: ClusterService): void => {
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => void): void => {
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
   };
-  gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (g) => g.set(cluster.view().instances.length));
+  gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (g) =>
+    g.set(cluster.view().instances.length),
+  );
   gauge('worldtick_cluster_instance_sessions', 'Game sessions per instance, as heartbeated.', ['instance'], (g) => {
     for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.sessions);
   });
-  gauge('worldtick_cluster_instance_step_load_ratio', 'Seconds of world stepping per wall second per instance (stepCostMs / 1000), as heartbeated.', ['instance'], (g) => {
-    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs / 1000);
-  });
+  gauge(
+    'worldtick_cluster_instance_step_load_ratio',
+    'Seconds of world stepping per wall second per instance (stepCostMs / 1000), as heartbeated.',
+    ['instance'],
+    (g) => {
+      for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs / 1000);
+    },
+  );
   gauge('worldtick_cluster_instance_cpu', 'Process CPU per instance (fraction of one core), as heartbeated.', ['instance'], (g) => {
     for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.cpu);
   });
@@ -212,15 +270,29 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
       if (f) g.set({ world: w }, f.token);
     }
   });
-  gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (g) => g.set(cluster.reachable ? 1 : 0));
+  gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (g) =>
+    g.set(cluster.reachable ? 1 : 0),
+  );
   const counter = (name: string, help: string, read: () => number): void => {
-    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
   };
   const k = cluster.counters;
   counter('worldtick_cluster_lease_renewals_total', 'Lease renewals granted.', () => k.leaseRenewals);
   counter('worldtick_cluster_lease_failures_total', 'Lease renewals that failed or were refused.', () => k.leaseFailures);
   counter('worldtick_cluster_leases_acquired_total', 'Leases acquired (new fencing tokens).', () => k.leaseAcquired);
-  counter('worldtick_cluster_leases_lost_total', 'Worlds this instance stopped stepping because it could not prove ownership.', () => k.leasesLost);
+  counter(
+    'worldtick_cluster_leases_lost_total',
+    'Worlds this instance stopped stepping because it could not prove ownership.',
+    () => k.leasesLost,
+  );
   counter('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
   counter('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   counter('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);

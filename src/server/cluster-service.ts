@@ -105,8 +105,17 @@ const WATCHDOG_MS = 50;
 export class ClusterService implements Service {
   readonly name = 'cluster';
   readonly counters: ClusterCounters = {
-    leaseRenewals: 0, leaseFailures: 0, leaseAcquired: 0, leasesLost: 0, failovers: 0, migrations: 0,
-    redirects: 0, forwardedAdmin: 0, heartbeatFailures: 0, reRegistrations: 0, fenceRefusals: 0,
+    leaseRenewals: 0,
+    leaseFailures: 0,
+    leaseAcquired: 0,
+    leasesLost: 0,
+    failovers: 0,
+    migrations: 0,
+    redirects: 0,
+    forwardedAdmin: 0,
+    heartbeatFailures: 0,
+    reRegistrations: 0,
+    fenceRefusals: 0,
   };
   readonly #o: ClusterServiceOptions;
   readonly #guard: number;
@@ -173,7 +182,12 @@ export class ClusterService implements Service {
     const c = this.#o.coordinator;
     const id = this.#o.instanceId;
     // A clean exit frees the worlds at once instead of after a TTL.
-    await Promise.allSettled(this.#o.worlds().filter((w) => c.heldLease(w.id)).map((w) => c.release(w.id, id)));
+    await Promise.allSettled(
+      this.#o
+        .worlds()
+        .filter((w) => c.heldLease(w.id))
+        .map((w) => c.release(w.id, id)),
+    );
     await c.deregister(id).catch(() => undefined);
     await c.close();
   }
@@ -212,7 +226,8 @@ export class ClusterService implements Service {
   /** Owner of a world as of the last control tick (this instance's own leases are exact). */
   ownerOf(worldId: string): { instanceId: string; fencingToken: number; gameUrl: string | null; adminUrl: string | null } | null {
     const held = this.#o.coordinator.heldLease(worldId);
-    if (held) return { instanceId: this.#o.instanceId, fencingToken: held.fencingToken, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl() };
+    if (held)
+      return { instanceId: this.#o.instanceId, fencingToken: held.fencingToken, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl() };
     const l = this.#leases.get(worldId);
     if (!l) return null;
     const inst = this.#instances.find((i) => i.id === l.instanceId);
@@ -226,7 +241,11 @@ export class ClusterService implements Service {
 
   /** Worlds this instance steps now (without `enforce`: the worlds whose lease it holds). */
   serving(): string[] {
-    if (!this.#o.enforce) return this.#o.worlds().filter((w) => this.#o.coordinator.heldLease(w.id) !== null).map((w) => w.id);
+    if (!this.#o.enforce)
+      return this.#o
+        .worlds()
+        .filter((w) => this.#o.coordinator.heldLease(w.id) !== null)
+        .map((w) => w.id);
     return [...this.#serving];
   }
 
@@ -261,7 +280,15 @@ export class ClusterService implements Service {
       open.endMs = end;
       return;
     }
-    const r: StepRange = { worldId: world.id, instanceId: this.#o.instanceId, fencingToken: token, fromStep: step, toStep: step, startMs: start, endMs: end };
+    const r: StepRange = {
+      worldId: world.id,
+      instanceId: this.#o.instanceId,
+      fencingToken: token,
+      fromStep: step,
+      toStep: step,
+      startMs: start,
+      endMs: end,
+    };
     let list = this.#ranges.get(world.id);
     if (!list) this.#ranges.set(world.id, (list = []));
     list.push(r);
@@ -338,7 +365,8 @@ export class ClusterService implements Service {
       const r = await c.renew(worldId, this.#o.instanceId, this.#o.leaseTtlMs);
       if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
       if (!(await this.#announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
-      if (!this.#o.adopt || !(await this.#o.adopt(worldId, r.fencingToken, 'migration'))) throw new Error(`world ${worldId} could not be restored`);
+      if (!this.#o.adopt || !(await this.#o.adopt(worldId, r.fencingToken, 'migration')))
+        throw new Error(`world ${worldId} could not be restored`);
       this.#leases.set(worldId, { worldId, instanceId: this.#o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
     } finally {
@@ -354,13 +382,19 @@ export class ClusterService implements Service {
       const ok = this.canStep(w);
       if (ok && !this.#serving.has(w.id)) {
         this.#serving.add(w.id);
-        this.#o.logger.info({ world: w.id, instance: this.#o.instanceId, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken }, 'cluster: world lease held, stepping');
+        this.#o.logger.info(
+          { world: w.id, instance: this.#o.instanceId, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
+          'cluster: world lease held, stepping',
+        );
       } else if (!ok && this.#serving.has(w.id)) {
         this.#serving.delete(w.id);
         this.#open.delete(w.id);
         this.counters.leasesLost++;
         const closed = this.#o.closeSessions(w.id, CloseCode.LEASE_LOST, 'lease lost');
-        this.#o.logger.warn({ world: w.id, instance: this.#o.instanceId, closedSessions: closed }, 'cluster: cannot prove ownership of the world, stopped stepping');
+        this.#o.logger.warn(
+          { world: w.id, instance: this.#o.instanceId, closedSessions: closed },
+          'cluster: cannot prove ownership of the world, stopped stepping',
+        );
       }
     }
   }
@@ -400,7 +434,10 @@ export class ClusterService implements Service {
           r = await c.acquire(w.id, id, this.#o.leaseTtlMs);
           if (r.ok) {
             this.counters.leaseAcquired++;
-            this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
+            this.#o.logger.info(
+              { world: w.id, instance: id, fencingToken: r.fencingToken },
+              'cluster: world lease re-acquired after it lapsed',
+            );
             await this.#announce(w.id, r.fencingToken);
           }
           return;
@@ -437,7 +474,8 @@ export class ClusterService implements Service {
         const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
         this.#instances = instances;
         this.#leases = new Map(leases.map((l) => [l.worldId, l]));
-        for (const l of leases) if (l.instanceId !== id) this.#seenTokens.set(l.worldId, Math.max(this.#seenTokens.get(l.worldId) ?? 0, l.fencingToken));
+        for (const l of leases)
+          if (l.instanceId !== id) this.#seenTokens.set(l.worldId, Math.max(this.#seenTokens.get(l.worldId) ?? 0, l.fencingToken));
       } catch {
         failures++;
       }
@@ -520,8 +558,12 @@ export class ClusterService implements Service {
         if (!r.ok) continue;
         this.counters.leaseAcquired++;
         this.counters.failovers++;
-        this.#o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: orphan world acquired; restoring it from the store');
-        if (await this.#adopt(worldId, r.fencingToken, 'failover')) this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+        this.#o.logger.info(
+          { world: worldId, instance: id, fencingToken: r.fencingToken },
+          'cluster: orphan world acquired; restoring it from the store',
+        );
+        if (await this.#adopt(worldId, r.fencingToken, 'failover'))
+          this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       } catch {
         failures++;
       }
@@ -530,6 +572,12 @@ export class ClusterService implements Service {
   }
 
   #info() {
-    return { id: this.#o.instanceId, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl(), capacity: this.#o.capacity(), load: this.#o.load() };
+    return {
+      id: this.#o.instanceId,
+      gameUrl: this.#o.gameUrl(),
+      adminUrl: this.#o.adminUrl(),
+      capacity: this.#o.capacity(),
+      load: this.#o.load(),
+    };
   }
 }

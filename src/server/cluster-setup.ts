@@ -53,7 +53,9 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     const problems: string[] = [];
     if (!/^rediss?:\/\//.test(redis)) problems.push('--redis must be a redis://host:port URL');
     if (Buffer.byteLength(secret) < TICKET_LIMITS.minSecretBytes)
-      problems.push(`--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`);
+      problems.push(
+        `--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`,
+      );
     if (problems.length) throw optionInvalid(problems);
   }
   const coordinator: Coordinator = redis
@@ -70,7 +72,11 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     const now = performance.now();
     const secs = Math.max(0.001, (now - lastAt) / 1000);
     const cpu = process.cpuUsage(lastCpu);
-    const out = { sessions: deps.sessions(), stepCostMs: Math.round((stepMs / secs) * 100) / 100, cpu: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 1000) / 1000 };
+    const out = {
+      sessions: deps.sessions(),
+      stepCostMs: Math.round((stepMs / secs) * 100) / 100,
+      cpu: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 1000) / 1000,
+    };
     stepMs = 0;
     lastAt = now;
     lastCpu = process.cpuUsage();

@@ -168,7 +168,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     config: mergePatches(scheduler, options.scheduler),
     physics: defaultWorldPhysics(options),
   };
-  let defaultWorld: SimWorld = crowd ? createScenarioWorld(options) : game ? createGameWorld(game, { ...worldOptions, npcs: options.npcs }) : createSimWorld(worldOptions);
+  let defaultWorld: SimWorld = crowd
+    ? createScenarioWorld(options)
+    : game
+      ? createGameWorld(game, { ...worldOptions, npcs: options.npcs })
+      : createSimWorld(worldOptions);
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   // The config file's tier zones too (validated by parseOptions). Also applied to a restored default world.
   const declareDefaultTasks = (w: SimWorld): void => {
@@ -186,7 +190,14 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   const worldShards = new Map<string, ShardService>();
   const services: Service[] = [];
   const mover = new WorldMover({
-    logger, cluster, checkpointer, gameServer: () => gameServer, adminToken, secret: clusterMode.secret, runner, defaultWorldId: DEFAULT_WORLD_ID,
+    logger,
+    cluster,
+    checkpointer,
+    gameServer: () => gameServer,
+    adminToken,
+    secret: clusterMode.secret,
+    runner,
+    defaultWorldId: DEFAULT_WORLD_ID,
     getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     load: (id) => loadPersistedWorld(storeOf(), logger, id, undefined, restoreBuilders()),
     replaceDefault: (w) => {
@@ -242,7 +253,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
   // Physics shard workers: one pool per world (src/shards/shard-service.ts), started and stopped with the runtime.
-  if (defaultWorld.physics && defaultWorld.physics.config.shards > 0) services.push(new ShardService(defaultWorld.id, defaultWorld.physics, { logger }));
+  if (defaultWorld.physics && defaultWorld.physics.config.shards > 0)
+    services.push(new ShardService(defaultWorld.id, defaultWorld.physics, { logger }));
   const gameServer = new GameServer({
     host: options.host,
     port: options.port,
@@ -283,7 +295,13 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   const withLedger = (world: SimWorld): void => {
     if (!store) return;
     // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
-    attachLedger(world, { ...ledgerSettings, store, epoch: checkpointer.incarnationOf(world.id) ?? world.id, startingCoins: options.startingCoins, onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed') });
+    attachLedger(world, {
+      ...ledgerSettings,
+      store,
+      epoch: checkpointer.incarnationOf(world.id) ?? world.id,
+      startingCoins: options.startingCoins,
+      onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed'),
+    });
     gameServer.attachLedgerNotices(world);
   };
   let last = new Map<string, { steps: number; at: number }>();
@@ -314,7 +332,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
 
   const restoreBuilders = (): RestoreBuilders => {
     const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
-    return game ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics } : { physics };
+    return game
+      ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics }
+      : { physics };
   };
 
   /** Bring back every persisted world (default first), then persist the default world if it is new. */
@@ -331,7 +351,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         }
         if (recorder) {
           // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
-          logger.warn({ world: DEFAULT_WORLD_ID }, '--record: the stored default world is not restored (the recording starts from the seed)');
+          logger.warn(
+            { world: DEFAULT_WORLD_ID },
+            '--record: the stored default world is not restored (the recording starts from the seed)',
+          );
         } else if (p.world) {
           runner.remove(DEFAULT_WORLD_ID);
           destroySimWorld(defaultWorld);
@@ -355,7 +378,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         npcs: p.record.npcs,
         restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: w.clock.now, ms: p.ms },
       });
-      logger.info({ world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) }, 'world restored');
+      logger.info(
+        { world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) },
+        'world restored',
+      );
       for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
     }
     if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
@@ -405,7 +431,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       for (const w of runner.worlds()) withLedger(w);
       if (recorder) await recorder.start(); // before the first step
       runner.start();
-      logger.info({ worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs }, 'loop started');
+      logger.info(
+        { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },
+        'loop started',
+      );
       for (const s of services) {
         await s.start();
         logger.info({ service: s.name }, 'service started');
@@ -456,8 +485,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
  */
 const defaultWorldPhysics = (options: ServerOptions): unknown => {
   if (options.physics === 'off') return false;
-  const block = typeof options.physicsConfig === 'object' && options.physicsConfig !== null && !Array.isArray(options.physicsConfig) ? options.physicsConfig : {};
-  return { ...block, enabled: true, shards: options.shards ?? '0', mode: options.shardMode ?? 'auto', ...(options.map ? { map: options.map } : {}) };
+  const block =
+    typeof options.physicsConfig === 'object' && options.physicsConfig !== null && !Array.isArray(options.physicsConfig)
+      ? options.physicsConfig
+      : {};
+  return {
+    ...block,
+    enabled: true,
+    shards: options.shards ?? '0',
+    mode: options.shardMode ?? 'auto',
+    ...(options.map ? { map: options.map } : {}),
+  };
 };
 
 /** `--scenario crowd`: the standard crowd world (docs/SCENARIOS.md) as the default world. */
@@ -476,6 +514,6 @@ const mergePatches = (a: Record<string, Record<string, unknown>>, b: unknown): u
   const sim = bo.simulation;
   return {
     ...bo,
-    simulation: typeof sim === 'object' && sim !== null && !Array.isArray(sim) ? { ...a.simulation, ...sim } : sim ?? a.simulation,
+    simulation: typeof sim === 'object' && sim !== null && !Array.isArray(sim) ? { ...a.simulation, ...sim } : (sim ?? a.simulation),
   };
 };

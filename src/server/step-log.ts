@@ -37,7 +37,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const topPhases = (world: SimWorld): Record<string, number> => {
   const out: Record<string, number> = {};
   const ms = world.stats.phaseMs;
-  for (let i = 0; i < PHASES.length; i++) if (ms[i]! >= 0.01) out[PHASES[i]!] = round3(ms[i]!);
+  for (let i = 0; i < PHASES.length; i++) if (ms[i] >= 0.01) out[PHASES[i]] = round3(ms[i]);
   return out;
 };
 
@@ -65,7 +65,15 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         if (over) {
           if (wall - s.overrunAt >= interval) {
             logger.warn(
-              { world: world.id, step: world.clock.step - 1, stepMs: round3(ms), budgetMs: t.budgetMs, phaseMs: topPhases(world), suppressed: s.overrunSuppressed, overrunsTotal: t.overruns },
+              {
+                world: world.id,
+                step: world.clock.step - 1,
+                stepMs: round3(ms),
+                budgetMs: t.budgetMs,
+                phaseMs: topPhases(world),
+                suppressed: s.overrunSuppressed,
+                overrunsTotal: t.overruns,
+              },
               'step over frame budget',
             );
             s.overrunAt = wall;
@@ -75,7 +83,10 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         // The first mode seen (from null) is the starting mode, not a change.
         if (prevMode !== undefined && prevMode !== null) {
           if (wall - s.modeAt >= interval) {
-            logger.warn({ world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed }, 'controller mode changed');
+            logger.warn(
+              { world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed },
+              'controller mode changed',
+            );
             s.modeAt = wall;
             s.modeSuppressed = 0;
           } else s.modeSuppressed++;
@@ -88,8 +99,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       if (tiers) {
         npcTicks = 0;
         for (let i = 0; i < TIER_COUNT; i++) {
-          tierCounts[TIER_NAMES[i]!] = tiers.npcsPerTier[i]!;
-          npcTicks += tiers.ticksPerTier[i]!;
+          tierCounts[TIER_NAMES[i]] = tiers.npcsPerTier[i];
+          npcTicks += tiers.ticksPerTier[i];
         }
       }
       let jobOps: number | null = null;
@@ -101,7 +112,17 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         s.jobOpsSeen = total;
       }
       logger.debug(
-        { world: world.id, step: world.clock.step - 1, dtWorld: world.ctx.dtWorld, worldTime: world.clock.now, npcTicks, jobOps, tiers: tierCounts, stepMs: round3(ms), mode: t.mode },
+        {
+          world: world.id,
+          step: world.clock.step - 1,
+          dtWorld: world.ctx.dtWorld,
+          worldTime: world.clock.now,
+          npcTicks,
+          jobOps,
+          tiers: tierCounts,
+          stepMs: round3(ms),
+          mode: t.mode,
+        },
         'step',
       );
     },

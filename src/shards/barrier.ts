@@ -40,7 +40,15 @@ export const createControl = (slots: number): Int32Array => new Int32Array(new S
 export const at = (slot: number, field: number): number => SLOT_BASE + slot * SLOT_WORDS + field;
 
 /** Main thread: hand operation `op` on partition `part` (rows [rowStart, rowEnd)) to `slot` under `epoch`, and wake it. */
-export const dispatch = (ctl: Int32Array, slot: number, epoch: number, part: number, rowStart: number, rowEnd: number, op: number): void => {
+export const dispatch = (
+  ctl: Int32Array,
+  slot: number,
+  epoch: number,
+  part: number,
+  rowStart: number,
+  rowEnd: number,
+  op: number,
+): void => {
   Atomics.store(ctl, at(slot, READY), 0);
   Atomics.store(ctl, at(slot, OP), op);
   Atomics.store(ctl, at(slot, ROW_START), rowStart);
@@ -60,7 +68,7 @@ export const awaitBarrier = (ctl: Int32Array, slots: Int32Array, n: number, epoc
     const seq = Atomics.load(ctl, DONE_SEQ);
     let all = true;
     for (let i = 0; i < n; i++) {
-      if (Atomics.load(ctl, at(slots[i]!, DONE)) !== epoch) {
+      if (Atomics.load(ctl, at(slots[i], DONE)) !== epoch) {
         all = false;
         break;
       }

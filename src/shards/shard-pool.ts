@@ -88,8 +88,10 @@ export class ShardPool {
     const timeout = opts.barrierTimeoutMs ?? 2000;
     const maxRestarts = opts.maxRestarts ?? 8;
     if (!Number.isInteger(shards) || shards < 1 || shards > 16) p.push('shards.count must be an integer between 1 and 16');
-    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= 600_000)) p.push('shards.barrierTimeoutMs must be a number > 0 and <= 600000');
-    if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 1000) p.push('shards.maxRestarts must be an integer between 0 and 1000');
+    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= 600_000))
+      p.push('shards.barrierTimeoutMs must be a number > 0 and <= 600000');
+    if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 1000)
+      p.push('shards.maxRestarts must be an integer between 0 and 1000');
     if (p.length) throw optionInvalid(p);
     this.shards = shards;
     this.#shared = opts.shared;
@@ -122,7 +124,11 @@ export class ShardPool {
     for (let s = 0; s < this.shards; s++) this.#serve(s);
     const deadline = Date.now() + this.#startTimeoutMs;
     while (this.readyCount() < this.shards) {
-      if (Date.now() > deadline) throw new WorldtickError(ErrorCode.SHARD_TIMEOUT, `shard pool: ${this.readyCount()}/${this.shards} workers ready after ${this.#startTimeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new WorldtickError(
+          ErrorCode.SHARD_TIMEOUT,
+          `shard pool: ${this.readyCount()}/${this.shards} workers ready after ${this.#startTimeoutMs} ms`,
+        );
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -137,9 +143,12 @@ export class ShardPool {
         this.#dead[slot] = 1;
         Atomics.store(this.#ctl, at(slot, READY), 0);
         const msg = err instanceof Error ? err.message : String(err);
-        this.#log?.warn({ code: ErrorCode.SHARD_CRASHED, slot, restarts: this.#restarts[slot], err: msg.slice(0, 200) }, 'shard worker crashed; its partitions run inline until it is restarted');
-        if (this.#restarts[slot]! < this.#maxRestarts) {
-          this.#restarts[slot]!++;
+        this.#log?.warn(
+          { code: ErrorCode.SHARD_CRASHED, slot, restarts: this.#restarts[slot], err: msg.slice(0, 200) },
+          'shard worker crashed; its partitions run inline until it is restarted',
+        );
+        if (this.#restarts[slot] < this.#maxRestarts) {
+          this.#restarts[slot]++;
           this.#s.restarts++;
           this.#dead[slot] = 0;
           this.#serve(slot);
@@ -191,7 +200,7 @@ export class ShardPool {
         continue;
       }
       Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && this.#s.runs === this.#crashAtRun ? epoch : 0);
-      dispatch(ctl, slot, epoch, p, parts[2 * p]!, parts[2 * p + 1]!, op);
+      dispatch(ctl, slot, epoch, p, parts[2 * p], parts[2 * p + 1], op);
       this.#assigned[nd] = slot;
       this.#assignedPart[nd] = p;
       nd++;
@@ -199,19 +208,22 @@ export class ShardPool {
     }
     this.#s.dispatched += nd;
     for (const p of mine) {
-      inline(p, parts[2 * p]!, parts[2 * p + 1]!);
+      inline(p, parts[2 * p], parts[2 * p + 1]);
       if (p >= local) this.#s.inline++;
     }
     if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs)) {
       for (let i = 0; i < nd; i++) {
-        const s = this.#assigned[i]!;
+        const s = this.#assigned[i];
         if (Atomics.load(ctl, at(s, DONE)) === epoch) continue;
         Atomics.store(ctl, at(s, CMD), CANCEL);
         Atomics.notify(ctl, at(s, CMD));
         this.#s.timeouts++;
-        const p = this.#assignedPart[i]!;
-        this.#log?.warn({ code: ErrorCode.SHARD_TIMEOUT, slot: s, partition: p, timeoutMs: this.#timeoutMs }, 'shard worker missed the barrier; partition re-run inline');
-        inline(p, parts[2 * p]!, parts[2 * p + 1]!);
+        const p = this.#assignedPart[i];
+        this.#log?.warn(
+          { code: ErrorCode.SHARD_TIMEOUT, slot: s, partition: p, timeoutMs: this.#timeoutMs },
+          'shard worker missed the barrier; partition re-run inline',
+        );
+        inline(p, parts[2 * p], parts[2 * p + 1]);
       }
     }
     this.#s.barrierMs += performance.now() - t0;

@@ -59,7 +59,10 @@ export class ShardService {
       throw err;
     }
     const mainRuns = wp.config.mainRuns;
-    wp.sharded = createShardedPhysics(wp.state, pool, { mode: wp.config.mode, ...(mainRuns ? { mainRuns: true, partitions: wp.config.shards + 1 } : {}) });
+    wp.sharded = createShardedPhysics(wp.state, pool, {
+      mode: wp.config.mode,
+      ...(mainRuns ? { mainRuns: true, partitions: wp.config.shards + 1 } : {}),
+    });
     wp.pool = pool;
   }
 

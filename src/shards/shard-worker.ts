@@ -43,7 +43,8 @@ export default function serve(task: ShardServeTask): number {
       stepRows(shared, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
-    if (op === ShardOp.commit) commitIds(shared, rowStart, rowEnd); // an id range for this op
+    if (op === ShardOp.commit)
+      commitIds(shared, rowStart, rowEnd); // an id range for this op
     else stepRows(shared, rowStart, rowEnd, part, live);
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.

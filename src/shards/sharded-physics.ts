@@ -62,7 +62,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   const p: string[] = [];
   if (mode !== 'inline' && mode !== 'shards' && mode !== 'auto') p.push('shards.mode must be inline, shards or auto');
   if (mode !== 'inline' && !pool) p.push(`shards.mode ${mode} needs a shard pool`);
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
+    p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
   if (!Number.isInteger(probeEvery) || probeEvery < 2) p.push('shards.probeEvery must be an integer >= 2');
   if (p.length) throw optionInvalid(p);
   const shared = state.shared;
@@ -72,7 +73,22 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
-  return { state, pool, mode, partitions, cores: os.availableParallelism(), mainRuns: opts.mainRuns ?? false, probeEvery, inlineMs: NaN, shardMs: NaN, lastSharded: false, parts: new Int32Array(2 * partitions), idParts: new Int32Array(2 * partitions), inline, inlineCommit };
+  return {
+    state,
+    pool,
+    mode,
+    partitions,
+    cores: os.availableParallelism(),
+    mainRuns: opts.mainRuns ?? false,
+    probeEvery,
+    inlineMs: NaN,
+    shardMs: NaN,
+    lastSharded: false,
+    parts: new Int32Array(2 * partitions),
+    idParts: new Int32Array(2 * partitions),
+    inline,
+    inlineCommit,
+  };
 };
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {

@@ -77,7 +77,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Highest schema version this build knows. */
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** DDL of the bookkeeping table (same text in both dialects). */
 export const MIGRATIONS_TABLE_DDL =

@@ -216,8 +216,20 @@ export class PostgresStore implements Store {
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
                               $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])
          ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq, player_id, idem_key`,
-        [col('worldId'), col('playerId'), col('key'), col('kind'), col('item'), col('quantity'), col('unitPrice'),
-          col('coinsDelta'), col('status'), col('code'), col('fingerprint'), col('createdAt')],
+        [
+          col('worldId'),
+          col('playerId'),
+          col('key'),
+          col('kind'),
+          col('item'),
+          col('quantity'),
+          col('unitPrice'),
+          col('coinsDelta'),
+          col('status'),
+          col('code'),
+          col('fingerprint'),
+          col('createdAt'),
+        ],
       );
       const seqOf = new Map<string, number>();
       for (const r of ins.rows as Row[]) seqOf.set(`${String(r.player_id)}\u0000${String(r.idem_key)}`, Number(r.seq));
@@ -235,7 +247,8 @@ export class PostgresStore implements Store {
           claimed.add(k);
           return { entry: { ...e, seq }, duplicate: false };
         }
-        const found = existing.get(k) ?? (seq !== undefined ? { ...entries.find((x) => `${x.playerId}\u0000${x.key}` === k)!, seq } : undefined);
+        const found =
+          existing.get(k) ?? (seq !== undefined ? { ...entries.find((x) => `${x.playerId}\u0000${x.key}` === k)!, seq } : undefined);
         if (!found) throw new Error(`ledger entry ${k} neither inserted nor found`);
         return { entry: found, duplicate: true };
       });
@@ -262,8 +275,14 @@ export class PostgresStore implements Store {
     return this.run(false, async (c) => {
       const where: string[] = ['seq > $1'];
       const args: unknown[] = [query.afterSeq ?? 0];
-      if (query.playerId !== undefined) { args.push(query.playerId); where.push(`player_id = $${args.length}`); }
-      if (query.worldId !== undefined) { args.push(query.worldId); where.push(`world_id = $${args.length}`); }
+      if (query.playerId !== undefined) {
+        args.push(query.playerId);
+        where.push(`player_id = $${args.length}`);
+      }
+      if (query.worldId !== undefined) {
+        args.push(query.worldId);
+        where.push(`world_id = $${args.length}`);
+      }
       args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
       const r = await c.query(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
       return (r.rows as Row[]).map(toLedgerEntry);
@@ -380,7 +399,9 @@ export class PostgresStore implements Store {
   }
 
   listWorldConfigs(): Promise<WorldConfigRecord[]> {
-    return this.run(false, async (c) => ((await c.query('SELECT * FROM world_configs ORDER BY world_id COLLATE "C"')).rows as Row[]).map(toWorldConfig));
+    return this.run(false, async (c) =>
+      ((await c.query('SELECT * FROM world_configs ORDER BY world_id COLLATE "C"')).rows as Row[]).map(toWorldConfig),
+    );
   }
 
   deleteWorldConfig(worldId: string): Promise<boolean> {

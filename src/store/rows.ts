@@ -113,7 +113,8 @@ export const sumBalance = (entries: readonly LedgerEntry[]): Balance => {
 
 /** A fencing token must be a non-negative safe integer. */
 export const checkToken = (token: number): void => {
-  if (!Number.isSafeInteger(token) || token < 0) throw optionInvalid([`fencing token must be a non-negative integer (got ${String(token)})`]);
+  if (!Number.isSafeInteger(token) || token < 0)
+    throw optionInvalid([`fencing token must be a non-negative integer (got ${String(token)})`]);
 };
 
 /** JSON text of a value, refusing what JSON cannot hold (undefined, functions, cycles). */

@@ -146,10 +146,14 @@ export class SqliteStore implements Store {
     if (tooNew) throw storeMigrationFailed(`database ${this.file} has schema version ${current}, newer than this build knows`);
     for (const m of pending) {
       try {
-        this.db.transaction(() => {
-          for (const sql of m.sqlite) this.db.exec(sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-        }).immediate();
+        this.db
+          .transaction(() => {
+            for (const sql of m.sqlite) this.db.exec(sql);
+            this.db
+              .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+              .run(m.version, m.name, Date.now());
+          })
+          .immediate();
       } catch (err) {
         const mapped = mapError(err);
         if (mapped !== err) throw mapped;
@@ -250,8 +254,14 @@ export class SqliteStore implements Store {
     return this.run(false, () => {
       const where: string[] = ['seq > ?'];
       const args: unknown[] = [query.afterSeq ?? 0];
-      if (query.playerId !== undefined) { where.push('player_id = ?'); args.push(query.playerId); }
-      if (query.worldId !== undefined) { where.push('world_id = ?'); args.push(query.worldId); }
+      if (query.playerId !== undefined) {
+        where.push('player_id = ?');
+        args.push(query.playerId);
+      }
+      if (query.worldId !== undefined) {
+        where.push('world_id = ?');
+        args.push(query.worldId);
+      }
       args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
       const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
       return rows.map(toLedgerEntry);
@@ -272,7 +282,16 @@ export class SqliteStore implements Store {
       if (options?.fence) this.applyFence(options.fence);
       const createdAt = Date.now();
       const data = Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength);
-      const row = this.stmt.insertCheckpoint!.get(cp.worldId, cp.step, cp.worldTime, config, cp.fencingToken, metaText, data, createdAt) as Row;
+      const row = this.stmt.insertCheckpoint!.get(
+        cp.worldId,
+        cp.step,
+        cp.worldTime,
+        config,
+        cp.fencingToken,
+        metaText,
+        data,
+        createdAt,
+      ) as Row;
       this.stmt.pruneCheckpoints!.run(cp.worldId, cp.worldId, keep);
       this.counters.checkpointsSaved++;
       return { ...cp, meta, config: JSON.parse(config) as unknown, id: row.id as number, createdAt };
@@ -302,7 +321,10 @@ export class SqliteStore implements Store {
   }
 
   putSession(s: SessionRecord): Promise<void> {
-    return this.run(true, () => void this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')));
+    return this.run(
+      true,
+      () => void this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')),
+    );
   }
 
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {

@@ -32,7 +32,8 @@ const less = (ka: number, a: number, kb: number, b: number): boolean => ka < kb 
 const grow = (h: DueHeap, need: number): void => {
   if (need <= h.ids.length) return;
   const cap = Math.max(need, Math.ceil(h.ids.length * 1.25), 64);
-  const ids = new Int32Array(cap), keys = new Float64Array(cap);
+  const ids = new Int32Array(cap),
+    keys = new Float64Array(cap);
   ids.set(h.ids.subarray(0, h.size));
   keys.set(h.keys.subarray(0, h.size));
   h.ids = ids;
@@ -40,14 +41,15 @@ const grow = (h: DueHeap, need: number): void => {
 };
 
 const siftDown = (ids: Int32Array, keys: Float64Array, n: number, i: number): void => {
-  const e = ids[i]!, k = keys[i]!;
+  const e = ids[i],
+    k = keys[i];
   for (;;) {
     let c = 2 * i + 1;
     if (c >= n) break;
-    if (c + 1 < n && less(keys[c + 1]!, ids[c + 1]!, keys[c]!, ids[c]!)) c++;
-    if (!less(keys[c]!, ids[c]!, k, e)) break;
-    ids[i] = ids[c]!;
-    keys[i] = keys[c]!;
+    if (c + 1 < n && less(keys[c + 1], ids[c + 1], keys[c], ids[c])) c++;
+    if (!less(keys[c], ids[c], k, e)) break;
+    ids[i] = ids[c];
+    keys[i] = keys[c];
     i = c;
   }
   ids[i] = e;
@@ -57,13 +59,14 @@ const siftDown = (ids: Int32Array, keys: Float64Array, n: number, i: number): vo
 /** Push entity `e` with key `key` (its `nextTickAt`). */
 export const heapPush = (h: DueHeap, e: number, key: number): void => {
   grow(h, h.size + 1);
-  const ids = h.ids, keys = h.keys;
+  const ids = h.ids,
+    keys = h.keys;
   let i = h.size++;
   while (i > 0) {
     const p = (i - 1) >> 1;
-    if (!less(key, e, keys[p]!, ids[p]!)) break;
-    ids[i] = ids[p]!;
-    keys[i] = keys[p]!;
+    if (!less(key, e, keys[p], ids[p])) break;
+    ids[i] = ids[p];
+    keys[i] = keys[p];
     i = p;
   }
   ids[i] = e;
@@ -73,9 +76,12 @@ export const heapPush = (h: DueHeap, e: number, key: number): void => {
 /** Remove the smallest entry (the caller read it at index 0). */
 export const heapPop = (h: DueHeap): void => {
   const n = --h.size;
-  if (n <= 0) { h.size = Math.max(0, n); return; }
-  h.ids[0] = h.ids[n]!;
-  h.keys[0] = h.keys[n]!;
+  if (n <= 0) {
+    h.size = Math.max(0, n);
+    return;
+  }
+  h.ids[0] = h.ids[n];
+  h.keys[0] = h.keys[n];
   siftDown(h.ids, h.keys, n, 0);
 };
 
@@ -85,13 +91,14 @@ export const heapPop = (h: DueHeap): void => {
  */
 export const rebuildDueHeap = (h: DueHeap, members: Int32Array, n: number, nextTickAt: Float64Array, frozen: Uint8Array): void => {
   grow(h, n);
-  const ids = h.ids, keys = h.keys;
+  const ids = h.ids,
+    keys = h.keys;
   let m = 0;
   for (let j = 0; j < n; j++) {
-    const e = members[j]!;
+    const e = members[j];
     if (frozen[e] !== 0) continue;
     ids[m] = e;
-    keys[m++] = nextTickAt[e]!;
+    keys[m++] = nextTickAt[e];
   }
   h.size = m;
   for (let i = (m >> 1) - 1; i >= 0; i--) siftDown(ids, keys, m, i);
@@ -120,8 +127,8 @@ export interface DueTierFields {
 
 const pushCurrent = (x: DueIndex, T: DueTierFields, e: number): void => {
   if (T.frozen[e] !== 0) return;
-  const t = T.tier[e]!;
-  if (t < 4) heapPush(x.dueHeap[t]!, e, T.nextTickAt[e]!);
+  const t = T.tier[e];
+  if (t < 4) heapPush(x.dueHeap[t], e, T.nextTickAt[e]);
 };
 
 /**
@@ -144,10 +151,10 @@ export const noteRescheduled = (x: DueIndex, e: number): void => {
  */
 export const flushTicked = (x: DueIndex, T: DueTierFields): void => {
   if (x.selectedPending) {
-    for (let i = 0; i < x.selectedCount; i++) pushCurrent(x, T, x.selected[i]!);
+    for (let i = 0; i < x.selectedCount; i++) pushCurrent(x, T, x.selected[i]);
     x.selectedPending = false;
   }
-  for (let i = 0; i < x.rescheduledCount; i++) pushCurrent(x, T, x.rescheduled[i]!);
+  for (let i = 0; i < x.rescheduledCount; i++) pushCurrent(x, T, x.rescheduled[i]);
   x.rescheduledCount = 0;
   if (x.rescheduled.length > 4096) x.rescheduled = new Int32Array(64);
 };
@@ -157,13 +164,15 @@ export const flushTicked = (x: DueIndex, T: DueTierFields): void => {
  * (key, id) first; returns how many. Dead entries met on the way are dropped.
  */
 export const popDue = (x: DueIndex, T: DueTierFields, t: number, now: number, limit: number, out: Int32Array): number => {
-  const h = x.dueHeap[t]!;
+  const h = x.dueHeap[t];
   const { tier, frozen, nextTickAt } = T;
-  let d = 0, lastE = -1, lastK = NaN;
+  let d = 0,
+    lastE = -1,
+    lastK = NaN;
   while (d < limit && h.size > 0) {
-    const k = h.keys[0]!;
+    const k = h.keys[0];
     if (k > now) break;
-    const e = h.ids[0]!;
+    const e = h.ids[0];
     heapPop(h);
     if (e === lastE && k === lastK) continue; // duplicate entry
     lastE = e;

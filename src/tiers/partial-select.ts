@@ -7,7 +7,8 @@
  */
 
 const less = (key: ArrayLike<number>, a: number, b: number): boolean => {
-  const ka = key[a]!, kb = key[b]!;
+  const ka = key[a],
+    kb = key[b];
   return ka < kb || (ka === kb && a < b);
 };
 
@@ -15,22 +16,39 @@ const less = (key: ArrayLike<number>, a: number, b: number): boolean => {
 export const partialSelect = (ids: Int32Array, lo: number, hi: number, k: number, key: ArrayLike<number>): void => {
   if (k <= 0 || k >= hi - lo) return;
   const target = lo + k; // ids[lo..target) must be the k smallest
-  let l = lo, r = hi - 1;
+  let l = lo,
+    r = hi - 1;
   while (r > l) {
     // Median of three as pivot (deterministic: no randomness).
     const m = l + ((r - l) >> 1);
-    let a = ids[l]!, b = ids[m]!, c = ids[r]!;
-    if (less(key, b, a)) { const t = a; a = b; b = t; }
-    if (less(key, c, b)) { const t = b; b = c; c = t; if (less(key, b, a)) { const u = a; a = b; b = u; } }
+    let a = ids[l],
+      b = ids[m],
+      c = ids[r];
+    if (less(key, b, a)) {
+      const t = a;
+      a = b;
+      b = t;
+    }
+    if (less(key, c, b)) {
+      const t = b;
+      b = c;
+      c = t;
+      if (less(key, b, a)) {
+        const u = a;
+        a = b;
+        b = u;
+      }
+    }
     const pivot = b;
     // Hoare-style partition around the pivot value.
-    let i = l, j = r;
+    let i = l,
+      j = r;
     while (i <= j) {
-      while (less(key, ids[i]!, pivot)) i++;
-      while (less(key, pivot, ids[j]!)) j--;
+      while (less(key, ids[i], pivot)) i++;
+      while (less(key, pivot, ids[j])) j--;
       if (i <= j) {
-        const t = ids[i]!;
-        ids[i] = ids[j]!;
+        const t = ids[i];
+        ids[i] = ids[j];
         ids[j] = t;
         i++;
         j--;
@@ -66,27 +84,47 @@ export const keepNearest = (
   const scale = maxKey > 0 ? NB / maxKey : 0;
   hist.fill(0);
   for (let k = 0; k < n; k++) {
-    let b = (keys[k]! * scale) | 0;
+    let b = (keys[k] * scale) | 0;
     if (b >= NB) b = NB - 1;
-    hist[b]!++;
+    hist[b]++;
   }
-  let below = 0, bstar = 0;
+  let below = 0,
+    bstar = 0;
   for (let b = 0; b < NB; b++) {
-    if (below + hist[b]! >= cap) { bstar = b; break; }
-    below += hist[b]!;
+    if (below + hist[b] >= cap) {
+      bstar = b;
+      break;
+    }
+    below += hist[b];
   }
   // Partition: keep (< bstar) to the front of ids, boundary bucket to tmp[0..nb), demoted to the back of tmp.
-  let w = 0, nb = 0, nd = n;
+  let w = 0,
+    nb = 0,
+    nd = n;
   for (let k = 0; k < n; k++) {
-    const key = keys[k]!;
+    const key = keys[k];
     let b = (key * scale) | 0;
     if (b >= NB) b = NB - 1;
-    const e = ids[k]!;
-    if (b < bstar) { ids[w] = e; keys[w++] = key; }
-    else if (b === bstar) { tmp[nb] = e; tmpKeys[nb++] = key; }
-    else { tmp[--nd] = e; tmpKeys[nd] = key; }
+    const e = ids[k];
+    if (b < bstar) {
+      ids[w] = e;
+      keys[w++] = key;
+    } else if (b === bstar) {
+      tmp[nb] = e;
+      tmpKeys[nb++] = key;
+    } else {
+      tmp[--nd] = e;
+      tmpKeys[nd] = key;
+    }
   }
   partialSelect(tmp, 0, nb, cap - below, exact);
-  for (let k = 0; k < nb; k++) { const e = tmp[k]!; ids[w] = e; keys[w++] = exact[e]!; }
-  for (let k = nd; k < n; k++) { ids[w] = tmp[k]!; keys[w++] = tmpKeys[k]!; }
+  for (let k = 0; k < nb; k++) {
+    const e = tmp[k];
+    ids[w] = e;
+    keys[w++] = exact[e];
+  }
+  for (let k = nd; k < n; k++) {
+    ids[w] = tmp[k];
+    keys[w++] = tmpKeys[k];
+  }
 };

@@ -54,21 +54,21 @@ export const computeQuotas = (
   const F = Math.min(maxTicks, Math.ceil(detailedReserve * maxTicks));
   const m = B > 0 ? Math.max(1, Math.floor(minShare * B)) : 0;
   let G = 0;
-  for (let t = 1; t < 4; t++) G += Math.min(due[t]!, m);
-  const q0 = Math.min(due[0]!, Math.max(F, B - G));
+  for (let t = 1; t < 4; t++) G += Math.min(due[t], m);
+  const q0 = Math.min(due[0], Math.max(F, B - G));
   out[0] = q0;
   let rest = Math.max(0, B - q0);
   for (let t = 1; t < 4; t++) {
-    const g = Math.min(due[t]!, m, rest);
+    const g = Math.min(due[t], m, rest);
     out[t] = g;
     rest -= g;
   }
   for (let t = 1; t < 4; t++) {
-    const extra = Math.min(due[t]! - out[t]!, rest);
-    out[t]! += extra;
+    const extra = Math.min(due[t] - out[t], rest);
+    out[t] += extra;
     rest -= extra;
   }
-  return out[0]! + out[1]! + out[2]! + out[3]!;
+  return out[0] + out[1] + out[2] + out[3];
 };
 
 /**
@@ -81,8 +81,12 @@ export const rebuildDueHeaps = (world: TiersWorld): void => {
   const npcs = query(world, [world.stores.Position, world.stores.Npc]);
   const n = new Int32Array(4);
   const lists = [new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length), new Int32Array(npcs.length)];
-  for (let i = 0; i < npcs.length; i++) { const e = npcs[i]!; const t = T.tier[e]!; if (t < 4) lists[t]![n[t]!++] = e; }
-  for (let t = 0; t < 4; t++) rebuildDueHeap(s.dueHeap[t]!, lists[t]!, n[t]!, T.nextTickAt, T.frozen);
+  for (let i = 0; i < npcs.length; i++) {
+    const e = npcs[i];
+    const t = T.tier[e];
+    if (t < 4) lists[t][n[t]++] = e;
+  }
+  for (let t = 0; t < 4; t++) rebuildDueHeap(s.dueHeap[t], lists[t], n[t], T.nextTickAt, T.frozen);
   s.selectedPending = false;
   s.heapsBuilt = true;
 };
@@ -104,7 +108,8 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const T = world.stores.Tier;
   if (!s.heapsBuilt) rebuildDueHeaps(world);
   flushTicked(s, T);
-  const dueCounts = s.dueCount, quotas = s.quota;
+  const dueCounts = s.dueCount,
+    quotas = s.quota;
   const ceiling = npcTickCeiling(world.config);
   const B = Math.max(0, Math.min(Math.floor(ctx.budgets.npcTicks), ceiling));
   const F = Math.min(sim.maxNpcTicksPerStep, Math.ceil(sim.detailedReserve * sim.maxNpcTicksPerStep));
@@ -117,15 +122,20 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const nextTickAt = T.nextTickAt;
   let k = 0;
   for (let t = 0; t < 4; t++) {
-    const q = quotas[t]!, d = dueCounts[t]!, base = t * L;
+    const q = quotas[t],
+      d = dueCounts[t],
+      base = t * L;
     for (let j = 0; j < q; j++) {
-      s.selected[k] = due[base + j]!;
+      s.selected[k] = due[base + j];
       s.selectedTier[k++] = t;
     }
-    const h = s.dueHeap[t]!;
-    for (let j = q; j < d; j++) { const e = due[base + j]!; heapPush(h, e, nextTickAt[e]!); }
+    const h = s.dueHeap[t];
+    for (let j = q; j < d; j++) {
+      const e = due[base + j];
+      heapPush(h, e, nextTickAt[e]);
+    }
     st.ticksPerTier[t] = q;
-    st.ticksTotalPerTier[t]! += q;
+    st.ticksTotalPerTier[t] += q;
     st.overduePerTier[t] = d - q;
   }
   s.selectedCount = k;

@@ -98,9 +98,18 @@ const createGrid = (capacity: number, minX: number, minY: number, maxX: number, 
   const rows = Math.max(1, Math.ceil((maxY - minY) / cellSize));
   const n = capacity + 1;
   return {
-    cols, rows, minX, minY, inv: 1 / cellSize,
-    cellStart: new Int32Array(cols * rows + 1), fill: new Int32Array(cols * rows),
-    items: new Int32Array(n), itemX: new Float32Array(n), itemY: new Float32Array(n), cellOf: new Int32Array(n), n: 0,
+    cols,
+    rows,
+    minX,
+    minY,
+    inv: 1 / cellSize,
+    cellStart: new Int32Array(cols * rows + 1),
+    fill: new Int32Array(cols * rows),
+    items: new Int32Array(n),
+    itemX: new Float32Array(n),
+    itemY: new Float32Array(n),
+    cellOf: new Int32Array(n),
+    n: 0,
   };
 };
 
@@ -113,25 +122,27 @@ const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float
   const cells = cols * rows;
   cellStart.fill(0);
   for (let i = 0; i < ents.length; i++) {
-    const e = ents[i]!;
-    let cx = Math.floor((px[e]! - minX) * inv);
-    let cy = Math.floor((py[e]! - minY) * inv);
-    if (cx < 0) cx = 0; else if (cx >= cols) cx = cols - 1;
-    if (cy < 0) cy = 0; else if (cy >= rows) cy = rows - 1;
+    const e = ents[i];
+    let cx = Math.floor((px[e] - minX) * inv);
+    let cy = Math.floor((py[e] - minY) * inv);
+    if (cx < 0) cx = 0;
+    else if (cx >= cols) cx = cols - 1;
+    if (cy < 0) cy = 0;
+    else if (cy >= rows) cy = rows - 1;
     const c = cy * cols + cx;
     cellOf[i] = c; // by list index: the player grid's arrays are sized by player count, not entity id
-    cellStart[c + 1]!++;
+    cellStart[c + 1]++;
   }
   for (let c = 0; c < cells; c++) {
-    cellStart[c + 1]! += cellStart[c]!;
-    fill[c] = cellStart[c]!;
+    cellStart[c + 1] += cellStart[c];
+    fill[c] = cellStart[c];
   }
   for (let i = 0; i < ents.length; i++) {
-    const e = ents[i]!;
-    const j = fill[cellOf[i]!]!++;
+    const e = ents[i];
+    const j = fill[cellOf[i]]++;
     items[j] = e;
-    itemX[j] = px[e]!;
-    itemY[j] = py[e]!;
+    itemX[j] = px[e];
+    itemY[j] = py[e];
   }
   g.n = ents.length;
 };
@@ -139,21 +150,32 @@ const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float
 /** Append to `out` the entities of `g` within r of (x, y): slot filter with `margin`, exact on current positions. */
 const scanGrid = (g: Grid, x: number, y: number, r: number, margin: number, px: Float32Array, py: Float32Array, out: number[]): void => {
   const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
-  const R = r + margin, R2 = R * R, r2 = r * r;
+  const R = r + margin,
+    R2 = R * R,
+    r2 = r * r;
   // Entities outside the bounds live in the edge cells: clamp the scan into the grid.
-  let cx0 = Math.floor((x - R - minX) * inv), cx1 = Math.floor((x + R - minX) * inv);
-  let cy0 = Math.floor((y - R - minY) * inv), cy1 = Math.floor((y + R - minY) * inv);
-  if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
-  if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
-  if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
-  if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+  let cx0 = Math.floor((x - R - minX) * inv),
+    cx1 = Math.floor((x + R - minX) * inv);
+  let cy0 = Math.floor((y - R - minY) * inv),
+    cy1 = Math.floor((y + R - minY) * inv);
+  if (cx0 < 0) cx0 = 0;
+  else if (cx0 >= cols) cx0 = cols - 1;
+  if (cy0 < 0) cy0 = 0;
+  else if (cy0 >= rows) cy0 = rows - 1;
+  if (cx1 >= cols) cx1 = cols - 1;
+  else if (cx1 < 0) cx1 = 0;
+  if (cy1 >= rows) cy1 = rows - 1;
+  else if (cy1 < 0) cy1 = 0;
   for (let cy = cy0; cy <= cy1; cy++) {
-    const j0 = cellStart[cy * cols + cx0]!, j1 = cellStart[cy * cols + cx1 + 1]!; // a row's cells are contiguous
+    const j0 = cellStart[cy * cols + cx0],
+      j1 = cellStart[cy * cols + cx1 + 1]; // a row's cells are contiguous
     for (let j = j0; j < j1; j++) {
-      const dx = itemX[j]! - x, dy = itemY[j]! - y;
+      const dx = itemX[j] - x,
+        dy = itemY[j] - y;
       if (dx * dx + dy * dy > R2) continue;
-      const e = items[j]!;
-      const ex = px[e]! - x, ey = py[e]! - y;
+      const e = items[j];
+      const ex = px[e] - x,
+        ey = py[e] - y;
       if (ex * ex + ey * ey <= r2) out.push(e);
     }
   }
@@ -163,9 +185,9 @@ const scanGrid = (g: Grid, x: number, y: number, r: number, margin: number, px: 
 const tagMaxSpeed2 = (ids: ArrayLike<number>, tag: number, kindOf: Uint8Array, vx: Float32Array, vy: Float32Array): number => {
   let v2 = 0;
   for (let i = 0; i < ids.length; i++) {
-    const e = ids[i]!;
+    const e = ids[i];
     kindOf[e] = tag;
-    const s2 = vx[e]! * vx[e]! + vy[e]! * vy[e]!;
+    const s2 = vx[e] * vx[e] + vy[e] * vy[e];
     if (s2 > v2) v2 = s2;
   }
   return v2;
@@ -204,14 +226,14 @@ export const createSpatialIndex = (
       buildGrid(npcGrid, npcs, px, py);
       speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
       margin = 0;
-      for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]!] = 2;
+      for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]] = 2;
     },
     rebuildPlayers(world, stepSeconds) {
       const { Position, Player } = world.stores;
       px = Position.x;
       py = Position.y;
       for (let j = 0; j < playerGrid.n; j++) {
-        const e = playerGrid.items[j]!;
+        const e = playerGrid.items[j];
         if (kindOf[e] === 2) kindOf[e] = 0;
       }
       const players = query(world, [Position, Player]);
@@ -260,7 +282,8 @@ export const createSpatialIndex = (
       npcGrid.itemY.set(st.npcItemY);
       npcGrid.cellOf.set(st.npcCellOf);
       npcGrid.n = st.npcItems.length;
-      if (playerGrid.items.length - 1 !== st.playerCapacity) playerGrid = createGrid(st.playerCapacity, minX, minY, maxX, maxY, 1 / playerGrid.inv);
+      if (playerGrid.items.length - 1 !== st.playerCapacity)
+        playerGrid = createGrid(st.playerCapacity, minX, minY, maxX, maxY, 1 / playerGrid.inv);
       playerGrid.items.set(st.playerItems);
       playerGrid.n = st.playerItems.length;
       kindOf.fill(0);

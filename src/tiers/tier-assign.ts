@@ -22,7 +22,7 @@ const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
  * controller's `tierFrequencyScale` (≥ 1) for every tier but detailed.
  */
 export const tierPeriod = (sim: SimulationConfig, t: number, frequencyScale: number): number =>
-  sim.tiers[TIER_KEYS[t]!].tickSeconds * (t === 0 ? 1 : Math.max(1, frequencyScale));
+  sim.tiers[TIER_KEYS[t]].tickSeconds * (t === 0 ? 1 : Math.max(1, frequencyScale));
 
 /**
  * Tier for an NPC at distance `d` (world units) from its nearest player that is currently in
@@ -61,8 +61,9 @@ export const tieringDue = (world: TiersWorld): number => {
   const lim = Math.max(sim.tierHysteresis * 0.5, 1e-6);
   const lim2 = lim * lim;
   for (let i = 0; i < players.length; i++) {
-    const e = players[i]!;
-    const dx = Position.x[e]! - s.playerX[i]!, dy = Position.y[e]! - s.playerY[i]!;
+    const e = players[i];
+    const dx = Position.x[e] - s.playerX[i],
+      dy = Position.y[e] - s.playerY[i];
     if (dx * dx + dy * dy > lim2) return TieringNeed.scheduled;
   }
   return TieringNeed.none;
@@ -77,23 +78,34 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
   const { cols, rows, minX, minY, inv, cellStart, itemX, itemY } = g;
   const R2 = R * R;
   const cs = 1 / inv;
-  let cy0 = Math.floor((y - R - minY) * inv), cy1 = Math.floor((y + R - minY) * inv);
-  if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
-  if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+  let cy0 = Math.floor((y - R - minY) * inv),
+    cy1 = Math.floor((y + R - minY) * inv);
+  if (cy0 < 0) cy0 = 0;
+  else if (cy0 >= rows) cy0 = rows - 1;
+  if (cy1 >= rows) cy1 = rows - 1;
+  else if (cy1 < 0) cy1 = 0;
   for (let cy = cy0; cy <= cy1; cy++) {
     // Nearest y of this row to the centre bounds the chord's half-width.
-    const rowLo = minY + cy * cs, rowHi = rowLo + cs;
+    const rowLo = minY + cy * cs,
+      rowHi = rowLo + cs;
     const dy = y < rowLo ? rowLo - y : y > rowHi ? y - rowHi : 0;
     const half = Math.sqrt(Math.max(0, R2 - dy * dy));
-    let cx0 = Math.floor((x - half - minX) * inv), cx1 = Math.floor((x + half - minX) * inv);
-    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
-    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
+    let cx0 = Math.floor((x - half - minX) * inv),
+      cx1 = Math.floor((x + half - minX) * inv);
+    if (cx0 < 0) cx0 = 0;
+    else if (cx0 >= cols) cx0 = cols - 1;
+    if (cx1 >= cols) cx1 = cols - 1;
+    else if (cx1 < 0) cx1 = 0;
     // Entities clamped into edge cells from outside the bounds are farther than the row/column
     // band suggests, so the chord still covers them.
-    for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
-      const dx = itemX[j]! - x, ey = itemY[j]! - y;
+    for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {
+      const dx = itemX[j] - x,
+        ey = itemY[j] - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < best2[j]!) { best2[j] = d2; slotNearest[j] = p; }
+      if (d2 <= R2 && d2 < best2[j]) {
+        best2[j] = d2;
+        slotNearest[j] = p;
+      }
     }
   }
 };
@@ -108,16 +120,18 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { Position, Player } = world.stores;
-  const px = Position.x, py = Position.y;
+  const px = Position.x,
+    py = Position.y;
   const g = world.spatial.npcGrid;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
-  const best2 = s.best2, slotNearest = s.slotNearest;
+  const best2 = s.best2,
+    slotNearest = s.slotNearest;
   best2.fill(Infinity, 0, g.n);
   slotNearest.fill(-1, 0, g.n);
   const players = query(world, [Position, Player]);
   for (let i = 0; i < players.length; i++) {
-    const p = players[i]!;
-    scanDisc(g, px[p]!, py[p]!, R, p, best2, slotNearest);
+    const p = players[i];
+    scanDisc(g, px[p], py[p], R, p, best2, slotNearest);
   }
   return performance.now() - t0;
 };
@@ -141,9 +155,12 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
   const spatial = world.spatial;
   const g = spatial.npcGrid;
   const items = g.items;
-  const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
+  const r0 = sim.tiers.detailed.radius,
+    r1 = Math.max(r0, sim.tiers.active.radius),
+    r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
-  const best2 = s.best2, slotNearest = s.slotNearest;
+  const best2 = s.best2,
+    slotNearest = s.slotNearest;
   const nSlots = g.n;
   flushTicked(s, Tier); // last step's ticked NPCs back into the due heaps (keepNearest reuses `selected`)
 
@@ -153,20 +170,22 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
 
   // 2. Tentative tier by distance with hysteresis, tightened by the NPC's floor, into per-tier
   // lists (grid-slot order).
-  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  const lists = s.tierList,
+    keys = s.listKey,
+    cnt = s.tierCount;
   cnt.fill(0);
   let finite = 0;
   for (let j = 0; j < nSlots; j++) {
-    const e = items[j]!;
-    const d = Math.sqrt(best2[j]!);
-    nearest[e] = slotNearest[j]!;
+    const e = items[j];
+    const d = Math.sqrt(best2[j]);
+    nearest[e] = slotNearest[j];
     dist[e] = d;
-    let t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
-    const f = floorTier[e]!; // NO_PIN (255) when unfloored
+    let t = tierForDistance(d, tier[e], r0, r1, r2, h);
+    const f = floorTier[e]; // NO_PIN (255) when unfloored
     if (f < t) t = f;
-    const k = cnt[t]!++;
-    lists[t]![k] = e;
-    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
+    const k = cnt[t]++;
+    lists[t][k] = e;
+    if (t < 3) keys[t][k] = d; // dormant needs no key list (its cap keys on Tier.dist)
     if (d < Infinity) finite++;
   }
   s.nearSize = finite;
@@ -186,7 +205,8 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { Position, Player, Tier } = world.stores;
-  const px = Position.x, py = Position.y;
+  const px = Position.x,
+    py = Position.y;
   const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
   const r2 = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius);
   const R = r2 + sim.tierHysteresis;
@@ -194,26 +214,30 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
   const players = query(world, [Position, Player]);
   const floorTier = s.floorTier;
   const anyFloor = s.floorCount > 0;
-  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  const lists = s.tierList,
+    keys = s.listKey,
+    cnt = s.tierCount;
   // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.
   const rebuild = nSlots !== s.lastNpcCount || !s.heapsBuilt;
 
   // 3. Caps: keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
   // Floored NPCs (pins, zones) are kept first, nearest first among themselves.
   for (let t = 0; t < 3; t++) {
-    const cap = sim.tiers[TIER_KEYS[t]!].maxNpcs;
-    const n = cnt[t]!;
+    const cap = sim.tiers[TIER_KEYS[t]].maxNpcs;
+    const n = cnt[t];
     if (n <= cap) continue;
-    const list = lists[t]!, key = keys[t]!;
+    const list = lists[t],
+      key = keys[t];
     const nf = anyFloor ? floorFirst(list, key, n, floorTier, R) : 0;
     if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, s.tmpKeys);
     else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, s.tmpKeys);
-    const next = lists[t + 1]!, nextKey = keys[t + 1] ?? key;
+    const next = lists[t + 1],
+      nextKey = keys[t + 1] ?? key;
     for (let j = cap; j < n; j++) {
-      const k = cnt[t + 1]!++;
-      next[k] = list[j]!;
-      if (t < 2) nextKey[k] = key[j]!;
+      const k = cnt[t + 1]++;
+      next[k] = list[j];
+      if (t < 2) nextKey[k] = key[j];
     }
     cnt[t] = cap;
   }
@@ -221,16 +245,19 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
   // 4. Dormant cap: keep NPCs with a known distance first (demoted from ambient, nearest
   // first), then a rotating window of the others by entity id; the rest are frozen.
   const dcap = sim.tiers.dormant.maxNpcs;
-  const dl = lists[3]!;
-  let dn = cnt[3]!;
+  const dl = lists[3];
+  let dn = cnt[3];
   let frozenCount = 0;
   let changes = 0;
   const frozenStart = dcap; // frozen ids end up in dl[dcap .. dn)
   if (!partialDormant && dn > dcap) {
     let finite = 0; // move finite-distance NPCs to the front
     for (let j = 0; j < dn; j++) {
-      const e = dl[j]!;
-      if (dist[e]! < Infinity) { dl[j] = dl[finite]!; dl[finite++] = e; }
+      const e = dl[j];
+      if (dist[e] < Infinity) {
+        dl[j] = dl[finite];
+        dl[finite++] = e;
+      }
     }
     if (finite >= dcap) partialSelect(dl, 0, finite, dcap, dist);
     else {
@@ -242,16 +269,26 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
         s.rotationPeriod = pi;
       }
       const cur = s.rotationCursor;
-      for (let j = finite; j < dn; j++) { const e = dl[j]!; best2[e] = (e - cur + M) % M; }
+      for (let j = finite; j < dn; j++) {
+        const e = dl[j];
+        best2[e] = (e - cur + M) % M;
+      }
       const k = dcap - finite;
       partialSelect(dl, finite, dn, k, best2);
-      let maxKey = -1, maxE = cur;
-      for (let j = finite; j < finite + k; j++) { const e = dl[j]!; if (best2[e]! > maxKey) { maxKey = best2[e]!; maxE = e; } }
+      let maxKey = -1,
+        maxE = cur;
+      for (let j = finite; j < finite + k; j++) {
+        const e = dl[j];
+        if (best2[e] > maxKey) {
+          maxKey = best2[e];
+          maxE = e;
+        }
+      }
       s.rotationNext = k > 0 ? (maxE + 1) % M : cur;
     }
     frozenCount = dn - dcap;
     for (let j = frozenStart; j < dn; j++) {
-      const e = dl[j]!;
+      const e = dl[j];
       if (!frozen[e] || tier[e] !== 3) changes++;
       tier[e] = 3;
       frozen[e] = 1;
@@ -266,20 +303,20 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
   // entries, or every heap when the NPC set changed, is rebuilt from the tier's members.
   const scale = world.ctx.budgets.tierFrequencyScale;
   for (let t = 0; t < 4; t++) {
-    const list = lists[t]!;
+    const list = lists[t];
     const period = tierPeriod(sim, t, scale);
-    const n = cnt[t]!;
-    const heap = s.dueHeap[t]!;
+    const n = cnt[t];
+    const heap = s.dueHeap[t];
     const compact = (rebuild || heap.size > n + (n >> 2) + 1024) && !(partialDormant && t === 3);
     for (let j = 0; j < n; j++) {
-      const e = list[j]!;
+      const e = list[j];
       if (tier[e] !== t || frozen[e]) {
         changes++;
         tier[e] = t;
         frozen[e] = 0;
-        const due = lastTickedAt[e]! + period;
-        if (due < nextTickAt[e]!) nextTickAt[e] = due;
-        if (!compact) heapPush(heap, e, nextTickAt[e]!);
+        const due = lastTickedAt[e] + period;
+        if (due < nextTickAt[e]) nextTickAt[e] = due;
+        if (!compact) heapPush(heap, e, nextTickAt[e]);
       }
     }
     if (compact) rebuildDueHeap(heap, list, n, nextTickAt, frozen);
@@ -290,14 +327,17 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     s.playerX = new Float64Array(Math.max(16, players.length * 2));
     s.playerY = new Float64Array(Math.max(16, players.length * 2));
   }
-  for (let i = 0; i < players.length; i++) { s.playerX[i] = px[players[i]!]!; s.playerY[i] = py[players[i]!]!; }
+  for (let i = 0; i < players.length; i++) {
+    s.playerX[i] = px[players[i]];
+    s.playerY[i] = py[players[i]];
+  }
   s.lastPassStep = world.clock.step;
   s.lastNpcCount = nSlots;
   s.lastPlayerCount = players.length;
   s.lastConfigVersion = world.configVersion;
   const st = world.tierStats;
-  for (let t = 0; t < 4; t++) st.npcsPerTier[t] = cnt[t]!;
-  if (partialDormant) st.npcsPerTier[3] = nSlots - cnt[0]! - cnt[1]! - cnt[2]!;
+  for (let t = 0; t < 4; t++) st.npcsPerTier[t] = cnt[t];
+  if (partialDormant) st.npcsPerTier[3] = nSlots - cnt[0] - cnt[1] - cnt[2];
   if (rebuild && !partialDormant) s.heapsBuilt = true;
   st.frozen = frozenCount;
   st.tieringPasses++;

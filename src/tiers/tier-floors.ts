@@ -36,7 +36,9 @@ export interface PinView {
 export const MAX_PIN_SECONDS = 1e9;
 
 const npcNotFound = (eid: unknown): WorldtickError =>
-  new WorldtickError(ErrorCode.NPC_NOT_FOUND, `entity ${String(eid).slice(0, 32)} is not a live NPC`, { details: { eid: typeof eid === 'number' ? eid : String(eid).slice(0, 32) } });
+  new WorldtickError(ErrorCode.NPC_NOT_FOUND, `entity ${String(eid).slice(0, 32)} is not a live NPC`, {
+    details: { eid: typeof eid === 'number' ? eid : String(eid).slice(0, 32) },
+  });
 
 const pinInvalid = (problems: readonly string[]): WorldtickError =>
   new WorldtickError(ErrorCode.TIER_PIN_INVALID, `invalid pin: ${problems.join('; ')}`, { details: { problems: [...problems] } });
@@ -44,20 +46,21 @@ const pinInvalid = (problems: readonly string[]): WorldtickError =>
 /** Throw `WT_ERR_NPC_NOT_FOUND` unless `eid` is a live NPC of `world`. */
 export const checkNpc = (world: TiersWorld, eid: unknown): number => {
   const { Npc, Tier } = world.stores;
-  if (typeof eid !== 'number' || !Number.isInteger(eid) || eid < 1 || eid > world.capacity || !entityExists(world, eid)) throw npcNotFound(eid);
+  if (typeof eid !== 'number' || !Number.isInteger(eid) || eid < 1 || eid > world.capacity || !entityExists(world, eid))
+    throw npcNotFound(eid);
   if (!hasComponent(world, eid, Npc) || !hasComponent(world, eid, Tier)) throw npcNotFound(eid);
   return eid;
 };
 
 const viewOf = (world: TiersWorld, e: number): PinView => {
   const pin = world.npcSim.pin;
-  const until = pin.until[e]!;
+  const until = pin.until[e];
   return {
     eid: e,
-    tier: TIER_NAMES[pin.tier[e]!]!,
+    tier: TIER_NAMES[pin.tier[e]],
     until: until === Infinity ? null : until,
-    currentTier: TIER_NAMES[world.stores.Tier.tier[e]!]!,
-    lastTickedAt: world.stores.Tier.lastTickedAt[e]!,
+    currentTier: TIER_NAMES[world.stores.Tier.tier[e]],
+    lastTickedAt: world.stores.Tier.lastTickedAt[e],
   };
 };
 
@@ -72,7 +75,11 @@ export const pinNpc = (world: TiersWorld, eid: unknown, tier: unknown, seconds?:
   const problems: string[] = [];
   const t = floorTierOf(tier);
   if (t < 0) problems.push(`tier must be one of ${FLOOR_TIERS.join(', ')}`);
-  if (seconds !== undefined && seconds !== null && !(typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_PIN_SECONDS))
+  if (
+    seconds !== undefined &&
+    seconds !== null &&
+    !(typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_PIN_SECONDS)
+  )
     problems.push(`seconds must be a number > 0 and <= ${MAX_PIN_SECONDS} (world seconds), or omitted for a pin until unpinned`);
   if (problems.length) throw pinInvalid(problems);
   const s = world.npcSim;
@@ -114,7 +121,7 @@ export const floorsChanged = (world: TiersWorld): boolean => {
 };
 
 const mark = (floorTier: Uint8Array, floored: Int32Array, n: number, e: number, t: number): number => {
-  const cur = floorTier[e]!;
+  const cur = floorTier[e];
   if (cur === NO_PIN) {
     floorTier[e] = t;
     floored[n++] = e;
@@ -130,7 +137,7 @@ const mark = (floorTier: Uint8Array, floored: Int32Array, n: number, e: number, 
 export const collectFloors = (world: TiersWorld): void => {
   const s = world.npcSim;
   const { floorTier, floored } = s;
-  for (let i = 0; i < s.floorCount; i++) floorTier[floored[i]!] = NO_PIN;
+  for (let i = 0; i < s.floorCount; i++) floorTier[floored[i]] = NO_PIN;
   let n = 0;
   const st = world.tierStats;
   const pin = s.pin;
@@ -141,17 +148,22 @@ export const collectFloors = (world: TiersWorld): void => {
     const now = world.clock.now;
     let expired: number[] | null = null;
     for (let i = 0; i < pinned.length; i++) {
-      const e = pinned[i]!;
-      const until = pin.until[e]!;
+      const e = pinned[i];
+      const until = pin.until[e];
       if (until <= now) (expired ??= []).push(e);
       else {
-        n = mark(floorTier, floored, n, e, pin.tier[e]!);
+        n = mark(floorTier, floored, n, e, pin.tier[e]);
         pinnedCount++;
         if (until < next) next = until;
       }
     }
     // Structural changes after the loop: bitecs swap-removes from the live query array.
-    if (expired) for (const e of expired) { removeComponent(world, e, pin); pin.tier[e] = NO_PIN; pin.until[e] = Infinity; }
+    if (expired)
+      for (const e of expired) {
+        removeComponent(world, e, pin);
+        pin.tier[e] = NO_PIN;
+        pin.until[e] = Infinity;
+      }
   }
   const nPinned = n;
   const zones = s.zones;
@@ -161,19 +173,22 @@ export const collectFloors = (world: TiersWorld): void => {
     for (const z of zones.byId.values()) z.npcs = 0;
     const hits = zones.tree.search({ minX, minY, maxX: minX + cols / inv, maxY: minY + rows / inv });
     for (let h = 0; h < hits.length; h++) {
-      const z = hits[h]!;
-      let cx0 = Math.floor((z.minX - minX) * inv), cx1 = Math.floor((z.maxX - minX) * inv);
-      let cy0 = Math.floor((z.minY - minY) * inv), cy1 = Math.floor((z.maxY - minY) * inv);
+      const z = hits[h];
+      let cx0 = Math.floor((z.minX - minX) * inv),
+        cx1 = Math.floor((z.maxX - minX) * inv);
+      let cy0 = Math.floor((z.minY - minY) * inv),
+        cy1 = Math.floor((z.maxY - minY) * inv);
       if (cx0 < 0) cx0 = 0;
       if (cy0 < 0) cy0 = 0;
       if (cx1 >= cols) cx1 = cols - 1;
       if (cy1 >= rows) cy1 = rows - 1;
       let count = 0;
       for (let cy = cy0; cy <= cy1; cy++) {
-        for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
-          const x = itemX[j]!, y = itemY[j]!;
+        for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {
+          const x = itemX[j],
+            y = itemY[j];
           if (x < z.minX || x > z.maxX || y < z.minY || y > z.maxY) continue;
-          n = mark(floorTier, floored, n, items[j]!, z.tier);
+          n = mark(floorTier, floored, n, items[j], z.tier);
           count++;
         }
       }
@@ -195,11 +210,11 @@ export const collectFloors = (world: TiersWorld): void => {
 export const floorFirst = (list: Int32Array, keys: Float32Array, n: number, floorTier: Uint8Array, maxKey: number): number => {
   let f = 0;
   for (let j = 0; j < n; j++) {
-    const e = list[j]!;
+    const e = list[j];
     if (floorTier[e] === NO_PIN) continue;
-    const k = keys[j]! < maxKey ? keys[j]! : maxKey;
-    list[j] = list[f]!;
-    keys[j] = keys[f]!;
+    const k = keys[j] < maxKey ? keys[j] : maxKey;
+    list[j] = list[f];
+    keys[j] = keys[f];
     list[f] = e;
     keys[f++] = k;
   }

@@ -41,7 +41,7 @@ const countFinite = (world: TiersWorld): number => {
   const npcs = query(world, [world.stores.Position, world.stores.Npc]);
   const dist = world.stores.Tier.dist;
   let k = 0;
-  for (let i = 0; i < npcs.length; i++) if (dist[npcs[i]!]! < Infinity) k++;
+  for (let i = 0; i < npcs.length; i++) if (dist[npcs[i]] < Infinity) k++;
   return k;
 };
 
@@ -55,8 +55,15 @@ export const nearPassAllowed = (world: TiersWorld): boolean => {
   const n = sp.npcGrid.n;
   if (n < s.nearMinNpcs || s.zones.byId.size > 0) return false;
   if (s.nearSize < 0) s.nearSize = countFinite(world);
-  return s.nearSize <= n * s.nearMaxShare && s.lastPassStep >= 0 && !s.passPending && n === s.lastNpcCount && n <= world.config.simulation.tiers.dormant.maxNpcs
-    && world.tierStats.frozen === 0 && sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS;
+  return (
+    s.nearSize <= n * s.nearMaxShare &&
+    s.lastPassStep >= 0 &&
+    !s.passPending &&
+    n === s.lastNpcCount &&
+    n <= world.config.simulation.tiers.dormant.maxNpcs &&
+    world.tierStats.frozen === 0 &&
+    sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS
+  );
 };
 
 const grow = (a: Int32Array, need: number): Int32Array => {
@@ -73,8 +80,11 @@ const deriveNear = (world: TiersWorld): void => {
   const npcs = query(world, [world.stores.Position, world.stores.Npc]);
   let k = 0;
   for (let i = 0; i < npcs.length; i++) {
-    const e = npcs[i]!;
-    if (tier[e]! < 3 || dist[e]! < Infinity) { s.near = grow(s.near, k + 1); s.near[k++] = e; }
+    const e = npcs[i];
+    if (tier[e] < 3 || dist[e] < Infinity) {
+      s.near = grow(s.near, k + 1);
+      s.near[k++] = e;
+    }
   }
   s.nearCount = k;
   s.nearBuilt = true;
@@ -89,28 +99,43 @@ const deriveNear = (world: TiersWorld): void => {
 const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, Rm: number, p: number, c: number): number => {
   const s = world.npcSim;
   const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
-  const px = world.stores.Position.x, py = world.stores.Position.y;
-  const best2 = s.best2, near = s.slotNearest;
-  const R2 = R * R, Rm2 = Rm * Rm;
+  const px = world.stores.Position.x,
+    py = world.stores.Position.y;
+  const best2 = s.best2,
+    near = s.slotNearest;
+  const R2 = R * R,
+    Rm2 = Rm * Rm;
   const cs = 1 / inv;
-  let cy0 = Math.floor((y - Rm - minY) * inv), cy1 = Math.floor((y + Rm - minY) * inv);
-  if (cy0 < 0) cy0 = 0; else if (cy0 >= rows) cy0 = rows - 1;
-  if (cy1 >= rows) cy1 = rows - 1; else if (cy1 < 0) cy1 = 0;
+  let cy0 = Math.floor((y - Rm - minY) * inv),
+    cy1 = Math.floor((y + Rm - minY) * inv);
+  if (cy0 < 0) cy0 = 0;
+  else if (cy0 >= rows) cy0 = rows - 1;
+  if (cy1 >= rows) cy1 = rows - 1;
+  else if (cy1 < 0) cy1 = 0;
   for (let cy = cy0; cy <= cy1; cy++) {
-    const rowLo = minY + cy * cs, rowHi = rowLo + cs;
+    const rowLo = minY + cy * cs,
+      rowHi = rowLo + cs;
     const dy = y < rowLo ? rowLo - y : y > rowHi ? y - rowHi : 0;
     const half = Math.sqrt(Math.max(0, Rm2 - dy * dy));
-    let cx0 = Math.floor((x - half - minX) * inv), cx1 = Math.floor((x + half - minX) * inv);
-    if (cx0 < 0) cx0 = 0; else if (cx0 >= cols) cx0 = cols - 1;
-    if (cx1 >= cols) cx1 = cols - 1; else if (cx1 < 0) cx1 = 0;
-    for (let j = cellStart[cy * cols + cx0]!, end = cellStart[cy * cols + cx1 + 1]!; j < end; j++) {
-      const gx = itemX[j]! - x, gy = itemY[j]! - y;
+    let cx0 = Math.floor((x - half - minX) * inv),
+      cx1 = Math.floor((x + half - minX) * inv);
+    if (cx0 < 0) cx0 = 0;
+    else if (cx0 >= cols) cx0 = cols - 1;
+    if (cx1 >= cols) cx1 = cols - 1;
+    else if (cx1 < 0) cx1 = 0;
+    for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {
+      const gx = itemX[j] - x,
+        gy = itemY[j] - y;
       if (gx * gx + gy * gy > Rm2) continue;
-      const e = items[j]!;
-      const dx = px[e]! - x, ey = py[e]! - y;
+      const e = items[j];
+      const dx = px[e] - x,
+        ey = py[e] - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < best2[j]!) {
-        if (near[j] === -1) { if (c >= s.touched.length) s.touched = grow(s.touched, c + 1); s.touched[c++] = j; }
+      if (d2 <= R2 && d2 < best2[j]) {
+        if (near[j] === -1) {
+          if (c >= s.touched.length) s.touched = grow(s.touched, c + 1);
+          s.touched[c++] = j;
+        }
         best2[j] = d2;
         near[j] = p;
       }
@@ -129,9 +154,18 @@ export const scanNear = (world: TiersWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { Position, Player } = world.stores;
-  if (!s.nearScratchClean) { s.best2.fill(Infinity); s.slotNearest.fill(-1); s.nearMark.fill(0); s.nearScratchClean = true; }
+  if (!s.nearScratchClean) {
+    s.best2.fill(Infinity);
+    s.slotNearest.fill(-1);
+    s.nearMark.fill(0);
+    s.nearScratchClean = true;
+  }
   // A scan whose part 2 never ran (e.g. a second call): clear its slots first.
-  for (let i = 0; i < s.touchedCount; i++) { const j = s.touched[i]!; s.best2[j] = Infinity; s.slotNearest[j] = -1; }
+  for (let i = 0; i < s.touchedCount; i++) {
+    const j = s.touched[i];
+    s.best2[j] = Infinity;
+    s.slotNearest[j] = -1;
+  }
   s.touchedCount = 0;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const g = world.spatial.npcGrid;
@@ -139,8 +173,8 @@ export const scanNear = (world: TiersWorld): number => {
   const players = query(world, [Position, Player]);
   let nt = 0;
   for (let i = 0; i < players.length; i++) {
-    const p = players[i]!;
-    nt = scanDiscNear(world, g, Position.x[p]!, Position.y[p]!, R, Rm, p, nt);
+    const p = players[i];
+    nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, Rm, p, nt);
   }
   s.touchedCount = nt;
   return performance.now() - t0;
@@ -163,15 +197,21 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
   if (!s.heapsBuilt) rebuildDueHeaps(world);
   flushTicked(s, world.stores.Tier);
   if (!s.nearBuilt) deriveNear(world);
-  const best2 = s.best2, near = s.slotNearest;
-  const r0 = sim.tiers.detailed.radius, r1 = Math.max(r0, sim.tiers.active.radius), r2 = Math.max(r1, sim.tiers.ambient.radius);
+  const best2 = s.best2,
+    near = s.slotNearest;
+  const r0 = sim.tiers.detailed.radius,
+    r1 = Math.max(r0, sim.tiers.active.radius),
+    r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
   const g = world.spatial.npcGrid;
   const items = g.items;
   const nt = s.touchedCount;
   collectFloors(world);
-  const floorTier = s.floorTier, mark = s.nearMark;
-  const lists = s.tierList, keys = s.listKey, cnt = s.tierCount;
+  const floorTier = s.floorTier,
+    mark = s.nearMark;
+  const lists = s.tierList,
+    keys = s.listKey,
+    cnt = s.tierCount;
   cnt.fill(0);
   const maxCand = nt + s.nearCount + s.floorCount;
   s.cand = grow(s.cand, maxCand);
@@ -182,30 +222,40 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
     cand[c++] = e;
     nearest[e] = p;
     dist[e] = d;
-    let t = tierForDistance(d, tier[e]!, r0, r1, r2, h);
-    const f = floorTier[e]!;
+    let t = tierForDistance(d, tier[e], r0, r1, r2, h);
+    const f = floorTier[e];
     if (f < t) t = f;
-    const k = cnt[t]!++;
-    lists[t]![k] = e;
-    if (t < 3) keys[t]![k] = d; // dormant needs no key list (its cap keys on Tier.dist)
+    const k = cnt[t]++;
+    lists[t][k] = e;
+    if (t < 3) keys[t][k] = d; // dormant needs no key list (its cap keys on Tier.dist)
   };
   const touched = s.touched;
   for (let i = 0; i < nt; i++) {
-    const j = touched[i]!;
-    place(items[j]!, Math.sqrt(best2[j]!), near[j]!);
+    const j = touched[i];
+    place(items[j], Math.sqrt(best2[j]), near[j]);
     best2[j] = Infinity;
     near[j] = -1;
   }
-  for (let i = 0; i < s.nearCount; i++) { const e = s.near[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
-  for (let i = 0; i < s.floorCount; i++) { const e = s.floored[i]!; if (mark[e] === 0) place(e, Infinity, -1); }
+  for (let i = 0; i < s.nearCount; i++) {
+    const e = s.near[i];
+    if (mark[e] === 0) place(e, Infinity, -1);
+  }
+  for (let i = 0; i < s.floorCount; i++) {
+    const e = s.floored[i];
+    if (mark[e] === 0) place(e, Infinity, -1);
+  }
   finishPass(world, t0, 0, g.n, true);
   // The next near set: candidates that are not plain far dormant now.
-  let k = 0, finite = 0;
+  let k = 0,
+    finite = 0;
   for (let i = 0; i < c; i++) {
-    const e = cand[i]!;
+    const e = cand[i];
     mark[e] = 0;
-    if (dist[e]! < Infinity) finite++;
-    if (tier[e]! < 3 || dist[e]! < Infinity) { if (k >= s.near.length) s.near = grow(s.near, k + 1); s.near[k++] = e; }
+    if (dist[e] < Infinity) finite++;
+    if (tier[e] < 3 || dist[e] < Infinity) {
+      if (k >= s.near.length) s.near = grow(s.near, k + 1);
+      s.near[k++] = e;
+    }
   }
   s.nearCount = k;
   s.nearSize = finite;

@@ -218,11 +218,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
  * changes). NPCs whose activity or chain code no longer exists are reset at their next tick.
  * Throws `WT_ERR_BEHAVIOR_INVALID` listing every problem.
  */
-export const setBehaviorDefinitions = (
-  state: NpcSimState,
-  activities: readonly ActivityDef[],
-  chains: readonly ChainDef[],
-): void => {
+export const setBehaviorDefinitions = (state: NpcSimState, activities: readonly ActivityDef[], chains: readonly ChainDef[]): void => {
   const c = compileChains(chains);
   const a = compileActivities(activities, c.codes);
   state.chains = c;
@@ -231,8 +227,14 @@ export const setBehaviorDefinitions = (
 
 /** Bytes of the state's typed arrays. */
 export const npcSimStateBytes = (s: NpcSimState): number => {
-  let b = s.hist.byteLength + s.tmpKeys.byteLength + s.selected.byteLength + s.selectedTier.byteLength + s.slotNearest.byteLength + s.best2.byteLength;
-  for (let t = 0; t < 4; t++) b += s.tierList[t]!.byteLength + (s.listKey[t]?.byteLength ?? 0);
+  let b =
+    s.hist.byteLength +
+    s.tmpKeys.byteLength +
+    s.selected.byteLength +
+    s.selectedTier.byteLength +
+    s.slotNearest.byteLength +
+    s.best2.byteLength;
+  for (let t = 0; t < 4; t++) b += s.tierList[t].byteLength + (s.listKey[t]?.byteLength ?? 0);
   b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;

@@ -80,13 +80,22 @@ export const parseZone = (raw: unknown, at: string, problems: string[], id?: str
   const zid = id ?? o.id;
   if (id !== undefined && o.id !== undefined && o.id !== id) problems.push(`${at}.id must match the path's zone id`);
   if (typeof zid !== 'string' || !ID_RE.test(zid)) problems.push(`${at}.id must be 1-64 characters of A-Z a-z 0-9 _ . -`);
-  for (const k of ['minX', 'minY', 'maxX', 'maxY'] as const) if (!finite(o[k])) problems.push(`${at}.${k} must be a finite number with |value| <= 1e9`);
+  for (const k of ['minX', 'minY', 'maxX', 'maxY'] as const)
+    if (!finite(o[k])) problems.push(`${at}.${k} must be a finite number with |value| <= 1e9`);
   if (finite(o.minX) && finite(o.maxX) && !(o.minX < o.maxX)) problems.push(`${at}.minX must be < maxX`);
   if (finite(o.minY) && finite(o.maxY) && !(o.minY < o.maxY)) problems.push(`${at}.minY must be < maxY`);
   const tier = floorTierOf(o.tier);
   if (tier < 0) problems.push(`${at}.tier must be one of ${FLOOR_TIERS.join(', ')}`);
   if (problems.length > n0) return null;
-  return { id: zid as string, minX: o.minX as number, minY: o.minY as number, maxX: o.maxX as number, maxY: o.maxY as number, tier, npcs: 0 };
+  return {
+    id: zid as string,
+    minX: o.minX as number,
+    minY: o.minY as number,
+    maxX: o.maxX as number,
+    maxY: o.maxY as number,
+    tier,
+    npcs: 0,
+  };
 };
 
 /** `WT_ERR_TIER_ZONE_INVALID` listing every problem. */
@@ -95,10 +104,20 @@ export const zoneInvalid = (problems: readonly string[]): WorldtickError =>
 
 /** `WT_ERR_TIER_ZONE_NOT_FOUND`. */
 export const zoneNotFound = (id: string): WorldtickError =>
-  new WorldtickError(ErrorCode.TIER_ZONE_NOT_FOUND, `no tier zone ${JSON.stringify(id.slice(0, 64))}`, { details: { id: id.slice(0, 64) } });
+  new WorldtickError(ErrorCode.TIER_ZONE_NOT_FOUND, `no tier zone ${JSON.stringify(id.slice(0, 64))}`, {
+    details: { id: id.slice(0, 64) },
+  });
 
 /** Public view of a zone. */
-export const zoneView = (z: TierZone): TierZoneView => ({ id: z.id, minX: z.minX, minY: z.minY, maxX: z.maxX, maxY: z.maxY, tier: TIER_NAMES[z.tier]!, npcs: z.npcs });
+export const zoneView = (z: TierZone): TierZoneView => ({
+  id: z.id,
+  minX: z.minX,
+  minY: z.minY,
+  maxX: z.maxX,
+  maxY: z.maxY,
+  tier: TIER_NAMES[z.tier],
+  npcs: z.npcs,
+});
 
 /** Every zone, sorted by id. */
 export const listZones = (zones: TierZones): TierZoneView[] =>

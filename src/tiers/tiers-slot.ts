@@ -28,7 +28,9 @@ export const MAX_SPATIAL_CELLS = 2048 * 2048;
 const checkGridSize = (size: number, cellSize: number): void => {
   const side = Math.ceil(size / cellSize);
   if (side * side > MAX_SPATIAL_CELLS)
-    throw configInvalid([`simulation.spatialCellSize ${cellSize} gives ${side}×${side} spatial grid cells for a world of size ${size} (at most ${MAX_SPATIAL_CELLS}: use spatialCellSize >= ${Math.ceil(size / 2048)})`]);
+    throw configInvalid([
+      `simulation.spatialCellSize ${cellSize} gives ${side}×${side} spatial grid cells for a world of size ${size} (at most ${MAX_SPATIAL_CELLS}: use spatialCellSize >= ${Math.ceil(size / 2048)})`,
+    ]);
 };
 
 /** A world's tiers slot, sized by its capacity and bounds. Throws `WT_ERR_CONFIG_INVALID` on a giant grid. */

@@ -40,7 +40,20 @@ export {
 export { MAX_SPATIAL_CELLS } from '../tiers/tiers-slot.js';
 
 /** A full world's data: the core and every subsystem slot. */
-export interface SimWorldData extends WorldCore, IngestSlot, ControllerSlot, JobsSlot, ScenesSlot, PeriodicSlot, NetSlot, TiersSlot, IntentsSlot, GameSlot, LedgerSlot, PhysicsSlot, RecordSlot {
+export interface SimWorldData
+  extends WorldCore,
+    IngestSlot,
+    ControllerSlot,
+    JobsSlot,
+    ScenesSlot,
+    PeriodicSlot,
+    NetSlot,
+    TiersSlot,
+    IntentsSlot,
+    GameSlot,
+    LedgerSlot,
+    PhysicsSlot,
+    RecordSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -64,8 +77,10 @@ const isResolvedPhysics = (v: unknown): v is WorldPhysicsConfig & { resolved: tr
   typeof v === 'object' && v !== null && (v as { resolved?: unknown }).resolved === true;
 
 /** Resolve a physics block once (e.g. to read a map file once for many worlds); pass the result as `physics`. */
-export const resolvePhysicsOption = (raw: unknown, opts: Parameters<typeof resolveWorldPhysics>[1] = {}): WorldPhysicsConfig & { resolved: true } =>
-  isResolvedPhysics(raw) ? raw : { ...resolveWorldPhysics(raw, opts), resolved: true };
+export const resolvePhysicsOption = (
+  raw: unknown,
+  opts: Parameters<typeof resolveWorldPhysics>[1] = {},
+): WorldPhysicsConfig & { resolved: true } => (isResolvedPhysics(raw) ? raw : { ...resolveWorldPhysics(raw, opts), resolved: true });
 
 /** Create a world. Throws `WT_ERR_CONFIG_INVALID` / `WT_ERR_OPTION_INVALID` on bad options. */
 export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
@@ -74,7 +89,20 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
   const { physics: _p, ...coreOpts } = opts;
   const core = createWorldCore<SimWorld>({ ...coreOpts, systems: physics?.enabled ? withPhysics(systems) : systems });
   const tiers = createTiersSlot(core); // first: it validates the grid size against the world size
-  const base = Object.assign(core, createIngestSlot(), createControllerSlot(core), createJobsSlot(), createScenesSlot(), createNetSlot(), tiers, createIntentsSlot(core), createGameSlot(), createLedgerSlot(), createPhysicsSlot(core, physics), createRecordSlot());
+  const base = Object.assign(
+    core,
+    createIngestSlot(),
+    createControllerSlot(core),
+    createJobsSlot(),
+    createScenesSlot(),
+    createNetSlot(),
+    tiers,
+    createIntentsSlot(core),
+    createGameSlot(),
+    createLedgerSlot(),
+    createPhysicsSlot(core, physics),
+    createRecordSlot(),
+  );
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
   return createWorld(data);

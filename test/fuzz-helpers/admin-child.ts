@@ -12,14 +12,35 @@ import { tempDataDir } from '../helpers/data-dir.js';
 
 const token = process.env.WT_FUZZ_ADMIN_TOKEN ?? 'fuzz-token';
 const rt = createRuntime(
-  parseOptions(['--npcs', '200', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', token, '--data-dir', tempDataDir('wt-fuzz-admin-').dir], {}),
+  parseOptions(
+    [
+      '--npcs',
+      '200',
+      '--world-size',
+      '400',
+      '--tick-interval',
+      '0.02',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--stats-interval',
+      '0',
+      '--admin-token',
+      token,
+      '--data-dir',
+      tempDataDir('wt-fuzz-admin-').dir,
+    ],
+    {},
+  ),
   createLogger('silent'),
 );
 await rt.start();
 process.stdout.write(`${JSON.stringify({ admin: rt.admin.port, game: rt.gameServer.port })}\n`);
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
-  if (line === 'stats') process.stdout.write(`${JSON.stringify({ counters: rt.admin.counters, worlds: rt.runner.worlds().map((w) => w.id) })}\n`);
+  if (line === 'stats')
+    process.stdout.write(`${JSON.stringify({ counters: rt.admin.counters, worlds: rt.runner.worlds().map((w) => w.id) })}\n`);
   if (line === 'stop') void rt.stop().then(() => process.exit(0));
 });
 rl.on('close', () => void rt.stop().then(() => process.exit(0)));

@@ -17,20 +17,37 @@ const float64 = new Packr({ useRecords: false, useFloat32: 0 as never });
 export const wildValue = (rng: Rng, depth = 3): unknown => {
   const r = rng.int(0, depth > 0 ? 17 : 11);
   switch (r) {
-    case 0: return null;
-    case 1: return undefined;
-    case 2: return rng.chance(0.5);
-    case 3: return rng.pick(EDGE_NUMBERS);
-    case 4: return rng.int(-70000, 70000);
-    case 5: return MARKER + rng.str(rng.int(0, 20));
-    case 6: return new Date(rng.pick([0, -1, 8.64e15, 1e20, NaN]));
-    case 7: return rng.pick([/a+$/, /(a|b)*c/giu, new RegExp(MARKER)]);
-    case 8: return BigInt(rng.pick(['0', '-1', '9007199254740993', '18446744073709551615', '-9223372036854775808']));
-    case 9: return rng.pick<unknown>([new Uint8Array(rng.int(0, 40)), new Float64Array(3), new Int32Array([1, -1]), new Uint16Array(5)]);
-    case 10: return new Error(MARKER);
-    case 11: return rng.str(rng.int(0, 8));
-    case 12: return new Set([wildValue(rng, depth - 1), 1]);
-    case 13: return new Map<unknown, unknown>([[wildValue(rng, depth - 1), wildValue(rng, depth - 1)], [{}, 1]]);
+    case 0:
+      return null;
+    case 1:
+      return undefined;
+    case 2:
+      return rng.chance(0.5);
+    case 3:
+      return rng.pick(EDGE_NUMBERS);
+    case 4:
+      return rng.int(-70000, 70000);
+    case 5:
+      return MARKER + rng.str(rng.int(0, 20));
+    case 6:
+      return new Date(rng.pick([0, -1, 8.64e15, 1e20, NaN]));
+    case 7:
+      return rng.pick([/a+$/, /(a|b)*c/giu, new RegExp(MARKER)]);
+    case 8:
+      return BigInt(rng.pick(['0', '-1', '9007199254740993', '18446744073709551615', '-9223372036854775808']));
+    case 9:
+      return rng.pick<unknown>([new Uint8Array(rng.int(0, 40)), new Float64Array(3), new Int32Array([1, -1]), new Uint16Array(5)]);
+    case 10:
+      return new Error(MARKER);
+    case 11:
+      return rng.str(rng.int(0, 8));
+    case 12:
+      return new Set([wildValue(rng, depth - 1), 1]);
+    case 13:
+      return new Map<unknown, unknown>([
+        [wildValue(rng, depth - 1), wildValue(rng, depth - 1)],
+        [{}, 1],
+      ]);
     case 14:
     case 15: {
       const a: unknown[] = [];
@@ -41,7 +58,12 @@ export const wildValue = (rng: Rng, depth = 3): unknown => {
     default: {
       const o: Record<string, unknown> = {};
       for (let i = rng.int(0, 4); i > 0; i--) {
-        Object.defineProperty(o, rng.pick(ODD_KEYS), { value: wildValue(rng, depth - 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(o, rng.pick(ODD_KEYS), {
+          value: wildValue(rng, depth - 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return o;
     }
@@ -60,7 +82,8 @@ export const edgeField = (rng: Rng): unknown => {
 /** A well-shaped message (right type code, right arity mostly) with boundary field values. */
 export const shapedFrame = (rng: Rng, worldId: string): unknown[] => {
   const t = rng.pick([1, 1, 2, 2, 2, 3, 3, 4, 0, 5, 15, 16, 20, -1, 2 ** 32, 1.5]);
-  const arity = t === 1 ? rng.pick([5, 6, 6, 4, 7]) : t === 2 ? rng.pick([5, 5, 5, 4, 6]) : t === 3 ? rng.pick([2, 2, 1, 3]) : rng.int(1, 6);
+  const arity =
+    t === 1 ? rng.pick([5, 6, 6, 4, 7]) : t === 2 ? rng.pick([5, 5, 5, 4, 6]) : t === 3 ? rng.pick([2, 2, 1, 3]) : rng.int(1, 6);
   const a: unknown[] = [t];
   for (let i = 1; i < arity; i++) a.push(edgeField(rng));
   if (t === 1 && rng.chance(0.6)) {
@@ -68,7 +91,7 @@ export const shapedFrame = (rng: Rng, worldId: string): unknown[] => {
     a[2] = rng.chance(0.7) ? worldId : a[2];
     a[3] = rng.chance(0.7) ? `fz${rng.int(0, 999)}` : a[3];
     a[4] = rng.chance(0.7) ? '' : a[4];
-    if (a.length > 5 && rng.chance(0.5)) a[5] = rng.pick<unknown>([null, '', 'forged-' + rng.str(10, 'abcdef0123456789')]);
+    if (a.length > 5 && rng.chance(0.5)) a[5] = rng.pick<unknown>([null, '', `forged-${rng.str(10, 'abcdef0123456789')}`]);
   }
   if (t === 2 && rng.chance(0.6)) {
     a[1] = rng.chance(0.7) ? rng.int(1, 100) : a[1];

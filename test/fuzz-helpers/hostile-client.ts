@@ -37,7 +37,13 @@ export const MAX_STRIKES = 5;
  * close with 1000) or the server closes the socket. With `awaitWelcome`, a welcome that has not
  * arrived by the sync pong is waited for (it comes from the next step, after the pong).
  */
-export const runConn = (url: string, items: readonly Item[], syncTime: number | null, timeoutMs = 8000, awaitWelcome = false): Promise<ConnResult> =>
+export const runConn = (
+  url: string,
+  items: readonly Item[],
+  syncTime: number | null,
+  timeoutMs = 8000,
+  awaitWelcome = false,
+): Promise<ConnResult> =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const res: ConnResult = { replies: [], closeCode: 0, serverClosed: true, welcome: null, errors: new Map() };
@@ -156,8 +162,7 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
       if (!joined) {
         if (strike('NOT_JOINED')) break;
       } else out.replies.push('T:TX_UNAVAILABLE'); // the fuzzed runtime has no durable store
-    }
-    else if (m.type === 5) {
+    } else if (m.type === 5) {
       // The fuzzed runtime serves no game: every game message of a joined session is an unknown name.
       if (strike(joined ? 'UNKNOWN_TYPE' : 'NOT_JOINED')) break;
     }

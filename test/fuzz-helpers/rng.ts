@@ -39,7 +39,7 @@ export const createRng = (seed: number): Rng => {
     next,
     int,
     chance: (p) => next() < p,
-    pick: (items) => items[Math.floor(next() * items.length)]!,
+    pick: (items) => items[Math.floor(next() * items.length)],
     bytes(n) {
       const b = new Uint8Array(n);
       for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
@@ -86,27 +86,84 @@ export const withSeed = async <T>(name: string, seed: number, fn: (rng: Rng, ctx
 
 /** Boundary numbers that tend to break validators. */
 export const EDGE_NUMBERS: readonly number[] = [
-  0, -0, 1, -1, 0.5, -0.5, 1.0000001, -1.0000001, 2, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32,
-  2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e308, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON,
-  NaN, Infinity, -Infinity, 1e-9, 0.1, 1e21, -1e21, 3.5, 59.99, 60, 60.0001, 1e6, 1e7, 1e9,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1.0000001,
+  -1.0000001,
+  2,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e308,
+  -1e308,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  Number.EPSILON,
+  NaN,
+  Infinity,
+  -Infinity,
+  1e-9,
+  0.1,
+  1e21,
+  -1e21,
+  3.5,
+  59.99,
+  60,
+  60.0001,
+  1e6,
+  1e7,
+  1e9,
 ];
 
 /** Keys that have bitten JavaScript code before. */
 export const ODD_KEYS: readonly string[] = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '', ' ', '0', '-1', 'NaN',
-  'a.b', 'simulation.timeScale', '\u0000', '\u{1F600}', 'x'.repeat(300),
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '0',
+  '-1',
+  'NaN',
+  'a.b',
+  'simulation.timeScale',
+  '\u0000',
+  '\u{1F600}',
+  'x'.repeat(300),
 ];
 
 /** A random JSON-compatible value (objects with odd keys, edge numbers, nesting up to `depth`). */
 export const jsonValue = (rng: Rng, depth = 3): unknown => {
   const r = rng.int(0, depth > 0 ? 9 : 5);
   switch (r) {
-    case 0: return null;
-    case 1: return rng.chance(0.5);
-    case 2: return rng.pick(EDGE_NUMBERS.filter(Number.isFinite));
-    case 3: return rng.int(-1000, 1000) * (rng.chance(0.3) ? 0.37 : 1);
-    case 4: return rng.str(rng.int(0, 12));
-    case 5: return rng.pick(['', '1', 'true', 'NaN', '1e400', '0x10', '__proto__', '{}', '[]']);
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2:
+      return rng.pick(EDGE_NUMBERS.filter(Number.isFinite));
+    case 3:
+      return rng.int(-1000, 1000) * (rng.chance(0.3) ? 0.37 : 1);
+    case 4:
+      return rng.str(rng.int(0, 12));
+    case 5:
+      return rng.pick(['', '1', 'true', 'NaN', '1e400', '0x10', '__proto__', '{}', '[]']);
     case 6:
     case 7: {
       const n = rng.int(0, 4);

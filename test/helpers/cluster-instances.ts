@@ -29,11 +29,15 @@ export interface TestInstance {
 export const startInstance = async (id: string, args: string[]): Promise<TestInstance> => {
   // Each instance its own throwaway store unless the test gives one (never the repository's ./data).
   const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
+    },
+  );
   const lines: Array<Record<string, unknown>> = [];
   let buf = '';
   let err = '';
@@ -101,7 +105,12 @@ export const startInstance = async (id: string, args: string[]): Promise<TestIns
 };
 
 /** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
-export const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> => {
+export const until = async <T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

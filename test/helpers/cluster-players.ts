@@ -45,7 +45,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * URL, else round-robin over `urls`, with its resume token.
  */
 export const startPlayer = async (worldId: string, name: string, urls: readonly string[], everyMs = 40): Promise<TestPlayer> => {
-  const log: PlayerLog = { name, resumeTokens: [], acked: new Set(), rejected: new Map(), worldTimes: [], steps: [], resumeRefused: 0, unavailable: 0, redirects: 0, reconnects: 0, wallet: { coins: null, items: null } };
+  const log: PlayerLog = {
+    name,
+    resumeTokens: [],
+    acked: new Set(),
+    rejected: new Map(),
+    worldTimes: [],
+    steps: [],
+    resumeRefused: 0,
+    unavailable: 0,
+    redirects: 0,
+    reconnects: 0,
+    wallet: { coins: null, items: null },
+  };
   let redirectTo: string | null = null;
   let stopping = false;
   let rr = 0;
@@ -71,7 +83,7 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
       throw err;
     }
   };
-  let client = await open(urls[0]!, null);
+  let client = await open(urls[0], null);
   const run = (async () => {
     let n = 0;
     while (!stopping) {
@@ -94,7 +106,7 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
           // Lost the socket (redirect, owner died) or no answer: reconnect and resume, same key again.
           for (;;) {
             await sleep(100);
-            const url = redirectTo ?? urls[rr++ % urls.length]!;
+            const url = redirectTo ?? urls[rr++ % urls.length];
             redirectTo = null;
             try {
               client.socket?.close();
@@ -122,4 +134,4 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
 };
 
 /** True when `xs` never decreases. */
-export const monotonic = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x >= xs[i - 1]!);
+export const monotonic = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x >= xs[i - 1]);

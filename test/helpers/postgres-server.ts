@@ -41,7 +41,9 @@ const freePort = (): Promise<number> =>
 
 const uidOf = (user: string): { uid: number; gid: number } | undefined => {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`));
     if (!line) return undefined;
     const f = line.split(':');
     return { uid: Number(f[2]), gid: Number(f[3]) };
@@ -52,7 +54,8 @@ const uidOf = (user: string): { uid: number; gid: number } | undefined => {
 
 /** Start a fresh server, or return `{ skip }` saying why it cannot be had here. */
 export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
-  if (!existsSync(join(PG_BIN, 'initdb'))) return { skip: `PostgreSQL binaries not found in ${PG_BIN} (apt-get install postgresql, or set PG_BIN)` };
+  if (!existsSync(join(PG_BIN, 'initdb')))
+    return { skip: `PostgreSQL binaries not found in ${PG_BIN} (apt-get install postgresql, or set PG_BIN)` };
   const asRoot = process.getuid?.() === 0;
   const pgUser = asRoot ? uidOf('postgres') : undefined;
   if (asRoot && !pgUser) return { skip: 'running as root and no `postgres` user exists to run initdb' };
@@ -63,13 +66,28 @@ export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
   const exec = (bin: string, args: string[]): Promise<unknown> =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args);
   const port = await freePort();
-  const startArgs = ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=50`, 'start'];
+  const startArgs = [
+    '-D',
+    data,
+    '-l',
+    log,
+    '-w',
+    '-t',
+    '30',
+    '-o',
+    `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=50`,
+    'start',
+  ];
   try {
     await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     await exec('pg_ctl', startArgs);
   } catch (err) {
     let tail = '';
-    try { tail = readFileSync(log, 'utf8').slice(-500); } catch { /* no log yet */ }
+    try {
+      tail = readFileSync(log, 'utf8').slice(-500);
+    } catch {
+      /* no log yet */
+    }
     rmSync(dir, { recursive: true, force: true });
     return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail}` };
   }
@@ -91,7 +109,11 @@ export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
     async destroy() {
       // Immediate: no shutdown checkpoint, the data is deleted anyway.
       if (running) {
-        try { await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already down */ }
+        try {
+          await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        } catch {
+          /* already down */
+        }
         running = false;
       }
       rmSync(dir, { recursive: true, force: true });

@@ -35,9 +35,15 @@ export const sqliteFactory: StoreFactory = {
       open: async () => new SqliteStore({ dataDir }),
       async raw(sql) {
         const db = new Database(join(dataDir, SQLITE_FILE_NAME));
-        try { db.exec(sql); } finally { db.close(); }
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
       },
-      async dispose() { rmSync(dir, { recursive: true, force: true }); },
+      async dispose() {
+        rmSync(dir, { recursive: true, force: true });
+      },
     };
   },
 };
@@ -54,16 +60,26 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
       const schema = `wt_${process.pid}_${++n}`;
       const admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
-      try { await admin.query(`CREATE SCHEMA ${schema}`); } finally { await admin.end(); }
+      try {
+        await admin.query(`CREATE SCHEMA ${schema}`);
+      } finally {
+        await admin.end();
+      }
       const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       return {
         open: async () => PostgresStore.open({ url }),
         async raw(sql) {
           const c = new pg.Client({ connectionString: url });
           await c.connect();
-          try { await c.query(sql); } finally { await c.end(); }
+          try {
+            await c.query(sql);
+          } finally {
+            await c.end();
+          }
         },
-        async dispose() { /* the server (and every schema) is destroyed by the suite */ },
+        async dispose() {
+          /* the server (and every schema) is destroyed by the suite */
+        },
       };
     },
   };

@@ -9,7 +9,11 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 const start = (args: string[]) =>
   // exactly what `npm start` execs
-  spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-cli-')) } });
+  spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-cli-')) },
+  });
 
 /** Start with `args`, expect exit code 2 and no stack trace; returns stderr. */
 const expectRefused = async (args: string[]): Promise<string> => {
@@ -35,7 +39,11 @@ describe('npm start entry point', () => {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        try { lines.push(JSON.parse(line)); } catch { /* not JSON */ }
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          /* not JSON */
+        }
       }
     });
     const deadline = Date.now() + 20_000;
@@ -45,7 +53,7 @@ describe('npm start entry point', () => {
     const stats = lines.filter((l) => l.msg === 'world stats' && (l.stepsPerSecond as number) > 0);
     expect(stats.length).toBeGreaterThanOrEqual(2);
     expect(stats[0]).toMatchObject({ world: '1', entities: 2000 });
-    expect(stats[1]!.worldTime as number).toBeGreaterThan(stats[0]!.worldTime as number);
+    expect(stats[1].worldTime as number).toBeGreaterThan(stats[0].worldTime as number);
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);

@@ -1,7 +1,7 @@
 // worldtick dashboard: polls the admin API (bearer token from the URL fragment #token=... or the
 // login form; the fragment never reaches the server) and draws worlds, step cost, tiers and
 // the world map. No framework; everything below is plain DOM and canvas.
-'use strict';
+
 (() => {
   const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
@@ -30,7 +30,7 @@
     }
     const type = res.headers.get('content-type') || '';
     const data = type.startsWith('application/json') ? await res.json() : await res.arrayBuffer();
-    if (!res.ok) throw new Error((data && data.message) || `HTTP ${res.status}`);
+    if (!res.ok) throw new Error(data?.message || `HTTP ${res.status}`);
     return data;
   };
 
@@ -85,7 +85,16 @@
       const where = w.owner === undefined ? '' : ' (here)';
       const cells = remote
         ? [w.id, '—', '—', '—', w.owner ? `on ${w.owner}` : 'no owner', '—', '—', '—']
-        : [w.id, fmtTime(w.worldTime), `${w.timeScale}×`, w.step, (w.fault ? 'faulted' : w.paused ? 'paused' : 'running') + where, w.entities, `${w.lastStepMs} ms`, w.sessions ?? '—'];
+        : [
+            w.id,
+            fmtTime(w.worldTime),
+            `${w.timeScale}×`,
+            w.step,
+            (w.fault ? 'faulted' : w.paused ? 'paused' : 'running') + where,
+            w.entities,
+            `${w.lastStepMs} ms`,
+            w.sessions ?? '—',
+          ];
       for (const c of cells) {
         const td = document.createElement('td');
         td.textContent = String(c);
@@ -122,11 +131,12 @@
       state.costMs.splice(0, state.costMs.length - 600);
       state.costSteps.splice(0, state.costSteps.length - 600);
     }
-    $('cost-info').textContent = `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}`;
+    $('cost-info').textContent =
+      `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}`;
     drawCost();
     const tiers = $('tiers');
     tiers.replaceChildren();
-    const per = s.tiers && s.tiers.npcsPerTier;
+    const per = s.tiers?.npcsPerTier;
     if (!per) tiers.textContent = 'tiering not available';
     else {
       const max = Math.max(1, ...Object.values(per));
@@ -145,45 +155,62 @@
         tiers.append(row);
       });
     }
-    const status = s.controller && s.controller.status;
-    $('ctl-mode').textContent = (status && status.mode) || '—';
-    $('maint-state').textContent = s.maintenance && s.maintenance.periodicHeld ? 'on' : 'off';
-    const ov = status && status.override;
+    const status = s.controller?.status;
+    $('ctl-mode').textContent = status?.mode || '—';
+    $('maint-state').textContent = s.maintenance?.periodicHeld ? 'on' : 'off';
+    const ov = status?.override;
     $('override-state').textContent = ov ? `${ov.mode} for ${Math.round(ov.remainingSeconds)} s` : 'none';
     kv($('controller'), status ? { mode: status.mode, ...s.budgets } : s.budgets);
     const hist = $('mode-history');
     hist.replaceChildren();
-    for (const h of ((s.controller && s.controller.modeHistory) || []).slice(-10).reverse()) {
+    for (const h of (s.controller?.modeHistory || []).slice(-10).reverse()) {
       const li = document.createElement('li');
       li.textContent = `step ${h.step}: ${h.from ?? '—'} → ${h.to} (${new Date(h.atMs).toLocaleTimeString()})`;
       hist.append(li);
     }
     kv($('jobs'), s.jobs);
     const ck = s.checkpoint;
-    kv($('checkpoint'), ck ? {
-      at: ck.lastAt ? new Date(ck.lastAt).toLocaleTimeString() : 'none yet',
-      step: ck.lastStep,
-      worldTime: ck.lastWorldTime,
-      durationMs: ck.lastDurationMs,
-      copyMs: ck.lastCopyMs,
-      kB: Math.round(ck.lastBytes / 1024),
-      saved: ck.saved,
-      failed: ck.failed,
-      restoredFromStep: ck.restored ? ck.restored.fromStep : 'no',
-    } : null);
-    kv($('sessions'), s.sessions && s.sessions.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
+    kv(
+      $('checkpoint'),
+      ck
+        ? {
+            at: ck.lastAt ? new Date(ck.lastAt).toLocaleTimeString() : 'none yet',
+            step: ck.lastStep,
+            worldTime: ck.lastWorldTime,
+            durationMs: ck.lastDurationMs,
+            copyMs: ck.lastCopyMs,
+            kB: Math.round(ck.lastBytes / 1024),
+            saved: ck.saved,
+            failed: ck.failed,
+            restoredFromStep: ck.restored ? ck.restored.fromStep : 'no',
+          }
+        : null,
+    );
+    kv($('sessions'), s.sessions?.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
     const ptb = $('periodic').querySelector('tbody');
     ptb.replaceChildren();
     for (const t of Array.isArray(s.periodic) ? s.periodic : []) {
       const tr = document.createElement('tr');
-      for (const c of [t.declared ? `${t.name} (declared)` : t.name, t.clock, `${t.intervalSeconds} s`, Math.round(t.next * 10) / 10, t.runs, t.missed, t.held, t.skipped]) {
+      for (const c of [
+        t.declared ? `${t.name} (declared)` : t.name,
+        t.clock,
+        `${t.intervalSeconds} s`,
+        Math.round(t.next * 10) / 10,
+        t.runs,
+        t.missed,
+        t.held,
+        t.skipped,
+      ]) {
         const td = document.createElement('td');
         td.textContent = String(c);
         tr.append(td);
       }
       ptb.append(tr);
     }
-    kv($('ingest'), s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null);
+    kv(
+      $('ingest'),
+      s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null,
+    );
   };
 
   const renderTriggers = (events) => {
@@ -206,15 +233,23 @@
       return;
     }
     const r = ledger.stats.results;
-    const ok = Object.entries(r).filter(([k]) => k.endsWith(':ok')).reduce((n, [, v]) => n + v, 0);
+    const ok = Object.entries(r)
+      .filter(([k]) => k.endsWith(':ok'))
+      .reduce((n, [, v]) => n + v, 0);
     const all = Object.values(r).reduce((n, v) => n + v, 0);
     const mean = ledger.stats.latencyCount ? ledger.stats.latencySumMs / ledger.stats.latencyCount : 0;
     $('tx-info').textContent = `${ok} ok / ${all} results, mean commit ${mean.toFixed(1)} ms`;
     for (const t of ledger.recent.slice(0, 20)) {
       const tr = document.createElement('tr');
       const cells = [
-        new Date(t.at).toLocaleTimeString(), t.playerId.slice(0, 12), t.key.slice(0, 28), t.kind,
-        t.status === 'ok' ? (t.replayed ? 'ok (replay)' : 'ok') : t.code, t.item ? `${t.item}×${t.quantity}` : '', String(t.coinsDelta), t.seq === null ? '' : String(t.seq),
+        new Date(t.at).toLocaleTimeString(),
+        t.playerId.slice(0, 12),
+        t.key.slice(0, 28),
+        t.kind,
+        t.status === 'ok' ? (t.replayed ? 'ok (replay)' : 'ok') : t.code,
+        t.item ? `${t.item}×${t.quantity}` : '',
+        String(t.coinsDelta),
+        t.seq === null ? '' : String(t.seq),
       ];
       for (const c of cells) {
         const td = document.createElement('td');
@@ -247,7 +282,10 @@
     g.strokeStyle = '#4fa3ff';
     g.beginPath();
     const dx = data.length > 1 ? W / (data.length - 1) : W;
-    data.forEach((v, i) => (i ? g.lineTo(i * dx, y(v)) : g.moveTo(0, y(v))));
+    data.forEach((v, i) => {
+      if (i) g.lineTo(i * dx, y(v));
+      else g.moveTo(0, y(v));
+    });
     g.stroke();
   };
 
@@ -308,7 +346,8 @@
   const renderCluster = (c) => {
     $('cluster-card').hidden = c.mode !== 'cluster';
     if (c.mode !== 'cluster') return;
-    $('cluster-info').textContent = `${c.instances.length} instances, ${c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
+    $('cluster-info').textContent =
+      `${c.instances.length} instances, ${c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
     const tbody = $('cluster').querySelector('tbody');
     tbody.replaceChildren();
     for (const i of c.instances) {
@@ -388,10 +427,18 @@
   $('apply-scale').addEventListener('click', () =>
     act('timeScale', () => api('PUT', `${base()}/scheduler/config`, { simulation: { timeScale: Number($('time-scale').value) } })),
   );
-  $('maint-on').addEventListener('click', () => act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: true, reason: 'dashboard' })));
+  $('maint-on').addEventListener('click', () =>
+    act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: true, reason: 'dashboard' })),
+  );
   $('maint-off').addEventListener('click', () => act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: false })));
   $('override-set').addEventListener('click', () =>
-    act('override', () => api('PUT', `${base()}/controller/override`, { mode: $('override-mode').value, seconds: Number($('override-seconds').value), reason: 'dashboard' })),
+    act('override', () =>
+      api('PUT', `${base()}/controller/override`, {
+        mode: $('override-mode').value,
+        seconds: Number($('override-seconds').value),
+        reason: 'dashboard',
+      }),
+    ),
   );
   $('override-reset').addEventListener('click', () => act('reset', () => api('DELETE', `${base()}/controller/override`)));
   $('login').addEventListener('submit', (e) => {

@@ -34,7 +34,12 @@ describe('admin API: auth', () => {
       ['GET', '/metrics'],
     ];
     for (const [method, path] of routes) {
-      const variants: Array<Record<string, string>> = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, { authorization: `Basic ${TOKEN}` }];
+      const variants: Array<Record<string, string>> = [
+        {},
+        { authorization: `Bearer ${TOKEN}x` },
+        { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
+        { authorization: `Basic ${TOKEN}` },
+      ];
       for (const headers of variants) {
         const r = await call(s.base, method, path, { token: null, headers });
         expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
@@ -86,17 +91,23 @@ describe('admin API: error statuses', () => {
   });
 
   it('a body on a route that takes none is 400', async () => {
-    const r = await call(s.base, 'GET', '/api/v1/worlds/1/stats', { raw: '{}', headers: { 'content-type': 'application/json' } }).catch(() => null);
+    const r = await call(s.base, 'GET', '/api/v1/worlds/1/stats', { raw: '{}', headers: { 'content-type': 'application/json' } }).catch(
+      () => null,
+    );
     // fetch refuses GET bodies; use a raw request instead.
     expect(r).toBeNull();
-    const out = await rawRequest(s.port, [`DELETE /api/v1/worlds/1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`]);
+    const out = await rawRequest(s.port, [
+      `DELETE /api/v1/worlds/1 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    ]);
     expect(out).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('a client that disconnects mid-body does not disturb the server', async () => {
     await rawRequest(
       s.port,
-      [`PUT /api/v1/worlds/1/scheduler/config HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"simulation":`],
+      [
+        `PUT /api/v1/worlds/1/scheduler/config HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"simulation":`,
+      ],
       100,
     );
     await sleep(50);
@@ -155,7 +166,9 @@ describe('admin server: aborted requests', () => {
     const before = admin.counters.aborted;
     await rawRequest(
       admin.port,
-      [`PUT /api/v1/worlds/w/scheduler/config HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"simulation":{"timeScale":3}`],
+      [
+        `PUT /api/v1/worlds/w/scheduler/config HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"simulation":{"timeScale":3}`,
+      ],
       150,
     );
     await sleep(50);
@@ -165,8 +178,15 @@ describe('admin server: aborted requests', () => {
 
   it('listening on a busy port fails with WT_ERR_PORT_IN_USE', async () => {
     const other = createAdminServer({
-      host: '127.0.0.1', port: admin.port, token: TOKEN, tokenGenerated: false, runner, logger: createLogger('silent'),
-      telemetry: createTelemetry(), isReady: () => true, printUrl: false,
+      host: '127.0.0.1',
+      port: admin.port,
+      token: TOKEN,
+      tokenGenerated: false,
+      runner,
+      logger: createLogger('silent'),
+      telemetry: createTelemetry(),
+      isReady: () => true,
+      printUrl: false,
     });
     await expect(other.start()).rejects.toMatchObject({ code: 'WT_ERR_PORT_IN_USE' });
   });

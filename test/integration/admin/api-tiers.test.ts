@@ -44,7 +44,9 @@ describe('admin API: tier zones', () => {
   });
 
   it('an NPC inside a zone gets the zone’s tier: PUT one zone, step, read it back; DELETE undoes it', async () => {
-    const put = await call(s.base, 'PUT', `${W}/tiers/zones/everywhere`, { body: { minX: -10, minY: -10, maxX: 5000, maxY: 5000, tier: 'active' } });
+    const put = await call(s.base, 'PUT', `${W}/tiers/zones/everywhere`, {
+      body: { minX: -10, minY: -10, maxX: 5000, maxY: 5000, tier: 'active' },
+    });
     expect(put.status).toBe(201);
     expect(put.json).toMatchObject({ id: 'everywhere', tier: 'active' });
     await step();
@@ -55,7 +57,9 @@ describe('admin API: tier zones', () => {
     expect(st.tiers.npcsPerTier).toMatchObject({ detailed: 0, active: 400, ambient: 0, dormant: 0 });
     const at = await call(s.base, 'GET', `${W}/tiers/zones?x=100&y=100`);
     expect(at.json.zones.map((x: { id: string }) => x.id)).toEqual(['everywhere', 'square']);
-    const replaced = await call(s.base, 'PUT', `${W}/tiers/zones/everywhere`, { body: { minX: 0, minY: 0, maxX: 10, maxY: 10, tier: 'detailed' } });
+    const replaced = await call(s.base, 'PUT', `${W}/tiers/zones/everywhere`, {
+      body: { minX: 0, minY: 0, maxX: 10, maxY: 10, tier: 'detailed' },
+    });
     expect(replaced.status).toBe(200);
     const del = await call(s.base, 'DELETE', `${W}/tiers/zones/everywhere`);
     expect(del.status).toBe(200);
@@ -66,7 +70,9 @@ describe('admin API: tier zones', () => {
 
   it('refuses bad zones with coded errors listing every problem, and changes nothing', async () => {
     const before = (await call(s.base, 'GET', `${W}/tiers/zones`)).json;
-    const bad = await call(s.base, 'PUT', `${W}/tiers/zones`, { body: { zones: [{ id: 'a', minX: 5, minY: 0, maxX: 1, maxY: 1, tier: 'dormant' }, { id: 'a b' }] } });
+    const bad = await call(s.base, 'PUT', `${W}/tiers/zones`, {
+      body: { zones: [{ id: 'a', minX: 5, minY: 0, maxX: 1, maxY: 1, tier: 'dormant' }, { id: 'a b' }] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('WT_ERR_TIER_ZONE_INVALID');
     expect(bad.json.details.problems).toContain('zones[0].minX must be < maxX');
@@ -74,7 +80,7 @@ describe('admin API: tier zones', () => {
     expect(bad.json.details.problems).toContain('zones[1].id must be 1-64 characters of A-Z a-z 0-9 _ . -');
     const one = await call(s.base, 'PUT', `${W}/tiers/zones/x`, { body: { id: 'y', minX: 0, minY: 0, maxX: 1, maxY: 1, tier: 'active' } });
     expect(one.status).toBe(400);
-    expect(one.json.details.problems).toEqual(['zone.id must match the path\'s zone id']);
+    expect(one.json.details.problems).toEqual(["zone.id must match the path's zone id"]);
     expect((await call(s.base, 'PUT', `${W}/tiers/zones`, { body: [] })).status).toBe(400);
     expect((await call(s.base, 'DELETE', `${W}/tiers/zones/nope`)).status).toBe(404);
     expect((await call(s.base, 'GET', `/api/v1/worlds/nope/tiers/zones`)).json.code).toBe('WT_ERR_WORLD_NOT_FOUND');
@@ -83,7 +89,14 @@ describe('admin API: tier zones', () => {
   });
 
   it('PUT replaces every zone; DELETE removes them all', async () => {
-    const r = await call(s.base, 'PUT', `${W}/tiers/zones`, { body: { zones: [{ id: 'b', minX: 0, minY: 0, maxX: 1, maxY: 1, tier: 'active' }, { id: 'a', minX: 0, minY: 0, maxX: 1, maxY: 1, tier: 'detailed' }] } });
+    const r = await call(s.base, 'PUT', `${W}/tiers/zones`, {
+      body: {
+        zones: [
+          { id: 'b', minX: 0, minY: 0, maxX: 1, maxY: 1, tier: 'active' },
+          { id: 'a', minX: 0, minY: 0, maxX: 1, maxY: 1, tier: 'detailed' },
+        ],
+      },
+    });
     expect(r.status).toBe(200);
     expect(r.json.zones.map((z: { id: string }) => z.id)).toEqual(['a', 'b']);
     const d = await call(s.base, 'DELETE', `${W}/tiers/zones`);
@@ -107,7 +120,7 @@ describe('admin API: pins', () => {
       seen.push(g.json.pin.lastTickedAt);
     }
     // Detailed ticks every step: each step's tick is one step of world time later (20 Hz × timeScale 60 = 3 s).
-    for (let i = 1; i < seen.length; i++) expect(seen[i]! - seen[i - 1]!).toBeCloseTo(3, 6);
+    for (let i = 1; i < seen.length; i++) expect(seen[i] - seen[i - 1]).toBeCloseTo(3, 6);
     const list = await call(s.base, 'GET', `${W}/tiers/pins`);
     expect(list.json.pins.map((x: { eid: number }) => x.eid)).toEqual([eid]);
     expect((await stats()).tiers.npcsPerTier.detailed).toBe(1);
@@ -131,7 +144,9 @@ describe('admin API: pins', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('WT_ERR_TIER_PIN_INVALID');
     expect(bad.json.details.problems).toHaveLength(2);
-    expect((await call(s.base, 'POST', `${W}/npcs/7/pin`, { body: { tier: 'active', colour: 1 } })).json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
+    expect((await call(s.base, 'POST', `${W}/npcs/7/pin`, { body: { tier: 'active', colour: 1 } })).json.code).toBe(
+      'WT_ERR_ADMIN_BAD_REQUEST',
+    );
     expect((await call(s.base, 'POST', `${W}/npcs/999999/pin`, { body: { tier: 'active' } })).status).toBe(404);
     expect((await call(s.base, 'POST', `${W}/npcs/abc/pin`, { body: { tier: 'active' } })).status).toBe(400);
     expect((await call(s.base, 'DELETE', `${W}/npcs/999999/pin`)).json.code).toBe('WT_ERR_NPC_NOT_FOUND');

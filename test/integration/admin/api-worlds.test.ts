@@ -5,7 +5,11 @@ import { call, sleep, startRuntime, type Started } from './harness.js';
 // The original design's scheduler block, verbatim.
 const ORIGINAL = {
   simulation: {
-    timeScale: 60, maxNpcTicksPerStep: 50, maxJobOpsPerStep: 10, tickIntervalSeconds: 1.0, pauseSimulation: false,
+    timeScale: 60,
+    maxNpcTicksPerStep: 50,
+    maxJobOpsPerStep: 10,
+    tickIntervalSeconds: 1.0,
+    pauseSimulation: false,
     tiers: { detailed: { maxNpcs: 20 }, active: { maxNpcs: 100 }, ambient: { maxNpcs: 500 }, dormant: { maxNpcs: 5000 } },
   },
 };
@@ -29,7 +33,14 @@ describe('admin API: worlds', () => {
 
   it('creates a world from a config, refuses a duplicate (409), deletes it, then 404', async () => {
     const created = await call(s.base, 'POST', '/api/v1/worlds', {
-      body: { id: 'arena', capacity: 2000, seed: 7, size: 500, npcs: 300, config: { simulation: { timeScale: 10 }, controller: { frameBudgetMs: 20 } } },
+      body: {
+        id: 'arena',
+        capacity: 2000,
+        seed: 7,
+        size: 500,
+        npcs: 300,
+        config: { simulation: { timeScale: 10 }, controller: { frameBudgetMs: 20 } },
+      },
     });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: 'arena', entities: 300, timeScale: 10, capacity: 2000, frameBudgetMs: 20 });
@@ -118,10 +129,16 @@ describe('admin API: scheduler config', () => {
 
   it('a PUT without a body is 400; a non-JSON body is 415; broken JSON is 400', async () => {
     expect((await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config')).status).toBe(400);
-    const t = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', { raw: 'timeScale=5', headers: { 'content-type': 'text/plain' } });
+    const t = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', {
+      raw: 'timeScale=5',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(t.status).toBe(415);
     expect(t.json.code).toBe('WT_ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE');
-    const b = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', { raw: '{"simulation": ', headers: { 'content-type': 'application/json' } });
+    const b = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', {
+      raw: '{"simulation": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(b.status).toBe(400);
     expect(b.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
   });
@@ -187,8 +204,24 @@ describe('admin API: stats and map', () => {
     expect(r.status).toBe(200);
     const j = r.json;
     expect(j).toMatchObject({ id: '1', timeScale: expect.any(Number), paused: false });
-    expect(j.counters).toMatchObject({ steps: expect.any(Number), droppedSteps: expect.any(Number), droppedSeconds: expect.any(Number), faults: 0 });
-    expect(Object.keys(j.cost.phaseMs)).toEqual(['ingest', 'time', 'tiering', 'select', 'behavior', 'physics', 'jobs', 'periodic', 'replicate', 'control']);
+    expect(j.counters).toMatchObject({
+      steps: expect.any(Number),
+      droppedSteps: expect.any(Number),
+      droppedSeconds: expect.any(Number),
+      faults: 0,
+    });
+    expect(Object.keys(j.cost.phaseMs)).toEqual([
+      'ingest',
+      'time',
+      'tiering',
+      'select',
+      'behavior',
+      'physics',
+      'jobs',
+      'periodic',
+      'replicate',
+      'control',
+    ]);
     expect(j.cost.frameBudgetMs).toBeGreaterThan(0);
     expect(j.history.steps.length).toBe(j.history.totalMs.length);
     expect(j.history.steps.length).toBeGreaterThan(0);

@@ -5,7 +5,15 @@ import { spawnPlayer } from '../../../src/world/sim-world.js';
 import { call, sleep, startRuntime, TOKEN, type Started } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIP dashboard browser test: ${CHROMIUM} not installed (apt-get install -y chromium, or run .ci/run)`);
@@ -20,7 +28,7 @@ const countColours = (page: Page, id: string, colours: Record<string, [number, n
       for (const k of Object.keys(colours)) out[k] = 0;
       for (let i = 0; i < d.length; i += 4) {
         for (const [k, [r, g, b]] of Object.entries(colours)) {
-          if (Math.abs(d[i]! - r) < 12 && Math.abs(d[i + 1]! - g) < 12 && Math.abs(d[i + 2]! - b) < 12) out[k]!++;
+          if (Math.abs(d[i] - r) < 12 && Math.abs(d[i + 1] - g) < 12 && Math.abs(d[i + 2] - b) < 12) out[k]++;
         }
       }
       return out;
@@ -57,7 +65,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     // World map: NPCs (tier colours) and players are drawn.
     const tiers = (await call(s.base, 'GET', '/api/v1/worlds/1/stats')).json.tiers;
     const px = await countColours(page, 'map', {
-      detailed: [0xff, 0x3b, 0x30], active: [0xff, 0x95, 0x00], ambient: [0x34, 0xa0, 0xff], dormant: [0x5a, 0x64, 0x72], player: [0x39, 0xff, 0x14],
+      detailed: [0xff, 0x3b, 0x30],
+      active: [0xff, 0x95, 0x00],
+      ambient: [0x34, 0xa0, 0xff],
+      dormant: [0x5a, 0x64, 0x72],
+      player: [0x39, 0xff, 0x14],
     });
     expect(px.player).toBeGreaterThan(20);
     expect(px.detailed + px.active + px.ambient + px.dormant).toBeGreaterThan(1000);
@@ -67,7 +79,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     // Stats update live: world time moves.
     const t0 = await worldSeconds(page);
     await page.waitForFunction((t) => Number(document.getElementById('world-time')!.dataset.seconds) > t, t0, { timeout: 10_000 });
-    await expect.poll(async () => (await page.locator('#worlds tbody tr').count())).toBe(1);
+    await expect.poll(async () => await page.locator('#worlds tbody tr').count()).toBe(1);
 
     // Pause: the state says paused and world time stops.
     await page.click('#pause');
@@ -93,12 +105,16 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     // Maintenance and the controller override from the page; both show, the trigger history fills.
     await page.click('#maint-on');
     await page.waitForFunction(() => document.getElementById('maint-state')!.textContent === 'on', undefined, { timeout: 10_000 });
-    await page.waitForFunction(() => /held/.test(document.getElementById('trigger-history')!.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /held/.test(document.getElementById('trigger-history')!.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
     await page.click('#maint-off');
     await page.waitForFunction(() => document.getElementById('maint-state')!.textContent === 'off', undefined, { timeout: 10_000 });
     await page.selectOption('#override-mode', 'degraded');
     await page.click('#override-set');
-    await page.waitForFunction(() => /^degraded for \d+ s$/.test(document.getElementById('override-state')!.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /^degraded for \d+ s$/.test(document.getElementById('override-state')!.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
     await page.click('#override-reset');
     await page.waitForFunction(() => document.getElementById('override-state')!.textContent === 'none', undefined, { timeout: 10_000 });
     await sleep(1200); // let the cost chart and map fill in for the screenshot

@@ -21,7 +21,24 @@ export interface Started {
 /** Start a runtime with a small default world; extra CLI flags may override. */
 export const startRuntime = async (flags: string[] = []): Promise<Started> => {
   const data = tempDataDir('wt-admin-');
-  const options = parseOptions(['--npcs', '800', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN, '--data-dir', data.dir, ...flags], {});
+  const options = parseOptions(
+    [
+      '--npcs',
+      '800',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--stats-interval',
+      '0',
+      '--admin-token',
+      TOKEN,
+      '--data-dir',
+      data.dir,
+      ...flags,
+    ],
+    {},
+  );
   const runtime = createRuntime(options, createLogger('silent'));
   await runtime.start();
   const port = runtime.admin.port;
@@ -57,7 +74,7 @@ export const call = async (base: string, method: string, path: string, o: CallOp
   }
   const res = await fetch(`${base}${path}`, { method, headers, body });
   const text = await res.text();
-  let json: any = undefined;
+  let json: any;
   try {
     json = JSON.parse(text);
   } catch {

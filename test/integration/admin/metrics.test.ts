@@ -54,7 +54,8 @@ describe('/metrics', () => {
       'worldtick_checkpoint_last_copy_seconds{world="1"}',
       'worldtick_checkpoint_last_bytes{world="1"}',
       'worldtick_world_records_total{world="1",outcome="written"}',
-    ]) expect(t, name).toContain(name);
+    ])
+      expect(t, name).toContain(name);
     // Budget edges: 16 ms default for world 1, 8 ms configured for world "two".
     expect(t).toMatch(/worldtick_step_duration_seconds_bucket\{world="1",le="0\.016"\} \d+/);
     expect(t).toMatch(/worldtick_step_duration_seconds_bucket\{world="two",le="0\.008"\} \d+/);

@@ -18,8 +18,10 @@ afterAll(async () => {
   await s?.stop();
 });
 
-const client = (): WorldtickClient => new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-const task = async (world: string, name: string) => (await call(s.base, 'GET', `/api/v1/worlds/${world}/periodic`)).json.tasks.find((t: any) => t.name === name);
+const client = (): WorldtickClient =>
+  new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+const task = async (world: string, name: string) =>
+  (await call(s.base, 'GET', `/api/v1/worlds/${world}/periodic`)).json.tasks.find((t: any) => t.name === name);
 const metric = async (re: RegExp): Promise<number> => {
   const m = (await call(s.base, 'GET', '/metrics')).text.match(re);
   return m ? Number(m[1]) : NaN;
@@ -90,10 +92,21 @@ describe('maintenance', () => {
     const on = await call(s.base, 'PUT', '/api/v1/maintenance', { body: { on: true, reason: 'migration' } });
     expect(on.json.runtime).toMatchObject({ on: true, reason: 'migration' });
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'late', npcs: 10 } })).status).toBe(201);
-    expect((await call(s.base, 'GET', '/api/v1/worlds/late/maintenance')).json).toMatchObject({ on: true, periodicHeld: true, jobsHeld: true });
-    expect((await call(s.base, 'GET', '/api/v1/worlds/1/maintenance')).json).toMatchObject({ on: true, world: { on: false }, runtime: { on: true } });
+    expect((await call(s.base, 'GET', '/api/v1/worlds/late/maintenance')).json).toMatchObject({
+      on: true,
+      periodicHeld: true,
+      jobsHeld: true,
+    });
+    expect((await call(s.base, 'GET', '/api/v1/worlds/1/maintenance')).json).toMatchObject({
+      on: true,
+      world: { on: false },
+      runtime: { on: true },
+    });
     await call(s.base, 'PUT', '/api/v1/maintenance', { body: { on: false } });
-    expect((await call(s.base, 'GET', '/api/v1/maintenance')).json.worlds.map((w: any) => [w.worldId, w.on])).toEqual([['1', false], ['late', false]]);
+    expect((await call(s.base, 'GET', '/api/v1/maintenance')).json.worlds.map((w: any) => [w.worldId, w.on])).toEqual([
+      ['1', false],
+      ['late', false],
+    ]);
     expect((await call(s.base, 'DELETE', '/api/v1/worlds/late')).status).toBe(200);
   });
 });
@@ -102,8 +115,13 @@ describe('controller override', () => {
   it('forces a mode (budgets follow), reset returns to normal; a short one expires by itself', async () => {
     const bad = await call(s.base, 'PUT', '/api/v1/worlds/1/controller/override', { body: { mode: 'panic' } });
     expect(bad.status).toBe(400);
-    expect(bad.json.details.problems).toEqual(['mode must be one of normal, degraded, emergency', 'seconds must be a number > 0 and <= 86400 (an override is always bounded)']);
-    const set = await call(s.base, 'PUT', '/api/v1/worlds/1/controller/override', { body: { mode: 'emergency', seconds: 600, reason: 'drill' } });
+    expect(bad.json.details.problems).toEqual([
+      'mode must be one of normal, degraded, emergency',
+      'seconds must be a number > 0 and <= 86400 (an override is always bounded)',
+    ]);
+    const set = await call(s.base, 'PUT', '/api/v1/worlds/1/controller/override', {
+      body: { mode: 'emergency', seconds: 600, reason: 'drill' },
+    });
     expect(set.status).toBe(200);
     expect(set.json).toMatchObject({ mode: 'emergency', override: { mode: 'emergency', reason: 'drill' } });
     await sleep(200); // several steps: the controller does not move it back
@@ -144,8 +162,19 @@ describe('the schedule as data', () => {
       body: { name: 'market', intervalSeconds: 30, clock: 'world', priority: 5, adaptive: true, slowFactor: 3 },
     });
     expect(made.status).toBe(201);
-    expect(made.json.task).toMatchObject({ name: 'market', clock: 'world', intervalSeconds: 30, priority: 5, adaptive: true, slowFactor: 3, declared: true, runs: 0 });
-    expect((await call(s.base, 'POST', '/api/v1/worlds/1/periodic', { body: { name: 'market', intervalSeconds: 1 } })).json.code).toBe('WT_ERR_TASK_EXISTS');
+    expect(made.json.task).toMatchObject({
+      name: 'market',
+      clock: 'world',
+      intervalSeconds: 30,
+      priority: 5,
+      adaptive: true,
+      slowFactor: 3,
+      declared: true,
+      runs: 0,
+    });
+    expect((await call(s.base, 'POST', '/api/v1/worlds/1/periodic', { body: { name: 'market', intervalSeconds: 1 } })).json.code).toBe(
+      'WT_ERR_TASK_EXISTS',
+    );
     await until(async () => (await task('1', 'market')).runs >= 2);
     expect((await task('1', 'market')).runs).toBeGreaterThanOrEqual(2);
     const signals = (await call(s.base, 'GET', '/api/v1/worlds/1/periodic/history?topic=signal&task=market')).json.events;

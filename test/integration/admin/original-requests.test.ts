@@ -69,7 +69,11 @@ describe("the original design's requests against world 1", () => {
     expect(g.json.config.simulation.tiers.active.description).toBe('relevant to the current session or story arcs');
     const st = await stats();
     expect(st.scheduler).toEqual({
-      timeScale: 60, tickIntervalSeconds: 1, maxNpcTicksPerStep: 50, maxJobOpsPerStep: 10, pauseSimulation: false,
+      timeScale: 60,
+      tickIntervalSeconds: 1,
+      maxNpcTicksPerStep: 50,
+      maxJobOpsPerStep: 10,
+      pauseSimulation: false,
       tiers: {
         detailed: { maxNpcs: 20, description: 'critical to the current scene' },
         active: { maxNpcs: 100, description: 'relevant to the current session or story arcs' },
@@ -97,7 +101,9 @@ describe("the original design's requests against world 1", () => {
 
   it('the same setting flat and nested is a coded conflict listing the keys; nothing changes', async () => {
     const before = (await call(s.base, 'GET', CONFIG)).json;
-    const r = await call(s.base, 'PUT', CONFIG, { body: { timeScale: 5, maxJobOpsPerStep: 3, simulation: { timeScale: 7, maxJobOpsPerStep: 3 } } });
+    const r = await call(s.base, 'PUT', CONFIG, {
+      body: { timeScale: 5, maxJobOpsPerStep: 3, simulation: { timeScale: 7, maxJobOpsPerStep: 3 } },
+    });
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('WT_ERR_CONFIG_KEY_CONFLICT');
     expect(r.json.details.keys).toEqual(['timeScale', 'simulation.timeScale', 'maxJobOpsPerStep', 'simulation.maxJobOpsPerStep']);
@@ -121,7 +127,11 @@ describe("the original design's requests against world 1", () => {
 describe('hostile-client edge cases', () => {
   it('a creation-time key on a running world is refused (400) and nothing is stored', async () => {
     const before = (await call(s.base, 'GET', CONFIG)).json;
-    for (const body of [{ simulation: { spatialCellSize: 0.0001 } }, { spatialCellSize: 128 }, { simulation: { intentQueueCapacity: 8 } }]) {
+    for (const body of [
+      { simulation: { spatialCellSize: 0.0001 } },
+      { spatialCellSize: 128 },
+      { simulation: { intentQueueCapacity: 8 } },
+    ]) {
       const r = await call(s.base, 'PUT', CONFIG, { body });
       expect(r.status).toBe(400);
       expect(r.json.code).toBe('WT_ERR_CONFIG_INVALID');

@@ -36,7 +36,12 @@ describe('physics in the runtime and the admin API', () => {
 
   it('an admin-created world takes a physics block; its shard worker is a service stopped on delete', async () => {
     const created = await call(s.base, 'POST', '/api/v1/worlds', {
-      body: { id: 'walled', npcs: 50, size: 300, physics: { shards: 1, mode: 'shards', obstacles: [{ minX: 100, minY: 100, maxX: 120, maxY: 200 }] } },
+      body: {
+        id: 'walled',
+        npcs: 50,
+        size: 300,
+        physics: { shards: 1, mode: 'shards', obstacles: [{ minX: 100, minY: 100, maxX: 120, maxY: 200 }] },
+      },
     });
     expect(created.status).toBe(201);
     const w = s.runtime.runner.get('walled');

@@ -9,7 +9,10 @@ describe('admin: session classes in stats and metrics', () => {
   beforeAll(async () => {
     s = await startRuntime();
     for (const token of ['', 'spectator:a', 'bot']) {
-      const c = new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      const c = new WorldtickClient({
+        url: `ws://127.0.0.1:${s.runtime.gameServer.port}`,
+        WebSocket: WebSocket as unknown as WebSocketCtor,
+      });
       await c.connect();
       await c.join('1', `c${clients.length}`, token);
       clients.push(c);

@@ -13,11 +13,31 @@ describe('npm start: admin URL, generated token, debug step summaries', () => {
     const env = { ...process.env };
     delete env.WORLDTICK_ADMIN_TOKEN;
     env.WORLDTICK_DATA_DIR = mkdtempSync(join(tmpdir(), 'wt-startup-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data-dir', tempDataDir().dir, '--npcs', '500', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--log-level', 'debug'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        '--data-dir',
+        tempDataDir().dir,
+        '--npcs',
+        '500',
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+        '--stats-interval',
+        '0',
+        '--log-level',
+        'debug',
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      },
+    );
     const lines: Array<Record<string, any>> = [];
     let out = '';
     let err = '';
@@ -38,7 +58,8 @@ describe('npm start: admin URL, generated token, debug step summaries', () => {
       }
     });
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !(/#token=\S+/.test(err) && lines.filter((l) => l.msg === 'step').length >= 3)) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !(/#token=\S+/.test(err) && lines.filter((l) => l.msg === 'step').length >= 3))
+      await new Promise((r) => setTimeout(r, 100));
     try {
       const m = /dashboard (http:\/\/127\.0\.0\.1:(\d+)\/)#token=(\S+)/.exec(err);
       expect(m, err).not.toBeNull();

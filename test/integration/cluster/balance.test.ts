@@ -27,14 +27,36 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '0', '--capacity', '50', '--physics', 'off', '--lease-ttl', '3', '--stats-interval', '0', '--balance-interval', '0', '--log-level', 'info'];
+    const args = [
+      '--redis',
+      redis.url,
+      '--store',
+      pg.url,
+      '--npcs',
+      '0',
+      '--capacity',
+      '50',
+      '--physics',
+      'off',
+      '--lease-ttl',
+      '3',
+      '--stats-interval',
+      '0',
+      '--balance-interval',
+      '0',
+      '--log-level',
+      'info',
+    ];
     inst.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startInstance(id, args)))));
-    await until('3 instances', async () => (await inst[0]!.api('GET', '/api/v1/cluster')).json.instances.length === 3);
+    await until('3 instances', async () => (await inst[0].api('GET', '/api/v1/cluster')).json.instances.length === 3);
     for (const [k, npcs] of NPCS.entries()) {
-      const r = await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: `w${k}`, npcs, capacity: npcs + 100 });
+      const r = await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: `w${k}`, npcs, capacity: npcs + 100 });
       expect(r.status, JSON.stringify(r.json)).toBe(201);
     }
-    await until('a owns the 12 worlds', async () => Object.entries(await ownersFrom(inst[1]!)).filter(([w, o]) => w.startsWith('w') && o === 'a').length === 12);
+    await until(
+      'a owns the 12 worlds',
+      async () => Object.entries(await ownersFrom(inst[1])).filter(([w, o]) => w.startsWith('w') && o === 'a').length === 12,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -45,22 +67,24 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
 
   it('a new world is placed on a less-loaded instance', async () => {
     await until('a heartbeats its load', async () => {
-      const list = (await inst[1]!.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; load: { stepCostMs: number } }>;
+      const list = (await inst[1].api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; load: { stepCostMs: number } }>;
       return list.find((i) => i.id === 'a')!.load.stepCostMs > 0;
     });
-    const r = await inst[0]!.api('POST', '/api/v1/worlds', { id: 'placed', npcs: 10 });
+    const r = await inst[0].api('POST', '/api/v1/worlds', { id: 'placed', npcs: 10 });
     expect(r.status).toBe(201);
     expect(['b', 'c']).toContain(r.headers.get('x-worldtick-owner'));
-    await until('a sees the new world owned elsewhere', async () => ['b', 'c'].includes((await ownersFrom(inst[0]!)).placed ?? ''));
-    expect((await inst[0]!.api('DELETE', '/api/v1/worlds/placed')).status).toBeLessThan(300);
+    await until('a sees the new world owned elsewhere', async () => ['b', 'c'].includes((await ownersFrom(inst[0])).placed ?? ''));
+    expect((await inst[0].api('DELETE', '/api/v1/worlds/placed')).status).toBeLessThan(300);
   }, 30_000);
 
   it('balances 12 worlds of unequal measured load to within 10 % of the mean, and does not move them back', async () => {
-    const [a, b] = [inst[0]!, inst[1]!];
+    const [a, b] = [inst[0], inst[1]];
     await sleep(4000); // a few control ticks of load samples (TTL/3 = 1 s)
     const round = (await b.api('POST', '/api/v1/cluster/balance', {})).json;
     const plan = round.plan;
-    console.log(`balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`);
+    console.log(
+      `balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`,
+    );
     expect(plan.status).toBe('balanced');
     expect(round.results.length).toBe(plan.moves.length);
     for (const x of round.results) expect(x.ok, JSON.stringify(x)).toBe(true);
@@ -70,7 +94,8 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     }
     // Ownership is as planned.
     const expected: Record<string, string> = {};
-    for (const r of round.reports as Array<{ instance: string; worlds: Array<{ worldId: string }> }>) for (const w of r.worlds) expected[w.worldId] = r.instance;
+    for (const r of round.reports as Array<{ instance: string; worlds: Array<{ worldId: string }> }>)
+      for (const w of r.worlds) expected[w.worldId] = r.instance;
     for (const m of plan.moves as Array<{ worldId: string; to: string }>) expected[m.worldId] = m.to;
     const owners = await until('ownership as planned', async () => {
       const o = await ownersFrom(a);
@@ -83,6 +108,8 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     const movedBefore = new Set((plan.moves as Array<{ worldId: string }>).map((m) => m.worldId));
     for (const m of again.moves as Array<{ worldId: string }>) expect(movedBefore.has(m.worldId), m.worldId).toBe(false);
     const spread = Object.values(again.before as Record<string, number>).map((v) => v / again.mean - 1);
-    console.log(`balance: re-measured after the moves: ${JSON.stringify(again.before)}, mean ${again.mean.toFixed(2)}, deviations ${spread.map((d) => `${(d * 100).toFixed(1)}%`).join(' ')}; second plan ${again.status} with ${again.moves.length} moves`);
+    console.log(
+      `balance: re-measured after the moves: ${JSON.stringify(again.before)}, mean ${again.mean.toFixed(2)}, deviations ${spread.map((d) => `${(d * 100).toFixed(1)}%`).join(' ')}; second plan ${again.status} with ${again.moves.length} moves`,
+    );
   }, 120_000);
 });

@@ -28,14 +28,29 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '100', '--lease-ttl', String(TTL_S), '--stats-interval', '0', '--checkpoint-interval', '1', '--log-level', 'info'];
+    const args = [
+      '--redis',
+      redis.url,
+      '--store',
+      pg.url,
+      '--npcs',
+      '100',
+      '--lease-ttl',
+      String(TTL_S),
+      '--stats-interval',
+      '0',
+      '--checkpoint-interval',
+      '1',
+      '--log-level',
+      'info',
+    ];
     inst.push(await startInstance('a', args));
-    await until('a owns world 1', async () => (await ownersFrom(inst[0]!))['1'] === 'a');
+    await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
     inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));
-    expect((await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 300 })).status).toBe(201);
+    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 300 })).status).toBe(201);
     await until('every instance sees 3 instances; a owns 1 and f1', async () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
-      const o = await ownersFrom(inst[1]!);
+      const o = await ownersFrom(inst[1]);
       return o['1'] === 'a' && o.f1 === 'a';
     });
   }, 90_000);
@@ -47,30 +62,45 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
   }, 30_000);
 
   it('the worlds resume elsewhere within the bound; players resume; the ledger verifies', async () => {
-    const [a, b, c] = [inst[0]!, inst[1]!, inst[2]!];
+    const [a, b, c] = [inst[0], inst[1], inst[2]];
     const urls = [a.gameUrl, b.gameUrl, c.gameUrl];
     const players: TestPlayer[] = [];
-    for (let i = 0; i < 6; i++) players.push(await startPlayer(i % 2 ? 'f1' : '1', `q${i}`, [urls[i % 3]!, ...urls]));
+    for (let i = 0; i < 6; i++) players.push(await startPlayer(i % 2 ? 'f1' : '1', `q${i}`, [urls[i % 3], ...urls]));
     const acked = () => players.reduce((n, p) => n + p.log.acked.size, 0);
     await until('purchases flowing', () => acked() >= 30);
     const before = await b.api('GET', '/api/v1/cluster');
-    const tokens = Object.fromEntries((before.json.leases as Array<{ worldId: string; fencingToken: number }>).map((l) => [l.worldId, l.fencingToken]));
+    const tokens = Object.fromEntries(
+      (before.json.leases as Array<{ worldId: string; fencingToken: number }>).map((l) => [l.worldId, l.fencingToken]),
+    );
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
     await once(a.child, 'exit');
-    const owners = await until('1 and f1 owned by b or c', async () => {
-      const o = await ownersFrom(b);
-      return o['1'] && o['1'] !== 'a' && o.f1 && o.f1 !== 'a' ? o : null;
-    }, 30_000, 50);
+    const owners = await until(
+      '1 and f1 owned by b or c',
+      async () => {
+        const o = await ownersFrom(b);
+        return o['1'] && o['1'] !== 'a' && o.f1 && o.f1 !== 'a' ? o : null;
+      },
+      30_000,
+      50,
+    );
     const taken: Record<string, { at: number; step: number; fencingToken: number }> = {};
     for (const i of [b, c]) {
-      for (const m of (await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string; at: number; step: number; fencingToken: number }>)
+      for (const m of (await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{
+        worldId: string;
+        kind: string;
+        at: number;
+        step: number;
+        fencingToken: number;
+      }>)
         if (m.kind === 'failover') taken[m.worldId] = m;
     }
     expect(Object.keys(taken).sort()).toEqual(['1', 'f1']);
     for (const w of ['1', 'f1']) {
-      expect(taken[w]!.fencingToken).toBeGreaterThan(tokens[w]!);
-      console.log(`failover of ${w}: owner ${owners[w]} stepping ${taken[w]!.at - killedAt} ms after SIGKILL (TTL ${TTL_S * 1000} ms), from step ${taken[w]!.step}`);
+      expect(taken[w].fencingToken).toBeGreaterThan(tokens[w]);
+      console.log(
+        `failover of ${w}: owner ${owners[w]} stepping ${taken[w].at - killedAt} ms after SIGKILL (TTL ${TTL_S * 1000} ms), from step ${taken[w].step}`,
+      );
     }
     const mark = acked();
     await until('purchases flowing after the failover', () => acked() >= mark + 30, 30_000);
@@ -82,8 +112,11 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
       expect(l.rejected.size, `${l.name}: ${[...l.rejected.values()]}`).toBe(0);
       expect(l.wallet.items?.arrow, l.name).toBe(l.acked.size);
       const world = Number(l.name.slice(1)) % 2 ? 'f1' : '1';
-      const led = (await b.api('GET', `/api/v1/worlds/${world}/ledger/players/${encodeURIComponent(playerIdOfToken(`token-${l.name}`))}`)).json;
-      const keys = (led.entries as Array<{ key: string; item: string | null; status: string }>).filter((e) => e.item === 'arrow' && e.status === 'ok').map((e) => e.key);
+      const led = (await b.api('GET', `/api/v1/worlds/${world}/ledger/players/${encodeURIComponent(playerIdOfToken(`token-${l.name}`))}`))
+        .json;
+      const keys = (led.entries as Array<{ key: string; item: string | null; status: string }>)
+        .filter((e) => e.item === 'arrow' && e.status === 'ok')
+        .map((e) => e.key);
       expect([...keys].sort(), l.name).toEqual([...l.acked].sort());
     }
     for (const i of [b, c]) {

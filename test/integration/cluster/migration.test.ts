@@ -24,13 +24,28 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--store', pg.url, '--npcs', '100', '--lease-ttl', '3', '--stats-interval', '0', '--checkpoint-interval', '2', '--log-level', 'info'];
+    const args = [
+      '--redis',
+      redis.url,
+      '--store',
+      pg.url,
+      '--npcs',
+      '100',
+      '--lease-ttl',
+      '3',
+      '--stats-interval',
+      '0',
+      '--checkpoint-interval',
+      '2',
+      '--log-level',
+      'info',
+    ];
     inst.push(await startInstance('a', args));
     inst.push(await startInstance('b', args));
-    expect((await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'm1', npcs: 300 })).status).toBe(201);
+    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'm1', npcs: 300 })).status).toBe(201);
     await until('both instances see each other and a owns m1', async () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
-      return (await ownersFrom(inst[1]!)).m1 === 'a';
+      return (await ownersFrom(inst[1])).m1 === 'a';
     });
   }, 90_000);
 
@@ -41,7 +56,7 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
   }, 30_000);
 
   it('players keep their player, wallet and inventory; nothing acknowledged is lost or doubled; world time is monotonic', async () => {
-    const [a, b] = [inst[0]!, inst[1]!];
+    const [a, b] = [inst[0], inst[1]];
     const players: TestPlayer[] = [];
     for (let i = 0; i < 6; i++) players.push(await startPlayer('m1', `p${i}`, [i % 2 ? b.gameUrl : a.gameUrl, a.gameUrl, b.gameUrl]));
     const acked = () => players.reduce((n, p) => n + p.log.acked.size, 0);
@@ -75,12 +90,16 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
       // Inventory = acknowledged purchases = ledger entries (none lost, none doubled).
       expect(l.wallet.items?.arrow, l.name).toBe(l.acked.size);
       const led = (await b.api('GET', `/api/v1/worlds/m1/ledger/players/${encodeURIComponent(playerIdOfToken(`token-${l.name}`))}`)).json;
-      const keys = (led.entries as Array<{ key: string; item: string | null; status: string }>).filter((e) => e.item === 'arrow' && e.status === 'ok').map((e) => e.key);
+      const keys = (led.entries as Array<{ key: string; item: string | null; status: string }>)
+        .filter((e) => e.item === 'arrow' && e.status === 'ok')
+        .map((e) => e.key);
       expect(new Set(keys).size, l.name).toBe(keys.length);
       expect([...keys].sort(), l.name).toEqual([...l.acked].sort());
       expect(led.live?.items?.arrow, l.name).toBe(l.acked.size);
     }
-    console.log(`migration pause a→b ${Math.round(m1.json.pauseMs)} ms, b→a ${Math.round(m2.json.pauseMs)} ms; ${acked()} purchases acknowledged`);
+    console.log(
+      `migration pause a→b ${Math.round(m1.json.pauseMs)} ms, b→a ${Math.round(m2.json.pauseMs)} ms; ${acked()} purchases acknowledged`,
+    );
     // Ledger entries per player, read through the owner.
     const verify = await a.api('GET', '/api/v1/ledger/verify');
     expect(verify.json.mismatches).toEqual([]);
@@ -88,15 +107,17 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
     const moves = (await b.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string; step: number; worldTime: number }>;
     expect(moves.map((m) => m.kind)).toEqual(['migrated-in', 'migrated-out']);
     // The target continued exactly where the source stopped: same step, same world time (no jump).
-    expect(moves[0]!.step).toBe(m1.json.step);
-    expect(moves[0]!.worldTime).toBe(m1.json.worldTime);
-    const backOnA = ((await a.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string; step: number; worldTime: number }>).filter((m) => m.kind === 'migrated-in');
+    expect(moves[0].step).toBe(m1.json.step);
+    expect(moves[0].worldTime).toBe(m1.json.worldTime);
+    const backOnA = (
+      (await a.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ kind: string; step: number; worldTime: number }>
+    ).filter((m) => m.kind === 'migrated-in');
     expect(backOnA.at(-1)!.step).toBe(m2.json.step);
     expect(backOnA.at(-1)!.worldTime).toBe(m2.json.worldTime);
   }, 120_000);
 
   it('the default world (standby copies everywhere) migrates too; the source keeps a standby that does not step', async () => {
-    const [a, b] = [inst[0]!, inst[1]!];
+    const [a, b] = [inst[0], inst[1]];
     expect((await ownersFrom(b))['1']).toBe('a');
     // Bad requests change nothing.
     expect((await a.api('POST', '/api/v1/worlds/1/migrate', { to: 'nobody' })).json.code).toBe('WT_ERR_MIGRATION_FAILED');
@@ -107,7 +128,7 @@ describe.skipIf(skip !== null)('cluster: migration under load', () => {
     const moves = (await b.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string; step: number }>;
     const inB = moves.filter((m) => m.worldId === '1');
     expect(inB.map((m) => m.kind)).toEqual(['migrated-in']);
-    expect(inB[0]!.step).toBe(r.json.step);
+    expect(inB[0].step).toBe(r.json.step);
     const p = await startPlayer('1', 'd0', [a.gameUrl]);
     await until('a purchase on b', () => p.log.acked.size >= 3);
     await p.stop();

@@ -30,7 +30,8 @@ const overlaps = (ranges: readonly StepRange[]): Array<[StepRange, StepRange]> =
   const out: Array<[StepRange, StepRange]> = [];
   for (let i = 0; i < ranges.length; i++)
     for (let j = i + 1; j < ranges.length; j++) {
-      const a = ranges[i]!, b = ranges[j]!;
+      const a = ranges[i],
+        b = ranges[j];
       if (a.instanceId !== b.instanceId && a.startMs <= b.endMs && b.startMs <= a.endMs) out.push([a, b]);
     }
   return out;
@@ -56,7 +57,12 @@ describe.skipIf(!bin)('cluster: network partition', () => {
     const a = await startInstance('a', ['--redis', `redis://127.0.0.1:${proxy.port}`, ...common]);
     inst.push(a);
     await until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a');
-    inst.push(...(await Promise.all([startInstance('b', ['--redis', redis.url, ...common]), startInstance('c', ['--redis', redis.url, ...common])])));
+    inst.push(
+      ...(await Promise.all([
+        startInstance('b', ['--redis', redis.url, ...common]),
+        startInstance('c', ['--redis', redis.url, ...common]),
+      ])),
+    );
     const [, b, c] = inst as [TestInstance, TestInstance, TestInstance];
     await until('3 instances listed', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 3);
     const tokenA = (await a.api('GET', '/api/v1/cluster')).json.held[0].fencingToken as number;
@@ -71,7 +77,7 @@ describe.skipIf(!bin)('cluster: network partition', () => {
       players.push(p);
     }
     const seq = players.map((p) => p.sendInput(0.5, 0.5));
-    await Promise.all(players.map((p, i) => p.waitFor((m) => m.type === 17 && m.ack >= seq[i]!, 10_000)));
+    await Promise.all(players.map((p, i) => p.waitFor((m) => m.type === 17 && m.ack >= seq[i], 10_000)));
     const play = setInterval(() => {
       for (const p of players) if (p.open) p.sendInput(1, 0);
     }, 100);
@@ -108,14 +114,25 @@ describe.skipIf(!bin)('cluster: network partition', () => {
       back.push(p);
     }
     // a stopped heartbeating: it disappears from the others' instance lists.
-    await until('a gone from the instance list', async () => !(await b.api('GET', '/api/v1/cluster')).json.instances.some((i: { id: string }) => i.id === 'a'));
+    await until(
+      'a gone from the instance list',
+      async () => !(await b.api('GET', '/api/v1/cluster')).json.instances.some((i: { id: string }) => i.id === 'a'),
+    );
     // Let the partition last a little longer than one lease TTL, then heal.
     await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 3500 - Date.now())));
     proxy.heal();
-    await until('a reachable again and sees the new owner', async () => {
-      const v = (await a.api('GET', '/api/v1/cluster')).json;
-      return v.reachable && v.instances.some((i: { id: string }) => i.id === 'a') && v.leases.find((l: { worldId: string }) => l.worldId === '1')?.instanceId === newOwner.id;
-    }, 20_000);
+    await until(
+      'a reachable again and sees the new owner',
+      async () => {
+        const v = (await a.api('GET', '/api/v1/cluster')).json;
+        return (
+          v.reachable &&
+          v.instances.some((i: { id: string }) => i.id === 'a') &&
+          v.leases.find((l: { worldId: string }) => l.worldId === '1')?.instanceId === newOwner.id
+        );
+      },
+      20_000,
+    );
     const va = (await a.api('GET', '/api/v1/cluster')).json;
     expect(va.held).toEqual([]); // a steps nothing and has no fence to write with
     expect(va.counters.leasesLost).toBeGreaterThanOrEqual(1);
@@ -128,7 +145,8 @@ describe.skipIf(!bin)('cluster: network partition', () => {
 
     // No overlap: every step of world 1, on every instance, with wall times.
     const ranges: StepRange[] = [];
-    for (const i of inst) ranges.push(...((await i.api('GET', '/api/v1/cluster')).json.stepRanges as StepRange[]).filter((r) => r.worldId === '1'));
+    for (const i of inst)
+      ranges.push(...((await i.api('GET', '/api/v1/cluster')).json.stepRanges as StepRange[]).filter((r) => r.worldId === '1'));
     expect(ranges.filter((r) => r.instanceId === 'a').length).toBeGreaterThan(0);
     expect(ranges.filter((r) => r.instanceId === newOwner.id).length).toBeGreaterThan(0);
     expect(overlaps(ranges)).toEqual([]);
@@ -144,7 +162,9 @@ describe.skipIf(!bin)('cluster: network partition', () => {
     try {
       for (const r of [...ranges].sort((x, y) => x.startMs - y.startMs)) await store.fence({ worldId: '1', token: r.fencingToken });
       expect(await store.currentFence('1')).toBe(tokenNew);
-      await expect(store.putWorldConfig('1', { stale: true }, { fence: { worldId: '1', token: tokenA } })).rejects.toMatchObject({ code: 'WT_ERR_STORE_FENCED' });
+      await expect(store.putWorldConfig('1', { stale: true }, { fence: { worldId: '1', token: tokenA } })).rejects.toMatchObject({
+        code: 'WT_ERR_STORE_FENCED',
+      });
     } finally {
       await store.close();
     }

@@ -30,10 +30,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c hold standby copies.
     inst.push(await startInstance('a', args));
-    await until('a owns world 1', async () => (await ownersFrom(inst[0]!))['1'] === 'a');
+    await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
     inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));
-    expect((await inst[1]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
-    expect((await inst[2]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
+    expect((await inst[1].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
+    expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
     await until('every instance sees 3 instances and 3 leases', async () => {
       for (const i of inst) {
         const r = (await i.api('GET', '/api/v1/cluster')).json;
@@ -49,7 +49,7 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   }, 30_000);
 
   it('clients that connect to the wrong instance end up on the owner and stay there', async () => {
-    const owners = await ownersFrom(inst[0]!);
+    const owners = await ownersFrom(inst[0]);
     expect(owners).toEqual({ '1': 'a', wb: 'b', wc: 'c' });
     const clients: Array<{ c: WorldtickClient; world: string; via: string }> = [];
     for (const world of ['1', 'wb', 'wc']) {
@@ -58,7 +58,7 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
         await c.connect();
         const welcome = await c.join(world, `p-${world}-${via.id}`);
         expect(welcome.type).toBe(16);
-        const owner = byId(owners[world]!);
+        const owner = byId(owners[world]);
         expect(c.url).toBe(owner.gameUrl);
         expect(c.stats.redirects).toBe(via === owner ? 0 : 1);
         clients.push({ c, world, via: via.id });
@@ -72,10 +72,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     }
     // Each owner serves all three sessions of its world; the others serve none of it.
     for (const world of ['1', 'wb', 'wc']) {
-      const stats = await byId(owners[world]!).api('GET', `/api/v1/worlds/${world}/stats`);
+      const stats = await byId(owners[world]).api('GET', `/api/v1/worlds/${world}/stats`);
       expect(stats.json.sessions.inWorld).toBe(3);
     }
-    const standby = await inst[1]!.api('GET', '/api/v1/cluster');
+    const standby = await inst[1].api('GET', '/api/v1/cluster');
     expect(standby.json.held.map((h: { worldId: string }) => h.worldId)).toEqual(['wb']);
     // Affinity across a reconnect: the client reconnects to the URL it ended on (the owner) and resumes.
     const { c: first } = clients.find((x) => x.world === 'wc' && x.via === 'a')!;
@@ -93,16 +93,16 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
 
   it('load-test bots (light bots) follow redirects too', async () => {
     const samples: number[] = [];
-    const bot = new LightBot(inst[2]!.gameUrl, { update: (ms) => samples.push(ms), ack: () => undefined });
+    const bot = new LightBot(inst[2].gameUrl, { update: (ms) => samples.push(ms), ack: () => undefined });
     await bot.join('wb', 'light');
-    expect(bot.url).toBe(inst[1]!.gameUrl);
+    expect(bot.url).toBe(inst[1].gameUrl);
     expect(bot.stats.redirects).toBe(1);
     await until('snapshots on the owner', () => bot.stats.snapshots > 2, 10_000, 50);
     bot.close();
   });
 
   it('a forged or misdirected ticket is refused (BAD_TICKET, close 4016)', async () => {
-    const c = client(inst[0]!.gameUrl);
+    const c = client(inst[0].gameUrl);
     await c.connect();
     c.sendFrame([1, 1, '1', 'forger', '', null, 'v1.e30.AAAA']);
     const m = await c.waitFor((x) => x.type === 20, 5000);
@@ -111,12 +111,16 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     expect(c.closeCode).toBe(4016);
   });
 
-  it('admin routes work on any instance; the world list is the cluster\'s, with owners', async () => {
+  it("admin routes work on any instance; the world list is the cluster's, with owners", async () => {
     for (const i of inst) {
       const list = await i.api('GET', '/api/v1/worlds');
       expect(list.status).toBe(200);
       const worlds = list.json.worlds as Array<{ id: string; owner: string }>;
-      expect(worlds.map((w) => [w.id, w.owner])).toEqual([['1', 'a'], ['wb', 'b'], ['wc', 'c']]);
+      expect(worlds.map((w) => [w.id, w.owner])).toEqual([
+        ['1', 'a'],
+        ['wb', 'b'],
+        ['wc', 'c'],
+      ]);
       // A world owned elsewhere is answered by its owner.
       const stats = await i.api('GET', '/api/v1/worlds/wc/stats');
       expect(stats.status).toBe(200);
@@ -124,16 +128,18 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
       if (i.id !== 'c') expect(stats.headers.get('x-worldtick-owner')).toBe('c');
     }
     // A world id is cluster-wide: creating wb again on another instance is refused.
-    const dup = await inst[0]!.api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 10 });
+    const dup = await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 10 });
     expect(dup.status).toBe(409);
     expect(dup.json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'b' } });
     // A write through a non-owner lands on the owner.
-    const put = await inst[0]!.api('PUT', '/api/v1/worlds/wb/scheduler/config', { simulation: { timeScale: 7 } });
+    const put = await inst[0].api('PUT', '/api/v1/worlds/wb/scheduler/config', { simulation: { timeScale: 7 } });
     expect(put.status).toBe(200);
-    const cfg = await inst[1]!.api('GET', '/api/v1/worlds/wb/scheduler/config');
+    const cfg = await inst[1].api('GET', '/api/v1/worlds/wb/scheduler/config');
     expect(cfg.json.simulation?.timeScale ?? cfg.json.config?.simulation?.timeScale).toBe(7);
     // The cluster view in /metrics.
-    const metrics = await fetch(`${inst[1]!.adminUrl}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } }).then((r) => r.text());
+    const metrics = await fetch(`${inst[1].adminUrl}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } }).then((r) =>
+      r.text(),
+    );
     expect(metrics).toMatch(/^worldtick_cluster_instances 3$/m);
     expect(metrics).toMatch(/^worldtick_cluster_instance_worlds\{instance="b"\} 1$/m);
     expect(metrics).toMatch(/^worldtick_cluster_redirects_total [1-9]/m);
@@ -141,35 +147,48 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     expect(metrics).toMatch(/^worldtick_cluster_lease_renewals_total [1-9]/m);
   }, 30_000);
 
-  it.skipIf(!existsSync(CHROMIUM))('the dashboard shows the cluster: instances, their worlds, load bars', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${inst[1]!.adminUrl}/#token=${encodeURIComponent(CLUSTER_TOKEN)}`);
-      await page.waitForFunction(() => document.querySelectorAll('#cluster tbody tr').length === 3, undefined, { timeout: 15_000 });
-      const rows = await page.$$eval('#cluster tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      expect(rows.map((r) => [r[0], r[2]])).toEqual([['a', '1'], ['b (this)', 'wb'], ['c', 'wc']]);
-      expect(await page.locator('#cluster .bar .fill').count()).toBe(9);
-      // The worlds table lists the cluster's worlds with where each runs.
-      await page.waitForFunction(() => document.querySelectorAll('#worlds tbody tr').length === 3);
-      const states = await page.$$eval('#worlds tbody tr', (trs) => trs.map((tr) => tr.children[4]!.textContent));
-      expect(states).toEqual(['on a', 'running (here)', 'on c']);
-      expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 30_000);
+  it.skipIf(!existsSync(CHROMIUM))(
+    'the dashboard shows the cluster: instances, their worlds, load bars',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(`${inst[1].adminUrl}/#token=${encodeURIComponent(CLUSTER_TOKEN)}`);
+        await page.waitForFunction(() => document.querySelectorAll('#cluster tbody tr').length === 3, undefined, { timeout: 15_000 });
+        const rows = await page.$$eval('#cluster tbody tr', (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+        );
+        expect(rows.map((r) => [r[0], r[2]])).toEqual([
+          ['a', '1'],
+          ['b (this)', 'wb'],
+          ['c', 'wc'],
+        ]);
+        expect(await page.locator('#cluster .bar .fill').count()).toBe(9);
+        // The worlds table lists the cluster's worlds with where each runs.
+        await page.waitForFunction(() => document.querySelectorAll('#worlds tbody tr').length === 3);
+        const states = await page.$$eval('#worlds tbody tr', (trs) => trs.map((tr) => tr.children[4].textContent));
+        expect(states).toEqual(['on a', 'running (here)', 'on c']);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    30_000,
+  );
 
   it('an instance that stops heartbeating (SIGKILL) disappears, and so does its lease', async () => {
-    const c = inst[2]!;
+    const c = inst[2];
     c.child.kill('SIGKILL');
-    await until('c and its world gone from a\'s view', async () => {
-      const v = (await inst[0]!.api('GET', '/api/v1/cluster')).json;
+    await until("c and its world gone from a's view", async () => {
+      const v = (await inst[0].api('GET', '/api/v1/cluster')).json;
       return !v.instances.some((i: { id: string }) => i.id === 'c') && !v.leases.some((l: { worldId: string }) => l.worldId === 'wc');
     });
-    const list = await inst[0]!.api('GET', '/api/v1/worlds');
+    const list = await inst[0].api('GET', '/api/v1/worlds');
     expect(list.json.worlds.map((w: { id: string }) => w.id)).toEqual(['1', 'wb']);
   }, 30_000);
 });

@@ -20,7 +20,7 @@ describe('single instance (no --redis)', () => {
     await s?.stop();
   });
 
-  it('holds its worlds\' leases on the local coordinator and serves every hello', async () => {
+  it("holds its worlds' leases on the local coordinator and serves every hello", async () => {
     const v = (await call(s.base, 'GET', '/api/v1/cluster')).json;
     expect(v).toMatchObject({ mode: 'single', coordinator: 'local', reachable: true, held: [{ worldId: '1', fencingToken: 1 }] });
     expect(s.runtime.cluster.fence('1')).toEqual({ worldId: '1', token: 1 });
@@ -38,6 +38,8 @@ describe('single instance (no --redis)', () => {
 
   it('cluster mode refuses a bad Redis URL and a short ticket secret, naming the options', () => {
     const options = parseOptions(['--redis', 'http://x', '--admin-token', 'short', '--port', '0', '--admin-port', '0'], {});
-    expect(() => createRuntime(options, createLogger('silent'))).toThrow(/--redis must be a redis:\/\/host:port URL.*--cluster-secret \(or, without it, --admin-token\) must be at least 16 bytes/);
+    expect(() => createRuntime(options, createLogger('silent'))).toThrow(
+      /--redis must be a redis:\/\/host:port URL.*--cluster-secret \(or, without it, --admin-token\) must be at least 16 bytes/,
+    );
   });
 });

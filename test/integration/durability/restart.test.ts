@@ -19,11 +19,29 @@ interface Server {
 }
 
 const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', interval], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      '--npcs',
+      '300',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--stats-interval',
+      '0',
+      '--checkpoint-interval',
+      interval,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
+    },
+  );
   const lines: Array<Record<string, unknown>> = [];
   let buf = '';
   child.stdout.setEncoding('utf8');
@@ -32,7 +50,11 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      try { lines.push(JSON.parse(line)); } catch { /* not JSON */ }
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        /* not JSON */
+      }
     }
   });
   const deadline = Date.now() + 20_000;
@@ -71,10 +93,17 @@ describe('worlds survive restarts', () => {
   it('world time continues; the timeScale change and the admin-created world come back', async () => {
     const a = await start(data.dir);
     expect((await api(a, 'PUT', '/worlds/1/scheduler/config', { simulation: { timeScale: 7 } })).status).toBe(200);
-    const created = await api(a, 'POST', '/worlds', { id: 'w2', npcs: 50, capacity: 200, seed: 3, config: { simulation: { timeScale: 2 } } });
+    const created = await api(a, 'POST', '/worlds', {
+      id: 'w2',
+      npcs: 50,
+      capacity: 200,
+      seed: 3,
+      config: { simulation: { timeScale: 2 } },
+    });
     expect(created.status).toBe(201);
     await new Promise((r) => setTimeout(r, 1200)); // time passes; periodic checkpoints run (0.5 s)
-    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 2; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const before1 = (await api(a, 'GET', '/worlds/1')).json;
     const before2 = (await api(a, 'GET', '/worlds/w2')).json;
     expect(before1.worldTime).toBeGreaterThan(0);
@@ -94,7 +123,10 @@ describe('worlds survive restarts', () => {
       expect(after2.json.worldTime).toBeGreaterThanOrEqual(before2.worldTime);
       expect(after2.json.timeScale).toBe(2);
       expect(after2.json.entities).toBe(50);
-      const restored = b.lines.filter((l) => l.msg === 'world restored').map((l) => l.world).sort();
+      const restored = b.lines
+        .filter((l) => l.msg === 'world restored')
+        .map((l) => l.world)
+        .sort();
       expect(restored).toEqual(['1', 'w2']);
       const stats = (await api(b, 'GET', '/worlds/1/stats')).json;
       expect(stats.checkpoint.restored.fromStep).toBeGreaterThan(0);
@@ -116,7 +148,8 @@ describe('worlds survive restarts', () => {
     // No periodic checkpoints: the only one is taken at start (step 0). World time still survives.
     const a = await start(crashData.dir, '0');
     await new Promise((r) => setTimeout(r, 1200));
-    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 1; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const before = (await api(a, 'GET', '/worlds/1')).json;
     expect(before.step).toBeGreaterThan(10);
     a.child.kill('SIGKILL');

@@ -26,7 +26,9 @@ describe('arena example over real WebSockets', () => {
   let a: WorldtickClient, b: WorldtickClient;
 
   beforeAll(async () => {
-    server = await startServer(arena, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
+    server = await startServer(arena, {
+      options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 },
+    });
     const url = `ws://127.0.0.1:${server.port}`;
     a = new WorldtickClient({ url, WebSocket: Ws });
     b = new WorldtickClient({ url, WebSocket: Ws });
@@ -54,7 +56,9 @@ describe('arena example over real WebSockets', () => {
   it('shoot is accepted, applied in the step, and the changed hp is replicated to both clients', async () => {
     const target = b.welcome!.playerId;
     const updates: number[][] = [];
-    const off = b.on((m: ServerMsg) => { if (m.type === 17) for (const u of m.update) if (u[0] === target && (u[1]! & 16) !== 0) updates.push(u); });
+    const off = b.on((m: ServerMsg) => {
+      if (m.type === 17) for (const u of m.update) if (u[0] === target && (u[1] & 16) !== 0) updates.push(u);
+    });
     a.sendMessage('shoot', { target });
     await until(a, () => a.view.entities.get(target)?.fields?.hp === 90);
     await until(b, () => b.view.entities.get(target)?.fields?.hp === 90);
@@ -87,9 +91,27 @@ describe('arena example over real WebSockets', () => {
 
 describe('examples/arena/main.ts', () => {
   it('starts a server, logs its bound ports as JSON, serves the arena, stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/arena/main.ts', '--data-dir', tempDataDir().dir, '--port', '0', '--admin-port', '0', '--stats-interval', '0'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'examples/arena/main.ts',
+        '--data-dir',
+        tempDataDir().dir,
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+        '--stats-interval',
+        '0',
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token' },
+      },
+    );
     child.stdout.setEncoding('utf8');
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let buf = '';
@@ -100,8 +122,13 @@ describe('examples/arena/main.ts', () => {
           if (!line.startsWith('{')) continue;
           try {
             const j = JSON.parse(line) as Record<string, unknown>;
-            if (j.msg === 'server ready') { clearTimeout(timer); resolve(j); }
-          } catch { /* a partial line */ }
+            if (j.msg === 'server ready') {
+              clearTimeout(timer);
+              resolve(j);
+            }
+          } catch {
+            /* a partial line */
+          }
         }
       });
     });

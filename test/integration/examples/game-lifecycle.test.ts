@@ -23,16 +23,37 @@ describe('game lifecycle hooks over a real server', () => {
       name: 'hooks',
       world: { npcs: 2 },
       // A binary payload is applied a step later: it must be a copy, not a view of the socket's buffer.
-      messages: [defineMessage({ name: 'blob', schema: Type.Uint8Array({ maxByteLength: 64 }), apply: (_w, _p, bytes) => { log.push(`blob ${[...bytes].join(',')}`); } })],
+      messages: [
+        defineMessage({
+          name: 'blob',
+          schema: Type.Uint8Array({ maxByteLength: 64 }),
+          apply: (_w, _p, bytes) => {
+            log.push(`blob ${[...bytes].join(',')}`);
+          },
+        }),
+      ],
       hooks: {
-        populate: (w, { npcs }) => { for (let i = 0; i < npcs; i++) spawn(w, { kind: 9, x: 5, y: 5 }); log.push(`populate ${w.id} ${npcs}`); },
+        populate: (w, { npcs }) => {
+          for (let i = 0; i < npcs; i++) spawn(w, { kind: 9, x: 5, y: 5 });
+          log.push(`populate ${w.id} ${npcs}`);
+        },
         onWorldCreated: (w) => log.push(`created ${w.id}`),
         onWorldDeleted: (w) => log.push(`deleted ${w.id}`),
         onPlayerJoined: (w, p, { resumed }) => log.push(`joined ${w.id} ${p} ${resumed}`),
         onPlayerLeft: (w, p, { parked }) => log.push(`left ${w.id} ${p} ${parked}`),
       },
     });
-    const server = await startServer(game, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, adminToken: 'tok', logLevel: 'silent', statsIntervalSeconds: 0 } });
+    const server = await startServer(game, {
+      options: {
+        dataDir: tempDataDir().dir,
+        host: '127.0.0.1',
+        port: 0,
+        adminPort: 0,
+        adminToken: 'tok',
+        logLevel: 'silent',
+        statsIntervalSeconds: 0,
+      },
+    });
     expect(log).toEqual(['populate 1 2', 'created 1']);
     const admin = `http://127.0.0.1:${server.adminPort}/api/v1/worlds`;
     const headers = { authorization: 'Bearer tok', 'content-type': 'application/json' };

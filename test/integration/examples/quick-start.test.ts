@@ -19,19 +19,23 @@ const quickStartModule = (): string => {
   const md = readFileSync(join(ROOT, 'docs/GAME-API.md'), 'utf8');
   const block = /```ts\n(\/\/ my-game\/game\.ts\n[\s\S]*?)```/.exec(md);
   if (!block) throw new Error('quick-start game block not found in docs/GAME-API.md');
-  return block[1]!.replace(/from 'worldtick'/g, `from '${join(ROOT, 'src/index.js')}'`);
+  return block[1].replace(/from 'worldtick'/g, `from '${join(ROOT, 'src/index.js')}'`);
 };
 
 describe('GAME-API.md quick start', () => {
   let server: RunningServer | undefined;
-  afterAll(async () => { await server?.stop(); });
+  afterAll(async () => {
+    await server?.stop();
+  });
 
   it('builds, runs and plays as documented', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-quick-start-'));
     const file = join(dir, 'game.ts');
     writeFileSync(file, quickStartModule());
     const mod = (await import(file)) as { game: GameDefinition; Health: ComponentDef<{ hp: { type: 'u16'; default: number } }> };
-    server = await startServer(mod.game, { options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 } });
+    server = await startServer(mod.game, {
+      options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 },
+    });
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     const w = await c.join('1', 'alice');

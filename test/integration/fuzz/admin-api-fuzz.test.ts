@@ -42,7 +42,10 @@ const nextLine = (): Promise<string> =>
   });
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz-helpers/admin-child.ts'], { env: { ...process.env, WT_FUZZ_ADMIN_TOKEN: TOKEN }, stdio: 'pipe' });
+  child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz-helpers/admin-child.ts'], {
+    env: { ...process.env, WT_FUZZ_ADMIN_TOKEN: TOKEN },
+    stdio: 'pipe',
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   child.on('exit', (code, signal) => (exited = `code ${code} signal ${signal}; stderr: ${stderr}`));
@@ -72,13 +75,83 @@ const get = async (path: string): Promise<RawResponse> => {
 
 const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
 
-const IDS = ['1', 'nope', '__proto__', 'constructor', 'toString', '%2e%2e', '..', '.', '%2F', '1%00', '%E0%A4%A', '%', 'x'.repeat(65), 'a b', '1;DROP', '%F0%9F%98%80', ''];
-const TAILS = [
-  '', '/scheduler/config', '/scheduler/pause', '/scheduler/resume', '/scheduler/step', '/stats', '/map', '/scheduler', '/x', '/stats/', '/../config',
-  '/maintenance', '/controller/override', '/periodic', '/periodic/history', '/periodic/heartbeat', '/periodic/runtime.stats/run', '/periodic/nope/run',
+const IDS = [
+  '1',
+  'nope',
+  '__proto__',
+  'constructor',
+  'toString',
+  '%2e%2e',
+  '..',
+  '.',
+  '%2F',
+  '1%00',
+  '%E0%A4%A',
+  '%',
+  'x'.repeat(65),
+  'a b',
+  '1;DROP',
+  '%F0%9F%98%80',
+  '',
 ];
-const PLAIN = ['/', '/healthz', '/readyz', '/metrics', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/../../etc/passwd', '//', '/api', '/api/v1', '/api/v1/worlds', '/api/v1/worlds/', '/API/V1/WORLDS', '/api/v1//worlds', '*', '/%2e%2e/%2e%2e/etc/passwd', '/api/v1/worlds/1/../../worlds'];
-const QUERIES = ['', '', '', '?n=5', '?n=0', '?n=-1', '?n=1e3', '?n=99999999999', '?n=10001', '?n=%ZZ', '?max=0', '?max=200001', '?max=10&format=json', '?format=json', '?&&&=', '?n=1&n=2', '?__proto__=1'];
+const TAILS = [
+  '',
+  '/scheduler/config',
+  '/scheduler/pause',
+  '/scheduler/resume',
+  '/scheduler/step',
+  '/stats',
+  '/map',
+  '/scheduler',
+  '/x',
+  '/stats/',
+  '/../config',
+  '/maintenance',
+  '/controller/override',
+  '/periodic',
+  '/periodic/history',
+  '/periodic/heartbeat',
+  '/periodic/runtime.stats/run',
+  '/periodic/nope/run',
+];
+const PLAIN = [
+  '/',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/dashboard/app.js',
+  '/dashboard/style.css',
+  '/dashboard/../../etc/passwd',
+  '//',
+  '/api',
+  '/api/v1',
+  '/api/v1/worlds',
+  '/api/v1/worlds/',
+  '/API/V1/WORLDS',
+  '/api/v1//worlds',
+  '*',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/api/v1/worlds/1/../../worlds',
+];
+const QUERIES = [
+  '',
+  '',
+  '',
+  '?n=5',
+  '?n=0',
+  '?n=-1',
+  '?n=1e3',
+  '?n=99999999999',
+  '?n=10001',
+  '?n=%ZZ',
+  '?max=0',
+  '?max=200001',
+  '?max=10&format=json',
+  '?format=json',
+  '?&&&=',
+  '?n=1&n=2',
+  '?__proto__=1',
+];
 
 interface Gen {
   req: RawRequest;
@@ -96,21 +169,41 @@ const bodyFor = (rng: Rng, created: string[]): string => {
       const size = rng.pick([1e-300, 1, 2000, 1e5, 1e6, 1e7, 1e7 + 1]);
       const cell = rng.pick([64, 64, 0.01, 1e-6, 5000, 1e6]);
       const capacity = rng.pick([100, 2_000_000, 1_999_999, 2_000_001]);
-      return JSON.stringify({ id, capacity, npcs: rng.int(0, 20), size, config: { simulation: { spatialCellSize: cell, pauseSimulation: true } } });
+      return JSON.stringify({
+        id,
+        capacity,
+        npcs: rng.int(0, 20),
+        size,
+        config: { simulation: { spatialCellSize: cell, pauseSimulation: true } },
+      });
     }
-    return JSON.stringify(rng.chance(0.7) ? { id, capacity: rng.int(1, 3000), npcs: rng.int(0, 50), seed: rng.int(0, 100) } : { id, ...(jsonValue(rng, 2) as object) });
+    return JSON.stringify(
+      rng.chance(0.7)
+        ? { id, capacity: rng.int(1, 3000), npcs: rng.int(0, 50), seed: rng.int(0, 100) }
+        : { id, ...(jsonValue(rng, 2) as object) },
+    );
   }
   if (r < 0.3) return JSON.stringify({ n: rng.pick([1, 2, 3, 0, -1, 1.5, 10001, 1e21, '3', null]) });
   if (r < 0.45) return JSON.stringify(jsonValue(rng, 4));
   if (r < 0.55) {
     const leaf = rng.pick<unknown>([...EDGE_NUMBERS.filter(Number.isFinite), 'x', [], {}, null, true]);
-    const path = rng.pick([['simulation', 'timeScale'], ['simulation', 'tiers', 'detailed', 'maxNpcs'], ['controller', 'frameBudgetMs'], ['simulation', rng.pick(ODD_KEYS)], [rng.pick(ODD_KEYS)]]);
+    const path = rng.pick([
+      ['simulation', 'timeScale'],
+      ['simulation', 'tiers', 'detailed', 'maxNpcs'],
+      ['controller', 'frameBudgetMs'],
+      ['simulation', rng.pick(ODD_KEYS)],
+      [rng.pick(ODD_KEYS)],
+    ]);
     let v: unknown = leaf;
-    for (let i = path.length - 1; i >= 0; i--) v = { [path[i]!]: v };
+    for (let i = path.length - 1; i >= 0; i--) v = { [path[i]]: v };
     return JSON.stringify(v).replace('"__proto__"', '"__proto__"');
   }
   if (r < 0.57) {
-    if (rng.chance(0.3)) return JSON.stringify({ [rng.pick(['simulation', 'id', 'n'])]: { ['K'.repeat(rng.int(1000, 60_000))]: 1 }, ['L'.repeat(rng.int(100, 3000))]: 1 });
+    if (rng.chance(0.3))
+      return JSON.stringify({
+        [rng.pick(['simulation', 'id', 'n'])]: { ['K'.repeat(rng.int(1000, 60_000))]: 1 },
+        ['L'.repeat(rng.int(100, 3000))]: 1,
+      });
     const keys = rng.int(100, 6000);
     const o: Record<string, number> = {};
     for (let i = 0; i < keys; i++) o[`k${i}`] = i;
@@ -120,10 +213,37 @@ const bodyFor = (rng: Rng, created: string[]): string => {
   if (r < 0.7) {
     const depth = rng.int(30, 20_000);
     const inner = deepJsonText(depth, rng.chance(0.5) ? 'array' : 'object');
-    return rng.pick([inner, `{"simulation":${inner}}`, `{"simulation":{"timeScale":${inner}}}`, `{"id":"fzdeep","config":${inner}}`, `{"n":${inner}}`]);
+    return rng.pick([
+      inner,
+      `{"simulation":${inner}}`,
+      `{"simulation":{"timeScale":${inner}}}`,
+      `{"id":"fzdeep","config":${inner}}`,
+      `{"n":${inner}}`,
+    ]);
   }
-  if (r < 0.75) return rng.pick(['{"simulation":{"timeScale":1e999}}', '{"n":1e400}', '{"id":"fzbig","capacity":1e308}', `{"simulation":{"timeScale":${'9'.repeat(400)}}}`]);
-  if (r < 0.85) return rng.pick(['', '{', '{"a":}', 'null', '[]', 'true', '"str"', '{"a":1}x', '\u0000', '{"simulation":{"timeScale":NaN}}', "{'a':1}", '\ufeff{}', rng.str(rng.int(1, 100))]);
+  if (r < 0.75)
+    return rng.pick([
+      '{"simulation":{"timeScale":1e999}}',
+      '{"n":1e400}',
+      '{"id":"fzbig","capacity":1e308}',
+      `{"simulation":{"timeScale":${'9'.repeat(400)}}}`,
+    ]);
+  if (r < 0.85)
+    return rng.pick([
+      '',
+      '{',
+      '{"a":}',
+      'null',
+      '[]',
+      'true',
+      '"str"',
+      '{"a":1}x',
+      '\u0000',
+      '{"simulation":{"timeScale":NaN}}',
+      "{'a':1}",
+      '\ufeff{}',
+      rng.str(rng.int(1, 100)),
+    ]);
   if (r < 0.9) return `{"pad":"${'p'.repeat(LIMIT + rng.int(-20, 200))}"}`;
   return created.length ? JSON.stringify({ id: rng.pick(created) }) : '{}';
 };
@@ -135,7 +255,12 @@ const genRequest = (rng: Rng, created: string[]): Gen => {
   if (rng.chance(0.25)) {
     // Targeted: a body-taking route with the right headers, so the body itself is what is fuzzed.
     const id = created.length && rng.chance(0.3) ? rng.pick(created) : '1';
-    const target = rng.pick([`/api/v1/worlds/${id}/scheduler/config`, `/api/v1/worlds/${id}/scheduler/config`, '/api/v1/worlds', `/api/v1/worlds/${id}/scheduler/step`]);
+    const target = rng.pick([
+      `/api/v1/worlds/${id}/scheduler/config`,
+      `/api/v1/worlds/${id}/scheduler/config`,
+      '/api/v1/worlds',
+      `/api/v1/worlds/${id}/scheduler/step`,
+    ]);
     const body = rng.chance(0.15) ? `{"pad":"${'p'.repeat(LIMIT + rng.int(-10, 100))}"}` : bodyFor(rng, created);
     const len = Buffer.byteLength(body);
     const abort = rng.chance(0.1); // declare more than is sent, send part, go away
@@ -161,13 +286,22 @@ const genRequest = (rng: Rng, created: string[]): Gen => {
   const a = rng.next();
   if (a < 0.8) headers.push(auth());
   else if (a < 0.85) headers.push(['Authorization', `bearer ${TOKEN}`]);
-  else if (a < 0.9) headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${'t'.repeat(3000)}`])]);
+  else if (a < 0.9)
+    headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${'t'.repeat(3000)}`])]);
   let body: string | undefined;
   if (method !== 'GET' && method !== 'HEAD' ? rng.chance(0.75) : rng.chance(0.1)) body = bodyFor(rng, created);
   if (body !== undefined || rng.chance(0.1)) {
     const ct = rng.next();
-    if (ct < 0.75) headers.push(['Content-Type', rng.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/merge-patch+json'])]);
-    else if (ct < 0.9) headers.push(['Content-Type', rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '', 'json'])]);
+    if (ct < 0.75)
+      headers.push([
+        'Content-Type',
+        rng.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/merge-patch+json']),
+      ]);
+    else if (ct < 0.9)
+      headers.push([
+        'Content-Type',
+        rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '', 'json']),
+      ]);
   }
   const req: RawRequest = { method, path, headers, body };
   if (body !== undefined) {
@@ -190,7 +324,8 @@ const genRequest = (rng: Rng, created: string[]): Gen => {
 const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
   const { status } = r;
   const isReady = g.req.path.startsWith('/readyz');
-  if (!(DOCUMENTED.has(status) || (isReady && status === 503))) throw new Error(`${at}: undocumented status ${status}: ${r.body.toString().slice(0, 300)}`);
+  if (!(DOCUMENTED.has(status) || (isReady && status === 503)))
+    throw new Error(`${at}: undocumented status ${status}: ${r.body.toString().slice(0, 300)}`);
   const head = g.req.method.toUpperCase() === 'HEAD';
   if (status === 405 && !r.headers.allow) throw new Error(`${at}: 405 without Allow`);
   if (status >= 400 && !isReady && !head) {
@@ -206,12 +341,22 @@ const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
     if (r.body.length > 16 * 1024) throw new Error(`${at}: error body of ${r.body.length} bytes (amplification)`);
     if (status === 401 && !r.headers['www-authenticate']) throw new Error(`${at}: 401 without WWW-Authenticate`);
   }
-  if (status === 200 && r.headers['content-type']?.startsWith('application/json') && g.req.method.toUpperCase() !== 'HEAD') JSON.parse(r.body.toString('utf8'));
+  if (status === 200 && r.headers['content-type']?.startsWith('application/json') && g.req.method.toUpperCase() !== 'HEAD')
+    JSON.parse(r.body.toString('utf8'));
 };
 
 const post = async (path: string, body: unknown): Promise<RawResponse> => {
   const text = JSON.stringify(body);
-  const r = await rawHttp(port, { method: 'POST', path, headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(text))]], body: text }, 10_000);
+  const r = await rawHttp(
+    port,
+    {
+      method: 'POST',
+      path,
+      headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(text))]],
+      body: text,
+    },
+    10_000,
+  );
   if (!r) throw new Error(`POST ${path}: no response (child exited: ${exited})`);
   return r;
 };
@@ -232,7 +377,9 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     // A big create and a long forced step do not hold up other requests: a health check sent
     // after them is answered before they finish (order, not timing).
     const order: string[] = [];
-    const create = post('/api/v1/worlds', { id: 'populous', capacity: 210_000, npcs: 200_000 }).then((r) => order.push(`create ${r.status}`));
+    const create = post('/api/v1/worlds', { id: 'populous', capacity: 210_000, npcs: 200_000 }).then((r) =>
+      order.push(`create ${r.status}`),
+    );
     await new Promise((r) => setTimeout(r, 20));
     await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }).then((r) => order.push(`healthz ${r?.status}`));
     await create;
@@ -254,7 +401,6 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     expect(json(await get('/api/v1/worlds')).worlds.length).toBe(before);
   });
 
-
   it(`${REQUESTS} random requests (seed ${SEED}): documented statuses and bodies, rejected changes change nothing`, async () => {
     const rng = createRng(SEED);
     const created: string[] = [];
@@ -270,9 +416,15 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
       // uWS itself drops a malformed request line (a space or no leading slash in the target, a
       // lower-case or unknown method) a malformed Content-Length, or an oversized request, without an answer (the admin handler
       // never runs): those may go unanswered, nothing else may.
-      const malformed = !STANDARD_METHODS.has(g.req.method) || /\s/.test(g.req.path) || !g.req.path.startsWith('/') || g.req.path.length > 4000 || g.req.headers.some(([k, v]) => v.length > 2000 || (k === 'Content-Length' && !/^\d{1,15}$/.test(v)));
+      const malformed =
+        !STANDARD_METHODS.has(g.req.method) ||
+        /\s/.test(g.req.path) ||
+        !g.req.path.startsWith('/') ||
+        g.req.path.length > 4000 ||
+        g.req.headers.some(([k, v]) => v.length > 2000 || (k === 'Content-Length' && !/^\d{1,15}$/.test(v)));
       const r = await rawHttp(port, g.req, malformed ? 300 : 3000);
-      if (process.env.WT_FUZZ_DEBUG && performance.now() - t0 > 500) console.log('SLOW', Math.round(performance.now() - t0), r?.status, at.slice(0, 400));
+      if (process.env.WT_FUZZ_DEBUG && performance.now() - t0 > 500)
+        console.log('SLOW', Math.round(performance.now() - t0), r?.status, at.slice(0, 400));
       if (exited) throw new Error(`${at}: the server process exited: ${exited}`);
       const listAfter = (json(await get('/api/v1/worlds')).worlds as Array<{ id: string }>).map((w) => w.id);
       if (!r) {
@@ -288,10 +440,11 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
       const ok = r.status === 200 || r.status === 201;
       if (!ok) {
         expect(listAfter, `${at}: a rejected request changed the world list`).toEqual(listBefore);
-        if (cfgBefore) expect((await get(cfgPath!)).body.toString(), `${at}: a rejected request changed the config`).toBe(cfgBefore.body.toString());
+        if (cfgBefore)
+          expect((await get(cfgPath!)).body.toString(), `${at}: a rejected request changed the config`).toBe(cfgBefore.body.toString());
       }
       for (const id of listAfter) if (!listBefore.includes(id) && !created.includes(id)) created.push(id);
-      for (let k = created.length - 1; k >= 0; k--) if (!listAfter.includes(created[k]!)) created.splice(k, 1);
+      for (let k = created.length - 1; k >= 0; k--) if (!listAfter.includes(created[k])) created.splice(k, 1);
       if (i % 25 === 0) {
         const h = await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] });
         expect(h?.status, `${at}: healthz`).toBe(200);
@@ -308,6 +461,8 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     // 415 is rare by design now: a body that parses as JSON is accepted under any content type
     // (api-worlds.test.ts and original-requests.test.ts check the 415 case directly).
     for (const s of [200, 400, 401, 404, 405, 413]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
-    console.log(`admin fuzz: seed ${SEED}, ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no response ${noResponse}, counters ${JSON.stringify(stats.counters)}`);
+    console.log(
+      `admin fuzz: seed ${SEED}, ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no response ${noResponse}, counters ${JSON.stringify(stats.counters)}`,
+    );
   }, 60_000);
 });

@@ -49,7 +49,27 @@ const goodSteps: number[] = [];
 const goodErrors: string[] = [];
 
 beforeAll(async () => {
-  const options = parseOptions(['--npcs', '300', '--world-size', '400', '--tick-interval', '0.02', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', 'fz', '--data-dir', tempDataDir().dir], {});
+  const options = parseOptions(
+    [
+      '--npcs',
+      '300',
+      '--world-size',
+      '400',
+      '--tick-interval',
+      '0.02',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--stats-interval',
+      '0',
+      '--admin-token',
+      'fz',
+      '--data-dir',
+      tempDataDir().dir,
+    ],
+    {},
+  );
   rt = createRuntime(options, createLogger('silent'));
   // Controller off: replication is never thinned, so the good view can be compared exactly.
   updateWorldConfig(rt.defaultWorld, { controller: { enabled: false } });
@@ -80,7 +100,8 @@ const script = (rng: Rng, lane: LaneState): Item[] => {
     else if (r < 0.6) items.push({ bytes: pack(shapedFrame(rng, '1')), binary: true });
     else if (r < 0.7) {
       const parked = [...lane.parked.keys()];
-      const token = parked.length && rng.chance(0.5) ? rng.pick(parked) : rng.chance(0.5) ? 'forged-' + rng.str(24, 'abcdefABCDEF0123456789-_') : null;
+      const token =
+        parked.length && rng.chance(0.5) ? rng.pick(parked) : rng.chance(0.5) ? `forged-${rng.str(24, 'abcdefABCDEF0123456789-_')}` : null;
       const world = rng.chance(0.9) ? '1' : rng.pick(['2', 'nope', '__proto__', 'constructor']);
       items.push({ bytes: pack([1, rng.chance(0.95) ? 1 : 2, world, `h${i}`, '', token]), binary: true });
     } else if (r < 0.85) {
@@ -196,12 +217,17 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
     const welcomeExpected = expected.replies.find((x) => x.startsWith('W:'));
     const r = await runConn(url, items, sync, 8000, welcomeExpected !== undefined && expected.closeCode === 0);
     t.scripted++;
-    const dump = (): string => items.map((i) => (i.binary ? Buffer.from(i.bytes as Uint8Array).toString('hex') : `text:${JSON.stringify(i.bytes)}`)).join(' | ').slice(0, 3000);
+    const dump = (): string =>
+      items
+        .map((i) => (i.binary ? Buffer.from(i.bytes as Uint8Array).toString('hex') : `text:${JSON.stringify(i.bytes)}`))
+        .join(' | ')
+        .slice(0, 3000);
     // The welcome comes from the step that applies the join, so it is compared apart from the
     // immediate replies: it must come to a connection that stays open; one the server closes
     // before that step may or may not get it.
     const immediate = (x: string): boolean => !x.startsWith('W:');
-    const got = r.replies.filter(immediate), want = expected.replies.filter(immediate);
+    const got = r.replies.filter(immediate),
+      want = expected.replies.filter(immediate);
     if (expected.closeCode === -1) {
       // uWS drops the socket at the oversize frame and may discard replies still corked for the
       // frames before it (they were processed and counted): a prefix of the expected replies.
@@ -209,7 +235,11 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
     } else expect(got, `${at}: replies\nframes: ${dump()}`).toEqual(want);
     const gotWelcome = r.replies.filter((x) => !immediate(x));
     if (expected.closeCode === 0) expect(gotWelcome, `${at}: welcome\nframes: ${dump()}`).toEqual(welcomeExpected ? [welcomeExpected] : []);
-    else expect(gotWelcome.length <= (welcomeExpected ? 1 : 0) && gotWelcome.every((x) => x === welcomeExpected), `${at}: welcome ${gotWelcome}\nframes: ${dump()}`).toBe(true);
+    else
+      expect(
+        gotWelcome.length <= (welcomeExpected ? 1 : 0) && gotWelcome.every((x) => x === welcomeExpected),
+        `${at}: welcome ${gotWelcome}\nframes: ${dump()}`,
+      ).toBe(true);
     for (const rep of expected.replies) if (rep.startsWith('E:')) t.errors.set(rep.slice(2), (t.errors.get(rep.slice(2)) ?? 0) + 1);
     if (r.closeCode === 4002) t.closes4002++;
     if (expected.closeCode === 0) {
@@ -249,7 +279,12 @@ describe('fuzz: game protocol against the real runtime', () => {
           addErrors(totals, r);
           expect(r.closeCode).toBe(4002);
         });
-        await Promise.all([...floods, ...lanes.map((lane, i) => runLane(laneRngs[i]!, lane, totals, `seed ${SEED} round ${round} lane ${i} (lane seed ${laneRngs[i]!.seed})`))]);
+        await Promise.all([
+          ...floods,
+          ...lanes.map((lane, i) =>
+            runLane(laneRngs[i], lane, totals, `seed ${SEED} round ${round} lane ${i} (lane seed ${laneRngs[i].seed})`),
+          ),
+        ]);
         expect(good.open).toBe(true);
         expect(goodSteps.length).toBeGreaterThan(stepsBefore); // snapshots kept flowing during the round
         mem.push(await retainedBytes());
@@ -272,7 +307,8 @@ describe('fuzz: game protocol against the real runtime', () => {
     expect(totals.resumed, 'resume tokens of parked players were exercised').toBeGreaterThan(0);
     expect(goodErrors).toEqual([]);
     expect(good.open).toBe(true);
-    for (let i = 1; i < goodSteps.length; i++) if (goodSteps[i] !== goodSteps[i - 1]! + 1) throw new Error(`good client missed steps ${goodSteps[i - 1]}→${goodSteps[i]}`);
+    for (let i = 1; i < goodSteps.length; i++)
+      if (goodSteps[i] !== goodSteps[i - 1] + 1) throw new Error(`good client missed steps ${goodSteps[i - 1]}→${goodSteps[i]}`);
     const world = rt.defaultWorld;
     pauseWorld(world);
     stepWorld(world, 1);
@@ -280,16 +316,18 @@ describe('fuzz: game protocol against the real runtime', () => {
     // Every step since the join brought the good client exactly one snapshot.
     expect(goodSteps[0]).toBeLessThanOrEqual(joinStep + 1);
     expect(goodSteps[goodSteps.length - 1]).toBe(world.clock.step - 1);
-    expect(goodSteps.length).toBe(world.clock.step - goodSteps[0]!);
+    expect(goodSteps.length).toBe(world.clock.step - goodSteps[0]);
     expect(good.view.inconsistencies).toBe(0);
     const { Position } = world.stores;
     for (const [id, e] of good.view.entities) {
-      expect(Math.round(Position.x[id]! * 16), `x of ${id}`).toBe(e.qx);
-      expect(Math.round(Position.y[id]! * 16), `y of ${id}`).toBe(e.qy);
+      expect(Math.round(Position.x[id] * 16), `x of ${id}`).toBe(e.qx);
+      expect(Math.round(Position.y[id] * 16), `y of ${id}`).toBe(e.qy);
     }
     // Memory: what the later rounds added after forced GC stays small next to the first round.
-    const growthLater = mem[ROUNDS]! - mem[1]!;
-    console.log(`game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`);
+    const growthLater = mem[ROUNDS] - mem[1];
+    console.log(
+      `game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`,
+    );
     expect(growthLater).toBeLessThan(8 * 1024 * 1024);
   }, 60_000);
 });

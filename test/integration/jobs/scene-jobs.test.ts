@@ -19,13 +19,18 @@ const sceneWorld = (near: number, far: number) => {
     id: 'scenes',
     capacity: 1000,
     seed: 4242,
-    config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tieringIntervalSteps: 1, tiers: { ambient: { radius: 300 } } } },
+    config: {
+      controller: { enabled: false },
+      simulation: { pauseSimulation: true, tieringIntervalSteps: 1, tiers: { ambient: { radius: 300 } } },
+    },
   });
   setBehaviorDefinitions(w.npcSim, [{ name: 'idle', minDurationSeconds: 600, utility: { base: 1 } }], []);
   spawnPlayer(w, 1000, 1000);
-  const nearIds: number[] = [], farIds: number[] = [];
+  const nearIds: number[] = [],
+    farIds: number[] = [];
   for (let i = 0; i < near; i++) {
-    const a = (i / near) * Math.PI * 2, r = 5 + (i % 5) * 8;
+    const a = (i / near) * Math.PI * 2,
+      r = 5 + (i % 5) * 8;
     nearIds.push(spawnNpc(w, 1000 + Math.cos(a) * r, 1000 + Math.sin(a) * r, i % 6));
   }
   for (let i = 0; i < far; i++) farIds.push(spawnNpc(w, 1500 + (i % 10) * 30, 1500 + Math.floor(i / 10) * 30, i % 6));
@@ -58,7 +63,9 @@ describe('scene jobs end to end (real worker thread)', () => {
   it('detailed NPCs get scenes generated on the worker; results equal an in-process computation', async () => {
     const { w, nearIds, farIds } = sceneWorld(12, 30);
     const scenes = enableScenes(w, pool(), { maxRequestsPerStep: 3 });
-    let stepsWhileRunning = 0, maxRequestsInAStep = 0, lastRequested = 0;
+    let stepsWhileRunning = 0,
+      maxRequestsInAStep = 0,
+      lastRequested = 0;
     await stepUntil(w, allReady(w, nearIds), () => {
       if (w.jobs.stats().running > 0) stepsWhileRunning++;
       maxRequestsInAStep = Math.max(maxRequestsInAStep, scenes.requested - lastRequested);
@@ -90,7 +97,8 @@ describe('scene jobs end to end (real worker thread)', () => {
     w.jobs = new JobQueue({ maxPending: 4, saturateAt: 0.5 });
     updateWorldConfig(w, { jobs: { perWorldConcurrency: 1, perUserConcurrency: 1 } });
     const scenes: SceneJobs = enableScenes(w, pool(), { maxRequestsPerStep: 16 });
-    let maxPending = 0, sawDeferredNone = false;
+    let maxPending = 0,
+      sawDeferredNone = false;
     await stepUntil(w, allReady(w, nearIds), () => {
       const st = w.jobs.stats();
       maxPending = Math.max(maxPending, st.pending);
@@ -122,7 +130,7 @@ describe('scene jobs end to end (real worker thread)', () => {
     // Corrupt the request: the worker validates its input and throws; the queue retries then fails.
     const origSeed = w.seed;
     (w as { seed: number }).seed = -1; // not a uint32: refused by the worker
-    await stepUntil(w, () => w.stores.Npc.sceneState[nearIds[0]!] === SceneState.failed);
+    await stepUntil(w, () => w.stores.Npc.sceneState[nearIds[0]] === SceneState.failed);
     (w as { seed: number }).seed = origSeed;
     expect(scenes.failed).toBe(1);
     expect(w.jobs.stats()).toMatchObject({ failed: 1, retried: 1 });

@@ -12,7 +12,10 @@ import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('runtime: scene jobs on the worker pool service', () => {
   it('NPCs next to a joined player get worker-generated scenes in the running default world; stop closes the pool', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '100', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '100', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}),
+      createLogger('silent'),
+    );
     await rt.start();
     let stopped = false;
     try {
@@ -20,7 +23,8 @@ describe('runtime: scene jobs on the worker pool service', () => {
       await c.connect();
       const joined = await c.join('1', 'scenes');
       const w = rt.defaultWorld;
-      const px = w.stores.Position.x[joined.playerId]!, py = w.stores.Position.y[joined.playerId]!;
+      const px = w.stores.Position.x[joined.playerId],
+        py = w.stores.Position.y[joined.playerId];
       // Between steps (same thread): NPCs right next to the player, so they are detailed-tier.
       const ids = [0, 1, 2, 3, 4].map((k) => spawnNpc(w, px + 3 + k * 4, py - 2 - k * 3, k));
       const end = performance.now() + 20_000;
@@ -30,7 +34,9 @@ describe('runtime: scene jobs on the worker pool service', () => {
       }
       for (const e of ids) expect(w.stores.Npc.sceneHash[e]).toBe(generateScene(sceneInputOf(w, e, w.scenes!)).hash);
       // Operators see the outcomes in /metrics.
-      const metrics = await (await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: `Bearer ${rt.adminToken}` } })).text();
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: `Bearer ${rt.adminToken}` } })
+      ).text();
       const applied = Number(/worldtick_scene_jobs_total\{world="1",outcome="applied"\} (\d+)/.exec(metrics)?.[1] ?? -1);
       expect(applied).toBeGreaterThanOrEqual(ids.length);
       expect(applied).toBeLessThanOrEqual(w.scenes!.applied); // more may land after the scrape
@@ -55,7 +61,26 @@ describe('runtime: scene jobs on the worker pool service', () => {
   });
 
   it('--job-threads sizes the pool; out of range is refused with a coded error', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--job-threads', '2', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(
+        [
+          '--port',
+          '0',
+          '--admin-port',
+          '0',
+          '--npcs',
+          '10',
+          '--stats-interval',
+          '0',
+          '--job-threads',
+          '2',
+          '--data-dir',
+          tempDataDir().dir,
+        ],
+        {},
+      ),
+      createLogger('silent'),
+    );
     expect(rt.scenePool.stats()).toMatchObject({ maxThreads: 2, threads: 0, closed: false });
     await rt.scenePool.close();
     expect(() => parseOptions(['--job-threads', '0'], {})).toThrow(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));

@@ -4,7 +4,10 @@ import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 describe('backpressure', () => {
   it('a client that stops reading is skipped, then closed with 4008, while another keeps its rate', async () => {
@@ -24,13 +27,17 @@ describe('backpressure', () => {
     const fast = await ts.client();
     const ws = await slow.join('w1', 'slow');
     const wf = await fast.join('w1', 'fast');
-    world.stores.Position.x[ws.playerId] = 150; world.stores.Position.y[ws.playerId] = 150;
-    world.stores.Position.x[wf.playerId] = 950; world.stores.Position.y[wf.playerId] = 950;
+    world.stores.Position.x[ws.playerId] = 150;
+    world.stores.Position.y[ws.playerId] = 150;
+    world.stores.Position.x[wf.playerId] = 950;
+    world.stores.Position.y[wf.playerId] = 950;
     await ts.idle();
     ts.hold = true; // from here the test runs every step (the 4008 close's leave fact waits)
     (slow.socket as unknown as WebSocket).pause();
     let fastSnapshots = 0;
-    fast.on((m) => { if (m.type === 17) fastSnapshots++; });
+    fast.on((m) => {
+      if (m.type === 17) fastSnapshots++;
+    });
     let steps = 0;
     while (steps < 3000 && !ts.server.stats().closesByCode['4008']) {
       ts.step(1);

@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { Packr, pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorldtickClient } from '../../../src/client/client.js';
@@ -13,9 +13,13 @@ beforeAll(async () => {
   ts = await startTestServer({ net: { maxStrikes: 3, messageRatePerSecond: 20, messageBurst: 20 } });
   good = await ts.client();
   await good.join('w1', 'good');
-  good.on((m) => { if (m.type === 17) goodSnapshots++; });
+  good.on((m) => {
+    if (m.type === 17) goodSnapshots++;
+  });
 });
-afterAll(async () => { await ts.stop(); });
+afterAll(async () => {
+  await ts.stop();
+});
 
 /** After each case, the well-behaved session must still get its snapshot for a new step. */
 const goodStillServed = async (): Promise<void> => {
@@ -37,7 +41,16 @@ describe('bad input: each case gets its code; other sessions keep being served',
     ['wrong field type', (c) => c.sendFrame([2, 'one', 0, 0, 0]), 'BAD_FIELD', true],
     ['out-of-range value', (c) => c.sendFrame(inputFrame(1, 5, 0)), 'OUT_OF_RANGE', true],
     ['input before hello', (c) => c.sendFrame(inputFrame(1, 0, 0)), 'NOT_JOINED', false],
-    ['deeply nested garbage', (c) => { let v: unknown = 1; for (let i = 0; i < 200; i++) v = [v]; c.sendFrame([2, v, 0, 0, 0]); }, 'BAD_FIELD', true],
+    [
+      'deeply nested garbage',
+      (c) => {
+        let v: unknown = 1;
+        for (let i = 0; i < 200; i++) v = [v];
+        c.sendFrame([2, v, 0, 0, 0]);
+      },
+      'BAD_FIELD',
+      true,
+    ],
   ];
   for (const [name, send, code, joined] of cases) {
     it(`${name} → ${code}`, async () => {
@@ -143,7 +156,17 @@ describe('bad input: each case gets its code; other sessions keep being served',
   it('every offence was counted in the server stats', async () => {
     await settle(20);
     const s = ts.server.stats();
-    for (const code of ['BAD_FRAME', 'UNKNOWN_TYPE', 'BAD_FIELD', 'OUT_OF_RANGE', 'NOT_JOINED', 'ALREADY_JOINED', 'BAD_VERSION', 'UNKNOWN_WORLD', 'RATE_LIMITED']) {
+    for (const code of [
+      'BAD_FRAME',
+      'UNKNOWN_TYPE',
+      'BAD_FIELD',
+      'OUT_OF_RANGE',
+      'NOT_JOINED',
+      'ALREADY_JOINED',
+      'BAD_VERSION',
+      'UNKNOWN_WORLD',
+      'RATE_LIMITED',
+    ]) {
       expect(s.errorsByCode[code], code).toBeGreaterThan(0);
     }
     expect(s.closesByCode['4002']).toBeGreaterThanOrEqual(2);

@@ -18,11 +18,16 @@ import { startTestServer, type TestServer } from './harness.js';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
 let runner: LoopRunner | null = null;
-afterEach(async () => { runner?.stop(); await ts?.stop(); ts = null; });
+afterEach(async () => {
+  runner?.stop();
+  await ts?.stop();
+  ts = null;
+});
 
 const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  let out = '',
+    err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -37,12 +42,43 @@ describe('bots CLI over several processes', () => {
     runner.add(ts.world);
     runner.start();
     const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-')), 'report.json');
-    const { code, out, err } = await runBots(['--url', ts.url, '--world', 'w1', '--clients', '9', '--procs', '2', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10', '--full-every', '3', '--report', file, '--cpu', '0']);
+    const { code, out, err } = await runBots([
+      '--url',
+      ts.url,
+      '--world',
+      'w1',
+      '--clients',
+      '9',
+      '--procs',
+      '2',
+      '--duration',
+      '0.8',
+      '--warmup',
+      '0.2',
+      '--input-hz',
+      '10',
+      '--full-every',
+      '3',
+      '--report',
+      file,
+      '--cpu',
+      '0',
+    ]);
     expect(code, err).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as BotsReport;
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
     expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual(report); // stdout carries the same report
-    expect(report).toMatchObject({ procs: 2, clients: 9, connected: 9, joinFailures: 0, disconnects: 0, inconsistencies: 0, errorsReceived: 0, fullDecodeClients: 3, lightClients: 6 });
+    expect(report).toMatchObject({
+      procs: 2,
+      clients: 9,
+      connected: 9,
+      joinFailures: 0,
+      disconnects: 0,
+      inconsistencies: 0,
+      errorsReceived: 0,
+      fullDecodeClients: 3,
+      lightClients: 6,
+    });
     const [a, b] = report.perProc;
     expect([a!.clients, b!.clients]).toEqual([5, 4]); // split, remainder to the first
     expect(a!.pid).not.toBe(b!.pid);
@@ -58,7 +94,11 @@ describe('bots CLI over several processes', () => {
     // The merged histogram in the report decodes to the percentiles reported.
     expect(summarize(decodeHistogram(report.histograms.update))).toEqual(report.updateLatencyMs);
     // ...and re-merging the processes' own histograms gives the same percentiles.
-    for (const [k, s] of [['update', 'updateLatencyMs'], ['inputAck', 'inputAckRttMs'], ['join', 'joinLatencyMs']] as const)
+    for (const [k, s] of [
+      ['update', 'updateLatencyMs'],
+      ['inputAck', 'inputAckRttMs'],
+      ['join', 'joinLatencyMs'],
+    ] as const)
       expect(summarize(mergeHistograms(report.perProc.map((p) => p.histograms[k]))), k).toEqual(report[s]);
     expect(err).toContain('update latency ms: p50');
   });
@@ -71,7 +111,15 @@ describe('bots CLI over several processes', () => {
     runner.start();
     const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };
     const influx = await runFleet({ ...base, scenario: 'influx', clients: 3, influxClients: 6 });
-    expect(influx).toMatchObject({ clients: 9, connected: 9, joinFailures: 0, joinsMeasured: 6, leavesMeasured: 0, disconnects: 0, inconsistencies: 0 });
+    expect(influx).toMatchObject({
+      clients: 9,
+      connected: 9,
+      joinFailures: 0,
+      joinsMeasured: 6,
+      leavesMeasured: 0,
+      disconnects: 0,
+      inconsistencies: 0,
+    });
     expect(summarize(decodeHistogram(influx.histograms.join)).samples).toBe(9);
     // Bot-seconds: the 3 steady bots for the whole window plus the late joiners' part of it.
     expect(influx.clientSeconds).toBeGreaterThan(3 * influx.measuredSeconds);
@@ -85,10 +133,23 @@ describe('bots CLI over several processes', () => {
 
   it('purchase-storm: full and light bots buy with unique keys against a server with a store; round trips measured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-storm-'));
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}),
+      createLogger('silent'),
+    );
     await rt.start();
     try {
-      const r = await runFleet({ url: `ws://127.0.0.1:${rt.gameServer.port}`, worldId: '1', scenario: 'purchase-storm', clients: 4, fullDecodeEvery: 2, purchaseHz: 10, inputHz: 2, durationSeconds: 1.2, warmupSeconds: 0.3 });
+      const r = await runFleet({
+        url: `ws://127.0.0.1:${rt.gameServer.port}`,
+        worldId: '1',
+        scenario: 'purchase-storm',
+        clients: 4,
+        fullDecodeEvery: 2,
+        purchaseHz: 10,
+        inputHz: 2,
+        durationSeconds: 1.2,
+        warmupSeconds: 0.3,
+      });
       expect(r.purchasesSent).toBeGreaterThan(5);
       expect(r.purchaseResults.ok).toBe(r.purchasesSent);
       expect(summarize(decodeHistogram(r.histograms.purchase)).samples).toBe(r.purchasesSent);

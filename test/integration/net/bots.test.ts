@@ -7,7 +7,11 @@ import { startTestServer, type TestServer } from './harness.js';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
 let runner: LoopRunner | null = null;
-afterEach(async () => { runner?.stop(); await ts?.stop(); ts = null; });
+afterEach(async () => {
+  runner?.stop();
+  await ts?.stop();
+  ts = null;
+});
 
 describe('load-test bots', () => {
   it('npm run bots: many sessions (full and light bots) from one command, then a JSON latency report', async () => {
@@ -16,7 +20,29 @@ describe('load-test bots', () => {
     runner = new LoopRunner();
     runner.add(ts.world);
     runner.start();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10', '--full-every', '4'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/bots/main.ts',
+        '--url',
+        ts.url,
+        '--world',
+        'w1',
+        '--clients',
+        '20',
+        '--duration',
+        '0.6',
+        '--warmup',
+        '0.2',
+        '--input-hz',
+        '10',
+        '--full-every',
+        '4',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -24,7 +50,15 @@ describe('load-test bots', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, err).toBe(0);
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
-    expect(r).toMatchObject({ clients: 20, connected: 20, disconnects: 0, inconsistencies: 0, errorsReceived: 0, fullDecodeClients: 5, lightClients: 15 });
+    expect(r).toMatchObject({
+      clients: 20,
+      connected: 20,
+      disconnects: 0,
+      inconsistencies: 0,
+      errorsReceived: 0,
+      fullDecodeClients: 5,
+      lightClients: 15,
+    });
     expect(r.updateLatencyMs.samples).toBeGreaterThan(20);
     expect(r.inputAckRttMs.samples).toBeGreaterThan(0);
     expect(r.snapshotsPerClientPerSecond).toBeGreaterThan(0);
@@ -32,7 +66,10 @@ describe('load-test bots', () => {
   });
 
   it('a bad option exits 2 with a message', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--clients', 'many'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--clients', 'many'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -5,7 +5,10 @@ import { startTestServer, type TestServer } from './harness.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 describe('client library in a browser', () => {
   it('bundles for the browser (no Node-only imports) and joins a world from Chromium with the native WebSocket', async () => {
@@ -18,7 +21,7 @@ describe('client library in a browser', () => {
       write: false,
       logLevel: 'silent',
     });
-    const code = out.outputFiles[0]!.text;
+    const code = out.outputFiles[0].text;
     expect(code).not.toMatch(/require\(["']node:/);
     ts = await startTestServer();
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
@@ -36,7 +39,9 @@ describe('client library in a browser', () => {
       }, url);
       // The world is paused: step it until the page has its snapshot.
       let result: { playerId: number; hasSelf: boolean; latency: number } | null = null;
-      void joined.then((r) => { result = r; });
+      void joined.then((r) => {
+        result = r;
+      });
       for (let i = 0; i < 200 && !result; i++) {
         if (ts.server.stats().sessions > 0) ts.step(1);
         await new Promise((r) => setTimeout(r, 25));

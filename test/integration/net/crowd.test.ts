@@ -13,7 +13,26 @@ import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('crowd scenario end to end', () => {
   it('npm start -- --scenario crowd serves the crowd world (its pipeline, N NPCs, interest radius 100)', async () => {
-    const rt = createRuntime(parseOptions(['--scenario', 'crowd', '--crowd-npcs', '300', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(
+        [
+          '--scenario',
+          'crowd',
+          '--crowd-npcs',
+          '300',
+          '--port',
+          '0',
+          '--admin-port',
+          '0',
+          '--stats-interval',
+          '0',
+          '--data-dir',
+          tempDataDir().dir,
+        ],
+        {},
+      ),
+      createLogger('silent'),
+    );
     await rt.start();
     try {
       const w = rt.defaultWorld;
@@ -44,21 +63,39 @@ describe('crowd scenario end to end', () => {
         for (const e of query(w, [Player])) {
           let t = track.get(e);
           if (!t) track.set(e, (t = []));
-          t.push({ step: w.clock.step, x: Position.x[e]!, y: Position.y[e]!, seq: Player.lastInputSeq[e]! });
+          t.push({ step: w.clock.step, x: Position.x[e], y: Position.y[e], seq: Player.lastInputSeq[e] });
         }
       },
     });
     runner.add(world);
-    const server = new GameServer({ host: '127.0.0.1', port: 0, logger: createLogger('silent'), resolveWorld: (id) => (id === '1' ? world : undefined), net: { ...CROWD_NET, resumeGraceSeconds: 0 } });
+    const server = new GameServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger('silent'),
+      resolveWorld: (id) => (id === '1' ? world : undefined),
+      net: { ...CROWD_NET, resumeGraceSeconds: 0 },
+    });
     await server.start();
     runner.start();
     let finalVel: Array<[number, number, number]> = [];
     try {
       const r = await runFleet({
-        url: `ws://127.0.0.1:${server.port}`, worldId: '1', scenario: 'crowd', clients, seed, durationSeconds: 2.6, warmupSeconds: 0.2, fullDecodeEvery: 2,
+        url: `ws://127.0.0.1:${server.port}`,
+        worldId: '1',
+        scenario: 'crowd',
+        clients,
+        seed,
+        durationSeconds: 2.6,
+        warmupSeconds: 0.2,
+        fullDecodeEvery: 2,
         ramped: async () => {},
         onProgress: (phase, done, total) => {
-          if (phase === 'measure' && done >= total) finalVel = Array.from(query(world, [Player]), (e): [number, number, number] => [Player.lastInputSeq[e]!, Velocity.x[e]!, Velocity.y[e]!]);
+          if (phase === 'measure' && done >= total)
+            finalVel = Array.from(query(world, [Player]), (e): [number, number, number] => [
+              Player.lastInputSeq[e],
+              Velocity.x[e],
+              Velocity.y[e],
+            ]);
         },
       });
       expect(r.connected).toBe(clients);
@@ -72,7 +109,8 @@ describe('crowd scenario end to end', () => {
     expect(track.size).toBe(clients);
     for (const [e, t] of track) {
       for (let i = 0; i + 20 < t.length; i++) {
-        const a = t[i]!, b = t[i + 20]!;
+        const a = t[i],
+          b = t[i + 20];
         if (b.step - a.step !== 20) continue;
         // Over any second of world time a player moves by at most 20 units per axis.
         expect(Math.abs(b.x - a.x), `player ${e} x over steps ${a.step}..${b.step}`).toBeLessThanOrEqual(20 + 1e-3);

@@ -59,7 +59,10 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
   await server.start();
   const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
   const pump = setInterval(() => {
-    if (!ts.hold && world.clock.paused && sessionFactsPending() > 0) { stepWorld(world, 1); ts.pumped++; }
+    if (!ts.hold && world.clock.paused && sessionFactsPending() > 0) {
+      stepWorld(world, 1);
+      ts.pumped++;
+    }
   }, 3);
   const url = `ws://127.0.0.1:${server.port}`;
   const clients: WorldtickClient[] = [];
@@ -73,7 +76,9 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
       while (sessionFactsPending() > 0) await settle(3);
       await settle(20);
     },
-    step: (n = 1) => { stepWorld(world, n); },
+    step: (n = 1) => {
+      stepWorld(world, n);
+    },
     async client() {
       const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
       await c.connect();

@@ -6,7 +6,10 @@ import { startTestServer, settle, type TestServer } from './harness.js';
 import type { SnapshotMsg } from '../../../src/net/protocol.js';
 
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 const place = (t: TestServer, eid: number, x: number, y: number): void => {
   t.world.stores.Position.x[eid] = x;
@@ -54,7 +57,11 @@ describe('interest management', () => {
     place(ts, wb.playerId, 380, 300);
     let last = 0;
     for (let i = 0; i < 200; i++) {
-      if (i % 20 === 0) { a.sendInput(Math.cos(i), Math.sin(i)); b.sendInput(-Math.cos(i), Math.sin(i)); await settle(2); }
+      if (i % 20 === 0) {
+        a.sendInput(Math.cos(i), Math.sin(i));
+        b.sendInput(-Math.cos(i), Math.sin(i));
+        await settle(2);
+      }
       ts.step(1);
       last = ts.world.clock.step - 1;
       if (i % 10 === 0) await settle(1);
@@ -71,12 +78,17 @@ describe('interest management', () => {
     expect(shared).toBeGreaterThan(20);
     // Each view equals the server's quantized state of exactly the entities in range.
     const { Position } = ts.world.stores;
-    for (const [c, pid] of [[a, wa.playerId], [b, wb.playerId]] as const) {
-      const px = Position.x[pid]!, py = Position.y[pid]!;
+    for (const [c, pid] of [
+      [a, wa.playerId],
+      [b, wb.playerId],
+    ] as const) {
+      const px = Position.x[pid],
+        py = Position.y[pid];
       const expected = new Map<number, [number, number]>();
       for (const e of query(ts.world, [Position])) {
-        const dx = Position.x[e]! - px, dy = Position.y[e]! - py;
-        if (dx * dx + dy * dy <= 120 * 120) expected.set(e, [Math.round(Position.x[e]! * 16), Math.round(Position.y[e]! * 16)]);
+        const dx = Position.x[e] - px,
+          dy = Position.y[e] - py;
+        if (dx * dx + dy * dy <= 120 * 120) expected.set(e, [Math.round(Position.x[e] * 16), Math.round(Position.y[e] * 16)]);
       }
       expect(c.view.entities.size).toBe(expected.size);
       for (const [id, [qx, qy]] of expected) expect(c.view.entities.get(id)).toMatchObject({ qx, qy });
@@ -105,6 +117,6 @@ describe('interest management', () => {
     await settle(20);
     ts.step(1);
     await c.waitFor((m) => m.type === 17 && (m as SnapshotMsg).ack === s2);
-    expect(Math.hypot(ts.world.stores.Velocity.x[w.playerId]!, ts.world.stores.Velocity.y[w.playerId]!)).toBeCloseTo(10, 4);
+    expect(Math.hypot(ts.world.stores.Velocity.x[w.playerId], ts.world.stores.Velocity.y[w.playerId])).toBeCloseTo(10, 4);
   });
 });

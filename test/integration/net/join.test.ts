@@ -3,7 +3,10 @@ import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 describe('game server: join and snapshots', () => {
   it('hello → welcome, then one snapshot per step with the entities in range', async () => {
@@ -14,7 +17,8 @@ describe('game server: join and snapshots', () => {
     expect(w.stepRate).toBe(20);
     expect(w.positionScale).toBe(16);
     const { Position } = ts.world.stores;
-    const px = Position.x[w.playerId]!, py = Position.y[w.playerId]!;
+    const px = Position.x[w.playerId],
+      py = Position.y[w.playerId];
     const near = spawnNpc(ts.world, px + 10, py, 3);
     // The welcome came from the step that applied the join (w.step); its snapshot follows it.
     ts.step(1);

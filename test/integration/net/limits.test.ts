@@ -25,22 +25,38 @@ const connect = (url: string): Promise<{ open: true } | { open: false; status: n
     ws.on('open', () => resolve({ open: true }));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ open: false, status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }));
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () =>
+        resolve({ open: false, status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }),
+      );
     });
     ws.on('error', reject);
   });
 
 const logSink = () => {
   const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
   return { lines, logger: createLogger('warn', stream) };
 };
 
 describe('connection limits', () => {
   it('an upgrade over maxConnections is refused with HTTP 503 "server full", counted and logged', async () => {
     const { lines, logger } = logSink();
-    server = new GameServer({ host: '127.0.0.1', port: 0, logger, resolveWorld: () => undefined, net: { maxConnections: 2 }, openFileLimit: null });
+    server = new GameServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      resolveWorld: () => undefined,
+      net: { maxConnections: 2 },
+      openFileLimit: null,
+    });
     await server.start();
     const url = `ws://127.0.0.1:${server.port}`;
     expect(await connect(url)).toEqual({ open: true });
@@ -64,9 +80,13 @@ describe('connection limits', () => {
   });
 
   it('reads the limit from /proc/self/limits and computes the cap', () => {
-    const text = 'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            20000                20000                files     \n';
+    const text =
+      'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            20000                20000                files     \n';
     expect(parseOpenFileLimit(text)).toEqual({ soft: 20000, hard: 20000 });
-    expect(parseOpenFileLimit('Max open files            unlimited            unlimited            files')).toEqual({ soft: Infinity, hard: Infinity });
+    expect(parseOpenFileLimit('Max open files            unlimited            unlimited            files')).toEqual({
+      soft: Infinity,
+      hard: Infinity,
+    });
     expect(parseOpenFileLimit('nothing here')).toBeNull();
     expect(connectionCap(20_000, { soft: 20_000, hard: 20_000 })).toEqual({ max: 19_000, capped: true, reserve: 1000 });
     expect(connectionCap(500, { soft: 20_000, hard: 20_000 })).toMatchObject({ max: 500, capped: false });

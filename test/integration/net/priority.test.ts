@@ -11,7 +11,10 @@ import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 const isSnap = (m: ServerMsg): m is SnapshotMsg => m.type === 17;
 
@@ -31,12 +34,19 @@ describe('session priority under injected overload', () => {
     const spectator = await ts.client();
     const wp = await player.join('w1', 'p', 'player-token');
     const wsp = await spectator.join('w1', 's', 'spectator:x');
-    for (const w of [wp, wsp]) { world.stores.Position.x[w.playerId] = 500; world.stores.Position.y[w.playerId] = 500; }
+    for (const w of [wp, wsp]) {
+      world.stores.Position.x[w.playerId] = 500;
+      world.stores.Position.y[w.playerId] = 500;
+    }
     await ts.idle();
     ts.hold = true;
     const snaps = { p: [] as SnapshotMsg[], s: [] as SnapshotMsg[] };
-    player.on((m) => { if (isSnap(m)) snaps.p.push(m); });
-    spectator.on((m) => { if (isSnap(m)) snaps.s.push(m); });
+    player.on((m) => {
+      if (isSnap(m)) snaps.p.push(m);
+    });
+    spectator.on((m) => {
+      if (isSnap(m)) snaps.s.push(m);
+    });
     ts.step(2);
     await player.waitForStep(world.clock.step - 1);
     await spectator.waitForStep(world.clock.step - 1);
@@ -94,9 +104,14 @@ describe('replicate budget under load', () => {
     await spectator.join('w1', 's', 'observer');
     await ts.idle();
     ts.hold = true;
-    let ps = 0, ss = 0;
-    player.on((m) => { if (isSnap(m)) ps++; });
-    spectator.on((m) => { if (isSnap(m)) ss++; });
+    let ps = 0,
+      ss = 0;
+    player.on((m) => {
+      if (isSnap(m)) ps++;
+    });
+    spectator.on((m) => {
+      if (isSnap(m)) ss++;
+    });
     world.ctx.budgets.interestQuality = 1; // degraded: pressure 2 (no cooldown for either)
     const steps = 40;
     for (let i = 0; i < steps; i++) {
@@ -121,8 +136,15 @@ describe('quality ladder', () => {
       capacity: 4000,
       size: 1000,
       net: {
-        interestRadius: 250, detailedRadius: 250, maxEntitiesPerSession: 4000, maxBackpressure: 64 * 1024 * 1024,
-        skipBufferedBytes: 32 * 1024 * 1024, maxSkippedSteps: 1000, ladderDownBytes: 1, ladderHoldSteps: 2, ladderUpSteps: 5,
+        interestRadius: 250,
+        detailedRadius: 250,
+        maxEntitiesPerSession: 4000,
+        maxBackpressure: 64 * 1024 * 1024,
+        skipBufferedBytes: 32 * 1024 * 1024,
+        maxSkippedSteps: 1000,
+        ladderDownBytes: 1,
+        ladderHoldSteps: 2,
+        ladderUpSteps: 5,
       },
     });
     const { world } = ts;
@@ -134,7 +156,8 @@ describe('quality ladder', () => {
     }
     const slow = await ts.client();
     const w = await slow.join('w1', 'slow');
-    world.stores.Position.x[w.playerId] = 150; world.stores.Position.y[w.playerId] = 150;
+    world.stores.Position.x[w.playerId] = 150;
+    world.stores.Position.y[w.playerId] = 150;
     await ts.idle();
     ts.hold = true;
     const sock = slow.socket as unknown as WebSocket;

@@ -11,7 +11,10 @@ import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('runtime serves the game protocol', () => {
   it('the runtime (as npm start builds it) accepts a client into world 1 and streams snapshots at the step rate', async () => {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '500', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '500', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}),
+      createLogger('silent'),
+    );
     await rt.start();
     try {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -25,7 +28,7 @@ describe('runtime serves the game protocol', () => {
       expect(await c.ping()).toBeGreaterThanOrEqual(0);
       const s = rt.gameServer.stats();
       expect(s.sessions).toBe(1);
-      expect(s.worlds['1']!.snapshotsSent).toBeGreaterThanOrEqual(6);
+      expect(s.worlds['1'].snapshotsSent).toBeGreaterThanOrEqual(6);
       c.close();
     } finally {
       await rt.stop();
@@ -36,7 +39,13 @@ describe('runtime serves the game protocol', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-net-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ net: { interestRadius: 42, detailedRadius: 20 } }));
-    const rt = createRuntime(parseOptions(['--config', file, '--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0', '--data-dir', tempDataDir().dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(
+        ['--config', file, '--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0', '--data-dir', tempDataDir().dir],
+        {},
+      ),
+      createLogger('silent'),
+    );
     await rt.start();
     try {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });

@@ -8,19 +8,28 @@ import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
-afterEach(async () => { await ts?.stop(); ts = null; });
+afterEach(async () => {
+  await ts?.stop();
+  ts = null;
+});
 
 /** A plain `ws` client: bytes in, bytes out, nothing from the client library. */
 const rawClient = async (url: string) => {
   const ws = new WebSocket(url);
   const frames: Buffer[] = [];
   const waiters: Array<() => void> = [];
-  ws.on('message', (d: Buffer) => { frames.push(d); for (const w of waiters.splice(0)) w(); });
+  ws.on('message', (d: Buffer) => {
+    frames.push(d);
+    for (const w of waiters.splice(0)) w();
+  });
   await new Promise((r) => ws.once('open', r));
   const next = async (pred: (b: Buffer) => boolean): Promise<Buffer> => {
     for (;;) {
       const hit = frames.find(pred);
-      if (hit) { frames.splice(frames.indexOf(hit), 1); return hit; }
+      if (hit) {
+        frames.splice(frames.indexOf(hit), 1);
+        return hit;
+      }
       await new Promise<void>((r) => waiters.push(r));
     }
   };
@@ -79,16 +88,28 @@ describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
   it('the codec writes exactly the welcome, error and event bytes of the document', () => {
     const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
     const example = (name: string): string => {
-      const m = new RegExp('- `' + name + '` `\\[[^\\n]*\\]`:\\s*`([0-9a-f ]+)`').exec(doc);
+      const m = new RegExp(`- \`${name}\` \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
       expect(m, `example ${name} in PROTOCOL.md`).not.toBeNull();
-      return m![1]!.replace(/ /g, '');
+      return m![1].replace(/ /g, '');
     };
     const codec = createServerCodec();
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-    expect(hex(codec.welcome({
-      sessionId: 3, playerId: 10001, stepRate: 20, worldTime: 0, step: 0, resumeToken: 'abc', positionScale: 16, interestRadius: 80, resumed: false,
-      bounds: { minX: 0, minY: 0, maxX: 1000, maxY: 1000 },
-    }))).toBe(example('welcome'));
+    expect(
+      hex(
+        codec.welcome({
+          sessionId: 3,
+          playerId: 10001,
+          stepRate: 20,
+          worldTime: 0,
+          step: 0,
+          resumeToken: 'abc',
+          positionScale: 16,
+          interestRadius: 80,
+          resumed: false,
+          bounds: { minX: 0, minY: 0, maxX: 1000, maxY: 1000 },
+        }),
+      ),
+    ).toBe(example('welcome'));
     expect(hex(codec.error('RATE_LIMITED', 'slow down'))).toBe(example('error'));
     expect(hex(codec.event(0, 42, 12.5, 72.5))).toBe(example('event'));
   });
@@ -159,7 +180,7 @@ describe('events', () => {
     ts.step(1);
     const e = await c.waitFor((m) => m.type === 18);
     expect(e).toEqual({ type: 18, kind: 2, npc, at: 0, expiresAt: 1000 });
-    expect(ts.server.stats().worlds['w1']).toMatchObject({ eventsSent: 1, eventsDropped: 1 });
+    expect(ts.server.stats().worlds.w1).toMatchObject({ eventsSent: 1, eventsDropped: 1 });
   });
 });
 
@@ -191,8 +212,10 @@ describe('entity identity', () => {
     const a = await ts.client();
     const wa = await a.join('w1', 'a');
     const { Position } = ts.world.stores;
-    Position.x[wb.playerId] = 500; Position.y[wb.playerId] = 500;
-    Position.x[wa.playerId] = 510; Position.y[wa.playerId] = 500;
+    Position.x[wb.playerId] = 500;
+    Position.y[wb.playerId] = 500;
+    Position.x[wa.playerId] = 510;
+    Position.y[wa.playerId] = 500;
     ts.step(1);
     await b.waitForStep(wa.step + 1);
     expect(b.view.entities.has(wa.playerId)).toBe(true);
@@ -210,7 +233,8 @@ describe('entity identity', () => {
     const s = (await b.waitForStep(wc.step)) as import('../../../src/net/protocol.js').SnapshotMsg;
     expect(s.leave).toContain(wa.playerId);
     expect(s.enter.map((e) => e[0])).toContain(wc.playerId);
-    Position.x[wc.playerId] = 490; Position.y[wc.playerId] = 500;
+    Position.x[wc.playerId] = 490;
+    Position.y[wc.playerId] = 500;
     ts.step(1);
     await b.waitForStep(wc.step + 1);
     expect(b.view.entities.get(wc.playerId)).toMatchObject({ x: 490 });

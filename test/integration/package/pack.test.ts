@@ -132,18 +132,41 @@ describe('npm pack → install into a fresh project → example starts, a client
     expect(tarball, 'npm pack wrote a .tgz').toBeDefined();
     project = join(tmp, 'game');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-test-game', version: '1.0.0', private: true, type: 'module' }, null, 2));
-    const wsVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.ws;
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'pack-test-game', version: '1.0.0', private: true, type: 'module' }, null, 2),
+    );
+    const wsVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+      .dependencies.ws;
     t = performance.now();
     expectOk(
-      await run('npm', ['install', join(tmp, tarball!), `ws@${wsVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], project, 240_000),
+      await run(
+        'npm',
+        [
+          'install',
+          join(tmp, tarball!),
+          `ws@${wsVersion}`,
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+          '--no-package-lock',
+        ],
+        project,
+        240_000,
+      ),
       'npm install <tarball>',
     );
     timings.installMs = Math.round(performance.now() - t);
     installed = join(project, 'node_modules', 'worldtick');
     // Importing must work before better-sqlite3's native binding exists (install scripts blocked).
     sqliteBuiltByInstall = existsSync(join(project, 'node_modules', 'better-sqlite3', 'build'));
-    importRun = await run(process.execPath, ['--input-type=module', '-e', "await import('worldtick'); await import('worldtick/client'); console.log('imported')"], project, 30_000);
+    importRun = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "await import('worldtick'); await import('worldtick/client'); console.log('imported')"],
+      project,
+      30_000,
+    );
     // Then stand in for a studio that allowed better-sqlite3's install script: this machine's
     // build of the same version (the embedded store opens SQLite when a server starts).
     const sqlite = (dir: string) => join(dir, 'node_modules', 'better-sqlite3');
@@ -162,7 +185,20 @@ describe('npm pack → install into a fresh project → example starts, a client
   });
 
   it('ships built JS, declarations and the dashboard assets, not the TypeScript sources or tests', () => {
-    for (const f of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'dist/src/cli/main.js', 'dist/src/content/workers/scene-worker.js', 'dist/src/admin/dashboard/index.html', 'dist/src/admin/dashboard/app.js', 'dist/components/index.js', 'dist/systems/index.js']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/client/index.js',
+      'dist/src/client/index.d.ts',
+      'dist/src/cli/main.js',
+      'dist/src/content/workers/scene-worker.js',
+      'dist/src/admin/dashboard/index.html',
+      'dist/src/admin/dashboard/app.js',
+      'dist/components/index.js',
+      'dist/systems/index.js',
+    ]) {
       expect(existsSync(join(installed, f)), f).toBe(true);
     }
     for (const f of ['src', 'test', 'bench', 'tsconfig.json', 'dist/src/index.ts', 'dist/test']) {
@@ -203,7 +239,16 @@ describe('npm pack → install into a fresh project → example starts, a client
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+        },
         files: ['consumer.ts'],
       }),
     );

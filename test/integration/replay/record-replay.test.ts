@@ -29,7 +29,29 @@ describe('record and replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-rec-'));
     const file = join(dir, 'session.wtlog');
     const rt = createRuntime(
-      parseOptions(['--data-dir', tempDataDir().dir, '--port', '0', '--admin-port', '0', '--npcs', '1500', '--stats-interval', '0', '--record', file, '--record-hash-every', '5', '--job-threads', '2', '--admin-token', 'rec-test-token'], {}),
+      parseOptions(
+        [
+          '--data-dir',
+          tempDataDir().dir,
+          '--port',
+          '0',
+          '--admin-port',
+          '0',
+          '--npcs',
+          '1500',
+          '--stats-interval',
+          '0',
+          '--record',
+          file,
+          '--record-hash-every',
+          '5',
+          '--job-threads',
+          '2',
+          '--admin-token',
+          'rec-test-token',
+        ],
+        {},
+      ),
       createLogger('silent'),
     );
     expect(rt.defaultWorld.physics).not.toBeNull(); // physics on by default
@@ -52,7 +74,7 @@ describe('record and replay', () => {
       while (Date.now() - t0 < 2500 || (rt.recorder!.stats.settles === 0 && Date.now() - t0 < 15_000)) {
         for (let i = 0; i < clients.length; i++) {
           const a = (k + i * 7) * 0.37;
-          clients[i]!.sendInput(Math.cos(a), Math.sin(a), k & 1);
+          clients[i].sendInput(Math.cos(a), Math.sin(a), k & 1);
         }
         k++;
         if (!configChanged && Date.now() - t0 > 800) {
@@ -109,14 +131,17 @@ describe('record and replay', () => {
     const packr = createLogPackr();
     const frames = [log.header, ...log.steps, log.end];
     const at = log.steps.findIndex((f) => f.facts.some(([t]) => t === 'input'));
-    const fact = log.steps[at]!.facts.find(([t]) => t === 'input')!;
+    const fact = log.steps[at].facts.find(([t]) => t === 'input')!;
     const p = fact[2] as { moveX: number; moveY: number };
     p.moveX = p.moveX > 0 ? -1 : 1;
     p.moveY = 0;
     const bad = join(dir, 'bad.wtlog');
     writeFileSync(bad, Buffer.concat(frames.map((f) => packr.pack(f))));
     expect(readFileSync(bad).byteLength).toBeGreaterThan(100);
-    const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', bad, '--quiet']).then(() => null, (e: { code: number; stdout: string }) => e);
+    const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', bad, '--quiet']).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(err?.code).toBe(1);
     expect(err?.stdout).toMatch(/MISMATCH/);
     // The wallet changes are what makes the replayed wallets match: without them, a mismatch.

@@ -28,22 +28,46 @@ const obstacles = [
 ];
 
 /** A busy world: 2,000 NPCs wandering in 330×330 (crowded), 3 walking players, walls; tiers from the tiering phase. */
-const busyWorld = async (shards: number, opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean; logger?: Logger } = {}): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
+const busyWorld = async (
+  shards: number,
+  opts: { barrierTimeoutMs?: number; mode?: ShardMode; mainRuns?: boolean; logger?: Logger } = {},
+): Promise<{ w: SimWorld; physics: WorldPhysics; pool: ShardPool | null }> => {
   // Time, tiering (for levels of detail) and physics: the phases that touch positions.
   const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
   // The world is built with physics (the pipeline gets `physics` in place of `movement` at creation);
   // its shard pool is a service started like the runtime starts it.
-  const physicsBlock = { obstacles, tuning: { cellSize: 4, perceptionRadius: 10 }, shards: shards, mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'), mainRuns: opts.mainRuns ?? false };
-  const w = createSimWorld({ id: `busy${shards}`, seed: 9, capacity: 2100, size: 330, systems, physics: physicsBlock, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } } });
+  const physicsBlock = {
+    obstacles,
+    tuning: { cellSize: 4, perceptionRadius: 10 },
+    shards: shards,
+    mode: opts.mode ?? (shards > 0 ? 'shards' : 'inline'),
+    mainRuns: opts.mainRuns ?? false,
+  };
+  const w = createSimWorld({
+    id: `busy${shards}`,
+    seed: 9,
+    capacity: 2100,
+    size: 330,
+    systems,
+    physics: physicsBlock,
+    config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, spatialCellSize: 16 } },
+  });
   populateNpcs(w, { count: 2000, movingFraction: 0.9, maxSpeed: 3 });
-  for (const [x, y] of [[50, 50], [200, 200], [300, 250]] as const) {
+  for (const [x, y] of [
+    [50, 50],
+    [200, 200],
+    [300, 250],
+  ] as const) {
     const p = spawnPlayer(w, x, y, 60);
     w.stores.Velocity.x[p] = 2;
     w.stores.Velocity.y[p] = -1;
   }
   const physics = w.physics!;
   expect(w.pipeline.map((e) => e.name)).toEqual(['time', 'tiering', 'physics']);
-  const service = new ShardService(w.id, physics, { ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+  const service = new ShardService(w.id, physics, {
+    ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   services.push(service);
   await service.start();
   const pool = physics.pool;
@@ -80,7 +104,12 @@ describe('shards on piscina workers', () => {
     stepWorld(ref.w, 60);
     const want = hashWorldState(ref.w);
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const { w, pool, physics } = await busyWorld(2, { barrierTimeoutMs: 1000, logger: createLogger('info', sink) });
     if (!pool) throw new Error('no pool');
     stepWorld(w, 30);
@@ -105,7 +134,8 @@ describe('shards on piscina workers', () => {
     const ref = await busyWorld(0);
     stepWorld(ref.w, 200);
     const { w, physics, pool } = await busyWorld(2, { mode: 'auto' });
-    let sharded = 0, inline = 0;
+    let sharded = 0,
+      inline = 0;
     for (let i = 0; i < 200; i++) {
       stepWorld(w, 1);
       if (physics.sharded.lastSharded) sharded++;

@@ -50,18 +50,48 @@ interface ClientState {
   lastCoins: number | null;
 }
 
-it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay reward applied exactly once, 0 mismatches', { timeout: 120_000 }, async () => {
+it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay reward applied exactly once, 0 mismatches', {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-crash-rt-'));
   const seed = (Date.now() & 0xffff) >>> 0;
   const rng = createPrng(seed);
   const [port, adminPort] = [await freePort(), await freePort()];
   const config = join(dir, 'config.json');
   // No purchase rate limit (load), generous message rate; resume grace counted from each restart.
-  writeFileSync(config, JSON.stringify({ ledger: { rateLimit: { perSecond: 0 } }, net: { messageRatePerSecond: 2000, messageBurst: 2000, resumeGraceSeconds: 30 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ledger: { rateLimit: { perSecond: 0 } },
+      net: { messageRatePerSecond: 2000, messageBurst: 2000, resumeGraceSeconds: 30 },
+    }),
+  );
   const args = [
-    '--import', 'tsx', MAIN, '--config', config, '--port', String(port), '--admin-port', String(adminPort), '--admin-token', TOKEN,
-    '--data-dir', join(dir, 'data'), '--npcs', '400', '--world-size', '150', '--time-scale', '20000', '--stats-interval', '0',
-    '--log-level', 'warn', '--starting-coins', '1000000',
+    '--import',
+    'tsx',
+    MAIN,
+    '--config',
+    config,
+    '--port',
+    String(port),
+    '--admin-port',
+    String(adminPort),
+    '--admin-token',
+    TOKEN,
+    '--data-dir',
+    join(dir, 'data'),
+    '--npcs',
+    '400',
+    '--world-size',
+    '150',
+    '--time-scale',
+    '20000',
+    '--stats-interval',
+    '0',
+    '--log-level',
+    'warn',
+    '--starting-coins',
+    '1000000',
   ];
   let child: ChildProcess | null = null;
   const start = (): ChildProcess => {
@@ -75,14 +105,21 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     c.kill('SIGKILL');
     await exited;
   };
-  const admin = async <T,>(path: string): Promise<T> => {
+  const admin = async <T>(path: string): Promise<T> => {
     const r = await fetch(`http://127.0.0.1:${adminPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     return (await r.json()) as T;
   };
 
   const states: ClientState[] = Array.from({ length: CLIENTS }, (_, i) => ({
-    token: `crash-player-${i}`, resume: null, acked: new Map(), pending: null, next: 0, resumed: 0, refused: 0, lastCoins: null,
+    token: `crash-player-${i}`,
+    resume: null,
+    acked: new Map(),
+    pending: null,
+    next: 0,
+    resumed: 0,
+    refused: 0,
+    lastCoins: null,
   }));
   let draining = false;
   const live = new Set<WorldtickClient>();
@@ -91,7 +128,14 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
       try {
         await c.connect();
-        const refused = c.waitFor((m) => m.type === 20 && m.code === 'RESUME_REFUSED', 3000).then(() => { st.refused++; }, () => undefined);
+        const refused = c
+          .waitFor((m) => m.type === 20 && m.code === 'RESUME_REFUSED', 3000)
+          .then(
+            () => {
+              st.refused++;
+            },
+            () => undefined,
+          );
         const w = await c.join('1', `p${i}`, st.token, st.resume, 3000);
         void refused;
         if (w.resumed) st.resumed++;
@@ -156,19 +200,22 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     }
     await sleep(300);
 
-    let purchases = 0, chainRewards = 0;
+    let purchases = 0,
+      chainRewards = 0;
     for (const st of states) {
       const playerId = playerIdOfToken(st.token);
-      const body = await admin<{ entries: LedgerEntry[]; balance: { coins: number; items: Record<string, number> }; live: { coins: number; items: Record<string, number> } | null }>(
-        `/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}?limit=10000`,
-      );
+      const body = await admin<{
+        entries: LedgerEntry[];
+        balance: { coins: number; items: Record<string, number> };
+        live: { coins: number; items: Record<string, number> } | null;
+      }>(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}?limit=10000`);
       const byKey = new Map<string, LedgerEntry[]>();
       for (const e of body.entries) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e]);
       for (const [key, seq] of st.acked) {
         const found = byKey.get(key) ?? [];
         expect(found.length, `acknowledged ${key} is in the ledger exactly once`).toBe(1);
-        expect(found[0]!.seq).toBe(seq);
-        expect(found[0]!.status).toBe('ok');
+        expect(found[0].seq).toBe(seq);
+        expect(found[0].status).toBe('ok');
       }
       for (const e of body.entries) if (e.key.startsWith('buy-')) expect(e.status).toBe('ok');
       // Applied exactly once: the live wallet equals the ledger (purchases, chain rewards, start grant).
@@ -185,9 +232,14 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     expect(report.players).toBeGreaterThanOrEqual(CLIENTS);
     expect(purchases).toBeGreaterThan(KILLS * 20);
     expect(chainRewards, 'gameplay rewards were granted under the kills').toBeGreaterThan(0);
-    expect(states.reduce((n, s) => n + s.resumed, 0), 'sessions resumed after restarts').toBeGreaterThan(0);
+    expect(
+      states.reduce((n, s) => n + s.resumed, 0),
+      'sessions resumed after restarts',
+    ).toBeGreaterThan(0);
     for (const c of final) c.close();
-    console.log(`crash test: seed ${seed}, ${KILLS} SIGKILLs, ${purchases} purchases acknowledged, ${chainRewards} chain rewards, ${states.reduce((n, s) => n + s.resumed, 0)} resumes, ${states.reduce((n, s) => n + s.refused, 0)} resume refusals`);
+    console.log(
+      `crash test: seed ${seed}, ${KILLS} SIGKILLs, ${purchases} purchases acknowledged, ${chainRewards} chain rewards, ${states.reduce((n, s) => n + s.resumed, 0)} resumes, ${states.reduce((n, s) => n + s.refused, 0)} resume refusals`,
+    );
   } finally {
     draining = true;
     for (const c of live) c.close();

@@ -9,7 +9,15 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { startRuntime, TOKEN } from '../admin/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 it.skipIf(!existsSync(CHROMIUM))('lists recent purchases and rewards with their results', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-dash-tx-'));
@@ -23,7 +31,9 @@ it.skipIf(!existsSync(CHROMIUM))('lists recent purchases and rewards with their 
     expect((await c.purchase('dash-buy-2', 'dragon', 1, 1)).code).toBe('TX_UNKNOWN_ITEM');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     await page.goto(`${s.base}/#token=${encodeURIComponent(TOKEN)}`);
-    await page.waitForFunction(() => (document.getElementById('transactions') as HTMLTableElement).tBodies[0]!.rows.length >= 3, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => (document.getElementById('transactions') as HTMLTableElement).tBodies[0].rows.length >= 3, undefined, {
+      timeout: 15_000,
+    });
     const rows = await page.locator('#transactions tbody tr').allInnerTexts();
     expect(rows.some((r) => r.includes('dash-buy-1') && r.includes('potion×2') && r.includes('-20'))).toBe(true);
     expect(rows.some((r) => r.includes('dash-buy-2') && r.includes('TX_UNKNOWN_ITEM'))).toBe(true);

@@ -16,10 +16,26 @@ import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-tx-'));
 const config = join(dir, 'config.json');
-writeFileSync(config, JSON.stringify({ net: { messageBurst: 200, messageRatePerSecond: 200 }, ledger: { rateLimit: { perSecond: 1, burst: 30 } } }));
+writeFileSync(
+  config,
+  JSON.stringify({ net: { messageBurst: 200, messageRatePerSecond: 200 }, ledger: { rateLimit: { perSecond: 1, burst: 30 } } }),
+);
 
 const boot = async (dataDir: string | null, configFile = config): Promise<Runtime> => {
-  const args = ['--config', configFile, '--port', '0', '--admin-port', '0', '--npcs', '20', '--stats-interval', '0', '--starting-coins', '100'];
+  const args = [
+    '--config',
+    configFile,
+    '--port',
+    '0',
+    '--admin-port',
+    '0',
+    '--npcs',
+    '20',
+    '--stats-interval',
+    '0',
+    '--starting-coins',
+    '100',
+  ];
   if (dataDir) args.push('--data-dir', dataDir);
   const rt = createRuntime(parseOptions(args, {}), createLogger('silent'));
   await rt.start();
@@ -33,7 +49,12 @@ const connect = async (rt: Runtime): Promise<WorldtickClient> => {
 };
 
 /** Join and wait for the wallet after the ledger catch-up (start grant included). */
-const joinWithWallet = async (c: WorldtickClient, name: string, token = '', resume: string | null = null): Promise<{ token: string; wallet: WalletMsg; resumed: boolean }> => {
+const joinWithWallet = async (
+  c: WorldtickClient,
+  name: string,
+  token = '',
+  resume: string | null = null,
+): Promise<{ token: string; wallet: WalletMsg; resumed: boolean }> => {
   const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
   const w = await c.join('1', name, token, resume);
   return { token: w.resumeToken, wallet: (await wallet) as WalletMsg, resumed: w.resumed };
@@ -41,7 +62,9 @@ const joinWithWallet = async (c: WorldtickClient, name: string, token = '', resu
 
 let rt: Runtime;
 const data = join(dir, 'data');
-beforeAll(async () => { rt = await boot(data); });
+beforeAll(async () => {
+  rt = await boot(data);
+});
 afterAll(async () => {
   await rt.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -158,7 +181,8 @@ describe('sessions survive a restart', () => {
     const short = join(dir, 'grace.json');
     writeFileSync(short, JSON.stringify({ net: { resumeGraceSeconds: 1 } }));
     let a = await boot(d3, short);
-    const early = await connect(a), late = await connect(a);
+    const early = await connect(a),
+      late = await connect(a);
     const e = await joinWithWallet(early, 'early');
     const l = await joinWithWallet(late, 'late');
     expect(await early.purchase('g1', 'arrow', 5, 1)).toMatchObject({ status: 'ok', coins: 95 });

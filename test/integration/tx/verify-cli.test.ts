@@ -20,7 +20,13 @@ const MAIN = fileURLToPath(new URL('../../../src/cli/verify-main.ts', import.met
 it('verify: the admin route and the CLI report 0 mismatches after purchases; offline too', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-verify-'));
   try {
-    const rt = createRuntime(parseOptions(['--port', '0', '--admin-port', '0', '--admin-token', 'vt', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}), createLogger('silent'));
+    const rt = createRuntime(
+      parseOptions(
+        ['--port', '0', '--admin-port', '0', '--admin-token', 'vt', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir],
+        {},
+      ),
+      createLogger('silent'),
+    );
     await rt.start();
     try {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -35,7 +41,10 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
       // The CLI, in-process (same code as `npm run verify`), against the admin API.
       const out: string[] = [];
       const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+      process.stdout.write = ((s: string) => {
+        out.push(String(s));
+        return true;
+      }) as typeof process.stdout.write;
       let code: number;
       try {
         code = await runVerifyCli(['node', 'verify', '--admin-url', `http://127.0.0.1:${rt.admin.port}`, '--admin-token', 'vt']);
@@ -48,14 +57,18 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
       const pr = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger`, { headers: { authorization: 'Bearer vt' } });
       const recent = (await pr.json()) as { recent: Array<{ playerId: string; key: string }> };
       const playerId = recent.recent.find((t) => t.key === 'v0')!.playerId;
-      const pl = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}`, { headers: { authorization: 'Bearer vt' } });
+      const pl = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}`, {
+        headers: { authorization: 'Bearer vt' },
+      });
       const body = (await pl.json()) as { balance: { coins: number }; live: { coins: number }; entries: unknown[] };
       expect(body.entries.length).toBe(6); // start grant + 5 purchases
       expect(body.live.coins).toBe(body.balance.coins);
       expect(body.balance.coins).toBe(1000 - 50);
       // A server reward through the admin API reaches the live wallet.
       const rw = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/rewards`, {
-        method: 'POST', headers: { authorization: 'Bearer vt', 'content-type': 'application/json' }, body: JSON.stringify({ playerId, key: 'gift-1', coins: 7 }),
+        method: 'POST',
+        headers: { authorization: 'Bearer vt', 'content-type': 'application/json' },
+        body: JSON.stringify({ playerId, key: 'gift-1', coins: 7 }),
       });
       expect(rw.status).toBe(200);
       const w2 = await c.waitFor((m) => m.type === 22 && m.coins === 957);

@@ -45,7 +45,10 @@ describe('telemetry', () => {
     const t = tel.of(w);
     expect(Array.from(t.edgesSec)).toContain(0.01);
     const i = Array.from(t.edgesSec).indexOf(0.01);
-    const cum = (k: number) => Array.from(t.bucketCounts).slice(0, k + 1).reduce((a, b) => a + b, 0);
+    const cum = (k: number) =>
+      Array.from(t.bucketCounts)
+        .slice(0, k + 1)
+        .reduce((a, b) => a + b, 0);
     expect(cum(i)).toBe(2); // 1 ms and exactly 10 ms are <= budget
     expect(t.count).toBe(4);
     expect(t.overruns).toBe(2);

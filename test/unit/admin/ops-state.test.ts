@@ -40,7 +40,13 @@ describe('declared tasks', () => {
     let wall = 0;
     let mode: 'normal' | 'degraded' = 'degraded';
     const bus = new EventBus<WorldTopics>();
-    const periodic = new PeriodicScheduler({ bus: bus as never, worldNow: () => 0, wallNowMs: () => wall, mode: () => mode, heartbeatSeconds: 0 });
+    const periodic = new PeriodicScheduler({
+      bus: bus as never,
+      worldNow: () => 0,
+      wallNowMs: () => wall,
+      mode: () => mode,
+      heartbeatSeconds: 0,
+    });
     declareTask({ periodic, bus }, { name: 'slow3', intervalSeconds: 1, clock: 'wall', adaptive: true, slowFactor: 3 });
     for (let i = 0; i < 9; i++) {
       wall += 1000;
@@ -56,14 +62,35 @@ describe('declared tasks', () => {
   it('the config file declares tasks for the default world; a bad one is refused naming its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-periodic-'));
     const good = join(dir, 'good.json');
-    writeFileSync(good, JSON.stringify({ periodic: [{ name: 'backup', intervalSeconds: 300, clock: 'wall', critical: true }, { name: 'market', intervalSeconds: 86400 }] }));
+    writeFileSync(
+      good,
+      JSON.stringify({
+        periodic: [
+          { name: 'backup', intervalSeconds: 300, clock: 'wall', critical: true },
+          { name: 'market', intervalSeconds: 86400 },
+        ],
+      }),
+    );
     const rt = createRuntime(parseOptions(['--config', good, '--npcs', '10'], {}), createLogger('silent'));
-    expect(rt.defaultWorld.periodic.status().filter((t) => t.declared).map((t) => [t.name, t.clock, t.critical])).toEqual([
+    expect(
+      rt.defaultWorld.periodic
+        .status()
+        .filter((t) => t.declared)
+        .map((t) => [t.name, t.clock, t.critical]),
+    ).toEqual([
       ['backup', 'wall', true],
       ['market', 'world', false],
     ]);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ periodic: [{ name: 'a', intervalSeconds: -1 }, { name: 'a', intervalSeconds: 1, when: 'now' }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        periodic: [
+          { name: 'a', intervalSeconds: -1 },
+          { name: 'a', intervalSeconds: 1, when: 'now' },
+        ],
+      }),
+    );
     expect(() => parseOptions(['--config', bad], {})).toThrow(
       /config file: periodic\[0\]\.intervalSeconds must be a number > 0 <= 1000000000 \(got number -1\).*config file: periodic\[1\]\.when is not a known option/,
     );

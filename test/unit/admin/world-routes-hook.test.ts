@@ -21,9 +21,18 @@ describe('world routes: onWorldDeleted', () => {
       },
     });
     const del = routes.find((r) => r.method === 'DELETE')!;
-    const req = (id: string) => ({ method: 'DELETE', path: `/api/v1/worlds/${id}`, query: new URLSearchParams(), params: { id }, body: undefined });
+    const req = (id: string) => ({
+      method: 'DELETE',
+      path: `/api/v1/worlds/${id}`,
+      query: new URLSearchParams(),
+      params: { id },
+      body: undefined,
+    });
     expect((await del.handler(req('a'))).json).toEqual({ deleted: 'a' });
     expect((await del.handler(req('b'))).json).toEqual({ deleted: 'b' });
-    expect(seen).toEqual([['a', false], ['b', false]]);
+    expect(seen).toEqual([
+      ['a', false],
+      ['b', false],
+    ]);
   });
 });

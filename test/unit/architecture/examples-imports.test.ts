@@ -14,7 +14,7 @@ const staticSpecifiers = (src: string): string[] => {
   const out: string[] = [];
   for (const m of code.matchAll(/^\s*(?:import|export)\b[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
     const spec = m[1] ?? m[2];
-    if (spec && spec.startsWith('.')) out.push(spec);
+    if (spec?.startsWith('.')) out.push(spec);
   }
   return out;
 };
@@ -35,12 +35,14 @@ describe('examples use the public API only', () => {
   it('examples import only their own files and the package entries', () => {
     const bad: string[] = [];
     const files = listTs(join(ROOT, 'examples'));
-    expect(files.map((f) => relative(ROOT, f))).toEqual(expect.arrayContaining(['examples/arena/game.ts', 'examples/arena/main.ts', 'examples/life-sim/game.ts']));
+    expect(files.map((f) => relative(ROOT, f))).toEqual(
+      expect.arrayContaining(['examples/arena/game.ts', 'examples/arena/main.ts', 'examples/life-sim/game.ts']),
+    );
     for (const f of files) {
       const own = dirname(f);
       for (const spec of staticSpecifiers(readFileSync(f, 'utf8'))) {
         const t = target(f, spec);
-        if (!ENTRIES.has(t) && !t.startsWith(own + '/')) bad.push(`${relative(ROOT, f)} imports ${spec}`);
+        if (!ENTRIES.has(t) && !t.startsWith(`${own}/`)) bad.push(`${relative(ROOT, f)} imports ${spec}`);
       }
     }
     expect(bad).toEqual([]);
@@ -51,7 +53,8 @@ describe('examples use the public API only', () => {
     for (const d of ['src', 'systems', 'components'])
       for (const f of listTs(join(ROOT, d))) {
         if (relative(ROOT, f) === 'src/cli/main.ts') continue;
-        for (const spec of staticSpecifiers(readFileSync(f, 'utf8'))) if (target(f, spec).startsWith(join(ROOT, 'examples') + '/')) bad.push(`${relative(ROOT, f)} imports ${spec}`);
+        for (const spec of staticSpecifiers(readFileSync(f, 'utf8')))
+          if (target(f, spec).startsWith(`${join(ROOT, 'examples')}/`)) bad.push(`${relative(ROOT, f)} imports ${spec}`);
       }
     expect(bad).toEqual([]);
   });

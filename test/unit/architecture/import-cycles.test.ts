@@ -27,17 +27,16 @@ const listTs = (dir: string, out: string[] = []): string[] => {
 };
 
 /** Strip block and line comments (so examples in TSDoc are not read as imports). */
-const stripComments = (src: string): string =>
-  src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+const stripComments = (src: string): string => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 
 const IMPORT_RE = /^\s*(?:import|export)\b[^;'"`]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 /** Relative specifiers of a file's static imports/re-exports. */
-export const staticSpecifiers = (src: string): string[] => {
+const staticSpecifiers = (src: string): string[] => {
   const out: string[] = [];
   for (const m of stripComments(src).matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2];
-    if (spec && spec.startsWith('.')) out.push(spec);
+    if (spec?.startsWith('.')) out.push(spec);
   }
   return out;
 };
@@ -101,7 +100,7 @@ const cycles = (graph: Map<string, string[]>): string[][] => {
 /** One concrete circle inside a component, for a readable failure message. */
 const sampleCircle = (graph: Map<string, string[]>, comp: string[]): string[] => {
   const inComp = new Set(comp);
-  const start = comp[0]!;
+  const start = comp[0];
   const prev = new Map<string, string>();
   const queue = [start];
   while (queue.length) {

@@ -9,7 +9,13 @@ import { setBehaviorDefinitions } from '../../../src/tiers/tier-state.js';
 import { nextRange } from '../../../src/world/prng.js';
 
 const world = (sim: Record<string, unknown> = {}, seed = 1) =>
-  createSimWorld({ id: 'b', capacity: 4000, size: 2000, seed, config: { controller: { enabled: false }, simulation: { tickIntervalSeconds: 1, timeScale: 60, ...sim } } });
+  createSimWorld({
+    id: 'b',
+    capacity: 4000,
+    size: 2000,
+    seed,
+    config: { controller: { enabled: false }, simulation: { tickIntervalSeconds: 1, timeScale: 60, ...sim } },
+  });
 
 describe('behavior', () => {
   it('dormant catch-up applies the activity effects for the world time elapsed since the last tick', () => {
@@ -24,12 +30,16 @@ describe('behavior', () => {
     let last = -1;
     for (let s = 0; s < 200; s++) {
       runStep(w);
-      if (T.lastTickedAt[e] !== last) { last = T.lastTickedAt[e]!; ticks.push([last, w.stores.Behavior.hunger[e]!]); }
+      if (T.lastTickedAt[e] !== last) {
+        last = T.lastTickedAt[e];
+        ticks.push([last, w.stores.Behavior.hunger[e]]);
+      }
     }
     expect(T.tier[e]).toBe(3);
     expect(ticks.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < ticks.length; i++) {
-      const [t1, h1] = ticks[i]!, [t0, h0] = ticks[i - 1]!;
+      const [t1, h1] = ticks[i],
+        [t0, h0] = ticks[i - 1];
       expect(t1 - t0).toBe(3600); // hourly at 60 world s per step
       expect(h1 - h0).toBeCloseTo(rate * (t1 - t0), 5);
     }
@@ -60,7 +70,7 @@ describe('behavior', () => {
       w.stores.Behavior.energy[e] = energy;
       w.stores.Behavior.hunger[e] = hunger;
       runStep(w);
-      return w.npcSim.activities.names[w.stores.Behavior.activity[e]!];
+      return w.npcSim.activities.names[w.stores.Behavior.activity[e]];
     };
     expect(chosen(9 * HOUR, 0.9, 0.1)).toBe('work'); // weekday 0, 09:00
     expect(chosen(5 * DAY + 9 * HOUR, 0.9, 0.1)).not.toBe('work'); // day 5: no work
@@ -79,7 +89,9 @@ describe('behavior', () => {
         [{ name: 'Bad Name', minDurationSeconds: -1, utility: { base: 1 }, hours: [3, 30], chain: 'nope' }],
         [{ name: 'c', range: 10, cooldownSeconds: 5, steps: [{ waitHours: -2, intent: 'dance' as 'talk' }] }],
       );
-    } catch (e) { err = e; }
+    } catch (e) {
+      err = e;
+    }
     expect(err).toMatchObject({ code: ErrorCode.BEHAVIOR_INVALID });
     const msg = (err as Error).message;
     expect(msg).toContain('chains[0].steps[0].waitHours must be a number >= 0');
@@ -100,7 +112,12 @@ describe('behavior', () => {
         players.push(p);
       }
       for (let s = 0; s < 400; s++) runStep(w);
-      return { hash: hashWorldState(w), chains: w.tierStats.chainsAdvancedTotal, intents: w.intents.counters.enqueued, ticks: w.tierStats.ticksTotalPerTier.reduce((a, b) => a + b, 0) };
+      return {
+        hash: hashWorldState(w),
+        chains: w.tierStats.chainsAdvancedTotal,
+        intents: w.intents.counters.enqueued,
+        ticks: w.tierStats.ticksTotalPerTier.reduce((a, b) => a + b, 0),
+      };
     };
     const a = run(5);
     expect(run(5)).toEqual(a);

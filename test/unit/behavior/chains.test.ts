@@ -9,7 +9,9 @@ import { setBehaviorDefinitions } from '../../../src/tiers/tier-state.js';
 /** One player, one NPC next to it (detailed) and one far away (dormant, hourly ticks). */
 const chainWorld = (tickIntervalSeconds: number, timeScale: number) => {
   const w = createSimWorld({
-    id: 'c', capacity: 100, size: 2000,
+    id: 'c',
+    capacity: 100,
+    size: 2000,
     config: { controller: { enabled: false }, simulation: { tickIntervalSeconds, timeScale, maxCatchUpSteps: 3 } },
   });
   setBehaviorDefinitions(
@@ -82,9 +84,15 @@ describe('interaction chains on world time', () => {
       startChain(w, near, 0, player);
       pauseWorld(w);
       let n = 0;
-      while (w.stores.Interaction.chain[near] !== -1) { stepWorld(w, 1); n++; }
+      while (w.stores.Interaction.chain[near] !== -1) {
+        stepWorld(w, 1);
+        n++;
+      }
       let c = 0;
-      while (!chainReady(w, near, 0)) { stepWorld(w, 1); c++; } // 1 h chain cooldown (and the 15 min gap)
+      while (!chainReady(w, near, 0)) {
+        stepWorld(w, 1);
+        c++;
+      } // 1 h chain cooldown (and the 15 min gap)
       return [n, c];
     };
     expect(stepsUntil(60)).toEqual([120, 60]);
@@ -98,11 +106,17 @@ describe('interaction chains on world time', () => {
     runner.add(w);
     pauseWorld(w);
     const frozenAt = w.clock.now;
-    for (let i = 0; i < 50; i++) { wall += 3600 * 1000; runner.runDue(wall); } // 50 wall hours, paused
+    for (let i = 0; i < 50; i++) {
+      wall += 3600 * 1000;
+      runner.runDue(wall);
+    } // 50 wall hours, paused
     expect(w.clock.now).toBe(frozenAt);
     expect(w.stores.Interaction.chain[near]).toBe(0);
     resumeWorld(w);
-    for (let i = 0; i < 200 && w.stores.Interaction.chain[near] !== -1; i++) { wall += 1000; runner.runDue(wall); }
+    for (let i = 0; i < 200 && w.stores.Interaction.chain[near] !== -1; i++) {
+      wall += 1000;
+      runner.runDue(wall);
+    }
     expect(w.stores.Interaction.lastInteractionAt[near]).toBe(frozenAt + 7200);
   });
 

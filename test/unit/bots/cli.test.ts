@@ -4,9 +4,21 @@ import { parseBotsArgs } from '../../../src/bots/cli.js';
 import { scenarioUnavailable } from '../../../src/bots/scenarios.js';
 
 const parse = (argv: string[]) => {
-  let err = '', out = '';
+  let err = '',
+    out = '';
   try {
-    return { opts: parseBotsArgs(argv, { writeOut: (s) => { out += s; }, writeErr: (s) => { err += s; } }), err, out };
+    return {
+      opts: parseBotsArgs(argv, {
+        writeOut: (s) => {
+          out += s;
+        },
+        writeErr: (s) => {
+          err += s;
+        },
+      }),
+      err,
+      out,
+    };
   } catch (e) {
     if (!(e instanceof CommanderError)) throw e;
     return { opts: null, err, out, code: e.code };
@@ -15,12 +27,76 @@ const parse = (argv: string[]) => {
 
 describe('bots CLI options', () => {
   it('defaults', () => {
-    expect(parse([]).opts).toMatchObject({ url: 'ws://127.0.0.1:7700', world: '1', scenario: 'steady', clients: 100, duration: 10, warmup: 1, procs: 1, cpu: null, report: null, progress: true, worker: false });
+    expect(parse([]).opts).toMatchObject({
+      url: 'ws://127.0.0.1:7700',
+      world: '1',
+      scenario: 'steady',
+      clients: 100,
+      duration: 10,
+      warmup: 1,
+      procs: 1,
+      cpu: null,
+      report: null,
+      progress: true,
+      worker: false,
+    });
   });
 
   it('parses every flag', () => {
-    const { opts } = parse(['--url', 'wss://h:1', '--world', 'w', '--scenario', 'churn', '--clients', '50', '--duration', '2.5', '--warmup', '0', '--input-hz', '4', '--concurrency', '10', '--full-every', '5', '--influx', '7', '--churn-rate', '3.5', '--seed', '9', '--procs', '2', '--cpu', '2,3', '--report', 'r.json', '--no-progress']);
-    expect(opts).toEqual({ url: 'wss://h:1', world: 'w', scenario: 'churn', clients: 50, duration: 2.5, warmup: 0, inputHz: 4, purchaseHz: 5, concurrency: 10, fullEvery: 5, influx: 7, churnRate: 3.5, seed: 9, token: '', procs: 2, cpu: [2, 3], report: 'r.json', progress: false, worker: false });
+    const { opts } = parse([
+      '--url',
+      'wss://h:1',
+      '--world',
+      'w',
+      '--scenario',
+      'churn',
+      '--clients',
+      '50',
+      '--duration',
+      '2.5',
+      '--warmup',
+      '0',
+      '--input-hz',
+      '4',
+      '--concurrency',
+      '10',
+      '--full-every',
+      '5',
+      '--influx',
+      '7',
+      '--churn-rate',
+      '3.5',
+      '--seed',
+      '9',
+      '--procs',
+      '2',
+      '--cpu',
+      '2,3',
+      '--report',
+      'r.json',
+      '--no-progress',
+    ]);
+    expect(opts).toEqual({
+      url: 'wss://h:1',
+      world: 'w',
+      scenario: 'churn',
+      clients: 50,
+      duration: 2.5,
+      warmup: 0,
+      inputHz: 4,
+      purchaseHz: 5,
+      concurrency: 10,
+      fullEvery: 5,
+      influx: 7,
+      churnRate: 3.5,
+      seed: 9,
+      token: '',
+      procs: 2,
+      cpu: [2, 3],
+      report: 'r.json',
+      progress: false,
+      worker: false,
+    });
   });
 
   it('bad values are refused with a message naming the flag', () => {
@@ -43,7 +119,26 @@ describe('bots CLI options', () => {
   it('--help lists every flag; every scenario is available', () => {
     const r = parse(['--help']);
     expect(r.code).toBe('commander.helpDisplayed');
-    for (const f of ['--url', '--world', '--scenario', '--clients', '--duration', '--warmup', '--input-hz', '--purchase-hz', '--concurrency', '--full-every', '--influx', '--churn-rate', '--seed', '--procs', '--cpu', '--report', '--no-progress']) expect(r.out).toContain(f);
+    for (const f of [
+      '--url',
+      '--world',
+      '--scenario',
+      '--clients',
+      '--duration',
+      '--warmup',
+      '--input-hz',
+      '--purchase-hz',
+      '--concurrency',
+      '--full-every',
+      '--influx',
+      '--churn-rate',
+      '--seed',
+      '--procs',
+      '--cpu',
+      '--report',
+      '--no-progress',
+    ])
+      expect(r.out).toContain(f);
     expect(r.out).not.toContain('--worker');
     expect(scenarioUnavailable('purchase-storm')).toBeNull();
     expect(scenarioUnavailable('steady')).toBeNull();

@@ -10,10 +10,34 @@ const hist = (values: readonly number[]) => {
 };
 
 const part = (proc: number, values: readonly number[], over: Partial<ProcReport> = {}): ProcReport => ({
-  proc, pid: 1000 + proc, cpusAllowed: null, clients: 10, connected: 10, joinFailures: 0, disconnects: 0, disconnectsByCode: {},
-  measuredSeconds: 2, clientSeconds: 20, snapshots: values.length, bytesIn: values.length * 100, inputsSent: 20, errorsReceived: 0,
-  inconsistencies: 0, fullDecodeClients: 1, lightClients: 9, joinsMeasured: 0, leavesMeasured: 0, cpuMs: 100, purchasesSent: 0, purchaseResults: {},
-  histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([1, 2])), join: encodeHistogram(hist([5])), purchase: encodeHistogram(hist([])) },
+  proc,
+  pid: 1000 + proc,
+  cpusAllowed: null,
+  clients: 10,
+  connected: 10,
+  joinFailures: 0,
+  disconnects: 0,
+  disconnectsByCode: {},
+  measuredSeconds: 2,
+  clientSeconds: 20,
+  snapshots: values.length,
+  bytesIn: values.length * 100,
+  inputsSent: 20,
+  errorsReceived: 0,
+  inconsistencies: 0,
+  fullDecodeClients: 1,
+  lightClients: 9,
+  joinsMeasured: 0,
+  leavesMeasured: 0,
+  cpuMs: 100,
+  purchasesSent: 0,
+  purchaseResults: {},
+  histograms: {
+    update: encodeHistogram(hist(values)),
+    inputAck: encodeHistogram(hist([1, 2])),
+    join: encodeHistogram(hist([5])),
+    purchase: encodeHistogram(hist([])),
+  },
   ...over,
 });
 
@@ -33,7 +57,14 @@ describe('bots report merge', () => {
   it('percentiles of known values are within the histogram precision (3 significant digits)', () => {
     const s = summarize(mergeHistograms([encodeHistogram(hist(a)), encodeHistogram(hist(b))]));
     // 2,000 values 1..2000 ms: p50 = 1000, p90 = 1800, p99 = 1980, p99.9 = 1998, max = 2000.
-    for (const [got, want] of [[s.p50, 1000], [s.p90, 1800], [s.p99, 1980], [s.p999, 1998], [s.max, 2000], [s.mean, 1000.5]] as const)
+    for (const [got, want] of [
+      [s.p50, 1000],
+      [s.p90, 1800],
+      [s.p99, 1980],
+      [s.p999, 1998],
+      [s.max, 2000],
+      [s.mean, 1000.5],
+    ] as const)
       expect(Math.abs(got - want) / want).toBeLessThan(0.002);
   });
 
@@ -46,11 +77,27 @@ describe('bots report merge', () => {
 
   it('mergeReports sums counts and disconnect codes, merges histograms, and validates against the schema', () => {
     const r = mergeReports(
-      [part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }), part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5, clientSeconds: 30 })],
+      [
+        part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }),
+        part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5, clientSeconds: 30 }),
+      ],
       { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString() },
     );
     expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
-    expect(r).toMatchObject({ procs: 2, clients: 20, connected: 20, snapshots: 2000, bytesIn: 200_000, inputsSent: 40, disconnects: 3, disconnectsByCode: { 4002: 2, 1006: 1 }, measuredSeconds: 2.5, cpuMs: 200, fullDecodeClients: 2, lightClients: 18 });
+    expect(r).toMatchObject({
+      procs: 2,
+      clients: 20,
+      connected: 20,
+      snapshots: 2000,
+      bytesIn: 200_000,
+      inputsSent: 40,
+      disconnects: 3,
+      disconnectsByCode: { 4002: 2, 1006: 1 },
+      measuredSeconds: 2.5,
+      cpuMs: 200,
+      fullDecodeClients: 2,
+      lightClients: 18,
+    });
     expect(r.updateLatencyMs).toEqual(summarize(hist([...a, ...b])));
     expect(r.inputAckRttMs.samples).toBe(4);
     expect(r.joinLatencyMs.samples).toBe(2);

@@ -77,12 +77,17 @@ describe('server options', () => {
     expect(d.dataDir).toBe('./data');
     expect(d.store).toBe('');
     expect(d.checkpointIntervalSeconds).toBe(10);
-    const o = parseOptions(['--data-dir', '/tmp/x'], { WORLDTICK_STORE: 'postgres://u@127.0.0.1:5432/db', WORLDTICK_CHECKPOINT_INTERVAL: '0' });
+    const o = parseOptions(['--data-dir', '/tmp/x'], {
+      WORLDTICK_STORE: 'postgres://u@127.0.0.1:5432/db',
+      WORLDTICK_CHECKPOINT_INTERVAL: '0',
+    });
     expect(o.dataDir).toBe('/tmp/x');
     expect(o.store).toBe('postgres://u@127.0.0.1:5432/db');
     expect(o.checkpointIntervalSeconds).toBe(0);
     expect(problems(['--store', 'mysql://x'])).toEqual([expect.stringMatching(/^--store must be postgres:\/\/…/)]);
     expect(problems([], { WORLDTICK_STORE: 'sqlite:' })).toEqual(['--store sqlite:<dir> needs a directory']);
-    expect(problems(['--checkpoint-interval', '-1'])).toEqual([expect.stringMatching(/--checkpoint-interval must be a number between 0 and 86400/)]);
+    expect(problems(['--checkpoint-interval', '-1'])).toEqual([
+      expect.stringMatching(/--checkpoint-interval must be a number between 0 and 86400/),
+    ]);
   });
 });

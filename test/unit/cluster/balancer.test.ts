@@ -12,7 +12,12 @@ const worldsOn = (loads: readonly number[], where: readonly string[]): BalanceWo
   loads.map((load, i) => ({ id: `w${String(i).padStart(2, '0')}`, instanceId: where[i], load }));
 
 /** Applies a plan's moves to the input, independently of the plan's own `after`. */
-const apply = (ids: readonly string[], worlds: readonly BalanceWorld[], plan: BalancePlan, base: Record<string, number> = {}): Record<string, number> => {
+const apply = (
+  ids: readonly string[],
+  worlds: readonly BalanceWorld[],
+  plan: BalancePlan,
+  base: Record<string, number> = {},
+): Record<string, number> => {
   const at = new Map(worlds.map((w) => [w.id, w.instanceId]));
   for (const m of plan.moves) {
     expect(at.get(m.worldId), `move of ${m.worldId} starts where the world is`).toBe(m.from);
@@ -60,7 +65,10 @@ const rng = (seed: number): (() => number) => {
 describe('planBalance', () => {
   it('12 worlds of unequal load all on one instance end within 10 % of the mean on 3 instances', () => {
     const loads = [10, 9, 8, 7, 6, 5, 5, 4, 3, 2, 1, 1];
-    const worlds = worldsOn(loads, loads.map(() => 'a'));
+    const worlds = worldsOn(
+      loads,
+      loads.map(() => 'a'),
+    );
     const plan = planBalance(instancesFor(ids3, worlds), worlds, { now: 0 });
     expect(plan.status).toBe('balanced');
     expect(plan.mean).toBeCloseTo(61 / 3);
@@ -154,7 +162,13 @@ describe('planBalance', () => {
 
   it('deterministic, independent of input order; orphan worlds are reported, not moved', () => {
     const loads = [7, 3, 9, 1, 4, 8, 2, 6];
-    const worlds = [...worldsOn(loads, loads.map(() => 'a')), { id: 'lost', instanceId: 'gone', load: 5 }];
+    const worlds = [
+      ...worldsOn(
+        loads,
+        loads.map(() => 'a'),
+      ),
+      { id: 'lost', instanceId: 'gone', load: 5 },
+    ];
     const inst = instancesFor(ids3, worlds);
     const p1 = planBalance(inst, worlds, { now: 0 });
     const p2 = planBalance([...inst].reverse(), [...worlds].reverse(), { now: 0 });
@@ -172,20 +186,36 @@ describe('planBalance', () => {
   });
 
   it('refuses bad input with every problem listed', () => {
-    expect(() => planBalance([{ id: 'a', load: -1 }, { id: 'a', load: 0 }], [{ id: 'w', instanceId: 'a', load: Number.NaN }], { tolerance: 2, maxMoves: -1 })).toThrow(
+    expect(() =>
+      planBalance(
+        [
+          { id: 'a', load: -1 },
+          { id: 'a', load: 0 },
+        ],
+        [{ id: 'w', instanceId: 'a', load: Number.NaN }],
+        { tolerance: 2, maxMoves: -1 },
+      ),
+    ).toThrow(
       expect.objectContaining({
         code: ErrorCode.OPTION_INVALID,
         details: {
-          problems: [
-            'tolerance must be a number in (0, 1)',
-            'maxMoves must be an integer >= 0',
-          ],
+          problems: ['tolerance must be a number in (0, 1)', 'maxMoves must be an integer >= 0'],
         },
       }),
     );
-    expect(() => planBalance([{ id: 'a', load: -1 }, { id: 'a', load: 0 }], [{ id: 'w', instanceId: 'a', load: Number.NaN }])).toThrow(
+    expect(() =>
+      planBalance(
+        [
+          { id: 'a', load: -1 },
+          { id: 'a', load: 0 },
+        ],
+        [{ id: 'w', instanceId: 'a', load: Number.NaN }],
+      ),
+    ).toThrow(
       expect.objectContaining({
-        details: { problems: ['instance ids must be unique', 'instances[0].load must be a number >= 0', 'worlds[0].load must be a number >= 0'] },
+        details: {
+          problems: ['instance ids must be unique', 'instances[0].load must be a number >= 0', 'worlds[0].load must be a number >= 0'],
+        },
       }),
     );
   });

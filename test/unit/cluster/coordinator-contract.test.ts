@@ -282,7 +282,9 @@ for (const impl of impls) {
       // Refused before sending: not an object with a string type.
       const bad: ClusterMessage = JSON.parse('{"worldId":"w1"}');
       await expect(a.publish('ctl', bad)).rejects.toMatchObject({ code: ErrorCode.CLUSTER_MESSAGE_INVALID });
-      await expect(a.publish('ctl', { type: 'big', blob: 'x'.repeat(70_000) })).rejects.toMatchObject({ code: ErrorCode.CLUSTER_MESSAGE_INVALID });
+      await expect(a.publish('ctl', { type: 'big', blob: 'x'.repeat(70_000) })).rejects.toMatchObject({
+        code: ErrorCode.CLUSTER_MESSAGE_INVALID,
+      });
     });
 
     it('refuses bad arguments with coded errors and changes nothing', async () => {

@@ -40,7 +40,9 @@ describe('redirect tickets', () => {
 
   it('refuses malformed input with reason "format"', () => {
     for (const bad of [undefined, 42, '', 'v1', 'v1.a', 'v2.a.b', 'v1.a.b.c', 'v1.a+b.c', 'x'.repeat(TICKET_LIMITS.maxLength + 1)]) {
-      expect(() => verifyTicket(bad, secret, { now })).toThrow(expect.objectContaining({ code: ErrorCode.TICKET_INVALID, details: { reason: 'format' } }));
+      expect(() => verifyTicket(bad, secret, { now })).toThrow(
+        expect.objectContaining({ code: ErrorCode.TICKET_INVALID, details: { reason: 'format' } }),
+      );
     }
   });
 

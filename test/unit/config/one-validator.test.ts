@@ -50,7 +50,9 @@ describe('one validator', () => {
       'worker pool: maxQueue must be an integer between 0 and 1000000 (got number 1.5)',
       'worker pool: closeTimeoutMs must be a number > 0 <= 3600000 (got number 0)',
     ]);
-    expect(problemsOf(() => new WorkerPool({ filename: 'x.js', minThreads: 3, maxThreads: 2 }))).toEqual(['worker pool: minThreads must be <= maxThreads (2)']);
+    expect(problemsOf(() => new WorkerPool({ filename: 'x.js', minThreads: 3, maxThreads: 2 }))).toEqual([
+      'worker pool: minThreads must be <= maxThreads (2)',
+    ]);
   });
 
   it('text options (CLI, env, bots) show the raw value', () => {

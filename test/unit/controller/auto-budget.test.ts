@@ -11,7 +11,9 @@ const B = 16;
 const MAX = 1000;
 const mk = (autoBudget: Record<string, unknown> = {}): SimWorld =>
   createSimWorld({
-    id: 'ab', capacity: 16, systems: [],
+    id: 'ab',
+    capacity: 16,
+    systems: [],
     config: { simulation: { maxNpcTicksPerStep: MAX, detailedReserve: 0.2 }, controller: { frameBudgetMs: B, warmupSteps: 0, autoBudget } },
   });
 
@@ -80,15 +82,24 @@ describe('auto-budget (injected costs)', () => {
   it('config keys are validated with named paths', () => {
     const w = mk();
     expect(() => updateWorldConfig(w, { controller: { autoBudget: { maxFactor: 0.5, reserveShare: 2 } } })).toThrowError(
-      expect.objectContaining({ code: ErrorCode.CONFIG_INVALID, message: expect.stringMatching(/controller\.autoBudget\.maxFactor.*controller\.autoBudget\.reserveShare/) }),
+      expect.objectContaining({
+        code: ErrorCode.CONFIG_INVALID,
+        message: expect.stringMatching(/controller\.autoBudget\.maxFactor.*controller\.autoBudget\.reserveShare/),
+      }),
     );
-    expect(() => updateWorldConfig(w, { controller: { autoBudget: { headroomBelow: 0.9, reserveShare: 0.5 } } })).toThrowError(/headroomBelow must be <= 1 - controller.autoBudget.reserveShare/);
+    expect(() => updateWorldConfig(w, { controller: { autoBudget: { headroomBelow: 0.9, reserveShare: 0.5 } } })).toThrowError(
+      /headroomBelow must be <= 1 - controller.autoBudget.reserveShare/,
+    );
     expect(w.config.controller.autoBudget).toEqual({ enabled: true, maxFactor: 4, headroomBelow: 0.5, reserveShare: 0.25 });
   });
 
   it('the selection accepts a raised budget up to the hard cap (and only with auto-budget on)', () => {
     const sel = (autoBudget: boolean, budget: number) => {
-      const w = createSimWorld({ id: 's', capacity: 6000, config: { simulation: { maxNpcTicksPerStep: 100 }, controller: { autoBudget: { enabled: autoBudget } } } });
+      const w = createSimWorld({
+        id: 's',
+        capacity: 6000,
+        config: { simulation: { maxNpcTicksPerStep: 100 }, controller: { autoBudget: { enabled: autoBudget } } },
+      });
       populateNpcs(w, { count: 5000 });
       w.spatial.rebuildNpcs(w, 0);
       runTieringPass(w);

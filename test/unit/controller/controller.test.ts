@@ -9,7 +9,15 @@ import { ingestSystem } from '../../../systems/ingest-system.js';
 
 const B = 16;
 const mk = (controller: Record<string, unknown> = {}): SimWorld =>
-  createSimWorld({ id: 'ctl', capacity: 16, systems: [], config: { simulation: { maxNpcTicksPerStep: 1000, detailedReserve: 0.2 }, controller: { frameBudgetMs: B, warmupSteps: 0, ...controller } } });
+  createSimWorld({
+    id: 'ctl',
+    capacity: 16,
+    systems: [],
+    config: {
+      simulation: { maxNpcTicksPerStep: 1000, detailedReserve: 0.2 },
+      controller: { frameBudgetMs: B, warmupSteps: 0, ...controller },
+    },
+  });
 
 /** Inject one step of synthetic load: `aiMs` in behavior, `otherMs` in physics. */
 const feed = (w: SimWorld, aiMs: number, otherMs = 0): void => {
@@ -49,7 +57,12 @@ describe('frame-budget controller (injected phase costs)', () => {
     run(w, 45, 4);
     const s3 = getControllerStatus(w);
     expect(s3.mode).toBe('normal');
-    expect(s3.history.map((t) => `${t.from}>${t.to}`)).toEqual(['normal>degraded', 'degraded>emergency', 'emergency>degraded', 'degraded>normal']);
+    expect(s3.history.map((t) => `${t.from}>${t.to}`)).toEqual([
+      'normal>degraded',
+      'degraded>emergency',
+      'emergency>degraded',
+      'degraded>normal',
+    ]);
   });
 
   it('does not flap on noisy load around the threshold', () => {
@@ -96,16 +109,28 @@ describe('frame-budget controller (injected phase costs)', () => {
   });
 
   it('ingest drain rises under buffer pressure when there is headroom, input still drained', () => {
-    const systems = [{ name: 'ingest', phase: 'ingest', run: ingestSystem }, { name: 'control', phase: 'control', run: controlSystem }] as const;
-    const w = createSimWorld({ id: 'ip', capacity: 16, systems, config: { controller: { warmupSteps: 0, ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } } });
-    let bulk = 0, inputs = 0;
+    const systems = [
+      { name: 'ingest', phase: 'ingest', run: ingestSystem },
+      { name: 'control', phase: 'control', run: controlSystem },
+    ] as const;
+    const w = createSimWorld({
+      id: 'ip',
+      capacity: 16,
+      systems,
+      config: { controller: { warmupSteps: 0, ingestDrainBaseline: 100, ingestDrainMin: 10, ingestDrainMax: 1000 } },
+    });
+    let bulk = 0,
+      inputs = 0;
     w.ingest.define('bulk', { mode: 'queue', capacity: 100_000, apply: () => void bulk++ });
     w.ingest.define('input', { mode: 'latestByKey', capacity: 100, apply: () => void inputs++ });
     for (let i = 0; i < 20_000; i++) w.ingest.push('bulk', i, 0);
     w.ctx.budgets.ingestDrain = 100;
     runStep(w);
     const first = w.ctx.budgets.ingestDrain;
-    for (let i = 0; i < 10; i++) { w.ingest.push('input', 1, i); runStep(w); }
+    for (let i = 0; i < 10; i++) {
+      w.ingest.push('input', 1, i);
+      runStep(w);
+    }
     expect(w.ctx.budgets.ingestDrain).toBeGreaterThan(first);
     expect(inputs).toBe(10);
   });
@@ -122,7 +147,7 @@ describe('frame-budget controller (injected phase costs)', () => {
     const h = getControllerStatus(w).history;
     expect(h.length).toBe(HISTORY_SIZE);
     expect(getControllerStatus(w).transitions).toBeGreaterThan(HISTORY_SIZE);
-    for (let i = 1; i < h.length; i++) expect(h[i]!.step).toBeGreaterThan(h[i - 1]!.step);
+    for (let i = 1; i < h.length; i++) expect(h[i].step).toBeGreaterThan(h[i - 1].step);
   });
 
   it('disabled: measures but leaves the budgets at the config values', () => {
@@ -136,8 +161,12 @@ describe('frame-budget controller (injected phase costs)', () => {
 
   it('refuses an inverted hysteresis band with a coded error and changes nothing', () => {
     const w = mk();
-    expect(() => updateWorldConfig(w, { controller: { recoverBelow: 1.2 } })).toThrowError(expect.objectContaining({ code: ErrorCode.CONFIG_INVALID }));
-    expect(() => updateWorldConfig(w, { controller: { recoverBelow: 1.2 } })).toThrowError(/controller.recoverBelow must be < controller.degradeAt/);
+    expect(() => updateWorldConfig(w, { controller: { recoverBelow: 1.2 } })).toThrowError(
+      expect.objectContaining({ code: ErrorCode.CONFIG_INVALID }),
+    );
+    expect(() => updateWorldConfig(w, { controller: { recoverBelow: 1.2 } })).toThrowError(
+      /controller.recoverBelow must be < controller.degradeAt/,
+    );
     expect(() => updateWorldConfig(w, { controller: { spikeFactor: 0.5 } })).toThrowError(/controller.spikeFactor must be a number > 1/);
     expect(w.config.controller.recoverBelow).toBe(0.7);
   });

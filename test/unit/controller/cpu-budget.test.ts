@@ -6,7 +6,12 @@ import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 
 const mk = (controller: Record<string, unknown> = {}): SimWorld =>
-  createSimWorld({ id: 'cpu', capacity: 16, systems: [], config: { controller: { frameBudgetMs: 16, warmupSteps: 0, holdSteps: 10, ...controller } } });
+  createSimWorld({
+    id: 'cpu',
+    capacity: 16,
+    systems: [],
+    config: { controller: { frameBudgetMs: 16, warmupSteps: 0, holdSteps: 10, ...controller } },
+  });
 
 /** Steps well inside the frame budget (4 ms of 16): only the CPU budget can move the mode. */
 const run = (w: SimWorld, n: number): void => {
@@ -58,7 +63,9 @@ describe('controller CPU budget', () => {
     const m = createCpuMeter(performance.now(), 50);
     expect(sampleCpu(m, m.startMs + 10)).toBe(-1);
     const t0 = performance.now();
-    while (performance.now() - t0 < 80) { /* burn CPU */ }
+    while (performance.now() - t0 < 80) {
+      /* burn CPU */
+    }
     const now = performance.now();
     const used = process.cpuUsage(before);
     const share = sampleCpu(m, now);

@@ -17,7 +17,7 @@ const syntheticControl: SystemEntry = {
   phase: 'control',
   run: (w) => {
     let ticks = 0;
-    for (let t = 0; t < 4; t++) ticks += w.tierStats.ticksPerTier[t]!;
+    for (let t = 0; t < 4; t++) ticks += w.tierStats.ticksPerTier[t];
     costs.fill(0);
     costs[PhaseIndex.behavior] = ticks * msPerTick;
     costs[PhaseIndex.tiering] = 1;
@@ -33,7 +33,11 @@ const mk = (): { w: SimWorld; player: number } => {
     size: 1000,
     systems,
     config: {
-      simulation: { maxNpcTicksPerStep: 2000, detailedReserve: 0.1, tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 30 } } },
+      simulation: {
+        maxNpcTicksPerStep: 2000,
+        detailedReserve: 0.1,
+        tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 30 } },
+      },
       controller: { frameBudgetMs: 16, warmupSteps: 0 },
     },
   });
@@ -56,7 +60,7 @@ describe('AI throttling on the real tiered pipeline (synthetic cost model)', () 
       w.ingest.push('input', player, ++seq);
       runStep(w);
       const ts = w.tierStats;
-      ticks.push(ts.ticksPerTier[0]! + ts.ticksPerTier[1]! + ts.ticksPerTier[2]! + ts.ticksPerTier[3]!);
+      ticks.push(ts.ticksPerTier[0] + ts.ticksPerTier[1] + ts.ticksPerTier[2] + ts.ticksPerTier[3]);
       // Floors, every step: every due detailed NPC ticked, the input applied in its step.
       expect(ts.overduePerTier[0]).toBe(0);
       expect(w.stores.Player.lastInputSeq[player]).toBe(seq);

@@ -27,7 +27,8 @@ const documented = (r: Extract<DecodeResult, { ok: true }>): string | null => {
       if (m.ticket !== null && !strIn(m.ticket, 1, 2048)) return 'hello ticket';
       return null;
     case 2: {
-      const mx = m.moveX as number, my = m.moveY as number;
+      const mx = m.moveX as number,
+        my = m.moveY as number;
       if (!u32(m.seq) || (m.seq as number) < 1) return 'input seq';
       if (!Number.isFinite(mx) || !Number.isFinite(my) || Math.abs(mx) > 1 || Math.abs(my) > 1) return 'input move';
       return u32(m.actions) ? null : 'input actions';
@@ -63,13 +64,19 @@ describe('fuzz: server codec', () => {
           if (bad) throw new Error(`accepted an undocumented message (${bad}): ${JSON.stringify(r.msg).slice(0, 200)}`);
         } else {
           if (!CODES.has(r.code)) throw new Error(`unknown wire code ${r.code}`);
-          if (r.message.includes(MARKER) || r.message.length > 200) throw new Error(`error message echoes data: ${r.message.slice(0, 200)}`);
+          if (r.message.includes(MARKER) || r.message.length > 200)
+            throw new Error(`error message echoes data: ${r.message.slice(0, 200)}`);
           codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
         }
         const h = codec.decode(hello);
         const n = codec.decode(input);
-        if (!h.ok || JSON.stringify(h.msg) !== '{"type":1,"version":1,"worldId":"w1","name":"bob","token":"","resumeToken":null,"ticket":null}') throw new Error(`decoder poisoned: hello → ${JSON.stringify(h)}`);
-        if (!n.ok || JSON.stringify(n.msg) !== '{"type":2,"seq":7,"moveX":0.5,"moveY":-1,"actions":3}') throw new Error(`decoder poisoned: input → ${JSON.stringify(n)}`);
+        if (
+          !h.ok ||
+          JSON.stringify(h.msg) !== '{"type":1,"version":1,"worldId":"w1","name":"bob","token":"","resumeToken":null,"ticket":null}'
+        )
+          throw new Error(`decoder poisoned: hello → ${JSON.stringify(h)}`);
+        if (!n.ok || JSON.stringify(n.msg) !== '{"type":2,"seq":7,"moveX":0.5,"moveY":-1,"actions":3}')
+          throw new Error(`decoder poisoned: input → ${JSON.stringify(n)}`);
       }
       // The generator reaches both outcomes and the main codes.
       expect(ok).toBeGreaterThan(100);

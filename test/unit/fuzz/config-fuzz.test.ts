@@ -6,7 +6,12 @@
  * never a polluted prototype.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultSchedulerConfig, mergeSchedulerConfig, SCHEDULER_CONFIG_SPEC, type SchedulerConfig } from '../../../src/config/scheduler-config.js';
+import {
+  defaultSchedulerConfig,
+  mergeSchedulerConfig,
+  SCHEDULER_CONFIG_SPEC,
+  type SchedulerConfig,
+} from '../../../src/config/scheduler-config.js';
 import { checkValue, type NumberSpec, type ObjectSpec, type Spec } from '../../../src/config/schema.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
 import { createSimWorld, MAX_SPATIAL_CELLS, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
@@ -44,14 +49,14 @@ const leafValue = (rng: Rng, s: Exclude<Spec, ObjectSpec>): unknown => {
 const setPath = (o: Record<string, unknown>, path: readonly string[], v: unknown): void => {
   let cur = o;
   for (let i = 0; i < path.length - 1; i++) {
-    const k = path[i]!;
+    const k = path[i];
     const next = cur[k];
     if (typeof next !== 'object' || next === null || Array.isArray(next)) {
       Object.defineProperty(cur, k, { value: {}, enumerable: true, writable: true, configurable: true });
     }
     cur = cur[k] as Record<string, unknown>;
   }
-  Object.defineProperty(cur, path[path.length - 1]!, { value: v, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(cur, path[path.length - 1], { value: v, enumerable: true, writable: true, configurable: true });
 };
 
 const getPath = (o: unknown, path: readonly string[]): unknown => path.reduce<unknown>((c, k) => (c as Record<string, unknown>)?.[k], o);
@@ -84,7 +89,11 @@ const genPatch = (rng: Rng): Patch => {
       setPath(patch, [...base, rng.pick(ODD_KEYS)], jsonValue(rng, 1));
     } else if (m < 0.95) {
       const [path] = rng.pick(leaves);
-      setPath(patch, rng.chance(0.5) ? path : [...path.slice(0, -1), 'deep'], deepValue(rng.int(20, 5000), rng.chance(0.5) ? 'array' : 'object'));
+      setPath(
+        patch,
+        rng.chance(0.5) ? path : [...path.slice(0, -1), 'deep'],
+        deepValue(rng.int(20, 5000), rng.chance(0.5) ? 'array' : 'object'),
+      );
     } else {
       const [path] = rng.pick(leaves);
       setPath(patch, path, rng.pick<unknown>([() => 1, Symbol('s'), 10n, undefined, new Date(0), new Map()]));
@@ -211,7 +220,9 @@ describe('fuzz: scheduler config patches', () => {
   it('nesting past the limit is a coded problem, not a stack overflow', () => {
     for (const depth of [33, 5000, 40_000]) {
       for (const kind of ['array', 'object'] as const) {
-        const patch = JSON.parse(`{"simulation":{"timeScale":${kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)}}}`);
+        const patch = JSON.parse(
+          `{"simulation":{"timeScale":${kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`}}}`,
+        );
         let err: unknown;
         try {
           mergeSchedulerConfig(defaultSchedulerConfig(), patch);
@@ -219,7 +230,9 @@ describe('fuzz: scheduler config patches', () => {
           err = e;
         }
         expect((err as WorldtickError).code, `${kind} ${depth}`).toBe(ErrorCode.CONFIG_INVALID);
-        expect(((err as WorldtickError).details as { problems: string[] }).problems.join()).toMatch(/^simulation\.timeScale.* nested more than 32 levels/);
+        expect(((err as WorldtickError).details as { problems: string[] }).problems.join()).toMatch(
+          /^simulation\.timeScale.* nested more than 32 levels/,
+        );
       }
     }
     // Thousands of unknown keys: the problem list is capped (no amplification of a 64 KiB body).

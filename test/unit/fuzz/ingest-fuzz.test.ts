@@ -146,7 +146,8 @@ describe('fuzz: ingest push', () => {
       w.ctx.budgets.ingestDrain = 1_000_000;
       runStep(w);
       const stats = w.ingest.stats();
-      let drained = 0, applyErrors = 0;
+      let drained = 0,
+        applyErrors = 0;
       for (const s of stats) {
         expect(s.pending).toBe(0);
         drained += s.drained;

@@ -16,9 +16,42 @@ import { deepJsonText, EDGE_NUMBERS, fuzzSeed, jsonValue, ODD_KEYS, withSeed, fu
 const ITERATIONS = Math.round(4000 * fuzzScale());
 
 const RAW_VALUES = [
-  '', ' ', '0', '-0', '1', '-1', '7700', '65535', '65536', '0x10', '1e3', '1e400', 'NaN', 'Infinity', '-Infinity', '0.05',
-  '0.0009', '60', '61', 'true', 'false', 'yes', 'debug', 'info', 'trace', 'silent', 'INFO', '4294967295', '4294967296',
-  '٣', '\u0000', '--port', '=', '1 2', '  12  ', '1_000',
+  '',
+  ' ',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '7700',
+  '65535',
+  '65536',
+  '0x10',
+  '1e3',
+  '1e400',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '0.05',
+  '0.0009',
+  '60',
+  '61',
+  'true',
+  'false',
+  'yes',
+  'debug',
+  'info',
+  'trace',
+  'silent',
+  'INFO',
+  '4294967295',
+  '4294967296',
+  '٣',
+  '\u0000',
+  '--port',
+  '=',
+  '1 2',
+  '  12  ',
+  '1_000',
 ];
 
 const rawValue = (rng: Rng): string => {
@@ -32,11 +65,16 @@ const rawValue = (rng: Rng): string => {
 /** A value the spec accepts (as text). */
 const validValue = (rng: Rng, spec: (typeof OPTION_SPECS)[number]): string => {
   switch (spec.kind) {
-    case 'int': return String(rng.int(spec.min!, Math.min(spec.max!, spec.min! + 5000)));
-    case 'number': return String(spec.min! + rng.next() * Math.min(spec.max! - spec.min!, 100));
-    case 'enum': return rng.pick(spec.values!);
-    case 'boolean': return rng.pick(['true', 'false', '1', '0']);
-    default: return rng.str(rng.int(0, 12));
+    case 'int':
+      return String(rng.int(spec.min!, Math.min(spec.max!, spec.min! + 5000)));
+    case 'number':
+      return String(spec.min! + rng.next() * Math.min(spec.max! - spec.min!, 100));
+    case 'enum':
+      return rng.pick(spec.values!);
+    case 'boolean':
+      return rng.pick(['true', 'false', '1', '0']);
+    default:
+      return rng.str(rng.int(0, 12));
   }
 };
 
@@ -51,10 +89,21 @@ const makeConfigFiles = (rng: Rng): string[] => {
   mkdirSync(join(dir, 'a-dir'));
   const files: string[] = [join(dir, 'a-dir'), join(dir, 'missing.json'), '/dev/zero', '/dev/null', dir];
   const contents: string[] = [
-    '', '{', 'null', '[]', '"x"', '42', '{"__proto__":{"port":1}}', '{"constructor":{"prototype":{"x":1}}}',
-    `{"scheduler":{"simulation":${deepJsonText(20_000, 'object')}}}`, `{"scheduler":${deepJsonText(30_000, 'array')}}`,
+    '',
+    '{',
+    'null',
+    '[]',
+    '"x"',
+    '42',
+    '{"__proto__":{"port":1}}',
+    '{"constructor":{"prototype":{"x":1}}}',
+    `{"scheduler":{"simulation":${deepJsonText(20_000, 'object')}}}`,
+    `{"scheduler":${deepJsonText(30_000, 'array')}}`,
     JSON.stringify({ port: 1, npcs: 10, scheduler: { simulation: { timeScale: 5 } } }),
-    JSON.stringify({ help: true }), JSON.stringify({ config: 'x' }), '{"port": 1e999}', `{"adminToken":"${'t'.repeat(100_000)}"}`,
+    JSON.stringify({ help: true }),
+    JSON.stringify({ config: 'x' }),
+    '{"port": 1e999}',
+    `{"adminToken":"${'t'.repeat(100_000)}"}`,
     'x'.repeat(1024 * 1024 + 10),
   ];
   for (let i = 0; i < 40; i++) {
@@ -82,13 +131,31 @@ const genArgv = (rng: Rng, files: readonly string[]): string[] => {
     const r = rng.next();
     const spec = rng.pick(OPTION_SPECS);
     if (tame && rng.chance(0.9)) {
-      if (spec.key !== 'config' || rng.chance(0.3)) argv.push(`--${spec.flag}=${spec.key === 'config' ? rng.pick(files) : validValue(rng, spec)}`);
+      if (spec.key !== 'config' || rng.chance(0.3))
+        argv.push(`--${spec.flag}=${spec.key === 'config' ? rng.pick(files) : validValue(rng, spec)}`);
       continue;
     }
     if (r < 0.45) argv.push(`--${spec.flag}`, spec.key === 'config' ? rng.pick(files) : rawValue(rng));
     else if (r < 0.7) argv.push(`--${spec.flag}=${spec.key === 'config' ? rng.pick(files) : rawValue(rng)}`);
-    else if (r < 0.78) argv.push(`--${spec.flag}`); // maybe missing its value
-    else argv.push(rng.pick(['-h', '--', '---', '--=', '-', 'word', '--unknown', '--PORT', '--port==1', '--__proto__', '--constructor', rawValue(rng)]));
+    else if (r < 0.78)
+      argv.push(`--${spec.flag}`); // maybe missing its value
+    else
+      argv.push(
+        rng.pick([
+          '-h',
+          '--',
+          '---',
+          '--=',
+          '-',
+          'word',
+          '--unknown',
+          '--PORT',
+          '--port==1',
+          '--__proto__',
+          '--constructor',
+          rawValue(rng),
+        ]),
+      );
   }
   return argv;
 };
@@ -97,7 +164,8 @@ const genEnv = (rng: Rng, files: readonly string[]): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
   const tame = rng.chance(0.5);
   for (const spec of OPTION_SPECS) {
-    if (spec.env && rng.chance(0.15)) env[spec.env] = spec.key === 'config' ? (tame ? undefined : rng.pick(files)) : tame ? validValue(rng, spec) : rawValue(rng);
+    if (spec.env && rng.chance(0.15))
+      env[spec.env] = spec.key === 'config' ? (tame ? undefined : rng.pick(files)) : tame ? validValue(rng, spec) : rawValue(rng);
   }
   if (rng.chance(0.1)) env.WORLDTICK_BOGUS = rawValue(rng);
   return env;
@@ -110,7 +178,8 @@ const validOptions = (o: ServerOptions): string[] => {
     switch (s.kind) {
       case 'int':
       case 'number':
-        if (typeof v !== 'number' || !Number.isFinite(v) || (s.kind === 'int' && !Number.isInteger(v)) || v < s.min! || v > s.max!) bad.push(s.key);
+        if (typeof v !== 'number' || !Number.isFinite(v) || (s.kind === 'int' && !Number.isInteger(v)) || v < s.min! || v > s.max!)
+          bad.push(s.key);
         break;
       case 'boolean':
         if (typeof v !== 'boolean') bad.push(s.key);
@@ -167,7 +236,11 @@ describe('fuzz: parseOptions', () => {
     tmpDirs.push(dir);
     const big = join(dir, 'big.json');
     writeFileSync(big, `{"adminToken":"${'t'.repeat(1024 * 1024)}"}`);
-    for (const [path, re] of [['/dev/zero', /not a regular file/], [dir, /not a regular file/], [big, /larger than/]] as const) {
+    for (const [path, re] of [
+      ['/dev/zero', /not a regular file/],
+      [dir, /not a regular file/],
+      [big, /larger than/],
+    ] as const) {
       let err: unknown;
       try {
         parseOptions(['--config', path], {});

@@ -10,8 +10,11 @@ import * as api from '../../../src/index.js';
 const page = readFileSync(new URL('../../../docs/GAME-API.md', import.meta.url), 'utf8');
 
 describe('docs/GAME-API.md', () => {
-  it.each([['worldtick', api], ['worldtick/client', client]] as const)('documents every export of %s', (_name, mod) => {
-    const missing = Object.keys(mod).filter((k) => !new RegExp('`(new )?' + k + '[`(]').test(page) && !page.includes(`\`${k}\``));
+  it.each([
+    ['worldtick', api],
+    ['worldtick/client', client],
+  ] as const)('documents every export of %s', (_name, mod) => {
+    const missing = Object.keys(mod).filter((k) => !new RegExp(`\`(new )?${k}[\`(]`).test(page) && !page.includes(`\`${k}\``));
     expect(missing).toEqual([]);
   });
 });

@@ -74,32 +74,36 @@ describe('defineGame', () => {
   });
 
   it('lists every problem of a bad definition', () => {
-    const problems = problemsOf(() => defineGame({
-      name: 'bad name!',
-      components: [Health, Health],
-      systems: [
-        { name: 'x', before: 'nope', run: noop },
-        { name: 'y', before: 'time', after: 'time', run: noop },
-        { name: 'z', run: noop },
-        { name: 'w', phase: 'physics', before: 'replicate', run: noop },
-      ],
-      messages: [
-        defineMessage({ name: 'm', schema: Type.Object({}), apply: noop }),
-        defineMessage({ name: 'm', schema: Type.Object({}), apply: noop }),
-      ],
-      replicate: { player: { hp: { component: Health, field: 'hpp' } }, '70000': {} },
-    }));
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^game name/),
-      'component Health is listed twice',
-      expect.stringMatching(/^system "x": before unknown system "nope"/),
-      'system "y": give before or after, not both',
-      'system "z": give a phase, or before/after a named system',
-      'system "w": phase physics disagrees with replicate\'s phase replicate',
-      'message m is defined twice',
-      'replicate.player.hp: component Health has no field "hpp"',
-      'replicate.70000: kind must be "player" or an integer 0..65534',
-    ]));
+    const problems = problemsOf(() =>
+      defineGame({
+        name: 'bad name!',
+        components: [Health, Health],
+        systems: [
+          { name: 'x', before: 'nope', run: noop },
+          { name: 'y', before: 'time', after: 'time', run: noop },
+          { name: 'z', run: noop },
+          { name: 'w', phase: 'physics', before: 'replicate', run: noop },
+        ],
+        messages: [
+          defineMessage({ name: 'm', schema: Type.Object({}), apply: noop }),
+          defineMessage({ name: 'm', schema: Type.Object({}), apply: noop }),
+        ],
+        replicate: { player: { hp: { component: Health, field: 'hpp' } }, '70000': {} },
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^game name/),
+        'component Health is listed twice',
+        expect.stringMatching(/^system "x": before unknown system "nope"/),
+        'system "y": give before or after, not both',
+        'system "z": give a phase, or before/after a named system',
+        'system "w": phase physics disagrees with replicate\'s phase replicate',
+        'message m is defined twice',
+        'replicate.player.hp: component Health has no field "hpp"',
+        'replicate.70000: kind must be "player" or an integer 0..65534',
+      ]),
+    );
   });
 
   it('refuses a bad component definition', () => {
@@ -114,21 +118,32 @@ describe('game worlds', () => {
   const hit = defineMessage({
     name: 'hit',
     schema: Type.Object({ damage: Type.Integer({ minimum: 1, maximum: 50 }) }),
-    apply: (world, player, { damage }) => { getStore(world, Health).hp[player]! -= damage; },
+    apply: (world, player, { damage }) => {
+      getStore(world, Health).hp[player] -= damage;
+    },
   });
   const events: string[] = [];
   const game = defineGame({
     name: 'test',
     components: [Health],
     messages: [hit],
-    systems: [{ name: 'regen', after: 'movement', run: (world) => {
-      const { hp, regen } = getStore(world, Health);
-      const ents = query(world, [Health]);
-      for (let i = 0; i < ents.length; i++) hp[ents[i]!] = hp[ents[i]!]! + regen[ents[i]!]!;
-    } }],
+    systems: [
+      {
+        name: 'regen',
+        after: 'movement',
+        run: (world) => {
+          const { hp, regen } = getStore(world, Health);
+          const ents = query(world, [Health]);
+          for (let i = 0; i < ents.length; i++) hp[ents[i]] = hp[ents[i]] + regen[ents[i]];
+        },
+      },
+    ],
     replicate: { player: { hp: { component: Health, field: 'hp' } } },
     hooks: {
-      populate: (world, setup) => { for (let i = 0; i < setup.npcs; i++) spawn(world, { kind: 3, x: i, y: i }); events.push(`populate ${setup.npcs}`); },
+      populate: (world, setup) => {
+        for (let i = 0; i < setup.npcs; i++) spawn(world, { kind: 3, x: i, y: i });
+        events.push(`populate ${setup.npcs}`);
+      },
       onWorldCreated: (w) => events.push(`created ${w.id}`),
       onWorldDeleted: (w) => events.push(`deleted ${w.id}`),
     },
@@ -151,7 +166,9 @@ describe('game worlds', () => {
     expect(f).toBe(e);
     addComponent(w, f, Health);
     expect([h.hp[f], h.regen[f]]).toEqual([100, 0]);
-    expect(() => getStore(createSimWorld({ id: 'plain', capacity: 2 }), Health)).toThrowError(expect.objectContaining({ code: ErrorCode.OPTION_INVALID }));
+    expect(() => getStore(createSimWorld({ id: 'plain', capacity: 2 }), Health)).toThrowError(
+      expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
+    );
     expect(() => spawn(w, { kind: 65535, x: 0, y: 0 })).toThrowError(/kind must be an integer 0..65534/);
   });
 
@@ -174,7 +191,12 @@ describe('game worlds', () => {
     const p = spawnPlayer(w, 1, 1);
     w.stores.Player.session[p] = 7;
     addComponent(w, p, Health);
-    expect(pushGameMessage(w, p, 7, 'hit', { damage: 0 })).toMatchObject({ ok: false, code: WireErrorCode.BAD_FIELD, strike: true, message: expect.stringMatching(/^hit: \/damage /) });
+    expect(pushGameMessage(w, p, 7, 'hit', { damage: 0 })).toMatchObject({
+      ok: false,
+      code: WireErrorCode.BAD_FIELD,
+      strike: true,
+      message: expect.stringMatching(/^hit: \/damage /),
+    });
     expect(pushGameMessage(w, p, 7, 'heal', {})).toMatchObject({ ok: false, code: WireErrorCode.UNKNOWN_TYPE, strike: true });
     expect(pushGameMessage(w, p, 7, 'hit', { damage: 5 })).toEqual({ ok: true });
     expect(pushGameMessage(w, p, 6, 'hit', { damage: 9 })).toEqual({ ok: true });
@@ -189,13 +211,20 @@ describe('arena example systems and the game state hash', () => {
   it('a player pushes a crate it walks into; the hash covers game stores and is reproducible', async () => {
     const { arena, Crate, Health } = await import('../../../examples/arena/game.js');
     const run = (hp: number): { moved: number; hash: string } => {
-      const w = createGameWorld(arena, { id: 'a', capacity: 50, size: 200, npcs: 0, seed: 5, config: { simulation: { pauseSimulation: true }, controller: { enabled: false } } });
+      const w = createGameWorld(arena, {
+        id: 'a',
+        capacity: 50,
+        size: 200,
+        npcs: 0,
+        seed: 5,
+        config: { simulation: { pauseSimulation: true }, controller: { enabled: false } },
+      });
       const crate = spawn(w, { kind: 1, x: 100, y: 100 });
       addComponent(w, crate, Crate);
       const p = spawnPlayer(w, 98, 100);
       addComponent(w, p, Health, { hp });
       stepWorld(w, 10);
-      return { moved: w.stores.Position.x[crate]! - 100, hash: hashWorldState(w) };
+      return { moved: w.stores.Position.x[crate] - 100, hash: hashWorldState(w) };
     };
     const a = run(100);
     expect(a.moved).toBeGreaterThan(0.5); // shoved east, away from the player, then slowed by friction

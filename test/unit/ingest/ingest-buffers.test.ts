@@ -16,7 +16,10 @@ describe('ingest buffers', () => {
     expect(w.ingest.push('move', 5, 'c')).toBe('coalesced');
     expect(w.ingest.stats()[0]).toMatchObject({ pending: 2, accepted: 2, coalesced: 1, dropped: 0 });
     runStep(w);
-    expect(applied).toEqual([[5, 'c'], [3, 'b']]);
+    expect(applied).toEqual([
+      [5, 'c'],
+      [3, 'b'],
+    ]);
     expect(w.ingest.stats()[0]).toMatchObject({ pending: 0, drainedLastStep: 2, drained: 2 });
   });
 
@@ -84,11 +87,15 @@ describe('ingest buffers', () => {
 
   it('budgeted lanes are drained within ingestDrain, shared by weight, leftovers reused', () => {
     const w = world();
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     w.ingest.defineLane('bulk', { weight: 3 });
     w.ingest.define('a', { mode: 'queue', capacity: 100, lane: 'bulk', apply: () => void a++ });
     w.ingest.define('b', { mode: 'queue', capacity: 100, apply: () => void b++ });
-    for (let i = 0; i < 100; i++) { w.ingest.push('a', i, 0); w.ingest.push('b', i, 0); }
+    for (let i = 0; i < 100; i++) {
+      w.ingest.push('a', i, 0);
+      w.ingest.push('b', i, 0);
+    }
     w.ctx.budgets.ingestDrain = 40;
     runStep(w);
     expect([a, b]).toEqual([30, 10]);
@@ -104,12 +111,20 @@ describe('ingest buffers', () => {
 
   it('bad input is a coded error that changes nothing', () => {
     const w = world();
-    w.ingest.define('m', { mode: 'queue', capacity: 2, apply: () => { throw new Error('bad fact'); } });
+    w.ingest.define('m', {
+      mode: 'queue',
+      capacity: 2,
+      apply: () => {
+        throw new Error('bad fact');
+      },
+    });
     expect(() => w.ingest.push('nope', 1, {})).toThrowError(code(ErrorCode.INGEST_UNKNOWN_TYPE));
     expect(() => w.ingest.push('m', -1, {})).toThrowError(code(ErrorCode.INGEST_BAD_FACT));
     expect(() => w.ingest.push('m', 1.5, {})).toThrowError(code(ErrorCode.INGEST_BAD_FACT));
     expect(() => w.ingest.define('m', { mode: 'queue', capacity: 2, apply: () => {} })).toThrowError(code(ErrorCode.INGEST_TYPE_EXISTS));
-    expect(() => w.ingest.define('x', { mode: 'fifo' as 'queue', capacity: 0, apply: () => {} })).toThrowError(/mode must be latestByKey or queue; capacity must be an integer/);
+    expect(() => w.ingest.define('x', { mode: 'fifo' as 'queue', capacity: 0, apply: () => {} })).toThrowError(
+      /mode must be latestByKey or queue; capacity must be an integer/,
+    );
     expect(w.ingest.stats()[0]).toMatchObject({ pending: 0, invalid: 2, accepted: 0 });
     // A throwing apply is counted; the world is not faulted.
     w.ingest.push('m', 1, {});
@@ -125,6 +140,6 @@ describe('ingest buffers', () => {
       for (let i = 0; i < 5; i++) w.ingest.push('q', i, 0);
       runStep(w);
     }
-    expect(w.ingest.stats()[0]!.ratePerSecond).toBeCloseTo(100, 0);
+    expect(w.ingest.stats()[0].ratePerSecond).toBeCloseTo(100, 0);
   });
 });

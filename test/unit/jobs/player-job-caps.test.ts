@@ -12,25 +12,37 @@ import { runStep } from '../../../src/world/step.js';
  * each, plus one pinned NPC far from both.
  */
 const capWorld = (per: number, jobs: Record<string, number> = {}) => {
-  const w = createSimWorld({ id: 'caps', capacity: 200, config: { controller: { enabled: false }, jobs, simulation: { maxJobOpsPerStep: 100 } } });
+  const w = createSimWorld({
+    id: 'caps',
+    capacity: 200,
+    config: { controller: { enabled: false }, jobs, simulation: { maxJobOpsPerStep: 100 } },
+  });
   w.jobs.register<SceneInput, null>(SCENE_JOB, { handler: () => new Promise(() => {}) });
   const scenes: SceneJobs = { maxRequestsPerStep: 100, size: 8, octaves: 1, requested: 0, deferred: 0, applied: 0, stale: 0, failed: 0 };
   w.scenes = scenes;
   const a = spawnPlayer(w, 200, 200);
   const b = spawnPlayer(w, 1200, 1200);
-  for (let i = 0; i < per; i++) { spawnNpc(w, 200 + i, 205); spawnNpc(w, 1200 + i, 1205); }
+  for (let i = 0; i < per; i++) {
+    spawnNpc(w, 200 + i, 205);
+    spawnNpc(w, 1200 + i, 1205);
+  }
   const lone = spawnNpc(w, 1900, 100);
   pinNpc(w, lone, 'detailed');
   return { w, a, b, lone };
 };
 
-const steps = (w: SimWorld, n: number) => { for (let i = 0; i < n; i++) runStep(w); };
+const steps = (w: SimWorld, n: number) => {
+  for (let i = 0; i < n; i++) runStep(w);
+};
 
 describe('jobs that belong to players', () => {
   it('a scene job counts against the NPC’s nearest player; world-owned when no player is near', () => {
     const { w, a, b, lone } = capWorld(1);
     runStep(w);
-    const near = (x: number) => { for (let e = 1; e <= 200; e++) if (w.stores.Position.x[e] === x && e !== a && e !== b) return e; return -1; };
+    const near = (x: number) => {
+      for (let e = 1; e <= 200; e++) if (w.stores.Position.x[e] === x && e !== a && e !== b) return e;
+      return -1;
+    };
     expect(sceneJobUser(w, near(200))).toBe(playerJobUser(a));
     expect(sceneJobUser(w, near(1200))).toBe(playerJobUser(b));
     expect(sceneJobUser(w, lone)).toBe(SCENE_JOB_USER);
@@ -50,7 +62,8 @@ describe('jobs that belong to players', () => {
     // The caps are live config keys: with 4 per player, the world cap (8) is what stops starts.
     updateWorldConfig(w, { jobs: { perUserConcurrency: 4 } });
     steps(w, 1);
-    const ra = w.jobs.runningFor(playerJobUser(a)), rb = w.jobs.runningFor(playerJobUser(b));
+    const ra = w.jobs.runningFor(playerJobUser(a)),
+      rb = w.jobs.runningFor(playerJobUser(b));
     expect(ra).toBeLessThanOrEqual(4);
     expect(rb).toBeLessThanOrEqual(4);
     expect(ra + rb).toBe(7);
@@ -66,7 +79,12 @@ describe('jobs that belong to players', () => {
   it('bad cap values are refused by the config with named paths', () => {
     const { w } = capWorld(1);
     expect(() => updateWorldConfig(w, { jobs: { perUserConcurrency: 0, perWorldConcurrency: 1.5 } })).toThrowError(
-      expect.objectContaining({ code: ErrorCode.CONFIG_INVALID, message: expect.stringMatching(/jobs\.perUserConcurrency.*jobs\.perWorldConcurrency|jobs\.perWorldConcurrency.*jobs\.perUserConcurrency/) }),
+      expect.objectContaining({
+        code: ErrorCode.CONFIG_INVALID,
+        message: expect.stringMatching(
+          /jobs\.perUserConcurrency.*jobs\.perWorldConcurrency|jobs\.perWorldConcurrency.*jobs\.perUserConcurrency/,
+        ),
+      }),
     );
     expect(w.config.jobs).toEqual({ perWorldConcurrency: 8, perUserConcurrency: 2 });
   });

@@ -115,7 +115,12 @@ describe('WorkerPool (real worker threads)', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(q.stats()).toMatchObject({ timedOut: 1, failed: 2, completed: 1 });
-    expect(failures).toEqual(expect.arrayContaining([{ code: ErrorCode.JOB_TIMEOUT, cause: 'none' }, { code: ErrorCode.JOB_FAILED, cause: ErrorCode.WORKER_FAILED }]));
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        { code: ErrorCode.JOB_TIMEOUT, cause: 'none' },
+        { code: ErrorCode.JOB_FAILED, cause: ErrorCode.WORKER_FAILED },
+      ]),
+    );
     expect(results).toEqual([8]);
     expect(p.stats().aborted).toBe(1);
     // The aborted task's thread was replaced: the pool answers at once, not after a minute.

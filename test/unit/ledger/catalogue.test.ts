@@ -15,7 +15,13 @@ const problemsOf = (fn: () => unknown): string[] => {
 
 describe('item catalogue', () => {
   it('assigns slots in order and looks items up', () => {
-    const c = createCatalogue([{ id: 'sword', price: 10 }, { id: 'apple', price: 0 }], { maxQuantity: 5 });
+    const c = createCatalogue(
+      [
+        { id: 'sword', price: 10 },
+        { id: 'apple', price: 0 },
+      ],
+      { maxQuantity: 5 },
+    );
     expect(c.get('apple')).toEqual({ id: 'apple', price: 0, slot: 1 });
     expect(c.get('nope')).toBeUndefined();
     expect(c.maxQuantity).toBe(5);
@@ -23,7 +29,10 @@ describe('item catalogue', () => {
 
   it('lists every problem by path', () => {
     const problems = problemsOf(() =>
-      createCatalogue([{ id: 'a', price: 1 }, { id: 'a', price: 2 }, { id: 'b c', price: 1 }, { id: 'd', price: -1 }, { id: 'e', price: 1.5 }, 7], { maxQuantity: 0 }),
+      createCatalogue(
+        [{ id: 'a', price: 1 }, { id: 'a', price: 2 }, { id: 'b c', price: 1 }, { id: 'd', price: -1 }, { id: 'e', price: 1.5 }, 7],
+        { maxQuantity: 0 },
+      ),
     );
     expect(problems).toEqual([
       'maxQuantity must be an integer between 1 and 1000000 (got 0)',
@@ -35,6 +44,8 @@ describe('item catalogue', () => {
     ]);
     expect(problemsOf(() => createCatalogue({}))).toEqual(['items must be an array']);
     const many = Array.from({ length: WALLET_SLOTS + 1 }, (_, i) => ({ id: `i${i}`, price: 1 }));
-    expect(problemsOf(() => createCatalogue(many))).toEqual([`items must hold at most ${WALLET_SLOTS} items (wallet slots), got ${WALLET_SLOTS + 1}`]);
+    expect(problemsOf(() => createCatalogue(many))).toEqual([
+      `items must hold at most ${WALLET_SLOTS} items (wallet slots), got ${WALLET_SLOTS + 1}`,
+    ]);
   });
 });

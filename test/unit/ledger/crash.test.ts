@@ -43,7 +43,7 @@ it('loses nothing acknowledged when the process is killed (SIGKILL)', async () =
         const page = await store.readLedger({ afterSeq: after });
         for (const e of page) keys.add(e.key);
         if (page.length < 10_000) break;
-        after = page[page.length - 1]!.seq;
+        after = page[page.length - 1].seq;
       }
       const lost = acked.filter((k) => !keys.has(k));
       expect(lost).toEqual([]);

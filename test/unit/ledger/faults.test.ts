@@ -69,7 +69,10 @@ const postgresBackend = (): Backend | undefined => {
 const burst = (l: LedgerService, tag: string, n = 200): Promise<TxResult[]> =>
   Promise.all(Array.from({ length: n }, (_, i) => l.reward({ playerId: `p${i % 7}`, key: `${tag}-${i}-${'x'.repeat(100)}`, coins: 1 })));
 
-for (const [name, make] of [['sqlite', sqliteBackend], ['postgres', postgresBackend]] as const) {
+for (const [name, make] of [
+  ['sqlite', sqliteBackend],
+  ['postgres', postgresBackend],
+] as const) {
   const backend = make();
   describe.skipIf(!backend)(`ledger under store failure: ${name}`, () => {
     it('coded errors, retry within the deadline, TX_UNAVAILABLE after it, nothing acknowledged lost', async () => {
@@ -83,7 +86,22 @@ for (const [name, make] of [['sqlite', sqliteBackend], ['postgres', postgresBack
         const reason = await b.break(store);
         // The store itself answers with a coded, retryable error.
         try {
-          await store.commitLedger([{ worldId: 'w1', playerId: 'q', key: 'y'.repeat(120), kind: 'reward', item: null, quantity: 0, unitPrice: 0, coinsDelta: 1, status: 'ok', code: null, fingerprint: 'f'.repeat(4000), createdAt: 0 }]);
+          await store.commitLedger([
+            {
+              worldId: 'w1',
+              playerId: 'q',
+              key: 'y'.repeat(120),
+              kind: 'reward',
+              item: null,
+              quantity: 0,
+              unitPrice: 0,
+              coinsDelta: 1,
+              status: 'ok',
+              code: null,
+              fingerprint: 'f'.repeat(4000),
+              createdAt: 0,
+            },
+          ]);
           expect.unreachable('commit on a broken store resolved');
         } catch (err) {
           expect(isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')).toBe(true);
@@ -103,7 +121,7 @@ for (const [name, make] of [['sqlite', sqliteBackend], ['postgres', postgresBack
         expect(recovered.every((r) => r.status === 'ok')).toBe(true);
         expect(l2.stats().retries).toBeGreaterThan(0);
         // A client retrying a TX_UNAVAILABLE with the same key now succeeds, once.
-        const retried = await l2.reward({ playerId: failed[0]!.playerId, key: failed[0]!.key, coins: 1 });
+        const retried = await l2.reward({ playerId: failed[0].playerId, key: failed[0].key, coins: 1 });
         expect(retried.status).toBe('ok');
         await l.close();
         await l2.close();

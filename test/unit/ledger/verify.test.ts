@@ -13,7 +13,10 @@ import { LedgerService } from '../../../src/ledger/ledger-service.js';
 import { verifyLedger } from '../../../src/ledger/verify.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 
-const catalogue = createCatalogue([{ id: 'sword', price: 7 }, { id: 'apple', price: 1 }]);
+const catalogue = createCatalogue([
+  { id: 'sword', price: 7 },
+  { id: 'apple', price: 1 },
+]);
 const players = ['p1', 'p2', 'p3', 'p4'];
 const eidOf = (id: string): number | undefined => {
   const i = players.indexOf(id);
@@ -41,7 +44,11 @@ describe('verifyLedger', () => {
     let n = 0;
     const round = async (): Promise<void> => {
       await Promise.all(players.map((p) => ledger.reward({ playerId: p, key: `r${n++}`, coins: 20 })));
-      await Promise.all(players.map((p, i) => ledger.purchase({ playerId: p, key: `b${n++}`, item: i % 2 ? 'apple' : 'sword', quantity: 2, expectedPrice: i % 2 ? 1 : 7 })));
+      await Promise.all(
+        players.map((p, i) =>
+          ledger.purchase({ playerId: p, key: `b${n++}`, item: i % 2 ? 'apple' : 'sword', quantity: 2, expectedPrice: i % 2 ? 1 : 7 }),
+        ),
+      );
       applyLedgerEntries(live, ledger.takeCommitted(), eidOf, catalogue);
     };
     await round();
@@ -62,7 +69,7 @@ describe('verifyLedger', () => {
     walletSlot(snapshot, catalogue.get('sword')!.slot)[eidOf('p3')!] = 99;
     const bad = await verifyLedger({ store, live: held(live), snapshot: held(snapshot) });
     expect(bad.mismatches).toEqual([
-      { playerId: 'p2', source: 'live', field: 'coins', ledger: live.coins[eidOf('p2')!]! - 3, held: live.coins[eidOf('p2')!] },
+      { playerId: 'p2', source: 'live', field: 'coins', ledger: live.coins[eidOf('p2')!] - 3, held: live.coins[eidOf('p2')!] },
       { playerId: 'p3', source: 'snapshot', field: 'item:sword', ledger: 2, held: 99 },
     ]);
   });

@@ -81,16 +81,20 @@ describe('loop runner (synthetic clock)', () => {
     const r = new LoopRunner({ now: () => now });
     const a = world('a', 0.1);
     r.add(a);
-    now = 300; r.runDue(now);
+    now = 300;
+    r.runDue(now);
     expect(a.clock.step).toBe(3);
     pauseWorld(a);
-    now = 5000; r.runDue(now);
+    now = 5000;
+    r.runDue(now);
     expect(a.clock.step).toBe(3);
     const t = a.clock.now;
     resumeWorld(a);
-    now = 5050; r.runDue(now);
+    now = 5050;
+    r.runDue(now);
     expect(a.clock.now).toBe(t);
-    now = 5100; r.runDue(now);
+    now = 5100;
+    r.runDue(now);
     expect(a.clock.step).toBe(4);
     expect(a.counters.droppedSteps).toBe(0);
   });
@@ -106,11 +110,18 @@ describe('loop runner (synthetic clock)', () => {
         if (w.clock.step === 2) throw new Error('kaboom');
       },
     };
-    const bad = world('bad', 0.1, {}, [...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] <= PhaseIndex.behavior), boom, ...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] > PhaseIndex.behavior)]);
+    const bad = world('bad', 0.1, {}, [
+      ...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] <= PhaseIndex.behavior),
+      boom,
+      ...DEFAULT_SYSTEMS.filter((s) => PhaseIndex[s.phase] > PhaseIndex.behavior),
+    ]);
     const good = world('good', 0.1);
     r.add(bad);
     r.add(good);
-    for (let t = 100; t <= 1000; t += 100) { now = t; r.runDue(now); }
+    for (let t = 100; t <= 1000; t += 100) {
+      now = t;
+      r.runDue(now);
+    }
     expect(faults).toEqual(['bad']);
     expect(bad.fault).toMatchObject({ code: ErrorCode.SYSTEM_FAILED, system: 'boom', step: 2 });
     expect(bad.fault!.message).toContain('kaboom');
@@ -125,13 +136,16 @@ describe('loop runner (synthetic clock)', () => {
     const r = new LoopRunner({ now: () => now });
     const a = world('a', 0.1, { maxCatchUpSteps: 100 });
     r.add(a);
-    now = 1000; r.runDue(now);
+    now = 1000;
+    r.runDue(now);
     expect(a.clock.step).toBe(10);
     a.config = { ...a.config, simulation: { ...a.config.simulation, tickIntervalSeconds: 0.5 } };
     a.configVersion++;
-    now = 1400; r.runDue(now);
+    now = 1400;
+    r.runDue(now);
     expect(a.clock.step).toBe(10);
-    now = 1500; r.runDue(now);
+    now = 1500;
+    r.runDue(now);
     expect(a.clock.step).toBe(11);
   });
 

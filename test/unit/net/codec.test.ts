@@ -7,7 +7,10 @@ import { createWriter, writeArrayHeader, writeFloat64, writeInt } from '../../..
 describe('client frame validation', () => {
   const codec = createServerCodec();
   it('accepts the documented messages', () => {
-    expect(codec.decode(pack([1, 1, 'w', 'n', '', null]))).toEqual({ ok: true, msg: { type: 1, version: 1, worldId: 'w', name: 'n', token: '', resumeToken: null, ticket: null } });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null]))).toEqual({
+      ok: true,
+      msg: { type: 1, version: 1, worldId: 'w', name: 'n', token: '', resumeToken: null, ticket: null },
+    });
     expect(codec.decode(pack([1, 1, 'w', 'n', 't']))).toMatchObject({ ok: true });
     expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'v1.abc.def']))).toMatchObject({ ok: true, msg: { ticket: 'v1.abc.def' } });
     expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 7]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });

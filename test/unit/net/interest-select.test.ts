@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { selectSmallest } from '../../../src/net/interest-select.js';
 
 /** Seeded LCG so failures reproduce. */
-const lcg = (seed: number) => () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const lcg = (seed: number) => () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 
 describe('selectSmallest (partial quickselect over parallel typed arrays)', () => {
   it('puts the k smallest keys first, ids travelling with their keys, for random, sorted, reversed and tied inputs', () => {
@@ -18,13 +18,17 @@ describe('selectSmallest (partial quickselect over parallel typed arrays)', () =
       for (const n of [1, 2, 3, 10, 257, 2000]) {
         for (const k of [1, 2, Math.floor(n / 2), n - 1, n]) {
           if (k < 1 || k > n) continue;
-          const keys = new Float64Array(n), ids = new Int32Array(n);
-          for (let i = 0; i < n; i++) { keys[i] = shape(i, n); ids[i] = i; }
+          const keys = new Float64Array(n),
+            ids = new Int32Array(n);
+          for (let i = 0; i < n; i++) {
+            keys[i] = shape(i, n);
+            ids[i] = i;
+          }
           const orig = Float64Array.from(keys);
           selectSmallest(keys, ids, n, k);
-          for (let i = 0; i < n; i++) expect(keys[i]).toBe(orig[ids[i]!]); // pairs intact
+          for (let i = 0; i < n; i++) expect(keys[i]).toBe(orig[ids[i]]); // pairs intact
           expect([...ids].sort((a, b) => a - b)).toEqual([...Array(n).keys()]); // a permutation
-          const kth = [...orig].sort((a, b) => a - b)[k - 1]!;
+          const kth = [...orig].sort((a, b) => a - b)[k - 1];
           for (let i = 0; i < k; i++) expect(keys[i]).toBeLessThanOrEqual(kth);
           for (let i = k; i < n; i++) expect(keys[i]).toBeGreaterThanOrEqual(kth);
         }

@@ -16,10 +16,21 @@ describe('light bot snapshot head reader', () => {
     const p = spawnPlayer(world, 500, 500);
     for (let i = 0; i < 20; i++) spawnNpc(world, 450 + i * 5, 500, 1);
     const s = createSession(createConn(1, 0, 10), 'u', p, 'n', 't', 100);
-    for (const [step, ack] of [[0, 0], [200, 70_000], [70_000, 5]] as const) {
+    for (const [step, ack] of [
+      [0, 0],
+      [200, 70_000],
+      [70_000, 5],
+    ] as const) {
       world.stores.Player.lastInputSeq[p] = ack;
       beginRun(world, net);
-      const len = encodeSessionSnapshot(world, net, s, { step, worldTime: step / 20, sendTime: 1763766000000.5 + step, radiusScale: 1, farEvery: 1, requeryEvery: 1 });
+      const len = encodeSessionSnapshot(world, net, s, {
+        step,
+        worldTime: step / 20,
+        sendTime: 1763766000000.5 + step,
+        radiusScale: 1,
+        farEvery: 1,
+        requeryEvery: 1,
+      });
       const bytes = net.out.bytes.slice(0, len);
       const full = unpack(bytes) as unknown[];
       const h = head();

@@ -4,14 +4,22 @@
  */
 import { entityExists } from 'bitecs';
 import { describe, expect, it } from 'vitest';
-import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact, type LeaveFact } from '../../../src/net/player-facts.js';
+import {
+  defineSessionIngest,
+  JOIN_WORLD_FULL,
+  SESSION_INGEST_TYPE,
+  type EnterFact,
+  type LeaveFact,
+} from '../../../src/net/player-facts.js';
 import { createSimWorld, entityCount } from '../../../src/world/sim-world.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { ingestSystem } from '../../../systems/ingest-system.js';
 
 const makeWorld = (capacity = 10) => {
   const world = createSimWorld({
-    id: 'pf', capacity, size: 100,
+    id: 'pf',
+    capacity,
+    size: 100,
     systems: [{ name: 'ingest', phase: 'ingest', run: ingestSystem }] as never,
     config: { simulation: { pauseSimulation: true } },
   });
@@ -21,7 +29,18 @@ const makeWorld = (capacity = 10) => {
 
 const enter = (session: number, over: Partial<EnterFact> = {}) => {
   const got: Array<[number, boolean]> = [];
-  const fact: EnterFact = { op: 'enter', session, player: -1, owner: -1, x: 10, y: 20, interestRadius: 50, live: () => true, applied: (p, r) => got.push([p, r]), ...over };
+  const fact: EnterFact = {
+    op: 'enter',
+    session,
+    player: -1,
+    owner: -1,
+    x: 10,
+    y: 20,
+    interestRadius: 50,
+    live: () => true,
+    applied: (p, r) => got.push([p, r]),
+    ...over,
+  };
   return { fact, got };
 };
 
@@ -34,7 +53,7 @@ describe('player facts (join/leave through ingest)', () => {
     expect(j.got).toEqual([]);
     stepWorld(world, 1);
     expect(j.got).toHaveLength(1);
-    const [eid, reattached] = j.got[0]!;
+    const [eid, reattached] = j.got[0];
     expect(reattached).toBe(false);
     const { Player, Position } = world.stores;
     expect([Player.session[eid], Player.interestRadius[eid], Position.x[eid], Position.y[eid]]).toEqual([7, 50, 10, 20]);
@@ -45,7 +64,7 @@ describe('player facts (join/leave through ingest)', () => {
     const j = enter(7);
     world.ingest.push(SESSION_INGEST_TYPE, 7, j.fact);
     stepWorld(world, 1);
-    const eid = j.got[0]![0];
+    const eid = j.got[0][0];
     const removed: number[] = [];
     const { Player, Velocity } = world.stores;
     Velocity.x[eid] = 3;
@@ -79,11 +98,12 @@ describe('player facts (join/leave through ingest)', () => {
     stepWorld(world, 1);
     expect(gone.got).toEqual([[-1, false]]);
     expect(entityCount(world)).toBe(0);
-    const a = enter(2), b = enter(3);
+    const a = enter(2),
+      b = enter(3);
     world.ingest.push(SESSION_INGEST_TYPE, 2, a.fact);
     world.ingest.push(SESSION_INGEST_TYPE, 3, b.fact);
     stepWorld(world, 1);
-    expect(a.got[0]![0]).toBeGreaterThan(0);
+    expect(a.got[0][0]).toBeGreaterThan(0);
     expect(b.got).toEqual([[JOIN_WORLD_FULL, false]]);
   });
 });

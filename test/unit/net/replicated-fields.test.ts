@@ -19,7 +19,10 @@ const Stats = defineComponent('Stats', { hp: { type: 'u16', default: 100 }, heat
 const game = defineGame({
   name: 'fields',
   components: [Stats],
-  replicate: { '2': { hp: { component: Stats, field: 'hp' }, heat: { component: Stats, field: 'heat', scale: 100 } }, player: { team: { component: Stats, field: 'team' } } },
+  replicate: {
+    '2': { hp: { component: Stats, field: 'hp' }, heat: { component: Stats, field: 'heat', scale: 100 } },
+    player: { team: { component: Stats, field: 'team' } },
+  },
 });
 
 const setup = () => {
@@ -42,34 +45,37 @@ const setup = () => {
 };
 
 describe('custom replicated fields', () => {
-  it('enter carries the kind\'s fields; a change sends only the changed field; other kinds keep 5 elements', () => {
+  it("enter carries the kind's fields; a change sends only the changed field; other kinds keep 5 elements", () => {
     const { world, p, ents, encode } = setup();
     const st = getStore(world, Stats);
     const first = encode(0);
-    const byId = new Map(first.enter.map((e) => [e[0]!, e]));
-    expect(byId.get(ents[0]!)).toEqual([ents[0], 450 * 16, 500 * 16, 2, 3, 50, 0]);
-    expect(byId.get(ents[1]!)).toHaveLength(5); // kind 1: no fields
+    const byId = new Map(first.enter.map((e) => [e[0], e]));
+    expect(byId.get(ents[0])).toEqual([ents[0], 450 * 16, 500 * 16, 2, 3, 50, 0]);
+    expect(byId.get(ents[1])).toHaveLength(5); // kind 1: no fields
     expect(byId.get(p)).toEqual([p, 500 * 16, 500 * 16, PLAYER_KIND, 0, 3]);
-    st.heat[ents[2]!] = 0.256;
-    st.hp[ents[1]!] = 1; // kind 1: not replicated, no update
+    st.heat[ents[2]] = 0.256;
+    st.hp[ents[1]] = 1; // kind 1: not replicated, no update
     const second = encode(1);
     expect(second.update).toEqual([[ents[2], 32, 26]]);
-    st.hp[ents[4]!] = 7;
-    world.stores.Position.x[ents[4]!]! += 1;
-    world.stores.Position.y[ents[4]!]! += 1;
+    st.hp[ents[4]] = 7;
+    world.stores.Position.x[ents[4]] += 1;
+    world.stores.Position.y[ents[4]] += 1;
     expect(encode(2).update).toEqual([[ents[4], 1 | 2 | 16, (466 + 1) * 16, 501 * 16, 7]]);
   });
 
   it('a view fed the snapshots keeps every field equal to the server, across leaves and swap-removes', () => {
     const { world, ents, encode } = setup();
     const st = getStore(world, Stats);
-    const table: ReplicatedKinds = new Map([[2, { names: ['hp', 'heat'], scales: [1, 100] }], [PLAYER_KIND, { names: ['team'], scales: [1] }]]);
+    const table: ReplicatedKinds = new Map([
+      [2, { names: ['hp', 'heat'], scales: [1, 100] }],
+      [PLAYER_KIND, { names: ['team'], scales: [1] }],
+    ]);
     const view = createView(16, table);
     const alive = new Set(ents);
     for (let step = 0; step < 30; step++) {
-      for (const e of alive) st.hp[e] = (st.hp[e]! + step * 7 + e) % 1000;
+      for (const e of alive) st.hp[e] = (st.hp[e] + step * 7 + e) % 1000;
       if (step % 5 === 4) {
-        const gone = [...alive][step % alive.size]!;
+        const gone = [...alive][step % alive.size];
         despawn(world, gone);
         alive.delete(gone);
       }

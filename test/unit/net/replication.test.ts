@@ -30,10 +30,10 @@ describe('delta snapshots', () => {
     const first = encode(0);
     expect(first.enter).toHaveLength(41);
     expect(encode(1)).toMatchObject({ enter: [], update: [], leave: [] });
-    world.stores.Position.x[npcs[10]!]! += 1; // only x changed
-    world.stores.Tier.tier[npcs[11]!] = 0; // only tier changed
+    world.stores.Position.x[npcs[10]] += 1; // only x changed
+    world.stores.Tier.tier[npcs[11]] = 0; // only tier changed
     const s = encode(2);
-    expect(s.update).toContainEqual([npcs[10], 1, Math.round(world.stores.Position.x[npcs[10]!]! * 16)]);
+    expect(s.update).toContainEqual([npcs[10], 1, Math.round(world.stores.Position.x[npcs[10]] * 16)]);
     expect(s.update).toContainEqual([npcs[11], 8, 0]);
     expect(s.update).toHaveLength(2);
   });
@@ -42,25 +42,25 @@ describe('delta snapshots', () => {
     const { world, npcs, encode, p } = setup();
     const view = createView(16);
     for (let step = 0; step < 60; step++) {
-      for (let i = 0; i < npcs.length; i++) world.stores.Position.x[npcs[i]!]! += ((i % 7) - 3) * 0.9;
+      for (let i = 0; i < npcs.length; i++) world.stores.Position.x[npcs[i]] += ((i % 7) - 3) * 0.9;
       // Steps 20..29: the session is "skipped" (backpressure): nothing encoded at all.
       if (step >= 20 && step < 30) continue;
       applySnapshot(view, encode(step));
     }
     const { Position } = world.stores;
-    const expected = [p, ...npcs].filter((e) => Math.hypot(Position.x[e]! - 500, Position.y[e]! - 500) <= 100);
+    const expected = [p, ...npcs].filter((e) => Math.hypot(Position.x[e] - 500, Position.y[e] - 500) <= 100);
     expect([...view.entities.keys()].sort()).toEqual(expected.sort());
-    for (const e of expected) expect(view.entities.get(e)!.qx).toBe(Math.round(Position.x[e]! * 16));
+    for (const e of expected) expect(view.entities.get(e)!.qx).toBe(Math.round(Position.x[e] * 16));
     expect(view.inconsistencies).toBe(0);
   });
 
   it('far entities are held back on non-due steps when farReplicationEvery > 1', () => {
     const { world, npcs, encode } = setup();
     encode(0);
-    for (const e of npcs) world.stores.Position.y[e]! += 1;
+    for (const e of npcs) world.stores.Position.y[e] += 1;
     // session id 1: due when (step + 1) % 4 === 0 → step 3 due, step 1 not.
     const notDue = encode(1, 4);
-    for (const u of notDue.update) expect(Math.abs(world.stores.Position.x[u[0]!]! - 500)).toBeLessThanOrEqual(30);
+    for (const u of notDue.update) expect(Math.abs(world.stores.Position.x[u[0]] - 500)).toBeLessThanOrEqual(30);
     const due = encode(3, 4);
     expect(notDue.update.length + due.update.length).toBe(40);
   });
@@ -69,8 +69,8 @@ describe('delta snapshots', () => {
     const { world, npcs, encode } = setup();
     encode(0);
     const newcomer = spawnNpc(world, 510, 510, 1);
-    world.stores.Position.x[npcs[0]!]! += 2;
-    removeEntity(world, npcs[1]!);
+    world.stores.Position.x[npcs[0]] += 2;
+    removeEntity(world, npcs[1]);
     // session id 1, requeryEvery 4: step 1 is not a re-query step, step 3 is.
     const s1 = encode(1, 1, 4);
     expect(s1.enter).toEqual([]);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { resolveNetConfig } from '../../../src/net/net-config.js';
-import { classFromToken, cooldownOf, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from '../../../src/net/session-priority.js';
+import {
+  classFromToken,
+  cooldownOf,
+  loadLevel,
+  pressureOf,
+  SessionClass,
+  sessionPriority,
+  updateLadder,
+} from '../../../src/net/session-priority.js';
 import { createConn, createSession } from '../../../src/net/session.js';
 
 const cfg = resolveNetConfig({ ladderDownBytes: 1000, ladderHoldSteps: 3, ladderUpSteps: 2, activeInputMs: 1000, crowdPlayers: 5 });
@@ -18,8 +26,12 @@ describe('session priority', () => {
 
   it('orders bots/observers < spectators < idle players < active players < active players in a crowd', () => {
     const now = 10_000;
-    const bot = mk(SessionClass.bot), obs = mk(SessionClass.observer), spec = mk(SessionClass.spectator);
-    const idle = mk(SessionClass.player), active = mk(SessionClass.player), crowded = mk(SessionClass.player);
+    const bot = mk(SessionClass.bot),
+      obs = mk(SessionClass.observer),
+      spec = mk(SessionClass.spectator);
+    const idle = mk(SessionClass.player),
+      active = mk(SessionClass.player),
+      crowded = mk(SessionClass.player);
     idle.lastInputAt = now - 5000;
     active.lastInputAt = now - 100;
     crowded.lastInputAt = now - 100;
@@ -30,7 +42,8 @@ describe('session priority', () => {
     expect(pressureOf(0)).toBe(0);
     expect(pressureOf(1)).toBe(2);
     expect(pressureOf(3)).toBe(4);
-    const at = (pressure: number) => [bot, spec, idle, active, crowded].map((s) => loadLevel(s.cls, sessionPriority(s, cfg, now), pressure));
+    const at = (pressure: number) =>
+      [bot, spec, idle, active, crowded].map((s) => loadLevel(s.cls, sessionPriority(s, cfg, now), pressure));
     expect(at(0)).toEqual([0, 0, 0, 0, 0]);
     expect(at(2)).toEqual([2, 1, 0, 0, 0]);
     expect(at(4)).toEqual([4, 3, 2, 1, 0]);

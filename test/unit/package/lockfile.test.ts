@@ -65,7 +65,9 @@ const missingOptionalPackages = (
 const readLock = (): Lock => JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lock;
 const readInstalled = (key: string) => {
   const file = join(ROOT, key, 'package.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version?: string; optionalDependencies?: Record<string, string> }) : null;
+  return existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { version?: string; optionalDependencies?: Record<string, string> })
+    : null;
 };
 
 describe('package-lock.json holds every platform package', () => {
@@ -76,7 +78,12 @@ describe('package-lock.json holds every platform package', () => {
     expect(missing.map((d) => `${d.from} -> ${d.name} (${d.source})`)).toEqual([]);
     // Not vacuous: msgpackr-extract's native packages for the other platforms are among those checked.
     const names = new Set(checked.filter((d) => d.source === 'installed').map((d) => d.name));
-    for (const p of ['@msgpackr-extract/msgpackr-extract-darwin-arm64', '@msgpackr-extract/msgpackr-extract-darwin-x64', '@msgpackr-extract/msgpackr-extract-win32-x64', '@msgpackr-extract/msgpackr-extract-linux-arm64']) {
+    for (const p of [
+      '@msgpackr-extract/msgpackr-extract-darwin-arm64',
+      '@msgpackr-extract/msgpackr-extract-darwin-x64',
+      '@msgpackr-extract/msgpackr-extract-win32-x64',
+      '@msgpackr-extract/msgpackr-extract-linux-arm64',
+    ]) {
       expect(names.has(p), `${p} checked from an installed package.json`).toBe(true);
     }
   });

@@ -32,7 +32,7 @@ describe('periodic scheduler', () => {
       s.tick();
     }
     for (let k = 0; k < runs.length; k++) {
-      const r = runs[k]!;
+      const r = runs[k];
       expect(Math.abs(r.target - 7 * (k + 1))).toBeLessThan(1e-6);
       expect(r.now - r.target).toBeGreaterThanOrEqual(0);
       expect(r.now - r.target).toBeLessThan(dt);
@@ -49,7 +49,10 @@ describe('periodic scheduler', () => {
     s.tick();
     clock.wallMs = 6500; // targets 2,3,4,5,6 passed
     s.tick();
-    expect(runs.map((r) => [r.target, r.missed])).toEqual([[1, 0], [2, 4]]);
+    expect(runs.map((r) => [r.target, r.missed])).toEqual([
+      [1, 0],
+      [2, 4],
+    ]);
     s.tick();
     expect(runs.length).toBe(2);
     clock.wallMs = 7000;
@@ -63,7 +66,10 @@ describe('periodic scheduler', () => {
       const { clock, s } = setup({ seed });
       const out: number[] = [];
       s.add('j', { intervalSeconds: 10, jitter: 0.2, run: (r) => void out.push(r.target) });
-      for (let i = 0; i < 5000; i++) { clock.world += 1; s.tick(); }
+      for (let i = 0; i < 5000; i++) {
+        clock.world += 1;
+        s.tick();
+      }
       return out;
     };
     const a = targets(1);
@@ -82,7 +88,10 @@ describe('periodic scheduler', () => {
     const { clock, s } = setup();
     const fired: Array<[string, number]> = [];
     for (const n of ['a', 'b', 'c', 'd']) s.add(n, { intervalSeconds: 10, run: () => void fired.push([n, clock.world]) });
-    for (let i = 0; i < 20; i++) { clock.world += 1; s.tick(); }
+    for (let i = 0; i < 20; i++) {
+      clock.world += 1;
+      s.tick();
+    }
     fired.splice(4); // the first run of each
     expect(fired.map((f) => f[0]).sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(new Set(fired.map((f) => f[1])).size).toBe(4);
@@ -100,7 +109,12 @@ describe('periodic scheduler', () => {
     s.add('a', { intervalSeconds: 1, adaptive: true, run: () => void n.a++ });
     s.add('c', { intervalSeconds: 1, adaptive: true, critical: true, stagger: false, run: () => void n.c++ });
     s.add('plain', { intervalSeconds: 1, stagger: false, run: () => void n.plain++ });
-    const steps = (k: number) => { for (let i = 0; i < k; i++) { clock.world += 1; s.tick(); } };
+    const steps = (k: number) => {
+      for (let i = 0; i < k; i++) {
+        clock.world += 1;
+        s.tick();
+      }
+    };
     steps(10);
     expect(n).toEqual({ a: 10, c: 10, plain: 10 });
     clock.mode = 'degraded';
@@ -122,7 +136,12 @@ describe('periodic scheduler', () => {
     s.add('crit', { intervalSeconds: 0.5, clock: 'wall', critical: true, stagger: false, run: () => void n.crit++ });
     const seen: boolean[] = [];
     bus.subscribe('maintenance', (m) => void seen.push(m.on));
-    const wall = (ms: number) => { for (let t = 0; t < ms; t += 100) { clock.wallMs += 100; s.tick(); } };
+    const wall = (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        clock.wallMs += 100;
+        s.tick();
+      }
+    };
     wall(2000);
     expect(n).toEqual({ t: 4, crit: 4 });
     s.setMaintenance(true);
@@ -134,7 +153,7 @@ describe('periodic scheduler', () => {
     expect(seen).toEqual([true, false]);
     const beats = bus.history('heartbeat');
     expect(beats.map((b) => b.payload.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(beats[2]!.payload.maintenance).toBe(true);
+    expect(beats[2].payload.maintenance).toBe(true);
     expect(s.status().find((t) => t.name === 't')!.held).toBe(4);
   });
 
@@ -143,7 +162,9 @@ describe('periodic scheduler', () => {
     let runs = 0;
     s.add('x', { intervalSeconds: 2, run: () => void runs++ });
     const got: string[] = [];
-    bus.subscribe('task', () => { throw new Error('bad subscriber'); });
+    bus.subscribe('task', () => {
+      throw new Error('bad subscriber');
+    });
     bus.subscribe('task', (t) => void got.push(`${t.name}:${t.outcome}:${t.injected}`));
     s.inject('x');
     clock.world = 2;
@@ -154,7 +175,9 @@ describe('periodic scheduler', () => {
     expect(bus.stats()).toMatchObject({ published: 3, subscriberErrors: 3 });
     expect(() => s.inject('nope')).toThrowError(expect.objectContaining({ code: ErrorCode.TASK_UNKNOWN }));
     expect(() => s.add('x', { intervalSeconds: 1, run: () => {} })).toThrowError(expect.objectContaining({ code: ErrorCode.TASK_EXISTS }));
-    expect(() => s.add('y', { intervalSeconds: 0, jitter: 0.9, run: () => {} })).toThrowError(/intervalSeconds must be a finite number > 0; jitter must be/);
+    expect(() => s.add('y', { intervalSeconds: 0, jitter: 0.9, run: () => {} })).toThrowError(
+      /intervalSeconds must be a finite number > 0; jitter must be/,
+    );
   });
 
   it('the history ring is bounded and oldest-first', () => {
@@ -168,11 +191,14 @@ describe('periodic scheduler', () => {
     const w = createSimWorld({ id: 'per', capacity: 16 });
     let wall = 0;
     w.periodic = createWorldScheduler(w, w.bus, () => wall);
-    for (let i = 0; i < 30; i++) { wall += 100; runStep(w); } // stats is staggered 0.618 s after the heartbeat
+    for (let i = 0; i < 30; i++) {
+      wall += 100;
+      runStep(w);
+    } // stats is staggered 0.618 s after the heartbeat
     const stats = w.bus.history('stats');
     expect(stats.length).toBe(2);
-    expect(stats[1]!.payload).toMatchObject({ mode: 'normal', jobs: { pending: 0 } });
-    expect(stats[1]!.payload.step).toBeGreaterThan(stats[0]!.payload.step);
+    expect(stats[1].payload).toMatchObject({ mode: 'normal', jobs: { pending: 0 } });
+    expect(stats[1].payload.step).toBeGreaterThan(stats[0].payload.step);
     expect(w.bus.history('heartbeat').length).toBe(3);
   });
 });

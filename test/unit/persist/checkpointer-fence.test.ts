@@ -22,7 +22,8 @@ afterEach(async () => {
 const setup = (kind: 'inline' | 'worker') => {
   const d = tempDataDir('wt-ck-fence-');
   const store = new SqliteStore({ dataDir: d.dir });
-  const writer: CheckpointWriter = kind === 'inline' ? new InlineCheckpointWriter(() => store) : new WorkerCheckpointWriter({ dataDir: d.dir });
+  const writer: CheckpointWriter =
+    kind === 'inline' ? new InlineCheckpointWriter(() => store) : new WorkerCheckpointWriter({ dataDir: d.dir });
   let fence: Fence | null | undefined = { worldId: 'w', token: 3 };
   const ck = new Checkpointer({ store: () => store, logger: createLogger('silent'), intervalSeconds: 0, writer, fence: () => fence });
   const world = createSimWorld({ id: 'w', capacity: 200 });

@@ -9,9 +9,13 @@ import { getAllEntities } from 'bitecs';
 
 /** Inputs and structural changes applied at a given step (the same on both worlds). */
 const drive = (w: SimWorld, step: number, players: number[]): void => {
-  const p = players[step % players.length]!;
-  if (step % 7 === 0) { w.stores.Velocity.x[p] = ((step * 13) % 9) - 4; w.stores.Velocity.y[p] = ((step * 7) % 11) - 5; }
-  if (step % 11 === 0) despawnEntity(w, getAllEntities(w)[(step * 37) % 500]! === p ? getAllEntities(w)[1]! : getAllEntities(w)[(step * 37) % 500]!);
+  const p = players[step % players.length];
+  if (step % 7 === 0) {
+    w.stores.Velocity.x[p] = ((step * 13) % 9) - 4;
+    w.stores.Velocity.y[p] = ((step * 7) % 11) - 5;
+  }
+  if (step % 11 === 0)
+    despawnEntity(w, getAllEntities(w)[(step * 37) % 500] === p ? getAllEntities(w)[1] : getAllEntities(w)[(step * 37) % 500]);
   if (step % 13 === 0) spawnNpc(w, (step * 17) % 1000, (step * 29) % 1000, step % 8); // reuses a recycled id
   if (step % 17 === 0) w.stores.Wallet.coins[p] = step; // a wallet write (the ledger's job in the runtime)
 };
@@ -52,8 +56,8 @@ describe('world checkpoint: capture, encode, restore', () => {
     }
     const h = hashWorldState(w);
     for (const r of restored) expect({ at: r.at, hash: hashWorldState(r.world) }).toEqual({ at: r.at, hash: h });
-    expect(restored[0]!.world.clock.now).toBe(w.clock.now);
-    expect(restored[0]!.world.stores.Wallet.coins[players[0]!]).toBe(w.stores.Wallet.coins[players[0]!]);
+    expect(restored[0].world.clock.now).toBe(w.clock.now);
+    expect(restored[0].world.stores.Wallet.coins[players[0]]).toBe(w.stores.Wallet.coins[players[0]]);
   });
 
   it('restores config, configVersion, clock and counters; refuses garbage with a coded error', async () => {

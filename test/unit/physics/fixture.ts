@@ -13,7 +13,13 @@ export interface Fixture {
 }
 
 /** `n` bodies (ids 1..n), all NPCs of tier `tier` unless changed. */
-export const makeFixture = (n: number, size: number, physics: PhysicsOptions = {}, obstacles: ObstacleRect[] = [], tier: number = TierCode.detailed): Fixture => {
+export const makeFixture = (
+  n: number,
+  size: number,
+  physics: PhysicsOptions = {},
+  obstacles: ObstacleRect[] = [],
+  tier: number = TierCode.detailed,
+): Fixture => {
   const stores = createStores(n);
   const ps = createPhysics({ capacity: n, bounds: { minX: 0, minY: 0, maxX: size, maxY: size }, stores, physics, obstacles });
   for (let e = 1; e <= n; e++) {

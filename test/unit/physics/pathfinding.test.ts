@@ -20,7 +20,8 @@ describe('pathfinding (A* over the obstacle raster)', () => {
     // Walk the polyline finely: no point inside the wall.
     for (let i = 0; i + 3 < r.path.length; i += 2) {
       for (let t = 0; t <= 1; t += 0.02) {
-        const x = r.path[i]! + (r.path[i + 2]! - r.path[i]!) * t, y = r.path[i + 1]! + (r.path[i + 3]! - r.path[i + 1]!) * t;
+        const x = r.path[i] + (r.path[i + 2] - r.path[i]) * t,
+          y = r.path[i + 1] + (r.path[i + 3] - r.path[i + 1]) * t;
         expect(inside(x, y, wall)).toBe(false);
       }
     }
@@ -30,8 +31,10 @@ describe('pathfinding (A* over the obstacle raster)', () => {
 
   it('reports each unreachable case with its outcome, bounded', () => {
     const box = [
-      { minX: 70, minY: 70, maxX: 90, maxY: 72 }, { minX: 70, minY: 88, maxX: 90, maxY: 90 },
-      { minX: 70, minY: 70, maxX: 72, maxY: 90 }, { minX: 88, minY: 70, maxX: 90, maxY: 90 },
+      { minX: 70, minY: 70, maxX: 90, maxY: 72 },
+      { minX: 70, minY: 88, maxX: 90, maxY: 90 },
+      { minX: 70, minY: 70, maxX: 72, maxY: 90 },
+      { minX: 88, minY: 70, maxX: 90, maxY: 90 },
     ];
     const pf = pfFor([wall, ...box]);
     expect(findPath(pf, 10, 10, 80, 80).outcome).toBe('unreachable'); // walled-off goal (blocked path)
@@ -49,7 +52,13 @@ describe('pathfinding (A* over the obstacle raster)', () => {
   });
 
   it('an NPC walks to its goal through the physics system; an unreachable goal fails with its outcome', () => {
-    const w = createSimWorld({ id: 'nav', capacity: 10, size: 100, physics: { shards: 0, obstacles: [wall], navigation: { speed: 5 } }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } } });
+    const w = createSimWorld({
+      id: 'nav',
+      capacity: 10,
+      size: 100,
+      physics: { shards: 0, obstacles: [wall], navigation: { speed: 5 } },
+      config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } },
+    });
     const physics = w.physics!;
     expect(w.pipeline.map((e) => e.name)).toContain('physics');
     expect(w.pipeline.map((e) => e.name)).not.toContain('movement');
@@ -60,11 +69,11 @@ describe('pathfinding (A* over the obstacle raster)', () => {
     requestGoal(physics.nav, b, 50, 50); // inside the wall
     for (let i = 0; i < 600 && physics.nav.state[a] !== NavState.arrived; i++) {
       stepWorld(w, 1);
-      expect(inside(w.stores.Position.x[a]!, w.stores.Position.y[a]!, wall)).toBe(false);
+      expect(inside(w.stores.Position.x[a], w.stores.Position.y[a], wall)).toBe(false);
     }
     expect(physics.nav.state[a]).toBe(NavState.arrived);
-    expect(Math.hypot(w.stores.Position.x[a]! - 90, w.stores.Position.y[a]! - 10)).toBeLessThan(2);
+    expect(Math.hypot(w.stores.Position.x[a] - 90, w.stores.Position.y[a] - 10)).toBeLessThan(2);
     expect(physics.nav.state[b]).toBe(NavState.failed);
-    expect(NAV_OUTCOMES[physics.nav.outcome[b]!]).toBe('goal-blocked');
+    expect(NAV_OUTCOMES[physics.nav.outcome[b]]).toBe('goal-blocked');
   });
 });

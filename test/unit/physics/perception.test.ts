@@ -17,7 +17,8 @@ describe('physics: perception', () => {
       else if (e % 3 === 0) stores.Tier.tier[e] = TierCode.active; // not perceiving, still perceived
     }
     // Perception reads the positions the step started from: snapshot them.
-    const x0 = Float32Array.from(P.x), y0 = Float32Array.from(P.y);
+    const x0 = Float32Array.from(P.x),
+      y0 = Float32Array.from(P.y);
     stepInline(ps, 0, 0.05);
     const s = ps.shared;
     let perceivers = 0;
@@ -29,15 +30,20 @@ describe('physics: perception', () => {
       }
       perceivers++;
       const want: number[] = [];
-      let players = 0, nearest = -1, best = Infinity;
+      let players = 0,
+        nearest = -1,
+        best = Infinity;
       for (let j = 1; j <= n; j++) {
         if (j === e) continue;
-        const d2 = (x0[j]! - x0[e]!) ** 2 + (y0[j]! - y0[e]!) ** 2;
+        const d2 = (x0[j] - x0[e]) ** 2 + (y0[j] - y0[e]) ** 2;
         if (d2 > R * R) continue;
         want.push(j);
         if (s.kind[j] === BodyKind.player) {
           players++;
-          if (d2 < best || (d2 === best && j < nearest)) { best = d2; nearest = j; }
+          if (d2 < best || (d2 === best && j < nearest)) {
+            best = d2;
+            nearest = j;
+          }
         }
       }
       expect(s.percTotal[e]).toBe(want.length);

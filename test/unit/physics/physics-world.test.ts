@@ -30,17 +30,30 @@ const problemsOf = (fn: () => unknown): string[] => {
 describe('world physics options', () => {
   it('a bad block is one WT_ERR_CONFIG_INVALID listing every problem', () => {
     const problems = problemsOf(() =>
-      resolveWorldPhysics({ shards: 99, mode: 'fast', color: 'red', tuning: { cellSize: -1 }, obstacles: [{ minX: 0, minY: 0, maxX: 'a', maxY: 1 }, { minX: 5, minY: 5, maxX: 1, maxY: 9 }] }),
+      resolveWorldPhysics({
+        shards: 99,
+        mode: 'fast',
+        color: 'red',
+        tuning: { cellSize: -1 },
+        obstacles: [
+          { minX: 0, minY: 0, maxX: 'a', maxY: 1 },
+          { minX: 5, minY: 5, maxX: 1, maxY: 9 },
+        ],
+      }),
     );
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^physics\.shards must be a string matching/),
-      expect.stringMatching(/^physics\.mode must be one of auto, inline, shards/),
-      'physics.color is not a known option',
-      expect.stringMatching(/^physics\.tuning\.cellSize must be a number between/),
-      'physics.obstacles[0].maxX must be a finite number',
-      'physics.obstacles[1] must have minX < maxX and minY < maxY',
-    ]));
-    expect(problemsOf(() => resolveWorldPhysics({ tuning: { cellSize: 1, npcRadius: 2 } }))).toEqual([expect.stringMatching(/^physics\.tuning\.cellSize 1 must be >= 2 × the largest body radius/)]);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^physics\.shards must be a string matching/),
+        expect.stringMatching(/^physics\.mode must be one of auto, inline, shards/),
+        'physics.color is not a known option',
+        expect.stringMatching(/^physics\.tuning\.cellSize must be a number between/),
+        'physics.obstacles[0].maxX must be a finite number',
+        'physics.obstacles[1] must have minX < maxX and minY < maxY',
+      ]),
+    );
+    expect(problemsOf(() => resolveWorldPhysics({ tuning: { cellSize: 1, npcRadius: 2 } }))).toEqual([
+      expect.stringMatching(/^physics\.tuning\.cellSize 1 must be >= 2 × the largest body radius/),
+    ]);
     expect(problemsOf(() => resolveWorldPhysics([]))).toEqual([expect.stringMatching(/physics must be true, false or an object/)]);
     // The world is not created with a bad block.
     expect(problemsOf(() => createSimWorld({ id: 'bad', physics: { shards: 'x' } }))).toHaveLength(1);
@@ -58,20 +71,32 @@ describe('world physics options', () => {
     expect(resolveWorldPhysics({ map: b }).obstacles[0]).toMatchObject({ minX: 30, kind: 2 });
     expect(problemsOf(() => resolveWorldPhysics({ map: bad }))[0]).toMatch(/could not be read as JSON/);
     expect(problemsOf(() => resolveWorldPhysics({ map: join(dir, 'missing.json') }))[0]).toMatch(/could not be read/);
-    expect(problemsOf(() => resolveWorldPhysics({ map: a }, { allowMapFile: false }))).toEqual(['physics.map is not allowed here (give obstacles inline)']);
+    expect(problemsOf(() => resolveWorldPhysics({ map: a }, { allowMapFile: false }))).toEqual([
+      'physics.map is not allowed here (give obstacles inline)',
+    ]);
   });
 
   it('the default world from flags and the config file: a bad physics setup is one coded error listing every problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-physcfg-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ physicsConfig: { obstacles: [{ minX: 1 }], tuning: { maxSpeed: -1 } } }));
-    const problems = problemsOf(() => createRuntime(parseOptions(['--config', file, '--map', join(dir, 'missing.json'), '--npcs', '10', '--port', '0', '--admin-port', '0'], {}), createLogger('silent')));
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^physics\.tuning\.maxSpeed must be a number between/),
-      expect.stringMatching(/^physics\.map .*missing\.json could not be read/),
-      'physics.obstacles[0].minY must be a finite number',
-    ]));
-    const off = createRuntime(parseOptions(['--physics', 'off', '--npcs', '10', '--port', '0', '--admin-port', '0'], {}), createLogger('silent'));
+    const problems = problemsOf(() =>
+      createRuntime(
+        parseOptions(['--config', file, '--map', join(dir, 'missing.json'), '--npcs', '10', '--port', '0', '--admin-port', '0'], {}),
+        createLogger('silent'),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^physics\.tuning\.maxSpeed must be a number between/),
+        expect.stringMatching(/^physics\.map .*missing\.json could not be read/),
+        'physics.obstacles[0].minY must be a finite number',
+      ]),
+    );
+    const off = createRuntime(
+      parseOptions(['--physics', 'off', '--npcs', '10', '--port', '0', '--admin-port', '0'], {}),
+      createLogger('silent'),
+    );
     expect(off.defaultWorld.physics).toBeNull();
     expect(() => parseOptions(['--shards', '17'], {})).toThrow(/--shards must be one of auto, 0, 1/);
   });
@@ -89,7 +114,14 @@ describe('world physics options', () => {
 
 describe('a world built with physics', () => {
   const build = (seed: number, physics: unknown) => {
-    const w = createSimWorld({ id: 'pw', seed, capacity: 2200, size: 400, physics, config: { controller: { enabled: false }, simulation: { pauseSimulation: true } } });
+    const w = createSimWorld({
+      id: 'pw',
+      seed,
+      capacity: 2200,
+      size: 400,
+      physics,
+      config: { controller: { enabled: false }, simulation: { pauseSimulation: true } },
+    });
     populateNpcs(w, { count: 2000 });
     return w;
   };
@@ -99,7 +131,7 @@ describe('a world built with physics', () => {
     const names = w.pipeline.map((e) => e.name);
     expect(names).toContain('physics');
     expect(names).not.toContain('movement');
-    expect(w.pipeline[names.indexOf('physics')]!.phase).toBe('physics');
+    expect(w.pipeline[names.indexOf('physics')].phase).toBe('physics');
     const off = build(1, false);
     expect(off.physics).toBeNull();
     expect(off.pipeline.map((e) => e.name)).toContain('movement');
@@ -122,7 +154,14 @@ describe('a world built with physics', () => {
 
   it('NPCs beyond their home leash walk home by pathfinding (requestGoal) when the world has physics', () => {
     const wall = { minX: 150, minY: 0, maxX: 170, maxY: 350 };
-    const w = createSimWorld({ id: 'home', seed: 3, capacity: 400, size: 400, physics: { shards: 0, obstacles: [wall] }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true } } });
+    const w = createSimWorld({
+      id: 'home',
+      seed: 3,
+      capacity: 400,
+      size: 400,
+      physics: { shards: 0, obstacles: [wall] },
+      config: { controller: { enabled: false }, simulation: { pauseSimulation: true } },
+    });
     const npcs = populateNpcs(w, { count: 200 });
     spawnPlayer(w, 100, 200, 400); // keeps everyone in a ticking tier
     for (const e of npcs) {
@@ -135,13 +174,20 @@ describe('a world built with physics', () => {
     expect(nav.byOutcome.found).toBeGreaterThan(0);
     // Nobody walked through the wall.
     for (const e of npcs) {
-      const x = w.stores.Position.x[e]!, y = w.stores.Position.y[e]!;
+      const x = w.stores.Position.x[e],
+        y = w.stores.Position.y[e];
       expect(x > wall.minX && x < wall.maxX && y > wall.minY && y < wall.maxY).toBe(false);
     }
   });
 
   it('a player walking into the edge stops there (no bounce)', () => {
-    const w = createSimWorld({ id: 'edge', capacity: 10, size: 100, physics: { shards: 0 }, config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } } });
+    const w = createSimWorld({
+      id: 'edge',
+      capacity: 10,
+      size: 100,
+      physics: { shards: 0 },
+      config: { controller: { enabled: false }, simulation: { pauseSimulation: true, tickIntervalSeconds: 0.1 } },
+    });
     const p = spawnPlayer(w, 90, 50, 50);
     w.stores.Velocity.x[p] = 20;
     stepWorld(w, 20);

@@ -38,19 +38,22 @@ describe('record/replay hooks', () => {
     let ran = 0;
     const got: string[] = [];
     q.register<number, number>('j', {
-      handler: async (p) => { ran++; return p; },
+      handler: async (p) => {
+        ran++;
+        return p;
+      },
       apply: (_w, job, r) => void got.push(`ok ${job.id}=${r}`),
       fail: (_w, job, err) => void got.push(`fail ${job.id} ${err.code}`),
       maxAttempts: 1,
     });
     q.replaying = true;
     const ids = [q.submit('j', 1), q.submit('j', 2), q.submit('j', 3)];
-    q.forcedStarts = [ids[2]!, ids[0]!];
+    q.forcedStarts = [ids[2], ids[0]];
     expect(q.startDue(0)).toBe(2); // whatever the budget says
     expect(q.stats()).toMatchObject({ running: 2, pending: 1 });
-    expect(q.settleRecorded(ids[1]!, true, 9, null)).toBe(false); // not running
-    expect(q.settleRecorded(ids[2]!, true, 30, null)).toBe(true);
-    expect(q.settleRecorded(ids[0]!, false, null, { code: 'WT_ERR_JOB_TIMEOUT', message: 'late' })).toBe(true);
+    expect(q.settleRecorded(ids[1], true, 9, null)).toBe(false); // not running
+    expect(q.settleRecorded(ids[2], true, 30, null)).toBe(true);
+    expect(q.settleRecorded(ids[0], false, null, { code: 'WT_ERR_JOB_TIMEOUT', message: 'late' })).toBe(true);
     q.applyCompleted(w);
     expect(got).toEqual([`fail ${ids[0]} WT_ERR_JOB_TIMEOUT`, `ok ${ids[2]}=30`]);
     expect(ran).toBe(0);

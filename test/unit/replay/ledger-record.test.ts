@@ -64,7 +64,7 @@ describe('ledger effects for record/replay', () => {
     expect(changes).toHaveLength(2 * WALLET_EFFECT_WIDTH);
     expect([changes[0], changes[2], changes[3], changes[4]]).toEqual([eid, 500, -1, 0]);
     expect([changes[5], changes[7], changes[8], changes[9]]).toEqual([eid, 7, potion.slot, 2]);
-    expect(changes[6]!).toBeGreaterThan(changes[1]!);
+    expect(changes[6]).toBeGreaterThan(changes[1]);
     expect(changes[6]).toBe(W.appliedSeq[eid]);
 
     // A world without a ledger: the same entity, the recorded changes applied as replayed tx facts.

@@ -13,13 +13,23 @@ const f = Math.fround;
  * 1000 (position mirrored, that velocity component negated). Stores are float32.
  */
 const expectedNpc = (seed: number, i: number, steps: number) => {
-  let x = f(crowdRange(seed, i, 0, 0, 1000)), y = f(crowdRange(seed, i, 1, 0, 1000));
-  let vx = f(crowdRange(seed, i, 2, -50, 50)), vy = f(crowdRange(seed, i, 3, -50, 50));
-  let rerolls = 0, reflections = 0;
+  let x = f(crowdRange(seed, i, 0, 0, 1000)),
+    y = f(crowdRange(seed, i, 1, 0, 1000));
+  let vx = f(crowdRange(seed, i, 2, -50, 50)),
+    vy = f(crowdRange(seed, i, 3, -50, 50));
+  let rerolls = 0,
+    reflections = 0;
   const axis = (p: number, v: number): [number, number] => {
     let n = p + v * 0.05;
-    if (n < 0) { n = -n; v = -v; reflections++; }
-    else if (n > 1000) { n = 2000 - n; v = -v; reflections++; }
+    if (n < 0) {
+      n = -n;
+      v = -v;
+      reflections++;
+    } else if (n > 1000) {
+      n = 2000 - n;
+      v = -v;
+      reflections++;
+    }
     return [f(n), f(v)];
   };
   for (let s = 0; s < steps; s++) {
@@ -61,7 +71,7 @@ describe('crowd scenario', () => {
     expect(reflecting.length).toBe(5);
     const { Position, Velocity } = w.stores;
     for (const i of [0, 1, 39, 40, 1999, ...reflecting]) {
-      const e = w.crowd.npcIds[i]!;
+      const e = w.crowd.npcIds[i];
       const want = expectedNpc(seed, i, steps);
       expect(want.rerolls, `npc ${i}`).toBeGreaterThanOrEqual(2); // every 40 steps, staggered by id
       expect(Position.x[e], `npc ${i} x`).toBeCloseTo(want.x, 3);
@@ -76,13 +86,14 @@ describe('crowd scenario', () => {
     const { Velocity } = w.stores;
     const ids = w.crowd.npcIds;
     for (let s = 0; s < 81; s++) {
-      const before = Array.from(ids, (e) => [Velocity.x[e]!, Velocity.y[e]!]);
+      const before = Array.from(ids, (e) => [Velocity.x[e], Velocity.y[e]]);
       stepWorld(w, 1);
       for (let i = 0; i < ids.length; i++) {
-        const e = ids[i]!;
+        const e = ids[i];
         const due = (s + i) % 40 === 0;
-        const same = Math.abs(Velocity.x[e]!) === Math.abs(before[i]![0]!) && Math.abs(Velocity.y[e]!) === Math.abs(before[i]![1]!);
-        if (!due) expect(same, `npc ${i} step ${s}`).toBe(true); // at most a reflection flipped a sign
+        const same = Math.abs(Velocity.x[e]) === Math.abs(before[i][0]) && Math.abs(Velocity.y[e]) === Math.abs(before[i][1]);
+        if (!due)
+          expect(same, `npc ${i} step ${s}`).toBe(true); // at most a reflection flipped a sign
         else expect(Velocity.x[e]).toBe(f(crowdRange(3, i, 4 + 2 * s, -50, 50)));
       }
     }
@@ -98,9 +109,14 @@ describe('crowd scenario', () => {
   });
 
   it('the generator is uniform enough (mean and spread of 100k draws) and bot inputs stay in [-1, 1) per axis', () => {
-    let sum = 0, sq = 0;
+    let sum = 0,
+      sq = 0;
     const n = 100_000;
-    for (let k = 0; k < n; k++) { const u = crowdUnit(5, k % 997, k); sum += u; sq += u * u; }
+    for (let k = 0; k < n; k++) {
+      const u = crowdUnit(5, k % 997, k);
+      sum += u;
+      sq += u * u;
+    }
     expect(sum / n).toBeCloseTo(0.5, 2);
     expect(sq / n - (sum / n) ** 2).toBeCloseTo(1 / 12, 2);
     const m = { x: 0, y: 0 };

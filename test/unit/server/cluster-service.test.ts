@@ -75,7 +75,9 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
       expect(await store.currentFence('w')).toBe(2);
       expect(b.counters.failovers).toBe(1);
       // A write a still tries with its old token is refused by the store.
-      await expect(store.putWorldConfig('w', { from: 'a' }, { fence: { worldId: 'w', token: 1 } })).rejects.toMatchObject({ code: 'WT_ERR_STORE_FENCED' });
+      await expect(store.putWorldConfig('w', { from: 'a' }, { fence: { worldId: 'w', token: 1 } })).rejects.toMatchObject({
+        code: 'WT_ERR_STORE_FENCED',
+      });
 
       // a comes back: its renewal is refused, its sessions are closed with 4015, it routes to b.
       await a.kick();
@@ -117,7 +119,7 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
   });
 
   it('a token the store has already seen exceeded keeps the world stopped', async () => {
-    let t = 0;
+    const t = 0;
     const hub = new LocalHub(() => t);
     const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
     dirs.push(dir);

@@ -19,7 +19,9 @@ const busy = (n: number, seed: number) => {
 };
 
 const snapshot = (f: ReturnType<typeof busy>) =>
-  Buffer.concat([f.stores.Position.x, f.stores.Position.y, f.stores.Velocity.x, f.stores.Velocity.y].map((a) => Buffer.from(a.buffer.slice(0))));
+  Buffer.concat(
+    [f.stores.Position.x, f.stores.Position.y, f.stores.Velocity.x, f.stores.Velocity.y].map((a) => Buffer.from(a.buffer.slice(0))),
+  );
 
 describe('shards: partitions', () => {
   it('partitionRows covers every row once, in order, balanced by work', () => {
@@ -35,7 +37,8 @@ describe('shards: partitions', () => {
       if (parts === 2) {
         // Rows are bands of y; work is spread evenly in y here, so halves split near the middle.
         const w = (a: number, b: number) => f.ps.rowWork.subarray(a, b).reduce((s, v) => s + v, 0);
-        const a = w(out[0]!, out[1]!), b = w(out[2]!, out[3]!);
+        const a = w(out[0], out[1]),
+          b = w(out[2], out[3]);
         expect(Math.abs(a - b) / (a + b)).toBeLessThan(0.1);
       }
     }
@@ -45,7 +48,11 @@ describe('shards: partitions', () => {
     const ref = busy(3000, 5);
     for (let s = 0; s < 100; s++) stepInline(ref.ps, s, 0.05, 1);
     const want = snapshot(ref);
-    for (const [bands, reverse] of [[2, false], [3, true], [8, true]] as const) {
+    for (const [bands, reverse] of [
+      [2, false],
+      [3, true],
+      [8, true],
+    ] as const) {
       const f = busy(3000, 5);
       for (let s = 0; s < 100; s++) stepInline(f.ps, s, 0.05, bands, reverse);
       expect(snapshot(f).equals(want)).toBe(true);

@@ -86,31 +86,46 @@ for (const { factory, name } of factories) {
       const before = store.stats();
       const res = await store.commitLedger([
         entry({ key: 'a', coinsDelta: 100 }),
-        entry({ key: 'b', kind: 'purchase', item: 'sword', quantity: 2, unitPrice: 10, coinsDelta: -20, fingerprint: 'purchase|sword|2|10' }),
+        entry({
+          key: 'b',
+          kind: 'purchase',
+          item: 'sword',
+          quantity: 2,
+          unitPrice: 10,
+          coinsDelta: -20,
+          fingerprint: 'purchase|sword|2|10',
+        }),
         entry({ key: 'c', playerId: 'p2', coinsDelta: 5 }),
       ]);
       expect(res.map((r) => r.duplicate)).toEqual([false, false, false]);
-      expect(res[0]!.entry.seq).toBeLessThan(res[1]!.entry.seq);
-      expect(res[1]!.entry.seq).toBeLessThan(res[2]!.entry.seq);
+      expect(res[0].entry.seq).toBeLessThan(res[1].entry.seq);
+      expect(res[1].entry.seq).toBeLessThan(res[2].entry.seq);
       const after = store.stats();
       expect(after.ledgerBatches - before.ledgerBatches).toBe(1);
       expect(after.transactions - before.transactions).toBe(1);
       expect(after.ledgerEntries - before.ledgerEntries).toBe(3);
 
-      const again = await store.commitLedger([entry({ key: 'a', coinsDelta: 999, fingerprint: 'other' }), entry({ key: 'd', coinsDelta: 1 })]);
-      expect(again[0]).toEqual({ entry: res[0]!.entry, duplicate: true });
-      expect(again[1]!.duplicate).toBe(false);
+      const again = await store.commitLedger([
+        entry({ key: 'a', coinsDelta: 999, fingerprint: 'other' }),
+        entry({ key: 'd', coinsDelta: 1 }),
+      ]);
+      expect(again[0]).toEqual({ entry: res[0].entry, duplicate: true });
+      expect(again[1].duplicate).toBe(false);
       expect(store.stats().ledgerEntries - before.ledgerEntries).toBe(4);
 
-      const found = await store.findLedgerEntries([{ playerId: 'p1', key: 'b' }, { playerId: 'p1', key: 'zzz' }, { playerId: 'p2', key: 'c' }]);
+      const found = await store.findLedgerEntries([
+        { playerId: 'p1', key: 'b' },
+        { playerId: 'p1', key: 'zzz' },
+        { playerId: 'p2', key: 'c' },
+      ]);
       expect(found.map((e) => e.key).sort()).toEqual(['b', 'c']);
-      expect(found.find((e) => e.key === 'b')).toEqual(res[1]!.entry);
+      expect(found.find((e) => e.key === 'b')).toEqual(res[1].entry);
     });
 
     it('keeps a key repeated inside one batch once', async () => {
       const res = await store.commitLedger([entry({ key: 'x', coinsDelta: 7 }), entry({ key: 'x', coinsDelta: 8 })]);
-      expect(res[0]!.duplicate).toBe(false);
-      expect(res[1]).toEqual({ entry: res[0]!.entry, duplicate: true });
+      expect(res[0].duplicate).toBe(false);
+      expect(res[1]).toEqual({ entry: res[0].entry, duplicate: true });
       expect((await store.ledgerBalance('p1')).coins).toBe(7);
     });
 
@@ -118,19 +133,28 @@ for (const { factory, name } of factories) {
       await store.commitLedger([
         entry({ key: '1', coinsDelta: 50 }),
         entry({ key: '2', kind: 'purchase', item: 'apple', quantity: 3, unitPrice: 5, coinsDelta: -15 }),
-        entry({ key: '3', kind: 'purchase', item: 'apple', quantity: 100, unitPrice: 5, coinsDelta: 0, status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS' }),
+        entry({
+          key: '3',
+          kind: 'purchase',
+          item: 'apple',
+          quantity: 100,
+          unitPrice: 5,
+          coinsDelta: 0,
+          status: 'rejected',
+          code: 'TX_INSUFFICIENT_FUNDS',
+        }),
         entry({ key: '4', playerId: 'p2', worldId: 'w2', coinsDelta: 9 }),
         entry({ key: '5', kind: 'reward', item: 'gem', quantity: 1, coinsDelta: 0 }),
       ]);
       const all = await store.readLedger({});
       expect(all.map((e) => e.key)).toEqual(['1', '2', '3', '4', '5']);
       expect((await store.readLedger({ playerId: 'p2' })).map((e) => e.key)).toEqual(['4']);
-      expect((await store.readLedger({ worldId: 'w1', afterSeq: all[1]!.seq })).map((e) => e.key)).toEqual(['3', '5']);
+      expect((await store.readLedger({ worldId: 'w1', afterSeq: all[1].seq })).map((e) => e.key)).toEqual(['3', '5']);
       expect((await store.readLedger({ limit: 2 })).length).toBe(2);
-      const rejected = all[2]!;
+      const rejected = all[2];
       expect(rejected.status).toBe('rejected');
       expect(rejected.code).toBe('TX_INSUFFICIENT_FUNDS');
-      expect(await store.ledgerBalance('p1')).toEqual({ coins: 35, items: { apple: 3, gem: 1 }, lastSeq: all[4]!.seq });
+      expect(await store.ledgerBalance('p1')).toEqual({ coins: 35, items: { apple: 3, gem: 1 }, lastSeq: all[4].seq });
       expect(await store.ledgerBalance('nobody')).toEqual({ coins: 0, items: {}, lastSeq: 0 });
     });
 
@@ -169,9 +193,24 @@ for (const { factory, name } of factories) {
     it('saves and loads checkpoints (bytes + metadata); load returns the newest', async () => {
       const bytes = new Uint8Array(70_000);
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
-      const first = await store.saveCheckpoint({ worldId: 'w1', step: 10, worldTime: 0.5, config: { simulation: { timeScale: 60 } }, data: new Uint8Array([9, 9]), fencingToken: 3 });
+      const first = await store.saveCheckpoint({
+        worldId: 'w1',
+        step: 10,
+        worldTime: 0.5,
+        config: { simulation: { timeScale: 60 } },
+        data: new Uint8Array([9, 9]),
+        fencingToken: 3,
+      });
       const second = await store.saveCheckpoint(
-        { worldId: 'w1', step: 20, worldTime: 1.25, config: { simulation: { timeScale: 2 } }, data: bytes, fencingToken: 3, meta: { format: 1, ledgerSeq: 42 } },
+        {
+          worldId: 'w1',
+          step: 20,
+          worldTime: 1.25,
+          config: { simulation: { timeScale: 2 } },
+          data: bytes,
+          fencingToken: 3,
+          meta: { format: 1, ledgerSeq: 42 },
+        },
         { keep: 1 },
       );
       expect(second.id).toBeGreaterThan(first.id);
@@ -204,7 +243,13 @@ for (const { factory, name } of factories) {
       const now = 1_800_000_000_000;
       await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
       await store.putSession({ token: 't2', playerId: 'p2', worldId: 'w1', expiresAt: now - 1, data: {} });
-      expect(await store.getSession('t1', now)).toEqual({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
+      expect(await store.getSession('t1', now)).toEqual({
+        token: 't1',
+        playerId: 'p1',
+        worldId: 'w1',
+        expiresAt: now + 1000,
+        data: { lastInputSeq: 7 },
+      });
       expect(await store.getSession('t1', now + 1000)).toBeUndefined();
       expect(await store.getSession('t2', now)).toBeUndefined();
       await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w2', expiresAt: now + 5000, data: {} });

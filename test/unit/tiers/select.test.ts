@@ -14,13 +14,19 @@ const ringWorld = (counts: [number, number, number, number], sim: Record<string,
   const w = tierWorld({ capacity: 4000, sim: sim2 });
   still(w);
   spawnPlayer(w, 1000, 1000);
-  const radii: Array<[number, number]> = [[1, 45], [60, 140], [160, 390], [600, 900]];
+  const radii: Array<[number, number]> = [
+    [1, 45],
+    [60, 140],
+    [160, 390],
+    [600, 900],
+  ];
   const byTier: number[][] = [[], [], [], []];
   counts.forEach((n, t) => {
-    const [r0, r1] = radii[t]!;
+    const [r0, r1] = radii[t];
     for (let i = 0; i < n; i++) {
-      const a = (i / n) * Math.PI * 2, r = r0 + ((r1 - r0) * ((i * 7) % n)) / n;
-      byTier[t]!.push(spawnNpc(w, 1000 + Math.cos(a) * r, 1000 + Math.sin(a) * r));
+      const a = (i / n) * Math.PI * 2,
+        r = r0 + ((r1 - r0) * ((i * 7) % n)) / n;
+      byTier[t].push(spawnNpc(w, 1000 + Math.cos(a) * r, 1000 + Math.sin(a) * r));
     }
   });
   return { w, byTier };
@@ -43,10 +49,14 @@ describe('budgeted, fair selection', () => {
   });
 
   it('never exceeds the per-step budget, whatever the controller sets; detailed keeps its floor', () => {
-    const { w } = ringWorld([8, 300, 300, 300], { maxNpcTicksPerStep: 40, detailedReserve: 0.25, tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 9 } } });
+    const { w } = ringWorld([8, 300, 300, 300], {
+      maxNpcTicksPerStep: 40,
+      detailedReserve: 0.25,
+      tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 9 } },
+    });
     const budgets = [40, 40, 25, 3, 0, 17, 1000, 12, 9, 40];
     for (let s = 0; s < 120; s++) {
-      const b = budgets[s % budgets.length]!;
+      const b = budgets[s % budgets.length];
       w.ctx.budgets.npcTicks = b; // what the controller would do
       runStep(w);
       const total = w.tierStats.ticksPerTier.reduce((a, x) => a + x, 0);
@@ -57,11 +67,14 @@ describe('budgeted, fair selection', () => {
   });
 
   it('detailed NPCs under the cap are ticked every step even when demand exceeds the budget', () => {
-    const { w, byTier } = ringWorld([15, 400, 400, 0], { maxNpcTicksPerStep: 50, tiers: { detailed: { maxNpcs: 20 }, active: { tickSeconds: 3 }, ambient: { tickSeconds: 3 } } });
+    const { w, byTier } = ringWorld([15, 400, 400, 0], {
+      maxNpcTicksPerStep: 50,
+      tiers: { detailed: { maxNpcs: 20 }, active: { tickSeconds: 3 }, ambient: { tickSeconds: 3 } },
+    });
     for (let s = 0; s < 50; s++) {
       runStep(w);
-      for (const e of byTier[0]!) expect(w.stores.Tier.lastTickedAt[e]).toBe(w.clock.now);
-      if (s > 2) expect(w.tierStats.overduePerTier[1]! + w.tierStats.overduePerTier[2]!).toBeGreaterThan(0);
+      for (const e of byTier[0]) expect(w.stores.Tier.lastTickedAt[e]).toBe(w.clock.now);
+      if (s > 2) expect(w.tierStats.overduePerTier[1] + w.tierStats.overduePerTier[2]).toBeGreaterThan(0);
     }
   });
 
@@ -69,7 +82,9 @@ describe('budgeted, fair selection', () => {
     // B = 40, F = 10, m = floor(0.1 × 40) = 4; F + 3m = 22 ≤ 40, so the bound holds.
     const counts: [number, number, number, number] = [5, 200, 300, 500];
     const { w, byTier } = ringWorld(counts, {
-      maxNpcTicksPerStep: 40, detailedReserve: 0.25, tierMinShare: 0.1,
+      maxNpcTicksPerStep: 40,
+      detailedReserve: 0.25,
+      tierMinShare: 0.1,
       tiers: { active: { tickSeconds: 3 }, ambient: { tickSeconds: 6 }, dormant: { tickSeconds: 9 } },
     });
     const m = 4;
@@ -84,18 +99,18 @@ describe('budgeted, fair selection', () => {
         for (const e of ids) {
           if (T.lastTickedAt[e] === now) {
             const since = dueSince.get(e);
-            if (since !== undefined) maxWait[t] = Math.max(maxWait[t]!, s - since);
+            if (since !== undefined) maxWait[t] = Math.max(maxWait[t], s - since);
             dueSince.delete(e);
             tickCount.set(e, (tickCount.get(e) ?? 0) + 1);
-          } else if (T.nextTickAt[e]! <= now && !dueSince.has(e)) dueSince.set(e, s);
+          } else if (T.nextTickAt[e] <= now && !dueSince.has(e)) dueSince.set(e, s);
         }
       });
       expect(w.tierStats.ticksPerTier.reduce((a, x) => a + x, 0)).toBeLessThanOrEqual(40);
     }
     expect(maxWait[0]).toBe(0);
     for (let t = 1; t < 4; t++) {
-      expect(maxWait[t], `tier ${t}`).toBeLessThanOrEqual(Math.ceil(counts[t]! / m));
-      for (const e of byTier[t]!) expect(tickCount.get(e) ?? 0, `NPC ${e} of tier ${t} starved`).toBeGreaterThanOrEqual(2);
+      expect(maxWait[t], `tier ${t}`).toBeLessThanOrEqual(Math.ceil(counts[t] / m));
+      for (const e of byTier[t]) expect(tickCount.get(e) ?? 0, `NPC ${e} of tier ${t} starved`).toBeGreaterThanOrEqual(2);
     }
     // demand really exceeded the budget
     expect(maxWait[1]).toBeGreaterThan(1);

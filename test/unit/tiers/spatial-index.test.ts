@@ -19,16 +19,17 @@ describe('spatial index (world.spatial)', () => {
     for (let s = 0; s < 12; s++) {
       runStep(w); // positions moved by physics after the tiering phase rebuilt the grid
       for (let q = 0; q < 25; q++) {
-        const qx = (q * 137) % 1000, qy = (q * 311) % 1000, r = 20 + (q % 5) * 30;
+        const qx = (q * 137) % 1000,
+          qy = (q * 311) % 1000,
+          r = 20 + (q % 5) * 30;
         const n = w.spatial.queryRadius(qx, qy, r, out);
         const want: number[] = [];
-        for (let e = 1; e <= 2020; e++) if ((x[e]! - qx) ** 2 + (y[e]! - qy) ** 2 <= r * r) want.push(e);
+        for (let e = 1; e <= 2020; e++) if ((x[e] - qx) ** 2 + (y[e] - qy) ** 2 <= r * r) want.push(e);
         expect(n).toBe(out.length);
         expect([...out].sort((a, b) => a - b)).toEqual(want);
       }
     }
-    expect(w.spatial.queryRadius(x[players[3]!]!, y[players[3]!]!, 1, out)).toBeGreaterThanOrEqual(1);
+    expect(w.spatial.queryRadius(x[players[3]], y[players[3]], 1, out)).toBeGreaterThanOrEqual(1);
     expect(out).toContain(players[3]);
   });
-
 });

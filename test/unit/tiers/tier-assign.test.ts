@@ -16,19 +16,30 @@ describe('tier assignment', () => {
     still(w);
     const p1 = spawnPlayer(w, 1000, 1000);
     const p2 = spawnPlayer(w, 1900, 1900);
-    const cases: Array<[number, number]> = [[10, 0], [49, 0], [51, 1], [100, 1], [149, 1], [151, 2], [300, 2], [394, 2], [401, 3], [900, 3]]; // 394: a new NPC starts dormant, so it must be inside 400 - hysteresis
+    const cases: Array<[number, number]> = [
+      [10, 0],
+      [49, 0],
+      [51, 1],
+      [100, 1],
+      [149, 1],
+      [151, 2],
+      [300, 2],
+      [394, 2],
+      [401, 3],
+      [900, 3],
+    ]; // 394: a new NPC starts dormant, so it must be inside 400 - hysteresis
     const ids = cases.map(([d]) => spawnNpc(w, 1000 - d, 1000));
     const nearOther = spawnNpc(w, 1890, 1900); // 10 from the second player
     runStep(w);
     const T = w.stores.Tier;
     cases.forEach(([d, tier], i) => {
-      expect(T.tier[ids[i]!], `distance ${d}`).toBe(tier);
-      if (d <= 405) expect(T.dist[ids[i]!]).toBeCloseTo(d, 3);
+      expect(T.tier[ids[i]], `distance ${d}`).toBe(tier);
+      if (d <= 405) expect(T.dist[ids[i]]).toBeCloseTo(d, 3);
     });
     expect(T.tier[nearOther]).toBe(TierCode.detailed);
     expect(T.nearest[nearOther]).toBe(p2);
-    expect(T.nearest[ids[0]!]).toBe(p1);
-    expect(T.nearest[ids[9]!]).toBe(-1);
+    expect(T.nearest[ids[0]]).toBe(p1);
+    expect(T.nearest[ids[9]]).toBe(-1);
     expect(Array.from(w.tierStats.npcsPerTier)).toEqual([3, 3, 3, 2]);
   });
 
@@ -37,7 +48,11 @@ describe('tier assignment', () => {
     still(w);
     spawnPlayer(w, 1000, 1000);
     const e = spawnNpc(w, 1045, 1000);
-    const at = (d: number) => { w.stores.Position.x[e] = 1000 + d; runStep(w); return w.stores.Tier.tier[e]; };
+    const at = (d: number) => {
+      w.stores.Position.x[e] = 1000 + d;
+      runStep(w);
+      return w.stores.Tier.tier[e];
+    };
     expect(at(45)).toBe(0);
     expect(at(53)).toBe(0); // beyond 50 but within 50 + 5
     expect(at(50.5)).toBe(0);
@@ -64,7 +79,7 @@ describe('tier assignment', () => {
     const far = spawnNpc(w, 1000, 1100); // natural active, 100 away
     runStep(w);
     const T = w.stores.Tier;
-    const tierOf = (d: number) => T.tier[ids[dists.indexOf(d)]!];
+    const tierOf = (d: number) => T.tier[ids[dists.indexOf(d)]];
     expect([5, 10, 15].map(tierOf)).toEqual([0, 0, 0]);
     expect([20, 25].map(tierOf)).toEqual([1, 1]); // demoted detailed, nearer than the natural active one
     expect(tierOf(30)).toBe(2);
@@ -97,8 +112,12 @@ describe('tier assignment', () => {
 
   it("the original design's caps (20/100/500/5000) work: caps hold, the rest are frozen, 50 ticks per step at most", () => {
     const w = tierWorld({
-      capacity: 7000, size: 4000,
-      sim: { maxNpcTicksPerStep: 50, tiers: { detailed: { maxNpcs: 20 }, active: { maxNpcs: 100 }, ambient: { maxNpcs: 500 }, dormant: { maxNpcs: 5000 } } },
+      capacity: 7000,
+      size: 4000,
+      sim: {
+        maxNpcTicksPerStep: 50,
+        tiers: { detailed: { maxNpcs: 20 }, active: { maxNpcs: 100 }, ambient: { maxNpcs: 500 }, dormant: { maxNpcs: 5000 } },
+      },
     });
     populateNpcs(w, { count: 6000 });
     for (let i = 0; i < 10; i++) spawnPlayer(w, 200 + i * 380, 2000);
@@ -124,14 +143,23 @@ describe('tier assignment', () => {
       spawnPlayer(w, 1500, 1200);
       return { w, p };
     };
-    const a = build(1), b = build(50);
-    for (let s = 0; s < 3; s++) { runStep(a.w); runStep(b.w); }
+    const a = build(1),
+      b = build(50);
+    for (let s = 0; s < 3; s++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
     expect(Array.from(b.w.stores.Tier.tier)).toEqual(Array.from(a.w.stores.Tier.tier));
     // The player jumps 300 units: b (interval 50) re-tiers within two steps anyway.
-    for (const { w, p } of [a, b]) { w.stores.Position.x[p] = 800; w.stores.Position.y[p] = 800; }
-    runStep(a.w); runStep(b.w);
+    for (const { w, p } of [a, b]) {
+      w.stores.Position.x[p] = 800;
+      w.stores.Position.y[p] = 800;
+    }
+    runStep(a.w);
+    runStep(b.w);
     expect(b.w.tierStats.tieringPasses).toBe(1); // step A ran (grid + scans), step B not yet
-    runStep(a.w); runStep(b.w);
+    runStep(a.w);
+    runStep(b.w);
     expect(b.w.tierStats.tieringPasses).toBe(2);
     expect(Array.from(b.w.stores.Tier.tier)).toEqual(Array.from(a.w.stores.Tier.tier));
     expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));

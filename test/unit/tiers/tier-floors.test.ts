@@ -28,10 +28,10 @@ describe('pins', () => {
     for (let i = 0; i < 30; i++) {
       runStep(w);
       expect(w.stores.Tier.tier[far]).toBe(TierCode.detailed);
-      ticks.push(w.stores.Tier.lastTickedAt[far]!);
+      ticks.push(w.stores.Tier.lastTickedAt[far]);
     }
     // Detailed (tickSeconds 0): ticked every step, so the last tick follows world time.
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBeCloseTo(3, 6);
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBeCloseTo(3, 6);
     expect(w.tierStats.pinned).toBe(1);
 
     // Pinned to active: ticked every 60 world seconds (every 20 steps of 3 s).
@@ -40,10 +40,10 @@ describe('pins', () => {
     for (let i = 0; i < 100; i++) {
       runStep(w);
       expect(w.stores.Tier.tier[far]).toBe(TierCode.active);
-      seen.add(w.stores.Tier.lastTickedAt[far]!);
+      seen.add(w.stores.Tier.lastTickedAt[far]);
     }
     const at = [...seen].sort((a, b) => a - b);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeCloseTo(60, 6);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeCloseTo(60, 6);
     expect(at.length).toBeGreaterThanOrEqual(5);
 
     expect(unpinNpc(w, far)).toBe(true);
@@ -58,7 +58,10 @@ describe('pins', () => {
     runStep(w);
     const p = pinNpc(w, far, TierCode.active, 30); // 10 steps
     expect(p.until).toBeCloseTo(w.clock.now + 30);
-    for (let i = 0; i < 9; i++) { runStep(w); expect(w.stores.Tier.tier[far]).toBe(TierCode.active); }
+    for (let i = 0; i < 9; i++) {
+      runStep(w);
+      expect(w.stores.Tier.tier[far]).toBe(TierCode.active);
+    }
     for (let i = 0; i < 3; i++) runStep(w);
     expect(w.stores.Tier.tier[far]).toBe(TierCode.dormant);
     expect(pinOf(w, far)).toBeNull();
@@ -93,9 +96,9 @@ describe('pins', () => {
     pinNpc(w, far, 'detailed');
     runStep(w);
     expect(w.stores.Tier.tier[far]).toBe(TierCode.detailed);
-    expect(w.stores.Tier.tier[near[0]!]).toBe(TierCode.detailed);
-    expect(w.stores.Tier.tier[near[1]!]).toBe(TierCode.active);
-    expect(w.stores.Tier.tier[near[2]!]).toBe(TierCode.active);
+    expect(w.stores.Tier.tier[near[0]]).toBe(TierCode.detailed);
+    expect(w.stores.Tier.tier[near[1]]).toBe(TierCode.active);
+    expect(w.stores.Tier.tier[near[2]]).toBe(TierCode.active);
     expect(w.tierStats.npcsPerTier[0]).toBe(2);
   });
 });
@@ -146,7 +149,9 @@ describe('tier zones', () => {
         { id: 'b', minX: 0, minY: 0, maxX: 5, maxY: 10, tier: 'dormant', color: 'red' },
         { minX: 0, minY: 0, maxX: 5, maxY: 'x', tier: 'active' },
       ]);
-    } catch (e) { err = e; }
+    } catch (e) {
+      err = e;
+    }
     expect(err.code).toBe(ErrorCode.TIER_ZONE_INVALID);
     expect(err.details.problems).toEqual([
       'zones[0].minX must be < maxX',
@@ -165,7 +170,10 @@ describe('tier zones', () => {
     unpinNpc(b.w, b.far);
     setZone(b.w.npcSim.zones, { id: 'x', minX: 0, minY: 0, maxX: 10, maxY: 10, tier: 'active' });
     removeZone(b.w.npcSim.zones, 'x');
-    for (let i = 0; i < 40; i++) { runStep(a.w); runStep(b.w); }
+    for (let i = 0; i < 40; i++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
     expect(hashWorldState(b.w)).toBe(hashWorldState(a.w));
   });
 });

@@ -8,11 +8,18 @@ import { nearPassAllowed, runNearPass } from '../../../src/tiers/tier-near.js';
 import { selectDue } from '../../../src/tiers/select.js';
 import { tierWorld } from './helpers.js';
 
-const R0 = 50, R1 = 150, R2 = 300, H = 5;
+const R0 = 50,
+  R1 = 150,
+  R2 = 300,
+  H = 5;
 
 /** 4,000 NPCs, 12 players, caps that do not bind; near passes enabled at any size and coverage. */
 const setup = () => {
-  const w = tierWorld({ capacity: 5000, size: 3000, sim: { tiers: { detailed: { maxNpcs: 5000 }, active: { maxNpcs: 5000 }, ambient: { maxNpcs: 5000 } } } });
+  const w = tierWorld({
+    capacity: 5000,
+    size: 3000,
+    sim: { tiers: { detailed: { maxNpcs: 5000 }, active: { maxNpcs: 5000 }, ambient: { maxNpcs: 5000 } } },
+  });
   w.npcSim.nearMinNpcs = 0;
   w.npcSim.nearMaxShare = 1;
   populateNpcs(w, { count: 4000 });
@@ -24,10 +31,14 @@ const setup = () => {
 /** Brute force: nearest player within R2 + H by current positions. */
 const expected = (w: ReturnType<typeof setup>['w'], players: number[], e: number) => {
   const P = w.stores.Position;
-  let best = Infinity, who = -1;
+  let best = Infinity,
+    who = -1;
   for (const p of players) {
-    const d2 = (P.x[p]! - P.x[e]!) ** 2 + (P.y[p]! - P.y[e]!) ** 2;
-    if (d2 <= (R2 + H) ** 2 && d2 < best) { best = d2; who = p; }
+    const d2 = (P.x[p] - P.x[e]) ** 2 + (P.y[p] - P.y[e]) ** 2;
+    if (d2 <= (R2 + H) ** 2 && d2 < best) {
+      best = d2;
+      who = p;
+    }
   }
   return { d: Math.sqrt(best), who };
 };
@@ -40,10 +51,13 @@ describe('near (incremental) tiering passes', () => {
     const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc]));
     for (let round = 0; round < 4; round++) {
       // Players jump (into crowds that were far dormant) and walk; NPCs keep their positions.
-      players.forEach((p, i) => { w.stores.Position.x[p] = 150 + ((i * 977 + round * 613) % 2700); w.stores.Position.y[p] = 150 + ((i * 541 + round * 389) % 2700); });
+      players.forEach((p, i) => {
+        w.stores.Position.x[p] = 150 + ((i * 977 + round * 613) % 2700);
+        w.stores.Position.y[p] = 150 + ((i * 541 + round * 389) % 2700);
+      });
       w.spatial.rebuildPlayers(w, w.ctx.stepSeconds);
       expect(nearPassAllowed(w)).toBe(true);
-      const before = new Map(npcs.map((e) => [e, T.tier[e]!]));
+      const before = new Map(npcs.map((e) => [e, T.tier[e]]));
       runNearPass(w);
       for (const e of npcs) {
         const { d, who } = expected(w, players, e);
@@ -53,7 +67,7 @@ describe('near (incremental) tiering passes', () => {
         else expect(T.dist[e]).toBe(Infinity);
       }
       const per = [0, 0, 0, 0];
-      for (const e of npcs) per[T.tier[e]!]!++;
+      for (const e of npcs) per[T.tier[e]]++;
       expect(Array.from(w.tierStats.npcsPerTier)).toEqual(per);
     }
   });
@@ -69,15 +83,15 @@ describe('near (incremental) tiering passes', () => {
       const now = w.clock.now;
       const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc]));
       const dueByTier: number[][] = [[], [], [], []];
-      for (const e of npcs) if (T.frozen[e] === 0 && T.nextTickAt[e]! <= now) dueByTier[T.tier[e]!]!.push(e);
-      for (const l of dueByTier) l.sort((a, b) => T.nextTickAt[a]! - T.nextTickAt[b]! || a - b);
+      for (const e of npcs) if (T.frozen[e] === 0 && T.nextTickAt[e] <= now) dueByTier[T.tier[e]].push(e);
+      for (const l of dueByTier) l.sort((a, b) => T.nextTickAt[a] - T.nextTickAt[b] || a - b);
       selectDue(w, w.ctx);
       const s = w.npcSim;
       let k = 0;
       for (let t = 0; t < 4; t++) {
-        const q = w.tierStats.ticksPerTier[t]!;
-        expect(Array.from(s.selected.subarray(k, k + q)), `step ${step} tier ${t}`).toEqual(dueByTier[t]!.slice(0, q));
-        expect(q).toBeLessThanOrEqual(dueByTier[t]!.length);
+        const q = w.tierStats.ticksPerTier[t];
+        expect(Array.from(s.selected.subarray(k, k + q)), `step ${step} tier ${t}`).toEqual(dueByTier[t].slice(0, q));
+        expect(q).toBeLessThanOrEqual(dueByTier[t].length);
         k += q;
       }
       // Undo the extra selection's bookkeeping: the next step's own selection redoes it.

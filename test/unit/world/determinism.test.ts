@@ -12,7 +12,11 @@ const run = (seed: number, steps: number, inputs: Array<[number, number, number]
   populateNpcs(w, { count: 2000 });
   const p = spawnPlayer(w, 500, 500);
   for (let s = 0; s < steps; s++) {
-    for (const [at, vx, vy] of inputs) if (at === s) { w.stores.Velocity.x[p] = vx; w.stores.Velocity.y[p] = vy; }
+    for (const [at, vx, vy] of inputs)
+      if (at === s) {
+        w.stores.Velocity.x[p] = vx;
+        w.stores.Velocity.y[p] = vy;
+      }
     runStep(w);
   }
   return hashWorldState(w);
@@ -20,11 +24,19 @@ const run = (seed: number, steps: number, inputs: Array<[number, number, number]
 
 describe('determinism and state hash', () => {
   it('same seed and inputs give the same hash; a different seed or input does not', () => {
-    const inputs: Array<[number, number, number]> = [[3, 2, 0], [40, -1, 5]];
+    const inputs: Array<[number, number, number]> = [
+      [3, 2, 0],
+      [40, -1, 5],
+    ];
     const a = run(42, 120, inputs);
     expect(run(42, 120, inputs)).toBe(a);
     expect(run(43, 120, inputs)).not.toBe(a);
-    expect(run(42, 120, [[3, 2, 0], [40, -1, 6]])).not.toBe(a);
+    expect(
+      run(42, 120, [
+        [3, 2, 0],
+        [40, -1, 6],
+      ]),
+    ).not.toBe(a);
     expect(run(42, 121, inputs)).not.toBe(a);
   });
 
