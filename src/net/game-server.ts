@@ -11,70 +11,25 @@
  */
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
-import { submitPurchase } from '../ledger/world-ledger.js';
-import type { Store } from '../store/types.js';
 import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
-import { pushGameMessage } from './game-messages.js';
-import { connectionCap, readOpenFileLimit, type OpenFileLimit } from './fd-limit.js';
+import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
-import { MsgType, PROTOCOL_VERSION, type HelloMsg, type PurchaseMsg } from './protocol.js';
-import type { NetTransport, WorldNet, WorldNetStats } from './replication.js';
-import { SessionRegistry, type SessionClassHook } from './session-registry.js';
-import { sessionPriority, sumClassStats, type ClassStats } from './session-priority.js';
-import { createConn, sessionBytes, takeToken, type Conn, type ConnRef } from './session.js';
+import { MsgType, PROTOCOL_VERSION } from './protocol.js';
+import type { NetTransport, WorldNet } from './replication.js';
+import { SessionRegistry } from './session-registry.js';
+import { sessionPriority } from './session-priority.js';
+import { createConn, takeToken, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
+import type { GameServerOptions } from './game-server-options.js';
+import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
+import { sumWorldNets } from './game-server-stats.js';
 
 export type { GameServerStats, ServerNetStats } from './net-stats.js';
-
-export interface GameServerOptions {
-  host: string;
-  /** 0 = any free port (see `port` after start). */
-  port: number;
-  logger: Logger;
-  /** World by id (the runtime's loop runner), or undefined. */
-  resolveWorld: (id: string) => SimWorld | undefined;
-  net?: Partial<NetConfig>;
-  /** Wall clock in Unix epoch ms (snapshot send time, pong). Default Date.now. */
-  epochNow?: () => number;
-  /** Seed of the spawn-position PRNG. Default 1. */
-  spawnSeed?: number;
-  /**
-   * The process's open-file limit (default: read from /proc/self/limits at start; null = unknown).
-   * `maxConnections` is capped below it so an extra client gets a 503 instead of a stalled accept.
-   */
-  openFileLimit?: OpenFileLimit | null;
-  /**
-   * Admission hook read at join: true refuses a new session (`MAINTENANCE`, close 4013) while a
-   * resume of an existing player is still accepted. The runtime passes the admin's maintenance state.
-   */
-  refuseNewSessions?: (world: SimWorld) => boolean;
-  /**
-   * Cluster routing, asked first on every valid hello (src/server/cluster-service.ts): serve it
-   * here, redirect it to the world's owner (a `redirect` message, then close 4014), or refuse it.
-   * Absent: every hello is served here (one instance).
-   */
-  routeHello?: (hello: HelloMsg) => HelloRoute;
-  /**
-   * The durable store (read at start; the runtime opens it first). With one, player ids, resume
-   * tokens and positions are durable (src/net/durable-sessions.ts); without, sessions live in memory.
-   */
-  store?: () => Store | null;
-  /**
-   * The class of a new session (`player`, `spectator`, `bot`, `observer`), read at join. Default:
-   * from the hello token (`spectator:…`, `bot:…`, `observer:…`; anything else is a player).
-   */
-  sessionClass?: SessionClassHook;
-}
-
-/** What {@link GameServerOptions.routeHello} decides for one hello. */
-export type HelloRoute =
-  | { readonly kind: 'serve' }
-  | { readonly kind: 'redirect'; readonly url: string; readonly ticket: string }
-  | { readonly kind: 'refuse'; readonly code: WireErrorCodeValue; readonly message: string; readonly closeCode: number };
+export type { GameServerOptions, HelloRoute } from './game-server-options.js';
 
 const SWEEP_MS = 250;
 
@@ -113,6 +68,8 @@ export class GameServer implements Service {
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
   #maxConnections: number;
+  /** What the hello, purchase and game-message handlers use (src/net/game-server-handlers.ts). */
+  readonly #cx: MessageContext;
 
   /** Validates options (throws `WT_ERR_OPTION_INVALID`); nothing listens until `start`. */
   constructor(opts: GameServerOptions) {
@@ -148,6 +105,7 @@ export class GameServer implements Service {
       opts.spawnSeed ?? 1,
       opts.sessionClass,
     );
+    this.#cx = { ...wire, opts, registry: this.#registry, codec: this.#codec, stats: this.#s };
   }
 
   /** Port actually bound (after start). */
@@ -327,32 +285,7 @@ export class GameServer implements Service {
 
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
-    const worlds: Record<string, WorldNetStats> = {};
-    let sessions = 0,
-      parked = 0,
-      snapshotsSent = 0,
-      snapshotBytes = 0,
-      skippedBackpressure = 0,
-      mem = 0;
-    const byClass: Record<string, ClassStats> = {};
-    const ladderLevels = [0, 0, 0, 0, 0];
-    for (const [id, { net }] of this.#registry.nets) {
-      const w = {
-        ...net.stats,
-        sessions: net.sessions.length,
-        byClass: net.stats.byClass.map((c) => ({ ...c })),
-        ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
-      };
-      sumClassStats(byClass, net.stats.byClass);
-      for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
-      worlds[id] = w;
-      sessions += w.sessions;
-      parked += w.parked;
-      snapshotsSent += w.snapshotsSent;
-      snapshotBytes += w.snapshotBytes;
-      skippedBackpressure += w.skippedBackpressure;
-      for (const s of net.sessions) mem += sessionBytes(s);
-    }
+    const t = sumWorldNets(this.#registry.nets);
     return {
       ...this.#s,
       inputsDropped: this.#registry.counters.inputsDropped,
@@ -362,15 +295,15 @@ export class GameServer implements Service {
       txResults: { ...this.#s.txResults },
       connections: this.#conns.size,
       maxConnections: this.#maxConnections,
-      sessions,
-      parked,
-      snapshotsSent,
-      snapshotBytes,
-      skippedBackpressure,
-      sessionMemoryBytes: mem,
-      worlds,
-      byClass,
-      ladderLevels,
+      sessions: t.sessions,
+      parked: t.parked,
+      snapshotsSent: t.snapshotsSent,
+      snapshotBytes: t.snapshotBytes,
+      skippedBackpressure: t.skippedBackpressure,
+      sessionMemoryBytes: t.sessionMemoryBytes,
+      worlds: t.worlds,
+      byClass: t.byClass,
+      ladderLevels: t.ladderLevels,
     };
   }
 
@@ -444,7 +377,7 @@ export class GameServer implements Service {
     const msg = r.msg;
     switch (msg.type) {
       case MsgType.HELLO:
-        return this.#onHello(conn, msg);
+        return onHello(this.#cx, conn, msg);
       case MsgType.INPUT:
         if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
         return this.#registry.input(conn.session, msg);
@@ -453,71 +386,10 @@ export class GameServer implements Service {
         return;
       case MsgType.PURCHASE:
         if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-        return this.#onPurchase(conn, msg);
+        return onPurchase(this.#cx, conn, msg);
       case MsgType.GAME:
-        return this.#onGameMessage(conn, msg.name, msg.payload);
+        return onGameMessage(this.#cx, conn, msg.name, msg.payload);
     }
-  }
-
-  /** A purchase: through the world's ledger; answered with a txResult (ok only once durable and applied). */
-  #onPurchase(conn: Conn, m: PurchaseMsg): void {
-    const s = conn.session!;
-    const world = this.#opts.resolveWorld(s.worldId);
-    if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
-    this.#s.purchases++;
-    submitPurchase(
-      world,
-      { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice },
-      (r, w) => {
-        this.#s.txResults[r.code ?? 'ok'] = (this.#s.txResults[r.code ?? 'ok'] ?? 0) + 1;
-        this.#send(
-          conn,
-          this.#codec.txResult({
-            key: r.key,
-            status: r.status,
-            code: r.code,
-            seq: r.seq,
-            item: r.item,
-            quantity: r.quantity,
-            coinsDelta: r.coinsDelta,
-            coins: w ? w.coins : null,
-            items: w ? w.items : null,
-            replayed: r.replayed,
-          }),
-        );
-      },
-    );
-  }
-
-  /** A game-defined message: checked against its schema here, applied by its handler in the next step. */
-  #onGameMessage(conn: Conn, name: string, payload: unknown): void {
-    const s = conn.session;
-    if (!s) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-    const entry = this.#registry.nets.get(s.worldId);
-    if (!entry) return;
-    const r = pushGameMessage(entry.world, s.player, conn.id, name, payload);
-    if (!r.ok) this.#reply(conn, r.code, r.message, r.strike);
-  }
-
-  #onHello(conn: Conn, m: HelloMsg): void {
-    if (conn.session || conn.helloPending) return this.#reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
-    if (m.version !== PROTOCOL_VERSION)
-      return this.#reply(
-        conn,
-        WireErrorCode.BAD_VERSION,
-        `server speaks protocol version ${PROTOCOL_VERSION}`,
-        true,
-        CloseCode.BAD_VERSION,
-      );
-    const route = this.#opts.routeHello?.(m);
-    if (route && route.kind === 'redirect') {
-      this.#send(conn, this.#codec.redirect(m.worldId, route.url, route.ticket));
-      return this.#end(conn, CloseCode.REDIRECTED, 'redirected');
-    }
-    if (route && route.kind === 'refuse') return this.#reply(conn, route.code, route.message, false, route.closeCode);
-    const world = this.#opts.resolveWorld(m.worldId);
-    if (!world) return this.#reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-    this.#registry.hello(conn, m, world, this.#opts.refuseNewSessions?.(world) ?? false);
   }
 
   #onClose(conn: Conn, code: number): void {

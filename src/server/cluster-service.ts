@@ -17,88 +17,18 @@
  * With `enforce: false` (one instance, LocalCoordinator) nothing is gated or routed: the
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
-import type { Coordinator, InstanceLoad, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { CloseCode } from '../errors.js';
-import { placeWorld } from '../cluster/placement.js';
 import { WorldLoadMeter } from './world-load.js';
-import type { Logger } from '../log.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
+import type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
+import { StepRangeLog } from './cluster-step-ranges.js';
+import { WorldTakeover } from './cluster-takeover.js';
 
-/** What the cluster service needs from the runtime. */
-export interface ClusterServiceOptions {
-  readonly coordinator: Coordinator;
-  readonly instanceId: string;
-  /** Wall ms a world lease lasts unless renewed; renewed every third of it. */
-  readonly leaseTtlMs: number;
-  /** Presence TTL (ms). Default `leaseTtlMs`. */
-  readonly presenceTtlMs?: number;
-  /** Stop stepping this long before the lease validity ends (room for one step). Default min(250, ttl/10). */
-  readonly stepGuardMs?: number;
-  /** Gate stepping and route clients by ownership (cluster mode). False: one instance, nothing gated. */
-  readonly enforce: boolean;
-  readonly logger: Logger;
-  /** This instance's worlds (the loop runner's). */
-  readonly worlds: () => readonly SimWorld[];
-  readonly gameUrl: () => string;
-  readonly adminUrl: () => string;
-  /** Most sessions this instance accepts (read at register). */
-  readonly capacity: () => number;
-  readonly load: () => InstanceLoad;
-  /** Close a world's sessions (the game server's `closeWorldSessions`). */
-  readonly closeSessions: (worldId: string, code: number, reason: string) => number;
-  /**
-   * Optional durable-store fence: a new token is announced (`store.fence`) before the world
-   * steps with it; a refusal (a newer owner wrote) keeps the world stopped.
-   */
-  readonly store?: { fence(f: Fence): Promise<number> };
-  /** Wall clock, epoch ms (step ranges). Default Date.now. */
-  readonly epochNow?: () => number;
-  /**
-   * Take a world over from the store (src/server/cluster-migration.ts): called, with stepping held,
-   * after this instance was granted a world another instance held (failover, a standby copy) or
-   * one it does not host (an orphan, a handover), and after the store accepted the new token.
-   * Resolves true when the world is in the runner, restored from its last checkpoint.
-   */
-  readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
-  /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
-  readonly onToken?: (worldId: string, token: number) => void;
-  /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */
-  readonly storedWorlds?: () => Promise<string[]>;
-}
+export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 
-/** One stretch of consecutive steps of a world under one fencing token. */
-export interface StepRange {
-  readonly worldId: string;
-  readonly instanceId: string;
-  readonly fencingToken: number;
-  fromStep: number;
-  toStep: number;
-  /** Wall epoch ms when the first step started / the last step ended. */
-  readonly startMs: number;
-  endMs: number;
-}
-
-/** Counters of the cluster service (metrics, tests). */
-export interface ClusterCounters {
-  leaseRenewals: number;
-  leaseFailures: number;
-  leaseAcquired: number;
-  /** Worlds this instance stopped serving because its lease lapsed or was refused. */
-  leasesLost: number;
-  /** Worlds taken over after another instance had held them (a higher token than we ever saw). */
-  failovers: number;
-  /** Worlds handed to another instance by migration (this instance was the source). */
-  migrations: number;
-  redirects: number;
-  forwardedAdmin: number;
-  heartbeatFailures: number;
-  reRegistrations: number;
-  fenceRefusals: number;
-}
-
-const RANGES_PER_WORLD = 64;
 const WATCHDOG_MS = 50;
 
 /** The cluster service. A class: it owns timers and a coordinator handle. */
@@ -123,8 +53,8 @@ export class ClusterService implements Service {
   readonly #serving = new Set<string>();
   /** Token announced to the store per world (only with `store`). */
   readonly #announced = new Map<string, number>();
-  readonly #ranges = new Map<string, StepRange[]>();
-  readonly #open = new Map<string, StepRange>();
+  /** Who stepped what (src/server/cluster-step-ranges.ts). */
+  readonly #ranges = new StepRangeLog();
   /** Highest token seen per world as another instance's (failover detection). */
   readonly #seenTokens = new Map<string, number>();
   #instances: InstanceRecord[] = [];
@@ -138,15 +68,22 @@ export class ClusterService implements Service {
   readonly #held = new Set<string>();
   /** Per-world step cost, sampled by the control tick (balancing). */
   readonly #meter = new WorldLoadMeter();
-  /** Takeovers in progress (restores from the store), by world. */
-  readonly #adopting = new Map<string, Promise<boolean>>();
-  /** Orphan worlds seen by the previous control tick. */
-  #orphansSeen = new Set<string>();
+  /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
+  readonly #takeover: WorldTakeover;
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
     this.#guard = opts.stepGuardMs ?? Math.min(250, opts.leaseTtlMs / 10);
     this.#epochNow = opts.epochNow ?? Date.now;
+    this.#takeover = new WorldTakeover({
+      opts,
+      counters: this.counters,
+      held: this.#held,
+      leases: () => this.#leases,
+      instances: () => this.#instances,
+      announce: (worldId, token) => this.#announce(worldId, token),
+      watch: () => this.#watch(),
+    });
   }
 
   get instanceId(): string {
@@ -251,9 +188,7 @@ export class ClusterService implements Service {
 
   /** Recorded step ranges (oldest first per world), including the open one. */
   stepRanges(): StepRange[] {
-    const out: StepRange[] = [];
-    for (const list of this.#ranges.values()) out.push(...list);
-    return out;
+    return this.#ranges.all();
   }
 
   /**
@@ -270,38 +205,14 @@ export class ClusterService implements Service {
     this.#meter.onStep(world.id, world.stats.totalMs);
     const held = this.#o.coordinator.heldLease(world.id);
     const token = held ? held.fencingToken : 0;
-    const end = this.#epochNow();
-    const start = end - world.stats.totalMs;
-    const step = world.clock.step;
-    const open = this.#open.get(world.id);
-    const gapMs = Math.max(250, 3 * world.config.simulation.tickIntervalSeconds * 1000);
-    if (open && open.fencingToken === token && open.toStep === step - 1 && start - open.endMs < gapMs) {
-      open.toStep = step;
-      open.endMs = end;
-      return;
-    }
-    const r: StepRange = {
-      worldId: world.id,
-      instanceId: this.#o.instanceId,
-      fencingToken: token,
-      fromStep: step,
-      toStep: step,
-      startMs: start,
-      endMs: end,
-    };
-    let list = this.#ranges.get(world.id);
-    if (!list) this.#ranges.set(world.id, (list = []));
-    list.push(r);
-    if (list.length > RANGES_PER_WORLD) list.shift();
-    this.#open.set(world.id, r);
+    this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
   /** A world was deleted here: give its lease back. */
   forget(worldId: string): void {
     this.#serving.delete(worldId);
     this.#announced.delete(worldId);
-    this.#ranges.delete(worldId);
-    this.#open.delete(worldId);
+    this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
     void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
   }
@@ -336,7 +247,7 @@ export class ClusterService implements Service {
     const r = await c.handover(worldId, this.#o.instanceId, to, this.#o.leaseTtlMs);
     if (!r.ok) throw new Error(`handover of ${worldId} to ${to} refused (owner ${r.owner?.instanceId ?? 'none'})`);
     this.#serving.delete(worldId);
-    this.#open.delete(worldId);
+    this.#ranges.close(worldId);
     this.#meter.forget(worldId); // measured afresh if it comes back
     this.#seenTokens.set(worldId, r.fencingToken);
     this.#leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
@@ -350,29 +261,8 @@ export class ClusterService implements Service {
    * then let it step. Resolves the token; throws when any part fails (the lease then lapses and the
    * world fails over to whichever instance placement picks).
    */
-  async takeHandover(worldId: string): Promise<number> {
-    const c = this.#o.coordinator;
-    const inFlight = this.#adopting.get(worldId);
-    if (inFlight) {
-      // The control tick was granted it first and is restoring it: one restore, not two.
-      if (!(await inFlight)) throw new Error(`world ${worldId} could not be restored`);
-      const h = c.heldLease(worldId);
-      if (!h) throw new Error(`lease of ${worldId} is not ours`);
-      return h.fencingToken;
-    }
-    this.#held.add(worldId);
-    try {
-      const r = await c.renew(worldId, this.#o.instanceId, this.#o.leaseTtlMs);
-      if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
-      if (!(await this.#announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
-      if (!this.#o.adopt || !(await this.#o.adopt(worldId, r.fencingToken, 'migration')))
-        throw new Error(`world ${worldId} could not be restored`);
-      this.#leases.set(worldId, { worldId, instanceId: this.#o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-      return r.fencingToken;
-    } finally {
-      this.#held.delete(worldId);
-      this.#watch();
-    }
+  takeHandover(worldId: string): Promise<number> {
+    return this.#takeover.takeHandover(worldId);
   }
 
   #watch(): void {
@@ -388,7 +278,7 @@ export class ClusterService implements Service {
         );
       } else if (!ok && this.#serving.has(w.id)) {
         this.#serving.delete(w.id);
-        this.#open.delete(w.id);
+        this.#ranges.close(w.id);
         this.counters.leasesLost++;
         const closed = this.#o.closeSessions(w.id, CloseCode.LEASE_LOST, 'lease lost');
         this.#o.logger.warn(
@@ -452,7 +342,7 @@ export class ClusterService implements Service {
             if (takeover) this.counters.failovers++;
             if (takeover && this.#o.adopt) {
               // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-              await this.#adopt(w.id, r.fencingToken, 'failover');
+              await this.#takeover.adopt(w.id, r.fencingToken, 'failover');
               return;
             }
           }
@@ -482,7 +372,7 @@ export class ClusterService implements Service {
     };
     this.#meter.sample(performance.now());
     await Promise.all([presence(), refresh(), ...this.#o.worlds().map(lease)]);
-    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped) failures += await this.#takeOrphans();
+    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped) failures += await this.#takeover.takeOrphans();
     const reachable = failures === 0;
     if (reachable !== this.#reachable) {
       this.#reachable = reachable;
@@ -506,69 +396,6 @@ export class ClusterService implements Service {
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
       return false;
     }
-  }
-
-  /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */
-  #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
-    const run = this.#adoptNow(worldId, token, why).finally(() => this.#adopting.delete(worldId));
-    this.#adopting.set(worldId, run);
-    return run;
-  }
-
-  async #adoptNow(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
-    this.#held.add(worldId);
-    try {
-      const ok = (await this.#announce(worldId, token)) && this.#o.adopt !== undefined && (await this.#o.adopt(worldId, token, why));
-      if (!ok) {
-        this.#o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
-        await this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
-      }
-      return ok;
-    } finally {
-      this.#held.delete(worldId);
-    }
-  }
-
-  /**
-   * Failover of worlds nobody hosts: a stored world without a live lease (its owner died) is
-   * acquired by the instance placement picks (every instance computes the same pick from the same
-   * view; a racing acquire has exactly one winner) and restored from its last checkpoint.
-   */
-  async #takeOrphans(): Promise<number> {
-    const c = this.#o.coordinator;
-    const id = this.#o.instanceId;
-    let stored: string[];
-    try {
-      stored = await this.#o.storedWorlds!();
-    } catch {
-      return 1;
-    }
-    const hosted = new Set(this.#o.worlds().map((w) => w.id));
-    const orphans = stored.filter((w) => !hosted.has(w) && !this.#leases.has(w) && !this.#held.has(w));
-    const seenBefore = this.#orphansSeen;
-    this.#orphansSeen = new Set(orphans);
-    if (!orphans.length) return 0;
-    let failures = 0;
-    for (const worldId of orphans) {
-      // Placement's pick takes it at once; anyone else after two ticks (views can disagree for a tick).
-      const pick = placeWorld(this.#instances);
-      if (pick?.id !== id && !seenBefore.has(worldId)) continue;
-      try {
-        const r = await c.acquire(worldId, id, this.#o.leaseTtlMs);
-        if (!r.ok) continue;
-        this.counters.leaseAcquired++;
-        this.counters.failovers++;
-        this.#o.logger.info(
-          { world: worldId, instance: id, fencingToken: r.fencingToken },
-          'cluster: orphan world acquired; restoring it from the store',
-        );
-        if (await this.#adopt(worldId, r.fencingToken, 'failover'))
-          this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-      } catch {
-        failures++;
-      }
-    }
-    return failures;
   }
 
   #info() {

@@ -3,8 +3,6 @@
  * (game server, admin API) that plug in around them. Created by the CLI and by integration
  * tests; owns nothing global.
  */
-import { query } from 'bitecs';
-import { despawnEntity } from '../core/world-core.js';
 import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
@@ -20,19 +18,16 @@ import { createScenePool, enableScenes } from '../content/scene-job.js';
 import { replaceZones } from '../tiers/tier-zones.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
-import { CROWD_NET, createCrowdWorld } from '../scenarios/crowd.js';
+import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
 import type { ClusterService } from './cluster-service.js';
 import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
-import { attachGameWorld, createGameWorld, installGame, worldDeleted } from '../game/world.js';
-import { openStore } from '../store/open-store.js';
+import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
-import { storeClosed } from '../errors.js';
-import { Checkpointer } from '../persist/checkpointer.js';
-import { InlineCheckpointWriter, WorkerCheckpointWriter, type CheckpointWriter } from '../persist/checkpoint-writer.js';
-import { applyWorldRecord, loadPersistedWorld, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
+import type { Checkpointer } from '../persist/checkpointer.js';
+import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
@@ -42,8 +37,13 @@ import { clusterRoutes } from './cluster-routes.js';
 import { ShardService } from '../shards/shard-service.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
+import { createRuntimePersistence, type WorldRestoredListener } from './runtime-persist.js';
+import { createStatsLogger, WorldShards } from './runtime-stats.js';
+import { createScenarioWorld, DEFAULT_WORLD_ID, defaultWorldPhysics, mergePatches } from './runtime-world.js';
 
 export type { Service } from './service.js';
+export type { WorldRestoredInfo, WorldRestoredListener } from './runtime-persist.js';
+export { DEFAULT_WORLD_ID } from './runtime-world.js';
 
 export interface Runtime {
   readonly options: ServerOptions;
@@ -87,20 +87,6 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-/** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
-export interface WorldRestoredInfo {
-  /** `default` (the embedded world) or `admin` (created through the admin API). */
-  origin: 'default' | 'admin';
-  /** The checkpoint the state came from (null: the world was rebuilt from its record only). */
-  checkpoint: { step: number; worldTime: number; createdAt: number } | null;
-}
-
-/** See {@link Runtime.onWorldRestored}. */
-export type WorldRestoredListener = (world: SimWorld, info: WorldRestoredInfo) => void | Promise<void>;
-
-/** Id of the embedded default world (the original design's examples use 1). */
-export const DEFAULT_WORLD_ID = '1';
-
 /**
  * Build the runtime (nothing runs until `start`). Throws coded errors on bad options. With
  * `game` (src/game, the public game API), the default world and worlds created through the
@@ -115,20 +101,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
-  let store: Store | null = null;
-  const storeOf = (): Store => {
-    if (!store) throw storeClosed();
-    return store;
-  };
-  const checkpointer = new Checkpointer({
-    store: storeOf,
+  const crowd = options.scenario === 'crowd';
+  // The store, checkpoints and restore (src/server/runtime-persist.ts).
+  const persist = createRuntimePersistence({
+    options,
     logger,
-    intervalSeconds: options.checkpointIntervalSeconds,
+    game,
+    crowd,
     // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
     fence: (id) => (cluster.enforce ? cluster.fence(id) : undefined),
   });
-  const restoredListeners: WorldRestoredListener[] = [];
-  let writer: CheckpointWriter | null = null;
+  const { checkpointer, storeOf } = persist;
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');
   // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
   const clusterMode = createClusterMode(options, {
@@ -159,7 +142,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   const scheduler = {
     simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
   };
-  const crowd = options.scenario === 'crowd';
   const worldOptions = {
     id: DEFAULT_WORLD_ID,
     capacity: options.capacity || options.npcs + 10_000,
@@ -187,7 +169,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   // A game's modules attach their services (the life-sim module enables scenes).
   const attach = (world: SimWorld): void => void (game ? attachGameWorld(game, world, { scenePool }) : enableScenes(world, scenePool));
   if (!crowd) attach(defaultWorld);
-  const worldShards = new Map<string, ShardService>();
+  const worldShards = new WorldShards(logger);
   const services: Service[] = [];
   const mover = new WorldMover({
     logger,
@@ -199,7 +181,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     runner,
     defaultWorldId: DEFAULT_WORLD_ID,
     getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
-    load: (id) => loadPersistedWorld(storeOf(), logger, id, undefined, restoreBuilders()),
+    load: (id) => loadPersistedWorld(storeOf(), logger, id, undefined, persist.restoreBuilders()),
     replaceDefault: (w) => {
       defaultWorld = w;
       declareDefaultTasks(w);
@@ -227,9 +209,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       worldDeleted(world);
       void detachLedger(world);
       void checkpointer.untrack(world.id, { forget: true });
-      const shards = worldShards.get(world.id);
-      worldShards.delete(world.id);
-      void shards?.stop();
+      worldShards.forget(world.id);
     },
     // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
     // taken at once, the world is persisted (record + first checkpoint) and gets its ledger.
@@ -240,15 +220,17 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       void checkpointer.persist(world.id);
       withLedger(world);
       // Shard workers (when the world's physics asks for some) start now and stop with the world or the runtime.
-      if (!world.physics || world.physics.config.shards < 1) return;
-      const svc = new ShardService(world.id, world.physics, { logger });
-      worldShards.set(world.id, svc);
-      svc.start().catch((err: unknown) => logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
+      worldShards.startFor(world);
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
-    extraRoutes: [...clusterRoutes(cluster), ...mover.routes(), ...balancer.routes(), ...ledgerRoutes({ runner, store: () => store })],
+    extraRoutes: [
+      ...clusterRoutes(cluster),
+      ...mover.routes(),
+      ...balancer.routes(),
+      ...ledgerRoutes({ runner, store: () => persist.current() }),
+    ],
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
@@ -262,7 +244,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
-    store: () => store,
+    store: () => persist.current(),
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
     routeHello: createHelloRouter(cluster, { secret: clusterMode.secret, hasWorld: (id) => runner.has(id) }),
   });
@@ -289,10 +271,11 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         },
       })
     : null;
-  let statsTimer: NodeJS.Timeout | null = null;
+  const stats = createStatsLogger(runner, logger);
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
   const ledgerSettings = parseLedgerOptions(options.ledger);
   const withLedger = (world: SimWorld): void => {
+    const store = persist.current();
     if (!store) return;
     // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
     attachLedger(world, {
@@ -304,93 +287,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     });
     gameServer.attachLedgerNotices(world);
   };
-  let last = new Map<string, { steps: number; at: number }>();
-
-  const logStats = (): void => {
-    const now = performance.now();
-    const next = new Map<string, { steps: number; at: number }>();
-    for (const w of runner.worlds()) {
-      const prev = last.get(w.id);
-      const stepsPerSecond = prev ? ((w.counters.steps - prev.steps) * 1000) / (now - prev.at) : 0;
-      next.set(w.id, { steps: w.counters.steps, at: now });
-      logger.info(
-        {
-          world: w.id,
-          stepsPerSecond: Math.round(stepsPerSecond * 10) / 10,
-          worldTime: Math.round(w.clock.now * 1000) / 1000,
-          step: w.clock.step,
-          entities: entityCount(w),
-          lastStepMs: Math.round(w.stats.totalMs * 1000) / 1000,
-          paused: w.clock.paused,
-          droppedSteps: w.counters.droppedSteps,
-        },
-        'world stats',
-      );
-    }
-    last = next;
-  };
-
-  const restoreBuilders = (): RestoreBuilders => {
-    const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
-    return game
-      ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics }
-      : { physics };
-  };
-
-  /** Bring back every persisted world (default first), then persist the default world if it is new. */
-  const restorePersisted = async (st: Store): Promise<void> => {
-    // A game's worlds come back on the game's pipeline with its slot (its own component stores
-    // restart at their defaults: they are not in checkpoints yet, docs/DURABILITY.md).
-    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
-    for (const p of found) {
-      const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
-      if (p.record.origin === 'default') {
-        if (crowd) {
-          logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
-          continue;
-        }
-        if (recorder) {
-          // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
-          logger.warn(
-            { world: DEFAULT_WORLD_ID },
-            '--record: the stored default world is not restored (the recording starts from the seed)',
-          );
-        } else if (p.world) {
-          runner.remove(DEFAULT_WORLD_ID);
-          destroySimWorld(defaultWorld);
-          defaultWorld = p.world;
-          declareDefaultTasks(defaultWorld);
-          runner.add(defaultWorld);
-          attach(defaultWorld);
-        } else applyWorldRecord(defaultWorld, p.record);
-      } else {
-        if (!p.world || runner.has(id)) continue;
-        runner.add(p.world);
-        attach(p.world);
-      }
-      const w = runner.get(id);
-      // Player entities in a checkpoint belong to sessions that ended with the process: players come
-      // back by resuming (src/net/durable-sessions.ts), their wallets caught up from the ledger.
-      if (p.world) for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
-      checkpointer.track(w, {
-        origin: p.record.origin,
-        incarnation: p.record.incarnation,
-        npcs: p.record.npcs,
-        restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: w.clock.now, ms: p.ms },
-      });
-      logger.info(
-        { world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) },
-        'world restored',
-      );
-      for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
-    }
-    if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
-      checkpointer.track(defaultWorld, { origin: 'default', npcs: options.npcs });
-      await checkpointer.record(DEFAULT_WORLD_ID);
-      void checkpointer.checkpoint(DEFAULT_WORLD_ID); // the first one starts the writer thread: not awaited
-    }
-  };
-
   return {
     options,
     logger,
@@ -410,22 +306,25 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     },
     checkpointer,
     onWorldRestored(listener) {
-      restoredListeners.push(listener);
+      persist.onWorldRestored(listener);
     },
     async start() {
       phase = 'starting';
-      // The store first (the data directory is created): worlds are restored from it before they tick.
-      store = await openStore({ store: options.store, dataDir: options.dataDir });
-      logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
-      // Checkpoints are compressed and written on a worker thread with its own store connection.
-      try {
-        writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });
-      } catch (err) {
-        logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
-        writer = new InlineCheckpointWriter(storeOf);
-      }
-      checkpointer.setWriter(writer);
-      await restorePersisted(store);
+      // The store first, then the checkpoint writer: worlds are restored from it before they tick.
+      await persist.open({
+        runner,
+        defaultWorld: () => defaultWorld,
+        swapDefault: (w) => {
+          runner.remove(DEFAULT_WORLD_ID);
+          destroySimWorld(defaultWorld);
+          defaultWorld = w;
+          declareDefaultTasks(defaultWorld);
+          runner.add(defaultWorld);
+          attach(defaultWorld);
+        },
+        attach,
+        recording: recorder !== null,
+      });
       checkpointer.start();
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
@@ -439,81 +338,30 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         await s.start();
         logger.info({ service: s.name }, 'service started');
       }
-      if (options.statsIntervalSeconds > 0) {
-        logStats();
-        statsTimer = setInterval(logStats, options.statsIntervalSeconds * 1000);
-        statsTimer.unref();
-      }
+      stats.start(options.statsIntervalSeconds);
       phase = 'running';
     },
     async stop() {
       phase = 'stopping';
-      if (statsTimer) clearInterval(statsTimer);
+      stats.stop();
       for (const s of [...services].reverse()) {
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
-      for (const svc of worldShards.values()) await svc.stop();
-      worldShards.clear();
+      await worldShards.stopAll();
       runner.stop();
       if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
       // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
       // persisted world, before the store closes.
       for (const w of runner.worlds()) await detachLedger(w);
-      if (store) await checkpointer.flush();
-      if (writer) await writer.close();
-      writer = null;
+      await persist.flush();
       for (const w of runner.worlds()) {
         worldDeleted(w); // a game's onWorldDeleted hook
         destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       }
-      if (store) {
-        await store.close();
-        store = null;
-        logger.info('store closed');
-      }
+      await persist.close();
       phase = 'stopped';
       logger.info('loop stopped');
     },
-  };
-};
-
-/**
- * The default world's physics from the options: `--physics off` → none; else the config file's
- * `physicsConfig` block (obstacles, tuning, navigation, mainRuns) with `--shards`, `--shard-mode`
- * and `--map` (validated at world creation: `WT_ERR_CONFIG_INVALID` listing every problem).
- */
-const defaultWorldPhysics = (options: ServerOptions): unknown => {
-  if (options.physics === 'off') return false;
-  const block =
-    typeof options.physicsConfig === 'object' && options.physicsConfig !== null && !Array.isArray(options.physicsConfig)
-      ? options.physicsConfig
-      : {};
-  return {
-    ...block,
-    enabled: true,
-    shards: options.shards ?? '0',
-    mode: options.shardMode ?? 'auto',
-    ...(options.map ? { map: options.map } : {}),
-  };
-};
-
-/** `--scenario crowd`: the standard crowd world (docs/SCENARIOS.md) as the default world. */
-const createScenarioWorld = (options: ServerOptions): SimWorld =>
-  createCrowdWorld({
-    id: DEFAULT_WORLD_ID,
-    npcs: options.crowdNpcs,
-    seed: options.seed,
-    playerCapacity: options.capacity ? Math.max(0, options.capacity - options.crowdNpcs) : 10_000,
-    config: typeof options.scheduler === 'object' && options.scheduler !== null ? (options.scheduler as Record<string, unknown>) : {},
-  });
-
-const mergePatches = (a: Record<string, Record<string, unknown>>, b: unknown): unknown => {
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) return b === undefined ? a : b;
-  const bo = b as Record<string, unknown>;
-  const sim = bo.simulation;
-  return {
-    ...bo,
-    simulation: typeof sim === 'object' && sim !== null && !Array.isArray(sim) ? { ...a.simulation, ...sim } : (sim ?? a.simulation),
   };
 };

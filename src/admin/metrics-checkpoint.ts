@@ -1,0 +1,77 @@
+/**
+ * Checkpoint and restore metrics of the admin (src/admin/metrics.ts), read at scrape time from
+ * the checkpointer's report of each persisted world (src/persist/checkpointer.ts).
+ */
+import type { SimWorld } from '../world/sim-world.js';
+import type { MetricKit } from './metrics-kit.js';
+import { field, type StatsSources, safeCall } from './sources.js';
+
+/** Register the checkpoint, world-record and restore metrics. */
+export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources): void => {
+  const { gauge, counter, perWorld } = kit;
+  // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
+  const ckOf = (w: SimWorld): unknown => safeCall(sources.checkpoint && (() => sources.checkpoint!(w)));
+  const ckField = (key: string, scale = 1) =>
+    perWorld((w, put) => {
+      const v = field(ckOf(w), key);
+      if (v !== null) put({ world: w.id }, v * scale);
+    });
+  counter(
+    'worldtick_checkpoints_total',
+    'Full world checkpoints by outcome (saved, failed).',
+    ['world', 'outcome'],
+    perWorld((w, put) => {
+      const r = ckOf(w);
+      for (const outcome of ['saved', 'failed'] as const) {
+        const v = field(r, outcome);
+        if (v !== null) put({ world: w.id, outcome }, v);
+      }
+    }),
+  );
+  gauge(
+    'worldtick_checkpoint_last_duration_seconds',
+    'Wall seconds of the last checkpoint, capture to durable (copy + compression + write).',
+    ['world'],
+    ckField('lastDurationMs', 1e-3),
+  );
+  gauge(
+    'worldtick_checkpoint_last_copy_seconds',
+    "Wall seconds of the last checkpoint's synchronous copy (the only part on the event loop between steps).",
+    ['world'],
+    ckField('lastCopyMs', 1e-3),
+  );
+  gauge('worldtick_checkpoint_last_bytes', 'Stored (compressed) bytes of the last checkpoint.', ['world'], ckField('lastBytes'));
+  gauge('worldtick_checkpoint_last_step', 'Step of the last saved checkpoint.', ['world'], ckField('lastStep'));
+  gauge(
+    'worldtick_checkpoint_last_timestamp_seconds',
+    'Unix time (wall) of the last saved checkpoint.',
+    ['world'],
+    perWorld((w, put) => {
+      const at = field(ckOf(w), 'lastAt');
+      if (at !== null && at > 0) put({ world: w.id }, at / 1000);
+    }),
+  );
+  counter(
+    'worldtick_world_records_total',
+    'World record writes (config + clock, every 10 steps) by outcome.',
+    ['world', 'outcome'],
+    perWorld((w, put) => {
+      const r = ckOf(w);
+      const ok = field(r, 'recordsWritten'),
+        bad = field(r, 'recordFailures');
+      if (ok !== null) put({ world: w.id, outcome: 'written' }, ok);
+      if (bad !== null) put({ world: w.id, outcome: 'failed' }, bad);
+    }),
+  );
+  gauge(
+    'worldtick_world_restore_seconds',
+    'Wall seconds to load and rebuild the world at start (restored worlds only).',
+    ['world'],
+    perWorld((w, put) => {
+      const r = ckOf(w);
+      const restored = typeof r === 'object' && r !== null ? (r as { restored?: unknown }).restored : null;
+      const ms = field(restored, 'ms');
+      if (ms !== null) put({ world: w.id }, ms / 1000);
+    }),
+  );
+};

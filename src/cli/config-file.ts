@@ -1,0 +1,101 @@
+/**
+ * The JSON config file of the server options (`--config` / `WORLDTICK_CONFIG`): read bounded,
+ * regular files only; option keys checked against the option table; the config-file-only
+ * blocks (scheduler, net, periodic, ledger, tierZones, physicsConfig) taken apart and the
+ * ones checkable here validated. Problems are collected, never thrown.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
+import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
+import { coerceOption, SPECS_BY_KEY } from './option-specs.js';
+
+/** Largest config file read (bytes). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** What a config file gave: option values by key, and the config-file-only blocks (defaults when absent). */
+export interface ConfigFileValues {
+  /** Coerced option values by options key. */
+  values: Map<string, unknown>;
+  scheduler: unknown;
+  net: unknown;
+  periodic: unknown[];
+  ledger: unknown;
+  tierZones: unknown;
+  physicsConfig: unknown;
+}
+
+/** The values in force without a config file. */
+export const emptyConfigFile = (): ConfigFileValues => ({
+  values: new Map<string, unknown>(),
+  scheduler: {},
+  net: {},
+  periodic: [],
+  ledger: {},
+  tierZones: [],
+  physicsConfig: {},
+});
+
+/** Read and check the config file at `configPath`; every problem is pushed to `problems` (prefixed `config file`). */
+export const readConfigFile = (configPath: string, problems: string[]): ConfigFileValues => {
+  const out = emptyConfigFile();
+  const fromFile = out.values;
+  let parsed: unknown;
+  try {
+    // A device or FIFO (/dev/zero, /dev/stdin) would read forever: regular files only, bounded.
+    const st = statSync(configPath);
+    if (!st.isFile()) problems.push(`config file ${configPath} is not a regular file`);
+    else if (st.size > MAX_CONFIG_FILE_BYTES) problems.push(`config file ${configPath} is larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    else parsed = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (err) {
+    problems.push(`config file ${configPath} could not be read as JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+  if (parsed === undefined) return out;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`config file ${configPath} must hold a JSON object`);
+    return out;
+  }
+  for (const [k, raw] of Object.entries(parsed)) {
+    if (k === 'scheduler') {
+      out.scheduler = raw;
+      continue;
+    }
+    if (k === 'periodic') {
+      const p = checkDeclaredTasks(raw);
+      if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+      else out.periodic = raw as unknown[];
+      continue;
+    }
+    if (k === 'ledger') {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.ledger = raw;
+      else problems.push('config file: ledger must be an object of ledger settings');
+      continue;
+    }
+    if (k === 'tierZones') {
+      try {
+        replaceZones(createTierZones(), raw);
+        out.tierZones = raw;
+      } catch (err) {
+        problems.push(`config file: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    if (k === 'physicsConfig') {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.physicsConfig = raw;
+      else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
+      continue;
+    }
+    if (k === 'net') {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.net = raw;
+      else problems.push('config file: net must be an object of game-server settings');
+      continue;
+    }
+    const spec = SPECS_BY_KEY.get(k);
+    if (!spec || k === 'config' || k === 'help') {
+      problems.push(`config file: ${k} is not a known option`);
+      continue;
+    }
+    const v = coerceOption(spec, raw, `config file: ${k}`, problems);
+    if (v !== undefined) fromFile.set(k, v);
+  }
+  return out;
+};

@@ -1,0 +1,83 @@
+/**
+ * Handlers of the game server's client messages that reach past the socket (src/net/game-server.ts):
+ * hello (protocol version, cluster routing, world lookup, admission), purchase (through the
+ * world's ledger) and game-defined messages. Free functions over a {@link MessageContext}.
+ */
+import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { submitPurchase } from '../ledger/world-ledger.js';
+import type { ServerCodec } from './codec.js';
+import type { GameServerOptions } from './game-server-options.js';
+import { pushGameMessage } from './game-messages.js';
+import type { ServerNetStats } from './net-stats.js';
+import { type HelloMsg, PROTOCOL_VERSION, type PurchaseMsg } from './protocol.js';
+import type { Conn } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** What the message handlers use of the game server. */
+export interface MessageContext {
+  readonly opts: GameServerOptions;
+  readonly registry: SessionRegistry;
+  readonly codec: ServerCodec;
+  /** The server's counters (purchases, txResults are counted here). */
+  readonly stats: ServerNetStats;
+  send(conn: Conn, bytes: Uint8Array): number;
+  end(conn: Conn, code: number, reason: string): void;
+  /** Answer an error; with `strike`, count an offence; with `closeCode`, close. */
+  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
+}
+
+/** A purchase: through the world's ledger; answered with a txResult (ok only once durable and applied). */
+export const onPurchase = (cx: MessageContext, conn: Conn, m: PurchaseMsg): void => {
+  const s = conn.session!;
+  const world = cx.opts.resolveWorld(s.worldId);
+  if (!world) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
+  cx.stats.purchases++;
+  submitPurchase(
+    world,
+    { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice },
+    (r, w) => {
+      cx.stats.txResults[r.code ?? 'ok'] = (cx.stats.txResults[r.code ?? 'ok'] ?? 0) + 1;
+      cx.send(
+        conn,
+        cx.codec.txResult({
+          key: r.key,
+          status: r.status,
+          code: r.code,
+          seq: r.seq,
+          item: r.item,
+          quantity: r.quantity,
+          coinsDelta: r.coinsDelta,
+          coins: w ? w.coins : null,
+          items: w ? w.items : null,
+          replayed: r.replayed,
+        }),
+      );
+    },
+  );
+};
+
+/** A game-defined message: checked against its schema here, applied by its handler in the next step. */
+export const onGameMessage = (cx: MessageContext, conn: Conn, name: string, payload: unknown): void => {
+  const s = conn.session;
+  if (!s) return cx.reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
+  const entry = cx.registry.nets.get(s.worldId);
+  if (!entry) return;
+  const r = pushGameMessage(entry.world, s.player, conn.id, name, payload);
+  if (!r.ok) cx.reply(conn, r.code, r.message, r.strike);
+};
+
+/** A hello: version check, cluster routing (redirect or refuse), world lookup, then the session registry joins or resumes. */
+export const onHello = (cx: MessageContext, conn: Conn, m: HelloMsg): void => {
+  if (conn.session || conn.helloPending) return cx.reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
+  if (m.version !== PROTOCOL_VERSION)
+    return cx.reply(conn, WireErrorCode.BAD_VERSION, `server speaks protocol version ${PROTOCOL_VERSION}`, true, CloseCode.BAD_VERSION);
+  const route = cx.opts.routeHello?.(m);
+  if (route && route.kind === 'redirect') {
+    cx.send(conn, cx.codec.redirect(m.worldId, route.url, route.ticket));
+    return cx.end(conn, CloseCode.REDIRECTED, 'redirected');
+  }
+  if (route && route.kind === 'refuse') return cx.reply(conn, route.code, route.message, false, route.closeCode);
+  const world = cx.opts.resolveWorld(m.worldId);
+  if (!world) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+  cx.registry.hello(conn, m, world, cx.opts.refuseNewSessions?.(world) ?? false);
+};

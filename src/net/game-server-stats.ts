@@ -1,0 +1,51 @@
+/**
+ * Totals of the game server's per-world replication counters (for `GameServer.stats()`,
+ * src/net/game-server.ts): sums over worlds, per-class sums, ladder levels, session memory.
+ */
+import type { WorldNet, WorldNetStats } from './replication.js';
+import { type ClassStats, sumClassStats } from './session-priority.js';
+import { sessionBytes } from './session.js';
+
+/** The per-world part of `GameServerStats`, summed over the served worlds. */
+export interface WorldNetTotals {
+  sessions: number;
+  parked: number;
+  snapshotsSent: number;
+  snapshotBytes: number;
+  skippedBackpressure: number;
+  sessionMemoryBytes: number;
+  worlds: Record<string, WorldNetStats>;
+  byClass: Record<string, ClassStats>;
+  ladderLevels: number[];
+}
+
+/** Copy each world's counters (plain objects) and sum them. */
+export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet }>): WorldNetTotals => {
+  const worlds: Record<string, WorldNetStats> = {};
+  let sessions = 0,
+    parked = 0,
+    snapshotsSent = 0,
+    snapshotBytes = 0,
+    skippedBackpressure = 0,
+    mem = 0;
+  const byClass: Record<string, ClassStats> = {};
+  const ladderLevels = [0, 0, 0, 0, 0];
+  for (const [id, { net }] of nets) {
+    const w = {
+      ...net.stats,
+      sessions: net.sessions.length,
+      byClass: net.stats.byClass.map((c) => ({ ...c })),
+      ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
+    };
+    sumClassStats(byClass, net.stats.byClass);
+    for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
+    worlds[id] = w;
+    sessions += w.sessions;
+    parked += w.parked;
+    snapshotsSent += w.snapshotsSent;
+    snapshotBytes += w.snapshotBytes;
+    skippedBackpressure += w.skippedBackpressure;
+    for (const s of net.sessions) mem += sessionBytes(s);
+  }
+  return { sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels };
+};

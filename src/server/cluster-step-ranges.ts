@@ -1,0 +1,60 @@
+/**
+ * The cluster service's record of who stepped what (src/server/cluster-service.ts): per world,
+ * a bounded list of step ranges (fencing token, steps, wall times), so tests and operators can
+ * check that no two instances ever stepped one world at the same time.
+ */
+import type { SimWorld } from '../world/sim-world.js';
+import type { StepRange } from './cluster-types.js';
+
+const RANGES_PER_WORLD = 64;
+
+/** Step ranges of this instance's worlds: the last {@link RANGES_PER_WORLD} per world, the newest open. */
+export class StepRangeLog {
+  readonly #ranges = new Map<string, StepRange[]>();
+  readonly #open = new Map<string, StepRange>();
+
+  /** A step of `world` ended at wall `end` (epoch ms) under `token`: extend the open range or open a new one. */
+  record(world: SimWorld, instanceId: string, token: number, end: number): void {
+    const start = end - world.stats.totalMs;
+    const step = world.clock.step;
+    const open = this.#open.get(world.id);
+    const gapMs = Math.max(250, 3 * world.config.simulation.tickIntervalSeconds * 1000);
+    if (open && open.fencingToken === token && open.toStep === step - 1 && start - open.endMs < gapMs) {
+      open.toStep = step;
+      open.endMs = end;
+      return;
+    }
+    const r: StepRange = {
+      worldId: world.id,
+      instanceId,
+      fencingToken: token,
+      fromStep: step,
+      toStep: step,
+      startMs: start,
+      endMs: end,
+    };
+    let list = this.#ranges.get(world.id);
+    if (!list) this.#ranges.set(world.id, (list = []));
+    list.push(r);
+    if (list.length > RANGES_PER_WORLD) list.shift();
+    this.#open.set(world.id, r);
+  }
+
+  /** The world stopped stepping here: its next step opens a new range. */
+  close(worldId: string): void {
+    this.#open.delete(worldId);
+  }
+
+  /** Drop every range of a deleted world. */
+  forget(worldId: string): void {
+    this.#ranges.delete(worldId);
+    this.#open.delete(worldId);
+  }
+
+  /** Recorded step ranges (oldest first per world), including the open one. */
+  all(): StepRange[] {
+    const out: StepRange[] = [];
+    for (const list of this.#ranges.values()) out.push(...list);
+    return out;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * World takeover of the cluster service (src/server/cluster-service.ts): adoption of a world
+ * from the durable store after failover or a handover to this instance, and failover of
+ * orphan worlds (stored, hosted by nobody). Owns the in-flight restores and the orphans seen
+ * by the previous control tick; everything else is the service's, reached through
+ * {@link TakeoverContext}.
+ */
+import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import { placeWorld } from '../cluster/placement.js';
+import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+
+/** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
+export interface TakeoverContext {
+  readonly opts: ClusterServiceOptions;
+  readonly counters: ClusterCounters;
+  /** Worlds whose stepping is held (shared with the service; adoption holds a world while it restores). */
+  readonly held: Set<string>;
+  /** Leases as of the last control tick (this instance records the ones it takes). */
+  readonly leases: () => Map<string, LeaseOwner>;
+  /** Live instances as of the last control tick (placement). */
+  readonly instances: () => readonly InstanceRecord[];
+  /** Announce a token to the store once; false: refused (the world stays stopped). */
+  readonly announce: (worldId: string, token: number) => Promise<boolean>;
+  /** Re-evaluate which worlds step now (the service's watchdog pass). */
+  readonly watch: () => void;
+}
+
+/** Adoption and orphan failover of one cluster service. */
+export class WorldTakeover {
+  readonly #c: TakeoverContext;
+  /** Takeovers in progress (restores from the store), by world. */
+  readonly #adopting = new Map<string, Promise<boolean>>();
+  /** Orphan worlds seen by the previous control tick. */
+  #orphansSeen = new Set<string>();
+
+  constructor(context: TakeoverContext) {
+    this.#c = context;
+  }
+
+  /**
+   * Migration, target side (see `ClusterService.takeHandover`): renew the handed lease, announce
+   * the token, adopt the world, record the lease; resolves the token, throws when any part fails.
+   */
+  async takeHandover(worldId: string): Promise<number> {
+    const o = this.#c.opts;
+    const c = o.coordinator;
+    const inFlight = this.#adopting.get(worldId);
+    if (inFlight) {
+      // The control tick was granted it first and is restoring it: one restore, not two.
+      if (!(await inFlight)) throw new Error(`world ${worldId} could not be restored`);
+      const h = c.heldLease(worldId);
+      if (!h) throw new Error(`lease of ${worldId} is not ours`);
+      return h.fencingToken;
+    }
+    this.#c.held.add(worldId);
+    try {
+      const r = await c.renew(worldId, o.instanceId, o.leaseTtlMs);
+      if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
+      if (!(await this.#c.announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
+      if (!o.adopt || !(await o.adopt(worldId, r.fencingToken, 'migration'))) throw new Error(`world ${worldId} could not be restored`);
+      this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+      return r.fencingToken;
+    } finally {
+      this.#c.held.delete(worldId);
+      this.#c.watch();
+    }
+  }
+
+  /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */
+  adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    const run = this.#adoptNow(worldId, token, why).finally(() => this.#adopting.delete(worldId));
+    this.#adopting.set(worldId, run);
+    return run;
+  }
+
+  async #adoptNow(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    const o = this.#c.opts;
+    this.#c.held.add(worldId);
+    try {
+      const ok = (await this.#c.announce(worldId, token)) && o.adopt !== undefined && (await o.adopt(worldId, token, why));
+      if (!ok) {
+        o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
+        await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+      }
+      return ok;
+    } finally {
+      this.#c.held.delete(worldId);
+    }
+  }
+
+  /**
+   * Failover of worlds nobody hosts: a stored world without a live lease (its owner died) is
+   * acquired by the instance placement picks (every instance computes the same pick from the same
+   * view; a racing acquire has exactly one winner) and restored from its last checkpoint.
+   * Resolves the number of failed coordinator/store calls. Call only with `storedWorlds` set.
+   */
+  async takeOrphans(): Promise<number> {
+    const o = this.#c.opts;
+    const c = o.coordinator;
+    const id = o.instanceId;
+    let stored: string[];
+    try {
+      stored = await o.storedWorlds!();
+    } catch {
+      return 1;
+    }
+    const hosted = new Set(o.worlds().map((w) => w.id));
+    const leases = this.#c.leases();
+    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w));
+    const seenBefore = this.#orphansSeen;
+    this.#orphansSeen = new Set(orphans);
+    if (!orphans.length) return 0;
+    let failures = 0;
+    for (const worldId of orphans) {
+      // Placement's pick takes it at once; anyone else after two ticks (views can disagree for a tick).
+      const pick = placeWorld(this.#c.instances());
+      if (pick?.id !== id && !seenBefore.has(worldId)) continue;
+      try {
+        const r = await c.acquire(worldId, id, o.leaseTtlMs);
+        if (!r.ok) continue;
+        this.#c.counters.leaseAcquired++;
+        this.#c.counters.failovers++;
+        o.logger.info(
+          { world: worldId, instance: id, fencingToken: r.fencingToken },
+          'cluster: orphan world acquired; restoring it from the store',
+        );
+        if (await this.adopt(worldId, r.fencingToken, 'failover'))
+          this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+      } catch {
+        failures++;
+      }
+    }
+    return failures;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Types of the cluster service (src/server/cluster-service.ts): its options, counters and
+ * recorded step ranges. Split out so the service's parts (takeover, step ranges) share them
+ * without importing the service.
+ */
+import type { Coordinator, InstanceLoad } from '../cluster/coordinator.js';
+import type { Logger } from '../log.js';
+import type { Fence } from '../store/types.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+/** What the cluster service needs from the runtime. */
+export interface ClusterServiceOptions {
+  readonly coordinator: Coordinator;
+  readonly instanceId: string;
+  /** Wall ms a world lease lasts unless renewed; renewed every third of it. */
+  readonly leaseTtlMs: number;
+  /** Presence TTL (ms). Default `leaseTtlMs`. */
+  readonly presenceTtlMs?: number;
+  /** Stop stepping this long before the lease validity ends (room for one step). Default min(250, ttl/10). */
+  readonly stepGuardMs?: number;
+  /** Gate stepping and route clients by ownership (cluster mode). False: one instance, nothing gated. */
+  readonly enforce: boolean;
+  readonly logger: Logger;
+  /** This instance's worlds (the loop runner's). */
+  readonly worlds: () => readonly SimWorld[];
+  readonly gameUrl: () => string;
+  readonly adminUrl: () => string;
+  /** Most sessions this instance accepts (read at register). */
+  readonly capacity: () => number;
+  readonly load: () => InstanceLoad;
+  /** Close a world's sessions (the game server's `closeWorldSessions`). */
+  readonly closeSessions: (worldId: string, code: number, reason: string) => number;
+  /**
+   * Optional durable-store fence: a new token is announced (`store.fence`) before the world
+   * steps with it; a refusal (a newer owner wrote) keeps the world stopped.
+   */
+  readonly store?: { fence(f: Fence): Promise<number> };
+  /** Wall clock, epoch ms (step ranges). Default Date.now. */
+  readonly epochNow?: () => number;
+  /**
+   * Take a world over from the store (src/server/cluster-migration.ts): called, with stepping held,
+   * after this instance was granted a world another instance held (failover, a standby copy) or
+   * one it does not host (an orphan, a handover), and after the store accepted the new token.
+   * Resolves true when the world is in the runner, restored from its last checkpoint.
+   */
+  readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
+  /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
+  readonly onToken?: (worldId: string, token: number) => void;
+  /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */
+  readonly storedWorlds?: () => Promise<string[]>;
+}
+
+/** One stretch of consecutive steps of a world under one fencing token. */
+export interface StepRange {
+  readonly worldId: string;
+  readonly instanceId: string;
+  readonly fencingToken: number;
+  fromStep: number;
+  toStep: number;
+  /** Wall epoch ms when the first step started / the last step ended. */
+  readonly startMs: number;
+  endMs: number;
+}
+
+/** Counters of the cluster service (metrics, tests). */
+export interface ClusterCounters {
+  leaseRenewals: number;
+  leaseFailures: number;
+  leaseAcquired: number;
+  /** Worlds this instance stopped serving because its lease lapsed or was refused. */
+  leasesLost: number;
+  /** Worlds taken over after another instance had held them (a higher token than we ever saw). */
+  failovers: number;
+  /** Worlds handed to another instance by migration (this instance was the source). */
+  migrations: number;
+  redirects: number;
+  forwardedAdmin: number;
+  heartbeatFailures: number;
+  reRegistrations: number;
+  fenceRefusals: number;
+}

@@ -1,0 +1,186 @@
+/**
+ * The runtime's durable side, split out of src/server/runtime.ts: opening the store, the
+ * checkpointer and its writer thread, bringing persisted worlds back at start (restored-player
+ * cleanup, restore listeners), and the flush/close at stop (docs/DURABILITY.md).
+ */
+import { query } from 'bitecs';
+import type { ServerOptions } from '../cli/options.js';
+import { despawnEntity } from '../core/world-core.js';
+import { storeClosed } from '../errors.js';
+import type { GameDefinition } from '../game/definition.js';
+import { createGameWorld, installGame } from '../game/world.js';
+import type { Logger } from '../log.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
+import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
+import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { DEFAULT_WORLD_ID, defaultWorldPhysics } from './runtime-world.js';
+
+/** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
+export interface WorldRestoredInfo {
+  /** `default` (the embedded world) or `admin` (created through the admin API). */
+  origin: 'default' | 'admin';
+  /** The checkpoint the state came from (null: the world was rebuilt from its record only). */
+  checkpoint: { step: number; worldTime: number; createdAt: number } | null;
+}
+
+/** See {@link Runtime.onWorldRestored}. */
+export type WorldRestoredListener = (world: SimWorld, info: WorldRestoredInfo) => void | Promise<void>;
+
+/** What the persistence wiring needs from the runtime (read lazily: parts are built after it). */
+export interface RuntimePersistenceDeps {
+  options: ServerOptions;
+  logger: Logger;
+  game?: GameDefinition;
+  /** `--scenario crowd`: the stored default world is neither restored nor overwritten. */
+  crowd: boolean;
+  /** The fence a world's records and checkpoints carry (see {@link CheckpointerOptions.fence}). */
+  fence: NonNullable<CheckpointerOptions['fence']>;
+}
+
+/** What {@link RuntimePersistence.open} needs to put restored worlds in place. */
+export interface RestoreTargets {
+  runner: LoopRunner;
+  /** The current default world. */
+  defaultWorld: () => SimWorld;
+  /** Replace the default world by a restored one (remove, destroy, swap, declare tasks, add, attach). */
+  swapDefault: (world: SimWorld) => void;
+  /** Attach a game's services (scenes) to a restored admin-created world. */
+  attach: (world: SimWorld) => void;
+  /** A recording is on (`--record`): the stored default world is not restored. */
+  recording: boolean;
+}
+
+/** The runtime's store, checkpointer and restore logic. */
+export interface RuntimePersistence {
+  readonly checkpointer: Checkpointer;
+  /** The open store, or throws `WT_ERR_STORE_CLOSED` outside start..stop. */
+  storeOf(): Store;
+  /** The open store, or null. */
+  current(): Store | null;
+  /** Restore recipes of a world: the default world's physics, a game's pipeline and install. */
+  restoreBuilders(): RestoreBuilders;
+  /** Register a listener for restored worlds (see {@link Runtime.onWorldRestored}). */
+  onWorldRestored(listener: WorldRestoredListener): void;
+  /** Open the store, start the checkpoint writer, restore persisted worlds (default first), persist a new default world. */
+  open(targets: RestoreTargets): Promise<void>;
+  /** Full checkpoints of every tracked world, then the writer closes (before the worlds are destroyed). */
+  flush(): Promise<void>;
+  /** Close the store (last). */
+  close(): Promise<void>;
+}
+
+/** Build the persistence wiring of a runtime (nothing opened until `open`). */
+export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
+  const { options, logger, game, crowd } = deps;
+  let store: Store | null = null;
+  let writer: CheckpointWriter | null = null;
+  const restoredListeners: WorldRestoredListener[] = [];
+  const storeOf = (): Store => {
+    if (!store) throw storeClosed();
+    return store;
+  };
+  const checkpointer = new Checkpointer({
+    store: storeOf,
+    logger,
+    intervalSeconds: options.checkpointIntervalSeconds,
+    // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
+    fence: deps.fence,
+  });
+
+  const restoreBuilders = (): RestoreBuilders => {
+    const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
+    return game
+      ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics }
+      : { physics };
+  };
+
+  /** Bring back every persisted world (default first), then persist the default world if it is new. */
+  const restorePersisted = async (st: Store, t: RestoreTargets): Promise<void> => {
+    const { runner } = t;
+    // A game's worlds come back on the game's pipeline with its slot (its own component stores
+    // restart at their defaults: they are not in checkpoints yet, docs/DURABILITY.md).
+    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
+    for (const p of found) {
+      const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
+      if (p.record.origin === 'default') {
+        if (crowd) {
+          logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
+          continue;
+        }
+        if (t.recording) {
+          // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
+          logger.warn(
+            { world: DEFAULT_WORLD_ID },
+            '--record: the stored default world is not restored (the recording starts from the seed)',
+          );
+        } else if (p.world) {
+          t.swapDefault(p.world);
+        } else applyWorldRecord(t.defaultWorld(), p.record);
+      } else {
+        if (!p.world || runner.has(id)) continue;
+        runner.add(p.world);
+        t.attach(p.world);
+      }
+      const w = runner.get(id);
+      // Player entities in a checkpoint belong to sessions that ended with the process: players come
+      // back by resuming (src/net/durable-sessions.ts), their wallets caught up from the ledger.
+      if (p.world) for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
+      checkpointer.track(w, {
+        origin: p.record.origin,
+        incarnation: p.record.incarnation,
+        npcs: p.record.npcs,
+        restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: w.clock.now, ms: p.ms },
+      });
+      logger.info(
+        { world: id, origin: p.record.origin, fromStep: p.checkpoint?.step ?? null, worldTime: w.clock.now, ms: Math.round(p.ms) },
+        'world restored',
+      );
+      for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
+    }
+    if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
+      checkpointer.track(t.defaultWorld(), { origin: 'default', npcs: options.npcs });
+      await checkpointer.record(DEFAULT_WORLD_ID);
+      void checkpointer.checkpoint(DEFAULT_WORLD_ID); // the first one starts the writer thread: not awaited
+    }
+  };
+
+  return {
+    checkpointer,
+    storeOf,
+    current: () => store,
+    restoreBuilders,
+    onWorldRestored(listener) {
+      restoredListeners.push(listener);
+    },
+    async open(targets) {
+      // The store first (the data directory is created): worlds are restored from it before they tick.
+      store = await openStore({ store: options.store, dataDir: options.dataDir });
+      logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
+      // Checkpoints are compressed and written on a worker thread with its own store connection.
+      try {
+        writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });
+      } catch (err) {
+        logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
+        writer = new InlineCheckpointWriter(storeOf);
+      }
+      checkpointer.setWriter(writer);
+      await restorePersisted(store, targets);
+    },
+    async flush() {
+      if (store) await checkpointer.flush();
+      if (writer) await writer.close();
+      writer = null;
+    },
+    async close() {
+      if (store) {
+        await store.close();
+        store = null;
+        logger.info('store closed');
+      }
+    },
+  };
+};

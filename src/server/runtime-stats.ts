@@ -1,0 +1,93 @@
+/**
+ * Runtime housekeeping split out of src/server/runtime.ts: the periodic "world stats" log
+ * line (`--stats-interval`) and the physics shard workers of admin-created worlds.
+ */
+import type { Logger } from '../log.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import { ShardService } from '../shards/shard-service.js';
+import { entityCount, type SimWorld } from '../world/sim-world.js';
+
+/** The periodic stats log of a runtime: one `world stats` line per world every interval. */
+export interface StatsLogger {
+  /** Log once now, then every `intervalSeconds` (an unref'd timer); `<= 0` logs nothing. */
+  start(intervalSeconds: number): void;
+  /** Clear the timer (idempotent). */
+  stop(): void;
+}
+
+/** Build the stats logger of `runner`'s worlds (steps per second measured between two lines). */
+export const createStatsLogger = (runner: LoopRunner, logger: Logger): StatsLogger => {
+  let statsTimer: NodeJS.Timeout | null = null;
+  let last = new Map<string, { steps: number; at: number }>();
+
+  const logStats = (): void => {
+    const now = performance.now();
+    const next = new Map<string, { steps: number; at: number }>();
+    for (const w of runner.worlds()) {
+      const prev = last.get(w.id);
+      const stepsPerSecond = prev ? ((w.counters.steps - prev.steps) * 1000) / (now - prev.at) : 0;
+      next.set(w.id, { steps: w.counters.steps, at: now });
+      logger.info(
+        {
+          world: w.id,
+          stepsPerSecond: Math.round(stepsPerSecond * 10) / 10,
+          worldTime: Math.round(w.clock.now * 1000) / 1000,
+          step: w.clock.step,
+          entities: entityCount(w),
+          lastStepMs: Math.round(w.stats.totalMs * 1000) / 1000,
+          paused: w.clock.paused,
+          droppedSteps: w.counters.droppedSteps,
+        },
+        'world stats',
+      );
+    }
+    last = next;
+  };
+
+  return {
+    start(intervalSeconds) {
+      if (intervalSeconds > 0) {
+        logStats();
+        statsTimer = setInterval(logStats, intervalSeconds * 1000);
+        statsTimer.unref();
+      }
+    },
+    stop() {
+      if (statsTimer) clearInterval(statsTimer);
+    },
+  };
+};
+
+/**
+ * Physics shard workers of worlds created through the admin API: one {@link ShardService} per
+ * world whose physics asks for shards, started with the world, stopped with it or the runtime.
+ */
+export class WorldShards {
+  readonly #logger: Logger;
+  readonly #byWorld = new Map<string, ShardService>();
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Start shard workers for `world` when its physics asks for some (failure logged; physics runs inline). */
+  startFor(world: SimWorld): void {
+    if (!world.physics || world.physics.config.shards < 1) return;
+    const svc = new ShardService(world.id, world.physics, { logger: this.#logger });
+    this.#byWorld.set(world.id, svc);
+    svc.start().catch((err: unknown) => this.#logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
+  }
+
+  /** Stop (not awaited) and forget the shard workers of a deleted world, if any. */
+  forget(worldId: string): void {
+    const shards = this.#byWorld.get(worldId);
+    this.#byWorld.delete(worldId);
+    void shards?.stop();
+  }
+
+  /** Stop every world's shard workers, one after the other, and forget them. */
+  async stopAll(): Promise<void> {
+    for (const svc of this.#byWorld.values()) await svc.stop();
+    this.#byWorld.clear();
+  }
+}
