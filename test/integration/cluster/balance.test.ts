@@ -8,30 +8,25 @@
  * band + cooldown). A new world created without `?placement=local` goes to a less-loaded instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
-const bin = findRedisServer();
-const pgOrSkip = bin ? await startPostgres() : { skip: 'redis-server is not installed' };
-const skip = 'skip' in pgOrSkip ? pgOrSkip.skip : null;
-if (skip) console.warn(`cluster balance: skipped (${skip})`);
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster balance');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
   let redis: RedisTestServer;
-  const pg = pgOrSkip as PgServer;
+  const pg = sharedPg as PgServer;
   const inst: TestInstance[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = [
-      '--redis',
-      redis.url,
-      '--store',
-      pg.url,
+      ...sharedStoreArgs(redis, pg),
       '--npcs',
       '0',
       '--capacity',
@@ -40,12 +35,8 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
       'off',
       '--lease-ttl',
       '3',
-      '--stats-interval',
-      '0',
       '--balance-interval',
       '0',
-      '--log-level',
-      'info',
     ];
     inst.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startInstance(id, args)))));
     await until('3 instances', async () => (await inst[0].api('GET', '/api/v1/cluster')).json.instances.length === 3);

@@ -9,41 +9,24 @@
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 
 const TTL_S = 2;
-const bin = findRedisServer();
-const pgOrSkip = bin ? await startPostgres() : { skip: 'redis-server is not installed' };
-const skip = 'skip' in pgOrSkip ? pgOrSkip.skip : null;
-if (skip) console.warn(`cluster failover: skipped (${skip})`);
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster failover');
 
 describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
   let redis: RedisTestServer;
-  const pg = pgOrSkip as PgServer;
+  const pg = sharedPg as PgServer;
   const inst: TestInstance[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = [
-      '--redis',
-      redis.url,
-      '--store',
-      pg.url,
-      '--npcs',
-      '100',
-      '--lease-ttl',
-      String(TTL_S),
-      '--stats-interval',
-      '0',
-      '--checkpoint-interval',
-      '1',
-      '--log-level',
-      'info',
-    ];
+    const args = [...sharedStoreArgs(redis, pg), '--npcs', '100', '--lease-ttl', String(TTL_S), '--checkpoint-interval', '1'];
     inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
     inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));

@@ -6,40 +6,23 @@
  * acknowledged purchase is lost or duplicated; world time never goes back; the ledger verifies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { monotonic, startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 
-const bin = findRedisServer();
-const pgOrSkip = bin ? await startPostgres() : { skip: 'redis-server is not installed' };
-const skip = 'skip' in pgOrSkip ? pgOrSkip.skip : null;
-if (skip) console.warn(`cluster migration: skipped (${skip})`);
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster migration');
 
 describe.skipIf(skip !== null)('cluster: migration under load', () => {
   let redis: RedisTestServer;
-  const pg = pgOrSkip as PgServer;
+  const pg = sharedPg as PgServer;
   const inst: TestInstance[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = [
-      '--redis',
-      redis.url,
-      '--store',
-      pg.url,
-      '--npcs',
-      '100',
-      '--lease-ttl',
-      '3',
-      '--stats-interval',
-      '0',
-      '--checkpoint-interval',
-      '2',
-      '--log-level',
-      'info',
-    ];
+    const args = [...sharedStoreArgs(redis, pg), '--npcs', '100', '--lease-ttl', '3', '--checkpoint-interval', '2'];
     inst.push(await startInstance('a', args));
     inst.push(await startInstance('b', args));
     expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'm1', npcs: 300 })).status).toBe(201);
