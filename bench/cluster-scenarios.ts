@@ -13,6 +13,7 @@ import { WorldtickClient, type WebSocketCtor } from '../src/client/client.js';
 import { findRedisServer, startRedisServer } from '../test/helpers/redis-server.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../test/helpers/cluster-instances.js';
+import { sharedStoreArgs } from '../test/helpers/shared-cluster.js';
 import type { SuiteContext } from './harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,10 +92,7 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     migrations = q ? 6 : 20,
     ttlS = 2;
   const args = [
-    '--redis',
-    redis.url,
-    '--store',
-    pg.url,
+    ...sharedStoreArgs(redis, pg),
     '--npcs',
     '0',
     '--capacity',
@@ -103,14 +101,10 @@ export const runClusterScenarios = async (ctx: SuiteContext): Promise<void> => {
     'off',
     '--lease-ttl',
     String(ttlS),
-    '--stats-interval',
-    '0',
     '--balance-interval',
     '0',
     '--checkpoint-interval',
     '2',
-    '--log-level',
-    'info',
   ];
   const inst: TestInstance[] = [];
   try {
