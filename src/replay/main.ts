@@ -1,10 +1,13 @@
 /**
  * `npm run replay -- <log> [--quiet]`: replay an input log recorded with `--record <file>` from
- * its seed and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
- * hash matched, 1 on the first mismatch or divergence, 2 on a bad log or usage.
+ * its seed — or from its starting checkpoint (the file next to the log that its header names, hash
+ * checked) — and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
+ * hash matched, 1 on the first mismatch or divergence, 2 on a bad log, a missing or altered
+ * starting checkpoint, or usage.
  */
+import { isWorldtickError } from '../errors.js';
 import { readLog, type ReadLog } from './log-format.js';
-import { replayLog } from './replayer.js';
+import { replayLog, type ReplayResult } from './replayer.js';
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const quiet = argv.includes('--quiet');
@@ -21,12 +24,24 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 2;
   }
   const r = log.header.recipe;
+  const st = log.header.start;
+  const from = st
+    ? `from checkpoint ${st.file} (step ${st.step}, ${st.reason}, sha256 ${st.sha256.slice(0, 12)}…)`
+    : `from seed ${r.seed}, ${r.npcs} NPCs`;
   process.stdout.write(
-    `replaying ${files[0]}: world ${r.id}, seed ${r.seed}, ${r.npcs} NPCs, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
+    `replaying ${files[0]}: world ${r.id}, ${from}, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
   );
-  const res = await replayLog(log, (c) => {
-    if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
-  });
+  let res: ReplayResult;
+  try {
+    res = await replayLog(log, (c) => {
+      if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
+    });
+  } catch (err) {
+    // The starting checkpoint is missing, altered or unreadable: nothing was replayed.
+    if (!isWorldtickError(err)) throw err;
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    return 2;
+  }
   const matched = res.checks.filter((c) => c.ok).length;
   for (const f of res.faults) process.stdout.write(`system failed (replayed): ${f}\n`);
   if (res.failure) {

@@ -1,5 +1,6 @@
 /**
- * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options), then
+ * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options) — or,
+ * when the log names a starting checkpoint (start-checkpoint.ts), restore it from that — then
  * step it once per recorded frame with what the live run saw — config changes and job
  * settlements before the step, the controller's budgets forced at step start, the recorded
  * facts applied in the ingest phase, the recorded job starts in the jobs phase (jobs never run:
@@ -13,10 +14,12 @@ import { createScenePool, enableScenes } from '../content/scene-job.js';
 import { defineInputIngest } from '../net/input.js';
 import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import { populateNpcs } from '../world/populate.js';
+import { restoreWorld } from '../persist/world-snapshot.js';
 import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
+import { loadStartCheckpoint } from './start-checkpoint.js';
 
 /** One compared hash. */
 export interface HashCheck {
@@ -36,18 +39,29 @@ export interface ReplayResult {
   faults: string[];
 }
 
-/** Rebuild the recorded world (physics inline: results are identical with any shard count). */
-export const buildRecordedWorld = (recipe: WorldRecipe): { world: SimWorld; close: () => Promise<void> } => {
+/**
+ * Rebuild the recorded world (physics inline: results are identical with any shard count): from
+ * the recipe (seed), or restored from `start` (the log's starting checkpoint bytes). Throws
+ * `WT_ERR_CHECKPOINT_CORRUPT` when the checkpoint cannot be read.
+ */
+export const buildRecordedWorld = async (
+  recipe: WorldRecipe,
+  start?: Uint8Array,
+): Promise<{ world: SimWorld; close: () => Promise<void> }> => {
   const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
-  const world = createSimWorld({
-    id: recipe.id,
-    capacity: recipe.capacity,
-    seed: recipe.seed,
-    size: recipe.size,
-    config: recipe.config,
-    physics,
-  });
-  populateNpcs(world, { count: recipe.npcs });
+  let world: SimWorld;
+  if (start) world = await restoreWorld(start, { physics });
+  else {
+    world = createSimWorld({
+      id: recipe.id,
+      capacity: recipe.capacity,
+      seed: recipe.seed,
+      size: recipe.size,
+      config: recipe.config,
+      physics,
+    });
+    populateNpcs(world, { count: recipe.npcs });
+  }
   let close = async (): Promise<void> => {};
   if (recipe.scenes) {
     // The pool is never used (replayed jobs do not run); its threads start on first use only.
@@ -114,12 +128,24 @@ class ReplayHook implements StepHook {
   }
 }
 
+/** Options of {@link replayLog}. */
+export interface ReplayOptions {
+  /** The starting checkpoint's bytes, when the log names one (default: read from the file next to `log.path`, hash checked). */
+  startCheckpoint?: Uint8Array;
+}
+
 /**
  * Replay `log`; `onCheck` sees every hash comparison as it happens. Stops at the first mismatch
- * or divergence. Never throws for a divergent log (the result says what failed).
+ * or divergence. Never throws for a divergent log (the result says what failed). A log that
+ * starts from a checkpoint throws, before stepping, `WT_ERR_REPLAY_CHECKPOINT_MISSING` or
+ * `WT_ERR_REPLAY_CHECKPOINT_MISMATCH` when the file is missing or not the recorded one, and
+ * `WT_ERR_CHECKPOINT_CORRUPT` when it cannot be restored.
  */
-export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void): Promise<ReplayResult> => {
-  const { world, close } = buildRecordedWorld(log.header.recipe);
+export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, o: ReplayOptions = {}): Promise<ReplayResult> => {
+  const start = log.header.start;
+  let startBytes: Uint8Array | undefined;
+  if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));
+  const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes);
   const hook = new ReplayHook();
   hook.onCheck = onCheck ?? null;
   world.record = hook;
