@@ -47,6 +47,11 @@ export interface WorldRecipe {
   scenes: boolean;
   /** Movement input speed (the game server's `net.maxSpeed`); null when no game server attached. */
   inputMaxSpeed: number | null;
+  /**
+   * Name of the game (src/game, `defineGame`) the world belongs to; null or absent: the built-in
+   * world. A game's log is replayed with the game's definition (its pipeline, stores, messages).
+   */
+  game?: string | null;
 }
 
 export interface HeaderFrame {

@@ -20,11 +20,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Packr } from 'msgpackr';
 import type { StepContext } from '../core/step-context.js';
-import { hashWorldState } from '../core/state-hash.js';
+import { hashWorldState } from '../game/hash.js';
 import type { IngestTap } from '../ingest/ingest-buffers.js';
 import type { JobHooks } from '../jobs/job-queue.js';
 import type { Logger } from '../log.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
+import { recordSystem } from '../../systems/record-system.js';
 import { captureWorld, type WorldCapture } from '../persist/world-snapshot.js';
 import { TX_INGEST_TYPE } from '../ledger/world-ledger.js';
 import { SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
@@ -134,12 +135,14 @@ export class Recorder implements StepHook {
    * Open the file, attach the hooks and write the header. From the seed: call before the world's
    * first step. From a checkpoint (see {@link RecordStartOptions.from}): any time between steps —
    * the world is captured in the same turn as the hooks attach. Throws
-   * `WT_ERR_RECORD_START_REFUSED` when a running world has jobs in flight (their state is not in a
-   * checkpoint: start when none is pending, running or awaiting its apply).
+   * `WT_ERR_RECORD_START_REFUSED` when the world's pipeline has no `record` system, or when a
+   * running world has jobs in flight (their state is not in a checkpoint: start when none is
+   * pending, running or awaiting its apply); nothing is attached and no file is written then.
    */
   async start(o: RecordStartOptions = {}): Promise<void> {
     if (this.#attached) return;
     this.#world = this.#worldOf();
+    this.#refusal(o); // before the file is opened (truncated)
     const out = createWriteStream(this.path, { flags: 'w' });
     out.on('error', (err) => {
       this.#error = err;
@@ -150,16 +153,15 @@ export class Recorder implements StepHook {
     this.#out = out;
     const w = this.#world;
     const jobs = w.jobs.stats();
-    const from = o.from ?? (w.clock.step !== 0 || jobs.submitted !== 0 ? 'running' : 'seed');
+    const from = this.#from(o);
     let capture: WorldCapture | null = null;
     if (from !== 'seed') {
-      if (jobs.pending + jobs.running + jobs.awaitingApply !== 0) {
+      try {
+        this.#refusal(o); // again: jobs may have started while the file opened
+      } catch (err) {
         this.#out = null;
         out.destroy();
-        throw new WorldtickError(
-          ErrorCode.RECORD_START_REFUSED,
-          `world ${w.id} has jobs in flight (${jobs.pending} pending, ${jobs.running} running, ${jobs.awaitingApply} awaiting apply): a recording cannot start from a checkpoint now`,
-        );
+        throw err;
       }
       // The starting state, in the same turn as the hooks attach below: no step falls between.
       capture = captureWorld(w);
@@ -207,6 +209,24 @@ export class Recorder implements StepHook {
     );
   }
 
+  #from(o: RecordStartOptions): 'seed' | 'restored' | 'running' {
+    const w = this.#world;
+    return o.from ?? (w.clock.step !== 0 || w.jobs.stats().submitted !== 0 ? 'running' : 'seed');
+  }
+
+  /** Throw `WT_ERR_RECORD_START_REFUSED` when the world cannot be recorded now (see {@link Recorder.start}). */
+  #refusal(o: RecordStartOptions): void {
+    const w = this.#world;
+    if (!w.pipeline.some((s) => s.run === recordSystem))
+      throw new WorldtickError(ErrorCode.RECORD_START_REFUSED, `world ${w.id}'s pipeline has no record system: nothing would be recorded`);
+    const jobs = w.jobs.stats();
+    if (this.#from(o) !== 'seed' && jobs.pending + jobs.running + jobs.awaitingApply !== 0)
+      throw new WorldtickError(
+        ErrorCode.RECORD_START_REFUSED,
+        `world ${w.id} has jobs in flight (${jobs.pending} pending, ${jobs.running} running, ${jobs.awaitingApply} awaiting apply): a recording cannot start from a checkpoint now`,
+      );
+  }
+
   /** Detach (at a step boundary), write the end frame (state hash now), flush and close the file. Idempotent. */
   async stop(): Promise<void> {
     if (!this.#attached) return;
@@ -252,7 +272,8 @@ export class Recorder implements StepHook {
     if (this.#pre) frame.pre = this.#pre;
     this.#pre = null;
     if (ctx.step % this.hashEvery === 0) {
-      frame.hash = hashWorldState(world);
+      // The recorded world (the same object as `world`, typed whole): a game's stores are hashed too.
+      frame.hash = hashWorldState(this.#world);
       this.stats.hashes++;
     }
     this.#current = frame;

@@ -7,7 +7,10 @@
  * their recorded outcomes are injected) — and compare the state hash at every recorded point.
  * The controller runs as live (its budgets are overridden by the recorded ones each step).
  */
-import { hashWorldState } from '../core/state-hash.js';
+import { hashWorldState } from '../game/hash.js';
+import type { GameDefinition } from '../game/definition.js';
+import { attachGameWorld, createGameWorld, installGame } from '../game/world.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepContext } from '../core/step-context.js';
 import { runStep } from '../core/step.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
@@ -47,11 +50,16 @@ export interface ReplayResult {
 export const buildRecordedWorld = async (
   recipe: WorldRecipe,
   start?: Uint8Array,
+  game?: GameDefinition,
 ): Promise<{ world: SimWorld; close: () => Promise<void> }> => {
   const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
   let world: SimWorld;
-  if (start) world = await restoreWorld(start, { physics });
-  else {
+  if (start)
+    world = await restoreWorld(start, { physics, ...(game ? { systems: game.pipeline, install: (w) => installGame(game, w) } : {}) });
+  else if (game) {
+    const { id, capacity, seed, size, config, npcs } = recipe;
+    world = createGameWorld(game, { id, capacity, seed, size, config, npcs, physics });
+  } else {
     world = createSimWorld({
       id: recipe.id,
       capacity: recipe.capacity,
@@ -63,10 +71,12 @@ export const buildRecordedWorld = async (
     populateNpcs(world, { count: recipe.npcs });
   }
   let close = async (): Promise<void> => {};
-  if (recipe.scenes) {
+  if (recipe.scenes || game) {
     // The pool is never used (replayed jobs do not run); its threads start on first use only.
     const pool = createScenePool({ maxThreads: 1 });
-    enableScenes(world, pool);
+    // A game's modules attach as in the runtime (the life-sim module enables scenes); the built-in world gets scenes.
+    if (game) attachGameWorld(game, world, { scenePool: pool });
+    else enableScenes(world, pool);
     close = () => pool.stop();
   }
   if (recipe.inputMaxSpeed !== null) {
@@ -103,15 +113,21 @@ const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
 
 /** The replayer's step-start hook: hash check, budgets forced, facts applied. */
 class ReplayHook implements StepHook {
+  /** The replayed world, typed whole (a game's stores are in its hash). */
+  readonly #world: SimWorld;
   frame: StepFrame | null = null;
   readonly checks: HashCheck[] = [];
   onCheck: ((c: HashCheck) => void) | null = null;
+
+  constructor(world: SimWorld) {
+    this.#world = world;
+  }
 
   stepStart(world: RecordWorld, ctx: StepContext): void {
     const f = this.frame;
     if (!f) return;
     if (f.hash !== undefined) {
-      const got = hashWorldState(world);
+      const got = hashWorldState(this.#world);
       const c = { step: f.step, want: f.hash, got, ok: got === f.hash };
       this.checks.push(c);
       this.onCheck?.(c);
@@ -132,6 +148,8 @@ class ReplayHook implements StepHook {
 export interface ReplayOptions {
   /** The starting checkpoint's bytes, when the log names one (default: read from the file next to `log.path`, hash checked). */
   startCheckpoint?: Uint8Array;
+  /** The game definition of a game world's log (`recipe.game`): required for one, refused for another game. */
+  game?: GameDefinition;
 }
 
 /**
@@ -142,11 +160,19 @@ export interface ReplayOptions {
  * `WT_ERR_CHECKPOINT_CORRUPT` when it cannot be restored.
  */
 export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, o: ReplayOptions = {}): Promise<ReplayResult> => {
+  const gameName = log.header.recipe.game ?? null;
+  if (gameName !== (o.game?.name ?? null))
+    throw new WorldtickError(
+      ErrorCode.REPLAY_LOG_INVALID,
+      gameName === null
+        ? `the log records the built-in world, not a world of game ${JSON.stringify(o.game?.name)}`
+        : `the log records a world of game ${JSON.stringify(gameName)}: replay it with that game's definition (npm run replay -- <log> --game <module>[#export])`,
+    );
   const start = log.header.start;
   let startBytes: Uint8Array | undefined;
   if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));
-  const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes);
-  const hook = new ReplayHook();
+  const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes, o.game);
+  const hook = new ReplayHook(world);
   hook.onCheck = onCheck ?? null;
   world.record = hook;
   let failure: string | null = null;

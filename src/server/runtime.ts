@@ -267,8 +267,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
           config: structuredClone(w.config),
           physics: w.physics ? w.physics.config : null,
           npcs: options.npcs,
-          scenes: true,
+          scenes: w.scenes !== null,
           inputMaxSpeed: gameServer.config.maxSpeed,
+          game: game?.name ?? null,
         }),
       })
     : null;

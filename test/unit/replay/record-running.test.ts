@@ -5,10 +5,11 @@
  * before and during the recording); the replay restores the checkpoint and matches every hash.
  * A running world with jobs in flight refuses to start a recording (coded error), changing nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CROWD_SYSTEMS } from '../../../systems/index.js';
 import { createScenePool, enableScenes } from '../../../src/content/scene-job.js';
 import { ErrorCode } from '../../../src/errors.js';
 import { defineInputIngest, INPUT_INGEST_TYPE } from '../../../src/net/input.js';
@@ -86,7 +87,7 @@ describe('recording a running world', () => {
     }
   }, 30_000);
 
-  it('refuses to start on a running world with jobs in flight (coded error, no hook attached)', async () => {
+  it('refuses to start on a running world with jobs in flight, or a pipeline without the record system (coded error, nothing attached or written)', async () => {
     const w = createSimWorld({ id: 'busy', capacity: 16 });
     w.jobs.register<number, number>('slow', { handler: () => new Promise(() => {}), apply: () => {}, fail: () => {} });
     w.jobs.submit('slow', 1);
@@ -94,6 +95,11 @@ describe('recording a running world', () => {
     await expect(rec.start()).rejects.toMatchObject({ code: ErrorCode.RECORD_START_REFUSED });
     expect(w.record).toBeNull();
     expect(w.ingest.tap).toBeNull();
+    expect(existsSync(join(dir, 'busy.wtlog'))).toBe(false);
     w.jobs.close();
+    // A pipeline without the record system (the crowd scenario's) would record nothing: refused.
+    const crowd = createSimWorld({ id: 'crowd', capacity: 16, systems: CROWD_SYSTEMS });
+    const none = new Recorder(crowd, { path: join(dir, 'crowd.wtlog'), recipe: recipeOf });
+    await expect(none.start()).rejects.toMatchObject({ code: ErrorCode.RECORD_START_REFUSED, message: /no record system/ });
   });
 });
