@@ -107,6 +107,8 @@ export class Recorder implements StepHook {
   #configVersion: number;
   #attached = false;
   #error: Error | null = null;
+  /** Settles when a start's checkpoint file is written (or failed); null before any. */
+  #starting: Promise<void> | null = null;
   /** Jobs submitted before recording started: logged job ids are relative to it. */
   #jobIdBase = 0;
   /** The log's starting checkpoint, or null (from the seed). Set by `start`. */
@@ -181,11 +183,16 @@ export class Recorder implements StepHook {
     };
     if (capture) {
       // Compressed and written off the loop; the header (first frame) waits for it, step frames queue behind it.
+      const writing = writeStartCheckpoint(this.path, capture, {
+        jobIdBase: this.#jobIdBase,
+        reason: from === 'restored' ? 'restored' : 'running',
+      });
+      this.#starting = writing.then(
+        () => {},
+        () => {},
+      );
       try {
-        this.startCheckpoint = await writeStartCheckpoint(this.path, capture, {
-          jobIdBase: this.#jobIdBase,
-          reason: from === 'restored' ? 'restored' : 'running',
-        });
+        this.startCheckpoint = await writing;
       } catch (err) {
         this.#detach();
         this.#out = null;
@@ -229,6 +236,8 @@ export class Recorder implements StepHook {
 
   /** Detach (at a step boundary), write the end frame (state hash now), flush and close the file. Idempotent. */
   async stop(): Promise<void> {
+    // A start still writing its checkpoint: the header goes first, so wait for it.
+    if (this.#starting) await this.#starting;
     if (!this.#attached) return;
     const w = this.#world;
     this.#detach();
