@@ -33,9 +33,9 @@ export interface WorldRecord {
   configVersion: number;
   clock: { now: number; step: number; at: number };
   /**
-   * The world's resolved physics config (null: physics off). Optional (added after format 1's
-   * first release; absent in older records): an admin-created world is rebuilt with it; the default
-   * world takes the start options' physics.
+   * An admin-created world's resolved physics config (null: physics off); it is rebuilt with it.
+   * Absent for the default world (it takes the start options' physics) and in records written
+   * before it was stored (such an admin world comes back without physics).
    */
   physics?: WorldPhysicsConfig | null;
 }
@@ -52,7 +52,9 @@ export const worldRecordOf = (world: SimWorld, base: Pick<WorldRecord, 'origin' 
   config: structuredClone(world.config),
   configVersion: world.configVersion,
   clock: { now: world.clock.now, step: world.clock.step, at: Date.now() },
-  physics: world.physics ? physicsBlockOf(world.physics.config) : null,
+  // Admin worlds only (their block came in a create body of at most 64 KB): the default world takes the
+  // start options' physics, whose map file may be megabytes — not rewritten every 10 steps.
+  ...(base.origin === 'admin' ? { physics: world.physics ? physicsBlockOf(world.physics.config) : null } : {}),
 });
 
 /** The physics block to store: the resolved config without its in-memory `resolved` mark, so it is validated again when loaded. */
