@@ -93,6 +93,12 @@ export const ErrorCode = {
   REPLAY_LOG_INVALID: 'WT_ERR_REPLAY_LOG_INVALID',
   /** A world could not be migrated (not owned here, unknown target, checkpoint or handover failed). */
   MIGRATION_FAILED: 'WT_ERR_MIGRATION_FAILED',
+  /** The starting checkpoint an input log references (its world did not start from its seed) is missing or unreadable. */
+  REPLAY_CHECKPOINT_MISSING: 'WT_ERR_REPLAY_CHECKPOINT_MISSING',
+  /** The starting checkpoint an input log references does not match the content hash (sha256) the log holds. */
+  REPLAY_CHECKPOINT_MISMATCH: 'WT_ERR_REPLAY_CHECKPOINT_MISMATCH',
+  /** Recording cannot start now (e.g. on a running world with scene jobs in flight: their state is not in a checkpoint). */
+  RECORD_START_REFUSED: 'WT_ERR_RECORD_START_REFUSED',
 } as const;
 
 /** Union of every error code string. */

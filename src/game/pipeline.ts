@@ -8,6 +8,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import { controlSystem } from '../../systems/control-system.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
 import { movementSystem } from '../../systems/movement-system.js';
+import { recordSystem } from '../../systems/record-system.js';
 import { replicateSystem } from '../../systems/replicate-system.js';
 import { timeSystem } from '../../systems/time-system.js';
 import type { StepContext } from '../core/step-context.js';
@@ -31,10 +32,12 @@ export interface SystemDef {
 }
 
 /**
- * The engine's base pipeline (no NPC simulation): apply client facts, advance world time, move
- * every entity with a velocity (reflecting at the world's edges), replicate, adapt budgets.
+ * The engine's base pipeline (no NPC simulation): the record/replay hook (one null check unless
+ * recording, src/replay), apply client facts, advance world time, move every entity with a
+ * velocity (reflecting at the world's edges), replicate, adapt budgets.
  */
 export const ENGINE_SYSTEMS: readonly SystemEntry<SimWorld>[] = [
+  { name: 'record', phase: 'ingest', run: recordSystem },
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },

@@ -12,7 +12,7 @@
 import type { Logger } from '../log.js';
 import type { Fence, Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { captureWorld } from './world-snapshot.js';
+import { captureWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
 import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
 import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } from './world-record.js';
 import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
@@ -280,7 +280,7 @@ export class Checkpointer {
             worldTime: cap.worldTime,
             config: cap.config,
             fencingToken: fence ? fence.token : 0,
-            meta: { format: SNAPSHOT_FORMAT_VERSION, incarnation: t.incarnation, rawBytes },
+            meta: { format: SNAPSHOT_FORMAT_VERSION, schema: WORLD_SNAPSHOT_SCHEMA, incarnation: t.incarnation, rawBytes },
           },
           fence ?? undefined,
         );

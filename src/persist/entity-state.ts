@@ -10,14 +10,17 @@
  * internals through the exported `$internal` symbol — kept here, in one place. (`getAllEntities`
  * order, the insertion order of the per-entity component map, is history too: it is kept.)
  *
- * Components are the world's own stores (`world.stores[name]`, STORE_NAMES); queries over other
- * components, or with Not/Or terms, are not restored in order (they are rebuilt on first use).
+ * Components are the world's own stores (`world.stores[name]`, STORE_NAMES) and, since checkpoint
+ * schema 2, a game's component stores (`world.game.stores`, src/game): their members and the
+ * queries over them are kept in header fields of their own (`gameComponents`, `gameQueries`), so a
+ * build that does not know them still reads the rest. Queries over other components, or with
+ * Not/Or terms, are not restored in order (they are rebuilt on first use, in entity order).
  */
 import { $internal, addComponent, commitRemovals, query, type WorldContext } from 'bitecs';
 import { STORE_NAMES, type Stores } from '../../components/index.js';
 import type { SectionIn } from './snapshot-format.js';
 import { checkpointCorrupt } from './snapshot-format.js';
-import type { FieldArray } from '../../components/alloc.js';
+import type { FieldArray, Store } from '../../components/alloc.js';
 
 type StoreName = (typeof STORE_NAMES)[number];
 
@@ -29,6 +32,22 @@ export interface EntityHeader {
   components: StoreName[];
   /** Queries with an order section `query.<i>`: their component names. */
   queries: StoreName[][];
+  /**
+   * Game components (by name in `world.game.stores`) with a member section `gmembers.<name>`.
+   * Absent in schema-1 checkpoints (written before game stores were checkpointed).
+   */
+  gameComponents?: string[];
+  /**
+   * Queries with at least one game component, each with an order section `gquery.<i>`: their
+   * components as `b:<store>` (built-in) or `g:<name>` (game). Absent in schema-1 checkpoints.
+   */
+  gameQueries?: string[][];
+}
+
+/** What entity capture and restore read of a world: its stores and, for a game world, the game's stores. */
+export interface EntityWorld {
+  stores: Stores;
+  game?: { readonly stores: ReadonlyMap<string, Store> } | null;
 }
 
 /** Copy a plain number array into a new Int32Array (an indexed loop: `Int32Array.from` iterates generically, ~3× slower). */
@@ -44,6 +63,35 @@ const contextOf = (world: object): WorldContext => {
   return ctx;
 };
 
+/** Alive members of component `comp`, in entity-index order; null when the world never registered it. */
+const membersOf = (ctx: WorldContext, comp: unknown): Int32Array | null => {
+  const data = ctx.componentMap.get(comp);
+  if (!data) return null;
+  const idx = ctx.entityIndex;
+  const masks = ctx.entityMasks[data.generationId];
+  const flag = data.bitflag;
+  let n = 0;
+  for (let i = 0; i < idx.aliveCount; i++) if ((masks[idx.dense[i]] & flag) !== 0) n++;
+  const members = new Int32Array(n);
+  n = 0;
+  for (let i = 0; i < idx.aliveCount; i++) {
+    const e = idx.dense[i];
+    if ((masks[e] & flag) !== 0) members[n++] = e;
+  }
+  return members;
+};
+
+/** Put the live query over `comps` in the captured member `order` (`what` names it in errors). */
+const orderQuery = (world: object, ctx: WorldContext, comps: unknown[], order: FieldArray, what: string): void => {
+  const live = query(world, comps);
+  let q = null;
+  for (const cand of ctx.queries) if (cand.dense === live) q = cand;
+  if (!q || live.length !== order.length) throw checkpointCorrupt(`${what} has ${live.length} members, checkpoint ${order.length}`);
+  const rank = new Map<number, number>();
+  for (let i = 0; i < order.length; i++) rank.set(order[i], i);
+  q.sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+};
+
 /** Highest entity id ever allocated (stores hold rows up to it). */
 export const maxEntityId = (world: object): number => contextOf(world).entityIndex.maxId;
 
@@ -51,7 +99,7 @@ export const maxEntityId = (world: object): number => contextOf(world).entityInd
  * Capture the entity state of `world` (copies). Pending query removals are committed first
  * (what the next `query()` call would do anyway).
  */
-export const captureEntities = (world: { stores: Stores }): { header: EntityHeader; sections: SectionIn[] } => {
+export const captureEntities = (world: EntityWorld): { header: EntityHeader; sections: SectionIn[] } => {
   commitRemovals(world);
   const ctx = contextOf(world);
   const idx = ctx.entityIndex;
@@ -68,37 +116,51 @@ export const captureEntities = (world: { stores: Stores }): { header: EntityHead
   for (const name of STORE_NAMES) {
     const comp = world.stores[name];
     nameOf.set(comp, name);
-    const data = ctx.componentMap.get(comp);
-    if (!data) continue;
-    const masks = ctx.entityMasks[data.generationId];
-    const flag = data.bitflag;
-    let n = 0;
-    for (let i = 0; i < idx.aliveCount; i++) if ((masks[idx.dense[i]] & flag) !== 0) n++;
-    const members = new Int32Array(n);
-    n = 0;
-    for (let i = 0; i < idx.aliveCount; i++) {
-      const e = idx.dense[i];
-      if ((masks[e] & flag) !== 0) members[n++] = e;
-    }
+    const members = membersOf(ctx, comp);
+    if (!members) continue;
     components.push(name);
     sections.push({ name: `members.${name}`, data: members });
   }
+  // A game's components: refs `b:<store>` / `g:<name>` tell them apart (a game may reuse a built-in name).
+  const refOf = new Map<unknown, string>();
+  for (const [comp, name] of nameOf) refOf.set(comp, `b:${name}`);
+  const gameComponents: string[] = [];
+  for (const [name, comp] of world.game?.stores ?? []) {
+    refOf.set(comp, `g:${name}`);
+    const members = membersOf(ctx, comp);
+    if (!members) continue;
+    gameComponents.push(name);
+    sections.push({ name: `gmembers.${name}`, data: members });
+  }
   const queries: StoreName[][] = [];
+  const gameQueries: string[][] = [];
   for (const q of ctx.queries) {
     if (q.notComponents.length || q.orComponents.length) continue;
+    const order = ArrayBuffer.isView(q.dense) ? Int32Array.from(q.dense) : toI32(q.dense);
     const names = q.allComponents.map((c) => nameOf.get(c));
-    if (names.some((n) => n === undefined)) continue;
-    sections.push({ name: `query.${queries.length}`, data: ArrayBuffer.isView(q.dense) ? Int32Array.from(q.dense) : toI32(q.dense) });
-    queries.push(names as StoreName[]);
+    if (names.every((n) => n !== undefined)) {
+      sections.push({ name: `query.${queries.length}`, data: order });
+      queries.push(names as StoreName[]);
+      continue;
+    }
+    const refs = q.allComponents.map((c) => refOf.get(c));
+    if (refs.some((r) => r === undefined)) continue;
+    sections.push({ name: `gquery.${gameQueries.length}`, data: order });
+    gameQueries.push(refs as string[]);
   }
-  return { header: { aliveCount: idx.aliveCount, maxId: idx.maxId, components, queries }, sections };
+  const header: EntityHeader = { aliveCount: idx.aliveCount, maxId: idx.maxId, components, queries };
+  if (gameComponents.length || gameQueries.length) {
+    header.gameComponents = gameComponents;
+    header.gameQueries = gameQueries;
+  }
+  return { header, sections };
 };
 
 /**
  * Load captured entity state into a FRESH world (no entity spawned yet): same entity index
  * (alive ids, recycle order, next id), same component members, same query orders.
  */
-export const restoreEntities = (world: { stores: Stores }, header: EntityHeader, sections: Map<string, FieldArray>): void => {
+export const restoreEntities = (world: EntityWorld, header: EntityHeader, sections: Map<string, FieldArray>): void => {
   const ctx = contextOf(world);
   const idx = ctx.entityIndex;
   if (idx.aliveCount !== 0 || idx.maxId !== 0) throw new TypeError('restoreEntities needs a fresh world');
@@ -121,13 +183,43 @@ export const restoreEntities = (world: { stores: Stores }, header: EntityHeader,
   for (let qi = 0; qi < header.queries.length; qi++) {
     const order = sections.get(`query.${qi}`);
     if (!order) throw checkpointCorrupt(`missing order of query ${qi}`);
-    const comps = header.queries[qi].map((n) => world.stores[n]);
-    const live = query(world, comps);
-    let q = null;
-    for (const cand of ctx.queries) if (cand.dense === live) q = cand;
-    if (!q || live.length !== order.length) throw checkpointCorrupt(`query ${qi} has ${live.length} members, checkpoint ${order.length}`);
-    const rank = new Map<number, number>();
-    for (let i = 0; i < order.length; i++) rank.set(order[i], i);
-    q.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    orderQuery(
+      world,
+      ctx,
+      header.queries[qi].map((n) => world.stores[n]),
+      order,
+      `query ${qi}`,
+    );
+  }
+  restoreGameEntities(world, ctx, header, sections);
+};
+
+/**
+ * The game part (schema 2): members of the game's components, then the order of queries over
+ * them. A component the world's game no longer declares is skipped (its members and the queries
+ * naming it); a game component the checkpoint does not name (schema 1, or added to the game
+ * since) has no members.
+ */
+const restoreGameEntities = (world: EntityWorld, ctx: WorldContext, header: EntityHeader, sections: Map<string, FieldArray>): void => {
+  const stores = world.game?.stores;
+  if (!stores) return;
+  for (const name of header.gameComponents ?? []) {
+    const comp = stores.get(name);
+    if (!comp) continue;
+    const members = sections.get(`gmembers.${name}`);
+    if (!members) throw checkpointCorrupt(`missing members of game component ${name}`);
+    for (let i = 0; i < members.length; i++) addComponent(world, members[i], comp);
+  }
+  const gq = header.gameQueries ?? [];
+  for (let qi = 0; qi < gq.length; qi++) {
+    const comps: unknown[] = [];
+    for (const ref of gq[qi]) {
+      const c = ref.startsWith('b:') ? (world.stores as Record<string, unknown>)[ref.slice(2)] : stores.get(ref.slice(2));
+      if (c !== undefined) comps.push(c);
+    }
+    if (comps.length !== gq[qi].length) continue; // names a component this world does not have
+    const order = sections.get(`gquery.${qi}`);
+    if (!order) throw checkpointCorrupt(`missing order of game query ${qi}`);
+    orderQuery(world, ctx, comps, order, `game query ${qi}`);
   }
 };

@@ -48,8 +48,16 @@ export const applyWorldRecord = (world: SimWorld, rec: WorldRecord): void => {
 export interface RestoreBuilders {
   readonly systems?: CreateWorldOptions['systems'];
   readonly install?: (world: SimWorld) => void;
-  readonly fresh?: (o: { id: string; capacity: number; seed: number; size: number; config: unknown; npcs: number }) => SimWorld;
-  /** The physics block a world is rebuilt with (the default world's from the start options; admin worlds' are not stored yet). */
+  readonly fresh?: (o: {
+    id: string;
+    capacity: number;
+    seed: number;
+    size: number;
+    config: unknown;
+    npcs: number;
+    physics?: unknown;
+  }) => SimWorld;
+  /** The physics block a world is rebuilt with when its record holds none (the default world's: from the start options). */
   readonly physics?: (worldId: string) => unknown;
 }
 
@@ -92,15 +100,18 @@ export const loadPersistedWorld = async (
   }
   let world: SimWorld | null = null;
   let checkpoint: PersistedWorld['checkpoint'] = null;
+  // Physics: the start options' for the default world; an admin world's own stored block (records
+  // written before it was stored have none: such a world comes back without physics).
+  const physics = rec.origin === 'admin' && rec.physics !== undefined ? (rec.physics ?? false) : build.physics?.(worldId);
   const ck = await store.loadCheckpoint(worldId);
   if (ck && ck.meta.incarnation === rec.incarnation) {
     try {
-      const physics = build.physics?.(worldId);
+      // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
       world = await restoreWorld(ck.data, {
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
+        ...(build.install ? { install: build.install } : {}),
       });
-      build.install?.(world);
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
     } catch (err) {
       if (!isWorldtickError(err)) throw err;
@@ -116,6 +127,7 @@ export const loadPersistedWorld = async (
         size: rec.size,
         config: rec.config,
         npcs: Math.min(rec.npcs, rec.capacity),
+        ...(physics !== undefined ? { physics } : {}),
       };
       if (build.fresh) world = build.fresh(o);
       else {

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
+import type { WorldPhysicsConfig } from '../physics/physics-world.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Steps between clock records (the original design: world time persisted at least every 10 steps). */
@@ -31,6 +32,12 @@ export interface WorldRecord {
   config: SchedulerConfig;
   configVersion: number;
   clock: { now: number; step: number; at: number };
+  /**
+   * An admin-created world's resolved physics config (null: physics off); it is rebuilt with it.
+   * Absent for the default world (it takes the start options' physics) and in records written
+   * before it was stored (such an admin world comes back without physics).
+   */
+  physics?: WorldPhysicsConfig | null;
 }
 
 /** A record for `world` now (config and clock copied). */
@@ -45,7 +52,16 @@ export const worldRecordOf = (world: SimWorld, base: Pick<WorldRecord, 'origin' 
   config: structuredClone(world.config),
   configVersion: world.configVersion,
   clock: { now: world.clock.now, step: world.clock.step, at: Date.now() },
+  // Admin worlds only (their block came in a create body of at most 64 KB): the default world takes the
+  // start options' physics, whose map file may be megabytes — not rewritten every 10 steps.
+  ...(base.origin === 'admin' ? { physics: world.physics ? physicsBlockOf(world.physics.config) : null } : {}),
 });
+
+/** The physics block to store: the resolved config without its in-memory `resolved` mark, so it is validated again when loaded. */
+const physicsBlockOf = (c: WorldPhysicsConfig): WorldPhysicsConfig => {
+  const { resolved: _resolved, ...block } = c as WorldPhysicsConfig & { resolved?: true };
+  return block;
+};
 
 /** A fresh incarnation id. */
 export const newIncarnation = (): string => randomUUID();
@@ -70,5 +86,11 @@ export const parseWorldRecord = (v: unknown): WorldRecord | null => {
     config: v.config as Partial<SchedulerConfig> as SchedulerConfig, // merged and validated by the world that loads it
     configVersion: v.configVersion,
     clock: { now: v.clock.now, step: v.clock.step, at: isNum(v.clock.at) ? v.clock.at : 0 },
+    // Validated again by the world built with it (a bad block: WT_ERR_CONFIG_INVALID, that world is skipped, logged).
+    ...(isObj(v.physics)
+      ? { physics: v.physics as Partial<WorldPhysicsConfig> as WorldPhysicsConfig }
+      : v.physics === null
+        ? { physics: null }
+        : {}),
   };
 };

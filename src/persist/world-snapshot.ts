@@ -3,8 +3,9 @@
  * copy), encode it (compressed off the loop), and restore it into a fresh world that continues
  * identically: same state hash after the same further steps (with the controller off).
  *
- * Captured: every component store field up to the highest id ever allocated; the bitecs entity
- * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
+ * Captured: every component store field up to the highest id ever allocated — the built-in stores
+ * and, since schema 2, a game's component stores (`world.game.stores`, generic over their fields);
+ * the bitecs entity state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
  * Not captured (documented in docs/DURABILITY.md): controller window and mode (restart in
@@ -33,8 +34,19 @@ const NPC_SIM_SCALARS = [
   'rotationPeriod',
 ] as const;
 
+/**
+ * Schema of the world snapshot header and sections (inside container format
+ * {@link SNAPSHOT_FORMAT_VERSION}, which does not change: changes here are additive, so a build
+ * reads older checkpoints and an older build reads newer ones, ignoring what it does not know).
+ * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
+ * sections) and their entity members and query orders (entity-state.ts). Absent = 1.
+ */
+export const WORLD_SNAPSHOT_SCHEMA = 2;
+
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
+  /** {@link WORLD_SNAPSHOT_SCHEMA} of the writer (absent: 1). */
+  schema?: number;
   worldId: string;
   capacity: number;
   seed: number;
@@ -49,6 +61,8 @@ export interface WorldSnapshotHeader {
   spatial: { playerCapacity: number; speed: number; margin: number; playerMargin: number; bound: boolean };
   /** Store fields written, as `store.field`. */
   fields: string[];
+  /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
+  gameFields?: string[];
 }
 
 /** A captured (copied) world, ready to be encoded off the loop. */
@@ -86,6 +100,14 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
       sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, rows) });
     }
   }
+  // A game's component stores (src/game): generic over whatever fields each declares.
+  const gameFields: string[] = [];
+  for (const [name, store] of world.game?.stores ?? []) {
+    for (const key of Object.keys(store)) {
+      gameFields.push(`${name}.${key}`);
+      sections.push({ name: `gfield.${name}.${key}`, data: store[key].subarray(0, rows) });
+    }
+  }
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) sections.push({ name: `npcSim.tierList.${t}`, data: s.tierList[t].subarray(0, s.tierCount[t]) });
   const slots = Math.max(0, s.lastNpcCount, world.spatial.npcGrid.n);
@@ -112,6 +134,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   const header: WorldSnapshotHeader = {
+    schema: WORLD_SNAPSHOT_SCHEMA,
     worldId: world.id,
     capacity: world.capacity,
     seed: world.seed,
@@ -125,6 +148,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     tierStats: plainStats(world.tierStats),
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
     fields,
+    ...(gameFields.length ? { gameFields } : {}),
   };
   const packed = packSections({ ...header }, sections);
   return {
@@ -140,6 +164,12 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
 /** Compress a capture for storage (zlib on the thread pool: off the event loop). */
 export const encodeCapture = (capture: WorldCapture): Promise<Uint8Array> => deflateSnapshot(capture.packed);
 
+/** Copy a saved field into a live one (rows beyond either length are left as they are; values convert if the type changed). */
+const copyField = (arr: FieldArray | undefined, src: FieldArray): void => {
+  if (!arr) return;
+  arr.set(src.length > arr.length ? src.subarray(0, arr.length) : src);
+};
+
 const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
   const a = sections.get(name);
   if (!a) throw checkpointCorrupt(`missing section ${name}`);
@@ -147,7 +177,13 @@ const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
 };
 
 /** Options of {@link restoreWorld}: what a restored world gets besides its checkpoint. */
-export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'>;
+export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
+  /**
+   * Install the world's game slot (`installGame`, src/game) on the fresh world before the state is
+   * loaded: the game's component stores must exist to get their members and values back.
+   */
+  install?: (world: SimWorld) => void;
+};
 
 /**
  * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
@@ -165,14 +201,19 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     ...(opts.systems ? { systems: opts.systems } : {}),
     ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
   });
+  opts.install?.(world);
   restoreEntities(world, h.entities, sections);
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
     const store = (world.stores as Record<string, Store>)[name];
-    const arr = store?.[key];
-    if (!arr) continue; // a field this build no longer has
-    const src = need(sections, `field.${f}`);
-    arr.set(src.subarray(0, Math.min(src.length, arr.length)));
+    copyField(store?.[key], need(sections, `field.${f}`)); // a field this build no longer has: skipped
+  }
+  // Game stores (schema 2): a component or field the game no longer declares is skipped; one it
+  // declares that the checkpoint lacks (schema 1, or added since) keeps its defaults.
+  const gameStores = world.game?.stores;
+  for (const f of Array.isArray(h.gameFields) ? h.gameFields : []) {
+    const [name, key] = f.split('.') as [string, string];
+    copyField(gameStores?.get(name)?.[key], need(sections, `gfield.${f}`));
   }
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;

@@ -1,7 +1,7 @@
 /**
  * The input-log file: append-only msgpack frames (msgpackr), one header then one frame per step.
  *
- *   header  { t: 'header', version, recipe, hashEvery, startedAt }
+ *   header  { t: 'header', version, recipe, hashEvery, startedAt, start? }
  *   step    { t: 'step', step, budgets, pre, facts, starts, hash? }
  *   end     { t: 'end', step, hash }          (the state when recording stopped)
  *
@@ -10,19 +10,26 @@
  * attempts that settled: id, ok, result or error), `budgets` = `ctx.budgets` in force (the
  * controller's decision), `facts` = every ingest fact applied, in order ([type, key, payload]),
  * `starts` = job ids started in the jobs phase, `hash` = the state hash before the step (every
- * `hashEvery` steps).
+ * `hashEvery` steps). `start` (version 3) names the checkpoint the world started from when it did
+ * not start from its seed at step 0 (start-checkpoint.ts); without it the replay builds the world
+ * from `recipe`.
  */
 import { readFileSync } from 'node:fs';
 import { Packr, unpackMultiple } from 'msgpackr';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
+import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
 /**
  * Format version written in the header. 2: `tx` facts hold the wallet changes applied (version 1
- * logs recorded them as the live fact, which cannot be replayed).
+ * logs recorded them as the live fact, which cannot be replayed). 3: the header may name a
+ * starting checkpoint (`start`); job ids are relative to its `jobIdBase`. Versions 2 and 3 are read.
  */
-export const LOG_VERSION = 2;
+export const LOG_VERSION = 3;
+
+/** Oldest version {@link readLog} reads. */
+export const LOG_VERSION_MIN = 2;
 
 /** How to rebuild the recorded world from its seed (what the runtime did at start). */
 export interface WorldRecipe {
@@ -40,6 +47,11 @@ export interface WorldRecipe {
   scenes: boolean;
   /** Movement input speed (the game server's `net.maxSpeed`); null when no game server attached. */
   inputMaxSpeed: number | null;
+  /**
+   * Name of the game (src/game, `defineGame`) the world belongs to; null or absent: the built-in
+   * world. A game's log is replayed with the game's definition (its pipeline, stores, messages).
+   */
+  game?: string | null;
 }
 
 export interface HeaderFrame {
@@ -48,6 +60,8 @@ export interface HeaderFrame {
   recipe: WorldRecipe;
   hashEvery: number;
   startedAt: string;
+  /** The checkpoint the world started from (absent: built from `recipe`, the seed). Version 3. */
+  start?: StartCheckpoint;
 }
 
 /** A settled job attempt: [id, ok, result, errCode, errMessage]. */
@@ -97,6 +111,8 @@ export interface ReadLog {
   end: EndFrame | null;
   /** True when the file ended in a partial frame (a crash mid-write): the frames before it are used. */
   truncated: boolean;
+  /** The file read (a relative starting checkpoint is found next to it); null for a log built in memory. */
+  path?: string | null;
 }
 
 const invalid = (message: string): WorldtickError => new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, message);
@@ -120,7 +136,10 @@ export const readLog = (path: string): ReadLog => {
   }
   const header = frames[0];
   if (header?.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
-  if (header.version !== LOG_VERSION) throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION})`);
+  if (typeof header.version !== 'number' || header.version < LOG_VERSION_MIN || header.version > LOG_VERSION)
+    throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`);
+  if (header.start !== undefined && !isStartCheckpoint(header.start))
+    throw invalid(`${path}: the header's starting checkpoint is malformed`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {
@@ -128,5 +147,5 @@ export const readLog = (path: string): ReadLog => {
     if (f.t === 'step') steps.push(f);
     else if (f.t === 'end') end = f;
   }
-  return { header, steps, end, truncated };
+  return { header, steps, end, truncated, path };
 };

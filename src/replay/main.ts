@@ -1,16 +1,31 @@
 /**
- * `npm run replay -- <log> [--quiet]`: replay an input log recorded with `--record <file>` from
- * its seed and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
- * hash matched, 1 on the first mismatch or divergence, 2 on a bad log or usage.
+ * `npm run replay -- <log> [--quiet] [--game <module>[#export]]`: replay an input log recorded with `--record <file>` from
+ * its seed — or from its starting checkpoint (the file next to the log that its header names, hash
+ * checked) — and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
+ * hash matched, 1 on the first mismatch or divergence, 2 on a bad log, a missing or altered
+ * starting checkpoint, or usage. A game world's log (its recipe names the game) needs the game's
+ * definition: `--game examples/arena/game.ts#arena` (load-game.ts).
  */
+import { isWorldtickError } from '../errors.js';
+import type { GameDefinition } from '../game/definition.js';
+import { loadGame } from './load-game.js';
 import { readLog, type ReadLog } from './log-format.js';
-import { replayLog } from './replayer.js';
+import { replayLog, type ReplayResult } from './replayer.js';
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const quiet = argv.includes('--quiet');
-  const files = argv.filter((a) => !a.startsWith('--'));
-  if (files.length !== 1) {
-    process.stderr.write('usage: npm run replay -- <log> [--quiet]\n');
+  const gi = argv.indexOf('--game');
+  const gameSpec = gi >= 0 ? argv[gi + 1] : undefined;
+  const files = argv.filter((a, i) => !a.startsWith('--') && !(gi >= 0 && i === gi + 1));
+  if (files.length !== 1 || (gi >= 0 && (gameSpec === undefined || gameSpec.startsWith('--')))) {
+    process.stderr.write('usage: npm run replay -- <log> [--quiet] [--game <module>[#export]]\n');
+    return 2;
+  }
+  let game: GameDefinition | undefined;
+  try {
+    if (gameSpec !== undefined) game = await loadGame(gameSpec);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
   let log: ReadLog;
@@ -21,12 +36,29 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 2;
   }
   const r = log.header.recipe;
+  const st = log.header.start;
+  const from = st
+    ? `from checkpoint ${st.file} (step ${st.step}, ${st.reason}, sha256 ${st.sha256.slice(0, 12)}…)`
+    : `from seed ${r.seed}, ${r.npcs} NPCs`;
+  const of = r.game ? ` of game ${r.game}` : '';
   process.stdout.write(
-    `replaying ${files[0]}: world ${r.id}, seed ${r.seed}, ${r.npcs} NPCs, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
+    `replaying ${files[0]}: world ${r.id}${of}, ${from}, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
   );
-  const res = await replayLog(log, (c) => {
-    if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
-  });
+  let res: ReplayResult;
+  try {
+    res = await replayLog(
+      log,
+      (c) => {
+        if (!quiet || !c.ok) process.stdout.write(`step ${c.step} hash ${c.got} ${c.ok ? 'match' : `MISMATCH (recorded ${c.want})`}\n`);
+      },
+      game ? { game } : {},
+    );
+  } catch (err) {
+    // The starting checkpoint is missing, altered or unreadable, or the game is not the log's: nothing was replayed.
+    if (!isWorldtickError(err)) throw err;
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    return 2;
+  }
   const matched = res.checks.filter((c) => c.ok).length;
   for (const f of res.faults) process.stdout.write(`system failed (replayed): ${f}\n`);
   if (res.failure) {

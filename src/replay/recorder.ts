@@ -10,32 +10,64 @@
  * order — replay-ledger.ts — never as the live fact, whose entries come from a store). Off the hot path: a step appends plain
  * values to its frame; a timer packs the finished frames (msgpackr) and appends them to the file
  * through a write stream (async).
+ *
+ * A world that does not start from its seed at step 0 (restored from a checkpoint, or already
+ * running) starts the log from a checkpoint: `start()` captures the world in the same turn as it
+ * attaches the hooks (so no step falls between), writes it next to the log and names it in the
+ * header (start-checkpoint.ts). Job ids in the log are then relative to the jobs submitted before.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Packr } from 'msgpackr';
 import type { StepContext } from '../core/step-context.js';
-import { hashWorldState } from '../core/state-hash.js';
+import { hashWorldState } from '../game/hash.js';
 import type { IngestTap } from '../ingest/ingest-buffers.js';
 import type { JobHooks } from '../jobs/job-queue.js';
 import type { Logger } from '../log.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
+import { recordSystem } from '../../systems/record-system.js';
+import { captureWorld, type WorldCapture } from '../persist/world-snapshot.js';
 import { TX_INGEST_TYPE } from '../ledger/world-ledger.js';
 import { SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { BUDGET_KEYS, createLogPackr, LOG_VERSION, type LogFrame, type PreStep, type StepFrame, type WorldRecipe } from './log-format.js';
+import {
+  BUDGET_KEYS,
+  createLogPackr,
+  LOG_VERSION,
+  type HeaderFrame,
+  type LogFrame,
+  type PreStep,
+  type StepFrame,
+  type WorldRecipe,
+} from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
+import { writeStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
 /** Options of a {@link Recorder}. */
 export interface RecorderOptions {
   /** File to write (truncated). */
   path: string;
-  /** How the world was built (written in the header; replay rebuilds it). */
-  recipe: WorldRecipe;
+  /**
+   * How the world was built (written in the header; replay rebuilds it), or a function giving it
+   * for the world being recorded (evaluated by `start`).
+   */
+  recipe: WorldRecipe | ((world: SimWorld) => WorldRecipe);
   /** Steps between state hashes. Default 20. */
   hashEvery?: number;
   /** Wall ms between flushes. Default 100. */
   flushMs?: number;
   logger?: Logger;
+}
+
+/** Options of {@link Recorder.start}. */
+export interface RecordStartOptions {
+  /**
+   * Start the log from a checkpoint of the world as it is now (`'restored'`: the world came back
+   * from a stored checkpoint; `'running'`: it has run already), or from its seed (`'seed'`: the
+   * world is as its recipe builds it). Default: `'running'` when the world is past step 0 or has
+   * submitted jobs, else `'seed'`.
+   */
+  from?: 'seed' | 'restored' | 'running';
 }
 
 /** The serializable part of a join/leave fact (its callbacks are the live session's). */
@@ -58,8 +90,9 @@ export class Recorder implements StepHook {
   readonly name: string;
   readonly path: string;
   readonly hashEvery: number;
-  readonly #world: SimWorld;
-  readonly #recipe: WorldRecipe;
+  #world: SimWorld;
+  readonly #worldOf: () => SimWorld;
+  readonly #recipeOf: (world: SimWorld) => WorldRecipe;
   readonly #flushMs: number;
   readonly #log: Logger | undefined;
   readonly #packr: Packr = createLogPackr();
@@ -74,23 +107,44 @@ export class Recorder implements StepHook {
   #configVersion: number;
   #attached = false;
   #error: Error | null = null;
+  /** Settles when a start's checkpoint file is written (or failed); null before any. */
+  #starting: Promise<void> | null = null;
+  /** Jobs submitted before recording started: logged job ids are relative to it. */
+  #jobIdBase = 0;
+  /** The log's starting checkpoint, or null (from the seed). Set by `start`. */
+  startCheckpoint: StartCheckpoint | null = null;
   /** Frames and bytes written. */
   readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0, walletChanges: 0 };
 
-  constructor(world: SimWorld, opts: RecorderOptions) {
-    this.#world = world;
+  /**
+   * `world`: the world to record, or a function giving it when `start` runs (a runtime's default
+   * world may be replaced by a restored one before that).
+   */
+  constructor(world: SimWorld | (() => SimWorld), opts: RecorderOptions) {
+    this.#worldOf = typeof world === 'function' ? world : () => world;
+    this.#world = this.#worldOf();
     this.path = opts.path;
-    this.name = `recorder:${world.id}`;
+    this.name = `recorder:${this.#world.id}`;
     this.hashEvery = opts.hashEvery ?? 20;
-    this.#recipe = opts.recipe;
+    const recipe = opts.recipe;
+    this.#recipeOf = typeof recipe === 'function' ? recipe : () => recipe;
     this.#flushMs = opts.flushMs ?? 100;
     this.#log = opts.logger;
-    this.#configVersion = world.configVersion;
+    this.#configVersion = this.#world.configVersion;
   }
 
-  /** Open the file, write the header and attach the hooks. Call before the world's first step. */
-  async start(): Promise<void> {
+  /**
+   * Open the file, attach the hooks and write the header. From the seed: call before the world's
+   * first step. From a checkpoint (see {@link RecordStartOptions.from}): any time between steps —
+   * the world is captured in the same turn as the hooks attach. Throws
+   * `WT_ERR_RECORD_START_REFUSED` when the world's pipeline has no `record` system, or when a
+   * running world has jobs in flight (their state is not in a checkpoint: start when none is
+   * pending, running or awaiting its apply); nothing is attached and no file is written then.
+   */
+  async start(o: RecordStartOptions = {}): Promise<void> {
     if (this.#attached) return;
+    this.#world = this.#worldOf();
+    this.#refusal(o); // before the file is opened (truncated)
     const out = createWriteStream(this.path, { flags: 'w' });
     out.on('error', (err) => {
       this.#error = err;
@@ -99,26 +153,91 @@ export class Recorder implements StepHook {
     });
     await once(out, 'open');
     this.#out = out;
-    this.#queue.push({
-      t: 'header',
-      version: LOG_VERSION,
-      recipe: this.#recipe,
-      hashEvery: this.hashEvery,
-      startedAt: new Date().toISOString(),
-    });
     const w = this.#world;
+    const jobs = w.jobs.stats();
+    const from = this.#from(o);
+    let capture: WorldCapture | null = null;
+    if (from !== 'seed') {
+      try {
+        this.#refusal(o); // again: jobs may have started while the file opened
+      } catch (err) {
+        this.#out = null;
+        out.destroy();
+        throw err;
+      }
+      // The starting state, in the same turn as the hooks attach below: no step falls between.
+      capture = captureWorld(w);
+      this.#jobIdBase = jobs.submitted;
+    }
     this.#configVersion = w.configVersion;
     w.record = this;
     w.ingest.tap = this.#tap;
     w.jobs.hooks = this.#jobHooks;
     this.#attached = true;
+    const header: HeaderFrame = {
+      t: 'header',
+      version: LOG_VERSION,
+      recipe: this.#recipeOf(w),
+      hashEvery: this.hashEvery,
+      startedAt: new Date().toISOString(),
+    };
+    if (capture) {
+      // Compressed and written off the loop; the header (first frame) waits for it, step frames queue behind it.
+      const writing = writeStartCheckpoint(this.path, capture, {
+        jobIdBase: this.#jobIdBase,
+        reason: from === 'restored' ? 'restored' : 'running',
+      });
+      this.#starting = writing.then(
+        () => {},
+        () => {},
+      );
+      try {
+        this.startCheckpoint = await writing;
+      } catch (err) {
+        this.#detach();
+        this.#out = null;
+        out.destroy();
+        throw err;
+      }
+      header.start = this.startCheckpoint;
+    }
+    this.#queue.unshift(header);
     this.#timer = setInterval(() => this.#flush(), this.#flushMs);
     this.#timer.unref();
-    this.#log?.info({ world: w.id, path: this.path, hashEvery: this.hashEvery }, 'recording the input log');
+    this.#log?.info(
+      {
+        world: w.id,
+        path: this.path,
+        hashEvery: this.hashEvery,
+        fromStep: capture ? capture.step : 0,
+        startCheckpoint: this.startCheckpoint?.file,
+      },
+      'recording the input log',
+    );
+  }
+
+  #from(o: RecordStartOptions): 'seed' | 'restored' | 'running' {
+    const w = this.#world;
+    return o.from ?? (w.clock.step !== 0 || w.jobs.stats().submitted !== 0 ? 'running' : 'seed');
+  }
+
+  /** Throw `WT_ERR_RECORD_START_REFUSED` when the world cannot be recorded now (see {@link Recorder.start}). */
+  #refusal(o: RecordStartOptions): void {
+    const w = this.#world;
+    if (!w.pipeline.some((s) => s.run === recordSystem))
+      throw new WorldtickError(ErrorCode.RECORD_START_REFUSED, `world ${w.id}'s pipeline has no record system: nothing would be recorded`);
+    const jobs = w.jobs.stats();
+    if (this.#from(o) !== 'seed' && jobs.pending + jobs.running + jobs.awaitingApply !== 0)
+      throw new WorldtickError(
+        ErrorCode.RECORD_START_REFUSED,
+        `world ${w.id} has jobs in flight (${jobs.pending} pending, ${jobs.running} running, ${jobs.awaitingApply} awaiting apply): a recording cannot start from a checkpoint now`,
+      );
   }
 
   /** Detach (at a step boundary), write the end frame (state hash now), flush and close the file. Idempotent. */
   async stop(): Promise<void> {
+    // A start still writing its checkpoint: the header goes first, so wait for it.
+    if (this.#starting) await this.#starting;
     if (!this.#attached) return;
     const w = this.#world;
     this.#detach();
@@ -162,7 +281,8 @@ export class Recorder implements StepHook {
     if (this.#pre) frame.pre = this.#pre;
     this.#pre = null;
     if (ctx.step % this.hashEvery === 0) {
-      frame.hash = hashWorldState(world);
+      // The recorded world (the same object as `world`, typed whole): a game's stores are hashed too.
+      frame.hash = hashWorldState(this.#world);
       this.stats.hashes++;
     }
     this.#current = frame;
@@ -204,13 +324,13 @@ export class Recorder implements StepHook {
 
   readonly #jobHooks: JobHooks = {
     started: (id) => {
-      this.#current?.starts.push(id);
+      this.#current?.starts.push(id - this.#jobIdBase);
     },
     settled: (id, ok, result, err) => {
       // Between steps: applied by the next step (the world's clock.step).
       const pre = this.#preStep();
       if (!pre.settles) pre.settles = [];
-      pre.settles.push([id, ok, ok ? result : null, err?.code ?? null, err?.message ?? null]);
+      pre.settles.push([id - this.#jobIdBase, ok, ok ? result : null, err?.code ?? null, err?.message ?? null]);
       this.stats.settles++;
     },
   };

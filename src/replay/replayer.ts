@@ -1,22 +1,28 @@
 /**
- * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options), then
+ * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options) — or,
+ * when the log names a starting checkpoint (start-checkpoint.ts), restore it from that — then
  * step it once per recorded frame with what the live run saw — config changes and job
  * settlements before the step, the controller's budgets forced at step start, the recorded
  * facts applied in the ingest phase, the recorded job starts in the jobs phase (jobs never run:
  * their recorded outcomes are injected) — and compare the state hash at every recorded point.
  * The controller runs as live (its budgets are overridden by the recorded ones each step).
  */
-import { hashWorldState } from '../core/state-hash.js';
+import { hashWorldState } from '../game/hash.js';
+import type { GameDefinition } from '../game/definition.js';
+import { attachGameWorld, createGameWorld, installGame } from '../game/world.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepContext } from '../core/step-context.js';
 import { runStep } from '../core/step.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import { defineInputIngest } from '../net/input.js';
 import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import { populateNpcs } from '../world/populate.js';
+import { restoreWorld } from '../persist/world-snapshot.js';
 import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
+import { loadStartCheckpoint } from './start-checkpoint.js';
 
 /** One compared hash. */
 export interface HashCheck {
@@ -36,23 +42,41 @@ export interface ReplayResult {
   faults: string[];
 }
 
-/** Rebuild the recorded world (physics inline: results are identical with any shard count). */
-export const buildRecordedWorld = (recipe: WorldRecipe): { world: SimWorld; close: () => Promise<void> } => {
+/**
+ * Rebuild the recorded world (physics inline: results are identical with any shard count): from
+ * the recipe (seed), or restored from `start` (the log's starting checkpoint bytes). Throws
+ * `WT_ERR_CHECKPOINT_CORRUPT` when the checkpoint cannot be read.
+ */
+export const buildRecordedWorld = async (
+  recipe: WorldRecipe,
+  start?: Uint8Array,
+  game?: GameDefinition,
+): Promise<{ world: SimWorld; close: () => Promise<void> }> => {
   const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
-  const world = createSimWorld({
-    id: recipe.id,
-    capacity: recipe.capacity,
-    seed: recipe.seed,
-    size: recipe.size,
-    config: recipe.config,
-    physics,
-  });
-  populateNpcs(world, { count: recipe.npcs });
+  let world: SimWorld;
+  if (start)
+    world = await restoreWorld(start, { physics, ...(game ? { systems: game.pipeline, install: (w) => installGame(game, w) } : {}) });
+  else if (game) {
+    const { id, capacity, seed, size, config, npcs } = recipe;
+    world = createGameWorld(game, { id, capacity, seed, size, config, npcs, physics });
+  } else {
+    world = createSimWorld({
+      id: recipe.id,
+      capacity: recipe.capacity,
+      seed: recipe.seed,
+      size: recipe.size,
+      config: recipe.config,
+      physics,
+    });
+    populateNpcs(world, { count: recipe.npcs });
+  }
   let close = async (): Promise<void> => {};
-  if (recipe.scenes) {
+  if (recipe.scenes || game) {
     // The pool is never used (replayed jobs do not run); its threads start on first use only.
     const pool = createScenePool({ maxThreads: 1 });
-    enableScenes(world, pool);
+    // A game's modules attach as in the runtime (the life-sim module enables scenes); the built-in world gets scenes.
+    if (game) attachGameWorld(game, world, { scenePool: pool });
+    else enableScenes(world, pool);
     close = () => pool.stop();
   }
   if (recipe.inputMaxSpeed !== null) {
@@ -89,15 +113,21 @@ const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
 
 /** The replayer's step-start hook: hash check, budgets forced, facts applied. */
 class ReplayHook implements StepHook {
+  /** The replayed world, typed whole (a game's stores are in its hash). */
+  readonly #world: SimWorld;
   frame: StepFrame | null = null;
   readonly checks: HashCheck[] = [];
   onCheck: ((c: HashCheck) => void) | null = null;
+
+  constructor(world: SimWorld) {
+    this.#world = world;
+  }
 
   stepStart(world: RecordWorld, ctx: StepContext): void {
     const f = this.frame;
     if (!f) return;
     if (f.hash !== undefined) {
-      const got = hashWorldState(world);
+      const got = hashWorldState(this.#world);
       const c = { step: f.step, want: f.hash, got, ok: got === f.hash };
       this.checks.push(c);
       this.onCheck?.(c);
@@ -114,13 +144,35 @@ class ReplayHook implements StepHook {
   }
 }
 
+/** Options of {@link replayLog}. */
+export interface ReplayOptions {
+  /** The starting checkpoint's bytes, when the log names one (default: read from the file next to `log.path`, hash checked). */
+  startCheckpoint?: Uint8Array;
+  /** The game definition of a game world's log (`recipe.game`): required for one, refused for another game. */
+  game?: GameDefinition;
+}
+
 /**
  * Replay `log`; `onCheck` sees every hash comparison as it happens. Stops at the first mismatch
- * or divergence. Never throws for a divergent log (the result says what failed).
+ * or divergence. Never throws for a divergent log (the result says what failed). A log that
+ * starts from a checkpoint throws, before stepping, `WT_ERR_REPLAY_CHECKPOINT_MISSING` or
+ * `WT_ERR_REPLAY_CHECKPOINT_MISMATCH` when the file is missing or not the recorded one, and
+ * `WT_ERR_CHECKPOINT_CORRUPT` when it cannot be restored.
  */
-export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void): Promise<ReplayResult> => {
-  const { world, close } = buildRecordedWorld(log.header.recipe);
-  const hook = new ReplayHook();
+export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, o: ReplayOptions = {}): Promise<ReplayResult> => {
+  const gameName = log.header.recipe.game ?? null;
+  if (gameName !== (o.game?.name ?? null))
+    throw new WorldtickError(
+      ErrorCode.REPLAY_LOG_INVALID,
+      gameName === null
+        ? `the log records the built-in world, not a world of game ${JSON.stringify(o.game?.name)}`
+        : `the log records a world of game ${JSON.stringify(gameName)}: replay it with that game's definition (npm run replay -- <log> --game <module>[#export])`,
+    );
+  const start = log.header.start;
+  let startBytes: Uint8Array | undefined;
+  if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));
+  const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes, o.game);
+  const hook = new ReplayHook(world);
   hook.onCheck = onCheck ?? null;
   world.record = hook;
   let failure: string | null = null;

@@ -50,8 +50,6 @@ export interface RestoreTargets {
   swapDefault: (world: SimWorld) => void;
   /** Attach a game's services (scenes) to a restored admin-created world. */
   attach: (world: SimWorld) => void;
-  /** A recording is on (`--record`): the stored default world is not restored. */
-  recording: boolean;
 }
 
 /** The runtime's store, checkpointer and restore logic. */
@@ -101,8 +99,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   /** Bring back every persisted world (default first), then persist the default world if it is new. */
   const restorePersisted = async (st: Store, t: RestoreTargets): Promise<void> => {
     const { runner } = t;
-    // A game's worlds come back on the game's pipeline with its slot (its own component stores
-    // restart at their defaults: they are not in checkpoints yet, docs/DURABILITY.md).
+    // A game's worlds come back on the game's pipeline with its slot and its component stores (checkpoint schema 2).
     const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
     for (const p of found) {
       const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
@@ -111,13 +108,8 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
           logger.warn({ world: DEFAULT_WORLD_ID }, 'crowd scenario: the stored default world is not restored (nor overwritten)');
           continue;
         }
-        if (t.recording) {
-          // A recording starts from the world's recipe (seed), not from a checkpoint: keep the fresh world.
-          logger.warn(
-            { world: DEFAULT_WORLD_ID },
-            '--record: the stored default world is not restored (the recording starts from the seed)',
-          );
-        } else if (p.world) {
+        // With --record too: the recording then starts from a checkpoint of the restored world (src/replay/start-checkpoint.ts).
+        if (p.world) {
           t.swapDefault(p.world);
         } else applyWorldRecord(t.defaultWorld(), p.record);
       } else {

@@ -251,24 +251,26 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
   services.push(balancer); // cluster mode: balance rounds on the leader
-  // Input log of the default world (src/replay): the recipe is how the world was built above.
+  // Input log of the default world (src/replay): the recipe is how the world was built above. A default
+  // world restored from the store (replaced in start) is recorded from a checkpoint of it (src/replay/start-checkpoint.ts).
   if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
   const recorder = options.record
-    ? new Recorder(defaultWorld, {
+    ? new Recorder(() => defaultWorld, {
         path: options.record,
         hashEvery: options.recordHashEvery ?? 20,
         logger,
-        recipe: {
-          id: defaultWorld.id,
-          capacity: defaultWorld.capacity,
-          seed: defaultWorld.seed,
-          size: defaultWorld.bounds.maxX - defaultWorld.bounds.minX,
-          config: structuredClone(defaultWorld.config),
-          physics: defaultWorld.physics ? defaultWorld.physics.config : null,
+        recipe: (w) => ({
+          id: w.id,
+          capacity: w.capacity,
+          seed: w.seed,
+          size: w.bounds.maxX - w.bounds.minX,
+          config: structuredClone(w.config),
+          physics: w.physics ? w.physics.config : null,
           npcs: options.npcs,
-          scenes: true,
+          scenes: w.scenes !== null,
           inputMaxSpeed: gameServer.config.maxSpeed,
-        },
+          game: game?.name ?? null,
+        }),
       })
     : null;
   const stats = createStatsLogger(runner, logger);
@@ -323,12 +325,12 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
           attach(defaultWorld);
         },
         attach,
-        recording: recorder !== null,
       });
       checkpointer.start();
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
-      if (recorder) await recorder.start(); // before the first step
+      // Before the first step; a restored default world starts the log from a checkpoint of it.
+      if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
       runner.start();
       logger.info(
         { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },

@@ -69,7 +69,19 @@ describe('defineGame', () => {
         { name: 'first', before: 'ingest', run: noop },
       ],
     });
-    expect(g.pipeline.map((s) => s.name)).toEqual(['first', 'ingest', 'time', 'b', 'movement', 'a1', 'a2', 'late', 'replicate', 'control']);
+    expect(g.pipeline.map((s) => s.name)).toEqual([
+      'record',
+      'first',
+      'ingest',
+      'time',
+      'b',
+      'movement',
+      'a1',
+      'a2',
+      'late',
+      'replicate',
+      'control',
+    ]);
     expect(g.pipeline.find((s) => s.name === 'b')?.phase).toBe('physics');
   });
 
