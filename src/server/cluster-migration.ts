@@ -51,6 +51,8 @@ export interface MigrationDeps {
   readonly attach: (world: SimWorld) => void;
   /** Attach the world's ledger (the runtime's `withLedger`). */
   readonly withLedger: (world: SimWorld) => void;
+  /** Drop what the runtime runs for a world that left this instance (its shard workers). */
+  readonly release?: (worldId: string) => void;
 }
 
 /** One take-over or hand-over, as recorded (wall ms). */
@@ -319,6 +321,7 @@ export class WorldMover {
     const w = d.getWorld(worldId);
     if (!w) return;
     d.gameServer().releaseWorld(w);
+    d.release?.(worldId);
     if (worldId === d.defaultWorldId) return;
     d.runner.remove(worldId);
     destroySimWorld(w);

@@ -59,34 +59,66 @@ export const createStatsLogger = (runner: LoopRunner, logger: Logger): StatsLogg
 };
 
 /**
- * Physics shard workers of worlds created through the admin API: one {@link ShardService} per
- * world whose physics asks for shards, started with the world, stopped with it or the runtime.
+ * Physics shard workers of the runtime's worlds: one {@link ShardService} per world whose physics
+ * asks for shards (the default world, admin-created, restored and migrated-in worlds alike),
+ * started with the runtime (or with the world, once the runtime runs) and stopped with the world
+ * or the runtime. A world that replaces another of the same id (a restore, a migration) gets new
+ * workers over its own physics; the old ones are stopped.
  */
 export class WorldShards {
   readonly #logger: Logger;
   readonly #byWorld = new Map<string, ShardService>();
+  readonly #pending = new Map<string, SimWorld>();
+  #live = false;
 
   constructor(logger: Logger) {
     this.#logger = logger;
   }
 
-  /** Start shard workers for `world` when its physics asks for some (failure logged; physics runs inline). */
-  startFor(world: SimWorld): void {
-    if (!world.physics || world.physics.config.shards < 1) return;
-    const svc = new ShardService(world.id, world.physics, { logger: this.#logger });
+  /**
+   * Start shard workers for `world` when its physics asks for some (failure logged; physics runs
+   * inline). Before {@link startAll} the world is only remembered. Returns the start, if any.
+   */
+  startFor(world: SimWorld): Promise<void> | undefined {
+    const wp = world.physics;
+    const existing = this.#byWorld.get(world.id);
+    if (existing && wp && existing.physics === wp) return undefined;
+    if (existing) this.forget(world.id);
+    if (!wp || wp.config.shards < 1) {
+      this.#pending.delete(world.id);
+      return undefined;
+    }
+    if (!this.#live) {
+      this.#pending.set(world.id, world);
+      return undefined;
+    }
+    const svc = new ShardService(world.id, wp, { logger: this.#logger });
     this.#byWorld.set(world.id, svc);
-    svc.start().catch((err: unknown) => this.#logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
+    return svc
+      .start()
+      .catch((err: unknown) => this.#logger.error({ world: world.id, err }, 'shard workers did not start; physics runs inline'));
   }
 
-  /** Stop (not awaited) and forget the shard workers of a deleted world, if any. */
+  /** From now on worlds get their workers at once; start those of the worlds remembered so far (awaited). */
+  async startAll(): Promise<void> {
+    this.#live = true;
+    const worlds = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const w of worlds) await this.startFor(w);
+  }
+
+  /** Stop (not awaited) and forget the shard workers of a deleted or departed world, if any. */
   forget(worldId: string): void {
     const shards = this.#byWorld.get(worldId);
     this.#byWorld.delete(worldId);
+    this.#pending.delete(worldId);
     void shards?.stop();
   }
 
   /** Stop every world's shard workers, one after the other, and forget them. */
   async stopAll(): Promise<void> {
+    this.#live = false;
+    this.#pending.clear();
     for (const svc of this.#byWorld.values()) await svc.stop();
     this.#byWorld.clear();
   }

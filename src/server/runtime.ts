@@ -34,7 +34,6 @@ import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { clusterRoutes } from './cluster-routes.js';
-import { ShardService } from '../shards/shard-service.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence, type WorldRestoredListener } from './runtime-persist.js';
@@ -167,9 +166,14 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
   const scenePool = createScenePool({ maxThreads: options.jobThreads });
   // A game's modules attach their services (the life-sim module enables scenes).
-  const attach = (world: SimWorld): void => void (game ? attachGameWorld(game, world, { scenePool }) : enableScenes(world, scenePool));
-  if (!crowd) attach(defaultWorld);
+  // Physics shard workers of every world (src/shards/shard-service.ts), started with the runtime.
   const worldShards = new WorldShards(logger);
+  const attach = (world: SimWorld): void => {
+    if (game) void attachGameWorld(game, world, { scenePool });
+    else enableScenes(world, scenePool);
+    void worldShards.startFor(world);
+  };
+  if (!crowd) attach(defaultWorld);
   const services: Service[] = [];
   const mover = new WorldMover({
     logger,
@@ -188,6 +192,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     },
     attach,
     withLedger: (w) => withLedger(w),
+    release: (id) => worldShards.forget(id),
   });
   const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });
   const admin = createAdminServer({
@@ -219,8 +224,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
       void checkpointer.persist(world.id);
       withLedger(world);
-      // Shard workers (when the world's physics asks for some) start now and stop with the world or the runtime.
-      worldShards.startFor(world);
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
@@ -234,9 +237,6 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
-  // Physics shard workers: one pool per world (src/shards/shard-service.ts), started and stopped with the runtime.
-  if (defaultWorld.physics && defaultWorld.physics.config.shards > 0)
-    services.push(new ShardService(defaultWorld.id, defaultWorld.physics, { logger }));
   const gameServer = new GameServer({
     host: options.host,
     port: options.port,
@@ -331,6 +331,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.
       if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
+      await worldShards.startAll(); // every world's shard workers (those added from now on start with the world)
       runner.start();
       logger.info(
         { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },

@@ -35,6 +35,11 @@ export class ShardService {
     this.#opts = opts;
   }
 
+  /** The physics slot this service's workers step. */
+  get physics(): WorldPhysics {
+    return this.#wp;
+  }
+
   /** Workers this service runs (the world's resolved shard count). */
   get shards(): number {
     return this.#wp.config.shards;
