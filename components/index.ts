@@ -5,6 +5,7 @@ import { createPlayer } from './player.js';
 import { createPosition, createVelocity } from './spatial.js';
 import { createTier } from './tier.js';
 import { createWallet } from './wallet.js';
+import { createWorldTime, rebaseWorldTime, TIME_EPOCH_SECONDS } from './world-time.js';
 import type { Store } from './alloc.js';
 
 export * from './alloc.js';
@@ -15,6 +16,7 @@ export * from './player.js';
 export * from './spatial.js';
 export * from './tier.js';
 export * from './wallet.js';
+export * from './world-time.js';
 
 /**
  * Create every component store of a world, sized for entity ids 0..capacity (ids start at 1 in
@@ -31,19 +33,48 @@ export const createStores = (capacity: number) => {
     Interaction: createInteraction(n),
     Tier: createTier(n),
     Wallet: createWallet(n),
+    Time: createWorldTime(),
   };
 };
 export type Stores = ReturnType<typeof createStores>;
 
 /** Store names in a fixed order (used by the state hash and memory accounting). */
-export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier', 'Wallet'] as const;
+export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier', 'Wallet', 'Time'] as const;
+
+/** Stores with one row per entity id (the others hold one row per player, or one world-wide row). */
+export const ENTITY_STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Behavior', 'Interaction', 'Tier', 'Player', 'Wallet'] as const;
+
+/** The per-entity world-time fields (Uint32 ticks from `Time.base`; see world-time.ts), shifted on a rebase. */
+export const timeFields = (stores: Stores): Uint32Array[] => {
+  const { Behavior: B, Interaction: I } = stores;
+  return [
+    B.activityStartedAt,
+    B.nextDecisionAt,
+    B.activityCooldownUntil,
+    I.waitUntil,
+    I.cooldownUntil,
+    I.lastInteractionAt,
+    I.cooldown0,
+    I.cooldown1,
+    I.cooldown2,
+    I.cooldown3,
+  ];
+};
+
+/**
+ * Move the world's time base forward when world time `now` has left its window (see
+ * world-time.ts): an O(rows) pass over the time fields, once per ~48.5 world days. `rows` is one
+ * past the highest entity id in use. Returns the epochs moved.
+ */
+export const rebaseStoresTime = (stores: Stores, now: number, rows: number): number =>
+  now < stores.Time.base[0] + 2 * TIME_EPOCH_SECONDS ? 0 : rebaseWorldTime(stores.Time, now, timeFields(stores), rows);
 
 /**
  * Reset every field of entity `eid` to its store default. Row 0 is never a live entity (bitecs
  * ids start at 1), so it holds each field's default and serves as the template row.
  */
 export const resetEntityRow = (stores: Stores, eid: number): void => {
-  for (const name of STORE_NAMES) {
+  for (const name of ENTITY_STORE_NAMES) {
     const store = stores[name] as Store;
     for (const key in store) {
       const arr = store[key];

@@ -7,6 +7,7 @@
  * the step budget. Each wait starts when the previous step acted.
  */
 import type { World } from 'bitecs';
+import { deadlineTick, nowTick, stampTick, tickTime } from '../../components/world-time.js';
 import type { WorldCore } from '../core/world-core.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import { MAX_PENDING_GRANTS } from '../tiers/tier-state.js';
@@ -22,7 +23,7 @@ export const INTERACTION_GAP_SECONDS = 15 * 60;
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** The cooldown field of chain code `c` (slot c & 3). */
-const slotOf = (world: ChainWorld, c: number): Float64Array => {
+const slotOf = (world: ChainWorld, c: number): Uint32Array => {
   const I = world.stores.Interaction;
   switch (c & 3) {
     case 0:
@@ -39,7 +40,7 @@ const slotOf = (world: ChainWorld, c: number): Float64Array => {
 /** May NPC `e` start chain `c` now (not in a chain, gap and the chain's own cooldown passed)? */
 export const chainReady = (world: ChainWorld, e: number, c: number): boolean => {
   const I = world.stores.Interaction;
-  const now = world.clock.now;
+  const now = nowTick(world.stores.Time, world.clock.now);
   return I.chain[e] < 0 && now >= I.cooldownUntil[e] && now >= slotOf(world, c)[e];
 };
 
@@ -48,8 +49,9 @@ export const endChain = (world: ChainWorld, e: number): void => {
   const I = world.stores.Interaction;
   const c = I.chain[e];
   const now = world.clock.now;
-  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = now + world.npcSim.chains.cooldown[c];
-  I.cooldownUntil[e] = now + INTERACTION_GAP_SECONDS;
+  const time = world.stores.Time;
+  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = deadlineTick(time, now + world.npcSim.chains.cooldown[c]);
+  I.cooldownUntil[e] = deadlineTick(time, now + INTERACTION_GAP_SECONDS);
   I.chain[e] = -1;
   I.step[e] = 0;
   I.target[e] = -1;
@@ -64,6 +66,8 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
   const I = world.stores.Interaction;
   const table = world.npcSim.chains;
   const now = world.clock.now;
+  const time = world.stores.Time;
+  const nowT = nowTick(time, now);
   const st = world.tierStats;
   let acted = 0;
   for (;;) {
@@ -79,10 +83,11 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       endChain(world, e);
       return acted;
     }
-    if (I.waitUntil[e] > now) {
+    if (I.waitUntil[e] > nowT) {
       const T = world.stores.Tier;
-      if (I.waitUntil[e] < T.nextTickAt[e]) {
-        T.nextTickAt[e] = I.waitUntil[e];
+      const until = tickTime(time, I.waitUntil[e]);
+      if (until < T.nextTickAt[e]) {
+        T.nextTickAt[e] = until;
         noteRescheduled(world.npcSim, e); // back into its tier's due heap at the new time
       }
       return acted;
@@ -105,7 +110,7 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       if (g.grants.length < MAX_PENDING_GRANTS) g.grants.push({ npc: e, player: target, chain: c, step: world.clock.step, reward });
       else g.grantsDropped++;
     }
-    I.lastInteractionAt[e] = now;
+    I.lastInteractionAt[e] = stampTick(time, now);
     st.chainsAdvanced++;
     st.chainsAdvancedTotal++;
     acted++;
@@ -115,7 +120,7 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       return acted;
     }
     I.step[e] = next;
-    I.waitUntil[e] = now + table.wait[k + 1];
+    I.waitUntil[e] = deadlineTick(time, now + table.wait[k + 1]);
   }
 };
 
@@ -130,7 +135,7 @@ export const startChain = (world: ChainWorld, e: number, c: number, target: numb
   I.chain[e] = c;
   I.step[e] = 0;
   I.target[e] = target;
-  I.waitUntil[e] = world.clock.now + table.wait[table.first[c]];
+  I.waitUntil[e] = deadlineTick(world.stores.Time, world.clock.now + table.wait[table.first[c]]);
   advanceChain(world, e);
   return true;
 };
