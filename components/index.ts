@@ -2,6 +2,7 @@ import { createBehavior } from './behavior.js';
 import { createInteraction } from './interaction.js';
 import { createNpc } from './npc.js';
 import { createPlayer } from './player.js';
+import { createPlayerRows, INITIAL_PLAYER_ROWS, playerTableRows, releasePlayerRow } from './player-table.js';
 import { createPosition, createVelocity } from './spatial.js';
 import { createTier } from './tier.js';
 import { createWallet } from './wallet.js';
@@ -13,6 +14,7 @@ export * from './behavior.js';
 export * from './interaction.js';
 export * from './npc.js';
 export * from './player.js';
+export * from './player-table.js';
 export * from './spatial.js';
 export * from './tier.js';
 export * from './wallet.js';
@@ -20,29 +22,47 @@ export * from './world-time.js';
 
 /**
  * Create every component store of a world, sized for entity ids 0..capacity (ids start at 1 in
- * bitecs, so `capacity` entities fit). The returned object is also what worker shards receive.
+ * bitecs, so `capacity` entities fit). `Player` and `Wallet` are the player table (one row per
+ * player, grown on demand; player-table.ts), `Time` the world's time base (world-time.ts).
  */
 export const createStores = (capacity: number) => {
   const n = capacity + 1;
+  const playerRows = Math.min(n, INITIAL_PLAYER_ROWS);
   return {
     Position: createPosition(n),
     Velocity: createVelocity(n),
     Npc: createNpc(n),
-    Player: createPlayer(n),
+    Player: createPlayer(playerRows),
     Behavior: createBehavior(n),
     Interaction: createInteraction(n),
     Tier: createTier(n),
-    Wallet: createWallet(n),
+    Wallet: createWallet(playerRows),
     Time: createWorldTime(),
+    playerRows: createPlayerRows(n),
   };
 };
 export type Stores = ReturnType<typeof createStores>;
 
-/** Store names in a fixed order (used by the state hash and memory accounting). */
+/**
+ * Store names in a fixed order (used by the state hash, checkpoints and memory accounting). Each
+ * holds {@link storeRowCount} meaningful rows: per entity id, per player row, or one (`Time`).
+ */
 export const STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Player', 'Behavior', 'Interaction', 'Tier', 'Wallet', 'Time'] as const;
 
 /** Stores with one row per entity id (the others hold one row per player, or one world-wide row). */
-export const ENTITY_STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Behavior', 'Interaction', 'Tier', 'Player', 'Wallet'] as const;
+export const ENTITY_STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Behavior', 'Interaction', 'Tier'] as const;
+/** Stores with one row per player (player-table.ts). */
+export const PLAYER_TABLE_NAMES = ['Player', 'Wallet'] as const;
+
+/**
+ * Rows of store `name` that hold state, given `entityRows` (highest entity id in use + 1): the
+ * state hash and checkpoints cover exactly these.
+ */
+export const storeRowCount = (stores: Stores, name: (typeof STORE_NAMES)[number], entityRows: number): number => {
+  if (name === 'Player' || name === 'Wallet') return playerTableRows(stores);
+  if (name === 'Time') return 1;
+  return entityRows;
+};
 
 /** The per-entity world-time fields (Uint32 ticks from `Time.base`; see world-time.ts), shifted on a rebase. */
 export const timeFields = (stores: Stores): Uint32Array[] => {
@@ -70,10 +90,12 @@ export const rebaseStoresTime = (stores: Stores, now: number, rows: number): num
   now < stores.Time.base[0] + 2 * TIME_EPOCH_SECONDS ? 0 : rebaseWorldTime(stores.Time, now, timeFields(stores), rows);
 
 /**
- * Reset every field of entity `eid` to its store default. Row 0 is never a live entity (bitecs
- * ids start at 1), so it holds each field's default and serves as the template row.
+ * Reset every field of entity `eid` to its store default, and free its player row if it had one
+ * (ids are recycled). Row 0 is never a live entity (bitecs ids start at 1), so it holds each
+ * field's default and serves as the template row.
  */
 export const resetEntityRow = (stores: Stores, eid: number): void => {
+  releasePlayerRow(stores, eid);
   for (const name of ENTITY_STORE_NAMES) {
     const store = stores[name] as Store;
     for (const key in store) {

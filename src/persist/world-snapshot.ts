@@ -3,7 +3,8 @@
  * copy), encode it (compressed off the loop), and restore it into a fresh world that continues
  * identically: same state hash after the same further steps (with the controller off).
  *
- * Captured: every component store field up to the highest id ever allocated; the bitecs entity
+ * Captured: every component store field up to the highest id ever allocated (the player table up
+ * to its highest row in use; components/player-table.ts); the bitecs entity
  * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
@@ -12,7 +13,7 @@
  * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
  * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
  */
-import { SceneState, STORE_NAMES, type Store } from '../../components/index.js';
+import { growPlayerTable, rebuildPlayerRows, SceneState, STORE_NAMES, storeRowCount, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
 import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
@@ -81,9 +82,10 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   const fields: string[] = [];
   for (const name of STORE_NAMES) {
     const store = world.stores[name] as Store;
+    const n = storeRowCount(world.stores, name, rows);
     for (const key of Object.keys(store)) {
       fields.push(`${name}.${key}`);
-      sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, rows) });
+      sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, n) });
     }
   }
   const s = world.npcSim;
@@ -166,14 +168,17 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
   });
   restoreEntities(world, h.entities, sections);
+  const stores: Record<string, Store> = {};
+  for (const name of STORE_NAMES) stores[name] = world.stores[name];
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
-    const store = (world.stores as Record<string, Store>)[name];
-    const arr = store?.[key];
-    if (!arr) continue; // a field this build no longer has
     const src = need(sections, `field.${f}`);
+    if (name === 'Player' || name === 'Wallet') growPlayerTable(world.stores, src.length);
+    const arr = stores[name]?.[key];
+    if (!arr) continue; // a field this build no longer has
     arr.set(src.subarray(0, Math.min(src.length, arr.length)));
   }
+  rebuildPlayerRows(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;

@@ -4,7 +4,7 @@
  */
 import { addComponent } from 'bitecs';
 import { deadlineTick, stampTick } from '../../components/world-time.js';
-import { rebaseStoresTime } from '../../components/index.js';
+import { ensurePlayerRow, rebaseStoresTime } from '../../components/index.js';
 import { spawnEntity, type CoreWorld } from '../core/world-core.js';
 
 /** Spawn an NPC at (x, y) with all NPC components. Stores keep their defaults otherwise. */
@@ -37,7 +37,8 @@ export const spawnPlayer = (world: CoreWorld, x: number, y: number, interestRadi
   s.Position.y[eid] = y;
   s.Velocity.x[eid] = 0;
   s.Velocity.y[eid] = 0;
-  s.Player.interestRadius[eid] = interestRadius;
-  s.Player.lastInputSeq[eid] = 0;
+  const row = ensurePlayerRow(s, eid); // the player's row in the player table (Player, Wallet)
+  s.Player.interestRadius[row] = interestRadius;
+  s.Player.lastInputSeq[row] = 0;
   return eid;
 };
