@@ -1,4 +1,5 @@
-import type { FieldArray, Store } from './alloc.js';
+import type { Store } from './alloc.js';
+import { growTableStores, resetTableRow } from './row-table.js';
 import type { Player } from './player.js';
 import type { Wallet } from './wallet.js';
 
@@ -46,26 +47,9 @@ const tables = (s: PlayerTableStores): Store[] => [s.Player, s.Wallet];
 export const playerRow = (s: PlayerTableStores, eid: number): number => s.playerRows.rowOf.get(eid) ?? 0;
 
 /** Grow every player-table field to at least `rows` rows (copying; new SharedArrayBuffers). */
-export const growPlayerTable = (s: PlayerTableStores, rows: number): void => {
-  const have = s.Player.eid.length;
-  if (rows <= have) return;
-  let next = have;
-  while (next < rows) next *= 2;
-  for (const store of tables(s)) {
-    for (const key of Object.keys(store)) {
-      const old = store[key];
-      const Ctor = old.constructor as { new (b: SharedArrayBuffer): FieldArray };
-      const arr = new Ctor(new SharedArrayBuffer(next * old.BYTES_PER_ELEMENT));
-      arr.set(old);
-      arr.fill(old[0], have); // row 0 holds the field's default
-      store[key] = arr;
-    }
-  }
-};
+export const growPlayerTable = (s: PlayerTableStores, rows: number): void => growTableStores(tables(s), s.Player.eid.length, rows);
 
-const resetRow = (s: PlayerTableStores, row: number): void => {
-  for (const store of tables(s)) for (const key in store) store[key][row] = store[key][0];
-};
+const resetRow = (s: PlayerTableStores, row: number): void => resetTableRow(tables(s), row);
 
 /**
  * The row of entity `eid`, assigned (lowest free row, reset to defaults) when it has none. Throws

@@ -4,7 +4,7 @@
  * identically: same state hash after the same further steps (with the controller off).
  *
  * Captured: every component store field up to the highest id ever allocated (the player table up
- * to its highest row in use; components/player-table.ts); the bitecs entity
+ * to its highest row in use, likewise the chain-timer table; components/player-table.ts, chain-timers.ts); the bitecs entity
  * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
@@ -13,7 +13,7 @@
  * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
  * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
  */
-import { growPlayerTable, rebuildPlayerRows, SceneState, STORE_NAMES, storeRowCount, type Store } from '../../components/index.js';
+import { growStoreRows, SceneState, STORE_NAMES, storeRowCount, storesRestored, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
 import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
@@ -173,12 +173,13 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
     const src = need(sections, `field.${f}`);
-    if (name === 'Player' || name === 'Wallet') growPlayerTable(world.stores, src.length);
+    const known = STORE_NAMES.find((n) => n === name);
+    if (known) growStoreRows(world.stores, known, src.length);
     const arr = stores[name]?.[key];
     if (!arr) continue; // a field this build no longer has
     arr.set(src.subarray(0, Math.min(src.length, arr.length)));
   }
-  rebuildPlayerRows(world.stores);
+  storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;

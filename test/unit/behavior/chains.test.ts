@@ -129,7 +129,7 @@ describe('interaction chains on world time', () => {
     const I = w.stores.Interaction;
     expect(I.chain[near]).toBe(-1);
     expect(I.target[near]).toBe(-1);
-    expect(tickTime(w.stores.Time, I.cooldown0[near])).toBe(w.clock.now + 3600);
+    expect(tickTime(w.stores.Time, w.stores.ChainTimers.cooldown0[I.timerRow[near]])).toBe(w.clock.now + 3600);
     expect(chainReady(w, near, 0)).toBe(false);
     expect(drainAll(w)).toEqual([]);
   });

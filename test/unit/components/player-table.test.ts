@@ -65,10 +65,10 @@ describe('player table (Player and Wallet rows per player)', () => {
     expect(() => ensurePlayerRow(s, 3)).toThrow(RangeError);
   });
 
-  it('a million-NPC store set costs about 120 bytes per entity (no player or wallet bytes per NPC)', () => {
+  it('a large store set costs about 100 bytes per entity (no player, wallet or chain-timer bytes per NPC)', () => {
     const n = 100_000;
     const s = createStores(n);
     expect(s.Wallet.coins.length).toBeLessThan(100); // the player table starts small, whatever the capacity
-    expect(storeBytes(s) / n).toBeLessThan(125); // 220 before the player table and the time ticks
+    expect(storeBytes(s) / n).toBeLessThan(105); // 220 before the player table, the time ticks and the chain-timer table
   });
 });

@@ -84,11 +84,11 @@ describe('world-time ticks', () => {
     const I = w.stores.Interaction;
     expect(tickTime(w.stores.Time, I.lastInteractionAt[npc])).toBe(t0 + 40 * 86_400);
     const cooldownEnds = t0 + 130 * 86_400;
-    expect(tickTime(w.stores.Time, I.cooldown0[npc])).toBe(cooldownEnds);
+    expect(tickTime(w.stores.Time, w.stores.ChainTimers.cooldown0[I.timerRow[npc]])).toBe(cooldownEnds);
     // Run far past several epochs: the base follows world time and the cooldown still ends on time.
     stepWorld(w, 89);
     expect(w.stores.Time.base[0]).toBeGreaterThan(base0);
-    expect(tickTime(w.stores.Time, I.cooldown0[npc])).toBe(cooldownEnds);
+    expect(tickTime(w.stores.Time, w.stores.ChainTimers.cooldown0[I.timerRow[npc]])).toBe(cooldownEnds);
     expect(startChain(w, npc, 0, player)).toBe(false); // one world day before the cooldown ends
     stepWorld(w, 1);
     expect(w.clock.now).toBe(cooldownEnds);
