@@ -75,7 +75,7 @@ export const ensureChainTimerRow = (s: ChainTimerStores, eid: number): number =>
   let row = rows.lowestFree;
   while (row < ids.length && ids[row] !== 0) row++;
   if (row >= rows.maxRows) throw new RangeError(`chain timer table full (${rows.maxRows - 1} rows)`);
-  if (row >= ids.length) growTableStores([s.ChainTimers], ids.length, Math.min(rows.maxRows, row + 1));
+  if (row >= ids.length) growTableStores([s.ChainTimers], ids.length, row + 1, rows.maxRows);
   resetTableRow([s.ChainTimers], row);
   s.ChainTimers.eid[row] = eid;
   s.Interaction.timerRow[eid] = row;

@@ -142,7 +142,8 @@ export const releaseEntityRows = (stores: Stores, eid: number): void => {
 /** Grow table store `name` (Player, Wallet, ChainTimers) to hold at least `rows` rows; other stores are fixed. */
 export const growStoreRows = (stores: Stores, name: (typeof STORE_NAMES)[number], rows: number): void => {
   if (name === 'Player' || name === 'Wallet') growPlayerTable(stores, rows);
-  else if (name === 'ChainTimers') growTableStores([stores.ChainTimers], stores.ChainTimers.eid.length, rows);
+  else if (name === 'ChainTimers')
+    growTableStores([stores.ChainTimers], stores.ChainTimers.eid.length, rows, Math.max(rows, stores.chainTimerRows.maxRows));
 };
 
 /** After a checkpoint restored the stores' fields: rebuild what is derived from them (the player rows map, search hints). */

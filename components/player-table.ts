@@ -47,7 +47,8 @@ const tables = (s: PlayerTableStores): Store[] => [s.Player, s.Wallet];
 export const playerRow = (s: PlayerTableStores, eid: number): number => s.playerRows.rowOf.get(eid) ?? 0;
 
 /** Grow every player-table field to at least `rows` rows (copying; new SharedArrayBuffers). */
-export const growPlayerTable = (s: PlayerTableStores, rows: number): void => growTableStores(tables(s), s.Player.eid.length, rows);
+export const growPlayerTable = (s: PlayerTableStores, rows: number): void =>
+  growTableStores(tables(s), s.Player.eid.length, rows, Math.max(rows, s.playerRows.maxRows));
 
 const resetRow = (s: PlayerTableStores, row: number): void => resetTableRow(tables(s), row);
 
@@ -63,7 +64,7 @@ export const ensurePlayerRow = (s: PlayerTableStores, eid: number): number => {
   let row = rows.lowestFree;
   while (row < ids.length && ids[row] !== 0) row++;
   if (row >= rows.maxRows) throw new RangeError(`player table full (${rows.maxRows - 1} rows)`);
-  if (row >= ids.length) growPlayerTable(s, Math.min(rows.maxRows, row + 1));
+  if (row >= ids.length) growPlayerTable(s, row + 1);
   resetRow(s, row);
   s.Player.eid[row] = eid;
   rows.rowOf.set(eid, row);

@@ -5,11 +5,15 @@ import type { FieldArray, Store } from './alloc.js';
  * table, the chain-timer table). Row 0 of every field holds its default.
  */
 
-/** Grow every field of `stores` from `have` rows to at least `rows` (doubling; new SharedArrayBuffers, defaults filled). */
-export const growTableStores = (stores: readonly Store[], have: number, rows: number): void => {
+/**
+ * Grow every field of `stores` from `have` rows to at least `rows` (doubling, but never past
+ * `max` rows; new SharedArrayBuffers, defaults filled).
+ */
+export const growTableStores = (stores: readonly Store[], have: number, rows: number, max = Infinity): void => {
   if (rows <= have) return;
   let next = Math.max(1, have);
   while (next < rows) next *= 2;
+  next = Math.max(rows, Math.min(next, max));
   for (const store of stores) {
     for (const key of Object.keys(store)) {
       const old = store[key];
