@@ -82,10 +82,8 @@ export const STORE_NAMES = [
   'Time',
 ] as const;
 
-/** Stores with one row per entity id (the others hold one row per player, or one world-wide row). */
+/** Stores with one row per entity id (the others: a row per table member, or one world-wide row). */
 export const ENTITY_STORE_NAMES = ['Position', 'Velocity', 'Npc', 'Behavior', 'Interaction', 'Tier'] as const;
-/** Stores with one row per player (player-table.ts). */
-export const PLAYER_TABLE_NAMES = ['Player', 'Wallet'] as const;
 
 /**
  * Rows of store `name` that hold state, given `entityRows` (highest entity id in use + 1): the
@@ -154,8 +152,8 @@ export const storesRestored = (stores: Stores): void => {
 
 /**
  * Reset every field of entity `eid` to its store default, and free its table rows (player,
- * chain timers) if it had some (ids are recycled). Row 0 is never a live entity (bitecs ids start at 1), so it holds each
- * field's default and serves as the template row.
+ * chain timers) if it had some (ids are recycled). Row 0 is never a live entity (bitecs ids
+ * start at 1), so it holds each field's default and serves as the template row.
  */
 export const resetEntityRow = (stores: Stores, eid: number): void => {
   releaseEntityRows(stores, eid);
