@@ -6,6 +6,7 @@
  * replication to 1,000 sessions (stub transport: encoding, not the socket), and the adaptive
  * controller. Reported per configuration: share of steps ≤ 16 ms, percentiles, phase means.
  */
+import { playerRow } from '../components/player-table.js';
 import os from 'node:os';
 import { createScenePool, enableScenes } from '../src/content/scene-job.js';
 import { resolveNetConfig } from '../src/net/net-config.js';
@@ -45,7 +46,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     const a = nextRange(world.rng, 0, Math.PI * 2);
     world.stores.Velocity.x[p] = Math.cos(a) * 4;
     world.stores.Velocity.y[p] = Math.sin(a) * 4;
-    world.stores.Player.session[p] = i + 1;
+    world.stores.Player.session[playerRow(world.stores, p)] = i + 1;
     net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, p, 'b', 't', net.config.interestRadius));
   }
   const pool = createScenePool({ maxThreads: 1 });

@@ -6,6 +6,7 @@
  * The machine is shared: load averages are recorded, and the ratios must be re-run on a quiet
  * machine before they are quoted as the figure.
  */
+import { playerRow } from '../components/player-table.js';
 import os from 'node:os';
 import { TierCode } from '../components/tier.js';
 import { commitStep, prepareStep } from '../src/physics/physics-state.js';
@@ -37,7 +38,8 @@ const suite: Suite = {
     const s = state.shared;
     let top = 0;
     for (let e = 1; e <= world.capacity; e++) {
-      if (world.stores.Player.session[e] === -1 && world.stores.Player.interestRadius[e] > 0) s.kind[e] = BodyKind.player;
+      const row = playerRow(world.stores, e);
+      if (row !== 0 && world.stores.Player.session[row] === -1 && world.stores.Player.interestRadius[row] > 0) s.kind[e] = BodyKind.player;
       else if (e <= N) {
         s.kind[e] = BodyKind.npc;
         world.stores.Tier.tier[e] = e % 20 === 0 ? TierCode.detailed : TierCode.active;

@@ -1,13 +1,19 @@
 import { f32, i32, u32 } from './alloc.js';
 
 /**
- * A connected (or parked) player. `session` is the owning session id (-1 when parked),
- * `lastInputSeq` the last input sequence number applied by the step, `interestRadius` the
- * radius (world units) of the player's area of interest.
+ * A connected (or parked) player, one row per PLAYER (not per entity): read and write it at
+ * `playerRow(stores, eid)` (components/player-table.ts), e.g. `Player.session[playerRow(s, eid)]`.
+ * The `Player` object is also the bitecs component that marks player entities.
+ *
+ * `eid` is the entity owning the row (0 = free row), `session` the owning session id (-1 when
+ * parked), `lastInputSeq` the last input sequence number applied by the step, `interestRadius`
+ * the radius (world units) of the player's area of interest. Row 0 is never assigned: it holds
+ * every field's default (what an entity without a row reads).
  */
-export const createPlayer = (n: number) => ({
-  session: i32(n, -1),
-  lastInputSeq: u32(n),
-  interestRadius: f32(n),
+export const createPlayer = (rows: number) => ({
+  eid: i32(rows),
+  session: i32(rows, -1),
+  lastInputSeq: u32(rows),
+  interestRadius: f32(rows),
 });
 export type Player = ReturnType<typeof createPlayer>;

@@ -51,6 +51,8 @@ export { pauseWorld, resumeWorld, stepWorld } from './core/step.js';
 export { hashWorldState } from './game/hash.js';
 export { nextFloat, nextInt, nextRange, type Prng } from './core/prng.js';
 export type { Stores } from '../components/index.js';
+export { playerRow } from '../components/player-table.js';
+export { tickTime } from '../components/world-time.js';
 
 // The NPC life simulation (opt-in module)
 export { LIFE_SIM_SYSTEMS, lifeSim, type LifeSimOptions } from './game/life-sim.js';

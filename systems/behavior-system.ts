@@ -1,3 +1,4 @@
+import { deadlineTick, nowTick } from '../components/world-time.js';
 import { activityEligible, activityUtility, dayOfWeek, hourOfDay } from '../src/behavior/activities.js';
 import { tierPeriod } from '../src/tiers/tier-assign.js';
 import { nextFloat } from '../src/core/prng.js';
@@ -34,6 +35,9 @@ export const behaviorSystem: System<TiersWorld & PhysicsSlot> = (world, ctx) => 
   const scale = ctx.budgets.tierFrequencyScale;
   const { Behavior, Tier, Velocity, Position, Npc } = world.stores;
   const { activity, activityStartedAt, nextDecisionAt, energy, hunger, mood, cooldownActivity, activityCooldownUntil } = Behavior;
+  // Behavior times are ticks from the time base (components/world-time.ts): compare on ticks.
+  const time = world.stores.Time;
+  const nowT = nowTick(time, now);
   const hour = hourOfDay(now),
     day = dayOfWeek(now);
   const periods0 = tierPeriod(sim, 0, scale),
@@ -52,12 +56,12 @@ export const behaviorSystem: System<TiersWorld & PhysicsSlot> = (world, ctx) => 
     const hu = clamp01(hunger[e] + t.effH[a] * elapsed);
     const mo = clamp01(mood[e] + t.effM[a] * elapsed);
 
-    if (now >= nextDecisionAt[e]) {
+    if (nowT >= nextDecisionAt[e]) {
       const jitter = nextFloat(rng);
       let best = -1,
         bestScore = -Infinity;
       for (let k = 0; k < t.count; k++) {
-        if (k === cooldownActivity[e] && now < activityCooldownUntil[e]) continue;
+        if (k === cooldownActivity[e] && nowT < activityCooldownUntil[e]) continue;
         if (k !== a && !activityEligible(t, k, hour, day, en, hu, mo)) continue;
         // Staying put needs no eligibility (it was eligible when chosen); its own window still counts.
         if (k === a && ((t.hourMask[k] >>> hour) & 1) === 0) continue;
@@ -70,11 +74,11 @@ export const behaviorSystem: System<TiersWorld & PhysicsSlot> = (world, ctx) => 
       if (best < 0) best = 0;
       if (best !== a) {
         cooldownActivity[e] = a;
-        activityCooldownUntil[e] = now + t.cooldown[a];
+        activityCooldownUntil[e] = deadlineTick(time, now + t.cooldown[a]);
         activity[e] = best;
-        activityStartedAt[e] = now;
+        activityStartedAt[e] = nowT;
       }
-      nextDecisionAt[e] = now + t.minDuration[best];
+      nextDecisionAt[e] = deadlineTick(time, now + t.minDuration[best]);
       const speed = t.speed[best];
       if (speed > 0) {
         const hx = Npc.homeX[e] - Position.x[e],

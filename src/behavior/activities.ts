@@ -7,6 +7,7 @@
  * day (world time mod 86,400 s); days are days of the world week (floor(now / 86,400) mod 7,
  * day 0 = the day world time 0 falls in).
  */
+import { MAX_TIMER_SECONDS } from '../../components/world-time.js';
 import { behaviorInvalid } from '../errors.js';
 
 /** Seconds in a world hour / day (world time). */
@@ -164,6 +165,11 @@ export const compileActivities = (defs: readonly ActivityDef[], chainCodes: Read
     if (!isNum(d.minDurationSeconds) || d.minDurationSeconds <= 0) problems.push(`${p}.minDurationSeconds must be a number > 0`);
     if (d.cooldownSeconds !== undefined && (!isNum(d.cooldownSeconds) || d.cooldownSeconds < 0))
       problems.push(`${p}.cooldownSeconds must be a number >= 0`);
+    // Per-NPC deadlines are ticks from the world's time base: they reach 2^23 s (~97 days) ahead.
+    if (isNum(d.minDurationSeconds) && d.minDurationSeconds > MAX_TIMER_SECONDS)
+      problems.push(`${p}.minDurationSeconds must be <= ${MAX_TIMER_SECONDS} (about 97 world days)`);
+    if (isNum(d.cooldownSeconds) && d.cooldownSeconds > MAX_TIMER_SECONDS)
+      problems.push(`${p}.cooldownSeconds must be <= ${MAX_TIMER_SECONDS} (about 97 world days)`);
     if (d.speed !== undefined && (!isNum(d.speed) || d.speed < 0 || d.speed > 1000))
       problems.push(`${p}.speed must be a number between 0 and 1000`);
     if (

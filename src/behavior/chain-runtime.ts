@@ -1,12 +1,15 @@
 /**
  * Running interaction chains on world time: start a chain for an NPC, and advance it when the
- * NPC is ticked. Per-entity functions over the Interaction store; no allocation.
+ * NPC is ticked. Per-entity functions over the Interaction store and the chain-timer table
+ * (components/chain-timers.ts: an NPC takes a row when it starts a chain); no allocation.
  *
  * A chain's NPC stays due no later than the end of its current wait (`Tier.nextTickAt` ≤
- * `Interaction.waitUntil`), so the selection ticks it when the wait ends, in any tier, within
+ * `ChainTimers.waitUntil`), so the selection ticks it when the wait ends, in any tier, within
  * the step budget. Each wait starts when the previous step acted.
  */
 import type { World } from 'bitecs';
+import { chainCooldownField, ensureChainTimerRow } from '../../components/chain-timers.js';
+import { deadlineTick, nowTick, stampTick, tickTime } from '../../components/world-time.js';
 import type { WorldCore } from '../core/world-core.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import { MAX_PENDING_GRANTS } from '../tiers/tier-state.js';
@@ -21,26 +24,15 @@ export const INTERACTION_GAP_SECONDS = 15 * 60;
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
-/** The cooldown field of chain code `c` (slot c & 3). */
-const slotOf = (world: ChainWorld, c: number): Float64Array => {
-  const I = world.stores.Interaction;
-  switch (c & 3) {
-    case 0:
-      return I.cooldown0;
-    case 1:
-      return I.cooldown1;
-    case 2:
-      return I.cooldown2;
-    default:
-      return I.cooldown3;
-  }
-};
-
 /** May NPC `e` start chain `c` now (not in a chain, gap and the chain's own cooldown passed)? */
 export const chainReady = (world: ChainWorld, e: number, c: number): boolean => {
   const I = world.stores.Interaction;
-  const now = world.clock.now;
-  return I.chain[e] < 0 && now >= I.cooldownUntil[e] && now >= slotOf(world, c)[e];
+  if (I.chain[e] >= 0) return false;
+  const row = I.timerRow[e];
+  if (row === 0) return true; // no timer row: every timer has passed
+  const T = world.stores.ChainTimers;
+  const now = nowTick(world.stores.Time, world.clock.now);
+  return now >= T.cooldownUntil[row] && now >= chainCooldownField(T, c)[row];
 };
 
 /** End NPC `e`'s chain now (finished or aborted): cooldowns start. */
@@ -48,8 +40,11 @@ export const endChain = (world: ChainWorld, e: number): void => {
   const I = world.stores.Interaction;
   const c = I.chain[e];
   const now = world.clock.now;
-  if (c >= 0 && c < world.npcSim.chains.count) slotOf(world, c)[e] = now + world.npcSim.chains.cooldown[c];
-  I.cooldownUntil[e] = now + INTERACTION_GAP_SECONDS;
+  const time = world.stores.Time;
+  const T = world.stores.ChainTimers;
+  const row = ensureChainTimerRow(world.stores, e);
+  if (c >= 0 && c < world.npcSim.chains.count) chainCooldownField(T, c)[row] = deadlineTick(time, now + world.npcSim.chains.cooldown[c]);
+  T.cooldownUntil[row] = deadlineTick(time, now + INTERACTION_GAP_SECONDS);
   I.chain[e] = -1;
   I.step[e] = 0;
   I.target[e] = -1;
@@ -64,6 +59,8 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
   const I = world.stores.Interaction;
   const table = world.npcSim.chains;
   const now = world.clock.now;
+  const time = world.stores.Time;
+  const nowT = nowTick(time, now);
   const st = world.tierStats;
   let acted = 0;
   for (;;) {
@@ -79,10 +76,12 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       endChain(world, e);
       return acted;
     }
-    if (I.waitUntil[e] > now) {
+    const wait = world.stores.ChainTimers.waitUntil[I.timerRow[e]];
+    if (wait > nowT) {
       const T = world.stores.Tier;
-      if (I.waitUntil[e] < T.nextTickAt[e]) {
-        T.nextTickAt[e] = I.waitUntil[e];
+      const until = tickTime(time, wait);
+      if (until < T.nextTickAt[e]) {
+        T.nextTickAt[e] = until;
         noteRescheduled(world.npcSim, e); // back into its tier's due heap at the new time
       }
       return acted;
@@ -105,7 +104,7 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       if (g.grants.length < MAX_PENDING_GRANTS) g.grants.push({ npc: e, player: target, chain: c, step: world.clock.step, reward });
       else g.grantsDropped++;
     }
-    I.lastInteractionAt[e] = now;
+    I.lastInteractionAt[e] = stampTick(time, now);
     st.chainsAdvanced++;
     st.chainsAdvancedTotal++;
     acted++;
@@ -115,7 +114,7 @@ export const advanceChain = (world: ChainWorld, e: number): number => {
       return acted;
     }
     I.step[e] = next;
-    I.waitUntil[e] = now + table.wait[k + 1];
+    world.stores.ChainTimers.waitUntil[ensureChainTimerRow(world.stores, e)] = deadlineTick(time, now + table.wait[k + 1]);
   }
 };
 
@@ -130,7 +129,8 @@ export const startChain = (world: ChainWorld, e: number, c: number, target: numb
   I.chain[e] = c;
   I.step[e] = 0;
   I.target[e] = target;
-  I.waitUntil[e] = world.clock.now + table.wait[table.first[c]];
+  const row = ensureChainTimerRow(world.stores, e);
+  world.stores.ChainTimers.waitUntil[row] = deadlineTick(world.stores.Time, world.clock.now + table.wait[table.first[c]]);
   advanceChain(world, e);
   return true;
 };

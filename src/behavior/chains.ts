@@ -7,6 +7,7 @@
  *   startChain(t0) ─ wait(step0) ─► act(step0) ─ wait(step1) ─► act(step1) ─► … ─► done
  *                                   (chainsAdvanced++)                          cooldown, lastInteractionAt
  */
+import { MAX_TIMER_SECONDS } from '../../components/world-time.js';
 import { behaviorInvalid } from '../errors.js';
 import { INTENT_NAMES, IntentKind, type IntentName } from '../intents/intent-queue.js';
 import type { NeedVector } from './activities.js';
@@ -122,6 +123,8 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
     else codes.set(d.name, i);
     if (!isNum(d.range) || d.range < 0) problems.push(`${p}.range must be a number >= 0`);
     if (!isNum(d.cooldownSeconds) || d.cooldownSeconds < 0) problems.push(`${p}.cooldownSeconds must be a number >= 0`);
+    else if (d.cooldownSeconds > MAX_TIMER_SECONDS)
+      problems.push(`${p}.cooldownSeconds must be <= ${MAX_TIMER_SECONDS} (about 97 world days)`);
     if (!Array.isArray(d.steps) || d.steps.length < 1 || d.steps.length > 255) {
       problems.push(`${p}.steps must be an array of 1..255 steps`);
       return;
@@ -130,6 +133,7 @@ export const compileChains = (defs: readonly ChainDef[]): ChainTable => {
       const q = `${p}.steps[${j}]`;
       for (const k of ['waitSeconds', 'waitMinutes', 'waitHours', 'waitDays'] as const)
         if (s[k] !== undefined && (!isNum(s[k]) || s[k] < 0)) problems.push(`${q}.${k} must be a number >= 0`);
+      if (stepWaitSeconds(s) > MAX_TIMER_SECONDS) problems.push(`${q} waits more than ${MAX_TIMER_SECONDS} world seconds (about 97 days)`);
       if (s.intent !== undefined && !(s.intent in IntentKind)) problems.push(`${q}.intent must be one of ${INTENT_NAMES.join(', ')}`);
       if (s.effects !== undefined)
         for (const [k, v] of Object.entries(s.effects))

@@ -1,10 +1,10 @@
 /**
  * A fast 64-bit (two 32-bit lanes) hash of a world's state: every component store up to the
- * highest live entity id, world time, step count and PRNG state. Equal hashes across runs mean
+ * highest live entity id (the player table up to its highest row in use), world time, step count and PRNG state. Equal hashes across runs mean
  * the same state; used by determinism tests.
  */
 import { getAllEntities } from 'bitecs';
-import { STORE_NAMES, type Store } from '../../components/index.js';
+import { STORE_NAMES, storeRowCount, type Store } from '../../components/index.js';
 import type { CoreWorld } from './world-core.js';
 
 const mix = (h: number, k: number): number => {
@@ -51,9 +51,10 @@ export const hashWorldState = (world: CoreWorld): string => {
   [h1, h2] = hashBytes(new Uint8Array(world.rng.buffer, world.rng.byteOffset, world.rng.byteLength), h1, h2);
   for (const name of STORE_NAMES) {
     const store = world.stores[name] as Store;
+    const rows = storeRowCount(world.stores, name, maxEid + 1);
     for (const key of Object.keys(store)) {
       const arr = store[key];
-      const len = Math.min(arr.length, maxEid + 1) * arr.BYTES_PER_ELEMENT;
+      const len = Math.min(arr.length, rows) * arr.BYTES_PER_ELEMENT;
       // Copy out of the SharedArrayBuffer so a worker writing concurrently cannot tear the view.
       const bytes = new Uint8Array(len);
       bytes.set(new Uint8Array(arr.buffer, arr.byteOffset, len));

@@ -8,7 +8,7 @@
  * (src/world/sim-world.ts) builds a full world from the core and every slot.
  */
 import { addEntity, entityExists, getAllEntities, removeEntity, type World } from 'bitecs';
-import { createStores, resetEntityRow, type Stores } from '../../components/index.js';
+import { createStores, releaseEntityRows, resetEntityRow, type Stores } from '../../components/index.js';
 import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } from '../config/scheduler-config.js';
 import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
 import { PHASE_COUNT, PhaseIndex, PHASES, type SystemEntry } from './phases.js';
@@ -185,6 +185,7 @@ export const spawnEntity = (world: CoreWorld): number => {
 /** Remove an entity; throws `WT_ERR_ENTITY_NOT_FOUND` if it is not alive. */
 export const despawnEntity = (world: CoreWorld, eid: number): void => {
   if (!entityExists(world, eid)) throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `entity ${eid} does not exist`);
+  releaseEntityRows(world.stores, eid); // its player / chain-timer rows go back to their tables
   removeEntity(world, eid);
 };
 

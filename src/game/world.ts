@@ -4,6 +4,7 @@
  * hooks bound in the world's game slot; then modules' and the game's populate, and
  * `onWorldCreated`. `deleteGameWorld` is the matching teardown.
  */
+import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
 import type { Store } from '../../components/alloc.js';
 import { mergeDeep } from '../config/schema.js';
@@ -92,7 +93,8 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       apply: (_w, player, fact) => {
         const f = fact as GameMessageFact;
         // A message of a previous owner of this entity (id recycled, session replaced) is ignored.
-        if (!entityExists(world, player) || !bitecsHasComponent(world, player, Player) || Player.session[player] !== f.session) return;
+        if (!entityExists(world, player) || !bitecsHasComponent(world, player, Player)) return;
+        if (Player.session[playerRow(world.stores, player)] !== f.session) return;
         apply(world, player, f.payload);
       },
     });

@@ -1,8 +1,9 @@
 /**
  * Applying committed ledger entries to wallet components, exactly once.
  *
- * An entry is applied to an entity only when its seq is above the entity's watermark
- * (`Wallet.appliedSeq[eid]`), which then moves to the entry's seq. Entries of one player commit
+ * An entry is applied to a wallet row (the player's row of the player table,
+ * `playerRow(stores, eid)`, components/player-table.ts) only when its seq is above the row's
+ * watermark (`Wallet.appliedSeq[row]`), which then moves to the entry's seq. Entries of one player commit
  * in seq order, so replays (the outbox after an ambiguous commit, the catch-up after loading a
  * checkpoint) are harmless: what is at or below the watermark is skipped. Call inside a step.
  */
@@ -30,48 +31,48 @@ export const entrySlot = (entry: LedgerEntry, catalogue: Catalogue): number => {
 };
 
 /**
- * Apply a resolved wallet effect to entity `eid`, unchecked: `coins += coinsDelta`, slot `slot`
+ * Apply a resolved wallet effect to wallet row `row`, unchecked: `coins += coinsDelta`, slot `slot`
  * (when in 0..WALLET_SLOTS-1) `+= quantity`, watermark = `seq`. The one write path of {@link applyLedgerEntry}
  * and of a replayed input log (src/replay/replay-ledger.ts), so both change a wallet the same way.
  */
-export const applyWalletEffect = (wallet: Wallet, eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void => {
-  wallet.coins[eid] = wallet.coins[eid] + coinsDelta;
+export const applyWalletEffect = (wallet: Wallet, row: number, seq: number, coinsDelta: number, slot: number, quantity: number): void => {
+  wallet.coins[row] = wallet.coins[row] + coinsDelta;
   if (slot >= 0 && slot < WALLET_SLOTS) {
     const field = walletSlot(wallet, slot);
-    field[eid] = field[eid] + quantity;
+    field[row] = field[row] + quantity;
   }
-  wallet.appliedSeq[eid] = seq;
+  wallet.appliedSeq[row] = seq;
 };
 
 /**
- * Apply one entry to entity `eid`; false when it was already applied (or is not an `ok` entry).
+ * Apply one entry to wallet row `row`; false when it was already applied (or is not an `ok` entry).
  * An item no longer in the catalogue keeps its coins effect but cannot be shown in a slot.
  */
-export const applyLedgerEntry = (wallet: Wallet, eid: number, entry: LedgerEntry, catalogue: Catalogue): boolean => {
-  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[eid]) return false;
-  applyWalletEffect(wallet, eid, entry.seq, entry.coinsDelta, entrySlot(entry, catalogue), entry.quantity);
+export const applyLedgerEntry = (wallet: Wallet, row: number, entry: LedgerEntry, catalogue: Catalogue): boolean => {
+  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[row]) return false;
+  applyWalletEffect(wallet, row, entry.seq, entry.coinsDelta, entrySlot(entry, catalogue), entry.quantity);
   return true;
 };
 
-/** Apply entries (in seq order) to the entities `eidOf` maps their players to. */
+/** Apply entries (in seq order) to the wallet rows `rowOf` maps their players to. */
 export const applyLedgerEntries = (
   wallet: Wallet,
   entries: readonly LedgerEntry[],
-  eidOf: (playerId: string) => number | undefined,
+  rowOf: (playerId: string) => number | undefined,
   catalogue: Catalogue,
 ): ApplyCounts => {
   const counts: ApplyCounts = { applied: 0, skipped: 0, absent: 0 };
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    const eid = eidOf(e.playerId);
-    if (eid === undefined) counts.absent++;
-    else if (applyLedgerEntry(wallet, eid, e, catalogue)) counts.applied++;
+    const row = rowOf(e.playerId);
+    if (row === undefined) counts.absent++;
+    else if (applyLedgerEntry(wallet, row, e, catalogue)) counts.applied++;
     else counts.skipped++;
   }
   return counts;
 };
 
-/** What an entity's wallet holds, by item id (zero counts omitted), with its watermark. */
+/** What a player's wallet holds, by item id (zero counts omitted), with its watermark. */
 export interface HeldBalance {
   playerId: string;
   coins: number;
@@ -79,13 +80,13 @@ export interface HeldBalance {
   appliedSeq: number;
 }
 
-/** Read an entity's wallet as a {@link HeldBalance}. */
-export const readWallet = (wallet: Wallet, eid: number, playerId: string, catalogue: Catalogue): HeldBalance => {
+/** Read wallet row `row` as a {@link HeldBalance}. */
+export const readWallet = (wallet: Wallet, row: number, playerId: string, catalogue: Catalogue): HeldBalance => {
   const items: Record<string, number> = {};
   for (const it of catalogue.items) {
     if (it.slot >= WALLET_SLOTS) continue;
-    const n = walletSlot(wallet, it.slot)[eid];
+    const n = walletSlot(wallet, it.slot)[row];
     if (n) items[it.id] = n;
   }
-  return { playerId, coins: wallet.coins[eid], items, appliedSeq: wallet.appliedSeq[eid] };
+  return { playerId, coins: wallet.coins[row], items, appliedSeq: wallet.appliedSeq[row] };
 };

@@ -12,6 +12,7 @@
  * its wallet watermark, read from the store); entries committed meanwhile are held and applied
  * after the catch-up, in seq order, so the watermark never skips an entry.
  */
+import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
 import { hasComponent, entityExists, type World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import { TxCode } from '../errors.js';
@@ -194,7 +195,7 @@ export const walletOf = (world: LedgerWorld, playerId: string): HeldBalance | nu
   const l = world.ledger;
   if (!l || l.catchingUp.has(playerId)) return null;
   const eid = liveEid(world, l, playerId);
-  return eid === undefined ? null : readWallet(world.stores.Wallet, eid, playerId, l.catalogue);
+  return eid === undefined ? null : readWallet(world.stores.Wallet, playerRow(world.stores, eid), playerId, l.catalogue);
 };
 
 /** Live wallets of every bound player (verification). */
@@ -205,7 +206,7 @@ export const liveWallets = (world: LedgerWorld): HeldBalance[] => {
   for (const id of [...l.eidOf.keys()]) {
     if (l.catchingUp.has(id)) continue;
     const eid = liveEid(world, l, id);
-    if (eid !== undefined) out.push(readWallet(world.stores.Wallet, eid, id, l.catalogue));
+    if (eid !== undefined) out.push(readWallet(world.stores.Wallet, playerRow(world.stores, eid), id, l.catalogue));
   }
   return out;
 };
@@ -218,7 +219,7 @@ const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, chan
   }
   const eid = liveEid(world, l, e.playerId);
   if (eid === undefined) return; // not in this world: caught up from the ledger when it joins
-  if (applyLedgerEntry(world.stores.Wallet, eid, e, l.catalogue)) {
+  if (applyLedgerEntry(world.stores.Wallet, ensurePlayerRow(world.stores, eid), e, l.catalogue)) {
     l.stats.applied++;
     changed.add(e.playerId);
     // Recording: the effect on the world, in apply order (a replay has no store to read entries from).
@@ -283,7 +284,7 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   if (pending && pending.eid === eid) return;
   // A catch-up into another entity may still be in flight: its held entries and answers move here.
   l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
-  const after = world.stores.Wallet.appliedSeq[eid];
+  const after = world.stores.Wallet.appliedSeq[playerRow(world.stores, eid)];
   const retry = (attempt: number): void => {
     l.service.entriesSince(playerId, after).then(
       (entries) => push(world, l, { op: 'catchup', playerId, eid, entries }),

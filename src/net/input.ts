@@ -3,6 +3,7 @@
  * {@link InputFact} keyed by the player entity (`latestByKey`: a newer input of the same player
  * replaces a pending one); the ingest phase applies it inside the step.
  */
+import { playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import type { World } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
@@ -28,7 +29,9 @@ export interface InputFact {
  */
 export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed: number): void => {
   const { Player, Velocity } = world.stores;
-  if (!entityExists(world, eid) || !hasComponent(world, eid, Player) || Player.session[eid] !== f.session) return;
+  if (!entityExists(world, eid) || !hasComponent(world, eid, Player)) return;
+  const row = playerRow(world.stores, eid);
+  if (row === 0 || Player.session[row] !== f.session) return;
   let mx = f.moveX,
     my = f.moveY;
   const len = Math.sqrt(mx * mx + my * my);
@@ -38,7 +41,7 @@ export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed
   }
   Velocity.x[eid] = mx * maxSpeed;
   Velocity.y[eid] = my * maxSpeed;
-  Player.lastInputSeq[eid] = f.seq;
+  Player.lastInputSeq[row] = f.seq;
 };
 
 /** Define the `input` ingest type on a world (once; later calls are no-ops). */

@@ -12,6 +12,7 @@
  * `owner` is the `Player.session` value the entity must still have for the fact to apply: a fact
  * about a player that has since been reattached, removed, or whose id was recycled is ignored.
  */
+import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { World } from 'bitecs';
@@ -63,11 +64,15 @@ export interface LeaveFact {
 export type SessionFact = EnterFact | LeaveFact;
 
 const owns = (world: CoreWorld, eid: number, owner: number): boolean =>
-  eid >= 0 && entityExists(world, eid) && hasComponent(world, eid, world.stores.Player) && world.stores.Player.session[eid] === owner;
+  eid >= 0 &&
+  entityExists(world, eid) &&
+  hasComponent(world, eid, world.stores.Player) &&
+  world.stores.Player.session[playerRow(world.stores, eid)] === owner;
 
 const park = (world: CoreWorld, eid: number): void => {
   const { Player, Velocity } = world.stores;
-  Player.session[eid] = -1;
+  const row = playerRow(world.stores, eid);
+  if (row !== 0) Player.session[row] = -1;
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
 };
@@ -110,9 +115,10 @@ export const applySessionFact = (world: CoreWorld, f: SessionFact, game: GameSta
     }
   }
   const { Player, Velocity } = world.stores;
-  Player.session[eid] = f.session;
-  Player.interestRadius[eid] = f.interestRadius;
-  Player.lastInputSeq[eid] = 0; // sequence numbers restart with every session
+  const row = ensurePlayerRow(world.stores, eid);
+  Player.session[row] = f.session;
+  Player.interestRadius[row] = f.interestRadius;
+  Player.lastInputSeq[row] = 0; // sequence numbers restart with every session
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
   f.applied(eid, reattached);

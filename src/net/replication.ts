@@ -9,6 +9,7 @@
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
+import { playerRow } from '../../components/player-table.js';
 import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
@@ -302,7 +303,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   writeInt(out, f.step);
   writeFloat64(out, f.worldTime);
   writeFloat64(out, f.sendTime);
-  writeInt(out, Player.lastInputSeq[s.player]);
+  writeInt(out, Player.lastInputSeq[playerRow(world.stores, s.player)]);
   writeArrayHeader(out, nEnter);
   writeBytes(out, enters);
   writeArrayHeader(out, nUpdate);

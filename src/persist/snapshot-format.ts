@@ -17,7 +17,8 @@ const deflateRawAsync = promisify(deflateRaw);
 const inflateRawAsync = promisify(inflateRaw);
 
 /** Container format version (bumped on an incompatible change; old checkpoints are refused). */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** 2: per-NPC world times are Uint32 ticks from a time base (components/world-time.ts); the wallet is a per-player table. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const MAGIC = 0x4b435457; // "WTCK" little-endian
 
 /** Typed-array kinds a section may hold. */

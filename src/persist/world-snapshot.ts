@@ -4,8 +4,10 @@
  * identically: same state hash after the same further steps (with the controller off).
  *
  * Captured: every component store field up to the highest id ever allocated — the built-in stores
- * and, since schema 2, a game's component stores (`world.game.stores`, generic over their fields);
- * the bitecs entity state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
+ * (the player table up to its highest row in use, likewise the chain-timer table;
+ * components/player-table.ts, chain-timers.ts) and, since schema 2, a game's component stores
+ * (`world.game.stores`, generic over their fields); the bitecs entity
+ * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
  * Not captured (documented in docs/DURABILITY.md): controller window and mode (restart in
@@ -13,7 +15,7 @@
  * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
  * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
  */
-import { SceneState, STORE_NAMES, type Store } from '../../components/index.js';
+import { growStoreRows, SceneState, STORE_NAMES, storeRowCount, storesRestored, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
 import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
@@ -36,8 +38,9 @@ const NPC_SIM_SCALARS = [
 
 /**
  * Schema of the world snapshot header and sections (inside container format
- * {@link SNAPSHOT_FORMAT_VERSION}, which does not change: changes here are additive, so a build
- * reads older checkpoints and an older build reads newer ones, ignoring what it does not know).
+ * {@link SNAPSHOT_FORMAT_VERSION}: changes of the schema are additive, so a build reads older
+ * checkpoints of its container format and an older build reads newer ones, ignoring what it does
+ * not know; an incompatible change bumps the container format instead).
  * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
  * sections) and their entity members and query orders (entity-state.ts). Absent = 1.
  */
@@ -95,9 +98,10 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   const fields: string[] = [];
   for (const name of STORE_NAMES) {
     const store = world.stores[name] as Store;
+    const n = storeRowCount(world.stores, name, rows);
     for (const key of Object.keys(store)) {
       fields.push(`${name}.${key}`);
-      sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, rows) });
+      sections.push({ name: `field.${name}.${key}`, data: store[key].subarray(0, n) });
     }
   }
   // A game's component stores (src/game): generic over whatever fields each declares.
@@ -203,10 +207,14 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   });
   opts.install?.(world);
   restoreEntities(world, h.entities, sections);
+  const stores: Record<string, Store> = {};
+  for (const name of STORE_NAMES) stores[name] = world.stores[name];
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
-    const store = (world.stores as Record<string, Store>)[name];
-    copyField(store?.[key], need(sections, `field.${f}`)); // a field this build no longer has: skipped
+    const src = need(sections, `field.${f}`);
+    const known = STORE_NAMES.find((n) => n === name);
+    if (known) growStoreRows(world.stores, known, src.length);
+    copyField(stores[name]?.[key], src); // a field this build no longer has: skipped
   }
   // Game stores (schema 2): a component or field the game no longer declares is skipped; one it
   // declares that the checkpoint lacks (schema 1, or added since) keeps its defaults.
@@ -215,6 +223,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     const [name, key] = f.split('.') as [string, string];
     copyField(gameStores?.get(name)?.[key], need(sections, `gfield.${f}`));
   }
+  storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;

@@ -13,6 +13,7 @@
  * type of its own ({@link defineReplayedLedger}) that applies exactly those changes through the
  * same write path as the live ledger (`applyWalletEffect`).
  */
+import { ensurePlayerRow } from '../../components/player-table.js';
 import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
@@ -29,7 +30,7 @@ const isEffects = (v: unknown, capacity: number): v is number[] => {
   for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number' || !Number.isFinite(v[i])) return false;
   for (let i = 0; i < v.length; i += WALLET_EFFECT_WIDTH) {
     const eid = v[i] as number;
-    if (!Number.isInteger(eid) || eid < 0 || eid >= capacity) return false;
+    if (!Number.isInteger(eid) || eid < 1 || eid >= capacity) return false;
   }
   return true;
 };
@@ -42,8 +43,8 @@ const isEffects = (v: unknown, capacity: number): v is number[] => {
  */
 export const defineReplayedLedger = (world: World<WorldCore & IngestSlot>): void => {
   if (world.ingest.has(TX_INGEST_TYPE)) return;
-  const wallet = world.stores.Wallet;
-  const capacity = wallet.coins.length;
+  const stores = world.stores;
+  const capacity = world.capacity + 1;
   world.ingest.define(TX_INGEST_TYPE, {
     mode: 'queue',
     lane: 'critical',
@@ -54,7 +55,8 @@ export const defineReplayedLedger = (world: World<WorldCore & IngestSlot>): void
       if (!isEffects(fact, capacity))
         throw new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, 'a recorded tx fact is not a list of wallet changes');
       for (let i = 0; i < fact.length; i += WALLET_EFFECT_WIDTH) {
-        applyWalletEffect(wallet, fact[i], fact[i + 1], fact[i + 2], fact[i + 3], fact[i + 4]);
+        // Recorded by entity id; the replayed world assigns that player the same row (lowest free).
+        applyWalletEffect(stores.Wallet, ensurePlayerRow(stores, fact[i]), fact[i + 1], fact[i + 2], fact[i + 3], fact[i + 4]);
       }
     },
   });

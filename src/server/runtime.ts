@@ -76,7 +76,7 @@ export interface Runtime {
    * Register a listener called by `start` for each world restored from the store (default and
    * admin-created), after its state and config are back and before the loop ticks it; awaited in
    * order. The place to catch up what the checkpoint had not applied yet, e.g. ledger entries
-   * committed after it: for each wallet row, `entriesSince(playerId, Wallet.appliedSeq[eid])`.
+   * committed after it: for each wallet row, `entriesSince(playerId, Wallet.appliedSeq[playerRow(stores, eid)])`.
    * Register before `start`.
    */
   onWorldRestored(listener: WorldRestoredListener): void;

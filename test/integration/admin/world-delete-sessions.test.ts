@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
@@ -49,7 +50,7 @@ describe('deleting a world ends its game sessions', () => {
     expect(w2.resumed).toBe(false);
     expect(w2.resumeToken).not.toBe(w1.resumeToken);
     const arena = s.runtime.runner.get('arena');
-    expect(arena.stores.Player.session[w2.playerId]).toBeGreaterThan(0);
+    expect(arena.stores.Player.session[playerRow(arena.stores, w2.playerId)]).toBeGreaterThan(0);
     expect(s.runtime.gameServer.stats().worlds.arena).toMatchObject({ sessions: 1, parked: 0 });
     again.close();
   });

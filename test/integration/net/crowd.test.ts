@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { query } from 'bitecs';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -63,7 +64,7 @@ describe('crowd scenario end to end', () => {
         for (const e of query(w, [Player])) {
           let t = track.get(e);
           if (!t) track.set(e, (t = []));
-          t.push({ step: w.clock.step, x: Position.x[e], y: Position.y[e], seq: Player.lastInputSeq[e] });
+          t.push({ step: w.clock.step, x: Position.x[e], y: Position.y[e], seq: Player.lastInputSeq[playerRow(w.stores, e)] });
         }
       },
     });
@@ -92,7 +93,7 @@ describe('crowd scenario end to end', () => {
         onProgress: (phase, done, total) => {
           if (phase === 'measure' && done >= total)
             finalVel = Array.from(query(world, [Player]), (e): [number, number, number] => [
-              Player.lastInputSeq[e],
+              Player.lastInputSeq[playerRow(world.stores, e)],
               Velocity.x[e],
               Velocity.y[e],
             ]);

@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { unpack } from 'msgpackr';
@@ -124,7 +125,7 @@ describe('sessions: park, resume, expire', () => {
     await a.closed();
     await settle(20);
     expect(ts.server.stats().parked).toBe(1);
-    expect(ts.world.stores.Player.session[w.playerId]).toBe(-1);
+    expect(ts.world.stores.Player.session[playerRow(ts.world.stores, w.playerId)]).toBe(-1);
     const b = await ts.client();
     const w2 = await b.join('w1', 'p', '', w.resumeToken);
     expect(w2).toMatchObject({ playerId: w.playerId, resumed: true });

@@ -21,7 +21,7 @@ describe('behavior', () => {
   it('dormant catch-up applies the activity effects for the world time elapsed since the last tick', () => {
     const w = world({ tiers: { dormant: { tickSeconds: 3600 } } });
     const rate = 0.1 / HOUR;
-    setBehaviorDefinitions(w.npcSim, [{ name: 'idle', minDurationSeconds: 1e9, effects: { hunger: rate }, utility: { base: 1 } }], []);
+    setBehaviorDefinitions(w.npcSim, [{ name: 'idle', minDurationSeconds: 8e6, effects: { hunger: rate }, utility: { base: 1 } }], []);
     spawnPlayer(w, 10, 10);
     const e = spawnNpc(w, 1900, 1900);
     w.stores.Behavior.hunger[e] = 0.2;
@@ -48,7 +48,7 @@ describe('behavior', () => {
   it('a frozen NPC (beyond the dormant cap) gets the whole elapsed time when a player comes near', () => {
     const w = world({ tieringIntervalSteps: 1, tiers: { dormant: { maxNpcs: 0 } } });
     const rate = 0.05 / HOUR;
-    setBehaviorDefinitions(w.npcSim, [{ name: 'idle', minDurationSeconds: 1e9, effects: { hunger: rate }, utility: { base: 1 } }], []);
+    setBehaviorDefinitions(w.npcSim, [{ name: 'idle', minDurationSeconds: 8e6, effects: { hunger: rate }, utility: { base: 1 } }], []);
     const p = spawnPlayer(w, 10, 10);
     const e = spawnNpc(w, 1500, 1500);
     for (let s = 0; s < 300; s++) runStep(w); // 5 world hours frozen

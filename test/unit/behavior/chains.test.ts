@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tickTime } from '../../../components/world-time.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { chainReady, startChain } from '../../../src/behavior/chain-runtime.js';
 import { IntentKind, type Intent } from '../../../src/intents/intent-queue.js';
@@ -16,7 +17,7 @@ const chainWorld = (tickIntervalSeconds: number, timeScale: number) => {
   });
   setBehaviorDefinitions(
     w.npcSim,
-    [{ name: 'idle', minDurationSeconds: 1e9, utility: { base: 1 } }],
+    [{ name: 'idle', minDurationSeconds: 8e6, utility: { base: 1 } }],
     [{ name: 'two-hours', range: 100, cooldownSeconds: 3600, steps: [{ waitHours: 2, intent: 'talk' }] }],
   );
   const player = spawnPlayer(w, 100, 100);
@@ -50,8 +51,8 @@ describe('interaction chains on world time', () => {
     expect(w.clock.now).toBe(t0 + 7200);
     expect(w.stores.Interaction.chain[near]).toBe(-1);
     expect(w.stores.Interaction.chain[far]).toBe(-1);
-    expect(w.stores.Interaction.lastInteractionAt[near]).toBe(t0 + 7200);
-    expect(w.stores.Interaction.lastInteractionAt[far]).toBe(t0 + 7200);
+    expect(tickTime(w.stores.Time, w.stores.Interaction.lastInteractionAt[near])).toBe(t0 + 7200);
+    expect(tickTime(w.stores.Time, w.stores.Interaction.lastInteractionAt[far])).toBe(t0 + 7200);
     expect(w.tierStats.chainsAdvanced).toBe(2);
     const got = drainAll(w);
     expect(got.map((i) => [i.npc, i.player, i.kind, i.at])).toEqual([
@@ -73,7 +74,7 @@ describe('interaction chains on world time', () => {
       runner.runDue(wall);
       if (w.stores.Interaction.chain[near] === -1) stepsAtAdvance = w.clock.step;
     }
-    expect(w.stores.Interaction.lastInteractionAt[near]).toBe(t0 + 7200);
+    expect(tickTime(w.stores.Time, w.stores.Interaction.lastInteractionAt[near])).toBe(t0 + 7200);
     expect(stepsAtAdvance).toBe(1 + 120);
     expect(w.counters.droppedSteps).toBeGreaterThan(0); // the stalls really happened
   });
@@ -117,7 +118,7 @@ describe('interaction chains on world time', () => {
       wall += 1000;
       runner.runDue(wall);
     }
-    expect(w.stores.Interaction.lastInteractionAt[near]).toBe(frozenAt + 7200);
+    expect(tickTime(w.stores.Time, w.stores.Interaction.lastInteractionAt[near])).toBe(frozenAt + 7200);
   });
 
   it('a chain whose target player left is aborted at the NPC’s next tick and its cooldowns start', () => {
@@ -128,7 +129,7 @@ describe('interaction chains on world time', () => {
     const I = w.stores.Interaction;
     expect(I.chain[near]).toBe(-1);
     expect(I.target[near]).toBe(-1);
-    expect(I.cooldown0[near]).toBe(w.clock.now + 3600);
+    expect(tickTime(w.stores.Time, w.stores.ChainTimers.cooldown0[I.timerRow[near]])).toBe(w.clock.now + 3600);
     expect(chainReady(w, near, 0)).toBe(false);
     expect(drainAll(w)).toEqual([]);
   });

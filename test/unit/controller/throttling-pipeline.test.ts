@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { describe, expect, it } from 'vitest';
 import { getControllerStatus, observeStep } from '../../../src/controller/controller.js';
 import { populateNpcs } from '../../../src/world/populate.js';
@@ -46,7 +47,7 @@ const mk = (): { w: SimWorld; player: number } => {
   w.ingest.define('input', {
     mode: 'latestByKey',
     capacity: 64,
-    apply: (wd, key, fact) => void (wd.stores.Player.lastInputSeq[key] = fact as number),
+    apply: (wd, key, fact) => void (wd.stores.Player.lastInputSeq[playerRow(wd.stores, key)] = fact as number),
   });
   return { w, player };
 };
@@ -63,7 +64,7 @@ describe('AI throttling on the real tiered pipeline (synthetic cost model)', () 
       ticks.push(ts.ticksPerTier[0] + ts.ticksPerTier[1] + ts.ticksPerTier[2] + ts.ticksPerTier[3]);
       // Floors, every step: every due detailed NPC ticked, the input applied in its step.
       expect(ts.overduePerTier[0]).toBe(0);
-      expect(w.stores.Player.lastInputSeq[player]).toBe(seq);
+      expect(w.stores.Player.lastInputSeq[playerRow(w.stores, player)]).toBe(seq);
     }
     const st = getControllerStatus(w);
     expect(st.mode).not.toBe('normal');

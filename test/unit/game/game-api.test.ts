@@ -4,6 +4,7 @@
  * edge and applied in the step, hooks, and the life-sim example stepping exactly like the
  * embedded default world (same state hash).
  */
+import { playerRow } from '../../../components/player-table.js';
 import { describe, expect, it } from 'vitest';
 import {
   addComponent,
@@ -201,7 +202,7 @@ describe('game worlds', () => {
   it('checks a message at the edge, applies it in the next step, ignores one from a previous owner', () => {
     const w = createGameWorld(game, { id: 'm', capacity: 10, config: paused });
     const p = spawnPlayer(w, 1, 1);
-    w.stores.Player.session[p] = 7;
+    w.stores.Player.session[playerRow(w.stores, p)] = 7;
     addComponent(w, p, Health);
     expect(pushGameMessage(w, p, 7, 'hit', { damage: 0 })).toMatchObject({
       ok: false,

@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.js';
 import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
@@ -33,15 +34,15 @@ describe('ingest buffers', () => {
         const f = fact as { seq: number; vx: number; vy: number };
         wd.stores.Velocity.x[key] = f.vx;
         wd.stores.Velocity.y[key] = f.vy;
-        wd.stores.Player.lastInputSeq[key] = f.seq;
+        wd.stores.Player.lastInputSeq[playerRow(wd.stores, key)] = f.seq;
       },
     });
     w.ingest.push('input', p, { seq: 1, vx: 1, vy: 0 });
     w.ingest.push('input', p, { seq: 2, vx: 0, vy: 2 });
-    expect(w.stores.Player.lastInputSeq[p]).toBe(0); // nothing changes between steps
+    expect(w.stores.Player.lastInputSeq[playerRow(w.stores, p)]).toBe(0); // nothing changes between steps
     w.ctx.budgets.ingestDrain = 0; // input is a floor lane: the budget cannot cut it
     runStep(w);
-    expect(w.stores.Player.lastInputSeq[p]).toBe(2);
+    expect(w.stores.Player.lastInputSeq[playerRow(w.stores, p)]).toBe(2);
     expect(w.stores.Velocity.y[p]).toBe(2);
     expect(w.ingest.stats()[0]).toMatchObject({ lane: 'input', coalesced: 1 });
   });

@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { Packr, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { readSnapshotHead, type SnapshotHead } from '../../../src/bots/light-bot.js';
@@ -21,7 +22,7 @@ describe('light bot snapshot head reader', () => {
       [200, 70_000],
       [70_000, 5],
     ] as const) {
-      world.stores.Player.lastInputSeq[p] = ack;
+      world.stores.Player.lastInputSeq[playerRow(world.stores, p)] = ack;
       beginRun(world, net);
       const len = encodeSessionSnapshot(world, net, s, {
         step,

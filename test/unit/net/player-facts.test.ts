@@ -2,6 +2,7 @@
  * Join and leave are ingest facts: nothing changes until a step's ingest phase applies them;
  * facts about a player another session (or nobody) owns now change nothing.
  */
+import { playerRow } from '../../../components/player-table.js';
 import { entityExists } from 'bitecs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -56,7 +57,12 @@ describe('player facts (join/leave through ingest)', () => {
     const [eid, reattached] = j.got[0];
     expect(reattached).toBe(false);
     const { Player, Position } = world.stores;
-    expect([Player.session[eid], Player.interestRadius[eid], Position.x[eid], Position.y[eid]]).toEqual([7, 50, 10, 20]);
+    expect([
+      Player.session[playerRow(world.stores, eid)],
+      Player.interestRadius[playerRow(world.stores, eid)],
+      Position.x[eid],
+      Position.y[eid],
+    ]).toEqual([7, 50, 10, 20]);
   });
 
   it('park, resume and remove apply only while the expected session owns the player', () => {
@@ -71,16 +77,16 @@ describe('player facts (join/leave through ingest)', () => {
     // A park from a session that does not own the player changes nothing.
     world.ingest.push(SESSION_INGEST_TYPE, eid, { op: 'park', player: eid, owner: 99, removed } satisfies LeaveFact);
     stepWorld(world, 1);
-    expect(Player.session[eid]).toBe(7);
+    expect(Player.session[playerRow(world.stores, eid)]).toBe(7);
     world.ingest.push(SESSION_INGEST_TYPE, eid, { op: 'park', player: eid, owner: 7, removed } satisfies LeaveFact);
     stepWorld(world, 1);
-    expect([Player.session[eid], Velocity.x[eid]]).toEqual([-1, 0]);
+    expect([Player.session[playerRow(world.stores, eid)], Velocity.x[eid]]).toEqual([-1, 0]);
     // Resume: the parked player is reattached to session 8.
     const r = enter(8, { player: eid, owner: -1 });
     world.ingest.push(SESSION_INGEST_TYPE, 8, r.fact);
     stepWorld(world, 1);
     expect(r.got).toEqual([[eid, true]]);
-    expect(Player.session[eid]).toBe(8);
+    expect(Player.session[playerRow(world.stores, eid)]).toBe(8);
     // An expiry (owner -1) no longer matches: the player is owned again.
     world.ingest.push(SESSION_INGEST_TYPE, eid, { op: 'remove', player: eid, owner: -1, removed } satisfies LeaveFact);
     stepWorld(world, 1);

@@ -1,3 +1,4 @@
+import { playerRow } from '../../../components/player-table.js';
 import { describe, expect, it } from 'vitest';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, despawnEntity, spawnNpc, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
@@ -17,7 +18,8 @@ const drive = (w: SimWorld, step: number, players: number[]): void => {
   if (step % 11 === 0)
     despawnEntity(w, getAllEntities(w)[(step * 37) % 500] === p ? getAllEntities(w)[1] : getAllEntities(w)[(step * 37) % 500]);
   if (step % 13 === 0) spawnNpc(w, (step * 17) % 1000, (step * 29) % 1000, step % 8); // reuses a recycled id
-  if (step % 17 === 0) w.stores.Wallet.coins[p] = step; // a wallet write (the ledger's job in the runtime)
+  const row = playerRow(w.stores, p); // 0 once the player was despawned
+  if (step % 17 === 0 && row !== 0) w.stores.Wallet.coins[row] = step; // a wallet write (the ledger's job in the runtime)
 };
 
 const build = (): { w: SimWorld; players: number[] } => {
@@ -57,7 +59,8 @@ describe('world checkpoint: capture, encode, restore', () => {
     const h = hashWorldState(w);
     for (const r of restored) expect({ at: r.at, hash: hashWorldState(r.world) }).toEqual({ at: r.at, hash: h });
     expect(restored[0].world.clock.now).toBe(w.clock.now);
-    expect(restored[0].world.stores.Wallet.coins[players[0]]).toBe(w.stores.Wallet.coins[players[0]]);
+    const r0 = restored[0].world;
+    expect(r0.stores.Wallet.coins[playerRow(r0.stores, players[0])]).toBe(w.stores.Wallet.coins[playerRow(w.stores, players[0])]);
   });
 
   it('restores config, configVersion, clock and counters; refuses garbage with a coded error', async () => {

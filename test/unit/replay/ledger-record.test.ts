@@ -4,6 +4,7 @@
  * without a ledger given those changes as a replayed `tx` fact ends with the same wallet (and the
  * same state hash); a malformed replayed `tx` fact changes nothing.
  */
+import { playerRow } from '../../../components/player-table.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { walletSlot } from '../../../components/wallet.js';
 import { hashWorldState } from '../../../src/core/state-hash.js';
@@ -51,12 +52,13 @@ describe('ledger effects for record/replay', () => {
     const r = await grantReward(live, { playerId: 'alice', key: 'quest:1', coins: 7, item: 'potion', quantity: 2 });
     expect(r.status).toBe('ok');
     const W = live.stores.Wallet;
-    for (let i = 0; i < 200 && !(W.coins[eid] === 507 && walletSlot(W, potion.slot)[eid] === 2); i++) {
+    const row = playerRow(live.stores, eid);
+    for (let i = 0; i < 200 && !(W.coins[row] === 507 && walletSlot(W, potion.slot)[row] === 2); i++) {
       live.ingest.drain(live, 100);
       await sleep(5);
     }
-    expect(W.coins[eid]).toBe(507);
-    expect(walletSlot(W, potion.slot)[eid]).toBe(2);
+    expect(W.coins[row]).toBe(507);
+    expect(walletSlot(W, potion.slot)[row]).toBe(2);
 
     // Every fact applied was a tx fact; the two wallet changes are in seq order, with their slots.
     expect(facts.every(([t]) => t === TX_INGEST_TYPE)).toBe(true);
@@ -65,7 +67,7 @@ describe('ledger effects for record/replay', () => {
     expect([changes[0], changes[2], changes[3], changes[4]]).toEqual([eid, 500, -1, 0]);
     expect([changes[5], changes[7], changes[8], changes[9]]).toEqual([eid, 7, potion.slot, 2]);
     expect(changes[6]).toBeGreaterThan(changes[1]);
-    expect(changes[6]).toBe(W.appliedSeq[eid]);
+    expect(changes[6]).toBe(W.appliedSeq[row]);
 
     // A world without a ledger: the same entity, the recorded changes applied as replayed tx facts.
     const replay: SimWorld = createSimWorld({ id: 'led', capacity: 64, seed: 3 });
@@ -73,7 +75,7 @@ describe('ledger effects for record/replay', () => {
     expect(spawnPlayer(replay, 1, 2)).toBe(eid);
     for (const [type, c] of facts) replay.ingest.applyRecorded(replay, type, 0, c);
     expect(hashWorldState(replay)).toBe(hashWorldState(live));
-    expect(replay.stores.Wallet.coins[eid]).toBe(507);
+    expect(replay.stores.Wallet.coins[playerRow(replay.stores, eid)]).toBe(507);
 
     // A malformed payload changes nothing (counted as an apply error).
     const before = hashWorldState(replay);
