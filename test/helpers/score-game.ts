@@ -4,7 +4,7 @@
  * each step by a game system over its query order and by a client message `bump` (schema-checked).
  * Populate spawns one player (session 7) and `setup.npcs` scored entities.
  */
-import { addComponent, defineComponent, defineGame, defineMessage, getStore, query, spawn, Type } from '../../src/index.js';
+import { addComponent, defineComponent, defineGame, defineMessage, getStore, playerRow, query, spawn, Type } from '../../src/index.js';
 import { spawnPlayer } from '../../src/world/sim-world.js';
 
 /** The session of the populated player. */
@@ -48,7 +48,7 @@ export const scoreGame = defineGame({
   hooks: {
     populate: (w, setup) => {
       const p = spawnPlayer(w, 50, 50);
-      w.stores.Player.session[p] = SCORE_SESSION;
+      w.stores.Player.session[playerRow(w.stores, p)] = SCORE_SESSION;
       addComponent(w, p, Score);
       for (let i = 0; i < setup.npcs; i++) addComponent(w, spawn(w, { kind: 1, x: 10 + i * 7, y: 200 - i * 5, vx: 1 }), Score, { mood: i });
     },

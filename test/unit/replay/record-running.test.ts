@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { playerRow } from '../../../components/player-table.js';
 import { CROWD_SYSTEMS } from '../../../systems/index.js';
 import { createScenePool, enableScenes } from '../../../src/content/scene-job.js';
 import { ErrorCode } from '../../../src/errors.js';
@@ -43,7 +44,7 @@ describe('recording a running world', () => {
     try {
       populateNpcs(w, { count: 200 });
       const player = spawnPlayer(w, 60, 60, 100);
-      w.stores.Player.session[player] = 1; // the session its inputs come from
+      w.stores.Player.session[playerRow(w.stores, player)] = 1; // the session its inputs come from
       const scenes = enableScenes(w, pool);
       defineInputIngest(w, 2);
       let seq = 0;
