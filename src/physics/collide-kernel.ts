@@ -22,10 +22,19 @@ import { perceiveBody } from './perception-kernel.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
+// Module constants copied into locals of the kernels: one load, whatever the module format.
+const PLAYER = BodyKind.player;
+const DETAILED = TierCode.detailed,
+  ACTIVE = TierCode.active,
+  AMBIENT = TierCode.ambient;
 
 /**
  * Step the bodies of grid rows [rowStart, rowEnd). `slot` selects the counter row. `live` is
  * checked once per row: when it returns false (the step was cancelled), the kernel stops.
+ *
+ * Neighbour scan: the 3 cells of a neighbouring row are consecutive in cell order, so their
+ * bodies are one contiguous span of slots, read as one loop — unless a cell of those rows holds
+ * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same order).
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
@@ -35,25 +44,21 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     maxX = prm[P.maxX],
     maxY = prm[P.maxY];
   const cell = prm[P.cellSize];
-  const side = prm[P.side];
+  const side = prm[P.side] | 0;
   const npcR = prm[P.npcRadius],
     playerR = prm[P.playerRadius];
-  const fullCap = prm[P.maxPerCell],
-    coarseCap = prm[P.activeMaxPerCell],
-    ambientEvery = prm[P.ambientEvery];
-  const step = prm[P.step];
-  const vx = s.vx,
-    vy = s.vy,
-    tier = s.tier;
-  const outX = s.outX,
-    outY = s.outY,
-    outVx = s.outVx,
-    outVy = s.outVy;
+  const fullCap = prm[P.maxPerCell] | 0,
+    coarseCap = prm[P.activeMaxPerCell] | 0,
+    ambientEvery = prm[P.ambientEvery] | 0;
+  // (step + e) % every without a float modulo per body: step's phase once, then integers.
+  const stepPhase = (prm[P.step] % ambientEvery) | 0;
+  const sameR = npcR === playerR;
+  const out = s.out,
+    srt = s.sorted,
+    flags = s.sortedFlags,
+    rowMax = s.rowMax;
   const cellStart = s.cellStart,
-    cellItems = s.cellItems,
-    sx = s.sortedX,
-    sy = s.sortedY,
-    sk = s.sortedKind;
+    cellItems = s.cellItems;
   const rects = s.obsRects,
     obsStart = s.obsStart,
     obsItems = s.obsItems;
@@ -67,46 +72,54 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     edgeStops = 0;
   for (let cy = rowStart; cy < rowEnd; cy++) {
     if (live !== undefined && !live()) return;
+    const yLo = cy > 0 ? cy - 1 : 0,
+      yHi = cy + 1 < side ? cy + 1 : side - 1;
+    // Largest cell of the 3 rows: a body whose cap is at least this scans spans, not cells.
+    let nearMax = rowMax[yLo];
+    for (let ny = yLo + 1; ny <= yHi; ny++) if (rowMax[ny] > nearMax) nearMax = rowMax[ny];
+    const rowBase = cy * side;
+    let bStart = cellStart[rowBase];
     for (let cx = 0; cx < side; cx++) {
-      const c0 = cy * side + cx;
-      const bEnd = cellStart[c0 + 1];
-      for (let b = cellStart[c0]; b < bEnd; b++) {
+      const bEnd = cellStart[rowBase + cx + 1];
+      if (bEnd === bStart) continue; // empty cell: most cells of a sparse world
+      const xLo = cx > 0 ? cx - 1 : 0,
+        xHi = cx + 1 < side ? cx + 1 : side - 1;
+      for (let b = bStart; b < bEnd; b++) {
         const e = cellItems[b];
         bodies++;
-        const isPlayer = sk[b] === BodyKind.player;
+        const fl = flags[b];
+        const isPlayer = (fl & 3) === PLAYER;
         const r = isPlayer ? playerR : npcR;
-        const t = isPlayer ? TierCode.detailed : tier[e];
+        const t = fl >> 2;
         let cap = 0;
-        if (t === TierCode.detailed) cap = fullCap;
-        else if (t === TierCode.active) cap = coarseCap;
-        else if (t === TierCode.ambient && (step + e) % ambientEvery === 0) cap = coarseCap;
-        const x0 = sx[b],
-          y0 = sy[b];
+        if (t === DETAILED) cap = fullCap;
+        else if (t === ACTIVE) cap = coarseCap;
+        else if (t === AMBIENT && (stepPhase + (e % ambientEvery)) % ambientEvery === 0) cap = coarseCap;
+        const q = b << 2;
+        const x0 = srt[q],
+          y0 = srt[q + 1];
         let pushX = 0,
           pushY = 0;
         if (cap > 0) {
           let hitCap = 0;
-          const yLo = cy > 0 ? cy - 1 : 0,
-            yHi = cy + 1 < side ? cy + 1 : side - 1;
-          const xLo = cx > 0 ? cx - 1 : 0,
-            xHi = cx + 1 < side ? cx + 1 : side - 1;
           for (let ny = yLo; ny <= yHi; ny++) {
-            for (let nx = xLo; nx <= xHi; nx++) {
-              const c = ny * side + nx;
-              const start = cellStart[c];
-              let end = cellStart[c + 1];
-              if (end - start > cap) {
+            const c0 = ny * side + xLo;
+            // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
+            const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
+            for (let sp = 0; sp < spans; sp++) {
+              const start = cellStart[c0 + sp];
+              let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+              if (spans > 1 && end - start > cap) {
                 end = start + cap;
                 hitCap = 1;
               }
+              pairs += b >= start && b < end ? end - start - 1 : end - start;
               for (let k = start; k < end; k++) {
-                if (k === b) continue;
-                pairs++;
-                const dx = x0 - sx[k],
-                  dy = y0 - sy[k];
-                const rs = r + (sk[k] === BodyKind.player ? playerR : npcR);
+                const dx = x0 - srt[k << 2],
+                  dy = y0 - srt[(k << 2) + 1];
+                const rs = sameR ? r + r : r + ((flags[k] & 3) === PLAYER ? playerR : npcR);
                 const d2 = dx * dx + dy * dy;
-                if (d2 >= rs * rs) continue;
+                if (d2 >= rs * rs || k === b) continue;
                 if (d2 > 1e-12) {
                   const d = Math.sqrt(d2);
                   const f = ((rs - d) * 0.5) / d;
@@ -134,8 +147,8 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
             pushY *= f;
           }
         }
-        let nvx = vx[e],
-          nvy = vy[e];
+        let nvx = srt[q + 2],
+          nvy = srt[q + 3];
         let x = x0 + nvx * dt + pushX;
         let y = y0 + nvy * dt + pushY;
         if (hasObs) {
@@ -221,12 +234,13 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
           if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
           edgeStops++;
         }
-        outX[b] = x;
-        outY[b] = y;
-        outVx[b] = nvx;
-        outVy[b] = nvy;
-        if (t === TierCode.detailed && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
+        out[q] = x;
+        out[q + 1] = y;
+        out[q + 2] = nvx;
+        out[q + 3] = nvy;
+        if (t === DETAILED && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
       }
+      bStart = bEnd;
     }
   }
   cnt[o + C.bodies] += bodies;
@@ -248,19 +262,17 @@ export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void =>
     py = s.py,
     vx = s.vx,
     vy = s.vy;
-  const ox = s.outX,
-    oy = s.outY,
-    ovx = s.outVx,
-    ovy = s.outVy,
+  const out = s.out,
     lx = s.lastX,
     ly = s.lastY;
   for (let e = idLo; e < idHi; e++) {
     if (kind[e] === BodyKind.none) continue;
     const k = slotOf[e];
     if (k < 0) continue;
-    px[e] = lx[e] = ox[k];
-    py[e] = ly[e] = oy[k];
-    vx[e] = ovx[k];
-    vy[e] = ovy[k];
+    const q = k << 2;
+    px[e] = lx[e] = out[q];
+    py[e] = ly[e] = out[q + 1];
+    vx[e] = out[q + 2];
+    vy[e] = out[q + 3];
   }
 };

@@ -10,6 +10,7 @@
  *   stepRows      (collide-kernel.ts) per band, inline or on a shard worker
  *   commitStep    copy out* back into Position/Velocity, sum the counters
  */
+import { TierCode } from '../../components/tier.js';
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitIds } from './collide-kernel.js';
@@ -120,18 +121,15 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     vy: opts.stores.Velocity.y,
     tier: opts.stores.Tier.tier,
     kind: new Uint8Array(new SharedArrayBuffer(n)),
-    outX: f32(n),
-    outY: f32(n),
-    outVx: f32(n),
-    outVy: f32(n),
+    out: f32(4 * n),
     slotOf: i32(n, -1),
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
     cellStart: i32(side * side + 1),
     cellItems: i32(n),
-    sortedX: f32(n),
-    sortedY: f32(n),
-    sortedKind: new Uint8Array(new SharedArrayBuffer(n)),
+    sorted: f32(4 * n),
+    sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
+    rowMax: i32(side),
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
@@ -252,36 +250,48 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
   // count[] becomes the scatter cursor.
   const cellStart = s.cellStart,
     rowWork = ps.rowWork,
+    rowMax = s.rowMax,
     cap = cfg.maxPerCell;
   let acc = 0;
   for (let gy = 0; gy < side; gy++) {
-    let w = 0;
+    let w = 0,
+      most = 0;
     for (let gx = 0; gx < side; gx++) {
       const c = gy * side + gx;
       const k = count[c];
       cellStart[c] = acc;
       count[c] = acc;
       acc += k;
-      w += k * (1 + (k < cap ? k : cap));
+      if (k > 0) {
+        w += k * (1 + (k < cap ? k : cap));
+        if (k > most) most = k;
+      }
     }
     rowWork[gy] = w;
+    rowMax[gy] = most;
   }
   cellStart[side * side] = acc;
-  // Scatter ids ascending.
+  // Scatter ids ascending; each body's start-of-step state goes to its slot (what the kernel reads).
   const items = s.cellItems,
-    sx = s.sortedX,
-    sy = s.sortedY,
-    sk = s.sortedKind;
+    srt = s.sorted,
+    flags = s.sortedFlags,
+    tier = s.tier;
   for (let e = 1; e <= top; e++) {
-    if (kind[e] === BodyKind.none) continue;
+    const kd = kind[e];
+    if (kd === BodyKind.none) continue;
     const c = cellOf[e];
     if (c < 0) continue;
     const k = count[c]++;
     items[k] = e;
     slotOf[e] = k;
-    sx[k] = px[e];
-    sy[k] = py[e];
-    sk[k] = kind[e];
+    const q = k << 2;
+    srt[q] = px[e];
+    srt[q + 1] = py[e];
+    srt[q + 2] = vx[e];
+    srt[q + 3] = vy[e];
+    // Level of detail: players are always full; an unknown tier code counts as dormant.
+    const t = kd === BodyKind.player ? TierCode.detailed : tier[e] > TierCode.dormant ? TierCode.dormant : tier[e];
+    flags[k] = kd | (t << 2);
   }
   st.lastBodies = acc;
 };

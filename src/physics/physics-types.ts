@@ -69,13 +69,12 @@ export interface PhysicsShared {
   /** {@link BodyKind} per entity, set by the caller before each step. */
   kind: Uint8Array;
   /**
-   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id: a
-   * band of rows writes one contiguous range, so two workers never share a cache line.
+   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id, four
+   * float32 per slot: `out[4k] = x, [4k+1] = y, [4k+2] = vx, [4k+3] = vy`. A band of rows writes one
+   * contiguous range (two workers never share a cache line), and the copy-back of one body reads
+   * one cache line instead of four.
    */
-  outX: Float32Array;
-  outY: Float32Array;
-  outVx: Float32Array;
-  outVy: Float32Array;
+  out: Float32Array;
   /** Grid slot of each entity this step (-1 = not in the grid). */
   slotOf: Int32Array;
   /** Position each body had after the last committed step (quarantine restores it). */
@@ -84,10 +83,16 @@ export interface PhysicsShared {
   /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
   cellStart: Int32Array;
   cellItems: Int32Array;
-  /** Position and kind of `cellItems[k]` at index k (copied in cell order: neighbour scans read contiguous memory). */
-  sortedX: Float32Array;
-  sortedY: Float32Array;
-  sortedKind: Uint8Array;
+  /**
+   * Start-of-step state of `cellItems[k]` at slot k, four float32 per slot like `out`
+   * (x, y, vx, vy): the kernel reads only slot-ordered memory (the neighbour scans, and its own
+   * body), never a store indexed by a random id.
+   */
+  sorted: Float32Array;
+  /** {@link BodyKind} | (level-of-detail tier << 2) of `cellItems[k]` at slot k (players: tier detailed). */
+  sortedFlags: Uint8Array;
+  /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
+  rowMax: Int32Array;
   /** Obstacles (src/physics/obstacles.ts). */
   obsRects: Float64Array;
   obsStart: Int32Array;
