@@ -10,10 +10,10 @@
  *   stepRows      (collide-kernel.ts) per band, inline or on a shard worker
  *   commitStep    copy out* back into Position/Velocity, sum the counters
  */
-import { TierCode } from '../../components/tier.js';
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitIds } from './collide-kernel.js';
+import { buildRows, STAGE_STRIDE, stageBodies } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { BodyKind, C, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
@@ -57,9 +57,12 @@ export interface PhysicsState {
   readonly side: number;
   readonly shared: PhysicsShared;
   readonly obstacles: Obstacles;
-  /** Work estimate per grid row (last prepared step). */
+  /** Work estimate per grid row (last prepared step; the same array as `shared.rowWork`). */
   readonly rowWork: Float64Array;
-  readonly cellCount: Int32Array;
+  /** Scratch: bodies per grid row, then the staging cursor. */
+  readonly rowCount: Int32Array;
+  /** Scratch: grid-build cost per row ({@link partitionBuildRows}). */
+  readonly buildWork: Float64Array;
   readonly cellOf: Int32Array;
   /** Highest entity id that may be a body (callers keep it up to date). */
   maxEid: number;
@@ -100,6 +103,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     config.navCellSize,
   );
   const params = new Float64Array(new SharedArrayBuffer(P.count * 8));
+  const rowWork = new Float64Array(new SharedArrayBuffer(side * 8));
+  const stageBuf = new SharedArrayBuffer(n * STAGE_STRIDE * 4);
   params[P.minX] = b.minX;
   params[P.minY] = b.minY;
   params[P.maxX] = b.maxX;
@@ -130,6 +135,10 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
     rowMax: i32(side),
+    rowWork,
+    rowStart: i32(side + 1),
+    stage: new Float32Array(stageBuf),
+    stageI: new Int32Array(stageBuf),
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
@@ -149,8 +158,9 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     side,
     shared,
     obstacles,
-    rowWork: new Float64Array(side),
-    cellCount: new Int32Array(side * side),
+    rowWork,
+    rowCount: new Int32Array(side),
+    buildWork: new Float64Array(side),
     cellOf: new Int32Array(n),
     maxEid: opts.capacity,
     stats: {
@@ -173,8 +183,19 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
 /**
  * Prepare step `step` (0-based) of `dt` simulation seconds: guard anomalies, build the grid,
  * estimate row work. Bodies are the ids 1..maxEid whose `shared.kind` is not `none`.
+ * = {@link prepareBodies} + `buildRows` over every row.
  */
 export const prepareStep = (ps: PhysicsState, step: number, dt: number): void => {
+  prepareBodies(ps, step, dt);
+  buildRows(ps.shared, 0, ps.side);
+};
+
+/**
+ * The serial part of the step's preparation (main thread): guard anomalies, count bodies per
+ * grid row, and stage them in row order. The grid build of the rows (`buildRows`,
+ * src/physics/grid-build.ts) follows, inline or split over the shards.
+ */
+export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   const s = ps.shared,
     cfg = ps.config,
     b = ps.bounds;
@@ -188,7 +209,7 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
     kind = s.kind,
     cellOf = ps.cellOf,
     slotOf = s.slotOf,
-    count = ps.cellCount;
+    count = ps.rowCount;
   const side = ps.side,
     inv = 1 / cfg.cellSize,
     maxS = cfg.maxSpeed,
@@ -242,57 +263,19 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
       gy = Math.floor((y - b.minY) * inv);
     gx = gx >= side ? side - 1 : gx;
     gy = gy >= side ? side - 1 : gy;
-    const c = gy * side + gx;
-    cellOf[e] = c;
-    count[c]++;
+    cellOf[e] = gy * side + gx;
+    count[gy]++;
   }
-  // Prefix sums; row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
-  // count[] becomes the scatter cursor.
-  const cellStart = s.cellStart,
-    rowWork = ps.rowWork,
-    rowMax = s.rowMax,
-    cap = cfg.maxPerCell;
+  // Row prefix; then the bodies into row order.
+  const rowStart = s.rowStart;
   let acc = 0;
   for (let gy = 0; gy < side; gy++) {
-    let w = 0,
-      most = 0;
-    for (let gx = 0; gx < side; gx++) {
-      const c = gy * side + gx;
-      const k = count[c];
-      cellStart[c] = acc;
-      count[c] = acc;
-      acc += k;
-      if (k > 0) {
-        w += k * (1 + (k < cap ? k : cap));
-        if (k > most) most = k;
-      }
-    }
-    rowWork[gy] = w;
-    rowMax[gy] = most;
+    rowStart[gy] = acc;
+    acc += count[gy];
   }
-  cellStart[side * side] = acc;
-  // Scatter ids ascending; each body's start-of-step state goes to its slot (what the kernel reads).
-  const items = s.cellItems,
-    srt = s.sorted,
-    flags = s.sortedFlags,
-    tier = s.tier;
-  for (let e = 1; e <= top; e++) {
-    const kd = kind[e];
-    if (kd === BodyKind.none) continue;
-    const c = cellOf[e];
-    if (c < 0) continue;
-    const k = count[c]++;
-    items[k] = e;
-    slotOf[e] = k;
-    const q = k << 2;
-    srt[q] = px[e];
-    srt[q + 1] = py[e];
-    srt[q + 2] = vx[e];
-    srt[q + 3] = vy[e];
-    // Level of detail: players are always full; an unknown tier code counts as dormant.
-    const t = kd === BodyKind.player ? TierCode.detailed : tier[e] > TierCode.dormant ? TierCode.dormant : tier[e];
-    flags[k] = kd | (t << 2);
-  }
+  rowStart[side] = acc;
+  s.cellStart[side * side] = acc;
+  stageBodies(s, cellOf, top, count);
   st.lastBodies = acc;
 };
 
@@ -314,9 +297,21 @@ export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): 
  * Split the grid rows into `parts` bands of about equal estimated work. Writes row bounds into
  * `out` ([start0, end0, start1, end1, ...]); bands may be empty. Deterministic.
  */
-export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
+export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array): void => splitRows(ps.rowWork, ps.side, parts, out);
+
+/**
+ * Split the grid rows into `parts` bands for the grid build (after {@link prepareBodies}):
+ * a row costs a pass over its cells plus its bodies. Same output format as {@link partitionRows}.
+ */
+export const partitionBuildRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
   const side = ps.side,
-    w = ps.rowWork;
+    w = ps.buildWork,
+    rs = ps.shared.rowStart;
+  for (let r = 0; r < side; r++) w[r] = side + 16 * (rs[r + 1] - rs[r]);
+  splitRows(w, side, parts, out);
+};
+
+const splitRows = (w: Float64Array, side: number, parts: number, out: Int32Array): void => {
   let total = 0;
   for (let r = 0; r < side; r++) total += w[r];
   let row = 0,

@@ -93,6 +93,13 @@ export interface PhysicsShared {
   sortedFlags: Uint8Array;
   /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
   rowMax: Int32Array;
+  /** Work estimate per grid row (written by the grid build; the kernel partition balances on it). */
+  rowWork: Float64Array;
+  /** First slot of each grid row (`side + 1` entries; the last = bodies in the grid). */
+  rowStart: Int32Array;
+  /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
+  stage: Float32Array;
+  stageI: Int32Array;
   /** Obstacles (src/physics/obstacles.ts). */
   obsRects: Float64Array;
   obsStart: Int32Array;

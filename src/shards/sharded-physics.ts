@@ -13,7 +13,16 @@
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
 import { commitIds, stepRows } from '../physics/collide-kernel.js';
-import { commitStep, partitionIds, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
+import { buildRows } from '../physics/grid-build.js';
+import {
+  commitStep,
+  partitionBuildRows,
+  partitionIds,
+  partitionRows,
+  prepareBodies,
+  prepareStep,
+  type PhysicsState,
+} from '../physics/physics-state.js';
 import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
@@ -43,6 +52,7 @@ export interface ShardedPhysics {
   readonly idParts: Int32Array;
   readonly inline: InlineRunner;
   readonly inlineCommit: InlineRunner;
+  readonly inlineBuild: InlineRunner;
 }
 
 /** Options of {@link createShardedPhysics}. */
@@ -73,6 +83,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
+  const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
   return {
     state,
     pool,
@@ -88,6 +99,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     idParts: new Int32Array(2 * partitions),
     inline,
     inlineCommit,
+    inlineBuild,
   };
 };
 
@@ -104,22 +116,28 @@ const useShards = (sp: ShardedPhysics, step: number): boolean => {
 /** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
 export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
   const ps = sp.state;
-  prepareStep(ps, step, dt);
   const sharded = useShards(sp, step);
   const t0 = performance.now();
   if (sharded && sp.pool) {
-    partitionRows(ps, sp.partitions, sp.parts);
     const local = sp.mainRuns ? 1 : 0;
+    // Serial: anomaly guard and staging in row order. Then three phases split over the shards,
+    // each behind the barrier: grid build (rows), kernel (rows), copy-back (ids).
+    prepareBodies(ps, step, dt);
+    partitionBuildRows(ps, sp.partitions, sp.parts);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
+    partitionRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
-    // Second phase, after every band's kernel read the old state: copy results back, by id range.
+    // After every band's kernel read the old state: copy results back, by id range.
     partitionIds(ps, sp.partitions, sp.idParts);
     sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
   } else {
+    prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
   }
+  commitStep(ps, sharded ? sp.partitions : 1, sharded);
+  // The whole physics step both ways (the serial parts differ between them).
   const ms = performance.now() - t0;
   if (sharded) sp.shardMs = Number.isNaN(sp.shardMs) ? ms : sp.shardMs * 0.8 + ms * 0.2;
   else sp.inlineMs = Number.isNaN(sp.inlineMs) ? ms : sp.inlineMs * 0.8 + ms * 0.2;
   sp.lastSharded = sharded;
-  commitStep(ps, sharded ? sp.partitions : 1, sharded);
 };

@@ -91,7 +91,7 @@ describe('shards on piscina workers', () => {
       expect(st.obstaclePushes).toBeGreaterThan(0);
       if (pool) {
         const ps = pool.stats();
-        expect(ps.dispatched).toBe(2 * 2000 * shards); // kernel + copy-back per step
+        expect(ps.dispatched).toBe(3 * 2000 * shards); // grid build + kernel + copy-back per step
         expect(ps.inline + ps.timeouts + ps.crashes).toBe(0);
         await pool.close();
       }
@@ -153,7 +153,7 @@ describe('shards on piscina workers', () => {
     stepWorld(ref.w, 200);
     const { w, pool } = await busyWorld(1, { mainRuns: true });
     stepWorld(w, 200);
-    expect(pool?.stats().dispatched).toBe(400); // one band and one id range per step on the worker
+    expect(pool?.stats().dispatched).toBe(600); // one build band, one kernel band and one id range per step on the worker
     expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
     await pool?.close();
   }, 60_000);
