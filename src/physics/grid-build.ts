@@ -97,22 +97,15 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     }
     count.fill(0);
     for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
-    // Exclusive prefix from rs into cellStart; count[cx] becomes cell cx's scatter cursor.
-    let acc = rs,
-      w = 0,
-      most = 0;
+    // Exclusive prefix from rs into cellStart; count[cx] becomes cell cx's scatter cursor. No
+    // branch per cell: in a sparse world this loop runs over many more cells than bodies.
+    let acc = rs;
     for (let cx = 0; cx < side; cx++) {
       const k = count[cx];
       cellStart[base + cx] = acc;
       count[cx] = acc;
-      if (k > 0) {
-        acc += k;
-        w += k * (1 + (k < cap ? k : cap));
-        if (k > most) most = k;
-      }
+      acc += k;
     }
-    rowWork[gy] = w;
-    rowMax[gy] = most;
     // Scatter (stable: ids stay ascending inside a cell).
     for (let i = rs; i < re; i++) {
       const q = i * STAGE_STRIDE;
@@ -127,5 +120,17 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       items[k] = e;
       slotOf[e] = k;
     }
+    // Row work = Σ over cells of k × (1 + min(k, cap)) = Σ over bodies of (1 + min(k, cap)), k
+    // the body's cell count (count[cx] is now the cell's end, cellStart its start).
+    let w = 0,
+      most = 0;
+    for (let i = rs; i < re; i++) {
+      const cx = stageI[i * STAGE_STRIDE + 5];
+      const k = count[cx] - cellStart[base + cx];
+      w += 1 + (k < cap ? k : cap);
+      if (k > most) most = k;
+    }
+    rowWork[gy] = w;
+    rowMax[gy] = most;
   }
 };

@@ -214,9 +214,16 @@ export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void 
     inv = 1 / cfg.cellSize,
     maxS = cfg.maxSpeed,
     maxS2 = maxS * maxS;
-  const midX = (b.minX + b.maxX) / 2,
-    midY = (b.minY + b.maxY) / 2;
+  const minX = b.minX,
+    minY = b.minY,
+    maxX = b.maxX,
+    maxY = b.maxY;
+  const midX = (minX + maxX) / 2,
+    midY = (minY + maxY) / 2;
   const st = ps.stats;
+  let quarantined = 0,
+    positionClamped = 0,
+    velocityClamped = 0;
   count.fill(0);
   const top = Math.min(ps.maxEid, ps.capacity);
   for (let e = 1; e <= top; e++) {
@@ -224,48 +231,52 @@ export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void 
     slotOf[e] = -1;
     let x = px[e],
       y = py[e];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+    // x - x is 0 for a finite x and NaN for NaN/±Infinity: one test for both coordinates.
+    if (x - x + (y - y) !== 0) {
       // Quarantine for this step: back to the last position physics wrote, at rest.
       const lx = s.lastX[e],
         ly = s.lastY[e];
-      const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= b.minX && lx <= b.maxX && ly >= b.minY && ly <= b.maxY;
+      const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= minX && lx <= maxX && ly >= minY && ly <= maxY;
       px[e] = good ? lx : midX;
       py[e] = good ? ly : midY;
       vx[e] = 0;
       vy[e] = 0;
       cellOf[e] = -1;
-      st.quarantined++;
+      quarantined++;
       continue;
     }
-    if (x < b.minX || x > b.maxX || y < b.minY || y > b.maxY) {
-      x = x < b.minX ? b.minX : x > b.maxX ? b.maxX : x;
-      y = y < b.minY ? b.minY : y > b.maxY ? b.maxY : y;
+    if (x < minX || x > maxX || y < minY || y > maxY) {
+      x = x < minX ? minX : x > maxX ? maxX : x;
+      y = y < minY ? minY : y > maxY ? maxY : y;
       px[e] = x;
       py[e] = y;
-      st.positionClamped++;
+      positionClamped++;
     }
     const ux = vx[e],
       uy = vy[e];
-    if (!Number.isFinite(ux) || !Number.isFinite(uy)) {
-      vx[e] = 0;
-      vy[e] = 0;
-      st.velocityClamped++;
-    } else {
-      const v2 = ux * ux + uy * uy;
-      if (v2 > maxS2) {
+    const v2 = ux * ux + uy * uy;
+    // NaN/Infinity fail `v2 <= maxS2` too: one test on the common path.
+    if (!(v2 <= maxS2)) {
+      if (ux - ux + (uy - uy) !== 0) {
+        vx[e] = 0;
+        vy[e] = 0;
+      } else {
         const f = maxS / Math.sqrt(v2);
         vx[e] = ux * f;
         vy[e] = uy * f;
-        st.velocityClamped++;
       }
+      velocityClamped++;
     }
-    let gx = Math.floor((x - b.minX) * inv),
-      gy = Math.floor((y - b.minY) * inv);
+    let gx = Math.floor((x - minX) * inv),
+      gy = Math.floor((y - minY) * inv);
     gx = gx >= side ? side - 1 : gx;
     gy = gy >= side ? side - 1 : gy;
     cellOf[e] = gy * side + gx;
     count[gy]++;
   }
+  st.quarantined += quarantined;
+  st.positionClamped += positionClamped;
+  st.velocityClamped += velocityClamped;
   // Row prefix; then the bodies into row order.
   const rowStart = s.rowStart;
   let acc = 0;
