@@ -1,13 +1,15 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ dispatch ─┐          ┌─ counters
- *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitIds(0)  ┤ barrier
- *   worker 2:                                    stepRows(band 1) ─┘          commitIds(1)  ┘
+ *   main:     prepareBodies ─ dispatch ─┐            ┌─ dispatch ─┐           ┌─ dispatch ─┐             ┌─ counters
+ *   worker 1:          buildRows(band 0) ─┤ barrier  stepRows(band 0) ┤ barrier  commitIds(ids 0) ┤ barrier
+ *   worker 2:          buildRows(band 1) ─┘          stepRows(band 1) ┘          commitIds(ids 1) ┘
+ *   (with `mainRuns`, the main thread runs band 0 / ids 0 of each phase itself instead of waiting)
  *
- * Mode `auto` keeps a moving average of the wall cost of the kernel part of a step both ways
- * (inline, and sharded including dispatch and barrier), probes the other way every
- * `probeEvery` steps, and uses the cheaper one. With one core or no pool it is always inline.
+ * Mode `auto` alternates for its first {@link AUTO_WARM_STEPS} steps, then keeps a moving
+ * average of the wall cost of the whole step both ways (inline, and sharded including dispatch
+ * and barriers), probes the other way every `probeEvery` steps, and uses the cheaper one. With
+ * one core or no pool it is always inline.
  * The result is bit-identical either way, so switching never changes the state hash.
  */
 import os from 'node:os';
@@ -43,9 +45,12 @@ export interface ShardedPhysics {
   readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
-  /** Moving averages (wall ms) of the kernel part of a step; NaN until measured. */
+  /** Moving averages (wall ms) of a whole physics step each way; NaN until measured. */
   inlineMs: number;
   shardMs: number;
+  /** Steps measured each way. */
+  inlineSamples: number;
+  shardSamples: number;
   /** What the last step used. */
   lastSharded: boolean;
   readonly parts: Int32Array;
@@ -94,6 +99,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     probeEvery,
     inlineMs: NaN,
     shardMs: NaN,
+    inlineSamples: 0,
+    shardSamples: 0,
     lastSharded: false,
     parts: new Int32Array(2 * partitions),
     idParts: new Int32Array(2 * partitions),
@@ -103,15 +110,22 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   };
 };
 
+/** `auto`: steps at the start that alternate both ways (the first of each is JIT warm-up, not counted). */
+export const AUTO_WARM_STEPS = 8;
+
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
   if (!sp.pool || sp.mode === 'inline') return false;
   if (sp.mode === 'shards') return true;
   if (sp.cores < 2) return false;
-  if (Number.isNaN(sp.inlineMs)) return false;
-  if (Number.isNaN(sp.shardMs)) return true;
+  // Warm-up: alternate, so both averages start from real samples (a worker's first steps run
+  // unoptimised code: one cold sample must not keep `auto` away from shards for hundreds of steps).
+  if (sp.inlineSamples + sp.shardSamples < AUTO_WARM_STEPS) return sp.shardSamples < sp.inlineSamples;
   const better = sp.shardMs < sp.inlineMs;
   return step % sp.probeEvery === 0 ? !better : better;
 };
+
+/** Fold one wall-ms sample into a mode's average: the first (cold) is replaced by the second; a probe of the mode not in use weighs more. */
+const fold = (avg: number, n: number, ms: number, probe: boolean): number => (n < 2 ? ms : avg + (ms - avg) * (probe ? 0.5 : 0.2));
 
 /** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
 export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
@@ -137,7 +151,8 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   commitStep(ps, sharded ? sp.partitions : 1, sharded);
   // The whole physics step both ways (the serial parts differ between them).
   const ms = performance.now() - t0;
-  if (sharded) sp.shardMs = Number.isNaN(sp.shardMs) ? ms : sp.shardMs * 0.8 + ms * 0.2;
-  else sp.inlineMs = Number.isNaN(sp.inlineMs) ? ms : sp.inlineMs * 0.8 + ms * 0.2;
+  const probe = sharded !== sp.lastSharded;
+  if (sharded) sp.shardMs = fold(sp.shardMs, sp.shardSamples++, ms, probe);
+  else sp.inlineMs = fold(sp.inlineMs, sp.inlineSamples++, ms, probe);
   sp.lastSharded = sharded;
 };
