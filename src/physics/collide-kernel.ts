@@ -56,6 +56,8 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   const out = s.out,
     srt = s.sorted,
     flags = s.sortedFlags,
+    sortedCx = s.sortedCx,
+    rowSlot = s.rowStart,
     rowMax = s.rowMax;
   const cellStart = s.cellStart,
     cellItems = s.cellItems;
@@ -77,170 +79,166 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     // Largest cell of the 3 rows: a body whose cap is at least this scans spans, not cells.
     let nearMax = rowMax[yLo];
     for (let ny = yLo + 1; ny <= yHi; ny++) if (rowMax[ny] > nearMax) nearMax = rowMax[ny];
-    const rowBase = cy * side;
-    let bStart = cellStart[rowBase];
-    for (let cx = 0; cx < side; cx++) {
-      const bEnd = cellStart[rowBase + cx + 1];
-      if (bEnd === bStart) continue; // empty cell: most cells of a sparse world
+    // The row's bodies are one run of slots, in cell order: no visit of empty cells (most cells
+    // of a sparse world); each body's column is in `sortedCx`.
+    for (let b = rowSlot[cy], bEnd = rowSlot[cy + 1]; b < bEnd; b++) {
+      const cx = sortedCx[b];
       const xLo = cx > 0 ? cx - 1 : 0,
         xHi = cx + 1 < side ? cx + 1 : side - 1;
-      for (let b = bStart; b < bEnd; b++) {
-        const e = cellItems[b];
-        bodies++;
-        const fl = flags[b];
-        const isPlayer = (fl & 3) === PLAYER;
-        const r = isPlayer ? playerR : npcR;
-        const t = fl >> 2;
-        let cap = 0;
-        if (t === DETAILED) cap = fullCap;
-        else if (t === ACTIVE) cap = coarseCap;
-        else if (t === AMBIENT && (stepPhase + (e % ambientEvery)) % ambientEvery === 0) cap = coarseCap;
-        const q = b << 2;
-        const x0 = srt[q],
-          y0 = srt[q + 1];
-        let pushX = 0,
-          pushY = 0;
-        if (cap > 0) {
-          let hitCap = 0;
-          for (let ny = yLo; ny <= yHi; ny++) {
-            const c0 = ny * side + xLo;
-            // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
-            const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
-            for (let sp = 0; sp < spans; sp++) {
-              const start = cellStart[c0 + sp];
-              let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
-              if (spans > 1 && end - start > cap) {
-                end = start + cap;
-                hitCap = 1;
-              }
-              pairs += b >= start && b < end ? end - start - 1 : end - start;
-              for (let k = start; k < end; k++) {
-                const dx = x0 - srt[k << 2],
-                  dy = y0 - srt[(k << 2) + 1];
-                const rs = sameR ? r + r : r + ((flags[k] & 3) === PLAYER ? playerR : npcR);
-                const d2 = dx * dx + dy * dy;
-                if (d2 >= rs * rs || k === b) continue;
-                if (d2 > 1e-12) {
-                  const d = Math.sqrt(d2);
-                  const f = ((rs - d) * 0.5) / d;
-                  pushX += dx * f;
-                  pushY += dy * f;
-                } else {
-                  // Coincident: a direction from the unordered pair, opposite for each side.
-                  const j = cellItems[k];
-                  const lo = e < j ? e : j,
-                    hi = e < j ? j : e;
-                  const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
-                  const sgn = e < j ? 0.5 * rs : -0.5 * rs;
-                  pushX += Math.cos(a * TWO_PI_OVER_1024) * sgn;
-                  pushY += Math.sin(a * TWO_PI_OVER_1024) * sgn;
-                }
-              }
+      const e = cellItems[b];
+      bodies++;
+      const fl = flags[b];
+      const isPlayer = (fl & 3) === PLAYER;
+      const r = isPlayer ? playerR : npcR;
+      const t = fl >> 2;
+      let cap = 0;
+      if (t === DETAILED) cap = fullCap;
+      else if (t === ACTIVE) cap = coarseCap;
+      else if (t === AMBIENT && (stepPhase + (e % ambientEvery)) % ambientEvery === 0) cap = coarseCap;
+      const q = b << 2;
+      const x0 = srt[q],
+        y0 = srt[q + 1];
+      let pushX = 0,
+        pushY = 0;
+      if (cap > 0) {
+        let hitCap = 0;
+        for (let ny = yLo; ny <= yHi; ny++) {
+          const c0 = ny * side + xLo;
+          // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
+          const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
+          for (let sp = 0; sp < spans; sp++) {
+            const start = cellStart[c0 + sp];
+            let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+            if (spans > 1 && end - start > cap) {
+              end = start + cap;
+              hitCap = 1;
             }
-          }
-          capped += hitCap;
-          // Bound the push (a crowd cannot fling a body further than its radius in one step).
-          const p2 = pushX * pushX + pushY * pushY;
-          if (p2 > r * r && p2 > 0) {
-            const f = r / Math.sqrt(p2);
-            pushX *= f;
-            pushY *= f;
-          }
-        }
-        let nvx = srt[q + 2],
-          nvy = srt[q + 3];
-        let x = x0 + nvx * dt + pushX;
-        let y = y0 + nvy * dt + pushY;
-        if (hasObs) {
-          let gx = Math.floor((x - minX) / cell),
-            gy = Math.floor((y - minY) / cell);
-          gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
-          gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
-          const oc = gy * side + gx;
-          const oEnd = obsStart[oc + 1];
-          for (let k = obsStart[oc]; k < oEnd; k++) {
-            const q = obsItems[k] * 4;
-            const rx0 = rects[q],
-              ry0 = rects[q + 1],
-              rx1 = rects[q + 2],
-              ry1 = rects[q + 3];
-            const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
-            const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
-            const dx = x - qx,
-              dy = y - qy;
-            const d2 = dx * dx + dy * dy;
-            if (d2 >= r * r) continue;
-            let nX: number, nY: number;
-            if (d2 > 0) {
-              const d = Math.sqrt(d2);
-              nX = dx / d;
-              nY = dy / d;
-              x = qx + nX * r;
-              y = qy + nY * r;
-            } else {
-              // Centre inside the rect: leave by the nearest side.
-              const l = x - rx0,
-                rr = rx1 - x,
-                bo = y - ry0,
-                tp = ry1 - y;
-              const m = Math.min(l, rr, bo, tp);
-              if (m === l) {
-                nX = -1;
-                nY = 0;
-                x = rx0 - r;
-              } else if (m === rr) {
-                nX = 1;
-                nY = 0;
-                x = rx1 + r;
-              } else if (m === bo) {
-                nX = 0;
-                nY = -1;
-                y = ry0 - r;
+            pairs += b >= start && b < end ? end - start - 1 : end - start;
+            for (let k = start; k < end; k++) {
+              const dx = x0 - srt[k << 2],
+                dy = y0 - srt[(k << 2) + 1];
+              const rs = sameR ? r + r : r + ((flags[k] & 3) === PLAYER ? playerR : npcR);
+              const d2 = dx * dx + dy * dy;
+              if (d2 >= rs * rs || k === b) continue;
+              if (d2 > 1e-12) {
+                const d = Math.sqrt(d2);
+                const f = ((rs - d) * 0.5) / d;
+                pushX += dx * f;
+                pushY += dy * f;
               } else {
-                nX = 0;
-                nY = 1;
-                y = ry1 + r;
+                // Coincident: a direction from the unordered pair, opposite for each side.
+                const j = cellItems[k];
+                const lo = e < j ? e : j,
+                  hi = e < j ? j : e;
+                const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
+                const sgn = e < j ? 0.5 * rs : -0.5 * rs;
+                pushX += Math.cos(a * TWO_PI_OVER_1024) * sgn;
+                pushY += Math.sin(a * TWO_PI_OVER_1024) * sgn;
               }
             }
-            const vn = nvx * nX + nvy * nY;
-            if (vn < 0) {
-              const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
-              nvx -= k2 * nX;
-              nvy -= k2 * nY;
-            }
-            obsPushes++;
           }
         }
-        // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
-        const loX = minX + r,
-          hiX = maxX - r,
-          loY = minY + r,
-          hiY = maxY - r;
-        if (x < loX) {
-          x = loX;
-          if (nvx < 0) nvx = isPlayer ? 0 : -nvx;
-          edgeStops++;
-        } else if (x > hiX) {
-          x = hiX;
-          if (nvx > 0) nvx = isPlayer ? 0 : -nvx;
-          edgeStops++;
+        capped += hitCap;
+        // Bound the push (a crowd cannot fling a body further than its radius in one step).
+        const p2 = pushX * pushX + pushY * pushY;
+        if (p2 > r * r && p2 > 0) {
+          const f = r / Math.sqrt(p2);
+          pushX *= f;
+          pushY *= f;
         }
-        if (y < loY) {
-          y = loY;
-          if (nvy < 0) nvy = isPlayer ? 0 : -nvy;
-          edgeStops++;
-        } else if (y > hiY) {
-          y = hiY;
-          if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
-          edgeStops++;
-        }
-        out[q] = x;
-        out[q + 1] = y;
-        out[q + 2] = nvx;
-        out[q + 3] = nvy;
-        if (t === DETAILED && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
       }
-      bStart = bEnd;
+      let nvx = srt[q + 2],
+        nvy = srt[q + 3];
+      let x = x0 + nvx * dt + pushX;
+      let y = y0 + nvy * dt + pushY;
+      if (hasObs) {
+        let gx = Math.floor((x - minX) / cell),
+          gy = Math.floor((y - minY) / cell);
+        gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
+        gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
+        const oc = gy * side + gx;
+        const oEnd = obsStart[oc + 1];
+        for (let k = obsStart[oc]; k < oEnd; k++) {
+          const q = obsItems[k] * 4;
+          const rx0 = rects[q],
+            ry0 = rects[q + 1],
+            rx1 = rects[q + 2],
+            ry1 = rects[q + 3];
+          const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
+          const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
+          const dx = x - qx,
+            dy = y - qy;
+          const d2 = dx * dx + dy * dy;
+          if (d2 >= r * r) continue;
+          let nX: number, nY: number;
+          if (d2 > 0) {
+            const d = Math.sqrt(d2);
+            nX = dx / d;
+            nY = dy / d;
+            x = qx + nX * r;
+            y = qy + nY * r;
+          } else {
+            // Centre inside the rect: leave by the nearest side.
+            const l = x - rx0,
+              rr = rx1 - x,
+              bo = y - ry0,
+              tp = ry1 - y;
+            const m = Math.min(l, rr, bo, tp);
+            if (m === l) {
+              nX = -1;
+              nY = 0;
+              x = rx0 - r;
+            } else if (m === rr) {
+              nX = 1;
+              nY = 0;
+              x = rx1 + r;
+            } else if (m === bo) {
+              nX = 0;
+              nY = -1;
+              y = ry0 - r;
+            } else {
+              nX = 0;
+              nY = 1;
+              y = ry1 + r;
+            }
+          }
+          const vn = nvx * nX + nvy * nY;
+          if (vn < 0) {
+            const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
+            nvx -= k2 * nX;
+            nvy -= k2 * nY;
+          }
+          obsPushes++;
+        }
+      }
+      // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
+      const loX = minX + r,
+        hiX = maxX - r,
+        loY = minY + r,
+        hiY = maxY - r;
+      if (x < loX) {
+        x = loX;
+        if (nvx < 0) nvx = isPlayer ? 0 : -nvx;
+        edgeStops++;
+      } else if (x > hiX) {
+        x = hiX;
+        if (nvx > 0) nvx = isPlayer ? 0 : -nvx;
+        edgeStops++;
+      }
+      if (y < loY) {
+        y = loY;
+        if (nvy < 0) nvy = isPlayer ? 0 : -nvy;
+        edgeStops++;
+      } else if (y > hiY) {
+        y = hiY;
+        if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
+        edgeStops++;
+      }
+      out[q] = x;
+      out[q + 1] = y;
+      out[q + 2] = nvx;
+      out[q + 3] = nvy;
+      if (t === DETAILED && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
     }
   }
   cnt[o + C.bodies] += bodies;

@@ -6,7 +6,7 @@
  *   stageBodies  (main thread, ids ascending)  each body's start-of-step state into the slots of
  *                its grid row in `stage` — one write stream per row, the per-row counters fit in L1
  *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order:
- *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `slotOf`,
+ *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, `slotOf`,
  *                and the row's `rowWork` / `rowMax`. Rows are independent: any partition of the
  *                rows gives the same arrays.
  *
@@ -75,6 +75,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     items = s.cellItems,
     srt = s.sorted,
     flags = s.sortedFlags,
+    sortedCx = s.sortedCx,
     slotOf = s.slotOf,
     stage = s.stage,
     stageI = s.stageI,
@@ -109,8 +110,10 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     // Scatter (stable: ids stay ascending inside a cell).
     for (let i = rs; i < re; i++) {
       const q = i * STAGE_STRIDE;
-      const k = count[stageI[q + 5]]++;
+      const cx = stageI[q + 5];
+      const k = count[cx]++;
       const e = stageI[q + 4];
+      sortedCx[k] = cx;
       const o = k << 2;
       srt[o] = stage[q];
       srt[o + 1] = stage[q + 1];

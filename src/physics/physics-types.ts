@@ -91,6 +91,8 @@ export interface PhysicsShared {
   sorted: Float32Array;
   /** {@link BodyKind} | (level-of-detail tier << 2) of `cellItems[k]` at slot k (players: tier detailed). */
   sortedFlags: Uint8Array;
+  /** Grid column of `cellItems[k]` at slot k (the kernel walks a row's slots, not its cells). */
+  sortedCx: Int32Array;
   /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
   rowMax: Int32Array;
   /** Work estimate per grid row (written by the grid build; the kernel partition balances on it). */
