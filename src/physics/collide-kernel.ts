@@ -250,10 +250,17 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 
 /**
  * Copy the results of the bodies with ids in [idLo, idHi) back into the world stores (the
- * copy-back phase, after every band's kernel finished). Split by id range, so the writes of two
- * workers land in disjoint ranges of the stores.
+ * copy-back phase, after every band's kernel finished), and put each quarantined body (a body
+ * the guard kept out of the grid) back at its last good position — or the world's middle when
+ * it has none — at rest. Split by id range, so the writes of two workers land in disjoint ranges
+ * of the stores; re-running it writes the same values.
  */
 export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void => {
+  const prm = s.params;
+  const minX = prm[P.minX],
+    minY = prm[P.minY],
+    maxX = prm[P.maxX],
+    maxY = prm[P.maxY];
   const kind = s.kind,
     slotOf = s.slotOf,
     px = s.px,
@@ -266,7 +273,16 @@ export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void =>
   for (let e = idLo; e < idHi; e++) {
     if (kind[e] === BodyKind.none) continue;
     const k = slotOf[e];
-    if (k < 0) continue;
+    if (k < 0) {
+      const x = lx[e],
+        y = ly[e];
+      const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
+      px[e] = good ? x : (minX + maxX) / 2;
+      py[e] = good ? y : (minY + maxY) / 2;
+      vx[e] = 0;
+      vy[e] = 0;
+      continue;
+    }
     const q = k << 2;
     px[e] = lx[e] = out[q];
     py[e] = ly[e] = out[q + 1];

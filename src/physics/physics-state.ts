@@ -13,9 +13,9 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitIds } from './collide-kernel.js';
-import { buildRows, STAGE_STRIDE, stageBodies } from './grid-build.js';
+import { buildRows, guardIds, planStage, STAGE_STRIDE, stageIds } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
-import { BodyKind, C, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
 /** The stores physics reads and writes (the world's own SharedArrayBuffer views). */
 export interface PhysicsStores {
@@ -59,11 +59,8 @@ export interface PhysicsState {
   readonly obstacles: Obstacles;
   /** Work estimate per grid row (last prepared step; the same array as `shared.rowWork`). */
   readonly rowWork: Float64Array;
-  /** Scratch: bodies per grid row, then the staging cursor. */
-  readonly rowCount: Int32Array;
   /** Scratch: grid-build cost per row ({@link partitionBuildRows}). */
   readonly buildWork: Float64Array;
-  readonly cellOf: Int32Array;
   /** Highest entity id that may be a body (callers keep it up to date). */
   maxEid: number;
   readonly stats: PhysicsStats;
@@ -118,6 +115,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   params[P.ambientEvery] = config.ambientCollideEvery;
   params[P.perceptionRadius] = config.perceptionRadius;
   params[P.perceptionK] = K;
+  params[P.maxSpeed] = config.maxSpeed;
   const shared: PhysicsShared = {
     params,
     px: opts.stores.Position.x,
@@ -140,6 +138,9 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     rowStart: i32(side + 1),
     stage: new Float32Array(stageBuf),
     stageI: new Int32Array(stageBuf),
+    cellOf: i32(n, -1),
+    rowCounts: i32(MAX_ID_PARTS * side),
+    stageBase: i32(MAX_ID_PARTS * side),
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
@@ -160,9 +161,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     shared,
     obstacles,
     rowWork,
-    rowCount: new Int32Array(side),
     buildWork: new Float64Array(side),
-    cellOf: new Int32Array(n),
     maxEid: opts.capacity,
     stats: {
       steps: 0,
@@ -192,104 +191,29 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
 };
 
 /**
- * The serial part of the step's preparation (main thread): guard anomalies, count bodies per
- * grid row, and stage them in row order. The grid build of the rows (`buildRows`,
- * src/physics/grid-build.ts) follows, inline or split over the shards.
+ * The part of the step's preparation before the grid build, all inline: start the step (params,
+ * counters), guard anomalies and count bodies per row (`guardIds`), plan and fill the row-ordered
+ * stage (`planStage`, `stageIds`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the
+ * same phases split over the shards instead.
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
-  const s = ps.shared,
-    cfg = ps.config,
-    b = ps.bounds;
+  beginStep(ps, step, dt);
+  const end = idEnd(ps);
+  guardIds(ps.shared, 1, end, 0);
+  ps.stats.lastBodies = planStage(ps.shared, 1);
+  stageIds(ps.shared, 1, end, 0);
+};
+
+/** Start step `step` of `dt` simulation seconds: params and counters. */
+export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
+  const s = ps.shared;
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  const px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
-    kind = s.kind,
-    cellOf = ps.cellOf,
-    slotOf = s.slotOf,
-    count = ps.rowCount;
-  const side = ps.side,
-    inv = 1 / cfg.cellSize,
-    maxS = cfg.maxSpeed,
-    maxS2 = maxS * maxS;
-  const minX = b.minX,
-    minY = b.minY,
-    maxX = b.maxX,
-    maxY = b.maxY;
-  const midX = (minX + maxX) / 2,
-    midY = (minY + maxY) / 2;
-  const st = ps.stats;
-  let quarantined = 0,
-    positionClamped = 0,
-    velocityClamped = 0;
-  count.fill(0);
-  const top = Math.min(ps.maxEid, ps.capacity);
-  for (let e = 1; e <= top; e++) {
-    if (kind[e] === BodyKind.none) continue;
-    slotOf[e] = -1;
-    let x = px[e],
-      y = py[e];
-    // x - x is 0 for a finite x and NaN for NaN/±Infinity: one test for both coordinates.
-    if (x - x + (y - y) !== 0) {
-      // Quarantine for this step: back to the last position physics wrote, at rest.
-      const lx = s.lastX[e],
-        ly = s.lastY[e];
-      const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= minX && lx <= maxX && ly >= minY && ly <= maxY;
-      px[e] = good ? lx : midX;
-      py[e] = good ? ly : midY;
-      vx[e] = 0;
-      vy[e] = 0;
-      cellOf[e] = -1;
-      quarantined++;
-      continue;
-    }
-    if (x < minX || x > maxX || y < minY || y > maxY) {
-      x = x < minX ? minX : x > maxX ? maxX : x;
-      y = y < minY ? minY : y > maxY ? maxY : y;
-      px[e] = x;
-      py[e] = y;
-      positionClamped++;
-    }
-    const ux = vx[e],
-      uy = vy[e];
-    const v2 = ux * ux + uy * uy;
-    // NaN/Infinity fail `v2 <= maxS2` too: one test on the common path.
-    if (!(v2 <= maxS2)) {
-      if (ux - ux + (uy - uy) !== 0) {
-        vx[e] = 0;
-        vy[e] = 0;
-      } else {
-        const f = maxS / Math.sqrt(v2);
-        vx[e] = ux * f;
-        vy[e] = uy * f;
-      }
-      velocityClamped++;
-    }
-    let gx = Math.floor((x - minX) * inv),
-      gy = Math.floor((y - minY) * inv);
-    gx = gx >= side ? side - 1 : gx;
-    gy = gy >= side ? side - 1 : gy;
-    cellOf[e] = gy * side + gx;
-    count[gy]++;
-  }
-  st.quarantined += quarantined;
-  st.positionClamped += positionClamped;
-  st.velocityClamped += velocityClamped;
-  // Row prefix; then the bodies into row order.
-  const rowStart = s.rowStart;
-  let acc = 0;
-  for (let gy = 0; gy < side; gy++) {
-    rowStart[gy] = acc;
-    acc += count[gy];
-  }
-  rowStart[side] = acc;
-  s.cellStart[side * side] = acc;
-  stageBodies(s, cellOf, top, count);
-  st.lastBodies = acc;
 };
+
+/** One past the highest id that may be a body this step. */
+export const idEnd = (ps: PhysicsState): number => Math.min(ps.maxEid, ps.capacity) + 1;
 
 /**
  * Split the ids 1..maxEid into `parts` ranges for the copy-back phase, cut on multiples of 16
@@ -349,7 +273,7 @@ export const commitStep = (ps: PhysicsState, partitions: number, copied = false)
 };
 
 const copyBack = (ps: PhysicsState): void => {
-  commitIds(ps.shared, 1, Math.min(ps.maxEid, ps.capacity) + 1);
+  commitIds(ps.shared, 1, idEnd(ps));
 };
 
 const sumCounters = (ps: PhysicsState, partitions: number): void => {
@@ -364,6 +288,9 @@ const sumCounters = (ps: PhysicsState, partitions: number): void => {
     st.edgeStops += cnt[o + C.edgeStops];
     st.perceivers += cnt[o + C.perceivers];
     st.perceptionTruncated += cnt[o + C.perceptionTruncated];
+    st.quarantined += cnt[o + C.quarantined];
+    st.velocityClamped += cnt[o + C.velocityClamped];
+    st.positionClamped += cnt[o + C.positionClamped];
   }
   st.steps++;
 };

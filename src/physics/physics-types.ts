@@ -36,7 +36,8 @@ export const P = {
   perceptionRadius: 12,
   perceptionK: 13,
   step: 14,
-  count: 15,
+  maxSpeed: 15,
+  count: 16,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
@@ -48,13 +49,20 @@ export const C = {
   edgeStops: 4,
   perceivers: 5,
   perceptionTruncated: 6,
-  count: 7,
+  /** Anomaly guard (src/physics/grid-build.ts `guardIds`). */
+  quarantined: 7,
+  velocityClamped: 8,
+  positionClamped: 9,
+  count: 10,
   /** Slots are 16 float64 apart (128 bytes): two workers never write the same cache line. */
   stride: 16,
 } as const;
 
 /** Most partitions of one step (counter slots). */
 export const MAX_PARTITIONS = 64;
+
+/** Most partitions of the id-range phases of the grid build (guard, stage): per-row counters each. */
+export const MAX_ID_PARTS = 16;
 
 /** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
 export interface PhysicsShared {
@@ -102,6 +110,11 @@ export interface PhysicsShared {
   /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
   stage: Float32Array;
   stageI: Int32Array;
+  /** Grid cell of each entity this step (-1: quarantined or not a body), written by the guard. */
+  cellOf: Int32Array;
+  /** Bodies per (id partition p, row r) at `p * side + r` (guard), then each partition's first stage slot per row (plan). */
+  rowCounts: Int32Array;
+  stageBase: Int32Array;
   /** Obstacles (src/physics/obstacles.ts). */
   obsRects: Float64Array;
   obsStart: Int32Array;

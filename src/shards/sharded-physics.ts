@@ -15,17 +15,17 @@
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
 import { commitIds, stepRows } from '../physics/collide-kernel.js';
-import { buildRows } from '../physics/grid-build.js';
+import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
 import {
+  beginStep,
   commitStep,
   partitionBuildRows,
   partitionIds,
   partitionRows,
-  prepareBodies,
   prepareStep,
   type PhysicsState,
 } from '../physics/physics-state.js';
-import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
@@ -58,6 +58,8 @@ export interface ShardedPhysics {
   readonly inline: InlineRunner;
   readonly inlineCommit: InlineRunner;
   readonly inlineBuild: InlineRunner;
+  readonly inlineGuard: InlineRunner;
+  readonly inlineStage: InlineRunner;
 }
 
 /** Options of {@link createShardedPhysics}. */
@@ -83,12 +85,15 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   if (p.length) throw optionInvalid(p);
   const shared = state.shared;
   const inline: InlineRunner = (part, rowStart, rowEnd) => {
-    // A partly-run partition (dead worker) may have counted already: its counter row restarts.
-    shared.counters.fill(0, part * C.stride, (part + 1) * C.stride);
+    // A partly-run partition (dead worker) may have counted already: its kernel counters restart
+    // (the guard's counters of the same slot, C.quarantined.., are the guard phase's).
+    shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
+  const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
+  const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
   return {
     state,
     pool,
@@ -107,6 +112,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     inline,
     inlineCommit,
     inlineBuild,
+    inlineGuard,
+    inlineStage,
   };
 };
 
@@ -134,9 +141,15 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   const t0 = performance.now();
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
-    // Serial: anomaly guard and staging in row order. Then three phases split over the shards,
-    // each behind the barrier: grid build (rows), kernel (rows), copy-back (ids).
-    prepareBodies(ps, step, dt);
+    // Five phases split over the shards, each behind the barrier: anomaly guard (ids), staging
+    // in row order (ids), grid build (rows), kernel (rows), copy-back (ids). Serial between
+    // them: the partitions, and the stage plan (a prefix over rows × id partitions).
+    beginStep(ps, step, dt);
+    const idp = Math.min(sp.partitions, MAX_ID_PARTS);
+    partitionIds(ps, idp, sp.idParts);
+    sp.pool.run(sp.idParts, idp, sp.inlineGuard, ShardOp.guard, local);
+    ps.stats.lastBodies = planStage(ps.shared, idp);
+    sp.pool.run(sp.idParts, idp, sp.inlineStage, ShardOp.stage, local);
     partitionBuildRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
     partitionRows(ps, sp.partitions, sp.parts);
