@@ -1,14 +1,17 @@
 /**
- * Main-thread side of the physics step: the shared buffers, the anomaly guard, the grid build,
- * the work-balanced partition of grid rows, and the commit of results.
+ * The physics state of a world (the shared buffers, created once) and the inline step around the
+ * kernels:
  *
- *   prepareStep   sanitise bodies (NaN/Infinity position → quarantined for the step and put
- *                 back at its last good position; absurd speed → clamped; far outside the world
- *                 → clamped; each counted), counting-sort them into the grid by id ascending,
- *                 and estimate each row's work
- *   partitionRows split the rows into P bands of about equal work
+ *   prepareStep   beginStep, then the grid-build phases of src/physics/grid-build.ts over every
+ *                 id / row: anomaly guard (NaN/Infinity position → quarantined for the step and
+ *                 put back at its last good position by the copy-back; absurd speed → clamped;
+ *                 far outside the world → clamped; each counted), staging in row order, the
+ *                 counting sort into cells (ids ascending) and each row's work estimate
+ *   partitionRows split the rows into P bands of about equal work (partitionBuildRows: for the build)
  *   stepRows      (collide-kernel.ts) per band, inline or on a shard worker
- *   commitStep    copy out* back into Position/Velocity, sum the counters
+ *   commitStep    copy `out` back into Position/Velocity (commitIds), sum the counters
+ *
+ * src/shards/sharded-physics.ts runs the same phases split over shard workers.
  */
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';

@@ -1,10 +1,10 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:     prepareBodies ─ dispatch ─┐            ┌─ dispatch ─┐           ┌─ dispatch ─┐             ┌─ counters
- *   worker 1:          buildRows(band 0) ─┤ barrier  stepRows(band 0) ┤ barrier  commitIds(ids 0) ┤ barrier
- *   worker 2:          buildRows(band 1) ─┘          stepRows(band 1) ┘          commitIds(ids 1) ┘
- *   (with `mainRuns`, the main thread runs band 0 / ids 0 of each phase itself instead of waiting)
+ *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ┐ dispatch ┐ counters
+ *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘ commitIds┘
+ *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
+ *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
  * Mode `auto` alternates for its first {@link AUTO_WARM_STEPS} steps, then keeps a moving
  * average of the wall cost of the whole step both ways (inline, and sharded including dispatch
