@@ -92,7 +92,8 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     inv = 1 / prm[P.cellSize];
   const kind = s.kind,
     cellOf = s.cellOf,
-    slotOf = s.slotOf;
+    slotOf = s.slotOf,
+    guardBits = s.guardBits;
   const o = new Float64Array(4);
   // Counted locally and published at the end: a late worker re-publishes the same counts.
   const counts = new Int32Array(side);
@@ -102,6 +103,7 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   for (let e = idLo; e < idHi; e++) {
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
+    guardBits[e] = bad;
     if (bad !== 0) {
       if (bad === QUARANTINED) {
         // Out of the grid this step: the copy-back restores it (the build sets every other slotOf).
@@ -161,6 +163,11 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   const kind = s.kind,
     tier = s.tier,
     cellOf = s.cellOf,
+    guardBits = s.guardBits,
+    px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy,
     stage = s.stage,
     stageI = s.stageI;
   // One cursor per row: this partition's slots in each row start at its stageBase row.
@@ -171,13 +178,21 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     if (kd === NONE) continue;
     const c = cellOf[e];
     if (c < 0) continue;
-    guardBody(s, e, o);
     const gy = (c / side) | 0;
     const q = cursor[gy]++ * STAGE_STRIDE;
-    stage[q] = o[0];
-    stage[q + 1] = o[1];
-    stage[q + 2] = o[2];
-    stage[q + 3] = o[3];
+    if (guardBits[e] === 0) {
+      // Nothing was wrong (the common case): the stored values are the sanitised ones.
+      stage[q] = px[e];
+      stage[q + 1] = py[e];
+      stage[q + 2] = vx[e];
+      stage[q + 3] = vy[e];
+    } else {
+      guardBody(s, e, o);
+      stage[q] = o[0];
+      stage[q + 1] = o[1];
+      stage[q + 2] = o[2];
+      stage[q + 3] = o[3];
+    }
     stageI[q + 4] = e;
     stageI[q + 5] = c - gy * side;
     // Level of detail: players are always full; an unknown tier code counts as dormant.

@@ -142,6 +142,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     stage: new Float32Array(stageBuf),
     stageI: new Int32Array(stageBuf),
     cellOf: i32(n, -1),
+    guardBits: new Uint8Array(new SharedArrayBuffer(n)),
     rowCounts: i32(MAX_ID_PARTS * side),
     stageBase: i32(MAX_ID_PARTS * side),
     obsRects: obstacles.rects,

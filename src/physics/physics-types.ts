@@ -112,6 +112,8 @@ export interface PhysicsShared {
   stageI: Int32Array;
   /** Grid cell of each entity this step (-1: quarantined or not a body), written by the guard. */
   cellOf: Int32Array;
+  /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
+  guardBits: Uint8Array;
   /** Bodies per (id partition p, row r) at `p * side + r` (guard), then each partition's first stage slot per row (plan). */
   rowCounts: Int32Array;
   stageBase: Int32Array;
