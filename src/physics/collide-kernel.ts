@@ -249,13 +249,37 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 };
 
 /**
- * Copy the results of the bodies with ids in [idLo, idHi) back into the world stores (the
- * copy-back phase, after every band's kernel finished), and put each quarantined body (a body
- * the guard kept out of the grid) back at its last good position — or the world's middle when
- * it has none — at rest. Split by id range, so the writes of two workers land in disjoint ranges
- * of the stores; re-running it writes the same values.
+ * Copy the results of the bodies of grid rows [rowLo, rowHi) back into the world stores (the
+ * copy-back phase, after every band's kernel finished), in slot order: the results are read in
+ * sequence and the stores written at the bodies' ids (a write to a random id costs far less than
+ * a read from a random slot: writes do not stall, and the copy-back runs on caches the other
+ * phases of the step have evicted). Re-running it writes the same values.
  */
-export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void => {
+export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void => {
+  const items = s.cellItems,
+    out = s.out,
+    px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy,
+    lx = s.lastX,
+    ly = s.lastY;
+  for (let k = s.rowStart[rowLo], end = s.rowStart[rowHi]; k < end; k++) {
+    const e = items[k];
+    const q = k << 2;
+    px[e] = lx[e] = out[q];
+    py[e] = ly[e] = out[q + 1];
+    vx[e] = out[q + 2];
+    vy[e] = out[q + 3];
+  }
+};
+
+/**
+ * Put each quarantined body with an id in [idLo, idHi) (a body the guard kept out of the grid:
+ * `slotOf` -1) back at its last good position — or the world's middle when it has none — at
+ * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
+ */
+export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
   const prm = s.params;
   const minX = prm[P.minX],
     minY = prm[P.minY],
@@ -263,30 +287,16 @@ export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void =>
     maxY = prm[P.maxY];
   const kind = s.kind,
     slotOf = s.slotOf,
-    px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy;
-  const out = s.out,
     lx = s.lastX,
     ly = s.lastY;
   for (let e = idLo; e < idHi; e++) {
-    if (kind[e] === BodyKind.none) continue;
-    const k = slotOf[e];
-    if (k < 0) {
-      const x = lx[e],
-        y = ly[e];
-      const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
-      px[e] = good ? x : (minX + maxX) / 2;
-      py[e] = good ? y : (minY + maxY) / 2;
-      vx[e] = 0;
-      vy[e] = 0;
-      continue;
-    }
-    const q = k << 2;
-    px[e] = lx[e] = out[q];
-    py[e] = ly[e] = out[q + 1];
-    vx[e] = out[q + 2];
-    vy[e] = out[q + 3];
+    if (kind[e] === BodyKind.none || slotOf[e] >= 0) continue;
+    const x = lx[e],
+      y = ly[e];
+    const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
+    s.px[e] = good ? x : (minX + maxX) / 2;
+    s.py[e] = good ? y : (minY + maxY) / 2;
+    s.vx[e] = 0;
+    s.vy[e] = 0;
   }
 };

@@ -9,13 +9,14 @@
  *                 counting sort into cells (ids ascending) and each row's work estimate
  *   partitionRows split the rows into P bands of about equal work (partitionBuildRows: for the build)
  *   stepRows      (collide-kernel.ts) per band, inline or on a shard worker
- *   commitStep    copy `out` back into Position/Velocity (commitIds), sum the counters
+ *   commitStep    copy `out` back into Position/Velocity (commitRows), restore quarantined bodies,
+ *                 sum the counters
  *
  * src/shards/sharded-physics.ts runs the same phases split over shard workers.
  */
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
-import { commitIds } from './collide-kernel.js';
+import { commitRows, restoreQuarantined } from './collide-kernel.js';
 import { buildRows, guardIds, planStage, STAGE_STRIDE, stageIds } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
@@ -269,15 +270,16 @@ const splitRows = (w: Float64Array, side: number, parts: number, out: Int32Array
 
 /**
  * Copy results back into the world stores (unless `copied`: the shards did it with
- * `commitIds`) and sum the partition counters (after the barrier).
+ * `commitRows`), put quarantined bodies back (only in a step that had any), and sum the
+ * partition counters (after the barrier).
  */
 export const commitStep = (ps: PhysicsState, partitions: number, copied = false): void => {
-  if (!copied) copyBack(ps);
+  const s = ps.shared;
+  if (!copied) commitRows(s, 0, ps.side);
+  let quarantined = 0;
+  for (let p = 0; p < Math.max(1, partitions); p++) quarantined += s.counters[p * C.stride + C.quarantined];
+  if (quarantined > 0) restoreQuarantined(s, 1, idEnd(ps));
   sumCounters(ps, partitions);
-};
-
-const copyBack = (ps: PhysicsState): void => {
-  commitIds(ps.shared, 1, idEnd(ps));
 };
 
 const sumCounters = (ps: PhysicsState, partitions: number): void => {

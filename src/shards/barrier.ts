@@ -10,7 +10,7 @@
  *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
  *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
  *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
- *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitIds; ROW_START/END hold an id range),
+ *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
  *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard of an id range
  *                             (guardIds), 4 = staging of an id range (stageIds)
  *

@@ -2,7 +2,7 @@
  * One physics step, inline or on shards, chosen by measurement.
  *
  *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ┐ dispatch ┐ counters
- *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘ commitIds┘
+ *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘commitRows┘
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
@@ -14,7 +14,7 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitIds, stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
 import {
   beginStep,
@@ -90,7 +90,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
     stepRows(shared, rowStart, rowEnd, part);
   };
-  const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
+  const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
   const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
   const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
@@ -154,9 +154,9 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
     partitionRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
-    // After every band's kernel read the old state: copy results back, by id range.
-    partitionIds(ps, sp.partitions, sp.idParts);
-    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
+    // After every band's kernel read the old state: copy results back, bands balanced by bodies.
+    partitionBuildRows(ps, sp.partitions, sp.parts);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
   } else {
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
