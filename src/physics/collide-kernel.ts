@@ -276,7 +276,7 @@ export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void
 
 /**
  * Put each quarantined body with an id in [idLo, idHi) (a body the guard kept out of the grid:
- * `slotOf` -1) back at its last good position — or the world's middle when it has none — at
+ * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
 export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
@@ -286,11 +286,11 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     maxX = prm[P.maxX],
     maxY = prm[P.maxY];
   const kind = s.kind,
-    slotOf = s.slotOf,
+    cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
   for (let e = idLo; e < idHi; e++) {
-    if (kind[e] === BodyKind.none || slotOf[e] >= 0) continue;
+    if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
     const x = lx[e],
       y = ly[e];
     const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;

@@ -9,7 +9,7 @@
  *   stageIds     (per id range)  each body's sanitised start-of-step state into the slots of its
  *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
  *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order:
- *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, `slotOf`,
+ *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`,
  *                and the row's `rowWork` / `rowMax`. Rows are independent: any partition of the
  *                rows gives the same arrays.
  *
@@ -79,8 +79,8 @@ const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
 };
 
 /**
- * Guard pass over the ids [idLo, idHi) as id partition `part`: each body's cell (`cellOf`; -1 and
- * `slotOf` -1 when quarantined), its row counted in `rowCounts` row `part`, and the guard counters
+ * Guard pass over the ids [idLo, idHi) as id partition `part`: each body's cell (`cellOf`; -1 when
+ * quarantined), its row counted in `rowCounts` row `part`, and the guard counters
  * of counter slot `part`. Reads the stores, writes none: it may be re-run, even concurrently
  * with a late run of itself (every write is of a value computed from unchanged inputs).
  */
@@ -92,7 +92,6 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     inv = 1 / prm[P.cellSize];
   const kind = s.kind,
     cellOf = s.cellOf,
-    slotOf = s.slotOf,
     guardBits = s.guardBits;
   const o = new Float64Array(4);
   // Counted locally and published at the end: a late worker re-publishes the same counts.
@@ -106,9 +105,8 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     guardBits[e] = bad;
     if (bad !== 0) {
       if (bad === QUARANTINED) {
-        // Out of the grid this step: the copy-back restores it (the build sets every other slotOf).
+        // Out of the grid this step: restored after the copy-back (restoreQuarantined).
         cellOf[e] = -1;
-        slotOf[e] = -1;
         quarantined++;
         continue;
       }
@@ -203,8 +201,8 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
 
 /**
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
- * those rows (see module doc). Touches only those rows' cells and slots (and `slotOf` of their
- * bodies). Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
+ * those rows (see module doc). Touches only those rows' cells and slots.
+ * Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
 export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
   const prm = s.params;
@@ -215,7 +213,6 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     srt = s.sorted,
     flags = s.sortedFlags,
     sortedCx = s.sortedCx,
-    slotOf = s.slotOf,
     stage = s.stage,
     stageI = s.stageI,
     rowSlot = s.rowStart,
@@ -260,7 +257,6 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       srt[o + 3] = stage[q + 3];
       flags[k] = stageI[q + 6];
       items[k] = e;
-      slotOf[e] = k;
     }
     // Row work = Σ over cells of k × (1 + min(k, cap)) = Σ over bodies of (1 + min(k, cap)), k
     // the body's cell count (count[cx] is now the cell's end, cellStart its start).

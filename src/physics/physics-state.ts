@@ -129,7 +129,6 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     tier: opts.stores.Tier.tier,
     kind: new Uint8Array(new SharedArrayBuffer(n)),
     out: f32(4 * n),
-    slotOf: i32(n, -1),
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
     cellStart: i32(side * side + 1),

@@ -83,8 +83,6 @@ export interface PhysicsShared {
    * one cache line instead of four.
    */
   out: Float32Array;
-  /** Grid slot of each entity this step (-1 = not in the grid). */
-  slotOf: Int32Array;
   /** Position each body had after the last committed step (quarantine restores it). */
   lastX: Float32Array;
   lastY: Float32Array;
