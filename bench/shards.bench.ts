@@ -2,7 +2,8 @@
  * Suite `shards`: physics of 100k colliding bodies (95% active-tier NPCs: full neighbour
  * collision; 5% detailed: collision + perception; 100 players; three walls) per step, inline
  * and on 1, 2 and 4 shard workers in the same run, plus the dispatch + barrier overhead of a
- * step with empty partitions. Goal: 2 shards ≥ 1.8× 1 shard (the machine has 2 cores).
+ * step with empty partitions, the inline cost of prepare and commit, and the kernel alone inline
+ * vs on one worker (parity). Goal: 2 shards ≥ 1.8× 1 shard (the machine has 2 cores).
  * The machine is shared: load averages are recorded, and the ratios must be re-run on a quiet
  * machine before they are quoted as the figure.
  */
@@ -10,6 +11,8 @@ import { playerRow } from '../components/player-table.js';
 import os from 'node:os';
 import { TierCode } from '../components/tier.js';
 import { commitStep, prepareStep } from '../src/physics/physics-state.js';
+import { stepRows } from '../src/physics/collide-kernel.js';
+import { ShardOp } from '../src/shards/barrier.js';
 import { BodyKind } from '../src/physics/physics-types.js';
 import { ShardPool } from '../src/shards/shard-pool.js';
 import { createShardedPhysics, runPhysicsStep, type ShardedPhysics } from '../src/shards/sharded-physics.js';
@@ -61,10 +64,11 @@ const suite: Suite = {
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
     for (const sp of [...sharded, mainPlus1]) for (let i = 0; i < 5; i++) stepWith(sp)();
-    // Serial part of every step (same either way): anomaly guard + grid build, and the commit.
+    const r = (x: number) => Math.round(x * 100) / 100;
+    // The phases of a step run inline (sharded, each of them is split over the shards).
     const serial = await ctx.measure([
-      [`prepare (guard + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
-      [`commit ${N / 1000}k bodies`, () => commitStep(state, 1)],
+      [`prepare inline (guard + stage + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
+      [`commit inline ${N / 1000}k bodies`, () => commitStep(state, 1)],
     ]);
     const tasks = await ctx.measure(
       [
@@ -77,8 +81,31 @@ const suite: Suite = {
       { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
     );
     const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
-    const r = (x: number) => Math.round(x * 100) / 100;
-    ctx.record('serialMs', { prepare: serial[0].meanMs, inlineCommit: serial[1].meanMs });
+    ctx.record('inlinePhaseMs', { prepare: serial[0].meanMs, commit: serial[1].meanMs });
+    // Worker parity: the same kernel over the same rows, inline vs on one worker (the main thread
+    // waits at the barrier), interleaved; wall ms per call (median of rounds).
+    prepareStep(state, step, 0.05);
+    const allRows = new Int32Array([0, state.side]);
+    const noInline = () => {
+      throw new Error('the worker was not READY');
+    };
+    const kIn: number[] = [],
+      kW: number[] = [];
+    for (let round = 0; round < (ctx.quick ? 3 : 10); round++) {
+      let w0 = performance.now();
+      for (let k = 0; k < 3; k++) stepRows(s, 0, state.side, 0);
+      kIn.push((performance.now() - w0) / 3);
+      w0 = performance.now();
+      for (let k = 0; k < 3; k++) pools[0].run(allRows, 1, noInline, ShardOp.step);
+      kW.push((performance.now() - w0) / 3);
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    ctx.record('kernelParity', {
+      inlineMs: r(med(kIn)),
+      oneWorkerMs: r(med(kW)),
+      workerOverInline: r(med(kW) / med(kIn)),
+      goal: 'worker within ~10 % of inline',
+    });
     ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     // Interleaved rounds (modes alternate every few steps, so a load change on the shared
     // machine hits every mode alike): median wall ms per step, and process CPU ms per step

@@ -22,10 +22,19 @@ import { perceiveBody } from './perception-kernel.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
+// Module constants copied into locals of the kernels: one load, whatever the module format.
+const PLAYER = BodyKind.player;
+const DETAILED = TierCode.detailed,
+  ACTIVE = TierCode.active,
+  AMBIENT = TierCode.ambient;
 
 /**
  * Step the bodies of grid rows [rowStart, rowEnd). `slot` selects the counter row. `live` is
  * checked once per row: when it returns false (the step was cancelled), the kernel stops.
+ *
+ * Neighbour scan: the 3 cells of a neighbouring row are consecutive in cell order, so their
+ * bodies are one contiguous span of slots, read as one loop — unless a cell of those rows holds
+ * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same order).
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
@@ -35,25 +44,23 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     maxX = prm[P.maxX],
     maxY = prm[P.maxY];
   const cell = prm[P.cellSize];
-  const side = prm[P.side];
+  const side = prm[P.side] | 0;
   const npcR = prm[P.npcRadius],
     playerR = prm[P.playerRadius];
-  const fullCap = prm[P.maxPerCell],
-    coarseCap = prm[P.activeMaxPerCell],
-    ambientEvery = prm[P.ambientEvery];
-  const step = prm[P.step];
-  const vx = s.vx,
-    vy = s.vy,
-    tier = s.tier;
-  const outX = s.outX,
-    outY = s.outY,
-    outVx = s.outVx,
-    outVy = s.outVy;
+  const fullCap = prm[P.maxPerCell] | 0,
+    coarseCap = prm[P.activeMaxPerCell] | 0,
+    ambientEvery = prm[P.ambientEvery] | 0;
+  // (step + e) % every without a float modulo per body: step's phase once, then integers.
+  const stepPhase = (prm[P.step] % ambientEvery) | 0;
+  const sameR = npcR === playerR;
+  const out = s.out,
+    srt = s.sorted,
+    flags = s.sortedFlags,
+    sortedCx = s.sortedCx,
+    rowSlot = s.rowStart,
+    rowMax = s.rowMax;
   const cellStart = s.cellStart,
-    cellItems = s.cellItems,
-    sx = s.sortedX,
-    sy = s.sortedY,
-    sk = s.sortedKind;
+    cellItems = s.cellItems;
   const rects = s.obsRects,
     obsStart = s.obsStart,
     obsItems = s.obsItems;
@@ -67,166 +74,171 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     edgeStops = 0;
   for (let cy = rowStart; cy < rowEnd; cy++) {
     if (live !== undefined && !live()) return;
-    for (let cx = 0; cx < side; cx++) {
-      const c0 = cy * side + cx;
-      const bEnd = cellStart[c0 + 1];
-      for (let b = cellStart[c0]; b < bEnd; b++) {
-        const e = cellItems[b];
-        bodies++;
-        const isPlayer = sk[b] === BodyKind.player;
-        const r = isPlayer ? playerR : npcR;
-        const t = isPlayer ? TierCode.detailed : tier[e];
-        let cap = 0;
-        if (t === TierCode.detailed) cap = fullCap;
-        else if (t === TierCode.active) cap = coarseCap;
-        else if (t === TierCode.ambient && (step + e) % ambientEvery === 0) cap = coarseCap;
-        const x0 = sx[b],
-          y0 = sy[b];
-        let pushX = 0,
-          pushY = 0;
-        if (cap > 0) {
-          let hitCap = 0;
-          const yLo = cy > 0 ? cy - 1 : 0,
-            yHi = cy + 1 < side ? cy + 1 : side - 1;
-          const xLo = cx > 0 ? cx - 1 : 0,
-            xHi = cx + 1 < side ? cx + 1 : side - 1;
-          for (let ny = yLo; ny <= yHi; ny++) {
-            for (let nx = xLo; nx <= xHi; nx++) {
-              const c = ny * side + nx;
-              const start = cellStart[c];
-              let end = cellStart[c + 1];
-              if (end - start > cap) {
-                end = start + cap;
-                hitCap = 1;
-              }
-              for (let k = start; k < end; k++) {
-                if (k === b) continue;
-                pairs++;
-                const dx = x0 - sx[k],
-                  dy = y0 - sy[k];
-                const rs = r + (sk[k] === BodyKind.player ? playerR : npcR);
-                const d2 = dx * dx + dy * dy;
-                if (d2 >= rs * rs) continue;
-                if (d2 > 1e-12) {
-                  const d = Math.sqrt(d2);
-                  const f = ((rs - d) * 0.5) / d;
-                  pushX += dx * f;
-                  pushY += dy * f;
-                } else {
-                  // Coincident: a direction from the unordered pair, opposite for each side.
-                  const j = cellItems[k];
-                  const lo = e < j ? e : j,
-                    hi = e < j ? j : e;
-                  const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
-                  const sgn = e < j ? 0.5 * rs : -0.5 * rs;
-                  pushX += Math.cos(a * TWO_PI_OVER_1024) * sgn;
-                  pushY += Math.sin(a * TWO_PI_OVER_1024) * sgn;
-                }
-              }
+    const yLo = cy > 0 ? cy - 1 : 0,
+      yHi = cy + 1 < side ? cy + 1 : side - 1;
+    // Largest cell of the 3 rows: a body whose cap is at least this scans spans, not cells.
+    let nearMax = rowMax[yLo];
+    for (let ny = yLo + 1; ny <= yHi; ny++) if (rowMax[ny] > nearMax) nearMax = rowMax[ny];
+    // The row's bodies are one run of slots, in cell order: no visit of empty cells (most cells
+    // of a sparse world); each body's column is in `sortedCx`.
+    for (let b = rowSlot[cy], bEnd = rowSlot[cy + 1]; b < bEnd; b++) {
+      const cx = sortedCx[b];
+      const xLo = cx > 0 ? cx - 1 : 0,
+        xHi = cx + 1 < side ? cx + 1 : side - 1;
+      const e = cellItems[b];
+      bodies++;
+      const fl = flags[b];
+      const isPlayer = (fl & 3) === PLAYER;
+      const r = isPlayer ? playerR : npcR;
+      const t = fl >> 2;
+      let cap = 0;
+      if (t === DETAILED) cap = fullCap;
+      else if (t === ACTIVE) cap = coarseCap;
+      else if (t === AMBIENT && (stepPhase + (e % ambientEvery)) % ambientEvery === 0) cap = coarseCap;
+      const q = b << 2;
+      const x0 = srt[q],
+        y0 = srt[q + 1];
+      let pushX = 0,
+        pushY = 0;
+      if (cap > 0) {
+        let hitCap = 0;
+        for (let ny = yLo; ny <= yHi; ny++) {
+          const c0 = ny * side + xLo;
+          // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
+          const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
+          for (let sp = 0; sp < spans; sp++) {
+            const start = cellStart[c0 + sp];
+            let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+            if (spans > 1 && end - start > cap) {
+              end = start + cap;
+              hitCap = 1;
             }
-          }
-          capped += hitCap;
-          // Bound the push (a crowd cannot fling a body further than its radius in one step).
-          const p2 = pushX * pushX + pushY * pushY;
-          if (p2 > r * r && p2 > 0) {
-            const f = r / Math.sqrt(p2);
-            pushX *= f;
-            pushY *= f;
-          }
-        }
-        let nvx = vx[e],
-          nvy = vy[e];
-        let x = x0 + nvx * dt + pushX;
-        let y = y0 + nvy * dt + pushY;
-        if (hasObs) {
-          let gx = Math.floor((x - minX) / cell),
-            gy = Math.floor((y - minY) / cell);
-          gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
-          gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
-          const oc = gy * side + gx;
-          const oEnd = obsStart[oc + 1];
-          for (let k = obsStart[oc]; k < oEnd; k++) {
-            const q = obsItems[k] * 4;
-            const rx0 = rects[q],
-              ry0 = rects[q + 1],
-              rx1 = rects[q + 2],
-              ry1 = rects[q + 3];
-            const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
-            const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
-            const dx = x - qx,
-              dy = y - qy;
-            const d2 = dx * dx + dy * dy;
-            if (d2 >= r * r) continue;
-            let nX: number, nY: number;
-            if (d2 > 0) {
-              const d = Math.sqrt(d2);
-              nX = dx / d;
-              nY = dy / d;
-              x = qx + nX * r;
-              y = qy + nY * r;
-            } else {
-              // Centre inside the rect: leave by the nearest side.
-              const l = x - rx0,
-                rr = rx1 - x,
-                bo = y - ry0,
-                tp = ry1 - y;
-              const m = Math.min(l, rr, bo, tp);
-              if (m === l) {
-                nX = -1;
-                nY = 0;
-                x = rx0 - r;
-              } else if (m === rr) {
-                nX = 1;
-                nY = 0;
-                x = rx1 + r;
-              } else if (m === bo) {
-                nX = 0;
-                nY = -1;
-                y = ry0 - r;
+            pairs += b >= start && b < end ? end - start - 1 : end - start;
+            for (let k = start; k < end; k++) {
+              const dx = x0 - srt[k << 2],
+                dy = y0 - srt[(k << 2) + 1];
+              const rs = sameR ? r + r : r + ((flags[k] & 3) === PLAYER ? playerR : npcR);
+              const d2 = dx * dx + dy * dy;
+              if (d2 >= rs * rs || k === b) continue;
+              if (d2 > 1e-12) {
+                const d = Math.sqrt(d2);
+                const f = ((rs - d) * 0.5) / d;
+                pushX += dx * f;
+                pushY += dy * f;
               } else {
-                nX = 0;
-                nY = 1;
-                y = ry1 + r;
+                // Coincident: a direction from the unordered pair, opposite for each side.
+                const j = cellItems[k];
+                const lo = e < j ? e : j,
+                  hi = e < j ? j : e;
+                const a = ((Math.imul(lo, 73856093) ^ Math.imul(hi, 19349663)) >>> 0) & 1023;
+                const sgn = e < j ? 0.5 * rs : -0.5 * rs;
+                pushX += Math.cos(a * TWO_PI_OVER_1024) * sgn;
+                pushY += Math.sin(a * TWO_PI_OVER_1024) * sgn;
               }
             }
-            const vn = nvx * nX + nvy * nY;
-            if (vn < 0) {
-              const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
-              nvx -= k2 * nX;
-              nvy -= k2 * nY;
-            }
-            obsPushes++;
           }
         }
-        // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
-        const loX = minX + r,
-          hiX = maxX - r,
-          loY = minY + r,
-          hiY = maxY - r;
-        if (x < loX) {
-          x = loX;
-          if (nvx < 0) nvx = isPlayer ? 0 : -nvx;
-          edgeStops++;
-        } else if (x > hiX) {
-          x = hiX;
-          if (nvx > 0) nvx = isPlayer ? 0 : -nvx;
-          edgeStops++;
+        capped += hitCap;
+        // Bound the push (a crowd cannot fling a body further than its radius in one step).
+        const p2 = pushX * pushX + pushY * pushY;
+        if (p2 > r * r && p2 > 0) {
+          const f = r / Math.sqrt(p2);
+          pushX *= f;
+          pushY *= f;
         }
-        if (y < loY) {
-          y = loY;
-          if (nvy < 0) nvy = isPlayer ? 0 : -nvy;
-          edgeStops++;
-        } else if (y > hiY) {
-          y = hiY;
-          if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
-          edgeStops++;
-        }
-        outX[b] = x;
-        outY[b] = y;
-        outVx[b] = nvx;
-        outVy[b] = nvy;
-        if (t === TierCode.detailed && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
       }
+      let nvx = srt[q + 2],
+        nvy = srt[q + 3];
+      let x = x0 + nvx * dt + pushX;
+      let y = y0 + nvy * dt + pushY;
+      if (hasObs) {
+        let gx = Math.floor((x - minX) / cell),
+          gy = Math.floor((y - minY) / cell);
+        gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
+        gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
+        const oc = gy * side + gx;
+        const oEnd = obsStart[oc + 1];
+        for (let k = obsStart[oc]; k < oEnd; k++) {
+          const q = obsItems[k] * 4;
+          const rx0 = rects[q],
+            ry0 = rects[q + 1],
+            rx1 = rects[q + 2],
+            ry1 = rects[q + 3];
+          const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
+          const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
+          const dx = x - qx,
+            dy = y - qy;
+          const d2 = dx * dx + dy * dy;
+          if (d2 >= r * r) continue;
+          let nX: number, nY: number;
+          if (d2 > 0) {
+            const d = Math.sqrt(d2);
+            nX = dx / d;
+            nY = dy / d;
+            x = qx + nX * r;
+            y = qy + nY * r;
+          } else {
+            // Centre inside the rect: leave by the nearest side.
+            const l = x - rx0,
+              rr = rx1 - x,
+              bo = y - ry0,
+              tp = ry1 - y;
+            const m = Math.min(l, rr, bo, tp);
+            if (m === l) {
+              nX = -1;
+              nY = 0;
+              x = rx0 - r;
+            } else if (m === rr) {
+              nX = 1;
+              nY = 0;
+              x = rx1 + r;
+            } else if (m === bo) {
+              nX = 0;
+              nY = -1;
+              y = ry0 - r;
+            } else {
+              nX = 0;
+              nY = 1;
+              y = ry1 + r;
+            }
+          }
+          const vn = nvx * nX + nvy * nY;
+          if (vn < 0) {
+            const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
+            nvx -= k2 * nX;
+            nvy -= k2 * nY;
+          }
+          obsPushes++;
+        }
+      }
+      // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
+      const loX = minX + r,
+        hiX = maxX - r,
+        loY = minY + r,
+        hiY = maxY - r;
+      if (x < loX) {
+        x = loX;
+        if (nvx < 0) nvx = isPlayer ? 0 : -nvx;
+        edgeStops++;
+      } else if (x > hiX) {
+        x = hiX;
+        if (nvx > 0) nvx = isPlayer ? 0 : -nvx;
+        edgeStops++;
+      }
+      if (y < loY) {
+        y = loY;
+        if (nvy < 0) nvy = isPlayer ? 0 : -nvy;
+        edgeStops++;
+      } else if (y > hiY) {
+        y = hiY;
+        if (nvy > 0) nvy = isPlayer ? 0 : -nvy;
+        edgeStops++;
+      }
+      out[q] = x;
+      out[q + 1] = y;
+      out[q + 2] = nvx;
+      out[q + 3] = nvy;
+      if (t === DETAILED && !isPlayer) perceiveBody(s, e, b, cx, cy, slot);
     }
   }
   cnt[o + C.bodies] += bodies;
@@ -237,30 +249,54 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 };
 
 /**
- * Copy the results of the bodies with ids in [idLo, idHi) back into the world stores (the
- * copy-back phase, after every band's kernel finished). Split by id range, so the writes of two
- * workers land in disjoint ranges of the stores.
+ * Copy the results of the bodies of grid rows [rowLo, rowHi) back into the world stores (the
+ * copy-back phase, after every band's kernel finished), in slot order: the results are read in
+ * sequence and the stores written at the bodies' ids (a write to a random id costs far less than
+ * a read from a random slot: writes do not stall, and the copy-back runs on caches the other
+ * phases of the step have evicted). Re-running it writes the same values.
  */
-export const commitIds = (s: PhysicsShared, idLo: number, idHi: number): void => {
-  const kind = s.kind,
-    slotOf = s.slotOf,
+export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void => {
+  const items = s.cellItems,
+    out = s.out,
     px = s.px,
     py = s.py,
     vx = s.vx,
-    vy = s.vy;
-  const ox = s.outX,
-    oy = s.outY,
-    ovx = s.outVx,
-    ovy = s.outVy,
+    vy = s.vy,
+    lx = s.lastX,
+    ly = s.lastY;
+  for (let k = s.rowStart[rowLo], end = s.rowStart[rowHi]; k < end; k++) {
+    const e = items[k];
+    const q = k << 2;
+    px[e] = lx[e] = out[q];
+    py[e] = ly[e] = out[q + 1];
+    vx[e] = out[q + 2];
+    vy[e] = out[q + 3];
+  }
+};
+
+/**
+ * Put each quarantined body with an id in [idLo, idHi) (a body the guard kept out of the grid:
+ * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
+ * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
+ */
+export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
+  const prm = s.params;
+  const minX = prm[P.minX],
+    minY = prm[P.minY],
+    maxX = prm[P.maxX],
+    maxY = prm[P.maxY];
+  const kind = s.kind,
+    cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
   for (let e = idLo; e < idHi; e++) {
-    if (kind[e] === BodyKind.none) continue;
-    const k = slotOf[e];
-    if (k < 0) continue;
-    px[e] = lx[e] = ox[k];
-    py[e] = ly[e] = oy[k];
-    vx[e] = ovx[k];
-    vy[e] = ovy[k];
+    if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
+    const x = lx[e],
+      y = ly[e];
+    const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
+    s.px[e] = good ? x : (minX + maxX) / 2;
+    s.py[e] = good ? y : (minY + maxY) / 2;
+    s.vx[e] = 0;
+    s.vy[e] = 0;
   }
 };

@@ -7,23 +7,25 @@
  */
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
+const PLAYER = BodyKind.player;
+
 /** Perceive for body `e` (grid slot `b`) in cell (cx, cy); writes the `perc*` rows of `e`. Returns 1 when truncated. */
 export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number, cy: number, slot: number): number => {
   const prm = s.params;
   const R = prm[P.perceptionRadius];
   const R2 = R * R;
-  const side = prm[P.side];
-  const cap = prm[P.maxPerCell];
-  const K = prm[P.perceptionK];
+  const side = prm[P.side] | 0;
+  const cap = prm[P.maxPerCell] | 0;
+  const K = prm[P.perceptionK] | 0;
   const reach = Math.ceil(R / prm[P.cellSize]);
-  const sx = s.sortedX,
-    sy = s.sortedY,
-    sk = s.sortedKind,
+  const srt = s.sorted,
+    flags = s.sortedFlags,
     cellStart = s.cellStart,
     cellItems = s.cellItems,
-    list = s.percList;
-  const x0 = sx[b],
-    y0 = sy[b];
+    list = s.percList,
+    rowMax = s.rowMax;
+  const x0 = srt[b << 2],
+    y0 = srt[(b << 2) + 1];
   let total = 0,
     players = 0,
     npcs = 0,
@@ -36,24 +38,25 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
     xHi = cx + reach >= side ? side - 1 : cx + reach;
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
-    for (let nx = xLo; nx <= xHi; nx++) {
-      const c = ny * side + nx;
-      const start = cellStart[c];
-      let end = cellStart[c + 1];
-      if (end - start > cap) {
+    // A row's cells are consecutive slots: one span unless a cell of the row is over the cap.
+    const c0 = ny * side + xLo;
+    const spans = rowMax[ny] <= cap ? 1 : xHi - xLo + 1;
+    for (let sp = 0; sp < spans; sp++) {
+      const start = cellStart[c0 + sp];
+      let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+      if (spans > 1 && end - start > cap) {
         end = start + cap;
         truncated = 1;
       }
       for (let k = start; k < end; k++) {
-        if (k === b) continue;
-        const dx = sx[k] - x0,
-          dy = sy[k] - y0;
+        const dx = srt[k << 2] - x0,
+          dy = srt[(k << 2) + 1] - y0;
         const d2 = dx * dx + dy * dy;
-        if (d2 > R2) continue;
+        if (d2 > R2 || k === b) continue;
         const j = cellItems[k];
         if (total < K) list[base + total] = j;
         total++;
-        if (sk[k] === BodyKind.player) {
+        if ((flags[k] & 3) === PLAYER) {
           players++;
           if (d2 < best || (d2 === best && j < nearest)) {
             best = d2;

@@ -1,20 +1,25 @@
 /**
- * Main-thread side of the physics step: the shared buffers, the anomaly guard, the grid build,
- * the work-balanced partition of grid rows, and the commit of results.
+ * The physics state of a world (the shared buffers, created once) and the inline step around the
+ * kernels:
  *
- *   prepareStep   sanitise bodies (NaN/Infinity position → quarantined for the step and put
- *                 back at its last good position; absurd speed → clamped; far outside the world
- *                 → clamped; each counted), counting-sort them into the grid by id ascending,
- *                 and estimate each row's work
- *   partitionRows split the rows into P bands of about equal work
+ *   prepareStep   beginStep, then the grid-build phases of src/physics/grid-build.ts over every
+ *                 id / row: anomaly guard (NaN/Infinity position → quarantined for the step and
+ *                 put back at its last good position by the copy-back; absurd speed → clamped;
+ *                 far outside the world → clamped; each counted), staging in row order, the
+ *                 counting sort into cells (ids ascending) and each row's work estimate
+ *   partitionRows split the rows into P bands of about equal work (partitionBuildRows: for the build)
  *   stepRows      (collide-kernel.ts) per band, inline or on a shard worker
- *   commitStep    copy out* back into Position/Velocity, sum the counters
+ *   commitStep    copy `out` back into Position/Velocity (commitRows), restore quarantined bodies,
+ *                 sum the counters
+ *
+ * src/shards/sharded-physics.ts runs the same phases split over shard workers.
  */
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
-import { commitIds } from './collide-kernel.js';
+import { commitRows, restoreQuarantined } from './collide-kernel.js';
+import { buildRows, guardIds, planStage, STAGE_STRIDE, stageIds } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
-import { BodyKind, C, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
 /** The stores physics reads and writes (the world's own SharedArrayBuffer views). */
 export interface PhysicsStores {
@@ -56,10 +61,10 @@ export interface PhysicsState {
   readonly side: number;
   readonly shared: PhysicsShared;
   readonly obstacles: Obstacles;
-  /** Work estimate per grid row (last prepared step). */
+  /** Work estimate per grid row (last prepared step; the same array as `shared.rowWork`). */
   readonly rowWork: Float64Array;
-  readonly cellCount: Int32Array;
-  readonly cellOf: Int32Array;
+  /** Scratch: grid-build cost per row ({@link partitionBuildRows}). */
+  readonly buildWork: Float64Array;
   /** Highest entity id that may be a body (callers keep it up to date). */
   maxEid: number;
   readonly stats: PhysicsStats;
@@ -99,6 +104,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     config.navCellSize,
   );
   const params = new Float64Array(new SharedArrayBuffer(P.count * 8));
+  const rowWork = new Float64Array(new SharedArrayBuffer(side * 8));
+  const stageBuf = new SharedArrayBuffer(n * STAGE_STRIDE * 4);
   params[P.minX] = b.minX;
   params[P.minY] = b.minY;
   params[P.maxX] = b.maxX;
@@ -112,6 +119,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   params[P.ambientEvery] = config.ambientCollideEvery;
   params[P.perceptionRadius] = config.perceptionRadius;
   params[P.perceptionK] = K;
+  params[P.maxSpeed] = config.maxSpeed;
   const shared: PhysicsShared = {
     params,
     px: opts.stores.Position.x,
@@ -120,18 +128,23 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     vy: opts.stores.Velocity.y,
     tier: opts.stores.Tier.tier,
     kind: new Uint8Array(new SharedArrayBuffer(n)),
-    outX: f32(n),
-    outY: f32(n),
-    outVx: f32(n),
-    outVy: f32(n),
-    slotOf: i32(n, -1),
+    out: f32(4 * n),
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
     cellStart: i32(side * side + 1),
     cellItems: i32(n),
-    sortedX: f32(n),
-    sortedY: f32(n),
-    sortedKind: new Uint8Array(new SharedArrayBuffer(n)),
+    sorted: f32(4 * n),
+    sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
+    sortedCx: i32(n),
+    rowMax: i32(side),
+    rowWork,
+    rowStart: i32(side + 1),
+    stage: new Float32Array(stageBuf),
+    stageI: new Int32Array(stageBuf),
+    cellOf: i32(n, -1),
+    guardBits: new Uint8Array(new SharedArrayBuffer(n)),
+    rowCounts: i32(MAX_ID_PARTS * side),
+    stageBase: i32(MAX_ID_PARTS * side),
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
@@ -151,9 +164,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     side,
     shared,
     obstacles,
-    rowWork: new Float64Array(side),
-    cellCount: new Int32Array(side * side),
-    cellOf: new Int32Array(n),
+    rowWork,
+    buildWork: new Float64Array(side),
     maxEid: opts.capacity,
     stats: {
       steps: 0,
@@ -175,116 +187,37 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
 /**
  * Prepare step `step` (0-based) of `dt` simulation seconds: guard anomalies, build the grid,
  * estimate row work. Bodies are the ids 1..maxEid whose `shared.kind` is not `none`.
+ * = {@link prepareBodies} + `buildRows` over every row.
  */
 export const prepareStep = (ps: PhysicsState, step: number, dt: number): void => {
-  const s = ps.shared,
-    cfg = ps.config,
-    b = ps.bounds;
+  prepareBodies(ps, step, dt);
+  buildRows(ps.shared, 0, ps.side);
+};
+
+/**
+ * The part of the step's preparation before the grid build, all inline: start the step (params,
+ * counters), guard anomalies and count bodies per row (`guardIds`), plan and fill the row-ordered
+ * stage (`planStage`, `stageIds`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the
+ * same phases split over the shards instead.
+ */
+export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
+  beginStep(ps, step, dt);
+  const end = idEnd(ps);
+  guardIds(ps.shared, 1, end, 0);
+  ps.stats.lastBodies = planStage(ps.shared, 1);
+  stageIds(ps.shared, 1, end, 0);
+};
+
+/** Start step `step` of `dt` simulation seconds: params and counters. */
+export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
+  const s = ps.shared;
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  const px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
-    kind = s.kind,
-    cellOf = ps.cellOf,
-    slotOf = s.slotOf,
-    count = ps.cellCount;
-  const side = ps.side,
-    inv = 1 / cfg.cellSize,
-    maxS = cfg.maxSpeed,
-    maxS2 = maxS * maxS;
-  const midX = (b.minX + b.maxX) / 2,
-    midY = (b.minY + b.maxY) / 2;
-  const st = ps.stats;
-  count.fill(0);
-  const top = Math.min(ps.maxEid, ps.capacity);
-  for (let e = 1; e <= top; e++) {
-    if (kind[e] === BodyKind.none) continue;
-    slotOf[e] = -1;
-    let x = px[e],
-      y = py[e];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) {
-      // Quarantine for this step: back to the last position physics wrote, at rest.
-      const lx = s.lastX[e],
-        ly = s.lastY[e];
-      const good = Number.isFinite(lx) && Number.isFinite(ly) && lx >= b.minX && lx <= b.maxX && ly >= b.minY && ly <= b.maxY;
-      px[e] = good ? lx : midX;
-      py[e] = good ? ly : midY;
-      vx[e] = 0;
-      vy[e] = 0;
-      cellOf[e] = -1;
-      st.quarantined++;
-      continue;
-    }
-    if (x < b.minX || x > b.maxX || y < b.minY || y > b.maxY) {
-      x = x < b.minX ? b.minX : x > b.maxX ? b.maxX : x;
-      y = y < b.minY ? b.minY : y > b.maxY ? b.maxY : y;
-      px[e] = x;
-      py[e] = y;
-      st.positionClamped++;
-    }
-    const ux = vx[e],
-      uy = vy[e];
-    if (!Number.isFinite(ux) || !Number.isFinite(uy)) {
-      vx[e] = 0;
-      vy[e] = 0;
-      st.velocityClamped++;
-    } else {
-      const v2 = ux * ux + uy * uy;
-      if (v2 > maxS2) {
-        const f = maxS / Math.sqrt(v2);
-        vx[e] = ux * f;
-        vy[e] = uy * f;
-        st.velocityClamped++;
-      }
-    }
-    let gx = Math.floor((x - b.minX) * inv),
-      gy = Math.floor((y - b.minY) * inv);
-    gx = gx >= side ? side - 1 : gx;
-    gy = gy >= side ? side - 1 : gy;
-    const c = gy * side + gx;
-    cellOf[e] = c;
-    count[c]++;
-  }
-  // Prefix sums; row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
-  // count[] becomes the scatter cursor.
-  const cellStart = s.cellStart,
-    rowWork = ps.rowWork,
-    cap = cfg.maxPerCell;
-  let acc = 0;
-  for (let gy = 0; gy < side; gy++) {
-    let w = 0;
-    for (let gx = 0; gx < side; gx++) {
-      const c = gy * side + gx;
-      const k = count[c];
-      cellStart[c] = acc;
-      count[c] = acc;
-      acc += k;
-      w += k * (1 + (k < cap ? k : cap));
-    }
-    rowWork[gy] = w;
-  }
-  cellStart[side * side] = acc;
-  // Scatter ids ascending.
-  const items = s.cellItems,
-    sx = s.sortedX,
-    sy = s.sortedY,
-    sk = s.sortedKind;
-  for (let e = 1; e <= top; e++) {
-    if (kind[e] === BodyKind.none) continue;
-    const c = cellOf[e];
-    if (c < 0) continue;
-    const k = count[c]++;
-    items[k] = e;
-    slotOf[e] = k;
-    sx[k] = px[e];
-    sy[k] = py[e];
-    sk[k] = kind[e];
-  }
-  st.lastBodies = acc;
 };
+
+/** One past the highest id that may be a body this step. */
+export const idEnd = (ps: PhysicsState): number => Math.min(ps.maxEid, ps.capacity) + 1;
 
 /**
  * Split the ids 1..maxEid into `parts` ranges for the copy-back phase, cut on multiples of 16
@@ -304,9 +237,21 @@ export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): 
  * Split the grid rows into `parts` bands of about equal estimated work. Writes row bounds into
  * `out` ([start0, end0, start1, end1, ...]); bands may be empty. Deterministic.
  */
-export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
+export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array): void => splitRows(ps.rowWork, ps.side, parts, out);
+
+/**
+ * Split the grid rows into `parts` bands for the grid build (after {@link prepareBodies}):
+ * a row costs a pass over its cells plus its bodies. Same output format as {@link partitionRows}.
+ */
+export const partitionBuildRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
   const side = ps.side,
-    w = ps.rowWork;
+    w = ps.buildWork,
+    rs = ps.shared.rowStart;
+  for (let r = 0; r < side; r++) w[r] = side + 16 * (rs[r + 1] - rs[r]);
+  splitRows(w, side, parts, out);
+};
+
+const splitRows = (w: Float64Array, side: number, parts: number, out: Int32Array): void => {
   let total = 0;
   for (let r = 0; r < side; r++) total += w[r];
   let row = 0,
@@ -324,15 +269,16 @@ export const partitionRows = (ps: PhysicsState, parts: number, out: Int32Array):
 
 /**
  * Copy results back into the world stores (unless `copied`: the shards did it with
- * `commitIds`) and sum the partition counters (after the barrier).
+ * `commitRows`), put quarantined bodies back (only in a step that had any), and sum the
+ * partition counters (after the barrier).
  */
 export const commitStep = (ps: PhysicsState, partitions: number, copied = false): void => {
-  if (!copied) copyBack(ps);
+  const s = ps.shared;
+  if (!copied) commitRows(s, 0, ps.side);
+  let quarantined = 0;
+  for (let p = 0; p < Math.max(1, partitions); p++) quarantined += s.counters[p * C.stride + C.quarantined];
+  if (quarantined > 0) restoreQuarantined(s, 1, idEnd(ps));
   sumCounters(ps, partitions);
-};
-
-const copyBack = (ps: PhysicsState): void => {
-  commitIds(ps.shared, 1, Math.min(ps.maxEid, ps.capacity) + 1);
 };
 
 const sumCounters = (ps: PhysicsState, partitions: number): void => {
@@ -347,6 +293,9 @@ const sumCounters = (ps: PhysicsState, partitions: number): void => {
     st.edgeStops += cnt[o + C.edgeStops];
     st.perceivers += cnt[o + C.perceivers];
     st.perceptionTruncated += cnt[o + C.perceptionTruncated];
+    st.quarantined += cnt[o + C.quarantined];
+    st.velocityClamped += cnt[o + C.velocityClamped];
+    st.positionClamped += cnt[o + C.positionClamped];
   }
   st.steps++;
 };

@@ -36,7 +36,8 @@ export const P = {
   perceptionRadius: 12,
   perceptionK: 13,
   step: 14,
-  count: 15,
+  maxSpeed: 15,
+  count: 16,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
@@ -48,13 +49,20 @@ export const C = {
   edgeStops: 4,
   perceivers: 5,
   perceptionTruncated: 6,
-  count: 7,
+  /** Anomaly guard (src/physics/grid-build.ts `guardIds`). */
+  quarantined: 7,
+  velocityClamped: 8,
+  positionClamped: 9,
+  count: 10,
   /** Slots are 16 float64 apart (128 bytes): two workers never write the same cache line. */
   stride: 16,
 } as const;
 
 /** Most partitions of one step (counter slots). */
 export const MAX_PARTITIONS = 64;
+
+/** Most partitions of the id-range phases of the grid build (guard, stage): per-row counters each. */
+export const MAX_ID_PARTS = 16;
 
 /** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
 export interface PhysicsShared {
@@ -69,25 +77,44 @@ export interface PhysicsShared {
   /** {@link BodyKind} per entity, set by the caller before each step. */
   kind: Uint8Array;
   /**
-   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id: a
-   * band of rows writes one contiguous range, so two workers never share a cache line.
+   * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id, four
+   * float32 per slot: `out[4k] = x, [4k+1] = y, [4k+2] = vx, [4k+3] = vy`. A band of rows writes one
+   * contiguous range (two workers never share a cache line), and the copy-back of one body reads
+   * one cache line instead of four.
    */
-  outX: Float32Array;
-  outY: Float32Array;
-  outVx: Float32Array;
-  outVy: Float32Array;
-  /** Grid slot of each entity this step (-1 = not in the grid). */
-  slotOf: Int32Array;
+  out: Float32Array;
   /** Position each body had after the last committed step (quarantine restores it). */
   lastX: Float32Array;
   lastY: Float32Array;
   /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
   cellStart: Int32Array;
   cellItems: Int32Array;
-  /** Position and kind of `cellItems[k]` at index k (copied in cell order: neighbour scans read contiguous memory). */
-  sortedX: Float32Array;
-  sortedY: Float32Array;
-  sortedKind: Uint8Array;
+  /**
+   * Start-of-step state of `cellItems[k]` at slot k, four float32 per slot like `out`
+   * (x, y, vx, vy): the kernel reads only slot-ordered memory (the neighbour scans, and its own
+   * body), never a store indexed by a random id.
+   */
+  sorted: Float32Array;
+  /** {@link BodyKind} | (level-of-detail tier << 2) of `cellItems[k]` at slot k (players: tier detailed). */
+  sortedFlags: Uint8Array;
+  /** Grid column of `cellItems[k]` at slot k (the kernel walks a row's slots, not its cells). */
+  sortedCx: Int32Array;
+  /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
+  rowMax: Int32Array;
+  /** Work estimate per grid row (written by the grid build; the kernel partition balances on it). */
+  rowWork: Float64Array;
+  /** First slot of each grid row (`side + 1` entries; the last = bodies in the grid). */
+  rowStart: Int32Array;
+  /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
+  stage: Float32Array;
+  stageI: Int32Array;
+  /** Grid cell of each entity this step (-1: quarantined or not a body), written by the guard. */
+  cellOf: Int32Array;
+  /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
+  guardBits: Uint8Array;
+  /** Bodies per (id partition p, row r) at `p * side + r` (guard), then each partition's first stage slot per row (plan). */
+  rowCounts: Int32Array;
+  stageBase: Int32Array;
   /** Obstacles (src/physics/obstacles.ts). */
   obsRects: Float64Array;
   obsStart: Int32Array;

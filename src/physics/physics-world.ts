@@ -69,8 +69,8 @@ export const WORLD_PHYSICS_SPEC: ObjectSpec = {
     map: { kind: 'string', default: '', maxLength: 4096, doc: 'JSON map file: an array of obstacle rects, or {"obstacles": [...]}' },
     mainRuns: {
       kind: 'boolean',
-      default: false,
-      doc: 'with shards, the main thread runs one band itself instead of waiting at the barrier',
+      default: true,
+      doc: 'with shards, the main thread runs one band itself instead of waiting at the barrier (default: with 1 worker on 2 cores, the only way sharding can beat inline)',
     },
     navigation: {
       kind: 'object',
@@ -222,7 +222,7 @@ const WORLD_PHYSICS_DEFAULTS: WorldPhysicsBlock = {
   shards: 'auto',
   mode: 'auto',
   map: '',
-  mainRuns: false,
+  mainRuns: true,
   tuning: { ...PHYSICS_DEFAULTS },
   navigation: { ...NAV_DEFAULTS },
 };

@@ -59,7 +59,8 @@ export interface ShardPoolStats {
 /** How to run one partition on the main thread: `(partition, rowStart, rowEnd)`. */
 export type InlineRunner = (part: number, rowStart: number, rowEnd: number) => void;
 
-const WORKER_FILE = fileURLToPath(new URL('./shard-worker.ts', import.meta.url));
+/** An ESM shim (see its comment): the kernel on a worker must be the same ESM code as inline. */
+const WORKER_FILE = fileURLToPath(new URL('./shard-worker-entry.mjs', import.meta.url));
 
 /** Shard workers over one set of physics buffers. */
 export class ShardPool {
@@ -112,8 +113,8 @@ export class ShardPool {
       concurrentTasksPerWorker: 1,
       maxQueue: shards * 2,
       idleTimeout: 2 ** 31 - 1,
-      // TypeScript worker: tsx's loader (vitest's transforms do not reach worker threads).
-      execArgv: ['--import', 'tsx'],
+      // No `--import tsx`: the entry shim registers tsx's ESM hooks itself (see shard-worker-entry.mjs).
+      execArgv: [],
     });
     this.#pool.on('error', () => {});
   }

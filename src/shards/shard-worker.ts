@@ -5,7 +5,8 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { commitIds, stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepRows } from '../physics/collide-kernel.js';
+import { buildRows, guardIds, stageIds } from '../physics/grid-build.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
 import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
 
@@ -15,6 +16,15 @@ export interface ShardServeTask {
   ctl: Int32Array;
   shared: PhysicsShared;
 }
+
+/** Run one {@link ShardOp} over [lo, hi) (grid rows, or ids for `guard` and `stage`). Each op may be re-run: it rewrites the same values. */
+const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: number, live: () => boolean): void => {
+  if (op === ShardOp.commit) commitRows(shared, lo, hi);
+  else if (op === ShardOp.build) buildRows(shared, lo, hi);
+  else if (op === ShardOp.guard) guardIds(shared, lo, hi, part);
+  else if (op === ShardOp.stage) stageIds(shared, lo, hi, part);
+  else stepRows(shared, lo, hi, part, live);
+};
 
 /** Serve commands until STOP. Returns the number of partitions run. */
 export default function serve(task: ShardServeTask): number {
@@ -39,13 +49,11 @@ export default function serve(task: ShardServeTask): number {
     const op = Atomics.load(ctl, at(slot, OP));
     const live = (): boolean => Atomics.load(ctl, cmdAt) === epoch;
     if (Atomics.load(ctl, at(slot, CRASH_AT)) === epoch) {
-      // Test hook: die mid-task, after writing half of the partition.
-      stepRows(shared, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
+      // Test hook: die mid-task, after running half of the partition.
+      runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
-    if (op === ShardOp.commit)
-      commitIds(shared, rowStart, rowEnd); // an id range for this op
-    else stepRows(shared, rowStart, rowEnd, part, live);
+    runOp(shared, op, rowStart, rowEnd, part, live);
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.
     Atomics.store(ctl, at(slot, READY), 1);

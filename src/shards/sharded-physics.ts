@@ -1,20 +1,31 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:    prepareStep ─ partitionRows ─ dispatch ─┐            ┌─ dispatch ─┐          ┌─ counters
- *   worker 1:                                    stepRows(band 0) ─┤ barrier  commitIds(0)  ┤ barrier
- *   worker 2:                                    stepRows(band 1) ─┘          commitIds(1)  ┘
+ *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ┐ dispatch ┐ counters
+ *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘commitRows┘
+ *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
+ *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
- * Mode `auto` keeps a moving average of the wall cost of the kernel part of a step both ways
- * (inline, and sharded including dispatch and barrier), probes the other way every
- * `probeEvery` steps, and uses the cheaper one. With one core or no pool it is always inline.
+ * Mode `auto` alternates for its first {@link AUTO_WARM_STEPS} steps, then keeps a moving
+ * average of the wall cost of the whole step both ways (inline, and sharded including dispatch
+ * and barriers), probes the other way every `probeEvery` steps, and uses the cheaper one. With
+ * one core or no pool it is always inline.
  * The result is bit-identical either way, so switching never changes the state hash.
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitIds, stepRows } from '../physics/collide-kernel.js';
-import { commitStep, partitionIds, partitionRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
-import { C, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { commitRows, stepRows } from '../physics/collide-kernel.js';
+import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
+import {
+  beginStep,
+  commitStep,
+  partitionBuildRows,
+  partitionIds,
+  partitionRows,
+  prepareStep,
+  type PhysicsState,
+} from '../physics/physics-state.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
@@ -34,15 +45,21 @@ export interface ShardedPhysics {
   readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
-  /** Moving averages (wall ms) of the kernel part of a step; NaN until measured. */
+  /** Moving averages (wall ms) of a whole physics step each way; NaN until measured. */
   inlineMs: number;
   shardMs: number;
+  /** Steps measured each way. */
+  inlineSamples: number;
+  shardSamples: number;
   /** What the last step used. */
   lastSharded: boolean;
   readonly parts: Int32Array;
   readonly idParts: Int32Array;
   readonly inline: InlineRunner;
   readonly inlineCommit: InlineRunner;
+  readonly inlineBuild: InlineRunner;
+  readonly inlineGuard: InlineRunner;
+  readonly inlineStage: InlineRunner;
 }
 
 /** Options of {@link createShardedPhysics}. */
@@ -68,11 +85,15 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   if (p.length) throw optionInvalid(p);
   const shared = state.shared;
   const inline: InlineRunner = (part, rowStart, rowEnd) => {
-    // A partly-run partition (dead worker) may have counted already: its counter row restarts.
-    shared.counters.fill(0, part * C.stride, (part + 1) * C.stride);
+    // A partly-run partition (dead worker) may have counted already: its kernel counters restart
+    // (the guard's counters of the same slot, C.quarantined.., are the guard phase's).
+    shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
     stepRows(shared, rowStart, rowEnd, part);
   };
-  const inlineCommit: InlineRunner = (_part, idLo, idHi) => commitIds(shared, idLo, idHi);
+  const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
+  const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
+  const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
+  const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
   return {
     state,
     pool,
@@ -83,43 +104,68 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     probeEvery,
     inlineMs: NaN,
     shardMs: NaN,
+    inlineSamples: 0,
+    shardSamples: 0,
     lastSharded: false,
     parts: new Int32Array(2 * partitions),
     idParts: new Int32Array(2 * partitions),
     inline,
     inlineCommit,
+    inlineBuild,
+    inlineGuard,
+    inlineStage,
   };
 };
+
+/** `auto`: steps at the start that alternate both ways (the first of each is JIT warm-up, not counted). */
+export const AUTO_WARM_STEPS = 8;
 
 const useShards = (sp: ShardedPhysics, step: number): boolean => {
   if (!sp.pool || sp.mode === 'inline') return false;
   if (sp.mode === 'shards') return true;
   if (sp.cores < 2) return false;
-  if (Number.isNaN(sp.inlineMs)) return false;
-  if (Number.isNaN(sp.shardMs)) return true;
+  // Warm-up: alternate, so both averages start from real samples (a worker's first steps run
+  // unoptimised code: one cold sample must not keep `auto` away from shards for hundreds of steps).
+  if (sp.inlineSamples + sp.shardSamples < AUTO_WARM_STEPS) return sp.shardSamples < sp.inlineSamples;
   const better = sp.shardMs < sp.inlineMs;
   return step % sp.probeEvery === 0 ? !better : better;
 };
 
+/** Fold one wall-ms sample into a mode's average: the first (cold) is replaced by the second; a probe of the mode not in use weighs more. */
+const fold = (avg: number, n: number, ms: number, probe: boolean): number => (n < 2 ? ms : avg + (ms - avg) * (probe ? 0.5 : 0.2));
+
 /** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
 export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
   const ps = sp.state;
-  prepareStep(ps, step, dt);
   const sharded = useShards(sp, step);
   const t0 = performance.now();
   if (sharded && sp.pool) {
-    partitionRows(ps, sp.partitions, sp.parts);
     const local = sp.mainRuns ? 1 : 0;
+    // Five phases split over the shards, each behind the barrier: anomaly guard (ids), staging
+    // in row order (ids), grid build (rows), kernel (rows), copy-back (ids). Serial between
+    // them: the partitions, and the stage plan (a prefix over rows × id partitions).
+    beginStep(ps, step, dt);
+    const idp = Math.min(sp.partitions, MAX_ID_PARTS);
+    partitionIds(ps, idp, sp.idParts);
+    sp.pool.run(sp.idParts, idp, sp.inlineGuard, ShardOp.guard, local);
+    ps.stats.lastBodies = planStage(ps.shared, idp);
+    sp.pool.run(sp.idParts, idp, sp.inlineStage, ShardOp.stage, local);
+    partitionBuildRows(ps, sp.partitions, sp.parts);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
+    partitionRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
-    // Second phase, after every band's kernel read the old state: copy results back, by id range.
-    partitionIds(ps, sp.partitions, sp.idParts);
-    sp.pool.run(sp.idParts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
+    // After every band's kernel read the old state: copy results back, bands balanced by bodies.
+    partitionBuildRows(ps, sp.partitions, sp.parts);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
   } else {
+    prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
   }
-  const ms = performance.now() - t0;
-  if (sharded) sp.shardMs = Number.isNaN(sp.shardMs) ? ms : sp.shardMs * 0.8 + ms * 0.2;
-  else sp.inlineMs = Number.isNaN(sp.inlineMs) ? ms : sp.inlineMs * 0.8 + ms * 0.2;
-  sp.lastSharded = sharded;
   commitStep(ps, sharded ? sp.partitions : 1, sharded);
+  // The whole physics step both ways (the serial parts differ between them).
+  const ms = performance.now() - t0;
+  const probe = sharded !== sp.lastSharded;
+  if (sharded) sp.shardMs = fold(sp.shardMs, sp.shardSamples++, ms, probe);
+  else sp.inlineMs = fold(sp.inlineMs, sp.inlineSamples++, ms, probe);
+  sp.lastSharded = sharded;
 };

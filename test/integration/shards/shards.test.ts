@@ -91,13 +91,46 @@ describe('shards on piscina workers', () => {
       expect(st.obstaclePushes).toBeGreaterThan(0);
       if (pool) {
         const ps = pool.stats();
-        expect(ps.dispatched).toBe(2 * 2000 * shards); // kernel + copy-back per step
+        expect(ps.dispatched).toBe(5 * 2000 * shards); // guard, stage, grid build, kernel, copy-back per step
         expect(ps.inline + ps.timeouts + ps.crashes).toBe(0);
         await pool.close();
       }
     }
     expect(new Set(hashes).size).toBe(1);
   }, 120_000);
+
+  it('anomalies (NaN, absurd speed, far outside) are guarded on the shards exactly as inline: same hash, same counts', async () => {
+    const corrupt = (w: SimWorld, step: number) => {
+      const P = w.stores.Position,
+        V = w.stores.Velocity;
+      for (let e = 1 + (step % 11); e <= 2000; e += 173) {
+        const m = (e + step) % 4;
+        if (m === 0) P.x[e] = Number.NaN;
+        else if (m === 1) V.y[e] = 1e30;
+        else if (m === 2) P.y[e] = -1e9;
+        else V.x[e] = Number.POSITIVE_INFINITY;
+      }
+    };
+    const runs: Array<{ hash: string; stats: Record<string, number> }> = [];
+    for (const shards of [0, 2]) {
+      const { w, physics, pool } = await busyWorld(shards, { mainRuns: shards > 0 });
+      for (let s = 0; s < 150; s++) {
+        corrupt(w, s);
+        stepWorld(w, 1);
+      }
+      const st = physics.sharded.state.stats;
+      runs.push({ hash: hashWorldState(w), stats: { q: st.quarantined, v: st.velocityClamped, p: st.positionClamped, b: st.bodies } });
+      if (pool) {
+        expect(pool.stats().dispatched).toBeGreaterThan(0);
+        expect(pool.stats().inline + pool.stats().timeouts).toBe(0);
+        await pool.close();
+      }
+    }
+    expect(runs[0]?.stats.q).toBeGreaterThan(0);
+    expect(runs[0]?.stats.v).toBeGreaterThan(0);
+    expect(runs[0]?.stats.p).toBeGreaterThan(0);
+    expect(runs[1]).toEqual(runs[0]);
+  }, 60_000);
 
   it('a worker killed mid-step: the step completes, the hash is unchanged, the crash is counted', async () => {
     const ref = await busyWorld(0);
@@ -153,7 +186,7 @@ describe('shards on piscina workers', () => {
     stepWorld(ref.w, 200);
     const { w, pool } = await busyWorld(1, { mainRuns: true });
     stepWorld(w, 200);
-    expect(pool?.stats().dispatched).toBe(400); // one band and one id range per step on the worker
+    expect(pool?.stats().dispatched).toBe(1000); // one partition of each of the 5 phases per step on the worker
     expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
     await pool?.close();
   }, 60_000);
