@@ -68,7 +68,19 @@ export interface SnapshotFrame {
    * session's known entities are refreshed (no enters or leaves except removed entities).
    */
   requeryEvery: number;
+  /**
+   * Steps between two snapshots of one session (net option `snapshotHz`; 1 = every step, the
+   * default when absent). The cadences above (`farEvery`, `requeryEvery`) count the session's
+   * own snapshots: its snapshot ordinal is ⌊(step + conn id) / snapshotEvery⌋.
+   */
+  snapshotEvery?: number;
 }
+
+/** The session's snapshot ordinal at this frame (= step + conn id when every step is a snapshot step). */
+export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
+  const every = f.snapshotEvery;
+  return every === undefined || every <= 1 ? f.step + s.conn.id : Math.floor((f.step + s.conn.id) / every);
+};
 
 /**
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
@@ -84,7 +96,8 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const pxw = Position.x[s.player],
     pyw = Position.y[s.player];
   let n = 0;
-  if (f.requeryEvery <= 1 || (f.step + s.conn.id) % f.requeryEvery === 0)
+  const ordinal = snapshotOrdinal(f, s);
+  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0)
     n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
   else {
     // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
@@ -137,7 +150,10 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     kY = s.knownY,
     kKind = s.knownKind,
     kTier = s.knownTier;
-  const removedRun = net.removedRun;
+  // Ids removed since this session's last snapshot leave (and re-enter if the id was reused).
+  const removedRun = net.removedRun,
+    syncRun = s.syncRun;
+  s.syncRun = run;
   // Game-defined fields (replicated-fields.ts): null for the default wire.
   const ext = world.game === null ? null : world.game.replicated;
   const kExt = ext === null ? null : knownRows(ext, s, s.knownCount + n);
@@ -150,7 +166,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
     const id = kId[i];
-    if (visMark[id] !== mark || removedRun[id] === run) {
+    if (visMark[id] !== mark || removedRun[id] > syncRun) {
       writeInt(leaves, id);
       nLeave++;
       count--;
@@ -167,7 +183,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     }
   }
 
-  const farGate = f.farEvery > 1 && (f.step + s.conn.id) % f.farEvery !== 0;
+  const farGate = f.farEvery > 1 && ordinal % f.farEvery !== 0;
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
@@ -340,6 +356,7 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     net.run = 1;
     net.cacheRun.fill(0);
     net.removedRun.fill(0);
+    for (let i = 0; i < net.sessions.length; i++) net.sessions[i].syncRun = 0;
   }
   if (net.mark > 0x3fffffff) {
     net.mark = 0;

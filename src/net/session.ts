@@ -79,6 +79,11 @@ export interface Session {
   ladderCalm: number;
   /** Consecutive steps deferred by the replicate budget (replicate-phase.ts). */
   deferred: number;
+  /**
+   * Replicate run (`WorldNet.run`) of the session's last snapshot: ids removed after it leave
+   * its view at its next snapshot, however many steps it skipped (0 = none sent yet).
+   */
+  syncRun: number;
 }
 
 /** A new connection record. */
@@ -136,6 +141,7 @@ export const createSession = (
     ladderAt: -1_000_000,
     ladderCalm: 0,
     deferred: 0,
+    syncRun: 0,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;

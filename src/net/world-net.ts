@@ -75,6 +75,7 @@ export interface FrameFields {
   radiusScale: number;
   farEvery: number;
   requeryEvery: number;
+  snapshotEvery?: number;
 }
 
 /** Scratch of the replicate phase (replicate-phase.ts): priority order of the sessions, reused frames. */
@@ -204,8 +205,8 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       prio: new Uint8Array(64),
       counts: new Int32Array(5),
       starts: new Int32Array(5),
-      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
-      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
+      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
+      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
     },
   };
   net.deliver = (intent) => {

@@ -1,0 +1,66 @@
+/**
+ * Focused profile of the replicate phase (no sockets): `tsx bench/replicate-profile.ts [npcs] [sessions] [steps] [hz]`.
+ * Runs replicateWorld with a stub transport after movement + time each step and prints µs per
+ * session-snapshot. Under `node --cpu-prof` it shows where the phase spends its time.
+ */
+import { resolveNetConfig } from '../src/net/net-config.js';
+import { replicateWorld } from '../src/net/replicate-phase.js';
+import { createWorldNet, type NetTransport } from '../src/net/replication.js';
+import { createConn, createSession } from '../src/net/session.js';
+import { movementSystem } from '../systems/movement-system.js';
+import { timeSystem } from '../systems/time-system.js';
+import { genWorld } from './gendata.js';
+
+const npcs = Number(process.argv[2] ?? 10_000);
+const sessions = Number(process.argv[3] ?? 5000);
+const steps = Number(process.argv[4] ?? 200);
+const hz = Number(process.argv[5] ?? 20);
+const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
+let sent = 0;
+const stub: NetTransport = {
+  send: () => {
+    sent++;
+    return 1;
+  },
+  buffered: () => 0,
+  close: () => {},
+  event: () => new Uint8Array(),
+  now: () => Date.now(),
+};
+const { world, players } = genWorld({
+  npcs,
+  players: sessions,
+  size,
+  id: 'prof',
+  systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
+  config: { simulation: { tickIntervalSeconds: 1 / hz } },
+});
+const net = createWorldNet(world, resolveNetConfig({}), stub);
+for (let i = 0; i < players.length; i++) {
+  world.stores.Player.session[players[i]] = i + 1;
+  net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
+}
+const step = (): void => {
+  movementSystem(world, world.ctx);
+  timeSystem(world, world.ctx);
+  world.ctx.step++;
+  // What the tiering phase does every step (outside the measured replicate phase).
+  world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+  world.spatial.rebuildPlayers(world, 0);
+  const t = performance.now();
+  replicateWorld(world, world.ctx, net);
+  repMs += performance.now() - t;
+};
+let repMs = 0;
+for (let i = 0; i < 20; i++) step();
+sent = 0;
+repMs = 0;
+let seen = 0;
+for (let i = 0; i < steps; i++) {
+  step();
+  for (const s of net.sessions) seen += s.knownCount;
+}
+const ms = repMs;
+console.log(
+  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot`,
+);
