@@ -3,13 +3,15 @@
  * entity cache, diff scratch, writers) and the function that builds and sends every session's
  * delta snapshot.
  *
- * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) at
- * most once per step into world-sized typed arrays stamped with the replicate run; sessions
- * then diff those integers against their own known set and write msgpack bytes directly.
+ * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) and
+ * its enter and x+y update entries encoded at most once per step, into one interleaved row per
+ * entity (`net.ent`, stamped with the replicate run: one cache line per entity instead of one
+ * per column); sessions then diff those integers against their own known set and copy the
+ * shared bytes (or write the few changed fields) straight into their frame.
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
-import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
+import { $internal, entityExists, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
@@ -29,7 +31,20 @@ import {
 } from './replicated-fields.js';
 import { ensureKnown, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import type { WorldNet } from './world-net.js';
+import {
+  E_ENTER,
+  E_KIND,
+  E_POS,
+  E_POS_END,
+  E_TIER,
+  E_X,
+  E_Y,
+  ENT_STRIDE,
+  M_AT,
+  M_REMOVED,
+  MARK_STRIDE,
+  type WorldNet,
+} from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
 
@@ -83,16 +98,61 @@ export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
 };
 
 /**
+ * Quantize entity e and encode its two shared entries once this run: the enter entry
+ * `[e, x, y, kind, tier, ...fields]` and the x+y update entry `[e, 3, x, y]` (most sessions need
+ * one of the two). The row of e in `net.ent` gets the run stamp, wire values and byte offsets.
+ */
+const cacheEntity = (world: ReplicationWorld, net: WorldNet, e: number, r: number, pm: Int32Array, stamp: number): void => {
+  const { Position, Npc, Tier } = world.stores;
+  const ent = net.ent,
+    sh = net.shared,
+    scale = net.config.positionScale;
+  const ex = Math.round(Position.x[e] * scale),
+    ey = Math.round(Position.y[e] * scale);
+  const player = pm[e] === stamp;
+  const kind = player ? PLAYER_KIND : Npc.kind[e],
+    tier = player ? 0 : Tier.tier[e];
+  const ext = world.game === null ? null : world.game.replicated;
+  const nf = ext === null ? 0 : cacheEntityFields(ext, e, kind);
+  ent[r] = net.run;
+  ent[r + E_X] = ex;
+  ent[r + E_Y] = ey;
+  ent[r + E_KIND] = kind;
+  ent[r + E_TIER] = tier;
+  ent[r + E_ENTER] = sh.pos;
+  writeArrayHeader(sh, 5 + nf);
+  writeInt(sh, e);
+  writeInt(sh, ex);
+  writeInt(sh, ey);
+  writeInt(sh, kind);
+  writeInt(sh, tier);
+  if (ext !== null && nf > 0) writeEntityFields(sh, ext, e);
+  ent[r + E_POS] = sh.pos;
+  writeArrayHeader(sh, 4);
+  writeInt(sh, e);
+  writeInt(sh, EntityField.X | EntityField.Y);
+  writeInt(sh, ex);
+  writeInt(sh, ey);
+  ent[r + E_POS_END] = sh.pos;
+};
+
+/**
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
  * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
+ *
+ * Marks (`net.marks`, one 4-int row per entity): `tag` = mark ⇔ visible to this session,
+ * mark + 1 ⇔ visible and known (then `at` is its index in the known set). Each session takes
+ * two fresh mark values, so nothing is cleared between sessions.
  */
 export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s: Session, f: SnapshotFrame): number => {
-  const { Position, Player, Npc, Tier } = world.stores;
+  const { Position, Player } = world.stores;
   const cfg = net.config;
-  const scale = cfg.positionScale;
   const run = net.run;
-  let mark = ++net.mark;
-  const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
+  net.mark += 2;
+  let mark = net.mark;
+  const { ent, marks, visible } = net;
+  const pm = net.select.playerMark,
+    pStamp = net.select.stamp;
   const pxw = Position.x[s.player],
     pyw = Position.y[s.player];
   let n = 0;
@@ -122,26 +182,31 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
   }
-  // Crowd level (other players in view) for the session's priority (session-priority.ts).
-  const pm = net.select.playerMark,
-    pStamp = net.select.stamp;
+  // Mark the view, encode entities first seen this run, count other players (the crowd level of
+  // the session's priority, session-priority.ts).
   let crowd = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i];
-    visMark[e] = mark;
-    if (pm[e] === pStamp) crowd++;
+    const e = visible[i],
+      r = e * ENT_STRIDE;
+    if (ent[r] !== run) cacheEntity(world, net, e, r, pm, pStamp);
+    marks[e * MARK_STRIDE] = mark;
+    if (ent[r + E_KIND] === PLAYER_KIND) crowd++;
   }
-  s.crowd = visMark[s.player] === mark ? crowd - 1 : crowd;
-  if (visMark[s.player] !== mark && entityExists(world, s.player)) {
+  const self = s.player;
+  s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
+  if (marks[self * MARK_STRIDE] !== mark && entityExists(world, self)) {
     // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
-    if (n < cfg.maxEntitiesPerSession) visible[n++] = s.player;
+    if (ent[self * ENT_STRIDE] !== run) cacheEntity(world, net, self, self * ENT_STRIDE, pm, pStamp);
+    if (n < cfg.maxEntitiesPerSession) visible[n++] = self;
     else {
-      n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
-      mark = ++net.mark; // one entity was dropped: mark the kept set afresh
-      for (let i = 0; i < n; i++) visMark[visible[i]] = mark;
+      n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, self, pxw, pyw);
+      net.mark += 2; // one entity was dropped: mark the kept set afresh
+      mark = net.mark;
+      for (let i = 0; i < n; i++) marks[visible[i] * MARK_STRIDE] = mark;
     }
-    visMark[s.player] = mark;
+    marks[self * MARK_STRIDE] = mark;
   }
+  const known = mark + 1;
 
   // Room for every visible entity up front, so the known arrays can be hoisted into locals.
   ensureKnown(s, s.knownCount + n);
@@ -151,8 +216,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     kKind = s.knownKind,
     kTier = s.knownTier;
   // Ids removed since this session's last snapshot leave (and re-enter if the id was reused).
-  const removedRun = net.removedRun,
-    syncRun = s.syncRun;
+  const syncRun = s.syncRun;
   s.syncRun = run;
   // Game-defined fields (replicated-fields.ts): null for the default wire.
   const ext = world.game === null ? null : world.game.replicated;
@@ -165,8 +229,9 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let nLeave = 0;
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
-    const id = kId[i];
-    if (visMark[id] !== mark || removedRun[id] > syncRun) {
+    const id = kId[i],
+      m = id * MARK_STRIDE;
+    if (marks[m] !== mark || marks[m + M_REMOVED] > syncRun) {
       writeInt(leaves, id);
       nLeave++;
       count--;
@@ -177,8 +242,8 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kTier[i] = kTier[count];
       if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
-      knownMark[id] = mark;
-      knownAt[id] = i;
+      marks[m] = known;
+      marks[m + M_AT] = i;
       i++;
     }
   }
@@ -187,10 +252,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
-    sh = net.shared;
-  const enterOff = net.enterOff,
-    posOff = net.posOff,
-    posEnd = net.posEnd;
+    shb = net.shared.bytes;
   const px = Position.x,
     py = Position.y;
   enters.pos = 0;
@@ -198,56 +260,28 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let nEnter = 0,
     nUpdate = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i];
-    if (cacheRun[e] !== run) {
-      // Encode once per step, shared by every session that sees e.
-      cacheRun[e] = run;
-      const ex = (qx[e] = Math.round(px[e] * scale));
-      const ey = (qy[e] = Math.round(py[e] * scale));
-      if (hasComponent(world, e, Player)) {
-        qKind[e] = PLAYER_KIND;
-        qTier[e] = 0;
-      } else {
-        qKind[e] = Npc.kind[e];
-        qTier[e] = Tier.tier[e];
-      }
-      // The two entries most sessions need, encoded once: [e, x, y, kind, tier, ...fields] and [e, 3, x, y].
-      const nf = ext === null ? 0 : cacheEntityFields(ext, e, qKind[e]);
-      enterOff[e] = sh.pos;
-      writeArrayHeader(sh, 5 + nf);
-      writeInt(sh, e);
-      writeInt(sh, ex);
-      writeInt(sh, ey);
-      writeInt(sh, qKind[e]);
-      writeInt(sh, qTier[e]);
-      if (nf > 0) writeEntityFields(sh, ext!, e);
-      posOff[e] = sh.pos;
-      writeArrayHeader(sh, 4);
-      writeInt(sh, e);
-      writeInt(sh, EntityField.X | EntityField.Y);
-      writeInt(sh, ex);
-      writeInt(sh, ey);
-      posEnd[e] = sh.pos;
-    }
+    const e = visible[i],
+      r = e * ENT_STRIDE;
     if (farGate) {
       const dx = px[e] - pxw,
         dy = py[e] - pyw;
       if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
     }
-    const x = qx[e],
-      y = qy[e];
-    if (knownMark[e] === mark) {
-      const k = knownAt[e];
-      const kind = qKind[e],
-        tier = qTier[e];
+    const x = ent[r + E_X],
+      y = ent[r + E_Y],
+      m = e * MARK_STRIDE;
+    if (marks[m] === known) {
+      const k = marks[m + M_AT];
+      const kind = ent[r + E_KIND],
+        tier = ent[r + E_TIER];
       const dX = kX[k] !== x,
         dY = kY[k] !== y;
-      const extMask = kExt === null ? 0 : changedFieldMask(ext!, kExt, e, k, kKind[k] !== kind);
+      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind[k] !== kind);
       if (kKind[k] === kind && kTier[k] === tier && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
           // The common case: position only, both axes — copy the shared bytes.
-          copyShared(updates, sh.bytes, posOff[e], posEnd[e]);
+          copyShared(updates, shb, ent[r + E_POS], ent[r + E_POS_END]);
           kX[k] = x;
           kY[k] = y;
           nUpdate++;
@@ -295,17 +329,17 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
         writeInt(updates, tier);
         kTier[k] = tier;
       }
-      if (extMask !== 0) writeChangedFields(updates, ext!, kExt!, e, k, extMask);
+      if (extMask !== 0 && ext !== null && kExt !== null) writeChangedFields(updates, ext, kExt, e, k, extMask);
       nUpdate++;
     } else {
       const k = count++;
       kId[k] = e;
       kX[k] = x;
       kY[k] = y;
-      kKind[k] = qKind[e];
-      kTier[k] = qTier[e];
-      if (kExt !== null) storeKnownRow(ext!, kExt, e, k);
-      copyShared(enters, sh.bytes, enterOff[e], posOff[e]);
+      kKind[k] = ent[r + E_KIND];
+      kTier[k] = ent[r + E_TIER];
+      if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
+      copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
       nEnter++;
     }
   }
@@ -350,18 +384,18 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
-  for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]] = net.run;
-  net.removed.length = 0;
+  const { ent, marks } = net;
   if (net.run > 0x3fffffff) {
     net.run = 1;
-    net.cacheRun.fill(0);
-    net.removedRun.fill(0);
+    for (let r = 0; r < ent.length; r += ENT_STRIDE) ent[r] = 0;
+    for (let m = 0; m < marks.length; m += MARK_STRIDE) marks[m + M_REMOVED] = 0;
     for (let i = 0; i < net.sessions.length; i++) net.sessions[i].syncRun = 0;
   }
+  for (let i = 0; i < net.removed.length; i++) marks[net.removed[i] * MARK_STRIDE + M_REMOVED] = net.run;
+  net.removed.length = 0;
   if (net.mark > 0x3fffffff) {
     net.mark = 0;
-    net.visMark.fill(0);
-    net.knownMark.fill(0);
+    for (let m = 0; m < marks.length; m += MARK_STRIDE) marks[m] = 0;
   }
   markPlayers(world, net.select);
   const spatial = world.spatial;

@@ -10,6 +10,20 @@ import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
 
+/** Ints per entity row of `WorldNet.ent` (32 bytes) and the fields of a row. */
+export const ENT_STRIDE = 8;
+export const E_X = 1;
+export const E_Y = 2;
+export const E_KIND = 3;
+export const E_TIER = 4;
+export const E_ENTER = 5;
+export const E_POS = 6;
+export const E_POS_END = 7;
+/** Ints per entity row of `WorldNet.marks` (16 bytes) and the fields after the tag. */
+export const MARK_STRIDE = 4;
+export const M_AT = 1;
+export const M_REMOVED = 2;
+
 /** Counters of one world's replication (plain numbers; summed by `GameServer.stats()`). */
 export interface WorldNetStats {
   sessions: number;
@@ -102,23 +116,20 @@ export interface WorldNet {
   stats: WorldNetStats;
   run: number;
   mark: number;
-  cacheRun: Int32Array;
-  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets into `shared`). */
+  /**
+   * Per-entity cache of the run, row e × ENT_STRIDE: run stamp, wire x, y, kind, tier, and the
+   * offsets in `shared` of its enter entry, its x+y update entry and that entry's end.
+   */
+  ent: Int32Array;
+  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets in `ent`). */
   shared: ByteWriter;
-  enterOff: Int32Array;
-  posOff: Int32Array;
-  posEnd: Int32Array;
-  qx: Int32Array;
-  qy: Int32Array;
-  qKind: Uint16Array;
-  qTier: Uint8Array;
-  visMark: Int32Array;
+  /**
+   * Per-entity session marks, row e × MARK_STRIDE: tag (visible / visible and known to the
+   * session being encoded), index in its known set, and the run in which the id was removed.
+   */
+  marks: Int32Array;
   /** Ids despawned by the game server since the last run (their ids may be recycled). */
   removed: number[];
-  /** `run` in which an id was marked removed: known sessions get leave (+ enter if reused). */
-  removedRun: Int32Array;
-  knownMark: Int32Array;
-  knownAt: Int32Array;
   visible: number[];
   /** Scratch of the nearest/most-important selection when a view is over the cap. */
   select: SelectScratch;
@@ -177,20 +188,10 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     },
     run: 0,
     mark: 0,
-    cacheRun: new Int32Array(n),
+    ent: new Int32Array(n * ENT_STRIDE),
     shared: createWriter(64 * 1024),
-    enterOff: new Int32Array(n),
-    posOff: new Int32Array(n),
-    posEnd: new Int32Array(n),
-    qx: new Int32Array(n),
-    qy: new Int32Array(n),
-    qKind: new Uint16Array(n),
-    qTier: new Uint8Array(n),
-    visMark: new Int32Array(n),
+    marks: new Int32Array(n * MARK_STRIDE),
     removed: [],
-    removedRun: new Int32Array(n),
-    knownMark: new Int32Array(n),
-    knownAt: new Int32Array(n),
     visible: [],
     select: createSelectScratch(world.capacity),
     enters: createWriter(),
