@@ -40,7 +40,10 @@ for (let i = 0; i < players.length; i++) {
   world.stores.Player.session[players[i]] = i + 1;
   net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
 }
+/** FAR=n: the controller's farReplicationEvery knob (entities beyond detailedRadius every n-th snapshot). */
+const far = Number(process.env.FAR ?? 1);
 const step = (): void => {
+  world.ctx.budgets.farReplicationEvery = far;
   movementSystem(world, world.ctx);
   timeSystem(world, world.ctx);
   world.ctx.step++;

@@ -11,12 +11,13 @@
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
-import { $internal, entityExists, type InternalWorld } from 'bitecs';
+import { $internal, entityExists, query, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
+import { buildPlayerGrid, cellRange } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import {
@@ -102,14 +103,19 @@ export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
  * `[e, x, y, kind, tier, ...fields]` and the x+y update entry `[e, 3, x, y]` (most sessions need
  * one of the two). The row of e in `net.ent` gets the run stamp, wire values and byte offsets.
  */
-const cacheEntity = (world: ReplicationWorld, net: WorldNet, e: number, r: number, pm: Int32Array, stamp: number): void => {
+const cacheEntity = (world: ReplicationWorld, net: WorldNet, e: number, row: number): void => {
   const { Position, Npc, Tier } = world.stores;
   const ent = net.ent,
     sh = net.shared,
-    scale = net.config.positionScale;
-  const ex = Math.round(Position.x[e] * scale),
-    ey = Math.round(Position.y[e] * scale);
-  const player = pm[e] === stamp;
+    scale = net.config.positionScale,
+    r = row * ENT_STRIDE;
+  const fx = Position.x[e],
+    fy = Position.y[e];
+  net.rowPos[2 * row] = fx;
+  net.rowPos[2 * row + 1] = fy;
+  const ex = Math.round(fx * scale),
+    ey = Math.round(fy * scale);
+  const player = net.select.playerMark[e] === net.select.stamp;
   const kind = player ? PLAYER_KIND : Npc.kind[e],
     tier = player ? 0 : Tier.tier[e];
   const ext = world.game === null ? null : world.game.replicated;
@@ -137,6 +143,60 @@ const cacheEntity = (world: ReplicationWorld, net: WorldNet, e: number, r: numbe
 };
 
 /**
+ * The session's view: ids of the entities within r of (x, y) into `net.visible`, their cache
+ * rows into `net.visRow` (interest-scan.ts: the same set as `world.spatial.queryRadius`, in
+ * slot order, rows cached on first touch). Returns the count.
+ */
+const queryView = (world: ReplicationWorld, net: WorldNet, x: number, y: number, r: number): number => {
+  const g = net.npcGrid;
+  if (g === null || !(r >= 0)) return 0;
+  const { visible, visRow: rows, ent, rowPos: pos, range } = net;
+  const run = net.run;
+  const R = r + net.margin,
+    R2 = R * R,
+    r2 = r * r;
+  let n = 0;
+  cellRange(g, x, y, R, range);
+  const { cols, cellStart, items, itemX, itemY } = g;
+  for (let cy = range.y0; cy <= range.y1; cy++) {
+    const j1 = cellStart[cy * cols + range.x1 + 1]; // a row's cells are contiguous
+    for (let j = cellStart[cy * cols + range.x0]; j < j1; j++) {
+      const dx = itemX[j] - x,
+        dy = itemY[j] - y;
+      if (dx * dx + dy * dy > R2) continue;
+      if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, items[j], j);
+      const ex = pos[2 * j] - x,
+        ey = pos[2 * j + 1] - y;
+      if (ex * ex + ey * ey <= r2) {
+        rows[n] = j;
+        visible[n++] = items[j];
+      }
+    }
+  }
+  // Players: the replication-owned grid of current positions (no margin).
+  const pg = net.pgrid;
+  if (pg.n === 0) return n;
+  cellRange(g, x, y, r, range);
+  const base = g.n,
+    fb = net.slotRows;
+  const { cellStart: ps, items: pi, x: pxs, y: pys } = pg;
+  for (let cy = range.y0; cy <= range.y1; cy++) {
+    const k1 = ps[cy * cols + range.x1 + 1];
+    for (let k = ps[cy * cols + range.x0]; k < k1; k++) {
+      const ex = pxs[k] - x,
+        ey = pys[k] - y;
+      if (ex * ex + ey * ey > r2) continue;
+      const e = pi[k];
+      const row = base + k < fb ? base + k : fb + e;
+      if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+      rows[n] = row;
+      visible[n++] = e;
+    }
+  }
+  return n;
+};
+
+/**
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
  * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
  *
@@ -151,14 +211,13 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   net.mark += 2;
   let mark = net.mark;
   const { ent, marks, visible } = net;
-  const pm = net.select.playerMark,
-    pStamp = net.select.stamp;
   const pxw = Position.x[s.player],
     pyw = Position.y[s.player];
   let n = 0;
   const ordinal = snapshotOrdinal(f, s);
-  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0)
-    n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  const rows = net.visRow,
+    fb = net.slotRows;
+  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale);
   else {
     // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
     // per id was the most expensive line of the replicate phase in the 5,000-session profile).
@@ -166,14 +225,20 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     const kId = s.knownId;
     if (index.versioning)
       for (let i = 0; i < s.knownCount; i++) {
-        if (entityExists(world, kId[i])) visible[n++] = kId[i];
+        if (entityExists(world, kId[i])) {
+          rows[n] = fb + kId[i];
+          visible[n++] = kId[i];
+        }
       }
     else {
       const { sparse, dense, aliveCount } = index;
       for (let i = 0; i < s.knownCount; i++) {
         const id = kId[i],
           d = sparse[id];
-        if (d !== undefined && d < aliveCount && dense[d] === id) visible[n++] = id;
+        if (d !== undefined && d < aliveCount && dense[d] === id) {
+          rows[n] = fb + id;
+          visible[n++] = id;
+        }
       }
     }
   }
@@ -181,14 +246,16 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     // Denser than the cap: keep the own player, then the nearest and most important.
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
+    for (let i = 0; i < n; i++) rows[i] = fb + visible[i];
   }
   // Mark the view, encode entities first seen this run, count other players (the crowd level of
   // the session's priority, session-priority.ts).
   let crowd = 0;
   for (let i = 0; i < n; i++) {
     const e = visible[i],
-      r = e * ENT_STRIDE;
-    if (ent[r] !== run) cacheEntity(world, net, e, r, pm, pStamp);
+      row = rows[i];
+    if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+    const r = row * ENT_STRIDE;
     marks[e * MARK_STRIDE] = mark;
     if (ent[r + E_KIND] === PLAYER_KIND) crowd++;
   }
@@ -196,13 +263,20 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
   if (marks[self * MARK_STRIDE] !== mark && entityExists(world, self)) {
     // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
-    if (ent[self * ENT_STRIDE] !== run) cacheEntity(world, net, self, self * ENT_STRIDE, pm, pStamp);
-    if (n < cfg.maxEntitiesPerSession) visible[n++] = self;
-    else {
+    if (ent[(fb + self) * ENT_STRIDE] !== run) cacheEntity(world, net, self, fb + self);
+    if (n < cfg.maxEntitiesPerSession) {
+      rows[n] = fb + self;
+      visible[n++] = self;
+    } else {
       n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, self, pxw, pyw);
       net.mark += 2; // one entity was dropped: mark the kept set afresh
       mark = net.mark;
-      for (let i = 0; i < n; i++) marks[visible[i] * MARK_STRIDE] = mark;
+      for (let i = 0; i < n; i++) {
+        const e = visible[i];
+        marks[e * MARK_STRIDE] = mark;
+        rows[i] = fb + e;
+        if (ent[(fb + e) * ENT_STRIDE] !== run) cacheEntity(world, net, e, fb + e);
+      }
     }
     marks[self * MARK_STRIDE] = mark;
   }
@@ -261,7 +335,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     nUpdate = 0;
   for (let i = 0; i < n; i++) {
     const e = visible[i],
-      r = e * ENT_STRIDE;
+      r = rows[i] * ENT_STRIDE;
     if (farGate) {
       const dx = px[e] - pxw,
         dy = py[e] - pyw;
@@ -404,4 +478,8 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     spatial.rebuildPlayers(world, 0);
   }
   net.spatial = spatial;
+  net.npcGrid = spatial.npcGrid;
+  net.margin = spatial.margin();
+  const { Position, Player } = world.stores;
+  net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y);
 };

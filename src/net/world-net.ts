@@ -4,6 +4,8 @@
  * Everything is sized to the world's capacity once; nothing is allocated per step.
  */
 import type { CoreWorld } from '../core/world-core.js';
+import type { Grid } from '../tiers/spatial-index.js';
+import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-scan.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
@@ -131,6 +133,19 @@ export interface WorldNet {
   /** Ids despawned by the game server since the last run (their ids may be recycled). */
   removed: number[];
   visible: number[];
+  /** Cache row of each entity in `visible` (interest-scan.ts: slot rows, then fallback rows `slotRows + id`). */
+  visRow: Int32Array;
+  /** Slot rows of `ent` (capacity + 1); fallback rows follow. */
+  slotRows: number;
+  /** Current position of each cached row (x, y), loaded with the row. */
+  rowPos: Float32Array;
+  /** The world's NPC grid and its query margin, this run (`beginRun`). */
+  npcGrid: Grid | null;
+  margin: number;
+  /** Players by cell, current positions, this run. */
+  pgrid: PlayerGrid;
+  /** Scratch cell range of a query. */
+  range: CellRange;
   /** Scratch of the nearest/most-important selection when a view is over the cap. */
   select: SelectScratch;
   enters: ByteWriter;
@@ -188,10 +203,17 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     },
     run: 0,
     mark: 0,
-    ent: new Int32Array(n * ENT_STRIDE),
+    ent: new Int32Array(2 * n * ENT_STRIDE),
     shared: createWriter(64 * 1024),
     marks: new Int32Array(n * MARK_STRIDE),
     removed: [],
+    visRow: new Int32Array(n),
+    slotRows: n,
+    rowPos: new Float32Array(4 * n),
+    npcGrid: null,
+    margin: 0,
+    pgrid: createPlayerGrid(0),
+    range: { x0: 0, x1: 0, y0: 0, y1: 0 },
     visible: [],
     select: createSelectScratch(world.capacity),
     enters: createWriter(),
