@@ -30,7 +30,7 @@ import {
   writeChangedFields,
   writeEntityFields,
 } from './replicated-fields.js';
-import { ensureKnown, type Session } from './session.js';
+import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import {
   E_ENTER,
@@ -222,18 +222,19 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
     // per id was the most expensive line of the replicate phase in the 5,000-session profile).
     const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
-    const kId = s.knownId;
+    const kn = s.known;
     if (index.versioning)
       for (let i = 0; i < s.knownCount; i++) {
-        if (entityExists(world, kId[i])) {
-          rows[n] = fb + kId[i];
-          visible[n++] = kId[i];
+        const id = kn[i * KNOWN_STRIDE];
+        if (entityExists(world, id)) {
+          rows[n] = fb + id;
+          visible[n++] = id;
         }
       }
     else {
       const { sparse, dense, aliveCount } = index;
       for (let i = 0; i < s.knownCount; i++) {
-        const id = kId[i],
+        const id = kn[i * KNOWN_STRIDE],
           d = sparse[id];
         if (d !== undefined && d < aliveCount && dense[d] === id) {
           rows[n] = fb + id;
@@ -284,11 +285,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
 
   // Room for every visible entity up front, so the known arrays can be hoisted into locals.
   ensureKnown(s, s.knownCount + n);
-  const kId = s.knownId,
-    kX = s.knownX,
-    kY = s.knownY,
-    kKind = s.knownKind,
-    kTier = s.knownTier;
+  const kn = s.known;
   // Ids removed since this session's last snapshot leave (and re-enter if the id was reused).
   const syncRun = s.syncRun;
   s.syncRun = run;
@@ -303,17 +300,18 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let nLeave = 0;
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
-    const id = kId[i],
+    const i4 = i * KNOWN_STRIDE,
+      id = kn[i4],
       m = id * MARK_STRIDE;
     if (marks[m] !== mark || marks[m + M_REMOVED] > syncRun) {
       writeInt(leaves, id);
       nLeave++;
       count--;
-      kId[i] = kId[count];
-      kX[i] = kX[count];
-      kY[i] = kY[count];
-      kKind[i] = kKind[count];
-      kTier[i] = kTier[count];
+      const c4 = count * KNOWN_STRIDE;
+      kn[i4] = kn[c4];
+      kn[i4 + 1] = kn[c4 + 1];
+      kn[i4 + 2] = kn[c4 + 2];
+      kn[i4 + 3] = kn[c4 + 3];
       if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
       marks[m] = known;
@@ -345,19 +343,23 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       y = ent[r + E_Y],
       m = e * MARK_STRIDE;
     if (marks[m] === known) {
-      const k = marks[m + M_AT];
+      const k = marks[m + M_AT],
+        k4 = k * KNOWN_STRIDE;
       const kind = ent[r + E_KIND],
         tier = ent[r + E_TIER];
-      const dX = kX[k] !== x,
-        dY = kY[k] !== y;
-      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind[k] !== kind);
-      if (kKind[k] === kind && kTier[k] === tier && extMask === 0) {
+      const dX = kn[k4 + 1] !== x,
+        dY = kn[k4 + 2] !== y;
+      const kt = kn[k4 + 3],
+        kKind = kt & 0xffff,
+        kTier = kt >>> 16;
+      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind !== kind);
+      if (kKind === kind && kTier === tier && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
           // The common case: position only, both axes — copy the shared bytes.
           copyShared(updates, shb, ent[r + E_POS], ent[r + E_POS_END]);
-          kX[k] = x;
-          kY[k] = y;
+          kn[k4 + 1] = x;
+          kn[k4 + 2] = y;
           nUpdate++;
           continue;
         }
@@ -372,11 +374,11 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
         mask |= EntityField.Y;
         nf++;
       }
-      if (kKind[k] !== kind) {
+      if (kKind !== kind) {
         mask |= EntityField.KIND;
         nf++;
       }
-      if (kTier[k] !== tier) {
+      if (kTier !== tier) {
         mask |= EntityField.TIER;
         nf++;
       }
@@ -389,29 +391,24 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       writeInt(updates, mask);
       if (dX) {
         writeInt(updates, x);
-        kX[k] = x;
+        kn[k4 + 1] = x;
       }
       if (dY) {
         writeInt(updates, y);
-        kY[k] = y;
+        kn[k4 + 2] = y;
       }
-      if (mask & EntityField.KIND) {
-        writeInt(updates, kind);
-        kKind[k] = kind;
-      }
-      if (mask & EntityField.TIER) {
-        writeInt(updates, tier);
-        kTier[k] = tier;
-      }
+      if (mask & EntityField.KIND) writeInt(updates, kind);
+      if (mask & EntityField.TIER) writeInt(updates, tier);
+      kn[k4 + 3] = kind | (tier << 16);
       if (extMask !== 0 && ext !== null && kExt !== null) writeChangedFields(updates, ext, kExt, e, k, extMask);
       nUpdate++;
     } else {
-      const k = count++;
-      kId[k] = e;
-      kX[k] = x;
-      kY[k] = y;
-      kKind[k] = ent[r + E_KIND];
-      kTier[k] = ent[r + E_TIER];
+      const k = count++,
+        k4 = k * KNOWN_STRIDE;
+      kn[k4] = e;
+      kn[k4 + 1] = x;
+      kn[k4 + 2] = y;
+      kn[k4 + 3] = ent[r + E_KIND] | (ent[r + E_TIER] << 16);
       if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
       copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
       nEnter++;
