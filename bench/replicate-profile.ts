@@ -42,14 +42,23 @@ for (let i = 0; i < players.length; i++) {
 }
 /** FAR=n: the controller's farReplicationEvery knob (entities beyond detailedRadius every n-th snapshot). */
 const far = Number(process.env.FAR ?? 1);
+/** STILL=1: nothing moves (the e2e default world's snapshots are ~60 bytes: mostly idle NPCs). */
+const still = process.env.STILL === '1';
+/** Q=n: the controller's interest-quality level (3 = re-query every 4th snapshot, known entities refreshed in between). */
+const quality = Number(process.env.Q ?? 0);
+/** REBUILD=n: NPC grid rebuilt every n steps (default 10). */
+const rebuild = Number(process.env.REBUILD ?? 10);
 const step = (): void => {
   world.ctx.budgets.farReplicationEvery = far;
-  movementSystem(world, world.ctx);
+  world.ctx.budgets.interestQuality = quality;
+  if (!still) movementSystem(world, world.ctx);
   timeSystem(world, world.ctx);
   world.ctx.step++;
-  // What the tiering phase does every step (outside the measured replicate phase).
-  world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
-  world.spatial.rebuildPlayers(world, 0);
+  // What the tiering phase does (outside the measured replicate phase): the player grid every
+  // step, the NPC grid every REBUILD-th step (its near passes skip it while the movement margin
+  // stays under half a cell, so queries scan r + margin).
+  if (world.ctx.step % rebuild === 0) world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+  world.spatial.rebuildPlayers(world, world.ctx.stepSeconds);
   // CPU time, not wall time: on a shared machine preemption would swamp the differences.
   const c = process.cpuUsage();
   replicateWorld(world, world.ctx, net);

@@ -29,6 +29,7 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
     fy = Position.y[e];
   net.rowPos[2 * row] = fx;
   net.rowPos[2 * row + 1] = fy;
+  net.posRun[row] = net.run;
   const ex = Math.round(fx * scale),
     ey = Math.round(fy * scale);
   const player = net.select.playerMark[e] === net.select.stamp;
@@ -66,7 +67,8 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
 export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number): number => {
   const g = net.npcGrid;
   if (g === null || !(r >= 0)) return 0;
-  const { visible, visRow: rows, ent, rowPos: pos, range } = net;
+  const { visible, visRow: rows, ent, rowPos: pos, posRun, range } = net;
+  const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
     R2 = R * R,
@@ -80,12 +82,20 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       const dx = itemX[j] - x,
         dy = itemY[j] - y;
       if (dx * dx + dy * dy > R2) continue;
-      if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, items[j], j);
+      // Candidate (within r + margin of its rebuild position): its current position, loaded
+      // once per run; encoded only once it is actually in someone's view.
+      const e = items[j];
+      if (posRun[j] !== run) {
+        posRun[j] = run;
+        pos[2 * j] = px[e];
+        pos[2 * j + 1] = py[e];
+      }
       const ex = pos[2 * j] - x,
         ey = pos[2 * j + 1] - y;
       if (ex * ex + ey * ey <= r2) {
+        if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
         rows[n] = j;
-        visible[n++] = items[j];
+        visible[n++] = e;
       }
     }
   }

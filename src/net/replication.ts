@@ -218,18 +218,19 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const enters = net.enters,
     updates = net.updates,
     shb = net.shared.bytes;
-  const px = Position.x,
-    py = Position.y;
+  // Positions of the rows (loaded with them, in slot order): the same values as Position.x/y[e].
+  const rowPos = net.rowPos;
   enters.pos = 0;
   updates.pos = 0;
   let nEnter = 0,
     nUpdate = 0;
   for (let i = 0; i < n; i++) {
     const e = visible[i],
-      r = rows[i] * ENT_STRIDE;
+      row = rows[i],
+      r = row * ENT_STRIDE;
     if (farGate) {
-      const dx = px[e] - pxw,
-        dy = py[e] - pyw;
+      const dx = rowPos[2 * row] - pxw,
+        dy = rowPos[2 * row + 1] - pyw;
       if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
     }
     const x = ent[r + E_X],
@@ -352,6 +353,7 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   if (net.run > 0x3fffffff) {
     net.run = 1;
     for (let r = 0; r < ent.length; r += ENT_STRIDE) ent[r] = 0;
+    net.posRun.fill(0);
     for (let m = 0; m < marks.length; m += MARK_STRIDE) marks[m + M_REMOVED] = 0;
     for (let i = 0; i < net.sessions.length; i++) net.sessions[i].syncRun = 0;
   }

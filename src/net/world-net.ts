@@ -139,6 +139,8 @@ export interface WorldNet {
   slotRows: number;
   /** Current position of each cached row (x, y), loaded with the row. */
   rowPos: Float32Array;
+  /** Run in which a row's `rowPos` was loaded (a candidate of a query, maybe not in any view). */
+  posRun: Int32Array;
   /** The world's NPC grid and its query margin, this run (`beginRun`). */
   npcGrid: Grid | null;
   margin: number;
@@ -210,6 +212,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     visRow: new Int32Array(n),
     slotRows: n,
     rowPos: new Float32Array(4 * n),
+    posRun: new Int32Array(2 * n),
     npcGrid: null,
     margin: 0,
     pgrid: createPlayerGrid(0),
