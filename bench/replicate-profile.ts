@@ -46,11 +46,14 @@ const far = Number(process.env.FAR ?? 1);
 const still = process.env.STILL === '1';
 /** Q=n: the controller's interest-quality level (3 = re-query every 4th snapshot, known entities refreshed in between). */
 const quality = Number(process.env.Q ?? 0);
+/** ACTIVE=1: every session had an input just now (active players: priority 3, never degraded past level 1 by load). */
+const active = process.env.ACTIVE === '1';
 /** REBUILD=n: NPC grid rebuilt every n steps (default 10). */
 const rebuild = Number(process.env.REBUILD ?? 10);
 const step = (): void => {
   world.ctx.budgets.farReplicationEvery = far;
   world.ctx.budgets.interestQuality = quality;
+  if (active) for (const s of net.sessions) s.lastInputAt = performance.now();
   if (!still) movementSystem(world, world.ctx);
   timeSystem(world, world.ctx);
   world.ctx.step++;

@@ -112,27 +112,30 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     fb = net.slotRows;
   if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale);
   else {
-    // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
-    // per id was the most expensive line of the replicate phase in the 5,000-session profile).
+    // Refresh: the known set minus dead ids, each at the cache row it had in its last snapshot
+    // when that row still holds it (a slot of the NPC grid — what a query would see — or of this
+    // run's player grid); else at its fallback row once bitecs' entity index says it is alive
+    // (read directly: entityExists per id was the most expensive line of this path).
     const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
+    const { sparse, dense, aliveCount, versioning } = index;
     const kn = s.known;
-    if (index.versioning)
-      for (let i = 0; i < s.knownCount; i++) {
-        const id = kn[i * KNOWN_STRIDE];
-        if (entityExists(world, id)) {
-          rows[n] = fb + id;
-          visible[n++] = id;
-        }
+    const g = net.npcGrid,
+      gItems = g === null ? null : g.items,
+      gn = g === null ? 0 : g.n,
+      pItems = net.pgrid.items,
+      pn = net.pgrid.n;
+    for (let i = 0; i < s.knownCount; i++) {
+      const id = kn[i * KNOWN_STRIDE],
+        row = kn[i * KNOWN_STRIDE + 4];
+      if (row < gn ? gItems !== null && gItems[row] === id : row < gn + pn && row < fb && pItems[row - gn] === id) {
+        rows[n] = row;
+        visible[n++] = id;
+        continue;
       }
-    else {
-      const { sparse, dense, aliveCount } = index;
-      for (let i = 0; i < s.knownCount; i++) {
-        const id = kn[i * KNOWN_STRIDE],
-          d = sparse[id];
-        if (d !== undefined && d < aliveCount && dense[d] === id) {
-          rows[n] = fb + id;
-          visible[n++] = id;
-        }
+      const d = sparse[id];
+      if (versioning ? entityExists(world, id) : d !== undefined && d < aliveCount && dense[d] === id) {
+        rows[n] = fb + id;
+        visible[n++] = id;
       }
     }
   }
@@ -205,6 +208,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kn[i4 + 1] = kn[c4 + 1];
       kn[i4 + 2] = kn[c4 + 2];
       kn[i4 + 3] = kn[c4 + 3];
+      kn[i4 + 4] = kn[c4 + 4];
       if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
       marks[m] = known;
@@ -239,6 +243,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     if (marks[m] === known) {
       const k = marks[m + M_AT],
         k4 = k * KNOWN_STRIDE;
+      kn[k4 + 4] = row;
       const kind = ent[r + E_KIND],
         tier = ent[r + E_TIER];
       const dX = kn[k4 + 1] !== x,
@@ -303,6 +308,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kn[k4 + 1] = x;
       kn[k4 + 2] = y;
       kn[k4 + 3] = ent[r + E_KIND] | (ent[r + E_TIER] << 16);
+      kn[k4 + 4] = row;
       if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
       copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
       nEnter++;

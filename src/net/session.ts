@@ -6,10 +6,10 @@
  * `maxEntitiesPerSession`), so the next snapshot is a delta against what was actually sent,
  * whatever was skipped in between:
  *
- *   known  [ id x y kind|tier<<16 │ id x y kind|tier<<16 │ ... ]   count = knownCount
+ *   known  [ id x y kind|tier<<16 row │ id x y kind|tier<<16 row │ ... ]   count = knownCount
  *
- * one 4-int row per entity (KNOWN_STRIDE): the entity id, then the quantized wire values last
- * sent. Rows, not columns: the replicate phase reads a row's id and then its values, so one
+ * one 5-int row per entity (KNOWN_STRIDE): the entity id, the quantized wire values last sent,
+ * and the replication cache row it had then (src/net/entity-rows.ts). Rows, not columns: the replicate phase reads a row's id and then its values, so one
  * sequential pass brings every row it will compare into cache.
  */
 import type { WebSocket } from '../uws.js';
@@ -101,8 +101,8 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
 
 const INITIAL_KNOWN = 16;
 const EMPTY_I32 = new Int32Array(0);
-/** Ints per known-set row: id, x, y, kind | tier << 16. */
-export const KNOWN_STRIDE = 4;
+/** Ints per known-set row: id, x, y, kind | tier << 16, and its cache row in its last snapshot (replication). */
+export const KNOWN_STRIDE = 5;
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
 export const createSession = (
