@@ -1,7 +1,8 @@
 /**
  * Suite `net` (issue 12):
  * 1. Snapshot encoding per step for 1,000 and 5,000 sessions each seeing ~50 entities (no
- *    sockets), and msgpackr's `pack` of the same messages, for the ratio; interest queries.
+ *    sockets), and msgpackr's `pack` of the same messages, for the ratio; interest queries; the
+ *    whole replicate phase (stub transport) at a 20 Hz and a 60 Hz step (`snapshotHz` 20).
  * 2. End to end (bench/net-e2e.ts): the server pinned to CPU 0 (taskset), bots on CPU 1,
  *    20 Hz, 1,000 / 2,500 / 5,000 sessions on the default world (10,000 NPCs) and on the crowd
  *    scenario (docs/SCENARIOS.md); 10,000 sessions (a quarter spectators) on the default world:
@@ -12,6 +13,7 @@
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
+import { replicateWorld } from '../src/net/replicate-phase.js';
 import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport, type SnapshotFrame } from '../src/net/replication.js';
 import { createConn, createSession, type Session } from '../src/net/session.js';
 import { populateNpcs } from '../src/world/populate.js';
@@ -81,6 +83,59 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
   ctx.record(`encode${sessions}VsMsgpackrPackOnly`, Math.round((fig!.meanMs / alt!.meanMs) * 100) / 100);
 };
 
+/**
+ * The replicate phase (priority order, ladder, encode; stub transport) of a world stepping at
+ * `hz` with the default `snapshotHz` 20: at 60 Hz each session is sent every 3rd step, sessions
+ * staggered, so a step replicates about a third of them. Process CPU per step and per snapshot.
+ */
+const replicatePhaseBench = async (ctx: SuiteContext, sessions: number, hz: number): Promise<void> => {
+  const npcs = 10_000;
+  const size = 2000;
+  const { world, players } = genWorld({
+    npcs,
+    players: sessions,
+    size,
+    id: `rep${hz}`,
+    systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
+    config: { simulation: { tickIntervalSeconds: 1 / hz } },
+  });
+  const net = createWorldNet(world, resolveNetConfig({}), stub);
+  for (let i = 0; i < players.length; i++) {
+    world.stores.Player.session[players[i]] = i + 1;
+    net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
+  }
+  const steps = ctx.quick ? 30 : 150;
+  let cpuMs = 0;
+  const step = (measure: boolean): void => {
+    movementSystem(world, world.ctx);
+    timeSystem(world, world.ctx);
+    world.ctx.step++;
+    // What the tiering phase does every step (outside the measured replicate phase).
+    world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+    world.spatial.rebuildPlayers(world, 0);
+    const c = process.cpuUsage();
+    replicateWorld(world, world.ctx, net);
+    const d = process.cpuUsage(c);
+    if (measure) cpuMs += (d.user + d.system) / 1000;
+  };
+  for (let i = 0; i < 10; i++) step(false);
+  const sent0 = net.stats.snapshotsSent;
+  for (let i = 0; i < steps; i++) step(true);
+  const snaps = net.stats.snapshotsSent - sent0;
+  const fig = {
+    stepHz: hz,
+    snapshotHz: net.config.snapshotHz,
+    sessions,
+    snapshotsPerStep: Math.round((snaps / steps) * 10) / 10,
+    cpuMsPerStep: Math.round((cpuMs / steps) * 100) / 100,
+    cpuUsPerSessionSnapshot: Math.round(((cpuMs * 1000) / snaps) * 100) / 100,
+  };
+  ctx.log(
+    `replicate phase, ${sessions} sessions, ${hz} Hz step: ${fig.snapshotsPerStep} snapshots/step, ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
+  );
+  ctx.record(`replicatePhase${sessions}At${hz}Hz`, fig);
+};
+
 /** Interest queries on the world's spatial index (what replication uses), and its rebuild (what replication does when the pipeline has no tiering phase). */
 const queryBench = async (ctx: SuiteContext): Promise<void> => {
   const world = createSimWorld({ id: 'q', capacity: 12_000, size: 2000 });
@@ -117,6 +172,8 @@ const suite: Suite = {
     await encodingBench(ctx, 1000);
     await encodingBench(ctx, 5000);
     await queryBench(ctx);
+    await replicatePhaseBench(ctx, 5000, 20);
+    await replicatePhaseBench(ctx, 5000, 60);
     const sizes = ctx.quick ? [200] : [1000, 2500, 5000];
     const secs = ctx.quick ? 3 : 10;
     for (const scenario of ['default', 'crowd'] as const) {

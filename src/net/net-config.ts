@@ -57,6 +57,11 @@ export interface NetConfig {
    * below active-player priority are deferred to a later step. 0 = never defer.
    */
   replicateBudgetMs: number;
+  /**
+   * Snapshots per wall second each session gets (at most the step rate): a world stepping at
+   * 60 Hz with the default 20 sends each session every 3rd step, sessions staggered over the 3.
+   */
+  snapshotHz: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -85,6 +90,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   activeInputMs: 2000,
   crowdPlayers: 8,
   replicateBudgetMs: 30,
+  snapshotHz: 20,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -118,6 +124,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     activeInputMs: real(0, 86_400_000),
     crowdPlayers: int(1, 1_000_000),
     replicateBudgetMs: real(0, 60_000),
+    snapshotHz: real(0.01, 10_000),
   },
 };
 

@@ -13,10 +13,15 @@
  *
  * The snapshot's `sendTime` is taken once, before the first session: a session late in the
  * order sees the wait in its update latency, which is why the order is by priority.
+ *
+ * Snapshot rate (`snapshotHz`, default 20): a world stepping faster sends each session a
+ * snapshot every k = ⌊stepHz / snapshotHz⌋ steps (at least 1), at the steps where
+ * (step + conn id) mod k = 0, so the sessions are spread evenly over the k steps. Only the due
+ * sessions are ordered and sent; a deferred one is due again at the next step.
  */
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
-import { beginRun, encodeSessionSnapshot, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import { beginRun, encodeSessionSnapshot, frameFor, snapshotOrdinal, type ReplicationWorld, type SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';
 import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
 import type { PhaseScratch, WorldNet } from './world-net.js';
@@ -28,6 +33,17 @@ export const MAX_DEFERRED_PLAYER = 1;
 /** Priorities at or above this are never deferred (active players). */
 const NEVER_DEFER = 3;
 const BUCKETS = 5;
+/** `prio` of a session not replicated this step (closed, or not at its snapshot slot). */
+const NOT_DUE = 255;
+
+/**
+ * Steps between two snapshots of one session: ⌊stepHz / snapshotHz⌋, at least 1 (so the rate a
+ * session gets is never below `snapshotHz` when the world steps at least that fast).
+ */
+export const snapshotEvery = (tickIntervalSeconds: number, snapshotHz: number): number => {
+  const k = Math.floor(1 / (tickIntervalSeconds * snapshotHz) + 1e-9);
+  return k > 1 ? k : 1;
+};
 
 /** The phase's scratch on the world's net slot, grown to `n` sessions (nothing allocated per step otherwise). */
 const scratchFor = (net: WorldNet, n: number): PhaseScratch => {
@@ -55,6 +71,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const sc = scratchFor(net, n);
     const f = frameFor(world, ctx, net.transport.now(), sc.frame);
     const cfg = net.config;
+    const every = snapshotEvery(world.config.simulation.tickIntervalSeconds, cfg.snapshotHz);
+    f.snapshotEvery = every;
     const pressure = pressureOf(ctx.budgets.interestQuality);
     st.ladder.pressure = pressure;
     const byClass = st.byClass,
@@ -64,21 +82,37 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
       byClass[c].degraded = 0;
     }
     levels.fill(0);
-    // Pass 1: priorities, counting sort (highest bucket first).
+    // Pass 1: priorities and the class/level gauges of every open session; the sessions due
+    // this step (snapshot slot or deferred) are counting-sorted (highest bucket first).
     const { order, prio, counts, starts } = sc;
     counts.fill(0);
     const nowMs = performance.now();
+    const step = f.step;
     for (let i = 0; i < n; i++) {
-      const p = sessionPriority(sessions[i], cfg, nowMs);
-      prio[i] = p;
-      counts[p]++;
+      const s = sessions[i];
+      const p = sessionPriority(s, cfg, nowMs);
+      if (s.conn.closed || s.closeCode) {
+        prio[i] = NOT_DUE;
+        continue;
+      }
+      const load = pressure > 0 ? loadLevel(s.cls, p, pressure) : 0;
+      const level = load > s.ladder ? load : s.ladder;
+      const cs = byClass[s.cls];
+      cs.sessions++;
+      levels[level]++;
+      if (level > 0) cs.degraded++;
+      if (every > 1 && s.deferred === 0 && (step + s.conn.id) % every !== 0) prio[i] = NOT_DUE;
+      else {
+        prio[i] = p;
+        counts[p]++;
+      }
     }
     let at = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
       starts[b] = at;
       at += counts[b];
     }
-    for (let i = 0; i < n; i++) order[starts[prio[i]]++] = i;
+    for (let i = 0; i < n; i++) if (prio[i] !== NOT_DUE) order[starts[prio[i]]++] = i;
     // Pass 2: buckets high → low, each from a rotating start.
     const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
     let now = nowMs;
@@ -96,11 +130,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         // Effective quality level: the worse of load (by priority) and the session's own ladder.
         const load = pressure > 0 ? loadLevel(s.cls, b, pressure) : 0;
         const level = load > s.ladder ? load : s.ladder;
-        cs.sessions++;
-        levels[level]++;
-        if (level > 0) cs.degraded++;
-        const every = cooldownOf(level);
-        if (every > 1 && (f.step + s.conn.id) % every !== 0) {
+        const cool = cooldownOf(level);
+        if (cool > 1 && snapshotOrdinal(f, s) % cool !== 0) {
           st.cooldownSkips++;
           cs.cooldownSkips++;
           continue;
@@ -117,7 +148,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
           continue;
         }
         s.deferred = 0;
-        const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, every);
+        const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, cool);
         if (t1 > 0) {
           now = performance.now();
           sendMs += now - t1;
@@ -177,6 +208,7 @@ const sendOne = (
     sf.worldTime = f.worldTime;
     sf.sendTime = f.sendTime;
     sf.requeryEvery = f.requeryEvery;
+    sf.snapshotEvery = f.snapshotEvery;
     sf.farEvery = f.farEvery * 4 * every;
     sf.radiusScale =
       level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;

@@ -3,34 +3,42 @@
  * entity cache, diff scratch, writers) and the function that builds and sends every session's
  * delta snapshot.
  *
- * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) at
- * most once per step into world-sized typed arrays stamped with the replicate run; sessions
- * then diff those integers against their own known set and write msgpack bytes directly.
+ * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) and
+ * its enter and x+y update entries encoded at most once per step, into one interleaved row per
+ * entity (`net.ent`, stamped with the replicate run: one cache line per entity instead of one
+ * per column); sessions then diff those integers against their own known set and copy the
+ * shared bytes (or write the few changed fields) straight into their frame.
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
 import { playerRow } from '../../components/player-table.js';
-import { $internal, entityExists, hasComponent, type InternalWorld } from 'bitecs';
+import { $internal, entityExists, query, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
+import { cacheEntity, queryView } from './entity-rows.js';
+import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
-import {
-  bitCount,
-  cacheEntityFields,
-  changedFieldMask,
-  knownRows,
-  moveKnownRow,
-  storeKnownRow,
-  writeChangedFields,
-  writeEntityFields,
-} from './replicated-fields.js';
-import { ensureKnown, type Session } from './session.js';
+import { bitCount, changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
+import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import type { WorldNet } from './world-net.js';
+import {
+  E_ENTER,
+  E_KIND,
+  E_POS,
+  E_POS_END,
+  E_TIER,
+  E_X,
+  E_Y,
+  ENT_STRIDE,
+  M_AT,
+  M_REMOVED,
+  MARK_STRIDE,
+  type WorldNet,
+} from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
 
@@ -43,7 +51,6 @@ const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number):
   w.pos = p;
 };
 
-/** Snapshot-wide inputs of one session's encoding. */
 /**
  * What replication reads from a world: the core, the tiers slot (spatial index, behavior table),
  * the intent queue and the game slot (its table of custom replicated fields, if any).
@@ -69,39 +76,67 @@ export interface SnapshotFrame {
    * session's known entities are refreshed (no enters or leaves except removed entities).
    */
   requeryEvery: number;
+  /**
+   * Steps between two snapshots of one session (net option `snapshotHz`; 1 = every step, the
+   * default when absent). The cadences above (`farEvery`, `requeryEvery`) count the session's
+   * own snapshots: its snapshot ordinal is ⌊(step + conn id) / snapshotEvery⌋.
+   */
+  snapshotEvery?: number;
 }
+
+/** The session's snapshot ordinal at this frame (= step + conn id when every step is a snapshot step). */
+export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
+  const every = f.snapshotEvery;
+  return every === undefined || every <= 1 ? f.step + s.conn.id : Math.floor((f.step + s.conn.id) / every);
+};
 
 /**
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
  * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
+ *
+ * Marks (`net.marks`, one 4-int row per entity): `tag` = mark ⇔ visible to this session,
+ * mark + 1 ⇔ visible and known (then `at` is its index in the known set). Each session takes
+ * two fresh mark values, so nothing is cleared between sessions.
  */
 export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s: Session, f: SnapshotFrame): number => {
-  const { Position, Player, Npc, Tier } = world.stores;
+  const { Position, Player } = world.stores;
   const cfg = net.config;
-  const scale = cfg.positionScale;
   const run = net.run;
-  let mark = ++net.mark;
-  const { visMark, knownMark, knownAt, cacheRun, qx, qy, qKind, qTier, visible } = net;
+  net.mark += 2;
+  let mark = net.mark;
+  const { ent, marks, visible } = net;
   const pxw = Position.x[s.player],
     pyw = Position.y[s.player];
   let n = 0;
-  if (f.requeryEvery <= 1 || (f.step + s.conn.id) % f.requeryEvery === 0)
-    n = net.spatial.queryRadius(pxw, pyw, s.interestRadius * f.radiusScale, visible);
+  const ordinal = snapshotOrdinal(f, s);
+  const rows = net.visRow,
+    fb = net.slotRows;
+  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale);
   else {
-    // Refresh: the known set minus dead ids. bitecs' entity index read directly (entityExists
-    // per id was the most expensive line of the replicate phase in the 5,000-session profile).
+    // Refresh: the known set minus dead ids, each at the cache row it had in its last snapshot
+    // when that row still holds it (a slot of the NPC grid — what a query would see — or of this
+    // run's player grid); else at its fallback row once bitecs' entity index says it is alive
+    // (read directly: entityExists per id was the most expensive line of this path).
     const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
-    const kId = s.knownId;
-    if (index.versioning)
-      for (let i = 0; i < s.knownCount; i++) {
-        if (entityExists(world, kId[i])) visible[n++] = kId[i];
+    const { sparse, dense, aliveCount, versioning } = index;
+    const kn = s.known;
+    const g = net.npcGrid,
+      gItems = g === null ? null : g.items,
+      gn = g === null ? 0 : g.n,
+      pItems = net.pgrid.items,
+      pn = net.pgrid.n;
+    for (let i = 0; i < s.knownCount; i++) {
+      const id = kn[i * KNOWN_STRIDE],
+        row = kn[i * KNOWN_STRIDE + 4];
+      if (row < gn ? gItems !== null && gItems[row] === id : row < gn + pn && row < fb && pItems[row - gn] === id) {
+        rows[n] = row;
+        visible[n++] = id;
+        continue;
       }
-    else {
-      const { sparse, dense, aliveCount } = index;
-      for (let i = 0; i < s.knownCount; i++) {
-        const id = kId[i],
-          d = sparse[id];
-        if (d !== undefined && d < aliveCount && dense[d] === id) visible[n++] = id;
+      const d = sparse[id];
+      if (versioning ? entityExists(world, id) : d !== undefined && d < aliveCount && dense[d] === id) {
+        rows[n] = fb + id;
+        visible[n++] = id;
       }
     }
   }
@@ -109,36 +144,48 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     // Denser than the cap: keep the own player, then the nearest and most important.
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
+    for (let i = 0; i < n; i++) rows[i] = fb + visible[i];
   }
-  // Crowd level (other players in view) for the session's priority (session-priority.ts).
-  const pm = net.select.playerMark,
-    pStamp = net.select.stamp;
+  // Mark the view, encode entities first seen this run, count other players (the crowd level of
+  // the session's priority, session-priority.ts).
   let crowd = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i];
-    visMark[e] = mark;
-    if (pm[e] === pStamp) crowd++;
+    const e = visible[i],
+      row = rows[i];
+    if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+    const r = row * ENT_STRIDE;
+    marks[e * MARK_STRIDE] = mark;
+    if (ent[r + E_KIND] === PLAYER_KIND) crowd++;
   }
-  s.crowd = visMark[s.player] === mark ? crowd - 1 : crowd;
-  if (visMark[s.player] !== mark && entityExists(world, s.player)) {
+  const self = s.player;
+  s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
+  if (marks[self * MARK_STRIDE] !== mark && entityExists(world, self)) {
     // The own player is always in the view (a query may miss it, e.g. at a clamped edge).
-    if (n < cfg.maxEntitiesPerSession) visible[n++] = s.player;
-    else {
-      n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
-      mark = ++net.mark; // one entity was dropped: mark the kept set afresh
-      for (let i = 0; i < n; i++) visMark[visible[i]] = mark;
+    if (ent[(fb + self) * ENT_STRIDE] !== run) cacheEntity(world, net, self, fb + self);
+    if (n < cfg.maxEntitiesPerSession) {
+      rows[n] = fb + self;
+      visible[n++] = self;
+    } else {
+      n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, self, pxw, pyw);
+      net.mark += 2; // one entity was dropped: mark the kept set afresh
+      mark = net.mark;
+      for (let i = 0; i < n; i++) {
+        const e = visible[i];
+        marks[e * MARK_STRIDE] = mark;
+        rows[i] = fb + e;
+        if (ent[(fb + e) * ENT_STRIDE] !== run) cacheEntity(world, net, e, fb + e);
+      }
     }
-    visMark[s.player] = mark;
+    marks[self * MARK_STRIDE] = mark;
   }
+  const known = mark + 1;
 
   // Room for every visible entity up front, so the known arrays can be hoisted into locals.
   ensureKnown(s, s.knownCount + n);
-  const kId = s.knownId,
-    kX = s.knownX,
-    kY = s.knownY,
-    kKind = s.knownKind,
-    kTier = s.knownTier;
-  const removedRun = net.removedRun;
+  const kn = s.known;
+  // Ids removed since this session's last snapshot leave (and re-enter if the id was reused).
+  const syncRun = s.syncRun;
+  s.syncRun = run;
   // Game-defined fields (replicated-fields.ts): null for the default wire.
   const ext = world.game === null ? null : world.game.replicated;
   const kExt = ext === null ? null : knownRows(ext, s, s.knownCount + n);
@@ -150,91 +197,69 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   let nLeave = 0;
   let count = s.knownCount;
   for (let i = 0; i < count; ) {
-    const id = kId[i];
-    if (visMark[id] !== mark || removedRun[id] === run) {
+    const i4 = i * KNOWN_STRIDE,
+      id = kn[i4],
+      m = id * MARK_STRIDE;
+    if (marks[m] !== mark || marks[m + M_REMOVED] > syncRun) {
       writeInt(leaves, id);
       nLeave++;
       count--;
-      kId[i] = kId[count];
-      kX[i] = kX[count];
-      kY[i] = kY[count];
-      kKind[i] = kKind[count];
-      kTier[i] = kTier[count];
+      const c4 = count * KNOWN_STRIDE;
+      kn[i4] = kn[c4];
+      kn[i4 + 1] = kn[c4 + 1];
+      kn[i4 + 2] = kn[c4 + 2];
+      kn[i4 + 3] = kn[c4 + 3];
+      kn[i4 + 4] = kn[c4 + 4];
       if (kExt !== null) moveKnownRow(kExt, stride, count, i);
     } else {
-      knownMark[id] = mark;
-      knownAt[id] = i;
+      marks[m] = known;
+      marks[m + M_AT] = i;
       i++;
     }
   }
 
-  const farGate = f.farEvery > 1 && (f.step + s.conn.id) % f.farEvery !== 0;
+  const farGate = f.farEvery > 1 && ordinal % f.farEvery !== 0;
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
-    sh = net.shared;
-  const enterOff = net.enterOff,
-    posOff = net.posOff,
-    posEnd = net.posEnd;
-  const px = Position.x,
-    py = Position.y;
+    shb = net.shared.bytes;
+  // Positions of the rows (loaded with them, in slot order): the same values as Position.x/y[e].
+  const rowPos = net.rowPos;
   enters.pos = 0;
   updates.pos = 0;
   let nEnter = 0,
     nUpdate = 0;
   for (let i = 0; i < n; i++) {
-    const e = visible[i];
-    if (cacheRun[e] !== run) {
-      // Encode once per step, shared by every session that sees e.
-      cacheRun[e] = run;
-      const ex = (qx[e] = Math.round(px[e] * scale));
-      const ey = (qy[e] = Math.round(py[e] * scale));
-      if (hasComponent(world, e, Player)) {
-        qKind[e] = PLAYER_KIND;
-        qTier[e] = 0;
-      } else {
-        qKind[e] = Npc.kind[e];
-        qTier[e] = Tier.tier[e];
-      }
-      // The two entries most sessions need, encoded once: [e, x, y, kind, tier, ...fields] and [e, 3, x, y].
-      const nf = ext === null ? 0 : cacheEntityFields(ext, e, qKind[e]);
-      enterOff[e] = sh.pos;
-      writeArrayHeader(sh, 5 + nf);
-      writeInt(sh, e);
-      writeInt(sh, ex);
-      writeInt(sh, ey);
-      writeInt(sh, qKind[e]);
-      writeInt(sh, qTier[e]);
-      if (nf > 0) writeEntityFields(sh, ext!, e);
-      posOff[e] = sh.pos;
-      writeArrayHeader(sh, 4);
-      writeInt(sh, e);
-      writeInt(sh, EntityField.X | EntityField.Y);
-      writeInt(sh, ex);
-      writeInt(sh, ey);
-      posEnd[e] = sh.pos;
-    }
+    const e = visible[i],
+      row = rows[i],
+      r = row * ENT_STRIDE;
     if (farGate) {
-      const dx = px[e] - pxw,
-        dy = py[e] - pyw;
+      const dx = rowPos[2 * row] - pxw,
+        dy = rowPos[2 * row + 1] - pyw;
       if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
     }
-    const x = qx[e],
-      y = qy[e];
-    if (knownMark[e] === mark) {
-      const k = knownAt[e];
-      const kind = qKind[e],
-        tier = qTier[e];
-      const dX = kX[k] !== x,
-        dY = kY[k] !== y;
-      const extMask = kExt === null ? 0 : changedFieldMask(ext!, kExt, e, k, kKind[k] !== kind);
-      if (kKind[k] === kind && kTier[k] === tier && extMask === 0) {
+    const x = ent[r + E_X],
+      y = ent[r + E_Y],
+      m = e * MARK_STRIDE;
+    if (marks[m] === known) {
+      const k = marks[m + M_AT],
+        k4 = k * KNOWN_STRIDE;
+      kn[k4 + 4] = row;
+      const kind = ent[r + E_KIND],
+        tier = ent[r + E_TIER];
+      const dX = kn[k4 + 1] !== x,
+        dY = kn[k4 + 2] !== y;
+      const kt = kn[k4 + 3],
+        kKind = kt & 0xffff,
+        kTier = kt >>> 16;
+      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind !== kind);
+      if (kKind === kind && kTier === tier && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
           // The common case: position only, both axes — copy the shared bytes.
-          copyShared(updates, sh.bytes, posOff[e], posEnd[e]);
-          kX[k] = x;
-          kY[k] = y;
+          copyShared(updates, shb, ent[r + E_POS], ent[r + E_POS_END]);
+          kn[k4 + 1] = x;
+          kn[k4 + 2] = y;
           nUpdate++;
           continue;
         }
@@ -249,11 +274,11 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
         mask |= EntityField.Y;
         nf++;
       }
-      if (kKind[k] !== kind) {
+      if (kKind !== kind) {
         mask |= EntityField.KIND;
         nf++;
       }
-      if (kTier[k] !== tier) {
+      if (kTier !== tier) {
         mask |= EntityField.TIER;
         nf++;
       }
@@ -266,31 +291,27 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       writeInt(updates, mask);
       if (dX) {
         writeInt(updates, x);
-        kX[k] = x;
+        kn[k4 + 1] = x;
       }
       if (dY) {
         writeInt(updates, y);
-        kY[k] = y;
+        kn[k4 + 2] = y;
       }
-      if (mask & EntityField.KIND) {
-        writeInt(updates, kind);
-        kKind[k] = kind;
-      }
-      if (mask & EntityField.TIER) {
-        writeInt(updates, tier);
-        kTier[k] = tier;
-      }
-      if (extMask !== 0) writeChangedFields(updates, ext!, kExt!, e, k, extMask);
+      if (mask & EntityField.KIND) writeInt(updates, kind);
+      if (mask & EntityField.TIER) writeInt(updates, tier);
+      kn[k4 + 3] = kind | (tier << 16);
+      if (extMask !== 0 && ext !== null && kExt !== null) writeChangedFields(updates, ext, kExt, e, k, extMask);
       nUpdate++;
     } else {
-      const k = count++;
-      kId[k] = e;
-      kX[k] = x;
-      kY[k] = y;
-      kKind[k] = qKind[e];
-      kTier[k] = qTier[e];
-      if (kExt !== null) storeKnownRow(ext!, kExt, e, k);
-      copyShared(enters, sh.bytes, enterOff[e], posOff[e]);
+      const k = count++,
+        k4 = k * KNOWN_STRIDE;
+      kn[k4] = e;
+      kn[k4 + 1] = x;
+      kn[k4 + 2] = y;
+      kn[k4 + 3] = ent[r + E_KIND] | (ent[r + E_TIER] << 16);
+      kn[k4 + 4] = row;
+      if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
+      copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
       nEnter++;
     }
   }
@@ -335,17 +356,19 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
-  for (let i = 0; i < net.removed.length; i++) net.removedRun[net.removed[i]] = net.run;
-  net.removed.length = 0;
+  const { ent, marks } = net;
   if (net.run > 0x3fffffff) {
     net.run = 1;
-    net.cacheRun.fill(0);
-    net.removedRun.fill(0);
+    for (let r = 0; r < ent.length; r += ENT_STRIDE) ent[r] = 0;
+    net.posRun.fill(0);
+    for (let m = 0; m < marks.length; m += MARK_STRIDE) marks[m + M_REMOVED] = 0;
+    for (let i = 0; i < net.sessions.length; i++) net.sessions[i].syncRun = 0;
   }
+  for (let i = 0; i < net.removed.length; i++) marks[net.removed[i] * MARK_STRIDE + M_REMOVED] = net.run;
+  net.removed.length = 0;
   if (net.mark > 0x3fffffff) {
     net.mark = 0;
-    net.visMark.fill(0);
-    net.knownMark.fill(0);
+    for (let m = 0; m < marks.length; m += MARK_STRIDE) marks[m] = 0;
   }
   markPlayers(world, net.select);
   const spatial = world.spatial;
@@ -354,4 +377,8 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
     spatial.rebuildPlayers(world, 0);
   }
   net.spatial = spatial;
+  net.npcGrid = spatial.npcGrid;
+  net.margin = spatial.margin();
+  const { Position, Player } = world.stores;
+  net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y);
 };

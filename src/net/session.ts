@@ -6,9 +6,11 @@
  * `maxEntitiesPerSession`), so the next snapshot is a delta against what was actually sent,
  * whatever was skipped in between:
  *
- *   knownId  [ e7  e12 e3  ... ]   count = knownCount
- *   knownX/Y [ qx  qx  qx  ... ]   quantized wire values last sent
- *   knownKind, knownTier           (same index)
+ *   known  [ id x y kind|tier<<16 row │ id x y kind|tier<<16 row │ ... ]   count = knownCount
+ *
+ * one 5-int row per entity (KNOWN_STRIDE): the entity id, the quantized wire values last sent,
+ * and the replication cache row it had then (src/net/entity-rows.ts). Rows, not columns: the replicate phase reads a row's id and then its values, so one
+ * sequential pass brings every row it will compare into cache.
  */
 import type { WebSocket } from '../uws.js';
 import type { SessionWorld } from './player-facts.js';
@@ -53,11 +55,8 @@ export interface Session {
   /** Highest input sequence number pushed to ingest. */
   lastSeqIn: number;
   interestRadius: number;
-  knownId: Int32Array;
-  knownX: Int32Array;
-  knownY: Int32Array;
-  knownKind: Uint16Array;
-  knownTier: Uint8Array;
+  /** Known-set rows (see the file comment): entry k is known[k * KNOWN_STRIDE + 0..3]. */
+  known: Int32Array;
   knownCount: number;
   /** Consecutive steps skipped for backpressure. */
   skipped: number;
@@ -79,6 +78,11 @@ export interface Session {
   ladderCalm: number;
   /** Consecutive steps deferred by the replicate budget (replicate-phase.ts). */
   deferred: number;
+  /**
+   * Replicate run (`WorldNet.run`) of the session's last snapshot: ids removed after it leave
+   * its view at its next snapshot, however many steps it skipped (0 = none sent yet).
+   */
+  syncRun: number;
 }
 
 /** A new connection record. */
@@ -96,9 +100,9 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
 });
 
 const INITIAL_KNOWN = 16;
-const EMPTY_I32 = new Int32Array(0),
-  EMPTY_U16 = new Uint16Array(0),
-  EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0);
+/** Ints per known-set row: id, x, y, kind | tier << 16, and its cache row in its last snapshot (replication). */
+export const KNOWN_STRIDE = 5;
 
 /** A new session over `conn` (known set empty, grows on demand up to the configured cap). */
 export const createSession = (
@@ -120,11 +124,7 @@ export const createSession = (
     ledgerId,
     lastSeqIn: 0,
     interestRadius,
-    knownId: EMPTY_I32,
-    knownX: EMPTY_I32,
-    knownY: EMPTY_I32,
-    knownKind: EMPTY_U16,
-    knownTier: EMPTY_U8,
+    known: EMPTY_I32,
     knownCount: 0,
     skipped: 0,
     closeCode: 0,
@@ -136,48 +136,30 @@ export const createSession = (
     ladderAt: -1_000_000,
     ladderCalm: 0,
     deferred: 0,
+    syncRun: 0,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;
 };
 
-/**
- * Allocate the five known-set columns of `size` entries on ONE ArrayBuffer (Int32 columns first,
- * then Uint16, then Uint8, so every view is aligned): one backing store per session instead of
- * five keeps an idle session small. Copies the first `count` entries of the old columns.
- */
+/** Allocate room for `size` known entries, copying the first `count` rows. */
 const allocKnown = (s: Session, size: number, count: number): void => {
-  const buf = new ArrayBuffer(size * 15);
-  const id = new Int32Array(buf, 0, size),
-    x = new Int32Array(buf, size * 4, size),
-    y = new Int32Array(buf, size * 8, size);
-  const kind = new Uint16Array(buf, size * 12, size),
-    tier = new Uint8Array(buf, size * 14, size);
-  if (count > 0) {
-    id.set(s.knownId.subarray(0, count));
-    x.set(s.knownX.subarray(0, count));
-    y.set(s.knownY.subarray(0, count));
-    kind.set(s.knownKind.subarray(0, count));
-    tier.set(s.knownTier.subarray(0, count));
-  }
-  s.knownId = id;
-  s.knownX = x;
-  s.knownY = y;
-  s.knownKind = kind;
-  s.knownTier = tier;
+  const known = new Int32Array(size * KNOWN_STRIDE);
+  if (count > 0) known.set(s.known.subarray(0, count * KNOWN_STRIDE));
+  s.known = known;
 };
 
 /** Make room for `n` known entities (doubling; the caller caps n at maxEntitiesPerSession). */
 export const ensureKnown = (s: Session, n: number): void => {
-  if (s.knownId.length >= n) return;
-  let size = s.knownId.length * 2;
+  const size0 = s.known.length / KNOWN_STRIDE;
+  if (size0 >= n) return;
+  let size = size0 * 2;
   while (size < n) size *= 2;
   allocKnown(s, size, s.knownCount);
 };
 
 /** Bytes held by a session's known set. */
-export const sessionBytes = (s: Session): number =>
-  s.knownId.byteLength + s.knownX.byteLength + s.knownY.byteLength + s.knownKind.byteLength + s.knownTier.byteLength;
+export const sessionBytes = (s: Session): number => s.known.byteLength;
 
 /**
  * Take one token from the connection's bucket (refill `rate` per wall second up to `burst`).

@@ -4,11 +4,27 @@
  * Everything is sized to the world's capacity once; nothing is allocated per step.
  */
 import type { CoreWorld } from '../core/world-core.js';
+import type { Grid } from '../tiers/spatial-index.js';
+import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-scan.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
+
+/** Ints per entity row of `WorldNet.ent` (32 bytes) and the fields of a row. */
+export const ENT_STRIDE = 8;
+export const E_X = 1;
+export const E_Y = 2;
+export const E_KIND = 3;
+export const E_TIER = 4;
+export const E_ENTER = 5;
+export const E_POS = 6;
+export const E_POS_END = 7;
+/** Ints per entity row of `WorldNet.marks` (16 bytes) and the fields after the tag. */
+export const MARK_STRIDE = 4;
+export const M_AT = 1;
+export const M_REMOVED = 2;
 
 /** Counters of one world's replication (plain numbers; summed by `GameServer.stats()`). */
 export interface WorldNetStats {
@@ -75,6 +91,7 @@ export interface FrameFields {
   radiusScale: number;
   farEvery: number;
   requeryEvery: number;
+  snapshotEvery?: number;
 }
 
 /** Scratch of the replicate phase (replicate-phase.ts): priority order of the sessions, reused frames. */
@@ -101,24 +118,36 @@ export interface WorldNet {
   stats: WorldNetStats;
   run: number;
   mark: number;
-  cacheRun: Int32Array;
-  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets into `shared`). */
+  /**
+   * Per-entity cache of the run, row e × ENT_STRIDE: run stamp, wire x, y, kind, tier, and the
+   * offsets in `shared` of its enter entry, its x+y update entry and that entry's end.
+   */
+  ent: Int32Array;
+  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets in `ent`). */
   shared: ByteWriter;
-  enterOff: Int32Array;
-  posOff: Int32Array;
-  posEnd: Int32Array;
-  qx: Int32Array;
-  qy: Int32Array;
-  qKind: Uint16Array;
-  qTier: Uint8Array;
-  visMark: Int32Array;
+  /**
+   * Per-entity session marks, row e × MARK_STRIDE: tag (visible / visible and known to the
+   * session being encoded), index in its known set, and the run in which the id was removed.
+   */
+  marks: Int32Array;
   /** Ids despawned by the game server since the last run (their ids may be recycled). */
   removed: number[];
-  /** `run` in which an id was marked removed: known sessions get leave (+ enter if reused). */
-  removedRun: Int32Array;
-  knownMark: Int32Array;
-  knownAt: Int32Array;
   visible: number[];
+  /** Cache row of each entity in `visible` (interest-scan.ts: slot rows, then fallback rows `slotRows + id`). */
+  visRow: Int32Array;
+  /** Slot rows of `ent` (capacity + 1); fallback rows follow. */
+  slotRows: number;
+  /** Current position of each cached row (x, y), loaded with the row. */
+  rowPos: Float32Array;
+  /** Run in which a row's `rowPos` was loaded (a candidate of a query, maybe not in any view). */
+  posRun: Int32Array;
+  /** The world's NPC grid and its query margin, this run (`beginRun`). */
+  npcGrid: Grid | null;
+  margin: number;
+  /** Players by cell, current positions, this run. */
+  pgrid: PlayerGrid;
+  /** Scratch cell range of a query. */
+  range: CellRange;
   /** Scratch of the nearest/most-important selection when a view is over the cap. */
   select: SelectScratch;
   enters: ByteWriter;
@@ -176,20 +205,18 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     },
     run: 0,
     mark: 0,
-    cacheRun: new Int32Array(n),
+    ent: new Int32Array(2 * n * ENT_STRIDE),
     shared: createWriter(64 * 1024),
-    enterOff: new Int32Array(n),
-    posOff: new Int32Array(n),
-    posEnd: new Int32Array(n),
-    qx: new Int32Array(n),
-    qy: new Int32Array(n),
-    qKind: new Uint16Array(n),
-    qTier: new Uint8Array(n),
-    visMark: new Int32Array(n),
+    marks: new Int32Array(n * MARK_STRIDE),
     removed: [],
-    removedRun: new Int32Array(n),
-    knownMark: new Int32Array(n),
-    knownAt: new Int32Array(n),
+    visRow: new Int32Array(n),
+    slotRows: n,
+    rowPos: new Float32Array(4 * n),
+    posRun: new Int32Array(2 * n),
+    npcGrid: null,
+    margin: 0,
+    pgrid: createPlayerGrid(0),
+    range: { x0: 0, x1: 0, y0: 0, y1: 0 },
     visible: [],
     select: createSelectScratch(world.capacity),
     enters: createWriter(),
@@ -204,8 +231,8 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       prio: new Uint8Array(64),
       counts: new Int32Array(5),
       starts: new Int32Array(5),
-      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
-      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1 },
+      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
+      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
     },
   };
   net.deliver = (intent) => {

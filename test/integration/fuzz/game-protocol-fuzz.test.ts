@@ -70,7 +70,8 @@ beforeAll(async () => {
     ],
     {},
   );
-  rt = createRuntime(options, createLogger('silent'));
+  // One snapshot per step at this 50 Hz step (net.snapshotHz defaults to 20: every 2nd step).
+  rt = createRuntime({ ...options, net: { ...(options.net as object), snapshotHz: 50 } }, createLogger('silent'));
   // Controller off: replication is never thinned, so the good view can be compared exactly.
   updateWorldConfig(rt.defaultWorld, { controller: { enabled: false } });
   await rt.start();

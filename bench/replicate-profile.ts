@@ -1,0 +1,87 @@
+/**
+ * Focused profile of the replicate phase (no sockets): `tsx bench/replicate-profile.ts [npcs] [sessions] [steps] [hz]`.
+ * Runs replicateWorld with a stub transport after movement + time each step and prints process
+ * CPU µs per session-snapshot (CPU, not wall: the machine is shared). Knobs (env): REBUILD, STILL,
+ * Q, FAR, ACTIVE (below). For line-level profiles bundle it first (tsx hides the lines):
+ * `npx esbuild bench/replicate-profile.ts --bundle --platform=node --format=esm --packages=external
+ * --outfile=/tmp/rp.mjs` (with a node_modules link next to it), then `node --cpu-prof /tmp/rp.mjs`.
+ * A/B against another commit: the same script bundled from that commit's tree.
+ */
+import { resolveNetConfig } from '../src/net/net-config.js';
+import { replicateWorld } from '../src/net/replicate-phase.js';
+import { createWorldNet, type NetTransport } from '../src/net/replication.js';
+import { createConn, createSession } from '../src/net/session.js';
+import { movementSystem } from '../systems/movement-system.js';
+import { timeSystem } from '../systems/time-system.js';
+import { genWorld } from './gendata.js';
+
+const npcs = Number(process.argv[2] ?? 10_000);
+const sessions = Number(process.argv[3] ?? 5000);
+const steps = Number(process.argv[4] ?? 200);
+const hz = Number(process.argv[5] ?? 20);
+const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
+let sent = 0;
+const stub: NetTransport = {
+  send: () => {
+    sent++;
+    return 1;
+  },
+  buffered: () => 0,
+  close: () => {},
+  event: () => new Uint8Array(),
+  now: () => Date.now(),
+};
+const { world, players } = genWorld({
+  npcs,
+  players: sessions,
+  size,
+  id: 'prof',
+  systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
+  config: { simulation: { tickIntervalSeconds: 1 / hz } },
+});
+const net = createWorldNet(world, resolveNetConfig({}), stub);
+for (let i = 0; i < players.length; i++) {
+  world.stores.Player.session[players[i]] = i + 1;
+  net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
+}
+/** FAR=n: the controller's farReplicationEvery knob (entities beyond detailedRadius every n-th snapshot). */
+const far = Number(process.env.FAR ?? 1);
+/** STILL=1: nothing moves (the e2e default world's snapshots are ~60 bytes: mostly idle NPCs). */
+const still = process.env.STILL === '1';
+/** Q=n: the controller's interest-quality level (3 = re-query every 4th snapshot, known entities refreshed in between). */
+const quality = Number(process.env.Q ?? 0);
+/** ACTIVE=1: every session had an input just now (active players: priority 3, never degraded past level 1 by load). */
+const active = process.env.ACTIVE === '1';
+/** REBUILD=n: NPC grid rebuilt every n steps (default 10). */
+const rebuild = Number(process.env.REBUILD ?? 10);
+const step = (): void => {
+  world.ctx.budgets.farReplicationEvery = far;
+  world.ctx.budgets.interestQuality = quality;
+  if (active) for (const s of net.sessions) s.lastInputAt = performance.now();
+  if (!still) movementSystem(world, world.ctx);
+  timeSystem(world, world.ctx);
+  world.ctx.step++;
+  // What the tiering phase does (outside the measured replicate phase): the player grid every
+  // step, the NPC grid every REBUILD-th step (its near passes skip it while the movement margin
+  // stays under half a cell, so queries scan r + margin).
+  if (world.ctx.step % rebuild === 0) world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+  world.spatial.rebuildPlayers(world, world.ctx.stepSeconds);
+  // CPU time, not wall time: on a shared machine preemption would swamp the differences.
+  const c = process.cpuUsage();
+  replicateWorld(world, world.ctx, net);
+  const d = process.cpuUsage(c);
+  repMs += (d.user + d.system) / 1000;
+};
+let repMs = 0;
+for (let i = 0; i < 20; i++) step();
+sent = 0;
+repMs = 0;
+let seen = 0;
+for (let i = 0; i < steps; i++) {
+  step();
+  for (const s of net.sessions) seen += s.knownCount;
+}
+const ms = repMs;
+console.log(
+  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot`,
+);
