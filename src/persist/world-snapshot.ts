@@ -18,6 +18,7 @@ import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
+import { growTierList } from '../tiers/tier-state.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -184,6 +185,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) {
     const list = need(sections, `npcSim.tierList.${t}`);
+    growTierList(s, t, list.length);
     s.tierList[t].set(list);
     s.tierCount[t] = list.length;
   }

@@ -48,8 +48,13 @@ export interface SpatialIndex {
    * rebuild appear at the next tiering pass (a change in the NPC count forces one next step).
    */
   queryRadius(x: number, y: number, r: number, out: number[]): number;
-  /** Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim second. */
-  rebuildNpcs(world: CoreWorld, speedBound: number): void;
+  /**
+   * Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim
+   * second; `lagSeconds`: most simulation seconds of movement an NPC may catch up at once after
+   * the rebuild (coarse movement, src/tiers/coarse-movement.ts), so the margin starts at
+   * speed × lagSeconds instead of 0.
+   */
+  rebuildNpcs(world: CoreWorld, speedBound: number, lagSeconds?: number): void;
   /** Rebuild the player grid (every step) and grow the NPC margin by one step of movement. */
   rebuildPlayers(world: CoreWorld, stepSeconds: number): void;
   /** 1 for an NPC, 2 for a player, 0 otherwise, as of the last rebuilds (indexed by entity id). */
@@ -217,7 +222,7 @@ export const createSpatialIndex = (
     cellSize,
     margin: () => margin,
     playerCount: () => playerGrid.n,
-    rebuildNpcs(world, speedBound) {
+    rebuildNpcs(world, speedBound, lagSeconds = 0) {
       const { Position, Velocity, Npc } = world.stores;
       px = Position.x;
       py = Position.y;
@@ -225,7 +230,7 @@ export const createSpatialIndex = (
       kindOf.fill(0);
       buildGrid(npcGrid, npcs, px, py);
       speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
-      margin = 0;
+      margin = speed * lagSeconds;
       for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]] = 2;
     },
     rebuildPlayers(world, stepSeconds) {

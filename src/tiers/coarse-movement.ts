@@ -1,0 +1,128 @@
+/**
+ * Coarse movement of dormant NPCs (physics phase, worlds with the tiers slot and at least
+ * `npcSim.coarseMoveMinNpcs` NPCs): a dormant NPC is not integrated every step. Every step
+ * integrates, by the simulation seconds elapsed since each one last moved:
+ *
+ *   - every positioned, moving entity that is not an NPC (players, props), every step;
+ *   - the NPCs of the detailed, active and ambient tiers (`npcSim.upper`, copied at each tiering
+ *     commit), every step (a newly promoted NPC catches up its dormant lag here);
+ *   - a rotating slice of the NPC query: 1/`dormantMoveSteps` of the NPCs per step, so each
+ *     dormant NPC moves about once every `dormantMoveSteps` steps, by that many steps' worth.
+ *
+ *   npcs (query order): [ .......... | slice this step | .......... ]
+ *                                     ^ moveCursor ──► + ceil(n / K), wraps to 0
+ *
+ * `npcSim.movedStep[e]` is the step stamp (clock step + 1) through which `e` has been
+ * integrated. The lag integrated at once is clamped to {@link maxMoveLagSteps} steps (a fresh
+ * or long-skipped NPC does not jump across the map), so the stored position of an NPC moves at
+ * most speed × (steps since the grid rebuild + that clamp) × step seconds from where the NPC grid
+ * saw it: the spatial index's margin starts at that clamp (src/tiers/spatial-index.ts), so
+ * `queryRadius` and the tiering scans stay exact on stored positions. Dormant NPCs' positions
+ * are therefore up to `dormantMoveSteps` steps old (the design's coarse catch-up); the path
+ * between two moves is a straight line at the NPC's current velocity, reflected at the world
+ * edges like `movementSystem`. Deterministic: the slice order is the query order.
+ *
+ * Defaults: {@link DORMANT_MOVE_STEPS}, {@link COARSE_MOVE_MIN_NPCS}.
+ */
+import { Not, query } from 'bitecs';
+import { COARSE_MOVE_MIN_NPCS, DORMANT_MOVE_STEPS } from './tier-state.js';
+import type { StepContext } from '../core/world-core.js';
+import type { TiersWorld } from './tiers-slot.js';
+
+/** Most steps of movement an NPC catches up at once (twice the rotation length). */
+export const maxMoveLagSteps = (dormantMoveSteps: number): number => 2 * Math.max(1, dormantMoveSteps);
+
+/** Integrate entity `e` over `dt` seconds, reflecting at the bounds (as `movementSystem`). */
+const move = (
+  e: number,
+  dt: number,
+  px: Float32Array,
+  py: Float32Array,
+  vx: Float32Array,
+  vy: Float32Array,
+  minX: number,
+  minY: number,
+  maxX: number,
+  maxY: number,
+): void => {
+  let x = px[e] + vx[e] * dt;
+  let y = py[e] + vy[e] * dt;
+  if (x < minX) {
+    x = minX + (minX - x);
+    vx[e] = -vx[e];
+  } else if (x > maxX) {
+    x = maxX - (x - maxX);
+    vx[e] = -vx[e];
+  }
+  if (y < minY) {
+    y = minY + (minY - y);
+    vy[e] = -vy[e];
+  } else if (y > maxY) {
+    y = maxY - (y - maxY);
+    vy[e] = -vy[e];
+  }
+  px[e] = x;
+  py[e] = y;
+};
+
+/** Does this world have enough NPCs for coarse movement (the tiering phase sizes the grid margin by it)? */
+export const coarseMovementWanted = (world: TiersWorld): boolean =>
+  query(world, [world.stores.Position, world.stores.Velocity, world.stores.Npc]).length >= world.npcSim.coarseMoveMinNpcs;
+
+/**
+ * Does this world move its dormant NPCs coarsely now: enough NPCs, and a tiering pass has run
+ * (a world without the tiering phase, or before its first pass, integrates every NPC each step).
+ */
+export const coarseMovementOn = (world: TiersWorld): boolean => world.npcSim.lastPassStep >= 0 && coarseMovementWanted(world);
+
+/** One step of movement with coarse dormant NPCs (see the module comment). */
+export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
+  const s = world.npcSim;
+  const { Position, Velocity, Npc, Tier } = world.stores;
+  const px = Position.x,
+    py = Position.y,
+    vx = Velocity.x,
+    vy = Velocity.y;
+  const tier = Tier.tier;
+  const movedStep = s.movedStep;
+  const { minX, minY, maxX, maxY } = world.bounds;
+  const dt = ctx.stepSeconds;
+  const stamp = ctx.step + 1;
+  const K = Math.max(1, s.dormantMoveSteps);
+  const maxLag = maxMoveLagSteps(K);
+
+  // 1. Everything that moves and is not an NPC: every step.
+  const others = query(world, [Position, Velocity, Not(Npc)]);
+  for (let i = 0; i < others.length; i++) move(others[i], dt, px, py, vx, vy, minX, minY, maxX, maxY);
+
+  // 2. Upper-tier NPCs: every step, by their lag (1 unless just promoted).
+  const upper = s.upper;
+  for (let i = 0; i < s.upperCount; i++) {
+    const e = upper[i];
+    const last = movedStep[e];
+    if (tier[e] > 2 || last === stamp) continue;
+    let lag = last === 0 ? 1 : stamp - last;
+    if (lag > maxLag) lag = maxLag;
+    move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
+    movedStep[e] = stamp;
+  }
+
+  // 3. The rotating slice of all NPCs: the ones not moved yet this step catch up.
+  const npcs = query(world, [Position, Velocity, Npc]);
+  const n = npcs.length;
+  if (n === 0) return;
+  const per = Math.ceil(n / K);
+  let c = s.moveCursor;
+  if (c >= n) c = 0;
+  const end = Math.min(n, c + per);
+  for (let i = c; i < end; i++) {
+    const e = npcs[i];
+    const last = movedStep[e];
+    if (last === stamp) continue;
+    let lag = last === 0 ? K : stamp - last;
+    if (lag > maxLag) lag = maxLag;
+    move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
+    movedStep[e] = stamp;
+  }
+  s.moveCursor = end >= n ? 0 : end;
+};

@@ -1,0 +1,98 @@
+/**
+ * A near tiering pass (src/tiers/tier-near.ts) spread over several steps, so no step pays for a
+ * whole pass. Each sliced phase does 1/parts of its work per step:
+ *
+ *   step:   1 .. S        S+1 .. S+P        S+P+1     S+P+2 .. S+P+1+N
+ *           scan players  place candidates  commit    next near set
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 3 + 3 + 1 + 2 by default)
+ *
+ * Scans see each player where it is at its own slice's step and NPCs where they are then (the
+ * scans check current positions); tiers change only at the commit step, all at once, with the
+ * caps of a whole pass. Staleness is a few steps: far inside the hysteresis margin (players
+ * cross it in seconds). An urgent pass (NPC set, config, pins or zones changed) abandons a
+ * running sliced pass ({@link abandonNearSlices}) and runs a whole full pass; the full pass
+ * leaves the scratch marked dirty, so the next near pass starts clean.
+ *
+ * Cost per step: ∝ (players × NPCs per disc) / S, or (candidates) / P or / N, or the caps and
+ * commit of the upper tiers (∝ NPCs near players, not the population).
+ */
+import { query } from 'bitecs';
+import { beginPlace, beginScan, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
+import type { TiersWorld } from './tiers-slot.js';
+
+/** `npcSim.nearPhase` values. */
+export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4 } as const;
+
+const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
+
+/** Start a sliced near pass (the caller checked `nearPassAllowed`) and run its first slice. */
+export const startNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const t0 = performance.now(); // operational stat, not gameplay
+  beginScan(world);
+  s.nearPhase = NearPhase.scan;
+  s.nearCursor = 0;
+  s.nearPassMs = performance.now() - t0;
+  stepNearSlices(world);
+};
+
+/** Run this step's slice of the running near pass. */
+export const stepNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const t0 = performance.now(); // operational stat, not gameplay
+  switch (s.nearPhase) {
+    case NearPhase.scan: {
+      const n = query(world, [world.stores.Position, world.stores.Player]).length;
+      const end = Math.min(n, s.nearCursor + per(n, s.nearScanParts));
+      scanPlayers(world, s.nearCursor, end);
+      s.nearCursor = end;
+      if (end >= n) {
+        s.nearPhase = NearPhase.place;
+        s.nearCursor = 0;
+        s.nearTotal = -1;
+      }
+      break;
+    }
+    case NearPhase.place: {
+      if (s.nearTotal < 0) s.nearTotal = beginPlace(world);
+      const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearPlaceParts));
+      placeRange(world, s.nearCursor, end);
+      s.nearCursor = end;
+      if (end >= s.nearTotal) {
+        s.nearPhase = NearPhase.commit;
+        s.nearCursor = 0;
+      }
+      break;
+    }
+    case NearPhase.commit: {
+      // finishPass publishes lastTieringMs from its t0: pass the time spent in earlier slices.
+      commitNear(world, t0 - s.nearPassMs);
+      s.nearPhase = NearPhase.next;
+      s.nearCursor = 0;
+      s.nearTotal = s.candCount;
+      break;
+    }
+    case NearPhase.next: {
+      const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearNextParts));
+      nextNearRange(world, s.nearCursor, end);
+      s.nearCursor = end;
+      if (end >= s.nearTotal) {
+        endNear(world);
+        s.nearPhase = NearPhase.none;
+        s.nearCursor = 0;
+      }
+      break;
+    }
+    default:
+      s.nearPhase = NearPhase.none;
+  }
+  s.nearPassMs += performance.now() - t0;
+};
+
+/** Drop a running sliced near pass (an urgent full pass runs instead; it dirties the scratch). */
+export const abandonNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  s.nearPhase = NearPhase.none;
+  s.nearCursor = 0;
+  s.candCount = 0;
+};
