@@ -22,10 +22,9 @@
  * between two moves is a straight line at the NPC's current velocity, reflected at the world
  * edges like `movementSystem`. Deterministic: the slice order is the query order.
  *
- * Defaults: {@link DORMANT_MOVE_STEPS}, {@link COARSE_MOVE_MIN_NPCS}.
+ * Defaults: `DORMANT_MOVE_STEPS` and `COARSE_MOVE_MIN_NPCS` in src/tiers/tier-state.ts.
  */
 import { Not, query } from 'bitecs';
-import { COARSE_MOVE_MIN_NPCS, DORMANT_MOVE_STEPS } from './tier-state.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
 
