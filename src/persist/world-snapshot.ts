@@ -18,7 +18,7 @@ import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
-import { growTierList } from '../tiers/tier-state.js';
+import { growSelected, growTierList } from '../tiers/tier-state.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -191,6 +191,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   }
   s.best2.set(need(sections, 'npcSim.best2'));
   s.slotNearest.set(need(sections, 'npcSim.slotNearest'));
+  growSelected(s, need(sections, 'npcSim.selected').length);
   s.selected.set(need(sections, 'npcSim.selected'));
   s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));

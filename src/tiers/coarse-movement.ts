@@ -12,8 +12,8 @@
  *   npcs (query order): [ .......... | slice this step | .......... ]
  *                                     ^ moveCursor ──► + ceil(n / K), wraps to 0
  *
- * `npcSim.movedStep[e]` is the step stamp (clock step + 1) through which `e` has been
- * integrated. The lag integrated at once is clamped to {@link maxMoveLagSteps} steps (a fresh
+ * `npcSim.movedStep[e]` is the step stamp ((clock step + 1) mod 2^16) through which `e` has
+ * been integrated. The lag integrated at once is clamped to {@link maxMoveLagSteps} steps (a fresh
  * or long-skipped NPC does not jump across the map), so the stored position of an NPC moves at
  * most speed × (steps since the grid rebuild + that clamp) × step seconds from where the NPC grid
  * saw it: the spatial index's margin starts at that clamp (src/tiers/spatial-index.ts), so
@@ -86,7 +86,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
   const movedStep = s.movedStep;
   const { minX, minY, maxX, maxY } = world.bounds;
   const dt = ctx.stepSeconds;
-  const stamp = ctx.step + 1;
+  const stamp = (ctx.step + 1) & 0xffff;
   const K = Math.max(1, s.dormantMoveSteps);
   const maxLag = maxMoveLagSteps(K);
 
@@ -100,7 +100,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
     const e = upper[i];
     const last = movedStep[e];
     if (tier[e] > 2 || last === stamp) continue;
-    let lag = last === 0 ? 1 : stamp - last;
+    let lag = (stamp - last) & 0xffff;
     if (lag > maxLag) lag = maxLag;
     move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
     movedStep[e] = stamp;
@@ -118,7 +118,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
     const e = npcs[i];
     const last = movedStep[e];
     if (last === stamp) continue;
-    let lag = last === 0 ? K : stamp - last;
+    let lag = (stamp - last) & 0xffff;
     if (lag > maxLag) lag = maxLag;
     move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
     movedStep[e] = stamp;

@@ -14,7 +14,7 @@ import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
-import { growTierList, growTmpKeys } from './tier-state.js';
+import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -232,6 +232,7 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     const list = lists[t],
       key = keys[t];
     const tmpKeys = growTmpKeys(s, n);
+    growSelected(s, n); // keepNearest's id scratch (last step's selection was flushed above)
     const nf = anyFloor ? floorFirst(list, key, n, floorTier, R) : 0;
     if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, tmpKeys);
     else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, tmpKeys);

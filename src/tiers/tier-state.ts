@@ -85,7 +85,8 @@ export interface NpcSimState extends DueIndex {
   quota: Int32Array;
   /**
    * NPCs selected this step, highest tier first (most overdue first within a tier);
-   * `selectedCount` valid; `selectedTier` parallel. (`selected`, `selectedCount` and
+   * `selectedCount` valid; `selectedTier` parallel (both grown on demand: {@link growSelected}; the
+   * tier caps borrow `selected` as scratch). (`selected`, `selectedCount` and
    * `selectedPending` come from {@link DueIndex}: the due-time heaps, src/tiers/due-heap.ts.)
    */
   selectedTier: Uint8Array;
@@ -123,12 +124,12 @@ export interface NpcSimState extends DueIndex {
   nearPlaceParts: number;
   nearNextParts: number;
   /**
-   * Coarse movement (src/tiers/coarse-movement.ts): per entity, the step stamp (clock step + 1)
-   * through which it was integrated; the NPCs of tiers 0..2 at the last commit
+   * Coarse movement (src/tiers/coarse-movement.ts): per entity, the step stamp ((clock step + 1)
+   * mod 2^16: lags are at most a few dozen steps) through which it was integrated; the NPCs of tiers 0..2 at the last commit
    * (`upper[0..upperCount)`); the rotating slice's cursor; steps between two moves of a dormant
    * NPC; fewest NPCs for coarse movement (below it every NPC moves every step).
    */
-  movedStep: Uint32Array;
+  movedStep: Uint16Array;
   upper: Int32Array;
   upperCount: number;
   moveCursor: number;
@@ -218,6 +219,18 @@ export const growTierList = (s: NpcSimState, t: number, need: number): void => {
   }
 };
 
+/** Make `selected` and `selectedTier` hold at least `need` entries, keeping their content. */
+export const growSelected = (s: NpcSimState, need: number): void => {
+  if (s.selected.length >= need) return;
+  const len = growLen(s.selected.length, need);
+  const a = new Int32Array(len),
+    b = new Uint8Array(len);
+  a.set(s.selected);
+  b.set(s.selectedTier);
+  s.selected = a;
+  s.selectedTier = b;
+};
+
 /** Make `floored` hold at least `need` entries, keeping its content. */
 export const growFloored = (s: NpcSimState, need: number): Int32Array => {
   if (s.floored.length < need) {
@@ -255,8 +268,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     tmpKeys: new Float32Array(SMALL),
     dueCount: new Int32Array(4),
     quota: new Int32Array(4),
-    selected: new Int32Array(n),
-    selectedTier: new Uint8Array(n),
+    selected: new Int32Array(SMALL),
+    selectedTier: new Uint8Array(SMALL),
     selectedCount: 0,
     best2: new Float32Array(n),
     slotNearest: new Int32Array(n),
@@ -274,7 +287,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearScanParts: NEAR_SCAN_PARTS,
     nearPlaceParts: NEAR_PLACE_PARTS,
     nearNextParts: NEAR_NEXT_PARTS,
-    movedStep: new Uint32Array(n),
+    movedStep: new Uint16Array(n),
     upper: new Int32Array(SMALL),
     upperCount: 0,
     moveCursor: 0,
