@@ -14,8 +14,8 @@ const lagSeconds = (world: TiersWorld, stepSeconds: number): number =>
  * when a tiering pass is needed, run one. A scheduled pass is a near pass (src/tiers/tier-near.ts:
  * only NPCs near players and the upper tiers, no NPC grid rebuild) spread over several steps
  * (src/tiers/near-slices.ts: player scans, candidate placement, commit, next near set; a slice
- * per step) while the grid's movement margin stays under half a cell and the dormant cap cannot
- * bind; otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
+ * per step) while the dormant cap cannot bind; when the grid's movement margin passes half a
+ * cell, that step rebuilds the NPC grid alone and near passes go on. Otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
  * scans in one, tier assignment, caps and commit in the next: NPCs move < 1 world unit per
  * step, far inside the hysteresis margin) — the slow sweep. An urgent pass (first step, config
  * change, NPC count change, pins or zones) drops any running pass and does everything now.
@@ -43,6 +43,10 @@ export const tieringSystem: System<TiersWorld> = (world, ctx) => {
   } else if (need === TieringNeed.scheduled && nearPassAllowed(world)) {
     spatial.rebuildPlayers(world, ctx.stepSeconds);
     startNearSlices(world);
+  } else if (need === TieringNeed.scheduled && nearPassAllowed(world, true)) {
+    // Only the grid's margin is too wide: rebuild the NPC grid this step, near passes go on next step.
+    spatial.rebuildNpcs(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
   } else if (need === TieringNeed.scheduled) {
     spatial.rebuildNpcs(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
     spatial.rebuildPlayers(world, ctx.stepSeconds);

@@ -49,8 +49,13 @@ const countFinite = (world: TiersWorld): number => {
 /** Largest NPC-grid movement margin, in cells, a near pass accepts (beyond it: a full pass). */
 export const NEAR_MAX_MARGIN_CELLS = 0.5;
 
-/** May the next scheduled pass be a near pass? (See the module comment.) */
-export const nearPassAllowed = (world: TiersWorld): boolean => {
+/**
+ * May the next scheduled pass be a near pass? (See the module comment.) With `ignoreMargin`,
+ * everything but the grid's movement margin is checked: the tiering phase then rebuilds the NPC
+ * grid alone (the near set and the clean scratch stay valid: they are per entity, or uniform)
+ * instead of running a full pass.
+ */
+export const nearPassAllowed = (world: TiersWorld, ignoreMargin = false): boolean => {
   const s = world.npcSim;
   const sp = world.spatial;
   const n = sp.npcGrid.n;
@@ -63,7 +68,7 @@ export const nearPassAllowed = (world: TiersWorld): boolean => {
     n === s.lastNpcCount &&
     n <= world.config.simulation.tiers.dormant.maxNpcs &&
     world.tierStats.frozen === 0 &&
-    sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS
+    (ignoreMargin || sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS)
   );
 };
 
