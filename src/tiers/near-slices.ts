@@ -19,11 +19,23 @@
 import { query } from 'bitecs';
 import { beginPlace, beginScan, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
 import type { TiersWorld } from './tiers-slot.js';
+import { refreshUpper } from './tier-assign.js';
 
 /** `npcSim.nearPhase` values. */
 export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4 } as const;
 
 const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
+
+/** Cost of placing a touched slot relative to checking a near-set or floored entry. */
+const NEAR_UNIT_RATIO = 4;
+
+/** Candidate position (src/tiers/tier-near.ts `placeRange`) of work unit `u`. */
+const unitToIndex = (world: TiersWorld, u: number): number => {
+  const s = world.npcSim;
+  const nt = s.touchedCount;
+  const total = nt + s.nearCount + s.floorCount;
+  return u <= nt ? u : Math.min(total, nt + (u - nt) * NEAR_UNIT_RATIO);
+};
 
 /** Start a sliced near pass (the caller checked `nearPassAllowed`) and run its first slice. */
 export const startNearSlices = (world: TiersWorld): void => {
@@ -54,9 +66,14 @@ export const stepNearSlices = (world: TiersWorld): void => {
       break;
     }
     case NearPhase.place: {
-      if (s.nearTotal < 0) s.nearTotal = beginPlace(world);
+      // Slices in work units: a touched slot costs ~NEAR_UNIT_RATIO times a near-set entry (which
+      // is mostly a mark check: the scans placed it already), so units = touched + rest / ratio.
+      if (s.nearTotal < 0) {
+        const total = beginPlace(world);
+        s.nearTotal = s.touchedCount + Math.ceil((total - s.touchedCount) / NEAR_UNIT_RATIO);
+      }
       const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearPlaceParts));
-      placeRange(world, s.nearCursor, end);
+      placeRange(world, unitToIndex(world, s.nearCursor), unitToIndex(world, end));
       s.nearCursor = end;
       if (end >= s.nearTotal) {
         s.nearPhase = NearPhase.commit;
@@ -73,6 +90,7 @@ export const stepNearSlices = (world: TiersWorld): void => {
       break;
     }
     case NearPhase.next: {
+      if (s.nearCursor === 0) refreshUpper(world);
       const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearNextParts));
       nextNearRange(world, s.nearCursor, end);
       s.nearCursor = end;

@@ -198,6 +198,25 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
 };
 
 /**
+ * Copy the members of the detailed, active and ambient tiers (as committed by the last pass:
+ * `tierList[0..2]`) into `npcSim.upper`, sorted by entity id so coarse movement walks the stores
+ * forward (src/tiers/coarse-movement.ts). Until it runs after a commit, movement uses the last
+ * copy: a newly promoted NPC is moved by the rotating slice, a demoted one is skipped.
+ */
+export const refreshUpper = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const lists = s.tierList,
+    cnt = s.tierCount;
+  const nUp = cnt[0] + cnt[1] + cnt[2];
+  if (s.upper.length < nUp) s.upper = new Int32Array(Math.max(nUp, s.upper.length * 2));
+  s.upper.set(lists[0].subarray(0, cnt[0]), 0);
+  s.upper.set(lists[1].subarray(0, cnt[1]), cnt[0]);
+  s.upper.set(lists[2].subarray(0, cnt[2]), cnt[0] + cnt[1]);
+  s.upperCount = nUp;
+  s.upper.subarray(0, nUp).sort();
+};
+
+/**
  * Steps 3–6 of a tiering pass, on `world.npcSim.tierList` / `listKey` / `tierCount` as filled by
  * step 2: caps (farthest demoted first), the dormant cap (only when `partialDormant` is false:
  * the incremental pass lists only the dormant NPCs it looked at, and runs only when the dormant
@@ -327,15 +346,9 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     if (compact) rebuildDueHeap(heap, list, n, nextTickAt, frozen);
   }
 
-  // 6. The upper tiers' members in id order, for coarse movement (src/tiers/coarse-movement.ts).
-  const nUp = cnt[0] + cnt[1] + cnt[2];
-  if (s.upper.length < nUp) s.upper = new Int32Array(Math.max(nUp, s.upper.length * 2));
-  s.upper.set(lists[0].subarray(0, cnt[0]), 0);
-  s.upper.set(lists[1].subarray(0, cnt[1]), cnt[0]);
-  s.upper.set(lists[2].subarray(0, cnt[2]), cnt[0] + cnt[1]);
-  s.upperCount = nUp;
-  // By entity id: movement then walks the stores forward (prefetch) instead of at random.
-  s.upper.subarray(0, nUp).sort();
+  // 6. The upper tiers' members, for coarse movement: a full pass now, a sliced near pass in its
+  // next slice (so the commit step does not pay for the sort).
+  if (!partialDormant) refreshUpper(world);
 
   // 7. Remember what this pass saw; publish stats.
   if (s.playerX.length < players.length) {

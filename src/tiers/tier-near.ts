@@ -25,7 +25,7 @@ import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
 import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
-import { finishPass, tierForDistance } from './tier-assign.js';
+import { finishPass, refreshUpper, tierForDistance } from './tier-assign.js';
 import { growTierList } from './tier-state.js';
 
 /** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */
@@ -215,6 +215,7 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
   const total = beginPlace(world);
   placeRange(world, 0, total);
   commitNear(world, t0);
+  refreshUpper(world);
   nextNearRange(world, 0, world.npcSim.candCount);
   endNear(world);
 };
