@@ -197,8 +197,8 @@ export const DORMANT_MOVE_STEPS = 20;
 export const COARSE_MOVE_MIN_NPCS = 20_000;
 
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
-export const NEAR_SCAN_PARTS = 3;
-export const NEAR_PLACE_PARTS = 3;
+export const NEAR_SCAN_PARTS = 4;
+export const NEAR_PLACE_PARTS = 4;
 export const NEAR_NEXT_PARTS = 2;
 
 const growLen = (len: number, need: number): number => Math.max(need, Math.ceil(len * 1.5), SMALL);

@@ -58,8 +58,10 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
         stepNearSlices(b.w);
         slices++;
       }
-      // 3 scan + 3 place + 1 commit + 2 next-near-set slices by default.
-      expect(slices).toBe(9);
+      // scan + place + 1 commit + next-near-set slices (4 + 4 + 1 + 2 by default).
+      const sp = b.w.npcSim;
+      expect(slices).toBe(sp.nearScanParts + sp.nearPlaceParts + 1 + sp.nearNextParts);
+      expect(slices).toBe(11);
       expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
       expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
       expect(b.w.npcSim.nearCount).toBe(a.w.npcSim.nearCount);
@@ -86,12 +88,14 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       expect(per[1]).toBeLessThanOrEqual(300);
       expect(per[2]).toBeLessThanOrEqual(900);
     }
-    // A pass: scan ×3, place ×3, commit, next ×2 (the phase after each step's slice).
+    // A pass: scan ×4, place ×4, commit, next ×2 (the phase after each step's slice).
     const first = phases.indexOf(NearPhase.scan);
     expect(first).toBeGreaterThanOrEqual(0);
-    expect(phases.slice(first, first + 9)).toEqual([
+    expect(phases.slice(first, first + 11)).toEqual([
       NearPhase.scan,
       NearPhase.scan,
+      NearPhase.scan,
+      NearPhase.place,
       NearPhase.place,
       NearPhase.place,
       NearPhase.place,
@@ -101,7 +105,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       NearPhase.none,
     ]);
     expect(commits.length).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(9);
+    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(11);
   });
 
   it('an urgent pass (a pin) drops a running sliced pass; the next sliced pass starts clean', () => {
