@@ -2,7 +2,7 @@ import { assignTiers, runTieringPass, scanNearestPlayers, tieringDue, TieringNee
 import type { System } from '../src/core/phases.js';
 import { coarseMovementWanted, maxMoveLagSteps } from '../src/tiers/coarse-movement.js';
 import { abandonNearSlices, NearPhase, startNearSlices, stepNearSlices } from '../src/tiers/near-slices.js';
-import { nearPassAllowed } from '../src/tiers/tier-near.js';
+import { NEAR_BUILD_MARGIN_CELLS, nearPassAllowed } from '../src/tiers/tier-near.js';
 import type { TiersWorld } from '../src/tiers/tiers-slot.js';
 
 /** Simulation seconds of movement an NPC may catch up at once (0 without coarse movement). */
@@ -14,8 +14,9 @@ const lagSeconds = (world: TiersWorld, stepSeconds: number): number =>
  * when a tiering pass is needed, run one. A scheduled pass is a near pass (src/tiers/tier-near.ts:
  * only NPCs near players and the upper tiers, no NPC grid rebuild) spread over several steps
  * (src/tiers/near-slices.ts: player scans, candidate placement, commit, next near set; a slice
- * per step) while the dormant cap cannot bind; when the grid's movement margin passes half a
- * cell, that step rebuilds the NPC grid alone and near passes go on. Otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
+ * per step) while the dormant cap cannot bind. The NPC grid is rebuilt in slices alongside them
+ * (src/tiers/grid-build.ts) once its movement margin passes `NEAR_BUILD_MARGIN_CELLS`; should it
+ * still pass half a cell, that step rebuilds the NPC grid whole and near passes go on. Otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
  * scans in one, tier assignment, caps and commit in the next: NPCs move < 1 world unit per
  * step, far inside the hysteresis margin) — the slow sweep. An urgent pass (first step, config
  * change, NPC count change, pins or zones) drops any running pass and does everything now.
@@ -32,7 +33,18 @@ export const tieringSystem: System<TiersWorld> = (world, ctx) => {
     runTieringPass(world);
     s.passPending = false;
     s.pendingNear = false;
-  } else if (s.nearPhase !== NearPhase.none) {
+    return;
+  }
+  // The NPC grid rebuilt in slices while near passes run (src/tiers/grid-build.ts): started before
+  // the margin reaches the near passes' limit, swapped in when no near pass holds slot indexes.
+  // A build must start before this step's player rebuild (which adds this step's movement).
+  if (!spatial.npcBuilding() && spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS && nearPassAllowed(world, true))
+    spatial.beginNpcBuild(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
+  else if (spatial.npcBuilding() && spatial.stepNpcBuild(world, s.gridBuildParts)) {
+    const holdsSlots = s.passPending || s.nearPhase === NearPhase.scan || s.nearPhase === NearPhase.place;
+    if (!holdsSlots) spatial.swapNpcBuild();
+  }
+  if (s.nearPhase !== NearPhase.none) {
     spatial.rebuildPlayers(world, ctx.stepSeconds);
     stepNearSlices(world);
   } else if (s.passPending) {

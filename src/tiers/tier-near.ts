@@ -49,6 +49,9 @@ const countFinite = (world: TiersWorld): number => {
 /** Largest NPC-grid movement margin, in cells, a near pass accepts (beyond it: a full pass). */
 export const NEAR_MAX_MARGIN_CELLS = 0.5;
 
+/** NPC-grid margin, in cells, at which the tiering phase starts a sliced grid rebuild (src/tiers/grid-build.ts). */
+export const NEAR_BUILD_MARGIN_CELLS = 0.3;
+
 /**
  * May the next scheduled pass be a near pass? (See the module comment.) With `ignoreMargin`,
  * everything but the grid's movement margin is checked: the tiering phase then rebuilds the NPC

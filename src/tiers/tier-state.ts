@@ -135,6 +135,8 @@ export interface NpcSimState extends DueIndex {
   moveCursor: number;
   dormantMoveSteps: number;
   coarseMoveMinNpcs: number;
+  /** Slices per sliced phase of an NPC grid rebuild (src/tiers/grid-build.ts: count, then scatter). */
+  gridBuildParts: number;
   /** Grid slots a near pass's scans touched; per entity: 1 while it is a candidate of the running near pass. */
   touched: Int32Array;
   touchedCount: number;
@@ -195,6 +197,9 @@ export const DORMANT_MOVE_STEPS = 20;
 
 /** Default `npcSim.coarseMoveMinNpcs`: below it every NPC is integrated every step. */
 export const COARSE_MOVE_MIN_NPCS = 20_000;
+
+/** Default `npcSim.gridBuildParts`. */
+export const GRID_BUILD_PARTS = 8;
 
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
 export const NEAR_SCAN_PARTS = 4;
@@ -293,6 +298,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     moveCursor: 0,
     dormantMoveSteps: DORMANT_MOVE_STEPS,
     coarseMoveMinNpcs: COARSE_MOVE_MIN_NPCS,
+    gridBuildParts: GRID_BUILD_PARTS,
     touched: new Int32Array(1024),
     touchedCount: 0,
     pendingNear: false,
