@@ -19,6 +19,7 @@ import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
 import { growSelected, growTierList } from '../tiers/tier-state.js';
+import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -99,6 +100,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'npcSim.selectedTier', data: s.selectedTier.subarray(0, s.selectedCount) },
   );
   sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
+  sections.push(...continuationSections(s, rows));
   sections.push({ name: 'rng', data: world.rng });
   const sp = world.spatial.exportState();
   sections.push(
@@ -112,6 +114,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   );
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
+  for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
   const header: WorldSnapshotHeader = {
     worldId: world.id,
     capacity: world.capacity,
@@ -197,6 +200,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));
   s.playerY = Float64Array.from(need(sections, 'npcSim.playerY'));
   Object.assign(s, h.npcSim);
+  restoreContinuation(s, (name) => sections.get(name), h.npcSim);
   for (const [k, v] of Object.entries(h.tierStats)) {
     const cur: unknown = Reflect.get(world.tierStats, k);
     if (ArrayBuffer.isView(cur) && Array.isArray(v)) (cur as Float64Array).set(v);
