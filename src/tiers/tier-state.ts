@@ -132,6 +132,9 @@ export interface NpcSimState extends DueIndex {
   movedStep: Uint16Array;
   upper: Int32Array;
   upperCount: number;
+  /** Scratch of the upper list's radix sort (`upperTmp` as long as `upper`, `radixCount` 2048 digits). */
+  upperTmp: Int32Array;
+  radixCount: Int32Array;
   moveCursor: number;
   dormantMoveSteps: number;
   coarseMoveMinNpcs: number;
@@ -295,6 +298,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     movedStep: new Uint16Array(n),
     upper: new Int32Array(SMALL),
     upperCount: 0,
+    upperTmp: new Int32Array(SMALL),
+    radixCount: new Int32Array(2048),
     moveCursor: 0,
     dormantMoveSteps: DORMANT_MOVE_STEPS,
     coarseMoveMinNpcs: COARSE_MOVE_MIN_NPCS,
@@ -357,6 +362,6 @@ export const npcSimStateBytes = (s: NpcSimState): number => {
   for (let t = 0; t < 4; t++) b += s.tierList[t].byteLength + (s.listKey[t]?.byteLength ?? 0);
   b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
-  b += s.movedStep.byteLength + s.upper.byteLength;
+  b += s.movedStep.byteLength + s.upper.byteLength + s.upperTmp.byteLength + s.radixCount.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };

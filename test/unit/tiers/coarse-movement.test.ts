@@ -5,6 +5,7 @@ import { spawnPlayer } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { hashWorldState } from '../../../src/core/state-hash.js';
 import { movementSystem } from '../../../systems/movement-system.js';
+import { radixSortIds } from '../../../src/tiers/tier-assign.js';
 import { tierWorld } from './helpers.js';
 
 /** 3,000 NPCs with coarse movement on (the default threshold is 20,000), dormant NPCs move every 4 steps. */
@@ -143,5 +144,22 @@ describe('coarse movement of dormant NPCs (src/tiers/coarse-movement.ts)', () =>
     const a = run(3);
     expect(run(3)).toBe(a);
     expect(run(4)).not.toBe(a);
+  });
+});
+
+describe('radixSortIds (the upper list order)', () => {
+  it('sorts entity ids like a numeric sort, for id ranges needing 1 to 3 digits', () => {
+    for (const maxId of [1000, 3_000_000, 20_000_000]) {
+      const n = 5000;
+      const a = new Int32Array(n);
+      let x = 12345;
+      for (let i = 0; i < n; i++) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        a[i] = x % (maxId + 1);
+      }
+      const want = Array.from(a).sort((p, q) => p - q);
+      radixSortIds(a, new Int32Array(n), n, maxId, new Int32Array(2048));
+      expect(Array.from(a)).toEqual(want);
+    }
   });
 });
