@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { beginPlace, beginScan, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
 import type { TiersWorld } from './tiers-slot.js';
-import { refreshUpper } from './tier-assign.js';
+import { refreshUpper } from './coarse-movement.js';
 
 /** `npcSim.nearPhase` values. */
 export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4 } as const;

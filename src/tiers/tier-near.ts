@@ -25,7 +25,8 @@ import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
 import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
-import { finishPass, refreshUpper, tierForDistance } from './tier-assign.js';
+import { finishPass, tierForDistance } from './tier-assign.js';
+import { refreshUpper } from './coarse-movement.js';
 import { growTierList } from './tier-state.js';
 
 /** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */

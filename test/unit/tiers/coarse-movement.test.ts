@@ -5,7 +5,7 @@ import { spawnPlayer } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { hashWorldState } from '../../../src/core/state-hash.js';
 import { movementSystem } from '../../../systems/movement-system.js';
-import { radixSortIds } from '../../../src/tiers/tier-assign.js';
+import { radixSortIds } from '../../../src/tiers/coarse-movement.js';
 import { tierWorld } from './helpers.js';
 
 /** 3,000 NPCs with coarse movement on (the default threshold is 20,000), dormant NPCs move every 4 steps. */
@@ -47,7 +47,7 @@ describe('coarse movement of dormant NPCs (src/tiers/coarse-movement.ts)', () =>
     for (let s = 1; s <= 4; s++) {
       w.ctx.step++;
       movementSystem(w, w.ctx);
-      players.forEach((p, i) => expect(x[p]).toBeCloseTo(px0[i] + 4 * dt * s, 2));
+      for (let i = 0; i < players.length; i++) expect(x[players[i]]).toBeCloseTo(px0[i] + 4 * dt * s, 2);
       let moved = 0;
       for (const e of npcs) {
         if (tier[e] < 3) {
