@@ -44,6 +44,7 @@ export const startNearSlices = (world: TiersWorld): void => {
   beginScan(world);
   s.nearPhase = NearPhase.scan;
   s.nearCursor = 0;
+  s.nearTotal = query(world, [world.stores.Position, world.stores.Player]).length;
   s.nearPassMs = performance.now() - t0;
   stepNearSlices(world);
 };
@@ -55,6 +56,12 @@ export const stepNearSlices = (world: TiersWorld): void => {
   switch (s.nearPhase) {
     case NearPhase.scan: {
       const n = query(world, [world.stores.Position, world.stores.Player]).length;
+      if (n !== s.nearTotal) {
+        // Players joined or left mid-scan (indexes shifted): scan them all again from a clean scratch.
+        beginScan(world);
+        s.nearCursor = 0;
+        s.nearTotal = n;
+      }
       const end = Math.min(n, s.nearCursor + per(n, s.nearScanParts));
       scanPlayers(world, s.nearCursor, end);
       s.nearCursor = end;

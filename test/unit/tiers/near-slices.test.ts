@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { query } from 'bitecs';
 import { populateNpcs } from '../../../src/world/populate.js';
-import { spawnPlayer } from '../../../src/world/sim-world.js';
+import { despawnEntity, spawnPlayer } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
 import { runNearPass } from '../../../src/tiers/tier-near.js';
 import { NearPhase, startNearSlices, stepNearSlices } from '../../../src/tiers/near-slices.js';
@@ -129,5 +129,28 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
     let changed = 0;
     for (let i = 0; i < before.length; i++) if (before[i][1] !== after[i][1]) changed++;
     expect(changed).toBeLessThan(before.length * 0.01);
+  });
+});
+
+describe('sliced near passes when players leave mid-scan', () => {
+  it('rescan every player: the tiers equal a one-shot near pass over the remaining players', () => {
+    const a = setup(),
+      b = setup();
+    for (let i = 0; i < 3; i++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
+    jump(a.w, a.players, 1);
+    jump(b.w, b.players, 1);
+    startNearSlices(b.w);
+    stepNearSlices(b.w); // two scan slices done
+    despawnEntity(a.w, a.players[0]);
+    despawnEntity(b.w, b.players[0]);
+    a.w.spatial.rebuildPlayers(a.w, a.w.ctx.stepSeconds);
+    b.w.spatial.rebuildPlayers(b.w, b.w.ctx.stepSeconds);
+    while (phaseOf(b.w) !== NearPhase.none) stepNearSlices(b.w);
+    runNearPass(a.w);
+    expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
+    for (const [, , nearest] of tiersOf(b.w)) expect(nearest).not.toBe(b.players[0]);
   });
 });
