@@ -44,7 +44,12 @@ export const startNearSlices = (world: TiersWorld): void => {
   beginScan(world);
   s.nearPhase = NearPhase.scan;
   s.nearCursor = 0;
-  s.nearTotal = query(world, [world.stores.Position, world.stores.Player]).length;
+  // The players of this pass: a snapshot, so joins and leaves during the scan slices neither
+  // shift the slices nor restart them (a joining player is scanned by the next pass).
+  const players = query(world, [world.stores.Position, world.stores.Player]);
+  if (s.scanList.length < players.length) s.scanList = new Int32Array(Math.max(64, players.length * 2));
+  s.scanList.set(players);
+  s.nearTotal = players.length;
   s.nearPassMs = performance.now() - t0;
   stepNearSlices(world);
 };
@@ -55,15 +60,9 @@ export const stepNearSlices = (world: TiersWorld): void => {
   const t0 = performance.now(); // operational stat, not gameplay
   switch (s.nearPhase) {
     case NearPhase.scan: {
-      const n = query(world, [world.stores.Position, world.stores.Player]).length;
-      if (n !== s.nearTotal) {
-        // Players joined or left mid-scan (indexes shifted): scan them all again from a clean scratch.
-        beginScan(world);
-        s.nearCursor = 0;
-        s.nearTotal = n;
-      }
+      const n = s.nearTotal;
       const end = Math.min(n, s.nearCursor + per(n, s.nearScanParts));
-      scanPlayers(world, s.nearCursor, end);
+      scanPlayers(world, s.scanList, s.nearCursor, end);
       s.nearCursor = end;
       if (end >= n) {
         s.nearPhase = NearPhase.place;

@@ -33,6 +33,7 @@ type Section = Int32Array | Uint16Array | Uint8Array | Float32Array;
 /** The sections (name → array view, copied by the caller) for a checkpoint of `s`; `rows` entity rows. */
 export const continuationSections = (s: NpcSimState, rows: number): { name: string; data: Section }[] => [
   { name: 'npcSim.movedStep', data: s.movedStep.subarray(0, rows) },
+  { name: 'npcSim.scanList', data: s.scanList.subarray(0, s.nearPhase === 1 ? s.nearTotal : 0) },
   { name: 'npcSim.upper', data: s.upper.subarray(0, s.upperCount) },
   { name: 'npcSim.touched', data: s.touched.subarray(0, s.touchedCount) },
   { name: 'npcSim.cand', data: s.cand.subarray(0, s.candCount) },
@@ -68,6 +69,11 @@ export const restoreContinuation = (
   }
   const movedStep = get('npcSim.movedStep');
   if (movedStep) s.movedStep.set(movedStep);
+  const scanList = get('npcSim.scanList');
+  if (scanList) {
+    s.scanList = grow(s.scanList, scanList.length);
+    s.scanList.set(scanList);
+  }
   const upper = get('npcSim.upper');
   if (upper) {
     s.upper = grow(s.upper, upper.length);

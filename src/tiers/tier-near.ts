@@ -19,7 +19,7 @@
  * frozen), and the grid's movement margin is at most half a cell. Otherwise a full pass (grid
  * rebuild + scans + all NPCs) runs and the next near pass starts from it (the slow sweep).
  */
-import { query } from 'bitecs';
+import { entityExists, hasComponent, query } from 'bitecs';
 import type { Grid } from './spatial-index.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
@@ -162,7 +162,8 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
 export const scanNear = (world: TiersWorld): number => {
   const t0 = performance.now(); // operational stat, not gameplay
   beginScan(world);
-  scanPlayers(world, 0, query(world, [world.stores.Position, world.stores.Player]).length);
+  const players = query(world, [world.stores.Position, world.stores.Player]);
+  scanPlayers(world, players, 0, players.length);
   return performance.now() - t0;
 };
 
@@ -184,21 +185,23 @@ export const beginScan = (world: TiersWorld): void => {
 };
 
 /**
- * Part 1b: scan the discs of players [from, to) of the player query (clamped to its length).
- * Scans split over steps see each player where it is at its own scan (within the hysteresis).
+ * Part 1b: scan the discs of `players[from, to)` (clamped to its length; ids that are no longer
+ * players are skipped). Scans split over steps see each player where it is at its own scan
+ * (within the hysteresis).
  */
-export const scanPlayers = (world: TiersWorld, from: number, to: number): void => {
+export const scanPlayers = (world: TiersWorld, players: ArrayLike<number>, from: number, to: number): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { Position, Player } = world.stores;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const g = world.spatial.npcGrid;
   const Rm = R + world.spatial.margin();
-  const players = query(world, [Position, Player]);
   const end = Math.min(to, players.length);
   let nt = s.touchedCount;
   for (let i = from; i < end; i++) {
     const p = players[i];
+    // A player that left since the list was taken (sliced passes scan a snapshot) offers nothing.
+    if (!entityExists(world, p) || !hasComponent(world, p, Player)) continue;
     nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, Rm, p, nt);
   }
   s.touchedCount = nt;

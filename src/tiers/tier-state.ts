@@ -118,6 +118,8 @@ export interface NpcSimState extends DueIndex {
    */
   nearPhase: number;
   nearCursor: number;
+  /** The players a sliced pass scans (`scanList[0..nearTotal)` during its scan phase), taken at its start. */
+  scanList: Int32Array;
   nearTotal: number;
   nearPassMs: number;
   nearScanParts: number;
@@ -290,6 +292,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearFinite: 0,
     nearPhase: 0,
     nearCursor: 0,
+    scanList: new Int32Array(64),
     nearTotal: 0,
     nearPassMs: 0,
     nearScanParts: NEAR_SCAN_PARTS,
