@@ -7,7 +7,8 @@
  *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 4 + 4 + 1 + 2 by default)
  *
  * Scans see each player where it is at its own slice's step and NPCs where they are then (the
- * scans check current positions); tiers change only at the commit step, all at once, with the
+ * scans check current positions); the players are a snapshot taken at the pass start (one who
+ * leaves before its slice offers nothing, one who joins waits for the next pass); tiers change only at the commit step, all at once, with the
  * caps of a whole pass. Staleness is a few steps: far inside the hysteresis margin (players
  * cross it in seconds). An urgent pass (NPC set, config, pins or zones changed) abandons a
  * running sliced pass ({@link abandonNearSlices}) and runs a whole full pass; the full pass
