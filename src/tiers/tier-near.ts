@@ -51,7 +51,7 @@ const countFinite = (world: TiersWorld): number => {
 export const NEAR_MAX_MARGIN_CELLS = 0.5;
 
 /** NPC-grid margin, in cells, at which the tiering phase starts a sliced grid rebuild (src/tiers/grid-build.ts). */
-export const NEAR_BUILD_MARGIN_CELLS = 0.3;
+export const NEAR_BUILD_MARGIN_CELLS = 0.2;
 
 /**
  * May the next scheduled pass be a near pass? (See the module comment.) With `ignoreMargin`,
