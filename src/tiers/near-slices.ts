@@ -4,7 +4,7 @@
  *
  *   step:   1 .. S        S+1 .. S+P        S+P+1     S+P+2 .. S+P+1+N
  *           scan players  place candidates  commit    next near set
- *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 4 + 1 + 2 by default)
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 5 + 1 + 3 by default)
  *
  * Scans see each player where it is at its own slice's step and NPCs where they are then (the
  * scans check current positions); the players are a snapshot taken at the pass start (one who

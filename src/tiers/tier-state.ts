@@ -208,8 +208,8 @@ export const GRID_BUILD_PARTS = 64;
 
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
 export const NEAR_SCAN_PARTS = 5;
-export const NEAR_PLACE_PARTS = 4;
-export const NEAR_NEXT_PARTS = 2;
+export const NEAR_PLACE_PARTS = 5;
+export const NEAR_NEXT_PARTS = 3;
 
 const growLen = (len: number, need: number): number => Math.max(need, Math.ceil(len * 1.5), SMALL);
 

@@ -58,12 +58,12 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
         stepNearSlices(b.w);
         slices++;
       }
-      // scan + place + 1 commit + next-near-set slices (5 + 4 + 1 + 2 by default; 12 players in
+      // scan + place + 1 commit + next-near-set slices (5 + 5 + 1 + 3 by default; 12 players in
       // slices of ceil(12 / 5) = 3 take 4 scan slices).
       const sp = b.w.npcSim;
       const scanSlices = Math.ceil(12 / Math.ceil(12 / sp.nearScanParts));
       expect(slices).toBe(scanSlices + sp.nearPlaceParts + 1 + sp.nearNextParts);
-      expect(slices).toBe(11);
+      expect(slices).toBe(13);
       expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
       expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
       expect(b.w.npcSim.nearCount).toBe(a.w.npcSim.nearCount);
@@ -90,13 +90,14 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       expect(per[1]).toBeLessThanOrEqual(300);
       expect(per[2]).toBeLessThanOrEqual(900);
     }
-    // A pass: scan ×4 (12 players, 3 per slice), place ×4, commit, next ×2 (the phase after each step's slice).
+    // A pass: scan ×4 (12 players, 3 per slice), place ×5, commit, next ×3 (the phase after each step's slice).
     const first = phases.indexOf(NearPhase.scan);
     expect(first).toBeGreaterThanOrEqual(0);
-    expect(phases.slice(first, first + 11)).toEqual([
+    expect(phases.slice(first, first + 13)).toEqual([
       NearPhase.scan,
       NearPhase.scan,
       NearPhase.scan,
+      NearPhase.place,
       NearPhase.place,
       NearPhase.place,
       NearPhase.place,
@@ -104,10 +105,11 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       NearPhase.commit,
       NearPhase.next,
       NearPhase.next,
+      NearPhase.next,
       NearPhase.none,
     ]);
     expect(commits.length).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(11);
+    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(13);
   });
 
   it('an urgent pass (a pin) drops a running sliced pass; the next sliced pass starts clean', () => {
