@@ -68,7 +68,7 @@ export interface SpatialIndex {
   readonly cellSize: number;
   /** Current NPC query margin (world units). */
   margin(): number;
-  /** Bytes of the grids' arrays. */
+  /** Bytes of the grids' arrays (and of a running sliced build's). */
   bytes(): number;
   /**
    * Copy everything a continuation depends on (NPC grid as of the last rebuild, player grid
@@ -290,7 +290,12 @@ export const createSpatialIndex = (
       scanGrid(playerGrid, x, y, r, playerMargin, px, py, out);
       return out.length;
     },
-    bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength,
+    // A running sliced build's second slot arrays count too (≈ 14 B per NPC while it runs).
+    bytes: () =>
+      gridBytes(npcGrid) +
+      gridBytes(playerGrid) +
+      kindOf.byteLength +
+      (build ? build.cellStart.byteLength + build.items.byteLength + build.itemX.byteLength + build.itemY.byteLength : 0),
     exportState() {
       let top = kindOf.length - 1;
       while (top > 0 && kindOf[top] === 0) top--;
