@@ -16,8 +16,11 @@
  * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}) of them with a player within R at the last pass, no
  * tier zones (zones match NPCs on grid positions, so they keep full passes), the NPC set is the
  * one of the last full pass, the dormant cap cannot bind (NPCs ≤ dormant.maxNpcs, nothing
- * frozen), and the grid's movement margin is at most half a cell. Otherwise a full pass (grid
- * rebuild + scans + all NPCs) runs and the next near pass starts from it (the slow sweep).
+ * frozen), and the grid's movement margin is at most half a cell. The tiering phase keeps the
+ * margin down by rebuilding the NPC grid in slices (src/tiers/grid-build.ts), or whole in one step
+ * when only the margin is in the way. Otherwise a full pass (grid rebuild + scans + all NPCs)
+ * runs and the next near pass starts from it. The tiering phase runs near passes in slices
+ * over several steps (src/tiers/near-slices.ts).
  */
 import { entityExists, hasComponent, query } from 'bitecs';
 import type { Grid } from './spatial-index.js';
