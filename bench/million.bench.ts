@@ -1,9 +1,10 @@
 /**
  * Suite `million`: one world of 1,000,000 NPCs and 1,000 moving players, full pipeline (every
- * default system; no physics engine, so the physics phase is `movement` integrating every NPC), adaptive controller off so every step
+ * default system; no physics engine, so the physics phase is `movement`: coarse for dormant NPCs), adaptive controller off so every step
  * runs with the config's budgets. Records step mean / p50 / p95 / p99 / max, the mean per phase,
  * and bytes per NPC (component stores, grids, tier state, intent ring; plus process RSS).
- * `--quick` runs 100k NPCs instead (smoke).
+ * `--quick` runs 100k NPCs instead (smoke). A full run also records and prints the figures before
+ * this suite's tiering/movement rework (`before`, fixed) next to this run (`after`) and their ratios.
  */
 import { storeBytes } from '../components/index.js';
 import { HOUR } from '../src/behavior/activities.js';
@@ -14,6 +15,24 @@ import { genWorld } from './gendata.js';
 import type { Suite } from './harness.js';
 
 const BUDGET_MS = 16;
+
+/**
+ * "Before" figures, for the before/after the issue asks for: the same suite at commit ab1ee22
+ * (whole near passes every 5 steps in two halves, every NPC integrated every step, float64
+ * scratch and full-size lists), run on 2026-11-30T07:56Z at load 0.75 → 1.18 (quiet machine).
+ */
+const BEFORE = {
+  commit: 'ab1ee22',
+  date: '2026-11-30T07:56:16Z',
+  loadAvg1m: [0.75, 1.18],
+  step: { meanMs: 23.066, p50Ms: 12.717, p95Ms: 47.854, p99Ms: 55.275, maxMs: 59.832 },
+  phaseMeanMs: { tiering: 12.074, select: 1.821, behavior: 0.72, physics: 8.372 },
+  stepWithoutPhysicsPhase: { meanMs: 14.695, p50Ms: 3.119, p95Ms: 38.86, p99Ms: 45.754, maxMs: 48.108 },
+  tierStateBytesPerNpc: 82,
+  spatialBytesPerNpc: 22,
+  storesBytesPerNpc: 220,
+  tieringPasses: 68,
+} as const;
 
 const suite: Suite = {
   name: 'million',
@@ -27,12 +46,16 @@ const suite: Suite = {
     for (let i = 0; i < 40; i++) runStep(world); // tiers assigned, JIT warm
     const n = ctx.quick ? 60 : 300;
     const sum = new Float64Array(PHASES.length);
+    const perPhase: number[][] = PHASES.map(() => []);
     const totals: number[] = [];
     const noPhysics: number[] = [];
     const physicsIdx = PHASES.indexOf('physics');
     for (let i = 0; i < n; i++) {
       runStep(world);
-      for (let p = 0; p < PHASES.length; p++) sum[p] += world.stats.phaseMs[p];
+      for (let p = 0; p < PHASES.length; p++) {
+        sum[p] += world.stats.phaseMs[p];
+        perPhase[p].push(world.stats.phaseMs[p]);
+      }
       totals.push(world.stats.totalMs);
       noPhysics.push(world.stats.totalMs - world.stats.phaseMs[physicsIdx]);
     }
@@ -46,6 +69,11 @@ const suite: Suite = {
       if (sum[i] > 0) phases[p] = r(sum[i] / n);
     });
     const mean = totals.reduce((a, b) => a + b, 0) / n;
+    const phaseP99: Record<string, number> = {};
+    PHASES.forEach((p, i) => {
+      const v = perPhase[i].sort((a, b) => a - b);
+      if (sum[i] > 0) phaseP99[p] = r(v[Math.min(n - 1, Math.floor(n * 0.99))]);
+    });
     const stores = storeBytes(world.stores);
     const spatial = world.spatial.bytes();
     const sim = npcSimStateBytes(world.npcSim);
@@ -57,7 +85,7 @@ const suite: Suite = {
     ctx.record('players', 1000);
     ctx.record(
       'physics',
-      'default world systems: no physics engine (createSimWorld without physics), the physics phase runs movement + crowd-movement over every NPC',
+      'default world systems: no physics engine (createSimWorld without physics), the physics phase is movement (upper tiers and players every step, dormant NPCs in a rotating slice: src/tiers/coarse-movement.ts)',
     );
     ctx.record('buildMs', r(buildMs));
     ctx.record('step', {
@@ -69,6 +97,7 @@ const suite: Suite = {
       maxMs: r(totals[n - 1]),
       budgetMs: BUDGET_MS,
       phaseMeanMs: phases,
+      phaseP99Ms: phaseP99,
     });
     // The same steps without the physics phase (default world: \`movement\` integrates every NPC
     // each step, O(N); moving 1M bodies is separate work): what tiering + selection + the rest cost.
@@ -78,6 +107,16 @@ const suite: Suite = {
       p95Ms: qn(0.95),
       p99Ms: qn(0.99),
       maxMs: r(noPhysics[n - 1]),
+    });
+    const s = world.npcSim;
+    ctx.record('tiering', {
+      passes:
+        'near passes spread over steps: player scans / candidate placement / commit / next near set, ' +
+        `${s.nearScanParts} + ${s.nearPlaceParts} + 1 + ${s.nearNextParts} slices; the NPC grid is rebuilt in slices (src/tiers/grid-build.ts) from 0.2 cells of margin, whole only past half a cell`,
+      movement: `coarse dormant movement: upper tiers every step, a 1/${s.dormantMoveSteps} slice of all NPCs per step catching up its lag`,
+      gridMarginEnd: r(world.spatial.margin()),
+      // A sliced NPC-grid build's second slot arrays are in memory.spatialIndexBytes while it runs.
+      gridBuildRunningAtEnd: world.spatial.npcBuilding(),
     });
     ctx.record('tiers', {
       npcsPerTier: Array.from(st.npcsPerTier),
@@ -102,6 +141,32 @@ const suite: Suite = {
       rssBytesPerNpc: Math.round(rss / npcs),
       rssGrowthBytesPerNpc: Math.round((rss - rss0) / npcs),
     });
+    const after = {
+      step: { meanMs: r(mean), p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: r(totals[n - 1]) },
+      phaseMeanMs: { tiering: phases.tiering, select: phases.select, behavior: phases.behavior, physics: phases.physics },
+      tierStateBytesPerNpc: Math.round(sim / npcs),
+      spatialBytesPerNpc: Math.round(spatial / npcs),
+      storesBytesPerNpc: Math.round(stores / npcs),
+      tieringPasses: st.tieringPasses,
+    };
+    if (!ctx.quick) {
+      ctx.record('before', BEFORE);
+      ctx.record('after', after);
+      ctx.record('afterOverBefore', {
+        stepMean: r(after.step.meanMs / BEFORE.step.meanMs),
+        stepP50: r(after.step.p50Ms / BEFORE.step.p50Ms),
+        stepP99: r(after.step.p99Ms / BEFORE.step.p99Ms),
+        tieringMean: r((after.phaseMeanMs.tiering ?? 0) / BEFORE.phaseMeanMs.tiering),
+        physicsMean: r((after.phaseMeanMs.physics ?? 0) / BEFORE.phaseMeanMs.physics),
+        tierStateBytes: r(after.tierStateBytesPerNpc / BEFORE.tierStateBytesPerNpc),
+      });
+      ctx.log(
+        `million before (${BEFORE.commit}, load ${BEFORE.loadAvg1m.join('→')}): step mean ${BEFORE.step.meanMs} p50 ${BEFORE.step.p50Ms} p99 ${BEFORE.step.p99Ms} ms, tiering ${BEFORE.phaseMeanMs.tiering} physics ${BEFORE.phaseMeanMs.physics} ms, tier state ${BEFORE.tierStateBytesPerNpc} B/NPC`,
+      );
+      ctx.log(
+        `million after: step mean ${after.step.meanMs} p50 ${after.step.p50Ms} p99 ${after.step.p99Ms} ms, tiering ${after.phaseMeanMs.tiering} physics ${after.phaseMeanMs.physics} ms, tier state ${after.tierStateBytesPerNpc} B/NPC`,
+      );
+    }
     ctx.log(
       `million: ${npcs} NPCs step mean ${r(mean)} p95 ${q(0.95)} p99 ${q(0.99)} ms (without the physics phase: p99 ${qn(0.99)}); ${Math.round(total / npcs)} B/NPC typed arrays; RSS ${Math.round(rss / 2 ** 20)} MiB; phases ${JSON.stringify(phases)}`,
     );

@@ -31,12 +31,13 @@ export const NO_PIN = 255;
 /**
  * A gameplay pin: the NPC's tier is never looser than `tier` (a TierCode, detailed..ambient)
  * until world time `until` (world seconds; Infinity = until unpinned). Used as a bitecs
- * component (present = pinned), so the tiering pass visits only pinned NPCs. It is held by the
+ * component (present = pinned), so the tiering pass visits only pinned NPCs. `until` is float32
+ * (4 B per entity instead of 8: a pin ends within float32 rounding of its time, ~4 ms at 10 world hours). It is held by the
  * world's tier state (`world.npcSim.pin`), not in `world.stores`: pins are few, and worlds
  * without pins keep exactly the state hash they had before pins existed. See docs/TIERS.md.
  */
 export const createTierPin = (n: number) => ({
   tier: u8(n, NO_PIN),
-  until: f64(n, Infinity),
+  until: f32(n, Infinity),
 });
 export type TierPin = ReturnType<typeof createTierPin>;

@@ -1,12 +1,22 @@
 import { query } from 'bitecs';
 import type { System } from '../src/core/phases.js';
 import type { CoreWorld } from '../src/core/world-core.js';
+import { coarseMovement, coarseMovementOn } from '../src/tiers/coarse-movement.js';
+import type { TiersSlot, TiersWorld } from '../src/tiers/tiers-slot.js';
+
+const hasTiers = (world: CoreWorld): world is CoreWorld & TiersWorld => (world as CoreWorld & Partial<TiersSlot>).npcSim !== undefined;
 
 /**
  * Integrate Position by Velocity over the step's simulation seconds (unscaled: timeScale speeds
- * up clocks and routines, not walking speed), reflecting off the world bounds.
+ * up clocks and routines, not walking speed), reflecting off the world bounds. In a world with
+ * tiers and at least `npcSim.coarseMoveMinNpcs` NPCs, dormant NPCs move coarsely: a rotating
+ * slice per step, each by the seconds since it last moved (src/tiers/coarse-movement.ts).
  */
 export const movementSystem: System<CoreWorld> = (world, ctx) => {
+  if (hasTiers(world) && coarseMovementOn(world)) {
+    coarseMovement(world, ctx);
+    return;
+  }
   const { Position, Velocity } = world.stores;
   const px = Position.x,
     py = Position.y,

@@ -1,43 +1,66 @@
 import { assignTiers, runTieringPass, scanNearestPlayers, tieringDue, TieringNeed } from '../src/tiers/tier-assign.js';
 import type { System } from '../src/core/phases.js';
-import { finishNear, nearPassAllowed, scanNear } from '../src/tiers/tier-near.js';
+import { coarseMovementWanted, maxMoveLagSteps } from '../src/tiers/coarse-movement.js';
+import { abandonNearSlices, NearPhase, startNearSlices, stepNearSlices } from '../src/tiers/near-slices.js';
+import { NEAR_BUILD_MARGIN_CELLS, nearPassAllowed } from '../src/tiers/tier-near.js';
 import type { TiersWorld } from '../src/tiers/tiers-slot.js';
+
+/** Simulation seconds of movement an NPC may catch up at once (0 without coarse movement). */
+const lagSeconds = (world: TiersWorld, stepSeconds: number): number =>
+  coarseMovementWanted(world) ? maxMoveLagSteps(world.npcSim.dormantMoveSteps) * stepSeconds : 0;
 
 /**
  * Tiering phase: rebuild the players' grid (every step: it also serves interest queries) and,
- * when a tiering pass is needed, rebuild the NPC grid and reassign NPC tiers. A scheduled pass
- * is split over two steps (NPC grid rebuild + nearest-player scans in one, tier assignment, caps
- * and commit in the next: NPCs move < 1 world unit per step, far inside the hysteresis margin)
- * so no single frame pays for all of it; an urgent one (first step, config change, NPC count
- * change) does everything now. A scheduled pass is a near pass (src/tiers/tier-near.ts: only
- * NPCs near players and the upper tiers, no NPC grid rebuild; scans in one step, the rest in
- * the next) while the grid's
- * movement margin stays under half a cell and the dormant cap cannot bind; otherwise the full
- * pass above runs (the slow sweep). See docs/TIERS.md.
+ * when a tiering pass is needed, run one. A scheduled pass is a near pass (src/tiers/tier-near.ts:
+ * only NPCs near players and the upper tiers, no NPC grid rebuild) spread over several steps
+ * (src/tiers/near-slices.ts: player scans, candidate placement, commit, next near set; a slice
+ * per step) while the dormant cap cannot bind. The NPC grid is rebuilt in slices alongside them
+ * (src/tiers/grid-build.ts) once its movement margin passes `NEAR_BUILD_MARGIN_CELLS`; should it
+ * still pass half a cell, that step rebuilds the NPC grid whole and near passes go on. Otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
+ * scans in one, tier assignment, caps and commit in the next: NPCs move < 1 world unit per
+ * step, far inside the hysteresis margin) — the slow sweep. An urgent pass (first step, config
+ * change, NPC count change, pins or zones) drops any running pass and does everything now.
+ * See docs/TIERS.md.
  */
 export const tieringSystem: System<TiersWorld> = (world, ctx) => {
   const s = world.npcSim;
   const spatial = world.spatial;
   const need = tieringDue(world);
   if (need === TieringNeed.urgent) {
-    spatial.rebuildNpcs(world, s.activities.maxSpeed);
+    abandonNearSlices(world);
+    spatial.rebuildNpcs(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
     spatial.rebuildPlayers(world, ctx.stepSeconds);
     runTieringPass(world);
     s.passPending = false;
     s.pendingNear = false;
+    return;
+  }
+  // The NPC grid rebuilt in slices while near passes run (src/tiers/grid-build.ts): started before
+  // the margin reaches the near passes' limit, swapped in when no near pass holds slot indexes.
+  // A build must start before this step's player rebuild (which adds this step's movement).
+  if (!spatial.npcBuilding() && spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS && nearPassAllowed(world, true))
+    spatial.beginNpcBuild(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
+  else if (spatial.npcBuilding() && spatial.stepNpcBuild(world, s.gridBuildParts)) {
+    const holdsSlots = s.passPending || s.nearPhase === NearPhase.scan || s.nearPhase === NearPhase.place;
+    if (!holdsSlots) spatial.swapNpcBuild();
+  }
+  if (s.nearPhase !== NearPhase.none) {
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
+    stepNearSlices(world);
   } else if (s.passPending) {
     spatial.rebuildPlayers(world, ctx.stepSeconds);
-    if (s.pendingNear) finishNear(world, s.pendingScanMs);
-    else assignTiers(world, s.pendingScanMs);
+    assignTiers(world, s.pendingScanMs);
     s.passPending = false;
     s.pendingNear = false;
   } else if (need === TieringNeed.scheduled && nearPassAllowed(world)) {
     spatial.rebuildPlayers(world, ctx.stepSeconds);
-    s.pendingScanMs = scanNear(world);
-    s.passPending = true;
-    s.pendingNear = true;
+    startNearSlices(world);
+  } else if (need === TieringNeed.scheduled && nearPassAllowed(world, true)) {
+    // Only the grid's margin is too wide: rebuild the NPC grid this step, near passes go on next step.
+    spatial.rebuildNpcs(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
+    spatial.rebuildPlayers(world, ctx.stepSeconds);
   } else if (need === TieringNeed.scheduled) {
-    spatial.rebuildNpcs(world, s.activities.maxSpeed);
+    spatial.rebuildNpcs(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
     spatial.rebuildPlayers(world, ctx.stepSeconds);
     s.pendingScanMs = scanNearestPlayers(world);
     s.passPending = true;

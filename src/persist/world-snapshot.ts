@@ -21,6 +21,8 @@ import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
+import { growSelected, growTierList } from '../tiers/tier-state.js';
+import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -124,6 +126,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'npcSim.selectedTier', data: s.selectedTier.subarray(0, s.selectedCount) },
   );
   sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
+  sections.push(...continuationSections(s, rows));
   sections.push({ name: 'rng', data: world.rng });
   const sp = world.spatial.exportState();
   sections.push(
@@ -137,6 +140,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   );
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
+  for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
   const header: WorldSnapshotHeader = {
     schema: WORLD_SNAPSHOT_SCHEMA,
     worldId: world.id,
@@ -234,16 +238,19 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) {
     const list = need(sections, `npcSim.tierList.${t}`);
+    growTierList(s, t, list.length);
     s.tierList[t].set(list);
     s.tierCount[t] = list.length;
   }
   s.best2.set(need(sections, 'npcSim.best2'));
   s.slotNearest.set(need(sections, 'npcSim.slotNearest'));
+  growSelected(s, need(sections, 'npcSim.selected').length);
   s.selected.set(need(sections, 'npcSim.selected'));
   s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));
   s.playerY = Float64Array.from(need(sections, 'npcSim.playerY'));
   Object.assign(s, h.npcSim);
+  restoreContinuation(s, (name) => sections.get(name), h.npcSim);
   for (const [k, v] of Object.entries(h.tierStats)) {
     const cur: unknown = Reflect.get(world.tierStats, k);
     if (ArrayBuffer.isView(cur) && Array.isArray(v)) (cur as Float64Array).set(v);

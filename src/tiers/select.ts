@@ -23,6 +23,7 @@ import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { query } from 'bitecs';
 import { flushTicked, heapPush, popDue, rebuildDueHeap } from './due-heap.js';
+import { growSelected } from './tier-state.js';
 
 /**
  * Highest NPC tick budget a selection accepts: `maxNpcTicksPerStep`, or, with the controller's
@@ -115,6 +116,7 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   const F = Math.min(sim.maxNpcTicksPerStep, Math.ceil(sim.detailedReserve * sim.maxNpcTicksPerStep));
   const L = Math.max(B, F);
   if (s.dueScratch.length < 4 * L) s.dueScratch = new Int32Array(4 * L);
+  growSelected(s, 4 * L);
   const due = s.dueScratch;
   for (let t = 0; t < 4; t++) dueCounts[t] = popDue(s, T, t, now, L, due.subarray(t * L, t * L + L));
   computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas, ceiling);

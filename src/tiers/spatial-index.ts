@@ -21,24 +21,10 @@
  */
 import { query } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
+import { createGridBuild, type Grid, GridBuildPhase, type GridBuild, stepGridBuild, swapGridBuild } from './grid-build.js';
 
-/** One uniform grid over a set of entities (cell-ordered slots). */
-export interface Grid {
-  cols: number;
-  rows: number;
-  minX: number;
-  minY: number;
-  /** 1 / cell size. */
-  inv: number;
-  cellStart: Int32Array;
-  fill: Int32Array;
-  items: Int32Array;
-  itemX: Float32Array;
-  itemY: Float32Array;
-  cellOf: Int32Array;
-  /** Slots in use. */
-  n: number;
-}
+/** One uniform grid over a set of entities (cell-ordered slots); defined in src/tiers/grid-build.ts. */
+export type { Grid } from './grid-build.js';
 
 /** What other modules may ask the index (the contract for interest management). */
 export interface SpatialIndex {
@@ -48,8 +34,28 @@ export interface SpatialIndex {
    * rebuild appear at the next tiering pass (a change in the NPC count forces one next step).
    */
   queryRadius(x: number, y: number, r: number, out: number[]): number;
-  /** Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim second. */
-  rebuildNpcs(world: CoreWorld, speedBound: number): void;
+  /**
+   * Rebuild the NPC grid from current positions (tiering passes). `speedBound` in units per sim
+   * second; `lagSeconds`: most simulation seconds of movement an NPC may catch up at once after
+   * the rebuild (coarse movement, src/tiers/coarse-movement.ts), so the margin starts at
+   * speed × lagSeconds instead of 0.
+   */
+  rebuildNpcs(world: CoreWorld, speedBound: number, lagSeconds?: number): void;
+  /**
+   * Start rebuilding the NPC grid over several steps (src/tiers/grid-build.ts); the live grid
+   * answers queries meanwhile. Same arguments as {@link SpatialIndex.rebuildNpcs}. The NPC set
+   * must be the one of the last whole rebuild (kind tags are kept).
+   */
+  beginNpcBuild(world: CoreWorld, speedBound: number, lagSeconds?: number): void;
+  /**
+   * One slice of the running build (`parts` slices per sliced phase). Returns true when it is
+   * ready to swap; false while building (or none runs). A change in the NPC count aborts it.
+   */
+  stepNpcBuild(world: CoreWorld, parts: number): boolean;
+  /** Swap a ready build in (its margin and speed bound become the grid's). No-op otherwise. */
+  swapNpcBuild(): void;
+  /** A sliced build is running (started and not swapped or aborted). */
+  npcBuilding(): boolean;
   /** Rebuild the player grid (every step) and grow the NPC margin by one step of movement. */
   rebuildPlayers(world: CoreWorld, stepSeconds: number): void;
   /** 1 for an NPC, 2 for a player, 0 otherwise, as of the last rebuilds (indexed by entity id). */
@@ -62,7 +68,7 @@ export interface SpatialIndex {
   readonly cellSize: number;
   /** Current NPC query margin (world units). */
   margin(): number;
-  /** Bytes of the grids' arrays. */
+  /** Bytes of the grids' arrays (and of a running sliced build's). */
   bytes(): number;
   /**
    * Copy everything a continuation depends on (NPC grid as of the last rebuild, player grid
@@ -210,6 +216,8 @@ export const createSpatialIndex = (
   let margin = 0;
   let px: Float32Array | null = null;
   let py: Float32Array | null = null;
+  let build: GridBuild | null = null;
+  let buildSpeedBound = 0;
 
   return {
     kindOf,
@@ -217,7 +225,8 @@ export const createSpatialIndex = (
     cellSize,
     margin: () => margin,
     playerCount: () => playerGrid.n,
-    rebuildNpcs(world, speedBound) {
+    rebuildNpcs(world, speedBound, lagSeconds = 0) {
+      build = null;
       const { Position, Velocity, Npc } = world.stores;
       px = Position.x;
       py = Position.y;
@@ -225,7 +234,7 @@ export const createSpatialIndex = (
       kindOf.fill(0);
       buildGrid(npcGrid, npcs, px, py);
       speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
-      margin = 0;
+      margin = speed * lagSeconds;
       for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]] = 2;
     },
     rebuildPlayers(world, stepSeconds) {
@@ -247,7 +256,33 @@ export const createSpatialIndex = (
       playerMargin = Math.sqrt(v2) * stepSeconds + 1e-3;
       // One more step of NPC movement (this step's physics) since the NPC rebuild; + float32 slack.
       margin += speed * stepSeconds + 1e-3;
+      // A running build's grid: bounded by the fastest of the old bound and what its count saw so far.
+      if (build) build.margin += Math.max(speed, buildSpeedBound, Math.sqrt(build.speed2)) * stepSeconds + 1e-3;
     },
+    beginNpcBuild(world, speedBound, lagSeconds = 0) {
+      const npcs = query(world, [world.stores.Position, world.stores.Npc]);
+      // Until the count slices have seen every velocity, the new grid's speed is the old bound.
+      buildSpeedBound = Math.max(speed, speedBound);
+      build = createGridBuild(npcGrid, npcs.length, buildSpeedBound * lagSeconds);
+    },
+    stepNpcBuild(world, parts) {
+      if (!build) return false;
+      const { Position, Velocity, Npc } = world.stores;
+      const npcs = query(world, [Position, Npc]);
+      if (npcs.length !== build.n) {
+        build = null;
+        return false;
+      }
+      return stepGridBuild(build, npcGrid, npcs, Position.x, Position.y, Velocity.x, Velocity.y, parts);
+    },
+    swapNpcBuild() {
+      if (!build || build.phase !== GridBuildPhase.ready) return;
+      swapGridBuild(build, npcGrid);
+      speed = Math.max(Math.sqrt(build.speed2), buildSpeedBound);
+      margin = build.margin;
+      build = null;
+    },
+    npcBuilding: () => build !== null,
     queryRadius(x, y, r, out) {
       out.length = 0;
       if (!px || !py || !(r >= 0)) return 0;
@@ -255,7 +290,12 @@ export const createSpatialIndex = (
       scanGrid(playerGrid, x, y, r, playerMargin, px, py, out);
       return out.length;
     },
-    bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength,
+    // A running sliced build's second slot arrays count too (≈ 14 B per NPC while it runs).
+    bytes: () =>
+      gridBytes(npcGrid) +
+      gridBytes(playerGrid) +
+      kindOf.byteLength +
+      (build ? build.cellStart.byteLength + build.items.byteLength + build.itemX.byteLength + build.itemY.byteLength : 0),
     exportState() {
       let top = kindOf.length - 1;
       while (top > 0 && kindOf[top] === 0) top--;

@@ -14,6 +14,8 @@ import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
+import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
+import { refreshUpper } from './coarse-movement.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -74,7 +76,7 @@ export const tieringDue = (world: TiersWorld): number => {
  * disc only (each row's column range narrowed to the chord), strictly nearer wins (players are
  * offered in a fixed order, so ties are deterministic).
  */
-const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Float64Array, slotNearest: Int32Array): void => {
+const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Float32Array, slotNearest: Int32Array): void => {
   const { cols, rows, minX, minY, inv, cellStart, itemX, itemY } = g;
   const R2 = R * R;
   const cs = 1 / inv;
@@ -184,6 +186,7 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
     const f = floorTier[e]; // NO_PIN (255) when unfloored
     if (f < t) t = f;
     const k = cnt[t]++;
+    if (k >= lists[t].length) growTierList(s, t, k + 1);
     lists[t][k] = e;
     if (t < 3) keys[t][k] = d; // dormant needs no key list (its cap keys on Tier.dist)
     if (d < Infinity) finite++;
@@ -226,12 +229,15 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     const cap = sim.tiers[TIER_KEYS[t]].maxNpcs;
     const n = cnt[t];
     if (n <= cap) continue;
+    growTierList(s, t + 1, cnt[t + 1] + n - cap);
     const list = lists[t],
       key = keys[t];
+    const tmpKeys = growTmpKeys(s, n);
+    growSelected(s, n); // keepNearest's id scratch (last step's selection was flushed above)
     const nf = anyFloor ? floorFirst(list, key, n, floorTier, R) : 0;
-    if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, s.tmpKeys);
-    else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, s.tmpKeys);
-    else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, s.tmpKeys);
+    if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, tmpKeys);
+    else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, tmpKeys);
+    else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, tmpKeys);
     const next = lists[t + 1],
       nextKey = keys[t + 1] ?? key;
     for (let j = cap; j < n; j++) {
@@ -322,7 +328,11 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     if (compact) rebuildDueHeap(heap, list, n, nextTickAt, frozen);
   }
 
-  // 6. Remember what this pass saw; publish stats.
+  // 6. The upper tiers' members, for coarse movement: a full pass now, a sliced near pass in its
+  // next slice (so the commit step does not pay for the sort).
+  if (!partialDormant) refreshUpper(world);
+
+  // 7. Remember what this pass saw; publish stats.
   if (s.playerX.length < players.length) {
     s.playerX = new Float64Array(Math.max(16, players.length * 2));
     s.playerY = new Float64Array(Math.max(16, players.length * 2));

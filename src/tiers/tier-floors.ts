@@ -19,6 +19,7 @@ import { NO_PIN, TIER_NAMES, type TierName } from '../../components/tier.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { FLOOR_TIERS, floorTierOf } from './tier-zones.js';
+import { growFloored, type NpcSimState } from './tier-state.js';
 
 /** A pin as reported. `until` is world seconds (null: until unpinned). */
 export interface PinView {
@@ -120,11 +121,12 @@ export const floorsChanged = (world: TiersWorld): boolean => {
   return s.pinVersion + s.zones.version !== s.lastFloorsVersion || world.clock.now >= s.nextPinExpiry;
 };
 
-const mark = (floorTier: Uint8Array, floored: Int32Array, n: number, e: number, t: number): number => {
+const mark = (s: NpcSimState, n: number, e: number, t: number): number => {
+  const floorTier = s.floorTier;
   const cur = floorTier[e];
   if (cur === NO_PIN) {
     floorTier[e] = t;
-    floored[n++] = e;
+    growFloored(s, n + 1)[n++] = e;
   } else if (t < cur) floorTier[e] = t;
   return n;
 };
@@ -152,7 +154,7 @@ export const collectFloors = (world: TiersWorld): void => {
       const until = pin.until[e];
       if (until <= now) (expired ??= []).push(e);
       else {
-        n = mark(floorTier, floored, n, e, pin.tier[e]);
+        n = mark(s, n, e, pin.tier[e]);
         pinnedCount++;
         if (until < next) next = until;
       }
@@ -188,7 +190,7 @@ export const collectFloors = (world: TiersWorld): void => {
           const x = itemX[j],
             y = itemY[j];
           if (x < z.minX || x > z.maxX || y < z.minY || y > z.maxY) continue;
-          n = mark(floorTier, floored, n, items[j], z.tier);
+          n = mark(s, n, items[j], z.tier);
           count++;
         }
       }

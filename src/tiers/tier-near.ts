@@ -16,16 +16,21 @@
  * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}) of them with a player within R at the last pass, no
  * tier zones (zones match NPCs on grid positions, so they keep full passes), the NPC set is the
  * one of the last full pass, the dormant cap cannot bind (NPCs ≤ dormant.maxNpcs, nothing
- * frozen), and the grid's movement margin is at most half a cell. Otherwise a full pass (grid
- * rebuild + scans + all NPCs) runs and the next near pass starts from it (the slow sweep).
+ * frozen), and the grid's movement margin is at most half a cell. The tiering phase keeps the
+ * margin down by rebuilding the NPC grid in slices (src/tiers/grid-build.ts), or whole in one step
+ * when only the margin is in the way. Otherwise a full pass (grid rebuild + scans + all NPCs)
+ * runs and the next near pass starts from it. The tiering phase runs near passes in slices
+ * over several steps (src/tiers/near-slices.ts).
  */
-import { query } from 'bitecs';
+import { entityExists, hasComponent, query } from 'bitecs';
 import type { Grid } from './spatial-index.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
 import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
 import { finishPass, tierForDistance } from './tier-assign.js';
+import { refreshUpper } from './coarse-movement.js';
+import { growTierList } from './tier-state.js';
 
 /** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */
 export const NEAR_MIN_NPCS = 20_000;
@@ -48,8 +53,16 @@ const countFinite = (world: TiersWorld): number => {
 /** Largest NPC-grid movement margin, in cells, a near pass accepts (beyond it: a full pass). */
 export const NEAR_MAX_MARGIN_CELLS = 0.5;
 
-/** May the next scheduled pass be a near pass? (See the module comment.) */
-export const nearPassAllowed = (world: TiersWorld): boolean => {
+/** NPC-grid margin, in cells, at which the tiering phase starts a sliced grid rebuild (src/tiers/grid-build.ts). */
+export const NEAR_BUILD_MARGIN_CELLS = 0.2;
+
+/**
+ * May the next scheduled pass be a near pass? (See the module comment.) With `ignoreMargin`,
+ * everything but the grid's movement margin is checked: the tiering phase then rebuilds the NPC
+ * grid alone (the near set and the clean scratch stay valid: they are per entity, or uniform)
+ * instead of running a full pass.
+ */
+export const nearPassAllowed = (world: TiersWorld, ignoreMargin = false): boolean => {
   const s = world.npcSim;
   const sp = world.spatial;
   const n = sp.npcGrid.n;
@@ -62,7 +75,7 @@ export const nearPassAllowed = (world: TiersWorld): boolean => {
     n === s.lastNpcCount &&
     n <= world.config.simulation.tiers.dormant.maxNpcs &&
     world.tierStats.frozen === 0 &&
-    sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS
+    (ignoreMargin || sp.margin() <= sp.cellSize * NEAR_MAX_MARGIN_CELLS)
   );
 };
 
@@ -151,33 +164,50 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
  */
 export const scanNear = (world: TiersWorld): number => {
   const t0 = performance.now(); // operational stat, not gameplay
+  beginScan(world);
+  const players = query(world, [world.stores.Position, world.stores.Player]);
+  scanPlayers(world, players, 0, players.length);
+  return performance.now() - t0;
+};
+
+/** Part 1a: clean the scratch (after a full pass, or a scan whose part 2 never ran). */
+export const beginScan = (world: TiersWorld): void => {
   const s = world.npcSim;
-  const sim = world.config.simulation;
-  const { Position, Player } = world.stores;
   if (!s.nearScratchClean) {
     s.best2.fill(Infinity);
     s.slotNearest.fill(-1);
     s.nearMark.fill(0);
     s.nearScratchClean = true;
   }
-  // A scan whose part 2 never ran (e.g. a second call): clear its slots first.
   for (let i = 0; i < s.touchedCount; i++) {
     const j = s.touched[i];
     s.best2[j] = Infinity;
     s.slotNearest[j] = -1;
   }
   s.touchedCount = 0;
+};
+
+/**
+ * Part 1b: scan the discs of `players[from, to)` (clamped to its length; ids that are no longer
+ * players are skipped). Scans split over steps see each player where it is at its own scan
+ * (within the hysteresis).
+ */
+export const scanPlayers = (world: TiersWorld, players: ArrayLike<number>, from: number, to: number): void => {
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player } = world.stores;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const g = world.spatial.npcGrid;
   const Rm = R + world.spatial.margin();
-  const players = query(world, [Position, Player]);
-  let nt = 0;
-  for (let i = 0; i < players.length; i++) {
+  const end = Math.min(to, players.length);
+  let nt = s.touchedCount;
+  for (let i = from; i < end; i++) {
     const p = players[i];
+    // A player that left since the list was taken (sliced passes scan a snapshot) offers nothing.
+    if (!entityExists(world, p) || !hasComponent(world, p, Player)) continue;
     nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, Rm, p, nt);
   }
   s.touchedCount = nt;
-  return performance.now() - t0;
 };
 
 /** Run a whole near pass now (the caller checked {@link nearPassAllowed}). */
@@ -187,37 +217,73 @@ export const runNearPass = (world: TiersWorld): void => {
 
 /**
  * Near pass, part 2 (step B, after {@link scanNear}): floors, tentative tiers of the candidates
- * (touched slots, the last pass's near set, floored NPCs), then caps, commit and stats.
+ * (touched slots, the last pass's near set, floored NPCs), then caps, commit and stats. In one
+ * step; the tiering system runs the same parts spread over several steps (src/tiers/near-slices.ts).
  */
 export const finishNear = (world: TiersWorld, scanMs = 0): void => {
   const t0 = performance.now() - scanMs; // operational stat (lastTieringMs), not gameplay
+  const total = beginPlace(world);
+  placeRange(world, 0, total);
+  commitNear(world, t0);
+  refreshUpper(world);
+  nextNearRange(world, 0, world.npcSim.candCount);
+  endNear(world);
+};
+
+/**
+ * Part 2a: floors, clear the tier lists, size the candidate list. Returns the number of
+ * candidate positions {@link placeRange} walks: touched slots, then the last near set, then the
+ * floored NPCs.
+ */
+export const beginPlace = (world: TiersWorld): number => {
+  const s = world.npcSim;
+  if (!s.nearBuilt) deriveNear(world);
+  collectFloors(world);
+  s.tierCount.fill(0);
+  const total = s.touchedCount + s.nearCount + s.floorCount;
+  s.cand = grow(s.cand, total);
+  s.candCount = 0;
+  s.nearFinite = 0;
+  return total;
+};
+
+/** Part 2b: tentative tiers of candidate positions [from, to) (see {@link beginPlace}). */
+export const placeRange = (world: TiersWorld, from: number, to: number): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const { tier, nearest, dist } = world.stores.Tier;
-  if (!s.heapsBuilt) rebuildDueHeaps(world);
-  flushTicked(s, world.stores.Tier);
-  if (!s.nearBuilt) deriveNear(world);
   const best2 = s.best2,
     near = s.slotNearest;
   const r0 = sim.tiers.detailed.radius,
     r1 = Math.max(r0, sim.tiers.active.radius),
     r2 = Math.max(r1, sim.tiers.ambient.radius);
   const h = sim.tierHysteresis;
-  const g = world.spatial.npcGrid;
-  const items = g.items;
-  const nt = s.touchedCount;
-  collectFloors(world);
+  const items = world.spatial.npcGrid.items;
+  const nt = s.touchedCount,
+    nn = s.nearCount;
   const floorTier = s.floorTier,
     mark = s.nearMark;
   const lists = s.tierList,
     keys = s.listKey,
     cnt = s.tierCount;
-  cnt.fill(0);
-  const maxCand = nt + s.nearCount + s.floorCount;
-  s.cand = grow(s.cand, maxCand);
-  const cand = s.cand;
-  let c = 0;
-  const place = (e: number, d: number, p: number): void => {
+  const cand = s.cand,
+    touched = s.touched;
+  let c = s.candCount;
+  for (let i = from; i < to; i++) {
+    let e: number, d: number, p: number;
+    if (i < nt) {
+      const j = touched[i];
+      e = items[j];
+      d = Math.sqrt(best2[j]);
+      p = near[j];
+      best2[j] = Infinity;
+      near[j] = -1;
+    } else {
+      e = i < nt + nn ? s.near[i - nt] : s.floored[i - nt - nn];
+      if (mark[e] !== 0) continue;
+      d = Infinity;
+      p = -1;
+    }
     mark[e] = 1;
     cand[c++] = e;
     nearest[e] = p;
@@ -226,38 +292,48 @@ export const finishNear = (world: TiersWorld, scanMs = 0): void => {
     const f = floorTier[e];
     if (f < t) t = f;
     const k = cnt[t]++;
+    if (k >= lists[t].length) growTierList(s, t, k + 1);
     lists[t][k] = e;
     if (t < 3) keys[t][k] = d; // dormant needs no key list (its cap keys on Tier.dist)
-  };
-  const touched = s.touched;
-  for (let i = 0; i < nt; i++) {
-    const j = touched[i];
-    place(items[j], Math.sqrt(best2[j]), near[j]);
-    best2[j] = Infinity;
-    near[j] = -1;
   }
-  for (let i = 0; i < s.nearCount; i++) {
-    const e = s.near[i];
-    if (mark[e] === 0) place(e, Infinity, -1);
-  }
-  for (let i = 0; i < s.floorCount; i++) {
-    const e = s.floored[i];
-    if (mark[e] === 0) place(e, Infinity, -1);
-  }
-  finishPass(world, t0, 0, g.n, true);
-  // The next near set: candidates that are not plain far dormant now.
-  let k = 0,
-    finite = 0;
-  for (let i = 0; i < c; i++) {
+  s.candCount = c;
+};
+
+/** Part 2c: caps, commit (due-heap entries), stats. `t0`: wall ms the pass started (stat). */
+export const commitNear = (world: TiersWorld, t0: number): void => {
+  const s = world.npcSim;
+  if (!s.heapsBuilt) rebuildDueHeaps(world);
+  flushTicked(s, world.stores.Tier);
+  finishPass(world, t0, 0, world.spatial.npcGrid.n, true);
+};
+
+/** Part 2d: candidates [from, to) that are not plain far dormant now form the next near set. */
+export const nextNearRange = (world: TiersWorld, from: number, to: number): void => {
+  const s = world.npcSim;
+  const { tier, dist } = world.stores.Tier;
+  const mark = s.nearMark,
+    cand = s.cand;
+  let k = from === 0 ? 0 : s.nearNext,
+    finite = s.nearFinite;
+  for (let i = from; i < to; i++) {
     const e = cand[i];
     mark[e] = 0;
     if (dist[e] < Infinity) finite++;
     if (tier[e] < 3 || dist[e] < Infinity) {
+      // The next near set is built over the last one (its old entries were read in placeRange).
       if (k >= s.near.length) s.near = grow(s.near, k + 1);
       s.near[k++] = e;
     }
   }
-  s.nearCount = k;
-  s.nearSize = finite;
+  s.nearNext = k;
+  s.nearFinite = finite;
+};
+
+/** Part 2e: publish the next near set. */
+export const endNear = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  s.nearCount = s.nearNext;
+  s.nearSize = s.nearFinite;
   s.touchedCount = 0;
+  s.candCount = 0;
 };

@@ -66,14 +66,18 @@ export const createTierStats = (): TierStats => ({
 
 /** Internal state of the tiered simulation (one per world, `world.npcSim`). */
 export interface NpcSimState extends DueIndex {
-  /** Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes. */
+  /**
+   * Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes.
+   * The dormant list holds every NPC; the other three start small and grow on demand
+   * ({@link growTierList}): after caps they hold at most the tier's `maxNpcs`.
+   */
   tierList: Int32Array[];
   tierCount: Int32Array;
-  /** Distances parallel to `tierList` during a tiering pass (detailed, active, ambient: the capped tiers). */
+  /** Distances parallel to `tierList` during a tiering pass (detailed, active, ambient: the capped tiers), grown with them. */
   listKey: Float32Array[];
   /** Scratch of the selection: due NPCs popped from the heaps, per tier (grown on demand). */
   dueScratch: Int32Array;
-  /** Scratch of the cap step: histogram, ids and keys. */
+  /** Scratch of the cap step: histogram, ids and keys (`tmpKeys` grown to the largest capped list). */
   hist: Int32Array;
   tmpKeys: Float32Array;
   /** Scratch of the selection: due NPCs and quotas per tier (this step). */
@@ -81,12 +85,17 @@ export interface NpcSimState extends DueIndex {
   quota: Int32Array;
   /**
    * NPCs selected this step, highest tier first (most overdue first within a tier);
-   * `selectedCount` valid; `selectedTier` parallel. (`selected`, `selectedCount` and
+   * `selectedCount` valid; `selectedTier` parallel (both grown on demand: {@link growSelected}; the
+   * tier caps borrow `selected` as scratch). (`selected`, `selectedCount` and
    * `selectedPending` come from {@link DueIndex}: the due-time heaps, src/tiers/due-heap.ts.)
    */
   selectedTier: Uint8Array;
-  /** Scratch of the tiering pass, per NPC-grid slot: squared distance to and id of the nearest player. */
-  best2: Float64Array;
+  /**
+   * Scratch of the tiering pass, per NPC-grid slot: squared distance to and id of the nearest
+   * player (float32: distances are compared, never accumulated; the dormant cap's rotation keys,
+   * integers < 2^24, are exact).
+   */
+  best2: Float32Array;
   slotNearest: Int32Array;
   /**
    * Incremental ("near") passes, src/tiers/tier-near.ts: the NPCs looked at by the last pass that
@@ -97,6 +106,42 @@ export interface NpcSimState extends DueIndex {
   nearCount: number;
   nearBuilt: boolean;
   cand: Int32Array;
+  /** Candidates placed so far by the running near pass (`cand[0..candCount)`). */
+  candCount: number;
+  /** The next near set being built (`near[0..nearNext)`) and its NPCs with a finite distance. */
+  nearNext: number;
+  nearFinite: number;
+  /**
+   * The near pass spread over steps (src/tiers/near-slices.ts): phase (0 none running), cursor
+   * within the phase, and how many steps each sliced phase takes (scan players, place
+   * candidates, build the next near set). Wall ms spent so far (operational stat).
+   */
+  nearPhase: number;
+  nearCursor: number;
+  /** The players a sliced pass scans (`scanList[0..nearTotal)` during its scan phase), taken at its start. */
+  scanList: Int32Array;
+  nearTotal: number;
+  nearPassMs: number;
+  nearScanParts: number;
+  nearPlaceParts: number;
+  nearNextParts: number;
+  /**
+   * Coarse movement (src/tiers/coarse-movement.ts): per entity, the step stamp ((clock step + 1)
+   * mod 2^16: lags are at most a few dozen steps) through which it was integrated; the NPCs of tiers 0..2 at the last commit
+   * (`upper[0..upperCount)`); the rotating slice's cursor; steps between two moves of a dormant
+   * NPC; fewest NPCs for coarse movement (below it every NPC moves every step).
+   */
+  movedStep: Uint16Array;
+  upper: Int32Array;
+  upperCount: number;
+  /** Scratch of the upper list's radix sort (`upperTmp` as long as `upper`, `radixCount` 2048 digits). */
+  upperTmp: Int32Array;
+  radixCount: Int32Array;
+  moveCursor: number;
+  dormantMoveSteps: number;
+  coarseMoveMinNpcs: number;
+  /** Slices per sliced phase of an NPC grid rebuild (src/tiers/grid-build.ts: count, then scatter). */
+  gridBuildParts: number;
   /** Grid slots a near pass's scans touched; per entity: 1 while it is a candidate of the running near pass. */
   touched: Int32Array;
   touchedCount: number;
@@ -139,7 +184,7 @@ export interface NpcSimState extends DueIndex {
   zones: TierZones;
   /** Per entity: the tightest minimum tier (TierCode) from pins and zones this pass; NO_PIN = none. */
   floorTier: Uint8Array;
-  /** Entities with a floor this pass (`floorCount` valid), reset at the next pass. */
+  /** Entities with a floor this pass (`floorCount` valid; grown on demand), reset at the next pass. */
   floored: Int32Array;
   floorCount: number;
   /** Bumped by every pin / unpin; with `zones.version`, what the last pass saw. */
@@ -149,6 +194,69 @@ export interface NpcSimState extends DueIndex {
   nextPinExpiry: number;
 }
 
+/** Initial length of the arrays that grow on demand (tier lists 0..2, their keys, floors, upper). */
+const SMALL = 1024;
+
+/** Default `npcSim.dormantMoveSteps`: steps between two moves of a dormant NPC (src/tiers/coarse-movement.ts). */
+export const DORMANT_MOVE_STEPS = 20;
+
+/** Default `npcSim.coarseMoveMinNpcs`: below it every NPC is integrated every step. */
+export const COARSE_MOVE_MIN_NPCS = 20_000;
+
+/** Default `npcSim.gridBuildParts`. */
+export const GRID_BUILD_PARTS = 64;
+
+/** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
+export const NEAR_SCAN_PARTS = 5;
+export const NEAR_PLACE_PARTS = 5;
+export const NEAR_NEXT_PARTS = 3;
+
+const growLen = (len: number, need: number): number => Math.max(need, Math.ceil(len * 1.5), SMALL);
+
+/** Make `tierList[t]` (and `listKey[t]` for t < 3) hold at least `need` entries, keeping their content. */
+export const growTierList = (s: NpcSimState, t: number, need: number): void => {
+  const l = s.tierList[t];
+  if (l !== undefined && l.length < need) {
+    const b = new Int32Array(growLen(l.length, need));
+    b.set(l);
+    s.tierList[t] = b;
+  }
+  const k = s.listKey[t];
+  if (k !== undefined && k.length < need) {
+    const b = new Float32Array(growLen(k.length, need));
+    b.set(k);
+    s.listKey[t] = b;
+  }
+};
+
+/** Make `selected` and `selectedTier` hold at least `need` entries, keeping their content. */
+export const growSelected = (s: NpcSimState, need: number): void => {
+  if (s.selected.length >= need) return;
+  const len = growLen(s.selected.length, need);
+  const a = new Int32Array(len),
+    b = new Uint8Array(len);
+  a.set(s.selected);
+  b.set(s.selectedTier);
+  s.selected = a;
+  s.selectedTier = b;
+};
+
+/** Make `floored` hold at least `need` entries, keeping its content. */
+export const growFloored = (s: NpcSimState, need: number): Int32Array => {
+  if (s.floored.length < need) {
+    const b = new Int32Array(growLen(s.floored.length, need));
+    b.set(s.floored);
+    s.floored = b;
+  }
+  return s.floored;
+};
+
+/** Make `tmpKeys` hold at least `need` entries (scratch: content not kept). */
+export const growTmpKeys = (s: NpcSimState, need: number): Float32Array => {
+  if (s.tmpKeys.length < need) s.tmpKeys = new Float32Array(growLen(s.tmpKeys.length, need));
+  return s.tmpKeys;
+};
+
 /** Most chain grants kept between drains. */
 export const MAX_PENDING_GRANTS = 4096;
 
@@ -157,9 +265,9 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
   const n = capacity + 1;
   const chains = compileChains(DEFAULT_CHAINS);
   return {
-    tierList: [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)],
+    tierList: [new Int32Array(SMALL), new Int32Array(SMALL), new Int32Array(SMALL), new Int32Array(n)],
     tierCount: new Int32Array(4),
-    listKey: [new Float32Array(n), new Float32Array(n), new Float32Array(n)],
+    listKey: [new Float32Array(SMALL), new Float32Array(SMALL), new Float32Array(SMALL)],
     dueScratch: new Int32Array(1024),
     dueHeap: [createDueHeap(), createDueHeap(), createDueHeap(), createDueHeap()],
     rescheduled: new Int32Array(64),
@@ -167,18 +275,38 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     selectedPending: false,
     heapsBuilt: false,
     hist: new Int32Array(1024),
-    tmpKeys: new Float32Array(n),
+    tmpKeys: new Float32Array(SMALL),
     dueCount: new Int32Array(4),
     quota: new Int32Array(4),
-    selected: new Int32Array(n),
-    selectedTier: new Uint8Array(n),
+    selected: new Int32Array(SMALL),
+    selectedTier: new Uint8Array(SMALL),
     selectedCount: 0,
-    best2: new Float64Array(n),
+    best2: new Float32Array(n),
     slotNearest: new Int32Array(n),
     near: new Int32Array(1024),
     nearCount: 0,
     nearBuilt: false,
     cand: new Int32Array(1024),
+    candCount: 0,
+    nearNext: 0,
+    nearFinite: 0,
+    nearPhase: 0,
+    nearCursor: 0,
+    scanList: new Int32Array(64),
+    nearTotal: 0,
+    nearPassMs: 0,
+    nearScanParts: NEAR_SCAN_PARTS,
+    nearPlaceParts: NEAR_PLACE_PARTS,
+    nearNextParts: NEAR_NEXT_PARTS,
+    movedStep: new Uint16Array(n),
+    upper: new Int32Array(SMALL),
+    upperCount: 0,
+    upperTmp: new Int32Array(SMALL),
+    radixCount: new Int32Array(2048),
+    moveCursor: 0,
+    dormantMoveSteps: DORMANT_MOVE_STEPS,
+    coarseMoveMinNpcs: COARSE_MOVE_MIN_NPCS,
+    gridBuildParts: GRID_BUILD_PARTS,
     touched: new Int32Array(1024),
     touchedCount: 0,
     pendingNear: false,
@@ -205,7 +333,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     pin: createTierPin(n),
     zones: createTierZones(),
     floorTier: new Uint8Array(n).fill(NO_PIN),
-    floored: new Int32Array(n),
+    floored: new Int32Array(SMALL),
     floorCount: 0,
     pinVersion: 0,
     lastFloorsVersion: 0,
@@ -237,5 +365,6 @@ export const npcSimStateBytes = (s: NpcSimState): number => {
   for (let t = 0; t < 4; t++) b += s.tierList[t].byteLength + (s.listKey[t]?.byteLength ?? 0);
   b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
+  b += s.movedStep.byteLength + s.upper.byteLength + s.upperTmp.byteLength + s.radixCount.byteLength;
   return b + s.playerX.byteLength + s.playerY.byteLength;
 };

@@ -1,0 +1,123 @@
+/**
+ * A near tiering pass (src/tiers/tier-near.ts) spread over several steps, so no step pays for a
+ * whole pass. Each sliced phase does 1/parts of its work per step:
+ *
+ *   step:   1 .. S        S+1 .. S+P        S+P+1     S+P+2 .. S+P+1+N
+ *           scan players  place candidates  commit    next near set
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 5 + 1 + 3 by default)
+ *
+ * Scans see each player where it is at its own slice's step and NPCs where they are then (the
+ * scans check current positions); the players are a snapshot taken at the pass start (one who
+ * leaves before its slice offers nothing, one who joins waits for the next pass); tiers change only at the commit step, all at once, with the
+ * caps of a whole pass. Staleness is a few steps: far inside the hysteresis margin (players
+ * cross it in seconds). An urgent pass (NPC set, config, pins or zones changed) abandons a
+ * running sliced pass ({@link abandonNearSlices}) and runs a whole full pass; the full pass
+ * leaves the scratch marked dirty, so the next near pass starts clean.
+ *
+ * Cost per step: ∝ (players × NPCs per disc) / S, or (candidates) / P or / N, or the caps and
+ * commit of the upper tiers (∝ NPCs near players, not the population).
+ */
+import { query } from 'bitecs';
+import { beginPlace, beginScan, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
+import type { TiersWorld } from './tiers-slot.js';
+import { refreshUpper } from './coarse-movement.js';
+
+/** `npcSim.nearPhase` values. */
+export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4 } as const;
+
+const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
+
+/** Cost of placing a touched slot relative to checking a near-set or floored entry. */
+const NEAR_UNIT_RATIO = 4;
+
+/** Candidate position (src/tiers/tier-near.ts `placeRange`) of work unit `u`. */
+const unitToIndex = (world: TiersWorld, u: number): number => {
+  const s = world.npcSim;
+  const nt = s.touchedCount;
+  const total = nt + s.nearCount + s.floorCount;
+  return u <= nt ? u : Math.min(total, nt + (u - nt) * NEAR_UNIT_RATIO);
+};
+
+/** Start a sliced near pass (the caller checked `nearPassAllowed`) and run its first slice. */
+export const startNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const t0 = performance.now(); // operational stat, not gameplay
+  beginScan(world);
+  s.nearPhase = NearPhase.scan;
+  s.nearCursor = 0;
+  // The players of this pass: a snapshot, so joins and leaves during the scan slices neither
+  // shift the slices nor restart them (a joining player is scanned by the next pass).
+  const players = query(world, [world.stores.Position, world.stores.Player]);
+  if (s.scanList.length < players.length) s.scanList = new Int32Array(Math.max(64, players.length * 2));
+  s.scanList.set(players);
+  s.nearTotal = players.length;
+  s.nearPassMs = performance.now() - t0;
+  stepNearSlices(world);
+};
+
+/** Run this step's slice of the running near pass. */
+export const stepNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  const t0 = performance.now(); // operational stat, not gameplay
+  switch (s.nearPhase) {
+    case NearPhase.scan: {
+      const n = s.nearTotal;
+      const end = Math.min(n, s.nearCursor + per(n, s.nearScanParts));
+      scanPlayers(world, s.scanList, s.nearCursor, end);
+      s.nearCursor = end;
+      if (end >= n) {
+        s.nearPhase = NearPhase.place;
+        s.nearCursor = 0;
+        s.nearTotal = -1;
+      }
+      break;
+    }
+    case NearPhase.place: {
+      // Slices in work units: a touched slot costs ~NEAR_UNIT_RATIO times a near-set entry (which
+      // is mostly a mark check: the scans placed it already), so units = touched + rest / ratio.
+      if (s.nearTotal < 0) {
+        const total = beginPlace(world);
+        s.nearTotal = s.touchedCount + Math.ceil((total - s.touchedCount) / NEAR_UNIT_RATIO);
+      }
+      const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearPlaceParts));
+      placeRange(world, unitToIndex(world, s.nearCursor), unitToIndex(world, end));
+      s.nearCursor = end;
+      if (end >= s.nearTotal) {
+        s.nearPhase = NearPhase.commit;
+        s.nearCursor = 0;
+      }
+      break;
+    }
+    case NearPhase.commit: {
+      // finishPass publishes lastTieringMs from its t0: pass the time spent in earlier slices.
+      commitNear(world, t0 - s.nearPassMs);
+      s.nearPhase = NearPhase.next;
+      s.nearCursor = 0;
+      s.nearTotal = s.candCount;
+      break;
+    }
+    case NearPhase.next: {
+      if (s.nearCursor === 0) refreshUpper(world);
+      const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearNextParts));
+      nextNearRange(world, s.nearCursor, end);
+      s.nearCursor = end;
+      if (end >= s.nearTotal) {
+        endNear(world);
+        s.nearPhase = NearPhase.none;
+        s.nearCursor = 0;
+      }
+      break;
+    }
+    default:
+      s.nearPhase = NearPhase.none;
+  }
+  s.nearPassMs += performance.now() - t0;
+};
+
+/** Drop a running sliced near pass (an urgent full pass runs instead; it dirties the scratch). */
+export const abandonNearSlices = (world: TiersWorld): void => {
+  const s = world.npcSim;
+  s.nearPhase = NearPhase.none;
+  s.nearCursor = 0;
+  s.candCount = 0;
+};

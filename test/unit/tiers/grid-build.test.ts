@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { query } from 'bitecs';
+import { populateNpcs } from '../../../src/world/populate.js';
+import { spawnPlayer } from '../../../src/world/sim-world.js';
+import { runStep } from '../../../src/world/step.js';
+import { hashWorldState } from '../../../src/core/state-hash.js';
+import { tierWorld } from './helpers.js';
+
+/** Near passes, coarse movement and a small grid cell, so the NPC grid's margin passes 0.3 cells within steps. */
+const setup = (seed = 1) => {
+  const w = tierWorld({ capacity: 4000, size: 2000, seed, sim: { spatialCellSize: 16 } });
+  w.npcSim.nearMinNpcs = 0;
+  w.npcSim.nearMaxShare = 1;
+  w.npcSim.coarseMoveMinNpcs = 0;
+  w.npcSim.dormantMoveSteps = 4;
+  w.npcSim.gridBuildParts = 8;
+  populateNpcs(w, { count: 3000, movingFraction: 0.9, maxSpeed: 3 });
+  for (let i = 0; i < 6; i++) {
+    const p = spawnPlayer(w, 150 + 300 * i, 200 + 250 * i);
+    w.stores.Velocity.x[p] = 4;
+  }
+  return w;
+};
+
+describe('NPC grid rebuilt in slices (src/tiers/grid-build.ts)', () => {
+  it('runs alongside near passes, swaps in a fresh grid, and queryRadius stays exact every step', () => {
+    const w = setup();
+    const { x, y } = w.stores.Position;
+    const { x: vx, y: vy } = w.stores.Velocity;
+    const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc]));
+    const out: number[] = [];
+    let building = 0,
+      swaps = 0,
+      lastMargin = 0;
+    for (let s = 0; s < 120; s++) {
+      runStep(w);
+      if (w.spatial.npcBuilding()) building++;
+      if (w.spatial.margin() < lastMargin) swaps++;
+      lastMargin = w.spatial.margin();
+      // Near passes keep the grid's margin under their limit: no whole rebuild is needed.
+      expect(w.spatial.margin()).toBeLessThanOrEqual(w.spatial.cellSize * 0.5 + 0.5);
+      for (let q = 0; q < 10; q++) {
+        const qx = (q * 137 + s * 29) % 2000,
+          qy = (q * 311 + s * 53) % 2000,
+          r = 10 + (q % 5) * 25;
+        w.spatial.queryRadius(qx, qy, r, out);
+        const want: number[] = [];
+        for (let e = 1; e <= 3006; e++) if ((x[e] - qx) ** 2 + (y[e] - qy) ** 2 <= r * r) want.push(e);
+        expect([...out].sort((a, b) => a - b)).toEqual(want);
+      }
+      for (let q = 0; q < 40; q++) {
+        const e = npcs[(q * 97 + s * 31) % npcs.length];
+        const v = Math.hypot(vx[e], vy[e]);
+        if (v === 0) continue;
+        const r = 6;
+        w.spatial.queryRadius(x[e] + (vx[e] / v) * r * 0.999, y[e] + (vy[e] / v) * r * 0.999, r, out);
+        expect(out).toContain(e);
+      }
+    }
+    expect(building).toBeGreaterThan(5);
+    expect(swaps).toBeGreaterThanOrEqual(2);
+  });
+
+  it('is deterministic: same seed, same state hash', () => {
+    const run = () => {
+      const w = setup(5);
+      for (let s = 0; s < 50; s++) runStep(w);
+      return hashWorldState(w);
+    };
+    expect(run()).toBe(run());
+  });
+});

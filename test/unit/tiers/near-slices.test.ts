@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { query } from 'bitecs';
+import { populateNpcs } from '../../../src/world/populate.js';
+import { despawnEntity, spawnPlayer } from '../../../src/world/sim-world.js';
+import { runStep } from '../../../src/world/step.js';
+import { runNearPass } from '../../../src/tiers/tier-near.js';
+import { NearPhase, startNearSlices, stepNearSlices } from '../../../src/tiers/near-slices.js';
+import { pinNpc } from '../../../src/tiers/tier-floors.js';
+import { tierWorld } from './helpers.js';
+
+/** 4,000 NPCs, 12 players, ambient cap binding; near passes enabled at any size and coverage. */
+const setup = () => {
+  const w = tierWorld({
+    capacity: 5000,
+    size: 3000,
+    sim: { tiers: { detailed: { maxNpcs: 40 }, active: { maxNpcs: 300 }, ambient: { maxNpcs: 900 } } },
+  });
+  w.npcSim.nearMinNpcs = 0;
+  w.npcSim.nearMaxShare = 1;
+  populateNpcs(w, { count: 4000 });
+  const players: number[] = [];
+  for (let i = 0; i < 12; i++) players.push(spawnPlayer(w, 200 + (i % 4) * 800, 300 + Math.floor(i / 4) * 1000));
+  return { w, players };
+};
+
+const jump = (w: ReturnType<typeof setup>['w'], players: number[], round: number): void => {
+  players.forEach((p, i) => {
+    w.stores.Position.x[p] = 150 + ((i * 977 + round * 613) % 2700);
+    w.stores.Position.y[p] = 150 + ((i * 541 + round * 389) % 2700);
+  });
+  w.spatial.rebuildPlayers(w, w.ctx.stepSeconds);
+};
+
+const tiersOf = (w: ReturnType<typeof setup>['w']) => {
+  const T = w.stores.Tier;
+  const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((a, b) => a - b);
+  return npcs.map((e) => [e, T.tier[e], T.nearest[e], T.dist[e]]);
+};
+
+/** The running pass's phase (a function: the loops below must not narrow it). */
+const phaseOf = (w: ReturnType<typeof setup>['w']): number => w.npcSim.nearPhase;
+
+describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
+  it('give exactly the tiers, nearest players and distances of a one-shot near pass, over several slices', () => {
+    const a = setup(),
+      b = setup();
+    for (let i = 0; i < 3; i++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
+    for (let round = 0; round < 3; round++) {
+      jump(a.w, a.players, round);
+      jump(b.w, b.players, round);
+      runNearPass(a.w);
+      startNearSlices(b.w);
+      let slices = 1;
+      while (b.w.npcSim.nearPhase !== NearPhase.none) {
+        stepNearSlices(b.w);
+        slices++;
+      }
+      // scan + place + 1 commit + next-near-set slices (5 + 5 + 1 + 3 by default; 12 players in
+      // slices of ceil(12 / 5) = 3 take 4 scan slices).
+      const sp = b.w.npcSim;
+      const scanSlices = Math.ceil(12 / Math.ceil(12 / sp.nearScanParts));
+      expect(slices).toBe(scanSlices + sp.nearPlaceParts + 1 + sp.nearNextParts);
+      expect(slices).toBe(13);
+      expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
+      expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
+      expect(b.w.npcSim.nearCount).toBe(a.w.npcSim.nearCount);
+      expect(Array.from(b.w.npcSim.near.subarray(0, b.w.npcSim.nearCount))).toEqual(
+        Array.from(a.w.npcSim.near.subarray(0, a.w.npcSim.nearCount)),
+      );
+    }
+  });
+
+  it('the tiering phase runs one slice per step, commits tiers once per pass, and stays within the caps', () => {
+    const { w } = setup();
+    runStep(w); // first pass: urgent, full
+    const phases: number[] = [];
+    let passes = w.tierStats.tieringPasses;
+    const commits: number[] = [];
+    for (let s = 0; s < 40; s++) {
+      runStep(w);
+      phases.push(w.npcSim.nearPhase);
+      if (w.tierStats.tieringPasses !== passes) commits.push(s);
+      passes = w.tierStats.tieringPasses;
+      const per = [0, 0, 0, 0];
+      for (const [, t] of tiersOf(w)) per[t]++;
+      expect(per[0]).toBeLessThanOrEqual(40);
+      expect(per[1]).toBeLessThanOrEqual(300);
+      expect(per[2]).toBeLessThanOrEqual(900);
+    }
+    // A pass: scan ×4 (12 players, 3 per slice), place ×5, commit, next ×3 (the phase after each step's slice).
+    const first = phases.indexOf(NearPhase.scan);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(phases.slice(first, first + 13)).toEqual([
+      NearPhase.scan,
+      NearPhase.scan,
+      NearPhase.scan,
+      NearPhase.place,
+      NearPhase.place,
+      NearPhase.place,
+      NearPhase.place,
+      NearPhase.place,
+      NearPhase.commit,
+      NearPhase.next,
+      NearPhase.next,
+      NearPhase.next,
+      NearPhase.none,
+    ]);
+    expect(commits.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(13);
+  });
+
+  it('an urgent pass (a pin) drops a running sliced pass; the next sliced pass starts clean', () => {
+    const a = setup();
+    runStep(a.w);
+    while (phaseOf(a.w) !== NearPhase.place) runStep(a.w);
+    const npc = query(a.w, [a.w.stores.Position, a.w.stores.Npc])[123];
+    pinNpc(a.w, npc, 'detailed');
+    runStep(a.w);
+    expect(phaseOf(a.w)).toBe(NearPhase.none);
+    expect(a.w.stores.Tier.tier[npc]).toBe(0);
+    // Run to the next sliced pass's end; then a one-shot near pass on the same state changes nothing.
+    while (phaseOf(a.w) === NearPhase.none) runStep(a.w);
+    while (phaseOf(a.w) !== NearPhase.none) runStep(a.w);
+    expect(a.w.stores.Tier.tier[npc]).toBe(0);
+    const before = tiersOf(a.w);
+    a.w.spatial.rebuildPlayers(a.w, a.w.ctx.stepSeconds);
+    runNearPass(a.w);
+    const after = tiersOf(a.w);
+    // Tiers can only differ by NPCs that moved across a band during the last pass's slices.
+    let changed = 0;
+    for (let i = 0; i < before.length; i++) if (before[i][1] !== after[i][1]) changed++;
+    expect(changed).toBeLessThan(before.length * 0.01);
+  });
+});
+
+describe('sliced near passes when players leave mid-scan', () => {
+  it('a player that leaves before its scan slice offers nothing: tiers equal a one-shot pass over the others', () => {
+    const a = setup(),
+      b = setup();
+    for (let i = 0; i < 3; i++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
+    jump(a.w, a.players, 1);
+    jump(b.w, b.players, 1);
+    startNearSlices(b.w);
+    stepNearSlices(b.w); // two of four scan slices done: the last player is scanned in the fourth
+    despawnEntity(a.w, a.players[11]);
+    despawnEntity(b.w, b.players[11]);
+    a.w.spatial.rebuildPlayers(a.w, a.w.ctx.stepSeconds);
+    b.w.spatial.rebuildPlayers(b.w, b.w.ctx.stepSeconds);
+    while (phaseOf(b.w) !== NearPhase.none) stepNearSlices(b.w);
+    runNearPass(a.w);
+    expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
+    for (const [, , nearest] of tiersOf(b.w)) expect(nearest).not.toBe(b.players[11]);
+  });
+});
