@@ -22,6 +22,8 @@ export interface BotsCliOptions {
   seed: number;
   /** Token sent in every bot's hello (the game server derives the session class from it, e.g. `spectator`). */
   token: string;
+  /** Share 0..1 of player bots that are idle (joined, reading snapshots, no input), reported as their own group. */
+  idleShare: number;
   procs: number;
   /** CPU numbers to pin to (`--cpu 2,3`), or null. */
   cpu: number[] | null;
@@ -86,6 +88,12 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       '--token <string>',
       "token in every bot's hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)",
       '',
+    )
+    .option(
+      '--idle-share <0..1>',
+      'share of the (player) bots that are idle: joined and reading snapshots but sending no input (a menu, AFK); reported as the idlePlayers group',
+      num('idle-share', 0, 1),
+      0,
     )
     .option('--procs <n>', 'bots processes; the bots are split between them and the results merged', num('procs', 1, 64, true), 1)
     .option(
