@@ -10,7 +10,9 @@
  *           to a floor rate: idle players `idlePlayerMinHz` (default 4 Hz), spectators, bots
  *           and observers `nonPlayerMinHz` (default 1 Hz) — see {@link deferLimit}. Their known
  *           set is untouched, so the next snapshot is still an exact delta. Active players are
- *           never deferred. Lower buckets are sent last, so they are deferred first.
+ *           never deferred. Lower buckets are sent last, so they are deferred first. A deferred
+ *           session is sent at its slot ((step + id) mod (limit + 1) = 0) or at its limit,
+ *           which spreads the floor sends of thousands of deferred sessions evenly over steps.
  *
  * The snapshot's `sendTime` is taken once, before the first session: a session late in the
  * order sees the wait in its update latency, which is why the order is by priority.
@@ -149,12 +151,12 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
           cs.cooldownSkips++;
           continue;
         }
-        if (
-          budget > 0 &&
-          b < NEVER_DEFER &&
-          now - t0 > budget &&
-          s.deferred < (s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther)
-        ) {
+        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
+        // Over the budget, a session is sent only at its own slot ((step + id) mod (limit + 1) = 0)
+        // or at its limit, so the floor sends of thousands of deferred sessions spread evenly
+        // over the steps instead of all coming due at once (after one cycle every session is
+        // in step with its slot).
+        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < limit && (step + s.conn.id) % (limit + 1) !== 0) {
           s.deferred++;
           st.deferred++;
           cs.deferred++;
