@@ -65,6 +65,13 @@ export interface FleetOptions {
    * spreads them evenly over the indexes. Only player-class tokens; ignored otherwise. Default 0.
    */
   idleShare?: number;
+  /**
+   * Share (0..1) of all the bots that join as spectators (hello token `spectator`), spread
+   * evenly like `idleShare` (which then applies to the remaining player bots), so one process
+   * measures every group over the same window. They send no input. Only with a player-class
+   * token. Default 0.
+   */
+  spectatorShare?: number;
   /** Join timeout, wall ms. Default 15,000. */
   joinTimeoutMs?: number;
 }
@@ -88,8 +95,8 @@ interface Slot {
   bot: Bot;
   /** The bot's group (active / idle player, or its non-player class). */
   group: GroupStats;
-  /** Idle player: sends no input. */
-  idle: boolean;
+  /** Sends no input: an idle player, or a spectator of `spectatorShare`. */
+  silent: boolean;
   /** Global bot index (crowd input stream). */
   index: number;
   /** Inputs sent so far (crowd input draw counter). */
@@ -149,13 +156,15 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   // Groups (reported separately): active / idle players, or the token's non-player class.
   const cls = classFromToken(o.token ?? '');
   const idleShare = cls === 'player' ? Math.min(1, Math.max(0, o.idleShare ?? 0)) : 0;
+  const spectatorShare = cls === 'player' ? Math.min(1, Math.max(0, o.spectatorShare ?? 0)) : 0;
   const groups = createGroupStats(sink, () => measuring);
   const timeout = o.joinTimeoutMs ?? 15_000;
 
   /** Join one bot; resolves when it joined or failed (never rejects). */
   const joinOne = async (index: number): Promise<void> => {
     const t0 = performance.now();
-    const g = groupOf(groups, cls, index, idleShare);
+    const g = groupOf(groups, cls, index, idleShare, spectatorShare);
+    const token = g.key === 'spectators' && cls === 'player' ? 'spectator' : (o.token ?? '');
     let bot: Bot;
     try {
       if (index % every === 0) {
@@ -163,7 +172,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
         bot = c;
         await c
           .connect()
-          .then(() => c.join(o.worldId, `bot${index}`, o.token ?? '', null, timeout))
+          .then(() => c.join(o.worldId, `bot${index}`, token, null, timeout))
           .catch((err: unknown) => {
             c.close();
             throw err;
@@ -172,7 +181,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       } else {
         const c = new LightBot(o.url, g.sink);
         bot = c;
-        await c.join(o.worldId, `bot${index}`, timeout, o.token ?? '').catch((err: unknown) => {
+        await c.join(o.worldId, `bot${index}`, timeout, token).catch((err: unknown) => {
           c.close();
           throw err;
         });
@@ -184,7 +193,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     }
     recordMs(joinH, performance.now() - t0);
     g.connected++;
-    alive.push({ bot, group: g, idle: g.idle, index, inputs: 0, since: performance.now() });
+    alive.push({ bot, group: g, silent: g.idle || token !== (o.token ?? ''), index, inputs: 0, since: performance.now() });
   };
 
   // Ramp: the steady population, `connectConcurrency` at a time.
@@ -205,7 +214,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const inputHz = o.inputHz ?? 2;
   let tick = 0;
   const send = (s: Slot, x: number, y: number): void => {
-    if (s.idle) return; // idle players send nothing
+    if (s.silent) return; // idle players and share spectators send nothing
     s.bot.sendInput(x, y);
     s.inputs++;
     inputsSent++;

@@ -24,6 +24,8 @@ export interface BotsCliOptions {
   token: string;
   /** Share 0..1 of player bots that are idle (joined, reading snapshots, no input), reported as their own group. */
   idleShare: number;
+  /** Share 0..1 of all bots that join as spectators (no input), reported as the spectators group. */
+  spectatorShare: number;
   procs: number;
   /** CPU numbers to pin to (`--cpu 2,3`), or null. */
   cpu: number[] | null;
@@ -93,6 +95,12 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       '--idle-share <0..1>',
       'share of the (player) bots that are idle: joined and reading snapshots but sending no input (a menu, AFK); reported as the idlePlayers group',
       num('idle-share', 0, 1),
+      0,
+    )
+    .option(
+      '--spectator-share <0..1>',
+      'share of all the bots that join as spectators (token spectator, no input), the rest being players (--idle-share applies to them); one window for every group',
+      num('spectator-share', 0, 1),
       0,
     )
     .option('--procs <n>', 'bots processes; the bots are split between them and the results merged', num('procs', 1, 64, true), 1)

@@ -79,10 +79,27 @@ export const createGroupStats = (base: LatencySink, measuring: () => boolean): G
 export const isIdleBot = (index: number, share: number): boolean =>
   share > 0 && Math.floor((index + 1) * share + 1e-9) > Math.floor(index * share + 1e-9);
 
-/** The group of bot `index` of session class `cls` (created on first use). */
-export const groupOf = (groups: Groups, cls: SessionClassName, index: number, idleShare: number): GroupStats => {
-  const idle = cls === 'player' && isIdleBot(index, idleShare);
-  const key: GroupKey = cls === 'player' ? (idle ? 'idlePlayers' : 'activePlayers') : `${cls}s`;
+/**
+ * The role of bot `index` when `spectatorShare` of all bots are spectators and `idleShare` of the
+ * remaining (player) bots are idle, both spread evenly over the indexes: bot i is a spectator
+ * when ⌊(i+1)·s⌋ > ⌊i·s⌋; otherwise its index among the players, j = i − ⌊(i+1)·s⌋, picks idle
+ * the same way with the idle share. Exact counts over any prefix of indexes (±1).
+ */
+export const botRole = (index: number, spectatorShare: number, idleShare: number): 'spectator' | 'idle' | 'active' => {
+  if (isIdleBot(index, spectatorShare)) return 'spectator';
+  const j = index - Math.floor((index + 1) * spectatorShare + 1e-9);
+  return isIdleBot(j, idleShare) ? 'idle' : 'active';
+};
+
+/**
+ * The group of bot `index` whose token gives class `cls` (created on first use): with a player
+ * token, `botRole` decides between spectators (their hello token becomes `spectator`), idle and
+ * active players; another class is its own group.
+ */
+export const groupOf = (groups: Groups, cls: SessionClassName, index: number, idleShare: number, spectatorShare = 0): GroupStats => {
+  const role = cls === 'player' ? botRole(index, spectatorShare, idleShare) : 'active';
+  const idle = role === 'idle';
+  const key: GroupKey = cls !== 'player' ? `${cls}s` : role === 'spectator' ? 'spectators' : idle ? 'idlePlayers' : 'activePlayers';
   let g = groups.byKey.get(key);
   if (!g) {
     const upd = createLatencyHistogram(),

@@ -61,6 +61,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     seed: o.seed,
     token: o.token,
     idleShare: o.idleShare,
+    spectatorShare: o.spectatorShare,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);
