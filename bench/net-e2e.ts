@@ -155,6 +155,12 @@ export interface E2eOptions {
    * `--idle-share`), taken from the players' bots process. 0 = every player moves.
    */
   idleShare?: number;
+  /**
+   * Every group in one bots process (`--spectator-share`, `--idle-share`): spectators join with
+   * the players and are measured over the same window. Default false: spectators in a second
+   * bots process that joins first (the method of the earlier all-active runs).
+   */
+  oneBotsProcess?: boolean;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -289,7 +295,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   // Spectators join first and stay for the players' whole run (their window is longer: their
   // figures cover the players' ramp too); the server's window starts once everyone is in.
   let specRun: Promise<{ code: number | null; out: string }> | null = null;
-  if (nSpec > 0) {
+  const one = o.oneBotsProcess === true;
+  if (nSpec > 0 && !one) {
     const longer = botArgs(nSpec, ['--token', 'spectator', '--seed', '2']);
     longer[longer.indexOf('--duration') + 1] = String(seconds + 60);
     specRun = runBots(ctx, longer, null);
@@ -299,7 +306,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const nIdle = Math.round(clients * (o.idleShare ?? 0));
   const nPlayers = clients - nSpec;
   const idleArgs = nIdle > 0 ? ['--idle-share', String(Math.min(1, nIdle / Math.max(1, nPlayers)))] : [];
-  const { code, out } = await runBots(ctx, botArgs(nPlayers, idleArgs), null);
+  const { code, out } = one
+    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null)
+    : await runBots(ctx, botArgs(nPlayers, idleArgs), null);
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - recordAt;
   clearInterval(watcher);
@@ -323,6 +332,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     seconds,
     spectatorShare: spectators,
     idleShare: o.idleShare ?? 0,
+    botsProcesses: one ? 'one (every group, one window)' : nSpec > 0 ? 'two (spectators first, longer window)' : 'one',
     /**
      * Per group (bots' measurements): active players (moving), idle players (no input), spectators
      * (their own bots process; its window is longer: it covers the players' ramp too).
@@ -330,7 +340,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     groups: {
       activePlayers: groupFigures(r.groups?.activePlayers),
       idlePlayers: groupFigures(r.groups?.idlePlayers),
-      spectators: groupFigures(sr?.groups?.spectators),
+      spectators: groupFigures(one ? r.groups?.spectators : sr?.groups?.spectators),
     },
     /** With spectators: the figures below are the players' bots process; the spectators' are here. */
     spectatorBots: sr

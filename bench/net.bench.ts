@@ -188,7 +188,7 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(
     `e2e${big}Mix`,
-    await e2e(ctx, { clients: big, seconds: secs, scenario: 'default', pin, spectatorShare: 0.25, idleShare: 0.5 }),
+    await e2e(ctx, { clients: big, seconds: secs, scenario: 'default', pin, spectatorShare: 0.25, idleShare: 0.5, oneBotsProcess: true }),
   );
   if (mixOnly) return;
   ctx.log(
