@@ -18,7 +18,8 @@
  *
  * `WT_NET_ONLY=10k npm run bench -- net` runs only the two 10,000-session runs (pinned as
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
- * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path.
+ * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
+ * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares).
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
@@ -174,6 +175,12 @@ const queryBench = async (ctx: SuiteContext): Promise<void> => {
 
 /** `WT_NET_ONLY`: '' (whole suite), '10k' (both 10k runs), '10k-mix' (the mixed one only). */
 const ONLY = process.env.WT_NET_ONLY ?? '';
+/** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
+const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
+if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
+  console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
+  process.exit(2);
+}
 if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix') {
   console.error(`WT_NET_ONLY must be 10k or 10k-mix (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
@@ -184,7 +191,7 @@ if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix') {
  * (unless `mixOnly`) the all-active one (75% moving players, 25% spectators).
  */
 const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: number, mixOnly: boolean): Promise<void> => {
-  const big = ctx.quick ? 400 : 10_000;
+  const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(
     `e2e${big}Mix`,
