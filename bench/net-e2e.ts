@@ -93,7 +93,35 @@ interface BotReport {
   fullDecodeClients: number;
   lightClients: number;
   botsCpuPercent: number;
+  groups?: Record<string, BotGroup>;
 }
+
+interface BotGroup {
+  connected: number;
+  snapshotsPerClientPerSecond: number;
+  bytesPerClientPerSecond: number;
+  inputsSent: number;
+  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
+  inputAckRttMs: { p50: number; p99: number; p999: number; samples: number };
+}
+
+/** One group's figures in the bench result (per-group p50/p99/p99.9 and snapshots/s). */
+const groupFigures = (g: BotGroup | undefined) =>
+  g
+    ? {
+        clients: g.connected,
+        updateLatencyMs: {
+          p50: g.updateLatencyMs.p50,
+          p99: g.updateLatencyMs.p99,
+          p999: g.updateLatencyMs.p999,
+          max: g.updateLatencyMs.max,
+        },
+        inputAckRttMs: g.inputAckRttMs.samples ? { p50: g.inputAckRttMs.p50, p99: g.inputAckRttMs.p99, p999: g.inputAckRttMs.p999 } : null,
+        snapshotsPerClientPerSecond: g.snapshotsPerClientPerSecond,
+        bytesPerClientPerSecond: g.bytesPerClientPerSecond,
+        samples: g.updateLatencyMs.samples,
+      }
+    : null;
 
 const WARMUP_S = 2;
 const FULL_EVERY = 10;
@@ -122,6 +150,17 @@ export interface E2eOptions {
   pin: Pinning;
   /** Share of bots (by name index) joined as spectators (0 = all players). */
   spectatorShare?: number;
+  /**
+   * Share of all bots that are idle players (joined, reading snapshots, no input; bots
+   * `--idle-share`), taken from the players' bots process. 0 = every player moves.
+   */
+  idleShare?: number;
+  /**
+   * Every group in one bots process (`--spectator-share`, `--idle-share`): spectators join with
+   * the players and are measured over the same window. Default false: spectators in a second
+   * bots process that joins first (the method of the earlier all-active runs).
+   */
+  oneBotsProcess?: boolean;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -256,14 +295,20 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   // Spectators join first and stay for the players' whole run (their window is longer: their
   // figures cover the players' ramp too); the server's window starts once everyone is in.
   let specRun: Promise<{ code: number | null; out: string }> | null = null;
-  if (nSpec > 0) {
+  const one = o.oneBotsProcess === true;
+  if (nSpec > 0 && !one) {
     const longer = botArgs(nSpec, ['--token', 'spectator', '--seed', '2']);
     longer[longer.indexOf('--duration') + 1] = String(seconds + 60);
     specRun = runBots(ctx, longer, null);
     const t0 = performance.now();
     while (server.stats().sessions < nSpec * 0.99 && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
   }
-  const { code, out } = await runBots(ctx, botArgs(clients - nSpec, []), null);
+  const nIdle = Math.round(clients * (o.idleShare ?? 0));
+  const nPlayers = clients - nSpec;
+  const idleArgs = nIdle > 0 ? ['--idle-share', String(Math.min(1, nIdle / Math.max(1, nPlayers)))] : [];
+  const { code, out } = one
+    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null)
+    : await runBots(ctx, botArgs(nPlayers, idleArgs), null);
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - recordAt;
   clearInterval(watcher);
@@ -286,6 +331,17 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     clients,
     seconds,
     spectatorShare: spectators,
+    idleShare: o.idleShare ?? 0,
+    botsProcesses: one ? 'one (every group, one window)' : nSpec > 0 ? 'two (spectators first, longer window)' : 'one',
+    /**
+     * Per group (bots' measurements): active players (moving), idle players (no input), spectators
+     * (their own bots process; its window is longer: it covers the players' ramp too).
+     */
+    groups: {
+      activePlayers: groupFigures(r.groups?.activePlayers),
+      idlePlayers: groupFigures(r.groups?.idlePlayers),
+      spectators: groupFigures(one ? r.groups?.spectators : sr?.groups?.spectators),
+    },
     /** With spectators: the figures below are the players' bots process; the spectators' are here. */
     spectatorBots: sr
       ? {

@@ -16,6 +16,8 @@ import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.j
 import { LightBot } from './light-bot.js';
 import type { ProcReport } from './report.js';
 import type { BotScenario } from './scenarios.js';
+import { classFromToken } from '../net/session-priority.js';
+import { createGroupStats, groupOf, type GroupStats } from './groups.js';
 
 export interface FleetOptions {
   /** ws:// URL of the game server. */
@@ -57,6 +59,19 @@ export interface FleetOptions {
   ramped?: () => Promise<void>;
   /** Token of every bot's hello (session class, docs/PROTOCOL.md). Default ''. */
   token?: string;
+  /**
+   * Share (0..1) of the bots that are idle players: joined and reading snapshots but sending no
+   * input (a player in a menu or away). Bot i is idle when ⌊(i+1)·share⌋ > ⌊i·share⌋, which
+   * spreads them evenly over the indexes. Only player-class tokens; ignored otherwise. Default 0.
+   */
+  idleShare?: number;
+  /**
+   * Share (0..1) of all the bots that join as spectators (hello token `spectator`), spread
+   * evenly like `idleShare` (which then applies to the remaining player bots), so one process
+   * measures every group over the same window. They send no input. Only with a player-class
+   * token. Default 0.
+   */
+  spectatorShare?: number;
   /** Join timeout, wall ms. Default 15,000. */
   joinTimeoutMs?: number;
 }
@@ -78,6 +93,10 @@ interface Bot {
 
 interface Slot {
   bot: Bot;
+  /** The bot's group (active / idle player, or its non-player class). */
+  group: GroupStats;
+  /** Sends no input: an idle player, or a spectator of `spectatorShare`. */
+  silent: boolean;
   /** Global bot index (crowd input stream). */
   index: number;
   /** Inputs sent so far (crowd input draw counter). */
@@ -134,28 +153,35 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   // steady bots stay 0..clients-1 across processes and no two processes share an index.
   let nextExtra = 1_000_000 * ((o.proc ?? 0) + 1);
   const every = Math.max(1, Math.floor(o.fullDecodeEvery ?? 1));
+  // Groups (reported separately): active / idle players, or the token's non-player class.
+  const cls = classFromToken(o.token ?? '');
+  const idleShare = cls === 'player' ? Math.min(1, Math.max(0, o.idleShare ?? 0)) : 0;
+  const spectatorShare = cls === 'player' ? Math.min(1, Math.max(0, o.spectatorShare ?? 0)) : 0;
+  const groups = createGroupStats(sink, () => measuring);
   const timeout = o.joinTimeoutMs ?? 15_000;
 
   /** Join one bot; resolves when it joined or failed (never rejects). */
   const joinOne = async (index: number): Promise<void> => {
     const t0 = performance.now();
+    const g = groupOf(groups, cls, index, idleShare, spectatorShare);
+    const token = g.key === 'spectators' && cls === 'player' ? 'spectator' : (o.token ?? '');
     let bot: Bot;
     try {
       if (index % every === 0) {
-        const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink });
+        const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink: g.sink });
         bot = c;
         await c
           .connect()
-          .then(() => c.join(o.worldId, `bot${index}`, o.token ?? '', null, timeout))
+          .then(() => c.join(o.worldId, `bot${index}`, token, null, timeout))
           .catch((err: unknown) => {
             c.close();
             throw err;
           });
         full++;
       } else {
-        const c = new LightBot(o.url, sink);
+        const c = new LightBot(o.url, g.sink);
         bot = c;
-        await c.join(o.worldId, `bot${index}`, timeout, o.token ?? '').catch((err: unknown) => {
+        await c.join(o.worldId, `bot${index}`, timeout, token).catch((err: unknown) => {
           c.close();
           throw err;
         });
@@ -166,7 +192,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       return;
     }
     recordMs(joinH, performance.now() - t0);
-    alive.push({ bot, index, inputs: 0, since: performance.now() });
+    g.connected++;
+    alive.push({ bot, group: g, silent: g.idle || token !== (o.token ?? ''), index, inputs: 0, since: performance.now() });
   };
 
   // Ramp: the steady population, `connectConcurrency` at a time.
@@ -187,9 +214,11 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const inputHz = o.inputHz ?? 2;
   let tick = 0;
   const send = (s: Slot, x: number, y: number): void => {
+    if (s.silent) return; // idle players and share spectators send nothing
     s.bot.sendInput(x, y);
     s.inputs++;
     inputsSent++;
+    s.group.inputsSent++;
   };
   const inputTimer =
     scenario === 'crowd'
@@ -244,13 +273,20 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const totals = () => {
     let snapshots = retired.snapshots,
       bytesIn = retired.bytesIn;
+    for (const g of groups.list) {
+      g.snapshotsNow = g.retiredSnapshots;
+      g.bytesNow = g.retiredBytes;
+    }
     for (const s of alive) {
       snapshots += s.bot.stats.snapshots;
       bytesIn += s.bot.stats.bytesIn;
+      s.group.snapshotsNow += s.bot.stats.snapshots;
+      s.group.bytesNow += s.bot.stats.bytesIn;
     }
     return { snapshots, bytesIn };
   };
   const before = totals();
+  for (const g of groups.list) g.mark();
   const inputs0 = inputsSent;
   measuring = true;
   const cpu0 = process.cpuUsage();
@@ -275,7 +311,11 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     retired.bytesIn += s.bot.stats.bytesIn;
     retired.errors += s.bot.stats.errors;
     retired.inconsistencies += s.bot.view?.inconsistencies ?? 0;
-    clientMs += performance.now() - Math.max(s.since, t0);
+    s.group.retiredSnapshots += s.bot.stats.snapshots;
+    s.group.retiredBytes += s.bot.stats.bytesIn;
+    const ms = performance.now() - Math.max(s.since, t0);
+    clientMs += ms;
+    s.group.clientMs += ms;
   };
   let churnAcc = 0;
   const churnTimer =
@@ -302,9 +342,13 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   measuring = false;
   const t1 = performance.now();
   const secs = (t1 - t0) / 1000;
-  for (const s of alive) clientMs += t1 - Math.max(s.since, t0);
+  for (const s of alive) {
+    clientMs += t1 - Math.max(s.since, t0);
+    s.group.clientMs += t1 - Math.max(s.since, t0);
+  }
   const cpu = process.cpuUsage(cpu0);
   const after = totals();
+  const groupParts = groups.parts();
   clearInterval(progressTimer);
   progress('measure', dur, dur);
   if (inputTimer) clearInterval(inputTimer);
@@ -351,6 +395,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     purchasesSent,
     purchaseResults: txCodes,
+    groups: groupParts,
     histograms: {
       update: encodeHistogram(upd),
       inputAck: encodeHistogram(ack),

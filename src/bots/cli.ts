@@ -22,6 +22,10 @@ export interface BotsCliOptions {
   seed: number;
   /** Token sent in every bot's hello (the game server derives the session class from it, e.g. `spectator`). */
   token: string;
+  /** Share 0..1 of player bots that are idle (joined, reading snapshots, no input), reported as their own group. */
+  idleShare: number;
+  /** Share 0..1 of all bots that join as spectators (no input), reported as the spectators group. */
+  spectatorShare: number;
   procs: number;
   /** CPU numbers to pin to (`--cpu 2,3`), or null. */
   cpu: number[] | null;
@@ -86,6 +90,18 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       '--token <string>',
       "token in every bot's hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)",
       '',
+    )
+    .option(
+      '--idle-share <0..1>',
+      'share of the (player) bots that are idle: joined and reading snapshots but sending no input (a menu, AFK); reported as the idlePlayers group',
+      num('idle-share', 0, 1),
+      0,
+    )
+    .option(
+      '--spectator-share <0..1>',
+      'share of all the bots that join as spectators (token spectator, no input), the rest being players (--idle-share applies to them); one window for every group',
+      num('spectator-share', 0, 1),
+      0,
     )
     .option('--procs <n>', 'bots processes; the bots are split between them and the results merged', num('procs', 1, 64, true), 1)
     .option(

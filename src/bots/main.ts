@@ -28,6 +28,12 @@ const summary = (r: BotsReport): string => {
       : '') +
     `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot; ${r.inputsSent} inputs sent\n` +
     (r.joinsMeasured || r.leavesMeasured ? `  during the window: ${r.joinsMeasured} joins, ${r.leavesMeasured} leaves\n` : '') +
+    Object.entries(r.groups)
+      .map(
+        ([k, g]) =>
+          `  ${k}: ${g.connected} bots, ${g.snapshotsPerClientPerSecond} snapshots/s each, update latency p50 ${g.updateLatencyMs.p50}  p99 ${g.updateLatencyMs.p99}  p99.9 ${g.updateLatencyMs.p999} ms\n`,
+      )
+      .join('') +
     `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core\n`
   );
 };
@@ -54,6 +60,8 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     churnPerSecond: o.scenario === 'churn' ? o.churnRate : 0,
     seed: o.seed,
     token: o.token,
+    idleShare: o.idleShare,
+    spectatorShare: o.spectatorShare,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);

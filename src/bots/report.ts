@@ -64,9 +64,52 @@ const Histograms = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * One group's share of a process's window (src/bots/groups.ts): active players, idle players
+ * (`--idle-share`), or a non-player class from the token (spectators, bots, observers).
+ */
+const GroupPartSchema = Type.Object(
+  {
+    /** Bots of the group that joined. */
+    connected: Type.Integer({ minimum: 0 }),
+    clientSeconds: Type.Number({ minimum: 0 }),
+    snapshots: Type.Integer({ minimum: 0 }),
+    bytesIn: Type.Integer({ minimum: 0 }),
+    inputsSent: Type.Integer({ minimum: 0 }),
+    histograms: Type.Object({ update: Type.String(), inputAck: Type.String() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type GroupPart = Static<typeof GroupPartSchema>;
+
+/** One group over the whole run (merged over processes). */
+const GroupSchema = Type.Object(
+  {
+    connected: Type.Integer({ minimum: 0 }),
+    clientSeconds: Type.Number({ minimum: 0 }),
+    snapshots: Type.Integer({ minimum: 0 }),
+    inputsSent: Type.Integer({ minimum: 0 }),
+    snapshotsPerClientPerSecond: Type.Number(),
+    bytesPerClientPerSecond: Type.Number(),
+    updateLatencyMs: Summary,
+    inputAckRttMs: Summary,
+    histograms: Type.Object({ update: Type.String(), inputAck: Type.String() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type GroupReport = Static<typeof GroupSchema>;
+
 /** What one bots process sends back to the coordinator. */
 export const ProcReportSchema = Type.Object(
-  { proc: Type.Integer({ minimum: 0 }), pid: Type.Integer(), cpusAllowed: CpusAllowed, ...Counts, histograms: Histograms },
+  {
+    proc: Type.Integer({ minimum: 0 }),
+    pid: Type.Integer(),
+    cpusAllowed: CpusAllowed,
+    ...Counts,
+    /** Per group (activePlayers, idlePlayers, spectators, bots, observers): only the groups present. */
+    groups: Type.Record(Type.String(), GroupPartSchema),
+    histograms: Histograms,
+  },
   { additionalProperties: false },
 );
 export type ProcReport = Static<typeof ProcReportSchema>;
@@ -77,6 +120,7 @@ const PerProc = Type.Object(
     pid: Type.Integer(),
     cpusAllowed: CpusAllowed,
     ...Counts,
+    groups: Type.Record(Type.String(), GroupPartSchema),
     updateLatencyMs: Summary,
     inputAckRttMs: Summary,
     joinLatencyMs: Summary,
@@ -109,6 +153,11 @@ export const BotsReportSchema = Type.Object(
     avgSnapshotBytes: Type.Number(),
     /** CPU of all bots processes over the measured window, % of one core. */
     botsCpuPercent: Type.Number(),
+    /**
+     * Per group: active players (inputs), idle players (`--idle-share`: joined, no input), and
+     * non-player classes from the token (spectators, bots, observers); only the groups present.
+     */
+    groups: Type.Record(Type.String(), GroupSchema),
     histograms: Type.Object(
       {
         unit: Type.Literal('microseconds'),
@@ -189,6 +238,37 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     purchasesSent += p.purchasesSent;
     secs = Math.max(secs, p.measuredSeconds);
   }
+  const groups: Record<string, GroupReport> = {};
+  const keys = [...new Set(parts.flatMap((p) => Object.keys(p.groups)))].sort();
+  for (const k of keys) {
+    const gs = parts.flatMap((p) => (p.groups[k] ? [p.groups[k]] : []));
+    let connected = 0,
+      clientSeconds = 0,
+      snapshots = 0,
+      bytesIn = 0,
+      inputsSent = 0;
+    for (const g of gs) {
+      connected += g.connected;
+      clientSeconds += g.clientSeconds;
+      snapshots += g.snapshots;
+      bytesIn += g.bytesIn;
+      inputsSent += g.inputsSent;
+    }
+    const gu = mergeHistograms(gs.map((g) => g.histograms.update));
+    const ga = mergeHistograms(gs.map((g) => g.histograms.inputAck));
+    const gsecs = Math.max(1e-9, clientSeconds);
+    groups[k] = {
+      connected,
+      clientSeconds: Math.round(clientSeconds * 1000) / 1000,
+      snapshots,
+      inputsSent,
+      snapshotsPerClientPerSecond: r2(snapshots / gsecs),
+      bytesPerClientPerSecond: Math.round(bytesIn / gsecs),
+      updateLatencyMs: summarize(gu),
+      inputAckRttMs: summarize(ga),
+      histograms: { update: encodeHistogram(gu), inputAck: encodeHistogram(ga) },
+    };
+  }
   const upd = mergeHistograms(parts.map((p) => p.histograms.update));
   const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
   const join = mergeHistograms(parts.map((p) => p.histograms.join));
@@ -219,6 +299,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
     botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
+    groups,
     histograms: {
       unit: 'microseconds',
       encoding: 'HdrHistogram V2 compressed base64',

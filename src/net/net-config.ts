@@ -62,6 +62,18 @@ export interface NetConfig {
    * 60 Hz with the default 20 sends each session every 3rd step, sessions staggered over the 3.
    */
   snapshotHz: number;
+  /**
+   * Under load: the lowest snapshot rate (per wall second) an idle player is deferred down to
+   * by the replicate budget (active players are never deferred). 0.01..10000, default 4; a value
+   * above `snapshotHz` acts as `snapshotHz` (never deferred).
+   */
+  idlePlayerMinHz: number;
+  /**
+   * Under load: the lowest snapshot rate (per wall second) a spectator, bot or observer is
+   * deferred down to. 0.01..10000, default 1; a value above `idlePlayerMinHz` acts as
+   * `idlePlayerMinHz` (non-players never get more than idle players under load).
+   */
+  nonPlayerMinHz: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -91,6 +103,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   crowdPlayers: 8,
   replicateBudgetMs: 30,
   snapshotHz: 20,
+  idlePlayerMinHz: 4,
+  nonPlayerMinHz: 1,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -125,6 +139,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     crowdPlayers: int(1, 1_000_000),
     replicateBudgetMs: real(0, 60_000),
     snapshotHz: real(0.01, 10_000),
+    idlePlayerMinHz: real(0.01, 10_000),
+    nonPlayerMinHz: real(0.01, 10_000),
   },
 };
 

@@ -6,10 +6,13 @@
  *   pass 2  buckets 4 → 0 (active players in crowds first, bots/observers last); inside a
  *           bucket the start rotates every step, so the tail of a bucket is not always the same
  *           sessions. Under load (controller pressure > 0), once the phase has spent
- *           `replicateBudgetMs`, sessions below priority 3 are deferred to a later step
- *           (non-players at most MAX_DEFERRED steps in a row, idle players at most
- *           MAX_DEFERRED_PLAYER; their known set is untouched, so the next snapshot is still an
- *           exact delta). Active players are never deferred.
+ *           `replicateBudgetMs`, sessions below priority 3 are deferred to a later step, down
+ *           to a floor rate: idle players `idlePlayerMinHz` (default 4 Hz), spectators, bots
+ *           and observers `nonPlayerMinHz` (default 1 Hz) — see {@link deferLimit}. Their known
+ *           set is untouched, so the next snapshot is still an exact delta. Active players are
+ *           never deferred. Lower buckets are sent last, so they are deferred first. A deferred
+ *           session is sent at its slot ((step + id) mod (limit + 1) = 0) or at its limit,
+ *           which spreads the floor sends of thousands of deferred sessions evenly over steps.
  *
  * The snapshot's `sendTime` is taken once, before the first session: a session late in the
  * order sees the wait in its update latency, which is why the order is by priority.
@@ -26,10 +29,17 @@ import type { Session } from './session.js';
 import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
 import type { PhaseScratch, WorldNet } from './world-net.js';
 
-/** Most consecutive steps a non-player session is deferred by the replicate budget (then it is sent anyway: ≥ 1 Hz at 20 Hz). */
-export const MAX_DEFERRED = 19;
-/** Most consecutive steps an idle player is deferred (its floor: every other step). */
-export const MAX_DEFERRED_PLAYER = 1;
+/**
+ * Most consecutive steps a session may be deferred by the replicate budget so that it still gets
+ * `minHz` snapshots per wall second: a deferred session is due again at every step until sent,
+ * so its gap is at most `every + limit` steps; limit = ⌊stepHz / min(minHz, snapshotHz)⌋ − every
+ * (at least 0). At a 20 Hz step and snapshotHz 20: 4 Hz → 4 (every 5th step), 1 Hz → 19.
+ */
+export const deferLimit = (tickIntervalSeconds: number, every: number, minHz: number, snapshotHz: number): number => {
+  const hz = minHz < snapshotHz ? minHz : snapshotHz;
+  const gap = Math.floor(1 / (tickIntervalSeconds * hz) + 1e-9);
+  return gap > every ? gap - every : 0;
+};
 /** Priorities at or above this are never deferred (active players). */
 const NEVER_DEFER = 3;
 const BUCKETS = 5;
@@ -71,7 +81,12 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const sc = scratchFor(net, n);
     const f = frameFor(world, ctx, net.transport.now(), sc.frame);
     const cfg = net.config;
-    const every = snapshotEvery(world.config.simulation.tickIntervalSeconds, cfg.snapshotHz);
+    const tick = world.config.simulation.tickIntervalSeconds;
+    const every = snapshotEvery(tick, cfg.snapshotHz);
+    // Deferral floors (config time values; cheap enough to derive per run, as the step rate may change live).
+    const idleFloor = cfg.idlePlayerMinHz;
+    const maxDeferIdle = deferLimit(tick, every, idleFloor, cfg.snapshotHz);
+    const maxDeferOther = deferLimit(tick, every, cfg.nonPlayerMinHz < idleFloor ? cfg.nonPlayerMinHz : idleFloor, cfg.snapshotHz);
     f.snapshotEvery = every;
     const pressure = pressureOf(ctx.budgets.interestQuality);
     st.ladder.pressure = pressure;
@@ -136,12 +151,12 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
           cs.cooldownSkips++;
           continue;
         }
-        if (
-          budget > 0 &&
-          b < NEVER_DEFER &&
-          now - t0 > budget &&
-          s.deferred < (s.cls === SessionClass.player ? MAX_DEFERRED_PLAYER : MAX_DEFERRED)
-        ) {
+        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
+        // Over the budget, a session is sent only at its own slot ((step + id) mod (limit + 1) = 0)
+        // or at its limit, so the floor sends of thousands of deferred sessions spread evenly
+        // over the steps instead of all coming due at once (after one cycle every session is
+        // in step with its slot).
+        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < limit && (step + s.conn.id) % (limit + 1) !== 0) {
           s.deferred++;
           st.deferred++;
           cs.deferred++;

@@ -65,6 +65,49 @@ describe('load-test bots', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
+  it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    resumeWorld(ts.world);
+    runner = new LoopRunner();
+    runner.add(ts.world);
+    runner.start();
+    const args = ['--url', ts.url, '--world', 'w1', '--clients', '12', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/bots/main.ts', ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    expect(r).toMatchObject({ connected: 12, disconnects: 0, inconsistencies: 0 });
+    expect(Object.keys(r.groups).sort()).toEqual(['activePlayers', 'idlePlayers', 'spectators']);
+    const { activePlayers: act, idlePlayers: idle, spectators: spec } = r.groups;
+    // 12 bots: 3 spectators; of the 9 players, 4 idle (every other one) and 5 active.
+    expect(spec.connected).toBe(3);
+    expect(idle.connected).toBe(4);
+    expect(act.connected).toBe(5);
+    expect(spec.inputsSent).toBe(0);
+    expect(spec.updateLatencyMs.samples).toBeGreaterThan(0);
+    // The server saw them as spectators (hello token `spectator`).
+    expect(ts.server.stats().byClass.spectator!.snapshots).toBeGreaterThan(0);
+    expect(act.inputsSent).toBeGreaterThan(0);
+    expect(act.inputsSent).toBe(r.inputsSent);
+    expect(idle.inputsSent).toBe(0);
+    expect(idle.updateLatencyMs.samples).toBeGreaterThan(0);
+    expect(idle.inputAckRttMs.samples).toBe(0);
+    expect(idle.snapshotsPerClientPerSecond).toBeGreaterThan(0);
+    expect(act.updateLatencyMs.samples + idle.updateLatencyMs.samples + spec.updateLatencyMs.samples).toBe(r.updateLatencyMs.samples);
+    expect(err).toContain('idlePlayers: 4 bots');
+  });
+
   it('a bad option exits 2 with a message', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--clients', 'many'], {
       cwd: ROOT,

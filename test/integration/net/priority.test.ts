@@ -130,6 +130,132 @@ describe('replicate budget under load', () => {
   });
 });
 
+describe('idle players under load (issue 12: 10,000 sessions)', () => {
+  it('active players keep every step; idle players are deferred down to idlePlayerMinHz, spectators to nonPlayerMinHz; deltas stay exact', async () => {
+    ts = await startTestServer({ net: { replicateBudgetMs: 0.000001, interestRadius: 120, detailedRadius: 40 } });
+    const { world } = ts;
+    const npcs: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = i % 2 ? 20 : 90;
+      const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
+      world.stores.Velocity.x[e] = 1.5;
+      world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
+      npcs.push(e);
+    }
+    const active = await ts.client();
+    const idle = await ts.client();
+    const spectator = await ts.client();
+    const wa = await active.join('w1', 'a');
+    const wi = await idle.join('w1', 'i');
+    const ws = await spectator.join('w1', 's', 'spectator');
+    for (const w of [wa, wi, ws]) {
+      world.stores.Position.x[w.playerId] = 500;
+      world.stores.Position.y[w.playerId] = 500;
+    }
+    await ts.idle();
+    ts.hold = true;
+    ts.step(2);
+    await spectator.waitForStep(world.clock.step - 1);
+    await idle.waitForStep(world.clock.step - 1);
+    const n = { a: 0, i: 0, s: 0 };
+    active.on((m) => {
+      if (isSnap(m)) n.a++;
+    });
+    idle.on((m) => {
+      if (isSnap(m)) n.i++;
+    });
+    spectator.on((m) => {
+      if (isSnap(m)) n.s++;
+    });
+    world.ctx.budgets.interestQuality = 1; // degraded: pressure 2 (no cooldown for any of them)
+    const steps = 40;
+    for (let i = 0; i < steps; i++) {
+      active.sendInput(0, 0);
+      await settle(2);
+      ts.step(1);
+    }
+    await active.waitForStep(world.clock.step - 1);
+    await settle(50);
+    expect(ts.server.sessionPriority('w1', wi.playerId)).toBe(2);
+    // Active: every step. Idle: every 5th step (4 Hz at a 20 Hz step). Spectator: every 20th (1 Hz).
+    expect(n.a).toBe(steps);
+    expect(n.i).toBe(steps / 5);
+    expect(n.s).toBe(steps / 20);
+    const st = ts.server.stats();
+    expect(st.byClass.player!.deferred).toBe(steps - steps / 5);
+    expect(st.byClass.spectator!.deferred).toBe(steps - steps / 20);
+    // Exact deltas: the NPCs stop; still under load, the idle player's and the spectator's next
+    // snapshots bring their views to the world's (quantized) state, with no inconsistency.
+    for (const e of npcs) {
+      world.stores.Velocity.x[e] = 0;
+      world.stores.Velocity.y[e] = 0;
+    }
+    for (let i = 0; i < 20; i++) {
+      active.sendInput(0, 0);
+      await settle(2);
+      ts.step(1);
+    }
+    await active.waitForStep(world.clock.step - 1);
+    await settle(50);
+    const exact = (c: typeof idle, ids: readonly number[]): void => {
+      expect(c.view.inconsistencies).toBe(0);
+      for (const e of ids) {
+        const v = c.view.entities.get(e);
+        expect(v).toBeDefined();
+        expect(Math.abs(v!.x - world.stores.Position.x[e])).toBeLessThanOrEqual(1 / 16);
+        expect(Math.abs(v!.y - world.stores.Position.y[e])).toBeLessThanOrEqual(1 / 16);
+      }
+    };
+    // Under load the detailed ring is exact; the far ring of a degraded session (the spectator's
+    // level 1) may be staler by design (updated every 4th of its sends).
+    const near = npcs.filter((_, i) => i % 2 === 1);
+    exact(idle, npcs);
+    exact(spectator, near);
+    // Load gone: every view is exact after one step.
+    world.ctx.budgets.interestQuality = 0;
+    ts.step(2);
+    await spectator.waitForStep(world.clock.step - 1);
+    await idle.waitForStep(world.clock.step - 1);
+    for (const c of [active, idle, spectator]) exact(c, npcs);
+  });
+
+  it('the floors are options: idlePlayerMinHz 10 → every other step; validated', async () => {
+    ts = await startTestServer({ net: { replicateBudgetMs: 0.000001, idlePlayerMinHz: 10, nonPlayerMinHz: 50 } });
+    const { world } = ts;
+    const active = await ts.client();
+    const idle = await ts.client();
+    const observer = await ts.client();
+    await active.join('w1', 'a');
+    await idle.join('w1', 'i');
+    await observer.join('w1', 'o', 'observer');
+    await ts.idle();
+    ts.hold = true;
+    const n = { a: 0, i: 0, o: 0 };
+    active.on((m) => {
+      if (isSnap(m)) n.a++;
+    });
+    idle.on((m) => {
+      if (isSnap(m)) n.i++;
+    });
+    observer.on((m) => {
+      if (isSnap(m)) n.o++;
+    });
+    world.ctx.budgets.interestQuality = 1;
+    const steps = 20;
+    for (let i = 0; i < steps; i++) {
+      active.sendInput(1, 0);
+      await settle(2);
+      ts.step(1);
+    }
+    await active.waitForStep(world.clock.step - 1);
+    await settle(50);
+    expect(n.a).toBe(steps);
+    expect(n.i).toBe(steps / 2);
+    // nonPlayerMinHz above idlePlayerMinHz acts as idlePlayerMinHz: never more than an idle player.
+    expect(n.o).toBe(steps / 2);
+  });
+});
+
 describe('quality ladder', () => {
   it('a client that stops reading walks down the ladder, then back up when it resumes', async () => {
     ts = await startTestServer({

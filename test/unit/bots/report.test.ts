@@ -32,6 +32,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   cpuMs: 100,
   purchasesSent: 0,
   purchaseResults: {},
+  groups: {},
   histograms: {
     update: encodeHistogram(hist(values)),
     inputAck: encodeHistogram(hist([1, 2])),
@@ -105,5 +106,29 @@ describe('bots report merge', () => {
     expect(r.clientSeconds).toBe(50);
     expect(r.botsCpuPercent).toBe(8); // 200 ms CPU over 2.5 s
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
+  });
+
+  it('per-group figures (active / idle players, spectators) merge by group across processes', () => {
+    const g = (values: readonly number[], connected: number, clientSeconds: number) => ({
+      connected,
+      clientSeconds,
+      snapshots: values.length,
+      bytesIn: values.length * 50,
+      inputsSent: 0,
+      histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([])) },
+    });
+    const r = mergeReports(
+      [
+        part(0, a, { groups: { activePlayers: { ...g([1, 2, 3], 5, 10), inputsSent: 7 }, idlePlayers: g([10, 20], 5, 10) } }),
+        part(1, b, { groups: { idlePlayers: g([30], 5, 10), spectators: g(tail, 5, 10) } }),
+      ],
+      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString() },
+    );
+    expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
+    expect(Object.keys(r.groups)).toEqual(['activePlayers', 'idlePlayers', 'spectators']);
+    expect(r.groups.activePlayers).toMatchObject({ connected: 5, snapshots: 3, inputsSent: 7, snapshotsPerClientPerSecond: 0.3 });
+    expect(r.groups.idlePlayers).toMatchObject({ connected: 10, snapshots: 3, clientSeconds: 20, bytesPerClientPerSecond: 8 });
+    expect(r.groups.idlePlayers!.updateLatencyMs).toEqual(summarize(hist([10, 20, 30])));
+    expect(r.groups.spectators!.updateLatencyMs.samples).toBe(10);
   });
 });

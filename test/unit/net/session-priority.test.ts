@@ -9,6 +9,7 @@ import {
   sessionPriority,
   updateLadder,
 } from '../../../src/net/session-priority.js';
+import { deferLimit } from '../../../src/net/replicate-phase.js';
 import { createConn, createSession } from '../../../src/net/session.js';
 
 const cfg = resolveNetConfig({ ladderDownBytes: 1000, ladderHoldSteps: 3, ladderUpSteps: 2, activeInputMs: 1000, crowdPlayers: 5 });
@@ -65,5 +66,24 @@ describe('session priority', () => {
     expect(updateLadder(s, cfg, 0, 18)).toBe(1);
     expect(s.ladder).toBe(0);
     expect(updateLadder(s, cfg, 0, 19)).toBe(0);
+  });
+});
+
+describe('deferral floors under load (idlePlayerMinHz, nonPlayerMinHz)', () => {
+  it('defaults, validation, and the steps a session may be deferred in a row', () => {
+    const d = resolveNetConfig({});
+    expect(d.idlePlayerMinHz).toBe(4);
+    expect(d.nonPlayerMinHz).toBe(1);
+    expect(() => resolveNetConfig({ idlePlayerMinHz: 0 })).toThrow(/net\.idlePlayerMinHz/);
+    expect(() => resolveNetConfig({ nonPlayerMinHz: Number.NaN })).toThrow(/net\.nonPlayerMinHz/);
+    // 20 Hz step, snapshotHz 20 (every step): 4 Hz → every 5th step, 1 Hz → every 20th.
+    expect(deferLimit(0.05, 1, 4, 20)).toBe(4);
+    expect(deferLimit(0.05, 1, 1, 20)).toBe(19);
+    expect(deferLimit(0.05, 1, 10, 20)).toBe(1);
+    // A floor at or above the snapshot rate: never deferred.
+    expect(deferLimit(0.05, 1, 20, 20)).toBe(0);
+    expect(deferLimit(0.05, 1, 50, 20)).toBe(0);
+    // 60 Hz step, snapshotHz 20 (every 3rd step): 4 Hz → a gap of at most 15 steps.
+    expect(deferLimit(1 / 60, 3, 4, 20)).toBe(12);
   });
 });
