@@ -1,7 +1,7 @@
 import { query } from 'bitecs';
 import type { System } from '../src/core/phases.js';
 import type { CoreWorld } from '../src/core/world-core.js';
-import { coarseMovement, coarseMovementOn } from '../src/tiers/coarse-movement.js';
+import { coarseMovement, coarseMovementOn, moveReflect } from '../src/tiers/coarse-movement.js';
 import type { TiersSlot, TiersWorld } from '../src/tiers/tiers-slot.js';
 
 const hasTiers = (world: CoreWorld): world is CoreWorld & TiersWorld => (world as CoreWorld & Partial<TiersSlot>).npcSim !== undefined;
@@ -27,24 +27,6 @@ export const movementSystem: System<CoreWorld> = (world, ctx) => {
   const ents = query(world, [Position, Velocity]);
   for (let i = 0; i < ents.length; i++) {
     const e = ents[i];
-    let x = px[e] + vx[e] * dt;
-    let y = py[e] + vy[e] * dt;
-    // Why reflect instead of wrap: wrapping teleports entities across interest areas.
-    if (x < minX) {
-      x = minX + (minX - x);
-      vx[e] = -vx[e];
-    } else if (x > maxX) {
-      x = maxX - (x - maxX);
-      vx[e] = -vx[e];
-    }
-    if (y < minY) {
-      y = minY + (minY - y);
-      vy[e] = -vy[e];
-    } else if (y > maxY) {
-      y = maxY - (y - maxY);
-      vy[e] = -vy[e];
-    }
-    px[e] = x;
-    py[e] = y;
+    moveReflect(e, dt, px, py, vx, vy, minX, minY, maxX, maxY);
   }
 };

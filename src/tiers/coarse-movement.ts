@@ -31,8 +31,12 @@ import type { TiersWorld } from './tiers-slot.js';
 /** Most steps of movement an NPC catches up at once (twice the rotation length). */
 export const maxMoveLagSteps = (dormantMoveSteps: number): number => 2 * Math.max(1, dormantMoveSteps);
 
-/** Integrate entity `e` over `dt` seconds, reflecting at the bounds (as `movementSystem`). */
-const move = (
+/**
+ * Integrate entity `e` over `dt` seconds, reflecting at the bounds (position mirrored back inside,
+ * velocity component negated). The one integration of plain movement: `movementSystem` and the
+ * coarse movement here. Why reflect instead of wrap: wrapping teleports entities across interest areas.
+ */
+export const moveReflect = (
   e: number,
   dt: number,
   px: Float32Array,
@@ -92,7 +96,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
 
   // 1. Everything that moves and is not an NPC: every step.
   const others = query(world, [Position, Velocity, Not(Npc)]);
-  for (let i = 0; i < others.length; i++) move(others[i], dt, px, py, vx, vy, minX, minY, maxX, maxY);
+  for (let i = 0; i < others.length; i++) moveReflect(others[i], dt, px, py, vx, vy, minX, minY, maxX, maxY);
 
   // 2. Upper-tier NPCs: every step, by their lag (1 unless just promoted).
   const upper = s.upper;
@@ -102,7 +106,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
     if (tier[e] > 2 || last === stamp) continue;
     let lag = (stamp - last) & 0xffff;
     if (lag > maxLag) lag = maxLag;
-    move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
+    moveReflect(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
     movedStep[e] = stamp;
   }
 
@@ -120,7 +124,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
     if (last === stamp) continue;
     let lag = (stamp - last) & 0xffff;
     if (lag > maxLag) lag = maxLag;
-    move(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
+    moveReflect(e, dt * lag, px, py, vx, vy, minX, minY, maxX, maxY);
     movedStep[e] = stamp;
   }
   s.moveCursor = end >= n ? 0 : end;
