@@ -1,8 +1,10 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ┐ dispatch ┐ counters
- *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘commitRows┘
+ *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ────────────┐ counters
+ *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows+commitRows ┘
+ *   (the kernel reads only the grid's staged copy, never the stores, so each band copies its own
+ *   results back right after its kernel, on hot caches and without a barrier of its own)
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
@@ -56,6 +58,8 @@ export interface ShardedPhysics {
   readonly parts: Int32Array;
   readonly idParts: Int32Array;
   readonly inline: InlineRunner;
+  /** Kernel then copy-back of the same band (the sharded step's fused last phase). */
+  readonly inlineStepCommit: InlineRunner;
   readonly inlineCommit: InlineRunner;
   readonly inlineBuild: InlineRunner;
   readonly inlineGuard: InlineRunner;
@@ -91,6 +95,10 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
+  const inlineStepCommit: InlineRunner = (part, rowLo, rowHi) => {
+    inline(part, rowLo, rowHi);
+    commitRows(shared, rowLo, rowHi);
+  };
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
   const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
   const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
@@ -110,6 +118,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     parts: new Int32Array(2 * partitions),
     idParts: new Int32Array(2 * partitions),
     inline,
+    inlineStepCommit,
     inlineCommit,
     inlineBuild,
     inlineGuard,
@@ -141,8 +150,8 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   const t0 = performance.now();
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
-    // Five phases split over the shards, each behind the barrier: anomaly guard (ids), staging
-    // in row order (ids), grid build (rows), kernel (rows), copy-back (ids). Serial between
+    // Four phases split over the shards, each behind the barrier: anomaly guard (ids), staging
+    // in row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
     // them: the partitions, and the stage plan (a prefix over rows × id partitions).
     beginStep(ps, step, dt);
     const idp = Math.min(sp.partitions, MAX_ID_PARTS);
@@ -153,10 +162,7 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
     partitionBuildRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
     partitionRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
-    // After every band's kernel read the old state: copy results back, bands balanced by bodies.
-    partitionBuildRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
   } else {
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
