@@ -8,10 +8,9 @@
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
- * Mode `auto` alternates for its first {@link AUTO_WARM_STEPS} steps, then keeps a moving
- * average of the wall cost of the whole step both ways (inline, and sharded including dispatch
- * and barriers), probes the other way every `probeEvery` steps, and uses the cheaper one. With
- * one core or no pool it is always inline.
+ * Mode `auto` starts inline and probes the other mode in windows compared with the window just
+ * before them, with a margin and a confirmation (src/shards/auto-mode.ts); the sample is the wall
+ * time of the whole physics phase. With one core or no pool it is always inline.
  * The result is bit-identical either way, so switching never changes the state hash.
  */
 import os from 'node:os';
@@ -28,6 +27,7 @@ import {
   type PhysicsState,
 } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
@@ -47,7 +47,9 @@ export interface ShardedPhysics {
   readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
-  /** Moving averages (wall ms) of a whole physics step each way; NaN until measured. */
+  /** The `auto` choice (windows, probes, hysteresis). */
+  readonly auto: AutoState;
+  /** Moving averages (wall ms) of a whole physics step each way, for stats; NaN until measured. */
   inlineMs: number;
   shardMs: number;
   /** Steps measured each way. */
@@ -71,6 +73,8 @@ export interface ShardedPhysicsOptions {
   mode?: ShardMode;
   partitions?: number;
   probeEvery?: number;
+  /** `auto`: relative margin the other mode must win a probe by (default 0.1). */
+  autoMargin?: number;
   /** Main thread runs partition 0 itself (default false: it waits at the barrier). */
   mainRuns?: boolean;
 }
@@ -86,8 +90,13 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
     p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
   if (!Number.isInteger(probeEvery) || probeEvery < 2) p.push('shards.probeEvery must be an integer >= 2');
+  const margin = opts.autoMargin ?? 0.1;
+  if (!(margin >= 0 && margin < 1)) p.push('shards.autoMargin must be a number in [0, 1)');
   if (p.length) throw optionInvalid(p);
   const shared = state.shared;
+  // A window holds whole ambient collision periods (so both windows hold the same mix of steps).
+  const ambientEvery = Math.max(1, state.config.ambientCollideEvery);
+  const windowSteps = ambientEvery * Math.ceil(4 / ambientEvery);
   const inline: InlineRunner = (part, rowStart, rowEnd) => {
     // A partly-run partition (dead worker) may have counted already: its kernel counters restart
     // (the guard's counters of the same slot, C.quarantined.., are the guard phase's).
@@ -110,6 +119,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     cores: os.availableParallelism(),
     mainRuns: opts.mainRuns ?? false,
     probeEvery,
+    auto: createAutoState(windowSteps, probeEvery, margin),
     inlineMs: NaN,
     shardMs: NaN,
     inlineSamples: 0,
@@ -126,28 +136,26 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   };
 };
 
-/** `auto`: steps at the start that alternate both ways (the first of each is JIT warm-up, not counted). */
-export const AUTO_WARM_STEPS = 8;
+const isAuto = (sp: ShardedPhysics): boolean => sp.mode === 'auto' && sp.pool !== null && sp.cores >= 2;
 
-const useShards = (sp: ShardedPhysics, step: number): boolean => {
+const useShards = (sp: ShardedPhysics): boolean => {
   if (!sp.pool || sp.mode === 'inline') return false;
   if (sp.mode === 'shards') return true;
-  if (sp.cores < 2) return false;
-  // Warm-up: alternate, so both averages start from real samples (a worker's first steps run
-  // unoptimised code: one cold sample must not keep `auto` away from shards for hundreds of steps).
-  if (sp.inlineSamples + sp.shardSamples < AUTO_WARM_STEPS) return sp.shardSamples < sp.inlineSamples;
-  const better = sp.shardMs < sp.inlineMs;
-  return step % sp.probeEvery === 0 ? !better : better;
+  return isAuto(sp) && autoNext(sp.auto);
 };
 
 /** Fold one wall-ms sample into a mode's average: the first (cold) is replaced by the second; a probe of the mode not in use weighs more. */
 const fold = (avg: number, n: number, ms: number, probe: boolean): number => (n < 2 ? ms : avg + (ms - avg) * (probe ? 0.5 : 0.2));
 
-/** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
-export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
+/**
+ * Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous.
+ * `phaseStart` (a `performance.now()` value): when the caller's physics phase began (the
+ * physics system marks bodies and plans navigation first), so that `auto` compares whole phases.
+ */
+export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, phaseStart?: number): void => {
   const ps = sp.state;
-  const sharded = useShards(sp, step);
-  const t0 = performance.now();
+  const sharded = useShards(sp);
+  const t0 = phaseStart ?? performance.now();
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
     // Four phases split over the shards, each behind the barrier: anomaly guard (ids), staging
@@ -174,4 +182,5 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   if (sharded) sp.shardMs = fold(sp.shardMs, sp.shardSamples++, ms, probe);
   else sp.inlineMs = fold(sp.inlineMs, sp.inlineSamples++, ms, probe);
   sp.lastSharded = sharded;
+  if (isAuto(sp)) autoRecord(sp.auto, ms);
 };
