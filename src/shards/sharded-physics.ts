@@ -17,15 +17,7 @@ import os from 'node:os';
 import { optionInvalid } from '../errors.js';
 import { commitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
-import {
-  beginStep,
-  commitStep,
-  partitionBuildRows,
-  partitionIds,
-  partitionRows,
-  prepareStep,
-  type PhysicsState,
-} from '../physics/physics-state.js';
+import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
@@ -167,9 +159,8 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
     sp.pool.run(sp.idParts, idp, sp.inlineGuard, ShardOp.guard, local);
     ps.stats.lastBodies = planStage(ps.shared, idp);
     sp.pool.run(sp.idParts, idp, sp.inlineStage, ShardOp.stage, local);
-    partitionBuildRows(ps, sp.partitions, sp.parts);
+    partitionStepRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
-    partitionRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
   } else {
     prepareStep(ps, step, dt);
