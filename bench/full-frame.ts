@@ -90,6 +90,11 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     npcTicksBudgetAtEnd: world.ctx.budgets.npcTicks,
     physicsBodies: world.physics?.state.stats.lastBodies ?? null,
     shardsUsedLastStep: world.physics?.sharded.lastSharded ?? null,
+    /** `auto`: probes run, switches made, the last probe's reference and probe window means (ms). */
+    shardsAuto:
+      world.physics?.config.mode === 'auto' && (world.physics?.config.shards ?? 0) > 0
+        ? { ...world.physics.sharded.auto, ring: undefined }
+        : null,
     loadAvgStart: load0.map(r2),
     loadAvgEnd: os.loadavg().map(r2),
   };

@@ -21,6 +21,7 @@ import { validateObstacles } from '../src/physics/obstacles.js';
 import { genWorld } from './gendata.js';
 import type { Suite } from './harness.js';
 import { fullPipelineFrames } from './full-frame.js';
+import { shardPhaseProfile } from './shards-phases.js';
 
 const N = 100_000;
 
@@ -143,6 +144,10 @@ const suite: Suite = {
     // then bounded only by free cores).
     ctx.record('cpuCost2vs1', r(cpuMs['2 shards'] / cpuMs['1 shard']));
     ctx.record('goal', '2 shards >= 1.8x 1 shard (limit: 2 cores)');
+    // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.
+    const prof = shardPhaseProfile(state, pools, ctx.quick ? 2 : 8, step);
+    step = prof.step;
+    ctx.record('phaseProfile', prof.profile);
     // Dispatch + barrier overhead: a step whose partitions hold no rows.
     const empty = new Int32Array(8);
     const noop = () => {};

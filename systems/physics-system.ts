@@ -46,11 +46,12 @@ const markBodies = (world: PhysicsWorld, kind: Uint8Array): number => {
 export const physicsSystem: System<PhysicsWorld> = (world, ctx) => {
   const wp = world.physics;
   if (!wp) return;
+  const t0 = performance.now();
   const ps = wp.state;
   const s = ps.shared;
   ps.maxEid = markBodies(world, s.kind);
   navigationStep(wp.nav, s.px, s.py, s.vx, s.vy, ps.maxEid);
-  runPhysicsStep(wp.sharded, ctx.step, ctx.stepSeconds);
+  runPhysicsStep(wp.sharded, ctx.step, ctx.stepSeconds, t0); // `auto` times the whole phase
 };
 
 /** The pipeline entry the assembly puts in place of `movement` in a world built with physics. */

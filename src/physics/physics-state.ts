@@ -251,6 +251,25 @@ export const partitionBuildRows = (ps: PhysicsState, parts: number, out: Int32Ar
   splitRows(w, side, parts, out);
 };
 
+/**
+ * One split of the rows for both the grid build and the kernel of a sharded step, made before the
+ * build: by the previous step's kernel work (`rowWork`, still holding it) plus each row's build
+ * cost, so that the worker which builds a band's grid then steps the same band on warm caches.
+ * Results never depend on the split (any partition gives the same arrays); only balance does.
+ */
+export const partitionStepRows = (ps: PhysicsState, parts: number, out: Int32Array): void => {
+  const side = ps.side,
+    w = ps.buildWork,
+    rs = ps.shared.rowStart,
+    rw = ps.rowWork;
+  let prev = 0;
+  for (let r = 0; r < side; r++) prev += rw[r];
+  // Build cost: a pass over the row's cells plus its bodies; kernel cost: the last step's work,
+  // weighed ×4 (a neighbour pair costs more than a scatter).
+  for (let r = 0; r < side; r++) w[r] = (side >> 4) + (rs[r + 1] - rs[r]) + (prev > 0 ? 4 * rw[r] : 0);
+  splitRows(w, side, parts, out);
+};
+
 const splitRows = (w: Float64Array, side: number, parts: number, out: Int32Array): void => {
   let total = 0;
   for (let r = 0; r < side; r++) total += w[r];

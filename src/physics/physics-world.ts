@@ -275,6 +275,13 @@ export const physicsStatsOf = (wp: WorldPhysics | null) => {
       lastSharded: sp.lastSharded,
       inlineMs: sp.inlineMs,
       shardMs: sp.shardMs,
+      auto: {
+        sharded: sp.auto.sharded,
+        probes: sp.auto.probes,
+        switches: sp.auto.switches,
+        lastRefMs: sp.auto.lastRefMs,
+        lastProbeMs: sp.auto.lastProbeMs,
+      },
       pool: sp.pool ? sp.pool.stats() : null,
     },
     navigation: { ...wp.nav.stats, byOutcome: { ...wp.nav.stats.byOutcome }, queued: wp.nav.size },

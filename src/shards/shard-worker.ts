@@ -23,7 +23,10 @@ const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: 
   else if (op === ShardOp.build) buildRows(shared, lo, hi);
   else if (op === ShardOp.guard) guardIds(shared, lo, hi, part);
   else if (op === ShardOp.stage) stageIds(shared, lo, hi, part);
-  else stepRows(shared, lo, hi, part, live);
+  else if (op === ShardOp.stepCommit) {
+    stepRows(shared, lo, hi, part, live);
+    if (live()) commitRows(shared, lo, hi);
+  } else stepRows(shared, lo, hi, part, live);
 };
 
 /** Serve commands until STOP. Returns the number of partitions run. */

@@ -1,31 +1,25 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ┐ dispatch ┐ counters
- *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows ┘commitRows┘
+ *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ────────────┐ counters
+ *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows+commitRows ┘
+ *   (the kernel reads only the grid's staged copy, never the stores, so each band copies its own
+ *   results back right after its kernel, on hot caches and without a barrier of its own)
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
- * Mode `auto` alternates for its first {@link AUTO_WARM_STEPS} steps, then keeps a moving
- * average of the wall cost of the whole step both ways (inline, and sharded including dispatch
- * and barriers), probes the other way every `probeEvery` steps, and uses the cheaper one. With
- * one core or no pool it is always inline.
+ * Mode `auto` starts inline and probes the other mode in windows compared with the window just
+ * before them, with a margin and a confirmation (src/shards/auto-mode.ts); the sample is the wall
+ * time of the whole physics phase. With one core or no pool it is always inline.
  * The result is bit-identical either way, so switching never changes the state hash.
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
 import { commitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
-import {
-  beginStep,
-  commitStep,
-  partitionBuildRows,
-  partitionIds,
-  partitionRows,
-  prepareStep,
-  type PhysicsState,
-} from '../physics/physics-state.js';
+import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
@@ -45,7 +39,9 @@ export interface ShardedPhysics {
   readonly mainRuns: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
-  /** Moving averages (wall ms) of a whole physics step each way; NaN until measured. */
+  /** The `auto` choice (windows, probes, hysteresis). */
+  readonly auto: AutoState;
+  /** Moving averages (wall ms) of a whole physics step each way, for stats; NaN until measured. */
   inlineMs: number;
   shardMs: number;
   /** Steps measured each way. */
@@ -56,6 +52,8 @@ export interface ShardedPhysics {
   readonly parts: Int32Array;
   readonly idParts: Int32Array;
   readonly inline: InlineRunner;
+  /** Kernel then copy-back of the same band (the sharded step's fused last phase). */
+  readonly inlineStepCommit: InlineRunner;
   readonly inlineCommit: InlineRunner;
   readonly inlineBuild: InlineRunner;
   readonly inlineGuard: InlineRunner;
@@ -67,6 +65,8 @@ export interface ShardedPhysicsOptions {
   mode?: ShardMode;
   partitions?: number;
   probeEvery?: number;
+  /** `auto`: relative margin the other mode must win a probe by (default 0.1). */
+  autoMargin?: number;
   /** Main thread runs partition 0 itself (default false: it waits at the barrier). */
   mainRuns?: boolean;
 }
@@ -82,8 +82,13 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
     p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
   if (!Number.isInteger(probeEvery) || probeEvery < 2) p.push('shards.probeEvery must be an integer >= 2');
+  const margin = opts.autoMargin ?? 0.1;
+  if (!(margin >= 0 && margin < 1)) p.push('shards.autoMargin must be a number in [0, 1)');
   if (p.length) throw optionInvalid(p);
   const shared = state.shared;
+  // A window holds whole ambient collision periods (so both windows hold the same mix of steps).
+  const ambientEvery = Math.max(1, state.config.ambientCollideEvery);
+  const windowSteps = ambientEvery * Math.ceil(4 / ambientEvery);
   const inline: InlineRunner = (part, rowStart, rowEnd) => {
     // A partly-run partition (dead worker) may have counted already: its kernel counters restart
     // (the guard's counters of the same slot, C.quarantined.., are the guard phase's).
@@ -91,6 +96,10 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     stepRows(shared, rowStart, rowEnd, part);
   };
   const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
+  const inlineStepCommit: InlineRunner = (part, rowLo, rowHi) => {
+    inline(part, rowLo, rowHi);
+    commitRows(shared, rowLo, rowHi);
+  };
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
   const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
   const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
@@ -102,6 +111,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     cores: os.availableParallelism(),
     mainRuns: opts.mainRuns ?? false,
     probeEvery,
+    auto: createAutoState(windowSteps, probeEvery, margin),
     inlineMs: NaN,
     shardMs: NaN,
     inlineSamples: 0,
@@ -110,6 +120,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     parts: new Int32Array(2 * partitions),
     idParts: new Int32Array(2 * partitions),
     inline,
+    inlineStepCommit,
     inlineCommit,
     inlineBuild,
     inlineGuard,
@@ -117,32 +128,30 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   };
 };
 
-/** `auto`: steps at the start that alternate both ways (the first of each is JIT warm-up, not counted). */
-export const AUTO_WARM_STEPS = 8;
+const isAuto = (sp: ShardedPhysics): boolean => sp.mode === 'auto' && sp.pool !== null && sp.cores >= 2;
 
-const useShards = (sp: ShardedPhysics, step: number): boolean => {
+const useShards = (sp: ShardedPhysics): boolean => {
   if (!sp.pool || sp.mode === 'inline') return false;
   if (sp.mode === 'shards') return true;
-  if (sp.cores < 2) return false;
-  // Warm-up: alternate, so both averages start from real samples (a worker's first steps run
-  // unoptimised code: one cold sample must not keep `auto` away from shards for hundreds of steps).
-  if (sp.inlineSamples + sp.shardSamples < AUTO_WARM_STEPS) return sp.shardSamples < sp.inlineSamples;
-  const better = sp.shardMs < sp.inlineMs;
-  return step % sp.probeEvery === 0 ? !better : better;
+  return isAuto(sp) && autoNext(sp.auto);
 };
 
 /** Fold one wall-ms sample into a mode's average: the first (cold) is replaced by the second; a probe of the mode not in use weighs more. */
 const fold = (avg: number, n: number, ms: number, probe: boolean): number => (n < 2 ? ms : avg + (ms - avg) * (probe ? 0.5 : 0.2));
 
-/** Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous. */
-export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): void => {
+/**
+ * Run one physics step (step index `step`, `dt` simulation seconds) and commit it. Synchronous.
+ * `phaseStart` (a `performance.now()` value): when the caller's physics phase began (the
+ * physics system marks bodies and plans navigation first), so that `auto` compares whole phases.
+ */
+export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, phaseStart?: number): void => {
   const ps = sp.state;
-  const sharded = useShards(sp, step);
-  const t0 = performance.now();
+  const sharded = useShards(sp);
+  const t0 = phaseStart ?? performance.now();
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
-    // Five phases split over the shards, each behind the barrier: anomaly guard (ids), staging
-    // in row order (ids), grid build (rows), kernel (rows), copy-back (ids). Serial between
+    // Four phases split over the shards, each behind the barrier: anomaly guard (ids), staging
+    // in row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
     // them: the partitions, and the stage plan (a prefix over rows × id partitions).
     beginStep(ps, step, dt);
     const idp = Math.min(sp.partitions, MAX_ID_PARTS);
@@ -150,13 +159,9 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
     sp.pool.run(sp.idParts, idp, sp.inlineGuard, ShardOp.guard, local);
     ps.stats.lastBodies = planStage(ps.shared, idp);
     sp.pool.run(sp.idParts, idp, sp.inlineStage, ShardOp.stage, local);
-    partitionBuildRows(ps, sp.partitions, sp.parts);
+    partitionStepRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
-    partitionRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inline, ShardOp.step, local);
-    // After every band's kernel read the old state: copy results back, bands balanced by bodies.
-    partitionBuildRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inlineCommit, ShardOp.commit, local);
+    sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
   } else {
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
@@ -168,4 +173,5 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number): vo
   if (sharded) sp.shardMs = fold(sp.shardMs, sp.shardSamples++, ms, probe);
   else sp.inlineMs = fold(sp.inlineMs, sp.inlineSamples++, ms, probe);
   sp.lastSharded = sharded;
+  if (isAuto(sp)) autoRecord(sp.auto, ms);
 };
