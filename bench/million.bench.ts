@@ -50,8 +50,25 @@ const suite: Suite = {
     const totals: number[] = [];
     const noPhysics: number[] = [];
     const physicsIdx = PHASES.indexOf('physics');
+    const tieringIdx = PHASES.indexOf('tiering');
+    // Per slice kind: which near-pass slice (phase#index) and whether a grid-build slice ran.
+    const kinds = new Map<string, { steps: number; tiering: number[]; total: number[] }>();
+    const phaseName = ['none', 'scan', 'place', 'commit', 'next', 'caps'];
+    let lastPhase = -1,
+      sliceIdx = 0;
     for (let i = 0; i < n; i++) {
+      const ph0 = world.npcSim.nearPhase;
+      const build0 = world.spatial.npcBuilding();
       runStep(world);
+      const ph = ph0 === 0 && world.npcSim.nearPhase !== 0 ? 1 : ph0;
+      sliceIdx = ph === lastPhase && ph !== 0 ? sliceIdx + 1 : 0;
+      lastPhase = ph;
+      const label = `${phaseName[ph]}${ph === 0 ? '' : `#${sliceIdx}`}${build0 || world.spatial.npcBuilding() ? '+grid' : ''}`;
+      const k = kinds.get(label) ?? { steps: 0, tiering: [], total: [] };
+      k.steps++;
+      k.tiering.push(world.stats.phaseMs[tieringIdx]);
+      k.total.push(world.stats.totalMs);
+      kinds.set(label, k);
       for (let p = 0; p < PHASES.length; p++) {
         sum[p] += world.stats.phaseMs[p];
         perPhase[p].push(world.stats.phaseMs[p]);
@@ -74,6 +91,22 @@ const suite: Suite = {
       const v = perPhase[i].sort((a, b) => a - b);
       if (sum[i] > 0) phaseP99[p] = r(v[Math.min(n - 1, Math.floor(n * 0.99))]);
     });
+    const sliceKinds: Record<string, { steps: number; tieringMeanMs: number; tieringMaxMs: number; stepMeanMs: number; stepMaxMs: number }> =
+      {};
+    for (const [label, k] of [...kinds.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const avg = (a: number[]) => r(a.reduce((x, y) => x + y, 0) / a.length);
+      sliceKinds[label] = {
+        steps: k.steps,
+        tieringMeanMs: avg(k.tiering),
+        tieringMaxMs: r(Math.max(...k.tiering)),
+        stepMeanMs: avg(k.total),
+        stepMaxMs: r(Math.max(...k.total)),
+      };
+    }
+    // The steps at or above the p99: which slice kinds they ran.
+    const p99 = totals[Math.min(n - 1, Math.floor(n * 0.99))];
+    const tail: Record<string, number> = {};
+    for (const [label, k] of kinds) for (const t of k.total) if (t >= p99) tail[label] = (tail[label] ?? 0) + 1;
     const stores = storeBytes(world.stores);
     const spatial = world.spatial.bytes();
     const sim = npcSimStateBytes(world.npcSim);
@@ -117,6 +150,10 @@ const suite: Suite = {
       gridMarginEnd: r(world.spatial.margin()),
       // A sliced NPC-grid build's second slot arrays are in memory.spatialIndexBytes while it runs.
       gridBuildRunningAtEnd: world.spatial.npcBuilding(),
+      // Per slice kind (phase#slice index, +grid: a grid-build slice in the same step): tiering
+      // phase and whole-step ms; p99Kinds: the slice kinds of the steps at or above the step p99.
+      sliceKinds,
+      p99Kinds: tail,
     });
     ctx.record('tiers', {
       npcsPerTier: Array.from(st.npcsPerTier),
@@ -167,6 +204,7 @@ const suite: Suite = {
         `million after: step mean ${after.step.meanMs} p50 ${after.step.p50Ms} p99 ${after.step.p99Ms} ms, tiering ${after.phaseMeanMs.tiering} physics ${after.phaseMeanMs.physics} ms, tier state ${after.tierStateBytesPerNpc} B/NPC`,
       );
     }
+    ctx.log(`million slice kinds (tiering mean/max, step mean/max ms): ${JSON.stringify(sliceKinds)}; p99 steps: ${JSON.stringify(tail)}`);
     ctx.log(
       `million: ${npcs} NPCs step mean ${r(mean)} p95 ${q(0.95)} p99 ${q(0.99)} ms (without the physics phase: p99 ${qn(0.99)}); ${Math.round(total / npcs)} B/NPC typed arrays; RSS ${Math.round(rss / 2 ** 20)} MiB; phases ${JSON.stringify(phases)}`,
     );

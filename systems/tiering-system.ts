@@ -5,6 +5,9 @@ import { abandonNearSlices, NearPhase, startNearSlices, stepNearSlices } from '.
 import { NEAR_BUILD_MARGIN_CELLS, nearPassAllowed } from '../src/tiers/tier-near.js';
 import type { TiersWorld } from '../src/tiers/tiers-slot.js';
 
+/** NPC-grid margin, in cells, up to which a grid-build slice skips the caps step of a near pass. */
+const NEAR_SKIP_BUILD_MARGIN_CELLS = 0.35;
+
 /** Simulation seconds of movement an NPC may catch up at once (0 without coarse movement). */
 const lagSeconds = (world: TiersWorld, stepSeconds: number): number =>
   coarseMovementWanted(world) ? maxMoveLagSteps(world.npcSim.dormantMoveSteps) * stepSeconds : 0;
@@ -13,7 +16,7 @@ const lagSeconds = (world: TiersWorld, stepSeconds: number): number =>
  * Tiering phase: rebuild the players' grid (every step: it also serves interest queries) and,
  * when a tiering pass is needed, run one. A scheduled pass is a near pass (src/tiers/tier-near.ts:
  * only NPCs near players and the upper tiers, no NPC grid rebuild) spread over several steps
- * (src/tiers/near-slices.ts: player scans, candidate placement, commit, next near set; a slice
+ * (src/tiers/near-slices.ts: player scans, candidate placement, caps, commit, next near set; a slice
  * per step) while the dormant cap cannot bind. The NPC grid is rebuilt in slices alongside them
  * (src/tiers/grid-build.ts) once its movement margin passes `NEAR_BUILD_MARGIN_CELLS`; should it
  * still pass half a cell, that step rebuilds the NPC grid whole and near passes go on. Otherwise a full pass runs, split over two steps (NPC grid rebuild + nearest-player
@@ -38,7 +41,12 @@ export const tieringSystem: System<TiersWorld> = (world, ctx) => {
   // The NPC grid rebuilt in slices while near passes run (src/tiers/grid-build.ts): started before
   // the margin reaches the near passes' limit, swapped in when no near pass holds slot indexes.
   // A build must start before this step's player rebuild (which adds this step's movement).
-  if (!spatial.npcBuilding() && spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS && nearPassAllowed(world, true))
+  // No build slice on the near pass's heaviest step (the caps): they would stack in one step.
+  // Only while the margin has room (a build that waits a step lets the live margin grow).
+  const heavy = s.nearPhase === NearPhase.caps && spatial.margin() <= spatial.cellSize * NEAR_SKIP_BUILD_MARGIN_CELLS;
+  if (heavy) {
+    // the build waits a step (its margin grows as the live one's; the whole rebuild below is the fallback)
+  } else if (!spatial.npcBuilding() && spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS && nearPassAllowed(world, true))
     spatial.beginNpcBuild(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
   else if (spatial.npcBuilding() && spatial.stepNpcBuild(world, s.gridBuildParts)) {
     const holdsSlots = s.passPending || s.nearPhase === NearPhase.scan || s.nearPhase === NearPhase.place;

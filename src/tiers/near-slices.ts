@@ -2,9 +2,13 @@
  * A near tiering pass (src/tiers/tier-near.ts) spread over several steps, so no step pays for a
  * whole pass. Each sliced phase does 1/parts of its work per step:
  *
- *   step:   1 .. S        S+1 .. S+P        S+P+1     S+P+2 .. S+P+1+N
- *           scan players  place candidates  commit    next near set
- *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 5 + 1 + 3 by default)
+ *   step:   1 .. S        S+1 .. S+P        S+P+1   S+P+2    S+P+3 .. S+P+2+N
+ *           scan players  place candidates  caps    commit   next near set
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 5 + 1 + 1 + 3 by default)
+ *
+ * The caps (tiers 0..2 over the tier lists, the heaviest part: ∝ ambient candidates) and the
+ * commit (tiers, due-heap entries) run in two steps; between them only the scratch lists hold
+ * the capped tiers, so the result is that of a one-shot pass.
  *
  * Scans see each player where it is at its own slice's step and NPCs where they are then (the
  * scans check current positions); the players are a snapshot taken at the pass start (one who
@@ -18,12 +22,12 @@
  * commit of the upper tiers (∝ NPCs near players, not the population).
  */
 import { query } from 'bitecs';
-import { beginPlace, beginScan, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
+import { beginPlace, beginScan, capsNear, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { refreshUpper } from './coarse-movement.js';
 
 /** `npcSim.nearPhase` values. */
-export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4 } as const;
+export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4, caps: 5 } as const;
 
 const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
 
@@ -83,14 +87,19 @@ export const stepNearSlices = (world: TiersWorld): void => {
       placeRange(world, unitToIndex(world, s.nearCursor), unitToIndex(world, end));
       s.nearCursor = end;
       if (end >= s.nearTotal) {
-        s.nearPhase = NearPhase.commit;
+        s.nearPhase = NearPhase.caps;
         s.nearCursor = 0;
       }
       break;
     }
+    case NearPhase.caps: {
+      capsNear(world);
+      s.nearPhase = NearPhase.commit;
+      break;
+    }
     case NearPhase.commit: {
       // finishPass publishes lastTieringMs from its t0: pass the time spent in earlier slices.
-      commitNear(world, t0 - s.nearPassMs);
+      commitNear(world, t0 - s.nearPassMs, true);
       s.nearPhase = NearPhase.next;
       s.nearCursor = 0;
       s.nearTotal = s.candCount;

@@ -199,31 +199,22 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
 };
 
 /**
- * Steps 3–6 of a tiering pass, on `world.npcSim.tierList` / `listKey` / `tierCount` as filled by
- * step 2: caps (farthest demoted first), the dormant cap (only when `partialDormant` is false:
- * the incremental pass lists only the dormant NPCs it looked at, and runs only when the dormant
- * cap cannot bind), commit (with due-heap entries for every changed NPC), stats.
+ * Step 3 of {@link finishPass}: the caps of tiers 0..2 over the tier lists (keep the nearest
+ * maxNpcs, demote the rest one tier down). Only the lists change (no tiers): a sliced near pass
+ * runs it one step before the commit (src/tiers/near-slices.ts), with the same result.
+ * Uses `selected` as scratch: the caller flushed the last step's selection ({@link flushTicked}).
  */
-export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots: number, partialDormant: boolean): void => {
+export const capUpperTiers = (world: TiersWorld): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Tier } = world.stores;
-  const px = Position.x,
-    py = Position.y;
-  const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
-  const r2 = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius);
-  const R = r2 + sim.tierHysteresis;
-  const best2 = s.best2;
-  const players = query(world, [Position, Player]);
+  const dist = world.stores.Tier.dist;
+  const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const floorTier = s.floorTier;
   const anyFloor = s.floorCount > 0;
   const lists = s.tierList,
     keys = s.listKey,
     cnt = s.tierCount;
-  // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.
-  const rebuild = nSlots !== s.lastNpcCount || !s.heapsBuilt;
-
-  // 3. Caps: keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
+  // Keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
   // Floored NPCs (pins, zones) are kept first, nearest first among themselves.
   for (let t = 0; t < 3; t++) {
     const cap = sim.tiers[TIER_KEYS[t]].maxNpcs;
@@ -247,6 +238,38 @@ export const finishPass = (world: TiersWorld, t0: number, scanMs: number, nSlots
     }
     cnt[t] = cap;
   }
+
+};
+
+/**
+ * Steps 3–6 of a tiering pass, on `world.npcSim.tierList` / `listKey` / `tierCount` as filled by
+ * step 2: caps (farthest demoted first), the dormant cap (only when `partialDormant` is false:
+ * the incremental pass lists only the dormant NPCs it looked at, and runs only when the dormant
+ * cap cannot bind), commit (with due-heap entries for every changed NPC), stats.
+ */
+export const finishPass = (
+  world: TiersWorld,
+  t0: number,
+  scanMs: number,
+  nSlots: number,
+  partialDormant: boolean,
+  capsDone = false,
+): void => {
+  const s = world.npcSim;
+  const sim = world.config.simulation;
+  const { Position, Player, Tier } = world.stores;
+  const px = Position.x,
+    py = Position.y;
+  const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
+  const best2 = s.best2;
+  const players = query(world, [Position, Player]);
+  const lists = s.tierList,
+    cnt = s.tierCount;
+  // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.
+  const rebuild = nSlots !== s.lastNpcCount || !s.heapsBuilt;
+
+  // 3. Caps (unless the caller ran them in an earlier step: {@link capUpperTiers}).
+  if (!capsDone) capUpperTiers(world);
 
   // 4. Dormant cap: keep NPCs with a known distance first (demoted from ambient, nearest
   // first), then a rotating window of the others by entity id; the rest are frozen.

@@ -28,7 +28,7 @@ import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
 import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
-import { finishPass, tierForDistance } from './tier-assign.js';
+import { capUpperTiers, finishPass, tierForDistance } from './tier-assign.js';
 import { refreshUpper } from './coarse-movement.js';
 import { growTierList } from './tier-state.js';
 
@@ -299,12 +299,24 @@ export const placeRange = (world: TiersWorld, from: number, to: number): void =>
   s.candCount = c;
 };
 
-/** Part 2c: caps, commit (due-heap entries), stats. `t0`: wall ms the pass started (stat). */
-export const commitNear = (world: TiersWorld, t0: number): void => {
+/**
+ * Part 2c: caps (unless `capsDone`: {@link capsNear} ran them in an earlier step), commit (due-heap
+ * entries), stats. `t0`: wall ms the pass started (stat).
+ */
+export const commitNear = (world: TiersWorld, t0: number, capsDone = false): void => {
   const s = world.npcSim;
   if (!s.heapsBuilt) rebuildDueHeaps(world);
   flushTicked(s, world.stores.Tier);
-  finishPass(world, t0, 0, world.spatial.npcGrid.n, true);
+  finishPass(world, t0, 0, world.spatial.npcGrid.n, true, capsDone);
+};
+
+/**
+ * Part 2c, first half for sliced passes: the caps of tiers 0..2 over the tier lists (no tier
+ * changes), so the commit step does not also pay for them; {@link commitNear} with `capsDone` follows.
+ */
+export const capsNear = (world: TiersWorld): void => {
+  flushTicked(world.npcSim, world.stores.Tier); // keepNearest reuses `selected`
+  capUpperTiers(world);
 };
 
 /** Part 2d: candidates [from, to) that are not plain far dormant now form the next near set. */

@@ -58,13 +58,22 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
         stepNearSlices(b.w);
         slices++;
       }
-      // scan + place + 1 commit + next-near-set slices (5 + 5 + 1 + 3 by default; 12 players in
-      // slices of ceil(12 / 5) = 3 take 4 scan slices).
+      // scan + place + caps + commit + next-near-set slices (5 + 5 + 1 + 1 + 3 by default; 12
+      // players in slices of ceil(12 / 5) = 3 take 4 scan slices).
       const sp = b.w.npcSim;
       const scanSlices = Math.ceil(12 / Math.ceil(12 / sp.nearScanParts));
-      expect(slices).toBe(scanSlices + sp.nearPlaceParts + 1 + sp.nearNextParts);
-      expect(slices).toBe(13);
+      expect(slices).toBe(scanSlices + sp.nearPlaceParts + 2 + sp.nearNextParts);
+      expect(slices).toBe(14);
       expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
+      // The caps bound (900 ambient of more candidates) and the commit a step later set the same
+      // due times, frozen flags, change count and due heaps as the one-shot pass.
+      const T = (w: ReturnType<typeof setup>['w']) => {
+        const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((x, y) => x - y);
+        return npcs.map((e) => [w.stores.Tier.nextTickAt[e], w.stores.Tier.frozen[e]]);
+      };
+      expect(T(b.w)).toEqual(T(a.w));
+      expect(b.w.tierStats.lastTierChanges).toBe(a.w.tierStats.lastTierChanges);
+      for (let t = 0; t < 4; t++) expect(b.w.npcSim.dueHeap[t].size).toBe(a.w.npcSim.dueHeap[t].size);
       expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
       expect(b.w.npcSim.nearCount).toBe(a.w.npcSim.nearCount);
       expect(Array.from(b.w.npcSim.near.subarray(0, b.w.npcSim.nearCount))).toEqual(
@@ -79,7 +88,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
     const phases: number[] = [];
     let passes = w.tierStats.tieringPasses;
     const commits: number[] = [];
-    for (let s = 0; s < 40; s++) {
+    for (let s = 0; s < 48; s++) {
       runStep(w);
       phases.push(w.npcSim.nearPhase);
       if (w.tierStats.tieringPasses !== passes) commits.push(s);
@@ -90,10 +99,10 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       expect(per[1]).toBeLessThanOrEqual(300);
       expect(per[2]).toBeLessThanOrEqual(900);
     }
-    // A pass: scan ×4 (12 players, 3 per slice), place ×5, commit, next ×3 (the phase after each step's slice).
+    // A pass: scan ×4 (12 players, 3 per slice), place ×5, caps, commit, next ×3 (the phase after each step's slice).
     const first = phases.indexOf(NearPhase.scan);
     expect(first).toBeGreaterThanOrEqual(0);
-    expect(phases.slice(first, first + 13)).toEqual([
+    expect(phases.slice(first, first + 14)).toEqual([
       NearPhase.scan,
       NearPhase.scan,
       NearPhase.scan,
@@ -102,6 +111,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       NearPhase.place,
       NearPhase.place,
       NearPhase.place,
+      NearPhase.caps,
       NearPhase.commit,
       NearPhase.next,
       NearPhase.next,
@@ -109,7 +119,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       NearPhase.none,
     ]);
     expect(commits.length).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(13);
+    for (let i = 1; i < commits.length; i++) expect(commits[i] - commits[i - 1]).toBeGreaterThanOrEqual(14);
   });
 
   it('an urgent pass (a pin) drops a running sliced pass; the next sliced pass starts clean', () => {
