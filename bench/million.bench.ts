@@ -91,8 +91,10 @@ const suite: Suite = {
       const v = perPhase[i].sort((a, b) => a - b);
       if (sum[i] > 0) phaseP99[p] = r(v[Math.min(n - 1, Math.floor(n * 0.99))]);
     });
-    const sliceKinds: Record<string, { steps: number; tieringMeanMs: number; tieringMaxMs: number; stepMeanMs: number; stepMaxMs: number }> =
-      {};
+    const sliceKinds: Record<
+      string,
+      { steps: number; tieringMeanMs: number; tieringMaxMs: number; stepMeanMs: number; stepMaxMs: number }
+    > = {};
     for (const [label, k] of [...kinds.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
       const avg = (a: number[]) => r(a.reduce((x, y) => x + y, 0) / a.length);
       sliceKinds[label] = {

@@ -238,7 +238,6 @@ export const capUpperTiers = (world: TiersWorld): void => {
     }
     cnt[t] = cap;
   }
-
 };
 
 /**

@@ -44,7 +44,8 @@ describe('checkpoints continue sliced near passes and coarse movement bit-exactl
       for (const r of restored) runStep(r);
     }
     // Checkpoints were taken in every phase of a sliced pass.
-    for (const p of [NearPhase.none, NearPhase.scan, NearPhase.place, NearPhase.caps, NearPhase.commit, NearPhase.next]) expect(phases).toContain(p);
+    for (const p of [NearPhase.none, NearPhase.scan, NearPhase.place, NearPhase.caps, NearPhase.commit, NearPhase.next])
+      expect(phases).toContain(p);
     const h = hashWorldState(w);
     for (const r of restored) expect(hashWorldState(r)).toBe(h);
   });
