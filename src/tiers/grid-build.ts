@@ -4,14 +4,17 @@
  * slot arrays is filled, then the two are swapped between steps.
  *
  *   count   ×C slices   cell of each NPC (query order) from its current position → cellOf[i], counts
- *   prefix  1 step      counts → cell starts
+ *   prefix  ×C/8 slices counts → cell starts (a running sum: each slice carries on from the last)
  *   scatter ×S slices   ids and positions into the new slots (cell order, stable)
  *   ready               swap when the caller allows it (no near pass holds slot indexes)
  *
  * A slot's cell comes from the NPC's position at its count slice and its stored position from its
  * scatter slice, both later than the build's start: the new grid's margin starts when the build
  * starts (at speed × lag, as a whole rebuild) and grows by one step of movement per step, like
- * the live one, so queries on it are exact once swapped. Memory: the second slot arrays (ids and
+ * the live one, so queries on it are exact once swapped. Page faults: fresh typed arrays are
+ * zero pages until first written, and the scatter writes the slot arrays at random, so the count
+ * slices also write their share of the slot arrays in order (and the build's cell starts are
+ * written at its start): otherwise the first scatter slice would fault in all 12 MB at once. Memory: the second slot arrays (ids and
  * positions, 12 B per NPC, plus the cell starts) exist only while a build runs.
  */
 /** One uniform grid over a set of entities (cell-ordered slots). */
@@ -55,13 +58,26 @@ export const createGridBuild = (g: Grid, n: number, margin: number): GridBuild =
   phase: GridBuildPhase.count,
   cursor: 0,
   n,
-  cellStart: new Int32Array(g.cellStart.length),
+  cellStart: new Int32Array(g.cellStart.length).fill(0), // written now: see the module comment
   items: new Int32Array(g.items.length),
   itemX: new Float32Array(g.itemX.length),
   itemY: new Float32Array(g.itemY.length),
   margin,
   speed2: 0,
 });
+
+/** Write the slot arrays' share [from, to) of `n` (scaled to their length) so their pages are in. */
+const touchSlots = (b: GridBuild, from: number, to: number, n: number): void => {
+  const len = b.items.length;
+  const lo = Math.floor((from * len) / Math.max(1, n)),
+    hi = to >= n ? len : Math.floor((to * len) / Math.max(1, n));
+  b.items.fill(0, lo, hi);
+  b.itemX.fill(0, lo, hi);
+  b.itemY.fill(0, lo, hi);
+};
+
+/** Slices of the prefix phase per `parts` slices of a sliced phase. */
+const PREFIX_SHARE = 8;
 
 /**
  * One slice of build `b` over `npcs` (the NPC query, same length as at the start) with `parts`
@@ -100,6 +116,7 @@ export const stepGridBuild = (
       if (s2 > v2) v2 = s2;
     }
     b.speed2 = v2;
+    touchSlots(b, b.cursor, end, n);
     b.cursor = end;
     if (end >= n) {
       b.phase = GridBuildPhase.prefix;
@@ -107,11 +124,16 @@ export const stepGridBuild = (
     }
   } else if (b.phase === GridBuildPhase.prefix) {
     const cells = cols * rows;
-    for (let c = 0; c < cells; c++) {
+    const end = Math.min(cells, b.cursor + Math.max(1, Math.ceil((cells * PREFIX_SHARE) / Math.max(1, parts))));
+    for (let c = b.cursor; c < end; c++) {
       cellStart[c + 1] += cellStart[c];
       fill[c] = cellStart[c];
     }
-    b.phase = GridBuildPhase.scatter;
+    b.cursor = end;
+    if (end >= cells) {
+      b.phase = GridBuildPhase.scatter;
+      b.cursor = 0;
+    }
   } else if (b.phase === GridBuildPhase.scatter) {
     const end = Math.min(n, b.cursor + per);
     const { items, itemX, itemY } = b;
