@@ -32,7 +32,7 @@ export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4, caps:
 const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
 
 /** Cost of placing a touched slot relative to checking a near-set or floored entry. */
-const NEAR_UNIT_RATIO = 4;
+const NEAR_UNIT_RATIO = 7;
 
 /** Candidate position (src/tiers/tier-near.ts `placeRange`) of work unit `u`. */
 const unitToIndex = (world: TiersWorld, u: number): number => {

@@ -207,7 +207,7 @@ export const COARSE_MOVE_MIN_NPCS = 20_000;
 export const GRID_BUILD_PARTS = 64;
 
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
-export const NEAR_SCAN_PARTS = 5;
+export const NEAR_SCAN_PARTS = 7;
 export const NEAR_PLACE_PARTS = 5;
 export const NEAR_NEXT_PARTS = 3;
 
