@@ -4,7 +4,7 @@
  *
  *   step:   1 .. S        S+1 .. S+P        S+P+1   S+P+2    S+P+3 .. S+P+2+N
  *           scan players  place candidates  caps    commit   next near set
- *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 5 + 5 + 1 + 1 + 3 by default)
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 7 + 5 + 1 + 1 + 3 by default)
  *
  * The caps (tiers 0..2 over the tier lists, the heaviest part: ∝ ambient candidates) and the
  * commit (tiers, due-heap entries) run in two steps; between them only the scratch lists hold
