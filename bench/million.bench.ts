@@ -63,7 +63,9 @@ const suite: Suite = {
       const ph = ph0 === 0 && world.npcSim.nearPhase !== 0 ? 1 : ph0;
       sliceIdx = ph === lastPhase && ph !== 0 ? sliceIdx + 1 : 0;
       lastPhase = ph;
-      const label = `${phaseName[ph]}${ph === 0 ? '' : `#${sliceIdx}`}${build0 || world.spatial.npcBuilding() ? '+grid' : ''}`;
+      const build1 = world.spatial.npcBuilding();
+      const grid = build0 && build1 ? '+grid' : build1 ? '+gridBegin' : build0 ? '+gridSwap' : '';
+      const label = `${phaseName[ph]}${ph === 0 ? '' : `#${sliceIdx}`}${grid}`;
       const k = kinds.get(label) ?? { steps: 0, tiering: [], total: [] };
       k.steps++;
       k.tiering.push(world.stats.phaseMs[tieringIdx]);
@@ -152,7 +154,7 @@ const suite: Suite = {
       gridMarginEnd: r(world.spatial.margin()),
       // A sliced NPC-grid build's second slot arrays are in memory.spatialIndexBytes while it runs.
       gridBuildRunningAtEnd: world.spatial.npcBuilding(),
-      // Per slice kind (phase#slice index, +grid: a grid-build slice in the same step): tiering
+      // Per slice kind (phase#slice index; +grid: a grid build runs, +gridBegin / +gridSwap: it starts / is swapped in): tiering
       // phase and whole-step ms; p99Kinds: the slice kinds of the steps at or above the step p99.
       sliceKinds,
       p99Kinds: tail,

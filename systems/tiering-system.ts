@@ -5,7 +5,10 @@ import { abandonNearSlices, NearPhase, startNearSlices, stepNearSlices } from '.
 import { NEAR_BUILD_MARGIN_CELLS, nearPassAllowed } from '../src/tiers/tier-near.js';
 import type { TiersWorld } from '../src/tiers/tiers-slot.js';
 
-/** NPC-grid margin, in cells, up to which a grid-build slice skips the caps step of a near pass. */
+/**
+ * NPC-grid margin, in cells, up to which a grid-build slice skips the caps step of a near pass and
+ * a build waits for a light step to start.
+ */
 const NEAR_SKIP_BUILD_MARGIN_CELLS = 0.35;
 
 /** Simulation seconds of movement an NPC may catch up at once (0 without coarse movement). */
@@ -44,9 +47,17 @@ export const tieringSystem: System<TiersWorld> = (world, ctx) => {
   // No build slice on the near pass's heaviest step (the caps): they would stack in one step.
   // Only while the margin has room (a build that waits a step lets the live margin grow).
   const heavy = s.nearPhase === NearPhase.caps && spatial.margin() <= spatial.cellSize * NEAR_SKIP_BUILD_MARGIN_CELLS;
+  // A build starts (allocation, cell starts written: ≈ 2-3 ms) on a light step of the near pass
+  // (a later next-near-set slice, or none running) while the margin has room.
+  const lightStep = s.nearPhase === NearPhase.none || (s.nearPhase === NearPhase.next && s.nearCursor > 0);
   if (heavy) {
     // the build waits a step (its margin grows as the live one's; the whole rebuild below is the fallback)
-  } else if (!spatial.npcBuilding() && spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS && nearPassAllowed(world, true))
+  } else if (
+    !spatial.npcBuilding() &&
+    spatial.margin() > spatial.cellSize * NEAR_BUILD_MARGIN_CELLS &&
+    (lightStep || spatial.margin() > spatial.cellSize * NEAR_SKIP_BUILD_MARGIN_CELLS) &&
+    nearPassAllowed(world, true)
+  )
     spatial.beginNpcBuild(world, s.activities.maxSpeed, lagSeconds(world, ctx.stepSeconds));
   else if (spatial.npcBuilding() && spatial.stepNpcBuild(world, s.gridBuildParts)) {
     const holdsSlots = s.passPending || s.nearPhase === NearPhase.scan || s.nearPhase === NearPhase.place;
