@@ -53,7 +53,7 @@ const suite: Suite = {
     const tieringIdx = PHASES.indexOf('tiering');
     // Per slice kind: which near-pass slice (phase#index) and whether a grid-build slice ran.
     const kinds = new Map<string, { steps: number; tiering: number[]; total: number[] }>();
-    const phaseName = ['none', 'scan', 'place', 'commit', 'next', 'caps'];
+    const phaseName = ['none', 'scan', 'place', 'caps', 'next', 'commit']; // by NearPhase value
     let lastPhase = -1,
       sliceIdx = 0;
     for (let i = 0; i < n; i++) {

@@ -26,8 +26,11 @@ import { beginPlace, beginScan, capsNear, commitNear, endNear, nextNearRange, pl
 import type { TiersWorld } from './tiers-slot.js';
 import { refreshUpper } from './coarse-movement.js';
 
-/** `npcSim.nearPhase` values. */
-export const NearPhase = { none: 0, scan: 1, place: 2, commit: 3, next: 4, caps: 5 } as const;
+/**
+ * `npcSim.nearPhase` values (saved in checkpoints). `caps` keeps the value 3 of the former
+ * one-step caps + commit, so a checkpoint taken before that step was split continues right.
+ */
+export const NearPhase = { none: 0, scan: 1, place: 2, caps: 3, next: 4, commit: 5 } as const;
 
 const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
 
