@@ -291,7 +291,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'enum',
     default: '0',
     values: ['auto', ...Array.from({ length: 17 }, (_, i) => String(i))],
-    doc: 'shard worker threads of the default world\'s physics: auto (cores - 1, at most 4) or 0..16 (0 = inline; default 0: at 10k NPCs one worker cost more than it saved, docs/ARCHITECTURE.md "Physics in the runtime")',
+    doc: 'shard worker threads of the default world\'s physics: auto (cores - 1, at most 4) or 0..16 (0 = inline; default 0: at 10k NPCs one worker saves nothing, docs/ARCHITECTURE.md "Physics in the runtime")',
   },
   {
     key: 'shardMode',
