@@ -15,6 +15,7 @@
  * is reached without a slot (re-query refresh, dense-area selection, own player). An entity may
  * get both rows in one run; both hold the same values (positions do not change during the phase).
  */
+import { clampCell } from '../tiers/grid-build.js';
 import type { Grid } from '../tiers/spatial-index.js';
 
 /** The replication-owned player grid (same cells as the NPC grid). */
@@ -101,14 +102,10 @@ export const cellRange = (g: Grid, x: number, y: number, R: number, out: CellRan
     cx1 = Math.floor((x + R - minX) * inv);
   let cy0 = Math.floor((y - R - minY) * inv),
     cy1 = Math.floor((y + R - minY) * inv);
-  if (cx0 < 0) cx0 = 0;
-  else if (cx0 >= cols) cx0 = cols - 1;
-  if (cy0 < 0) cy0 = 0;
-  else if (cy0 >= rows) cy0 = rows - 1;
-  if (cx1 >= cols) cx1 = cols - 1;
-  else if (cx1 < 0) cx1 = 0;
-  if (cy1 >= rows) cy1 = rows - 1;
-  else if (cy1 < 0) cy1 = 0;
+  cx0 = clampCell(cx0, cols);
+  cy0 = clampCell(cy0, rows);
+  cx1 = clampCell(cx1, cols);
+  cy1 = clampCell(cy1, rows);
   out.x0 = cx0;
   out.x1 = cx1;
   out.y0 = cy0;

@@ -17,6 +17,9 @@
  * written at its start): otherwise the first scatter slice would fault in all 12 MB at once. Memory: the second slot arrays (ids and
  * positions, 12 B per NPC, plus the cell starts) exist only while a build runs.
  */
+/** Clamp a cell index into 0..n-1 (positions outside the bounds live in the edge cells). */
+export const clampCell = (c: number, n: number): number => (c < 0 ? 0 : c >= n ? n - 1 : c);
+
 /** One uniform grid over a set of entities (cell-ordered slots). */
 export interface Grid {
   cols: number;

@@ -21,7 +21,7 @@
  */
 import { query } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
-import { createGridBuild, type Grid, GridBuildPhase, type GridBuild, stepGridBuild, swapGridBuild } from './grid-build.js';
+import { clampCell, createGridBuild, type Grid, GridBuildPhase, type GridBuild, stepGridBuild, swapGridBuild } from './grid-build.js';
 
 /** One uniform grid over a set of entities (cell-ordered slots); defined in src/tiers/grid-build.ts. */
 export type { Grid } from './grid-build.js';
@@ -131,10 +131,8 @@ const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float
     const e = ents[i];
     let cx = Math.floor((px[e] - minX) * inv);
     let cy = Math.floor((py[e] - minY) * inv);
-    if (cx < 0) cx = 0;
-    else if (cx >= cols) cx = cols - 1;
-    if (cy < 0) cy = 0;
-    else if (cy >= rows) cy = rows - 1;
+    cx = clampCell(cx, cols);
+    cy = clampCell(cy, rows);
     const c = cy * cols + cx;
     cellOf[i] = c; // by list index: the player grid's arrays are sized by player count, not entity id
     cellStart[c + 1]++;
@@ -164,14 +162,10 @@ const scanGrid = (g: Grid, x: number, y: number, r: number, margin: number, px: 
     cx1 = Math.floor((x + R - minX) * inv);
   let cy0 = Math.floor((y - R - minY) * inv),
     cy1 = Math.floor((y + R - minY) * inv);
-  if (cx0 < 0) cx0 = 0;
-  else if (cx0 >= cols) cx0 = cols - 1;
-  if (cy0 < 0) cy0 = 0;
-  else if (cy0 >= rows) cy0 = rows - 1;
-  if (cx1 >= cols) cx1 = cols - 1;
-  else if (cx1 < 0) cx1 = 0;
-  if (cy1 >= rows) cy1 = rows - 1;
-  else if (cy1 < 0) cy1 = 0;
+  cx0 = clampCell(cx0, cols);
+  cy0 = clampCell(cy0, rows);
+  cx1 = clampCell(cx1, cols);
+  cy1 = clampCell(cy1, rows);
   for (let cy = cy0; cy <= cy1; cy++) {
     const j0 = cellStart[cy * cols + cx0],
       j1 = cellStart[cy * cols + cx1 + 1]; // a row's cells are contiguous

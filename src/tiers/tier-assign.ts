@@ -10,6 +10,7 @@
 import { query } from 'bitecs';
 import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
+import { clampCell } from './grid-build.js';
 import type { Grid } from './spatial-index.js';
 import { keepNearest, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
@@ -82,10 +83,8 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
   const cs = 1 / inv;
   let cy0 = Math.floor((y - R - minY) * inv),
     cy1 = Math.floor((y + R - minY) * inv);
-  if (cy0 < 0) cy0 = 0;
-  else if (cy0 >= rows) cy0 = rows - 1;
-  if (cy1 >= rows) cy1 = rows - 1;
-  else if (cy1 < 0) cy1 = 0;
+  cy0 = clampCell(cy0, rows);
+  cy1 = clampCell(cy1, rows);
   for (let cy = cy0; cy <= cy1; cy++) {
     // Nearest y of this row to the centre bounds the chord's half-width.
     const rowLo = minY + cy * cs,
@@ -94,10 +93,8 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
     const half = Math.sqrt(Math.max(0, R2 - dy * dy));
     let cx0 = Math.floor((x - half - minX) * inv),
       cx1 = Math.floor((x + half - minX) * inv);
-    if (cx0 < 0) cx0 = 0;
-    else if (cx0 >= cols) cx0 = cols - 1;
-    if (cx1 >= cols) cx1 = cols - 1;
-    else if (cx1 < 0) cx1 = 0;
+    cx0 = clampCell(cx0, cols);
+    cx1 = clampCell(cx1, cols);
     // Entities clamped into edge cells from outside the bounds are farther than the row/column
     // band suggests, so the chord still covers them.
     for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {

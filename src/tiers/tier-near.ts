@@ -23,6 +23,7 @@
  * over several steps (src/tiers/near-slices.ts).
  */
 import { entityExists, hasComponent, query } from 'bitecs';
+import { clampCell } from './grid-build.js';
 import type { Grid } from './spatial-index.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { flushTicked } from './due-heap.js';
@@ -121,10 +122,8 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
   const cs = 1 / inv;
   let cy0 = Math.floor((y - Rm - minY) * inv),
     cy1 = Math.floor((y + Rm - minY) * inv);
-  if (cy0 < 0) cy0 = 0;
-  else if (cy0 >= rows) cy0 = rows - 1;
-  if (cy1 >= rows) cy1 = rows - 1;
-  else if (cy1 < 0) cy1 = 0;
+  cy0 = clampCell(cy0, rows);
+  cy1 = clampCell(cy1, rows);
   for (let cy = cy0; cy <= cy1; cy++) {
     const rowLo = minY + cy * cs,
       rowHi = rowLo + cs;
@@ -132,10 +131,8 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
     const half = Math.sqrt(Math.max(0, Rm2 - dy * dy));
     let cx0 = Math.floor((x - half - minX) * inv),
       cx1 = Math.floor((x + half - minX) * inv);
-    if (cx0 < 0) cx0 = 0;
-    else if (cx0 >= cols) cx0 = cols - 1;
-    if (cx1 >= cols) cx1 = cols - 1;
-    else if (cx1 < 0) cx1 = 0;
+    cx0 = clampCell(cx0, cols);
+    cx1 = clampCell(cx1, cols);
     for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {
       const gx = itemX[j] - x,
         gy = itemY[j] - y;
