@@ -7,7 +7,7 @@
  * position depends on the grid's slot layout (scans check current positions exactly).
  */
 import type { NpcSimState } from './tier-state.js';
-import { growTierList } from './tier-state.js';
+import { growInt32, growTierList } from './tier-state.js';
 
 /** Scalar fields of `npcSim` saved by checkpoints for these parts. */
 export const CONTINUATION_SCALARS = [
@@ -46,12 +46,10 @@ export const continuationSections = (s: NpcSimState, rows: number): { name: stri
   { name: 'npcSim.listKey.2', data: s.listKey[2].subarray(0, s.tierCount[2]) },
 ];
 
-const grow = (a: Int32Array, need: number): Int32Array => {
-  if (a.length >= need) return a;
-  const b = new Int32Array(need);
-  b.set(a);
-  return b;
-};
+/** Id lists restored at their saved length (grown when the fresh state is shorter). */
+const GROWN = ['scanList', 'upper', 'touched', 'cand', 'near', 'floored'] as const;
+/** Per-entity-row arrays restored over their fresh (capacity-sized) state. */
+const ROWS = ['movedStep', 'nearMark', 'floorTier'] as const;
 
 /**
  * Restore what {@link continuationSections} and {@link CONTINUATION_SCALARS} saved into `s`
@@ -67,41 +65,15 @@ export const restoreContinuation = (
     const v = scalars[k];
     if (typeof v === typeof s[k]) Reflect.set(s, k, v);
   }
-  const movedStep = get('npcSim.movedStep');
-  if (movedStep) s.movedStep.set(movedStep);
-  const scanList = get('npcSim.scanList');
-  if (scanList) {
-    s.scanList = grow(s.scanList, scanList.length);
-    s.scanList.set(scanList);
+  for (const k of ROWS) {
+    const saved = get(`npcSim.${k}`);
+    if (saved) s[k].set(saved);
   }
-  const upper = get('npcSim.upper');
-  if (upper) {
-    s.upper = grow(s.upper, upper.length);
-    s.upper.set(upper);
-  }
-  const touched = get('npcSim.touched');
-  if (touched) {
-    s.touched = grow(s.touched, touched.length);
-    s.touched.set(touched);
-  }
-  const cand = get('npcSim.cand');
-  if (cand) {
-    s.cand = grow(s.cand, cand.length);
-    s.cand.set(cand);
-  }
-  const near = get('npcSim.near');
-  if (near) {
-    s.near = grow(s.near, near.length);
-    s.near.set(near);
-  }
-  const mark = get('npcSim.nearMark');
-  if (mark) s.nearMark.set(mark);
-  const floorTier = get('npcSim.floorTier');
-  if (floorTier) s.floorTier.set(floorTier);
-  const floored = get('npcSim.floored');
-  if (floored) {
-    s.floored = grow(s.floored, floored.length);
-    s.floored.set(floored);
+  for (const k of GROWN) {
+    const saved = get(`npcSim.${k}`);
+    if (!saved) continue;
+    s[k] = growInt32(s[k], saved.length);
+    s[k].set(saved);
   }
   for (let t = 0; t < 3; t++) {
     const key = get(`npcSim.listKey.${t}`);

@@ -31,7 +31,7 @@ import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
 import { capUpperTiers, finishPass, tierForDistance } from './tier-assign.js';
 import { refreshUpper } from './coarse-movement.js';
-import { growTierList } from './tier-state.js';
+import { growInt32, growTierList } from './tier-state.js';
 
 /** Default `npcSim.nearMinNpcs`: fewest NPCs for near passes. */
 export const NEAR_MIN_NPCS = 20_000;
@@ -80,13 +80,6 @@ export const nearPassAllowed = (world: TiersWorld, ignoreMargin = false): boolea
   );
 };
 
-const grow = (a: Int32Array, need: number): Int32Array => {
-  if (need <= a.length) return a;
-  const b = new Int32Array(Math.max(need, a.length * 2));
-  b.set(a);
-  return b;
-};
-
 /** The near set from the stores (NPCs above dormant or with a player within R at the last pass). */
 const deriveNear = (world: TiersWorld): void => {
   const s = world.npcSim;
@@ -96,7 +89,7 @@ const deriveNear = (world: TiersWorld): void => {
   for (let i = 0; i < npcs.length; i++) {
     const e = npcs[i];
     if (tier[e] < 3 || dist[e] < Infinity) {
-      s.near = grow(s.near, k + 1);
+      s.near = growInt32(s.near, k + 1);
       s.near[k++] = e;
     }
   }
@@ -143,7 +136,7 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
       const d2 = dx * dx + ey * ey;
       if (d2 <= R2 && d2 < best2[j]) {
         if (near[j] === -1) {
-          if (c >= s.touched.length) s.touched = grow(s.touched, c + 1);
+          if (c >= s.touched.length) s.touched = growInt32(s.touched, c + 1);
           s.touched[c++] = j;
         }
         best2[j] = d2;
@@ -238,7 +231,7 @@ export const beginPlace = (world: TiersWorld): number => {
   collectFloors(world);
   s.tierCount.fill(0);
   const total = s.touchedCount + s.nearCount + s.floorCount;
-  s.cand = grow(s.cand, total);
+  s.cand = growInt32(s.cand, total);
   s.candCount = 0;
   s.nearFinite = 0;
   return total;
@@ -330,7 +323,7 @@ export const nextNearRange = (world: TiersWorld, from: number, to: number): void
     if (dist[e] < Infinity) finite++;
     if (tier[e] < 3 || dist[e] < Infinity) {
       // The next near set is built over the last one (its old entries were read in placeRange).
-      if (k >= s.near.length) s.near = grow(s.near, k + 1);
+      if (k >= s.near.length) s.near = growInt32(s.near, k + 1);
       s.near[k++] = e;
     }
   }

@@ -241,13 +241,17 @@ export const growSelected = (s: NpcSimState, need: number): void => {
   s.selectedTier = b;
 };
 
+/** `a` if it holds `need` entries, else a longer copy of it (the tier state's growable id lists). */
+export const growInt32 = (a: Int32Array, need: number): Int32Array => {
+  if (need <= a.length) return a;
+  const b = new Int32Array(growLen(a.length, need));
+  b.set(a);
+  return b;
+};
+
 /** Make `floored` hold at least `need` entries, keeping its content. */
 export const growFloored = (s: NpcSimState, need: number): Int32Array => {
-  if (s.floored.length < need) {
-    const b = new Int32Array(growLen(s.floored.length, need));
-    b.set(s.floored);
-    s.floored = b;
-  }
+  s.floored = growInt32(s.floored, need);
   return s.floored;
 };
 
