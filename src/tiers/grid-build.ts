@@ -15,7 +15,8 @@
  * zero pages until first written, and the scatter writes the slot arrays at random, so the count
  * slices also write their share of the slot arrays in order (and the build's cell starts are
  * written at its start): otherwise the first scatter slice would fault in all 12 MB at once. Memory: the second slot arrays (ids and
- * positions, 12 B per NPC, plus the cell starts) exist only while a build runs.
+ * positions, 12 B per NPC, plus the cell starts) are kept after a swap (they hold the retired
+ * grid) and reused by the next build, so a build allocates nothing once the first one ran.
  */
 /** Clamp a cell index into 0..n-1 (positions outside the bounds live in the edge cells). */
 export const clampCell = (c: number, n: number): number => (c < 0 ? 0 : c >= n ? n - 1 : c);
@@ -56,18 +57,27 @@ export interface GridBuild {
   speed2: number;
 }
 
-/** Start a build of `n` NPCs for grid `g` (allocates the second slot arrays). */
-export const createGridBuild = (g: Grid, n: number, margin: number): GridBuild => ({
-  phase: GridBuildPhase.count,
-  cursor: 0,
-  n,
-  cellStart: new Int32Array(g.cellStart.length).fill(0), // written now: see the module comment
-  items: new Int32Array(g.items.length),
-  itemX: new Float32Array(g.itemX.length),
-  itemY: new Float32Array(g.itemY.length),
-  margin,
-  speed2: 0,
-});
+/** The second slot arrays of a build (kept between builds for the next one). */
+export type GridSlots = Pick<GridBuild, 'cellStart' | 'items' | 'itemX' | 'itemY'>;
+
+/**
+ * Start a build of `n` NPCs for grid `g` in the slot arrays `spare` (a finished or abandoned
+ * build's) when they fit `g`, else in new ones. No per-build allocation in the steady state.
+ */
+export const createGridBuild = (g: Grid, n: number, margin: number, spare: GridSlots | null = null): GridBuild => {
+  const fits = spare !== null && spare.cellStart.length === g.cellStart.length && spare.items.length === g.items.length;
+  return {
+    phase: GridBuildPhase.count,
+    cursor: 0,
+    n,
+    cellStart: fits ? spare.cellStart.fill(0) : new Int32Array(g.cellStart.length).fill(0), // written now: see the module comment
+    items: fits ? spare.items : new Int32Array(g.items.length),
+    itemX: fits ? spare.itemX : new Float32Array(g.itemX.length),
+    itemY: fits ? spare.itemY : new Float32Array(g.itemY.length),
+    margin,
+    speed2: 0,
+  };
+};
 
 /** Write the slot arrays' share [from, to) of `n` (scaled to their length) so their pages are in. */
 const touchSlots = (b: GridBuild, from: number, to: number, n: number): void => {

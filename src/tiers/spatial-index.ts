@@ -21,7 +21,16 @@
  */
 import { query } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
-import { clampCell, createGridBuild, type Grid, GridBuildPhase, type GridBuild, stepGridBuild, swapGridBuild } from './grid-build.js';
+import {
+  clampCell,
+  createGridBuild,
+  type Grid,
+  GridBuildPhase,
+  type GridBuild,
+  type GridSlots,
+  stepGridBuild,
+  swapGridBuild,
+} from './grid-build.js';
 
 /** One uniform grid over a set of entities (cell-ordered slots); defined in src/tiers/grid-build.ts. */
 export type { Grid } from './grid-build.js';
@@ -119,6 +128,9 @@ const createGrid = (capacity: number, minX: number, minY: number, maxX: number, 
   };
 };
 
+const slotBytes = (b: GridSlots | null): number =>
+  b ? b.cellStart.byteLength + b.items.byteLength + b.itemX.byteLength + b.itemY.byteLength : 0;
+
 const gridBytes = (g: Grid): number =>
   g.cellStart.byteLength + g.fill.byteLength + g.items.byteLength + g.itemX.byteLength + g.itemY.byteLength + g.cellOf.byteLength;
 
@@ -211,6 +223,12 @@ export const createSpatialIndex = (
   let px: Float32Array | null = null;
   let py: Float32Array | null = null;
   let build: GridBuild | null = null;
+  // The slot arrays of the last finished or abandoned build, reused by the next one.
+  let spare: GridSlots | null = null;
+  const dropBuild = (): void => {
+    if (build) spare = build;
+    build = null;
+  };
   let buildSpeedBound = 0;
 
   return {
@@ -220,7 +238,7 @@ export const createSpatialIndex = (
     margin: () => margin,
     playerCount: () => playerGrid.n,
     rebuildNpcs(world, speedBound, lagSeconds = 0) {
-      build = null;
+      dropBuild();
       const { Position, Velocity, Npc } = world.stores;
       px = Position.x;
       py = Position.y;
@@ -257,14 +275,16 @@ export const createSpatialIndex = (
       const npcs = query(world, [world.stores.Position, world.stores.Npc]);
       // Until the count slices have seen every velocity, the new grid's speed is the old bound.
       buildSpeedBound = Math.max(speed, speedBound);
-      build = createGridBuild(npcGrid, npcs.length, buildSpeedBound * lagSeconds);
+      dropBuild();
+      build = createGridBuild(npcGrid, npcs.length, buildSpeedBound * lagSeconds, spare);
+      spare = null;
     },
     stepNpcBuild(world, parts) {
       if (!build) return false;
       const { Position, Velocity, Npc } = world.stores;
       const npcs = query(world, [Position, Npc]);
       if (npcs.length !== build.n) {
-        build = null;
+        dropBuild();
         return false;
       }
       return stepGridBuild(build, npcGrid, npcs, Position.x, Position.y, Velocity.x, Velocity.y, parts);
@@ -274,7 +294,7 @@ export const createSpatialIndex = (
       swapGridBuild(build, npcGrid);
       speed = Math.max(Math.sqrt(build.speed2), buildSpeedBound);
       margin = build.margin;
-      build = null;
+      dropBuild(); // after the swap its arrays hold the retired grid: the next build's slots
     },
     npcBuilding: () => build !== null,
     queryRadius(x, y, r, out) {
@@ -285,11 +305,7 @@ export const createSpatialIndex = (
       return out.length;
     },
     // A running sliced build's second slot arrays count too (≈ 14 B per NPC while it runs).
-    bytes: () =>
-      gridBytes(npcGrid) +
-      gridBytes(playerGrid) +
-      kindOf.byteLength +
-      (build ? build.cellStart.byteLength + build.items.byteLength + build.itemX.byteLength + build.itemY.byteLength : 0),
+    bytes: () => gridBytes(npcGrid) + gridBytes(playerGrid) + kindOf.byteLength + slotBytes(build ?? spare),
     exportState() {
       let top = kindOf.length - 1;
       while (top > 0 && kindOf[top] === 0) top--;
