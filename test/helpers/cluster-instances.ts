@@ -5,6 +5,7 @@
 import { tempDataDir } from './data-dir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { collectJsonLines } from './log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -38,23 +39,8 @@ export const startInstance = async (id: string, args: string[]): Promise<TestIns
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
     },
   );
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
+  const lines = collectJsonLines(child.stdout!);
   let err = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        /* not JSON */
-      }
-    }
-  });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (err += d));
   const deadline = Date.now() + 30_000;

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { collectJsonLines } from '../helpers/log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -30,22 +31,7 @@ const expectRefused = async (args: string[]): Promise<string> => {
 describe('npm start entry point', () => {
   it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async () => {
     const child = start(['--npcs', '2000', '--port', '0', '--admin-port', '0', '--stats-interval', '0.3']);
-    const lines: Array<Record<string, unknown>> = [];
-    let buf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          lines.push(JSON.parse(line));
-        } catch {
-          /* not JSON */
-        }
-      }
-    });
+    const lines = collectJsonLines(child.stdout);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && lines.filter((l) => l.msg === 'world stats' && (l.stepsPerSecond as number) > 0).length < 2) {
       await new Promise((r) => setTimeout(r, 100));

@@ -9,6 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'game-crash-token';
@@ -49,21 +50,7 @@ const start = async (dataDir: string): Promise<Proc> => {
     ],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
   );
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        /* not JSON */
-      }
-    }
-  });
+  const lines = collectJsonLines(child.stdout);
   const ready = await waitFor(() => lines.find((l) => l.msg === 'server ready'));
   return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
 };

@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'restart-token';
@@ -42,21 +43,7 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
     },
   );
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        /* not JSON */
-      }
-    }
-  });
+  const lines = collectJsonLines(child.stdout);
   const deadline = Date.now() + 20_000;
   let url: string | undefined;
   while (!url && Date.now() < deadline) {
