@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { getControllerStatus } from '../src/controller/controller.js';
+import { getControllerStatus } from '../src/controller/controller-status.js';
 import { createPrng, nextFloat } from '../src/world/prng.js';
 import { updateWorldConfig, type SimWorld } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';

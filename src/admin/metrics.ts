@@ -13,7 +13,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { StatsSources } from './sources.js';
 import type { Telemetry } from './telemetry.js';
 import type { OpsState } from './ops-state.js';
-import { controllerOverrideOf } from '../controller/controller.js';
+import { controllerOverrideOf } from '../controller/controller-status.js';
 import { createMetricKit, type Labels } from './metrics-kit.js';
 import { registerWorldMetrics } from './metrics-world.js';
 import { registerCheckpointMetrics } from './metrics-checkpoint.js';

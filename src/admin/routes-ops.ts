@@ -4,13 +4,8 @@
  * Every change is validated (400 listing every problem, nothing changed), logged at info and
  * counted (`worldtick_admin_ops_changes_total{kind}`).
  */
-import {
-  clearControllerOverride,
-  controllerOverrideOf,
-  forceControllerMode,
-  MODES,
-  type ControllerMode,
-} from '../controller/controller.js';
+import { clearControllerOverride, forceControllerMode, MODES, type ControllerMode } from '../controller/controller.js';
+import { controllerOverrideOf } from '../controller/controller-status.js';
 import { ErrorCode, WorldtickError, worldNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';

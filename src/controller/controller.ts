@@ -20,17 +20,8 @@ import type { World } from 'bitecs';
 import { PHASE_COUNT, PhaseIndex } from '../core/phases.js';
 import type { StepBudgets, WorldCore } from '../core/world-core.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
-import { applyAutoBudget, autoBudgetStatus, type AutoBudgetReason, type AutoBudgetStatus } from './auto-budget.js';
-import {
-  avgOf,
-  COLS,
-  createCostWindow,
-  pushCosts,
-  quantileExcluding,
-  windowAggregates,
-  type CostAggregate,
-  type CostWindow,
-} from './cost-window.js';
+import { applyAutoBudget, type AutoBudgetReason } from './auto-budget.js';
+import { createCostWindow, pushCosts, quantileExcluding, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
 export type ControllerMode = 'normal' | 'degraded' | 'emergency';
@@ -302,59 +293,6 @@ const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void
   b.ingestDrain = Math.round(c.ingestDrain);
 };
 
-/** Snapshot of a world's controller (fresh object; allocates: not for the hot path). */
-export interface ControllerStatus {
-  enabled: boolean;
-  mode: ControllerMode;
-  /** Step and world time (world seconds) the current mode began. */
-  since: { step: number; worldTime: number };
-  reason: string;
-  frameBudgetMs: number;
-  lastStepMs: number;
-  fastAvgMs: number;
-  spikeStreak: number;
-  /** Window aggregates (wall ms) over the last `steps` steps: total and per phase. */
-  window: { steps: number; total: CostAggregate; phases: Record<string, CostAggregate> };
-  budgets: StepBudgets;
-  /** Lowest NPC tick budget (detailed reserve). */
-  npcTickFloor: number;
-  aiMsPerTick: number;
-  transitions: number;
-  /** Last mode transitions, oldest first (at most 64). */
-  history: ModeTransition[];
-  /** Operator override in force (admin API), or null. */
-  override: (ControllerOverride & { remainingSeconds: number }) | null;
-  /** Auto-budget: headroom spent above `maxNpcTicksPerStep` while there is a backlog. */
-  autoBudget: AutoBudgetStatus;
-}
-
-/** Controller status of a world (mode, since, window aggregates, budgets, last reason). */
-export const getControllerStatus = (world: ControllerWorld): ControllerStatus => {
-  const c = world.controller;
-  const h = c.history.length < HISTORY_SIZE ? c.history.slice() : [...c.history.slice(c.historyNext), ...c.history.slice(0, c.historyNext)];
-  return {
-    enabled: world.config.controller.enabled,
-    mode: c.mode,
-    since: { step: c.sinceStep, worldTime: c.sinceWorldTime },
-    reason: c.reason,
-    frameBudgetMs: world.config.controller.frameBudgetMs,
-    lastStepMs: c.lastStepMs,
-    fastAvgMs: c.fastAvgMs,
-    spikeStreak: c.spikeStreak,
-    window: windowAggregates(c.window),
-    budgets: { ...world.ctx.budgets },
-    npcTickFloor: npcTickFloor(world),
-    aiMsPerTick: c.aiMsPerTick,
-    transitions: c.transitions,
-    history: h.map((t) => ({ ...t })),
-    override: controllerOverrideOf(world),
-    autoBudget: autoBudgetStatus(world),
-  };
-};
-
-/** Average step cost over the window (wall ms). */
-export const windowAvgMs = (world: ControllerWorld): number => avgOf(world.controller.window, COLS - 1);
-
 /** True while the override holds; an expired one is ended (back to normal, logged as a transition). */
 const holdOverride = (world: ControllerWorld, c: ControllerState, nowMs: number): boolean => {
   const o = c.override!;
@@ -405,14 +343,4 @@ export const clearControllerOverride = (world: ControllerWorld, reason = 'overri
     jobOps: world.config.simulation.maxJobOpsPerStep,
   });
   return true;
-};
-
-/** The override in force (remaining wall seconds), or null; an expired one reads as null. */
-export const controllerOverrideOf = (
-  world: ControllerWorld,
-  nowMs = performance.now(),
-): (ControllerOverride & { remainingSeconds: number }) | null => {
-  const o = world.controller.override;
-  if (o === null || nowMs >= o.untilWallMs) return null;
-  return { ...o, remainingSeconds: (o.untilWallMs - nowMs) / 1000 };
 };

@@ -19,12 +19,12 @@ import {
   createTypeBuffer,
   INGEST_COUNTERS,
   pendingOf,
-  popOne,
   pushFact,
   type IngestCounters,
   type PushOutcome,
   type TypeBuffer,
 } from './type-buffer.js';
+import { applyOne, drainLane, drainType, lanePending, type IngestTap, type Lane } from './ingest-drain.js';
 
 export type { PushOutcome } from './type-buffer.js';
 
@@ -32,9 +32,6 @@ export type { PushOutcome } from './type-buffer.js';
 export type IngestMode = 'latestByKey' | 'queue';
 /** What a full (non-critical) buffer does with one more fact. */
 export type DropPolicy = 'dropOldest' | 'rejectNewest';
-
-/** Observer of applied facts (see {@link IngestBuffers.tap}): type, key and the fact as pushed. */
-export type IngestTap = (type: string, key: number, fact: unknown) => void;
 
 /** Options of {@link IngestBuffers.define}. */
 export interface IngestTypeOptions {
@@ -102,15 +99,6 @@ export interface IngestSummary {
   drainedLastStep: number;
   /** True when the last drain stopped at the budget with budgeted facts still pending. */
   cutLastStep: boolean;
-}
-
-interface Lane {
-  name: string;
-  weight: number;
-  floor: boolean;
-  types: TypeBuffer[];
-  /** Rotating start so no type in a lane starves under a tight budget. */
-  cursor: number;
 }
 
 const MAX_CAPACITY = 1 << 20;
@@ -342,71 +330,6 @@ export class IngestBuffers {
     return out;
   }
 }
-
-const lanePending = (lane: Lane): number => {
-  let n = 0;
-  for (let i = 0; i < lane.types.length; i++) n += pendingOf(lane.types[i]);
-  return n;
-};
-
-/** Drain up to `max` facts from a lane, its types in turn from a rotating start. */
-const drainLane = (world: CoreWorld, lane: Lane, max: number, tap: IngestTap | null): number => {
-  const types = lane.types;
-  const n = types.length;
-  if (n === 0 || max <= 0) return 0;
-  let done = 0;
-  let active = n;
-  // Round-robin one fact at a time would be fairest but costs a call per fact; give each type
-  // an equal slice per round instead, and keep going while facts and budget remain.
-  while (done < max && active > 0) {
-    active = 0;
-    const slice = Math.max(1, Math.floor((max - done) / n));
-    for (let j = 0; j < n && done < max; j++) {
-      const buf = types[(lane.cursor + j) % n];
-      if (pendingOf(buf) === 0) continue;
-      done += drainType(world, buf, Math.min(slice, max - done), tap);
-      if (pendingOf(buf) > 0) active++;
-    }
-  }
-  lane.cursor = (lane.cursor + 1) % n;
-  return done;
-};
-
-/** Apply up to `max` facts of one type in arrival order. */
-const drainType = (world: CoreWorld, buf: TypeBuffer, max: number, tap: IngestTap | null): number => {
-  let n = 0;
-  const map = buf.map;
-  if (map) {
-    // One iterator per drain (deleting the current entry while iterating is safe for a Map);
-    // a fresh iterator per fact would rescan deleted slots.
-    for (const [key, fact] of map) {
-      if (n >= max) break;
-      map.delete(key);
-      applyOne(world, buf, key, fact, tap);
-      n++;
-    }
-  } else {
-    while (n < max && buf.count > 0) {
-      popOne(buf);
-      const fact = buf.outFact;
-      buf.outFact = undefined;
-      applyOne(world, buf, buf.outKey, fact, tap);
-      n++;
-    }
-  }
-  buf.drained += n;
-  buf.drainedLastStep += n;
-  return n;
-};
-
-const applyOne = (world: CoreWorld, buf: TypeBuffer, key: number, fact: unknown, tap: IngestTap | null): void => {
-  if (tap !== null) tap(buf.type, key, fact);
-  try {
-    buf.apply(world, key, fact);
-  } catch {
-    buf.applyErrors++;
-  }
-};
 
 /** The slot ingest adds to a world: its buffers (facts pushed from outside the step, applied in the ingest phase). */
 export interface IngestSlot {

@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import type { Packr } from 'msgpackr';
 import type { StepContext } from '../core/step-context.js';
 import { hashWorldState } from '../game/hash.js';
-import type { IngestTap } from '../ingest/ingest-buffers.js';
+import type { IngestTap } from '../ingest/ingest-drain.js';
 import type { JobHooks } from '../jobs/job-queue.js';
 import type { Logger } from '../log.js';
 import { ErrorCode, WorldtickError } from '../errors.js';

@@ -8,7 +8,7 @@ import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
 import { createAdminServer, createTelemetry, OpsState, type AdminServer, type StatsSources } from '../admin/index.js';
-import { getControllerStatus } from '../controller/controller.js';
+import { getControllerStatus } from '../controller/controller-status.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';

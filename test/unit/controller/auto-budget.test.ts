@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getControllerStatus, observeStep } from '../../../src/controller/controller.js';
+import { observeStep } from '../../../src/controller/controller.js';
+import { getControllerStatus } from '../../../src/controller/controller-status.js';
 import { ErrorCode } from '../../../src/errors.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getControllerStatus, HISTORY_SIZE, npcTickFloor, observeStep } from '../../../src/controller/controller.js';
+import { HISTORY_SIZE, npcTickFloor, observeStep } from '../../../src/controller/controller.js';
+import { getControllerStatus } from '../../../src/controller/controller-status.js';
 import { ErrorCode } from '../../../src/errors.js';
 import { createSimWorld, updateWorldConfig, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';

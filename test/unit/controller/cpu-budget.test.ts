@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getControllerStatus, observeStep } from '../../../src/controller/controller.js';
+import { observeStep } from '../../../src/controller/controller.js';
+import { getControllerStatus } from '../../../src/controller/controller-status.js';
 import { createCpuMeter, sampleCpu } from '../../../src/controller/cpu-meter.js';
 import { PHASE_COUNT, PhaseIndex } from '../../../src/core/phases.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';

@@ -1,6 +1,7 @@
 import { playerRow } from '../../../components/player-table.js';
 import { describe, expect, it } from 'vitest';
-import { getControllerStatus, observeStep } from '../../../src/controller/controller.js';
+import { observeStep } from '../../../src/controller/controller.js';
+import { getControllerStatus } from '../../../src/controller/controller-status.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
