@@ -10,14 +10,14 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { WorldtickClient, type LatencySink, type WebSocketCtor } from '../client/client.js';
-import { crowdBotMove } from '../scenarios/crowd.js';
-import { createPrng, nextFloat, nextInt } from '../world/prng.js';
+import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
 import { LightBot } from './light-bot.js';
 import type { ProcReport } from './report.js';
 import type { BotScenario } from './scenarios.js';
 import { classFromToken } from '../net/session-priority.js';
-import { createGroupStats, groupOf, type GroupStats } from './groups.js';
+import { createGroupStats, groupOf } from './groups.js';
+import { startInputTimer, startPurchaseTimer, type FleetBot, type FleetSlot, type PurchaseTally } from './fleet-traffic.js';
 
 export interface FleetOptions {
   /** ws:// URL of the game server. */
@@ -78,33 +78,6 @@ export interface FleetOptions {
 
 export type FleetPhase = 'ramp' | 'warmup' | 'measure';
 
-/** What the fleet needs of a bot (full client or light bot). */
-interface Bot {
-  readonly open: boolean;
-  readonly closeCode: number;
-  readonly stats: { snapshots: number; bytesIn: number; errors: number };
-  sendInput(moveX: number, moveY: number): unknown;
-  /** Resolves with the txResult (code null = ok); rejects on timeout. */
-  purchase(key: string, item: string, quantity: number, expectedPrice: number): Promise<{ code: string | null }>;
-  close(): void;
-  /** Full clients only. */
-  view?: { inconsistencies: number };
-}
-
-interface Slot {
-  bot: Bot;
-  /** The bot's group (active / idle player, or its non-player class). */
-  group: GroupStats;
-  /** Sends no input: an idle player, or a spectator of `spectatorShare`. */
-  silent: boolean;
-  /** Global bot index (crowd input stream). */
-  index: number;
-  /** Inputs sent so far (crowd input draw counter). */
-  inputs: number;
-  /** performance.now() when it joined. */
-  since: number;
-}
-
 /** CPUs this process may run on (Linux `Cpus_allowed_list`, e.g. "0-1"), or null elsewhere. */
 export const cpusAllowed = (): string | null => {
   try {
@@ -123,10 +96,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const upd = createLatencyHistogram();
   const ack = createLatencyHistogram();
   const joinH = createLatencyHistogram();
-  const txH = createLatencyHistogram();
-  const txCodes: Record<string, number> = {};
-  let purchasesSent = 0,
-    purchaseSeq = 0;
+  const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {} };
   const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
   const sink: LatencySink = {
@@ -137,7 +107,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       if (measuring) recordMs(ack, ms);
     },
   };
-  const alive: Slot[] = [];
+  const alive: FleetSlot[] = [];
   const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
   let clientMs = 0,
@@ -165,7 +135,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     const t0 = performance.now();
     const g = groupOf(groups, cls, index, idleShare, spectatorShare);
     const token = g.key === 'spectators' && cls === 'player' ? 'spectator' : (o.token ?? '');
-    let bot: Bot;
+    let bot: FleetBot;
     try {
       if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink: g.sink });
@@ -207,64 +177,16 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   }
   await o.ramped?.();
 
-  // Inputs on a 100 ms tick. Crowd: each bot once per second (bot i on ticks where
-  // tick mod 10 = i mod 10), its k-th move from the seeded crowd stream. Others: random walk.
-  const crowdSeed = o.seed ?? 1;
-  const move = { x: 0, y: 0 };
-  const inputHz = o.inputHz ?? 2;
-  let tick = 0;
-  const send = (s: Slot, x: number, y: number): void => {
+  // Inputs and purchase-storm purchases on timers (src/bots/fleet-traffic.ts).
+  const send = (s: FleetSlot, x: number, y: number): void => {
     if (s.silent) return; // idle players and share spectators send nothing
     s.bot.sendInput(x, y);
     s.inputs++;
     inputsSent++;
     s.group.inputsSent++;
   };
-  const inputTimer =
-    scenario === 'crowd'
-      ? setInterval(() => {
-          const phase = tick++ % 10;
-          for (const s of alive) {
-            if (!s.bot.open || s.index % 10 !== phase) continue;
-            crowdBotMove(crowdSeed, s.index, s.inputs, move);
-            send(s, move.x, move.y);
-          }
-        }, 100)
-      : inputHz > 0
-        ? setInterval(() => {
-            for (const s of alive) {
-              if (!s.bot.open || nextFloat(rng) > 0.5) continue;
-              const a = nextFloat(rng) * Math.PI * 2;
-              send(s, Math.cos(a), Math.sin(a));
-            }
-          }, 1000 / inputHz)
-        : null;
-
-  // purchase-storm: each bot buys an arrow (catalogue price 1) at `purchaseHz`, unique keys.
-  const purchaseHz = o.purchaseHz ?? 0;
-  const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
-  const purchaseTimer =
-    scenario === 'purchase-storm' && purchaseHz > 0
-      ? setInterval(() => {
-          for (const s of alive) {
-            if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
-            const counted = measuring;
-            if (counted) purchasesSent++;
-            const t = performance.now();
-            s.bot.purchase(`${keyBase}-${purchaseSeq++}`, 'arrow', 1, 1).then(
-              ({ code }) => {
-                if (!counted) return;
-                recordMs(txH, performance.now() - t);
-                const k = code ?? 'ok';
-                txCodes[k] = (txCodes[k] ?? 0) + 1;
-              },
-              () => {
-                if (counted) txCodes.timeout = (txCodes.timeout ?? 0) + 1;
-              },
-            );
-          }
-        }, 100)
-      : null;
+  const inputTimer = startInputTimer(scenario, alive, o.seed ?? 1, o.inputHz ?? 2, rng, send);
+  const purchaseTimer = scenario === 'purchase-storm' ? startPurchaseTimer(alive, o.purchaseHz ?? 0, rng, () => measuring, tx) : null;
 
   const warm = o.warmupSeconds ?? 1;
   progress('warmup', 0, warm);
@@ -306,7 +228,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     }
   }
   /** A bot the scenario closes on purpose: its counts stay in the totals. */
-  const retire = (s: Slot): void => {
+  const retire = (s: FleetSlot): void => {
     retired.snapshots += s.bot.stats.snapshots;
     retired.bytesIn += s.bot.stats.bytesIn;
     retired.errors += s.bot.stats.errors;
@@ -393,14 +315,14 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     joinsMeasured,
     leavesMeasured,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
-    purchasesSent,
-    purchaseResults: txCodes,
+    purchasesSent: tx.sent,
+    purchaseResults: tx.codes,
     groups: groupParts,
     histograms: {
       update: encodeHistogram(upd),
       inputAck: encodeHistogram(ack),
       join: encodeHistogram(joinH),
-      purchase: encodeHistogram(txH),
+      purchase: encodeHistogram(tx.latency),
     },
   };
 };

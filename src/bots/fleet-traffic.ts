@@ -1,0 +1,119 @@
+/**
+ * The traffic a bot fleet sends while it runs (src/bots/bot-fleet.ts): movement inputs on a timer
+ * (the crowd scenario's seeded stream, or a random walk) and the purchase-storm's purchases, with
+ * the tally of purchase answers. The timers walk the fleet's live slots on every tick, so bots
+ * joining or leaving meanwhile are picked up without re-arming anything.
+ */
+import { crowdBotMove } from '../scenarios/crowd.js';
+import { nextFloat, type Prng } from '../core/prng.js';
+import { recordMs, type LatencyHistogram } from './histogram.js';
+import type { GroupStats } from './groups.js';
+import type { BotScenario } from './scenarios.js';
+
+/** What the fleet needs of a bot (full client or light bot). */
+export interface FleetBot {
+  readonly open: boolean;
+  readonly closeCode: number;
+  readonly stats: { snapshots: number; bytesIn: number; errors: number };
+  sendInput(moveX: number, moveY: number): unknown;
+  /** Resolves with the txResult (code null = ok); rejects on timeout. */
+  purchase(key: string, item: string, quantity: number, expectedPrice: number): Promise<{ code: string | null }>;
+  close(): void;
+  /** Full clients only. */
+  view?: { inconsistencies: number };
+}
+
+/** One joined bot of the fleet and what the fleet tracks of it. */
+export interface FleetSlot {
+  bot: FleetBot;
+  /** The bot's group (active / idle player, or its non-player class). */
+  group: GroupStats;
+  /** Sends no input: an idle player, or a spectator of `spectatorShare`. */
+  silent: boolean;
+  /** Global bot index (crowd input stream). */
+  index: number;
+  /** Inputs sent so far (crowd input draw counter). */
+  inputs: number;
+  /** performance.now() when it joined. */
+  since: number;
+}
+
+/** Purchases of the measured window: how many were sent, their round trips (wall ms) and answers by code. */
+export interface PurchaseTally {
+  sent: number;
+  /** Purchases sent in all (measured or not): the idempotency-key counter. */
+  seq: number;
+  readonly latency: LatencyHistogram;
+  /** Answers by code (`ok`, a WT_ERR code, or `timeout`). */
+  readonly codes: Record<string, number>;
+}
+
+/**
+ * Start the input timer. Crowd: a 100 ms tick, each bot once per second (bot i on ticks where
+ * tick mod 10 = i mod 10), its k-th move from the seeded crowd stream. Others: a random walk at
+ * `inputHz` per bot (each bot moves on half the ticks, drawn from `rng`). Null when nothing is sent.
+ */
+export const startInputTimer = (
+  scenario: BotScenario,
+  alive: readonly FleetSlot[],
+  crowdSeed: number,
+  inputHz: number,
+  rng: Prng,
+  send: (s: FleetSlot, x: number, y: number) => void,
+): NodeJS.Timeout | null => {
+  if (scenario === 'crowd') {
+    const move = { x: 0, y: 0 };
+    let tick = 0;
+    return setInterval(() => {
+      const phase = tick++ % 10;
+      for (const s of alive) {
+        if (!s.bot.open || s.index % 10 !== phase) continue;
+        crowdBotMove(crowdSeed, s.index, s.inputs, move);
+        send(s, move.x, move.y);
+      }
+    }, 100);
+  }
+  if (inputHz <= 0) return null;
+  return setInterval(() => {
+    for (const s of alive) {
+      if (!s.bot.open || nextFloat(rng) > 0.5) continue;
+      const a = nextFloat(rng) * Math.PI * 2;
+      send(s, Math.cos(a), Math.sin(a));
+    }
+  }, 1000 / inputHz);
+};
+
+/**
+ * Start the purchase-storm timer: on a 100 ms tick each bot buys an arrow (catalogue price 1)
+ * with probability `purchaseHz / 10`, under a unique idempotency key. Only purchases sent while
+ * `measuring()` is true are counted in `tally`. Null when `purchaseHz` is not positive.
+ */
+export const startPurchaseTimer = (
+  alive: readonly FleetSlot[],
+  purchaseHz: number,
+  rng: Prng,
+  measuring: () => boolean,
+  tally: PurchaseTally,
+): NodeJS.Timeout | null => {
+  if (purchaseHz <= 0) return null;
+  const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
+  return setInterval(() => {
+    for (const s of alive) {
+      if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
+      const counted = measuring();
+      if (counted) tally.sent++;
+      const t = performance.now();
+      s.bot.purchase(`${keyBase}-${tally.seq++}`, 'arrow', 1, 1).then(
+        ({ code }) => {
+          if (!counted) return;
+          recordMs(tally.latency, performance.now() - t);
+          const k = code ?? 'ok';
+          tally.codes[k] = (tally.codes[k] ?? 0) + 1;
+        },
+        () => {
+          if (counted) tally.codes.timeout = (tally.codes.timeout ?? 0) + 1;
+        },
+      );
+    }
+  }, 100);
+};
