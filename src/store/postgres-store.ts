@@ -8,8 +8,8 @@
  * advisory lock, so instances starting together apply them once.
  */
 import pg from 'pg';
-import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
+import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_READ_LIMIT,
@@ -54,30 +54,6 @@ export interface PostgresStoreOptions {
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
 
-/** Key of the advisory lock that serializes migrations across instances. */
-const MIGRATION_LOCK_KEY = 770_700_1;
-
-const NODE_CONN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
-
-/** Map a pg failure to a coded error; programming errors (syntax, constraint) are rethrown. */
-const mapError = (err: unknown): unknown => {
-  if (isWorldtickError(err) || !(err instanceof Error)) return err;
-  const code = (err as { code?: unknown }).code;
-  const msg = err.message;
-  if (typeof code === 'string') {
-    if (NODE_CONN_CODES.has(code)) return storeUnavailable('connection', msg, err);
-    if (code === '53100') return storeUnavailable('full', msg, err);
-    if (code === '25006') return storeUnavailable('readonly', msg, err);
-    if (code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code.startsWith('58')) {
-      return storeUnavailable('connection', msg, err);
-    }
-    if (code === '40001' || code === '40P01' || code === '55P03') return storeUnavailable('busy', msg, err);
-    return err;
-  }
-  if (/connect|connection|terminat|timeout|timed out|ECONN/i.test(msg)) return storeUnavailable('connection', msg, err);
-  return err;
-};
-
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -105,64 +81,23 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(pool);
     try {
-      await store.migrate();
+      await migratePostgres(pool);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw mapError(err);
+      throw mapPgError(err);
     }
     return store;
-  }
-
-  private async migrate(): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await c.query(MIGRATIONS_TABLE_DDL);
-      const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
-      const { pending, tooNew } = pendingMigrations(current);
-      if (tooNew) throw storeMigrationFailed(`database has schema version ${current}, newer than this build knows`);
-      for (const m of pending) {
-        try {
-          for (const sql of m.postgres) await c.query(sql);
-        } catch (err) {
-          const mapped = mapError(err);
-          if (mapped !== err) throw mapped;
-          throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
-        }
-        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-      }
-    });
-  }
-
-  /** BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. */
-  private async tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      try {
-        await c.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr as Error;
-      }
-      throw err;
-    } finally {
-      c.release(broken);
-    }
   }
 
   /** Run `fn` as a coded, counted operation; `write` ones in a transaction. */
   private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
     if (this.closed) throw storeClosed();
     try {
-      const out = write ? await this.tx(fn) : await fn(this.pool);
+      const out = write ? await inTransaction(this.pool, fn) : await fn(this.pool);
       if (write) this.counters.transactions++;
       return out;
     } catch (err) {
-      const mapped = mapError(err);
+      const mapped = mapPgError(err);
       if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
       if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
       throw mapped;

@@ -1,0 +1,82 @@
+/**
+ * PostgreSQL plumbing under `PostgresStore` (postgres-store.ts): pg failures mapped to coded
+ * errors, transactions on one pooled client, and schema migration under an advisory lock so
+ * instances starting together apply each migration once.
+ */
+import type pg from 'pg';
+import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+
+/** Key of the advisory lock that serializes migrations across instances. */
+const MIGRATION_LOCK_KEY = 770_700_1;
+
+const NODE_CONN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Map a pg failure to a coded error (WT_ERR_STORE_UNAVAILABLE with its reason: connection, full,
+ * readonly, busy); coded errors, non-errors and programming errors (syntax, constraint) are
+ * returned as they are, for the caller to rethrow.
+ */
+export const mapPgError = (err: unknown): unknown => {
+  if (isWorldtickError(err) || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const msg = err.message;
+  if (typeof code === 'string') {
+    if (NODE_CONN_CODES.has(code)) return storeUnavailable('connection', msg, err);
+    if (code === '53100') return storeUnavailable('full', msg, err);
+    if (code === '25006') return storeUnavailable('readonly', msg, err);
+    if (code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code.startsWith('58')) {
+      return storeUnavailable('connection', msg, err);
+    }
+    if (code === '40001' || code === '40P01' || code === '55P03') return storeUnavailable('busy', msg, err);
+    return err;
+  }
+  if (/connect|connection|terminat|timeout|timed out|ECONN/i.test(msg)) return storeUnavailable('connection', msg, err);
+  return err;
+};
+
+/** BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. */
+export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    try {
+      await c.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr as Error;
+    }
+    throw err;
+  } finally {
+    c.release(broken);
+  }
+};
+
+/**
+ * Apply the pending migrations (src/store/migrations.ts) in one transaction holding the migration
+ * advisory lock. Throws WT_ERR_STORE_MIGRATION_FAILED when the database is newer than this build
+ * or a migration fails, WT_ERR_STORE_UNAVAILABLE when the server is unreachable; raw pg errors
+ * from outside a migration's statements are thrown unmapped (the caller maps them).
+ */
+export const migratePostgres = (pool: pg.Pool): Promise<void> =>
+  inTransaction(pool, async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await c.query(MIGRATIONS_TABLE_DDL);
+    const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
+    const { pending, tooNew } = pendingMigrations(current);
+    if (tooNew) throw storeMigrationFailed(`database has schema version ${current}, newer than this build knows`);
+    for (const m of pending) {
+      try {
+        for (const sql of m.postgres) await c.query(sql);
+      } catch (err) {
+        const mapped = mapPgError(err);
+        if (mapped !== err) throw mapped;
+        throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
+      }
+      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+    }
+  });
