@@ -26,6 +26,7 @@ import type { Service } from './service.js';
 import type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
+import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 
@@ -70,6 +71,8 @@ export class ClusterService implements Service {
   readonly #meter = new WorldLoadMeter();
   /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
   readonly #takeover: WorldTakeover;
+  /** What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts). */
+  readonly #leaseTick: LeaseTickContext;
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
@@ -84,6 +87,14 @@ export class ClusterService implements Service {
       announce: (worldId, token) => this.#announce(worldId, token),
       watch: () => this.#watch(),
     });
+    this.#leaseTick = {
+      opts,
+      counters: this.counters,
+      held: this.#held,
+      seenTokens: this.#seenTokens,
+      takeover: this.#takeover,
+      announce: (worldId, token) => this.#announce(worldId, token),
+    };
   }
 
   get instanceId(): string {
@@ -313,59 +324,14 @@ export class ClusterService implements Service {
       }
     };
     const lease = async (w: SimWorld): Promise<void> => {
-      const held = c.heldLease(w.id) !== null;
-      // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
-      if (!held && this.#held.has(w.id)) return;
-      try {
-        let r = held ? await c.renew(w.id, id, this.#o.leaseTtlMs) : await c.acquire(w.id, id, this.#o.leaseTtlMs);
-        // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
-        if (held && !r.ok && r.owner === null) {
-          this.counters.leaseFailures++;
-          r = await c.acquire(w.id, id, this.#o.leaseTtlMs);
-          if (r.ok) {
-            this.counters.leaseAcquired++;
-            this.#o.logger.info(
-              { world: w.id, instance: id, fencingToken: r.fencingToken },
-              'cluster: world lease re-acquired after it lapsed',
-            );
-            await this.#announce(w.id, r.fencingToken);
-          }
-          return;
-        }
-        if (r.ok) {
-          if (held) this.counters.leaseRenewals++;
-          else {
-            this.counters.leaseAcquired++;
-            const takeover = (this.#seenTokens.get(w.id) ?? 0) > 0;
-            this.#o.logger.info({ world: w.id, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
-            if (takeover && this.#held.has(w.id)) return; // a handover to us landed meanwhile: takeHandover adopts it
-            if (takeover) this.counters.failovers++;
-            if (takeover && this.#o.adopt) {
-              // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-              await this.#takeover.adopt(w.id, r.fencingToken, 'failover');
-              return;
-            }
-          }
-          await this.#announce(w.id, r.fencingToken);
-        } else {
-          if (held) {
-            this.counters.leaseFailures++;
-            this.#o.logger.warn({ world: w.id, instance: id, owner: r.owner?.instanceId ?? null }, 'cluster: lease renewal refused');
-          }
-          if (r.owner) this.#seenTokens.set(w.id, Math.max(this.#seenTokens.get(w.id) ?? 0, r.owner.fencingToken));
-        }
-      } catch {
-        failures++;
-        if (held) this.counters.leaseFailures++;
-      }
+      if (!(await tickWorldLease(this.#leaseTick, w.id))) failures++;
     };
     const refresh = async (): Promise<void> => {
       try {
         const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
         this.#instances = instances;
         this.#leases = new Map(leases.map((l) => [l.worldId, l]));
-        for (const l of leases)
-          if (l.instanceId !== id) this.#seenTokens.set(l.worldId, Math.max(this.#seenTokens.get(l.worldId) ?? 0, l.fencingToken));
+        for (const l of leases) if (l.instanceId !== id) noteSeenToken(this.#seenTokens, l.worldId, l.fencingToken);
       } catch {
         failures++;
       }

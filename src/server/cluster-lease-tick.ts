@@ -1,0 +1,82 @@
+/**
+ * One world's lease in a control tick of the cluster service (src/server/cluster-service.ts):
+ * renew it when held, acquire it otherwise, take back one that lapsed with nobody taking it
+ * (a short partition), and tell a failover (another instance held the world before) from a
+ * first grant by the highest fencing token seen per world. Everything it changes is the
+ * service's, reached through {@link LeaseTickContext}.
+ */
+import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import type { WorldTakeover } from './cluster-takeover.js';
+
+/** What a lease step needs from the cluster service. */
+export interface LeaseTickContext {
+  readonly opts: ClusterServiceOptions;
+  readonly counters: ClusterCounters;
+  /** Worlds whose stepping is held (migrating out, being adopted). */
+  readonly held: ReadonlySet<string>;
+  /** Highest token seen per world as another instance's (failover detection); see {@link noteSeenToken}. */
+  readonly seenTokens: Map<string, number>;
+  readonly takeover: WorldTakeover;
+  /** Announce a token to the store once; false: refused (the world stays stopped). */
+  readonly announce: (worldId: string, token: number) => Promise<boolean>;
+}
+
+/** Record that another instance held `worldId` under `token` (keeps the highest). */
+export const noteSeenToken = (seen: Map<string, number>, worldId: string, token: number): void => {
+  seen.set(worldId, Math.max(seen.get(worldId) ?? 0, token));
+};
+
+/**
+ * Renew or acquire the lease of `worldId` for this instance, announce a new token to the store,
+ * and adopt the world from its checkpoint after a failover. Resolves false when a coordinator
+ * call failed (the control tick counts it against reachability), true otherwise, whether or not
+ * the lease was granted. Never rejects.
+ */
+export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+  const o = x.opts;
+  const c = o.coordinator;
+  const id = o.instanceId;
+  const held = c.heldLease(worldId) !== null;
+  // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
+  if (!held && x.held.has(worldId)) return true;
+  try {
+    let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs);
+    // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
+    if (held && !r.ok && r.owner === null) {
+      x.counters.leaseFailures++;
+      r = await c.acquire(worldId, id, o.leaseTtlMs);
+      if (r.ok) {
+        x.counters.leaseAcquired++;
+        o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
+        await x.announce(worldId, r.fencingToken);
+      }
+      return true;
+    }
+    if (r.ok) {
+      if (held) x.counters.leaseRenewals++;
+      else {
+        x.counters.leaseAcquired++;
+        const takeover = (x.seenTokens.get(worldId) ?? 0) > 0;
+        o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
+        if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
+        if (takeover) x.counters.failovers++;
+        if (takeover && o.adopt) {
+          // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
+          await x.takeover.adopt(worldId, r.fencingToken, 'failover');
+          return true;
+        }
+      }
+      await x.announce(worldId, r.fencingToken);
+    } else {
+      if (held) {
+        x.counters.leaseFailures++;
+        o.logger.warn({ world: worldId, instance: id, owner: r.owner?.instanceId ?? null }, 'cluster: lease renewal refused');
+      }
+      if (r.owner) noteSeenToken(x.seenTokens, worldId, r.owner.fencingToken);
+    }
+    return true;
+  } catch {
+    if (held) x.counters.leaseFailures++;
+    return false;
+  }
+};
