@@ -41,6 +41,13 @@ export const checkId = (name: string, id: string): void => {
   }
 };
 
+/** Validates the arguments of a lease call (acquire, renew): world id, instance id, TTL (ms). */
+export const checkLeaseArgs = (worldId: string, instanceId: string, ttlMs: number): void => {
+  checkId('worldId', worldId);
+  checkId('instanceId', instanceId);
+  checkTtl('ttlMs', ttlMs);
+};
+
 /** Validates safety margin options. */
 export const checkSafetyMargin = (m: SafetyMargin): void => {
   const problems: string[] = [];

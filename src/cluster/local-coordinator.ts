@@ -23,6 +23,7 @@ import type {
 } from './coordinator.js';
 import {
   checkId,
+  checkLeaseArgs,
   checkSafetyMargin,
   checkTtl,
   createLeaseBook,
@@ -171,9 +172,7 @@ export class LocalCoordinator implements Coordinator {
 
   async acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
     this.open();
-    checkId('worldId', worldId);
-    checkId('instanceId', instanceId);
-    checkTtl('ttlMs', ttlMs);
+    checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.hub.clock();
     const epoch = this.book.epoch(worldId);
     const cur = this.hub.lease(worldId);
@@ -189,9 +188,7 @@ export class LocalCoordinator implements Coordinator {
 
   async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
     this.open();
-    checkId('worldId', worldId);
-    checkId('instanceId', instanceId);
-    checkTtl('ttlMs', ttlMs);
+    checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.hub.clock();
     const epoch = this.book.epoch(worldId);
     const cur = this.hub.lease(worldId);

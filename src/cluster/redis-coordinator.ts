@@ -29,6 +29,7 @@ import type {
 } from './coordinator.js';
 import {
   checkId,
+  checkLeaseArgs,
   checkSafetyMargin,
   checkTtl,
   createLeaseBook,
@@ -217,9 +218,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
-    checkId('worldId', worldId);
-    checkId('instanceId', instanceId);
-    checkTtl('ttlMs', ttlMs);
+    checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.clock();
     const epoch = this.book.epoch(worldId);
     const r = await this.run(
@@ -232,9 +231,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
-    checkId('worldId', worldId);
-    checkId('instanceId', instanceId);
-    checkTtl('ttlMs', ttlMs);
+    checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.clock();
     const epoch = this.book.epoch(worldId);
     const r = await this.run('renew', S.RENEW, [this.k('lease', worldId)], [instanceId, ttlMs]);

@@ -34,14 +34,21 @@ redis.call('SADD', KEYS[3], ARGV[3])
 return {1, tostring(tok), ARGV[1], tonumber(ARGV[2])}
 `;
 
-/** KEYS: lease. ARGV: instanceId, ttlMs. */
-export const RENEW = `
+/**
+ * Prologue of the scripts only a lease's owner may run (renew, handover): reads the lease at
+ * KEYS[1] and returns the refusal reply when there is none or ARGV[1] does not own it; after it,
+ * `tok` and `owner` hold the lease's token and owner.
+ */
+const OWNED_LEASE = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return {0, false, false, 0} end
 local sep = string.find(cur, ':', 1, true)
 local tok = string.sub(cur, 1, sep - 1)
 local owner = string.sub(cur, sep + 1)
-if owner ~= ARGV[1] then return {0, tok, owner, redis.call('PTTL', KEYS[1])} end
+if owner ~= ARGV[1] then return {0, tok, owner, redis.call('PTTL', KEYS[1])} end`;
+
+/** KEYS: lease. ARGV: instanceId, ttlMs. */
+export const RENEW = `${OWNED_LEASE}
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, tok, owner, tonumber(ARGV[2])}
 `;
@@ -58,13 +65,7 @@ return 1
 `;
 
 /** KEYS: lease, fence. ARGV: fromInstanceId, toInstanceId, ttlMs. */
-export const HANDOVER = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return {0, false, false, 0} end
-local sep = string.find(cur, ':', 1, true)
-local tok = string.sub(cur, 1, sep - 1)
-local owner = string.sub(cur, sep + 1)
-if owner ~= ARGV[1] then return {0, tok, owner, redis.call('PTTL', KEYS[1])} end
+export const HANDOVER = `${OWNED_LEASE}
 local nt = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
 return {1, tostring(nt), ARGV[2], tonumber(ARGV[3])}

@@ -109,18 +109,7 @@ export class WorldMover {
       // Nothing stored for it (instances that do not share a store): continue from the local copy.
       d.logger.warn({ world: worldId }, 'cluster: no stored record of the world; continuing from the local copy');
       if (!old.ledger) d.withLedger(old);
-      old.ledger?.service.setFenceToken(token);
-      d.gameServer().worldAdopted(worldId);
-      this.#remember({
-        worldId,
-        kind: why === 'failover' ? 'failover' : 'migrated-in',
-        fencingToken: token,
-        step: old.clock.step,
-        worldTime: old.clock.now,
-        at: Date.now(),
-        ms: performance.now() - t0,
-        sessions: 0,
-      });
+      this.#adopted(worldId, old, token, why, t0);
       return true;
     }
     if (old) {
@@ -144,19 +133,7 @@ export class WorldMover {
       restored: { fromStep: p.checkpoint?.step ?? -1, fromWorldTime: p.checkpoint?.worldTime ?? 0, worldTime: world.clock.now, ms: p.ms },
     });
     d.withLedger(world);
-    world.ledger?.service.setFenceToken(token);
-    d.gameServer().worldAdopted(worldId);
-    const rec: MoveRecord = {
-      worldId,
-      kind: why === 'failover' ? 'failover' : 'migrated-in',
-      fencingToken: token,
-      step: world.clock.step,
-      worldTime: world.clock.now,
-      at: Date.now(),
-      ms: performance.now() - t0,
-      sessions: 0,
-    };
-    this.#remember(rec);
+    const rec = this.#adopted(worldId, world, token, why, t0);
     d.logger.info(
       {
         world: worldId,
@@ -325,6 +302,27 @@ export class WorldMover {
     if (worldId === d.defaultWorldId) return;
     d.runner.remove(worldId);
     destroySimWorld(w);
+  }
+
+  /**
+   * `world` steps here next as `worldId`: its ledger writes carry `token`, the game server lets its
+   * players in again, and the move is recorded (`t0`: performance.now() when the adoption began).
+   */
+  #adopted(worldId: string, world: SimWorld, token: number, why: 'failover' | 'migration', t0: number): MoveRecord {
+    world.ledger?.service.setFenceToken(token);
+    this.#d.gameServer().worldAdopted(worldId);
+    const rec: MoveRecord = {
+      worldId,
+      kind: why === 'failover' ? 'failover' : 'migrated-in',
+      fencingToken: token,
+      step: world.clock.step,
+      worldTime: world.clock.now,
+      at: Date.now(),
+      ms: performance.now() - t0,
+      sessions: 0,
+    };
+    this.#remember(rec);
+    return rec;
   }
 
   #remember(r: MoveRecord): void {

@@ -5,8 +5,9 @@
  *   whole cluster's worlds with their owners; `GET /api/v1/cluster` shows the cluster view;
  * - `/metrics`: the cluster view as Prometheus series.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { InterceptedRequest, Route, RouteResponse } from '../admin/index.js';
+import { createMetricKit } from '../admin/metrics-kit.js';
 import { signTicket, verifyTicket } from '../cluster/ticket.js';
 import { placeWorld } from '../cluster/placement.js';
 import { CloseCode, ErrorCode, isWorldtickError, WireErrorCode } from '../errors.js';
@@ -228,73 +229,52 @@ export const clusterAdminOptions = (cluster: ClusterService, logger: Logger, has
 
 /** Register the cluster series on the admin's registry (read at scrape time). */
 export const registerClusterMetrics = (registry: Registry, cluster: ClusterService): void => {
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => void): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        fill(this);
-      },
-    });
-  };
-  gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (g) =>
-    g.set(cluster.view().instances.length),
+  const { gauge, counter } = createMetricKit(registry, () => []);
+  gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (put) =>
+    put({}, cluster.view().instances.length),
   );
-  gauge('worldtick_cluster_instance_sessions', 'Game sessions per instance, as heartbeated.', ['instance'], (g) => {
-    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.sessions);
+  gauge('worldtick_cluster_instance_sessions', 'Game sessions per instance, as heartbeated.', ['instance'], (put) => {
+    for (const i of cluster.view().instances) put({ instance: i.id }, i.load.sessions);
   });
   gauge(
     'worldtick_cluster_instance_step_load_ratio',
     'Seconds of world stepping per wall second per instance (stepCostMs / 1000), as heartbeated.',
     ['instance'],
-    (g) => {
-      for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.stepCostMs / 1000);
+    (put) => {
+      for (const i of cluster.view().instances) put({ instance: i.id }, i.load.stepCostMs / 1000);
     },
   );
-  gauge('worldtick_cluster_instance_cpu', 'Process CPU per instance (fraction of one core), as heartbeated.', ['instance'], (g) => {
-    for (const i of cluster.view().instances) g.set({ instance: i.id }, i.load.cpu);
+  gauge('worldtick_cluster_instance_cpu', 'Process CPU per instance (fraction of one core), as heartbeated.', ['instance'], (put) => {
+    for (const i of cluster.view().instances) put({ instance: i.id }, i.load.cpu);
   });
-  gauge('worldtick_cluster_instance_worlds', 'Worlds whose lease each instance holds.', ['instance'], (g) => {
+  gauge('worldtick_cluster_instance_worlds', 'Worlds whose lease each instance holds.', ['instance'], (put) => {
     const { instances, leases } = cluster.view();
-    for (const i of instances) g.set({ instance: i.id }, leases.filter((l) => l.instanceId === i.id).length);
+    for (const i of instances) put({ instance: i.id }, leases.filter((l) => l.instanceId === i.id).length);
   });
-  gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world.', ['world'], (g) => {
-    for (const w of cluster.serving()) g.set({ world: w }, 1);
+  gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world.', ['world'], (put) => {
+    for (const w of cluster.serving()) put({ world: w }, 1);
   });
-  gauge('worldtick_cluster_world_fencing_token', 'Fencing token of each world this instance holds.', ['world'], (g) => {
+  gauge('worldtick_cluster_world_fencing_token', 'Fencing token of each world this instance holds.', ['world'], (put) => {
     for (const w of cluster.serving()) {
       const f = cluster.fence(w);
-      if (f) g.set({ world: w }, f.token);
+      if (f) put({ world: w }, f.token);
     }
   });
-  gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (g) =>
-    g.set(cluster.reachable ? 1 : 0),
+  gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (put) =>
+    put({}, cluster.reachable ? 1 : 0),
   );
-  const counter = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
   const k = cluster.counters;
-  counter('worldtick_cluster_lease_renewals_total', 'Lease renewals granted.', () => k.leaseRenewals);
-  counter('worldtick_cluster_lease_failures_total', 'Lease renewals that failed or were refused.', () => k.leaseFailures);
-  counter('worldtick_cluster_leases_acquired_total', 'Leases acquired (new fencing tokens).', () => k.leaseAcquired);
-  counter(
+  const total = (name: string, help: string, read: () => number): void => counter(name, help, [], (put) => put({}, read()));
+  total('worldtick_cluster_lease_renewals_total', 'Lease renewals granted.', () => k.leaseRenewals);
+  total('worldtick_cluster_lease_failures_total', 'Lease renewals that failed or were refused.', () => k.leaseFailures);
+  total('worldtick_cluster_leases_acquired_total', 'Leases acquired (new fencing tokens).', () => k.leaseAcquired);
+  total(
     'worldtick_cluster_leases_lost_total',
     'Worlds this instance stopped stepping because it could not prove ownership.',
     () => k.leasesLost,
   );
-  counter('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
-  counter('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
-  counter('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
-  counter('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
+  total('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
+  total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
+  total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
+  total('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
 };
