@@ -129,6 +129,8 @@ export class AdminServer implements Service {
   readonly #opts: AdminServerOptions;
   readonly #check: (authorization: string) => boolean;
   readonly #match: ReturnType<typeof createRouter>;
+  /** Every route (method and path pattern, `:name` segments), in registration order: what docs/ADMIN.md lists. */
+  readonly routes: ReadonlyArray<{ readonly method: Route['method']; readonly pattern: string }>;
   readonly #limit: number;
   /** Maintenance flags, operator change counters and the heartbeat check (routes-ops.ts). */
   readonly ops: OpsState;
@@ -194,6 +196,7 @@ export class AdminServer implements Service {
       ...(opts.extraRoutes ?? []),
     ];
     this.#match = createRouter(routes);
+    this.routes = routes.map(({ method, pattern }) => ({ method, pattern }));
   }
 
   /** The bound port (valid after `start`). */

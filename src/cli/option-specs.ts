@@ -263,7 +263,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     default: 10,
     min: 0,
     max: 86_400,
-    doc: 'wall seconds between full world checkpoints (0 = only at graceful shutdown; world time is recorded every 10 steps regardless)',
+    doc: 'wall seconds between full world checkpoints (0 = only at creation and graceful shutdown; world time is recorded every 10 steps regardless)',
   },
   {
     key: 'startingCoins',

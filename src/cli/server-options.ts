@@ -52,7 +52,7 @@ export interface ServerOptions {
   dataDir: string;
   /** Store spec: `postgres://…` / `postgresql://…` (shared), `sqlite:<dir>`, or empty (SQLite in `dataDir`); see src/store/open-store.ts. */
   store: string;
-  /** Wall seconds between full world checkpoints (0 = only at graceful shutdown); see docs/DURABILITY.md. */
+  /** Wall seconds between full world checkpoints (0 = only at creation and graceful shutdown); see docs/DURABILITY.md. */
   checkpointIntervalSeconds: number;
   /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */
   tierZones: unknown;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,26 @@ describe('server options', () => {
     for (const s of OPTION_SPECS) {
       expect(text).toContain(`--${s.flag}`);
       if (s.env) expect(text).toContain(s.env);
+    }
+  });
+
+  it("README's option table lists every option (flag, env, literal default) and no other", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('\n## ', readme.indexOf('## Options') + 1));
+    const rows = new Map<string, { env: string; def: string }>();
+    for (const line of section.split('\n')) {
+      const m = /^\| `--([a-z-]+)` \| `([A-Z_]+)` \| ([^|]*) \|/.exec(line);
+      if (m) rows.set(m[1], { env: m[2], def: m[3].trim() });
+    }
+    // --help (no environment variable) is named in the text above the table, not in it.
+    const specs = OPTION_SPECS.filter((o) => o.env !== '');
+    expect([...rows.keys()].sort()).toEqual(specs.map((o) => o.flag).sort());
+    for (const o of specs) {
+      const row = rows.get(o.flag);
+      expect(row?.env, o.flag).toBe(o.env);
+      // A default written as a literal (`7700`, `./data`) must be the real one; prose (generated, —) is not checked.
+      const literal = /^`([^`]*)`$/.exec(row?.def ?? '')?.[1];
+      if (literal !== undefined && !literal.startsWith('--')) expect(literal, o.flag).toBe(String(o.default));
     }
   });
 
