@@ -51,14 +51,14 @@ describe('admin routes in the documentation', () => {
   });
 
   it('docs/ADMIN.md lists every route the server registers, and no other', () => {
-    const docs = documentedRoutes(readFileSync('docs/ADMIN.md', 'utf8'));
+    const docs = documentedRoutes(readFileSync(new URL('../../../docs/ADMIN.md', import.meta.url), 'utf8'));
     expect(docs.length).toBeGreaterThan(20);
     expect(new Set(docs).size).toBe(docs.length); // each route documented once
     expect([...code].sort()).toEqual([...new Set(docs)].sort());
   });
 
   it("README.md's admin requests name existing routes", () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const requests: Array<{ method: string; path: string }> = [];
     // curl examples (continued lines joined): `curl [-X METHOD] ... http://host:port/path`
     for (const line of readme.replace(/\\\n\s*/g, ' ').split('\n')) {

@@ -73,7 +73,7 @@ describe('server options', () => {
   });
 
   it("README's option table lists every option (flag, env, literal default) and no other", () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('\n## ', readme.indexOf('## Options') + 1));
     const rows = new Map<string, { env: string; def: string }>();
     for (const line of section.split('\n')) {
