@@ -220,8 +220,7 @@ export class LightBot {
         if (t === MsgType.WELCOME) {
           this.playerId = Number((m as unknown[])[2]);
           finish(null);
-        }
-        else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
+        } else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
         else if (t === MsgType.REDIRECT && hop < 3) {
           const r = m as unknown[];
           done = true;

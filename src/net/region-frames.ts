@@ -254,13 +254,19 @@ const buildFrame = (world: ReplicationWorld, net: WorldNet, rf: RegionFrames, f:
  * The returned bytes are a view of the run's frame buffer: send them before the next call.
  * Sets `s.crowd` (other players within its radius) as the exact path does.
  */
-export const regionFrameFor = (world: ReplicationWorld, net: WorldNet, rf: RegionFrames, s: Session, f: SnapshotFrame): Uint8Array | null => {
+export const regionFrameFor = (
+  world: ReplicationWorld,
+  net: WorldNet,
+  rf: RegionFrames,
+  s: Session,
+  f: SnapshotFrame,
+): Uint8Array | null => {
   const self = s.player;
   if (self < 0 || s.interestRadius !== rf.radius || !entityExists(world, self)) return null;
   const { Position } = world.stores;
   const x = Position.x[self],
     y = Position.y[self];
-  if (!(x === x && y === y)) return null; // NaN position: the exact path's rules apply
+  if (Number.isNaN(x) || Number.isNaN(y)) return null; // NaN position: the exact path's rules apply
   if (rf.run !== net.run) {
     rf.run = net.run;
     rf.byCell.clear();
