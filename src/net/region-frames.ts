@@ -42,7 +42,7 @@ export interface RegionFrames {
   size: number;
   cols: number;
   rows: number;
-  /** Interest radius the frames cover (world units) and the entity cap of one frame. */
+  /** Interest radius the frames of this run cover (world units: `interestRadius` × the run's radius scale) and the entity cap of one frame. */
   radius: number;
   cap: number;
   /** Replicate run the cached frames below belong to. */
@@ -262,13 +262,15 @@ export const regionFrameFor = (
   f: SnapshotFrame,
 ): Uint8Array | null => {
   const self = s.player;
-  if (self < 0 || s.interestRadius !== rf.radius || !entityExists(world, self)) return null;
+  if (self < 0 || s.interestRadius !== net.config.interestRadius || !entityExists(world, self)) return null;
   const { Position } = world.stores;
   const x = Position.x[self],
     y = Position.y[self];
   if (Number.isNaN(x) || Number.isNaN(y)) return null; // NaN position: the exact path's rules apply
   if (rf.run !== net.run) {
     rf.run = net.run;
+    // The run's radius: the controller's quality may scale every session's radius (frameFor).
+    rf.radius = net.config.interestRadius * f.radiusScale;
     rf.byCell.clear();
     rf.frames.pos = 0;
     rf.nPlayers = 0;

@@ -229,9 +229,10 @@ const sendOne = (
     sf.radiusScale =
       level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
   }
-  // Region mode (region-frames.ts): a session at full quality gets its cell's shared frame.
+  // Region mode (region-frames.ts): a session at full radius whose own ladder is at 0 gets its
+  // cell's shared frame (level 1 from load only asks for a staler far ring: a full frame is fresher).
   let bytes: Uint8Array | null = null;
-  if (cfg.viewMode === 'regions' && level === 0 && f.radiusScale === 1) {
+  if (cfg.viewMode === 'regions' && level <= 1 && s.ladder === 0) {
     const rf = (net.regions ??= createRegionFrames(world, net));
     bytes = regionFrameFor(world, net, rf, s, f);
     if (bytes !== null) {
