@@ -222,4 +222,25 @@ describe('net.viewMode regions: frames', () => {
     for (const s of ex.sessions) expect(ex.sent.get(s.conn.id)![0].type).toBe(MsgType.SNAPSHOT);
     expect(ex.net.regions).toBeUndefined();
   });
+
+  it('under controller pressure (interest quality 2: radius × 0.75) frames carry the scaled radius and client views stay exact at it', () => {
+    const r = rig({ viewMode: 'regions', regionMaxEntitiesFactor: 64 }, 400, 12);
+    r.world.ctx.budgets.interestQuality = 2;
+    r.step();
+    const { Position } = r.world.stores;
+    let regions = 0;
+    for (const s of r.sessions) {
+      const m = r.sent.get(s.conn.id)![0];
+      if (m.type !== 24) continue; // a session whose load level cuts its radius further gets an exact snapshot
+      regions++;
+      expect(m.radius).toBe(R * 0.75);
+      const view = createView(16);
+      applyRegion(view, m, s.player);
+      const x = Position.x[s.player],
+        y = Position.y[s.player];
+      const expected = r.ids.filter((e) => (Position.x[e] - x) ** 2 + (Position.y[e] - y) ** 2 <= (R * 0.75) ** 2).sort((a, b) => a - b);
+      expect([...view.entities.keys()].sort((a, b) => a - b)).toEqual(expected);
+    }
+    expect(regions).toBeGreaterThan(0);
+  });
 });
