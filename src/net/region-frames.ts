@@ -31,51 +31,9 @@ import { cellRange } from './interest-scan.js';
 import { MsgType } from './protocol.js';
 import type { ReplicationWorld, SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';
+import type { RegionFrames } from './region-state.js';
 import { createWriter, ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import { E_ENTER, E_POS, ENT_STRIDE, type WorldNet } from './world-net.js';
-
-/** Region frames of one world: the lattice, this run's encoded frames and the counters. */
-export interface RegionFrames {
-  /** Lattice: origin, cell side (world units), columns and rows over the world's bounds. */
-  minX: number;
-  minY: number;
-  size: number;
-  cols: number;
-  rows: number;
-  /** Interest radius the frames of this run cover (world units: `interestRadius` × the run's radius scale) and the entity cap of one frame. */
-  radius: number;
-  cap: number;
-  /** Replicate run the cached frames below belong to. */
-  run: number;
-  /** Cell → index of its frame this run (`off`/`len`/`players`), cleared per run. */
-  byCell: Map<number, number>;
-  /** Frame k: byte offset and length in `frames` (len −1 = dense: fall back to exact). */
-  off: Int32Array;
-  len: Int32Array;
-  /** Frame k: its players' positions are `ppos`[2·pStart[k] .. 2·pEnd[k]) (crowd level of a session). */
-  pStart: Int32Array;
-  pEnd: Int32Array;
-  ppos: Float32Array;
-  nPlayers: number;
-  /** Frames of this run, back to back. */
-  frames: ByteWriter;
-  /** Scratch: the entity entries and the acks of the frame being built. */
-  body: ByteWriter;
-  acks: ByteWriter;
-  stats: RegionStats;
-}
-
-/** Counters of the region mode (cumulative). */
-export interface RegionStats {
-  /** Region frames sent (one per session-snapshot served by a shared frame). */
-  framesSent: number;
-  /** Frames encoded (one per cell and run that some session needed). */
-  framesEncoded: number;
-  /** Session-snapshots that fell back to the exact path because the cell was over the cap. */
-  denseFallbacks: number;
-  /** Cells found over the cap (per run). */
-  denseCells: number;
-}
 
 /** Region state for `net`'s world (lattice from the world's bounds and the net config). */
 export const createRegionFrames = (world: ReplicationWorld, net: WorldNet): RegionFrames => {
@@ -310,3 +268,5 @@ export const regionFrameFor = (
   s.crowd = crowd > 0 ? crowd - 1 : 0;
   return rf.frames.bytes.subarray(rf.off[k], rf.off[k] + rf.len[k]);
 };
+
+export type { RegionFrames, RegionStats } from './region-state.js';

@@ -9,7 +9,7 @@ import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-sc
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
-import type { RegionFrames } from './region-frames.js';
+import type { RegionFrames } from './region-state.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
 
