@@ -36,11 +36,10 @@ describe('net.viewMode regions over real sockets', () => {
       Position.y[p] = at[i][1];
     });
     const frames = new Map<number, RegionMsg[]>();
-    clients.forEach((c, i) =>
-      c.on((m) => {
+    for (let i = 0; i < clients.length; i++)
+      clients[i].on((m) => {
         if (m.type === 24) frames.set(i, [...(frames.get(i) ?? []), m]);
-      }),
-    );
+      });
     let seq = 0,
       last = 0;
     for (let i = 0; i < 60; i++) {
