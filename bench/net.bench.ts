@@ -20,6 +20,10 @@
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
  * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares).
+ * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
+ * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
+ * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
+ * back to back per size; writes bench/results/net-regions.json.
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
