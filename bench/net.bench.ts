@@ -215,7 +215,9 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
 };
 
 /** `WT_NET_SIZES`: comma-separated session counts of the regions comparison (default 1000,2500,5000). */
-const REGION_SIZES = (process.env.WT_NET_SIZES ?? '1000,2500,5000').split(',').map(Number);
+const REGION_SIZES = (process.env.WT_NET_SIZES ?? '1000,2500,5000').split(',').filter(Boolean).map(Number);
+/** `WT_NET_MIX=1`: the regions comparison also runs the 10,000-session mix (`WT_NET_CLIENTS` sizes it) in both modes. */
+const REGION_MIX = process.env.WT_NET_MIX === '1';
 /** `WT_NET_SCENARIOS`: default,crowd (default both) for the regions comparison. */
 const REGION_SCENARIOS = (process.env.WT_NET_SCENARIOS ?? 'default,crowd').split(',') as ('default' | 'crowd')[];
 
@@ -236,6 +238,25 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
         const name = `e2e${scenario === 'crowd' ? 'Crowd' : ''}${clients}${viewMode === 'regions' ? 'Regions' : 'Exact'}`;
         ctx.record(name, await e2e(ctx, { clients, seconds: secs, scenario, pin, viewMode }));
       }
+    }
+  }
+  if (REGION_MIX) {
+    const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
+    for (const viewMode of ['exact', 'regions'] as const) {
+      ctx.log(`e2e default ${viewMode}: ${big} clients, 25% active, 50% idle players, 25% spectators, 20 Hz, ${secs} s`);
+      ctx.record(
+        `e2e${big}Mix${viewMode === 'regions' ? 'Regions' : 'Exact'}`,
+        await e2e(ctx, {
+          clients: big,
+          seconds: secs,
+          scenario: 'default',
+          pin,
+          spectatorShare: 0.25,
+          idleShare: 0.5,
+          oneBotsProcess: true,
+          viewMode,
+        }),
+      );
     }
   }
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
