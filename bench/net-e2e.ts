@@ -253,7 +253,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   });
   await server.start();
   runner.start();
-  let regions0 = { framesSent: 0, framesEncoded: 0, denseFallbacks: 0 };
+  let regions0 = { framesSent: 0, framesEncoded: 0, denseFallbacks: 0, sparseFallbacks: 0 };
   await new Promise((r) => setTimeout(r, 1000));
   const loadStart = load();
   const rss0 = await settledRss();
@@ -335,6 +335,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         /** Sessions served per encoded frame. */
         sessionsPerFrame: r2((rs.framesSent - regions0.framesSent) / Math.max(1, rs.framesEncoded - regions0.framesEncoded)),
         denseFallbacks: rs.denseFallbacks - regions0.denseFallbacks,
+        /** Session-snapshots sent exact because their cell had fewer than `regionMinPlayers` players. */
+        sparseFallbacks: rs.sparseFallbacks - regions0.sparseFallbacks,
       }
     : null;
   const spec = specRun ? await specRun : null;

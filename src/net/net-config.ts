@@ -86,6 +86,12 @@ export interface NetConfig {
   regionCellSize: number;
   /** A region frame holds at most this × `maxEntitiesPerSession` entities (bounds its bytes); a denser cell falls back to exact snapshots. */
   regionMaxEntitiesFactor: number;
+  /**
+   * A cell's sessions get its shared frame only when at least this many players stand in it;
+   * fewer → exact snapshots (a frame shared by few sessions costs more to send than it saves in
+   * encoding: docs/NET-SCALE.md "Region frames").
+   */
+  regionMinPlayers: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -120,6 +126,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   viewMode: 'exact',
   regionCellSize: 0,
   regionMaxEntitiesFactor: 2,
+  regionMinPlayers: 8,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -159,6 +166,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     viewMode: { kind: 'enum', default: 'exact', values: ['exact', 'regions'] },
     regionCellSize: real(0, 1e7),
     regionMaxEntitiesFactor: real(0.01, 64),
+    regionMinPlayers: int(1, 1_000_000),
   },
 };
 

@@ -61,7 +61,7 @@ export const createRegionFrames = (world: ReplicationWorld, net: WorldNet): Regi
     frames: createWriter(64 * 1024),
     body: createWriter(16 * 1024),
     acks: createWriter(1024),
-    stats: { framesSent: 0, framesEncoded: 0, denseFallbacks: 0, denseCells: 0 },
+    stats: { framesSent: 0, framesEncoded: 0, denseFallbacks: 0, denseCells: 0, sparseFallbacks: 0 },
   };
 };
 
@@ -206,9 +206,28 @@ const buildFrame = (world: ReplicationWorld, net: WorldNet, rf: RegionFrames, f:
   return true;
 };
 
+/** Players (the replication-owned player grid, current positions) standing in region `cell` whose corner is (x0, y0). */
+const playersInCell = (net: WorldNet, rf: RegionFrames, cell: number, x0: number, y0: number): number => {
+  const g = net.npcGrid,
+    pg = net.pgrid;
+  if (g === null || pg.n === 0) return 0;
+  const half = rf.size / 2;
+  const range = net.range;
+  cellRange(g, x0 + half, y0 + half, half + SLACK, range);
+  const { cellStart: ps, x: pxs, y: pys } = pg;
+  const cols = g.cols;
+  let n = 0;
+  for (let gy = range.y0; gy <= range.y1; gy++) {
+    const k1 = ps[gy * cols + range.x1 + 1];
+    for (let q = ps[gy * cols + range.x0]; q < k1; q++) if (regionCellOf(rf, pxs[q], pys[q]) === cell) n++;
+  }
+  return n;
+};
+
 /**
  * The shared region frame for session `s` this run, or null when the session must get an exact
- * snapshot (its cell is over the cap, its player is not placed, or its radius is not the frames').
+ * snapshot (its cell is over the cap or has fewer than `regionMinPlayers` players, its player is
+ * not placed, or its radius is not the frames').
  * The returned bytes are a view of the run's frame buffer: send them before the next call.
  * Sets `s.crowd` (other players within its radius) as the exact path does.
  */
@@ -245,7 +264,10 @@ export const regionFrameFor = (
     k = rf.byCell.size;
     grow(rf, k);
     rf.byCell.set(cell, k);
-    if (buildFrame(world, net, rf, f, cell, k)) rf.stats.framesEncoded++;
+    if (playersInCell(net, rf, cell, x0, y0) < net.config.regionMinPlayers) {
+      rf.len[k] = -2;
+      rf.pEnd[k] = rf.pStart[k] = rf.nPlayers;
+    } else if (buildFrame(world, net, rf, f, cell, k)) rf.stats.framesEncoded++;
     else {
       rf.len[k] = -1;
       rf.pEnd[k] = rf.pStart[k] = rf.nPlayers;
@@ -253,7 +275,8 @@ export const regionFrameFor = (
     }
   }
   if (rf.len[k] < 0) {
-    rf.stats.denseFallbacks++;
+    if (rf.len[k] === -1) rf.stats.denseFallbacks++;
+    else rf.stats.sparseFallbacks++;
     return null;
   }
   // Crowd level (session-priority.ts): other players within the session's radius.

@@ -20,7 +20,7 @@ export interface RegionFrames {
   run: number;
   /** Cell → index of its frame this run (`off`/`len`/`players`), cleared per run. */
   byCell: Map<number, number>;
-  /** Frame k: byte offset and length in `frames` (len −1 = dense: fall back to exact). */
+  /** Frame k: byte offset and length in `frames` (len −1 = dense, −2 = too few players: fall back to exact). */
   off: Int32Array;
   len: Int32Array;
   /** Frame k: its players' positions are `ppos`[2·pStart[k] .. 2·pEnd[k]) (crowd level of a session). */
@@ -46,4 +46,6 @@ export interface RegionStats {
   denseFallbacks: number;
   /** Cells found over the cap (per run). */
   denseCells: number;
+  /** Session-snapshots that fell back to the exact path because the cell had fewer than `regionMinPlayers` players. */
+  sparseFallbacks: number;
 }

@@ -19,7 +19,11 @@ afterEach(async () => {
 
 describe('net.viewMode regions over real sockets', () => {
   it('clients in one cell get the same region frame; each view equals the server state in its radius; acks arrive', async () => {
-    ts = await startTestServer({ capacity: 4000, size: 600, net: { viewMode: 'regions', interestRadius: 100, detailedRadius: 50 } });
+    ts = await startTestServer({
+      capacity: 4000,
+      size: 600,
+      net: { viewMode: 'regions', regionMinPlayers: 1, interestRadius: 100, detailedRadius: 50 },
+    });
     populateNpcs(ts.world, { count: 600, movingFraction: 0.8, maxSpeed: 8 });
     const clients = [await ts.client(), await ts.client(), await ts.client()];
     const ids: number[] = [];
@@ -88,7 +92,7 @@ describe('net.viewMode regions over real sockets', () => {
   });
 
   it('npm run bots against a regions-mode server: full and light bots, consistency checks pass', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0, viewMode: 'regions' } });
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0, viewMode: 'regions', regionMinPlayers: 1 } });
     populateNpcs(ts.world, { count: 400 });
     resumeWorld(ts.world);
     runner = new LoopRunner();

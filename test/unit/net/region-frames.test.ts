@@ -48,7 +48,7 @@ const rig = (net: Partial<NetConfig>, npcs = 600, players = 40, seed = 7): Rig =
     event: () => new Uint8Array(),
     now: () => 0,
   };
-  const wn = createWorldNet(world, resolveNetConfig({ interestRadius: R, detailedRadius: 30, ...net }), transport);
+  const wn = createWorldNet(world, resolveNetConfig({ interestRadius: R, detailedRadius: 30, regionMinPlayers: 1, ...net }), transport);
   const rnd = lcg(seed);
   const ids: number[] = [];
   for (let i = 0; i < npcs; i++) ids.push(spawnNpc(world, rnd(1000), rnd(1000), i % 4));
@@ -98,6 +98,8 @@ describe('net.viewMode regions: options', () => {
       [{ regionCellSize: -1 }, /net\.regionCellSize/],
       [{ regionCellSize: Number.NaN }, /net\.regionCellSize/],
       [{ regionMaxEntitiesFactor: 0 }, /net\.regionMaxEntitiesFactor/],
+      [{ regionMinPlayers: 0 }, /net\.regionMinPlayers/],
+      [{ regionMinPlayers: 1.5 }, /net\.regionMinPlayers/],
       [{ viewMode: 'regions', interestRadius: 0 }, /net\.regionCellSize/],
     ];
     for (const [patch, msg] of bad) {
@@ -242,5 +244,30 @@ describe('net.viewMode regions: frames', () => {
       expect([...view.entities.keys()].sort((a, b) => a - b)).toEqual(expected);
     }
     expect(regions).toBeGreaterThan(0);
+  });
+
+  it('a cell with fewer than regionMinPlayers players gets exact snapshots; a crowded one shares its frame', () => {
+    const r = rig({ viewMode: 'regions', regionMaxEntitiesFactor: 64, regionMinPlayers: 3 }, 200, 0);
+    const { Position } = r.world.stores;
+    const place = (x: number, y: number): Session => {
+      const p = spawnPlayer(r.world, x, y, R);
+      r.ids.push(p);
+      const s = createSession(createConn(r.sessions.length + 1, 0, 10), 'g', p, 'n', 't', R);
+      r.sessions.push(s);
+      r.net.sessions.push(s);
+      r.sent.set(s.conn.id, []);
+      return s;
+    };
+    const crowded = [place(405, 405), place(410, 470), place(470, 410)]; // cell [400, 480)²
+    const alone = place(805, 805);
+    r.step();
+    for (const s of crowded) expect(r.sent.get(s.conn.id)![0].type).toBe(MsgType.REGION);
+    const snap = r.sent.get(alone.conn.id)![0] as SnapshotMsg;
+    expect(snap.type).toBe(MsgType.SNAPSHOT);
+    const view = createView(16);
+    applySnapshot(view, snap);
+    expect([...view.entities.keys()].sort((a, b) => a - b)).toEqual(bruteView(r, alone));
+    expect(r.net.regions!.stats).toMatchObject({ framesEncoded: 1, framesSent: 3, sparseFallbacks: 1 });
+    expect(Position.x[alone.player]).toBe(805);
   });
 });
