@@ -161,6 +161,10 @@ export interface E2eOptions {
    * bots process that joins first (the method of the earlier all-active runs).
    */
   oneBotsProcess?: boolean;
+  /** Net option `viewMode` (default 'exact'); 'regions' = shared region frames (docs/NET-SCALE.md). */
+  viewMode?: 'exact' | 'regions';
+  /** Net option `regionMaxEntitiesFactor` (regions mode). */
+  regionMaxEntitiesFactor?: number;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -241,10 +245,15 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     port: 0,
     logger: createLogger('warn'),
     resolveWorld: (id) => (id === '1' ? world : undefined),
-    net: crowd ? { ...CROWD_NET } : {},
+    net: {
+      ...(crowd ? CROWD_NET : {}),
+      ...(o.viewMode ? { viewMode: o.viewMode } : {}),
+      ...(o.regionMaxEntitiesFactor ? { regionMaxEntitiesFactor: o.regionMaxEntitiesFactor } : {}),
+    },
   });
   await server.start();
   runner.start();
+  let regions0 = { framesSent: 0, framesEncoded: 0, denseFallbacks: 0, sparseFallbacks: 0 };
   await new Promise((r) => setTimeout(r, 1000));
   const loadStart = load();
   const rss0 = await settledRss();
@@ -264,6 +273,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         const st = server!.stats();
         snapsAt = st.snapshotsSent;
         bytesAt = st.snapshotBytes;
+        const rs = world.net?.regions?.stats;
+        if (rs) regions0 = { ...rs };
       });
     }
   }, 100);
@@ -314,6 +325,20 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   clearInterval(watcher);
   recording = false;
   const st = server.stats();
+  const rs = world.net?.regions?.stats;
+  const regionFigures = rs
+    ? {
+        /** Session-snapshots served by a shared region frame, over all snapshots sent (measured window). */
+        shareOfSnapshots: r2((rs.framesSent - regions0.framesSent) / Math.max(1, st.snapshotsSent - snapsAt)),
+        framesSent: rs.framesSent - regions0.framesSent,
+        framesEncoded: rs.framesEncoded - regions0.framesEncoded,
+        /** Sessions served per encoded frame. */
+        sessionsPerFrame: r2((rs.framesSent - regions0.framesSent) / Math.max(1, rs.framesEncoded - regions0.framesEncoded)),
+        denseFallbacks: rs.denseFallbacks - regions0.denseFallbacks,
+        /** Session-snapshots sent exact because their cell had fewer than `regionMinPlayers` players. */
+        sparseFallbacks: rs.sparseFallbacks - regions0.sparseFallbacks,
+      }
+    : null;
   const spec = specRun ? await specRun : null;
   runner.stop();
   const mode = world.controller.mode;
@@ -330,6 +355,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     scenario,
     clients,
     seconds,
+    viewMode: o.viewMode ?? 'exact',
+    regions: regionFigures,
     spectatorShare: spectators,
     idleShare: o.idleShare ?? 0,
     botsProcesses: one ? 'one (every group, one window)' : nSpec > 0 ? 'two (spectators first, longer window)' : 'one',

@@ -20,6 +20,10 @@
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
  * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares).
+ * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
+ * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
+ * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
+ * back to back per size; writes bench/results/net-regions.json.
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
@@ -98,7 +102,12 @@ const encodingBench = async (ctx: SuiteContext, sessions: number): Promise<void>
  * `hz` with the default `snapshotHz` 20: at 60 Hz each session is sent every 3rd step, sessions
  * staggered, so a step replicates about a third of them. Process CPU per step and per snapshot.
  */
-const replicatePhaseBench = async (ctx: SuiteContext, sessions: number, hz: number): Promise<void> => {
+const replicatePhaseBench = async (
+  ctx: SuiteContext,
+  sessions: number,
+  hz: number,
+  viewMode: 'exact' | 'regions' = 'exact',
+): Promise<void> => {
   const npcs = 10_000;
   const size = 2000;
   const { world, players } = genWorld({
@@ -109,7 +118,7 @@ const replicatePhaseBench = async (ctx: SuiteContext, sessions: number, hz: numb
     systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
     config: { simulation: { tickIntervalSeconds: 1 / hz } },
   });
-  const net = createWorldNet(world, resolveNetConfig({}), stub);
+  const net = createWorldNet(world, resolveNetConfig({ viewMode }), stub);
   for (let i = 0; i < players.length; i++) {
     world.stores.Player.session[players[i]] = i + 1;
     net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
@@ -133,6 +142,7 @@ const replicatePhaseBench = async (ctx: SuiteContext, sessions: number, hz: numb
   for (let i = 0; i < steps; i++) step(true);
   const snaps = net.stats.snapshotsSent - sent0;
   const fig = {
+    viewMode,
     stepHz: hz,
     snapshotHz: net.config.snapshotHz,
     sessions,
@@ -141,9 +151,9 @@ const replicatePhaseBench = async (ctx: SuiteContext, sessions: number, hz: numb
     cpuUsPerSessionSnapshot: Math.round(((cpuMs * 1000) / snaps) * 100) / 100,
   };
   ctx.log(
-    `replicate phase, ${sessions} sessions, ${hz} Hz step: ${fig.snapshotsPerStep} snapshots/step, ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
+    `replicate phase (${viewMode}), ${sessions} sessions, ${hz} Hz step: ${fig.snapshotsPerStep} snapshots/step, ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
   );
-  ctx.record(`replicatePhase${sessions}At${hz}Hz`, fig);
+  ctx.record(`replicatePhase${sessions}At${hz}Hz${viewMode === 'regions' ? 'Regions' : ''}`, fig);
 };
 
 /** Interest queries on the world's spatial index (what replication uses), and its rebuild (what replication does when the pipeline has no tiering phase). */
@@ -181,8 +191,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix') {
-  console.error(`WT_NET_ONLY must be 10k or 10k-mix (got ${JSON.stringify(ONLY)})`);
+if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions') {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix or regions (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -204,11 +214,63 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
   ctx.record(`e2e${big}`, await e2e(ctx, { clients: big, seconds: secs, scenario: 'default', pin, spectatorShare: 0.25 }));
 };
 
+/** `WT_NET_SIZES`: comma-separated session counts of the regions comparison (default 1000,2500,5000). */
+const REGION_SIZES = (process.env.WT_NET_SIZES ?? '1000,2500,5000').split(',').filter(Boolean).map(Number);
+/** `WT_NET_MIX=1`: the regions comparison also runs the 10,000-session mix (`WT_NET_CLIENTS` sizes it) in both modes. */
+const REGION_MIX = process.env.WT_NET_MIX === '1';
+/** `WT_NET_SCENARIOS`: default,crowd (default both) for the regions comparison. */
+const REGION_SCENARIOS = (process.env.WT_NET_SCENARIOS ?? 'default,crowd').split(',') as ('default' | 'crowd')[];
+
+/**
+ * `WT_NET_ONLY=regions`: exact snapshots vs shared region frames (net option `viewMode`,
+ * docs/NET-SCALE.md "Region frames"), the two modes back to back at each size so they share the
+ * machine's load: the replicate phase without sockets, then end to end. Writes
+ * bench/results/net-regions.json.
+ */
+const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>): Promise<void> => {
+  for (const mode of ['exact', 'regions'] as const) await replicatePhaseBench(ctx, 5000, 20, mode);
+  const sizes = ctx.quick ? [200] : REGION_SIZES;
+  const secs = ctx.quick ? 3 : 10;
+  for (const scenario of REGION_SCENARIOS) {
+    for (const clients of sizes) {
+      for (const viewMode of ['exact', 'regions'] as const) {
+        ctx.log(`e2e ${scenario} ${viewMode}: ${clients} WebSocket clients (bots process), 20 Hz, ${secs} s`);
+        const name = `e2e${scenario === 'crowd' ? 'Crowd' : ''}${clients}${viewMode === 'regions' ? 'Regions' : 'Exact'}`;
+        ctx.record(name, await e2e(ctx, { clients, seconds: secs, scenario, pin, viewMode }));
+      }
+    }
+  }
+  if (REGION_MIX) {
+    const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
+    for (const viewMode of ['exact', 'regions'] as const) {
+      ctx.log(`e2e default ${viewMode}: ${big} clients, 25% active, 50% idle players, 25% spectators, 20 Hz, ${secs} s`);
+      ctx.record(
+        `e2e${big}Mix${viewMode === 'regions' ? 'Regions' : 'Exact'}`,
+        await e2e(ctx, {
+          clients: big,
+          seconds: secs,
+          scenario: 'default',
+          pin,
+          spectatorShare: 0.25,
+          idleShare: 0.5,
+          oneBotsProcess: true,
+          viewMode,
+        }),
+      );
+    }
+  }
+  ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
+};
+
 const suite: Suite = {
-  name: ONLY ? 'net-10k' : 'net',
+  name: ONLY === 'regions' ? 'net-regions' : ONLY ? 'net-10k' : 'net',
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
+    if (ONLY === 'regions') {
+      await regionsComparison(ctx, pin);
+      return;
+    }
     if (ONLY) {
       await tenK(ctx, pin, ctx.quick ? 3 : 10, ONLY === '10k-mix');
       ctx.record('note', 'WT_NET_ONLY run: only the 10,000-session e2e runs (see bench/net.bench.ts); loadAverage per run.');

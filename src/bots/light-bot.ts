@@ -100,11 +100,66 @@ export const readSnapshotHead = (b: Uint8Array, out: SnapshotHead): boolean => {
   return true;
 };
 
+/** Read a msgpack array header at `p`: its length into `out.v`; returns the next offset, or -1. */
+const readArrayHeader = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): number => {
+  if (p >= b.length) return -1;
+  const t = b[p];
+  if (t >= 0x90 && t <= 0x9f) {
+    out.v = t - 0x90;
+    return p + 1;
+  }
+  if (t === 0xdc && p + 3 <= b.length) {
+    out.v = dv.getUint16(p + 1);
+    return p + 3;
+  }
+  if (t === 0xdd && p + 5 <= b.length) {
+    out.v = dv.getUint32(p + 1);
+    return p + 5;
+  }
+  return -1;
+};
+
+/**
+ * Parse the head of a region frame (docs/PROTOCOL.md `region`: `[24, step, worldTime, sendTime,
+ * acks, ...]`) without decoding its entities; `out.ack` is `player`'s entry of the acks (−1 when
+ * the frame does not name the player: a consistency failure, the frame is for another cell).
+ * Returns false when `b` is not a region frame or is malformed.
+ */
+export const readRegionHead = (b: Uint8Array, player: number, out: SnapshotHead): boolean => {
+  if (b.length < 6 || b[0] !== 0x99 || b[1] !== MsgType.REGION) return false;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const r = { v: 0 };
+  let p = 2;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.step = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.worldTime = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return false;
+  out.sendTime = r.v;
+  if ((p = readArrayHeader(b, dv, p, r)) < 0) return false;
+  const n = r.v;
+  out.ack = -1;
+  for (let i = 0; i + 1 < n; i += 2) {
+    if ((p = readNum(b, dv, p, r)) < 0) return false;
+    const id = r.v;
+    if ((p = readNum(b, dv, p, r)) < 0) return false;
+    if (id === player) {
+      out.ack = r.v;
+      break;
+    }
+  }
+  return true;
+};
+
 const ACK_RING = 256;
 
 /** One light bot. Owns one socket. */
 export class LightBot {
-  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0, redirects: 0 };
+  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0, redirects: 0, regionFrames: 0 };
+  /** Consistency check of region frames: a frame that does not name this bot's player counts one. */
+  readonly view = { inconsistencies: 0 };
+  /** Player entity id (from welcome; −1 before). */
+  playerId = -1;
   closeCode = 0;
   #ws: WebSocket | null = null;
   readonly #sink: LatencySink;
@@ -162,8 +217,10 @@ export class LightBot {
       });
       this.#onOther = (m) => {
         const t = Array.isArray(m) ? m[0] : undefined;
-        if (t === MsgType.WELCOME) finish(null);
-        else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
+        if (t === MsgType.WELCOME) {
+          this.playerId = Number((m as unknown[])[2]);
+          finish(null);
+        } else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
         else if (t === MsgType.REDIRECT && hop < 3) {
           const r = m as unknown[];
           done = true;
@@ -209,7 +266,15 @@ export class LightBot {
   #onMessage(b: Buffer): void {
     this.stats.bytesIn += b.length;
     const h = this.#head;
-    if (readSnapshotHead(b, h)) {
+    const region = b[1] === MsgType.REGION && readRegionHead(b, this.playerId, h);
+    if (region) {
+      this.stats.regionFrames++;
+      if (h.ack < 0) {
+        this.view.inconsistencies++;
+        h.ack = 0;
+      }
+    }
+    if (region || readSnapshotHead(b, h)) {
       const now = this.#now();
       this.stats.snapshots++;
       this.#sink.update(now - h.sendTime);

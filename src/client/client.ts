@@ -13,6 +13,7 @@ import {
   parseServerFrame,
   pingFrame,
   type ErrorMsg,
+  type RegionMsg,
   type EventMsg,
   type RedirectMsg,
   type ServerMsg,
@@ -20,7 +21,7 @@ import {
   type TxResultMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
-import { applySnapshot, createView, type EntityView } from './view.js';
+import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
 
 /** The subset of the WHATWG WebSocket API the client uses (browser WebSocket and `ws` both fit). */
 export interface WebSocketLike {
@@ -79,6 +80,8 @@ export class WorldtickClient {
   view: EntityView = createView(1);
   welcome: WelcomeMsg | null = null;
   lastSnapshot: SnapshotMsg | null = null;
+  /** The last region frame received (net option `viewMode: 'regions'`), or null. */
+  lastRegion: RegionMsg | null = null;
   closeCode = 0;
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
@@ -250,10 +253,11 @@ export class WorldtickClient {
     });
   }
 
-  /** Wait for a snapshot of step >= `step`. */
+  /** Wait for a snapshot (or region frame) of step >= `step`. */
   waitForStep(step: number, timeoutMs = 5000): Promise<ServerMsg> {
     if (this.lastSnapshot && this.lastSnapshot.step >= step) return Promise.resolve(this.lastSnapshot);
-    return this.waitFor((m) => m.type === 17 && m.step >= step, timeoutMs);
+    if (this.lastRegion && this.lastRegion.step >= step) return Promise.resolve(this.lastRegion);
+    return this.waitFor((m) => (m.type === 17 || m.type === 24) && m.step >= step, timeoutMs);
   }
 
   /** Resolves when the socket has closed (with `closeCode` set). */
@@ -264,6 +268,24 @@ export class WorldtickClient {
 
   close(code = 1000, reason = ''): void {
     this.#ws?.close(code, reason);
+  }
+
+  /** A snapshot or region frame arrived: count it, record its update latency and the input ack round trip. */
+  #received(sendTime: number, ack: number): void {
+    const now = this.#now();
+    this.stats.snapshots++;
+    const lat = now - sendTime;
+    this.stats.lastLatencyMs = lat;
+    this.#sink?.update(lat);
+    if (ack > this.#lastAck) {
+      this.#lastAck = ack;
+      const k = ack % ACK_RING;
+      if (this.#ackSeq[k] === ack) {
+        const rtt = now - this.#ackAt[k];
+        this.stats.lastAckRttMs = rtt;
+        this.#sink?.ack(rtt);
+      }
+    }
   }
 
   #onMessage(data: unknown): void {
@@ -282,23 +304,19 @@ export class WorldtickClient {
         this.welcome = m;
         this.view = createView(m.positionScale, m.fields);
         break;
-      case 17: {
-        const now = this.#now();
+      case 17:
         applySnapshot(this.view, m);
         this.lastSnapshot = m;
-        this.stats.snapshots++;
-        const lat = now - m.sendTime;
-        this.stats.lastLatencyMs = lat;
-        this.#sink?.update(lat);
-        if (m.ack > this.#lastAck) {
-          this.#lastAck = m.ack;
-          const k = m.ack % ACK_RING;
-          if (this.#ackSeq[k] === m.ack) {
-            const rtt = now - this.#ackAt[k];
-            this.stats.lastAckRttMs = rtt;
-            this.#sink?.ack(rtt);
-          }
-        }
+        this.#received(m.sendTime, m.ack);
+        break;
+      case 24: {
+        // A shared region frame: the view is the frame filtered to this player (docs/PROTOCOL.md "region").
+        const me = this.welcome?.playerId ?? -1;
+        applyRegion(this.view, m, me);
+        this.lastRegion = m;
+        let ack = 0;
+        for (let i = 0; i + 1 < m.acks.length; i += 2) if (m.acks[i] === me) ack = m.acks[i + 1];
+        this.#received(m.sendTime, ack);
         break;
       }
       case 18:

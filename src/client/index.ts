@@ -11,7 +11,7 @@ export {
   type WebSocketCtor,
   type WebSocketLike,
 } from './client.js';
-export { applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
+export { applyRegion, applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
 export {
   CloseCode,
   EntityField,
@@ -31,6 +31,7 @@ export {
   type ReplicatedKinds,
   type ServerMsg,
   type SnapshotMsg,
+  type RegionMsg,
   type WelcomeMsg,
   type WireErrorCodeValue,
 } from '../net/protocol.js';

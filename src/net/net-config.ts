@@ -74,6 +74,24 @@ export interface NetConfig {
    * `idlePlayerMinHz` (non-players never get more than idle players under load).
    */
   nonPlayerMinHz: number;
+  /**
+   * How sessions get their view (docs/NET-SCALE.md "Region frames"): `exact` (default) — a delta
+   * snapshot per session; `regions` — a session at full quality is sent its cell's shared region
+   * frame (full state of every entity in the cell's box grown by `interestRadius`, encoded once
+   * per step per cell), falling back to the exact snapshot where the frame would be over
+   * `regionMaxEntitiesFactor × maxEntitiesPerSession` entities or the session is degraded.
+   */
+  viewMode: 'exact' | 'regions';
+  /** Side of a region cell (world units); 0 = `interestRadius`. Used by `viewMode: 'regions'` only. */
+  regionCellSize: number;
+  /** A region frame holds at most this × `maxEntitiesPerSession` entities (bounds its bytes); a denser cell falls back to exact snapshots. */
+  regionMaxEntitiesFactor: number;
+  /**
+   * A cell's sessions get its shared frame only when at least this many players stand in it;
+   * fewer → exact snapshots (a frame shared by few sessions costs more to send than it saves in
+   * encoding: docs/NET-SCALE.md "Region frames").
+   */
+  regionMinPlayers: number;
 }
 
 /** Defaults (documented in docs/PROTOCOL.md). */
@@ -105,6 +123,10 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   snapshotHz: 20,
   idlePlayerMinHz: 4,
   nonPlayerMinHz: 1,
+  viewMode: 'exact',
+  regionCellSize: 0,
+  regionMaxEntitiesFactor: 2,
+  regionMinPlayers: 8,
 });
 
 const int = (min: number, max: number): NumberSpec => ({ kind: 'number', default: 0, integer: true, min, max });
@@ -141,6 +163,10 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     snapshotHz: real(0.01, 10_000),
     idlePlayerMinHz: real(0.01, 10_000),
     nonPlayerMinHz: real(0.01, 10_000),
+    viewMode: { kind: 'enum', default: 'exact', values: ['exact', 'regions'] },
+    regionCellSize: real(0, 1e7),
+    regionMaxEntitiesFactor: real(0.01, 64),
+    regionMinPlayers: int(1, 1_000_000),
   },
 };
 
@@ -153,6 +179,8 @@ export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
   const cfg = { ...NET_DEFAULTS, ...(typeof patch === 'object' && patch !== null ? patch : {}) } as NetConfig;
   if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8)
     problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
+  if (cfg.viewMode === 'regions' && cfg.regionCellSize === 0 && !(cfg.interestRadius > 0))
+    problems.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
   if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');
   if (problems.length || !r.ok) throw optionInvalid(problems);
   return r.value;

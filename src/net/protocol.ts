@@ -32,6 +32,12 @@ export const MsgType = {
   WALLET: 22,
   /** Cluster: another instance owns the world (docs/PROTOCOL.md, "redirect"). */
   REDIRECT: 23,
+  /**
+   * A shared region frame (net option `viewMode: 'regions'`): `[24, step, worldTime, sendTime,
+   * acks, cell, radius, maxEntities, entities]` — the full state of every entity near the
+   * sender's region cell; it replaces the client's view (docs/PROTOCOL.md, "region").
+   */
+  REGION: 24,
 } as const;
 export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
 
@@ -187,6 +193,30 @@ export interface SnapshotMsg {
   leave: number[];
 }
 
+/**
+ * `region` as decoded by the client: one frame shared by every session whose player is in the
+ * region cell. `entities` is a superset of each such player's view; the client keeps those within
+ * `radius` of its own player, at most `maxEntities` (client view rule, docs/PROTOCOL.md).
+ */
+export interface RegionMsg {
+  type: 24;
+  step: number;
+  /** World seconds. */
+  worldTime: number;
+  /** Server wall clock when the step's snapshots began to be sent (Unix epoch milliseconds). */
+  sendTime: number;
+  /** `[playerId, lastInputSeq, playerId, lastInputSeq, ...]` of the players in the cell. */
+  acks: number[];
+  /** Region cell index (row-major on the server's region lattice). */
+  cell: number;
+  /** Interest radius the client filters to (world units). */
+  radius: number;
+  /** Most entities the client presents (the server's `maxEntitiesPerSession`). */
+  maxEntities: number;
+  /** `[id, x, y, kind, tier, ...custom fields]` each: the same entry as a snapshot's enter. */
+  entities: number[][];
+}
+
 export interface EventMsg {
   type: 18;
   /** Intent kind code (tiers issue). */
@@ -249,7 +279,7 @@ export interface WalletMsg {
   appliedSeq: number;
 }
 
-export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | PongMsg | ErrorMsg | TxResultMsg | WalletMsg | RedirectMsg;
+export type ServerMsg = WelcomeMsg | SnapshotMsg | RegionMsg | EventMsg | PongMsg | ErrorMsg | TxResultMsg | WalletMsg | RedirectMsg;
 
 /** Client → server frame builders (arrays ready for msgpack). */
 export const helloFrame = (
@@ -323,6 +353,18 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
         enter: (a[5] ?? []) as number[][],
         update: (a[6] ?? []) as number[][],
         leave: (a[7] ?? []) as number[],
+      };
+    case MsgType.REGION:
+      return {
+        type: 24,
+        step: num(a[1]),
+        worldTime: num(a[2]),
+        sendTime: num(a[3]),
+        acks: (Array.isArray(a[4]) ? a[4] : []) as number[],
+        cell: num(a[5]),
+        radius: num(a[6]),
+        maxEntities: num(a[7]),
+        entities: (Array.isArray(a[8]) ? a[8] : []) as number[][],
       };
     case MsgType.EVENT:
       return { type: 18, kind: a[1] as number | string, npc: num(a[2]), at: num(a[3]), expiresAt: num(a[4]) };

@@ -25,6 +25,7 @@
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
 import { beginRun, encodeSessionSnapshot, frameFor, snapshotOrdinal, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import { createRegionFrames, regionFrameFor } from './region-frames.js';
 import type { Session } from './session.js';
 import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
 import type { PhaseScratch, WorldNet } from './world-net.js';
@@ -228,9 +229,20 @@ const sendOne = (
     sf.radiusScale =
       level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
   }
-  const len = encodeSessionSnapshot(world, net, s, frame);
+  // Region mode (region-frames.ts): a session at full radius whose own ladder is at 0 gets its
+  // cell's shared frame (level 1 from load only asks for a staler far ring: a full frame is fresher).
+  let bytes: Uint8Array | null = null;
+  if (cfg.viewMode === 'regions' && level <= 1 && s.ladder === 0) {
+    const rf = (net.regions ??= createRegionFrames(world, net));
+    bytes = regionFrameFor(world, net, rf, s, f);
+    if (bytes !== null) {
+      s.knownCount = 0; // the frame replaced the client's view: the next exact snapshot is all enters
+      rf.stats.framesSent++;
+    }
+  }
+  const len = bytes === null ? encodeSessionSnapshot(world, net, s, frame) : bytes.length;
   const t1 = performance.now();
-  const r = net.transport.send(s, net.out.bytes.subarray(0, len));
+  const r = net.transport.send(s, bytes === null ? net.out.bytes.subarray(0, len) : bytes);
   if (r === 2) {
     // Dropped by uWS: the client's view no longer matches our known set. Close it.
     s.closeCode = CloseCode.SLOW_CONSUMER;

@@ -9,6 +9,7 @@ import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-sc
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
+import type { RegionFrames } from './region-state.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
 
@@ -160,6 +161,8 @@ export interface WorldNet {
   closing: Session[];
   /** Scratch of the replicate phase (priority order). */
   phase: PhaseScratch;
+  /** Shared region frames (net option `viewMode: 'regions'`, region-frames.ts), created on first use. */
+  regions?: RegionFrames;
 }
 
 /** The slot replication adds to a world: set by the game server while it serves the world, else null. */
