@@ -15,7 +15,9 @@
  * Level of detail (tier of an NPC; players are always full): detailed = collision with up to
  * `maxPerCell` neighbours per cell + perception; active = collision with `activeMaxPerCell`;
  * ambient = like active but only every `ambientCollideEvery` steps (staggered by id);
- * dormant = no collision, no perception (still integrated, kept out of obstacles and in bounds).
+ * dormant = no collision, no perception (still integrated, kept out of obstacles and in bounds) —
+ * and in a world with tiers and coarse movement not in the step at all: a dormant NPC catches up
+ * coarsely in a rotating slice (src/physics/physics-lod.ts).
  */
 import { TierCode } from '../../components/tier.js';
 import { perceiveBody } from './perception-kernel.js';
@@ -61,9 +63,9 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     rowMax = s.rowMax;
   const cellStart = s.cellStart,
     cellItems = s.cellItems;
-  const rects = s.obsRects,
-    obsStart = s.obsStart,
+  const obsStart = s.obsStart,
     obsItems = s.obsItems;
+  const ob = new Float64Array(4);
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1] > 0;
   const cnt = s.counters,
     o = slot * C.stride;
@@ -157,58 +159,17 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
         gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
         gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
         const oc = gy * side + gx;
-        const oEnd = obsStart[oc + 1];
-        for (let k = obsStart[oc]; k < oEnd; k++) {
-          const q = obsItems[k] * 4;
-          const rx0 = rects[q],
-            ry0 = rects[q + 1],
-            rx1 = rects[q + 2],
-            ry1 = rects[q + 3];
-          const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
-          const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
-          const dx = x - qx,
-            dy = y - qy;
-          const d2 = dx * dx + dy * dy;
-          if (d2 >= r * r) continue;
-          let nX: number, nY: number;
-          if (d2 > 0) {
-            const d = Math.sqrt(d2);
-            nX = dx / d;
-            nY = dy / d;
-            x = qx + nX * r;
-            y = qy + nY * r;
-          } else {
-            // Centre inside the rect: leave by the nearest side.
-            const l = x - rx0,
-              rr = rx1 - x,
-              bo = y - ry0,
-              tp = ry1 - y;
-            const m = Math.min(l, rr, bo, tp);
-            if (m === l) {
-              nX = -1;
-              nY = 0;
-              x = rx0 - r;
-            } else if (m === rr) {
-              nX = 1;
-              nY = 0;
-              x = rx1 + r;
-            } else if (m === bo) {
-              nX = 0;
-              nY = -1;
-              y = ry0 - r;
-            } else {
-              nX = 0;
-              nY = 1;
-              y = ry1 + r;
-            }
-          }
-          const vn = nvx * nX + nvy * nY;
-          if (vn < 0) {
-            const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
-            nvx -= k2 * nX;
-            nvy -= k2 * nY;
-          }
-          obsPushes++;
+        if (obsStart[oc] < obsStart[oc + 1]) {
+          // Rare (cells near an obstacle): the shared push-out, results through `ob`.
+          ob[0] = x;
+          ob[1] = y;
+          ob[2] = nvx;
+          ob[3] = nvy;
+          obsPushes += pushOutOfObstacles(s, oc, r, isPlayer, ob);
+          x = ob[0];
+          y = ob[1];
+          nvx = ob[2];
+          nvy = ob[3];
         }
       }
       // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
@@ -249,6 +210,80 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 };
 
 /**
+ * Push a circle of radius `r` at (o[0], o[1]) with velocity (o[2], o[3]) out of every obstacle
+ * rect listed for grid cell `oc`, in place: players slide along a rect (velocity into it zeroed),
+ * NPCs turn away (reflected). Returns the number of pushes. Shared by the kernel and the coarse
+ * catch-up of bodies outside the step (src/physics/physics-lod.ts).
+ */
+export const pushOutOfObstacles = (s: PhysicsShared, oc: number, r: number, isPlayer: boolean, o: Float64Array): number => {
+  const rects = s.obsRects,
+    obsItems = s.obsItems;
+  let x = o[0],
+    y = o[1],
+    nvx = o[2],
+    nvy = o[3];
+  let pushes = 0;
+  const oEnd = s.obsStart[oc + 1];
+  for (let k = s.obsStart[oc]; k < oEnd; k++) {
+    const q = obsItems[k] * 4;
+    const rx0 = rects[q],
+      ry0 = rects[q + 1],
+      rx1 = rects[q + 2],
+      ry1 = rects[q + 3];
+    const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
+    const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
+    const dx = x - qx,
+      dy = y - qy;
+    const d2 = dx * dx + dy * dy;
+    if (d2 >= r * r) continue;
+    let nX: number, nY: number;
+    if (d2 > 0) {
+      const d = Math.sqrt(d2);
+      nX = dx / d;
+      nY = dy / d;
+      x = qx + nX * r;
+      y = qy + nY * r;
+    } else {
+      // Centre inside the rect: leave by the nearest side.
+      const l = x - rx0,
+        rr = rx1 - x,
+        bo = y - ry0,
+        tp = ry1 - y;
+      const m = Math.min(l, rr, bo, tp);
+      if (m === l) {
+        nX = -1;
+        nY = 0;
+        x = rx0 - r;
+      } else if (m === rr) {
+        nX = 1;
+        nY = 0;
+        x = rx1 + r;
+      } else if (m === bo) {
+        nX = 0;
+        nY = -1;
+        y = ry0 - r;
+      } else {
+        nX = 0;
+        nY = 1;
+        y = ry1 + r;
+      }
+    }
+    const vn = nvx * nX + nvy * nY;
+    if (vn < 0) {
+      const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
+      nvx -= k2 * nX;
+      nvy -= k2 * nY;
+    }
+    pushes++;
+  }
+  o[0] = x;
+  o[1] = y;
+  o[2] = nvx;
+  o[3] = nvy;
+  return pushes;
+};
+
+/**
  * Copy the results of the bodies of grid rows [rowLo, rowHi) back into the world stores (the
  * copy-back phase, after every band's kernel finished), in slot order: the results are read in
  * sequence and the stores written at the bodies' ids (a write to a random id costs far less than
@@ -275,7 +310,7 @@ export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void
 };
 
 /**
- * Put each quarantined body with an id in [idLo, idHi) (a body the guard kept out of the grid:
+ * Put each quarantined body of `ids[idLo..idHi)` (list positions; a body the guard kept out of the grid:
  * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
@@ -286,10 +321,12 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     maxX = prm[P.maxX],
     maxY = prm[P.maxY];
   const kind = s.kind,
+    ids = s.ids,
     cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
-  for (let e = idLo; e < idHi; e++) {
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
     if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
     const x = lx[e],
       y = ly[e];

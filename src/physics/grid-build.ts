@@ -3,10 +3,10 @@
  * a cell), as two counting sorts, so that no pass increments a per-cell counter at a random cell
  * (a world of 100k bodies on 625k cells spent most of its grid build on those cache misses):
  *
- *   guardIds     (per id range: inline or on a shard)  anomaly guard, each body's cell, bodies
- *                per row counted per id partition
+ *   guardIds     (per range of the step's body list `ids`: inline or on a shard)  anomaly guard,
+ *                each body's cell, bodies per row counted per id partition
  *   planStage    (main thread)  row starts, and each id partition's first slot in each row
- *   stageIds     (per id range)  each body's sanitised start-of-step state into the slots of its
+ *   stageIds     (per range of `ids`)  each body's sanitised start-of-step state into the slots of its
  *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
  *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order:
  *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`,
@@ -39,9 +39,10 @@ export const QUARANTINED = 1,
  * what was wrong, as bits: {@link QUARANTINED} (non-finite position: the body sits out the step,
  * restored to its last good position at rest by the copy-back), {@link POS_CLAMPED} (outside the
  * world: clamped in), {@link VEL_CLAMPED} (non-finite velocity → 0, above `maxSpeed` → scaled).
- * Pure: the guard and the staging pass both call it (each may run on a worker, and be re-run).
+ * Pure: the guard and the staging pass both call it (each may run on a worker, and be re-run), and
+ * so does the coarse catch-up of bodies outside the step (src/physics/physics-lod.ts).
  */
-const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
+export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
   const prm = s.params;
   const minX = prm[P.minX],
     minY = prm[P.minY],
@@ -79,7 +80,7 @@ const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
 };
 
 /**
- * Guard pass over the ids [idLo, idHi) as id partition `part`: each body's cell (`cellOf`; -1 when
+ * Guard pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part`: each body's cell (`cellOf`; -1 when
  * quarantined), its row counted in `rowCounts` row `part`, and the guard counters
  * of counter slot `part`. Reads the stores, writes none: it may be re-run, even concurrently
  * with a late run of itself (every write is of a value computed from unchanged inputs).
@@ -91,6 +92,7 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     minY = prm[P.minY],
     inv = 1 / prm[P.cellSize];
   const kind = s.kind,
+    ids = s.ids,
     cellOf = s.cellOf,
     guardBits = s.guardBits;
   const o = new Float64Array(4);
@@ -99,7 +101,8 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   let quarantined = 0,
     posClamped = 0,
     velClamped = 0;
-  for (let e = idLo; e < idHi; e++) {
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
     guardBits[e] = bad;
@@ -152,13 +155,14 @@ export const planStage = (s: PhysicsShared, parts: number): number => {
 };
 
 /**
- * Staging pass over the ids [idLo, idHi) as id partition `part` (after {@link planStage}): each
+ * Staging pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part` (after {@link planStage}): each
  * body's sanitised start-of-step state into its row's slots in `stage`, ids ascending. Rewrites
  * the same slots when re-run.
  */
 export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
   const side = s.params[P.side] | 0;
   const kind = s.kind,
+    ids = s.ids,
     tier = s.tier,
     cellOf = s.cellOf,
     guardBits = s.guardBits,
@@ -171,7 +175,8 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   // One cursor per row: this partition's slots in each row start at its stageBase row.
   const cursor = s.stageBase.slice(part * side, part * side + side);
   const o = new Float64Array(4);
-  for (let e = idLo; e < idHi; e++) {
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
     const kd = kind[e];
     if (kd === NONE) continue;
     const c = cellOf[e];

@@ -74,8 +74,14 @@ export interface PhysicsShared {
   vy: Float32Array;
   /** World tier store (`Tier.tier`): level of detail of NPC bodies. */
   tier: Uint8Array;
-  /** {@link BodyKind} per entity, set by the caller before each step. */
+  /** {@link BodyKind} per entity, set by the caller before each step (read only for the ids in `ids`). */
   kind: Uint8Array;
+  /**
+   * This step's bodies, ids ascending, at [0, idCount) (PhysicsState.idCount): the per-id phases
+   * (guard, stage, quarantine restore) walk this list, not the id range, so their cost follows the
+   * bodies in the step (with level of detail: players and non-dormant NPCs), not the population.
+   */
+  ids: Int32Array;
   /**
    * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id, four
    * float32 per slot: `out[4k] = x, [4k+1] = y, [4k+2] = vx, [4k+3] = vy`. A band of rows writes one
@@ -108,7 +114,7 @@ export interface PhysicsShared {
   /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
   stage: Float32Array;
   stageI: Int32Array;
-  /** Grid cell of each entity this step (-1: quarantined or not a body), written by the guard. */
+  /** Grid cell of each body of this step (-1: quarantined), written by the guard (stale for ids not in `ids`). */
   cellOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
   guardBits: Uint8Array;
