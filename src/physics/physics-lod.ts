@@ -31,6 +31,9 @@ import { pushOutOfObstacles } from './collide-kernel.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
 import { BodyKind } from './physics-types.js';
+import { TierCode } from '../../components/tier.js';
+
+const AMBIENT = TierCode.ambient;
 
 /** A world (with physics; its tiers are detected). */
 export type PhysicsLodWorld = World<WorldCore>;
@@ -185,6 +188,8 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   for (let j = 0; j < players.length; j++) kind[players[j]] = BodyKind.player;
   const up = sim.upper,
     nu = sim.upperCount;
+  const every = Math.max(1, ps.config.ambientCollideEvery),
+    phase = ctx.step % every;
   let i = 0,
     j = 0,
     n = 0;
@@ -192,8 +197,11 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     let e: number;
     if (j >= m || (i < nu && up[i] < ot[j])) {
       e = up[i++];
-      // Demoted since the last commit (tier store ahead of the list), or despawned: outside the step.
-      if (tier[e] > 2 || !entityExists(world, e)) continue;
+      const t = tier[e];
+      // Demoted since the last commit (tier store ahead of the list), or despawned: outside the
+      // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
+      // every === 0) and move coarsely in between (caught up as they rejoin).
+      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0) || !entityExists(world, e)) continue;
       kind[e] = BodyKind.npc;
       coarse += rejoin(ps, e, moved, stamp, maxLag, dt, o);
     } else e = ot[j++];
