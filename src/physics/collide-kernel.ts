@@ -20,6 +20,7 @@
  * coarsely in a rotating slice (src/physics/physics-lod.ts).
  */
 import { TierCode } from '../../components/tier.js';
+import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
@@ -36,7 +37,9 @@ const DETAILED = TierCode.detailed,
  *
  * Neighbour scan: the 3 cells of a neighbouring row are consecutive in cell order, so their
  * bodies are one contiguous span of slots, read as one loop — unless a cell of those rows holds
- * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same order).
+ * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same
+ * order). A span is found by column (`sortedCx`) with cursors that only move forward along the
+ * row, a cell of a capped span by binary search: the grid has no per-cell array.
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
@@ -61,8 +64,11 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     sortedCx = s.sortedCx,
     rowSlot = s.rowStart,
     rowMax = s.rowMax;
-  const cellStart = s.cellStart,
-    cellItems = s.cellItems;
+  const cellItems = s.cellItems;
+  // Per neighbouring row (up to 3): the slots of columns [cx - 1, cx + 1] as two cursors, moved
+  // forward as the row's bodies (ascending columns) are walked — no per-cell array.
+  const spanLo = new Int32Array(3),
+    spanHi = new Int32Array(3);
   const obsStart = s.obsStart,
     obsItems = s.obsItems;
   const ob = new Float64Array(4);
@@ -81,6 +87,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     // Largest cell of the 3 rows: a body whose cap is at least this scans spans, not cells.
     let nearMax = rowMax[yLo];
     for (let ny = yLo + 1; ny <= yHi; ny++) if (rowMax[ny] > nearMax) nearMax = rowMax[ny];
+    for (let ny = yLo; ny <= yHi; ny++) spanLo[ny - yLo] = spanHi[ny - yLo] = rowSlot[ny];
     // The row's bodies are one run of slots, in cell order: no visit of empty cells (most cells
     // of a sparse world); each body's column is in `sortedCx`.
     for (let b = rowSlot[cy], bEnd = rowSlot[cy + 1]; b < bEnd; b++) {
@@ -105,12 +112,20 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       if (cap > 0) {
         let hitCap = 0;
         for (let ny = yLo; ny <= yHi; ny++) {
-          const c0 = ny * side + xLo;
-          // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
+          const i = ny - yLo,
+            rEnd = rowSlot[ny + 1];
+          let a = spanLo[i];
+          while (a < rEnd && sortedCx[a] < xLo) a++;
+          spanLo[i] = a;
+          let z = spanHi[i] > a ? spanHi[i] : a;
+          while (z < rEnd && sortedCx[z] <= xHi) z++;
+          spanHi[i] = z;
+          // One span of the row's 3 cells [a, z), or (a cell over the cap) cell by cell.
           const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
           for (let sp = 0; sp < spans; sp++) {
-            const start = cellStart[c0 + sp];
-            let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+            const start = a;
+            let end = spans === 1 ? z : slotAfter(sortedCx, a, z, xLo + sp);
+            a = end;
             if (spans > 1 && end - start > cap) {
               end = start + cap;
               hitCap = 1;

@@ -8,9 +8,9 @@
  *   planStage    (main thread)  row starts, and each id partition's first slot in each row
  *   stageIds     (per range of `ids`)  each body's sanitised start-of-step state into the slots of its
  *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
- *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order:
- *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`,
- *                and the row's `rowWork` / `rowMax`. Rows are independent: any partition of the
+ *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order
+ *                (by column, stable): `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, and the
+ *                row's `rowWork` / `rowMax`. No per-cell array: kernels find cells by column. Rows are independent: any partition of the
  *                rows gives the same arrays.
  *
  *   stage (8 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
@@ -150,7 +150,6 @@ export const planStage = (s: PhysicsShared, parts: number): number => {
     }
   }
   rowStart[side] = acc;
-  s.cellStart[side * side] = acc; // the end of the last cell (the build writes every other cell's start)
   return acc;
 };
 
@@ -206,15 +205,17 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
 
 /**
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
- * those rows (see module doc). Touches only those rows' cells and slots.
+ * those rows (see module doc). Touches only those rows' slots: there is no per-cell array (the
+ * kernels find a row's cells in its slots by column, `sortedCx`), so a sparse world's millions of
+ * empty cells cost nothing. A row is sorted by column stably (ids stay ascending inside a cell):
+ * by insertion when it holds few bodies for its width, else by counting over its columns.
  * Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
 export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
   const prm = s.params;
   const side = prm[P.side] | 0,
     cap = prm[P.maxPerCell] | 0;
-  const cellStart = s.cellStart,
-    items = s.cellItems,
+  const items = s.cellItems,
     srt = s.sorted,
     flags = s.sortedFlags,
     sortedCx = s.sortedCx,
@@ -223,57 +224,89 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     rowSlot = s.rowStart,
     rowWork = s.rowWork,
     rowMax = s.rowMax;
-  // Per-cell counters of one row: small enough for L1, so counting never misses the cache; the
-  // row's cellStart entries are written once, sequentially. One small array per call (per band).
+  // Per-column counters of one row (L1-sized) for dense rows; a permutation for sparse rows
+  // (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
+  const perm = new Int32Array((side >> 3) + 1);
   for (let gy = rowStart; gy < rowEnd; gy++) {
-    const base = gy * side;
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
-    if (rs === re) {
-      // Empty row (common in a sparse world): every cell starts (and ends) at rs.
-      cellStart.fill(rs, base, base + side);
+    const n = re - rs;
+    if (n === 0) {
       rowWork[gy] = 0;
       rowMax[gy] = 0;
       continue;
     }
-    count.fill(0);
-    for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
-    // Exclusive prefix from rs into cellStart; count[cx] becomes cell cx's scatter cursor. No
-    // branch per cell: in a sparse world this loop runs over many more cells than bodies.
-    let acc = rs;
-    for (let cx = 0; cx < side; cx++) {
-      const k = count[cx];
-      cellStart[base + cx] = acc;
-      count[cx] = acc;
-      acc += k;
+    if (n <= side >> 3) {
+      // Stable insertion sort of the row's stage positions by column.
+      for (let i = 0; i < n; i++) {
+        const cx = stageI[(rs + i) * STAGE_STRIDE + 5];
+        let j = i;
+        while (j > 0 && stageI[(rs + perm[j - 1]) * STAGE_STRIDE + 5] > cx) {
+          perm[j] = perm[j - 1];
+          j--;
+        }
+        perm[j] = i;
+      }
+      for (let i = 0; i < n; i++) place((rs + perm[i]) * STAGE_STRIDE, rs + i, stage, stageI, srt, flags, sortedCx, items);
+    } else {
+      count.fill(0);
+      for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
+      let acc = rs;
+      for (let cx = 0; cx < side; cx++) {
+        const k = count[cx];
+        count[cx] = acc;
+        acc += k;
+      }
+      for (let i = rs; i < re; i++) {
+        const q = i * STAGE_STRIDE;
+        place(q, count[stageI[q + 5]]++, stage, stageI, srt, flags, sortedCx, items);
+      }
     }
-    // Scatter (stable: ids stay ascending inside a cell).
-    for (let i = rs; i < re; i++) {
-      const q = i * STAGE_STRIDE;
-      const cx = stageI[q + 5];
-      const k = count[cx]++;
-      const e = stageI[q + 4];
-      sortedCx[k] = cx;
-      const o = k << 2;
-      srt[o] = stage[q];
-      srt[o + 1] = stage[q + 1];
-      srt[o + 2] = stage[q + 2];
-      srt[o + 3] = stage[q + 3];
-      flags[k] = stageI[q + 6];
-      items[k] = e;
-    }
-    // Row work = Σ over cells of k × (1 + min(k, cap)) = Σ over bodies of (1 + min(k, cap)), k
-    // the body's cell count (count[cx] is now the cell's end, cellStart its start).
+    // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column).
     let w = 0,
       most = 0;
-    for (let i = rs; i < re; i++) {
-      const cx = stageI[i * STAGE_STRIDE + 5];
-      const k = count[cx] - cellStart[base + cx];
-      w += 1 + (k < cap ? k : cap);
+    for (let i = rs; i < re; ) {
+      const cx = sortedCx[i];
+      let j = i + 1;
+      while (j < re && sortedCx[j] === cx) j++;
+      const k = j - i;
+      w += k * (1 + (k < cap ? k : cap));
       if (k > most) most = k;
+      i = j;
     }
     rowWork[gy] = w;
     rowMax[gy] = most;
   }
+};
+
+/** Copy the staged body at stage word `q` into grid slot `k`. */
+const place = (
+  q: number,
+  k: number,
+  stage: Float32Array,
+  stageI: Int32Array,
+  srt: Float32Array,
+  flags: Uint8Array,
+  sortedCx: Int32Array,
+  items: Int32Array,
+): void => {
+  sortedCx[k] = stageI[q + 5];
+  const o = k << 2;
+  srt[o] = stage[q];
+  srt[o + 1] = stage[q + 1];
+  srt[o + 2] = stage[q + 2];
+  srt[o + 3] = stage[q + 3];
+  flags[k] = stageI[q + 6];
+  items[k] = stageI[q + 4];
+};
+
+/** First slot in [lo, hi) whose column (`sortedCx`, ascending there) is above `cx`; `hi` when none. */
+export const slotAfter = (sortedCx: Int32Array, lo: number, hi: number, cx: number): number => {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sortedCx[mid] <= cx) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 };

@@ -5,6 +5,7 @@
  * list — does not depend on the partitioning. Work per cell is capped by `maxPerCell`; a cell
  * over the cap is counted in `perceptionTruncated` and its extra bodies are not seen.
  */
+import { slotAfter } from './grid-build.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
 const PLAYER = BodyKind.player;
@@ -20,7 +21,8 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   const reach = Math.ceil(R / prm[P.cellSize]);
   const srt = s.sorted,
     flags = s.sortedFlags,
-    cellStart = s.cellStart,
+    sortedCx = s.sortedCx,
+    rowSlot = s.rowStart,
     cellItems = s.cellItems,
     list = s.percList,
     rowMax = s.rowMax;
@@ -39,11 +41,14 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
     // A row's cells are consecutive slots: one span unless a cell of the row is over the cap.
-    const c0 = ny * side + xLo;
+    // The slots of columns [xLo, xHi] in this row, by binary search on the row's columns.
+    let a = slotAfter(sortedCx, rowSlot[ny], rowSlot[ny + 1], xLo - 1);
+    const z = slotAfter(sortedCx, a, rowSlot[ny + 1], xHi);
     const spans = rowMax[ny] <= cap ? 1 : xHi - xLo + 1;
     for (let sp = 0; sp < spans; sp++) {
-      const start = cellStart[c0 + sp];
-      let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+      const start = a;
+      let end = spans === 1 ? z : slotAfter(sortedCx, a, z, xLo + sp);
+      a = end;
       if (spans > 1 && end - start > cap) {
         end = start + cap;
         truncated = 1;

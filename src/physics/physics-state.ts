@@ -145,7 +145,6 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     out: f32(4 * n),
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
-    cellStart: i32(side * side + 1),
     cellItems: i32(n),
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),

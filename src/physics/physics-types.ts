@@ -92,8 +92,10 @@ export interface PhysicsShared {
   /** Position each body had after the last committed step (quarantine restores it). */
   lastX: Float32Array;
   lastY: Float32Array;
-  /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
-  cellStart: Int32Array;
+  /**
+   * Uniform grid, sorted by row then column (ids ascending inside a cell): row r holds slots
+   * rowStart[r] .. rowStart[r+1], its cells found by column (`sortedCx`); no per-cell array.
+   */
   cellItems: Int32Array;
   /**
    * Start-of-step state of `cellItems[k]` at slot k, four float32 per slot like `out`
