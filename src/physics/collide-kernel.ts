@@ -4,7 +4,8 @@
  *   1. sums separation pushes from overlapping neighbours (circles) in the 3×3 cells around it,
  *      each pair resolved symmetrically (each side moves half the overlap, away from the other;
  *      coincident pairs split along a direction derived from the pair's ids, opposite signs),
- *   2. integrates `old + v·dt + push`,
+ *   2. integrates `old + v·dt·steps + push` (steps = 1 unless the body rejoins the step after
+ *      steps outside it: level of detail, src/physics/physics-lod.ts),
  *   3. pushes the circle out of static obstacle rectangles (players slide, NPCs turn),
  *   4. applies the world edge (players stop: velocity into the edge is zeroed; NPCs turn:
  *      it is reflected),
@@ -61,6 +62,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   const out = s.out,
     srt = s.sorted,
     flags = s.sortedFlags,
+    bodySteps = s.sortedSteps,
     sortedCx = s.sortedCx,
     rowSlot = s.rowStart,
     rowMax = s.rowMax;
@@ -166,8 +168,11 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       }
       let nvx = srt[q + 2],
         nvy = srt[q + 3];
-      let x = x0 + nvx * dt + pushX;
-      let y = y0 + nvy * dt + pushY;
+      // A body rejoining after steps outside it integrates them all (level of detail).
+      const n = bodySteps[b];
+      const sdt = n > 1 ? dt * n : dt;
+      let x = x0 + nvx * sdt + pushX;
+      let y = y0 + nvy * sdt + pushY;
       if (hasObs) {
         let gx = Math.floor((x - minX) / cell),
           gy = Math.floor((y - minY) / cell);

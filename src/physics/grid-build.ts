@@ -14,12 +14,12 @@
  *                rows gives the same arrays.
  *
  *   stage (8 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
- *   ┌────┬────┬────┬────┬────┬────┬───────┬───┐
- *   │ x  │ y  │ vx │ vy │ id │ cx │ flags │ - │   x..vy float32, id/cx/flags int32
- *   └────┴────┴────┴────┴────┴────┴───────┴───┘
+ *   ┌────┬────┬────┬────┬────┬────┬───────┬───────┐
+ *   │ x  │ y  │ vx │ vy │ id │ cx │ flags │ steps │   x..vy float32, id/cx/flags/steps int32
+ *   └────┴────┴────┴────┴────┴────┴───────┴───────┘
  */
 import { TierCode } from '../../components/tier.js';
-import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
+import { BodyKind, C, KIND_STEPS_SHIFT, P, type PhysicsShared } from './physics-types.js';
 
 const NONE = BodyKind.none,
   PLAYER = BodyKind.player;
@@ -176,8 +176,9 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   const o = new Float64Array(4);
   for (let i = idLo; i < idHi; i++) {
     const e = ids[i];
-    const kd = kind[e];
-    if (kd === NONE) continue;
+    const kb = kind[e];
+    if (kb === NONE) continue;
+    const kd = kb & 3;
     const c = cellOf[e];
     if (c < 0) continue;
     const gy = (c / side) | 0;
@@ -200,6 +201,7 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     // Level of detail: players are always full; an unknown tier code counts as dormant.
     const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
     stageI[q + 6] = kd | (t << 2);
+    stageI[q + 7] = kb >> KIND_STEPS_SHIFT;
   }
 };
 
@@ -218,6 +220,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
   const items = s.cellItems,
     srt = s.sorted,
     flags = s.sortedFlags,
+    steps = s.sortedSteps,
     sortedCx = s.sortedCx,
     stage = s.stage,
     stageI = s.stageI,
@@ -248,7 +251,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
         }
         perm[j] = i;
       }
-      for (let i = 0; i < n; i++) place((rs + perm[i]) * STAGE_STRIDE, rs + i, stage, stageI, srt, flags, sortedCx, items);
+      for (let i = 0; i < n; i++) place((rs + perm[i]) * STAGE_STRIDE, rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
     } else {
       count.fill(0);
       for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
@@ -260,7 +263,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       }
       for (let i = rs; i < re; i++) {
         const q = i * STAGE_STRIDE;
-        place(q, count[stageI[q + 5]]++, stage, stageI, srt, flags, sortedCx, items);
+        place(q, count[stageI[q + 5]]++, stage, stageI, srt, flags, steps, sortedCx, items);
       }
     }
     // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column).
@@ -288,6 +291,7 @@ const place = (
   stageI: Int32Array,
   srt: Float32Array,
   flags: Uint8Array,
+  steps: Uint8Array,
   sortedCx: Int32Array,
   items: Int32Array,
 ): void => {
@@ -298,6 +302,7 @@ const place = (
   srt[o + 2] = stage[q + 2];
   srt[o + 3] = stage[q + 3];
   flags[k] = stageI[q + 6];
+  steps[k] = stageI[q + 7];
   items[k] = stageI[q + 4];
 };
 

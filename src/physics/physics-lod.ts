@@ -30,10 +30,11 @@ import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { pushOutOfObstacles } from './collide-kernel.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
-import { BodyKind } from './physics-types.js';
+import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS } from './physics-types.js';
 import { TierCode } from '../../components/tier.js';
 
-const AMBIENT = TierCode.ambient;
+const AMBIENT = TierCode.ambient,
+  NPC = BodyKind.npc;
 
 /** A world (with physics; its tiers are detected). */
 export type PhysicsLodWorld = World<WorldCore>;
@@ -43,9 +44,10 @@ type TieredWorld = PhysicsLodWorld & TiersSlot;
 export interface PhysicsLod {
   /** The last step ran with level of detail (dormant NPCs outside the step). */
   on: boolean;
-  /** Bodies in the last step / NPCs moved coarsely in it (slice + rejoining). */
+  /** Bodies in the last step; NPCs moved coarsely in it (the slice); NPCs that rejoined it with a lag. */
   lastStepBodies: number;
   lastCoarse: number;
+  lastRejoined: number;
   /** Scratch: the non-NPC bodies, sorted; one guard/obstacle result. */
   others: Int32Array;
   readonly o: Float64Array;
@@ -56,6 +58,7 @@ export const createPhysicsLod = (): PhysicsLod => ({
   on: false,
   lastStepBodies: 0,
   lastCoarse: 0,
+  lastRejoined: 0,
   others: new Int32Array(64),
   o: new Float64Array(4),
 });
@@ -134,8 +137,8 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
   s.lastY[e] = py[e];
 };
 
-/** Catch NPC `e` up to the start of this step (stamp `stamp`): its lag minus the step itself, clamped. */
-const rejoin = (ps: PhysicsState, e: number, moved: Uint16Array, stamp: number, maxLag: number, dt: number, o: Float64Array): number => {
+/** Catch NPC `e` up to the start of this step (stamp `stamp`) coarsely: its lag minus the step itself, clamped. Returns 1 when it moved. */
+const catchUp = (ps: PhysicsState, e: number, moved: Uint16Array, stamp: number, maxLag: number, dt: number, o: Float64Array): number => {
   let lag = (stamp - moved[e]) & 0xffff;
   moved[e] = stamp;
   if (lag <= 1) return 0;
@@ -165,7 +168,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   let coarse = 0;
   if (!coarseMovementOn(world)) {
     const npcs = query(world, [Position, Velocity, Npc]);
-    if (lod.on) for (let i = 0; i < npcs.length; i++) coarse += rejoin(ps, npcs[i], moved, stamp, maxLag, dt, o);
+    if (lod.on) for (let i = 0; i < npcs.length; i++) coarse += catchUp(ps, npcs[i], moved, stamp, maxLag, dt, o);
     else for (let i = 0; i < npcs.length; i++) moved[npcs[i]] = stamp;
     lod.on = false;
     lod.lastCoarse = coarse;
@@ -190,6 +193,8 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     nu = sim.upperCount;
   const every = Math.max(1, ps.config.ambientCollideEvery),
     phase = ctx.step % every;
+  const stepCap = Math.min(maxLag, MAX_BODY_STEPS);
+  let rejoined = 0;
   let i = 0,
     j = 0,
     n = 0;
@@ -202,8 +207,14 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
       // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
       // every === 0) and move coarsely in between (caught up as they rejoin).
       if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0) || !entityExists(world, e)) continue;
-      kind[e] = BodyKind.npc;
-      coarse += rejoin(ps, e, moved, stamp, maxLag, dt, o);
+      // Rejoining after steps outside the step: the kernel integrates them all (steps in `kind`).
+      let lag = (stamp - moved[e]) & 0xffff;
+      moved[e] = stamp;
+      if (lag > 1) {
+        if (lag > stepCap) lag = stepCap;
+        kind[e] = NPC | (lag << KIND_STEPS_SHIFT);
+        rejoined++;
+      } else kind[e] = NPC;
     } else e = ot[j++];
     if (n > 0 && ids[n - 1] === e) continue;
     ids[n++] = e;
@@ -233,5 +244,6 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   lod.on = true;
   lod.lastStepBodies = n;
   lod.lastCoarse = coarse;
+  lod.lastRejoined = rejoined;
   return true;
 };

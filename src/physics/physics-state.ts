@@ -148,6 +148,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     cellItems: i32(n),
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
+    sortedSteps: new Uint8Array(new SharedArrayBuffer(n)),
     sortedCx: i32(n),
     rowMax: i32(side),
     rowWork,

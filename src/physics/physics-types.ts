@@ -16,8 +16,17 @@ export interface Bounds {
   maxY: number;
 }
 
-/** Body kinds in {@link PhysicsShared.kind}. 0 = not a body this step. */
+/** Body kinds in {@link PhysicsShared.kind} (its low 2 bits). 0 = not a body this step. */
 export const BodyKind = { none: 0, npc: 1, player: 2 } as const;
+
+/**
+ * `kind[e] >> KIND_STEPS_SHIFT`: the steps of simulated time body `e` integrates in this step (0
+ * means 1): an NPC rejoining the step after steps outside it (level of detail,
+ * src/physics/physics-lod.ts) catches up its lag in the kernel's integration. At most
+ * {@link MAX_BODY_STEPS}.
+ */
+export const KIND_STEPS_SHIFT = 2;
+export const MAX_BODY_STEPS = 63;
 
 /** Indices into {@link PhysicsShared.params} (float64; written by the main thread before dispatch). */
 export const P = {
@@ -74,7 +83,10 @@ export interface PhysicsShared {
   vy: Float32Array;
   /** World tier store (`Tier.tier`): level of detail of NPC bodies. */
   tier: Uint8Array;
-  /** {@link BodyKind} per entity, set by the caller before each step (read only for the ids in `ids`). */
+  /**
+   * {@link BodyKind} | (steps << {@link KIND_STEPS_SHIFT}) per entity, set by the caller before each
+   * step (read only for the ids in `ids`).
+   */
   kind: Uint8Array;
   /**
    * This step's bodies, ids ascending, at [0, idCount) (PhysicsState.idCount): the per-id phases
@@ -105,6 +117,8 @@ export interface PhysicsShared {
   sorted: Float32Array;
   /** {@link BodyKind} | (level-of-detail tier << 2) of `cellItems[k]` at slot k (players: tier detailed). */
   sortedFlags: Uint8Array;
+  /** Steps of simulated time `cellItems[k]` integrates this step (0 or 1 = one; see {@link KIND_STEPS_SHIFT}). */
+  sortedSteps: Uint8Array;
   /** Grid column of `cellItems[k]` at slot k (the kernel walks a row's slots, not its cells). */
   sortedCx: Int32Array;
   /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */

@@ -276,7 +276,7 @@ export const physicsStatsOf = (wp: WorldPhysics | null) => {
     physics: {
       ...wp.state.stats,
       obstacles: wp.config.obstacles.length,
-      lod: { on: wp.lod.on, lastStepBodies: wp.lod.lastStepBodies, lastCoarse: wp.lod.lastCoarse },
+      lod: { on: wp.lod.on, lastStepBodies: wp.lod.lastStepBodies, lastCoarse: wp.lod.lastCoarse, lastRejoined: wp.lod.lastRejoined },
     },
     shards: {
       configured: wp.config.shards,
