@@ -2,26 +2,30 @@
  * Level of detail of the physics step by tier, in a world with tiers whose dormant NPCs move
  * coarsely (`coarseMovementOn`: a tiering pass has run and there are at least
  * `npcSim.coarseMoveMinNpcs` NPCs). The per-step phases (guard, stage, grid build, kernel) then
- * cost what the non-dormant bodies cost, not the population:
+ * cost what the bodies in the step cost, not the population:
  *
  *   in the step (shared.ids, ids ascending)        outside the step
  *   ───────────────────────────────────────        ───────────────────────────────────────────
  *   players and other moving non-NPCs               dormant NPCs: a rotating slice of the NPC
- *   NPCs of the detailed/active/ambient tiers         query, 1/`dormantMoveSteps` per step, each
- *     (`npcSim.upper`, the members at the last        catching up the seconds since it last moved
- *     tiering commit, still in tiers 0..2)            (coarseMove): anomaly guard, straight line
- *                                                     reflected inside the edges, pushed out of
- *                                                     obstacles; no collision, no perception
+ *   detailed and active NPCs (`npcSim.upper`,         query, 1/`dormantMoveSteps` per step, each
+ *     the members at the last tiering commit,         catching up the seconds since it last moved
+ *     still in those tiers), every step               (coarseMove): anomaly guard, straight line
+ *   ambient NPCs on their collision turn only         reflected inside the edges, pushed out of
+ *     (every `ambientCollideEvery` steps,             obstacles; no collision, no perception
+ *     staggered by id as the kernel's turn)         ambient NPCs between their turns (moved by
+ *                                                     the kernel when they rejoin)
  *
  * `npcSim.movedStep[e]` (the coarse movement's stamp, (step + 1) mod 2^16, checkpointed with the
  * tier state) is the step through which NPC `e` has been moved, whoever moved it. An NPC that
- * rejoins the step (promoted out of dormant) first catches up its lag coarsely, then takes the
- * full step; one that leaves it is picked up by the slice with its lag counted from its last full
- * step — so no simulated time is lost or doubled at a tier change (a lag beyond
- * `maxMoveLagSteps` is clamped, as in coarse movement). Without level of detail (small worlds,
- * before the first tiering pass) every body is in the step and every NPC is stamped; a step that
- * turns it off first catches every lagging NPC up. Everything runs on the main thread in a fixed
- * order (list order, query order), so the result does not depend on shards.
+ * rejoins the step after steps outside it (an ambient NPC's turn, a promotion out of dormant)
+ * integrates all of them in the kernel (`kind` carries the steps, src/physics/physics-types.ts
+ * `KIND_STEPS_SHIFT`): collision push, obstacles and edges once, at the end. One that leaves it
+ * is picked up by the slice with its lag counted from its last full step — so no simulated time
+ * is lost or doubled at a tier change (a lag beyond `maxMoveLagSteps`, or 63 steps, is clamped,
+ * as in coarse movement). Without level of detail (small worlds, before the first tiering pass)
+ * every body is in the step and every NPC is stamped; a step that turns it off first catches
+ * every lagging NPC up coarsely. Everything here runs on the main thread in a fixed order (list
+ * order, query order), so the result does not depend on shards.
  */
 import { entityExists, Not, query, type World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
