@@ -39,8 +39,9 @@ const DETAILED = TierCode.detailed,
  * Neighbour scan: the 3 cells of a neighbouring row are consecutive in cell order, so their
  * bodies are one contiguous span of slots, read as one loop — unless a cell of those rows holds
  * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same
- * order). A span is found by column (`sortedCx`) with cursors that only move forward along the
- * row, a cell of a capped span by binary search: the grid has no per-cell array.
+ * order). In a dense row a span is indexed (`cellStart`); in a sparse one it is found by column
+ * (`sortedCx`) with cursors that only move forward along the row; a cell of a capped span by
+ * binary search on the columns.
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
@@ -66,7 +67,9 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     sortedCx = s.sortedCx,
     rowSlot = s.rowStart,
     rowMax = s.rowMax;
-  const cellItems = s.cellItems;
+  const cellItems = s.cellItems,
+    cellStart = s.cellStart,
+    rowDense = s.rowDense;
   // Per neighbouring row (up to 3): the slots of columns [cx - 1, cx + 1] as two cursors, moved
   // forward as the row's bodies (ascending columns) are walked — no per-cell array.
   const spanLo = new Int32Array(3),
@@ -116,12 +119,21 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
         for (let ny = yLo; ny <= yHi; ny++) {
           const i = ny - yLo,
             rEnd = rowSlot[ny + 1];
-          let a = spanLo[i];
-          while (a < rEnd && sortedCx[a] < xLo) a++;
-          spanLo[i] = a;
-          let z = spanHi[i] > a ? spanHi[i] : a;
-          while (z < rEnd && sortedCx[z] <= xHi) z++;
-          spanHi[i] = z;
+          let a: number, z: number;
+          if (rowDense[ny] === 1) {
+            // Dense row: its cells' first slots are indexed.
+            const c0 = ny * side + xLo;
+            a = cellStart[c0];
+            // The row's last cell ends where the row does (the next row's cellStart may be stale).
+            z = xHi + 1 < side ? cellStart[c0 + xHi - xLo + 1] : rEnd;
+          } else {
+            a = spanLo[i];
+            while (a < rEnd && sortedCx[a] < xLo) a++;
+            spanLo[i] = a;
+            z = spanHi[i] > a ? spanHi[i] : a;
+            while (z < rEnd && sortedCx[z] <= xHi) z++;
+            spanHi[i] = z;
+          }
           // One span of the row's 3 cells [a, z), or (a cell over the cap) cell by cell.
           const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
           for (let sp = 0; sp < spans; sp++) {

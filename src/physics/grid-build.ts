@@ -10,7 +10,7 @@
  *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
  *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order
  *                (by column, stable): `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, and the
- *                row's `rowWork` / `rowMax`. No per-cell array: kernels find cells by column. Rows are independent: any partition of the
+ *                row's `rowWork` / `rowMax` / `rowDense` (and `cellStart` of a dense row's cells). Rows are independent: any partition of the
  *                rows gives the same arrays.
  *
  *   stage (8 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
@@ -207,10 +207,11 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
 
 /**
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
- * those rows (see module doc). Touches only those rows' slots: there is no per-cell array (the
- * kernels find a row's cells in its slots by column, `sortedCx`), so a sparse world's millions of
- * empty cells cost nothing. A row is sorted by column stably (ids stay ascending inside a cell):
- * by insertion when it holds few bodies for its width, else by counting over its columns.
+ * those rows (see module doc). A row is sorted by column stably (ids stay ascending inside a
+ * cell): a sparse row (at most side / 8 bodies) by insertion, and the kernels find its cells by
+ * column (`sortedCx`), so a sparse world's millions of empty cells are never written; a dense row
+ * by counting over its columns, writing its cells' `cellStart` (`rowDense` 1), which the kernels
+ * index (a search per body costs more than the row's cell pass there).
  * Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
 export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
@@ -226,7 +227,9 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     stageI = s.stageI,
     rowSlot = s.rowStart,
     rowWork = s.rowWork,
-    rowMax = s.rowMax;
+    rowMax = s.rowMax,
+    rowDense = s.rowDense,
+    cellStart = s.cellStart;
   // Per-column counters of one row (L1-sized) for dense rows; a permutation for sparse rows
   // (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
@@ -238,8 +241,10 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     if (n === 0) {
       rowWork[gy] = 0;
       rowMax[gy] = 0;
+      rowDense[gy] = 0;
       continue;
     }
+    rowDense[gy] = n <= side >> 3 ? 0 : 1;
     if (n <= side >> 3) {
       // Stable insertion sort of the row's stage positions by column.
       for (let i = 0; i < n; i++) {
@@ -255,9 +260,12 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     } else {
       count.fill(0);
       for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
+      // Dense row: its cells' first slots too (the kernels index them instead of searching).
+      const base = gy * side;
       let acc = rs;
       for (let cx = 0; cx < side; cx++) {
         const k = count[cx];
+        cellStart[base + cx] = acc;
         count[cx] = acc;
         acc += k;
       }

@@ -23,6 +23,8 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
     flags = s.sortedFlags,
     sortedCx = s.sortedCx,
     rowSlot = s.rowStart,
+    rowDense = s.rowDense,
+    cellStart = s.cellStart,
     cellItems = s.cellItems,
     list = s.percList,
     rowMax = s.rowMax;
@@ -41,9 +43,15 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
     // A row's cells are consecutive slots: one span unless a cell of the row is over the cap.
-    // The slots of columns [xLo, xHi] in this row, by binary search on the row's columns.
-    let a = slotAfter(sortedCx, rowSlot[ny], rowSlot[ny + 1], xLo - 1);
-    const z = slotAfter(sortedCx, a, rowSlot[ny + 1], xHi);
+    // The slots of columns [xLo, xHi] in this row: indexed in a dense row, else by binary search.
+    let a: number, z: number;
+    if (rowDense[ny] === 1) {
+      a = cellStart[ny * side + xLo];
+      z = xHi + 1 < side ? cellStart[ny * side + xHi + 1] : rowSlot[ny + 1];
+    } else {
+      a = slotAfter(sortedCx, rowSlot[ny], rowSlot[ny + 1], xLo - 1);
+      z = slotAfter(sortedCx, a, rowSlot[ny + 1], xHi);
+    }
     const spans = rowMax[ny] <= cap ? 1 : xHi - xLo + 1;
     for (let sp = 0; sp < spans; sp++) {
       const start = a;

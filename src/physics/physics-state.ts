@@ -146,6 +146,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
     cellItems: i32(n),
+    cellStart: i32(side * side + 1),
+    rowDense: new Uint8Array(new SharedArrayBuffer(side)),
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
     sortedSteps: new Uint8Array(new SharedArrayBuffer(n)),

@@ -106,9 +106,14 @@ export interface PhysicsShared {
   lastY: Float32Array;
   /**
    * Uniform grid, sorted by row then column (ids ascending inside a cell): row r holds slots
-   * rowStart[r] .. rowStart[r+1], its cells found by column (`sortedCx`); no per-cell array.
+   * rowStart[r] .. rowStart[r+1]. A dense row (`rowDense[r]` 1: more than side / 8 bodies) also
+   * has its cells' first slots in `cellStart` (cell c holds cellItems[cellStart[c] .. cellStart[c+1]));
+   * a sparse row's cells are found by column (`sortedCx`), so the millions of empty cells of a
+   * sparse world are never written. `cellStart` entries of sparse rows are stale.
    */
   cellItems: Int32Array;
+  cellStart: Int32Array;
+  rowDense: Uint8Array;
   /**
    * Start-of-step state of `cellItems[k]` at slot k, four float32 per slot like `out`
    * (x, y, vx, vy): the kernel reads only slot-ordered memory (the neighbour scans, and its own
