@@ -211,6 +211,8 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
       // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
       // every === 0) and move coarsely in between (caught up as they rejoin).
       if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0) || !entityExists(world, e)) continue;
+      // A recycled id listed already as a non-NPC (equal ids take the non-NPC first): keep its kind.
+      if (n > 0 && ids[n - 1] === e) continue;
       // Rejoining after steps outside the step: the kernel integrates them all (steps in `kind`).
       let lag = (stamp - moved[e]) & 0xffff;
       moved[e] = stamp;
