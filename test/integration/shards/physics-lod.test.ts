@@ -123,6 +123,35 @@ describe('physics level of detail by tier', () => {
     expect(new Set(hashes).size).toBe(1);
   }, 120_000);
 
+  it('dormant NPCs outside the step are still guarded: NaN quarantined, absurd speed clamped, pushed out of obstacles', async () => {
+    const w = await lodWorld(0);
+    stepWorld(w, 60);
+    const P = w.stores.Position,
+      V = w.stores.Velocity,
+      tier = w.stores.Tier.tier;
+    const dormant: number[] = [];
+    for (let e = 1; e <= NPCS && dormant.length < 3; e++) if (tier[e] === TierCode.dormant) dormant.push(e);
+    const [nan, fast, walled] = dormant as [number, number, number];
+    const st = w.physics!.state.stats;
+    const before = { q: st.quarantined, v: st.velocityClamped, o: st.obstaclePushes, c: st.coarseMoves };
+    P.x[nan] = Number.NaN;
+    V.x[fast] = 1e30;
+    P.x[walled] = 130; // inside the rect (100..160, 100..130)
+    P.y[walled] = 115;
+    V.x[walled] = 0;
+    V.y[walled] = 0;
+    stepWorld(w, w.npcSim.dormantMoveSteps + 1); // one rotation: each is in the slice once
+    expect(st.coarseMoves).toBeGreaterThan(before.c);
+    expect(st.quarantined).toBeGreaterThan(before.q);
+    expect(st.velocityClamped).toBeGreaterThan(before.v);
+    expect(st.obstaclePushes).toBeGreaterThan(before.o);
+    expect(Number.isFinite(P.x[nan])).toBe(true);
+    expect(Math.hypot(V.x[fast], V.y[fast])).toBeLessThanOrEqual(w.physics!.state.config.maxSpeed * 1.0001);
+    const inside = (x: number, y: number) => x > 100 && x < 160 && y > 100 && y < 130;
+    expect(inside(P.x[walled], P.y[walled])).toBe(false);
+    await w.physics?.pool?.close();
+  }, 60_000);
+
   it('a checkpoint taken with NPCs outside the step restores bit-exact', async () => {
     const w = await lodWorld(0);
     stepWorld(w, 237); // mid-rotation, ambient turns and rejoin lags pending
