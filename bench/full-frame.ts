@@ -5,8 +5,12 @@
  * interactions, scene jobs on a real worker pool, physics (or plain movement), jobs, periodic,
  * replication to 1,000 sessions at the default `snapshotHz` 20 (each session every 3rd step,
  * sessions staggered; stub transport: encoding, not the socket), and the adaptive
- * controller. Reported per configuration: share of steps ≤ 16 ms, percentiles, phase means.
+ * controller. Reported per configuration: share of steps ≤ 16 ms, percentiles, phase means, NPCs
+ * per tier and the physics level of detail (bodies in the step, NPCs moved coarsely). The `NoLod`
+ * configurations turn coarse movement off (`npcSim.coarseMoveMinNpcs` above the population), so
+ * every body is in every physics step: the level of detail's before/after in one run.
  */
+import { query } from 'bitecs';
 import { playerRow } from '../components/player-table.js';
 import os from 'node:os';
 import { createScenePool, enableScenes } from '../src/content/scene-job.js';
@@ -30,7 +34,7 @@ const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, 
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 const pct = (s: number[], q: number): number => r2(s[Math.min(s.length - 1, Math.floor(q * s.length))]);
 
-const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, steps: number) => {
+const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, steps: number, lod = true) => {
   const world = createSimWorld({
     id: 'frames',
     capacity: NPCS + PLAYERS + 16,
@@ -40,6 +44,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     config: { simulation: { tickIntervalSeconds: 1 / 60 } },
   });
   populateNpcs(world, { count: NPCS });
+  if (!lod) world.npcSim.coarseMoveMinNpcs = NPCS + 1;
   const net = createWorldNet(world, resolveNetConfig({}), stub);
   world.net = net;
   for (let i = 0; i < PLAYERS; i++) {
@@ -69,6 +74,9 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];
     await tick();
   }
+  const tiers = [0, 0, 0, 0];
+  for (const e of query(world, [world.stores.Npc])) tiers[Math.min(3, world.stores.Tier.tier[e])]++;
+  const lodNow = world.physics?.lod;
   const sorted = [...ms].sort((a, b) => a - b);
   const within = ms.filter((m) => m <= TARGET_MS).length / ms.length;
   const fig = {
@@ -88,7 +96,11 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     },
     controllerMode: world.controller.mode,
     npcTicksBudgetAtEnd: world.ctx.budgets.npcTicks,
+    /** NPCs per tier at the end (detailed, active, ambient, dormant). */
+    npcsPerTier: { detailed: tiers[0], active: tiers[1], ambient: tiers[2], dormant: tiers[3] },
     physicsBodies: world.physics?.state.stats.lastBodies ?? null,
+    /** Level of detail: on in the last step; bodies in it; NPCs moved coarsely in it (slice + rejoining). */
+    physicsLod: lodNow ? { on: lodNow.on, stepBodies: lodNow.lastStepBodies, coarseMoved: lodNow.lastCoarse } : null,
     shardsUsedLastStep: world.physics?.sharded.lastSharded ?? null,
     /** `auto`: probes run, switches made, the last probe's reference and probe window means (ms). */
     shardsAuto:
@@ -99,7 +111,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
     loadAvgEnd: os.loadavg().map(r2),
   };
   ctx.log(
-    `${label}: ${(within * 100).toFixed(1)} % of ${steps} steps <= ${TARGET_MS} ms (p50 ${fig.p50Ms}, p95 ${fig.p95Ms}, p99 ${fig.p99Ms} ms; load ${fig.loadAvgEnd.join(' ')})`,
+    `${label}: ${(within * 100).toFixed(1)} % of ${steps} steps <= ${TARGET_MS} ms (p50 ${fig.p50Ms}, p95 ${fig.p95Ms}, p99 ${fig.p99Ms} ms; physics ${fig.phaseMeanMs.physics} ms; tiers ${tiers.join('/')}; load ${fig.loadAvgEnd.join(' ')})`,
   );
   await shards?.stop();
   destroySimWorld(world);
@@ -121,5 +133,14 @@ export const fullPipelineFrames = async (ctx: SuiteContext): Promise<void> => {
   out.physicsOff = await runConfig(ctx, 'full pipeline, physics off (movement)', false, steps);
   out.physicsInline = await runConfig(ctx, 'full pipeline, physics inline', { shards: 0, tuning }, steps);
   out.physicsShardsAuto = await runConfig(ctx, 'full pipeline, physics shards auto', { shards: 'auto', mode: 'auto', tuning }, steps);
+  // Before the level of detail (every body in every step), same run.
+  out.physicsInlineNoLod = await runConfig(ctx, 'full pipeline, physics inline, no LOD', { shards: 0, tuning }, steps, false);
+  out.physicsShardsAutoNoLod = await runConfig(
+    ctx,
+    'full pipeline, physics shards auto, no LOD',
+    { shards: 'auto', mode: 'auto', tuning },
+    steps,
+    false,
+  );
   ctx.record('fullPipelineFrames', out);
 };

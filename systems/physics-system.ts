@@ -10,13 +10,16 @@
  *   runStep(w);                                              // 'physics' runs in the physics phase
  *   w.physics!.state.shared.percNearest[npc];                // perception results
  *
- * Per step: mark bodies (entities with Position + Velocity; players are those with Player),
- * plan/steer navigation, then `runPhysicsStep` (src/shards/sharded-physics.ts).
+ * Per step: list the bodies — with tiers and coarse movement, players and non-dormant NPCs while
+ * dormant NPCs catch up coarsely in a rotating slice (src/physics/physics-lod.ts); otherwise every
+ * entity with Position + Velocity (players are those with Player) — plan/steer navigation, then
+ * `runPhysicsStep` (src/shards/sharded-physics.ts).
  */
 import { query, type World } from 'bitecs';
 import type { System, SystemEntry } from '../src/core/phases.js';
 import type { WorldCore } from '../src/core/world-core.js';
 import { navigationStep } from '../src/physics/navigation.js';
+import { physicsLodStep } from '../src/physics/physics-lod.js';
 import type { PhysicsSlot } from '../src/physics/physics-world.js';
 import { BodyKind } from '../src/physics/physics-types.js';
 import { runPhysicsStep } from '../src/shards/sharded-physics.js';
@@ -51,7 +54,8 @@ export const physicsSystem: System<PhysicsWorld> = (world, ctx) => {
   const t0 = performance.now();
   const ps = wp.state;
   const s = ps.shared;
-  ps.maxEid = markBodies(world, s.kind);
+  // Level of detail by tier: dormant NPCs leave the step (listed bodies only) and catch up coarsely.
+  if (!physicsLodStep(world, ps, wp.lod, ctx)) ps.maxEid = markBodies(world, s.kind);
   navigationStep(wp.nav, s.px, s.py, s.vx, s.vy, ps.maxEid);
   runPhysicsStep(wp.sharded, ctx.step, ctx.stepSeconds, t0); // `auto` times the whole phase
 };

@@ -4,7 +4,8 @@
  *   1. sums separation pushes from overlapping neighbours (circles) in the 3×3 cells around it,
  *      each pair resolved symmetrically (each side moves half the overlap, away from the other;
  *      coincident pairs split along a direction derived from the pair's ids, opposite signs),
- *   2. integrates `old + v·dt + push`,
+ *   2. integrates `old + v·dt·steps + push` (steps = 1 unless the body rejoins the step after
+ *      steps outside it: level of detail, src/physics/physics-lod.ts),
  *   3. pushes the circle out of static obstacle rectangles (players slide, NPCs turn),
  *   4. applies the world edge (players stop: velocity into the edge is zeroed; NPCs turn:
  *      it is reflected),
@@ -15,9 +16,12 @@
  * Level of detail (tier of an NPC; players are always full): detailed = collision with up to
  * `maxPerCell` neighbours per cell + perception; active = collision with `activeMaxPerCell`;
  * ambient = like active but only every `ambientCollideEvery` steps (staggered by id);
- * dormant = no collision, no perception (still integrated, kept out of obstacles and in bounds).
+ * dormant = no collision, no perception (still integrated, kept out of obstacles and in bounds) —
+ * and in a world with tiers and coarse movement not in the step at all: a dormant NPC catches up
+ * coarsely in a rotating slice (src/physics/physics-lod.ts).
  */
 import { TierCode } from '../../components/tier.js';
+import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
@@ -34,7 +38,10 @@ const DETAILED = TierCode.detailed,
  *
  * Neighbour scan: the 3 cells of a neighbouring row are consecutive in cell order, so their
  * bodies are one contiguous span of slots, read as one loop — unless a cell of those rows holds
- * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same order).
+ * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same
+ * order). In a dense row a span is indexed (`cellStart`); in a sparse one it is found by column
+ * (`sortedCx`) with cursors that only move forward along the row; a cell of a capped span by
+ * binary search on the columns.
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
   const prm = s.params;
@@ -56,14 +63,20 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
   const out = s.out,
     srt = s.sorted,
     flags = s.sortedFlags,
+    bodySteps = s.sortedSteps,
     sortedCx = s.sortedCx,
     rowSlot = s.rowStart,
     rowMax = s.rowMax;
-  const cellStart = s.cellStart,
-    cellItems = s.cellItems;
-  const rects = s.obsRects,
-    obsStart = s.obsStart,
+  const cellItems = s.cellItems,
+    cellStart = s.cellStart,
+    rowDense = s.rowDense;
+  // Per neighbouring row (up to 3): the slots of columns [cx - 1, cx + 1] as two cursors, moved
+  // forward as the row's bodies (ascending columns) are walked — no per-cell array.
+  const spanLo = new Int32Array(3),
+    spanHi = new Int32Array(3);
+  const obsStart = s.obsStart,
     obsItems = s.obsItems;
+  const ob = new Float64Array(4);
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1] > 0;
   const cnt = s.counters,
     o = slot * C.stride;
@@ -79,6 +92,7 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     // Largest cell of the 3 rows: a body whose cap is at least this scans spans, not cells.
     let nearMax = rowMax[yLo];
     for (let ny = yLo + 1; ny <= yHi; ny++) if (rowMax[ny] > nearMax) nearMax = rowMax[ny];
+    for (let ny = yLo; ny <= yHi; ny++) spanLo[ny - yLo] = spanHi[ny - yLo] = rowSlot[ny];
     // The row's bodies are one run of slots, in cell order: no visit of empty cells (most cells
     // of a sparse world); each body's column is in `sortedCx`.
     for (let b = rowSlot[cy], bEnd = rowSlot[cy + 1]; b < bEnd; b++) {
@@ -103,12 +117,29 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       if (cap > 0) {
         let hitCap = 0;
         for (let ny = yLo; ny <= yHi; ny++) {
-          const c0 = ny * side + xLo;
-          // One span of the row's 3 cells, or (a cell over the cap) cell by cell.
+          const i = ny - yLo,
+            rEnd = rowSlot[ny + 1];
+          let a: number, z: number;
+          if (rowDense[ny] === 1) {
+            // Dense row: its cells' first slots are indexed.
+            const c0 = ny * side + xLo;
+            a = cellStart[c0];
+            // The row's last cell ends where the row does (the next row's cellStart may be stale).
+            z = xHi + 1 < side ? cellStart[c0 + xHi - xLo + 1] : rEnd;
+          } else {
+            a = spanLo[i];
+            while (a < rEnd && sortedCx[a] < xLo) a++;
+            spanLo[i] = a;
+            z = spanHi[i] > a ? spanHi[i] : a;
+            while (z < rEnd && sortedCx[z] <= xHi) z++;
+            spanHi[i] = z;
+          }
+          // One span of the row's 3 cells [a, z), or (a cell over the cap) cell by cell.
           const spans = nearMax <= cap ? 1 : xHi - xLo + 1;
           for (let sp = 0; sp < spans; sp++) {
-            const start = cellStart[c0 + sp];
-            let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+            const start = a;
+            let end = spans === 1 ? z : slotAfter(sortedCx, a, z, xLo + sp);
+            a = end;
             if (spans > 1 && end - start > cap) {
               end = start + cap;
               hitCap = 1;
@@ -149,66 +180,28 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       }
       let nvx = srt[q + 2],
         nvy = srt[q + 3];
-      let x = x0 + nvx * dt + pushX;
-      let y = y0 + nvy * dt + pushY;
+      // A body rejoining after steps outside it integrates them all (level of detail).
+      const n = bodySteps[b];
+      const sdt = n > 1 ? dt * n : dt;
+      let x = x0 + nvx * sdt + pushX;
+      let y = y0 + nvy * sdt + pushY;
       if (hasObs) {
         let gx = Math.floor((x - minX) / cell),
           gy = Math.floor((y - minY) / cell);
         gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
         gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
         const oc = gy * side + gx;
-        const oEnd = obsStart[oc + 1];
-        for (let k = obsStart[oc]; k < oEnd; k++) {
-          const q = obsItems[k] * 4;
-          const rx0 = rects[q],
-            ry0 = rects[q + 1],
-            rx1 = rects[q + 2],
-            ry1 = rects[q + 3];
-          const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
-          const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
-          const dx = x - qx,
-            dy = y - qy;
-          const d2 = dx * dx + dy * dy;
-          if (d2 >= r * r) continue;
-          let nX: number, nY: number;
-          if (d2 > 0) {
-            const d = Math.sqrt(d2);
-            nX = dx / d;
-            nY = dy / d;
-            x = qx + nX * r;
-            y = qy + nY * r;
-          } else {
-            // Centre inside the rect: leave by the nearest side.
-            const l = x - rx0,
-              rr = rx1 - x,
-              bo = y - ry0,
-              tp = ry1 - y;
-            const m = Math.min(l, rr, bo, tp);
-            if (m === l) {
-              nX = -1;
-              nY = 0;
-              x = rx0 - r;
-            } else if (m === rr) {
-              nX = 1;
-              nY = 0;
-              x = rx1 + r;
-            } else if (m === bo) {
-              nX = 0;
-              nY = -1;
-              y = ry0 - r;
-            } else {
-              nX = 0;
-              nY = 1;
-              y = ry1 + r;
-            }
-          }
-          const vn = nvx * nX + nvy * nY;
-          if (vn < 0) {
-            const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
-            nvx -= k2 * nX;
-            nvy -= k2 * nY;
-          }
-          obsPushes++;
+        if (obsStart[oc] < obsStart[oc + 1]) {
+          // Rare (cells near an obstacle): the shared push-out, results through `ob`.
+          ob[0] = x;
+          ob[1] = y;
+          ob[2] = nvx;
+          ob[3] = nvy;
+          obsPushes += pushOutOfObstacles(s, oc, r, isPlayer, ob);
+          x = ob[0];
+          y = ob[1];
+          nvx = ob[2];
+          nvy = ob[3];
         }
       }
       // World edge: players stop (no bounce, no vibration when holding into it); NPCs turn.
@@ -249,6 +242,80 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
 };
 
 /**
+ * Push a circle of radius `r` at (o[0], o[1]) with velocity (o[2], o[3]) out of every obstacle
+ * rect listed for grid cell `oc`, in place: players slide along a rect (velocity into it zeroed),
+ * NPCs turn away (reflected). Returns the number of pushes. Shared by the kernel and the coarse
+ * catch-up of bodies outside the step (src/physics/physics-lod.ts).
+ */
+export const pushOutOfObstacles = (s: PhysicsShared, oc: number, r: number, isPlayer: boolean, o: Float64Array): number => {
+  const rects = s.obsRects,
+    obsItems = s.obsItems;
+  let x = o[0],
+    y = o[1],
+    nvx = o[2],
+    nvy = o[3];
+  let pushes = 0;
+  const oEnd = s.obsStart[oc + 1];
+  for (let k = s.obsStart[oc]; k < oEnd; k++) {
+    const q = obsItems[k] * 4;
+    const rx0 = rects[q],
+      ry0 = rects[q + 1],
+      rx1 = rects[q + 2],
+      ry1 = rects[q + 3];
+    const qx = x < rx0 ? rx0 : x > rx1 ? rx1 : x;
+    const qy = y < ry0 ? ry0 : y > ry1 ? ry1 : y;
+    const dx = x - qx,
+      dy = y - qy;
+    const d2 = dx * dx + dy * dy;
+    if (d2 >= r * r) continue;
+    let nX: number, nY: number;
+    if (d2 > 0) {
+      const d = Math.sqrt(d2);
+      nX = dx / d;
+      nY = dy / d;
+      x = qx + nX * r;
+      y = qy + nY * r;
+    } else {
+      // Centre inside the rect: leave by the nearest side.
+      const l = x - rx0,
+        rr = rx1 - x,
+        bo = y - ry0,
+        tp = ry1 - y;
+      const m = Math.min(l, rr, bo, tp);
+      if (m === l) {
+        nX = -1;
+        nY = 0;
+        x = rx0 - r;
+      } else if (m === rr) {
+        nX = 1;
+        nY = 0;
+        x = rx1 + r;
+      } else if (m === bo) {
+        nX = 0;
+        nY = -1;
+        y = ry0 - r;
+      } else {
+        nX = 0;
+        nY = 1;
+        y = ry1 + r;
+      }
+    }
+    const vn = nvx * nX + nvy * nY;
+    if (vn < 0) {
+      const k2 = isPlayer ? vn : 2 * vn; // players slide along, NPCs turn away
+      nvx -= k2 * nX;
+      nvy -= k2 * nY;
+    }
+    pushes++;
+  }
+  o[0] = x;
+  o[1] = y;
+  o[2] = nvx;
+  o[3] = nvy;
+  return pushes;
+};
+
+/**
  * Copy the results of the bodies of grid rows [rowLo, rowHi) back into the world stores (the
  * copy-back phase, after every band's kernel finished), in slot order: the results are read in
  * sequence and the stores written at the bodies' ids (a write to a random id costs far less than
@@ -275,7 +342,7 @@ export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void
 };
 
 /**
- * Put each quarantined body with an id in [idLo, idHi) (a body the guard kept out of the grid:
+ * Put each quarantined body of `ids[idLo..idHi)` (list positions; a body the guard kept out of the grid:
  * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
@@ -286,10 +353,12 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     maxX = prm[P.maxX],
     maxY = prm[P.maxY];
   const kind = s.kind,
+    ids = s.ids,
     cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
-  for (let e = idLo; e < idHi; e++) {
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
     if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
     const x = lx[e],
       y = ly[e];

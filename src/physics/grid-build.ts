@@ -3,23 +3,23 @@
  * a cell), as two counting sorts, so that no pass increments a per-cell counter at a random cell
  * (a world of 100k bodies on 625k cells spent most of its grid build on those cache misses):
  *
- *   guardIds     (per id range: inline or on a shard)  anomaly guard, each body's cell, bodies
- *                per row counted per id partition
+ *   guardIds     (per range of the step's body list `ids`: inline or on a shard)  anomaly guard,
+ *                each body's cell, bodies per row counted per id partition
  *   planStage    (main thread)  row starts, and each id partition's first slot in each row
- *   stageIds     (per id range)  each body's sanitised start-of-step state into the slots of its
+ *   stageIds     (per range of `ids`)  each body's sanitised start-of-step state into the slots of its
  *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
- *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order:
- *                `cellStart` of the row's cells, `cellItems`, `sorted`, `sortedFlags`, `sortedCx`,
- *                and the row's `rowWork` / `rowMax`. Rows are independent: any partition of the
+ *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order
+ *                (by column, stable): `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, and the
+ *                row's `rowWork` / `rowMax` / `rowDense` (and `cellStart` of a dense row's cells). Rows are independent: any partition of the
  *                rows gives the same arrays.
  *
  *   stage (8 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
- *   ┌────┬────┬────┬────┬────┬────┬───────┬───┐
- *   │ x  │ y  │ vx │ vy │ id │ cx │ flags │ - │   x..vy float32, id/cx/flags int32
- *   └────┴────┴────┴────┴────┴────┴───────┴───┘
+ *   ┌────┬────┬────┬────┬────┬────┬───────┬───────┐
+ *   │ x  │ y  │ vx │ vy │ id │ cx │ flags │ steps │   x..vy float32, id/cx/flags/steps int32
+ *   └────┴────┴────┴────┴────┴────┴───────┴───────┘
  */
 import { TierCode } from '../../components/tier.js';
-import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
+import { BodyKind, C, KIND_STEPS_SHIFT, P, type PhysicsShared } from './physics-types.js';
 
 const NONE = BodyKind.none,
   PLAYER = BodyKind.player;
@@ -39,9 +39,10 @@ export const QUARANTINED = 1,
  * what was wrong, as bits: {@link QUARANTINED} (non-finite position: the body sits out the step,
  * restored to its last good position at rest by the copy-back), {@link POS_CLAMPED} (outside the
  * world: clamped in), {@link VEL_CLAMPED} (non-finite velocity → 0, above `maxSpeed` → scaled).
- * Pure: the guard and the staging pass both call it (each may run on a worker, and be re-run).
+ * Pure: the guard and the staging pass both call it (each may run on a worker, and be re-run), and
+ * so does the coarse catch-up of bodies outside the step (src/physics/physics-lod.ts).
  */
-const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
+export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
   const prm = s.params;
   const minX = prm[P.minX],
     minY = prm[P.minY],
@@ -79,7 +80,7 @@ const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number => {
 };
 
 /**
- * Guard pass over the ids [idLo, idHi) as id partition `part`: each body's cell (`cellOf`; -1 when
+ * Guard pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part`: each body's cell (`cellOf`; -1 when
  * quarantined), its row counted in `rowCounts` row `part`, and the guard counters
  * of counter slot `part`. Reads the stores, writes none: it may be re-run, even concurrently
  * with a late run of itself (every write is of a value computed from unchanged inputs).
@@ -91,6 +92,7 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     minY = prm[P.minY],
     inv = 1 / prm[P.cellSize];
   const kind = s.kind,
+    ids = s.ids,
     cellOf = s.cellOf,
     guardBits = s.guardBits;
   const o = new Float64Array(4);
@@ -99,7 +101,8 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   let quarantined = 0,
     posClamped = 0,
     velClamped = 0;
-  for (let e = idLo; e < idHi; e++) {
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
     guardBits[e] = bad;
@@ -147,18 +150,18 @@ export const planStage = (s: PhysicsShared, parts: number): number => {
     }
   }
   rowStart[side] = acc;
-  s.cellStart[side * side] = acc; // the end of the last cell (the build writes every other cell's start)
   return acc;
 };
 
 /**
- * Staging pass over the ids [idLo, idHi) as id partition `part` (after {@link planStage}): each
+ * Staging pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part` (after {@link planStage}): each
  * body's sanitised start-of-step state into its row's slots in `stage`, ids ascending. Rewrites
  * the same slots when re-run.
  */
 export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
   const side = s.params[P.side] | 0;
   const kind = s.kind,
+    ids = s.ids,
     tier = s.tier,
     cellOf = s.cellOf,
     guardBits = s.guardBits,
@@ -171,9 +174,11 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
   // One cursor per row: this partition's slots in each row start at its stageBase row.
   const cursor = s.stageBase.slice(part * side, part * side + side);
   const o = new Float64Array(4);
-  for (let e = idLo; e < idHi; e++) {
-    const kd = kind[e];
-    if (kd === NONE) continue;
+  for (let i = idLo; i < idHi; i++) {
+    const e = ids[i];
+    const kb = kind[e];
+    if (kb === NONE) continue;
+    const kd = kb & 3;
     const c = cellOf[e];
     if (c < 0) continue;
     const gy = (c / side) | 0;
@@ -196,79 +201,125 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     // Level of detail: players are always full; an unknown tier code counts as dormant.
     const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
     stageI[q + 6] = kd | (t << 2);
+    stageI[q + 7] = kb >> KIND_STEPS_SHIFT;
   }
 };
 
 /**
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
- * those rows (see module doc). Touches only those rows' cells and slots.
+ * those rows (see module doc). A row is sorted by column stably (ids stay ascending inside a
+ * cell): a sparse row (at most side / 8 bodies) by insertion, and the kernels find its cells by
+ * column (`sortedCx`), so a sparse world's millions of empty cells are never written; a dense row
+ * by counting over its columns, writing its cells' `cellStart` (`rowDense` 1), which the kernels
+ * index (a search per body costs more than the row's cell pass there).
  * Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
 export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
   const prm = s.params;
   const side = prm[P.side] | 0,
     cap = prm[P.maxPerCell] | 0;
-  const cellStart = s.cellStart,
-    items = s.cellItems,
+  const items = s.cellItems,
     srt = s.sorted,
     flags = s.sortedFlags,
+    steps = s.sortedSteps,
     sortedCx = s.sortedCx,
     stage = s.stage,
     stageI = s.stageI,
     rowSlot = s.rowStart,
     rowWork = s.rowWork,
-    rowMax = s.rowMax;
-  // Per-cell counters of one row: small enough for L1, so counting never misses the cache; the
-  // row's cellStart entries are written once, sequentially. One small array per call (per band).
+    rowMax = s.rowMax,
+    rowDense = s.rowDense,
+    cellStart = s.cellStart;
+  // Per-column counters of one row (L1-sized) for dense rows; a permutation for sparse rows
+  // (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
+  const perm = new Int32Array((side >> 3) + 1);
   for (let gy = rowStart; gy < rowEnd; gy++) {
-    const base = gy * side;
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
-    if (rs === re) {
-      // Empty row (common in a sparse world): every cell starts (and ends) at rs.
-      cellStart.fill(rs, base, base + side);
+    const n = re - rs;
+    if (n === 0) {
       rowWork[gy] = 0;
       rowMax[gy] = 0;
+      rowDense[gy] = 0;
       continue;
     }
-    count.fill(0);
-    for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
-    // Exclusive prefix from rs into cellStart; count[cx] becomes cell cx's scatter cursor. No
-    // branch per cell: in a sparse world this loop runs over many more cells than bodies.
-    let acc = rs;
-    for (let cx = 0; cx < side; cx++) {
-      const k = count[cx];
-      cellStart[base + cx] = acc;
-      count[cx] = acc;
-      acc += k;
+    rowDense[gy] = n <= side >> 3 ? 0 : 1;
+    if (n <= side >> 3) {
+      // Stable insertion sort of the row's stage positions by column.
+      for (let i = 0; i < n; i++) {
+        const cx = stageI[(rs + i) * STAGE_STRIDE + 5];
+        let j = i;
+        while (j > 0 && stageI[(rs + perm[j - 1]) * STAGE_STRIDE + 5] > cx) {
+          perm[j] = perm[j - 1];
+          j--;
+        }
+        perm[j] = i;
+      }
+      for (let i = 0; i < n; i++) place((rs + perm[i]) * STAGE_STRIDE, rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
+    } else {
+      count.fill(0);
+      for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
+      // Dense row: its cells' first slots too (the kernels index them instead of searching).
+      const base = gy * side;
+      let acc = rs;
+      for (let cx = 0; cx < side; cx++) {
+        const k = count[cx];
+        cellStart[base + cx] = acc;
+        count[cx] = acc;
+        acc += k;
+      }
+      for (let i = rs; i < re; i++) {
+        const q = i * STAGE_STRIDE;
+        place(q, count[stageI[q + 5]]++, stage, stageI, srt, flags, steps, sortedCx, items);
+      }
     }
-    // Scatter (stable: ids stay ascending inside a cell).
-    for (let i = rs; i < re; i++) {
-      const q = i * STAGE_STRIDE;
-      const cx = stageI[q + 5];
-      const k = count[cx]++;
-      const e = stageI[q + 4];
-      sortedCx[k] = cx;
-      const o = k << 2;
-      srt[o] = stage[q];
-      srt[o + 1] = stage[q + 1];
-      srt[o + 2] = stage[q + 2];
-      srt[o + 3] = stage[q + 3];
-      flags[k] = stageI[q + 6];
-      items[k] = e;
-    }
-    // Row work = Σ over cells of k × (1 + min(k, cap)) = Σ over bodies of (1 + min(k, cap)), k
-    // the body's cell count (count[cx] is now the cell's end, cellStart its start).
+    // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column).
     let w = 0,
       most = 0;
-    for (let i = rs; i < re; i++) {
-      const cx = stageI[i * STAGE_STRIDE + 5];
-      const k = count[cx] - cellStart[base + cx];
-      w += 1 + (k < cap ? k : cap);
+    for (let i = rs; i < re; ) {
+      const cx = sortedCx[i];
+      let j = i + 1;
+      while (j < re && sortedCx[j] === cx) j++;
+      const k = j - i;
+      w += k * (1 + (k < cap ? k : cap));
       if (k > most) most = k;
+      i = j;
     }
     rowWork[gy] = w;
     rowMax[gy] = most;
   }
+};
+
+/** Copy the staged body at stage word `q` into grid slot `k`. */
+const place = (
+  q: number,
+  k: number,
+  stage: Float32Array,
+  stageI: Int32Array,
+  srt: Float32Array,
+  flags: Uint8Array,
+  steps: Uint8Array,
+  sortedCx: Int32Array,
+  items: Int32Array,
+): void => {
+  sortedCx[k] = stageI[q + 5];
+  const o = k << 2;
+  srt[o] = stage[q];
+  srt[o + 1] = stage[q + 1];
+  srt[o + 2] = stage[q + 2];
+  srt[o + 3] = stage[q + 3];
+  flags[k] = stageI[q + 6];
+  steps[k] = stageI[q + 7];
+  items[k] = stageI[q + 4];
+};
+
+/** First slot in [lo, hi) whose column (`sortedCx`, ascending there) is above `cx`; `hi` when none. */
+export const slotAfter = (sortedCx: Int32Array, lo: number, hi: number, cx: number): number => {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sortedCx[mid] <= cx) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 };

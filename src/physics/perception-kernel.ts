@@ -5,6 +5,7 @@
  * list — does not depend on the partitioning. Work per cell is capped by `maxPerCell`; a cell
  * over the cap is counted in `perceptionTruncated` and its extra bodies are not seen.
  */
+import { slotAfter } from './grid-build.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
 const PLAYER = BodyKind.player;
@@ -20,6 +21,9 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   const reach = Math.ceil(R / prm[P.cellSize]);
   const srt = s.sorted,
     flags = s.sortedFlags,
+    sortedCx = s.sortedCx,
+    rowSlot = s.rowStart,
+    rowDense = s.rowDense,
     cellStart = s.cellStart,
     cellItems = s.cellItems,
     list = s.percList,
@@ -39,11 +43,20 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
     // A row's cells are consecutive slots: one span unless a cell of the row is over the cap.
-    const c0 = ny * side + xLo;
+    // The slots of columns [xLo, xHi] in this row: indexed in a dense row, else by binary search.
+    let a: number, z: number;
+    if (rowDense[ny] === 1) {
+      a = cellStart[ny * side + xLo];
+      z = xHi + 1 < side ? cellStart[ny * side + xHi + 1] : rowSlot[ny + 1];
+    } else {
+      a = slotAfter(sortedCx, rowSlot[ny], rowSlot[ny + 1], xLo - 1);
+      z = slotAfter(sortedCx, a, rowSlot[ny + 1], xHi);
+    }
     const spans = rowMax[ny] <= cap ? 1 : xHi - xLo + 1;
     for (let sp = 0; sp < spans; sp++) {
-      const start = cellStart[c0 + sp];
-      let end = spans === 1 ? cellStart[c0 + xHi - xLo + 1] : cellStart[c0 + sp + 1];
+      const start = a;
+      let end = spans === 1 ? z : slotAfter(sortedCx, a, z, xLo + sp);
+      a = end;
       if (spans > 1 && end - start > cap) {
         end = start + cap;
         truncated = 1;

@@ -2,8 +2,9 @@
  * The physics state of a world (the shared buffers, created once) and the inline step around the
  * kernels:
  *
- *   prepareStep   beginStep, then the grid-build phases of src/physics/grid-build.ts over every
- *                 id / row: anomaly guard (NaN/Infinity position → quarantined for the step and
+ *   prepareStep   beginStep (lists the step's bodies in `shared.ids`, unless the caller did: level
+ *                 of detail, src/physics/physics-lod.ts), then the grid-build phases of
+ *                 src/physics/grid-build.ts over every listed body / row: anomaly guard (NaN/Infinity position → quarantined for the step and
  *                 put back at its last good position by the copy-back; absurd speed → clamped;
  *                 far outside the world → clamped; each counted), staging in row order, the
  *                 counting sort into cells (ids ascending) and each row's work estimate
@@ -50,6 +51,11 @@ export interface PhysicsStats {
   positionClamped: number;
   /** Bodies in the last step. */
   lastBodies: number;
+  /**
+   * Coarse catch-ups of bodies outside the step (level of detail, src/physics/physics-lod.ts):
+   * a dormant NPC moved by the rotating slice, or an NPC catching up its lag as it rejoins.
+   */
+  coarseMoves: number;
 }
 
 /** Physics of one world. Plain data plus typed arrays; see module doc for the step order. */
@@ -67,6 +73,13 @@ export interface PhysicsState {
   readonly buildWork: Float64Array;
   /** Highest entity id that may be a body (callers keep it up to date). */
   maxEid: number;
+  /** Bodies of this step in `shared.ids[0..idCount)`, ids ascending. */
+  idCount: number;
+  /**
+   * The caller listed this step's bodies itself ({@link setStepBodies}); otherwise the step lists
+   * every id in 1..maxEid whose `shared.kind` is not `none`. Cleared by each {@link beginStep}.
+   */
+  idsListed: boolean;
   readonly stats: PhysicsStats;
 }
 
@@ -128,13 +141,16 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     vy: opts.stores.Velocity.y,
     tier: opts.stores.Tier.tier,
     kind: new Uint8Array(new SharedArrayBuffer(n)),
+    ids: i32(n),
     out: f32(4 * n),
     lastX: f32(n).fill(NaN),
     lastY: f32(n).fill(NaN),
-    cellStart: i32(side * side + 1),
     cellItems: i32(n),
+    cellStart: i32(side * side + 1),
+    rowDense: new Uint8Array(new SharedArrayBuffer(side)),
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
+    sortedSteps: new Uint8Array(new SharedArrayBuffer(n)),
     sortedCx: i32(n),
     rowMax: i32(side),
     rowWork,
@@ -167,6 +183,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     rowWork,
     buildWork: new Float64Array(side),
     maxEid: opts.capacity,
+    idCount: 0,
+    idsListed: false,
     stats: {
       steps: 0,
       bodies: 0,
@@ -180,13 +198,15 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
       velocityClamped: 0,
       positionClamped: 0,
       lastBodies: 0,
+      coarseMoves: 0,
     },
   };
 };
 
 /**
  * Prepare step `step` (0-based) of `dt` simulation seconds: guard anomalies, build the grid,
- * estimate row work. Bodies are the ids 1..maxEid whose `shared.kind` is not `none`.
+ * estimate row work. Bodies are the ids listed by {@link setStepBodies}, or else the ids 1..maxEid
+ * whose `shared.kind` is not `none`.
  * = {@link prepareBodies} + `buildRows` over every row.
  */
 export const prepareStep = (ps: PhysicsState, step: number, dt: number): void => {
@@ -202,31 +222,53 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   beginStep(ps, step, dt);
-  const end = idEnd(ps);
-  guardIds(ps.shared, 1, end, 0);
+  guardIds(ps.shared, 0, ps.idCount, 0);
   ps.stats.lastBodies = planStage(ps.shared, 1);
-  stageIds(ps.shared, 1, end, 0);
+  stageIds(ps.shared, 0, ps.idCount, 0);
 };
 
-/** Start step `step` of `dt` simulation seconds: params and counters. */
+/** Start step `step` of `dt` simulation seconds: params, counters, and the body list (unless given). */
 export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
   const s = ps.shared;
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
+  if (!ps.idsListed) listBodiesByKind(ps);
+  ps.idsListed = false;
+};
+
+/** List every id in 1..maxEid whose `shared.kind` is not `none` (ascending) as this step's bodies. */
+const listBodiesByKind = (ps: PhysicsState): void => {
+  const kind = ps.shared.kind,
+    ids = ps.shared.ids,
+    end = idEnd(ps);
+  let n = 0;
+  for (let e = 1; e < end; e++) if (kind[e] !== 0) ids[n++] = e;
+  ps.idCount = n;
+};
+
+/**
+ * The caller has written this step's bodies into `shared.ids[0..count)` — ids ascending, no
+ * duplicates, each with its `shared.kind` set — for the next {@link beginStep} (level of detail:
+ * the step then costs what its bodies cost, not the population).
+ */
+export const setStepBodies = (ps: PhysicsState, count: number): void => {
+  ps.idCount = count;
+  ps.idsListed = true;
 };
 
 /** One past the highest id that may be a body this step. */
 export const idEnd = (ps: PhysicsState): number => Math.min(ps.maxEid, ps.capacity) + 1;
 
 /**
- * Split the ids 1..maxEid into `parts` ranges for the copy-back phase, cut on multiples of 16
- * (one cache line of float32). Writes [lo0, hi0, lo1, hi1, ...] into `out`.
+ * Split the step's body list (`shared.ids[0..idCount)`, after {@link beginStep}) into `parts`
+ * ranges of list positions for the guard and staging phases, cut on multiples of 16. Writes
+ * [lo0, hi0, lo1, hi1, ...] into `out`.
  */
 export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): void => {
-  const end = Math.min(ps.maxEid, ps.capacity) + 1;
+  const end = ps.idCount;
   for (let p = 0; p < parts; p++) {
-    const lo = p === 0 ? 1 : Math.min(end, (Math.floor((end * p) / parts) + 15) & ~15);
+    const lo = p === 0 ? 0 : Math.min(end, (Math.floor((end * p) / parts) + 15) & ~15);
     const hi = p === parts - 1 ? end : Math.min(end, (Math.floor((end * (p + 1)) / parts) + 15) & ~15);
     out[2 * p] = lo;
     out[2 * p + 1] = Math.max(lo, hi);
@@ -296,7 +338,7 @@ export const commitStep = (ps: PhysicsState, partitions: number, copied = false)
   if (!copied) commitRows(s, 0, ps.side);
   let quarantined = 0;
   for (let p = 0; p < Math.max(1, partitions); p++) quarantined += s.counters[p * C.stride + C.quarantined];
-  if (quarantined > 0) restoreQuarantined(s, 1, idEnd(ps));
+  if (quarantined > 0) restoreQuarantined(s, 0, ps.idCount);
   sumCounters(ps, partitions);
 };
 

@@ -16,8 +16,17 @@ export interface Bounds {
   maxY: number;
 }
 
-/** Body kinds in {@link PhysicsShared.kind}. 0 = not a body this step. */
+/** Body kinds in {@link PhysicsShared.kind} (its low 2 bits). 0 = not a body this step. */
 export const BodyKind = { none: 0, npc: 1, player: 2 } as const;
+
+/**
+ * `kind[e] >> KIND_STEPS_SHIFT`: the steps of simulated time body `e` integrates in this step (0
+ * means 1): an NPC rejoining the step after steps outside it (level of detail,
+ * src/physics/physics-lod.ts) catches up its lag in the kernel's integration. At most
+ * {@link MAX_BODY_STEPS}.
+ */
+export const KIND_STEPS_SHIFT = 2;
+export const MAX_BODY_STEPS = 63;
 
 /** Indices into {@link PhysicsShared.params} (float64; written by the main thread before dispatch). */
 export const P = {
@@ -74,8 +83,17 @@ export interface PhysicsShared {
   vy: Float32Array;
   /** World tier store (`Tier.tier`): level of detail of NPC bodies. */
   tier: Uint8Array;
-  /** {@link BodyKind} per entity, set by the caller before each step. */
+  /**
+   * {@link BodyKind} | (steps << {@link KIND_STEPS_SHIFT}) per entity, set by the caller before each
+   * step (read only for the ids in `ids`).
+   */
   kind: Uint8Array;
+  /**
+   * This step's bodies, ids ascending, at [0, idCount) (PhysicsState.idCount): the per-id phases
+   * (guard, stage, quarantine restore) walk this list, not the id range, so their cost follows the
+   * bodies in the step (with level of detail: players and non-dormant NPCs), not the population.
+   */
+  ids: Int32Array;
   /**
    * New position/velocity, indexed by grid slot k (cell order, like `cellItems`), not by id, four
    * float32 per slot: `out[4k] = x, [4k+1] = y, [4k+2] = vx, [4k+3] = vy`. A band of rows writes one
@@ -86,9 +104,16 @@ export interface PhysicsShared {
   /** Position each body had after the last committed step (quarantine restores it). */
   lastX: Float32Array;
   lastY: Float32Array;
-  /** Uniform grid, counting-sorted (ids ascending inside a cell): cell c holds cellItems[cellStart[c] .. cellStart[c+1]). */
-  cellStart: Int32Array;
+  /**
+   * Uniform grid, sorted by row then column (ids ascending inside a cell): row r holds slots
+   * rowStart[r] .. rowStart[r+1]. A dense row (`rowDense[r]` 1: more than side / 8 bodies) also
+   * has its cells' first slots in `cellStart` (cell c holds cellItems[cellStart[c] .. cellStart[c+1]));
+   * a sparse row's cells are found by column (`sortedCx`), so the millions of empty cells of a
+   * sparse world are never written. `cellStart` entries of sparse rows are stale.
+   */
   cellItems: Int32Array;
+  cellStart: Int32Array;
+  rowDense: Uint8Array;
   /**
    * Start-of-step state of `cellItems[k]` at slot k, four float32 per slot like `out`
    * (x, y, vx, vy): the kernel reads only slot-ordered memory (the neighbour scans, and its own
@@ -97,6 +122,8 @@ export interface PhysicsShared {
   sorted: Float32Array;
   /** {@link BodyKind} | (level-of-detail tier << 2) of `cellItems[k]` at slot k (players: tier detailed). */
   sortedFlags: Uint8Array;
+  /** Steps of simulated time `cellItems[k]` integrates this step (0 or 1 = one; see {@link KIND_STEPS_SHIFT}). */
+  sortedSteps: Uint8Array;
   /** Grid column of `cellItems[k]` at slot k (the kernel walks a row's slots, not its cells). */
   sortedCx: Int32Array;
   /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
@@ -108,7 +135,7 @@ export interface PhysicsShared {
   /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
   stage: Float32Array;
   stageI: Int32Array;
-  /** Grid cell of each entity this step (-1: quarantined or not a body), written by the guard. */
+  /** Grid cell of each body of this step (-1: quarantined), written by the guard (stale for ids not in `ids`). */
   cellOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
   guardBits: Uint8Array;

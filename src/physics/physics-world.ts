@@ -19,6 +19,7 @@ import { resolveOptions, type ObjectSpec } from '../config/schema.js';
 import type { WorldCore } from '../core/world-core.js';
 import { createShardedPhysics, type ShardedPhysics, type ShardMode } from '../shards/sharded-physics.js';
 import type { ShardPool } from '../shards/shard-pool.js';
+import { createPhysicsLod, type PhysicsLod } from './physics-lod.js';
 import { createNavigation, type Navigation, type NavigationOptions } from './navigation.js';
 import { validateObstacles, type ObstacleRect } from './obstacles.js';
 import { createPathfinder } from './pathfinding.js';
@@ -237,6 +238,8 @@ export interface WorldPhysics {
    */
   sharded: ShardedPhysics;
   readonly nav: Navigation;
+  /** Level of detail by tier (src/physics/physics-lod.ts): dormant NPCs outside the step. */
+  readonly lod: PhysicsLod;
   /** The started pool serving this world, or null (inline). Set by the shard service. */
   pool: ShardPool | null;
 }
@@ -260,7 +263,9 @@ export const createPhysicsSlot = (
     obstacles: config.obstacles,
   });
   const nav = createNavigation(createPathfinder(state.obstacles, state.bounds), core.capacity, config.navigation);
-  return { physics: { config, state, sharded: createShardedPhysics(state, null, { mode: 'inline' }), nav, pool: null } };
+  return {
+    physics: { config, state, sharded: createShardedPhysics(state, null, { mode: 'inline' }), nav, lod: createPhysicsLod(), pool: null },
+  };
 };
 
 /** Everything a world's physics counts, as one plain object (admin stats / metrics); null without physics. */
@@ -268,7 +273,11 @@ export const physicsStatsOf = (wp: WorldPhysics | null) => {
   if (!wp) return null;
   const sp = wp.sharded;
   return {
-    physics: { ...wp.state.stats, obstacles: wp.config.obstacles.length },
+    physics: {
+      ...wp.state.stats,
+      obstacles: wp.config.obstacles.length,
+      lod: { on: wp.lod.on, lastStepBodies: wp.lod.lastStepBodies, lastCoarse: wp.lod.lastCoarse, lastRejoined: wp.lod.lastRejoined },
+    },
     shards: {
       configured: wp.config.shards,
       mode: wp.config.mode,
