@@ -18,37 +18,74 @@ import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
-import { cacheEntity, queryView } from './entity-rows.js';
+import { cacheEntity, enterEntry, queryView } from './entity-rows.js';
 import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
 import { bitCount, changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
 import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
 import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import {
-  E_ENTER,
-  E_KIND,
-  E_POS,
-  E_POS_END,
-  E_TIER,
-  E_X,
-  E_Y,
-  ENT_STRIDE,
-  M_AT,
-  M_REMOVED,
-  MARK_STRIDE,
-  type WorldNet,
-} from './world-net.js';
+import { E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, M_AT, M_REMOVED, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
 
-/** Append bytes [start, end) of `src` (a few bytes: a loop beats creating a subarray). */
+/** Append bytes [start, end) of `src` (a short run: a loop beats creating a subarray for `set`). */
 const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number): void => {
-  ensure(w, end - start);
+  const len = end - start;
+  ensure(w, len);
   const b = w.bytes;
   let p = w.pos;
-  for (let i = start; i < end; i++) b[p++] = src[i];
-  w.pos = p;
+  if (len >= COPY_SET_BYTES) b.set(src.subarray(start, end), p);
+  else for (let i = start; i < end; i++) b[p++] = src[i];
+  w.pos += len;
+};
+/** Runs at least this long are copied by `Uint8Array.set` (cheaper than the loop despite the subarray). */
+const COPY_SET_BYTES = 96;
+
+/**
+ * Append an update entry `[e, mask, x?, y?, kind?, tier?]` from the row's packed kind | tier
+ * `kt` and the known `kkt` (custom fields in `extMask` follow: the caller writes them).
+ */
+const writeUpdate = (
+  w: ByteWriter,
+  e: number,
+  x: number,
+  y: number,
+  kt: number,
+  kkt: number,
+  dX: boolean,
+  dY: boolean,
+  extMask: number,
+): void => {
+  const kind = kt & 0xffff,
+    tier = kt >>> 16,
+    dKind = kind !== (kkt & 0xffff),
+    dTier = tier !== kkt >>> 16;
+  let mask = extMask,
+    nf = 2 + bitCount(extMask);
+  if (dX) {
+    mask |= EntityField.X;
+    nf++;
+  }
+  if (dY) {
+    mask |= EntityField.Y;
+    nf++;
+  }
+  if (dKind) {
+    mask |= EntityField.KIND;
+    nf++;
+  }
+  if (dTier) {
+    mask |= EntityField.TIER;
+    nf++;
+  }
+  writeArrayHeader(w, nf);
+  writeInt(w, e);
+  writeInt(w, mask);
+  if (dX) writeInt(w, x);
+  if (dY) writeInt(w, y);
+  if (dKind) writeInt(w, kind);
+  if (dTier) writeInt(w, tier);
 };
 
 /**
@@ -155,7 +192,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
     const r = row * ENT_STRIDE;
     marks[e * MARK_STRIDE] = mark;
-    if (ent[r + E_KIND] === PLAYER_KIND) crowd++;
+    if ((ent[r + E_KT] & 0xffff) === PLAYER_KIND) crowd++;
   }
   const self = s.player;
   s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
@@ -222,13 +259,18 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
-    shb = net.shared.bytes;
+    shb = net.shared.bytes,
+    ehb = net.enterShared;
   // Positions of the rows (loaded with them, in slot order): the same values as Position.x/y[e].
   const rowPos = net.rowPos;
   enters.pos = 0;
   updates.pos = 0;
   let nEnter = 0,
     nUpdate = 0;
+  // Pending run [runA, runB) of shared x+y update bytes: rows cached one after the other have
+  // adjacent entries, so a view in slot order copies them as a few blocks, not entry by entry.
+  let runA = 0,
+    runB = 0;
   for (let i = 0; i < n; i++) {
     const e = visible[i],
       row = rows[i],
@@ -240,66 +282,38 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     }
     const x = ent[r + E_X],
       y = ent[r + E_Y],
+      kt = ent[r + E_KT],
       m = e * MARK_STRIDE;
     if (marks[m] === known) {
       const k = marks[m + M_AT],
         k4 = k * KNOWN_STRIDE;
       kn[k4 + 4] = row;
-      const kind = ent[r + E_KIND],
-        tier = ent[r + E_TIER];
       const dX = kn[k4 + 1] !== x,
-        dY = kn[k4 + 2] !== y;
-      const kt = kn[k4 + 3],
-        kKind = kt & 0xffff,
-        kTier = kt >>> 16;
-      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind !== kind);
-      if (kKind === kind && kTier === tier && extMask === 0) {
+        dY = kn[k4 + 2] !== y,
+        kkt = kn[k4 + 3];
+      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, (kkt & 0xffff) !== (kt & 0xffff));
+      if (kkt === kt && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
-          // The common case: position only, both axes — copy the shared bytes.
-          copyShared(updates, shb, ent[r + E_POS], ent[r + E_POS_END]);
+          // The common case: position only, both axes — the shared entry, merged into the run.
+          const a = ent[r + E_POS];
+          if (a !== runB) {
+            if (runB > runA) copyShared(updates, shb, runA, runB);
+            runA = a;
+          }
+          runB = ent[r + E_POS_END];
           kn[k4 + 1] = x;
           kn[k4 + 2] = y;
           nUpdate++;
           continue;
         }
       }
-      let mask = 0,
-        nf = 2;
-      if (dX) {
-        mask |= EntityField.X;
-        nf++;
-      }
-      if (dY) {
-        mask |= EntityField.Y;
-        nf++;
-      }
-      if (kKind !== kind) {
-        mask |= EntityField.KIND;
-        nf++;
-      }
-      if (kTier !== tier) {
-        mask |= EntityField.TIER;
-        nf++;
-      }
-      if (extMask !== 0) {
-        mask |= extMask;
-        nf += bitCount(extMask);
-      }
-      writeArrayHeader(updates, nf);
-      writeInt(updates, e);
-      writeInt(updates, mask);
-      if (dX) {
-        writeInt(updates, x);
-        kn[k4 + 1] = x;
-      }
-      if (dY) {
-        writeInt(updates, y);
-        kn[k4 + 2] = y;
-      }
-      if (mask & EntityField.KIND) writeInt(updates, kind);
-      if (mask & EntityField.TIER) writeInt(updates, tier);
-      kn[k4 + 3] = kind | (tier << 16);
+      if (runB > runA) copyShared(updates, shb, runA, runB);
+      runA = runB = 0;
+      writeUpdate(updates, e, x, y, kt, kkt, dX, dY, extMask);
+      if (dX) kn[k4 + 1] = x;
+      if (dY) kn[k4 + 2] = y;
+      kn[k4 + 3] = kt;
       if (extMask !== 0 && ext !== null && kExt !== null) writeChangedFields(updates, ext, kExt, e, k, extMask);
       nUpdate++;
     } else {
@@ -308,13 +322,15 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kn[k4] = e;
       kn[k4 + 1] = x;
       kn[k4 + 2] = y;
-      kn[k4 + 3] = ent[r + E_KIND] | (ent[r + E_TIER] << 16);
+      kn[k4 + 3] = kt;
       kn[k4 + 4] = row;
       if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
-      copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
+      const at = enterEntry(world, net, e, row);
+      copyShared(enters, ehb.bytes, at, ent[r + E_ENTER_END]);
       nEnter++;
     }
   }
+  if (runB > runA) copyShared(updates, shb, runA, runB);
   s.knownCount = count;
 
   const out = net.out;
@@ -324,7 +340,9 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   writeInt(out, f.step);
   writeFloat64(out, f.worldTime);
   writeFloat64(out, f.sendTime);
-  writeInt(out, Player.lastInputSeq[playerRow(world.stores, s.player)]);
+  let prow = s.playerRow;
+  if (Player.eid[prow] !== s.player || prow === 0) prow = s.playerRow = playerRow(world.stores, s.player);
+  writeInt(out, Player.lastInputSeq[prow]);
   writeArrayHeader(out, nEnter);
   writeBytes(out, enters);
   writeArrayHeader(out, nUpdate);
@@ -356,6 +374,7 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
+  net.enterShared.pos = 0;
   const { ent, marks } = net;
   if (net.run > 0x3fffffff) {
     net.run = 1;
