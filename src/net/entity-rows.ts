@@ -9,7 +9,7 @@ import { cellRange } from './interest-scan.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
 import { writeArrayHeader, writeInt } from './snapshot-writer.js';
-import { E_ENTER, E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, type WorldNet } from './world-net.js';
+import { E_ENTER, E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 /** What the rows read from a world: its stores and the game's replicated-field table. */
 export type RowsWorld = World<WorldCore & GameSlot>;
@@ -92,12 +92,15 @@ export const enterEntry = (world: RowsWorld, net: WorldNet, e: number, row: numb
 /**
  * The session's view: ids of the entities within r of (x, y) into `net.visible`, their cache
  * rows into `net.visRow` (interest-scan.ts: the same set as `world.spatial.queryRadius`, in
- * slot order, rows cached on first touch). Returns the count.
+ * slot order, rows cached on first touch), each marked with `mark` in `net.marks` (replication's
+ * visible tag); `net.viewPlayers` = players among them. Returns the count.
  */
-export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number): number => {
+export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number, mark: number): number => {
   const g = net.npcGrid;
+  net.viewPlayers = 0;
   if (g === null || !(r >= 0)) return 0;
-  const { visible, visRow: rows, ent, rowPos: pos, posRun, range } = net;
+  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks } = net;
+  let players = 0;
   const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
@@ -124,6 +127,8 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
         ey = pos[2 * j + 1] - y;
       if (ex * ex + ey * ey <= r2) {
         if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
+        if ((ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
+        marks[e * MARK_STRIDE] = mark;
         rows[n] = j;
         visible[n++] = e;
       }
@@ -131,6 +136,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
   }
   // Players: the replication-owned grid of current positions (no margin).
   const pg = net.pgrid;
+  net.viewPlayers = players;
   if (pg.n === 0) return n;
   cellRange(g, x, y, r, range);
   const base = g.n,
@@ -145,9 +151,12 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       const e = pi[k];
       const row = base + k < fb ? base + k : fb + e;
       if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+      if ((ent[row * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
+      marks[e * MARK_STRIDE] = mark;
       rows[n] = row;
       visible[n++] = e;
     }
   }
+  net.viewPlayers = players;
   return n;
 };

@@ -166,8 +166,12 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   }
   const rows = net.visRow,
     fb = net.slotRows;
-  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale);
-  else {
+  // The query marks what it finds (the tag of the mark loop below, which it then skips).
+  let marked = false;
+  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) {
+    n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale, mark);
+    marked = true;
+  } else {
     // Refresh: the known set minus dead ids, each at the cache row it had in its last snapshot
     // when that row still holds it (a slot of the NPC grid — what a query would see — or of this
     // run's player grid); else at its fallback row once bitecs' entity index says it is alive
@@ -200,11 +204,14 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
     for (let i = 0; i < n; i++) rows[i] = fb + visible[i];
+    net.mark += 2; // the query's marks include dropped entities: mark the kept set afresh
+    mark = net.mark;
+    marked = false;
   }
   // Mark the view, encode entities first seen this run, count other players (the crowd level of
   // the session's priority, session-priority.ts).
-  let crowd = 0;
-  for (let i = 0; i < n; i++) {
+  let crowd = marked ? net.viewPlayers : 0;
+  for (let i = 0; !marked && i < n; i++) {
     const e = visible[i],
       row = rows[i];
     if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);

@@ -123,6 +123,8 @@ export interface WorldNet {
   stats: WorldNetStats;
   run: number;
   mark: number;
+  /** Players in the view of the last `queryView` (entity-rows.ts). */
+  viewPlayers: number;
   /** Sink of the encoder's cache-warming reads (replication.ts), so they are not optimized away. */
   touched: number;
   /** Per-entity cache of the run, one ENT_STRIDE row per cache row (layout above). */
@@ -215,6 +217,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     run: 0,
     mark: 0,
     touched: 0,
+    viewPlayers: 0,
     ent: new Int32Array(2 * n * ENT_STRIDE),
     shared: createWriter(64 * 1024),
     enterShared: createWriter(16 * 1024),
