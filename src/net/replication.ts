@@ -4,10 +4,11 @@
  * delta snapshot.
  *
  * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) and
- * its enter and x+y update entries encoded at most once per step, into one interleaved row per
- * entity (`net.ent`, stamped with the replicate run: one cache line per entity instead of one
- * per column); sessions then diff those integers against their own known set and copy the
- * shared bytes (or write the few changed fields) straight into their frame.
+ * its x+y update entry encoded at most once per step (its enter entry on first use), into one
+ * interleaved row per entity (`net.ent`, stamped with the replicate run: one cache line per
+ * entity instead of one per column); sessions then diff those integers against their own known
+ * set and copy the shared bytes (adjacent entries as one run) or write the few changed fields
+ * straight into their frame. Measured history: docs/NET-SCALE.md.
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
@@ -21,80 +22,14 @@ import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { cacheEntity, enterEntry, queryView } from './entity-rows.js';
 import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
-import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
-import { bitCount, changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
+import { copyShared, writeUpdate } from './entry-writer.js';
+import { MsgType, PLAYER_KIND } from './protocol.js';
+import { changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
 import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
-import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
+import { writeArrayHeader, writeBytes, writeFloat64, writeInt } from './snapshot-writer.js';
 import { E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, M_AT, M_REMOVED, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
-
-/** Append bytes [start, end) of `src` (a short run: a loop beats creating a subarray for `set`). */
-const copyShared = (w: ByteWriter, src: ByteWriter, start: number, end: number): void => {
-  const len = end - start;
-  ensure(w, len);
-  const b = w.bytes;
-  let p = w.pos;
-  if (len >= COPY_SET_BYTES) b.set(src.bytes.subarray(start, end), p);
-  else {
-    // Four bytes per step through the two DataViews (unaligned is fine), then the tail.
-    const dv = w.view,
-      sv = src.view,
-      sb = src.bytes;
-    let i = start;
-    for (const e4 = end - 3; i < e4; i += 4, p += 4) dv.setUint32(p, sv.getUint32(i));
-    for (; i < end; i++) b[p++] = sb[i];
-  }
-  w.pos += len;
-};
-/** Runs at least this long are copied by `Uint8Array.set` (cheaper than the loop despite the subarray). */
-const COPY_SET_BYTES = 96;
-
-/**
- * Append an update entry `[e, mask, x?, y?, kind?, tier?]` from the row's packed kind | tier
- * `kt` and the known `kkt` (custom fields in `extMask` follow: the caller writes them).
- */
-const writeUpdate = (
-  w: ByteWriter,
-  e: number,
-  x: number,
-  y: number,
-  kt: number,
-  kkt: number,
-  dX: boolean,
-  dY: boolean,
-  extMask: number,
-): void => {
-  const kind = kt & 0xffff,
-    tier = kt >>> 16,
-    dKind = kind !== (kkt & 0xffff),
-    dTier = tier !== kkt >>> 16;
-  let mask = extMask,
-    nf = 2 + bitCount(extMask);
-  if (dX) {
-    mask |= EntityField.X;
-    nf++;
-  }
-  if (dY) {
-    mask |= EntityField.Y;
-    nf++;
-  }
-  if (dKind) {
-    mask |= EntityField.KIND;
-    nf++;
-  }
-  if (dTier) {
-    mask |= EntityField.TIER;
-    nf++;
-  }
-  writeArrayHeader(w, nf);
-  writeInt(w, e);
-  writeInt(w, mask);
-  if (dX) writeInt(w, x);
-  if (dY) writeInt(w, y);
-  if (dKind) writeInt(w, kind);
-  if (dTier) writeInt(w, tier);
-};
 
 /**
  * What replication reads from a world: the core, the tiers slot (spatial index, behavior table),
