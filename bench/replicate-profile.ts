@@ -2,7 +2,7 @@
  * Focused profile of the replicate phase (no sockets): `tsx bench/replicate-profile.ts [npcs] [sessions] [steps] [hz]`.
  * Runs replicateWorld with a stub transport after movement + time each step and prints process
  * CPU µs per session-snapshot (CPU, not wall: the machine is shared). Knobs (env): REBUILD, STILL,
- * Q, FAR, ACTIVE (below). For line-level profiles bundle it first (tsx hides the lines):
+ * Q, FAR, ACTIVE, HASH (below). For line-level profiles bundle it first (tsx hides the lines):
  * `npx esbuild bench/replicate-profile.ts --bundle --platform=node --format=esm --packages=external
  * --outfile=/tmp/rp.mjs` (with a node_modules link next to it), then `node --cpu-prof /tmp/rp.mjs`.
  * A/B against another commit: the same script bundled from that commit's tree.
