@@ -2,7 +2,7 @@
  * Focused profile of the replicate phase (no sockets): `tsx bench/replicate-profile.ts [npcs] [sessions] [steps] [hz]`.
  * Runs replicateWorld with a stub transport after movement + time each step and prints process
  * CPU µs per session-snapshot (CPU, not wall: the machine is shared). Knobs (env): REBUILD, STILL,
- * Q, FAR, ACTIVE (below). For line-level profiles bundle it first (tsx hides the lines):
+ * Q, FAR, ACTIVE, HASH (below). For line-level profiles bundle it first (tsx hides the lines):
  * `npx esbuild bench/replicate-profile.ts --bundle --platform=node --format=esm --packages=external
  * --outfile=/tmp/rp.mjs` (with a node_modules link next to it), then `node --cpu-prof /tmp/rp.mjs`.
  * A/B against another commit: the same script bundled from that commit's tree.
@@ -21,15 +21,24 @@ const steps = Number(process.argv[4] ?? 200);
 const hz = Number(process.argv[5] ?? 20);
 const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
 let sent = 0;
+/** HASH=1: fold every frame's bytes into a checksum (send time 0) (A/B byte identity of two trees; costs CPU, so not for timing). */
+const hashing = process.env.HASH === '1';
+let hash = 0;
 const stub: NetTransport = {
-  send: () => {
+  send: (s, bytes) => {
     sent++;
+    if (hashing) {
+      // Per frame, summed: independent of the order sessions are sent in.
+      let h = (2166136261 ^ s.conn.id) >>> 0;
+      for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 16777619) >>> 0;
+      hash = (hash + h) >>> 0;
+    }
     return 1;
   },
   buffered: () => 0,
   close: () => {},
   event: () => new Uint8Array(),
-  now: () => Date.now(),
+  now: () => (hashing ? 0 : Date.now()),
 };
 const { world, players } = genWorld({
   npcs,
@@ -83,5 +92,5 @@ for (let i = 0; i < steps; i++) {
 }
 const ms = repMs;
 console.log(
-  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot`,
+  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot${hashing ? `, frames hash ${hash.toString(16)}` : ''}`,
 );

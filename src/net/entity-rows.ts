@@ -9,47 +9,49 @@ import { cellRange } from './interest-scan.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
 import { writeArrayHeader, writeInt } from './snapshot-writer.js';
-import { E_ENTER, E_KIND, E_POS, E_POS_END, E_TIER, E_X, E_Y, ENT_STRIDE, type WorldNet } from './world-net.js';
+import { E_ENTER, E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 /** What the rows read from a world: its stores and the game's replicated-field table. */
 export type RowsWorld = World<WorldCore & GameSlot>;
 
 /**
- * Quantize entity e and encode its two shared entries once this run: the enter entry
- * `[e, x, y, kind, tier, ...fields]` and the x+y update entry `[e, 3, x, y]` (most sessions need
- * one of the two). The row of e in `net.ent` gets the run stamp, wire values and byte offsets.
+ * Quantize entity e once this run into its row of `net.ent` (run stamp, wire x, y, kind | tier
+ * << 16) and encode its x+y update entry `[e, 3, x, y]` into `net.shared` (most sessions need
+ * that one). Its enter entry is encoded on first use ({@link enterEntry}). The position is the
+ * row's `rowPos` when the query loaded it this run (the same value as Position, read once).
  */
 export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: number): void => {
-  const { Position, Npc, Tier } = world.stores;
   const ent = net.ent,
     sh = net.shared,
     scale = net.config.positionScale,
-    r = row * ENT_STRIDE;
-  const fx = Position.x[e],
+    r = row * ENT_STRIDE,
+    run = net.run,
+    rowPos = net.rowPos;
+  let fx: number, fy: number;
+  if (net.posRun[row] === run) {
+    fx = rowPos[2 * row];
+    fy = rowPos[2 * row + 1];
+  } else {
+    const { Position } = world.stores;
+    fx = Position.x[e];
     fy = Position.y[e];
-  net.rowPos[2 * row] = fx;
-  net.rowPos[2 * row + 1] = fy;
-  net.posRun[row] = net.run;
+    rowPos[2 * row] = fx;
+    rowPos[2 * row + 1] = fy;
+    net.posRun[row] = run;
+  }
   const ex = Math.round(fx * scale),
     ey = Math.round(fy * scale);
   const player = net.select.playerMark[e] === net.select.stamp;
-  const kind = player ? PLAYER_KIND : Npc.kind[e],
-    tier = player ? 0 : Tier.tier[e];
+  const kind = player ? PLAYER_KIND : world.stores.Npc.kind[e],
+    tier = player ? 0 : world.stores.Tier.tier[e];
+  // Custom fields are quantized with the row: updates compare them (replicated-fields.ts).
   const ext = world.game === null ? null : world.game.replicated;
-  const nf = ext === null ? 0 : cacheEntityFields(ext, e, kind);
-  ent[r] = net.run;
+  if (ext !== null) cacheEntityFields(ext, e, kind);
+  ent[r] = run;
   ent[r + E_X] = ex;
   ent[r + E_Y] = ey;
-  ent[r + E_KIND] = kind;
-  ent[r + E_TIER] = tier;
-  ent[r + E_ENTER] = sh.pos;
-  writeArrayHeader(sh, 5 + nf);
-  writeInt(sh, e);
-  writeInt(sh, ex);
-  writeInt(sh, ey);
-  writeInt(sh, kind);
-  writeInt(sh, tier);
-  if (ext !== null && nf > 0) writeEntityFields(sh, ext, e);
+  ent[r + E_KT] = kind | (tier << 16);
+  ent[r + E_ENTER] = -1;
   ent[r + E_POS] = sh.pos;
   writeArrayHeader(sh, 4);
   writeInt(sh, e);
@@ -60,14 +62,45 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
 };
 
 /**
+ * Entity e's enter entry `[e, x, y, kind, tier, ...fields]` for this run (row cached), encoded
+ * into `net.enterShared` on first use; returns its start (its end is `ent[row × ENT_STRIDE +
+ * E_ENTER_END]`), custom fields (quantized by {@link cacheEntity}) included.
+ */
+export const enterEntry = (world: RowsWorld, net: WorldNet, e: number, row: number): number => {
+  const ent = net.ent,
+    r = row * ENT_STRIDE;
+  const at = ent[r + E_ENTER];
+  if (at >= 0) return at;
+  const sh = net.enterShared,
+    kt = ent[r + E_KT],
+    kind = kt & 0xffff;
+  const ext = world.game === null ? null : world.game.replicated;
+  const nf = ext === null ? 0 : ext.n[e];
+  const start = sh.pos;
+  writeArrayHeader(sh, 5 + nf);
+  writeInt(sh, e);
+  writeInt(sh, ent[r + E_X]);
+  writeInt(sh, ent[r + E_Y]);
+  writeInt(sh, kind);
+  writeInt(sh, kt >>> 16);
+  if (ext !== null && nf > 0) writeEntityFields(sh, ext, e);
+  ent[r + E_ENTER] = start;
+  ent[r + E_ENTER_END] = sh.pos;
+  return start;
+};
+
+/**
  * The session's view: ids of the entities within r of (x, y) into `net.visible`, their cache
  * rows into `net.visRow` (interest-scan.ts: the same set as `world.spatial.queryRadius`, in
- * slot order, rows cached on first touch). Returns the count.
+ * slot order, rows cached on first touch), each marked with `mark` in `net.marks` (replication's
+ * visible tag); `net.viewPlayers` = players among them. Returns the count.
  */
-export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number): number => {
+export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number, mark: number): number => {
   const g = net.npcGrid;
+  net.viewPlayers = 0;
   if (g === null || !(r >= 0)) return 0;
-  const { visible, visRow: rows, ent, rowPos: pos, posRun, range } = net;
+  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks } = net;
+  let players = 0;
   const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
@@ -94,6 +127,8 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
         ey = pos[2 * j + 1] - y;
       if (ex * ex + ey * ey <= r2) {
         if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
+        if ((ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
+        marks[e * MARK_STRIDE] = mark;
         rows[n] = j;
         visible[n++] = e;
       }
@@ -101,6 +136,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
   }
   // Players: the replication-owned grid of current positions (no margin).
   const pg = net.pgrid;
+  net.viewPlayers = players;
   if (pg.n === 0) return n;
   cellRange(g, x, y, r, range);
   const base = g.n,
@@ -115,9 +151,12 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       const e = pi[k];
       const row = base + k < fb ? base + k : fb + e;
       if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+      if ((ent[row * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
+      marks[e * MARK_STRIDE] = mark;
       rows[n] = row;
       visible[n++] = e;
     }
   }
+  net.viewPlayers = players;
   return n;
 };

@@ -4,10 +4,11 @@
  * delta snapshot.
  *
  * Encode once, share: each visible entity is quantized (x, y → int wire units, kind, tier) and
- * its enter and x+y update entries encoded at most once per step, into one interleaved row per
- * entity (`net.ent`, stamped with the replicate run: one cache line per entity instead of one
- * per column); sessions then diff those integers against their own known set and copy the
- * shared bytes (or write the few changed fields) straight into their frame.
+ * its x+y update entry encoded at most once per step (its enter entry on first use), into one
+ * interleaved row per entity (`net.ent`, stamped with the replicate run: one cache line per
+ * entity instead of one per column); sessions then diff those integers against their own known
+ * set and copy the shared bytes (adjacent entries as one run) or write the few changed fields
+ * straight into their frame. Measured history: docs/NET-SCALE.md.
  *
  * Wall time (`now`) is operational only: the snapshot's send time for latency measurement.
  */
@@ -18,38 +19,17 @@ import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
-import { cacheEntity, queryView } from './entity-rows.js';
+import { cacheEntity, enterEntry, queryView } from './entity-rows.js';
 import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
-import { EntityField, MsgType, PLAYER_KIND } from './protocol.js';
-import { bitCount, changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
+import { copyShared, writeUpdate } from './entry-writer.js';
+import { MsgType, PLAYER_KIND } from './protocol.js';
+import { changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
 import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
-import { ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import {
-  E_ENTER,
-  E_KIND,
-  E_POS,
-  E_POS_END,
-  E_TIER,
-  E_X,
-  E_Y,
-  ENT_STRIDE,
-  M_AT,
-  M_REMOVED,
-  MARK_STRIDE,
-  type WorldNet,
-} from './world-net.js';
+import { writeArrayHeader, writeBytes, writeFloat64, writeInt } from './snapshot-writer.js';
+import { E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, M_AT, M_REMOVED, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
-
-/** Append bytes [start, end) of `src` (a few bytes: a loop beats creating a subarray). */
-const copyShared = (w: ByteWriter, src: Uint8Array, start: number, end: number): void => {
-  ensure(w, end - start);
-  const b = w.bytes;
-  let p = w.pos;
-  for (let i = start; i < end; i++) b[p++] = src[i];
-  w.pos = p;
-};
 
 /**
  * What replication reads from a world: the core, the tiers slot (spatial index, behavior table),
@@ -109,10 +89,24 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     pyw = Position.y[s.player];
   let n = 0;
   const ordinal = snapshotOrdinal(f, s);
+  // The session's known rows are cold (thousands of sessions since its last snapshot): touch one
+  // int per cache line now, independent loads the CPU overlaps with the query below, instead of
+  // one miss after another in the leave pass.
+  {
+    const kn = s.known,
+      end = s.knownCount * KNOWN_STRIDE;
+    let t = 0;
+    for (let i = 0; i < end; i += 16) t ^= kn[i];
+    net.touched = t;
+  }
   const rows = net.visRow,
     fb = net.slotRows;
-  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale);
-  else {
+  // The query marks what it finds (the tag of the mark loop below, which it then skips).
+  let marked = false;
+  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) {
+    n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale, mark);
+    marked = true;
+  } else {
     // Refresh: the known set minus dead ids, each at the cache row it had in its last snapshot
     // when that row still holds it (a slot of the NPC grid — what a query would see — or of this
     // run's player grid); else at its fallback row once bitecs' entity index says it is alive
@@ -145,17 +139,20 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
     n = keepNearest(world, net.select, visible, n, cfg.maxEntitiesPerSession, s.player, pxw, pyw);
     for (let i = 0; i < n; i++) rows[i] = fb + visible[i];
+    net.mark += 2; // the query's marks include dropped entities: mark the kept set afresh
+    mark = net.mark;
+    marked = false;
   }
   // Mark the view, encode entities first seen this run, count other players (the crowd level of
   // the session's priority, session-priority.ts).
-  let crowd = 0;
-  for (let i = 0; i < n; i++) {
+  let crowd = marked ? net.viewPlayers : 0;
+  for (let i = 0; !marked && i < n; i++) {
     const e = visible[i],
       row = rows[i];
     if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
     const r = row * ENT_STRIDE;
     marks[e * MARK_STRIDE] = mark;
-    if (ent[r + E_KIND] === PLAYER_KIND) crowd++;
+    if ((ent[r + E_KT] & 0xffff) === PLAYER_KIND) crowd++;
   }
   const self = s.player;
   s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
@@ -222,13 +219,18 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
-    shb = net.shared.bytes;
+    sh = net.shared,
+    ehb = net.enterShared;
   // Positions of the rows (loaded with them, in slot order): the same values as Position.x/y[e].
   const rowPos = net.rowPos;
   enters.pos = 0;
   updates.pos = 0;
   let nEnter = 0,
     nUpdate = 0;
+  // Pending run [runA, runB) of shared x+y update bytes: rows cached one after the other have
+  // adjacent entries, so a view in slot order copies them as a few blocks, not entry by entry.
+  let runA = 0,
+    runB = 0;
   for (let i = 0; i < n; i++) {
     const e = visible[i],
       row = rows[i],
@@ -240,66 +242,38 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     }
     const x = ent[r + E_X],
       y = ent[r + E_Y],
+      kt = ent[r + E_KT],
       m = e * MARK_STRIDE;
     if (marks[m] === known) {
       const k = marks[m + M_AT],
         k4 = k * KNOWN_STRIDE;
       kn[k4 + 4] = row;
-      const kind = ent[r + E_KIND],
-        tier = ent[r + E_TIER];
       const dX = kn[k4 + 1] !== x,
-        dY = kn[k4 + 2] !== y;
-      const kt = kn[k4 + 3],
-        kKind = kt & 0xffff,
-        kTier = kt >>> 16;
-      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, kKind !== kind);
-      if (kKind === kind && kTier === tier && extMask === 0) {
+        dY = kn[k4 + 2] !== y,
+        kkt = kn[k4 + 3];
+      const extMask = kExt === null || ext === null ? 0 : changedFieldMask(ext, kExt, e, k, (kkt & 0xffff) !== (kt & 0xffff));
+      if (kkt === kt && extMask === 0) {
         if (!dX && !dY) continue;
         if (dX && dY) {
-          // The common case: position only, both axes — copy the shared bytes.
-          copyShared(updates, shb, ent[r + E_POS], ent[r + E_POS_END]);
+          // The common case: position only, both axes — the shared entry, merged into the run.
+          const a = ent[r + E_POS];
+          if (a !== runB) {
+            if (runB > runA) copyShared(updates, sh, runA, runB);
+            runA = a;
+          }
+          runB = ent[r + E_POS_END];
           kn[k4 + 1] = x;
           kn[k4 + 2] = y;
           nUpdate++;
           continue;
         }
       }
-      let mask = 0,
-        nf = 2;
-      if (dX) {
-        mask |= EntityField.X;
-        nf++;
-      }
-      if (dY) {
-        mask |= EntityField.Y;
-        nf++;
-      }
-      if (kKind !== kind) {
-        mask |= EntityField.KIND;
-        nf++;
-      }
-      if (kTier !== tier) {
-        mask |= EntityField.TIER;
-        nf++;
-      }
-      if (extMask !== 0) {
-        mask |= extMask;
-        nf += bitCount(extMask);
-      }
-      writeArrayHeader(updates, nf);
-      writeInt(updates, e);
-      writeInt(updates, mask);
-      if (dX) {
-        writeInt(updates, x);
-        kn[k4 + 1] = x;
-      }
-      if (dY) {
-        writeInt(updates, y);
-        kn[k4 + 2] = y;
-      }
-      if (mask & EntityField.KIND) writeInt(updates, kind);
-      if (mask & EntityField.TIER) writeInt(updates, tier);
-      kn[k4 + 3] = kind | (tier << 16);
+      if (runB > runA) copyShared(updates, sh, runA, runB);
+      runA = runB = 0;
+      writeUpdate(updates, e, x, y, kt, kkt, dX, dY, extMask);
+      if (dX) kn[k4 + 1] = x;
+      if (dY) kn[k4 + 2] = y;
+      kn[k4 + 3] = kt;
       if (extMask !== 0 && ext !== null && kExt !== null) writeChangedFields(updates, ext, kExt, e, k, extMask);
       nUpdate++;
     } else {
@@ -308,13 +282,15 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
       kn[k4] = e;
       kn[k4 + 1] = x;
       kn[k4 + 2] = y;
-      kn[k4 + 3] = ent[r + E_KIND] | (ent[r + E_TIER] << 16);
+      kn[k4 + 3] = kt;
       kn[k4 + 4] = row;
       if (kExt !== null && ext !== null) storeKnownRow(ext, kExt, e, k);
-      copyShared(enters, shb, ent[r + E_ENTER], ent[r + E_POS]);
+      const at = enterEntry(world, net, e, row);
+      copyShared(enters, ehb, at, ent[r + E_ENTER_END]);
       nEnter++;
     }
   }
+  if (runB > runA) copyShared(updates, sh, runA, runB);
   s.knownCount = count;
 
   const out = net.out;
@@ -324,7 +300,9 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   writeInt(out, f.step);
   writeFloat64(out, f.worldTime);
   writeFloat64(out, f.sendTime);
-  writeInt(out, Player.lastInputSeq[playerRow(world.stores, s.player)]);
+  let prow = s.playerRow;
+  if (Player.eid[prow] !== s.player || prow === 0) prow = s.playerRow = playerRow(world.stores, s.player);
+  writeInt(out, Player.lastInputSeq[prow]);
   writeArrayHeader(out, nEnter);
   writeBytes(out, enters);
   writeArrayHeader(out, nUpdate);
@@ -356,6 +334,7 @@ export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: nu
 export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.run++;
   net.shared.pos = 0;
+  net.enterShared.pos = 0;
   const { ent, marks } = net;
   if (net.run > 0x3fffffff) {
     net.run = 1;

@@ -48,6 +48,11 @@ export interface Session {
   worldId: string;
   /** Player entity id; -1 while joining (until the step's ingest phase applies the join). */
   player: number;
+  /**
+   * Player-table row of `player` as last looked up (components/player-table.ts); trusted only
+   * while `Player.eid[playerRow] === player` (saves a Map lookup per snapshot).
+   */
+  playerRow: number;
   name: string;
   resumeToken: string;
   /** Durable player id (the ledger's `playerId`, src/net/durable-sessions.ts). */
@@ -119,6 +124,7 @@ export const createSession = (
     conn,
     worldId,
     player,
+    playerRow: 0,
     name,
     resumeToken,
     ledgerId,

@@ -13,13 +13,18 @@ import type { RegionFrames } from './region-state.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
 
-/** Ints per entity row of `WorldNet.ent` (32 bytes) and the fields of a row. */
+/**
+ * Ints per entity row of `WorldNet.ent` (32 bytes) and the fields of a row: run stamp, wire x,
+ * y, kind | tier << 16 (the known set's packing), the enter entry's bytes in `enterShared`
+ * ([start, end), encoded on first use: start -1 until then) and the x+y update entry's bytes in
+ * `shared` ([start, end)).
+ */
 export const ENT_STRIDE = 8;
 export const E_X = 1;
 export const E_Y = 2;
-export const E_KIND = 3;
-export const E_TIER = 4;
-export const E_ENTER = 5;
+export const E_KT = 3;
+export const E_ENTER = 4;
+export const E_ENTER_END = 5;
 export const E_POS = 6;
 export const E_POS_END = 7;
 /** Ints per entity row of `WorldNet.marks` (16 bytes) and the fields after the tag. */
@@ -119,13 +124,19 @@ export interface WorldNet {
   stats: WorldNetStats;
   run: number;
   mark: number;
-  /**
-   * Per-entity cache of the run, row e × ENT_STRIDE: run stamp, wire x, y, kind, tier, and the
-   * offsets in `shared` of its enter entry, its x+y update entry and that entry's end.
-   */
+  /** Players in the view of the last `queryView` (entity-rows.ts). */
+  viewPlayers: number;
+  /** Sink of the encoder's cache-warming reads (replication.ts), so they are not optimized away. */
+  touched: number;
+  /** Per-entity cache of the run, one ENT_STRIDE row per cache row (layout above). */
   ent: Int32Array;
-  /** Per-step shared bytes: entity e's enter entry and its x+y update entry (offsets in `ent`). */
+  /**
+   * Per-run x+y update entries, in the order rows were cached (offsets in `ent`): rows cached by
+   * one query in slot order are contiguous, so a session copies runs of them at once.
+   */
   shared: ByteWriter;
+  /** Per-run enter entries, encoded when a session first needs one (offsets in `ent`). */
+  enterShared: ByteWriter;
   /**
    * Per-entity session marks, row e × MARK_STRIDE: tag (visible / visible and known to the
    * session being encoded), index in its known set, and the run in which the id was removed.
@@ -208,8 +219,11 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     },
     run: 0,
     mark: 0,
+    touched: 0,
+    viewPlayers: 0,
     ent: new Int32Array(2 * n * ENT_STRIDE),
     shared: createWriter(64 * 1024),
+    enterShared: createWriter(16 * 1024),
     marks: new Int32Array(n * MARK_STRIDE),
     removed: [],
     visRow: new Int32Array(n),
