@@ -26,14 +26,14 @@
  */
 import { playerRow } from '../../components/player-table.js';
 import { entityExists } from 'bitecs';
-import { cacheEntity } from './entity-rows.js';
+import { cacheEntity, enterEntry } from './entity-rows.js';
 import { cellRange } from './interest-scan.js';
 import { MsgType } from './protocol.js';
 import type { ReplicationWorld, SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';
 import type { RegionFrames } from './region-state.js';
 import { createWriter, ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
-import { E_ENTER, E_POS, ENT_STRIDE, type WorldNet } from './world-net.js';
+import { E_ENTER_END, ENT_STRIDE, type WorldNet } from './world-net.js';
 
 /** Region state for `net`'s world (lattice from the world's bounds and the net config). */
 export const createRegionFrames = (world: ReplicationWorld, net: WorldNet): RegionFrames => {
@@ -110,10 +110,10 @@ const addEntity = (world: ReplicationWorld, net: WorldNet, body: ByteWriter, e: 
     r = row * ENT_STRIDE;
   const ent = net.ent;
   if (ent[r] !== net.run) cacheEntity(world, net, e, row);
-  const start = ent[r + E_ENTER],
-    end = ent[r + E_POS];
+  const start = enterEntry(world, net, e, row),
+    end = ent[r + E_ENTER_END];
   ensure(body, end - start);
-  body.bytes.set(net.shared.bytes.subarray(start, end), body.pos);
+  body.bytes.set(net.enterShared.bytes.subarray(start, end), body.pos);
   body.pos += end - start;
 };
 
