@@ -129,7 +129,18 @@ const createGrid = (capacity: number, minX: number, minY: number, maxX: number, 
 };
 
 const slotBytes = (b: GridSlots | null): number =>
-  b ? b.cellStart.byteLength + b.items.byteLength + b.itemX.byteLength + b.itemY.byteLength : 0;
+  b
+    ? b.cellStart.byteLength +
+      b.items.byteLength +
+      b.itemX.byteLength +
+      b.itemY.byteLength +
+      b.rowFill.byteLength +
+      b.rowStart.byteLength +
+      b.colCount.byteLength +
+      b.rowTmp.byteLength +
+      b.rowTmpX.byteLength +
+      b.rowTmpY.byteLength
+    : 0;
 
 const gridBytes = (g: Grid): number =>
   g.cellStart.byteLength + g.fill.byteLength + g.items.byteLength + g.itemX.byteLength + g.itemY.byteLength + g.cellOf.byteLength;
