@@ -318,7 +318,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearScratchClean: false,
     nearMinNpcs: 20_000,
     nearSize: -1,
-    nearMaxShare: 0.25,
+    nearMaxShare: 1, // tier-near.ts NEAR_MAX_SHARE (not imported: tier-near imports this module)
     lastPassStep: -1,
     lastNpcCount: -1,
     lastPlayerCount: -1,
