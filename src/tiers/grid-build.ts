@@ -250,9 +250,11 @@ const finishSlice = (b: GridBuild, g: Grid, px: Float32Array, py: Float32Array, 
         rowTmpX[j] = itemX[k];
         rowTmpY[j] = itemY[k];
       }
-      items.set(rowTmp.subarray(0, z - a), a);
-      itemX.set(rowTmpX.subarray(0, z - a), a);
-      itemY.set(rowTmpY.subarray(0, z - a), a);
+      for (let k = a; k < z; k++) {
+        items[k] = rowTmp[k - a];
+        itemX[k] = rowTmpX[k - a];
+        itemY[k] = rowTmpY[k - a];
+      }
     } else {
       for (let k = a; k < z; k++) rowTmp[colCount[stash[k] + 1]++] = items[k];
       for (let k = a; k < z; k++) {

@@ -112,4 +112,28 @@ describe('NPC grid rebuilt in slices (src/tiers/grid-build.ts)', () => {
       }
     }
   });
+
+  it('a whole rebuild of a large world (through the build code) gives the cell-ordered grid of the current positions', () => {
+    const w = tierWorld({ capacity: 20_100, size: 4000, seed: 9, sim: { spatialCellSize: 16 } });
+    populateNpcs(w, { count: 20_000, movingFraction: 0.5, maxSpeed: 3 });
+    const { Position } = w.stores;
+    w.spatial.rebuildNpcs(w, 1);
+    const g = w.spatial.npcGrid;
+    const npcs = query(w, [Position, w.stores.Npc]);
+    const order = new Int32Array(Position.x.length);
+    for (let i = 0; i < npcs.length; i++) order[npcs[i]] = i;
+    expect(g.n).toBe(20_000);
+    expect(g.cellStart[g.cols * g.rows]).toBe(20_000);
+    let bad = 0;
+    for (let c = 0; c < g.cols * g.rows; c++) {
+      for (let j = g.cellStart[c]; j < g.cellStart[c + 1]; j++) {
+        const e = g.items[j];
+        const cx = Math.min(g.cols - 1, Math.max(0, Math.floor((Position.x[e] - g.minX) * g.inv)));
+        const cy = Math.min(g.rows - 1, Math.max(0, Math.floor((Position.y[e] - g.minY) * g.inv)));
+        if (cy * g.cols + cx !== c || g.itemX[j] !== Position.x[e] || g.itemY[j] !== Position.y[e]) bad++;
+        if (j > g.cellStart[c] && order[g.items[j - 1]] > order[e]) bad++;
+      }
+    }
+    expect(bad).toBe(0);
+  });
 });
