@@ -129,10 +129,28 @@ const createGrid = (capacity: number, minX: number, minY: number, maxX: number, 
 };
 
 const slotBytes = (b: GridSlots | null): number =>
-  b ? b.cellStart.byteLength + b.items.byteLength + b.itemX.byteLength + b.itemY.byteLength : 0;
+  b
+    ? b.cellStart.byteLength +
+      b.items.byteLength +
+      b.itemX.byteLength +
+      b.itemY.byteLength +
+      b.rowFill.byteLength +
+      b.rowStart.byteLength +
+      b.colCount.byteLength +
+      b.rowTmp.byteLength +
+      b.rowTmpX.byteLength +
+      b.rowTmpY.byteLength
+    : 0;
 
 const gridBytes = (g: Grid): number =>
   g.cellStart.byteLength + g.fill.byteLength + g.items.byteLength + g.itemX.byteLength + g.itemY.byteLength + g.cellOf.byteLength;
+
+/**
+ * Fewest NPCs for which a whole NPC-grid rebuild runs through the sliced build's code
+ * (src/tiers/grid-build.ts) instead of {@link buildGrid}: the near passes' minimum (tier-near.ts
+ * `NEAR_MIN_NPCS`), i.e. the worlds that rebuild in slices and keep the second slot arrays anyway.
+ */
+const WHOLE_VIA_BUILD_MIN = 20_000;
 
 /** Counting-sort `ents` into `g` by their current positions. */
 const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float32Array): void => {
@@ -244,7 +262,16 @@ export const createSpatialIndex = (
       py = Position.y;
       const npcs = query(world, [Position, Npc]);
       kindOf.fill(0);
-      buildGrid(npcGrid, npcs, px, py);
+      if (npcs.length >= WHOLE_VIA_BUILD_MIN) {
+        // The same grid as buildGrid, through the sliced build's code in one go: its functions are
+        // optimized and its second slot arrays faulted in here (an urgent pass), not in the first
+        // slices of the first sliced build (4-6 ms once, in the steps near passes keep light).
+        const b = createGridBuild(npcGrid, npcs.length, 0, spare);
+        spare = null;
+        while (!stepGridBuild(b, npcGrid, npcs, px, py, Velocity.x, Velocity.y, 3));
+        swapGridBuild(b, npcGrid);
+        spare = b;
+      } else buildGrid(npcGrid, npcs, px, py);
       speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
       margin = speed * lagSeconds;
       for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]] = 2;

@@ -13,7 +13,7 @@
  *
  * When it runs instead of a full pass ({@link nearPassAllowed}): the world has at least
  * `npcSim.nearMinNpcs` NPCs (default {@link NEAR_MIN_NPCS}: below it a full pass is cheap), at
- * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}) of them with a player within R at the last pass, no
+ * most `npcSim.nearMaxShare` (default {@link NEAR_MAX_SHARE}: all) of them with a player within R at the last pass, no
  * tier zones (zones match NPCs on grid positions, so they keep full passes), the NPC set is the
  * one of the last full pass, the dormant cap cannot bind (NPCs ≤ dormant.maxNpcs, nothing
  * frozen), and the grid's movement margin is at most half a cell. The tiering phase keeps the
@@ -38,9 +38,13 @@ export const NEAR_MIN_NPCS = 20_000;
 
 /**
  * Largest share of the NPCs that may have a player within R (`Tier.dist` finite) for a near
- * pass: when the players' discs cover most of the world a full pass (sequential) is cheaper.
+ * pass. A full pass over a world the players' discs cover costs less per pass (sequential), but
+ * it runs every `tieringIntervalSteps` steps in two heavy steps, where a sliced near pass spreads
+ * over ≈ 17 light ones: at 100k NPCs + 1k players covering them all (60 Hz), the tiering phase
+ * costs about half (mean and p99) with near passes, so the default no longer falls back (1).
+ * Lower it to prefer full passes (fresher tiers at a higher per-step cost).
  */
-export const NEAR_MAX_SHARE = 0.25;
+export const NEAR_MAX_SHARE = 1;
 
 /** NPCs with a finite `Tier.dist` (a player within R at the last pass), from the store. */
 const countFinite = (world: TiersWorld): number => {

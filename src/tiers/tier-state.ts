@@ -140,7 +140,7 @@ export interface NpcSimState extends DueIndex {
   moveCursor: number;
   dormantMoveSteps: number;
   coarseMoveMinNpcs: number;
-  /** Slices per sliced phase of an NPC grid rebuild (src/tiers/grid-build.ts: count, then scatter). */
+  /** Slices of an NPC grid rebuild, a third per sliced phase (src/tiers/grid-build.ts: count, scatter, finish; + 1 for the row starts). */
   gridBuildParts: number;
   /** Grid slots a near pass's scans touched; per entity: 1 while it is a candidate of the running near pass. */
   touched: Int32Array;
@@ -204,7 +204,7 @@ export const DORMANT_MOVE_STEPS = 20;
 export const COARSE_MOVE_MIN_NPCS = 20_000;
 
 /** Default `npcSim.gridBuildParts`. */
-export const GRID_BUILD_PARTS = 64;
+export const GRID_BUILD_PARTS = 120;
 
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
 export const NEAR_SCAN_PARTS = 7;
@@ -318,7 +318,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearScratchClean: false,
     nearMinNpcs: 20_000,
     nearSize: -1,
-    nearMaxShare: 0.25,
+    nearMaxShare: 1, // tier-near.ts NEAR_MAX_SHARE (not imported: tier-near imports this module)
     lastPassStep: -1,
     lastNpcCount: -1,
     lastPlayerCount: -1,
