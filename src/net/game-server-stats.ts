@@ -1,8 +1,10 @@
 /**
  * Totals of the game server's per-world replication counters (for `GameServer.stats()`,
- * src/net/game-server.ts): sums over worlds, per-class sums, ladder levels, session memory.
+ * src/net/game-server.ts): sums over worlds, per-class sums, ladder levels, session memory, and
+ * each world's region-frame figures.
  */
-import type { WorldNet, WorldNetStats } from './replication.js';
+import { regionReportOf, type WorldNetReport } from './net-stats.js';
+import type { WorldNet } from './replication.js';
 import { type ClassStats, sumClassStats } from './session-priority.js';
 import { sessionBytes } from './session.js';
 
@@ -14,14 +16,14 @@ export interface WorldNetTotals {
   snapshotBytes: number;
   skippedBackpressure: number;
   sessionMemoryBytes: number;
-  worlds: Record<string, WorldNetStats>;
+  worlds: Record<string, WorldNetReport>;
   byClass: Record<string, ClassStats>;
   ladderLevels: number[];
 }
 
 /** Copy each world's counters (plain objects) and sum them. */
 export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet }>): WorldNetTotals => {
-  const worlds: Record<string, WorldNetStats> = {};
+  const worlds: Record<string, WorldNetReport> = {};
   let sessions = 0,
     parked = 0,
     snapshotsSent = 0,
@@ -31,11 +33,12 @@ export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet 
   const byClass: Record<string, ClassStats> = {};
   const ladderLevels = [0, 0, 0, 0, 0];
   for (const [id, { net }] of nets) {
-    const w = {
+    const w: WorldNetReport = {
       ...net.stats,
       sessions: net.sessions.length,
       byClass: net.stats.byClass.map((c) => ({ ...c })),
       ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
+      regions: regionReportOf(net),
     };
     sumClassStats(byClass, net.stats.byClass);
     for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
