@@ -11,7 +11,7 @@ import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-
 import type { NetConfig } from './net-config.js';
 import type { ServerNetStats } from './net-stats.js';
 import { MsgType } from './protocol.js';
-import type { SessionWire } from './session-registry.js';
+import type { SessionWire } from './world-sessions.js';
 import { takeToken, type Conn } from './session.js';
 
 /**

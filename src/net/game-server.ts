@@ -21,14 +21,21 @@ import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { PROTOCOL_VERSION } from './protocol.js';
 import type { NetTransport, WorldNet } from './replication.js';
-import { SessionRegistry, type SessionWire } from './session-registry.js';
+import { SessionRegistry } from './session-registry.js';
 import { sessionPriority } from './session-priority.js';
 import { createConn, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
 import { gameServerStats } from './game-server-stats.js';
 import { createConnWire, onSocketMessage, type SocketContext } from './game-server-wire.js';
-import { closeWorldSessions, detachAllWorlds, detachWorldSessions, redirectWorldSessions, saveLivePositions } from './world-sessions.js';
+import {
+  closeWorldSessions,
+  detachAllWorlds,
+  detachWorldSessions,
+  redirectWorldSessions,
+  saveLivePositions,
+  type SessionWire,
+} from './world-sessions.js';
 
 export type { GameServerStats, ServerNetStats } from './net-stats.js';
 export type { GameServerOptions, HelloRoute } from './game-server-options.js';

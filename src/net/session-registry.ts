@@ -10,7 +10,7 @@
  * operations on every session of a world at once (detach, close, redirect, save positions) are
  * in world-sessions.ts; this class handles one session at a time.
  */
-import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
 import { freshPlayerId, newResumeToken, type DurableSessions } from './durable-sessions.js';
@@ -24,18 +24,10 @@ import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
-import { createSessionTables, saveLivePositions, type SessionTables, type WorldEntry } from './world-sessions.js';
+import { createSessionTables, saveLivePositions, type SessionTables, type SessionWire, type WorldEntry } from './world-sessions.js';
 
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
-
-/** What the registry needs from the transport. */
-export interface SessionWire {
-  send(conn: Conn, bytes: Uint8Array): number;
-  end(conn: Conn, code: number, reason: string): void;
-  /** Answer an error; with `strike`, count an offence; with `closeCode`, close after it. */
-  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
-}
 
 /** Counters the registry adds to the server's. */
 export interface RegistryCounters {

@@ -9,13 +9,20 @@
  *   parked:  resumeToken → { world, player, expiresAt }  (disconnected, resumable)
  *   joining: sessions whose enter fact has not been applied yet
  */
-import { CloseCode } from '../errors.js';
+import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import type { DurableSessions } from './durable-sessions.js';
 import type { WorldNet } from './replication.js';
-import type { Parked, Session } from './session.js';
-import type { SessionWire } from './session-registry.js';
+import type { Conn, Parked, Session } from './session.js';
+
+/** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
+export interface SessionWire {
+  send(conn: Conn, bytes: Uint8Array): number;
+  end(conn: Conn, code: number, reason: string): void;
+  /** Answer an error; with `strike`, count an offence; with `closeCode`, close after it. */
+  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
+}
 
 /** A served world and its replication state. */
 export interface WorldEntry {
