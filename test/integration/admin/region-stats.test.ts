@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, startRuntime, type Started } from './harness.js';
 
 /**
  * Region-frame figures (net `viewMode: 'regions'`) in the admin's `/stats` and `/metrics`, from a
@@ -55,9 +55,13 @@ afterAll(async () => {
 });
 
 const stats = async () => (await call(s.base, 'GET', `${W}/stats`)).json;
+/** Step `n` times by the API, then wait until both clients of the shared cell hold a region frame of these steps. */
 const step = async (n: number) => {
+  const from = s.runtime.defaultWorld.clock.step;
   expect((await call(s.base, 'POST', `${W}/scheduler/step`, { body: { n } })).status).toBe(200);
-  await sleep(50); // the clients read their frames
+  await Promise.all(
+    clients.slice(0, 2).map((c) => (c.lastRegion && c.lastRegion.step >= from ? null : c.waitFor((m) => m.type === 24 && m.step >= from))),
+  );
 };
 
 describe('admin: region-frame figures', () => {
