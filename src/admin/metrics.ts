@@ -5,7 +5,7 @@
  * metrics beyond the telemetry hook. The step-duration histogram is a custom collector over
  * the telemetry buckets, whose edges are multiples of each world's frame budget (the budget is
  * an edge: `le` equal to `frameBudgetMs / 1000`). The metrics by concern: metrics-world.ts,
- * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts.
+ * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts, metrics-regions.ts.
  */
 import { registerLedgerMetrics } from './metrics-ledger.js';
 import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
@@ -18,6 +18,7 @@ import { createMetricKit, type Labels } from './metrics-kit.js';
 import { registerWorldMetrics } from './metrics-world.js';
 import { registerCheckpointMetrics } from './metrics-checkpoint.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
+import { registerRegionMetrics } from './metrics-regions.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
 
@@ -81,6 +82,8 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   }
   // Physics, shards and navigation (worlds built with physics only; src/physics/physics-world.ts).
   registerPhysicsMetrics(kit);
+  // Shared region frames (worlds served with net viewMode 'regions' only; src/net/region-frames.ts).
+  registerRegionMetrics(kit);
   gauge(
     'worldtick_controller_override',
     '1 while an operator override forces the controller mode.',

@@ -9,6 +9,7 @@ import { entityCount, type SimWorld } from '../world/sim-world.js';
 import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import { physicsStatsOf } from '../physics/physics-world.js';
+import { regionReportOf } from '../net/net-stats.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -95,6 +96,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     /** Physics, shard pool and navigation counters; null for a world built without physics. */
     physics: physicsStatsOf(world.physics),
     sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
+    /** Region-frame figures (net option `viewMode: 'regions'`); null when the world is not served or in `exact` mode. */
+    regions: regionReportOf(world.net),
     /** Last checkpoint, record and restore of the world (docs/DURABILITY.md), null when not persisted. */
     checkpoint: safeCall(sources.checkpoint && (() => sources.checkpoint!(world))),
   };

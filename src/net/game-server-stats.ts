@@ -1,10 +1,13 @@
 /**
  * Totals of the game server's per-world replication counters (for `GameServer.stats()`,
- * src/net/game-server.ts): sums over worlds, per-class sums, ladder levels, session memory.
+ * src/net/game-server.ts) and the whole report: sums over worlds, per-class sums, ladder levels, session memory, and
+ * each world's region-frame figures.
  */
-import type { WorldNet, WorldNetStats } from './replication.js';
+import { type GameServerStats, regionReportOf, type ServerNetStats, type WorldNetReport } from './net-stats.js';
+import type { WorldNet } from './replication.js';
 import { type ClassStats, sumClassStats } from './session-priority.js';
 import { sessionBytes } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 
 /** The per-world part of `GameServerStats`, summed over the served worlds. */
 export interface WorldNetTotals {
@@ -14,14 +17,14 @@ export interface WorldNetTotals {
   snapshotBytes: number;
   skippedBackpressure: number;
   sessionMemoryBytes: number;
-  worlds: Record<string, WorldNetStats>;
+  worlds: Record<string, WorldNetReport>;
   byClass: Record<string, ClassStats>;
   ladderLevels: number[];
 }
 
 /** Copy each world's counters (plain objects) and sum them. */
 export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet }>): WorldNetTotals => {
-  const worlds: Record<string, WorldNetStats> = {};
+  const worlds: Record<string, WorldNetReport> = {};
   let sessions = 0,
     parked = 0,
     snapshotsSent = 0,
@@ -31,11 +34,12 @@ export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet 
   const byClass: Record<string, ClassStats> = {};
   const ladderLevels = [0, 0, 0, 0, 0];
   for (const [id, { net }] of nets) {
-    const w = {
+    const w: WorldNetReport = {
       ...net.stats,
       sessions: net.sessions.length,
       byClass: net.stats.byClass.map((c) => ({ ...c })),
       ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
+      regions: regionReportOf(net),
     };
     sumClassStats(byClass, net.stats.byClass);
     for (let l = 0; l < ladderLevels.length; l++) ladderLevels[l] = (ladderLevels[l] ?? 0) + (net.stats.ladder.levels[l] ?? 0);
@@ -48,4 +52,36 @@ export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet 
     for (const s of net.sessions) mem += sessionBytes(s);
   }
   return { sessions, parked, snapshotsSent, snapshotBytes, skippedBackpressure, sessionMemoryBytes: mem, worlds, byClass, ladderLevels };
+};
+
+/**
+ * Everything `GameServer.stats()` returns: the server's counters `s` (maps copied), the session
+ * registry's, the open sockets and the connection cap in force, and the sums over the served worlds.
+ */
+export const gameServerStats = (
+  s: ServerNetStats,
+  registry: SessionRegistry,
+  connections: number,
+  maxConnections: number,
+): GameServerStats => {
+  const t = sumWorldNets(registry.nets);
+  return {
+    ...s,
+    inputsDropped: registry.counters.inputsDropped,
+    joining: registry.joining,
+    errorsByCode: { ...s.errorsByCode },
+    closesByCode: { ...s.closesByCode },
+    txResults: { ...s.txResults },
+    connections,
+    maxConnections,
+    sessions: t.sessions,
+    parked: t.parked,
+    snapshotsSent: t.snapshotsSent,
+    snapshotBytes: t.snapshotBytes,
+    skippedBackpressure: t.skippedBackpressure,
+    sessionMemoryBytes: t.sessionMemoryBytes,
+    worlds: t.worlds,
+    byClass: t.byClass,
+    ladderLevels: t.ladderLevels,
+  };
 };

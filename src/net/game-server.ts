@@ -1,7 +1,8 @@
 /**
  * The game server's transport: a uWebSockets.js WebSocket endpoint (via src/uws.ts) speaking
  * the protocol of docs/PROTOCOL.md — socket binding, framing, rate limits, strikes, backpressure
- * and statistics. Sessions (join, resume, takeover, park, expire) belong to the session registry
+ * and statistics (sends, error replies and the first handling of a message: game-server-wire.ts;
+ * the statistics report: game-server-stats.ts). Sessions (join, resume, takeover, park, expire) belong to the session registry
  * (session-registry.ts), which changes worlds only through ingest facts; the replicate phase of
  * each world sends snapshots through the world's `net` slot (replication.ts).
  *
@@ -9,7 +10,7 @@
  * sends touches another session: each socket has its own token bucket and strike count, and
  * offences only ever close the offending socket.
  */
-import { CloseCode, ErrorCode, WireErrorCode, WorldtickError, type WireErrorCodeValue } from '../errors.js';
+import { CloseCode, ErrorCode, WireErrorCode, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
@@ -18,15 +19,23 @@ import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
-import { MsgType, PROTOCOL_VERSION } from './protocol.js';
+import { PROTOCOL_VERSION } from './protocol.js';
 import type { NetTransport, WorldNet } from './replication.js';
 import { SessionRegistry } from './session-registry.js';
 import { sessionPriority } from './session-priority.js';
-import { createConn, takeToken, type Conn, type ConnRef } from './session.js';
+import { createConn, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
-import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
-import { sumWorldNets } from './game-server-stats.js';
+import { gameServerStats } from './game-server-stats.js';
+import { createConnWire, onSocketMessage, type SocketContext } from './game-server-wire.js';
+import {
+  closeWorldSessions,
+  detachAllWorlds,
+  detachWorldSessions,
+  redirectWorldSessions,
+  saveLivePositions,
+  type SessionWire,
+} from './world-sessions.js';
 
 export type { GameServerStats, ServerNetStats } from './net-stats.js';
 export type { GameServerOptions, HelloRoute } from './game-server-options.js';
@@ -68,8 +77,10 @@ export class GameServer implements Service {
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
   #maxConnections: number;
-  /** What the hello, purchase and game-message handlers use (src/net/game-server-handlers.ts). */
-  readonly #cx: MessageContext;
+  /** Send, close and reply with strikes (src/net/game-server-wire.ts). */
+  readonly #wire: SessionWire;
+  /** What the message dispatch and the hello, purchase and game-message handlers use (game-server-wire.ts, game-server-handlers.ts). */
+  readonly #cx: SocketContext;
 
   /** Validates options (throws `WT_ERR_OPTION_INVALID`); nothing listens until `start`. */
   constructor(opts: GameServerOptions) {
@@ -79,22 +90,18 @@ export class GameServer implements Service {
     this.#log = opts.logger;
     this.#codec = createServerCodec();
     this.#epochNow = opts.epochNow ?? Date.now;
+    const wire = createConnWire(this.#codec, this.#s, this.config);
+    this.#wire = wire;
     this.#transport = {
-      send: (s, bytes) => this.#send(s.conn, bytes),
+      send: (s, bytes) => wire.send(s.conn, bytes),
       buffered: (s) => {
         const ws = s.conn.ws;
         // Fully written by the last send (and nothing sent since): nothing buffered.
         return s.conn.closed || !ws || s.conn.lastSend === 1 ? 0 : ws.getBufferedAmount();
       },
-      close: (s, code, reason) => this.#end(s.conn, code, reason),
+      close: (s, code, reason) => wire.end(s.conn, code, reason),
       event: (kind, npc, at, expiresAt) => this.#codec.event(kind, npc, at, expiresAt),
       now: () => this.#epochNow(),
-    };
-    const wire = {
-      send: (c: Conn, bytes: Uint8Array) => this.#send(c, bytes),
-      end: (c: Conn, code: number, reason: string) => this.#end(c, code, reason),
-      reply: (c: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number) =>
-        this.#reply(c, code, message, strike, closeCode),
     };
     this.#registry = new SessionRegistry(
       this.config,
@@ -105,7 +112,15 @@ export class GameServer implements Service {
       opts.spawnSeed ?? 1,
       opts.sessionClass,
     );
-    this.#cx = { ...wire, opts, registry: this.#registry, codec: this.#codec, stats: this.#s };
+    this.#cx = {
+      ...wire,
+      opts,
+      registry: this.#registry,
+      codec: this.#codec,
+      stats: this.#s,
+      config: this.config,
+      epochNow: this.#epochNow,
+    };
   }
 
   /** Port actually bound (after start). */
@@ -170,11 +185,11 @@ export class GameServer implements Service {
       message: (ws, ab, isBinary) => {
         const conn = ws.getUserData().conn;
         try {
-          this.#onMessage(conn, ab, isBinary);
+          onSocketMessage(this.#cx, conn, ab, isBinary);
         } catch (err) {
           this.#s.internalErrors++;
           this.#log.error({ err, conn: conn.id }, 'game server handler failed');
-          this.#reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+          this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
         }
       },
       close: (ws, code) => {
@@ -217,12 +232,12 @@ export class GameServer implements Service {
     this.#sweeper = null;
     // Positions first; the sockets closing below were live at shutdown: their durable records stay
     // `live`, so the next process counts their resume grace from its own start.
-    this.#registry.savePositions();
+    saveLivePositions(this.#registry.tables, this.#registry.durable);
     this.#registry.shuttingDown = true;
-    for (const conn of [...this.#conns.values()]) this.#end(conn, CloseCode.GOING_AWAY, 'server shutting down');
+    for (const conn of [...this.#conns.values()]) this.#wire.end(conn, CloseCode.GOING_AWAY, 'server shutting down');
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;
-    this.#registry.detachAll();
+    detachAllWorlds(this.#registry.tables);
   }
 
   /**
@@ -240,7 +255,7 @@ export class GameServer implements Service {
 
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
   detachWorld(world: SimWorld): void {
-    this.#registry.detachWorld(world);
+    detachWorldSessions(this.#registry.tables, this.#wire, world);
     this.#registry.durable?.forgetWorld(world.id);
   }
 
@@ -249,7 +264,7 @@ export class GameServer implements Service {
    * instance): its remaining sessions are closed (4012) and its parked players dropped.
    */
   releaseWorld(world: SimWorld): void {
-    this.#registry.detachWorld(world);
+    detachWorldSessions(this.#registry.tables, this.#wire, world);
   }
 
   /**
@@ -257,7 +272,7 @@ export class GameServer implements Service {
    * the world attached. Returns how many sockets were closed.
    */
   closeWorldSessions(worldId: string, code: number, reason: string): number {
-    return this.#registry.closeWorldSessions(worldId, code, reason);
+    return closeWorldSessions(this.#registry.tables, this.#wire, worldId, code, reason);
   }
 
   /**
@@ -272,7 +287,7 @@ export class GameServer implements Service {
 
   /** Cluster migration: redirect every session of `worldId` to `url` (a ticket per resume token), closing them (4014). */
   redirectWorldSessions(worldId: string, url: string, ticketFor: (resumeToken: string) => string): number {
-    return this.#registry.redirectWorldSessions(worldId, url, ticketFor);
+    return redirectWorldSessions(this.#registry.tables, this.#wire, this.#codec, worldId, url, ticketFor);
   }
 
   /**
@@ -285,26 +300,7 @@ export class GameServer implements Service {
 
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
-    const t = sumWorldNets(this.#registry.nets);
-    return {
-      ...this.#s,
-      inputsDropped: this.#registry.counters.inputsDropped,
-      joining: this.#registry.joining,
-      errorsByCode: { ...this.#s.errorsByCode },
-      closesByCode: { ...this.#s.closesByCode },
-      txResults: { ...this.#s.txResults },
-      connections: this.#conns.size,
-      maxConnections: this.#maxConnections,
-      sessions: t.sessions,
-      parked: t.parked,
-      snapshotsSent: t.snapshotsSent,
-      snapshotBytes: t.snapshotBytes,
-      skippedBackpressure: t.skippedBackpressure,
-      sessionMemoryBytes: t.sessionMemoryBytes,
-      worlds: t.worlds,
-      byClass: t.byClass,
-      ladderLevels: t.ladderLevels,
-    };
+    return gameServerStats(this.#s, this.#registry, this.#conns.size, this.#maxConnections);
   }
 
   /**
@@ -328,70 +324,6 @@ export class GameServer implements Service {
     return { sockets: conns.length, ms: performance.now() - t0 };
   }
 
-  #send(conn: Conn, bytes: Uint8Array): number {
-    const ws = conn.ws;
-    if (conn.closed || !ws) return -1;
-    try {
-      const r = ws.send(bytes, true, false);
-      conn.lastSend = r;
-      this.#s.messagesOut++;
-      this.#s.bytesOut += bytes.byteLength;
-      return r;
-    } catch {
-      return -1;
-    }
-  }
-
-  #end(conn: Conn, code: number, reason: string): void {
-    const ws = conn.ws;
-    if (conn.closed || !ws) return;
-    try {
-      ws.end(code, reason);
-    } catch {
-      // Already closed underneath us: the close handler has run or will run.
-    }
-  }
-
-  /** Answer an error; with `strike`, count an offence and close after maxStrikes. */
-  #reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode = 0): void {
-    this.#s.errorsByCode[code] = (this.#s.errorsByCode[code] ?? 0) + 1;
-    this.#send(conn, this.#codec.error(code, message));
-    if (closeCode) return this.#end(conn, closeCode, code);
-    if (!strike) return;
-    this.#s.strikes++;
-    if (++conn.strikes >= this.config.maxStrikes) this.#end(conn, CloseCode.TOO_MANY_STRIKES, 'too many errors');
-  }
-
-  #onMessage(conn: Conn, ab: ArrayBuffer, isBinary: boolean): void {
-    if (conn.closed) return;
-    const st = this.#s;
-    st.messagesIn++;
-    st.bytesIn += ab.byteLength;
-    const cfg = this.config;
-    if (!takeToken(conn, performance.now(), cfg.messageRatePerSecond, cfg.messageBurst))
-      return this.#reply(conn, WireErrorCode.RATE_LIMITED, `more than ${cfg.messageRatePerSecond} messages per second`, true);
-    if (!isBinary) return this.#reply(conn, WireErrorCode.BAD_FRAME, 'text frames are not accepted: send binary msgpack', true);
-    // Decoded synchronously: `ab` is emptied when this callback returns.
-    const r = this.#codec.decode(new Uint8Array(ab));
-    if (!r.ok) return this.#reply(conn, r.code, r.message, true);
-    const msg = r.msg;
-    switch (msg.type) {
-      case MsgType.HELLO:
-        return onHello(this.#cx, conn, msg);
-      case MsgType.INPUT:
-        if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-        return this.#registry.input(conn.session, msg);
-      case MsgType.PING:
-        this.#send(conn, this.#codec.pong(msg.clientTime, this.#epochNow()));
-        return;
-      case MsgType.PURCHASE:
-        if (!conn.session) return this.#reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
-        return onPurchase(this.#cx, conn, msg);
-      case MsgType.GAME:
-        return onGameMessage(this.#cx, conn, msg.name, msg.payload);
-    }
-  }
-
   #onClose(conn: Conn, code: number): void {
     conn.closed = true;
     conn.ws = null;
@@ -406,7 +338,7 @@ export class GameServer implements Service {
     const now = performance.now();
     for (const conn of this.#conns.values()) {
       if (!conn.session && !conn.helloPending && !conn.closed && now - conn.openedAt > this.config.helloTimeoutMs)
-        this.#end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
+        this.#wire.end(conn, CloseCode.HELLO_TIMEOUT, 'no hello');
     }
     this.#registry.sweep(now);
   }

@@ -2,8 +2,15 @@
  * Shapes of the game server's statistics (`GameServer.stats()`): plain objects for the
  * admin/metrics service. Counters are totals since the server started unless noted.
  */
-import type { WorldNetStats } from './replication.js';
+import type { RegionStats } from './region-state.js';
+import type { WorldNet, WorldNetStats } from './replication.js';
 import type { ClassStats } from './session-priority.js';
+
+/** One world's replication counters in `GameServer.stats().worlds`: its `WorldNetStats` plus its region figures. */
+export interface WorldNetReport extends WorldNetStats {
+  /** Region-frame figures (net option `viewMode: 'regions'`); null in `exact` mode. */
+  regions: RegionReport | null;
+}
 
 /** Server-wide counters (plain object; see `GameServer.stats()`). */
 export interface ServerNetStats {
@@ -45,9 +52,36 @@ export interface GameServerStats extends ServerNetStats {
   skippedBackpressure: number;
   /** Bytes held by all sessions' known sets. */
   sessionMemoryBytes: number;
-  worlds: Record<string, WorldNetStats>;
+  worlds: Record<string, WorldNetReport>;
   /** Per session class (`player`, `spectator`, `bot`, `observer`), summed over worlds. */
   byClass: Record<string, ClassStats>;
   /** Sessions at each effective quality-ladder level 0..4 in the last replicate runs. */
   ladderLevels: number[];
 }
+
+/**
+ * Region-frame figures of one world (net option `viewMode: 'regions'`, region-frames.ts): the
+ * cell side in force and the cumulative counters of {@link RegionStats}. Plain object.
+ */
+export interface RegionReport extends RegionStats {
+  /** Side of a region cell (world units): `regionCellSize`, or `interestRadius` when that is 0. */
+  cellSize: number;
+}
+
+/**
+ * The region figures of a world's replication state, or null when the world is not served or
+ * its view mode is `exact`. Zero counters until the first frame (the state is created on first use).
+ */
+export const regionReportOf = (net: WorldNet | null): RegionReport | null => {
+  if (net === null || net.config.viewMode !== 'regions') return null;
+  const cfg = net.config;
+  const st = net.regions?.stats;
+  return {
+    cellSize: cfg.regionCellSize > 0 ? cfg.regionCellSize : cfg.interestRadius,
+    framesSent: st?.framesSent ?? 0,
+    framesEncoded: st?.framesEncoded ?? 0,
+    denseFallbacks: st?.denseFallbacks ?? 0,
+    denseCells: st?.denseCells ?? 0,
+    sparseFallbacks: st?.sparseFallbacks ?? 0,
+  };
+};

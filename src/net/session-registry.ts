@@ -6,12 +6,11 @@
  * session listed for replication and sent its `welcome` (so the welcome always precedes the
  * first snapshot, inside the same step).
  *
- * Registry state (wall time only; world state lives in the world):
- *   live:    resumeToken → session (joined, welcomed)
- *   parked:  resumeToken → { world, player, expiresAt }   (disconnected, resumable)
- *   joining: sessions whose enter fact has not been applied yet
+ * Its tables (served worlds, live, parked and joining sessions; wall time only) and the
+ * operations on every session of a world at once (detach, close, redirect, save positions) are
+ * in world-sessions.ts; this class handles one session at a time.
  */
-import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
 import { freshPlayerId, newResumeToken, type DurableSessions } from './durable-sessions.js';
@@ -23,19 +22,12 @@ import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact, type LeaveFact } from './player-facts.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
-import { createSession, type Conn, type Parked, type Session } from './session.js';
+import { createSession, type Conn, type Session } from './session.js';
 import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
+import { createSessionTables, saveLivePositions, type SessionTables, type SessionWire, type WorldEntry } from './world-sessions.js';
 
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
-
-/** What the registry needs from the transport. */
-export interface SessionWire {
-  send(conn: Conn, bytes: Uint8Array): number;
-  end(conn: Conn, code: number, reason: string): void;
-  /** Answer an error; with `strike`, count an offence; with `closeCode`, close after it. */
-  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
-}
 
 /** Counters the registry adds to the server's. */
 export interface RegistryCounters {
@@ -46,17 +38,15 @@ export interface RegistryCounters {
   joinsFailed: number;
 }
 
-interface WorldEntry {
-  world: SimWorld;
-  net: WorldNet;
-}
-
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 
 /** Session registry of one game server. A class: it owns the maps of sessions and parked players. */
 export class SessionRegistry {
-  readonly nets = new Map<string, WorldEntry>();
+  /** Served worlds, live, parked and joining sessions (world-sessions.ts acts on them per world). */
+  readonly tables: SessionTables = createSessionTables();
+  /** Served worlds by id (`tables.nets`). */
+  readonly nets: Map<string, WorldEntry> = this.tables.nets;
   readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0 };
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
@@ -64,9 +54,9 @@ export class SessionRegistry {
   readonly #transport: NetTransport;
   readonly #log: Logger;
   readonly #rng: Prng;
-  readonly #live = new Map<string, Session>();
-  readonly #parked = new Map<string, Parked>();
-  readonly #joining = new Set<Session>();
+  readonly #live: Map<string, Session> = this.tables.live;
+  readonly #parked = this.tables.parked;
+  readonly #joining: Set<Session> = this.tables.joining;
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
@@ -121,58 +111,6 @@ export class SessionRegistry {
       const s = entry && eid !== undefined ? entry.net.byPlayer.get(eid) : undefined;
       if (s && s.ledgerId === playerId) this.#wire.send(s.conn, this.#codec.wallet(w.coins, w.items, w.appliedSeq));
     };
-  }
-
-  /** Stop serving a deleted world: close its sessions (4012), forget its parked players. */
-  detachWorld(world: SimWorld): void {
-    const entry = this.nets.get(world.id);
-    if (!entry || entry.world !== world) return;
-    const closing = [...entry.net.sessions];
-    for (const s of this.#joining) if (s.worldId === world.id) closing.push(s);
-    for (const s of closing) {
-      if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
-      this.#joining.delete(s);
-      s.conn.session = null;
-      this.#wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
-    }
-    for (const [token, p] of this.#parked) if (p.world === world) this.#parked.delete(token);
-    this.nets.delete(world.id);
-    if (world.net === entry.net) world.net = null;
-  }
-
-  /**
-   * Close every session of a world (live and joining) with `code`, keeping the world attached:
-   * the cluster's lost lease. The close handlers park the players as for any dropped socket.
-   * Returns how many sockets were closed.
-   */
-  closeWorldSessions(worldId: string, code: number, reason: string): number {
-    const entry = this.nets.get(worldId);
-    const closing = entry ? [...entry.net.sessions] : [];
-    for (const s of this.#joining) if (s.worldId === worldId) closing.push(s);
-    for (const s of closing) this.#wire.end(s.conn, code, reason);
-    return closing.length;
-  }
-
-  /**
-   * The world moved to another instance (cluster migration): send each of its sessions a
-   * `redirect` to `url` with the ticket `ticketFor(resumeToken)` gives, then close it (4014).
-   * Returns how many sessions were redirected.
-   */
-  redirectWorldSessions(worldId: string, url: string, ticketFor: (resumeToken: string) => string): number {
-    const entry = this.nets.get(worldId);
-    const moving = entry ? [...entry.net.sessions] : [];
-    for (const s of this.#joining) if (s.worldId === worldId) moving.push(s);
-    for (const s of moving) {
-      this.#wire.send(s.conn, this.#codec.redirect(worldId, url, ticketFor(s.resumeToken)));
-      this.#wire.end(s.conn, CloseCode.REDIRECTED, 'world moved');
-    }
-    return moving.length;
-  }
-
-  /** Stop serving every world (server stop). */
-  detachAll(): void {
-    for (const { world, net } of this.nets.values()) if (world.net === net) world.net = null;
-    this.nets.clear();
   }
 
   /**
@@ -395,7 +333,7 @@ export class SessionRegistry {
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
-    if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) this.savePositions();
+    if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
       this.#parked.delete(token);
@@ -405,16 +343,6 @@ export class SessionRegistry {
       entry.net.stats.parked--;
       const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
       p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
-    }
-  }
-
-  /** Save every live player's position to its durable record (periodically and at stop). */
-  savePositions(): void {
-    const d = this.durable;
-    if (!d) return;
-    for (const { world, net } of this.nets.values()) {
-      const P = world.stores.Position;
-      for (const s of net.sessions) if (s.player >= 0) d.savePosition(s.ledgerId, s.name, world.id, P.x[s.player], P.y[s.player]);
     }
   }
 }

@@ -32,6 +32,9 @@ describe('admin: session classes in stats and metrics', () => {
     expect(byClass.bot.sessions).toBe(1);
     expect(byClass.observer.sessions).toBe(0);
     expect(byClass.spectator.snapshots).toBeGreaterThan(0);
+    // Exact view mode (the default): no region figures, per world or in the server's report.
+    expect(st.json.regions).toBeNull();
+    expect(st.json.sessions.server.worlds['1'].regions).toBeNull();
     const m = (await call(s.base, 'GET', '/metrics')).text;
     expect(m).toContain('worldtick_net_class_sessions{class="player"} 1');
     expect(m).toContain('worldtick_net_class_sessions{class="spectator"} 1');
@@ -39,5 +42,6 @@ describe('admin: session classes in stats and metrics', () => {
     expect(m).toMatch(/worldtick_net_class_snapshots_total\{class="spectator"\} [1-9]/);
     expect(m).toMatch(/worldtick_net_class_degraded_sessions\{class="player"\} \d/);
     expect(m).toMatch(/worldtick_net_ladder_sessions\{level="0"\} \d/);
+    expect(m).not.toContain('worldtick_net_region_frames_sent_total{');
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * The game server's socket layer (src/net/game-server.ts): sending a frame (counted in the
+ * server's statistics), closing a socket, answering an error with a strike, and the first
+ * handling of every client message — rate limit, frame type, decode — before it goes to the
+ * session registry (input) or the handlers of game-server-handlers.ts (hello, purchase, game
+ * messages). Free functions over the server's counters and codec; no socket is kept here.
+ */
+import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import type { ServerCodec } from './codec.js';
+import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
+import type { NetConfig } from './net-config.js';
+import type { ServerNetStats } from './net-stats.js';
+import { MsgType } from './protocol.js';
+import type { SessionWire } from './world-sessions.js';
+import { takeToken, type Conn } from './session.js';
+
+/**
+ * Send, close and reply over uWS sockets, counting into `stats`. `config` is read at every call
+ * (`maxStrikes`). A closed socket is never written: `send` returns −1, `end` does nothing.
+ */
+export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config: NetConfig): SessionWire => {
+  const send = (conn: Conn, bytes: Uint8Array): number => {
+    const ws = conn.ws;
+    if (conn.closed || !ws) return -1;
+    try {
+      const r = ws.send(bytes, true, false);
+      conn.lastSend = r;
+      stats.messagesOut++;
+      stats.bytesOut += bytes.byteLength;
+      return r;
+    } catch {
+      return -1;
+    }
+  };
+  const end = (conn: Conn, code: number, reason: string): void => {
+    const ws = conn.ws;
+    if (conn.closed || !ws) return;
+    try {
+      ws.end(code, reason);
+    } catch {
+      // Already closed underneath us: the close handler has run or will run.
+    }
+  };
+  /** Answer an error; with `strike`, count an offence and close after maxStrikes. */
+  const reply = (conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode = 0): void => {
+    stats.errorsByCode[code] = (stats.errorsByCode[code] ?? 0) + 1;
+    send(conn, codec.error(code, message));
+    if (closeCode) return end(conn, closeCode, code);
+    if (!strike) return;
+    stats.strikes++;
+    if (++conn.strikes >= config.maxStrikes) end(conn, CloseCode.TOO_MANY_STRIKES, 'too many errors');
+  };
+  return { send, end, reply };
+};
+
+/** What {@link onSocketMessage} uses: the handlers' context, the net settings and the epoch clock. */
+export interface SocketContext extends MessageContext {
+  readonly config: NetConfig;
+  /** Wall clock, Unix epoch ms (pong). */
+  readonly epochNow: () => number;
+}
+
+/**
+ * One message from a socket: counted, rate-limited (token bucket per socket), refused if text,
+ * decoded synchronously (`ab` is emptied when the uWS callback returns), then dispatched by type.
+ * Every refusal is an error reply with a strike; nothing here touches another socket.
+ */
+export const onSocketMessage = (cx: SocketContext, conn: Conn, ab: ArrayBuffer, isBinary: boolean): void => {
+  if (conn.closed) return;
+  const st = cx.stats;
+  st.messagesIn++;
+  st.bytesIn += ab.byteLength;
+  const cfg = cx.config;
+  if (!takeToken(conn, performance.now(), cfg.messageRatePerSecond, cfg.messageBurst))
+    return cx.reply(conn, WireErrorCode.RATE_LIMITED, `more than ${cfg.messageRatePerSecond} messages per second`, true);
+  if (!isBinary) return cx.reply(conn, WireErrorCode.BAD_FRAME, 'text frames are not accepted: send binary msgpack', true);
+  const r = cx.codec.decode(new Uint8Array(ab));
+  if (!r.ok) return cx.reply(conn, r.code, r.message, true);
+  const msg = r.msg;
+  switch (msg.type) {
+    case MsgType.HELLO:
+      return onHello(cx, conn, msg);
+    case MsgType.INPUT:
+      if (!conn.session) return cx.reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
+      return cx.registry.input(conn.session, msg);
+    case MsgType.PING:
+      cx.send(conn, cx.codec.pong(msg.clientTime, cx.epochNow()));
+      return;
+    case MsgType.PURCHASE:
+      if (!conn.session) return cx.reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
+      return onPurchase(cx, conn, msg);
+    case MsgType.GAME:
+      return onGameMessage(cx, conn, msg.name, msg.payload);
+  }
+};

@@ -1,0 +1,119 @@
+/**
+ * The session registry's tables (session-registry.ts) and what the game server does to every
+ * session of one world at once: stop serving it (world deleted or moved), close its sessions
+ * (lost lease), redirect them (migration), save live players' positions. The registry itself
+ * handles one session at a time (join, resume, input, park, expire).
+ *
+ *   nets:    worldId → { world, net }                    (served worlds)
+ *   live:    resumeToken → session                       (joined, welcomed; in net.sessions)
+ *   parked:  resumeToken → { world, player, expiresAt }  (disconnected, resumable)
+ *   joining: sessions whose enter fact has not been applied yet
+ */
+import { CloseCode, type WireErrorCodeValue } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { ServerCodec } from './codec.js';
+import type { DurableSessions } from './durable-sessions.js';
+import type { WorldNet } from './replication.js';
+import type { Conn, Parked, Session } from './session.js';
+
+/** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
+export interface SessionWire {
+  send(conn: Conn, bytes: Uint8Array): number;
+  end(conn: Conn, code: number, reason: string): void;
+  /** Answer an error; with `strike`, count an offence; with `closeCode`, close after it. */
+  reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
+}
+
+/** A served world and its replication state. */
+export interface WorldEntry {
+  world: SimWorld;
+  net: WorldNet;
+}
+
+/** The registry's tables (wall-time bookkeeping only; world state lives in the world). */
+export interface SessionTables {
+  /** Served worlds by id. */
+  readonly nets: Map<string, WorldEntry>;
+  /** Joined (welcomed) sessions by resume token. */
+  readonly live: Map<string, Session>;
+  /** Disconnected players still resumable, by resume token. */
+  readonly parked: Map<string, Parked>;
+  /** Sessions whose enter fact has not been applied by a step yet. */
+  readonly joining: Set<Session>;
+}
+
+/** Empty tables. */
+export const createSessionTables = (): SessionTables => ({ nets: new Map(), live: new Map(), parked: new Map(), joining: new Set() });
+
+/** Sessions of world `worldId`: its replicated sessions, then its joining ones (a new array). */
+const sessionsOf = (t: SessionTables, worldId: string): Session[] => {
+  const entry = t.nets.get(worldId);
+  const out = entry ? [...entry.net.sessions] : [];
+  for (const s of t.joining) if (s.worldId === worldId) out.push(s);
+  return out;
+};
+
+/**
+ * Stop serving a deleted world: close its sessions (4012) without parking them, forget its
+ * parked players, clear its `net` slot. A world that is not the one served under its id is ignored.
+ */
+export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: SimWorld): void => {
+  const entry = t.nets.get(world.id);
+  if (!entry || entry.world !== world) return;
+  for (const s of sessionsOf(t, world.id)) {
+    if (t.live.get(s.resumeToken) === s) t.live.delete(s.resumeToken);
+    t.joining.delete(s);
+    s.conn.session = null;
+    wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
+  }
+  for (const [token, p] of t.parked) if (p.world === world) t.parked.delete(token);
+  t.nets.delete(world.id);
+  if (world.net === entry.net) world.net = null;
+};
+
+/**
+ * Close every session of a world (live and joining) with `code`, keeping the world attached:
+ * the cluster's lost lease. The close handlers park the players as for any dropped socket.
+ * Returns how many sockets were closed.
+ */
+export const closeWorldSessions = (t: SessionTables, wire: SessionWire, worldId: string, code: number, reason: string): number => {
+  const closing = sessionsOf(t, worldId);
+  for (const s of closing) wire.end(s.conn, code, reason);
+  return closing.length;
+};
+
+/**
+ * The world moved to another instance (cluster migration): send each of its sessions a
+ * `redirect` to `url` with the ticket `ticketFor(resumeToken)` gives, then close it (4014).
+ * Returns how many sessions were redirected.
+ */
+export const redirectWorldSessions = (
+  t: SessionTables,
+  wire: SessionWire,
+  codec: ServerCodec,
+  worldId: string,
+  url: string,
+  ticketFor: (resumeToken: string) => string,
+): number => {
+  const moving = sessionsOf(t, worldId);
+  for (const s of moving) {
+    wire.send(s.conn, codec.redirect(worldId, url, ticketFor(s.resumeToken)));
+    wire.end(s.conn, CloseCode.REDIRECTED, 'world moved');
+  }
+  return moving.length;
+};
+
+/** Stop serving every world (server stop): clear their `net` slots and the served-world table. */
+export const detachAllWorlds = (t: SessionTables): void => {
+  for (const { world, net } of t.nets.values()) if (world.net === net) world.net = null;
+  t.nets.clear();
+};
+
+/** Save every live player's position to its durable record (periodically and at stop); nothing without a store. */
+export const saveLivePositions = (t: SessionTables, durable: DurableSessions | null): void => {
+  if (!durable) return;
+  for (const { world, net } of t.nets.values()) {
+    const P = world.stores.Position;
+    for (const s of net.sessions) if (s.player >= 0) durable.savePosition(s.ledgerId, s.name, world.id, P.x[s.player], P.y[s.player]);
+  }
+};
