@@ -75,6 +75,29 @@ export interface NetConfig {
    */
   nonPlayerMinHz: number;
   /**
+   * Under sustained overload (docs/NET-SCALE.md "10,000 sessions"; see `overloadLateFactor`):
+   * the idle players' floor instead of `idlePlayerMinHz` (the lower of the two applies).
+   * 0.01..10000, default 1.
+   */
+  overloadIdlePlayerMinHz: number;
+  /**
+   * Under sustained overload: the floor of spectators, bots and observers instead of
+   * `nonPlayerMinHz` (the lower applies; never above the idle players' floor). 0.01..10000, default 0.25.
+   */
+  overloadNonPlayerMinHz: number;
+  /**
+   * Overload = controller in emergency while the loop runs late: the smoothed wall interval
+   * between two steps over this × the nominal step. 0 = emergency alone. 0..100, default 1.1.
+   */
+  overloadLateFactor: number;
+  /** Consecutive overloaded steps that switch to the overload floors. 1..1000000, default 20. */
+  overloadEnterSteps: number;
+  /**
+   * Consecutive calm steps (not in emergency, or the loop on time) that switch back to the normal
+   * floors; doubled (up to 8×) when overload comes back soon after. 1..1000000, default 100.
+   */
+  overloadExitSteps: number;
+  /**
    * How sessions get their view (docs/NET-SCALE.md "Region frames"): `exact` (default) — a delta
    * snapshot per session; `regions` — a session at full quality is sent its cell's shared region
    * frame (full state of every entity in the cell's box grown by `interestRadius`, encoded once
@@ -123,6 +146,11 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   snapshotHz: 20,
   idlePlayerMinHz: 4,
   nonPlayerMinHz: 1,
+  overloadIdlePlayerMinHz: 1,
+  overloadNonPlayerMinHz: 0.25,
+  overloadLateFactor: 1.1,
+  overloadEnterSteps: 20,
+  overloadExitSteps: 100,
   viewMode: 'exact',
   regionCellSize: 0,
   regionMaxEntitiesFactor: 2,
@@ -163,6 +191,11 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     snapshotHz: real(0.01, 10_000),
     idlePlayerMinHz: real(0.01, 10_000),
     nonPlayerMinHz: real(0.01, 10_000),
+    overloadIdlePlayerMinHz: real(0.01, 10_000),
+    overloadNonPlayerMinHz: real(0.01, 10_000),
+    overloadLateFactor: real(0, 100),
+    overloadEnterSteps: int(1, 1_000_000),
+    overloadExitSteps: int(1, 1_000_000),
     viewMode: { kind: 'enum', default: 'exact', values: ['exact', 'regions'] },
     regionCellSize: real(0, 1e7),
     regionMaxEntitiesFactor: real(0.01, 64),

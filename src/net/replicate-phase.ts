@@ -8,7 +8,9 @@
  *           sessions. Under load (controller pressure > 0), once the phase has spent
  *           `replicateBudgetMs`, sessions below priority 3 are deferred to a later step, down
  *           to a floor rate: idle players `idlePlayerMinHz` (default 4 Hz), spectators, bots
- *           and observers `nonPlayerMinHz` (default 1 Hz) — see {@link deferLimit}. Their known
+ *           and observers `nonPlayerMinHz` (default 1 Hz) — see {@link deferLimit}; under
+ *           sustained overload (controller emergency while the loop runs late: `updateOverload`)
+ *           `overloadIdlePlayerMinHz` (1 Hz) and `overloadNonPlayerMinHz` (0.25 Hz). Their known
  *           set is untouched, so the next snapshot is still an exact delta. Active players are
  *           never deferred. Lower buckets are sent last, so they are deferred first. A deferred
  *           session is sent at its slot ((step + id) mod (limit + 1) = 0) or at its limit,
@@ -27,7 +29,17 @@ import type { StepContext } from '../core/world-core.js';
 import { beginRun, encodeSessionSnapshot, frameFor, snapshotOrdinal, type ReplicationWorld, type SnapshotFrame } from './replication.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
 import type { Session } from './session.js';
-import { cooldownOf, LADDER_RADIUS_SCALE, loadLevel, pressureOf, SessionClass, sessionPriority, updateLadder } from './session-priority.js';
+import {
+  cooldownOf,
+  deferFloors,
+  LADDER_RADIUS_SCALE,
+  loadLevel,
+  pressureOf,
+  SessionClass,
+  sessionPriority,
+  updateLadder,
+  updateOverload,
+} from './session-priority.js';
 import type { PhaseScratch, WorldNet } from './world-net.js';
 
 /**
@@ -84,13 +96,19 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const cfg = net.config;
     const tick = world.config.simulation.tickIntervalSeconds;
     const every = snapshotEvery(tick, cfg.snapshotHz);
-    // Deferral floors (config time values; cheap enough to derive per run, as the step rate may change live).
-    const idleFloor = cfg.idlePlayerMinHz;
-    const maxDeferIdle = deferLimit(tick, every, idleFloor, cfg.snapshotHz);
-    const maxDeferOther = deferLimit(tick, every, cfg.nonPlayerMinHz < idleFloor ? cfg.nonPlayerMinHz : idleFloor, cfg.snapshotHz);
     f.snapshotEvery = every;
     const pressure = pressureOf(ctx.budgets.interestQuality);
-    st.ladder.pressure = pressure;
+    const lad = st.ladder;
+    lad.pressure = pressure;
+    // Sustained overload (emergency while the loop runs late) lowers the deferral floors.
+    const ov = sc.overload;
+    if (updateOverload(ov, cfg, t0, ctx.step, tick * 1000, pressure) > 0) lad.overloadEntered++;
+    lad.overload = ov.on ? 1 : 0;
+    lad.stepIntervalMs = ov.meanIntervalMs;
+    // Deferral floors (config time values; cheap enough to derive per run, as the step rate may change live).
+    const floors = deferFloors(cfg, ov.on);
+    const maxDeferIdle = deferLimit(tick, every, floors.idleHz, cfg.snapshotHz);
+    const maxDeferOther = deferLimit(tick, every, floors.otherHz, cfg.snapshotHz);
     const byClass = st.byClass,
       levels = st.ladder.levels;
     for (let c = 0; c < byClass.length; c++) {

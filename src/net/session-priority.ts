@@ -146,10 +146,115 @@ export interface LadderStats {
   up: number;
   /** Controller pressure of the last run (0, 2 or 4). */
   pressure: number;
+  /** 1 while the overload floors apply ({@link updateOverload}), else 0 (gauge). */
+  overload: number;
+  /** Times the world entered overload (total). */
+  overloadEntered: number;
+  /** Smoothed wall ms between two replicate runs (the loop's real step interval). */
+  stepIntervalMs: number;
 }
 
 /** Fresh ladder counters. */
-export const createLadderStats = (): LadderStats => ({ levels: [0, 0, 0, 0, 0], down: 0, up: 0, pressure: 0 });
+export const createLadderStats = (): LadderStats => ({
+  levels: [0, 0, 0, 0, 0],
+  down: 0,
+  up: 0,
+  pressure: 0,
+  overload: 0,
+  overloadEntered: 0,
+  stepIntervalMs: 0,
+});
+
+/**
+ * Sustained-overload detector of one world's replicate phase (docs/NET-SCALE.md "10,000
+ * sessions"). A run is hot when the controller is in emergency (pressure 4) and the loop runs
+ * late: the smoothed wall interval between two runs is over `overloadLateFactor` × the nominal
+ * step (0 = emergency alone). `overloadEnterSteps` hot runs in a row turn overload on;
+ * `overloadExitSteps` calm runs in a row turn it off. Re-entering within 4 × the exit hold of
+ * leaving doubles the hold (at most 8 × `overloadExitSteps`), so a load that fits only at the
+ * overload floors does not flap between the two sets of floors; a clean entry resets it.
+ */
+export interface OverloadState {
+  on: boolean;
+  /** Consecutive hot runs (while off) / calm runs (while on). */
+  streak: number;
+  /** Wall ms (performance.now) of the last run; -1 before the first. */
+  lastRunMs: number;
+  /** Smoothed interval between runs (wall ms); 0 before the second run. */
+  meanIntervalMs: number;
+  /** Current exit hold (runs); 0 = not set yet. */
+  exitSteps: number;
+  /** Step overload last turned off. */
+  offStep: number;
+}
+
+/** A detector in the off state. */
+export const createOverloadState = (): OverloadState => ({
+  on: false,
+  streak: 0,
+  lastRunMs: -1,
+  meanIntervalMs: 0,
+  exitSteps: 0,
+  offStep: Number.NEGATIVE_INFINITY,
+});
+
+/** Weight of one interval in the smoothed step interval (≈ 20 runs, 1 s at 20 Hz). */
+const INTERVAL_ALPHA = 0.05;
+
+/**
+ * Feed one replicate run (wall `nowMs`, `step`, nominal step `tickMs`, controller `pressure`)
+ * to `o`. Returns 1 when overload turned on, -1 when it turned off, 0 otherwise. An interval is
+ * counted at most 4 steps long, so a pause or a stall does not hold the mean up for long.
+ */
+export const updateOverload = (
+  o: OverloadState,
+  cfg: Pick<NetConfig, 'overloadLateFactor' | 'overloadEnterSteps' | 'overloadExitSteps'>,
+  nowMs: number,
+  step: number,
+  tickMs: number,
+  pressure: number,
+): number => {
+  if (o.lastRunMs >= 0) {
+    const d = Math.min(nowMs - o.lastRunMs, 4 * tickMs);
+    o.meanIntervalMs = o.meanIntervalMs === 0 ? d : o.meanIntervalMs + (d - o.meanIntervalMs) * INTERVAL_ALPHA;
+  }
+  o.lastRunMs = nowMs;
+  if (o.exitSteps === 0) o.exitSteps = cfg.overloadExitSteps;
+  const late = cfg.overloadLateFactor <= 0 || o.meanIntervalMs > cfg.overloadLateFactor * tickMs;
+  const hot = pressure >= 4 && late;
+  if (!o.on) {
+    o.streak = hot ? o.streak + 1 : 0;
+    if (o.streak < cfg.overloadEnterSteps) return 0;
+    o.on = true;
+    o.streak = 0;
+    o.exitSteps = step - o.offStep < 4 * o.exitSteps ? Math.min(o.exitSteps * 2, cfg.overloadExitSteps * 8) : cfg.overloadExitSteps;
+    return 1;
+  }
+  o.streak = hot ? 0 : o.streak + 1;
+  if (o.streak < o.exitSteps) return 0;
+  o.on = false;
+  o.streak = 0;
+  o.offStep = step;
+  return -1;
+};
+
+/**
+ * The deferral floors (snapshots per wall second) in effect: `idlePlayerMinHz` and
+ * `nonPlayerMinHz`, or under overload the lower of those and `overloadIdlePlayerMinHz` /
+ * `overloadNonPlayerMinHz`. A non-player never gets a higher floor than an idle player.
+ */
+export const deferFloors = (
+  cfg: Pick<NetConfig, 'idlePlayerMinHz' | 'nonPlayerMinHz' | 'overloadIdlePlayerMinHz' | 'overloadNonPlayerMinHz'>,
+  overload: boolean,
+): { idleHz: number; otherHz: number } => {
+  let idleHz = cfg.idlePlayerMinHz,
+    otherHz = cfg.nonPlayerMinHz;
+  if (overload) {
+    if (cfg.overloadIdlePlayerMinHz < idleHz) idleHz = cfg.overloadIdlePlayerMinHz;
+    if (cfg.overloadNonPlayerMinHz < otherHz) otherHz = cfg.overloadNonPlayerMinHz;
+  }
+  return { idleHz, otherHz: otherHz < idleHz ? otherHz : idleHz };
+};
 
 /** Sum of per-class counters keyed by class name (for `GameServer.stats()`). */
 export const sumClassStats = (into: Record<string, ClassStats>, from: readonly ClassStats[]): void => {

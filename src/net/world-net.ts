@@ -7,7 +7,14 @@ import type { CoreWorld } from '../core/world-core.js';
 import type { Grid } from '../tiers/spatial-index.js';
 import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-scan.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
-import { createClassStats, createLadderStats, type ClassStats, type LadderStats } from './session-priority.js';
+import {
+  createClassStats,
+  createLadderStats,
+  createOverloadState,
+  type ClassStats,
+  type LadderStats,
+  type OverloadState,
+} from './session-priority.js';
 import type { NetConfig } from './net-config.js';
 import type { RegionFrames } from './region-state.js';
 import type { Session } from './session.js';
@@ -111,6 +118,8 @@ export interface PhaseScratch {
   starts: Int32Array;
   frame: FrameFields;
   sessionFrame: FrameFields;
+  /** Sustained-overload detector (session-priority.ts `updateOverload`). */
+  overload: OverloadState;
 }
 
 /** Replication state of one world (the world's `net` slot). */
@@ -250,6 +259,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       starts: new Int32Array(5),
       frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
       sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
+      overload: createOverloadState(),
     },
   };
   net.deliver = (intent) => {

@@ -256,6 +256,101 @@ describe('idle players under load (issue 12: 10,000 sessions)', () => {
   });
 });
 
+describe('overload floors (issue 12: 10,000 sessions on one core)', () => {
+  it("sustained emergency lowers the idle players' floor (4 → 1 Hz) and the ladder cuts their radius; active players keep every step; it recovers", async () => {
+    // overloadLateFactor 0: emergency alone counts as overload (manual steps are never late).
+    ts = await startTestServer({
+      net: {
+        replicateBudgetMs: 0.000001,
+        overloadLateFactor: 0,
+        overloadEnterSteps: 3,
+        overloadExitSteps: 5,
+        interestRadius: 120,
+        detailedRadius: 40,
+        // ~200 inputs in a few seconds: above the default token bucket.
+        messageRatePerSecond: 10_000,
+        messageBurst: 10_000,
+      },
+    });
+    const { world } = ts;
+    const npcs: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = i % 2 ? 20 : 90;
+      const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
+      world.stores.Velocity.x[e] = 1.5;
+      world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
+      npcs.push(e);
+    }
+    const active = await ts.client();
+    const idle = await ts.client();
+    const wa = await active.join('w1', 'a');
+    const wi = await idle.join('w1', 'i');
+    for (const w of [wa, wi]) {
+      world.stores.Position.x[w.playerId] = 500;
+      world.stores.Position.y[w.playerId] = 500;
+    }
+    await ts.idle();
+    ts.hold = true;
+    ts.step(2);
+    await idle.waitForStep(world.clock.step - 1);
+    const n = { a: 0, i: 0 };
+    active.on((m) => {
+      if (isSnap(m)) n.a++;
+    });
+    idle.on((m) => {
+      if (isSnap(m)) n.i++;
+    });
+    const steps = async (k: number): Promise<void> => {
+      for (let i = 0; i < k; i++) {
+        active.sendInput(0, 0);
+        await settle(2);
+        ts!.step(1);
+      }
+      await active.waitForStep(world.clock.step - 1);
+      await settle(50);
+    };
+    const ladder = () => ts!.server.stats().worlds.w1!.ladder;
+    // Degraded (pressure 2): never overload; the normal floor (every 5th step).
+    world.ctx.budgets.interestQuality = 1;
+    await steps(40);
+    expect(ladder().overload).toBe(0);
+    expect(n).toEqual({ a: 40, i: 8 });
+    // Emergency: overload after 3 runs; from then on the idle player is sent every 20th step.
+    world.ctx.budgets.interestQuality = 3;
+    await steps(3);
+    expect(ladder().overload).toBe(1);
+    expect(ladder().overloadEntered).toBe(1);
+    n.a = 0;
+    n.i = 0;
+    await steps(40);
+    expect(n).toEqual({ a: 40, i: 2 });
+    // Rate, then radius: the idle player sits at ladder level 2 (smaller radius), the active one at 1 (staler far ring).
+    expect(ts.server.stats().ladderLevels).toEqual([0, 1, 1, 0, 0]);
+    expect(ts.server.sessionPriority('w1', wi.playerId)).toBe(2);
+    // The view stays an exact delta: NPCs stop, the next floor sends bring the idle view to the world's state.
+    for (const e of npcs) {
+      world.stores.Velocity.x[e] = 0;
+      world.stores.Velocity.y[e] = 0;
+    }
+    await steps(40);
+    expect(idle.view.inconsistencies).toBe(0);
+    for (const e of npcs.filter((_, i) => i % 2 === 1)) {
+      const v = idle.view.entities.get(e);
+      expect(v).toBeDefined();
+      expect(Math.abs(v!.x - world.stores.Position.x[e])).toBeLessThanOrEqual(1 / 16);
+      expect(Math.abs(v!.y - world.stores.Position.y[e])).toBeLessThanOrEqual(1 / 16);
+    }
+    // Emergency over (degraded): 5 calm runs → normal floors again (every 5th step).
+    world.ctx.budgets.interestQuality = 1;
+    await steps(5);
+    expect(ladder().overload).toBe(0);
+    n.a = 0;
+    n.i = 0;
+    await steps(40);
+    expect(n).toEqual({ a: 40, i: 8 });
+  });
+});
+
 describe('quality ladder', () => {
   it('a client that stops reading walks down the ladder, then back up when it resumes', async () => {
     ts = await startTestServer({

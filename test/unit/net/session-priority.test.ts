@@ -3,11 +3,14 @@ import { resolveNetConfig } from '../../../src/net/net-config.js';
 import {
   classFromToken,
   cooldownOf,
+  createOverloadState,
+  deferFloors,
   loadLevel,
   pressureOf,
   SessionClass,
   sessionPriority,
   updateLadder,
+  updateOverload,
 } from '../../../src/net/session-priority.js';
 import { deferLimit } from '../../../src/net/replicate-phase.js';
 import { createConn, createSession } from '../../../src/net/session.js';
@@ -85,5 +88,94 @@ describe('deferral floors under load (idlePlayerMinHz, nonPlayerMinHz)', () => {
     expect(deferLimit(0.05, 1, 50, 20)).toBe(0);
     // 60 Hz step, snapshotHz 20 (every 3rd step): 4 Hz → a gap of at most 15 steps.
     expect(deferLimit(1 / 60, 3, 4, 20)).toBe(12);
+  });
+});
+
+describe('overload floors (sustained overload: emergency while the loop runs late)', () => {
+  it('defaults and validation of the overload options', () => {
+    const d = resolveNetConfig({});
+    expect(d.overloadIdlePlayerMinHz).toBe(1);
+    expect(d.overloadNonPlayerMinHz).toBe(0.25);
+    expect(d.overloadLateFactor).toBe(1.1);
+    expect(d.overloadEnterSteps).toBe(20);
+    expect(d.overloadExitSteps).toBe(100);
+    expect(() => resolveNetConfig({ overloadIdlePlayerMinHz: 0 })).toThrow(/net\.overloadIdlePlayerMinHz/);
+    expect(() => resolveNetConfig({ overloadNonPlayerMinHz: -1 })).toThrow(/net\.overloadNonPlayerMinHz/);
+    expect(() => resolveNetConfig({ overloadLateFactor: Number.NaN })).toThrow(/net\.overloadLateFactor/);
+    expect(() => resolveNetConfig({ overloadEnterSteps: 0 })).toThrow(/net\.overloadEnterSteps/);
+    expect(() => resolveNetConfig({ overloadExitSteps: 1.5 })).toThrow(/net\.overloadExitSteps/);
+  });
+
+  it('the floors in effect: normal, overload (the lower applies), non-players never above idle players', () => {
+    const d = resolveNetConfig({});
+    expect(deferFloors(d, false)).toEqual({ idleHz: 4, otherHz: 1 });
+    expect(deferFloors(d, true)).toEqual({ idleHz: 1, otherHz: 0.25 });
+    // 20 Hz step: idle every 20th step, non-players every 80th under overload.
+    expect(deferLimit(0.05, 1, deferFloors(d, true).idleHz, 20)).toBe(19);
+    expect(deferLimit(0.05, 1, deferFloors(d, true).otherHz, 20)).toBe(79);
+    // An overload floor above the normal one never raises it.
+    expect(deferFloors(resolveNetConfig({ overloadIdlePlayerMinHz: 10, overloadNonPlayerMinHz: 10 }), true)).toEqual({
+      idleHz: 4,
+      otherHz: 1,
+    });
+    // Non-players are capped by the idle players' floor in effect.
+    expect(deferFloors(resolveNetConfig({ overloadIdlePlayerMinHz: 0.5, overloadNonPlayerMinHz: 2 }), true)).toEqual({
+      idleHz: 0.5,
+      otherHz: 0.5,
+    });
+  });
+
+  it('enters after overloadEnterSteps late emergency runs, leaves after overloadExitSteps calm ones, holds longer on re-entry', () => {
+    const c = resolveNetConfig({ overloadEnterSteps: 3, overloadExitSteps: 4 });
+    const o = createOverloadState();
+    let t = 0,
+      step = 0;
+    // Runs every `gap` ms at a 50 ms nominal step under `pressure`; returns the transitions.
+    const run = (n: number, gap: number, pressure: number): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        t += gap;
+        out.push(updateOverload(o, c, t, step++, 50, pressure));
+      }
+      return out;
+    };
+    // On time in emergency: never overloaded (the loop keeps its rate).
+    run(40, 50, 4);
+    expect(o.on).toBe(false);
+    // Late (80 ms steps) but only degraded: not overloaded.
+    run(60, 80, 2);
+    expect(o.on).toBe(false);
+    expect(o.meanIntervalMs).toBeGreaterThan(55);
+    // Late and in emergency: on at the 3rd run.
+    expect(run(3, 80, 4)).toEqual([0, 0, 1]);
+    expect(o.on).toBe(true);
+    // A calm run resets nothing while on until 4 calm runs in a row: emergency ends.
+    expect(run(3, 80, 2)).toEqual([0, 0, 0]);
+    expect(run(1, 80, 4)).toEqual([0]);
+    expect(run(4, 80, 2)).toEqual([0, 0, 0, -1]);
+    expect(o.on).toBe(false);
+    // Back within 4 × the hold: the exit hold doubles (8 calm runs).
+    expect(run(3, 80, 4)).toEqual([0, 0, 1]);
+    expect(o.exitSteps).toBe(8);
+    expect(run(8, 80, 2)).toEqual([0, 0, 0, 0, 0, 0, 0, -1]);
+    // Long calm since: a clean entry resets the hold.
+    run(200, 50, 0);
+    run(1, 80, 4);
+    o.meanIntervalMs = 80;
+    expect(run(3, 80, 4)).toContain(1);
+    expect(o.exitSteps).toBe(4);
+  });
+
+  it('lateFactor 0: emergency alone is overload; a pause does not hold the mean up', () => {
+    const o = createOverloadState();
+    const c = resolveNetConfig({ overloadLateFactor: 0, overloadEnterSteps: 2, overloadExitSteps: 2 });
+    expect(updateOverload(o, c, 0, 0, 50, 4)).toBe(0);
+    expect(updateOverload(o, c, 1, 1, 50, 4)).toBe(1);
+    const p = createOverloadState();
+    const d = resolveNetConfig({});
+    updateOverload(p, d, 0, 0, 50, 0);
+    updateOverload(p, d, 50, 1, 50, 0);
+    updateOverload(p, d, 60_050, 2, 50, 0);
+    expect(p.meanIntervalMs).toBeLessThanOrEqual(50 + 0.05 * 150 + 1e-9);
   });
 });
