@@ -24,6 +24,7 @@ import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
 import { fdReserve, readOpenFileLimit } from '../src/net/fd-limit.js';
 import { GameServer } from '../src/net/game-server.js';
+import type { NetConfig } from '../src/net/net-config.js';
 import { MsgType } from '../src/net/protocol.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
@@ -165,6 +166,8 @@ export interface E2eOptions {
   viewMode?: 'exact' | 'regions';
   /** Net option `regionMaxEntitiesFactor` (regions mode). */
   regionMaxEntitiesFactor?: number;
+  /** Further net options of the server (e.g. the overload floors of an A/B run). */
+  net?: Partial<NetConfig>;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -197,6 +200,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     probes = 0;
   const probe: { frame: Uint8Array | null } = { frame: null };
   const modes: Record<string, number> = {};
+  /** Recorded steps with the overload floors on (net `ladder.overload`). */
+  let overloadSteps = 0;
   let server: GameServer | null = null;
   const runner = new LoopRunner({
     onStep: (w) => {
@@ -207,6 +212,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       if (!recording) return;
       steps.push(w.stats.totalMs);
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
+      overloadSteps += net.stats.ladder.overload;
       replicate.push(net.stats.lastReplicateMs);
       send.push(net.stats.lastSendMs);
       if (snaps > 0) {
@@ -249,6 +255,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       ...(crowd ? CROWD_NET : {}),
       ...(o.viewMode ? { viewMode: o.viewMode } : {}),
       ...(o.regionMaxEntitiesFactor ? { regionMaxEntitiesFactor: o.regionMaxEntitiesFactor } : {}),
+      ...o.net,
     },
   });
   await server.start();
@@ -441,6 +448,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     closesByCode: st.closesByCode,
     controllerModeAtEnd: mode,
     controllerModeSteps: modes,
+    /** Recorded steps with the overload floors on (docs/NET-SCALE.md "10,000 sessions"), and the net options of the run. */
+    overloadSteps,
+    netOptions: o.net ?? {},
     ladderLevelsAtEnd: st.ladderLevels,
     byClass: st.byClass,
   };

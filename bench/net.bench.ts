@@ -19,7 +19,8 @@
  * `WT_NET_ONLY=10k npm run bench -- net` runs only the two 10,000-session runs (pinned as
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
  * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
- * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares).
+ * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
+ * with the overload floors off first (A/B in one sitting).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
@@ -185,6 +186,12 @@ const queryBench = async (ctx: SuiteContext): Promise<void> => {
 
 /** `WT_NET_ONLY`: '' (whole suite), '10k' (both 10k runs), '10k-mix' (the mixed one only). */
 const ONLY = process.env.WT_NET_ONLY ?? '';
+/**
+ * `WT_NET_AB=1`: the "10k" runs first run the mix with the overload floors off (net
+ * `overloadIdlePlayerMinHz` / `overloadNonPlayerMinHz` 10000: the normal floors only), recorded
+ * as `e2e<N>MixNoOverload`, then as usual (defaults: 1 Hz / 0.25 Hz under sustained overload).
+ */
+const AB = process.env.WT_NET_AB === '1';
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
@@ -202,6 +209,23 @@ if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions') {
  */
 const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: number, mixOnly: boolean): Promise<void> => {
   const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
+  if (AB) {
+    // Same sitting: the mix with the overload floors off (the normal floors only), then with them on.
+    ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
+    ctx.record(
+      `e2e${big}MixNoOverload`,
+      await e2e(ctx, {
+        clients: big,
+        seconds: secs,
+        scenario: 'default',
+        pin,
+        spectatorShare: 0.25,
+        idleShare: 0.5,
+        oneBotsProcess: true,
+        net: { overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000 },
+      }),
+    );
+  }
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(
     `e2e${big}Mix`,
