@@ -188,7 +188,8 @@ const queryBench = async (ctx: SuiteContext): Promise<void> => {
 const ONLY = process.env.WT_NET_ONLY ?? '';
 /**
  * `WT_NET_AB=1`: the "10k" runs first run the mix with the overload floors off (net
- * `overloadIdlePlayerMinHz` / `overloadNonPlayerMinHz` 10000: the normal floors only), recorded
+ * `overloadIdlePlayerMinHz` / `overloadNonPlayerMinHz` 10000, `overloadReplicateBudgetMs` 60000:
+ * the normal floors and budget only), recorded
  * as `e2e<N>MixNoOverload`, then as usual (defaults: 1 Hz / 0.25 Hz under sustained overload).
  */
 const AB = process.env.WT_NET_AB === '1';
@@ -222,7 +223,7 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
         spectatorShare: 0.25,
         idleShare: 0.5,
         oneBotsProcess: true,
-        net: { overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000 },
+        net: { overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000, overloadReplicateBudgetMs: 60_000 },
       }),
     );
   }

@@ -86,6 +86,12 @@ export interface NetConfig {
    */
   overloadNonPlayerMinHz: number;
   /**
+   * Under sustained overload: wall ms of the replicate phase after which sessions below
+   * active-player priority are deferred, instead of `replicateBudgetMs` (the lower applies).
+   * Default 0: from the start, so they get their overload floors and no more while the loop is late.
+   */
+  overloadReplicateBudgetMs: number;
+  /**
    * Overload = controller in emergency while the loop runs late: the smoothed wall interval
    * between two steps over this × the nominal step. 0 = emergency alone. 0..100, default 1.1.
    */
@@ -148,6 +154,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   nonPlayerMinHz: 1,
   overloadIdlePlayerMinHz: 1,
   overloadNonPlayerMinHz: 0.25,
+  overloadReplicateBudgetMs: 0,
   overloadLateFactor: 1.1,
   overloadEnterSteps: 20,
   overloadExitSteps: 100,
@@ -193,6 +200,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     nonPlayerMinHz: real(0.01, 10_000),
     overloadIdlePlayerMinHz: real(0.01, 10_000),
     overloadNonPlayerMinHz: real(0.01, 10_000),
+    overloadReplicateBudgetMs: real(0, 60_000),
     overloadLateFactor: real(0, 100),
     overloadEnterSteps: int(1, 1_000_000),
     overloadExitSteps: int(1, 1_000_000),

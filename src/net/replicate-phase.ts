@@ -10,7 +10,8 @@
  *           to a floor rate: idle players `idlePlayerMinHz` (default 4 Hz), spectators, bots
  *           and observers `nonPlayerMinHz` (default 1 Hz) — see {@link deferLimit}; under
  *           sustained overload (controller emergency while the loop runs late: `updateOverload`)
- *           `overloadIdlePlayerMinHz` (1 Hz) and `overloadNonPlayerMinHz` (0.25 Hz). Their known
+ *           `overloadIdlePlayerMinHz` (1 Hz) and `overloadNonPlayerMinHz` (0.25 Hz), deferred
+ *           once `overloadReplicateBudgetMs` (0: from the start) is spent. Their known
  *           set is untouched, so the next snapshot is still an exact delta. Active players are
  *           never deferred. Lower buckets are sent last, so they are deferred first. A deferred
  *           session is sent at its slot ((step + id) mod (limit + 1) = 0) or at its limit,
@@ -149,6 +150,9 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     for (let i = 0; i < n; i++) if (prio[i] !== NOT_DUE) order[starts[prio[i]]++] = i;
     // Pass 2: buckets high → low, each from a rotating start.
     const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
+    // Under overload the loop is already late: below active players, only the floors are sent once
+    // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
+    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
     let now = nowMs;
     at = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
@@ -175,7 +179,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         // or at its limit, so the floor sends of thousands of deferred sessions spread evenly
         // over the steps instead of all coming due at once (after one cycle every session is
         // in step with its slot).
-        if (budget > 0 && b < NEVER_DEFER && now - t0 > budget && s.deferred < limit && (step + s.conn.id) % (limit + 1) !== 0) {
+        if (budget > 0 && b < NEVER_DEFER && now - t0 >= deferAfter && s.deferred < limit && (step + s.conn.id) % (limit + 1) !== 0) {
           s.deferred++;
           st.deferred++;
           cs.deferred++;

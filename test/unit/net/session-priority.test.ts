@@ -96,6 +96,8 @@ describe('overload floors (sustained overload: emergency while the loop runs lat
     const d = resolveNetConfig({});
     expect(d.overloadIdlePlayerMinHz).toBe(1);
     expect(d.overloadNonPlayerMinHz).toBe(0.25);
+    expect(d.overloadReplicateBudgetMs).toBe(0);
+    expect(() => resolveNetConfig({ overloadReplicateBudgetMs: -1 })).toThrow(/net\.overloadReplicateBudgetMs/);
     expect(d.overloadLateFactor).toBe(1.1);
     expect(d.overloadEnterSteps).toBe(20);
     expect(d.overloadExitSteps).toBe(100);
