@@ -28,6 +28,10 @@
  *
  * A skipped or cooled-down step never changes the session's known set, so the next snapshot is
  * still an exact delta against what the client holds.
+ *
+ * Under sustained overload ({@link updateOverload}: emergency while the loop runs late) the
+ * replicate phase lowers the deferral floors of idle players and non-players further
+ * ({@link deferFloors}); active players are never deferred.
  */
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
