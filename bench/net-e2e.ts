@@ -202,6 +202,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const modes: Record<string, number> = {};
   /** Recorded steps with the overload floors on (net `ladder.overload`). */
   let overloadSteps = 0;
+  /** Wall ms from each recorded replicate phase's start until its active players were all sent. */
+  const activeSent: number[] = [];
   let server: GameServer | null = null;
   const runner = new LoopRunner({
     onStep: (w) => {
@@ -213,6 +215,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       steps.push(w.stats.totalMs);
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       overloadSteps += net.stats.ladder.overload;
+      activeSent.push(net.stats.ladder.activeSentMs);
       replicate.push(net.stats.lastReplicateMs);
       send.push(net.stats.lastSendMs);
       if (snaps > 0) {
@@ -410,6 +413,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       expected: Math.round(snapSecs * 20),
     },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
+    activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
     /**
      * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
      * send): the figure to hold against the floor's CPU µs (wall figures include preemption by

@@ -156,6 +156,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     let now = nowMs;
     at = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
+      // Wall ms until the active players (priority ≥ 3) were all sent: the server's share of their latency.
+      if (b === NEVER_DEFER - 1) lad.activeSentMs = performance.now() - t0;
       const count = counts[b],
         from = at;
       at += count;

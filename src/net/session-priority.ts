@@ -156,6 +156,8 @@ export interface LadderStats {
   overloadEntered: number;
   /** Smoothed wall ms between two replicate runs (the loop's real step interval). */
   stepIntervalMs: number;
+  /** Wall ms from the last run's start until its active players (priority ≥ 3) were all sent. */
+  activeSentMs: number;
 }
 
 /** Fresh ladder counters. */
@@ -167,6 +169,7 @@ export const createLadderStats = (): LadderStats => ({
   overload: 0,
   overloadEntered: 0,
   stepIntervalMs: 0,
+  activeSentMs: 0,
 });
 
 /**
