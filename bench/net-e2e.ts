@@ -215,7 +215,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       steps.push(w.stats.totalMs);
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       overloadSteps += net.stats.ladder.overload;
-      activeSent.push(net.stats.ladder.activeSentMs);
+      if (net.sessions.length > 0) activeSent.push(net.stats.ladder.activeSentMs);
       replicate.push(net.stats.lastReplicateMs);
       send.push(net.stats.lastSendMs);
       if (snaps > 0) {

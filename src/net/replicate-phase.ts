@@ -88,8 +88,10 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
   const sessions = net.sessions;
   const st = net.stats;
   let sendMs = 0;
-  if (sessions.length === 0) net.removed.length = 0;
-  else {
+  if (sessions.length === 0) {
+    net.removed.length = 0;
+    st.ladder.activeSentMs = 0;
+  } else {
     beginRun(world, net);
     const n = sessions.length;
     const sc = scratchFor(net, n);
