@@ -38,7 +38,7 @@ import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
-import { e2e, idleCapacity, pinServer } from './net-e2e.js';
+import { e2e, type E2eOptions, idleCapacity, pinServer } from './net-e2e.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 
@@ -190,9 +190,14 @@ const ONLY = process.env.WT_NET_ONLY ?? '';
  * `WT_NET_AB=1`: the "10k" runs first run the mix with the overload floors off (net
  * `overloadIdlePlayerMinHz` / `overloadNonPlayerMinHz` 10000, `overloadReplicateBudgetMs` 60000:
  * the normal floors and budget only), recorded
- * as `e2e<N>MixNoOverload`, then as usual (defaults: 1 Hz / 0.25 Hz under sustained overload).
+ * as `e2e<N>MixNoOverload`, then as usual (defaults: 1 Hz / 0.25 Hz under sustained overload);
+ * `WT_NET_AB=2` runs the two in the other order (to balance the machine's drift between them).
  */
-const AB = process.env.WT_NET_AB === '1';
+const AB = process.env.WT_NET_AB ?? '';
+if (AB !== '' && AB !== '1' && AB !== '2') {
+  console.error(`WT_NET_AB must be 1 or 2 (got ${JSON.stringify(AB)})`);
+  process.exit(2);
+}
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
@@ -210,28 +215,28 @@ if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions') {
  */
 const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: number, mixOnly: boolean): Promise<void> => {
   const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
-  if (AB) {
-    // Same sitting: the mix with the overload floors off (the normal floors only), then with them on.
+  const mix = (net?: E2eOptions['net']): E2eOptions => ({
+    clients: big,
+    seconds: secs,
+    scenario: 'default',
+    pin,
+    spectatorShare: 0.25,
+    idleShare: 0.5,
+    oneBotsProcess: true,
+    ...(net ? { net } : {}),
+  });
+  // The A/B's "off" run: the normal floors and budget only (the policy before the overload floors).
+  const off = async (): Promise<void> => {
     ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
     ctx.record(
       `e2e${big}MixNoOverload`,
-      await e2e(ctx, {
-        clients: big,
-        seconds: secs,
-        scenario: 'default',
-        pin,
-        spectatorShare: 0.25,
-        idleShare: 0.5,
-        oneBotsProcess: true,
-        net: { overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000, overloadReplicateBudgetMs: 60_000 },
-      }),
+      await e2e(ctx, mix({ overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000, overloadReplicateBudgetMs: 60_000 })),
     );
-  }
+  };
+  if (AB === '1') await off();
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
-  ctx.record(
-    `e2e${big}Mix`,
-    await e2e(ctx, { clients: big, seconds: secs, scenario: 'default', pin, spectatorShare: 0.25, idleShare: 0.5, oneBotsProcess: true }),
-  );
+  ctx.record(`e2e${big}Mix`, await e2e(ctx, mix()));
+  if (AB === '2') await off();
   if (mixOnly) return;
   ctx.log(
     `e2e default: ${big} WebSocket clients, a quarter of them spectators (second bots process), every player moving, 20 Hz, ${secs} s`,
