@@ -39,6 +39,7 @@ import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
 import { e2e, type E2eOptions, idleCapacity, pinServer } from './net-e2e.js';
+import { OVERLOAD_OFF, replicateMixPhase } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 
@@ -192,6 +193,8 @@ const ONLY = process.env.WT_NET_ONLY ?? '';
  * the normal floors and budget only), recorded
  * as `e2e<N>MixNoOverload`, then as usual (defaults: 1 Hz / 0.25 Hz under sustained overload);
  * `WT_NET_AB=2` runs the two in the other order (to balance the machine's drift between them).
+ * Either first runs the replicate phase alone on the mix (bench/net-mix-phase.ts), off then on;
+ * `WT_NET_ONLY=mix-phase` runs only that (twice each), into bench/results/net-mix-phase.json.
  */
 const AB = process.env.WT_NET_AB ?? '';
 if (AB !== '' && AB !== '1' && AB !== '2') {
@@ -204,8 +207,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions') {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix or regions (got ${JSON.stringify(ONLY)})`);
+if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -228,11 +231,13 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
   // The A/B's "off" run: the normal floors and budget only (the policy before the overload floors).
   const off = async (): Promise<void> => {
     ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
-    ctx.record(
-      `e2e${big}MixNoOverload`,
-      await e2e(ctx, mix({ overloadIdlePlayerMinHz: 10_000, overloadNonPlayerMinHz: 10_000, overloadReplicateBudgetMs: 60_000 })),
-    );
+    ctx.record(`e2e${big}MixNoOverload`, await e2e(ctx, mix(OVERLOAD_OFF)));
   };
+  if (AB !== '') {
+    // The replicate phase alone first (no sockets): what the overload floors save the server.
+    for (const on of [false, true])
+      ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}`, await replicateMixPhase(ctx, big, on));
+  }
   if (AB === '1') await off();
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(`e2e${big}Mix`, await e2e(ctx, mix()));
@@ -293,12 +298,20 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 };
 
 const suite: Suite = {
-  name: ONLY === 'regions' ? 'net-regions' : ONLY ? 'net-10k' : 'net',
+  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY ? 'net-10k' : 'net',
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
     if (ONLY === 'regions') {
       await regionsComparison(ctx, pin);
+      return;
+    }
+    if (ONLY === 'mix-phase') {
+      // The replicate phase alone on the mix, normal vs overload floors, twice each (alternating).
+      const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
+      for (const round of [1, 2])
+        for (const on of [false, true])
+          ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${round}`, await replicateMixPhase(ctx, big, on));
       return;
     }
     if (ONLY) {

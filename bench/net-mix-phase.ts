@@ -1,0 +1,89 @@
+/**
+ * The replicate phase alone (stub transport, no sockets) on the 10,000-session mix under the
+ * controller's emergency, normal floors vs overload floors (docs/NET-SCALE.md "Overload
+ * floors"): CPU ms per step and snapshots per step per group. No sockets, no bots, no other
+ * phases: it isolates what the policy saves the server from the machine's noise.
+ */
+import { resolveNetConfig, type NetConfig } from '../src/net/net-config.js';
+import { replicateWorld } from '../src/net/replicate-phase.js';
+import { createWorldNet, type NetTransport } from '../src/net/replication.js';
+import { createConn, createSession } from '../src/net/session.js';
+import { SessionClass } from '../src/net/session-priority.js';
+import { movementSystem } from '../systems/movement-system.js';
+import { timeSystem } from '../systems/time-system.js';
+import { genWorld } from './gendata.js';
+import type { SuiteContext } from './harness.js';
+
+const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
+
+/** Net options of the "off" side: the overload floors and budget neutralised (the normal ones apply). */
+export const OVERLOAD_OFF: Partial<NetConfig> = {
+  overloadIdlePlayerMinHz: 10_000,
+  overloadNonPlayerMinHz: 10_000,
+  overloadReplicateBudgetMs: 60_000,
+};
+
+/**
+ * One run: `sessions` sessions (25 % active players with an input every step, 50 % idle players,
+ * 25 % spectators) on 10,000 NPCs, 20 Hz, controller forced to emergency; overload entered at
+ * once when `overload` (late factor 0), never otherwise.
+ */
+export const replicateMixPhase = async (ctx: SuiteContext, sessions: number, overload: boolean): Promise<Record<string, unknown>> => {
+  const { world, players } = genWorld({
+    npcs: 10_000,
+    players: sessions,
+    size: 2000,
+    id: `mix${overload ? 'On' : 'Off'}`,
+    systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
+    config: { simulation: { tickIntervalSeconds: 0.05 } },
+  });
+  const cfg = resolveNetConfig(overload ? { overloadLateFactor: 0, overloadEnterSteps: 1 } : OVERLOAD_OFF);
+  const net = createWorldNet(world, cfg, stub);
+  const active = Math.round(sessions * 0.25),
+    idle = Math.round(sessions * 0.5);
+  for (let i = 0; i < players.length; i++) {
+    world.stores.Player.session[players[i]] = i + 1;
+    const cls = i >= active + idle ? SessionClass.spectator : SessionClass.player;
+    net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', cfg.interestRadius, cls));
+  }
+  const steps = ctx.quick ? 40 : 200;
+  let cpuMs = 0;
+  const step = (measure: boolean): void => {
+    movementSystem(world, world.ctx);
+    timeSystem(world, world.ctx);
+    world.ctx.step++;
+    world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+    world.spatial.rebuildPlayers(world, 0);
+    const now = performance.now();
+    for (let i = 0; i < active; i++) net.sessions[i].lastInputAt = now;
+    world.ctx.budgets.interestQuality = 3; // emergency
+    const c = process.cpuUsage();
+    replicateWorld(world, world.ctx, net);
+    const d = process.cpuUsage(c);
+    if (measure) cpuMs += (d.user + d.system) / 1000;
+  };
+  for (let i = 0; i < 40; i++) step(false);
+  const byClass0 = net.stats.byClass.map((c) => c.snapshots);
+  const sent0 = net.stats.snapshotsSent;
+  for (let i = 0; i < steps; i++) step(true);
+  const perStep = (v: number): number => Math.round((v / steps) * 10) / 10;
+  // Players' snapshots split by group from the sessions' order: actives are never deferred (one per step each).
+  const playerSnaps = (net.stats.byClass[SessionClass.player]?.snapshots ?? 0) - (byClass0[SessionClass.player] ?? 0);
+  const spectatorSnaps = (net.stats.byClass[SessionClass.spectator]?.snapshots ?? 0) - (byClass0[SessionClass.spectator] ?? 0);
+  const snaps = net.stats.snapshotsSent - sent0;
+  const fig = {
+    overloadFloors: overload,
+    overloadOn: net.stats.ladder.overload === 1,
+    sessions,
+    snapshotsPerStep: perStep(snaps),
+    activePlayerSnapshotsPerStep: active,
+    idlePlayerSnapshotsPerStep: perStep(playerSnaps - active * steps),
+    spectatorSnapshotsPerStep: perStep(spectatorSnaps),
+    cpuMsPerStep: Math.round((cpuMs / steps) * 100) / 100,
+    cpuUsPerSessionSnapshot: Math.round(((cpuMs * 1000) / Math.max(1, snaps)) * 100) / 100,
+  };
+  ctx.log(
+    `replicate phase, mix of ${sessions}, emergency, overload floors ${overload ? 'ON' : 'OFF'}: ${fig.snapshotsPerStep} snapshots/step (idle ${fig.idlePlayerSnapshotsPerStep}, spectators ${fig.spectatorSnapshotsPerStep}), ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
+  );
+  return fig;
+};
