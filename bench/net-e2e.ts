@@ -196,6 +196,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     floorPublishCpu: number[] = [],
     floorSendCpuSync: number[] = [];
   let recording = false,
+    /** Sessions when the window opened; the window closes at the first step below 99 % of it (bots leaving). */
+    windowSessions = 0,
     lastSnaps = 0,
     probes = 0;
   const probe: { frame: Uint8Array | null } = { frame: null };
@@ -205,6 +207,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   /** Wall ms from each recorded replicate phase's start until its active players were all sent. */
   const activeSent: number[] = [];
   let server: GameServer | null = null;
+  let closeWindow = (): void => {};
   const runner = new LoopRunner({
     onStep: (w) => {
       const net = w.net;
@@ -212,6 +215,11 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       const snaps = net.stats.snapshotsSent - lastSnaps;
       lastSnaps = net.stats.snapshotsSent;
       if (!recording) return;
+      if (net.sessions.length < windowSessions * 0.99) {
+        // The bots are leaving: steps from here on are not the measured load.
+        closeWindow();
+        return;
+      }
       steps.push(w.stats.totalMs);
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       overloadSteps += net.stats.ladder.overload;
@@ -273,11 +281,31 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     bytesAt = 0;
   let cpu0 = process.cpuUsage();
   let measuring: Promise<void> | null = null;
+  /** The measured window's end: server CPU, wall time, counters and region figures, taken once. */
+  const win: {
+    end: { cpu: NodeJS.CpuUsage; wallMs: number; snapshotsSent: number; snapshotBytes: number; regions: typeof regions0 | null } | null;
+  } = {
+    end: null,
+  };
+  closeWindow = () => {
+    if (win.end || !recording) return;
+    recording = false;
+    const st = server!.stats();
+    const rs = world.net?.regions?.stats;
+    win.end = {
+      cpu: process.cpuUsage(cpu0),
+      wallMs: performance.now() - recordAt,
+      snapshotsSent: st.snapshotsSent,
+      snapshotBytes: st.snapshotBytes,
+      regions: rs ? { ...rs } : null,
+    };
+  };
   const watcher = setInterval(() => {
     if (!measuring && server!.stats().sessions >= clients * 0.99) {
       measuring = settledRss().then((r) => {
         rssJoined = r;
         recording = true;
+        windowSessions = server!.stats().sessions;
         cpu0 = process.cpuUsage();
         recordAt = performance.now();
         const st = server!.stats();
@@ -330,12 +358,15 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const { code, out } = one
     ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null)
     : await runBots(ctx, botArgs(nPlayers, idleArgs), null);
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = performance.now() - recordAt;
   clearInterval(watcher);
+  closeWindow();
   recording = false;
-  const st = server.stats();
-  const rs = world.net?.regions?.stats;
+  const end = win.end;
+  if (!end) throw new Error('the measured window never opened (fewer than 99 % of the bots joined)');
+  const { cpu, wallMs } = end;
+  // Counters at the window's end; the other fields (closes, ladder, classes) at the run's end.
+  const st = { ...server.stats(), snapshotsSent: end.snapshotsSent, snapshotBytes: end.snapshotBytes };
+  const rs = end.regions;
   const regionFigures = rs
     ? {
         /** Session-snapshots served by a shared region frame, over all snapshots sent (measured window). */
