@@ -6,14 +6,14 @@
  * A phase whose 2-shard wall is well above half its 1-shard wall while the bands are balanced
  * is limited by the cores themselves (shared caches / memory bandwidth / a busy second core).
  */
-import { planStage } from '../src/physics/grid-build.js';
+import { planRows } from '../src/physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows } from '../src/physics/physics-state.js';
 import { MAX_ID_PARTS } from '../src/physics/physics-types.js';
 import { ShardOp } from '../src/shards/barrier.js';
 import { createShardedPhysics, runPhysicsStep, type ShardedPhysics } from '../src/shards/sharded-physics.js';
 import type { ShardPool } from '../src/shards/shard-pool.js';
 
-const PHASES = ['serial', 'guard', 'stage', 'build', 'kernel+commit'] as const;
+const PHASES = ['serial', 'guard+stage', 'build', 'kernel+commit'] as const;
 const r = (x: number): number => Math.round(x * 100) / 100;
 
 /** One sharded step as runPhysicsStep runs it, timed per phase into `acc` (ms); `own` gets the main thread's band time per phase. */
@@ -38,18 +38,15 @@ const timedStep = (sp: ShardedPhysics, step: number, acc: Float64Array, own: Flo
   const idp = Math.min(sp.partitions, MAX_ID_PARTS);
   partitionIds(ps, idp, sp.idParts);
   lap(0);
-  pool.run(sp.idParts, idp, mine(1, sp.inlineGuard), ShardOp.guard, local);
+  pool.run(sp.idParts, idp, mine(1, sp.inlineGuardStage), ShardOp.guardStage, local);
   lap(1);
-  ps.stats.lastBodies = planStage(ps.shared, idp);
-  lap(0);
-  pool.run(sp.idParts, idp, mine(2, sp.inlineStage), ShardOp.stage, local);
-  lap(2);
+  ps.stats.lastBodies = planRows(ps.shared, idp);
   partitionStepRows(ps, sp.partitions, sp.parts);
   lap(0);
-  pool.run(sp.parts, sp.partitions, mine(3, sp.inlineBuild), ShardOp.build, local);
+  pool.run(sp.parts, sp.partitions, mine(2, sp.inlineBuild), ShardOp.build, local);
+  lap(2);
+  pool.run(sp.parts, sp.partitions, mine(3, sp.inlineStepCommit), ShardOp.stepCommit, local);
   lap(3);
-  pool.run(sp.parts, sp.partitions, mine(4, sp.inlineStepCommit), ShardOp.stepCommit, local);
-  lap(4);
   commitStep(ps, sp.partitions, true);
   lap(0);
 };

@@ -18,7 +18,7 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows, restoreQuarantined } from './collide-kernel.js';
-import { buildRows, guardIds, planStage, STAGE_STRIDE, stageIds } from './grid-build.js';
+import { buildRows, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
@@ -216,15 +216,14 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
 
 /**
  * The part of the step's preparation before the grid build, all inline: start the step (params,
- * counters), guard anomalies and count bodies per row (`guardIds`), plan and fill the row-ordered
- * stage (`planStage`, `stageIds`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the
- * same phases split over the shards instead.
+ * counters), guard anomalies and fill the row-ordered stage (`guardStageIds`), plan the rows
+ * (`planRows`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the same phases split
+ * over the shards instead.
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   beginStep(ps, step, dt);
-  guardIds(ps.shared, 0, ps.idCount, 0);
-  ps.stats.lastBodies = planStage(ps.shared, 1);
-  stageIds(ps.shared, 0, ps.idCount, 0);
+  guardStageIds(ps.shared, 0, ps.idCount, 0);
+  ps.stats.lastBodies = planRows(ps.shared, 1);
 };
 
 /** Start step `step` of `dt` simulation seconds: params, counters, and the body list (unless given). */
@@ -262,7 +261,7 @@ export const idEnd = (ps: PhysicsState): number => Math.min(ps.maxEid, ps.capaci
 
 /**
  * Split the step's body list (`shared.ids[0..idCount)`, after {@link beginStep}) into `parts`
- * ranges of list positions for the guard and staging phases, cut on multiples of 16. Writes
+ * ranges of list positions for the guard + staging phase, cut on multiples of 16. Writes
  * [lo0, hi0, lo1, hi1, ...] into `out`.
  */
 export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): void => {

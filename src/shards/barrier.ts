@@ -11,9 +11,9 @@
  *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
  *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
  *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
- *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard of an id range
- *                             (guardIds), 4 = staging of an id range (stageIds), 5 = kernel then copy-back of
- *                             the same band (stepRows + commitRows: no barrier between them, see below)
+ *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard + staging of an
+ *                             id range (guardStageIds), 4 = kernel then copy-back of the same band
+ *                             (stepRows + commitRows: no barrier between them)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
@@ -32,7 +32,7 @@ export const DONE = 5;
 export const CRASH_AT = 6;
 export const OP = 7;
 /** Operations a shard worker runs. */
-export const ShardOp = { step: 0, commit: 1, build: 2, guard: 3, stage: 4, stepCommit: 5 } as const;
+export const ShardOp = { step: 0, commit: 1, build: 2, guardStage: 3, stepCommit: 4 } as const;
 export const STOP = -1;
 export const CANCEL = -2;
 

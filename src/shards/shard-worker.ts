@@ -6,7 +6,7 @@
  * next grid row and is not reported as done.
  */
 import { commitRows, stepRows } from '../physics/collide-kernel.js';
-import { buildRows, guardIds, stageIds } from '../physics/grid-build.js';
+import { buildRows, guardStageIds } from '../physics/grid-build.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
 import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
 
@@ -17,12 +17,11 @@ export interface ShardServeTask {
   shared: PhysicsShared;
 }
 
-/** Run one {@link ShardOp} over [lo, hi) (grid rows, or ids for `guard` and `stage`). Each op may be re-run: it rewrites the same values. */
+/** Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`). Each op may be re-run: it rewrites the same values. */
 const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: number, live: () => boolean): void => {
   if (op === ShardOp.commit) commitRows(shared, lo, hi);
   else if (op === ShardOp.build) buildRows(shared, lo, hi);
-  else if (op === ShardOp.guard) guardIds(shared, lo, hi, part);
-  else if (op === ShardOp.stage) stageIds(shared, lo, hi, part);
+  else if (op === ShardOp.guardStage) guardStageIds(shared, lo, hi, part);
   else if (op === ShardOp.stepCommit) {
     stepRows(shared, lo, hi, part, live);
     if (live()) commitRows(shared, lo, hi);
