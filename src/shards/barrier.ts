@@ -3,17 +3,21 @@
  * SharedArrayBuffer:
  *
  *   [0]            DONE_SEQ   bumped (Atomics.add + notify) by a worker each time it finishes
- *   [8 + 8s + 0]   CMD        command epoch of slot s: > 0 run, STOP (-1) exit, CANCEL (-2) none
- *   [8 + 8s + 1]   ROW_START  \
- *   [8 + 8s + 2]   ROW_END     > the partition to run (written before CMD)
- *   [8 + 8s + 3]   PART       /
- *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
- *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
- *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
- *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
+ *   (slot s at word 16 + 16s: 64 bytes, one cache line per slot, so one worker's READY/DONE writes
+ *   never invalidate the line another worker's CMD word sits in)
+ *   [16 + 16s + 0]   CMD        command epoch of slot s: > 0 run, STOP (-1) exit, CANCEL (-2) none
+ *   [16 + 16s + 1]   ROW_START  \
+ *   [16 + 16s + 2]   ROW_END     > the partition to run (written before CMD)
+ *   [16 + 16s + 3]   PART       /
+ *   [16 + 16s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
+ *   [16 + 16s + 5]   DONE       epoch of the last command the worker completed
+ *   [16 + 16s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
+ *   [16 + 16s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
  *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard + staging of an
  *                             id range (guardStageIds), 4 = kernel then copy-back of the same band
  *                             (stepRows + commitRows: no barrier between them)
+ *   [16 + 16s + 8]  BUSY_US    wall µs the worker spent running its last command (balance of the bands:
+ *                             bench `shards` phaseProfile)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
@@ -21,8 +25,8 @@
  */
 
 export const DONE_SEQ = 0;
-export const SLOT_BASE = 8;
-export const SLOT_WORDS = 8;
+export const SLOT_BASE = 16;
+export const SLOT_WORDS = 16;
 export const CMD = 0;
 export const ROW_START = 1;
 export const ROW_END = 2;
@@ -31,6 +35,7 @@ export const READY = 4;
 export const DONE = 5;
 export const CRASH_AT = 6;
 export const OP = 7;
+export const BUSY_US = 8;
 /** Operations a shard worker runs. */
 export const ShardOp = { step: 0, commit: 1, build: 2, guardStage: 3, stepCommit: 4 } as const;
 export const STOP = -1;

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, awaitBarrier, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
+import { at, awaitBarrier, BUSY_US, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
 import type { ShardServeTask } from './shard-worker.js';
 
 /** Options of a {@link ShardPool}. */
@@ -76,6 +76,8 @@ export class ShardPool {
   readonly #dead: Uint8Array;
   readonly #assigned: Int32Array;
   readonly #assignedPart: Int32Array;
+  /** Wall µs of each partition of the last run (its worker's, or the main thread's). */
+  readonly #bandUs = new Float64Array(64);
   #epoch = 0;
   #crashAtRun = 0;
   #closed = false;
@@ -209,7 +211,9 @@ export class ShardPool {
     }
     this.#s.dispatched += nd;
     for (const p of mine) {
+      const a = performance.now();
       inline(p, parts[2 * p], parts[2 * p + 1]);
+      if (p < this.#bandUs.length) this.#bandUs[p] = (performance.now() - a) * 1000;
       if (p >= local) this.#s.inline++;
     }
     if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs)) {
@@ -227,7 +231,19 @@ export class ShardPool {
         inline(p, parts[2 * p], parts[2 * p + 1]);
       }
     }
+    for (let i = 0; i < nd; i++) {
+      const p = this.#assignedPart[i];
+      if (p < this.#bandUs.length) this.#bandUs[p] = Atomics.load(ctl, at(this.#assigned[i], BUSY_US));
+    }
     this.#s.barrierMs += performance.now() - t0;
+  }
+
+  /**
+   * Wall µs each partition of the last {@link run} took where it ran (its worker's own time, or the
+   * main thread's), for partitions `0..count)` (at most 64) — the balance of the bands.
+   */
+  lastBandUs(count: number): Float64Array {
+    return this.#bandUs.subarray(0, Math.min(count, this.#bandUs.length));
   }
 
   /** Counters (fresh object). */

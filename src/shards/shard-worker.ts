@@ -5,10 +5,10 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardStageIds } from '../physics/grid-build.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
+import { at, BUSY_US, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
 
 /** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
 export interface ShardServeTask {
@@ -22,10 +22,8 @@ const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: 
   if (op === ShardOp.commit) commitRows(shared, lo, hi);
   else if (op === ShardOp.build) buildRows(shared, lo, hi);
   else if (op === ShardOp.guardStage) guardStageIds(shared, lo, hi, part);
-  else if (op === ShardOp.stepCommit) {
-    stepRows(shared, lo, hi, part, live);
-    if (live()) commitRows(shared, lo, hi);
-  } else stepRows(shared, lo, hi, part, live);
+  else if (op === ShardOp.stepCommit) stepCommitRows(shared, lo, hi, part, live);
+  else stepRows(shared, lo, hi, part, live);
 };
 
 /** Serve commands until STOP. Returns the number of partitions run. */
@@ -55,7 +53,9 @@ export default function serve(task: ShardServeTask): number {
       runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
+    const t0 = performance.now();
     runOp(shared, op, rowStart, rowEnd, part, live);
+    Atomics.store(ctl, at(slot, BUSY_US), Math.round((performance.now() - t0) * 1000));
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.
     Atomics.store(ctl, at(slot, READY), 1);

@@ -17,7 +17,7 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
+import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardStageIds, planRows } from '../physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
@@ -99,8 +99,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   };
   const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
   const inlineStepCommit: InlineRunner = (part, rowLo, rowHi) => {
-    inline(part, rowLo, rowHi);
-    commitRows(shared, rowLo, rowHi);
+    shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
+    stepCommitRows(shared, rowLo, rowHi, part);
   };
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
   const inlineGuardStage: InlineRunner = (part, idLo, idHi) => guardStageIds(shared, idLo, idHi, part);
