@@ -8,13 +8,30 @@
 import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardStageIds } from '../physics/grid-build.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, BUSY_US, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
+import {
+  at,
+  BUSY_US,
+  spinWhile,
+  CANCEL,
+  CMD,
+  CRASH_AT,
+  OP,
+  PART,
+  READY,
+  ROW_END,
+  ROW_START,
+  ShardOp,
+  signalDone,
+  STOP,
+} from './barrier.js';
 
 /** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
 export interface ShardServeTask {
   slot: number;
   ctl: Int32Array;
   shared: PhysicsShared;
+  /** Wall µs the worker watches its command word after a command before it sleeps (0: sleep at once). */
+  spinUs: number;
 }
 
 /** Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`). Each op may be re-run: it rewrites the same values. */
@@ -29,12 +46,13 @@ const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: 
 /** Serve commands until STOP. Returns the number of partitions run. */
 export default function serve(task: ShardServeTask): number {
   const { slot, ctl, shared } = task;
+  const spinMs = task.spinUs / 1000;
   const cmdAt = at(slot, CMD);
   let seen = Atomics.load(ctl, cmdAt);
   let runs = 0;
   Atomics.store(ctl, at(slot, READY), 1);
   for (;;) {
-    Atomics.wait(ctl, cmdAt, seen);
+    if (!spinWhile(ctl, cmdAt, seen, spinMs)) Atomics.wait(ctl, cmdAt, seen);
     const epoch = Atomics.load(ctl, cmdAt);
     if (epoch === seen) continue;
     seen = epoch;

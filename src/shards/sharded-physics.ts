@@ -2,11 +2,11 @@
  * One physics step, inline or on shards, chosen by measurement.
  *
  *   main:   beginStep ─ dispatch ──────────┐ planRows ─ dispatch ┐ dispatch ────────────┐ counters
- *   shards:        guardStageIds(ids) ─────┘           buildRows ┘ stepRows+commitRows ┘
+ *   shards:        guardStageIds(ids) ─────┘           buildRows ┘ stepCommitRows      ┘
  *   (guard and staging are one phase: each id range stages into its own region of `stage`, so it
  *   needs no other range's counts; the build reads a row range by range)
  *   (the kernel reads only the grid's staged copy, never the stores, so each band copies its own
- *   results back right after its kernel, on hot caches and without a barrier of its own)
+ *   results back as it goes, a few rows at a time, on hot caches and without a barrier of its own)
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
