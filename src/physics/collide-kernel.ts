@@ -362,7 +362,7 @@ export const stepCommitRows = (s: PhysicsShared, rowStart: number, rowEnd: numbe
 };
 
 /**
- * Put each quarantined body of `ids[idLo..idHi)` (list positions; a body the guard kept out of the grid:
+ * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
  * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
@@ -377,8 +377,9 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
+  const byRange = prm[P.byRange] === 1;
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
     const x = lx[e],
       y = ly[e];

@@ -87,8 +87,8 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
 };
 
 /**
- * Guard and staging of the bodies `ids[idLo..idHi)` (list positions) as id partition `part`, in
- * one phase (no barrier between them): a counting sort local to the partition.
+ * Guard and staging of the bodies `ids[idLo..idHi)` (list positions; or ids idLo..idHi-1 themselves
+ * when `params[P.byRange]` is 1) as id partition `part`, in one phase (no barrier between them): a counting sort local to the partition.
  *   pass 1  anomaly guard ({@link guardBody}): each body's cell (`cellOf`; -1 when quarantined),
  *           what was wrong (`guardBits`), its row counted in `rowCounts` row `part`, and the guard
  *           counters of counter slot `part`;
@@ -104,6 +104,8 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
  */
 export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
   const prm = s.params;
+  // Positions are ids themselves when the step's bodies are an id range (P.byRange).
+  const byRange = prm[P.byRange] === 1;
   const side = prm[P.side] | 0,
     minX = prm[P.minX],
     minY = prm[P.minY],
@@ -126,7 +128,7 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     posClamped = 0,
     velClamped = 0;
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
     guardBits[e] = bad;
@@ -164,7 +166,7 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     acc += k;
   }
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     const kb = kind[e];
     if (kb === NONE) continue;
     const cell = cellOf[e];

@@ -48,7 +48,13 @@ export const P = {
   maxSpeed: 15,
   /** Id partitions of this step's guard + staging (written by `planRows`; the build reads a row's runs from each). */
   idParts: 16,
-  count: 17,
+  /**
+   * 1: this step's bodies are every id of [1, idCount) whose `kind` is not none, and the per-id
+   * phases walk that id range itself (positions = ids) instead of the list `ids` (no serial
+   * listing pass on the main thread); 0: they walk `ids` (level of detail lists them).
+   */
+  byRange: 17,
+  count: 18,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
