@@ -341,8 +341,28 @@ export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void
   }
 };
 
+/** Rows of a band stepped between two copy-backs in {@link stepCommitRows}. */
+const COMMIT_ROWS = 4;
+
 /**
- * Put each quarantined body of `ids[idLo..idHi)` (list positions; a body the guard kept out of the grid:
+ * The kernel then the copy-back of rows [rowStart, rowEnd) (the sharded step's last phase), a few
+ * rows at a time: each chunk's results are copied back while they are still in L1/L2, and the
+ * copy-backs of two bands (random writes into the same store lines: a band's bodies are spread
+ * over the id range) are spread over the phase instead of all landing at its end on both cores.
+ * Safe because no kernel reads the stores (only the staged grid); the same values as
+ * `stepRows` + `commitRows` of the whole band. Stops (like `stepRows`) when `live` returns false.
+ */
+export const stepCommitRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
+  for (let a = rowStart; a < rowEnd; a += COMMIT_ROWS) {
+    const b = a + COMMIT_ROWS < rowEnd ? a + COMMIT_ROWS : rowEnd;
+    stepRows(s, a, b, slot, live);
+    if (live !== undefined && !live()) return;
+    commitRows(s, a, b);
+  }
+};
+
+/**
+ * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
  * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
@@ -357,8 +377,9 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     cellOf = s.cellOf,
     lx = s.lastX,
     ly = s.lastY;
+  const byRange = prm[P.byRange] === 1;
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
     const x = lx[e],
       y = ly[e];

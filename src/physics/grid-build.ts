@@ -3,20 +3,23 @@
  * a cell), as two counting sorts, so that no pass increments a per-cell counter at a random cell
  * (a world of 100k bodies on 625k cells spent most of its grid build on those cache misses):
  *
- *   guardIds     (per range of the step's body list `ids`: inline or on a shard)  anomaly guard,
- *                each body's cell, bodies per row counted per id partition
- *   planStage    (main thread)  row starts, and each id partition's first slot in each row
- *   stageIds     (per range of `ids`)  each body's sanitised start-of-step state into the slots of its
- *                grid row in `stage` — one write stream per row, the per-row cursors fit in L1
- *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies into cell order
- *                (by column, stable): `cellItems`, `sorted`, `sortedFlags`, `sortedCx`, and the
- *                row's `rowWork` / `rowMax` / `rowDense` (and `cellStart` of a dense row's cells). Rows are independent: any partition of the
- *                rows gives the same arrays.
+ *   guardStageIds (per range of the step's body list `ids`: inline or on a shard)  anomaly guard
+ *                and each body's cell, then (same phase, local to the range) each body's sanitised
+ *                start-of-step state into the range's own region of `stage`, in row order — one
+ *                write stream per row, the per-row cursors fit in L1
+ *   planRows     (main thread)  each row's first grid slot
+ *   buildRows    (per band of rows: inline or on a shard)  a row's staged bodies (range by range)
+ *                into cell order (by column, stable): `cellItems`, `sorted`, `sortedFlags`,
+ *                `sortedCx`, and the row's `rowWork` / `rowMax` / `rowDense` (and `cellStart` of a
+ *                dense row's cells). Rows are independent: any partition of the rows gives the
+ *                same arrays.
  *
- *   stage (8 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
- *   ┌────┬────┬────┬────┬────┬────┬───────┬───────┐
- *   │ x  │ y  │ vx │ vy │ id │ cx │ flags │ steps │   x..vy float32, id/cx/flags/steps int32
- *   └────┴────┴────┴────┴────┴────┴───────┴───────┘
+ *   stage (6 words per body, a Float32Array and an Int32Array over one SharedArrayBuffer):
+ *   ┌────┬────┬────┬────┬────┬──────────────────────────────┐
+ *   │ x  │ y  │ vx │ vy │ id │ cx | flags << 20 | steps << 24│   x..vy float32, id and the packed word int32
+ *   └────┴────┴────┴────┴────┴──────────────────────────────┘
+ *   (cx: the column, < 2^20 — a grid that wide could not be allocated; flags: kind | tier << 2, 4
+ *   bits; steps: kind >> KIND_STEPS_SHIFT, at most MAX_BODY_STEPS = 63)
  */
 import { TierCode } from '../../components/tier.js';
 import { BodyKind, C, KIND_STEPS_SHIFT, P, type PhysicsShared } from './physics-types.js';
@@ -27,7 +30,11 @@ const DETAILED = TierCode.detailed,
   DORMANT = TierCode.dormant;
 
 /** Words per body in `stage`. */
-export const STAGE_STRIDE = 8;
+export const STAGE_STRIDE = 6;
+/** Bit offsets of the flags and the steps in a staged body's packed word (the column below them). */
+const FLAGS_SHIFT = 20,
+  STEPS_SHIFT = 24,
+  CX_MASK = (1 << FLAGS_SHIFT) - 1;
 
 /** {@link guardBody} results. */
 export const QUARANTINED = 1,
@@ -80,29 +87,48 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
 };
 
 /**
- * Guard pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part`: each body's cell (`cellOf`; -1 when
- * quarantined), its row counted in `rowCounts` row `part`, and the guard counters
- * of counter slot `part`. Reads the stores, writes none: it may be re-run, even concurrently
- * with a late run of itself (every write is of a value computed from unchanged inputs).
+ * Guard and staging of the bodies `ids[idLo..idHi)` (list positions; or ids idLo..idHi-1 themselves
+ * when `params[P.byRange]` is 1) as id partition `part`, in one phase (no barrier between them): a counting sort local to the partition.
+ *   pass 1  anomaly guard ({@link guardBody}): each body's cell (`cellOf`; -1 when quarantined),
+ *           what was wrong (`guardBits`), its row counted in `rowCounts` row `part`, and the guard
+ *           counters of counter slot `part`;
+ *   plan    the partition's own region of `stage` is slots [idLo, idHi) (a list position holds at
+ *           most one body): its rows in order from `idLo`, each row's first slot in `stageBase`
+ *           row `part` — no other partition's counts needed;
+ *   pass 2  each body's sanitised start-of-step state into its row's slots (ids ascending), on the
+ *           caches pass 1 just filled.
+ * The build then reads a row's bodies partition by partition ({@link buildRows}): partitions are
+ * ascending ranges of the ascending list, so a row's bodies stay ids ascending.
+ * Reads the stores, writes none: it may be re-run, even concurrently with a late run of itself
+ * (every write is of a value computed from unchanged inputs, to this partition's own slots).
  */
-export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
+export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
   const prm = s.params;
+  // Positions are ids themselves when the step's bodies are an id range (P.byRange).
+  const byRange = prm[P.byRange] === 1;
   const side = prm[P.side] | 0,
     minX = prm[P.minX],
     minY = prm[P.minY],
     inv = 1 / prm[P.cellSize];
   const kind = s.kind,
     ids = s.ids,
+    tier = s.tier,
     cellOf = s.cellOf,
-    guardBits = s.guardBits;
+    guardBits = s.guardBits,
+    px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy,
+    stage = s.stage,
+    stageI = s.stageI;
   const o = new Float64Array(4);
-  // Counted locally and published at the end: a late worker re-publishes the same counts.
+  // Counted locally and published: a late worker re-publishes the same counts.
   const counts = new Int32Array(side);
   let quarantined = 0,
     posClamped = 0,
     velClamped = 0;
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
     guardBits[e] = bad;
@@ -123,66 +149,30 @@ export const guardIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
     cellOf[e] = gy * side + gx;
     counts[gy]++;
   }
-  s.rowCounts.set(counts, part * side);
+  const row = part * side;
+  s.rowCounts.set(counts, row);
   const cnt = s.counters,
     c = part * C.stride;
   cnt[c + C.quarantined] = quarantined;
   cnt[c + C.positionClamped] = posClamped;
   cnt[c + C.velocityClamped] = velClamped;
-};
-
-/**
- * Between the guard and the staging (main thread): each row's first slot (`rowStart`) and each
- * id partition's first stage slot in each row (`stageBase`), so that partitions stage in
- * parallel and ids stay ascending inside a row. Returns the number of bodies in the grid.
- */
-export const planStage = (s: PhysicsShared, parts: number): number => {
-  const side = s.params[P.side] | 0;
-  const counts = s.rowCounts,
-    stageBase = s.stageBase,
-    rowStart = s.rowStart;
-  let acc = 0;
+  // The partition's rows from idLo on; `counts` becomes the per-row cursor (L1-sized).
+  const stageBase = s.stageBase;
+  let acc = idLo;
   for (let gy = 0; gy < side; gy++) {
-    rowStart[gy] = acc;
-    for (let p = 0; p < parts; p++) {
-      stageBase[p * side + gy] = acc;
-      acc += counts[p * side + gy];
-    }
+    const k = counts[gy];
+    stageBase[row + gy] = acc;
+    counts[gy] = acc;
+    acc += k;
   }
-  rowStart[side] = acc;
-  return acc;
-};
-
-/**
- * Staging pass over the bodies `ids[idLo..idHi)` (list positions) as id partition `part` (after {@link planStage}): each
- * body's sanitised start-of-step state into its row's slots in `stage`, ids ascending. Rewrites
- * the same slots when re-run.
- */
-export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
-  const side = s.params[P.side] | 0;
-  const kind = s.kind,
-    ids = s.ids,
-    tier = s.tier,
-    cellOf = s.cellOf,
-    guardBits = s.guardBits,
-    px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
-    stage = s.stage,
-    stageI = s.stageI;
-  // One cursor per row: this partition's slots in each row start at its stageBase row.
-  const cursor = s.stageBase.slice(part * side, part * side + side);
-  const o = new Float64Array(4);
   for (let i = idLo; i < idHi; i++) {
-    const e = ids[i];
+    const e = byRange ? i : ids[i];
     const kb = kind[e];
     if (kb === NONE) continue;
-    const kd = kb & 3;
-    const c = cellOf[e];
-    if (c < 0) continue;
-    const gy = (c / side) | 0;
-    const q = cursor[gy]++ * STAGE_STRIDE;
+    const cell = cellOf[e];
+    if (cell < 0) continue;
+    const gy = (cell / side) | 0;
+    const q = counts[gy]++ * STAGE_STRIDE;
     if (guardBits[e] === 0) {
       // Nothing was wrong (the common case): the stored values are the sanitised ones.
       stage[q] = px[e];
@@ -197,27 +187,47 @@ export const stageIds = (s: PhysicsShared, idLo: number, idHi: number, part: num
       stage[q + 3] = o[3];
     }
     stageI[q + 4] = e;
-    stageI[q + 5] = c - gy * side;
+    const kd = kb & 3;
     // Level of detail: players are always full; an unknown tier code counts as dormant.
     const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
-    stageI[q + 6] = kd | (t << 2);
-    stageI[q + 7] = kb >> KIND_STEPS_SHIFT;
+    stageI[q + 5] = (cell - gy * side) | ((kd | (t << 2)) << FLAGS_SHIFT) | ((kb >> KIND_STEPS_SHIFT) << STEPS_SHIFT);
   }
 };
 
 /**
+ * After the guard and staging, before the build (main thread): each row's first grid slot
+ * (`rowStart`: rows in order, each row's bodies partition by partition) and the number of id
+ * partitions (`params[P.idParts]`, read by the build). Returns the number of bodies in the grid.
+ */
+export const planRows = (s: PhysicsShared, parts: number): number => {
+  const side = s.params[P.side] | 0;
+  const counts = s.rowCounts,
+    rowStart = s.rowStart;
+  let acc = 0;
+  for (let gy = 0; gy < side; gy++) {
+    rowStart[gy] = acc;
+    for (let p = 0; p < parts; p++) acc += counts[p * side + gy];
+  }
+  rowStart[side] = acc;
+  s.params[P.idParts] = parts;
+  return acc;
+};
+
+/**
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
- * those rows (see module doc). A row is sorted by column stably (ids stay ascending inside a
- * cell): a sparse row (at most side / 8 bodies) by insertion, and the kernels find its cells by
- * column (`sortedCx`), so a sparse world's millions of empty cells are never written; a dense row
- * by counting over its columns, writing its cells' `cellStart` (`rowDense` 1), which the kernels
- * index (a search per body costs more than the row's cell pass there).
- * Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
+ * those rows (see module doc). A row's staged bodies are one run per id partition
+ * (`stageBase` / `rowCounts`, partitions in order: ids ascending). A row is sorted by column
+ * stably (ids stay ascending inside a cell): a sparse row (at most side / 8 bodies) by insertion,
+ * and the kernels find its cells by column (`sortedCx`), so a sparse world's millions of empty
+ * cells are never written; a dense row by counting over its columns, writing its cells'
+ * `cellStart` (`rowDense` 1), which the kernels index (a search per body costs more than the row's
+ * cell pass there). Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
 export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
   const prm = s.params;
   const side = prm[P.side] | 0,
-    cap = prm[P.maxPerCell] | 0;
+    cap = prm[P.maxPerCell] | 0,
+    parts = prm[P.idParts] | 0;
   const items = s.cellItems,
     srt = s.sorted,
     flags = s.sortedFlags,
@@ -229,11 +239,13 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     rowWork = s.rowWork,
     rowMax = s.rowMax,
     rowDense = s.rowDense,
-    cellStart = s.cellStart;
-  // Per-column counters of one row (L1-sized) for dense rows; a permutation for sparse rows
-  // (insertion sort of at most side / 8 bodies). One small array each per call (per band).
+    cellStart = s.cellStart,
+    stageBase = s.stageBase,
+    rowCounts = s.rowCounts;
+  // Per-column counters of one row (L1-sized) for dense rows; the stage words of a sparse row's
+  // bodies (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
-  const perm = new Int32Array((side >> 3) + 1);
+  const src = new Int32Array((side >> 3) + 1);
   for (let gy = rowStart; gy < rowEnd; gy++) {
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
@@ -246,20 +258,28 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     }
     rowDense[gy] = n <= side >> 3 ? 0 : 1;
     if (n <= side >> 3) {
-      // Stable insertion sort of the row's stage positions by column.
-      for (let i = 0; i < n; i++) {
-        const cx = stageI[(rs + i) * STAGE_STRIDE + 5];
-        let j = i;
-        while (j > 0 && stageI[(rs + perm[j - 1]) * STAGE_STRIDE + 5] > cx) {
-          perm[j] = perm[j - 1];
-          j--;
+      // Stable insertion sort of the row's stage words by column (runs in partition order).
+      let m = 0;
+      for (let p = 0; p < parts; p++) {
+        const b = stageBase[p * side + gy];
+        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
+          const q = j * STAGE_STRIDE;
+          const cx = stageI[q + 5] & CX_MASK;
+          let k = m++;
+          while (k > 0 && (stageI[src[k - 1] + 5] & CX_MASK) > cx) {
+            src[k] = src[k - 1];
+            k--;
+          }
+          src[k] = q;
         }
-        perm[j] = i;
       }
-      for (let i = 0; i < n; i++) place((rs + perm[i]) * STAGE_STRIDE, rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
+      for (let i = 0; i < n; i++) place(src[i], rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
     } else {
       count.fill(0);
-      for (let i = rs; i < re; i++) count[stageI[i * STAGE_STRIDE + 5]]++;
+      for (let p = 0; p < parts; p++) {
+        const b = stageBase[p * side + gy];
+        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++;
+      }
       // Dense row: its cells' first slots too (the kernels index them instead of searching).
       const base = gy * side;
       let acc = rs;
@@ -269,9 +289,12 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
         count[cx] = acc;
         acc += k;
       }
-      for (let i = rs; i < re; i++) {
-        const q = i * STAGE_STRIDE;
-        place(q, count[stageI[q + 5]]++, stage, stageI, srt, flags, steps, sortedCx, items);
+      for (let p = 0; p < parts; p++) {
+        const b = stageBase[p * side + gy];
+        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
+          const q = j * STAGE_STRIDE;
+          place(q, count[stageI[q + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items);
+        }
       }
     }
     // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column).
@@ -303,14 +326,15 @@ const place = (
   sortedCx: Int32Array,
   items: Int32Array,
 ): void => {
-  sortedCx[k] = stageI[q + 5];
+  const w = stageI[q + 5];
+  sortedCx[k] = w & CX_MASK;
   const o = k << 2;
   srt[o] = stage[q];
   srt[o + 1] = stage[q + 1];
   srt[o + 2] = stage[q + 2];
   srt[o + 3] = stage[q + 3];
-  flags[k] = stageI[q + 6];
-  steps[k] = stageI[q + 7];
+  flags[k] = (w >> FLAGS_SHIFT) & 15;
+  steps[k] = w >> STEPS_SHIFT;
   items[k] = stageI[q + 4];
 };
 

@@ -2,8 +2,9 @@
  * The physics state of a world (the shared buffers, created once) and the inline step around the
  * kernels:
  *
- *   prepareStep   beginStep (lists the step's bodies in `shared.ids`, unless the caller did: level
- *                 of detail, src/physics/physics-lod.ts), then the grid-build phases of
+ *   prepareStep   beginStep (the step's bodies: the caller's list in `shared.ids` — level of detail,
+ *                 src/physics/physics-lod.ts — or else every id whose `kind` is set, walked as an
+ *                 id range by the per-id phases), then the grid-build phases of
  *                 src/physics/grid-build.ts over every listed body / row: anomaly guard (NaN/Infinity position → quarantined for the step and
  *                 put back at its last good position by the copy-back; absurd speed → clamped;
  *                 far outside the world → clamped; each counted), staging in row order, the
@@ -18,7 +19,7 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows, restoreQuarantined } from './collide-kernel.js';
-import { buildRows, guardIds, planStage, STAGE_STRIDE, stageIds } from './grid-build.js';
+import { buildRows, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
@@ -73,8 +74,13 @@ export interface PhysicsState {
   readonly buildWork: Float64Array;
   /** Highest entity id that may be a body (callers keep it up to date). */
   maxEid: number;
-  /** Bodies of this step in `shared.ids[0..idCount)`, ids ascending. */
+  /**
+   * Bodies of this step: `shared.ids[idStart..idCount)`, ids ascending, when listed (level of
+   * detail); otherwise every id of [idStart = 1, idCount) whose `shared.kind` is not none, walked as
+   * an id range by the per-id phases (`params[P.byRange]` 1: no serial listing pass).
+   */
   idCount: number;
+  idStart: number;
   /**
    * The caller listed this step's bodies itself ({@link setStepBodies}); otherwise the step lists
    * every id in 1..maxEid whose `shared.kind` is not `none`. Cleared by each {@link beginStep}.
@@ -184,6 +190,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     buildWork: new Float64Array(side),
     maxEid: opts.capacity,
     idCount: 0,
+    idStart: 0,
     idsListed: false,
     stats: {
       steps: 0,
@@ -216,15 +223,14 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
 
 /**
  * The part of the step's preparation before the grid build, all inline: start the step (params,
- * counters), guard anomalies and count bodies per row (`guardIds`), plan and fill the row-ordered
- * stage (`planStage`, `stageIds`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the
- * same phases split over the shards instead.
+ * counters), guard anomalies and fill the row-ordered stage (`guardStageIds`), plan the rows
+ * (`planRows`). {@link runPhysicsStep} (src/shards/sharded-physics.ts) runs the same phases split
+ * over the shards instead.
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   beginStep(ps, step, dt);
-  guardIds(ps.shared, 0, ps.idCount, 0);
-  ps.stats.lastBodies = planStage(ps.shared, 1);
-  stageIds(ps.shared, 0, ps.idCount, 0);
+  guardStageIds(ps.shared, ps.idStart, ps.idCount, 0);
+  ps.stats.lastBodies = planRows(ps.shared, 1);
 };
 
 /** Start step `step` of `dt` simulation seconds: params, counters, and the body list (unless given). */
@@ -233,18 +239,16 @@ export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  if (!ps.idsListed) listBodiesByKind(ps);
+  if (ps.idsListed) {
+    ps.idStart = 0;
+    s.params[P.byRange] = 0;
+  } else {
+    // Every id in 1..maxEid whose kind is set: the per-id phases walk the range themselves.
+    ps.idStart = 1;
+    ps.idCount = idEnd(ps);
+    s.params[P.byRange] = 1;
+  }
   ps.idsListed = false;
-};
-
-/** List every id in 1..maxEid whose `shared.kind` is not `none` (ascending) as this step's bodies. */
-const listBodiesByKind = (ps: PhysicsState): void => {
-  const kind = ps.shared.kind,
-    ids = ps.shared.ids,
-    end = idEnd(ps);
-  let n = 0;
-  for (let e = 1; e < end; e++) if (kind[e] !== 0) ids[n++] = e;
-  ps.idCount = n;
 };
 
 /**
@@ -261,15 +265,16 @@ export const setStepBodies = (ps: PhysicsState, count: number): void => {
 export const idEnd = (ps: PhysicsState): number => Math.min(ps.maxEid, ps.capacity) + 1;
 
 /**
- * Split the step's body list (`shared.ids[0..idCount)`, after {@link beginStep}) into `parts`
- * ranges of list positions for the guard and staging phases, cut on multiples of 16. Writes
+ * Split the step's bodies (positions [idStart, idCount) of the list, or of the id range: after
+ * {@link beginStep}) into `parts` ranges for the guard + staging phase, cut on multiples of 16. Writes
  * [lo0, hi0, lo1, hi1, ...] into `out`.
  */
 export const partitionIds = (ps: PhysicsState, parts: number, out: Int32Array): void => {
-  const end = ps.idCount;
+  const start = ps.idStart,
+    end = ps.idCount;
   for (let p = 0; p < parts; p++) {
-    const lo = p === 0 ? 0 : Math.min(end, (Math.floor((end * p) / parts) + 15) & ~15);
-    const hi = p === parts - 1 ? end : Math.min(end, (Math.floor((end * (p + 1)) / parts) + 15) & ~15);
+    const lo = p === 0 ? start : Math.max(start, Math.min(end, (Math.floor((end * p) / parts) + 15) & ~15));
+    const hi = p === parts - 1 ? end : Math.max(start, Math.min(end, (Math.floor((end * (p + 1)) / parts) + 15) & ~15));
     out[2 * p] = lo;
     out[2 * p + 1] = Math.max(lo, hi);
   }
@@ -338,7 +343,7 @@ export const commitStep = (ps: PhysicsState, partitions: number, copied = false)
   if (!copied) commitRows(s, 0, ps.side);
   let quarantined = 0;
   for (let p = 0; p < Math.max(1, partitions); p++) quarantined += s.counters[p * C.stride + C.quarantined];
-  if (quarantined > 0) restoreQuarantined(s, 0, ps.idCount);
+  if (quarantined > 0) restoreQuarantined(s, ps.idStart, ps.idCount);
   sumCounters(ps, partitions);
 };
 

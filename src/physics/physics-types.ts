@@ -46,7 +46,15 @@ export const P = {
   perceptionK: 13,
   step: 14,
   maxSpeed: 15,
-  count: 16,
+  /** Id partitions of this step's guard + staging (written by `planRows`; the build reads a row's runs from each). */
+  idParts: 16,
+  /**
+   * 1: this step's bodies are every id of [1, idCount) whose `kind` is not none, and the per-id
+   * phases walk that id range itself (positions = ids) instead of the list `ids` (no serial
+   * listing pass on the main thread); 0: they walk `ids` (level of detail lists them).
+   */
+  byRange: 17,
+  count: 18,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
@@ -58,7 +66,7 @@ export const C = {
   edgeStops: 4,
   perceivers: 5,
   perceptionTruncated: 6,
-  /** Anomaly guard (src/physics/grid-build.ts `guardIds`). */
+  /** Anomaly guard (src/physics/grid-build.ts `guardStageIds`). */
   quarantined: 7,
   velocityClamped: 8,
   positionClamped: 9,
@@ -70,7 +78,7 @@ export const C = {
 /** Most partitions of one step (counter slots). */
 export const MAX_PARTITIONS = 64;
 
-/** Most partitions of the id-range phases of the grid build (guard, stage): per-row counters each. */
+/** Most partitions of the id-range phase of the grid build (guard + stage): per-row counters each. */
 export const MAX_ID_PARTS = 16;
 
 /** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
@@ -132,14 +140,17 @@ export interface PhysicsShared {
   rowWork: Float64Array;
   /** First slot of each grid row (`side + 1` entries; the last = bodies in the grid). */
   rowStart: Int32Array;
-  /** Bodies in row order between the two grid-build passes (src/physics/grid-build.ts); two views of one buffer. */
+  /**
+   * Bodies in row order between the two grid-build passes (src/physics/grid-build.ts): id partition
+   * p's region is slots [its first list position, its last), its rows in order; two views of one buffer.
+   */
   stage: Float32Array;
   stageI: Int32Array;
   /** Grid cell of each body of this step (-1: quarantined), written by the guard (stale for ids not in `ids`). */
   cellOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
   guardBits: Uint8Array;
-  /** Bodies per (id partition p, row r) at `p * side + r` (guard), then each partition's first stage slot per row (plan). */
+  /** Bodies per (id partition p, row r) at `p * side + r`, and each partition's first stage slot per row (both by `guardStageIds`). */
   rowCounts: Int32Array;
   stageBase: Int32Array;
   /** Obstacles (src/physics/obstacles.ts). */

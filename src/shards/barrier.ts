@@ -3,26 +3,35 @@
  * SharedArrayBuffer:
  *
  *   [0]            DONE_SEQ   bumped (Atomics.add + notify) by a worker each time it finishes
- *   [8 + 8s + 0]   CMD        command epoch of slot s: > 0 run, STOP (-1) exit, CANCEL (-2) none
- *   [8 + 8s + 1]   ROW_START  \
- *   [8 + 8s + 2]   ROW_END     > the partition to run (written before CMD)
- *   [8 + 8s + 3]   PART       /
- *   [8 + 8s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
- *   [8 + 8s + 5]   DONE       epoch of the last command the worker completed
- *   [8 + 8s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
- *   [8 + 8s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
- *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard of an id range
- *                             (guardIds), 4 = staging of an id range (stageIds), 5 = kernel then copy-back of
- *                             the same band (stepRows + commitRows: no barrier between them, see below)
+ *   (slot s at word 16 + 16s: 64 bytes, one cache line per slot, so one worker's READY/DONE writes
+ *   never invalidate the line another worker's CMD word sits in)
+ *   [16 + 16s + 0]   CMD        command epoch of slot s: > 0 run, STOP (-1) exit, CANCEL (-2) none
+ *   [16 + 16s + 1]   ROW_START  \
+ *   [16 + 16s + 2]   ROW_END     > the partition to run (written before CMD)
+ *   [16 + 16s + 3]   PART       /
+ *   [16 + 16s + 4]   READY      1 = the worker is alive and idle (it sets it; the main thread clears it on dispatch)
+ *   [16 + 16s + 5]   DONE       epoch of the last command the worker completed
+ *   [16 + 16s + 6]   CRASH_AT   test hook: epoch at which the worker exits mid-task (0 = never)
+ *   [16 + 16s + 7]   OP         what to run: 0 = physics kernel (stepRows), 1 = copy-back (commitRows),
+ *                             2 = grid build of a band of rows (buildRows), 3 = anomaly guard + staging of an
+ *                             id range (guardStageIds), 4 = kernel then copy-back of the same band
+ *                             (stepRows + commitRows: no barrier between them)
+ *   [16 + 16s + 8]  BUSY_US    wall µs the worker spent running its last command (balance of the bands:
+ *                             bench `shards` phaseProfile)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
- * slot's DONE equals the epoch, or the deadline passes. Nobody spins.
+ * slot's DONE equals the epoch, or the deadline passes. Waits are short spins then sleeps: a worker
+ * that finished a command watches its CMD word for `spinUs` (default 200 µs) before it sleeps, so
+ * the next phase of the same step (dispatched tens of µs later) starts without a futex wake-up (on
+ * this VM a sleeping thread takes ~0.1–0.5 ms to run again); the main thread, when it ran a band
+ * itself, watches DONE for up to {@link MAIN_SPIN_MS} before it sleeps. Spins are bounded: an idle
+ * pool sleeps.
  */
 
 export const DONE_SEQ = 0;
-export const SLOT_BASE = 8;
-export const SLOT_WORDS = 8;
+export const SLOT_BASE = 16;
+export const SLOT_WORDS = 16;
 export const CMD = 0;
 export const ROW_START = 1;
 export const ROW_END = 2;
@@ -31,8 +40,9 @@ export const READY = 4;
 export const DONE = 5;
 export const CRASH_AT = 6;
 export const OP = 7;
+export const BUSY_US = 8;
 /** Operations a shard worker runs. */
-export const ShardOp = { step: 0, commit: 1, build: 2, guard: 3, stage: 4, stepCommit: 5 } as const;
+export const ShardOp = { step: 0, commit: 1, build: 2, guardStage: 3, stepCommit: 4 } as const;
 export const STOP = -1;
 export const CANCEL = -2;
 
@@ -61,12 +71,39 @@ export const dispatch = (
   Atomics.notify(ctl, at(slot, CMD));
 };
 
+/** Main thread: how long {@link awaitBarrier} polls (when asked to) before it sleeps, ms. */
+export const MAIN_SPIN_MS = 0.1;
+
+const allDone = (ctl: Int32Array, slots: Int32Array, n: number, epoch: number): boolean => {
+  for (let i = 0; i < n; i++) if (Atomics.load(ctl, at(slots[i], DONE)) !== epoch) return false;
+  return true;
+};
+
+/** Worker: watch word `i` of `ctl` while it equals `value`, for at most `ms` wall ms. Returns true when it changed. */
+export const spinWhile = (ctl: Int32Array, i: number, value: number, ms: number): boolean => {
+  if (!(ms > 0)) return Atomics.load(ctl, i) !== value;
+  const end = performance.now() + ms;
+  for (let k = 0; ; k++) {
+    if (Atomics.load(ctl, i) !== value) return true;
+    if ((k & 63) === 63 && performance.now() >= end) return false;
+  }
+};
+
 /**
- * Main thread: block (Atomics.wait, no polling) until each slot in `slots[0..n)` has DONE ===
- * `epoch`, or `timeoutMs` wall ms pass. Returns true when all finished.
+ * Main thread: block (Atomics.wait on DONE_SEQ; when `spin`, after polling for up to
+ * {@link MAIN_SPIN_MS}: the main thread ran a band itself, so the workers' are about done) until
+ * each slot in `slots[0..n)` has DONE === `epoch`, or `timeoutMs` wall ms pass. Returns true when
+ * all finished.
  */
-export const awaitBarrier = (ctl: Int32Array, slots: Int32Array, n: number, epoch: number, timeoutMs: number): boolean => {
+export const awaitBarrier = (ctl: Int32Array, slots: Int32Array, n: number, epoch: number, timeoutMs: number, spin = false): boolean => {
   const deadline = performance.now() + timeoutMs;
+  if (spin) {
+    const end = performance.now() + MAIN_SPIN_MS;
+    for (let k = 0; ; k++) {
+      if (allDone(ctl, slots, n, epoch)) return true;
+      if ((k & 15) === 15 && performance.now() >= end) break;
+    }
+  }
   for (;;) {
     const seq = Atomics.load(ctl, DONE_SEQ);
     let all = true;

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, awaitBarrier, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
+import { at, awaitBarrier, BUSY_US, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
 import type { ShardServeTask } from './shard-worker.js';
 
 /** Options of a {@link ShardPool}. */
@@ -30,6 +30,11 @@ export interface ShardPoolOptions {
   shards: number;
   /** Wall ms the main thread waits at the barrier before re-running a partition inline. Default 2,000. */
   barrierTimeoutMs?: number;
+  /**
+   * Wall µs a worker watches its command word after finishing one before it sleeps (src/shards/barrier.ts):
+   * the next phase of a step then starts without a wake-up. 0..5,000; default 200.
+   */
+  spinUs?: number;
   /** Restarts of a crashed worker per slot before its partitions stay inline. Default 8. */
   maxRestarts?: number;
   /** Wall ms `start()` waits for every worker to become READY. Default 15,000. */
@@ -69,6 +74,7 @@ export class ShardPool {
   readonly #ctl: Int32Array;
   readonly #shared: PhysicsShared;
   readonly #timeoutMs: number;
+  readonly #spinUs: number;
   readonly #maxRestarts: number;
   readonly #startTimeoutMs: number;
   readonly #log: Logger | undefined;
@@ -76,6 +82,8 @@ export class ShardPool {
   readonly #dead: Uint8Array;
   readonly #assigned: Int32Array;
   readonly #assignedPart: Int32Array;
+  /** Wall µs of each partition of the last run (its worker's, or the main thread's). */
+  readonly #bandUs = new Float64Array(64);
   #epoch = 0;
   #crashAtRun = 0;
   #closed = false;
@@ -88,6 +96,8 @@ export class ShardPool {
     const shards = opts.shards;
     const timeout = opts.barrierTimeoutMs ?? 2000;
     const maxRestarts = opts.maxRestarts ?? 8;
+    const spinUs = opts.spinUs ?? 200;
+    if (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 5000) p.push('shards.spinUs must be an integer between 0 and 5000');
     if (!Number.isInteger(shards) || shards < 1 || shards > 16) p.push('shards.count must be an integer between 1 and 16');
     if (!(typeof timeout === 'number' && timeout > 0 && timeout <= 600_000))
       p.push('shards.barrierTimeoutMs must be a number > 0 and <= 600000');
@@ -97,6 +107,7 @@ export class ShardPool {
     this.shards = shards;
     this.#shared = opts.shared;
     this.#timeoutMs = timeout;
+    this.#spinUs = spinUs;
     this.#maxRestarts = maxRestarts;
     this.#startTimeoutMs = opts.startTimeoutMs ?? 15_000;
     this.#log = opts.logger;
@@ -135,7 +146,7 @@ export class ShardPool {
   }
 
   #serve(slot: number): void {
-    const task: ShardServeTask = { slot, ctl: this.#ctl, shared: this.#shared };
+    const task: ShardServeTask = { slot, ctl: this.#ctl, shared: this.#shared, spinUs: this.#spinUs };
     const done = this.#pool.run(task).then(
       () => {},
       (err: unknown) => {
@@ -209,10 +220,12 @@ export class ShardPool {
     }
     this.#s.dispatched += nd;
     for (const p of mine) {
+      const a = performance.now();
       inline(p, parts[2 * p], parts[2 * p + 1]);
+      if (p < this.#bandUs.length) this.#bandUs[p] = (performance.now() - a) * 1000;
       if (p >= local) this.#s.inline++;
     }
-    if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs)) {
+    if (nd > 0 && !awaitBarrier(ctl, this.#assigned, nd, epoch, this.#timeoutMs, mine.length > 0)) {
       for (let i = 0; i < nd; i++) {
         const s = this.#assigned[i];
         if (Atomics.load(ctl, at(s, DONE)) === epoch) continue;
@@ -227,7 +240,19 @@ export class ShardPool {
         inline(p, parts[2 * p], parts[2 * p + 1]);
       }
     }
+    for (let i = 0; i < nd; i++) {
+      const p = this.#assignedPart[i];
+      if (p < this.#bandUs.length) this.#bandUs[p] = Atomics.load(ctl, at(this.#assigned[i], BUSY_US));
+    }
     this.#s.barrierMs += performance.now() - t0;
+  }
+
+  /**
+   * Wall µs each partition of the last {@link run} took where it ran (its worker's own time, or the
+   * main thread's), for partitions `0..count)` (at most 64) — the balance of the bands.
+   */
+  lastBandUs(count: number): Float64Array {
+    return this.#bandUs.subarray(0, Math.min(count, this.#bandUs.length));
   }
 
   /** Counters (fresh object). */

@@ -5,39 +5,54 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
-import { buildRows, guardIds, stageIds } from '../physics/grid-build.js';
+import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { buildRows, guardStageIds } from '../physics/grid-build.js';
 import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, CANCEL, CMD, CRASH_AT, OP, PART, READY, ROW_END, ROW_START, ShardOp, signalDone, STOP } from './barrier.js';
+import {
+  at,
+  BUSY_US,
+  spinWhile,
+  CANCEL,
+  CMD,
+  CRASH_AT,
+  OP,
+  PART,
+  READY,
+  ROW_END,
+  ROW_START,
+  ShardOp,
+  signalDone,
+  STOP,
+} from './barrier.js';
 
 /** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
 export interface ShardServeTask {
   slot: number;
   ctl: Int32Array;
   shared: PhysicsShared;
+  /** Wall µs the worker watches its command word after a command before it sleeps (0: sleep at once). */
+  spinUs: number;
 }
 
-/** Run one {@link ShardOp} over [lo, hi) (grid rows, or ids for `guard` and `stage`). Each op may be re-run: it rewrites the same values. */
+/** Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`). Each op may be re-run: it rewrites the same values. */
 const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: number, live: () => boolean): void => {
   if (op === ShardOp.commit) commitRows(shared, lo, hi);
   else if (op === ShardOp.build) buildRows(shared, lo, hi);
-  else if (op === ShardOp.guard) guardIds(shared, lo, hi, part);
-  else if (op === ShardOp.stage) stageIds(shared, lo, hi, part);
-  else if (op === ShardOp.stepCommit) {
-    stepRows(shared, lo, hi, part, live);
-    if (live()) commitRows(shared, lo, hi);
-  } else stepRows(shared, lo, hi, part, live);
+  else if (op === ShardOp.guardStage) guardStageIds(shared, lo, hi, part);
+  else if (op === ShardOp.stepCommit) stepCommitRows(shared, lo, hi, part, live);
+  else stepRows(shared, lo, hi, part, live);
 };
 
 /** Serve commands until STOP. Returns the number of partitions run. */
 export default function serve(task: ShardServeTask): number {
   const { slot, ctl, shared } = task;
+  const spinMs = task.spinUs / 1000;
   const cmdAt = at(slot, CMD);
   let seen = Atomics.load(ctl, cmdAt);
   let runs = 0;
   Atomics.store(ctl, at(slot, READY), 1);
   for (;;) {
-    Atomics.wait(ctl, cmdAt, seen);
+    if (!spinWhile(ctl, cmdAt, seen, spinMs)) Atomics.wait(ctl, cmdAt, seen);
     const epoch = Atomics.load(ctl, cmdAt);
     if (epoch === seen) continue;
     seen = epoch;
@@ -56,7 +71,9 @@ export default function serve(task: ShardServeTask): number {
       runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);
     }
+    const t0 = performance.now();
     runOp(shared, op, rowStart, rowEnd, part, live);
+    Atomics.store(ctl, at(slot, BUSY_US), Math.round((performance.now() - t0) * 1000));
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.
     Atomics.store(ctl, at(slot, READY), 1);

@@ -1,10 +1,12 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
- *   main:   beginStep ─ dispatch ┐ planStage ─ dispatch ┐ dispatch ┐ dispatch ────────────┐ counters
- *   shards:        guardIds(ids) ──┘     stageIds(ids) ───┘ buildRows┘ stepRows+commitRows ┘
+ *   main:   beginStep ─ dispatch ──────────┐ planRows ─ dispatch ┐ dispatch ────────────┐ counters
+ *   shards:        guardStageIds(ids) ─────┘           buildRows ┘ stepCommitRows      ┘
+ *   (guard and staging are one phase: each id range stages into its own region of `stage`, so it
+ *   needs no other range's counts; the build reads a row range by range)
  *   (the kernel reads only the grid's staged copy, never the stores, so each band copies its own
- *   results back right after its kernel, on hot caches and without a barrier of its own)
+ *   results back as it goes, a few rows at a time, on hot caches and without a barrier of its own)
  *   (each ┘ is an Atomics barrier; with `mainRuns` the main thread runs partition 0 of each
  *   phase itself instead of waiting; see docs/ARCHITECTURE.md "Shards")
  *
@@ -15,8 +17,8 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitRows, stepRows } from '../physics/collide-kernel.js';
-import { buildRows, guardIds, planStage, stageIds } from '../physics/grid-build.js';
+import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { buildRows, guardStageIds, planRows } from '../physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
 import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
@@ -56,8 +58,8 @@ export interface ShardedPhysics {
   readonly inlineStepCommit: InlineRunner;
   readonly inlineCommit: InlineRunner;
   readonly inlineBuild: InlineRunner;
-  readonly inlineGuard: InlineRunner;
-  readonly inlineStage: InlineRunner;
+  /** Anomaly guard + staging of a range of the body list (the sharded step's first phase). */
+  readonly inlineGuardStage: InlineRunner;
 }
 
 /** Options of {@link createShardedPhysics}. */
@@ -97,12 +99,11 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   };
   const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
   const inlineStepCommit: InlineRunner = (part, rowLo, rowHi) => {
-    inline(part, rowLo, rowHi);
-    commitRows(shared, rowLo, rowHi);
+    shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
+    stepCommitRows(shared, rowLo, rowHi, part);
   };
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
-  const inlineGuard: InlineRunner = (part, idLo, idHi) => guardIds(shared, idLo, idHi, part);
-  const inlineStage: InlineRunner = (part, idLo, idHi) => stageIds(shared, idLo, idHi, part);
+  const inlineGuardStage: InlineRunner = (part, idLo, idHi) => guardStageIds(shared, idLo, idHi, part);
   return {
     state,
     pool,
@@ -123,8 +124,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     inlineStepCommit,
     inlineCommit,
     inlineBuild,
-    inlineGuard,
-    inlineStage,
+    inlineGuardStage,
   };
 };
 
@@ -150,15 +150,14 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
   const t0 = phaseStart ?? performance.now();
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
-    // Four phases split over the shards, each behind the barrier: anomaly guard (ids), staging
-    // in row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
-    // them: the partitions, and the stage plan (a prefix over rows × id partitions).
+    // Three phases split over the shards, each behind the barrier: anomaly guard + staging in
+    // row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
+    // them: the partitions, and the row starts (a prefix over rows × id partitions).
     beginStep(ps, step, dt);
     const idp = Math.min(sp.partitions, MAX_ID_PARTS);
     partitionIds(ps, idp, sp.idParts);
-    sp.pool.run(sp.idParts, idp, sp.inlineGuard, ShardOp.guard, local);
-    ps.stats.lastBodies = planStage(ps.shared, idp);
-    sp.pool.run(sp.idParts, idp, sp.inlineStage, ShardOp.stage, local);
+    sp.pool.run(sp.idParts, idp, sp.inlineGuardStage, ShardOp.guardStage, local);
+    ps.stats.lastBodies = planRows(ps.shared, idp);
     partitionStepRows(ps, sp.partitions, sp.parts);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
     sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
