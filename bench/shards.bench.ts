@@ -52,8 +52,12 @@ const suite: Suite = {
     }
     state.maxEid = top;
     const pools: ShardPool[] = [];
+    // `WT_SHARD_SPIN_US`: the workers' spin before sleeping (pool option `spinUs`; default 200), to compare with 0 (sleep at once).
+    const spinEnv = process.env.WT_SHARD_SPIN_US;
+    const spinUs = spinEnv === undefined ? undefined : Number(spinEnv);
+    ctx.record('spinUs', spinUs ?? 'default');
     for (const shards of [1, 2, 4]) {
-      const p = new ShardPool({ shared: s, shards, barrierTimeoutMs: 30_000 });
+      const p = new ShardPool({ shared: s, shards, barrierTimeoutMs: 30_000, ...(spinUs === undefined ? {} : { spinUs }) });
       await p.start();
       pools.push(p);
     }

@@ -21,8 +21,9 @@
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
- * slot's DONE equals the epoch, or the deadline passes. Waits are short spins then sleeps: a worker
- * that finished a command watches its CMD word for `spinUs` (default 200 µs) before it sleeps, so
+ * slot's DONE equals the epoch, or the deadline passes. By default both sides sleep at once (no
+ * polling). With the pool option `spinUs` > 0 waits are short spins then sleeps: a worker
+ * that finished a command watches its CMD word for `spinUs` µs before it sleeps, so
  * the next phase of the same step (dispatched tens of µs later) starts without a futex wake-up (on
  * this VM a sleeping thread takes ~0.1–0.5 ms to run again); the main thread, when it ran a band
  * itself, watches DONE for up to {@link MAIN_SPIN_MS} before it sleeps. Spins are bounded: an idle
