@@ -75,6 +75,17 @@ const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): nu
   return q + len;
 };
 
+/** Read a frame's step, world time and send time (three numbers from `p`) into `out`; returns the next position or -1. */
+const readTimes = (b: Uint8Array, dv: DataView, p: number, r: { v: number }, out: SnapshotHead): number => {
+  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+  out.step = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+  out.worldTime = r.v;
+  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+  out.sendTime = r.v;
+  return p;
+};
+
 /**
  * Parse the head of a snapshot frame without decoding its entity arrays. Returns false when
  * `b` is not a snapshot (a msgpack array of 8 whose first element is 17) or is malformed.
@@ -89,12 +100,7 @@ export const readSnapshotHead = (b: Uint8Array, out: SnapshotHead): boolean => {
   p++;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const r = { v: 0 };
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.step = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.worldTime = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.sendTime = r.v;
+  if ((p = readTimes(b, dv, p, r, out)) < 0) return false;
   if ((p = readNum(b, dv, p, r)) < 0) return false;
   out.ack = r.v;
   return true;
@@ -130,12 +136,7 @@ export const readRegionHead = (b: Uint8Array, player: number, out: SnapshotHead)
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const r = { v: 0 };
   let p = 2;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.step = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.worldTime = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.sendTime = r.v;
+  if ((p = readTimes(b, dv, p, r, out)) < 0) return false;
   if ((p = readArrayHeader(b, dv, p, r)) < 0) return false;
   const n = r.v;
   out.ack = -1;
