@@ -5,7 +5,7 @@
 import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
-import { cellRange } from './interest-scan.js';
+import { cellRange } from '../tiers/grid-build.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
 import { writeArrayHeader, writeInt } from './snapshot-writer.js';

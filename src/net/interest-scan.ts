@@ -15,7 +15,6 @@
  * is reached without a slot (re-query refresh, dense-area selection, own player). An entity may
  * get both rows in one run; both hold the same values (positions do not change during the phase).
  */
-import { clampCell } from '../tiers/grid-build.js';
 import type { Grid } from '../tiers/spatial-index.js';
 
 /** The replication-owned player grid (same cells as the NPC grid). */
@@ -85,29 +84,4 @@ export const buildPlayerGrid = (pg: PlayerGrid, g: Grid, players: ArrayLike<numb
   }
   out.n = n;
   return out;
-};
-
-/** Cell range [c0x..c1x] × [c0y..c1y] of the square of half-side R around (x, y), clamped into `g`. */
-export interface CellRange {
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
-}
-
-/** Fill `out` with the clamped cell range of the square of half-side `R` around (x, y) (as `scanGrid` does). */
-export const cellRange = (g: Grid, x: number, y: number, R: number, out: CellRange): void => {
-  const { cols, rows, minX, minY, inv } = g;
-  let cx0 = Math.floor((x - R - minX) * inv),
-    cx1 = Math.floor((x + R - minX) * inv);
-  let cy0 = Math.floor((y - R - minY) * inv),
-    cy1 = Math.floor((y + R - minY) * inv);
-  cx0 = clampCell(cx0, cols);
-  cy0 = clampCell(cy0, rows);
-  cx1 = clampCell(cx1, cols);
-  cy1 = clampCell(cy1, rows);
-  out.x0 = cx0;
-  out.x1 = cx1;
-  out.y0 = cy0;
-  out.y1 = cy1;
 };

@@ -27,7 +27,7 @@
 import { playerRow } from '../../components/player-table.js';
 import { entityExists } from 'bitecs';
 import { cacheEntity, enterEntry } from './entity-rows.js';
-import { cellRange } from './interest-scan.js';
+import { cellRange } from '../tiers/grid-build.js';
 import { MsgType } from './protocol.js';
 import type { ReplicationWorld, SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';

@@ -5,7 +5,8 @@
  */
 import type { CoreWorld } from '../core/world-core.js';
 import type { Grid } from '../tiers/spatial-index.js';
-import { createPlayerGrid, type CellRange, type PlayerGrid } from './interest-scan.js';
+import type { CellRange } from '../tiers/grid-build.js';
+import { createPlayerGrid, type PlayerGrid } from './interest-scan.js';
 import { createSelectScratch, type SelectScratch } from './interest-select.js';
 import {
   createClassStats,

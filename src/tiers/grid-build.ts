@@ -36,6 +36,31 @@
 /** Clamp a cell index into 0..n-1 (positions outside the bounds live in the edge cells). */
 export const clampCell = (c: number, n: number): number => (c < 0 ? 0 : c >= n ? n - 1 : c);
 
+/** Cell range [c0x..c1x] × [c0y..c1y] of the square of half-side R around (x, y), clamped into `g`. */
+export interface CellRange {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/** Fill `out` with the clamped cell range of the square of half-side `R` around (x, y) (the scans of the spatial index and of replication). */
+export const cellRange = (g: Grid, x: number, y: number, R: number, out: CellRange): void => {
+  const { cols, rows, minX, minY, inv } = g;
+  let cx0 = Math.floor((x - R - minX) * inv),
+    cx1 = Math.floor((x + R - minX) * inv);
+  let cy0 = Math.floor((y - R - minY) * inv),
+    cy1 = Math.floor((y + R - minY) * inv);
+  cx0 = clampCell(cx0, cols);
+  cy0 = clampCell(cy0, rows);
+  cx1 = clampCell(cx1, cols);
+  cy1 = clampCell(cy1, rows);
+  out.x0 = cx0;
+  out.x1 = cx1;
+  out.y0 = cy0;
+  out.y1 = cy1;
+};
+
 /** One uniform grid over a set of entities (cell-ordered slots). */
 export interface Grid {
   cols: number;

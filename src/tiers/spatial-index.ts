@@ -22,6 +22,8 @@
 import { query } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
 import {
+  type CellRange,
+  cellRange,
   clampCell,
   createGridBuild,
   type Grid,
@@ -182,21 +184,26 @@ const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float
 };
 
 /** Append to `out` the entities of `g` within r of (x, y): slot filter with `margin`, exact on current positions. */
-const scanGrid = (g: Grid, x: number, y: number, r: number, margin: number, px: Float32Array, py: Float32Array, out: number[]): void => {
-  const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
+const scanGrid = (
+  g: Grid,
+  x: number,
+  y: number,
+  r: number,
+  margin: number,
+  px: Float32Array,
+  py: Float32Array,
+  out: number[],
+  range: CellRange,
+): void => {
+  const { cols, cellStart, items, itemX, itemY } = g;
   const R = r + margin,
     R2 = R * R,
     r2 = r * r;
   // Entities outside the bounds live in the edge cells: clamp the scan into the grid.
-  let cx0 = Math.floor((x - R - minX) * inv),
-    cx1 = Math.floor((x + R - minX) * inv);
-  let cy0 = Math.floor((y - R - minY) * inv),
-    cy1 = Math.floor((y + R - minY) * inv);
-  cx0 = clampCell(cx0, cols);
-  cy0 = clampCell(cy0, rows);
-  cx1 = clampCell(cx1, cols);
-  cy1 = clampCell(cy1, rows);
-  for (let cy = cy0; cy <= cy1; cy++) {
+  cellRange(g, x, y, R, range);
+  const cx0 = range.x0,
+    cx1 = range.x1;
+  for (let cy = range.y0; cy <= range.y1; cy++) {
     const j0 = cellStart[cy * cols + cx0],
       j1 = cellStart[cy * cols + cx1 + 1]; // a row's cells are contiguous
     for (let j = j0; j < j1; j++) {
@@ -243,6 +250,8 @@ export const createSpatialIndex = (
   let build: GridBuild | null = null;
   // The slot arrays of the last finished or abandoned build, reused by the next one.
   let spare: GridSlots | null = null;
+  /** Scratch of the radius query's cell range. */
+  const range: CellRange = { x0: 0, x1: 0, y0: 0, y1: 0 };
   const dropBuild = (): void => {
     if (build) spare = build;
     build = null;
@@ -327,8 +336,8 @@ export const createSpatialIndex = (
     queryRadius(x, y, r, out) {
       out.length = 0;
       if (!px || !py || !(r >= 0)) return 0;
-      scanGrid(npcGrid, x, y, r, margin, px, py, out);
-      scanGrid(playerGrid, x, y, r, playerMargin, px, py, out);
+      scanGrid(npcGrid, x, y, r, margin, px, py, out, range);
+      scanGrid(playerGrid, x, y, r, playerMargin, px, py, out, range);
       return out.length;
     },
     // A running sliced build's second slot arrays count too (≈ 14 B per NPC while it runs).
