@@ -16,6 +16,19 @@ afterEach(async () => {
   ts = null;
 });
 
+/** `n` moving NPCs around (500, 500), alternately 20 and 90 units out (inside and beyond the detailed radius). */
+const movingRing = (world: TestServer['world'], n: number): number[] => {
+  const npcs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = i % 2 ? 20 : 90;
+    const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
+    world.stores.Velocity.x[e] = 1.5;
+    world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
+    npcs.push(e);
+  }
+  return npcs;
+};
+
 const isSnap = (m: ServerMsg): m is SnapshotMsg => m.type === 17;
 
 describe('session priority under injected overload', () => {
@@ -134,14 +147,7 @@ describe('idle players under load (issue 12: 10,000 sessions)', () => {
   it('active players keep every step; idle players are deferred down to idlePlayerMinHz, spectators to nonPlayerMinHz; deltas stay exact', async () => {
     ts = await startTestServer({ net: { replicateBudgetMs: 0.000001, interestRadius: 120, detailedRadius: 40 } });
     const { world } = ts;
-    const npcs: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      const r = i % 2 ? 20 : 90;
-      const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
-      world.stores.Velocity.x[e] = 1.5;
-      world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
-      npcs.push(e);
-    }
+    const npcs = movingRing(world, 12);
     const active = await ts.client();
     const idle = await ts.client();
     const spectator = await ts.client();
@@ -275,14 +281,7 @@ describe('overload floors (issue 12: 10,000 sessions on one core)', () => {
       },
     });
     const { world } = ts;
-    const npcs: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const r = i % 2 ? 20 : 90;
-      const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
-      world.stores.Velocity.x[e] = 1.5;
-      world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
-      npcs.push(e);
-    }
+    const npcs = movingRing(world, 8);
     const active = await ts.client();
     const idle = await ts.client();
     const wa = await active.join('w1', 'a');
