@@ -6,7 +6,7 @@
  */
 import { resolveNetConfig, type NetConfig } from '../src/net/net-config.js';
 import { replicateWorld } from '../src/net/replicate-phase.js';
-import { createWorldNet, type NetTransport } from '../src/net/replication.js';
+import { createWorldNet, type NetTransport, type WorldNet } from '../src/net/replication.js';
 import { createConn, createSession } from '../src/net/session.js';
 import { SessionClass } from '../src/net/session-priority.js';
 import { movementSystem } from '../systems/movement-system.js';
@@ -21,6 +21,24 @@ export const OVERLOAD_OFF: Partial<NetConfig> = {
   overloadIdlePlayerMinHz: 10_000,
   overloadNonPlayerMinHz: 10_000,
   overloadReplicateBudgetMs: 60_000,
+};
+
+/**
+ * One bench step of a world with replication only: movement, time, the step counter, what the
+ * tiering phase does every step (grid rebuilds, outside the measurement), then `before` and the
+ * replicate phase, whose process CPU ms is returned.
+ */
+export const replicateStepCpuMs = (world: ReturnType<typeof genWorld>['world'], net: WorldNet, before?: () => void): number => {
+  movementSystem(world, world.ctx);
+  timeSystem(world, world.ctx);
+  world.ctx.step++;
+  world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
+  world.spatial.rebuildPlayers(world, 0);
+  before?.();
+  const c = process.cpuUsage();
+  replicateWorld(world, world.ctx, net);
+  const d = process.cpuUsage(c);
+  return (d.user + d.system) / 1000;
 };
 
 /**
@@ -49,18 +67,12 @@ export const replicateMixPhase = async (ctx: SuiteContext, sessions: number, ove
   const steps = ctx.quick ? 40 : 200;
   let cpuMs = 0;
   const step = (measure: boolean): void => {
-    movementSystem(world, world.ctx);
-    timeSystem(world, world.ctx);
-    world.ctx.step++;
-    world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
-    world.spatial.rebuildPlayers(world, 0);
-    const now = performance.now();
-    for (let i = 0; i < active; i++) net.sessions[i].lastInputAt = now;
-    world.ctx.budgets.interestQuality = 3; // emergency
-    const c = process.cpuUsage();
-    replicateWorld(world, world.ctx, net);
-    const d = process.cpuUsage(c);
-    if (measure) cpuMs += (d.user + d.system) / 1000;
+    const ms = replicateStepCpuMs(world, net, () => {
+      const now = performance.now();
+      for (let i = 0; i < active; i++) net.sessions[i].lastInputAt = now;
+      world.ctx.budgets.interestQuality = 3; // emergency
+    });
+    if (measure) cpuMs += ms;
   };
   for (let i = 0; i < 40; i++) step(false);
   const byClass0 = net.stats.byClass.map((c) => c.snapshots);

@@ -28,7 +28,6 @@
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
-import { replicateWorld } from '../src/net/replicate-phase.js';
 import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport, type SnapshotFrame } from '../src/net/replication.js';
 import { createConn, createSession, type Session } from '../src/net/session.js';
 import { populateNpcs } from '../src/world/populate.js';
@@ -39,7 +38,7 @@ import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
 import { e2e, type E2eOptions, idleCapacity, pinServer } from './net-e2e.js';
-import { OVERLOAD_OFF, replicateMixPhase } from './net-mix-phase.js';
+import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 
@@ -128,16 +127,8 @@ const replicatePhaseBench = async (
   const steps = ctx.quick ? 30 : 150;
   let cpuMs = 0;
   const step = (measure: boolean): void => {
-    movementSystem(world, world.ctx);
-    timeSystem(world, world.ctx);
-    world.ctx.step++;
-    // What the tiering phase does every step (outside the measured replicate phase).
-    world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
-    world.spatial.rebuildPlayers(world, 0);
-    const c = process.cpuUsage();
-    replicateWorld(world, world.ctx, net);
-    const d = process.cpuUsage(c);
-    if (measure) cpuMs += (d.user + d.system) / 1000;
+    const ms = replicateStepCpuMs(world, net);
+    if (measure) cpuMs += ms;
   };
   for (let i = 0; i < 10; i++) step(false);
   const sent0 = net.stats.snapshotsSent;
