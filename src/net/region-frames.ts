@@ -27,12 +27,13 @@
 import { playerRow } from '../../components/player-table.js';
 import { entityExists } from 'bitecs';
 import { cacheEntity, enterEntry } from './entity-rows.js';
+import { copyShared } from './entry-writer.js';
 import { cellRange } from '../tiers/grid-build.js';
 import { MsgType } from './protocol.js';
 import type { ReplicationWorld, SnapshotFrame } from './replication.js';
 import type { Session } from './session.js';
 import type { RegionFrames } from './region-state.js';
-import { createWriter, ensure, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
+import { createWriter, writeArrayHeader, writeBytes, writeFloat64, writeInt, type ByteWriter } from './snapshot-writer.js';
 import { E_ENTER_END, ENT_STRIDE, type WorldNet } from './world-net.js';
 
 /** Region state for `net`'s world (lattice from the world's bounds and the net config). */
@@ -112,9 +113,7 @@ const addEntity = (world: ReplicationWorld, net: WorldNet, body: ByteWriter, e: 
   if (ent[r] !== net.run) cacheEntity(world, net, e, row);
   const start = enterEntry(world, net, e, row),
     end = ent[r + E_ENTER_END];
-  ensure(body, end - start);
-  body.bytes.set(net.enterShared.bytes.subarray(start, end), body.pos);
-  body.pos += end - start;
+  copyShared(body, net.enterShared, start, end);
 };
 
 /**
