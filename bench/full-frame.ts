@@ -12,6 +12,7 @@
  */
 import { query } from 'bitecs';
 import { playerRow } from '../components/player-table.js';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createScenePool, enableScenes } from '../src/content/scene-job.js';
 import { resolveNetConfig } from '../src/net/net-config.js';
@@ -68,9 +69,14 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
   const phaseSum = new Float64Array(PHASES.length);
   const snaps0 = net.stats.snapshotsSent;
   const load0 = os.loadavg();
+  // WT_FRAME_DUMP=file: per-step total, phase ms and the near pass's phase before the step (tail analysis).
+  const dump: number[][] | null = process.env.WT_FRAME_DUMP ? [] : null;
   for (let i = 0; i < steps; i++) {
+    const nearPhase = world.npcSim.nearPhase,
+      building = world.spatial.npcBuilding() ? 1 : 0;
     runStep(world);
     ms.push(world.stats.totalMs);
+    dump?.push([world.stats.totalMs, nearPhase, building, ...world.stats.phaseMs]);
     for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];
     await tick();
   }
@@ -113,6 +119,8 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
   ctx.log(
     `${label}: ${(within * 100).toFixed(1)} % of ${steps} steps <= ${TARGET_MS} ms (p50 ${fig.p50Ms}, p95 ${fig.p95Ms}, p99 ${fig.p99Ms} ms; physics ${fig.phaseMeanMs.physics} ms; tiers ${tiers.join('/')}; load ${fig.loadAvgEnd.join(' ')})`,
   );
+  if (dump !== null && process.env.WT_FRAME_DUMP)
+    writeFileSync(`${process.env.WT_FRAME_DUMP}.${label.replace(/\W+/g, '-')}.json`, JSON.stringify(dump));
   await shards?.stop();
   destroySimWorld(world);
   await pool.stop();
@@ -121,7 +129,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
 
 /** Run the three configurations and record `fullPipelineFrames` in the suite's results. */
 export const fullPipelineFrames = async (ctx: SuiteContext): Promise<void> => {
-  const steps = ctx.quick ? 40 : 240;
+  const steps = Number(process.env.WT_FRAME_STEPS ?? (ctx.quick ? 40 : 240));
   const tuning = { cellSize: 8 };
   const net0 = resolveNetConfig({});
   const out: Record<string, unknown> = {
@@ -130,17 +138,23 @@ export const fullPipelineFrames = async (ctx: SuiteContext): Promise<void> => {
     requirement: '95 % of frames within 16 ms',
     cores: os.availableParallelism(),
   };
-  out.physicsOff = await runConfig(ctx, 'full pipeline, physics off (movement)', false, steps);
-  out.physicsInline = await runConfig(ctx, 'full pipeline, physics inline', { shards: 0, tuning }, steps);
-  out.physicsShardsAuto = await runConfig(ctx, 'full pipeline, physics shards auto', { shards: 'auto', mode: 'auto', tuning }, steps);
+  // WT_FRAME_ONLY=auto (or a comma list of off, inline, auto, inlineNoLod, autoNoLod): only those configurations (A/B sittings).
+  const only = process.env.WT_FRAME_ONLY?.split(',') ?? null;
+  const want = (k: string): boolean => only === null || only.includes(k);
+  if (want('off')) out.physicsOff = await runConfig(ctx, 'full pipeline, physics off (movement)', false, steps);
+  if (want('inline')) out.physicsInline = await runConfig(ctx, 'full pipeline, physics inline', { shards: 0, tuning }, steps);
+  if (want('auto'))
+    out.physicsShardsAuto = await runConfig(ctx, 'full pipeline, physics shards auto', { shards: 'auto', mode: 'auto', tuning }, steps);
   // Before the level of detail (every body in every step), same run.
-  out.physicsInlineNoLod = await runConfig(ctx, 'full pipeline, physics inline, no LOD', { shards: 0, tuning }, steps, false);
-  out.physicsShardsAutoNoLod = await runConfig(
-    ctx,
-    'full pipeline, physics shards auto, no LOD',
-    { shards: 'auto', mode: 'auto', tuning },
-    steps,
-    false,
-  );
+  if (want('inlineNoLod'))
+    out.physicsInlineNoLod = await runConfig(ctx, 'full pipeline, physics inline, no LOD', { shards: 0, tuning }, steps, false);
+  if (want('autoNoLod'))
+    out.physicsShardsAutoNoLod = await runConfig(
+      ctx,
+      'full pipeline, physics shards auto, no LOD',
+      { shards: 'auto', mode: 'auto', tuning },
+      steps,
+      false,
+    );
   ctx.record('fullPipelineFrames', out);
 };
