@@ -4,7 +4,9 @@
  *
  *   step:   1 .. S        S+1 .. S+P        S+P+1   S+P+2    S+P+3 .. S+P+2+N
  *           scan players  place candidates  caps    commit   next near set
- *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 7 + 5 + 1 + 1 + 3 by default)
+ *           (S = nearScanParts, P = nearPlaceParts, N = nearNextParts; 7 + 5 + 1 + 1 + 3 by default;
+ *           S grows up to 2 × nearScanParts where the players' discs hold many NPCs: {@link scanParts};
+ *           the caps take two steps where the tier lists are long: `npcSim.nearCapsSplitMin`)
  *
  * The caps (tiers 0..2 over the tier lists, the heaviest part: ∝ ambient candidates) and the
  * commit (tiers, due-heap entries) run in two steps; between them only the scratch lists hold
@@ -33,6 +35,35 @@ import { refreshUpper } from './coarse-movement.js';
 export const NearPhase = { none: 0, scan: 1, place: 2, caps: 3, next: 4, commit: 5 } as const;
 
 const per = (total: number, parts: number): number => Math.max(1, Math.ceil(total / Math.max(1, parts)));
+
+/** At most this many times `nearScanParts` scan steps (staleness: a pass's tiers change at its commit). */
+const NEAR_SCAN_MAX_FACTOR = 2;
+
+/**
+ * Steps of the running pass's player scans: `nearScanParts`, or more where the expected candidate
+ * checks (players × NPCs per disc of radius R, from the grid's mean density) exceed
+ * `nearScanParts` × `npcSim.nearScanChecks` (src/tiers/tier-state.ts `NEAR_SCAN_CHECKS_PER_SLICE`) — at 100k NPCs + 1k players on the default
+ * density (≈ 730 NPCs per disc) 10 steps instead of 7, at 1M NPCs (≈ 120 per disc) unchanged. A
+ * function of the pass's player count, the grid (not swapped while a scan runs) and the config,
+ * so every slice of a pass (and a pass continued from a checkpoint) slices the same way.
+ */
+export const scanParts = (world: TiersWorld, players: number): number => {
+  const s = world.npcSim;
+  const base = Math.max(1, s.nearScanParts);
+  const g = world.spatial.npcGrid;
+  const tiers = world.config.simulation.tiers;
+  const R = Math.max(tiers.detailed.radius, tiers.active.radius, tiers.ambient.radius) + world.config.simulation.tierHysteresis;
+  const cs = 1 / g.inv;
+  const area = g.cols * g.rows * cs * cs;
+  const checks = area > 0 ? (players * g.n * Math.PI * R * R) / area : 0;
+  return Math.min(base * NEAR_SCAN_MAX_FACTOR, Math.max(base, Math.ceil(checks / Math.max(1, s.nearScanChecks))));
+};
+
+/** Cap tiers 0–1 and tier 2 in two steps? (`npcSim.nearCapsSplitMin`, src/tiers/tier-state.ts `NEAR_CAPS_SPLIT_MIN`.) */
+const capsSplit = (world: TiersWorld): boolean => {
+  const c = world.npcSim.tierCount;
+  return c[0] + c[1] + c[2] >= world.npcSim.nearCapsSplitMin;
+};
 
 /** Cost of placing a touched slot relative to checking a near-set or floored entry. */
 const NEAR_UNIT_RATIO = 7;
@@ -69,7 +100,7 @@ export const stepNearSlices = (world: TiersWorld): void => {
   switch (s.nearPhase) {
     case NearPhase.scan: {
       const n = s.nearTotal;
-      const end = Math.min(n, s.nearCursor + per(n, s.nearScanParts));
+      const end = Math.min(n, s.nearCursor + per(n, scanParts(world, n)));
       scanPlayers(world, s.scanList, s.nearCursor, end);
       s.nearCursor = end;
       if (end >= n) {
@@ -96,8 +127,16 @@ export const stepNearSlices = (world: TiersWorld): void => {
       break;
     }
     case NearPhase.caps: {
-      capsNear(world);
+      // Many upper-tier candidates (the caps cost ∝ the lists): tiers 0–1 this step, tier 2 the
+      // next (`nearCursor` = the next tier to cap, saved by checkpoints), else all three now.
+      if (s.nearCursor === 0 && capsSplit(world)) {
+        capsNear(world, 0, 2);
+        s.nearCursor = 2;
+        break;
+      }
+      capsNear(world, s.nearCursor, 3);
       s.nearPhase = NearPhase.commit;
+      s.nearCursor = 0;
       break;
     }
     case NearPhase.commit: {

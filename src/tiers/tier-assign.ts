@@ -200,8 +200,10 @@ export const assignTiers = (world: TiersWorld, scanMs = 0): void => {
  * maxNpcs, demote the rest one tier down). Only the lists change (no tiers): a sliced near pass
  * runs it one step before the commit (src/tiers/near-slices.ts), with the same result.
  * Uses `selected` as scratch: the caller flushed the last step's selection ({@link flushTicked}).
+ * Tiers `from` ≤ t < `to` only (a sliced pass may cap tiers 0–1 and tier 2 in two steps: each
+ * tier's cap reads its own list, which the caps of the tiers above it have completed).
  */
-export const capUpperTiers = (world: TiersWorld): void => {
+export const capUpperTiers = (world: TiersWorld, from = 0, to = 3): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
   const dist = world.stores.Tier.dist;
@@ -213,7 +215,7 @@ export const capUpperTiers = (world: TiersWorld): void => {
     cnt = s.tierCount;
   // Keep the nearest maxNpcs of tiers 0..2, demote the rest (farthest) one tier down.
   // Floored NPCs (pins, zones) are kept first, nearest first among themselves.
-  for (let t = 0; t < 3; t++) {
+  for (let t = from; t < to; t++) {
     const cap = sim.tiers[TIER_KEYS[t]].maxNpcs;
     const n = cnt[t];
     if (n <= cap) continue;

@@ -305,12 +305,13 @@ export const commitNear = (world: TiersWorld, t0: number, capsDone = false): voi
 };
 
 /**
- * Part 2c, first half for sliced passes: the caps of tiers 0..2 over the tier lists (no tier
- * changes), so the commit step does not also pay for them; {@link commitNear} with `capsDone` follows.
+ * Part 2c, first half for sliced passes: the caps of tiers `from` ≤ t < `to` (default 0..2) over the
+ * tier lists (no tier changes), so the commit step does not also pay for them; {@link commitNear}
+ * with `capsDone` follows once tiers 0..2 are capped.
  */
-export const capsNear = (world: TiersWorld): void => {
+export const capsNear = (world: TiersWorld, from = 0, to = 3): void => {
   flushTicked(world.npcSim, world.stores.Tier); // keepNearest reuses `selected`
-  capUpperTiers(world);
+  capUpperTiers(world, from, to);
 };
 
 /** Part 2d: candidates [from, to) that are not plain far dormant now form the next near set. */

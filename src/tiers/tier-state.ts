@@ -123,6 +123,13 @@ export interface NpcSimState extends DueIndex {
   nearTotal: number;
   nearPassMs: number;
   nearScanParts: number;
+  /**
+   * Candidate checks a scan slice aims at (src/tiers/near-slices.ts `scanParts`: dense discs take
+   * up to 2 × `nearScanParts` steps) and tier-list entries from which the caps take two steps
+   * (`NEAR_SCAN_CHECKS_PER_SLICE`, `NEAR_CAPS_SPLIT_MIN` by default; tests lower them).
+   */
+  nearScanChecks: number;
+  nearCapsSplitMin: number;
   nearPlaceParts: number;
   nearNextParts: number;
   /**
@@ -209,6 +216,20 @@ export const GRID_BUILD_PARTS = 120;
 /** Default steps of a near pass's player scans, candidate placement and next-near-set build. */
 export const NEAR_SCAN_PARTS = 7;
 export const NEAR_PLACE_PARTS = 5;
+
+/**
+ * Candidate checks (an NPC-grid slot within R + margin of a scanned player: a position read by id
+ * and a distance) one near-pass scan slice aims at: ≈ 1.5–2 ms on the bench machine (≈ 20–25 ns a
+ * check, mostly the cache miss of the position read). Where the players' discs hold many NPCs the
+ * scans take more steps than `nearScanParts` (src/tiers/near-slices.ts `scanParts`).
+ */
+export const NEAR_SCAN_CHECKS_PER_SLICE = 75_000;
+
+/**
+ * Entries in the tier lists 0..2 from which a sliced near pass caps tiers 0–1 and tier 2 in two
+ * steps (the caps walk each list about three times: at 100k NPCs + 1k players ≈ 200k entries, ≈ 4 ms in one step).
+ */
+export const NEAR_CAPS_SPLIT_MIN = 100_000;
 export const NEAR_NEXT_PARTS = 3;
 
 const growLen = (len: number, need: number): number => Math.max(need, Math.ceil(len * 1.5), SMALL);
@@ -300,6 +321,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearTotal: 0,
     nearPassMs: 0,
     nearScanParts: NEAR_SCAN_PARTS,
+    nearScanChecks: NEAR_SCAN_CHECKS_PER_SLICE,
+    nearCapsSplitMin: NEAR_CAPS_SPLIT_MIN,
     nearPlaceParts: NEAR_PLACE_PARTS,
     nearNextParts: NEAR_NEXT_PARTS,
     movedStep: new Uint16Array(n),

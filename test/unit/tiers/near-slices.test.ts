@@ -82,6 +82,45 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
     }
   });
 
+  it('dense discs (more scan steps) and long tier lists (caps in two steps) give the one-shot pass too', () => {
+    const a = setup(),
+      b = setup();
+    // Thresholds lowered: every scan slice is "dense" (2 × nearScanParts = 14 steps: 12 players,
+    // one each) and the caps always split (tiers 0–1, then tier 2).
+    b.w.npcSim.nearScanChecks = 1;
+    b.w.npcSim.nearCapsSplitMin = 0;
+    for (let i = 0; i < 3; i++) {
+      runStep(a.w);
+      runStep(b.w);
+    }
+    for (let round = 0; round < 3; round++) {
+      jump(a.w, a.players, round);
+      jump(b.w, b.players, round);
+      runNearPass(a.w);
+      startNearSlices(b.w);
+      const phases: number[] = [NearPhase.scan];
+      while (b.w.npcSim.nearPhase !== NearPhase.none) {
+        phases.push(b.w.npcSim.nearPhase);
+        stepNearSlices(b.w);
+      }
+      const count = (ph: number) => phases.filter((x) => x === ph).length;
+      expect(count(NearPhase.scan)).toBe(12);
+      expect(count(NearPhase.caps)).toBe(2);
+      expect(phases.length).toBe(12 + b.w.npcSim.nearPlaceParts + 3 + b.w.npcSim.nearNextParts);
+      expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
+      const T = (w: ReturnType<typeof setup>['w']) => {
+        const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((x, y) => x - y);
+        return npcs.map((e) => [w.stores.Tier.nextTickAt[e], w.stores.Tier.frozen[e]]);
+      };
+      expect(T(b.w)).toEqual(T(a.w));
+      expect(b.w.tierStats.lastTierChanges).toBe(a.w.tierStats.lastTierChanges);
+      expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
+      expect(Array.from(b.w.npcSim.near.subarray(0, b.w.npcSim.nearCount))).toEqual(
+        Array.from(a.w.npcSim.near.subarray(0, a.w.npcSim.nearCount)),
+      );
+    }
+  });
+
   it('the tiering phase runs one slice per step, commits tiers once per pass, and stays within the caps', () => {
     const { w } = setup();
     runStep(w); // first pass: urgent, full
