@@ -69,6 +69,20 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
   const phaseSum = new Float64Array(PHASES.length);
   const snaps0 = net.stats.snapshotsSent;
   const load0 = os.loadavg();
+  // WT_FRAME_CPU=1: each phase's process CPU ms (not wall: the host is shared) in the dump instead of wall ms.
+  const cpuPhase = new Float64Array(PHASES.length);
+  if (process.env.WT_FRAME_CPU === '1') {
+    const phaseOf = world.pipelinePhase;
+    world.pipeline = world.pipeline.map((e, i) => ({
+      ...e,
+      run: (w: typeof world, c: typeof world.ctx) => {
+        const a = process.cpuUsage();
+        e.run(w, c);
+        const d = process.cpuUsage(a);
+        cpuPhase[phaseOf[i]] += (d.user + d.system) / 1000;
+      },
+    }));
+  }
   // WT_FRAME_DUMP=file: per-step total, phase ms and the near pass's phase before the step (tail analysis).
   const dump: number[][] | null = process.env.WT_FRAME_DUMP ? [] : null;
   for (let i = 0; i < steps; i++) {
@@ -76,7 +90,8 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
       building = world.spatial.npcBuilding() ? 1 : 0;
     runStep(world);
     ms.push(world.stats.totalMs);
-    dump?.push([world.stats.totalMs, nearPhase, building, ...world.stats.phaseMs]);
+    dump?.push([world.stats.totalMs, nearPhase, building, ...(process.env.WT_FRAME_CPU === '1' ? cpuPhase : world.stats.phaseMs)]);
+    cpuPhase.fill(0);
     for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];
     await tick();
   }
