@@ -90,7 +90,14 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
       building = world.spatial.npcBuilding() ? 1 : 0;
     runStep(world);
     ms.push(world.stats.totalMs);
-    dump?.push([world.stats.totalMs, nearPhase, building, ...(process.env.WT_FRAME_CPU === '1' ? cpuPhase : world.stats.phaseMs)]);
+    dump?.push([
+      world.stats.totalMs,
+      nearPhase,
+      building,
+      ...(process.env.WT_FRAME_CPU === '1' ? cpuPhase : world.stats.phaseMs),
+      net.stats.snapshotsSent,
+      world.spatial.margin(),
+    ]);
     cpuPhase.fill(0);
     for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];
     await tick();
