@@ -149,7 +149,7 @@ const suite: Suite = {
     ctx.record('tiering', {
       passes:
         'near passes spread over steps: player scans / candidate placement / commit / next near set, ' +
-        `${s.nearScanParts} + ${s.nearPlaceParts} + 1 + 1 + ${s.nearNextParts} slices (caps, then commit); the NPC grid is rebuilt in ${s.gridBuildParts} + 1 slices (src/tiers/grid-build.ts: count, row starts, scatter into rows, per-row column sort) from 0.2 cells of margin, whole only past half a cell`,
+        `${s.nearScanParts} + ${s.nearPlaceParts} + 1 + 1 + ${s.nearNextParts} slices (caps, then commit; scans up to 2x nearScanParts where discs are dense, caps in two steps from ${s.nearCapsSplitMin} tier-list entries); the NPC grid is rebuilt in ${s.gridBuildParts} + 1 slices (src/tiers/grid-build.ts: count, row starts, scatter into rows, per-row column sort) from 0.2 cells of margin, whole only past half a cell`,
       movement: `coarse dormant movement: upper tiers every step, a 1/${s.dormantMoveSteps} slice of all NPCs per step catching up its lag`,
       gridMarginEnd: r(world.spatial.margin()),
       // A sliced NPC-grid build's second slot arrays are in memory.spatialIndexBytes while it runs.
