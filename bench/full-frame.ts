@@ -97,6 +97,9 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
       ...(process.env.WT_FRAME_CPU === '1' ? cpuPhase : world.stats.phaseMs),
       net.stats.snapshotsSent,
       world.spatial.margin(),
+      ['normal', 'degraded', 'emergency'].indexOf(world.controller.mode),
+      world.ctx.budgets.interestQuality,
+      world.ctx.budgets.farReplicationEvery,
     ]);
     cpuPhase.fill(0);
     for (let k = 0; k < PHASES.length; k++) phaseSum[k] += world.stats.phaseMs[k];

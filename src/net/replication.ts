@@ -103,7 +103,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     fb = net.slotRows;
   // The query marks what it finds (the tag of the mark loop below, which it then skips).
   let marked = false;
-  if (f.requeryEvery <= 1 || ordinal % f.requeryEvery === 0) {
+  if (ordinal % Math.max(1, f.requeryEvery) === 0) {
     n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale, mark);
     marked = true;
   } else {
@@ -215,7 +215,11 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     }
   }
 
-  const farGate = f.farEvery > 1 && ordinal % f.farEvery !== 0;
+  // Evaluated for every session, and the far test below for every entity (farEvery 1: ordinal % 1
+  // is 0, nothing is gated), so this code has type feedback before the controller first asks for a
+  // staler far ring: a branch first taken then deoptimized the encoder mid-run, and the phase cost
+  // ≈ 3× for several steps right when the frame was already over budget (docs/NET-SCALE.md, 100k).
+  const farGate = ordinal % Math.max(1, f.farEvery) !== 0;
   const det2 = cfg.detailedRadius * cfg.detailedRadius;
   const enters = net.enters,
     updates = net.updates,
@@ -235,11 +239,10 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     const e = visible[i],
       row = rows[i],
       r = row * ENT_STRIDE;
-    if (farGate) {
-      const dx = rowPos[2 * row] - pxw,
-        dy = rowPos[2 * row + 1] - pyw;
-      if (dx * dx + dy * dy > det2) continue; // far and not due: keep what the client has
-    }
+    const dx = rowPos[2 * row] - pxw,
+      dy = rowPos[2 * row + 1] - pyw;
+    const far = dx * dx + dy * dy > det2;
+    if (farGate && far) continue; // far and not due: keep what the client has
     const x = ent[r + E_X],
       y = ent[r + E_Y],
       kt = ent[r + E_KT],
