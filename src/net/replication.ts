@@ -71,6 +71,44 @@ export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
 };
 
 /**
+ * The quality-3 refresh (a snapshot between two queries): the first `count` entries of the
+ * session's known set minus dead ids, appended to `net.visible` / `net.visRow` from `n`, each at
+ * the cache row it had in its last snapshot when that row still holds it (a slot of the NPC grid —
+ * what a query would see — or of this run's player grid); else at its fallback row once bitecs'
+ * entity index says it is alive (read directly: entityExists per id was the most expensive line
+ * of this path). Returns the new count.
+ */
+const refreshView = (world: ReplicationWorld, net: WorldNet, s: Session, count: number, n0: number): number => {
+  const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
+  const { sparse, dense, aliveCount, versioning } = index;
+  const kn = s.known,
+    rows = net.visRow,
+    visible = net.visible,
+    fb = net.slotRows;
+  const g = net.npcGrid,
+    gItems = g === null ? null : g.items,
+    gn = g === null ? 0 : g.n,
+    pItems = net.pgrid.items,
+    pn = net.pgrid.n;
+  let n = n0;
+  for (let i = 0; i < count; i++) {
+    const id = kn[i * KNOWN_STRIDE],
+      row = kn[i * KNOWN_STRIDE + 4];
+    if (row < gn ? gItems !== null && gItems[row] === id : row < gn + pn && row < fb && pItems[row - gn] === id) {
+      rows[n] = row;
+      visible[n++] = id;
+      continue;
+    }
+    const d = sparse[id];
+    if (versioning ? entityExists(world, id) : d !== undefined && d < aliveCount && dense[d] === id) {
+      rows[n] = fb + id;
+      visible[n++] = id;
+    }
+  }
+  return n;
+};
+
+/**
  * Encode one session's delta snapshot into `net.out` and update its known set to what the
  * bytes say. Returns the byte length. Exported for the bench (encoding without sockets).
  *
@@ -103,37 +141,14 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     fb = net.slotRows;
   // The query marks what it finds (the tag of the mark loop below, which it then skips).
   let marked = false;
-  if (ordinal % Math.max(1, f.requeryEvery) === 0) {
+  // The refresh runs for every session (with nothing to refresh after a query), so its call and
+  // the code around it have type feedback before the controller's first quality-3 step.
+  const requery = ordinal % Math.max(1, f.requeryEvery) === 0;
+  if (requery) {
     n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale, mark);
     marked = true;
-  } else {
-    // Refresh: the known set minus dead ids, each at the cache row it had in its last snapshot
-    // when that row still holds it (a slot of the NPC grid — what a query would see — or of this
-    // run's player grid); else at its fallback row once bitecs' entity index says it is alive
-    // (read directly: entityExists per id was the most expensive line of this path).
-    const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
-    const { sparse, dense, aliveCount, versioning } = index;
-    const kn = s.known;
-    const g = net.npcGrid,
-      gItems = g === null ? null : g.items,
-      gn = g === null ? 0 : g.n,
-      pItems = net.pgrid.items,
-      pn = net.pgrid.n;
-    for (let i = 0; i < s.knownCount; i++) {
-      const id = kn[i * KNOWN_STRIDE],
-        row = kn[i * KNOWN_STRIDE + 4];
-      if (row < gn ? gItems !== null && gItems[row] === id : row < gn + pn && row < fb && pItems[row - gn] === id) {
-        rows[n] = row;
-        visible[n++] = id;
-        continue;
-      }
-      const d = sparse[id];
-      if (versioning ? entityExists(world, id) : d !== undefined && d < aliveCount && dense[d] === id) {
-        rows[n] = fb + id;
-        visible[n++] = id;
-      }
-    }
   }
+  n = refreshView(world, net, s, requery ? 0 : s.knownCount, n);
   if (n > cfg.maxEntitiesPerSession) {
     // Denser than the cap: keep the own player, then the nearest and most important.
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;

@@ -258,8 +258,11 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       prio: new Uint8Array(64),
       counts: new Int32Array(5),
       starts: new Int32Array(5),
-      frame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
-      sessionFrame: { step: 0, worldTime: 0, sendTime: 0, radiusScale: 1, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
+      // Fractional fields start fractional (every field is written before each use): in V8 a field
+      // first holding small integers, later a fraction (radiusScale 1 → 0.75 when the controller
+      // first degrades), changes the object's map and deoptimized every function reading frames.
+      frame: { step: 0, worldTime: 0.5, sendTime: 0.5, radiusScale: 0.5, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
+      sessionFrame: { step: 0, worldTime: 0.5, sendTime: 0.5, radiusScale: 0.5, farEvery: 1, requeryEvery: 1, snapshotEvery: 1 },
       overload: createOverloadState(),
     },
   };
