@@ -23,6 +23,7 @@ import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
+import { coarseMovementOn } from '../tiers/coarse-movement.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -68,6 +69,12 @@ export interface WorldSnapshotHeader {
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
+  /**
+   * A world with physics: whether its last step ran with level of detail (src/physics/physics-lod.ts
+   * `PhysicsLod.on`: the step that turns it off catches lagging NPCs up). Absent (older checkpoints):
+   * taken as whether the restored world would run with it now.
+   */
+  physics?: { lodOn: boolean };
 }
 
 /** A captured (copied) world, ready to be encoded off the loop. */
@@ -157,6 +164,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
     fields,
     ...(gameFields.length ? { gameFields } : {}),
+    ...(world.physics ? { physics: { lodOn: world.physics.lod.on } } : {}),
   };
   const packed = packSections({ ...header }, sections);
   return {
@@ -267,5 +275,9 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
     ...sp,
   });
+  if (world.physics) {
+    const on = h.physics?.lodOn;
+    world.physics.lod.on = typeof on === 'boolean' ? on : coarseMovementOn(world);
+  }
   return world;
 };

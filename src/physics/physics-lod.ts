@@ -34,7 +34,8 @@ import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { pushOutOfObstacles } from './collide-kernel.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
-import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS } from './physics-types.js';
+import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS, type PhysicsShared } from './physics-types.js';
+import { MAX_SWEPT_BOUNCES, sweepObstacles } from './swept.js';
 import { TierCode } from '../../components/tier.js';
 
 const AMBIENT = TierCode.ambient,
@@ -70,12 +71,64 @@ export const createPhysicsLod = (): PhysicsLod => ({
 const hasTiers = (world: PhysicsLodWorld): world is TieredWorld => (world as PhysicsLodWorld & Partial<TiersSlot>).npcSim !== undefined;
 
 /**
+ * First wall contact on the path `moveReflect` takes from (x, y) at (vx, vy) for `seconds` inside
+ * [loX, hiX] × [loY, hiY] (straight, turned once per axis at an edge): the seconds until it, or
+ * `Infinity` when the path is clear; the wall's normal in o[0], o[1] (src/physics/swept.ts).
+ */
+const firstContact = (
+  s: PhysicsShared,
+  x: number,
+  y: number,
+  vx: number,
+  vy: number,
+  seconds: number,
+  loX: number,
+  loY: number,
+  hiX: number,
+  hiY: number,
+  r: number,
+  o: Float64Array,
+): number => {
+  // When the path meets an edge (per axis), it turns there: up to three straight pieces.
+  let tx = Number.POSITIVE_INFINITY,
+    ty = Number.POSITIVE_INFINITY;
+  if (vx > 0 && x <= hiX && x + vx * seconds > hiX) tx = (hiX - x) / vx;
+  else if (vx < 0 && x >= loX && x + vx * seconds < loX) tx = (loX - x) / vx;
+  if (vy > 0 && y <= hiY && y + vy * seconds > hiY) ty = (hiY - y) / vy;
+  else if (vy < 0 && y >= loY && y + vy * seconds < loY) ty = (loY - y) / vy;
+  let t0 = 0;
+  for (let piece = 0; piece < 3; piece++) {
+    const next = tx < ty ? tx : ty;
+    const t1 = next < seconds ? next : seconds;
+    const d = t1 - t0;
+    const h = sweepObstacles(s, x, y, vx * d, vy * d, r, o);
+    if (h !== Number.POSITIVE_INFINITY) return t0 + h * d;
+    if (t1 >= seconds) break;
+    x += vx * d;
+    y += vy * d;
+    if (t1 === tx) {
+      vx = -vx;
+      tx = Number.POSITIVE_INFINITY;
+    }
+    if (t1 === ty) {
+      vy = -vy;
+      ty = Number.POSITIVE_INFINITY;
+    }
+    t0 = t1;
+  }
+  return Number.POSITIVE_INFINITY;
+};
+
+/**
  * Move body `e` (an NPC outside the step) coarsely over `seconds` of simulation: the anomaly guard
  * of the step (non-finite position → back at its last good position at rest; absurd speed or a
  * position outside the world clamped; each counted), then a straight line at its velocity
- * reflected `npcRadius` inside the world edges (`moveReflect`, as plain movement), then pushed out
- * of the obstacles of the cell it ends in (it turns away, like an NPC of the step). No collision:
- * a long catch-up can cross a thin wall that a stepped body could not (docs/ARCHITECTURE.md).
+ * reflected `npcRadius` inside the world edges (`moveReflect`, as plain movement) — swept against
+ * the obstacles: at the first wall on that path it stops, turns away as an NPC of the step does
+ * (velocity component into the wall reflected) and goes on for the time left, at most
+ * `MAX_SWEPT_BOUNCES` contacts (then it stays at the last) — then pushed out of the obstacles of
+ * the cell it ends in (a body that started overlapping one). So a long catch-up cannot cross a thin
+ * wall; a path that meets none is the plain one, bit for bit. No collision with other bodies.
  */
 export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Float64Array): void => {
   const s = ps.shared,
@@ -111,13 +164,36 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
     loY = b.minY + r,
     hiX = b.maxX - r,
     hiY = b.maxY - r;
-  moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
+  const hasObs = s.obsItems.length > 0;
+  let stopped = false;
+  if (hasObs) {
+    // Swept: walk the path to the first wall on it, turn away (as the kernel turns an NPC), go on
+    // for the time left; at most MAX_SWEPT_BOUNCES contacts, then it stays at the last one. A move
+    // that meets no wall is the plain `moveReflect` below, bit for bit.
+    let left = seconds;
+    for (let hits = 0; !stopped; ) {
+      const t = firstContact(s, px[e], py[e], vx[e], vy[e], left, loX, loY, hiX, hiY, r, o);
+      if (t === Number.POSITIVE_INFINITY) break;
+      moveReflect(e, t, px, py, vx, vy, loX, loY, hiX, hiY);
+      const vn = vx[e] * o[0] + vy[e] * o[1];
+      if (vn < 0) {
+        vx[e] -= 2 * vn * o[0];
+        vy[e] -= 2 * vn * o[1];
+      }
+      st.sweptContacts++;
+      st.obstaclePushes++;
+      left -= t;
+      if (++hits >= MAX_SWEPT_BOUNCES) stopped = true;
+    }
+    seconds = left;
+  }
+  if (!stopped) moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
   // One reflection per axis: a move longer than the world (a huge lag × maxSpeed) is clamped.
   if (!(px[e] >= loX)) px[e] = loX;
   else if (px[e] > hiX) px[e] = hiX;
   if (!(py[e] >= loY)) py[e] = loY;
   else if (py[e] > hiY) py[e] = hiY;
-  if (s.obsItems.length > 0) {
+  if (hasObs) {
     const side = ps.side,
       cell = ps.config.cellSize;
     let gx = Math.floor((px[e] - b.minX) / cell),
