@@ -71,6 +71,48 @@ export const createPhysicsLod = (): PhysicsLod => ({
 const hasTiers = (world: PhysicsLodWorld): world is TieredWorld => (world as PhysicsLodWorld & Partial<TiersSlot>).npcSim !== undefined;
 
 /**
+ * Can a move by at most (ax, ay) per axis from (x, y) come within `r` of an obstacle? Its path
+ * (reflected at edges or not) stays in the box (x ± ax, y ± ay): the rects listed by the collision
+ * cells under it are tested against that box grown by `r`. Nearly always no — away from walls the
+ * cells are empty — and then the move needs neither the sweep nor the push-out. A move over two
+ * cells long: assumed yes.
+ */
+const nearObstacles = (ps: PhysicsState, x: number, y: number, ax: number, ay: number, r: number): boolean => {
+  const b = ps.bounds,
+    cell = ps.config.cellSize,
+    side = ps.side,
+    s = ps.shared,
+    obsStart = s.obsStart;
+  if (ax > 2 * cell || ay > 2 * cell) return true; // a long move: the sweep decides
+  // The hair of slack keeps a box edge on a cell border inside both cells' reach; `| 0` (not floor)
+  // is exact here: a negative index truncates to 0, which the clamp would give anyway.
+  const inv = 1 / cell,
+    slack = cell * 1e-6;
+  const x0 = x - ax - slack,
+    x1 = x + ax + slack,
+    y0 = y - ay - slack,
+    y1 = y + ay + slack;
+  let gx0 = ((x0 - b.minX) * inv) | 0,
+    gx1 = ((x1 - b.minX) * inv) | 0,
+    gy0 = ((y0 - b.minY) * inv) | 0,
+    gy1 = ((y1 - b.minY) * inv) | 0;
+  gx0 = gx0 < 0 ? 0 : gx0 >= side ? side - 1 : gx0;
+  gx1 = gx1 < 0 ? 0 : gx1 >= side ? side - 1 : gx1;
+  gy0 = gy0 < 0 ? 0 : gy0 >= side ? side - 1 : gy0;
+  gy1 = gy1 < 0 ? 0 : gy1 >= side ? side - 1 : gy1;
+  const rects = s.obsRects,
+    items = s.obsItems;
+  for (let gy = gy0; gy <= gy1; gy++) {
+    const row = gy * side;
+    for (let k = obsStart[row + gx0], end = obsStart[row + gx1 + 1]; k < end; k++) {
+      const q = items[k] * 4;
+      if (rects[q] - r < x1 && rects[q + 2] + r > x0 && rects[q + 1] - r < y1 && rects[q + 3] + r > y0) return true;
+    }
+  }
+  return false;
+};
+
+/**
  * First wall contact on the path `moveReflect` takes from (x, y) at (vx, vy) for `seconds` inside
  * [loX, hiX] × [loY, hiY] (straight, turned once per axis at an edge): the seconds until it, or
  * `Infinity` when the path is clear; the wall's normal in o[0], o[1] (src/physics/swept.ts).
@@ -120,6 +162,48 @@ const firstContact = (
 };
 
 /**
+ * `moveReflect` of body `e` over `seconds`, swept: walk the path to the first wall on it, turn away
+ * (as the kernel turns an NPC: the velocity component into the wall reflected), go on for the time
+ * left; after `MAX_SWEPT_BOUNCES` contacts it stays at the last one. A path that meets no wall is
+ * the plain `moveReflect`, bit for bit.
+ */
+const sweptReflect = (
+  ps: PhysicsState,
+  e: number,
+  seconds: number,
+  loX: number,
+  loY: number,
+  hiX: number,
+  hiY: number,
+  o: Float64Array,
+): void => {
+  const s = ps.shared,
+    st = ps.stats,
+    r = ps.config.npcRadius;
+  const px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy;
+  let left = seconds;
+  for (let hits = 0; hits < MAX_SWEPT_BOUNCES; hits++) {
+    const t = firstContact(s, px[e], py[e], vx[e], vy[e], left, loX, loY, hiX, hiY, r, o);
+    if (t === Number.POSITIVE_INFINITY) {
+      moveReflect(e, left, px, py, vx, vy, loX, loY, hiX, hiY);
+      return;
+    }
+    moveReflect(e, t, px, py, vx, vy, loX, loY, hiX, hiY);
+    const vn = vx[e] * o[0] + vy[e] * o[1];
+    if (vn < 0) {
+      vx[e] -= 2 * vn * o[0];
+      vy[e] -= 2 * vn * o[1];
+    }
+    st.sweptContacts++;
+    st.obstaclePushes++;
+    left -= t;
+  }
+};
+
+/**
  * Move body `e` (an NPC outside the step) coarsely over `seconds` of simulation: the anomaly guard
  * of the step (non-finite position → back at its last good position at rest; absurd speed or a
  * position outside the world clamped; each counted), then a straight line at its velocity
@@ -164,36 +248,19 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
     loY = b.minY + r,
     hiX = b.maxX - r,
     hiY = b.maxY - r;
-  const hasObs = s.obsItems.length > 0;
-  let stopped = false;
-  if (hasObs) {
-    // Swept: walk the path to the first wall on it, turn away (as the kernel turns an NPC), go on
-    // for the time left; at most MAX_SWEPT_BOUNCES contacts, then it stays at the last one. A move
-    // that meets no wall is the plain `moveReflect` below, bit for bit.
-    let left = seconds;
-    for (let hits = 0; !stopped; ) {
-      const t = firstContact(s, px[e], py[e], vx[e], vy[e], left, loX, loY, hiX, hiY, r, o);
-      if (t === Number.POSITIVE_INFINITY) break;
-      moveReflect(e, t, px, py, vx, vy, loX, loY, hiX, hiY);
-      const vn = vx[e] * o[0] + vy[e] * o[1];
-      if (vn < 0) {
-        vx[e] -= 2 * vn * o[0];
-        vy[e] -= 2 * vn * o[1];
-      }
-      st.sweptContacts++;
-      st.obstaclePushes++;
-      left -= t;
-      if (++hits >= MAX_SWEPT_BOUNCES) stopped = true;
-    }
-    seconds = left;
-  }
-  if (!stopped) moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
+  // Within reach of a wall: swept; elsewhere, nearly always, the plain move (the push-out below
+  // would find nothing there either).
+  const near =
+    s.obsStart[s.obsStart.length - 1] > 0 &&
+    nearObstacles(ps, px[e], py[e], Math.abs(vx[e]) * seconds + 2 * r, Math.abs(vy[e]) * seconds + 2 * r, r);
+  if (near) sweptReflect(ps, e, seconds, loX, loY, hiX, hiY, o);
+  else moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
   // One reflection per axis: a move longer than the world (a huge lag × maxSpeed) is clamped.
   if (!(px[e] >= loX)) px[e] = loX;
   else if (px[e] > hiX) px[e] = hiX;
   if (!(py[e] >= loY)) py[e] = loY;
   else if (py[e] > hiY) py[e] = hiY;
-  if (hasObs) {
+  if (near) {
     const side = ps.side,
       cell = ps.config.cellSize;
     let gx = Math.floor((px[e] - b.minX) / cell),
