@@ -39,6 +39,16 @@ export const nearObstacles = (ps: PhysicsState, x: number, y: number, ax: number
   gx1 = gx1 < 0 ? 0 : gx1 >= side ? side - 1 : gx1;
   gy0 = gy0 < 0 ? 0 : gy0 >= side ? side - 1 : gy0;
   gy1 = gy1 < 0 ? 0 : gy1 >= side ? side - 1 : gy1;
+  // The cell bits first (in cache); the cell table only under a cell that lists a rect.
+  const bits = ps.obstacles.obsBits;
+  let any = false;
+  for (let gy = gy0; gy <= gy1 && !any; gy++)
+    for (let c = gy * side + gx0, cEnd = gy * side + gx1; c <= cEnd; c++)
+      if ((bits[c >> 5] & (1 << (c & 31))) !== 0) {
+        any = true;
+        break;
+      }
+  if (!any) return false;
   const rects = s.obsRects,
     items = s.obsItems;
   for (let gy = gy0; gy <= gy1; gy++) {

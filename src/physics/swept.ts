@@ -185,7 +185,11 @@ export const sweepObstacles = (s: PhysicsShared, x0: number, y0: number, dx: num
         }
         if (r > 0) {
           for (let corner = 0; corner < 4; corner++) {
-            t = circleEntry(x0, y0, dx, dy, (corner & 1) === 0 ? bx0 : bx1, corner < 2 ? by0 : by1, r, o);
+            const cx = (corner & 1) === 0 ? bx0 : bx1,
+              cy = corner < 2 ? by0 : by1;
+            // Most moves pass nowhere near a corner (a long wall's face): skip its root.
+            if (sxHi <= cx - r || sxLo >= cx + r || syHi <= cy - r || syLo >= cy + r) continue;
+            t = circleEntry(x0, y0, dx, dy, cx, cy, r, o);
             if (t < best) {
               best = t;
               bnx = o[0];
