@@ -24,6 +24,7 @@ import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpa
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
+import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -70,11 +71,12 @@ export interface WorldSnapshotHeader {
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
   /**
-   * A world with physics: whether its last step ran with level of detail (src/physics/physics-lod.ts
-   * `PhysicsLod.on`: the step that turns it off catches lagging NPCs up). Absent (older checkpoints):
-   * taken as whether the restored world would run with it now.
+   * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
+   * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
+   * hold its bodies' last good positions and its navigation. Absent (older checkpoints): the flag
+   * is taken as whether the restored world would run with level of detail now.
    */
-  physics?: { lodOn: boolean };
+  physics?: PhysicsCheckpointHeader;
 }
 
 /** A captured (copied) world, ready to be encoded off the loop. */
@@ -135,6 +137,8 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
   sections.push(...continuationSections(s, rows));
   sections.push({ name: 'rng', data: world.rng });
+  const phys = world.physics ? capturePhysics(world.physics, rows) : null;
+  if (phys) sections.push(...phys.sections);
   const sp = world.spatial.exportState();
   sections.push(
     { name: 'spatial.npcCellStart', data: sp.npcCellStart },
@@ -164,7 +168,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
     fields,
     ...(gameFields.length ? { gameFields } : {}),
-    ...(world.physics ? { physics: { lodOn: world.physics.lod.on } } : {}),
+    ...(phys ? { physics: phys.header } : {}),
   };
   const packed = packSections({ ...header }, sections);
   return {
@@ -275,9 +279,12 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
     ...sp,
   });
-  if (world.physics) {
-    const on = h.physics?.lodOn;
-    world.physics.lod.on = typeof on === 'boolean' ? on : coarseMovementOn(world);
-  }
+  if (world.physics)
+    restorePhysics(
+      world.physics,
+      h.physics?.lodOn,
+      () => coarseMovementOn(world),
+      (name) => sections.get(name),
+    );
   return world;
 };
