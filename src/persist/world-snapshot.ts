@@ -23,6 +23,8 @@ import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
+import { coarseMovementOn } from '../tiers/coarse-movement.js';
+import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -68,6 +70,13 @@ export interface WorldSnapshotHeader {
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
+  /**
+   * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
+   * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
+   * hold its bodies' last good positions and its navigation. Absent (older checkpoints): the flag
+   * is taken as whether the restored world would run with level of detail now.
+   */
+  physics?: PhysicsCheckpointHeader;
 }
 
 /** A captured (copied) world, ready to be encoded off the loop. */
@@ -128,6 +137,8 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   sections.push({ name: 'npcSim.playerX', data: s.playerX }, { name: 'npcSim.playerY', data: s.playerY });
   sections.push(...continuationSections(s, rows));
   sections.push({ name: 'rng', data: world.rng });
+  const phys = world.physics ? capturePhysics(world.physics, rows) : null;
+  if (phys) sections.push(...phys.sections);
   const sp = world.spatial.exportState();
   sections.push(
     { name: 'spatial.npcCellStart', data: sp.npcCellStart },
@@ -157,6 +168,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
     fields,
     ...(gameFields.length ? { gameFields } : {}),
+    ...(phys ? { physics: phys.header } : {}),
   };
   const packed = packSections({ ...header }, sections);
   return {
@@ -267,5 +279,12 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
     ...sp,
   });
+  if (world.physics)
+    restorePhysics(
+      world.physics,
+      h.physics?.lodOn,
+      () => coarseMovementOn(world),
+      (name) => sections.get(name),
+    );
   return world;
 };

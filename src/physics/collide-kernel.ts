@@ -5,7 +5,8 @@
  *      each pair resolved symmetrically (each side moves half the overlap, away from the other;
  *      coincident pairs split along a direction derived from the pair's ids, opposite signs),
  *   2. integrates `old + v·dt·steps + push` (steps = 1 unless the body rejoins the step after
- *      steps outside it: level of detail, src/physics/physics-lod.ts),
+ *      steps outside it: level of detail, src/physics/physics-lod.ts; such a multi-step move is
+ *      swept against the obstacles, src/physics/swept.ts: it stops and turns at the first wall),
  *   3. pushes the circle out of static obstacle rectangles (players slide, NPCs turn),
  *   4. applies the world edge (players stop: velocity into the edge is zeroed; NPCs turn:
  *      it is reflected),
@@ -23,6 +24,7 @@
 import { TierCode } from '../../components/tier.js';
 import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
+import { sweptMove } from './swept.js';
 import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
@@ -76,7 +78,8 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     spanHi = new Int32Array(3);
   const obsStart = s.obsStart,
     obsItems = s.obsItems;
-  const ob = new Float64Array(4);
+  const ob = new Float64Array(4),
+    sw = new Float64Array(4);
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1] > 0;
   const cnt = s.counters,
     o = slot * C.stride;
@@ -180,11 +183,25 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
       }
       let nvx = srt[q + 2],
         nvy = srt[q + 3];
-      // A body rejoining after steps outside it integrates them all (level of detail).
+      // A body rejoining after steps outside it integrates them all (level of detail), swept
+      // against the obstacles: several steps' worth at once must not pass through a thin wall.
       const n = bodySteps[b];
       const sdt = n > 1 ? dt * n : dt;
-      let x = x0 + nvx * sdt + pushX;
-      let y = y0 + nvy * sdt + pushY;
+      let x: number, y: number;
+      if (n > 1 && hasObs) {
+        ob[0] = x0;
+        ob[1] = y0;
+        ob[2] = nvx;
+        ob[3] = nvy;
+        obsPushes += sweptMove(s, r, isPlayer, sdt, ob, sw);
+        x = ob[0] + pushX;
+        y = ob[1] + pushY;
+        nvx = ob[2];
+        nvy = ob[3];
+      } else {
+        x = x0 + nvx * sdt + pushX;
+        y = y0 + nvy * sdt + pushY;
+      }
       if (hasObs) {
         let gx = Math.floor((x - minX) / cell),
           gy = Math.floor((y - minY) / cell);

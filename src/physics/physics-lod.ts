@@ -10,22 +10,26 @@
  *   detailed and active NPCs (`npcSim.upper`,         query, 1/`dormantMoveSteps` per step, each
  *     the members at the last tiering commit,         catching up the seconds since it last moved
  *     still in those tiers), every step               (coarseMove): anomaly guard, straight line
- *   ambient NPCs on their collision turn only         reflected inside the edges, pushed out of
- *     (every `ambientCollideEvery` steps,             obstacles; no collision, no perception
- *     staggered by id as the kernel's turn)         ambient NPCs between their turns (moved by
+ *   ambient NPCs on their collision turn only         reflected inside the edges, swept against
+ *     (every `ambientCollideEvery` steps,             the obstacles (stops and turns at the first
+ *     staggered by id as the kernel's turn)           wall), pushed out of any it started in; no
+ *                                                     collision, no perception
+ *                                                   ambient NPCs between their turns (moved by
  *                                                     the kernel when they rejoin)
  *
  * `npcSim.movedStep[e]` (the coarse movement's stamp, (step + 1) mod 2^16, checkpointed with the
  * tier state) is the step through which NPC `e` has been moved, whoever moved it. An NPC that
  * rejoins the step after steps outside it (an ambient NPC's turn, a promotion out of dormant)
  * integrates all of them in the kernel (`kind` carries the steps, src/physics/physics-types.ts
- * `KIND_STEPS_SHIFT`): collision push, obstacles and edges once, at the end. One that leaves it
+ * `KIND_STEPS_SHIFT`), that move swept against the obstacles (src/physics/swept.ts): collision
+ * push, obstacles and edges once, at the end. One that leaves it
  * is picked up by the slice with its lag counted from its last full step — so no simulated time
  * is lost or doubled at a tier change (a lag beyond `maxMoveLagSteps`, or 63 steps, is clamped,
  * as in coarse movement). Without level of detail (small worlds, before the first tiering pass)
  * every body is in the step and every NPC is stamped; a step that turns it off first catches
  * every lagging NPC up coarsely. Everything here runs on the main thread in a fixed order (list
- * order, query order), so the result does not depend on shards.
+ * order, query order), so the result does not depend on shards. `lod.on` (did the last step run
+ * with level of detail) is saved by checkpoints (src/persist/world-snapshot.ts).
  */
 import { entityExists, Not, query, type World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
@@ -35,6 +39,7 @@ import { pushOutOfObstacles } from './collide-kernel.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
 import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS } from './physics-types.js';
+import { nearObstacles, sweptReflect } from './coarse-sweep.js';
 import { TierCode } from '../../components/tier.js';
 
 const AMBIENT = TierCode.ambient,
@@ -73,9 +78,12 @@ const hasTiers = (world: PhysicsLodWorld): world is TieredWorld => (world as Phy
  * Move body `e` (an NPC outside the step) coarsely over `seconds` of simulation: the anomaly guard
  * of the step (non-finite position → back at its last good position at rest; absurd speed or a
  * position outside the world clamped; each counted), then a straight line at its velocity
- * reflected `npcRadius` inside the world edges (`moveReflect`, as plain movement), then pushed out
- * of the obstacles of the cell it ends in (it turns away, like an NPC of the step). No collision:
- * a long catch-up can cross a thin wall that a stepped body could not (docs/ARCHITECTURE.md).
+ * reflected `npcRadius` inside the world edges (`moveReflect`, as plain movement) — swept against
+ * the obstacles: at the first wall on that path it stops, turns away as an NPC of the step does
+ * (velocity component into the wall reflected) and goes on for the time left, at most
+ * `MAX_SWEPT_BOUNCES` contacts (then it stays at the last) — then pushed out of the obstacles of
+ * the cell it ends in (a body that started overlapping one). So a long catch-up cannot cross a thin
+ * wall; a path that meets none is the plain one, bit for bit. No collision with other bodies.
  */
 export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Float64Array): void => {
   const s = ps.shared,
@@ -111,13 +119,19 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
     loY = b.minY + r,
     hiX = b.maxX - r,
     hiY = b.maxY - r;
-  moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
+  // Within reach of a wall: swept; elsewhere, nearly always, the plain move (the push-out below
+  // would find nothing there either).
+  const near =
+    s.obsStart[s.obsStart.length - 1] > 0 &&
+    nearObstacles(ps, px[e], py[e], Math.abs(vx[e]) * seconds + 2 * r, Math.abs(vy[e]) * seconds + 2 * r, r);
+  if (near) sweptReflect(ps, e, seconds, loX, loY, hiX, hiY, o);
+  else moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
   // One reflection per axis: a move longer than the world (a huge lag × maxSpeed) is clamped.
   if (!(px[e] >= loX)) px[e] = loX;
   else if (px[e] > hiX) px[e] = hiX;
   if (!(py[e] >= loY)) py[e] = loY;
   else if (py[e] > hiY) py[e] = hiY;
-  if (s.obsItems.length > 0) {
+  if (near) {
     const side = ps.side,
       cell = ps.config.cellSize;
     let gx = Math.floor((px[e] - b.minX) / cell),

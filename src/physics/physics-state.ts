@@ -57,6 +57,11 @@ export interface PhysicsStats {
    * a dormant NPC moved by the rotating slice, or an NPC catching up its lag as it rejoins.
    */
   coarseMoves: number;
+  /**
+   * Wall contacts of those coarse catch-ups (swept against the obstacles, src/physics/swept.ts:
+   * stopped at the first wall on the path and turned away); also counted in `obstaclePushes`.
+   */
+  sweptContacts: number;
 }
 
 /** Physics of one world. Plain data plus typed arrays; see module doc for the step order. */
@@ -206,6 +211,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
       positionClamped: 0,
       lastBodies: 0,
       coarseMoves: 0,
+      sweptContacts: 0,
     },
   };
 };

@@ -1,10 +1,12 @@
 /**
  * Physics level of detail by tier (src/physics/physics-lod.ts) with real shard workers: dormant
  * NPCs leave the step and catch up coarsely, NPCs going dormant and coming back keep the state
- * hash identical with 0, 1, 2 and 4 shards, and a checkpoint taken mid-run restores bit-exact.
+ * hash identical with 0, 1, 2 and 4 shards, and a checkpoint taken mid-run restores bit-exact (also
+ * across a switch of the level of detail); catch-ups are swept: fast NPCs never cross a thin wall.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TierCode } from '../../../components/tier.js';
+import { deflateSnapshot, inflateSnapshot, packSections, unpackSections } from '../../../src/persist/snapshot-format.js';
 import { captureWorld, encodeCapture, restoreWorld } from '../../../src/persist/world-snapshot.js';
 import { ShardService } from '../../../src/shards/shard-service.js';
 import { populateNpcs } from '../../../src/world/populate.js';
@@ -164,5 +166,162 @@ describe('physics level of detail by tier', () => {
       stepWorld(r, 40);
       expect(hashWorldState(r)).toBe(hashWorldState(w));
     }
+  }, 60_000);
+
+  it('a checkpoint restores bit-exact across a switch of the level of detail (its "was on" flag is saved)', async () => {
+    const w = await lodWorld(0);
+    const restore = async (src: SimWorld, minNpcs: number): Promise<SimWorld> => {
+      const r = await restoreWorld(await encodeCapture(captureWorld(src)), { systems, physics: physicsBlock(0) });
+      r.npcSim.coarseMoveMinNpcs = minNpcs;
+      expect(r.physics?.lod.on).toBe(src.physics?.lod.on);
+      return r;
+    };
+    const all: SimWorld[] = [w];
+    const setLine = (n: number) => {
+      for (const x of all) x.npcSim.coarseMoveMinNpcs = n;
+    };
+    const stepAll = (n: number) => {
+      for (const x of all) stepWorld(x, n);
+      const h = hashWorldState(w);
+      for (const x of all) expect(hashWorldState(x)).toBe(h);
+    };
+    stepWorld(w, 237);
+    // Saved with it on; the first step after the restore turns it off (catching every lagging NPC up).
+    all.push(await restore(w, 500));
+    setLine(10_000);
+    stepAll(1);
+    expect(w.physics?.lod.on).toBe(false);
+    stepAll(20);
+    // Saved just after it went off; it comes back on 5 steps later.
+    stepAll(0);
+    all.push(await restore(w, 10_000));
+    stepAll(5);
+    setLine(500);
+    stepAll(1);
+    expect(w.physics?.lod.on).toBe(true);
+    // Saved on the first step back on; it goes off at once after the restore.
+    all.push(await restore(w, 500));
+    setLine(10_000);
+    stepAll(1);
+    setLine(500);
+    stepAll(60);
+    expect(all.length).toBe(4);
+    // An older checkpoint (no physics block in its header) still restores; the flag is then taken as
+    // whether the restored world runs with level of detail (here: no, it is below the default line).
+    const { header, sections } = unpackSections<Record<string, unknown>>(await inflateSnapshot(await encodeCapture(captureWorld(w))));
+    const { physics: _p, sections: _s, ...old } = header;
+    const bytes = await deflateSnapshot(
+      packSections(
+        old,
+        [...sections].map(([name, data]) => ({ name, data })),
+      ),
+    );
+    const r = await restoreWorld(bytes, { systems, physics: physicsBlock(0) });
+    expect(r.physics?.lod.on).toBe(false);
+    expect(hashWorldState(r)).toBe(hashWorldState(w));
+  }, 60_000);
+
+  /** A cross of two thin walls (0.2 thick) splitting the 330² world into four quadrants. */
+  const CROSS = [
+    { minX: 165, minY: 0, maxX: 165.2, maxY: 330 },
+    { minX: 0, minY: 165, maxX: 330, maxY: 165.2 },
+  ];
+  const quadrant = (x: number, y: number): number => (x < 165.1 ? 0 : 1) + (y < 165.1 ? 0 : 2);
+
+  /** 1,500 fast NPCs (12 units/s: a dormant catch-up of 20 steps moves 12 units), with or without the cross; players optional. */
+  const wallWorld = async (shards: number, walls: boolean, players: boolean): Promise<SimWorld> => {
+    const physics = { ...physicsBlock(shards), obstacles: walls ? CROSS : [] };
+    const w = createSimWorld({ id: `wall${shards}`, seed: 9, capacity: 1600, size: 330, systems, physics, config });
+    populateNpcs(w, { count: NPCS, movingFraction: 1, maxSpeed: 3 });
+    const P = w.stores.Position,
+      V = w.stores.Velocity;
+    for (let e = 1; e <= NPCS; e++) {
+      // Off the walls at the start (a body spawned on one would be pushed to either side), heading
+      // for them at 12 units/s, a little across.
+      for (const k of [P.x, P.y]) if (Math.abs(k[e] - 165.1) < 2) k[e] += k[e] < 165.1 ? -2 : 2;
+      const a = ((e * 0.618) % 1) * 0.8 - 0.4;
+      const sx = P.x[e] < 165.1 ? 1 : -1,
+        sy = P.y[e] < 165.1 ? 1 : -1;
+      V.x[e] = (e & 1 ? sx * Math.cos(a) : sx * Math.sin(a)) * 12;
+      V.y[e] = (e & 1 ? sy * Math.sin(a) : sy * Math.cos(a)) * 12;
+    }
+    if (players)
+      for (const [x, y, vx, vy] of [
+        [30, 30, 9, 7],
+        [300, 60, -8, 8],
+      ] as const) {
+        const p = spawnPlayer(w, x, y, 60);
+        w.stores.Velocity.x[p] = vx;
+        w.stores.Velocity.y[p] = vy;
+      }
+    w.npcSim.coarseMoveMinNpcs = 500;
+    const service = new ShardService(w.id, w.physics!);
+    services.push(service);
+    await service.start();
+    return w;
+  };
+
+  it('swept catch-ups: fast NPCs aimed at a thin wall for many steps never reach the other side (0 and 2 shards, same hash)', async () => {
+    const hashes: string[] = [];
+    for (const shards of [0, 2]) {
+      const w = await wallWorld(shards, true, true);
+      const P = w.stores.Position;
+      const home = new Uint8Array(NPCS + 1);
+      for (let e = 1; e <= NPCS; e++) home[e] = quadrant(P.x[e], P.y[e]);
+      let crossed = 0;
+      for (let s = 0; s < 400; s++) {
+        stepWorld(w, 1);
+        for (let e = 1; e <= NPCS; e++) if (quadrant(P.x[e], P.y[e]) !== home[e]) crossed++;
+      }
+      const st = w.physics!.state.stats;
+      expect(w.physics!.lod.on).toBe(true);
+      expect(crossed).toBe(0); // none went through...
+      expect(st.sweptContacts).toBeGreaterThan(1000); // ...though the catch-ups met the walls often
+      hashes.push(hashWorldState(w));
+      await w.physics?.pool?.close();
+    }
+    expect(new Set(hashes).size).toBe(1);
+    // Without the walls the same NPCs do cross (the test is not vacuous).
+    const open = await wallWorld(0, false, true);
+    const P = open.stores.Position;
+    const home = new Uint8Array(NPCS + 1);
+    for (let e = 1; e <= NPCS; e++) home[e] = quadrant(P.x[e], P.y[e]);
+    stepWorld(open, 100);
+    let moved = 0;
+    for (let e = 1; e <= NPCS; e++) if (quadrant(P.x[e], P.y[e]) !== home[e]) moved++;
+    expect(moved).toBeGreaterThan(NPCS / 4);
+  }, 120_000);
+
+  it('swept catch-ups: an NPC whose path meets no wall ends exactly where it would without walls', async () => {
+    // No players: every NPC dormant, moved only by the catch-up slice (no collisions couple them).
+    const a = await wallWorld(0, true, false);
+    const b = await wallWorld(0, false, false);
+    const PA = a.stores.Position,
+      PB = b.stores.Position;
+    // An NPC is clear while its positions in the open world stay more than a radius off the walls'
+    // lines (a straight path between two such positions on one side never comes closer).
+    const clear = new Uint8Array(NPCS + 1).fill(1);
+    const off = (v: number) => Math.abs(v - 165.1) > 1.1 + 0.01;
+    let same = 0,
+      checked = 0;
+    for (let s = 0; s < 200; s++) {
+      stepWorld(a, 1);
+      stepWorld(b, 1);
+      for (let e = 1; e <= NPCS; e++) {
+        if (!clear[e]) continue;
+        if (!off(PB.x[e]) || !off(PB.y[e]) || quadrant(PB.x[e], PB.y[e]) !== quadrant(PA.x[e], PA.y[e])) {
+          clear[e] = 0;
+          continue;
+        }
+        checked++;
+        if (PA.x[e] === PB.x[e] && PA.y[e] === PB.y[e]) same++;
+      }
+    }
+    expect(a.physics!.lod.on).toBe(true);
+    let stillClear = 0;
+    for (let e = 1; e <= NPCS; e++) stillClear += clear[e];
+    expect(stillClear).toBeGreaterThan(100);
+    expect(same).toBe(checked);
+    expect(a.physics!.state.stats.sweptContacts).toBeGreaterThan(0);
   }, 60_000);
 });
