@@ -188,10 +188,17 @@ const ONLY = process.env.WT_NET_ONLY ?? '';
  * `WT_NET_ONLY=mix-phase` runs only that (twice each), into bench/results/net-mix-phase.json.
  */
 const AB = process.env.WT_NET_AB ?? '';
-if (AB !== '' && AB !== '1' && AB !== '2') {
-  console.error(`WT_NET_AB must be 1 or 2 (got ${JSON.stringify(AB)})`);
+if (AB !== '' && AB !== '1' && AB !== '2' && AB !== 'spread1' && AB !== 'spread2') {
+  console.error(`WT_NET_AB must be 1, 2, spread1 or spread2 (got ${JSON.stringify(AB)})`);
   process.exit(2);
 }
+/**
+ * `WT_NET_AB=spread1`: the "10k" runs first run the mix with the active players' overload spread
+ * off (net `overloadActivePlayerMinHz` 10000: active players at the step rate whatever it costs,
+ * the policy before the spread), recorded as `e2e<N>MixNoSpread`, then as usual (default spread:
+ * down to 10 Hz); `spread2` runs the two in the other order (docs/NET-SCALE.md "Active-player spread").
+ */
+const SPREAD_OFF = { overloadActivePlayerMinHz: 10_000 };
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
@@ -224,15 +231,21 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
     ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
     ctx.record(`e2e${big}MixNoOverload`, await e2e(ctx, mix(OVERLOAD_OFF)));
   };
-  if (AB !== '') {
+  const spreadOff = async (): Promise<void> => {
+    ctx.log(`e2e default: ${big} clients, the mix, active-player spread OFF (A/B), 20 Hz, ${secs} s`);
+    ctx.record(`e2e${big}MixNoSpread`, await e2e(ctx, mix(SPREAD_OFF)));
+  };
+  if (AB === '1' || AB === '2') {
     // The replicate phase alone first (no sockets): what the overload floors save the server.
     for (const on of [false, true])
       ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}`, await replicateMixPhase(ctx, big, on));
   }
   if (AB === '1') await off();
+  if (AB === 'spread1') await spreadOff();
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(`e2e${big}Mix`, await e2e(ctx, mix()));
   if (AB === '2') await off();
+  if (AB === 'spread2') await spreadOff();
   if (mixOnly) return;
   ctx.log(
     `e2e default: ${big} WebSocket clients, a quarter of them spectators (second bots process), every player moving, 20 Hz, ${secs} s`,
