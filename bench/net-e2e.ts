@@ -25,6 +25,7 @@ import { LoopRunner } from '../src/loop/loop-runner.js';
 import { fdReserve, readOpenFileLimit } from '../src/net/fd-limit.js';
 import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
+import { PHASES } from '../src/core/phases.js';
 import { MsgType } from '../src/net/protocol.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
@@ -217,6 +218,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   let overloadSteps = 0;
   /** Recorded steps with active players spread (net `ladder.activeSpread` or `crowdSpread` > 1), and the last spread seen. */
   let spreadSteps = 0;
+  /** Sum of each phase's wall ms over the recorded steps (what else runs per step besides replication). */
+  const phaseSum = new Float64Array(PHASES.length);
   const spreadLast = { activeSpread: 1, crowdSpread: 1, activeUsPerSnapshot: 0, spreadRaised: 0 };
   /** Wall ms from each recorded replicate phase's start until its active players were all sent. */
   const activeSent: number[] = [];
@@ -235,6 +238,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         return;
       }
       steps.push(w.stats.totalMs);
+      for (let i = 0; i < PHASES.length; i++) phaseSum[i] += w.stats.phaseMs[i] ?? 0;
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       const lad = net.stats.ladder;
       overloadSteps += lad.overload;
@@ -464,6 +468,12 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       expected: Math.round(snapSecs * 20),
     },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /**
+     * Mean wall ms per recorded step of each phase, and of the loop's whole interval (wall time
+     * between steps: the step, plus socket I/O, timers and the floor probes outside it).
+     */
+    phaseMeanMs: Object.fromEntries(PHASES.map((p, i) => [p, steps.length ? r2(phaseSum[i] / steps.length) : 0])),
+    loopIntervalMeanMs: steps.length ? r2(wallMs / steps.length) : null,
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
     /**

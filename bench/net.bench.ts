@@ -311,11 +311,19 @@ const suite: Suite = {
       return;
     }
     if (ONLY === 'mix-phase') {
-      // The replicate phase alone on the mix, normal vs overload floors, twice each (alternating).
+      // The replicate phase alone on the mix, normal vs overload floors vs the floors and the
+      // active players' spread, twice each (alternating).
       const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
       for (const round of [1, 2])
-        for (const on of [false, true])
-          ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${round}`, await replicateMixPhase(ctx, big, on));
+        for (const [on, spread] of [
+          [false, false],
+          [true, false],
+          [true, true],
+        ] as const)
+          ctx.record(
+            `replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${spread ? 'Spread' : ''}${round}`,
+            await replicateMixPhase(ctx, big, on, spread),
+          );
       return;
     }
     if (ONLY) {

@@ -145,6 +145,14 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const step = f.step;
     let nActive = 0,
       nCrowd = 0;
+    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
+    // Under overload the loop is already late: below active players, only the floors are sent once
+    // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
+    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
+    // Deferring from the phase's start (overload, default): the cooldown and deferral of a session
+    // below active players do not depend on the time spent, so they are decided here and the
+    // thousands of held sessions are not visited again in pass 2 (same decisions, same counters).
+    const early = budget > 0 && deferAfter <= 0;
     for (let i = 0; i < n; i++) {
       const s = sessions[i];
       const p = sessionPriority(s, cfg, nowMs);
@@ -167,13 +175,31 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         nCrowd++;
         cycle *= spreadCrowd;
       }
-      if (cycle > 1 && s.deferred === 0 && (step + s.conn.id) % cycle !== 0) {
+      const id = s.conn.id;
+      if (cycle > 1 && s.deferred === 0 && (step + id) % cycle !== 0) {
         prio[i] = NOT_DUE;
-        if (cycle > every && (step + s.conn.id) % every === 0) cs.spread++;
-      } else {
-        prio[i] = p;
-        counts[p]++;
+        if (cycle > every && (step + id) % every === 0) cs.spread++;
+        continue;
       }
+      if (early && p < NEVER_DEFER) {
+        const cool = cooldownOf(level);
+        if (cool > 1 && Math.floor((step + id) / every) % cool !== 0) {
+          st.cooldownSkips++;
+          cs.cooldownSkips++;
+          prio[i] = NOT_DUE;
+          continue;
+        }
+        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
+        if (s.deferred < limit && (step + id) % (limit + 1) !== 0) {
+          s.deferred++;
+          st.deferred++;
+          cs.deferred++;
+          prio[i] = NOT_DUE;
+          continue;
+        }
+      }
+      prio[i] = p;
+      counts[p]++;
     }
     ov.lastActive = nActive;
     ov.lastCrowd = nCrowd;
@@ -184,10 +210,6 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     }
     for (let i = 0; i < n; i++) if (prio[i] !== NOT_DUE) order[starts[prio[i]]++] = i;
     // Pass 2: buckets high → low, each from a rotating start.
-    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
-    // Under overload the loop is already late: below active players, only the floors are sent once
-    // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
-    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
     let now = nowMs;
     at = 0;
     const tActive = performance.now();
