@@ -18,7 +18,10 @@
  *
  * `WT_NET_ONLY=10k npm run bench -- net` runs only the two 10,000-session runs (pinned as
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
- * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
+ * `WT_NET_ONLY=10k-mix` runs only the mixed one; `WT_NET_ONLY=5k` only the 5,000-session
+ * default-world run (bench/results/net-5k.json). `WT_NET_AB=spread1` (or `spread2`, other order)
+ * adds the same run with the active players' overload spread off; `WT_NET_PROBE_EVERY=10` probes
+ * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
  * with the overload floors off first (A/B in one sitting).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
@@ -205,8 +208,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
+if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== '5k' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -302,7 +305,7 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 };
 
 const suite: Suite = {
-  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY ? 'net-10k' : 'net',
+  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY === '5k' ? 'net-5k' : ONLY ? 'net-10k' : 'net',
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
@@ -324,6 +327,23 @@ const suite: Suite = {
             `replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${spread ? 'Spread' : ''}${round}`,
             await replicateMixPhase(ctx, big, on, spread),
           );
+      return;
+    }
+    if (ONLY === '5k') {
+      // The suite's 5,000-session default-world run alone (every session a moving player), with
+      // WT_NET_AB=spread1|spread2 the active players' overload spread off then on (or on then off).
+      const clients = SIZE > 0 ? SIZE : ctx.quick ? 200 : 5000;
+      const secs = ctx.quick ? 3 : 10;
+      const run = async (off: boolean): Promise<void> => {
+        ctx.log(`e2e default: ${clients} WebSocket clients, every one a moving player, spread ${off ? 'OFF' : 'on'}, 20 Hz, ${secs} s`);
+        ctx.record(
+          `e2e${clients}${off ? 'NoSpread' : ''}`,
+          await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...(off ? { net: SPREAD_OFF } : {}) }),
+        );
+      };
+      if (AB === 'spread1') await run(true);
+      await run(false);
+      if (AB === 'spread2') await run(true);
       return;
     }
     if (ONLY) {
