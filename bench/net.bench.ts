@@ -202,6 +202,21 @@ if (AB !== '' && AB !== '1' && AB !== '2' && AB !== 'spread1' && AB !== 'spread2
  * down to 10 Hz); `spread2` runs the two in the other order (docs/NET-SCALE.md "Active-player spread").
  */
 const SPREAD_OFF = { overloadActivePlayerMinHz: 10_000 };
+/**
+ * `WT_NET_OPTS`: JSON net options merged into the "10k" mix runs (both sides of an A/B; the A/B's
+ * own options win), e.g. `{"overloadLateFactor":0,"overloadActiveShare":0}` to force the spread at
+ * a size whose loop is on time.
+ */
+const EXTRA_NET = ((): Record<string, unknown> | undefined => {
+  const raw = process.env.WT_NET_OPTS;
+  if (!raw) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {}
+  console.error(`WT_NET_OPTS must be a JSON object (got ${JSON.stringify(raw)})`);
+  process.exit(2);
+})();
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
@@ -227,7 +242,7 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
     spectatorShare: 0.25,
     idleShare: 0.5,
     oneBotsProcess: true,
-    ...(net ? { net } : {}),
+    ...(net || EXTRA_NET ? { net: { ...EXTRA_NET, ...net } } : {}),
   });
   // The A/B's "off" run: the normal floors and budget only (the policy before the overload floors).
   const off = async (): Promise<void> => {
