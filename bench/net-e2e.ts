@@ -25,6 +25,7 @@ import { LoopRunner } from '../src/loop/loop-runner.js';
 import { fdReserve, readOpenFileLimit } from '../src/net/fd-limit.js';
 import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
+import { PHASES } from '../src/core/phases.js';
 import { MsgType } from '../src/net/protocol.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
@@ -128,6 +129,17 @@ const WARMUP_S = 2;
 const FULL_EVERY = 10;
 /** Every FLOOR_EVERY-th measured step carries a transport-floor probe. */
 const FLOOR_EVERY = 10;
+/**
+ * `WT_NET_PROBE_EVERY` (default 1): probe only the sockets whose connection id is a multiple of it
+ * (a fixed sample). At 10,000 sockets a probe of every socket is ≈ 80 ms of server sends and
+ * 10,000 frames the bots read in one burst every FLOOR_EVERY steps, which the update latency of the
+ * next step's snapshots carries (docs/NET-SCALE.md "Transport-floor probe").
+ */
+const PROBE_EVERY = Number(process.env.WT_NET_PROBE_EVERY ?? 1);
+if (!Number.isInteger(PROBE_EVERY) || PROBE_EVERY < 1 || PROBE_EVERY > 1000) {
+  console.error(`WT_NET_PROBE_EVERY must be an integer 1..1000 (got ${JSON.stringify(process.env.WT_NET_PROBE_EVERY)})`);
+  process.exit(2);
+}
 
 /** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
 const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
@@ -204,6 +216,11 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const modes: Record<string, number> = {};
   /** Recorded steps with the overload floors on (net `ladder.overload`). */
   let overloadSteps = 0;
+  /** Recorded steps with active players spread (net `ladder.activeSpread` or `crowdSpread` > 1), and the last spread seen. */
+  let spreadSteps = 0;
+  /** Sum of each phase's wall ms over the recorded steps (what else runs per step besides replication). */
+  const phaseSum = new Float64Array(PHASES.length);
+  const spreadLast = { activeSpread: 1, crowdSpread: 1, activeUsPerSnapshot: 0, spreadRaised: 0 };
   /** Wall ms from each recorded replicate phase's start until its active players were all sent. */
   const activeSent: number[] = [];
   let server: GameServer | null = null;
@@ -221,8 +238,15 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         return;
       }
       steps.push(w.stats.totalMs);
+      for (let i = 0; i < PHASES.length; i++) phaseSum[i] += w.stats.phaseMs[i] ?? 0;
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
-      overloadSteps += net.stats.ladder.overload;
+      const lad = net.stats.ladder;
+      overloadSteps += lad.overload;
+      if (lad.activeSpread > 1 || lad.crowdSpread > 1) spreadSteps++;
+      spreadLast.activeSpread = lad.activeSpread;
+      spreadLast.crowdSpread = lad.crowdSpread;
+      spreadLast.activeUsPerSnapshot = lad.activeUsPerSnapshot;
+      spreadLast.spreadRaised = lad.spreadRaised;
       if (net.sessions.length > 0) activeSent.push(net.stats.ladder.activeSentMs);
       replicate.push(net.stats.lastReplicateMs);
       send.push(net.stats.lastSendMs);
@@ -239,7 +263,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         }
         const mode = probes++ % 2 === 0 ? 'send' : 'publish';
         const c0 = process.cpuUsage();
-        const p = server.probeTransport(probe.frame, mode);
+        const p = server.probeTransport(probe.frame, mode, PROBE_EVERY);
         if (p.sockets > 0) {
           const dSync = process.cpuUsage(c0);
           if (mode === 'send') floorSendCpuSync.push((dSync.user + dSync.system) / p.sockets);
@@ -444,6 +468,12 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       expected: Math.round(snapSecs * 20),
     },
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
+    /**
+     * Mean wall ms per recorded step of each phase, and of the loop's whole interval (wall time
+     * between steps: the step, plus socket I/O, timers and the floor probes outside it).
+     */
+    phaseMeanMs: Object.fromEntries(PHASES.map((p, i) => [p, steps.length ? r2(phaseSum[i] / steps.length) : 0])),
+    loopIntervalMeanMs: steps.length ? r2(wallMs / steps.length) : null,
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
     /**
@@ -468,6 +498,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       sendCpu: pct(floorSendCpu, 0.5),
       publishCpu: pct(floorPublishCpu, 0.5),
       probes: floorSend.length + floorPublish.length,
+      /** Sockets probed: those whose connection id is a multiple of this (WT_NET_PROBE_EVERY). */
+      probeEvery: PROBE_EVERY,
       frameBytes: probe.frame?.byteLength ?? 0,
     },
     /** Server CPU per session-snapshot ÷ floor CPU per socket (send loop): 1 = at the floor. */
@@ -486,6 +518,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     controllerModeSteps: modes,
     /** Recorded steps with the overload floors on (docs/NET-SCALE.md "10,000 sessions"), and the net options of the run. */
     overloadSteps,
+    /** Recorded steps with the active players spread over k steps (docs/NET-SCALE.md "Active-player spread"), and the spread at the window's end. */
+    spreadSteps,
+    spreadAtEnd: spreadLast,
     netOptions: o.net ?? {},
     ladderLevelsAtEnd: st.ladderLevels,
     byClass: st.byClass,

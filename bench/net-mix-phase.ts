@@ -16,8 +16,12 @@ import type { SuiteContext } from './harness.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 
-/** Net options of the "off" side: the overload floors and budget neutralised (the normal ones apply). */
+/**
+ * Net options of the "off" side: the overload floors and budget neutralised (the normal ones
+ * apply), and the active players' spread with them (the policy before either).
+ */
 export const OVERLOAD_OFF: Partial<NetConfig> = {
+  overloadActivePlayerMinHz: 10_000,
   overloadIdlePlayerMinHz: 10_000,
   overloadNonPlayerMinHz: 10_000,
   overloadReplicateBudgetMs: 60_000,
@@ -44,21 +48,39 @@ export const replicateStepCpuMs = (world: ReturnType<typeof genWorld>['world'], 
 /**
  * One run: `sessions` sessions (25 % active players with an input every step, 50 % idle players,
  * 25 % spectators) on 10,000 NPCs, 20 Hz, controller forced to emergency; overload entered at
- * once when `overload` (late factor 0), never otherwise.
+ * once when `overload` (late factor 0), never otherwise. `spread`: the active players' overload
+ * spread forced to its floor (`overloadActiveShare` 0: 10 Hz each, half of them per step);
+ * otherwise it is off (`overloadActivePlayerMinHz` 10000), so the floors alone are measured.
  */
-export const replicateMixPhase = async (ctx: SuiteContext, sessions: number, overload: boolean): Promise<Record<string, unknown>> => {
+export const replicateMixPhase = async (
+  ctx: SuiteContext,
+  sessions: number,
+  overload: boolean,
+  spread = false,
+): Promise<Record<string, unknown>> => {
   const { world, players } = genWorld({
     npcs: 10_000,
     players: sessions,
     size: 2000,
-    id: `mix${overload ? 'On' : 'Off'}`,
+    id: `mix${overload ? 'On' : 'Off'}${spread ? 'Spread' : ''}`,
     systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
     config: { simulation: { tickIntervalSeconds: 0.05 } },
   });
-  const cfg = resolveNetConfig(overload ? { overloadLateFactor: 0, overloadEnterSteps: 1 } : OVERLOAD_OFF);
-  const net = createWorldNet(world, cfg, stub);
+  const cfg = resolveNetConfig({
+    ...(overload ? { overloadLateFactor: 0, overloadEnterSteps: 1 } : OVERLOAD_OFF),
+    ...(spread ? { overloadActiveShare: 0 } : { overloadActivePlayerMinHz: 10_000 }),
+  });
   const active = Math.round(sessions * 0.25),
     idle = Math.round(sessions * 0.5);
+  // Active players' snapshots counted at the transport (sessions 1..active are the active ones).
+  let activeSnaps = 0;
+  const net = createWorldNet(world, cfg, {
+    ...stub,
+    send: (s) => {
+      if (s.conn.id <= active) activeSnaps++;
+      return 1;
+    },
+  });
   for (let i = 0; i < players.length; i++) {
     world.stores.Player.session[players[i]] = i + 1;
     const cls = i >= active + idle ? SessionClass.spectator : SessionClass.player;
@@ -77,25 +99,27 @@ export const replicateMixPhase = async (ctx: SuiteContext, sessions: number, ove
   for (let i = 0; i < 40; i++) step(false);
   const byClass0 = net.stats.byClass.map((c) => c.snapshots);
   const sent0 = net.stats.snapshotsSent;
+  const active0 = activeSnaps;
   for (let i = 0; i < steps; i++) step(true);
   const perStep = (v: number): number => Math.round((v / steps) * 10) / 10;
-  // Players' snapshots split by group from the sessions' order: actives are never deferred (one per step each).
+  const actives = activeSnaps - active0;
   const playerSnaps = (net.stats.byClass[SessionClass.player]?.snapshots ?? 0) - (byClass0[SessionClass.player] ?? 0);
   const spectatorSnaps = (net.stats.byClass[SessionClass.spectator]?.snapshots ?? 0) - (byClass0[SessionClass.spectator] ?? 0);
   const snaps = net.stats.snapshotsSent - sent0;
   const fig = {
     overloadFloors: overload,
     overloadOn: net.stats.ladder.overload === 1,
+    spread: { active: net.stats.ladder.activeSpread, crowd: net.stats.ladder.crowdSpread },
     sessions,
     snapshotsPerStep: perStep(snaps),
-    activePlayerSnapshotsPerStep: active,
-    idlePlayerSnapshotsPerStep: perStep(playerSnaps - active * steps),
+    activePlayerSnapshotsPerStep: perStep(actives),
+    idlePlayerSnapshotsPerStep: perStep(playerSnaps - actives),
     spectatorSnapshotsPerStep: perStep(spectatorSnaps),
     cpuMsPerStep: Math.round((cpuMs / steps) * 100) / 100,
     cpuUsPerSessionSnapshot: Math.round(((cpuMs * 1000) / Math.max(1, snaps)) * 100) / 100,
   };
   ctx.log(
-    `replicate phase, mix of ${sessions}, emergency, overload floors ${overload ? 'ON' : 'OFF'}: ${fig.snapshotsPerStep} snapshots/step (idle ${fig.idlePlayerSnapshotsPerStep}, spectators ${fig.spectatorSnapshotsPerStep}), ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
+    `replicate phase, mix of ${sessions}, emergency, overload floors ${overload ? 'ON' : 'OFF'}${spread ? ', active players spread' : ''}: ${fig.snapshotsPerStep} snapshots/step (active ${fig.activePlayerSnapshotsPerStep}, idle ${fig.idlePlayerSnapshotsPerStep}, spectators ${fig.spectatorSnapshotsPerStep}), ${fig.cpuMsPerStep} CPU ms/step, ${fig.cpuUsPerSessionSnapshot} µs/snapshot`,
   );
   return fig;
 };

@@ -18,7 +18,10 @@
  *
  * `WT_NET_ONLY=10k npm run bench -- net` runs only the two 10,000-session runs (pinned as
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
- * `WT_NET_ONLY=10k-mix` runs only the mixed one. Add `--quick` for a small smoke of the path;
+ * `WT_NET_ONLY=10k-mix` runs only the mixed one; `WT_NET_ONLY=5k` only the 5,000-session
+ * default-world run (bench/results/net-5k.json). `WT_NET_AB=spread1` (or `spread2`, other order)
+ * adds the same run with the active players' overload spread off; `WT_NET_PROBE_EVERY=10` probes
+ * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
  * with the overload floors off first (A/B in one sitting).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
@@ -188,18 +191,40 @@ const ONLY = process.env.WT_NET_ONLY ?? '';
  * `WT_NET_ONLY=mix-phase` runs only that (twice each), into bench/results/net-mix-phase.json.
  */
 const AB = process.env.WT_NET_AB ?? '';
-if (AB !== '' && AB !== '1' && AB !== '2') {
-  console.error(`WT_NET_AB must be 1 or 2 (got ${JSON.stringify(AB)})`);
+if (AB !== '' && AB !== '1' && AB !== '2' && AB !== 'spread1' && AB !== 'spread2') {
+  console.error(`WT_NET_AB must be 1, 2, spread1 or spread2 (got ${JSON.stringify(AB)})`);
   process.exit(2);
 }
+/**
+ * `WT_NET_AB=spread1`: the "10k" runs first run the mix with the active players' overload spread
+ * off (net `overloadActivePlayerMinHz` 10000: active players at the step rate whatever it costs,
+ * the policy before the spread), recorded as `e2e<N>MixNoSpread`, then as usual (default spread:
+ * down to 10 Hz); `spread2` runs the two in the other order (docs/NET-SCALE.md "Active-player spread").
+ */
+const SPREAD_OFF = { overloadActivePlayerMinHz: 10_000 };
+/**
+ * `WT_NET_OPTS`: JSON net options merged into the "10k" mix runs (both sides of an A/B; the A/B's
+ * own options win), e.g. `{"overloadLateFactor":0,"overloadActiveShare":0}` to force the spread at
+ * a size whose loop is on time.
+ */
+const EXTRA_NET = ((): Record<string, unknown> | undefined => {
+  const raw = process.env.WT_NET_OPTS;
+  if (!raw) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {}
+  console.error(`WT_NET_OPTS must be a JSON object (got ${JSON.stringify(raw)})`);
+  process.exit(2);
+})();
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
+if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== '5k' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -217,22 +242,28 @@ const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: 
     spectatorShare: 0.25,
     idleShare: 0.5,
     oneBotsProcess: true,
-    ...(net ? { net } : {}),
+    ...(net || EXTRA_NET ? { net: { ...EXTRA_NET, ...net } } : {}),
   });
   // The A/B's "off" run: the normal floors and budget only (the policy before the overload floors).
   const off = async (): Promise<void> => {
     ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
     ctx.record(`e2e${big}MixNoOverload`, await e2e(ctx, mix(OVERLOAD_OFF)));
   };
-  if (AB !== '') {
+  const spreadOff = async (): Promise<void> => {
+    ctx.log(`e2e default: ${big} clients, the mix, active-player spread OFF (A/B), 20 Hz, ${secs} s`);
+    ctx.record(`e2e${big}MixNoSpread`, await e2e(ctx, mix(SPREAD_OFF)));
+  };
+  if (AB === '1' || AB === '2') {
     // The replicate phase alone first (no sockets): what the overload floors save the server.
     for (const on of [false, true])
       ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}`, await replicateMixPhase(ctx, big, on));
   }
   if (AB === '1') await off();
+  if (AB === 'spread1') await spreadOff();
   ctx.log(`e2e default: ${big} WebSocket clients: 25% active players, 50% idle players (no input), 25% spectators, 20 Hz, ${secs} s`);
   ctx.record(`e2e${big}Mix`, await e2e(ctx, mix()));
   if (AB === '2') await off();
+  if (AB === 'spread2') await spreadOff();
   if (mixOnly) return;
   ctx.log(
     `e2e default: ${big} WebSocket clients, a quarter of them spectators (second bots process), every player moving, 20 Hz, ${secs} s`,
@@ -289,7 +320,7 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 };
 
 const suite: Suite = {
-  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY ? 'net-10k' : 'net',
+  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY === '5k' ? 'net-5k' : ONLY ? 'net-10k' : 'net',
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
@@ -298,11 +329,36 @@ const suite: Suite = {
       return;
     }
     if (ONLY === 'mix-phase') {
-      // The replicate phase alone on the mix, normal vs overload floors, twice each (alternating).
+      // The replicate phase alone on the mix, normal vs overload floors vs the floors and the
+      // active players' spread, twice each (alternating).
       const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
       for (const round of [1, 2])
-        for (const on of [false, true])
-          ctx.record(`replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${round}`, await replicateMixPhase(ctx, big, on));
+        for (const [on, spread] of [
+          [false, false],
+          [true, false],
+          [true, true],
+        ] as const)
+          ctx.record(
+            `replicatePhaseMix${big}Overload${on ? 'On' : 'Off'}${spread ? 'Spread' : ''}${round}`,
+            await replicateMixPhase(ctx, big, on, spread),
+          );
+      return;
+    }
+    if (ONLY === '5k') {
+      // The suite's 5,000-session default-world run alone (every session a moving player), with
+      // WT_NET_AB=spread1|spread2 the active players' overload spread off then on (or on then off).
+      const clients = SIZE > 0 ? SIZE : ctx.quick ? 200 : 5000;
+      const secs = ctx.quick ? 3 : 10;
+      const run = async (off: boolean): Promise<void> => {
+        ctx.log(`e2e default: ${clients} WebSocket clients, every one a moving player, spread ${off ? 'OFF' : 'on'}, 20 Hz, ${secs} s`);
+        ctx.record(
+          `e2e${clients}${off ? 'NoSpread' : ''}`,
+          await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...(off ? { net: SPREAD_OFF } : {}) }),
+        );
+      };
+      if (AB === 'spread1') await run(true);
+      await run(false);
+      if (AB === 'spread2') await run(true);
       return;
     }
     if (ONLY) {

@@ -308,10 +308,14 @@ export class GameServer implements Service {
    * `ws.send` loop or by one uWS `publish` to a topic every joined socket is subscribed to (on
    * first use). Returns the sockets reached and the wall ms the fan-out took. The frame should
    * be one clients ignore (e.g. an event); it does not touch any session's known set.
+   * `every` > 1 probes only the sockets whose connection id is a multiple of it (a fixed sample,
+   * spread over the whole id range), so a 10,000-socket run does not send the load generator
+   * 10,000 extra frames in one burst (docs/NET-SCALE.md "Transport-floor probe").
    */
-  probeTransport(bytes: Uint8Array, mode: 'send' | 'publish'): { sockets: number; ms: number } {
+  probeTransport(bytes: Uint8Array, mode: 'send' | 'publish', every = 1): { sockets: number; ms: number } {
     const conns: Conn[] = [];
-    for (const c of this.#conns.values()) if (c.session && c.session.player >= 0 && !c.closed && c.ws) conns.push(c);
+    for (const c of this.#conns.values())
+      if (c.session && c.session.player >= 0 && !c.closed && c.ws && (every <= 1 || c.id % every === 0)) conns.push(c);
     if (mode === 'publish') {
       if (!this.#probeSubscribed) for (const c of conns) c.ws!.subscribe('wt-probe');
       this.#probeSubscribed = true;

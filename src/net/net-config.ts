@@ -96,6 +96,19 @@ export interface NetConfig {
    * between two steps over this × the nominal step. 0 = emergency alone. 0..100, default 1.1.
    */
   overloadLateFactor: number;
+  /**
+   * Under sustained overload: the lowest snapshot rate (per wall second) active players are
+   * spread down to when their own sends do not fit `overloadActiveShare` of the step (each sent
+   * every k-th step, staggered; active players in crowded regions last; src/net/active-spread.ts).
+   * 0.01..10000, default 10; a value at or above the snapshot rate turns the spread off.
+   */
+  overloadActivePlayerMinHz: number;
+  /**
+   * Under sustained overload: share of the nominal step the active players' sends may take
+   * (measured wall ms per active-player snapshot × those due per step) before they are spread.
+   * 0..1, default 0.5.
+   */
+  overloadActiveShare: number;
   /** Consecutive overloaded steps that switch to the overload floors. 1..1000000, default 20. */
   overloadEnterSteps: number;
   /**
@@ -156,6 +169,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   overloadNonPlayerMinHz: 0.25,
   overloadReplicateBudgetMs: 0,
   overloadLateFactor: 1.1,
+  overloadActivePlayerMinHz: 10,
+  overloadActiveShare: 0.5,
   overloadEnterSteps: 20,
   overloadExitSteps: 100,
   viewMode: 'exact',
@@ -202,6 +217,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     overloadNonPlayerMinHz: real(0.01, 10_000),
     overloadReplicateBudgetMs: real(0, 60_000),
     overloadLateFactor: real(0, 100),
+    overloadActivePlayerMinHz: real(0.01, 10_000),
+    overloadActiveShare: real(0, 1),
     overloadEnterSteps: int(1, 1_000_000),
     overloadExitSteps: int(1, 1_000_000),
     viewMode: { kind: 'enum', default: 'exact', values: ['exact', 'regions'] },

@@ -13,12 +13,18 @@
  *           `overloadIdlePlayerMinHz` (1 Hz) and `overloadNonPlayerMinHz` (0.25 Hz), deferred
  *           once `overloadReplicateBudgetMs` (0: from the start) is spent. Their known
  *           set is untouched, so the next snapshot is still an exact delta. Active players are
- *           never deferred. Lower buckets are sent last, so they are deferred first. A deferred
+ *           never deferred; under overload, when their own sends do not fit
+ *           `overloadActiveShare` of the step, they are spread over k steps (active-spread.ts):
+ *           each sent where (step + id) mod (k × snapshotEvery) = 0, down to
+ *           `overloadActivePlayerMinHz`, priority 3 before priority 4 (crowded regions last). Lower buckets are sent last, so they are deferred first. A deferred
  *           session is sent at its slot ((step + id) mod (limit + 1) = 0) or at its limit,
  *           which spreads the floor sends of thousands of deferred sessions evenly over steps.
  *
- * The snapshot's `sendTime` is taken once, before the first session: a session late in the
- * order sees the wait in its update latency, which is why the order is by priority.
+ * The snapshot's `sendTime` is taken once, before the first session: it is the time of the state
+ * the snapshot carries (the step's simulation is done), so a session late in the order sees the
+ * wait in its update latency — the metric is "server state → client has it", and a per-session
+ * send time would hide the phase's own length (docs/NET-SCALE.md "What the latency measures").
+ * That is why the order is by priority, and why the active players' spread keeps the phase short.
  *
  * Snapshot rate (`snapshotHz`, default 20): a world stepping faster sends each session a
  * snapshot every k = ⌊stepHz / snapshotHz⌋ steps (at least 1), at the steps where
@@ -27,7 +33,8 @@
  */
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
-import { beginRun, encodeSessionSnapshot, frameFor, snapshotOrdinal, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from './active-spread.js';
+import { beginRun, encodeSessionSnapshot, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
 import type { Session } from './session.js';
 import {
@@ -103,11 +110,22 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const pressure = pressureOf(ctx.budgets.interestQuality);
     const lad = st.ladder;
     lad.pressure = pressure;
-    // Sustained overload (emergency while the loop runs late) lowers the deferral floors.
+    // Sustained overload (emergency while the loop runs late) lowers the deferral floors; while the
+    // active players' spread is what keeps the loop on time, overload holds (active-spread.ts).
     const ov = sc.overload;
-    if (updateOverload(ov, cfg, t0, ctx.step, tick * 1000, pressure) > 0) lad.overloadEntered++;
+    const sp = ov.spread;
+    const tickMs = tick * 1000;
+    const hold = spreadLevel(sp.active, sp.crowd) > 0 && spreadNeeded(sp, cfg, ov.lastActive, ov.lastCrowd, every, tickMs);
+    if (updateOverload(ov, cfg, t0, ctx.step, tickMs, pressure, hold) > 0) lad.overloadEntered++;
+    updateActiveSpread(sp, cfg, ov.on, ov.lastActive, ov.lastCrowd, every, tickMs);
+    const spreadActive = sp.active,
+      spreadCrowd = sp.crowd;
     lad.overload = ov.on ? 1 : 0;
     lad.stepIntervalMs = ov.meanIntervalMs;
+    lad.activeSpread = spreadActive;
+    lad.crowdSpread = spreadCrowd;
+    lad.activeUsPerSnapshot = Math.round(sp.usPerSnapshot * 100) / 100;
+    lad.spreadRaised = sp.raised;
     // Deferral floors (config time values; cheap enough to derive per run, as the step rate may change live).
     const floors = deferFloors(cfg, ov.on);
     const maxDeferIdle = deferLimit(tick, every, floors.idleHz, cfg.snapshotHz);
@@ -125,6 +143,16 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     counts.fill(0);
     const nowMs = performance.now();
     const step = f.step;
+    let nActive = 0,
+      nCrowd = 0;
+    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
+    // Under overload the loop is already late: below active players, only the floors are sent once
+    // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
+    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
+    // Deferring from the phase's start (overload, default): the cooldown and deferral of a session
+    // below active players do not depend on the time spent, so they are decided here and the
+    // thousands of held sessions are not visited again in pass 2 (same decisions, same counters).
+    const early = budget > 0 && deferAfter <= 0;
     for (let i = 0; i < n; i++) {
       const s = sessions[i];
       const p = sessionPriority(s, cfg, nowMs);
@@ -138,12 +166,43 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
       cs.sessions++;
       levels[level]++;
       if (level > 0) cs.degraded++;
-      if (every > 1 && s.deferred === 0 && (step + s.conn.id) % every !== 0) prio[i] = NOT_DUE;
-      else {
-        prio[i] = p;
-        counts[p]++;
+      // Steps between this session's snapshots: snapshotHz, times the overload spread of active players.
+      let cycle = every;
+      if (p === 3) {
+        nActive++;
+        cycle *= spreadActive;
+      } else if (p === 4) {
+        nCrowd++;
+        cycle *= spreadCrowd;
       }
+      const id = s.conn.id;
+      if (cycle > 1 && s.deferred === 0 && (step + id) % cycle !== 0) {
+        prio[i] = NOT_DUE;
+        if (cycle > every && (step + id) % every === 0) cs.spread++;
+        continue;
+      }
+      if (early && p < NEVER_DEFER) {
+        const cool = cooldownOf(level);
+        if (cool > 1 && Math.floor((step + id) / every) % cool !== 0) {
+          st.cooldownSkips++;
+          cs.cooldownSkips++;
+          prio[i] = NOT_DUE;
+          continue;
+        }
+        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
+        if (s.deferred < limit && (step + id) % (limit + 1) !== 0) {
+          s.deferred++;
+          st.deferred++;
+          cs.deferred++;
+          prio[i] = NOT_DUE;
+          continue;
+        }
+      }
+      prio[i] = p;
+      counts[p]++;
     }
+    ov.lastActive = nActive;
+    ov.lastCrowd = nCrowd;
     let at = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
       starts[b] = at;
@@ -151,15 +210,19 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     }
     for (let i = 0; i < n; i++) if (prio[i] !== NOT_DUE) order[starts[prio[i]]++] = i;
     // Pass 2: buckets high → low, each from a rotating start.
-    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
-    // Under overload the loop is already late: below active players, only the floors are sent once
-    // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
-    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
     let now = nowMs;
     at = 0;
+    const tActive = performance.now();
+    let activeSends = 0;
     for (let b = BUCKETS - 1; b >= 0; b--) {
-      // Wall ms until the active players (priority ≥ 3) were all sent: the server's share of their latency.
-      if (b === NEVER_DEFER - 1) lad.activeSentMs = performance.now() - t0;
+      if (b === NEVER_DEFER - 1) {
+        // Wall ms until the active players (priority ≥ 3) were all sent: the server's share of their
+        // latency; and their cost per snapshot, the spread's estimate.
+        const tEnd = performance.now();
+        lad.activeSentMs = tEnd - t0;
+        measureActiveCost(sp, activeSends, tEnd - tActive);
+      }
+      const spread = b === 4 ? spreadCrowd : b === 3 ? spreadActive : 1;
       const count = counts[b],
         from = at;
       at += count;
@@ -173,7 +236,8 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         const load = pressure > 0 ? loadLevel(s.cls, b, pressure) : 0;
         const level = load > s.ladder ? load : s.ladder;
         const cool = cooldownOf(level);
-        if (cool > 1 && snapshotOrdinal(f, s) % cool !== 0) {
+        // The session's own snapshot ordinal (its cadence: snapshotHz times the spread).
+        if (cool > 1 && Math.floor((step + s.conn.id) / (every * spread)) % cool !== 0) {
           st.cooldownSkips++;
           cs.cooldownSkips++;
           continue;
@@ -190,10 +254,11 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
           continue;
         }
         s.deferred = 0;
-        const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, cool);
+        const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, cool, spread);
         if (t1 > 0) {
           now = performance.now();
           sendMs += now - t1;
+          if (b >= NEVER_DEFER) activeSends++;
         }
       }
     }
@@ -212,8 +277,9 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
 };
 
 /**
- * Backpressure check, ladder walk, encode and send of one session at `level`. Returns the wall
- * time just before the send (performance.now), or 0 when nothing was sent.
+ * Backpressure check, ladder walk, encode and send of one session at `level`, cooldown `every`
+ * and overload spread `spread` (1 = none). Returns the wall time just before the send
+ * (performance.now), or 0 when nothing was sent.
  */
 const sendOne = (
   world: ReplicationWorld,
@@ -223,6 +289,7 @@ const sendOne = (
   sf: SnapshotFrame,
   level: number,
   every: number,
+  spread: number,
 ): number => {
   const st = net.stats,
     cfg = net.config,
@@ -243,15 +310,16 @@ const sendOne = (
   }
   s.skipped = 0;
   let frame = f;
-  if (level > 0) {
-    // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2.
+  if (level > 0 || spread > 1) {
+    // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2; a
+    // spread session's cadences (far ring, requery) count its own snapshots.
     frame = sf;
     sf.step = f.step;
     sf.worldTime = f.worldTime;
     sf.sendTime = f.sendTime;
     sf.requeryEvery = f.requeryEvery;
-    sf.snapshotEvery = f.snapshotEvery;
-    sf.farEvery = f.farEvery * 4 * every;
+    sf.snapshotEvery = (f.snapshotEvery ?? 1) * spread;
+    sf.farEvery = level > 0 ? f.farEvery * 4 * every : f.farEvery;
     sf.radiusScale =
       level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
   }

@@ -31,8 +31,11 @@
  *
  * Under sustained overload ({@link updateOverload}: emergency while the loop runs late) the
  * replicate phase lowers the deferral floors of idle players and non-players further
- * ({@link deferFloors}); active players are never deferred.
+ * ({@link deferFloors}); active players are never deferred, but when their own sends do not
+ * fit the step they are spread over k steps down to `overloadActivePlayerMinHz`, crowded
+ * regions last (active-spread.ts).
  */
+import { type ActiveSpreadState, createActiveSpread } from './active-spread.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 
@@ -127,6 +130,8 @@ export interface ClassStats {
   skippedBackpressure: number;
   /** Session-steps deferred by the replicate budget under load (total). */
   deferred: number;
+  /** Session-steps of active players left out by the overload spread (active-spread.ts) (total). */
+  spread: number;
 }
 
 /** Fresh per-class counters, indexed by class code. */
@@ -139,6 +144,7 @@ export const createClassStats = (): ClassStats[] =>
     cooldownSkips: 0,
     skippedBackpressure: 0,
     deferred: 0,
+    spread: 0,
   }));
 
 /** Ladder counters of a world (`WorldNetStats.ladder`). */
@@ -158,6 +164,16 @@ export interface LadderStats {
   stepIntervalMs: number;
   /** Wall ms from the last run's start until its active players (priority ≥ 3) were all sent. */
   activeSentMs: number;
+  /**
+   * Overload spread (active-spread.ts) of the last run: steps between two snapshots of an active
+   * player (priority 3) and of an active player in a crowded region (priority 4); 1 = not spread (gauges).
+   */
+  activeSpread: number;
+  crowdSpread: number;
+  /** Smoothed wall µs per active-player snapshot, the spread's cost estimate (gauge). */
+  activeUsPerSnapshot: number;
+  /** Times the spread level rose (total). */
+  spreadRaised: number;
 }
 
 /** Fresh ladder counters. */
@@ -170,6 +186,10 @@ export const createLadderStats = (): LadderStats => ({
   overloadEntered: 0,
   stepIntervalMs: 0,
   activeSentMs: 0,
+  activeSpread: 1,
+  crowdSpread: 1,
+  activeUsPerSnapshot: 0,
+  spreadRaised: 0,
 });
 
 /**
@@ -193,6 +213,11 @@ export interface OverloadState {
   exitSteps: number;
   /** Step overload last turned off. */
   offStep: number;
+  /** The active players' spread (active-spread.ts), in effect only while `on`. */
+  spread: ActiveSpreadState;
+  /** Open active players of priority 3 and 4 in the last run (the spread's input at the next). */
+  lastActive: number;
+  lastCrowd: number;
 }
 
 /** A detector in the off state. */
@@ -203,6 +228,9 @@ export const createOverloadState = (): OverloadState => ({
   meanIntervalMs: 0,
   exitSteps: 0,
   offStep: Number.NEGATIVE_INFINITY,
+  spread: createActiveSpread(),
+  lastActive: 0,
+  lastCrowd: 0,
 });
 
 /** Weight of one interval in the smoothed step interval (≈ 20 runs, 1 s at 20 Hz). */
@@ -212,6 +240,9 @@ const INTERVAL_ALPHA = 0.05;
  * Feed one replicate run (wall `nowMs`, `step`, nominal step `tickMs`, controller `pressure`)
  * to `o`. Returns 1 when overload turned on, -1 when it turned off, 0 otherwise. An interval is
  * counted at most 4 steps long, so a pause or a stall does not hold the mean up for long.
+ * `hold` (while on): the run counts as hot whatever the controller and the loop say — the
+ * active players' spread is what keeps the loop on time, and unspread they would not fit
+ * (active-spread.ts `spreadNeeded`), so leaving overload would only bring it back.
  */
 export const updateOverload = (
   o: OverloadState,
@@ -220,6 +251,7 @@ export const updateOverload = (
   step: number,
   tickMs: number,
   pressure: number,
+  hold = false,
 ): number => {
   if (o.lastRunMs >= 0) {
     const d = Math.min(nowMs - o.lastRunMs, 4 * tickMs);
@@ -237,7 +269,7 @@ export const updateOverload = (
     o.exitSteps = step - o.offStep < 4 * o.exitSteps ? Math.min(o.exitSteps * 2, cfg.overloadExitSteps * 8) : cfg.overloadExitSteps;
     return 1;
   }
-  o.streak = hot ? 0 : o.streak + 1;
+  o.streak = hot || hold ? 0 : o.streak + 1;
   if (o.streak < o.exitSteps) return 0;
   o.on = false;
   o.streak = 0;
@@ -269,7 +301,7 @@ export const sumClassStats = (into: Record<string, ClassStats>, from: readonly C
     const name = SESSION_CLASS_NAMES[c];
     let a = into[name];
     if (!a) {
-      a = { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0 };
+      a = { sessions: 0, degraded: 0, snapshots: 0, bytes: 0, cooldownSkips: 0, skippedBackpressure: 0, deferred: 0, spread: 0 };
       into[name] = a;
     }
     const b = from[c];
@@ -280,5 +312,6 @@ export const sumClassStats = (into: Record<string, ClassStats>, from: readonly C
     a.cooldownSkips += b.cooldownSkips;
     a.skippedBackpressure += b.skippedBackpressure;
     a.deferred += b.deferred;
+    a.spread += b.spread;
   }
 };
