@@ -1,0 +1,227 @@
+/**
+ * The fused sharded step: one dispatch per physics step. Each partition ("party") runs the three
+ * phases of a step in a row — anomaly guard + staging of an id range, grid build of a band of
+ * rows, kernel + copy-back of the same band — and the parties synchronise between phases among
+ * themselves (a counter-free barrier on their progress words), instead of returning to the main
+ * thread after each phase. The main thread is one of the parties when it runs a band itself
+ * (`mainRuns`); otherwise it sleeps from the dispatch until the last party's DONE.
+ *
+ *   main:   beginStep, partitionIds, base weights ─ dispatch ────────────────────────────── DONE ─ counters
+ *   party:  guardStageIds(ids) ─ B1 ─ planBands + rowStart[lo..hi] ─ buildRows ─ B2 ─ stepCommitRows
+ *
+ * The serial work between guard and build (row starts, the split of the rows into bands) is done
+ * by every party itself, identically: each computes the whole split from the row counts (read-only
+ * after B1) and the main thread's snapshot of the row weights, and writes the row starts of its own
+ * band (`rowStart[lo..hi]`, the shared end row written twice with the same value). Bands never
+ * change results (read-old/write-new kernels), only balance.
+ *
+ * Plan block (Int32Array on a SharedArrayBuffer, one per pool): header words, then 8 words per
+ * party at `PLAN_BASE + 8p`: the id range (written by the main thread), the band (written by the
+ * party), its progress tag (`(epoch << 2) | phases done`), and its own µs per phase.
+ */
+import { stepCommitRows } from '../physics/collide-kernel.js';
+import { buildRows, guardStageIds } from '../physics/grid-build.js';
+import { C, MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
+
+/** Header: parties this step. */
+export const PLAN_PARTIES = 0;
+/** Header: id partitions (guard + staging) this step. */
+export const PLAN_ID_PARTS = 1;
+/** Header: bumped (+ notify) at each party's arrival at a barrier. */
+export const PLAN_SEQ = 2;
+export const PLAN_BASE = 16;
+export const PLAN_WORDS = 8;
+export const PW = { idLo: 0, idHi: 1, bandLo: 2, bandHi: 3, tag: 4, us1: 5, us2: 6, us3: 7 } as const;
+/** Phases of a fused step. */
+export const FUSED_PHASES = 3;
+const EPOCH_MASK = 0x1fffffff;
+
+/** Allocate the plan block of a pool. */
+export const createPlan = (): Int32Array => new Int32Array(new SharedArrayBuffer((PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS) * 4));
+
+/** Index of word `w` of party `p`. */
+export const pat = (p: number, w: number): number => PLAN_BASE + p * PLAN_WORDS + w;
+
+/** The progress tag of `phase` (0..3) phases done in `epoch`. */
+export const tagOf = (epoch: number, phase: number): number => ((epoch & EPOCH_MASK) << 2) | phase;
+
+/** Phases party `p` has completed in `epoch` (0 when its tag is from another epoch). */
+export const progressOf = (plan: Int32Array, p: number, epoch: number): number => {
+  const t = Atomics.load(plan, pat(p, PW.tag));
+  return t >>> 2 === (epoch & EPOCH_MASK) ? t & 3 : 0;
+};
+
+/** Per-thread scratch of {@link planBands}. */
+export interface BandScratch {
+  work: Float64Array;
+  pre: Int32Array;
+}
+
+/** Scratch for a grid of `side` rows (grown on demand). */
+export const bandScratch = (side: number): BandScratch => ({ work: new Float64Array(side), pre: new Int32Array(side + 1) });
+
+/**
+ * Main thread, before dispatch: each row's weight for the split but its body count — a pass over
+ * its cells plus the previous step's kernel work ×4 (as src/physics/physics-state.ts
+ * `partitionStepRows`). A snapshot, because the build rewrites `rowWork` while other parties may
+ * still be splitting.
+ */
+export const baseWeights = (s: PhysicsShared, base: Float64Array): void => {
+  const side = s.params[P.side] | 0,
+    rw = s.rowWork;
+  let prev = 0;
+  for (let r = 0; r < side; r++) prev += rw[r];
+  for (let r = 0; r < side; r++) base[r] = (side >> 4) + (prev > 0 ? 4 * rw[r] : 0);
+};
+
+/**
+ * After the guard + staging barrier: the row starts (a prefix over rows × id partitions, into
+ * `sc.pre`) and the split of the rows into `parts` bands of about equal weight (base + bodies),
+ * written into `out` ([lo0, hi0, lo1, hi1, ...]). Same result on every thread. Returns the bodies.
+ */
+export const planBands = (s: PhysicsShared, base: Float64Array, sc: BandScratch, parts: number, out: Int32Array): number => {
+  const side = s.params[P.side] | 0,
+    idp = s.params[P.idParts] | 0,
+    counts = s.rowCounts,
+    w = sc.work,
+    pre = sc.pre;
+  let acc = 0,
+    total = 0;
+  for (let gy = 0; gy < side; gy++) {
+    pre[gy] = acc;
+    let c = 0;
+    for (let q = 0; q < idp; q++) c += counts[q * side + gy];
+    acc += c;
+    const x = base[gy] + c;
+    w[gy] = x;
+    total += x;
+  }
+  pre[side] = acc;
+  let row = 0,
+    sum = 0;
+  for (let p = 0; p < parts; p++) {
+    out[2 * p] = row;
+    if (p === parts - 1) row = side;
+    else {
+      const target = (total * (p + 1)) / parts;
+      while (row < side && sum + w[row] / 2 < target) sum += w[row++];
+    }
+    out[2 * p + 1] = row;
+  }
+  return acc;
+};
+
+/** Write row starts [lo, hi] (inclusive: a band's build reads its end row's start) from `sc.pre`. */
+export const writeRowStarts = (s: PhysicsShared, sc: BandScratch, lo: number, hi: number): void => {
+  const rs = s.rowStart,
+    pre = sc.pre;
+  for (let r = lo; r <= hi; r++) rs[r] = pre[r];
+};
+
+/** Run phase `phase` (1 guard + stage, 2 build, 3 kernel + copy-back) of party `p` over [lo, hi). Re-runnable. */
+export const runPhase = (s: PhysicsShared, phase: number, p: number, lo: number, hi: number, live?: () => boolean): void => {
+  if (phase === 1) guardStageIds(s, lo, hi, p);
+  else if (phase === 2) buildRows(s, lo, hi);
+  else {
+    // A partly-run band (dead worker) may have counted already: its kernel counters restart.
+    s.counters.fill(0, p * C.stride, p * C.stride + C.quarantined);
+    stepCommitRows(s, lo, hi, p, live);
+  }
+};
+
+/** Mark party `p` as done with `phase` of `epoch`, and wake waiting parties. */
+const arrive = (plan: Int32Array, p: number, epoch: number, phase: number): void => {
+  Atomics.store(plan, pat(p, PW.tag), tagOf(epoch, phase));
+  Atomics.add(plan, PLAN_SEQ, 1);
+  Atomics.notify(plan, PLAN_SEQ);
+};
+
+const allAt = (plan: Int32Array, parties: number, epoch: number, phase: number): boolean => {
+  for (let q = 0; q < parties; q++) if (progressOf(plan, q, epoch) < phase) return false;
+  return true;
+};
+
+/**
+ * Wait until every party has done `phase` of `epoch`: spin for up to `spinMs` (the other parties
+ * are running on the other cores: their bands end within a fraction of a ms of each other), then
+ * sleep on PLAN_SEQ. Returns false when `live()` turns false (cancelled) or `deadline` passes.
+ */
+export const awaitParties = (
+  plan: Int32Array,
+  parties: number,
+  epoch: number,
+  phase: number,
+  spinMs: number,
+  deadline: number,
+  live: () => boolean,
+): boolean => {
+  if (spinMs > 0) {
+    const end = performance.now() + spinMs;
+    for (let k = 0; ; k++) {
+      if (allAt(plan, parties, epoch, phase)) return true;
+      if ((k & 31) === 31 && (performance.now() >= end || !live())) break;
+    }
+  }
+  for (;;) {
+    const seq = Atomics.load(plan, PLAN_SEQ);
+    if (allAt(plan, parties, epoch, phase)) return true;
+    if (!live()) return false;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(plan, PLAN_SEQ, seq, Math.min(left, 50));
+  }
+};
+
+/** What a party needs besides the shared buffers. */
+export interface PartyContext {
+  s: PhysicsShared;
+  plan: Int32Array;
+  base: Float64Array;
+  sc: BandScratch;
+  bands: Int32Array;
+  spinMs: number;
+  /** Test hook: the phase (1..3) in which to die after half of it, 0 = never. */
+  crashPhase: number;
+  die: () => void;
+}
+
+/**
+ * Run party `p` of a fused step under `epoch` (see the module doc). Returns true when its three
+ * phases are done; false when cancelled (`live()` false) or `deadline` (performance.now ms) passed
+ * at a barrier — the caller then re-runs what is missing (src/shards/shard-pool.ts).
+ */
+export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () => boolean, deadline: number): boolean => {
+  const { s, plan } = ctx;
+  const parties = Atomics.load(plan, PLAN_PARTIES);
+  const idp = Atomics.load(plan, PLAN_ID_PARTS);
+  let lo = 0,
+    hi = 0;
+  if (p < idp) {
+    lo = Atomics.load(plan, pat(p, PW.idLo));
+    hi = Atomics.load(plan, pat(p, PW.idHi));
+  }
+  let t = performance.now();
+  for (let phase = 1; phase <= FUSED_PHASES; phase++) {
+    if (phase === 2) {
+      if (ctx.sc.pre.length < (s.params[P.side] | 0) + 1) ctx.sc = bandScratch(s.params[P.side] | 0);
+      planBands(s, ctx.base, ctx.sc, parties, ctx.bands);
+      lo = ctx.bands[2 * p];
+      hi = ctx.bands[2 * p + 1];
+      writeRowStarts(s, ctx.sc, lo, hi);
+      Atomics.store(plan, pat(p, PW.bandLo), lo);
+      Atomics.store(plan, pat(p, PW.bandHi), hi);
+    }
+    if (ctx.crashPhase === phase) {
+      runPhase(s, phase, p, lo, lo + ((hi - lo) >> 1));
+      ctx.die();
+    }
+    if (phase > 1 || p < idp) runPhase(s, phase, p, lo, hi, live);
+    const u = performance.now();
+    Atomics.store(plan, pat(p, PW.us1 + phase - 1), Math.round((u - t) * 1000));
+    if (!live()) return false;
+    arrive(plan, p, epoch, phase);
+    if (phase < FUSED_PHASES && !awaitParties(plan, parties, epoch, phase, ctx.spinMs, deadline, live)) return false;
+    t = performance.now();
+  }
+  return true;
+};
