@@ -4,6 +4,15 @@
  * and on 1, 2 and 4 shard workers in the same run, plus the dispatch + barrier overhead of a
  * step with empty partitions, the inline cost of prepare and commit, and the kernel alone inline
  * vs on one worker (parity). Goal: 2 shards ≥ 1.8× 1 shard (the machine has 2 cores).
+ * What the modes mean: "N shards" = N worker threads run the N bands while the main thread sleeps
+ * from the dispatch to the last DONE (so "1 shard" is all the work on one worker, "2 shards" the
+ * same work split over two workers); "main + 1 shard" = 2 bands, one run by the main thread itself,
+ * one by a worker. By default a step is fused (one dispatch per step, the parties meeting at
+ * barriers of their own: src/shards/fused-step.ts); modes ", 3 dispatches" run each of the three
+ * phases as its own dispatch + main-thread barrier (the code before the fused step), for an A/B in
+ * the same run. `WT_SHARDS_ONLY=kernel` skips the tinybench tasks and the full-pipeline frames
+ * (quick iterations on the interleaved figures); `WT_SHARD_BARRIER_SPIN_US` sets the parties'
+ * barrier spin (pool option `barrierSpinUs`), and a 2-worker pool with spin 0 is measured beside.
  * The machine is shared: load averages are recorded, and the ratios must be re-run on a quiet
  * machine before they are quoted as the figure.
  */
@@ -52,12 +61,28 @@ const suite: Suite = {
     }
     state.maxEid = top;
     const pools: ShardPool[] = [];
-    // `WT_SHARD_SPIN_US`: the workers' spin before sleeping (pool option `spinUs`; default 200), to compare with 0 (sleep at once).
+    const kernelOnly = process.env.WT_SHARDS_ONLY === 'kernel';
+    // `WT_SHARD_SPIN_US`: the workers' spin after a command before sleeping (pool option `spinUs`; default 0).
     const spinEnv = process.env.WT_SHARD_SPIN_US;
     const spinUs = spinEnv === undefined ? undefined : Number(spinEnv);
+    const bspinEnv = process.env.WT_SHARD_BARRIER_SPIN_US;
+    const barrierSpinUs = bspinEnv === undefined ? undefined : Number(bspinEnv);
     ctx.record('spinUs', spinUs ?? 'default');
-    for (const shards of [1, 2, 4]) {
-      const p = new ShardPool({ shared: s, shards, barrierTimeoutMs: 30_000, ...(spinUs === undefined ? {} : { spinUs }) });
+    ctx.record('barrierSpinUs', barrierSpinUs ?? 'default');
+    // pools[3]: 2 workers whose parties sleep at a fused step's barriers at once (barrierSpinUs 0).
+    for (const [shards, bs] of [
+      [1, barrierSpinUs],
+      [2, barrierSpinUs],
+      [4, barrierSpinUs],
+      [2, 0],
+    ] as const) {
+      const p = new ShardPool({
+        shared: s,
+        shards,
+        barrierTimeoutMs: 30_000,
+        ...(spinUs === undefined ? {} : { spinUs }),
+        ...(bs === undefined ? {} : { barrierSpinUs: bs }),
+      });
       await p.start();
       pools.push(p);
     }
@@ -65,53 +90,59 @@ const suite: Suite = {
     const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards' }));
     // 2 partitions, one run by the main thread itself (instead of idling at the barrier) + 1 worker.
     const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true });
+    // The same with 3 dispatches per step (each phase behind the main thread's barrier).
+    const one3 = createShardedPhysics(state, pools[0], { mode: 'shards', fused: false });
+    const two3 = createShardedPhysics(state, pools[1], { mode: 'shards', fused: false });
+    const mainPlus1x3 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, fused: false });
     let step = 0;
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
-    for (const sp of [...sharded, mainPlus1]) for (let i = 0; i < 5; i++) stepWith(sp)();
+    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3]) for (let i = 0; i < 5; i++) stepWith(sp)();
     const r = (x: number) => Math.round(x * 100) / 100;
     // The phases of a step run inline (sharded, each of them is split over the shards).
-    const serial = await ctx.measure([
-      [`prepare inline (guard + stage + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
-      [`commit inline ${N / 1000}k bodies`, () => commitStep(state, 1)],
-    ]);
-    const tasks = await ctx.measure(
-      [
-        [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
-        [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0])],
-        [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1])],
-        [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2])],
-        [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
-      ],
-      { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
-    );
-    const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
-    ctx.record('inlinePhaseMs', { prepare: serial[0].meanMs, commit: serial[1].meanMs });
-    // Worker parity: the same kernel over the same rows, inline vs on one worker (the main thread
-    // waits at the barrier), interleaved; wall ms per call (median of rounds).
-    prepareStep(state, step, 0.05);
-    const allRows = new Int32Array([0, state.side]);
-    const noInline = () => {
-      throw new Error('the worker was not READY');
-    };
-    const kIn: number[] = [],
-      kW: number[] = [];
-    for (let round = 0; round < (ctx.quick ? 3 : 10); round++) {
-      let w0 = performance.now();
-      for (let k = 0; k < 3; k++) stepRows(s, 0, state.side, 0);
-      kIn.push((performance.now() - w0) / 3);
-      w0 = performance.now();
-      for (let k = 0; k < 3; k++) pools[0].run(allRows, 1, noInline, ShardOp.step);
-      kW.push((performance.now() - w0) / 3);
+    if (!kernelOnly) {
+      const serial = await ctx.measure([
+        [`prepare inline (guard + stage + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
+        [`commit inline ${N / 1000}k bodies`, () => commitStep(state, 1)],
+      ]);
+      const tasks = await ctx.measure(
+        [
+          [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
+          [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0])],
+          [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1])],
+          [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2])],
+          [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
+        ],
+        { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
+      );
+      const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
+      ctx.record('inlinePhaseMs', { prepare: serial[0].meanMs, commit: serial[1].meanMs });
+      // Worker parity: the same kernel over the same rows, inline vs on one worker (the main thread
+      // waits at the barrier), interleaved; wall ms per call (median of rounds).
+      prepareStep(state, step, 0.05);
+      const allRows = new Int32Array([0, state.side]);
+      const noInline = () => {
+        throw new Error('the worker was not READY');
+      };
+      const kIn: number[] = [],
+        kW: number[] = [];
+      for (let round = 0; round < (ctx.quick ? 3 : 10); round++) {
+        let w0 = performance.now();
+        for (let k = 0; k < 3; k++) stepRows(s, 0, state.side, 0);
+        kIn.push((performance.now() - w0) / 3);
+        w0 = performance.now();
+        for (let k = 0; k < 3; k++) pools[0].run(allRows, 1, noInline, ShardOp.step);
+        kW.push((performance.now() - w0) / 3);
+      }
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+      ctx.record('kernelParity', {
+        inlineMs: r(med(kIn)),
+        oneWorkerMs: r(med(kW)),
+        workerOverInline: r(med(kW) / med(kIn)),
+        goal: 'worker within ~10 % of inline',
+      });
+      ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     }
-    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-    ctx.record('kernelParity', {
-      inlineMs: r(med(kIn)),
-      oneWorkerMs: r(med(kW)),
-      workerOverInline: r(med(kW) / med(kIn)),
-      goal: 'worker within ~10 % of inline',
-    });
-    ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     // Interleaved rounds (modes alternate every few steps, so a load change on the shared
     // machine hits every mode alike): median wall ms per step, and process CPU ms per step
     // (all threads) — CPU shows the work each mode costs whatever the load does to wall time.
@@ -121,10 +152,14 @@ const suite: Suite = {
       ['2 shards', sharded[1]],
       ['4 shards', sharded[2]],
       ['main + 1 shard', mainPlus1],
+      ['1 shard, 3 dispatches', one3],
+      ['2 shards, 3 dispatches', two3],
+      ['main + 1 shard, 3 dispatches', mainPlus1x3],
+      ['2 shards, barrier spin 0', sharded[3]],
     ];
     const wall = new Map<string, number[]>(),
       cpu = new Map<string, number[]>();
-    const rounds = ctx.quick ? 3 : 12;
+    const rounds = ctx.quick ? 3 : 16;
     for (let round = 0; round < rounds; round++) {
       for (const [name, sp] of modes) {
         const c0 = process.cpuUsage(),
@@ -144,6 +179,14 @@ const suite: Suite = {
     ctx.record('speedup4vs1', r(wallMs['1 shard'] / wallMs['4 shards']));
     ctx.record('speedup2vsInline', r(wallMs.inline! / wallMs['2 shards']));
     ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard'] / wallMs['main + 1 shard']));
+    ctx.record('speedup2vs1ThreeDispatches', r(wallMs['1 shard, 3 dispatches'] / wallMs['2 shards, 3 dispatches']));
+    ctx.record('speedup2vs1BarrierSpin0', r(wallMs['1 shard'] / wallMs['2 shards, barrier spin 0']));
+    // Per round (4 steps each mode): the spread of the ratio, fused and with 3 dispatches.
+    const perRound = (a: string, b: string) => wall.get(a)!.map((x, i) => r(x / wall.get(b)![i]!));
+    ctx.record('speedup2vs1PerRound', {
+      fused: perRound('1 shard', '2 shards'),
+      threeDispatches: perRound('1 shard, 3 dispatches', '2 shards, 3 dispatches'),
+    });
     // CPU cost of 2 shards relative to 1 (1.0 = splitting adds no work: the wall-time speedup is
     // then bounded only by free cores).
     ctx.record('cpuCost2vs1', r(cpuMs['2 shards'] / cpuMs['1 shard']));
@@ -174,7 +217,7 @@ const suite: Suite = {
     );
     for (const p of pools) await p.close();
     // The whole step, not just physics: share of 16 ms frames at 100k NPCs + 1k players.
-    await fullPipelineFrames(ctx);
+    if (!kernelOnly) await fullPipelineFrames(ctx);
   },
 };
 
