@@ -182,7 +182,10 @@ const suite: Suite = {
     ctx.record('speedup2vs1ThreeDispatches', r(wallMs['1 shard, 3 dispatches'] / wallMs['2 shards, 3 dispatches']));
     ctx.record('speedup2vs1BarrierSpin0', r(wallMs['1 shard'] / wallMs['2 shards, barrier spin 0']));
     // Per round (4 steps each mode): the spread of the ratio, fused and with 3 dispatches.
-    const perRound = (a: string, b: string) => wall.get(a)!.map((x, i) => r(x / wall.get(b)![i]!));
+    const perRound = (a: string, b: string) => {
+      const den = wall.get(b) ?? [];
+      return (wall.get(a) ?? []).map((x, i) => r(x / (den.at(i) ?? Number.NaN)));
+    };
     ctx.record('speedup2vs1PerRound', {
       fused: perRound('1 shard', '2 shards'),
       threeDispatches: perRound('1 shard, 3 dispatches', '2 shards, 3 dispatches'),
@@ -191,6 +194,33 @@ const suite: Suite = {
     // then bounded only by free cores).
     ctx.record('cpuCost2vs1', r(cpuMs['2 shards'] / cpuMs['1 shard']));
     ctx.record('goal', '2 shards >= 1.8x 1 shard (limit: 2 cores)');
+    // Paired: one step of each mode in turn, the ratio taken within each cycle (a few tens of ms
+    // apart, so a load change on the shared host hits both sides of a ratio alike): median, quartiles
+    // and the share of cycles at ≥ 1.8×.
+    const cycles = ctx.quick ? 10 : 80;
+    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1];
+    const pw = pairModes.map(() => new Float64Array(cycles));
+    for (let c = 0; c < cycles; c++)
+      pairModes.forEach((sp, m) => {
+        const w0 = performance.now();
+        runPhysicsStep(sp, step++, 0.05);
+        pw[m][c] = performance.now() - w0;
+      });
+    const q = (a: Float64Array, f: number) => Float64Array.from(a).sort()[Math.min(a.length - 1, Math.floor(a.length * f))];
+    const paired = (one: number, two: number) => {
+      const rs = pw[one].map((x, i) => x / pw[two][i]);
+      let hits = 0;
+      for (const x of rs) if (x >= 1.8) hits++;
+      return { median: r(q(rs, 0.5)), p25: r(q(rs, 0.25)), p75: r(q(rs, 0.75)), shareAtLeast1_8: r(hits / rs.length) };
+    };
+    const names = ['1 shard', '2 shards', '1 shard, 3 dispatches', '2 shards, 3 dispatches', 'main + 1 shard'];
+    ctx.record('pairedSpeedup2vs1', {
+      cycles,
+      fused: paired(0, 1),
+      threeDispatches: paired(2, 3),
+      mainPlus1Fused: paired(0, 4),
+      medianStepMs: Object.fromEntries(names.map((n, i) => [n, r(q(pw[i], 0.5))])),
+    });
     // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.
     const prof = shardPhaseProfile(state, pools, ctx.quick ? 2 : 8, step);
     step = prof.step;

@@ -1,6 +1,11 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
+ * Sharded, by default a fused step (src/shards/fused-step.ts): one dispatch per step, each
+ * partition runs the three phases below in a row and the partitions meet at barriers of their own
+ * (with `mainRuns` the main thread is partition 0); it falls back to the three dispatches below
+ * when not every partition has a READY worker (`fused: false` forces them):
+ *
  *   main:   beginStep ─ dispatch ──────────┐ planRows ─ dispatch ┐ dispatch ────────────┐ counters
  *   shards:        guardStageIds(ids) ─────┘           buildRows ┘ stepCommitRows      ┘
  *   (guard and staging are one phase: each id range stages into its own region of `stage`, so it
