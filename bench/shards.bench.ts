@@ -34,6 +34,49 @@ import { shardPhaseProfile } from './shards-phases.js';
 
 const N = 100_000;
 
+/**
+ * Dispatch + barrier overhead of a whole sharded step: `runPhysicsStep` over a world with no
+ * bodies, one step of each mode per cycle (interleaved), median µs per step. Own pools over the
+ * empty world's buffers (1 and 2 workers).
+ */
+const emptyStepOverhead = async (cycles: number): Promise<Record<string, number>> => {
+  const sab = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+  const cap = 16;
+  const state = createPhysics({
+    capacity: cap,
+    bounds: { minX: 0, minY: 0, maxX: 64, maxY: 64 },
+    stores: {
+      Position: { x: sab(cap + 1), y: sab(cap + 1) },
+      Velocity: { x: sab(cap + 1), y: sab(cap + 1) },
+      Tier: { tier: new Uint8Array(new SharedArrayBuffer(cap + 1)) },
+    },
+  });
+  const p1 = new ShardPool({ shared: state.shared, shards: 1, barrierTimeoutMs: 30_000 });
+  const p2 = new ShardPool({ shared: state.shared, shards: 2, barrierTimeoutMs: 30_000 });
+  await p1.start();
+  await p2.start();
+  const modes: Array<[string, ShardedPhysics]> = [
+    ['inline', createShardedPhysics(state, null, { mode: 'inline' })],
+    ['1 shard', createShardedPhysics(state, p1, { mode: 'shards' })],
+    ['2 shards', createShardedPhysics(state, p2, { mode: 'shards' })],
+    ['main + 1 shard', createShardedPhysics(state, p1, { mode: 'shards', partitions: 2, mainRuns: true })],
+    ['1 shard, 3 dispatches', createShardedPhysics(state, p1, { mode: 'shards', fused: false })],
+    ['2 shards, 3 dispatches', createShardedPhysics(state, p2, { mode: 'shards', fused: false })],
+    ['main + 1 shard, 3 dispatches', createShardedPhysics(state, p1, { mode: 'shards', partitions: 2, mainRuns: true, fused: false })],
+  ];
+  const us = modes.map(() => new Float64Array(cycles));
+  let step = 0;
+  for (let c = 0; c < cycles; c++)
+    modes.forEach(([, sp], m) => {
+      const t0 = performance.now();
+      runPhysicsStep(sp, step++, 0.05);
+      us[m][c] = (performance.now() - t0) * 1000;
+    });
+  await p1.close();
+  await p2.close();
+  return Object.fromEntries(modes.map(([n], m) => [n, Math.round(us[m].sort()[cycles >> 1])]));
+};
+
 const suite: Suite = {
   name: 'shards',
   async run(ctx) {
@@ -234,6 +277,7 @@ const suite: Suite = {
       ['dispatch + barrier, 4 shards, empty partitions', () => pools[2].run(empty, 4, noop)],
     ]);
     ctx.record('barrierOverheadUs', Object.fromEntries(over.map((o, i) => [[1, 2, 4][i], r(o.meanMs * 1000)])));
+    ctx.record('emptyStepUs', await emptyStepOverhead(ctx.quick ? 200 : 2000));
     ctx.record('bodies', state.stats.lastBodies);
     ctx.record('pairsPerStep', Math.round(state.stats.pairs / state.stats.steps));
     ctx.record('cores', os.availableParallelism());
