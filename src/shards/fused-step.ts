@@ -30,8 +30,9 @@ export const PLAN_ID_PARTS = 1;
 /** Header: bumped (+ notify) at each party's arrival at a barrier. */
 export const PLAN_SEQ = 2;
 export const PLAN_BASE = 16;
-export const PLAN_WORDS = 8;
-export const PW = { idLo: 0, idHi: 1, bandLo: 2, bandHi: 3, tag: 4, us1: 5, us2: 6, us3: 7 } as const;
+export const PLAN_WORDS = 16;
+/** Words of a party (64 bytes: one cache line each). `awake`: the epoch the party last started (masked). */
+export const PW = { idLo: 0, idHi: 1, bandLo: 2, bandHi: 3, tag: 4, us1: 5, us2: 6, us3: 7, awake: 8 } as const;
 /** Phases of a fused step. */
 export const FUSED_PHASES = 3;
 const EPOCH_MASK = 0x1fffffff;
@@ -136,15 +137,26 @@ const arrive = (plan: Int32Array, p: number, epoch: number, phase: number): void
   Atomics.notify(plan, PLAN_SEQ);
 };
 
-const allAt = (plan: Int32Array, parties: number, epoch: number, phase: number): boolean => {
-  for (let q = 0; q < parties; q++) if (progressOf(plan, q, epoch) < phase) return false;
-  return true;
+/** 1 when every party has done `phase` of `epoch`; 0 when some has not but all have started the step; -1 when some has not even started. */
+const barrierState = (plan: Int32Array, parties: number, epoch: number, phase: number): number => {
+  const e = epoch & EPOCH_MASK;
+  let st = 1;
+  for (let q = 0; q < parties; q++) {
+    if (progressOf(plan, q, epoch) >= phase) continue;
+    if (Atomics.load(plan, pat(q, PW.awake)) !== e) return -1;
+    st = 0;
+  }
+  return st;
 };
 
+const allAt = (plan: Int32Array, parties: number, epoch: number, phase: number): boolean => barrierState(plan, parties, epoch, phase) === 1;
+
 /**
- * Wait until every party has done `phase` of `epoch`: spin for up to `spinMs` (the other parties
- * are running on the other cores: their bands end within a fraction of a ms of each other), then
- * sleep on PLAN_SEQ. Returns false when `live()` turns false (cancelled) or `deadline` passes.
+ * Wait until every party has done `phase` of `epoch`: spin for up to `spinMs` while every late
+ * party is awake (running its band on another core: the bands end within a fraction of a ms of each
+ * other), then sleep on PLAN_SEQ — at once when a late party has not even started the step (it is
+ * waiting for a core: spinning would keep it off this one). Returns 1 when it ended in the spin,
+ * 0 when it slept, -1 when `live()` turned false (cancelled) or `deadline` passed.
  */
 export const awaitParties = (
   plan: Int32Array,
@@ -154,20 +166,21 @@ export const awaitParties = (
   spinMs: number,
   deadline: number,
   live: () => boolean,
-): boolean => {
+): number => {
   if (spinMs > 0) {
     const end = performance.now() + spinMs;
     for (let k = 0; ; k++) {
-      if (allAt(plan, parties, epoch, phase)) return true;
-      if ((k & 31) === 31 && (performance.now() >= end || !live())) break;
+      const st = barrierState(plan, parties, epoch, phase);
+      if (st === 1) return 1;
+      if (st < 0 || ((k & 31) === 31 && (performance.now() >= end || !live()))) break;
     }
   }
   for (;;) {
     const seq = Atomics.load(plan, PLAN_SEQ);
-    if (allAt(plan, parties, epoch, phase)) return true;
-    if (!live()) return false;
+    if (allAt(plan, parties, epoch, phase)) return 0;
+    if (!live()) return -1;
     const left = deadline - performance.now();
-    if (left <= 0) return false;
+    if (left <= 0) return -1;
     Atomics.wait(plan, PLAN_SEQ, seq, Math.min(left, 50));
   }
 };
@@ -179,7 +192,9 @@ export interface PartyContext {
   base: Float64Array;
   sc: BandScratch;
   bands: Int32Array;
+  /** The spin budget at a barrier now (ms): halved after a spin that ran out, back to `spinMaxMs` after one that succeeded or a short sleep. */
   spinMs: number;
+  spinMaxMs: number;
   /** Test hook: the phase (1..3) in which to die after half of it, 0 = never. */
   crashPhase: number;
   die: () => void;
@@ -200,6 +215,7 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
     lo = Atomics.load(plan, pat(p, PW.idLo));
     hi = Atomics.load(plan, pat(p, PW.idHi));
   }
+  Atomics.store(plan, pat(p, PW.awake), epoch & EPOCH_MASK);
   let t = performance.now();
   for (let phase = 1; phase <= FUSED_PHASES; phase++) {
     if (phase === 2) {
@@ -220,8 +236,16 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
     Atomics.store(plan, pat(p, PW.us1 + phase - 1), Math.round((u - t) * 1000));
     if (!live()) return false;
     arrive(plan, p, epoch, phase);
-    if (phase < FUSED_PHASES && !awaitParties(plan, parties, epoch, phase, ctx.spinMs, deadline, live)) return false;
-    t = performance.now();
+    if (phase < FUSED_PHASES) {
+      const got = awaitParties(plan, parties, epoch, phase, ctx.spinMs, deadline, live);
+      if (got < 0) return false;
+      const w = performance.now();
+      // Adapt the spin: a spin that ran out (the late party was off a core) halves it (below 20 µs:
+      // none); a barrier that opened within the full budget brings it back.
+      if (got === 1 || w - u <= ctx.spinMaxMs) ctx.spinMs = ctx.spinMaxMs;
+      else ctx.spinMs = ctx.spinMs < 0.04 ? 0 : ctx.spinMs / 2;
+      t = w;
+    } else t = performance.now();
   }
   return true;
 };

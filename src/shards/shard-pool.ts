@@ -168,6 +168,7 @@ export class ShardPool {
       sc: bandScratch(side),
       bands: new Int32Array(2 * MAX_PARTITIONS),
       spinMs: barrierSpinUs / 1000,
+      spinMaxMs: barrierSpinUs / 1000,
       crashPhase: 0,
       die: () => {},
     };

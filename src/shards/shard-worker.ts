@@ -64,6 +64,7 @@ export default function serve(task: ShardServeTask): number {
     sc: bandScratch(shared.params[P.side] | 0),
     bands: new Int32Array(2 * MAX_PARTITIONS),
     spinMs: task.barrierSpinUs / 1000,
+    spinMaxMs: task.barrierSpinUs / 1000,
     crashPhase: 0,
     die: () => process.exit(1),
   };
