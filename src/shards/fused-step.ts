@@ -249,3 +249,19 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
   }
   return true;
 };
+
+/**
+ * Main thread, after a missed deadline (every worker's command cancelled): re-run, phase by phase,
+ * each phase of each party that its progress (`done[p]`: phases done) does not show, with the row
+ * starts and bands planned again here. Every phase is re-runnable (read-old/write-new).
+ */
+export const rerunMissing = (ctx: PartyContext, done: Int32Array, count: number, idCount: number, bands: Int32Array): void => {
+  const { s, plan } = ctx;
+  for (let p = 0; p < idCount; p++)
+    if (done[p] < 1) runPhase(s, 1, p, Atomics.load(plan, pat(p, PW.idLo)), Atomics.load(plan, pat(p, PW.idHi)));
+  if (ctx.sc.pre.length < (s.params[P.side] | 0) + 1) ctx.sc = bandScratch(s.params[P.side] | 0);
+  planBands(s, ctx.base, ctx.sc, count, bands);
+  writeRowStarts(s, ctx.sc, 0, s.params[P.side] | 0);
+  for (let phase = 2; phase <= FUSED_PHASES; phase++)
+    for (let p = 0; p < count; p++) if (done[p] < phase) runPhase(s, phase, p, bands[2 * p], bands[2 * p + 1]);
+};

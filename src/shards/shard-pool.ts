@@ -43,12 +43,10 @@ import {
   PLAN_ID_PARTS,
   PLAN_PARTIES,
   PLAN_SEQ,
-  planBands,
   progressOf,
   PW,
+  rerunMissing,
   runParty,
-  runPhase,
-  writeRowStarts,
   type PartyContext,
 } from './fused-step.js';
 import type { ShardServeTask } from './shard-worker.js';
@@ -376,8 +374,7 @@ export class ShardPool {
   /** After a missed deadline in a fused step: cancel, count, and re-run what is not done, phase by phase, inline. */
   #recoverFused(epoch: number, count: number, idCount: number, nd: number, bands: Int32Array): void {
     const ctl = this.#ctl,
-      plan = this.#plan,
-      s = this.#shared;
+      plan = this.#plan;
     const done = new Int32Array(count);
     let least = FUSED_PHASES;
     for (let p = 0; p < count; p++) {
@@ -400,13 +397,7 @@ export class ShardPool {
     // Wake the parties sleeping at a barrier: they see the cancel and stand down.
     Atomics.add(plan, PLAN_SEQ, 1);
     Atomics.notify(plan, PLAN_SEQ);
-    for (let p = 0; p < idCount; p++)
-      if (done[p] < 1) runPhase(s, 1, p, Atomics.load(plan, pat(p, PW.idLo)), Atomics.load(plan, pat(p, PW.idHi)));
-    const sc = this.#party.sc;
-    planBands(s, this.#base, sc, count, bands);
-    writeRowStarts(s, sc, 0, s.params[P.side] | 0);
-    for (let phase = 2; phase <= FUSED_PHASES; phase++)
-      for (let p = 0; p < count; p++) if (done[p] < phase) runPhase(s, phase, p, bands[2 * p], bands[2 * p + 1]);
+    rerunMissing(this.#party, done, count, idCount, bands);
   }
 
   /** Wall µs party `p` of the last fused step spent in `phase` (1..3), where it ran. */
