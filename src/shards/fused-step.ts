@@ -155,8 +155,9 @@ const allAt = (plan: Int32Array, parties: number, epoch: number, phase: number):
  * Wait until every party has done `phase` of `epoch`: spin for up to `spinMs` while every late
  * party is awake (running its band on another core: the bands end within a fraction of a ms of each
  * other), then sleep on PLAN_SEQ — at once when a late party has not even started the step (it is
- * waiting for a core: spinning would keep it off this one). Returns 1 when it ended in the spin,
- * 0 when it slept, -1 when `live()` turned false (cancelled) or `deadline` passed.
+ * waiting for a core: spinning would keep it off this one). Returns 2 when the barrier was open on
+ * arrival, 1 when it opened during the spin, 0 when it slept, -1 when `live()` turned false
+ * (cancelled) or `deadline` passed.
  */
 export const awaitParties = (
   plan: Int32Array,
@@ -171,7 +172,7 @@ export const awaitParties = (
     const end = performance.now() + spinMs;
     for (let k = 0; ; k++) {
       const st = barrierState(plan, parties, epoch, phase);
-      if (st === 1) return 1;
+      if (st === 1) return k === 0 ? 2 : 1;
       if (st < 0 || ((k & 31) === 31 && (performance.now() >= end || !live()))) break;
     }
   }
@@ -185,6 +186,25 @@ export const awaitParties = (
   }
 };
 
+/** Barriers without a spin before a party tries a short spin again. */
+const RETRY_SPIN_AFTER = 32;
+
+/**
+ * Adapt a party's spin budget to what its last barrier showed (`got`: 1 the spin saw the barrier
+ * open, 0 it slept). A spin that paid doubles the budget (up to the maximum); one that ran out (a
+ * late party was off a core: on a loaded host, spinning keeps it off this one too) quarters it,
+ * down to none; with none, a short spin is tried again every {@link RETRY_SPIN_AFTER} barriers.
+ */
+export const adaptSpin = (ctx: PartyContext, got: number): void => {
+  if (got === 2) return; // the last to arrive: nothing learnt
+  if (got === 1) ctx.spinMs = Math.min(ctx.spinMaxMs, ctx.spinMs * 2);
+  else if (ctx.spinMs > 0) ctx.spinMs = ctx.spinMs < 0.1 ? 0 : ctx.spinMs / 4;
+  else if (++ctx.idleBarriers >= RETRY_SPIN_AFTER) {
+    ctx.idleBarriers = 0;
+    ctx.spinMs = ctx.spinMaxMs / 4;
+  }
+};
+
 /** What a party needs besides the shared buffers. */
 export interface PartyContext {
   s: PhysicsShared;
@@ -192,9 +212,11 @@ export interface PartyContext {
   base: Float64Array;
   sc: BandScratch;
   bands: Int32Array;
-  /** The spin budget at a barrier now (ms): halved after a spin that ran out, back to `spinMaxMs` after one that succeeded or a short sleep. */
+  /** The spin budget at a barrier now (ms), adapted by {@link adaptSpin}; at most `spinMaxMs`. */
   spinMs: number;
   spinMaxMs: number;
+  /** Barriers waited in a row with no spin budget. */
+  idleBarriers: number;
   /** Test hook: the phase (1..3) in which to die after half of it, 0 = never. */
   crashPhase: number;
   die: () => void;
@@ -239,12 +261,8 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
     if (phase < FUSED_PHASES) {
       const got = awaitParties(plan, parties, epoch, phase, ctx.spinMs, deadline, live);
       if (got < 0) return false;
-      const w = performance.now();
-      // Adapt the spin: a spin that ran out (the late party was off a core) halves it (below 20 µs:
-      // none); a barrier that opened within the full budget brings it back.
-      if (got === 1 || w - u <= ctx.spinMaxMs) ctx.spinMs = ctx.spinMaxMs;
-      else ctx.spinMs = ctx.spinMs < 0.04 ? 0 : ctx.spinMs / 2;
-      t = w;
+      adaptSpin(ctx, got);
+      t = performance.now();
     } else t = performance.now();
   }
   return true;

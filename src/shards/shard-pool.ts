@@ -167,6 +167,7 @@ export class ShardPool {
       bands: new Int32Array(2 * MAX_PARTITIONS),
       spinMs: barrierSpinUs / 1000,
       spinMaxMs: barrierSpinUs / 1000,
+      idleBarriers: 0,
       crashPhase: 0,
       die: () => {},
     };

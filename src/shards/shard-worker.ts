@@ -65,6 +65,7 @@ export default function serve(task: ShardServeTask): number {
     bands: new Int32Array(2 * MAX_PARTITIONS),
     spinMs: task.barrierSpinUs / 1000,
     spinMaxMs: task.barrierSpinUs / 1000,
+    idleBarriers: 0,
     crashPhase: 0,
     die: () => process.exit(1),
   };
