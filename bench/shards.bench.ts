@@ -4,6 +4,15 @@
  * and on 1, 2 and 4 shard workers in the same run, plus the dispatch + barrier overhead of a
  * step with empty partitions, the inline cost of prepare and commit, and the kernel alone inline
  * vs on one worker (parity). Goal: 2 shards ≥ 1.8× 1 shard (the machine has 2 cores).
+ * What the modes mean: "N shards" = N worker threads run the N bands while the main thread sleeps
+ * from the dispatch to the last DONE (so "1 shard" is all the work on one worker, "2 shards" the
+ * same work split over two workers); "main + 1 shard" = 2 bands, one run by the main thread itself,
+ * one by a worker. By default a step is fused (one dispatch per step, the parties meeting at
+ * barriers of their own: src/shards/fused-step.ts); modes ", 3 dispatches" run each of the three
+ * phases as its own dispatch + main-thread barrier (the code before the fused step), for an A/B in
+ * the same run. `WT_SHARDS_ONLY=kernel` skips the tinybench tasks and the full-pipeline frames
+ * (quick iterations on the interleaved figures); `WT_SHARD_BARRIER_SPIN_US` sets the parties'
+ * barrier spin (pool option `barrierSpinUs`), and a 2-worker pool with spin 0 is measured beside.
  * The machine is shared: load averages are recorded, and the ratios must be re-run on a quiet
  * machine before they are quoted as the figure.
  */
@@ -24,6 +33,49 @@ import { fullPipelineFrames } from './full-frame.js';
 import { shardPhaseProfile } from './shards-phases.js';
 
 const N = 100_000;
+
+/**
+ * Dispatch + barrier overhead of a whole sharded step: `runPhysicsStep` over a world with no
+ * bodies, one step of each mode per cycle (interleaved), median µs per step. Own pools over the
+ * empty world's buffers (1 and 2 workers).
+ */
+const emptyStepOverhead = async (cycles: number): Promise<Record<string, number>> => {
+  const sab = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+  const cap = 16;
+  const state = createPhysics({
+    capacity: cap,
+    bounds: { minX: 0, minY: 0, maxX: 64, maxY: 64 },
+    stores: {
+      Position: { x: sab(cap + 1), y: sab(cap + 1) },
+      Velocity: { x: sab(cap + 1), y: sab(cap + 1) },
+      Tier: { tier: new Uint8Array(new SharedArrayBuffer(cap + 1)) },
+    },
+  });
+  const p1 = new ShardPool({ shared: state.shared, shards: 1, barrierTimeoutMs: 30_000 });
+  const p2 = new ShardPool({ shared: state.shared, shards: 2, barrierTimeoutMs: 30_000 });
+  await p1.start();
+  await p2.start();
+  const modes: Array<[string, ShardedPhysics]> = [
+    ['inline', createShardedPhysics(state, null, { mode: 'inline' })],
+    ['1 shard', createShardedPhysics(state, p1, { mode: 'shards' })],
+    ['2 shards', createShardedPhysics(state, p2, { mode: 'shards' })],
+    ['main + 1 shard', createShardedPhysics(state, p1, { mode: 'shards', partitions: 2, mainRuns: true })],
+    ['1 shard, 3 dispatches', createShardedPhysics(state, p1, { mode: 'shards', fused: false })],
+    ['2 shards, 3 dispatches', createShardedPhysics(state, p2, { mode: 'shards', fused: false })],
+    ['main + 1 shard, 3 dispatches', createShardedPhysics(state, p1, { mode: 'shards', partitions: 2, mainRuns: true, fused: false })],
+  ];
+  const us = modes.map(() => new Float64Array(cycles));
+  let step = 0;
+  for (let c = 0; c < cycles; c++)
+    modes.forEach(([, sp], m) => {
+      const t0 = performance.now();
+      runPhysicsStep(sp, step++, 0.05);
+      us[m][c] = (performance.now() - t0) * 1000;
+    });
+  await p1.close();
+  await p2.close();
+  return Object.fromEntries(modes.map(([n], m) => [n, Math.round(us[m].sort()[cycles >> 1])]));
+};
 
 const suite: Suite = {
   name: 'shards',
@@ -52,12 +104,28 @@ const suite: Suite = {
     }
     state.maxEid = top;
     const pools: ShardPool[] = [];
-    // `WT_SHARD_SPIN_US`: the workers' spin before sleeping (pool option `spinUs`; default 200), to compare with 0 (sleep at once).
+    const kernelOnly = process.env.WT_SHARDS_ONLY === 'kernel';
+    // `WT_SHARD_SPIN_US`: the workers' spin after a command before sleeping (pool option `spinUs`; default 0).
     const spinEnv = process.env.WT_SHARD_SPIN_US;
     const spinUs = spinEnv === undefined ? undefined : Number(spinEnv);
+    const bspinEnv = process.env.WT_SHARD_BARRIER_SPIN_US;
+    const barrierSpinUs = bspinEnv === undefined ? undefined : Number(bspinEnv);
     ctx.record('spinUs', spinUs ?? 'default');
-    for (const shards of [1, 2, 4]) {
-      const p = new ShardPool({ shared: s, shards, barrierTimeoutMs: 30_000, ...(spinUs === undefined ? {} : { spinUs }) });
+    ctx.record('barrierSpinUs', barrierSpinUs ?? 'default');
+    // pools[3]: 2 workers whose parties sleep at a fused step's barriers at once (barrierSpinUs 0).
+    for (const [shards, bs] of [
+      [1, barrierSpinUs],
+      [2, barrierSpinUs],
+      [4, barrierSpinUs],
+      [2, 0],
+    ] as const) {
+      const p = new ShardPool({
+        shared: s,
+        shards,
+        barrierTimeoutMs: 30_000,
+        ...(spinUs === undefined ? {} : { spinUs }),
+        ...(bs === undefined ? {} : { barrierSpinUs: bs }),
+      });
       await p.start();
       pools.push(p);
     }
@@ -65,53 +133,59 @@ const suite: Suite = {
     const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards' }));
     // 2 partitions, one run by the main thread itself (instead of idling at the barrier) + 1 worker.
     const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true });
+    // The same with 3 dispatches per step (each phase behind the main thread's barrier).
+    const one3 = createShardedPhysics(state, pools[0], { mode: 'shards', fused: false });
+    const two3 = createShardedPhysics(state, pools[1], { mode: 'shards', fused: false });
+    const mainPlus1x3 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, fused: false });
     let step = 0;
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
-    for (const sp of [...sharded, mainPlus1]) for (let i = 0; i < 5; i++) stepWith(sp)();
+    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3]) for (let i = 0; i < 5; i++) stepWith(sp)();
     const r = (x: number) => Math.round(x * 100) / 100;
     // The phases of a step run inline (sharded, each of them is split over the shards).
-    const serial = await ctx.measure([
-      [`prepare inline (guard + stage + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
-      [`commit inline ${N / 1000}k bodies`, () => commitStep(state, 1)],
-    ]);
-    const tasks = await ctx.measure(
-      [
-        [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
-        [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0])],
-        [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1])],
-        [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2])],
-        [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
-      ],
-      { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
-    );
-    const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
-    ctx.record('inlinePhaseMs', { prepare: serial[0].meanMs, commit: serial[1].meanMs });
-    // Worker parity: the same kernel over the same rows, inline vs on one worker (the main thread
-    // waits at the barrier), interleaved; wall ms per call (median of rounds).
-    prepareStep(state, step, 0.05);
-    const allRows = new Int32Array([0, state.side]);
-    const noInline = () => {
-      throw new Error('the worker was not READY');
-    };
-    const kIn: number[] = [],
-      kW: number[] = [];
-    for (let round = 0; round < (ctx.quick ? 3 : 10); round++) {
-      let w0 = performance.now();
-      for (let k = 0; k < 3; k++) stepRows(s, 0, state.side, 0);
-      kIn.push((performance.now() - w0) / 3);
-      w0 = performance.now();
-      for (let k = 0; k < 3; k++) pools[0].run(allRows, 1, noInline, ShardOp.step);
-      kW.push((performance.now() - w0) / 3);
+    if (!kernelOnly) {
+      const serial = await ctx.measure([
+        [`prepare inline (guard + stage + grid build) ${N / 1000}k bodies`, () => prepareStep(state, step, 0.05)],
+        [`commit inline ${N / 1000}k bodies`, () => commitStep(state, 1)],
+      ]);
+      const tasks = await ctx.measure(
+        [
+          [`physics step ${N / 1000}k bodies, inline (0 shards)`, stepWith(inline)],
+          [`physics step ${N / 1000}k bodies, 1 shard`, stepWith(sharded[0])],
+          [`physics step ${N / 1000}k bodies, 2 shards`, stepWith(sharded[1])],
+          [`physics step ${N / 1000}k bodies, 4 shards`, stepWith(sharded[2])],
+          [`physics step ${N / 1000}k bodies, 2 partitions: main thread + 1 shard`, stepWith(mainPlus1)],
+        ],
+        { timeMs: ctx.quick ? 300 : 3000, warmupMs: ctx.quick ? 50 : 300 },
+      );
+      const [t0, t1, t2, t4] = tasks.map((t) => t.meanMs) as [number, number, number, number];
+      ctx.record('inlinePhaseMs', { prepare: serial[0].meanMs, commit: serial[1].meanMs });
+      // Worker parity: the same kernel over the same rows, inline vs on one worker (the main thread
+      // waits at the barrier), interleaved; wall ms per call (median of rounds).
+      prepareStep(state, step, 0.05);
+      const allRows = new Int32Array([0, state.side]);
+      const noInline = () => {
+        throw new Error('the worker was not READY');
+      };
+      const kIn: number[] = [],
+        kW: number[] = [];
+      for (let round = 0; round < (ctx.quick ? 3 : 10); round++) {
+        let w0 = performance.now();
+        for (let k = 0; k < 3; k++) stepRows(s, 0, state.side, 0);
+        kIn.push((performance.now() - w0) / 3);
+        w0 = performance.now();
+        for (let k = 0; k < 3; k++) pools[0].run(allRows, 1, noInline, ShardOp.step);
+        kW.push((performance.now() - w0) / 3);
+      }
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+      ctx.record('kernelParity', {
+        inlineMs: r(med(kIn)),
+        oneWorkerMs: r(med(kW)),
+        workerOverInline: r(med(kW) / med(kIn)),
+        goal: 'worker within ~10 % of inline',
+      });
+      ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     }
-    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-    ctx.record('kernelParity', {
-      inlineMs: r(med(kIn)),
-      oneWorkerMs: r(med(kW)),
-      workerOverInline: r(med(kW) / med(kIn)),
-      goal: 'worker within ~10 % of inline',
-    });
-    ctx.record('tinybenchSpeedup', { '2vs1': r(t1 / t2), '4vs1': r(t1 / t4), '2vsInline': r(t0 / t2) });
     // Interleaved rounds (modes alternate every few steps, so a load change on the shared
     // machine hits every mode alike): median wall ms per step, and process CPU ms per step
     // (all threads) — CPU shows the work each mode costs whatever the load does to wall time.
@@ -121,10 +195,14 @@ const suite: Suite = {
       ['2 shards', sharded[1]],
       ['4 shards', sharded[2]],
       ['main + 1 shard', mainPlus1],
+      ['1 shard, 3 dispatches', one3],
+      ['2 shards, 3 dispatches', two3],
+      ['main + 1 shard, 3 dispatches', mainPlus1x3],
+      ['2 shards, barrier spin 0', sharded[3]],
     ];
     const wall = new Map<string, number[]>(),
       cpu = new Map<string, number[]>();
-    const rounds = ctx.quick ? 3 : 12;
+    const rounds = ctx.quick ? 3 : 16;
     for (let round = 0; round < rounds; round++) {
       for (const [name, sp] of modes) {
         const c0 = process.cpuUsage(),
@@ -144,10 +222,48 @@ const suite: Suite = {
     ctx.record('speedup4vs1', r(wallMs['1 shard'] / wallMs['4 shards']));
     ctx.record('speedup2vsInline', r(wallMs.inline! / wallMs['2 shards']));
     ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard'] / wallMs['main + 1 shard']));
+    ctx.record('speedup2vs1ThreeDispatches', r(wallMs['1 shard, 3 dispatches'] / wallMs['2 shards, 3 dispatches']));
+    ctx.record('speedup2vs1BarrierSpin0', r(wallMs['1 shard'] / wallMs['2 shards, barrier spin 0']));
+    // Per round (4 steps each mode): the spread of the ratio, fused and with 3 dispatches.
+    const perRound = (a: string, b: string) => {
+      const den = wall.get(b) ?? [];
+      return (wall.get(a) ?? []).map((x, i) => r(x / (den.at(i) ?? Number.NaN)));
+    };
+    ctx.record('speedup2vs1PerRound', {
+      fused: perRound('1 shard', '2 shards'),
+      threeDispatches: perRound('1 shard, 3 dispatches', '2 shards, 3 dispatches'),
+    });
     // CPU cost of 2 shards relative to 1 (1.0 = splitting adds no work: the wall-time speedup is
     // then bounded only by free cores).
     ctx.record('cpuCost2vs1', r(cpuMs['2 shards'] / cpuMs['1 shard']));
     ctx.record('goal', '2 shards >= 1.8x 1 shard (limit: 2 cores)');
+    // Paired: one step of each mode in turn, the ratio taken within each cycle (a few tens of ms
+    // apart, so a load change on the shared host hits both sides of a ratio alike): median, quartiles
+    // and the share of cycles at ≥ 1.8×.
+    const cycles = ctx.quick ? 10 : 80;
+    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1];
+    const pw = pairModes.map(() => new Float64Array(cycles));
+    for (let c = 0; c < cycles; c++)
+      pairModes.forEach((sp, m) => {
+        const w0 = performance.now();
+        runPhysicsStep(sp, step++, 0.05);
+        pw[m][c] = performance.now() - w0;
+      });
+    const q = (a: Float64Array, f: number) => Float64Array.from(a).sort()[Math.min(a.length - 1, Math.floor(a.length * f))];
+    const paired = (one: number, two: number) => {
+      const rs = pw[one].map((x, i) => x / pw[two][i]);
+      let hits = 0;
+      for (const x of rs) if (x >= 1.8) hits++;
+      return { median: r(q(rs, 0.5)), p25: r(q(rs, 0.25)), p75: r(q(rs, 0.75)), shareAtLeast1_8: r(hits / rs.length) };
+    };
+    const names = ['1 shard', '2 shards', '1 shard, 3 dispatches', '2 shards, 3 dispatches', 'main + 1 shard'];
+    ctx.record('pairedSpeedup2vs1', {
+      cycles,
+      fused: paired(0, 1),
+      threeDispatches: paired(2, 3),
+      mainPlus1Fused: paired(0, 4),
+      medianStepMs: Object.fromEntries(names.map((n, i) => [n, r(q(pw[i], 0.5))])),
+    });
     // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.
     const prof = shardPhaseProfile(state, pools, ctx.quick ? 2 : 8, step);
     step = prof.step;
@@ -161,6 +277,7 @@ const suite: Suite = {
       ['dispatch + barrier, 4 shards, empty partitions', () => pools[2].run(empty, 4, noop)],
     ]);
     ctx.record('barrierOverheadUs', Object.fromEntries(over.map((o, i) => [[1, 2, 4][i], r(o.meanMs * 1000)])));
+    ctx.record('emptyStepUs', await emptyStepOverhead(ctx.quick ? 200 : 2000));
     ctx.record('bodies', state.stats.lastBodies);
     ctx.record('pairsPerStep', Math.round(state.stats.pairs / state.stats.steps));
     ctx.record('cores', os.availableParallelism());
@@ -174,7 +291,7 @@ const suite: Suite = {
     );
     for (const p of pools) await p.close();
     // The whole step, not just physics: share of 16 ms frames at 100k NPCs + 1k players.
-    await fullPipelineFrames(ctx);
+    if (!kernelOnly) await fullPipelineFrames(ctx);
   },
 };
 

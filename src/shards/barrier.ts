@@ -18,6 +18,9 @@
  *                             (stepRows + commitRows: no barrier between them)
  *   [16 + 16s + 8]  BUSY_US    wall µs the worker spent running its last command (balance of the bands:
  *                             bench `shards` phaseProfile)
+ *   [16 + 16s + 9]  CRASH_PHASE test hook of op 5: the phase (1..3) of the fused step in which to exit
+ *   (op 5 = fused: the three phases of a step as one command, parties meeting at barriers of their
+ *   own between phases: src/shards/fused-step.ts)
  *
  * Dispatch = write the partition, store CMD, Atomics.notify. The worker sleeps in Atomics.wait
  * on its CMD word; the main thread sleeps in Atomics.wait on DONE_SEQ until every dispatched
@@ -42,8 +45,9 @@ export const DONE = 5;
 export const CRASH_AT = 6;
 export const OP = 7;
 export const BUSY_US = 8;
+export const CRASH_PHASE = 9;
 /** Operations a shard worker runs. */
-export const ShardOp = { step: 0, commit: 1, build: 2, guardStage: 3, stepCommit: 4 } as const;
+export const ShardOp = { step: 0, commit: 1, build: 2, guardStage: 3, stepCommit: 4, fused: 5 } as const;
 export const STOP = -1;
 export const CANCEL = -2;
 

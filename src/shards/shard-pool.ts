@@ -10,6 +10,8 @@
  * - A worker that misses the deadline (`barrierTimeoutMs`) has its command cancelled and its
  *   partition re-run inline (counted `timeouts`, logged). Kernels are read-old/write-new, so the
  *   re-run writes the same values whatever the dead worker left half-written.
+ * - A fused step ({@link ShardPool.runFused}: one dispatch per step) that misses the deadline has
+ *   every worker's command cancelled and the phases its parties did not finish re-run inline.
  * - A worker that crashed (its serve task rejects) is counted (`crashes`), logged, and restarted
  *   on a fresh thread up to `maxRestarts` times per slot; until it is READY again its
  *   partitions run inline.
@@ -18,8 +20,37 @@ import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { PhysicsShared } from '../physics/physics-types.js';
-import { at, awaitBarrier, BUSY_US, CANCEL, CMD, createControl, CRASH_AT, DONE, dispatch, READY, ShardOp, STOP } from './barrier.js';
+import { MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
+import {
+  at,
+  awaitBarrier,
+  BUSY_US,
+  CANCEL,
+  CMD,
+  createControl,
+  CRASH_AT,
+  CRASH_PHASE,
+  DONE,
+  dispatch,
+  READY,
+  ShardOp,
+  STOP,
+} from './barrier.js';
+import {
+  bandScratch,
+  baseWeights,
+  createPlan,
+  FUSED_PHASES,
+  pat,
+  PLAN_ID_PARTS,
+  PLAN_PARTIES,
+  PLAN_SEQ,
+  progressOf,
+  PW,
+  rerunMissing,
+  runParty,
+  type PartyContext,
+} from './fused-step.js';
 import type { ShardServeTask } from './shard-worker.js';
 
 /** Options of a {@link ShardPool}. */
@@ -37,6 +68,13 @@ export interface ShardPoolOptions {
    * measured no better on this VM: 2 vs 1 shards 1.71 and 1.83 with 200, 1.75 and 1.83 with 0).
    */
   spinUs?: number;
+  /**
+   * Most wall µs a party of a fused step (one dispatch per step: src/shards/fused-step.ts) spins at
+   * the barrier between two phases before it sleeps — only while every late party is awake, and
+   * adapted per party (`adaptSpin`: a spin that ran out quarters the next one, down to none).
+   * 0..5,000; default 1,000 (0 measured the same on the 100k bench: 1.80 vs 1.82, 1.66 vs 1.68).
+   */
+  barrierSpinUs?: number;
   /** Restarts of a crashed worker per slot before its partitions stay inline. Default 8. */
   maxRestarts?: number;
   /** Wall ms `start()` waits for every worker to become READY. Default 15,000. */
@@ -86,8 +124,15 @@ export class ShardPool {
   readonly #assignedPart: Int32Array;
   /** Wall µs of each partition of the last run (its worker's, or the main thread's). */
   readonly #bandUs = new Float64Array(64);
+  readonly #barrierSpinUs: number;
+  /** The fused step's plan block, row-weight snapshot, and the main thread's own party. */
+  readonly #plan: Int32Array;
+  readonly #base: Float64Array;
+  readonly #party: PartyContext;
   #epoch = 0;
-  #crashAtRun = 0;
+  /** Phases dispatched so far (a plain run is one phase, a fused run three): the crash hook counts them. */
+  #phases = 0;
+  #crashAtPhase = 0;
   #closed = false;
   readonly #serving: Promise<void>[] = [];
   readonly #s = { runs: 0, dispatched: 0, inline: 0, timeouts: 0, crashes: 0, restarts: 0, barrierMs: 0 };
@@ -99,6 +144,9 @@ export class ShardPool {
     const timeout = opts.barrierTimeoutMs ?? 2000;
     const maxRestarts = opts.maxRestarts ?? 8;
     const spinUs = opts.spinUs ?? 0;
+    const barrierSpinUs = opts.barrierSpinUs ?? 1000;
+    if (!Number.isInteger(barrierSpinUs) || barrierSpinUs < 0 || barrierSpinUs > 5000)
+      p.push('shards.barrierSpinUs must be an integer between 0 and 5000');
     if (!Number.isInteger(spinUs) || spinUs < 0 || spinUs > 5000) p.push('shards.spinUs must be an integer between 0 and 5000');
     if (!Number.isInteger(shards) || shards < 1 || shards > 16) p.push('shards.count must be an integer between 1 and 16');
     if (!(typeof timeout === 'number' && timeout > 0 && timeout <= 600_000))
@@ -110,6 +158,22 @@ export class ShardPool {
     this.#shared = opts.shared;
     this.#timeoutMs = timeout;
     this.#spinUs = spinUs;
+    this.#barrierSpinUs = barrierSpinUs;
+    const side = opts.shared.params[P.side] | 0;
+    this.#plan = createPlan();
+    this.#base = new Float64Array(new SharedArrayBuffer(Math.max(1, side) * 8));
+    this.#party = {
+      s: opts.shared,
+      plan: this.#plan,
+      base: this.#base,
+      sc: bandScratch(side),
+      bands: new Int32Array(2 * MAX_PARTITIONS),
+      spinMs: barrierSpinUs / 1000,
+      spinMaxMs: barrierSpinUs / 1000,
+      idleBarriers: 0,
+      crashPhase: 0,
+      die: () => {},
+    };
     this.#maxRestarts = maxRestarts;
     this.#startTimeoutMs = opts.startTimeoutMs ?? 15_000;
     this.#log = opts.logger;
@@ -148,7 +212,15 @@ export class ShardPool {
   }
 
   #serve(slot: number): void {
-    const task: ShardServeTask = { slot, ctl: this.#ctl, shared: this.#shared, spinUs: this.#spinUs };
+    const task: ShardServeTask = {
+      slot,
+      ctl: this.#ctl,
+      shared: this.#shared,
+      spinUs: this.#spinUs,
+      plan: this.#plan,
+      base: this.#base,
+      barrierSpinUs: this.#barrierSpinUs,
+    };
     const done = this.#pool.run(task).then(
       () => {},
       (err: unknown) => {
@@ -180,11 +252,12 @@ export class ShardPool {
   }
 
   /**
-   * Test hook: the worker that gets the first partition of the `runsFromNow`-th next run
-   * (1 = the next one) calls `process.exit` half-way through it.
+   * Test hook: the worker that gets the first dispatched partition of the `phasesFromNow`-th next
+   * phase (1 = the next one; a plain run is one phase, a fused step three) calls `process.exit`
+   * half-way through it.
    */
-  injectCrash(runsFromNow = 1): void {
-    this.#crashAtRun = this.#s.runs + runsFromNow;
+  injectCrash(phasesFromNow = 1): void {
+    this.#crashAtPhase = this.#phases + phasesFromNow;
   }
 
   /**
@@ -200,6 +273,7 @@ export class ShardPool {
     const ctl = this.#ctl;
     const epoch = ++this.#epoch;
     this.#s.runs++;
+    const phase = ++this.#phases;
     let nd = 0;
     let slot = 0;
     const mine: number[] = [];
@@ -213,7 +287,7 @@ export class ShardPool {
         mine.push(p);
         continue;
       }
-      Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && this.#s.runs === this.#crashAtRun ? epoch : 0);
+      Atomics.store(ctl, at(slot, CRASH_AT), nd === 0 && phase === this.#crashAtPhase ? epoch : 0);
       dispatch(ctl, slot, epoch, p, parts[2 * p], parts[2 * p + 1], op);
       this.#assigned[nd] = slot;
       this.#assignedPart[nd] = p;
@@ -247,6 +321,92 @@ export class ShardPool {
       if (p < this.#bandUs.length) this.#bandUs[p] = Atomics.load(ctl, at(this.#assigned[i], BUSY_US));
     }
     this.#s.barrierMs += performance.now() - t0;
+  }
+
+  /**
+   * One fused step (src/shards/fused-step.ts): partitions `0..count)` as parties, the first `local`
+   * (0 or 1) run by the main thread itself, the others on READY workers, one dispatch each; id
+   * ranges of the guard phase in `idParts` (`idCount` of them; the caller has begun the step and set
+   * `P.idParts`). Returns false, having run nothing, when there are not enough READY workers (the
+   * caller then runs the phases one by one, which can run any partition inline). When a party
+   * misses the deadline (`barrierTimeoutMs`), every worker's command is cancelled and whatever
+   * phase of whatever partition is not done is re-run on the main thread, in phase order; the
+   * partitions that held the step back are counted as `timeouts` and logged. Synchronous.
+   * `bands` receives the row bands ([lo0, hi0, ...]); returns true with the step's bodies staged.
+   */
+  runFused(idParts: Int32Array, idCount: number, count: number, local: number, bands: Int32Array): boolean {
+    if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
+    if (local > 1 || count > MAX_PARTITIONS || count - local > this.readyCount()) return false;
+    const t0 = performance.now();
+    const deadline = t0 + this.#timeoutMs;
+    const ctl = this.#ctl,
+      plan = this.#plan;
+    const epoch = ++this.#epoch;
+    this.#s.runs++;
+    const first = this.#phases + 1;
+    this.#phases += FUSED_PHASES;
+    const crashPhase = this.#crashAtPhase >= first && this.#crashAtPhase < first + FUSED_PHASES ? this.#crashAtPhase - first + 1 : 0;
+    Atomics.store(plan, PLAN_PARTIES, count);
+    Atomics.store(plan, PLAN_ID_PARTS, idCount);
+    for (let p = 0; p < idCount; p++) {
+      Atomics.store(plan, pat(p, PW.idLo), idParts[2 * p]);
+      Atomics.store(plan, pat(p, PW.idHi), idParts[2 * p + 1]);
+    }
+    baseWeights(this.#shared, this.#base);
+    let nd = 0;
+    let slot = 0;
+    for (let p = local; p < count; p++) {
+      while (this.#dead[slot] || Atomics.load(ctl, at(slot, READY)) !== 1) slot++;
+      const crash = nd === 0 && crashPhase > 0;
+      Atomics.store(ctl, at(slot, CRASH_AT), crash ? epoch : 0);
+      Atomics.store(ctl, at(slot, CRASH_PHASE), crashPhase);
+      dispatch(ctl, slot, epoch, p, 0, 0, ShardOp.fused);
+      this.#assigned[nd] = slot;
+      this.#assignedPart[nd] = p;
+      nd++;
+      slot++;
+    }
+    this.#s.dispatched += nd * FUSED_PHASES;
+    let ok = local === 0 || runParty(this.#party, 0, epoch, () => true, deadline);
+    if (ok && nd > 0) ok = awaitBarrier(ctl, this.#assigned, nd, epoch, Math.max(0, deadline - performance.now()));
+    if (ok) for (let i = 0; i < 2 * count; i++) bands[i] = Atomics.load(plan, pat(i >> 1, i & 1 ? PW.bandHi : PW.bandLo));
+    else this.#recoverFused(epoch, count, idCount, nd, bands);
+    this.#s.barrierMs += performance.now() - t0;
+    return true;
+  }
+
+  /** After a missed deadline in a fused step: cancel, count, and re-run what is not done, phase by phase, inline. */
+  #recoverFused(epoch: number, count: number, idCount: number, nd: number, bands: Int32Array): void {
+    const ctl = this.#ctl,
+      plan = this.#plan;
+    const done = new Int32Array(count);
+    let least = FUSED_PHASES;
+    for (let p = 0; p < count; p++) {
+      done[p] = progressOf(plan, p, epoch);
+      if (done[p] < least) least = done[p];
+    }
+    for (let i = 0; i < nd; i++) {
+      const sl = this.#assigned[i];
+      if (Atomics.load(ctl, at(sl, DONE)) === epoch) continue;
+      Atomics.store(ctl, at(sl, CMD), CANCEL);
+      Atomics.notify(ctl, at(sl, CMD));
+      const p = this.#assignedPart[i];
+      if (done[p] !== least) continue; // a live party waiting at a barrier for the late one
+      this.#s.timeouts++;
+      this.#log?.warn(
+        { code: ErrorCode.SHARD_TIMEOUT, slot: sl, partition: p, phase: least + 1, timeoutMs: this.#timeoutMs },
+        'shard worker missed the barrier; the rest of the step re-run inline',
+      );
+    }
+    // Wake the parties sleeping at a barrier: they see the cancel and stand down.
+    Atomics.add(plan, PLAN_SEQ, 1);
+    Atomics.notify(plan, PLAN_SEQ);
+    rerunMissing(this.#party, done, count, idCount, bands);
+  }
+
+  /** Wall µs party `p` of the last fused step spent in `phase` (1..3), where it ran. */
+  lastPartyUs(p: number, phase: number): number {
+    return Atomics.load(this.#plan, pat(p, PW.us1 + phase - 1));
   }
 
   /**

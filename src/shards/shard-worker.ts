@@ -7,7 +7,8 @@
  */
 import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardStageIds } from '../physics/grid-build.js';
-import type { PhysicsShared } from '../physics/physics-types.js';
+import { MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
+import { bandScratch, runParty, type PartyContext } from './fused-step.js';
 import {
   at,
   BUSY_US,
@@ -15,6 +16,7 @@ import {
   CANCEL,
   CMD,
   CRASH_AT,
+  CRASH_PHASE,
   OP,
   PART,
   READY,
@@ -32,6 +34,11 @@ export interface ShardServeTask {
   shared: PhysicsShared;
   /** Wall µs the worker watches its command word after a command before it sleeps (0: sleep at once). */
   spinUs: number;
+  /** The fused step's plan block and row-weight snapshot (src/shards/fused-step.ts). */
+  plan: Int32Array;
+  base: Float64Array;
+  /** Wall µs a party spins at a fused step's barrier before it sleeps. */
+  barrierSpinUs: number;
 }
 
 /** Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`). Each op may be re-run: it rewrites the same values. */
@@ -50,6 +57,18 @@ export default function serve(task: ShardServeTask): number {
   const cmdAt = at(slot, CMD);
   let seen = Atomics.load(ctl, cmdAt);
   let runs = 0;
+  const party: PartyContext = {
+    s: shared,
+    plan: task.plan,
+    base: task.base,
+    sc: bandScratch(shared.params[P.side] | 0),
+    bands: new Int32Array(2 * MAX_PARTITIONS),
+    spinMs: task.barrierSpinUs / 1000,
+    spinMaxMs: task.barrierSpinUs / 1000,
+    idleBarriers: 0,
+    crashPhase: 0,
+    die: () => process.exit(1),
+  };
   Atomics.store(ctl, at(slot, READY), 1);
   for (;;) {
     if (!spinWhile(ctl, cmdAt, seen, spinMs)) Atomics.wait(ctl, cmdAt, seen);
@@ -66,7 +85,19 @@ export default function serve(task: ShardServeTask): number {
     const part = Atomics.load(ctl, at(slot, PART));
     const op = Atomics.load(ctl, at(slot, OP));
     const live = (): boolean => Atomics.load(ctl, cmdAt) === epoch;
-    if (Atomics.load(ctl, at(slot, CRASH_AT)) === epoch) {
+    const crash = Atomics.load(ctl, at(slot, CRASH_AT)) === epoch;
+    if (op === ShardOp.fused) {
+      // The whole step as one command (src/shards/fused-step.ts); cancelled: not reported as done.
+      party.crashPhase = crash ? Atomics.load(ctl, at(slot, CRASH_PHASE)) : 0;
+      const t0 = performance.now();
+      const ok = runParty(party, part, epoch, live, Number.POSITIVE_INFINITY);
+      Atomics.store(ctl, at(slot, BUSY_US), Math.round((performance.now() - t0) * 1000));
+      runs++;
+      Atomics.store(ctl, at(slot, READY), 1);
+      if (ok && live()) signalDone(ctl, slot, epoch);
+      continue;
+    }
+    if (crash) {
       // Test hook: die mid-task, after running half of the partition.
       runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
       process.exit(1);

@@ -1,6 +1,11 @@
 /**
  * One physics step, inline or on shards, chosen by measurement.
  *
+ * Sharded, by default a fused step (src/shards/fused-step.ts): one dispatch per step, each
+ * partition runs the three phases below in a row and the partitions meet at barriers of their own
+ * (with `mainRuns` the main thread is partition 0); it falls back to the three dispatches below
+ * when not every partition has a READY worker (`fused: false` forces them):
+ *
  *   main:   beginStep ─ dispatch ──────────┐ planRows ─ dispatch ┐ dispatch ────────────┐ counters
  *   shards:        guardStageIds(ids) ─────┘           buildRows ┘ stepCommitRows      ┘
  *   (guard and staging are one phase: each id range stages into its own region of `stage`, so it
@@ -20,7 +25,7 @@ import { optionInvalid } from '../errors.js';
 import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { buildRows, guardStageIds, planRows } from '../physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
-import { C, MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS, P } from '../physics/physics-types.js';
 import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
@@ -39,6 +44,8 @@ export interface ShardedPhysics {
   readonly cores: number;
   /** When true the main thread runs partition 0 itself instead of idling at the barrier. */
   readonly mainRuns: boolean;
+  /** One dispatch per step, the parties meeting at barriers of their own between phases (src/shards/fused-step.ts). */
+  readonly fused: boolean;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
   /** The `auto` choice (windows, probes, hysteresis). */
@@ -71,6 +78,12 @@ export interface ShardedPhysicsOptions {
   autoMargin?: number;
   /** Main thread runs partition 0 itself (default false: it waits at the barrier). */
   mainRuns?: boolean;
+  /**
+   * One dispatch per step (default true): the parties run guard + stage, build and kernel in a row,
+   * meeting at barriers of their own; false: three dispatches per step, each phase behind a barrier
+   * of the main thread's (the step falls back to that by itself when workers are not READY).
+   */
+  fused?: boolean;
 }
 
 /** Wrap a physics state and an optional (started) pool. Throws `WT_ERR_OPTION_INVALID` on bad options. */
@@ -111,6 +124,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     partitions,
     cores: os.availableParallelism(),
     mainRuns: opts.mainRuns ?? false,
+    fused: opts.fused ?? true,
     probeEvery,
     auto: createAutoState(windowSteps, probeEvery, margin),
     inlineMs: NaN,
@@ -156,11 +170,15 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
     beginStep(ps, step, dt);
     const idp = Math.min(sp.partitions, MAX_ID_PARTS);
     partitionIds(ps, idp, sp.idParts);
-    sp.pool.run(sp.idParts, idp, sp.inlineGuardStage, ShardOp.guardStage, local);
-    ps.stats.lastBodies = planRows(ps.shared, idp);
-    partitionStepRows(ps, sp.partitions, sp.parts);
-    sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
-    sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
+    ps.shared.params[P.idParts] = idp;
+    if (sp.fused && sp.pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) ps.stats.lastBodies = ps.shared.rowStart[ps.side];
+    else {
+      sp.pool.run(sp.idParts, idp, sp.inlineGuardStage, ShardOp.guardStage, local);
+      ps.stats.lastBodies = planRows(ps.shared, idp);
+      partitionStepRows(ps, sp.partitions, sp.parts);
+      sp.pool.run(sp.parts, sp.partitions, sp.inlineBuild, ShardOp.build, local);
+      sp.pool.run(sp.parts, sp.partitions, sp.inlineStepCommit, ShardOp.stepCommit, local);
+    }
   } else {
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
