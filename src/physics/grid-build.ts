@@ -90,7 +90,8 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
  * Guard and staging of the bodies `ids[idLo..idHi)` (list positions; or ids idLo..idHi-1 themselves
  * when `params[P.byRange]` is 1) as id partition `part`, in one phase (no barrier between them): a counting sort local to the partition.
  *   pass 1  anomaly guard ({@link guardBody}): each body's cell (`cellOf`; -1 when quarantined),
- *           what was wrong (`guardBits`), its row counted in `rowCounts` row `part`, and the guard
+ *           what was wrong (`guardBits`) — both indexed by list position (the id itself with
+ *           `P.byRange`), so a listed step touches them in sequence, not at ids spread over the stores — its row counted in `rowCounts` row `part`, and the guard
  *           counters of counter slot `part`;
  *   plan    the partition's own region of `stage` is slots [idLo, idHi) (a list position holds at
  *           most one body): its rows in order from `idLo`, each row's first slot in `stageBase`
@@ -131,11 +132,11 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     const e = byRange ? i : ids[i];
     if (kind[e] === NONE) continue;
     const bad = guardBody(s, e, o);
-    guardBits[e] = bad;
+    guardBits[i] = bad;
     if (bad !== 0) {
       if (bad === QUARANTINED) {
         // Out of the grid this step: restored after the copy-back (restoreQuarantined).
-        cellOf[e] = -1;
+        cellOf[i] = -1;
         quarantined++;
         continue;
       }
@@ -146,7 +147,7 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
       gy = Math.floor((o[1] - minY) * inv);
     gx = gx >= side ? side - 1 : gx;
     gy = gy >= side ? side - 1 : gy;
-    cellOf[e] = gy * side + gx;
+    cellOf[i] = gy * side + gx;
     counts[gy]++;
   }
   const row = part * side;
@@ -169,11 +170,11 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     const e = byRange ? i : ids[i];
     const kb = kind[e];
     if (kb === NONE) continue;
-    const cell = cellOf[e];
+    const cell = cellOf[i];
     if (cell < 0) continue;
     const gy = (cell / side) | 0;
     const q = counts[gy]++ * STAGE_STRIDE;
-    if (guardBits[e] === 0) {
+    if (guardBits[i] === 0) {
       // Nothing was wrong (the common case): the stored values are the sanitised ones.
       stage[q] = px[e];
       stage[q + 1] = py[e];

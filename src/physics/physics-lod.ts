@@ -57,6 +57,8 @@ export interface PhysicsLod {
   lastStepBodies: number;
   lastCoarse: number;
   lastRejoined: number;
+  /** Wall ms of the last step's slice catch-ups (operational; 0 when it had none). */
+  lastSliceMs: number;
   /** Scratch: the non-NPC bodies, sorted; one guard/obstacle result. */
   others: Int32Array;
   readonly o: Float64Array;
@@ -68,6 +70,7 @@ export const createPhysicsLod = (): PhysicsLod => ({
   lastStepBodies: 0,
   lastCoarse: 0,
   lastRejoined: 0,
+  lastSliceMs: 0,
   others: new Int32Array(64),
   o: new Float64Array(4),
 });
@@ -184,6 +187,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const maxLag = maxMoveLagSteps(K);
   const o = lod.o;
   let coarse = 0;
+  lod.lastSliceMs = 0;
   if (!coarseMovementOn(world)) {
     const npcs = query(world, [Position, Velocity, Npc]);
     if (lod.on) for (let i = 0; i < npcs.length; i++) coarse += catchUp(ps, npcs[i], moved, stamp, maxLag, dt, o);
@@ -241,6 +245,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   }
   setStepBodies(ps, n);
   // The rotating slice: NPCs not in the step catch up (the slice order is the query order).
+  const ts = performance.now(); // wall time, operational only (lastSliceMs)
   const npcs = query(world, [Position, Velocity, Npc]);
   const total = npcs.length;
   if (total > 0) {
@@ -260,6 +265,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     }
     sim.moveCursor = end >= total ? 0 : end;
   }
+  lod.lastSliceMs = performance.now() - ts;
   ps.maxEid = ps.capacity;
   lod.on = true;
   lod.lastStepBodies = n;
