@@ -31,7 +31,7 @@
  * order, query order), so the result does not depend on shards. `lod.on` (did the last step run
  * with level of detail) is saved by checkpoints (src/persist/world-snapshot.ts).
  */
-import { entityExists, Not, query, type World } from 'bitecs';
+import { $internal, entityExists, type InternalWorld, Not, query, type World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import { coarseMovementOn, maxMoveLagSteps, moveReflect } from '../tiers/coarse-movement.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
@@ -216,6 +216,12 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const every = Math.max(1, ps.config.ambientCollideEvery),
     phase = ctx.step % every;
   const stepCap = Math.min(maxLag, MAX_BODY_STEPS);
+  // Liveness without a probe per body (two random reads into bitecs's 1M-entry arrays, most of the
+  // listing's cost at a million NPCs): with no dead id in the index (no versioning, every id ever
+  // handed out alive — ids are 1..maxId then), an id exists iff it is in 1..maxId. Exact: else probe.
+  const index = (world as TieredWorld & InternalWorld)[$internal].entityIndex;
+  const allAlive = !index.versioning && index.aliveCount === index.dense.length;
+  const maxId = index.maxId;
   let rejoined = 0;
   let i = 0,
     j = 0,
@@ -228,7 +234,8 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
       // Demoted since the last commit (tier store ahead of the list), or despawned: outside the
       // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
       // every === 0) and move coarsely in between (caught up as they rejoin).
-      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0) || !entityExists(world, e)) continue;
+      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0)) continue;
+      if (allAlive ? e < 1 || e > maxId : !entityExists(world, e)) continue;
       // A recycled id listed already as a non-NPC (equal ids take the non-NPC first): keep its kind.
       if (n > 0 && ids[n - 1] === e) continue;
       // Rejoining after steps outside the step: the kernel integrates them all (steps in `kind`).
