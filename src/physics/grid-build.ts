@@ -30,6 +30,9 @@ const DETAILED = TierCode.detailed,
   DORMANT = TierCode.dormant;
 
 /** Words per body in `stage`. */
+/** Words per list position in `shared.guarded` (x, y, vx, vy, flag bits). */
+export const GUARDED_STRIDE = 5;
+
 export const STAGE_STRIDE = 6;
 /** Bit offsets of the flags and the steps in a staged body's packed word (the column below them). */
 const FLAGS_SHIFT = 20,
@@ -116,12 +119,10 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     tier = s.tier,
     cellOf = s.cellOf,
     guardBits = s.guardBits,
-    px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
     stage = s.stage,
-    stageI = s.stageI;
+    stageI = s.stageI,
+    gd = s.guarded,
+    gdI = s.guardedI;
   const o = new Float64Array(4);
   // Counted locally and published: a late worker re-publishes the same counts.
   const counts = new Int32Array(side);
@@ -130,7 +131,10 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     velClamped = 0;
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    if (kind[e] === NONE) continue;
+    if (kind[e] === NONE) {
+      cellOf[i] = -1; // not a body: pass 2 skips it without another look at `kind`
+      continue;
+    }
     const bad = guardBody(s, e, o);
     guardBits[i] = bad;
     if (bad !== 0) {
@@ -149,6 +153,17 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     gy = gy >= side ? side - 1 : gy;
     cellOf[i] = gy * side + gx;
     counts[gy]++;
+    // Everything pass 2 needs, by position (guardBody left o = the stored values when nothing was wrong).
+    const g = i * GUARDED_STRIDE;
+    gd[g] = o[0];
+    gd[g + 1] = o[1];
+    gd[g + 2] = o[2];
+    gd[g + 3] = o[3];
+    const kb = kind[e],
+      kd = kb & 3;
+    // Level of detail: players are always full; an unknown tier code counts as dormant.
+    const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
+    gdI[g + 4] = ((kd | (t << 2)) << FLAGS_SHIFT) | ((kb >> KIND_STEPS_SHIFT) << STEPS_SHIFT);
   }
   const row = part * side;
   s.rowCounts.set(counts, row);
@@ -168,30 +183,17 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
   }
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    const kb = kind[e];
-    if (kb === NONE) continue;
     const cell = cellOf[i];
     if (cell < 0) continue;
     const gy = (cell / side) | 0;
     const q = counts[gy]++ * STAGE_STRIDE;
-    if (guardBits[i] === 0) {
-      // Nothing was wrong (the common case): the stored values are the sanitised ones.
-      stage[q] = px[e];
-      stage[q + 1] = py[e];
-      stage[q + 2] = vx[e];
-      stage[q + 3] = vy[e];
-    } else {
-      guardBody(s, e, o);
-      stage[q] = o[0];
-      stage[q + 1] = o[1];
-      stage[q + 2] = o[2];
-      stage[q + 3] = o[3];
-    }
+    const g = i * GUARDED_STRIDE;
+    stage[q] = gd[g];
+    stage[q + 1] = gd[g + 1];
+    stage[q + 2] = gd[g + 2];
+    stage[q + 3] = gd[g + 3];
     stageI[q + 4] = e;
-    const kd = kb & 3;
-    // Level of detail: players are always full; an unknown tier code counts as dormant.
-    const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
-    stageI[q + 5] = (cell - gy * side) | ((kd | (t << 2)) << FLAGS_SHIFT) | ((kb >> KIND_STEPS_SHIFT) << STEPS_SHIFT);
+    stageI[q + 5] = (cell - gy * side) | gdI[g + 4];
   }
 };
 
