@@ -10,4 +10,10 @@ const npcs = Number(process.argv[2] ?? 1_000_000);
 const steps = Number(process.argv[3] ?? 200);
 const load0 = os.loadavg();
 const fig = runMillionPhysics(npcs, steps);
-console.log(JSON.stringify({ ...fig, loadAvgStart: load0.map((x) => Math.round(x * 100) / 100), loadAvgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) }));
+console.log(
+  JSON.stringify({
+    ...fig,
+    loadAvgStart: load0.map((x) => Math.round(x * 100) / 100),
+    loadAvgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  }),
+);

@@ -23,7 +23,13 @@ const dist = (v: number[]) => {
   v.sort((a, b) => a - b);
   const n = v.length;
   const q = (f: number) => r3(v[Math.min(n - 1, Math.floor(n * f))] ?? 0);
-  return { meanMs: r3(v.reduce((a, b) => a + b, 0) / Math.max(1, n)), p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: r3(v[n - 1] ?? 0) };
+  return {
+    meanMs: r3(v.reduce((a, b) => a + b, 0) / Math.max(1, n)),
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    p99Ms: q(0.99),
+    maxMs: r3(v[n - 1] ?? 0),
+  };
 };
 
 /** Figures of one run of {@link runMillionPhysics}. */

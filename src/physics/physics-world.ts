@@ -279,7 +279,15 @@ export const createPhysicsSlot = (
   });
   const nav = createNavigation(createPathfinder(state.obstacles, state.bounds), core.capacity, config.navigation);
   return {
-    physics: { config, state, sharded: createShardedPhysics(state, null, { mode: 'inline' }), nav, lod: createPhysicsLod(), pool: null, lastMs: { list: 0, slice: 0, nav: 0, step: 0 } },
+    physics: {
+      config,
+      state,
+      sharded: createShardedPhysics(state, null, { mode: 'inline' }),
+      nav,
+      lod: createPhysicsLod(),
+      pool: null,
+      lastMs: { list: 0, slice: 0, nav: 0, step: 0 },
+    },
   };
 };
 
