@@ -11,6 +11,7 @@
  */
 import { HOUR } from '../src/behavior/activities.js';
 import { PHASES } from '../src/core/phases.js';
+import { ShardService } from '../src/shards/shard-service.js';
 import { destroySimWorld } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';
 import { genWorld } from './gendata.js';
@@ -34,6 +35,7 @@ const dist = (v: number[]) => {
 
 /** Figures of one run of {@link runMillionPhysics}. */
 export interface MillionPhysicsFigures {
+  shards: string;
   npcs: number;
   players: number;
   walls: number;
@@ -53,8 +55,14 @@ export interface MillionPhysicsFigures {
   };
 }
 
+/** Shards of a run: inline (default), or `auto` workers (cores − 1) with a shard service and `mode` auto. */
+export interface MillionPhysicsOptions {
+  shards?: 'inline' | 'auto';
+}
+
 /** Build the world, warm it (40 steps), measure `steps` steps. */
-export const runMillionPhysics = (npcs: number, steps: number): MillionPhysicsFigures => {
+export const runMillionPhysics = async (npcs: number, steps: number, opts: MillionPhysicsOptions = {}): Promise<MillionPhysicsFigures> => {
+  const sharded = opts.shards === 'auto';
   const size = Math.max(500, Math.sqrt(npcs * 2500));
   const obstacles = physicsLodWalls(size);
   const { world } = genWorld({
@@ -62,10 +70,12 @@ export const runMillionPhysics = (npcs: number, steps: number): MillionPhysicsFi
     players: 1000,
     id: 'million-physics',
     config: { controller: { enabled: false } },
-    physics: { shards: 0, mode: 'inline', tuning: { cellSize: 32, navCellSize: 16 }, obstacles },
+    physics: { shards: sharded ? 'auto' : 0, mode: sharded ? 'auto' : 'inline', tuning: { cellSize: 32, navCellSize: 16 }, obstacles },
   });
   const wp = world.physics;
   if (!wp) throw new Error('physics expected');
+  const service = sharded && wp.config.shards > 0 ? new ShardService(world.id, wp) : null;
+  await service?.start();
   world.clock.now = 10 * HOUR;
   for (let i = 0; i < 40; i++) runStep(world);
   const pi = PHASES.indexOf('physics');
@@ -77,7 +87,8 @@ export const runMillionPhysics = (npcs: number, steps: number): MillionPhysicsFi
     nav: number[] = [],
     step: number[] = [];
   let bodies = 0,
-    coarse = 0;
+    coarse = 0,
+    shardedSteps = 0;
   for (let i = 0; i < steps; i++) {
     runStep(world);
     total.push(world.stats.totalMs);
@@ -89,12 +100,16 @@ export const runMillionPhysics = (npcs: number, steps: number): MillionPhysicsFi
     step.push(wp.lastMs.step);
     bodies += wp.lod.lastStepBodies;
     coarse += wp.lod.lastCoarse;
+    if (wp.sharded.lastSharded) shardedSteps++;
   }
   const phaseMeanMs: Record<string, number> = {};
   PHASES.forEach((p, i) => {
     if (sum[i] > 0) phaseMeanMs[p] = r3(sum[i] / steps);
   });
   const fig: MillionPhysicsFigures = {
+    shards: sharded
+      ? `auto: ${wp.config.shards} worker(s) + the main thread, mode auto (sharded in ${shardedSteps} of ${steps} steps)`
+      : 'inline (0 shards)',
     npcs,
     players: 1000,
     walls: obstacles.length,
@@ -112,6 +127,7 @@ export const runMillionPhysics = (npcs: number, steps: number): MillionPhysicsFi
       coarsePerStep: Math.round(coarse / steps),
     },
   };
+  await service?.stop();
   destroySimWorld(world);
   return fig;
 };
