@@ -218,9 +218,10 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const stepCap = Math.min(maxLag, MAX_BODY_STEPS);
   // Liveness without a probe per body (two random reads into bitecs's 1M-entry arrays, most of the
   // listing's cost at a million NPCs): with no dead id in the index (no versioning, every id ever
-  // handed out alive — ids are 1..maxId then), an id exists iff it is in 1..maxId. Exact: else probe.
+  // handed out — 1..maxId, one dense entry each — alive), an id exists iff it is in 1..maxId.
+  // Exact; otherwise (a despawned id not yet reused, a restored index with gaps) probe each.
   const index = (world as TieredWorld & InternalWorld)[$internal].entityIndex;
-  const allAlive = !index.versioning && index.aliveCount === index.dense.length;
+  const allAlive = !index.versioning && index.aliveCount === index.dense.length && index.dense.length === index.maxId;
   const maxId = index.maxId;
   let rejoined = 0;
   let i = 0,
