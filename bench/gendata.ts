@@ -16,6 +16,8 @@ export interface GenOptions {
   config?: unknown;
   systems?: readonly SystemEntry[];
   id?: string;
+  /** Physics block of the world (createSimWorld `physics`); absent = no physics engine. */
+  physics?: unknown;
 }
 
 /** A populated world; players get random positions and walking velocities. */
@@ -28,6 +30,7 @@ export const genWorld = (o: GenOptions): { world: SimWorld; players: number[] } 
     size,
     ...(o.config !== undefined ? { config: o.config } : {}),
     ...(o.systems ? { systems: o.systems } : {}),
+    ...(o.physics !== undefined ? { physics: o.physics } : {}),
   });
   populateNpcs(world, { count: o.npcs });
   const players: number[] = [];

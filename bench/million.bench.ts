@@ -5,6 +5,8 @@
  * and bytes per NPC (component stores, grids, tier state, intent ring; plus process RSS).
  * `--quick` runs 100k NPCs instead (smoke). A full run also records and prints the figures before
  * this suite's tiering/movement rework (`before`, fixed) next to this run (`after`) and their ratios.
+ * Then the same world WITH the physics engine (`withPhysics`, bench/million-physics.ts: level of
+ * detail on, inline, a lattice of thin walls): step mean / p95 / p99 and the physics phase's parts.
  */
 import { storeBytes } from '../components/index.js';
 import { HOUR } from '../src/behavior/activities.js';
@@ -12,6 +14,9 @@ import { PHASES } from '../src/core/phases.js';
 import { npcSimStateBytes } from '../src/tiers/tier-state.js';
 import { runStep } from '../src/world/step.js';
 import { genWorld } from './gendata.js';
+import { runMillionPhysics } from './million-physics.js';
+import { destroySimWorld } from '../src/world/sim-world.js';
+import os from 'node:os';
 import type { Suite } from './harness.js';
 
 const BUDGET_MS = 16;
@@ -209,6 +214,26 @@ const suite: Suite = {
       );
     }
     ctx.log(`million slice kinds (tiering mean/max, step mean/max ms): ${JSON.stringify(sliceKinds)}; p99 steps: ${JSON.stringify(tail)}`);
+    destroySimWorld(world);
+    // The same world with the physics engine on (a fresh build; the first world is gone).
+    const load0 = os.loadavg();
+    const wp = await runMillionPhysics(npcs, ctx.quick ? 60 : 300);
+    ctx.record('withPhysics', {
+      ...wp,
+      mode: 'inline (0 shards): physics system in place of movement, level of detail on; see bench/million-physics.ts',
+      loadAvgStart: load0.map(r),
+      loadAvgEnd: os.loadavg().map(r),
+    });
+    ctx.log(
+      `million WITH physics (inline, LOD on, ${wp.walls} walls): step mean ${wp.step.meanMs} p95 ${wp.step.p95Ms} p99 ${wp.step.p99Ms} ms; physics phase mean ${wp.physics.phase.meanMs} p99 ${wp.physics.phase.p99Ms} = list ${wp.physics.list.meanMs} + dormant slice ${wp.physics.slice.meanMs} + nav ${wp.physics.nav.meanMs} + step ${wp.physics.step.meanMs} ms; ${wp.physics.bodiesPerStep} bodies + ${wp.physics.coarsePerStep} catch-ups per step`,
+    );
+    // Again with the shard workers of `shards: auto` (cores − 1) and `mode: auto` (sharded or inline by measurement).
+    const load1 = os.loadavg();
+    const wa = await runMillionPhysics(npcs, ctx.quick ? 60 : 300, { shards: 'auto' });
+    ctx.record('withPhysicsShardsAuto', { ...wa, loadAvgStart: load1.map(r), loadAvgEnd: os.loadavg().map(r) });
+    ctx.log(
+      `million WITH physics (${wa.shards}): step mean ${wa.step.meanMs} p95 ${wa.step.p95Ms} p99 ${wa.step.p99Ms} ms; physics phase mean ${wa.physics.phase.meanMs} p99 ${wa.physics.phase.p99Ms} = list ${wa.physics.list.meanMs} + dormant slice ${wa.physics.slice.meanMs} + nav ${wa.physics.nav.meanMs} + step ${wa.physics.step.meanMs} ms`,
+    );
     ctx.log(
       `million: ${npcs} NPCs step mean ${r(mean)} p95 ${q(0.95)} p99 ${q(0.99)} ms (without the physics phase: p99 ${qn(0.99)}); ${Math.round(total / npcs)} B/NPC typed arrays; RSS ${Math.round(rss / 2 ** 20)} MiB; phases ${JSON.stringify(phases)}`,
     );

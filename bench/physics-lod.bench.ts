@@ -19,7 +19,7 @@ import type { Suite } from './harness.js';
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** A lattice of thin walls (0.5 thick, 120 long), alternating horizontal and vertical, every 400 units. */
-const walls = (size: number): { minX: number; minY: number; maxX: number; maxY: number }[] => {
+export const physicsLodWalls = (size: number): { minX: number; minY: number; maxX: number; maxY: number }[] => {
   const out = [];
   for (let y = 200; y < size - 200; y += 400)
     for (let x = 200; x < size - 200; x += 400)
@@ -34,7 +34,7 @@ const suite: Suite = {
   async run(ctx) {
     const npcs = ctx.quick ? 100_000 : 1_000_000;
     const size = Math.round(Math.sqrt(npcs * 400));
-    const obstacles = walls(size);
+    const obstacles = physicsLodWalls(size);
     const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
     const world = createSimWorld({
       id: 'physics-lod',

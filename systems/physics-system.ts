@@ -55,9 +55,16 @@ export const physicsSystem: System<PhysicsWorld> = (world, ctx) => {
   const ps = wp.state;
   const s = ps.shared;
   // Level of detail by tier: dormant NPCs leave the step (listed bodies only) and catch up coarsely.
+  const lm = wp.lastMs;
   if (!physicsLodStep(world, ps, wp.lod, ctx)) ps.maxEid = markBodies(world, s.kind);
+  const t1 = performance.now();
   navigationStep(wp.nav, s.px, s.py, s.vx, s.vy, ps.maxEid);
+  const t2 = performance.now();
   runPhysicsStep(wp.sharded, ctx.step, ctx.stepSeconds, t0); // `auto` times the whole phase
+  lm.slice = wp.lod.lastSliceMs;
+  lm.list = t1 - t0 - lm.slice;
+  lm.nav = t2 - t1;
+  lm.step = performance.now() - t2;
 };
 
 /** The pipeline entry the assembly puts in place of `movement` in a world built with physics. */

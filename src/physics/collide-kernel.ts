@@ -380,7 +380,7 @@ export const stepCommitRows = (s: PhysicsShared, rowStart: number, rowEnd: numbe
 
 /**
  * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
- * `cellOf` -1) back at its last good position — or the world's middle when it has none — at
+ * `cellOf` -1 at its list position) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
 export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
@@ -397,7 +397,7 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
   const byRange = prm[P.byRange] === 1;
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    if (kind[e] === BodyKind.none || cellOf[e] >= 0) continue;
+    if (kind[e] === BodyKind.none || cellOf[i] >= 0) continue;
     const x = lx[e],
       y = ly[e];
     const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;

@@ -30,6 +30,9 @@ const DETAILED = TierCode.detailed,
   DORMANT = TierCode.dormant;
 
 /** Words per body in `stage`. */
+/** Words per list position in `shared.guarded` (x, y, vx, vy, flag bits). */
+export const GUARDED_STRIDE = 5;
+
 export const STAGE_STRIDE = 6;
 /** Bit offsets of the flags and the steps in a staged body's packed word (the column below them). */
 const FLAGS_SHIFT = 20,
@@ -90,7 +93,8 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
  * Guard and staging of the bodies `ids[idLo..idHi)` (list positions; or ids idLo..idHi-1 themselves
  * when `params[P.byRange]` is 1) as id partition `part`, in one phase (no barrier between them): a counting sort local to the partition.
  *   pass 1  anomaly guard ({@link guardBody}): each body's cell (`cellOf`; -1 when quarantined),
- *           what was wrong (`guardBits`), its row counted in `rowCounts` row `part`, and the guard
+ *           what was wrong (`guardBits`) — both indexed by list position (the id itself with
+ *           `P.byRange`), so a listed step touches them in sequence, not at ids spread over the stores — its row counted in `rowCounts` row `part`, and the guard
  *           counters of counter slot `part`;
  *   plan    the partition's own region of `stage` is slots [idLo, idHi) (a list position holds at
  *           most one body): its rows in order from `idLo`, each row's first slot in `stageBase`
@@ -115,12 +119,10 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     tier = s.tier,
     cellOf = s.cellOf,
     guardBits = s.guardBits,
-    px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
     stage = s.stage,
-    stageI = s.stageI;
+    stageI = s.stageI,
+    gd = s.guarded,
+    gdI = s.guardedI;
   const o = new Float64Array(4);
   // Counted locally and published: a late worker re-publishes the same counts.
   const counts = new Int32Array(side);
@@ -129,13 +131,16 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     velClamped = 0;
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    if (kind[e] === NONE) continue;
+    if (kind[e] === NONE) {
+      cellOf[i] = -1; // not a body: pass 2 skips it without another look at `kind`
+      continue;
+    }
     const bad = guardBody(s, e, o);
-    guardBits[e] = bad;
+    guardBits[i] = bad;
     if (bad !== 0) {
       if (bad === QUARANTINED) {
         // Out of the grid this step: restored after the copy-back (restoreQuarantined).
-        cellOf[e] = -1;
+        cellOf[i] = -1;
         quarantined++;
         continue;
       }
@@ -146,8 +151,19 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
       gy = Math.floor((o[1] - minY) * inv);
     gx = gx >= side ? side - 1 : gx;
     gy = gy >= side ? side - 1 : gy;
-    cellOf[e] = gy * side + gx;
+    cellOf[i] = gy * side + gx;
     counts[gy]++;
+    // Everything pass 2 needs, by position (guardBody left o = the stored values when nothing was wrong).
+    const g = i * GUARDED_STRIDE;
+    gd[g] = o[0];
+    gd[g + 1] = o[1];
+    gd[g + 2] = o[2];
+    gd[g + 3] = o[3];
+    const kb = kind[e],
+      kd = kb & 3;
+    // Level of detail: players are always full; an unknown tier code counts as dormant.
+    const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
+    gdI[g + 4] = ((kd | (t << 2)) << FLAGS_SHIFT) | ((kb >> KIND_STEPS_SHIFT) << STEPS_SHIFT);
   }
   const row = part * side;
   s.rowCounts.set(counts, row);
@@ -167,30 +183,17 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
   }
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    const kb = kind[e];
-    if (kb === NONE) continue;
-    const cell = cellOf[e];
+    const cell = cellOf[i];
     if (cell < 0) continue;
     const gy = (cell / side) | 0;
     const q = counts[gy]++ * STAGE_STRIDE;
-    if (guardBits[e] === 0) {
-      // Nothing was wrong (the common case): the stored values are the sanitised ones.
-      stage[q] = px[e];
-      stage[q + 1] = py[e];
-      stage[q + 2] = vx[e];
-      stage[q + 3] = vy[e];
-    } else {
-      guardBody(s, e, o);
-      stage[q] = o[0];
-      stage[q + 1] = o[1];
-      stage[q + 2] = o[2];
-      stage[q + 3] = o[3];
-    }
+    const g = i * GUARDED_STRIDE;
+    stage[q] = gd[g];
+    stage[q + 1] = gd[g + 1];
+    stage[q + 2] = gd[g + 2];
+    stage[q + 3] = gd[g + 3];
     stageI[q + 4] = e;
-    const kd = kb & 3;
-    // Level of detail: players are always full; an unknown tier code counts as dormant.
-    const t = kd === PLAYER ? DETAILED : tier[e] > DORMANT ? DORMANT : tier[e];
-    stageI[q + 5] = (cell - gy * side) | ((kd | (t << 2)) << FLAGS_SHIFT) | ((kb >> KIND_STEPS_SHIFT) << STEPS_SHIFT);
+    stageI[q + 5] = (cell - gy * side) | gdI[g + 4];
   }
 };
 

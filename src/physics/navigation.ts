@@ -55,6 +55,16 @@ export interface Navigation {
   readonly idleSteps: Uint16Array;
   /** FIFO ring of entity ids waiting for a plan. */
   readonly queue: Int32Array;
+  /**
+   * The NPCs that may be following a path (`follow[0..followCount)`; every id whose state is
+   * `following` is in it, flagged in `inFollow`; entries that stopped following are dropped at the
+   * next steering pass), so steering costs what the navigating NPCs cost, not the id range. Sorted
+   * ascending before steering (`followSorted`): steering runs in id order, as a scan of the ids would.
+   */
+  follow: Int32Array;
+  followCount: number;
+  followSorted: boolean;
+  readonly inFollow: Uint8Array;
   head: number;
   size: number;
   /** Counters. */
@@ -94,6 +104,10 @@ export const createNavigation = (pf: Pathfinder, capacity: number, o: Navigation
     lastDist: new Float32Array(n),
     idleSteps: new Uint16Array(n),
     queue: new Int32Array(n),
+    follow: new Int32Array(64),
+    followCount: 0,
+    followSorted: true,
+    inFollow: new Uint8Array(n),
     head: 0,
     size: 0,
     stats: { plans: 0, expansions: 0, queueFull: 0, byOutcome: Object.fromEntries(NAV_OUTCOMES.map((k) => [k, 0])) },
@@ -120,6 +134,19 @@ export const requestGoal = (nav: Navigation, eid: number, x: number, y: number):
 export const cancelGoal = (nav: Navigation, eid: number): void => {
   const st = nav.state[eid];
   if (st === NavState.queued || st === NavState.following) nav.state[eid] = NavState.idle;
+};
+
+/** Put NPC `eid` (its state set to `following`) on the steering list, once. */
+export const addFollower = (nav: Navigation, eid: number): void => {
+  if (nav.inFollow[eid] === 1) return;
+  if (nav.followCount >= nav.follow.length) {
+    const next = new Int32Array(Math.max(64, nav.follow.length * 2));
+    next.set(nav.follow);
+    nav.follow = next;
+  }
+  nav.follow[nav.followCount++] = eid;
+  nav.inFollow[eid] = 1;
+  nav.followSorted = false;
 };
 
 const setOutcome = (nav: Navigation, eid: number, o: (typeof NAV_OUTCOMES)[number]): void => {
@@ -166,11 +193,26 @@ export const navigationStep = (
     nav.idleSteps[e] = 0;
     nav.lastDist[e] = Infinity;
     nav.state[e] = NavState.following;
+    addFollower(nav, e);
   }
   const arrive = o.arriveRadius,
     speed = o.speed;
-  for (let e = 1; e <= maxEid; e++) {
-    if (nav.state[e] !== NavState.following) continue;
+  // The followers in id order (what a scan of 1..maxEid would visit), dropping those that stopped.
+  if (!nav.followSorted) {
+    nav.follow.subarray(0, nav.followCount).sort();
+    nav.followSorted = true;
+  }
+  const list = nav.follow,
+    count = nav.followCount;
+  let kept = 0;
+  for (let k = 0; k < count; k++) {
+    const e = list[k];
+    if (nav.state[e] !== NavState.following) {
+      nav.inFollow[e] = 0;
+      continue;
+    }
+    list[kept++] = e;
+    if (e < 1 || e > maxEid) continue;
     let i = nav.wpIndex[e];
     const base = e * W;
     let tx = nav.wp[(base + i) * 2],
@@ -216,4 +258,5 @@ export const navigationStep = (
     vx[e] = (dx / d) * speed;
     vy[e] = (dy / d) * speed;
   }
+  nav.followCount = kept;
 };

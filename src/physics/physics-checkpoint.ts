@@ -13,7 +13,7 @@
  * saved. A section absent (a checkpoint written before it existed) leaves the fresh state; a
  * world restored without physics ignores them all.
  */
-import { NavState } from './navigation.js';
+import { addFollower, NavState } from './navigation.js';
 import type { WorldPhysics } from './physics-world.js';
 
 /** A section: a name and a typed array (copied by the caller). */
@@ -132,6 +132,7 @@ export const restorePhysics = (
       c = wpCount[k] ?? 0;
     if (e > 0 && e < nav.state.length) {
       nav.state[e] = state[k] ?? 0;
+      if (nav.state[e] === NavState.following) addFollower(nav, e);
       nav.outcome[e] = outcome[k] ?? 0;
       nav.goalX[e] = goal[2 * k] ?? 0;
       nav.goalY[e] = goal[2 * k + 1] ?? 0;

@@ -31,7 +31,7 @@
  * order, query order), so the result does not depend on shards. `lod.on` (did the last step run
  * with level of detail) is saved by checkpoints (src/persist/world-snapshot.ts).
  */
-import { entityExists, Not, query, type World } from 'bitecs';
+import { $internal, entityExists, type InternalWorld, Not, query, type World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
 import { coarseMovementOn, maxMoveLagSteps, moveReflect } from '../tiers/coarse-movement.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
@@ -57,6 +57,8 @@ export interface PhysicsLod {
   lastStepBodies: number;
   lastCoarse: number;
   lastRejoined: number;
+  /** Wall ms of the last step's slice catch-ups (operational; 0 when it had none). */
+  lastSliceMs: number;
   /** Scratch: the non-NPC bodies, sorted; one guard/obstacle result. */
   others: Int32Array;
   readonly o: Float64Array;
@@ -68,6 +70,7 @@ export const createPhysicsLod = (): PhysicsLod => ({
   lastStepBodies: 0,
   lastCoarse: 0,
   lastRejoined: 0,
+  lastSliceMs: 0,
   others: new Int32Array(64),
   o: new Float64Array(4),
 });
@@ -184,6 +187,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const maxLag = maxMoveLagSteps(K);
   const o = lod.o;
   let coarse = 0;
+  lod.lastSliceMs = 0;
   if (!coarseMovementOn(world)) {
     const npcs = query(world, [Position, Velocity, Npc]);
     if (lod.on) for (let i = 0; i < npcs.length; i++) coarse += catchUp(ps, npcs[i], moved, stamp, maxLag, dt, o);
@@ -212,6 +216,13 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const every = Math.max(1, ps.config.ambientCollideEvery),
     phase = ctx.step % every;
   const stepCap = Math.min(maxLag, MAX_BODY_STEPS);
+  // Liveness without a probe per body (two random reads into bitecs's 1M-entry arrays, most of the
+  // listing's cost at a million NPCs): with no dead id in the index (no versioning, every id ever
+  // handed out — 1..maxId, one dense entry each — alive), an id exists iff it is in 1..maxId.
+  // Exact; otherwise (a despawned id not yet reused, a restored index with gaps) probe each.
+  const index = (world as TieredWorld & InternalWorld)[$internal].entityIndex;
+  const allAlive = !index.versioning && index.aliveCount === index.dense.length && index.dense.length === index.maxId;
+  const maxId = index.maxId;
   let rejoined = 0;
   let i = 0,
     j = 0,
@@ -224,7 +235,8 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
       // Demoted since the last commit (tier store ahead of the list), or despawned: outside the
       // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
       // every === 0) and move coarsely in between (caught up as they rejoin).
-      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0) || !entityExists(world, e)) continue;
+      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0)) continue;
+      if (allAlive ? e < 1 || e > maxId : !entityExists(world, e)) continue;
       // A recycled id listed already as a non-NPC (equal ids take the non-NPC first): keep its kind.
       if (n > 0 && ids[n - 1] === e) continue;
       // Rejoining after steps outside the step: the kernel integrates them all (steps in `kind`).
@@ -241,6 +253,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   }
   setStepBodies(ps, n);
   // The rotating slice: NPCs not in the step catch up (the slice order is the query order).
+  const ts = performance.now(); // wall time, operational only (lastSliceMs)
   const npcs = query(world, [Position, Velocity, Npc]);
   const total = npcs.length;
   if (total > 0) {
@@ -260,6 +273,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     }
     sim.moveCursor = end >= total ? 0 : end;
   }
+  lod.lastSliceMs = performance.now() - ts;
   ps.maxEid = ps.capacity;
   lod.on = true;
   lod.lastStepBodies = n;

@@ -19,7 +19,7 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows, restoreQuarantined } from './collide-kernel.js';
-import { buildRows, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
+import { buildRows, GUARDED_STRIDE, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
@@ -130,6 +130,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   const params = new Float64Array(new SharedArrayBuffer(P.count * 8));
   const rowWork = new Float64Array(new SharedArrayBuffer(side * 8));
   const stageBuf = new SharedArrayBuffer(n * STAGE_STRIDE * 4);
+  const guardedBuf = new SharedArrayBuffer(n * GUARDED_STRIDE * 4);
   params[P.minX] = b.minX;
   params[P.minY] = b.minY;
   params[P.maxX] = b.maxX;
@@ -170,6 +171,8 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     stageI: new Int32Array(stageBuf),
     cellOf: i32(n, -1),
     guardBits: new Uint8Array(new SharedArrayBuffer(n)),
+    guarded: new Float32Array(guardedBuf),
+    guardedI: new Int32Array(guardedBuf),
     rowCounts: i32(MAX_ID_PARTS * side),
     stageBase: i32(MAX_ID_PARTS * side),
     obsRects: obstacles.rects,

@@ -150,6 +150,14 @@ export interface PhysicsShared {
   cellOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
   guardBits: Uint8Array;
+  /**
+   * The guard's result per list position (id with `P.byRange`), `GUARDED_STRIDE` words each: the
+   * sanitised x, y, vx, vy (`guarded`) and the slot's flag bits (`guardedI` word 4: kind, tier,
+   * steps) — so the staging pass reads in sequence what the guard pass read at ids spread over the
+   * stores. Two views of one buffer.
+   */
+  guarded: Float32Array;
+  guardedI: Int32Array;
   /** Bodies per (id partition p, row r) at `p * side + r`, and each partition's first stage slot per row (both by `guardStageIds`). */
   rowCounts: Int32Array;
   stageBase: Int32Array;

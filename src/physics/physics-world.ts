@@ -242,6 +242,21 @@ export interface WorldPhysics {
   readonly lod: PhysicsLod;
   /** The started pool serving this world, or null (inline). Set by the shard service. */
   pool: ShardPool | null;
+  /** Wall ms of the last physics phase's parts (operational: benches, stats; no gameplay value reads them). */
+  readonly lastMs: PhysicsPhaseMs;
+}
+
+/**
+ * Wall ms of the parts of one physics phase: `lod` (the step's body list and the dormant slice's
+ * catch-ups, of which `slice` the catch-ups; 0 without level of detail, when `list` is the marking
+ * of every body), `nav` (planning and steering), `step` (guard, grid build, kernel, copy-back —
+ * inline or sharded).
+ */
+export interface PhysicsPhaseMs {
+  list: number;
+  slice: number;
+  nav: number;
+  step: number;
 }
 
 /** The slot physics adds to a world: null when the world was built without physics. */
@@ -264,7 +279,15 @@ export const createPhysicsSlot = (
   });
   const nav = createNavigation(createPathfinder(state.obstacles, state.bounds), core.capacity, config.navigation);
   return {
-    physics: { config, state, sharded: createShardedPhysics(state, null, { mode: 'inline' }), nav, lod: createPhysicsLod(), pool: null },
+    physics: {
+      config,
+      state,
+      sharded: createShardedPhysics(state, null, { mode: 'inline' }),
+      nav,
+      lod: createPhysicsLod(),
+      pool: null,
+      lastMs: { list: 0, slice: 0, nav: 0, step: 0 },
+    },
   };
 };
 
