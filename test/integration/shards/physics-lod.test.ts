@@ -51,14 +51,20 @@ const config = {
 const lodWorld = async (shards: number): Promise<SimWorld> => {
   const w = createSimWorld({ id: `lod${shards}`, seed: 5, capacity: 1600, size: 330, systems, physics: physicsBlock(shards), config });
   populateNpcs(w, { count: NPCS, movingFraction: 0.9, maxSpeed: 3 });
-  for (const [x, y, vx, vy] of [
-    [30, 30, 9, 7],
-    [300, 60, -8, 8],
-  ] as const) {
-    const p = spawnPlayer(w, x, y, 60);
-    w.stores.Velocity.x[p] = vx;
-    w.stores.Velocity.y[p] = vy;
-  }
+  return startLod(w, true);
+};
+
+/** Two fast players crossing the world (optional), coarse movement from 500 NPCs, the shard service started. */
+const startLod = async (w: SimWorld, players: boolean): Promise<SimWorld> => {
+  if (players)
+    for (const [x, y, vx, vy] of [
+      [30, 30, 9, 7],
+      [300, 60, -8, 8],
+    ] as const) {
+      const p = spawnPlayer(w, x, y, 60);
+      w.stores.Velocity.x[p] = vx;
+      w.stores.Velocity.y[p] = vy;
+    }
   w.npcSim.coarseMoveMinNpcs = 500;
   const service = new ShardService(w.id, w.physics!);
   services.push(service);
@@ -245,20 +251,7 @@ describe('physics level of detail by tier', () => {
       V.x[e] = (e & 1 ? sx * Math.cos(a) : sx * Math.sin(a)) * 12;
       V.y[e] = (e & 1 ? sy * Math.sin(a) : sy * Math.cos(a)) * 12;
     }
-    if (players)
-      for (const [x, y, vx, vy] of [
-        [30, 30, 9, 7],
-        [300, 60, -8, 8],
-      ] as const) {
-        const p = spawnPlayer(w, x, y, 60);
-        w.stores.Velocity.x[p] = vx;
-        w.stores.Velocity.y[p] = vy;
-      }
-    w.npcSim.coarseMoveMinNpcs = 500;
-    const service = new ShardService(w.id, w.physics!);
-    services.push(service);
-    await service.start();
-    return w;
+    return startLod(w, players);
   };
 
   it('swept catch-ups: fast NPCs aimed at a thin wall for many steps never reach the other side (0 and 2 shards, same hash)', async () => {
