@@ -11,7 +11,7 @@ import { PHASES } from '../src/core/phases.js';
 import { coarseMove } from '../src/physics/physics-lod.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { nextRange } from '../src/world/prng.js';
-import { createSimWorld, destroySimWorld, spawnPlayer } from '../src/world/sim-world.js';
+import { createSimWorld, destroySimWorld, type SimWorld, spawnPlayer } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';
 import { DEFAULT_SYSTEMS } from '../systems/index.js';
 import type { Suite } from './harness.js';
@@ -29,29 +29,40 @@ export const physicsLodWalls = (size: number): { minX: number; minY: number; max
   return out;
 };
 
+/**
+ * The suite's world: `npcs` NPCs (400 units² each), 90 % moving, the wall lattice, 1,000 players
+ * walking at 4 units/s, physics inline (cell 32), systems time + tiering + movement, controller off.
+ */
+export const physicsLodBenchWorld = (
+  id: string,
+  npcs: number,
+): { world: SimWorld; size: number; obstacles: ReturnType<typeof physicsLodWalls> } => {
+  const size = Math.round(Math.sqrt(npcs * 400));
+  const obstacles = physicsLodWalls(size);
+  const world = createSimWorld({
+    id,
+    capacity: npcs + 1016,
+    seed: 7,
+    size,
+    systems: DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name)),
+    physics: { shards: 0, mode: 'inline', tuning: { cellSize: 32 }, obstacles },
+    config: { controller: { enabled: false } },
+  });
+  populateNpcs(world, { count: npcs, movingFraction: 0.9, maxSpeed: 3 });
+  for (let i = 0; i < 1000; i++) {
+    const p = spawnPlayer(world, nextRange(world.rng, 0, size), nextRange(world.rng, 0, size));
+    const a = nextRange(world.rng, 0, Math.PI * 2);
+    world.stores.Velocity.x[p] = Math.cos(a) * 4;
+    world.stores.Velocity.y[p] = Math.sin(a) * 4;
+  }
+  return { world, size, obstacles };
+};
+
 const suite: Suite = {
   name: 'physics-lod',
   async run(ctx) {
     const npcs = ctx.quick ? 100_000 : 1_000_000;
-    const size = Math.round(Math.sqrt(npcs * 400));
-    const obstacles = physicsLodWalls(size);
-    const systems = DEFAULT_SYSTEMS.filter((e) => ['time', 'tiering', 'movement'].includes(e.name));
-    const world = createSimWorld({
-      id: 'physics-lod',
-      capacity: npcs + 1016,
-      seed: 7,
-      size,
-      systems,
-      physics: { shards: 0, mode: 'inline', tuning: { cellSize: 32 }, obstacles },
-      config: { controller: { enabled: false } },
-    });
-    populateNpcs(world, { count: npcs, movingFraction: 0.9, maxSpeed: 3 });
-    for (let i = 0; i < 1000; i++) {
-      const p = spawnPlayer(world, nextRange(world.rng, 0, size), nextRange(world.rng, 0, size));
-      const a = nextRange(world.rng, 0, Math.PI * 2);
-      world.stores.Velocity.x[p] = Math.cos(a) * 4;
-      world.stores.Velocity.y[p] = Math.sin(a) * 4;
-    }
+    const { world, obstacles } = physicsLodBenchWorld('physics-lod', npcs);
     const wp = world.physics;
     if (!wp) throw new Error('physics expected');
     for (let i = 0; i < 40; i++) runStep(world); // tiers assigned, JIT warm
