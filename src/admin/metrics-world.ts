@@ -6,7 +6,8 @@
 import { TIER_COUNT, TIER_NAMES } from '../../components/tier.js';
 import { PHASES } from '../core/phases.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
-import type { MetricKit } from './metrics-kit.js';
+import type { LadderStats } from '../net/session-priority.js';
+import type { MetricKit, Put } from './metrics-kit.js';
 import {
   bytesSentOf,
   field,
@@ -229,7 +230,7 @@ export const registerWorldMetrics = (
   // Per session class (player, spectator, bot, observer): priority and quality ladder (docs/PROTOCOL.md).
   const byClass =
     (key: string) =>
-    (put: (labels: Record<string, string>, v: number) => void): void => {
+    (put: Put): void => {
       for (const [cls, c] of sessionClassesOf(safeCall(sources.sessions))) {
         const v = field(c, key);
         if (v !== null) put({ class: cls }, v);
@@ -260,4 +261,48 @@ export const registerWorldMetrics = (
     const levels = ladderLevelsOf(safeCall(sources.sessions));
     for (let l = 0; l < levels.length; l++) put({ level: String(l) }, levels[l]);
   });
+  registerSpreadMetrics(kit, byClass);
+};
+
+/**
+ * The active players' overload spread (src/net/active-spread.ts; `/stats` `ladder.activeSpread`,
+ * `crowdSpread`, `activeUsPerSnapshot`, `spreadRaised` per world and `byClass.<class>.spread`),
+ * read at scrape time from each served world's `net` slot (a world not served has no series).
+ */
+const registerSpreadMetrics = (kit: MetricKit, byClass: (key: string) => (put: Put) => void): void => {
+  const { gauge, counter, perWorld } = kit;
+  const ladder = (pick: (l: LadderStats) => number) =>
+    perWorld((w, put) => {
+      if (w.net !== null) put({ world: w.id }, pick(w.net.stats.ladder));
+    });
+  gauge(
+    'worldtick_net_active_spread',
+    'Steps over which active players (priority 3) are spread under overload, as a multiple of the snapshot interval (1 = not spread).',
+    ['world'],
+    ladder((l) => l.activeSpread),
+  );
+  gauge(
+    'worldtick_net_crowd_spread',
+    'Steps over which active players in crowded regions (priority 4) are spread under overload, as a multiple of the snapshot interval (1 = not spread).',
+    ['world'],
+    ladder((l) => l.crowdSpread),
+  );
+  gauge(
+    'worldtick_net_active_snapshot_seconds',
+    'Smoothed wall time of one active-player snapshot, the spread estimate (seconds; 0 before the first measurement).',
+    ['world'],
+    ladder((l) => l.activeUsPerSnapshot / 1e6),
+  );
+  counter(
+    'worldtick_net_spread_raised_total',
+    'Times the active-player spread level rose.',
+    ['world'],
+    ladder((l) => l.spreadRaised),
+  );
+  counter(
+    'worldtick_net_class_spread_total',
+    'Session-steps of active players left out by the overload spread, per class.',
+    ['class'],
+    byClass('spread'),
+  );
 };

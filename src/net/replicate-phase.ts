@@ -43,7 +43,7 @@ import {
   LADDER_RADIUS_SCALE,
   loadLevel,
   pressureOf,
-  SessionClass,
+  PLAYER_CLASS,
   sessionPriority,
   updateLadder,
   updateOverload,
@@ -145,14 +145,21 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const step = f.step;
     let nActive = 0,
       nCrowd = 0;
-    const budget = pressure > 0 ? cfg.replicateBudgetMs : 0;
+    // Both budgets are read in every mode: a property read normal mode never ran has no type feedback,
+    // and the first degraded step would deoptimize this function (docs/NET-SCALE.md
+    // "Deoptimization on the first degraded step"; the same reason for the branch-free code below).
+    const replicateBudget = cfg.replicateBudgetMs,
+      overloadBudget = cfg.overloadReplicateBudgetMs;
+    const budget = pressure > 0 ? replicateBudget : 0;
     // Under overload the loop is already late: below active players, only the floors are sent once
     // `overloadReplicateBudgetMs` is spent (default 0: from the phase's start).
-    const deferAfter = ov.on && cfg.overloadReplicateBudgetMs < budget ? cfg.overloadReplicateBudgetMs : budget;
+    const overloadFirst = overloadBudget < budget;
+    const deferAfter = ov.on && overloadFirst ? overloadBudget : budget;
     // Deferring from the phase's start (overload, default): the cooldown and deferral of a session
     // below active players do not depend on the time spent, so they are decided here and the
     // thousands of held sessions are not visited again in pass 2 (same decisions, same counters).
-    const early = budget > 0 && deferAfter <= 0;
+    const fromStart = deferAfter <= 0;
+    const early = budget > 0 && fromStart;
     for (let i = 0; i < n; i++) {
       const s = sessions[i];
       const p = sessionPriority(s, cfg, nowMs);
@@ -160,12 +167,12 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         prio[i] = NOT_DUE;
         continue;
       }
-      const load = pressure > 0 ? loadLevel(s.cls, p, pressure) : 0;
+      const load = loadLevel(s.cls, p, pressure);
       const level = load > s.ladder ? load : s.ladder;
       const cs = byClass[s.cls];
       cs.sessions++;
       levels[level]++;
-      if (level > 0) cs.degraded++;
+      cs.degraded += level > 0 ? 1 : 0;
       // Steps between this session's snapshots: snapshotHz, times the overload spread of active players.
       let cycle = every;
       if (p === 3) {
@@ -176,30 +183,30 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         cycle *= spreadCrowd;
       }
       const id = s.conn.id;
-      if (cycle > 1 && s.deferred === 0 && (step + id) % cycle !== 0) {
+      const deferred = s.deferred;
+      // Every operand is evaluated, and counters are added 0 or 1, in every mode (type feedback, above).
+      const offCycle = (step + id) % cycle !== 0,
+        onSnapshotSlot = (step + id) % every === 0;
+      if (cycle > 1 && deferred === 0 && offCycle) {
         prio[i] = NOT_DUE;
-        if (cycle > every && (step + id) % every === 0) cs.spread++;
+        cs.spread += cycle > every && onSnapshotSlot ? 1 : 0;
         continue;
       }
-      if (early && p < NEVER_DEFER) {
-        const cool = cooldownOf(level);
-        if (cool > 1 && Math.floor((step + id) / every) % cool !== 0) {
-          st.cooldownSkips++;
-          cs.cooldownSkips++;
-          prio[i] = NOT_DUE;
-          continue;
-        }
-        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
-        if (s.deferred < limit && (step + id) % (limit + 1) !== 0) {
-          s.deferred++;
-          st.deferred++;
-          cs.deferred++;
-          prio[i] = NOT_DUE;
-          continue;
-        }
-      }
-      prio[i] = p;
-      counts[p]++;
+      const cool = cooldownOf(level);
+      const offCool = Math.floor((step + id) / every) % cool !== 0;
+      const limit = s.cls === PLAYER_CLASS ? maxDeferIdle : maxDeferOther;
+      const offSlot = (step + id) % (limit + 1) !== 0;
+      const held = early && p < NEVER_DEFER;
+      const skip = held && cool > 1 && offCool ? 1 : 0;
+      const defer = held && skip === 0 && deferred < limit && offSlot ? 1 : 0;
+      st.cooldownSkips += skip;
+      cs.cooldownSkips += skip;
+      st.deferred += defer;
+      cs.deferred += defer;
+      s.deferred = deferred + defer;
+      const due = skip + defer === 0;
+      prio[i] = due ? p : NOT_DUE;
+      counts[p] += due ? 1 : 0;
     }
     ov.lastActive = nActive;
     ov.lastCrowd = nCrowd;
@@ -233,27 +240,32 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         if (s.conn.closed || s.closeCode) continue;
         const cs = byClass[s.cls];
         // Effective quality level: the worse of load (by priority) and the session's own ladder.
-        const load = pressure > 0 ? loadLevel(s.cls, b, pressure) : 0;
+        const load = loadLevel(s.cls, b, pressure);
         const level = load > s.ladder ? load : s.ladder;
         const cool = cooldownOf(level);
-        // The session's own snapshot ordinal (its cadence: snapshotHz times the spread).
-        if (cool > 1 && Math.floor((step + s.conn.id) / (every * spread)) % cool !== 0) {
-          st.cooldownSkips++;
-          cs.cooldownSkips++;
-          continue;
-        }
-        const limit = s.cls === SessionClass.player ? maxDeferIdle : maxDeferOther;
+        const id = s.conn.id,
+          deferred = s.deferred;
+        // The session's own snapshot ordinal (its cadence: snapshotHz times the spread). As in pass 1,
+        // every operand is evaluated and counters are added 0 or 1 in every mode (type feedback).
+        const skip = cool > 1 && Math.floor((step + id) / (every * spread)) % cool !== 0 ? 1 : 0;
+        st.cooldownSkips += skip;
+        cs.cooldownSkips += skip;
+        if (skip !== 0) continue;
+        const limit = s.cls === PLAYER_CLASS ? maxDeferIdle : maxDeferOther;
         // Over the budget, a session is sent only at its own slot ((step + id) mod (limit + 1) = 0)
         // or at its limit, so the floor sends of thousands of deferred sessions spread evenly
         // over the steps instead of all coming due at once (after one cycle every session is
         // in step with its slot).
-        if (budget > 0 && b < NEVER_DEFER && now - t0 >= deferAfter && s.deferred < limit && (step + s.conn.id) % (limit + 1) !== 0) {
-          s.deferred++;
-          st.deferred++;
-          cs.deferred++;
-          continue;
-        }
-        s.deferred = 0;
+        const offSlot = (step + id) % (limit + 1) !== 0,
+          spent = now - t0 >= deferAfter,
+          belowLimit = deferred < limit,
+          low = b < NEVER_DEFER;
+        const defer = budget > 0 && low && spent && belowLimit && offSlot ? 1 : 0;
+        st.deferred += defer;
+        cs.deferred += defer;
+        const next = deferred + 1;
+        s.deferred = defer === 0 ? 0 : next;
+        if (defer !== 0) continue;
         const t1 = sendOne(world, net, s, f, sc.sessionFrame, level, cool, spread);
         if (t1 > 0) {
           now = performance.now();
@@ -309,20 +321,21 @@ const sendOne = (
     return 0;
   }
   s.skipped = 0;
-  let frame = f;
-  if (level > 0 || spread > 1) {
-    // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2; a
-    // spread session's cadences (far ring, requery) count its own snapshots.
-    frame = sf;
-    sf.step = f.step;
-    sf.worldTime = f.worldTime;
-    sf.sendTime = f.sendTime;
-    sf.requeryEvery = f.requeryEvery;
-    sf.snapshotEvery = (f.snapshotEvery ?? 1) * spread;
-    sf.farEvery = level > 0 ? f.farEvery * 4 * every : f.farEvery;
-    sf.radiusScale =
-      level >= 2 ? Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius)) : f.radiusScale;
-  }
+  // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2; a
+  // spread session's cadences (far ring, requery) count its own snapshots. `sf` is filled for every
+  // session (a few stores) and used only by a degraded or spread one: filled only then, its stores
+  // and reads had no type feedback in normal mode and deoptimized this function and its caller on
+  // the first degraded step (docs/NET-SCALE.md "Deoptimization on the first degraded step").
+  const staleFar = f.farEvery * 4 * every;
+  const shrunk = Math.max(f.radiusScale * LADDER_RADIUS_SCALE, cfg.detailedRadius / Math.max(1e-9, s.interestRadius));
+  sf.step = f.step;
+  sf.worldTime = f.worldTime;
+  sf.sendTime = f.sendTime;
+  sf.requeryEvery = f.requeryEvery;
+  sf.snapshotEvery = (f.snapshotEvery ?? 1) * spread;
+  sf.farEvery = level > 0 ? staleFar : f.farEvery;
+  sf.radiusScale = level >= 2 ? shrunk : f.radiusScale;
+  const frame = level > 0 || spread > 1 ? sf : f;
   // Region mode (region-frames.ts): a session at full radius whose own ladder is at 0 gets its
   // cell's shared frame (level 1 from load only asks for a staler far ring: a full frame is fresher).
   let bytes: Uint8Array | null = null;

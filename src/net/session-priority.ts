@@ -45,6 +45,8 @@ export type SessionClassName = keyof typeof SessionClass;
 export type SessionClassCode = (typeof SessionClass)[SessionClassName];
 /** Class names by code. */
 export const SESSION_CLASS_NAMES: readonly SessionClassName[] = ['player', 'spectator', 'bot', 'observer'];
+/** The player class as a plain number (a module constant needs no property load, so no type feedback, in hot code). */
+export const PLAYER_CLASS: number = SessionClass.player;
 /** Highest ladder level. */
 export const LADDER_MAX = 4;
 /** Radius multiplier at ladder level ≥ 2. */
@@ -77,10 +79,13 @@ export const pressureOf = (interestQuality: number): number => (interestQuality 
 
 /** The level load imposes on a session of `priority` under `pressure`. */
 export const loadLevel = (cls: number, priority: number, pressure: number): number => {
+  // Every compare runs whatever the pressure (0 included: the replicate phase calls this in every
+  // mode), so V8 has type feedback for all of them and the first degraded step does not
+  // deoptimize the phase it is inlined into (docs/NET-SCALE.md "Deoptimization on the first degraded step").
   const d = pressure - priority;
-  if (d <= 0) return 0;
-  const cap = cls === SessionClass.player ? PLAYER_LOAD_CAP : LADDER_MAX;
-  return d > cap ? cap : d;
+  const cap = cls === PLAYER_CLASS ? PLAYER_LOAD_CAP : LADDER_MAX;
+  const capped = d > cap ? cap : d;
+  return d <= 0 ? 0 : capped;
 };
 
 /** Steps between snapshots at `level` (cooldown). */

@@ -54,6 +54,13 @@ describe('/metrics', () => {
       'worldtick_checkpoint_last_copy_seconds{world="1"}',
       'worldtick_checkpoint_last_bytes{world="1"}',
       'worldtick_world_records_total{world="1",outcome="written"}',
+      // The active players' overload spread: registered (series per served world and per class:
+      // test/integration/admin/session-classes.test.ts; no game client here).
+      '# TYPE worldtick_net_active_spread gauge',
+      '# TYPE worldtick_net_crowd_spread gauge',
+      '# TYPE worldtick_net_active_snapshot_seconds gauge',
+      '# TYPE worldtick_net_spread_raised_total counter',
+      '# TYPE worldtick_net_class_spread_total counter',
     ])
       expect(t, name).toContain(name);
     // Budget edges: 16 ms default for world 1, 8 ms configured for world "two".

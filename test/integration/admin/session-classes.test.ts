@@ -42,6 +42,14 @@ describe('admin: session classes in stats and metrics', () => {
     expect(m).toMatch(/worldtick_net_class_snapshots_total\{class="spectator"\} [1-9]/);
     expect(m).toMatch(/worldtick_net_class_degraded_sessions\{class="player"\} \d/);
     expect(m).toMatch(/worldtick_net_ladder_sessions\{level="0"\} \d/);
+    // The active players' spread: the /stats figures, exported per world and per class.
+    const ladder = st.json.sessions.server.worlds['1'].ladder;
+    expect(m).toContain(`worldtick_net_active_spread{world="1"} ${ladder.activeSpread}`);
+    expect(m).toContain(`worldtick_net_crowd_spread{world="1"} ${ladder.crowdSpread}`);
+    expect(m).toMatch(/worldtick_net_active_snapshot_seconds\{world="1"\} [\d.e-]+\n/);
+    expect(m).toContain(`worldtick_net_spread_raised_total{world="1"} ${ladder.spreadRaised}`);
+    expect(m).toContain(`worldtick_net_class_spread_total{class="player"} ${byClass.player.spread}`);
+    expect(m).toContain('worldtick_net_class_spread_total{class="bot"} 0');
     expect(m).not.toContain('worldtick_net_region_frames_sent_total{');
   });
 });
