@@ -1,0 +1,250 @@
+/**
+ * NPC-centric nearest-player search for a full tiering pass (issue 12: sessions at scale).
+ *
+ * The player-centric scans ({@link scanNearestPlayers} in tier-assign.ts) cost players × NPCs
+ * per disc of radius R (ambient radius + hysteresis): at 10k NPCs + 7,500 players on 2000 × 2000
+ * that is ≈ 5.5M distance checks per pass. When every NPC has many players within R, an NPC needs
+ * only its nearest one: a small grid of the players (rebuilt per pass, ≈ 2 players per cell) and
+ * a ring search outward from the NPC's cell that stops once the ring's lower bound passes the best
+ * distance found: ≈ 9 cells × 2 players per NPC. The pass picks the side by counts: NPC-centric
+ * when the expected players per disc (λ = players × πR² / area) is at least
+ * `npcSim.npcNearestMinLambda` (default {@link NPC_NEAREST_MIN_LAMBDA}); few players keep the
+ * player-centric scans (an NPC far from every player would search up to R).
+ *
+ * Same result, bit for bit: the player-centric scans offer players in query order and keep a
+ * player when its squared distance is strictly below the stored float32 value. Writing m for
+ * the least squared distance within R and μ = fround(m), only players with fround(d²) ≤ μ
+ * ("core") can decide the outcome: a core player always replaces a value stored by a non-core
+ * one (d² ≤ μ + ulp/2 < that value), and once a core player was offered the stored value is ≤ μ,
+ * below every non-core d². So the outcome is that of the core players alone, in query order: the
+ * search collects them (every player with d² ≤ m (1 + 1e-6), a superset) and replays the
+ * sequential rule over them by player rank. Distances are computed with the same expression.
+ */
+import { query } from 'bitecs';
+import { clampCell } from './grid-build.js';
+import type { TiersWorld } from './tiers-slot.js';
+
+/** Default `npcSim.npcNearestMinLambda`: expected players per NPC disc from which NPCs search. */
+export const NPC_NEAREST_MIN_LAMBDA = 24;
+
+/** Target players per cell of the per-pass player grid. */
+const PLAYERS_PER_CELL = 2;
+
+/** Scratch of the NPC-centric search, grown on demand (one per world, `world.npcSim.nearestScratch`). */
+export interface NpcNearestScratch {
+  /** Cell starts (cols × rows + 1) and the players sorted by cell: rank (query order) and position. */
+  cellStart: Int32Array;
+  rank: Int32Array;
+  ent: Int32Array;
+  x: Float64Array;
+  y: Float64Array;
+  /** Per player: its cell (counting sort scratch). */
+  cellOf: Int32Array;
+  /** Candidates of one NPC's search: rank and squared distance. */
+  candRank: Int32Array;
+  candD2: Float64Array;
+}
+
+/** Empty scratch. */
+export const createNpcNearestScratch = (): NpcNearestScratch => ({
+  cellStart: new Int32Array(2),
+  rank: new Int32Array(16),
+  ent: new Int32Array(16),
+  x: new Float64Array(16),
+  y: new Float64Array(16),
+  cellOf: new Int32Array(16),
+  candRank: new Int32Array(16),
+  candD2: new Float64Array(16),
+});
+
+/** Bytes held by the scratch. */
+export const npcNearestBytes = (s: NpcNearestScratch): number =>
+  s.cellStart.byteLength + s.rank.byteLength + s.ent.byteLength + s.x.byteLength + s.y.byteLength + s.cellOf.byteLength;
+
+/** Expected players within R of an NPC (players × πR² / grid area). */
+export const playersPerDisc = (world: TiersWorld, players: number, R: number): number => {
+  const g = world.spatial.npcGrid;
+  const cs = 1 / g.inv;
+  const area = g.cols * g.rows * cs * cs;
+  return area > 0 ? (players * Math.PI * R * R) / area : 0;
+};
+
+/** Should this pass search from the NPCs? (See the module comment.) */
+export const npcCentricWanted = (world: TiersWorld, players: number, R: number): boolean =>
+  players > 0 && world.spatial.npcGrid.n > 0 && playersPerDisc(world, players, R) >= world.npcSim.npcNearestMinLambda;
+
+const grow = (s: NpcNearestScratch, n: number): void => {
+  if (s.rank.length >= n) return;
+  const m = Math.max(16, n * 2);
+  s.rank = new Int32Array(m);
+  s.ent = new Int32Array(m);
+  s.x = new Float64Array(m);
+  s.y = new Float64Array(m);
+  s.cellOf = new Int32Array(m);
+};
+
+/**
+ * Nearest player within R of every NPC-grid slot into `best2` / `slotNearest` (Infinity / -1
+ * when none), exactly as the player-centric scans would leave them (see the module comment).
+ */
+export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
+  const s = world.npcSim;
+  const sc = s.nearestScratch;
+  const { Position, Player } = world.stores;
+  const g = world.spatial.npcGrid;
+  const players = query(world, [Position, Player]);
+  const P = players.length;
+  const best2 = s.best2,
+    slotNearest = s.slotNearest;
+  best2.fill(Infinity, 0, g.n);
+  slotNearest.fill(-1, 0, g.n);
+  if (P === 0) return;
+
+  // Player grid over the NPC grid's extent, ≈ PLAYERS_PER_CELL players per cell.
+  const gcs = 1 / g.inv;
+  const minX = g.minX,
+    minY = g.minY,
+    W = g.cols * gcs,
+    H = g.rows * gcs;
+  const cs = Math.min(Math.max(Math.sqrt((PLAYERS_PER_CELL * W * H) / P), 1e-3), Math.max(W, H, 1e-3));
+  const inv = 1 / cs;
+  const cols = Math.max(1, Math.ceil(W * inv)),
+    rows = Math.max(1, Math.ceil(H * inv));
+  const nCells = cols * rows;
+  if (sc.cellStart.length < nCells + 1) sc.cellStart = new Int32Array(nCells + 1);
+  grow(sc, P);
+  const start = sc.cellStart;
+  start.fill(0, 0, nCells + 1);
+  const px = Position.x,
+    py = Position.y;
+  for (let i = 0; i < P; i++) {
+    const e = players[i];
+    const c = clampCell(Math.floor((py[e] - minY) * inv), rows) * cols + clampCell(Math.floor((px[e] - minX) * inv), cols);
+    sc.cellOf[i] = c;
+    start[c + 1]++;
+  }
+  for (let c = 0; c < nCells; c++) start[c + 1] += start[c];
+  // Scatter in rank order (each cell's players ascending by rank), then restore the starts.
+  for (let i = 0; i < P; i++) {
+    const k = start[sc.cellOf[i]]++;
+    const e = players[i];
+    sc.rank[k] = i;
+    sc.ent[k] = e;
+    sc.x[k] = px[e];
+    sc.y[k] = py[e];
+  }
+  for (let c = nCells; c > 0; c--) start[c] = start[c - 1];
+  start[0] = 0;
+
+  const R2 = R * R;
+  const kMax = Math.ceil(R * inv) + 1;
+  const maxX = minX + cols * cs,
+    maxY = minY + rows * cs;
+  const { itemX, itemY } = g;
+  const plX = sc.x,
+    plY = sc.y,
+    rank = sc.rank;
+  for (let j = 0; j < g.n; j++) {
+    const qx = itemX[j],
+      qy = itemY[j];
+    const cx = clampCell(Math.floor((qx - minX) * inv), cols),
+      cy = clampCell(Math.floor((qy - minY) * inv), rows);
+    // Lower bound of the distance to any player in ring k ≥ 1: (k - 1) cells + the NPC's least
+    // distance to its own cell's edges (players clamped in from outside are farther still). An
+    // NPC outside the grid's extent gets no early stop (its clamped cell says nothing).
+    const inside = qx >= minX && qx <= maxX && qy >= minY && qy <= maxY;
+    const lx = qx - (minX + cx * cs),
+      ly = qy - (minY + cy * cs);
+    const edge = Math.max(0, Math.min(lx, cs - lx, ly, cs - ly));
+    const slack = 1e-9 * (Math.abs(qx) + Math.abs(qy) + Math.abs(minX) + Math.abs(minY) + W + H);
+    let m = Infinity; // least d² within R so far
+    let nc = 0;
+    for (let k = 0; k <= kMax; k++) {
+      if (inside && k > 0) {
+        const lb = (k - 1) * cs + edge - slack; // slack: rounding of the cell geometry
+        const lb2 = lb > 0 ? lb * lb : 0;
+        if (lb2 > R2 || lb2 > m * (1 + 1e-6) + 1e-40) break;
+      }
+      const y0 = cy - k,
+        y1 = cy + k,
+        x0 = cx - k,
+        x1 = cx + k;
+      if (y0 < 0 && y1 >= rows && x0 < 0 && x1 >= cols) {
+        if (k > 0) break; // the ring lies wholly outside the grid: so do all further rings
+      }
+      for (let ry = y0 < 0 ? 0 : y0; ry <= (y1 >= rows ? rows - 1 : y1); ry++) {
+        const full = ry === y0 || ry === y1; // top and bottom rows of the ring: every column
+        const step = full || k === 0 ? 1 : x1 - x0;
+        for (let rx = x0; rx <= x1; rx += step) {
+          if (rx < 0 || rx >= cols) continue;
+          const c = ry * cols + rx;
+          for (let t = start[c], end = start[c + 1]; t < end; t++) {
+            const dx = qx - plX[t],
+              ey = qy - plY[t];
+            const d2 = dx * dx + ey * ey;
+            if (d2 > R2 || d2 > m * (1 + 1e-6) + 1e-40) continue;
+            if (d2 < m) m = d2;
+            if (nc >= sc.candRank.length) {
+              const r2 = new Int32Array(nc * 2),
+                d = new Float64Array(nc * 2);
+              r2.set(sc.candRank);
+              d.set(sc.candD2);
+              sc.candRank = r2;
+              sc.candD2 = d;
+            }
+            sc.candRank[nc] = rank[t];
+            sc.candD2[nc++] = d2;
+          }
+        }
+      }
+    }
+    if (nc === 0) continue;
+    resolve(sc, nc, m, j, best2, slotNearest, players);
+  }
+};
+
+/** Replay the sequential rule over the core candidates of slot `j` (see the module comment). */
+const resolve = (
+  sc: NpcNearestScratch,
+  nc: number,
+  m: number,
+  j: number,
+  best2: Float32Array,
+  slotNearest: Int32Array,
+  players: ArrayLike<number>,
+): void => {
+  const mu = Math.fround(m);
+  const cr = sc.candRank,
+    cd = sc.candD2;
+  // Keep the core candidates, then order them by rank (few: almost always one).
+  let k = 0;
+  for (let i = 0; i < nc; i++) {
+    if (Math.fround(cd[i]) <= mu) {
+      cr[k] = cr[i];
+      cd[k++] = cd[i];
+    }
+  }
+  for (let i = 1; i < k; i++) {
+    const r = cr[i],
+      d = cd[i];
+    let t = i - 1;
+    while (t >= 0 && cr[t] > r) {
+      cr[t + 1] = cr[t];
+      cd[t + 1] = cd[t];
+      t--;
+    }
+    cr[t + 1] = r;
+    cd[t + 1] = d;
+  }
+  let stored = Infinity,
+    win = -1;
+  for (let i = 0; i < k; i++) {
+    if (cd[i] < stored) {
+      stored = Math.fround(cd[i]);
+      win = i;
+    }
+  }
+  if (win < 0) return;
+  best2[j] = cd[win];
+  slotNearest[j] = players[cr[win]];
+};
