@@ -11,6 +11,7 @@ import { createSimWorld, spawnPlayer, type SimWorld } from '../src/world/sim-wor
 import { runStep } from '../src/world/step.js';
 import { PHASES } from '../systems/types.js';
 import { HOUR } from '../src/behavior/activities.js';
+import { loadavg } from 'node:os';
 
 const TIERING = PHASES.indexOf('tiering');
 
@@ -87,7 +88,6 @@ export const comparePlayers = (steps: number, rounds: number, log: (s: string) =
 if (process.argv[1]?.endsWith('tiers-players.ts')) {
   const steps = Number(process.argv[2] ?? 200);
   const rounds = Number(process.argv[3] ?? 2);
-  const { loadavg } = await import('node:os');
   console.log('load', loadavg());
   comparePlayers(steps, rounds, console.log);
   console.log('load', loadavg());

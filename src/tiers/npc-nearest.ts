@@ -40,6 +40,8 @@ export interface NpcNearestScratch {
   y: Float64Array;
   /** Per player: its cell (counting sort scratch). */
   cellOf: Int32Array;
+  /** Players per coarse cell (side R): an NPC whose 3 × 3 coarse cells hold none has no player within R. */
+  coarse: Int32Array;
   /** Candidates of one NPC's search: rank and squared distance. */
   candRank: Int32Array;
   candD2: Float64Array;
@@ -53,13 +55,14 @@ export const createNpcNearestScratch = (): NpcNearestScratch => ({
   x: new Float64Array(16),
   y: new Float64Array(16),
   cellOf: new Int32Array(16),
+  coarse: new Int32Array(1),
   candRank: new Int32Array(16),
   candD2: new Float64Array(16),
 });
 
 /** Bytes held by the scratch. */
 export const npcNearestBytes = (s: NpcNearestScratch): number =>
-  s.cellStart.byteLength + s.rank.byteLength + s.ent.byteLength + s.x.byteLength + s.y.byteLength + s.cellOf.byteLength;
+  s.cellStart.byteLength + s.rank.byteLength + s.ent.byteLength + s.x.byteLength + s.y.byteLength + s.cellOf.byteLength + s.coarse.byteLength;
 
 /** Expected players within R of an NPC (players × πR² / grid area). */
 export const playersPerDisc = (world: TiersWorld, players: number, R: number): number => {
@@ -136,6 +139,20 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   for (let c = nCells; c > 0; c--) start[c] = start[c - 1];
   start[0] = 0;
 
+  // Coarse counts (cells of side ≥ R, at most ~4096 of them): a player within R of an NPC lies in
+  // the 3 × 3 coarse cells around the NPC's (clamping into edge cells only shrinks index gaps).
+  const ccs = Math.max(R, W / 64, H / 64, 1e-3);
+  const cinv = 1 / ccs;
+  const ccols = Math.max(1, Math.ceil(W * cinv)),
+    crows = Math.max(1, Math.ceil(H * cinv));
+  if (sc.coarse.length < ccols * crows) sc.coarse = new Int32Array(ccols * crows);
+  const coarse = sc.coarse;
+  coarse.fill(0, 0, ccols * crows);
+  for (let i = 0; i < P; i++) {
+    const e = players[i];
+    coarse[clampCell(Math.floor((py[e] - minY) * cinv), crows) * ccols + clampCell(Math.floor((px[e] - minX) * cinv), ccols)]++;
+  }
+
   const R2 = R * R;
   const kMax = Math.ceil(R * inv) + 1;
   const maxX = minX + cols * cs,
@@ -147,6 +164,12 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   for (let j = 0; j < g.n; j++) {
     const qx = itemX[j],
       qy = itemY[j];
+    const kx = clampCell(Math.floor((qx - minX) * cinv), ccols),
+      ky = clampCell(Math.floor((qy - minY) * cinv), crows);
+    let any = 0;
+    for (let yy = ky > 0 ? ky - 1 : 0, y1c = ky + 1 < crows ? ky + 1 : crows - 1; yy <= y1c && any === 0; yy++)
+      for (let xx = kx > 0 ? kx - 1 : 0, x1c = kx + 1 < ccols ? kx + 1 : ccols - 1; xx <= x1c; xx++) any += coarse[yy * ccols + xx];
+    if (any === 0) continue; // no player within R: stays Infinity / -1
     const cx = clampCell(Math.floor((qx - minX) * inv), cols),
       cy = clampCell(Math.floor((qy - minY) * inv), rows);
     // Lower bound of the distance to any player in ring k ≥ 1: (k - 1) cells + the NPC's least
