@@ -62,7 +62,13 @@ export const createNpcNearestScratch = (): NpcNearestScratch => ({
 
 /** Bytes held by the scratch. */
 export const npcNearestBytes = (s: NpcNearestScratch): number =>
-  s.cellStart.byteLength + s.rank.byteLength + s.ent.byteLength + s.x.byteLength + s.y.byteLength + s.cellOf.byteLength + s.coarse.byteLength;
+  s.cellStart.byteLength +
+  s.rank.byteLength +
+  s.ent.byteLength +
+  s.x.byteLength +
+  s.y.byteLength +
+  s.cellOf.byteLength +
+  s.coarse.byteLength;
 
 /** Expected players within R of an NPC (players × πR² / grid area). */
 export const playersPerDisc = (world: TiersWorld, players: number, R: number): number => {
