@@ -25,7 +25,7 @@ import { clampCell } from './grid-build.js';
 import type { TiersWorld } from './tiers-slot.js';
 
 /** Default `npcSim.npcNearestMinLambda`: expected players per NPC disc from which NPCs search. */
-export const NPC_NEAREST_MIN_LAMBDA = 24;
+export const NPC_NEAREST_MIN_LAMBDA = 32;
 
 /** Target players per cell of the per-pass player grid. */
 const PLAYERS_PER_CELL = 2;
