@@ -164,9 +164,7 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   const maxX = minX + cols * cs,
     maxY = minY + rows * cs;
   const { itemX, itemY } = g;
-  const plX = sc.x,
-    plY = sc.y,
-    rank = sc.rank;
+  const st: SearchState = { m: Infinity, mT: Infinity, nc: 0 };
   for (let j = 0; j < g.n; j++) {
     const qx = itemX[j],
       qy = itemY[j];
@@ -186,49 +184,72 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
       ly = qy - (minY + cy * cs);
     const edge = Math.max(0, Math.min(lx, cs - lx, ly, cs - ly));
     const slack = 1e-9 * (Math.abs(qx) + Math.abs(qy) + Math.abs(minX) + Math.abs(minY) + W + H);
-    let m = Infinity; // least d² within R so far
-    let nc = 0;
-    for (let k = 0; k <= kMax; k++) {
-      if (inside && k > 0) {
+    st.m = Infinity; // least d² within R so far
+    st.mT = Infinity; // collection bound: m (1 + 1e-6), a superset of the deciding players
+    st.nc = 0;
+    // Rings 0 and 1 as one 3 × 3 block (three contiguous row ranges of the sorted players).
+    const bx0 = cx > 0 ? cx - 1 : 0,
+      bx1 = cx + 1 < cols ? cx + 1 : cols - 1;
+    for (let ry = cy > 0 ? cy - 1 : 0, ry1 = cy + 1 < rows ? cy + 1 : rows - 1; ry <= ry1; ry++)
+      offer(sc, st, start[ry * cols + bx0], start[ry * cols + bx1 + 1], qx, qy, R2);
+    for (let k = 2; k <= kMax; k++) {
+      if (inside) {
         const lb = (k - 1) * cs + edge - slack; // slack: rounding of the cell geometry
         const lb2 = lb > 0 ? lb * lb : 0;
-        if (lb2 > R2 || lb2 > m * (1 + 1e-6) + 1e-40) break;
+        if (lb2 > R2 || lb2 > st.mT) break;
       }
       const y0 = cy - k,
         y1 = cy + k,
         x0 = cx - k,
         x1 = cx + k;
-      if (y0 < 0 && y1 >= rows && x0 < 0 && x1 >= cols) {
-        if (k > 0) break; // the ring lies wholly outside the grid: so do all further rings
-      }
-      for (let ry = y0 < 0 ? 0 : y0; ry <= (y1 >= rows ? rows - 1 : y1); ry++) {
-        const full = ry === y0 || ry === y1; // top and bottom rows of the ring: every column
-        const step = full || k === 0 ? 1 : x1 - x0;
-        for (let rx = x0; rx <= x1; rx += step) {
-          if (rx < 0 || rx >= cols) continue;
-          const c = ry * cols + rx;
-          for (let t = start[c], end = start[c + 1]; t < end; t++) {
-            const dx = qx - plX[t],
-              ey = qy - plY[t];
-            const d2 = dx * dx + ey * ey;
-            if (d2 > R2 || d2 > m * (1 + 1e-6) + 1e-40) continue;
-            if (d2 < m) m = d2;
-            if (nc >= sc.candRank.length) {
-              const r2 = new Int32Array(nc * 2),
-                d = new Float64Array(nc * 2);
-              r2.set(sc.candRank);
-              d.set(sc.candD2);
-              sc.candRank = r2;
-              sc.candD2 = d;
-            }
-            sc.candRank[nc] = rank[t];
-            sc.candD2[nc++] = d2;
-          }
-        }
+      if (y0 < 0 && y1 >= rows && x0 < 0 && x1 >= cols) break; // this ring and all further ones lie outside the grid
+      const rx0 = x0 < 0 ? 0 : x0,
+        rx1 = x1 >= cols ? cols - 1 : x1;
+      if (y0 >= 0) offer(sc, st, start[y0 * cols + rx0], start[y0 * cols + rx1 + 1], qx, qy, R2);
+      if (y1 < rows) offer(sc, st, start[y1 * cols + rx0], start[y1 * cols + rx1 + 1], qx, qy, R2);
+      for (let ry = y0 + 1 < 0 ? 0 : y0 + 1, ry1 = y1 - 1 >= rows ? rows - 1 : y1 - 1; ry <= ry1; ry++) {
+        if (x0 >= 0) offer(sc, st, start[ry * cols + x0], start[ry * cols + x0 + 1], qx, qy, R2);
+        if (x1 < cols) offer(sc, st, start[ry * cols + x1], start[ry * cols + x1 + 1], qx, qy, R2);
       }
     }
+    const nc = st.nc,
+      m = st.m;
     if (nc === 0) continue;
     resolve(sc, nc, m, j, best2, slotNearest, players);
+  }
+};
+
+/** One NPC's search so far: least d² within R, its collection bound, candidates collected. */
+interface SearchState {
+  m: number;
+  mT: number;
+  nc: number;
+}
+
+/** Offer the players at sorted positions [t0, t1) to the NPC at (qx, qy). */
+const offer = (sc: NpcNearestScratch, st: SearchState, t0: number, t1: number, qx: number, qy: number, R2: number): void => {
+  const plX = sc.x,
+    plY = sc.y;
+  for (let t = t0; t < t1; t++) {
+    const dx = qx - plX[t],
+      ey = qy - plY[t];
+    const d2 = dx * dx + ey * ey;
+    if (d2 > R2 || d2 > st.mT) continue;
+    if (d2 < st.m) {
+      st.m = d2;
+      st.mT = d2 * (1 + 1e-6) + 1e-40;
+    }
+    const nc = st.nc++;
+    if (nc >= sc.candRank.length) {
+      const r = new Int32Array(nc * 2),
+        d = new Float64Array(nc * 2);
+      r.set(sc.candRank);
+      d.set(sc.candD2);
+      sc.candRank = r;
+      sc.candD2 = d;
+    }
+    sc.candRank[nc] = sc.rank[t];
+    sc.candD2[nc] = d2;
   }
 };
 
