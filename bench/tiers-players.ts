@@ -12,6 +12,7 @@ import { runStep } from '../src/world/step.js';
 import { PHASES } from '../systems/types.js';
 import { HOUR } from '../src/behavior/activities.js';
 import { loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
 
 const TIERING = PHASES.indexOf('tiering');
 
@@ -88,7 +89,12 @@ export const comparePlayers = (steps: number, rounds: number, log: (s: string) =
 if (process.argv[1]?.endsWith('tiers-players.ts')) {
   const steps = Number(process.argv[2] ?? 200);
   const rounds = Number(process.argv[3] ?? 2);
-  console.log('load', loadavg());
-  comparePlayers(steps, rounds, console.log);
-  console.log('load', loadavg());
+  const loadAvgStart = loadavg();
+  console.log('load', loadAvgStart);
+  const runs = comparePlayers(steps, rounds, console.log);
+  const loadAvgEnd = loadavg();
+  console.log('load', loadAvgEnd);
+
+  const file = new URL('./results/tiers-players.json', import.meta.url);
+  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), steps, rounds, loadAvgStart, loadAvgEnd, runs }, null, 1)}\n`);
 }
