@@ -23,52 +23,12 @@
 import { query } from 'bitecs';
 import { clampCell } from './grid-build.js';
 import type { TiersWorld } from './tiers-slot.js';
+import type { NpcNearestScratch } from './npc-nearest-scratch.js';
 
-/** Default `npcSim.npcNearestMinLambda`: expected players per NPC disc from which NPCs search. */
-export const NPC_NEAREST_MIN_LAMBDA = 32;
+export { NPC_NEAREST_MIN_LAMBDA } from './npc-nearest-scratch.js';
 
 /** Target players per cell of the per-pass player grid. */
 const PLAYERS_PER_CELL = 2;
-
-/** Scratch of the NPC-centric search, grown on demand (one per world, `world.npcSim.nearestScratch`). */
-export interface NpcNearestScratch {
-  /** Cell starts (cols × rows + 1) and the players sorted by cell: rank (query order) and position. */
-  cellStart: Int32Array;
-  rank: Int32Array;
-  ent: Int32Array;
-  x: Float64Array;
-  y: Float64Array;
-  /** Per player: its cell (counting sort scratch). */
-  cellOf: Int32Array;
-  /** Players per coarse cell (side R): an NPC whose 3 × 3 coarse cells hold none has no player within R. */
-  coarse: Int32Array;
-  /** Candidates of one NPC's search: rank and squared distance. */
-  candRank: Int32Array;
-  candD2: Float64Array;
-}
-
-/** Empty scratch. */
-export const createNpcNearestScratch = (): NpcNearestScratch => ({
-  cellStart: new Int32Array(2),
-  rank: new Int32Array(16),
-  ent: new Int32Array(16),
-  x: new Float64Array(16),
-  y: new Float64Array(16),
-  cellOf: new Int32Array(16),
-  coarse: new Int32Array(1),
-  candRank: new Int32Array(16),
-  candD2: new Float64Array(16),
-});
-
-/** Bytes held by the scratch. */
-export const npcNearestBytes = (s: NpcNearestScratch): number =>
-  s.cellStart.byteLength +
-  s.rank.byteLength +
-  s.ent.byteLength +
-  s.x.byteLength +
-  s.y.byteLength +
-  s.cellOf.byteLength +
-  s.coarse.byteLength;
 
 /** Expected players within R of an NPC (players × πR² / grid area). */
 export const playersPerDisc = (world: TiersWorld, players: number, R: number): number => {
@@ -86,7 +46,6 @@ const grow = (s: NpcNearestScratch, n: number): void => {
   if (s.rank.length >= n) return;
   const m = Math.max(16, n * 2);
   s.rank = new Int32Array(m);
-  s.ent = new Int32Array(m);
   s.x = new Float64Array(m);
   s.y = new Float64Array(m);
   s.cellOf = new Int32Array(m);
@@ -138,7 +97,6 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
     const k = start[sc.cellOf[i]]++;
     const e = players[i];
     sc.rank[k] = i;
-    sc.ent[k] = e;
     sc.x[k] = px[e];
     sc.y[k] = py[e];
   }

@@ -8,7 +8,7 @@ import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type Cha
 import { createTierPin, NO_PIN, type TierPin } from '../../components/tier.js';
 import { createTierZones, type TierZones } from './tier-zones.js';
 import { createDueHeap, dueIndexBytes, type DueIndex } from './due-heap.js';
-import { createNpcNearestScratch, NPC_NEAREST_MIN_LAMBDA, npcNearestBytes, type NpcNearestScratch } from './npc-nearest.js';
+import { createNpcNearestScratch, NPC_NEAREST_MIN_LAMBDA, npcNearestBytes, type NpcNearestScratch } from './npc-nearest-scratch.js';
 
 /**
  * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
