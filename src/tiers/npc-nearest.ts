@@ -87,6 +87,11 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
     py = Position.y;
   for (let i = 0; i < P; i++) {
     const e = players[i];
+    // A NaN position matches no NPC in the player-centric scans either: left out of the grid.
+    if (Number.isNaN(px[e]) || Number.isNaN(py[e])) {
+      sc.cellOf[i] = -1;
+      continue;
+    }
     const c = clampCell(Math.floor((py[e] - minY) * inv), rows) * cols + clampCell(Math.floor((px[e] - minX) * inv), cols);
     sc.cellOf[i] = c;
     start[c + 1]++;
@@ -94,6 +99,7 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   for (let c = 0; c < nCells; c++) start[c + 1] += start[c];
   // Scatter in rank order (each cell's players ascending by rank), then restore the starts.
   for (let i = 0; i < P; i++) {
+    if (sc.cellOf[i] < 0) continue;
     const k = start[sc.cellOf[i]]++;
     const e = players[i];
     sc.rank[k] = i;
@@ -114,6 +120,7 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   coarse.fill(0, 0, ccols * crows);
   for (let i = 0; i < P; i++) {
     const e = players[i];
+    if (sc.cellOf[i] < 0) continue;
     coarse[clampCell(Math.floor((py[e] - minY) * cinv), crows) * ccols + clampCell(Math.floor((px[e] - minX) * cinv), ccols)]++;
   }
 

@@ -62,6 +62,11 @@ describe('NPC-centric nearest-player search (src/tiers/npc-nearest.ts)', () => {
         const { x } = w.stores.Position;
         for (let e = 0; e < 40; e++) x[e] = -100 - e * 5;
       }
+      if (c.name === 'one player') {
+        // Players with a NaN coordinate match no NPC either way.
+        const q = spawnPlayer(w, 10, 10);
+        w.stores.Position.x[q] = Number.NaN;
+      }
       w.spatial.rebuildNpcs(w, 0);
       const a = scan(w, false);
       const b = scan(w, true);
