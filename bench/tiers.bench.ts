@@ -1,7 +1,8 @@
 /**
  * Suite `tiers`: the tiered NPC simulation at 100k and 10k NPCs with 1k moving players —
  * tier reassignment (grid rebuild + tiering pass), selection, a full step with every system,
- * interest queries — and the spatial-index alternatives for the moving set (rbush bulk reload,
+ * interest queries — the tiering phase at 10k NPCs with 5,000 / 7,500 players (issue 12, old/new
+ * alternating: bench/tiers-players.ts) — and the spatial-index alternatives for the moving set (rbush bulk reload,
  * rbush incremental update, typed-array grid), plus memory per NPC. The adaptive controller is
  * off so every step runs with the config's budgets (its job is to react to these costs).
  */
@@ -17,6 +18,7 @@ import { runStep } from '../src/world/step.js';
 import { PHASES } from '../systems/types.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
+import { comparePlayers } from './tiers-players.js';
 
 const BUDGET_MS = 16;
 
@@ -221,6 +223,26 @@ const suite: Suite = {
       note: 'capacity = 101,016 entity rows (100k NPCs + 1k players + 16); bytes of typed arrays, not JS heap',
     });
     await alternatives(ctx, w100k);
+    // Issue 12: tiering at many players (10k NPCs, 2000 × 2000, 20 Hz): player-centric scans
+    // (old, forced) and the count-picked side (new) alternating in this sitting.
+    const cmp = comparePlayers(ctx.quick ? 100 : 300, 2, (line) => console.log(`  ${line}`));
+    const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 1000) / 1000;
+    const summary: Record<string, unknown> = {};
+    for (const [label, c] of Object.entries(cmp)) {
+      summary[label] = {
+        oldTieringMeanMs: mean(c.old.map((r) => r.meanMs)),
+        newTieringMeanMs: mean(c.new.map((r) => r.meanMs)),
+        oldTieringP99Ms: mean(c.old.map((r) => r.p99Ms)),
+        newTieringP99Ms: mean(c.new.map((r) => r.p99Ms)),
+        oldMsPerPass: mean(c.old.map((r) => r.msPerPass ?? 0)),
+        newMsPerPass: mean(c.new.map((r) => r.msPerPass ?? 0)),
+        runs: c,
+      };
+    }
+    ctx.record('tieringManyPlayers', {
+      note: 'tiering phase wall ms per step (mean, p99 of each run, averaged over the alternating runs) and per tiering pass; old = player-centric disc scans forced (npcSim.npcNearestMinLambda = Infinity)',
+      ...summary,
+    });
     ctx.record('note', '2 shared cores: timings are noisy (2-3x run to run; see machine.loadAvgStart/End); compare ratios within a run');
   },
 };

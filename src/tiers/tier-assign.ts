@@ -17,6 +17,7 @@ import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
 import { refreshUpper } from './coarse-movement.js';
+import { npcCentricWanted, scanNearestByNpc } from './npc-nearest.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
 
@@ -128,6 +129,11 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
   best2.fill(Infinity, 0, g.n);
   slotNearest.fill(-1, 0, g.n);
   const players = query(world, [Position, Player]);
+  // Many players per NPC disc: each NPC searches its nearest player instead (same result).
+  if (npcCentricWanted(world, players.length, R)) {
+    scanNearestByNpc(world, R);
+    return performance.now() - t0;
+  }
   for (let i = 0; i < players.length; i++) {
     const p = players[i];
     scanDisc(g, px[p], py[p], R, p, best2, slotNearest);

@@ -8,6 +8,7 @@ import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type Cha
 import { createTierPin, NO_PIN, type TierPin } from '../../components/tier.js';
 import { createTierZones, type TierZones } from './tier-zones.js';
 import { createDueHeap, dueIndexBytes, type DueIndex } from './due-heap.js';
+import { createNpcNearestScratch, NPC_NEAREST_MIN_LAMBDA, npcNearestBytes, type NpcNearestScratch } from './npc-nearest-scratch.js';
 
 /**
  * Per-step tier statistics, published on `world.tierStats` (read by the controller, admin API
@@ -129,6 +130,13 @@ export interface NpcSimState extends DueIndex {
    * (`NEAR_SCAN_CHECKS_PER_SLICE`, `NEAR_CAPS_SPLIT_MIN` by default; tests lower them).
    */
   nearScanChecks: number;
+  /**
+   * Fewest expected players per NPC disc (radius R) for NPC-centric nearest-player search
+   * (src/tiers/npc-nearest.ts `NPC_NEAREST_MIN_LAMBDA`; +Infinity: always player-centric, 0: always NPC-centric).
+   */
+  npcNearestMinLambda: number;
+  /** Scratch of the NPC-centric search (player grid, candidates). */
+  nearestScratch: NpcNearestScratch;
   nearCapsSplitMin: number;
   nearPlaceParts: number;
   nearNextParts: number;
@@ -323,6 +331,8 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
     nearPassMs: 0,
     nearScanParts: NEAR_SCAN_PARTS,
     nearScanChecks: NEAR_SCAN_CHECKS_PER_SLICE,
+    npcNearestMinLambda: NPC_NEAREST_MIN_LAMBDA,
+    nearestScratch: createNpcNearestScratch(),
     nearCapsSplitMin: NEAR_CAPS_SPLIT_MIN,
     nearPlaceParts: NEAR_PLACE_PARTS,
     nearNextParts: NEAR_NEXT_PARTS,
@@ -394,5 +404,5 @@ export const npcSimStateBytes = (s: NpcSimState): number => {
   b += s.dueScratch.byteLength + dueIndexBytes(s) + s.near.byteLength + s.cand.byteLength + s.touched.byteLength + s.nearMark.byteLength;
   b += s.floorTier.byteLength + s.floored.byteLength + s.pin.tier.byteLength + s.pin.until.byteLength;
   b += s.movedStep.byteLength + s.upper.byteLength + s.upperTmp.byteLength + s.radixCount.byteLength;
-  return b + s.playerX.byteLength + s.playerY.byteLength;
+  return b + s.playerX.byteLength + s.playerY.byteLength + npcNearestBytes(s.nearestScratch);
 };
