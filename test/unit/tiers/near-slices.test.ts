@@ -40,6 +40,25 @@ const tiersOf = (w: ReturnType<typeof setup>['w']) => {
 /** The running pass's phase (a function: the loops below must not narrow it). */
 const phaseOf = (w: ReturnType<typeof setup>['w']): number => w.npcSim.nearPhase;
 
+/**
+ * World `b` (sliced pass) holds what world `a` (one-shot pass) holds: tiers, and — the caps bound
+ * and the commit a step later — the same due times, frozen flags, change count, due heaps, tier
+ * counts and next near set.
+ */
+const expectSameAsOneShot = (b: ReturnType<typeof setup>['w'], a: ReturnType<typeof setup>['w']): void => {
+  expect(tiersOf(b)).toEqual(tiersOf(a));
+  const T = (w: ReturnType<typeof setup>['w']) => {
+    const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((x, y) => x - y);
+    return npcs.map((e) => [w.stores.Tier.nextTickAt[e], w.stores.Tier.frozen[e]]);
+  };
+  expect(T(b)).toEqual(T(a));
+  expect(b.tierStats.lastTierChanges).toBe(a.tierStats.lastTierChanges);
+  for (let t = 0; t < 4; t++) expect(b.npcSim.dueHeap[t].size).toBe(a.npcSim.dueHeap[t].size);
+  expect(Array.from(b.tierStats.npcsPerTier)).toEqual(Array.from(a.tierStats.npcsPerTier));
+  expect(b.npcSim.nearCount).toBe(a.npcSim.nearCount);
+  expect(Array.from(b.npcSim.near.subarray(0, b.npcSim.nearCount))).toEqual(Array.from(a.npcSim.near.subarray(0, a.npcSim.nearCount)));
+};
+
 describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
   it('give exactly the tiers, nearest players and distances of a one-shot near pass, over several slices', () => {
     const a = setup(),
@@ -64,21 +83,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       const scanSlices = Math.ceil(12 / Math.ceil(12 / sp.nearScanParts));
       expect(slices).toBe(scanSlices + sp.nearPlaceParts + 2 + sp.nearNextParts);
       expect(slices).toBe(16);
-      expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
-      // The caps bound (900 ambient of more candidates) and the commit a step later set the same
-      // due times, frozen flags, change count and due heaps as the one-shot pass.
-      const T = (w: ReturnType<typeof setup>['w']) => {
-        const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((x, y) => x - y);
-        return npcs.map((e) => [w.stores.Tier.nextTickAt[e], w.stores.Tier.frozen[e]]);
-      };
-      expect(T(b.w)).toEqual(T(a.w));
-      expect(b.w.tierStats.lastTierChanges).toBe(a.w.tierStats.lastTierChanges);
-      for (let t = 0; t < 4; t++) expect(b.w.npcSim.dueHeap[t].size).toBe(a.w.npcSim.dueHeap[t].size);
-      expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
-      expect(b.w.npcSim.nearCount).toBe(a.w.npcSim.nearCount);
-      expect(Array.from(b.w.npcSim.near.subarray(0, b.w.npcSim.nearCount))).toEqual(
-        Array.from(a.w.npcSim.near.subarray(0, a.w.npcSim.nearCount)),
-      );
+      expectSameAsOneShot(b.w, a.w);
     }
   });
 
@@ -107,17 +112,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       expect(count(NearPhase.scan)).toBe(12);
       expect(count(NearPhase.caps)).toBe(2);
       expect(phases.length).toBe(12 + b.w.npcSim.nearPlaceParts + 3 + b.w.npcSim.nearNextParts);
-      expect(tiersOf(b.w)).toEqual(tiersOf(a.w));
-      const T = (w: ReturnType<typeof setup>['w']) => {
-        const npcs = Array.from(query(w, [w.stores.Position, w.stores.Npc])).sort((x, y) => x - y);
-        return npcs.map((e) => [w.stores.Tier.nextTickAt[e], w.stores.Tier.frozen[e]]);
-      };
-      expect(T(b.w)).toEqual(T(a.w));
-      expect(b.w.tierStats.lastTierChanges).toBe(a.w.tierStats.lastTierChanges);
-      expect(Array.from(b.w.tierStats.npcsPerTier)).toEqual(Array.from(a.w.tierStats.npcsPerTier));
-      expect(Array.from(b.w.npcSim.near.subarray(0, b.w.npcSim.nearCount))).toEqual(
-        Array.from(a.w.npcSim.near.subarray(0, a.w.npcSim.nearCount)),
-      );
+      expectSameAsOneShot(b.w, a.w);
     }
   });
 
