@@ -62,6 +62,15 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
 };
 
 /**
+ * `cacheEntity` unless the row is already cached this run. One call site for the query and the
+ * encoder's refresh: its type feedback (filled by every query) is shared, so the refresh path
+ * (quality 3 only) does not deoptimize the encoder on its first cache miss (docs/NET-SCALE.md).
+ */
+export const cacheRow = (world: RowsWorld, net: WorldNet, e: number, row: number): void => {
+  if (net.ent[row * ENT_STRIDE] !== net.run) cacheEntity(world, net, e, row);
+};
+
+/**
  * Entity e's enter entry `[e, x, y, kind, tier, ...fields]` for this run (row cached), encoded
  * into `net.enterShared` on first use; returns its start (its end is `ent[row × ENT_STRIDE +
  * E_ENTER_END]`), custom fields (quantized by {@link cacheEntity}) included.
@@ -126,7 +135,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       const ex = pos[2 * j] - x,
         ey = pos[2 * j + 1] - y;
       if (ex * ex + ey * ey <= r2) {
-        if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
+        cacheRow(world, net, e, j);
         if ((ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
         marks[e * MARK_STRIDE] = mark;
         rows[n] = j;
@@ -150,7 +159,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       if (ex * ex + ey * ey > r2) continue;
       const e = pi[k];
       const row = base + k < fb ? base + k : fb + e;
-      if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+      cacheRow(world, net, e, row);
       if ((ent[row * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
       marks[e * MARK_STRIDE] = mark;
       rows[n] = row;
