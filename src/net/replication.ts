@@ -177,7 +177,7 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   for (let i = marked ? Math.max(0, n - 1) : 0; i < n; i++) {
     const e = visible[i],
       row = rows[i];
-    cacheRow(world, net, e, row);
+    cacheRow(world, net, ent, run, e, row);
     const r = row * ENT_STRIDE;
     marks[e * MARK_STRIDE] = mark;
     viewCrowd += (ent[r + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
