@@ -392,4 +392,11 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.margin = spatial.margin();
   const { Position, Player } = world.stores;
   net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y);
+  // One entity cached through cacheRow every run (its fallback row holds what any later cache of
+  // it writes, so frames are unchanged): the call inside has type feedback before the encoder's
+  // first quality-3 refresh calls it for an uncached row.
+  if (net.sessions.length > 0) {
+    const p = net.sessions[0].player;
+    if (entityExists(world, p)) cacheRow(world, net, net.ent, net.run, p, net.slotRows + p);
+  }
 };
