@@ -48,7 +48,11 @@ const { world, players } = genWorld({
   systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
   config: { simulation: { tickIntervalSeconds: 1 / hz } },
 });
-const net = createWorldNet(world, resolveNetConfig({}), stub);
+/**
+ * NETCFG='{"replicateBudgetMs":1e-7}' (JSON): net config overrides, e.g. a budget nothing fits in, so
+ * the time-dependent deferral is deterministic and a `Q=3` frames hash comparable across trees.
+ */
+const net = createWorldNet(world, resolveNetConfig(JSON.parse(process.env.NETCFG ?? '{}')), stub);
 for (let i = 0; i < players.length; i++) {
   world.stores.Player.session[players[i]] = i + 1;
   net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));

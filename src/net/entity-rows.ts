@@ -62,6 +62,16 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
 };
 
 /**
+ * `cacheEntity` unless the row is already cached this run: the encoder's refresh path (quality 3
+ * only) calls it, and `beginRun` every run on one entity, so its call has type feedback before the
+ * first quality-3 snapshot and does not deoptimize the encoder (docs/NET-SCALE.md). The query
+ * keeps its own inline test (calling this from the query's loop cost ≈ 10 % of the phase).
+ */
+export const cacheRow = (world: RowsWorld, net: WorldNet, ent: Int32Array, run: number, e: number, row: number): void => {
+  if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+};
+
+/**
  * Entity e's enter entry `[e, x, y, kind, tier, ...fields]` for this run (row cached), encoded
  * into `net.enterShared` on first use; returns its start (its end is `ent[row × ENT_STRIDE +
  * E_ENTER_END]`), custom fields (quantized by {@link cacheEntity}) included.

@@ -19,7 +19,7 @@ import type { StepContext, WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
-import { cacheEntity, enterEntry, queryView } from './entity-rows.js';
+import { cacheEntity, cacheRow, enterEntry, queryView } from './entity-rows.js';
 import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
 import { copyShared, writeUpdate } from './entry-writer.js';
@@ -64,10 +64,18 @@ export interface SnapshotFrame {
   snapshotEvery?: number;
 }
 
-/** The session's snapshot ordinal at this frame (= step + conn id when every step is a snapshot step). */
+/**
+ * The session's snapshot ordinal at this frame (= step + conn id when every step is a snapshot step).
+ * ⌊t / every⌋ as an exact integer division (t minus its floored remainder, then divided): a
+ * `Math.floor` of the quotient had only exact quotients as feedback while sessions are sent on
+ * their own slot, and V8 deoptimized it ("lost precision") on the first off-slot (deferred) send.
+ */
 export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
   const every = f.snapshotEvery;
-  return every === undefined || every <= 1 ? f.step + s.conn.id : Math.floor((f.step + s.conn.id) / every);
+  const t = f.step + s.conn.id;
+  if (every === undefined || every <= 1) return t;
+  const r = t % every;
+  return (t - (r < 0 ? r + every : r)) / every;
 };
 
 /**
@@ -148,7 +156,10 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
     n = queryView(world, net, pxw, pyw, s.interestRadius * f.radiusScale, mark);
     marked = true;
   }
-  n = refreshView(world, net, s, requery ? 0 : s.knownCount, n);
+  // After a query it refreshes the first known entry into scratch past the view (the result is
+  // dropped): its loop body then has type feedback in every mode (docs/NET-SCALE.md).
+  const nr = refreshView(world, net, s, requery ? Math.min(1, s.knownCount) : s.knownCount, n);
+  n = requery ? n : nr;
   if (n > cfg.maxEntitiesPerSession) {
     // Denser than the cap: keep the own player, then the nearest and most important.
     net.stats.truncatedEntities += n - cfg.maxEntitiesPerSession;
@@ -160,15 +171,18 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   }
   // Mark the view, encode entities first seen this run, count other players (the crowd level of
   // the session's priority, session-priority.ts).
-  let crowd = marked ? net.viewPlayers : 0;
-  for (let i = 0; !marked && i < n; i++) {
+  // After a query (already marked and cached) the loop runs on the last entry only (idempotent,
+  // its count dropped), so the loop has type feedback before the first quality-3 refresh.
+  let viewCrowd = 0;
+  for (let i = marked ? Math.max(0, n - 1) : 0; i < n; i++) {
     const e = visible[i],
       row = rows[i];
-    if (ent[row * ENT_STRIDE] !== run) cacheEntity(world, net, e, row);
+    cacheRow(world, net, ent, run, e, row);
     const r = row * ENT_STRIDE;
     marks[e * MARK_STRIDE] = mark;
-    if ((ent[r + E_KT] & 0xffff) === PLAYER_KIND) crowd++;
+    viewCrowd += (ent[r + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
   }
+  const crowd = marked ? net.viewPlayers : viewCrowd;
   const self = s.player;
   s.crowd = marks[self * MARK_STRIDE] === mark ? crowd - 1 : crowd;
   if (marks[self * MARK_STRIDE] !== mark && entityExists(world, self)) {
@@ -378,4 +392,11 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.margin = spatial.margin();
   const { Position, Player } = world.stores;
   net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y);
+  // One entity cached through cacheRow every run (its fallback row holds what any later cache of
+  // it writes, so frames are unchanged): the call inside has type feedback before the encoder's
+  // first quality-3 refresh calls it for an uncached row.
+  if (net.sessions.length > 0) {
+    const p = net.sessions[0].player;
+    if (entityExists(world, p)) cacheRow(world, net, net.ent, net.run, p, net.slotRows + p);
+  }
 };
