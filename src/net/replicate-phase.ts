@@ -34,7 +34,7 @@
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
 import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from './active-spread.js';
-import { beginRun, encodeSessionSnapshot, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import { beginRun, encodeSessionSnapshot, floorDiv, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
 import type { Session } from './session.js';
 import {
@@ -193,7 +193,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
         continue;
       }
       const cool = cooldownOf(level);
-      const offCool = Math.floor((step + id) / every) % cool !== 0;
+      const offCool = floorDiv(step + id, every) % cool !== 0;
       const limit = s.cls === PLAYER_CLASS ? maxDeferIdle : maxDeferOther;
       const offSlot = (step + id) % (limit + 1) !== 0;
       const held = early && p < NEVER_DEFER;
@@ -247,7 +247,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
           deferred = s.deferred;
         // The session's own snapshot ordinal (its cadence: snapshotHz times the spread). As in pass 1,
         // every operand is evaluated and counters are added 0 or 1 in every mode (type feedback).
-        const skip = cool > 1 && Math.floor((step + id) / (every * spread)) % cool !== 0 ? 1 : 0;
+        const skip = cool > 1 && floorDiv(step + id, every * spread) % cool !== 0 ? 1 : 0;
         st.cooldownSkips += skip;
         cs.cooldownSkips += skip;
         if (skip !== 0) continue;

@@ -74,8 +74,18 @@ export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
   const every = f.snapshotEvery;
   const t = f.step + s.conn.id;
   if (every === undefined || every <= 1) return t;
-  const r = t % every;
-  return (t - (r < 0 ? r + every : r)) / every;
+  return floorDiv(t, every);
+};
+
+/**
+ * `Math.floor(t / d)` for integers `t` and `d > 0`, as an exact integer division: V8 compiles
+ * `Math.floor(a / b)` of values that always divided evenly so far as an integer division that
+ * deoptimizes ("lost precision") on the first remainder — in the replication hot paths, the first
+ * off-slot (deferred, cooled-down) session under load.
+ */
+export const floorDiv = (t: number, d: number): number => {
+  const r = t % d;
+  return (t - (r < 0 ? r + d : r)) / d;
 };
 
 /**
