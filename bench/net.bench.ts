@@ -31,7 +31,8 @@
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
-import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport, type SnapshotFrame } from '../src/net/replication.js';
+import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport } from '../src/net/replication.js';
+import type { SnapshotFrame } from '../src/net/snapshot-frame.js';
 import { createConn, createSession, type Session } from '../src/net/session.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';

@@ -34,7 +34,8 @@
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
 import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from './active-spread.js';
-import { beginRun, encodeSessionSnapshot, floorDiv, frameFor, type ReplicationWorld, type SnapshotFrame } from './replication.js';
+import { beginRun, encodeSessionSnapshot, type ReplicationWorld } from './replication.js';
+import { floorDiv, frameFor, type SnapshotFrame } from './snapshot-frame.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
 import type { Session } from './session.js';
 import {

@@ -15,7 +15,7 @@
 import { playerRow } from '../../components/player-table.js';
 import { $internal, entityExists, query, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
-import type { StepContext, WorldCore } from '../core/world-core.js';
+import type { WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
@@ -27,6 +27,7 @@ import { MsgType, PLAYER_KIND } from './protocol.js';
 import { changedFieldMask, knownRows, moveKnownRow, storeKnownRow, writeChangedFields } from './replicated-fields.js';
 import { ensureKnown, KNOWN_STRIDE, type Session } from './session.js';
 import { writeArrayHeader, writeBytes, writeFloat64, writeInt } from './snapshot-writer.js';
+import { snapshotOrdinal, type SnapshotFrame } from './snapshot-frame.js';
 import { E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, M_AT, M_REMOVED, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type WorldNetStats } from './world-net.js';
@@ -41,51 +42,6 @@ export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot & GameS
 const hasTieringPhase = (world: ReplicationWorld): boolean => {
   for (let i = 0; i < world.pipeline.length; i++) if (world.pipeline[i].phase === 'tiering') return true;
   return false;
-};
-
-export interface SnapshotFrame {
-  step: number;
-  worldTime: number;
-  sendTime: number;
-  /** Radius multiplier from the interest quality ladder. */
-  radiusScale: number;
-  /** Far entities (beyond detailedRadius) replicated every N steps; 1 = always. */
-  farEvery: number;
-  /**
-   * Interest set recomputed every N steps per session (1 = every step). In between, the
-   * session's known entities are refreshed (no enters or leaves except removed entities).
-   */
-  requeryEvery: number;
-  /**
-   * Steps between two snapshots of one session (net option `snapshotHz`; 1 = every step, the
-   * default when absent). The cadences above (`farEvery`, `requeryEvery`) count the session's
-   * own snapshots: its snapshot ordinal is ⌊(step + conn id) / snapshotEvery⌋.
-   */
-  snapshotEvery?: number;
-}
-
-/**
- * The session's snapshot ordinal at this frame (= step + conn id when every step is a snapshot step).
- * ⌊t / every⌋ as an exact integer division (t minus its floored remainder, then divided): a
- * `Math.floor` of the quotient had only exact quotients as feedback while sessions are sent on
- * their own slot, and V8 deoptimized it ("lost precision") on the first off-slot (deferred) send.
- */
-export const snapshotOrdinal = (f: SnapshotFrame, s: Session): number => {
-  const every = f.snapshotEvery;
-  const t = f.step + s.conn.id;
-  if (every === undefined || every <= 1) return t;
-  return floorDiv(t, every);
-};
-
-/**
- * `Math.floor(t / d)` for integers `t` and `d > 0`, as an exact integer division: V8 compiles
- * `Math.floor(a / b)` of values that always divided evenly so far as an integer division that
- * deoptimizes ("lost precision") on the first remainder — in the replication hot paths, the first
- * off-slot (deferred, cooled-down) session under load.
- */
-export const floorDiv = (t: number, d: number): number => {
-  const r = t % d;
-  return (t - (r < 0 ? r + d : r)) / d;
 };
 
 /**
@@ -352,20 +308,6 @@ export const encodeSessionSnapshot = (world: ReplicationWorld, net: WorldNet, s:
   writeArrayHeader(out, nLeave);
   writeBytes(out, leaves);
   return out.pos;
-};
-
-/** The frame parameters for this step from the controller's knobs (see docs/PROTOCOL.md). */
-export const frameFor = (world: ReplicationWorld, ctx: StepContext, sendTime: number, out: SnapshotFrame): SnapshotFrame => {
-  const q = ctx.budgets.interestQuality;
-  let farEvery = Math.max(1, Math.floor(ctx.budgets.farReplicationEvery) || 1);
-  if (q >= 1) farEvery = Math.max(2, farEvery * 2);
-  out.step = ctx.step;
-  out.worldTime = world.clock.now;
-  out.sendTime = sendTime;
-  out.radiusScale = q >= 2 ? 0.75 : 1;
-  out.farEvery = farEvery;
-  out.requeryEvery = q >= 3 ? 4 : 1;
-  return out;
 };
 
 /**

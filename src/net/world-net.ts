@@ -97,7 +97,7 @@ export interface NetTransport {
   now(): number;
 }
 
-/** Per-step parameters of a snapshot (the same fields as replication.ts `SnapshotFrame`). */
+/** Per-step parameters of a snapshot (the same fields as snapshot-frame.ts `SnapshotFrame`). */
 export interface FrameFields {
   step: number;
   worldTime: number;

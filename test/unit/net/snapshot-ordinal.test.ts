@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SnapshotFrame, snapshotOrdinal } from '../../../src/net/replication.js';
+import { type SnapshotFrame, snapshotOrdinal } from '../../../src/net/snapshot-frame.js';
 import { createConn, createSession } from '../../../src/net/session.js';
 
 const frame = (step: number, snapshotEvery?: number): SnapshotFrame => ({
