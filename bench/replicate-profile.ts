@@ -7,19 +7,16 @@
  * --outfile=/tmp/rp.mjs` (with a node_modules link next to it), then `node --cpu-prof /tmp/rp.mjs`.
  * A/B against another commit: the same script bundled from that commit's tree.
  */
-import { resolveNetConfig } from '../src/net/net-config.js';
 import { replicateWorld } from '../src/net/replicate-phase.js';
-import { createWorldNet, type NetTransport } from '../src/net/replication.js';
-import { createConn, createSession } from '../src/net/session.js';
+import type { NetTransport } from '../src/net/replication.js';
+import { replicateBenchWorld } from './replicate-world.js';
 import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
-import { genWorld } from './gendata.js';
 
 const npcs = Number(process.argv[2] ?? 10_000);
 const sessions = Number(process.argv[3] ?? 5000);
 const steps = Number(process.argv[4] ?? 200);
 const hz = Number(process.argv[5] ?? 20);
-const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
 let sent = 0;
 /** HASH=1: fold every frame's bytes into a checksum (send time 0) (A/B byte identity of two trees; costs CPU, so not for timing). */
 const hashing = process.env.HASH === '1';
@@ -40,23 +37,18 @@ const stub: NetTransport = {
   event: () => new Uint8Array(),
   now: () => (hashing ? 0 : Date.now()),
 };
-const { world, players } = genWorld({
-  npcs,
-  players: sessions,
-  size,
-  id: 'prof',
-  systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
-  config: { simulation: { tickIntervalSeconds: 1 / hz } },
-});
 /**
  * NETCFG='{"replicateBudgetMs":1e-7}' (JSON): net config overrides, e.g. a budget nothing fits in, so
  * the time-dependent deferral is deterministic and a `Q=3` frames hash comparable across trees.
  */
-const net = createWorldNet(world, resolveNetConfig(JSON.parse(process.env.NETCFG ?? '{}')), stub);
-for (let i = 0; i < players.length; i++) {
-  world.stores.Player.session[players[i]] = i + 1;
-  net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
-}
+const { world, net } = replicateBenchWorld({
+  id: 'prof',
+  npcs,
+  sessions,
+  hz,
+  transport: stub,
+  net: JSON.parse(process.env.NETCFG ?? '{}'),
+});
 /** FAR=n: the controller's farReplicationEvery knob (entities beyond detailedRadius every n-th snapshot). */
 const far = Number(process.env.FAR ?? 1);
 /** STILL=1: nothing moves (the e2e default world's snapshots are ~60 bytes: mostly idle NPCs). */

@@ -9,13 +9,11 @@
  * bundle shows which; docs/NET-SCALE.md "Deoptimization on the first degraded step").
  * Q2=n (optional): switch on to interestQuality n (e.g. 3, emergency) after `afterSteps / 2` more steps.
  */
-import { resolveNetConfig } from '../src/net/net-config.js';
 import { replicateWorld } from '../src/net/replicate-phase.js';
-import { createWorldNet, type NetTransport } from '../src/net/replication.js';
-import { createConn, createSession } from '../src/net/session.js';
+import type { NetTransport } from '../src/net/replication.js';
+import { replicateBenchWorld } from './replicate-world.js';
 import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
-import { genWorld } from './gendata.js';
 
 const npcs = Number(process.argv[2] ?? 100_000);
 const sessions = Number(process.argv[3] ?? 1000);
@@ -25,7 +23,6 @@ const afterSteps = Number(process.argv[6] ?? 10);
 const q = Number(process.env.Q ?? 1);
 const q2 = Number(process.env.Q2 ?? -1);
 const far = Number(process.env.FAR ?? 2);
-const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
 const stub: NetTransport = {
   send: () => 1,
   buffered: () => 0,
@@ -33,19 +30,7 @@ const stub: NetTransport = {
   event: () => new Uint8Array(),
   now: () => Date.now(),
 };
-const { world, players } = genWorld({
-  npcs,
-  players: sessions,
-  size,
-  id: 'switch',
-  systems: [{ name: 'tiering', phase: 'tiering', run: () => {} }],
-  config: { simulation: { tickIntervalSeconds: 1 / hz } },
-});
-const net = createWorldNet(world, resolveNetConfig({}), stub);
-for (let i = 0; i < players.length; i++) {
-  world.stores.Player.session[players[i]] = i + 1;
-  net.sessions.push(createSession(createConn(i + 1, 0, 1), world.id, players[i], 'b', 't', net.config.interestRadius));
-}
+const { world, net } = replicateBenchWorld({ id: 'switch', npcs, sessions, hz, transport: stub });
 // A third of the sessions are active players (an input just now), as in a mixed world.
 const step = (quality: number, farEvery: number): number => {
   world.ctx.budgets.farReplicationEvery = farEvery;
