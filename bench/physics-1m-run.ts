@@ -25,10 +25,14 @@ if (prof) {
 const pi = PHASES.indexOf('physics');
 let sum = 0;
 const ms: number[] = [];
+// The phase's parts (world.physics.lastMs), summed.
+const parts = { list: 0, slice: 0, nav: 0, step: 0 };
 for (let i = 0; i < steps; i++) {
   runStep(world);
   ms.push(world.stats.phaseMs[pi]);
   sum += world.stats.phaseMs[pi];
+  const lm = world.physics?.lastMs;
+  if (lm) for (const k of ['list', 'slice', 'nav', 'step'] as const) parts[k] += lm[k];
 }
 if (prof)
   await new Promise<void>((r) =>
@@ -39,6 +43,9 @@ if (prof)
   );
 ms.sort((a, b) => a - b);
 console.log(
-  `physics mean ${(sum / steps).toFixed(2)} p50 ${ms[steps >> 1].toFixed(2)} p99 ${ms[Math.floor(steps * 0.99)].toFixed(2)} ms; bodies ${world.physics?.lod.lastStepBodies} coarse ${world.physics?.lod.lastCoarse}; hash ${hashWorldState(world)}`,
+  `parts mean ${Object.entries(parts)
+    .map(([k, v]) => `${k} ${(v / steps).toFixed(2)}`)
+    .join(' ')} ms\n` +
+    `physics mean ${(sum / steps).toFixed(2)} p50 ${ms[steps >> 1].toFixed(2)} p99 ${ms[Math.floor(steps * 0.99)].toFixed(2)} ms; bodies ${world.physics?.lod.lastStepBodies} coarse ${world.physics?.lod.lastCoarse}; hash ${hashWorldState(world)}`,
 );
 destroySimWorld(world);

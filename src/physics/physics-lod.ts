@@ -37,6 +37,7 @@ import { coarseMovementOn, maxMoveLagSteps, moveReflect } from '../tiers/coarse-
 import type { TiersSlot } from '../tiers/tiers-slot.js';
 import { pushOutOfObstacles } from './collide-kernel.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
+import { P } from './physics-types.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
 import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS } from './physics-types.js';
 import { nearObstacles, sweptReflect } from './coarse-sweep.js';
@@ -158,6 +159,127 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
   s.lastY[e] = py[e];
 };
 
+/**
+ * The dormant slice's catch-ups, NPCs `npcs[c..end)` not yet moved through `stamp`: {@link coarseMove}
+ * each, in one pass whose common case — nothing anomalous (finite, inside the world, speed within
+ * the cap) and no obstacle cell under the move's box (the cell bits, in cache) — is the plain
+ * reflected move inline, as cheap as coarse movement without physics; any other body takes the
+ * full `coarseMove` (which re-reads it: nothing was written). Bit for bit the result of
+ * `coarseMove` on every body. Returns the number moved.
+ */
+const coarseSlice = (
+  ps: PhysicsState,
+  npcs: ArrayLike<number>,
+  c: number,
+  end: number,
+  moved: Uint16Array,
+  stamp: number,
+  maxLag: number,
+  dt: number,
+  o: Float64Array,
+): number => {
+  const s = ps.shared,
+    b = ps.bounds,
+    r = ps.config.npcRadius,
+    cell = ps.config.cellSize,
+    side = ps.side,
+    bits = ps.obstacles.obsBits,
+    prm = s.params;
+  const px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy,
+    lastX = s.lastX,
+    lastY = s.lastY;
+  // The guard's limits (guardBody): a body outside them takes the full path.
+  const gMinX = prm[P.minX],
+    gMinY = prm[P.minY],
+    gMaxX = prm[P.maxX],
+    gMaxY = prm[P.maxY],
+    maxS = prm[P.maxSpeed],
+    maxS2 = maxS * maxS;
+  const loX = b.minX + r,
+    loY = b.minY + r,
+    hiX = b.maxX - r,
+    hiY = b.maxY - r;
+  // nearObstacles' box and cells, same arithmetic (a bit set there: the full path decides).
+  const inv = 1 / cell,
+    slack = cell * 1e-6,
+    long = 2 * cell,
+    bMinX = b.minX,
+    bMinY = b.minY;
+  let moves = 0,
+    fast = 0;
+  for (let k = c; k < end; k++) {
+    const e = npcs[k];
+    const last = moved[e];
+    if (last === stamp) continue;
+    let lag = (stamp - last) & 0xffff;
+    if (lag > maxLag) lag = maxLag;
+    moved[e] = stamp;
+    moves++;
+    const seconds = dt * lag;
+    const x = px[e],
+      y = py[e],
+      ux = vx[e],
+      uy = vy[e];
+    const ax = Math.abs(ux) * seconds + 2 * r,
+      ay = Math.abs(uy) * seconds + 2 * r;
+    // NaN fails every comparison: one chain covers non-finite, outside and too fast.
+    let plain = x >= gMinX && x <= gMaxX && y >= gMinY && y <= gMaxY && ux * ux + uy * uy <= maxS2 && ax <= long && ay <= long;
+    if (plain) {
+      let gx0 = ((x - ax - slack - bMinX) * inv) | 0,
+        gx1 = ((x + ax + slack - bMinX) * inv) | 0,
+        gy0 = ((y - ay - slack - bMinY) * inv) | 0,
+        gy1 = ((y + ay + slack - bMinY) * inv) | 0;
+      gx0 = gx0 < 0 ? 0 : gx0 >= side ? side - 1 : gx0;
+      gx1 = gx1 < 0 ? 0 : gx1 >= side ? side - 1 : gx1;
+      gy0 = gy0 < 0 ? 0 : gy0 >= side ? side - 1 : gy0;
+      gy1 = gy1 < 0 ? 0 : gy1 >= side ? side - 1 : gy1;
+      for (let gy = gy0; gy <= gy1 && plain; gy++)
+        for (let q = gy * side + gx0, qEnd = gy * side + gx1; q <= qEnd; q++)
+          if ((bits[q >> 5] & (1 << (q & 31))) !== 0) {
+            plain = false;
+            break;
+          }
+    }
+    if (!plain) {
+      coarseMove(ps, e, seconds, o);
+      continue;
+    }
+    fast++;
+    // moveReflect, then coarseMove's clamp on the stored (float32) values.
+    let nx = x + ux * seconds,
+      ny = y + uy * seconds;
+    if (nx < loX) {
+      nx = loX + (loX - nx);
+      vx[e] = -ux;
+    } else if (nx > hiX) {
+      nx = hiX - (nx - hiX);
+      vx[e] = -ux;
+    }
+    if (ny < loY) {
+      ny = loY + (loY - ny);
+      vy[e] = -uy;
+    } else if (ny > hiY) {
+      ny = hiY - (ny - hiY);
+      vy[e] = -uy;
+    }
+    nx = Math.fround(nx);
+    ny = Math.fround(ny);
+    if (!(nx >= loX)) nx = loX;
+    else if (nx > hiX) nx = hiX;
+    if (!(ny >= loY)) ny = loY;
+    else if (ny > hiY) ny = hiY;
+    px[e] = nx;
+    py[e] = ny;
+    lastX[e] = nx;
+    lastY[e] = ny;
+  }
+  ps.stats.coarseMoves += fast;
+  return moves;
+};
+
 /** Catch NPC `e` up to the start of this step (stamp `stamp`) coarsely: its lag minus the step itself, clamped. Returns 1 when it moved. */
 const catchUp = (ps: PhysicsState, e: number, moved: Uint16Array, stamp: number, maxLag: number, dt: number, o: Float64Array): number => {
   let lag = (stamp - moved[e]) & 0xffff;
@@ -261,16 +383,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     let c = sim.moveCursor;
     if (c >= total) c = 0;
     const end = Math.min(total, c + per);
-    for (let k = c; k < end; k++) {
-      const e = npcs[k];
-      const last = moved[e];
-      if (last === stamp) continue;
-      let lag = (stamp - last) & 0xffff;
-      if (lag > maxLag) lag = maxLag;
-      coarseMove(ps, e, dt * lag, o);
-      moved[e] = stamp;
-      coarse++;
-    }
+    coarse += coarseSlice(ps, npcs, c, end, moved, stamp, maxLag, dt, o);
     sim.moveCursor = end >= total ? 0 : end;
   }
   lod.lastSliceMs = performance.now() - ts;
