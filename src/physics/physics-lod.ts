@@ -167,7 +167,7 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
  * full `coarseMove` (which re-reads it: nothing was written). Bit for bit the result of
  * `coarseMove` on every body. Returns the number moved.
  */
-const coarseSlice = (
+export const coarseSlice = (
   ps: PhysicsState,
   npcs: ArrayLike<number>,
   c: number,
