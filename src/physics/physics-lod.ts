@@ -143,7 +143,7 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
     gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
     gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
     const oc = gy * side + gx;
-    if (s.obsStart[oc] < s.obsStart[oc + 1]) {
+    if ((s.obsBits[oc >> 5] & (1 << (oc & 31))) !== 0) {
       o[0] = px[e];
       o[1] = py[e];
       o[2] = vx[e];
