@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ObstacleRect } from '../../../src/physics/obstacles.js';
-import { coarseMove, coarseSlice } from '../../../src/physics/physics-lod.js';
+import { coarseMove, coarseSlice } from '../../../src/physics/coarse-catch-up.js';
 import { makeFixture, rng } from './fixture.js';
 
 const N = 4000,
