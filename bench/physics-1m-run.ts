@@ -1,8 +1,11 @@
 /**
  * Profiling driver (not a suite): the `physics-lod` world (1M NPCs, 2,401 thin walls, 1,000 walking
  * players, time + tiering + physics, inline) stepped N times, printing the physics phase's mean.
- *   npx esbuild bench/physics-1m-run.ts --bundle --platform=node --format=esm --outfile=/tmp/p.mjs
- *   node --cpu-prof /tmp/p.mjs [npcs] [steps]
+ *   npx esbuild bench/physics-1m-run.ts --bundle --platform=node --format=esm --packages=external --outfile=<dir in the repo>/p.mjs
+ *   P1M_PROF=/tmp/p.cpuprofile node <dir in the repo>/p.mjs [npcs] [steps]
+ * (packages external: piscina's dynamic requires fail in a bundle; the bundle must sit in the repo
+ * to resolve them; P1M_PROF profiles the measured steps only, after the warm-up). Prints the
+ * physics phase's parts (list, slice, nav, step) and the world's hash (bit-identity checks).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
