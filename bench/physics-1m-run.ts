@@ -1,8 +1,11 @@
 /**
  * Profiling driver (not a suite): the `physics-lod` world (1M NPCs, 2,401 thin walls, 1,000 walking
  * players, time + tiering + physics, inline) stepped N times, printing the physics phase's mean.
- *   npx esbuild bench/physics-1m-run.ts --bundle --platform=node --format=esm --outfile=/tmp/p.mjs
- *   node --cpu-prof /tmp/p.mjs [npcs] [steps]
+ *   npx esbuild bench/physics-1m-run.ts --bundle --platform=node --format=esm --packages=external --outfile=<dir in the repo>/p.mjs
+ *   P1M_PROF=/tmp/p.cpuprofile node <dir in the repo>/p.mjs [npcs] [steps]
+ * (packages external: piscina's dynamic requires fail in a bundle; the bundle must sit in the repo
+ * to resolve them; P1M_PROF profiles the measured steps only, after the warm-up). Prints the
+ * physics phase's parts (list, slice, nav, step) and the world's hash (bit-identity checks).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -25,10 +28,14 @@ if (prof) {
 const pi = PHASES.indexOf('physics');
 let sum = 0;
 const ms: number[] = [];
+// The phase's parts (world.physics.lastMs), summed.
+const parts = { list: 0, slice: 0, nav: 0, step: 0 };
 for (let i = 0; i < steps; i++) {
   runStep(world);
   ms.push(world.stats.phaseMs[pi]);
   sum += world.stats.phaseMs[pi];
+  const lm = world.physics?.lastMs;
+  if (lm) for (const k of ['list', 'slice', 'nav', 'step'] as const) parts[k] += lm[k];
 }
 if (prof)
   await new Promise<void>((r) =>
@@ -39,6 +46,9 @@ if (prof)
   );
 ms.sort((a, b) => a - b);
 console.log(
-  `physics mean ${(sum / steps).toFixed(2)} p50 ${ms[steps >> 1].toFixed(2)} p99 ${ms[Math.floor(steps * 0.99)].toFixed(2)} ms; bodies ${world.physics?.lod.lastStepBodies} coarse ${world.physics?.lod.lastCoarse}; hash ${hashWorldState(world)}`,
+  `parts mean ${Object.entries(parts)
+    .map(([k, v]) => `${k} ${(v / steps).toFixed(2)}`)
+    .join(' ')} ms\n` +
+    `physics mean ${(sum / steps).toFixed(2)} p50 ${ms[steps >> 1].toFixed(2)} p99 ${ms[Math.floor(steps * 0.99)].toFixed(2)} ms; bodies ${world.physics?.lod.lastStepBodies} coarse ${world.physics?.lod.lastCoarse}; hash ${hashWorldState(world)}`,
 );
 destroySimWorld(world);

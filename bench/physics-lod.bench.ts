@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import { PHASES } from '../src/core/phases.js';
-import { coarseMove } from '../src/physics/physics-lod.js';
+import { coarseMove } from '../src/physics/coarse-catch-up.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { nextRange } from '../src/world/prng.js';
 import { createSimWorld, destroySimWorld, type SimWorld, spawnPlayer } from '../src/world/sim-world.js';

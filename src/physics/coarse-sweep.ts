@@ -1,5 +1,5 @@
 /**
- * The swept part of a coarse catch-up (src/physics/physics-lod.ts `coarseMove`): a cheap reach test
+ * The swept part of a coarse catch-up (src/physics/coarse-catch-up.ts `coarseMove`): a cheap reach test
  * (is any wall within reach of this move?) and the move along `moveReflect`'s path, stopped and
  * turned at the first wall on it (src/physics/swept.ts). Main thread only (the catch-ups run there
  * in slice order).

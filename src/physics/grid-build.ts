@@ -89,6 +89,9 @@ export const guardBody = (s: PhysicsShared, e: number, o: Float64Array): number 
   return bad;
 };
 
+/** Bodies whose store lines {@link guardStageIds} touches ahead of guarding them (a few hundred lines: in L1/L2). */
+const TOUCH_BLOCK = 64;
+
 /**
  * Guard and staging of the bodies `ids[idLo..idHi)` (list positions; or ids idLo..idHi-1 themselves
  * when `params[P.byRange]` is 1) as id partition `part`, in one phase (no barrier between them): a counting sort local to the partition.
@@ -129,7 +132,22 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
   let quarantined = 0,
     posClamped = 0,
     velClamped = 0;
+  const px = s.px,
+    py = s.py,
+    vx = s.vx,
+    vy = s.vy;
+  let sink = 0;
   for (let i = idLo; i < idHi; i++) {
+    // A listed step's ids are spread over the stores (six cache misses per body): touch the next
+    // block's lines first in a loop with nothing between the loads, so the misses overlap (the
+    // guard's branches keep only a few bodies' loads in flight), then guard it on warm caches.
+    if (!byRange && (i - idLo) % TOUCH_BLOCK === 0) {
+      for (let j = i, jEnd = i + TOUCH_BLOCK < idHi ? i + TOUCH_BLOCK : idHi; j < jEnd; j++) {
+        const f = ids[j];
+        sink += kind[f] + tier[f] + px[f] + py[f] + vx[f] + vy[f];
+      }
+      o[0] = sink; // consumed (guardBody overwrites o)
+    }
     const e = byRange ? i : ids[i];
     if (kind[e] === NONE) {
       cellOf[i] = -1; // not a body: pass 2 skips it without another look at `kind`

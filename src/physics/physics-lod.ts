@@ -33,13 +33,11 @@
  */
 import { $internal, entityExists, type InternalWorld, Not, query, type World } from 'bitecs';
 import type { StepContext, WorldCore } from '../core/world-core.js';
-import { coarseMovementOn, maxMoveLagSteps, moveReflect } from '../tiers/coarse-movement.js';
+import { coarseMovementOn, maxMoveLagSteps } from '../tiers/coarse-movement.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
-import { pushOutOfObstacles } from './collide-kernel.js';
-import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
+import { coarseMove, coarseSlice } from './coarse-catch-up.js';
 import { setStepBodies, type PhysicsState } from './physics-state.js';
 import { BodyKind, KIND_STEPS_SHIFT, MAX_BODY_STEPS } from './physics-types.js';
-import { nearObstacles, sweptReflect } from './coarse-sweep.js';
 import { TierCode } from '../../components/tier.js';
 
 const AMBIENT = TierCode.ambient,
@@ -76,87 +74,6 @@ export const createPhysicsLod = (): PhysicsLod => ({
 });
 
 const hasTiers = (world: PhysicsLodWorld): world is TieredWorld => (world as PhysicsLodWorld & Partial<TiersSlot>).npcSim !== undefined;
-
-/**
- * Move body `e` (an NPC outside the step) coarsely over `seconds` of simulation: the anomaly guard
- * of the step (non-finite position → back at its last good position at rest; absurd speed or a
- * position outside the world clamped; each counted), then a straight line at its velocity
- * reflected `npcRadius` inside the world edges (`moveReflect`, as plain movement) — swept against
- * the obstacles: at the first wall on that path it stops, turns away as an NPC of the step does
- * (velocity component into the wall reflected) and goes on for the time left, at most
- * `MAX_SWEPT_BOUNCES` contacts (then it stays at the last) — then pushed out of the obstacles of
- * the cell it ends in (a body that started overlapping one). So a long catch-up cannot cross a thin
- * wall; a path that meets none is the plain one, bit for bit. No collision with other bodies.
- */
-export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Float64Array): void => {
-  const s = ps.shared,
-    st = ps.stats,
-    b = ps.bounds,
-    r = ps.config.npcRadius;
-  const px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy;
-  st.coarseMoves++;
-  const bad = guardBody(s, e, o);
-  if (bad === QUARANTINED) {
-    st.quarantined++;
-    const x = s.lastX[e],
-      y = s.lastY[e];
-    const good = Number.isFinite(x) && Number.isFinite(y) && x >= b.minX && x <= b.maxX && y >= b.minY && y <= b.maxY;
-    px[e] = good ? x : (b.minX + b.maxX) / 2;
-    py[e] = good ? y : (b.minY + b.maxY) / 2;
-    vx[e] = 0;
-    vy[e] = 0;
-    return;
-  }
-  if (bad !== 0) {
-    if (bad & POS_CLAMPED) st.positionClamped++;
-    if (bad & VEL_CLAMPED) st.velocityClamped++;
-    px[e] = o[0];
-    py[e] = o[1];
-    vx[e] = o[2];
-    vy[e] = o[3];
-  }
-  const loX = b.minX + r,
-    loY = b.minY + r,
-    hiX = b.maxX - r,
-    hiY = b.maxY - r;
-  // Within reach of a wall: swept; elsewhere, nearly always, the plain move (the push-out below
-  // would find nothing there either).
-  const near =
-    s.obsStart[s.obsStart.length - 1] > 0 &&
-    nearObstacles(ps, px[e], py[e], Math.abs(vx[e]) * seconds + 2 * r, Math.abs(vy[e]) * seconds + 2 * r, r);
-  if (near) sweptReflect(ps, e, seconds, loX, loY, hiX, hiY, o);
-  else moveReflect(e, seconds, px, py, vx, vy, loX, loY, hiX, hiY);
-  // One reflection per axis: a move longer than the world (a huge lag × maxSpeed) is clamped.
-  if (!(px[e] >= loX)) px[e] = loX;
-  else if (px[e] > hiX) px[e] = hiX;
-  if (!(py[e] >= loY)) py[e] = loY;
-  else if (py[e] > hiY) py[e] = hiY;
-  if (near) {
-    const side = ps.side,
-      cell = ps.config.cellSize;
-    let gx = Math.floor((px[e] - b.minX) / cell),
-      gy = Math.floor((py[e] - b.minY) / cell);
-    gx = gx < 0 ? 0 : gx >= side ? side - 1 : gx;
-    gy = gy < 0 ? 0 : gy >= side ? side - 1 : gy;
-    const oc = gy * side + gx;
-    if (s.obsStart[oc] < s.obsStart[oc + 1]) {
-      o[0] = px[e];
-      o[1] = py[e];
-      o[2] = vx[e];
-      o[3] = vy[e];
-      st.obstaclePushes += pushOutOfObstacles(s, oc, r, false, o);
-      px[e] = o[0];
-      py[e] = o[1];
-      vx[e] = o[2];
-      vy[e] = o[3];
-    }
-  }
-  s.lastX[e] = px[e];
-  s.lastY[e] = py[e];
-};
 
 /** Catch NPC `e` up to the start of this step (stamp `stamp`) coarsely: its lag minus the step itself, clamped. Returns 1 when it moved. */
 const catchUp = (ps: PhysicsState, e: number, moved: Uint16Array, stamp: number, maxLag: number, dt: number, o: Float64Array): number => {
@@ -261,16 +178,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     let c = sim.moveCursor;
     if (c >= total) c = 0;
     const end = Math.min(total, c + per);
-    for (let k = c; k < end; k++) {
-      const e = npcs[k];
-      const last = moved[e];
-      if (last === stamp) continue;
-      let lag = (stamp - last) & 0xffff;
-      if (lag > maxLag) lag = maxLag;
-      coarseMove(ps, e, dt * lag, o);
-      moved[e] = stamp;
-      coarse++;
-    }
+    coarse += coarseSlice(ps, npcs, c, end, moved, stamp, maxLag, dt, o);
     sim.moveCursor = end >= total ? 0 : end;
   }
   lod.lastSliceMs = performance.now() - ts;

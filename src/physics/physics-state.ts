@@ -178,6 +178,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     obsRects: obstacles.rects,
     obsStart: obstacles.obsStart,
     obsItems: obstacles.obsItems,
+    obsBits: obstacles.obsBits,
     percTotal: i32(n),
     percPlayers: i32(n),
     percNpcs: i32(n),

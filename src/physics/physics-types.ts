@@ -165,6 +165,8 @@ export interface PhysicsShared {
   obsRects: Float64Array;
   obsStart: Int32Array;
   obsItems: Int32Array;
+  /** One bit per collision cell: set when the cell lists a rect (`obsStart[c] < obsStart[c + 1]`); 1/32 of `obsStart`, stays in cache. */
+  obsBits: Uint32Array;
   /** Perception results of detailed NPCs (rows of other bodies untouched this step). */
   percTotal: Int32Array;
   percPlayers: Int32Array;

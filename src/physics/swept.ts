@@ -111,7 +111,8 @@ export const sweepObstacles = (s: PhysicsShared, x0: number, y0: number, dx: num
   const side = prm[P.side] | 0;
   const rects = s.obsRects,
     obsStart = s.obsStart,
-    obsItems = s.obsItems;
+    obsItems = s.obsItems,
+    bits = s.obsBits;
   const x1 = x0 + dx,
     y1 = y0 + dy;
   const sxLo = x0 < x1 ? x0 : x1,
@@ -155,6 +156,8 @@ export const sweepObstacles = (s: PhysicsShared, x0: number, y0: number, dx: num
     gx0 = gx0 < 0 ? 0 : gx0 >= side ? side - 1 : gx0;
     gx1 = gx1 < 0 ? 0 : gx1 >= side ? side - 1 : gx1;
     for (let c = gy * side + gx0, cEnd = gy * side + gx1; c <= cEnd; c++) {
+      // An empty cell (most of them) is known from its bit, without a read of the cell table.
+      if ((bits[c >> 5] & (1 << (c & 31))) === 0) continue;
       const kEnd = obsStart[c + 1];
       for (let k = obsStart[c]; k < kEnd; k++) {
         const q = obsItems[k] * 4;
