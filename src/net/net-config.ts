@@ -109,6 +109,14 @@ export interface NetConfig {
    * 0..1, default 0.5.
    */
   overloadActiveShare: number;
+  /**
+   * The active players' spread applies only while the process uses at least this share of one
+   * core (the controller's CPU meter, `controller.cpuShare`, sampled by the loop runner over 1 s):
+   * a loop that runs late while the process has CPU to spare is late for reasons outside it (a
+   * preempted VM, another process), which fewer snapshots would not fix. 0 = no CPU condition
+   * (manual stepping never samples the meter). 0..64, default 0.8.
+   */
+  overloadSpreadMinCpu: number;
   /** Consecutive overloaded steps that switch to the overload floors. 1..1000000, default 20. */
   overloadEnterSteps: number;
   /**
@@ -171,6 +179,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   overloadLateFactor: 1.1,
   overloadActivePlayerMinHz: 10,
   overloadActiveShare: 0.5,
+  overloadSpreadMinCpu: 0.8,
   overloadEnterSteps: 20,
   overloadExitSteps: 100,
   viewMode: 'exact',
@@ -219,6 +228,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     overloadLateFactor: real(0, 100),
     overloadActivePlayerMinHz: real(0.01, 10_000),
     overloadActiveShare: real(0, 1),
+    overloadSpreadMinCpu: real(0, 64),
     overloadEnterSteps: int(1, 1_000_000),
     overloadExitSteps: int(1, 1_000_000),
     viewMode: { kind: 'enum', default: 'exact', values: ['exact', 'regions'] },

@@ -116,9 +116,11 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const ov = sc.overload;
     const sp = ov.spread;
     const tickMs = tick * 1000;
-    const hold = spreadLevel(sp.active, sp.crowd) > 0 && spreadNeeded(sp, cfg, ov.lastActive, ov.lastCrowd, every, tickMs);
+    // The spread only while the process is CPU-bound (net `overloadSpreadMinCpu`): late with CPU to spare is not ours to fix.
+    const cpuBound = cfg.overloadSpreadMinCpu <= 0 || world.controller.cpuShare >= cfg.overloadSpreadMinCpu;
+    const hold = cpuBound && spreadLevel(sp.active, sp.crowd) > 0 && spreadNeeded(sp, cfg, ov.lastActive, ov.lastCrowd, every, tickMs);
     if (updateOverload(ov, cfg, t0, ctx.step, tickMs, pressure, hold) > 0) lad.overloadEntered++;
-    updateActiveSpread(sp, cfg, ov.on, ov.lastActive, ov.lastCrowd, every, tickMs);
+    updateActiveSpread(sp, cfg, ov.on && cpuBound, ov.lastActive, ov.lastCrowd, every, tickMs);
     const spreadActive = sp.active,
       spreadCrowd = sp.crowd;
     lad.overload = ov.on ? 1 : 0;

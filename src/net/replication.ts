@@ -16,6 +16,7 @@ import { playerRow } from '../../components/player-table.js';
 import { $internal, entityExists, query, type InternalWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
+import type { ControllerSlot } from '../controller/controller.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
@@ -34,9 +35,10 @@ export { createWorldNet, type IntentLike, type NetTransport, type WorldNet, type
 
 /**
  * What replication reads from a world: the core, the tiers slot (spatial index, behavior table),
- * the intent queue and the game slot (its table of custom replicated fields, if any).
+ * the intent queue, the game slot (its table of custom replicated fields, if any) and the
+ * controller slot (the process CPU share the active players' spread is gated on).
  */
-export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot & GameSlot>;
+export type ReplicationWorld = World<WorldCore & TiersSlot & IntentsSlot & GameSlot & ControllerSlot>;
 
 /** Does the world's pipeline run a tiering phase (which rebuilds `world.spatial` every step)? */
 const hasTieringPhase = (world: ReplicationWorld): boolean => {

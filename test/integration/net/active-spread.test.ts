@@ -108,10 +108,17 @@ describe('active-player spread under injected overload', () => {
     expect(got.a.length).toBe(20);
     expect(got.c.length).toBe(20);
     // Sustained emergency: after 3 runs overload is on — idle players and spectators at their
-    // overload floors (1 Hz, 0.25 Hz) and, in the same run, active players spread to 10 Hz.
+    // overload floors (1 Hz, 0.25 Hz) and, once the process is CPU-bound, active players spread to 10 Hz.
+    // The process is not CPU-bound (manual stepping never samples the CPU meter: set what it would
+    // read): overload floors, but no spread (net overloadSpreadMinCpu 0.8).
+    world.controller.cpuShare = 0.5;
     world.ctx.budgets.interestQuality = 3;
     await steps(3);
     expect(ladder().overload).toBe(1);
+    expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([1, 1]);
+    // CPU-bound: spread at the next run.
+    world.controller.cpuShare = 0.95;
+    await steps(1);
     expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([2, 2]);
     clear();
     const spread0 = ts.server.stats().byClass.player!.spread;
