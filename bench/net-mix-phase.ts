@@ -68,7 +68,8 @@ export const replicateMixPhase = async (
   });
   const cfg = resolveNetConfig({
     ...(overload ? { overloadLateFactor: 0, overloadEnterSteps: 1 } : OVERLOAD_OFF),
-    ...(spread ? { overloadActiveShare: 0 } : { overloadActivePlayerMinHz: 10_000 }),
+    // No CPU condition for the spread: the bench steps by hand, so the CPU meter is never sampled.
+    ...(spread ? { overloadActiveShare: 0, overloadSpreadMinCpu: 0 } : { overloadActivePlayerMinHz: 10_000 }),
   });
   const active = Math.round(sessions * 0.25),
     idle = Math.round(sessions * 0.5);
