@@ -20,6 +20,7 @@ import type { NetConfig } from './net-config.js';
 import type { RegionFrames } from './region-state.js';
 import type { Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
+import type { SnapshotFrame } from './snapshot-frame.js';
 
 /**
  * Ints per entity row of `WorldNet.ent` (32 bytes) and the fields of a row: run stamp, wire x,
@@ -97,17 +98,6 @@ export interface NetTransport {
   now(): number;
 }
 
-/** Per-step parameters of a snapshot (the same fields as snapshot-frame.ts `SnapshotFrame`). */
-export interface FrameFields {
-  step: number;
-  worldTime: number;
-  sendTime: number;
-  radiusScale: number;
-  farEvery: number;
-  requeryEvery: number;
-  snapshotEvery?: number;
-}
-
 /** Scratch of the replicate phase (replicate-phase.ts): priority order of the sessions, reused frames. */
 export interface PhaseScratch {
   /** Session indices in replication order. */
@@ -117,8 +107,8 @@ export interface PhaseScratch {
   /** Sessions per priority bucket, and bucket start offsets into `order`. */
   counts: Int32Array;
   starts: Int32Array;
-  frame: FrameFields;
-  sessionFrame: FrameFields;
+  frame: SnapshotFrame;
+  sessionFrame: SnapshotFrame;
   /** Sustained-overload detector (session-priority.ts `updateOverload`). */
   overload: OverloadState;
 }
