@@ -45,7 +45,26 @@ const DETAILED = TierCode.detailed,
  * (`sortedCx`) with cursors that only move forward along the row; a cell of a capped span by
  * binary search on the columns.
  */
-export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
+export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void =>
+  stepRowsWith(s, rowStart, rowEnd, slot, kernelScratch(), live);
+
+/** Per-call scratch of the kernel: row cursors and the obstacle in/out rows. */
+interface KernelScratch {
+  spanLo: Int32Array;
+  spanHi: Int32Array;
+  ob: Float64Array;
+  sw: Float64Array;
+}
+
+const kernelScratch = (): KernelScratch => ({
+  spanLo: new Int32Array(3),
+  spanHi: new Int32Array(3),
+  ob: new Float64Array(4),
+  sw: new Float64Array(4),
+});
+
+/** {@link stepRows} with the caller's scratch (one per band, reused by its chunks in {@link stepCommitRows}). */
+const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, k: KernelScratch, live?: () => boolean): void => {
   const prm = s.params;
   const dt = prm[P.dt];
   const minX = prm[P.minX],
@@ -74,12 +93,12 @@ export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slo
     rowDense = s.rowDense;
   // Per neighbouring row (up to 3): the slots of columns [cx - 1, cx + 1] as two cursors, moved
   // forward as the row's bodies (ascending columns) are walked — no per-cell array.
-  const spanLo = new Int32Array(3),
-    spanHi = new Int32Array(3);
+  const spanLo = k.spanLo,
+    spanHi = k.spanHi;
   const obsStart = s.obsStart,
     obsItems = s.obsItems;
-  const ob = new Float64Array(4),
-    sw = new Float64Array(4);
+  const ob = k.ob,
+    sw = k.sw;
   const hasObs = obsItems.length > 0 && obsStart[obsStart.length - 1] > 0;
   const obsBits = s.obsBits;
   const cnt = s.counters,
@@ -372,40 +391,11 @@ const COMMIT_ROWS = 4;
  * `stepRows` + `commitRows` of the whole band. Stops (like `stepRows`) when `live` returns false.
  */
 export const stepCommitRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
+  const k = kernelScratch();
   for (let a = rowStart; a < rowEnd; a += COMMIT_ROWS) {
     const b = a + COMMIT_ROWS < rowEnd ? a + COMMIT_ROWS : rowEnd;
-    stepRows(s, a, b, slot, live);
+    stepRowsWith(s, a, b, slot, k, live);
     if (live !== undefined && !live()) return;
     commitRows(s, a, b);
-  }
-};
-
-/**
- * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
- * `cellOf` -1 at its list position) back at its last good position — or the world's middle when it has none — at
- * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
- */
-export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
-  const prm = s.params;
-  const minX = prm[P.minX],
-    minY = prm[P.minY],
-    maxX = prm[P.maxX],
-    maxY = prm[P.maxY];
-  const kind = s.kind,
-    ids = s.ids,
-    cellOf = s.cellOf,
-    lx = s.lastX,
-    ly = s.lastY;
-  const byRange = prm[P.byRange] === 1;
-  for (let i = idLo; i < idHi; i++) {
-    const e = byRange ? i : ids[i];
-    if (kind[e] === BodyKind.none || cellOf[i] >= 0) continue;
-    const x = lx[e],
-      y = ly[e];
-    const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
-    s.px[e] = good ? x : (minX + maxX) / 2;
-    s.py[e] = good ? y : (minY + maxY) / 2;
-    s.vx[e] = 0;
-    s.vy[e] = 0;
   }
 };
