@@ -229,22 +229,26 @@ if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== '5k' && ONLY
   process.exit(2);
 }
 
+/** The 10,000-session mix's e2e options: 25 % active, 50 % idle players, 25 % spectators, one bots process; `more` on top. */
+const mixOptions = (clients: number, seconds: number, pin: ReturnType<typeof pinServer>, more: Partial<E2eOptions> = {}): E2eOptions => ({
+  clients,
+  seconds,
+  scenario: 'default',
+  pin,
+  spectatorShare: 0.25,
+  idleShare: 0.5,
+  oneBotsProcess: true,
+  ...more,
+});
+
 /**
  * The 10,000-session runs: the realistic mix (25% active, 50% idle players, 25% spectators), then
  * (unless `mixOnly`) the all-active one (75% moving players, 25% spectators).
  */
 const tenK = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, secs: number, mixOnly: boolean): Promise<void> => {
   const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
-  const mix = (net?: E2eOptions['net']): E2eOptions => ({
-    clients: big,
-    seconds: secs,
-    scenario: 'default',
-    pin,
-    spectatorShare: 0.25,
-    idleShare: 0.5,
-    oneBotsProcess: true,
-    ...(net || EXTRA_NET ? { net: { ...EXTRA_NET, ...net } } : {}),
-  });
+  const mix = (net?: E2eOptions['net']): E2eOptions =>
+    mixOptions(big, secs, pin, net || EXTRA_NET ? { net: { ...EXTRA_NET, ...net } } : {});
   // The A/B's "off" run: the normal floors and budget only (the policy before the overload floors).
   const off = async (): Promise<void> => {
     ctx.log(`e2e default: ${big} clients, the mix, overload floors OFF (A/B), 20 Hz, ${secs} s`);
@@ -302,19 +306,7 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
     const big = SIZE > 0 ? SIZE : ctx.quick ? 400 : 10_000;
     for (const viewMode of ['exact', 'regions'] as const) {
       ctx.log(`e2e default ${viewMode}: ${big} clients, 25% active, 50% idle players, 25% spectators, 20 Hz, ${secs} s`);
-      ctx.record(
-        `e2e${big}Mix${viewMode === 'regions' ? 'Regions' : 'Exact'}`,
-        await e2e(ctx, {
-          clients: big,
-          seconds: secs,
-          scenario: 'default',
-          pin,
-          spectatorShare: 0.25,
-          idleShare: 0.5,
-          oneBotsProcess: true,
-          viewMode,
-        }),
-      );
+      ctx.record(`e2e${big}Mix${viewMode === 'regions' ? 'Regions' : 'Exact'}`, await e2e(ctx, mixOptions(big, secs, pin, { viewMode })));
     }
   }
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
