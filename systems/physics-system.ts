@@ -50,7 +50,8 @@ export const physicsSystem: System<PhysicsWorld> = (world, ctx) => {
   const wp = world.physics;
   if (!wp) return;
   // Wall time, operational only: the shard `auto` mode compares how long whole physics phases take
-  // inline vs sharded. No gameplay value reads it (positions and timers use the step's world time).
+  // inline vs sharded, and `lastMs` splits the phase into parts for the benches. No gameplay value
+  // reads either (positions and timers use the step's world time).
   const t0 = performance.now();
   const ps = wp.state;
   const s = ps.shared;

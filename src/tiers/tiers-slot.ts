@@ -6,7 +6,8 @@ import type { World } from 'bitecs';
 import { configInvalid } from '../errors.js';
 import type { WorldCore } from '../core/world-core.js';
 import { createSpatialIndex, type SpatialIndex } from './spatial-index.js';
-import { createNpcSimState, createTierStats, type NpcSimState, type TierStats } from './tier-state.js';
+import { createNpcSimState, type NpcSimState } from './tier-state.js';
+import { createTierStats, type TierStats } from './tier-stats.js';
 
 /** The tiers slot of a world. */
 export interface TiersSlot {
