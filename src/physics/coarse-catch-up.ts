@@ -8,6 +8,7 @@ import { moveReflect } from '../tiers/coarse-movement.js';
 import { pushOutOfObstacles } from './collide-kernel.js';
 import { nearObstacles, sweptReflect } from './coarse-sweep.js';
 import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
+import { restoreBody } from './quarantine.js';
 import type { PhysicsState } from './physics-state.js';
 import { P } from './physics-types.js';
 
@@ -35,13 +36,7 @@ export const coarseMove = (ps: PhysicsState, e: number, seconds: number, o: Floa
   const bad = guardBody(s, e, o);
   if (bad === QUARANTINED) {
     st.quarantined++;
-    const x = s.lastX[e],
-      y = s.lastY[e];
-    const good = Number.isFinite(x) && Number.isFinite(y) && x >= b.minX && x <= b.maxX && y >= b.minY && y <= b.maxY;
-    px[e] = good ? x : (b.minX + b.maxX) / 2;
-    py[e] = good ? y : (b.minY + b.maxY) / 2;
-    vx[e] = 0;
-    vy[e] = 0;
+    restoreBody(s, e, b.minX, b.minY, b.maxX, b.maxY);
     return;
   }
   if (bad !== 0) {

@@ -368,33 +368,3 @@ export const slotAfter = (sortedCx: Int32Array, lo: number, hi: number, cx: numb
   }
   return lo;
 };
-
-/**
- * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
- * `cellOf` -1 at its list position) back at its last good position — or the world's middle when it has none — at
- * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
- */
-export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
-  const prm = s.params;
-  const minX = prm[P.minX],
-    minY = prm[P.minY],
-    maxX = prm[P.maxX],
-    maxY = prm[P.maxY];
-  const kind = s.kind,
-    ids = s.ids,
-    cellOf = s.cellOf,
-    lx = s.lastX,
-    ly = s.lastY;
-  const byRange = prm[P.byRange] === 1;
-  for (let i = idLo; i < idHi; i++) {
-    const e = byRange ? i : ids[i];
-    if (kind[e] === BodyKind.none || cellOf[i] >= 0) continue;
-    const x = lx[e],
-      y = ly[e];
-    const good = Number.isFinite(x) && Number.isFinite(y) && x >= minX && x <= maxX && y >= minY && y <= maxY;
-    s.px[e] = good ? x : (minX + maxX) / 2;
-    s.py[e] = good ? y : (minY + maxY) / 2;
-    s.vx[e] = 0;
-    s.vy[e] = 0;
-  }
-};

@@ -19,7 +19,8 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows } from './collide-kernel.js';
-import { buildRows, GUARDED_STRIDE, guardStageIds, planRows, restoreQuarantined, STAGE_STRIDE } from './grid-build.js';
+import { buildRows, GUARDED_STRIDE, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
+import { restoreQuarantined } from './quarantine.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
 
