@@ -25,7 +25,7 @@ import { TierCode } from '../../components/tier.js';
 import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
 import { sweptMove } from './swept.js';
-import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
+import { BodyKind, C, P, rowWords, type PhysicsShared } from './physics-types.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
 // Module constants copied into locals of the kernels: one load, whatever the module format.
@@ -90,7 +90,9 @@ const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: 
     rowMax = s.rowMax;
   const cellItems = s.cellItems,
     cellStart = s.cellStart,
-    rowDense = s.rowDense;
+    rowDense = s.rowDense,
+    rowBits = s.rowBits,
+    words = rowWords(side);
   // Per neighbouring row (up to 3): the slots of columns [cx - 1, cx + 1] as two cursors, moved
   // forward as the row's bodies (ascending columns) are walked — no per-cell array.
   const spanLo = k.spanLo,
@@ -137,7 +139,24 @@ const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: 
         y0 = srt[q + 1];
       let pushX = 0,
         pushY = 0;
-      if (cap > 0) {
+      // A body alone in its 3×3 cells (most, in a sparse world) has no pair to examine: its own
+      // row's slots are in column order (the next ones either side tell), the other rows' cells
+      // are in the occupancy bits. Skipping the scan changes nothing (no push, no pair, no cap).
+      let crowd = cap > 0 && ((b > rowSlot[cy] && sortedCx[b - 1] >= xLo) || (b + 1 < bEnd && sortedCx[b + 1] <= xHi));
+      if (cap > 0 && !crowd)
+        for (let ny = yLo; ny <= yHi; ny++) {
+          if (ny === cy) continue;
+          const w = ny * words + (xLo >> 5),
+            sh = xLo & 31,
+            width = xHi - xLo + 1;
+          let v = rowBits[w] >>> sh;
+          if (sh + width > 32) v |= rowBits[w + 1] << (32 - sh);
+          if ((v & ((1 << width) - 1)) !== 0) {
+            crowd = true;
+            break;
+          }
+        }
+      if (crowd) {
         let hitCap = 0;
         for (let ny = yLo; ny <= yHi; ny++) {
           const i = ny - yLo,

@@ -22,7 +22,7 @@
  *   bits; steps: kind >> KIND_STEPS_SHIFT, at most MAX_BODY_STEPS = 63)
  */
 import { TierCode } from '../../components/tier.js';
-import { BodyKind, C, KIND_STEPS_SHIFT, P, type PhysicsShared } from './physics-types.js';
+import { BodyKind, C, KIND_STEPS_SHIFT, P, rowWords, type PhysicsShared } from './physics-types.js';
 
 const NONE = BodyKind.none,
   PLAYER = BodyKind.player;
@@ -262,15 +262,23 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     rowDense = s.rowDense,
     cellStart = s.cellStart,
     stageBase = s.stageBase,
-    rowCounts = s.rowCounts;
+    rowCounts = s.rowCounts,
+    bits = s.rowBits,
+    words = rowWords(side);
   // Per-column counters of one row (L1-sized) for dense rows; the stage words of a sparse row's
   // bodies (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
   const src = new Int32Array((side >> 3) + 1);
+  // Sort keys of a sparse row: column << shift | arrival index (unique, so the sort is stable; side
+  // is below 2^16 — side² cells are allocated — so a key fits 31 bits), compared without indirection.
+  const keys = new Int32Array((side >> 3) + 1);
+  const shift = 32 - Math.clz32(side >> 3),
+    low = (1 << shift) - 1;
   for (let gy = rowStart; gy < rowEnd; gy++) {
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
     const n = re - rs;
+    bits.fill(0, gy * words, gy * words + words);
     if (n === 0) {
       rowWork[gy] = 0;
       rowMax[gy] = 0;
@@ -285,16 +293,17 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
         const b = stageBase[p * side + gy];
         for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
           const q = j * STAGE_STRIDE;
-          const cx = stageI[q + 5] & CX_MASK;
+          const key = ((stageI[q + 5] & CX_MASK) << shift) | m;
+          src[m] = q;
           let k = m++;
-          while (k > 0 && (stageI[src[k - 1] + 5] & CX_MASK) > cx) {
-            src[k] = src[k - 1];
+          while (k > 0 && keys[k - 1] > key) {
+            keys[k] = keys[k - 1];
             k--;
           }
-          src[k] = q;
+          keys[k] = key;
         }
       }
-      for (let i = 0; i < n; i++) place(src[i], rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
+      for (let i = 0; i < n; i++) place(src[keys[i] & low], rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
     } else {
       count.fill(0);
       for (let p = 0; p < parts; p++) {
@@ -318,11 +327,13 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
         }
       }
     }
-    // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column).
+    // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column);
+    // the row's occupancy bits.
     let w = 0,
       most = 0;
     for (let i = rs; i < re; ) {
       const cx = sortedCx[i];
+      bits[gy * words + (cx >> 5)] |= 1 << (cx & 31);
       let j = i + 1;
       while (j < re && sortedCx[j] === cx) j++;
       const k = j - i;

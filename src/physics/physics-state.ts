@@ -22,7 +22,7 @@ import { commitRows } from './collide-kernel.js';
 import { buildRows, GUARDED_STRIDE, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
 import { restoreQuarantined } from './quarantine.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
-import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type Bounds, type PhysicsShared } from './physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, rowWords, type Bounds, type PhysicsShared } from './physics-types.js';
 
 /** The stores physics reads and writes (the world's own SharedArrayBuffer views). */
 export interface PhysicsStores {
@@ -161,6 +161,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     cellItems: i32(n),
     cellStart: i32(side * side + 1),
     rowDense: new Uint8Array(new SharedArrayBuffer(side)),
+    rowBits: new Uint32Array(new SharedArrayBuffer(side * rowWords(side) * 4)),
     sorted: f32(4 * n),
     sortedFlags: new Uint8Array(new SharedArrayBuffer(n)),
     sortedSteps: new Uint8Array(new SharedArrayBuffer(n)),

@@ -81,6 +81,9 @@ export const MAX_PARTITIONS = 64;
 /** Most partitions of the id-range phase of the grid build (guard + stage): per-row counters each. */
 export const MAX_ID_PARTS = 16;
 
+/** Words per grid row of {@link PhysicsShared.rowBits}. */
+export const rowWords = (side: number): number => (side + 31) >> 5;
+
 /** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
 export interface PhysicsShared {
   params: Float64Array;
@@ -134,6 +137,12 @@ export interface PhysicsShared {
   sortedSteps: Uint8Array;
   /** Grid column of `cellItems[k]` at slot k (the kernel walks a row's slots, not its cells). */
   sortedCx: Int32Array;
+  /**
+   * Occupancy: one bit per cell, set when the cell holds a body this step; each row starts on a
+   * word (`rowWords(side)` words per row, so two bands never write one word). Written by the grid
+   * build, read by the kernel to skip the neighbour scan of a body alone in its 3×3 cells.
+   */
+  rowBits: Uint32Array;
   /** Most bodies in one cell of each grid row (the kernel scans a row's cells as one span when no cell is over the cap). */
   rowMax: Int32Array;
   /** Work estimate per grid row (written by the grid build; the kernel partition balances on it). */
