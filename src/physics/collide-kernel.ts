@@ -24,6 +24,7 @@
 import { TierCode } from '../../components/tier.js';
 import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
+import { commitRows } from './copy-back.js';
 import { sweptMove } from './swept.js';
 import { BodyKind, C, P, rowWords, type PhysicsShared } from './physics-types.js';
 
@@ -78,8 +79,10 @@ const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: 
   const fullCap = prm[P.maxPerCell] | 0,
     coarseCap = prm[P.activeMaxPerCell] | 0,
     ambientEvery = prm[P.ambientEvery] | 0;
-  // (step + e) % every without a float modulo per body: step's phase once, then integers.
-  const stepPhase = (prm[P.step] % ambientEvery) | 0;
+  // An ambient body's turn, (step + e) % every === 0, as e % every === turn: the step's part once,
+  // then per body a mask (every a power of two, the default 4) or one integer modulo.
+  const turn = (ambientEvery - ((prm[P.step] % ambientEvery) | 0)) % ambientEvery,
+    turnMask = (ambientEvery & (ambientEvery - 1)) === 0 ? ambientEvery - 1 : -1;
   const sameR = npcR === playerR;
   const out = s.out,
     srt = s.sorted,
@@ -133,7 +136,7 @@ const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: 
       let cap = 0;
       if (t === DETAILED) cap = fullCap;
       else if (t === ACTIVE) cap = coarseCap;
-      else if (t === AMBIENT && (stepPhase + (e % ambientEvery)) % ambientEvery === 0) cap = coarseCap;
+      else if (t === AMBIENT && (turnMask >= 0 ? e & turnMask : e % ambientEvery) === turn) cap = coarseCap;
       const q = b << 2;
       const x0 = srt[q],
         y0 = srt[q + 1];
@@ -370,32 +373,6 @@ export const pushOutOfObstacles = (s: PhysicsShared, oc: number, r: number, isPl
   o[2] = nvx;
   o[3] = nvy;
   return pushes;
-};
-
-/**
- * Copy the results of the bodies of grid rows [rowLo, rowHi) back into the world stores (the
- * copy-back phase, after every band's kernel finished), in slot order: the results are read in
- * sequence and the stores written at the bodies' ids (a write to a random id costs far less than
- * a read from a random slot: writes do not stall, and the copy-back runs on caches the other
- * phases of the step have evicted). Re-running it writes the same values.
- */
-export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void => {
-  const items = s.cellItems,
-    out = s.out,
-    px = s.px,
-    py = s.py,
-    vx = s.vx,
-    vy = s.vy,
-    lx = s.lastX,
-    ly = s.lastY;
-  for (let k = s.rowStart[rowLo], end = s.rowStart[rowHi]; k < end; k++) {
-    const e = items[k];
-    const q = k << 2;
-    px[e] = lx[e] = out[q];
-    py[e] = ly[e] = out[q + 1];
-    vx[e] = out[q + 2];
-    vy[e] = out[q + 3];
-  }
 };
 
 /** Rows of a band stepped between two copy-backs in {@link stepCommitRows}. */

@@ -18,6 +18,8 @@
  *   ┌────┬────┬────┬────┬────┬──────────────────────────────┐
  *   │ x  │ y  │ vx │ vy │ id │ cx | flags << 20 | steps << 24│   x..vy float32, id and the packed word int32
  *   └────┴────┴────┴────┴────┴──────────────────────────────┘
+ *   (with `params[P.slotOf]` 1, for the copy-back in list order: each list position's stage slot
+ *   in `stageOf`, written by the staging pass, and each stage slot's grid slot in `slotOf`, by the build)
  *   (cx: the column, < 2^20 — a grid that wide could not be allocated; flags: kind | tier << 2, 4
  *   bits; steps: kind >> KIND_STEPS_SHIFT, at most MAX_BODY_STEPS = 63)
  */
@@ -199,12 +201,15 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     counts[gy] = acc;
     acc += k;
   }
+  const stageOf = prm[P.slotOf] === 1 ? s.stageOf : null;
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
     const cell = cellOf[i];
     if (cell < 0) continue;
     const gy = (cell / side) | 0;
-    const q = counts[gy]++ * STAGE_STRIDE;
+    const j = counts[gy]++;
+    if (stageOf !== null) stageOf[i] = j;
+    const q = j * STAGE_STRIDE;
     const g = i * GUARDED_STRIDE;
     stage[q] = gd[g];
     stage[q + 1] = gd[g + 1];
@@ -212,6 +217,7 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     stage[q + 3] = gd[g + 3];
     stageI[q + 4] = e;
     stageI[q + 5] = (cell - gy * side) | gdI[g + 4];
+
   }
 };
 
@@ -264,7 +270,8 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     stageBase = s.stageBase,
     rowCounts = s.rowCounts,
     bits = s.rowBits,
-    words = rowWords(side);
+    words = rowWords(side),
+    slotOf = prm[P.slotOf] === 1 ? s.slotOf : null;
   // Per-column counters of one row (L1-sized) for dense rows; the stage words of a sparse row's
   // bodies (insertion sort of at most side / 8 bodies). One small array each per call (per band).
   const count = new Int32Array(side);
@@ -303,7 +310,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
           keys[k] = key;
         }
       }
-      for (let i = 0; i < n; i++) place(src[keys[i] & low], rs + i, stage, stageI, srt, flags, steps, sortedCx, items);
+      for (let i = 0; i < n; i++) place(src[keys[i] & low], rs + i, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
     } else {
       count.fill(0);
       for (let p = 0; p < parts; p++) {
@@ -323,7 +330,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
         const b = stageBase[p * side + gy];
         for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
           const q = j * STAGE_STRIDE;
-          place(q, count[stageI[q + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items);
+          place(q, count[stageI[q + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
         }
       }
     }
@@ -357,8 +364,10 @@ const place = (
   steps: Uint8Array,
   sortedCx: Int32Array,
   items: Int32Array,
+  slotOf: Int32Array | null,
 ): void => {
   const w = stageI[q + 5];
+  if (slotOf !== null) slotOf[(q / STAGE_STRIDE) | 0] = k;
   sortedCx[k] = w & CX_MASK;
   const o = k << 2;
   srt[o] = stage[q];

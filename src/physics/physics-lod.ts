@@ -132,6 +132,10 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
     nu = sim.upperCount;
   const every = Math.max(1, ps.config.ambientCollideEvery),
     phase = ctx.step % every;
+  // The kernel's turn test, (phase + e % every) % every === 0, as e % every === turn (a mask when
+  // every is a power of two): no integer division per ambient NPC.
+  const turn = (every - phase) % every,
+    turnMask = (every & (every - 1)) === 0 ? every - 1 : -1;
   const stepCap = Math.min(maxLag, MAX_BODY_STEPS);
   // Liveness without a probe per body (two random reads into bitecs's 1M-entry arrays, most of the
   // listing's cost at a million NPCs): with no dead id in the index (no versioning, every id ever
@@ -152,7 +156,7 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
       // Demoted since the last commit (tier store ahead of the list), or despawned: outside the
       // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
       // every === 0) and move coarsely in between (caught up as they rejoin).
-      if (t > AMBIENT || (t === AMBIENT && (phase + (e % every)) % every !== 0)) continue;
+      if (t > AMBIENT || (t === AMBIENT && (turnMask >= 0 ? e & turnMask : e % every) !== turn)) continue;
       if (allAlive ? e < 1 || e > maxId : !entityExists(world, e)) continue;
       // A recycled id listed already as a non-NPC (equal ids take the non-NPC first): keep its kind.
       if (n > 0 && ids[n - 1] === e) continue;

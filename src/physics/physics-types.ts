@@ -54,7 +54,9 @@ export const P = {
    * listing pass on the main thread); 0: they walk `ids` (level of detail lists them).
    */
   byRange: 17,
-  count: 18,
+  /** 1: the grid build writes `slotOf` (the step copies back in list order: src/physics/copy-back.ts `commitList`). */
+  slotOf: 18,
+  count: 19,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
@@ -155,6 +157,12 @@ export interface PhysicsShared {
    */
   stage: Float32Array;
   stageI: Int32Array;
+  /**
+   * When `params[P.slotOf]` is 1 (copy-back in list order): the stage slot of each list position
+   * (`stageOf`, by the staging pass) and the grid slot of each stage slot (`slotOf`, by the build).
+   */
+  stageOf: Int32Array;
+  slotOf: Int32Array;
   /** Grid cell of each body of this step (-1: quarantined), written by the guard (stale for ids not in `ids`). */
   cellOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */

@@ -5,7 +5,8 @@
  * A command cancelled while it runs (the main thread gave up on it) stops the kernel at the
  * next grid row and is not reported as done.
  */
-import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { commitRows } from '../physics/copy-back.js';
 import { buildRows, guardStageIds } from '../physics/grid-build.js';
 import { MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
 import { bandScratch, runParty, type PartyContext } from './fused-step.js';

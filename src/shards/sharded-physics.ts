@@ -22,7 +22,8 @@
  */
 import os from 'node:os';
 import { optionInvalid } from '../errors.js';
-import { commitRows, stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { stepCommitRows, stepRows } from '../physics/collide-kernel.js';
+import { commitRows } from '../physics/copy-back.js';
 import { buildRows, guardStageIds, planRows } from '../physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P } from '../physics/physics-types.js';
