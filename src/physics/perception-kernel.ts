@@ -6,7 +6,7 @@
  * over the cap is counted in `perceptionTruncated` and its extra bodies are not seen.
  */
 import { slotAfter } from './grid-build.js';
-import { BodyKind, C, P, type PhysicsShared } from './physics-types.js';
+import { BodyKind, C, P, rowHasAny, rowWords, type PhysicsShared } from './physics-types.js';
 
 const PLAYER = BodyKind.player;
 
@@ -27,7 +27,9 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
     cellStart = s.cellStart,
     cellItems = s.cellItems,
     list = s.percList,
-    rowMax = s.rowMax;
+    rowMax = s.rowMax,
+    bits = s.rowBits,
+    words = rowWords(side);
   const x0 = srt[b << 2],
     y0 = srt[(b << 2) + 1];
   let total = 0,
@@ -42,6 +44,8 @@ export const perceiveBody = (s: PhysicsShared, e: number, b: number, cx: number,
     xHi = cx + reach >= side ? side - 1 : cx + reach;
   const base = e * K;
   for (let ny = yLo; ny <= yHi; ny++) {
+    // No body in the row's columns [xLo, xHi] (its occupancy bits): nothing to find, no search.
+    if (!rowHasAny(bits, words, ny, xLo, xHi)) continue;
     // A row's cells are consecutive slots: one span unless a cell of the row is over the cap.
     // The slots of columns [xLo, xHi] in this row: indexed in a dense row, else by binary search.
     let a: number, z: number;

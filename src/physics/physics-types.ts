@@ -86,6 +86,20 @@ export const MAX_ID_PARTS = 16;
 /** Words per grid row of {@link PhysicsShared.rowBits}. */
 export const rowWords = (side: number): number => (side + 31) >> 5;
 
+/** Whether grid row `ny` has a body in columns [xLo, xHi] (its occupancy bits, {@link PhysicsShared.rowBits}). */
+export const rowHasAny = (bits: Uint32Array, words: number, ny: number, xLo: number, xHi: number): boolean => {
+  const base = ny * words,
+    w0 = xLo >> 5,
+    w1 = xHi >> 5;
+  for (let w = w0; w <= w1; w++) {
+    let v = bits[base + w];
+    if (w === w0) v &= -1 << (xLo & 31);
+    if (w === w1 && (xHi & 31) < 31) v &= (1 << ((xHi & 31) + 1)) - 1;
+    if (v !== 0) return true;
+  }
+  return false;
+};
+
 /** Everything a physics kernel touches (see module doc). Indexed by entity id unless noted. */
 export interface PhysicsShared {
   params: Float64Array;
