@@ -7,7 +7,7 @@
 import { moveReflect } from '../tiers/coarse-movement.js';
 import { pushOutOfObstacles } from './collide-kernel.js';
 import { nearObstacles, sweptReflect } from './coarse-sweep.js';
-import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './grid-build.js';
+import { guardBody, POS_CLAMPED, QUARANTINED, VEL_CLAMPED } from './guard-stage.js';
 import { restoreBody } from './quarantine.js';
 import type { PhysicsState } from './physics-state.js';
 import { P } from './physics-types.js';

@@ -40,12 +40,12 @@ export const commitRows = (s: PhysicsShared, rowLo: number, rowHi: number): void
 /**
  * Copy the results of the bodies at list positions [lo, hi) back into the world stores, in list
  * order (ids ascending): `slotOf[stageOf[i]]` (written by the staging pass and the grid build when
- * `params[P.slotOf]` is 1) is a body's grid slot; a position outside the grid (`cellOf` -1: not a body, or quarantined) is
+ * `params[P.slotOf]` is 1) is a body's grid slot; a position outside the grid (`rowOf` -1: not a body, or quarantined) is
  * skipped. The same values as {@link commitRows} over every row. Re-running it writes the same values.
  */
 export const commitList = (s: PhysicsShared, lo: number, hi: number): void => {
   const ids = s.ids,
-    cellOf = s.cellOf,
+    rowOf = s.rowOf,
     stageOf = s.stageOf,
     slotOf = s.slotOf,
     out = s.out,
@@ -57,7 +57,7 @@ export const commitList = (s: PhysicsShared, lo: number, hi: number): void => {
     ly = s.lastY;
   const byRange = s.params[P.byRange] === 1;
   for (let i = lo; i < hi; i++) {
-    if (cellOf[i] < 0) continue;
+    if (rowOf[i] < 0) continue;
     const e = byRange ? i : ids[i];
     const q = slotOf[stageOf[i]] << 2;
     px[e] = lx[e] = out[q];

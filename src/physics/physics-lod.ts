@@ -57,8 +57,9 @@ export interface PhysicsLod {
   lastRejoined: number;
   /** Wall ms of the last step's slice catch-ups (operational; 0 when it had none). */
   lastSliceMs: number;
-  /** Scratch: the non-NPC bodies, sorted; one guard/obstacle result. */
+  /** Scratch: the non-NPC bodies, sorted; the upper NPCs in the step; one guard/obstacle result. */
   others: Int32Array;
+  kept: Int32Array;
   readonly o: Float64Array;
 }
 
@@ -70,6 +71,7 @@ export const createPhysicsLod = (): PhysicsLod => ({
   lastRejoined: 0,
   lastSliceMs: 0,
   others: new Int32Array(64),
+  kept: new Int32Array(64),
   o: new Float64Array(4),
 });
 
@@ -144,19 +146,29 @@ export const physicsLodStep = (world: PhysicsLodWorld, ps: PhysicsState, lod: Ph
   const index = (world as TieredWorld & InternalWorld)[$internal].entityIndex;
   const allAlive = !index.versioning && index.aliveCount === index.dense.length && index.dense.length === index.maxId;
   const maxId = index.maxId;
+  // The upper NPCs in the step, in list order: a tight filtering pass (most of them are ambient
+  // NPCs off their turn), then the merge with the other bodies below walks only those kept.
+  if (lod.kept.length < nu) lod.kept = new Int32Array(Math.max(nu, lod.kept.length * 2));
+  const kept = lod.kept;
+  let nk = 0;
+  for (let i = 0; i < nu; i++) {
+    const e = up[i],
+      t = tier[e];
+    // Demoted since the last commit (tier store ahead of the list): outside the step. Ambient NPCs
+    // join only on their collision turn (the kernel's stagger: (step + e) % every === 0) and move
+    // coarsely in between (caught up as they rejoin). Written always, kept by the count's step.
+    kept[nk] = e;
+    nk += t < AMBIENT || (t === AMBIENT && (turnMask >= 0 ? e & turnMask : e % every) === turn) ? 1 : 0;
+  }
   let rejoined = 0;
   let i = 0,
     j = 0,
     n = 0;
-  while (i < nu || j < m) {
+  while (i < nk || j < m) {
     let e: number;
-    if (j >= m || (i < nu && up[i] < ot[j])) {
-      e = up[i++];
-      const t = tier[e];
-      // Demoted since the last commit (tier store ahead of the list), or despawned: outside the
-      // step. Ambient NPCs join only on their collision turn (the kernel's stagger: (step + e) %
-      // every === 0) and move coarsely in between (caught up as they rejoin).
-      if (t > AMBIENT || (t === AMBIENT && (turnMask >= 0 ? e & turnMask : e % every) !== turn)) continue;
+    if (j >= m || (i < nk && kept[i] < ot[j])) {
+      e = kept[i++];
+      // Despawned: outside the step.
       if (allAlive ? e < 1 || e > maxId : !entityExists(world, e)) continue;
       // A recycled id listed already as a non-NPC (equal ids take the non-NPC first): keep its kind.
       if (n > 0 && ids[n - 1] === e) continue;

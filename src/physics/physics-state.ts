@@ -19,7 +19,8 @@
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { COMMIT_LIST_MAX, commitList, commitRows } from './copy-back.js';
-import { buildRows, GUARDED_STRIDE, guardStageIds, planRows, STAGE_STRIDE } from './grid-build.js';
+import { buildRows, planRows } from './grid-build.js';
+import { GUARDED_STRIDE, guardStageIds, STAGE_STRIDE } from './guard-stage.js';
 import { restoreQuarantined } from './quarantine.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, rowWords, type Bounds, type PhysicsShared } from './physics-types.js';
@@ -171,7 +172,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     rowStart: i32(side + 1),
     stage: new Float32Array(stageBuf),
     stageI: new Int32Array(stageBuf),
-    cellOf: i32(n, -1),
+    rowOf: i32(n, -1),
     stageOf: i32(n),
     slotOf: i32(n),
     guardBits: new Uint8Array(new SharedArrayBuffer(n)),

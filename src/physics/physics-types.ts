@@ -177,9 +177,9 @@ export interface PhysicsShared {
    */
   stageOf: Int32Array;
   slotOf: Int32Array;
-  /** Grid cell of each body of this step (-1: quarantined), written by the guard (stale for ids not in `ids`). */
-  cellOf: Int32Array;
-  /** What the guard found wrong with each body this step (0 = nothing; bits of grid-build.ts `QUARANTINED`...). */
+  /** Grid row of each body of this step by list position (-1: quarantined or not a body), written by the guard. */
+  rowOf: Int32Array;
+  /** What the guard found wrong with each body this step (0 = nothing; bits of guard-stage.ts `QUARANTINED`...). */
   guardBits: Uint8Array;
   /**
    * The guard's result per list position (id with `P.byRange`), `GUARDED_STRIDE` words each: the

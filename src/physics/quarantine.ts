@@ -3,7 +3,7 @@ import { BodyKind, P, type PhysicsShared } from './physics-types.js';
 
 /**
  * Put each quarantined body of `ids[idLo..idHi)` (list positions, or ids themselves with `P.byRange`; a body the guard kept out of the grid:
- * `cellOf` -1 at its list position) back at its last good position — or the world's middle when it has none — at
+ * `rowOf` -1 at its list position) back at its last good position — or the world's middle when it has none — at
  * rest. Run after the copy-back, only in steps whose guard quarantined a body. Re-runnable.
  */
 export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number): void => {
@@ -14,11 +14,11 @@ export const restoreQuarantined = (s: PhysicsShared, idLo: number, idHi: number)
     maxY = prm[P.maxY];
   const kind = s.kind,
     ids = s.ids,
-    cellOf = s.cellOf;
+    rowOf = s.rowOf;
   const byRange = prm[P.byRange] === 1;
   for (let i = idLo; i < idHi; i++) {
     const e = byRange ? i : ids[i];
-    if (kind[e] === BodyKind.none || cellOf[i] >= 0) continue;
+    if (kind[e] === BodyKind.none || rowOf[i] >= 0) continue;
     restoreBody(s, e, minX, minY, maxX, maxY);
   }
 };

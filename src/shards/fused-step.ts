@@ -20,7 +20,8 @@
  * party), its progress tag (`(epoch << 2) | phases done`), and its own µs per phase.
  */
 import { stepCommitRows } from '../physics/collide-kernel.js';
-import { buildRows, guardStageIds } from '../physics/grid-build.js';
+import { buildRows } from '../physics/grid-build.js';
+import { guardStageIds } from '../physics/guard-stage.js';
 import { C, MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
 
 /** Header: parties this step. */

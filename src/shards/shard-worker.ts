@@ -7,7 +7,8 @@
  */
 import { stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { commitRows } from '../physics/copy-back.js';
-import { buildRows, guardStageIds } from '../physics/grid-build.js';
+import { buildRows } from '../physics/grid-build.js';
+import { guardStageIds } from '../physics/guard-stage.js';
 import { MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
 import { bandScratch, runParty, type PartyContext } from './fused-step.js';
 import {
