@@ -47,9 +47,10 @@ export const planRows = (s: PhysicsShared, parts: number): number => {
  * Sort the staged bodies of rows [rowStart, rowEnd) into cell order and write the grid arrays of
  * those rows (see module doc). A row's staged bodies are one run per id partition
  * (`stageBase` / `rowCounts`, partitions in order: ids ascending). A row is sorted by column
- * stably (ids stay ascending inside a cell): a sparse row (at most side / 8 bodies) by insertion,
- * and the kernels find its cells by column (`sortedCx`), so a sparse world's millions of empty
- * cells are never written; a dense row by counting over its columns, writing its cells'
+ * stably (ids stay ascending inside a cell) by counting per column: a sparse row (at most side / 8
+ * bodies) visits only its occupied columns (its occupancy bits, `rowBits`, set by the count), and
+ * the kernels find its cells by column (`sortedCx`), so a sparse world's millions of empty cells
+ * are never written; a dense row visits every column, writing its cells'
  * `cellStart` (`rowDense` 1), which the kernels index (a search per body costs more than the row's
  * cell pass there). Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
@@ -75,20 +76,14 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     bits = s.rowBits,
     words = rowWords(side),
     slotOf = prm[P.slotOf] === 1 ? s.slotOf : null;
-  // Per-column counters of one row (L1-sized) for dense rows; the stage words of a sparse row's
-  // bodies (insertion sort of at most side / 8 bodies). One small array each per call (per band).
+  // Per-column counters then cursors of one row (L1-sized; zero between rows).
   const count = new Int32Array(side);
-  const src = new Int32Array((side >> 3) + 1);
-  // Sort keys of a sparse row: column << shift | arrival index (unique, so the sort is stable; side
-  // is below 2^16 — side² cells are allocated — so a key fits 31 bits), compared without indirection.
-  const keys = new Int32Array((side >> 3) + 1);
-  const shift = 32 - Math.clz32(side >> 3),
-    low = (1 << shift) - 1;
   for (let gy = rowStart; gy < rowEnd; gy++) {
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
     const n = re - rs;
-    bits.fill(0, gy * words, gy * words + words);
+    const rb = gy * words;
+    bits.fill(0, rb, rb + words);
     if (n === 0) {
       rowWork[gy] = 0;
       rowMax[gy] = 0;
@@ -96,69 +91,71 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       continue;
     }
     rowDense[gy] = n <= side >> 3 ? 0 : 1;
+    // Count the row's bodies per column (runs in partition order), setting the occupancy bits.
+    for (let p = 0; p < parts; p++) {
+      const b = stageBase[p * side + gy];
+      for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
+        const cx = stageI[j * STAGE_STRIDE + 5] & CX_MASK;
+        if (count[cx]++ === 0) bits[rb + (cx >> 5)] |= 1 << (cx & 31);
+      }
+    }
+    // Each occupied column's first slot (columns ascending), and the row work = Σ over cells of
+    // k × (1 + min(k, cap)), k a cell's bodies. A sparse row (at most side / 8 bodies) visits only
+    // its occupied columns (the bits, lowest first); a dense one every column, writing its cells'
+    // `cellStart` too (the kernels index them instead of searching).
+    let acc = rs,
+      w = 0,
+      most = 0;
     if (n <= side >> 3) {
-      // Stable insertion sort of the row's stage words by column (runs in partition order).
-      let m = 0;
-      for (let p = 0; p < parts; p++) {
-        const b = stageBase[p * side + gy];
-        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
-          const q = j * STAGE_STRIDE;
-          const key = ((stageI[q + 5] & CX_MASK) << shift) | m;
-          src[m] = q;
-          let k = m++;
-          while (k > 0 && keys[k - 1] > key) {
-            keys[k] = keys[k - 1];
-            k--;
-          }
-          keys[k] = key;
+      for (let wi = 0; wi < words; wi++) {
+        let v = bits[rb + wi] | 0;
+        while (v !== 0) {
+          const lowBit = v & -v;
+          v ^= lowBit;
+          const cx = (wi << 5) + 31 - Math.clz32(lowBit);
+          const k = count[cx];
+          count[cx] = acc;
+          acc += k;
+          w += k * (1 + (k < cap ? k : cap));
+          if (k > most) most = k;
         }
       }
-      for (let i = 0; i < n; i++) place(src[keys[i] & low], rs + i, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
     } else {
-      count.fill(0);
-      for (let p = 0; p < parts; p++) {
-        const b = stageBase[p * side + gy];
-        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++;
-      }
-      // Dense row: its cells' first slots too (the kernels index them instead of searching).
       const base = gy * side;
-      let acc = rs;
       for (let cx = 0; cx < side; cx++) {
         const k = count[cx];
         cellStart[base + cx] = acc;
         count[cx] = acc;
         acc += k;
+        w += k * (1 + (k < cap ? k : cap));
+        if (k > most) most = k;
       }
-      for (let p = 0; p < parts; p++) {
-        const b = stageBase[p * side + gy];
-        for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
-          const q = j * STAGE_STRIDE;
-          place(q, count[stageI[q + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
+    }
+    // Stable placement: a column's bodies in arrival order (ids ascending).
+    for (let p = 0; p < parts; p++) {
+      const b = stageBase[p * side + gy];
+      for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++)
+        place(j, count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
+    }
+    // The cursors back to zero for the next row: the occupied columns (sparse), or all (dense).
+    if (n <= side >> 3) {
+      for (let wi = 0; wi < words; wi++) {
+        let v = bits[rb + wi] | 0;
+        while (v !== 0) {
+          const lowBit = v & -v;
+          v ^= lowBit;
+          count[(wi << 5) + 31 - Math.clz32(lowBit)] = 0;
         }
       }
-    }
-    // Row work = Σ over cells of k × (1 + min(k, cap)), k a cell's bodies (runs of one column);
-    // the row's occupancy bits.
-    let w = 0,
-      most = 0;
-    for (let i = rs; i < re; ) {
-      const cx = sortedCx[i];
-      bits[gy * words + (cx >> 5)] |= 1 << (cx & 31);
-      let j = i + 1;
-      while (j < re && sortedCx[j] === cx) j++;
-      const k = j - i;
-      w += k * (1 + (k < cap ? k : cap));
-      if (k > most) most = k;
-      i = j;
-    }
+    } else count.fill(0);
     rowWork[gy] = w;
     rowMax[gy] = most;
   }
 };
 
-/** Copy the staged body at stage word `q` into grid slot `k`. */
+/** Copy the staged body at stage slot `j` into grid slot `k`. */
 const place = (
-  q: number,
+  j: number,
   k: number,
   stage: Float32Array,
   stageI: Int32Array,
@@ -169,8 +166,9 @@ const place = (
   items: Int32Array,
   slotOf: Int32Array | null,
 ): void => {
+  const q = j * STAGE_STRIDE;
   const w = stageI[q + 5];
-  if (slotOf !== null) slotOf[(q / STAGE_STRIDE) | 0] = k;
+  if (slotOf !== null) slotOf[j] = k;
   sortedCx[k] = w & CX_MASK;
   const o = k << 2;
   srt[o] = stage[q];
