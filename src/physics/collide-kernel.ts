@@ -142,28 +142,30 @@ const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: 
         y0 = srt[q + 1];
       let pushX = 0,
         pushY = 0;
-      // A body alone in its 3×3 cells (most, in a sparse world) has no pair to examine: its own
-      // row's slots are in column order (the next ones either side tell), the other rows' cells
-      // are in the occupancy bits. Skipping the scan changes nothing (no push, no pair, no cap).
-      let crowd = cap > 0 && ((b > rowSlot[cy] && sortedCx[b - 1] >= xLo) || (b + 1 < bEnd && sortedCx[b + 1] <= xHi));
-      if (cap > 0 && !crowd)
+      // Which of the (up to 3) neighbouring rows hold another body in its columns: its own row's
+      // slots are in column order (the next ones either side tell), the other rows' cells are in
+      // the occupancy bits. A row without one is not scanned (it would add no push, no pair, no
+      // cap), so a body alone in its 3×3 cells — most, in a sparse world — skips the whole scan.
+      let near = 0;
+      if (cap > 0)
         for (let ny = yLo; ny <= yHi; ny++) {
-          if (ny === cy) continue;
+          if (ny === cy) {
+            if ((b > rowSlot[cy] && sortedCx[b - 1] >= xLo) || (b + 1 < bEnd && sortedCx[b + 1] <= xHi)) near |= 1 << (ny - yLo);
+            continue;
+          }
           const w = ny * words + (xLo >> 5),
             sh = xLo & 31,
             width = xHi - xLo + 1;
           let v = rowBits[w] >>> sh;
           if (sh + width > 32) v |= rowBits[w + 1] << (32 - sh);
-          if ((v & ((1 << width) - 1)) !== 0) {
-            crowd = true;
-            break;
-          }
+          if ((v & ((1 << width) - 1)) !== 0) near |= 1 << (ny - yLo);
         }
-      if (crowd) {
+      if (near !== 0) {
         let hitCap = 0;
         for (let ny = yLo; ny <= yHi; ny++) {
           const i = ny - yLo,
             rEnd = rowSlot[ny + 1];
+          if (((near >> i) & 1) === 0) continue;
           let a: number, z: number;
           if (rowDense[ny] === 1) {
             // Dense row: its cells' first slots are indexed.
