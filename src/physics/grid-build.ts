@@ -14,9 +14,7 @@
  *                dense row's cells). Rows are independent: any partition of the rows gives the
  *                same arrays.
  *
- *   stage: 6 words per body (layout in src/physics/guard-stage.ts). With `params[P.slotOf]` 1, for
- *   the copy-back in list order: each list position's stage slot in `stageOf` (the staging pass)
- *   and each stage slot's grid slot in `slotOf` (the build).
+ *   stage: 6 words per body (layout in src/physics/guard-stage.ts).
  */
 import { CX_MASK, FLAGS_SHIFT, STAGE_STRIDE, STEPS_SHIFT } from './guard-stage.js';
 import { P, rowWords, type PhysicsShared } from './physics-types.js';
@@ -74,8 +72,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     stageBase = s.stageBase,
     rowCounts = s.rowCounts,
     bits = s.rowBits,
-    words = rowWords(side),
-    slotOf = prm[P.slotOf] === 1 ? s.slotOf : null;
+    words = rowWords(side);
   // Per-column counters then cursors of one row (L1-sized; zero between rows).
   const count = new Int32Array(side);
   for (let gy = rowStart; gy < rowEnd; gy++) {
@@ -135,7 +132,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     for (let p = 0; p < parts; p++) {
       const b = stageBase[p * side + gy];
       for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++)
-        place(j, count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items, slotOf);
+        place(j, count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items);
     }
     // The cursors back to zero for the next row: the occupied columns (sparse), or all (dense).
     if (n <= side >> 3) {
@@ -164,11 +161,9 @@ const place = (
   steps: Uint8Array,
   sortedCx: Int32Array,
   items: Int32Array,
-  slotOf: Int32Array | null,
 ): void => {
   const q = j * STAGE_STRIDE;
   const w = stageI[q + 5];
-  if (slotOf !== null) slotOf[j] = k;
   sortedCx[k] = w & CX_MASK;
   const o = k << 2;
   srt[o] = stage[q];

@@ -209,12 +209,10 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     counts[gy] = acc;
     acc += k;
   }
-  const stageOf = prm[P.slotOf] === 1 ? s.stageOf : null;
   for (let i = idLo; i < idHi; i++) {
     const gy = rowOf[i];
     if (gy < 0) continue;
     const j = counts[gy]++;
-    if (stageOf !== null) stageOf[i] = j;
     const q = j * STAGE_STRIDE;
     const g = i * GUARDED_STRIDE;
     stage[q] = gd[g];

@@ -18,7 +18,7 @@
  */
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
-import { COMMIT_LIST_MAX, commitList, commitRows } from './copy-back.js';
+import { commitRows } from './copy-back.js';
 import { buildRows, planRows } from './grid-build.js';
 import { GUARDED_STRIDE, guardStageIds, STAGE_STRIDE } from './guard-stage.js';
 import { restoreQuarantined } from './quarantine.js';
@@ -173,8 +173,6 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     stage: new Float32Array(stageBuf),
     stageI: new Int32Array(stageBuf),
     rowOf: i32(n, -1),
-    stageOf: i32(n),
-    slotOf: i32(n),
     guardBits: new Uint8Array(new SharedArrayBuffer(n)),
     guarded: new Float32Array(guardedBuf),
     guardedI: new Int32Array(guardedBuf),
@@ -244,8 +242,6 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   beginStep(ps, step, dt);
-  // A listed step small enough for `out` to stay in cache copies back in list order (commitStep).
-  if (!byRange(ps) && ps.idCount - ps.idStart <= COMMIT_LIST_MAX) ps.shared.params[P.slotOf] = 1;
   guardStageIds(ps.shared, ps.idStart, ps.idCount, 0);
   ps.stats.lastBodies = planRows(ps.shared, 1);
 };
@@ -256,7 +252,6 @@ export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
   s.params[P.dt] = dt;
   s.params[P.step] = step;
   s.counters.fill(0);
-  s.params[P.slotOf] = 0;
   if (ps.idsListed) {
     ps.idStart = 0;
     s.params[P.byRange] = 0;
@@ -268,8 +263,6 @@ export const beginStep = (ps: PhysicsState, step: number, dt: number): void => {
   }
   ps.idsListed = false;
 };
-
-const byRange = (ps: PhysicsState): boolean => ps.shared.params[P.byRange] === 1;
 
 /**
  * The caller has written this step's bodies into `shared.ids[0..count)` — ids ascending, no
@@ -360,10 +353,7 @@ const splitRows = (w: Float64Array, side: number, parts: number, out: Int32Array
  */
 export const commitStep = (ps: PhysicsState, partitions: number, copied = false): void => {
   const s = ps.shared;
-  if (copied) {
-    // the shards copied back already
-  } else if (s.params[P.slotOf] === 1) commitList(s, ps.idStart, ps.idCount);
-  else commitRows(s, 0, ps.side);
+  if (!copied) commitRows(s, 0, ps.side);
   let quarantined = 0;
   for (let p = 0; p < Math.max(1, partitions); p++) quarantined += s.counters[p * C.stride + C.quarantined];
   if (quarantined > 0) restoreQuarantined(s, ps.idStart, ps.idCount);

@@ -54,9 +54,7 @@ export const P = {
    * listing pass on the main thread); 0: they walk `ids` (level of detail lists them).
    */
   byRange: 17,
-  /** 1: the grid build writes `slotOf` (the step copies back in list order: src/physics/copy-back.ts `commitList`). */
-  slotOf: 18,
-  count: 19,
+  count: 18,
 } as const;
 
 /** Per-partition counters (float64, `counters[slot * C.stride + C.x]`). */
@@ -171,12 +169,6 @@ export interface PhysicsShared {
    */
   stage: Float32Array;
   stageI: Int32Array;
-  /**
-   * When `params[P.slotOf]` is 1 (copy-back in list order): the stage slot of each list position
-   * (`stageOf`, by the staging pass) and the grid slot of each stage slot (`slotOf`, by the build).
-   */
-  stageOf: Int32Array;
-  slotOf: Int32Array;
   /** Grid row of each body of this step by list position (-1: quarantined or not a body), written by the guard. */
   rowOf: Int32Array;
   /** What the guard found wrong with each body this step (0 = nothing; bits of guard-stage.ts `QUARANTINED`...). */
