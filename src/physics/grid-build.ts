@@ -46,7 +46,8 @@ export const planRows = (s: PhysicsShared, parts: number): number => {
  * those rows (see module doc). A row's staged bodies are one run per id partition
  * (`stageBase` / `rowCounts`, partitions in order: ids ascending). A row is sorted by column
  * stably (ids stay ascending inside a cell) by counting per column: a sparse row (at most side / 8
- * bodies) visits only its occupied columns (its occupancy bits, `rowBits`, set by the count), and
+ * bodies) visits only its occupied columns (its occupancy bits, set by the count, then written to
+ * `rowBits`), and
  * the kernels find its cells by column (`sortedCx`), so a sparse world's millions of empty cells
  * are never written; a dense row visits every column, writing its cells'
  * `cellStart` (`rowDense` 1), which the kernels index (a search per body costs more than the row's
@@ -75,13 +76,16 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     words = rowWords(side);
   // Per-column counters then cursors of one row (L1-sized; zero between rows).
   const count = new Int32Array(side);
+  // The row's occupancy bits, built here (thread-local) and then written whole into `rowBits`: a
+  // late run of the same band (a re-run after a missed deadline) never sees them half-built.
+  const occ = new Int32Array(words);
   for (let gy = rowStart; gy < rowEnd; gy++) {
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];
     const n = re - rs;
     const rb = gy * words;
-    bits.fill(0, rb, rb + words);
     if (n === 0) {
+      bits.fill(0, rb, rb + words);
       rowWork[gy] = 0;
       rowMax[gy] = 0;
       rowDense[gy] = 0;
@@ -93,7 +97,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       const b = stageBase[p * side + gy];
       for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++) {
         const cx = stageI[j * STAGE_STRIDE + 5] & CX_MASK;
-        if (count[cx]++ === 0) bits[rb + (cx >> 5)] |= 1 << (cx & 31);
+        if (count[cx]++ === 0) occ[cx >> 5] |= 1 << (cx & 31);
       }
     }
     // Each occupied column's first slot (columns ascending), and the row work = Σ over cells of
@@ -105,7 +109,7 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       most = 0;
     if (n <= side >> 3) {
       for (let wi = 0; wi < words; wi++) {
-        let v = bits[rb + wi] | 0;
+        let v = occ[wi];
         while (v !== 0) {
           const lowBit = v & -v;
           v ^= lowBit;
@@ -134,17 +138,23 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
       for (let j = b, jEnd = b + rowCounts[p * side + gy]; j < jEnd; j++)
         place(j, count[stageI[j * STAGE_STRIDE + 5] & CX_MASK]++, stage, stageI, srt, flags, steps, sortedCx, items);
     }
-    // The cursors back to zero for the next row: the occupied columns (sparse), or all (dense).
+    // The row's bits out; the cursors and bits back to zero for the next row: the occupied columns
+    // (sparse), or all (dense).
+    for (let wi = 0; wi < words; wi++) bits[rb + wi] = occ[wi];
     if (n <= side >> 3) {
       for (let wi = 0; wi < words; wi++) {
-        let v = bits[rb + wi] | 0;
+        let v = occ[wi];
+        occ[wi] = 0;
         while (v !== 0) {
           const lowBit = v & -v;
           v ^= lowBit;
           count[(wi << 5) + 31 - Math.clz32(lowBit)] = 0;
         }
       }
-    } else count.fill(0);
+    } else {
+      count.fill(0);
+      occ.fill(0);
+    }
     rowWork[gy] = w;
     rowMax[gy] = most;
   }
