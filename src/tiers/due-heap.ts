@@ -190,25 +190,6 @@ export const popDue = (x: DueIndex, T: DueTierFields, t: number, now: number, li
 };
 
 /**
- * Entries of `h` with `key ≤ now` (live or not), counted up to `cap`: keys only, no store reads
- * (an upper bound of the live due count, cheap when few are due). Same walk as {@link countDue}.
- */
-export const countDueKeys = (h: DueHeap, now: number, cap: number, stack: Int32Array): number => {
-  const { keys, size } = h;
-  let d = 0,
-    sp = 0;
-  if (cap > 0 && size > 0 && keys[0] <= now) stack[sp++] = 0;
-  while (sp > 0 && d < cap) {
-    const i = stack[--sp];
-    d++;
-    const c = 2 * i + 1;
-    if (c + 1 < size && keys[c + 1] <= now) stack[sp++] = c + 1;
-    if (c < size && keys[c] <= now) stack[sp++] = c;
-  }
-  return d;
-};
-
-/**
  * Count the live due entries of tier `t` (`key ≤ now`), up to `limit`, without removing any: a
  * depth-first walk of the heap's due part (a node's children are never smaller than it, so the due
  * entries form a subtree at the root). Live as in {@link popDue}; a duplicate live entry (same id,

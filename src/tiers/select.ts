@@ -22,7 +22,7 @@ import type { SchedulerConfig } from '../config/scheduler-config.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { query } from 'bitecs';
-import { countDue, countDueKeys, flushTicked, heapPush, popDue, rebuildDueHeap } from './due-heap.js';
+import { countDue, flushTicked, heapPush, popDue, rebuildDueHeap } from './due-heap.js';
 import { growSelected } from './tier-state.js';
 
 /** Dead due entries a count may walk past (beyond 2 × L) before the selection pops that tier instead. */
@@ -125,18 +125,18 @@ export const selectDue = (world: TiersWorld, ctx: StepContext): void => {
   // heap: popping all L and pushing back the L − q_t not taken cost ≈ 2 heap operations per
   // backlogged NPC per step (3-5 ms in one step at 100k NPCs when a pass promotes thousands). A
   // tier with many dead due entries is popped instead (that drops them for good).
-  // When the due entries (live or dead, counted on keys alone) fit in the budget, every live one is
-  // taken (Σ D_t ≤ B gives q_t = D_t): they are popped at once, as nothing goes back.
+  // Without a backlog at the last selection every due NPC is usually taken (Σ D_t ≤ B gives
+  // q_t = D_t): they are popped at once, as before (a backlog that appears is pushed back once).
+  const st = world.tierStats;
   const popped = s.duePopped;
-  let upper = 0;
-  for (let t = 0; t < 4 && upper <= B; t++) upper += countDueKeys(s.dueHeap[t], now, B + 1 - upper, s.dueStack);
+  const o = st.overduePerTier;
+  const backlog = o[0] + o[1] + o[2] + o[3] > 0;
   for (let t = 0; t < 4; t++) {
-    const c = upper <= B ? -1 : countDue(s, T, t, now, L, 2 * L + COUNT_DUE_SLACK, s.dueMark, s.dueStack, due, t * L);
+    const c = backlog ? countDue(s, T, t, now, L, 2 * L + COUNT_DUE_SLACK, s.dueMark, s.dueStack, due, t * L) : -1;
     popped[t] = c < 0 ? 1 : 0;
     dueCounts[t] = c < 0 ? popDue(s, T, t, now, L, due, t * L) : c;
   }
   computeQuotas(dueCounts, ctx.budgets.npcTicks, sim.maxNpcTicksPerStep, sim.detailedReserve, sim.tierMinShare, quotas, ceiling);
-  const st = world.tierStats;
   const nextTickAt = T.nextTickAt;
   let k = 0;
   for (let t = 0; t < 4; t++) {
