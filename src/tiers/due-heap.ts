@@ -116,6 +116,11 @@ export interface DueIndex {
   selectedPending: boolean;
   /** The heaps hold every non-frozen NPC (false in a new or restored world until a full pass or selection rebuilds them). */
   heapsBuilt: boolean;
+  /** Scratch of {@link countDue}: a mark per entity (all 0 between calls) and the walk's stack. */
+  dueMark: Uint8Array;
+  dueStack: Int32Array;
+  /** Scratch of the selection: 1 for a tier whose due entries it popped to count them (fallback of {@link countDue}). */
+  duePopped: Uint8Array;
 }
 
 /** The Tier store fields the heaps read. */
@@ -160,10 +165,10 @@ export const flushTicked = (x: DueIndex, T: DueTierFields): void => {
 };
 
 /**
- * Pop up to `limit` live entries of tier `t` that are due (`key ≤ now`) into `out`, smallest
+ * Pop up to `limit` live entries of tier `t` that are due (`key ≤ now`) into `out[base ..)`, smallest
  * (key, id) first; returns how many. Dead entries met on the way are dropped.
  */
-export const popDue = (x: DueIndex, T: DueTierFields, t: number, now: number, limit: number, out: Int32Array): number => {
+export const popDue = (x: DueIndex, T: DueTierFields, t: number, now: number, limit: number, out: Int32Array, base = 0): number => {
   const h = x.dueHeap[t];
   const { tier, frozen, nextTickAt } = T;
   let d = 0,
@@ -179,14 +184,64 @@ export const popDue = (x: DueIndex, T: DueTierFields, t: number, now: number, li
     lastK = k;
     // Dead: left the tier, frozen, or rescheduled since (its live entry carries the new key).
     if (tier[e] !== t || frozen[e] !== 0 || nextTickAt[e] !== k) continue;
-    out[d++] = e;
+    out[base + d++] = e;
   }
   return d;
 };
 
+/**
+ * Count the live due entries of tier `t` (`key ≤ now`), up to `limit`, without removing any: a
+ * depth-first walk of the heap's due part (a node's children are never smaller than it, so the due
+ * entries form a subtree at the root). Live as in {@link popDue}; a duplicate live entry (same id,
+ * hence same key) counts once, through `mark` (per entity, all 0 on entry and on return). The
+ * counted ids go to `out[base ..)` (scratch). `stack` needs one slot per heap level (64 suffice).
+ * Returns -1 once more than `maxVisits` entries were looked at (many dead due entries: the caller
+ * pops instead, which drops them for good). Equal to what {@link popDue} with `limit` would return.
+ */
+export const countDue = (
+  x: DueIndex,
+  T: DueTierFields,
+  t: number,
+  now: number,
+  limit: number,
+  maxVisits: number,
+  mark: Uint8Array,
+  stack: Int32Array,
+  out: Int32Array,
+  base: number,
+): number => {
+  const h = x.dueHeap[t];
+  const { ids, keys, size } = h;
+  const { tier, frozen, nextTickAt } = T;
+  let d = 0,
+    visits = 0,
+    sp = 0;
+  if (limit > 0 && size > 0 && keys[0] <= now) stack[sp++] = 0;
+  while (sp > 0 && d < limit) {
+    const i = stack[--sp];
+    if (++visits > maxVisits) {
+      d = -1 - d; // unmark below, then report -1
+      break;
+    }
+    const e = ids[i],
+      k = keys[i];
+    if (tier[e] === t && frozen[e] === 0 && nextTickAt[e] === k && mark[e] === 0) {
+      mark[e] = 1;
+      out[base + d++] = e;
+    }
+    // LIFO, right child below left: the stack holds at most one pending sibling per level.
+    const c = 2 * i + 1;
+    if (c + 1 < size && keys[c + 1] <= now) stack[sp++] = c + 1;
+    if (c < size && keys[c] <= now) stack[sp++] = c;
+  }
+  const n = d < 0 ? -1 - d : d;
+  for (let j = 0; j < n; j++) mark[out[base + j]] = 0;
+  return d < 0 ? -1 : d;
+};
+
 /** Bytes of the heaps' typed arrays. */
 export const dueIndexBytes = (x: DueIndex): number => {
-  let b = x.rescheduled.byteLength;
+  let b = x.rescheduled.byteLength + x.dueMark.byteLength + x.dueStack.byteLength;
   for (const h of x.dueHeap) b += h.ids.byteLength + h.keys.byteLength;
   return b;
 };

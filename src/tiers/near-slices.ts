@@ -27,6 +27,7 @@ import { query } from 'bitecs';
 import { beginPlace, beginScan, capsNear, commitNear, endNear, nextNearRange, placeRange, scanPlayers } from './tier-near.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { refreshUpper } from './coarse-movement.js';
+import { playersPerDisc } from './npc-nearest.js';
 
 /**
  * `npcSim.nearPhase` values (saved in checkpoints). `caps` keeps the value 3 of the former
@@ -57,6 +58,60 @@ export const scanParts = (world: TiersWorld, players: number): number => {
   const area = g.cols * g.rows * cs * cs;
   const checks = area > 0 ? (players * g.n * Math.PI * R * R) / area : 0;
   return Math.min(base * NEAR_SCAN_MAX_FACTOR, Math.max(base, Math.ceil(checks / Math.max(1, s.nearScanChecks))));
+};
+
+/**
+ * Cost of a slot's first offer in a pass relative to a player's other scan work: a first offer
+ * always reads the NPC's position (a cache miss by entity id), a later one mostly skips it
+ * (src/tiers/tier-near.ts `scanDiscNear`). Measured at 100k NPCs + 1k players: the first of 10
+ * even scan slices cost ≈ 2.8 ms, the later ones ≈ 1.3.
+ */
+const SCAN_FIRST_OFFER_WEIGHT = 1.75;
+
+/** Fewest expected players per NPC disc from which scan slices are sized by {@link scanWork}. */
+const SCAN_WEIGHTED_MIN_LAMBDA = 2;
+
+/**
+ * Work of scanning the first `i` of `n` players, λ expected players per NPC disc: a unit per player,
+ * plus the first offers — after `i` random players a slot was offered with probability
+ * 1 − e^(−λ i / n), and a player brings `λ`'s share of them.
+ */
+const scanWork = (i: number, n: number, lam: number): number => i + SCAN_FIRST_OFFER_WEIGHT * (n / lam) * (1 - Math.exp((-lam * i) / n));
+
+/**
+ * End of the scan slice that starts at player `from` of `n` (`parts` slices): equal slices of
+ * players, or — where every NPC disc holds many players (λ ≥ {@link SCAN_WEIGHTED_MIN_LAMBDA}) —
+ * equal slices of {@link scanWork}, so the first slices (mostly first offers) take fewer players
+ * and no step of the scan costs twice another. A function of (from, n, the grid, the config):
+ * a pass continued from a checkpoint slices the same way; never more than `parts` slices.
+ */
+const scanSliceEnd = (world: TiersWorld, from: number, n: number, parts: number): number => {
+  const tiers = world.config.simulation.tiers;
+  const R = Math.max(tiers.detailed.radius, tiers.active.radius, tiers.ambient.radius) + world.config.simulation.tierHysteresis;
+  const lam = playersPerDisc(world, n, R);
+  if (!(lam >= SCAN_WEIGHTED_MIN_LAMBDA)) return Math.min(n, from + per(n, parts));
+  const target = scanWork(from, n, lam) + scanWork(n, n, lam) / Math.max(1, parts);
+  let lo = from + 1,
+    hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (scanWork(mid, n, lam) >= target) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.min(n, lo);
+};
+
+/**
+ * End of the next-near-set slice that starts at candidate `from` of `total` (`parts` slices): the
+ * first slice also sorts the upper tiers' members for coarse movement (`refreshUpper`: ≈ 0.8 ms at
+ * 100k NPCs, as much as half the candidates), so it takes half an even share and the others split
+ * the rest. The next near set does not depend on where slices end.
+ */
+const nextSliceEnd = (from: number, total: number, parts: number): number => {
+  if (parts < 2) return Math.min(total, from + per(total, parts));
+  const first = Math.max(1, Math.ceil(total / (2 * parts)));
+  if (from === 0) return Math.min(total, first);
+  return Math.min(total, from + per(total - first, parts - 1));
 };
 
 /** Cap tiers 0–1 and tier 2 in two steps? (`npcSim.nearCapsSplitMin`, src/tiers/tier-state.ts `NEAR_CAPS_SPLIT_MIN`.) */
@@ -100,7 +155,7 @@ export const stepNearSlices = (world: TiersWorld): void => {
   switch (s.nearPhase) {
     case NearPhase.scan: {
       const n = s.nearTotal;
-      const end = Math.min(n, s.nearCursor + per(n, scanParts(world, n)));
+      const end = scanSliceEnd(world, s.nearCursor, n, scanParts(world, n));
       scanPlayers(world, s.scanList, s.nearCursor, end);
       s.nearCursor = end;
       if (end >= n) {
@@ -149,7 +204,7 @@ export const stepNearSlices = (world: TiersWorld): void => {
     }
     case NearPhase.next: {
       if (s.nearCursor === 0) refreshUpper(world);
-      const end = Math.min(s.nearTotal, s.nearCursor + per(s.nearTotal, s.nearNextParts));
+      const end = nextSliceEnd(s.nearCursor, s.nearTotal, s.nearNextParts);
       nextNearRange(world, s.nearCursor, end);
       s.nearCursor = end;
       if (end >= s.nearTotal) {

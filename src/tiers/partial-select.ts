@@ -128,3 +128,72 @@ export const keepNearest = (
     keys[w++] = tmpKeys[k];
   }
 };
+
+/**
+ * {@link keepNearest} for a cap that demotes into a list: `ids[0..cap)` (and `keys`) end up exactly
+ * as {@link keepNearest} leaves them, and the `n − cap` others are appended to `next[nk..)` (their
+ * keys to `nextKeys`, unless null) straight from the partition — the same set {@link keepNearest}
+ * leaves in `ids[cap..n)`, in another order, without its two extra copies (≈ 80k entries per cap
+ * at 100k NPCs + 1k players). Returns the new length of `next`; `next` must have room for them.
+ */
+export const keepNearestInto = (
+  ids: Int32Array,
+  keys: Float32Array,
+  n: number,
+  cap: number,
+  maxKey: number,
+  exact: ArrayLike<number>,
+  hist: Int32Array,
+  tmp: Int32Array,
+  next: Int32Array,
+  nextKeys: Float32Array | null,
+  nk: number,
+): number => {
+  if (cap >= n) return nk;
+  const NB = hist.length;
+  const scale = maxKey > 0 ? NB / maxKey : 0;
+  hist.fill(0);
+  for (let k = 0; k < n; k++) {
+    let b = (keys[k] * scale) | 0;
+    if (b >= NB) b = NB - 1;
+    hist[b]++;
+  }
+  let below = 0,
+    bstar = 0;
+  for (let b = 0; b < NB; b++) {
+    if (below + hist[b] >= cap) {
+      bstar = b;
+      break;
+    }
+    below += hist[b];
+  }
+  let w = 0,
+    nb = 0;
+  for (let k = 0; k < n; k++) {
+    const key = keys[k];
+    let b = (key * scale) | 0;
+    if (b >= NB) b = NB - 1;
+    const e = ids[k];
+    if (b < bstar) {
+      ids[w] = e;
+      keys[w++] = key;
+    } else if (b === bstar) tmp[nb++] = e;
+    else {
+      if (nextKeys !== null) nextKeys[nk] = key;
+      next[nk++] = e;
+    }
+  }
+  const keep = cap - below;
+  partialSelect(tmp, 0, nb, keep, exact);
+  for (let k = 0; k < keep; k++) {
+    const e = tmp[k];
+    ids[w] = e;
+    keys[w++] = exact[e];
+  }
+  for (let k = keep; k < nb; k++) {
+    const e = tmp[k];
+    if (nextKeys !== null) nextKeys[nk] = exact[e];
+    next[nk++] = e;
+  }
+  return nk;
+};

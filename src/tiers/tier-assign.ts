@@ -12,7 +12,7 @@ import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { clampCell } from './grid-build.js';
 import type { Grid } from './spatial-index.js';
-import { keepNearest, partialSelect } from './partial-select.js';
+import { keepNearest, keepNearestInto, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
@@ -231,11 +231,16 @@ export const capUpperTiers = (world: TiersWorld, from = 0, to = 3): void => {
     const tmpKeys = growTmpKeys(s, n);
     growSelected(s, n); // keepNearest's id scratch (last step's selection was flushed above)
     const nf = anyFloor ? floorFirst(list, key, n, floorTier, R) : 0;
-    if (nf === 0) keepNearest(list, key, n, cap, R, dist, s.hist, s.selected, tmpKeys);
-    else if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, tmpKeys);
-    else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, tmpKeys);
     const next = lists[t + 1],
       nextKey = keys[t + 1] ?? key;
+    if (nf === 0) {
+      // No floors: the demoted go straight into the next tier's list (same sets, no extra copies).
+      cnt[t + 1] = keepNearestInto(list, key, n, cap, R, dist, s.hist, s.selected, next, t < 2 ? nextKey : null, cnt[t + 1]);
+      cnt[t] = cap;
+      continue;
+    }
+    if (nf >= cap) keepNearest(list, key, nf, cap, R, dist, s.hist, s.selected, tmpKeys);
+    else keepNearest(list.subarray(nf), key.subarray(nf), n - nf, cap - nf, R, dist, s.hist, s.selected, tmpKeys);
     for (let j = cap; j < n; j++) {
       const k = cnt[t + 1]++;
       next[k] = list[j];

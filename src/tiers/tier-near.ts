@@ -103,12 +103,16 @@ const deriveNear = (world: TiersWorld): void => {
 
 /**
  * Offer player `p` at (x, y) as nearest to every NPC in the (stale) grid whose current position
- * is within R; slots are pre-filtered on their grid position with R + margin (`Rm`). Slot-
+ * is within R; slots are pre-filtered on their grid position with R + margin. Slot-
  * indexed scratch (sequential): `best2[j]` squared distance, `slotNearest[j]` player (-1
- * untouched); newly touched slots are appended to `s.touched`. Returns the new touched count.
+ * untouched); newly touched slots are appended to `s.touched`. `M`: the grid's movement margin. Returns the new touched count.
  */
-const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, Rm: number, p: number, c: number): number => {
+const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, M: number, p: number, c: number): number => {
   const s = world.npcSim;
+  const Rm = R + M;
+  // Lower bound of a slot's current distance: its grid distance − the movement margin (− slack
+  // for the rounding of the two distances, far below float32 positions' ulp).
+  const Mlb = M + 1e-6 * (1 + R + M);
   const { cols, rows, minX, minY, inv, cellStart, items, itemX, itemY } = g;
   const px = world.stores.Position.x,
     py = world.stores.Position.y;
@@ -133,12 +137,23 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
     for (let j = cellStart[cy * cols + cx0], end = cellStart[cy * cols + cx1 + 1]; j < end; j++) {
       const gx = itemX[j] - x,
         gy = itemY[j] - y;
-      if (gx * gx + gy * gy > Rm2) continue;
+      const g2 = gx * gx + gy * gy;
+      if (g2 > Rm2) continue;
+      // A slot already offered a nearer player keeps it unless this one can be strictly nearer:
+      // the current distance is at least √g2 − margin, so when that bound's square reaches the
+      // stored value the exact check below would fail — skip it and the position reads (cache
+      // misses by entity id). Same result, fewer reads: an NPC is offered ≈ 7 players per pass at
+      // 100k NPCs + 1k players, most of them farther than the best so far.
+      const b = best2[j];
+      if (b < Infinity) {
+        const lb = Math.sqrt(g2) - Mlb;
+        if (lb > 0 && lb * lb >= b) continue;
+      }
       const e = items[j];
       const dx = px[e] - x,
         ey = py[e] - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < best2[j]) {
+      if (d2 <= R2 && d2 < b) {
         if (near[j] === -1) {
           if (c >= s.touched.length) s.touched = growInt32(s.touched, c + 1);
           s.touched[c++] = j;
@@ -192,14 +207,14 @@ export const scanPlayers = (world: TiersWorld, players: ArrayLike<number>, from:
   const { Position, Player } = world.stores;
   const R = Math.max(sim.tiers.detailed.radius, sim.tiers.active.radius, sim.tiers.ambient.radius) + sim.tierHysteresis;
   const g = world.spatial.npcGrid;
-  const Rm = R + world.spatial.margin();
+  const M = world.spatial.margin();
   const end = Math.min(to, players.length);
   let nt = s.touchedCount;
   for (let i = from; i < end; i++) {
     const p = players[i];
     // A player that left since the list was taken (sliced passes scan a snapshot) offers nothing.
     if (!entityExists(world, p) || !hasComponent(world, p, Player)) continue;
-    nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, Rm, p, nt);
+    nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, M, p, nt);
   }
   s.touchedCount = nt;
 };
