@@ -41,7 +41,9 @@ import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
-import { e2e, type E2eOptions, idleCapacity, pinServer } from './net-e2e.js';
+import { pinServer } from './net-bots-proc.js';
+import { e2e, type E2eOptions } from './net-e2e.js';
+import { idleCapacity } from './net-idle.js';
 import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
