@@ -74,6 +74,12 @@ export interface BotReport {
   fullDecodeClients: number;
   lightClients: number;
   botsCpuPercent: number;
+  /** Fields of newer bots (src/bots/report.ts); absent from an older bots CLI. */
+  botsCpuUserPercent?: number;
+  botsCpuUsPerSnapshot?: number;
+  botsCpuUserUsPerSnapshot?: number;
+  eventLoopDelayMs?: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
+  transport?: string;
   groups?: Record<string, BotGroup>;
 }
 

@@ -13,6 +13,7 @@
  * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
  * known set, so the consistency checks still hold. Its cost per socket is the floor.
  */
+import os from 'node:os';
 import { pack } from 'msgpackr';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
@@ -67,6 +68,10 @@ export interface E2eOptions {
   regionMaxEntitiesFactor?: number;
   /** Further net options of the server (e.g. the overload floors of an A/B run). */
   net?: Partial<NetConfig>;
+  /** Bots `--transport` (default raw: the bots' own ws:// client; `ws`: the ws package). */
+  botsTransport?: 'raw' | 'ws';
+  /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */
+  fullEvery?: number;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -243,7 +248,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       '--concurrency',
       '200',
       '--full-every',
-      String(FULL_EVERY),
+      String(o.fullEvery ?? FULL_EVERY),
+      '--transport',
+      o.botsTransport ?? 'raw',
       '--no-progress',
       '--scenario',
       crowd ? 'crowd' : 'steady',
@@ -302,6 +309,17 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
   const snapSecs = wallMs / 1000;
   const floorCpuUs = pct(floorSendCpuSync, 0.5);
+  const act = r.groups?.activePlayers?.updateLatencyMs ?? r.updateLatencyMs;
+  const eld = r.eventLoopDelayMs;
+  ctx.log(
+    `  split: active players update p50/p99 ${act.p50}/${act.p99} ms; server activeSent p50/p99 ${pct(activeSent, 0.5)}/${pct(activeSent, 0.99)} ms; ` +
+      `bots event-loop delay p50/p99/max ${eld ? `${eld.p50}/${eld.p99}/${eld.max}` : 'n/a'} ms; bots CPU ${r.botsCpuPercent}% ` +
+      `(user ${r.botsCpuUserPercent ?? 'n/a'}%; ${r.botsCpuUsPerSnapshot ?? 'n/a'} µs/snapshot, user ${r.botsCpuUserUsPerSnapshot ?? 'n/a'}; ${r.transport ?? 'ws'}); ` +
+      `server CPU ${Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs))}%; load ${os
+        .loadavg()
+        .map((l) => r2(l))
+        .join(' ')}`,
+  );
   const cpuUs = pct(cpuUsPerSnap, 0.5);
   return {
     scenario,
@@ -363,6 +381,30 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     loopIntervalMeanMs: steps.length ? r2(wallMs / steps.length) : null,
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
+    /**
+     * Where the active players' update latency goes, side by side (docs/NET-SCALE.md "Server vs
+     * bots"): the bots' figure (receive − send time), the server's part (phase start → last
+     * active player sent), the bots' receive-side lag (lateness of a 1 ms timer in the bots
+     * process: how long a readable frame can wait behind the bots' other work), and both
+     * processes' CPU (% of their one core). Bots near 100 % of their core means the load
+     * generator, not the server, sets the tail.
+     */
+    latencySplit: {
+      activePlayersUpdateMs: r.groups?.activePlayers
+        ? { p50: r.groups.activePlayers.updateLatencyMs.p50, p99: r.groups.activePlayers.updateLatencyMs.p99 }
+        : null,
+      serverActiveSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
+      botsEventLoopDelayMs: r.eventLoopDelayMs
+        ? { p50: r.eventLoopDelayMs.p50, p99: r.eventLoopDelayMs.p99, p999: r.eventLoopDelayMs.p999, max: r.eventLoopDelayMs.max }
+        : null,
+      serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
+      botsCpuPercent: r.botsCpuPercent,
+      botsCpuUserPercent: r.botsCpuUserPercent ?? null,
+      botsCpuUsPerSnapshot: r.botsCpuUsPerSnapshot ?? null,
+      botsCpuUserUsPerSnapshot: r.botsCpuUserUsPerSnapshot ?? null,
+      botsTransport: r.transport ?? null,
+      fullEvery: o.fullEvery ?? FULL_EVERY,
+    },
     /**
      * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
      * send): the figure to hold against the floor's CPU µs (wall figures include preemption by

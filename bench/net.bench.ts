@@ -24,6 +24,8 @@
  * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
  * with the overload floors off first (A/B in one sitting).
+ * `WT_NET_ONLY=bots` measures the load generator's CPU per snapshot, ws package vs the bots' raw
+ * transport (bench/net-bots-cost.ts, bench/results/net-bots.json).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
@@ -44,6 +46,7 @@ import type { Suite, SuiteContext } from './harness.js';
 import { pinServer } from './net-bots-proc.js';
 import { e2e, type E2eOptions } from './net-e2e.js';
 import { idleCapacity } from './net-idle.js';
+import { botsCost } from './net-bots-cost.js';
 import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
@@ -226,8 +229,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== '5k' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
+if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots'].includes(ONLY)) {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions or bots (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -315,12 +318,27 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 };
 
 const suite: Suite = {
-  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY === '5k' ? 'net-5k' : ONLY ? 'net-10k' : 'net',
+  name:
+    ONLY === 'regions'
+      ? 'net-regions'
+      : ONLY === 'mix-phase'
+        ? 'net-mix-phase'
+        : ONLY === '5k'
+          ? 'net-5k'
+          : ONLY === 'bots'
+            ? 'net-bots'
+            : ONLY
+              ? 'net-10k'
+              : 'net',
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
     if (ONLY === 'regions') {
       await regionsComparison(ctx, pin);
+      return;
+    }
+    if (ONLY === 'bots') {
+      await botsCost(ctx, pin, SIZE > 0 ? SIZE : ctx.quick ? 400 : 2000, ctx.quick ? 3 : 10, mixOptions);
       return;
     }
     if (ONLY === 'mix-phase') {

@@ -160,6 +160,8 @@ export const BotsReportSchema = Type.Object(
     botsCpuUserPercent: Type.Number(),
     /** Bots CPU µs (user + system) per snapshot received in the window: the load generator's cost, independent of how busy the machine is. */
     botsCpuUsPerSnapshot: Type.Number(),
+    /** Its user-mode part (the bots' own code, Node and libuv); the rest is the kernel's socket work. */
+    botsCpuUserUsPerSnapshot: Type.Number(),
     /**
      * The bots' receive-side lag: lateness of a 1 ms timer in each bots process over the window
      * (src/bots/loop-delay.ts), i.e. how long a frame that became readable could wait for its
@@ -324,6 +326,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
     botsCpuUserPercent: Math.round((sum.cpuUserMs / (s * 1000)) * 100),
     botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
+    botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
     eventLoopDelayMs: summarize(loopDelay),
     groups,
     histograms: {

@@ -109,6 +109,7 @@ describe('bots report merge', () => {
     expect(r.botsCpuPercent).toBe(8); // 200 ms CPU over 2.5 s
     expect(r.botsCpuUserPercent).toBe(5); // 120 ms user CPU over 2.5 s
     expect(r.botsCpuUsPerSnapshot).toBe(100); // 200 ms CPU over 2000 snapshots
+    expect(r.botsCpuUserUsPerSnapshot).toBe(60);
     // The event-loop delay merges like the latencies (3 samples per process; max 12 ms).
     expect(r.eventLoopDelayMs.samples).toBe(6);
     expect(r.eventLoopDelayMs.max).toBeCloseTo(12, 1);
