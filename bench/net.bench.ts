@@ -24,8 +24,9 @@
  * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
  * with the overload floors off first (A/B in one sitting).
- * `WT_NET_ONLY=bots` measures the load generator's CPU per snapshot, ws package vs the bots' raw
- * transport (bench/net-bots-cost.ts, bench/results/net-bots.json).
+ * `WT_NET_ONLY=bots` measures the load generator's CPU per snapshot against a fixed-rate sender,
+ * ws package vs the bots' raw transport, at 2,000 and 10,000 sockets (or `WT_NET_CLIENTS`)
+ * (bench/net-bots-cost.ts, bench/results/net-bots.json).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
@@ -338,7 +339,12 @@ const suite: Suite = {
       return;
     }
     if (ONLY === 'bots') {
-      await botsCost(ctx, pin, SIZE > 0 ? SIZE : ctx.quick ? 400 : 2000, ctx.quick ? 3 : 10, mixOptions);
+      const sizes = SIZE > 0 ? [SIZE] : ctx.quick ? [400] : [2000, 10_000];
+      for (const n of sizes) await botsCost(ctx, pin, n, ctx.quick ? 3 : 10);
+      ctx.record(
+        'note',
+        'WT_NET_ONLY=bots: bots CPU per snapshot against a fixed-rate sender (bench/net-bots-cost.ts), ws vs raw ABBA; loadAverage per run.',
+      );
       return;
     }
     if (ONLY === 'mix-phase') {
