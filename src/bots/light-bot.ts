@@ -330,6 +330,9 @@ export class LightBot {
       }
       return;
     }
+    // Events (`[18, kind, npc, at, expiresAt]`, e.g. the net bench's transport-floor probes) are
+    // of no use to a light bot: skipped without decoding.
+    if (b[start] === 0x95 && b[start + 1] === MsgType.EVENT) return;
     let m: unknown;
     try {
       m = this.#dec.unpack(b.slice(start, end));
