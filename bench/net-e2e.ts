@@ -382,7 +382,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
     /**
-     * Where the active players' update latency goes, side by side (docs/NET-SCALE.md "Server vs
+     * Where the active players' update latency goes, side by side (docs/BOTS.md "Server vs
      * bots"): the bots' figure (receive − send time), the server's part (phase start → last
      * active player sent), the bots' receive-side lag (lateness of a 1 ms timer in the bots
      * process: how long a readable frame can wait behind the bots' other work), and both

@@ -25,8 +25,24 @@ export interface SnapshotHead {
   ack: number;
 }
 
-/** Bytes after the type byte of each msgpack number encoding (0 = not a number). */
-const NUM_LEN: Record<number, number> = { 204: 1, 205: 2, 206: 4, 207: 8, 208: 1, 209: 2, 210: 4, 211: 8, 202: 4, 203: 8 };
+/** Bytes after the type byte of each msgpack number encoding, by type byte (0 = not a number). */
+const NUM_LEN = ((): Uint8Array => {
+  const t = new Uint8Array(256);
+  for (const [k, n] of [
+    [0xcc, 1],
+    [0xcd, 2],
+    [0xce, 4],
+    [0xcf, 8],
+    [0xd0, 1],
+    [0xd1, 2],
+    [0xd2, 4],
+    [0xd3, 8],
+    [0xca, 4],
+    [0xcb, 8],
+  ] as const)
+    t[k] = n;
+  return t;
+})();
 
 /** Read one msgpack number at `p` (before `end`) into `out.v`; returns the next offset, or -1 if not a number. */
 const readNum = (b: Uint8Array, dv: DataView, p: number, end: number, out: { v: number }): number => {
