@@ -124,3 +124,42 @@ export const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | nul
   });
   return new Promise((r) => child.on('exit', (code) => r({ code, out })));
 };
+
+/**
+ * Where the active players' update latency goes, side by side (docs/BOTS.md "Server vs bots"):
+ * the bots' figure (receive − send time), the server's part (phase start → last active player
+ * sent), the bots' receive-side lag (lateness of a 1 ms timer in the bots process: how long a
+ * readable frame can wait behind the bots' other work) and both processes' CPU (% of their one
+ * core). Bots near 100 % of their core means the load generator, not the server, sets the tail.
+ * Logged as one `split:` line with the load average.
+ */
+export const latencySplit = (
+  ctx: SuiteContext,
+  r: BotReport,
+  serverActiveSentMs: { p50: number; p99: number },
+  serverCpuPercent: number,
+  fullEvery: number,
+) => {
+  const act = r.groups?.activePlayers?.updateLatencyMs ?? null;
+  const eld = r.eventLoopDelayMs;
+  const split = {
+    activePlayersUpdateMs: act ? { p50: act.p50, p99: act.p99 } : null,
+    serverActiveSentMs,
+    botsEventLoopDelayMs: eld ? { p50: eld.p50, p99: eld.p99, p999: eld.p999, max: eld.max } : null,
+    serverCpuPercent,
+    botsCpuPercent: r.botsCpuPercent,
+    botsCpuUserPercent: r.botsCpuUserPercent ?? null,
+    botsCpuUsPerSnapshot: r.botsCpuUsPerSnapshot ?? null,
+    botsCpuUserUsPerSnapshot: r.botsCpuUserUsPerSnapshot ?? null,
+    botsTransport: r.transport ?? null,
+    fullEvery,
+  };
+  const u = act ?? r.updateLatencyMs;
+  ctx.log(
+    `  split: ${act ? 'active players' : 'all'} update p50/p99 ${u.p50}/${u.p99} ms; server activeSent p50/p99 ${serverActiveSentMs.p50}/${serverActiveSentMs.p99} ms; ` +
+      `bots event-loop delay p50/p99/max ${eld ? `${eld.p50}/${eld.p99}/${eld.max}` : 'n/a'} ms; bots CPU ${r.botsCpuPercent}% ` +
+      `(user ${split.botsCpuUserPercent ?? 'n/a'}%; ${split.botsCpuUsPerSnapshot ?? 'n/a'} µs/snapshot, user ${split.botsCpuUserUsPerSnapshot ?? 'n/a'}; ${r.transport ?? 'ws'}); ` +
+      `server CPU ${serverCpuPercent}%; load ${load().join(' ')}`,
+  );
+  return split;
+};

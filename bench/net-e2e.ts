@@ -13,7 +13,6 @@
  * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
  * known set, so the consistency checks still hold. Its cost per socket is the floor.
  */
-import os from 'node:os';
 import { pack } from 'msgpackr';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
@@ -25,7 +24,7 @@ import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import type { SuiteContext } from './harness.js';
-import { type BotReport, groupFigures, load, mib, type Pinning, pct, r2, runBots, settledRss } from './net-bots-proc.js';
+import { type BotReport, groupFigures, latencySplit, load, mib, type Pinning, pct, r2, runBots, settledRss } from './net-bots-proc.js';
 
 const WARMUP_S = 2;
 const FULL_EVERY = 10;
@@ -309,16 +308,13 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
   const snapSecs = wallMs / 1000;
   const floorCpuUs = pct(floorSendCpuSync, 0.5);
-  const act = r.groups?.activePlayers?.updateLatencyMs ?? r.updateLatencyMs;
-  const eld = r.eventLoopDelayMs;
-  ctx.log(
-    `  split: active players update p50/p99 ${act.p50}/${act.p99} ms; server activeSent p50/p99 ${pct(activeSent, 0.5)}/${pct(activeSent, 0.99)} ms; ` +
-      `bots event-loop delay p50/p99/max ${eld ? `${eld.p50}/${eld.p99}/${eld.max}` : 'n/a'} ms; bots CPU ${r.botsCpuPercent}% ` +
-      `(user ${r.botsCpuUserPercent ?? 'n/a'}%; ${r.botsCpuUsPerSnapshot ?? 'n/a'} µs/snapshot, user ${r.botsCpuUserUsPerSnapshot ?? 'n/a'}; ${r.transport ?? 'ws'}); ` +
-      `server CPU ${Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs))}%; load ${os
-        .loadavg()
-        .map((l) => r2(l))
-        .join(' ')}`,
+  const serverCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs));
+  const split = latencySplit(
+    ctx,
+    r,
+    { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
+    serverCpuPercent,
+    o.fullEvery ?? FULL_EVERY,
   );
   const cpuUs = pct(cpuUsPerSnap, 0.5);
   return {
@@ -381,30 +377,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     loopIntervalMeanMs: steps.length ? r2(wallMs / steps.length) : null,
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
-    /**
-     * Where the active players' update latency goes, side by side (docs/BOTS.md "Server vs
-     * bots"): the bots' figure (receive − send time), the server's part (phase start → last
-     * active player sent), the bots' receive-side lag (lateness of a 1 ms timer in the bots
-     * process: how long a readable frame can wait behind the bots' other work), and both
-     * processes' CPU (% of their one core). Bots near 100 % of their core means the load
-     * generator, not the server, sets the tail.
-     */
-    latencySplit: {
-      activePlayersUpdateMs: r.groups?.activePlayers
-        ? { p50: r.groups.activePlayers.updateLatencyMs.p50, p99: r.groups.activePlayers.updateLatencyMs.p99 }
-        : null,
-      serverActiveSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
-      botsEventLoopDelayMs: r.eventLoopDelayMs
-        ? { p50: r.eventLoopDelayMs.p50, p99: r.eventLoopDelayMs.p99, p999: r.eventLoopDelayMs.p999, max: r.eventLoopDelayMs.max }
-        : null,
-      serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
-      botsCpuPercent: r.botsCpuPercent,
-      botsCpuUserPercent: r.botsCpuUserPercent ?? null,
-      botsCpuUsPerSnapshot: r.botsCpuUsPerSnapshot ?? null,
-      botsCpuUserUsPerSnapshot: r.botsCpuUserUsPerSnapshot ?? null,
-      botsTransport: r.transport ?? null,
-      fullEvery: o.fullEvery ?? FULL_EVERY,
-    },
+    /** Server vs bots side by side (docs/BOTS.md "Server vs bots"; bench/net-bots-proc.ts `latencySplit`). */
+    latencySplit: split,
     /**
      * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
      * send): the figure to hold against the floor's CPU µs (wall figures include preemption by
@@ -435,7 +409,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverOverFloor: floorCpuUs > 0 ? r2(cpuUs / floorCpuUs) : null,
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
     serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
-    serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
+    serverCpuPercent,
     serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
     botsCpuPercent: r.botsCpuPercent,
     loadAverage: { start: loadStart, end: load() },
