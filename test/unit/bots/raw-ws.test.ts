@@ -139,7 +139,7 @@ describe('raw WebSocket transport of the bots', () => {
     // The client's own frames are masked (the server unmasked them) and closing is a handshake.
     ws.send(Uint8Array.of(9, 8, 7));
     await waitFor(() => p.received.length === 1);
-    expect([...p.received[0]!]).toEqual([9, 8, 7]);
+    expect([...(p.received.at(0) ?? [])]).toEqual([9, 8, 7]);
     ws.close(1000, 'bye');
     await waitFor(() => closed !== null);
     expect(closed).toBe(1000);
@@ -186,16 +186,21 @@ describe('raw WebSocket transport of the bots', () => {
   it('the consistency checks still find inconsistencies over it: a full client an update of an unknown id, a light bot a region frame without its player', async () => {
     const peers: Peer[] = [];
     const url = await start((p) => peers.push(p));
+    const nth = (i: number): Peer => {
+      const p = peers.at(i);
+      if (!p) throw new Error(`no peer ${i}`);
+      return p;
+    };
     const welcome = pack([16, 1, 77, 20, 0, 0, 'r', 100, 50, false]);
     const rb = createReadBuffer();
     const full = new WorldtickClient({ url, WebSocket: rawWebSocketCtor(rb) });
     await full.connect();
     const joined = full.join('w', 'a', '', null, 3000);
-    await waitFor(() => peers.length === 1 && peers[0]!.received.length === 1);
-    peers[0]!.sock.write(frame(2, welcome));
+    await waitFor(() => peers.length === 1 && nth(0).received.length === 1);
+    nth(0).sock.write(frame(2, welcome));
     await joined;
     // Enter 5, then update 5 (fine) and 6 (never entered), leave 9 (never entered).
-    peers[0]!.sock.write(
+    nth(0).sock.write(
       Buffer.concat([
         frame(2, pack([17, 1, 0.05, Date.now(), 0, [[5, 100, 100, 1, 0]], [], []])),
         frame(
@@ -223,12 +228,12 @@ describe('raw WebSocket transport of the bots', () => {
     const samples: number[] = [];
     const light = new LightBot(url, { update: (ms) => samples.push(ms), ack: () => {} }, Date.now, { readBuffer: rb });
     const lj = light.join('w', 'b', 3000);
-    await waitFor(() => peers.length === 2 && peers[1]!.received.length === 1);
-    peers[1]!.sock.write(frame(2, welcome));
+    await waitFor(() => peers.length === 2 && nth(1).received.length === 1);
+    nth(1).sock.write(frame(2, welcome));
     await lj;
     expect(light.playerId).toBe(77);
     // A region frame naming player 77 (ack 3), then one for another cell (does not name it).
-    peers[1]!.sock.write(
+    nth(1).sock.write(
       Buffer.concat([
         frame(2, pack([24, 3, 0.15, Date.now(), [77, 3], 0, 50, 10, [[77, 0, 0, 65535, 0]]])),
         frame(2, pack([24, 4, 0.2, Date.now(), [12, 1], 1, 50, 10, [[12, 0, 0, 65535, 0]]])),
