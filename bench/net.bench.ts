@@ -318,19 +318,11 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
 };
 
+/** Result file of each `WT_NET_ONLY` (bench/results/<name>.json); `10k` and `10k-mix` write net-10k. */
+const SUITE_NAMES: Record<string, string> = { regions: 'net-regions', 'mix-phase': 'net-mix-phase', '5k': 'net-5k', bots: 'net-bots' };
+
 const suite: Suite = {
-  name:
-    ONLY === 'regions'
-      ? 'net-regions'
-      : ONLY === 'mix-phase'
-        ? 'net-mix-phase'
-        : ONLY === '5k'
-          ? 'net-5k'
-          : ONLY === 'bots'
-            ? 'net-bots'
-            : ONLY
-              ? 'net-10k'
-              : 'net',
+  name: ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k'),
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
