@@ -13,16 +13,9 @@
  * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
  * known set, so the consistency checks still hold. Its cost per socket is the floor.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import os from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
-import { fdReserve, readOpenFileLimit } from '../src/net/fd-limit.js';
 import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
 import { PHASES } from '../src/core/phases.js';
@@ -31,99 +24,7 @@ import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import type { SuiteContext } from './harness.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** CPU pinning of the server (this process) and the bots. */
-export interface Pinning {
-  server: string;
-  bots: string;
-  applied: boolean;
-}
-
-/** Pin this process (all threads) to CPU 0 with taskset; bots go to CPU 1. */
-export const pinServer = (): Pinning => {
-  try {
-    execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
-    return { server: 'taskset -a -cp 0 (bench process hosts the server)', bots: 'taskset -c 1 (bots CLI --cpu 1)', applied: true };
-  } catch {
-    return { server: 'not pinned (taskset failed)', bots: 'not pinned', applied: false };
-  }
-};
-
-/** Raise this process's open-file limit (root: prlimit) so 50,000 sockets fit. Returns the new soft limit or null. */
-export const raiseFdLimit = (n: number): number | null => {
-  try {
-    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${n}:${n}`], { stdio: 'ignore' });
-    return n;
-  } catch {
-    return null;
-  }
-};
-
-const pct = (a: number[], q: number): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 1000) / 1000 : 0;
-};
-const r2 = (v: number): number => Math.round(v * 100) / 100;
-const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
-const load = (): number[] => os.loadavg().map((l) => r2(l));
-
-/** RSS after three forced full GCs 300 ms apart (minimum of three samples). */
-const settledRss = async (): Promise<number> => {
-  let min = Infinity;
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 300));
-    min = Math.min(min, process.memoryUsage().rss);
-  }
-  return min;
-};
-
-interface BotReport {
-  connected: number;
-  disconnects: number;
-  disconnectsByCode: Record<string, number>;
-  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
-  inputAckRttMs: { p50: number; p99: number };
-  snapshotsPerClientPerSecond: number;
-  bytesPerClientPerSecond: number;
-  avgSnapshotBytes: number;
-  inconsistencies: number;
-  fullDecodeClients: number;
-  lightClients: number;
-  botsCpuPercent: number;
-  groups?: Record<string, BotGroup>;
-}
-
-interface BotGroup {
-  connected: number;
-  snapshotsPerClientPerSecond: number;
-  bytesPerClientPerSecond: number;
-  inputsSent: number;
-  updateLatencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
-  inputAckRttMs: { p50: number; p99: number; p999: number; samples: number };
-}
-
-/** One group's figures in the bench result (per-group p50/p99/p99.9 and snapshots/s). */
-const groupFigures = (g: BotGroup | undefined) =>
-  g
-    ? {
-        clients: g.connected,
-        updateLatencyMs: {
-          p50: g.updateLatencyMs.p50,
-          p99: g.updateLatencyMs.p99,
-          p999: g.updateLatencyMs.p999,
-          max: g.updateLatencyMs.max,
-        },
-        inputAckRttMs: g.inputAckRttMs.samples ? { p50: g.inputAckRttMs.p50, p99: g.inputAckRttMs.p99, p999: g.inputAckRttMs.p999 } : null,
-        snapshotsPerClientPerSecond: g.snapshotsPerClientPerSecond,
-        bytesPerClientPerSecond: g.bytesPerClientPerSecond,
-        samples: g.updateLatencyMs.samples,
-      }
-    : null;
+import { type BotReport, groupFigures, latencySplit, load, mib, type Pinning, pct, r2, runBots, settledRss } from './net-bots-proc.js';
 
 const WARMUP_S = 2;
 const FULL_EVERY = 10;
@@ -140,20 +41,6 @@ if (!Number.isInteger(PROBE_EVERY) || PROBE_EVERY < 1 || PROBE_EVERY > 1000) {
   console.error(`WT_NET_PROBE_EVERY must be an integer 1..1000 (got ${JSON.stringify(process.env.WT_NET_PROBE_EVERY)})`);
   process.exit(2);
 }
-
-/** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
-const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
-  const node = [process.execPath, '--import', 'tsx', 'src/bots/main.ts', ...args];
-  const cmd = fdLimit ? 'bash' : node[0];
-  const argv = fdLimit ? ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node.slice(1);
-  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    for (const l of d.split('\n')) if (l.trim() && !l.includes('joined')) ctx.log(`  ${l}`);
-  });
-  return new Promise((r) => child.on('exit', (code) => r({ code, out })));
-};
 
 /** Options of one end-to-end run. */
 export interface E2eOptions {
@@ -180,6 +67,10 @@ export interface E2eOptions {
   regionMaxEntitiesFactor?: number;
   /** Further net options of the server (e.g. the overload floors of an A/B run). */
   net?: Partial<NetConfig>;
+  /** Bots `--transport` (default raw: the bots' own ws:// client; `ws`: the ws package). */
+  botsTransport?: 'raw' | 'ws';
+  /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */
+  fullEvery?: number;
 }
 
 /** One end-to-end run; returns its figures. */
@@ -356,7 +247,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       '--concurrency',
       '200',
       '--full-every',
-      String(FULL_EVERY),
+      String(o.fullEvery ?? FULL_EVERY),
+      '--transport',
+      o.botsTransport ?? 'raw',
       '--no-progress',
       '--scenario',
       crowd ? 'crowd' : 'steady',
@@ -415,6 +308,14 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
   const snapSecs = wallMs / 1000;
   const floorCpuUs = pct(floorSendCpuSync, 0.5);
+  const serverCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs));
+  const split = latencySplit(
+    ctx,
+    r,
+    { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
+    serverCpuPercent,
+    o.fullEvery ?? FULL_EVERY,
+  );
   const cpuUs = pct(cpuUsPerSnap, 0.5);
   return {
     scenario,
@@ -476,6 +377,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     loopIntervalMeanMs: steps.length ? r2(wallMs / steps.length) : null,
     /** Wall ms from the replicate phase's start until every active player was sent: the server's part of their update latency. */
     activePlayersSentMs: { p50: pct(activeSent, 0.5), p99: pct(activeSent, 0.99) },
+    /** Server vs bots side by side (docs/BOTS.md "Server vs bots"; bench/net-bots-proc.ts `latencySplit`). */
+    latencySplit: split,
     /**
      * Process CPU µs of the replicate phase per snapshot sent (interest query + delta + encode +
      * send): the figure to hold against the floor's CPU µs (wall figures include preemption by
@@ -506,7 +409,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverOverFloor: floorCpuUs > 0 ? r2(cpuUs / floorCpuUs) : null,
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
     serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
-    serverCpuPercent: Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs)),
+    serverCpuPercent,
     serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
     botsCpuPercent: r.botsCpuPercent,
     loadAverage: { start: loadStart, end: load() },
@@ -524,132 +427,5 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     netOptions: o.net ?? {},
     ladderLevelsAtEnd: st.ladderLevels,
     byClass: st.byClass,
-  };
-};
-
-/**
- * Idle capacity: `clients` sessions joined and idle (no inputs) in one process, on a 5 Hz world
- * without NPCs (each session sees little), spread over two loopback addresses (one address
- * gives ~28k ephemeral ports). Memory per session = settled RSS with all joined minus settled
- * RSS with none, over the sessions.
- */
-export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pinning): Promise<Record<string, unknown>> => {
-  let fd = raiseFdLimit(requested + 10_000);
-  let clients = requested;
-  let limitedBy: string | null = null;
-  if (fd === null) {
-    // The hard limit cannot be raised (no CAP_SYS_RESOURCE): as many as fit under it, with the
-    // server's fd reserve and some room for the rest of the process.
-    const lim = readOpenFileLimit();
-    const hard = lim && Number.isFinite(lim.hard) ? lim.hard : 20_000;
-    fd = raiseFdLimit(hard) ?? lim?.soft ?? null;
-    const fit = Math.floor((hard - fdReserve(hard) - 500) / 1000) * 1000;
-    if (fit < clients) {
-      clients = fit;
-      limitedBy = `open-file hard limit ${hard} (ulimit -Hn; raising it needs CAP_SYS_RESOURCE, which this container lacks): ${fit} sessions requested instead of ${requested}`;
-      ctx.log(`  idle capacity: ${limitedBy}`);
-    }
-  }
-  const world = createSimWorld({
-    id: '1',
-    capacity: clients + 100,
-    size: 20_000,
-    seed: 1,
-    config: { simulation: { tickIntervalSeconds: 0.2 } },
-  });
-  const runner = new LoopRunner({});
-  runner.add(world);
-  const server = new GameServer({
-    host: '0.0.0.0',
-    port: 0,
-    logger: createLogger('warn'),
-    resolveWorld: (id) => (id === '1' ? world : undefined),
-    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 },
-    openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
-  });
-  await server.start();
-  runner.start();
-  await new Promise((r) => setTimeout(r, 500));
-  const rss0 = await settledRss();
-  const loadStart = load();
-  const half = Math.ceil(clients / 2);
-  const base = [
-    '--clients',
-    String(half),
-    '--duration',
-    '45',
-    '--warmup',
-    '0',
-    '--input-hz',
-    '0',
-    '--concurrency',
-    '500',
-    '--full-every',
-    '100000',
-    '--no-progress',
-  ];
-  if (pin.applied) base.push('--cpu', '1');
-  const t0 = performance.now();
-  const botFd = half + 1000 > (readOpenFileLimit()?.soft ?? 0) ? half + 1000 : null;
-  const bots = [
-    runBots(ctx, ['--url', `ws://127.0.0.1:${server.port}`, ...base], botFd),
-    runBots(ctx, ['--url', `ws://127.0.0.2:${server.port}`, ...base, '--seed', '2'], botFd),
-  ];
-  let joinedAt = 0,
-    rssJoined = 0,
-    sessionMem = 0,
-    peak = 0,
-    still = 0,
-    measuredSessions = 0;
-  while (performance.now() - t0 < 120_000) {
-    await new Promise((r) => setTimeout(r, 500));
-    const s = server.stats().sessions;
-    still = s > 0 && s <= peak ? still + 1 : 0;
-    peak = Math.max(peak, s);
-    // Everyone joined, or the count stopped growing for 10 s (some bots gave up): measure.
-    if (s >= clients * 0.99 || still >= 20) {
-      joinedAt = performance.now() - t0;
-      rssJoined = await settledRss();
-      const st1 = server.stats();
-      sessionMem = st1.sessionMemoryBytes;
-      measuredSessions = st1.sessions;
-      break;
-    }
-  }
-  if (!rssJoined && server.stats().sessions > 0) {
-    // Not every bot joined in time: measure what did join (reported as sessionsJoined).
-    rssJoined = await settledRss();
-    const st1 = server.stats();
-    sessionMem = st1.sessionMemoryBytes;
-    measuredSessions = st1.sessions;
-  }
-  const sessions = server.stats().sessions;
-  const results = await Promise.all(bots);
-  runner.stop();
-  const st = server.stats();
-  await server.stop();
-  const reports = results.map((b) => {
-    const l = b.out.trim().split('\n').at(-1) ?? '';
-    return l.startsWith('{') ? (JSON.parse(l) as BotReport) : null;
-  });
-  return {
-    requested,
-    clients,
-    limitedBy,
-    fdLimit: fd,
-    sessionsJoined: sessions,
-    peakSessions: peak,
-    secondsToJoin: joinedAt ? r2(joinedAt / 1000) : null,
-    serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
-    /** Sessions joined when the RSS below was taken. */
-    measuredSessions,
-    bytesPerSession: rssJoined && measuredSessions ? Math.round((rssJoined - rss0) / measuredSessions) : null,
-    knownSetBytesPerSession: measuredSessions ? Math.round(sessionMem / measuredSessions) : null,
-    disconnects: reports.reduce((a, r) => a + (r?.disconnects ?? 0), 0),
-    botsConnected: reports.map((r) => r?.connected ?? null),
-    botsCpuPercent: reports.map((r) => r?.botsCpuPercent ?? null),
-    closesByCode: st.closesByCode,
-    rejectedConnections: st.rejectedConnections,
-    loadAverage: { start: loadStart, end: load() },
   };
 };

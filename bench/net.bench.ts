@@ -24,6 +24,9 @@
  * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
  * with the overload floors off first (A/B in one sitting).
+ * `WT_NET_ONLY=bots` measures the load generator's CPU per snapshot against a fixed-rate sender,
+ * ws package vs the bots' raw transport, at 2,000 and 10,000 sockets (or `WT_NET_CLIENTS`)
+ * (bench/net-bots-cost.ts, bench/results/net-bots.json).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
@@ -41,7 +44,10 @@ import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
-import { e2e, type E2eOptions, idleCapacity, pinServer } from './net-e2e.js';
+import { pinServer } from './net-bots-proc.js';
+import { e2e, type E2eOptions } from './net-e2e.js';
+import { idleCapacity } from './net-idle.js';
+import { botsCost } from './net-bots-cost.js';
 import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
@@ -224,8 +230,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (ONLY !== '' && ONLY !== '10k' && ONLY !== '10k-mix' && ONLY !== '5k' && ONLY !== 'regions' && ONLY !== 'mix-phase') {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase or regions (got ${JSON.stringify(ONLY)})`);
+if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots'].includes(ONLY)) {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions or bots (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -312,13 +318,25 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
 };
 
+/** Result file of each `WT_NET_ONLY` (bench/results/<name>.json); `10k` and `10k-mix` write net-10k. */
+const SUITE_NAMES: Record<string, string> = { regions: 'net-regions', 'mix-phase': 'net-mix-phase', '5k': 'net-5k', bots: 'net-bots' };
+
 const suite: Suite = {
-  name: ONLY === 'regions' ? 'net-regions' : ONLY === 'mix-phase' ? 'net-mix-phase' : ONLY === '5k' ? 'net-5k' : ONLY ? 'net-10k' : 'net',
+  name: ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k'),
   async run(ctx) {
     const pin = pinServer();
     ctx.record('pinning', pin);
     if (ONLY === 'regions') {
       await regionsComparison(ctx, pin);
+      return;
+    }
+    if (ONLY === 'bots') {
+      const sizes = SIZE > 0 ? [SIZE] : ctx.quick ? [400] : [2000, 10_000];
+      for (const n of sizes) await botsCost(ctx, pin, n, ctx.quick ? 3 : 10);
+      ctx.record(
+        'note',
+        'WT_NET_ONLY=bots: bots CPU per snapshot against a fixed-rate sender (bench/net-bots-cost.ts), ws vs raw ABBA; loadAverage per run.',
+      );
       return;
     }
     if (ONLY === 'mix-phase') {

@@ -9,10 +9,14 @@
  */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { WorldtickClient, type LatencySink, type WebSocketCtor } from '../client/client.js';
+import { WorldtickClient, type WebSocketCtor } from '../client/client.js';
 import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
 import { LightBot } from './light-bot.js';
+import type { BotTransport } from './bot-conn.js';
+import { startLoopDelay } from './loop-delay.js';
+import { createReadBuffer } from './raw-ws.js';
+import { rawWebSocketCtor } from './raw-ws-like.js';
 import type { ProcReport } from './report.js';
 import type { BotScenario } from './scenarios.js';
 import { classFromToken } from '../net/session-priority.js';
@@ -74,6 +78,11 @@ export interface FleetOptions {
   spectatorShare?: number;
   /** Join timeout, wall ms. Default 15,000. */
   joinTimeoutMs?: number;
+  /**
+   * `raw` (default): ws:// sockets on the bots' own minimal client (src/bots/raw-ws.ts: one shared
+   * read buffer, frames read in place); `ws`: the ws package (always used for wss://).
+   */
+  transport?: BotTransport;
 }
 
 export type FleetPhase = 'ramp' | 'warmup' | 'measure';
@@ -93,20 +102,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const scenario = o.scenario ?? 'steady';
   const progress = o.onProgress ?? (() => {});
-  const upd = createLatencyHistogram();
-  const ack = createLatencyHistogram();
   const joinH = createLatencyHistogram();
+  const loopH = createLatencyHistogram();
   const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {} };
   const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
-  const sink: LatencySink = {
-    update: (ms) => {
-      if (measuring) recordMs(upd, ms);
-    },
-    ack: (ms) => {
-      if (measuring) recordMs(ack, ms);
-    },
-  };
+  // One read buffer for every raw socket of the process (src/bots/raw-ws.ts).
+  const transport = o.transport ?? 'raw';
+  const rb = createReadBuffer();
+  const raw = transport === 'raw' && o.url.startsWith('ws://');
+  const FullCtor: WebSocketCtor = raw ? rawWebSocketCtor(rb) : (WebSocket as unknown as WebSocketCtor);
   const alive: FleetSlot[] = [];
   const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
@@ -127,7 +132,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const cls = classFromToken(o.token ?? '');
   const idleShare = cls === 'player' ? Math.min(1, Math.max(0, o.idleShare ?? 0)) : 0;
   const spectatorShare = cls === 'player' ? Math.min(1, Math.max(0, o.spectatorShare ?? 0)) : 0;
-  const groups = createGroupStats(sink, () => measuring);
+  const groups = createGroupStats(() => measuring);
   const timeout = o.joinTimeoutMs ?? 15_000;
 
   /** Join one bot; resolves when it joined or failed (never rejects). */
@@ -138,7 +143,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     let bot: FleetBot;
     try {
       if (index % every === 0) {
-        const c = new WorldtickClient({ url: o.url, WebSocket: WebSocket as unknown as WebSocketCtor, sink: g.sink });
+        const c = new WorldtickClient({ url: o.url, WebSocket: FullCtor, sink: g.sink });
         bot = c;
         await c
           .connect()
@@ -149,7 +154,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
           });
         full++;
       } else {
-        const c = new LightBot(o.url, g.sink);
+        const c = new LightBot(o.url, g.sink, Date.now, { transport, readBuffer: rb });
         bot = c;
         await c.join(o.worldId, `bot${index}`, timeout, token).catch((err: unknown) => {
           c.close();
@@ -211,6 +216,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   for (const g of groups.list) g.mark();
   const inputs0 = inputsSent;
   measuring = true;
+  const loop = startLoopDelay(loopH, () => measuring);
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
   const pending: Promise<void>[] = [];
@@ -269,8 +275,16 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     s.group.clientMs += t1 - Math.max(s.since, t0);
   }
   const cpu = process.cpuUsage(cpu0);
+  loop.stop();
   const after = totals();
   const groupParts = groups.parts();
+  // The process's latencies: its groups' histograms merged (each sample was recorded once, in its group).
+  const upd = createLatencyHistogram(),
+    ack = createLatencyHistogram();
+  for (const g of groups.list) {
+    upd.add(g.upd);
+    ack.add(g.ack);
+  }
   clearInterval(progressTimer);
   progress('measure', dur, dur);
   if (inputTimer) clearInterval(inputTimer);
@@ -315,6 +329,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     joinsMeasured,
     leavesMeasured,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    cpuUserMs: Math.round(cpu.user / 1000),
     purchasesSent: tx.sent,
     purchaseResults: tx.codes,
     groups: groupParts,
@@ -323,6 +338,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       inputAck: encodeHistogram(ack),
       join: encodeHistogram(joinH),
       purchase: encodeHistogram(tx.latency),
+      loopDelay: encodeHistogram(loopH),
     },
   };
 };

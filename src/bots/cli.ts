@@ -31,6 +31,8 @@ export interface BotsCliOptions {
   cpu: number[] | null;
   report: string | null;
   progress: boolean;
+  /** `raw` (the bots' own ws:// client, default) or `ws` (the ws package; always for wss://). */
+  transport: 'raw' | 'ws';
   /** Internal: run as a worker of a multi-process run (options arrive over IPC). */
   worker: boolean;
 }
@@ -110,6 +112,11 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       cpuList,
     )
     .option('--report <file.json>', 'also write the merged JSON report to this file')
+    .addOption(
+      new Option('--transport <name>', "raw: the bots' own minimal ws:// client (cheap; wss:// uses the ws package); ws: the ws package")
+        .choices(['raw', 'ws'])
+        .default('raw'),
+    )
     .option('--no-progress', 'no progress bar or progress lines on stderr')
     .addOption(new Option('--worker', 'internal: worker process of --procs').hideHelp());
 

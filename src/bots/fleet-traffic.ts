@@ -51,7 +51,8 @@ export interface PurchaseTally {
 /**
  * Start the input timer. Crowd: a 100 ms tick, each bot once per second (bot i on ticks where
  * tick mod 10 = i mod 10), its k-th move from the seeded crowd stream. Others: a random walk at
- * `inputHz` per bot (each bot moves on half the ticks, drawn from `rng`). Null when nothing is sent.
+ * `inputHz` ticks per bot (each bot moves on half its ticks, drawn from `rng`), the bots' ticks
+ * staggered over the period in slices of about 50 ms. Null when nothing is sent.
  */
 export const startInputTimer = (
   scenario: BotScenario,
@@ -74,13 +75,20 @@ export const startInputTimer = (
     }, 100);
   }
   if (inputHz <= 0) return null;
+  // Staggered like the crowd's: each bot keeps its period (1 / inputHz s), but a tick of at most
+  // ~50 ms serves only the bots whose index falls in its slice, so the inputs of thousands of bots
+  // are not written in one burst that would hold up the reading of snapshots behind it.
+  const period = 1000 / inputHz;
+  const slices = Math.max(1, Math.round(period / 50));
+  let tick = 0;
   return setInterval(() => {
+    const phase = tick++ % slices;
     for (const s of alive) {
-      if (!s.bot.open || nextFloat(rng) > 0.5) continue;
+      if (!s.bot.open || s.index % slices !== phase || nextFloat(rng) > 0.5) continue;
       const a = nextFloat(rng) * Math.PI * 2;
       send(s, Math.cos(a), Math.sin(a));
     }
-  }, 1000 / inputHz);
+  }, period / slices);
 };
 
 /**

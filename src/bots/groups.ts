@@ -18,7 +18,10 @@ export interface GroupStats {
   key: GroupKey;
   /** Idle players send no input. */
   idle: boolean;
-  /** Records into the process's overall sink and, while measuring, into the group's histograms. */
+  /**
+   * While measuring, records into the group's histograms — once per sample: the process's overall
+   * histograms are the merge of its groups' at the end (exact, by bucket).
+   */
   sink: LatencySink;
   upd: LatencyHistogram;
   ack: LatencyHistogram;
@@ -45,19 +48,17 @@ export interface GroupStats {
 export interface Groups {
   readonly list: GroupStats[];
   readonly byKey: Map<GroupKey, GroupStats>;
-  readonly base: LatencySink;
   readonly measuring: () => boolean;
   /** The window's figures of every group (after the last count), keyed by group. */
   parts(): Record<string, GroupPart>;
 }
 
-/** Empty groups recording into `base` too (`measuring` gates the group histograms). */
-export const createGroupStats = (base: LatencySink, measuring: () => boolean): Groups => {
+/** Empty groups (`measuring` gates the group histograms). */
+export const createGroupStats = (measuring: () => boolean): Groups => {
   const list: GroupStats[] = [];
   return {
     list,
     byKey: new Map(),
-    base,
     measuring,
     parts: () => {
       const out: Record<string, GroupPart> = {};
@@ -104,7 +105,7 @@ export const groupOf = (groups: Groups, cls: SessionClassName, index: number, id
   if (!g) {
     const upd = createLatencyHistogram(),
       ack = createLatencyHistogram();
-    const { base, measuring } = groups;
+    const { measuring } = groups;
     const stats: GroupStats = {
       key,
       idle,
@@ -112,11 +113,9 @@ export const groupOf = (groups: Groups, cls: SessionClassName, index: number, id
       ack,
       sink: {
         update: (ms) => {
-          base.update(ms);
           if (measuring()) recordMs(upd, ms);
         },
         ack: (ms) => {
-          base.ack(ms);
           if (measuring()) recordMs(ack, ms);
         },
       },

@@ -6,12 +6,14 @@
  * so thousands of these cost the shared CPU far less while still measuring every snapshot.
  * Non-snapshot frames (welcome, error, event, pong) are decoded in full with msgpackr.
  *
- * Node-only (the `ws` package, Buffers without the copy to ArrayBuffer).
+ * Node-only: over the raw transport (src/bots/raw-ws.ts) a frame is read where the socket read
+ * put it, without a copy or an allocation; `wss://` and `--transport ws` use the `ws` package.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import WebSocket from 'ws';
 import type { LatencySink } from '../client/client.js';
 import { helloFrame, inputFrame, MsgType, purchaseFrame } from '../net/protocol.js';
+import { openBotConn, type BotConn, type BotTransport } from './bot-conn.js';
+import type { ReadBuffer } from './raw-ws.js';
 
 /** The fixed head of a snapshot frame (docs/PROTOCOL.md `snapshot`, fields 1..5). */
 export interface SnapshotHead {
@@ -23,12 +25,28 @@ export interface SnapshotHead {
   ack: number;
 }
 
-/** Bytes after the type byte of each msgpack number encoding (0 = not a number). */
-const NUM_LEN: Record<number, number> = { 204: 1, 205: 2, 206: 4, 207: 8, 208: 1, 209: 2, 210: 4, 211: 8, 202: 4, 203: 8 };
+/** Bytes after the type byte of each msgpack number encoding, by type byte (0 = not a number). */
+const NUM_LEN = ((): Uint8Array => {
+  const t = new Uint8Array(256);
+  for (const [k, n] of [
+    [0xcc, 1],
+    [0xcd, 2],
+    [0xce, 4],
+    [0xcf, 8],
+    [0xd0, 1],
+    [0xd1, 2],
+    [0xd2, 4],
+    [0xd3, 8],
+    [0xca, 4],
+    [0xcb, 8],
+  ] as const)
+    t[k] = n;
+  return t;
+})();
 
-/** Read one msgpack number at `p` into `out.v`; returns the next offset, or -1 if not a number. */
-const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): number => {
-  if (p >= b.length) return -1;
+/** Read one msgpack number at `p` (before `end`) into `out.v`; returns the next offset, or -1 if not a number. */
+const readNum = (b: Uint8Array, dv: DataView, p: number, end: number, out: { v: number }): number => {
+  if (p >= end) return -1;
   const t = b[p];
   if (t < 0x80) {
     out.v = t;
@@ -39,7 +57,7 @@ const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): nu
     return p + 1;
   }
   const len = NUM_LEN[t];
-  if (!len || p + 1 + len > b.length) return -1;
+  if (!len || p + 1 + len > end) return -1;
   const q = p + 1;
   switch (t) {
     case 0xcc:
@@ -76,74 +94,87 @@ const readNum = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): nu
 };
 
 /** Read a frame's step, world time and send time (three numbers from `p`) into `out`; returns the next position or -1. */
-const readTimes = (b: Uint8Array, dv: DataView, p: number, r: { v: number }, out: SnapshotHead): number => {
-  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+const readTimes = (b: Uint8Array, dv: DataView, p: number, end: number, r: { v: number }, out: SnapshotHead): number => {
+  if ((p = readNum(b, dv, p, end, r)) < 0) return -1;
   out.step = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+  if ((p = readNum(b, dv, p, end, r)) < 0) return -1;
   out.worldTime = r.v;
-  if ((p = readNum(b, dv, p, r)) < 0) return -1;
+  if ((p = readNum(b, dv, p, end, r)) < 0) return -1;
   out.sendTime = r.v;
   return p;
+};
+
+/**
+ * {@link readSnapshotHead} of the frame in `b[start, end)`, with `dv` a DataView of `b` (same
+ * offsets) and `r` a scratch cell: no allocation (the bots' hot path).
+ */
+export const readSnapshotHeadAt = (
+  b: Uint8Array,
+  dv: DataView,
+  start: number,
+  end: number,
+  r: { v: number },
+  out: SnapshotHead,
+): boolean => {
+  if (end - start < 6) return false;
+  let p: number;
+  if (b[start] === 0x98) p = start + 1;
+  else if (b[start] === 0xdc && b[start + 1] === 0 && b[start + 2] === 8) p = start + 3;
+  else return false;
+  if (b[p] !== MsgType.SNAPSHOT) return false;
+  p++;
+  if ((p = readTimes(b, dv, p, end, r, out)) < 0) return false;
+  if ((p = readNum(b, dv, p, end, r)) < 0) return false;
+  out.ack = r.v;
+  return true;
 };
 
 /**
  * Parse the head of a snapshot frame without decoding its entity arrays. Returns false when
  * `b` is not a snapshot (a msgpack array of 8 whose first element is 17) or is malformed.
  */
-export const readSnapshotHead = (b: Uint8Array, out: SnapshotHead): boolean => {
-  if (b.length < 6) return false;
-  let p: number;
-  if (b[0] === 0x98) p = 1;
-  else if (b[0] === 0xdc && b[1] === 0 && b[2] === 8) p = 3;
-  else return false;
-  if (b[p] !== MsgType.SNAPSHOT) return false;
-  p++;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const r = { v: 0 };
-  if ((p = readTimes(b, dv, p, r, out)) < 0) return false;
-  if ((p = readNum(b, dv, p, r)) < 0) return false;
-  out.ack = r.v;
-  return true;
-};
+export const readSnapshotHead = (b: Uint8Array, out: SnapshotHead): boolean =>
+  readSnapshotHeadAt(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length, { v: 0 }, out);
 
 /** Read a msgpack array header at `p`: its length into `out.v`; returns the next offset, or -1. */
-const readArrayHeader = (b: Uint8Array, dv: DataView, p: number, out: { v: number }): number => {
-  if (p >= b.length) return -1;
+const readArrayHeader = (b: Uint8Array, dv: DataView, p: number, end: number, out: { v: number }): number => {
+  if (p >= end) return -1;
   const t = b[p];
   if (t >= 0x90 && t <= 0x9f) {
     out.v = t - 0x90;
     return p + 1;
   }
-  if (t === 0xdc && p + 3 <= b.length) {
+  if (t === 0xdc && p + 3 <= end) {
     out.v = dv.getUint16(p + 1);
     return p + 3;
   }
-  if (t === 0xdd && p + 5 <= b.length) {
+  if (t === 0xdd && p + 5 <= end) {
     out.v = dv.getUint32(p + 1);
     return p + 5;
   }
   return -1;
 };
 
-/**
- * Parse the head of a region frame (docs/PROTOCOL.md `region`: `[24, step, worldTime, sendTime,
- * acks, ...]`) without decoding its entities; `out.ack` is `player`'s entry of the acks (−1 when
- * the frame does not name the player: a consistency failure, the frame is for another cell).
- * Returns false when `b` is not a region frame or is malformed.
- */
-export const readRegionHead = (b: Uint8Array, player: number, out: SnapshotHead): boolean => {
-  if (b.length < 6 || b[0] !== 0x99 || b[1] !== MsgType.REGION) return false;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const r = { v: 0 };
-  let p = 2;
-  if ((p = readTimes(b, dv, p, r, out)) < 0) return false;
-  if ((p = readArrayHeader(b, dv, p, r)) < 0) return false;
+/** {@link readRegionHead} of the frame in `b[start, end)` (see {@link readSnapshotHeadAt}). */
+export const readRegionHeadAt = (
+  b: Uint8Array,
+  dv: DataView,
+  start: number,
+  end: number,
+  player: number,
+  r: { v: number },
+  out: SnapshotHead,
+): boolean => {
+  if (end - start < 6 || b[start] !== 0x99 || b[start + 1] !== MsgType.REGION) return false;
+  let p = start + 2;
+  if ((p = readTimes(b, dv, p, end, r, out)) < 0) return false;
+  if ((p = readArrayHeader(b, dv, p, end, r)) < 0) return false;
   const n = r.v;
   out.ack = -1;
   for (let i = 0; i + 1 < n; i += 2) {
-    if ((p = readNum(b, dv, p, r)) < 0) return false;
+    if ((p = readNum(b, dv, p, end, r)) < 0) return false;
     const id = r.v;
-    if ((p = readNum(b, dv, p, r)) < 0) return false;
+    if ((p = readNum(b, dv, p, end, r)) < 0) return false;
     if (id === player) {
       out.ack = r.v;
       break;
@@ -152,7 +183,24 @@ export const readRegionHead = (b: Uint8Array, player: number, out: SnapshotHead)
   return true;
 };
 
+/**
+ * Parse the head of a region frame (docs/PROTOCOL.md `region`: `[24, step, worldTime, sendTime,
+ * acks, ...]`) without decoding its entities; `out.ack` is `player`'s entry of the acks (−1 when
+ * the frame does not name the player: a consistency failure, the frame is for another cell).
+ * Returns false when `b` is not a region frame or is malformed.
+ */
+export const readRegionHead = (b: Uint8Array, player: number, out: SnapshotHead): boolean =>
+  readRegionHeadAt(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length, player, { v: 0 }, out);
+
 const ACK_RING = 256;
+
+/** How a light bot connects (the fleet shares one read buffer between all its raw sockets). */
+export interface LightBotOptions {
+  /** Default `raw` (RawWs for ws:// URLs; the ws package for wss://). */
+  transport?: BotTransport;
+  /** Read buffer shared by the fleet's raw sockets (default: one of the bot's own). */
+  readBuffer?: ReadBuffer;
+}
 
 /** One light bot. Owns one socket. */
 export class LightBot {
@@ -162,12 +210,15 @@ export class LightBot {
   /** Player entity id (from welcome; −1 before). */
   playerId = -1;
   closeCode = 0;
-  #ws: WebSocket | null = null;
+  #conn: BotConn | null = null;
   readonly #sink: LatencySink;
   readonly #now: () => number;
+  readonly #transport: BotTransport;
+  readonly #rb: ReadBuffer | null;
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
   readonly #enc = new Packr({ useRecords: false });
   readonly #head: SnapshotHead = { step: 0, worldTime: 0, sendTime: 0, ack: 0 };
+  readonly #r = { v: 0 };
   #onOther: ((m: unknown) => void) | null = null;
   /** Purchases waiting for their txResult, by key. */
   readonly #tx = new Map<string, (code: string | null) => void>();
@@ -179,14 +230,16 @@ export class LightBot {
   /** Where the bot connects: the URL given, then the owner's after a redirect. */
   url: string;
 
-  constructor(url: string, sink: LatencySink, now: () => number = Date.now) {
+  constructor(url: string, sink: LatencySink, now: () => number = Date.now, opts: LightBotOptions = {}) {
     this.url = url;
     this.#sink = sink;
     this.#now = now;
+    this.#transport = opts.transport ?? 'raw';
+    this.#rb = opts.readBuffer ?? null;
   }
 
   get open(): boolean {
-    return this.#ws !== null && this.#ws.readyState === WebSocket.OPEN;
+    return this.#conn !== null && this.#conn.readyState === 1;
   }
 
   /**
@@ -196,8 +249,6 @@ export class LightBot {
    */
   join(worldId: string, name: string, timeoutMs = 15_000, token = '', ticket: string | null = null, hop = 0): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, { perMessageDeflate: false });
-      this.#ws = ws;
       let done = false;
       const finish = (err: Error | null) => {
         if (done) return;
@@ -206,16 +257,25 @@ export class LightBot {
         this.#onOther = null;
         if (err) {
           reject(err);
-          ws.terminate();
+          conn.terminate();
         } else resolve();
       };
       const timer = setTimeout(() => finish(new Error('join timed out')), timeoutMs);
-      ws.on('open', () => ws.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))));
-      ws.on('error', () => finish(new Error(`could not connect to ${this.url}`)));
-      ws.on('close', (code) => {
-        if (this.#ws === ws) this.closeCode = code;
-        finish(new Error(`closed (${code})`));
-      });
+      const conn = openBotConn(
+        this.url,
+        {
+          open: () => conn.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))),
+          error: () => finish(new Error(`could not connect to ${this.url}`)),
+          close: (code) => {
+            if (this.#conn === conn) this.closeCode = code;
+            finish(new Error(`closed (${code})`));
+          },
+          frame: (b, dv, start, end) => this.#onMessage(b, dv, start, end),
+        },
+        this.#transport,
+        this.#rb,
+      );
+      this.#conn = conn;
       this.#onOther = (m) => {
         const t = Array.isArray(m) ? m[0] : undefined;
         if (t === MsgType.WELCOME) {
@@ -228,12 +288,11 @@ export class LightBot {
           clearTimeout(timer);
           this.#onOther = null;
           this.stats.redirects++;
-          ws.terminate();
+          conn.terminate();
           this.url = String(r[2]);
           this.join(worldId, name, timeoutMs, token, String(r[3]), hop + 1).then(resolve, reject);
         }
       };
-      ws.on('message', (data: Buffer) => this.#onMessage(data));
     });
   }
 
@@ -242,7 +301,7 @@ export class LightBot {
     const seq = ++this.#seq;
     this.#ackSeq[seq % ACK_RING] = seq;
     this.#ackAt[seq % ACK_RING] = this.#now();
-    this.#ws?.send(this.#enc.pack(inputFrame(seq, moveX, moveY, 0)));
+    this.#conn?.send(this.#enc.pack(inputFrame(seq, moveX, moveY, 0)));
   }
 
   /** Send a purchase; resolves with its txResult's code (null = ok), rejects after `timeoutMs`. */
@@ -256,18 +315,19 @@ export class LightBot {
         clearTimeout(timer);
         resolve({ code });
       });
-      this.#ws?.send(this.#enc.pack(purchaseFrame(key, item, quantity, expectedPrice)));
+      this.#conn?.send(this.#enc.pack(purchaseFrame(key, item, quantity, expectedPrice)));
     });
   }
 
   close(): void {
-    this.#ws?.close(1000, '');
+    this.#conn?.close(1000, '');
   }
 
-  #onMessage(b: Buffer): void {
-    this.stats.bytesIn += b.length;
+  /** One frame in `b[start, end)` (valid only during the call). Snapshot and region heads are read in place. */
+  #onMessage(b: Uint8Array, dv: DataView, start: number, end: number): void {
+    this.stats.bytesIn += end - start;
     const h = this.#head;
-    const region = b[1] === MsgType.REGION && readRegionHead(b, this.playerId, h);
+    const region = b[start + 1] === MsgType.REGION && readRegionHeadAt(b, dv, start, end, this.playerId, this.#r, h);
     if (region) {
       this.stats.regionFrames++;
       if (h.ack < 0) {
@@ -275,7 +335,7 @@ export class LightBot {
         h.ack = 0;
       }
     }
-    if (region || readSnapshotHead(b, h)) {
+    if (region || readSnapshotHeadAt(b, dv, start, end, this.#r, h)) {
       const now = this.#now();
       this.stats.snapshots++;
       this.#sink.update(now - h.sendTime);
@@ -286,9 +346,12 @@ export class LightBot {
       }
       return;
     }
+    // Events (`[18, kind, npc, at, expiresAt]`, e.g. the net bench's transport-floor probes) are
+    // of no use to a light bot: skipped without decoding.
+    if (b[start] === 0x95 && b[start + 1] === MsgType.EVENT) return;
     let m: unknown;
     try {
-      m = this.#dec.unpack(b);
+      m = this.#dec.unpack(b.slice(start, end));
     } catch {
       return;
     }

@@ -34,7 +34,8 @@ const summary = (r: BotsReport): string => {
           `  ${k}: ${g.connected} bots, ${g.snapshotsPerClientPerSecond} snapshots/s each, update latency p50 ${g.updateLatencyMs.p50}  p99 ${g.updateLatencyMs.p99}  p99.9 ${g.updateLatencyMs.p999} ms\n`,
       )
       .join('') +
-    `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core\n`
+    `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core (user ${r.botsCpuUserPercent}%), ${r.botsCpuUsPerSnapshot} µs per snapshot (user ${r.botsCpuUserUsPerSnapshot}), transport ${r.transport}\n` +
+    line('bots event-loop delay ms:', r.eventLoopDelayMs)
   );
 };
 
@@ -62,6 +63,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     token: o.token,
     idleShare: o.idleShare,
     spectatorShare: o.spectatorShare,
+    transport: o.transport,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);
@@ -88,6 +90,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     worldId: o.world,
     cpus: o.cpu ? o.cpu.join(',') : null,
     startedAt,
+    transport: o.transport,
   });
   process.stderr.write(summary(report));
   const json = JSON.stringify(report);

@@ -49,6 +49,8 @@ const Counts = {
   leavesMeasured: Type.Integer({ minimum: 0 }),
   /** CPU of the process over the measured window, ms (user + system). */
   cpuMs: Type.Number({ minimum: 0 }),
+  /** Its user-mode part, ms (the rest is the kernel's: socket reads and writes, loopback TCP). */
+  cpuUserMs: Type.Number({ minimum: 0 }),
   /** purchase-storm: purchases sent in the measured window. */
   purchasesSent: Type.Integer({ minimum: 0 }),
   /** purchase-storm: results received for them, by `ok` or TX_* code. */
@@ -60,7 +62,7 @@ const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
 const Histograms = Type.Object(
-  { update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String() },
+  { update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String(), loopDelay: Type.String() },
   { additionalProperties: false },
 );
 
@@ -125,6 +127,7 @@ const PerProc = Type.Object(
     inputAckRttMs: Summary,
     joinLatencyMs: Summary,
     purchaseRttMs: Summary,
+    eventLoopDelayMs: Summary,
     /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
     histograms: Histograms,
   },
@@ -153,6 +156,20 @@ export const BotsReportSchema = Type.Object(
     avgSnapshotBytes: Type.Number(),
     /** CPU of all bots processes over the measured window, % of one core. */
     botsCpuPercent: Type.Number(),
+    /** Its user-mode part, % of one core (the rest is kernel time: socket reads and writes). */
+    botsCpuUserPercent: Type.Number(),
+    /** Bots CPU µs (user + system) per snapshot received in the window: the load generator's cost, independent of how busy the machine is. */
+    botsCpuUsPerSnapshot: Type.Number(),
+    /** Its user-mode part (the bots' own code, Node and libuv); the rest is the kernel's socket work. */
+    botsCpuUserUsPerSnapshot: Type.Number(),
+    /**
+     * The bots' receive-side lag: lateness of a 1 ms timer in each bots process over the window
+     * (src/bots/loop-delay.ts), i.e. how long a frame that became readable could wait for its
+     * handler behind the bots' other work. Part of `updateLatencyMs` that the load generator adds.
+     */
+    eventLoopDelayMs: Summary,
+    /** `raw` (the bots' own ws:// client) or `ws` (the ws package). */
+    transport: Type.String(),
     /**
      * Per group: active players (inputs), idle players (`--idle-share`: joined, no input), and
      * non-player classes from the token (spectators, bots, observers); only the groups present.
@@ -166,6 +183,7 @@ export const BotsReportSchema = Type.Object(
         inputAck: Type.String(),
         join: Type.String(),
         purchase: Type.String(),
+        loopDelay: Type.String(),
       },
       { additionalProperties: false },
     ),
@@ -182,6 +200,8 @@ export interface ReportMeta {
   worldId: string;
   cpus: string | null;
   startedAt: string;
+  /** Transport of the bots (`raw` or `ws`). */
+  transport: string;
 }
 
 type CountKey =
@@ -199,7 +219,8 @@ type CountKey =
   | 'lightClients'
   | 'joinsMeasured'
   | 'leavesMeasured'
-  | 'cpuMs';
+  | 'cpuMs'
+  | 'cpuUserMs';
 const SUMMED: readonly CountKey[] = [
   'clientSeconds',
   'clients',
@@ -216,6 +237,7 @@ const SUMMED: readonly CountKey[] = [
   'joinsMeasured',
   'leavesMeasured',
   'cpuMs',
+  'cpuUserMs',
 ];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
@@ -273,6 +295,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
   const join = mergeHistograms(parts.map((p) => p.histograms.join));
   const purchase = mergeHistograms(parts.map((p) => p.histograms.purchase));
+  const loopDelay = mergeHistograms(parts.map((p) => p.histograms.loopDelay));
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
@@ -286,6 +309,8 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     startedAt: meta.startedAt,
     ...sum,
     cpuMs: Math.round(sum.cpuMs),
+    cpuUserMs: Math.round(sum.cpuUserMs),
+    transport: meta.transport,
     clientSeconds: Math.round(sum.clientSeconds * 1000) / 1000,
     disconnectsByCode: byCode,
     purchasesSent,
@@ -299,6 +324,10 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
     botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
+    botsCpuUserPercent: Math.round((sum.cpuUserMs / (s * 1000)) * 100),
+    botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
+    botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
+    eventLoopDelayMs: summarize(loopDelay),
     groups,
     histograms: {
       unit: 'microseconds',
@@ -307,6 +336,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       inputAck: encodeHistogram(ack),
       join: encodeHistogram(join),
       purchase: encodeHistogram(purchase),
+      loopDelay: encodeHistogram(loopDelay),
     },
     perProc: parts.map((p) => ({
       ...p,
@@ -314,6 +344,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       inputAckRttMs: summarize(decodeHistogram(p.histograms.inputAck)),
       joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
       purchaseRttMs: summarize(decodeHistogram(p.histograms.purchase)),
+      eventLoopDelayMs: summarize(decodeHistogram(p.histograms.loopDelay)),
     })),
   };
 };

@@ -38,6 +38,7 @@ describe('bots CLI options', () => {
       cpu: null,
       report: null,
       progress: true,
+      transport: 'raw',
       worker: false,
     });
   });
@@ -79,6 +80,8 @@ describe('bots CLI options', () => {
       '--report',
       'r.json',
       '--no-progress',
+      '--transport',
+      'ws',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -101,6 +104,7 @@ describe('bots CLI options', () => {
       cpu: [2, 3],
       report: 'r.json',
       progress: false,
+      transport: 'ws',
       worker: false,
     });
   });
@@ -115,6 +119,7 @@ describe('bots CLI options', () => {
       [['--idle-share', '1.5'], '--idle-share must be a number between 0 and 1'],
       [['--url', 'http://x'], '--url must start with ws:// or wss://'],
       [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
+      [['--transport', 'tcp'], 'Allowed choices are raw, ws'],
       [['--bogus'], "unknown option '--bogus'"],
     ] as const) {
       const r = parse([...argv]);

@@ -30,6 +30,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   joinsMeasured: 0,
   leavesMeasured: 0,
   cpuMs: 100,
+  cpuUserMs: 60,
   purchasesSent: 0,
   purchaseResults: {},
   groups: {},
@@ -38,6 +39,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
     inputAck: encodeHistogram(hist([1, 2])),
     join: encodeHistogram(hist([5])),
     purchase: encodeHistogram(hist([])),
+    loopDelay: encodeHistogram(hist([0.5, 1, 12])),
   },
   ...over,
 });
@@ -82,7 +84,7 @@ describe('bots report merge', () => {
         part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }),
         part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5, clientSeconds: 30 }),
       ],
-      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString() },
+      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
     );
     expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
     expect(r).toMatchObject({
@@ -105,6 +107,13 @@ describe('bots report merge', () => {
     expect(r.snapshotsPerClientPerSecond).toBe(40); // 2000 snapshots / (20 + 30) bot-seconds
     expect(r.clientSeconds).toBe(50);
     expect(r.botsCpuPercent).toBe(8); // 200 ms CPU over 2.5 s
+    expect(r.botsCpuUserPercent).toBe(5); // 120 ms user CPU over 2.5 s
+    expect(r.botsCpuUsPerSnapshot).toBe(100); // 200 ms CPU over 2000 snapshots
+    expect(r.botsCpuUserUsPerSnapshot).toBe(60);
+    // The event-loop delay merges like the latencies (3 samples per process; max 12 ms).
+    expect(r.eventLoopDelayMs.samples).toBe(6);
+    expect(r.eventLoopDelayMs.max).toBeCloseTo(12, 1);
+    expect(r.transport).toBe('raw');
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
   });
 
@@ -122,7 +131,7 @@ describe('bots report merge', () => {
         part(0, a, { groups: { activePlayers: { ...g([1, 2, 3], 5, 10), inputsSent: 7 }, idlePlayers: g([10, 20], 5, 10) } }),
         part(1, b, { groups: { idlePlayers: g([30], 5, 10), spectators: g(tail, 5, 10) } }),
       ],
-      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString() },
+      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
     );
     expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
     expect(Object.keys(r.groups)).toEqual(['activePlayers', 'idlePlayers', 'spectators']);
