@@ -31,16 +31,21 @@ const FULL_EVERY = 10;
 /** Every FLOOR_EVERY-th measured step carries a transport-floor probe. */
 const FLOOR_EVERY = 10;
 /**
- * `WT_NET_PROBE_EVERY` (default 1): probe only the sockets whose connection id is a multiple of it
- * (a fixed sample). At 10,000 sockets a probe of every socket is ≈ 80 ms of server sends and
- * 10,000 frames the bots read in one burst every FLOOR_EVERY steps, which the update latency of the
- * next step's snapshots carries (docs/NET-SCALE.md "Transport-floor probe").
+ * `WT_NET_PROBE_EVERY`: probe only the sockets whose connection id is a multiple of it (a fixed
+ * sample). Default: a sample of about {@link PROBE_SAMPLE} sockets (every socket up to that). A probe
+ * of every socket at 10,000 sockets is ≈ 80 ms of server sends and 10,000 frames the bots read in
+ * one burst every FLOOR_EVERY steps, which the update latency of the next step's snapshots carries
+ * (docs/NET-SCALE.md "Transport-floor probe"); the floor is a per-socket figure, which the sample
+ * measures alike.
  */
-const PROBE_EVERY = Number(process.env.WT_NET_PROBE_EVERY ?? 1);
-if (!Number.isInteger(PROBE_EVERY) || PROBE_EVERY < 1 || PROBE_EVERY > 1000) {
+const PROBE_SAMPLE = 500;
+const PROBE_EVERY_ENV = process.env.WT_NET_PROBE_EVERY === undefined ? null : Number(process.env.WT_NET_PROBE_EVERY);
+if (PROBE_EVERY_ENV !== null && (!Number.isInteger(PROBE_EVERY_ENV) || PROBE_EVERY_ENV < 1 || PROBE_EVERY_ENV > 1000)) {
   console.error(`WT_NET_PROBE_EVERY must be an integer 1..1000 (got ${JSON.stringify(process.env.WT_NET_PROBE_EVERY)})`);
   process.exit(2);
 }
+/** The probe's socket sample for a run of `clients` sessions: every n-th connection id. */
+const probeEvery = (clients: number): number => PROBE_EVERY_ENV ?? Math.max(1, Math.round(clients / PROBE_SAMPLE));
 
 /** Options of one end-to-end run. */
 export interface E2eOptions {
@@ -154,7 +159,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         }
         const mode = probes++ % 2 === 0 ? 'send' : 'publish';
         const c0 = process.cpuUsage();
-        const p = server.probeTransport(probe.frame, mode, PROBE_EVERY);
+        const p = server.probeTransport(probe.frame, mode, probeEvery(o.clients));
         if (p.sockets > 0) {
           const dSync = process.cpuUsage(c0);
           if (mode === 'send') floorSendCpuSync.push((dSync.user + dSync.system) / p.sockets);
@@ -401,8 +406,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       sendCpu: pct(floorSendCpu, 0.5),
       publishCpu: pct(floorPublishCpu, 0.5),
       probes: floorSend.length + floorPublish.length,
-      /** Sockets probed: those whose connection id is a multiple of this (WT_NET_PROBE_EVERY). */
-      probeEvery: PROBE_EVERY,
+      /** Sockets probed: those whose connection id is a multiple of this (WT_NET_PROBE_EVERY; default about 500 sockets). */
+      probeEvery: probeEvery(o.clients),
       frameBytes: probe.frame?.byteLength ?? 0,
     },
     /** Server CPU per session-snapshot ÷ floor CPU per socket (send loop): 1 = at the floor. */
