@@ -25,6 +25,7 @@ import { nextRange } from '../src/world/prng.js';
 import { createSimWorld, destroySimWorld, spawnPlayer } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';
 import type { SuiteContext } from './harness.js';
+import { timePhasesCpu } from './phase-cpu.js';
 
 const NPCS = 100_000;
 const PLAYERS = 1_000;
@@ -71,18 +72,7 @@ const runConfig = async (ctx: SuiteContext, label: string, physics: unknown, ste
   const load0 = os.loadavg();
   // WT_FRAME_CPU=1: each phase's process CPU ms (not wall: the host is shared) in the dump instead of wall ms.
   const cpuPhase = new Float64Array(PHASES.length);
-  if (process.env.WT_FRAME_CPU === '1') {
-    const phaseOf = world.pipelinePhase;
-    world.pipeline = world.pipeline.map((e, i) => ({
-      ...e,
-      run: (w: typeof world, c: typeof world.ctx) => {
-        const a = process.cpuUsage();
-        e.run(w, c);
-        const d = process.cpuUsage(a);
-        cpuPhase[phaseOf[i]] += (d.user + d.system) / 1000;
-      },
-    }));
-  }
+  if (process.env.WT_FRAME_CPU === '1') timePhasesCpu(world, cpuPhase);
   // WT_FRAME_DUMP=file: per-step total, phase ms and the near pass's phase before the step (tail analysis).
   const dump: number[][] | null = process.env.WT_FRAME_DUMP ? [] : null;
   for (let i = 0; i < steps; i++) {

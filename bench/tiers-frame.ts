@@ -14,6 +14,7 @@ import { populateNpcs } from '../src/world/populate.js';
 import { nextRange } from '../src/world/prng.js';
 import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';
+import { timePhasesCpu } from './phase-cpu.js';
 
 const NPCS = 100_000;
 const PLAYERS = 1_000;
@@ -37,16 +38,7 @@ for (let i = 0; i < PLAYERS; i++) {
 const WATCH = ['tiering', 'select', 'behavior', 'physics'] as const;
 const idx = WATCH.map((p) => PHASES.indexOf(p));
 const cpu = new Float64Array(PHASES.length);
-const phaseOf = world.pipelinePhase;
-world.pipeline = world.pipeline.map((e, i) => ({
-  ...e,
-  run: (w: typeof world, c: typeof world.ctx) => {
-    const a = process.cpuUsage();
-    e.run(w, c);
-    const d = process.cpuUsage(a);
-    cpu[phaseOf[i]] += (d.user + d.system) / 1000;
-  },
-}));
+timePhasesCpu(world, cpu);
 for (let i = 0; i < 30; i++) runStep(world);
 const rows: number[][] = [];
 const load0 = os.loadavg();

@@ -62,6 +62,27 @@ export const partialSelect = (ids: Int32Array, lo: number, hi: number, k: number
 };
 
 /**
+ * The caps' histogram pass: `keys[0..n)` counted into `hist` (bucket = key × scale, the last
+ * bucket open-ended), and the boundary bucket returned — the first whose cumulative count reaches
+ * `cap` (the buckets below it hold fewer than `cap` keys).
+ */
+const boundaryBucket = (keys: Float32Array, n: number, cap: number, scale: number, hist: Int32Array): number => {
+  const NB = hist.length;
+  hist.fill(0);
+  for (let k = 0; k < n; k++) {
+    let b = (keys[k] * scale) | 0;
+    if (b >= NB) b = NB - 1;
+    hist[b]++;
+  }
+  let below = 0;
+  for (let b = 0; b < NB; b++) {
+    if (below + hist[b] >= cap) return b;
+    below += hist[b];
+  }
+  return 0;
+};
+
+/**
  * Reorder `ids[0..n)` (with parallel distances `keys[0..n)`, all finite and in [0, maxKey]) so
  * that `ids[0..cap)` are the `cap` nearest by (distance, id) and `ids[cap..n)` the rest; `keys`
  * is reordered alongside. A 1,024-bucket histogram finds the boundary bucket in two sequential
@@ -82,21 +103,9 @@ export const keepNearest = (
   if (cap >= n) return;
   const NB = hist.length;
   const scale = maxKey > 0 ? NB / maxKey : 0;
-  hist.fill(0);
-  for (let k = 0; k < n; k++) {
-    let b = (keys[k] * scale) | 0;
-    if (b >= NB) b = NB - 1;
-    hist[b]++;
-  }
-  let below = 0,
-    bstar = 0;
-  for (let b = 0; b < NB; b++) {
-    if (below + hist[b] >= cap) {
-      bstar = b;
-      break;
-    }
-    below += hist[b];
-  }
+  const bstar = boundaryBucket(keys, n, cap, scale, hist);
+  let below = 0;
+  for (let b = 0; b < bstar; b++) below += hist[b];
   // Partition: keep (< bstar) to the front of ids, boundary bucket to tmp[0..nb), demoted to the back of tmp.
   let w = 0,
     nb = 0,
@@ -152,21 +161,9 @@ export const keepNearestInto = (
   if (cap >= n) return nk;
   const NB = hist.length;
   const scale = maxKey > 0 ? NB / maxKey : 0;
-  hist.fill(0);
-  for (let k = 0; k < n; k++) {
-    let b = (keys[k] * scale) | 0;
-    if (b >= NB) b = NB - 1;
-    hist[b]++;
-  }
-  let below = 0,
-    bstar = 0;
-  for (let b = 0; b < NB; b++) {
-    if (below + hist[b] >= cap) {
-      bstar = b;
-      break;
-    }
-    below += hist[b];
-  }
+  const bstar = boundaryBucket(keys, n, cap, scale, hist);
+  let below = 0;
+  for (let b = 0; b < bstar; b++) below += hist[b];
   let w = 0,
     nb = 0;
   for (let k = 0; k < n; k++) {
