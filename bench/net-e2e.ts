@@ -13,40 +13,20 @@
  * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
  * known set, so the consistency checks still hold. Its cost per socket is the floor.
  */
-import { pack } from 'msgpackr';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
 import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
 import { PHASES } from '../src/core/phases.js';
-import { MsgType } from '../src/net/protocol.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import type { SuiteContext } from './harness.js';
+import { createFloorProbe } from './net-floor-probe.js';
 import { type BotReport, groupFigures, latencySplit, load, mib, type Pinning, pct, r2, runBots, settledRss } from './net-bots-proc.js';
 
 const WARMUP_S = 2;
 const FULL_EVERY = 10;
-/** Every FLOOR_EVERY-th measured step carries a transport-floor probe. */
-const FLOOR_EVERY = 10;
-/**
- * `WT_NET_PROBE_EVERY`: probe only the sockets whose connection id is a multiple of it (a fixed
- * sample). Default: a sample of about {@link PROBE_SAMPLE} sockets (every socket up to that). A probe
- * of every socket at 10,000 sockets is ≈ 80 ms of server sends and 10,000 frames the bots read in
- * one burst every FLOOR_EVERY steps, which the update latency of the next step's snapshots carries
- * (docs/NET-SCALE.md "Transport-floor probe"); the floor is a per-socket figure, which the sample
- * measures alike.
- */
-const PROBE_SAMPLE = 500;
-const PROBE_EVERY_ENV = process.env.WT_NET_PROBE_EVERY === undefined ? null : Number(process.env.WT_NET_PROBE_EVERY);
-if (PROBE_EVERY_ENV !== null && (!Number.isInteger(PROBE_EVERY_ENV) || PROBE_EVERY_ENV < 1 || PROBE_EVERY_ENV > 1000)) {
-  console.error(`WT_NET_PROBE_EVERY must be an integer 1..1000 (got ${JSON.stringify(process.env.WT_NET_PROBE_EVERY)})`);
-  process.exit(2);
-}
-/** The probe's socket sample for a run of `clients` sessions: every n-th connection id. */
-const probeEvery = (clients: number): number => PROBE_EVERY_ENV ?? Math.max(1, Math.round(clients / PROBE_SAMPLE));
-
 /** Options of one end-to-end run. */
 export interface E2eOptions {
   clients: number;
@@ -98,17 +78,11 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     usPerSnap: number[] = [],
     sendUsPerSnap: number[] = [],
     cpuUsPerSnap: number[] = [];
-  const floorSend: number[] = [],
-    floorPublish: number[] = [],
-    floorSendCpu: number[] = [],
-    floorPublishCpu: number[] = [],
-    floorSendCpuSync: number[] = [];
+  const floor = createFloorProbe(clients);
   let recording = false,
     /** Sessions when the window opened; the window closes at the first step below 99 % of it (bots leaving). */
     windowSessions = 0,
-    lastSnaps = 0,
-    probes = 0;
-  const probe: { frame: Uint8Array | null } = { frame: null };
+    lastSnaps = 0;
   const modes: Record<string, number> = {};
   /** Recorded steps with the overload floors on (net `ladder.overload`). */
   let overloadSteps = 0;
@@ -151,28 +125,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         sendUsPerSnap.push((net.stats.lastSendMs * 1000) / snaps);
         cpuUsPerSnap.push((net.stats.lastReplicateCpuMs * 1000) / snaps);
       }
-      if (server && w.clock.step % FLOOR_EVERY === 0) {
-        if (!probe.frame) {
-          // An event frame (ignored by bots) padded to the average snapshot size so far.
-          const avg = Math.max(16, Math.round(net.stats.snapshotBytes / Math.max(1, net.stats.snapshotsSent)));
-          probe.frame = pack([MsgType.EVENT, 'x'.repeat(Math.max(1, avg - 12)), 0, 0, 0]);
-        }
-        const mode = probes++ % 2 === 0 ? 'send' : 'publish';
-        const c0 = process.cpuUsage();
-        const p = server.probeTransport(probe.frame, mode, probeEvery(o.clients));
-        if (p.sockets > 0) {
-          const dSync = process.cpuUsage(c0);
-          if (mode === 'send') floorSendCpuSync.push((dSync.user + dSync.system) / p.sockets);
-          (mode === 'send' ? floorSend : floorPublish).push((p.ms * 1000) / p.sockets);
-          // uWS drains published messages in its loop's pre handler, after this callback: the
-          // process CPU up to the next check phase covers the drain (and, for both modes alike,
-          // whatever else that loop turn does).
-          setImmediate(() => {
-            const d = process.cpuUsage(c0);
-            (mode === 'send' ? floorSendCpu : floorPublishCpu).push((d.user + d.system) / p.sockets);
-          });
-        }
-      }
+      if (server) floor.maybeProbe(server, net, w.clock.step);
     },
   });
   runner.add(world);
@@ -312,7 +265,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const specLine = spec?.out.trim().split('\n').at(-1) ?? '';
   const sr = specLine.startsWith('{') ? (JSON.parse(specLine) as BotReport) : null;
   const snapSecs = wallMs / 1000;
-  const floorCpuUs = pct(floorSendCpuSync, 0.5);
+  const floorCpuUs = floor.cpuUs();
   const serverCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs));
   const split = latencySplit(
     ctx,
@@ -395,21 +348,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     /** µs per snapshot inside ws.send within the replicate phase. */
     sendUsPerSessionSnapshot: { p50: pct(sendUsPerSnap, 0.5) },
     /** Transport floor: bare ws.send loop of same-sized frames to the same sockets, µs per socket. */
-    transportFloorUsPerSocket: {
-      /** Wall µs inside the ws.send loop. */
-      send: pct(floorSend, 0.5),
-      /** Wall µs inside `publish` only (uWS queues; the writes happen in its drain). */
-      publishCall: pct(floorPublish, 0.5),
-      /** Process CPU µs per socket inside the ws.send loop: THE floor the server figure is compared with. */
-      sendCpuSync: floorCpuUs,
-      /** Process CPU µs per socket from the probe to the next check phase (includes uWS's drain of published messages and that loop turn's other work). */
-      sendCpu: pct(floorSendCpu, 0.5),
-      publishCpu: pct(floorPublishCpu, 0.5),
-      probes: floorSend.length + floorPublish.length,
-      /** Sockets probed: those whose connection id is a multiple of this (WT_NET_PROBE_EVERY; default about 500 sockets). */
-      probeEvery: probeEvery(o.clients),
-      frameBytes: probe.frame?.byteLength ?? 0,
-    },
+    transportFloorUsPerSocket: floor.figures(),
     /** Server CPU per session-snapshot ÷ floor CPU per socket (send loop): 1 = at the floor. */
     serverOverFloor: floorCpuUs > 0 ? r2(cpuUs / floorCpuUs) : null,
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
