@@ -8,7 +8,7 @@ import type { GameSlot } from '../game/slot.js';
 import { cellRange } from '../tiers/grid-build.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
-import { writeArrayHeader, writeInt } from './snapshot-writer.js';
+import { ensure, putInt, writeArrayHeader, writeInt } from './snapshot-writer.js';
 import { E_ENTER, E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 /** What the rows read from a world: its stores and the game's replicated-field table. */
@@ -104,45 +104,67 @@ export const enterEntry = (world: RowsWorld, net: WorldNet, e: number, row: numb
  * rows into `net.visRow` (interest-scan.ts: the same set as `world.spatial.queryRadius`, in
  * slot order, rows cached on first touch), each marked with `mark` in `net.marks` (replication's
  * visible tag); `net.viewPlayers` = players among them. Returns the count.
+ *
+ * In passes over reused scratch (issue 11: at 100k NPCs every candidate's current position, and
+ * every newly cached row's kind and tier, is a cache miss at a random entity id): the grid scan
+ * collects the candidates, then their positions are loaded in one short loop (independent loads
+ * the CPU overlaps), then the exact test, then the new rows are cached (`cacheSlotRows`).
  */
 export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number, mark: number): number => {
   const g = net.npcGrid;
   net.viewPlayers = 0;
   if (g === null || !(r >= 0)) return 0;
-  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks } = net;
-  let players = 0;
+  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks, cand } = net;
   const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
     R2 = R * R,
     r2 = r * r;
-  let n = 0;
   cellRange(g, x, y, R, range);
   const { cols, cellStart, items, itemX, itemY } = g;
+  // Candidates: within r + margin of their rebuild position (the grid's slot arrays, in order).
+  let nc = 0;
   for (let cy = range.y0; cy <= range.y1; cy++) {
     const j1 = cellStart[cy * cols + range.x1 + 1]; // a row's cells are contiguous
     for (let j = cellStart[cy * cols + range.x0]; j < j1; j++) {
       const dx = itemX[j] - x,
         dy = itemY[j] - y;
-      if (dx * dx + dy * dy > R2) continue;
-      // Candidate (within r + margin of its rebuild position): its current position, loaded
-      // once per run; encoded only once it is actually in someone's view.
-      const e = items[j];
-      if (posRun[j] !== run) {
-        posRun[j] = run;
-        pos[2 * j] = px[e];
-        pos[2 * j + 1] = py[e];
-      }
-      const ex = pos[2 * j] - x,
-        ey = pos[2 * j + 1] - y;
-      if (ex * ex + ey * ey <= r2) {
-        if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
-        if ((ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
-        marks[e * MARK_STRIDE] = mark;
-        rows[n] = j;
-        visible[n++] = e;
-      }
+      cand[nc] = j;
+      nc += dx * dx + dy * dy > R2 ? 0 : 1;
     }
+  }
+  // Their current positions, loaded once per run.
+  for (let i = 0; i < nc; i++) {
+    const j = cand[i];
+    if (posRun[j] !== run) {
+      const e = items[j];
+      posRun[j] = run;
+      pos[2 * j] = px[e];
+      pos[2 * j + 1] = py[e];
+    }
+  }
+  // The exact test on the current position; rows not yet cached this run are collected.
+  let n = 0,
+    nm = 0;
+  const miss = net.missRows;
+  for (let i = 0; i < nc; i++) {
+    const j = cand[i];
+    const ex = pos[2 * j] - x,
+      ey = pos[2 * j + 1] - y;
+    if (ex * ex + ey * ey <= r2) {
+      miss[nm] = j;
+      nm += ent[j * ENT_STRIDE] !== run ? 1 : 0;
+      rows[n++] = j;
+    }
+  }
+  if (nm > 0) cacheSlotRows(world, net, items, miss, nm);
+  let players = 0;
+  for (let i = 0; i < n; i++) {
+    const j = rows[i],
+      e = items[j];
+    players += (ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
+    marks[e * MARK_STRIDE] = mark;
+    visible[i] = e;
   }
   // Players: the replication-owned grid of current positions (no margin).
   const pg = net.pgrid;
@@ -170,3 +192,53 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
   net.viewPlayers = players;
   return n;
 };
+
+/**
+ * `cacheEntity` for `m` NPC-grid slot rows `list`[0, m) whose positions this run are loaded (in
+ * `rowPos`), in two passes: kind and tier of every row first (random loads, overlapped), then
+ * quantize and encode the x+y update entries (same values and bytes as `cacheEntity`).
+ */
+const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list: Int32Array, m: number): void => {
+  const { ent, rowPos } = net;
+  const run = net.run;
+  const pm = net.select.playerMark,
+    stamp = net.select.stamp;
+  const { Npc, Tier } = world.stores;
+  const kinds = Npc.kind,
+    tiers = Tier.tier;
+  for (let i = 0; i < m; i++) {
+    const row = list[i],
+      e = items[row];
+    const player = pm[e] === stamp;
+    ent[row * ENT_STRIDE + E_KT] = player ? PLAYER_KIND : kinds[e] | (tiers[e] << 16);
+  }
+  const ext = world.game === null ? null : world.game.replicated;
+  const scale = net.config.positionScale;
+  const sh = net.shared;
+  ensure(sh, m * SHARED_XY_MAX);
+  const b = sh.bytes;
+  let p = sh.pos;
+  for (let i = 0; i < m; i++) {
+    const row = list[i],
+      e = items[row],
+      r = row * ENT_STRIDE;
+    const ex = Math.round(rowPos[2 * row] * scale),
+      ey = Math.round(rowPos[2 * row + 1] * scale);
+    if (ext !== null) cacheEntityFields(ext, e, ent[r + E_KT] & 0xffff);
+    ent[r] = run;
+    ent[r + E_X] = ex;
+    ent[r + E_Y] = ey;
+    ent[r + E_ENTER] = -1;
+    ent[r + E_POS] = p;
+    b[p++] = 0x94; // fixarray of 4
+    p = putInt(b, p, e);
+    b[p++] = XY_MASK;
+    p = putInt(b, p, ex);
+    p = putInt(b, p, ey);
+    ent[r + E_POS_END] = p;
+  }
+  sh.pos = p;
+};
+/** The x+y update mask (a positive fixint: one byte) and the most bytes of an x+y entry (header, 3 × 5-byte ints, mask). */
+const XY_MASK = EntityField.X | EntityField.Y;
+const SHARED_XY_MAX = 17;
