@@ -6,6 +6,7 @@ import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import { cellRange } from '../tiers/grid-build.js';
+import { isPlayer } from './interest-select.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
 import { ensure, putInt, writeArrayHeader, writeInt } from './snapshot-writer.js';
@@ -41,7 +42,7 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
   }
   const ex = Math.round(fx * scale),
     ey = Math.round(fy * scale);
-  const player = net.select.playerMark[e] === net.select.stamp;
+  const player = isPlayer(net.select.playerBits, e);
   const kind = player ? PLAYER_KIND : world.stores.Npc.kind[e],
     tier = player ? 0 : world.stores.Tier.tier[e];
   // Custom fields are quantized with the row: updates compare them (replicated-fields.ts).
@@ -133,7 +134,9 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       nc += dx * dx + dy * dy > R2 ? 0 : 1;
     }
   }
-  // Their current positions, loaded once per run.
+  // Their current positions, loaded once per run. A slot whose position is loaded here has no
+  // cached row yet (caching a row loads its position first): its candidate becomes ~j, so the
+  // test below does not read its cold `ent` row just to find it uncached.
   for (let i = 0; i < nc; i++) {
     const j = cand[i];
     if (posRun[j] !== run) {
@@ -141,6 +144,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
       posRun[j] = run;
       pos[2 * j] = px[e];
       pos[2 * j + 1] = py[e];
+      cand[i] = ~j;
     }
   }
   // The exact test on the current position; rows not yet cached this run are collected.
@@ -148,12 +152,13 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
     nm = 0;
   const miss = net.missRows;
   for (let i = 0; i < nc; i++) {
-    const j = cand[i];
+    const c = cand[i],
+      j = c < 0 ? ~c : c;
     const ex = pos[2 * j] - x,
       ey = pos[2 * j + 1] - y;
     if (ex * ex + ey * ey <= r2) {
       miss[nm] = j;
-      nm += ent[j * ENT_STRIDE] !== run ? 1 : 0;
+      nm += c < 0 || ent[j * ENT_STRIDE] !== run ? 1 : 0;
       rows[n++] = j;
     }
   }
@@ -201,15 +206,14 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
 const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list: Int32Array, m: number): void => {
   const { ent, rowPos } = net;
   const run = net.run;
-  const pm = net.select.playerMark,
-    stamp = net.select.stamp;
+  const pm = net.select.playerBits;
   const { Npc, Tier } = world.stores;
   const kinds = Npc.kind,
     tiers = Tier.tier;
   for (let i = 0; i < m; i++) {
     const row = list[i],
       e = items[row];
-    const player = pm[e] === stamp;
+    const player = isPlayer(pm, e);
     ent[row * ENT_STRIDE + E_KT] = player ? PLAYER_KIND : kinds[e] | (tiers[e] << 16);
   }
   const ext = world.game === null ? null : world.game.replicated;
