@@ -115,7 +115,7 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
   const g = net.npcGrid;
   net.viewPlayers = 0;
   if (g === null || !(r >= 0)) return 0;
-  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks, cand } = net;
+  const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks } = net;
   const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
@@ -123,54 +123,40 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
     r2 = r * r;
   cellRange(g, x, y, R, range);
   const { cols, cellStart, items, itemX, itemY } = g;
-  // Candidates: within r + margin of their rebuild position (the grid's slot arrays, in order).
-  let nc = 0;
+  // Candidates within r + margin of their rebuild position (the grid's slot arrays, in order),
+  // then their current position (loaded once per run), then the exact test. A slot whose position
+  // is loaded here has no cached row yet (caching a row loads its position first), so its cold
+  // `ent` row is not read just to find it uncached; rows to cache are collected and cached after
+  // the scan (`cacheSlotRows`), which keeps this loop short enough for the CPU to overlap the
+  // random position loads of several candidates (issue 11: at 100k NPCs each is a cache miss).
+  let n = 0,
+    nm = 0,
+    players = 0;
+  const miss = net.missRows;
   for (let cy = range.y0; cy <= range.y1; cy++) {
     const j1 = cellStart[cy * cols + range.x1 + 1]; // a row's cells are contiguous
     for (let j = cellStart[cy * cols + range.x0]; j < j1; j++) {
       const dx = itemX[j] - x,
         dy = itemY[j] - y;
-      cand[nc] = j;
-      nc += dx * dx + dy * dy > R2 ? 0 : 1;
-    }
-  }
-  // Their current positions, loaded once per run. A slot whose position is loaded here has no
-  // cached row yet (caching a row loads its position first): its candidate becomes ~j, so the
-  // test below does not read its cold `ent` row just to find it uncached.
-  for (let i = 0; i < nc; i++) {
-    const j = cand[i];
-    if (posRun[j] !== run) {
+      if (dx * dx + dy * dy > R2) continue;
       const e = items[j];
-      posRun[j] = run;
-      pos[2 * j] = px[e];
-      pos[2 * j + 1] = py[e];
-      cand[i] = ~j;
+      const fresh = posRun[j] !== run;
+      if (fresh) {
+        posRun[j] = run;
+        pos[2 * j] = px[e];
+        pos[2 * j + 1] = py[e];
+      }
+      const ex = pos[2 * j] - x,
+        ey = pos[2 * j + 1] - y;
+      if (ex * ex + ey * ey > r2) continue;
+      if (fresh || ent[j * ENT_STRIDE] !== run) miss[nm++] = j;
+      else players += (ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
+      marks[e * MARK_STRIDE] = mark;
+      rows[n] = j;
+      visible[n++] = e;
     }
   }
-  // The exact test on the current position; rows not yet cached this run are collected.
-  let n = 0,
-    nm = 0;
-  const miss = net.missRows;
-  for (let i = 0; i < nc; i++) {
-    const c = cand[i],
-      j = c < 0 ? ~c : c;
-    const ex = pos[2 * j] - x,
-      ey = pos[2 * j + 1] - y;
-    if (ex * ex + ey * ey <= r2) {
-      miss[nm] = j;
-      nm += c < 0 || ent[j * ENT_STRIDE] !== run ? 1 : 0;
-      rows[n++] = j;
-    }
-  }
-  if (nm > 0) cacheSlotRows(world, net, items, miss, nm);
-  let players = 0;
-  for (let i = 0; i < n; i++) {
-    const j = rows[i],
-      e = items[j];
-    players += (ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
-    marks[e * MARK_STRIDE] = mark;
-    visible[i] = e;
-  }
+  if (nm > 0) players += cacheSlotRows(world, net, items, miss, nm);
   // Players: the replication-owned grid of current positions (no margin).
   const pg = net.pgrid;
   net.viewPlayers = players;
@@ -201,20 +187,23 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
 /**
  * `cacheEntity` for `m` NPC-grid slot rows `list`[0, m) whose positions this run are loaded (in
  * `rowPos`), in two passes: kind and tier of every row first (random loads, overlapped), then
- * quantize and encode the x+y update entries (same values and bytes as `cacheEntity`).
+ * quantize and encode the x+y update entries (same values and bytes as `cacheEntity`). Returns
+ * how many of them are players.
  */
-const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list: Int32Array, m: number): void => {
+const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list: Int32Array, m: number): number => {
   const { ent, rowPos } = net;
   const run = net.run;
   const pm = net.select.playerBits;
   const { Npc, Tier } = world.stores;
   const kinds = Npc.kind,
     tiers = Tier.tier;
+  let players = 0;
   for (let i = 0; i < m; i++) {
     const row = list[i],
       e = items[row];
-    const player = isPlayer(pm, e);
-    ent[row * ENT_STRIDE + E_KT] = player ? PLAYER_KIND : kinds[e] | (tiers[e] << 16);
+    const kt = isPlayer(pm, e) ? PLAYER_KIND : kinds[e] | (tiers[e] << 16);
+    ent[row * ENT_STRIDE + E_KT] = kt;
+    players += (kt & 0xffff) === PLAYER_KIND ? 1 : 0;
   }
   const ext = world.game === null ? null : world.game.replicated;
   const scale = net.config.positionScale;
@@ -242,6 +231,7 @@ const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list:
     ent[r + E_POS_END] = p;
   }
   sh.pos = p;
+  return players;
 };
 /** The x+y update mask (a positive fixint: one byte) and the most bytes of an x+y entry (header, 3 × 5-byte ints, mask). */
 const XY_MASK = EntityField.X | EntityField.Y;

@@ -158,8 +158,7 @@ export interface WorldNet {
   margin: number;
   /** Players by cell, current positions, this run. */
   pgrid: PlayerGrid;
-  /** Scratch of a query (entity-rows.ts): grid slots of its candidates, and of its rows to cache. */
-  cand: Int32Array;
+  /** Scratch of a query (entity-rows.ts): the grid slots of its rows to cache. */
   missRows: Int32Array;
   /** Scratch cell range of a query. */
   range: CellRange;
@@ -236,7 +235,6 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     npcGrid: null,
     margin: 0,
     pgrid: createPlayerGrid(0),
-    cand: new Int32Array(n),
     missRows: new Int32Array(n),
     range: { x0: 0, x1: 0, y0: 0, y1: 0 },
     visible: [],
