@@ -87,7 +87,7 @@ describe('queryView (entity-rows.ts)', () => {
     }
     beginRun(world, net);
     const out: number[] = [];
-    const cached = new Map<number, string>();
+    const cached = new Map<string, string>();
     for (let q = 0; q < 300; q++) {
       const x = q < 10 ? q * 111 - 20 : rnd() * 1000,
         y = q < 10 ? 1010 - q * 50 : rnd() * 1000,
