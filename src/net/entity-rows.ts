@@ -6,9 +6,10 @@ import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { GameSlot } from '../game/slot.js';
 import { cellRange } from '../tiers/grid-build.js';
+import { isPlayer } from './interest-select.js';
 import { EntityField, PLAYER_KIND } from './protocol.js';
 import { cacheEntityFields, writeEntityFields } from './replicated-fields.js';
-import { writeArrayHeader, writeInt } from './snapshot-writer.js';
+import { ensure, putInt, writeArrayHeader, writeInt } from './snapshot-writer.js';
 import { E_ENTER, E_ENTER_END, E_KT, E_POS, E_POS_END, E_X, E_Y, ENT_STRIDE, MARK_STRIDE, type WorldNet } from './world-net.js';
 
 /** What the rows read from a world: its stores and the game's replicated-field table. */
@@ -41,7 +42,7 @@ export const cacheEntity = (world: RowsWorld, net: WorldNet, e: number, row: num
   }
   const ex = Math.round(fx * scale),
     ey = Math.round(fy * scale);
-  const player = net.select.playerMark[e] === net.select.stamp;
+  const player = isPlayer(net.select.playerBits, e);
   const kind = player ? PLAYER_KIND : world.stores.Npc.kind[e],
     tier = player ? 0 : world.stores.Tier.tier[e];
   // Custom fields are quantized with the row: updates compare them (replicated-fields.ts).
@@ -104,46 +105,58 @@ export const enterEntry = (world: RowsWorld, net: WorldNet, e: number, row: numb
  * rows into `net.visRow` (interest-scan.ts: the same set as `world.spatial.queryRadius`, in
  * slot order, rows cached on first touch), each marked with `mark` in `net.marks` (replication's
  * visible tag); `net.viewPlayers` = players among them. Returns the count.
+ *
+ * In passes over reused scratch (issue 11: at 100k NPCs every candidate's current position, and
+ * every newly cached row's kind and tier, is a cache miss at a random entity id): the grid scan
+ * collects the candidates, then their positions are loaded in one short loop (independent loads
+ * the CPU overlaps), then the exact test, then the new rows are cached (`cacheSlotRows`).
  */
 export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number, mark: number): number => {
   const g = net.npcGrid;
   net.viewPlayers = 0;
   if (g === null || !(r >= 0)) return 0;
   const { visible, visRow: rows, ent, rowPos: pos, posRun, range, marks } = net;
-  let players = 0;
   const { x: px, y: py } = world.stores.Position;
   const run = net.run;
   const R = r + net.margin,
     R2 = R * R,
     r2 = r * r;
-  let n = 0;
   cellRange(g, x, y, R, range);
   const { cols, cellStart, items, itemX, itemY } = g;
+  // Candidates within r + margin of their rebuild position (the grid's slot arrays, in order),
+  // then their current position (loaded once per run), then the exact test. A slot whose position
+  // is loaded here has no cached row yet (caching a row loads its position first), so its cold
+  // `ent` row is not read just to find it uncached; rows to cache are collected and cached after
+  // the scan (`cacheSlotRows`), which keeps this loop short enough for the CPU to overlap the
+  // random position loads of several candidates (issue 11: at 100k NPCs each is a cache miss).
+  let n = 0,
+    nm = 0,
+    players = 0;
+  const miss = net.missRows;
   for (let cy = range.y0; cy <= range.y1; cy++) {
     const j1 = cellStart[cy * cols + range.x1 + 1]; // a row's cells are contiguous
     for (let j = cellStart[cy * cols + range.x0]; j < j1; j++) {
       const dx = itemX[j] - x,
         dy = itemY[j] - y;
       if (dx * dx + dy * dy > R2) continue;
-      // Candidate (within r + margin of its rebuild position): its current position, loaded
-      // once per run; encoded only once it is actually in someone's view.
       const e = items[j];
-      if (posRun[j] !== run) {
+      const fresh = posRun[j] !== run;
+      if (fresh) {
         posRun[j] = run;
         pos[2 * j] = px[e];
         pos[2 * j + 1] = py[e];
       }
       const ex = pos[2 * j] - x,
         ey = pos[2 * j + 1] - y;
-      if (ex * ex + ey * ey <= r2) {
-        if (ent[j * ENT_STRIDE] !== run) cacheEntity(world, net, e, j);
-        if ((ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND) players++;
-        marks[e * MARK_STRIDE] = mark;
-        rows[n] = j;
-        visible[n++] = e;
-      }
+      if (ex * ex + ey * ey > r2) continue;
+      if (fresh || ent[j * ENT_STRIDE] !== run) miss[nm++] = j;
+      else players += (ent[j * ENT_STRIDE + E_KT] & 0xffff) === PLAYER_KIND ? 1 : 0;
+      marks[e * MARK_STRIDE] = mark;
+      rows[n] = j;
+      visible[n++] = e;
     }
   }
+  if (nm > 0) players += cacheSlotRows(world, net, items, miss, nm);
   // Players: the replication-owned grid of current positions (no margin).
   const pg = net.pgrid;
   net.viewPlayers = players;
@@ -170,3 +183,56 @@ export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number,
   net.viewPlayers = players;
   return n;
 };
+
+/**
+ * `cacheEntity` for `m` NPC-grid slot rows `list`[0, m) whose positions this run are loaded (in
+ * `rowPos`), in two passes: kind and tier of every row first (random loads, overlapped), then
+ * quantize and encode the x+y update entries (same values and bytes as `cacheEntity`). Returns
+ * how many of them are players.
+ */
+const cacheSlotRows = (world: RowsWorld, net: WorldNet, items: Int32Array, list: Int32Array, m: number): number => {
+  const { ent, rowPos } = net;
+  const run = net.run;
+  const pm = net.select.playerBits;
+  const { Npc, Tier } = world.stores;
+  const kinds = Npc.kind,
+    tiers = Tier.tier;
+  let players = 0;
+  for (let i = 0; i < m; i++) {
+    const row = list[i],
+      e = items[row];
+    const kt = isPlayer(pm, e) ? PLAYER_KIND : kinds[e] | (tiers[e] << 16);
+    ent[row * ENT_STRIDE + E_KT] = kt;
+    players += (kt & 0xffff) === PLAYER_KIND ? 1 : 0;
+  }
+  const ext = world.game === null ? null : world.game.replicated;
+  const scale = net.config.positionScale;
+  const sh = net.shared;
+  ensure(sh, m * SHARED_XY_MAX);
+  const b = sh.bytes;
+  let p = sh.pos;
+  for (let i = 0; i < m; i++) {
+    const row = list[i],
+      e = items[row],
+      r = row * ENT_STRIDE;
+    const ex = Math.round(rowPos[2 * row] * scale),
+      ey = Math.round(rowPos[2 * row + 1] * scale);
+    if (ext !== null) cacheEntityFields(ext, e, ent[r + E_KT] & 0xffff);
+    ent[r] = run;
+    ent[r + E_X] = ex;
+    ent[r + E_Y] = ey;
+    ent[r + E_ENTER] = -1;
+    ent[r + E_POS] = p;
+    b[p++] = 0x94; // fixarray of 4
+    p = putInt(b, p, e);
+    b[p++] = XY_MASK;
+    p = putInt(b, p, ex);
+    p = putInt(b, p, ey);
+    ent[r + E_POS_END] = p;
+  }
+  sh.pos = p;
+  return players;
+};
+/** The x+y update mask (a positive fixint: one byte) and the most bytes of an x+y entry (header, 3 × 5-byte ints, mask). */
+const XY_MASK = EntityField.X | EntityField.Y;
+const SHARED_XY_MAX = 17;

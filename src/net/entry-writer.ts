@@ -5,7 +5,7 @@
  */
 import { EntityField } from './protocol.js';
 import { bitCount } from './replicated-fields.js';
-import { ensure, writeArrayHeader, writeInt, type ByteWriter } from './snapshot-writer.js';
+import { ensure, putInt, type ByteWriter } from './snapshot-writer.js';
 
 /** Append bytes [start, end) of `src` (a short run: a loop beats creating a subarray for `set`). */
 export const copyShared = (w: ByteWriter, src: ByteWriter, start: number, end: number): void => {
@@ -65,11 +65,17 @@ export const writeUpdate = (
     mask |= EntityField.TIER;
     nf++;
   }
-  writeArrayHeader(w, nf);
-  writeInt(w, e);
-  writeInt(w, mask);
-  if (dX) writeInt(w, x);
-  if (dY) writeInt(w, y);
-  if (dKind) writeInt(w, kind);
-  if (dTier) writeInt(w, tier);
+  // One room check for the whole entry (header, e, mask and at most four fields: 1 + 6 × 5 bytes);
+  // nf < 16 (at most 2 + 4 + MAX_CUSTOM_FIELDS), so the header is one fixarray byte.
+  ensure(w, 31);
+  const b = w.bytes;
+  let p = w.pos;
+  b[p++] = 0x90 | nf;
+  p = putInt(b, p, e);
+  p = putInt(b, p, mask);
+  if (dX) p = putInt(b, p, x);
+  if (dY) p = putInt(b, p, y);
+  if (dKind) p = putInt(b, p, kind);
+  if (dTier) p = putInt(b, p, tier);
+  w.pos = p;
 };

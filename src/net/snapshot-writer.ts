@@ -34,36 +34,58 @@ export const ensure = (w: ByteWriter, n: number): void => {
 /** Write an integer (|v| < 2^31 or unsigned < 2^32) in its shortest msgpack form. */
 export const writeInt = (w: ByteWriter, v: number): void => {
   ensure(w, 5);
-  const b = w.bytes;
-  let p = w.pos;
+  w.pos = putInt(w.bytes, w.pos, v);
+};
+
+/**
+ * `writeInt`'s bytes at `b[p]` without a room check (the caller ensured 5 bytes per int); returns
+ * the position after them. Byte stores, no DataView (the same values: ToUint32 / ToInt32 wrap).
+ */
+export const putInt = (b: Uint8Array, p: number, v: number): number => {
   if (v >= 0) {
-    if (v < 128) b[p++] = v;
-    else if (v < 256) {
-      b[p++] = 0xcc;
-      b[p++] = v;
-    } else if (v < 65536) {
-      b[p++] = 0xcd;
-      b[p++] = v >>> 8;
-      b[p++] = v & 0xff;
-    } else {
-      b[p++] = 0xce;
-      w.view.setUint32(p, v);
-      p += 4;
+    if (v < 128) {
+      b[p] = v;
+      return p + 1;
     }
-  } else if (v >= -32) b[p++] = 0xe0 | (v + 32);
-  else if (v >= -128) {
-    b[p++] = 0xd0;
-    b[p++] = v & 0xff;
-  } else if (v >= -32768) {
-    b[p++] = 0xd1;
-    w.view.setInt16(p, v);
-    p += 2;
-  } else {
-    b[p++] = 0xd2;
-    w.view.setInt32(p, v);
-    p += 4;
+    if (v < 256) {
+      b[p] = 0xcc;
+      b[p + 1] = v;
+      return p + 2;
+    }
+    if (v < 65536) {
+      b[p] = 0xcd;
+      b[p + 1] = v >>> 8;
+      b[p + 2] = v & 0xff;
+      return p + 3;
+    }
+    b[p] = 0xce;
+    b[p + 1] = v >>> 24;
+    b[p + 2] = v >>> 16;
+    b[p + 3] = v >>> 8;
+    b[p + 4] = v >>> 0;
+    return p + 5;
   }
-  w.pos = p;
+  if (v >= -32) {
+    b[p] = 0xe0 | (v + 32);
+    return p + 1;
+  }
+  if (v >= -128) {
+    b[p] = 0xd0;
+    b[p + 1] = v & 0xff;
+    return p + 2;
+  }
+  if (v >= -32768) {
+    b[p] = 0xd1;
+    b[p + 1] = v >> 8;
+    b[p + 2] = v;
+    return p + 3;
+  }
+  b[p] = 0xd2;
+  b[p + 1] = v >> 24;
+  b[p + 2] = v >> 16;
+  b[p + 3] = v >> 8;
+  b[p + 4] = v >> 0;
+  return p + 5;
 };
 
 /** Write a float64 (world time, wall time). */

@@ -158,6 +158,8 @@ export interface WorldNet {
   margin: number;
   /** Players by cell, current positions, this run. */
   pgrid: PlayerGrid;
+  /** Scratch of a query (entity-rows.ts): the grid slots of its rows to cache. */
+  missRows: Int32Array;
   /** Scratch cell range of a query. */
   range: CellRange;
   /** Scratch of the nearest/most-important selection when a view is over the cap. */
@@ -233,6 +235,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     npcGrid: null,
     margin: 0,
     pgrid: createPlayerGrid(0),
+    missRows: new Int32Array(n),
     range: { x0: 0, x1: 0, y0: 0, y1: 0 },
     visible: [],
     select: createSelectScratch(world.capacity),
