@@ -106,10 +106,9 @@ export const enterEntry = (world: RowsWorld, net: WorldNet, e: number, row: numb
  * slot order, rows cached on first touch), each marked with `mark` in `net.marks` (replication's
  * visible tag); `net.viewPlayers` = players among them. Returns the count.
  *
- * In passes over reused scratch (issue 11: at 100k NPCs every candidate's current position, and
- * every newly cached row's kind and tier, is a cache miss at a random entity id): the grid scan
- * collects the candidates, then their positions are loaded in one short loop (independent loads
- * the CPU overlaps), then the exact test, then the new rows are cached (`cacheSlotRows`).
+ * One scan loop, then the rows it found uncached are cached in a batch (`cacheSlotRows`; issue
+ * 11: at 100k NPCs every candidate's current position, and every newly cached row's kind and
+ * tier, is a cache miss at a random entity id, and a short loop lets the CPU overlap them).
  */
 export const queryView = (world: RowsWorld, net: WorldNet, x: number, y: number, r: number, mark: number): number => {
   const g = net.npcGrid;
