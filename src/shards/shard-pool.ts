@@ -47,10 +47,12 @@ import {
   PLAN_SEQ,
   progressOf,
   PW,
+  nominalBands,
   rerunMissing,
   runParty,
   type PartyContext,
 } from './fused-step.js';
+import { chunkCount, openClaims, PLAN_CHUNKS } from './chunk-claim.js';
 import type { ShardServeTask } from './shard-worker.js';
 import { resolvePoolOptions, type ShardPoolOptions } from './shard-pool-options.js';
 
@@ -306,6 +308,8 @@ export class ShardPool {
     const crashPhase = this.#crashAtPhase >= first && this.#crashAtPhase < first + FUSED_PHASES ? this.#crashAtPhase - first + 1 : 0;
     Atomics.store(plan, PLAN_PARTIES, count);
     Atomics.store(plan, PLAN_ID_PARTS, idCount);
+    Atomics.store(plan, PLAN_CHUNKS, chunkCount(count));
+    openClaims(plan, epoch);
     for (let p = 0; p < idCount; p++) {
       Atomics.store(plan, pat(p, PW.idLo), idParts[2 * p]);
       Atomics.store(plan, pat(p, PW.idHi), idParts[2 * p + 1]);
@@ -359,7 +363,9 @@ export class ShardPool {
     // Wake the parties sleeping at a barrier: they see the cancel and stand down.
     Atomics.add(plan, PLAN_SEQ, 1);
     Atomics.notify(plan, PLAN_SEQ);
-    rerunMissing(this.#party, done, count, idCount, bands);
+    const chunks = chunkCount(count);
+    rerunMissing(this.#party, epoch, idCount, chunks);
+    nominalBands(this.#party.bands, chunks, count, bands);
   }
 
   /** Wall µs party `p` of the last fused step spent in `phase` (1..3), where it ran. */

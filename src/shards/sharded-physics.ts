@@ -30,6 +30,7 @@ import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, ty
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P } from '../physics/physics-types.js';
 import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
+import { chunkCount, idPartCount } from './chunk-claim.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
 /** How a step's physics runs. */
@@ -135,7 +136,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     shardSamples: 0,
     lastSharded: false,
     parts: new Int32Array(2 * partitions),
-    idParts: new Int32Array(2 * partitions),
+    idParts: new Int32Array(2 * MAX_ID_PARTS),
     inline,
     inlineStepCommit,
     inlineCommit,
@@ -164,17 +165,27 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
   const ps = sp.state;
   const sharded = useShards(sp);
   const t0 = phaseStart ?? performance.now();
+  // Counter slots the step wrote (the fused step counts its kernel per row chunk).
+  let counterSlots = sharded ? sp.partitions : 1;
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
     // Three phases split over the shards, each behind the barrier: anomaly guard + staging in
     // row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
     // them: the partitions, and the row starts (a prefix over rows × id partitions).
     beginStep(ps, step, dt);
-    const idp = Math.min(sp.partitions, MAX_ID_PARTS);
+    // Fused: a few id parts and row chunks per party, claimed as the parties go (src/shards/chunk-claim.ts).
+    let idp = sp.fused ? idPartCount(sp.partitions) : Math.min(sp.partitions, MAX_ID_PARTS);
     partitionIds(ps, idp, sp.idParts);
     ps.shared.params[P.idParts] = idp;
-    if (sp.fused && sp.pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) ps.stats.lastBodies = ps.shared.rowStart[ps.side];
-    else {
+    if (sp.fused && sp.pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) {
+      ps.stats.lastBodies = ps.shared.rowStart[ps.side];
+      counterSlots = Math.max(sp.partitions, idp, chunkCount(sp.partitions));
+    } else {
+      if (idp !== Math.min(sp.partitions, MAX_ID_PARTS)) {
+        idp = Math.min(sp.partitions, MAX_ID_PARTS);
+        partitionIds(ps, idp, sp.idParts);
+        ps.shared.params[P.idParts] = idp;
+      }
       sp.pool.run(sp.idParts, idp, sp.inlineGuardStage, ShardOp.guardStage, local);
       ps.stats.lastBodies = planRows(ps.shared, idp);
       partitionStepRows(ps, sp.partitions, sp.parts);
@@ -185,7 +196,7 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
   }
-  commitStep(ps, sharded ? sp.partitions : 1, sharded);
+  commitStep(ps, counterSlots, sharded);
   // The whole physics step both ways (the serial parts differ between them).
   const ms = performance.now() - t0;
   const probe = sharded !== sp.lastSharded;
