@@ -75,19 +75,20 @@ const timedFused = (sp: ShardedPhysics, step: number, acc: Float64Array, local: 
   if (!pool) return;
   let t = performance.now();
   beginStep(ps, step, 0.05);
-  const idp = idPartCount(sp.partitions);
+  const idp = idPartCount(sp.partitions, sp.idPartsPerParty);
+  const chunks = chunkCount(sp.partitions, sp.chunksPerParty);
   partitionIds(ps, idp, sp.idParts);
   ps.shared.params[P.idParts] = idp;
   let u = performance.now();
   acc[0] += u - t;
   t = u;
-  if (!pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) throw new Error('fused step: workers not READY');
+  if (!pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts, chunks)) throw new Error('fused step: workers not READY');
   u = performance.now();
   acc[1] += u - t;
   t = u;
   for (let ph = 1; ph <= 3; ph++)
     for (let p = 0; p < sp.partitions && p < MAX_BANDS; p++) bands[(ph - 1) * MAX_BANDS + p] += pool.lastPartyUs(p, ph) / 1000;
-  commitStep(ps, Math.max(sp.partitions, idp, chunkCount(sp.partitions)), true);
+  commitStep(ps, Math.max(sp.partitions, idp, chunks), true);
   acc[0] += performance.now() - t;
 };
 

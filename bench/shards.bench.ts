@@ -137,10 +137,15 @@ const suite: Suite = {
     const one3 = createShardedPhysics(state, pools[0], { mode: 'shards', fused: false });
     const two3 = createShardedPhysics(state, pools[1], { mode: 'shards', fused: false });
     const mainPlus1x3 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, fused: false });
+    // Fused with one unit per party (one id part, one row chunk: the static split of before work
+    // stealing, src/shards/chunk-claim.ts), on the same pools: the in-run A/B of the chunking.
+    const unit1 = { mode: 'shards', chunksPerParty: 1, idPartsPerParty: 1 } as const;
+    const one1u = createShardedPhysics(state, pools[0], unit1);
+    const two1u = createShardedPhysics(state, pools[1], unit1);
     let step = 0;
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
-    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3]) for (let i = 0; i < 5; i++) stepWith(sp)();
+    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3, one1u, two1u]) for (let i = 0; i < 5; i++) stepWith(sp)();
     const r = (x: number) => Math.round(x * 100) / 100;
     // The phases of a step run inline (sharded, each of them is split over the shards).
     if (!kernelOnly) {
@@ -199,6 +204,8 @@ const suite: Suite = {
       ['2 shards, 3 dispatches', two3],
       ['main + 1 shard, 3 dispatches', mainPlus1x3],
       ['2 shards, barrier spin 0', sharded[3]],
+      ['1 shard, 1 unit per party', one1u],
+      ['2 shards, 1 unit per party', two1u],
     ];
     const wall = new Map<string, number[]>(),
       cpu = new Map<string, number[]>();
@@ -224,6 +231,7 @@ const suite: Suite = {
     ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard'] / wallMs['main + 1 shard']));
     ctx.record('speedup2vs1ThreeDispatches', r(wallMs['1 shard, 3 dispatches'] / wallMs['2 shards, 3 dispatches']));
     ctx.record('speedup2vs1BarrierSpin0', r(wallMs['1 shard'] / wallMs['2 shards, barrier spin 0']));
+    ctx.record('speedup2vs1OneUnitPerParty', r(wallMs['1 shard, 1 unit per party'] / wallMs['2 shards, 1 unit per party']));
     // Per round (4 steps each mode): the spread of the ratio, fused and with 3 dispatches.
     const perRound = (a: string, b: string) => {
       const den = wall.get(b) ?? [];
@@ -232,6 +240,7 @@ const suite: Suite = {
     ctx.record('speedup2vs1PerRound', {
       fused: perRound('1 shard', '2 shards'),
       threeDispatches: perRound('1 shard, 3 dispatches', '2 shards, 3 dispatches'),
+      oneUnitPerParty: perRound('1 shard, 1 unit per party', '2 shards, 1 unit per party'),
     });
     // CPU cost of 2 shards relative to 1 (1.0 = splitting adds no work: the wall-time speedup is
     // then bounded only by free cores).
@@ -241,7 +250,7 @@ const suite: Suite = {
     // apart, so a load change on the shared host hits both sides of a ratio alike): median, quartiles
     // and the share of cycles at ≥ 1.8×.
     const cycles = ctx.quick ? 10 : 80;
-    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1];
+    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1, one1u, two1u];
     const pw = pairModes.map(() => new Float64Array(cycles));
     for (let c = 0; c < cycles; c++)
       pairModes.forEach((sp, m) => {
@@ -256,12 +265,21 @@ const suite: Suite = {
       for (const x of rs) if (x >= 1.8) hits++;
       return { median: r(q(rs, 0.5)), p25: r(q(rs, 0.25)), p75: r(q(rs, 0.75)), shareAtLeast1_8: r(hits / rs.length) };
     };
-    const names = ['1 shard', '2 shards', '1 shard, 3 dispatches', '2 shards, 3 dispatches', 'main + 1 shard'];
+    const names = [
+      '1 shard',
+      '2 shards',
+      '1 shard, 3 dispatches',
+      '2 shards, 3 dispatches',
+      'main + 1 shard',
+      '1 shard, 1 unit per party',
+      '2 shards, 1 unit per party',
+    ];
     ctx.record('pairedSpeedup2vs1', {
       cycles,
       fused: paired(0, 1),
       threeDispatches: paired(2, 3),
       mainPlus1Fused: paired(0, 4),
+      oneUnitPerParty: paired(5, 6),
       medianStepMs: Object.fromEntries(names.map((n, i) => [n, r(q(pw[i], 0.5))])),
     });
     // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.

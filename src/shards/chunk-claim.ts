@@ -28,16 +28,16 @@ export const PLAN_DONE = 8;
 export const CLAIM_EPOCH_MASK = 0x7fffff;
 /** Unit count of a closed claim word: nothing left to claim. */
 const CLOSED = 0xff;
-/** Row chunks of build and kernel per party. */
+/** Row chunks of build and kernel per party (default of the sharded physics option `chunksPerParty`). */
 export const CHUNKS_PER_PARTY = 8;
-/** Id parts of guard + stage per party. */
+/** Id parts of guard + stage per party (default of the sharded physics option `idPartsPerParty`). */
 export const ID_PARTS_PER_PARTY = 4;
 
-/** Row chunks of a fused step of `parties` parties (at most {@link MAX_PARTITIONS}: a counter slot each). */
-export const chunkCount = (parties: number): number => Math.min(MAX_PARTITIONS, Math.max(1, parties) * CHUNKS_PER_PARTY);
+/** Row chunks of a fused step of `parties` parties, `per` each (at most {@link MAX_PARTITIONS}: a counter slot each). */
+export const chunkCount = (parties: number, per = CHUNKS_PER_PARTY): number => Math.min(MAX_PARTITIONS, Math.max(1, parties) * per);
 
-/** Id parts of a fused step of `parties` parties (at most {@link MAX_ID_PARTS}). */
-export const idPartCount = (parties: number): number => Math.min(MAX_ID_PARTS, Math.max(1, parties) * ID_PARTS_PER_PARTY);
+/** Id parts of a fused step of `parties` parties, `per` each (at most {@link MAX_ID_PARTS}). */
+export const idPartCount = (parties: number, per = ID_PARTS_PER_PARTY): number => Math.min(MAX_ID_PARTS, Math.max(1, parties) * per);
 
 const stamp = (epoch: number): number => (epoch & CLAIM_EPOCH_MASK) << 8;
 
