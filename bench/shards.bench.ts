@@ -130,9 +130,15 @@ const suite: Suite = {
       pools.push(p);
     }
     const inline = createShardedPhysics(state, null, { mode: 'inline' });
-    const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards' }));
+    // `WT_SHARD_CHUNKS_PER_PARTY` / `WT_SHARD_ID_PARTS_PER_PARTY`: the fused step's units per party (defaults 8 / 4).
+    const units = {
+      ...(process.env.WT_SHARD_CHUNKS_PER_PARTY ? { chunksPerParty: Number(process.env.WT_SHARD_CHUNKS_PER_PARTY) } : {}),
+      ...(process.env.WT_SHARD_ID_PARTS_PER_PARTY ? { idPartsPerParty: Number(process.env.WT_SHARD_ID_PARTS_PER_PARTY) } : {}),
+    };
+    ctx.record('unitsPerParty', units);
+    const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards', ...units }));
     // 2 partitions, one run by the main thread itself (instead of idling at the barrier) + 1 worker.
-    const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true });
+    const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, ...units });
     // The same with 3 dispatches per step (each phase behind the main thread's barrier).
     const one3 = createShardedPhysics(state, pools[0], { mode: 'shards', fused: false });
     const two3 = createShardedPhysics(state, pools[1], { mode: 'shards', fused: false });

@@ -5,12 +5,14 @@
  * left — so a party the host preempts holds up the barrier by at most the unit it holds, while
  * the others take the rest.
  *
- * Words of the plan block (header words {@link PLAN_CLAIM} + phase - 1 and {@link PLAN_DONE} +
- * phase - 1): `(epoch & CLAIM_EPOCH_MASK) << 8 | n`, n the units claimed (resp. done) so far. A
+ * Words of the plan block: a claim word per unit (`(epoch & CLAIM_EPOCH_MASK) << 8 | state`) and a
+ * completion word per phase (header word {@link PLAN_DONE} + phase - 1: `… << 8 | units done`). A
  * claim or a completion is a compare-exchange that checks the epoch, so a late run of a cancelled
  * step (its worker resumed after the main thread gave up on it) can neither take a unit of a later
- * step nor count one as done there. The main thread writes `epoch | 0` before dispatch, and a
- * recovery closes a step's claims (`epoch | CLOSED`) before it reads which units are done.
+ * step nor count one as done there. The main thread opens the words of a step before dispatch, and
+ * a recovery closes its claims before it reads which units are done. Each party takes the units of
+ * its own home first (the static split of before: the same rows built and stepped on one core), and
+ * then steals from the others' homes.
  *
  * Per unit, a done word (`tagOf(epoch, phase)`): the recovery re-runs the units whose tag does not
  * show the phase. Every unit is re-runnable (read-old/write-new): a late original and a re-run of
@@ -20,8 +22,6 @@ import { MAX_ID_PARTS, MAX_PARTITIONS } from '../physics/physics-types.js';
 
 /** Header: units (row chunks) of build and kernel this step. */
 export const PLAN_CHUNKS = 3;
-/** Header: claim word of phase 1..3 at `PLAN_CLAIM + phase - 1`. */
-export const PLAN_CLAIM = 4;
 /** Header: completion word of phase 1..3 at `PLAN_DONE + phase - 1`. */
 export const PLAN_DONE = 8;
 /** Epoch bits kept in a claim / completion word. */
@@ -41,20 +41,26 @@ export const idPartCount = (parties: number, per = ID_PARTS_PER_PARTY): number =
 
 const stamp = (epoch: number): number => (epoch & CLAIM_EPOCH_MASK) << 8;
 
-/** Main thread, before dispatch: open the claims and completions of the three phases for `epoch`. */
-export const openClaims = (plan: Int32Array, epoch: number): void => {
+/**
+ * Claim words: one per unit at `base + u` (id parts of guard + stage) and `base + MAX_ID_PARTS + c`
+ * (row chunks), each `stamp(epoch) | state`: 0 open, 1 claimed for guard + stage (id parts), 2
+ * claimed for the build, 3 claimed for the kernel (row chunks), {@link CLOSED}.
+ */
+const wordOf = (base: number, phase: number, u: number): number => base + (phase === 1 ? u : MAX_ID_PARTS + u);
+
+/** Main thread, before dispatch: open the claims (`idParts` id parts, `chunks` row chunks, claim words at `base`) and completions of `epoch`. */
+export const openClaims = (plan: Int32Array, base: number, epoch: number, idParts: number, chunks: number): void => {
   const e = stamp(epoch);
-  for (let ph = 0; ph < 3; ph++) {
-    Atomics.store(plan, PLAN_CLAIM + ph, e);
-    Atomics.store(plan, PLAN_DONE + ph, e);
-  }
+  for (let ph = 0; ph < 3; ph++) Atomics.store(plan, PLAN_DONE + ph, e);
+  for (let u = 0; u < idParts; u++) Atomics.store(plan, wordOf(base, 1, u), e);
+  for (let c = 0; c < chunks; c++) Atomics.store(plan, wordOf(base, 2, c), e);
 };
 
-/** Main thread, recovery: no unit of `epoch` can be claimed any more (units claimed before may still run). */
-export const closeClaims = (plan: Int32Array, epoch: number): void => {
+/** Main thread, recovery: no unit of `epoch` can be claimed any more, in any phase (units claimed before may still run). */
+export const closeClaims = (plan: Int32Array, base: number, epoch: number, idParts: number, chunks: number): void => {
   const e = stamp(epoch);
-  for (let ph = 0; ph < 3; ph++) {
-    const w = PLAN_CLAIM + ph;
+  for (let i = 0; i < idParts + chunks; i++) {
+    const w = i < idParts ? wordOf(base, 1, i) : wordOf(base, 2, i - idParts);
     for (;;) {
       const v = Atomics.load(plan, w);
       if ((v & ~0xff) !== e || Atomics.compareExchange(plan, w, v, e | CLOSED) === v) break;
@@ -62,16 +68,30 @@ export const closeClaims = (plan: Int32Array, epoch: number): void => {
   }
 };
 
-/** Take the next of the `n` units of `phase` in `epoch`: its index, or -1 when none is left (or the word is another step's). */
-export const claimUnit = (plan: Int32Array, phase: number, epoch: number, n: number): number => {
-  const w = PLAN_CLAIM + phase - 1,
-    e = stamp(epoch);
-  for (;;) {
-    const v = Atomics.load(plan, w);
-    const c = v & 0xff;
-    if ((v & ~0xff) !== e || c >= n) return -1;
-    if (Atomics.compareExchange(plan, w, v, v + 1) === v) return c;
+/** Take unit `u` of `phase`: its word goes from the phase before's state to this phase's. */
+const take = (plan: Int32Array, base: number, phase: number, e: number, u: number): boolean => {
+  const from = phase === 3 ? 2 : 0,
+    to = phase;
+  return Atomics.compareExchange(plan, wordOf(base, phase, u), e | from, e | to) === (e | from);
+};
+
+/**
+ * Take the next unit of `phase` in `epoch` for party `p` of `parties` (`n` units): first from its
+ * home (units [p·n/parties, (p+1)·n/parties), ascending: the rows it built are the rows it steps, on
+ * its own caches), then from the others' homes, from their ends (the units their owners would take
+ * last). Returns the unit, or -1 when none is left (or the words are another step's).
+ */
+export const claimUnit = (plan: Int32Array, base: number, phase: number, epoch: number, p: number, parties: number, n: number): number => {
+  const e = stamp(epoch);
+  const lo = Math.floor((p * n) / parties),
+    hi = Math.floor(((p + 1) * n) / parties);
+  for (let u = lo; u < hi; u++) if (take(plan, base, phase, e, u)) return u;
+  for (let k = 1; k < parties; k++) {
+    const q = (p + k) % parties;
+    const qlo = Math.floor((q * n) / parties);
+    for (let u = Math.floor(((q + 1) * n) / parties) - 1; u >= qlo; u--) if (take(plan, base, phase, e, u)) return u;
   }
+  return -1;
 };
 
 /** Count one unit of `phase` in `epoch` as done; returns the units done so far (-1: another step's word). */

@@ -40,8 +40,10 @@ export const FUSED_PHASES = 3;
 const EPOCH_MASK = 0x1fffffff;
 
 /** Allocate the plan block of a pool. */
-export const createPlan = (): Int32Array =>
-  new Int32Array(new SharedArrayBuffer((PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + MAX_ID_PARTS + MAX_PARTITIONS) * 4));
+export const createPlan = (): Int32Array => new Int32Array(new SharedArrayBuffer((CLAIM_BASE + MAX_ID_PARTS + MAX_PARTITIONS) * 4));
+
+/** The units' claim words (src/shards/chunk-claim.ts), after the parties' words and the units' done words. */
+export const CLAIM_BASE = PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + MAX_ID_PARTS + MAX_PARTITIONS;
 
 /** Done word of id part `i` (its guard + stage: `tagOf(epoch, 1)`). */
 const idDoneAt = (i: number): number => PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + i;
@@ -268,7 +270,7 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
       Atomics.store(plan, pat(p, PW.bandHi), ctx.bands[2 * Math.floor((p + 1) * per) - 1]);
     }
     for (;;) {
-      const u = claimUnit(plan, phase, epoch, units);
+      const u = claimUnit(plan, CLAIM_BASE, phase, epoch, p, parties, units);
       if (ctx.crashPhase === phase && u < 0) ctx.die(); // the test hook dies in its phase, unit or none
       if (u < 0) break;
       if (!live()) return false;
@@ -306,7 +308,7 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
  */
 export const rerunMissing = (ctx: PartyContext, epoch: number, idCount: number, chunks: number): void => {
   const { s, plan } = ctx;
-  closeClaims(plan, epoch);
+  closeClaims(plan, CLAIM_BASE, epoch, idCount, chunks);
   for (let i = 0; i < idCount; i++)
     if (unitProgress(plan, idDoneAt(i), epoch) < 1)
       runPhase(s, 1, i, Atomics.load(plan, pat(i, PW.idLo)), Atomics.load(plan, pat(i, PW.idHi)));

@@ -38,6 +38,7 @@ import {
 } from './barrier.js';
 import {
   bandScratch,
+  CLAIM_BASE,
   baseWeights,
   createPlan,
   FUSED_PHASES,
@@ -309,7 +310,7 @@ export class ShardPool {
     Atomics.store(plan, PLAN_PARTIES, count);
     Atomics.store(plan, PLAN_ID_PARTS, idCount);
     Atomics.store(plan, PLAN_CHUNKS, chunks);
-    openClaims(plan, epoch);
+    openClaims(plan, CLAIM_BASE, epoch, idCount, chunks);
     for (let p = 0; p < idCount; p++) {
       Atomics.store(plan, pat(p, PW.idLo), idParts[2 * p]);
       Atomics.store(plan, pat(p, PW.idHi), idParts[2 * p + 1]);

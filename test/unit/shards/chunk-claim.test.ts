@@ -1,34 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { chunkCount, claimUnit, closeClaims, countDone, doneCount, idPartCount, openClaims } from '../../../src/shards/chunk-claim.js';
-import { createPlan } from '../../../src/shards/fused-step.js';
+import { CLAIM_BASE, createPlan } from '../../../src/shards/fused-step.js';
+
+const B = CLAIM_BASE;
 
 describe('shards: dynamic claiming of a fused step units', () => {
-  it('each unit of a phase is claimed once, in order, then none; completions count up to the units', () => {
+  it('a party takes its home units first, ascending, then steals the others from their ends; each unit once', () => {
     const plan = createPlan();
-    openClaims(plan, 7);
+    openClaims(plan, B, 7, 4, 8);
+    // Party 0 of 2, 8 row chunks: home 0..3, then party 1's home from its end.
     const got: number[] = [];
-    for (let u = claimUnit(plan, 2, 7, 5); u >= 0; u = claimUnit(plan, 2, 7, 5)) got.push(u);
-    expect(got).toEqual([0, 1, 2, 3, 4]);
-    expect(claimUnit(plan, 3, 7, 5)).toBe(0); // phases have their own words
+    for (let u = claimUnit(plan, B, 2, 7, 0, 2, 8); u >= 0; u = claimUnit(plan, B, 2, 7, 0, 2, 8)) got.push(u);
+    expect(got).toEqual([0, 1, 2, 3, 7, 6, 5, 4]);
+    // The kernel claims a chunk only once it was claimed for the build; party 1 takes its home first.
+    expect(claimUnit(plan, B, 3, 7, 1, 2, 8)).toBe(4);
+    expect(claimUnit(plan, B, 3, 7, 0, 2, 8)).toBe(0);
+    // Id parts have words of their own.
+    expect(claimUnit(plan, B, 1, 7, 1, 2, 4)).toBe(2);
     expect(doneCount(plan, 2, 7)).toBe(0);
-    for (let i = 1; i <= 5; i++) expect(countDone(plan, 2, 7)).toBe(i);
-    expect(doneCount(plan, 2, 7)).toBe(5);
+    for (let i = 1; i <= 8; i++) expect(countDone(plan, 2, 7)).toBe(i);
+    expect(doneCount(plan, 2, 7)).toBe(8);
   });
 
   it('a late run of another step can neither claim a unit nor count one done; a closed step hands out nothing', () => {
     const plan = createPlan();
-    openClaims(plan, 8);
-    expect(claimUnit(plan, 1, 7, 4)).toBe(-1); // the previous step's worker, resumed late
+    openClaims(plan, B, 8, 2, 4);
+    expect(claimUnit(plan, B, 1, 7, 0, 2, 2)).toBe(-1); // the previous step's worker, resumed late
     expect(countDone(plan, 1, 7)).toBe(-1);
     expect(doneCount(plan, 1, 8)).toBe(0);
-    expect(claimUnit(plan, 1, 8, 4)).toBe(0);
-    closeClaims(plan, 8);
-    expect(claimUnit(plan, 1, 8, 4)).toBe(-1);
-    expect(claimUnit(plan, 3, 8, 4)).toBe(-1);
+    expect(claimUnit(plan, B, 1, 8, 0, 2, 2)).toBe(0);
+    expect(claimUnit(plan, B, 2, 8, 0, 2, 4)).toBe(0);
+    closeClaims(plan, B, 8, 2, 4);
+    expect(claimUnit(plan, B, 1, 8, 1, 2, 2)).toBe(-1);
+    expect(claimUnit(plan, B, 2, 8, 1, 2, 4)).toBe(-1);
+    expect(claimUnit(plan, B, 3, 8, 0, 2, 4)).toBe(-1);
     expect(countDone(plan, 1, 8)).toBe(1); // a unit claimed before the close still counts
-    // Epochs are kept modulo 2^23 in the words, and a fresh step opens them again.
-    openClaims(plan, 9);
-    expect(claimUnit(plan, 1, 9, 4)).toBe(0);
+    openClaims(plan, B, 9, 2, 4); // a fresh step opens them again
+    expect(claimUnit(plan, B, 1, 9, 1, 2, 2)).toBe(1);
   });
 
   it('unit counts: a few per party, capped by the counter slots and id partitions', () => {
