@@ -1,23 +1,25 @@
 /**
  * The fused sharded step: one dispatch per physics step. Each partition ("party") runs the three
- * phases of a step in a row — anomaly guard + staging of an id range, grid build of a band of
- * rows, kernel + copy-back of the same band — and the parties synchronise between phases among
- * themselves (a counter-free barrier on their progress words), instead of returning to the main
- * thread after each phase. The main thread is one of the parties when it runs a band itself
+ * phases of a step in a row — anomaly guard + staging of id parts, grid build of row chunks,
+ * kernel + copy-back of row chunks — claiming the units of each phase as it goes (its own home
+ * first, then the others': src/shards/chunk-claim.ts), and the parties synchronise between phases
+ * among themselves (a barrier that opens when every unit of the phase is done), instead of
+ * returning to the main thread after each phase. The main thread is one of the parties when it runs a band itself
  * (`mainRuns`); otherwise it sleeps from the dispatch until the last party's DONE.
  *
  *   main:   beginStep, partitionIds, base weights ─ dispatch ────────────────────────────── DONE ─ counters
- *   party:  guardStageIds(ids) ─ B1 ─ planBands + rowStart[lo..hi] ─ buildRows ─ B2 ─ stepCommitRows
+ *   party:  guardStageIds(id part)* ─ B1 ─ planBands ─ (rowStart[lo..hi], buildRows)(chunk)* ─ B2 ─ stepCommitRows(chunk)*
  *
- * The serial work between guard and build (row starts, the split of the rows into bands) is done
+ * The serial work between guard and build (row starts, the split of the rows into chunks) is done
  * by every party itself, identically: each computes the whole split from the row counts (read-only
- * after B1) and the main thread's snapshot of the row weights, and writes the row starts of its own
- * band (`rowStart[lo..hi]`, the shared end row written twice with the same value). Bands never
- * change results (read-old/write-new kernels), only balance.
+ * after B1) and the main thread's snapshot of the row weights, and writes the row starts of each
+ * chunk it builds (`rowStart[lo..hi]`, a shared end row written twice with the same value). Chunks
+ * never change results (read-old/write-new kernels), only balance.
  *
- * Plan block (Int32Array on a SharedArrayBuffer, one per pool): header words, then 8 words per
- * party at `PLAN_BASE + 8p`: the id range (written by the main thread), the band (written by the
- * party), its progress tag (`(epoch << 2) | phases done`), and its own µs per phase.
+ * Plan block (Int32Array on a SharedArrayBuffer, one per pool): header words, then 16 words per
+ * party at `PLAN_BASE + 16p`: an id part's range (written by the main thread, for p < id parts),
+ * the party's nominal band (its home chunks), its progress tag (`(epoch << 2) | phases done`), its
+ * own µs per phase; then a done word per id part and per row chunk, then their claim words.
  */
 import { stepCommitRows } from '../physics/collide-kernel.js';
 import { buildRows } from '../physics/grid-build.js';
