@@ -288,6 +288,26 @@ const suite: Suite = {
       oneUnitPerParty: paired(5, 6),
       medianStepMs: Object.fromEntries(names.map((n, i) => [n, r(q(pw[i], 0.5))])),
     });
+    // Work stealing head to head on the same 2-worker pool: the default units per party against one
+    // unit per party (the static split), one step each per cycle (order alternating); the gain is in
+    // the tail (a preempted party holds the others up by one unit, not a band), so the step time's
+    // mean and high quantiles are reported beside the median.
+    const hCycles = ctx.quick ? 20 : 300;
+    const ht = [new Float64Array(hCycles), new Float64Array(hCycles)];
+    const hModes = [sharded[1], two1u];
+    for (let c = 0; c < hCycles; c++)
+      for (const m of c & 1 ? [1, 0] : [0, 1]) {
+        const w0 = performance.now();
+        runPhysicsStep(hModes[m], step++, 0.05);
+        ht[m][c] = performance.now() - w0;
+      }
+    const stepQ = (a: Float64Array) => ({
+      mean: r(a.reduce((x, y) => x + y, 0) / a.length),
+      p50: r(q(a, 0.5)),
+      p90: r(q(a, 0.9)),
+      p99: r(q(a, 0.99)),
+    });
+    ctx.record('stealHeadToHead2Shards', { cycles: hCycles, stealing: stepQ(ht[0]), oneUnitPerParty: stepQ(ht[1]) });
     // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.
     const prof = shardPhaseProfile(state, pools, ctx.quick ? 2 : 8, step);
     step = prof.step;
