@@ -13,6 +13,7 @@
  * whole, with each party's own ms per phase. `overheadMs` per step: the step's sharded wall minus
  * the slowest band of each phase — dispatch, wake-ups, barriers (and waiting for a late party).
  */
+import { chunkCount, idPartCount } from '../src/shards/chunk-claim.js';
 import { planRows } from '../src/physics/grid-build.js';
 import { beginStep, commitStep, partitionIds, partitionStepRows } from '../src/physics/physics-state.js';
 import { MAX_ID_PARTS, P } from '../src/physics/physics-types.js';
@@ -74,19 +75,20 @@ const timedFused = (sp: ShardedPhysics, step: number, acc: Float64Array, local: 
   if (!pool) return;
   let t = performance.now();
   beginStep(ps, step, 0.05);
-  const idp = Math.min(sp.partitions, MAX_ID_PARTS);
+  const idp = idPartCount(sp.partitions, sp.idPartsPerParty);
+  const chunks = chunkCount(sp.partitions, sp.chunksPerParty);
   partitionIds(ps, idp, sp.idParts);
   ps.shared.params[P.idParts] = idp;
   let u = performance.now();
   acc[0] += u - t;
   t = u;
-  if (!pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) throw new Error('fused step: workers not READY');
+  if (!pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts, chunks)) throw new Error('fused step: workers not READY');
   u = performance.now();
   acc[1] += u - t;
   t = u;
   for (let ph = 1; ph <= 3; ph++)
     for (let p = 0; p < sp.partitions && p < MAX_BANDS; p++) bands[(ph - 1) * MAX_BANDS + p] += pool.lastPartyUs(p, ph) / 1000;
-  commitStep(ps, sp.partitions, true);
+  commitStep(ps, Math.max(sp.partitions, idp, chunks), true);
   acc[0] += performance.now() - t;
 };
 

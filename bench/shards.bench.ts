@@ -130,17 +130,28 @@ const suite: Suite = {
       pools.push(p);
     }
     const inline = createShardedPhysics(state, null, { mode: 'inline' });
-    const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards' }));
+    // `WT_SHARD_CHUNKS_PER_PARTY` / `WT_SHARD_ID_PARTS_PER_PARTY`: the fused step's units per party (defaults 8 / 4).
+    const units = {
+      ...(process.env.WT_SHARD_CHUNKS_PER_PARTY ? { chunksPerParty: Number(process.env.WT_SHARD_CHUNKS_PER_PARTY) } : {}),
+      ...(process.env.WT_SHARD_ID_PARTS_PER_PARTY ? { idPartsPerParty: Number(process.env.WT_SHARD_ID_PARTS_PER_PARTY) } : {}),
+    };
+    ctx.record('unitsPerParty', units);
+    const sharded: ShardedPhysics[] = pools.map((p) => createShardedPhysics(state, p, { mode: 'shards', ...units }));
     // 2 partitions, one run by the main thread itself (instead of idling at the barrier) + 1 worker.
-    const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true });
+    const mainPlus1 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, ...units });
     // The same with 3 dispatches per step (each phase behind the main thread's barrier).
     const one3 = createShardedPhysics(state, pools[0], { mode: 'shards', fused: false });
     const two3 = createShardedPhysics(state, pools[1], { mode: 'shards', fused: false });
     const mainPlus1x3 = createShardedPhysics(state, pools[0], { mode: 'shards', partitions: 2, mainRuns: true, fused: false });
+    // Fused with one unit per party (one id part, one row chunk: the static split of before work
+    // stealing, src/shards/chunk-claim.ts), on the same pools: the in-run A/B of the chunking.
+    const unit1 = { mode: 'shards', chunksPerParty: 1, idPartsPerParty: 1 } as const;
+    const one1u = createShardedPhysics(state, pools[0], unit1);
+    const two1u = createShardedPhysics(state, pools[1], unit1);
     let step = 0;
     const stepWith = (sp: ShardedPhysics) => () => runPhysicsStep(sp, step++, 0.05);
     for (let i = 0; i < 20; i++) stepWith(inline)(); // warm: JIT, pile-ups resolved
-    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3]) for (let i = 0; i < 5; i++) stepWith(sp)();
+    for (const sp of [...sharded, mainPlus1, one3, two3, mainPlus1x3, one1u, two1u]) for (let i = 0; i < 5; i++) stepWith(sp)();
     const r = (x: number) => Math.round(x * 100) / 100;
     // The phases of a step run inline (sharded, each of them is split over the shards).
     if (!kernelOnly) {
@@ -199,6 +210,8 @@ const suite: Suite = {
       ['2 shards, 3 dispatches', two3],
       ['main + 1 shard, 3 dispatches', mainPlus1x3],
       ['2 shards, barrier spin 0', sharded[3]],
+      ['1 shard, 1 unit per party', one1u],
+      ['2 shards, 1 unit per party', two1u],
     ];
     const wall = new Map<string, number[]>(),
       cpu = new Map<string, number[]>();
@@ -224,6 +237,7 @@ const suite: Suite = {
     ctx.record('speedupMainPlus1vs1', r(wallMs['1 shard'] / wallMs['main + 1 shard']));
     ctx.record('speedup2vs1ThreeDispatches', r(wallMs['1 shard, 3 dispatches'] / wallMs['2 shards, 3 dispatches']));
     ctx.record('speedup2vs1BarrierSpin0', r(wallMs['1 shard'] / wallMs['2 shards, barrier spin 0']));
+    ctx.record('speedup2vs1OneUnitPerParty', r(wallMs['1 shard, 1 unit per party'] / wallMs['2 shards, 1 unit per party']));
     // Per round (4 steps each mode): the spread of the ratio, fused and with 3 dispatches.
     const perRound = (a: string, b: string) => {
       const den = wall.get(b) ?? [];
@@ -232,6 +246,7 @@ const suite: Suite = {
     ctx.record('speedup2vs1PerRound', {
       fused: perRound('1 shard', '2 shards'),
       threeDispatches: perRound('1 shard, 3 dispatches', '2 shards, 3 dispatches'),
+      oneUnitPerParty: perRound('1 shard, 1 unit per party', '2 shards, 1 unit per party'),
     });
     // CPU cost of 2 shards relative to 1 (1.0 = splitting adds no work: the wall-time speedup is
     // then bounded only by free cores).
@@ -241,7 +256,7 @@ const suite: Suite = {
     // apart, so a load change on the shared host hits both sides of a ratio alike): median, quartiles
     // and the share of cycles at ≥ 1.8×.
     const cycles = ctx.quick ? 10 : 80;
-    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1];
+    const pairModes: ShardedPhysics[] = [sharded[0], sharded[1], one3, two3, mainPlus1, one1u, two1u];
     const pw = pairModes.map(() => new Float64Array(cycles));
     for (let c = 0; c < cycles; c++)
       pairModes.forEach((sp, m) => {
@@ -256,14 +271,43 @@ const suite: Suite = {
       for (const x of rs) if (x >= 1.8) hits++;
       return { median: r(q(rs, 0.5)), p25: r(q(rs, 0.25)), p75: r(q(rs, 0.75)), shareAtLeast1_8: r(hits / rs.length) };
     };
-    const names = ['1 shard', '2 shards', '1 shard, 3 dispatches', '2 shards, 3 dispatches', 'main + 1 shard'];
+    const names = [
+      '1 shard',
+      '2 shards',
+      '1 shard, 3 dispatches',
+      '2 shards, 3 dispatches',
+      'main + 1 shard',
+      '1 shard, 1 unit per party',
+      '2 shards, 1 unit per party',
+    ];
     ctx.record('pairedSpeedup2vs1', {
       cycles,
       fused: paired(0, 1),
       threeDispatches: paired(2, 3),
       mainPlus1Fused: paired(0, 4),
+      oneUnitPerParty: paired(5, 6),
       medianStepMs: Object.fromEntries(names.map((n, i) => [n, r(q(pw[i], 0.5))])),
     });
+    // Work stealing head to head on the same 2-worker pool: the default units per party against one
+    // unit per party (the static split), one step each per cycle (order alternating); the gain is in
+    // the tail (a preempted party holds the others up by one unit, not a band), so the step time's
+    // mean and high quantiles are reported beside the median.
+    const hCycles = ctx.quick ? 20 : 300;
+    const ht = [new Float64Array(hCycles), new Float64Array(hCycles)];
+    const hModes = [sharded[1], two1u];
+    for (let c = 0; c < hCycles; c++)
+      for (const m of c & 1 ? [1, 0] : [0, 1]) {
+        const w0 = performance.now();
+        runPhysicsStep(hModes[m], step++, 0.05);
+        ht[m][c] = performance.now() - w0;
+      }
+    const stepQ = (a: Float64Array) => ({
+      mean: r(a.reduce((x, y) => x + y, 0) / a.length),
+      p50: r(q(a, 0.5)),
+      p90: r(q(a, 0.9)),
+      p99: r(q(a, 0.99)),
+    });
+    ctx.record('stealHeadToHead2Shards', { cycles: hCycles, stealing: stepQ(ht[0]), oneUnitPerParty: stepQ(ht[1]) });
     // Where the wall time of a sharded step goes: per phase, 1 vs 2 shards, and main + 1 shard's own band.
     const prof = shardPhaseProfile(state, pools, ctx.quick ? 2 : 8, step);
     step = prof.step;

@@ -1,28 +1,31 @@
 /**
  * The fused sharded step: one dispatch per physics step. Each partition ("party") runs the three
- * phases of a step in a row — anomaly guard + staging of an id range, grid build of a band of
- * rows, kernel + copy-back of the same band — and the parties synchronise between phases among
- * themselves (a counter-free barrier on their progress words), instead of returning to the main
- * thread after each phase. The main thread is one of the parties when it runs a band itself
+ * phases of a step in a row — anomaly guard + staging of id parts, grid build of row chunks,
+ * kernel + copy-back of row chunks — claiming the units of each phase as it goes (its own home
+ * first, then the others': src/shards/chunk-claim.ts), and the parties synchronise between phases
+ * among themselves (a barrier that opens when every unit of the phase is done), instead of
+ * returning to the main thread after each phase. The main thread is one of the parties when it runs a band itself
  * (`mainRuns`); otherwise it sleeps from the dispatch until the last party's DONE.
  *
  *   main:   beginStep, partitionIds, base weights ─ dispatch ────────────────────────────── DONE ─ counters
- *   party:  guardStageIds(ids) ─ B1 ─ planBands + rowStart[lo..hi] ─ buildRows ─ B2 ─ stepCommitRows
+ *   party:  guardStageIds(id part)* ─ B1 ─ planBands ─ (rowStart[lo..hi], buildRows)(chunk)* ─ B2 ─ stepCommitRows(chunk)*
  *
- * The serial work between guard and build (row starts, the split of the rows into bands) is done
+ * The serial work between guard and build (row starts, the split of the rows into chunks) is done
  * by every party itself, identically: each computes the whole split from the row counts (read-only
- * after B1) and the main thread's snapshot of the row weights, and writes the row starts of its own
- * band (`rowStart[lo..hi]`, the shared end row written twice with the same value). Bands never
- * change results (read-old/write-new kernels), only balance.
+ * after B1) and the main thread's snapshot of the row weights, and writes the row starts of each
+ * chunk it builds (`rowStart[lo..hi]`, a shared end row written twice with the same value). Chunks
+ * never change results (read-old/write-new kernels), only balance.
  *
- * Plan block (Int32Array on a SharedArrayBuffer, one per pool): header words, then 8 words per
- * party at `PLAN_BASE + 8p`: the id range (written by the main thread), the band (written by the
- * party), its progress tag (`(epoch << 2) | phases done`), and its own µs per phase.
+ * Plan block (Int32Array on a SharedArrayBuffer, one per pool): header words, then 16 words per
+ * party at `PLAN_BASE + 16p`: an id part's range (written by the main thread, for p < id parts),
+ * the party's nominal band (its home chunks), its progress tag (`(epoch << 2) | phases done`), its
+ * own µs per phase; then a done word per id part and per row chunk, then their claim words.
  */
 import { stepCommitRows } from '../physics/collide-kernel.js';
 import { buildRows } from '../physics/grid-build.js';
 import { guardStageIds } from '../physics/guard-stage.js';
-import { C, MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
+import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
+import { claimUnit, closeClaims, countDone, doneCount, PLAN_CHUNKS } from './chunk-claim.js';
 
 /** Header: parties this step. */
 export const PLAN_PARTIES = 0;
@@ -39,7 +42,21 @@ export const FUSED_PHASES = 3;
 const EPOCH_MASK = 0x1fffffff;
 
 /** Allocate the plan block of a pool. */
-export const createPlan = (): Int32Array => new Int32Array(new SharedArrayBuffer((PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS) * 4));
+export const createPlan = (): Int32Array => new Int32Array(new SharedArrayBuffer((CLAIM_BASE + MAX_ID_PARTS + MAX_PARTITIONS) * 4));
+
+/** The units' claim words (src/shards/chunk-claim.ts), after the parties' words and the units' done words. */
+export const CLAIM_BASE = PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + MAX_ID_PARTS + MAX_PARTITIONS;
+
+/** Done word of id part `i` (its guard + stage: `tagOf(epoch, 1)`). */
+const idDoneAt = (i: number): number => PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + i;
+/** Done word of row chunk `c` (`tagOf(epoch, 2)` built, `tagOf(epoch, 3)` stepped and copied back). */
+const chunkDoneAt = (c: number): number => PLAN_BASE + MAX_PARTITIONS * PLAN_WORDS + MAX_ID_PARTS + c;
+
+/** Phases unit word `w` shows done in `epoch` (0 when its tag is from another epoch). */
+const unitProgress = (plan: Int32Array, w: number, epoch: number): number => {
+  const t = Atomics.load(plan, w);
+  return t >>> 2 === (epoch & EPOCH_MASK) ? t & 3 : 0;
+};
 
 /** Index of word `w` of party `p`. */
 export const pat = (p: number, w: number): number => PLAN_BASE + p * PLAN_WORDS + w;
@@ -138,24 +155,21 @@ const arrive = (plan: Int32Array, p: number, epoch: number, phase: number): void
   Atomics.notify(plan, PLAN_SEQ);
 };
 
-/** 1 when every party has done `phase` of `epoch`; 0 when some has not but all have started the step; -1 when some has not even started. */
-const barrierState = (plan: Int32Array, parties: number, epoch: number, phase: number): number => {
+/**
+ * 1 when all `units` units of `phase` of `epoch` are done; 0 when not, but every party that has not
+ * finished the phase has started the step; -1 when one has not even started.
+ */
+const barrierState = (plan: Int32Array, parties: number, epoch: number, phase: number, units: number): number => {
+  if (doneCount(plan, phase, epoch) >= units) return 1;
   const e = epoch & EPOCH_MASK;
-  let st = 1;
-  for (let q = 0; q < parties; q++) {
-    if (progressOf(plan, q, epoch) >= phase) continue;
-    if (Atomics.load(plan, pat(q, PW.awake)) !== e) return -1;
-    st = 0;
-  }
-  return st;
+  for (let q = 0; q < parties; q++) if (progressOf(plan, q, epoch) < phase && Atomics.load(plan, pat(q, PW.awake)) !== e) return -1;
+  return 0;
 };
 
-const allAt = (plan: Int32Array, parties: number, epoch: number, phase: number): boolean => barrierState(plan, parties, epoch, phase) === 1;
-
 /**
- * Wait until every party has done `phase` of `epoch`: spin for up to `spinMs` while every late
- * party is awake (running its band on another core: the bands end within a fraction of a ms of each
- * other), then sleep on PLAN_SEQ — at once when a late party has not even started the step (it is
+ * Wait until all `units` units (id parts, row chunks) of `phase` of `epoch` are done: spin for up
+ * to `spinMs` while every late party is awake (running its last unit on another core: units are
+ * small, they end within a fraction of a ms of each other), then sleep on PLAN_SEQ — at once when a late party has not even started the step (it is
  * waiting for a core: spinning would keep it off this one). Returns 2 when the barrier was open on
  * arrival, 1 when it opened during the spin, 0 when it slept, -1 when `live()` turned false
  * (cancelled) or `deadline` passed.
@@ -165,6 +179,7 @@ export const awaitParties = (
   parties: number,
   epoch: number,
   phase: number,
+  units: number,
   spinMs: number,
   deadline: number,
   live: () => boolean,
@@ -172,14 +187,14 @@ export const awaitParties = (
   if (spinMs > 0) {
     const end = performance.now() + spinMs;
     for (let k = 0; ; k++) {
-      const st = barrierState(plan, parties, epoch, phase);
+      const st = barrierState(plan, parties, epoch, phase, units);
       if (st === 1) return k === 0 ? 2 : 1;
       if (st < 0 || ((k & 31) === 31 && (performance.now() >= end || !live()))) break;
     }
   }
   for (;;) {
     const seq = Atomics.load(plan, PLAN_SEQ);
-    if (allAt(plan, parties, epoch, phase)) return 0;
+    if (doneCount(plan, phase, epoch) >= units) return 0;
     if (!live()) return -1;
     const left = deadline - performance.now();
     if (left <= 0) return -1;
@@ -223,64 +238,95 @@ export interface PartyContext {
   die: () => void;
 }
 
+/** Count a unit of `phase` done; the last one wakes the parties waiting at the barrier. */
+const unitDone = (plan: Int32Array, w: number, epoch: number, phase: number, units: number): void => {
+  Atomics.store(plan, w, tagOf(epoch, phase));
+  if (countDone(plan, phase, epoch) === units) {
+    Atomics.add(plan, PLAN_SEQ, 1);
+    Atomics.notify(plan, PLAN_SEQ);
+  }
+};
+
 /**
- * Run party `p` of a fused step under `epoch` (see the module doc). Returns true when its three
- * phases are done; false when cancelled (`live()` false) or `deadline` (performance.now ms) passed
- * at a barrier — the caller then re-runs what is missing (src/shards/shard-pool.ts).
+ * Run party `p` of a fused step under `epoch` (see the module doc): in each phase it claims units
+ * (id parts, then row chunks) until none is left, then waits until every unit of the phase is done.
+ * Returns true when its three phases are done; false when cancelled (`live()` false) or `deadline`
+ * (performance.now ms) passed at a barrier — the caller then re-runs what is missing
+ * (src/shards/shard-pool.ts).
  */
 export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () => boolean, deadline: number): boolean => {
   const { s, plan } = ctx;
   const parties = Atomics.load(plan, PLAN_PARTIES);
   const idp = Atomics.load(plan, PLAN_ID_PARTS);
-  let lo = 0,
-    hi = 0;
-  if (p < idp) {
-    lo = Atomics.load(plan, pat(p, PW.idLo));
-    hi = Atomics.load(plan, pat(p, PW.idHi));
-  }
+  const chunks = Atomics.load(plan, PLAN_CHUNKS);
+  const per = chunks / parties;
   Atomics.store(plan, pat(p, PW.awake), epoch & EPOCH_MASK);
   let t = performance.now();
   for (let phase = 1; phase <= FUSED_PHASES; phase++) {
+    const units = phase === 1 ? idp : chunks;
     if (phase === 2) {
       if (ctx.sc.pre.length < (s.params[P.side] | 0) + 1) ctx.sc = bandScratch(s.params[P.side] | 0);
-      planBands(s, ctx.base, ctx.sc, parties, ctx.bands);
-      lo = ctx.bands[2 * p];
-      hi = ctx.bands[2 * p + 1];
-      writeRowStarts(s, ctx.sc, lo, hi);
-      Atomics.store(plan, pat(p, PW.bandLo), lo);
-      Atomics.store(plan, pat(p, PW.bandHi), hi);
+      planBands(s, ctx.base, ctx.sc, chunks, ctx.bands);
+      // The party's nominal band (its share of the chunks in order), for the caller's figures.
+      Atomics.store(plan, pat(p, PW.bandLo), ctx.bands[2 * Math.floor(p * per)]);
+      Atomics.store(plan, pat(p, PW.bandHi), ctx.bands[2 * Math.floor((p + 1) * per) - 1]);
     }
-    if (ctx.crashPhase === phase) {
-      runPhase(s, phase, p, lo, lo + ((hi - lo) >> 1));
-      ctx.die();
+    for (;;) {
+      const u = claimUnit(plan, CLAIM_BASE, phase, epoch, p, parties, units);
+      if (ctx.crashPhase === phase && u < 0) ctx.die(); // the test hook dies in its phase, unit or none
+      if (u < 0) break;
+      if (!live()) return false;
+      const lo = phase === 1 ? Atomics.load(plan, pat(u, PW.idLo)) : ctx.bands[2 * u],
+        hi = phase === 1 ? Atomics.load(plan, pat(u, PW.idHi)) : ctx.bands[2 * u + 1];
+      if (phase === 2) writeRowStarts(s, ctx.sc, lo, hi);
+      if (ctx.crashPhase === phase) {
+        // Test hook: die half-way through the first unit claimed in this phase.
+        runPhase(s, phase, u, lo, lo + ((hi - lo) >> 1));
+        ctx.die();
+      }
+      runPhase(s, phase, u, lo, hi, live);
+      if (!live()) return false;
+      unitDone(plan, phase === 1 ? idDoneAt(u) : chunkDoneAt(u), epoch, phase, units);
     }
-    if (phase > 1 || p < idp) runPhase(s, phase, p, lo, hi, live);
-    const u = performance.now();
-    Atomics.store(plan, pat(p, PW.us1 + phase - 1), Math.round((u - t) * 1000));
+    const now = performance.now();
+    Atomics.store(plan, pat(p, PW.us1 + phase - 1), Math.round((now - t) * 1000));
     if (!live()) return false;
     arrive(plan, p, epoch, phase);
     if (phase < FUSED_PHASES) {
-      const got = awaitParties(plan, parties, epoch, phase, ctx.spinMs, deadline, live);
+      const got = awaitParties(plan, parties, epoch, phase, units, ctx.spinMs, deadline, live);
       if (got < 0) return false;
       adaptSpin(ctx, got);
-      t = performance.now();
-    } else t = performance.now();
+    }
+    t = performance.now();
   }
   return true;
 };
 
 /**
- * Main thread, after a missed deadline (every worker's command cancelled): re-run, phase by phase,
- * each phase of each party that its progress (`done[p]`: phases done) does not show, with the row
- * starts and bands planned again here. Every phase is re-runnable (read-old/write-new).
+ * Main thread, after a missed deadline (every worker's command cancelled): close the step's claims,
+ * then re-run, phase by phase, each unit (id part, row chunk) whose done word does not show the
+ * phase, with the row starts and chunks planned again here. Every unit is re-runnable
+ * (read-old/write-new): a late original of the same unit writes the same values.
  */
-export const rerunMissing = (ctx: PartyContext, done: Int32Array, count: number, idCount: number, bands: Int32Array): void => {
+export const rerunMissing = (ctx: PartyContext, epoch: number, idCount: number, chunks: number): void => {
   const { s, plan } = ctx;
-  for (let p = 0; p < idCount; p++)
-    if (done[p] < 1) runPhase(s, 1, p, Atomics.load(plan, pat(p, PW.idLo)), Atomics.load(plan, pat(p, PW.idHi)));
+  closeClaims(plan, CLAIM_BASE, epoch, idCount, chunks);
+  for (let i = 0; i < idCount; i++)
+    if (unitProgress(plan, idDoneAt(i), epoch) < 1)
+      runPhase(s, 1, i, Atomics.load(plan, pat(i, PW.idLo)), Atomics.load(plan, pat(i, PW.idHi)));
   if (ctx.sc.pre.length < (s.params[P.side] | 0) + 1) ctx.sc = bandScratch(s.params[P.side] | 0);
-  planBands(s, ctx.base, ctx.sc, count, bands);
+  planBands(s, ctx.base, ctx.sc, chunks, ctx.bands);
   writeRowStarts(s, ctx.sc, 0, s.params[P.side] | 0);
   for (let phase = 2; phase <= FUSED_PHASES; phase++)
-    for (let p = 0; p < count; p++) if (done[p] < phase) runPhase(s, phase, p, bands[2 * p], bands[2 * p + 1]);
+    for (let c = 0; c < chunks; c++)
+      if (unitProgress(plan, chunkDoneAt(c), epoch) < phase) runPhase(s, phase, c, ctx.bands[2 * c], ctx.bands[2 * c + 1]);
+};
+
+/** The nominal band of each of `parties` parties (its share of the `chunks` chunks in `chunkBounds`, in order) into `out`. */
+export const nominalBands = (chunkBounds: Int32Array, chunks: number, parties: number, out: Int32Array): void => {
+  const per = chunks / parties;
+  for (let p = 0; p < parties; p++) {
+    out[2 * p] = chunkBounds[2 * Math.floor(p * per)];
+    out[2 * p + 1] = chunkBounds[2 * Math.floor((p + 1) * per) - 1];
+  }
 };

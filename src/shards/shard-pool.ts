@@ -38,6 +38,7 @@ import {
 } from './barrier.js';
 import {
   bandScratch,
+  CLAIM_BASE,
   baseWeights,
   createPlan,
   FUSED_PHASES,
@@ -47,10 +48,12 @@ import {
   PLAN_SEQ,
   progressOf,
   PW,
+  nominalBands,
   rerunMissing,
   runParty,
   type PartyContext,
 } from './fused-step.js';
+import { chunkCount, openClaims, PLAN_CHUNKS } from './chunk-claim.js';
 import type { ShardServeTask } from './shard-worker.js';
 import { resolvePoolOptions, type ShardPoolOptions } from './shard-pool-options.js';
 
@@ -292,9 +295,9 @@ export class ShardPool {
    * partitions that held the step back are counted as `timeouts` and logged. Synchronous.
    * `bands` receives the row bands ([lo0, hi0, ...]); returns true with the step's bodies staged.
    */
-  runFused(idParts: Int32Array, idCount: number, count: number, local: number, bands: Int32Array): boolean {
+  runFused(idParts: Int32Array, idCount: number, count: number, local: number, bands: Int32Array, chunks = chunkCount(count)): boolean {
     if (this.#closed) throw new WorldtickError(ErrorCode.POOL_CLOSED, 'shard pool is closed');
-    if (local > 1 || count > MAX_PARTITIONS || count - local > this.readyCount()) return false;
+    if (local > 1 || count > MAX_PARTITIONS || chunks < count || chunks > MAX_PARTITIONS || count - local > this.readyCount()) return false;
     const t0 = performance.now();
     const deadline = t0 + this.#timeoutMs;
     const ctl = this.#ctl,
@@ -306,6 +309,8 @@ export class ShardPool {
     const crashPhase = this.#crashAtPhase >= first && this.#crashAtPhase < first + FUSED_PHASES ? this.#crashAtPhase - first + 1 : 0;
     Atomics.store(plan, PLAN_PARTIES, count);
     Atomics.store(plan, PLAN_ID_PARTS, idCount);
+    Atomics.store(plan, PLAN_CHUNKS, chunks);
+    openClaims(plan, CLAIM_BASE, epoch, idCount, chunks);
     for (let p = 0; p < idCount; p++) {
       Atomics.store(plan, pat(p, PW.idLo), idParts[2 * p]);
       Atomics.store(plan, pat(p, PW.idHi), idParts[2 * p + 1]);
@@ -328,13 +333,13 @@ export class ShardPool {
     let ok = local === 0 || runParty(this.#party, 0, epoch, () => true, deadline);
     if (ok && nd > 0) ok = awaitBarrier(ctl, this.#assigned, nd, epoch, Math.max(0, deadline - performance.now()));
     if (ok) for (let i = 0; i < 2 * count; i++) bands[i] = Atomics.load(plan, pat(i >> 1, i & 1 ? PW.bandHi : PW.bandLo));
-    else this.#recoverFused(epoch, count, idCount, nd, bands);
+    else this.#recoverFused(epoch, count, idCount, nd, bands, chunks);
     this.#s.barrierMs += performance.now() - t0;
     return true;
   }
 
   /** After a missed deadline in a fused step: cancel, count, and re-run what is not done, phase by phase, inline. */
-  #recoverFused(epoch: number, count: number, idCount: number, nd: number, bands: Int32Array): void {
+  #recoverFused(epoch: number, count: number, idCount: number, nd: number, bands: Int32Array, chunks: number): void {
     const ctl = this.#ctl,
       plan = this.#plan;
     const done = new Int32Array(count);
@@ -359,7 +364,8 @@ export class ShardPool {
     // Wake the parties sleeping at a barrier: they see the cancel and stand down.
     Atomics.add(plan, PLAN_SEQ, 1);
     Atomics.notify(plan, PLAN_SEQ);
-    rerunMissing(this.#party, done, count, idCount, bands);
+    rerunMissing(this.#party, epoch, idCount, chunks);
+    nominalBands(this.#party.bands, chunks, count, bands);
   }
 
   /** Wall µs party `p` of the last fused step spent in `phase` (1..3), where it ran. */

@@ -30,6 +30,7 @@ import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, ty
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P } from '../physics/physics-types.js';
 import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
+import { CHUNKS_PER_PARTY, chunkCount, ID_PARTS_PER_PARTY, idPartCount } from './chunk-claim.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
 
 /** How a step's physics runs. */
@@ -48,6 +49,9 @@ export interface ShardedPhysics {
   readonly mainRuns: boolean;
   /** One dispatch per step, the parties meeting at barriers of their own between phases (src/shards/fused-step.ts). */
   readonly fused: boolean;
+  /** Fused: row chunks (build, kernel) and id parts (guard + stage) per party, claimed as the parties go (src/shards/chunk-claim.ts). */
+  readonly chunksPerParty: number;
+  readonly idPartsPerParty: number;
   /** `auto`: steps between probes of the mode not in use. */
   readonly probeEvery: number;
   /** The `auto` choice (windows, probes, hysteresis). */
@@ -86,6 +90,13 @@ export interface ShardedPhysicsOptions {
    * of the main thread's (the step falls back to that by itself when workers are not READY).
    */
   fused?: boolean;
+  /**
+   * Fused: row chunks of build and kernel per party (default 8), and id parts of guard + stage per
+   * party (default 4), each party claiming the next until none is left (src/shards/chunk-claim.ts):
+   * a preempted party holds the others up by at most the unit it holds. 1 and 1: one unit per party.
+   */
+  chunksPerParty?: number;
+  idPartsPerParty?: number;
 }
 
 /** Wrap a physics state and an optional (started) pool. Throws `WT_ERR_OPTION_INVALID` on bad options. */
@@ -99,6 +110,12 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
     p.push(`shards.partitions must be an integer between 1 and ${MAX_PARTITIONS}`);
   if (!Number.isInteger(probeEvery) || probeEvery < 2) p.push('shards.probeEvery must be an integer >= 2');
+  const chunksPerParty = opts.chunksPerParty ?? CHUNKS_PER_PARTY,
+    idPartsPerParty = opts.idPartsPerParty ?? ID_PARTS_PER_PARTY;
+  if (!Number.isInteger(chunksPerParty) || chunksPerParty < 1 || chunksPerParty > MAX_PARTITIONS)
+    p.push(`shards.chunksPerParty must be an integer between 1 and ${MAX_PARTITIONS}`);
+  if (!Number.isInteger(idPartsPerParty) || idPartsPerParty < 1 || idPartsPerParty > MAX_ID_PARTS)
+    p.push(`shards.idPartsPerParty must be an integer between 1 and ${MAX_ID_PARTS}`);
   const margin = opts.autoMargin ?? 0.1;
   if (!(margin >= 0 && margin < 1)) p.push('shards.autoMargin must be a number in [0, 1)');
   if (p.length) throw optionInvalid(p);
@@ -127,6 +144,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     cores: os.availableParallelism(),
     mainRuns: opts.mainRuns ?? false,
     fused: opts.fused ?? true,
+    chunksPerParty,
+    idPartsPerParty,
     probeEvery,
     auto: createAutoState(windowSteps, probeEvery, margin),
     inlineMs: NaN,
@@ -135,7 +154,7 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     shardSamples: 0,
     lastSharded: false,
     parts: new Int32Array(2 * partitions),
-    idParts: new Int32Array(2 * partitions),
+    idParts: new Int32Array(2 * MAX_ID_PARTS),
     inline,
     inlineStepCommit,
     inlineCommit,
@@ -164,17 +183,28 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
   const ps = sp.state;
   const sharded = useShards(sp);
   const t0 = phaseStart ?? performance.now();
+  // Counter slots the step wrote (the fused step counts its kernel per row chunk).
+  let counterSlots = sharded ? sp.partitions : 1;
   if (sharded && sp.pool) {
     const local = sp.mainRuns ? 1 : 0;
     // Three phases split over the shards, each behind the barrier: anomaly guard + staging in
     // row order (ids), grid build (rows), kernel + copy-back of the same rows. Serial between
     // them: the partitions, and the row starts (a prefix over rows × id partitions).
     beginStep(ps, step, dt);
-    const idp = Math.min(sp.partitions, MAX_ID_PARTS);
+    // Fused: a few id parts and row chunks per party, claimed as the parties go (src/shards/chunk-claim.ts).
+    let idp = sp.fused ? idPartCount(sp.partitions, sp.idPartsPerParty) : Math.min(sp.partitions, MAX_ID_PARTS);
     partitionIds(ps, idp, sp.idParts);
     ps.shared.params[P.idParts] = idp;
-    if (sp.fused && sp.pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts)) ps.stats.lastBodies = ps.shared.rowStart[ps.side];
-    else {
+    const chunks = chunkCount(sp.partitions, sp.chunksPerParty);
+    if (sp.fused && sp.pool.runFused(sp.idParts, idp, sp.partitions, local, sp.parts, chunks)) {
+      ps.stats.lastBodies = ps.shared.rowStart[ps.side];
+      counterSlots = Math.max(sp.partitions, idp, chunks);
+    } else {
+      if (idp !== Math.min(sp.partitions, MAX_ID_PARTS)) {
+        idp = Math.min(sp.partitions, MAX_ID_PARTS);
+        partitionIds(ps, idp, sp.idParts);
+        ps.shared.params[P.idParts] = idp;
+      }
       sp.pool.run(sp.idParts, idp, sp.inlineGuardStage, ShardOp.guardStage, local);
       ps.stats.lastBodies = planRows(ps.shared, idp);
       partitionStepRows(ps, sp.partitions, sp.parts);
@@ -185,7 +215,7 @@ export const runPhysicsStep = (sp: ShardedPhysics, step: number, dt: number, pha
     prepareStep(ps, step, dt);
     sp.inline(0, 0, ps.side);
   }
-  commitStep(ps, sharded ? sp.partitions : 1, sharded);
+  commitStep(ps, counterSlots, sharded);
   // The whole physics step both ways (the serial parts differ between them).
   const ms = performance.now() - t0;
   const probe = sharded !== sp.lastSharded;

@@ -81,6 +81,33 @@ describe('fused sharded step', () => {
     }
   }, 60_000);
 
+  it('any number of units per party (claimed as the parties go) gives the same hash', async () => {
+    const ref = await world(0, false);
+    stepWorld(ref.w, 60);
+    const want = hashWorldState(ref.w);
+    for (const [chunksPerParty, idPartsPerParty, workers, mainRuns] of [
+      [1, 1, 2, false],
+      [3, 2, 2, false],
+      [32, 8, 1, true],
+    ] as const) {
+      const { w, physics } = await world(workers, mainRuns);
+      const pool = physics.pool;
+      if (!pool) throw new Error('no pool');
+      physics.sharded = createShardedPhysics(physics.state, pool, {
+        mode: 'shards',
+        mainRuns,
+        partitions: workers + (mainRuns ? 1 : 0),
+        chunksPerParty,
+        idPartsPerParty,
+      });
+      stepWorld(w, 60);
+      expect(hashWorldState(w)).toBe(want);
+      expect(pool.stats().runs).toBe(60);
+      expect(pool.stats().inline + pool.stats().timeouts).toBe(0);
+      await pool.close();
+    }
+  }, 60_000);
+
   it('main thread + 1 worker: the worker killed in each phase of a fused step; the step completes with the same hash', async () => {
     const ref = await world(0, false);
     stepWorld(ref.w, 40);
