@@ -17,6 +17,7 @@
  *   stage: 6 words per body (layout in src/physics/guard-stage.ts).
  */
 import { CX_MASK, FLAGS_SHIFT, STAGE_STRIDE, STEPS_SHIFT } from './guard-stage.js';
+import { fitGridScratch, type GridScratch } from './grid-scratch.js';
 import { P, rowWords, type PhysicsShared } from './physics-types.js';
 
 /** The guard and staging phase lives in guard-stage.ts (re-exported for existing importers). */
@@ -53,7 +54,7 @@ export const planRows = (s: PhysicsShared, parts: number): number => {
  * `cellStart` (`rowDense` 1), which the kernels index (a search per body costs more than the row's
  * cell pass there). Row work ≈ Σ bodies × (1 + neighbours examined in their own cell).
  */
-export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): void => {
+export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number, sc?: GridScratch): void => {
   const prm = s.params;
   const side = prm[P.side] | 0,
     cap = prm[P.maxPerCell] | 0,
@@ -74,11 +75,14 @@ export const buildRows = (s: PhysicsShared, rowStart: number, rowEnd: number): v
     rowCounts = s.rowCounts,
     bits = s.rowBits,
     words = rowWords(side);
-  // Per-column counters then cursors of one row (L1-sized; zero between rows).
-  const count = new Int32Array(side);
-  // The row's occupancy bits, built here (thread-local) and then written whole into `rowBits`: a
-  // late run of the same band (a re-run after a missed deadline) never sees them half-built.
-  const occ = new Int32Array(words);
+  // Per-column counters then cursors of one row (L1-sized; zero between rows), and the row's
+  // occupancy bits, built here (thread-local scratch) and then written whole into `rowBits`: a late
+  // run of the same band (a re-run after a missed deadline) never sees them half-built.
+  const g = fitGridScratch(sc, side);
+  const count = g.count,
+    occ = g.occ;
+  count.fill(0);
+  occ.fill(0);
   for (let gy = rowStart; gy < rowEnd; gy++) {
     const rs = rowSlot[gy],
       re = rowSlot[gy + 1];

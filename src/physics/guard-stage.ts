@@ -15,6 +15,7 @@
  *   bits; steps: kind >> KIND_STEPS_SHIFT, at most MAX_BODY_STEPS = 63)
  */
 import { TierCode } from '../../components/tier.js';
+import { fitGridScratch, type GridScratch } from './grid-scratch.js';
 import { BodyKind, C, KIND_STEPS_SHIFT, P, type PhysicsShared } from './physics-types.js';
 
 /** Words per list position in `shared.guarded` (x, y, vx, vy, packed word). */
@@ -105,7 +106,7 @@ const TOUCH_BLOCK = 64;
  * Reads the stores, writes none: it may be re-run, even concurrently with a late run of itself
  * (every write is of a value computed from unchanged inputs, to this partition's own slots).
  */
-export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number): void => {
+export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part: number, sc?: GridScratch): void => {
   const prm = s.params;
   // Positions are ids themselves when the step's bodies are an id range (P.byRange).
   const byRange = prm[P.byRange] === 1;
@@ -126,9 +127,11 @@ export const guardStageIds = (s: PhysicsShared, idLo: number, idHi: number, part
     stageI = s.stageI,
     gd = s.guarded,
     gdI = s.guardedI;
-  const o = new Float64Array(4);
-  // Counted locally and published: a late worker re-publishes the same counts.
-  const counts = new Int32Array(side);
+  const g = fitGridScratch(sc, side);
+  const o = g.o;
+  // Counted locally (thread-local scratch) and published: a late worker re-publishes the same counts.
+  const counts = g.counts;
+  counts.fill(0);
   let quarantined = 0,
     posClamped = 0,
     velClamped = 0;

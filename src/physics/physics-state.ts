@@ -20,6 +20,7 @@ import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows } from './copy-back.js';
 import { buildRows, planRows } from './grid-build.js';
+import { type GridScratch, gridScratch } from './grid-scratch.js';
 import { GUARDED_STRIDE, guardStageIds, STAGE_STRIDE } from './guard-stage.js';
 import { restoreQuarantined } from './quarantine.js';
 import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
@@ -73,6 +74,8 @@ export interface PhysicsState {
   readonly capacity: number;
   /** Collision grid side (cells per row). */
   readonly side: number;
+  /** The main thread's scratch of the inline guard/staging and grid build (no allocation per step). */
+  readonly gridScratch: GridScratch;
   readonly shared: PhysicsShared;
   readonly obstacles: Obstacles;
   /** Work estimate per grid row (last prepared step; the same array as `shared.rowWork`). */
@@ -196,6 +199,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
     bounds: { ...b },
     capacity: opts.capacity,
     side,
+    gridScratch: gridScratch(side),
     shared,
     obstacles,
     rowWork,
@@ -231,7 +235,7 @@ export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
  */
 export const prepareStep = (ps: PhysicsState, step: number, dt: number): void => {
   prepareBodies(ps, step, dt);
-  buildRows(ps.shared, 0, ps.side);
+  buildRows(ps.shared, 0, ps.side, ps.gridScratch);
 };
 
 /**
@@ -242,7 +246,7 @@ export const prepareStep = (ps: PhysicsState, step: number, dt: number): void =>
  */
 export const prepareBodies = (ps: PhysicsState, step: number, dt: number): void => {
   beginStep(ps, step, dt);
-  guardStageIds(ps.shared, ps.idStart, ps.idCount, 0);
+  guardStageIds(ps.shared, ps.idStart, ps.idCount, 0, ps.gridScratch);
   ps.stats.lastBodies = planRows(ps.shared, 1);
 };
 

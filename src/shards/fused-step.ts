@@ -24,6 +24,7 @@
 import { stepCommitRows } from '../physics/collide-kernel.js';
 import { buildRows } from '../physics/grid-build.js';
 import { guardStageIds } from '../physics/guard-stage.js';
+import { type GridScratch, gridScratch } from '../physics/grid-scratch.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
 import { claimUnit, closeClaims, countDone, doneCount, PLAN_CHUNKS } from './chunk-claim.js';
 
@@ -70,14 +71,19 @@ export const progressOf = (plan: Int32Array, p: number, epoch: number): number =
   return t >>> 2 === (epoch & EPOCH_MASK) ? t & 3 : 0;
 };
 
-/** Per-thread scratch of {@link planBands}. */
+/** Per-thread scratch of {@link planBands}, and of the guard/staging and grid build units (`grid`). */
 export interface BandScratch {
   work: Float64Array;
   pre: Int32Array;
+  grid: GridScratch;
 }
 
 /** Scratch for a grid of `side` rows (grown on demand). */
-export const bandScratch = (side: number): BandScratch => ({ work: new Float64Array(side), pre: new Int32Array(side + 1) });
+export const bandScratch = (side: number): BandScratch => ({
+  work: new Float64Array(side),
+  pre: new Int32Array(side + 1),
+  grid: gridScratch(side),
+});
 
 /**
  * Main thread, before dispatch: each row's weight for the split but its body count — a pass over
@@ -138,9 +144,17 @@ export const writeRowStarts = (s: PhysicsShared, sc: BandScratch, lo: number, hi
 };
 
 /** Run phase `phase` (1 guard + stage, 2 build, 3 kernel + copy-back) of party `p` over [lo, hi). Re-runnable. */
-export const runPhase = (s: PhysicsShared, phase: number, p: number, lo: number, hi: number, live?: () => boolean): void => {
-  if (phase === 1) guardStageIds(s, lo, hi, p);
-  else if (phase === 2) buildRows(s, lo, hi);
+export const runPhase = (
+  s: PhysicsShared,
+  phase: number,
+  p: number,
+  lo: number,
+  hi: number,
+  live?: () => boolean,
+  grid?: GridScratch,
+): void => {
+  if (phase === 1) guardStageIds(s, lo, hi, p, grid);
+  else if (phase === 2) buildRows(s, lo, hi, grid);
   else {
     // A partly-run band (dead worker) may have counted already: its kernel counters restart.
     s.counters.fill(0, p * C.stride, p * C.stride + C.quarantined);
@@ -281,10 +295,10 @@ export const runParty = (ctx: PartyContext, p: number, epoch: number, live: () =
       if (phase === 2) writeRowStarts(s, ctx.sc, lo, hi);
       if (ctx.crashPhase === phase) {
         // Test hook: die half-way through the first unit claimed in this phase.
-        runPhase(s, phase, u, lo, lo + ((hi - lo) >> 1));
+        runPhase(s, phase, u, lo, lo + ((hi - lo) >> 1), undefined, ctx.sc.grid);
         ctx.die();
       }
-      runPhase(s, phase, u, lo, hi, live);
+      runPhase(s, phase, u, lo, hi, live, ctx.sc.grid);
       if (!live()) return false;
       unitDone(plan, phase === 1 ? idDoneAt(u) : chunkDoneAt(u), epoch, phase, units);
     }
@@ -313,13 +327,14 @@ export const rerunMissing = (ctx: PartyContext, epoch: number, idCount: number, 
   closeClaims(plan, CLAIM_BASE, epoch, idCount, chunks);
   for (let i = 0; i < idCount; i++)
     if (unitProgress(plan, idDoneAt(i), epoch) < 1)
-      runPhase(s, 1, i, Atomics.load(plan, pat(i, PW.idLo)), Atomics.load(plan, pat(i, PW.idHi)));
+      runPhase(s, 1, i, Atomics.load(plan, pat(i, PW.idLo)), Atomics.load(plan, pat(i, PW.idHi)), undefined, ctx.sc.grid);
   if (ctx.sc.pre.length < (s.params[P.side] | 0) + 1) ctx.sc = bandScratch(s.params[P.side] | 0);
   planBands(s, ctx.base, ctx.sc, chunks, ctx.bands);
   writeRowStarts(s, ctx.sc, 0, s.params[P.side] | 0);
   for (let phase = 2; phase <= FUSED_PHASES; phase++)
     for (let c = 0; c < chunks; c++)
-      if (unitProgress(plan, chunkDoneAt(c), epoch) < phase) runPhase(s, phase, c, ctx.bands[2 * c], ctx.bands[2 * c + 1]);
+      if (unitProgress(plan, chunkDoneAt(c), epoch) < phase)
+        runPhase(s, phase, c, ctx.bands[2 * c], ctx.bands[2 * c + 1], undefined, ctx.sc.grid);
 };
 
 /** The nominal band of each of `parties` parties (its share of the `chunks` chunks in `chunkBounds`, in order) into `out`. */

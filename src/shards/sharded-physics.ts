@@ -134,8 +134,8 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
     stepCommitRows(shared, rowLo, rowHi, part);
   };
-  const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi);
-  const inlineGuardStage: InlineRunner = (part, idLo, idHi) => guardStageIds(shared, idLo, idHi, part);
+  const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi, state.gridScratch);
+  const inlineGuardStage: InlineRunner = (part, idLo, idHi) => guardStageIds(shared, idLo, idHi, part, state.gridScratch);
   return {
     state,
     pool,
