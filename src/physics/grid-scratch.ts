@@ -1,7 +1,11 @@
-import { rowWords } from './physics-types.js';
 /**
- * Per-thread scratch of `buildRows` (src/physics/grid-build.ts) and `guardStageIds` (src/physics/guard-stage.ts), sized
- * for a grid of `side` rows and columns: reused by every call of its thread instead of allocating
+ * Thread-local scratch of the physics step's guard/staging and grid build.
+ */
+import { rowWords } from './physics-types.js';
+
+/**
+ * Per-thread scratch of `buildRows` (src/physics/grid-build.ts) and `guardStageIds`
+ * (src/physics/guard-stage.ts), sized for a grid of `side` rows and columns: reused by every call of its thread instead of allocating
  * per call (a sharded step calls them once per unit). Cleared by each call before use.
  */
 export interface GridScratch {
