@@ -26,6 +26,7 @@ import { slotAfter } from './grid-build.js';
 import { perceiveBody } from './perception-kernel.js';
 import { commitRows } from './copy-back.js';
 import { sweptMove } from './swept.js';
+import { type KernelScratch, kernelScratch } from './grid-scratch.js';
 import { BodyKind, C, P, rowWords, type PhysicsShared } from './physics-types.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
@@ -48,21 +49,6 @@ const DETAILED = TierCode.detailed,
  */
 export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void =>
   stepRowsWith(s, rowStart, rowEnd, slot, kernelScratch(), live);
-
-/** Per-call scratch of the kernel: row cursors and the obstacle in/out rows. */
-interface KernelScratch {
-  spanLo: Int32Array;
-  spanHi: Int32Array;
-  ob: Float64Array;
-  sw: Float64Array;
-}
-
-const kernelScratch = (): KernelScratch => ({
-  spanLo: new Int32Array(3),
-  spanHi: new Int32Array(3),
-  ob: new Float64Array(4),
-  sw: new Float64Array(4),
-});
 
 /** {@link stepRows} with the caller's scratch (one per band, reused by its chunks in {@link stepCommitRows}). */
 const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, k: KernelScratch, live?: () => boolean): void => {
@@ -387,9 +373,17 @@ const COMMIT_ROWS = 4;
  * over the id range) are spread over the phase instead of all landing at its end on both cores.
  * Safe because no kernel reads the stores (only the staged grid); the same values as
  * `stepRows` + `commitRows` of the whole band. Stops (like `stepRows`) when `live` returns false.
+ * `scratch`: the calling thread's (src/physics/grid-scratch.ts), else one for this call.
  */
-export const stepCommitRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void => {
-  const k = kernelScratch();
+export const stepCommitRows = (
+  s: PhysicsShared,
+  rowStart: number,
+  rowEnd: number,
+  slot: number,
+  live?: () => boolean,
+  scratch?: KernelScratch,
+): void => {
+  const k = scratch ?? kernelScratch();
   for (let a = rowStart; a < rowEnd; a += COMMIT_ROWS) {
     const b = a + COMMIT_ROWS < rowEnd ? a + COMMIT_ROWS : rowEnd;
     stepRowsWith(s, a, b, slot, k, live);

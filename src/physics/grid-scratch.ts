@@ -1,5 +1,5 @@
 /**
- * Thread-local scratch of the physics step's guard/staging and grid build.
+ * Thread-local scratch of the physics step's guard/staging, grid build and kernel.
  */
 import { rowWords } from './physics-types.js';
 
@@ -18,7 +18,25 @@ export interface GridScratch {
   counts: Int32Array;
   /** guardStageIds: one body's guarded state. */
   o: Float64Array;
+  /** The kernel's (src/physics/collide-kernel.ts `stepCommitRows`). */
+  kernel: KernelScratch;
 }
+
+/** Scratch of the collision kernel: row cursors and the obstacle in/out rows. */
+export interface KernelScratch {
+  spanLo: Int32Array;
+  spanHi: Int32Array;
+  ob: Float64Array;
+  sw: Float64Array;
+}
+
+/** A kernel scratch. */
+export const kernelScratch = (): KernelScratch => ({
+  spanLo: new Int32Array(3),
+  spanHi: new Int32Array(3),
+  ob: new Float64Array(4),
+  sw: new Float64Array(4),
+});
 
 /** Scratch for a grid of `side` rows and columns. */
 export const gridScratch = (side: number): GridScratch => ({
@@ -27,6 +45,7 @@ export const gridScratch = (side: number): GridScratch => ({
   occ: new Int32Array(rowWords(side)),
   counts: new Int32Array(side),
   o: new Float64Array(4),
+  kernel: kernelScratch(),
 });
 
 /** `sc` when it fits a grid of `side`, else a new scratch (a caller without one: tests, one-off calls). */

@@ -158,7 +158,7 @@ export const runPhase = (
   else {
     // A partly-run band (dead worker) may have counted already: its kernel counters restart.
     s.counters.fill(0, p * C.stride, p * C.stride + C.quarantined);
-    stepCommitRows(s, lo, hi, p, live);
+    stepCommitRows(s, lo, hi, p, live, grid?.kernel);
   }
 };
 
