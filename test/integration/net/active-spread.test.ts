@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMsg, SnapshotMsg } from '../../../src/net/protocol.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
-import { settle, startTestServer, type TestServer } from './harness.js';
+import { OVERLOAD_TEST_NET, settle, startTestServer, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
 afterEach(async () => {
@@ -23,19 +23,7 @@ const isSnap = (m: ServerMsg): m is SnapshotMsg => m.type === 17;
 describe('active-player spread under injected overload', () => {
   it('active players are spread to their floor only under overload, after idle players and spectators are at theirs', async () => {
     ts = await startTestServer({
-      net: {
-        replicateBudgetMs: 60_000,
-        overloadLateFactor: 0,
-        overloadEnterSteps: 3,
-        overloadExitSteps: 5,
-        overloadActiveShare: 0.000001,
-        activeInputMs: 300,
-        crowdPlayers: 2,
-        interestRadius: 120,
-        detailedRadius: 40,
-        messageRatePerSecond: 10_000,
-        messageBurst: 10_000,
-      },
+      net: { ...OVERLOAD_TEST_NET, overloadActiveShare: 0.000001, activeInputMs: 300, crowdPlayers: 2 },
     });
     const { world } = ts;
     const npcs: number[] = [];

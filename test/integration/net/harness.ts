@@ -95,4 +95,22 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
 };
 
 /** Let sockets deliver: a few event-loop turns with a short real wait. */
+/**
+ * Net options of the injected-overload tests (priority.test.ts, active-spread.test.ts): a replicate
+ * budget never spent (out of overload nothing is deferred; under overload the overload budget,
+ * default 0, defers below active players from the phase's start), emergency alone counts as
+ * overload (`overloadLateFactor` 0: manual steps are never late), quick enter/exit, and a token
+ * bucket above the tests' ~200 inputs in a few seconds.
+ */
+export const OVERLOAD_TEST_NET: Partial<NetConfig> = {
+  replicateBudgetMs: 60_000,
+  overloadLateFactor: 0,
+  overloadEnterSteps: 3,
+  overloadExitSteps: 5,
+  interestRadius: 120,
+  detailedRadius: 40,
+  messageRatePerSecond: 10_000,
+  messageBurst: 10_000,
+};
+
 export const settle = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));

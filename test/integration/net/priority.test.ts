@@ -8,7 +8,7 @@ import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerMsg, SnapshotMsg } from '../../../src/net/protocol.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
-import { startTestServer, settle, type TestServer } from './harness.js';
+import { OVERLOAD_TEST_NET, startTestServer, settle, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
 afterEach(async () => {
@@ -264,22 +264,7 @@ describe('idle players under load (issue 12: 10,000 sessions)', () => {
 
 describe('overload floors (issue 12: 10,000 sessions on one core)', () => {
   it('sustained emergency sends idle players at their overload floor (1 Hz) only, the ladder cuts their radius; active players keep every step; it recovers', async () => {
-    // overloadLateFactor 0: emergency alone counts as overload (manual steps are never late).
-    ts = await startTestServer({
-      net: {
-        // A budget never spent: out of overload nothing is deferred; under overload the overload
-        // budget (default 0) defers below active players from the phase's start.
-        replicateBudgetMs: 60_000,
-        overloadLateFactor: 0,
-        overloadEnterSteps: 3,
-        overloadExitSteps: 5,
-        interestRadius: 120,
-        detailedRadius: 40,
-        // ~200 inputs in a few seconds: above the default token bucket.
-        messageRatePerSecond: 10_000,
-        messageBurst: 10_000,
-      },
-    });
+    ts = await startTestServer({ net: OVERLOAD_TEST_NET });
     const { world } = ts;
     const npcs = movingRing(world, 8);
     const active = await ts.client();
