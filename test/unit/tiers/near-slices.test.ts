@@ -59,19 +59,31 @@ const expectSameAsOneShot = (b: ReturnType<typeof setup>['w'], a: ReturnType<typ
   expect(Array.from(b.npcSim.near.subarray(0, b.npcSim.nearCount))).toEqual(Array.from(a.npcSim.near.subarray(0, a.npcSim.nearCount)));
 };
 
+/**
+ * Three steps of both worlds, then three rounds: the players jump, `a` runs a one-shot near pass,
+ * `b` starts a sliced one and `slices` runs it to the end (with its own checks); then both worlds
+ * must hold the same tiers, nearest players and distances.
+ */
+const slicedRounds = (a: ReturnType<typeof setup>, b: ReturnType<typeof setup>, slices: () => void): void => {
+  for (let i = 0; i < 3; i++) {
+    runStep(a.w);
+    runStep(b.w);
+  }
+  for (let round = 0; round < 3; round++) {
+    jump(a.w, a.players, round);
+    jump(b.w, b.players, round);
+    runNearPass(a.w);
+    startNearSlices(b.w);
+    slices();
+    expectSameAsOneShot(b.w, a.w);
+  }
+};
+
 describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
   it('give exactly the tiers, nearest players and distances of a one-shot near pass, over several slices', () => {
     const a = setup(),
       b = setup();
-    for (let i = 0; i < 3; i++) {
-      runStep(a.w);
-      runStep(b.w);
-    }
-    for (let round = 0; round < 3; round++) {
-      jump(a.w, a.players, round);
-      jump(b.w, b.players, round);
-      runNearPass(a.w);
-      startNearSlices(b.w);
+    slicedRounds(a, b, () => {
       let slices = 1;
       while (b.w.npcSim.nearPhase !== NearPhase.none) {
         stepNearSlices(b.w);
@@ -83,8 +95,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       const scanSlices = Math.ceil(12 / Math.ceil(12 / sp.nearScanParts));
       expect(slices).toBe(scanSlices + sp.nearPlaceParts + 2 + sp.nearNextParts);
       expect(slices).toBe(16);
-      expectSameAsOneShot(b.w, a.w);
-    }
+    });
   });
 
   it('dense discs (more scan steps) and long tier lists (caps in two steps) give the one-shot pass too', () => {
@@ -94,15 +105,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
     // one each) and the caps always split (tiers 0–1, then tier 2).
     b.w.npcSim.nearScanChecks = 1;
     b.w.npcSim.nearCapsSplitMin = 0;
-    for (let i = 0; i < 3; i++) {
-      runStep(a.w);
-      runStep(b.w);
-    }
-    for (let round = 0; round < 3; round++) {
-      jump(a.w, a.players, round);
-      jump(b.w, b.players, round);
-      runNearPass(a.w);
-      startNearSlices(b.w);
+    slicedRounds(a, b, () => {
       const phases: number[] = [NearPhase.scan];
       while (b.w.npcSim.nearPhase !== NearPhase.none) {
         phases.push(b.w.npcSim.nearPhase);
@@ -112,8 +115,7 @@ describe('near passes spread over steps (src/tiers/near-slices.ts)', () => {
       expect(count(NearPhase.scan)).toBe(12);
       expect(count(NearPhase.caps)).toBe(2);
       expect(phases.length).toBe(12 + b.w.npcSim.nearPlaceParts + 3 + b.w.npcSim.nearNextParts);
-      expectSameAsOneShot(b.w, a.w);
-    }
+    });
   });
 
   it('the tiering phase runs one slice per step, commits tiers once per pass, and stays within the caps', () => {
