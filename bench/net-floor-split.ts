@@ -1,0 +1,441 @@
+/**
+ * What the transport floor is made of on this machine (docs/NET-SCALE.md, last section). A bare
+ * uWS app (src/uws.ts) in this process, pinned to CPU 0, sends one frame to each of K WebSocket
+ * sockets on 127.0.0.1 per round (`ws.send`, as `GameServer.probeTransport`), R rounds 50 ms apart
+ * (20 Hz steps). The receivers — K raw WebSocket clients (src/bots/raw-ws.ts) in ONE child process
+ * — only read. Configurations, interleaved per repetition (a, b, c, a, b, c, ...):
+ *
+ *   a  receivers on CPU 1, reading (asleep in epoll between rounds): the net bench's situation
+ *   b  receivers on CPU 1, process stopped (SIGSTOP before the rounds, SIGCONT after): no reader
+ *      wakes; loopback's receive processing still runs on the sender's CPU
+ *   c  receivers on CPU 0 with the sender: a wakeup needs no cross-CPU IPI
+ *
+ * Per run: server process CPU (user, system) inside the send loops and wall time, per send;
+ * /proc/stat deltas of cpu0 and cpu1 (user, system, softirq, irq, steal, idle) per send; the
+ * per-CPU deltas of /proc/interrupts' IPI lines per send; TcpExt counters; the receivers' CPU per
+ * frame; every frame checked delivered. `WT_FLOOR_PERF=1` adds a kernel call-chain profile of the
+ * server during a and b (bench/net-floor-split-perf.ts).
+ *
+ * `npx tsx bench/net-floor-split.ts` or `WT_NET_ONLY=floor-split npm run bench -- net`; writes
+ * bench/results/net-floor-split.json. Env: WT_FLOOR_SOCKETS (2000), WT_FLOOR_ROUNDS (20),
+ * WT_FLOOR_REPS (3), WT_FLOOR_SIZES (64,300,450,1400 payload bytes), WT_FLOOR_PERF (0).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createReadBuffer, RawWs } from '../src/bots/raw-ws.js';
+import { uWS, type us_listen_socket, type WebSocket } from '../src/uws.js';
+import { type FloorRun, type FloorOptions, printTable, summarize } from './net-floor-split-report.js';
+import { type PerfRun, perfRun, perfSummary, printPerf } from './net-floor-split-perf.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const STEP_MS = 50;
+/** IPI-type lines of /proc/interrupts (x86): those this kernel shows are used and printed. */
+const IPI_LINES = ['RES', 'CAL', 'TLB', 'IWI'];
+const TCP_COUNTERS = ['DelayedACKs', 'TCPPureAcks', 'TCPHPAcks', 'TCPHPHits', 'TCPRcvCoalesce', 'TCPRcvCollapsed', 'PruneCalled'];
+/** Bytes a stopped receiver may have queued per socket (b): well under tcp_rmem's default 128 KiB and the window. */
+const MAX_QUEUED = 32 * 1024;
+/** Profiled runs per configuration with WT_FLOOR_PERF=1 (interleaved). */
+const PERF_REPS = 2;
+
+/** Read and validate the env; returns an error message instead of options when one is bad. */
+export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOptions | string => {
+  const int = (name: string, def: number, lo: number, hi: number): number | string => {
+    const raw = env[name];
+    const v = raw === undefined || raw === '' ? def : Number(raw);
+    return Number.isInteger(v) && v >= lo && v <= hi ? v : `${name} must be an integer ${lo}..${hi} (got ${JSON.stringify(raw)})`;
+  };
+  const sockets = int('WT_FLOOR_SOCKETS', 2000, 10, 20_000);
+  const rounds = int('WT_FLOOR_ROUNDS', 20, 2, 200);
+  const reps = int('WT_FLOOR_REPS', 3, 1, 20);
+  for (const v of [sockets, rounds, reps]) if (typeof v === 'string') return v;
+  const rawSizes = env.WT_FLOOR_SIZES ?? '64,300,450,1400';
+  const sizes = rawSizes.split(',').map(Number);
+  if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 16_000))
+    return `WT_FLOOR_SIZES must be comma-separated integers 1..16000 (got ${JSON.stringify(rawSizes)})`;
+  const perf = env.WT_FLOOR_PERF ?? '0';
+  if (perf !== '0' && perf !== '1') return `WT_FLOOR_PERF must be 0 or 1 (got ${JSON.stringify(perf)})`;
+  const queued = Number(rounds) * (Math.max(...sizes) + 4);
+  if (queued > MAX_QUEUED)
+    return `WT_FLOOR_ROUNDS × (largest size + 4) = ${queued} bytes per socket: a stopped receiver (b) must queue at most ${MAX_QUEUED}`;
+  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perf: perf === '1' };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Pin every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
+const pin = (pid: number, cpu: number): boolean => {
+  try {
+    execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** cpuN lines of /proc/stat: [user, nice, system, idle, iowait, irq, softirq, steal] in USER_HZ ticks. */
+const readStat = (): number[][] =>
+  readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => l.trim().split(/\s+/).slice(1, 9).map(Number));
+
+/** IPI lines of /proc/interrupts: name → per-CPU counts, and the lines as printed by the kernel. */
+const readIpis = (): { counts: Record<string, number[]>; lines: string[] } => {
+  const counts: Record<string, number[]> = {},
+    lines: string[] = [];
+  for (const l of readFileSync('/proc/interrupts', 'utf8').split('\n')) {
+    const m = /^\s*([A-Z]{3}):\s+(.*)$/.exec(l);
+    if (!m || !IPI_LINES.includes(m[1] ?? '')) continue;
+    counts[m[1] ?? ''] = (m[2] ?? '').trim().split(/\s+/).slice(0, os.cpus().length).map(Number);
+    lines.push(l.trim().replace(/\s+/g, ' '));
+  }
+  return { counts, lines };
+};
+
+/** TcpExt counters of /proc/net/netstat. */
+const readTcp = (): Record<string, number> => {
+  const ls = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const i = ls.findIndex((l) => l.startsWith('TcpExt:'));
+  const names = (ls[i] ?? '').split(/\s+/),
+    vals = (ls[i + 1] ?? '').split(/\s+/).map(Number);
+  const out: Record<string, number> = {};
+  for (const n of TCP_COUNTERS) out[n] = vals[names.indexOf(n)] ?? 0;
+  return out;
+};
+
+const procState = (pid: number): string => /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
+
+/** The receivers' process: request/reply over its stdin/stdout (one JSON line per request). */
+interface Receivers {
+  pid: number;
+  stat(): Promise<{ frames: number; bytes: number; cpuUs: number }>;
+  kill(): void;
+}
+
+const startReceivers = async (port: number, sockets: number): Promise<Receivers> => {
+  // `timeout -s KILL` caps the child's life even if this process dies while the child is stopped.
+  const child: ChildProcess = spawn(
+    'timeout',
+    ['-s', 'KILL', '600', process.execPath, '--import', 'tsx', SELF, '--receiver', String(port), String(sockets)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const waiting: Array<(l: string) => void> = [];
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+    for (const w of waiting.splice(0)) w('{"error":"receivers exited"}');
+  });
+  createInterface({ input: child.stdout! }).on('line', (l) => waiting.shift()?.(l));
+  const next = (): Promise<Record<string, number | string>> =>
+    new Promise((r) => {
+      if (exited) r({ error: 'receivers exited' });
+      else waiting.push((l) => r(JSON.parse(l) as Record<string, number | string>));
+    });
+  let pid = 0;
+  const kill = (): void => {
+    if (exited) return;
+    for (const p of [pid, child.pid ?? 0])
+      if (p > 0)
+        try {
+          process.kill(p, 'SIGCONT');
+          process.kill(p, 'SIGKILL');
+        } catch {}
+  };
+  const ready = await next();
+  if (ready.error || typeof ready.pid !== 'number') {
+    kill();
+    throw new Error(`receivers did not start: ${JSON.stringify(ready)}`);
+  }
+  pid = ready.pid;
+  return {
+    pid,
+    kill,
+    async stat() {
+      child.stdin!.write('stat\n');
+      const s = await next();
+      if (s.error) throw new Error(`receivers: ${s.error}`);
+      return { frames: Number(s.frames), bytes: Number(s.bytes), cpuUs: Number(s.cpuUs) };
+    },
+  };
+};
+
+/** The child: K raw WebSocket clients reading and counting; answers `stat` on stdin. */
+const receiverMain = async (port: number, sockets: number): Promise<void> => {
+  const rb = createReadBuffer();
+  let frames = 0,
+    bytes = 0,
+    opened = 0,
+    failed = '';
+  const sink = {
+    open: () => void opened++,
+    frame: (_b: Uint8Array, _dv: DataView, s: number, e: number) => {
+      frames++;
+      bytes += e - s;
+    },
+    close: (code: number) => void (failed ||= `socket closed ${code}`),
+    error: (err: Error) => void (failed ||= err.message),
+  };
+  const all: RawWs[] = [];
+  // Connect in batches (the listen backlog is finite).
+  for (let i = 0; i < sockets && !failed; ) {
+    const batch = Math.min(200, sockets - i);
+    for (let j = 0; j < batch; j++) all.push(new RawWs(`ws://127.0.0.1:${port}/`, sink, rb));
+    i += batch;
+    for (let t = 0; opened < i && !failed && t < 1000; t++) await sleep(5);
+  }
+  const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  if (failed || opened < sockets) {
+    out({ error: failed || `only ${opened} of ${sockets} sockets opened` });
+    process.exit(1);
+  }
+  out({ pid: process.pid });
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', () => {
+    const c = process.cpuUsage();
+    out({ frames, bytes, cpuUs: c.user + c.system, error: failed || undefined });
+  });
+  rl.on('close', () => process.exit(0));
+};
+
+/** The server: a bare uWS app on 127.0.0.1 whose sockets are collected as they open. */
+const startServer = async (): Promise<{ port: number; sockets: WebSocket<object>[]; closed: () => number; stop: () => void }> => {
+  const sockets: WebSocket<object>[] = [];
+  let closed = 0,
+    listen: us_listen_socket | false = false;
+  const app = uWS.App().ws<object>('/*', {
+    maxPayloadLength: 1024,
+    maxBackpressure: 1 << 20,
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
+    compression: uWS.DISABLED,
+    open: (ws) => void sockets.push(ws),
+    close: () => void closed++,
+  });
+  await new Promise<void>((r) =>
+    app.listen('127.0.0.1', 0, (t) => {
+      listen = t;
+      r();
+    }),
+  );
+  if (!listen) throw new Error('could not listen on 127.0.0.1');
+  const ls: us_listen_socket = listen;
+  return {
+    port: uWS.us_socket_local_port(ls),
+    sockets,
+    closed: () => closed,
+    stop: () => {
+      uWS.us_listen_socket_close(ls);
+      for (const ws of sockets.splice(0)) ws.close();
+    },
+  };
+};
+
+type Cfg = FloorRun['cfg'];
+
+/** One configuration run: R rounds of one frame to every socket, 50 ms apart; figures per send. */
+const runOnce = async (
+  cfg: Cfg,
+  size: number,
+  rep: number,
+  o: FloorOptions,
+  socks: WebSocket<object>[],
+  rx: Receivers,
+  pinned: boolean,
+): Promise<FloorRun> => {
+  if (pinned) pin(rx.pid, cfg === 'c' ? 0 : 1);
+  const frame = new Uint8Array(size).fill(0x5a);
+  const r0 = await rx.stat();
+  if (cfg === 'b') {
+    process.kill(rx.pid, 'SIGSTOP');
+    for (let t = 0; procState(rx.pid) !== 'T' && t < 200; t++) await sleep(5);
+  }
+  await sleep(100);
+  const st0 = readStat(),
+    ipi0 = readIpis().counts,
+    tcp0 = readTcp(),
+    ru0 = process.resourceUsage(),
+    win0 = process.cpuUsage();
+  let user = 0,
+    system = 0,
+    wallMs = 0,
+    backpressured = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < o.rounds; k++) {
+    const wait = t0 + k * STEP_MS - performance.now();
+    if (wait > 0) await sleep(wait);
+    const c0 = process.cpuUsage(),
+      w0 = performance.now();
+    if (cfg !== 'idle') for (let i = 0; i < socks.length; i++) if (socks[i]?.send(frame, true, false) !== 1) backpressured++;
+    wallMs += performance.now() - w0;
+    const d = process.cpuUsage(c0);
+    user += d.user;
+    system += d.system;
+  }
+  await sleep(STEP_MS);
+  const win = process.cpuUsage(win0),
+    ru = process.resourceUsage(),
+    st1 = readStat(),
+    ipi1 = readIpis().counts,
+    tcp1 = readTcp();
+  if (cfg === 'b') process.kill(rx.pid, 'SIGCONT');
+  // Per-send figures of `idle` are per send of an equal run (its background, to subtract).
+  const sends = socks.length * o.rounds,
+    expected = cfg === 'idle' ? 0 : sends;
+  let r1 = await rx.stat();
+  for (let t = 0; r1.frames - r0.frames < expected && t < 200; t++) {
+    await sleep(25);
+    r1 = await rx.stat();
+  }
+  const per = (v: number): number => v / sends;
+  const tickUs = 1e6 / 100; // USER_HZ is 100 on Linux x86
+  const cpuLine = (cpu: number) => {
+    const a = st0[cpu] ?? [],
+      b = st1[cpu] ?? [];
+    const d = (i: number): number => per(((b[i] ?? 0) - (a[i] ?? 0)) * tickUs);
+    return { user: d(0) + d(1), system: d(2), idle: d(3) + d(4), irq: d(5), softirq: d(6), steal: d(7) };
+  };
+  const ipis: Record<string, number[]> = {};
+  for (const [n, v] of Object.entries(ipi1)) ipis[n] = v.map((x, i) => per(x - (ipi0[n]?.[i] ?? 0)));
+  const tcp: Record<string, number> = {};
+  for (const n of TCP_COUNTERS) tcp[n] = (tcp1[n] ?? 0) - (tcp0[n] ?? 0);
+  return {
+    cfg,
+    size,
+    rep,
+    sends,
+    backpressured,
+    delivered: r1.frames - r0.frames,
+    serverUs: {
+      user: per(user),
+      system: per(system),
+      total: per(user + system),
+      wall: per(wallMs * 1000),
+      window: per(win.user + win.system),
+    },
+    serverCtxSwitches: {
+      voluntary: per(ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches),
+      involuntary: per(ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches),
+    },
+    cpu0: cpuLine(0),
+    cpu1: cpuLine(1),
+    ipis,
+    tcp,
+    receiverCpuUsPerFrame: (r1.cpuUs - r0.cpuUs) / Math.max(1, r1.frames - r0.frames),
+    sentBytes: cfg === 'idle' ? 0 : size,
+  };
+};
+
+/** Run every configuration; logs the table through `log` and returns the figures (the result file's `extra`). */
+export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Promise<Record<string, unknown>> => {
+  const t0 = Date.now();
+  const loadStart = readFileSync('/proc/loadavg', 'utf8').trim();
+  const pinned = pin(process.pid, 0);
+  if (!pinned) log('WARNING: taskset failed or missing: nothing is pinned, and configuration c (same CPU) is skipped');
+  const cfgs: Cfg[] = pinned ? ['a', 'b', 'c'] : ['a', 'b'];
+  const server = await startServer();
+  let rx: Receivers | null = null;
+  const onSignal = (): void => {
+    rx?.kill();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const onExit = (): void => rx?.kill();
+  process.once('exit', onExit);
+  const runs: FloorRun[] = [];
+  const perf: PerfRun[] = [];
+  try {
+    rx = await startReceivers(server.port, o.sockets);
+    for (let t = 0; server.sockets.length < o.sockets && t < 200; t++) await sleep(10);
+    if (server.sockets.length !== o.sockets) throw new Error(`server saw ${server.sockets.length} of ${o.sockets} sockets`);
+    log(
+      `${o.sockets} sockets open (receivers pid ${rx.pid}); ${o.rounds} rounds per run, ${o.reps} repetitions, sizes ${o.sizes.join(', ')} B`,
+    );
+    // Warm-up (JIT, socket buffers): a's rounds of every size, not recorded.
+    for (const size of o.sizes) await runOnce('a', size, 0, { ...o, rounds: 4 }, server.sockets, rx, pinned);
+    for (let rep = 1; rep <= o.reps; rep++) {
+      // The machine's background over an equal window with nothing sent (other processes, timers).
+      runs.push(await runOnce('idle', 0, rep, o, server.sockets, rx, pinned));
+      for (const size of o.sizes)
+        for (const cfg of cfgs) {
+          const r = await runOnce(cfg, size, rep, o, server.sockets, rx, pinned);
+          runs.push(r);
+          if (r.delivered !== r.sends || r.backpressured > 0)
+            log(`WARNING ${cfg} ${size} B rep ${rep}: ${r.delivered}/${r.sends} delivered, ${r.backpressured} sends backpressured`);
+        }
+    }
+    if (o.perf) {
+      const size = o.sizes.includes(300) ? 300 : (o.sizes[0] ?? 300);
+      const r = rx;
+      for (let rep = 0; rep < PERF_REPS; rep++)
+        for (const cfg of cfgs)
+          perf.push(await perfRun(cfg, size, process.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned)));
+    }
+    if (server.closed() > 0) throw new Error(`${server.closed()} sockets closed during the run`);
+  } finally {
+    rx?.kill();
+    server.stop();
+    process.off('exit', onExit).off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+  const summary = summarize(runs);
+  printTable(log, summary, o);
+  const medianUs = (cfg: string, size: number): number => summary.find((c) => c.cfg === cfg && c.size === size)?.median.srvTotal ?? 0;
+  const perfSplit = perfSummary(perf, medianUs);
+  if (perfSplit.length) printPerf(log, perfSplit);
+  const ipiLines = readIpis().lines;
+  log(`/proc/interrupts lines used (totals since boot): ${ipiLines.join(' | ')}`);
+  const loadEnd = readFileSync('/proc/loadavg', 'utf8').trim();
+  log(`load average (/proc/loadavg) start: ${loadStart}; end: ${loadEnd}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    options: o,
+    pinning: pinned ? { server: 'taskset -a -cp 0', receivers: 'taskset -a -cp 1 (a, b), 0 (c)' } : { applied: false },
+    loadavg: { start: loadStart, end: loadEnd },
+    kernel: os.release(),
+    ipiLines,
+    units: 'µs per socket-send; IPIs and context switches per send; cpuN from /proc/stat (USER_HZ ticks, tick-sampled split)',
+    summary,
+    ...(perf.length ? { perf: perfSplit, perfRuns: perf } : {}),
+    runs,
+  };
+};
+
+/** Standalone run: the figures in the harness's result shape, to bench/results/net-floor-split.json. */
+const main = async (o: FloorOptions): Promise<void> => {
+  const round2 = (l: number): number => Math.round(l * 100) / 100;
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAvgStart: os.loadavg().map(round2),
+    loadAvgEnd: [] as number[],
+  };
+  const date = new Date().toISOString();
+  const extra = await floorSplit((l) => console.log(l), o);
+  machine.loadAvgEnd = os.loadavg().map(round2);
+  const dir = join(dirname(SELF), 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'net-floor-split.json');
+  writeFileSync(file, `${JSON.stringify({ suite: 'net-floor-split', date, machine, tasks: [], extra }, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+};
+
+if (resolve(process.argv[1] ?? '') === SELF) {
+  if (process.argv[2] === '--receiver') {
+    await receiverMain(Number(process.argv[3]), Number(process.argv[4]));
+  } else {
+    const o = readFloorOptions();
+    if (typeof o === 'string') {
+      console.error(o);
+      process.exit(2);
+    }
+    await main(o);
+    process.exit(0);
+  }
+}
