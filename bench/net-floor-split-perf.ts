@@ -107,7 +107,11 @@ export const perfRun = async (cfg: string, size: number, pid: number, run: () =>
 /** Sampling rate: low enough that the sampling itself does not double the process's CPU. */
 const PERF_HZ = 1999;
 
-/** One configuration's profile: samples pooled over its runs; shares, and µs = share × the unprofiled median server CPU per send. */
+/**
+ * One configuration's profile: samples pooled over its runs; shares, and µs = share × the unprofiled
+ * median server CPU per send (ag, cg: plus the gaps' CPU, which the samples include; the gaps are
+ * then taken off `user`).
+ */
 export interface PerfSplit {
   cfg: string;
   size: number;
@@ -115,26 +119,28 @@ export interface PerfSplit {
   samples: number;
   share: Record<string, number>;
   usPerSend: Record<string, number>;
-  /** The unprofiled median the µs are scaled to. */
+  /** The unprofiled median server CPU per send the µs are scaled to (gaps excluded). */
   serverUsMedian: number;
+  /** ag, cg: the gaps' CPU per send (median), in the samples and taken off `user`. */
+  gapUs: number;
   serverUsWithPerf: number[];
   errors: string[];
 }
 
 /** Pool the profiled runs per configuration. */
-export const perfSummary = (runs: PerfRun[], medianUs: (cfg: string, size: number) => number): PerfSplit[] => {
+export const perfSummary = (runs: PerfRun[], medianUs: (cfg: string, size: number) => { total: number; gap: number }): PerfSplit[] => {
   const out: PerfSplit[] = [];
   for (const cfg of [...new Set(runs.map((r) => r.cfg))]) {
     const rs = runs.filter((r) => r.cfg === cfg);
     const size = rs[0]?.size ?? 0;
     const samples = rs.reduce((n, r) => n + r.samples, 0);
-    const med = medianUs(cfg, size);
+    const { total: med, gap } = medianUs(cfg, size);
     const share: Record<string, number> = {},
       usPerSend: Record<string, number> = {};
     for (const k of [...PERF_CLASSES, 'ipiSend']) {
       const v = rs.reduce((n, r) => n + (r.counts[k] ?? 0), 0) / Math.max(1, samples);
       share[k] = Math.round(v * 1000) / 1000;
-      usPerSend[k] = Math.round(v * med * 100) / 100;
+      usPerSend[k] = Math.round((v * (med + gap) - (k === 'user' ? gap : 0)) * 100) / 100;
     }
     const errors = rs.flatMap((r) => (r.error ? [r.error] : []));
     out.push({
@@ -159,6 +165,8 @@ export const printPerf = (log: (l: string) => void, ps: PerfSplit[]): void => {
   log("µs = share × the unprofiled median server CPU per send. rx* = loopback receive processing run in the server's");
   log("context (net_rx_action...): rxWakeup = waking the reader, rxAckOut = the receiver's kernel sending ACKs,");
   log('rxAckIn = the server socket taking ACKs (tcp_ack), rxData = the rest (IP/TCP receive of the data, queueing).');
+  log('ag, cg: µs = share × (median + gaps), gaps then taken off user. ipiSend overlaps rxWakeup (0 here means: not');
+  log('resolvable — the IPI is sent with interrupts off, and cpu-clock samples land after they are back on).');
   log(['cfg', 'size', 'samples', ...PERF_CLASSES.map((c) => c.padStart(9)), 'ipiSend'.padStart(9), 'median'.padStart(7)].join(' '));
   for (const p of ps) {
     if (p.errors.length) log(`  ${p.cfg}: perf errors: ${p.errors.join('; ')}`);

@@ -13,8 +13,10 @@ export interface FloorOptions {
   reps: number;
   /** Frame payload sizes, bytes. */
   sizes: number[];
-  /** Add the call-chain profile (perf) of a and b. */
+  /** Add the call-chain profile (perf) of every configuration. */
   perf: boolean;
+  /** µs of CPU work between two sends in ag / cg (0: those configurations are skipped). */
+  gapUs: number;
 }
 
 /** Per-CPU /proc/stat deltas, µs per send (tick-sampled: USER_HZ 10 ms units, 4 ms ticks at HZ 250). */
@@ -29,8 +31,8 @@ export interface CpuLine {
 
 /** One configuration run (R rounds to K sockets). Per-send figures unless named otherwise. */
 export interface FloorRun {
-  /** a, b, c (module doc of bench/net-floor-split.ts) or idle: the same window with nothing sent (size 0). */
-  cfg: 'a' | 'b' | 'c' | 'idle';
+  /** a, b, c, ag, cg (module doc of bench/net-floor-split.ts) or idle: the same window with nothing sent (size 0). */
+  cfg: 'a' | 'b' | 'c' | 'ag' | 'cg' | 'idle';
   size: number;
   rep: number;
   sends: number;
@@ -38,8 +40,12 @@ export interface FloorRun {
   backpressured: number;
   /** Frames the receivers counted for this run (must equal `sends`). */
   delivered: number;
-  /** Server process CPU inside the send loops (user, system, total), wall time inside them, and process CPU over the whole window (rounds + 50 ms), µs per send. */
-  serverUs: { user: number; system: number; total: number; wall: number; window: number };
+  /**
+   * Server process CPU inside the send loops (user, system, total), wall time inside them, process
+   * CPU over the whole window (rounds + 50 ms), and (ag, cg) the CPU of the gaps timed alone, which
+   * user, total and wall already exclude; µs per send.
+   */
+  serverUs: { user: number; system: number; total: number; wall: number; window: number; gap: number };
   /** Server context switches per send over the window. */
   serverCtxSwitches: { voluntary: number; involuntary: number };
   cpu0: CpuLine;
@@ -79,6 +85,7 @@ const flat = (r: FloorRun): Record<string, number> => {
     srvSystem: r.serverUs.system,
     srvWall: r.serverUs.wall,
     srvWindow: r.serverUs.window,
+    srvGap: r.serverUs.gap,
     srvInvolCtx: r.serverCtxSwitches.involuntary,
     cpu0User: r.cpu0.user,
     cpu0System: r.cpu0.system,
@@ -137,6 +144,8 @@ const CFG_NAME: Record<string, string> = {
   a: 'a rx CPU1 reading',
   b: 'b rx CPU1 stopped',
   c: 'c rx CPU0 (same)',
+  ag: 'ag a + gaps',
+  cg: 'cg c + gaps',
   idle: 'idle (no sends)',
 };
 
@@ -161,7 +170,7 @@ export const printTable = (log: (l: string) => void, cells: FloorCell[], o: Floo
         ].join(' '),
       );
     const a = cells.find((x) => x.size === size && x.cfg === 'a')?.median;
-    const diffs = ['b', 'c']
+    const diffs = ['b', 'c', 'ag', 'cg']
       .map((cfg) => {
         const m = cells.find((x) => x.size === size && x.cfg === cfg)?.median;
         if (!a || !m) return '';

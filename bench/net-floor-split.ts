@@ -9,6 +9,9 @@
  *   b  receivers on CPU 1, process stopped (SIGSTOP before the rounds, SIGCONT after): no reader
  *      wakes; loopback's receive processing still runs on the sender's CPU
  *   c  receivers on CPU 0 with the sender: a wakeup needs no cross-CPU IPI
+ *   ag, cg  a and c at one size (300 B) with WT_FLOOR_GAP_US (6) µs of CPU work between two sends,
+ *      as the replicate phase spaces its sends: the receivers keep up and sleep between frames.
+ *      The gaps are timed alone in the same round and subtracted
  *
  * Per run: server process CPU (user, system) inside the send loops and wall time, per send;
  * /proc/stat deltas of cpu0 and cpu1 (user, system, softirq, irq, steal, idle) per send; the
@@ -18,7 +21,8 @@
  *
  * `npx tsx bench/net-floor-split.ts` or `WT_NET_ONLY=floor-split npm run bench -- net`; writes
  * bench/results/net-floor-split.json. Env: WT_FLOOR_SOCKETS (2000), WT_FLOOR_ROUNDS (20),
- * WT_FLOOR_REPS (3), WT_FLOOR_SIZES (64,300,450,1400 payload bytes), WT_FLOOR_PERF (0).
+ * WT_FLOOR_REPS (3), WT_FLOOR_SIZES (64,300,450,1400 payload bytes), WT_FLOOR_GAP_US (6; 0 skips ag
+ * and cg), WT_FLOOR_PERF (0). Bad values exit with status 2.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,7 +55,8 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   const sockets = int('WT_FLOOR_SOCKETS', 2000, 10, 20_000);
   const rounds = int('WT_FLOOR_ROUNDS', 20, 2, 200);
   const reps = int('WT_FLOOR_REPS', 3, 1, 20);
-  for (const v of [sockets, rounds, reps]) if (typeof v === 'string') return v;
+  const gapUs = int('WT_FLOOR_GAP_US', 6, 0, 100);
+  for (const v of [sockets, rounds, reps, gapUs]) if (typeof v === 'string') return v;
   const rawSizes = env.WT_FLOOR_SIZES ?? '64,300,450,1400';
   const sizes = rawSizes.split(',').map(Number);
   if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 16_000))
@@ -61,10 +66,34 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   const queued = Number(rounds) * (Math.max(...sizes) + 4);
   if (queued > MAX_QUEUED)
     return `WT_FLOOR_ROUNDS × (largest size + 4) = ${queued} bytes per socket: a stopped receiver (b) must queue at most ${MAX_QUEUED}`;
-  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perf: perf === '1' };
+  const gapRound = Number(sockets) * Number(gapUs) * 2;
+  if (gapRound > STEP_MS * 800)
+    return `WT_FLOOR_SOCKETS × WT_FLOOR_GAP_US × 2 = ${gapRound} µs: a gap round (gaps alone, then sends with gaps) must fit in 80 % of a ${STEP_MS} ms step`;
+  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perf: perf === '1', gapUs: Number(gapUs) };
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** CPU work standing in for the replicate phase between two sends (ag, cg): `n` dependent float ops, no memory traffic. */
+const spin = (n: number): number => {
+  let x = 1;
+  for (let i = 0; i < n; i++) x = x * 1.000001 + 1e-9;
+  return x;
+};
+
+/** Iterations of {@link spin} that take about `us` µs on this core (median of 5 timings of 2,000 calls). */
+const calibrateSpin = (us: number): number => {
+  if (us <= 0) return 0;
+  const n = 1000;
+  const times: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    let v = 0;
+    for (let i = 0; i < 2000; i++) v += spin(n);
+    times.push((performance.now() - t) / 2000 + (v === -1 ? 1 : 0));
+  }
+  times.sort((a, b) => a - b);
+  return Math.max(1, Math.round((n * us) / ((times[2] ?? 1) * 1000)));
+};
 
 /** Pin every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
 const pin = (pid: number, cpu: number): boolean => {
@@ -247,8 +276,10 @@ const runOnce = async (
   socks: WebSocket<object>[],
   rx: Receivers,
   pinned: boolean,
+  gapIters = 0,
 ): Promise<FloorRun> => {
-  if (pinned) pin(rx.pid, cfg === 'c' ? 0 : 1);
+  if (pinned) pin(rx.pid, cfg === 'c' || cfg === 'cg' ? 0 : 1);
+  const gap = cfg === 'ag' || cfg === 'cg' ? gapIters : 0;
   const frame = new Uint8Array(size).fill(0x5a);
   const r0 = await rx.stat();
   if (cfg === 'b') {
@@ -264,19 +295,38 @@ const runOnce = async (
   let user = 0,
     system = 0,
     wallMs = 0,
-    backpressured = 0;
+    backpressured = 0,
+    gapCpu = 0,
+    sink = 0;
   const t0 = performance.now();
   for (let k = 0; k < o.rounds; k++) {
     const wait = t0 + k * STEP_MS - performance.now();
     if (wait > 0) await sleep(wait);
+    if (gap > 0) {
+      // ag / cg: the same gaps alone first (nothing sent); their CPU and wall are subtracted below.
+      const g0 = process.cpuUsage(),
+        gw0 = performance.now();
+      for (let i = 0; i < socks.length; i++) sink += spin(gap);
+      wallMs -= performance.now() - gw0;
+      const g = process.cpuUsage(g0);
+      user -= g.user;
+      system -= g.system;
+      gapCpu += g.user + g.system;
+    }
     const c0 = process.cpuUsage(),
       w0 = performance.now();
-    if (cfg !== 'idle') for (let i = 0; i < socks.length; i++) if (socks[i]?.send(frame, true, false) !== 1) backpressured++;
+    if (gap > 0)
+      for (let i = 0; i < socks.length; i++) {
+        if (socks[i]?.send(frame, true, false) !== 1) backpressured++;
+        sink += spin(gap);
+      }
+    else if (cfg !== 'idle') for (let i = 0; i < socks.length; i++) if (socks[i]?.send(frame, true, false) !== 1) backpressured++;
     wallMs += performance.now() - w0;
     const d = process.cpuUsage(c0);
     user += d.user;
     system += d.system;
   }
+  if (sink === -1) backpressured++; // keeps the gaps' work observable (never true)
   await sleep(STEP_MS);
   const win = process.cpuUsage(win0),
     ru = process.resourceUsage(),
@@ -338,6 +388,8 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   const pinned = pin(process.pid, 0);
   if (!pinned) log('WARNING: taskset failed or missing: nothing is pinned, and configuration c (same CPU) is skipped');
   const cfgs: Cfg[] = pinned ? ['a', 'b', 'c'] : ['a', 'b'];
+  const gapCfgs: Cfg[] = o.gapUs > 0 ? (pinned ? ['ag', 'cg'] : ['ag']) : [];
+  const gapIters = calibrateSpin(o.gapUs);
   const server = await startServer();
   let rx: Receivers | null = null;
   const onSignal = (): void => {
@@ -358,23 +410,26 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
     );
     // Warm-up (JIT, socket buffers): a's rounds of every size, not recorded.
     for (const size of o.sizes) await runOnce('a', size, 0, { ...o, rounds: 4 }, server.sockets, rx, pinned);
+    const gapSize = o.sizes.includes(300) ? 300 : (o.sizes[0] ?? 300);
     for (let rep = 1; rep <= o.reps; rep++) {
+      const plan: Array<[Cfg, number]> = [];
+      for (const size of o.sizes) for (const cfg of cfgs) plan.push([cfg, size]);
+      for (const cfg of gapCfgs) plan.push([cfg, gapSize]);
       // The machine's background over an equal window with nothing sent (other processes, timers).
-      runs.push(await runOnce('idle', 0, rep, o, server.sockets, rx, pinned));
-      for (const size of o.sizes)
-        for (const cfg of cfgs) {
-          const r = await runOnce(cfg, size, rep, o, server.sockets, rx, pinned);
-          runs.push(r);
-          if (r.delivered !== r.sends || r.backpressured > 0)
-            log(`WARNING ${cfg} ${size} B rep ${rep}: ${r.delivered}/${r.sends} delivered, ${r.backpressured} sends backpressured`);
-        }
+      plan.push(['idle', 0]);
+      for (const [cfg, size] of plan) {
+        const r = await runOnce(cfg, size, rep, o, server.sockets, rx, pinned, gapIters);
+        runs.push(r);
+        if (cfg !== 'idle' && (r.delivered !== r.sends || r.backpressured > 0))
+          log(`WARNING ${cfg} ${size} B rep ${rep}: ${r.delivered}/${r.sends} delivered, ${r.backpressured} sends backpressured`);
+      }
     }
     if (o.perf) {
       const size = o.sizes.includes(300) ? 300 : (o.sizes[0] ?? 300);
       const r = rx;
       for (let rep = 0; rep < PERF_REPS; rep++)
-        for (const cfg of cfgs)
-          perf.push(await perfRun(cfg, size, process.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned)));
+        for (const cfg of [...cfgs, ...gapCfgs])
+          perf.push(await perfRun(cfg, size, process.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned, gapIters)));
     }
     if (server.closed() > 0) throw new Error(`${server.closed()} sockets closed during the run`);
   } finally {
@@ -384,7 +439,10 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   }
   const summary = summarize(runs);
   printTable(log, summary, o);
-  const medianUs = (cfg: string, size: number): number => summary.find((c) => c.cfg === cfg && c.size === size)?.median.srvTotal ?? 0;
+  const medianUs = (cfg: string, size: number): { total: number; gap: number } => {
+    const m = summary.find((c) => c.cfg === cfg && c.size === size)?.median;
+    return { total: m?.srvTotal ?? 0, gap: m?.srvGap ?? 0 };
+  };
   const perfSplit = perfSummary(perf, medianUs);
   if (perfSplit.length) printPerf(log, perfSplit);
   const ipiLines = readIpis().lines;
@@ -393,6 +451,7 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   log(`load average (/proc/loadavg) start: ${loadStart}; end: ${loadEnd}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return {
     options: o,
+    gap: { us: o.gapUs, spinIterations: gapIters },
     pinning: pinned ? { server: 'taskset -a -cp 0', receivers: 'taskset -a -cp 1 (a, b), 0 (c)' } : { applied: false },
     loadavg: { start: loadStart, end: loadEnd },
     kernel: os.release(),
