@@ -151,6 +151,7 @@ export const perfSummary = (runs: PerfRun[], medianUs: (cfg: string, size: numbe
       share,
       usPerSend,
       serverUsMedian: med,
+      gapUs: gap,
       serverUsWithPerf: rs.map((r) => r.serverUsWithPerf),
       errors,
     });
