@@ -13,8 +13,8 @@ export interface FloorOptions {
   reps: number;
   /** Frame payload sizes, bytes. */
   sizes: number[];
-  /** Add the call-chain profile (perf) of every configuration. */
-  perf: boolean;
+  /** Payload size of the call-chain profile (perf) of a, b, c (ag, cg at their own size); 0: no profile. */
+  perfSize: number;
   /** µs of CPU work between two sends in ag / cg (0: those configurations are skipped). */
   gapUs: number;
 }

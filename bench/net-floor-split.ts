@@ -21,8 +21,9 @@
  *
  * `npx tsx bench/net-floor-split.ts` or `WT_NET_ONLY=floor-split npm run bench -- net`; writes
  * bench/results/net-floor-split.json. Env: WT_FLOOR_SOCKETS (2000), WT_FLOOR_ROUNDS (20),
- * WT_FLOOR_REPS (3), WT_FLOOR_SIZES (64,300,450,1400 payload bytes), WT_FLOOR_GAP_US (6; 0 skips ag
- * and cg), WT_FLOOR_PERF (0). Bad values exit with status 2.
+ * WT_FLOOR_REPS (4), WT_FLOOR_SIZES (64,300,450,1400 payload bytes), WT_FLOOR_GAP_US (6; 0 skips ag
+ * and cg), WT_FLOOR_PERF (0; 1 profiles a, b, c at 300 B, or name another of the sizes). Bad values
+ * exit with status 2.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -50,7 +51,7 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   };
   const sockets = int('WT_FLOOR_SOCKETS', 2000, 10, 10_000);
   const rounds = int('WT_FLOOR_ROUNDS', 20, 2, 200);
-  const reps = int('WT_FLOOR_REPS', 3, 1, 20);
+  const reps = int('WT_FLOOR_REPS', 4, 1, 20);
   const gapUs = int('WT_FLOOR_GAP_US', 6, 0, 100);
   for (const v of [sockets, rounds, reps, gapUs]) if (typeof v === 'string') return v;
   const rawSizes = env.WT_FLOOR_SIZES ?? '64,300,450,1400';
@@ -58,7 +59,9 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   if (!sizes.length || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 16_000))
     return `WT_FLOOR_SIZES must be comma-separated integers 1..16000 (got ${JSON.stringify(rawSizes)})`;
   const perf = env.WT_FLOOR_PERF ?? '0';
-  if (perf !== '0' && perf !== '1') return `WT_FLOOR_PERF must be 0 or 1 (got ${JSON.stringify(perf)})`;
+  const perfSize = perf === '1' ? (sizes.includes(300) ? 300 : (sizes[0] ?? 0)) : Number(perf);
+  if (perf !== '0' && perf !== '1' && !sizes.includes(perfSize))
+    return `WT_FLOOR_PERF must be 0, 1 or one of WT_FLOOR_SIZES (got ${JSON.stringify(perf)})`;
   const queued = Number(rounds) * (Math.max(...sizes) + 4);
   if (queued > MAX_QUEUED)
     return `WT_FLOOR_ROUNDS × (largest size + 4) = ${queued} bytes per socket: a stopped receiver (b) must queue at most ${MAX_QUEUED}`;
@@ -66,7 +69,7 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   const gapRound = Number(gapUs) > 0 ? Number(sockets) * (2 * Number(gapUs) + 8) : 0;
   if (gapRound > STEP_MS * 900)
     return `WT_FLOOR_SOCKETS × (2 × WT_FLOOR_GAP_US + 8) = ${gapRound} µs: a gap round must fit in 90 % of a ${STEP_MS} ms step (lower either, or WT_FLOOR_GAP_US=0)`;
-  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perf: perf === '1', gapUs: Number(gapUs) };
+  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perfSize, gapUs: Number(gapUs) };
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -285,11 +288,14 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
           log(`WARNING ${cfg} ${size} B rep ${rep}: ${r.delivered}/${r.sends} delivered, ${r.backpressured} sends backpressured`);
       }
     }
-    if (o.perf) {
-      const size = o.sizes.includes(300) ? 300 : (o.sizes[0] ?? 300);
+    if (o.perfSize > 0) {
       const r = rx;
+      const plan: Array<[Cfg, number]> = [
+        ...cfgs.map((c): [Cfg, number] => [c, o.perfSize]),
+        ...gapCfgs.map((c): [Cfg, number] => [c, gapSize]),
+      ];
       for (let rep = 0; rep < PERF_REPS; rep++)
-        for (const cfg of [...cfgs, ...gapCfgs])
+        for (const [cfg, size] of plan)
           perf.push(await perfRun(cfg, size, process.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned, gapIters)));
     }
     if (server.closed() > 0) throw new Error(`${server.closed()} sockets closed during the run`);
