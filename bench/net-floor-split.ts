@@ -296,7 +296,7 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
       ];
       for (let rep = 0; rep < PERF_REPS; rep++)
         for (const [cfg, size] of plan)
-          perf.push(await perfRun(cfg, size, process.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned, gapIters)));
+          perf.push(await perfRun(cfg, size, process.pid, r.pid, () => runOnce(cfg, size, -1, o, server.sockets, r, pinned, gapIters)));
     }
     if (server.closed() > 0) throw new Error(`${server.closed()} sockets closed during the run`);
   } finally {
@@ -306,9 +306,9 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   }
   const summary = summarize(runs);
   printTable(log, summary, o);
-  const medianUs = (cfg: string, size: number): { total: number; gap: number } => {
+  const medianUs = (cfg: string, size: number): { server: number; gap: number; rx: number } => {
     const m = summary.find((c) => c.cfg === cfg && c.size === size)?.median;
-    return { total: m?.srvTotal ?? 0, gap: m?.srvGap ?? 0 };
+    return { server: m?.srvTotal ?? 0, gap: m?.srvGap ?? 0, rx: m?.rxUsPerFrame ?? 0 };
   };
   const perfSplit = perfSummary(perf, medianUs);
   if (perfSplit.length) printPerf(log, perfSplit);
