@@ -65,7 +65,7 @@ export const procState = (pid: number): string => /\) (\S)/.exec(readFileSync(`/
 /** The receivers' process: request/reply over its stdin/stdout (one JSON line per request). */
 export interface Receivers {
   pid: number;
-  stat(): Promise<{ frames: number; bytes: number; cpuUs: number }>;
+  stat(): Promise<{ frames: number; bytes: number; cpuUs: number; sleeps: number }>;
   kill(): void;
 }
 
@@ -113,7 +113,7 @@ export const startReceivers = async (port: number, sockets: number): Promise<Rec
       child.stdin!.write('stat\n');
       const s = await next();
       if (s.error) throw new Error(`receivers: ${s.error}`);
-      return { frames: Number(s.frames), bytes: Number(s.bytes), cpuUs: Number(s.cpuUs) };
+      return { frames: Number(s.frames), bytes: Number(s.bytes), cpuUs: Number(s.cpuUs), sleeps: Number(s.sleeps) };
     },
   };
 };
@@ -151,7 +151,9 @@ const receiverMain = async (port: number, sockets: number): Promise<void> => {
   const rl = createInterface({ input: process.stdin });
   rl.on('line', () => {
     const c = process.cpuUsage();
-    out({ frames, bytes, cpuUs: c.user + c.system, error: failed || undefined });
+    // Voluntary context switches: how often the process went to sleep (each one ends with a wakeup).
+    const sleeps = process.resourceUsage().voluntaryContextSwitches;
+    out({ frames, bytes, cpuUs: c.user + c.system, sleeps, error: failed || undefined });
   });
   rl.on('close', () => process.exit(0));
 };

@@ -56,6 +56,8 @@ export interface FloorRun {
   tcp: Record<string, number>;
   /** Receivers' process CPU per frame received, µs (in b: the backlog read after SIGCONT). */
   receiverCpuUsPerFrame: number;
+  /** Receivers' voluntary context switches per send (each sleep ends with a wakeup; in b they include the stop). */
+  receiverSleepsPerSend: number;
   /** Payload bytes per send (0 for idle). */
   sentBytes: number;
 }
@@ -96,6 +98,7 @@ const flat = (r: FloorRun): Record<string, number> => {
     cpu1System: r.cpu1.system,
     cpu1Softirq: r.cpu1.softirq,
     rxUsPerFrame: r.receiverCpuUsPerFrame,
+    rxSleeps: r.receiverSleepsPerSend,
   };
   for (const [n, v] of Object.entries(r.ipis)) {
     f[`ipi${n}cpu0`] = v[0] ?? 0;
@@ -137,6 +140,7 @@ const COLS: Array<[string, string, number]> = [
   ['ipiCALcpu0', 'CAL→0', 3],
   ['ipiREScpu0', 'RES→0', 3],
   ['srvInvolCtx', 'srv inv.cs', 3],
+  ['rxSleeps', 'rx sleeps', 3],
   ['rxUsPerFrame', 'rx CPU/fr', 2],
 ];
 
@@ -155,7 +159,8 @@ export const printTable = (log: (l: string) => void, cells: FloorCell[], o: Floo
   log(`Medians of ${o.reps} interleaved runs; ${o.sockets} sockets × ${o.rounds} rounds per run. µs per socket-send unless noted.`);
   log('srv = server process (process.cpuUsage inside the send loops); cpuN = /proc/stat deltas (tick-sampled) over the');
   log('window; CAL→1 / RES→1 = function-call / reschedule IPIs received by CPU1 per send; srv inv.cs = involuntary');
-  log('context switches of the server per send; rx CPU/fr = receivers process CPU µs per frame.');
+  log('context switches of the server per send; rx sleeps = voluntary context switches of the receivers per send (each');
+  log('ends with a wakeup); rx CPU/fr = receivers process CPU µs per frame.');
   const head = ['size B', 'configuration'.padEnd(18), ...COLS.map(([, h]) => h.padStart(9))].join(' ');
   log(head);
   log('-'.repeat(head.length));

@@ -241,6 +241,7 @@ const runOnce = async (
     ipis,
     tcp,
     receiverCpuUsPerFrame: (r1.cpuUs - r0.cpuUs) / Math.max(1, r1.frames - r0.frames),
+    receiverSleepsPerSend: per(r1.sleeps - r0.sleeps),
     sentBytes: cfg === 'idle' ? 0 : size,
   };
 };
