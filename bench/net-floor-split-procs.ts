@@ -60,6 +60,7 @@ export const readTcp = (): Record<string, number> => {
   return out;
 };
 
+/** The state letter of /proc/PID/stat (T: stopped). */
 export const procState = (pid: number): string => /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
 
 /** The receivers' process: request/reply over its stdin/stdout (one JSON line per request). */
@@ -69,6 +70,7 @@ export interface Receivers {
   kill(): void;
 }
 
+/** Start the receivers' process (this file) with `sockets` clients of 127.0.0.1:`port`; resolves once every socket is open. */
 export const startReceivers = async (port: number, sockets: number): Promise<Receivers> => {
   // `timeout -s KILL` caps the child's life (30 min) even if this process dies while the child is stopped.
   const child: ChildProcess = spawn(
@@ -78,27 +80,42 @@ export const startReceivers = async (port: number, sockets: number): Promise<Rec
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
+  const { stdin, stdout } = child;
+  if (!stdin || !stdout) throw new Error('receivers: no stdio pipes');
   const waiting: Array<(l: string) => void> = [];
   let exited = false;
   child.on('exit', () => {
     exited = true;
     for (const w of waiting.splice(0)) w('{"error":"receivers exited"}');
   });
-  createInterface({ input: child.stdout! }).on('line', (l) => waiting.shift()?.(l));
+  createInterface({ input: stdout }).on('line', (l) => waiting.shift()?.(l));
+  const parse = (l: string): Record<string, number | string> => {
+    try {
+      return JSON.parse(l) as Record<string, number | string>;
+    } catch {
+      return { error: `unexpected line from the receivers: ${l.slice(0, 200)}` };
+    }
+  };
   const next = (): Promise<Record<string, number | string>> =>
     new Promise((r) => {
       if (exited) r({ error: 'receivers exited' });
-      else waiting.push((l) => r(JSON.parse(l) as Record<string, number | string>));
+      else waiting.push((l) => r(parse(l)));
     });
   let pid = 0;
+  // The node process (stopped or not) gets SIGCONT + SIGKILL; `timeout` gets SIGTERM, which it
+  // forwards to its child (the only way to reach it before its pid is known).
   const kill = (): void => {
     if (exited) return;
-    for (const p of [pid, child.pid ?? 0])
-      if (p > 0)
-        try {
-          process.kill(p, 'SIGCONT');
-          process.kill(p, 'SIGKILL');
-        } catch {}
+    const signal = (p: number, sig: NodeJS.Signals): void => {
+      try {
+        process.kill(p, sig);
+      } catch {}
+    };
+    if (pid > 0) {
+      signal(pid, 'SIGCONT');
+      signal(pid, 'SIGKILL');
+    }
+    if (child.pid) signal(child.pid, 'SIGTERM');
   };
   const ready = await next();
   if (ready.error || typeof ready.pid !== 'number') {
@@ -110,7 +127,7 @@ export const startReceivers = async (port: number, sockets: number): Promise<Rec
     pid,
     kill,
     async stat() {
-      child.stdin!.write('stat\n');
+      stdin.write('stat\n');
       const s = await next();
       if (s.error) throw new Error(`receivers: ${s.error}`);
       return { frames: Number(s.frames), bytes: Number(s.bytes), cpuUs: Number(s.cpuUs), sleeps: Number(s.sleeps) };
