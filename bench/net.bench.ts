@@ -31,6 +31,8 @@
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
  * back to back per size; writes bench/results/net-regions.json.
+ * `WT_NET_ONLY=floor-split` splits the transport floor (bench/net-floor-split.ts, its WT_FLOOR_* env;
+ * bench/results/net-floor-split.json).
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
@@ -48,6 +50,7 @@ import { pinServer } from './net-bots-proc.js';
 import { e2e, type E2eOptions } from './net-e2e.js';
 import { idleCapacity } from './net-idle.js';
 import { botsCost } from './net-bots-cost.js';
+import { floorSplitInSuite } from './net-floor-split.js';
 import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
@@ -230,8 +233,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots'].includes(ONLY)) {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions or bots (got ${JSON.stringify(ONLY)})`);
+if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots', 'floor-split'].includes(ONLY)) {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions, bots or floor-split (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -320,10 +323,12 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 
 /** Result file of each `WT_NET_ONLY` (bench/results/<name>.json); `10k` and `10k-mix` write net-10k. */
 const SUITE_NAMES: Record<string, string> = { regions: 'net-regions', 'mix-phase': 'net-mix-phase', '5k': 'net-5k', bots: 'net-bots' };
+SUITE_NAMES['floor-split'] = 'net-floor-split';
 
 const suite: Suite = {
   name: ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k'),
   async run(ctx) {
+    if (ONLY === 'floor-split') return floorSplitInSuite(ctx);
     const pin = pinServer();
     ctx.record('pinning', pin);
     if (ONLY === 'regions') {
