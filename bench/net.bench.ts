@@ -402,7 +402,7 @@ const suite: Suite = {
     ctx.record(`idle${idle}`, await idleCapacity(ctx, idle, pin));
     ctx.record(
       'note',
-      'Shared 2-core machine: other engineers were running tests and benches during this run (see loadAverage per run); figures must be re-run on a quiet machine.',
+      '2-core machine: each run records its loadAverage (start, end); compare figures only across runs with a like load, ratios within a run.',
     );
   },
 };
