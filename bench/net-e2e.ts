@@ -19,7 +19,7 @@ import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
 import { PHASES } from '../src/core/phases.js';
 import { populateNpcs } from '../src/world/populate.js';
-import { createSimWorld } from '../src/world/sim-world.js';
+import { createSimWorld, type SimWorld } from '../src/world/sim-world.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import type { SuiteContext } from './harness.js';
 import { createFloorProbe } from './net-floor-probe.js';
@@ -56,6 +56,14 @@ export interface E2eOptions {
   botsTransport?: 'raw' | 'ws';
   /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */
   fullEvery?: number;
+  /**
+   * Diagnostic hooks (bench/net-e2e-split.ts): `afterStep` runs first in every step's callback, before
+   * the floor probe (`recording`: inside the measured window); `report` adds its figures as `hooks`.
+   */
+  hooks?: {
+    afterStep(world: SimWorld, recording: boolean): void;
+    report(): Record<string, unknown>;
+  };
 }
 
 /** One end-to-end run; returns its figures. */
@@ -99,6 +107,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     onStep: (w) => {
       const net = w.net;
       if (!net) return;
+      o.hooks?.afterStep(w, recording);
       const snaps = net.stats.snapshotsSent - lastSnaps;
       lastSnaps = net.stats.snapshotsSent;
       if (!recording) return;
@@ -371,5 +380,6 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     netOptions: o.net ?? {},
     ladderLevelsAtEnd: st.ladderLevels,
     byClass: st.byClass,
+    ...(o.hooks ? { hooks: o.hooks.report() } : {}),
   };
 };
