@@ -48,6 +48,8 @@ const splitHooks = () => {
   let snapshotsTotal = 0,
     knownSum = 0,
     knownN = 0;
+  /** The NPC grid's query margin (world units) at each recorded step: how far the interest query reaches beyond r. */
+  const margins: number[] = [];
   const rows: Record<Mode, { cpu: number[]; wall: number[]; send: number[]; flush: number[]; copy: number[]; snaps: number[] }> = {
     inline: { cpu: [], wall: [], send: [], flush: [], copy: [], snaps: [] },
     batch: { cpu: [], wall: [], send: [], flush: [], copy: [], snaps: [] },
@@ -101,6 +103,7 @@ const splitHooks = () => {
       if (recording && snaps > 0) {
         for (const s of net.sessions) knownSum += s.knownCount;
         knownN += net.sessions.length;
+        margins.push(net.margin);
         const r = rows[mode];
         // chunk: the last partial chunk, sent here, belongs to the phase.
         r.cpu.push((net.stats.lastReplicateCpuMs * 1000 + (mode === 'chunk' ? flushUs : 0)) / snaps);
@@ -117,7 +120,12 @@ const splitHooks = () => {
       mode = MODES[stepNo % MODES.length];
     },
     report(): Record<string, unknown> {
-      const out: Record<string, unknown> = { modes: MODES, snapshotsTotal, knownPerSession: r2(knownSum / Math.max(1, knownN)) };
+      const out: Record<string, unknown> = {
+        modes: MODES,
+        snapshotsTotal,
+        knownPerSession: r2(knownSum / Math.max(1, knownN)),
+        margin: { p10: r2(pct(margins, 0.1)), p50: r2(pct(margins, 0.5)), p90: r2(pct(margins, 0.9)) },
+      };
       for (const m of ['inline', 'batch', 'chunk'] as const) {
         const r = rows[m];
         if (r.cpu.length === 0) continue;

@@ -59,6 +59,12 @@ const quality = Number(process.env.Q ?? 0);
 const active = process.env.ACTIVE === '1';
 /** REBUILD=n: NPC grid rebuilt every n steps (default 10). */
 const rebuild = Number(process.env.REBUILD ?? 10);
+/**
+ * THRASH=n: before each replicate phase, write n MiB of an unrelated buffer (outside the measured
+ * CPU), so the phase starts with the caches as cold as in a server that ran sockets and other phases since.
+ */
+const thrash = new Uint8Array(Number(process.env.THRASH ?? 0) * 1024 * 1024);
+let thrashSum = 0;
 const step = (): void => {
   world.ctx.budgets.farReplicationEvery = far;
   world.ctx.budgets.interestQuality = quality;
@@ -71,6 +77,8 @@ const step = (): void => {
   // stays under half a cell, so queries scan r + margin).
   if (world.ctx.step % rebuild === 0) world.spatial.rebuildNpcs(world, world.npcSim.activities.maxSpeed);
   world.spatial.rebuildPlayers(world, world.ctx.stepSeconds);
+  for (let i = 0; i < thrash.length; i += 64) thrash[i] = (thrash[i] + i) & 255;
+  thrashSum += thrash.length > 0 ? thrash[thrash.length >> 1] : 0;
   // CPU time, not wall time: on a shared machine preemption would swamp the differences.
   const c = process.cpuUsage();
   replicateWorld(world, world.ctx, net);
@@ -88,5 +96,5 @@ for (let i = 0; i < steps; i++) {
 }
 const ms = repMs;
 console.log(
-  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot${hashing ? `, frames hash ${hash.toString(16)}` : ''}`,
+  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot${hashing ? `, frames hash ${hash.toString(16)}` : ''}${thrash.length ? ` (thrash ${thrashSum & 1})` : ''}`,
 );
