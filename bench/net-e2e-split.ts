@@ -50,6 +50,9 @@ const splitHooks = () => {
     knownN = 0;
   /** The NPC grid's query margin (world units) at each recorded step: how far the interest query reaches beyond r. */
   const margins: number[] = [];
+  /** Event frames (NPC intents) sent per recorded step: sent inside the phase, not counted as snapshots. */
+  const events: number[] = [];
+  let lastEvents = -1;
   const rows: Record<Mode, { cpu: number[]; wall: number[]; send: number[]; flush: number[]; copy: number[]; snaps: number[] }> = {
     inline: { cpu: [], wall: [], send: [], flush: [], copy: [], snaps: [] },
     batch: { cpu: [], wall: [], send: [], flush: [], copy: [], snaps: [] },
@@ -100,10 +103,12 @@ const splitHooks = () => {
         flushUs = cpuUs(process.cpuUsage(c0));
       }
       snapshotsTotal = snapsNow;
+      const eventsNow = net.stats.eventsSent + net.stats.eventsDropped;
       if (recording && snaps > 0) {
         for (const s of net.sessions) knownSum += s.knownCount;
         knownN += net.sessions.length;
         margins.push(net.margin);
+        if (lastEvents >= 0) events.push(net.stats.eventsSent + net.stats.eventsDropped - lastEvents);
         const r = rows[mode];
         // chunk: the last partial chunk, sent here, belongs to the phase.
         r.cpu.push((net.stats.lastReplicateCpuMs * 1000 + (mode === 'chunk' ? flushUs : 0)) / snaps);
@@ -115,6 +120,7 @@ const splitHooks = () => {
           r.copy.push(copyUs / frames);
         }
       }
+      lastEvents = eventsNow;
       // The next step's mode.
       stepNo++;
       mode = MODES[stepNo % MODES.length];
@@ -124,6 +130,7 @@ const splitHooks = () => {
         modes: MODES,
         snapshotsTotal,
         knownPerSession: r2(knownSum / Math.max(1, knownN)),
+        eventsPerStep: { p50: pct(events, 0.5), max: pct(events, 1) },
         margin: { p10: r2(pct(margins, 0.1)), p50: r2(pct(margins, 0.5)), p90: r2(pct(margins, 0.9)) },
       };
       for (const m of ['inline', 'batch', 'chunk'] as const) {

@@ -10,6 +10,7 @@
 import { replicateWorld } from '../src/net/replicate-phase.js';
 import type { NetTransport } from '../src/net/replication.js';
 import { replicateBenchWorld } from './replicate-world.js';
+import { createConn, createSession } from '../src/net/session.js';
 import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 
@@ -49,6 +50,18 @@ const { world, net } = replicateBenchWorld({
   transport: stub,
   net: JSON.parse(process.env.NETCFG ?? '{}'),
 });
+/**
+ * SCATTER=n: re-create every session with n small retained objects and typed arrays allocated between
+ * two sessions, so sessions, connections and known rows are spread over the heap as in a server that
+ * allocated socket and message objects between joins (the stub otherwise allocates them back to back).
+ */
+const scatter = Number(process.env.SCATTER ?? 0);
+const junk: unknown[] = [];
+for (let i = 0; scatter > 0 && i < net.sessions.length; i++) {
+  for (let k = 0; k < scatter; k++) junk.push({ k, a: [k, i], s: `j${k}` }, new Uint8Array(96));
+  const old = net.sessions[i];
+  net.sessions[i] = createSession(createConn(old.conn.id, 0, 1), world.id, old.player, 'b', 't', net.config.interestRadius);
+}
 /** FAR=n: the controller's farReplicationEvery knob (entities beyond detailedRadius every n-th snapshot). */
 const far = Number(process.env.FAR ?? 1);
 /** STILL=1: nothing moves (the e2e default world's snapshots are ~60 bytes: mostly idle NPCs). */
@@ -96,5 +109,5 @@ for (let i = 0; i < steps; i++) {
 }
 const ms = repMs;
 console.log(
-  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot${hashing ? `, frames hash ${hash.toString(16)}` : ''}${thrash.length ? ` (thrash ${thrashSum & 1})` : ''}`,
+  `${npcs} NPCs, ${sessions} sessions, ${steps} steps: ${(ms / steps).toFixed(2)} CPU ms/step, ${((ms * 1000) / sent).toFixed(2)} µs per session-snapshot, ${(seen / (steps * sessions)).toFixed(1)} known/session, ${(net.stats.snapshotBytes / net.stats.snapshotsSent).toFixed(0)} B/snapshot${hashing ? `, frames hash ${hash.toString(16)}` : ''}${thrash.length ? ` (thrash ${thrashSum & 1})` : ''}${junk.length ? ` (scatter ${junk.length})` : ''}`,
 );
