@@ -378,7 +378,11 @@ describe('quality ladder', () => {
     }
     expect(level()).toBe(4);
     const st = ts.server.stats();
-    expect(st.worlds.w1!.ladder.down).toBe(4);
+    // Net four steps down. While the kernel's socket buffers still absorb the paused client's
+    // backlog, uWS can report nothing buffered for ladderUpSteps steps, and the ladder then climbs
+    // once before the next step down: count the net walk, not every step.
+    const { down, up } = st.worlds.w1!.ladder;
+    expect(down - up).toBe(4);
     expect(st.byClass.player!.degraded).toBe(1);
     expect(st.byClass.player!.cooldownSkips).toBeGreaterThan(0);
     expect(st.closesByCode['4008']).toBeUndefined();
@@ -391,7 +395,9 @@ describe('quality ladder', () => {
       more++;
     }
     expect(level()).toBe(0);
-    expect(ts.server.stats().worlds.w1!.ladder.up).toBe(4);
+    const after = ts.server.stats().worlds.w1!.ladder;
+    expect(after.up - up).toBeGreaterThanOrEqual(4);
+    expect(after.up).toBe(after.down);
     expect(slow.open).toBe(true);
   });
 });
