@@ -16,7 +16,19 @@
  * Not modelled: a session that missed a snapshot (it would fall back to the full per-entity diff,
  * which needs the client's per-entity state rebuilt), spawns/despawns, caps, priorities.
  */
-import { type Enc, type Grid, type World, CAP, diffCells, discRows, leaves, loadRows, makeBase, putEnter, putUpdate } from './cell-known-encoders.js';
+import {
+  CAP,
+  diffCells,
+  discRows,
+  type Enc,
+  type Grid,
+  leaves,
+  loadRows,
+  makeBase,
+  putEnter,
+  putUpdate,
+  type World,
+} from './cell-known-encoders.js';
 
 /** Encoder B over `gr`'s cells (see the file comment). */
 export const blockEncoder = (w: World, gr: Grid, sessions: number, sampleEvery: number): Enc => {

@@ -117,7 +117,18 @@ const makeBase = (name: string, w: World, sessions: number, sampleEvery: number)
     mirrorQx: new Int32Array(samples * w.n).fill(-1),
     mirrorQy: new Int32Array(samples * w.n),
     resetStats: () => {
-      self.stats = { bytes: 0, view: 0, candidates: 0, block: 0, transfer: 0, perEntity: 0, handoff: 0, prepMs: 0, verified: 0, mismatches: 0 };
+      self.stats = {
+        bytes: 0,
+        view: 0,
+        candidates: 0,
+        block: 0,
+        transfer: 0,
+        perEntity: 0,
+        handoff: 0,
+        prepMs: 0,
+        verified: 0,
+        mismatches: 0,
+      };
     },
     /** Copy a sampled session's frame aside (inside the timed part, a few per step). */
     keep: (s: number, len: number): void => {
@@ -368,5 +379,5 @@ export const entityEncoder = (w: World, gr: Grid, sessions: number, sampleEvery:
   };
 };
 
-export { CAP, diffCells, discRows, leaves, loadRows, makeBase, putEnter, putUpdate };
 export type { Base };
+export { CAP, diffCells, discRows, leaves, loadRows, makeBase, putEnter, putUpdate };

@@ -2,7 +2,7 @@
  * Cost prototype of a per-cell known set (docs/NET-SCALE.md, "Per-cell known set: a cost prototype"):
  * `npx tsx bench/cell-known-proto.ts [npcs] [sessions] [steps]`. Bench only, self-contained (plain
  * typed arrays, no src/ code): the replicate-profile world's density (10,000 NPCs per 2000², one
- * player per session, everything moving at SPEED units/s, default 4), r = 80, 20 Hz, every session
+ * player per session, NPCs at 0.2–1.5 units/s and players at 4 as in that bench, env knobs below), r = 80, 20 Hz, every session
  * gets every step. Encoders, run on the same world steps in a rotating order, each timed in process CPU:
  *  - A<c>: per-entity diff (the real encoder's structure: marks by id from the session's known rows,
  *    exact distance test, enters/updates, leave pass) over c-unit grid cells;
@@ -17,13 +17,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { blockEncoder } from './cell-known-block.js';
-import { type Enc, type World, entityEncoder, makeGrid, rebuildGrid } from './cell-known-encoders.js';
+import { type Enc, entityEncoder, makeGrid, rebuildGrid, type World } from './cell-known-encoders.js';
 
 const npcs = Number(process.argv[2] ?? 10_000);
 const sessions = Number(process.argv[3] ?? 5000);
 const steps = Number(process.argv[4] ?? 40);
 const hz = 20;
-const speed = Number(process.env.SPEED ?? 4);
+/**
+ * Speeds (units/s): NPCs uniform in [NPC_MIN, NPC_MAX] (default 0.2–1.5, src/world/populate.ts's
+ * wander speeds), players PLAYER_SPEED (default 4, bench/gendata.ts). SPEED=v sets all three to v.
+ */
+const speedAll = process.env.SPEED === undefined ? undefined : Number(process.env.SPEED);
+const npcMin = speedAll ?? Number(process.env.NPC_MIN ?? 0.2);
+const npcMax = speedAll ?? Number(process.env.NPC_MAX ?? 1.5);
+const playerSpeed = speedAll ?? Number(process.env.PLAYER_SPEED ?? 4);
 const radius = 80;
 const scale = 16;
 const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));
@@ -54,8 +61,9 @@ for (let e = 0; e < n; e++) {
   world.x[e] = rnd() * size;
   world.y[e] = rnd() * size;
   const a = rnd() * Math.PI * 2;
-  vx[e] = Math.cos(a) * speed;
-  vy[e] = Math.sin(a) * speed;
+  const v = e < npcs ? npcMin + rnd() * (npcMax - npcMin) : playerSpeed;
+  vx[e] = Math.cos(a) * v;
+  vy[e] = Math.sin(a) * v;
   world.qx[e] = Math.round(world.x[e] * scale);
   world.qy[e] = Math.round(world.y[e] * scale);
 }
@@ -171,7 +179,20 @@ writeFileSync(
       end: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
       load: { start: load0.map(r2), end: load1.map(r2) },
-      params: { npcs, sessions, steps, warmup, windowSteps, hz, speed, radius, positionScale: scale, worldSize: size, sampleEvery },
+      params: {
+        npcs,
+        sessions,
+        steps,
+        warmup,
+        windowSteps,
+        hz,
+        npcSpeed: [npcMin, npcMax],
+        playerSpeed,
+        radius,
+        positionScale: scale,
+        worldSize: size,
+        sampleEvery,
+      },
       encoders: rows,
       ratios,
     },
