@@ -104,7 +104,7 @@ const encs: Enc[] = [
   blockEncoder(world, gridOf(32), sessions, sampleEvery),
   blockEncoder(world, gridOf(16), sessions, sampleEvery),
 ];
-/** ONLY=B16 (profiling): run only that encoder (the ratios printed are then meaningless). */
+/** ONLY=B16 (profiling): run only that encoder (the ratios printed are then meaningless; no JSON written). */
 const only = process.env.ONLY;
 const warmup = 10;
 const windowSteps = Math.max(1, Math.floor(steps / 8));
@@ -170,36 +170,37 @@ for (const r of rows)
   );
 console.log(`ratios ${JSON.stringify(ratios)}; load ${load0[0].toFixed(2)} → ${load1[0].toFixed(2)}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/cell-known-proto.json',
-  `${JSON.stringify(
-    {
-      suite: 'cell-known-proto',
-      date: t0,
-      end: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-      load: { start: load0.map(r2), end: load1.map(r2) },
-      params: {
-        npcs,
-        sessions,
-        steps,
-        warmup,
-        windowSteps,
-        hz,
-        npcSpeed: [npcMin, npcMax],
-        playerSpeed,
-        radius,
-        positionScale: scale,
-        worldSize: size,
-        sampleEvery,
+if (only === undefined)
+  writeFileSync(
+    'bench/results/cell-known-proto.json',
+    `${JSON.stringify(
+      {
+        suite: 'cell-known-proto',
+        date: t0,
+        end: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+        load: { start: load0.map(r2), end: load1.map(r2) },
+        params: {
+          npcs,
+          sessions,
+          steps,
+          warmup,
+          windowSteps,
+          hz,
+          npcSpeed: [npcMin, npcMax],
+          playerSpeed,
+          radius,
+          positionScale: scale,
+          worldSize: size,
+          sampleEvery,
+        },
+        encoders: rows,
+        ratios,
       },
-      encoders: rows,
-      ratios,
-    },
-    null,
-    2,
-  )}\n`,
-);
+      null,
+      2,
+    )}\n`,
+  );
 const bad = rows.reduce((s, r) => s + r.mismatches, 0);
 if (bad > 0) {
   console.error(`${bad} mismatches: not a result`);
