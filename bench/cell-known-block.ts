@@ -20,6 +20,7 @@ import {
   CAP,
   diffCells,
   discRows,
+  encoderOf,
   type Enc,
   type Grid,
   leaves,
@@ -210,19 +211,11 @@ export const blockEncoder = (w: World, gr: Grid, sessions: number, sampleEvery: 
     b.keep(s, pos);
   };
 
-  return {
-    name: b.name,
-    get stats() {
-      return b.stats;
-    },
-    resetStats: b.resetStats,
-    verify: b.verify,
-    step: (t: number) => {
-      const c = process.cpuUsage();
-      prep();
-      const d = process.cpuUsage(c);
-      b.stats.prepMs += (d.user + d.system) / 1000;
-      for (let s = 0; s < sessions; s++) encode(s, t);
-    },
-  };
+  return encoderOf(b, (t: number) => {
+    const c = process.cpuUsage();
+    prep();
+    const d = process.cpuUsage(c);
+    b.stats.prepMs += (d.user + d.system) / 1000;
+    for (let s = 0; s < sessions; s++) encode(s, t);
+  });
 };

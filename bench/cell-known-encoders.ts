@@ -183,8 +183,9 @@ const put32 = (f: Uint8Array, p: number, v: number): void => {
   f[p + 2] = v >>> 16;
   f[p + 3] = v >>> 24;
 };
-const putUpdate = (f: Uint8Array, p: number, e: number, x: number, y: number): number => {
-  f[p] = 1;
+/** `[tag, id u32, x u16, y u16]`: the head an update and an enter share; returns the end. */
+const putHead = (f: Uint8Array, p: number, tag: number, e: number, x: number, y: number): number => {
+  f[p] = tag;
   put32(f, p + 1, e);
   f[p + 5] = x;
   f[p + 6] = x >>> 8;
@@ -192,13 +193,9 @@ const putUpdate = (f: Uint8Array, p: number, e: number, x: number, y: number): n
   f[p + 8] = y >>> 8;
   return p + 9;
 };
+const putUpdate = (f: Uint8Array, p: number, e: number, x: number, y: number): number => putHead(f, p, 1, e, x, y);
 const putEnter = (f: Uint8Array, p: number, e: number, x: number, y: number): number => {
-  f[p] = 2;
-  put32(f, p + 1, e);
-  f[p + 5] = x;
-  f[p + 6] = x >>> 8;
-  f[p + 7] = y;
-  f[p + 8] = y >>> 8;
+  putHead(f, p, 2, e, x, y);
   f[p + 9] = e & 3;
   f[p + 10] = 100;
   f[p + 11] = 0;
@@ -352,32 +349,35 @@ export const entityEncoder = (w: World, gr: Grid, sessions: number, sampleEvery:
   const b = makeBase(`A${gr.c}`, w, sessions, sampleEvery);
   const geo = new Int32Array(4 * (Math.ceil((2 * w.radius) / gr.c) + 3));
   const cnt = { n: 0 };
-  return {
-    name: b.name,
-    get stats() {
-      return b.stats;
-    },
-    resetStats: b.resetStats,
-    verify: b.verify,
-    step: (t: number) => {
-      for (let s = 0; s < sessions; s++) {
-        const px = w.x[w.npcs + s];
-        const py = w.y[w.npcs + s];
-        cnt.n = loadRows(b, s);
-        put32(b.frame, 0, t);
-        let pos = 4;
-        const { cy0, rows } = discRows(gr, w.radius, px, py, geo);
-        for (let j = 0; j < rows; j++) {
-          const o = 4 * j;
-          pos = diffCells(b, w, gr, s, cnt, pos, cy0 + j, geo[o], geo[o + 1], geo[o + 2], geo[o + 3], px, py, false);
-        }
-        pos = leaves(b, s, cnt.n, pos);
-        b.stats.bytes += pos;
-        b.keep(s, pos);
+  return encoderOf(b, (t: number) => {
+    for (let s = 0; s < sessions; s++) {
+      const px = w.x[w.npcs + s];
+      const py = w.y[w.npcs + s];
+      cnt.n = loadRows(b, s);
+      put32(b.frame, 0, t);
+      let pos = 4;
+      const { cy0, rows } = discRows(gr, w.radius, px, py, geo);
+      for (let j = 0; j < rows; j++) {
+        const o = 4 * j;
+        pos = diffCells(b, w, gr, s, cnt, pos, cy0 + j, geo[o], geo[o + 1], geo[o + 2], geo[o + 3], px, py, false);
       }
-    },
-  };
+      pos = leaves(b, s, cnt.n, pos);
+      b.stats.bytes += pos;
+      b.keep(s, pos);
+    }
+  });
 };
 
+/** An encoder over its base: name, stats and verification from `b`, the step given. */
+const encoderOf = (b: Base, step: (t: number) => void): Enc => ({
+  name: b.name,
+  get stats() {
+    return b.stats;
+  },
+  resetStats: b.resetStats,
+  verify: b.verify,
+  step,
+});
+
 export type { Base };
-export { CAP, diffCells, discRows, leaves, loadRows, makeBase, putEnter, putUpdate };
+export { CAP, diffCells, discRows, encoderOf, leaves, loadRows, makeBase, putEnter, putUpdate };
