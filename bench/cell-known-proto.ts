@@ -31,6 +31,21 @@ const speedAll = process.env.SPEED === undefined ? undefined : Number(process.en
 const npcMin = speedAll ?? Number(process.env.NPC_MIN ?? 0.2);
 const npcMax = speedAll ?? Number(process.env.NPC_MAX ?? 1.5);
 const playerSpeed = speedAll ?? Number(process.env.PLAYER_SPEED ?? 4);
+/** A bad argument or env value: say which and exit 2, before anything runs. */
+const refuse = (what: string, v: unknown): never => {
+  console.error(`cell-known-proto: ${what} (got ${JSON.stringify(v)})`);
+  process.exit(2);
+};
+if (!Number.isInteger(npcs) || npcs < 1 || npcs > 2_000_000) refuse('npcs must be an integer 1..2000000', process.argv[2]);
+if (!Number.isInteger(sessions) || sessions < 1 || sessions > 100_000) refuse('sessions must be an integer 1..100000', process.argv[3]);
+if (!Number.isInteger(steps) || steps < 8 || steps > 100_000) refuse('steps must be an integer 8..100000', process.argv[4]);
+for (const [k, v] of [
+  ['NPC_MIN', npcMin],
+  ['NPC_MAX', npcMax],
+  ['PLAYER_SPEED', playerSpeed],
+] as const)
+  if (!Number.isFinite(v) || v < 0 || v > 1000) refuse(`${speedAll === undefined ? k : 'SPEED'} must be a number 0..1000 (units/s)`, v);
+if (npcMin > npcMax) refuse('NPC_MIN must be <= NPC_MAX', [npcMin, npcMax]);
 const radius = 80;
 const scale = 16;
 const size = Math.round(Math.sqrt((npcs * 2000 * 2000) / 10_000));

@@ -30,6 +30,24 @@ const SECONDS = Number(process.env.WT_SPLIT_SECONDS ?? 10);
 /** `chunk` mode: frames queued and sent in a tight loop every CHUNK frames inside the phase. */
 const CHUNK = Number(process.env.WT_SPLIT_CHUNK ?? 64);
 
+for (const m of MODES)
+  if (!['inline', 'batch', 'chunk'].includes(m)) {
+    console.error(`WT_SPLIT_MODES must list inline, batch or chunk (got ${JSON.stringify(process.env.WT_SPLIT_MODES)})`);
+    process.exit(2);
+  }
+if (CLIENTS.some((c) => !Number.isInteger(c) || c < 1 || c > 20_000)) {
+  console.error(`WT_SPLIT_CLIENTS must be integers 1..20000 (got ${JSON.stringify(process.env.WT_SPLIT_CLIENTS)})`);
+  process.exit(2);
+}
+if (!Number.isFinite(SECONDS) || SECONDS < 1 || SECONDS > 600) {
+  console.error(`WT_SPLIT_SECONDS must be 1..600 (got ${JSON.stringify(process.env.WT_SPLIT_SECONDS)})`);
+  process.exit(2);
+}
+if (!Number.isInteger(CHUNK) || CHUNK < 1 || CHUNK > 100_000) {
+  console.error(`WT_SPLIT_CHUNK must be an integer 1..100000 (got ${JSON.stringify(process.env.WT_SPLIT_CHUNK)})`);
+  process.exit(2);
+}
+
 const cpuUs = (c: NodeJS.CpuUsage): number => c.user + c.system;
 
 /** The alternating-mode hook of one run. */
@@ -108,7 +126,7 @@ const splitHooks = () => {
         for (const s of net.sessions) knownSum += s.knownCount;
         knownN += net.sessions.length;
         margins.push(net.margin);
-        if (lastEvents >= 0) events.push(net.stats.eventsSent + net.stats.eventsDropped - lastEvents);
+        if (lastEvents >= 0) events.push(eventsNow - lastEvents);
         const r = rows[mode];
         // chunk: the last partial chunk, sent here, belongs to the phase.
         r.cpu.push((net.stats.lastReplicateCpuMs * 1000 + (mode === 'chunk' ? flushUs : 0)) / snaps);

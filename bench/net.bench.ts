@@ -322,8 +322,13 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
 };
 
 /** Result file of each `WT_NET_ONLY` (bench/results/<name>.json); `10k` and `10k-mix` write net-10k. */
-const SUITE_NAMES: Record<string, string> = { regions: 'net-regions', 'mix-phase': 'net-mix-phase', '5k': 'net-5k', bots: 'net-bots' };
-SUITE_NAMES['floor-split'] = 'net-floor-split';
+const SUITE_NAMES: Record<string, string> = {
+  regions: 'net-regions',
+  'mix-phase': 'net-mix-phase',
+  '5k': 'net-5k',
+  bots: 'net-bots',
+  'floor-split': 'net-floor-split',
+};
 
 const suite: Suite = {
   name: ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k'),
