@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { blockEncoder } from './cell-known-block.js';
 import { type Enc, entityEncoder, makeGrid, rebuildGrid, type World } from './cell-known-encoders.js';
+import { median, r2 } from './net-bots-proc.js';
 
 const npcs = Number(process.argv[2] ?? 10_000);
 const sessions = Number(process.argv[3] ?? 5000);
@@ -149,11 +150,6 @@ for (let t = 1; t <= warmup + steps; t++) {
   }
 }
 const load1 = os.loadavg();
-const median = (a: number[]): number => {
-  const s = [...a].sort((p, q) => p - q);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const r2 = (v: number): number => Math.round(v * 100) / 100;
 const snaps = steps * sessions;
 const rows = encs.map((e, i) => ({
   encoder: e.name,

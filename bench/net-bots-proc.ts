@@ -22,15 +22,21 @@ export interface Pinning {
   applied: boolean;
 }
 
-/** Pin this process (all threads) to CPU 0 with taskset; bots go to CPU 1. */
-export const pinServer = (): Pinning => {
+/** Pin every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
+export const pin = (pid: number, cpu: number): boolean => {
   try {
-    execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
-    return { server: 'taskset -a -cp 0 (bench process hosts the server)', bots: 'taskset -c 1 (bots CLI --cpu 1)', applied: true };
+    execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
   } catch {
-    return { server: 'not pinned (taskset failed)', bots: 'not pinned', applied: false };
+    return false;
   }
 };
+
+/** Pin this process (all threads) to CPU 0 with taskset; bots go to CPU 1. */
+export const pinServer = (): Pinning =>
+  pin(process.pid, 0)
+    ? { server: 'taskset -a -cp 0 (bench process hosts the server)', bots: 'taskset -c 1 (bots CLI --cpu 1)', applied: true }
+    : { server: 'not pinned (taskset failed)', bots: 'not pinned', applied: false };
 
 /** Raise this process's open-file limit (root: prlimit) so 50,000 sockets fit. Returns the new soft limit or null. */
 export const raiseFdLimit = (n: number): number | null => {
@@ -45,6 +51,13 @@ export const raiseFdLimit = (n: number): number | null => {
 export const pct = (a: number[], q: number): number => {
   const s = [...a].sort((x, y) => x - y);
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] * 1000) / 1000 : 0;
+};
+/** The median (mean of the two middle values for an even count); 0 for none. */
+export const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  const n = s.length;
+  if (!n) return 0;
+  return n % 2 ? (s[(n - 1) / 2] ?? 0) : ((s[n / 2 - 1] ?? 0) + (s[n / 2] ?? 0)) / 2;
 };
 export const r2 = (v: number): number => Math.round(v * 100) / 100;
 export const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;

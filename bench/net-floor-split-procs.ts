@@ -4,7 +4,7 @@
  * (src/bots/raw-ws.ts) in one child process (this file is its entry point) that only read and count,
  * answering `stat` on stdin with one JSON line.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
@@ -18,16 +18,6 @@ const IPI_LINES = ['RES', 'CAL', 'TLB', 'IWI'];
 /** TcpExt counters reported per run (/proc/net/netstat). */
 export const TCP_COUNTERS = ['DelayedACKs', 'TCPPureAcks', 'TCPHPAcks', 'TCPHPHits', 'TCPRcvCoalesce', 'TCPRcvCollapsed', 'PruneCalled'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Pin every thread of `pid` to `cpu` (taskset); false when taskset is missing or fails. */
-export const pin = (pid: number, cpu: number): boolean => {
-  try {
-    execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** cpuN lines of /proc/stat: [user, nice, system, idle, iowait, irq, softirq, steal] in USER_HZ ticks. */
 export const readStat = (): number[][] =>

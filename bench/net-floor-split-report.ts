@@ -2,6 +2,7 @@
  * bench/net-floor-split.ts's figures: one run's record, the medians per (size, configuration)
  * over the repetitions with every value kept, and the console table.
  */
+import { median } from './net-bots-proc.js';
 
 /** The script's options (validated env, bench/net-floor-split.ts `readFloorOptions`). */
 export interface FloorOptions {
@@ -62,12 +63,6 @@ export interface FloorRun {
   sentBytes: number;
 }
 
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  const n = s.length;
-  if (!n) return 0;
-  return n % 2 ? (s[(n - 1) / 2] ?? 0) : ((s[n / 2 - 1] ?? 0) + (s[n / 2] ?? 0)) / 2;
-};
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 /** Figures of one (size, cfg) cell: median of each, and every value in run order. */

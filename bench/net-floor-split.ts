@@ -31,7 +31,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uWS, type us_listen_socket, type WebSocket } from '../src/uws.js';
 import type { SuiteContext } from './harness.js';
-import { pin, procState, type Receivers, readIpis, readStat, readTcp, startReceivers, TCP_COUNTERS } from './net-floor-split-procs.js';
+import { pin } from './net-bots-proc.js';
+import { procState, type Receivers, readIpis, readStat, readTcp, startReceivers, TCP_COUNTERS } from './net-floor-split-procs.js';
 import { type FloorRun, type FloorOptions, printTable, summarize } from './net-floor-split-report.js';
 import { type PerfRun, perfRun, perfSummary, printPerf } from './net-floor-split-perf.js';
 
