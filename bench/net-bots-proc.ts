@@ -5,11 +5,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { SuiteContext } from './harness.js';
+import { inNetns, LOOPBACK, type NetPlacement } from './net-netns.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -123,13 +124,17 @@ export const groupFigures = (g: BotGroup | undefined) =>
       }
     : null;
 
-/** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set), resolve with its JSON report line. */
-export const runBots = (ctx: SuiteContext, args: string[], fdLimit: number | null): Promise<{ code: number | null; out: string }> => {
+/** Start the bots CLI in a child process (pinned with --cpu when `cpu` is set; inside `place`'s namespace), resolve with its JSON report line. */
+export const runBots = (
+  ctx: SuiteContext,
+  args: string[],
+  fdLimit: number | null,
+  place: NetPlacement = LOOPBACK,
+): Promise<{ code: number | null; out: string }> => {
   const prof = process.env.WT_NET_BOTS_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WT_NET_BOTS_PROF] : [];
   const node = [process.execPath, ...prof, '--import', 'tsx', 'src/bots/main.ts', ...args];
-  const cmd = fdLimit ? 'bash' : node[0];
-  const argv = fdLimit ? ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node.slice(1);
-  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...argv] = inNetns(place, fdLimit ? ['bash', '-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node);
+  const child = spawn(cmd!, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => {

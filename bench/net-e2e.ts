@@ -1,7 +1,7 @@
 /**
  * End-to-end parts of suite `net` (issue 12): a game server in the bench process (pinned to
  * CPU 0 when taskset exists) and real WebSocket bots in separate processes (pinned to CPU 1),
- * on 127.0.0.1 at 20 Hz.
+ * on 127.0.0.1 at 20 Hz (or over a veth pair: WT_NET_NETNS, bench/net-netns.ts).
  *
  * Per run: update latency p50/p99/p99.9 (bots' HDR histograms), snapshots and bytes per client
  * per second, server CPU, bots CPU, server µs per session-snapshot next to the transport floor
@@ -13,17 +13,19 @@
  * stream candidate). The frame is an `event` that bots ignore; it does not touch any session's
  * known set, so the consistency checks still hold. Its cost per socket is the floor.
  */
+
+import { PHASES } from '../src/core/phases.js';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
 import { GameServer } from '../src/net/game-server.js';
 import type { NetConfig } from '../src/net/net-config.js';
-import { PHASES } from '../src/core/phases.js';
+import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld, type SimWorld } from '../src/world/sim-world.js';
-import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import type { SuiteContext } from './harness.js';
-import { createFloorProbe } from './net-floor-probe.js';
 import { type BotReport, groupFigures, latencySplit, load, mib, type Pinning, pct, r2, runBots, settledRss } from './net-bots-proc.js';
+import { createFloorProbe } from './net-floor-probe.js';
+import { describePlacement, envPlacement, type NetPlacement, napiCpuMs } from './net-netns.js';
 
 const WARMUP_S = 2;
 const FULL_EVERY = 10;
@@ -52,6 +54,8 @@ export interface E2eOptions {
   regionMaxEntitiesFactor?: number;
   /** Further net options of the server (e.g. the overload floors of an A/B run). */
   net?: Partial<NetConfig>;
+  /** Where the bots run: loopback (default) or a network namespace behind a veth pair (bench/net-netns.ts). */
+  place?: NetPlacement;
   /** Bots `--transport` (default raw: the bots' own ws:// client; `ws`: the ws package). */
   botsTransport?: 'raw' | 'ws';
   /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */
@@ -69,6 +73,7 @@ export interface E2eOptions {
 /** One end-to-end run; returns its figures. */
 export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<string, unknown>> => {
   const { clients, seconds, scenario } = o;
+  const place = o.place ?? envPlacement();
   const crowd = scenario === 'crowd';
   const world = crowd
     ? createCrowdWorld({ id: '1', npcs: CROWD.npcs, seed: 1, playerCapacity: clients + 100 })
@@ -140,7 +145,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   runner.add(world);
   const spectators = o.spectatorShare ?? 0;
   server = new GameServer({
-    host: '127.0.0.1',
+    host: place.host,
     port: 0,
     logger: createLogger('warn'),
     resolveWorld: (id) => (id === '1' ? world : undefined),
@@ -162,10 +167,18 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     snapsAt = 0,
     bytesAt = 0;
   let cpu0 = process.cpuUsage();
+  let napi0 = napiCpuMs(place);
   let measuring: Promise<void> | null = null;
   /** The measured window's end: server CPU, wall time, counters and region figures, taken once. */
   const win: {
-    end: { cpu: NodeJS.CpuUsage; wallMs: number; snapshotsSent: number; snapshotBytes: number; regions: typeof regions0 | null } | null;
+    end: {
+      cpu: NodeJS.CpuUsage;
+      napiMs: { server: number; bots: number };
+      wallMs: number;
+      snapshotsSent: number;
+      snapshotBytes: number;
+      regions: typeof regions0 | null;
+    } | null;
   } = {
     end: null,
   };
@@ -176,6 +189,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     const rs = world.net?.regions?.stats;
     win.end = {
       cpu: process.cpuUsage(cpu0),
+      napiMs: ((n) => ({ server: n.server - napi0.server, bots: n.bots - napi0.bots }))(napiCpuMs(place)),
       wallMs: performance.now() - recordAt,
       snapshotsSent: st.snapshotsSent,
       snapshotBytes: st.snapshotBytes,
@@ -189,6 +203,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         recording = true;
         windowSessions = server!.stats().sessions;
         cpu0 = process.cpuUsage();
+        napi0 = napiCpuMs(place);
         recordAt = performance.now();
         const st = server!.stats();
         snapsAt = st.snapshotsSent;
@@ -204,7 +219,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const botArgs = (n: number, extra: string[]): string[] => {
     const a = [
       '--url',
-      `ws://127.0.0.1:${server!.port}`,
+      `ws://${place.host}:${server!.port}`,
       '--clients',
       String(n),
       '--duration',
@@ -232,7 +247,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   if (nSpec > 0 && !one) {
     const longer = botArgs(nSpec, ['--token', 'spectator', '--seed', '2']);
     longer[longer.indexOf('--duration') + 1] = String(seconds + 60);
-    specRun = runBots(ctx, longer, null);
+    specRun = runBots(ctx, longer, null, place);
     const t0 = performance.now();
     while (server.stats().sessions < nSpec * 0.99 && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
   }
@@ -240,8 +255,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const nPlayers = clients - nSpec;
   const idleArgs = nIdle > 0 ? ['--idle-share', String(Math.min(1, nIdle / Math.max(1, nPlayers)))] : [];
   const { code, out } = one
-    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null)
-    : await runBots(ctx, botArgs(nPlayers, idleArgs), null);
+    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null, place)
+    : await runBots(ctx, botArgs(nPlayers, idleArgs), null, place);
   clearInterval(watcher);
   closeWindow();
   recording = false;
@@ -276,6 +291,14 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const snapSecs = wallMs / 1000;
   const floorCpuUs = floor.cpuUs();
   const serverCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs));
+  const napiPercent = {
+    server: Math.round((end.napiMs.server * 100) / Math.max(1, wallMs)),
+    bots: Math.round((end.napiMs.bots * 100) / Math.max(1, wallMs)),
+  };
+  if (place.netns)
+    ctx.log(
+      `  network: veth (${place.netns}); NAPI CPU over the window: server's side ${napiPercent.server} %, bots' side ${napiPercent.bots} % of a core`,
+    );
   const split = latencySplit(
     ctx,
     r,
@@ -363,6 +386,16 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
     serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
     serverCpuPercent,
+    /**
+     * Where the clients' receive path ran, and (veth) the NAPI threads' CPU over the window, % of
+     * one core: `server` = the server's side (its ACKs and inputs, CPU 0), `bots` = the bots' side
+     * (their TCP receive path, CPU 1). `serverCoreCpuPercent` = server process + server's side.
+     */
+    network: describePlacement(place),
+    napiCpuPercent: place.netns ? napiPercent : null,
+    serverCoreCpuPercent: serverCpuPercent + napiPercent.server,
+    /** The server's side's NAPI CPU µs per snapshot sent (veth): add it to the server's µs per snapshot. */
+    napiServerUsPerSessionSnapshot: place.netns ? r2((end.napiMs.server * 1000) / Math.max(1, st.snapshotsSent - snapsAt)) : null,
     serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
     botsCpuPercent: r.botsCpuPercent,
     loadAverage: { start: loadStart, end: load() },

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createReadBuffer, RawWs } from '../src/bots/raw-ws.js';
+import { inNetns, type NetPlacement } from './net-netns.js';
 
 const SELF = fileURLToPath(import.meta.url);
 /** IPI-type lines of /proc/interrupts (x86): those this kernel shows are used and printed. */
@@ -60,16 +61,26 @@ export interface Receivers {
   kill(): void;
 }
 
-/** Start the receivers' process (this file) with `sockets` clients of 127.0.0.1:`port`; resolves once every socket is open. */
-export const startReceivers = async (port: number, sockets: number): Promise<Receivers> => {
+/**
+ * Start the receivers' process (this file) with `sockets` clients of `place.host`:`port` (inside
+ * `place.netns` when set); resolves once every socket is open.
+ */
+export const startReceivers = async (port: number, sockets: number, place: NetPlacement): Promise<Receivers> => {
   // `timeout -s KILL` caps the child's life (30 min) even if this process dies while the child is stopped.
-  const child: ChildProcess = spawn(
+  const [cmd, ...args] = inNetns(place, [
     'timeout',
-    ['-s', 'KILL', '1800', process.execPath, '--import', 'tsx', SELF, String(port), String(sockets)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
+    '-s',
+    'KILL',
+    '1800',
+    process.execPath,
+    '--import',
+    'tsx',
+    SELF,
+    String(port),
+    String(sockets),
+    place.host,
+  ]);
+  const child: ChildProcess = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const { stdin, stdout } = child;
   if (!stdin || !stdout) throw new Error('receivers: no stdio pipes');
   const waiting: Array<(l: string) => void> = [];
@@ -126,7 +137,7 @@ export const startReceivers = async (port: number, sockets: number): Promise<Rec
 };
 
 /** The child: K raw WebSocket clients reading and counting; answers `stat` on stdin. */
-const receiverMain = async (port: number, sockets: number): Promise<void> => {
+const receiverMain = async (port: number, sockets: number, host: string): Promise<void> => {
   const rb = createReadBuffer();
   let frames = 0,
     bytes = 0,
@@ -145,7 +156,7 @@ const receiverMain = async (port: number, sockets: number): Promise<void> => {
   // Connect in batches (the listen backlog is finite).
   for (let i = 0; i < sockets && !failed; ) {
     const batch = Math.min(200, sockets - i);
-    for (let j = 0; j < batch; j++) all.push(new RawWs(`ws://127.0.0.1:${port}/`, sink, rb));
+    for (let j = 0; j < batch; j++) all.push(new RawWs(`ws://${host}:${port}/`, sink, rb));
     i += batch;
     for (let t = 0; opened < i && !failed && t < 1000; t++) await sleep(5);
   }
@@ -165,4 +176,5 @@ const receiverMain = async (port: number, sockets: number): Promise<void> => {
   rl.on('close', () => process.exit(0));
 };
 
-if (resolve(process.argv[1] ?? '') === SELF) await receiverMain(Number(process.argv[2]), Number(process.argv[3]));
+if (resolve(process.argv[1] ?? '') === SELF)
+  await receiverMain(Number(process.argv[2]), Number(process.argv[3]), process.argv[4] ?? '127.0.0.1');

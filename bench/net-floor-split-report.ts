@@ -3,9 +3,12 @@
  * over the repetitions with every value kept, and the console table.
  */
 import { median } from './net-bots-proc.js';
+import type { NetPlacement } from './net-netns.js';
 
 /** The script's options (validated env, bench/net-floor-split.ts `readFloorOptions`). */
 export interface FloorOptions {
+  /** Where the receivers run: loopback, or a network namespace behind a veth pair (WT_NET_NETNS). */
+  place: NetPlacement;
   /** Sockets (K). */
   sockets: number;
   /** Rounds per run (R), 50 ms apart. */

@@ -1,7 +1,7 @@
 /**
  * What the transport floor is made of on this machine (docs/NET-SCALE.md, last section). A bare
  * uWS app (src/uws.ts) in this process, pinned to CPU 0, sends one frame to each of K WebSocket
- * sockets on 127.0.0.1 per round (`ws.send`, as `GameServer.probeTransport`), R rounds 50 ms apart
+ * sockets on 127.0.0.1 (or over a veth pair: WT_NET_NETNS, bench/net-netns.ts) per round (`ws.send`, as `GameServer.probeTransport`), R rounds 50 ms apart
  * (20 Hz steps). The receivers — K raw WebSocket clients (src/bots/raw-ws.ts) in ONE child process
  * — only read. Configurations, interleaved per repetition (a, b, c, a, b, c, ...):
  *
@@ -29,12 +29,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { uWS, type us_listen_socket, type WebSocket } from '../src/uws.js';
+import { type us_listen_socket, uWS, type WebSocket } from '../src/uws.js';
 import type { SuiteContext } from './harness.js';
 import { pin } from './net-bots-proc.js';
-import { procState, type Receivers, readIpis, readStat, readTcp, startReceivers, TCP_COUNTERS } from './net-floor-split-procs.js';
-import { type FloorRun, type FloorOptions, printTable, summarize } from './net-floor-split-report.js';
 import { type PerfRun, perfRun, perfSummary, printPerf } from './net-floor-split-perf.js';
+import { procState, type Receivers, readIpis, readStat, readTcp, startReceivers, TCP_COUNTERS } from './net-floor-split-procs.js';
+import { type FloorOptions, type FloorRun, printTable, summarize } from './net-floor-split-report.js';
+import { describePlacement, readNetPlacement } from './net-netns.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const STEP_MS = 50;
@@ -70,7 +71,9 @@ export const readFloorOptions = (env: NodeJS.ProcessEnv = process.env): FloorOpt
   const gapRound = Number(gapUs) > 0 ? Number(sockets) * (2 * Number(gapUs) + 8) : 0;
   if (gapRound > STEP_MS * 900)
     return `WT_FLOOR_SOCKETS × (2 × WT_FLOOR_GAP_US + 8) = ${gapRound} µs: a gap round must fit in 90 % of a ${STEP_MS} ms step (lower either, or WT_FLOOR_GAP_US=0)`;
-  return { sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perfSize, gapUs: Number(gapUs) };
+  const place = readNetPlacement(env);
+  if (typeof place === 'string') return place;
+  return { place, sockets: Number(sockets), rounds: Number(rounds), reps: Number(reps), sizes, perfSize, gapUs: Number(gapUs) };
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -96,8 +99,10 @@ const calibrateSpin = (us: number): number => {
   return Math.max(1, Math.round((n * us) / ((times[2] ?? 1) * 1000)));
 };
 
-/** The server: a bare uWS app on 127.0.0.1 whose sockets are collected as they open. */
-const startServer = async (): Promise<{ port: number; sockets: WebSocket<object>[]; closed: () => number; stop: () => void }> => {
+/** The server: a bare uWS app on `host` whose sockets are collected as they open. */
+const startServer = async (
+  host: string,
+): Promise<{ port: number; sockets: WebSocket<object>[]; closed: () => number; stop: () => void }> => {
   const sockets: WebSocket<object>[] = [];
   let closed = 0,
     listen: us_listen_socket | false = false;
@@ -111,12 +116,12 @@ const startServer = async (): Promise<{ port: number; sockets: WebSocket<object>
     close: () => void closed++,
   });
   await new Promise<void>((r) =>
-    app.listen('127.0.0.1', 0, (t) => {
+    app.listen(host, 0, (t) => {
       listen = t;
       r();
     }),
   );
-  if (!listen) throw new Error('could not listen on 127.0.0.1');
+  if (!listen) throw new Error(`could not listen on ${host}`);
   const ls: us_listen_socket = listen;
   return {
     port: uWS.us_socket_local_port(ls),
@@ -256,7 +261,7 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   const cfgs: Cfg[] = pinned ? ['a', 'b', 'c'] : ['a', 'b'];
   const gapCfgs: Cfg[] = o.gapUs > 0 ? (pinned ? ['ag', 'cg'] : ['ag']) : [];
   const gapIters = calibrateSpin(o.gapUs);
-  const server = await startServer();
+  const server = await startServer(o.place.host);
   let rx: Receivers | null = null;
   const onSignal = (): void => {
     rx?.kill();
@@ -268,7 +273,7 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   const runs: FloorRun[] = [];
   const perf: PerfRun[] = [];
   try {
-    rx = await startReceivers(server.port, o.sockets);
+    rx = await startReceivers(server.port, o.sockets, o.place);
     for (let t = 0; server.sockets.length < o.sockets && t < 200; t++) await sleep(10);
     if (server.sockets.length !== o.sockets) throw new Error(`server saw ${server.sockets.length} of ${o.sockets} sockets`);
     log(
@@ -320,6 +325,7 @@ export const floorSplit = async (log: (l: string) => void, o: FloorOptions): Pro
   log(`load average (/proc/loadavg) start: ${loadStart}; end: ${loadEnd}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return {
     options: o,
+    network: describePlacement(o.place),
     gap: { us: o.gapUs, spinIterations: gapIters },
     pinning: pinned ? { server: 'taskset -a -cp 0', receivers: 'taskset -a -cp 1 (a, b), 0 (c)' } : { applied: false },
     loadavg: { start: loadStart, end: loadEnd },
@@ -349,7 +355,7 @@ const main = async (o: FloorOptions): Promise<void> => {
   machine.loadAvgEnd = os.loadavg().map(round2);
   const dir = join(dirname(SELF), 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'net-floor-split.json');
+  const file = join(dir, o.place.netns ? 'net-floor-split-netns.json' : 'net-floor-split.json');
   writeFileSync(file, `${JSON.stringify({ suite: 'net-floor-split', date, machine, tasks: [], extra }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 };

@@ -33,12 +33,17 @@
  * back to back per size; writes bench/results/net-regions.json.
  * `WT_NET_ONLY=floor-split` splits the transport floor (bench/net-floor-split.ts, its WT_FLOOR_* env;
  * bench/results/net-floor-split.json).
+ * `WT_NET_NETNS=<name>` (after `bash bench/netns-setup.sh <name>`, as root) runs any of these with
+ * the bots in that network namespace behind a veth pair, so their TCP receive path runs on their
+ * own core instead of the server's (bench/net-netns.ts); result files get a `-netns` suffix.
+ * `WT_NET_ONLY=placement` (with `WT_NET_NETNS`) compares the two placements end to end, ABBA per
+ * size (`WT_NET_SIZES`, default 2500,5000), into bench/results/net-placement.json.
  */
 import { Packr, unpack } from 'msgpackr';
 import { resolveNetConfig } from '../src/net/net-config.js';
 import { beginRun, createWorldNet, encodeSessionSnapshot, type NetTransport } from '../src/net/replication.js';
-import type { SnapshotFrame } from '../src/net/snapshot-frame.js';
 import { createConn, createSession, type Session } from '../src/net/session.js';
+import type { SnapshotFrame } from '../src/net/snapshot-frame.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../src/world/sim-world.js';
 import { runStep } from '../src/world/step.js';
@@ -46,12 +51,13 @@ import { movementSystem } from '../systems/movement-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { genWorld } from './gendata.js';
 import type { Suite, SuiteContext } from './harness.js';
-import { pinServer } from './net-bots-proc.js';
-import { e2e, type E2eOptions } from './net-e2e.js';
-import { idleCapacity } from './net-idle.js';
 import { botsCost } from './net-bots-cost.js';
+import { pinServer } from './net-bots-proc.js';
+import { type E2eOptions, e2e } from './net-e2e.js';
 import { floorSplitInSuite } from './net-floor-split.js';
+import { idleCapacity } from './net-idle.js';
 import { OVERLOAD_OFF, replicateMixPhase, replicateStepCpuMs } from './net-mix-phase.js';
+import { describePlacement, LOOPBACK, type NetPlacement, readNetPlacement } from './net-netns.js';
 
 const stub: NetTransport = { send: () => 1, buffered: () => 0, close: () => {}, event: () => new Uint8Array(), now: () => Date.now() };
 
@@ -233,8 +239,8 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots', 'floor-split'].includes(ONLY)) {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions, bots or floor-split (got ${JSON.stringify(ONLY)})`);
+if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots', 'floor-split', 'placement'].includes(ONLY)) {
+  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions, bots, floor-split or placement (got ${JSON.stringify(ONLY)})`);
   process.exit(2);
 }
 
@@ -321,6 +327,33 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
 };
 
+/** `WT_NET_SIZES` of the placement comparison (default 2500,5000). */
+const PLACEMENT_SIZES = (process.env.WT_NET_SIZES ?? '2500,5000').split(',').filter(Boolean).map(Number);
+
+/**
+ * `WT_NET_ONLY=placement` (needs `WT_NET_NETNS`): the default world end to end with the bots on
+ * loopback and behind the veth pair (bench/net-netns.ts), in the order loopback, veth, veth,
+ * loopback at each size so both share the sitting's drift. Records `e2e<N>Loopback1`, `e2e<N>Veth1`,
+ * `e2e<N>Veth2`, `e2e<N>Loopback2`; writes bench/results/net-placement.json.
+ */
+const placementComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinServer>, veth: NetPlacement): Promise<void> => {
+  const sizes = ctx.quick ? [200] : PLACEMENT_SIZES;
+  const secs = ctx.quick ? 3 : 10;
+  for (const clients of sizes) {
+    const seen = { loopback: 0, veth: 0 };
+    for (const which of ['loopback', 'veth', 'veth', 'loopback'] as const) {
+      const k = ++seen[which];
+      ctx.log(`e2e default: ${clients} WebSocket clients, bots on ${which} (${k}), 20 Hz, ${secs} s`);
+      const place = which === 'veth' ? veth : LOOPBACK;
+      ctx.record(
+        `e2e${clients}${which === 'veth' ? 'Veth' : 'Loopback'}${k}`,
+        await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, place }),
+      );
+    }
+  }
+  ctx.record('note', 'WT_NET_ONLY=placement: loopback vs veth (bench/net-netns.ts) ABBA per size, same sitting; loadAverage per run.');
+};
+
 /** Result file of each `WT_NET_ONLY` (bench/results/<name>.json); `10k` and `10k-mix` write net-10k. */
 const SUITE_NAMES: Record<string, string> = {
   regions: 'net-regions',
@@ -328,14 +361,31 @@ const SUITE_NAMES: Record<string, string> = {
   '5k': 'net-5k',
   bots: 'net-bots',
   'floor-split': 'net-floor-split',
+  placement: 'net-placement',
 };
 
+/** `WT_NET_NETNS` (bench/net-netns.ts): the bots behind a veth pair; result files get a `-netns` suffix. */
+const PLACE = readNetPlacement();
+if (typeof PLACE === 'string') {
+  console.error(PLACE);
+  process.exit(2);
+}
+
 const suite: Suite = {
-  name: ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k'),
+  name: `${ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k')}${PLACE.netns && ONLY !== 'placement' ? '-netns' : ''}`,
   async run(ctx) {
     if (ONLY === 'floor-split') return floorSplitInSuite(ctx);
     const pin = pinServer();
     ctx.record('pinning', pin);
+    ctx.record('network', describePlacement(PLACE));
+    if (ONLY === 'placement') {
+      if (!PLACE.netns) {
+        console.error('WT_NET_ONLY=placement needs WT_NET_NETNS (bash bench/netns-setup.sh wtb, then WT_NET_NETNS=wtb)');
+        process.exit(2);
+      }
+      await placementComparison(ctx, pin, PLACE);
+      return;
+    }
     if (ONLY === 'regions') {
       await regionsComparison(ctx, pin);
       return;
