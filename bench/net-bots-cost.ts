@@ -9,28 +9,42 @@
  * not depend on a game loop or the controller, so every bot gets a steady rate and the figure,
  * bots process CPU (user + system) per snapshot received, is a cost rather than a share of a
  * varying rate. Run ABBA in one sitting: the `ws` package, the raw transport, raw, ws
- * (docs/BOTS.md "Bot cost").
+ * (docs/BOTS.md "Bot cost"). `WT_NET_NETNS` puts the bots behind the veth pair (bench/net-netns.ts).
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
-import { uWS, type us_listen_socket, type WebSocket } from '../src/uws.js';
+import { type us_listen_socket, uWS, type WebSocket } from '../src/uws.js';
 import type { SuiteContext } from './harness.js';
 import { type BotReport, load, type Pinning, r2 } from './net-bots-proc.js';
+import { describePlacement, inNetns, type NetPlacement, napiCpuMs } from './net-netns.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Entities per snapshot (about what a session of the default world sees). */
 const ENTITIES = 40;
 
 /**
- * Snapshots per second per socket: 20, but at most 40,000 sends per second in all, which one core
- * sustains (10,000 sockets: 4 per second, about the 10k mix's average of 2.4–3).
+ * Snapshots per second per socket: 20, but at most `WT_NET_BOTS_MAX_SENDS` (40,000) sends per
+ * second in all, which one core sustains (10,000 sockets: 4 per second, about the 10k mix's
+ * average of 2.4–3). 100,000 (with `WT_NET_CLIENTS=5000`) asks whether one bots core can read the
+ * issue 12 goal's load: 5,000 sockets × 20 Hz.
  */
-const rateFor = (clients: number): number => Math.min(20, 40_000 / clients);
+const MAX_SENDS = Number(process.env.WT_NET_BOTS_MAX_SENDS ?? 40_000);
+if (!Number.isInteger(MAX_SENDS) || MAX_SENDS < 1000 || MAX_SENDS > 200_000) {
+  console.error(`WT_NET_BOTS_MAX_SENDS must be an integer 1000..200000 (got ${JSON.stringify(process.env.WT_NET_BOTS_MAX_SENDS)})`);
+  process.exit(2);
+}
+const rateFor = (clients: number): number => Math.min(20, MAX_SENDS / clients);
+/** `WT_NET_BOTS_ORDER`: the transports' run order (default ws,raw,raw,ws). */
+const ORDER = (process.env.WT_NET_BOTS_ORDER ?? 'ws,raw,raw,ws').split(',') as ('ws' | 'raw')[];
+if (!ORDER.length || ORDER.some((t) => t !== 'ws' && t !== 'raw')) {
+  console.error(`WT_NET_BOTS_ORDER must be a comma-separated list of ws and raw (got ${JSON.stringify(process.env.WT_NET_BOTS_ORDER)})`);
+  process.exit(2);
+}
 
 /** A bare sender: welcome on hello, then one snapshot per socket at `hz` (in 20 Hz ticks, a share of the sockets each). */
-const startSender = async (hz: number): Promise<{ port: number; sent: () => number; stop: () => void }> => {
+const startSender = async (hz: number, host: string): Promise<{ port: number; sent: () => number; stop: () => void }> => {
   interface Conn {
     joined: boolean;
     entered: boolean;
@@ -60,7 +74,7 @@ const startSender = async (hz: number): Promise<{ port: number; sent: () => numb
     },
   });
   await new Promise<void>((r) =>
-    app.listen('127.0.0.1', 0, (t) => {
+    app.listen(host, 0, (t) => {
       listen = t;
       r();
     }),
@@ -108,12 +122,14 @@ const runOnce = async (
   secs: number,
   transport: 'raw' | 'ws',
   pin: Pinning,
+  place: NetPlacement,
 ): Promise<BotReport & { cpuMs: number; snapshots: number }> => {
-  const args = ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://127.0.0.1:${port}`, '--clients', String(clients)];
+  const args = ['--import', 'tsx', 'src/bots/main.ts', '--url', `ws://${place.host}:${port}`, '--clients', String(clients)];
   args.push('--duration', String(secs), '--warmup', '2', '--input-hz', '0', '--concurrency', '200', '--full-every', '10');
   args.push('--no-progress', '--transport', transport);
   if (pin.applied) args.push('--cpu', '1');
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [cmd, ...argv] = inNetns(place, [process.execPath, ...args]);
+  const child = spawn(cmd!, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -123,14 +139,18 @@ const runOnce = async (
 };
 
 /** The ABBA runs at `clients` sessions, `secs` measured seconds each. */
-export const botsCost = async (ctx: SuiteContext, pin: Pinning, clients: number, secs: number): Promise<void> => {
-  const order = ['ws', 'raw', 'raw', 'ws'] as const;
+export const botsCost = async (ctx: SuiteContext, pin: Pinning, clients: number, secs: number, place: NetPlacement): Promise<void> => {
+  const order = ORDER;
   const runs: Record<'ws' | 'raw', { us: number; userUs: number; cpu: number; loopP99: number }[]> = { ws: [], raw: [] };
   for (let i = 0; i < order.length; i++) {
     const t = order[i];
-    const sender = await startSender(rateFor(clients));
+    const sender = await startSender(rateFor(clients), place.host);
     const loadStart = load();
-    const r = await runOnce(sender.port, clients, secs, t, pin);
+    const napi0 = napiCpuMs(place),
+      sent0 = sender.sent();
+    const r = await runOnce(sender.port, clients, secs, t, pin, place);
+    // The NAPI thread's CPU over the whole bots run (join, warm-up, window) per frame sent in it.
+    const napiUs = ((napiCpuMs(place).bots - napi0.bots) * 1000) / Math.max(1, sender.sent() - sent0);
     sender.stop();
     const fig = {
       transport: t,
@@ -145,12 +165,18 @@ export const botsCost = async (ctx: SuiteContext, pin: Pinning, clients: number,
       inconsistencies: r.inconsistencies,
       disconnects: r.disconnects,
       fullDecodeClients: r.fullDecodeClients,
+      /** veth (WT_NET_NETNS): the bots' kernel receive path (their NAPI thread) per frame, and the bots' core per frame in all. */
+      napiUsPerSnapshot: place.netns ? r2(napiUs) : null,
+      botsCoreUsPerSnapshot: place.netns ? r2((r.botsCpuUsPerSnapshot ?? 0) + napiUs) : null,
+      network: describePlacement(place),
       loadAverage: { start: loadStart, end: load() },
     };
     ctx.log(
       `bots ${t} (run ${i + 1}/${order.length}), ${clients} sockets × ${r.snapshotsPerClientPerSecond} snapshots/s: ${fig.botsCpuUsPerSnapshot} µs/snapshot ` +
         `(user ${fig.botsCpuUserUsPerSnapshot}), bots CPU ${r.botsCpuPercent}%, event-loop delay p99 ${r.eventLoopDelayMs?.p99} ms, ` +
-        `update p50/p99 ${r.updateLatencyMs.p50}/${r.updateLatencyMs.p99} ms; load ${fig.loadAverage.end.join(' ')}`,
+        `update p50/p99 ${r.updateLatencyMs.p50}/${r.updateLatencyMs.p99} ms` +
+        (place.netns ? `; NAPI ${fig.napiUsPerSnapshot} µs/frame, bots' core ${fig.botsCoreUsPerSnapshot} µs/frame` : '') +
+        `; load ${fig.loadAverage.end.join(' ')}`,
     );
     ctx.record(`bots${clients}${t === 'ws' ? 'Ws' : 'Raw'}${i + 1}`, fig);
     runs[t].push({
@@ -168,8 +194,8 @@ export const botsCost = async (ctx: SuiteContext, pin: Pinning, clients: number,
     systemUsPerSnapshot: mean(runs[t].map((x) => x.us - x.userUs)),
     cpuPercent: mean(runs[t].map((x) => x.cpu)),
   });
-  const ws = summary('ws'),
-    raw = summary('raw');
+  const ws = runs.ws.length ? summary('ws') : null,
+    raw = runs.raw.length ? summary('raw') : null;
   ctx.log(`bots CPU µs per snapshot at ${clients} sockets: ws ${JSON.stringify(ws)}, raw ${JSON.stringify(raw)}`);
-  ctx.record(`botsCost${clients}`, { ws, raw, wsOverRaw: raw.usPerSnapshot ? r2(ws.usPerSnapshot / raw.usPerSnapshot) : null });
+  ctx.record(`botsCost${clients}`, { ws, raw, wsOverRaw: ws && raw?.usPerSnapshot ? r2(ws.usPerSnapshot / raw.usPerSnapshot) : null });
 };

@@ -26,7 +26,7 @@
  * with the overload floors off first (A/B in one sitting).
  * `WT_NET_ONLY=bots` measures the load generator's CPU per snapshot against a fixed-rate sender,
  * ws package vs the bots' raw transport, at 2,000 and 10,000 sockets (or `WT_NET_CLIENTS`)
- * (bench/net-bots-cost.ts, bench/results/net-bots.json).
+ * (bench/net-bots-cost.ts, bench/results/net-bots.json; net-bots-<N>.json with WT_NET_CLIENTS=N).
  * `WT_NET_ONLY=regions` compares exact snapshots with shared region frames (net option
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
@@ -372,7 +372,7 @@ if (typeof PLACE === 'string') {
 }
 
 const suite: Suite = {
-  name: `${ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k')}${PLACE.netns && ONLY !== 'placement' ? '-netns' : ''}`,
+  name: `${ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k')}${ONLY === 'bots' && SIZE > 0 ? `-${SIZE}` : ''}${PLACE.netns && ONLY !== 'placement' ? '-netns' : ''}`,
   async run(ctx) {
     if (ONLY === 'floor-split') return floorSplitInSuite(ctx);
     const pin = pinServer();
@@ -392,7 +392,7 @@ const suite: Suite = {
     }
     if (ONLY === 'bots') {
       const sizes = SIZE > 0 ? [SIZE] : ctx.quick ? [400] : [2000, 10_000];
-      for (const n of sizes) await botsCost(ctx, pin, n, ctx.quick ? 3 : 10);
+      for (const n of sizes) await botsCost(ctx, pin, n, ctx.quick ? 3 : 10, PLACE);
       ctx.record(
         'note',
         'WT_NET_ONLY=bots: bots CPU per snapshot against a fixed-rate sender (bench/net-bots-cost.ts), ws vs raw ABBA; loadAverage per run.',
