@@ -388,8 +388,10 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverCpuPercent,
     /**
      * Where the clients' receive path ran, and (veth) the NAPI threads' CPU over the window, % of
-     * one core: `server` = the server's side (its ACKs and inputs, CPU 0), `bots` = the bots' side
-     * (their TCP receive path, CPU 1). `serverCoreCpuPercent` = server process + server's side.
+     * one core: `bots` = the bots' side (their TCP receive path, CPU 1); `server` = a NAPI thread
+     * serving the server's end, if one was set up (bench/netns-setup.sh does not: the bots' ACKs
+     * and inputs are processed in their sends, as on loopback). `serverCoreCpuPercent` = server
+     * process + server's side.
      */
     network: describePlacement(place),
     napiCpuPercent: place.netns ? napiPercent : null,

@@ -88,9 +88,9 @@ const threadsCpuMs = (pids: number[]): number => {
 };
 
 /**
- * CPU ms so far of the veth pair's NAPI threads: `server` (the server's side: its ACKs and
- * inputs, on CPU 0) and `bots` (the bots' side: their TCP receive path, on CPU 1); zeros on
- * loopback, where that work is inside the processes' own CPU.
+ * CPU ms so far of the veth pair's NAPI threads: `bots` (the bots' side: their TCP receive path,
+ * on CPU 1) and `server` (a thread serving the server's end, 0 unless one was set up by hand:
+ * GRO on wtv0); zeros on loopback, where that work is inside the processes' own CPU.
  */
 export const napiCpuMs = (p: NetPlacement): { server: number; bots: number } => {
   if (!p.netns) return { server: 0, bots: 0 };
