@@ -130,11 +130,14 @@ export const runBots = (
   args: string[],
   fdLimit: number | null,
   place: NetPlacement = LOOPBACK,
+  onSpawn?: (pid: number) => void,
 ): Promise<{ code: number | null; out: string }> => {
   const prof = process.env.WT_NET_BOTS_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WT_NET_BOTS_PROF] : [];
   const node = [process.execPath, ...prof, '--import', 'tsx', 'src/bots/main.ts', ...args];
   const [cmd, ...argv] = inNetns(place, fdLimit ? ['bash', '-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...node] : node);
   const child = spawn(cmd!, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` and `bash -c 'exec ...'` exec in place: this pid is the bots' node process.
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => {

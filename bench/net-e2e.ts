@@ -56,6 +56,15 @@ export interface E2eOptions {
   net?: Partial<NetConfig>;
   /** Where the bots run: loopback (default) or a network namespace behind a veth pair (bench/net-netns.ts). */
   place?: NetPlacement;
+  /**
+   * Deaf clients (server capacity): stop the players' bots process (SIGSTOP) for this many
+   * seconds as the window opens, and close the window when it resumes. The server keeps sending;
+   * the kernel queues the frames in the clients' socket buffers (≈ 2.5 KB/s per socket here), so
+   * its figures (CPU per snapshot, snapshots/s, `activePlayersSentMs`) are what it does with no
+   * client competing for a core. The net option `activeInputMs` is raised so stopped players stay
+   * active players. The bots' own figures are not a measurement in this mode.
+   */
+  deafSeconds?: number;
   /** Bots `--transport` (default raw: the bots' own ws:// client; `ws`: the ws package). */
   botsTransport?: 'raw' | 'ws';
   /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */
@@ -108,6 +117,11 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const activeSent: number[] = [];
   let server: GameServer | null = null;
   let closeWindow = (): void => {};
+  /** The players' bots process (deaf mode stops and resumes it). */
+  let botsPid = 0;
+  const setBotsPid = (pid: number): void => {
+    botsPid = pid;
+  };
   const runner = new LoopRunner({
     onStep: (w) => {
       const net = w.net;
@@ -153,6 +167,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       ...(crowd ? CROWD_NET : {}),
       ...(o.viewMode ? { viewMode: o.viewMode } : {}),
       ...(o.regionMaxEntitiesFactor ? { regionMaxEntitiesFactor: o.regionMaxEntitiesFactor } : {}),
+      ...(o.deafSeconds ? { activeInputMs: 3_600_000 } : {}),
       ...o.net,
     },
   });
@@ -205,6 +220,13 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         cpu0 = process.cpuUsage();
         napi0 = napiCpuMs(place);
         recordAt = performance.now();
+        if (o.deafSeconds && botsPid > 0) {
+          process.kill(botsPid, 'SIGSTOP');
+          setTimeout(() => {
+            closeWindow();
+            process.kill(botsPid, 'SIGCONT');
+          }, o.deafSeconds * 1000);
+        }
         const st = server!.stats();
         snapsAt = st.snapshotsSent;
         bytesAt = st.snapshotBytes;
@@ -255,8 +277,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const nPlayers = clients - nSpec;
   const idleArgs = nIdle > 0 ? ['--idle-share', String(Math.min(1, nIdle / Math.max(1, nPlayers)))] : [];
   const { code, out } = one
-    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null, place)
-    : await runBots(ctx, botArgs(nPlayers, idleArgs), null, place);
+    ? await runBots(ctx, botArgs(clients, [...idleArgs, '--spectator-share', String(spectators)]), null, place, setBotsPid)
+    : await runBots(ctx, botArgs(nPlayers, idleArgs), null, place, setBotsPid);
   clearInterval(watcher);
   closeWindow();
   recording = false;
@@ -386,6 +408,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverRssMiB: { zeroSessions: mib(rss0), allJoined: mib(rssJoined) },
     serverRssKiBPerSession: rssJoined ? Math.round(((rssJoined - rss0) / 1024 / clients) * 10) / 10 : null,
     serverCpuPercent,
+    /** Deaf clients: seconds the players' bots process was stopped (the window); 0 = they read. */
+    deafSeconds: o.deafSeconds ?? 0,
     /**
      * Where the clients' receive path ran, and (veth) the NAPI threads' CPU over the window, % of
      * one core: `bots` = the bots' side (their TCP receive path, CPU 1); `server` = a NAPI thread

@@ -327,6 +327,22 @@ const regionsComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pinSe
   ctx.record('note', 'WT_NET_ONLY=regions: exact vs regions back to back per size (same sitting); loadAverage per run.');
 };
 
+/**
+ * `WT_NET_DEAF=<s>` (the `5k` and `placement` runs): the players' bots process is stopped for the
+ * first s seconds of the window, which then closes (bench/net-e2e.ts `deafSeconds`): the server's
+ * capacity with no client competing for a core. Runs are recorded with a `Deaf` suffix, result
+ * files with `-deaf`.
+ */
+const DEAF = Number(process.env.WT_NET_DEAF ?? 0);
+if (!Number.isInteger(DEAF) || DEAF < 0 || DEAF > 9) {
+  console.error(
+    `WT_NET_DEAF must be an integer 0..9 seconds, shorter than the 10 s window (got ${JSON.stringify(process.env.WT_NET_DEAF)})`,
+  );
+  process.exit(2);
+}
+const DEAF_OPT = DEAF > 0 ? { deafSeconds: DEAF } : {};
+const DEAF_NAME = DEAF > 0 ? 'Deaf' : '';
+
 /** `WT_NET_SIZES` of the placement comparison (default 2500,5000). */
 const PLACEMENT_SIZES = (process.env.WT_NET_SIZES ?? '2500,5000').split(',').filter(Boolean).map(Number);
 
@@ -346,8 +362,8 @@ const placementComparison = async (ctx: SuiteContext, pin: ReturnType<typeof pin
       ctx.log(`e2e default: ${clients} WebSocket clients, bots on ${which} (${k}), 20 Hz, ${secs} s`);
       const place = which === 'veth' ? veth : LOOPBACK;
       ctx.record(
-        `e2e${clients}${which === 'veth' ? 'Veth' : 'Loopback'}${k}`,
-        await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, place }),
+        `e2e${clients}${which === 'veth' ? 'Veth' : 'Loopback'}${DEAF_NAME}${k}`,
+        await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, place, ...DEAF_OPT }),
       );
     }
   }
@@ -371,8 +387,20 @@ if (typeof PLACE === 'string') {
   process.exit(2);
 }
 
+/**
+ * The result file's name: the run's (`SUITE_NAMES`), then `-<N>` for a sized bots run, `-netns`
+ * behind the veth pair (the placement comparison has both in one file) and `-deaf` for deaf clients.
+ */
+const suiteName = (): string => {
+  let name = ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k');
+  if (ONLY === 'bots' && SIZE > 0) name += `-${SIZE}`;
+  if (PLACE.netns && ONLY !== 'placement') name += '-netns';
+  if (DEAF > 0) name += '-deaf';
+  return name;
+};
+
 const suite: Suite = {
-  name: `${ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k')}${ONLY === 'bots' && SIZE > 0 ? `-${SIZE}` : ''}${PLACE.netns && ONLY !== 'placement' ? '-netns' : ''}`,
+  name: suiteName(),
   async run(ctx) {
     if (ONLY === 'floor-split') return floorSplitInSuite(ctx);
     const pin = pinServer();
@@ -423,8 +451,8 @@ const suite: Suite = {
       const run = async (off: boolean): Promise<void> => {
         ctx.log(`e2e default: ${clients} WebSocket clients, every one a moving player, spread ${off ? 'OFF' : 'on'}, 20 Hz, ${secs} s`);
         ctx.record(
-          `e2e${clients}${off ? 'NoSpread' : ''}`,
-          await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...(off ? { net: SPREAD_OFF } : {}) }),
+          `e2e${clients}${off ? 'NoSpread' : ''}${DEAF_NAME}`,
+          await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...DEAF_OPT, ...(off ? { net: SPREAD_OFF } : {}) }),
         );
       };
       if (AB === 'spread1') await run(true);
