@@ -1,8 +1,8 @@
 /**
  * What the transport floor is made of on this machine (docs/NET-SCALE.md, last section). A bare
  * uWS app (src/uws.ts) in this process, pinned to CPU 0, sends one frame to each of K WebSocket
- * sockets on 127.0.0.1 (or over a veth pair: WT_NET_NETNS, bench/net-netns.ts) per round (`ws.send`, as `GameServer.probeTransport`), R rounds 50 ms apart
- * (20 Hz steps). The receivers — K raw WebSocket clients (src/bots/raw-ws.ts) in ONE child process
+ * sockets on 127.0.0.1 (or over a veth pair: WT_NET_NETNS, bench/net-netns.ts) per round
+ * (`ws.send`, as `GameServer.probeTransport`), R rounds 50 ms apart (20 Hz steps). The receivers — K raw WebSocket clients (src/bots/raw-ws.ts) in ONE child process
  * — only read. Configurations, interleaved per repetition (a, b, c, a, b, c, ...):
  *
  *   a  receivers on CPU 1, reading (asleep in epoll between rounds): the net bench's situation
