@@ -22,12 +22,12 @@
  * coarsely in a rotating slice (src/physics/physics-lod.ts).
  */
 import { TierCode } from '../../components/tier.js';
-import { slotAfter } from './grid-build.js';
-import { perceiveBody } from './perception-kernel.js';
 import { commitRows } from './copy-back.js';
-import { sweptMove } from './swept.js';
+import { slotAfter } from './grid-build.js';
 import { type KernelScratch, kernelScratch } from './grid-scratch.js';
-import { BodyKind, C, P, rowWords, type PhysicsShared } from './physics-types.js';
+import { perceiveBody } from './perception-kernel.js';
+import { BodyKind, C, P, type PhysicsShared, rowWords } from './physics-types.js';
+import { sweptMove } from './swept.js';
 
 const TWO_PI_OVER_1024 = (2 * Math.PI) / 1024;
 // Module constants copied into locals of the kernels: one load, whatever the module format.
@@ -45,10 +45,17 @@ const DETAILED = TierCode.detailed,
  * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same
  * order). In a dense row a span is indexed (`cellStart`); in a sparse one it is found by column
  * (`sortedCx`) with cursors that only move forward along the row; a cell of a capped span by
- * binary search on the columns.
+ * binary search on the columns. `scratch`: the calling thread's (src/physics/grid-scratch.ts),
+ * else one for this call.
  */
-export const stepRows = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, live?: () => boolean): void =>
-  stepRowsWith(s, rowStart, rowEnd, slot, kernelScratch(), live);
+export const stepRows = (
+  s: PhysicsShared,
+  rowStart: number,
+  rowEnd: number,
+  slot: number,
+  live?: () => boolean,
+  scratch?: KernelScratch,
+): void => stepRowsWith(s, rowStart, rowEnd, slot, scratch ?? kernelScratch(), live);
 
 /** {@link stepRows} with the caller's scratch (one per band, reused by its chunks in {@link stepCommitRows}). */
 const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, k: KernelScratch, live?: () => boolean): void => {

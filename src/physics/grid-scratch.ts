@@ -4,9 +4,10 @@
 import { rowWords } from './physics-types.js';
 
 /**
- * Per-thread scratch of `buildRows` (src/physics/grid-build.ts) and `guardStageIds`
- * (src/physics/guard-stage.ts), sized for a grid of `side` rows and columns: reused by every call of its thread instead of allocating
- * per call (a sharded step calls them once per unit). Cleared by each call before use.
+ * Per-thread scratch of `buildRows` (src/physics/grid-build.ts), `guardStageIds`
+ * (src/physics/guard-stage.ts) and the collision kernel, sized for a grid of `side` rows and
+ * columns: reused by every call of its thread instead of allocating per call (a sharded step calls
+ * them once per unit). Cleared by each call before use.
  */
 export interface GridScratch {
   side: number;

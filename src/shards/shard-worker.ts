@@ -8,13 +8,12 @@
 import { stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { commitRows } from '../physics/copy-back.js';
 import { buildRows } from '../physics/grid-build.js';
+import type { GridScratch } from '../physics/grid-scratch.js';
 import { guardStageIds } from '../physics/guard-stage.js';
 import { MAX_PARTITIONS, P, type PhysicsShared } from '../physics/physics-types.js';
-import { bandScratch, runParty, type PartyContext } from './fused-step.js';
 import {
   at,
   BUSY_US,
-  spinWhile,
   CANCEL,
   CMD,
   CRASH_AT,
@@ -25,9 +24,11 @@ import {
   ROW_END,
   ROW_START,
   ShardOp,
-  signalDone,
   STOP,
+  signalDone,
+  spinWhile,
 } from './barrier.js';
+import { bandScratch, type PartyContext, runParty } from './fused-step.js';
 
 /** The serve task: sent once per worker; typed arrays on SharedArrayBuffer are shared, not copied. */
 export interface ShardServeTask {
@@ -43,13 +44,16 @@ export interface ShardServeTask {
   barrierSpinUs: number;
 }
 
-/** Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`). Each op may be re-run: it rewrites the same values. */
-const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: number, live: () => boolean): void => {
+/**
+ * Run one {@link ShardOp} over [lo, hi) (grid rows, or list positions for `guardStage`) with this
+ * worker's scratch `grid`. Each op may be re-run: it rewrites the same values.
+ */
+const runOp = (shared: PhysicsShared, op: number, lo: number, hi: number, part: number, live: () => boolean, grid: GridScratch): void => {
   if (op === ShardOp.commit) commitRows(shared, lo, hi);
-  else if (op === ShardOp.build) buildRows(shared, lo, hi);
-  else if (op === ShardOp.guardStage) guardStageIds(shared, lo, hi, part);
-  else if (op === ShardOp.stepCommit) stepCommitRows(shared, lo, hi, part, live);
-  else stepRows(shared, lo, hi, part, live);
+  else if (op === ShardOp.build) buildRows(shared, lo, hi, grid);
+  else if (op === ShardOp.guardStage) guardStageIds(shared, lo, hi, part, grid);
+  else if (op === ShardOp.stepCommit) stepCommitRows(shared, lo, hi, part, live, grid.kernel);
+  else stepRows(shared, lo, hi, part, live, grid.kernel);
 };
 
 /** Serve commands until STOP. Returns the number of partitions run. */
@@ -101,11 +105,11 @@ export default function serve(task: ShardServeTask): number {
     }
     if (crash) {
       // Test hook: die mid-task, after running half of the partition.
-      runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live);
+      runOp(shared, op, rowStart, rowStart + ((rowEnd - rowStart) >> 1), part, live, party.sc.grid);
       process.exit(1);
     }
     const t0 = performance.now();
-    runOp(shared, op, rowStart, rowEnd, part, live);
+    runOp(shared, op, rowStart, rowEnd, part, live, party.sc.grid);
     Atomics.store(ctl, at(slot, BUSY_US), Math.round((performance.now() - t0) * 1000));
     runs++;
     // READY before DONE: once the barrier opens, the main thread may dispatch the next step.

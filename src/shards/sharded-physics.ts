@@ -26,9 +26,9 @@ import { stepCommitRows, stepRows } from '../physics/collide-kernel.js';
 import { commitRows } from '../physics/copy-back.js';
 import { buildRows, planRows } from '../physics/grid-build.js';
 import { guardStageIds } from '../physics/guard-stage.js';
-import { beginStep, commitStep, partitionIds, partitionStepRows, prepareStep, type PhysicsState } from '../physics/physics-state.js';
+import { beginStep, commitStep, type PhysicsState, partitionIds, partitionStepRows, prepareStep } from '../physics/physics-state.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P } from '../physics/physics-types.js';
-import { autoNext, autoRecord, createAutoState, type AutoState } from './auto-mode.js';
+import { type AutoState, autoNext, autoRecord, createAutoState } from './auto-mode.js';
 import { ShardOp } from './barrier.js';
 import { CHUNKS_PER_PARTY, chunkCount, ID_PARTS_PER_PARTY, idPartCount } from './chunk-claim.js';
 import type { InlineRunner, ShardPool } from './shard-pool.js';
@@ -127,12 +127,12 @@ export const createShardedPhysics = (state: PhysicsState, pool: ShardPool | null
     // A partly-run partition (dead worker) may have counted already: its kernel counters restart
     // (the guard's counters of the same slot, C.quarantined.., are the guard phase's).
     shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
-    stepRows(shared, rowStart, rowEnd, part);
+    stepRows(shared, rowStart, rowEnd, part, undefined, state.gridScratch.kernel);
   };
   const inlineCommit: InlineRunner = (_part, rowLo, rowHi) => commitRows(shared, rowLo, rowHi);
   const inlineStepCommit: InlineRunner = (part, rowLo, rowHi) => {
     shared.counters.fill(0, part * C.stride, part * C.stride + C.quarantined);
-    stepCommitRows(shared, rowLo, rowHi, part);
+    stepCommitRows(shared, rowLo, rowHi, part, undefined, state.gridScratch.kernel);
   };
   const inlineBuild: InlineRunner = (_part, rowLo, rowHi) => buildRows(shared, rowLo, rowHi, state.gridScratch);
   const inlineGuardStage: InlineRunner = (part, idLo, idHi) => guardStageIds(shared, idLo, idHi, part, state.gridScratch);
