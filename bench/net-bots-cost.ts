@@ -150,7 +150,7 @@ export const botsCost = async (ctx: SuiteContext, pin: Pinning, clients: number,
       sent0 = sender.sent();
     const r = await runOnce(sender.port, clients, secs, t, pin, place);
     // The NAPI thread's CPU over the whole bots run (join, warm-up, window) per frame sent in it.
-    const napiUs = ((napiCpuMs(place).bots - napi0.bots) * 1000) / Math.max(1, sender.sent() - sent0);
+    const napiUs = ((napiCpuMs(place) - napi0) * 1000) / Math.max(1, sender.sent() - sent0);
     sender.stop();
     const fig = {
       transport: t,

@@ -188,7 +188,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const win: {
     end: {
       cpu: NodeJS.CpuUsage;
-      napiMs: { server: number; bots: number };
+      napiMs: number;
       wallMs: number;
       snapshotsSent: number;
       snapshotBytes: number;
@@ -204,7 +204,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     const rs = world.net?.regions?.stats;
     win.end = {
       cpu: process.cpuUsage(cpu0),
-      napiMs: ((n) => ({ server: n.server - napi0.server, bots: n.bots - napi0.bots }))(napiCpuMs(place)),
+      napiMs: napiCpuMs(place) - napi0,
       wallMs: performance.now() - recordAt,
       snapshotsSent: st.snapshotsSent,
       snapshotBytes: st.snapshotBytes,
@@ -313,14 +313,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   const snapSecs = wallMs / 1000;
   const floorCpuUs = floor.cpuUs();
   const serverCpuPercent = Math.round((cpu.user + cpu.system) / 10 / Math.max(1, wallMs));
-  const napiPercent = {
-    server: Math.round((end.napiMs.server * 100) / Math.max(1, wallMs)),
-    bots: Math.round((end.napiMs.bots * 100) / Math.max(1, wallMs)),
-  };
-  if (place.netns)
-    ctx.log(
-      `  network: veth (${place.netns}); NAPI CPU over the window: server's side ${napiPercent.server} %, bots' side ${napiPercent.bots} % of a core`,
-    );
+  const napiPercent = Math.round((end.napiMs * 100) / Math.max(1, wallMs));
+  if (place.netns) ctx.log(`  network: veth (${place.netns}); the bots' NAPI thread over the window: ${napiPercent} % of a core`);
   const split = latencySplit(
     ctx,
     r,
@@ -410,18 +404,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     serverCpuPercent,
     /** Deaf clients: seconds the players' bots process was stopped (the window); 0 = they read. */
     deafSeconds: o.deafSeconds ?? 0,
-    /**
-     * Where the clients' receive path ran, and (veth) the NAPI threads' CPU over the window, % of
-     * one core: `bots` = the bots' side (their TCP receive path, CPU 1); `server` = a NAPI thread
-     * serving the server's end, if one was set up (bench/netns-setup.sh does not: the bots' ACKs
-     * and inputs are processed in their sends, as on loopback). `serverCoreCpuPercent` = server
-     * process + server's side.
-     */
+    /** Where the clients' receive path ran; (veth) the bots' NAPI thread's CPU over the window, % of one core (their kernel receive path, CPU 1). */
     network: describePlacement(place),
     napiCpuPercent: place.netns ? napiPercent : null,
-    serverCoreCpuPercent: serverCpuPercent + napiPercent.server,
-    /** The server's side's NAPI CPU µs per snapshot sent (veth): add it to the server's µs per snapshot. */
-    napiServerUsPerSessionSnapshot: place.netns ? r2((end.napiMs.server * 1000) / Math.max(1, st.snapshotsSent - snapsAt)) : null,
     serverCpuMsPerStep: steps.length ? Math.round(((cpu.user + cpu.system) / 1000 / steps.length) * 10) / 10 : null,
     botsCpuPercent: r.botsCpuPercent,
     loadAverage: { start: loadStart, end: load() },

@@ -57,9 +57,9 @@ export const describePlacement = (p: NetPlacement): string =>
 /** Kernel ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux x86-64). */
 const TICK_MS = 10;
 
-/** Pids of the veth pair's NAPI threads: `napi/wtv0-*` (server's side) and `napi/wtv1-*` (bots' side). */
-const napiThreads = (): { server: number[]; bots: number[] } => {
-  const out = { server: [] as number[], bots: [] as number[] };
+/** Pids of the bots' end's NAPI threads (`napi/wtv1-*`). */
+const napiThreads = (): number[] => {
+  const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let comm = '';
@@ -68,8 +68,7 @@ const napiThreads = (): { server: number[]; bots: number[] } => {
     } catch {
       continue;
     }
-    if (comm.startsWith('napi/wtv0-')) out.server.push(Number(d));
-    else if (comm.startsWith('napi/wtv1-')) out.bots.push(Number(d));
+    if (comm.startsWith('napi/wtv1-')) out.push(Number(d));
   }
   return out;
 };
@@ -88,12 +87,7 @@ const threadsCpuMs = (pids: number[]): number => {
 };
 
 /**
- * CPU ms so far of the veth pair's NAPI threads: `bots` (the bots' side: their TCP receive path,
- * on CPU 1) and `server` (a thread serving the server's end, 0 unless one was set up by hand:
- * GRO on wtv0); zeros on loopback, where that work is inside the processes' own CPU.
+ * CPU ms so far of the bots' end's NAPI thread (their TCP receive path, on CPU 1); 0 on loopback,
+ * where that work is inside the sender's own CPU.
  */
-export const napiCpuMs = (p: NetPlacement): { server: number; bots: number } => {
-  if (!p.netns) return { server: 0, bots: 0 };
-  const t = napiThreads();
-  return { server: threadsCpuMs(t.server), bots: threadsCpuMs(t.bots) };
-};
+export const napiCpuMs = (p: NetPlacement): number => (p.netns ? threadsCpuMs(napiThreads()) : 0);
