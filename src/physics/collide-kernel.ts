@@ -37,6 +37,20 @@ const DETAILED = TierCode.detailed,
   AMBIENT = TierCode.ambient;
 
 /**
+ * A kernel over grid rows [rowStart, rowEnd): `slot` selects the counter row, `live` (checked once
+ * per row) stops it when it returns false, `scratch` is the calling thread's
+ * (src/physics/grid-scratch.ts), else one is made for this call.
+ */
+export type RowsKernel = (
+  s: PhysicsShared,
+  rowStart: number,
+  rowEnd: number,
+  slot: number,
+  live?: () => boolean,
+  scratch?: KernelScratch,
+) => void;
+
+/**
  * Step the bodies of grid rows [rowStart, rowEnd). `slot` selects the counter row. `live` is
  * checked once per row: when it returns false (the step was cancelled), the kernel stops.
  *
@@ -45,17 +59,10 @@ const DETAILED = TierCode.detailed,
  * more bodies than the body's cap (`rowMax`), then cell by cell with the cap (same bodies, same
  * order). In a dense row a span is indexed (`cellStart`); in a sparse one it is found by column
  * (`sortedCx`) with cursors that only move forward along the row; a cell of a capped span by
- * binary search on the columns. `scratch`: the calling thread's (src/physics/grid-scratch.ts),
- * else one for this call.
+ * binary search on the columns.
  */
-export const stepRows = (
-  s: PhysicsShared,
-  rowStart: number,
-  rowEnd: number,
-  slot: number,
-  live?: () => boolean,
-  scratch?: KernelScratch,
-): void => stepRowsWith(s, rowStart, rowEnd, slot, scratch ?? kernelScratch(), live);
+export const stepRows: RowsKernel = (s, rowStart, rowEnd, slot, live, scratch) =>
+  stepRowsWith(s, rowStart, rowEnd, slot, scratch ?? kernelScratch(), live);
 
 /** {@link stepRows} with the caller's scratch (one per band, reused by its chunks in {@link stepCommitRows}). */
 const stepRowsWith = (s: PhysicsShared, rowStart: number, rowEnd: number, slot: number, k: KernelScratch, live?: () => boolean): void => {
@@ -380,16 +387,8 @@ const COMMIT_ROWS = 4;
  * over the id range) are spread over the phase instead of all landing at its end on both cores.
  * Safe because no kernel reads the stores (only the staged grid); the same values as
  * `stepRows` + `commitRows` of the whole band. Stops (like `stepRows`) when `live` returns false.
- * `scratch`: the calling thread's (src/physics/grid-scratch.ts), else one for this call.
  */
-export const stepCommitRows = (
-  s: PhysicsShared,
-  rowStart: number,
-  rowEnd: number,
-  slot: number,
-  live?: () => boolean,
-  scratch?: KernelScratch,
-): void => {
+export const stepCommitRows: RowsKernel = (s, rowStart, rowEnd, slot, live, scratch) => {
   const k = scratch ?? kernelScratch();
   for (let a = rowStart; a < rowEnd; a += COMMIT_ROWS) {
     const b = a + COMMIT_ROWS < rowEnd ? a + COMMIT_ROWS : rowEnd;
