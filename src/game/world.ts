@@ -23,7 +23,7 @@ import {
 import { allocateStore } from './components.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
-/** Options of one world of a game (all optional but `id`; the game's `world` defaults apply). */
+/** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
 export interface GameWorldOptions {
   /** World id: 1-64 characters of A-Z a-z 0-9 _ -. */
   id: string;
@@ -35,7 +35,7 @@ export interface GameWorldOptions {
   size?: number;
   /** Scheduler-config patch merged over the game's `world.config`. */
   config?: unknown;
-  /** Entity count handed to populate (`setup.npcs`). Default 0. */
+  /** Entity count handed to populate (`setup.npcs`). Default 0 (the game's `world.npcs` is the server's default for world "1", not this one's). */
   npcs?: number;
   /** Physics block (collision, obstacles, shards; docs/ARCHITECTURE.md "Physics"). Absent: plain movement. */
   physics?: unknown;

@@ -192,8 +192,12 @@ describe('game worlds', () => {
     expect(query(w, [w.stores.Npc]).length).toBe(3);
     const p = spawnPlayer(w, 1, 1);
     addComponent(w, p, Health, { regen: 1 });
-    stepWorld(w, 2);
+    expect(stepWorld(w, 2)).toBe(2);
     expect(getStore(w, Health).hp[p]).toBe(102);
+    // A fraction or a negative count is refused (it used to run ceil(n) steps, or none, and return n).
+    for (const n of [-1, 1.5, Number.NaN]) expect(() => stepWorld(w, n)).toThrowError(/stepWorld: n must be an integer >= 0/);
+    expect(w.clock.step).toBe(2);
+    expect(stepWorld(w, 0)).toBe(0);
     deleteGameWorld(w);
     deleteGameWorld(w);
     expect(events).toEqual(['populate 3', 'created h', 'deleted h']);
