@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram, mergeHistograms, recordMs, summarize } from '../../../src/bots/histogram.js';
@@ -162,5 +163,12 @@ describe('bots report merge', () => {
     expect(joinFailureReason(new Error('timed out after 5000 ms waiting for a message'))).toBe('timeout');
     expect(joinFailureReason(new Error('could not connect to ws://127.0.0.1:1'))).toBe('connect');
     expect(joinFailureReason('boom')).toBe('other');
+  });
+
+  it("docs/BOTS.md's report table names every top-level field of the schema", () => {
+    const md = readFileSync(new URL('../../../docs/BOTS.md', import.meta.url), 'utf8');
+    const section = md.split('## Report')[1]?.split('\n## ')[0] ?? '';
+    const missing = Object.keys(BotsReportSchema.properties).filter((k) => !new RegExp(`\`${k}[\`\\[]`).test(section));
+    expect(missing).toEqual([]);
   });
 });
