@@ -183,6 +183,17 @@ describe('game worlds', () => {
       expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
     );
     expect(() => spawn(w, { kind: 65535, x: 0, y: 0 })).toThrowError(/kind must be an integer 0..65534/);
+    // Non-finite coordinates are refused (every problem listed); nothing is spawned.
+    const before = query(w, [w.stores.Npc]).length;
+    expect(() => spawn(w, { kind: 1, x: Number.NaN, y: 0, vy: Number.POSITIVE_INFINITY })).toThrowError(
+      /spawn: x must be a finite number \(got NaN\); spawn: vy must be a finite number \(got Infinity\)/,
+    );
+    expect(query(w, [w.stores.Npc]).length).toBe(before);
+    // addComponent on a dead or invalid id is a coded error and leaves the dead row untouched.
+    h.hp[e + 1] = 42;
+    for (const id of [e + 1, 0, -1, 1.5, 1_000_000])
+      expect(() => addComponent(w, id, Health)).toThrowError(expect.objectContaining({ code: ErrorCode.ENTITY_NOT_FOUND }));
+    expect(h.hp[e + 1]).toBe(42);
   });
 
   it('runs populate, onWorldCreated and (once) onWorldDeleted; game systems run in the step', () => {
