@@ -162,6 +162,10 @@ describe('bots report merge', () => {
     expect(joinFailureReason(new Error('join timed out'))).toBe('timeout');
     expect(joinFailureReason(new Error('timed out after 5000 ms waiting for a message'))).toBe('timeout');
     expect(joinFailureReason(new Error('could not connect to ws://127.0.0.1:1'))).toBe('connect');
+    expect(joinFailureReason(new Error('could not connect to ws://h:1: WebSocket upgrade refused: HTTP/1.1 503 Service Unavailable'))).toBe(
+      'http 503',
+    );
+    expect(joinFailureReason(new Error('could not connect to ws://h:1: Unexpected server response: 503'))).toBe('http 503');
     expect(joinFailureReason('boom')).toBe('other');
   });
 
