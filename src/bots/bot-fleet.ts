@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../client/client.js';
 import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
+import { joinFailureReason } from './join-failure.js';
 import { LightBot } from './light-bot.js';
 import type { BotTransport } from './bot-conn.js';
 import { startLoopDelay } from './loop-delay.js';
@@ -117,6 +118,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
   let clientMs = 0,
     t0 = Infinity;
+  // Join failures by reason (wire error code, close code, timeout, connect): src/bots/join-failure.ts.
+  const failReasons: Record<string, number> = {};
   let joinFailures = 0,
     full = 0,
     light = 0,
@@ -162,8 +165,10 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
         });
         light++;
       }
-    } catch {
+    } catch (err) {
       joinFailures++;
+      const why = joinFailureReason(err);
+      failReasons[why] = (failReasons[why] ?? 0) + 1;
       return;
     }
     recordMs(joinH, performance.now() - t0);
@@ -315,6 +320,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
     connected,
     joinFailures,
+    joinFailuresByReason: failReasons,
     disconnects,
     disconnectsByCode: byCode,
     measuredSeconds: Math.round(secs * 100) / 100,

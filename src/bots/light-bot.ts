@@ -265,7 +265,7 @@ export class LightBot {
         this.url,
         {
           open: () => conn.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))),
-          error: () => finish(new Error(`could not connect to ${this.url}`)),
+          error: (err) => finish(new Error(`could not connect to ${this.url}: ${err.message}`)),
           close: (code) => {
             if (this.#conn === conn) this.closeCode = code;
             finish(new Error(`closed (${code})`));

@@ -15,11 +15,17 @@ import { createProgressView } from './progress.js';
 import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
 
+/** ` (MAINTENANCE 20, timeout 1)`: the join failures by reason, most frequent first; empty without failures. */
+const failures = (r: BotsReport): string => {
+  const e = Object.entries(r.joinFailuresByReason).sort((a, b) => b[1] - a[1]);
+  return e.length ? ` (${e.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
+};
+
 const summary = (r: BotsReport): string => {
   const line = (name: string, s: BotsReport['updateLatencyMs']) =>
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
-    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.joinFailures} join failures, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
+    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +

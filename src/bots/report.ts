@@ -28,6 +28,8 @@ const Counts = {
   clients: Type.Integer({ minimum: 0 }),
   connected: Type.Integer({ minimum: 0 }),
   joinFailures: Type.Integer({ minimum: 0 }),
+  /** Failed joins by reason: the wire error code of a refused hello (`MAINTENANCE`, `UNKNOWN_WORLD`...), `close <code>`, `timeout`, `connect`, `other`. */
+  joinFailuresByReason: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
   /** Sessions closed by the server or lost (not by the bots) before the end, by close code. */
   disconnects: Type.Integer({ minimum: 0 }),
   disconnectsByCode: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
@@ -250,12 +252,14 @@ const r2 = (v: number): number => Math.round(v * 100) / 100;
 export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): BotsReport => {
   const sum = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Record<CountKey, number>;
   const byCode: Record<string, number> = {};
+  const failReasons: Record<string, number> = {};
   const txCodes: Record<string, number> = {};
   let purchasesSent = 0;
   let secs = 0;
   for (const p of parts) {
     for (const k of SUMMED) sum[k] += p[k];
     for (const [c, n] of Object.entries(p.disconnectsByCode)) byCode[c] = (byCode[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(p.joinFailuresByReason)) failReasons[c] = (failReasons[c] ?? 0) + n;
     for (const [c, n] of Object.entries(p.purchaseResults)) txCodes[c] = (txCodes[c] ?? 0) + n;
     purchasesSent += p.purchasesSent;
     secs = Math.max(secs, p.measuredSeconds);
@@ -313,6 +317,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     transport: meta.transport,
     clientSeconds: Math.round(sum.clientSeconds * 1000) / 1000,
     disconnectsByCode: byCode,
+    joinFailuresByReason: failReasons,
     purchasesSent,
     purchaseResults: txCodes,
     measuredSeconds: r2(secs),

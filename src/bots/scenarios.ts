@@ -18,12 +18,12 @@ export const SCENARIO_DOCS: Readonly<Record<ScenarioName, string>> = {
   influx: 'sudden influx: after the steady bots, --influx N more bots join the same world within 1 s at the start of the measured window',
   churn: 'churn: during the measured window, --churn-rate bots per second leave and as many new ones join',
   'purchase-storm':
-    'purchase storm: steady play, and every bot buys one arrow at --purchase-hz per second with a unique idempotency key; the transaction round trip (purchase sent → txResult) is measured (server: npm start -- --data-dir <dir>)',
+    'purchase storm: steady play, and every bot buys one arrow at --purchase-hz per second with a unique idempotency key; the transaction round trip (purchase sent → txResult) is measured (any npm start: its durable store is on by default)',
 };
 
 /**
- * Why a scenario cannot run now, or null. Every scenario runs now (purchases are served since the
- * durability issue; a server without `--data-dir` answers them TX_UNAVAILABLE, which the report
- * counts under `purchaseResults`).
+ * Why a scenario cannot run now, or null. Every scenario runs now: every server has a durable
+ * store (SQLite in `--data-dir` by default), and one that cannot reach it answers purchases
+ * TX_UNAVAILABLE, which the report counts under `purchaseResults`.
  */
 export const scenarioUnavailable = (_name: ScenarioName): string | null => null;

@@ -4,15 +4,19 @@
  *   npm run verify -- --admin-url http://127.0.0.1:7701 --admin-token T
  *       asks a running server (GET /api/v1/ledger/verify): every balance and inventory recomputed
  *       from the ledger and compared with live wallets (and the last snapshot's when available).
- *   npm run verify -- --data-dir ./data
+ *   npm run verify -- --data-dir ./data      (or --store postgres://… / sqlite:<dir>)
  *       offline, on a stopped server's store: recomputes every player's balance from the ledger
- *       and checks that no coin balance ever went negative.
+ *       and checks that no coin balance ever went negative. A data directory without a store file
+ *       is an error (a mistyped path must not verify as an empty, consistent ledger).
  *
  * Prints a JSON report; exit 0 with 0 mismatches, 1 with mismatches, 2 on a usage or I/O error.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Mismatch } from '../ledger/verify.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore, resolveStoreTarget } from '../store/open-store.js';
+import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
 
 /** Offline report over a store's whole ledger. */
 export interface OfflineReport {
@@ -23,9 +27,19 @@ export interface OfflineReport {
   balances: Record<string, { coins: number; items: Record<string, number>; lastSeq: number }>;
 }
 
-/** Recompute every balance from the ledger of the SQLite store in `dataDir`. */
-export const verifyOffline = async (dataDir: string): Promise<OfflineReport> => {
-  const store = new SqliteStore({ dataDir });
+/**
+ * Recompute every balance from the ledger of a stopped server's store: the SQLite store in
+ * `dataDir`, or `store` (`postgres://…`, `sqlite:<dir>`) when given. Throws when `dataDir` (or
+ * `sqlite:<dir>`) holds no store file: opening it would create an empty store and report it ok.
+ */
+export const verifyOffline = async (dataDir: string, store = ''): Promise<OfflineReport> => {
+  const target = resolveStoreTarget({ store, dataDir });
+  if (target.kind === 'sqlite' && !existsSync(join(target.dataDir, SQLITE_FILE_NAME)))
+    throw new Error(`no store in ${target.dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`);
+  return verifyStore(await openStore({ store, dataDir }));
+};
+
+const verifyStore = async (store: Awaited<ReturnType<typeof openStore>>): Promise<OfflineReport> => {
   try {
     const balances: OfflineReport['balances'] = {};
     const mismatches: Mismatch[] = [];
@@ -67,15 +81,16 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
     .option('--admin-url <url>', 'admin API of a running server (e.g. http://127.0.0.1:7701)')
     .option('--admin-token <token>', 'admin bearer token (or WORLDTICK_ADMIN_TOKEN)', process.env.WORLDTICK_ADMIN_TOKEN ?? '')
     .option('--data-dir <dir>', 'offline: the data directory of a stopped server')
+    .option('--store <url>', "offline: a stopped server's --store (postgres://… or sqlite:<dir>)")
     .exitOverride();
   try {
     program.parse([...argv]);
   } catch {
     return 2;
   }
-  const o = program.opts<{ adminUrl?: string; adminToken: string; dataDir?: string }>();
-  if (!o.adminUrl === !o.dataDir) {
-    process.stderr.write('worldtick-verify: give exactly one of --admin-url or --data-dir\n');
+  const o = program.opts<{ adminUrl?: string; adminToken: string; dataDir?: string; store?: string }>();
+  if ([o.adminUrl, o.dataDir, o.store].filter(Boolean).length !== 1) {
+    process.stderr.write('worldtick-verify: give exactly one of --admin-url, --data-dir or --store\n');
     return 2;
   }
   try {
@@ -89,7 +104,7 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
       }
       report = body;
     } else {
-      const full = await verifyOffline(o.dataDir!);
+      const full = await verifyOffline(o.dataDir ?? '', o.store ?? '');
       const { balances: _b, ...summary } = full;
       report = summary;
     }

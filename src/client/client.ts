@@ -142,8 +142,10 @@ export class WorldtickClient {
         opened = true;
         resolve();
       };
-      ws.onerror = () => {
-        if (!opened) reject(new Error(`could not connect to ${this.url}`));
+      ws.onerror = (ev) => {
+        // The ws package and the bots' raw socket say why (e.g. an HTTP 503 "server full"); a browser does not.
+        const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? `: ${ev.message}` : '';
+        if (!opened) reject(new Error(`could not connect to ${this.url}${why}`));
       };
       ws.onclose = (ev) => {
         if (this.#ws !== ws) return; // a socket left behind by a redirect

@@ -11,7 +11,7 @@ import {
   removeComponent as bitecsRemoveComponent,
 } from 'bitecs';
 import type { FieldArray, Store } from '../../components/alloc.js';
-import { optionInvalid } from '../errors.js';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Field types of a component (the typed array each field is stored in). */
@@ -118,7 +118,7 @@ export const getStore = <F extends ComponentFields>(world: SimWorld, def: Compon
 
 /**
  * Add component `def` to entity `eid`: its row is reset to the defaults (ids are recycled), then
- * `values` are written. Returns the store.
+ * `values` are written. Returns the store. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead or invalid id.
  */
 export const addComponent = <F extends ComponentFields>(
   world: SimWorld,
@@ -127,6 +127,10 @@ export const addComponent = <F extends ComponentFields>(
   values?: { [K in keyof F]?: number },
 ): StoreOf<F> => {
   const store = getStore(world, def);
+  // Check before the row is reset: a dead id's row must stay untouched, and an id past the
+  // capacity would be written nowhere (typed arrays ignore it) before bitecs threw a plain Error.
+  if (!Number.isInteger(eid) || eid <= 0 || !entityExists(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `addComponent ${def.name}: entity ${eid} does not exist`, { details: { eid } });
   const raw: Store = world.game!.stores.get(def.name)!;
   for (const key in raw) {
     const arr = raw[key];

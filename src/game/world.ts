@@ -23,7 +23,7 @@ import {
 import { allocateStore } from './components.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
-/** Options of one world of a game (all optional but `id`; the game's `world` defaults apply). */
+/** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
 export interface GameWorldOptions {
   /** World id: 1-64 characters of A-Z a-z 0-9 _ -. */
   id: string;
@@ -35,7 +35,7 @@ export interface GameWorldOptions {
   size?: number;
   /** Scheduler-config patch merged over the game's `world.config`. */
   config?: unknown;
-  /** Entity count handed to populate (`setup.npcs`). Default 0. */
+  /** Entity count handed to populate (`setup.npcs`). Default 0 (the game's `world.npcs` is the server's default for world "1", not this one's). */
   npcs?: number;
   /** Physics block (collision, obstacles, shards; docs/ARCHITECTURE.md "Physics"). Absent: plain movement. */
   physics?: unknown;
@@ -157,11 +157,15 @@ export interface SpawnOptions {
 /**
  * Spawn a game entity: Position, Velocity and the entity kind (`Npc.kind`, what clients see as
  * `kind`); it is indexed for interest queries and replicated to nearby players. Add the game's
- * components with `addComponent`. Throws `WT_ERR_CAPACITY_EXCEEDED` when the world is full.
+ * components with `addComponent`. Throws `WT_ERR_CAPACITY_EXCEEDED` when the world is full,
+ * `WT_ERR_OPTION_INVALID` for a bad kind or a non-finite coordinate or velocity.
  */
 export const spawn = (world: SimWorld, o: SpawnOptions): number => {
   if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND)
     throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
+  // A NaN or infinite coordinate would sit in no interest cell and poison every distance to it.
+  const bad = (['x', 'y', 'vx', 'vy'] as const).filter((k) => o[k] !== undefined && !Number.isFinite(o[k]));
+  if (bad.length) throw optionInvalid(bad.map((k) => `spawn: ${k} must be a finite number (got ${String(o[k])})`));
   const eid = coreSpawn(world);
   const { Position, Velocity, Npc } = world.stores;
   for (const c of [Position, Velocity, Npc]) bitecsAddComponent(world, eid, c);

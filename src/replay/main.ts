@@ -4,8 +4,10 @@
  * checked) — and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
  * hash matched, 1 on the first mismatch or divergence, 2 on a bad log, a missing or altered
  * starting checkpoint, or usage. A game world's log (its recipe names the game) needs the game's
- * definition: `--game examples/arena/game.ts#arena` (load-game.ts).
+ * definition: `--game examples/arena/game.ts#arena` (load-game.ts) — except the life-sim game, the
+ * default world of `npm start`, whose definition is used when `--game` is not given.
  */
+import { lifeSimGame } from '../../examples/life-sim/game.js';
 import { isWorldtickError } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { loadGame } from './load-game.js';
@@ -36,6 +38,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 2;
   }
   const r = log.header.recipe;
+  // `npm start` records its default world as a world of the life-sim game: replay it with that game unless told otherwise.
+  if (game === undefined && r.game === lifeSimGame.name) game = lifeSimGame;
   const st = log.header.start;
   const from = st
     ? `from checkpoint ${st.file} (step ${st.step}, ${st.reason}, sha256 ${st.sha256.slice(0, 12)}…)`

@@ -52,6 +52,12 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   if (redis) {
     const problems: string[] = [];
     if (!/^rediss?:\/\//.test(redis)) problems.push('--redis must be a redis://host:port URL');
+    // A generated token differs per instance: admin requests forwarded with it would be refused
+    // by the owner, and (without --cluster-secret) so would every redirect ticket.
+    if (!options.adminToken)
+      problems.push(
+        '--redis needs --admin-token (or WORLDTICK_ADMIN_TOKEN), the same on every instance: a generated token differs per instance',
+      );
     if (Buffer.byteLength(secret) < TICKET_LIMITS.minSecretBytes)
       problems.push(
         `--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`,

@@ -1,7 +1,8 @@
 /**
  * Without `--redis` one instance runs as before, on the in-process coordinator: its worlds hold
  * leases (fencing tokens exist for the store writers), nothing is gated or redirected, and the
- * cluster view says `single`. Options of cluster mode are checked at start.
+ * cluster view says `single`. Options of cluster mode are checked at start (a Redis URL, a long
+ * enough ticket secret, an admin token given rather than generated).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -41,5 +42,12 @@ describe('single instance (no --redis)', () => {
     expect(() => createRuntime(options, createLogger('silent'))).toThrow(
       /--redis must be a redis:\/\/host:port URL.*--cluster-secret \(or, without it, --admin-token\) must be at least 16 bytes/,
     );
+  });
+
+  it('cluster mode refuses a generated admin token (each instance would generate its own), with or without --cluster-secret', () => {
+    for (const extra of [[], ['--cluster-secret', 'a-long-shared-ticket-secret']]) {
+      const options = parseOptions(['--redis', 'redis://127.0.0.1:1', '--port', '0', '--admin-port', '0', ...extra], {});
+      expect(() => createRuntime(options, createLogger('silent'))).toThrow(/--redis needs --admin-token \(or WORLDTICK_ADMIN_TOKEN\)/);
+    }
   });
 });

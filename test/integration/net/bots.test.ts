@@ -65,6 +65,40 @@ describe('load-test bots', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
+  it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    const args = ['--url', ts.url, '--world', 'no-such-world', '--clients', '4', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+    expect(r).toMatchObject({ clients: 4, connected: 0, joinFailures: 4, joinFailuresByReason: { UNKNOWN_WORLD: 4 } });
+    expect(err).toContain('0/4 connected, 4 join failures (UNKNOWN_WORLD 4)');
+  });
+
+  it('a server at its connection cap: the refused upgrades are reported as http 503, over both transports', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0, maxConnections: 2 } });
+    for (const transport of ['raw', 'ws']) {
+      const args = ['--url', ts.url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args, '--transport', transport], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+      const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+      expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
+    }
+  });
+
   it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
     resumeWorld(ts.world);

@@ -1,9 +1,10 @@
 /**
  * The consistency check from the command line: against a running server's admin API (live wallets)
- * and offline on a stopped server's data directory. 0 mismatches → exit 0.
+ * and offline on a stopped server's data directory (or `--store sqlite:<dir>`). 0 mismatches →
+ * exit 0; a data directory without a store is exit 2.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,16 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
     const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir], { encoding: 'utf8' });
     expect(cli.status).toBe(0);
     expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
+    // The same store named by --store sqlite:<dir>.
+    const bySpec = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--store', `sqlite:${dir}`], { encoding: 'utf8' });
+    expect(bySpec.status, bySpec.stderr).toBe(0);
+    expect(JSON.parse(bySpec.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
+    // A mistyped data directory is an error, not an empty ledger reported ok (and nothing is created there).
+    const typo = join(dir, 'no-such-dir');
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', typo], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`no store in ${typo}`);
+    expect(existsSync(typo)).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

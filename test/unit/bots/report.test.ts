@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram, mergeHistograms, recordMs, summarize } from '../../../src/bots/histogram.js';
+import { joinFailureReason } from '../../../src/bots/join-failure.js';
 import { BotsReportSchema, mergeReports, type ProcReport } from '../../../src/bots/report.js';
 
 const hist = (values: readonly number[]) => {
@@ -16,6 +18,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   clients: 10,
   connected: 10,
   joinFailures: 0,
+  joinFailuresByReason: {},
   disconnects: 0,
   disconnectsByCode: {},
   measuredSeconds: 2,
@@ -78,11 +81,18 @@ describe('bots report merge', () => {
     expect(s.p999).toBe(0.25);
   });
 
-  it('mergeReports sums counts and disconnect codes, merges histograms, and validates against the schema', () => {
+  it('mergeReports sums counts, disconnect codes and join-failure reasons, merges histograms, and validates against the schema', () => {
     const r = mergeReports(
       [
-        part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 } }),
-        part(1, b, { disconnects: 2, disconnectsByCode: { 4002: 1, 1006: 1 }, measuredSeconds: 2.5, clientSeconds: 30 }),
+        part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 }, joinFailures: 2, joinFailuresByReason: { MAINTENANCE: 2 } }),
+        part(1, b, {
+          disconnects: 2,
+          disconnectsByCode: { 4002: 1, 1006: 1 },
+          joinFailures: 2,
+          joinFailuresByReason: { MAINTENANCE: 1, timeout: 1 },
+          measuredSeconds: 2.5,
+          clientSeconds: 30,
+        }),
       ],
       { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
     );
@@ -96,6 +106,8 @@ describe('bots report merge', () => {
       inputsSent: 40,
       disconnects: 3,
       disconnectsByCode: { 4002: 2, 1006: 1 },
+      joinFailures: 4,
+      joinFailuresByReason: { MAINTENANCE: 3, timeout: 1 },
       measuredSeconds: 2.5,
       cpuMs: 200,
       fullDecodeClients: 2,
@@ -139,5 +151,28 @@ describe('bots report merge', () => {
     expect(r.groups.idlePlayers).toMatchObject({ connected: 10, snapshots: 3, clientSeconds: 20, bytesPerClientPerSecond: 8 });
     expect(r.groups.idlePlayers!.updateLatencyMs).toEqual(summarize(hist([10, 20, 30])));
     expect(r.groups.spectators!.updateLatencyMs.samples).toBe(10);
+  });
+
+  it('joinFailureReason keys the errors the client and the light bot throw', () => {
+    expect(joinFailureReason(new Error('hello refused: MAINTENANCE world 1 is in maintenance'))).toBe('MAINTENANCE');
+    expect(joinFailureReason(new Error('hello refused: UNKNOWN_WORLD'))).toBe('UNKNOWN_WORLD');
+    expect(joinFailureReason(new Error('hello refused: more than 3 redirects'))).toBe('redirects');
+    expect(joinFailureReason(new Error('closed (4013)'))).toBe('close 4013');
+    expect(joinFailureReason(new Error('closed before open (1006)'))).toBe('close 1006');
+    expect(joinFailureReason(new Error('join timed out'))).toBe('timeout');
+    expect(joinFailureReason(new Error('timed out after 5000 ms waiting for a message'))).toBe('timeout');
+    expect(joinFailureReason(new Error('could not connect to ws://127.0.0.1:1'))).toBe('connect');
+    expect(joinFailureReason(new Error('could not connect to ws://h:1: WebSocket upgrade refused: HTTP/1.1 503 Service Unavailable'))).toBe(
+      'http 503',
+    );
+    expect(joinFailureReason(new Error('could not connect to ws://h:1: Unexpected server response: 503'))).toBe('http 503');
+    expect(joinFailureReason('boom')).toBe('other');
+  });
+
+  it("docs/BOTS.md's report table names every top-level field of the schema", () => {
+    const md = readFileSync(new URL('../../../docs/BOTS.md', import.meta.url), 'utf8');
+    const section = md.split('## Report')[1]?.split('\n## ')[0] ?? '';
+    const missing = Object.keys(BotsReportSchema.properties).filter((k) => !new RegExp(`\`${k}[\`\\[]`).test(section));
+    expect(missing).toEqual([]);
   });
 });

@@ -183,6 +183,17 @@ describe('game worlds', () => {
       expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
     );
     expect(() => spawn(w, { kind: 65535, x: 0, y: 0 })).toThrowError(/kind must be an integer 0..65534/);
+    // Non-finite coordinates are refused (every problem listed); nothing is spawned.
+    const before = query(w, [w.stores.Npc]).length;
+    expect(() => spawn(w, { kind: 1, x: Number.NaN, y: 0, vy: Number.POSITIVE_INFINITY })).toThrowError(
+      /spawn: x must be a finite number \(got NaN\); spawn: vy must be a finite number \(got Infinity\)/,
+    );
+    expect(query(w, [w.stores.Npc]).length).toBe(before);
+    // addComponent on a dead or invalid id is a coded error and leaves the dead row untouched.
+    h.hp[e + 1] = 42;
+    for (const id of [e + 1, 0, -1, 1.5, 1_000_000])
+      expect(() => addComponent(w, id, Health)).toThrowError(expect.objectContaining({ code: ErrorCode.ENTITY_NOT_FOUND }));
+    expect(h.hp[e + 1]).toBe(42);
   });
 
   it('runs populate, onWorldCreated and (once) onWorldDeleted; game systems run in the step', () => {
@@ -192,8 +203,12 @@ describe('game worlds', () => {
     expect(query(w, [w.stores.Npc]).length).toBe(3);
     const p = spawnPlayer(w, 1, 1);
     addComponent(w, p, Health, { regen: 1 });
-    stepWorld(w, 2);
+    expect(stepWorld(w, 2)).toBe(2);
     expect(getStore(w, Health).hp[p]).toBe(102);
+    // A fraction or a negative count is refused (it used to run ceil(n) steps, or none, and return n).
+    for (const n of [-1, 1.5, Number.NaN]) expect(() => stepWorld(w, n)).toThrowError(/stepWorld: n must be an integer >= 0/);
+    expect(w.clock.step).toBe(2);
+    expect(stepWorld(w, 0)).toBe(0);
     deleteGameWorld(w);
     deleteGameWorld(w);
     expect(events).toEqual(['populate 3', 'created h', 'deleted h']);
