@@ -13,7 +13,7 @@
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
-import { freshPlayerId, newResumeToken, type DurableSessions } from './durable-sessions.js';
+import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
@@ -126,12 +126,16 @@ export class SessionRegistry {
     if (m.resumeToken) {
       const parked = this.#parked.get(m.resumeToken);
       const live = this.#live.get(m.resumeToken);
-      if (parked && parked.world === world) {
+      // A resume token never hands one identity's player to another: a hello `token` whose player id
+      // differs is refused (RESUME_REFUSED, fresh join below) and the parked or live player is left
+      // alone, as the durable store refuses it (durable-sessions.ts). An empty token may resume.
+      const foreign = (ledgerId: string): boolean => m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
+      if (parked && parked.world === world && !foreign(parked.ledgerId)) {
         this.#parked.delete(m.resumeToken);
         net.stats.parked--;
         player = parked.player;
         ledgerId = parked.ledgerId;
-      } else if (live && live.worldId === world.id && live.conn !== conn) {
+      } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
         // Takeover: the old socket is closed without parking; the player moves to this one.
         this.#unlist(live, net);
         live.conn.session = null;
