@@ -221,7 +221,15 @@ export class GameServer implements Service {
         )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
-    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#sweeper = setInterval(() => {
+      // A timer callback that throws would end the process: count and log instead (the next sweep retries).
+      try {
+        this.#sweep();
+      } catch (err) {
+        this.#s.internalErrors++;
+        this.#log.error({ err }, 'game server sweep failed');
+      }
+    }, SWEEP_MS);
     this.#sweeper.unref();
     this.#log.info({ host: this.#opts.host, port: this.#port, protocol: PROTOCOL_VERSION }, 'game server listening');
   }

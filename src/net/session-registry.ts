@@ -119,6 +119,7 @@ export class SessionRegistry {
    */
   hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
     const net = this.attach(world);
+    if (!this.#roomToJoin(conn, world)) return;
     let player = -1,
       owner = -1;
     let token = '',
@@ -177,6 +178,7 @@ export class SessionRegistry {
           return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
         if (!r.resumed && refuseNew)
           return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+        if (!this.#roomToJoin(conn, world)) return;
         if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
         const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
         this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
@@ -187,6 +189,27 @@ export class SessionRegistry {
         if (!conn.closed) this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
       },
     );
+  }
+
+  /**
+   * Joins wait in the world's `session` ingest buffer until its next step (a paused world: until
+   * it is stepped or resumed). Past the buffer's capacity a hello is refused with `WORLD_FULL`
+   * (closed 4009, counted in `joinsRefused`): a flood of hellos can neither reach the buffer's hard
+   * bound (the push would throw) nor take the room kept there for the park and expiry facts of the
+   * world's players (3 × capacity), which must never be refused.
+   */
+  #roomToJoin(conn: Conn, world: SimWorld): boolean {
+    const b = world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE);
+    if (!b || b.pending < b.capacity) return true;
+    this.counters.joinsRefused++;
+    this.#wire.reply(
+      conn,
+      WireErrorCode.WORLD_FULL,
+      'too many joins waiting for the world to step; retry later',
+      false,
+      CloseCode.WORLD_FULL,
+    );
+    return false;
   }
 
   #resumeInFlight(token: string): boolean {
@@ -340,13 +363,15 @@ export class SessionRegistry {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
+      const entry = this.nets.get(p.world.id);
+      if (entry && entry.world === p.world) {
+        // Pushed before the player is forgotten: if the push throws, it stays parked and the next sweep retries.
+        const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
+        p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
+        entry.net.stats.parked--;
+      }
       this.#parked.delete(token);
       this.durable?.drop(token);
-      const entry = this.nets.get(p.world.id);
-      if (!entry || entry.world !== p.world) continue;
-      entry.net.stats.parked--;
-      const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
-      p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
     }
   }
 }
