@@ -42,6 +42,36 @@ const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok:
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/**
+ * True when `v` is made of plain msgpack values only: nil, booleans, numbers, strings, bin
+ * (Uint8Array), arrays and maps (plain objects). The input decoder also yields msgpackr's own
+ * extension types (timestamp → Date, Set, Error, RegExp, BigInt, typed arrays), which a game's
+ * permissive schema (`Type.Unknown()`) would pass on to its handler. Iterative: a deeply nested
+ * payload (as deep as the decoder accepts) cannot overflow the stack here.
+ */
+export const isPlainPayload = (v: unknown): boolean => {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x === null || x === undefined) continue;
+    const t = typeof x;
+    if (t === 'string' || t === 'number' || t === 'boolean') continue;
+    if (t !== 'object') return false;
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) stack.push(x[i]);
+      continue;
+    }
+    if (x instanceof Uint8Array) {
+      if (x.constructor !== Uint8Array && !Buffer.isBuffer(x)) return false;
+      continue;
+    }
+    if (Object.getPrototypeOf(x) !== Object.prototype) return false;
+    const o = x as Record<string, unknown>;
+    for (const k in o) stack.push(o[k]);
+  }
+  return true;
+};
+
 /** Validate a decoded frame (any JS value) into a client message. Pure; exported for tests. */
 export const validateClientFrame = (a: unknown): DecodeResult => {
   if (!Array.isArray(a) || a.length === 0) return fail(WireErrorCode.BAD_FRAME, 'frame must be a msgpack array [type, ...fields]');
@@ -116,6 +146,11 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
       if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
+      if (!isPlainPayload(a[2]))
+        return fail(
+          WireErrorCode.BAD_FIELD,
+          'game message payload must be plain msgpack values (nil, boolean, number, string, bin, array, map): no extension types',
+        );
       return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
     }
     default:
