@@ -208,7 +208,7 @@ describe('hostile: game messages against their schemas', () => {
     await new Promise((r) => setTimeout(r, 100));
 
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'target')).toBe(false);
+    expect(Object.hasOwn(Object.prototype, 'target')).toBe(false);
     const s = server.runtime.gameServer.stats();
     expect(s.internalErrors).toBe(0);
     expect((s.errorsByCode.BAD_FIELD ?? 0) - (stats0.errorsByCode.BAD_FIELD ?? 0)).toBe(refused.length + noteRefusals);
