@@ -154,6 +154,15 @@ export class DurableSessions {
     this.#write(this.#store.deleteSession(token));
   }
 
+  /**
+   * Delete session records whose `expiresAt` passed (records of sessions neither resumed nor
+   * dropped by this process: parked or live under an earlier process, never resumed). Called by
+   * the registry's sweep about once a minute.
+   */
+  prune(): void {
+    this.#write(this.#store.pruneSessions(this.#now()));
+  }
+
   /** Save a player's position (player record). */
   savePosition(playerId: string, name: string, worldId: string, x: number, y: number): void {
     this.#write(this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } }));

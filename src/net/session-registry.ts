@@ -40,6 +40,8 @@ export interface RegistryCounters {
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
+/** Expired durable session records are pruned every this many sweeps (about a minute). */
+const PRUNE_SWEEPS = 240;
 
 /** Session registry of one game server. A class: it owns the maps of sessions and parked players. */
 export class SessionRegistry {
@@ -172,13 +174,22 @@ export class SessionRegistry {
     durable.resolve(world.id, m.name, m.token, m.resumeToken, x, y).then(
       (r) => {
         conn.helloPending = false;
-        if (conn.closed || conn.session) return;
+        // A fresh player's record is useless if the join goes no further (the client never gets its
+        // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
+        const abandon = (): void => {
+          if (!r.resumed) durable.drop(r.resumeToken);
+        };
+        if (conn.closed || conn.session) return abandon();
         const entry = this.nets.get(world.id);
-        if (!entry || entry.world !== world)
+        if (!entry || entry.world !== world) {
+          abandon();
           return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-        if (!r.resumed && refuseNew)
+        }
+        if (!r.resumed && refuseNew) {
+          abandon();
           return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
-        if (!this.#roomToJoin(conn, world)) return;
+        }
+        if (!this.#roomToJoin(conn, world)) return abandon();
         if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
         const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
         this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
@@ -242,7 +253,7 @@ export class SessionRegistry {
       y,
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
@@ -250,17 +261,22 @@ export class SessionRegistry {
     this.#joining.add(s);
   }
 
-  /** Inside the ingest phase: the enter fact of `s` was applied. */
-  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean): void {
+  /**
+   * Inside the ingest phase: the enter fact of `s` was applied. `fresh`: a new player (not a
+   * resume), whose durable record is dropped if it got no player (socket gone, world full).
+   */
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean): void {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
       if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
+      else if (fresh) this.durable?.drop(s.resumeToken);
       return;
     }
     if (eid < 0) {
+      if (fresh) this.durable?.drop(s.resumeToken);
       conn.session = null;
       if (eid === JOIN_WORLD_FULL) {
         this.counters.joinsRefused++;
@@ -361,6 +377,7 @@ export class SessionRegistry {
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
+    if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
       const entry = this.nets.get(p.world.id);
