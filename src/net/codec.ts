@@ -41,6 +41,13 @@ export interface ServerCodec {
 const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const hasControlChar = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
 
 /**
  * True when `v` is made of plain msgpack values only: nil, booleans, numbers, strings, bin
@@ -96,6 +103,9 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
       if (name.length < 1 || name.length > MAX_NAME_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
+      // Stored with the player (a NUL is refused by PostgreSQL: the store would look unavailable) and logged.
+      if (hasControlChar(name))
+        return fail(WireErrorCode.OUT_OF_RANGE, 'hello.name must not contain control characters (U+0000..U+001F, U+007F)');
       if (token.length > MAX_TOKEN_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
       if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH)
