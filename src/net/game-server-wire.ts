@@ -35,6 +35,7 @@ export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config
   const end = (conn: Conn, code: number, reason: string): void => {
     const ws = conn.ws;
     if (conn.closed || !ws) return;
+    if (conn.endCode === 0) conn.endCode = code;
     try {
       ws.end(code, reason);
     } catch {

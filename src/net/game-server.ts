@@ -341,7 +341,10 @@ export class GameServer implements Service {
     conn.ws = null;
     this.#conns.delete(conn.id);
     this.#s.connections = this.#conns.size;
-    this.#s.closesByCode[code] = (this.#s.closesByCode[code] ?? 0) + 1;
+    // The server's own code when it ended the socket; a client's close frame may carry any code of
+    // 3000-4999, which would pose as a server close (4002, 4008) and add a key per code: `client`.
+    const key = conn.endCode !== 0 ? String(conn.endCode) : code >= 3000 ? 'client' : String(code);
+    this.#s.closesByCode[key] = (this.#s.closesByCode[key] ?? 0) + 1;
     this.#registry.closed(conn);
   }
 

@@ -35,6 +35,8 @@ export interface Conn {
    * After a 1 nothing is buffered until the next send, so the replicate loop skips asking uWS.
    */
   lastSend: number;
+  /** Close code the server ended this socket with (0 = not ended by the server). */
+  endCode: number;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -102,6 +104,7 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   session: null,
   helloPending: false,
   lastSend: -1,
+  endCode: 0,
 });
 
 const INITIAL_KNOWN = 16;
