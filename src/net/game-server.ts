@@ -27,7 +27,7 @@ import { createConn, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
 import { gameServerStats } from './game-server-stats.js';
-import { createConnWire, onSocketMessage, type SocketContext } from './game-server-wire.js';
+import { createConnWire, onSocketMessage, releaseHeld, type SocketContext } from './game-server-wire.js';
 import {
   closeWorldSessions,
   detachAllWorlds,
@@ -120,6 +120,14 @@ export class GameServer implements Service {
       stats: this.#s,
       config: this.config,
       epochNow: this.#epochNow,
+    };
+    this.#registry.onHelloSettled = (conn) => {
+      try {
+        releaseHeld(this.#cx, conn);
+      } catch (err) {
+        this.#s.internalErrors++;
+        this.#log.error({ err, conn: conn.id }, 'game server handler failed');
+      }
     };
   }
 

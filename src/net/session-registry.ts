@@ -59,6 +59,8 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
+  /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
+  onHelloSettled: ((conn: Conn) => void) | null = null;
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
@@ -171,35 +173,45 @@ export class SessionRegistry {
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
     conn.helloPending = true;
-    durable.resolve(world.id, m.name, m.token, m.resumeToken, x, y).then(
-      (r) => {
-        conn.helloPending = false;
-        // A fresh player's record is useless if the join goes no further (the client never gets its
-        // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
-        const abandon = (): void => {
-          if (!r.resumed) durable.drop(r.resumeToken);
-        };
-        if (conn.closed || conn.session) return abandon();
-        const entry = this.nets.get(world.id);
-        if (!entry || entry.world !== world) {
-          abandon();
-          return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-        }
-        if (!r.resumed && refuseNew) {
-          abandon();
-          return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
-        }
-        if (!this.#roomToJoin(conn, world)) return abandon();
-        if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
-        const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-        this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
-      },
-      (err: unknown) => {
-        conn.helloPending = false;
-        this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
-        if (!conn.closed) this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
-      },
-    );
+    durable
+      .resolve(world.id, m.name, m.token, m.resumeToken, x, y)
+      .then(
+        (r) => {
+          conn.helloPending = false;
+          // A fresh player's record is useless if the join goes no further (the client never gets its
+          // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
+          const abandon = (): void => {
+            if (!r.resumed) durable.drop(r.resumeToken);
+          };
+          if (conn.closed || conn.session) return abandon();
+          const entry = this.nets.get(world.id);
+          if (!entry || entry.world !== world) {
+            abandon();
+            return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+          }
+          if (!r.resumed && refuseNew) {
+            abandon();
+            return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+          }
+          if (!this.#roomToJoin(conn, world)) return abandon();
+          if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
+          const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
+          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
+        },
+        (err: unknown) => {
+          conn.helloPending = false;
+          this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
+          if (!conn.closed)
+            this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
+        },
+      )
+      // A throw in the handlers above must not become an unhandled rejection (it ends the process).
+      .catch((err: unknown) => {
+        this.counters.joinsFailed++;
+        this.#log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
+        if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+      })
+      .finally(() => this.onHelloSettled?.(conn));
   }
 
   /**

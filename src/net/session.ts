@@ -15,6 +15,7 @@
 import type { WebSocket } from '../uws.js';
 import type { SessionWorld } from './player-facts.js';
 import type { InputFact } from './input.js';
+import type { ClientMsg } from './protocol.js';
 
 /** Per-socket state. Wall times are milliseconds (performance.now based). */
 export interface Conn {
@@ -37,6 +38,8 @@ export interface Conn {
   lastSend: number;
   /** Close code the server ended this socket with (0 = not ended by the server). */
   endCode: number;
+  /** Messages received while `helloPending` (bounded; dispatched once the hello resolved). */
+  held: ClientMsg[] | null;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -105,6 +108,7 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   helloPending: false,
   lastSend: -1,
   endCode: 0,
+  held: null,
 });
 
 const INITIAL_KNOWN = 16;
