@@ -59,6 +59,8 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
+  /** Resume tokens being looked up in the durable store right now. */
+  readonly #pendingResumes = new Set<string>();
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /** Durable sessions (null without a store): set by the game server at start. */
@@ -172,9 +174,15 @@ export class SessionRegistry {
       return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y);
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
+    // One lookup per token at a time: a token whose resume is already being looked up or applied
+    // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
+    // all resumed the same player as separate entities.
+    const resumeToken =
+      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !this.#resumeInFlight(m.resumeToken) ? m.resumeToken : null;
+    if (resumeToken) this.#pendingResumes.add(resumeToken);
     conn.helloPending = true;
     durable
-      .resolve(world.id, m.name, m.token, m.resumeToken, x, y)
+      .resolve(world.id, m.name, m.token, resumeToken, x, y)
       .then(
         (r) => {
           conn.helloPending = false;
@@ -211,7 +219,10 @@ export class SessionRegistry {
         this.#log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
         if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
       })
-      .finally(() => this.onHelloSettled?.(conn));
+      .finally(() => {
+        if (resumeToken) this.#pendingResumes.delete(resumeToken);
+        this.onHelloSettled?.(conn);
+      });
   }
 
   /**
