@@ -93,6 +93,9 @@ export interface Session {
    * its view at its next snapshot, however many steps it skipped (0 = none sent yet).
    */
   syncRun: number;
+  /** World step (clock.step) whose game messages `gameMsgCount` counts: a session's fair share of the buffers (game-messages.ts). */
+  gameMsgStep: number;
+  gameMsgCount: number;
 }
 
 /** A new connection record. */
@@ -150,6 +153,8 @@ export const createSession = (
     ladderCalm: 0,
     deferred: 0,
     syncRun: 0,
+    gameMsgStep: -1,
+    gameMsgCount: 0,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;
