@@ -31,7 +31,15 @@ beforeAll(async () => {
     ],
   });
   server = await startServer(game, {
-    options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, adminToken: 'tok', logLevel: 'silent', statsIntervalSeconds: 0 },
+    options: {
+      dataDir: tempDataDir().dir,
+      host: '127.0.0.1',
+      port: 0,
+      adminPort: 0,
+      adminToken: 'tok',
+      logLevel: 'silent',
+      statsIntervalSeconds: 0,
+    },
   });
   url = `ws://127.0.0.1:${server.port}`;
 }, 30_000);

@@ -77,7 +77,6 @@ describe('hostile: hellos through a PostgreSQL store', () => {
     d.ws.close();
   });
 
-
   it('a NUL in name or resume token is a coded refusal, never UNAVAILABLE', async (ctx) => {
     if (skip || !ts) return ctx.skip();
     const server = ts.server;
