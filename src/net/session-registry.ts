@@ -24,7 +24,15 @@ import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
-import { createSessionTables, saveLivePositions, type SessionTables, type SessionWire, type WorldEntry } from './world-sessions.js';
+import {
+  createSessionTables,
+  joinBufferFull,
+  resumeInFlight,
+  saveLivePositions,
+  type SessionTables,
+  type SessionWire,
+  type WorldEntry,
+} from './world-sessions.js';
 
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
@@ -166,7 +174,7 @@ export class SessionRegistry {
         // Refused with a code when unknown or expired. A token whose resume is still being applied
         // (another socket's join in flight) is not unknown: that race keeps the old answer, a fresh
         // player without the code.
-        if (m.resumeToken && !this.#resumeInFlight(m.resumeToken))
+        if (m.resumeToken && !resumeInFlight(this.tables, m.resumeToken))
           this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
         token = newResumeToken();
         ledgerId = freshPlayerId(m.token);
@@ -178,7 +186,7 @@ export class SessionRegistry {
     // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
     // all resumed the same player as separate entities.
     const resumeToken =
-      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !this.#resumeInFlight(m.resumeToken) ? m.resumeToken : null;
+      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !resumeInFlight(this.tables, m.resumeToken) ? m.resumeToken : null;
     if (resumeToken) this.#pendingResumes.add(resumeToken);
     conn.helloPending = true;
     durable
@@ -225,16 +233,9 @@ export class SessionRegistry {
       });
   }
 
-  /**
-   * Joins wait in the world's `session` ingest buffer until its next step (a paused world: until
-   * it is stepped or resumed). Past the buffer's capacity a hello is refused with `WORLD_FULL`
-   * (closed 4009, counted in `joinsRefused`): a flood of hellos can neither reach the buffer's hard
-   * bound (the push would throw) nor take the room kept there for the park and expiry facts of the
-   * world's players (3 × capacity), which must never be refused.
-   */
+  /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
   #roomToJoin(conn: Conn, world: SimWorld): boolean {
-    const b = world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE);
-    if (!b || b.pending < b.capacity) return true;
+    if (!joinBufferFull(world)) return true;
     this.counters.joinsRefused++;
     this.#wire.reply(
       conn,
@@ -243,11 +244,6 @@ export class SessionRegistry {
       false,
       CloseCode.WORLD_FULL,
     );
-    return false;
-  }
-
-  #resumeInFlight(token: string): boolean {
-    for (const j of this.#joining) if (j.resumeToken === token) return true;
     return false;
   }
 
