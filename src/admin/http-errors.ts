@@ -34,12 +34,35 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
 /** The HTTP status for an error thrown by a route (500 for anything uncoded). */
 export const statusOf = (err: unknown): number => (err instanceof WorldtickError ? (STATUS_BY_CODE[err.code] ?? 500) : 500);
 
-/** The JSON error body for a thrown error; internal errors never leak their message. */
+/** Longest error `message` sent (characters); the rest is cut with a count. */
+export const MAX_ERROR_MESSAGE = 1000;
+/** Most `details.problems` entries sent (then one line counting the rest), each cut at {@link MAX_PROBLEM_LENGTH}. */
+export const MAX_ERROR_PROBLEMS = 100;
+export const MAX_PROBLEM_LENGTH = 300;
+
+const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n)}… (${s.length - n} more characters)`);
+
+/**
+ * Bound what an error echoes of a request: validators list every problem, and a 64 KiB body of
+ * thousands of bad keys or zones made a 400 of megabytes (the message joins the problems too).
+ */
+const boundDetails = (details: unknown): unknown => {
+  if (typeof details !== 'object' || details === null || !Array.isArray((details as { problems?: unknown }).problems)) return details;
+  const problems = (details as { problems: unknown[] }).problems;
+  const kept = problems.slice(0, MAX_ERROR_PROBLEMS).map((p) => (typeof p === 'string' ? clip(p, MAX_PROBLEM_LENGTH) : p));
+  if (problems.length > MAX_ERROR_PROBLEMS) kept.push(`…and ${problems.length - MAX_ERROR_PROBLEMS} more problems`);
+  return { ...details, problems: kept };
+};
+
+/**
+ * The JSON error body for a thrown error; internal errors never leak their message. Bounded: the
+ * message is cut at {@link MAX_ERROR_MESSAGE} characters and `details.problems` at
+ * {@link MAX_ERROR_PROBLEMS} entries of {@link MAX_PROBLEM_LENGTH} characters.
+ */
 export const errorBody = (err: unknown): { code: string; message: string; details?: unknown } => {
   if (err instanceof WorldtickError && statusOf(err) < 500) {
-    return err.details === undefined
-      ? { code: err.code, message: err.message }
-      : { code: err.code, message: err.message, details: err.details };
+    const message = clip(err.message, MAX_ERROR_MESSAGE);
+    return err.details === undefined ? { code: err.code, message } : { code: err.code, message, details: boundDetails(err.details) };
   }
   if (err instanceof WorldtickError) return { code: err.code, message: err.message };
   return { code: ErrorCode.ADMIN_INTERNAL, message: 'internal error (see the server log)' };

@@ -40,6 +40,10 @@ export const verifyAll = async (
   return { ...report, ok: report.mismatches.length === 0 };
 };
 
+/** Longest reward `playerId` / `key` (the ledger's 1-128 printable ASCII) and `item` (as a purchase's). */
+const MAX_ID = 128;
+const MAX_ITEM = 64;
+
 /** The ledger routes. */
 export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
   const { runner } = opts;
@@ -106,6 +110,11 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         if (o.coins !== undefined && typeof o.coins !== 'number') problems.push('coins must be a number');
         if (o.item !== undefined && typeof o.item !== 'string') problems.push('item must be a string');
         if (o.quantity !== undefined && typeof o.quantity !== 'number') problems.push('quantity must be a number');
+        // Lengths first: the ledger refuses a malformed id or key too (TX_BAD_REQUEST), but its result
+        // echoes them and its recent-results ring keeps them (a 60 KB key, 60 KB in every reply).
+        if (typeof o.playerId === 'string' && o.playerId.length > MAX_ID) problems.push(`playerId must be at most ${MAX_ID} characters`);
+        if (typeof o.key === 'string' && o.key.length > MAX_ID) problems.push(`key must be at most ${MAX_ID} characters`);
+        if (typeof o.item === 'string' && o.item.length > MAX_ITEM) problems.push(`item must be at most ${MAX_ITEM} characters`);
         if (problems.length) throw badRequest('invalid reward', problems);
         const result = await grantReward(w, {
           playerId: o.playerId as string,

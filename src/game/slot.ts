@@ -15,6 +15,8 @@ export interface GameMessageEntry {
   readonly ingestType: string;
   /** Null when the payload matches the message's schema, else the first problem (path and reason). */
   check(payload: unknown): string | null;
+  /** Capacity of its ingest buffer (facts per step); the edge shares it among the world's sessions. */
+  readonly capacity?: number;
 }
 
 /** Outcome of a game message at the edge (game-server.ts answers failures with the code and a strike). */

@@ -98,7 +98,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
         apply(world, player, f.payload);
       },
     });
-    messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check });
+    messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check, capacity: m.def.capacity ?? 4096 });
   }
   const kinds = new Map<number, KindFields>();
   for (const [kind, list] of game.replicate)

@@ -41,6 +41,43 @@ export interface ServerCodec {
 const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const hasControlChar = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
+
+/**
+ * True when `v` is made of plain msgpack values only: nil, booleans, numbers, strings, bin
+ * (Uint8Array), arrays and maps (plain objects). The input decoder also yields msgpackr's own
+ * extension types (timestamp → Date, Set, Error, RegExp, BigInt, typed arrays), which a game's
+ * permissive schema (`Type.Unknown()`) would pass on to its handler. Iterative: a deeply nested
+ * payload (as deep as the decoder accepts) cannot overflow the stack here.
+ */
+export const isPlainPayload = (v: unknown): boolean => {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x === null || x === undefined) continue;
+    const t = typeof x;
+    if (t === 'string' || t === 'number' || t === 'boolean') continue;
+    if (t !== 'object') return false;
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) stack.push(x[i]);
+      continue;
+    }
+    if (x instanceof Uint8Array) {
+      if (x.constructor !== Uint8Array && !Buffer.isBuffer(x)) return false;
+      continue;
+    }
+    if (Object.getPrototypeOf(x) !== Object.prototype) return false;
+    const o = x as Record<string, unknown>;
+    for (const k in o) stack.push(o[k]);
+  }
+  return true;
+};
 
 /** Validate a decoded frame (any JS value) into a client message. Pure; exported for tests. */
 export const validateClientFrame = (a: unknown): DecodeResult => {
@@ -66,6 +103,9 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
       if (name.length < 1 || name.length > MAX_NAME_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
+      // Stored with the player (a NUL is refused by PostgreSQL: the store would look unavailable) and logged.
+      if (hasControlChar(name))
+        return fail(WireErrorCode.OUT_OF_RANGE, 'hello.name must not contain control characters (U+0000..U+001F, U+007F)');
       if (token.length > MAX_TOKEN_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
       if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH)
@@ -116,6 +156,11 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
       if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
+      if (!isPlainPayload(a[2]))
+        return fail(
+          WireErrorCode.BAD_FIELD,
+          'game message payload must be plain msgpack values (nil, boolean, number, string, bin, array, map): no extension types',
+        );
       return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
     }
     default:

@@ -37,6 +37,9 @@ export interface ResolvedPlayer {
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
 export const playerIdOfToken = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 
+/** What a resume token this server issued looks like (base64url); anything else is unknown. */
+const RESUME_TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
+
 /** A fresh resume token. */
 export const newResumeToken = (): string => randomBytes(18).toString('base64url');
 
@@ -84,7 +87,10 @@ export class DurableSessions {
   ): Promise<ResolvedPlayer> {
     const now = this.#now();
     let refused: string | null = null;
-    if (resumeToken) {
+    // Not of the form this server issues (newResumeToken: base64url): unknown, without a store read
+    // (a NUL in it made PostgreSQL fail the query, and the client was told the store was unavailable).
+    if (resumeToken && !RESUME_TOKEN_RE.test(resumeToken)) refused = 'unknown resume token';
+    else if (resumeToken) {
       const rec = await this.#store.getSession(resumeToken, 0);
       const liveElsewhere = rec?.data.live === true && rec.data.boot !== this.boot;
       const since = Math.max(this.startedAt, this.#adoptedAt.get(worldId) ?? 0);
@@ -152,6 +158,15 @@ export class DurableSessions {
   /** The session ended for good (grace over, or no grace). */
   drop(token: string): void {
     this.#write(this.#store.deleteSession(token));
+  }
+
+  /**
+   * Delete session records whose `expiresAt` passed (records of sessions neither resumed nor
+   * dropped by this process: parked or live under an earlier process, never resumed). Called by
+   * the registry's sweep about once a minute.
+   */
+  prune(): void {
+    this.#write(this.#store.pruneSessions(this.#now()));
   }
 
   /** Save a player's position (player record). */

@@ -18,6 +18,14 @@ export interface GameMessageFact {
 
 const OK: GameMessageOutcome = { ok: true };
 
+/** What a session's fair share of the game-message buffers is counted on (src/net/session.ts). */
+export interface GameMessageQuota {
+  /** Sessions of the world now (the buffer is shared among them). */
+  sessions: number;
+  /** The sender's counter: messages pushed while the world's clock was at `gameMsgStep`. */
+  holder: { gameMsgStep: number; gameMsgCount: number };
+}
+
 /**
  * Check and buffer one game message of session `session` (player entity `player`, or -1 while
  * the join is not applied yet: a valid message is then refused with `NOT_JOINED`, no strike). A name the
@@ -30,6 +38,7 @@ export const pushGameMessage = (
   session: number,
   name: string,
   payload: unknown,
+  quota: GameMessageQuota | null = null,
 ): GameMessageOutcome => {
   const game = world.game;
   const entry = game?.messages.get(name);
@@ -45,6 +54,29 @@ export const pushGameMessage = (
   // Checked before the join state, so the answer to a bad message never depends on timing.
   if (player < 0)
     return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
+  // Fair share: a message buffer (a queue that drops its oldest when full) is shared by every
+  // session of the world, so one client's burst (or a few dozen sockets bursting at once) would
+  // evict other players' messages. Each session may have at most capacity / sessions game
+  // messages waiting for the next step; past that, its own message is refused instead.
+  if (quota && entry.capacity !== undefined) {
+    const h = quota.holder;
+    const step = world.clock.step;
+    if (h.gameMsgStep !== step) {
+      h.gameMsgStep = step;
+      h.gameMsgCount = 0;
+    }
+    const share = Math.max(1, Math.floor(entry.capacity / Math.max(1, quota.sessions)));
+    if (h.gameMsgCount >= share) {
+      game.counters.dropped++;
+      return {
+        ok: false,
+        code: WireErrorCode.RATE_LIMITED,
+        message: `more than your share (${share}) of game messages waiting for the next step`,
+        strike: false,
+      };
+    }
+    h.gameMsgCount++;
+  }
   const fact: GameMessageFact = { session, payload };
   const out = world.ingest.push(entry.ingestType, player, fact);
   if (out === 'dropped' || out === 'rejected') game.counters.dropped++;

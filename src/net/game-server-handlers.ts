@@ -62,7 +62,7 @@ export const onGameMessage = (cx: MessageContext, conn: Conn, name: string, payl
   if (!s) return cx.reply(conn, WireErrorCode.NOT_JOINED, 'send hello first', true);
   const entry = cx.registry.nets.get(s.worldId);
   if (!entry) return;
-  const r = pushGameMessage(entry.world, s.player, conn.id, name, payload);
+  const r = pushGameMessage(entry.world, s.player, conn.id, name, payload, { sessions: entry.net.sessions.length, holder: s });
   if (!r.ok) cx.reply(conn, r.code, r.message, r.strike);
 };
 

@@ -10,7 +10,7 @@ import type { ServerCodec } from './codec.js';
 import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
 import type { NetConfig } from './net-config.js';
 import type { ServerNetStats } from './net-stats.js';
-import { MsgType } from './protocol.js';
+import { type ClientMsg, MsgType } from './protocol.js';
 import type { SessionWire } from './world-sessions.js';
 import { takeToken, type Conn } from './session.js';
 
@@ -35,6 +35,7 @@ export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config
   const end = (conn: Conn, code: number, reason: string): void => {
     const ws = conn.ws;
     if (conn.closed || !ws) return;
+    if (conn.endCode === 0) conn.endCode = code;
     try {
       ws.end(code, reason);
     } catch {
@@ -76,7 +77,27 @@ export const onSocketMessage = (cx: SocketContext, conn: Conn, ab: ArrayBuffer, 
   if (!isBinary) return cx.reply(conn, WireErrorCode.BAD_FRAME, 'text frames are not accepted: send binary msgpack', true);
   const r = cx.codec.decode(new Uint8Array(ab));
   if (!r.ok) return cx.reply(conn, r.code, r.message, true);
-  const msg = r.msg;
+  dispatchMessage(cx, conn, r.msg);
+};
+
+/** Most messages held for a socket whose hello the durable store is still resolving. */
+export const MAX_HELD_MESSAGES = 16;
+
+/**
+ * A decoded, rate-limited client message, by type. While the socket's hello is being resolved
+ * against the durable store (`helloPending`: a store round trip, e.g. PostgreSQL), an input,
+ * purchase or game message — which the protocol allows right after hello — is held (at most
+ * {@link MAX_HELD_MESSAGES}, then `NOT_JOINED` without a strike) and dispatched once the hello
+ * resolved ({@link releaseHeld}); before, they were answered `NOT_JOINED` with a strike each.
+ */
+export const dispatchMessage = (cx: MessageContext & { readonly epochNow: () => number }, conn: Conn, msg: ClientMsg): void => {
+  if (msg.type !== MsgType.HELLO && msg.type !== MsgType.PING && !conn.session && conn.helloPending) {
+    const held = (conn.held ??= []);
+    if (held.length >= MAX_HELD_MESSAGES)
+      return cx.reply(conn, WireErrorCode.NOT_JOINED, 'hello is still being resolved: wait for welcome', false);
+    held.push(msg);
+    return;
+  }
   switch (msg.type) {
     case MsgType.HELLO:
       return onHello(cx, conn, msg);
@@ -92,4 +113,12 @@ export const onSocketMessage = (cx: SocketContext, conn: Conn, ab: ArrayBuffer, 
     case MsgType.GAME:
       return onGameMessage(cx, conn, msg.name, msg.payload);
   }
+};
+
+/** The hello of `conn` resolved (joined, refused or failed): dispatch or drop what was held meanwhile. */
+export const releaseHeld = (cx: MessageContext & { readonly epochNow: () => number }, conn: Conn): void => {
+  const held = conn.held;
+  conn.held = null;
+  if (!held || conn.closed || !conn.session) return;
+  for (const m of held) dispatchMessage(cx, conn, m);
 };

@@ -27,7 +27,7 @@ import { createConn, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
 import { gameServerStats } from './game-server-stats.js';
-import { createConnWire, onSocketMessage, type SocketContext } from './game-server-wire.js';
+import { createConnWire, onSocketMessage, releaseHeld, type SocketContext } from './game-server-wire.js';
 import {
   closeWorldSessions,
   detachAllWorlds,
@@ -120,6 +120,14 @@ export class GameServer implements Service {
       stats: this.#s,
       config: this.config,
       epochNow: this.#epochNow,
+    };
+    this.#registry.onHelloSettled = (conn) => {
+      try {
+        releaseHeld(this.#cx, conn);
+      } catch (err) {
+        this.#s.internalErrors++;
+        this.#log.error({ err, conn: conn.id }, 'game server handler failed');
+      }
     };
   }
 
@@ -221,7 +229,15 @@ export class GameServer implements Service {
         )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);
-    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#sweeper = setInterval(() => {
+      // A timer callback that throws would end the process: count and log instead (the next sweep retries).
+      try {
+        this.#sweep();
+      } catch (err) {
+        this.#s.internalErrors++;
+        this.#log.error({ err }, 'game server sweep failed');
+      }
+    }, SWEEP_MS);
     this.#sweeper.unref();
     this.#log.info({ host: this.#opts.host, port: this.#port, protocol: PROTOCOL_VERSION }, 'game server listening');
   }
@@ -333,7 +349,10 @@ export class GameServer implements Service {
     conn.ws = null;
     this.#conns.delete(conn.id);
     this.#s.connections = this.#conns.size;
-    this.#s.closesByCode[code] = (this.#s.closesByCode[code] ?? 0) + 1;
+    // The server's own code when it ended the socket; a client's close frame may carry any code of
+    // 3000-4999, which would pose as a server close (4002, 4008) and add a key per code: `client`.
+    const key = conn.endCode !== 0 ? String(conn.endCode) : code >= 3000 ? 'client' : String(code);
+    this.#s.closesByCode[key] = (this.#s.closesByCode[key] ?? 0) + 1;
     this.#registry.closed(conn);
   }
 

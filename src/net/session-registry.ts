@@ -13,7 +13,7 @@
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
-import { freshPlayerId, newResumeToken, type DurableSessions } from './durable-sessions.js';
+import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
@@ -24,7 +24,15 @@ import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
-import { createSessionTables, saveLivePositions, type SessionTables, type SessionWire, type WorldEntry } from './world-sessions.js';
+import {
+  createSessionTables,
+  joinBufferFull,
+  resumeInFlight,
+  saveLivePositions,
+  type SessionTables,
+  type SessionWire,
+  type WorldEntry,
+} from './world-sessions.js';
 
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
@@ -40,6 +48,8 @@ export interface RegistryCounters {
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
+/** Expired durable session records are pruned every this many sweeps (about a minute). */
+const PRUNE_SWEEPS = 240;
 
 /** Session registry of one game server. A class: it owns the maps of sessions and parked players. */
 export class SessionRegistry {
@@ -57,6 +67,10 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
+  /** Resume tokens being looked up in the durable store right now. */
+  readonly #pendingResumes = new Set<string>();
+  /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
+  onHelloSettled: ((conn: Conn) => void) | null = null;
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
@@ -119,6 +133,7 @@ export class SessionRegistry {
    */
   hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
     const net = this.attach(world);
+    if (!this.#roomToJoin(conn, world)) return;
     let player = -1,
       owner = -1;
     let token = '',
@@ -126,12 +141,16 @@ export class SessionRegistry {
     if (m.resumeToken) {
       const parked = this.#parked.get(m.resumeToken);
       const live = this.#live.get(m.resumeToken);
-      if (parked && parked.world === world) {
+      // A resume token never hands one identity's player to another: a hello `token` whose player id
+      // differs is refused (RESUME_REFUSED, fresh join below) and the parked or live player is left
+      // alone, as the durable store refuses it (durable-sessions.ts). An empty token may resume.
+      const foreign = (ledgerId: string): boolean => m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
+      if (parked && parked.world === world && !foreign(parked.ledgerId)) {
         this.#parked.delete(m.resumeToken);
         net.stats.parked--;
         player = parked.player;
         ledgerId = parked.ledgerId;
-      } else if (live && live.worldId === world.id && live.conn !== conn) {
+      } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
         // Takeover: the old socket is closed without parking; the player moves to this one.
         this.#unlist(live, net);
         live.conn.session = null;
@@ -155,7 +174,7 @@ export class SessionRegistry {
         // Refused with a code when unknown or expired. A token whose resume is still being applied
         // (another socket's join in flight) is not unknown: that race keeps the old answer, a fresh
         // player without the code.
-        if (m.resumeToken && !this.#resumeInFlight(m.resumeToken))
+        if (m.resumeToken && !resumeInFlight(this.tables, m.resumeToken))
           this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
         token = newResumeToken();
         ledgerId = freshPlayerId(m.token);
@@ -163,30 +182,68 @@ export class SessionRegistry {
       return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y);
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
+    // One lookup per token at a time: a token whose resume is already being looked up or applied
+    // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
+    // all resumed the same player as separate entities.
+    const resumeToken =
+      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !resumeInFlight(this.tables, m.resumeToken) ? m.resumeToken : null;
+    if (resumeToken) this.#pendingResumes.add(resumeToken);
     conn.helloPending = true;
-    durable.resolve(world.id, m.name, m.token, m.resumeToken, x, y).then(
-      (r) => {
-        conn.helloPending = false;
-        if (conn.closed || conn.session) return;
-        const entry = this.nets.get(world.id);
-        if (!entry || entry.world !== world)
-          return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-        if (!r.resumed && refuseNew)
-          return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
-        if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
-        const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-        this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
-      },
-      (err: unknown) => {
-        conn.helloPending = false;
-        this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
-        if (!conn.closed) this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
-      },
-    );
+    durable
+      .resolve(world.id, m.name, m.token, resumeToken, x, y)
+      .then(
+        (r) => {
+          conn.helloPending = false;
+          // A fresh player's record is useless if the join goes no further (the client never gets its
+          // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
+          const abandon = (): void => {
+            if (!r.resumed) durable.drop(r.resumeToken);
+          };
+          if (conn.closed || conn.session) return abandon();
+          const entry = this.nets.get(world.id);
+          if (!entry || entry.world !== world) {
+            abandon();
+            return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+          }
+          if (!r.resumed && refuseNew) {
+            abandon();
+            return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+          }
+          if (!this.#roomToJoin(conn, world)) return abandon();
+          if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
+          const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
+          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
+        },
+        (err: unknown) => {
+          conn.helloPending = false;
+          this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
+          if (!conn.closed)
+            this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
+        },
+      )
+      // A throw in the handlers above must not become an unhandled rejection (it ends the process).
+      .catch((err: unknown) => {
+        this.counters.joinsFailed++;
+        this.#log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
+        if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+      })
+      .finally(() => {
+        if (resumeToken) this.#pendingResumes.delete(resumeToken);
+        this.onHelloSettled?.(conn);
+      });
   }
 
-  #resumeInFlight(token: string): boolean {
-    for (const j of this.#joining) if (j.resumeToken === token) return true;
+  /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
+  #roomToJoin(conn: Conn, world: SimWorld): boolean {
+    if (!joinBufferFull(world)) return true;
+    this.counters.joinsRefused++;
+    this.#wire.reply(
+      conn,
+      WireErrorCode.WORLD_FULL,
+      'too many joins waiting for the world to step; retry later',
+      false,
+      CloseCode.WORLD_FULL,
+    );
     return false;
   }
 
@@ -215,7 +272,7 @@ export class SessionRegistry {
       y,
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
@@ -223,17 +280,22 @@ export class SessionRegistry {
     this.#joining.add(s);
   }
 
-  /** Inside the ingest phase: the enter fact of `s` was applied. */
-  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean): void {
+  /**
+   * Inside the ingest phase: the enter fact of `s` was applied. `fresh`: a new player (not a
+   * resume), whose durable record is dropped if it got no player (socket gone, world full).
+   */
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean): void {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
       if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
+      else if (fresh) this.durable?.drop(s.resumeToken);
       return;
     }
     if (eid < 0) {
+      if (fresh) this.durable?.drop(s.resumeToken);
       conn.session = null;
       if (eid === JOIN_WORLD_FULL) {
         this.counters.joinsRefused++;
@@ -334,15 +396,18 @@ export class SessionRegistry {
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
+    if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
     for (const [token, p] of this.#parked) {
       if (p.expiresAt > now) continue;
+      const entry = this.nets.get(p.world.id);
+      if (entry && entry.world === p.world) {
+        // Pushed before the player is forgotten: if the push throws, it stays parked and the next sweep retries.
+        const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
+        p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
+        entry.net.stats.parked--;
+      }
       this.#parked.delete(token);
       this.durable?.drop(token);
-      const entry = this.nets.get(p.world.id);
-      if (!entry || entry.world !== p.world) continue;
-      entry.net.stats.parked--;
-      const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
-      p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
     }
   }
 }

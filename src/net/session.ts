@@ -15,6 +15,7 @@
 import type { WebSocket } from '../uws.js';
 import type { SessionWorld } from './player-facts.js';
 import type { InputFact } from './input.js';
+import type { ClientMsg } from './protocol.js';
 
 /** Per-socket state. Wall times are milliseconds (performance.now based). */
 export interface Conn {
@@ -35,6 +36,10 @@ export interface Conn {
    * After a 1 nothing is buffered until the next send, so the replicate loop skips asking uWS.
    */
   lastSend: number;
+  /** Close code the server ended this socket with (0 = not ended by the server). */
+  endCode: number;
+  /** Messages received while `helloPending` (bounded; dispatched once the hello resolved). */
+  held: ClientMsg[] | null;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -88,6 +93,9 @@ export interface Session {
    * its view at its next snapshot, however many steps it skipped (0 = none sent yet).
    */
   syncRun: number;
+  /** World step (clock.step) whose game messages `gameMsgCount` counts: a session's fair share of the buffers (game-messages.ts). */
+  gameMsgStep: number;
+  gameMsgCount: number;
 }
 
 /** A new connection record. */
@@ -102,6 +110,8 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   session: null,
   helloPending: false,
   lastSend: -1,
+  endCode: 0,
+  held: null,
 });
 
 const INITIAL_KNOWN = 16;
@@ -143,6 +153,8 @@ export const createSession = (
     ladderCalm: 0,
     deferred: 0,
     syncRun: 0,
+    gameMsgStep: -1,
+    gameMsgCount: 0,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;

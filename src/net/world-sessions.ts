@@ -13,6 +13,7 @@ import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import type { DurableSessions } from './durable-sessions.js';
+import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
 
@@ -44,6 +45,24 @@ export interface SessionTables {
 
 /** Empty tables. */
 export const createSessionTables = (): SessionTables => ({ nets: new Map(), live: new Map(), parked: new Map(), joining: new Set() });
+
+/** True when a session whose join is not applied yet presented resume token `token`. */
+export const resumeInFlight = (t: SessionTables, token: string): boolean => {
+  for (const j of t.joining) if (j.resumeToken === token) return true;
+  return false;
+};
+
+/**
+ * Joins wait in the world's `session` ingest buffer until its next step (a paused world: until it
+ * is stepped or resumed). True when it holds its capacity (world capacity + 1) of facts: a hello is
+ * then refused, so a flood of hellos can neither reach the buffer's hard bound (the push would
+ * throw) nor take the room kept there for the park and expiry facts of the world's players
+ * (3 × capacity), which must never be refused.
+ */
+export const joinBufferFull = (world: SimWorld): boolean => {
+  const b = world.ingest.stats().find((x) => x.type === SESSION_INGEST_TYPE);
+  return b !== undefined && b.pending >= b.capacity;
+};
 
 /** Sessions of world `worldId`: its replicated sessions, then its joining ones (a new array). */
 const sessionsOf = (t: SessionTables, worldId: string): Session[] => {

@@ -12,6 +12,7 @@ import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
 import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
+import type { Store } from '../../../src/store/types.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { ingestSystem } from '../../../systems/ingest-system.js';
@@ -41,7 +42,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export const startTestServer = async (o: { capacity?: number; size?: number; net?: Partial<NetConfig> } = {}): Promise<TestServer> => {
+export const startTestServer = async (
+  o: { capacity?: number; size?: number; net?: Partial<NetConfig>; store?: Store } = {},
+): Promise<TestServer> => {
   const world = createSimWorld({
     id: 'w1',
     capacity: o.capacity ?? 2000,
@@ -55,6 +58,7 @@ export const startTestServer = async (o: { capacity?: number; size?: number; net
     logger: createLogger('silent'),
     resolveWorld: (id) => (id === world.id ? world : undefined),
     net: { helloTimeoutMs: 60_000, ...o.net },
+    ...(o.store ? { store: () => o.store ?? null } : {}),
   });
   await server.start();
   const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
