@@ -143,6 +143,18 @@ export const defineMessage = <S extends TSchema>(def: MessageDef<S>): MessageDef
 /** Define a system placement (identity; for symmetry and typing). */
 export const defineSystem = (def: SystemDef): SystemDef => def;
 
+/**
+ * A schema error's field path as sent back in `BAD_FIELD` (docs/PROTOCOL.md: an error never carries
+ * the client's decoded values): the path names keys the client sent (an unexpected property's
+ * name), so it is cut to 64 characters and anything outside printable ASCII becomes `?`.
+ */
+export const fieldPath = (path: string): string => {
+  if (path === '') return '/';
+  const cut = path.length > FIELD_PATH_MAX ? `${path.slice(0, FIELD_PATH_MAX - 3)}...` : path;
+  return cut.replace(/[^\x20-\x7e]/g, '?');
+};
+const FIELD_PATH_MAX = 64;
+
 const compileMessage = (def: MessageDef, problems: string[]): CompiledMessage | null => {
   try {
     const c = TypeCompiler.Compile(def.schema);
@@ -151,7 +163,7 @@ const compileMessage = (def: MessageDef, problems: string[]): CompiledMessage | 
       check(payload) {
         if (c.Check(payload)) return null;
         const first = c.Errors(payload).First();
-        return first ? `${first.path || '/'} ${first.message}` : 'payload does not match the schema';
+        return first ? `${fieldPath(first.path)} ${first.message}` : 'payload does not match the schema';
       },
     };
   } catch (err) {

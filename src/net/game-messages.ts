@@ -44,7 +44,7 @@ export const pushGameMessage = (
   const entry = game?.messages.get(name);
   if (!game || !entry) {
     if (game) game.counters.refused++;
-    return { ok: false, code: WireErrorCode.UNKNOWN_TYPE, message: `unknown game message ${JSON.stringify(name)}`, strike: true };
+    return { ok: false, code: WireErrorCode.UNKNOWN_TYPE, message: "this world's game defines no game message of that name", strike: true };
   }
   const problem = entry.check(payload);
   if (problem !== null) {

@@ -139,7 +139,7 @@ describe('game worlds', () => {
   const game = defineGame({
     name: 'test',
     components: [Health],
-    messages: [hit],
+    messages: [hit, defineMessage({ name: 'tags', schema: Type.Record(Type.String(), Type.Integer()), apply: () => {} })],
     systems: [
       {
         name: 'regen',
@@ -225,13 +225,23 @@ describe('game worlds', () => {
       strike: true,
       message: expect.stringMatching(/^hit: \/damage /),
     });
-    expect(pushGameMessage(w, p, 7, 'heal', {})).toMatchObject({ ok: false, code: WireErrorCode.UNKNOWN_TYPE, strike: true });
+    const unknown = pushGameMessage(w, p, 7, 'heal', {});
+    expect(unknown).toMatchObject({ ok: false, code: WireErrorCode.UNKNOWN_TYPE, strike: true });
+    // An error never carries what the client sent (docs/PROTOCOL.md): not an unknown name, and a
+    // field path naming a client's key is cut to 64 printable ASCII characters.
+    expect(unknown.ok === false && unknown.message).not.toContain('heal');
+    const key = `${'k'.repeat(100)}\u0000é`;
+    const bad = pushGameMessage(w, p, 7, 'tags', { [key]: 'x' });
+    expect(bad).toMatchObject({ ok: false, code: WireErrorCode.BAD_FIELD });
+    const path = bad.ok === false ? bad.message.split(' ')[1] : '';
+    expect(path).toBe(`/${'k'.repeat(60)}...`);
+    expect(pushGameMessage(w, p, 7, 'tags', { 'a\u0001b': 1.5 })).toMatchObject({ message: expect.stringMatching(/^tags: \/a\?b /) });
     expect(pushGameMessage(w, p, 7, 'hit', { damage: 5 })).toEqual({ ok: true });
     expect(pushGameMessage(w, p, 6, 'hit', { damage: 9 })).toEqual({ ok: true });
     expect(getStore(w, Health).hp[p]).toBe(100); // nothing applied outside a step
     stepWorld(w, 1);
     expect(getStore(w, Health).hp[p]).toBe(95);
-    expect(w.game?.counters).toEqual({ accepted: 2, refused: 2, dropped: 0 });
+    expect(w.game?.counters).toEqual({ accepted: 2, refused: 4, dropped: 0 });
   });
 });
 
