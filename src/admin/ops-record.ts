@@ -11,7 +11,13 @@
  */
 import { MODES, type ControllerMode } from '../controller/controller.js';
 import type { DeclaredTask } from '../periodic/declared-tasks.js';
-import type { MaintenanceFlag } from './ops-state.js';
+
+/** One maintenance flag. `since` is an ISO date. */
+export interface MaintenanceFlag {
+  on: boolean;
+  reason: string;
+  since: string | null;
+}
 
 /** Record format version. */
 export const OPS_RECORD_FORMAT = 1;

@@ -17,14 +17,9 @@
 import { forceControllerMode } from '../controller/controller.js';
 import { declareTask, type DeclaredTask } from '../periodic/declared-tasks.js';
 import type { SimWorld } from '../world/sim-world.js';
-import type { WorldOpsState } from './ops-record.js';
+import type { MaintenanceFlag, WorldOpsState } from './ops-record.js';
 
-/** One maintenance flag. `since` is an ISO date. */
-export interface MaintenanceFlag {
-  on: boolean;
-  reason: string;
-  since: string | null;
-}
+export type { MaintenanceFlag } from './ops-record.js';
 
 /** Kinds of operator change (the label of `worldtick_admin_ops_changes_total`). */
 export type OpsChangeKind = 'maintenance' | 'override' | 'task' | 'trigger';
