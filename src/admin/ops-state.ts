@@ -114,14 +114,14 @@ export class OpsState {
     };
   }
 
-  /** Write the world's state (resolves true when durable, or when there is no store: nothing to do). */
+  /** Write the world's state; resolves true once durable (false: not written, or no store to write to). */
   async saveWorld(world: SimWorld): Promise<boolean> {
-    return this.#durable ? this.#durable.saveWorld(world.id, this.worldState(world)) : true;
+    return this.#durable ? this.#durable.saveWorld(world.id, this.worldState(world)) : false;
   }
 
-  /** Write the runtime flag. */
+  /** Write the runtime flag; resolves true once durable. */
   async saveRuntime(): Promise<boolean> {
-    return this.#durable ? this.#durable.saveRuntime(this.runtime) : true;
+    return this.#durable ? this.#durable.saveRuntime(this.runtime) : false;
   }
 
   /**
