@@ -167,7 +167,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   // The config file's tier zones too (validated by parseOptions). Also applied to a restored default world.
   const declareDefaultTasks = (w: SimWorld): void => {
-    for (const [i, t] of (options.periodic ?? []).entries()) declareTask(w, t, `periodic[${i}]`);
+    for (const [i, t] of (options.periodic ?? []).entries()) {
+      // A world adopted from another instance may already hold a task of that name (restored operator state).
+      const name = (t as { name?: unknown }).name; // validated by parseOptions
+      if (w.periodic.status().some((x) => x.name === name)) {
+        logger.warn({ world: w.id, task: name }, 'config-file periodic task not declared: a task of that name exists');
+        continue;
+      }
+      declareTask(w, t, `periodic[${i}]`);
+    }
     if (!crowd) replaceZones(w.npcSim.zones, options.tierZones ?? []);
   };
   declareDefaultTasks(defaultWorld);
