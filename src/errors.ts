@@ -15,6 +15,7 @@ export const ErrorCode = {
   WORLD_NOT_FOUND: 'WT_ERR_WORLD_NOT_FOUND',
   WORLD_EXISTS: 'WT_ERR_WORLD_EXISTS',
   WORLD_NOT_PAUSED: 'WT_ERR_WORLD_NOT_PAUSED',
+  /** The world is faulted (a system threw): a forced step is refused (admin API 409); `resume` clears the fault. */
   WORLD_FAULTED: 'WT_ERR_WORLD_FAULTED',
   SYSTEM_FAILED: 'WT_ERR_SYSTEM_FAILED',
   QUEUE_FULL: 'WT_ERR_QUEUE_FULL',
@@ -31,12 +32,17 @@ export const ErrorCode = {
   ADMIN_INTERNAL: 'WT_ERR_ADMIN_INTERNAL',
   NATIVE_MISSING: 'WT_ERR_NATIVE_MISSING',
   PORT_IN_USE: 'WT_ERR_PORT_IN_USE',
+  /**
+   * Reserved, never thrown: a bad client message is answered on the wire (`error` with code
+   * `BAD_FRAME` / `BAD_FIELD`, a strike; docs/PROTOCOL.md), not with an exception.
+   */
   PROTOCOL_BAD_MESSAGE: 'WT_ERR_PROTOCOL_BAD_MESSAGE',
   INGEST_UNKNOWN_TYPE: 'WT_ERR_INGEST_UNKNOWN_TYPE',
   INGEST_TYPE_EXISTS: 'WT_ERR_INGEST_TYPE_EXISTS',
   INGEST_BAD_FACT: 'WT_ERR_INGEST_BAD_FACT',
   INGEST_CRITICAL_FULL: 'WT_ERR_INGEST_CRITICAL_FULL',
   JOB_EXISTS: 'WT_ERR_JOB_EXISTS',
+  /** A job submitted to a closed job queue (its world was destroyed): not queued, counted `rejected`. */
   JOB_REJECTED: 'WT_ERR_JOB_REJECTED',
   TASK_EXISTS: 'WT_ERR_TASK_EXISTS',
   TASK_UNKNOWN: 'WT_ERR_TASK_UNKNOWN',
@@ -57,7 +63,11 @@ export const ErrorCode = {
   STORE_CLOSED: 'WT_ERR_STORE_CLOSED',
   /** An item catalogue was refused; `problems` lists every bad field by path. */
   CATALOGUE_INVALID: 'WT_ERR_CATALOGUE_INVALID',
-  /** The ledger service was closed; its pending requests were answered `TX_UNAVAILABLE`. */
+  /**
+   * Reserved, never thrown: a closed ledger service commits what was queued and answers every later
+   * purchase or reward with the result `TX_UNAVAILABLE` (retryable by the same key, e.g. at the new
+   * owner after a migration), not with an exception.
+   */
   LEDGER_CLOSED: 'WT_ERR_LEDGER_CLOSED',
   /** The coordination backend (Redis) did not answer in time or refused the command. */
   CLUSTER_UNAVAILABLE: 'WT_ERR_CLUSTER_UNAVAILABLE',
@@ -215,6 +225,7 @@ export const CloseCode = {
   UNKNOWN_WORLD: 4004,
   SLOW_CONSUMER: 4008,
   WORLD_FULL: 4009,
+  /** Reserved, never sent: a full server refuses the WebSocket upgrade with HTTP 503 instead (docs/PROTOCOL.md). */
   SERVER_FULL: 4010,
   SESSION_REPLACED: 4011,
   /** The world this session played in was deleted (admin API). */

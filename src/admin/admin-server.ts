@@ -51,7 +51,10 @@ export interface AdminServerOptions {
   port: number;
   /** Bearer token (non-empty). */
   token: string;
-  /** True when the token was generated at start: it is printed with the dashboard URL. */
+  /**
+   * True when the token was generated at start: it is printed once to stderr with the dashboard URL
+   * (plain lines, never in a log line: the `admin listening` line carries `tokenGenerated: true` only).
+   */
   tokenGenerated?: boolean;
   runner: LoopRunner;
   logger: Logger;
@@ -228,8 +231,10 @@ export class AdminServer implements Service {
     this.#port = uWS.us_socket_local_port(socket);
     const dashboard = `${this.url}/`;
     if (this.#opts.tokenGenerated) {
+      // The secret never goes into the log (logs are shipped to collectors): only that one was generated.
+      // It is printed once, to stderr, as plain lines for the person who started the server.
       this.#opts.logger.info(
-        { url: dashboard, adminToken: this.#opts.token, tokenGenerated: true },
+        { url: dashboard, tokenGenerated: true },
         'admin listening (generated token: set WORLDTICK_ADMIN_TOKEN to choose one)',
       );
       if (this.#opts.printUrl !== false)

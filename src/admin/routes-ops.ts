@@ -2,7 +2,9 @@
  * Operator routes (docs/ADMIN.md, "Operations"): maintenance of a world or the whole runtime,
  * the controller override, and the periodic schedule as data (declare, remove, run now, history).
  * Every change is validated (400 listing every problem, nothing changed), logged at info and
- * counted (`worldtick_admin_ops_changes_total{kind}`).
+ * counted (`worldtick_admin_ops_changes_total{kind}`). With a store (the runtime's), a change is
+ * written before the answer, which says `durable: true` (false: the write failed, logged; the
+ * change is in force in this process only — send it again).
  */
 import { clearControllerOverride, forceControllerMode, MODES, type ControllerMode } from '../controller/controller.js';
 import { controllerOverrideOf } from '../controller/controller-status.js';
@@ -87,11 +89,12 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       method: 'PUT',
       pattern: '/api/v1/maintenance',
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const { on, reason } = maintenanceBody(req);
         const changed = ops.setRuntime(runner.worlds(), on, reason);
         if (changed) logger.info({ scope: 'runtime', on, reason }, on ? 'maintenance started' : 'maintenance ended');
-        return { json: { changed, runtime: ops.runtime, worlds: runner.worlds().map(maintenanceOf) } };
+        const durable = await ops.saveRuntime();
+        return { json: { changed, durable, runtime: ops.runtime, worlds: runner.worlds().map(maintenanceOf) } };
       },
     },
     { method: 'GET', pattern: `${base}/maintenance`, handler: (req) => ({ json: maintenanceOf(world(req)) }) },
@@ -99,12 +102,13 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       method: 'PUT',
       pattern: `${base}/maintenance`,
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         const { on, reason } = maintenanceBody(req);
         const changed = ops.setWorld(w, on, reason);
         if (changed) logger.info({ scope: 'world', world: w.id, on, reason }, on ? 'maintenance started' : 'maintenance ended');
-        return { json: { changed, ...maintenanceOf(w) } };
+        const durable = await ops.saveWorld(w);
+        return { json: { changed, durable, ...maintenanceOf(w) } };
       },
     },
     {
@@ -118,7 +122,7 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       method: 'PUT',
       pattern: `${base}/controller/override`,
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         let reason = '';
         const b = fields(req, ['mode', 'seconds', 'reason'], (b, p) => {
@@ -130,20 +134,22 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
         const o = forceControllerMode(w, b.mode as ControllerMode, b.seconds as number, reason || 'admin');
         ops.count('override');
         logger.info({ world: w.id, mode: o.mode, seconds: b.seconds, reason }, 'controller override set');
-        return { json: { worldId: w.id, mode: w.controller.mode, override: controllerOverrideOf(w) } };
+        const durable = await ops.saveWorld(w);
+        return { json: { worldId: w.id, durable, mode: w.controller.mode, override: controllerOverrideOf(w) } };
       },
     },
     {
       method: 'DELETE',
       pattern: `${base}/controller/override`,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         const cleared = clearControllerOverride(w);
         if (cleared) {
           ops.count('override');
           logger.info({ world: w.id }, 'controller override reset');
         }
-        return { json: { worldId: w.id, cleared, mode: w.controller.mode, override: null } };
+        const durable = await ops.saveWorld(w);
+        return { json: { worldId: w.id, cleared, durable, mode: w.controller.mode, override: null } };
       },
     },
     {
@@ -158,13 +164,15 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       method: 'POST',
       pattern: `${base}/periodic`,
       body: true,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         if (req.body === undefined) throw badRequest('a JSON body (a task declaration) is required', ['body is required']);
         const d = declareTask(w, req.body);
+        ops.taskDeclared(w.id, d);
         ops.count('task');
         logger.info({ world: w.id, task: d }, 'periodic task declared');
-        return { status: 201, json: { worldId: w.id, task: w.periodic.status().find((t) => t.name === d.name) } };
+        const durable = await ops.saveWorld(w);
+        return { status: 201, json: { worldId: w.id, durable, task: w.periodic.status().find((t) => t.name === d.name) } };
       },
     },
     // Before `periodic/:task`: the router takes the first pattern that matches.
@@ -196,7 +204,7 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
     {
       method: 'DELETE',
       pattern: `${base}/periodic/:task`,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         const name = taskName(req);
         const t = w.periodic.status().find((x) => x.name === name);
@@ -207,9 +215,11 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
             { details: { name } },
           );
         w.periodic.remove(name); // WT_ERR_TASK_UNKNOWN (404) when absent
+        ops.taskRemoved(w.id, name);
         ops.count('task');
         logger.info({ world: w.id, task: name }, 'periodic task removed');
-        return { json: { worldId: w.id, removed: name } };
+        const durable = await ops.saveWorld(w);
+        return { json: { worldId: w.id, removed: name, durable } };
       },
     },
     {

@@ -5,7 +5,7 @@
  */
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { capProblems } from '../config/schema.js';
-import { isWorldtickError, worldExists, worldNotFound, worldNotPaused } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError, worldExists, worldNotFound, worldNotPaused } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { populateNpcs } from '../world/populate.js';
@@ -19,6 +19,15 @@ import type { StatsSources } from './sources.js';
 import { worldStats, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
 
+/** `WT_ERR_WORLD_FAULTED` (409): the world's fault, and that `resume` clears it. */
+const faulted = (w: SimWorld): WorldtickError => {
+  const f = w.fault;
+  return new WorldtickError(
+    ErrorCode.WORLD_FAULTED,
+    `world ${w.id} is faulted (system ${f?.system ?? 'unknown'} at step ${f?.step ?? -1}: ${(f?.message ?? '').slice(0, 200)}); POST …/scheduler/resume clears the fault`,
+    { details: { worldId: w.id, fault: f ? { ...f, message: f.message.slice(0, 200) } : null } },
+  );
+};
 export interface WorldRoutesOptions {
   runner: LoopRunner;
   telemetry: Telemetry;
@@ -297,6 +306,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         const w = world(req);
         const n = parseSteps(req, maxSteps);
         if (!w.clock.paused) throw worldNotPaused(w.id);
+        // A faulted world would only re-run the system that threw: its fault is cleared by resume.
+        if (w.fault) throw faulted(w);
         let ran = 0;
         // In slices with event-loop turns between, so 10,000 forced steps do not stall the other
         // worlds and the game server; stops early if the world is resumed or removed meanwhile.
@@ -305,7 +316,13 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
             await nextTurn();
             if (!w.clock.paused || !runner.has(w.id) || runner.get(w.id) !== w) break;
           }
-          ran += stepWorld(w, 1);
+          try {
+            ran += stepWorld(w, 1);
+          } catch (err) {
+            if (!w.fault) throw err;
+            logger.error({ world: w.id, err, fault: w.fault }, 'world faulted during a forced step');
+            throw faulted(w);
+          }
           telemetry.onStep(w);
         }
         logger.info({ world: w.id, steps: ran, step: w.clock.step }, 'world stepped');

@@ -37,6 +37,8 @@ export class JobQueue {
   readonly #clearTimer: (h: unknown) => void;
   readonly #defs = new Map<string, JobDefinition<unknown, unknown>>();
   #pending: JobRecord[] = [];
+  /** Closed by `close()` (world destroyed): nothing is queued any more. */
+  #closed = false;
   /** Some job carried a non-zero priority: startDue orders by priority (stable) from then on. */
   #prioritized = false;
   readonly #running = new Map<number, { job: JobRecord; attemptToken: number; timer: unknown; ac: AbortController }>();
@@ -102,13 +104,24 @@ export class JobQueue {
 
   /**
    * Queue a job; returns its id (ids increase by submission). Throws `WT_ERR_JOB_UNKNOWN` for an
-   * unregistered name and `WT_ERR_QUEUE_FULL` when the pending queue is full (counted).
+   * unregistered name, `WT_ERR_QUEUE_FULL` when the pending queue is full (counted) and
+   * `WT_ERR_JOB_REJECTED` once the queue is closed (its world destroyed: the job would never run; counted).
    */
   submit<P>(name: string, payload: P, opts: { user?: string; key?: number; priority?: number } = {}): number {
     // `user` is whom the job counts against for the per-user cap: a player (`player:<eid>`, see
     // src/content/scene-job.ts) for work done on a player's behalf, '' (one shared user) otherwise.
     if (!this.#defs.has(name))
       throw new WorldtickError(ErrorCode.JOB_UNKNOWN, `unknown job type ${JSON.stringify(String(name)).slice(0, 80)}`);
+    if (this.#closed) {
+      this.#s.rejected++;
+      throw new WorldtickError(
+        ErrorCode.JOB_REJECTED,
+        `job queue closed (its world was destroyed): ${String(name).slice(0, 64)} not queued`,
+        {
+          details: { name: String(name).slice(0, 64) },
+        },
+      );
+    }
     if (this.#pending.length >= this.#o.maxPending) {
       this.#s.rejected++;
       throw queueFull(`job queue (${name})`, this.#o.maxPending);
@@ -348,8 +361,9 @@ export class JobQueue {
     };
   }
 
-  /** Abort every running attempt and clear the queue (shutdown). */
+  /** Abort every running attempt and clear the queue (shutdown); later submits throw `WT_ERR_JOB_REJECTED`. */
   close(): void {
+    this.#closed = true;
     for (const r of this.#running.values()) {
       this.#clearTimer(r.timer);
       r.ac.abort(new WorldtickError(ErrorCode.JOB_FAILED, 'job queue closed'));

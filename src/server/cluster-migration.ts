@@ -53,6 +53,11 @@ export interface MigrationDeps {
   readonly withLedger: (world: SimWorld) => void;
   /** Drop what the runtime runs for a world that left this instance (its shard workers). */
   readonly release?: (worldId: string) => void;
+  /**
+   * Re-apply the world's stored operator state (maintenance, override, declared tasks; the same
+   * step as a restore at start, src/server/ops-persist.ts) before it steps here or takes a session.
+   */
+  readonly restoreOps?: (world: SimWorld, incarnation: string) => Promise<unknown>;
 }
 
 /** One take-over or hand-over, as recorded (wall ms). */
@@ -121,9 +126,11 @@ export class WorldMover {
       // The default world without a checkpoint: the local copy with the record applied.
       if (!old) return false;
       world = old;
+      await this.#restoreOps(world, p.record.incarnation);
     } else {
       // Players in a checkpoint come back by resuming (durable sessions), wallets from the ledger.
       for (const eid of [...query(world, [world.stores.Player])]) despawnEntity(world, eid);
+      await this.#restoreOps(world, p.record.incarnation);
       this.#install(world);
     }
     d.checkpointer.track(world, {
@@ -277,6 +284,15 @@ export class WorldMover {
       },
       { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: this.history } }) },
     ];
+  }
+
+  /** Operator state back before the world steps here (a failed read is logged: the world comes without it). */
+  async #restoreOps(world: SimWorld, incarnation: string): Promise<void> {
+    try {
+      await this.#d.restoreOps?.(world, incarnation);
+    } catch (err) {
+      this.#d.logger.error({ err, world: world.id }, 'cluster: operator state of the adopted world could not be read');
+    }
   }
 
   /** Put `world` in the runner in place of the local copy of its id, if any. */

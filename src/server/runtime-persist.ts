@@ -50,6 +50,15 @@ export interface RestoreTargets {
   swapDefault: (world: SimWorld) => void;
   /** Attach a game's services (scenes) to a restored admin-created world. */
   attach: (world: SimWorld) => void;
+  /**
+   * Re-apply stored operator state (src/server/ops-persist.ts): `runtime` once before any world is
+   * restored, `world` for each world once it is in place — before the loop starts and before the
+   * game server takes sessions (both start after `open`).
+   */
+  restoreOps?: {
+    runtime: (store: Store) => Promise<void>;
+    world: (store: Store, world: SimWorld, incarnation: string) => Promise<unknown>;
+  };
 }
 
 /** The runtime's store, checkpointer and restore logic. */
@@ -101,6 +110,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     const { runner } = t;
     // A game's worlds come back on the game's pipeline with its slot and its component stores (checkpoint schema 2).
     const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
+    await t.restoreOps?.runtime(st);
     for (const p of found) {
       const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');
       if (p.record.origin === 'default') {
@@ -121,6 +131,8 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       // Player entities in a checkpoint belong to sessions that ended with the process: players come
       // back by resuming (src/net/durable-sessions.ts), their wallets caught up from the ledger.
       if (p.world) for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
+      // Maintenance, override and declared tasks as the operator left them (also the path of an adopted world).
+      await t.restoreOps?.world(st, w, p.record.incarnation);
       checkpointer.track(w, {
         origin: p.record.origin,
         incarnation: p.record.incarnation,

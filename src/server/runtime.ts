@@ -38,6 +38,7 @@ import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence, type WorldRestoredListener } from './runtime-persist.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
+import { createOpsPersistence } from './ops-persist.js';
 import { createScenarioWorld, DEFAULT_WORLD_ID, defaultWorldPhysics, mergePatches } from './runtime-world.js';
 
 export type { Service } from './service.js';
@@ -129,6 +130,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
   });
   const cluster = clusterMode.service;
+  // Operator state (maintenance, overrides, API-declared tasks) on the store, restored with each world (src/server/ops-persist.ts).
+  const opsPersist = createOpsPersistence({
+    logger,
+    store: () => persist.current(),
+    fence: (id) => (cluster.enforce ? cluster.fence(id) : undefined),
+    incarnation: (id) => checkpointer.incarnationOf(id),
+    runtimeScope: () => (cluster.enforce ? `runtime:${cluster.instanceId}` : 'runtime'),
+  });
+  const ops = new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds, durability: opsPersist.durability });
   const runner = new LoopRunner({
     canStep: (w) => cluster.canStep(w),
     onStep: (w) => {
@@ -157,7 +167,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
   // The config file's tier zones too (validated by parseOptions). Also applied to a restored default world.
   const declareDefaultTasks = (w: SimWorld): void => {
-    for (const [i, t] of (options.periodic ?? []).entries()) declareTask(w, t, `periodic[${i}]`);
+    for (const [i, t] of (options.periodic ?? []).entries()) {
+      // A world adopted from another instance may already hold a task of that name (restored operator state).
+      const name = (t as { name?: unknown }).name; // validated by parseOptions
+      if (w.periodic.status().some((x) => x.name === name)) {
+        logger.warn({ world: w.id, task: name }, 'config-file periodic task not declared: a task of that name exists');
+        continue;
+      }
+      declareTask(w, t, `periodic[${i}]`);
+    }
     if (!crowd) replaceZones(w.npcSim.zones, options.tierZones ?? []);
   };
   declareDefaultTasks(defaultWorld);
@@ -193,6 +211,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     attach,
     withLedger: (w) => withLedger(w),
     release: (id) => worldShards.forget(id),
+    restoreOps: (w, incarnation) => opsPersist.restoreWorld(storeOf(), ops, w, incarnation),
   });
   const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });
   const admin = createAdminServer({
@@ -204,7 +223,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     logger,
     telemetry,
     sources: adminSources,
-    ops: new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds }),
+    ops,
     isReady: () => phase === 'running',
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
@@ -325,6 +344,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
           attach(defaultWorld);
         },
         attach,
+        restoreOps: {
+          runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
+          world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
+        },
       });
       checkpointer.start();
       // Players come back by resuming (durable session + player records); each world gets its ledger.

@@ -2,7 +2,11 @@
  * Step logging: a per-step summary at `debug` (built only when debug is enabled — pino's
  * disabled levels cost nothing, but building the object would), and rate-limited warnings on
  * frame-budget overruns and controller mode changes (at most one of each kind per world per
- * `warnIntervalMs`; the lines carry how many were suppressed in between).
+ * `warnIntervalMs`; the lines carry how many were suppressed in between). The first
+ * `warmupSteps` steps of a world object (freshly started, created or restored: cold code paths,
+ * JIT, first allocations; a cold first step costs ~100 ms) raise no overrun warning: they are
+ * still counted in telemetry's overruns, and the first warning after the warm-up says how many
+ * of them were over budget (`warmupOverruns`).
  */
 import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
@@ -21,7 +25,12 @@ export interface StepLogOptions {
   now?: () => number;
   /** Job statistics source, for job ops per step in the debug summary. */
   sources?: StatsSources;
+  /** Steps of a fresh world that raise no overrun warning (warm-up). Default {@link WARMUP_STEPS}. */
+  warmupSteps?: number;
 }
+
+/** Default warm-up: the first 20 steps of a world (1 s at the default 20 Hz) raise no overrun warning. */
+export const WARMUP_STEPS = 20;
 
 interface WarnState {
   overrunAt: number;
@@ -29,6 +38,10 @@ interface WarnState {
   modeAt: number;
   modeSuppressed: number;
   jobOpsSeen: number;
+  /** Steps seen of this world object. */
+  steps: number;
+  /** Overruns during the warm-up (not warned; reported by the first warning after it). */
+  warmupOverruns: number;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -44,13 +57,14 @@ const topPhases = (world: SimWorld): Record<string, number> => {
 /** Create the step logger of a runtime. */
 export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLog => {
   const interval = opts.warnIntervalMs ?? 10_000;
+  const warmup = opts.warmupSteps ?? WARMUP_STEPS;
   const now = opts.now ?? (() => performance.now());
   const sources = opts.sources ?? {};
   const state = new WeakMap<SimWorld, WarnState>();
   const stateOf = (world: SimWorld): WarnState => {
     let s = state.get(world);
     if (!s) {
-      s = { overrunAt: -Infinity, overrunSuppressed: 0, modeAt: -Infinity, modeSuppressed: 0, jobOpsSeen: 0 };
+      s = { overrunAt: -Infinity, overrunSuppressed: 0, modeAt: -Infinity, modeSuppressed: 0, jobOpsSeen: 0, steps: 0, warmupOverruns: 0 };
       state.set(world, s);
     }
     return s;
@@ -58,9 +72,15 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
   return {
     onStep(world, t, prevMode) {
       const ms = world.stats.totalMs;
-      const over = ms > t.budgetMs;
+      let over = ms > t.budgetMs;
+      const warm = stateOf(world);
+      if (warm.steps < warmup) {
+        warm.steps++;
+        if (over) warm.warmupOverruns++;
+        over = false; // warm-up: not warned
+      }
       if (over || prevMode !== undefined) {
-        const s = stateOf(world);
+        const s = warm;
         const wall = now();
         if (over) {
           if (wall - s.overrunAt >= interval) {
@@ -73,11 +93,13 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
                 phaseMs: topPhases(world),
                 suppressed: s.overrunSuppressed,
                 overrunsTotal: t.overruns,
+                ...(s.warmupOverruns > 0 ? { warmupOverruns: s.warmupOverruns } : {}),
               },
               'step over frame budget',
             );
             s.overrunAt = wall;
             s.overrunSuppressed = 0;
+            s.warmupOverruns = 0;
           } else s.overrunSuppressed++;
         }
         // The first mode seen (from null) is the starting mode, not a change.

@@ -74,6 +74,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: [`CREATE INDEX sessions_player ON sessions (player_id)`],
     postgres: [`CREATE INDEX sessions_player ON sessions (player_id)`],
   },
+  {
+    version: 3,
+    name: 'operator state (maintenance, overrides, declared tasks) per world and per runtime',
+    sqlite: [`CREATE TABLE operator_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL)`],
+    postgres: [`CREATE TABLE operator_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at BIGINT NOT NULL)`],
+  },
 ];
 
 /** Highest schema version this build knows. */

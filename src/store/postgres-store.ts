@@ -21,6 +21,7 @@ import {
   toPlayer,
   toSession,
   toWorldConfig,
+  toOperatorState,
 } from './rows.js';
 import {
   emptyStoreStats,
@@ -37,6 +38,7 @@ import {
   type Store,
   type StoreStats,
   type WorldConfigRecord,
+  type OperatorStateRecord,
 } from './types.js';
 
 /** Options of {@link PostgresStore.open}. */
@@ -341,5 +343,28 @@ export class PostgresStore implements Store {
 
   deleteWorldConfig(worldId: string): Promise<boolean> {
     return this.run(true, async (c) => ((await c.query('DELETE FROM world_configs WHERE world_id = $1', [worldId])).rowCount ?? 0) > 0);
+  }
+
+  putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {
+    return this.run(true, async (c) => {
+      const text = toJsonText(state, 'operator state');
+      if (options?.fence) await this.applyFence(c, options.fence);
+      await c.query(
+        `INSERT INTO operator_state (scope, state, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (scope) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
+        [scope, text, Date.now()],
+      );
+    });
+  }
+
+  getOperatorState(scope: string): Promise<OperatorStateRecord | undefined> {
+    return this.run(false, async (c) => {
+      const r = await c.query('SELECT * FROM operator_state WHERE scope = $1', [scope]);
+      return r.rows.length ? toOperatorState(r.rows[0] as Row) : undefined;
+    });
+  }
+
+  deleteOperatorState(scope: string): Promise<boolean> {
+    return this.run(true, async (c) => ((await c.query('DELETE FROM operator_state WHERE scope = $1', [scope])).rowCount ?? 0) > 0);
   }
 }

@@ -4,7 +4,7 @@
  * store edge.
  */
 import { optionInvalid } from '../errors.js';
-import type { Balance, Checkpoint, LedgerEntry, PlayerRecord, SessionRecord, WorldConfigRecord } from './types.js';
+import type { Balance, Checkpoint, LedgerEntry, OperatorStateRecord, PlayerRecord, SessionRecord, WorldConfigRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -96,6 +96,13 @@ export const toSession = (r: Row): SessionRecord => ({
 export const toWorldConfig = (r: Row): WorldConfigRecord => ({
   worldId: str(r.world_id),
   config: json(r.config),
+  updatedAt: num(r.updated_at),
+});
+
+/** A row of `operator_state`. */
+export const toOperatorState = (r: Row): OperatorStateRecord => ({
+  scope: str(r.scope),
+  state: json(r.state),
   updatedAt: num(r.updated_at),
 });
 

@@ -27,6 +27,7 @@ import {
   toPlayer,
   toSession,
   toWorldConfig,
+  toOperatorState,
 } from './rows.js';
 import {
   emptyStoreStats,
@@ -43,6 +44,7 @@ import {
   type Store,
   type StoreStats,
   type WorldConfigRecord,
+  type OperatorStateRecord,
 } from './types.js';
 
 /** File name of the database inside the data directory. */
@@ -135,6 +137,10 @@ export class SqliteStore implements Store {
       getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
       listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
       deleteWorldConfig: p('DELETE FROM world_configs WHERE world_id = ?'),
+      putOperatorState: p(`INSERT INTO operator_state (scope, state, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
+      getOperatorState: p('SELECT * FROM operator_state WHERE scope = ?'),
+      deleteOperatorState: p('DELETE FROM operator_state WHERE scope = ?'),
       schemaVersion: p('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'),
     };
   }
@@ -367,5 +373,24 @@ export class SqliteStore implements Store {
 
   deleteWorldConfig(worldId: string): Promise<boolean> {
     return this.run(true, () => this.stmt.deleteWorldConfig!.run(worldId).changes > 0);
+  }
+
+  putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {
+    return this.run(true, () => {
+      const text = toJsonText(state, 'operator state');
+      if (options?.fence) this.applyFence(options.fence);
+      this.stmt.putOperatorState!.run(scope, text, Date.now());
+    });
+  }
+
+  getOperatorState(scope: string): Promise<OperatorStateRecord | undefined> {
+    return this.run(false, () => {
+      const row = this.stmt.getOperatorState!.get(scope) as Row | undefined;
+      return row ? toOperatorState(row) : undefined;
+    });
+  }
+
+  deleteOperatorState(scope: string): Promise<boolean> {
+    return this.run(true, () => this.stmt.deleteOperatorState!.run(scope).changes > 0);
   }
 }

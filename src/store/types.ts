@@ -135,6 +135,18 @@ export interface WorldConfigRecord {
   updatedAt: number;
 }
 
+/**
+ * Operator state kept across restarts (src/server/ops-persist.ts): one row per scope — `world:<id>`
+ * (maintenance, override, declared tasks of a world) or `runtime` / `runtime:<instanceId>` (the
+ * runtime-wide maintenance flag). `state` is JSON data the runtime validates when it reads it.
+ */
+export interface OperatorStateRecord {
+  scope: string;
+  state: unknown;
+  /** Wall-clock ms. */
+  updatedAt: number;
+}
+
 /** Counters of a store, observable in tests and metrics. */
 export interface StoreStats {
   /** Write transactions committed. */
@@ -206,6 +218,15 @@ export interface Store {
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
   listWorldConfigs(): Promise<WorldConfigRecord[]>;
   deleteWorldConfig(worldId: string): Promise<boolean>;
+
+  /**
+   * Insert or replace the operator state of `scope` (see {@link OperatorStateRecord}). Fenced when
+   * `fence` is given (a world's scope carries its owner's token).
+   */
+  putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void>;
+  getOperatorState(scope: string): Promise<OperatorStateRecord | undefined>;
+  /** Delete one scope's state; true when it existed. */
+  deleteOperatorState(scope: string): Promise<boolean>;
 }
 
 /** Fresh zeroed stats. */

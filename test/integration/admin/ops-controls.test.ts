@@ -197,7 +197,11 @@ describe('the schedule as data', () => {
     const builtin = await call(s.base, 'DELETE', '/api/v1/worlds/1/periodic/heartbeat');
     expect(builtin.status).toBe(409);
     expect(builtin.json.code).toBe('WT_ERR_TASK_BUILTIN');
-    expect((await call(s.base, 'DELETE', '/api/v1/worlds/1/periodic/market')).json).toEqual({ worldId: '1', removed: 'market' });
+    expect((await call(s.base, 'DELETE', '/api/v1/worlds/1/periodic/market')).json).toEqual({
+      worldId: '1',
+      removed: 'market',
+      durable: true,
+    });
     expect((await call(s.base, 'DELETE', '/api/v1/worlds/1/periodic/market')).status).toBe(404);
     expect(await metric(/worldtick_admin_ops_changes_total\{kind="task"\} (\d+)/)).toBe(2);
     expect(await metric(/worldtick_admin_ops_changes_total\{kind="trigger"\} (\d+)/)).toBe(2);

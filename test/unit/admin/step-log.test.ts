@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../../src/admin/telemetry.js';
 import { createLogger } from '../../../src/log.js';
-import { createStepLog } from '../../../src/server/step-log.js';
+import { createStepLog, WARMUP_STEPS } from '../../../src/server/step-log.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 
 const capture = (level: 'info' | 'debug') => {
@@ -25,7 +25,7 @@ describe('step log', () => {
   it('warns on budget overruns at most once per interval, counting the suppressed ones', () => {
     const { logger, lines } = capture('info');
     let now = 0;
-    const tel = createTelemetry({ stepLog: createStepLog(logger, { warnIntervalMs: 1000, now: () => now }) });
+    const tel = createTelemetry({ stepLog: createStepLog(logger, { warnIntervalMs: 1000, now: () => now, warmupSteps: 0 }) });
     const w = createSimWorld({ id: 'a', capacity: 10, config: { controller: { frameBudgetMs: 5 } } });
     const step = (ms: number) => {
       w.stats.totalMs = ms;
@@ -42,6 +42,30 @@ describe('step log', () => {
     expect(warns[0]).toMatchObject({ level: 40, world: 'a', stepMs: 9, budgetMs: 5, suppressed: 0 });
     expect(warns[1]).toMatchObject({ stepMs: 12, suppressed: 5, overrunsTotal: 7 });
     expect(lines.some((l) => l.msg === 'step')).toBe(false); // no debug summary at info
+  });
+
+  it('no overrun warning during the warm-up of a fresh world (default 20 steps); the first one after it counts them', () => {
+    const { logger, lines } = capture('info');
+    const tel = createTelemetry({ stepLog: createStepLog(logger, { warnIntervalMs: 1000, now: () => 0 }) });
+    const step = (w: SimWorld, ms: number) => {
+      w.stats.totalMs = ms;
+      w.clock.step++;
+      tel.onStep(w);
+    };
+    const w = createSimWorld({ id: 'cold', capacity: 10, config: { controller: { frameBudgetMs: 5 } } });
+    step(w, 95); // a cold first step
+    step(w, 12);
+    for (let i = 2; i < WARMUP_STEPS; i++) step(w, 1);
+    expect(lines.filter((l) => l.msg === 'step over frame budget')).toHaveLength(0);
+    expect(tel.of(w).overruns).toBe(2); // still counted
+    step(w, 9); // a real overrun after the warm-up
+    const warns = lines.filter((l) => l.msg === 'step over frame budget');
+    expect(warns).toHaveLength(1);
+    expect(warns[0]).toMatchObject({ world: 'cold', stepMs: 9, warmupOverruns: 2, overrunsTotal: 3 });
+    // A restored world is a new world object: its own warm-up.
+    const restored = createSimWorld({ id: 'cold', capacity: 10, config: { controller: { frameBudgetMs: 5 } } });
+    step(restored, 95);
+    expect(lines.filter((l) => l.msg === 'step over frame budget')).toHaveLength(1);
   });
 
   it('warns on controller mode changes, rate-limited', () => {

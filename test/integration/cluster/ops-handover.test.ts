@@ -1,0 +1,92 @@
+/**
+ * Operator state moves with its world (docs/CLUSTER.md, "Operator state"): two instances on a real
+ * redis-server and a real PostgreSQL. A world owned by a is put in maintenance, given a
+ * controller override and a declared task; migrated to b, then b is killed (SIGKILL) and a takes
+ * it back by failover. Each adoption goes through the same restore step as a restart: the world
+ * is still in maintenance (a new session is refused with 4013), the override and the task are back.
+ */
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { CloseCode } from '../../../src/errors.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster operator state');
+
+/** A new session to `world` through `gameUrl` is refused with close 4013 (MAINTENANCE). */
+const expectRefused = async (gameUrl: string, world: string): Promise<void> => {
+  const c = new WorldtickClient({ url: gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
+  await c.connect();
+  await expect(c.join(world, 'newcomer')).rejects.toThrow(/maintenance/);
+  await c.closed();
+  expect(c.closeCode).toBe(CloseCode.MAINTENANCE);
+};
+
+/** The operator state of `world` as `inst` (its owner) reports it. */
+const opsOf = async (inst: TestInstance, world: string) => ({
+  maintenance: (await inst.api('GET', `/api/v1/worlds/${world}/maintenance`)).json,
+  override: (await inst.api('GET', `/api/v1/worlds/${world}/controller/override`)).json,
+  task: ((await inst.api('GET', `/api/v1/worlds/${world}/periodic`)).json.tasks as Array<Record<string, unknown>>).find(
+    (t) => t.name === 'nightly',
+  ),
+});
+
+describe.skipIf(skip !== null)('cluster: operator state moves with the world', () => {
+  let redis: RedisTestServer;
+  const pg = sharedPg as PgServer;
+  const inst: TestInstance[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const args = [...sharedStoreArgs(redis, pg), '--npcs', '50', '--lease-ttl', '2', '--checkpoint-interval', '1'];
+    inst.push(await startInstance('a', args));
+    inst.push(await startInstance('b', args));
+    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'o1', npcs: 50 })).status).toBe(201);
+    await until('both instances see each other and a owns o1', async () => {
+      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
+      return (await ownersFrom(inst[1])).o1 === 'a';
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(inst.map((i) => i.stop()));
+    await redis?.stop();
+    await pg?.destroy();
+  }, 30_000);
+
+  it('migration and failover carry maintenance, the override and declared tasks', async () => {
+    const [a, b] = [inst[0], inst[1]];
+    expect((await a.api('PUT', '/api/v1/worlds/o1/maintenance', { on: true, reason: 'rebalancing' })).json.durable).toBe(true);
+    expect((await a.api('PUT', '/api/v1/worlds/o1/controller/override', { mode: 'degraded', seconds: 3600 })).json.durable).toBe(true);
+    const t = await a.api('POST', '/api/v1/worlds/o1/periodic', { name: 'nightly', intervalSeconds: 86_400, clock: 'wall' });
+    expect(t.json.durable, JSON.stringify(t.json)).toBe(true);
+    await expectRefused(a.gameUrl, 'o1');
+
+    // Migration a → b.
+    const m = await a.api('POST', '/api/v1/worlds/o1/migrate', { to: 'b' });
+    expect(m.status, JSON.stringify(m.json)).toBe(200);
+    const onB = await opsOf(b, 'o1');
+    expect(onB.maintenance).toMatchObject({ on: true, world: { on: true, reason: 'rebalancing' }, periodicHeld: true });
+    expect(onB.override).toMatchObject({ mode: 'degraded', override: { mode: 'degraded' } });
+    expect(onB.task).toMatchObject({ declared: true, intervalSeconds: 86_400, clock: 'wall' });
+    await expectRefused(b.gameUrl, 'o1');
+
+    // Failover b → a (SIGKILL: nothing is written on the way out).
+    b.child.kill('SIGKILL');
+    await once(b.child, 'exit');
+    await until(
+      'a took o1 over',
+      async () => (await ownersFrom(a)).o1 === 'a' && (await a.api('GET', '/api/v1/worlds/o1')).status === 200,
+      30_000,
+    );
+    const onA = await opsOf(a, 'o1');
+    expect(onA.maintenance).toMatchObject({ on: true, world: { on: true, reason: 'rebalancing' } });
+    expect(onA.override.override).toMatchObject({ mode: 'degraded' });
+    expect(onA.task).toMatchObject({ declared: true });
+    await expectRefused(a.gameUrl, 'o1');
+  }, 90_000);
+});
