@@ -63,6 +63,12 @@ export interface GameServerOptions {
   authenticate?: AuthenticateHook;
 }
 
+/**
+ * The game server hooks a game sets through the public API (`startServer` / `runMain` options,
+ * src/game/server.ts): who a client is and which class its session has.
+ */
+export type ServerHooks = Pick<GameServerOptions, 'authenticate' | 'sessionClass'>;
+
 /** What {@link GameServerOptions.routeHello} decides for one hello. */
 export type HelloRoute =
   | { readonly kind: 'serve' }
