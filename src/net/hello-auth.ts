@@ -171,9 +171,10 @@ export class HelloAuthenticator {
       resumeToken: m.resumeToken ? m.resumeToken : null,
       remoteAddress: remoteAddressOf(conn),
     };
+    const hook = this.#hook; // called as a plain function: the hook gets no `this`
     let answer: unknown;
     try {
-      answer = this.#hook(req);
+      answer = hook(req);
     } catch (err) {
       return this.#fail(conn, 'threw', err);
     }
@@ -202,10 +203,14 @@ export class HelloAuthenticator {
     };
     const timer = setTimeout(() => settle(() => this.#fail(conn, 'timeout', null)), this.#cfg.authTimeoutMs);
     timer.unref();
-    answer.then(
-      (r) => settle(() => this.#answer(conn, m, r, proceed)),
-      (err: unknown) => settle(() => this.#fail(conn, 'rejected', err)),
-    );
+    try {
+      answer.then(
+        (r) => settle(() => this.#answer(conn, m, r, proceed)),
+        (err: unknown) => settle(() => this.#fail(conn, 'rejected', err)),
+      );
+    } catch (err) {
+      settle(() => this.#fail(conn, 'threw', err)); // a thenable whose `then` throws
+    }
   }
 
   #answer(conn: Conn, m: HelloMsg, r: unknown, proceed: (id: HelloIdentity) => void): void {

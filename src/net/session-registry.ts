@@ -217,19 +217,9 @@ export class SessionRegistry {
           if (!this.#roomToJoin(conn, world)) return abandon();
           if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
           const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-          this.#enter(
-            conn,
-            m,
-            world,
-            -1,
-            -1,
-            r.resumeToken,
-            r.playerId,
-            inside(r.x, minX, maxX, x),
-            inside(r.y, minY, maxY, y),
-            r.resumed,
-            auth,
-          );
+          const sx = inside(r.x, minX, maxX, x),
+            sy = inside(r.y, minY, maxY, y);
+          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, sx, sy, r.resumed, auth);
         },
         (err: unknown) => {
           conn.helloPending = false;
