@@ -1,7 +1,8 @@
 /**
  * The authenticate hook through the public API (`startServer` options, src/game/server.ts): the
- * HMAC-signed token verifier of docs/GAME-API.md "Authenticating players" on a full runtime, and
- * its outcomes in the admin's /metrics (`worldtick_net_auth_total{outcome}`).
+ * HMAC-signed token verifier of docs/GAME-API.md "Authenticating players" on a full runtime (with
+ * its ledger and SQLite store: two tokens of one user are one wallet), and its outcomes in the
+ * admin's /metrics (`worldtick_net_auth_total{outcome}`).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,23 @@ describe('authenticate through startServer', () => {
     const ok = await openRaw(url);
     ok.send([1, 1, '1', 'alice', sign('user-42', later), null]);
     await ok.waitFor(16);
+    await ok.waitFor(22, (m) => typeof m[1] === 'number' && m[1] > 0); // the start grant
+    ok.send([4, 'k1', 'potion', 1, 10]);
+    const tx = await ok.waitFor(21);
+    expect(tx[2], JSON.stringify(tx)).toBe('ok');
+    const coins = Number(tx[8]);
+    ok.ws.close();
+    await ok.closed;
+    // Another token of the same user (a later expiry), no resume token: the same wallet and ledger.
+    const again = await openRaw(url);
+    again.send([1, 1, '1', 'alice', sign('user-42', later + 60), null]);
+    await again.waitFor(16);
+    const w = await again.waitFor(22, (m) => typeof m[1] === 'number' && m[1] > 0);
+    expect(w[1]).toBe(coins);
+    again.send([4, 'k1', 'potion', 1, 10]);
+    const replay = await again.waitFor(21);
+    expect(replay[10], 'the same key replays: one ledger player').toBe(true);
+    expect(replay[8]).toBe(coins);
     for (const token of [`user-42.${later}.forged`, sign('user-42', 1000), 'nonsense']) {
       const bad = await openRaw(url);
       bad.send([1, 1, '1', 'mallory', token, null]);
@@ -59,9 +77,9 @@ describe('authenticate through startServer', () => {
     }
     const res = await fetch(`http://127.0.0.1:${server.adminPort}/metrics`, { headers: { authorization: 'Bearer tok' } });
     const text = await res.text();
-    expect(text).toMatch(/^worldtick_net_auth_total\{outcome="accepted"\} 1$/m);
+    expect(text).toMatch(/^worldtick_net_auth_total\{outcome="accepted"\} 2$/m);
     expect(text).toMatch(/^worldtick_net_auth_total\{outcome="refused"\} 3$/m);
     expect(text).toMatch(/^worldtick_net_auth_total\{outcome="timedOut"\} 0$/m);
-    ok.ws.close();
+    again.ws.close();
   });
 });
