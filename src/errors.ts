@@ -211,6 +211,8 @@ export const WireErrorCode = {
   RESUME_REFUSED: 'RESUME_REFUSED',
   /** The durable session store could not be reached: retry the hello later (socket closed 1013). */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The game's `authenticate` hook refused the hello (socket closed 4017); nothing was created or stored. */
+  AUTH_REFUSED: 'AUTH_REFUSED',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -240,6 +242,8 @@ export const CloseCode = {
   BAD_TICKET: 4016,
   /** A service the hello needs (the durable store) is unavailable: retry later (RFC 6455 "try again later"). */
   TRY_AGAIN: 1013,
+  /** The game's `authenticate` hook refused the hello (`AUTH_REFUSED`). */
+  AUTH_REFUSED: 4017,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

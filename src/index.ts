@@ -62,6 +62,10 @@ export { resolveServerOptions, runMain, startServer, type RunningServer, type St
 export type { ServerOptions } from './cli/options.js';
 export type { Runtime } from './server/runtime.js';
 export type { Logger } from './log.js';
+export type { ServerHooks } from './net/game-server-options.js';
+export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';
+export type { SessionClassHook } from './net/session-registry.js';
+export type { SessionClassName } from './net/session-priority.js';
 
 // Schemas of client messages (TypeBox: the one validator of message payloads)
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

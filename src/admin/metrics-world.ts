@@ -261,6 +261,20 @@ export const registerWorldMetrics = (
     const levels = ladderLevelsOf(safeCall(sources.sessions));
     for (let l = 0; l < levels.length; l++) put({ level: String(l) }, levels[l]);
   });
+  // Outcomes of the game's authenticate hook (src/net/hello-auth.ts; `/stats` `sessions.server.auth`).
+  counter(
+    'worldtick_net_auth_total',
+    "Hellos by outcome of the game's authenticate hook (accepted, refused, failed, timedOut, abandoned).",
+    ['outcome'],
+    (put) => {
+      const report = safeCall(sources.sessions);
+      const auth: unknown = typeof report === 'object' && report !== null ? (report as Record<string, unknown>).auth : null;
+      for (const outcome of ['accepted', 'refused', 'failed', 'timedOut', 'abandoned']) {
+        const v = field(auth, outcome);
+        if (v !== null) put({ outcome }, v);
+      }
+    },
+  );
   registerSpreadMetrics(kit, byClass);
 };
 

@@ -6,6 +6,7 @@
 import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
 import { isWorldtickError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import type { ServerHooks } from '../net/game-server-options.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { GameDefinition } from './definition.js';
@@ -20,6 +21,14 @@ export interface StartServerOptions {
   options?: Partial<ServerOptions>;
   /** Logger (pino). Default: a pino logger on stdout at `logLevel`. */
   logger?: Logger;
+  /**
+   * Verify who a client is (docs/GAME-API.md "Authenticating players"): called once per `hello`
+   * before any player is created, resumed or stored; `{ ok: true, identity, cls? }` or `{ ok: false, reason? }`,
+   * or a promise of one. Default: none (the hello token is the identity).
+   */
+  authenticate?: ServerHooks['authenticate'];
+  /** The class of a new session (`player`, `spectator`, `bot`, `observer`). Default: from the hello token. */
+  sessionClass?: ServerHooks['sessionClass'];
 }
 
 /** A running server of a game. */
@@ -64,7 +73,7 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
 export const startServer = async (game: GameDefinition, o: StartServerOptions = {}): Promise<RunningServer> => {
   const options = resolveServerOptions(game, o);
   const logger = o.logger ?? createLogger(options.logLevel as 'info');
-  const runtime = createRuntime(options, logger, game);
+  const runtime = createRuntime(options, logger, game, { authenticate: o.authenticate, sessionClass: o.sessionClass });
   try {
     await runtime.start();
   } catch (err) {
@@ -84,9 +93,14 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
 /**
  * A game's command line: parse `argv` (default `process.argv.slice(2)`) and `process.env`, print
  * `--help`, start, log `server ready` with the bound ports, stop cleanly on SIGINT/SIGTERM (exit 0).
- * A bad option prints the problems and exits 2, never a stack trace.
+ * A bad option prints the problems and exits 2, never a stack trace. `hooks`: the game server's
+ * `authenticate` and `sessionClass` hooks (as {@link StartServerOptions}).
  */
-export const runMain = async (game: GameDefinition, argv: readonly string[] = process.argv.slice(2)): Promise<void> => {
+export const runMain = async (
+  game: GameDefinition,
+  argv: readonly string[] = process.argv.slice(2),
+  hooks: ServerHooks = {},
+): Promise<void> => {
   let options: ServerOptions;
   try {
     options = resolveServerOptions(game, { argv, env: process.env });
@@ -107,7 +121,7 @@ export const runMain = async (game: GameDefinition, argv: readonly string[] = pr
   const logger = createLogger(options.logLevel as 'info');
   let server: RunningServer;
   try {
-    server = await startServer(game, { options, logger });
+    server = await startServer(game, { options, logger, authenticate: hooks.authenticate, sessionClass: hooks.sessionClass });
   } catch (err) {
     if (isWorldtickError(err)) {
       logger.fatal({ code: err.code, details: err.details }, err.message);

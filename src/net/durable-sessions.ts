@@ -4,7 +4,10 @@
  * Player id (the ledger's `playerId`, stable across sessions and restarts):
  *   - hello `token` given  → `t:` + first 32 hex of sha256(token): the same token is the same player;
  *   - no token             → `g:` + 24 random base64url characters, generated at the first join
- *                            and bound to the resume token in the session record.
+ *                            and bound to the resume token in the session record;
+ *   - with the game's `authenticate` hook (GameServerOptions) → `a:` + first 32 hex of
+ *                            sha256(identity), the identity the hook accepted (the token is
+ *                            then only a credential: a rotated token of one identity is one player).
  * Session record (store `sessions`, keyed by resume token): player id, world, and `data`
  * `{ live, boot, name }`. Player record (store `players`): `data { worldId, x, y }`, the player's
  * last known position (saved at join, every couple of seconds while live, and at park).
@@ -36,6 +39,12 @@ export interface ResolvedPlayer {
 
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
 export const playerIdOfToken = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
+
+/**
+ * Player id of an identity accepted by the game's `authenticate` hook (`a:` + 32 hex of its
+ * sha256): its own namespace, so an authenticated identity never shares a row with a raw token.
+ */
+export const playerIdOfIdentity = (identity: string): string => `a:${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
 
 /** What a resume token this server issued looks like (base64url); anything else is unknown. */
 const RESUME_TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
@@ -75,7 +84,9 @@ export class DurableSessions {
   /**
    * Resolve a hello: resume a durable record (same world, same token identity, not expired), or
    * a fresh player (with the refusal reason when a resume token was presented). Writes the
-   * record as live before resolving, so the welcome's token is durable.
+   * record as live before resolving, so the welcome's token is durable. `authPlayerId`: the player
+   * id of the identity the game's `authenticate` hook accepted ({@link playerIdOfIdentity}); it
+   * replaces the hello token's (a resume needs the same identity; a fresh join is that player).
    */
   async resolve(
     worldId: string,
@@ -84,8 +95,10 @@ export class DurableSessions {
     resumeToken: string | null,
     x: number,
     y: number,
+    authPlayerId: string | null = null,
   ): Promise<ResolvedPlayer> {
     const now = this.#now();
+    const claimed = authPlayerId ?? (helloToken ? playerIdOfToken(helloToken) : null);
     let refused: string | null = null;
     // Not of the form this server issues (newResumeToken: base64url): unknown, without a store read
     // (a NUL in it made PostgreSQL fail the query, and the client was told the store was unavailable).
@@ -98,7 +111,7 @@ export class DurableSessions {
       if (!rec) refused = 'unknown resume token';
       else if (rec.worldId !== worldId) refused = 'resume token belongs to another world';
       else if (now > expiresAt) refused = 'resume token expired';
-      else if (helloToken && playerIdOfToken(helloToken) !== rec.playerId) refused = 'resume token belongs to another player';
+      else if (claimed !== null && claimed !== rec.playerId) refused = 'resume token belongs to another player';
       else {
         const p = await this.#store.getPlayer(rec.playerId);
         const px = finite(p?.data.x),
@@ -113,9 +126,9 @@ export class DurableSessions {
         return { playerId: rec.playerId, resumeToken, x: px, y: py, resumed: true, refused: null };
       }
     }
-    const playerId = freshPlayerId(helloToken);
+    const playerId = claimed ?? newPlayerId();
     const token = newResumeToken();
-    const p = helloToken ? await this.#store.getPlayer(playerId) : undefined;
+    const p = claimed !== null ? await this.#store.getPlayer(playerId) : undefined;
     const px = p && p.data.worldId === worldId ? finite(p.data.x) : null;
     const py = p && p.data.worldId === worldId ? finite(p.data.y) : null;
     await this.#store.putSession({

@@ -7,6 +7,7 @@ import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js'
 import { submitPurchase } from '../ledger/world-ledger.js';
 import type { ServerCodec } from './codec.js';
 import type { GameServerOptions } from './game-server-options.js';
+import type { HelloAuthenticator } from './hello-auth.js';
 import { pushGameMessage } from './game-messages.js';
 import type { ServerNetStats } from './net-stats.js';
 import { type HelloMsg, PROTOCOL_VERSION, type PurchaseMsg } from './protocol.js';
@@ -20,6 +21,8 @@ export interface MessageContext {
   readonly codec: ServerCodec;
   /** The server's counters (purchases, txResults are counted here). */
   readonly stats: ServerNetStats;
+  /** The game's `authenticate` hook runner, or null without one (src/net/hello-auth.ts). */
+  readonly auth: HelloAuthenticator | null;
   send(conn: Conn, bytes: Uint8Array): number;
   end(conn: Conn, code: number, reason: string): void;
   /** Answer an error; with `strike`, count an offence; with `closeCode`, close. */
@@ -66,7 +69,11 @@ export const onGameMessage = (cx: MessageContext, conn: Conn, name: string, payl
   if (!r.ok) cx.reply(conn, r.code, r.message, r.strike);
 };
 
-/** A hello: version check, cluster routing (redirect or refuse), world lookup, then the session registry joins or resumes. */
+/**
+ * A hello: version check, cluster routing (redirect or refuse), world lookup, the game's
+ * `authenticate` hook if any (hello-auth.ts; the world is looked up again once it accepted), then
+ * the session registry joins or resumes.
+ */
 export const onHello = (cx: MessageContext, conn: Conn, m: HelloMsg): void => {
   if (conn.session || conn.helloPending) return cx.reply(conn, WireErrorCode.ALREADY_JOINED, 'this socket has joined already', true);
   if (m.version !== PROTOCOL_VERSION)
@@ -79,5 +86,10 @@ export const onHello = (cx: MessageContext, conn: Conn, m: HelloMsg): void => {
   if (route && route.kind === 'refuse') return cx.reply(conn, route.code, route.message, false, route.closeCode);
   const world = cx.opts.resolveWorld(m.worldId);
   if (!world) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-  cx.registry.hello(conn, m, world, cx.opts.refuseNewSessions?.(world) ?? false);
+  if (!cx.auth) return cx.registry.hello(conn, m, world, cx.opts.refuseNewSessions?.(world) ?? false);
+  cx.auth.run(conn, m, (identity) => {
+    const w = cx.opts.resolveWorld(m.worldId);
+    if (!w) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false, CloseCode.UNKNOWN_WORLD);
+    cx.registry.hello(conn, m, w, cx.opts.refuseNewSessions?.(w) ?? false, identity);
+  });
 };

@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { OpenFileLimit } from './fd-limit.js';
 import type { NetConfig } from './net-config.js';
+import type { AuthenticateHook } from './hello-auth.js';
 import type { HelloMsg } from './protocol.js';
 import type { SessionClassHook } from './session-registry.js';
 
@@ -50,7 +51,23 @@ export interface GameServerOptions {
    * from the hello token (`spectator:…`, `bot:…`, `observer:…`; anything else is a player).
    */
   sessionClass?: SessionClassHook;
+  /**
+   * Authentication (src/net/hello-auth.ts, docs/GAME-API.md "Authenticating players"): asked once per
+   * served hello, before any player is created, resumed or stored, with `{ worldId, name, token,
+   * resumeToken, remoteAddress }`; answers (or resolves to) `{ ok: true, identity, cls? }` — the
+   * durable player id is then `a:` + 32 hex of sha256(identity), and a resume needs the same
+   * identity — or `{ ok: false, reason? }` (`AUTH_REFUSED`, close 4017). A throw, a rejection or no
+   * answer within `net.authTimeoutMs`: `UNAVAILABLE`, close 1013. Absent: the hello token is the
+   * identity (`t:` + sha256 prefix of the token), as before.
+   */
+  authenticate?: AuthenticateHook;
 }
+
+/**
+ * The game server hooks a game sets through the public API (`startServer` / `runMain` options,
+ * src/game/server.ts): who a client is and which class its session has.
+ */
+export type ServerHooks = Pick<GameServerOptions, 'authenticate' | 'sessionClass'>;
 
 /** What {@link GameServerOptions.routeHello} decides for one hello. */
 export type HelloRoute =

@@ -72,6 +72,7 @@ export const gameServerStats = (
     errorsByCode: { ...s.errorsByCode },
     closesByCode: { ...s.closesByCode },
     txResults: { ...s.txResults },
+    auth: { ...s.auth },
     connections,
     maxConnections,
     sessions: t.sessions,

@@ -26,6 +26,7 @@ import { sessionPriority } from './session-priority.js';
 import { createConn, type Conn, type ConnRef } from './session.js';
 import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
+import { createAuthStats, HelloAuthenticator } from './hello-auth.js';
 import { gameServerStats } from './game-server-stats.js';
 import { createConnWire, onSocketMessage, releaseHeld, type SocketContext } from './game-server-wire.js';
 import {
@@ -69,6 +70,7 @@ export class GameServer implements Service {
     internalErrors: 0,
     purchases: 0,
     txResults: {},
+    auth: createAuthStats(),
   };
   #listen: us_listen_socket | null = null;
   #app: TemplatedApp | null = null;
@@ -112,6 +114,21 @@ export class GameServer implements Service {
       opts.spawnSeed ?? 1,
       opts.sessionClass,
     );
+    const settled = (conn: Conn): void => {
+      try {
+        releaseHeld(this.#cx, conn);
+      } catch (err) {
+        this.#s.internalErrors++;
+        this.#log.error({ err, conn: conn.id }, 'game server handler failed');
+      }
+    };
+    const auth = opts.authenticate
+      ? new HelloAuthenticator(opts.authenticate, this.config, this.#log, this.#s.auth, wire, settled, (err, conn) => {
+          this.#s.internalErrors++;
+          this.#log.error({ err, conn: conn.id }, 'hello after authentication failed');
+          if (!conn.closed && !conn.session) wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+        })
+      : null;
     this.#cx = {
       ...wire,
       opts,
@@ -120,15 +137,9 @@ export class GameServer implements Service {
       stats: this.#s,
       config: this.config,
       epochNow: this.#epochNow,
+      auth,
     };
-    this.#registry.onHelloSettled = (conn) => {
-      try {
-        releaseHeld(this.#cx, conn);
-      } catch (err) {
-        this.#s.internalErrors++;
-        this.#log.error({ err, conn: conn.id }, 'game server handler failed');
-      }
-    };
+    this.#registry.onHelloSettled = settled;
   }
 
   /** Port actually bound (after start). */

@@ -22,6 +22,11 @@ export interface NetConfig {
   maxConnections: number;
   /** Wall milliseconds a socket may stay open without a valid hello (closed 4003). */
   helloTimeoutMs: number;
+  /**
+   * Wall milliseconds the game's `authenticate` hook (GameServerOptions) may take for one hello;
+   * past it the hello is refused `UNAVAILABLE` (close 1013). 1..600000, default 5000.
+   */
+  authTimeoutMs: number;
   /** Wall seconds a disconnected player stays parked for resume (0 = removed at once). */
   resumeGraceSeconds: number;
   /** Area-of-interest radius of new players (world units). */
@@ -154,6 +159,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   compression: false,
   maxConnections: 20_000,
   helloTimeoutMs: 5000,
+  authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
   interestRadius: 80,
   detailedRadius: 40,
@@ -203,6 +209,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     compression: { kind: 'boolean', default: false },
     maxConnections: int(1, 1_000_000),
     helloTimeoutMs: real(1, 3_600_000),
+    authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),
     interestRadius: real(0, 1e7),
     detailedRadius: real(0, 1e7),

@@ -2,6 +2,7 @@
  * Shapes of the game server's statistics (`GameServer.stats()`): plain objects for the
  * admin/metrics service. Counters are totals since the server started unless noted.
  */
+import type { AuthStats } from './hello-auth.js';
 import type { RegionStats } from './region-state.js';
 import type { WorldNet, WorldNetStats } from './replication.js';
 import type { ClassStats } from './session-priority.js';
@@ -38,6 +39,8 @@ export interface ServerNetStats {
   purchases: number;
   /** Purchase results sent, by `ok` or TX_* code. */
   txResults: Record<string, number>;
+  /** Outcomes of the game's `authenticate` hook (all 0 without one; src/net/hello-auth.ts). */
+  auth: AuthStats;
 }
 
 /** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */

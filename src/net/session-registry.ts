@@ -14,6 +14,7 @@ import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
 import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
+import type { HelloIdentity } from './hello-auth.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
@@ -129,9 +130,11 @@ export class SessionRegistry {
 
   /**
    * A valid hello for `world`: decide resume / takeover / new player, create the joining
-   * session and push its enter fact. The welcome is sent when a step applies it.
+   * session and push its enter fact. The welcome is sent when a step applies it. `auth`: the
+   * identity the game's `authenticate` hook accepted (null without a hook): its player id replaces
+   * the hello token's, for a fresh player and for the resume checks.
    */
-  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false): void {
+  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null): void {
     const net = this.attach(world);
     if (!this.#roomToJoin(conn, world)) return;
     let player = -1,
@@ -144,7 +147,9 @@ export class SessionRegistry {
       // A resume token never hands one identity's player to another: a hello `token` whose player id
       // differs is refused (RESUME_REFUSED, fresh join below) and the parked or live player is left
       // alone, as the durable store refuses it (durable-sessions.ts). An empty token may resume.
-      const foreign = (ledgerId: string): boolean => m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
+      // With the authenticate hook the accepted identity's player id is compared instead (always).
+      const foreign = (ledgerId: string): boolean =>
+        auth ? auth.playerId !== ledgerId : m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
       if (parked && parked.world === world && !foreign(parked.ledgerId)) {
         this.#parked.delete(m.resumeToken);
         net.stats.parked--;
@@ -177,9 +182,9 @@ export class SessionRegistry {
         if (m.resumeToken && !resumeInFlight(this.tables, m.resumeToken))
           this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, 'unknown or expired resume token: joined as a new player', false);
         token = newResumeToken();
-        ledgerId = freshPlayerId(m.token);
+        ledgerId = auth ? auth.playerId : freshPlayerId(m.token);
       }
-      return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y);
+      return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y, false, auth);
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
     // One lookup per token at a time: a token whose resume is already being looked up or applied
@@ -190,7 +195,7 @@ export class SessionRegistry {
     if (resumeToken) this.#pendingResumes.add(resumeToken);
     conn.helloPending = true;
     durable
-      .resolve(world.id, m.name, m.token, resumeToken, x, y)
+      .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null)
       .then(
         (r) => {
           conn.helloPending = false;
@@ -212,7 +217,9 @@ export class SessionRegistry {
           if (!this.#roomToJoin(conn, world)) return abandon();
           if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
           const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
+          const sx = inside(r.x, minX, maxX, x),
+            sy = inside(r.y, minY, maxY, y);
+          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, sx, sy, r.resumed, auth);
         },
         (err: unknown) => {
           conn.helloPending = false;
@@ -259,9 +266,10 @@ export class SessionRegistry {
     x: number,
     y: number,
     durableResume = false,
+    auth: HelloIdentity | null = null,
   ): void {
     const cfg = this.#cfg;
-    const cls = SessionClass[this.#classify(m, world)] ?? SessionClass.player;
+    const cls = SessionClass[auth?.cls ?? this.#classify(m, world)] ?? SessionClass.player;
     const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, cls, ledgerId);
     const fact: EnterFact = {
       op: 'enter',

@@ -12,6 +12,7 @@ import { getControllerStatus } from '../controller/controller-status.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
+import type { ServerHooks } from '../net/game-server-options.js';
 import { populateNpcs } from '../world/populate.js';
 import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
@@ -92,7 +93,7 @@ export interface Runtime {
  * `game` (src/game, the public game API), the default world and worlds created through the
  * admin API are worlds of that game; without it, the embedded life-sim world as always.
  */
-export const createRuntime = (options: ServerOptions, logger: Logger, game?: GameDefinition): Runtime => {
+export const createRuntime = (options: ServerOptions, logger: Logger, game?: GameDefinition, hooks: ServerHooks = {}): Runtime => {
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
@@ -266,6 +267,8 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     store: () => persist.current(),
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
     routeHello: createHelloRouter(cluster, { secret: clusterMode.secret, hasWorld: (id) => runner.has(id) }),
+    authenticate: hooks.authenticate, // the game's hooks (src/game/server.ts options)
+    sessionClass: hooks.sessionClass,
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)

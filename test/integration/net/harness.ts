@@ -9,7 +9,7 @@
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { createLogger } from '../../../src/log.js';
-import { GameServer } from '../../../src/net/game-server.js';
+import { GameServer, type GameServerOptions } from '../../../src/net/game-server.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
 import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
 import type { Store } from '../../../src/store/types.js';
@@ -43,7 +43,14 @@ export interface TestServer {
 }
 
 export const startTestServer = async (
-  o: { capacity?: number; size?: number; net?: Partial<NetConfig>; store?: Store } = {},
+  o: {
+    capacity?: number;
+    size?: number;
+    net?: Partial<NetConfig>;
+    store?: Store;
+    /** Game hooks passed to the server as they are (authenticate, sessionClass, routeHello). */
+    hooks?: Pick<GameServerOptions, 'authenticate' | 'sessionClass' | 'routeHello'>;
+  } = {},
 ): Promise<TestServer> => {
   const world = createSimWorld({
     id: 'w1',
@@ -59,6 +66,7 @@ export const startTestServer = async (
     resolveWorld: (id) => (id === world.id ? world : undefined),
     net: { helloTimeoutMs: 60_000, ...o.net },
     ...(o.store ? { store: () => o.store ?? null } : {}),
+    ...o.hooks,
   });
   await server.start();
   const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
