@@ -29,7 +29,7 @@ export interface PlayerState {
 
 /** The admin rewarder's view. */
 export interface RewarderState {
-  acked: Map<string, { playerToken: string; seq: number }>;
+  acked: Map<string, { playerToken: string; seq: number; at: number; via: number; result: unknown; owner: string | null }>;
   pending: { key: string; token: string } | null;
   next: number;
   violations: string[];
@@ -39,6 +39,9 @@ export interface RewarderState {
 export interface LoadControl {
   port: number;
   adminPort: number;
+  /** Cluster: every instance's game and admin ports (connections rotate over them after a failure). */
+  ports?: number[];
+  adminPorts?: number[];
   draining: boolean;
   /** Stop at once, pending keys or not (the store is abandoned). */
   abandon: boolean;
@@ -68,8 +71,10 @@ export const ackedCount = (ps: readonly PlayerState[]): number => ps.reduce((n, 
 
 /** Run one player until `ctl.draining` and nothing pending. */
 export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void> => {
+  let attempt = st.index;
   while (!ctl.abandon && (!ctl.draining || st.pending !== null)) {
-    const c = new WorldtickClient({ url: `ws://127.0.0.1:${ctl.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    const port = ctl.ports ? ctl.ports[attempt++ % ctl.ports.length] : ctl.port;
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     try {
       await c.connect();
       let refusal: string | null = null;
@@ -119,6 +124,7 @@ export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void
 
 /** Grant admin rewards (1 coin each) to the players in turn, retrying each key until answered. */
 export const runRewarder = async (rw: RewarderState, players: readonly PlayerState[], ctl: LoadControl): Promise<void> => {
+  let attempt = 0;
   while (!ctl.abandon && (!ctl.draining || rw.pending !== null)) {
     if (!rw.pending) {
       const p = players[rw.next % players.length];
@@ -126,13 +132,14 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
     }
     const { key, token } = rw.pending;
     const playerId = playerIdOf(token);
+    const adminPort = ctl.adminPorts ? ctl.adminPorts[attempt++ % ctl.adminPorts.length] : ctl.adminPort;
     try {
-      const r = await admin(ctl.adminPort, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId, key, coins: 1 });
+      const r = await admin(adminPort, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId, key, coins: 1 });
       if (r.status === 200) {
         const seq = Number(r.json?.result?.seq);
         const before = rw.acked.get(key);
         if (before && before.seq !== seq) rw.violations.push(`reward ${key} acknowledged with two seqs ${before.seq} and ${seq}`);
-        rw.acked.set(key, { playerToken: token, seq });
+        rw.acked.set(key, { playerToken: token, seq, at: Date.now(), via: adminPort, result: r.json?.result, owner: r.owner });
         rw.pending = null;
       } else if (r.status !== 503) {
         rw.violations.push(`reward ${key}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
@@ -149,13 +156,13 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
 export const playerIdOf = (token: string): string => playerIdOfToken(token);
 
 /** Join every player once more (resuming) and wait for its wallet message: the final check's live wallets. */
-export const joinAll = async (port: number, players: readonly PlayerState[]): Promise<WorldtickClient[]> => {
+export const joinAll = async (port: number, players: readonly PlayerState[], worldId = '1'): Promise<WorldtickClient[]> => {
   const out: WorldtickClient[] = [];
   for (const st of players) {
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     const wallet = c.waitFor((m) => m.type === 22, 8000);
-    await c.join('1', 'final', st.token, st.resume, 8000);
+    await c.join(worldId, 'final', st.token, st.resume, 8000);
     await wallet.catch(() => undefined);
     out.push(c);
   }

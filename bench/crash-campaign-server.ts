@@ -36,6 +36,8 @@ export interface ServerSpec {
   checkpointInterval: number;
   port: number;
   adminPort: number;
+  /** More CLI flags (cluster: `--redis`, `--instance-id`, `--lease-ttl`). */
+  extraArgs?: string[];
 }
 
 /** One running server process. */
@@ -92,6 +94,7 @@ export const startServer = (spec: ServerSpec): ServerProc => {
     String(spec.checkpointInterval),
     '--starting-coins',
     '1000000',
+    ...(spec.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: ServerProc = { child, errors: [], lines: [], startedAt: Date.now() };
@@ -139,7 +142,12 @@ export const killServer = async (p: ServerProc): Promise<void> => {
 };
 
 /** Admin API call with the token (10 s timeout); `null` json when the body is not JSON. */
-export const admin = async (adminPort: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+export const admin = async (
+  adminPort: number,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; owner: string | null }> => {
   const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
     method,
     headers: { authorization: `Bearer ${CAMPAIGN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -147,10 +155,11 @@ export const admin = async (adminPort: number, method: string, path: string, bod
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
+  const owner = res.headers.get('x-worldtick-owner');
   try {
-    return { status: res.status, json: JSON.parse(text) };
+    return { status: res.status, json: JSON.parse(text), owner };
   } catch {
-    return { status: res.status, json: null };
+    return { status: res.status, json: null, owner };
   }
 };
 

@@ -146,3 +146,15 @@ export const createDatabase = async (serverUrl: string, name: string): Promise<s
   u.pathname = `/${name}`;
   return u.toString();
 };
+
+/** Connections to the database of `url` other than this one (the server under test has opened its store). */
+export const otherConnections = async (url: string): Promise<number> => {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    const r = await c.query('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return Number(r.rows[0].n);
+  } finally {
+    await c.end();
+  }
+};

@@ -11,18 +11,20 @@
  * checkpoint — then start again), `pg-crash` (the PostgreSQL server is SIGKILLed and restarted
  * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
  * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
- * small tmpfs filled to the brim under load; needs root for `mount`).
+ * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
+ * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrng, nextRange } from '../src/core/prng.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js';
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
+import { runClusterCampaign } from './crash-campaign-cluster.js';
 import {
   ackedCount,
   joinAll,
@@ -45,9 +47,9 @@ import {
   type ServerProc,
   type ServerSpec,
 } from './crash-campaign-server.js';
-import { createDatabase, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
+import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
 
-const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full'] as const;
+const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full', 'cluster'] as const;
 type Window = (typeof WINDOWS)[number];
 
 const arg = (name: string, dflt: string): string => {
@@ -64,7 +66,8 @@ const playerCount = Number(arg('players', '6'));
 const out = arg('out', join('bench', 'results', `crash-campaign-${storeKind}-${window}.json`));
 if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOWS.join(', ')}`);
 if (window === 'disk-full' && storeKind !== 'sqlite') throw new Error('disk-full is a SQLite window');
-if ((window === 'pg-crash' || window === 'pg-cut') && storeKind !== 'postgres') throw new Error(`${window} is a PostgreSQL window`);
+if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
+  throw new Error(`${window} is a PostgreSQL window`);
 
 interface IterationResult {
   iteration: number;
@@ -166,6 +169,8 @@ const killInWindow = async (spec: ServerSpec, proc: ServerProc): Promise<{ ms: n
       }
       return { ms, note: `connections cut ${Math.round(cut)} ms, killed ${killDuring ? 'during' : 'after'} the cut` };
     }
+    case 'cluster':
+      throw new Error('the cluster window runs in bench/crash-campaign-cluster.ts');
     case 'disk-full': {
       const filler = join(spec.dataDir, 'filler');
       await sleep(rand(0, 300));
@@ -185,6 +190,12 @@ const killInWindow = async (spec: ServerSpec, proc: ServerProc): Promise<{ ms: n
       return { ms: full, note: `disk full for ${Math.round(full)} ms, killed ${healFirst ? 'after space came back' : 'while full'}` };
     }
   }
+};
+
+/** Has the server created its store yet (SQLite file; PostgreSQL migrations table)? */
+const storeExists = async (spec: ServerSpec): Promise<boolean> => {
+  if (!spec.storeUrl) return existsSync(join(spec.dataDir, 'worldtick.sqlite'));
+  return (await otherConnections(storeUrlDirect(spec.storeUrl)).catch(() => 0)) > 0;
 };
 
 /** Fill the tmpfs holding the data dir, leaving about `leave` bytes. */
@@ -273,8 +284,14 @@ const run = async (): Promise<void> => {
       }
       spec = { ...spec, ...(await makeSpec(i)) };
       const p = startServer(spec);
-      const ms = rand(0, 3500);
-      await sleep(ms);
+      // Half the kills at any moment of the start, half within ms of the store being created (mid-migration).
+      let ms = rand(0, 3500);
+      if (rand(0, 1) < 0.5) {
+        const began = Date.now();
+        while (!(await storeExists(spec)) && Date.now() - began < 20_000) await sleep(1);
+        ms = Date.now() - began + rand(0, 25);
+        await sleep(ms - (Date.now() - began));
+      } else await sleep(ms);
       await killServer(p);
       violations.push(...p.errors.map((e) => `first start: ${e}`));
       const v = await viewOf(spec);
@@ -403,8 +420,49 @@ const finalCheck = async (adminPort: number, players: PlayerState[]): Promise<st
   return outv;
 };
 
+/** The cluster window: its own loop (two instances), the same summary. */
+const runCluster = async (): Promise<void> => {
+  const r = await runClusterCampaign({
+    dir,
+    iterations,
+    maxMs: maxMinutes * 60_000,
+    npcs,
+    players: playerCount,
+    rand,
+    onIteration: (res) => {
+      results.push(res as unknown as IterationResult);
+      console.log(JSON.stringify(res));
+    },
+  });
+  const summary = {
+    store: storeKind,
+    window,
+    seed,
+    npcs,
+    players: playerCount,
+    iterations: results.length,
+    violations: results.reduce((n, x) => n + x.violations.length, 0) + r.final.length,
+    finalViolations: r.final,
+    acked: r.acked,
+    rewardsAcked: r.rewards,
+    minutes: Math.round((Date.now() - t0) / 600) / 100,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    results,
+  };
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(
+    JSON.stringify({
+      ...summary,
+      results: undefined,
+      failedIterations: results.filter((x) => x.violations.length).map((x) => x.iteration),
+    }),
+  );
+  process.exitCode = summary.violations ? 1 : 0;
+};
+
 try {
-  await run();
+  if (window === 'cluster') await runCluster();
+  else await run();
 } finally {
   const held = { proxy: proxy as TcpProxy | null, pg: pgServer as PgServer | null };
   await held.proxy?.close();
