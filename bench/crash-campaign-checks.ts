@@ -13,8 +13,28 @@ import type { PlayerState, RewarderState } from './crash-campaign-players.js';
 import { playerIdOf } from './crash-campaign-players.js';
 import type { StoreView } from './crash-campaign-store.js';
 
+/**
+ * What clients had been told before the store was read. With a live instance (cluster) acks keep
+ * coming while the view is read: only those before it can be required to be in it.
+ */
+export interface AckSnapshot {
+  purchases: Array<Array<[string, number]>>;
+  rewards: Array<[string, { playerToken: string; seq: number }]>;
+}
+
+/** Copy the acknowledgements so far (take it before reading the store). */
+export const snapshotAcks = (players: readonly PlayerState[], rewarder: RewarderState | null): AckSnapshot => ({
+  purchases: players.map((p) => [...p.acked]),
+  rewards: rewarder ? [...rewarder.acked].map(([k, v]) => [k, { playerToken: v.playerToken, seq: v.seq }]) : [],
+});
+
 /** Check the ledger a kill left against what clients were told. Returns violations. */
-export const checkLedger = (view: StoreView, players: readonly PlayerState[], rewarder: RewarderState | null): string[] => {
+export const checkLedger = (
+  view: StoreView,
+  players: readonly PlayerState[],
+  rewarder: RewarderState | null,
+  before: AckSnapshot = snapshotAcks(players, rewarder),
+): string[] => {
   const out: string[] = [];
   const byRef = new Map<string, StoreView['ledger']>();
   for (const e of view.ledger) {
@@ -28,7 +48,7 @@ export const checkLedger = (view: StoreView, players: readonly PlayerState[], re
   for (const [p, c] of coins) if (c < 0) out.push(`player ${p} balance ${c} < 0`);
   for (const st of players) {
     const pid = playerIdOf(st.token);
-    for (const [key, seq] of st.acked) {
+    for (const [key, seq] of before.purchases[st.index] ?? []) {
       const found = byRef.get(`${pid}\u0000${key}`) ?? [];
       if (found.length !== 1) out.push(`acked purchase ${key} of ${st.token} found ${found.length} times (LOST or DOUBLED)`);
       else if (found[0].seq !== seq) out.push(`acked purchase ${key}: told seq ${seq}, ledger has ${found[0].seq}`);
@@ -41,7 +61,7 @@ export const checkLedger = (view: StoreView, players: readonly PlayerState[], re
     }
   }
   if (rewarder) {
-    for (const [key, { playerToken, seq }] of rewarder.acked) {
+    for (const [key, { playerToken, seq }] of before.rewards) {
       const found = byRef.get(`${playerIdOf(playerToken)}\u0000${key}`) ?? [];
       if (found.length !== 1) out.push(`acked reward ${key} found ${found.length} times (LOST or DOUBLED)`);
       else if (found[0].seq !== seq) out.push(`acked reward ${key}: told seq ${seq}, ledger has ${found[0].seq}`);

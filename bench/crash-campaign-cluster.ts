@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
-import { checkLedger } from './crash-campaign-checks.js';
+import { checkLedger, snapshotAcks } from './crash-campaign-checks.js';
 import {
   ackedCount,
   joinAll,
@@ -18,6 +18,7 @@ import {
   runPlayer,
   runRewarder,
   type LoadControl,
+  type PlayerState,
   type RewarderState,
 } from './crash-campaign-players.js';
 import {
@@ -107,10 +108,18 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       resumeOutcome: new Map(),
     };
     const load = Promise.all([...players.map((p) => runPlayer(p, ctl)), runRewarder(rewarder, players, ctl)]);
-    const waitFlowing = async (n: number, timeoutMs: number): Promise<void> => {
+    // Flowing again: every player had a purchase acknowledged since, and `n` in all (players on the
+    // surviving instance never lost their socket, so rejoining is not the sign).
+    const waitFlowing = async (n: number, timeoutMs: number): Promise<string | null> => {
+      const each = players.map((p) => p.acked.size);
       const before = ackedCount(players);
       const deadline = Date.now() + timeoutMs;
-      while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(25);
+      const stuck = (): PlayerState[] => players.filter((p, i) => p.acked.size <= each[i]);
+      while ((stuck().length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(25);
+      const s = stuck();
+      return s.length
+        ? `${s.length} player(s) without an acknowledged purchase for ${timeoutMs} ms: ${s.map((p) => p.token).join(', ')}`
+        : null;
     };
     await waitFlowing(20, 20_000);
     for (let i = 0; i < o.iterations && Date.now() - t0 < o.maxMs; i++) {
@@ -135,7 +144,8 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       );
       const migrated = await migrate;
       await sleep(o.rand(0, 100));
-      const lost = checkLedger(await viewPostgres(db), players, rewarder);
+      const acks = snapshotAcks(players, rewarder);
+      const lost = checkLedger(await viewPostgres(db), players, rewarder, acks);
       violations.push(...lost);
       if (lost.length) {
         // Diagnose: when was each lost key acknowledged, through which instance, and does it show up later?
@@ -163,8 +173,8 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       } catch (err) {
         violations.push(`restart of ${victim} failed: ${(err as Error).message}`);
       }
-      await waitFlowing(15, 30_000);
-      if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
+      const stall = await waitFlowing(15, 30_000);
+      if (stall) violations.push(stall);
       const now = await ownerOf(adminPorts, '1');
       if (now) {
         const v = await admin(specs.get(now)!.adminPort, 'GET', '/api/v1/ledger/verify').catch((e: Error) => ({
@@ -212,7 +222,8 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       if (purchases !== st.acked.size) final.push(`${st.token}: ${purchases} purchases in the ledger, ${st.acked.size} acknowledged`);
     }
     for (const c of clients) c.close();
-    final.push(...checkLedger(await viewPostgres(db), players, rewarder));
+    const acks = snapshotAcks(players, rewarder);
+    final.push(...checkLedger(await viewPostgres(db), players, rewarder, acks));
     return { final, acked: ackedCount(players), rewards: rewarder.acked.size };
   } finally {
     for (const p of procs.values()) await killServer(p);
