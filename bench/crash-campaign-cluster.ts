@@ -127,15 +127,23 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       ctl.iteration = i;
       const owner = (await ownerOf(adminPorts, '1')) ?? 'a';
       const target = owner === 'a' ? 'b' : 'a';
-      const victim = o.rand(0, 1) < 0.5 ? owner : target;
-      const migrate = admin(specs.get(owner)!.adminPort, 'POST', '/api/v1/worlds/1/migrate', { to: target }).then(
-        (r) =>
-          `${r.status}${r.status === 200 ? ` pause ${Math.round(Number(r.json?.pauseMs))} ms` : ` ${JSON.stringify(r.json).slice(0, 200)}`}`,
-        (e: Error) => `failed: ${e.message}`,
-      );
+      // A third of the iterations: plain failover (the owner killed, restarted only once the other
+      // instance took the world from the store); the rest: source or target killed mid-migration.
+      const failover = o.rand(0, 3) < 1;
+      const victim = failover ? owner : o.rand(0, 1) < 0.5 ? owner : target;
+      const migrate = failover
+        ? Promise.resolve('no migration (failover)')
+        : admin(specs.get(owner)!.adminPort, 'POST', '/api/v1/worlds/1/migrate', { to: target }).then(
+            (r) =>
+              `${r.status}${r.status === 200 ? ` pause ${Math.round(Number(r.json?.pauseMs))} ms` : ` ${JSON.stringify(r.json).slice(0, 200)}`}`,
+            (e: Error) => `failed: ${e.message}`,
+          );
       const ms = o.rand(0, 400);
       await sleep(ms);
       await killServer(procs.get(victim)!);
+      if (failover) {
+        for (let k = 0; k < 100 && (await ownerOf([specs.get(target)!.adminPort], '1')) !== target; k++) await sleep(100);
+      }
       violations.push(
         ...procs
           .get(victim)!
@@ -194,7 +202,9 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       o.onIteration({
         iteration: i,
         killAfterMs: Math.round(ms),
-        note: `migrate ${owner} -> ${target}, killed ${victim === owner ? 'source' : 'target'} ${victim}; migrate answered ${migrated}; owner now ${now}`,
+        note: failover
+          ? `failover: owner ${owner} killed, ${target} took the world; owner now ${now}`
+          : `migrate ${owner} -> ${target}, killed ${victim === owner ? 'source' : 'target'} ${victim}; migrate answered ${migrated}; owner now ${now}`,
         acked: ackedCount(players),
         resumes: { tried: ctl.resumeOutcome.size, refused },
         violations,
