@@ -326,6 +326,8 @@ const run = async (): Promise<void> => {
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
     violations.push(...checkLedger(view, players, rewarder));
+    // The server must only ever die by our SIGKILL.
+    violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
     for (const p of players) violations.push(...p.violations.splice(0));
     violations.push(...rewarder.violations.splice(0));
     const refused = [...ctl.resumeOutcome.values()].filter((r) => !r).length;
