@@ -17,7 +17,7 @@
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrng, nextRange } from '../src/core/prng.js';
@@ -198,14 +198,17 @@ const storeExists = async (spec: ServerSpec): Promise<boolean> => {
   return (await otherConnections(storeUrlDirect(spec.storeUrl)).catch(() => 0)) > 0;
 };
 
-/** Fill the tmpfs holding the data dir, leaving about `leave` bytes. */
+/** Fill the tmpfs holding the data dir, leaving about `leave` bytes (the server keeps writing meanwhile). */
 const fillDisk = (filler: string, leave: number): void => {
   const free = Number(execFileSync('df', ['--output=avail', '-B1', mounted!]).toString().split('\n')[1]);
-  const n = Math.max(0, free - leave);
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(64 * 1024);
   try {
-    execFileSync('fallocate', ['-l', String(n), filler]);
+    for (let left = Math.max(0, free - leave); left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, left));
   } catch {
-    writeFileSync(filler, Buffer.alloc(n));
+    /* ENOSPC: full already */
+  } finally {
+    closeSync(fd);
   }
 };
 
@@ -236,7 +239,7 @@ const run = async (): Promise<void> => {
   const dataRoot = join(dir, 'data');
   mkdirSync(dataRoot, { recursive: true });
   if (window === 'disk-full') {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${arg('tmpfs-mb', '6')}m`, 'tmpfs', dataRoot]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${arg('tmpfs-mb', '32')}m`, 'tmpfs', dataRoot]);
     mounted = dataRoot;
   }
   const fresh = window === 'first-start';
