@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path';
 import { startPostgres } from '../test/helpers/postgres-server.js';
-import { startRedisServer } from '../test/helpers/redis-server.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { findRedisServer } from '../test/helpers/redis-server.js';
 import { checkLedger, snapshotAcks } from './crash-campaign-checks.js';
 import {
   ackedCount,
@@ -46,6 +47,34 @@ export interface ClusterCampaignOptions {
   onIteration: (r: Record<string, unknown> & { violations: string[] }) => void;
 }
 
+/** A redis-server without persistence on a fixed port: SIGKILLed and started again, it comes back empty. */
+const startLossyRedis = async (dir: string): Promise<{ url: string; kill(): Promise<void>; start(): Promise<void> }> => {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async (): Promise<void> => {
+    child = spawn(
+      findRedisServer() ?? 'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await sleep(300);
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    async kill() {
+      const c = child as ChildProcess | null;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+    },
+  };
+};
+
 const ownerOf = async (adminPorts: number[], worldId: string): Promise<string | null> => {
   for (const p of adminPorts) {
     try {
@@ -63,7 +92,7 @@ const ownerOf = async (adminPorts: number[], worldId: string): Promise<string | 
 export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ final: string[]; acked: number; rewards: number }> => {
   const pg = await startPostgres();
   if ('skip' in pg) throw new Error(pg.skip);
-  const redis = await startRedisServer();
+  const redis = await startLossyRedis(o.dir);
   const t0 = Date.now();
   const procs = new Map<string, ServerProc>();
   try {
@@ -127,29 +156,38 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       ctl.iteration = i;
       const owner = (await ownerOf(adminPorts, '1')) ?? 'a';
       const target = owner === 'a' ? 'b' : 'a';
-      // A third of the iterations: plain failover (the owner killed, restarted only once the other
-      // instance took the world from the store); the rest: source or target killed mid-migration.
-      const failover = o.rand(0, 3) < 1;
-      const victim = failover ? owner : o.rand(0, 1) < 0.5 ? owner : target;
-      const migrate = failover
-        ? Promise.resolve('no migration (failover)')
-        : admin(specs.get(owner)!.adminPort, 'POST', '/api/v1/worlds/1/migrate', { to: target }).then(
-            (r) =>
-              `${r.status}${r.status === 200 ? ` pause ${Math.round(Number(r.json?.pauseMs))} ms` : ` ${JSON.stringify(r.json).slice(0, 200)}`}`,
-            (e: Error) => `failed: ${e.message}`,
-          );
-      const ms = o.rand(0, 400);
+      // A quarter of the iterations: plain failover (the owner killed, restarted only once the other
+      // instance took the world from the store); a quarter: Redis SIGKILLed and started again empty
+      // (no persistence: fence counters and leases lost); the rest: source or target killed mid-migration.
+      const pick = o.rand(0, 4);
+      const failover = pick < 1;
+      const redisLoss = !failover && pick < 2;
+      const victim = redisLoss ? null : failover ? owner : o.rand(0, 1) < 0.5 ? owner : target;
+      const migrate =
+        failover || redisLoss
+          ? Promise.resolve(failover ? 'no migration (failover)' : 'no migration (redis lost its data)')
+          : admin(specs.get(owner)!.adminPort, 'POST', '/api/v1/worlds/1/migrate', { to: target }).then(
+              (r) =>
+                `${r.status}${r.status === 200 ? ` pause ${Math.round(Number(r.json?.pauseMs))} ms` : ` ${JSON.stringify(r.json).slice(0, 200)}`}`,
+              (e: Error) => `failed: ${e.message}`,
+            );
+      const ms = o.rand(0, redisLoss ? 1500 : 400);
       await sleep(ms);
-      await killServer(procs.get(victim)!);
+      if (redisLoss) {
+        await redis.kill();
+        await sleep(o.rand(0, 1500));
+        await redis.start();
+      } else await killServer(procs.get(victim!)!);
       if (failover) {
         for (let k = 0; k < 100 && (await ownerOf([specs.get(target)!.adminPort], '1')) !== target; k++) await sleep(100);
       }
-      violations.push(
-        ...procs
-          .get(victim)!
-          .errors.filter((e) => !e.includes('lease'))
-          .map((e) => `${victim}: ${e}`),
-      );
+      if (victim)
+        violations.push(
+          ...procs
+            .get(victim)!
+            .errors.filter((e) => !e.includes('lease'))
+            .map((e) => `${victim}: ${e}`),
+        );
       const migrated = await migrate;
       await sleep(o.rand(0, 100));
       const acks = snapshotAcks(players, rewarder);
@@ -177,7 +215,7 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       ctl.joinedSince = new Set();
       ctl.resumeOutcome = new Map();
       try {
-        await start(victim);
+        if (victim) await start(victim);
       } catch (err) {
         violations.push(`restart of ${victim} failed: ${(err as Error).message}`);
       }
@@ -202,9 +240,11 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
       o.onIteration({
         iteration: i,
         killAfterMs: Math.round(ms),
-        note: failover
-          ? `failover: owner ${owner} killed, ${target} took the world; owner now ${now}`
-          : `migrate ${owner} -> ${target}, killed ${victim === owner ? 'source' : 'target'} ${victim}; migrate answered ${migrated}; owner now ${now}`,
+        note: redisLoss
+          ? `redis SIGKILLed and restarted empty (owner ${owner}); owner now ${now}`
+          : failover
+            ? `failover: owner ${owner} killed, ${target} took the world; owner now ${now}`
+            : `migrate ${owner} -> ${target}, killed ${victim === owner ? 'source' : 'target'} ${victim}; migrate answered ${migrated}; owner now ${now}`,
         acked: ackedCount(players),
         resumes: { tried: ctl.resumeOutcome.size, refused },
         violations,
@@ -237,7 +277,7 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
     return { final, acked: ackedCount(players), rewards: rewarder.acked.size };
   } finally {
     for (const p of procs.values()) await killServer(p);
-    await redis.stop();
+    await redis.kill();
     await pg.destroy();
   }
 };
