@@ -1,7 +1,8 @@
 /**
  * The one-time starting coins of a player (ledger reward `start-grant`), made reliable: submitted
  * when the player is bound, retried while the store is unavailable, and awaited by the player's
- * purchases — a purchase is never decided against a balance that lacks a grant still in flight.
+ * purchases — a purchase is never decided against a balance that lacks a grant still in flight
+ * (it waits at most its own deadline, then is answered TX_UNAVAILABLE: nothing recorded).
  *
  * Why: the grant used to be fire-and-forget. Under load (a slow store, a long queue) it could
  * outlive its deadline and be answered TX_UNAVAILABLE while the player's first purchase, queued
@@ -11,13 +12,14 @@
 import { TxCode } from '../errors.js';
 import type { TxResult } from './decide.js';
 
-/** Backoff between attempts of a grant the store could not take (wall ms). */
-export const START_GRANT_RETRY_MS = { first: 50, max: 1000 } as const;
+/** Backoff between attempts of a grant the store could not take (wall ms), and attempts per call (~1 min). */
+export const START_GRANT_RETRY_MS = { first: 50, max: 1000, attempts: 64 } as const;
 
 /**
  * The grant of `playerId` as one promise per player in `grants`: resolves true once the grant is
- * committed (now or by an earlier run: replayed), false when it is refused for good or `attached()`
- * turned false (the ledger was detached); a false result is forgotten, so the next call tries again.
+ * committed (now or by an earlier run: replayed), false when it is refused for good, still refused
+ * after {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was
+ * detached); a false result is forgotten, so the next call tries again.
  */
 export const ensureStartGrant = (
   grants: Map<string, Promise<boolean>>,
@@ -28,7 +30,12 @@ export const ensureStartGrant = (
   const had = grants.get(playerId);
   if (had) return had;
   const run = async (): Promise<boolean> => {
-    for (let wait: number = START_GRANT_RETRY_MS.first; attached(); wait = Math.min(START_GRANT_RETRY_MS.max, wait * 2)) {
+    let wait: number = START_GRANT_RETRY_MS.first;
+    for (
+      let attempt = 0;
+      attempt < START_GRANT_RETRY_MS.attempts && attached();
+      attempt++, wait = Math.min(START_GRANT_RETRY_MS.max, wait * 2)
+    ) {
       const r = await submit();
       if (r.status === 'ok') return true;
       if (r.code !== TxCode.UNAVAILABLE) return false;

@@ -377,9 +377,12 @@ export const submitPurchase = (world: LedgerWorld, req: PurchaseRequest, deliver
   if (!l) return deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
   const at = performance.now();
   if (l.startingCoins <= 0) return void settle(world, l, l.service.purchase(req), deliver, at);
-  // Decided only once the player's starting coins are committed (retried meanwhile); if they cannot
-  // be, the purchase is answered TX_UNAVAILABLE (nothing recorded: the client retries the same key).
-  void startGrantOf(world, l, req.playerId).then((ok) => {
+  // Decided only once the player's starting coins are committed (retried meanwhile); if they are not
+  // within the purchase's deadline, it is answered TX_UNAVAILABLE (nothing recorded: the client retries the same key).
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), l.service.deadlineMs)));
+  void Promise.race([startGrantOf(world, l, req.playerId), late]).then((ok) => {
+    clearTimeout(timer);
     if (ok && world.ledger === l) void settle(world, l, l.service.purchase(req), deliver, at);
     else deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
   });

@@ -61,14 +61,17 @@ describe('start grant before the first purchase', () => {
     expect(await store.findLedgerEntries([{ playerId: 'bob', key: START_GRANT_KEY }])).toEqual([]);
     store.setMaxPageCount(1_000_000_000);
 
+    // The client: the same key again after every TX_UNAVAILABLE (nothing was recorded for it).
     const answers: TxResult[] = [];
-    submitPurchase(world, { playerId: 'bob', key: 'buy-0', item: 'arrow', quantity: 1, expectedPrice: 1 }, (r) => answers.push(r));
-    for (let i = 0; i < 400 && answers.length === 0; i++) {
-      world.ingest.drain(world, 100); // the step's ingest phase applies ok results and answers them
-      await sleep(10);
+    for (let attempt = 0; attempt < 50 && answers.at(-1)?.status !== 'ok'; attempt++) {
+      const before = answers.length;
+      submitPurchase(world, { playerId: 'bob', key: 'buy-0', item: 'arrow', quantity: 1, expectedPrice: 1 }, (r) => answers.push(r));
+      for (let i = 0; i < 400 && answers.length === before; i++) {
+        world.ingest.drain(world, 100); // the step's ingest phase applies ok results and answers them
+        await sleep(10);
+      }
     }
-    expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ key: 'buy-0', status: 'ok', code: null });
+    expect(answers.filter((r) => r.code !== 'TX_UNAVAILABLE').map((r) => [r.status, r.code])).toEqual([['ok', null]]);
     const entries = await store.findLedgerEntries([
       { playerId: 'bob', key: START_GRANT_KEY },
       { playerId: 'bob', key: 'buy-0' },
