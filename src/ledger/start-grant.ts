@@ -17,9 +17,10 @@ export const START_GRANT_RETRY_MS = { first: 50, max: 1000, attempts: 64 } as co
 
 /**
  * The grant of `playerId` as one promise per player in `grants`: resolves true once the grant is
- * committed (now or by an earlier run: replayed), false when it is refused for good, still refused
- * after {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was
- * detached); a false result is forgotten, so the next call tries again.
+ * settled — committed (now or by an earlier run: replayed) or refused for good (a key conflict: an
+ * earlier grant with other coins stands) — false when the store still could not take it after
+ * {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was detached); a
+ * false result is forgotten, so the next call tries again.
  */
 export const ensureStartGrant = (
   grants: Map<string, Promise<boolean>>,
@@ -37,8 +38,8 @@ export const ensureStartGrant = (
       attempt++, wait = Math.min(START_GRANT_RETRY_MS.max, wait * 2)
     ) {
       const r = await submit();
-      if (r.status === 'ok') return true;
-      if (r.code !== TxCode.UNAVAILABLE) return false;
+      // Committed, or settled for good (e.g. TX_KEY_CONFLICT: granted earlier with other coins): nothing to wait for.
+      if (r.status === 'ok' || r.code !== TxCode.UNAVAILABLE) return true;
       await new Promise((res) => setTimeout(res, wait).unref());
     }
     return false;

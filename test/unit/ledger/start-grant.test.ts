@@ -82,4 +82,29 @@ describe('start grant before the first purchase', () => {
     ]);
     expect((await store.ledgerBalance('bob')).coins).toBe(99);
   });
+
+  it('a start grant recorded earlier with other coins (key conflict) does not hold purchases back', async () => {
+    const dir = tempDataDir('wt-start-grant-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    const before = createSimWorld({ id: 'sg', capacity: 64, seed: 1 });
+    attachLedger(before, { store, startingCoins: 50, rateLimit: { perSecond: 0 } });
+    bindPlayer(before, spawnPlayer(before, 1, 1), 'carol');
+    for (let i = 0; i < 200 && (await store.ledgerBalance('carol')).coins !== 50; i++) await sleep(5);
+    await detachLedger(before);
+    // Started again with other starting coins: the grant's key conflicts; the purchase is decided all the same.
+    const world = createSimWorld({ id: 'sg', capacity: 64, seed: 1 });
+    attachLedger(world, { store, startingCoins: 100, rateLimit: { perSecond: 0 } });
+    cleanup.push(() => detachLedger(world));
+    bindPlayer(world, spawnPlayer(world, 1, 1), 'carol');
+    const answers: TxResult[] = [];
+    submitPurchase(world, { playerId: 'carol', key: 'buy-0', item: 'arrow', quantity: 1, expectedPrice: 1 }, (r) => answers.push(r));
+    for (let i = 0; i < 400 && answers.length === 0; i++) {
+      world.ingest.drain(world, 100);
+      await sleep(10);
+    }
+    expect(answers.map((r) => [r.status, r.code])).toEqual([['ok', null]]);
+    expect((await store.ledgerBalance('carol')).coins).toBe(49);
+  });
 });
