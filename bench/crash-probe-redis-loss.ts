@@ -17,7 +17,9 @@ const pgs = await startPostgres();
 if ('skip' in pgs) throw new Error(pgs.skip);
 const redisPort = await freePort();
 const startRedis = (): ChildProcess =>
-  spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
 let redis = startRedis();
 await sleep(500);
 const spec: ServerSpec = {
