@@ -63,6 +63,14 @@ export const writeServerConfig = (spec: ServerSpec): string => {
   return file;
 };
 
+/** Every server process spawned by this campaign (killed by {@link killAllServers} on the way out). */
+const spawned = new Set<ServerProc>();
+
+/** SIGKILL every server still running (the campaign ends, or failed half-way). */
+export const killAllServers = async (): Promise<void> => {
+  for (const p of spawned) await killServer(p);
+};
+
 /** Spawn the server (does not wait for it to listen). */
 export const startServer = (spec: ServerSpec): ServerProc => {
   const config = join(spec.dir, 'config.json');
@@ -98,6 +106,8 @@ export const startServer = (spec: ServerSpec): ServerProc => {
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: ServerProc = { child, errors: [], lines: [], startedAt: Date.now() };
+  spawned.add(proc);
+  child.once('exit', () => spawned.delete(proc));
   let buf = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (d: string) => {

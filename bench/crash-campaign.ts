@@ -39,6 +39,7 @@ import {
 import {
   admin,
   freePort,
+  killAllServers,
   killServer,
   sleep,
   startServer,
@@ -467,6 +468,7 @@ try {
   if (window === 'cluster') await runCluster();
   else await run();
 } finally {
+  await killAllServers();
   const held = { proxy: proxy as TcpProxy | null, pg: pgServer as PgServer | null };
   await held.proxy?.close();
   await held.pg?.destroy();
