@@ -73,9 +73,10 @@ export interface AdminServerOptions {
   onWorldDeleted?: (world: SimWorld) => void;
   /**
    * Called with a world created by `POST /api/v1/worlds` after it is populated and before it
-   * joins the runner (the runtime enables scene jobs there). A throw fails the create (500).
+   * joins the runner (the runtime enables scene jobs there). A throw fails the create (500). A
+   * returned promise is awaited before the `201` (the runtime: the world's record is durable).
    */
-  onWorldCreated?: (world: SimWorld) => void;
+  onWorldCreated?: (world: SimWorld) => void | Promise<void>;
   /**
    * Builds and populates a world for `POST /api/v1/worlds` (the runtime passes its game's world
    * factory). Default: a life-sim world populated with `npcs` NPCs in slices.
@@ -191,7 +192,7 @@ export class AdminServer implements Service {
         createWorld: opts.createWorld,
         onWorldCreated: (w) => {
           ops.apply(w); // runtime-wide maintenance holds new worlds too
-          opts.onWorldCreated?.(w);
+          return opts.onWorldCreated?.(w);
         },
       }),
       ...opsRoutes({ runner: opts.runner, logger: opts.logger, ops }),

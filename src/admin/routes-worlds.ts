@@ -37,8 +37,11 @@ export interface WorldRoutesOptions {
   protectedWorldIds?: readonly string[];
   /** Called after a world was deleted (see `AdminServerOptions.onWorldDeleted`). */
   onWorldDeleted?: (world: SimWorld) => void;
-  /** Called with a created world before it joins the runner (see `AdminServerOptions.onWorldCreated`). */
-  onWorldCreated?: (world: SimWorld) => void;
+  /**
+   * Called with a created world before it joins the runner (see `AdminServerOptions.onWorldCreated`);
+   * the `201` waits for a returned promise (the world's durable record).
+   */
+  onWorldCreated?: (world: SimWorld) => void | Promise<void>;
   /** Builds and populates a created world (see `AdminServerOptions.createWorld`). Default: a life-sim world, populated in slices. */
   createWorld?: (o: CreateWorldRequest) => SimWorld;
   /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
@@ -221,7 +224,9 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           }
           pending.delete(o.id);
           checkRoom();
-          opts.onWorldCreated?.(w);
+          pending.set(o.id, o.capacity); // still reserved while the hook makes it durable
+          await opts.onWorldCreated?.(w);
+          pending.delete(o.id);
           runner.add(w);
           logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');
           return { status: 201, json: summary(w) };

@@ -158,9 +158,11 @@ export interface Coordinator {
   /**
    * Takes the lease of a world for `ttlMs` if nobody holds it (a fresh, larger fencing token),
    * or extends it if `instanceId` already does (same token). Exactly one of many racing
-   * callers wins.
+   * callers wins. `minToken` (default 0): a fresh token is above it — the fence counter is
+   * raised first; how a counter the coordinator lost (Redis restarted without its data) is
+   * re-seeded above the store's highest token.
    */
-  acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult>;
+  acquire(worldId: string, instanceId: string, ttlMs: number, minToken?: number): Promise<LeaseResult>;
   /** Extends a lease `instanceId` holds; refused (with the owner) if it expired or is someone else's. */
   renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult>;
   /** Gives up a lease if `instanceId` holds it; resolves whether it did. */

@@ -42,6 +42,11 @@ export const checkId = (name: string, id: string): void => {
 };
 
 /** Validates the arguments of a lease call (acquire, renew): world id, instance id, TTL (ms). */
+/** `minToken` of an acquire: a non-negative safe integer. */
+export const checkMinToken = (minToken: number): void => {
+  if (!Number.isSafeInteger(minToken) || minToken < 0) throw optionInvalid([`minToken must be an integer >= 0 (got ${String(minToken)})`]);
+};
+
 export const checkLeaseArgs = (worldId: string, instanceId: string, ttlMs: number): void => {
   checkId('worldId', worldId);
   checkId('instanceId', instanceId);

@@ -24,6 +24,7 @@ import type {
 import {
   checkId,
   checkLeaseArgs,
+  checkMinToken,
   checkSafetyMargin,
   checkTtl,
   createLeaseBook,
@@ -81,8 +82,8 @@ export class LocalHub {
   }
 
   /** @internal Next fencing token of a world (never reused, even after the lease expires). */
-  nextToken(worldId: string): number {
-    const t = (this.fences.get(worldId) ?? 0) + 1;
+  nextToken(worldId: string, minToken = 0): number {
+    const t = Math.max(this.fences.get(worldId) ?? 0, minToken) + 1;
     this.fences.set(worldId, t);
     return t;
   }
@@ -170,9 +171,10 @@ export class LocalCoordinator implements Coordinator {
     return e;
   }
 
-  async acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
+  async acquire(worldId: string, instanceId: string, ttlMs: number, minToken = 0): Promise<LeaseResult> {
     this.open();
     checkLeaseArgs(worldId, instanceId, ttlMs);
+    checkMinToken(minToken);
     const sentAt = this.hub.clock();
     const epoch = this.book.epoch(worldId);
     const cur = this.hub.lease(worldId);
@@ -180,7 +182,7 @@ export class LocalCoordinator implements Coordinator {
       this.book.lost(worldId, instanceId);
       return { ok: false, worldId, owner: this.hub.owner(worldId, cur) };
     }
-    const fencingToken = cur ? cur.fencingToken : this.hub.nextToken(worldId);
+    const fencingToken = cur ? cur.fencingToken : this.hub.nextToken(worldId, minToken);
     this.hub.leases.set(worldId, { instanceId, fencingToken, expiresAt: sentAt + ttlMs });
     const validUntil = this.book.granted(worldId, instanceId, fencingToken, sentAt, ttlMs, epoch);
     return { ok: true, worldId, instanceId, fencingToken, ttlMs, validUntil };

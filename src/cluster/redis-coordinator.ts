@@ -30,6 +30,7 @@ import type {
 import {
   checkId,
   checkLeaseArgs,
+  checkMinToken,
   checkSafetyMargin,
   checkTtl,
   createLeaseBook,
@@ -217,15 +218,16 @@ export class RedisCoordinator implements Coordinator {
     };
   }
 
-  async acquire(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
+  async acquire(worldId: string, instanceId: string, ttlMs: number, minToken = 0): Promise<LeaseResult> {
     checkLeaseArgs(worldId, instanceId, ttlMs);
+    checkMinToken(minToken);
     const sentAt = this.clock();
     const epoch = this.book.epoch(worldId);
     const r = await this.run(
       'acquire',
       S.ACQUIRE,
       [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')],
-      [instanceId, ttlMs, worldId],
+      [instanceId, ttlMs, worldId, minToken],
     );
     return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
   }

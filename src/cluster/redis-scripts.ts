@@ -15,7 +15,7 @@
  * Replies: lease scripts return `{granted (1|0), token|false, owner|false, ttlMs}`.
  */
 
-/** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId. */
+/** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId, minToken (a new token is above it). */
 export const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -28,6 +28,8 @@ if cur then
   end
   return {0, tok, owner, redis.call('PTTL', KEYS[1])}
 end
+local floor = tonumber(ARGV[4]) or 0
+if (tonumber(redis.call('GET', KEYS[2])) or 0) < floor then redis.call('SET', KEYS[2], floor) end
 local tok = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], tok .. ':' .. ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])

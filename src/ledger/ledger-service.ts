@@ -61,7 +61,8 @@ export class LedgerService {
   private fenceToken: number | undefined;
   private readonly flushDelayMs: number;
   private readonly maxBatch: number;
-  private readonly deadlineMs: number;
+  /** Wall ms from submit until a request not yet committed is answered TX_UNAVAILABLE. */
+  readonly deadlineMs: number;
   private readonly maxQueued: number;
   private readonly now: () => number;
   private readonly onFenced: ((err: unknown) => void) | undefined;

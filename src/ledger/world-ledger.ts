@@ -23,6 +23,7 @@ import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './app
 import { createCatalogue, type Catalogue, type CatalogueItemSpec } from './catalogue.js';
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
+import { ensureStartGrant } from './start-grant.js';
 
 /** Ingest type of committed transaction results (critical lane). */
 export const TX_INGEST_TYPE = 'tx';
@@ -84,6 +85,8 @@ export interface WorldLedger {
   epoch: string;
   /** Coins of the one-time `start-grant` reward. */
   readonly startingCoins: number;
+  /** Start grants in flight or committed, per ledger id (src/ledger/start-grant.ts): purchases wait for them. */
+  readonly startGrants: Map<string, Promise<boolean>>;
   /** Ledger id → player entity. */
   readonly eidOf: Map<string, number>;
   /** Player entity → ledger id. */
@@ -144,6 +147,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     store,
     epoch: options.epoch ?? Date.now().toString(36),
     startingCoins,
+    startGrants: new Map(),
     eidOf: new Map(),
     playerOf: new Map(),
     catchingUp: new Map(),
@@ -295,7 +299,7 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   };
   retry(0);
   // Idempotent by key: granted once per player ever, a replay afterwards.
-  if (l.startingCoins > 0) void grantReward(world, { playerId, key: START_GRANT_KEY, coins: l.startingCoins });
+  if (l.startingCoins > 0) void startGrantOf(world, l, playerId);
 };
 
 /**
@@ -371,8 +375,27 @@ const settle = (
 export const submitPurchase = (world: LedgerWorld, req: PurchaseRequest, deliver: Deliver): void => {
   const l = world.ledger;
   if (!l) return deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
-  void settle(world, l, l.service.purchase(req), deliver, performance.now());
+  const at = performance.now();
+  if (l.startingCoins <= 0) return void settle(world, l, l.service.purchase(req), deliver, at);
+  // Decided only once the player's starting coins are committed (retried meanwhile); if they are not
+  // within the purchase's deadline, it is answered TX_UNAVAILABLE (nothing recorded: the client retries the same key).
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), l.service.deadlineMs)));
+  void Promise.race([startGrantOf(world, l, req.playerId), late]).then((ok) => {
+    clearTimeout(timer);
+    if (ok && world.ledger === l) void settle(world, l, l.service.purchase(req), deliver, at);
+    else deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
+  });
 };
+
+/** The player's start grant (submitted once, retried while the store is unavailable). */
+const startGrantOf = (world: LedgerWorld, l: WorldLedger, playerId: string): Promise<boolean> =>
+  ensureStartGrant(
+    l.startGrants,
+    playerId,
+    () => grantReward(world, { playerId, key: START_GRANT_KEY, coins: l.startingCoins }),
+    () => world.ledger === l,
+  );
 
 /**
  * Grant a server-side reward (gameplay, admin). Resolves with the durable result; the wallet

@@ -6,7 +6,7 @@
  * service's, reached through {@link LeaseTickContext}.
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
-import type { WorldTakeover } from './cluster-takeover.js';
+import type { TakeoverContext, WorldTakeover } from './cluster-takeover.js';
 
 /** What a lease step needs from the cluster service. */
 export interface LeaseTickContext {
@@ -19,6 +19,8 @@ export interface LeaseTickContext {
   readonly takeover: WorldTakeover;
   /** Announce a token to the store once; false: refused (the world stays stopped). */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
+  /** The token a new grant of a world must exceed (see {@link TakeoverContext.minToken}). */
+  readonly minToken: (worldId: string) => number;
 }
 
 /** Record that another instance held `worldId` under `token` (keeps the highest). */
@@ -40,11 +42,11 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
   // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
   if (!held && x.held.has(worldId)) return true;
   try {
-    let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs);
+    let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
     // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
     if (held && !r.ok && r.owner === null) {
       x.counters.leaseFailures++;
-      r = await c.acquire(worldId, id, o.leaseTtlMs);
+      r = await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
       if (r.ok) {
         x.counters.leaseAcquired++;
         o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');

@@ -18,7 +18,7 @@
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
 import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { CloseCode } from '../errors.js';
+import { CloseCode, isWorldtickError } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -54,6 +54,8 @@ export class ClusterService implements Service {
   readonly #serving = new Set<string>();
   /** Token announced to the store per world (only with `store`). */
   readonly #announced = new Map<string, number>();
+  /** Highest token the store refused ours for, per world: the next grant must exceed it (coordinator lost its counter). */
+  readonly #storeTokens = new Map<string, number>();
   /** Who stepped what (src/server/cluster-step-ranges.ts). */
   readonly #ranges = new StepRangeLog();
   /** Highest token seen per world as another instance's (failover detection). */
@@ -85,6 +87,7 @@ export class ClusterService implements Service {
       leases: () => this.#leases,
       instances: () => this.#instances,
       announce: (worldId, token) => this.#announce(worldId, token),
+      minToken: (worldId) => this.#storeTokens.get(worldId) ?? 0,
       watch: () => this.#watch(),
     });
     this.#leaseTick = {
@@ -94,6 +97,7 @@ export class ClusterService implements Service {
       seenTokens: this.#seenTokens,
       takeover: this.#takeover,
       announce: (worldId, token) => this.#announce(worldId, token),
+      minToken: (worldId) => this.#storeTokens.get(worldId) ?? 0,
     };
   }
 
@@ -360,6 +364,15 @@ export class ClusterService implements Service {
     } catch (err) {
       this.counters.fenceRefusals++;
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
+      // The store has seen a higher token than the coordinator hands out for the lease we hold: the
+      // coordinator lost its counter (Redis restarted without its data). Give the lease back; the
+      // next grant (any instance's) is re-seeded above the store's token, so the world steps again.
+      const current = isWorldtickError(err, 'WT_ERR_STORE_FENCED') ? Number(Reflect.get(Object(err.details), 'current')) : Number.NaN;
+      const held = this.#o.coordinator.heldLease(worldId);
+      if (Number.isSafeInteger(current) && current > token && held?.fencingToken === token) {
+        this.#storeTokens.set(worldId, Math.max(current, this.#storeTokens.get(worldId) ?? 0));
+        await this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => false);
+      }
       return false;
     }
   }

@@ -21,6 +21,8 @@ export interface TakeoverContext {
   readonly instances: () => readonly InstanceRecord[];
   /** Announce a token to the store once; false: refused (the world stays stopped). */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
+  /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
+  readonly minToken: (worldId: string) => number;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
   readonly watch: () => void;
 }
@@ -116,7 +118,7 @@ export class WorldTakeover {
       const pick = placeWorld(this.#c.instances());
       if (pick?.id !== id && !seenBefore.has(worldId)) continue;
       try {
-        const r = await c.acquire(worldId, id, o.leaseTtlMs);
+        const r = await c.acquire(worldId, id, o.leaseTtlMs, this.#c.minToken(worldId));
         if (!r.ok) continue;
         this.#c.counters.leaseAcquired++;
         this.#c.counters.failovers++;

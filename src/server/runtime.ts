@@ -237,13 +237,15 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       worldShards.forget(world.id);
     },
     // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
-    // taken at once, the world is persisted (record + first checkpoint) and gets its ledger.
-    onWorldCreated: (world) => {
+    // taken at once, the world is persisted (record + first checkpoint) and gets its ledger. The 201 waits
+    // for the record (a crash right after it must not lose the world: on PostgreSQL the write is async).
+    onWorldCreated: async (world) => {
       attach(world);
       setImmediate(() => void cluster.kick());
       checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
-      void checkpointer.persist(world.id);
       withLedger(world);
+      await checkpointer.record(world.id);
+      void checkpointer.checkpoint(world.id);
     },
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,

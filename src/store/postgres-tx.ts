@@ -35,23 +35,38 @@ export const mapPgError = (err: unknown): unknown => {
   return err;
 };
 
-/** BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. */
+/**
+ * BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded.
+ *
+ * While checked out, a pg client has no listener for its `error` event (the pool listens only to
+ * idle clients), and pg emits one when the connection dies — the server stopped or crashed, the
+ * backend was terminated, the network cut — even after failing the query in flight. Unhandled, it
+ * would take the whole process down; here it marks the client broken (the query in flight fails
+ * with the connection error, mapped to WT_ERR_STORE_UNAVAILABLE by the caller).
+ */
 export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
   const c = await pool.connect();
   let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken ??= err;
+  };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
   } catch (err) {
-    try {
-      await c.query('ROLLBACK');
-    } catch (rollbackErr) {
-      broken = rollbackErr as Error;
+    if (!broken) {
+      try {
+        await c.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
     }
     throw err;
   } finally {
+    c.removeListener('error', onError);
     c.release(broken);
   }
 };

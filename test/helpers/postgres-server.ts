@@ -26,6 +26,8 @@ export interface PgServer {
   start(): Promise<void>;
   /** Stop and delete everything. */
   destroy(): Promise<void>;
+  /** Crash the server: SIGKILL its postmaster (no shutdown checkpoint; `start` runs crash recovery). */
+  crash(): Promise<void>;
 }
 
 const freePort = (): Promise<number> =>
@@ -105,6 +107,20 @@ export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
       if (running) return;
       await exec('pg_ctl', startArgs);
       running = true;
+    },
+    async crash() {
+      if (!running) return;
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      running = false;
     },
     async destroy() {
       // Immediate: no shutdown checkpoint, the data is deleted anyway.

@@ -207,7 +207,7 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
       const body = await admin<{
         entries: LedgerEntry[];
         balance: { coins: number; items: Record<string, number> };
-        live: { coins: number; items: Record<string, number> } | null;
+        live: { coins: number; items: Record<string, number>; appliedSeq: number } | null;
       }>(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}?limit=10000`);
       const byKey = new Map<string, LedgerEntry[]>();
       for (const e of body.entries) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e]);
@@ -218,10 +218,16 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
         expect(found[0].status).toBe('ok');
       }
       for (const e of body.entries) if (e.key.startsWith('buy-')) expect(e.status).toBe('ok');
-      // Applied exactly once: the live wallet equals the ledger (purchases, chain rewards, start grant).
+      // Applied exactly once: the live wallet equals the ledger (purchases, chain rewards, start grant)
+      // up to its watermark — chain rewards keep coming, and one committed after the last step is
+      // not applied yet (on a loaded machine that lag was ~100 coins of rewards).
       expect(body.live, `${playerId} is live`).not.toBeNull();
-      expect(body.live!.coins).toBe(body.balance.coins);
-      expect(body.live!.items).toEqual(body.balance.items);
+      const applied = body.entries.filter((e) => e.status === 'ok' && e.seq <= body.live!.appliedSeq);
+      const items: Record<string, number> = {};
+      for (const e of applied) if (e.item !== null && e.quantity) items[e.item] = (items[e.item] ?? 0) + e.quantity;
+      expect(body.live!.coins).toBe(applied.reduce((n, e) => n + e.coinsDelta, 0));
+      expect(body.live!.items).toEqual(items);
+      expect(body.entries.filter((e) => e.kind === 'purchase' && e.seq > body.live!.appliedSeq)).toEqual([]);
       purchases += body.entries.filter((e) => e.kind === 'purchase').length;
       chainRewards += body.entries.filter((e) => e.kind === 'reward' && e.key.startsWith('chain:')).length;
       // Unacknowledged-but-committed purchases are possible (ok lost with the crash; then replayed to the retry).

@@ -198,6 +198,20 @@ for (const impl of impls) {
       expect(gb.fencingToken).toBe(ga.fencingToken + 1);
     });
 
+    it('acquire with minToken: a fresh grant is above it (a lost counter re-seeded); an extension keeps its token', async () => {
+      const be = impl.backend();
+      const a = be.make();
+      const b = be.make();
+      const g1 = granted(await a.acquire('w1', 'A', 5000));
+      expect(granted(await a.acquire('w1', 'A', 5000, 40)).fencingToken).toBe(g1.fencingToken);
+      await a.release('w1', 'A');
+      expect(granted(await b.acquire('w1', 'B', 5000, 40)).fencingToken).toBe(41);
+      await b.release('w1', 'B');
+      // A floor below the counter changes nothing: tokens still only grow.
+      expect(granted(await a.acquire('w1', 'A', 5000, 3)).fencingToken).toBe(42);
+      await expect(a.acquire('w2', 'A', 5000, -1)).rejects.toMatchObject({ code: 'WT_ERR_OPTION_INVALID' });
+    });
+
     it('handover moves the lease atomically with a new token; the sender stops trusting it; the receiver renews', async () => {
       const be = impl.backend();
       const a = be.make();

@@ -1,0 +1,170 @@
+/**
+ * The crash campaign's load (bench/crash-campaign.ts): players buying over real WebSocket
+ * clients, each with a stable hello token and one purchase in flight, retried with the SAME key
+ * after every disconnect or TX_UNAVAILABLE until it has a definitive answer; and an admin
+ * rewarder granting coins through the admin API, retried with the same key likewise. What each
+ * was told (`ok` + seq) is what the invariants are checked against.
+ */
+import WebSocket from 'ws';
+import { WorldtickClient, type WebSocketCtor } from '../src/client/client.js';
+import { playerIdOfToken } from '../src/net/durable-sessions.js';
+import { admin, sleep } from './crash-campaign-server.js';
+
+/** One player's view of its history. */
+export interface PlayerState {
+  index: number;
+  token: string;
+  resume: string | null;
+  /** Acknowledged ok: key → seq told to the client. */
+  acked: Map<string, number>;
+  pending: string | null;
+  next: number;
+  joins: number;
+  resumed: number;
+  /** Joins with a resume token that were not resumed (RESUME_REFUSED), with the iteration. */
+  refusals: Array<{ iteration: number; reason: string }>;
+  /** Results that broke the protocol (two seqs for one key, unexpected codes). */
+  violations: string[];
+}
+
+/** The admin rewarder's view. */
+export interface RewarderState {
+  acked: Map<string, { playerToken: string; seq: number; at: number; via: number; result: unknown; owner: string | null }>;
+  pending: { key: string; token: string } | null;
+  next: number;
+  violations: string[];
+}
+
+/** Shared run flags of the load. */
+export interface LoadControl {
+  port: number;
+  adminPort: number;
+  /** Cluster: every instance's game and admin ports (connections rotate over them after a failure). */
+  ports?: number[];
+  adminPorts?: number[];
+  draining: boolean;
+  /** Stop at once, pending keys or not (the store is abandoned). */
+  abandon: boolean;
+  iteration: number;
+  /** Players that (re)joined since the flag was reset. */
+  joinedSince: Set<number>;
+  /** Resume attempts of this iteration: index → resumed? */
+  resumeOutcome: Map<number, boolean>;
+}
+
+export const newPlayers = (n: number): PlayerState[] =>
+  Array.from({ length: n }, (_, i) => ({
+    index: i,
+    token: `campaign-player-${i}`,
+    resume: null,
+    acked: new Map(),
+    pending: null,
+    next: 0,
+    joins: 0,
+    resumed: 0,
+    refusals: [],
+    violations: [],
+  }));
+
+/** Total acknowledged purchases. */
+export const ackedCount = (ps: readonly PlayerState[]): number => ps.reduce((n, s) => n + s.acked.size, 0);
+
+/** Run one player until `ctl.draining` and nothing pending. */
+export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void> => {
+  let attempt = st.index;
+  while (!ctl.abandon && (!ctl.draining || st.pending !== null)) {
+    const port = ctl.ports ? ctl.ports[attempt++ % ctl.ports.length] : ctl.port;
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    try {
+      await c.connect();
+      let refusal: string | null = null;
+      const off = c.on((m) => {
+        if (m.type === 20 && m.code === 'RESUME_REFUSED') refusal = String(m.message ?? 'refused');
+      });
+      const hadResume = st.resume;
+      const w = await c.join('1', `p${st.index}`, st.token, st.resume, 4000);
+      off();
+      st.joins++;
+      if (hadResume !== null) {
+        if (w.resumed) st.resumed++;
+        else st.refusals.push({ iteration: ctl.iteration, reason: refusal ?? 'not resumed' });
+        if (!ctl.resumeOutcome.has(st.index)) ctl.resumeOutcome.set(st.index, w.resumed);
+      }
+      st.resume = w.resumeToken;
+      ctl.joinedSince.add(st.index);
+    } catch {
+      c.close();
+      await sleep(40);
+      continue;
+    }
+    while (c.open && !ctl.abandon && (!ctl.draining || st.pending !== null)) {
+      const key = st.pending ?? `buy-${st.index}-${st.next++}`;
+      st.pending = key;
+      let r;
+      try {
+        r = await c.purchase(key, 'arrow', 1, 1, 4000);
+      } catch {
+        break; // no answer: reconnect, retry the same key
+      }
+      if (r.status === 'ok') {
+        const before = st.acked.get(key);
+        if (before !== undefined && before !== r.seq) st.violations.push(`key ${key} acknowledged with two seqs ${before} and ${r.seq}`);
+        st.acked.set(key, r.seq!);
+        st.pending = null;
+      } else if (r.code === 'TX_UNAVAILABLE') {
+        await sleep(20);
+      } else {
+        st.violations.push(`unexpected result for ${key}: ${r.code}`);
+        st.pending = null;
+      }
+    }
+    c.close();
+  }
+};
+
+/** Grant admin rewards (1 coin each) to the players in turn, retrying each key until answered. */
+export const runRewarder = async (rw: RewarderState, players: readonly PlayerState[], ctl: LoadControl): Promise<void> => {
+  let attempt = 0;
+  while (!ctl.abandon && (!ctl.draining || rw.pending !== null)) {
+    if (!rw.pending) {
+      const p = players[rw.next % players.length];
+      rw.pending = { key: `admin-reward-${rw.next++}`, token: p.token };
+    }
+    const { key, token } = rw.pending;
+    const playerId = playerIdOf(token);
+    const adminPort = ctl.adminPorts ? ctl.adminPorts[attempt++ % ctl.adminPorts.length] : ctl.adminPort;
+    try {
+      const r = await admin(adminPort, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId, key, coins: 1 });
+      if (r.status === 200) {
+        const seq = Number(r.json?.result?.seq);
+        const before = rw.acked.get(key);
+        if (before && before.seq !== seq) rw.violations.push(`reward ${key} acknowledged with two seqs ${before.seq} and ${seq}`);
+        rw.acked.set(key, { playerToken: token, seq, at: Date.now(), via: adminPort, result: r.json?.result, owner: r.owner });
+        rw.pending = null;
+      } else if (r.status !== 503) {
+        rw.violations.push(`reward ${key}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
+        rw.pending = null;
+      }
+    } catch {
+      /* server down: retry the same key */
+    }
+    await sleep(60);
+  }
+};
+
+/** Ledger player id of a hello token. */
+export const playerIdOf = (token: string): string => playerIdOfToken(token);
+
+/** Join every player once more (resuming) and wait for its wallet message: the final check's live wallets. */
+export const joinAll = async (port: number, players: readonly PlayerState[], worldId = '1'): Promise<WorldtickClient[]> => {
+  const out: WorldtickClient[] = [];
+  for (const st of players) {
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    await c.connect();
+    const wallet = c.waitFor((m) => m.type === 22, 8000);
+    await c.join(worldId, 'final', st.token, st.resume, 8000);
+    await wallet.catch(() => undefined);
+    out.push(c);
+  }
+  return out;
+};

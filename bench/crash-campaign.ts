@@ -1,0 +1,484 @@
+/**
+ * Randomized crash campaign (not a pass/fail test, not a `npm run bench` suite): the real server
+ * (`src/cli/main.ts`) under purchase and reward load is killed with SIGKILL N times at seeded
+ * random moments of a chosen window, restarted on the same store, and the durability invariants
+ * are checked after every kill (bench/crash-campaign-checks.ts). docs/DURABILITY.md, "Crash campaign".
+ *
+ *   npx tsx bench/crash-campaign.ts --store sqlite|postgres --window <w> --iterations 30 --seed 7
+ *
+ * Windows: `random` (any moment under load), `checkpoint` (while a checkpoint is being written),
+ * `first-start` (a fresh store: kill during the first start — migrations, first record and
+ * checkpoint — then start again), `pg-crash` (the PostgreSQL server is SIGKILLed and restarted
+ * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
+ * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
+ * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
+ * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration).
+ * Output: one JSON line per iteration on stdout and a summary at `--out` (default
+ * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPrng, nextRange } from '../src/core/prng.js';
+import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js';
+import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
+import { runClusterCampaign } from './crash-campaign-cluster.js';
+import {
+  ackedCount,
+  joinAll,
+  newPlayers,
+  playerIdOf,
+  runPlayer,
+  runRewarder,
+  type LoadControl,
+  type PlayerState,
+  type RewarderState,
+} from './crash-campaign-players.js';
+import {
+  admin,
+  freePort,
+  killAllServers,
+  killServer,
+  sleep,
+  startServer,
+  waitUp,
+  writeServerConfig,
+  type ServerProc,
+  type ServerSpec,
+} from './crash-campaign-server.js';
+import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
+
+const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full', 'cluster'] as const;
+type Window = (typeof WINDOWS)[number];
+
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
+};
+const storeKind = arg('store', 'sqlite') as 'sqlite' | 'postgres';
+const window = arg('window', 'random') as Window;
+const iterations = Number(arg('iterations', '20'));
+const seed = Number(arg('seed', String(Date.now() & 0xffff)));
+const maxMinutes = Number(arg('minutes', '30'));
+const npcs = Number(arg('npcs', window === 'checkpoint' ? '20000' : '400'));
+const playerCount = Number(arg('players', '6'));
+const out = arg('out', join('bench', 'results', `crash-campaign-${storeKind}-${window}.json`));
+if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOWS.join(', ')}`);
+if (window === 'disk-full' && storeKind !== 'sqlite') throw new Error('disk-full is a SQLite window');
+if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
+  throw new Error(`${window} is a PostgreSQL window`);
+
+interface IterationResult {
+  iteration: number;
+  killAfterMs: number;
+  note: string;
+  acked: number;
+  ledgerRows: number;
+  expectedRestoreStep: number | null;
+  restoredFromStep: number | null;
+  resumes: { tried: number; refused: number };
+  serverErrors: string[];
+  violations: string[];
+}
+
+const rng = createPrng(seed);
+const rand = (lo: number, hi: number): number => nextRange(rng, lo, hi);
+const dir = mkdtempSync(join(tmpdir(), 'wt-crash-campaign-'));
+const results: IterationResult[] = [];
+const t0 = Date.now();
+let pgServer: PgServer | null = null;
+let proxy: TcpProxy | null = null;
+let mounted: string | null = null;
+
+const viewOf = (spec: ServerSpec): Promise<StoreView> =>
+  spec.storeUrl ? viewPostgres(storeUrlDirect(spec.storeUrl)) : Promise.resolve(viewSqlite(spec.dataDir));
+/** The server's store URL goes through the proxy in `pg-cut`; the campaign reads the database directly. */
+const storeUrlDirect = (url: string): string => {
+  if (!proxy || !pgServer) return url;
+  const u = new URL(url);
+  u.port = String(pgServer.port);
+  return u.toString();
+};
+
+/** Wait until the load resumed after a (re)start: every player rejoined and `n` more purchases acknowledged. */
+const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, timeoutMs = 20_000): Promise<void> => {
+  const before = ackedCount(players);
+  const deadline = Date.now() + timeoutMs;
+  while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
+};
+
+/** Kill at a moment chosen by the window; returns ms from the window's reference point and a note. */
+const killInWindow = async (spec: ServerSpec, proc: ServerProc): Promise<{ ms: number; note: string }> => {
+  switch (window) {
+    case 'random':
+    case 'first-start': {
+      const ms = rand(0, 800);
+      await sleep(ms);
+      await killServer(proc);
+      return { ms, note: 'under load' };
+    }
+    case 'checkpoint': {
+      // Wait for a checkpoint to start, then kill at a random point of a typical write.
+      const deadline = Date.now() + 10_000;
+      let dur = 100;
+      for (;;) {
+        const r = await admin(spec.adminPort, 'GET', '/api/v1/worlds/1/stats').catch(() => null);
+        const ck = r?.json?.checkpoint;
+        if (ck?.lastDurationMs) dur = ck.lastDurationMs;
+        if (ck?.inProgress || Date.now() > deadline) break;
+        await sleep(2);
+      }
+      const ms = rand(0, dur * 1.2);
+      await sleep(ms);
+      await killServer(proc);
+      return { ms, note: `checkpoint in progress (last took ${Math.round(dur)} ms)` };
+    }
+    case 'pg-crash': {
+      await sleep(rand(0, 500));
+      await pgServer!.crash();
+      const down = rand(0, 2500);
+      await sleep(down);
+      const killWhileDown = rand(0, 1) < 0.5;
+      if (killWhileDown) await killServer(proc);
+      await startPg();
+      const ms = rand(0, 1500);
+      await sleep(ms);
+      await killServer(proc);
+      return {
+        ms,
+        note: `postgres SIGKILLed, down ${Math.round(down)} ms, server killed ${killWhileDown ? 'while it was down' : `${Math.round(ms)} ms after it was back`}`,
+      };
+    }
+    case 'pg-cut': {
+      await sleep(rand(0, 500));
+      proxy!.sever();
+      const cut = rand(50, 3000);
+      const killDuring = rand(0, 1) < 0.5;
+      const ms = rand(0, cut);
+      if (killDuring) {
+        await sleep(ms);
+        await killServer(proc);
+        await sleep(cut - ms);
+        proxy!.heal();
+      } else {
+        await sleep(cut);
+        proxy!.heal();
+        await sleep(ms);
+        await killServer(proc);
+      }
+      return { ms, note: `connections cut ${Math.round(cut)} ms, killed ${killDuring ? 'during' : 'after'} the cut` };
+    }
+    case 'cluster':
+      throw new Error('the cluster window runs in bench/crash-campaign-cluster.ts');
+    case 'disk-full': {
+      const filler = join(spec.dataDir, 'filler');
+      await sleep(rand(0, 300));
+      fillDisk(filler, Math.floor(rand(0, 64)) * 1024);
+      const full = rand(100, 2500);
+      const healFirst = rand(0, 1) < 0.5;
+      if (healFirst) {
+        await sleep(full);
+        rmSync(filler, { force: true });
+        await sleep(rand(0, 800));
+        await killServer(proc);
+      } else {
+        await sleep(full);
+        await killServer(proc);
+        rmSync(filler, { force: true });
+      }
+      return { ms: full, note: `disk full for ${Math.round(full)} ms, killed ${healFirst ? 'after space came back' : 'while full'}` };
+    }
+  }
+};
+
+/** Has the server created its store yet (SQLite file; PostgreSQL migrations table)? */
+const storeExists = async (spec: ServerSpec): Promise<boolean> => {
+  if (!spec.storeUrl) return existsSync(join(spec.dataDir, 'worldtick.sqlite'));
+  return (await otherConnections(storeUrlDirect(spec.storeUrl)).catch(() => 0)) > 0;
+};
+
+/** Fill the tmpfs holding the data dir, leaving about `leave` bytes (the server keeps writing meanwhile). */
+const fillDisk = (filler: string, leave: number): void => {
+  const free = Number(execFileSync('df', ['--output=avail', '-B1', mounted!]).toString().split('\n')[1]);
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(64 * 1024);
+  try {
+    for (let left = Math.max(0, free - leave); left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+  } catch {
+    /* ENOSPC: full already */
+  } finally {
+    closeSync(fd);
+  }
+};
+
+const startPg = async (): Promise<void> => {
+  for (let i = 0; ; i++) {
+    try {
+      await pgServer!.start();
+      return;
+    } catch (err) {
+      if (i >= 20) throw err;
+      await sleep(250);
+    }
+  }
+};
+
+/** One store, one server life cycle per iteration; `fresh` = a new store each iteration (first-start). */
+const run = async (): Promise<void> => {
+  let base: string | null = null;
+  if (storeKind === 'postgres') {
+    const pg = await startPostgres();
+    if ('skip' in pg) throw new Error(pg.skip);
+    pgServer = pg;
+    if (window === 'pg-cut') proxy = await startTcpProxy(pg.port);
+    base = pg.url;
+  }
+  const port = await freePort();
+  const adminPort = await freePort();
+  const dataRoot = join(dir, 'data');
+  mkdirSync(dataRoot, { recursive: true });
+  if (window === 'disk-full') {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${arg('tmpfs-mb', '32')}m`, 'tmpfs', dataRoot]);
+    mounted = dataRoot;
+  }
+  const fresh = window === 'first-start';
+  const makeSpec = async (i: number): Promise<ServerSpec> => {
+    const dataDir = fresh ? join(dataRoot, `s${i}`) : join(dataRoot, 's');
+    let storeUrl: string | null = null;
+    if (base) {
+      storeUrl = fresh ? await createDatabase(base, `campaign_${i}`) : i === 0 ? await createDatabase(base, 'campaign') : null;
+      if (storeUrl && proxy) {
+        const u = new URL(storeUrl);
+        u.port = String(proxy.port);
+        storeUrl = u.toString();
+      }
+    }
+    return { dir, storeUrl, dataDir, npcs, checkpointInterval: window === 'checkpoint' ? 1 : 2, port, adminPort };
+  };
+  let spec = await makeSpec(0);
+  writeServerConfig(spec);
+  let players = newPlayers(playerCount);
+  let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [] };
+  let ctl: LoadControl = {
+    port,
+    adminPort,
+    draining: false,
+    abandon: false,
+    iteration: 0,
+    joinedSince: new Set(),
+    resumeOutcome: new Map(),
+  };
+  let load: Promise<unknown> | null = null;
+  const startLoad = (): void => {
+    load = Promise.all([...players.map((p) => runPlayer(p, ctl)), runRewarder(rewarder, players, ctl)]);
+  };
+  let proc: ServerProc | null = null;
+  let lastView: StoreView | null = null;
+  for (let i = 0; i < iterations && Date.now() - t0 < maxMinutes * 60_000; i++) {
+    const violations: string[] = [];
+    let restoredFromStep: number | null = null;
+    let firstKill = '';
+    if (fresh) {
+      // A new store; kill somewhere in the first start, then start again and run as usual.
+      if (load) {
+        ctl.abandon = true;
+        await load;
+      }
+      spec = { ...spec, ...(await makeSpec(i)) };
+      const p = startServer(spec);
+      // Half the kills at any moment of the start, half within ms of the store being created (mid-migration).
+      let ms = rand(0, 3500);
+      if (rand(0, 1) < 0.5) {
+        const began = Date.now();
+        while (!(await storeExists(spec)) && Date.now() - began < 20_000) await sleep(1);
+        ms = Date.now() - began + rand(0, 25);
+        await sleep(ms - (Date.now() - began));
+      } else await sleep(ms);
+      await killServer(p);
+      violations.push(...p.errors.map((e) => `first start: ${e}`));
+      const v = await viewOf(spec);
+      firstKill = `first start killed after ${Math.round(ms)} ms (schema v${v.schemaVersion}, tables ${v.tables.length}, record ${v.record ? 'yes' : 'no'}, checkpoints ${v.checkpoints.length}); `;
+      lastView = v;
+      players = newPlayers(playerCount);
+      rewarder = { acked: new Map(), pending: null, next: 0, violations: [] };
+      ctl = { port, adminPort, draining: false, abandon: false, iteration: i, joinedSince: new Set(), resumeOutcome: new Map() };
+    }
+    ctl.iteration = i;
+    ctl.joinedSince = new Set();
+    ctl.resumeOutcome = new Map();
+    proc = startServer(spec);
+    let stats: any = null;
+    try {
+      stats = await waitUp(spec, proc);
+    } catch (err) {
+      violations.push(`restart failed: ${(err as Error).message}`);
+    }
+    if (stats && lastView) {
+      restoredFromStep = stats.checkpoint?.restored?.fromStep ?? null;
+      violations.push(...checkRestore(lastView, stats));
+    }
+    if (!load || fresh) startLoad();
+    await waitLoad(ctl, players, 15);
+    if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
+    // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
+    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify').catch((e: Error) => ({ status: 0, json: { error: e.message } }));
+    if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
+      violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
+    const kill = await killInWindow(spec, proc);
+    await sleep(rand(0, 100));
+    const view = await viewOf(spec);
+    violations.push(...checkLedger(view, players, rewarder));
+    // The server must only ever die by our SIGKILL.
+    violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
+    for (const p of players) violations.push(...p.violations.splice(0));
+    violations.push(...rewarder.violations.splice(0));
+    const refused = [...ctl.resumeOutcome.values()].filter((r) => !r).length;
+    if (refused)
+      violations.push(
+        `${refused} resume(s) refused: ${JSON.stringify(players.flatMap((p) => p.refusals.filter((r) => r.iteration === i)))}`,
+      );
+    const res: IterationResult = {
+      iteration: i,
+      killAfterMs: Math.round(kill.ms),
+      note: firstKill + kill.note,
+      acked: ackedCount(players),
+      ledgerRows: view.ledger.length,
+      expectedRestoreStep: lastView ? expectedRestoreStep(lastView) : null,
+      restoredFromStep,
+      resumes: { tried: ctl.resumeOutcome.size, refused },
+      serverErrors: proc.errors.slice(0, 10),
+      violations,
+    };
+    results.push(res);
+    console.log(JSON.stringify(res));
+    lastView = view;
+  }
+  // Drain: one more start, every pending key answered, every player's live wallet against the ledger.
+  proc = startServer(spec);
+  const final: string[] = [];
+  try {
+    const stats = await waitUp(spec, proc);
+    if (lastView) final.push(...checkRestore(lastView, stats));
+    ctl.draining = true;
+    await Promise.race([load, sleep(30_000)]);
+    if (players.some((p) => p.pending !== null)) final.push('pending keys not answered within 30 s of the drain');
+    const clients = await joinAll(port, players);
+    final.push(...(await finalCheck(adminPort, players)));
+    for (const c of clients) c.close();
+  } catch (err) {
+    final.push(`final start failed: ${(err as Error).message}`);
+  }
+  await killServer(proc);
+  const view = await viewOf(spec);
+  final.push(...checkLedger(view, players, rewarder));
+  const summary = {
+    store: storeKind,
+    window,
+    seed,
+    npcs,
+    players: playerCount,
+    iterations: results.length,
+    violations: results.reduce((n, r) => n + r.violations.length, 0) + final.length,
+    finalViolations: final,
+    acked: ackedCount(players),
+    rewardsAcked: rewarder.acked.size,
+    ledgerRows: view.ledger.length,
+    minutes: Math.round((Date.now() - t0) / 600) / 100,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    results,
+  };
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(
+    JSON.stringify({
+      ...summary,
+      results: undefined,
+      failedIterations: results.filter((r) => r.violations.length).map((r) => r.iteration),
+    }),
+  );
+  process.exitCode = summary.violations ? 1 : 0;
+};
+
+/** Every player rejoins; once caught up, its live wallet must equal its ledger balance. */
+const finalCheck = async (adminPort: number, players: PlayerState[]): Promise<string[]> => {
+  const outv: string[] = [];
+  await sleep(500);
+  for (const st of players) {
+    const id = encodeURIComponent(playerIdOf(st.token));
+    let body: any = null;
+    for (let i = 0; i < 50; i++) {
+      body = (await admin(adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`)).json;
+      if (body?.live) break;
+      await sleep(100);
+    }
+    if (!body?.live) {
+      outv.push(`${st.token}: no live wallet after the drain`);
+      continue;
+    }
+    if (body.live.coins !== body.balance.coins) outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins}`);
+    if (JSON.stringify(body.live.items) !== JSON.stringify(body.balance.items))
+      outv.push(`${st.token}: live items ${JSON.stringify(body.live.items)} != ledger ${JSON.stringify(body.balance.items)}`);
+  }
+  return outv;
+};
+
+/** The cluster window: its own loop (two instances), the same summary. */
+const runCluster = async (): Promise<void> => {
+  const r = await runClusterCampaign({
+    dir,
+    iterations,
+    maxMs: maxMinutes * 60_000,
+    npcs,
+    players: playerCount,
+    rand,
+    onIteration: (res) => {
+      results.push(res as unknown as IterationResult);
+      console.log(JSON.stringify(res));
+    },
+  });
+  const summary = {
+    store: storeKind,
+    window,
+    seed,
+    npcs,
+    players: playerCount,
+    iterations: results.length,
+    violations: results.reduce((n, x) => n + x.violations.length, 0) + r.final.length,
+    finalViolations: r.final,
+    acked: r.acked,
+    rewardsAcked: r.rewards,
+    minutes: Math.round((Date.now() - t0) / 600) / 100,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    results,
+  };
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(
+    JSON.stringify({
+      ...summary,
+      results: undefined,
+      failedIterations: results.filter((x) => x.violations.length).map((x) => x.iteration),
+    }),
+  );
+  process.exitCode = summary.violations ? 1 : 0;
+};
+
+try {
+  if (window === 'cluster') await runCluster();
+  else await run();
+} finally {
+  await killAllServers();
+  const held = { proxy: proxy as TcpProxy | null, pg: pgServer as PgServer | null };
+  await held.proxy?.close();
+  await held.pg?.destroy();
+  if (mounted) {
+    try {
+      execFileSync('umount', ['-l', mounted]);
+    } catch {
+      /* already gone */
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit();

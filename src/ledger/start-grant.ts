@@ -1,0 +1,53 @@
+/**
+ * The one-time starting coins of a player (ledger reward `start-grant`), made reliable: submitted
+ * when the player is bound, retried while the store is unavailable, and awaited by the player's
+ * purchases — a purchase is never decided against a balance that lacks a grant still in flight
+ * (it waits at most its own deadline, then is answered TX_UNAVAILABLE: nothing recorded).
+ *
+ * Why: the grant used to be fire-and-forget. Under load (a slow store, a long queue) it could
+ * outlive its deadline and be answered TX_UNAVAILABLE while the player's first purchase, queued
+ * just after it, was decided without it — a durable TX_INSUFFICIENT_FUNDS, replayed for that key
+ * forever (found by bench/crash-campaign.ts, window `checkpoint` on PostgreSQL).
+ */
+import { TxCode } from '../errors.js';
+import type { TxResult } from './decide.js';
+
+/** Backoff between attempts of a grant the store could not take (wall ms), and attempts per call (~1 min). */
+export const START_GRANT_RETRY_MS = { first: 50, max: 1000, attempts: 64 } as const;
+
+/**
+ * The grant of `playerId` as one promise per player in `grants`: resolves true once the grant is
+ * settled — committed (now or by an earlier run: replayed) or refused for good (a key conflict: an
+ * earlier grant with other coins stands) — false when the store still could not take it after
+ * {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was detached); a
+ * false result is forgotten, so the next call tries again.
+ */
+export const ensureStartGrant = (
+  grants: Map<string, Promise<boolean>>,
+  playerId: string,
+  submit: () => Promise<TxResult>,
+  attached: () => boolean,
+): Promise<boolean> => {
+  const had = grants.get(playerId);
+  if (had) return had;
+  const run = async (): Promise<boolean> => {
+    let wait: number = START_GRANT_RETRY_MS.first;
+    for (
+      let attempt = 0;
+      attempt < START_GRANT_RETRY_MS.attempts && attached();
+      attempt++, wait = Math.min(START_GRANT_RETRY_MS.max, wait * 2)
+    ) {
+      const r = await submit();
+      // Committed, or settled for good (e.g. TX_KEY_CONFLICT: granted earlier with other coins): nothing to wait for.
+      if (r.status === 'ok' || r.code !== TxCode.UNAVAILABLE) return true;
+      await new Promise((res) => setTimeout(res, wait).unref());
+    }
+    return false;
+  };
+  const p = run().then((ok) => {
+    if (!ok && grants.get(playerId) === p) grants.delete(playerId);
+    return ok;
+  });
+  grants.set(playerId, p);
+  return p;
+};

@@ -1,0 +1,84 @@
+/**
+ * Redis loses its data under a running cluster (SIGKILL of a redis-server without persistence,
+ * started again empty — as after a failover to a replica that missed the last writes). Its fence
+ * counters restart from 0, below the tokens the shared store has seen, so the store refuses every
+ * new token. Found by the crash campaign's probe (bench/crash-probe-redis-loss.ts): the world was
+ * stuck for good (refused forever, never stepping again). Now the owner gives the lease back and
+ * the next grant is re-seeded above the store's token: the world steps again, with a token the
+ * store accepts. Real instance, real redis-server, real PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { findRedisServer, freePort } from '../../helpers/redis-server.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster redis data loss');
+
+describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () => {
+  const pg = sharedPg as PgServer;
+  const dir = mkdtempSync(join(tmpdir(), 'wt-redis-loss-'));
+  let redis: ChildProcess | null = null;
+  const instances: TestInstance[] = [];
+  afterAll(async () => {
+    for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
+    redis?.kill('SIGKILL');
+    await pg?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the world steps again with a token above the store’s', { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const startRedis = async (): Promise<void> => {
+      redis = spawn(findRedisServer()!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+        stdio: 'ignore',
+      });
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    await startRedis();
+    const args = ['--redis', `redis://127.0.0.1:${port}`, '--store', pg.url, '--npcs', '50', '--lease-ttl', '2', '--stats-interval', '0'];
+    const lease = async (i: TestInstance): Promise<{ token: number; step: number } | null> => {
+      const c = await i.api('GET', '/api/v1/cluster');
+      const l = (c.json.leases as Array<{ worldId: string; fencingToken: number }>).find((x) => x.worldId === '1');
+      const s = await i.api('GET', '/api/v1/worlds/1/stats');
+      return l ? { token: l.fencingToken, step: Number(s.json.step) } : null;
+    };
+    // Token 1, then (killed, restarted after its lease expired) token 2: the store has seen 2.
+    const a1 = await startInstance('a', args);
+    instances.push(a1);
+    await until('a holds world 1', async () => (await lease(a1))?.token === 1);
+    a1.child.kill('SIGKILL');
+    await once(a1.child, 'exit');
+    await new Promise((r) => setTimeout(r, 2500));
+    const a2 = await startInstance('a', args);
+    instances.push(a2);
+    await until('a holds world 1 with token 2', async () => (await lease(a2))?.token === 2);
+
+    const r = redis as ChildProcess | null;
+    r?.kill('SIGKILL');
+    if (r) await once(r, 'exit');
+    await startRedis(); // empty: fence counters start from 0 again
+
+    // Stepping again under a token above the store's 2 (the first fresh grant would have been 1).
+    const back = await until(
+      'world 1 steps again after Redis lost its data',
+      async () => {
+        const l1 = await lease(a2);
+        if (!l1 || l1.token <= 2) return null;
+        await new Promise((res) => setTimeout(res, 300));
+        const l2 = await lease(a2);
+        return l2 && l2.step > l1.step ? l2 : null;
+      },
+      30_000,
+      200,
+    );
+    expect(back.token).toBeGreaterThan(2);
+    const c = await a2.api('GET', '/api/v1/cluster');
+    expect(c.json.counters.fenceRefusals).toBeGreaterThan(0);
+  });
+});
