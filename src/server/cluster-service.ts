@@ -352,7 +352,7 @@ export class ClusterService implements Service {
     this.#watch();
   }
 
-  /** Announce a token to the store once (new owners only); a refusal keeps the world stopped. */
+  /** Announce a token to the store once (new owners only); a refusal keeps the world stopped with that token. */
   async #announce(worldId: string, token: number): Promise<boolean> {
     const store = this.#o.store;
     if (!store || this.#announced.get(worldId) === token) return true;

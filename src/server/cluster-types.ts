@@ -32,7 +32,8 @@ export interface ClusterServiceOptions {
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
   /**
    * Optional durable-store fence: a new token is announced (`store.fence`) before the world
-   * steps with it; a refusal (a newer owner wrote) keeps the world stopped.
+   * steps with it; a refusal keeps the world stopped with that token (when the store has seen a
+   * higher one, the lease is given back and the next grant is seeded above it).
    */
   readonly store?: { fence(f: Fence): Promise<number> };
   /** Wall clock, epoch ms (step ranges). Default Date.now. */

@@ -118,7 +118,7 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
     }
   });
 
-  it('a token the store has already seen exceeded keeps the world stopped', async () => {
+  it('a token below one the store has seen is refused; the lease is given back and the next grant is re-seeded above it', async () => {
     const t = 0;
     const hub = new LocalHub(() => t);
     const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
@@ -129,9 +129,17 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
     const a = service(hub, 'a', w, store, []);
     try {
       await a.kick();
-      expect(a.coordinator.heldLease('w')?.fencingToken).toBe(1);
+      // Token 1 is refused (the store has seen 50): the world does not step and the lease is released.
       expect(a.canStep(w)).toBe(false);
       expect(a.counters.fenceRefusals).toBe(1);
+      expect(a.coordinator.heldLease('w')).toBeNull();
+      expect(await store.currentFence('w')).toBe(50);
+      // The next tick's grant is seeded above the store's token, so the world steps again (docs/CLUSTER.md).
+      await a.kick();
+      expect(a.coordinator.heldLease('w')?.fencingToken).toBe(51);
+      expect(a.canStep(w)).toBe(true);
+      expect(a.counters.fenceRefusals).toBe(1);
+      expect(await store.currentFence('w')).toBe(51);
     } finally {
       await a.stop();
       await store.close();
