@@ -2,8 +2,10 @@
  * The shared backend of the multi-instance cluster tests: one real redis-server (coordination) and
  * one real PostgreSQL (the shared store). Either both can be had, or the suite skips with a reason.
  */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { ownersFrom, startInstance, until, type TestInstance } from './cluster-instances.js';
 import { startPostgres, type PgServer } from './postgres-server.js';
-import { findRedisServer, type RedisTestServer } from './redis-server.js';
+import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
 
 /** Start the suite's PostgreSQL when redis-server is installed too; otherwise say why it skips (logged once). */
 export const sharedBackendOrSkip = async (suite: string): Promise<{ skip: string | null; pg: PgServer | null }> => {
@@ -26,3 +28,30 @@ export const sharedStoreArgs = (redis: RedisTestServer, pg: PgServer): string[] 
   '--log-level',
   'info',
 ];
+
+/**
+ * A redis-server plus instances `a` and `b` over the shared store `pg`, with `a` owning world
+ * `worldId` (created there with `worldNpcs` NPCs): started in the calling describe block's
+ * `beforeAll`, stopped (with `pg`) in its `afterAll`. `inst` is `[a, b]` once the hook ran.
+ */
+export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs: number; args: string[] }): { inst: TestInstance[] } => {
+  const ctx = { inst: [] as TestInstance[] };
+  let redis: RedisTestServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const args = [...sharedStoreArgs(redis, pg), ...o.args];
+    ctx.inst.push(await startInstance('a', args));
+    ctx.inst.push(await startInstance('b', args));
+    expect((await ctx.inst[0].api('POST', '/api/v1/worlds?placement=local', { id: o.worldId, npcs: o.worldNpcs })).status).toBe(201);
+    await until(`both instances see each other and a owns ${o.worldId}`, async () => {
+      for (const i of ctx.inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
+      return (await ownersFrom(ctx.inst[1]))[o.worldId] === 'a';
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(ctx.inst.map((i) => i.stop()));
+    await redis?.stop();
+    await pg.destroy();
+  }, 30_000);
+  return ctx;
+};

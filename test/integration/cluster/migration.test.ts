@@ -5,38 +5,21 @@
  * Every player continues with the same player (resume token), wallet and inventory; no
  * acknowledged purchase is lost or duplicated; world time never goes back; the ledger verifies.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
+import { ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { monotonic, startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster migration');
 
 describe.skipIf(skip !== null)('cluster: migration under load', () => {
-  let redis: RedisTestServer;
-  const pg = sharedPg as PgServer;
-  const inst: TestInstance[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--npcs', '100', '--lease-ttl', '3', '--checkpoint-interval', '2'];
-    inst.push(await startInstance('a', args));
-    inst.push(await startInstance('b', args));
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'm1', npcs: 300 })).status).toBe(201);
-    await until('both instances see each other and a owns m1', async () => {
-      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
-      return (await ownersFrom(inst[1])).m1 === 'a';
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(inst.map((i) => i.stop()));
-    await redis?.stop();
-    await pg?.destroy();
-  }, 30_000);
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, {
+    worldId: 'm1',
+    worldNpcs: 300,
+    args: ['--npcs', '100', '--lease-ttl', '3', '--checkpoint-interval', '2'],
+  });
 
   it('players keep their player, wallet and inventory; nothing acknowledged is lost or doubled; world time is monotonic', async () => {
     const [a, b] = [inst[0], inst[1]];

@@ -7,13 +7,12 @@
  */
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { CloseCode } from '../../../src/errors.js';
-import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
+import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster operator state');
 
@@ -36,27 +35,11 @@ const opsOf = async (inst: TestInstance, world: string) => ({
 });
 
 describe.skipIf(skip !== null)('cluster: operator state moves with the world', () => {
-  let redis: RedisTestServer;
-  const pg = sharedPg as PgServer;
-  const inst: TestInstance[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--npcs', '50', '--lease-ttl', '2', '--checkpoint-interval', '1'];
-    inst.push(await startInstance('a', args));
-    inst.push(await startInstance('b', args));
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'o1', npcs: 50 })).status).toBe(201);
-    await until('both instances see each other and a owns o1', async () => {
-      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
-      return (await ownersFrom(inst[1])).o1 === 'a';
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(inst.map((i) => i.stop()));
-    await redis?.stop();
-    await pg?.destroy();
-  }, 30_000);
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, {
+    worldId: 'o1',
+    worldNpcs: 50,
+    args: ['--npcs', '50', '--lease-ttl', '2', '--checkpoint-interval', '1'],
+  });
 
   it('migration and failover carry maintenance, the override and declared tasks', async () => {
     const [a, b] = [inst[0], inst[1]];
