@@ -66,3 +66,10 @@ export const openRaw = (url: string): Promise<RawWs> =>
       }),
     );
   });
+
+/** Open a raw socket to `url` and join world `1` as `name` (empty token): the socket and its player from `welcome`. */
+export const joinRaw = async (url: string, name: string): Promise<{ c: RawWs; player: number }> => {
+  const c = await openRaw(url);
+  c.send([1, 1, '1', name, '', null]);
+  return { c, player: (await c.waitFor(16))[2] as number };
+};

@@ -4,7 +4,7 @@
  * fires onPlayerJoined / onPlayerLeft (parked) in the step; deleting the world fires
  * onWorldDeleted once; stopping the server fires it for the remaining worlds.
  */
-import { tempDataDir } from '../../helpers/data-dir.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
@@ -44,15 +44,7 @@ describe('game lifecycle hooks over a real server', () => {
       },
     });
     const server = await startServer(game, {
-      options: {
-        dataDir: tempDataDir().dir,
-        host: '127.0.0.1',
-        port: 0,
-        adminPort: 0,
-        adminToken: 'tok',
-        logLevel: 'silent',
-        statsIntervalSeconds: 0,
-      },
+      options: testServerOptions(),
     });
     expect(log).toEqual(['populate 1 2', 'created 1']);
     const admin = `http://127.0.0.1:${server.adminPort}/api/v1/worlds`;

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineGame, defineMessage, startServer, Type, type RunningServer } from '../../../src/index.js';
 import { pauseWorld, stepWorld } from '../../../src/world/step.js';
-import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
+import { joinRaw } from '../../fuzz-helpers/raw-ws.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
 
 const CAPACITY = 64;
 const applied: Array<{ player: number; n: number }> = [];
@@ -31,15 +31,7 @@ beforeAll(async () => {
     ],
   });
   server = await startServer(game, {
-    options: {
-      dataDir: tempDataDir().dir,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      adminToken: 'tok',
-      logLevel: 'silent',
-      statsIntervalSeconds: 0,
-    },
+    options: testServerOptions(),
   });
   url = `ws://127.0.0.1:${server.port}`;
 }, 30_000);
@@ -48,16 +40,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const join = async (name: string): Promise<{ c: RawWs; player: number }> => {
-  const c = await openRaw(url);
-  c.send([1, 1, '1', name, '', null]);
-  return { c, player: (await c.waitFor(16))[2] as number };
-};
-
 describe('hostile: a burst of game messages from many sockets', () => {
   it('never evicts another player’s message; the senders over their share are refused without a strike', async () => {
-    const victim = await join('victim');
-    const attackers = await Promise.all(Array.from({ length: 8 }, (_, i) => join(`a${i}`)));
+    const victim = await joinRaw(url, 'victim');
+    const attackers = await Promise.all(Array.from({ length: 8 }, (_, i) => joinRaw(url, `a${i}`)));
     const world = server.world;
     pauseWorld(world); // nothing is applied until the test steps
     const strikes0 = server.runtime.gameServer.stats().strikes;

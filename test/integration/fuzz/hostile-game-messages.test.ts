@@ -11,9 +11,9 @@
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineGame, defineMessage, startServer, Type, type RunningServer } from '../../../src/index.js';
-import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
+import { joinRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { MARKER } from '../../fuzz-helpers/frames.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 /** Packs msgpackr's own extension types (Set, Error, RegExp, BigInt, typed arrays). */
@@ -46,15 +46,7 @@ beforeAll(async () => {
     ],
   });
   server = await startServer(game, {
-    options: {
-      dataDir: tempDataDir().dir,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      adminToken: 'tok',
-      logLevel: 'silent',
-      statsIntervalSeconds: 0,
-    },
+    options: testServerOptions(),
   });
   url = `ws://127.0.0.1:${server.port}`;
 }, 30_000);
@@ -62,13 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-const joined = async (name: string): Promise<{ c: RawWs; player: number }> => {
-  const c = await openRaw(url);
-  c.send([1, 1, '1', name, '', null]);
-  const w = await c.waitFor(16);
-  return { c, player: w[2] as number };
-};
 
 /** Send raw frame bytes, then a ping; resolves the error codes answered before the pong. */
 const sendRaw = async (c: RawWs, bytes: Uint8Array, tag: number): Promise<string[]> => {
@@ -104,7 +89,7 @@ const deep = (n: number): Uint8Array => {
 
 describe('hostile: game messages against their schemas', () => {
   it('refuses hostile payloads with BAD_FIELD (strike, counted); handlers see only schema-valid plain values', async () => {
-    const good = await joined('good');
+    const good = await joinRaw(url, 'good');
     const refused: Array<[string, Uint8Array]> = [
       ['__proto__ key', packr.pack([5, 'heal', map([['__proto__', { target: 1, amount: 5 }]])])],
       [
@@ -147,7 +132,7 @@ describe('hostile: game messages against their schemas', () => {
     const stats0 = server.runtime.gameServer.stats();
     let tag = 1;
     for (const [what, bytes] of refused) {
-      const { c } = await joined(`h${tag}`);
+      const { c } = await joinRaw(url, `h${tag}`);
       const errs = await sendRaw(c, bytes, tag++);
       expect(errs.length, what).toBe(1);
       expect(errs[0].split(':')[0], `${what}: ${errs[0]}`).toBe('BAD_FIELD');
@@ -170,7 +155,7 @@ describe('hostile: game messages against their schemas', () => {
       ],
       ['max', packr.pack([5, 'heal', { target: 2 ** 53, amount: 100 }]), { target: 2 ** 53, amount: 100 }],
     ];
-    const { c: v, player: vp } = await joined('valid');
+    const { c: v, player: vp } = await joinRaw(url, 'valid');
     for (const [what, bytes] of valid) expect(await sendRaw(v, bytes, tag++), what).toEqual([]);
     // The permissive message: a payload of any shape is accepted, but what reaches the handler
     // must be plain msgpack values (docs/PROTOCOL.md "Game messages": maps, arrays, strings,
@@ -192,7 +177,7 @@ describe('hostile: game messages against their schemas', () => {
     ];
     let noteRefusals = 0;
     for (const [what, bytes] of notesRefused) {
-      const { c } = await joined(`n${tag}`);
+      const { c } = await joinRaw(url, `n${tag}`);
       const errs = await sendRaw(c, bytes, tag++);
       expect(
         errs.map((e) => e.split(':')[0]),

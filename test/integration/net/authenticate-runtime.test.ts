@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineGame, startServer, type RunningServer } from '../../../src/index.js';
 import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
 import { openRaw } from '../../fuzz-helpers/raw-ws.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
 
 const SECRET = 'studio-shared-secret';
 
@@ -36,15 +36,7 @@ afterEach(async () => {
 describe('authenticate through startServer', () => {
   it('verifies HMAC-signed tokens and counts the outcomes in /metrics', async () => {
     server = await startServer(defineGame({ name: 'auth-game' }), {
-      options: {
-        dataDir: tempDataDir('wt-auth-rt-').dir,
-        host: '127.0.0.1',
-        port: 0,
-        adminPort: 0,
-        adminToken: 'tok',
-        logLevel: 'silent',
-        statsIntervalSeconds: 0,
-      },
+      options: testServerOptions('wt-auth-rt-'),
       authenticate,
     });
     const url = `ws://127.0.0.1:${server.port}`;
