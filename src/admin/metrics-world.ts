@@ -227,6 +227,14 @@ export const registerWorldMetrics = (
     const v = bytesSentOf(safeCall(sources.sessions));
     if (v !== null) put({}, v);
   });
+  // Upgrades refused: `full` (net.maxConnections, HTTP 503), `address` (net.maxConnectionsPerAddress, HTTP 429).
+  counter('worldtick_net_connections_refused_total', 'WebSocket upgrades refused, by reason (full, address).', ['reason'], (put) => {
+    const report = safeCall(sources.sessions);
+    const full = field(report, 'rejectedConnections');
+    const address = field(report, 'rejectedPerAddress');
+    if (full !== null) put({ reason: 'full' }, full);
+    if (address !== null) put({ reason: 'address' }, address);
+  });
   // Per session class (player, spectator, bot, observer): priority and quality ladder (docs/PROTOCOL.md).
   const byClass =
     (key: string) =>

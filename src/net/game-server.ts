@@ -17,6 +17,7 @@ import type { Service } from '../server/service.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
+import { AddressLimiter } from './address-limit.js';
 import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { PROTOCOL_VERSION } from './protocol.js';
@@ -58,6 +59,8 @@ export class GameServer implements Service {
     connections: 0,
     connectionsTotal: 0,
     rejectedConnections: 0,
+    rejectedPerAddress: 0,
+    limitedAddresses: 0,
     maxConnections: 0,
     messagesIn: 0,
     bytesIn: 0,
@@ -79,6 +82,8 @@ export class GameServer implements Service {
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
   #maxConnections: number;
+  /** Open sockets per remote address (`net.maxConnectionsPerAddress`; address-limit.ts). */
+  readonly #perAddress: AddressLimiter;
   /** Send, close and reply with strikes (src/net/game-server-wire.ts). */
   readonly #wire: SessionWire;
   /** What the message dispatch and the hello, purchase and game-message handlers use (game-server-wire.ts, game-server-handlers.ts). */
@@ -88,6 +93,7 @@ export class GameServer implements Service {
   constructor(opts: GameServerOptions) {
     this.config = resolveNetConfig(opts.net);
     this.#maxConnections = this.config.maxConnections;
+    this.#perAddress = new AddressLimiter(this.config.maxConnectionsPerAddress, this.config.perAddressExemptLoopback);
     this.#opts = opts;
     this.#log = opts.logger;
     this.#codec = createServerCodec();
@@ -185,9 +191,22 @@ export class GameServer implements Service {
           res.writeStatus('503 Service Unavailable').writeHeader('Retry-After', '5').end('server full');
           return;
         }
+        const addr = this.#perAddress.keyOf(Buffer.from(res.getRemoteAddressAsText()).toString('utf8'));
+        if (this.#perAddress.full(addr)) {
+          const n = ++this.#s.rejectedPerAddress;
+          if (Number.isInteger(Math.log10(n)))
+            this.#log.warn(
+              { rejectedPerAddress: n, address: addr, maxConnectionsPerAddress: cfg.maxConnectionsPerAddress },
+              'too many connections from one address: upgrade refused with 429',
+            );
+          res.writeStatus('429 Too Many Requests').writeHeader('Retry-After', '5').end('too many connections from this address');
+          return;
+        }
         const conn = createConn(this.#nextId++, performance.now(), cfg.messageBurst);
+        // Counted at open (uWS opens the socket inside `upgrade`), uncounted at close: a refused or failed
+        // upgrade never counts, and only a socket that opened has a close.
         res.upgrade<ConnRef>(
-          { conn },
+          { conn, addr, counted: false },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -195,7 +214,10 @@ export class GameServer implements Service {
         );
       },
       open: (ws) => {
-        const conn = ws.getUserData().conn;
+        const ref = ws.getUserData();
+        const conn = ref.conn;
+        if (!ref.counted) this.#perAddress.add(ref.addr);
+        ref.counted = true;
         conn.ws = ws;
         this.#conns.set(conn.id, conn);
         this.#s.connections = this.#conns.size;
@@ -212,7 +234,10 @@ export class GameServer implements Service {
         }
       },
       close: (ws, code) => {
-        const conn = ws.getUserData().conn;
+        const ref = ws.getUserData();
+        const conn = ref.conn;
+        if (ref.counted) this.#perAddress.remove(ref.addr);
+        ref.counted = false;
         try {
           this.#onClose(conn, code);
         } catch (err) {
@@ -327,6 +352,7 @@ export class GameServer implements Service {
 
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
+    this.#s.limitedAddresses = this.#perAddress.addresses;
     return gameServerStats(this.#s, this.#registry, this.#conns.size, this.#maxConnections);
   }
 

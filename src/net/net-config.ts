@@ -20,6 +20,13 @@ export interface NetConfig {
   compression: boolean;
   /** Most open sockets (joined or not); more are refused at upgrade with HTTP 503. */
   maxConnections: number;
+  /**
+   * Most open sockets from one address (an IPv6 address counts by its /64); more are refused at
+   * upgrade with HTTP 429. 0 = no limit. 0..1000000, default 64 (docs/PROTOCOL.md "Connection limits").
+   */
+  maxConnectionsPerAddress: number;
+  /** Loopback peers (127.0.0.0/8, ::1) are not counted against `maxConnectionsPerAddress` (default true: local bots, benches, a local proxy). */
+  perAddressExemptLoopback: boolean;
   /** Wall milliseconds a socket may stay open without a valid hello (closed 4003). */
   helloTimeoutMs: number;
   /**
@@ -158,6 +165,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   idleTimeoutSeconds: 32,
   compression: false,
   maxConnections: 20_000,
+  maxConnectionsPerAddress: 64,
+  perAddressExemptLoopback: true,
   helloTimeoutMs: 5000,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
@@ -208,6 +217,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     idleTimeoutSeconds: int(0, 960),
     compression: { kind: 'boolean', default: false },
     maxConnections: int(1, 1_000_000),
+    maxConnectionsPerAddress: int(0, 1_000_000),
+    perAddressExemptLoopback: { kind: 'boolean', default: true },
     helloTimeoutMs: real(1, 3_600_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),

@@ -20,6 +20,10 @@ export interface ServerNetStats {
   connectionsTotal: number;
   /** Upgrades refused (HTTP 503) because the connection cap was reached. */
   rejectedConnections: number;
+  /** Upgrades refused (HTTP 429) because the peer's address had `net.maxConnectionsPerAddress` sockets open. */
+  rejectedPerAddress: number;
+  /** Addresses with counted open sockets (gauge; the per-address map's size). */
+  limitedAddresses: number;
   /** The connection cap in force: `net.maxConnections`, lowered at start to fit the open-file limit. */
   maxConnections: number;
   messagesIn: number;

@@ -45,6 +45,10 @@ export interface Conn {
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
 export interface ConnRef {
   conn: Conn;
+  /** Key the socket counts under for `net.maxConnectionsPerAddress` ('' = not counted; address-limit.ts). */
+  addr: string;
+  /** The socket is counted under `addr` (from open to close). */
+  counted: boolean;
 }
 
 /** A joined session. */
