@@ -196,7 +196,12 @@ export class GameServer implements Service {
           const n = ++this.#s.rejectedPerAddress;
           if (Number.isInteger(Math.log10(n)))
             this.#log.warn(
-              { rejectedPerAddress: n, address: addr, maxConnectionsPerAddress: cfg.maxConnectionsPerAddress },
+              {
+                rejectedPerAddress: n,
+                address: addr,
+                maxConnectionsPerAddress: cfg.maxConnectionsPerAddress,
+                hint: 'behind a proxy on another host every client has its address: set net.maxConnectionsPerAddress to 0 there',
+              },
               'too many connections from one address: upgrade refused with 429',
             );
           res.writeStatus('429 Too Many Requests').writeHeader('Retry-After', '5').end('too many connections from this address');
