@@ -109,6 +109,12 @@ export const ErrorCode = {
   REPLAY_CHECKPOINT_MISMATCH: 'WT_ERR_REPLAY_CHECKPOINT_MISMATCH',
   /** Recording cannot start now (e.g. on a running world with scene jobs in flight: their state is not in a checkpoint). */
   RECORD_START_REFUSED: 'WT_ERR_RECORD_START_REFUSED',
+  /**
+   * Cluster mode: a world created through the admin API could not be made durable in time (its
+   * lease acquired, the fencing token announced to the store, its record written); nothing of it
+   * was kept. Admin API 503; retry.
+   */
+  WORLD_NOT_DURABLE: 'WT_ERR_WORLD_NOT_DURABLE',
 } as const;
 
 /** Union of every error code string. */
@@ -323,4 +329,10 @@ export const ticketInvalid = (reason: string): WorldtickError =>
 export const ticketExpired = (expiresAt: number, now: number): WorldtickError =>
   new WorldtickError(ErrorCode.TICKET_EXPIRED, `redirect ticket expired ${now - expiresAt} ms ago`, {
     details: { expiresAt, now },
+  });
+
+/** A created world could not be made durable (cluster mode); `reason` says which part failed. */
+export const worldNotDurable = (worldId: string, reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_NOT_DURABLE, `world ${JSON.stringify(worldId)} could not be made durable: ${reason}`, {
+    details: { worldId, reason },
   });

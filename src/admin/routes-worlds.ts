@@ -225,7 +225,14 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           pending.delete(o.id);
           checkRoom();
           pending.set(o.id, o.capacity); // still reserved while the hook makes it durable
-          await opts.onWorldCreated?.(w);
+          try {
+            await opts.onWorldCreated?.(w);
+          } catch (err) {
+            destroySimWorld(w); // nothing half-created: the hook released what it took; the id is freed below
+            if (!isWorldtickError(err, ErrorCode.WORLD_NOT_DURABLE)) throw err;
+            logger.warn({ world: w.id, err }, 'world not created: it could not be made durable');
+            return { status: 503, json: { code: err.code, message: err.message, details: err.details }, headers: { 'Retry-After': '1' } };
+          }
           pending.delete(o.id);
           runner.add(w);
           logger.info({ world: w.id, capacity: o.capacity, npcs: o.npcs }, 'world created');

@@ -18,7 +18,7 @@
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
 import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { CloseCode, isWorldtickError } from '../errors.js';
+import { CloseCode, isWorldtickError, worldNotDurable } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -107,6 +107,11 @@ export class ClusterService implements Service {
 
   get enforce(): boolean {
     return this.#o.enforce;
+  }
+
+  /** The world lease TTL (ms). */
+  get leaseTtlMs(): number {
+    return this.#o.leaseTtlMs;
   }
 
   get coordinator(): Coordinator {
@@ -223,12 +228,36 @@ export class ClusterService implements Service {
     this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
+  /**
+   * A world created through the admin API (not yet stepped here): take its lease now instead of at
+   * the next control tick and announce the fencing token to the store, so its record can be
+   * written with that fence before the `201`. Resolves the token; throws `WT_ERR_WORLD_NOT_DURABLE`
+   * (the lease given back) when the lease is someone else's or the store refused the token, or a
+   * coordinator error. Without `enforce`: the held token or 0, nothing acquired.
+   */
+  async claim(worldId: string): Promise<number> {
+    const c = this.#o.coordinator;
+    if (!this.#o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
+    const id = this.#o.instanceId;
+    const r = await c.acquire(worldId, id, this.#o.leaseTtlMs, this.#storeTokens.get(worldId) ?? 0);
+    if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
+    this.counters.leaseAcquired++;
+    this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+    if (!(await this.#announce(worldId, r.fencingToken))) {
+      await c.release(worldId, id).catch(() => false);
+      throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
+    }
+    this.#o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
+    return r.fencingToken;
+  }
+
   /** A world was deleted here: give its lease back. */
   forget(worldId: string): void {
     this.#serving.delete(worldId);
     this.#announced.delete(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
+    if (this.#leases.get(worldId)?.instanceId === this.#o.instanceId) this.#leases.delete(worldId);
     void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
   }
 

@@ -12,6 +12,8 @@ import { startRedisServer, type RedisTestServer } from '../../helpers/redis-serv
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
+import { placeWorld } from '../../../src/cluster/placement.js';
 
 const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster balance');
@@ -60,6 +62,12 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     await until('a heartbeats its load', async () => {
       const list = (await inst[1].api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; load: { stepCostMs: number } }>;
       return list.find((i) => i.id === 'a')!.load.stepCostMs > 0;
+    });
+    // a places by its own view (its last control tick): wait until that view has a as the loaded one
+    // (b and c can still show their start-up CPU while a's own record is older than its worlds' load).
+    await until('a sees itself as more loaded than b or c', async () => {
+      const list = (await inst[0].api('GET', '/api/v1/cluster')).json.instances as InstanceRecord[];
+      return list.length === 3 && placeWorld(list)?.id !== 'a';
     });
     const r = await inst[0].api('POST', '/api/v1/worlds', { id: 'placed', npcs: 10 });
     expect(r.status).toBe(201);

@@ -1,0 +1,55 @@
+/**
+ * The durable half of an admin-created world (docs/DURABILITY.md, docs/CLUSTER.md): the `201` of
+ * `POST /api/v1/worlds` waits for the world's record in the store. In cluster mode the record is
+ * fenced, so the lease is taken at once (not at the next control tick) and its token announced to
+ * the store first; all of it within a bound, or the create fails with `WT_ERR_WORLD_NOT_DURABLE`
+ * (the caller then releases everything: lease, record, world).
+ */
+import { isWorldtickError, worldNotDurable } from '../errors.js';
+import type { Checkpointer } from '../persist/checkpointer.js';
+import type { ClusterService } from './cluster-service.js';
+
+/** What {@link makeCreatedWorldDurable} needs. */
+export interface CreatedWorldDurableDeps {
+  readonly cluster: ClusterService;
+  readonly checkpointer: Checkpointer;
+  /** Longest wait for lease + token + record (cluster mode); see {@link createDurableTimeoutMs}. */
+  readonly timeoutMs: number;
+}
+
+/** The bound of a cluster create's durable part: the lease TTL, at least 1 s and at most 3 s (under the 5 s forward timeout). */
+export const createDurableTimeoutMs = (leaseTtlMs: number): number => Math.min(3000, Math.max(1000, leaseTtlMs));
+
+/**
+ * Write the record of a created, tracked world; in cluster mode take its lease and announce the
+ * token first and check that the record was written, all within `timeoutMs`. Rejects with
+ * `WT_ERR_WORLD_NOT_DURABLE` otherwise. Without cluster enforcement: the record write as before.
+ */
+export const makeCreatedWorldDurable = async (deps: CreatedWorldDurableDeps, worldId: string): Promise<void> => {
+  const { cluster, checkpointer } = deps;
+  if (!cluster.enforce) {
+    await checkpointer.record(worldId);
+    return;
+  }
+  const run = async (): Promise<void> => {
+    await cluster.claim(worldId);
+    const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
+    await checkpointer.record(worldId);
+    // record() logs and swallows a failed write (or skips one without a fence): check it landed.
+    if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(worldNotDurable(worldId, `not done within ${deps.timeoutMs} ms`)), deps.timeoutMs);
+  });
+  const work = run();
+  work.catch(() => undefined); // a late rejection after the deadline is not unhandled
+  try {
+    await Promise.race([work, deadline]);
+  } catch (err) {
+    if (isWorldtickError(err, 'WT_ERR_WORLD_NOT_DURABLE')) throw err;
+    throw worldNotDurable(worldId, err instanceof Error ? err.message : String(err));
+  } finally {
+    clearTimeout(timer);
+  }
+};

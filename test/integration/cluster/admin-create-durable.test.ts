@@ -1,0 +1,105 @@
+/**
+ * Cluster mode keeps the admin create's promise (docs/CLUSTER.md, docs/DURABILITY.md): a world
+ * created through `POST /api/v1/worlds` is answered `201` only once this instance holds its lease,
+ * announced the token to the store and wrote the world's record with that fence. Before, the record
+ * waited for the next control tick, and a SIGKILL right after the 201 lost the world. Real
+ * instances (`src/cli/main.ts`) on a real redis-server and PostgreSQL; the test holds the
+ * world-records table locked during the create, so an answer sent before the record is durable is
+ * caught every time. When the record cannot be written within the bound: 503
+ * WT_ERR_WORLD_NOT_DURABLE and nothing is left (no world, no record, the id free).
+ */
+import { once } from 'node:events';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+
+const backend = await sharedBackendOrSkip('[admin-create-durable]');
+const TTL_S = 3; // the durable bound is min(3 s, max(1 s, lease TTL)) = 3 s
+
+/** Hold the world-records table (the record upsert waits) until the returned function is called. */
+const lockRecords = async (url: string): Promise<() => Promise<void>> => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query('LOCK TABLE world_configs IN EXCLUSIVE MODE');
+  return async () => {
+    await c.query('ROLLBACK');
+    await c.end();
+  };
+};
+
+const storedIds = async (url: string): Promise<string[]> => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query('SELECT world_id FROM world_configs')).rows.map((r: { world_id: string }) => r.world_id);
+  } finally {
+    await c.end();
+  }
+};
+
+describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durable when answered', () => {
+  const pgs = backend.pg as PgServer;
+  let redis: RedisTestServer;
+  let args: string[];
+  const started: TestInstance[] = [];
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    args = [...sharedStoreArgs(redis, pgs), '--npcs', '20', '--lease-ttl', String(TTL_S), '--checkpoint-interval', '0'];
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(started.map((i) => i.stop()));
+    await redis?.stop();
+    await pgs?.destroy();
+  }, 30_000);
+
+  it('SIGKILL right after the 201: another instance adopts the world', { timeout: 90_000 }, async () => {
+    const a = await startInstance('a', args);
+    started.push(a);
+    const unlock = await lockRecords(pgs.url);
+    const post = a.api('POST', '/api/v1/worlds?placement=local', { id: 'made', npcs: 30 });
+    const early = await Promise.race([post.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1500))]);
+    if (early) {
+      a.child.kill('SIGKILL');
+      await once(a.child, 'exit');
+    }
+    await unlock();
+    const r = await post;
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    if (!early) {
+      a.child.kill('SIGKILL');
+      await once(a.child, 'exit');
+    }
+    expect(early, 'answered while its record could not be written').toBe(false);
+    const b = await startInstance('b', args);
+    started.push(b);
+    // a's lease lapses (TTL), b finds the stored world nobody hosts and restores it.
+    await until('b adopted world made', async () => (await b.api('GET', '/api/v1/worlds/made/stats')).status === 200, 30_000);
+    expect((await b.api('GET', '/api/v1/worlds/made/stats')).json.id).toBe('made');
+  });
+
+  it('record not writable within the bound: 503 WT_ERR_WORLD_NOT_DURABLE, nothing left, the id free', { timeout: 90_000 }, async () => {
+    const c = await startInstance('c', args);
+    started.push(c);
+    const unlock = await lockRecords(pgs.url);
+    let r: Awaited<ReturnType<TestInstance['api']>>;
+    try {
+      r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'lost', npcs: 30 });
+    } finally {
+      await unlock(); // the record write in flight lands now; the failed create deletes it after
+    }
+    expect(r.status, JSON.stringify(r.json)).toBe(503);
+    expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+    expect((await c.api('GET', '/api/v1/worlds/lost')).status).toBe(404);
+    await until('the late record of world lost is deleted', async () => !(await storedIds(pgs.url)).includes('lost'));
+    // Not adopted by anyone later (no orphan record, no lease), and the id can be created again.
+    await new Promise((res) => setTimeout(res, TTL_S * 1000));
+    expect(await storedIds(pgs.url)).not.toContain('lost');
+    const again = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'lost', npcs: 30 });
+    expect(again.status, JSON.stringify(again.json)).toBe(201);
+    expect(await storedIds(pgs.url)).toContain('lost');
+  });
+});
