@@ -23,12 +23,16 @@ export const createDurableTimeoutMs = (leaseTtlMs: number): number => Math.min(3
 /**
  * Write the record of a created, tracked world; in cluster mode take its lease and announce the
  * token first and check that the record was written, all within `timeoutMs`. Rejects with
- * `WT_ERR_WORLD_NOT_DURABLE` otherwise. Without cluster enforcement: the record write as before.
+ * `WT_ERR_WORLD_NOT_DURABLE` otherwise. Without cluster enforcement: the record write, and the same
+ * error when it failed (no time bound of its own: the store's timeouts apply).
  */
 export const makeCreatedWorldDurable = async (deps: CreatedWorldDurableDeps, worldId: string): Promise<void> => {
   const { cluster, checkpointer } = deps;
   if (!cluster.enforce) {
+    // One instance: no lease or fence, and the store's own timeouts bound the write; only check it landed.
+    const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
     await checkpointer.record(worldId);
+    if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
     return;
   }
   const run = async (): Promise<void> => {

@@ -53,4 +53,31 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
       await once(b.child, 'exit');
     }
   });
+
+  it('a record the store refuses: 503 WT_ERR_WORLD_NOT_DURABLE and no world; the id can be created later', {
+    timeout: 60_000,
+  }, async () => {
+    const pgs = server as Exclude<typeof server, { skip: string }>;
+    const a = await startInstance('refused', ['--store', pgs.url, '--npcs', '50', '--stats-interval', '0', '--checkpoint-interval', '0']);
+    const db = new pg.Client({ connectionString: pgs.url });
+    await db.connect();
+    try {
+      // A real refusal by the database (a trigger raising an error) for this one world's record.
+      await db.query(`CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await db.query(`CREATE TRIGGER refuse_doomed BEFORE INSERT OR UPDATE ON world_configs
+        FOR EACH ROW WHEN (NEW.world_id = 'doomed') EXECUTE FUNCTION refuse_doomed()`);
+      const r = await a.api('POST', '/api/v1/worlds', { id: 'doomed', npcs: 10 });
+      expect(r.status).toBe(503);
+      expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+      expect((await a.api('GET', '/api/v1/worlds/doomed/stats')).status).toBe(404);
+      await db.query('DROP TRIGGER refuse_doomed ON world_configs');
+      expect((await a.api('POST', '/api/v1/worlds', { id: 'doomed', npcs: 10 })).status).toBe(201);
+      expect((await db.query(`SELECT 1 FROM world_configs WHERE world_id = 'doomed'`)).rowCount).toBe(1);
+    } finally {
+      await db.end();
+      a.child.kill('SIGKILL');
+      await once(a.child, 'exit');
+    }
+  });
 });
