@@ -2,12 +2,11 @@
  * Connection limits: an upgrade over the cap gets a clear HTTP 503 (not a stalled accept), and
  * the cap is lowered at start to fit the process's open-file limit (with a logged warning).
  */
-import { Writable } from 'node:stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
 import { connectionCap, parseOpenFileLimit, readOpenFileLimit } from '../../../src/net/fd-limit.js';
 import { GameServer } from '../../../src/net/game-server.js';
+import { connectOrRefused, jsonLogSink, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
 
 let server: GameServer | null = null;
 const sockets: WebSocket[] = [];
@@ -17,34 +16,8 @@ afterEach(async () => {
   server = null;
 });
 
-/** Open a raw socket; resolves 'open', or the HTTP status and body of a refused upgrade. */
-const connect = (url: string): Promise<{ open: true } | { open: false; status: number; body: string; retryAfter: string | undefined }> =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    ws.on('open', () => resolve({ open: true }));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => {
-        body += d.toString();
-      });
-      res.on('end', () =>
-        resolve({ open: false, status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }),
-      );
-    });
-    ws.on('error', reject);
-  });
-
-const logSink = () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger('warn', stream) };
-};
+const connect = (url: string): Promise<UpgradeOutcome> => connectOrRefused(url, sockets);
+const logSink = jsonLogSink;
 
 describe('connection limits', () => {
   it('an upgrade over maxConnections is refused with HTTP 503 "server full", counted and logged', async () => {
@@ -59,8 +32,8 @@ describe('connection limits', () => {
     });
     await server.start();
     const url = `ws://127.0.0.1:${server.port}`;
-    expect(await connect(url)).toEqual({ open: true });
-    expect(await connect(url)).toEqual({ open: true });
+    expect(await connect(url)).toMatchObject({ open: true });
+    expect(await connect(url)).toMatchObject({ open: true });
     expect(await connect(url)).toEqual({ open: false, status: 503, body: 'server full', retryAfter: '5' });
     expect(server.stats()).toMatchObject({ connections: 2, rejectedConnections: 1, maxConnections: 2 });
     expect(lines.some((l) => l.msg === 'game server full: upgrade refused with 503' && l.rejectedConnections === 1)).toBe(true);
@@ -75,7 +48,7 @@ describe('connection limits', () => {
     const warn = lines.find((l) => String(l.msg).startsWith('net.maxConnections lowered'));
     expect(warn).toMatchObject({ maxConnections: 20_000, effective: 6, openFilesSoft: 70, openFilesHard: 70 });
     const url = `ws://127.0.0.1:${server.port}`;
-    for (let i = 0; i < 6; i++) expect(await connect(url)).toEqual({ open: true });
+    for (let i = 0; i < 6; i++) expect(await connect(url)).toMatchObject({ open: true });
     expect(await connect(url)).toMatchObject({ open: false, status: 503 });
   });
 

@@ -5,11 +5,10 @@
  * right after its upgrade request); the per-address map empties when every socket has closed.
  */
 import { connect as tcpConnect } from 'node:net';
-import { Writable } from 'node:stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
+import { connectOrRefused, jsonLogSink, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
 
 let server: GameServer | null = null;
@@ -20,36 +19,8 @@ afterEach(async () => {
   server = null;
 });
 
-type Outcome = { open: true; ws: WebSocket } | { open: false; status: number; body: string; retryAfter: string | undefined };
-
-/** Open a socket; resolves it once open, or the HTTP status and body of a refused upgrade. */
-const connect = (url: string): Promise<Outcome> =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    sockets.push(ws);
-    ws.on('open', () => resolve({ open: true, ws }));
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => {
-        body += d.toString();
-      });
-      res.on('end', () =>
-        resolve({ open: false, status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }),
-      );
-    });
-    ws.on('error', reject);
-  });
-
-const logSink = () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger('warn', stream) };
-};
+const connect = (url: string): Promise<UpgradeOutcome> => connectOrRefused(url, sockets);
+const logSink = jsonLogSink;
 
 const start = async (net: Partial<NetConfig>) => {
   const { lines, logger } = logSink();

@@ -1,0 +1,40 @@
+/**
+ * WebSocket upgrades the server may refuse (connection limits): the socket once open, or the HTTP
+ * status, body and `Retry-After` of the refusal; and an in-memory sink for a server's JSON log.
+ */
+import { Writable } from 'node:stream';
+import WebSocket from 'ws';
+import { createLogger } from '../../src/log.js';
+
+/** An opened socket, or the refused upgrade's answer. */
+export type UpgradeOutcome = { open: true; ws: WebSocket } | { open: false; status: number; body: string; retryAfter: string | undefined };
+
+/** Open a socket to `url` (pushed to `sockets` for the test's cleanup); resolves once open or refused. */
+export const connectOrRefused = (url: string, sockets: WebSocket[]): Promise<UpgradeOutcome> =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    sockets.push(ws);
+    ws.on('open', () => resolve({ open: true, ws }));
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () =>
+        resolve({ open: false, status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }),
+      );
+    });
+    ws.on('error', reject);
+  });
+
+/** A warn-level logger whose JSON lines are parsed into `lines`. */
+export const jsonLogSink = (): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } => {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger('warn', stream) };
+};
