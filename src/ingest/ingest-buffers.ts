@@ -197,6 +197,15 @@ export class IngestBuffers {
   }
 
   /**
+   * True when `type` holds its capacity of pending facts (for a critical type: the soft capacity,
+   * below its hard bound). False for an undefined type. Allocates nothing (unlike {@link stats}).
+   */
+  atCapacity(type: string): boolean {
+    const buf = this.#types.get(type);
+    return buf !== undefined && pendingOf(buf) >= buf.capacity;
+  }
+
+  /**
    * Offer one fact (from outside the step). Returns what happened to it:
    * `accepted` (new pending entry), `coalesced` (replaced the pending fact of this key),
    * `dropped` (accepted, but the oldest pending fact was evicted — counted in `dropped`),

@@ -59,10 +59,7 @@ export const resumeInFlight = (t: SessionTables, token: string): boolean => {
  * throw) nor take the room kept there for the park and expiry facts of the world's players
  * (3 × capacity), which must never be refused.
  */
-export const joinBufferFull = (world: SimWorld): boolean => {
-  const b = world.ingest.stats().find((x) => x.type === SESSION_INGEST_TYPE);
-  return b !== undefined && b.pending >= b.capacity;
-};
+export const joinBufferFull = (world: SimWorld): boolean => world.ingest.atCapacity(SESSION_INGEST_TYPE);
 
 /** Sessions of world `worldId`: its replicated sessions, then its joining ones (a new array). */
 const sessionsOf = (t: SessionTables, worldId: string): Session[] => {

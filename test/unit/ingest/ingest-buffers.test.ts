@@ -78,7 +78,12 @@ describe('ingest buffers', () => {
     const w = world();
     const got: number[] = [];
     w.ingest.define('purchase', { mode: 'queue', capacity: 4, critical: true, hardCapacity: 10, apply: (_w, k) => got.push(k) });
-    for (let i = 0; i < 10; i++) expect(w.ingest.push('purchase', i, null)).toBe('accepted');
+    for (let i = 0; i < 10; i++) {
+      // At capacity from the 4th pending fact on (the soft capacity, below the hard bound).
+      expect(w.ingest.atCapacity('purchase')).toBe(i >= 4);
+      expect(w.ingest.push('purchase', i, null)).toBe('accepted');
+    }
+    expect(w.ingest.atCapacity('nope')).toBe(false);
     expect(() => w.ingest.push('purchase', 99, null)).toThrowError(code(ErrorCode.INGEST_CRITICAL_FULL));
     expect(w.ingest.stats()[0]).toMatchObject({ pending: 10, fill: 2.5, dropped: 0, rejected: 1, lane: 'critical' });
     w.ctx.budgets.ingestDrain = 0; // never cut by the budget
