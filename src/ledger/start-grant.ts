@@ -16,19 +16,26 @@ import type { TxResult } from './decide.js';
 export const START_GRANT_RETRY_MS = { first: 50, max: 1000, attempts: 64 } as const;
 
 /**
- * The grant of `playerId` as one promise per player in `grants`: resolves true once the grant is
- * settled — committed (now or by an earlier run: replayed) or refused for good (a key conflict: an
- * earlier grant with other coins stands) — false when the store still could not take it after
+ * Start grants per player id: the promise while one is in flight, `true` once it is settled (then a
+ * purchase goes straight to the ledger: no wait, no timer).
+ */
+export type StartGrants = Map<string, Promise<boolean> | true>;
+
+/**
+ * The grant of `playerId` in `grants`: resolves true once the grant is settled — committed (now or
+ * by an earlier run: replayed) or refused for good (a key conflict: an earlier grant with other
+ * coins stands); the entry then becomes `true` — false when the store still could not take it after
  * {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was detached); a
  * false result is forgotten, so the next call tries again.
  */
 export const ensureStartGrant = (
-  grants: Map<string, Promise<boolean>>,
+  grants: StartGrants,
   playerId: string,
   submit: () => Promise<TxResult>,
   attached: () => boolean,
 ): Promise<boolean> => {
   const had = grants.get(playerId);
+  if (had === true) return Promise.resolve(true);
   if (had) return had;
   const run = async (): Promise<boolean> => {
     let wait: number = START_GRANT_RETRY_MS.first;
@@ -45,7 +52,10 @@ export const ensureStartGrant = (
     return false;
   };
   const p = run().then((ok) => {
-    if (!ok && grants.get(playerId) === p) grants.delete(playerId);
+    if (grants.get(playerId) === p) {
+      if (ok) grants.set(playerId, true);
+      else grants.delete(playerId);
+    }
     return ok;
   });
   grants.set(playerId, p);

@@ -23,7 +23,7 @@ import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './app
 import { createCatalogue, type Catalogue, type CatalogueItemSpec } from './catalogue.js';
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
-import { ensureStartGrant } from './start-grant.js';
+import { ensureStartGrant, type StartGrants } from './start-grant.js';
 
 /** Ingest type of committed transaction results (critical lane). */
 export const TX_INGEST_TYPE = 'tx';
@@ -86,7 +86,7 @@ export interface WorldLedger {
   /** Coins of the one-time `start-grant` reward. */
   readonly startingCoins: number;
   /** Start grants in flight or committed, per ledger id (src/ledger/start-grant.ts): purchases wait for them. */
-  readonly startGrants: Map<string, Promise<boolean>>;
+  readonly startGrants: StartGrants;
   /** Ledger id → player entity. */
   readonly eidOf: Map<string, number>;
   /** Player entity → ledger id. */
@@ -376,7 +376,7 @@ export const submitPurchase = (world: LedgerWorld, req: PurchaseRequest, deliver
   const l = world.ledger;
   if (!l) return deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
   const at = performance.now();
-  if (l.startingCoins <= 0) return void settle(world, l, l.service.purchase(req), deliver, at);
+  if (l.startingCoins <= 0 || l.startGrants.get(req.playerId) === true) return void settle(world, l, l.service.purchase(req), deliver, at);
   // Decided only once the player's starting coins are committed (retried meanwhile); if they are not
   // within the purchase's deadline, it is answered TX_UNAVAILABLE (nothing recorded: the client retries the same key).
   let timer: NodeJS.Timeout | undefined;

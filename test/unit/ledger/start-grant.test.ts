@@ -81,6 +81,16 @@ describe('start grant before the first purchase', () => {
       ['buy-0', 'ok'],
     ]);
     expect((await store.ledgerBalance('bob')).coins).toBe(99);
+    // Settled: later purchases go straight to the ledger (the grant is not asked again).
+    expect(world.ledger?.startGrants.get('bob')).toBe(true);
+    const next: TxResult[] = [];
+    submitPurchase(world, { playerId: 'bob', key: 'buy-1', item: 'arrow', quantity: 1, expectedPrice: 1 }, (r) => next.push(r));
+    for (let i = 0; i < 400 && next.length === 0; i++) {
+      world.ingest.drain(world, 100);
+      await sleep(10);
+    }
+    expect(next.map((r) => r.status)).toEqual(['ok']);
+    expect((await store.ledgerBalance('bob')).coins).toBe(98);
   });
 
   it('a start grant recorded earlier with other coins (key conflict) does not hold purchases back', async () => {
