@@ -73,14 +73,13 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
     onStep(world, t, prevMode) {
       const ms = world.stats.totalMs;
       let over = ms > t.budgetMs;
-      const warm = stateOf(world);
-      if (warm.steps < warmup) {
-        warm.steps++;
-        if (over) warm.warmupOverruns++;
+      const s = stateOf(world);
+      if (s.steps < warmup) {
+        s.steps++;
+        if (over) s.warmupOverruns++;
         over = false; // warm-up: not warned
       }
       if (over || prevMode !== undefined) {
-        const s = warm;
         const wall = now();
         if (over) {
           if (wall - s.overrunAt >= interval) {
