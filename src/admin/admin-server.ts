@@ -269,6 +269,8 @@ export class AdminServer implements Service {
     const headers: Record<string, string> = {};
     if (allow) headers.Allow = allow.join(', ');
     if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="worldtick-admin"';
+    // A coded 503 (e.g. WT_ERR_WORLD_NOT_DURABLE) is worth retrying soon.
+    if (status === 503 && err instanceof WorldtickError) headers['Retry-After'] = '1';
     this.#respond(ex, { status, json: errorBody(err), headers }, close);
   }
 

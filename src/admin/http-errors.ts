@@ -22,6 +22,7 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
   [ErrorCode.WORLD_EXISTS]: 409,
   [ErrorCode.WORLD_NOT_PAUSED]: 409,
   [ErrorCode.WORLD_FAULTED]: 409,
+  [ErrorCode.WORLD_NOT_DURABLE]: 503,
   [ErrorCode.ADMIN_CONFLICT]: 409,
   [ErrorCode.ADMIN_BODY_TOO_LARGE]: 413,
   [ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE]: 415,

@@ -229,9 +229,10 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
             await opts.onWorldCreated?.(w);
           } catch (err) {
             destroySimWorld(w); // nothing half-created: the hook released what it took; the id is freed below
-            if (!isWorldtickError(err, ErrorCode.WORLD_NOT_DURABLE)) throw err;
-            logger.warn({ world: w.id, err }, 'world not created: it could not be made durable');
-            return { status: 503, json: { code: err.code, message: err.message, details: err.details }, headers: { 'Retry-After': '1' } };
+            // WT_ERR_WORLD_NOT_DURABLE is answered 503 with Retry-After (http-errors.ts, admin-server.ts).
+            if (isWorldtickError(err, ErrorCode.WORLD_NOT_DURABLE))
+              logger.warn({ world: w.id, err }, 'world not created: it could not be made durable');
+            throw err;
           }
           pending.delete(o.id);
           runner.add(w);

@@ -70,6 +70,7 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
       const r = await a.api('POST', '/api/v1/worlds', { id: 'doomed', npcs: 10 });
       expect(r.status).toBe(503);
       expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+      expect(r.headers.get('retry-after')).toBe('1');
       expect((await a.api('GET', '/api/v1/worlds/doomed/stats')).status).toBe(404);
       await db.query('DROP TRIGGER refuse_doomed ON world_configs');
       expect((await a.api('POST', '/api/v1/worlds', { id: 'doomed', npcs: 10 })).status).toBe(201);
