@@ -73,6 +73,12 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
       parsed[key] = v;
     }
   }
+  if (
+    game.world.physics !== undefined &&
+    !given(argv, env, 'physics', 'WORLDTICK_PHYSICS') &&
+    parsed.physics === parseOptions([], {}).physics
+  )
+    parsed.physics = game.world.physics;
   const fileNet = parsed.net;
   if (Object.keys(game.net).length)
     parsed.net =

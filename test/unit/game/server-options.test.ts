@@ -34,4 +34,12 @@ describe('resolveServerOptions and a game scheduler defaults', () => {
     expect(o.timeScale).toBe(60);
     expect(o.tickIntervalSeconds).toBe(0.05);
   });
+
+  it('a game may default its world to physics off; the flag still wins; a bad value is refused at defineGame', () => {
+    const flat = defineGame({ name: 'flat', world: { physics: 'off' } });
+    expect(resolveServerOptions(flat).physics).toBe('off');
+    expect(resolveServerOptions(flat, { argv: ['--physics', 'on'] }).physics).toBe('on');
+    expect(resolveServerOptions(defineGame({ name: 'solid' })).physics).toBe('on');
+    expect(() => defineGame({ name: 'x', world: { physics: 'maybe' as 'on' } })).toThrow(/world.physics must be "on" or "off"/);
+  });
 });
