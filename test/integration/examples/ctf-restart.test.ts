@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { helloFrame, MsgType, WireErrorCode, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
+import { MsgType, WireErrorCode, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
 import { scoreboard } from '../../../examples/ctf/bot.js';
 import { DRAW, DRAW_COINS } from '../../../examples/ctf/game.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
@@ -77,12 +77,11 @@ describe('ctf round reward across a crash and restart', () => {
     const client = new WorldtickClient({ url: `ws://127.0.0.1:${c.port}`, WebSocket: Ws });
     await client.connect();
     const queued = client.waitFor((m) => m.type === MsgType.ERROR && m.code === WireErrorCode.NOT_JOINED);
-    client.sendFrame(helloFrame('1', 'carol', 'carol'));
+    const joined = client.join('1', 'carol', 'carol');
     client.sendMessage('pickup', { flag: 1 });
     await queued;
-    const welcome = client.waitFor((m) => m.type === MsgType.WELCOME);
     await admin(c, 'POST', '/worlds/1/scheduler/step', { n: 1 });
-    await welcome;
+    await joined;
     return client;
   };
   /** Force one step and wait for the client's snapshot of it. */
