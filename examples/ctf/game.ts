@@ -30,6 +30,7 @@ import {
   grantPlayerReward,
   hasComponent,
   type GameWorld,
+  playerIdOf,
   query,
   spawn,
   Type,
@@ -135,7 +136,7 @@ const carryFlags = (world: GameWorld): void => {
 /** Reward every player once for round `no` (retried on TX_UNAVAILABLE: the key makes a retry safe). */
 const reward = (world: GameWorld, player: number, no: number, coins: number, attempt = 0): void => {
   void grantPlayerReward(world, player, { key: `round:${no}`, coins }).then((r) => {
-    if (r.status !== 'ok' && r.code === 'TX_UNAVAILABLE' && world.ledger !== null && attempt < 3)
+    if (r.code === 'TX_UNAVAILABLE' && playerIdOf(world, player) !== null && attempt < 3)
       setTimeout(() => reward(world, player, no, coins, attempt + 1), 200 * (attempt + 1)).unref();
   });
 };
