@@ -67,6 +67,8 @@ describe('grantPlayerReward', () => {
     expect(first).toMatchObject({ status: 'ok', key: 'game:round:1@inc-1', coinsDelta: 25, replayed: false, playerId: 't:alice' });
     const again = await grantPlayerReward(world, p, { key: 'round:1', coins: 25 });
     expect(again).toMatchObject({ status: 'ok', replayed: true, seq: first.seq });
+    const conflict = await grantPlayerReward(world, p, { key: 'round:1', coins: 30 });
+    expect(conflict).toMatchObject({ status: 'rejected', code: 'TX_KEY_CONFLICT' });
     const entries = await store.readLedger({ playerId: 't:alice' });
     expect(entries.filter((e) => e.key === 'game:round:1@inc-1')).toHaveLength(1);
 
