@@ -236,5 +236,9 @@ export const createCtf = (o: CtfOptions = {}) =>
     },
   });
 
-/** The game with its default round length. */
-export const ctf = createCtf();
+/**
+ * The game as `main.ts` serves it: round length from `CTF_ROUND_SECONDS` (world seconds, default
+ * {@link DEFAULT_ROUND_SECONDS}). Read here, not in main.ts, so that `npm run replay -- <log> --game
+ * examples/ctf/game.ts#ctf` (with the same variable) rebuilds the very game that was recorded.
+ */
+export const ctf = createCtf({ roundSeconds: Number(process.env.CTF_ROUND_SECONDS) || DEFAULT_ROUND_SECONDS });

@@ -5,11 +5,11 @@
  * with the bound ports as a JSON line. Play it with `examples/ctf/bot.ts`.
  */
 import { runMain } from '../../src/index.js';
-import { createCtf, DEFAULT_ROUND_SECONDS } from './game.js';
+import { ctf } from './game.js';
 
-const roundSeconds = Number(process.env.CTF_ROUND_SECONDS ?? DEFAULT_ROUND_SECONDS);
-if (!(roundSeconds > 0)) {
+const env = process.env.CTF_ROUND_SECONDS;
+if (env !== undefined && !(Number(env) > 0)) {
   process.stderr.write('ctf: CTF_ROUND_SECONDS must be a number > 0\n');
   process.exit(2);
 }
-void runMain(createCtf({ roundSeconds }));
+void runMain(ctf);
