@@ -54,6 +54,9 @@ export type { Stores } from '../components/index.js';
 export { playerRow } from '../components/player-table.js';
 export { tickTime } from '../components/world-time.js';
 
+// Rewards through the world's ledger (exactly once per player and key)
+export { grantPlayerReward, playerIdOf, MAX_GAME_REWARD_KEY, type GameReward, type GameRewardResult } from './game/rewards.js';
+
 // The NPC life simulation (opt-in module)
 export { LIFE_SIM_SYSTEMS, lifeSim, type LifeSimOptions } from './game/life-sim.js';
 

@@ -336,7 +336,9 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
             logger.error({ world: w.id, err, fault: w.fault }, 'world faulted during a forced step');
             throw faulted(w);
           }
-          telemetry.onStep(w);
+          // The loop's per-step hook (telemetry, cluster step ranges, clock records: a forced step is a
+          // step the store must know of); telemetry alone when the runner has none.
+          if (!runner.reportStep(w)) telemetry.onStep(w);
         }
         logger.info({ world: w.id, steps: ran, step: w.clock.step }, 'world stepped');
         return { json: { ...summary(w), stepsRun: ran } };

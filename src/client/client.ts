@@ -181,8 +181,12 @@ export class WorldtickClient {
     let ticket: string | null = null;
     for (let hop = 0; ; hop++) {
       this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
-      // RESUME_REFUSED is informational: the server then joins the client as a new player.
-      const m = await this.waitFor((x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED') || x.type === 23, timeoutMs);
+      // RESUME_REFUSED is informational: the server then joins the client as a new player. NOT_JOINED
+      // answers an input, purchase or game message sent before the welcome, never the hello.
+      const m = await this.waitFor(
+        (x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED' && x.code !== 'NOT_JOINED') || x.type === 23,
+        timeoutMs,
+      );
       if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
       if (m.type !== 23) return m as WelcomeMsg;
       if (hop >= this.#maxRedirects) throw new Error(`hello refused: more than ${this.#maxRedirects} redirects`);

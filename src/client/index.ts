@@ -32,6 +32,9 @@ export {
   type ServerMsg,
   type SnapshotMsg,
   type RegionMsg,
+  type RedirectMsg,
+  type TxResultMsg,
+  type WalletMsg,
   type WelcomeMsg,
   type WireErrorCodeValue,
 } from '../net/protocol.js';

@@ -90,6 +90,12 @@ export interface GameWorldDefaults {
   npcs?: number;
   /** Scheduler-config patch (docs/ADMIN.md) merged over the server defaults. */
   config?: Record<string, unknown>;
+  /**
+   * Physics of the default world when served (`--physics`'s default for this game): `on` (the
+   * server's default: collision between bodies — players, flags, crates alike — obstacles, players
+   * stop at edges) or `off` (plain `movement`, bouncing off the edges). A flag or env value wins.
+   */
+  physics?: 'on' | 'off';
 }
 
 /** What `defineGame` takes. */
@@ -191,6 +197,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     problems.push('world.size must be a number > 0 and <= 10000000');
   if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000))
     problems.push('world.npcs must be an integer between 0 and 50000000');
+  if (w.physics !== undefined && w.physics !== 'on' && w.physics !== 'off') problems.push('world.physics must be "on" or "off"');
   const modules = opts.modules ?? [];
   const components = opts.components ?? [];
   const seen = new Set<string>();

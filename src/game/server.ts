@@ -49,6 +49,11 @@ export interface RunningServer {
 const given = (argv: readonly string[], env: NodeJS.ProcessEnv, flag: string, envName: string): boolean =>
   argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)) || (env[envName] !== undefined && env[envName] !== '');
 
+const SCHEDULER_OPTIONS = [
+  ['timeScale', 'time-scale', 'WORLDTICK_TIME_SCALE'],
+  ['tickIntervalSeconds', 'tick-interval', 'WORLDTICK_TICK_INTERVAL'],
+] as const;
+
 /** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
   const argv = o.argv ?? [];
@@ -56,6 +61,24 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   const parsed = parseOptions(argv, env);
   if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
   if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
+  // The game's scheduler defaults for the keys that are also options (timeScale, tickIntervalSeconds):
+  // the runtime builds every world's config from the options, which would silently beat the game's
+  // `world.config` with the options' defaults. A flag, env value or config-file value still wins.
+  const sim = (game.world.config as { simulation?: Record<string, unknown> } | undefined)?.simulation;
+  if (sim !== undefined && sim !== null && typeof sim === 'object') {
+    const defaults = parseOptions([], {});
+    for (const [key, flag, envName] of SCHEDULER_OPTIONS) {
+      const v = sim[key];
+      if (typeof v !== 'number' || given(argv, env, flag, envName) || parsed[key] !== defaults[key]) continue;
+      parsed[key] = v;
+    }
+  }
+  if (
+    game.world.physics !== undefined &&
+    !given(argv, env, 'physics', 'WORLDTICK_PHYSICS') &&
+    parsed.physics === parseOptions([], {}).physics
+  )
+    parsed.physics = game.world.physics;
   const fileNet = parsed.net;
   if (Object.keys(game.net).length)
     parsed.net =

@@ -70,6 +70,17 @@ export class LoopRunner {
     this.#cpuWindowMs = opts.cpuWindowMs ?? 1000;
   }
 
+  /**
+   * Report a step of `world` run outside the loop (the admin API's forced `/step` on a paused
+   * world): runs the same per-step hook as the loop's own steps (the runtime's: telemetry, cluster
+   * step ranges, the clock record every 10 steps). Returns false when the runner has no hook.
+   */
+  reportStep(world: SimWorld): boolean {
+    if (this.#onStep === undefined) return false;
+    this.#onStep(world);
+    return true;
+  }
+
   /** Register a world; it starts on its schedule at the next tick. */
   add(world: SimWorld): void {
     if (this.#entries.has(world.id)) throw worldExists(world.id);

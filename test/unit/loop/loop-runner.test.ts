@@ -9,6 +9,14 @@ const world = (id: string, tick: number, extra: Record<string, unknown> = {}, sy
   createSimWorld({ id, config: { simulation: { tickIntervalSeconds: tick, timeScale: 1, ...extra } }, ...(systems ? { systems } : {}) });
 
 describe('loop runner (synthetic clock)', () => {
+  it('reportStep runs the per-step hook for a step taken outside the loop; false without a hook', () => {
+    const seen: string[] = [];
+    const w = world('forced', 0.05);
+    expect(new LoopRunner({ onStep: (x) => seen.push(x.id) }).reportStep(w)).toBe(true);
+    expect(seen).toEqual(['forced']);
+    expect(new LoopRunner().reportStep(w)).toBe(false);
+  });
+
   it('runs each world on its own interval, drift-free', () => {
     let now = 0;
     const r = new LoopRunner({ now: () => now });

@@ -1,0 +1,81 @@
+/**
+ * Rewards from game code: a game grants coins and/or items to a player entity through the world's
+ * ledger (docs/DURABILITY.md), exactly once per (player, key) — the same path as the NPC
+ * simulation's chain rewards, on the public API.
+ *
+ *   system / hook ── grantPlayerReward(world, player, { key, coins }) ──► ledger (durable)
+ *        key sent: `game:<key>@<world incarnation>` — a step re-simulated after a checkpoint
+ *        restore re-sends the same key (replayed, nothing granted twice); a world created anew
+ *        (another incarnation) starts a fresh key space
+ *   a later step applies it to the player's wallet; the client gets a `wallet` message
+ */
+import { optionInvalid, TxCode } from '../errors.js';
+import { rejection, type TxResult } from '../ledger/decide.js';
+import { grantReward } from '../ledger/world-ledger.js';
+import type { GameWorld } from './pipeline.js';
+
+/** A reward a game grants: an idempotency key of the game's choosing, coins and/or an item. */
+export interface GameReward {
+  /**
+   * Unique per player for this grant (e.g. `round:3`): 1-48 printable ASCII characters, no `@`.
+   * The same key for the same player in the same world is granted once; a repeat is `replayed`.
+   */
+  key: string;
+  /** Coins added (integer ≥ 0). */
+  coins?: number;
+  /** Catalogue item id added to the inventory. */
+  item?: string;
+  /** How many of `item` (default 1). */
+  quantity?: number;
+}
+
+/** The ledger's answer to a reward (`status`, `code` a `TX_*` code when rejected, `replayed`...). */
+export type GameRewardResult = TxResult;
+
+/** Longest game key: `game:` + key + `@` + a world incarnation (≤ 64) stays within the ledger's 128. */
+export const MAX_GAME_REWARD_KEY = 48;
+const GAME_KEY_RE = /^[\x21-\x3f\x41-\x7e]{1,48}$/;
+
+/**
+ * The durable player id (the ledger's `playerId`, docs/PROTOCOL.md "Player identity") of a player
+ * entity, or null when the entity is not a player bound to this world's ledger (no store, not a
+ * player, or removed). Server-side only: never send it to other clients.
+ */
+export const playerIdOf = (world: GameWorld, player: number): string | null => {
+  const l = world.ledger;
+  if (!l) return null;
+  const id = l.playerOf.get(player);
+  return id !== undefined && l.eidOf.get(id) === player ? id : null;
+};
+
+/**
+ * Grant `reward` to the player entity `player` through the world's ledger. Call it from a system or
+ * hook (it does not wait): the promise resolves with the durable result, and a later step applies
+ * it to the wallet (the player's client gets a `wallet` message). Idempotent by (player, key) within
+ * the world's incarnation, across reconnects and restarts. Resolves `rejected` with
+ * `TX_UNAVAILABLE` in a world without a store, `TX_BAD_REQUEST` when `player` is not a bound player
+ * (it never throws for those: a system may call it with any id). Throws `WT_ERR_OPTION_INVALID`
+ * for a bad key, coins or quantity (a bug in the game, not a runtime condition).
+ */
+export const grantPlayerReward = (world: GameWorld, player: number, reward: GameReward): Promise<GameRewardResult> => {
+  const problems: string[] = [];
+  if (typeof reward.key !== 'string' || !GAME_KEY_RE.test(reward.key))
+    problems.push(`reward.key must be 1-${MAX_GAME_REWARD_KEY} printable ASCII characters without spaces or "@"`);
+  if (reward.coins !== undefined && (!Number.isSafeInteger(reward.coins) || reward.coins < 0))
+    problems.push('reward.coins must be an integer >= 0');
+  if (reward.quantity !== undefined && (!Number.isSafeInteger(reward.quantity) || reward.quantity < 1))
+    problems.push('reward.quantity must be an integer >= 1');
+  if (reward.item === undefined && !reward.coins) problems.push('reward needs coins > 0 or an item');
+  if (problems.length) throw optionInvalid(problems);
+  const l = world.ledger;
+  const playerId = playerIdOf(world, player);
+  const req = {
+    playerId: playerId ?? '',
+    key: `game:${reward.key}@${l?.epoch ?? world.id}`,
+    ...(reward.coins ? { coins: reward.coins } : {}),
+    ...(reward.item !== undefined ? { item: reward.item, quantity: reward.quantity ?? 1 } : {}),
+  };
+  if (!l) return Promise.resolve(rejection({ kind: 'reward', ...req }, TxCode.UNAVAILABLE));
+  if (playerId === null) return Promise.resolve(rejection({ kind: 'reward', ...req }, TxCode.BAD_REQUEST));
+  return grantReward(world, req);
+};
