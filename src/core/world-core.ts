@@ -17,11 +17,26 @@ import { baseBudgets, type StepContext } from './step-context.js';
 
 export { baseBudgets, type StepBudgets, type StepContext } from './step-context.js';
 
-/** World time. `now` is world seconds (float64); `step` counts completed steps. */
+/**
+ * World time. `now` is world seconds (float64); `step` counts completed steps.
+ *
+ * `now` is not a running sum of the steps' world seconds (0.05 added 160 times is 7.999999999999..,
+ * so a timer due at 8 fired a step late): the time system sets it to `originNow + (step −
+ * originStep) × originDt`, one rounding per step, re-anchored where the step's world seconds
+ * change (a new tick interval or time scale) or `now`/`step` were set from outside (a restore).
+ * The origin travels in checkpoints with the rest of the clock, so a restored world continues with
+ * the same times as one that never stopped.
+ */
 export interface WorldClock {
   now: number;
   step: number;
   paused: boolean;
+  /** World time at the origin step (internal: the time system's anchor). */
+  originNow: number;
+  /** Completed steps at the origin. */
+  originStep: number;
+  /** World seconds per step since the origin (0 before the first step). */
+  originDt: number;
 }
 
 /** Monotonic counters of a world (exported as metrics). */
@@ -139,7 +154,7 @@ export const createWorldCore = <W>(opts: CoreOptions<W>): WorldCore & { pipeline
     capacity,
     seed,
     stores: createStores(capacity),
-    clock: { now: 0, step: 0, paused: sim.pauseSimulation },
+    clock: { now: 0, step: 0, paused: sim.pauseSimulation, originNow: 0, originStep: 0, originDt: 0 },
     config,
     configVersion: 0,
     rng: createPrng(seed),

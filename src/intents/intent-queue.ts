@@ -80,7 +80,7 @@ const pow2AtLeast = (n: number): number => {
  * Create an intent queue of at least `capacity` entries (rounded up to a power of two) that
  * reads "now" from `clock` (world seconds) when draining.
  */
-export const createIntentQueue = (capacity: number, clock: WorldClock): IntentQueue => {
+export const createIntentQueue = (capacity: number, clock: Pick<WorldClock, 'now'>): IntentQueue => {
   const cap = pow2AtLeast(Math.max(1, Math.floor(capacity)));
   const mask = cap - 1;
   const npc = new Int32Array(cap);
