@@ -95,8 +95,11 @@ describe('ledger bindings released with the player', () => {
     const { world, store } = setup();
     const l = world.ledger;
     if (!l) throw new Error('no ledger');
-    for (let i = 0; i < 20; i++)
-      remove(world, (bindPlayer(world, spawnPlayer(world, 1, 1), `p${i}`), world.ledger?.eidOf.get(`p${i}`) ?? -1));
+    for (let i = 0; i < 20; i++) {
+      const eid = spawnPlayer(world, 1, 1);
+      bindPlayer(world, eid, `p${i}`);
+      remove(world, eid);
+    }
     expect(l.eidOf.size).toBe(0);
     // The grants settle after the players left: committed, but not kept in memory.
     for (let i = 0; i < 200 && (l.startGrants.size > 0 || l.service.queued > 0); i++) await sleep(5);
