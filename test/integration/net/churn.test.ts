@@ -43,6 +43,7 @@ const sizes = (ts: TestServer) => {
     byPlayer: world.net?.byPlayer.size ?? 0,
     netSessions: world.net?.sessions.length ?? 0,
     entities: entityCount(world),
+    playerRows: world.stores.playerRows.rowOf.size,
     ledger: l ? ledgerRetained(l) : null,
     pending,
   };
