@@ -219,6 +219,11 @@ export const WireErrorCode = {
   UNAVAILABLE: 'UNAVAILABLE',
   /** The game's `authenticate` hook refused the hello (socket closed 4017); nothing was created or stored. */
   AUTH_REFUSED: 'AUTH_REFUSED',
+  /**
+   * The hello would create a new player identity and its address created `net.maxNewPlayersPerAddressPerMinute`
+   * already (socket closed 4018, no strike); nothing was created or stored. Resumes are not limited.
+   */
+  NEW_PLAYER_LIMITED: 'NEW_PLAYER_LIMITED',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -250,6 +255,8 @@ export const CloseCode = {
   TRY_AGAIN: 1013,
   /** The game's `authenticate` hook refused the hello (`AUTH_REFUSED`). */
   AUTH_REFUSED: 4017,
+  /** Too many new players from the peer's address this minute (`NEW_PLAYER_LIMITED`): retry later. */
+  NEW_PLAYER_LIMITED: 4018,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -235,6 +235,16 @@ export const registerWorldMetrics = (
     if (full !== null) put({ reason: 'full' }, full);
     if (address !== null) put({ reason: 'address' }, address);
   });
+  // Hellos refused NEW_PLAYER_LIMITED (net.maxNewPlayersPerAddressPerMinute, src/net/new-player-limit.ts).
+  counter(
+    'worldtick_net_new_players_refused_total',
+    'Hellos refused: their address created too many new players this minute.',
+    [],
+    (put) => {
+      const v = field(safeCall(sources.sessions), 'newPlayersRefused');
+      if (v !== null) put({}, v);
+    },
+  );
   // Per session class (player, spectator, bot, observer): priority and quality ladder (docs/PROTOCOL.md).
   const byClass =
     (key: string) =>

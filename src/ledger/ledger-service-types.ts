@@ -1,6 +1,7 @@
-/** Options and counters of one world's ledger service (src/ledger/ledger-service.ts). */
+/** Options, counters and the request record of one world's ledger service (src/ledger/ledger-service.ts). */
 import type { Store } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
+import type { TxRequest, TxResult } from './decide.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 /** Options of `LedgerService` (src/ledger/ledger-service.ts). */
@@ -20,6 +21,11 @@ export interface LedgerServiceOptions {
   maxQueued?: number;
   /** Per-player purchase rate limit (rewards are not limited). */
   rateLimit?: RateLimitOptions;
+  /**
+   * Whether a player's balance stays cached after a batch touched it (e.g. the player is still in
+   * the world); default: every player stays. The cache is reloaded from the store on demand.
+   */
+  retain?: (playerId: string) => boolean;
   /** Wall clock (ms), injectable for tests. */
   now?: () => number;
   /** Called once when a commit is refused for a stale fencing token. */
@@ -44,3 +50,16 @@ export interface LedgerStats {
   rejected: Record<string, number>;
   fenced: boolean;
 }
+
+/** A queued or in-flight request of the ledger service (ledger-service.ts). */
+export interface Pending {
+  req: TxRequest;
+  fp: string;
+  deadline: number;
+  resolve: (r: TxResult) => void;
+  followers: Array<(r: TxResult) => void>;
+  done: boolean;
+}
+
+/** Key of a request in the service's in-flight table: (player, idempotency key). */
+export const refKey = (playerId: string, key: string): string => `${playerId}\u0000${key}`;

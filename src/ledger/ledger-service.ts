@@ -37,20 +37,11 @@ import {
   type WorkingBalance,
 } from './decide.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
-import type { LedgerServiceOptions, LedgerStats } from './ledger-service-types.js';
+import { BalanceCache } from './balance-cache.js';
+import { refKey, type LedgerServiceOptions, type LedgerStats, type Pending } from './ledger-service-types.js';
 
 export type { LedgerServiceOptions, LedgerStats } from './ledger-service-types.js';
 
-interface Pending {
-  req: TxRequest;
-  fp: string;
-  deadline: number;
-  resolve: (r: TxResult) => void;
-  followers: Array<(r: TxResult) => void>;
-  done: boolean;
-}
-
-const refKey = (playerId: string, key: string): string => `${playerId}\u0000${key}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One world's ledger service. Owns a timer: {@link close} it. */
@@ -72,12 +63,8 @@ export class LedgerService {
   private queue: Pending[] = [];
   /** (player, key) of every queued or in-flight request: same content joins it, other content conflicts. */
   private readonly inflight = new Map<string, Pending>();
-  /** Committed balances per player (from the ledger). */
-  private readonly balances = new Map<string, WorkingBalance>();
-  /** Players whose cached balance may be stale (after an ambiguous commit failure). */
-  private readonly dirty = new Set<string>();
-  /** Highest seq pushed to the outbox per player (or known applied at load). */
-  private readonly yielded = new Map<string, number>();
+  /** Committed balances per player, stale marks and outbox watermarks (a cache: balance-cache.ts). */
+  private readonly cache: BalanceCache;
   private outbox: LedgerEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -106,6 +93,7 @@ export class LedgerService {
     this.onFenced = options.onFenced;
     this.onError = options.onError;
     this.limiter = createRateLimiter(options.rateLimit ?? {}, this.now);
+    this.cache = new BalanceCache(options.retain ?? null);
   }
 
   /** A client purchase. Resolves after the ledger entry is durable (or with a coded rejection). */
@@ -146,11 +134,18 @@ export class LedgerService {
     }
   }
 
-  /** Forget a player's cached balance (e.g. when the player leaves the world). */
+  /**
+   * Forget a player's cached balance (the player left the world): reloaded from the store by its
+   * next request. While a batch is being committed the forget waits for the drain to end (the
+   * batch reads the balances it loaded across awaits).
+   */
   forgetPlayer(playerId: string): void {
-    this.balances.delete(playerId);
-    this.yielded.delete(playerId);
-    this.dirty.delete(playerId);
+    this.cache.forget(playerId, this.running !== undefined);
+  }
+
+  /** Players with a cached balance (the world's bound players and those whose requests are in flight). */
+  get cachedPlayers(): number {
+    return this.cache.size;
   }
 
   stats(): LedgerStats {
@@ -247,8 +242,12 @@ export class LedgerService {
     for (const f of p.followers) f(r.seq === null ? r : { ...r, replayed: true });
   }
 
-  /** Process queued requests batch by batch until the queue is empty. */
+  /** Process queued requests batch by batch until the queue is empty; then forget the players left meanwhile. */
   private async drain(): Promise<void> {
+    await this.drainBatches().finally(() => this.cache.settle());
+  }
+
+  private async drainBatches(): Promise<void> {
     while (this.queue.length) {
       let batch = this.queue.splice(0, this.maxBatch);
       for (let attempt = 0; batch.length; attempt++) {
@@ -274,7 +273,7 @@ export class LedgerService {
           await this.commitBatch(batch);
           batch = [];
         } catch (err) {
-          for (const p of batch) this.dirty.add(p.req.playerId);
+          for (const p of batch) this.cache.dirty.add(p.req.playerId);
           if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
             if (!isWorldtickError(err, 'WT_ERR_STORE_FENCED')) this.onError?.(err);
             else if (!this.counters.fenced) {
@@ -300,17 +299,18 @@ export class LedgerService {
 
   /** Load (or reload) balances of the batch's players; a reload pushes entries committed unseen. */
   private async loadBalances(players: Iterable<string>): Promise<void> {
-    const need = [...players].filter((id) => !this.balances.has(id) || this.dirty.has(id));
+    this.cache.touch(players);
+    const need = [...players].filter((id) => !this.cache.balances.has(id) || this.cache.dirty.has(id));
     await Promise.all(
       need.map(async (id) => {
         const b: Balance = await this.store.ledgerBalance(id);
-        const seen = this.yielded.get(id);
-        if (this.dirty.has(id) && seen !== undefined && b.lastSeq > seen) {
+        const seen = this.cache.yielded.get(id);
+        if (this.cache.dirty.has(id) && seen !== undefined && b.lastSeq > seen) {
           for (const e of await this.entriesSince(id, seen)) this.outbox.push(e);
         }
-        this.balances.set(id, toWorking(b));
-        this.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
-        this.dirty.delete(id);
+        this.cache.balances.set(id, toWorking(b));
+        this.cache.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
+        this.cache.dirty.delete(id);
       }),
     );
   }
@@ -343,7 +343,7 @@ export class LedgerService {
       }
       let w = working.get(p.req.playerId);
       if (!w) {
-        const b = this.balances.get(p.req.playerId)!;
+        const b = this.cache.balances.get(p.req.playerId)!;
         w = { coins: b.coins, items: new Map(b.items) };
         working.set(p.req.playerId, w);
       }
@@ -364,7 +364,7 @@ export class LedgerService {
       const { entry, duplicate } = results[i];
       if (duplicate) {
         // Another writer committed this key between our lookup and our commit: its entry stands.
-        this.dirty.add(entry.playerId);
+        this.cache.dirty.add(entry.playerId);
         if (entry.fingerprint === p.fp) {
           this.counters.replayed++;
           this.answer(p, resultOf(entry, true));
@@ -373,11 +373,11 @@ export class LedgerService {
       }
       this.counters.committed++;
       if (entry.status === 'ok') {
-        const b = this.balances.get(entry.playerId)!;
+        const b = this.cache.balances.get(entry.playerId)!;
         b.coins += entry.coinsDelta;
         if (entry.item !== null && entry.quantity) b.items.set(entry.item, (b.items.get(entry.item) ?? 0) + entry.quantity);
         this.outbox.push(entry);
-        if (entry.seq > (this.yielded.get(entry.playerId) ?? 0)) this.yielded.set(entry.playerId, entry.seq);
+        if (entry.seq > (this.cache.yielded.get(entry.playerId) ?? 0)) this.cache.yielded.set(entry.playerId, entry.seq);
       }
       this.answer(p, resultOf(entry, false));
     }

@@ -17,7 +17,8 @@ export const START_GRANT_RETRY_MS = { first: 50, max: 1000, attempts: 64 } as co
 
 /**
  * Start grants per player id: the promise while one is in flight, `true` once it is settled (then a
- * purchase goes straight to the ledger: no wait, no timer).
+ * purchase goes straight to the ledger: no wait, no timer). Entries of players no longer bound are
+ * dropped (world-ledger.ts `releasePlayer`), so the map holds bound players and grants in flight.
  */
 export type StartGrants = Map<string, Promise<boolean> | true>;
 
@@ -26,13 +27,16 @@ export type StartGrants = Map<string, Promise<boolean> | true>;
  * by an earlier run: replayed) or refused for good (a key conflict: an earlier grant with other
  * coins stands); the entry then becomes `true` — false when the store still could not take it after
  * {@link START_GRANT_RETRY_MS}.attempts or `attached()` turned false (the ledger was detached); a
- * false result is forgotten, so the next call tries again.
+ * false result is forgotten, so the next call tries again. A settled grant is kept as `true` only
+ * while `keep()` holds (the player is still bound); otherwise it is forgotten too: the grant is
+ * durable, so a later call is answered by the store as a replay, never granted twice.
  */
 export const ensureStartGrant = (
   grants: StartGrants,
   playerId: string,
   submit: () => Promise<TxResult>,
   attached: () => boolean,
+  keep: () => boolean = () => true,
 ): Promise<boolean> => {
   const had = grants.get(playerId);
   if (had === true) return Promise.resolve(true);
@@ -53,7 +57,7 @@ export const ensureStartGrant = (
   };
   const p = run().then((ok) => {
     if (grants.get(playerId) === p) {
-      if (ok) grants.set(playerId, true);
+      if (ok && keep()) grants.set(playerId, true);
       else grants.delete(playerId);
     }
     return ok;

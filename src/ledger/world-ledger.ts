@@ -24,6 +24,9 @@ import { createCatalogue, type Catalogue, type CatalogueItemSpec } from './catal
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
 import { ensureStartGrant, type StartGrants } from './start-grant.js';
+import { createWorldLedgerStats, recordTxResult, type RecentTx, type WorldLedgerStats } from './world-ledger-stats.js';
+
+export { COMMIT_LATENCY_BUCKETS_MS, RECENT_TX, type RecentTx, type WorldLedgerStats } from './world-ledger-stats.js';
 
 /** Ingest type of committed transaction results (critical lane). */
 export const TX_INGEST_TYPE = 'tx';
@@ -35,39 +38,6 @@ export const DEFAULT_CATALOGUE: readonly CatalogueItemSpec[] = [
   { id: 'sword', price: 150 },
   { id: 'shield', price: 120 },
 ];
-
-/** Upper bounds (ms) of the commit-latency histogram buckets (`+Inf` implied). */
-export const COMMIT_LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] as const;
-
-/** One recent transaction (dashboard, admin). */
-export interface RecentTx {
-  /** Wall ms. */
-  at: number;
-  playerId: string;
-  key: string;
-  kind: 'purchase' | 'reward';
-  status: 'ok' | 'rejected';
-  code: string | null;
-  seq: number | null;
-  item: string | null;
-  quantity: number;
-  coinsDelta: number;
-  replayed: boolean;
-}
-
-/** Counters of a world's ledger slot (metrics). */
-export interface WorldLedgerStats {
-  /** Results by `ok` / rejection code, by kind. */
-  results: Record<string, number>;
-  /** Commit latency histogram (submit → durable answer), cumulative counts per bucket + `+Inf`. */
-  latencyBuckets: number[];
-  latencySumMs: number;
-  latencyCount: number;
-  /** Entries applied to wallets. */
-  applied: number;
-  /** Results that could not be queued for a step (critical buffer at its hard bound). */
-  pushFailed: number;
-}
 
 /** Delivers a result to whoever asked (a client socket), with the wallet after it applied (null: player not in the world). */
 export type Deliver = (result: TxResult, wallet: HeldBalance | null) => void;
@@ -85,13 +55,17 @@ export interface WorldLedger {
   epoch: string;
   /** Coins of the one-time `start-grant` reward. */
   readonly startingCoins: number;
-  /** Start grants in flight or committed, per ledger id (src/ledger/start-grant.ts): purchases wait for them. */
+  /**
+   * Start grants in flight or settled, per ledger id (src/ledger/start-grant.ts): purchases wait for
+   * them. A settled entry is kept only while the player is bound (the grant itself is durable:
+   * a returning player's grant is a replay of the stored entry, never a second grant).
+   */
   readonly startGrants: StartGrants;
-  /** Ledger id → player entity. */
+  /** Ledger id → player entity (bound players only: released with the entity, {@link releasePlayer}). */
   readonly eidOf: Map<string, number>;
-  /** Player entity → ledger id. */
+  /** Player entity → ledger id (as `eidOf`). */
   readonly playerOf: Map<number, string>;
-  /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied. */
+  /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied (released with the entity). */
   readonly catchingUp: Map<string, { eid: number; entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
   /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
   onWalletChanged: ((playerId: string, wallet: HeldBalance) => void) | null;
@@ -99,9 +73,6 @@ export interface WorldLedger {
   /** The newest transactions, oldest first (at most {@link RECENT_TX}). */
   readonly recent: RecentTx[];
 }
-
-/** Recent transactions kept per world. */
-export const RECENT_TX = 50;
 
 /** What a world carries for the ledger (null until a store is attached). */
 export interface LedgerSlot {
@@ -140,7 +111,8 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
   if (world.ledger) return world.ledger;
   const { store, catalogue: specs, startingCoins = 0, epoch: _epoch, ...rest } = options;
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
-  const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id });
+  // Balances of players who left are not kept (a grant or purchase settling after the player left: reloaded on demand).
+  const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id, retain: (id) => ledger.eidOf.has(id) });
   const ledger: WorldLedger = {
     service,
     catalogue,
@@ -152,14 +124,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     playerOf: new Map(),
     catchingUp: new Map(),
     onWalletChanged: null,
-    stats: {
-      results: {},
-      latencyBuckets: new Array<number>(COMMIT_LATENCY_BUCKETS_MS.length + 1).fill(0),
-      latencySumMs: 0,
-      latencyCount: 0,
-      applied: 0,
-      pushFailed: 0,
-    },
+    stats: createWorldLedgerStats(),
     recent: [],
   };
   world.ledger = ledger;
@@ -289,11 +254,13 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   // A catch-up into another entity may still be in flight: its held entries and answers move here.
   l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
   const after = world.stores.Wallet.appliedSeq[playerRow(world.stores, eid)];
+  // Retried while this catch-up is still wanted: a player that left (released) stops its retries.
+  const wanted = (): boolean => world.ledger === l && l.catchingUp.get(playerId)?.eid === eid;
   const retry = (attempt: number): void => {
     l.service.entriesSince(playerId, after).then(
       (entries) => push(world, l, { op: 'catchup', playerId, eid, entries }),
       () => {
-        if (world.ledger === l) setTimeout(() => retry(attempt + 1), Math.min(2000, 50 * 2 ** attempt)).unref();
+        if (wanted()) setTimeout(() => retry(attempt + 1), Math.min(2000, 50 * 2 ** attempt)).unref();
       },
     );
   };
@@ -301,6 +268,39 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   // Idempotent by key: granted once per player ever, a replay afterwards.
   if (l.startingCoins > 0) void startGrantOf(world, l, playerId);
 };
+
+/**
+ * Player entity `eid` was removed from the world (its session ended for good: no grace, or the
+ * grace expired): forget its binding, its catch-up (answers held for it are answered without a
+ * wallet), its settled start grant and the service's cached balance. Everything stays in the
+ * durable ledger; a returning player is bound again and caught up from the store, and its start
+ * grant is a replay of the stored entry. A ledger id since bound to another entity keeps it.
+ */
+export const releasePlayer = (l: WorldLedger, eid: number): void => {
+  const playerId = l.playerOf.get(eid);
+  if (playerId === undefined) return;
+  l.playerOf.delete(eid);
+  if (l.eidOf.get(playerId) !== eid) return;
+  l.eidOf.delete(playerId);
+  const held = l.catchingUp.get(playerId);
+  if (held && held.eid === eid) {
+    l.catchingUp.delete(playerId);
+    for (const a of held.answers) a.deliver(a.result, null);
+  }
+  if (l.startGrants.get(playerId) === true) l.startGrants.delete(playerId);
+  l.service.forgetPlayer(playerId);
+};
+
+/** Sizes of the ledger slot's per-player tables (churn tests: back to the baseline once players left). */
+export const ledgerRetained = (
+  l: WorldLedger,
+): { eidOf: number; playerOf: number; catchingUp: number; startGrants: number; cachedBalances: number } => ({
+  eidOf: l.eidOf.size,
+  playerOf: l.playerOf.size,
+  catchingUp: l.catchingUp.size,
+  startGrants: l.startGrants.size,
+  cachedBalances: l.service.cachedPlayers,
+});
 
 /**
  * Idempotency key of a chain reward: `chain:<name>:<npc>:<step>@<epoch>`. The world step makes a
@@ -324,32 +324,6 @@ const push = (world: LedgerWorld, l: WorldLedger, fact: TxFact): boolean => {
   }
 };
 
-const record = (l: WorldLedger, r: TxResult, submittedAt: number): void => {
-  const ms = performance.now() - submittedAt;
-  const b = l.stats.latencyBuckets;
-  let i = 0;
-  while (i < COMMIT_LATENCY_BUCKETS_MS.length && ms > COMMIT_LATENCY_BUCKETS_MS[i]) i++;
-  b[i]++;
-  l.stats.latencySumMs += ms;
-  l.stats.latencyCount++;
-  const k = `${r.kind}:${r.status === 'ok' ? 'ok' : (r.code ?? 'rejected')}`;
-  l.stats.results[k] = (l.stats.results[k] ?? 0) + 1;
-  l.recent.push({
-    at: Date.now(),
-    playerId: r.playerId,
-    key: r.key,
-    kind: r.kind,
-    status: r.status,
-    code: r.code,
-    seq: r.seq,
-    item: r.item,
-    quantity: r.quantity,
-    coinsDelta: r.coinsDelta,
-    replayed: r.replayed,
-  });
-  if (l.recent.length > RECENT_TX) l.recent.shift();
-};
-
 const settle = (
   world: LedgerWorld,
   l: WorldLedger,
@@ -358,7 +332,7 @@ const settle = (
   submittedAt: number,
 ): Promise<TxResult> =>
   p.then((result) => {
-    record(l, result, submittedAt);
+    recordTxResult(l.stats, l.recent, result, submittedAt);
     // An unrecorded rejection changed nothing: answer at once, no step needed.
     if (result.seq === null || result.status !== 'ok') {
       deliver?.(result, walletOf(world, result.playerId));
@@ -395,6 +369,7 @@ const startGrantOf = (world: LedgerWorld, l: WorldLedger, playerId: string): Pro
     playerId,
     () => grantReward(world, { playerId, key: START_GRANT_KEY, coins: l.startingCoins }),
     () => world.ledger === l,
+    () => l.eidOf.has(playerId),
   );
 
 /**

@@ -35,6 +35,8 @@ export interface ResolvedPlayer {
   resumed: boolean;
   /** Why a presented resume token was refused (then a fresh join), or null. */
   refused: string | null;
+  /** True when the hello would have created a new player identity and `admitNew` refused it: nothing was written. */
+  limited?: boolean;
 }
 
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
@@ -87,6 +89,8 @@ export class DurableSessions {
    * record as live before resolving, so the welcome's token is durable. `authPlayerId`: the player
    * id of the identity the game's `authenticate` hook accepted ({@link playerIdOfIdentity}); it
    * replaces the hello token's (a resume needs the same identity; a fresh join is that player).
+   * `admitNew`: asked before a new player identity (no player record yet) is written; false → the
+   * answer is `limited` and nothing is written (src/net/new-player-limit.ts).
    */
   async resolve(
     worldId: string,
@@ -96,6 +100,7 @@ export class DurableSessions {
     x: number,
     y: number,
     authPlayerId: string | null = null,
+    admitNew: (() => boolean) | null = null,
   ): Promise<ResolvedPlayer> {
     const now = this.#now();
     const claimed = authPlayerId ?? (helloToken ? playerIdOfToken(helloToken) : null);
@@ -129,6 +134,7 @@ export class DurableSessions {
     const playerId = claimed ?? newPlayerId();
     const token = newResumeToken();
     const p = claimed !== null ? await this.#store.getPlayer(playerId) : undefined;
+    if (!p && admitNew && !admitNew()) return { playerId, resumeToken: '', x: null, y: null, resumed: false, refused, limited: true };
     const px = p && p.data.worldId === worldId ? finite(p.data.x) : null;
     const py = p && p.data.worldId === worldId ? finite(p.data.y) : null;
     await this.#store.putSession({

@@ -69,6 +69,7 @@ export const gameServerStats = (
     ...s,
     inputsDropped: registry.counters.inputsDropped,
     joining: registry.joining,
+    pendingResumes: registry.tables.pendingResumes.size,
     errorsByCode: { ...s.errorsByCode },
     closesByCode: { ...s.closesByCode },
     txResults: { ...s.txResults },

@@ -18,6 +18,7 @@ import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { AddressLimiter } from './address-limit.js';
+import { NewPlayerLimiter, newPlayerAdmission } from './new-player-limit.js';
 import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
 import { PROTOCOL_VERSION } from './protocol.js';
@@ -61,6 +62,8 @@ export class GameServer implements Service {
     rejectedConnections: 0,
     rejectedPerAddress: 0,
     limitedAddresses: 0,
+    newPlayersRefused: 0,
+    newPlayerAddresses: 0,
     maxConnections: 0,
     messagesIn: 0,
     bytesIn: 0,
@@ -146,6 +149,10 @@ export class GameServer implements Service {
       auth,
     };
     this.#registry.onHelloSettled = settled;
+    const c = this.config;
+    this.#registry.admitNewPlayer = newPlayerAdmission(
+      new NewPlayerLimiter(c.maxNewPlayersPerAddressPerMinute, c.newPlayersExemptLoopback, this.#s),
+    );
   }
 
   /** Port actually bound (after start). */

@@ -15,6 +15,7 @@
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
 import { playerIdOfIdentity } from './durable-sessions.js';
+import { remoteAddressOf } from './new-player-limit.js';
 import type { NetConfig } from './net-config.js';
 import type { HelloMsg } from './protocol.js';
 import { SESSION_CLASS_NAMES, type SessionClassName } from './session-priority.js';
@@ -105,16 +106,6 @@ const checkResult = (r: unknown, token: string): HelloIdentity | string | null =
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-
-/** The peer address of `conn` ('' when unknown). */
-const remoteAddressOf = (conn: Conn): string => {
-  try {
-    const ab = conn.ws?.getRemoteAddressAsText();
-    return ab ? Buffer.from(ab).toString('utf8') : '';
-  } catch {
-    return '';
-  }
-};
 
 /** What the authenticator uses of the game server. */
 export interface AuthWire {

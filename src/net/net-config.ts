@@ -27,6 +27,14 @@ export interface NetConfig {
   maxConnectionsPerAddress: number;
   /** Loopback peers (127.0.0.0/8, ::1) are not counted against `maxConnectionsPerAddress` (default true: local bots, benches, a local proxy). */
   perAddressExemptLoopback: boolean;
+  /**
+   * Most hellos that create a new player identity per remote address per minute (token bucket;
+   * IPv6 by /64); more are refused `NEW_PLAYER_LIMITED` (close 4018). 0 = no limit. 0..1000000,
+   * default 30 (src/net/new-player-limit.ts; docs/PROTOCOL.md "Connection limits").
+   */
+  maxNewPlayersPerAddressPerMinute: number;
+  /** Loopback peers are not limited by `maxNewPlayersPerAddressPerMinute` (default true). */
+  newPlayersExemptLoopback: boolean;
   /** Wall milliseconds a socket may stay open without a valid hello (closed 4003). */
   helloTimeoutMs: number;
   /**
@@ -167,6 +175,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   maxConnections: 20_000,
   maxConnectionsPerAddress: 64,
   perAddressExemptLoopback: true,
+  maxNewPlayersPerAddressPerMinute: 30,
+  newPlayersExemptLoopback: true,
   helloTimeoutMs: 5000,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
@@ -219,6 +229,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     maxConnections: int(1, 1_000_000),
     maxConnectionsPerAddress: int(0, 1_000_000),
     perAddressExemptLoopback: { kind: 'boolean', default: true },
+    maxNewPlayersPerAddressPerMinute: int(0, 1_000_000),
+    newPlayersExemptLoopback: { kind: 'boolean', default: true },
     helloTimeoutMs: real(1, 3_600_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),

@@ -24,6 +24,10 @@ export interface ServerNetStats {
   rejectedPerAddress: number;
   /** Addresses with counted open sockets (gauge; the per-address map's size). */
   limitedAddresses: number;
+  /** Hellos refused `NEW_PLAYER_LIMITED`: their address created `net.maxNewPlayersPerAddressPerMinute` new players already. */
+  newPlayersRefused: number;
+  /** Addresses in the new-player limiter's table (gauge; src/net/new-player-limit.ts). */
+  newPlayerAddresses: number;
   /** The connection cap in force: `net.maxConnections`, lowered at start to fit the open-file limit. */
   maxConnections: number;
   messagesIn: number;
@@ -53,6 +57,8 @@ export interface GameServerStats extends ServerNetStats {
   sessions: number;
   /** Sessions whose join waits for the next step's ingest phase (no welcome yet). */
   joining: number;
+  /** Hellos whose resume token is being looked up in the durable store now. */
+  pendingResumes: number;
   parked: number;
   snapshotsSent: number;
   snapshotBytes: number;

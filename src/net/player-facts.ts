@@ -19,6 +19,7 @@ import type { World } from 'bitecs';
 import { despawnEntity, type CoreWorld, type WorldCore } from '../core/world-core.js';
 import type { GameSlot, GameState } from '../game/slot.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
+import { releasePlayer, type WorldLedger } from '../ledger/world-ledger.js';
 import { spawnPlayer } from '../world/spawn.js';
 
 /** The slice of a world the session facts touch: the core, its ingest buffers and the game's player hooks. */
@@ -79,9 +80,15 @@ const park = (world: CoreWorld, eid: number): void => {
 
 /**
  * Apply one join/leave fact (called by the ingest phase only). `game` (the world's game slot)
- * gets `onPlayerLeft` before a park or removal and `onPlayerJoined` after a join applied.
+ * gets `onPlayerLeft` before a park or removal and `onPlayerJoined` after a join applied;
+ * `onRemoved` is told every player entity removed (the ledger releases its binding).
  */
-export const applySessionFact = (world: CoreWorld, f: SessionFact, game: GameState | null = null): void => {
+export const applySessionFact = (
+  world: CoreWorld,
+  f: SessionFact,
+  game: GameState | null = null,
+  onRemoved: ((player: number) => void) | null = null,
+): void => {
   if (f.op !== 'enter') {
     if (!owns(world, f.player, f.owner)) return;
     if (f.op === 'park') {
@@ -95,6 +102,7 @@ export const applySessionFact = (world: CoreWorld, f: SessionFact, game: GameSta
       // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
       despawnEntity(world, f.player);
       f.removed.push(f.player);
+      onRemoved?.(f.player);
     }
     return;
   }
@@ -131,8 +139,12 @@ export const applySessionFact = (world: CoreWorld, f: SessionFact, game: GameSta
  * joins and leaves, in arrival order. The fact carries its own callbacks, so the definition is
  * stateless and survives a game-server restart in the same process.
  */
-export const defineSessionIngest = (world: SessionWorld): void => {
+export const defineSessionIngest = (world: SessionWorld & { ledger?: WorldLedger | null }): void => {
   if (world.ingest.has(SESSION_INGEST_TYPE)) return;
+  // A removed player's ledger binding goes with it (world-ledger.ts `releasePlayer`): churn leaves nothing behind.
+  const releaseBinding = (player: number): void => {
+    if (world.ledger) releasePlayer(world.ledger, player);
+  };
   const capacity = Math.min(world.capacity + 1, 1 << 18);
   world.ingest.define(SESSION_INGEST_TYPE, {
     mode: 'queue',
@@ -140,6 +152,6 @@ export const defineSessionIngest = (world: SessionWorld): void => {
     critical: true,
     capacity,
     hardCapacity: capacity * 4,
-    apply: (w, _key, fact) => applySessionFact(w, fact as SessionFact, world.game),
+    apply: (w, _key, fact) => applySessionFact(w, fact as SessionFact, world.game, releaseBinding),
   });
 };

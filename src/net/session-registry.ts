@@ -20,12 +20,14 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
-import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact, type LeaveFact } from './player-facts.js';
+import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
+import { expireParked, leaveSession } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
 import {
+  attachWalletNotices,
   createSessionTables,
   joinBufferFull,
   resumeInFlight,
@@ -47,6 +49,8 @@ export interface RegistryCounters {
   joinsFailed: number;
 }
 
+/** The error message of a hello refused NEW_PLAYER_LIMITED. */
+const NEW_PLAYER_LIMITED_MESSAGE = 'too many new players from this address; retry later';
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -68,10 +72,14 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
-  /** Resume tokens being looked up in the durable store right now. */
-  readonly #pendingResumes = new Set<string>();
+  readonly #pendingResumes = this.tables.pendingResumes;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
+  /**
+   * Admission of new player identities (`net.maxNewPlayersPerAddressPerMinute`, new-player-limit.ts): asked
+   * at hello time for the socket's check, which the durable store calls before it creates a new player.
+   */
+  admitNewPlayer: ((conn: Conn) => () => boolean) | null = null;
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
@@ -118,14 +126,7 @@ export class SessionRegistry {
 
   /** Tell owning clients when their wallet changes (a reward applied, a resume caught up). */
   attachLedger(world: SimWorld): void {
-    const l = world.ledger;
-    if (!l) return;
-    l.onWalletChanged = (playerId, w) => {
-      const entry = this.nets.get(world.id);
-      const eid = l.eidOf.get(playerId);
-      const s = entry && eid !== undefined ? entry.net.byPlayer.get(eid) : undefined;
-      if (s && s.ledgerId === playerId) this.#wire.send(s.conn, this.#codec.wallet(w.coins, w.items, w.appliedSeq));
-    };
+    attachWalletNotices(this.tables, this.#wire, this.#codec, world);
   }
 
   /**
@@ -195,10 +196,18 @@ export class SessionRegistry {
     if (resumeToken) this.#pendingResumes.add(resumeToken);
     conn.helloPending = true;
     durable
-      .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null)
+      .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null, this.admitNewPlayer?.(conn) ?? null)
       .then(
         (r) => {
           conn.helloPending = false;
+          if (r.limited)
+            return this.#wire.reply(
+              conn,
+              WireErrorCode.NEW_PLAYER_LIMITED,
+              NEW_PLAYER_LIMITED_MESSAGE,
+              false,
+              CloseCode.NEW_PLAYER_LIMITED,
+            );
           // A fresh player's record is useless if the join goes no further (the client never gets its
           // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
           const abandon = (): void => {
@@ -384,38 +393,15 @@ export class SessionRegistry {
     if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
   }
 
-  /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner`. */
+  /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts). */
   #leave(s: Session, entry: WorldEntry, player: number, owner: number): void {
-    const { world, net } = entry;
-    const grace = this.#cfg.resumeGraceSeconds;
-    const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
-    world.ingest.push(SESSION_INGEST_TYPE, player, fact);
-    if (grace <= 0 && !this.shuttingDown) {
-      this.durable?.drop(s.resumeToken);
-      return;
-    }
-    if (grace <= 0) return;
-    this.#parked.set(s.resumeToken, { world, player, ledgerId: s.ledgerId, name: s.name, expiresAt: performance.now() + grace * 1000 });
-    net.stats.parked++;
-    const P = world.stores.Position;
-    this.durable?.park(s.resumeToken, s.ledgerId, world.id, s.name, P.x[player], P.y[player], this.shuttingDown);
+    leaveSession({ tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown }, s, entry, player, owner);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
-    for (const [token, p] of this.#parked) {
-      if (p.expiresAt > now) continue;
-      const entry = this.nets.get(p.world.id);
-      if (entry && entry.world === p.world) {
-        // Pushed before the player is forgotten: if the push throws, it stays parked and the next sweep retries.
-        const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
-        p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
-        entry.net.stats.parked--;
-      }
-      this.#parked.delete(token);
-      this.durable?.drop(token);
-    }
+    expireParked(this.tables, this.durable, now);
   }
 }

@@ -8,6 +8,7 @@
  *   live:    resumeToken → session                       (joined, welcomed; in net.sessions)
  *   parked:  resumeToken → { world, player, expiresAt }  (disconnected, resumable)
  *   joining: sessions whose enter fact has not been applied yet
+ *   pendingResumes: resume tokens being looked up in the durable store
  */
 import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -41,10 +42,18 @@ export interface SessionTables {
   readonly parked: Map<string, Parked>;
   /** Sessions whose enter fact has not been applied by a step yet. */
   readonly joining: Set<Session>;
+  /** Resume tokens being looked up in the durable store right now (one lookup per token at a time). */
+  readonly pendingResumes: Set<string>;
 }
 
 /** Empty tables. */
-export const createSessionTables = (): SessionTables => ({ nets: new Map(), live: new Map(), parked: new Map(), joining: new Set() });
+export const createSessionTables = (): SessionTables => ({
+  nets: new Map(),
+  live: new Map(),
+  parked: new Map(),
+  joining: new Set(),
+  pendingResumes: new Set(),
+});
 
 /** True when a session whose join is not applied yet presented resume token `token`. */
 export const resumeInFlight = (t: SessionTables, token: string): boolean => {
@@ -132,4 +141,16 @@ export const saveLivePositions = (t: SessionTables, durable: DurableSessions | n
     const P = world.stores.Position;
     for (const s of net.sessions) if (s.player >= 0) durable.savePosition(s.ledgerId, s.name, world.id, P.x[s.player], P.y[s.player]);
   }
+};
+
+/** Tell a world's owning clients when their wallet changes (a reward applied, a resume caught up); nothing without a ledger. */
+export const attachWalletNotices = (t: SessionTables, wire: SessionWire, codec: ServerCodec, world: SimWorld): void => {
+  const l = world.ledger;
+  if (!l) return;
+  l.onWalletChanged = (playerId, w) => {
+    const entry = t.nets.get(world.id);
+    const eid = l.eidOf.get(playerId);
+    const s = entry && eid !== undefined ? entry.net.byPlayer.get(eid) : undefined;
+    if (s && s.ledgerId === playerId) wire.send(s.conn, codec.wallet(w.coins, w.items, w.appliedSeq));
+  };
 };

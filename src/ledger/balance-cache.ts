@@ -1,0 +1,56 @@
+/**
+ * The ledger service's per-player cache of committed balances (src/ledger/ledger-service.ts): a
+ * cache only — a player missing from it is loaded from the store by its next request. Bounded by
+ * the players the world still holds: a player forgotten (it left the world) or touched by a batch
+ * without being retained (a request that settled after its player left: a start grant, a
+ * purchase in flight, an admin reward) is dropped when the service's drain ends — never while a
+ * batch runs, since a batch reads the balances it loaded across awaits.
+ */
+import type { WorkingBalance } from './decide.js';
+
+/** Balances, stale marks and outbox watermarks per player. A class: it owns the maps. */
+export class BalanceCache {
+  /** Committed balances per player (from the ledger). */
+  readonly balances = new Map<string, WorkingBalance>();
+  /** Players whose cached balance may be stale (after an ambiguous commit failure). */
+  readonly dirty = new Set<string>();
+  /** Highest seq pushed to the outbox per player (or known applied at load). */
+  readonly yielded = new Map<string, number>();
+  readonly #forgetting = new Set<string>();
+  readonly #touched = new Set<string>();
+  readonly #retain: ((playerId: string) => boolean) | null;
+
+  /** `retain`: whether a player touched by a batch stays cached (null: every player does). */
+  constructor(retain: ((playerId: string) => boolean) | null) {
+    this.#retain = retain;
+  }
+
+  /** Players a batch loaded (checked against `retain` when the drain ends). */
+  touch(players: Iterable<string>): void {
+    if (this.#retain) for (const id of players) this.#touched.add(id);
+  }
+
+  /** Forget `playerId`: now when no drain runs (`busy` false), else when it ends ({@link settle}). */
+  forget(playerId: string, busy: boolean): void {
+    this.#forgetting.add(playerId);
+    if (!busy) this.settle();
+  }
+
+  /** A drain ended: drop the players forgotten meanwhile and those touched but not retained. */
+  settle(): void {
+    const retain = this.#retain;
+    if (retain) for (const id of this.#touched) if (!retain(id)) this.#forgetting.add(id);
+    this.#touched.clear();
+    for (const id of this.#forgetting) {
+      this.balances.delete(id);
+      this.yielded.delete(id);
+      this.dirty.delete(id);
+    }
+    this.#forgetting.clear();
+  }
+
+  /** Players with a cached balance. */
+  get size(): number {
+    return this.balances.size;
+  }
+}
