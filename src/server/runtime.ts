@@ -239,7 +239,14 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     },
     // Worlds created through the admin API: attached, leased, persisted, given a ledger; the 201 waits for
     // the record (src/server/admin-created-world.ts).
-    onWorldCreated: createdWorldHook({ cluster, checkpointer, attach, withLedger: (w) => withLedger(w) }),
+    onWorldCreated: createdWorldHook({
+      cluster,
+      checkpointer,
+      attach,
+      withLedger: (w) => withLedger(w),
+      store: () => persist.current(),
+      logger,
+    }),
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
