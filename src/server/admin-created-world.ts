@@ -23,6 +23,9 @@ import { entityCount, type SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 import { createDurableTimeoutMs, makeCreatedWorldDurable } from './created-world-durable.js';
 
+/** Longest wait (wall ms) for the undo of a failed create before its 503 is sent (the undo goes on after it). */
+const UNDO_GRACE_MS = 1000;
+
 /** What {@link createdWorldHook} needs from the runtime. */
 export interface CreatedWorldHookDeps {
   readonly cluster: ClusterService;
@@ -85,11 +88,16 @@ export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
       // Untracked now (no more record writes); the promise waits for a write in flight.
       const untracked = checkpointer.untrack(world.id, { forget: false });
       undoing.add(world.id);
-      void undoCreate(deps, world.id, incarnation, Promise.allSettled([work, untracked])).finally(() => {
+      const undone = undoCreate(deps, world.id, incarnation, Promise.allSettled([work, untracked])).finally(() => {
         cluster.forget(world.id);
         cluster.unhold(world.id);
         undoing.delete(world.id);
       });
+      // Usually quick (nothing in flight): then the id is free when the 503 goes out. Bounded, so that the
+      // 503 of a create forwarded by another instance still beats its forward timeout.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([undone, new Promise((resolve) => (timer = setTimeout(resolve, UNDO_GRACE_MS)))]);
+      clearTimeout(timer);
       throw err;
     }
     cluster.unhold(world.id);
