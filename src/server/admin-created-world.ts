@@ -25,6 +25,9 @@ import { createDurableTimeoutMs, makeCreatedWorldDurable } from './created-world
 
 /** Longest wait (wall ms) for the undo of a failed create before its 503 is sent (the undo goes on after it). */
 const UNDO_GRACE_MS = 1000;
+/** First pause (wall ms) between attempts of an undo's delete; doubled up to {@link UNDO_RETRY_MAX_MS}. */
+const UNDO_RETRY_MS = 250;
+const UNDO_RETRY_MAX_MS = 5000;
 
 /** What {@link createdWorldHook} needs from the runtime. */
 export interface CreatedWorldHookDeps {
@@ -37,8 +40,6 @@ export interface CreatedWorldHookDeps {
   /** The open store, or null once it closed (an undo in progress then ends). */
   readonly store: () => Store | null;
   readonly logger: Logger;
-  /** First pause (wall ms) between attempts of an undo's delete; doubled up to 5 s. Default 250. */
-  readonly undoRetryMs?: number;
 }
 
 /**
@@ -48,7 +49,7 @@ export interface CreatedWorldHookDeps {
  */
 const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnation: string, settled: Promise<unknown>): Promise<void> => {
   await settled;
-  for (let pause = deps.undoRetryMs ?? 250; ; pause = Math.min(5000, pause * 2)) {
+  for (let pause = UNDO_RETRY_MS; ; pause = Math.min(UNDO_RETRY_MAX_MS, pause * 2)) {
     const store = deps.store();
     if (!store) return;
     try {
