@@ -94,9 +94,9 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   it('cluster: the late record is removed and never adopted as an orphan; the id is free', { timeout: 60_000 }, async () => {
     const ttlS = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
     const args = ['--redis', String(redis?.url), '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
-    await sql(pgs.url, (db) => db.query(`DELETE FROM world_configs WHERE world_id LIKE 'late%'`)); // whatever the first case left
     const c = await startInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']);
     started.push(c);
+    await sql(pgs.url, (db) => db.query(`DELETE FROM world_configs WHERE world_id LIKE 'late%'`)); // whatever the first case left
     await slowCommits(pgs.url);
     const r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });
     expect(r.status, JSON.stringify(r.json)).toBe(503);
