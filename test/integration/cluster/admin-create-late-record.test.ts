@@ -17,7 +17,7 @@ import { startRedisServer, type RedisTestServer } from '../../helpers/redis-serv
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
 const backend = await sharedBackendOrSkip('[admin-create-late-record]');
-/** Seconds the COMMIT of a `late*` world's record write sleeps (longer than the client waits: 2 × query_timeout). */
+/** Seconds the COMMIT of a slowed world's record write sleeps (longer than the client waits: 2 × query_timeout). */
 const COMMIT_SLEEP_S = 3;
 
 const sql = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
@@ -30,14 +30,14 @@ const sql = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T>
   }
 };
 
-/** Make the COMMIT of every record write of worlds `late*` sleep (created once the instance migrated the schema). */
-const slowCommits = (url: string): Promise<void> =>
+/** Make the COMMIT of every record write of world `worldId` sleep (created once the instance migrated the schema). */
+const slowCommits = (url: string, worldId: string): Promise<void> =>
   sql(url, async (c) => {
     await c.query(`CREATE OR REPLACE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(${COMMIT_SLEEP_S}); RETURN NULL; END $$`);
     await c.query('DROP TRIGGER IF EXISTS slow_commit ON world_configs');
     await c.query(`CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT OR UPDATE ON world_configs
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id LIKE 'late%') EXECUTE FUNCTION slow_commit()`);
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${worldId}') EXECUTE FUNCTION slow_commit()`);
   });
 
 const fastCommits = (url: string): Promise<void> =>
@@ -75,7 +75,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     const args = ['--store', storeUrl(), '--npcs', '20', '--stats-interval', '0', '--checkpoint-interval', '0'];
     const a = await startInstance('one', args);
     started.push(a);
-    await slowCommits(pgs.url);
+    await slowCommits(pgs.url, 'late1');
     const r = await a.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 });
     expect(r.status, JSON.stringify(r.json)).toBe(503);
     expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
@@ -88,6 +88,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     expect((await b.api('GET', '/api/v1/worlds/late1/stats')).status).toBe(404);
     expect((await b.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 })).status).toBe(201);
     expect(await storedIds(pgs.url)).toContain('late1');
+    expect((await b.api('DELETE', '/api/v1/worlds/late1')).status).toBe(200); // not an orphan for the next case
     await stop(b);
   });
 
@@ -96,8 +97,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     const args = ['--redis', String(redis?.url), '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
     const c = await startInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']);
     started.push(c);
-    await sql(pgs.url, (db) => db.query(`DELETE FROM world_configs WHERE world_id LIKE 'late%'`)); // whatever the first case left
-    await slowCommits(pgs.url);
+    await slowCommits(pgs.url, 'late2');
     const r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });
     expect(r.status, JSON.stringify(r.json)).toBe(503);
     expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
