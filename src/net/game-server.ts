@@ -30,6 +30,7 @@ import type { GameServerStats, ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
 import { createAuthStats, HelloAuthenticator } from './hello-auth.js';
 import { gameServerStats } from './game-server-stats.js';
+import { TransportProbe } from './transport-probe.js';
 import { createConnWire, onSocketMessage, releaseHeld, type SocketContext } from './game-server-wire.js';
 import {
   closeWorldSessions,
@@ -80,7 +81,7 @@ export class GameServer implements Service {
   };
   #listen: us_listen_socket | null = null;
   #app: TemplatedApp | null = null;
-  #probeSubscribed = false;
+  readonly #probe = new TransportProbe(); // src/net/transport-probe.ts
   #port = 0;
   #nextId = 1;
   #sweeper: NodeJS.Timeout | null = null;
@@ -378,19 +379,7 @@ export class GameServer implements Service {
    * 10,000 extra frames in one burst (docs/NET-SCALE.md "Transport-floor probe").
    */
   probeTransport(bytes: Uint8Array, mode: 'send' | 'publish', every = 1): { sockets: number; ms: number } {
-    const conns: Conn[] = [];
-    for (const c of this.#conns.values())
-      if (c.session && c.session.player >= 0 && !c.closed && c.ws && (every <= 1 || c.id % every === 0)) conns.push(c);
-    if (mode === 'publish') {
-      if (!this.#probeSubscribed) for (const c of conns) c.ws!.subscribe('wt-probe');
-      this.#probeSubscribed = true;
-      const t0 = performance.now();
-      this.#app?.publish('wt-probe', bytes, true, false);
-      return { sockets: conns.length, ms: performance.now() - t0 };
-    }
-    const t0 = performance.now();
-    for (const c of conns) c.ws!.send(bytes, true, false);
-    return { sockets: conns.length, ms: performance.now() - t0 };
+    return this.#probe.run(this.#conns.values(), this.#app, bytes, mode, every);
   }
 
   #onClose(conn: Conn, code: number): void {

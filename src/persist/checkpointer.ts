@@ -175,7 +175,7 @@ export class Checkpointer {
     // A world of the same id created meanwhile owns the record now.
     if (o.forget && !this.#worlds.has(worldId)) {
       try {
-        await this.#opts.store().deleteWorldConfig(worldId);
+        await this.#opts.store().deleteWorldConfig(worldId, { incarnation: t.incarnation }); // after a write of it still in flight
       } catch (err) {
         this.#opts.logger.error({ err, world: worldId }, 'world record delete failed');
       }

@@ -18,7 +18,7 @@
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
 import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { CloseCode, isWorldtickError, worldNotDurable } from '../errors.js';
+import { CloseCode, worldNotDurable } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -27,6 +27,7 @@ import type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluste
 import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
 import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
+import { FenceAnnouncer } from './cluster-fence-announce.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 
@@ -52,10 +53,8 @@ export class ClusterService implements Service {
   readonly #guard: number;
   readonly #epochNow: () => number;
   readonly #serving = new Set<string>();
-  /** Token announced to the store per world (only with `store`). */
-  readonly #announced = new Map<string, number>();
-  /** Highest token the store refused ours for, per world: the next grant must exceed it (coordinator lost its counter). */
-  readonly #storeTokens = new Map<string, number>();
+  /** Tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts). */
+  readonly #fences: FenceAnnouncer;
   /** Who stepped what (src/server/cluster-step-ranges.ts). */
   readonly #ranges = new StepRangeLog();
   /** Highest token seen per world as another instance's (failover detection). */
@@ -80,14 +79,15 @@ export class ClusterService implements Service {
     this.#o = opts;
     this.#guard = opts.stepGuardMs ?? Math.min(250, opts.leaseTtlMs / 10);
     this.#epochNow = opts.epochNow ?? Date.now;
+    this.#fences = new FenceAnnouncer(opts, this.counters);
     this.#takeover = new WorldTakeover({
       opts,
       counters: this.counters,
       held: this.#held,
       leases: () => this.#leases,
       instances: () => this.#instances,
-      announce: (worldId, token) => this.#announce(worldId, token),
-      minToken: (worldId) => this.#storeTokens.get(worldId) ?? 0,
+      announce: (worldId, token) => this.#fences.announce(worldId, token),
+      minToken: (worldId) => this.#fences.minToken(worldId),
       watch: () => this.#watch(),
     });
     this.#leaseTick = {
@@ -96,8 +96,8 @@ export class ClusterService implements Service {
       held: this.#held,
       seenTokens: this.#seenTokens,
       takeover: this.#takeover,
-      announce: (worldId, token) => this.#announce(worldId, token),
-      minToken: (worldId) => this.#storeTokens.get(worldId) ?? 0,
+      announce: (worldId, token) => this.#fences.announce(worldId, token),
+      minToken: (worldId) => this.#fences.minToken(worldId),
     };
   }
 
@@ -164,7 +164,7 @@ export class ClusterService implements Service {
     if (v === null || c.now() + this.#guard >= v) return false;
     if (this.#o.store) {
       const held = c.heldLease(world.id);
-      if (!held || this.#announced.get(world.id) !== held.fencingToken) return false;
+      if (!held || this.#fences.announced(world.id) !== held.fencingToken) return false;
     }
     return true;
   }
@@ -239,11 +239,11 @@ export class ClusterService implements Service {
     const c = this.#o.coordinator;
     if (!this.#o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
     const id = this.#o.instanceId;
-    const r = await c.acquire(worldId, id, this.#o.leaseTtlMs, this.#storeTokens.get(worldId) ?? 0);
+    const r = await c.acquire(worldId, id, this.#o.leaseTtlMs, this.#fences.minToken(worldId));
     if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
     this.counters.leaseAcquired++;
     this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-    if (!(await this.#announce(worldId, r.fencingToken))) {
+    if (!(await this.#fences.announce(worldId, r.fencingToken))) {
       await c.release(worldId, id).catch(() => false);
       throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
     }
@@ -254,7 +254,7 @@ export class ClusterService implements Service {
   /** A world was deleted here: give its lease back. */
   forget(worldId: string): void {
     this.#serving.delete(worldId);
-    this.#announced.delete(worldId);
+    this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
     if (this.#leases.get(worldId)?.instanceId === this.#o.instanceId) this.#leases.delete(worldId);
@@ -379,31 +379,6 @@ export class ClusterService implements Service {
       else this.#o.logger.warn({ instance: id }, 'cluster: coordinator unreachable');
     }
     this.#watch();
-  }
-
-  /** Announce a token to the store once (new owners only); a refusal keeps the world stopped with that token. */
-  async #announce(worldId: string, token: number): Promise<boolean> {
-    const store = this.#o.store;
-    if (!store || this.#announced.get(worldId) === token) return true;
-    try {
-      await store.fence({ worldId, token });
-      this.#announced.set(worldId, token);
-      this.#o.onToken?.(worldId, token);
-      return true;
-    } catch (err) {
-      this.counters.fenceRefusals++;
-      this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
-      // The store has seen a higher token than the coordinator hands out for the lease we hold: the
-      // coordinator lost its counter (Redis restarted without its data). Give the lease back; the
-      // next grant (any instance's) is re-seeded above the store's token, so the world steps again.
-      const current = isWorldtickError(err, 'WT_ERR_STORE_FENCED') ? Number(Reflect.get(Object(err.details), 'current')) : Number.NaN;
-      const held = this.#o.coordinator.heldLease(worldId);
-      if (Number.isSafeInteger(current) && current > token && held?.fencingToken === token) {
-        this.#storeTokens.set(worldId, Math.max(current, this.#storeTokens.get(worldId) ?? 0));
-        await this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => false);
-      }
-      return false;
-    }
   }
 
   #info() {

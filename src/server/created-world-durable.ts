@@ -15,6 +15,11 @@ export interface CreatedWorldDurableDeps {
   readonly checkpointer: Checkpointer;
   /** Longest wait for lease + token + record (cluster mode); see {@link createDurableTimeoutMs}. */
   readonly timeoutMs: number;
+  /**
+   * Given the durable work (cluster mode), which may go on after the bound rejected the create: a
+   * failed create is undone once it settled (src/server/admin-created-world.ts).
+   */
+  readonly onWork?: (work: Promise<void>) => void;
 }
 
 /** The bound of a cluster create's durable part: the lease TTL, at least 1 s and at most 3 s (under the 5 s forward timeout). */
@@ -48,6 +53,7 @@ export const makeCreatedWorldDurable = async (deps: CreatedWorldDurableDeps, wor
   });
   const work = run();
   work.catch(() => undefined); // a late rejection after the deadline is not unhandled
+  deps.onWork?.(work);
   try {
     await Promise.race([work, deadline]);
   } catch (err) {

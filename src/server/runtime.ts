@@ -18,7 +18,7 @@ import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
 import { replaceZones } from '../tiers/tier-zones.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
-import { createSimWorld, destroySimWorld, entityCount, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
@@ -32,7 +32,7 @@ import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
-import { createDurableTimeoutMs, makeCreatedWorldDurable } from './created-world-durable.js';
+import { createdWorldHook } from './admin-created-world.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { clusterRoutes } from './cluster-routes.js';
@@ -237,29 +237,16 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       void checkpointer.untrack(world.id, { forget: true });
       worldShards.forget(world.id);
     },
-    // Worlds created through the admin API: the game's modules attach their services (scenes), a lease is
-    // taken at once, the world is persisted (record + first checkpoint) and gets its ledger. The 201 waits
-    // for the record (a crash right after it must not lose the world: on PostgreSQL the write is async).
-    // Cluster mode: the lease is taken and its token announced at once, the record written with that fence, within a
-    // bound; otherwise WT_ERR_WORLD_NOT_DURABLE (503) and nothing is kept (src/server/created-world-durable.ts).
-    onWorldCreated: async (world) => {
-      attach(world);
-      checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
-      withLedger(world);
-      cluster.hold(world.id); // no orphan failover of its record before the runner has it
-      try {
-        await makeCreatedWorldDurable({ cluster, checkpointer, timeoutMs: createDurableTimeoutMs(cluster.leaseTtlMs) }, world.id);
-      } catch (err) {
-        cluster.forget(world.id);
-        void detachLedger(world);
-        void checkpointer.untrack(world.id, { forget: true }); // deletes a record once a write in flight settled
-        throw err;
-      } finally {
-        cluster.unhold(world.id);
-      }
-      setImmediate(() => void cluster.kick());
-      void checkpointer.checkpoint(world.id);
-    },
+    // Worlds created through the admin API: attached, leased, persisted, given a ledger; the 201 waits for
+    // the record (src/server/admin-created-world.ts).
+    onWorldCreated: createdWorldHook({
+      cluster,
+      checkpointer,
+      attach,
+      withLedger: (w) => withLedger(w),
+      store: () => persist.current(),
+      logger,
+    }),
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
     ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics

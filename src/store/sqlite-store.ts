@@ -136,7 +136,8 @@ export class SqliteStore implements Store {
         ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),
       getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
       listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
-      deleteWorldConfig: p('DELETE FROM world_configs WHERE world_id = ?'),
+      deleteWorldConfig: p(`DELETE FROM world_configs WHERE world_id = ?
+        AND (? IS NULL OR (json_valid(config) AND json_extract(config, '$.incarnation') = ?))`),
       putOperatorState: p(`INSERT INTO operator_state (scope, state, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
       getOperatorState: p('SELECT * FROM operator_state WHERE scope = ?'),
@@ -371,8 +372,9 @@ export class SqliteStore implements Store {
     return this.run(false, () => (this.stmt.listWorldConfigs!.all() as Row[]).map(toWorldConfig));
   }
 
-  deleteWorldConfig(worldId: string): Promise<boolean> {
-    return this.run(true, () => this.stmt.deleteWorldConfig!.run(worldId).changes > 0);
+  deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean> {
+    const inc = options?.incarnation ?? null;
+    return this.run(true, () => this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0);
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {

@@ -217,7 +217,14 @@ export interface Store {
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
   listWorldConfigs(): Promise<WorldConfigRecord[]>;
-  deleteWorldConfig(worldId: string): Promise<boolean>;
+  /**
+   * Delete a world's config; true when one was deleted. With `incarnation`, only a config whose
+   * `incarnation` field is that one (a world's record: src/persist/world-record.ts), so the record
+   * of a newer world of the same id stays. A write of that config still in flight in another
+   * transaction (a COMMIT its client gave up waiting for) is waited for first, so it cannot land
+   * after the delete (PostgreSQL; SQLite writes never overlap).
+   */
+  deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean>;
 
   /**
    * Insert or replace the operator state of `scope` (see {@link OperatorStateRecord}). Fenced when

@@ -274,6 +274,18 @@ for (const { factory, name } of factories) {
       expect(await codeOf(store.putWorldConfig('w3', undefined))).toBe('WT_ERR_OPTION_INVALID');
     });
 
+    it('deletes a world config of one incarnation only', async () => {
+      await store.putWorldConfig('w1', { incarnation: 'new', clock: { step: 1 } });
+      await store.putWorldConfig('w2', { simulation: { timeScale: 1 } });
+      expect(await store.deleteWorldConfig('w1', { incarnation: 'old' })).toBe(false);
+      expect(await store.deleteWorldConfig('w2', { incarnation: 'old' })).toBe(false);
+      expect((await store.getWorldConfig('w1'))?.config).toEqual({ incarnation: 'new', clock: { step: 1 } });
+      expect(await store.deleteWorldConfig('w1', { incarnation: 'new' })).toBe(true);
+      expect(await store.getWorldConfig('w1')).toBeUndefined();
+      expect(await store.deleteWorldConfig('w3', { incarnation: 'new' })).toBe(false);
+      expect((await store.listWorldConfigs()).map((c) => c.worldId)).toEqual(['w2']);
+    });
+
     it('fails with WT_ERR_STORE_CLOSED after close', async () => {
       await store.close();
       await store.close();

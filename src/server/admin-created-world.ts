@@ -1,0 +1,108 @@
+/**
+ * What the runtime does with a world created through the admin API (`POST /api/v1/worlds`,
+ * src/server/runtime.ts): the game's modules attach their services (scenes), a lease is taken at
+ * once, the world is persisted (record + first checkpoint) and gets its ledger. The `201` waits
+ * for the record (a crash right after it must not lose the world: on PostgreSQL the write is
+ * async). Cluster mode: the lease is taken and its token announced at once, the record written
+ * with that fence, within a bound; otherwise `WT_ERR_WORLD_NOT_DURABLE` (503) and nothing is kept
+ * (src/server/created-world-durable.ts).
+ *
+ * A slow store (not a down one) may still commit the record after the 503: the write's client gave
+ * up, the COMMIT did not. So a failed create is undone in the background — once the durable work
+ * settled, the record of that world's incarnation is deleted by a delete that waits for a write of
+ * it still in flight (`Store.deleteWorldConfig`), retried until it succeeds — and until then the
+ * world stays held (no orphan failover here) under its lease, and a create of the same id is
+ * answered 503 as well. The id is free again once the undo is done (docs/ADMIN.md).
+ */
+import { isWorldtickError, worldNotDurable } from '../errors.js';
+import { detachLedger } from '../ledger/world-ledger.js';
+import type { Logger } from '../log.js';
+import type { Checkpointer } from '../persist/checkpointer.js';
+import type { Store } from '../store/types.js';
+import { entityCount, type SimWorld } from '../world/sim-world.js';
+import type { ClusterService } from './cluster-service.js';
+import { createDurableTimeoutMs, makeCreatedWorldDurable } from './created-world-durable.js';
+
+/** Longest wait (wall ms) for the undo of a failed create before its 503 is sent (the undo goes on after it). */
+const UNDO_GRACE_MS = 1000;
+/** First pause (wall ms) between attempts of an undo's delete; doubled up to {@link UNDO_RETRY_MAX_MS}. */
+const UNDO_RETRY_MS = 250;
+const UNDO_RETRY_MAX_MS = 5000;
+
+/** What {@link createdWorldHook} needs from the runtime. */
+export interface CreatedWorldHookDeps {
+  readonly cluster: ClusterService;
+  readonly checkpointer: Checkpointer;
+  /** Attach the game's services (scenes) and the world's shard workers. */
+  readonly attach: (world: SimWorld) => void;
+  /** Attach the world's ledger on the durable store. */
+  readonly withLedger: (world: SimWorld) => void;
+  /** The open store, or null once it closed (an undo in progress then ends). */
+  readonly store: () => Store | null;
+  readonly logger: Logger;
+}
+
+/**
+ * Undo a failed create of `worldId` (see the module comment): once `settled` (its durable work and
+ * the record write in flight, as its client saw them), delete the record of `incarnation` (one that
+ * landed late included), retrying until done or the store closed. Never rejects.
+ */
+const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnation: string, settled: Promise<unknown>): Promise<void> => {
+  await settled;
+  for (let pause = UNDO_RETRY_MS; ; pause = Math.min(UNDO_RETRY_MAX_MS, pause * 2)) {
+    const store = deps.store();
+    if (!store) return;
+    try {
+      if (await store.deleteWorldConfig(worldId, { incarnation }))
+        deps.logger.warn({ world: worldId }, 'admin create: the record of a create answered 503 landed late; removed');
+      return;
+    } catch (err) {
+      if (isWorldtickError(err, 'WT_ERR_STORE_CLOSED')) return;
+      deps.logger.warn({ world: worldId, err, retryInMs: pause }, 'admin create: removing the record of a failed create failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    }
+  }
+};
+
+/**
+ * The admin server's `onWorldCreated` hook of the runtime: resolves once the created world is
+ * durable (the `201`), rejects with `WT_ERR_WORLD_NOT_DURABLE` (the `503`) after giving back what
+ * it took.
+ */
+export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
+  /** Ids whose failed create is being undone. */
+  const undoing = new Set<string>();
+  return async (world: SimWorld): Promise<void> => {
+    const { cluster, checkpointer, attach, withLedger } = deps;
+    if (undoing.has(world.id)) throw worldNotDurable(world.id, 'a failed create of this id is still being undone');
+    attach(world);
+    checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
+    withLedger(world);
+    cluster.hold(world.id); // no orphan failover of its record before the runner has it
+    let work: Promise<void> = Promise.resolve();
+    const timeoutMs = createDurableTimeoutMs(cluster.leaseTtlMs);
+    try {
+      await makeCreatedWorldDurable({ cluster, checkpointer, timeoutMs, onWork: (w) => (work = w) }, world.id);
+    } catch (err) {
+      void detachLedger(world);
+      const incarnation = checkpointer.incarnationOf(world.id) ?? ''; // tracked above
+      // Untracked now (no more record writes); the promise waits for a write in flight.
+      const untracked = checkpointer.untrack(world.id, { forget: false });
+      undoing.add(world.id);
+      const undone = undoCreate(deps, world.id, incarnation, Promise.allSettled([work, untracked])).finally(() => {
+        cluster.forget(world.id);
+        cluster.unhold(world.id);
+        undoing.delete(world.id);
+      });
+      // Usually quick (nothing in flight): then the id is free when the 503 goes out. Bounded, so that the
+      // 503 of a create forwarded by another instance still beats its forward timeout.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([undone, new Promise((resolve) => (timer = setTimeout(resolve, UNDO_GRACE_MS)))]);
+      clearTimeout(timer);
+      throw err;
+    }
+    cluster.unhold(world.id);
+    setImmediate(() => void cluster.kick());
+    void checkpointer.checkpoint(world.id);
+  };
+};

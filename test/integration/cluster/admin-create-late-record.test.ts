@@ -1,0 +1,115 @@
+/**
+ * A create answered `503 WT_ERR_WORLD_NOT_DURABLE` keeps its promise that nothing is kept even when
+ * the store is slow rather than down (docs/ADMIN.md, docs/CLUSTER.md): the world's record write may
+ * commit AFTER the 503 — then it is removed as it lands, the world is never adopted or restored, and
+ * the id is free again. Real instances (`src/cli/main.ts`) on a real PostgreSQL (and a real
+ * redis-server for the cluster case). A deferred constraint trigger sleeps inside the COMMIT of the
+ * record write, so the write's client gives up (`query_timeout` in the store URL, short here) while
+ * the COMMIT still lands a few seconds later. Before the fix the late record stayed: a restarted
+ * instance restored the world, and in cluster mode the instance adopted it as an orphan.
+ */
+import { once } from 'node:events';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+
+const backend = await sharedBackendOrSkip('[admin-create-late-record]');
+/** Seconds the COMMIT of a slowed world's record write sleeps (longer than the client waits: 2 × query_timeout). */
+const COMMIT_SLEEP_S = 3;
+
+const sql = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+};
+
+/** Make the COMMIT of every record write of world `worldId` sleep (created once the instance migrated the schema). */
+const slowCommits = (url: string, worldId: string): Promise<void> =>
+  sql(url, async (c) => {
+    await c.query(`CREATE OR REPLACE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(${COMMIT_SLEEP_S}); RETURN NULL; END $$`);
+    await c.query('DROP TRIGGER IF EXISTS slow_commit ON world_configs');
+    await c.query(`CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT OR UPDATE ON world_configs
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${worldId}') EXECUTE FUNCTION slow_commit()`);
+  });
+
+const fastCommits = (url: string): Promise<void> =>
+  sql(url, async (c) => void (await c.query('DROP TRIGGER IF EXISTS slow_commit ON world_configs')));
+
+const storedIds = (url: string): Promise<string[]> =>
+  sql(url, async (c) => (await c.query('SELECT world_id FROM world_configs')).rows.map((r: { world_id: string }) => r.world_id));
+
+/** No COMMIT is sleeping any more: every late write has landed (or was rolled back). */
+const commitsSettled = (url: string): Promise<boolean> =>
+  sql(url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'`)).rows[0].n) === 0);
+
+describe.skipIf(backend.skip !== null)('admin create: a record landing after the 503 is not kept', () => {
+  const pgs = backend.pg as PgServer;
+  /** The store URL with a short client-side query timeout (a slow store, seen from the instance). */
+  const storeUrl = (): string => `${pgs.url}?query_timeout=1000`;
+  let redis: RedisTestServer | undefined;
+  const started: TestInstance[] = [];
+  const stop = async (i: TestInstance): Promise<void> => {
+    i.child.kill('SIGKILL');
+    if (i.child.exitCode === null) await once(i.child, 'exit');
+  };
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(started.map((i) => i.stop()));
+    await redis?.stop();
+    await pgs?.destroy();
+  }, 30_000);
+
+  it('one instance: the late record is removed, the world is not restored after a restart, the id is free', {
+    timeout: 60_000,
+  }, async () => {
+    const args = ['--store', storeUrl(), '--npcs', '20', '--stats-interval', '0', '--checkpoint-interval', '0'];
+    const a = await startInstance('one', args);
+    started.push(a);
+    await slowCommits(pgs.url, 'late1');
+    const r = await a.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 });
+    expect(r.status, JSON.stringify(r.json)).toBe(503);
+    expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+    await until('the slow COMMIT landed', () => commitsSettled(pgs.url));
+    await until('the late record of world late1 is removed', async () => !(await storedIds(pgs.url)).includes('late1'), 10_000);
+    await stop(a);
+    await fastCommits(pgs.url);
+    const b = await startInstance('one-again', args);
+    started.push(b);
+    expect((await b.api('GET', '/api/v1/worlds/late1/stats')).status).toBe(404);
+    expect((await b.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 })).status).toBe(201);
+    expect(await storedIds(pgs.url)).toContain('late1');
+    expect((await b.api('DELETE', '/api/v1/worlds/late1')).status).toBe(200); // not an orphan for the next case
+    await stop(b);
+  });
+
+  it('cluster: the late record is removed and never adopted as an orphan; the id is free', { timeout: 60_000 }, async () => {
+    const ttlS = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
+    const args = ['--redis', String(redis?.url), '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
+    const c = await startInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']);
+    started.push(c);
+    await slowCommits(pgs.url, 'late2');
+    const r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });
+    expect(r.status, JSON.stringify(r.json)).toBe(503);
+    expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+    await until('the slow COMMIT landed', () => commitsSettled(pgs.url));
+    await until('the late record of world late2 is removed', async () => !(await storedIds(pgs.url)).includes('late2'), 10_000);
+    // Several control ticks and a lease TTL later: nobody adopted it (an orphan is taken within two ticks).
+    await new Promise((res) => setTimeout(res, 3 * ttlS * 1000));
+    expect((await c.api('GET', '/api/v1/worlds/late2/stats')).status).toBe(404);
+    expect(await storedIds(pgs.url)).not.toContain('late2');
+    await fastCommits(pgs.url);
+    const again = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });
+    expect(again.status, JSON.stringify(again.json)).toBe(201);
+    expect(await storedIds(pgs.url)).toContain('late2');
+  });
+});
