@@ -115,6 +115,12 @@ export const ErrorCode = {
    * was kept. Admin API 503; retry.
    */
   WORLD_NOT_DURABLE: 'WT_ERR_WORLD_NOT_DURABLE',
+  /**
+   * A game's server → client message was refused when sent (src/game/server-messages.ts): a name the
+   * game does not define, a bad target, or a payload off its schema, not plain values, or over its
+   * `maxBytes`. Nothing was queued; counted `refused`.
+   */
+  GAME_MESSAGE_INVALID: 'WT_ERR_GAME_MESSAGE_INVALID',
 } as const;
 
 /** Union of every error code string. */
@@ -342,4 +348,10 @@ export const ticketExpired = (expiresAt: number, now: number): WorldtickError =>
 export const worldNotDurable = (worldId: string, reason: string): WorldtickError =>
   new WorldtickError(ErrorCode.WORLD_NOT_DURABLE, `world ${JSON.stringify(worldId)} could not be made durable: ${reason}`, {
     details: { worldId, reason },
+  });
+
+/** A game's server → client message was refused (`problem` names the reason); nothing was queued. */
+export const gameMessageInvalid = (name: string, problem: string): WorldtickError =>
+  new WorldtickError(ErrorCode.GAME_MESSAGE_INVALID, `server message ${JSON.stringify(name)}: ${problem}`, {
+    details: { name, problem },
   });

@@ -43,6 +43,19 @@ export {
   type WorldSetup,
 } from './game/definition.js';
 export { PHASES, type PhaseName } from './core/phases.js';
+
+// Server → client messages of the game (delivered after the step's snapshot)
+export {
+  broadcast,
+  broadcastNear,
+  defineServerMessage,
+  DEFAULT_SERVER_MESSAGE_BYTES,
+  MAX_SERVER_MESSAGE_BYTES,
+  sendToPlayer,
+  type ServerMessageDef,
+  type ServerMessageRef,
+} from './game/server-messages.js';
+export type { GameOutboxStats } from './net/game-outbox.js';
 export type { StepContext, StepBudgets } from './core/step-context.js';
 
 // Worlds and entities

@@ -5,7 +5,8 @@
  * metrics beyond the telemetry hook. The step-duration histogram is a custom collector over
  * the telemetry buckets, whose edges are multiples of each world's frame budget (the budget is
  * an edge: `le` equal to `frameBudgetMs / 1000`). The metrics by concern: metrics-world.ts,
- * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts, metrics-regions.ts.
+ * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts, metrics-regions.ts,
+ * metrics-game-messages.ts.
  */
 import { registerLedgerMetrics } from './metrics-ledger.js';
 import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
@@ -19,6 +20,7 @@ import { registerWorldMetrics } from './metrics-world.js';
 import { registerCheckpointMetrics } from './metrics-checkpoint.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
 import { registerRegionMetrics } from './metrics-regions.js';
+import { registerGameMessageMetrics } from './metrics-game-messages.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
 
@@ -84,6 +86,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   registerPhysicsMetrics(kit);
   // Shared region frames (worlds served with net viewMode 'regions' only; src/net/region-frames.ts).
   registerRegionMetrics(kit);
+  registerGameMessageMetrics(kit);
   gauge(
     'worldtick_controller_override',
     '1 while an operator override forces the controller mode.',

@@ -98,6 +98,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     sessions: ((report) => ({ inWorld: sessionsIn(report, world.id), server: report }))(safeCall(sources.sessions)),
     /** Region-frame figures (net option `viewMode: 'regions'`); null when the world is not served or in `exact` mode. */
     regions: regionReportOf(world.net),
+    /** The game's server messages (src/net/game-outbox.ts counters); null for a world without a game. */
+    gameMessages: world.game ? { ...world.game.outbox.stats } : null,
     /** Last checkpoint, record and restore of the world (docs/DURABILITY.md), null when not persisted. */
     checkpoint: safeCall(sources.checkpoint && (() => sources.checkpoint!(world))),
   };

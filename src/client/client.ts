@@ -13,6 +13,7 @@ import {
   parseServerFrame,
   pingFrame,
   type ErrorMsg,
+  type GameMessageMsg,
   type RegionMsg,
   type EventMsg,
   type RedirectMsg,
@@ -59,6 +60,8 @@ export interface ClientStats {
   bytesIn: number;
   messagesIn: number;
   events: number;
+  /** Server messages of the game received (`message`, type 25). */
+  gameMessages: number;
   errors: number;
   /** Last update latency sample (ms). */
   lastLatencyMs: number;
@@ -86,11 +89,14 @@ export class WorldtickClient {
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
   readonly events: EventMsg[] = [];
+  /** The game's server messages received, oldest first (the first 1,000 kept; use {@link onMessage} to see every one). */
+  readonly messages: GameMessageMsg[] = [];
   readonly stats: ClientStats = {
     snapshots: 0,
     bytesIn: 0,
     messagesIn: 0,
     events: 0,
+    gameMessages: 0,
     errors: 0,
     lastLatencyMs: 0,
     lastAckRttMs: 0,
@@ -243,6 +249,17 @@ export class WorldtickClient {
     return () => this.#listeners.delete(fn);
   }
 
+  /**
+   * Subscribe to the game's server message `name` (docs/GAME-API.md "Server messages"): `fn` gets
+   * its payload (typed by `P`: the `Static` of the message's schema) and the whole message (with
+   * the `step` after whose snapshot it was sent). Returns an unsubscribe function.
+   */
+  onMessage<P = unknown>(name: string, fn: (payload: P, msg: GameMessageMsg<P>) => void): () => void {
+    return this.on((m) => {
+      if (m.type === 25 && m.name === name) fn(m.payload as P, m as GameMessageMsg<P>);
+    });
+  }
+
   /** Wait for the first message matching `pred`. */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
@@ -328,6 +345,10 @@ export class WorldtickClient {
       case 18:
         this.stats.events++;
         if (this.events.length < 1000) this.events.push(m);
+        break;
+      case 25:
+        this.stats.gameMessages++;
+        if (this.messages.length < 1000) this.messages.push(m);
         break;
       case 20:
         this.stats.errors++;

@@ -26,6 +26,7 @@ export {
   WireErrorCode,
   type ErrorMsg,
   type EventMsg,
+  type GameMessageMsg,
   type PongMsg,
   type ReplicatedKind,
   type ReplicatedKinds,

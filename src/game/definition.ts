@@ -15,6 +15,7 @@ import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ComponentDef } from './components.js';
 import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
+import { compileServerMessages, type CompiledServerMessage, type ServerMessageDef } from './server-messages.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -105,6 +106,8 @@ export interface GameOptions {
   components?: readonly ComponentDef[];
   systems?: readonly SystemDef[];
   messages?: readonly MessageDef[];
+  /** Server → client messages the game sends (`sendToPlayer`, `broadcastNear`, `broadcast`; src/game/server-messages.ts). */
+  serverMessages?: readonly ServerMessageDef[];
   /** Replicated fields per wire kind: `{ player: { hp: { component: Health, field: 'hp' } }, '1': {...} }`. */
   replicate?: Partial<Record<KindKey, Record<string, ReplicatedFieldDef>>>;
   hooks?: GameHooks;
@@ -129,6 +132,7 @@ export interface GameDefinition {
   readonly components: readonly ComponentDef[];
   readonly systems: readonly SystemDef[];
   readonly messages: readonly CompiledMessage[];
+  readonly serverMessages: readonly CompiledServerMessage[];
   /** Wire kind → ordered fields. */
   readonly replicate: ReadonlyMap<number, readonly { name: string; def: ReplicatedFieldDef }[]>;
   readonly hooks: GameHooks;
@@ -224,6 +228,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     const c = compileMessage(m, problems);
     if (c) messages.push(c);
   }
+  const serverMessages = compileServerMessages(opts.serverMessages ?? [], problems);
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
@@ -258,6 +263,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     components,
     systems: opts.systems ?? [],
     messages,
+    serverMessages,
     replicate,
     hooks: opts.hooks ?? {},
     world: opts.world ?? {},

@@ -6,6 +6,7 @@
  */
 import type { Store } from '../../components/alloc.js';
 import type { WireErrorCodeValue } from '../errors.js';
+import type { GameOutbox } from '../net/game-outbox.js';
 import type { ReplicationTable } from '../net/replicated-fields.js';
 
 /** A client message as the edge sees it: check the payload, then push it as an ingest fact. */
@@ -17,6 +18,15 @@ export interface GameMessageEntry {
   check(payload: unknown): string | null;
   /** Capacity of its ingest buffer (facts per step); the edge shares it among the world's sessions. */
   readonly capacity?: number;
+}
+
+/** A server → client message the game defined (src/game/server-messages.ts checks and encodes it when sent). */
+export interface ServerMessageEntry {
+  readonly name: string;
+  /** Largest encoded frame in bytes. */
+  readonly maxBytes: number;
+  /** Null when the payload matches the message's schema, else the first problem (path and reason). */
+  check(payload: unknown): string | null;
 }
 
 /** Outcome of a game message at the edge (game-server.ts answers failures with the code and a strike). */
@@ -36,6 +46,10 @@ export interface GameState {
   readonly onPlayerLeft: ((player: number, parked: boolean) => void) | null;
   /** Called once when the world is deleted (admin API) or its runtime stops. */
   readonly onWorldDeleted: (() => void) | null;
+  /** The game's server → client messages by name. */
+  readonly serverMessages: ReadonlyMap<string, ServerMessageEntry>;
+  /** Server messages queued for the next replicate phase, and their counters (src/net/game-outbox.ts). */
+  readonly outbox: GameOutbox;
   /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
 }

@@ -12,6 +12,7 @@ import { optionInvalid } from '../errors.js';
 import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
+import { createGameOutbox } from '../net/game-outbox.js';
 import type { GameMessageEntry, GameState } from './slot.js';
 import {
   createSimWorld,
@@ -112,6 +113,8 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     name: game.name,
     stores,
     messages,
+    serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
+    outbox: createGameOutbox(),
     replicated: kinds.size ? createReplicationTable(world.capacity, kinds) : null,
     onPlayerJoined: hooks.onPlayerJoined ? (p, resumed) => hooks.onPlayerJoined!(world, p, { resumed }) : null,
     onPlayerLeft: hooks.onPlayerLeft ? (p, parked) => hooks.onPlayerLeft!(world, p, { parked }) : null,

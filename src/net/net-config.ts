@@ -62,6 +62,8 @@ export interface NetConfig {
   maxStrikes: number;
   /** Most intents delivered as events per world per step. */
   maxEventsPerStep: number;
+  /** Most game server messages queued per world per step (a broadcast is one); past it the newest is dropped, counted. */
+  maxGameMessagesPerStep: number;
   /** Quality ladder: bytes still buffered at a session's send that step it down one level. */
   ladderDownBytes: number;
   /** Quality ladder: consecutive clean sends (nothing buffered) that step it up one level. */
@@ -189,6 +191,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   messageBurst: 60,
   maxStrikes: 5,
   maxEventsPerStep: 4096,
+  maxGameMessagesPerStep: 1024,
   ladderDownBytes: 16 * 1024,
   ladderUpSteps: 40,
   ladderHoldSteps: 10,
@@ -243,6 +246,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     messageBurst: real(1, 1e6),
     maxStrikes: int(1, 1e6),
     maxEventsPerStep: int(0, 1e7),
+    maxGameMessagesPerStep: int(0, 1_000_000),
     ladderDownBytes: int(0, 1 << 30),
     ladderUpSteps: int(1, 1_000_000),
     ladderHoldSteps: int(0, 1_000_000),

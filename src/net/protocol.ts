@@ -38,6 +38,8 @@ export const MsgType = {
    * sender's region cell; it replaces the client's view (docs/PROTOCOL.md, "region").
    */
   REGION: 24,
+  /** A game-defined server message `[25, step, name, payload]` (docs/PROTOCOL.md "Server messages of the game"). */
+  MESSAGE: 25,
 } as const;
 export type MsgTypeValue = (typeof MsgType)[keyof typeof MsgType];
 
@@ -279,7 +281,25 @@ export interface WalletMsg {
   appliedSeq: number;
 }
 
-export type ServerMsg = WelcomeMsg | SnapshotMsg | RegionMsg | EventMsg | PongMsg | ErrorMsg | TxResultMsg | WalletMsg | RedirectMsg;
+/** `message`: a server message the game defined, sent after the snapshot of step `step` (the step that sent it). */
+export interface GameMessageMsg<P = unknown> {
+  type: 25;
+  step: number;
+  name: string;
+  payload: P;
+}
+
+export type ServerMsg =
+  | WelcomeMsg
+  | SnapshotMsg
+  | RegionMsg
+  | EventMsg
+  | PongMsg
+  | ErrorMsg
+  | TxResultMsg
+  | WalletMsg
+  | RedirectMsg
+  | GameMessageMsg;
 
 /** Client → server frame builders (arrays ready for msgpack). */
 export const helloFrame = (
@@ -390,6 +410,8 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
       return { type: 22, coins: num(a[1]), items: items(a[2]) ?? {}, appliedSeq: num(a[3]) };
     case MsgType.REDIRECT:
       return { type: 23, worldId: String(a[1]), url: String(a[2]), ticket: String(a[3]) };
+    case MsgType.MESSAGE:
+      return { type: 25, step: num(a[1]), name: String(a[2]), payload: a[3] };
     default:
       return null;
   }

@@ -37,6 +37,7 @@ import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from
 import { beginRun, encodeSessionSnapshot, type ReplicationWorld } from './replication.js';
 import { floorDiv, frameFor, type SnapshotFrame } from './snapshot-frame.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
+import { flushGameMessages } from './game-outbox.js';
 import type { Session } from './session.js';
 import {
   cooldownOf,
@@ -284,6 +285,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     }
   }
   if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
+  flushGameMessages(world, net);
   st.lastStep = ctx.step;
   st.lastReplicateMs = performance.now() - t0;
   st.lastSendMs = sendMs;

@@ -1,0 +1,142 @@
+/**
+ * A world's outbox of game-defined server → client messages (`[25, step, name, payload]`,
+ * docs/PROTOCOL.md "Server messages of the game"). The game queues them during a step through
+ * src/game/server-messages.ts (checked and encoded there, once per message); the replicate phase
+ * delivers them after the step's snapshots and events ({@link flushGameMessages}), in the order
+ * they were queued, to:
+ *
+ *   player  the session of one player entity (looked up at delivery);
+ *   area    every session whose interest area holds a point: the session's player within its
+ *           `interestRadius` of the point (the snapshot rule at full quality);
+ *   world   every joined session of the world.
+ *
+ * Bounded: at most `net.maxGameMessagesPerStep` messages wait per world (a broadcast is one);
+ * past it the newest is dropped (the queued ones are kept) and counted `overflow`. A message over
+ * its `maxBytes` never gets here (refused when sent). Nothing is queued while no game server
+ * serves the world (counted `unserved`): there is nobody to deliver to.
+ */
+import { Packr } from 'msgpackr';
+import { CloseCode } from '../errors.js';
+import { MsgType } from './protocol.js';
+import type { ReplicationWorld } from './replication.js';
+import type { Session } from './session.js';
+import type { WorldNet } from './world-net.js';
+
+/** Who gets a queued message. */
+export const OutboxTarget = { PLAYER: 0, AREA: 1, WORLD: 2 } as const;
+export type OutboxTargetValue = (typeof OutboxTarget)[keyof typeof OutboxTarget];
+
+/** One queued message: its encoded frame and its recipients. */
+export interface OutboxItem {
+  bytes: Uint8Array;
+  target: OutboxTargetValue;
+  /** Player entity (target player). */
+  player: number;
+  /** The area's point in world units (target area). */
+  x: number;
+  y: number;
+}
+
+/** Counters of a world's server messages (totals since the world's game was installed). */
+export interface GameOutboxStats {
+  /** Messages accepted into the queue. */
+  queued: number;
+  /** Valid messages dropped because the step's queue was full (the newest is dropped). */
+  overflow: number;
+  /** Sends refused with `WT_ERR_GAME_MESSAGE_INVALID` (nothing queued). */
+  refused: number;
+  /** Valid messages sent while no game server served the world (nothing queued). */
+  unserved: number;
+  /** Frames handed to sessions' sockets (a broadcast counts one per recipient). */
+  sent: number;
+  /** Bytes of those frames. */
+  bytes: number;
+  /** Deliveries that failed: the player had no open session, or its socket dropped the frame (then closed 4008). */
+  undelivered: number;
+}
+
+/** A world's outbox (in its game slot, `world.game.outbox`). */
+export interface GameOutbox {
+  /** Encoder of the frames (one per world, reused). */
+  readonly packr: Packr;
+  readonly items: OutboxItem[];
+  readonly stats: GameOutboxStats;
+}
+
+/** An empty outbox. */
+export const createGameOutbox = (): GameOutbox => ({
+  // Records off, as every server frame (codec.ts): any msgpack decoder reads them.
+  packr: new Packr({ useRecords: false, variableMapSize: true }),
+  items: [],
+  stats: { queued: 0, overflow: 0, refused: 0, unserved: 0, sent: 0, bytes: 0, undelivered: 0 },
+});
+
+/** Encode `[25, step, name, payload]` (a copy: it waits in the queue until the replicate phase). */
+export const encodeGameMessage = (packr: Packr, step: number, name: string, payload: unknown): Uint8Array =>
+  Uint8Array.prototype.slice.call(packr.pack([MsgType.MESSAGE, step, name, payload]));
+
+/** Queue a checked, encoded message, or count why not (no server; the step's queue is full). */
+export const queueGameMessage = (outbox: GameOutbox, net: WorldNet | null, item: OutboxItem): void => {
+  const st = outbox.stats;
+  if (net === null) st.unserved++;
+  else if (outbox.items.length >= net.config.maxGameMessagesPerStep) st.overflow++;
+  else {
+    outbox.items.push(item);
+    st.queued++;
+  }
+};
+
+const open = (s: Session): boolean => !s.conn.closed && s.closeCode === 0 && s.player >= 0;
+
+const deliver = (net: WorldNet, st: GameOutboxStats, s: Session, bytes: Uint8Array): void => {
+  const r = net.transport.send(s, bytes);
+  if (r === 2) {
+    // Dropped by uWS (over maxBackpressure): the client would miss it silently. Close it, as for a dropped snapshot.
+    st.undelivered++;
+    s.closeCode = CloseCode.SLOW_CONSUMER;
+    net.closing.push(s);
+  } else if (r < 0) st.undelivered++;
+  else {
+    st.sent++;
+    st.bytes += bytes.length;
+  }
+};
+
+/**
+ * Deliver the world's queued messages in order (the replicate phase, after snapshots and events)
+ * and empty the queue. Sessions whose socket dropped a frame are closed afterwards (4008).
+ */
+export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void => {
+  const ob = world.game?.outbox;
+  if (!ob || ob.items.length === 0) return;
+  const st = ob.stats,
+    items = ob.items,
+    sessions = net.sessions;
+  const { Position } = world.stores;
+  for (let k = 0; k < items.length; k++) {
+    const it = items[k];
+    if (it.target === OutboxTarget.PLAYER) {
+      const s = net.byPlayer.get(it.player);
+      if (s !== undefined && open(s)) deliver(net, st, s, it.bytes);
+      else st.undelivered++;
+      continue;
+    }
+    const area = it.target === OutboxTarget.AREA;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i];
+      if (!open(s)) continue;
+      if (area) {
+        const dx = Position.x[s.player] - it.x,
+          dy = Position.y[s.player] - it.y,
+          r = s.interestRadius;
+        if (dx * dx + dy * dy > r * r) continue;
+      }
+      deliver(net, st, s, it.bytes);
+    }
+  }
+  items.length = 0;
+  if (net.closing.length) {
+    for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
+    net.closing.length = 0;
+  }
+};
