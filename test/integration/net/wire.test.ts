@@ -5,6 +5,7 @@ import { unpack } from 'msgpackr';
 import { entityExists } from 'bitecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerCodec } from '../../../src/net/codec.js';
+import { createGameOutbox, encodeGameMessage } from '../../../src/net/game-outbox.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
@@ -86,7 +87,7 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
 });
 
 describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
-  it('the codec writes exactly the welcome, error and event bytes of the document', () => {
+  it('the codec writes exactly the welcome, error, event and message bytes of the document', () => {
     const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
     const example = (name: string): string => {
       const m = new RegExp(`- \`${name}\` \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
@@ -113,6 +114,8 @@ describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
     ).toBe(example('welcome'));
     expect(hex(codec.error('RATE_LIMITED', 'slow down'))).toBe(example('error'));
     expect(hex(codec.event(0, 42, 12.5, 72.5))).toBe(example('event'));
+    // A game's server message, encoded as the outbox encodes it (src/net/game-outbox.ts).
+    expect(hex(encodeGameMessage(createGameOutbox().packr, 42, 'note', { text: 'hi', n: 1 }))).toBe(example('message'));
   });
 });
 
