@@ -4,13 +4,23 @@
  *   node --import tsx examples/ctf/bot.ts --url ws://127.0.0.1:7700 --name alice [--token T] [--seconds 60]
  *
  * It joins world "1", runs to the enemy flag, sends `pickup`, carries the flag home, and prints
- * what the game tells it as JSON lines: captures and round ends (changes of the scoreboard
- * entity's replicated fields) and its wallet after a round reward (`wallet` messages).
+ * what the game tells it as JSON lines: captures and round ends (the game's `captured` and
+ * `round-ended` server messages, with the scoreboard the view already shows at that point) and its
+ * wallet after a round reward (`wallet` messages).
  * {@link decide} is the bot's brain, a pure function of the client's view (the tests use it too).
  */
 import WebSocket from 'ws';
 import { MsgType, type EntityView, type ViewEntity, type WebSocketCtor, WorldtickClient } from '../../src/client/index.js';
-import { BASES, BOARD_KIND, FLAG_KIND, PICKUP_RADIUS } from './rules.js';
+import {
+  BASES,
+  BOARD_KIND,
+  CAPTURED,
+  type CapturedPayload,
+  FLAG_KIND,
+  PICKUP_RADIUS,
+  ROUND_ENDED,
+  type RoundEndedPayload,
+} from './rules.js';
 
 /** What the bot does next: a movement direction and, maybe, the flag to pick up. */
 export interface Decision {
@@ -62,18 +72,14 @@ const main = async (): Promise<void> => {
   const out = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
   out({ joined: name, playerId: welcome.playerId });
   let last: Decision = { moveX: 0, moveY: 0, pickup: null };
-  let lastBoard = '';
   let pickupAt = -Infinity;
+  // The game's announcements: each follows the snapshot of its step, so the view already shows the new scoreboard.
+  client.onMessage<CapturedPayload>(CAPTURED, (p, m) => out({ step: m.step, captured: p, board: scoreboard(client.view) }));
+  client.onMessage<RoundEndedPayload>(ROUND_ENDED, (p, m) => out({ step: m.step, roundEnded: p, board: scoreboard(client.view) }));
   client.on((m) => {
     if (m.type === MsgType.WALLET) out({ wallet: m.coins });
     if (m.type === MsgType.ERROR) out({ error: m.code, message: m.message });
     if (m.type !== MsgType.SNAPSHOT) return;
-    const board = scoreboard(client.view);
-    const key = JSON.stringify(board);
-    if (board && key !== lastBoard) {
-      out({ step: m.step, worldTime: m.worldTime, board });
-      lastBoard = key;
-    }
     const d = decide(client.view, welcome.playerId);
     // Send input only when the direction changes (inputs count against the 60/s rate limit).
     if (d.moveX !== last.moveX || d.moveY !== last.moveY) client.sendInput(d.moveX, d.moveY);

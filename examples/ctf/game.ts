@@ -15,17 +15,22 @@
  *   {@link WIN_COINS}, a draw {@link DRAW_COINS} each, losers {@link LOSE_COINS}), scores reset,
  *   flags go home, the next round starts;
  * - replicated: players' `team`, `carrying`, `captures`; flags' `team`, `carrier`; and a
- *   scoreboard entity (kind {@link BOARD_KIND}) with `round`, `red`, `blue`, `endsAt`, `winner` —
- *   a client sees a capture or a round end as a change of these fields (the game's events).
+ *   scoreboard entity (kind {@link BOARD_KIND}) with `round`, `red`, `blue`, `endsAt`, `winner`
+ *   (the lasting state: a client joining mid-round sees the scores in its first snapshot);
+ * - announced: every capture (`captured`) and round end (`round-ended`) is a server message to
+ *   every player of the world, delivered after the snapshot of the step that made it, so a client
+ *   already has the new scoreboard when the announcement arrives.
  *
  * The round state lives in a component of the scoreboard entity, not in a variable: systems keep
  * no state, and the checkpoint of a world saves and restores the game's component stores.
  */
 import {
   addComponent,
+  broadcast,
   defineComponent,
   defineGame,
   defineMessage,
+  defineServerMessage,
   getStore,
   grantPlayerReward,
   hasComponent,
@@ -40,12 +45,14 @@ import {
   BLUE,
   BOARD_KIND,
   CAPTURE_RADIUS,
+  CAPTURED,
   DRAW,
   DRAW_COINS,
   FLAG_KIND,
   LOSE_COINS,
   PICKUP_RADIUS,
   RED,
+  ROUND_ENDED,
   WIN_COINS,
   WORLD_SIZE,
 } from './rules.js';
@@ -67,6 +74,19 @@ export const Round = defineComponent('Round', {
   red: 'u16',
   blue: 'u16',
   winner: 'u8',
+});
+
+/** The announcements (their payloads are `CapturedPayload` / `RoundEndedPayload` of rules.ts, which clients share). */
+const int = Type.Integer({ minimum: 0 });
+export const captured = defineServerMessage({
+  name: CAPTURED,
+  schema: Type.Object({ round: int, player: int, team: int, red: int, blue: int }, { additionalProperties: false }),
+  maxBytes: 128,
+});
+export const roundEnded = defineServerMessage({
+  name: ROUND_ENDED,
+  schema: Type.Object({ round: int, winner: int, red: int, blue: int, endsAt: Type.Number() }, { additionalProperties: false }),
+  maxBytes: 128,
 });
 
 const sendHome = (world: GameWorld, flag: number): void => {
@@ -128,6 +148,7 @@ const carryFlags = (world: GameWorld): void => {
       const r = getStore(world, Round);
       if (team === RED) r.red[board]++;
       else r.blue[board]++;
+      broadcast(world, captured, { round: r.no[board], player: carrier, team, red: r.red[board], blue: r.blue[board] });
     }
     sendHome(world, flag);
   }
@@ -164,6 +185,7 @@ const roundClock = (world: GameWorld): void => {
   r.red[board] = 0;
   r.blue[board] = 0;
   r.endsAt[board] += r.length[board];
+  broadcast(world, roundEnded, { round: no, winner, red, blue, endsAt: r.endsAt[board] });
 };
 
 /** Options of {@link createCtf}. */
@@ -180,6 +202,7 @@ export const createCtf = (o: CtfOptions = {}) =>
     net: { interestRadius: 100, maxSpeed: 12 }, // a small map: everyone sees everything
     components: [Team, Flag, Round],
     messages: [pickup],
+    serverMessages: [captured, roundEnded],
     systems: [
       { name: 'carry-flags', after: 'movement', run: carryFlags },
       { name: 'round-clock', after: 'carry-flags', run: roundClock },

@@ -21,3 +21,23 @@ export const CAPTURE_RADIUS = 3;
 export const WIN_COINS = 50;
 export const DRAW_COINS = 20;
 export const LOSE_COINS = 10;
+
+/** Server messages the game sends (names; payloads below). Every player gets both. */
+export const CAPTURED = 'captured';
+export const ROUND_ENDED = 'round-ended';
+/** `captured`: `player` (entity id) of `team` brought the enemy flag home; the round's scores after it. */
+export interface CapturedPayload {
+  round: number;
+  player: number;
+  team: number;
+  red: number;
+  blue: number;
+}
+/** `round-ended`: round `round` ended with these scores; `winner` RED, BLUE or DRAW; the next round ends at `endsAt` (world seconds). */
+export interface RoundEndedPayload {
+  round: number;
+  winner: number;
+  red: number;
+  blue: number;
+  endsAt: number;
+}

@@ -2,7 +2,8 @@
  * The capture-the-flag example (examples/ctf) played over real WebSockets with the documented
  * client, on a real server from `startServer` (127.0.0.1, port 0, SQLite store in a temp dir):
  * two clients on different teams, a pickup and a capture by the bot's brain (examples/ctf/bot.ts),
- * the custom fields in snapshots, the round ending on world time (the world paused and stepped by
+ * the custom fields in snapshots, the `captured` and `round-ended` announcements (server messages,
+ * arriving after the snapshot that shows their state), the round ending on world time (the world paused and stepped by
  * the test: no wall-clock sleeps decide anything), the round reward landing once per player in the
  * ledger; and, in ctf-restart.test.ts, exactly once across a crash and restart.
  */
@@ -12,7 +13,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MsgType, PLAYER_KIND, type ServerMsg, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
 import { pauseWorld, type RunningServer, startServer, stepWorld } from '../../../src/index.js';
 import { decide, scoreboard } from '../../../examples/ctf/bot.js';
-import { BASES, BLUE, BOARD_KIND, createCtf, DRAW_COINS, FLAG_KIND, LOSE_COINS, RED, WIN_COINS } from '../../../examples/ctf/game.js';
+import {
+  BASES,
+  BLUE,
+  BOARD_KIND,
+  CAPTURED,
+  type CapturedPayload,
+  createCtf,
+  DRAW_COINS,
+  FLAG_KIND,
+  LOSE_COINS,
+  RED,
+  ROUND_ENDED,
+  type RoundEndedPayload,
+  WIN_COINS,
+} from '../../../examples/ctf/game.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const Ws = WebSocket as unknown as WebSocketCtor;
@@ -26,6 +41,8 @@ describe('ctf example over real WebSockets', () => {
   let server: RunningServer;
   let a: WorldtickClient, b: WorldtickClient;
   const clients = (): WorldtickClient[] => [a, b].filter((c) => c?.welcome);
+  /** The game's announcements each client received, with the scoreboard its view showed when each arrived. */
+  const heard: Record<'a' | 'b', Array<{ name: string; payload: unknown; board: Record<string, number> | null }>> = { a: [], b: [] };
 
   /** One step of the paused world; then wait until every joined client has its snapshot. */
   const step = async (): Promise<void> => {
@@ -69,6 +86,13 @@ describe('ctf example over real WebSockets', () => {
     b = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: Ws });
     await a.connect();
     await b.connect();
+    for (const [key, c] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      c.onMessage<CapturedPayload>(CAPTURED, (payload) => heard[key].push({ name: CAPTURED, payload, board: scoreboard(c.view) }));
+      c.onMessage<RoundEndedPayload>(ROUND_ENDED, (payload) => heard[key].push({ name: ROUND_ENDED, payload, board: scoreboard(c.view) }));
+    }
     await join(a, 'alice');
     await join(b, 'bob');
   });
@@ -132,6 +156,12 @@ describe('ctf example over real WebSockets', () => {
     expect(a.view.entities.get(me)?.fields).toMatchObject({ carrying: 0, captures: 1 });
     expect(b.view.entities.get(blueFlag.id)).toMatchObject({ x: BASES[BLUE].x, y: BASES[BLUE].y, fields: { carrier: 0 } });
     expect(scoreboard(a.view)).toMatchObject({ round: 1, red: 1, blue: 0 });
+    // Both players heard the capture once, after the snapshot that shows it (all in by the next step's snapshot).
+    await step();
+    for (const key of ['a', 'b'] as const)
+      expect(heard[key]).toEqual([
+        { name: CAPTURED, payload: { round: 1, player: me, team: RED, red: 1, blue: 0 }, board: expect.objectContaining({ red: 1 }) },
+      ]);
     expect(server.world.clock.now).toBeLessThan(ROUND_SECONDS);
     expect(a.errors).toEqual([]);
     a.sendInput(0, 0);
@@ -157,6 +187,16 @@ describe('ctf example over real WebSockets', () => {
     expect(seen[first - 1]?.worldTime).toBeLessThan(ROUND_SECONDS); // ...and not before
     expect(scoreboard(b.view)).toEqual({ round: 2, red: 0, blue: 0, endsAt: 2 * ROUND_SECONDS, winner: RED });
     expect(a.view.entities.get(a.welcome!.playerId)?.fields?.captures).toBe(0);
+    // The round end is announced to both, after the snapshot of the new round.
+    await step();
+    for (const key of ['a', 'b'] as const)
+      expect(heard[key].slice(1)).toEqual([
+        {
+          name: ROUND_ENDED,
+          payload: { round: 1, winner: RED, red: 1, blue: 0, endsAt: 2 * ROUND_SECONDS },
+          board: expect.objectContaining({ round: 2, winner: RED }),
+        },
+      ]);
     // The rewards are committed outside the step and applied by a later one: a `wallet` message each.
     await stepUntil(() => wallets.a!.includes(START_COINS + WIN_COINS) && wallets.b!.includes(START_COINS + LOSE_COINS), 100, 'wallets');
     for (const [token, coins] of [
