@@ -160,7 +160,12 @@ const queue = (world: GameWorld, bytes: Uint8Array, target: OutboxTargetValue, p
  * `undelivered`). Throws `WT_ERR_GAME_MESSAGE_INVALID` for an unknown message, a payload its
  * schema refuses or over its `maxBytes`, or a `player` that is not an entity id.
  */
-export const sendToPlayer = <S extends TSchema>(world: GameWorld, player: number, message: ServerMessageRef<S>, payload: Static<S>): void => {
+export const sendToPlayer = <S extends TSchema>(
+  world: GameWorld,
+  player: number,
+  message: ServerMessageRef<S>,
+  payload: Static<S>,
+): void => {
   const bytes = prepare(world, message, payload);
   if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${String(player)})`);
   queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0);
@@ -188,7 +193,8 @@ export const broadcastNear = <S extends TSchema>(
     x = at?.x;
     y = at?.y;
   }
-  if (!Number.isFinite(x) || !Number.isFinite(y)) refuseTarget(world, message, `the point must have finite x and y (got ${String(x)}, ${String(y)})`);
+  if (!Number.isFinite(x) || !Number.isFinite(y))
+    refuseTarget(world, message, `the point must have finite x and y (got ${String(x)}, ${String(y)})`);
   queue(world, bytes, OutboxTarget.AREA, -1, x, y);
 };
 
