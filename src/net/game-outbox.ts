@@ -2,8 +2,8 @@
  * A world's outbox of game-defined server → client messages (`[25, step, name, payload]`,
  * docs/PROTOCOL.md "Server messages of the game"). The game queues them during a step through
  * src/game/server-messages.ts (checked and encoded there, once per message); the replicate phase
- * delivers them after the step's snapshots and events ({@link flushGameMessages}), in the order
- * they were queued, to:
+ * delivers them after the step's snapshots and events (`flushGameMessages`, game-outbox-flush.ts), in the order
+ * they were queued (game-outbox-flush.ts), to:
  *
  *   player  the session of one player entity (looked up at delivery);
  *   area    every session whose interest area holds a point: the session's player within its
@@ -16,11 +16,7 @@
  * serves the world (counted `unserved`): there is nobody to deliver to.
  */
 import { Packr } from 'msgpackr';
-import { CloseCode } from '../errors.js';
 import { MsgType } from './protocol.js';
-import type { ReplicationWorld } from './replication.js';
-import type { Session } from './session.js';
-import type { WorldNet } from './world-net.js';
 
 /** Who gets a queued message. */
 export const OutboxTarget = { PLAYER: 0, AREA: 1, WORLD: 2 } as const;
@@ -75,68 +71,18 @@ export const createGameOutbox = (): GameOutbox => ({
 export const encodeGameMessage = (packr: Packr, step: number, name: string, payload: unknown): Uint8Array =>
   Uint8Array.prototype.slice.call(packr.pack([MsgType.MESSAGE, step, name, payload]));
 
-/** Queue a checked, encoded message, or count why not (no server; the step's queue is full). */
-export const queueGameMessage = (outbox: GameOutbox, net: WorldNet | null, item: OutboxItem): void => {
+/** What queueing reads of the world's net slot (`WorldNet`, structurally: the game slot sits below it). */
+export interface OutboxNet {
+  readonly config: { readonly maxGameMessagesPerStep: number };
+}
+
+/** Queue a checked, encoded message, or count why not (no server: `net` null; the step's queue is full). */
+export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item: OutboxItem): void => {
   const st = outbox.stats;
   if (net === null) st.unserved++;
   else if (outbox.items.length >= net.config.maxGameMessagesPerStep) st.overflow++;
   else {
     outbox.items.push(item);
     st.queued++;
-  }
-};
-
-const open = (s: Session): boolean => !s.conn.closed && s.closeCode === 0 && s.player >= 0;
-
-const deliver = (net: WorldNet, st: GameOutboxStats, s: Session, bytes: Uint8Array): void => {
-  const r = net.transport.send(s, bytes);
-  if (r === 2) {
-    // Dropped by uWS (over maxBackpressure): the client would miss it silently. Close it, as for a dropped snapshot.
-    st.undelivered++;
-    s.closeCode = CloseCode.SLOW_CONSUMER;
-    net.closing.push(s);
-  } else if (r < 0) st.undelivered++;
-  else {
-    st.sent++;
-    st.bytes += bytes.length;
-  }
-};
-
-/**
- * Deliver the world's queued messages in order (the replicate phase, after snapshots and events)
- * and empty the queue. Sessions whose socket dropped a frame are closed afterwards (4008).
- */
-export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void => {
-  const ob = world.game?.outbox;
-  if (!ob || ob.items.length === 0) return;
-  const st = ob.stats,
-    items = ob.items,
-    sessions = net.sessions;
-  const { Position } = world.stores;
-  for (let k = 0; k < items.length; k++) {
-    const it = items[k];
-    if (it.target === OutboxTarget.PLAYER) {
-      const s = net.byPlayer.get(it.player);
-      if (s !== undefined && open(s)) deliver(net, st, s, it.bytes);
-      else st.undelivered++;
-      continue;
-    }
-    const area = it.target === OutboxTarget.AREA;
-    for (let i = 0; i < sessions.length; i++) {
-      const s = sessions[i];
-      if (!open(s)) continue;
-      if (area) {
-        const dx = Position.x[s.player] - it.x,
-          dy = Position.y[s.player] - it.y,
-          r = s.interestRadius;
-        if (dx * dx + dy * dy > r * r) continue;
-      }
-      deliver(net, st, s, it.bytes);
-    }
-  }
-  items.length = 0;
-  if (net.closing.length) {
-    for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
-    net.closing.length = 0;
   }
 };

@@ -37,7 +37,7 @@ import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from
 import { beginRun, encodeSessionSnapshot, type ReplicationWorld } from './replication.js';
 import { floorDiv, frameFor, type SnapshotFrame } from './snapshot-frame.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
-import { flushGameMessages } from './game-outbox.js';
+import { flushGameMessages } from './game-outbox-flush.js';
 import type { Session } from './session.js';
 import {
   cooldownOf,
