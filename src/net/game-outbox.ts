@@ -2,8 +2,8 @@
  * A world's outbox of game-defined server → client messages (`[25, step, name, payload]`,
  * docs/PROTOCOL.md "Server messages of the game"). The game queues them during a step through
  * src/game/server-messages.ts (checked and encoded there, once per message); the replicate phase
- * delivers them after the step's snapshots and events (`flushGameMessages`, game-outbox-flush.ts), in the order
- * they were queued (game-outbox-flush.ts), to:
+ * delivers them after the step's snapshots and events, in the order they were queued
+ * (`flushGameMessages`, game-outbox-flush.ts), to:
  *
  *   player  the session of one player entity (looked up at delivery);
  *   area    every session whose interest area holds a point: the session's player within its
