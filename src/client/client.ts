@@ -10,7 +10,6 @@ import {
   helloFrame,
   purchaseFrame,
   inputFrame,
-  parseServerFrame,
   pingFrame,
   type ErrorMsg,
   type GameMessageMsg,
@@ -22,6 +21,7 @@ import {
   type TxResultMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
+import { parseServerFrame } from '../net/protocol-parse.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
 
 /** The subset of the WHATWG WebSocket API the client uses (browser WebSocket and `ws` both fit). */

@@ -19,7 +19,6 @@ export {
   helloFrame,
   inputFrame,
   MsgType,
-  parseServerFrame,
   pingFrame,
   PLAYER_KIND,
   PROTOCOL_VERSION,
@@ -39,3 +38,4 @@ export {
   type WelcomeMsg,
   type WireErrorCodeValue,
 } from '../net/protocol.js';
+export { parseServerFrame } from '../net/protocol-parse.js';

@@ -4,7 +4,8 @@ import { applyRegion, applySnapshot, createView, type EntityView } from '../../.
 import { readRegionHead, type SnapshotHead } from '../../../src/bots/light-bot.js';
 import { isWorldtickError } from '../../../src/errors.js';
 import { resolveNetConfig, type NetConfig } from '../../../src/net/net-config.js';
-import { MsgType, parseServerFrame, type RegionMsg, type SnapshotMsg } from '../../../src/net/protocol.js';
+import { MsgType, type RegionMsg, type SnapshotMsg } from '../../../src/net/protocol.js';
+import { parseServerFrame } from '../../../src/net/protocol-parse.js';
 import { replicateWorld } from '../../../src/net/replicate-phase.js';
 import { createWorldNet, type NetTransport, type WorldNet } from '../../../src/net/replication.js';
 import { createConn, createSession, type Session } from '../../../src/net/session.js';

@@ -1,7 +1,7 @@
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { createServerCodec } from '../../../src/net/codec.js';
-import { parseServerFrame } from '../../../src/net/protocol.js';
+import { parseServerFrame } from '../../../src/net/protocol-parse.js';
 import { Unpackr } from 'msgpackr';
 
 const hex = (b: Uint8Array): string =>
