@@ -45,6 +45,28 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       if (s) put({ world: w.id }, s.service.retries);
     }
   });
+  counter(
+    'worldtick_ledger_reward_resubmits_total',
+    'Server-side rewards (chain, game) resubmitted after TX_UNAVAILABLE.',
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.rewardResubmits);
+      }
+    },
+  );
+  counter(
+    'worldtick_ledger_rewards_abandoned_total',
+    'Server-side rewards given up while the store was unavailable (wait list full, or the world detached).',
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.rewardsAbandoned);
+      }
+    },
+  );
   counter('worldtick_ledger_applied_total', 'Ledger entries applied to wallet components (exactly once each).', ['world'], (put) => {
     for (const w of worlds()) {
       const s = worldLedgerStats(w);

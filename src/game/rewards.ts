@@ -11,7 +11,7 @@
  */
 import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
-import { grantReward } from '../ledger/world-ledger.js';
+import { grantRewardDurably } from '../ledger/reward-retry.js';
 import type { GameWorld } from './pipeline.js';
 
 /** A reward a game grants: an idempotency key of the game's choosing, coins and/or an item. */
@@ -52,7 +52,9 @@ export const playerIdOf = (world: GameWorld, player: number): string | null => {
  * Grant `reward` to the player entity `player` through the world's ledger. Call it from a system or
  * hook (it does not wait): the promise resolves with the durable result, and a later step applies
  * it to the wallet (the player's client gets a `wallet` message). Idempotent by (player, key) within
- * the world's incarnation, across reconnects and restarts. Resolves `rejected` with
+ * the world's incarnation, across reconnects and restarts. While the store is unavailable it is
+ * resubmitted until it commits (src/ledger/reward-retry.ts), so the promise may resolve much later.
+ * Resolves `rejected` with
  * `TX_UNAVAILABLE` in a world without a store, `TX_BAD_REQUEST` when `player` is not a bound player
  * (it never throws for those: a system may call it with any id). Throws `WT_ERR_OPTION_INVALID`
  * for a bad key, coins or quantity (a bug in the game, not a runtime condition).
@@ -77,5 +79,5 @@ export const grantPlayerReward = (world: GameWorld, player: number, reward: Game
   };
   if (!l) return Promise.resolve(rejection({ kind: 'reward', ...req }, TxCode.UNAVAILABLE));
   if (playerId === null) return Promise.resolve(rejection({ kind: 'reward', ...req }, TxCode.BAD_REQUEST));
-  return grantReward(world, req);
+  return grantRewardDurably(world, req);
 };

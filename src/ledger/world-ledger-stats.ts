@@ -39,6 +39,12 @@ export interface WorldLedgerStats {
   applied: number;
   /** Results that could not be queued for a step (critical buffer at its hard bound). */
   pushFailed: number;
+  /** Server-side rewards resubmitted after `TX_UNAVAILABLE` (reward-retry.ts). */
+  rewardResubmits: number;
+  /** Server-side rewards waiting for the store now. */
+  rewardsRetrying: number;
+  /** Server-side rewards given up (the wait list full, or the ledger detached while waiting). */
+  rewardsAbandoned: number;
 }
 
 /** Zeroed counters. */
@@ -49,6 +55,9 @@ export const createWorldLedgerStats = (): WorldLedgerStats => ({
   latencyCount: 0,
   applied: 0,
   pushFailed: 0,
+  rewardResubmits: 0,
+  rewardsRetrying: 0,
+  rewardsAbandoned: 0,
 });
 
 /** Count result `r` (submitted at `submittedAt`, performance.now ms) and append it to `recent` (oldest dropped past {@link RECENT_TX}). */
