@@ -179,6 +179,8 @@ export class PlayerDataService {
   private startDrain(): void {
     this.running = this.drain().finally(() => {
       this.running = undefined;
+      // A call made after the drain's last look at the queue (while its promise settled) starts the next one.
+      if (this.queue.length && !this.timer) this.startDrain();
     });
   }
 
