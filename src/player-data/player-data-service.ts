@@ -147,10 +147,10 @@ export class PlayerDataService {
     }
   }
 
-  /** Commit what is queued, then answer new calls `PD_UNAVAILABLE`. Call before the store closes. */
+  /** Answer new calls `PD_UNAVAILABLE` and commit what is queued. Call before the store closes. */
   async close(): Promise<void> {
+    this.closed = true; // first: a game saving in a loop cannot keep the flush going
     await this.flush();
-    this.closed = true;
   }
 
   private reject(key: string, code: PlayerDataCodeValue, version?: number): PlayerDataResult {
