@@ -151,8 +151,8 @@ describe('player data (game API)', () => {
     expect(results.every((r) => r.status === 'ok' && r.version === 1)).toBe(true);
     const st = service.stats();
     expect(st.saves).toBe(300);
-    expect(st.batches).toBeLessThanOrEqual(3); // at most maxBatch (256) per transaction
-    expect(st.maxBatch).toBeLessThanOrEqual(256);
+    expect(st.batches).toBeLessThanOrEqual(5); // at most maxBatch (64) per transaction
+    expect(st.maxBatch).toBe(64);
     expect(store.stats().transactions - before).toBe(st.batches);
     expect(await loadPlayerData(world, 't:p42', 'k2')).toMatchObject({ value: { i: 242 }, version: 1 });
     await service.close();
