@@ -8,6 +8,7 @@
  * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts, metrics-regions.ts.
  */
 import { registerLedgerMetrics } from './metrics-ledger.js';
+import { registerPlayerDataMetrics } from './metrics-player-data.js';
 import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
 import type { SimWorld } from '../world/sim-world.js';
 import type { StatsSources } from './sources.js';
@@ -119,6 +120,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   registry.registerMetric(hist as unknown as Metric);
 
   registerLedgerMetrics(registry, worlds, counter);
+  registerPlayerDataMetrics(worlds, counter);
 
   const requests = new Counter({
     name: 'worldtick_admin_requests_total',

@@ -1,7 +1,8 @@
 /**
  * The player-stats example (examples/player-stats) over real WebSockets: a player's lifetime
  * `visits` and `distance`, kept in player data, survive a server restart on the same SQLite data
- * dir and come back as replicated fields when the same client token joins again.
+ * dir and come back as replicated fields when the same client token joins again; the service's
+ * calls and batches are on /metrics.
  */
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
@@ -53,6 +54,13 @@ describe('player-stats example', () => {
         if (Date.now() > deadline) throw new Error(`distance not stored: ${JSON.stringify(stored)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      // The runtime's service is counted on /metrics.
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${a.adminPort}/metrics`, { headers: { authorization: `Bearer ${a.adminToken}` } })
+      ).text();
+      const value = (re: RegExp): number => Number(re.exec(metrics)?.[1] ?? Number.NaN);
+      expect(value(/^worldtick_player_data_calls_total\{op="save"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
+      expect(value(/^worldtick_player_data_batches_total (\d+)$/m)).toBeGreaterThanOrEqual(2);
     } finally {
       await a.stop();
     }
