@@ -8,7 +8,7 @@
  *   savePlayerData(world, player, key, value, { version }) → { status: 'ok', version: version + 1 }
  *        or { status: 'rejected', code: 'PD_VERSION_STALE', version: stored }   (another writer won)
  *
- * Every value has a version (0: none stored; 1 after the first save; +1 per save). A save names the
+ * Every key has a version (0: never written; 1 after the first save; +1 per save or delete). A save names the
  * version it read, so two instances can never silently overwrite each other; `version: 'any'` is an
  * explicit last-writer-wins. `player` is a player entity of `world` or a durable player id
  * (`playerIdOf`), so data can be saved after the entity is gone. Calls are group-committed by the
@@ -65,7 +65,7 @@ const versionOf = (o: PlayerDataWriteOptions | undefined, problems: string[]): n
   const v = o?.version;
   if (v === 'any') return null;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
-  problems.push("options.version must be the version a load returned (an integer >= 0, 0: none stored) or 'any'");
+  problems.push("options.version must be the version a load returned (an integer >= 0, 0: never written) or 'any'");
   return null;
 };
 
@@ -92,7 +92,7 @@ const notPlayer = (key: string): Promise<PlayerDataResult> => Promise.resolve({ 
 
 /**
  * Load the value a player stored under `key`: `{ status: 'ok', value, version }`, `value` undefined
- * and `version` 0 when none. Rejected `PD_UNAVAILABLE` (no store, store down), `PD_NOT_PLAYER` (an
+ * when none (`version` 0 if never written, else the version of the delete). Rejected `PD_UNAVAILABLE` (no store, store down), `PD_NOT_PLAYER` (an
  * entity that is not a bound player). Throws `WT_ERR_PLAYER_DATA_INVALID` for a bad key or player.
  */
 export const loadPlayerData = (world: GameWorld, player: number | string, key: string): Promise<PlayerDataResult> => {
@@ -109,7 +109,7 @@ export const loadPlayerData = (world: GameWorld, player: number | string, key: s
 
 /**
  * Save `value` (plain JSON data, at most `PLAYER_DATA_LIMITS.maxValueBytes` as JSON) under `key` if
- * the stored version is `options.version` (0: none stored yet; `'any'`: whatever is stored). Resolves
+ * the stored version is `options.version` (0: never written; `'any'`: whatever is stored). Resolves
  * `ok` with the new version once durable; rejected `PD_VERSION_STALE` (with the stored `version`:
  * load again and retry), `PD_QUOTA_EXCEEDED` (the player's values would pass `maxBytesPerPlayer` or
  * `maxKeysPerPlayer`), `PD_UNAVAILABLE`, `PD_NOT_PLAYER` — each changes nothing. Throws
@@ -145,7 +145,8 @@ export const savePlayerData = (
 
 /**
  * Delete the value under `key` if the stored version is `options.version` (`'any'`: whatever it is).
- * Resolves `ok` with version 0 (also when nothing was stored), or rejected as {@link savePlayerData}.
+ * Resolves `ok` with the new version (a delete is a write: a writer holding an older version is still
+ * refused; nothing stored: nothing written, the stored version), or rejected as {@link savePlayerData}.
  */
 export const deletePlayerData = (
   world: GameWorld,

@@ -29,21 +29,21 @@ export const PLAYER_DATA_LIMITS = {
   maxKeysPerPlayer: 100,
 } as const;
 
-/** Answer of a player-data call. `version` 0 means "no value stored". */
+/** Answer of a player-data call. `version` 0 means "never written". */
 export type PlayerDataResult =
   | {
       status: 'ok';
       key: string;
       /** Load: the stored value (undefined when none). Save: the value saved. Delete: undefined. */
       value: unknown;
-      /** Load: the stored version (0: none). Save: the new version. Delete: 0. */
+      /** Load: the stored version (0: never written; after a delete, the delete's). Save, delete: the new version. */
       version: number;
     }
   | {
       status: 'rejected';
       key: string;
       code: PlayerDataCodeValue;
-      /** `PD_VERSION_STALE`: the stored version (0: none stored). */
+      /** `PD_VERSION_STALE`: the stored version (0: never written). */
       version?: number;
     };
 

@@ -82,13 +82,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'player data (per durable player id and key: JSON value, version, size)',
+    name: 'player data (per durable player id and key: JSON value or NULL once deleted, version, size)',
     sqlite: [
-      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT NOT NULL,
+      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT,
         version INTEGER NOT NULL, size INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (player_id, data_key))`,
     ],
     postgres: [
-      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT NOT NULL,
+      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT,
         version BIGINT NOT NULL, size INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (player_id, data_key))`,
     ],
   },

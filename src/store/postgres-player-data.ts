@@ -18,18 +18,25 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
   const r = await c.query('SELECT value, version FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);
   const cur = r.rows[0] as Row | undefined;
   const version = cur ? Number(cur.version) : 0;
-  if (o.op === 'get') return cur ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version: 0 };
+  const live = cur !== undefined && cur.value !== null;
+  if (o.op === 'get') return live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version };
   if (o.expectedVersion !== null && o.expectedVersion !== version) return { status: 'stale', version };
   if (o.op === 'delete') {
-    if (cur) await c.query('DELETE FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);
-    return { status: 'ok', version: 0 };
+    if (!live) return { status: 'ok', version };
+    // A tombstone (value NULL, size 0) with the next version: a writer holding an older version stays refused.
+    await c.query(
+      'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $3 WHERE player_id = $1 AND data_key = $2',
+      [o.playerId, o.key, Date.now()],
+    );
+    return { status: 'ok', version: version + 1 };
   }
   const size = Buffer.byteLength(o.value);
   const rest = (
-    await c.query('SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM player_data WHERE player_id = $1 AND data_key <> $2', [
-      o.playerId,
-      o.key,
-    ])
+    await c.query(
+      `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n
+       FROM player_data WHERE player_id = $1 AND data_key <> $2`,
+      [o.playerId, o.key],
+    )
   ).rows[0] as Row;
   const bytes = Number(rest.bytes) + size;
   const keys = Number(rest.n) + 1;

@@ -13,20 +13,30 @@ export const sqlitePlayerData = (
   db: Database.Database,
 ): ((ops: readonly PlayerDataOp[], limits: PlayerDataLimits) => PlayerDataOpResult[]) => {
   const get = db.prepare('SELECT value, version FROM player_data WHERE player_id = ? AND data_key = ?');
-  const others = db.prepare('SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM player_data WHERE player_id = ? AND data_key <> ?');
+  // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
+  const others = db.prepare(
+    `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n
+     FROM player_data WHERE player_id = ? AND data_key <> ?`,
+  );
   const insert = db.prepare('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
   const update = db.prepare(
     'UPDATE player_data SET value = ?, version = version + 1, size = ?, updated_at = ? WHERE player_id = ? AND data_key = ?',
   );
-  const remove = db.prepare('DELETE FROM player_data WHERE player_id = ? AND data_key = ?');
+  // A delete keeps the row as a tombstone (value NULL, size 0) with the next version, so a writer
+  // still holding a version from before the delete is refused instead of overwriting a re-created value.
+  const remove = db.prepare(
+    'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
+  );
   const one = (o: PlayerDataOp, limits: PlayerDataLimits): PlayerDataOpResult => {
     const cur = get.get(o.playerId, o.key) as Row | undefined;
     const version = cur ? Number(cur.version) : 0;
-    if (o.op === 'get') return cur ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version: 0 };
+    const live = cur !== undefined && cur.value !== null;
+    if (o.op === 'get') return live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version };
     if (o.expectedVersion !== null && o.expectedVersion !== version) return { status: 'stale', version };
     if (o.op === 'delete') {
-      if (cur) remove.run(o.playerId, o.key);
-      return { status: 'ok', version: 0 };
+      if (!live) return { status: 'ok', version };
+      remove.run(Date.now(), o.playerId, o.key);
+      return { status: 'ok', version: version + 1 };
     }
     const size = Buffer.byteLength(o.value);
     const rest = others.get(o.playerId, o.key) as Row;

@@ -158,9 +158,11 @@ export type PlayerDataOp =
   | { op: 'delete'; playerId: string; key: string; expectedVersion: number | null };
 
 /**
- * Outcome of one {@link PlayerDataOp}: `ok` (get: the stored value, undefined and version 0 when
- * absent; put: the new version; delete: version 0), `stale` (the expected version is not the stored
- * one, `version` is the stored one, 0 when absent) or `quota` (the put would pass a per-player limit).
+ * Outcome of one {@link PlayerDataOp}: `ok` (get: the stored value and its version, no value when
+ * none — version 0 if the key was never written, the delete's version after a delete; put: the new
+ * version; delete: the new version — a delete is a write, the row stays as a tombstone without a
+ * value), `stale` (the expected version is not the stored one, `version` is the stored one) or
+ * `quota` (the put would pass a per-player limit).
  */
 export type PlayerDataOpResult =
   | { status: 'ok'; version: number; value?: unknown }

@@ -122,8 +122,14 @@ describe('player data (game API)', () => {
     expect(await loadPlayerData(world, p, 'stats')).toMatchObject({ value: { captures: 1 }, version: 1 });
     expect(await savePlayerData(world, p, 'stats', { captures: 2 }, { version: 'any' })).toMatchObject({ status: 'ok', version: 2 });
     expect(await deletePlayerData(world, p, 'stats', { version: 1 })).toMatchObject({ code: 'PD_VERSION_STALE', version: 2 });
-    expect(await deletePlayerData(world, p, 'stats', { version: 2 })).toEqual({ status: 'ok', key: 'stats', value: undefined, version: 0 });
-    expect(await loadPlayerData(world, p, 'stats')).toMatchObject({ status: 'ok', version: 0 });
+    expect(await deletePlayerData(world, p, 'stats', { version: 2 })).toEqual({ status: 'ok', key: 'stats', value: undefined, version: 3 });
+    expect(await loadPlayerData(world, p, 'stats')).toEqual({ status: 'ok', key: 'stats', value: undefined, version: 3 });
+    // Re-created on the delete's version only (a writer that loaded before the delete is refused).
+    expect(await savePlayerData(world, p, 'stats', { captures: 9 }, { version: 2 })).toMatchObject({
+      code: 'PD_VERSION_STALE',
+      version: 3,
+    });
+    expect(await savePlayerData(world, p, 'stats', { captures: 0 }, { version: 3 })).toMatchObject({ status: 'ok', version: 4 });
     // An entity that is not a bound player.
     const npc = spawn(world, { kind: 1, x: 2, y: 2 });
     expect(await loadPlayerData(world, npc, 'stats')).toMatchObject({ status: 'rejected', code: 'PD_NOT_PLAYER' });

@@ -69,8 +69,23 @@ for (const { factory, name } of factories) {
       // Unconditional (null) writes and deletes; a delete with a stale version is refused.
       expect(await store.applyPlayerData([put('stats', 'x', null)], LIMITS)).toEqual([{ status: 'ok', version: 3 }]);
       expect(await store.applyPlayerData([del('stats', 2)], LIMITS)).toEqual([{ status: 'stale', version: 3 }]);
+      // A delete is a write (version 4); the key keeps its version as a tombstone without a value.
       expect(await store.applyPlayerData([del('stats', 3), get('stats'), del('stats', null)], LIMITS)).toEqual([
-        { status: 'ok', version: 0 },
+        { status: 'ok', version: 4 },
+        { status: 'ok', version: 4 },
+        { status: 'ok', version: 4 },
+      ]);
+      // Re-creating needs the delete's version: a writer still holding an older one (or 0) is refused.
+      expect(await store.applyPlayerData([put('stats', 'stale', 3), put('stats', 'stale', 0)], LIMITS)).toEqual([
+        { status: 'stale', version: 4 },
+        { status: 'stale', version: 4 },
+      ]);
+      expect(await store.applyPlayerData([put('stats', 'again', 4), get('stats')], LIMITS)).toEqual([
+        { status: 'ok', version: 5 },
+        { status: 'ok', version: 5, value: 'again' },
+      ]);
+      // Deleting what is absent writes nothing.
+      expect(await store.applyPlayerData([del('never', 0), get('never')], LIMITS)).toEqual([
         { status: 'ok', version: 0 },
         { status: 'ok', version: 0 },
       ]);
@@ -106,11 +121,17 @@ for (const { factory, name } of factories) {
         { status: 'ok', version: 1 },
         { status: 'quota', bytes: 86, keys: 4 },
       ]);
+      // A deleted key (a tombstone) frees its bytes and its key.
+      expect(await store.applyPlayerData([del('a', 2), put('d', 1, 0)], LIMITS)).toEqual([
+        { status: 'ok', version: 3 },
+        { status: 'ok', version: 1 },
+      ]);
       // Another player has its own allowance.
       expect(await store.applyPlayerData([put('c', big, 0, 'p2')], LIMITS)).toEqual([{ status: 'ok', version: 1 }]);
-      expect(await store.applyPlayerData([get('c'), get('d')], LIMITS)).toEqual([
+      expect(await store.applyPlayerData([get('c'), get('d'), get('a')], LIMITS)).toEqual([
         { status: 'ok', version: 1, value: 1 },
-        { status: 'ok', version: 0 },
+        { status: 'ok', version: 1, value: 1 },
+        { status: 'ok', version: 3 },
       ]);
     });
 
