@@ -121,6 +121,12 @@ export const ErrorCode = {
    * `maxBytes`. Nothing was queued; counted `refused`.
    */
   GAME_MESSAGE_INVALID: 'WT_ERR_GAME_MESSAGE_INVALID',
+  /**
+   * A player-data call was refused before anything was queued (docs/GAME-API.md "Player data"): a bad
+   * key, a value that is not plain JSON data or is larger than the per-value limit, a bad version or
+   * player id. A bug in the game, thrown synchronously; `details.problems` lists every problem.
+   */
+  PLAYER_DATA_INVALID: 'WT_ERR_PLAYER_DATA_INVALID',
 } as const;
 
 /** Union of every error code string. */
@@ -355,3 +361,24 @@ export const gameMessageInvalid = (name: string, problem: string): WorldtickErro
   new WorldtickError(ErrorCode.GAME_MESSAGE_INVALID, `server message ${JSON.stringify(name)}: ${problem}`, {
     details: { name, problem },
   });
+/** A player-data call was refused (see `ErrorCode.PLAYER_DATA_INVALID`); `problems` names each one. */
+export const playerDataInvalid = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(ErrorCode.PLAYER_DATA_INVALID, `invalid player data call: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+
+/**
+ * Result codes of player-data calls (`loadPlayerData`, `savePlayerData`, ...; docs/GAME-API.md
+ * "Player data"). A refusal changes nothing. Only `PD_UNAVAILABLE` is transient.
+ */
+export const PlayerDataCode = {
+  /** No store (a world outside a server), the store is down or closed, or the queue is full. Retry later; a save may have landed (load to see). */
+  UNAVAILABLE: 'PD_UNAVAILABLE',
+  /** The entity is not a player bound to this world's store (removed, not a player, no ledger). */
+  NOT_PLAYER: 'PD_NOT_PLAYER',
+  /** The save's expected version is not the stored one (another writer saved first): `version` is the current one. Load and retry. */
+  VERSION_STALE: 'PD_VERSION_STALE',
+  /** The save would take the player past the per-player limit (total bytes or number of keys). */
+  QUOTA_EXCEEDED: 'PD_QUOTA_EXCEEDED',
+} as const;
+export type PlayerDataCodeValue = (typeof PlayerDataCode)[keyof typeof PlayerDataCode];

@@ -70,6 +70,17 @@ export { tickTime } from '../components/world-time.js';
 // Rewards through the world's ledger (exactly once per player and key)
 export { grantPlayerReward, playerIdOf, MAX_GAME_REWARD_KEY, type GameReward, type GameRewardResult } from './game/rewards.js';
 
+// Player data: JSON values per (durable player id, key), versioned, durable across restarts
+export {
+  deletePlayerData,
+  loadPlayerData,
+  savePlayerData,
+  updatePlayerData,
+  PLAYER_DATA_LIMITS,
+  type PlayerDataResult,
+  type PlayerDataWriteOptions,
+} from './game/player-data.js';
+
 // The NPC life simulation (opt-in module)
 export { LIFE_SIM_SYSTEMS, lifeSim, type LifeSimOptions } from './game/life-sim.js';
 
@@ -88,4 +99,13 @@ export { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 // Protocol constants and errors a game or its tests meet
 export { MsgType, PLAYER_KIND, PROTOCOL_VERSION } from './net/protocol.js';
-export { CloseCode, ErrorCode, isWorldtickError, WireErrorCode, WorldtickError, type WireErrorCodeValue } from './errors.js';
+export {
+  CloseCode,
+  ErrorCode,
+  isWorldtickError,
+  PlayerDataCode,
+  WireErrorCode,
+  WorldtickError,
+  type PlayerDataCodeValue,
+  type WireErrorCodeValue,
+} from './errors.js';

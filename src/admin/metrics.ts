@@ -9,6 +9,7 @@
  * metrics-game-messages.ts.
  */
 import { registerLedgerMetrics } from './metrics-ledger.js';
+import { registerPlayerDataMetrics } from './metrics-player-data.js';
 import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
 import type { SimWorld } from '../world/sim-world.js';
 import type { StatsSources } from './sources.js';
@@ -122,6 +123,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   registry.registerMetric(hist as unknown as Metric);
 
   registerLedgerMetrics(registry, worlds, counter);
+  registerPlayerDataMetrics(worlds, counter);
 
   const requests = new Counter({
     name: 'worldtick_admin_requests_total',

@@ -29,6 +29,12 @@ export interface StartServerOptions {
   authenticate?: ServerHooks['authenticate'];
   /** The class of a new session (`player`, `spectator`, `bot`, `observer`). Default: from the hello token. */
   sessionClass?: ServerHooks['sessionClass'];
+  /**
+   * Print the admin dashboard URL (and the admin token, when one was generated) to stderr as plain
+   * lines, as `npm start` does. Default false: `startServer` prints nothing of its own (logs go to
+   * `logger`); the token in force is `adminToken` of the result.
+   */
+  printAdminUrl?: boolean;
 }
 
 /** A running server of a game. */
@@ -96,7 +102,13 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
 export const startServer = async (game: GameDefinition, o: StartServerOptions = {}): Promise<RunningServer> => {
   const options = resolveServerOptions(game, o);
   const logger = o.logger ?? createLogger(options.logLevel as 'info');
-  const runtime = createRuntime(options, logger, game, { authenticate: o.authenticate, sessionClass: o.sessionClass });
+  const runtime = createRuntime(
+    options,
+    logger,
+    game,
+    { authenticate: o.authenticate, sessionClass: o.sessionClass },
+    { printAdminUrl: o.printAdminUrl === true },
+  );
   try {
     await runtime.start();
   } catch (err) {
@@ -115,7 +127,7 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
 
 /**
  * A game's command line: parse `argv` (default `process.argv.slice(2)`) and `process.env`, print
- * `--help`, start, log `server ready` with the bound ports, stop cleanly on SIGINT/SIGTERM (exit 0).
+ * `--help`, start (printing the admin dashboard URL on stderr), log `server ready` with the bound ports, stop cleanly on SIGINT/SIGTERM (exit 0).
  * A bad option prints the problems and exits 2, never a stack trace. `hooks`: the game server's
  * `authenticate` and `sessionClass` hooks (as {@link StartServerOptions}).
  */
@@ -144,7 +156,13 @@ export const runMain = async (
   const logger = createLogger(options.logLevel as 'info');
   let server: RunningServer;
   try {
-    server = await startServer(game, { options, logger, authenticate: hooks.authenticate, sessionClass: hooks.sessionClass });
+    server = await startServer(game, {
+      options,
+      logger,
+      authenticate: hooks.authenticate,
+      sessionClass: hooks.sessionClass,
+      printAdminUrl: true, // the person who started it reads the dashboard URL (and a generated token) on stderr
+    });
   } catch (err) {
     if (isWorldtickError(err)) {
       logger.fatal({ code: err.code, details: err.details }, err.message);

@@ -42,6 +42,7 @@ import { createRuntimePersistence, type WorldRestoredListener } from './runtime-
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
 import { createScenarioWorld, DEFAULT_WORLD_ID, defaultWorldPhysics, mergePatches } from './runtime-world.js';
+import { PlayerDataService } from '../player-data/player-data-service.js';
 
 export type { Service } from './service.js';
 export type { WorldRestoredInfo, WorldRestoredListener } from './runtime-persist.js';
@@ -85,8 +86,24 @@ export interface Runtime {
   onWorldRestored(listener: WorldRestoredListener): void;
   /** The default world's input-log recorder (`--record <file>`), or null. Started before the loop, stopped after it. */
   readonly recorder: Recorder | null;
+  /**
+   * Player data of every world (src/player-data): one group-committing service on the store, created
+   * by `start`, closed by `stop` before the store; null outside that window.
+   */
+  readonly playerData: PlayerDataService | null;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of {@link createRuntime} that are not server options (how it is embedded). */
+export interface RuntimeExtras {
+  /**
+   * Print the admin dashboard URL (with a generated token, when one was generated) to stderr as plain
+   * lines at start, for the person who started the server. Default false: an embedding process
+   * (tests, a studio's own process) reads `adminToken` and `admin.port` instead. `npm start` and
+   * `runMain` pass true.
+   */
+  printAdminUrl?: boolean;
 }
 
 /**
@@ -94,7 +111,13 @@ export interface Runtime {
  * `game` (src/game, the public game API), the default world and worlds created through the
  * admin API are worlds of that game; without it, the embedded life-sim world as always.
  */
-export const createRuntime = (options: ServerOptions, logger: Logger, game?: GameDefinition, hooks: ServerHooks = {}): Runtime => {
+export const createRuntime = (
+  options: ServerOptions,
+  logger: Logger,
+  game?: GameDefinition,
+  hooks: ServerHooks = {},
+  extras: RuntimeExtras = {},
+): Runtime => {
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
@@ -221,6 +244,7 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
     port: options.adminPort,
     token: adminToken,
     tokenGenerated: !options.adminToken,
+    printUrl: extras.printAdminUrl === true,
     runner,
     logger,
     telemetry,
@@ -300,9 +324,12 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
   const stats = createStatsLogger(runner, logger);
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
   const ledgerSettings = parseLedgerOptions(options.ledger);
+  // Player data of every world on the same store (src/player-data), created by start.
+  let playerData: PlayerDataService | null = null;
   const withLedger = (world: SimWorld): void => {
     const store = persist.current();
     if (!store) return;
+    world.playerData = playerData;
     // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
     attachLedger(world, {
       ...ledgerSettings,
@@ -331,6 +358,9 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
       return storeOf();
     },
     checkpointer,
+    get playerData(): PlayerDataService | null {
+      return playerData;
+    },
     onWorldRestored(listener) {
       persist.onWorldRestored(listener);
     },
@@ -355,6 +385,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         },
       });
       checkpointer.start();
+      playerData = new PlayerDataService({
+        store: persist.storeOf(),
+        onError: (err) => logger.error({ err }, 'player data commit failed'),
+      });
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.
@@ -390,6 +424,10 @@ export const createRuntime = (options: ServerOptions, logger: Logger, game?: Gam
         worldDeleted(w); // a game's onWorldDeleted hook
         destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
       }
+      // Player data saved by the hooks above (onPlayerLeft, onWorldDeleted) commits before the store closes.
+      await playerData?.close();
+      for (const w of runner.worlds()) w.playerData = null;
+      playerData = null;
       await persist.close();
       phase = 'stopped';
       logger.info('loop stopped');

@@ -80,6 +80,18 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: [`CREATE TABLE operator_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL)`],
     postgres: [`CREATE TABLE operator_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at BIGINT NOT NULL)`],
   },
+  {
+    version: 4,
+    name: 'player data (per durable player id and key: JSON value or NULL once deleted, version, size)',
+    sqlite: [
+      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT,
+        version INTEGER NOT NULL, size INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (player_id, data_key))`,
+    ],
+    postgres: [
+      `CREATE TABLE player_data (player_id TEXT NOT NULL, data_key TEXT NOT NULL, value TEXT,
+        version BIGINT NOT NULL, size INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (player_id, data_key))`,
+    ],
+  },
 ];
 
 /** Highest schema version this build knows. */

@@ -10,6 +10,7 @@
 import pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
+import { postgresPlayerData } from './postgres-player-data.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_READ_LIMIT,
@@ -39,6 +40,9 @@ import {
   type StoreStats,
   type WorldConfigRecord,
   type OperatorStateRecord,
+  type PlayerDataLimits,
+  type PlayerDataOp,
+  type PlayerDataOpResult,
 } from './types.js';
 
 /** Options of {@link PostgresStore.open}. */
@@ -394,5 +398,9 @@ export class PostgresStore implements Store {
 
   deleteOperatorState(scope: string): Promise<boolean> {
     return this.run(true, async (c) => ((await c.query('DELETE FROM operator_state WHERE scope = $1', [scope])).rowCount ?? 0) > 0);
+  }
+
+  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]> {
+    return this.run(true, (c) => postgresPlayerData(c, ops, limits));
   }
 }

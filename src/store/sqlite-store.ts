@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
 import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import { sqlitePlayerData } from './sqlite-player-data.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_COLUMNS,
@@ -45,6 +46,9 @@ import {
   type StoreStats,
   type WorldConfigRecord,
   type OperatorStateRecord,
+  type PlayerDataLimits,
+  type PlayerDataOp,
+  type PlayerDataOpResult,
 } from './types.js';
 
 /** File name of the database inside the data directory. */
@@ -89,6 +93,7 @@ export class SqliteStore implements Store {
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
   private readonly stmt: Record<string, Database.Statement>;
+  private readonly playerData: ReturnType<typeof sqlitePlayerData>;
 
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
@@ -144,6 +149,7 @@ export class SqliteStore implements Store {
       deleteOperatorState: p('DELETE FROM operator_state WHERE scope = ?'),
       schemaVersion: p('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'),
     };
+    this.playerData = sqlitePlayerData(this.db);
   }
 
   private migrate(): void {
@@ -394,5 +400,12 @@ export class SqliteStore implements Store {
 
   deleteOperatorState(scope: string): Promise<boolean> {
     return this.run(true, () => this.stmt.deleteOperatorState!.run(scope).changes > 0);
+  }
+
+  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]> {
+    return this.run(
+      ops.some((o) => o.op !== 'get'),
+      () => this.playerData(ops, limits),
+    );
   }
 }

@@ -147,6 +147,36 @@ export interface OperatorStateRecord {
   updatedAt: number;
 }
 
+/**
+ * One operation on player data (table `player_data`, docs/DURABILITY.md "Player data"): values per
+ * (durable player id, key), each with a version that starts at 1 and grows by one per write.
+ * `expectedVersion` makes a write conditional (0: the key must not exist); null writes whatever is stored.
+ */
+export type PlayerDataOp =
+  | { op: 'get'; playerId: string; key: string }
+  | { op: 'put'; playerId: string; key: string /** JSON text. */; value: string; expectedVersion: number | null }
+  | { op: 'delete'; playerId: string; key: string; expectedVersion: number | null };
+
+/**
+ * Outcome of one {@link PlayerDataOp}: `ok` (get: the stored value and its version, no value when
+ * none — version 0 if the key was never written, the delete's version after a delete; put: the new
+ * version; delete: the new version — a delete is a write, the row stays as a tombstone without a
+ * value), `stale` (the expected version is not the stored one, `version` is the stored one) or
+ * `quota` (the put would pass a per-player limit).
+ */
+export type PlayerDataOpResult =
+  | { status: 'ok'; version: number; value?: unknown }
+  | { status: 'stale'; version: number }
+  | { status: 'quota'; bytes: number; keys: number };
+
+/** Per-player limits a put is checked against (inside its transaction). */
+export interface PlayerDataLimits {
+  /** Sum of the UTF-8 sizes of the player's JSON values. */
+  maxBytesPerPlayer: number;
+  /** Number of keys of one player. */
+  maxKeysPerPlayer: number;
+}
+
 /** Counters of a store, observable in tests and metrics. */
 export interface StoreStats {
   /** Write transactions committed. */
@@ -234,6 +264,15 @@ export interface Store {
   getOperatorState(scope: string): Promise<OperatorStateRecord | undefined>;
   /** Delete one scope's state; true when it existed. */
   deleteOperatorState(scope: string): Promise<boolean>;
+
+  /**
+   * Run player-data operations in order in ONE transaction (the player-data service's group
+   * commit, src/player-data/player-data-service.ts): a later operation sees an earlier one's write.
+   * A refused operation (`stale`, `quota`) changes nothing and does not stop the others. Results
+   * are in input order. Writers of one player are serialized (SQLite: one writer; PostgreSQL: a
+   * transaction-scoped advisory lock per player), so versions and limits hold across instances.
+   */
+  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]>;
 }
 
 /** Fresh zeroed stats. */

@@ -21,6 +21,7 @@ import { createGameSlot, type GameSlot } from '../game/slot.js';
 import { createPhysicsSlot, resolveWorldPhysics, type PhysicsSlot, type WorldPhysicsConfig } from '../physics/physics-world.js';
 import { withPhysics } from '../../systems/physics-system.js';
 import { createRecordSlot, type RecordSlot } from '../replay/record-slot.js';
+import { createPlayerDataSlot, type PlayerDataSlot } from '../player-data/slot.js';
 
 export {
   baseBudgets,
@@ -53,7 +54,8 @@ export interface SimWorldData
     GameSlot,
     LedgerSlot,
     PhysicsSlot,
-    RecordSlot {
+    RecordSlot,
+    PlayerDataSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -102,6 +104,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     createLedgerSlot(),
     createPhysicsSlot(core, physics),
     createRecordSlot(),
+    createPlayerDataSlot(),
   );
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));

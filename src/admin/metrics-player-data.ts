@@ -1,0 +1,35 @@
+/**
+ * Player-data metrics (docs/DURABILITY.md "Player data"): calls by operation, refusals by code and
+ * group-commit transactions of the runtime's one player-data service (read through the worlds' slot:
+ * every served world points at the same service, so the series carry no world label).
+ */
+import type { PlayerDataService } from '../player-data/player-data-service.js';
+import type { SimWorld } from '../world/sim-world.js';
+
+type Labels = Record<string, string>;
+type Put = (labels: Labels, value: number) => void;
+type Register = (name: string, help: string, labelNames: string[], fill: (put: Put) => void) => void;
+
+const serviceOf = (worlds: readonly SimWorld[]): PlayerDataService | null => {
+  for (const w of worlds) if (w.playerData) return w.playerData;
+  return null;
+};
+
+/** Register the player-data counters through the caller's `counter` helper. */
+export const registerPlayerDataMetrics = (worlds: () => readonly SimWorld[], counter: Register): void => {
+  counter('worldtick_player_data_calls_total', 'Player-data calls by operation (load, save, delete).', ['op'], (put) => {
+    const s = serviceOf(worlds())?.stats();
+    if (!s) return;
+    put({ op: 'load' }, s.loads);
+    put({ op: 'save' }, s.saves);
+    put({ op: 'delete' }, s.deletes);
+  });
+  counter('worldtick_player_data_rejected_total', 'Player-data calls refused, by PD_* code.', ['code'], (put) => {
+    const s = serviceOf(worlds())?.stats();
+    if (s) for (const [code, n] of Object.entries(s.rejected)) put({ code }, n);
+  });
+  counter('worldtick_player_data_batches_total', 'Player-data group-commit transactions.', [], (put) => {
+    const s = serviceOf(worlds())?.stats();
+    if (s) put({}, s.batches);
+  });
+};
