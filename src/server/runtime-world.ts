@@ -1,10 +1,15 @@
 /**
  * How the runtime builds its embedded default world from the options: the world id, the
- * physics block, the crowd scenario world and the scheduler config merge. Split out of
+ * physics block, the crowd scenario world, the scheduler config merge, the config file's periodic
+ * tasks and tier zones, and the input log's recipe. Split out of
  * src/server/runtime.ts; no state.
  */
 import type { ServerOptions } from '../cli/options.js';
+import type { Logger } from '../log.js';
+import { declareTask } from '../periodic/declared-tasks.js';
+import type { WorldRecipe } from '../replay/log-format.js';
 import { createCrowdWorld } from '../scenarios/crowd.js';
+import { replaceZones } from '../tiers/tier-zones.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Id of the embedded default world (the original design's examples use 1). */
@@ -54,3 +59,34 @@ export const mergePatches = (a: Record<string, Record<string, unknown>>, b: unkn
     simulation: typeof sim === 'object' && sim !== null && !Array.isArray(sim) ? { ...a.simulation, ...sim } : (sim ?? a.simulation),
   };
 };
+
+/**
+ * The config file's periodic tasks (validated by parseOptions; src/periodic/declared-tasks.ts) and
+ * tier zones, declared on the default world (also on a restored or adopted one). A task whose name
+ * the world already holds (restored operator state) is skipped with a warning.
+ */
+export const declareConfigTasks = (w: SimWorld, options: ServerOptions, logger: Logger, crowd: boolean): void => {
+  for (const [i, t] of (options.periodic ?? []).entries()) {
+    const name = (t as { name?: unknown }).name; // validated by parseOptions
+    if (w.periodic.status().some((x) => x.name === name)) {
+      logger.warn({ world: w.id, task: name }, 'config-file periodic task not declared: a task of that name exists');
+      continue;
+    }
+    declareTask(w, t, `periodic[${i}]`);
+  }
+  if (!crowd) replaceZones(w.npcSim.zones, options.tierZones ?? []);
+};
+
+/** How the default world was built, for the input log (src/replay): enough to build it again. */
+export const worldRecipe = (w: SimWorld, options: ServerOptions, inputMaxSpeed: number, game: string | null): WorldRecipe => ({
+  id: w.id,
+  capacity: w.capacity,
+  seed: w.seed,
+  size: w.bounds.maxX - w.bounds.minX,
+  config: structuredClone(w.config),
+  physics: w.physics ? w.physics.config : null,
+  npcs: options.npcs,
+  scenes: w.scenes !== null,
+  inputMaxSpeed,
+  game,
+});

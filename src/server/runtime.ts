@@ -7,27 +7,23 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
-import { createAdminServer, createTelemetry, OpsState, type AdminServer, type StatsSources } from '../admin/index.js';
+import { createAdminServer, createTelemetry, OpsState, type StatsSources } from '../admin/index.js';
 import { getControllerStatus } from '../controller/controller-status.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
 import type { ServerHooks } from '../net/game-server-options.js';
 import { populateNpcs } from '../world/populate.js';
-import { declareTask } from '../periodic/declared-tasks.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
-import { replaceZones } from '../tiers/tier-zones.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
-import type { ClusterService } from './cluster-service.js';
 import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
-import type { Checkpointer } from '../persist/checkpointer.js';
 import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
@@ -38,73 +34,24 @@ import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
-import { createRuntimePersistence, type WorldRestoredListener } from './runtime-persist.js';
+import { createRuntimePersistence } from './runtime-persist.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
-import { createScenarioWorld, DEFAULT_WORLD_ID, defaultWorldPhysics, mergePatches } from './runtime-world.js';
+import {
+  createScenarioWorld,
+  declareConfigTasks,
+  DEFAULT_WORLD_ID,
+  defaultWorldPhysics,
+  mergePatches,
+  worldRecipe,
+} from './runtime-world.js';
 import { PlayerDataService } from '../player-data/player-data-service.js';
 
 export type { Service } from './service.js';
+export type { Runtime, RuntimeExtras } from './runtime-types.js';
+import type { Runtime, RuntimeExtras } from './runtime-types.js';
 export type { WorldRestoredInfo, WorldRestoredListener } from './runtime-persist.js';
 export { DEFAULT_WORLD_ID } from './runtime-world.js';
-
-export interface Runtime {
-  readonly options: ServerOptions;
-  readonly logger: Logger;
-  readonly runner: LoopRunner;
-  /** The embedded default world (id "1"). */
-  readonly defaultWorld: SimWorld;
-  /** Admin bearer token in force (generated when the options left it empty). */
-  readonly adminToken: string;
-  readonly services: Service[];
-  /** The admin HTTP server (API, metrics, dashboard); `admin.port` is the bound port. */
-  readonly admin: AdminServer;
-  /** The WebSocket game server (src/net); `gameServer.stats()` for metrics. */
-  readonly gameServer: GameServer;
-  /** The worker pool of scene jobs (a service; `scenePool.stats()`). */
-  readonly scenePool: WorkerPool;
-  /**
-   * Presence, world leases and fencing tokens (`cluster.fence(worldId)` for durable writes);
-   * gates stepping and routes clients in cluster mode (`--redis`). src/server/cluster-service.ts.
-   */
-  readonly cluster: ClusterService;
-  /**
-   * The durable store (SQLite in `--data-dir`, or PostgreSQL by `--store`), opened by `start`
-   * before the worlds tick and closed by `stop` after they stopped. Reading it outside that
-   * window throws `WT_ERR_STORE_CLOSED`.
-   */
-  readonly store: Store;
-  /** Checkpoints of the worlds (src/persist/checkpointer.ts); `checkpointer.report(id)` for figures. */
-  readonly checkpointer: Checkpointer;
-  /**
-   * Register a listener called by `start` for each world restored from the store (default and
-   * admin-created), after its state and config are back and before the loop ticks it; awaited in
-   * order. The place to catch up what the checkpoint had not applied yet, e.g. ledger entries
-   * committed after it: for each wallet row, `entriesSince(playerId, Wallet.appliedSeq[playerRow(stores, eid)])`.
-   * Register before `start`.
-   */
-  onWorldRestored(listener: WorldRestoredListener): void;
-  /** The default world's input-log recorder (`--record <file>`), or null. Started before the loop, stopped after it. */
-  readonly recorder: Recorder | null;
-  /**
-   * Player data of every world (src/player-data): one group-committing service on the store, created
-   * by `start`, closed by `stop` before the store; null outside that window.
-   */
-  readonly playerData: PlayerDataService | null;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Options of {@link createRuntime} that are not server options (how it is embedded). */
-export interface RuntimeExtras {
-  /**
-   * Print the admin dashboard URL (with a generated token, when one was generated) to stderr as plain
-   * lines at start, for the person who started the server. Default false: an embedding process
-   * (tests, a studio's own process) reads `adminToken` and `admin.port` instead. `npm start` and
-   * `runMain` pass true.
-   */
-  printAdminUrl?: boolean;
-}
 
 /**
  * Build the runtime (nothing runs until `start`). Throws coded errors on bad options. With
@@ -189,20 +136,8 @@ export const createRuntime = (
     : game
       ? createGameWorld(game, { ...worldOptions, npcs: options.npcs })
       : createSimWorld(worldOptions);
-  // Periodic tasks declared in the config file (validated by parseOptions; src/periodic/declared-tasks.ts).
-  // The config file's tier zones too (validated by parseOptions). Also applied to a restored default world.
-  const declareDefaultTasks = (w: SimWorld): void => {
-    for (const [i, t] of (options.periodic ?? []).entries()) {
-      // A world adopted from another instance may already hold a task of that name (restored operator state).
-      const name = (t as { name?: unknown }).name; // validated by parseOptions
-      if (w.periodic.status().some((x) => x.name === name)) {
-        logger.warn({ world: w.id, task: name }, 'config-file periodic task not declared: a task of that name exists');
-        continue;
-      }
-      declareTask(w, t, `periodic[${i}]`);
-    }
-    if (!crowd) replaceZones(w.npcSim.zones, options.tierZones ?? []);
-  };
+  // The config file's periodic tasks and tier zones (runtime-world.ts); also applied to a restored default world.
+  const declareDefaultTasks = (w: SimWorld): void => declareConfigTasks(w, options, logger, crowd);
   declareDefaultTasks(defaultWorld);
   if (!crowd && !game) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
@@ -307,18 +242,7 @@ export const createRuntime = (
         path: options.record,
         hashEvery: options.recordHashEvery ?? 20,
         logger,
-        recipe: (w) => ({
-          id: w.id,
-          capacity: w.capacity,
-          seed: w.seed,
-          size: w.bounds.maxX - w.bounds.minX,
-          config: structuredClone(w.config),
-          physics: w.physics ? w.physics.config : null,
-          npcs: options.npcs,
-          scenes: w.scenes !== null,
-          inputMaxSpeed: gameServer.config.maxSpeed,
-          game: game?.name ?? null,
-        }),
+        recipe: (w) => worldRecipe(w, options, gameServer.config.maxSpeed, game?.name ?? null),
       })
     : null;
   const stats = createStatsLogger(runner, logger);
