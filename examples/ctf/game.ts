@@ -35,7 +35,6 @@ import {
   grantPlayerReward,
   hasComponent,
   type GameWorld,
-  playerIdOf,
   query,
   spawn,
   Type,
@@ -154,12 +153,12 @@ const carryFlags = (world: GameWorld): void => {
   }
 };
 
-/** Reward every player once for round `no` (retried on TX_UNAVAILABLE: the key makes a retry safe). */
-const reward = (world: GameWorld, player: number, no: number, coins: number, attempt = 0): void => {
-  void grantPlayerReward(world, player, { key: `round:${no}`, coins }).then((r) => {
-    if (r.code === 'TX_UNAVAILABLE' && playerIdOf(world, player) !== null && attempt < 3)
-      setTimeout(() => reward(world, player, no, coins, attempt + 1), 200 * (attempt + 1)).unref();
-  });
+/**
+ * Reward a player once for round `no`: the key makes it once per player and round, and the server
+ * resubmits it while the store is unavailable (docs/GAME-API.md "Rewards through the ledger").
+ */
+const reward = (world: GameWorld, player: number, no: number, coins: number): void => {
+  void grantPlayerReward(world, player, { key: `round:${no}`, coins });
 };
 
 const roundClock = (world: GameWorld): void => {
