@@ -69,7 +69,11 @@ export const formatAddress = (g: readonly number[]): string => {
     }
     i = j === i ? i + 1 : j;
   }
-  const hex = (a: number, b: number): string => g.slice(a, b).map((x) => x.toString(16)).join(':');
+  const hex = (a: number, b: number): string =>
+    g
+      .slice(a, b)
+      .map((x) => x.toString(16))
+      .join(':');
   return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 };
 
