@@ -11,7 +11,7 @@
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** The eight 16-bit groups of an IPv6 address in text (full or `::`-shortened, a dotted IPv4 tail allowed), or null. */
-const ipv6Groups = (text: string): number[] | null => {
+export const ipv6Groups = (text: string): number[] | null => {
   let s = text.toLowerCase();
   const tail = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(s);
   if (tail) {

@@ -18,6 +18,7 @@ import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { AddressLimiter } from './address-limit.js';
+import { admitUpgrade, createUpgradeGate, type UpgradeGate } from './upgrade-gate.js';
 import { NewPlayerLimiter, newPlayerAdmission } from './new-player-limit.js';
 import { connectionCap, readOpenFileLimit } from './fd-limit.js';
 import { resolveNetConfig, type NetConfig } from './net-config.js';
@@ -88,6 +89,8 @@ export class GameServer implements Service {
   #maxConnections: number;
   /** Open sockets per remote address (`net.maxConnectionsPerAddress`; address-limit.ts). */
   readonly #perAddress: AddressLimiter;
+  /** Upgrade admission: connection caps and the client address behind trusted proxies (upgrade-gate.ts). */
+  readonly #gate: UpgradeGate;
   /** Send, close and reply with strikes (src/net/game-server-wire.ts). */
   readonly #wire: SessionWire;
   /** What the message dispatch and the hello, purchase and game-message handlers use (game-server-wire.ts, game-server-handlers.ts). */
@@ -100,6 +103,7 @@ export class GameServer implements Service {
     this.#perAddress = new AddressLimiter(this.config.maxConnectionsPerAddress, this.config.perAddressExemptLoopback);
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#gate = createUpgradeGate(this.config, this.#perAddress, this.#s, this.#log);
     this.#codec = createServerCodec();
     this.#epochNow = opts.epochNow ?? Date.now;
     const wire = createConnWire(this.#codec, this.#s, this.config);
@@ -191,35 +195,13 @@ export class GameServer implements Service {
       sendPingsAutomatically: true,
       compression: cfg.compression ? uWS.SHARED_COMPRESSOR : uWS.DISABLED,
       upgrade: (res, req, context) => {
-        if (this.#conns.size >= this.#maxConnections) {
-          const n = ++this.#s.rejectedConnections;
-          // Logged at 1, 10, 100, ... refusals: visible, but never a line per connection.
-          if (Number.isInteger(Math.log10(n)))
-            this.#log.warn({ rejectedConnections: n, maxConnections: this.#maxConnections }, 'game server full: upgrade refused with 503');
-          res.writeStatus('503 Service Unavailable').writeHeader('Retry-After', '5').end('server full');
-          return;
-        }
-        const addr = this.#perAddress.keyOf(Buffer.from(res.getRemoteAddressAsText()).toString('utf8'));
-        if (this.#perAddress.full(addr)) {
-          const n = ++this.#s.rejectedPerAddress;
-          if (Number.isInteger(Math.log10(n)))
-            this.#log.warn(
-              {
-                rejectedPerAddress: n,
-                address: addr,
-                maxConnectionsPerAddress: cfg.maxConnectionsPerAddress,
-                hint: 'behind a proxy on another host every client has its address: set net.maxConnectionsPerAddress to 0 there',
-              },
-              'too many connections from one address: upgrade refused with 429',
-            );
-          res.writeStatus('429 Too Many Requests').writeHeader('Retry-After', '5').end('too many connections from this address');
-          return;
-        }
-        const conn = createConn(this.#nextId++, performance.now(), cfg.messageBurst);
+        const ok = admitUpgrade(this.#gate, res, req, this.#conns.size, this.#maxConnections); // upgrade-gate.ts: 503, 429
+        if (!ok) return;
+        const conn = createConn(this.#nextId++, performance.now(), cfg.messageBurst, ok.remote);
         // Counted at open (uWS opens the socket inside `upgrade`), uncounted at close: a refused or failed
         // upgrade never counts, and only a socket that opened has a close.
         res.upgrade<ConnRef>(
-          { conn, addr, counted: false },
+          { conn, addr: ok.addr, counted: false },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),

@@ -29,7 +29,11 @@ export interface AuthRequest {
   readonly token: string;
   /** The hello `resumeToken`, or null when none was sent (empty string included). */
   readonly resumeToken: string | null;
-  /** The socket's peer address as uWebSockets.js reports it (behind a proxy: the proxy's). */
+  /**
+   * The client's address: the socket's peer address as uWebSockets.js reports it, or, when the
+   * peer is one of `net.trustedProxies`, the client address its `X-Forwarded-For` names
+   * (canonical text: dotted IPv4, RFC 5952 IPv6; docs/PROTOCOL.md "Connection limits").
+   */
   readonly remoteAddress: string;
 }
 

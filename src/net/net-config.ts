@@ -4,6 +4,7 @@
  */
 import { resolveOptions, type NumberSpec, type ObjectSpec } from '../config/schema.js';
 import { optionInvalid } from '../errors.js';
+import { trustedProxiesProblems } from './client-address.js';
 
 export interface NetConfig {
   /** Largest client frame accepted (bytes); a bigger one closes the socket (uWS: code 1006). */
@@ -35,6 +36,14 @@ export interface NetConfig {
   maxNewPlayersPerAddressPerMinute: number;
   /** Loopback peers are not limited by `maxNewPlayersPerAddressPerMinute` (default true). */
   newPlayersExemptLoopback: boolean;
+  /**
+   * Reverse proxies / load balancers whose `X-Forwarded-For` is believed: IPv4/IPv6 addresses or
+   * CIDR prefixes (`10.0.0.0/8`, `fd00::/8`), at most 1024. An upgrade from one of them counts
+   * under the rightmost forwarded address that is not itself trusted (per-address limits,
+   * `authenticate`'s `remoteAddress`, logs); default [] = the peer address, no header read
+   * (src/net/client-address.ts; docs/PROTOCOL.md "Connection limits").
+   */
+  trustedProxies: readonly string[];
   /** Wall milliseconds a socket may stay open without a valid hello (closed 4003). */
   helloTimeoutMs: number;
   /**
@@ -179,6 +188,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   perAddressExemptLoopback: true,
   maxNewPlayersPerAddressPerMinute: 30,
   newPlayersExemptLoopback: true,
+  trustedProxies: Object.freeze([]),
   helloTimeoutMs: 5000,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
@@ -274,16 +284,21 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
 
 /** Merge `patch` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
 export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
-  const r = resolveOptions<NetConfig>(NET_CONFIG_SPEC, { ...NET_DEFAULTS }, patch, 'net');
+  // `trustedProxies` is a list, which the schema has no kind for: checked here, the rest by the schema.
+  const isObject = typeof patch === 'object' && patch !== null && !Array.isArray(patch);
+  const { trustedProxies = NET_DEFAULTS.trustedProxies, ...rest } = isObject ? patch : ({} as Partial<NetConfig>);
+  const { trustedProxies: _, ...defaults } = NET_DEFAULTS;
+  const r = resolveOptions<Omit<NetConfig, 'trustedProxies'>>(NET_CONFIG_SPEC, defaults, isObject ? rest : patch, 'net');
   const problems = r.ok ? [] : r.problems;
   // Relations between fields (checked on the merged values whatever their validity, so one
   // answer lists every problem).
-  const cfg = { ...NET_DEFAULTS, ...(typeof patch === 'object' && patch !== null ? patch : {}) } as NetConfig;
+  const cfg = { ...NET_DEFAULTS, ...rest } as NetConfig;
   if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8)
     problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
   if (cfg.viewMode === 'regions' && cfg.regionCellSize === 0 && !(cfg.interestRadius > 0))
     problems.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
   if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');
+  problems.push(...trustedProxiesProblems(trustedProxies));
   if (problems.length || !r.ok) throw optionInvalid(problems);
-  return r.value;
+  return { ...r.value, trustedProxies: Object.freeze([...trustedProxies]) };
 };

@@ -85,15 +85,8 @@ export class NewPlayerLimiter {
   }
 }
 
-/** The peer address of `conn` as uWebSockets.js reports it ('' when unknown or closed). */
-export const remoteAddressOf = (conn: Conn): string => {
-  try {
-    const ab = conn.ws?.getRemoteAddressAsText();
-    return ab ? Buffer.from(ab).toString('utf8') : '';
-  } catch {
-    return '';
-  }
-};
+/** The client address of `conn` (decided at upgrade: the peer's, or a trusted proxy's forwarded one; '' when unknown). */
+export const remoteAddressOf = (conn: Conn): string => conn.remoteAddress;
 
 /**
  * The session registry's admission of new players (`SessionRegistry.admitNewPlayer`): at hello

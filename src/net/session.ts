@@ -40,6 +40,11 @@ export interface Conn {
   endCode: number;
   /** Messages received while `helloPending` (bounded; dispatched once the hello resolved). */
   held: ClientMsg[] | null;
+  /**
+   * The client's address, decided once at upgrade: the peer's as uWebSockets.js reports it, or
+   * the one a trusted proxy forwarded (`net.trustedProxies`, client-address.ts); '' when unknown.
+   */
+  remoteAddress: string;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -102,8 +107,8 @@ export interface Session {
   gameMsgCount: number;
 }
 
-/** A new connection record. */
-export const createConn = (id: number, now: number, burst: number): Conn => ({
+/** A new connection record (`remoteAddress`: the client's address, see {@link Conn}). */
+export const createConn = (id: number, now: number, burst: number, remoteAddress = ''): Conn => ({
   id,
   ws: null,
   closed: false,
@@ -116,6 +121,7 @@ export const createConn = (id: number, now: number, burst: number): Conn => ({
   lastSend: -1,
   endCode: 0,
   held: null,
+  remoteAddress,
 });
 
 const INITIAL_KNOWN = 16;

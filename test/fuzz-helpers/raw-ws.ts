@@ -22,10 +22,10 @@ export interface RawWs {
   errors(): string[];
 }
 
-/** Open a raw socket to `url` (resolves once open). */
-export const openRaw = (url: string): Promise<RawWs> =>
+/** Open a raw socket to `url` (resolves once open); `headers` are sent with the upgrade request. */
+export const openRaw = (url: string, headers?: Record<string, string | string[]>): Promise<RawWs> =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, headers ? { headers } : undefined);
     const msgs: unknown[][] = [];
     let code = 0;
     const closed = new Promise<number>((r) =>
