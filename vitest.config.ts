@@ -3,10 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // test/**/*.test.ts, in two projects. Unit files share their worker's module cache (isolate: false): importing src/ again for each of
-    // the ~110 small files was about half of their run time. They hold no module state of their own
-    // (STYLE.md: no module-level singletons; no mocks, stubbed globals or fake timers in test/unit).
-    // Integration files (servers, child processes, ports) keep a fresh process each.
+    // test/**/*.test.ts in two projects. Unit files share their worker's module cache (isolate: false):
+    // importing src/ again for each of the ~110 small files was about half of their run time. They hold
+    // no module state of their own (STYLE.md: no module-level singletons; no mocks, stubbed globals or
+    // fake timers in test/unit). Integration files (servers, child processes, ports) keep a fresh process each.
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
