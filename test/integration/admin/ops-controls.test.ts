@@ -142,7 +142,14 @@ describe('controller override', () => {
     await until(async () => (await call(s.base, 'GET', '/api/v1/worlds/1/controller/override')).json.mode === 'normal');
     const after = (await call(s.base, 'GET', '/api/v1/worlds/1/stats')).json.controller.status;
     expect(after.mode).toBe('normal');
-    expect(after.history.at(-1).reason).toBe('override expired');
+    // The transition right after the short override's own is its expiry, degraded → normal. (Not
+    // necessarily the last one: once the override ends the controller decides again from normal, and on
+    // a loaded machine it can degrade and recover by itself before this read — seen with two test files
+    // running beside other work.)
+    const history = after.history as Array<{ from: string; to: string; reason: string }>;
+    const forced = history.map((t) => t.to === 'degraded' && t.reason.startsWith('override')).lastIndexOf(true);
+    expect(forced, JSON.stringify(history.slice(-4))).toBeGreaterThanOrEqual(0);
+    expect(history[forced + 1]).toMatchObject({ from: 'degraded', to: 'normal', reason: 'override expired' });
     expect(await metric(/worldtick_admin_ops_changes_total\{kind="override"\} (\d+)/)).toBe(3);
   });
 });
