@@ -26,8 +26,12 @@ const metric = async (re: RegExp): Promise<number> => {
   const m = (await call(s.base, 'GET', '/metrics')).text.match(re);
   return m ? Number(m[1]) : NaN;
 };
-/** Poll until `fn` is true (bounded; the assertion after it says what was expected). */
-const until = async (fn: () => Promise<boolean>, ms = 4000): Promise<void> => {
+/**
+ * Poll until `fn` is true (bounded; the assertion after it says what was expected). It returns as soon
+ * as `fn` holds, so the bound only matters on a slow machine: 4 s was too short for two runs of an
+ * adaptive world-clock task (slowFactor 3) while two test files ran beside other work.
+ */
+const until = async (fn: () => Promise<boolean>, ms = 15_000): Promise<void> => {
   for (const end = Date.now() + ms; Date.now() < end && !(await fn()); ) await sleep(50);
 };
 
