@@ -26,8 +26,12 @@ const metric = async (re: RegExp): Promise<number> => {
   const m = (await call(s.base, 'GET', '/metrics')).text.match(re);
   return m ? Number(m[1]) : NaN;
 };
-/** Poll until `fn` is true (bounded; the assertion after it says what was expected). */
-const until = async (fn: () => Promise<boolean>, ms = 4000): Promise<void> => {
+/**
+ * Poll until `fn` is true (bounded; the assertion after it says what was expected). It returns as soon
+ * as `fn` holds, so the bound only matters on a slow machine: 4 s was too short for two runs of an
+ * adaptive world-clock task (slowFactor 3) while two test files ran beside other work.
+ */
+const until = async (fn: () => Promise<boolean>, ms = 15_000): Promise<void> => {
   for (const end = Date.now() + ms; Date.now() < end && !(await fn()); ) await sleep(50);
 };
 
@@ -142,7 +146,14 @@ describe('controller override', () => {
     await until(async () => (await call(s.base, 'GET', '/api/v1/worlds/1/controller/override')).json.mode === 'normal');
     const after = (await call(s.base, 'GET', '/api/v1/worlds/1/stats')).json.controller.status;
     expect(after.mode).toBe('normal');
-    expect(after.history.at(-1).reason).toBe('override expired');
+    // The transition right after the short override's own is its expiry, degraded → normal. (Not
+    // necessarily the last one: once the override ends the controller decides again from normal, and on
+    // a loaded machine it can degrade and recover by itself before this read — seen with two test files
+    // running beside other work.)
+    const history = after.history as Array<{ from: string; to: string; reason: string }>;
+    const forced = history.map((t) => t.to === 'degraded' && t.reason.startsWith('override')).lastIndexOf(true);
+    expect(forced, JSON.stringify(history.slice(-4))).toBeGreaterThanOrEqual(0);
+    expect(history[forced + 1]).toMatchObject({ from: 'degraded', to: 'normal', reason: 'override expired' });
     expect(await metric(/worldtick_admin_ops_changes_total\{kind="override"\} (\d+)/)).toBe(3);
   });
 });
