@@ -82,6 +82,13 @@ const resolvePlayer = (world: GameWorld, player: number | string, problems: stri
   return playerIdOf(world, player);
 };
 
+/** Validate `key` and `player` into `problems`; the player's durable id (null: an entity that is not a bound player). */
+const targetOf = (world: GameWorld, player: number | string, key: string, problems: string[]): string | null => {
+  const kp = keyProblem(key);
+  if (kp) problems.push(kp);
+  return resolvePlayer(world, player, problems);
+};
+
 const check = (problems: string[]): void => {
   if (problems.length) throw playerDataInvalid(problems);
 };
@@ -97,9 +104,7 @@ const notPlayer = (key: string): Promise<PlayerDataResult> => Promise.resolve({ 
  */
 export const loadPlayerData = (world: GameWorld, player: number | string, key: string): Promise<PlayerDataResult> => {
   const problems: string[] = [];
-  const kp = keyProblem(key);
-  if (kp) problems.push(kp);
-  const id = resolvePlayer(world, player, problems);
+  const id = targetOf(world, player, key, problems);
   check(problems);
   const svc = world.playerData;
   if (!svc) return unavailable(key);
@@ -123,9 +128,7 @@ export const savePlayerData = (
   options: PlayerDataWriteOptions,
 ): Promise<PlayerDataResult> => {
   const problems: string[] = [];
-  const kp = keyProblem(key);
-  if (kp) problems.push(kp);
-  const id = resolvePlayer(world, player, problems);
+  const id = targetOf(world, player, key, problems);
   const expected = versionOf(options, problems);
   let text = '';
   const vp = value === undefined ? 'value is undefined (delete with deletePlayerData)' : jsonProblem(value, 'value', 0);
@@ -155,9 +158,7 @@ export const deletePlayerData = (
   options: PlayerDataWriteOptions,
 ): Promise<PlayerDataResult> => {
   const problems: string[] = [];
-  const kp = keyProblem(key);
-  if (kp) problems.push(kp);
-  const id = resolvePlayer(world, player, problems);
+  const id = targetOf(world, player, key, problems);
   const expected = versionOf(options, problems);
   check(problems);
   const svc = world.playerData;
@@ -181,9 +182,7 @@ export const updatePlayerData = async (
   options: { attempts?: number } = {},
 ): Promise<PlayerDataResult> => {
   const problems: string[] = [];
-  const kp = keyProblem(key);
-  if (kp) problems.push(kp);
-  const id = resolvePlayer(world, player, problems);
+  const id = targetOf(world, player, key, problems);
   const attempts = options.attempts ?? 5;
   if (!Number.isSafeInteger(attempts) || attempts < 1) problems.push('options.attempts must be an integer >= 1');
   check(problems);

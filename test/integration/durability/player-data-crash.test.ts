@@ -16,6 +16,7 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.j
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
+import { until } from '../../helpers/cluster-instances.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const Ws = WebSocket as unknown as WebSocketCtor;
@@ -34,16 +35,6 @@ interface Proc {
   port: number;
 }
 
-const waitFor = async <T>(fn: () => T | undefined, ms = 20_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 const start = async (storeArgs: string[]): Promise<Proc> => {
   const child = spawn(
     process.execPath,
@@ -51,7 +42,7 @@ const start = async (storeArgs: string[]): Promise<Proc> => {
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'pd-crash-token' } },
   );
   const lines = collectJsonLines(child.stdout);
-  const ready = await waitFor(() => lines.find((l) => l.msg === 'server ready'));
+  const ready = await until('server ready', () => lines.find((l) => l.msg === 'server ready'), 20_000, 20);
   return { child, lines, port: ready.port as number };
 };
 
@@ -60,7 +51,7 @@ const join = async (p: Proc): Promise<Record<string, unknown>> => {
   await c.connect();
   try {
     await c.join('1', 'crashy', 'crash-client-token');
-    return await waitFor(() => p.lines.find((l) => l.msg === 'pd-join'));
+    return await until('pd-join', () => p.lines.find((l) => l.msg === 'pd-join'), 20_000, 20);
   } finally {
     c.close();
   }
@@ -80,12 +71,15 @@ describe('player data after SIGKILL', () => {
         let lastPrinted = 0;
         let joinedId: unknown;
         try {
-          expect(await waitFor(() => a.lines.find((l) => l.msg === 'pd-loaded'))).toMatchObject({ status: 'ok', version: 0 });
+          expect(await until('pd-loaded', () => a.lines.find((l) => l.msg === 'pd-loaded'), 20_000, 20)).toMatchObject({
+            status: 'ok',
+            version: 0,
+          });
           const first = await join(a);
           expect(first).toMatchObject({ status: 'ok', value: 1, version: 1 });
           joinedId = first.playerId;
           expect(joinedId).toMatch(/^t:[0-9a-f]{32}$/);
-          await waitFor(() => (a.lines.filter((l) => l.msg === 'pd-saved').length >= 30 ? true : undefined));
+          await until('30 saves', () => a.lines.filter((l) => l.msg === 'pd-saved').length >= 30, 20_000, 20);
         } finally {
           a.child.kill('SIGKILL');
           await once(a.child, 'exit');
@@ -97,7 +91,7 @@ describe('player data after SIGKILL', () => {
 
         const b = await start(s.args());
         try {
-          const loaded = await waitFor(() => b.lines.find((l) => l.msg === 'pd-loaded'));
+          const loaded = await until('pd-loaded', () => b.lines.find((l) => l.msg === 'pd-loaded'), 20_000, 20);
           expect(loaded.status).toBe('ok');
           expect([lastPrinted, lastPrinted + 1]).toContain(loaded.value);
           expect(loaded.version).toBe(loaded.value);
