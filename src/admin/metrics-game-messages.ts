@@ -16,13 +16,14 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
     });
   counter(
     'worldtick_game_server_messages_total',
-    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server).",
+    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server), deferred (waited a step for the per-step delivery budget; once per step waited).",
     ['world', 'outcome'],
     each((world, st, put) => {
       put({ world, outcome: 'queued' }, st.queued);
       put({ world, outcome: 'overflow' }, st.overflow);
       put({ world, outcome: 'refused' }, st.refused);
       put({ world, outcome: 'unserved' }, st.unserved);
+      put({ world, outcome: 'deferred' }, st.deferred);
     }),
   );
   counter(

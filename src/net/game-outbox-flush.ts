@@ -26,8 +26,11 @@ const deliver = (net: WorldNet, st: GameOutboxStats, s: Session, bytes: Uint8Arr
 };
 
 /**
- * Deliver the world's queued messages in order (the replicate phase, after snapshots and events)
- * and empty the queue. Sessions whose socket dropped a frame are closed afterwards (4008).
+ * Deliver the world's queued messages in order (the replicate phase, after snapshots and events),
+ * at most `net.maxGameMessageDeliveriesPerStep` frames (a message is delivered whole or waits: a
+ * broadcast counts one per session; the first message of a step always goes), and drop the
+ * delivered ones from the queue; the rest wait for the next step. Sessions whose socket dropped a
+ * frame are closed afterwards (4008).
  */
 export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void => {
   const ob = world.game?.outbox;
@@ -36,8 +39,15 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
     items = ob.items,
     sessions = net.sessions;
   const { Position } = world.stores;
-  for (let k = 0; k < items.length; k++) {
+  const budget = net.config.maxGameMessageDeliveriesPerStep;
+  let used = 0,
+    k = 0;
+  for (; k < items.length; k++) {
     const it = items[k];
+    // Whole messages only: a broadcast may reach every session (an upper bound, not a count).
+    const need = it.target === OutboxTarget.PLAYER ? 1 : sessions.length;
+    if (budget > 0 && used > 0 && used + need > budget) break;
+    used += need;
     if (it.target === OutboxTarget.PLAYER) {
       const s = net.byPlayer.get(it.player);
       if (s !== undefined && open(s)) deliver(net, st, s, it.bytes);
@@ -57,7 +67,11 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
       deliver(net, st, s, it.bytes);
     }
   }
-  items.length = 0;
+  if (k === items.length) items.length = 0;
+  else {
+    items.splice(0, k);
+    st.deferred += items.length;
+  }
   if (net.closing.length) {
     for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
     net.closing.length = 0;

@@ -11,7 +11,10 @@
  *   world   every joined session of the world.
  *
  * Bounded: at most `net.maxGameMessagesPerStep` messages wait per world (a broadcast is one);
- * past it the newest is dropped (the queued ones are kept) and counted `overflow`. A message over
+ * past it the newest is dropped (the queued ones are kept) and counted `overflow`. A step hands at
+ * most `net.maxGameMessageDeliveriesPerStep` frames to sockets (a world broadcast is one per
+ * session): the messages past it wait, in order, for the next step (`deferred`), so a game that
+ * broadcasts a lot cannot hold the loop for the sends. A message over
  * its `maxBytes` never gets here (refused when sent). Nothing is queued while no game server
  * serves the world (counted `unserved`): there is nobody to deliver to.
  */
@@ -49,6 +52,8 @@ export interface GameOutboxStats {
   bytes: number;
   /** Deliveries that failed: the player had no open session, or its socket dropped the frame (then closed 4008). */
   undelivered: number;
+  /** Messages carried to a later step by `net.maxGameMessageDeliveriesPerStep` (counted once per step they wait). */
+  deferred: number;
 }
 
 /** A world's outbox (in its game slot, `world.game.outbox`). */
@@ -64,7 +69,7 @@ export const createGameOutbox = (): GameOutbox => ({
   // Records off, as every server frame (codec.ts): any msgpack decoder reads them.
   packr: new Packr({ useRecords: false, variableMapSize: true }),
   items: [],
-  stats: { queued: 0, overflow: 0, refused: 0, unserved: 0, sent: 0, bytes: 0, undelivered: 0 },
+  stats: { queued: 0, overflow: 0, refused: 0, unserved: 0, sent: 0, bytes: 0, undelivered: 0, deferred: 0 },
 });
 
 /** Encode `[25, step, name, payload]` (a copy: it waits in the queue until the replicate phase). */

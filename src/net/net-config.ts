@@ -73,6 +73,12 @@ export interface NetConfig {
   maxEventsPerStep: number;
   /** Most game server messages queued per world per step (a broadcast is one); past it the newest is dropped, counted. */
   maxGameMessagesPerStep: number;
+  /**
+   * Most game server message frames handed to sockets per world per step (a world broadcast to
+   * 5,000 sessions is 5,000); the messages past it wait, in order, for the next step (counted
+   * `deferred`). At least one message is delivered per step. 0 = no limit.
+   */
+  maxGameMessageDeliveriesPerStep: number;
   /** Quality ladder: bytes still buffered at a session's send that step it down one level. */
   ladderDownBytes: number;
   /** Quality ladder: consecutive clean sends (nothing buffered) that step it up one level. */
@@ -202,6 +208,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   maxStrikes: 5,
   maxEventsPerStep: 4096,
   maxGameMessagesPerStep: 1024,
+  maxGameMessageDeliveriesPerStep: 10_000,
   ladderDownBytes: 16 * 1024,
   ladderUpSteps: 40,
   ladderHoldSteps: 10,
@@ -257,6 +264,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     maxStrikes: int(1, 1e6),
     maxEventsPerStep: int(0, 1e7),
     maxGameMessagesPerStep: int(0, 1_000_000),
+    maxGameMessageDeliveriesPerStep: int(0, 100_000_000),
     ladderDownBytes: int(0, 1 << 30),
     ladderUpSteps: int(1, 1_000_000),
     ladderHoldSteps: int(0, 1_000_000),

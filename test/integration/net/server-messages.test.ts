@@ -210,3 +210,81 @@ describe('server messages of the game over real WebSockets', () => {
     expect(clients.every((c) => c.errors.length === 0)).toBe(true);
   });
 });
+
+describe('server messages under the per-step delivery budget', () => {
+  const budgetGame = defineGame({
+    name: 'server-messages-budget',
+    world: { size: 1000, npcs: 0, physics: 'off' },
+    // 3 sessions: one world broadcast (3 frames) fits a step of 4, a second does not.
+    net: { interestRadius: 50, maxGameMessageDeliveriesPerStep: 4 },
+    serverMessages: [note],
+    systems: [
+      {
+        name: 'plan',
+        phase: 'behavior',
+        run: (w) => {
+          const p = plan;
+          plan = null;
+          p?.(w);
+        },
+      },
+    ],
+  });
+  let server: RunningServer;
+  const clients: WorldtickClient[] = [];
+  const logs = new Map<WorldtickClient, string[]>();
+
+  beforeAll(async () => {
+    server = await startServer(budgetGame, { options: testServerOptions('wt-srvmsg-budget-') });
+    pauseWorld(server.world);
+    for (const name of ['p', 'q', 'r']) {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: Ws });
+      await c.connect();
+      const log: string[] = [];
+      logs.set(c, log);
+      c.on((m: ServerMsg) => {
+        if (m.type === MsgType.SNAPSHOT) log.push(`snapshot ${m.step}`);
+        if (m.type === MsgType.MESSAGE) log.push(`${(m.payload as { text: string }).text} of ${m.step}`);
+      });
+      let joined = false;
+      const p = c.join('1', name, name).then(() => void (joined = true));
+      for (let i = 0; i < 2000 && !joined; i++) {
+        stepWorld(server.world, 1);
+        await macrotask();
+      }
+      await p;
+      clients.push(c);
+    }
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await server?.stop();
+  });
+
+  it('messages past the budget wait for the next steps, in order, with the step that sent them; counted deferred', async () => {
+    const before = server.world.game!.outbox.stats.deferred;
+    plan = (w) => {
+      broadcast(w, note, { text: 'm1', n: 1 });
+      broadcast(w, note, { text: 'm2', n: 2 });
+      broadcast(w, note, { text: 'm3', n: 3 });
+    };
+    const s = server.world.clock.step;
+    for (let i = 0; i < 4; i++) stepWorld(server.world, 1);
+    await Promise.all(clients.map((c) => c.waitForStep(s + 3)));
+    for (const c of clients) {
+      const log = logs.get(c) ?? [];
+      const from = log.indexOf(`snapshot ${s}`);
+      expect(log.slice(from, from + 6)).toEqual([
+        `snapshot ${s}`,
+        `m1 of ${s}`,
+        `snapshot ${s + 1}`,
+        `m2 of ${s}`,
+        `snapshot ${s + 2}`,
+        `m3 of ${s}`,
+      ]);
+    }
+    // 2 messages waited after step s, 1 after step s + 1.
+    expect(server.world.game!.outbox.stats.deferred - before).toBe(3);
+    expect(server.world.game!.outbox.items).toHaveLength(0);
+  });
+});
