@@ -87,7 +87,11 @@ export const saveTimers = (state: GameTimerState): SavedTimers | undefined => {
   if (state.nextId === 1 && state.names.length === 0) return undefined;
   const repeating: Record<string, number> = {};
   for (let i = 0; i < state.names.length; i++) repeating[state.names[i]] = state.next[i];
-  return { nextId: state.nextId, pending: state.pending.map((t): [number, string, number, unknown] => [t.id, t.name, t.due, t.payload]).reverse(), repeating };
+  return {
+    nextId: state.nextId,
+    pending: state.pending.map((t): [number, string, number, unknown] => [t.id, t.name, t.due, t.payload]).reverse(),
+    repeating,
+  };
 };
 
 const isSaved = (v: unknown): v is SavedTimers =>

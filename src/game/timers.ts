@@ -161,11 +161,18 @@ export const compileTimers = (
     }
     if (d.every === undefined) {
       if (d.phase !== undefined || d.before !== undefined || d.after !== undefined)
-        problems.push(`${where}: phase/before/after apply to repeating timers (every) only; one-shot timers run in the ${TIMERS_SYSTEM} system`);
+        problems.push(
+          `${where}: phase/before/after apply to repeating timers (every) only; one-shot timers run in the ${TIMERS_SYSTEM} system`,
+        );
       else oneShot.set(d.name, d.run);
       continue;
     }
-    if (typeof d.every !== 'number' || !Number.isFinite(d.every) || d.every < MIN_TIMER_EVERY_SECONDS || d.every > MAX_TIMER_DELAY_SECONDS) {
+    if (
+      typeof d.every !== 'number' ||
+      !Number.isFinite(d.every) ||
+      d.every < MIN_TIMER_EVERY_SECONDS ||
+      d.every > MAX_TIMER_DELAY_SECONDS
+    ) {
       problems.push(`${where}: every must be a number of world seconds between ${MIN_TIMER_EVERY_SECONDS} and ${MAX_TIMER_DELAY_SECONDS}`);
       continue;
     }
@@ -217,7 +224,8 @@ const plainJson = (v: unknown): { ok: true; value: unknown } | { ok: false; prob
   const problem = walk(v, 0);
   if (problem) return { ok: false, problem };
   const text = JSON.stringify(v);
-  if (Buffer.byteLength(text) > MAX_TIMER_PAYLOAD_BYTES) return { ok: false, problem: `payload is over ${MAX_TIMER_PAYLOAD_BYTES} bytes of JSON` };
+  if (Buffer.byteLength(text) > MAX_TIMER_PAYLOAD_BYTES)
+    return { ok: false, problem: `payload is over ${MAX_TIMER_PAYLOAD_BYTES} bytes of JSON` };
   return { ok: true, value: JSON.parse(text) as unknown };
 };
 
@@ -236,7 +244,9 @@ export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: stri
   if (typeof name !== 'string' || !t.oneShot.has(name))
     throw timerInvalid(`${JSON.stringify(name)} is not a one-shot timer of the game (declare it in timers without every)`);
   if (typeof delaySeconds !== 'number' || !Number.isFinite(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_TIMER_DELAY_SECONDS)
-    throw timerInvalid(`delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${String(delaySeconds)})`);
+    throw timerInvalid(
+      `delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${String(delaySeconds)})`,
+    );
   const copy = plainJson(payload);
   if (!copy.ok) throw timerInvalid(copy.problem);
   if (t.pending.length >= MAX_PENDING_TIMERS) throw timerLimit(world.id, MAX_PENDING_TIMERS);
