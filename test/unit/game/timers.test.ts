@@ -9,6 +9,7 @@ import {
   createGameWorld,
   defineGame,
   ErrorCode,
+  hashWorldState,
   MAX_PENDING_TIMERS,
   MAX_TIMER_DELAY_SECONDS,
   pauseWorld,
@@ -234,6 +235,7 @@ describe('game timers', () => {
     const b = await restoreWorld(await encodeCapture(captureWorld(a)), { systems: game.pipeline, install: (w) => installGame(game, w) });
     pauseWorld(b);
     expect(pendingWorldTimers(b)).toEqual(pendingWorldTimers(a));
+    expect(hashWorldState(b)).toBe(hashWorldState(a));
     const before = logA.length;
     stepWorld(a, 200);
     stepWorld(b, 200);
@@ -241,6 +243,19 @@ describe('game timers', () => {
     // to 11.85 s: once and other at 2.25, tick2 at 2, 4, 6, 8, 10, other at 4.85
     expect(after.length).toBe(8);
     expect(logB).toEqual(after);
+    expect(hashWorldState(b)).toBe(hashWorldState(a));
     expect(setWorldTimer(b, 1, 'once')).toBe(setWorldTimer(a, 1, 'once')); // ids continue
+  });
+
+  it('timers are part of the game state hash', () => {
+    const a = world([]);
+    const b = world([]);
+    expect(hashWorldState(a)).toBe(hashWorldState(b));
+    setWorldTimer(a, 1, 'once', { x: 1 });
+    setWorldTimer(b, 1, 'once', { x: 2 });
+    expect(hashWorldState(a)).not.toBe(hashWorldState(b));
+    clearWorldTimer(b, 1);
+    setWorldTimer(b, 1, 'once', { x: 1 });
+    expect(hashWorldState(a)).not.toBe(hashWorldState(b)); // ids differ (1 vs 2)
   });
 });
