@@ -267,10 +267,10 @@ export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
   return false;
 };
 
-/** The world's pending one-shot timers in firing order (copies; due in world seconds). Empty without a game. */
+/** The world's pending one-shot timers in firing order (deep copies; due in world seconds). Empty without a game. */
 export const pendingWorldTimers = (world: GameWorld): PendingTimer[] => {
   const p = world.game?.timers.pending ?? [];
   const out: PendingTimer[] = [];
-  for (let i = p.length - 1; i >= 0; i--) out.push({ ...p[i] });
+  for (let i = p.length - 1; i >= 0; i--) out.push({ ...p[i], payload: structuredClone(p[i].payload) });
   return out;
 };
