@@ -127,6 +127,14 @@ export const ErrorCode = {
    * player id. A bug in the game, thrown synchronously; `details.problems` lists every problem.
    */
   PLAYER_DATA_INVALID: 'WT_ERR_PLAYER_DATA_INVALID',
+  /**
+   * A game timer call was refused (`setWorldTimer` / `clearWorldTimer`, docs/GAME-API.md "Timers"):
+   * no game, an unknown or repeating handler name, a bad delay, a payload that is not plain JSON
+   * data or too large. Nothing was scheduled; `details.problem` says which.
+   */
+  TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
+  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`); nothing was scheduled. */
+  TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
 } as const;
 
 /** Union of every error code string. */
@@ -382,3 +390,13 @@ export const PlayerDataCode = {
   QUOTA_EXCEEDED: 'PD_QUOTA_EXCEEDED',
 } as const;
 export type PlayerDataCodeValue = (typeof PlayerDataCode)[keyof typeof PlayerDataCode];
+
+/** A game timer call was refused (see `ErrorCode.TIMER_INVALID`); nothing was scheduled. */
+export const timerInvalid = (problem: string): WorldtickError =>
+  new WorldtickError(ErrorCode.TIMER_INVALID, `invalid world timer: ${problem}`, { details: { problem } });
+
+/** A world's pending one-shot timers are at their limit (`max`); nothing was scheduled. */
+export const timerLimit = (worldId: string, max: number): WorldtickError =>
+  new WorldtickError(ErrorCode.TIMER_LIMIT, `world ${JSON.stringify(worldId)} already has ${max} pending timers`, {
+    details: { worldId, max },
+  });

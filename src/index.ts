@@ -56,6 +56,23 @@ export {
   type ServerMessageRef,
 } from './game/server-messages.js';
 export type { GameOutboxStats } from './net/game-outbox.js';
+
+// World-time timers: repeating (declared) and one-shot (set at runtime by name, JSON payload)
+export {
+  clearWorldTimer,
+  pendingWorldTimers,
+  setWorldTimer,
+  MAX_PENDING_TIMERS,
+  MAX_TIMER_DELAY_SECONDS,
+  MAX_TIMER_PAYLOAD_BYTES,
+  MIN_TIMER_EVERY_SECONDS,
+  TIMER_EPSILON,
+  TIMERS_SYSTEM,
+  type FiredTimer,
+  type TimerDef,
+  type TimerHandler,
+} from './game/timers.js';
+export type { PendingTimer } from './game/timer-state.js';
 export type { StepContext, StepBudgets } from './core/step-context.js';
 
 // Worlds and entities

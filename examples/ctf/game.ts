@@ -10,8 +10,9 @@
  *   {@link PICKUP_RADIUS} of it (rules checked in the step, never trusted from the client);
  * - the `carry-flags` system (after `movement`) keeps a carried flag on its carrier and scores a
  *   capture when the carrier reaches its own base: the team's score +1, the flag goes home;
- * - the `round-clock` system ends the round on **world time** (`world.clock.now` ≥ `endsAt`):
- *   every player is rewarded through the ledger once (key `round:<n>`: winners
+ * - the `round-end` timer ends the round on **world time** (a repeating world timer, every round
+ *   length: it runs in the first step whose world time reaches the round's end, after
+ *   `carry-flags`, so a capture in that step still counts): every player is rewarded through the ledger once (key `round:<n>`: winners
  *   {@link WIN_COINS}, a draw {@link DRAW_COINS} each, losers {@link LOSE_COINS}), scores reset,
  *   flags go home, the next round starts;
  * - replicated: players' `team`, `carrying`, `captures`; flags' `team`, `carrier`; and a
@@ -22,7 +23,8 @@
  *   already has the new scoreboard when the announcement arrives.
  *
  * The round state lives in a component of the scoreboard entity, not in a variable: systems keep
- * no state, and the checkpoint of a world saves and restores the game's component stores.
+ * no state, and the checkpoint of a world saves and restores the game's component stores (and its
+ * timers: a restored world ends its round at the same world time).
  */
 import {
   addComponent,
@@ -161,11 +163,11 @@ const reward = (world: GameWorld, player: number, no: number, coins: number): vo
   void grantPlayerReward(world, player, { key: `round:${no}`, coins });
 };
 
-const roundClock = (world: GameWorld): void => {
+/** The `round-end` timer: the round's end (`endsAt`) is reached. */
+const endRound = (world: GameWorld): void => {
   const board = boardOf(world);
   if (board === 0) return;
   const r = getStore(world, Round);
-  if (world.clock.now < r.endsAt[board]) return;
   const no = r.no[board],
     red = r.red[board],
     blue = r.blue[board];
@@ -194,18 +196,18 @@ export interface CtfOptions {
 }
 
 /** A capture-the-flag game definition (tests shorten the round). */
-export const createCtf = (o: CtfOptions = {}) =>
-  defineGame({
+export const createCtf = (o: CtfOptions = {}) => {
+  const length = o.roundSeconds ?? DEFAULT_ROUND_SECONDS;
+  return defineGame({
     name: 'ctf',
     world: { size: WORLD_SIZE, npcs: 0, physics: 'off', config: { simulation: { timeScale: 1 } } }, // flags are no obstacles
     net: { interestRadius: 100, maxSpeed: 12 }, // a small map: everyone sees everything
     components: [Team, Flag, Round],
     messages: [pickup],
     serverMessages: [captured, roundEnded],
-    systems: [
-      { name: 'carry-flags', after: 'movement', run: carryFlags },
-      { name: 'round-clock', after: 'carry-flags', run: roundClock },
-    ],
+    systems: [{ name: 'carry-flags', after: 'movement', run: carryFlags }],
+    // Rounds end at world times length, 2 × length, ... (a world starts at world time 0).
+    timers: [{ name: 'round-end', every: length, after: 'carry-flags', run: endRound }],
     replicate: {
       player: {
         team: { component: Team, field: 'team' },
@@ -227,7 +229,6 @@ export const createCtf = (o: CtfOptions = {}) =>
           const home = BASES[team];
           addComponent(world, spawn(world, { kind: FLAG_KIND, x: home.x, y: home.y }), Flag, { team, homeX: home.x, homeY: home.y });
         }
-        const length = o.roundSeconds ?? DEFAULT_ROUND_SECONDS;
         addComponent(world, spawn(world, { kind: BOARD_KIND, x: WORLD_SIZE / 2, y: 4 }), Round, {
           length,
           endsAt: world.clock.now + length,
@@ -257,6 +258,7 @@ export const createCtf = (o: CtfOptions = {}) =>
       },
     },
   });
+};
 
 /**
  * The game as `main.ts` serves it: round length from `CTF_ROUND_SECONDS` (world seconds, default

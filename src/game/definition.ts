@@ -16,6 +16,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { ComponentDef } from './components.js';
 import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
 import { compileServerMessages, type CompiledServerMessage, type ServerMessageDef } from './server-messages.js';
+import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -111,6 +112,11 @@ export interface GameOptions {
   /** Replicated fields per wire kind: `{ player: { hp: { component: Health, field: 'hp' } }, '1': {...} }`. */
   replicate?: Partial<Record<KindKey, Record<string, ReplicatedFieldDef>>>;
   hooks?: GameHooks;
+  /**
+   * World-time timers (src/game/timers.ts): repeating (`{ name, every, run }`, world seconds) and
+   * the handlers of one-shot timers set by `setWorldTimer` (`{ name, run }`, no `every`).
+   */
+  timers?: readonly TimerDef[];
   world?: GameWorldDefaults;
   /**
    * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
@@ -136,6 +142,8 @@ export interface GameDefinition {
   /** Wire kind → ordered fields. */
   readonly replicate: ReadonlyMap<number, readonly { name: string; def: ReplicatedFieldDef }[]>;
   readonly hooks: GameHooks;
+  /** The game's timers (one-shot handlers by name, repeating timers). */
+  readonly timers: CompiledTimers;
   readonly world: GameWorldDefaults;
   readonly net: Readonly<Record<string, unknown>>;
   /** The resolved pipeline (module base + game systems, in phase order). */
@@ -255,7 +263,9 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   }
   const bases = modules.filter((m) => m.pipeline);
   if (bases.length > 1) problems.push(`modules ${bases.map((m) => m.name).join(', ')} each replace the base pipeline: at most one may`);
-  const pipeline = resolvePipeline(bases[0]?.pipeline, opts.systems ?? [], problems);
+  const timers = compileTimers(opts.timers ?? [], bases[0]?.pipeline, problems);
+  // Repeating timers are placed after the game's systems (a timer may go before/after one of them).
+  const pipeline = resolvePipeline(resolvePipeline(timers.base, opts.systems ?? [], problems), timers.systems, problems);
   if (problems.length) throw optionInvalid(problems);
   return {
     name: opts.name,
@@ -266,6 +276,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     serverMessages,
     replicate,
     hooks: opts.hooks ?? {},
+    timers: timers.timers,
     world: opts.world ?? {},
     net: opts.net ?? {},
     pipeline,

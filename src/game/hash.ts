@@ -1,7 +1,8 @@
 /**
  * The state hash of a game world: the core hash (built-in stores, world time, step count, PRNG
  * state; src/core/state-hash.ts) extended with the game's component stores, in the game's
- * component order. A world without game components (the life-sim) hashes exactly as the core does.
+ * component order, and with its world timers (src/game/timers.ts) when it declares any. A world
+ * without game components or timers (the life-sim) hashes exactly as the core does.
  */
 import { getAllEntities } from 'bitecs';
 import { hashWorldState as hashCore } from '../core/state-hash.js';
@@ -20,13 +21,15 @@ const mix = (h: number, k: number): number => {
 export const hashWorldState = (world: SimWorld): string => {
   const core = hashCore(world);
   const stores = world.game?.stores;
-  if (!stores || stores.size === 0) return core;
+  const timers = world.game?.timers;
+  const hasTimers = timers !== undefined && (timers.names.length > 0 || timers.oneShot.size > 0);
+  if ((!stores || stores.size === 0) && !hasTimers) return core;
   let maxEid = 0;
   const ents = getAllEntities(world);
   for (let i = 0; i < ents.length; i++) if (ents[i] > maxEid) maxEid = ents[i];
   let h1 = parseInt(core.slice(0, 8), 16) | 0,
     h2 = parseInt(core.slice(8), 16) | 0;
-  for (const store of stores.values())
+  for (const store of stores?.values() ?? [])
     for (const key of Object.keys(store)) {
       const arr = store[key];
       const len = Math.min(arr.length, maxEid + 1) * arr.BYTES_PER_ELEMENT;
@@ -39,6 +42,26 @@ export const hashWorldState = (world: SimWorld): string => {
         h2 = mix(h2, words[i] ^ 0x5bd1e995);
       }
     }
+  if (hasTimers) {
+    // Timers are world state: pending one-shots (id, due, name, payload) and each repeating timer's next due index.
+    const f = new Float64Array(1);
+    const w = new Uint32Array(f.buffer);
+    const word = (k: number): void => {
+      h1 = mix(h1, k);
+      h2 = mix(h2, k ^ 0x5bd1e995);
+    };
+    word(timers.nextId);
+    for (let i = 0; i < timers.next.length; i++) word(timers.next[i]);
+    for (let i = 0; i < timers.pending.length; i++) {
+      const t = timers.pending[i];
+      f[0] = t.due;
+      word(t.id);
+      word(w[0]);
+      word(w[1]);
+      const text = t.name + JSON.stringify(t.payload);
+      for (let c = 0; c < text.length; c++) word(text.charCodeAt(c));
+    }
+  }
   const hex = (h: number): string => (h >>> 0).toString(16).padStart(8, '0');
   return hex(h1) + hex(h2);
 };

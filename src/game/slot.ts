@@ -8,6 +8,7 @@ import type { Store } from '../../components/alloc.js';
 import type { WireErrorCodeValue } from '../errors.js';
 import type { GameOutbox } from '../net/game-outbox.js';
 import type { ReplicationTable } from '../net/replicated-fields.js';
+import type { GameTimerState } from './timer-state.js';
 
 /** A client message as the edge sees it: check the payload, then push it as an ingest fact. */
 export interface GameMessageEntry {
@@ -50,6 +51,8 @@ export interface GameState {
   readonly serverMessages: ReadonlyMap<string, ServerMessageEntry>;
   /** Server messages queued for the next replicate phase, and their counters (src/net/game-outbox.ts). */
   readonly outbox: GameOutbox;
+  /** The world's timers: pending one-shots, repeating timers' next due times (src/game/timers.ts; checkpoints carry them). */
+  readonly timers: GameTimerState;
   /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
 }

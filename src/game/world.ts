@@ -22,6 +22,7 @@ import {
   type SimWorld,
 } from '../world/sim-world.js';
 import { allocateStore } from './components.js';
+import { createTimerState } from './timer-state.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
 /** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
@@ -119,6 +120,12 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     onPlayerJoined: hooks.onPlayerJoined ? (p, resumed) => hooks.onPlayerJoined!(world, p, { resumed }) : null,
     onPlayerLeft: hooks.onPlayerLeft ? (p, parked) => hooks.onPlayerLeft!(world, p, { parked }) : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
+    timers: createTimerState(
+      new Set(game.timers.oneShot.keys()),
+      game.timers.repeating.map((r) => r.name),
+      game.timers.repeating.map((r) => r.every),
+      world.clock.now,
+    ),
     counters: { accepted: 0, refused: 0, dropped: 0 },
   };
   world.game = state;

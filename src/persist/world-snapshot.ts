@@ -25,6 +25,7 @@ import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
 import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
+import { loadTimers, saveTimers, type SavedTimers } from '../game/timer-state.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -46,9 +47,10 @@ const NPC_SIM_SCALARS = [
  * checkpoints of its container format and an older build reads newer ones, ignoring what it does
  * not know; an incompatible change bumps the container format instead).
  * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
- * sections) and their entity members and query orders (entity-state.ts). Absent = 1.
+ * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
+ * timers (`gameTimers`: pending one-shots, repeating timers' next due index). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 2;
+export const WORLD_SNAPSHOT_SCHEMA = 3;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -70,6 +72,8 @@ export interface WorldSnapshotHeader {
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
+  /** The game's timers (schema 3; src/game/timer-state.ts): absent when the game has none. */
+  gameTimers?: SavedTimers;
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
    * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
@@ -149,6 +153,8 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'spatial.playerItems', data: sp.playerItems },
     { name: 'spatial.kindOf', data: sp.kindOf },
   );
+  // Timers are data (name, due, JSON payload): the header carries them as they are (copied by packing).
+  const gameTimers = world.game ? saveTimers(world.game.timers) : undefined;
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
@@ -168,6 +174,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
     fields,
     ...(gameFields.length ? { gameFields } : {}),
+    ...(gameTimers ? { gameTimers } : {}),
     ...(phys ? { physics: phys.header } : {}),
   };
   const packed = packSections({ ...header }, sections);
@@ -245,6 +252,8 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;
   Object.assign(world.clock, h.clock);
   Object.assign(world.counters, h.counters);
+  // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
+  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now);
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;

@@ -1,0 +1,276 @@
+/**
+ * World-time timers of a game (docs/GAME-API.md "Timers"): repeating timers declared in the game
+ * (`timers: [{ name, every, run }]`) and one-shot timers set at runtime by name
+ * (`setWorldTimer(world, delay, name, payload)`), whose handlers the game declares the same way
+ * without `every`. Timers are data (name, due time, JSON payload) in the world's game slot, so a
+ * checkpoint carries them and a restored or replayed world fires them at the same world times.
+ *
+ * When: a timer runs inside the step whose world time (after the `time` system advanced it) first
+ * reaches its due time — `now ≥ due` with {@link TIMER_EPSILON} of slack for float rounding.
+ * One-shots run in the `timers` system, placed right after `time`, by (due, id); a repeating
+ * timer is its own system `timer:<name>` (default right after `timers`, or at `phase`/`before`/`after`).
+ * Catch-up: a repeating timer runs at most once per step; due times a long step (or a time-scale
+ * change) jumped over are skipped and counted, its next due time is the first multiple of
+ * `every` after now (due times stay on the grid every × k, no drift).
+ */
+import { PHASES, type SystemEntry } from '../core/phases.js';
+import type { StepContext } from '../core/step-context.js';
+import { timerInvalid, timerLimit } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
+import { insertPending, nextIndexAfter, TIMER_EPSILON, type PendingTimer } from './timer-state.js';
+
+export { TIMER_EPSILON } from './timer-state.js';
+
+/** Most pending one-shot timers per world (`setWorldTimer` beyond it throws `WT_ERR_TIMER_LIMIT`). */
+export const MAX_PENDING_TIMERS = 10_000;
+/** Largest one-shot delay and repeating period, world seconds (30 days). */
+export const MAX_TIMER_DELAY_SECONDS = 30 * 86_400;
+/** Smallest repeating period, world seconds (shorter than a step: it runs once per step). */
+export const MIN_TIMER_EVERY_SECONDS = 0.001;
+/** Largest one-shot payload: its JSON text in UTF-8 bytes. */
+export const MAX_TIMER_PAYLOAD_BYTES = 4096;
+/** Name of the system that fires one-shot timers. */
+export const TIMERS_SYSTEM = 'timers';
+
+/** A timer being run: `id` (0 for a repeating timer), `name`, its `due` world time and its `payload` (null for a repeating timer). */
+export interface FiredTimer {
+  readonly id: number;
+  readonly name: string;
+  readonly due: number;
+  readonly payload: unknown;
+}
+
+/** A timer handler: runs inside the step (never awaited); a throw faults the world like a system's. */
+export type TimerHandler = (world: GameWorld, ctx: StepContext, timer: FiredTimer) => void;
+
+/**
+ * A timer of the game: repeating (`every` world seconds, at every × 1, every × 2, ... of world
+ * time) or, without `every`, the handler of one-shot timers set by `setWorldTimer(world, delay, name)`.
+ * Only a repeating timer takes `phase` / `before` / `after` (as a system does).
+ */
+export interface TimerDef {
+  name: string;
+  every?: number;
+  run: TimerHandler;
+  phase?: SystemDef['phase'];
+  before?: string;
+  after?: string;
+}
+
+/** The timers of a validated game. */
+export interface CompiledTimers {
+  /** One-shot handlers by name. */
+  readonly oneShot: ReadonlyMap<string, TimerHandler>;
+  /** Repeating timers, in declaration order. */
+  readonly repeating: readonly { name: string; every: number }[];
+  /** Whether the game declares any timer (then the pipeline has the `timers` system). */
+  readonly any: boolean;
+}
+
+const NAME_RE = /^[A-Za-z0-9_.:-]{1,58}$/;
+
+/** The `timers` system of a game: fires every due one-shot timer set before this pass, by (due, id). */
+const oneShotSystem =
+  (handlers: ReadonlyMap<string, TimerHandler>) =>
+  (world: GameWorld, ctx: StepContext): void => {
+    const t = world.game?.timers;
+    if (!t || t.pending.length === 0) return;
+    const now = world.clock.now + TIMER_EPSILON;
+    // Timers set by a handler of this pass (even with delay 0) wait for the next step: no loop within a step.
+    const limit = t.nextId;
+    for (;;) {
+      const p = t.pending;
+      let i = p.length - 1;
+      while (i >= 0 && p[i].due <= now && p[i].id >= limit) i--;
+      if (i < 0 || p[i].due > now) return;
+      const timer = p[i];
+      if (i === p.length - 1) p.pop();
+      else p.splice(i, 1);
+      t.counters.fired++;
+      const run = handlers.get(timer.name);
+      if (!run) continue;
+      try {
+        run(world, ctx, timer);
+      } catch (err) {
+        throw new Error(`timer ${JSON.stringify(timer.name)} (id ${timer.id}) threw: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      }
+    }
+  };
+
+/** The system of repeating timer `index`: runs it once when its due time is reached, skipping due times jumped over. */
+const repeatingSystem =
+  (index: number, name: string, every: number, run: TimerHandler) =>
+  (world: GameWorld, ctx: StepContext): void => {
+    const t = world.game?.timers;
+    if (!t) return;
+    const k = t.next[index];
+    const due = every * k;
+    if (world.clock.now + TIMER_EPSILON < due) return;
+    const next = nextIndexAfter(world.clock.now, every);
+    t.counters.skipped += Math.max(0, next - k - 1);
+    t.next[index] = next;
+    t.counters.fired++;
+    run(world, ctx, { id: 0, name, due, payload: null });
+  };
+
+/** The base pipeline with the `timers` system right after `time` (or at the end of phase `time`). */
+const withTimersSystem = (base: readonly SystemEntry<SimWorld>[], run: SystemEntry<SimWorld>['run']): SystemEntry<SimWorld>[] => {
+  const list = [...base];
+  const entry: SystemEntry<SimWorld> = { name: TIMERS_SYSTEM, phase: 'time', run };
+  let at = list.findIndex((e) => e.name === 'time') + 1;
+  if (at === 0) {
+    const after = PHASES.indexOf('time');
+    at = list.findIndex((e) => PHASES.indexOf(e.phase) > after);
+    if (at < 0) at = list.length;
+  }
+  list.splice(at, 0, entry);
+  return list;
+};
+
+/**
+ * Validate a game's timers (problems appended). Returns the compiled timers, the base pipeline
+ * with the `timers` system when there are timers, and the repeating timers as system placements
+ * (placed after the game's own systems, so they may refer to them).
+ */
+export const compileTimers = (
+  defs: readonly TimerDef[],
+  base: readonly SystemEntry<SimWorld>[] | undefined,
+  problems: string[],
+): { timers: CompiledTimers; base: readonly SystemEntry<SimWorld>[] | undefined; systems: SystemDef[] } => {
+  const oneShot = new Map<string, TimerHandler>();
+  const repeating: { name: string; every: number }[] = [];
+  const systems: SystemDef[] = [];
+  const names = new Set<string>();
+  for (const d of defs) {
+    const where = `timer ${JSON.stringify(d?.name)}`;
+    if (typeof d?.name !== 'string' || !NAME_RE.test(d.name)) {
+      problems.push(`${where}: name must be 1-58 characters of A-Z a-z 0-9 _ . : -`);
+      continue;
+    }
+    if (names.has(d.name)) {
+      problems.push(`${where} is defined twice`);
+      continue;
+    }
+    names.add(d.name);
+    if (typeof d.run !== 'function') {
+      problems.push(`${where}: run must be a function`);
+      continue;
+    }
+    if (d.every === undefined) {
+      if (d.phase !== undefined || d.before !== undefined || d.after !== undefined)
+        problems.push(
+          `${where}: phase/before/after apply to repeating timers (every) only; one-shot timers run in the ${TIMERS_SYSTEM} system`,
+        );
+      else oneShot.set(d.name, d.run);
+      continue;
+    }
+    if (
+      typeof d.every !== 'number' ||
+      !Number.isFinite(d.every) ||
+      d.every < MIN_TIMER_EVERY_SECONDS ||
+      d.every > MAX_TIMER_DELAY_SECONDS
+    ) {
+      problems.push(`${where}: every must be a number of world seconds between ${MIN_TIMER_EVERY_SECONDS} and ${MAX_TIMER_DELAY_SECONDS}`);
+      continue;
+    }
+    const placed = d.phase !== undefined || d.before !== undefined || d.after !== undefined;
+    systems.push({
+      name: `timer:${d.name}`,
+      run: repeatingSystem(repeating.length, d.name, d.every, d.run),
+      ...(d.phase !== undefined ? { phase: d.phase } : {}),
+      ...(d.before !== undefined ? { before: d.before } : {}),
+      ...(d.after !== undefined ? { after: d.after } : {}),
+      ...(placed ? {} : { after: TIMERS_SYSTEM }),
+    });
+    repeating.push({ name: d.name, every: d.every });
+  }
+  const any = defs.length > 0;
+  return {
+    timers: { oneShot, repeating, any },
+    base: any ? withTimersSystem(base ?? ENGINE_SYSTEMS, oneShotSystem(oneShot)) : base,
+    systems,
+  };
+};
+
+/** A copy of `v` if it is plain JSON data (null, booleans, finite numbers, strings, arrays, plain objects) within the limits, else a problem. */
+const plainJson = (v: unknown): { ok: true; value: unknown } | { ok: false; problem: string } => {
+  let nodes = 0;
+  const walk = (x: unknown, depth: number): string | null => {
+    if (++nodes > MAX_TIMER_PAYLOAD_BYTES) return 'payload is too large';
+    if (x === null || typeof x === 'boolean' || typeof x === 'string') return null;
+    if (typeof x === 'number') return Number.isFinite(x) ? null : 'payload numbers must be finite';
+    if (depth > 32) return 'payload is nested deeper than 32 levels';
+    if (Array.isArray(x)) {
+      for (const e of x) {
+        const p = walk(e, depth + 1);
+        if (p) return p;
+      }
+      return null;
+    }
+    if (typeof x === 'object') {
+      const proto: unknown = Object.getPrototypeOf(x);
+      if (proto !== Object.prototype && proto !== null) return 'payload objects must be plain objects';
+      for (const e of Object.values(x)) {
+        const p = walk(e, depth + 1);
+        if (p) return p;
+      }
+      return null;
+    }
+    return `payload may not hold a ${typeof x}`;
+  };
+  const problem = walk(v, 0);
+  if (problem) return { ok: false, problem };
+  const text = JSON.stringify(v);
+  if (Buffer.byteLength(text) > MAX_TIMER_PAYLOAD_BYTES)
+    return { ok: false, problem: `payload is over ${MAX_TIMER_PAYLOAD_BYTES} bytes of JSON` };
+  return { ok: true, value: JSON.parse(text) as unknown };
+};
+
+/**
+ * Set a one-shot timer: handler `name` (a timer the game declares without `every`) runs with a
+ * copy of `payload` (plain JSON data, at most {@link MAX_TIMER_PAYLOAD_BYTES}; default null) in the
+ * first step whose world time reaches `world.clock.now + delaySeconds`. Call it from a system,
+ * handler or hook. A timer set while timers fire runs in a later step at the earliest. Returns the
+ * timer's id (per world, increasing, never reused). Throws `WT_ERR_TIMER_INVALID` (no game, unknown
+ * name, delay not a finite number in 0..{@link MAX_TIMER_DELAY_SECONDS}, bad payload) or
+ * `WT_ERR_TIMER_LIMIT` ({@link MAX_PENDING_TIMERS} pending); nothing is scheduled then.
+ */
+export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: string, payload: unknown = null): number => {
+  const t = world.game?.timers;
+  if (!t) throw timerInvalid('the world has no game');
+  if (typeof name !== 'string' || !t.oneShot.has(name))
+    throw timerInvalid(`${JSON.stringify(name)} is not a one-shot timer of the game (declare it in timers without every)`);
+  if (typeof delaySeconds !== 'number' || !Number.isFinite(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_TIMER_DELAY_SECONDS)
+    throw timerInvalid(
+      `delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${String(delaySeconds)})`,
+    );
+  const copy = plainJson(payload);
+  if (!copy.ok) throw timerInvalid(copy.problem);
+  if (t.pending.length >= MAX_PENDING_TIMERS) throw timerLimit(world.id, MAX_PENDING_TIMERS);
+  const id = t.nextId++;
+  insertPending(t, { id, name, due: world.clock.now + delaySeconds, payload: copy.value });
+  return id;
+};
+
+/** Cancel a pending one-shot timer. Returns true if it was pending (false: unknown, fired or cleared already). */
+export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
+  const p = world.game?.timers.pending;
+  if (!p) return false;
+  for (let i = 0; i < p.length; i++)
+    if (p[i].id === id) {
+      p.splice(i, 1);
+      return true;
+    }
+  return false;
+};
+
+/** The world's pending one-shot timers in firing order (deep copies; due in world seconds). Empty without a game. */
+export const pendingWorldTimers = (world: GameWorld): PendingTimer[] => {
+  const p = world.game?.timers.pending ?? [];
+  const out: PendingTimer[] = [];
+  for (let i = p.length - 1; i >= 0; i--) out.push({ ...p[i], payload: structuredClone(p[i].payload) });
+  return out;
+};
