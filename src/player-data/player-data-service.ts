@@ -27,6 +27,8 @@ export const PLAYER_DATA_LIMITS = {
   maxBytesPerPlayer: 256 * 1024,
   /** Keys of one player. */
   maxKeysPerPlayer: 100,
+  /** Deleted keys (tombstones) kept per player beyond `maxKeysPerPlayer`: past them a new key is refused. */
+  maxDeletedKeysPerPlayer: 1000,
 } as const;
 
 /** Answer of a player-data call. `version` 0 means "never written". */
