@@ -25,7 +25,13 @@ describe('player data service: a long queue does not hold the event loop', () =>
     cleanup.push(() => svc.close());
     let answered = 0;
     const all: Array<Promise<unknown>> = [];
-    for (let i = 0; i < 10_000; i++) all.push(svc.save(`p${i % 100}`, `k${i % 50}`, i, String(i), null).then((r) => (answered++, r)));
+    for (let i = 0; i < 10_000; i++)
+      all.push(
+        svc.save(`p${i % 100}`, `k${i % 50}`, i, String(i), null).then((r) => {
+          answered++;
+          return r;
+        }),
+      );
     let answeredAtTurn = -1;
     setImmediate(() => (answeredAtTurn = answered));
     const results = await Promise.all(all);
