@@ -14,7 +14,8 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { entityExists } from 'bitecs';
+import { entityExists, hasComponent } from 'bitecs';
+import { playerRow } from '../../components/player-table.js';
 import { gameMessageInvalid } from '../errors.js';
 import { encodeGameMessage, OutboxTarget, type OutboxTargetValue, queueGameMessage } from '../net/game-outbox.js';
 import { MAX_MESSAGE_NAME_LENGTH } from '../net/protocol.js';
@@ -149,15 +150,32 @@ const refuseTarget = (world: GameWorld, message: ServerMessageRef, problem: stri
   throw gameMessageInvalid(typeof message === 'string' ? message : String(message?.name), problem);
 };
 
-const queue = (world: GameWorld, bytes: Uint8Array, target: OutboxTargetValue, player: number, x: number, y: number): void => {
+const queue = (
+  world: GameWorld,
+  bytes: Uint8Array,
+  target: OutboxTargetValue,
+  player: number,
+  x: number,
+  y: number,
+  session = -1,
+): void => {
   const game = world.game;
-  if (game) queueGameMessage(game.outbox, world.net, { bytes, target, player, x, y });
+  if (game) queueGameMessage(game.outbox, world.net, { bytes, target, player, session, x, y });
+};
+
+/** The connection id owning player entity `player` now (`Player.session`), -1 when none (not a player, parked). */
+const ownerOf = (world: GameWorld, player: number): number => {
+  const { Player } = world.stores;
+  if (!entityExists(world, player) || !hasComponent(world, player, Player)) return -1;
+  const row = playerRow(world.stores, player);
+  return row === 0 ? -1 : Player.session[row];
 };
 
 /**
  * Send a server message to the session of one player entity, after this step's snapshot. A player
  * without an open session then (disconnected, parked, or not a player) gets nothing (counted
- * `undelivered`). Throws `WT_ERR_GAME_MESSAGE_INVALID` for an unknown message, a payload its
+ * `undelivered`); so does a message still waiting (delivery budget) once the session that owned
+ * the player at the send is gone (a resumed session, or a newcomer given the recycled id). Throws `WT_ERR_GAME_MESSAGE_INVALID` for an unknown message, a payload its
  * schema refuses or over its `maxBytes`, or a `player` that is not an entity id.
  */
 export const sendToPlayer = <S extends TSchema>(
@@ -168,7 +186,7 @@ export const sendToPlayer = <S extends TSchema>(
 ): void => {
   const bytes = prepare(world, message, payload);
   if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${String(player)})`);
-  queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0);
+  queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0, ownerOf(world, player));
 };
 
 /**

@@ -50,7 +50,7 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
     used += need;
     if (it.target === OutboxTarget.PLAYER) {
       const s = net.byPlayer.get(it.player);
-      if (s !== undefined && open(s)) deliver(net, st, s, it.bytes);
+      if (s !== undefined && open(s) && s.conn.id === it.session) deliver(net, st, s, it.bytes);
       else st.undelivered++;
       continue;
     }

@@ -31,6 +31,12 @@ export interface OutboxItem {
   target: OutboxTargetValue;
   /** Player entity (target player). */
   player: number;
+  /**
+   * Target player: the connection id that owned the player when the message was sent
+   * (`Player.session`; -1: none). Delivered only to that session: a message waiting past the
+   * delivery budget must not reach a newcomer that got the recycled entity id, or a later session.
+   */
+  session: number;
   /** The area's point in world units (target area). */
   x: number;
   y: number;

@@ -10,9 +10,10 @@
  * Why batched and bounded: better-sqlite3 is synchronous, so a commit blocks the event loop for its
  * statements and its fsync. Many calls share one transaction (one fsync), and a batch holds at most
  * `maxBatch` operations and about `maxBatchBytes` of values, so one commit stays short; batches run
- * one after another. A store failure answers the whole batch `PD_UNAVAILABLE` (no retry here: on
- * PostgreSQL a COMMIT whose answer was lost may have landed, and a retried conditional save would
- * then be refused as stale — the game loads and decides). Nothing throws after the call returned.
+ * one after another, with a turn of the event loop between them. A store failure answers the whole
+ * batch `PD_UNAVAILABLE` (no retry here: on PostgreSQL a COMMIT whose answer was lost may have
+ * landed, and a retried conditional save would then be refused as stale — the game loads and
+ * decides). Nothing throws after the call returned.
  */
 import { isWorldtickError, PlayerDataCode, type PlayerDataCodeValue } from '../errors.js';
 import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult, Store } from '../store/types.js';
@@ -27,6 +28,8 @@ export const PLAYER_DATA_LIMITS = {
   maxBytesPerPlayer: 256 * 1024,
   /** Keys of one player. */
   maxKeysPerPlayer: 100,
+  /** Deleted keys (tombstones) kept per player beyond `maxKeysPerPlayer`: past them a new key is refused. */
+  maxDeletedKeysPerPlayer: 1000,
 } as const;
 
 /** Answer of a player-data call. `version` 0 means "never written". */
@@ -196,6 +199,9 @@ export class PlayerDataService {
       }
       const batch = this.queue.splice(0, n);
       await this.run(batch);
+      // SQLite commits synchronously: without a turn of the event loop between batches, a long
+      // queue would drain in one stretch of microtasks (sockets, timers and the tick waiting).
+      if (this.queue.length) await new Promise<void>((r) => setImmediate(r));
     }
   }
 

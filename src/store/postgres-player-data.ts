@@ -7,7 +7,7 @@
  * writers at once.
  */
 import type pg from 'pg';
-import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
 
 /** First key of the two-key advisory locks of player data (the second is hashtext(player id)). */
 const PLAYER_LOCK_CLASS = 770_702;
@@ -33,7 +33,7 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
   const size = Buffer.byteLength(o.value);
   const rest = (
     await c.query(
-      `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n
+      `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
        FROM player_data WHERE player_id = $1 AND data_key <> $2`,
       [o.playerId, o.key],
     )
@@ -41,6 +41,8 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
   const bytes = Number(rest.bytes) + size;
   const keys = Number(rest.n) + 1;
   if (bytes > limits.maxBytesPerPlayer || keys > limits.maxKeysPerPlayer) return { status: 'quota', bytes, keys };
+  // A new key also needs room among all the player's rows: tombstones are kept, so create-and-delete cannot grow them without bound.
+  if (!cur && Number(rest.total) >= maxRowsOf(limits)) return { status: 'quota', bytes, keys };
   if (cur)
     await c.query(
       'UPDATE player_data SET value = $3, version = version + 1, size = $4, updated_at = $5 WHERE player_id = $1 AND data_key = $2',

@@ -4,7 +4,7 @@
  * version followed by the write cannot interleave with another writer.
  */
 import type Database from 'better-sqlite3';
-import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -15,7 +15,7 @@ export const sqlitePlayerData = (
   const get = db.prepare('SELECT value, version FROM player_data WHERE player_id = ? AND data_key = ?');
   // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
   const others = db.prepare(
-    `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n
+    `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
      FROM player_data WHERE player_id = ? AND data_key <> ?`,
   );
   const insert = db.prepare('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
@@ -43,6 +43,8 @@ export const sqlitePlayerData = (
     const bytes = Number(rest.bytes) + size;
     const keys = Number(rest.n) + 1;
     if (bytes > limits.maxBytesPerPlayer || keys > limits.maxKeysPerPlayer) return { status: 'quota', bytes, keys };
+    // A new key also needs room among all the player's rows: tombstones are kept, so create-and-delete cannot grow them without bound.
+    if (!cur && Number(rest.total) >= maxRowsOf(limits)) return { status: 'quota', bytes, keys };
     if (cur) update.run(o.value, size, Date.now(), o.playerId, o.key);
     else insert.run(o.playerId, o.key, o.value, size, Date.now());
     return { status: 'ok', version: version + 1 };

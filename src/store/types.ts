@@ -175,7 +175,19 @@ export interface PlayerDataLimits {
   maxBytesPerPlayer: number;
   /** Number of keys of one player. */
   maxKeysPerPlayer: number;
+  /**
+   * Deleted keys (tombstones: no value, kept with their version) of one player beyond
+   * `maxKeysPerPlayer`: a save creating a key is refused `quota` once the player has
+   * `maxKeysPerPlayer + maxDeletedKeysPerPlayer` rows, so saving and deleting ever new keys cannot
+   * grow the table without bound (re-creating a deleted key reuses its row). Default
+   * 10 × `maxKeysPerPlayer`.
+   */
+  maxDeletedKeysPerPlayer?: number;
 }
+
+/** Rows (live keys and tombstones) one player may have under `limits`. */
+export const maxRowsOf = (limits: PlayerDataLimits): number =>
+  limits.maxKeysPerPlayer + (limits.maxDeletedKeysPerPlayer ?? 10 * limits.maxKeysPerPlayer);
 
 /** Counters of a store, observable in tests and metrics. */
 export interface StoreStats {

@@ -135,6 +135,22 @@ for (const { factory, name } of factories) {
       ]);
     });
 
+    it('saving and deleting ever new keys is bounded: tombstones count toward the rows a player may have', async () => {
+      const limits: PlayerDataLimits = { ...LIMITS, maxDeletedKeysPerPlayer: 4 };
+      const answers: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const [r] = await store.applyPlayerData([put(`k${i}`, i, 0), del(`k${i}`, 1)], limits);
+        answers.push(r?.status ?? 'none');
+      }
+      // 3 + 4 rows: the 8th new key and every one after it is refused (nothing written).
+      expect(answers).toEqual([...new Array(7).fill('ok'), ...new Array(5).fill('quota')]);
+      expect(await store.applyPlayerData([get('k7')], limits)).toEqual([{ status: 'ok', version: 0 }]);
+      // A deleted key can be re-created (its row is reused), with the delete's version.
+      expect(await store.applyPlayerData([put('k0', 'again', 2)], limits)).toEqual([{ status: 'ok', version: 3 }]);
+      // Another player is not affected.
+      expect(await store.applyPlayerData([put('k99', 1, 0, 'p2')], limits)).toEqual([{ status: 'ok', version: 1 }]);
+    });
+
     it('values survive a close and reopen', async () => {
       await store.applyPlayerData([put('profile', { name: 'ann', level: 7, tags: ['a', 'é✓'] }, 0)], LIMITS);
       await store.close();
