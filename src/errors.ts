@@ -388,6 +388,8 @@ export const PlayerDataCode = {
   VERSION_STALE: 'PD_VERSION_STALE',
   /** The save would take the player past the per-player limit (total bytes or number of keys). */
   QUOTA_EXCEEDED: 'PD_QUOTA_EXCEEDED',
+  /** `updatePlayerData`: the game's `update` threw, or returned a value a save refuses (not JSON data, too large): nothing saved; `problem` says why. */
+  UPDATE_FAILED: 'PD_UPDATE_FAILED',
 } as const;
 export type PlayerDataCodeValue = (typeof PlayerDataCode)[keyof typeof PlayerDataCode];
 

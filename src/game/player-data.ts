@@ -172,9 +172,12 @@ export const deletePlayerData = (
  * (`current` undefined when none stored), save it conditionally; on `PD_VERSION_STALE` start again,
  * at most `attempts` times (default 5). Resolves with the last save's result (or the load's
  * refusal). `update` must be a pure function of its arguments (it may run several times). A player
- * entity is resolved to its durable id once, at the call.
+ * entity is resolved to its durable id once, at the call. Throws `WT_ERR_PLAYER_DATA_INVALID` at the
+ * call for a bad key, player or `attempts`; the promise itself never rejects: an `update` that throws
+ * or returns a value a save refuses (often built from client input) resolves `PD_UPDATE_FAILED` with
+ * the `problem` (a rejection would be unhandled under `void updatePlayerData(...)` and end the process).
  */
-export const updatePlayerData = async (
+export const updatePlayerData = (
   world: GameWorld,
   player: number | string,
   key: string,
@@ -188,11 +191,26 @@ export const updatePlayerData = async (
   check(problems);
   if (!world.playerData) return unavailable(key);
   if (id === null) return notPlayer(key);
+  return runUpdate(world, id, key, update, attempts);
+};
+
+const runUpdate = async (
+  world: GameWorld,
+  id: string,
+  key: string,
+  update: (current: unknown, version: number) => unknown,
+  attempts: number,
+): Promise<PlayerDataResult> => {
   let last: PlayerDataResult = { status: 'rejected', key, code: PlayerDataCode.VERSION_STALE };
   for (let i = 0; i < attempts; i++) {
     const cur = await loadPlayerData(world, id, key);
     if (cur.status !== 'ok') return cur;
-    last = await savePlayerData(world, id, key, update(cur.value, cur.version), { version: cur.version });
+    try {
+      last = await savePlayerData(world, id, key, update(cur.value, cur.version), { version: cur.version });
+    } catch (err) {
+      const problem = err instanceof Error ? err.message : String(err);
+      return { status: 'rejected', key, code: PlayerDataCode.UPDATE_FAILED, problem: problem.slice(0, 500) };
+    }
     if (last.status === 'ok' || last.code !== PlayerDataCode.VERSION_STALE) return last;
   }
   return last;

@@ -48,6 +48,8 @@ export type PlayerDataResult =
       code: PlayerDataCodeValue;
       /** `PD_VERSION_STALE`: the stored version (0: never written). */
       version?: number;
+      /** `PD_UPDATE_FAILED`: what the update threw, or why its value was refused. */
+      problem?: string;
     };
 
 /** Options of {@link PlayerDataService}. */

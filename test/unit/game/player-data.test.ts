@@ -194,6 +194,23 @@ describe('player data (game API)', () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => inc(worlds[i % 2] as GameWorld)));
     expect(results.every((r) => r.status === 'ok')).toBe(true);
     expect(await loadPlayerData(worlds[0] as GameWorld, 't:alice', 'lifetime')).toMatchObject({ value: 20, version: 20 });
-    await expect(updatePlayerData(worlds[0] as GameWorld, 't:alice', 'x', () => 1, { attempts: 0 })).rejects.toThrow(/attempts/);
+    // A bad call throws at the call (a bug in the game), not later as a rejection.
+    expect(() => updatePlayerData(worlds[0] as GameWorld, 't:alice', 'x', () => 1, { attempts: 0 })).toThrow(/attempts/);
+  });
+
+  it('updatePlayerData never rejects: an update that throws or returns a refused value resolves PD_UPDATE_FAILED, nothing saved', async () => {
+    const { world, p } = served('upd-fail');
+    const huge = 'x'.repeat(70_000); // over the 64 KiB per value (as a client-built value could be)
+    const big = await updatePlayerData(world, p, 'notes', () => ({ text: huge }));
+    expect(big).toMatchObject({ status: 'rejected', code: 'PD_UPDATE_FAILED', key: 'notes' });
+    expect(big.status === 'rejected' ? big.problem : '').toMatch(/bytes as JSON/);
+    const thrown = await updatePlayerData(world, p, 'notes', () => {
+      throw new Error('game bug');
+    });
+    expect(thrown).toMatchObject({ status: 'rejected', code: 'PD_UPDATE_FAILED', problem: 'game bug' });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(await updatePlayerData(world, p, 'notes', () => cyclic)).toMatchObject({ code: 'PD_UPDATE_FAILED' });
+    expect(await loadPlayerData(world, p, 'notes')).toMatchObject({ status: 'ok', value: undefined, version: 0 });
   });
 });
