@@ -6,7 +6,7 @@
  * is safe: it is committed once, and a resubmit after an ambiguous failure is answered `replayed`.
  *
  *   grantRewardDurably ── grantReward ── ok / refused for good ─────────────► resolved
- *                               └─ TX_UNAVAILABLE ─ wait (100 ms doubling to 5 s) ─┘ (while attached)
+ *                               └─ TX_UNAVAILABLE ─ wait (100 ms doubling to 5 s, ×0.5–1.5) ─┘ (while attached)
  *
  * Bounded: at most {@link MAX_REWARDS_RETRYING} rewards wait per world; past it, or once the
  * ledger is detached (the world was deleted or moved, the server shuts down), the reward is
@@ -43,7 +43,9 @@ export const grantRewardDurably = async (world: LedgerWorld, req: RewardRequest)
   try {
     let wait: number = REWARD_RETRY_MS.first;
     while (world.ledger === l) {
-      await new Promise((res) => setTimeout(res, wait).unref());
+      // Jittered (×0.5–1.5, wall time: operational, never gameplay): thousands of rewards refused by one
+      // outage would otherwise all resubmit in the same timer phase once the store heals.
+      await new Promise((res) => setTimeout(res, wait * (0.5 + Math.random())).unref());
       if (world.ledger !== l) break;
       st.rewardResubmits++;
       r = await grantReward(world, req);
