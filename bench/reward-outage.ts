@@ -14,27 +14,9 @@ import { attachLedger, detachLedger } from '../src/ledger/world-ledger.js';
 import type { TxResult } from '../src/ledger/decide.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { createGameWorld, defineGame } from '../src/index.js';
+import { fillSqlite } from '../test/helpers/full-sqlite.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const fill = async (store: SqliteStore): Promise<void> => {
-  store.setMaxPageCount(store.pageCount());
-  let n = 0;
-  for (const size of [4000, 1000, 300, 100, 30, 10]) {
-    for (;;) {
-      try {
-        await store.commitLedger([
-          {
-            ...{ worldId: 'filler', playerId: 'filler', key: `f${n++}`, kind: 'reward', item: null, quantity: 0, unitPrice: 0 },
-            ...{ coinsDelta: 0, status: 'ok', code: null, fingerprint: 'f'.repeat(size), createdAt: 0 },
-          },
-        ]);
-      } catch {
-        break;
-      }
-    }
-  }
-};
 
 const run = async (): Promise<Record<string, number>> => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-reward-outage-bench-'));
@@ -43,7 +25,7 @@ const run = async (): Promise<Record<string, number>> => {
   attachLedger(world, { store, epoch: 'inc-1', rateLimit: { perSecond: 0 }, deadlineMs: 100 });
   const l = world.ledger;
   if (!l) throw new Error('no ledger');
-  await fill(store);
+  await fillSqlite(store);
   const pending: Array<Promise<TxResult>> = [];
   for (let i = 0; i < MAX_REWARDS_RETRYING; i++)
     pending.push(grantRewardDurably(world, { playerId: `t:p${i % 20}`, key: `chain:c:${i}:1@inc-1`, coins: 1 }));

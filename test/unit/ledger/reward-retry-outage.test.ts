@@ -12,30 +12,11 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { createGameWorld, defineGame } from '../../../src/index.js';
 import type { TxResult } from '../../../src/ledger/decide.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { fillSqlite } from '../../helpers/full-sqlite.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const game = defineGame({ name: 'reward-outage-test' });
 const PLAYERS = 20;
-
-/** Cap the file at its size and fill what room is left (entries of shrinking size until none fits): disk full. */
-const fill = async (store: SqliteStore): Promise<void> => {
-  store.setMaxPageCount(store.pageCount());
-  let n = 0;
-  for (const size of [4000, 1000, 300, 100, 30, 10]) {
-    for (;;) {
-      try {
-        await store.commitLedger([
-          {
-            ...{ worldId: 'filler', playerId: 'filler', key: `f${n++}`, kind: 'reward', item: null, quantity: 0, unitPrice: 0 },
-            ...{ coinsDelta: 0, status: 'ok', code: null, fingerprint: 'f'.repeat(size), createdAt: 0 },
-          },
-        ]);
-      } catch {
-        break;
-      }
-    }
-  }
-};
 
 describe('server-side rewards: a store outage at the wait-list bound', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -53,7 +34,7 @@ describe('server-side rewards: a store outage at the wait-list bound', () => {
     cleanup.push(() => detachLedger(world));
     const l = world.ledger;
     if (!l) throw new Error('no ledger');
-    await fill(store);
+    await fillSqlite(store);
 
     const req = (i: number) => ({ playerId: `t:p${i % PLAYERS}`, key: `chain:c:${i}:1@inc-1`, coins: 1 + (i % 3) });
     const first: Array<Promise<TxResult>> = [];

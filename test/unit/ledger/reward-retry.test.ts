@@ -10,38 +10,10 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { spawnPlayer } from '../../../src/world/spawn.js';
 import { createGameWorld, defineGame, grantPlayerReward } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { fillSqlite } from '../../helpers/full-sqlite.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Cap the file at its size and fill what room is left (entries of shrinking size until none fits): disk full. */
-const fill = async (store: SqliteStore): Promise<void> => {
-  store.setMaxPageCount(store.pageCount());
-  let n = 0;
-  for (const size of [4000, 1000, 300, 100, 30, 10]) {
-    for (;;) {
-      try {
-        await store.commitLedger([
-          {
-            worldId: 'filler',
-            playerId: 'filler',
-            key: `f${n++}`,
-            kind: 'reward',
-            item: null,
-            quantity: 0,
-            unitPrice: 0,
-            coinsDelta: 0,
-            status: 'ok',
-            code: null,
-            fingerprint: 'f'.repeat(size),
-            createdAt: 0,
-          },
-        ]);
-      } catch {
-        break;
-      }
-    }
-  }
-};
 const game = defineGame({ name: 'reward-retry-test' });
 
 describe('server-side rewards across a store outage', () => {
@@ -68,7 +40,7 @@ describe('server-side rewards across a store outage', () => {
 
   it('a reward earned while the store is full is committed once the store heals, exactly once', async () => {
     const { world, store, p, l } = setup();
-    await fill(store);
+    await fillSqlite(store);
     const pending = grantPlayerReward(world, p, { key: 'round:1', coins: 40 });
     let settled = false;
     void pending.then(() => (settled = true));
@@ -90,7 +62,7 @@ describe('server-side rewards across a store outage', () => {
 
   it('a reward still waiting when the ledger is detached is abandoned, counted, answered TX_UNAVAILABLE', async () => {
     const { world, store, l } = setup();
-    await fill(store);
+    await fillSqlite(store);
     const pending = grantRewardDurably(world, { playerId: 't:bob', key: 'chain:x:1:5@inc-1', coins: 3 });
     for (let i = 0; i < 100 && l.stats.rewardsRetrying === 0; i++) await sleep(20);
     expect(l.stats.rewardsRetrying).toBe(1);
@@ -105,7 +77,7 @@ describe('server-side rewards across a store outage', () => {
 
   it('past the wait-list bound a reward is abandoned at once', async () => {
     const { world, store, l } = setup();
-    await fill(store);
+    await fillSqlite(store);
     l.stats.rewardsRetrying = MAX_REWARDS_RETRYING; // as if the list were full
     const r = await grantRewardDurably(world, { playerId: 't:bob', key: 'chain:x:1:6@inc-1', coins: 3 });
     expect(r).toMatchObject({ status: 'rejected', code: 'TX_UNAVAILABLE' });
