@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   defineGame,
   defineServerMessage,
-  type GameWorld,
   pauseWorld,
   type RunningServer,
   sendToPlayer,
@@ -20,26 +19,17 @@ import {
 } from '../../../src/index.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
+import { planSystem } from '../../helpers/plan-system.js';
 
 const secret = defineServerMessage({ name: 'secret', schema: Type.Object({ n: Type.Integer() }), maxBytes: 64 });
-let plan: ((w: GameWorld) => void) | null = null;
+const plan = planSystem();
 
 const game = defineGame({
   name: 'hostile-recycled-player',
   world: { size: 1000, npcs: 0, physics: 'off' },
   net: { maxGameMessageDeliveriesPerStep: 1, resumeGraceSeconds: 0 },
   serverMessages: [secret],
-  systems: [
-    {
-      name: 'plan',
-      phase: 'behavior',
-      run: (w) => {
-        const p = plan;
-        plan = null;
-        p?.(w);
-      },
-    },
-  ],
+  systems: [plan.system],
 });
 
 const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
@@ -67,9 +57,9 @@ describe('hostile: a waiting private message and a recycled player id', () => {
 
   it('messages queued for a player that left never reach the newcomer holding its entity id', async () => {
     const a = await join('victim');
-    plan = (w) => {
+    plan.next((w) => {
       for (let n = 0; n < 200; n++) sendToPlayer(w, a.player, secret, { n });
-    };
+    });
     stepWorld(server.world, 1);
     await a.c.waitFor(25);
     const stats = server.world.game!.outbox.stats;

@@ -25,6 +25,7 @@ import {
   Type,
 } from '../../../src/index.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
+import { planSystem } from '../../helpers/plan-system.js';
 
 const Ws = WebSocket as unknown as WebSocketCtor;
 const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
@@ -37,24 +38,14 @@ const note = defineServerMessage({
 const free = defineServerMessage({ name: 'free', schema: Type.Unknown(), maxBytes: 64 });
 
 /** What the test asks the game to do in the next step (run by the `plan` system in the behavior phase). */
-let plan: ((w: GameWorld) => void) | null = null;
+const plan = planSystem();
 
 const game = defineGame({
   name: 'server-messages',
   world: { size: 1000, npcs: 0, physics: 'off' },
   net: { interestRadius: 50, maxGameMessagesPerStep: 3 },
   serverMessages: [note, free],
-  systems: [
-    {
-      name: 'plan',
-      phase: 'behavior',
-      run: (w) => {
-        const p = plan;
-        plan = null;
-        p?.(w);
-      },
-    },
-  ],
+  systems: [plan.system],
 });
 
 describe('server messages of the game over real WebSockets', () => {
@@ -67,7 +58,7 @@ describe('server messages of the game over real WebSockets', () => {
   const pid = (c: WorldtickClient): number => c.welcome?.playerId ?? -1;
   /** Run one step (with `p` as its plan) and wait until every client has that step's snapshot, then one more. */
   const step = async (p: ((w: GameWorld) => void) | null = null): Promise<number> => {
-    plan = p;
+    if (p) plan.next(p);
     const s = server.world.clock.step;
     stepWorld(server.world, 1);
     // The messages of step s follow its snapshot on the same socket: after snapshot s + 1 they are all in.
@@ -218,17 +209,7 @@ describe('server messages under the per-step delivery budget', () => {
     // 3 sessions: one world broadcast (3 frames) fits a step of 4, a second does not.
     net: { interestRadius: 50, maxGameMessageDeliveriesPerStep: 4 },
     serverMessages: [note],
-    systems: [
-      {
-        name: 'plan',
-        phase: 'behavior',
-        run: (w) => {
-          const p = plan;
-          plan = null;
-          p?.(w);
-        },
-      },
-    ],
+    systems: [plan.system],
   });
   let server: RunningServer;
   const clients: WorldtickClient[] = [];
@@ -263,11 +244,11 @@ describe('server messages under the per-step delivery budget', () => {
 
   it('messages past the budget wait for the next steps, in order, with the step that sent them; counted deferred', async () => {
     const before = server.world.game!.outbox.stats.deferred;
-    plan = (w) => {
+    plan.next((w) => {
       broadcast(w, note, { text: 'm1', n: 1 });
       broadcast(w, note, { text: 'm2', n: 2 });
       broadcast(w, note, { text: 'm3', n: 3 });
-    };
+    });
     const s = server.world.clock.step;
     for (let i = 0; i < 4; i++) stepWorld(server.world, 1);
     await Promise.all(clients.map((c) => c.waitForStep(s + 3)));
