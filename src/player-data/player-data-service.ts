@@ -63,6 +63,11 @@ export interface PlayerDataServiceOptions {
   maxBatchBytes?: number;
   /** Queued calls beyond this are answered `PD_UNAVAILABLE` at once (default 10,000). */
   maxQueued?: number;
+  /**
+   * Bytes of queued values (JSON text) beyond this are answered `PD_UNAVAILABLE` at once (default
+   * 32 MiB): 10,000 calls of 64 KiB values would otherwise hold ≈ 640 MB while the store is slow.
+   */
+  maxQueuedBytes?: number;
   /** Per-player limits (default {@link PLAYER_DATA_LIMITS}). */
   limits?: PlayerDataLimits;
   /** Called with a store failure that is not a coded store error (a bug); the batch was answered PD_UNAVAILABLE. */
@@ -97,6 +102,9 @@ export class PlayerDataService {
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  /** Bytes of the values queued now. */
+  private queuedBytes = 0;
   private readonly limits: PlayerDataLimits;
   private readonly onError: ((err: unknown) => void) | undefined;
   private queue: Queued[] = [];
@@ -111,6 +119,7 @@ export class PlayerDataService {
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
     this.maxBatchBytes = Math.max(1, options.maxBatchBytes ?? 256 * 1024);
     this.maxQueued = options.maxQueued ?? 10_000;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
     this.limits = options.limits ?? PLAYER_DATA_LIMITS;
     this.onError = options.onError;
   }
@@ -164,9 +173,11 @@ export class PlayerDataService {
   }
 
   private submit(op: PlayerDataOp, saved: unknown, bytes: number): Promise<PlayerDataResult> {
-    if (this.closed || this.queue.length >= this.maxQueued) return Promise.resolve(this.reject(op.key, PlayerDataCode.UNAVAILABLE));
+    if (this.closed || this.queue.length >= this.maxQueued || this.queuedBytes + bytes > this.maxQueuedBytes)
+      return Promise.resolve(this.reject(op.key, PlayerDataCode.UNAVAILABLE));
     return new Promise((resolve) => {
       this.queue.push({ op, saved, bytes, resolve });
+      this.queuedBytes += bytes;
       if (this.running) return; // the drain loop takes it after its batch
       if (this.queue.length >= this.maxBatch) {
         if (this.timer) clearTimeout(this.timer);
@@ -200,6 +211,7 @@ export class PlayerDataService {
         bytes += q.bytes;
       }
       const batch = this.queue.splice(0, n);
+      this.queuedBytes -= bytes;
       await this.run(batch);
       // SQLite commits synchronously: without a turn of the event loop between batches, a long
       // queue would drain in one stretch of microtasks (sockets, timers and the tick waiting).
