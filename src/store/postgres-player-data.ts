@@ -7,56 +7,44 @@
  * writers at once.
  */
 import type pg from 'pg';
-import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
+import { decidePlayerDataOp, OTHER_ROWS_SELECT, playerDataQuota, type StoredRow } from './player-data-rules.js';
+import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
 
 /** First key of the two-key advisory locks of player data (the second is hashtext(player id)). */
 const PLAYER_LOCK_CLASS = 770_702;
 
-type Row = Record<string, unknown>;
+const OTHERS = OTHER_ROWS_SELECT.replace('{1}', '$1').replace('{2}', '$2');
 
 const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDataLimits): Promise<PlayerDataOpResult> => {
   const r = await c.query('SELECT value, version FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);
-  const cur = r.rows[0] as Row | undefined;
-  const version = cur ? Number(cur.version) : 0;
-  const live = cur !== undefined && cur.value !== null;
-  if (o.op === 'get') return live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version };
-  if (o.expectedVersion !== null && o.expectedVersion !== version) return { status: 'stale', version };
-  if (o.op === 'delete') {
-    if (!live) return { status: 'ok', version };
+  const d = decidePlayerDataOp(o, r.rows[0] as StoredRow);
+  if ('answer' in d) return d.answer;
+  const now = Date.now();
+  if (d.write === 'delete') {
     // A tombstone (value NULL, size 0) with the next version: a writer holding an older version stays refused.
     await c.query(
       'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $3 WHERE player_id = $1 AND data_key = $2',
-      [o.playerId, o.key, Date.now()],
+      [o.playerId, o.key, now],
     );
-    return { status: 'ok', version: version + 1 };
+    return { status: 'ok', version: d.version + 1 };
   }
-  const size = Buffer.byteLength(o.value);
-  const rest = (
-    await c.query(
-      `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
-       FROM player_data WHERE player_id = $1 AND data_key <> $2`,
-      [o.playerId, o.key],
-    )
-  ).rows[0] as Row;
-  const bytes = Number(rest.bytes) + size;
-  const keys = Number(rest.n) + 1;
-  if (bytes > limits.maxBytesPerPlayer || keys > limits.maxKeysPerPlayer) return { status: 'quota', bytes, keys };
-  // A new key also needs room among all the player's rows: tombstones are kept, so create-and-delete cannot grow them without bound.
-  if (!cur && Number(rest.total) >= maxRowsOf(limits)) return { status: 'quota', bytes, keys };
-  if (cur)
+  const size = Buffer.byteLength(d.text);
+  const refused = playerDataQuota(d.exists, size, (await c.query(OTHERS, [o.playerId, o.key])).rows[0] as Record<string, unknown>, limits);
+  if (refused) return refused;
+  if (d.exists)
     await c.query(
       'UPDATE player_data SET value = $3, version = version + 1, size = $4, updated_at = $5 WHERE player_id = $1 AND data_key = $2',
-      [o.playerId, o.key, o.value, size, Date.now()],
+      [o.playerId, o.key, d.text, size, now],
     );
   else
     await c.query('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES ($1, $2, $3, 1, $4, $5)', [
       o.playerId,
       o.key,
-      o.value,
+      d.text,
       size,
-      Date.now(),
+      now,
     ]);
-  return { status: 'ok', version: version + 1 };
+  return { status: 'ok', version: d.version + 1 };
 };
 
 /** Apply a batch on `c` (a client inside a transaction): lock the players written, then each operation in order. */

@@ -4,9 +4,8 @@
  * version followed by the write cannot interleave with another writer.
  */
 import type Database from 'better-sqlite3';
-import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
-
-type Row = Record<string, unknown>;
+import { decidePlayerDataOp, OTHER_ROWS_SELECT, playerDataQuota, type StoredRow } from './player-data-rules.js';
+import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
 
 /** Statements prepared once per connection; returns the function that applies a batch (call it inside a write transaction). */
 export const sqlitePlayerData = (
@@ -14,10 +13,7 @@ export const sqlitePlayerData = (
 ): ((ops: readonly PlayerDataOp[], limits: PlayerDataLimits) => PlayerDataOpResult[]) => {
   const get = db.prepare('SELECT value, version FROM player_data WHERE player_id = ? AND data_key = ?');
   // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
-  const others = db.prepare(
-    `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
-     FROM player_data WHERE player_id = ? AND data_key <> ?`,
-  );
+  const others = db.prepare(OTHER_ROWS_SELECT.replace('{1}', '?').replace('{2}', '?'));
   const insert = db.prepare('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
   const update = db.prepare(
     'UPDATE player_data SET value = ?, version = version + 1, size = ?, updated_at = ? WHERE player_id = ? AND data_key = ?',
@@ -28,26 +24,18 @@ export const sqlitePlayerData = (
     'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
   );
   const one = (o: PlayerDataOp, limits: PlayerDataLimits): PlayerDataOpResult => {
-    const cur = get.get(o.playerId, o.key) as Row | undefined;
-    const version = cur ? Number(cur.version) : 0;
-    const live = cur !== undefined && cur.value !== null;
-    if (o.op === 'get') return live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version };
-    if (o.expectedVersion !== null && o.expectedVersion !== version) return { status: 'stale', version };
-    if (o.op === 'delete') {
-      if (!live) return { status: 'ok', version };
-      remove.run(Date.now(), o.playerId, o.key);
-      return { status: 'ok', version: version + 1 };
+    const cur = get.get(o.playerId, o.key) as StoredRow;
+    const d = decidePlayerDataOp(o, cur);
+    if ('answer' in d) return d.answer;
+    if (d.write === 'delete') remove.run(Date.now(), o.playerId, o.key);
+    else {
+      const size = Buffer.byteLength(d.text);
+      const refused = playerDataQuota(d.exists, size, others.get(o.playerId, o.key) as Record<string, unknown>, limits);
+      if (refused) return refused;
+      if (d.exists) update.run(d.text, size, Date.now(), o.playerId, o.key);
+      else insert.run(o.playerId, o.key, d.text, size, Date.now());
     }
-    const size = Buffer.byteLength(o.value);
-    const rest = others.get(o.playerId, o.key) as Row;
-    const bytes = Number(rest.bytes) + size;
-    const keys = Number(rest.n) + 1;
-    if (bytes > limits.maxBytesPerPlayer || keys > limits.maxKeysPerPlayer) return { status: 'quota', bytes, keys };
-    // A new key also needs room among all the player's rows: tombstones are kept, so create-and-delete cannot grow them without bound.
-    if (!cur && Number(rest.total) >= maxRowsOf(limits)) return { status: 'quota', bytes, keys };
-    if (cur) update.run(o.value, size, Date.now(), o.playerId, o.key);
-    else insert.run(o.playerId, o.key, o.value, size, Date.now());
-    return { status: 'ok', version: version + 1 };
+    return { status: 'ok', version: d.version + 1 };
   };
   return (ops, limits) => ops.map((o) => one(o, limits));
 };

@@ -1,0 +1,49 @@
+/**
+ * The rules of a player-data operation, shared by both stores (sqlite-player-data.ts,
+ * postgres-player-data.ts): what an operation decides from the stored row of (player, key), and a
+ * save's per-player quota check against the player's other rows. Pure; each store does the reads and
+ * writes inside its own transaction.
+ */
+import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
+
+/** The stored row of (player, key) as a store reads it (`value` NULL: a tombstone). */
+export type StoredRow = Record<string, unknown> | undefined;
+
+/** A final answer without a write, or the write to do (`delete`: a tombstone; `save`: update or insert). */
+export type PlayerDataDecision =
+  | { answer: PlayerDataOpResult }
+  | { write: 'delete'; version: number }
+  /** `text`: the value's JSON text; `exists`: a row (live or tombstone) is there to update. */
+  | { write: 'save'; version: number; exists: boolean; text: string };
+
+/** Decide `o` from its stored row: a load's answer, a stale version, a delete of nothing, or the write. */
+export const decidePlayerDataOp = (o: PlayerDataOp, cur: StoredRow): PlayerDataDecision => {
+  const version = cur ? Number(cur.version) : 0;
+  const live = cur !== undefined && cur.value !== null;
+  if (o.op === 'get') return { answer: live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version } };
+  if (o.expectedVersion !== null && o.expectedVersion !== version) return { answer: { status: 'stale', version } };
+  if (o.op === 'delete') return live ? { write: 'delete', version } : { answer: { status: 'ok', version } };
+  return { write: 'save', version, exists: cur !== undefined, text: o.value };
+};
+
+/**
+ * A save of `size` bytes against the player's other rows (`rest`: their bytes, live keys `n` and all
+ * rows `total`, tombstones included): the quota refusal, or null when it fits. A new key also needs
+ * room among all rows: tombstones are kept, so create-and-delete cannot grow them without bound.
+ */
+export const playerDataQuota = (
+  exists: boolean,
+  size: number,
+  rest: Record<string, unknown>,
+  limits: PlayerDataLimits,
+): PlayerDataOpResult | null => {
+  const bytes = Number(rest.bytes) + size;
+  const keys = Number(rest.n) + 1;
+  if (bytes > limits.maxBytesPerPlayer || keys > limits.maxKeysPerPlayer) return { status: 'quota', bytes, keys };
+  if (!exists && Number(rest.total) >= maxRowsOf(limits)) return { status: 'quota', bytes, keys };
+  return null;
+};
+
+/** The other rows' bytes, live keys and all rows of a player (both stores' SQL; `$1`/`$2` or `?`/`?` placeholders). */
+export const OTHER_ROWS_SELECT = `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
+     FROM player_data WHERE player_id = {1} AND data_key <> {2}`;
