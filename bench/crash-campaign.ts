@@ -50,6 +50,22 @@ import {
 } from './crash-campaign-server.js';
 import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
 
+const violationsOf = (results: readonly { violations: readonly string[] }[]): number =>
+  results.reduce((n, r) => n + r.violations.length, 0);
+const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
+
+/** Write a campaign's summary to `out` and print it without the per-iteration results; exit code 1 on any violation. */
+const writeSummary = (
+  out: string,
+  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] },
+): void => {
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  const failedIterations = summary.results.filter((r) => r.violations.length).map((r) => r.iteration);
+  console.log(JSON.stringify({ ...summary, results: undefined, failedIterations }));
+  process.exitCode = summary.violations ? 1 : 0;
+};
+
 const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full', 'cluster'] as const;
 type Window = (typeof WINDOWS)[number];
 
@@ -380,25 +396,16 @@ const run = async (): Promise<void> => {
     npcs,
     players: playerCount,
     iterations: results.length,
-    violations: results.reduce((n, r) => n + r.violations.length, 0) + final.length,
+    violations: violationsOf(results) + final.length,
     finalViolations: final,
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
     minutes: Math.round((Date.now() - t0) / 600) / 100,
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverage: loadAverage(),
     results,
   };
-  mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-  console.log(
-    JSON.stringify({
-      ...summary,
-      results: undefined,
-      failedIterations: results.filter((r) => r.violations.length).map((r) => r.iteration),
-    }),
-  );
-  process.exitCode = summary.violations ? 1 : 0;
+  writeSummary(out, summary);
 };
 
 /** Every player rejoins; once caught up, its live wallet must equal its ledger balance. */
@@ -445,23 +452,15 @@ const runCluster = async (): Promise<void> => {
     npcs,
     players: playerCount,
     iterations: results.length,
-    violations: results.reduce((n, x) => n + x.violations.length, 0) + r.final.length,
+    violations: violationsOf(results) + r.final.length,
     finalViolations: r.final,
     acked: r.acked,
     rewardsAcked: r.rewards,
     minutes: Math.round((Date.now() - t0) / 600) / 100,
-    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverage: loadAverage(),
     results,
   };
-  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-  console.log(
-    JSON.stringify({
-      ...summary,
-      results: undefined,
-      failedIterations: results.filter((x) => x.violations.length).map((x) => x.iteration),
-    }),
-  );
-  process.exitCode = summary.violations ? 1 : 0;
+  writeSummary(out, summary);
 };
 
 try {
