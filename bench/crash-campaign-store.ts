@@ -59,6 +59,15 @@ const incarnationOf = (meta: unknown): string | null => {
   }
 };
 
+/** A checkpoints row (id, step, world_time, meta, n = data length) as both stores return it. */
+const toCheckpointRow = (r: Record<string, unknown>): StoreView['checkpoints'][number] => ({
+  id: Number(r.id),
+  step: Number(r.step),
+  worldTime: Number(r.world_time),
+  incarnation: incarnationOf(r.meta),
+  bytes: Number(r.n),
+});
+
 /** Read a SQLite data dir (no file: an empty view). */
 export const viewSqlite = (dataDir: string): StoreView => {
   const file = join(dataDir, 'worldtick.sqlite');
@@ -80,13 +89,7 @@ export const viewSqlite = (dataDir: string): StoreView => {
         db
           .prepare("SELECT id, step, world_time, meta, length(data) AS n FROM checkpoints WHERE world_id = '1' ORDER BY id DESC")
           .all() as Array<Record<string, unknown>>
-      ).map((r) => ({
-        id: Number(r.id),
-        step: Number(r.step),
-        worldTime: Number(r.world_time),
-        incarnation: incarnationOf(r.meta),
-        bytes: Number(r.n),
-      }));
+      ).map(toCheckpointRow);
     if (has('world_configs')) {
       const r = db.prepare("SELECT config FROM world_configs WHERE world_id = '1'").get() as { config: string } | undefined;
       v.record = r ? parseRecord(r.config) : null;
@@ -114,13 +117,7 @@ export const viewPostgres = async (url: string): Promise<StoreView> => {
     if (has('checkpoints'))
       v.checkpoints = (
         await c.query("SELECT id, step, world_time, meta, length(data) AS n FROM checkpoints WHERE world_id = '1' ORDER BY id DESC")
-      ).rows.map((r: Record<string, unknown>) => ({
-        id: Number(r.id),
-        step: Number(r.step),
-        worldTime: Number(r.world_time),
-        incarnation: incarnationOf(r.meta),
-        bytes: Number(r.n),
-      }));
+      ).rows.map(toCheckpointRow);
     if (has('world_configs')) {
       const r = await c.query("SELECT config FROM world_configs WHERE world_id = '1'");
       v.record = r.rows.length ? parseRecord(r.rows[0].config) : null;
