@@ -1,0 +1,48 @@
+/**
+ * The SQLite store's prepared statements (src/store/sqlite-store.ts), prepared once per connection
+ * after the migrations ran. Player data has its own (sqlite-player-data.ts).
+ */
+import type Database from 'better-sqlite3';
+import { LEDGER_COLUMNS } from './rows.js';
+
+/** Prepare every statement of the store on `db`. */
+export const prepareStatements = (db: Database.Database): Record<string, Database.Statement> => {
+  const p = (sql: string): Database.Statement => db.prepare(sql);
+  const placeholders = LEDGER_COLUMNS.map(() => '?').join(', ');
+  return {
+    fence: p(`INSERT INTO fences (world_id, token) VALUES (?, ?)
+      ON CONFLICT (world_id) DO UPDATE SET token = max(token, excluded.token) RETURNING token`),
+    currentFence: p('SELECT token FROM fences WHERE world_id = ?'),
+    insertLedger: p(`INSERT INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${placeholders})
+      ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
+    findLedger: p('SELECT * FROM ledger WHERE player_id = ? AND idem_key = ?'),
+    playerLedger: p('SELECT * FROM ledger WHERE player_id = ? ORDER BY seq'),
+    insertCheckpoint: p(`INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+    pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN
+      (SELECT id FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT ?)`),
+    loadCheckpoint: p('SELECT * FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1'),
+    putPlayer: p(`INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, updated_at = excluded.updated_at
+      RETURNING *`),
+    getPlayer: p('SELECT * FROM players WHERE id = ?'),
+    putSession: p(`INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (token) DO UPDATE SET player_id = excluded.player_id, world_id = excluded.world_id,
+      expires_at = excluded.expires_at, data = excluded.data`),
+    getSession: p('SELECT * FROM sessions WHERE token = ? AND expires_at > ?'),
+    deleteSession: p('DELETE FROM sessions WHERE token = ?'),
+    pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+    deleteWorldSessions: p('DELETE FROM sessions WHERE world_id = ?'),
+    putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),
+    getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
+    listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
+    deleteWorldConfig: p(`DELETE FROM world_configs WHERE world_id = ?
+      AND (? IS NULL OR (json_valid(config) AND json_extract(config, '$.incarnation') = ?))`),
+    putOperatorState: p(`INSERT INTO operator_state (scope, state, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
+    getOperatorState: p('SELECT * FROM operator_state WHERE scope = ?'),
+    deleteOperatorState: p('DELETE FROM operator_state WHERE scope = ?'),
+    schemaVersion: p('SELECT coalesce(max(version), 0) AS v FROM schema_migrations'),
+  };
+};
