@@ -10,6 +10,7 @@
 import pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
+import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { postgresPlayerData } from './postgres-player-data.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
@@ -59,12 +60,6 @@ export interface PostgresStoreOptions {
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
-
-/**
- * Longest wait (ms) of `deleteWorldConfig` for a write of the record still in flight (pg's per-query
- * `query_timeout`, a runtime option @types/pg lists for clients only).
- */
-const WRITE_WAIT_MS = 60_000;
 
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
@@ -352,29 +347,7 @@ export class PostgresStore implements Store {
   }
 
   deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean> {
-    return this.run(true, async (c) => {
-      // A write of this record whose COMMIT is still running (its client may have given up: query_timeout)
-      // holds the world's fence row (a fenced write) or its key (an insert); a DELETE alone would not see
-      // the uncommitted row and the write would land after it. Wait for both first: the fence row stays
-      // locked until this transaction ends, so a new owner announcing its token waits for the delete too.
-      // The waits outlast the pool's query_timeout: a wait given up would leave the late write free to land.
-      const wait = (text: string): Promise<unknown> => c.query({ text, values: [worldId], query_timeout: WRITE_WAIT_MS } as pg.QueryConfig);
-      await wait('SELECT token FROM fences WHERE world_id = $1 FOR UPDATE');
-      await c.query('SAVEPOINT wait_insert');
-      try {
-        await wait(`INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, '', 0) ON CONFLICT (world_id) DO NOTHING`);
-      } catch (err) {
-        // The database refuses this record (a trigger, a constraint): a write of it cannot land either.
-        if (mapPgError(err) !== err || typeof Reflect.get(Object(err), 'code') !== 'string') throw err;
-      }
-      await c.query('ROLLBACK TO SAVEPOINT wait_insert');
-      const r = await c.query(
-        `DELETE FROM world_configs WHERE world_id = $1
-         AND ($2::text IS NULL OR CASE WHEN config LIKE '{%' THEN config::jsonb ->> 'incarnation' END = $2::text)`,
-        [worldId, options?.incarnation ?? null],
-      );
-      return (r.rowCount ?? 0) > 0;
-    });
+    return this.run(true, (c) => deleteWorldConfigAfterWrites(c, worldId, options?.incarnation ?? null));
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {
