@@ -148,7 +148,7 @@ const stockField = (world: GameWorld, slot: 0 | 1) => (slot === 0 ? getStore(wor
 const reservationOf = (world: GameWorld, pid: string, txid: string): { id: number; r: Reservation } | undefined => {
   for (const t of pendingWorldTimers(world)) {
     if (t.name !== 'reservation') continue;
-    const r = t.payload as unknown as Reservation;
+    const r = t.payload as Reservation;
     if (r.pid === pid && r.txid === txid) return { id: t.id, r };
   }
   return undefined;
@@ -283,13 +283,13 @@ export const createMarketGame = (opts: MarketOptions = {}): GameDefinition => {
     },
     timers: [
       { name: 'restock', every, run: (world, _ctx, t) => restock(world, t.due, every) },
-      { name: 'settle', run: (world, _ctx, t) => settle(world, t.payload as unknown as Settlement) },
+      { name: 'settle', run: (world, _ctx, t) => settle(world, t.payload as Settlement) },
       {
         // Still pending: the ledger's answer was lost (the process that submitted it died). Submit the
         // same key again: a committed purchase replays, an unrecorded one is decided now.
         name: 'reservation',
         run: (world, _ctx, t) => {
-          const r = t.payload as unknown as Reservation;
+          const r = t.payload as Reservation;
           const stall = stallOf(r.stall);
           const item = stall?.sells[r.slot];
           const price = item === undefined ? undefined : priceOf(item);
