@@ -113,8 +113,8 @@ const restockedMsg = defineServerMessage({
 
 /** A stock reservation, held as the payload of a `reservation` timer until the ledger answered. */
 interface Reservation {
+  /** The buyer's durable player id (its entity changes across a restart). */
   pid: string;
-  eid: number;
   txid: string;
   stall: number;
   slot: 0 | 1;
@@ -126,7 +126,6 @@ interface Reservation {
 /** A ledger answer brought back into the step (payload of a `settle` timer). */
 interface Settlement {
   pid: string;
-  eid: number;
   txid: string;
   stall: number;
   item: string;
@@ -143,6 +142,12 @@ const merchantOf = (world: GameWorld, stall: number): number | undefined => {
   return undefined;
 };
 
+/** The buyer's player entity now, if it is in the world (no reverse lookup in the API: scan the players). */
+const entityOf = (world: GameWorld, pid: string): number | undefined => {
+  for (const e of query(world, [world.stores.Player])) if (playerIdOf(world, e) === pid) return e;
+  return undefined;
+};
+
 const stockField = (world: GameWorld, slot: 0 | 1) => (slot === 0 ? getStore(world, Stock).s0 : getStore(world, Stock).s1);
 
 const reservationOf = (world: GameWorld, pid: string, txid: string): { id: number; r: Reservation } | undefined => {
@@ -154,17 +159,31 @@ const reservationOf = (world: GameWorld, pid: string, txid: string): { id: numbe
   return undefined;
 };
 
-const refuse = (world: GameWorld, player: number, m: { stall: number; item: string; quantity: number; txid: string }, code: string): void => {
-  const receipt: Receipt = { txid: m.txid, status: 'rejected', code, stall: m.stall, item: m.item, quantity: m.quantity, coins: null, replayed: false };
+const refuse = (
+  world: GameWorld,
+  player: number,
+  m: { stall: number; item: string; quantity: number; txid: string },
+  code: string,
+): void => {
+  const receipt: Receipt = {
+    txid: m.txid,
+    status: 'rejected',
+    code,
+    stall: m.stall,
+    item: m.item,
+    quantity: m.quantity,
+    coins: null,
+    replayed: false,
+  };
   sendToPlayer(world, player, receiptMsg, receipt);
 };
 
 /** Submit the reservation's key to the ledger; its answer comes back as a `settle` timer. */
 const submit = (world: GameWorld, r: Reservation, item: string, price: number): void => {
-  void purchaseForPlayer(world, r.eid, { key: r.txid, item, quantity: r.quantity, expectedPrice: price }).then((res) => {
+  // Charged by durable id: a reservation resubmitted after a restart finds the buyer offline or on another entity.
+  void purchaseForPlayer(world, r.pid, { key: r.txid, item, quantity: r.quantity, expectedPrice: price }).then((res) => {
     const s: Settlement = {
       pid: r.pid,
-      eid: r.eid,
       txid: r.txid,
       stall: r.stall,
       item,
@@ -192,7 +211,7 @@ const onBuy = (world: GameWorld, player: number, m: { stall: number; item: strin
   const held = reservationOf(world, pid, m.txid);
   if (held) {
     clearWorldTimer(world, held.id);
-    const r: Reservation = { ...held.r, eid: player, submits: held.r.submits + 1 };
+    const r: Reservation = { ...held.r, submits: held.r.submits + 1 };
     setWorldTimer(world, RESERVATION_SECONDS, 'reservation', r);
     return submit(world, r, m.item, price);
   }
@@ -202,7 +221,7 @@ const onBuy = (world: GameWorld, player: number, m: { stall: number; item: strin
   const stock = stockField(world, slot);
   if ((stock[eid] ?? 0) < m.quantity) return refuse(world, player, m, MarketCode.SOLD_OUT);
   stock[eid] = (stock[eid] ?? 0) - m.quantity;
-  const r: Reservation = { pid, eid: player, txid: m.txid, stall: m.stall, slot, quantity: m.quantity, submits: 1 };
+  const r: Reservation = { pid, txid: m.txid, stall: m.stall, slot, quantity: m.quantity, submits: 1 };
   setWorldTimer(world, RESERVATION_SECONDS, 'reservation', r);
   submit(world, r, m.item, price);
 };
@@ -216,8 +235,8 @@ const release = (world: GameWorld, r: Reservation): void => {
   stock[eid] = Math.min(stall.full[r.slot], (stock[eid] ?? 0) + r.quantity);
 };
 
-const sendInventory = (world: GameWorld, eid: number, pid: string, inv: Inventory): void => {
-  if (playerIdOf(world, eid) === pid) sendToPlayer(world, eid, inventoryMsg, inv);
+const sendInventory = (world: GameWorld, eid: number | undefined, pid: string, inv: Inventory): void => {
+  if (eid !== undefined && playerIdOf(world, eid) === pid) sendToPlayer(world, eid, inventoryMsg, inv);
 };
 
 const addToInventory = (cur: unknown, s: Settlement): Inventory => {
@@ -235,13 +254,12 @@ const settle = (world: GameWorld, s: Settlement): void => {
     // transaction was settled before this reservation was made (a retry after its receipt was lost).
     if (s.status !== 'ok' || (s.replayed && held.r.submits === 1)) release(world, held.r);
   }
-  const receipt: Receipt = { ...s };
-  delete (receipt as Partial<Settlement>).pid;
-  delete (receipt as Partial<Settlement>).eid;
-  if (playerIdOf(world, s.eid) === s.pid) sendToPlayer(world, s.eid, receiptMsg, receipt);
+  const { pid: _pid, ...receipt } = s;
+  const buyer = entityOf(world, s.pid);
+  if (buyer !== undefined) sendToPlayer(world, buyer, receiptMsg, receipt satisfies Receipt);
   if (s.status !== 'ok') return;
   void updatePlayerData(world, s.pid, INVENTORY_KEY, (cur) => addToInventory(cur, s)).then((r) => {
-    if (r.status === 'ok') sendInventory(world, s.eid, s.pid, r.value as Inventory);
+    if (r.status === 'ok') sendInventory(world, entityOf(world, s.pid), s.pid, r.value as Inventory);
   });
 };
 
@@ -251,7 +269,8 @@ const restock = (world: GameWorld, due: number, every: number): void => {
   for (const e of query(world, [Merchant, Stock])) {
     const stall = stallOf(st[e] ?? 0);
     if (!stall) continue;
-    const s0 = getStore(world, Stock).s0, s1 = getStore(world, Stock).s1;
+    const s0 = getStore(world, Stock).s0,
+      s1 = getStore(world, Stock).s1;
     if ((s0[e] ?? 0) >= stall.full[0] && (s1[e] ?? 0) >= stall.full[1]) continue;
     s0[e] = Math.max(s0[e] ?? 0, stall.full[0]);
     s1[e] = Math.max(s1[e] ?? 0, stall.full[1]);

@@ -38,6 +38,7 @@ export interface GamePurchaseResult extends TxResult {
 }
 
 const GAME_KEY_RE = /^[\x21-\x3f\x41-\x7e]{1,48}$/;
+const PLAYER_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
 const validate = (p: GamePurchase): void => {
   const problems: string[] = [];
@@ -50,22 +51,27 @@ const validate = (p: GamePurchase): void => {
 };
 
 /**
- * Charge player entity `player` for `quantity` × `item` at `expectedPrice` coins each through the
- * world's ledger. Call it from a message handler, system or hook after the game's own checks; do
+ * Charge `player` — a player entity of the world, or a durable player id (`playerIdOf`; kept to
+ * finish a purchase after the entity is gone, e.g. after a restart) — for `quantity` × `item` at
+ * `expectedPrice` coins each through the world's ledger. A durable id whose player is not in the
+ * world is charged against its ledger balance (`coins` / `items` null: its wallet catches up when
+ * it joins); one that never played is first granted its starting coins, as at a first join. Call it from a message handler, system or hook after the game's own checks; do
  * not await it in the step. Resolves once the entry is durable and applied to the wallet (`ok`,
  * with `coins` / `items` after it; the client also gets a `wallet` message), or with the refusal
  * (`TX_INSUFFICIENT_FUNDS` is recorded: the same key replays it; `TX_UNKNOWN_ITEM`,
  * `TX_PRICE_MISMATCH`, `TX_BAD_QUANTITY`, `TX_RATE_LIMITED` record nothing). `TX_UNAVAILABLE`
  * (no store, the store down past the 2 s deadline, the start grant not settled in time) recorded
  * nothing either: the same key may be tried again. `TX_BAD_REQUEST` when `player` is not a bound
- * player. Idempotent by (player, key) within the world's incarnation, across reconnects and
+ * player entity. Idempotent by (player, key) within the world's incarnation, across reconnects and
  * restarts: a repeat resolves `ok` with `replayed: true` and charges nothing. Never rejects;
- * throws `WT_ERR_OPTION_INVALID` for a bad key, quantity or price (a bug in the game).
+ * throws `WT_ERR_OPTION_INVALID` for a bad key, quantity, price or player id (a bug in the game).
  */
-export const purchaseForPlayer = (world: GameWorld, player: number, purchase: GamePurchase): Promise<GamePurchaseResult> => {
+export const purchaseForPlayer = (world: GameWorld, player: number | string, purchase: GamePurchase): Promise<GamePurchaseResult> => {
   validate(purchase);
+  if (typeof player === 'string' && !PLAYER_ID_RE.test(player))
+    throw optionInvalid(['player must be a player entity or a durable player id of 1-128 printable ASCII characters']);
   const l = world.ledger;
-  const playerId = playerIdOf(world, player);
+  const playerId = typeof player === 'string' ? player : playerIdOf(world, player);
   const req = {
     playerId: playerId ?? '',
     key: `buy:${purchase.key}@${l?.epoch ?? world.id}`,

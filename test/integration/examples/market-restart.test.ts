@@ -28,7 +28,21 @@ interface Served {
 const serve = async (): Promise<Served> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, '--port', '0', '--admin-port', '0', '--data-dir', dataDir.dir, '--admin-token', TOKEN, '--checkpoint-interval', '0.5'],
+    [
+      '--import',
+      'tsx',
+      MAIN,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--data-dir',
+      dataDir.dir,
+      '--admin-token',
+      TOKEN,
+      '--checkpoint-interval',
+      '0.5',
+    ],
     { env: { ...process.env, MARKET_RESTOCK_SECONDS: '3600' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);

@@ -20,7 +20,9 @@ let url = '';
 const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 
 /** The player's ledger entries and live wallet (admin API). */
-const ledgerOf = async (token: string): Promise<{ entries: Array<{ key: string; coinsDelta: number }>; live: { coins: number } | null }> => {
+const ledgerOf = async (
+  token: string,
+): Promise<{ entries: Array<{ key: string; coinsDelta: number }>; live: { coins: number } | null }> => {
   const res = await fetch(`http://127.0.0.1:${server.adminPort}/api/v1/worlds/1/ledger/players/${pidOf(token)}`, {
     headers: { authorization: `Bearer ${server.adminToken}` },
   });

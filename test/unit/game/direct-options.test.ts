@@ -30,7 +30,14 @@ describe('startServer options set directly', () => {
 
   it('takes good values and the config blocks as they are', () => {
     const o = resolveServerOptions(game, {
-      options: { port: 0, adminPort: 0, logLevel: 'silent', startingCoins: 7, ledger: { catalogue: [{ id: 'x', price: 1 }] }, net: { maxSpeed: 9 } },
+      options: {
+        port: 0,
+        adminPort: 0,
+        logLevel: 'silent',
+        startingCoins: 7,
+        ledger: { catalogue: [{ id: 'x', price: 1 }] },
+        net: { maxSpeed: 9 },
+      },
     });
     expect(o).toMatchObject({ port: 0, startingCoins: 7, ledger: { catalogue: [{ id: 'x', price: 1 }] }, net: { maxSpeed: 9 } });
     expect(problemsOf({ dataDir: undefined })).toEqual([]);

@@ -104,6 +104,23 @@ describe('purchaseForPlayer', () => {
     });
   });
 
+  it('charges a durable player id whose entity is gone (its wallet catches up at the next join); a bad id throws', async () => {
+    const dir = tempDataDir('wt-game-purchases-id-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    const world = createGameWorld(game, { id: 'p4', capacity: 16 });
+    pauseWorld(world);
+    attachLedger(world, { store, epoch: 'inc-2', rateLimit: { perSecond: 0 }, startingCoins: 30 });
+    cleanup.push(() => detachLedger(world));
+    const r = await settle(world, purchaseForPlayer(world, 't:gone', { key: 'tx-9', item: 'potion', quantity: 1, expectedPrice: 10 }));
+    expect(r).toMatchObject({ status: 'ok', playerId: 't:gone', key: 'buy:tx-9@inc-2', coinsDelta: -10, coins: null, items: null });
+    expect(await store.ledgerBalance('t:gone')).toMatchObject({ coins: 20 });
+    expect(() => purchaseForPlayer(world, 'has space', { key: 'k', item: 'potion', quantity: 1, expectedPrice: 10 })).toThrow(
+      /durable player id/,
+    );
+  });
+
   it('query results iterate with for...of', () => {
     const world = createGameWorld(game, { id: 'p3', capacity: 16 });
     const ids: number[] = [];
