@@ -34,6 +34,7 @@ import {
   loadPlayerData,
   nextRange,
   pendingWorldTimers,
+  playerEntityOf,
   playerIdOf,
   purchaseForPlayer,
   query,
@@ -139,12 +140,6 @@ interface Settlement {
 const merchantOf = (world: GameWorld, stall: number): number | undefined => {
   const m = getStore(world, Merchant).stall;
   for (const e of query(world, [Merchant, Stock])) if (m[e] === stall) return e;
-  return undefined;
-};
-
-/** The buyer's player entity now, if it is in the world (no reverse lookup in the API: scan the players). */
-const entityOf = (world: GameWorld, pid: string): number | undefined => {
-  for (const e of query(world, [world.stores.Player])) if (playerIdOf(world, e) === pid) return e;
   return undefined;
 };
 
@@ -255,11 +250,11 @@ const settle = (world: GameWorld, s: Settlement): void => {
     if (s.status !== 'ok' || (s.replayed && held.r.submits === 1)) release(world, held.r);
   }
   const { pid: _pid, ...receipt } = s;
-  const buyer = entityOf(world, s.pid);
+  const buyer = playerEntityOf(world, s.pid) ?? undefined;
   if (buyer !== undefined) sendToPlayer(world, buyer, receiptMsg, receipt satisfies Receipt);
   if (s.status !== 'ok') return;
   void updatePlayerData(world, s.pid, INVENTORY_KEY, (cur) => addToInventory(cur, s)).then((r) => {
-    if (r.status === 'ok') sendInventory(world, entityOf(world, s.pid), s.pid, r.value as Inventory);
+    if (r.status === 'ok') sendInventory(world, playerEntityOf(world, s.pid) ?? undefined, s.pid, r.value as Inventory);
   });
 };
 

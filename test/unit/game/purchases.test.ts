@@ -17,6 +17,7 @@ import {
   ErrorCode,
   isWorldtickError,
   pauseWorld,
+  playerEntityOf,
   purchaseForPlayer,
   query,
   spawn,
@@ -86,6 +87,8 @@ describe('purchaseForPlayer', () => {
     cleanup.push(() => detachLedger(world));
     const p = spawnPlayer(world, 1, 1);
     bindPlayer(world, p, 't:bob');
+    expect(playerEntityOf(world, 't:bob')).toBe(p);
+    expect(playerEntityOf(world, 't:nobody')).toBeNull();
 
     const first = await settle(world, purchaseForPlayer(world, p, { key: 'tx-1', item: 'potion', quantity: 2, expectedPrice: 10 }));
     expect(first).toMatchObject({ status: 'ok', key: 'buy:tx-1@inc-1', coinsDelta: -20, replayed: false, coins: 5, items: { potion: 2 } });
