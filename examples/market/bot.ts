@@ -145,6 +145,8 @@ const main = async (): Promise<void> => {
     const txid = `${p.name}-${Date.now().toString(36)}-${i}`;
     const r = await p.buyReliably(pick.stall, pick.item, 1, txid);
     console.log(JSON.stringify({ receipt: r }));
+    // The inventory (player data) is saved after the charge: its message follows the receipt.
+    if (r.status === 'ok') await p.client.waitFor(() => p.state.inventory?.txids.includes(txid) === true).catch(() => undefined);
   }
   console.log(JSON.stringify({ done: p.name, coins: p.state.coins, inventory: p.state.inventory?.items }));
   p.close();
