@@ -64,11 +64,16 @@ describe('examples/market', () => {
     expect(choose(merchants)).toEqual({ stall: 1, item: 'apple' });
     await p.client.waitFor(() => p.state.coins === 20);
 
+    const wallets: number[] = [];
+    p.client.on((m) => {
+      if (m.type === 22) wallets.push(m.coins);
+    });
     const r1 = await p.buy(1, 'apple', 2, 'a-1');
     expect(r1).toMatchObject({ status: 'ok', code: null, coins: 14, replayed: false });
     await waitStock(p, 1, [4, 4]);
     await p.client.waitFor((m) => m.type === 25 && m.name === MSG.inventory && (m.payload as { txids: string[] }).txids.includes('a-1'));
     expect(p.state.inventory?.items).toEqual({ apple: 2 });
+    expect(wallets).toContain(14); // the game's purchase is told to the client as a wallet frame too
 
     // The connection drops after the server took the purchase, before the receipt reached the client.
     const raw = p.client.socket as WS | null;
