@@ -25,7 +25,7 @@ export interface GamePurchase {
   key: string;
   /** Catalogue item id (the ledger's catalogue: the `ledger.catalogue` server option). */
   item: string;
-  /** Integer 1..the catalogue's `maxQuantity`. */
+  /** Integer 1..1000 (the catalogue's `maxQuantity`). */
   quantity: number;
   /** The unit price the game expects (a different catalogue price is refused `TX_PRICE_MISMATCH`). */
   expectedPrice: number;
