@@ -85,7 +85,16 @@ export { playerRow } from '../components/player-table.js';
 export { tickTime } from '../components/world-time.js';
 
 // Rewards through the world's ledger (exactly once per player and key)
-export { grantPlayerReward, playerIdOf, MAX_GAME_REWARD_KEY, type GameReward, type GameRewardResult } from './game/rewards.js';
+export {
+  grantPlayerReward,
+  playerEntityOf,
+  playerIdOf,
+  MAX_GAME_REWARD_KEY,
+  type GameReward,
+  type GameRewardResult,
+} from './game/rewards.js';
+// Purchases the game decides (stock, rules), charged through the ledger exactly once per (player, key)
+export { purchaseForPlayer, type GamePurchase, type GamePurchaseResult } from './game/purchases.js';
 
 // Player data: JSON values per (durable player id, key), versioned, durable across restarts
 export {

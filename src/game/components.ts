@@ -160,9 +160,10 @@ export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef)
 /**
  * Entities that have every listed component: game components (definitions) and built-in stores
  * (`world.stores.Position`, `.Velocity`, `.Player`, `.Npc`). The array is live and reused by
- * bitecs: read it in the system run that asked, do not keep it across spawns or despawns.
+ * bitecs: read it in the system run that asked, do not keep it across spawns or despawns. Indexable
+ * and iterable (`for (const e of query(...))`, as docs/GAME-API.md writes it).
  */
-export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> => {
+export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> & Iterable<number> => {
   const list: Store[] = [];
   for (const c of components) {
     if (isDef(c)) {

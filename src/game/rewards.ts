@@ -9,6 +9,7 @@
  *        (another incarnation) starts a fresh key space
  *   a later step applies it to the player's wallet; the client gets a `wallet` message
  */
+import { entityExists, hasComponent as bitecsHas } from 'bitecs';
 import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
 import { grantRewardDurably } from '../ledger/reward-retry.js';
@@ -46,6 +47,18 @@ export const playerIdOf = (world: GameWorld, player: number): string | null => {
   if (!l) return null;
   const id = l.playerOf.get(player);
   return id !== undefined && l.eidOf.get(id) === player ? id : null;
+};
+
+/**
+ * The player entity of durable player id `playerId` in this world now, or null (not in the world,
+ * no store). The reverse of {@link playerIdOf}: code that answers a player later (a promise
+ * callback, a timer after a restart, where the player has another entity id) finds it here.
+ */
+export const playerEntityOf = (world: GameWorld, playerId: string): number | null => {
+  const eid = world.ledger?.eidOf.get(playerId);
+  return eid !== undefined && entityExists(world, eid) && bitecsHas(world, eid, world.stores.Player) && playerIdOf(world, eid) === playerId
+    ? eid
+    : null;
 };
 
 /**

@@ -4,7 +4,8 @@
  * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
  */
 import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
-import { isWorldtickError } from '../errors.js';
+import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
+import { isWorldtickError, optionInvalid } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
@@ -91,7 +92,37 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
       typeof fileNet === 'object' && fileNet !== null && !Array.isArray(fileNet)
         ? { ...game.net, ...fileNet }
         : (fileNet ?? { ...game.net });
-  return { ...parsed, ...o.options };
+  return { ...parsed, ...checkDirectOptions(o.options) };
+};
+
+/** Option blocks `options` may carry as they are: validated where the runtime uses them (as a config file's). */
+const BLOCK_KEYS = new Set(['scheduler', 'net', 'periodic', 'ledger', 'tierZones', 'physicsConfig']);
+
+/**
+ * `startServer`'s `options`, checked as a flag's value would be (`options.startingCoins must be ...`)
+ * and refused when a key is not an option: a value set directly must not skip the checks argv, env
+ * and a config file get. Throws `WT_ERR_OPTION_INVALID` listing every problem.
+ */
+const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partial<ServerOptions> => {
+  if (options === undefined) return {};
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (BLOCK_KEYS.has(key)) {
+      out[key] = value;
+      continue;
+    }
+    const spec = OPTION_SPECS.find((s) => s.key === key);
+    if (!spec) {
+      problems.push(`options.${key} is not a server option (see npm start -- --help; config blocks: ${[...BLOCK_KEYS].join(', ')})`);
+      continue;
+    }
+    const v = coerceOption(spec, value, `options.${key}`, problems);
+    if (v !== undefined) out[key] = v;
+  }
+  if (problems.length) throw optionInvalid(problems);
+  return out;
 };
 
 /**

@@ -1,0 +1,45 @@
+/**
+ * `startServer` / `resolveServerOptions` `options` set directly are checked as a flag's value would
+ * be: a bad value or an unknown key is refused with `WT_ERR_OPTION_INVALID` naming `options.<key>`
+ * (before, `{ startingCoins: -5 }` or `{ checkpointInterval: 1 }` started a server silently).
+ */
+import { describe, expect, it } from 'vitest';
+import { defineGame, ErrorCode, isWorldtickError, resolveServerOptions } from '../../../src/index.js';
+
+const game = defineGame({ name: 'direct-options' });
+
+const problemsOf = (options: Record<string, unknown>): string[] => {
+  try {
+    resolveServerOptions(game, { options: options as never });
+  } catch (err) {
+    expect(isWorldtickError(err, ErrorCode.OPTION_INVALID)).toBe(true);
+    return (err as { details: { problems: string[] } }).details.problems;
+  }
+  return [];
+};
+
+describe('startServer options set directly', () => {
+  it('refuses bad values and unknown keys, listing every problem', () => {
+    expect(problemsOf({ startingCoins: -5, checkpointIntervalSeconds: -1, checkpointInterval: 1, port: 'x' })).toEqual([
+      expect.stringMatching(/^options\.startingCoins must be an integer/),
+      expect.stringMatching(/^options\.checkpointIntervalSeconds must be a number/),
+      expect.stringMatching(/^options\.checkpointInterval is not a server option/),
+      expect.stringMatching(/^options\.port must be/),
+    ]);
+  });
+
+  it('takes good values and the config blocks as they are', () => {
+    const o = resolveServerOptions(game, {
+      options: {
+        port: 0,
+        adminPort: 0,
+        logLevel: 'silent',
+        startingCoins: 7,
+        ledger: { catalogue: [{ id: 'x', price: 1 }] },
+        net: { maxSpeed: 9 },
+      },
+    });
+    expect(o).toMatchObject({ port: 0, startingCoins: 7, ledger: { catalogue: [{ id: 'x', price: 1 }] }, net: { maxSpeed: 9 } });
+    expect(problemsOf({ dataDir: undefined })).toEqual([]);
+  });
+});
