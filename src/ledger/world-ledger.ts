@@ -67,6 +67,8 @@ export interface WorldLedger {
   readonly playerOf: Map<number, string>;
   /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied (released with the entity). */
   readonly catchingUp: Map<string, { eid: number; entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
+  /** Durable results queued for a step with an answer still owed (answered with no wallet if the ledger detaches first). */
+  readonly unanswered: Set<ResultFact>;
   /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
   onWalletChanged: ((playerId: string, wallet: HeldBalance) => void) | null;
   readonly stats: WorldLedgerStats;
@@ -91,9 +93,14 @@ export type LedgerWorld = World<WorldCore & IngestSlot & LedgerSlot>;
  */
 export type LedgerHostWorld = World<WorldCore & IngestSlot & LedgerSlot & RecordSlot>;
 
-type TxFact =
-  | { op: 'result'; result: TxResult; deliver: Deliver | null; submittedAt: number }
-  | { op: 'catchup'; playerId: string; eid: number; entries: LedgerEntry[] };
+/** A durable result waiting for a step; `deliver` is cleared once answered. */
+interface ResultFact {
+  op: 'result';
+  result: TxResult;
+  deliver: Deliver | null;
+  submittedAt: number;
+}
+type TxFact = ResultFact | { op: 'catchup'; playerId: string; eid: number; entries: LedgerEntry[] };
 
 /** Options of {@link attachLedger}. */
 export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' | 'catalogue' | 'worldId'> {
@@ -123,6 +130,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     eidOf: new Map(),
     playerOf: new Map(),
     catchingUp: new Map(),
+    unanswered: new Set(),
     onWalletChanged: null,
     stats: createWorldLedgerStats(),
     recent: [],
@@ -141,12 +149,21 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
   return ledger;
 };
 
-/** Stop the world's ledger service (pending requests answered TX_UNAVAILABLE by its deadline). */
+/**
+ * Stop the world's ledger service (pending requests answered TX_UNAVAILABLE by its deadline). A
+ * durable result still waiting for a step (the world deleted, moved or stopped before it ran) is
+ * answered now, without a wallet, so no caller waits forever; a later step skips it.
+ */
 export const detachLedger = async (world: LedgerWorld): Promise<void> => {
   const l = world.ledger;
   if (!l) return;
   await l.service.close();
-  world.ledger = null;
+  if (world.ledger === l) world.ledger = null;
+  const owed: Array<{ result: TxResult; deliver: Deliver }> = [];
+  for (const f of l.unanswered) if (f.deliver) owed.push({ result: f.result, deliver: f.deliver }), (f.deliver = null);
+  l.unanswered.clear();
+  for (const held of l.catchingUp.values()) owed.push(...held.answers.splice(0));
+  for (const a of owed) a.deliver(a.result, null);
 };
 
 /** The entity of a bound ledger id that is still a player, else undefined (stale bindings are dropped). */
@@ -228,11 +245,14 @@ const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
     notify(world, l, changed, null);
     return;
   }
+  const deliver = f.deliver;
+  f.deliver = null;
+  l.unanswered.delete(f);
   const held = l.catchingUp.get(f.result.playerId);
-  if (held && f.deliver) held.answers.push({ result: f.result, deliver: f.deliver });
-  else f.deliver?.(f.result, walletOf(world, f.result.playerId));
+  if (held && deliver) held.answers.push({ result: f.result, deliver });
+  else deliver?.(f.result, walletOf(world, f.result.playerId));
   // The requester's own client learns its balance from the result; others from a wallet message.
-  notify(world, l, changed, f.deliver ? f.result.playerId : null);
+  notify(world, l, changed, deliver ? f.result.playerId : null);
 };
 
 /**
@@ -317,6 +337,7 @@ const push = (world: LedgerWorld, l: WorldLedger, fact: TxFact): boolean => {
   if (world.ledger !== l) return false;
   try {
     world.ingest.push(TX_INGEST_TYPE, 0, fact);
+    if (fact.op === 'result' && fact.deliver) l.unanswered.add(fact);
     return true;
   } catch {
     l.stats.pushFailed++;

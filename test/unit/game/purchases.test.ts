@@ -124,6 +124,41 @@ describe('purchaseForPlayer', () => {
     );
   });
 
+  it('a purchase durable but not yet applied when the ledger detaches (world deleted, moved, shut down) is answered once, wallet null', async () => {
+    const dir = tempDataDir('wt-game-purchases-detach-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    const world = createGameWorld(game, { id: 'p5', capacity: 16 });
+    pauseWorld(world);
+    attachLedger(world, { store, epoch: 'inc-5', rateLimit: { perSecond: 0 }, startingCoins: 25 });
+    const p = spawnPlayer(world, 1, 1);
+    bindPlayer(world, p, 't:carol');
+    stepWorld(world, 1); // the bind's catch-up
+    await new Promise((r) => setTimeout(r, 50));
+    stepWorld(world, 1);
+    let answers = 0;
+    const pending = purchaseForPlayer(world, p, { key: 'tx-d', item: 'potion', quantity: 1, expectedPrice: 10 }).then((r) => {
+      answers++;
+      return r;
+    });
+    // Durable, its `ok` queued for a step that never runs: the world is not stepped again.
+    const durable = async () => (await store.readLedger({ playerId: 't:carol' })).some((e) => e.key === 'buy:tx-d@inc-5');
+    for (let i = 0; i < 200 && !(await durable()); i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answers).toBe(0);
+    await detachLedger(world);
+    const r = await Promise.race([pending, new Promise<null>((res) => setTimeout(() => res(null), 2000))]);
+    expect(r).toMatchObject({ status: 'ok', key: 'buy:tx-d@inc-5', coins: null, items: null });
+    // A new ledger on the same world (a migration re-attaches one): the stale fact delivers nothing twice.
+    attachLedger(world, { store, epoch: 'inc-5', rateLimit: { perSecond: 0 } });
+    cleanup.push(() => detachLedger(world));
+    stepWorld(world, 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answers).toBe(1);
+    expect((await store.readLedger({ playerId: 't:carol' })).filter((e) => e.key === 'buy:tx-d@inc-5')).toHaveLength(1);
+  });
+
   it('query results iterate with for...of', () => {
     const world = createGameWorld(game, { id: 'p3', capacity: 16 });
     const ids: number[] = [];
