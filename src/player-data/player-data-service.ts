@@ -172,7 +172,11 @@ export class PlayerDataService {
     if (reason) this.counters.unavailable[reason] = (this.counters.unavailable[reason] ?? 0) + 1;
   }
 
-  private unavailable(reason: PlayerDataUnavailableReason): { status: 'rejected'; code: 'PD_UNAVAILABLE'; reason: PlayerDataUnavailableReason } {
+  private unavailable(reason: PlayerDataUnavailableReason): {
+    status: 'rejected';
+    code: 'PD_UNAVAILABLE';
+    reason: PlayerDataUnavailableReason;
+  } {
     this.count(PlayerDataCode.UNAVAILABLE, reason);
     return { status: 'rejected', code: PlayerDataCode.UNAVAILABLE, reason };
   }
@@ -205,7 +209,8 @@ export class PlayerDataService {
     refuse: (reason: PlayerDataUnavailableReason) => T = (reason) => this.unavailable(reason) as T,
   ): Promise<T> {
     if (this.closedAt !== undefined) return Promise.resolve(refuse('closed'));
-    if (this.pendingCalls >= this.maxQueued || this.pendingBytes + bytes > this.maxQueuedBytes) return Promise.resolve(refuse('queue-full'));
+    if (this.pendingCalls >= this.maxQueued || this.pendingBytes + bytes > this.maxQueuedBytes)
+      return Promise.resolve(refuse('queue-full'));
     return new Promise<T>((resolve) => {
       const deadline = Date.now() + this.retry.deadlineMs;
       this.queue.push({ op, bytes, deadline, settle: (r) => resolve(answer(r)), fail: (reason) => resolve(refuse(reason)) });

@@ -62,7 +62,9 @@ export interface PlayerDataUnavailable {
 export type PlayerDataListResult = { status: 'ok'; playerId: string; keys: PlayerDataKeyInfo[] } | PlayerDataUnavailable;
 
 /** Answer of {@link PlayerDataService.forget}: the keys deleted (tombstoned) and their new versions. */
-export type PlayerDataForgetResult = { status: 'ok'; playerId: string; keys: Array<{ key: string; version: number }> } | PlayerDataUnavailable;
+export type PlayerDataForgetResult =
+  | { status: 'ok'; playerId: string; keys: Array<{ key: string; version: number }> }
+  | PlayerDataUnavailable;
 
 /** Options of {@link PlayerDataService}. */
 export interface PlayerDataServiceOptions {

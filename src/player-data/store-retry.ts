@@ -50,7 +50,8 @@ export const retrySettingsOf = (o: PlayerDataServiceOptions): RetrySettings => {
   };
   const problems: string[] = [];
   const ms = (name: string, v: number, max: number) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) problems.push(`playerData.${name} must be a number of ms in 0..${max}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)
+      problems.push(`playerData.${name} must be a number of ms in 0..${max}`);
   };
   ms('retryDeadlineMs', s.deadlineMs, MAX_RETRY_DEADLINE_MS);
   ms('retryFirstMs', s.firstMs, 60_000);

@@ -21,7 +21,13 @@ import {
   type StoredRow,
 } from './player-data-rules.js';
 import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
-import { isPlayerDataWrite, type PlayerDataApplyOptions, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
+import {
+  isPlayerDataWrite,
+  type PlayerDataApplyOptions,
+  type PlayerDataLimits,
+  type PlayerDataOp,
+  type PlayerDataOpResult,
+} from './types.js';
 
 /** First key of the two-key advisory locks of player data (the second is hashtext(player id)). */
 const PLAYER_LOCK_CLASS = 770_702;
@@ -35,10 +41,10 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
   if (o.op === 'forget') {
     const rows = (await c.query(LIVE, [o.playerId])).rows as Array<Record<string, unknown>>;
     if (rows.length)
-      await c.query('UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $2 WHERE player_id = $1 AND value IS NOT NULL', [
-        o.playerId,
-        Date.now(),
-      ]);
+      await c.query(
+        'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $2 WHERE player_id = $1 AND value IS NOT NULL',
+        [o.playerId, Date.now()],
+      );
     return forgottenOf(rows);
   }
   const r = await c.query('SELECT value, version FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);

@@ -374,7 +374,11 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => ((await c.query('DELETE FROM operator_state WHERE scope = $1', [scope])).rowCount ?? 0) > 0);
   }
 
-  async applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions): Promise<PlayerDataOpResult[]> {
+  async applyPlayerData(
+    ops: readonly PlayerDataOp[],
+    limits: PlayerDataLimits,
+    options?: PlayerDataApplyOptions,
+  ): Promise<PlayerDataOpResult[]> {
     const out = await this.run(true, (c) => postgresPlayerData(c, ops, limits, options));
     if (out.replayed) this.counters.playerDataReplayed++;
     return out.results;
