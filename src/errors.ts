@@ -135,6 +135,10 @@ export const ErrorCode = {
   TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
   /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`); nothing was scheduled. */
   TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
+  /** Admin: a player's key holds no value (never written, or deleted: `details.version` says which). 404. */
+  PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
+  /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
+  PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
 } as const;
 
 /** Union of every error code string. */
