@@ -17,7 +17,7 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { Store } from '../../../src/store/types.js';
 import { startCommitCutProxy } from '../../helpers/commit-cut-proxy.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { fillSqlite } from '../../helpers/full-sqlite.js';
+import { fillSqlitePlayerData } from '../../helpers/full-sqlite-player-data.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 
 const pgServer = await startPostgres();
@@ -50,32 +50,6 @@ const sqlite = (): SqliteStore => {
   return store;
 };
 
-/**
- * Disk full for player data too: after the ledger filler, fill the player-data tables (values and
- * batch records) with rows of shrinking size until none fits, so any further write needs a page.
- */
-const fillFull = async (store: SqliteStore): Promise<void> => {
-  await fillSqlite(store);
-  const limits = { maxBytesPerPlayer: 1e9, maxKeysPerPlayer: 1e9, maxDeletedKeysPerPlayer: 1e9 };
-  let n = 0;
-  for (const size of [4000, 1000, 300, 100, 30, 10, 1]) {
-    for (;;) {
-      try {
-        const op = {
-          op: 'put',
-          playerId: `filler${n % 50}`,
-          key: `f${n}`,
-          value: JSON.stringify('f'.repeat(size)),
-          expectedVersion: null,
-        } as const;
-        await store.applyPlayerData([op], limits, { batchId: `fill-${n++}` });
-      } catch {
-        break;
-      }
-    }
-  }
-};
-
 const service = (store: Store, o: Partial<ConstructorParameters<typeof PlayerDataService>[0]> = {}): PlayerDataService => {
   const svc = new PlayerDataService({ store, retryFirstMs: 5, retryMaxMs: 50, ...o });
   cleanup.push(() => svc.close());
@@ -87,7 +61,7 @@ describe('player data through a SQLite store that is full', () => {
     const store = sqlite();
     const svc = service(store);
     expect(await save(svc, 'p1', 'n', 0, 0)).toMatchObject({ status: 'ok', version: 1 });
-    await fillFull(store);
+    await fillSqlitePlayerData(store);
     // A chain of conditional saves (each on the version the previous one makes), a last-writer-wins
     // save, and a stale one: all accepted into the queue while every commit fails.
     const chain = Array.from({ length: 10 }, (_, i) => save(svc, 'p1', 'n', i + 1, i + 1));
@@ -114,7 +88,7 @@ describe('player data through a SQLite store that is full', () => {
     const store = sqlite();
     const events: string[] = [];
     const svc = service(store, { retryDeadlineMs: 300, maxQueued: 5, onOutage: (e) => events.push(e.state) });
-    await fillFull(store);
+    await fillSqlitePlayerData(store);
     const t0 = Date.now();
     const queued = Array.from({ length: 5 }, (_, i) => save(svc, `p${i}`, 'k', i, 0));
     const over = await save(svc, 'p9', 'k', 9, 0); // the queue holds 5 calls: refused at once
@@ -131,7 +105,7 @@ describe('player data through a SQLite store that is full', () => {
   it('close during an outage retries at most closeGraceMs more, then answers the rest', async () => {
     const store = sqlite();
     const svc = service(store, { closeGraceMs: 100 });
-    await fillFull(store);
+    await fillSqlitePlayerData(store);
     const pending = save(svc, 'p1', 'k', 1, 0);
     await until(() => svc.stats().retries >= 1, 'a retry');
     const t0 = Date.now();
