@@ -5,7 +5,8 @@
  * caller gets PD_UNAVAILABLE with the reason, and nothing of a refused call is stored.
  *
  * Faults, all real: SQLite full (its file capped with `max_page_count` and filled, so the engine
- * itself answers SQLITE_FULL: the disk-full path, without a tmpfs); PostgreSQL, the test's own
+ * itself answers SQLITE_FULL: the disk-full path without root; a real full disk on a tmpfs is
+ * player-data-disk-full.test.ts); PostgreSQL, the test's own
  * server SIGKILLed and restarted (crash recovery) and stopped and restarted, under a steady load of
  * conditional saves; and a COMMIT whose answer is lost (the connection cut right after the COMMIT
  * was sent, through a proxy): its retry finds the batch's record instead of applying it twice.
