@@ -82,6 +82,8 @@ export class PlayerDataService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closedAt: number | undefined;
+  /** The last attempt failed (the store is down as far as the service knows). */
+  private failing = false;
   private nextPruneAt = 0;
   private readonly counters: PlayerDataStats = {
     ...{ loads: 0, saves: 0, deletes: 0, lists: 0, forgets: 0, batches: 0, maxBatch: 0, rejected: {}, unavailable: {} },
@@ -278,6 +280,11 @@ export class PlayerDataService {
       else q.fail('deadline');
     }
     if (!batch.length) return;
+    // Closing, past the grace, and the store still down: no more attempts (each could wait a connect timeout).
+    if (this.failing && this.closedAt !== undefined && now >= this.deadlineOf(batch)) {
+      for (const q of batch) q.fail('deadline');
+      return;
+    }
     const ops = batch.map((q) => q.op);
     const batchId = randomUUID();
     let pruneBefore: number | undefined;
@@ -291,11 +298,13 @@ export class PlayerDataService {
     for (;;) {
       try {
         const results = await this.store.applyPlayerData(ops, this.limits, { batchId, retry: attempts > 0, pruneBefore });
+        this.failing = false;
         if (attempts > 0) this.recovered(batch.length, failedAt, attempts, false);
         this.answer(batch, results);
         return;
       } catch (err) {
         this.counters.storeFailures++;
+        this.failing = isRetryable(err);
         const t = Date.now();
         const until = this.deadlineOf(batch);
         if (!isRetryable(err) || t >= until) {
