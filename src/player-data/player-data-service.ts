@@ -84,6 +84,8 @@ export class PlayerDataService {
   private closedAt: number | undefined;
   /** The last attempt failed (the store is down as far as the service knows). */
   private failing = false;
+  /** The outage under way: since (wall ms), and the retries and deadline answers counted before it. */
+  private outage: { since: number; retries: number; expired: number } | undefined;
   private nextPruneAt = 0;
   private readonly counters: PlayerDataStats = {
     ...{ loads: 0, saves: 0, deletes: 0, lists: 0, forgets: 0, batches: 0, maxBatch: 0, rejected: {}, unavailable: {} },
@@ -292,14 +294,17 @@ export class PlayerDataService {
       this.nextPruneAt = now + BATCH_RECORD_PRUNE_EVERY_MS;
       pruneBefore = now - BATCH_RECORD_RETENTION_MS;
     }
-    let failedAt = 0;
     let attempts = 0;
     let wait = this.retry.firstMs;
     for (;;) {
       try {
         const results = await this.store.applyPlayerData(ops, this.limits, { batchId, retry: attempts > 0, pruneBefore });
         this.failing = false;
-        if (attempts > 0) this.recovered(batch.length, failedAt, attempts, false);
+        if (attempts > 0) {
+          this.counters.retrying -= batch.length;
+          this.counters.recoveredBatches++;
+        }
+        if (this.outage) this.outageOver();
         this.answer(batch, results);
         return;
       } catch (err) {
@@ -307,17 +312,17 @@ export class PlayerDataService {
         this.failing = isRetryable(err);
         const t = Date.now();
         const until = this.deadlineOf(batch);
+        if (isRetryable(err) && !this.outage) {
+          this.outage = { since: t, retries: this.counters.retries, expired: this.counters.unavailable.deadline ?? 0 };
+          this.onOutage?.({ state: 'down', err });
+        }
         if (!isRetryable(err) || t >= until) {
-          if (attempts > 0) this.recovered(batch.length, failedAt, attempts, true);
+          if (attempts > 0) this.counters.retrying -= batch.length;
           if (!isWorldtickError(err)) this.onError?.(err);
           for (const q of batch) q.fail(isRetryable(err) ? 'deadline' : 'store-error');
           return;
         }
-        if (attempts === 0) {
-          failedAt = t;
-          this.counters.retrying += batch.length;
-          this.onOutage?.({ state: 'down', err });
-        }
+        if (attempts === 0) this.counters.retrying += batch.length;
         await sleep(backoffMs(wait, t, until));
         wait = Math.min(this.retry.maxMs, wait * 2);
         attempts++;
@@ -326,13 +331,15 @@ export class PlayerDataService {
     }
   }
 
-  /** A batch that failed before committed (or was given up): the gauge, the outage figures, the event. */
-  private recovered(calls: number, failedAt: number, retries: number, gaveUp: boolean): void {
-    this.counters.retrying -= calls;
-    const ms = Date.now() - failedAt;
+  /** The store took a batch again after an outage: its figures, and the event. */
+  private outageOver(): void {
+    const o = this.outage;
+    if (!o) return;
+    this.outage = undefined;
+    const ms = Date.now() - o.since;
     if (ms > this.counters.longestOutageMs) this.counters.longestOutageMs = ms;
-    if (!gaveUp) this.counters.recoveredBatches++;
-    this.onOutage?.({ state: 'up', ms, retries, gaveUp });
+    const expired = (this.counters.unavailable.deadline ?? 0) - o.expired;
+    this.onOutage?.({ state: 'up', ms, retries: this.counters.retries - o.retries, expired });
   }
 
   private answer(batch: readonly Queued[], results: readonly PlayerDataOpResult[]): void {

@@ -98,10 +98,11 @@ export interface PlayerDataServiceOptions {
   /** Called with a store failure that is not a coded store error (a bug); the batch was answered PD_UNAVAILABLE. */
   onError?: (err: unknown) => void;
   /**
-   * Called when the store first fails a batch (`down`, with the error) and when a batch commits
-   * again or is given up after failures (`up`, with the outage's wall ms and retries): for a log line.
+   * Called when the store fails an attempt after a success (`down`, with the error) and when it
+   * takes a batch again (`up`: the outage's wall ms, the retries made and the calls answered
+   * `deadline` meanwhile): one pair per outage, for log lines.
    */
-  onOutage?: (event: { state: 'down'; err: unknown } | { state: 'up'; ms: number; retries: number; gaveUp: boolean }) => void;
+  onOutage?: (event: { state: 'down'; err: unknown } | { state: 'up'; ms: number; retries: number; expired: number }) => void;
 }
 
 /** Counters of a player-data service. */
@@ -128,6 +129,6 @@ export interface PlayerDataStats {
   recoveredBatches: number;
   /** Calls in a batch waiting for the store to come back, now (a gauge). */
   retrying: number;
-  /** Wall ms of the longest stretch a batch was retried (first failure to commit or give-up). */
+  /** Wall ms of the longest outage seen (first failed attempt to the next commit). */
   longestOutageMs: number;
 }

@@ -317,7 +317,7 @@ export const createRuntime = (
         onOutage: (e) =>
           e.state === 'down'
             ? logger.warn({ err: e.err }, 'player data store unavailable; retrying')
-            : logger.info({ ms: e.ms, retries: e.retries, gaveUp: e.gaveUp }, 'player data store outage over'),
+            : logger.info({ ms: e.ms, retries: e.retries, expired: e.expired }, 'player data store outage over'),
       });
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);

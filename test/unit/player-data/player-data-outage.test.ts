@@ -87,8 +87,8 @@ describe('player data through a SQLite store that is full', () => {
 
   it('an outage longer than the deadline answers PD_UNAVAILABLE (deadline); later calls past the bound: queue-full; nothing stored', async () => {
     const store = sqlite();
-    const events: string[] = [];
-    const svc = service(store, { retryDeadlineMs: 300, maxQueued: 5, onOutage: (e) => events.push(e.state) });
+    const events: Array<Record<string, unknown>> = [];
+    const svc = service(store, { retryDeadlineMs: 300, maxQueued: 5, onOutage: (e) => events.push({ ...e }) });
     await fillSqlitePlayerData(store);
     const t0 = Date.now();
     const queued = Array.from({ length: 5 }, (_, i) => save(svc, `p${i}`, 'k', i, 0));
@@ -98,9 +98,10 @@ describe('player data through a SQLite store that is full', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
     for (const r of answers) expect(r).toMatchObject({ status: 'rejected', code: 'PD_UNAVAILABLE', reason: 'deadline' });
     expect(svc.stats().unavailable).toEqual({ 'queue-full': 1, deadline: 5 });
-    expect(events).toEqual(['down', 'up']);
+    expect(events.map((e) => e.state)).toEqual(['down']); // the outage goes on after the calls gave up
     store.setMaxPageCount(1_000_000_000);
     for (let i = 0; i < 5; i++) expect(await svc.load(`p${i}`, 'k')).toMatchObject({ status: 'ok', version: 0 });
+    expect(events[1]).toMatchObject({ state: 'up', expired: 5 }); // one pair per outage
   });
 
   it('close during an outage retries at most closeGraceMs more, then answers the rest without further attempts', async () => {
