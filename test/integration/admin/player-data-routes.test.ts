@@ -3,7 +3,8 @@
  * and a real PostgreSQL started here: a player's keys are listed with versions and sizes, one value
  * is read, "forget player" deletes every live key in one transaction leaving tombstones (a stale
  * writer is then refused, as after a single delete); bad input is refused with coded 400s, counted,
- * and changes nothing; the token is required.
+ * and changes nothing; the token is required. On PostgreSQL, a forget sent while the server is
+ * stopped is answered once it is back (the same retries as the game's calls), counted in /metrics.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlayerDataService } from '../../../src/player-data/player-data-service.js';
@@ -127,3 +128,28 @@ for (const { name, flags, skip } of [
     }, 60_000);
   });
 }
+
+describe.skipIf('skip' in pgServer)('player data admin routes through a PostgreSQL outage', () => {
+  it('a forget sent while PostgreSQL is stopped is answered 200 once it is back; the retries are in /metrics', async () => {
+    const pgs = pgServer as Exclude<typeof pgServer, { skip: string }>;
+    const s = await startRuntime(['--store', pgs.url]);
+    try {
+      const svc = s.runtime.playerData!;
+      expect(await save(svc, 't:outage', 'a', 1, 0)).toMatchObject({ status: 'ok' });
+      await pgs.stop();
+      const forget = call(s.base, 'DELETE', '/api/v1/players/t:outage/data');
+      for (let i = 0; svc.stats().retries < 2; i++) {
+        if (i > 2000) throw new Error('no retry seen');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await pgs.start();
+      expect(await forget).toMatchObject({ status: 200, json: { deleted: 1, keys: [{ key: 'a', version: 2 }] } });
+      const m = (await call(s.base, 'GET', '/metrics')).text;
+      expect(metric(m, 'worldtick_player_data_retries_total')).toBeGreaterThanOrEqual(2);
+      expect(metric(m, 'worldtick_player_data_recovered_batches_total')).toBeGreaterThanOrEqual(1);
+      expect(metric(m, 'worldtick_player_data_store_failures_total')).toBeGreaterThanOrEqual(3);
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+});
