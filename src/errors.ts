@@ -384,7 +384,11 @@ export const playerDataInvalid = (problems: readonly string[]): WorldtickError =
  * "Player data"). A refusal changes nothing. Only `PD_UNAVAILABLE` is transient.
  */
 export const PlayerDataCode = {
-  /** No store (a world outside a server), the store is down or closed, or the queue is full. Retry later; a save may have landed (load to see). */
+  /**
+   * No store (a world outside a server), closing, the queue full, or the store down past the call's
+   * retry deadline (a shorter outage is waited out); the result's `reason` says which. Retry later;
+   * a save given up on PostgreSQL may have landed (load to see).
+   */
   UNAVAILABLE: 'PD_UNAVAILABLE',
   /** The entity is not a player bound to this world's store (removed, not a player, no ledger). */
   NOT_PLAYER: 'PD_NOT_PLAYER',
