@@ -6,6 +6,10 @@
  * time each `applyPlayerData` call held the event loop synchronously (SQLite: the whole commit,
  * better-sqlite3 is synchronous; PostgreSQL: only the call's set-up, the commit is awaited).
  * Compare the ratios within one run: the machine is shared.
+ *
+ * Outage runs (bench/player-data-outage.ts): the same saves kept going by 200 writers while the
+ * store fails and comes back — SQLite full then healed, PostgreSQL SIGKILLed then restarted, and
+ * stopped then restarted: throughput before and after, latency through the outage, loop stalls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +19,9 @@ import { PlayerDataService } from '../src/player-data/player-data-service.js';
 import { PostgresStore } from '../src/store/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/types.js';
+import { fillSqlitePlayerData } from '../test/helpers/full-sqlite-player-data.js';
 import type { Suite } from './harness.js';
+import { runOutage } from './player-data-outage.js';
 
 const pct = (sorted: number[], p: number): number =>
   sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN) : NaN;
@@ -24,9 +30,9 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 const run = async (name: string, store: Store, maxBatch: number, saves: number): Promise<Record<string, unknown>> => {
   const blocks: number[] = [];
   const apply = store.applyPlayerData.bind(store);
-  store.applyPlayerData = (ops, limits) => {
+  store.applyPlayerData = (ops, limits, options) => {
     const t = performance.now();
-    const p = apply(ops, limits);
+    const p = apply(ops, limits, options);
     blocks.push(performance.now() - t);
     return p;
   };
@@ -72,9 +78,21 @@ const suite: Suite = {
       dirs.push(dir);
       return new SqliteStore({ dataDir: dir });
     };
+    const outages: Array<Record<string, unknown>> = [];
+    const shape = { writers: 200, steadyMs: ctx.quick ? 1500 : 3000, downMs: ctx.quick ? 1000 : 2000 };
     for (const maxBatch of [1, 64, 256]) {
       const store = sqlite();
       runs.push(await run('sqlite', store, maxBatch, maxBatch === 1 ? Math.min(saves, 2_000) : saves));
+      await store.close();
+    }
+    {
+      const store = sqlite() as SqliteStore;
+      outages.push(
+        await runOutage(
+          { name: 'sqlite-full', store, break: () => fillSqlitePlayerData(store), heal: async () => store.setMaxPageCount(1_000_000_000) },
+          shape,
+        ),
+      );
       await store.close();
     }
     const pg = await startPostgres();
@@ -87,13 +105,23 @@ const suite: Suite = {
           runs.push(await run('postgres', store, maxBatch, maxBatch === 1 ? Math.min(saves, 2_000) : saves));
           await store.close();
         }
+        for (const [name, stop] of [
+          ['postgres-sigkill', () => pg.crash()],
+          ['postgres-stop', () => pg.stop()],
+        ] as const) {
+          const store = await PostgresStore.open({ url: pg.url, connectTimeoutMs: 300 });
+          outages.push(await runOutage({ name, store, break: stop, heal: () => pg.start() }, shape));
+          await store.close();
+        }
       } finally {
         await pg.destroy();
       }
     }
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     for (const r of runs) ctx.log(JSON.stringify(r));
+    for (const r of outages) ctx.log(JSON.stringify(r));
     ctx.record('runs', runs);
+    ctx.record('outages', outages);
   },
 };
 

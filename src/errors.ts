@@ -135,6 +135,10 @@ export const ErrorCode = {
   TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
   /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`); nothing was scheduled. */
   TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
+  /** Admin: a player's key holds no value (never written, or deleted: `details.version` says which). 404. */
+  PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
+  /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
+  PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
 } as const;
 
 /** Union of every error code string. */
@@ -380,7 +384,11 @@ export const playerDataInvalid = (problems: readonly string[]): WorldtickError =
  * "Player data"). A refusal changes nothing. Only `PD_UNAVAILABLE` is transient.
  */
 export const PlayerDataCode = {
-  /** No store (a world outside a server), the store is down or closed, or the queue is full. Retry later; a save may have landed (load to see). */
+  /**
+   * No store (a world outside a server), closing, the queue full, or the store down past the call's
+   * retry deadline (a shorter outage is waited out); the result's `reason` says which. Retry later;
+   * a save given up on PostgreSQL may have landed (load to see).
+   */
   UNAVAILABLE: 'PD_UNAVAILABLE',
   /** The entity is not a player bound to this world's store (removed, not a player, no ledger). */
   NOT_PLAYER: 'PD_NOT_PLAYER',

@@ -104,6 +104,7 @@ export {
   updatePlayerData,
   PLAYER_DATA_LIMITS,
   type PlayerDataResult,
+  type PlayerDataUnavailableReason,
   type PlayerDataWriteOptions,
 } from './game/player-data.js';
 

@@ -30,6 +30,8 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
   [ErrorCode.TIER_PIN_INVALID]: 400,
   [ErrorCode.TIER_ZONE_NOT_FOUND]: 404,
   [ErrorCode.NPC_NOT_FOUND]: 404,
+  [ErrorCode.PLAYER_DATA_NOT_FOUND]: 404,
+  [ErrorCode.PLAYER_DATA_UNAVAILABLE]: 503,
 };
 
 /** The HTTP status for an error thrown by a route (500 for anything uncoded). */

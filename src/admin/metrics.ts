@@ -123,7 +123,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   registry.registerMetric(hist as unknown as Metric);
 
   registerLedgerMetrics(registry, worlds, counter);
-  registerPlayerDataMetrics(worlds, counter);
+  registerPlayerDataMetrics(worlds, counter, gauge);
 
   const requests = new Counter({
     name: 'worldtick_admin_requests_total',

@@ -17,11 +17,11 @@
  * (a bug in the game) throw `WT_ERR_PLAYER_DATA_INVALID` synchronously.
  */
 import { PlayerDataCode, playerDataInvalid } from '../errors.js';
-import { PLAYER_DATA_LIMITS, type PlayerDataResult } from '../player-data/player-data-service.js';
+import { PLAYER_DATA_LIMITS, type PlayerDataResult } from '../player-data/player-data-types.js';
 import type { GameWorld } from './pipeline.js';
 import { playerIdOf } from './rewards.js';
 
-export { PLAYER_DATA_LIMITS, type PlayerDataResult } from '../player-data/player-data-service.js';
+export { PLAYER_DATA_LIMITS, type PlayerDataResult, type PlayerDataUnavailableReason } from '../player-data/player-data-types.js';
 
 /** The version a save or delete expects: the one a load returned (0: no value stored yet), or `'any'`. */
 export interface PlayerDataWriteOptions {
@@ -94,7 +94,7 @@ const check = (problems: string[]): void => {
 };
 
 const unavailable = (key: string): Promise<PlayerDataResult> =>
-  Promise.resolve({ status: 'rejected', key, code: PlayerDataCode.UNAVAILABLE });
+  Promise.resolve({ status: 'rejected', key, code: PlayerDataCode.UNAVAILABLE, reason: 'no-store' });
 const notPlayer = (key: string): Promise<PlayerDataResult> => Promise.resolve({ status: 'rejected', key, code: PlayerDataCode.NOT_PLAYER });
 
 /**

@@ -3,99 +3,67 @@
  * (docs/GAME-API.md "Player data", docs/DURABILITY.md "Player data"). One service per runtime,
  * shared by its worlds (a world's slot points at it).
  *
- *   load / save / delete ──► queue ──(flushDelayMs, or maxBatch ops, or maxBatchBytes)──► batch
- *        batch ──► store.applyPlayerData(ops)   (ONE transaction, in queue order, one fsync)
+ *   load / save / delete / list / forget ──► queue ──(flushDelayMs, or maxBatch ops, or maxBatchBytes)──► batch
+ *        batch ──► store.applyPlayerData(ops, { batchId })   (ONE transaction, in queue order, one fsync)
+ *          └─ store unavailable: the SAME batch again (same id) after a jittered backoff, until its deadline
  *        each promise resolves after that commit: `ok` means durable
  *
  * Why batched and bounded: better-sqlite3 is synchronous, so a commit blocks the event loop for its
  * statements and its fsync. Many calls share one transaction (one fsync), and a batch holds at most
  * `maxBatch` operations and about `maxBatchBytes` of values, so one commit stays short; batches run
- * one after another, with a turn of the event loop between them. A store failure answers the whole
- * batch `PD_UNAVAILABLE` (no retry here: on PostgreSQL a COMMIT whose answer was lost may have
- * landed, and a retried conditional save would then be refused as stale — the game loads and
- * decides). Nothing throws after the call returned.
+ * one after another, with a turn of the event loop between them.
+ *
+ * Why a retry is exactly-once: a batch that writes is recorded by its id in its own transaction. A
+ * retry after a failure whose COMMIT did land (PostgreSQL: the answer lost with the connection) finds
+ * the record and gets the recorded answers — the writes are not applied twice and a conditional save
+ * is not refused as stale by its own first attempt; a retry after a failure that did not commit
+ * applies the batch then, with the version checks made then. While a batch waits, later calls queue
+ * behind it (call order holds) within `maxQueued` / `maxQueuedBytes`. Nothing throws after the call returned.
  */
+import { randomUUID } from 'node:crypto';
 import { isWorldtickError, PlayerDataCode, type PlayerDataCodeValue } from '../errors.js';
 import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult, Store } from '../store/types.js';
+import {
+  PLAYER_DATA_LIMITS,
+  type PlayerDataForgetResult,
+  type PlayerDataListResult,
+  type PlayerDataResult,
+  type PlayerDataServiceOptions,
+  type PlayerDataStats,
+  type PlayerDataUnavailableReason,
+} from './player-data-types.js';
+import {
+  BATCH_RECORD_PRUNE_EVERY_MS,
+  BATCH_RECORD_RETENTION_MS,
+  backoffMs,
+  isRetryable,
+  type RetrySettings,
+  retrySettingsOf,
+  sleep,
+} from './store-retry.js';
 
-/** Limits of player data (per value: checked at the call; per player: in the store's transaction). */
-export const PLAYER_DATA_LIMITS = {
-  /** Longest key (characters of `A-Z a-z 0-9 _ . : -`). */
-  maxKeyLength: 64,
-  /** Largest value: UTF-8 bytes of its JSON text. */
-  maxValueBytes: 64 * 1024,
-  /** Sum of a player's values (UTF-8 bytes of their JSON texts). */
-  maxBytesPerPlayer: 256 * 1024,
-  /** Keys of one player. */
-  maxKeysPerPlayer: 100,
-  /** Deleted keys (tombstones) kept per player beyond `maxKeysPerPlayer`: past them a new key is refused. */
-  maxDeletedKeysPerPlayer: 1000,
-} as const;
-
-/** Answer of a player-data call. `version` 0 means "never written". */
-export type PlayerDataResult =
-  | {
-      status: 'ok';
-      key: string;
-      /** Load: the stored value (undefined when none). Save: the value saved. Delete: undefined. */
-      value: unknown;
-      /** Load: the stored version (0: never written; after a delete, the delete's). Save, delete: the new version. */
-      version: number;
-    }
-  | {
-      status: 'rejected';
-      key: string;
-      code: PlayerDataCodeValue;
-      /** `PD_VERSION_STALE`: the stored version (0: never written). */
-      version?: number;
-      /** `PD_UPDATE_FAILED`: what the update threw, or why its value was refused. */
-      problem?: string;
-    };
-
-/** Options of {@link PlayerDataService}. */
-export interface PlayerDataServiceOptions {
-  store: Store;
-  /** Wait this long (wall ms) after the first queued call before committing (default 2). */
-  flushDelayMs?: number;
-  /** Operations per transaction at most (default 64: ≈ 1 ms of SQLite commit on the loop, tens of thousands of saves a second). */
-  maxBatch?: number;
-  /** Bytes of values per transaction, about (a batch closes before the value that would pass it; default 256 KiB). */
-  maxBatchBytes?: number;
-  /** Queued calls beyond this are answered `PD_UNAVAILABLE` at once (default 10,000). */
-  maxQueued?: number;
-  /**
-   * Bytes of queued values (JSON text) beyond this are answered `PD_UNAVAILABLE` at once (default
-   * 32 MiB): 10,000 calls of 64 KiB values would otherwise hold ≈ 640 MB while the store is slow.
-   */
-  maxQueuedBytes?: number;
-  /** Per-player limits (default {@link PLAYER_DATA_LIMITS}). */
-  limits?: PlayerDataLimits;
-  /** Called with a store failure that is not a coded store error (a bug); the batch was answered PD_UNAVAILABLE. */
-  onError?: (err: unknown) => void;
-}
-
-/** Counters of a player-data service. */
-export interface PlayerDataStats {
-  loads: number;
-  saves: number;
-  deletes: number;
-  /** Store transactions (batches) run. */
-  batches: number;
-  /** Largest batch run (operations). */
-  maxBatch: number;
-  /** Refusals by code. */
-  rejected: Record<string, number>;
-}
+export {
+  PLAYER_DATA_LIMITS,
+  type PlayerDataForgetResult,
+  type PlayerDataListResult,
+  type PlayerDataResult,
+  type PlayerDataServiceOptions,
+  type PlayerDataStats,
+  type PlayerDataUnavailableReason,
+} from './player-data-types.js';
 
 interface Queued {
   op: PlayerDataOp;
-  /** What a successful save answers as `value` (the caller's value, not re-parsed). */
-  saved: unknown;
   bytes: number;
-  resolve: (r: PlayerDataResult) => void;
+  /** Wall ms after which the call is answered `deadline` instead of (re)tried. */
+  deadline: number;
+  /** Answer from the store's result. */
+  settle: (r: PlayerDataOpResult) => void;
+  /** Answer `PD_UNAVAILABLE` for `reason`. */
+  fail: (reason: PlayerDataUnavailableReason) => void;
 }
 
-/** The player-data service of a runtime. Owns a timer: {@link close} it. */
+/** The player-data service of a runtime. Owns timers: {@link close} it. */
 export class PlayerDataService {
   private readonly store: Store;
   private readonly flushDelayMs: number;
@@ -103,16 +71,28 @@ export class PlayerDataService {
   private readonly maxBatchBytes: number;
   private readonly maxQueued: number;
   private readonly maxQueuedBytes: number;
-  /** Bytes of the values queued now. */
-  private queuedBytes = 0;
+  private readonly retry: RetrySettings;
+  /** Calls and bytes of values queued or in the batch being committed (the bounds count both). */
+  private pendingCalls = 0;
+  private pendingBytes = 0;
   private readonly limits: PlayerDataLimits;
-  private readonly onError: ((err: unknown) => void) | undefined;
+  private readonly onError: PlayerDataServiceOptions['onError'];
+  private readonly onOutage: PlayerDataServiceOptions['onOutage'];
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private closed = false;
-  private readonly counters: PlayerDataStats = { loads: 0, saves: 0, deletes: 0, batches: 0, maxBatch: 0, rejected: {} };
+  private closedAt: number | undefined;
+  /** The last attempt failed (the store is down as far as the service knows). */
+  private failing = false;
+  /** The outage under way: since (wall ms), and the retries and deadline answers counted before it. */
+  private outage: { since: number; retries: number; expired: number } | undefined;
+  private nextPruneAt = 0;
+  private readonly counters: PlayerDataStats = {
+    ...{ loads: 0, saves: 0, deletes: 0, lists: 0, forgets: 0, batches: 0, maxBatch: 0, rejected: {}, unavailable: {} },
+    ...{ storeFailures: 0, retries: 0, recoveredBatches: 0, retrying: 0, longestOutageMs: 0 },
+  };
 
+  /** Throws `WT_ERR_OPTION_INVALID` for bad retry options. */
   constructor(options: PlayerDataServiceOptions) {
     this.store = options.store;
     this.flushDelayMs = options.flushDelayMs ?? 2;
@@ -120,38 +100,59 @@ export class PlayerDataService {
     this.maxBatchBytes = Math.max(1, options.maxBatchBytes ?? 256 * 1024);
     this.maxQueued = options.maxQueued ?? 10_000;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+    this.retry = retrySettingsOf(options);
     this.limits = options.limits ?? PLAYER_DATA_LIMITS;
     this.onError = options.onError;
+    this.onOutage = options.onOutage;
   }
 
   /** The stored value of (player, key). Arguments are validated by the caller (src/game/player-data.ts). */
   load(playerId: string, key: string): Promise<PlayerDataResult> {
     this.counters.loads++;
-    return this.submit({ op: 'get', playerId, key }, undefined, 0);
+    return this.keyCall({ op: 'get', playerId, key }, undefined, 0);
   }
 
   /** Save `text` (the JSON text of `value`) if the stored version is `expectedVersion` (null: whatever it is). */
   save(playerId: string, key: string, value: unknown, text: string, expectedVersion: number | null): Promise<PlayerDataResult> {
     this.counters.saves++;
-    return this.submit({ op: 'put', playerId, key, value: text, expectedVersion }, value, Buffer.byteLength(text));
+    return this.keyCall({ op: 'put', playerId, key, value: text, expectedVersion }, value, Buffer.byteLength(text));
   }
 
   /** Delete (player, key) if the stored version is `expectedVersion` (null: whatever it is). */
   delete(playerId: string, key: string, expectedVersion: number | null): Promise<PlayerDataResult> {
     this.counters.deletes++;
-    return this.submit({ op: 'delete', playerId, key, expectedVersion }, undefined, 0);
+    return this.keyCall({ op: 'delete', playerId, key, expectedVersion }, undefined, 0);
+  }
+
+  /** Every row of the player (live keys and tombstones) with version, bytes and time of the last write (admin). */
+  list(playerId: string): Promise<PlayerDataListResult> {
+    this.counters.lists++;
+    return this.call({ op: 'list', playerId }, 0, (r) =>
+      r.status === 'listed' ? { status: 'ok', playerId, keys: r.keys } : this.unavailable('store-error'),
+    );
+  }
+
+  /**
+   * Delete every live key of the player in one transaction (admin "forget player"): each becomes a
+   * tombstone one version further, so a writer holding an older version is refused, as after a delete.
+   */
+  forget(playerId: string): Promise<PlayerDataForgetResult> {
+    this.counters.forgets++;
+    return this.call({ op: 'forget', playerId }, 0, (r) =>
+      r.status === 'forgotten' ? { status: 'ok', playerId, keys: r.keys } : this.unavailable('store-error'),
+    );
   }
 
   stats(): PlayerDataStats {
-    return { ...this.counters, rejected: { ...this.counters.rejected } };
+    return { ...this.counters, rejected: { ...this.counters.rejected }, unavailable: { ...this.counters.unavailable } };
   }
 
-  /** Calls queued and not yet answered. */
+  /** Calls queued and not yet answered (the batch being committed excluded). */
   get queued(): number {
     return this.queue.length;
   }
 
-  /** Commit everything queued now; resolves when the queue is empty. */
+  /** Commit everything queued now; resolves when the queue is empty (a batch retried past an outage included). */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -161,23 +162,64 @@ export class PlayerDataService {
     }
   }
 
-  /** Answer new calls `PD_UNAVAILABLE` and commit what is queued. Call before the store closes. */
+  /**
+   * Answer new calls `PD_UNAVAILABLE` (`closed`) and commit what is queued; a batch the store refuses
+   * is retried at most `closeGraceMs` longer. Call before the store closes.
+   */
   async close(): Promise<void> {
-    this.closed = true; // first: a game saving in a loop cannot keep the flush going
+    this.closedAt ??= Date.now(); // first: a game saving in a loop cannot keep the flush going
     await this.flush();
   }
 
-  private reject(key: string, code: PlayerDataCodeValue, version?: number): PlayerDataResult {
+  private count(code: PlayerDataCodeValue, reason?: PlayerDataUnavailableReason): void {
     this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1;
+    if (reason) this.counters.unavailable[reason] = (this.counters.unavailable[reason] ?? 0) + 1;
+  }
+
+  private unavailable(reason: PlayerDataUnavailableReason): {
+    status: 'rejected';
+    code: 'PD_UNAVAILABLE';
+    reason: PlayerDataUnavailableReason;
+  } {
+    this.count(PlayerDataCode.UNAVAILABLE, reason);
+    return { status: 'rejected', code: PlayerDataCode.UNAVAILABLE, reason };
+  }
+
+  private reject(key: string, code: PlayerDataCodeValue, version?: number): PlayerDataResult {
+    this.count(code);
     return version === undefined ? { status: 'rejected', key, code } : { status: 'rejected', key, code, version };
   }
 
-  private submit(op: PlayerDataOp, saved: unknown, bytes: number): Promise<PlayerDataResult> {
-    if (this.closed || this.queue.length >= this.maxQueued || this.queuedBytes + bytes > this.maxQueuedBytes)
-      return Promise.resolve(this.reject(op.key, PlayerDataCode.UNAVAILABLE));
-    return new Promise((resolve) => {
-      this.queue.push({ op, saved, bytes, resolve });
-      this.queuedBytes += bytes;
+  /** A load, save or delete: its answer from the store's result. */
+  private keyCall(op: Extract<PlayerDataOp, { key: string }>, saved: unknown, bytes: number): Promise<PlayerDataResult> {
+    const key = op.key;
+    return this.call<PlayerDataResult>(
+      op,
+      bytes,
+      (r) => {
+        if (r.status === 'stale') return this.reject(key, PlayerDataCode.VERSION_STALE, r.version);
+        if (r.status === 'quota') return this.reject(key, PlayerDataCode.QUOTA_EXCEEDED);
+        if (r.status !== 'ok') return { key, ...this.unavailable('store-error') };
+        return { status: 'ok', key, value: op.op === 'put' ? saved : r.value, version: r.version };
+      },
+      (reason) => ({ key, ...this.unavailable(reason) }),
+    );
+  }
+
+  private call<T>(
+    op: PlayerDataOp,
+    bytes: number,
+    answer: (r: PlayerDataOpResult) => T,
+    refuse: (reason: PlayerDataUnavailableReason) => T = (reason) => this.unavailable(reason) as T,
+  ): Promise<T> {
+    if (this.closedAt !== undefined) return Promise.resolve(refuse('closed'));
+    if (this.pendingCalls >= this.maxQueued || this.pendingBytes + bytes > this.maxQueuedBytes)
+      return Promise.resolve(refuse('queue-full'));
+    return new Promise<T>((resolve) => {
+      const deadline = Date.now() + this.retry.deadlineMs;
+      this.queue.push({ op, bytes, deadline, settle: (r) => resolve(answer(r)), fail: (reason) => resolve(refuse(reason)) });
+      this.pendingCalls++;
+      this.pendingBytes += bytes;
       if (this.running) return; // the drain loop takes it after its batch
       if (this.queue.length >= this.maxBatch) {
         if (this.timer) clearTimeout(this.timer);
@@ -211,35 +253,102 @@ export class PlayerDataService {
         bytes += q.bytes;
       }
       const batch = this.queue.splice(0, n);
-      this.queuedBytes -= bytes;
-      await this.run(batch);
+      try {
+        await this.run(batch);
+      } finally {
+        this.pendingCalls -= batch.length;
+        this.pendingBytes -= bytes;
+      }
       // SQLite commits synchronously: without a turn of the event loop between batches, a long
       // queue would drain in one stretch of microtasks (sockets, timers and the tick waiting).
       if (this.queue.length) await new Promise<void>((r) => setImmediate(r));
     }
   }
 
-  private async run(batch: Queued[]): Promise<void> {
-    let results: PlayerDataOpResult[];
-    try {
-      results = await this.store.applyPlayerData(
-        batch.map((q) => q.op),
-        this.limits,
-      );
-    } catch (err) {
-      if (!isWorldtickError(err)) this.onError?.(err);
-      for (const q of batch) q.resolve(this.reject(q.op.key, PlayerDataCode.UNAVAILABLE));
+  /** The wall ms past which `batch` is not tried again (its oldest call's deadline; sooner once closed). */
+  private deadlineOf(batch: readonly Queued[]): number {
+    let d = Number.POSITIVE_INFINITY;
+    for (const q of batch) if (q.deadline < d) d = q.deadline;
+    return this.closedAt === undefined ? d : Math.min(d, this.closedAt + this.retry.closeGraceMs);
+  }
+
+  /** Commit `batch`, retrying the same batch (same id) while the store is unavailable, within its deadline. */
+  private async run(all: Queued[]): Promise<void> {
+    const now = Date.now();
+    // Calls that waited past their deadline behind an outage were never attempted: nothing of them is stored.
+    const batch: Queued[] = [];
+    for (const q of all) {
+      if (q.deadline > now) batch.push(q);
+      else q.fail('deadline');
+    }
+    if (!batch.length) return;
+    // Closing, past the grace, and the store still down: no more attempts (each could wait a connect timeout).
+    if (this.failing && this.closedAt !== undefined && now >= this.deadlineOf(batch)) {
+      for (const q of batch) q.fail('deadline');
       return;
     }
+    const ops = batch.map((q) => q.op);
+    const batchId = randomUUID();
+    let pruneBefore: number | undefined;
+    if (now >= this.nextPruneAt) {
+      this.nextPruneAt = now + BATCH_RECORD_PRUNE_EVERY_MS;
+      pruneBefore = now - BATCH_RECORD_RETENTION_MS;
+    }
+    let attempts = 0;
+    let wait = this.retry.firstMs;
+    for (;;) {
+      try {
+        const results = await this.store.applyPlayerData(ops, this.limits, { batchId, retry: attempts > 0, pruneBefore });
+        this.failing = false;
+        if (attempts > 0) {
+          this.counters.retrying -= batch.length;
+          this.counters.recoveredBatches++;
+        }
+        if (this.outage) this.outageOver();
+        this.answer(batch, results);
+        return;
+      } catch (err) {
+        this.counters.storeFailures++;
+        this.failing = isRetryable(err);
+        const t = Date.now();
+        const until = this.deadlineOf(batch);
+        if (isRetryable(err) && !this.outage) {
+          this.outage = { since: t, retries: this.counters.retries, expired: this.counters.unavailable.deadline ?? 0 };
+          this.onOutage?.({ state: 'down', err });
+        }
+        if (!isRetryable(err) || t >= until) {
+          if (attempts > 0) this.counters.retrying -= batch.length;
+          if (!isWorldtickError(err)) this.onError?.(err);
+          for (const q of batch) q.fail(isRetryable(err) ? 'deadline' : 'store-error');
+          return;
+        }
+        if (attempts === 0) this.counters.retrying += batch.length;
+        await sleep(backoffMs(wait, t, until));
+        wait = Math.min(this.retry.maxMs, wait * 2);
+        attempts++;
+        this.counters.retries++;
+      }
+    }
+  }
+
+  /** The store took a batch again after an outage: its figures, and the event. */
+  private outageOver(): void {
+    const o = this.outage;
+    if (!o) return;
+    this.outage = undefined;
+    const ms = Date.now() - o.since;
+    if (ms > this.counters.longestOutageMs) this.counters.longestOutageMs = ms;
+    const expired = (this.counters.unavailable.deadline ?? 0) - o.expired;
+    this.onOutage?.({ state: 'up', ms, retries: this.counters.retries - o.retries, expired });
+  }
+
+  private answer(batch: readonly Queued[], results: readonly PlayerDataOpResult[]): void {
     this.counters.batches++;
     if (batch.length > this.counters.maxBatch) this.counters.maxBatch = batch.length;
     batch.forEach((q, i) => {
       const r = results[i];
-      const key = q.op.key;
-      if (r === undefined) q.resolve(this.reject(key, PlayerDataCode.UNAVAILABLE));
-      else if (r.status === 'stale') q.resolve(this.reject(key, PlayerDataCode.VERSION_STALE, r.version));
-      else if (r.status === 'quota') q.resolve(this.reject(key, PlayerDataCode.QUOTA_EXCEEDED));
-      else q.resolve({ status: 'ok', key, value: q.op.op === 'put' ? q.saved : r.value, version: r.version });
+      if (r === undefined) q.fail('store-error');
+      else q.settle(r);
     });
   }
 }

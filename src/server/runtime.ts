@@ -31,6 +31,7 @@ import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
+import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
@@ -214,6 +215,7 @@ export const createRuntime = (
       ...mover.routes(),
       ...balancer.routes(),
       ...ledgerRoutes({ runner, store: () => persist.current() }),
+      ...playerDataRoutes({ service: () => playerData }),
     ],
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
@@ -312,6 +314,10 @@ export const createRuntime = (
       playerData = new PlayerDataService({
         store: persist.storeOf(),
         onError: (err) => logger.error({ err }, 'player data commit failed'),
+        onOutage: (e) =>
+          e.state === 'down'
+            ? logger.warn({ err: e.err }, 'player data store unavailable; retrying')
+            : logger.info({ ms: e.ms, retries: e.retries, expired: e.expired }, 'player data store outage over'),
       });
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);

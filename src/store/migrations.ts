@@ -92,6 +92,18 @@ export const MIGRATIONS: readonly Migration[] = [
         version BIGINT NOT NULL, size INTEGER NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (player_id, data_key))`,
     ],
   },
+  {
+    version: 5,
+    name: 'player-data batch records (exactly-once retries of a group commit whose answer was lost)',
+    sqlite: [
+      `CREATE TABLE player_data_batches (batch_id TEXT PRIMARY KEY, results TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+      `CREATE INDEX player_data_batches_created ON player_data_batches (created_at)`,
+    ],
+    postgres: [
+      `CREATE TABLE player_data_batches (batch_id TEXT PRIMARY KEY, results TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX player_data_batches_created ON player_data_batches (created_at)`,
+    ],
+  },
 ];
 
 /** Highest schema version this build knows. */

@@ -4,7 +4,15 @@
  * save's per-player quota check against the player's other rows. Pure; each store does the reads and
  * writes inside its own transaction.
  */
-import { maxRowsOf, type PlayerDataLimits, type PlayerDataOp, type PlayerDataOpResult } from './types.js';
+import {
+  isPlayerDataWrite,
+  maxRowsOf,
+  type PlayerDataKeyInfo,
+  type PlayerDataKeyOp,
+  type PlayerDataLimits,
+  type PlayerDataOp,
+  type PlayerDataOpResult,
+} from './types.js';
 
 /** The stored row of (player, key) as a store reads it (`value` NULL: a tombstone). */
 export type StoredRow = Record<string, unknown> | undefined;
@@ -17,7 +25,7 @@ export type PlayerDataDecision =
   | { write: 'save'; version: number; exists: boolean; text: string };
 
 /** Decide `o` from its stored row: a load's answer, a stale version, a delete of nothing, or the write. */
-export const decidePlayerDataOp = (o: PlayerDataOp, cur: StoredRow): PlayerDataDecision => {
+export const decidePlayerDataOp = (o: PlayerDataKeyOp, cur: StoredRow): PlayerDataDecision => {
   const version = cur ? Number(cur.version) : 0;
   const live = cur !== undefined && cur.value !== null;
   if (o.op === 'get') return { answer: live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version } };
@@ -47,3 +55,43 @@ export const playerDataQuota = (
 /** The other rows' bytes, live keys and all rows of a player (both stores' SQL; `$1`/`$2` or `?`/`?` placeholders). */
 export const OTHER_ROWS_SELECT = `SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(CASE WHEN value IS NULL THEN 0 ELSE 1 END), 0) AS n, count(*) AS total
      FROM player_data WHERE player_id = {1} AND data_key <> {2}`;
+
+/** A player's rows for the admin listing (both stores' SQL; `{1}`: the player id's placeholder). */
+export const LIST_ROWS_SELECT = `SELECT data_key, version, size, updated_at, CASE WHEN value IS NULL THEN 1 ELSE 0 END AS deleted
+     FROM player_data WHERE player_id = {1} ORDER BY data_key`;
+
+/** A player's live keys and versions, for "forget player" (then one UPDATE tombstones them all). */
+export const LIVE_KEYS_SELECT = 'SELECT data_key, version FROM player_data WHERE player_id = {1} AND value IS NOT NULL ORDER BY data_key';
+
+/** A row of {@link LIST_ROWS_SELECT} as the admin lists it. */
+export const keyInfoOf = (r: Record<string, unknown>): PlayerDataKeyInfo => ({
+  key: String(r.data_key),
+  version: Number(r.version),
+  bytes: Number(r.size),
+  deleted: Number(r.deleted) === 1,
+  updatedAt: Number(r.updated_at),
+});
+
+/** The answer of `forget` from the live rows it tombstones (each one version further). */
+export const forgottenOf = (rows: readonly Record<string, unknown>[]): PlayerDataOpResult => ({
+  status: 'forgotten',
+  keys: rows.map((r) => ({ key: String(r.data_key), version: Number(r.version) + 1 })),
+});
+
+/** Should this attempt record its batch (it has an id and writes)? */
+export const recordsBatch = (ops: readonly PlayerDataOp[], batchId: string | undefined): batchId is string =>
+  batchId !== undefined && ops.some(isPlayerDataWrite);
+
+/** The text a batch record keeps: write results in order, null for reads (a replay runs them again). */
+export const batchRecordText = (ops: readonly PlayerDataOp[], results: readonly PlayerDataOpResult[]): string =>
+  JSON.stringify(ops.map((o, i) => (isPlayerDataWrite(o) ? (results[i] ?? null) : null)));
+
+/**
+ * The answers of a batch found recorded (its COMMIT landed on an earlier attempt): the recorded
+ * write results in order, null where the batch reads (the store runs those again). Nothing is
+ * written again.
+ */
+export const recordedResults = (ops: readonly PlayerDataOp[], recorded: string): Array<PlayerDataOpResult | null> => {
+  const stored = JSON.parse(recorded) as Array<PlayerDataOpResult | null>;
+  return ops.map((o, i) => (isPlayerDataWrite(o) ? (stored[i] ?? null) : null));
+};

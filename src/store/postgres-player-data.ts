@@ -7,15 +7,46 @@
  * writers at once.
  */
 import type pg from 'pg';
-import { decidePlayerDataOp, OTHER_ROWS_SELECT, playerDataQuota, type StoredRow } from './player-data-rules.js';
-import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+import {
+  batchRecordText,
+  decidePlayerDataOp,
+  forgottenOf,
+  keyInfoOf,
+  LIST_ROWS_SELECT,
+  LIVE_KEYS_SELECT,
+  OTHER_ROWS_SELECT,
+  playerDataQuota,
+  recordedResults,
+  recordsBatch,
+  type StoredRow,
+} from './player-data-rules.js';
+import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
+import {
+  isPlayerDataWrite,
+  type PlayerDataApplyOptions,
+  type PlayerDataLimits,
+  type PlayerDataOp,
+  type PlayerDataOpResult,
+} from './types.js';
 
 /** First key of the two-key advisory locks of player data (the second is hashtext(player id)). */
 const PLAYER_LOCK_CLASS = 770_702;
 
 const OTHERS = OTHER_ROWS_SELECT.replace('{1}', '$1').replace('{2}', '$2');
+const LIST = LIST_ROWS_SELECT.replace('{1}', '$1');
+const LIVE = LIVE_KEYS_SELECT.replace('{1}', '$1');
 
 const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDataLimits): Promise<PlayerDataOpResult> => {
+  if (o.op === 'list') return { status: 'listed', keys: (await c.query(LIST, [o.playerId])).rows.map(keyInfoOf) };
+  if (o.op === 'forget') {
+    const rows = (await c.query(LIVE, [o.playerId])).rows as Array<Record<string, unknown>>;
+    if (rows.length)
+      await c.query(
+        'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $2 WHERE player_id = $1 AND value IS NOT NULL',
+        [o.playerId, Date.now()],
+      );
+    return forgottenOf(rows);
+  }
   const r = await c.query('SELECT value, version FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);
   const d = decidePlayerDataOp(o, r.rows[0] as StoredRow);
   if ('answer' in d) return d.answer;
@@ -47,13 +78,19 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
   return { status: 'ok', version: d.version + 1 };
 };
 
-/** Apply a batch on `c` (a client inside a transaction): lock the players written, then each operation in order. */
+/**
+ * Apply a batch on `c` (a client inside a transaction): lock the players written, then — a retry
+ * with a batch id — answer from the batch's record if its COMMIT landed before (looked up after the
+ * locks: an earlier attempt still committing holds them, so its record is seen once they are
+ * granted), else each operation in order and the record.
+ */
 export const postgresPlayerData = async (
   c: pg.PoolClient | pg.Pool,
   ops: readonly PlayerDataOp[],
   limits: PlayerDataLimits,
-): Promise<PlayerDataOpResult[]> => {
-  const written = [...new Set(ops.filter((o) => o.op !== 'get').map((o) => o.playerId))];
+  options?: PlayerDataApplyOptions,
+): Promise<PlayerDataBatchOutcome> => {
+  const written = [...new Set(ops.filter(isPlayerDataWrite).map((o) => o.playerId))];
   if (written.length) {
     // Sorted by the lock key itself (hash collisions just share a lock): one global order, no deadlock.
     await c.query(
@@ -61,7 +98,27 @@ export const postgresPlayerData = async (
       [PLAYER_LOCK_CLASS, written],
     );
   }
-  const out: PlayerDataOpResult[] = [];
-  for (const o of ops) out.push(await one(c, o, limits));
-  return out;
+  if (options?.pruneBefore !== undefined) await c.query('DELETE FROM player_data_batches WHERE created_at < $1', [options.pruneBefore]);
+  const id = options?.batchId;
+  const record = recordsBatch(ops, id);
+  if (record && options?.retry) {
+    const found = (await c.query('SELECT results FROM player_data_batches WHERE batch_id = $1', [id])).rows[0] as
+      | Record<string, unknown>
+      | undefined;
+    if (found) {
+      const recorded = recordedResults(ops, String(found.results));
+      const results: PlayerDataOpResult[] = [];
+      for (let i = 0; i < ops.length; i++) results.push(recorded[i] ?? (await one(c, ops[i] as PlayerDataOp, limits)));
+      return { results, replayed: true };
+    }
+  }
+  const results: PlayerDataOpResult[] = [];
+  for (const o of ops) results.push(await one(c, o, limits));
+  if (record)
+    await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [
+      id,
+      batchRecordText(ops, results),
+      Date.now(),
+    ]);
+  return { results, replayed: false };
 };

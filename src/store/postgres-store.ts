@@ -41,6 +41,7 @@ import {
   type StoreStats,
   type WorldConfigRecord,
   type OperatorStateRecord,
+  type PlayerDataApplyOptions,
   type PlayerDataLimits,
   type PlayerDataOp,
   type PlayerDataOpResult,
@@ -373,7 +374,13 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => ((await c.query('DELETE FROM operator_state WHERE scope = $1', [scope])).rowCount ?? 0) > 0);
   }
 
-  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]> {
-    return this.run(true, (c) => postgresPlayerData(c, ops, limits));
+  async applyPlayerData(
+    ops: readonly PlayerDataOp[],
+    limits: PlayerDataLimits,
+    options?: PlayerDataApplyOptions,
+  ): Promise<PlayerDataOpResult[]> {
+    const out = await this.run(true, (c) => postgresPlayerData(c, ops, limits, options));
+    if (out.replayed) this.counters.playerDataReplayed++;
+    return out.results;
   }
 }

@@ -1,16 +1,37 @@
 /**
- * Player data on SQLite (table `player_data`, schema 4): the body of `SqliteStore.applyPlayerData`,
- * run inside its IMMEDIATE transaction. SQLite has one writer at a time, so a read of the stored
- * version followed by the write cannot interleave with another writer.
+ * Player data on SQLite (table `player_data`, schema 4; batch records `player_data_batches`,
+ * schema 5): the body of `SqliteStore.applyPlayerData`, run inside its IMMEDIATE transaction.
+ * SQLite has one writer at a time, so a read of the stored version followed by the write cannot
+ * interleave with another writer.
  */
 import type Database from 'better-sqlite3';
-import { decidePlayerDataOp, OTHER_ROWS_SELECT, playerDataQuota, type StoredRow } from './player-data-rules.js';
-import type { PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+import {
+  batchRecordText,
+  decidePlayerDataOp,
+  forgottenOf,
+  keyInfoOf,
+  LIST_ROWS_SELECT,
+  LIVE_KEYS_SELECT,
+  OTHER_ROWS_SELECT,
+  playerDataQuota,
+  recordedResults,
+  recordsBatch,
+  type StoredRow,
+} from './player-data-rules.js';
+import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** What one batch gave: its results, and whether they were a recorded batch's (nothing applied again). */
+export interface PlayerDataBatchOutcome {
+  results: PlayerDataOpResult[];
+  replayed: boolean;
+}
 
 /** Statements prepared once per connection; returns the function that applies a batch (call it inside a write transaction). */
 export const sqlitePlayerData = (
   db: Database.Database,
-): ((ops: readonly PlayerDataOp[], limits: PlayerDataLimits) => PlayerDataOpResult[]) => {
+): ((ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions) => PlayerDataBatchOutcome) => {
   const get = db.prepare('SELECT value, version FROM player_data WHERE player_id = ? AND data_key = ?');
   // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
   const others = db.prepare(OTHER_ROWS_SELECT.replace('{1}', '?').replace('{2}', '?'));
@@ -23,19 +44,49 @@ export const sqlitePlayerData = (
   const remove = db.prepare(
     'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
   );
+  const list = db.prepare(LIST_ROWS_SELECT.replace('{1}', '?'));
+  const live = db.prepare(LIVE_KEYS_SELECT.replace('{1}', '?'));
+  const forgetAll = db.prepare(
+    'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND value IS NOT NULL',
+  );
+  const findBatch = db.prepare('SELECT results FROM player_data_batches WHERE batch_id = ?');
+  const recordBatch = db.prepare('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES (?, ?, ?)');
+  const prune = db.prepare('DELETE FROM player_data_batches WHERE created_at < ?');
+
   const one = (o: PlayerDataOp, limits: PlayerDataLimits): PlayerDataOpResult => {
+    if (o.op === 'list') return { status: 'listed', keys: (list.all(o.playerId) as Row[]).map(keyInfoOf) };
+    if (o.op === 'forget') {
+      const rows = live.all(o.playerId) as Row[];
+      if (rows.length) forgetAll.run(Date.now(), o.playerId);
+      return forgottenOf(rows);
+    }
     const cur = get.get(o.playerId, o.key) as StoredRow;
     const d = decidePlayerDataOp(o, cur);
     if ('answer' in d) return d.answer;
     if (d.write === 'delete') remove.run(Date.now(), o.playerId, o.key);
     else {
       const size = Buffer.byteLength(d.text);
-      const refused = playerDataQuota(d.exists, size, others.get(o.playerId, o.key) as Record<string, unknown>, limits);
+      const refused = playerDataQuota(d.exists, size, others.get(o.playerId, o.key) as Row, limits);
       if (refused) return refused;
       if (d.exists) update.run(d.text, size, Date.now(), o.playerId, o.key);
       else insert.run(o.playerId, o.key, d.text, size, Date.now());
     }
     return { status: 'ok', version: d.version + 1 };
   };
-  return (ops, limits) => ops.map((o) => one(o, limits));
+
+  return (ops, limits, options) => {
+    if (options?.pruneBefore !== undefined) prune.run(options.pruneBefore);
+    const id = options?.batchId;
+    if (!recordsBatch(ops, id)) return { results: ops.map((o) => one(o, limits)), replayed: false };
+    if (options?.retry) {
+      const found = findBatch.get(id) as Row | undefined;
+      if (found) {
+        const recorded = recordedResults(ops, String(found.results));
+        return { results: ops.map((o, i) => recorded[i] ?? one(o, limits)), replayed: true };
+      }
+    }
+    const results = ops.map((o) => one(o, limits));
+    recordBatch.run(id, batchRecordText(ops, results), Date.now());
+    return { results, replayed: false };
+  };
 };

@@ -46,6 +46,8 @@ import {
   type StoreStats,
   type WorldConfigRecord,
   type OperatorStateRecord,
+  isPlayerDataWrite,
+  type PlayerDataApplyOptions,
   type PlayerDataLimits,
   type PlayerDataOp,
   type PlayerDataOpResult,
@@ -365,10 +367,11 @@ export class SqliteStore implements Store {
     return this.run(true, () => this.stmt.deleteOperatorState!.run(scope).changes > 0);
   }
 
-  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]> {
-    return this.run(
-      ops.some((o) => o.op !== 'get'),
-      () => this.playerData(ops, limits),
-    );
+  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions): Promise<PlayerDataOpResult[]> {
+    return this.run(ops.some(isPlayerDataWrite) || options?.pruneBefore !== undefined, () => {
+      const out = this.playerData(ops, limits, options);
+      if (out.replayed) this.counters.playerDataReplayed++;
+      return out.results;
+    });
   }
 }

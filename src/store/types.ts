@@ -155,7 +155,44 @@ export interface OperatorStateRecord {
 export type PlayerDataOp =
   | { op: 'get'; playerId: string; key: string }
   | { op: 'put'; playerId: string; key: string /** JSON text. */; value: string; expectedVersion: number | null }
-  | { op: 'delete'; playerId: string; key: string; expectedVersion: number | null };
+  | { op: 'delete'; playerId: string; key: string; expectedVersion: number | null }
+  /** Every row of the player (live keys and tombstones) with its version and size: the admin listing. */
+  | { op: 'list'; playerId: string }
+  /** Delete every live key of the player (a tombstone each, version + 1): the admin "forget player". */
+  | { op: 'forget'; playerId: string };
+
+/** An operation on one key (get, put, delete). */
+export type PlayerDataKeyOp = Extract<PlayerDataOp, { key: string }>;
+
+/** Does `o` write (put, delete, forget)? Writes lock their player and are recorded for exactly-once retries. */
+export const isPlayerDataWrite = (o: PlayerDataOp): boolean => o.op === 'put' || o.op === 'delete' || o.op === 'forget';
+
+/** One row of a player's data as the admin lists it. */
+export interface PlayerDataKeyInfo {
+  key: string;
+  version: number;
+  /** UTF-8 bytes of the JSON value (0 for a tombstone). */
+  bytes: number;
+  /** A tombstone: the key was deleted, its version is kept. */
+  deleted: boolean;
+  /** Wall-clock ms of the last write. */
+  updatedAt: number;
+}
+
+/**
+ * Options of one `applyPlayerData` call that make a retried batch exactly-once: the batch's id is
+ * recorded with its write results in the same transaction (table `player_data_batches`, schema 5),
+ * so a retry of a batch whose COMMIT did land (its answer lost) returns the recorded results
+ * instead of applying the writes twice or refusing its own conditional saves as stale.
+ */
+export interface PlayerDataApplyOptions {
+  /** Unique id of the batch (same id on every attempt). Without it nothing is recorded. */
+  batchId?: string;
+  /** A second or later attempt: look the id up first (the first attempt skips the lookup). */
+  retry?: boolean;
+  /** Delete batch records older than this (wall-clock ms) in the same transaction. */
+  pruneBefore?: number;
+}
 
 /**
  * Outcome of one {@link PlayerDataOp}: `ok` (get: the stored value and its version, no value when
@@ -167,7 +204,11 @@ export type PlayerDataOp =
 export type PlayerDataOpResult =
   | { status: 'ok'; version: number; value?: unknown }
   | { status: 'stale'; version: number }
-  | { status: 'quota'; bytes: number; keys: number };
+  | { status: 'quota'; bytes: number; keys: number }
+  /** `list`: every row of the player, by key. */
+  | { status: 'listed'; keys: PlayerDataKeyInfo[] }
+  /** `forget`: the keys deleted (live before) with their new versions, by key. */
+  | { status: 'forgotten'; keys: Array<{ key: string; version: number }> };
 
 /** Per-player limits a put is checked against (inside its transaction). */
 export interface PlayerDataLimits {
@@ -202,6 +243,8 @@ export interface StoreStats {
   fencedRefusals: number;
   /** Operations that failed with WT_ERR_STORE_UNAVAILABLE. */
   unavailableErrors: number;
+  /** Player-data batches retried after their COMMIT had landed: answered from their record, not applied again. */
+  playerDataReplayed: number;
 }
 
 /** The store seam. See the module comment for the error contract. */
@@ -283,8 +326,11 @@ export interface Store {
    * A refused operation (`stale`, `quota`) changes nothing and does not stop the others. Results
    * are in input order. Writers of one player are serialized (SQLite: one writer; PostgreSQL: a
    * transaction-scoped advisory lock per player), so versions and limits hold across instances.
+   * With `options.batchId`, a batch that writes is recorded (see {@link PlayerDataApplyOptions}):
+   * a retry of it (`retry: true`) that finds the record answers the recorded write results (reads run
+   * again) and writes nothing; `stats().playerDataReplayed` counts those.
    */
-  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits): Promise<PlayerDataOpResult[]>;
+  applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions): Promise<PlayerDataOpResult[]>;
 }
 
 /** Fresh zeroed stats. */
@@ -295,4 +341,5 @@ export const emptyStoreStats = (): StoreStats => ({
   checkpointsSaved: 0,
   fencedRefusals: 0,
   unavailableErrors: 0,
+  playerDataReplayed: 0,
 });

@@ -100,7 +100,12 @@ describe('player data (game API)', () => {
   it('without a store: PD_UNAVAILABLE, nothing thrown', async () => {
     const world = createGameWorld(game, { id: 'v1', capacity: 16 });
     const p = spawnPlayer(world, 1, 1);
-    expect(await loadPlayerData(world, p, 'stats')).toEqual({ status: 'rejected', key: 'stats', code: PlayerDataCode.UNAVAILABLE });
+    expect(await loadPlayerData(world, p, 'stats')).toEqual({
+      status: 'rejected',
+      key: 'stats',
+      code: PlayerDataCode.UNAVAILABLE,
+      reason: 'no-store',
+    });
     expect(await savePlayerData(world, 't:x', 'stats', 1, { version: 0 })).toMatchObject({ code: 'PD_UNAVAILABLE' });
     expect(await deletePlayerData(world, p, 'stats', { version: 'any' })).toMatchObject({ code: 'PD_UNAVAILABLE' });
     expect(await updatePlayerData(world, p, 'stats', () => 1)).toMatchObject({ code: 'PD_UNAVAILABLE' });

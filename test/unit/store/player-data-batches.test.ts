@@ -1,0 +1,130 @@
+/**
+ * Player data on the store, the operations added for store outages and operators (schema 5), over
+ * SQLite and a real PostgreSQL started here: a batch recorded by its id answers a retry from its
+ * record (nothing applied twice, its own conditional saves not refused as stale; reads run again),
+ * a retry of a batch that never committed applies it; old records are pruned; `list` gives every
+ * row with version and size; `forget` tombstones every live key, so a writer holding an older
+ * version stays refused.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PlayerDataLimits, PlayerDataOp, Store } from '../../../src/store/types.js';
+import { startPostgres } from '../../helpers/postgres-server.js';
+import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+
+const pgServer = await startPostgres();
+if ('skip' in pgServer) console.warn(`[player data batches] PostgreSQL tests skipped: ${pgServer.skip}`);
+afterAll(async () => {
+  if (!('skip' in pgServer)) await pgServer.destroy();
+});
+
+const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
+  { factory: sqliteFactory, name: 'sqlite' },
+  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
+];
+
+const LIMITS: PlayerDataLimits = { maxBytesPerPlayer: 1000, maxKeysPerPlayer: 10 };
+const get = (key: string, playerId = 'p1'): PlayerDataOp => ({ op: 'get', playerId, key });
+const put = (key: string, value: unknown, expectedVersion: number | null, playerId = 'p1'): PlayerDataOp => ({
+  op: 'put',
+  playerId,
+  key,
+  value: JSON.stringify(value),
+  expectedVersion,
+});
+
+for (const { factory, name } of factories) {
+  describe.skipIf(!factory)(`player data batches and admin operations: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+    beforeEach(async () => {
+      handle = await factory!.create();
+      store = await handle.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await handle.dispose();
+    });
+
+    it('a retried batch whose commit landed is answered from its record: applied once, not refused as stale', async () => {
+      const batch = [put('a', 1, 0), put('b', 'x', null), get('a')];
+      const first = await store.applyPlayerData(batch, LIMITS, { batchId: 'B1' });
+      expect(first).toEqual([
+        { status: 'ok', version: 1 },
+        { status: 'ok', version: 1 },
+        { status: 'ok', version: 1, value: 1 },
+      ]);
+      // Another writer moves `a` on meanwhile; the retry must neither re-apply nor answer stale.
+      await store.applyPlayerData([put('a', 2, 1)], LIMITS, { batchId: 'B2' });
+      const again = await store.applyPlayerData(batch, LIMITS, { batchId: 'B1', retry: true });
+      expect(again).toEqual([
+        { status: 'ok', version: 1 },
+        { status: 'ok', version: 1 },
+        { status: 'ok', version: 2, value: 2 }, // reads run again: the value stored now
+      ]);
+      expect(store.stats().playerDataReplayed).toBe(1);
+      expect(await store.applyPlayerData([get('a'), get('b')], LIMITS)).toEqual([
+        { status: 'ok', version: 2, value: 2 },
+        { status: 'ok', version: 1, value: 'x' },
+      ]);
+    });
+
+    it('a retry of a batch that never committed applies it, with its version checks made then', async () => {
+      const r = await store.applyPlayerData([put('a', 1, 0), put('c', 1, 5)], LIMITS, { batchId: 'never', retry: true });
+      expect(r).toEqual([
+        { status: 'ok', version: 1 },
+        { status: 'stale', version: 0 },
+      ]);
+      expect(store.stats().playerDataReplayed).toBe(0);
+      // Recorded now: a further retry replays it.
+      expect(await store.applyPlayerData([put('a', 1, 0), put('c', 1, 5)], LIMITS, { batchId: 'never', retry: true })).toEqual(r);
+      expect(store.stats().playerDataReplayed).toBe(1);
+    });
+
+    it('records older than pruneBefore are deleted (a retry then applies again: records must outlive retries)', async () => {
+      await store.applyPlayerData([put('a', 1, null)], LIMITS, { batchId: 'old' });
+      await store.applyPlayerData([get('a')], LIMITS, { pruneBefore: Date.now() + 1 });
+      expect(await store.applyPlayerData([put('a', 1, null)], LIMITS, { batchId: 'old', retry: true })).toEqual([
+        { status: 'ok', version: 2 },
+      ]);
+    });
+
+    it('list gives every row (tombstones too) with version and size; forget tombstones every live key in one write', async () => {
+      await store.applyPlayerData([put('stats', { w: 1 }, 0), put('name', 'ann', 0), put('gone', 1, 0)], LIMITS);
+      await store.applyPlayerData([{ op: 'delete', playerId: 'p1', key: 'gone', expectedVersion: 1 }, put('stats', { w: 2 }, 1)], LIMITS);
+      await store.applyPlayerData([put('x', 1, 0, 'p2')], LIMITS);
+      const [listed] = await store.applyPlayerData([{ op: 'list', playerId: 'p1' }], LIMITS);
+      expect(listed).toMatchObject({
+        status: 'listed',
+        keys: [
+          { key: 'gone', version: 2, bytes: 0, deleted: true },
+          { key: 'name', version: 1, bytes: 5, deleted: false },
+          { key: 'stats', version: 2, bytes: 7, deleted: false },
+        ],
+      });
+      if (listed?.status !== 'listed') throw new Error('not listed');
+      for (const k of listed.keys) expect(k.updatedAt).toBeGreaterThan(Date.now() - 60_000);
+
+      const [forgotten] = await store.applyPlayerData([{ op: 'forget', playerId: 'p1' }], LIMITS, { batchId: 'F' });
+      expect(forgotten).toEqual({
+        status: 'forgotten',
+        keys: [
+          { key: 'name', version: 2 },
+          { key: 'stats', version: 3 },
+        ],
+      });
+      // A stale writer (holding version 2 of stats) is refused; the other player is untouched.
+      expect(await store.applyPlayerData([put('stats', 'old', 2), get('stats'), get('x', 'p2')], LIMITS)).toEqual([
+        { status: 'stale', version: 3 },
+        { status: 'ok', version: 3 },
+        { status: 'ok', version: 1, value: 1 },
+      ]);
+      const [after] = await store.applyPlayerData([{ op: 'list', playerId: 'p1' }], LIMITS);
+      expect(after).toMatchObject({ status: 'listed' });
+      if (after?.status === 'listed') expect(after.keys.every((k) => k.deleted && k.bytes === 0)).toBe(true);
+      // Forgetting again deletes nothing; a replay of the first forget answers what it did.
+      expect(await store.applyPlayerData([{ op: 'forget', playerId: 'p1' }], LIMITS)).toEqual([{ status: 'forgotten', keys: [] }]);
+      expect(await store.applyPlayerData([{ op: 'forget', playerId: 'p1' }], LIMITS, { batchId: 'F', retry: true })).toEqual([forgotten]);
+      expect(await store.applyPlayerData([{ op: 'list', playerId: 'nobody' }], LIMITS)).toEqual([{ status: 'listed', keys: [] }]);
+    });
+  });
+}
