@@ -160,7 +160,10 @@ export const detachLedger = async (world: LedgerWorld): Promise<void> => {
   await l.service.close();
   if (world.ledger === l) world.ledger = null;
   const owed: Array<{ result: TxResult; deliver: Deliver }> = [];
-  for (const f of l.unanswered) if (f.deliver) owed.push({ result: f.result, deliver: f.deliver }), (f.deliver = null);
+  for (const f of l.unanswered) {
+    if (f.deliver) owed.push({ result: f.result, deliver: f.deliver });
+    f.deliver = null;
+  }
   l.unanswered.clear();
   for (const held of l.catchingUp.values()) owed.push(...held.answers.splice(0));
   for (const a of owed) a.deliver(a.result, null);
