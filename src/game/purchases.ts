@@ -14,7 +14,7 @@ import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
 import { submitPurchase } from '../ledger/world-ledger.js';
 import type { GameWorld } from './pipeline.js';
-import { MAX_GAME_REWARD_KEY, playerIdOf } from './rewards.js';
+import { durablePlayerId, MAX_GAME_REWARD_KEY } from './rewards.js';
 
 /** A purchase a game makes on a player's behalf. */
 export interface GamePurchase {
@@ -38,7 +38,6 @@ export interface GamePurchaseResult extends TxResult {
 }
 
 const GAME_KEY_RE = /^[\x21-\x3f\x41-\x7e]{1,48}$/;
-const PLAYER_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
 const validate = (p: GamePurchase): void => {
   const problems: string[] = [];
@@ -68,10 +67,8 @@ const validate = (p: GamePurchase): void => {
  */
 export const purchaseForPlayer = (world: GameWorld, player: number | string, purchase: GamePurchase): Promise<GamePurchaseResult> => {
   validate(purchase);
-  if (typeof player === 'string' && !PLAYER_ID_RE.test(player))
-    throw optionInvalid(['player must be a player entity or a durable player id of 1-128 printable ASCII characters']);
   const l = world.ledger;
-  const playerId = typeof player === 'string' ? player : playerIdOf(world, player);
+  const playerId = durablePlayerId(world, player);
   const req = {
     playerId: playerId ?? '',
     key: `buy:${purchase.key}@${l?.epoch ?? world.id}`,

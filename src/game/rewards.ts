@@ -36,6 +36,19 @@ export type GameRewardResult = TxResult;
 /** Longest game key: `game:` + key + `@` + a world incarnation (≤ 64) stays within the ledger's 128. */
 export const MAX_GAME_REWARD_KEY = 48;
 const GAME_KEY_RE = /^[\x21-\x3f\x41-\x7e]{1,48}$/;
+const PLAYER_ID_RE = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The durable player id a reward or purchase goes to: `player` itself when it is a durable id
+ * (checked: 1-128 printable ASCII characters, else `WT_ERR_OPTION_INVALID`), else the id of the
+ * bound player entity `player` (null when it is not one).
+ */
+export const durablePlayerId = (world: GameWorld, player: number | string): string | null => {
+  if (typeof player !== 'string') return playerIdOf(world, player);
+  if (!PLAYER_ID_RE.test(player))
+    throw optionInvalid(['player must be a player entity or a durable player id of 1-128 printable ASCII characters']);
+  return player;
+};
 
 /**
  * The durable player id (the ledger's `playerId`, docs/PROTOCOL.md "Player identity") of a player
@@ -62,17 +75,20 @@ export const playerEntityOf = (world: GameWorld, playerId: string): number | nul
 };
 
 /**
- * Grant `reward` to the player entity `player` through the world's ledger. Call it from a system or
+ * Grant `reward` to `player` — a player entity of the world, or a durable player id (`playerIdOf`;
+ * kept to finish a grant after the entity is gone: its wallet catches up when it joins) — through
+ * the world's ledger. Call it from a system or
  * hook (it does not wait): the promise resolves with the durable result, and a later step applies
  * it to the wallet (the player's client gets a `wallet` message). Idempotent by (player, key) within
  * the world's incarnation, across reconnects and restarts. While the store is unavailable it is
  * resubmitted until it commits (src/ledger/reward-retry.ts), so the promise may resolve much later.
  * Resolves `rejected` with
  * `TX_UNAVAILABLE` in a world without a store, `TX_BAD_REQUEST` when `player` is not a bound player
- * (it never throws for those: a system may call it with any id). Throws `WT_ERR_OPTION_INVALID`
- * for a bad key, coins or quantity (a bug in the game, not a runtime condition).
+ * entity (it never throws for those: a system may call it with any entity id). Throws
+ * `WT_ERR_OPTION_INVALID` for a bad key, coins, quantity or durable id (a bug in the game, not a
+ * runtime condition).
  */
-export const grantPlayerReward = (world: GameWorld, player: number, reward: GameReward): Promise<GameRewardResult> => {
+export const grantPlayerReward = (world: GameWorld, player: number | string, reward: GameReward): Promise<GameRewardResult> => {
   const problems: string[] = [];
   if (typeof reward.key !== 'string' || !GAME_KEY_RE.test(reward.key))
     problems.push(`reward.key must be 1-${MAX_GAME_REWARD_KEY} printable ASCII characters without spaces or "@"`);
@@ -83,7 +99,7 @@ export const grantPlayerReward = (world: GameWorld, player: number, reward: Game
   if (reward.item === undefined && !reward.coins) problems.push('reward needs coins > 0 or an item');
   if (problems.length) throw optionInvalid(problems);
   const l = world.ledger;
-  const playerId = playerIdOf(world, player);
+  const playerId = durablePlayerId(world, player);
   const req = {
     playerId: playerId ?? '',
     key: `game:${reward.key}@${l?.epoch ?? world.id}`,

@@ -1,7 +1,7 @@
 /**
  * The `ledger` block of the server config file, validated once at start with messages that name
- * the path: `{ catalogue: [{ id, price }], maxQuantity, rateLimit: { perSecond, burst },
- * flushDelayMs, deadlineMs }`. Every key is optional.
+ * the path: `{ catalogue: [{ id, price }], rateLimit: { perSecond, burst }, flushDelayMs, deadlineMs }`.
+ * Every key is optional. The quantity bound is fixed (1000, `TX_BAD_QUANTITY`): `maxQuantity` is refused.
  */
 import { optionInvalid } from '../errors.js';
 import type { AttachLedgerOptions } from './world-ledger.js';

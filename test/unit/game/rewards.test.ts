@@ -79,4 +79,25 @@ describe('grantPlayerReward', () => {
       code: 'TX_BAD_REQUEST',
     });
   });
+
+  it('grants to a durable player id whose entity is gone (once per key); a malformed id throws', async () => {
+    const dir = tempDataDir('wt-game-rewards-id-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    const world = createGameWorld(game, { id: 'r3', capacity: 16 });
+    attachLedger(world, { store, epoch: 'inc-3', rateLimit: { perSecond: 0 } });
+    cleanup.push(() => detachLedger(world));
+    const r = await grantPlayerReward(world, 't:away', { key: 'quest:7', coins: 40 });
+    expect(r).toMatchObject({ status: 'ok', playerId: 't:away', key: 'game:quest:7@inc-3', coinsDelta: 40 });
+    expect(await grantPlayerReward(world, 't:away', { key: 'quest:7', coins: 40 })).toMatchObject({ status: 'ok', replayed: true });
+    expect(await store.ledgerBalance('t:away')).toMatchObject({ coins: 40 });
+    let err: unknown;
+    try {
+      void grantPlayerReward(world, 'two words', { key: 'quest:8', coins: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(isWorldtickError(err, ErrorCode.OPTION_INVALID)).toBe(true);
+  });
 });
