@@ -12,14 +12,16 @@ import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import { restoreWorld } from './world-snapshot.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
+import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 
 /** One persisted world as found at start. */
 export interface PersistedWorld {
   record: WorldRecord;
   /**
-   * The rebuilt world: from its checkpoint, or (an admin world without a usable checkpoint) fresh
-   * from its record. Null for the default world without a checkpoint (the runtime keeps the world
-   * it built and applies the record to it).
+   * The rebuilt world: from its checkpoint, or (an admin world without a usable checkpoint, or the
+   * default world when `freshDefault` is given) fresh from its record, built at the record's clock.
+   * Null for the default world without a checkpoint otherwise (the runtime keeps the world it built
+   * and applies the record to it).
    */
   world: SimWorld | null;
   /** The checkpoint used, if any. */
@@ -56,7 +58,15 @@ export interface RestoreBuilders {
     config: unknown;
     npcs: number;
     physics?: unknown;
+    /** The record's clock: the world is built at it (before populate and the game's timers), not at 0. */
+    clock: WorldClockStart;
   }) => SimWorld;
+  /**
+   * The default world rebuilt at its record's `clock` when it has no usable checkpoint (a game
+   * runtime: its timers and `onWorldCreated` must see the world time it continues from). Absent:
+   * the runtime keeps the world it built and only moves its clock (a world without a game).
+   */
+  readonly freshDefault?: (clock: WorldClockStart) => SimWorld;
   /** The physics block a world is rebuilt with when its record holds none (the default world's: from the start options). */
   readonly physics?: (worldId: string) => unknown;
 }
@@ -128,13 +138,16 @@ export const loadPersistedWorld = async (
         config: rec.config,
         npcs: Math.min(rec.npcs, rec.capacity),
         ...(physics !== undefined ? { physics } : {}),
+        clock: { now: rec.clock.now, step: rec.clock.step },
       };
       if (build.fresh) world = build.fresh(o);
       else {
-        world = createSimWorld(o);
+        const { clock, ...core } = o;
+        world = createSimWorld(core);
+        startWorldClockAt(world, clock); // before populate: NPC deadlines relative to the record's time
         populateNpcs(world, { count: o.npcs });
       }
-    }
+    } else if (!world && build.freshDefault) world = build.freshDefault({ now: rec.clock.now, step: rec.clock.step });
     if (world) applyWorldRecord(world, rec);
   } catch (err) {
     if (!isWorldtickError(err)) throw err;
