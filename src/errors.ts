@@ -133,8 +133,10 @@ export const ErrorCode = {
    * data or too large. Nothing was scheduled; `details.problem` says which.
    */
   TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
-  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`); nothing was scheduled. */
+  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`, `details.limit` `count`) or payload bytes (`MAX_PENDING_TIMER_BYTES`, `bytes`); nothing was scheduled. */
   TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
+  /** A checkpoint could not be written: its header would pass the readable bound (`details.bytes`, `details.max`); counted as a failed checkpoint. */
+  CHECKPOINT_TOO_LARGE: 'WT_ERR_CHECKPOINT_TOO_LARGE',
 } as const;
 
 /** Union of every error code string. */
@@ -400,5 +402,13 @@ export const timerInvalid = (problem: string): WorldtickError =>
 /** A world's pending one-shot timers are at their limit (`max`); nothing was scheduled. */
 export const timerLimit = (worldId: string, max: number): WorldtickError =>
   new WorldtickError(ErrorCode.TIMER_LIMIT, `world ${JSON.stringify(worldId)} already has ${max} pending timers`, {
-    details: { worldId, max },
+    details: { worldId, max, limit: 'count' },
   });
+
+/** A world's pending one-shot payloads would pass `max` bytes of JSON with this one (`bytes`); nothing was scheduled. */
+export const timerBytesLimit = (worldId: string, max: number, pending: number, bytes: number): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.TIMER_LIMIT,
+    `world ${JSON.stringify(worldId)}: pending timer payloads hold ${pending} bytes; ${bytes} more would pass ${max}`,
+    { details: { worldId, max, limit: 'bytes', pending, bytes } },
+  );

@@ -11,6 +11,7 @@ import { isWorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import { restoreWorld } from './world-snapshot.js';
+import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 
@@ -117,7 +118,14 @@ export const loadPersistedWorld = async (
   if (ck && ck.meta.incarnation === rec.incarnation) {
     try {
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
+      // The checkpoint must be of this world and its record's capacity (which sizes every store), and
+      // inflates to at most the raw size its row recorded: a corrupt or hostile row is refused, not allocated.
+      const raw: unknown = Reflect.get(ck.meta, 'rawBytes');
       world = await restoreWorld(ck.data, {
+        expect: { worldId, capacity: rec.capacity },
+        ...(Number.isSafeInteger(raw) && (raw as number) > 0 && (raw as number) < MAX_SNAPSHOT_RAW_BYTES
+          ? { maxRawBytes: raw as number }
+          : {}),
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),

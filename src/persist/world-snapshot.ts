@@ -17,7 +17,9 @@
  */
 import { growStoreRows, SceneState, STORE_NAMES, storeRowCount, storesRestored, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
-import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { isWorldtickError } from '../errors.js';
+import { checkSnapshotHeader, type SnapshotExpect } from './snapshot-checks.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
@@ -25,7 +27,8 @@ import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
 import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
-import { loadTimers, saveTimers, type SavedTimers } from '../game/timer-state.js';
+import { loadTimers, type SavedTimers } from '../game/timer-state.js';
+import { captureTimers, readTimerSections } from './timer-sections.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -48,9 +51,11 @@ const NPC_SIM_SCALARS = [
  * not know; an incompatible change bumps the container format instead).
  * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
  * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
- * timers (`gameTimers`: pending one-shots, repeating timers' next due index). Absent = 1.
+ * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
+ * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
+ * `gameTimers` without them). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 3;
+export const WORLD_SNAPSHOT_SCHEMA = 4;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -60,7 +65,7 @@ export interface WorldSnapshotHeader {
   capacity: number;
   seed: number;
   size: number;
-  clock: { now: number; step: number; paused: boolean };
+  clock: { now: number; step: number; paused: boolean; originNow?: number; originStep?: number; originDt?: number };
   counters: { steps: number; droppedSteps: number; droppedSeconds: number; faults: number };
   config: SchedulerConfig;
   configVersion: number;
@@ -72,7 +77,7 @@ export interface WorldSnapshotHeader {
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
-  /** The game's timers (schema 3; src/game/timer-state.ts): absent when the game has none. */
+  /** The game's timers (schema 3; src/game/timer-state.ts; schema 4: pending ones in `timers.*` sections): absent when the game has none. */
   gameTimers?: SavedTimers;
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
@@ -153,8 +158,10 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'spatial.playerItems', data: sp.playerItems },
     { name: 'spatial.kindOf', data: sp.kindOf },
   );
-  // Timers are data (name, due, JSON payload): the header carries them as they are (copied by packing).
-  const gameTimers = world.game ? saveTimers(world.game.timers) : undefined;
+  // Timers are data (name, due, JSON payload text): sections of the body, a small part in the header.
+  const timers = world.game ? captureTimers(world.game.timers) : null;
+  const gameTimers = timers?.header;
+  if (timers) sections.push(...timers.sections);
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
@@ -205,6 +212,10 @@ const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
 
 /** Options of {@link restoreWorld}: what a restored world gets besides its checkpoint. */
 export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
+  /** The record the world is restored for: a checkpoint of another world id or capacity is refused as corrupt. */
+  expect?: SnapshotExpect;
+  /** Bound of the inflated checkpoint, bytes (default `MAX_SNAPSHOT_RAW_BYTES`): a deflate bomb stops there. */
+  maxRawBytes?: number;
   /**
    * Install the world's game slot (`installGame`, src/game) on the fresh world before the state is
    * loaded: the game's component stores must exist to get their members and values back.
@@ -217,8 +228,9 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
  * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data. The world is not in any runner yet.
  */
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
-  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored));
-  if (typeof h.worldId !== 'string' || typeof h.capacity !== 'number' || !h.clock || !h.entities) throw checkpointCorrupt('bad header');
+  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored, opts.maxRawBytes));
+  // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
+  checkSnapshotHeader(h as unknown as Record<string, unknown>, opts.expect);
   const world = createSimWorld({
     id: h.worldId,
     capacity: h.capacity,
@@ -228,6 +240,19 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     ...(opts.systems ? { systems: opts.systems } : {}),
     ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
   });
+  try {
+    loadState(world, h, sections, opts);
+  } catch (err) {
+    destroySimWorld(world);
+    if (isWorldtickError(err)) throw err;
+    // A value of the right shape but out of range (an id past the stores, a list longer than its table...).
+    throw checkpointCorrupt(`malformed: ${err instanceof Error ? err.message.slice(0, 120) : String(err)}`);
+  }
+  return world;
+};
+
+/** Load a checked header and its sections into the fresh `world` (see {@link restoreWorld}). */
+const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string, FieldArray>, opts: RestoreOptions): void => {
   opts.install?.(world);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
@@ -250,10 +275,15 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;
-  Object.assign(world.clock, h.clock);
-  Object.assign(world.counters, h.counters);
+  const c = world.clock;
+  c.now = h.clock.now;
+  c.step = h.clock.step;
+  c.paused = h.clock.paused;
+  for (const k of ['originNow', 'originStep', 'originDt'] as const) if (typeof h.clock[k] === 'number') c[k] = h.clock[k];
+  for (const k of Object.keys(world.counters) as (keyof SimWorld['counters'])[])
+    if (typeof h.counters[k] === 'number') world.counters[k] = h.counters[k];
   // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
-  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now);
+  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, readTimerSections(h.gameTimers, sections));
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;
@@ -270,7 +300,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));
   s.playerY = Float64Array.from(need(sections, 'npcSim.playerY'));
-  Object.assign(s, h.npcSim);
+  for (const k of NPC_SIM_SCALARS) if (typeof h.npcSim[k] === typeof s[k]) Reflect.set(s, k, h.npcSim[k]);
   restoreContinuation(s, (name) => sections.get(name), h.npcSim);
   for (const [k, v] of Object.entries(h.tierStats)) {
     const cur: unknown = Reflect.get(world.tierStats, k);
@@ -286,7 +316,11 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     npcCellOf: need(sections, 'spatial.npcCellOf') as Int32Array,
     playerItems: need(sections, 'spatial.playerItems') as Int32Array,
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
-    ...sp,
+    playerCapacity: sp.playerCapacity,
+    speed: sp.speed,
+    margin: sp.margin,
+    playerMargin: sp.playerMargin,
+    bound: sp.bound,
   });
   if (world.physics)
     restorePhysics(
@@ -295,5 +329,4 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
       () => coarseMovementOn(world),
       (name) => sections.get(name),
     );
-  return world;
 };
