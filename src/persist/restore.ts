@@ -121,8 +121,10 @@ export const loadPersistedWorld = async (
       // The checkpoint must be of this world and its record's capacity (which sizes every store), and
       // inflates to at most the raw size its row recorded: a corrupt or hostile row is refused, not allocated.
       const raw: unknown = Reflect.get(ck.meta, 'rawBytes');
+      const crc: unknown = Reflect.get(ck.meta, 'crc32'); // rows written before it have none
       world = await restoreWorld(ck.data, {
         expect: { worldId, capacity: rec.capacity },
+        ...(Number.isSafeInteger(crc) && (crc as number) >= 0 ? { crc32: crc as number } : {}),
         ...(Number.isSafeInteger(raw) && (raw as number) > 0 && (raw as number) < MAX_SNAPSHOT_RAW_BYTES
           ? { maxRawBytes: raw as number }
           : {}),

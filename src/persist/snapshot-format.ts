@@ -8,6 +8,7 @@
  * is the part that runs inside the step boundary); `deflateSnapshot` compresses on libuv's
  * thread pool (zlib async), off the event loop.
  */
+import * as zlib from 'node:zlib';
 import { deflateRaw, inflateRaw, constants } from 'node:zlib';
 import { promisify } from 'node:util';
 import { WorldtickError, ErrorCode } from '../errors.js';
@@ -169,4 +170,14 @@ export const inflateSnapshot = async (stored: Uint8Array, maxBytes = MAX_SNAPSHO
   } catch (err) {
     throw checkpointCorrupt(`inflate failed: ${(err as Error).message.slice(0, 100)}`);
   }
+};
+
+/**
+ * CRC-32 of a packed (uncompressed) checkpoint, or undefined on a Node without `zlib.crc32` (< 20.15).
+ * The writer stores it in the checkpoint row's `meta.crc32`; the reader compares it after inflating,
+ * so a bit flipped in the stored bytes (raw deflate carries no checksum of its own) is refused, not loaded.
+ */
+export const snapshotChecksum = (packed: Uint8Array): number | undefined => {
+  const crc: unknown = Reflect.get(zlib, 'crc32');
+  return typeof crc === 'function' ? zlib.crc32(packed) >>> 0 : undefined;
 };

@@ -22,7 +22,15 @@ import { isWorldtickError } from '../errors.js';
 import { checkSnapshotHeader, type SnapshotExpect } from './snapshot-checks.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
-import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
+import {
+  checkpointCorrupt,
+  deflateSnapshot,
+  inflateSnapshot,
+  packSections,
+  snapshotChecksum,
+  unpackSections,
+  type SectionIn,
+} from './snapshot-format.js';
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
@@ -216,6 +224,8 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
   expect?: SnapshotExpect;
   /** Bound of the inflated checkpoint, bytes (default `MAX_SNAPSHOT_RAW_BYTES`): a deflate bomb stops there. */
   maxRawBytes?: number;
+  /** CRC-32 of the inflated bytes as written (the row's `meta.crc32`): a mismatch is refused as corrupt. */
+  crc32?: number;
   /**
    * Install the world's game slot (`installGame`, src/game) on the fresh world before the state is
    * loaded: the game's component stores must exist to get their members and values back.
@@ -228,7 +238,12 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
  * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data. The world is not in any runner yet.
  */
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
-  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored, opts.maxRawBytes));
+  const raw = await inflateSnapshot(stored, opts.maxRawBytes);
+  if (opts.crc32 !== undefined) {
+    const crc = snapshotChecksum(raw);
+    if (crc !== undefined && crc !== opts.crc32) throw checkpointCorrupt('checksum mismatch');
+  }
+  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
   checkSnapshotHeader(h as unknown as Record<string, unknown>, opts.expect);
   const world = createSimWorld({
