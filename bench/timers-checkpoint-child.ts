@@ -124,7 +124,12 @@ process.stdout.write(
       lateMaxMs: { without: r2(p(without, 1)), withCheckpoints: r2(p(withCk, 1)) },
       lastCopyMs: r2(ck.report('b')?.lastCopyMs ?? NaN),
     },
-    maxRssMB: { afterWorld: r2(rssBase / 1024), afterTimers: r2(rssTimers / 1024), afterWrite: r2(rssWritten / 1024), peak: r2(kb() / 1024) },
+    maxRssMB: {
+      afterWorld: r2(rssBase / 1024),
+      afterTimers: r2(rssTimers / 1024),
+      afterWrite: r2(rssWritten / 1024),
+      peak: r2(kb() / 1024),
+    },
     loadAvg1: r2(os.loadavg()[0] ?? 0),
   })}\n`,
 );

@@ -30,7 +30,8 @@ const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) =
  * Check the parts of a world snapshot header that size allocations or are copied into the world
  * as they are; throws `WT_ERR_CHECKPOINT_CORRUPT` naming the first bad one.
  */
-export const checkSnapshotHeader = (h: Record<string, unknown>, expect: SnapshotExpect = {}): void => {
+export const checkSnapshotHeader = (header: object, expect: SnapshotExpect = {}): void => {
+  const h = header as Record<string, unknown>; // read as untrusted JSON: every field checked below
   const bad = (what: string): never => {
     throw checkpointCorrupt(`bad header: ${what}`);
   };

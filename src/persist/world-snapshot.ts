@@ -245,7 +245,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   }
   const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
-  checkSnapshotHeader(h as unknown as Record<string, unknown>, opts.expect);
+  checkSnapshotHeader(h, opts.expect);
   const world = createSimWorld({
     id: h.worldId,
     capacity: h.capacity,
