@@ -15,6 +15,9 @@ import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 
+/** Checkpoints tried per world at start: the newest and, if it cannot be read, the one kept before it (`saveCheckpoint` keeps 2). */
+const CHECKPOINT_TRIES = 2;
+
 /** One persisted world as found at start. */
 export interface PersistedWorld {
   record: WorldRecord;
@@ -114,8 +117,9 @@ export const loadPersistedWorld = async (
   // Physics: the start options' for the default world; an admin world's own stored block (records
   // written before it was stored have none: such a world comes back without physics).
   const physics = rec.origin === 'admin' && rec.physics !== undefined ? (rec.physics ?? false) : build.physics?.(worldId);
-  const ck = await store.loadCheckpoint(worldId);
-  if (ck && ck.meta.incarnation === rec.incarnation) {
+  // The newest checkpoint of this incarnation, or — when it cannot be read — the one kept before it.
+  let ck = await store.loadCheckpoint(worldId);
+  for (let tries = 0; ck && ck.meta.incarnation === rec.incarnation && tries < CHECKPOINT_TRIES; tries++) {
     try {
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
       // The checkpoint must be of this world and its record's capacity (which sizes every store), and
@@ -133,9 +137,16 @@ export const loadPersistedWorld = async (
         ...(build.install ? { install: build.install } : {}),
       });
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
+      break;
     } catch (err) {
       if (!isWorldtickError(err)) throw err;
-      logger.error({ err, world: worldId, step: ck.step }, 'checkpoint unreadable; world starts from its record');
+      const older = tries + 1 < CHECKPOINT_TRIES ? await store.loadCheckpoint(worldId, { before: ck.id }) : undefined;
+      const next = older && older.id < ck.id && older.meta.incarnation === rec.incarnation ? older : undefined;
+      logger.error(
+        { err, world: worldId, step: ck.step, olderStep: next?.step ?? null },
+        next ? 'checkpoint unreadable; trying the one before it' : 'checkpoint unreadable; world starts from its record',
+      );
+      ck = next;
     }
   }
   try {

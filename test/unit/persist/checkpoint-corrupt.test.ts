@@ -97,6 +97,28 @@ describe('corrupt checkpoint files', () => {
     putBytes(good);
   });
 
+  it('when the newest checkpoint is unreadable, the one kept before it is used (a durable timer or state is not lost)', async () => {
+    const world = createSimWorld({ id: 'v', capacity: 400, seed: 6 });
+    populateNpcs(world, { count: 50 });
+    pauseWorld(world);
+    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
+    ck.track(world, { origin: 'admin', npcs: 50 });
+    stepWorld(world, 10);
+    await ck.persist('v');
+    stepWorld(world, 10);
+    await ck.persist('v'); // newest: step 20, kept: step 10
+    const db = new Database(join(data.dir, 'worldtick.sqlite'));
+    const newest = db.prepare("SELECT max(id) AS id FROM checkpoints WHERE world_id = 'v'").get() as { id: number };
+    const row = db.prepare('SELECT data FROM checkpoints WHERE id = ?').get(newest.id) as { data: Buffer };
+    const flipped = Buffer.from(row.data);
+    flipped[flipped.length >> 1] ^= 0x10;
+    db.prepare('UPDATE checkpoints SET data = ? WHERE id = ?').run(flipped, newest.id);
+    db.close();
+    const p = await loadPersistedWorld(store, logger, 'v');
+    expect(p?.checkpoint?.step).toBe(10);
+    expect(p?.world?.clock.step).toBe(20); // the clock still from the record
+  });
+
   it('bits flipped in the container before compression (no checksum given): a coded refusal or a world, never a crash', async () => {
     const raw = await inflateSnapshot(good);
     const next = rng(7);
