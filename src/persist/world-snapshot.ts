@@ -272,9 +272,15 @@ const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
   for (const name of STORE_NAMES) stores[name] = world.stores[name];
+  // Store tables hold at most capacity + 1 rows (ids 1..capacity; the player and chain-timer tables likewise).
+  const rows = (name: string): FieldArray => {
+    const a = need(sections, name);
+    if (a.length > world.capacity + 1) throw checkpointCorrupt(`section ${name} has ${a.length} rows, capacity ${world.capacity}`);
+    return a;
+  };
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
-    const src = need(sections, `field.${f}`);
+    const src = rows(`field.${f}`);
     const known = STORE_NAMES.find((n) => n === name);
     if (known) growStoreRows(world.stores, known, src.length);
     copyField(stores[name]?.[key], src); // a field this build no longer has: skipped
@@ -284,7 +290,7 @@ const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string
   const gameStores = world.game?.stores;
   for (const f of Array.isArray(h.gameFields) ? h.gameFields : []) {
     const [name, key] = f.split('.') as [string, string];
-    copyField(gameStores?.get(name)?.[key], need(sections, `gfield.${f}`));
+    copyField(gameStores?.get(name)?.[key], rows(`gfield.${f}`));
   }
   storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
@@ -303,14 +309,14 @@ const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) {
-    const list = need(sections, `npcSim.tierList.${t}`);
+    const list = rows(`npcSim.tierList.${t}`);
     growTierList(s, t, list.length);
     s.tierList[t].set(list);
     s.tierCount[t] = list.length;
   }
   s.best2.set(need(sections, 'npcSim.best2'));
   s.slotNearest.set(need(sections, 'npcSim.slotNearest'));
-  growSelected(s, need(sections, 'npcSim.selected').length);
+  growSelected(s, rows('npcSim.selected').length);
   s.selected.set(need(sections, 'npcSim.selected'));
   s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));

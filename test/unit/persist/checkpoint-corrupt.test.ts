@@ -147,6 +147,10 @@ describe('corrupt checkpoint files', () => {
       'a player grid of 2^30': pack({ ...h, spatial: { ...h.spatial, playerCapacity: 2 ** 30 } }),
       'an entity index past the capacity': pack({ ...h, entities: { ...h.entities, maxId: 10_000 } }),
       'a clock that is not numbers': pack({ ...h, clock: { now: 'x', step: 1, paused: false } }),
+      'a store field of 4M rows (capacity 400)': pack(
+        h,
+        list.map((e) => (e.name === 'field.Position.x' ? { name: e.name, data: new Float32Array(4 << 20) } : e)),
+      ),
       'a deflate bomb (64 MiB of zeros)': deflateSnapshot(new Uint8Array(64 << 20)),
     };
     // 1,000 sections over the same bytes: would copy 1,000x the body.
@@ -173,6 +177,14 @@ describe('corrupt checkpoint files', () => {
       expect(r, what).toBe('WT_ERR_CHECKPOINT_CORRUPT');
     }
     expect(metas).toBeDefined();
+    // A header that could not be read back is refused at write (counted as a failed checkpoint).
+    let code = '';
+    try {
+      packSections({ config: 'x'.repeat(17 << 20) }, []);
+    } catch (err) {
+      code = String((err as { code?: string }).code);
+    }
+    expect(code).toBe('WT_ERR_CHECKPOINT_TOO_LARGE');
     // Nothing close to the forged sizes was allocated (50M-entity stores alone would be gigabytes).
     expect(process.memoryUsage().rss - rss0).toBeLessThan(512 << 20);
   });
