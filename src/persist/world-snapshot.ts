@@ -246,15 +246,21 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
   checkSnapshotHeader(h, opts.expect);
-  const world = createSimWorld({
-    id: h.worldId,
-    capacity: h.capacity,
-    seed: h.seed,
-    size: h.size,
-    config: h.config,
-    ...(opts.systems ? { systems: opts.systems } : {}),
-    ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
-  });
+  let world: SimWorld;
+  try {
+    world = createSimWorld({
+      id: h.worldId,
+      capacity: h.capacity,
+      seed: h.seed,
+      size: h.size,
+      config: h.config,
+      ...(opts.systems ? { systems: opts.systems } : {}),
+      ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
+    });
+  } catch (err) {
+    if (isWorldtickError(err)) throw err; // a config the build refuses: WT_ERR_CONFIG_INVALID
+    throw checkpointCorrupt(`malformed: ${err instanceof Error ? err.message.slice(0, 120) : String(err)}`);
+  }
   try {
     loadState(world, h, sections, opts);
   } catch (err) {
