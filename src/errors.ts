@@ -133,12 +133,14 @@ export const ErrorCode = {
    * data or too large. Nothing was scheduled; `details.problem` says which.
    */
   TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
-  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`); nothing was scheduled. */
+  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`, `details.limit` `count`) or payload bytes (`MAX_PENDING_TIMER_BYTES`, `bytes`); nothing was scheduled. */
   TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
   /** Admin: a player's key holds no value (never written, or deleted: `details.version` says which). 404. */
   PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
   /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
   PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
+  /** A checkpoint could not be written: its header would pass the readable bound (`details.bytes`, `details.max`); counted as a failed checkpoint. */
+  CHECKPOINT_TOO_LARGE: 'WT_ERR_CHECKPOINT_TOO_LARGE',
 } as const;
 
 /** Union of every error code string. */
@@ -408,5 +410,13 @@ export const timerInvalid = (problem: string): WorldtickError =>
 /** A world's pending one-shot timers are at their limit (`max`); nothing was scheduled. */
 export const timerLimit = (worldId: string, max: number): WorldtickError =>
   new WorldtickError(ErrorCode.TIMER_LIMIT, `world ${JSON.stringify(worldId)} already has ${max} pending timers`, {
-    details: { worldId, max },
+    details: { worldId, max, limit: 'count' },
   });
+
+/** A world's pending one-shot payloads would pass `max` bytes of JSON with this one (`bytes`); nothing was scheduled. */
+export const timerBytesLimit = (worldId: string, max: number, pending: number, bytes: number): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.TIMER_LIMIT,
+    `world ${JSON.stringify(worldId)}: pending timer payloads hold ${pending} bytes; ${bytes} more would pass ${max}`,
+    { details: { worldId, max, limit: 'bytes', pending, bytes } },
+  );

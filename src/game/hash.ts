@@ -58,7 +58,7 @@ export const hashWorldState = (world: SimWorld): string => {
       word(t.id);
       word(w[0]);
       word(w[1]);
-      const text = t.name + JSON.stringify(t.payload);
+      const text = t.name + t.json; // the payload's JSON text, as set
       for (let c = 0; c < text.length; c++) word(text.charCodeAt(c));
     }
   }

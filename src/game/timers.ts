@@ -15,10 +15,10 @@
  */
 import { PHASES, type SystemEntry } from '../core/phases.js';
 import type { StepContext } from '../core/step-context.js';
-import { timerInvalid, timerLimit } from '../errors.js';
+import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
-import { insertPending, nextIndexAfter, TIMER_EPSILON, type PendingTimer } from './timer-state.js';
+import { insertPending, nextIndexAfter, removePendingAt, TIMER_EPSILON, timerEntry, type PendingTimer } from './timer-state.js';
 
 export { TIMER_EPSILON } from './timer-state.js';
 
@@ -30,6 +30,12 @@ export const MAX_TIMER_DELAY_SECONDS = 30 * 86_400;
 export const MIN_TIMER_EVERY_SECONDS = 0.001;
 /** Largest one-shot payload: its JSON text in UTF-8 bytes. */
 export const MAX_TIMER_PAYLOAD_BYTES = 4096;
+/**
+ * Most UTF-8 bytes of payload JSON of all pending one-shots of a world (1 MiB): `setWorldTimer`
+ * beyond it throws `WT_ERR_TIMER_LIMIT`. With {@link MAX_PENDING_TIMERS} it bounds what a world's
+ * timers hold in memory and in each checkpoint (10,000 full 4 KB payloads would be 41 MB).
+ */
+export const MAX_PENDING_TIMER_BYTES = 1 << 20;
 /** Name of the system that fires one-shot timers. */
 export const TIMERS_SYSTEM = 'timers';
 
@@ -84,12 +90,12 @@ const oneShotSystem =
       let i = p.length - 1;
       while (i >= 0 && p[i].due <= now && p[i].id >= limit) i--;
       if (i < 0 || p[i].due > now) return;
-      const timer = p[i];
-      if (i === p.length - 1) p.pop();
-      else p.splice(i, 1);
+      const entry = removePendingAt(t, i);
       t.counters.fired++;
-      const run = handlers.get(timer.name);
+      const run = handlers.get(entry.name);
       if (!run) continue;
+      // The payload is kept as its JSON text: each run gets a fresh copy.
+      const timer: FiredTimer = { id: entry.id, name: entry.name, due: entry.due, payload: JSON.parse(entry.json) };
       try {
         run(world, ctx, timer);
       } catch (err) {
@@ -195,8 +201,8 @@ export const compileTimers = (
   };
 };
 
-/** A copy of `v` if it is plain JSON data (null, booleans, finite numbers, strings, arrays, plain objects) within the limits, else a problem. */
-const plainJson = (v: unknown): { ok: true; value: unknown } | { ok: false; problem: string } => {
+/** The JSON text of `v` if it is plain JSON data (null, booleans, finite numbers, strings, arrays, plain objects) within the limits, else a problem. */
+const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; problem: string } => {
   let nodes = 0;
   const walk = (x: unknown, depth: number): string | null => {
     if (++nodes > MAX_TIMER_PAYLOAD_BYTES) return 'payload is too large';
@@ -226,7 +232,7 @@ const plainJson = (v: unknown): { ok: true; value: unknown } | { ok: false; prob
   const text = JSON.stringify(v);
   if (Buffer.byteLength(text) > MAX_TIMER_PAYLOAD_BYTES)
     return { ok: false, problem: `payload is over ${MAX_TIMER_PAYLOAD_BYTES} bytes of JSON` };
-  return { ok: true, value: JSON.parse(text) as unknown };
+  return { ok: true, json: text };
 };
 
 /**
@@ -236,7 +242,8 @@ const plainJson = (v: unknown): { ok: true; value: unknown } | { ok: false; prob
  * handler or hook. A timer set while timers fire runs in a later step at the earliest. Returns the
  * timer's id (per world, increasing, never reused). Throws `WT_ERR_TIMER_INVALID` (no game, unknown
  * name, delay not a finite number in 0..{@link MAX_TIMER_DELAY_SECONDS}, bad payload) or
- * `WT_ERR_TIMER_LIMIT` ({@link MAX_PENDING_TIMERS} pending); nothing is scheduled then.
+ * `WT_ERR_TIMER_LIMIT` ({@link MAX_PENDING_TIMERS} pending, or the pending payloads would pass
+ * {@link MAX_PENDING_TIMER_BYTES}; counted in `world.game.timers.counters.refused`); nothing is scheduled then.
  */
 export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: string, payload: unknown = null): number => {
   const t = world.game?.timers;
@@ -249,19 +256,28 @@ export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: stri
     );
   const copy = plainJson(payload);
   if (!copy.ok) throw timerInvalid(copy.problem);
-  if (t.pending.length >= MAX_PENDING_TIMERS) throw timerLimit(world.id, MAX_PENDING_TIMERS);
-  const id = t.nextId++;
-  insertPending(t, { id, name, due: world.clock.now + delaySeconds, payload: copy.value });
-  return id;
+  if (t.pending.length >= MAX_PENDING_TIMERS) {
+    t.counters.refused++;
+    throw timerLimit(world.id, MAX_PENDING_TIMERS);
+  }
+  const entry = timerEntry(t.nextId, name, world.clock.now + delaySeconds, copy.json);
+  if (t.pendingBytes + entry.bytes > MAX_PENDING_TIMER_BYTES) {
+    t.counters.refused++;
+    throw timerBytesLimit(world.id, MAX_PENDING_TIMER_BYTES, t.pendingBytes, entry.bytes);
+  }
+  t.nextId++;
+  insertPending(t, entry);
+  return entry.id;
 };
 
 /** Cancel a pending one-shot timer. Returns true if it was pending (false: unknown, fired or cleared already). */
 export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
-  const p = world.game?.timers.pending;
-  if (!p) return false;
+  const t = world.game?.timers;
+  if (!t) return false;
+  const p = t.pending;
   for (let i = 0; i < p.length; i++)
     if (p[i].id === id) {
-      p.splice(i, 1);
+      removePendingAt(t, i);
       return true;
     }
   return false;
@@ -271,6 +287,9 @@ export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
 export const pendingWorldTimers = (world: GameWorld): PendingTimer[] => {
   const p = world.game?.timers.pending ?? [];
   const out: PendingTimer[] = [];
-  for (let i = p.length - 1; i >= 0; i--) out.push({ ...p[i], payload: structuredClone(p[i].payload) });
+  for (let i = p.length - 1; i >= 0; i--) {
+    const e = p[i];
+    out.push({ id: e.id, name: e.name, due: e.due, payload: JSON.parse(e.json) });
+  }
   return out;
 };

@@ -21,6 +21,7 @@ import {
   spawnEntity as coreSpawn,
   type SimWorld,
 } from '../world/sim-world.js';
+import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
@@ -41,6 +42,12 @@ export interface GameWorldOptions {
   npcs?: number;
   /** Physics block (collision, obstacles, shards; docs/ARCHITECTURE.md "Physics"). Absent: plain movement. */
   physics?: unknown;
+  /**
+   * The world clock it starts at (world seconds, completed steps; default 0): a world rebuilt from its
+   * durable record without a checkpoint. Set before the game's slot, populate and `onWorldCreated`,
+   * so repeating timers keep their grid of world time and one-shots set at creation are relative to it.
+   */
+  clock?: WorldClockStart;
 }
 
 /**
@@ -63,6 +70,7 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
     systems: game.pipeline,
     ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
   });
+  if (opts.clock) startWorldClockAt(world, opts.clock);
   installGame(game, world);
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };

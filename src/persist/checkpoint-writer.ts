@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import type { OpenStoreOptions } from '../store/open-store.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
-import { deflateSnapshot } from './snapshot-format.js';
+import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
 
 /** The result of one write. Wall ms. */
@@ -35,9 +35,12 @@ export class InlineCheckpointWriter implements CheckpointWriter {
   }
   async write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult> {
     const t0 = performance.now();
+    const crc32 = snapshotChecksum(packed);
     const data = await deflateSnapshot(packed);
     const t1 = performance.now();
-    await this.#store().saveCheckpoint({ ...input, data }, fence ? { fence } : {});
+    // The packed bytes' CRC-32 goes in the row's meta: checked at restore (raw deflate has no checksum).
+    const meta = crc32 === undefined ? input.meta : { ...input.meta, crc32 };
+    await this.#store().saveCheckpoint({ ...input, ...(meta ? { meta } : {}), data }, fence ? { fence } : {});
     return { storedBytes: data.byteLength, encodeMs: t1 - t0, writeMs: performance.now() - t1 };
   }
   async close(): Promise<void> {}

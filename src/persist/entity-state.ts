@@ -166,6 +166,8 @@ export const restoreEntities = (world: EntityWorld, header: EntityHeader, sectio
   if (idx.aliveCount !== 0 || idx.maxId !== 0) throw new TypeError('restoreEntities needs a fresh world');
   const dense = sections.get('entities.dense');
   if (!dense || header.aliveCount > dense.length || header.maxId < dense.length) throw checkpointCorrupt('bad entity index');
+  // Ids index every store: each must be one the world can hold (1..maxId, maxId within the capacity).
+  for (let i = 0; i < dense.length; i++) if (!(dense[i] >= 1 && dense[i] <= header.maxId)) throw checkpointCorrupt('bad entity id');
   idx.dense = Array.from(dense);
   idx.sparse = [];
   for (let i = 0; i < idx.dense.length; i++) idx.sparse[idx.dense[i]] = i;

@@ -11,15 +11,21 @@ import { isWorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import { restoreWorld } from './world-snapshot.js';
+import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
+import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
+
+/** Checkpoints tried per world at start: the newest and, if it cannot be read, the one kept before it (`saveCheckpoint` keeps 2). */
+const CHECKPOINT_TRIES = 2;
 
 /** One persisted world as found at start. */
 export interface PersistedWorld {
   record: WorldRecord;
   /**
-   * The rebuilt world: from its checkpoint, or (an admin world without a usable checkpoint) fresh
-   * from its record. Null for the default world without a checkpoint (the runtime keeps the world
-   * it built and applies the record to it).
+   * The rebuilt world: from its checkpoint, or (an admin world without a usable checkpoint, or the
+   * default world when `freshDefault` is given) fresh from its record, built at the record's clock.
+   * Null for the default world without a checkpoint otherwise (the runtime keeps the world it built
+   * and applies the record to it).
    */
   world: SimWorld | null;
   /** The checkpoint used, if any. */
@@ -56,7 +62,15 @@ export interface RestoreBuilders {
     config: unknown;
     npcs: number;
     physics?: unknown;
+    /** The record's clock: the world is built at it (before populate and the game's timers), not at 0. */
+    clock: WorldClockStart;
   }) => SimWorld;
+  /**
+   * The default world rebuilt at its record's `clock` when it has no usable checkpoint (a game
+   * runtime: its timers and `onWorldCreated` must see the world time it continues from). Absent:
+   * the runtime keeps the world it built and only moves its clock (a world without a game).
+   */
+  readonly freshDefault?: (clock: WorldClockStart) => SimWorld;
   /** The physics block a world is rebuilt with when its record holds none (the default world's: from the start options). */
   readonly physics?: (worldId: string) => unknown;
 }
@@ -103,19 +117,36 @@ export const loadPersistedWorld = async (
   // Physics: the start options' for the default world; an admin world's own stored block (records
   // written before it was stored have none: such a world comes back without physics).
   const physics = rec.origin === 'admin' && rec.physics !== undefined ? (rec.physics ?? false) : build.physics?.(worldId);
-  const ck = await store.loadCheckpoint(worldId);
-  if (ck && ck.meta.incarnation === rec.incarnation) {
+  // The newest checkpoint of this incarnation, or — when it cannot be read — the one kept before it.
+  let ck = await store.loadCheckpoint(worldId);
+  for (let tries = 0; ck && ck.meta.incarnation === rec.incarnation && tries < CHECKPOINT_TRIES; tries++) {
     try {
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
+      // The checkpoint must be of this world and its record's capacity (which sizes every store), and
+      // inflates to at most the raw size its row recorded: a corrupt or hostile row is refused, not allocated.
+      const raw: unknown = Reflect.get(ck.meta, 'rawBytes');
+      const crc: unknown = Reflect.get(ck.meta, 'crc32'); // rows written before it have none
       world = await restoreWorld(ck.data, {
+        expect: { worldId, capacity: rec.capacity },
+        ...(Number.isSafeInteger(crc) && (crc as number) >= 0 ? { crc32: crc as number } : {}),
+        ...(Number.isSafeInteger(raw) && (raw as number) > 0 && (raw as number) < MAX_SNAPSHOT_RAW_BYTES
+          ? { maxRawBytes: raw as number }
+          : {}),
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),
       });
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
+      break;
     } catch (err) {
       if (!isWorldtickError(err)) throw err;
-      logger.error({ err, world: worldId, step: ck.step }, 'checkpoint unreadable; world starts from its record');
+      const older = tries + 1 < CHECKPOINT_TRIES ? await store.loadCheckpoint(worldId, { before: ck.id }) : undefined;
+      const next = older && older.id < ck.id && older.meta.incarnation === rec.incarnation ? older : undefined;
+      logger.error(
+        { err, world: worldId, step: ck.step, olderStep: next?.step ?? null },
+        next ? 'checkpoint unreadable; trying the one before it' : 'checkpoint unreadable; world starts from its record',
+      );
+      ck = next;
     }
   }
   try {
@@ -128,13 +159,16 @@ export const loadPersistedWorld = async (
         config: rec.config,
         npcs: Math.min(rec.npcs, rec.capacity),
         ...(physics !== undefined ? { physics } : {}),
+        clock: { now: rec.clock.now, step: rec.clock.step },
       };
       if (build.fresh) world = build.fresh(o);
       else {
-        world = createSimWorld(o);
+        const { clock, ...core } = o;
+        world = createSimWorld(core);
+        startWorldClockAt(world, clock); // before populate: NPC deadlines relative to the record's time
         populateNpcs(world, { count: o.npcs });
       }
-    }
+    } else if (!world && build.freshDefault) world = build.freshDefault({ now: rec.clock.now, step: rec.clock.step });
     if (world) applyWorldRecord(world, rec);
   } catch (err) {
     if (!isWorldtickError(err)) throw err;

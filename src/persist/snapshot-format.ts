@@ -8,6 +8,7 @@
  * is the part that runs inside the step boundary); `deflateSnapshot` compresses on libuv's
  * thread pool (zlib async), off the event loop.
  */
+import * as zlib from 'node:zlib';
 import { deflateRaw, inflateRaw, constants } from 'node:zlib';
 import { promisify } from 'node:util';
 import { WorldtickError, ErrorCode } from '../errors.js';
@@ -58,6 +59,16 @@ const typeOf = (a: FieldArray): SectionType => {
   return 'u8';
 };
 
+/**
+ * Largest JSON header a checkpoint may have, bytes (written and read). A world's header holds its
+ * config, entity/query lists, counters and the game's timer declarations — kilobytes; everything
+ * that grows with the world's contents is a body section. Guards the reader's `JSON.parse` against
+ * a corrupt or hostile length.
+ */
+export const MAX_SNAPSHOT_HEADER_BYTES = 16 << 20;
+/** Default bound of a checkpoint's inflated size, bytes (1 GiB; ~3.4M NPCs at ~290 B each): a deflate bomb stops there. */
+export const MAX_SNAPSHOT_RAW_BYTES = 1 << 30;
+
 /** A checkpoint that could not be read (corrupt, truncated or of another format version). */
 export const checkpointCorrupt = (reason: string): WorldtickError =>
   new WorldtickError(ErrorCode.CHECKPOINT_CORRUPT, `checkpoint unreadable: ${reason}`, { details: { reason } });
@@ -74,6 +85,12 @@ export const packSections = (header: Record<string, unknown>, sections: readonly
     off += (s.data.byteLength + 7) & ~7;
   }
   const json = new TextEncoder().encode(JSON.stringify({ ...header, sections: metas }));
+  if (json.byteLength > MAX_SNAPSHOT_HEADER_BYTES)
+    throw new WorldtickError(
+      ErrorCode.CHECKPOINT_TOO_LARGE,
+      `checkpoint header is ${json.byteLength} bytes, over ${MAX_SNAPSHOT_HEADER_BYTES}: it would not be readable`,
+      { details: { bytes: json.byteLength, max: MAX_SNAPSHOT_HEADER_BYTES } },
+    );
   const start = (12 + json.byteLength + 7) & ~7;
   const out = new Uint8Array(start + off);
   const dv = new DataView(out.buffer);
@@ -104,6 +121,7 @@ export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
   if (version !== SNAPSHOT_FORMAT_VERSION)
     throw checkpointCorrupt(`format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
   const len = dv.getUint32(8, true);
+  if (len > MAX_SNAPSHOT_HEADER_BYTES) throw checkpointCorrupt(`header length ${len} over ${MAX_SNAPSHOT_HEADER_BYTES}`);
   if (12 + len > bytes.byteLength) throw checkpointCorrupt('truncated header');
   let header: H & { sections?: unknown };
   try {
@@ -114,14 +132,23 @@ export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
   if (typeof header !== 'object' || header === null) throw checkpointCorrupt('header is not an object');
   const start = (12 + len + 7) & ~7;
   const sections = new Map<string, FieldArray>();
-  const metas = Array.isArray(header.sections) ? (header.sections as SectionMeta[]) : [];
-  for (const m of metas) {
-    const Ctor = SECTION_TYPES[m.type];
-    if (!Ctor || !Number.isInteger(m.offset) || !Number.isInteger(m.length) || m.length < 0)
-      throw checkpointCorrupt(`bad section ${String(m.name)}`);
-    const from = start + m.offset;
-    const nbytes = m.length * Ctor.BYTES_PER_ELEMENT;
-    if (from + nbytes > bytes.byteLength) throw checkpointCorrupt(`truncated section ${m.name}`);
+  const metas: unknown[] = Array.isArray(header.sections) ? header.sections : [];
+  // Sections lie one after another, in header order: what is copied out is at most the body's size,
+  // however the header is forged (no two sections over the same bytes, no negative offset).
+  let end = 0;
+  for (const raw of metas) {
+    const m = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<SectionMeta>;
+    const Ctor = typeof m.type === 'string' && Object.hasOwn(SECTION_TYPES, m.type) ? SECTION_TYPES[m.type] : undefined;
+    if (!Ctor || typeof m.name !== 'string' || !Number.isSafeInteger(m.offset) || !Number.isSafeInteger(m.length))
+      throw checkpointCorrupt(`bad section ${String(m.name).slice(0, 80)}`);
+    const offset = m.offset as number;
+    const length = m.length as number;
+    if (length < 0 || offset < end || offset % 8 !== 0 || sections.has(m.name))
+      throw checkpointCorrupt(`bad section ${m.name.slice(0, 80)}`);
+    const from = start + offset;
+    const nbytes = length * Ctor.BYTES_PER_ELEMENT;
+    if (from + nbytes > bytes.byteLength) throw checkpointCorrupt(`truncated section ${m.name.slice(0, 80)}`);
+    end = offset + nbytes;
     const copy = new Uint8Array(nbytes);
     copy.set(bytes.subarray(from, from + nbytes));
     sections.set(m.name, new Ctor(copy.buffer));
@@ -133,11 +160,24 @@ export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
 export const deflateSnapshot = async (packed: Uint8Array): Promise<Uint8Array> =>
   new Uint8Array(await deflateRawAsync(packed, { level: 1, strategy: constants.Z_DEFAULT_STRATEGY }));
 
-/** Decompress a stored checkpoint. Throws `WT_ERR_CHECKPOINT_CORRUPT`. */
-export const inflateSnapshot = async (stored: Uint8Array): Promise<Uint8Array> => {
+/**
+ * Decompress a stored checkpoint, to at most `maxBytes` (default {@link MAX_SNAPSHOT_RAW_BYTES}).
+ * Throws `WT_ERR_CHECKPOINT_CORRUPT` (not deflate data, or it inflates past the bound).
+ */
+export const inflateSnapshot = async (stored: Uint8Array, maxBytes = MAX_SNAPSHOT_RAW_BYTES): Promise<Uint8Array> => {
   try {
-    return new Uint8Array(await inflateRawAsync(stored));
+    return new Uint8Array(await inflateRawAsync(stored, { maxOutputLength: maxBytes }));
   } catch (err) {
     throw checkpointCorrupt(`inflate failed: ${(err as Error).message.slice(0, 100)}`);
   }
+};
+
+/**
+ * CRC-32 of a packed (uncompressed) checkpoint, or undefined on a Node without `zlib.crc32` (< 20.15).
+ * The writer stores it in the checkpoint row's `meta.crc32`; the reader compares it after inflating,
+ * so a bit flipped in the stored bytes (raw deflate carries no checksum of its own) is refused, not loaded.
+ */
+export const snapshotChecksum = (packed: Uint8Array): number | undefined => {
+  const crc: unknown = Reflect.get(zlib, 'crc32');
+  return typeof crc === 'function' ? zlib.crc32(packed) >>> 0 : undefined;
 };

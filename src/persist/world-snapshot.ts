@@ -17,15 +17,26 @@
  */
 import { growStoreRows, SceneState, STORE_NAMES, storeRowCount, storesRestored, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
-import { createSimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, destroySimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { isWorldtickError } from '../errors.js';
+import { checkSnapshotHeader, type SnapshotExpect } from './snapshot-checks.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
-import { checkpointCorrupt, deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from './snapshot-format.js';
+import {
+  checkpointCorrupt,
+  deflateSnapshot,
+  inflateSnapshot,
+  packSections,
+  snapshotChecksum,
+  unpackSections,
+  type SectionIn,
+} from './snapshot-format.js';
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
 import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
-import { loadTimers, saveTimers, type SavedTimers } from '../game/timer-state.js';
+import { loadTimers, type SavedTimers } from '../game/timer-state.js';
+import { captureTimers, readTimerSections } from './timer-sections.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -48,9 +59,11 @@ const NPC_SIM_SCALARS = [
  * not know; an incompatible change bumps the container format instead).
  * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
  * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
- * timers (`gameTimers`: pending one-shots, repeating timers' next due index). Absent = 1.
+ * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
+ * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
+ * `gameTimers` without them). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 3;
+export const WORLD_SNAPSHOT_SCHEMA = 4;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -60,7 +73,7 @@ export interface WorldSnapshotHeader {
   capacity: number;
   seed: number;
   size: number;
-  clock: { now: number; step: number; paused: boolean };
+  clock: { now: number; step: number; paused: boolean; originNow?: number; originStep?: number; originDt?: number };
   counters: { steps: number; droppedSteps: number; droppedSeconds: number; faults: number };
   config: SchedulerConfig;
   configVersion: number;
@@ -72,7 +85,7 @@ export interface WorldSnapshotHeader {
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
   gameFields?: string[];
-  /** The game's timers (schema 3; src/game/timer-state.ts): absent when the game has none. */
+  /** The game's timers (schema 3; src/game/timer-state.ts; schema 4: pending ones in `timers.*` sections): absent when the game has none. */
   gameTimers?: SavedTimers;
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
@@ -153,8 +166,10 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     { name: 'spatial.playerItems', data: sp.playerItems },
     { name: 'spatial.kindOf', data: sp.kindOf },
   );
-  // Timers are data (name, due, JSON payload): the header carries them as they are (copied by packing).
-  const gameTimers = world.game ? saveTimers(world.game.timers) : undefined;
+  // Timers are data (name, due, JSON payload text): sections of the body, a small part in the header.
+  const timers = world.game ? captureTimers(world.game.timers) : null;
+  const gameTimers = timers?.header;
+  if (timers) sections.push(...timers.sections);
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
@@ -205,6 +220,12 @@ const need = (sections: Map<string, FieldArray>, name: string): FieldArray => {
 
 /** Options of {@link restoreWorld}: what a restored world gets besides its checkpoint. */
 export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
+  /** The record the world is restored for: a checkpoint of another world id or capacity is refused as corrupt. */
+  expect?: SnapshotExpect;
+  /** Bound of the inflated checkpoint, bytes (default `MAX_SNAPSHOT_RAW_BYTES`): a deflate bomb stops there. */
+  maxRawBytes?: number;
+  /** CRC-32 of the inflated bytes as written (the row's `meta.crc32`): a mismatch is refused as corrupt. */
+  crc32?: number;
   /**
    * Install the world's game slot (`installGame`, src/game) on the fresh world before the state is
    * loaded: the game's component stores must exist to get their members and values back.
@@ -217,24 +238,55 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
  * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data. The world is not in any runner yet.
  */
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
-  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(await inflateSnapshot(stored));
-  if (typeof h.worldId !== 'string' || typeof h.capacity !== 'number' || !h.clock || !h.entities) throw checkpointCorrupt('bad header');
-  const world = createSimWorld({
-    id: h.worldId,
-    capacity: h.capacity,
-    seed: h.seed,
-    size: h.size,
-    config: h.config,
-    ...(opts.systems ? { systems: opts.systems } : {}),
-    ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
-  });
+  const raw = await inflateSnapshot(stored, opts.maxRawBytes);
+  if (opts.crc32 !== undefined) {
+    const crc = snapshotChecksum(raw);
+    if (crc !== undefined && crc !== opts.crc32) throw checkpointCorrupt('checksum mismatch');
+  }
+  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
+  // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
+  checkSnapshotHeader(h, opts.expect);
+  let world: SimWorld;
+  try {
+    world = createSimWorld({
+      id: h.worldId,
+      capacity: h.capacity,
+      seed: h.seed,
+      size: h.size,
+      config: h.config,
+      ...(opts.systems ? { systems: opts.systems } : {}),
+      ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
+    });
+  } catch (err) {
+    if (isWorldtickError(err)) throw err; // a config the build refuses: WT_ERR_CONFIG_INVALID
+    throw checkpointCorrupt(`malformed: ${err instanceof Error ? err.message.slice(0, 120) : String(err)}`);
+  }
+  try {
+    loadState(world, h, sections, opts);
+  } catch (err) {
+    destroySimWorld(world);
+    if (isWorldtickError(err)) throw err;
+    // A value of the right shape but out of range (an id past the stores, a list longer than its table...).
+    throw checkpointCorrupt(`malformed: ${err instanceof Error ? err.message.slice(0, 120) : String(err)}`);
+  }
+  return world;
+};
+
+/** Load a checked header and its sections into the fresh `world` (see {@link restoreWorld}). */
+const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string, FieldArray>, opts: RestoreOptions): void => {
   opts.install?.(world);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
   for (const name of STORE_NAMES) stores[name] = world.stores[name];
+  // Store tables hold at most capacity + 1 rows (ids 1..capacity; the player and chain-timer tables likewise).
+  const rows = (name: string): FieldArray => {
+    const a = need(sections, name);
+    if (a.length > world.capacity + 1) throw checkpointCorrupt(`section ${name} has ${a.length} rows, capacity ${world.capacity}`);
+    return a;
+  };
   for (const f of h.fields) {
     const [name, key] = f.split('.') as [string, string];
-    const src = need(sections, `field.${f}`);
+    const src = rows(`field.${f}`);
     const known = STORE_NAMES.find((n) => n === name);
     if (known) growStoreRows(world.stores, known, src.length);
     copyField(stores[name]?.[key], src); // a field this build no longer has: skipped
@@ -244,33 +296,38 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const gameStores = world.game?.stores;
   for (const f of Array.isArray(h.gameFields) ? h.gameFields : []) {
     const [name, key] = f.split('.') as [string, string];
-    copyField(gameStores?.get(name)?.[key], need(sections, `gfield.${f}`));
+    copyField(gameStores?.get(name)?.[key], rows(`gfield.${f}`));
   }
   storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
   for (let e = 0; e < scene.length; e++) if (scene[e] === SceneState.requested) scene[e] = SceneState.none;
-  Object.assign(world.clock, h.clock);
-  Object.assign(world.counters, h.counters);
+  const c = world.clock;
+  c.now = h.clock.now;
+  c.step = h.clock.step;
+  c.paused = h.clock.paused;
+  for (const k of ['originNow', 'originStep', 'originDt'] as const) if (typeof h.clock[k] === 'number') c[k] = h.clock[k];
+  for (const k of Object.keys(world.counters) as (keyof SimWorld['counters'])[])
+    if (typeof h.counters[k] === 'number') world.counters[k] = h.counters[k];
   // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
-  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now);
+  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, readTimerSections(h.gameTimers, sections));
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;
   for (let t = 0; t < 4; t++) {
-    const list = need(sections, `npcSim.tierList.${t}`);
+    const list = rows(`npcSim.tierList.${t}`);
     growTierList(s, t, list.length);
     s.tierList[t].set(list);
     s.tierCount[t] = list.length;
   }
   s.best2.set(need(sections, 'npcSim.best2'));
   s.slotNearest.set(need(sections, 'npcSim.slotNearest'));
-  growSelected(s, need(sections, 'npcSim.selected').length);
+  growSelected(s, rows('npcSim.selected').length);
   s.selected.set(need(sections, 'npcSim.selected'));
   s.selectedTier.set(need(sections, 'npcSim.selectedTier'));
   s.playerX = Float64Array.from(need(sections, 'npcSim.playerX'));
   s.playerY = Float64Array.from(need(sections, 'npcSim.playerY'));
-  Object.assign(s, h.npcSim);
+  for (const k of NPC_SIM_SCALARS) if (typeof h.npcSim[k] === typeof s[k]) Reflect.set(s, k, h.npcSim[k]);
   restoreContinuation(s, (name) => sections.get(name), h.npcSim);
   for (const [k, v] of Object.entries(h.tierStats)) {
     const cur: unknown = Reflect.get(world.tierStats, k);
@@ -286,7 +343,11 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     npcCellOf: need(sections, 'spatial.npcCellOf') as Int32Array,
     playerItems: need(sections, 'spatial.playerItems') as Int32Array,
     kindOf: need(sections, 'spatial.kindOf') as Uint8Array,
-    ...sp,
+    playerCapacity: sp.playerCapacity,
+    speed: sp.speed,
+    margin: sp.margin,
+    playerMargin: sp.playerMargin,
+    bound: sp.bound,
   });
   if (world.physics)
     restorePhysics(
@@ -295,5 +356,4 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
       () => coarseMovementOn(world),
       (name) => sections.get(name),
     );
-  return world;
 };

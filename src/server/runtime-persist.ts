@@ -17,6 +17,7 @@ import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
+import type { WorldClockStart } from '../world/world-clock.js';
 import { DEFAULT_WORLD_ID, defaultWorldPhysics } from './runtime-world.js';
 
 /** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
@@ -39,6 +40,12 @@ export interface RuntimePersistenceDeps {
   crowd: boolean;
   /** The fence a world's records and checkpoints carry (see {@link CheckpointerOptions.fence}). */
   fence: NonNullable<CheckpointerOptions['fence']>;
+  /**
+   * Build the default world anew at a stored record's clock (a game runtime): used at start when the
+   * stored default world has no usable checkpoint, so the game's timers and `onWorldCreated` run on
+   * the world time it continues from. Absent: the world built at construction gets the record's clock.
+   */
+  rebuildDefault?: (clock: WorldClockStart) => SimWorld;
 }
 
 /** What {@link RuntimePersistence.open} needs to put restored worlds in place. */
@@ -109,7 +116,13 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   const restorePersisted = async (st: Store, t: RestoreTargets): Promise<void> => {
     const { runner } = t;
     // A game's worlds come back on the game's pipeline with its slot and its component stores (checkpoint schema 2).
-    const found = await loadPersistedWorlds(st, logger, DEFAULT_WORLD_ID, restoreBuilders());
+    const builders = restoreBuilders();
+    const found = await loadPersistedWorlds(
+      st,
+      logger,
+      DEFAULT_WORLD_ID,
+      deps.rebuildDefault && !crowd ? { ...builders, freshDefault: deps.rebuildDefault } : builders,
+    );
     await t.restoreOps?.runtime(st);
     for (const p of found) {
       const id = p.record.origin === 'default' ? DEFAULT_WORLD_ID : (p.world?.id ?? '');

@@ -36,6 +36,7 @@ import { clusterRoutes } from './cluster-routes.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
+import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
 import {
@@ -83,6 +84,8 @@ export const createRuntime = (
     crowd,
     // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
     fence: (id) => (cluster.enforce ? cluster.fence(id) : undefined),
+    // A game's default world without a usable checkpoint is rebuilt at its record's clock (its timers on world time).
+    ...(game ? { rebuildDefault: (clock: WorldClockStart) => createGameWorld(game, { ...worldOptions, npcs: options.npcs, clock }) } : {}),
   });
   const { checkpointer, storeOf } = persist;
   const adminToken = options.adminToken || randomBytes(18).toString('base64url');

@@ -264,9 +264,13 @@ export class PostgresStore implements Store {
     });
   }
 
-  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined> {
+  loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined> {
     return this.run(false, async (c) => {
-      const r = await c.query('SELECT * FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT 1', [worldId]);
+      const before = options?.before;
+      const r =
+        before === undefined
+          ? await c.query('SELECT * FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT 1', [worldId])
+          : await c.query('SELECT * FROM checkpoints WHERE world_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1', [worldId, before]);
       return r.rows.length ? toCheckpoint(r.rows[0] as Row) : undefined;
     });
   }

@@ -22,6 +22,7 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN
       (SELECT id FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT ?)`),
     loadCheckpoint: p('SELECT * FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1'),
+    loadCheckpointBefore: p('SELECT * FROM checkpoints WHERE world_id = ? AND id < ? ORDER BY id DESC LIMIT 1'),
     putPlayer: p(`INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, updated_at = excluded.updated_at
       RETURNING *`),

@@ -276,9 +276,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined> {
+  loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined> {
     return this.run(false, () => {
-      const row = this.stmt.loadCheckpoint!.get(worldId) as Row | undefined;
+      const before = options?.before;
+      const row = (before === undefined ? this.stmt.loadCheckpoint!.get(worldId) : this.stmt.loadCheckpointBefore!.get(worldId, before)) as
+        | Row
+        | undefined;
       return row ? toCheckpoint(row) : undefined;
     });
   }

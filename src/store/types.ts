@@ -280,8 +280,11 @@ export interface Store {
 
   /** Save a checkpoint (keeps the newest `keep` per world, default 2). Fenced when `fence` is given. */
   saveCheckpoint(checkpoint: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint>;
-  /** The newest checkpoint of a world. */
-  loadCheckpoint(worldId: string): Promise<Checkpoint | undefined>;
+  /**
+   * The newest checkpoint of a world; with `before`, the newest one whose id is below it (the one
+   * kept before a checkpoint that could not be read: `saveCheckpoint` keeps 2 by default).
+   */
+  loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined>;
 
   /** Insert or update a player (createdAt kept from the first put). */
   putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord>;

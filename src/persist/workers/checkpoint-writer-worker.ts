@@ -6,7 +6,7 @@
  * event loop that runs the steps.
  */
 import { openStore, type OpenStoreOptions } from '../../store/open-store.js';
-import { deflateSnapshot } from '../snapshot-format.js';
+import { deflateSnapshot, snapshotChecksum } from '../snapshot-format.js';
 import type { CheckpointInput, Fence, Store } from '../../store/types.js';
 
 /** One save: where, the packed bytes and the checkpoint's metadata. */
@@ -37,8 +37,10 @@ export default async function writeCheckpoint(task: WriterTask): Promise<WriterR
   }
   const s = await store;
   const t0 = performance.now();
+  const crc32 = snapshotChecksum(task.packed);
   const data = await deflateSnapshot(task.packed);
   const t1 = performance.now();
-  await s.saveCheckpoint({ ...task.input, data }, task.fence ? { fence: task.fence } : {});
+  const meta = crc32 === undefined ? task.input.meta : { ...task.input.meta, crc32 };
+  await s.saveCheckpoint({ ...task.input, ...(meta ? { meta } : {}), data }, task.fence ? { fence: task.fence } : {});
   return { storedBytes: data.byteLength, encodeMs: t1 - t0, writeMs: performance.now() - t1 };
 }

@@ -228,6 +228,18 @@ for (const { factory, name } of factories) {
       expect((await store.loadCheckpoint('w2'))!.data.byteLength).toBe(0);
       expect(await store.loadCheckpoint('nope')).toBeUndefined();
       expect(store.stats().checkpointsSaved).toBe(3);
+      // The one kept before the newest (keep 2 by default): loaded by `before`.
+      const third = await store.saveCheckpoint({
+        worldId: 'w1',
+        step: 30,
+        worldTime: 2,
+        config: null,
+        data: new Uint8Array([3]),
+        fencingToken: 3,
+      });
+      expect((await store.loadCheckpoint('w1', { before: third.id }))?.step).toBe(20);
+      expect(await store.loadCheckpoint('w1', { before: second.id })).toBeUndefined(); // pruned by keep: 1
+      expect((await store.loadCheckpoint('w1', { before: third.id + 1 }))?.step).toBe(30);
     });
 
     it('stores player records; an update keeps createdAt', async () => {
