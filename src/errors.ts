@@ -139,6 +139,12 @@ export const ErrorCode = {
   PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
   /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
   PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
+  /**
+   * A game fact was refused by `deliverToWorld` (docs/GAME-API.md "Facts"): no game, a name the game
+   * does not declare in `facts`, a payload that is not plain JSON data or larger than the fact's
+   * `maxBytes`. A bug in the game, thrown synchronously; nothing was queued (counted `invalid`).
+   */
+  GAME_FACT_INVALID: 'WT_ERR_GAME_FACT_INVALID',
 } as const;
 
 /** Union of every error code string. */
@@ -409,4 +415,10 @@ export const timerInvalid = (problem: string): WorldtickError =>
 export const timerLimit = (worldId: string, max: number): WorldtickError =>
   new WorldtickError(ErrorCode.TIMER_LIMIT, `world ${JSON.stringify(worldId)} already has ${max} pending timers`, {
     details: { worldId, max },
+  });
+
+/** A `deliverToWorld` call was refused (see `ErrorCode.GAME_FACT_INVALID`); nothing was queued. */
+export const gameFactInvalid = (name: string, problem: string): WorldtickError =>
+  new WorldtickError(ErrorCode.GAME_FACT_INVALID, `invalid game fact ${JSON.stringify(name.slice(0, 64))}: ${problem}`, {
+    details: { name: name.slice(0, 64), problem },
   });

@@ -23,6 +23,7 @@ import {
 } from '../world/sim-world.js';
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
+import { installFacts } from './facts.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
 /** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
@@ -126,6 +127,8 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       game.timers.repeating.map((r) => r.every),
       world.clock.now,
     ),
+    facts: installFacts(world, game.facts),
+    replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },
   };
   world.game = state;
