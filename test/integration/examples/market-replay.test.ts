@@ -61,6 +61,14 @@ describe('examples/market record and replay', () => {
       expect(await alice.buy(2, 'potion', 1, 'a-3')).toMatchObject({ status: 'ok', coins: 79 });
       alice.close();
       bob.close();
+      // The facts are counted (admin /metrics): six ledger answers delivered and applied, none refused.
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${server.adminPort}/metrics`, { headers: { authorization: `Bearer ${server.adminToken}` } })
+      ).text();
+      const count = (outcome: string): number =>
+        Number(new RegExp(`^worldtick_game_facts_total\\{world="1",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1);
+      expect([count('delivered'), count('applied'), count('full'), count('invalid')]).toEqual([6, 6, 0, 0]);
+      expect(metrics).toMatch(/^worldtick_game_facts_pending\{world="1",fact="settle"\} 0$/m);
     } finally {
       await server.stop();
     }
