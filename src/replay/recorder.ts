@@ -322,9 +322,22 @@ export class Recorder implements StepHook {
       this.#effects = effects;
       frame.facts.push([type, key, effects]);
     } else if (type === SESSION_INGEST_TYPE) {
-      const rec = sessionFactRecord(fact as SessionFact);
-      // A join: the ledger binds its player while it applies (playerBound, right after this call).
-      if (rec.op === 'enter') this.#enter = rec;
+      const f = fact as SessionFact;
+      const rec = sessionFactRecord(f);
+      if (f.op === 'enter') {
+        // A join: the ledger binds its player inside the fact's `applied` callback (the session
+        // registry's), which runs right after this call. Wrapped so that exactly the bindings made
+        // there are kept with this join (playerBound), and none made later in the step.
+        const applied = f.applied;
+        f.applied = (eid, reattached) => {
+          this.#enter = rec;
+          try {
+            applied(eid, reattached);
+          } finally {
+            this.#enter = null;
+          }
+        };
+      }
       frame.facts.push([type, key, rec]);
     } else frame.facts.push([type, key, fact]);
     this.stats.facts++;
@@ -335,7 +348,7 @@ export class Recorder implements StepHook {
     const frame = this.#current;
     if (!frame) return;
     const enter = this.#enter;
-    // The join binds its own player once: the replay binds it as the join applies, before the game's onPlayerJoined (replay-players.ts).
+    // Bound by a join: the replay binds it as the join applies, before the game's onPlayerJoined (replay-players.ts).
     if (enter !== null && enter.pid === undefined) enter.pid = playerId;
     else frame.facts.push([PLAYER_BIND_FACT, eid, playerId]);
     this.stats.bindings++;

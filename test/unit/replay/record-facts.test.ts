@@ -31,6 +31,7 @@ import { defineInputIngest } from '../../../src/net/input.js';
 import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../../../src/net/player-facts.js';
 import { readLog, type ReadLog } from '../../../src/replay/log-format.js';
 import { Recorder } from '../../../src/replay/recorder.js';
+import { PLAYER_BIND_FACT } from '../../../src/replay/replay-players.js';
 import { replayLog } from '../../../src/replay/replayer.js';
 import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
@@ -157,13 +158,17 @@ describe('game facts and player bindings in the input log', () => {
     await steps(1);
     await later(() => deliverToWorld(w, credit, { pid: 'carol', n: 2 }));
     await steps(3);
-    await a.stop();
+    // A binding made outside a join (between steps): kept as a `player.bind` fact of its own.
     const ce = await carol;
+    bindPlayer(w, ce, 'carol-2');
+    await later(() => deliverToWorld(w, credit, { pid: 'carol-2', n: 4 }));
+    await steps(2);
+    await a.stop();
     const T = getStore(w, Tag);
-    expect([T.got[be], T.got[ce]]).toEqual([5, 2]);
+    expect([T.got[be], T.got[ce]]).toEqual([5, 6]);
     expect(T.idh[be]).toBe(strHash('bob'));
 
-    // A recording begun on the running world: bob and carol are bound already (the header says so).
+    // A recording begun on the running world: bob and carol (as carol-2) are bound already (the header says so).
     const runLog = join(dir, 'running.wtlog');
     const b = new Recorder(w, { path: runLog, recipe: recipeOf, hashEvery: 2 });
     await b.start();
@@ -181,13 +186,15 @@ describe('game facts and player bindings in the input log', () => {
       'credit',
       'crate',
       'credit',
+      'credit',
     ]);
+    expect(facts.filter(([t]) => t === PLAYER_BIND_FACT)).toEqual([[PLAYER_BIND_FACT, ce, 'carol-2']]);
     const pids = facts
       .filter(([t, , p]) => t === SESSION_INGEST_TYPE && (p as { op: string }).op === 'enter')
       .map(([, , p]) => (p as { pid?: string }).pid);
     expect(pids).toEqual(['alice', 'bob', 'carol']);
     const running = readLog(runLog);
-    expect(running.header.players?.map(([, id]) => id).sort()).toEqual(['bob', 'carol']);
+    expect(running.header.players?.map(([, id]) => id).sort()).toEqual(['bob', 'carol-2']);
 
     for (const log of [seed, running]) {
       const res = await replayLog(log, undefined, { game });
@@ -208,9 +215,13 @@ describe('game facts and player bindings in the input log', () => {
     const noPids = strip(seed, (l) => {
       for (const f of l.steps) for (const [, , p] of f.facts) if (p && typeof p === 'object') delete (p as { pid?: string }).pid;
     });
+    const noBindFacts = strip(seed, (l) => {
+      for (const f of l.steps) f.facts = f.facts.filter(([t]) => t !== PLAYER_BIND_FACT);
+    });
     const noHeaderPlayers = strip(running, (l) => {
       delete l.header.players;
     });
-    for (const log of [noFacts, noPids, noHeaderPlayers]) expect((await replayLog(log, undefined, { game })).failure).toMatch(/state hash/);
+    for (const log of [noFacts, noPids, noBindFacts, noHeaderPlayers])
+      expect((await replayLog(log, undefined, { game })).failure).toMatch(/state hash/);
   }, 30_000);
 });
