@@ -159,11 +159,14 @@ class ReplayHook implements StepHook {
         if (players && typeof payload === 'string') bindReplayed(players, key, payload);
         continue;
       }
-      const fact = type === SESSION_INGEST_TYPE ? sessionFactOf(payload as Record<string, unknown>, players) : payload;
+      if (type !== SESSION_INGEST_TYPE) {
+        world.ingest.applyRecorded(world, type, key, payload);
+        continue;
+      }
+      const fact = sessionFactOf(payload as Record<string, unknown>, players);
       world.ingest.applyRecorded(world, type, key, fact);
       // A removed player's binding goes with it (the live ledger's releasePlayer).
-      if (players && type === SESSION_INGEST_TYPE)
-        for (const eid of (fact as SessionFact & { removed?: number[] }).removed ?? []) releaseReplayed(players, eid);
+      if (players && fact.op !== 'enter') for (const eid of fact.removed) releaseReplayed(players, eid);
     }
   }
 }
