@@ -141,6 +141,12 @@ export const ErrorCode = {
   PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
   /** A checkpoint could not be written: its header would pass the readable bound (`details.bytes`, `details.max`); counted as a failed checkpoint. */
   CHECKPOINT_TOO_LARGE: 'WT_ERR_CHECKPOINT_TOO_LARGE',
+  /**
+   * A game fact was refused by `deliverToWorld` (docs/GAME-API.md "Facts"): no game, a name the game
+   * does not declare in `facts`, a payload that is not plain JSON data or larger than the fact's
+   * `maxBytes`. A bug in the game, thrown synchronously; nothing was queued (counted `invalid`).
+   */
+  GAME_FACT_INVALID: 'WT_ERR_GAME_FACT_INVALID',
 } as const;
 
 /** Union of every error code string. */
@@ -420,3 +426,8 @@ export const timerBytesLimit = (worldId: string, max: number, pending: number, b
     `world ${JSON.stringify(worldId)}: pending timer payloads hold ${pending} bytes; ${bytes} more would pass ${max}`,
     { details: { worldId, max, limit: 'bytes', pending, bytes } },
   );
+/** A `deliverToWorld` call was refused (see `ErrorCode.GAME_FACT_INVALID`); nothing was queued. */
+export const gameFactInvalid = (name: string, problem: string): WorldtickError =>
+  new WorldtickError(ErrorCode.GAME_FACT_INVALID, `invalid game fact ${JSON.stringify(name.slice(0, 64))}: ${problem}`, {
+    details: { name: name.slice(0, 64), problem },
+  });

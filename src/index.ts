@@ -74,6 +74,19 @@ export {
   type TimerHandler,
 } from './game/timers.js';
 export type { PendingTimer } from './game/timer-state.js';
+// Facts from outside the step (promise results...) applied in the next step, recorded and replayed
+export {
+  defineFact,
+  deliverToWorld,
+  gameFactStats,
+  DEFAULT_FACT_CAPACITY,
+  DEFAULT_FACT_MAX_BYTES,
+  MAX_FACT_BYTES,
+  MAX_FACT_CAPACITY,
+  type FactDef,
+  type GameFactCounters,
+} from './game/facts.js';
+export type { CatalogueItemSpec } from './ledger/catalogue.js';
 export type { StepContext, StepBudgets } from './core/step-context.js';
 
 // Worlds and entities

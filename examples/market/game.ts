@@ -6,15 +6,16 @@
  * - A client buys with the `buy { stall, item, quantity, txid }` message. The handler checks the
  *   game's rules (stall, item, range, stock), **reserves** the stock and charges the player through
  *   the ledger with `purchaseForPlayer` (key = the client's `txid`: a retry after a dropped
- *   connection is charged once). The ledger's answer comes back into the world as a `settle`
- *   one-shot timer (delay 0), so stock is only changed inside a step; the buyer gets a `receipt`.
+ *   connection is charged once). The ledger's answer comes back into the world as the `settle`
+ *   fact (`deliverToWorld`), applied in the next step, so stock is only changed inside a step and
+ *   an input log (`--record`) holds the answer: a replay re-applies it. The buyer gets a `receipt`.
  * - The inventory is player data (`market.inventory`, updated once per txid), sent to the player
  *   at join and after each purchase as an `inventory` message.
  * - A repeating world-time timer restocks every stall and announces it with `restocked`
  *   (`broadcastNear` the merchant).
  *
  *   buy ─► reserve (stock −= q, timer `reservation` holds {player, txid}) ─► purchaseForPlayer
- *     ledger answer ─► timer `settle` (next step) ─► ok: keep · rejected: stock += q ─► receipt
+ *     ledger answer ─► fact `settle` (next step) ─► ok: keep · rejected: stock += q ─► receipt
  *     ok ─► updatePlayerData(inventory, once per txid) ─► inventory message
  *   a `reservation` still pending after {@link RESERVATION_SECONDS} (its answer was lost with a
  *   crashed process) resubmits the same key: the ledger replays or decides it, once
@@ -24,9 +25,11 @@ import {
   broadcastNear,
   clearWorldTimer,
   defineComponent,
+  defineFact,
   defineGame,
   defineMessage,
   defineServerMessage,
+  deliverToWorld,
   type GameDefinition,
   type GameWorld,
   getStore,
@@ -46,6 +49,7 @@ import {
 } from '../../src/index.js';
 import {
   BUY_RANGE,
+  CATALOGUE,
   type Inventory,
   MarketCode,
   MAX_QUANTITY,
@@ -55,6 +59,7 @@ import {
   priceOf,
   RECEIPTS_KEPT,
   type Receipt,
+  STARTING_COINS,
   STALLS,
   stallOf,
   TXID_PATTERN,
@@ -124,7 +129,7 @@ interface Reservation {
   submits: number;
 }
 
-/** A ledger answer brought back into the step (payload of a `settle` timer). */
+/** A ledger answer brought back into the step (payload of the `settle` fact). */
 interface Settlement {
   pid: string;
   txid: string;
@@ -173,7 +178,7 @@ const refuse = (
   sendToPlayer(world, player, receiptMsg, receipt);
 };
 
-/** Submit the reservation's key to the ledger; its answer comes back as a `settle` timer. */
+/** Submit the reservation's key to the ledger; its answer comes back as the `settle` fact. */
 const submit = (world: GameWorld, r: Reservation, item: string, price: number): void => {
   // Charged by durable id: a reservation resubmitted after a restart finds the buyer offline or on another entity.
   void purchaseForPlayer(world, r.pid, { key: r.txid, item, quantity: r.quantity, expectedPrice: price }).then((res) => {
@@ -188,14 +193,15 @@ const submit = (world: GameWorld, r: Reservation, item: string, price: number): 
       coins: res.coins,
       replayed: res.replayed,
     };
-    // Outside a step here: the world is changed by the timer, inside the next step.
-    if (world.game) setWorldTimer(world, 0, 'settle', s);
+    // Outside a step here: the world is changed by the fact, inside the next step. A full queue
+    // (false) loses nothing: the reservation timer resubmits the same key and the ledger replays it.
+    deliverToWorld(world, settleFact, s);
   });
 };
 
 const onBuy = (world: GameWorld, player: number, m: { stall: number; item: string; quantity: number; txid: string }): void => {
   const pid = playerIdOf(world, player);
-  if (pid === null) return; // no store (a replay): nothing to charge
+  if (pid === null) return; // no store: nothing to charge (a replay binds the recorded ids)
   const stall = stallOf(m.stall);
   const eid = merchantOf(world, m.stall);
   if (!stall || eid === undefined) return refuse(world, player, m, MarketCode.NO_SUCH_STALL);
@@ -258,6 +264,9 @@ const settle = (world: GameWorld, s: Settlement): void => {
   });
 };
 
+/** The ledger's answer to a reservation's purchase, applied inside the step after it arrived. */
+const settleFact = defineFact<Settlement>({ name: 'settle', apply: settle, maxBytes: 512 });
+
 const restock = (world: GameWorld, due: number, every: number): void => {
   const st = getStore(world, Merchant).stall;
   const round = Math.round(due / every);
@@ -295,9 +304,12 @@ export const createMarketGame = (opts: MarketOptions = {}): GameDefinition => {
         s1: { component: Stock, field: 's1' },
       },
     },
+    // The ledger's catalogue and the starting coins (a config file's `ledger.catalogue` / `startingCoins` win).
+    catalogue: CATALOGUE,
+    startingCoins: STARTING_COINS,
+    facts: [settleFact],
     timers: [
       { name: 'restock', every, run: (world, _ctx, t) => restock(world, t.due, every) },
-      { name: 'settle', run: (world, _ctx, t) => settle(world, t.payload as Settlement) },
       {
         // Still pending: the ledger's answer was lost (the process that submitted it died). Submit the
         // same key again: a committed purchase replays, an unrecorded one is decided now.

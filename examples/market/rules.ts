@@ -8,13 +8,16 @@
 /** Kind code of a merchant on the wire (players are 65535). */
 export const MERCHANT_KIND = 10;
 
-/** The items sold, unit prices in coins: the ledger's catalogue (`ledger.catalogue` option). */
+/** The items sold, unit prices in coins: the ledger's catalogue (the game declares it: `defineGame({ catalogue })`). */
 export const CATALOGUE = [
   { id: 'apple', price: 3 },
   { id: 'bread', price: 5 },
   { id: 'potion', price: 10 },
   { id: 'lamp', price: 40 },
 ] as const;
+
+/** Coins a new player starts with (granted once through the ledger). */
+export const STARTING_COINS = 100;
 
 /** An item id of the catalogue. */
 export type ItemId = (typeof CATALOGUE)[number]['id'];

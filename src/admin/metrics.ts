@@ -22,6 +22,7 @@ import { registerCheckpointMetrics } from './metrics-checkpoint.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
 import { registerRegionMetrics } from './metrics-regions.js';
 import { registerGameMessageMetrics } from './metrics-game-messages.js';
+import { registerGameFactMetrics } from './metrics-game-facts.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
 
@@ -88,6 +89,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   // Shared region frames (worlds served with net viewMode 'regions' only; src/net/region-frames.ts).
   registerRegionMetrics(kit);
   registerGameMessageMetrics(kit);
+  registerGameFactMetrics(kit);
   gauge(
     'worldtick_controller_override',
     '1 while an operator override forces the controller mode.',

@@ -7,7 +7,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { PHASES, type SystemEntry } from '../core/phases.js';
-import { optionInvalid } from '../errors.js';
+import { isWorldtickError, optionInvalid } from '../errors.js';
 import type { SceneInput, SceneResult } from '../content/scene-gen.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
@@ -17,6 +17,8 @@ import type { ComponentDef } from './components.js';
 import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
 import { compileServerMessages, type CompiledServerMessage, type ServerMessageDef } from './server-messages.js';
 import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
+import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
+import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -117,6 +119,22 @@ export interface GameOptions {
    * the handlers of one-shot timers set by `setWorldTimer` (`{ name, run }`, no `every`).
    */
   timers?: readonly TimerDef[];
+  /**
+   * Results from outside the step (`deliverToWorld`, src/game/facts.ts): `[{ name, apply, capacity?, maxBytes? }]`,
+   * applied in the next step's ingest phase, recorded in an input log and re-applied by a replay.
+   */
+  facts?: readonly FactDef<never>[];
+  /**
+   * The ledger catalogue of the game's items (`[{ id, price }]`, at most 8, as `ledger.catalogue`
+   * of the config file): used when the server config names none (a config file's or
+   * `startServer`'s `ledger.catalogue` wins). Validated here.
+   */
+  catalogue?: readonly CatalogueItemSpec[];
+  /**
+   * Coins every new player is granted once (`--starting-coins`' default for this game, integer
+   * 0..1,000,000,000); a flag, env value, config file or `startServer` option wins.
+   */
+  startingCoins?: number;
   world?: GameWorldDefaults;
   /**
    * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
@@ -144,6 +162,12 @@ export interface GameDefinition {
   readonly hooks: GameHooks;
   /** The game's timers (one-shot handlers by name, repeating timers). */
   readonly timers: CompiledTimers;
+  /** The game's facts (`deliverToWorld`), in declaration order. */
+  readonly facts: readonly CompiledFact[];
+  /** The game's ledger catalogue (validated), or null: the server's. */
+  readonly catalogue: readonly CatalogueItemSpec[] | null;
+  /** The game's starting coins, or null: the server's option. */
+  readonly startingCoins: number | null;
   readonly world: GameWorldDefaults;
   readonly net: Readonly<Record<string, unknown>>;
   /** The resolved pipeline (module base + game systems, in phase order). */
@@ -196,10 +220,23 @@ const kindCode = (key: string): number | null => {
   return Number.isInteger(n) && n >= 0 && n < PLAYER_KIND && String(n) === key ? n : null;
 };
 
+/** A game's catalogue, checked as the ledger will (every problem as `catalogue.items[i]...`), copied; null when absent. */
+const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItemSpec[] | null => {
+  if (raw === undefined) return null;
+  try {
+    return createCatalogue(raw).items.map(({ id, price }) => Object.freeze({ id, price }));
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    for (const p of (err.details as { problems?: string[] } | undefined)?.problems ?? [err.message]) problems.push(`catalogue: ${p}`);
+    return null;
+  }
+};
+
 /**
  * Validate a game. Throws `WT_ERR_OPTION_INVALID` listing every problem: bad or duplicate names,
  * a system `before`/`after` an unknown system or out of phase order, a message without schema or
- * handler, a replicated field of an undeclared component or field, a bad kind or scale.
+ * handler, a replicated field of an undeclared component or field, a bad kind or scale, a bad
+ * fact, catalogue (`catalogue: items[0].price must be ...`) or starting coins.
  */
 export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
@@ -237,6 +274,13 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     if (c) messages.push(c);
   }
   const serverMessages = compileServerMessages(opts.serverMessages ?? [], problems);
+  const facts = compileFacts(opts.facts ?? [], problems);
+  const catalogue = gameCatalogue(opts.catalogue, problems);
+  if (
+    opts.startingCoins !== undefined &&
+    (!Number.isSafeInteger(opts.startingCoins) || opts.startingCoins < 0 || opts.startingCoins > 1_000_000_000)
+  )
+    problems.push('startingCoins must be an integer between 0 and 1000000000');
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
@@ -277,6 +321,9 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     replicate,
     hooks: opts.hooks ?? {},
     timers: timers.timers,
+    facts,
+    catalogue,
+    startingCoins: opts.startingCoins ?? null,
     world: opts.world ?? {},
     net: opts.net ?? {},
     pipeline,

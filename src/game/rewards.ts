@@ -53,10 +53,12 @@ export const durablePlayerId = (world: GameWorld, player: number | string): stri
 /**
  * The durable player id (the ledger's `playerId`, docs/PROTOCOL.md "Player identity") of a player
  * entity, or null when the entity is not a player bound to this world's ledger (no store, not a
- * player, or removed). Server-side only: never send it to other clients.
+ * player, or removed). In a replay (src/replay) the same id as in the recorded run: the log holds
+ * the bindings. Server-side only: never send it to other clients.
  */
 export const playerIdOf = (world: GameWorld, player: number): string | null => {
-  const l = world.ledger;
+  // A replayed world has no ledger: the bindings its log recorded (src/replay/replayer.ts) stand in.
+  const l = world.ledger ?? world.game?.replay;
   if (!l) return null;
   const id = l.playerOf.get(player);
   return id !== undefined && l.eidOf.get(id) === player ? id : null;
@@ -68,7 +70,7 @@ export const playerIdOf = (world: GameWorld, player: number): string | null => {
  * callback, a timer after a restart, where the player has another entity id) finds it here.
  */
 export const playerEntityOf = (world: GameWorld, playerId: string): number | null => {
-  const eid = world.ledger?.eidOf.get(playerId);
+  const eid = (world.ledger ?? world.game?.replay)?.eidOf.get(playerId);
   return eid !== undefined && entityExists(world, eid) && bitecsHas(world, eid, world.stores.Player) && playerIdOf(world, eid) === playerId
     ? eid
     : null;

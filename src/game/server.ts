@@ -80,6 +80,13 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
       parsed[key] = v;
     }
   }
+  // The game's starting coins: `--starting-coins`' default (a flag, env value or config file still wins).
+  if (
+    game.startingCoins !== null &&
+    !given(argv, env, 'starting-coins', 'WORLDTICK_STARTING_COINS') &&
+    parsed.startingCoins === parseOptions([], {}).startingCoins
+  )
+    parsed.startingCoins = game.startingCoins;
   if (
     game.world.physics !== undefined &&
     !given(argv, env, 'physics', 'WORLDTICK_PHYSICS') &&

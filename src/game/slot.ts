@@ -8,6 +8,7 @@ import type { Store } from '../../components/alloc.js';
 import type { WireErrorCodeValue } from '../errors.js';
 import type { GameOutbox } from '../net/game-outbox.js';
 import type { ReplicationTable } from '../net/replicated-fields.js';
+import type { GameFactState } from './fact-state.js';
 import type { GameTimerState } from './timer-state.js';
 
 /** A client message as the edge sees it: check the payload, then push it as an ingest fact. */
@@ -33,6 +34,16 @@ export interface ServerMessageEntry {
 /** Outcome of a game message at the edge (game-server.ts answers failures with the code and a strike). */
 export type GameMessageOutcome = { ok: true } | { ok: false; code: WireErrorCodeValue; message: string; strike: boolean };
 
+/**
+ * Durable player ids bound to player entities in a replayed world (src/replay/replayer.ts fills it
+ * from the log: the live world's ledger bound them when the players joined). Same shape as the
+ * ledger's own tables, so `playerIdOf` / `playerEntityOf` read either.
+ */
+export interface PlayerBindings {
+  readonly eidOf: Map<string, number>;
+  readonly playerOf: Map<number, string>;
+}
+
 /** What a game attached to its world. */
 export interface GameState {
   readonly name: string;
@@ -53,6 +64,13 @@ export interface GameState {
   readonly outbox: GameOutbox;
   /** The world's timers: pending one-shots, repeating timers' next due times (src/game/timers.ts; checkpoints carry them). */
   readonly timers: GameTimerState;
+  /** The game's facts from outside the step (src/game/facts.ts), or null when it declares none. */
+  readonly facts: GameFactState | null;
+  /**
+   * Non-null while the world is a replay of an input log (src/replay): the player bindings the log
+   * recorded. `deliverToWorld` then queues nothing (the log holds the facts the live world applied).
+   */
+  replay: PlayerBindings | null;
   /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
 }

@@ -24,6 +24,7 @@ import {
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
+import { installFacts } from './facts.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
 /** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
@@ -134,6 +135,8 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       game.timers.repeating.map((r) => r.every),
       world.clock.now,
     ),
+    facts: installFacts(world, game.facts),
+    replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },
   };
   world.game = state;

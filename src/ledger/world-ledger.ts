@@ -263,7 +263,7 @@ const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
  * its catch-up: every `ok` entry above the wallet's watermark is read from the store and applied
  * by a later step. Results for the player wait for it.
  */
-export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): void => {
+export const bindPlayer = (world: LedgerHostWorld, eid: number, playerId: string): void => {
   const l = world.ledger;
   if (!l) return;
   const prev = l.playerOf.get(eid);
@@ -272,6 +272,8 @@ export const bindPlayer = (world: LedgerWorld, eid: number, playerId: string): v
   if (old !== undefined && old !== eid) l.playerOf.delete(old);
   l.eidOf.set(playerId, eid);
   l.playerOf.set(eid, playerId);
+  // An input log keeps the binding, so `playerIdOf` answers the same in a replay (src/replay/recorder.ts).
+  world.record?.playerBound?.(eid, playerId);
   const pending = l.catchingUp.get(playerId);
   if (pending && pending.eid === eid) return;
   // A catch-up into another entity may still be in flight: its held entries and answers move here.

@@ -1,7 +1,7 @@
 /**
  * The input-log file: append-only msgpack frames (msgpackr), one header then one frame per step.
  *
- *   header  { t: 'header', version, recipe, hashEvery, startedAt, start? }
+ *   header  { t: 'header', version, recipe, hashEvery, startedAt, start?, players? }
  *   step    { t: 'step', step, budgets, pre, facts, starts, hash? }
  *   end     { t: 'end', step, hash }          (the state when recording stopped)
  *
@@ -19,14 +19,18 @@ import { Packr, unpackMultiple } from 'msgpackr';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
+import { isPlayerList } from './replay-players.js';
 import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
 /**
  * Format version written in the header. 2: `tx` facts hold the wallet changes applied (version 1
  * logs recorded them as the live fact, which cannot be replayed). 3: the header may name a
- * starting checkpoint (`start`); job ids are relative to its `jobIdBase`. Versions 2 and 3 are read.
+ * starting checkpoint (`start`); job ids are relative to its `jobIdBase`. 4: player bindings — a
+ * join fact carries the durable player id bound (`pid`), a `player.bind` fact one bound outside a
+ * join, the header the bindings in force when recording started (`players`; replay-players.ts);
+ * game facts (`game.fact`, src/game/facts.ts) are ordinary facts. Versions 2 to 4 are read.
  */
-export const LOG_VERSION = 3;
+export const LOG_VERSION = 4;
 
 /** Oldest version {@link readLog} reads. */
 export const LOG_VERSION_MIN = 2;
@@ -62,6 +66,8 @@ export interface HeaderFrame {
   startedAt: string;
   /** The checkpoint the world started from (absent: built from `recipe`, the seed). Version 3. */
   start?: StartCheckpoint;
+  /** Durable player ids bound to player entities when recording started ([eid, playerId]). Version 4. */
+  players?: Array<[number, string]>;
 }
 
 /** A settled job attempt: [id, ok, result, errCode, errMessage]. */
@@ -140,6 +146,7 @@ export const readLog = (path: string): ReadLog => {
     throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`);
   if (header.start !== undefined && !isStartCheckpoint(header.start))
     throw invalid(`${path}: the header's starting checkpoint is malformed`);
+  if (header.players !== undefined && !isPlayerList(header.players)) throw invalid(`${path}: the header's player bindings are malformed`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {

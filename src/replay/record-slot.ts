@@ -23,6 +23,12 @@ export interface StepHook {
    * replay reproduces the wallets without a ledger store. Optional: the replayer has none.
    */
   walletApplied?(eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void;
+  /**
+   * Durable player id `playerId` was bound to player entity `eid` (inside the step, while the
+   * player's join fact applies; src/ledger/world-ledger.ts `bindPlayer`). The recorder keeps it
+   * with the join so a replay answers `playerIdOf` / `playerEntityOf` as the live world did.
+   */
+  playerBound?(eid: number, playerId: string): void;
 }
 
 /** The slot recording adds to a world. */

@@ -7,7 +7,9 @@
  * facts reduced to their serializable part), `world.jobs.hooks` (job starts in the jobs phase;
  * settlements between steps, applied by the next step), the ledger's wallet changes
  * ({@link StepHook.walletApplied}: a `tx` fact is recorded as the wallet changes it applied, in
- * order — replay-ledger.ts — never as the live fact, whose entries come from a store). Off the hot path: a step appends plain
+ * order — replay-ledger.ts — never as the live fact, whose entries come from a store), the
+ * ledger's player bindings ({@link StepHook.playerBound}: the durable id bound by a join, kept in
+ * its record as `pid` — replay-players.ts). Off the hot path: a step appends plain
  * values to its frame; a timer packs the finished frames (msgpackr) and appends them to the file
  * through a write stream (async).
  *
@@ -41,6 +43,7 @@ import {
   type WorldRecipe,
 } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
+import { PLAYER_BIND_FACT } from './replay-players.js';
 import { writeStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
 /** Options of a {@link Recorder}. */
@@ -85,6 +88,14 @@ export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
       }
     : { op: f.op, player: f.player, owner: f.owner };
 
+/** The durable player ids bound to player entities of `w` now ([eid, playerId]; none without a ledger). */
+const boundPlayers = (w: SimWorld): Array<[number, string]> => {
+  const l = w.ledger;
+  const out: Array<[number, string]> = [];
+  if (l) for (const [eid, id] of l.playerOf) if (l.eidOf.get(id) === eid) out.push([eid, id]);
+  return out;
+};
+
 /** Records one world's input log. */
 export class Recorder implements StepHook {
   readonly name: string;
@@ -103,6 +114,8 @@ export class Recorder implements StepHook {
   #current: StepFrame | null = null;
   /** The wallet changes of the `tx` fact being applied (replay-ledger.ts), or null. */
   #effects: number[] | null = null;
+  /** The record of the join fact being applied (its `pid` is set when the ledger binds the player), or null. */
+  #enter: Record<string, unknown> | null = null;
   #pre: PreStep | null = null;
   #configVersion: number;
   #attached = false;
@@ -114,7 +127,7 @@ export class Recorder implements StepHook {
   /** The log's starting checkpoint, or null (from the seed). Set by `start`. */
   startCheckpoint: StartCheckpoint | null = null;
   /** Frames and bytes written. */
-  readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0, walletChanges: 0 };
+  readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0, walletChanges: 0, bindings: 0 };
 
   /**
    * `world`: the world to record, or a function giving it when `start` runs (a runtime's default
@@ -170,6 +183,8 @@ export class Recorder implements StepHook {
       this.#jobIdBase = jobs.submitted;
     }
     this.#configVersion = w.configVersion;
+    // The bindings in force now (same turn as the capture): a replay from the checkpoint starts with them.
+    const players = boundPlayers(w);
     w.record = this;
     w.ingest.tap = this.#tap;
     w.jobs.hooks = this.#jobHooks;
@@ -181,6 +196,7 @@ export class Recorder implements StepHook {
       hashEvery: this.hashEvery,
       startedAt: new Date().toISOString(),
     };
+    if (players.length) header.players = players;
     if (capture) {
       // Compressed and written off the loop; the header (first frame) waits for it, step frames queue behind it.
       const writing = writeStartCheckpoint(this.path, capture, {
@@ -270,6 +286,7 @@ export class Recorder implements StepHook {
   stepStart(world: RecordWorld, ctx: StepContext): void {
     if (this.#current) this.#queue.push(this.#current);
     this.#effects = null;
+    this.#enter = null;
     const b = ctx.budgets;
     const budgets = new Array<number>(BUDGET_KEYS.length);
     for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]];
@@ -297,15 +314,45 @@ export class Recorder implements StepHook {
   readonly #tap: IngestTap = (type, key, fact) => {
     const frame = this.#current;
     this.#effects = null;
+    this.#enter = null;
     if (!frame) return;
     if (type === TX_INGEST_TYPE) {
       // Its effect, filled by walletApplied while it applies (right after this call).
       const effects: number[] = [];
       this.#effects = effects;
       frame.facts.push([type, key, effects]);
-    } else frame.facts.push([type, key, type === SESSION_INGEST_TYPE ? sessionFactRecord(fact as SessionFact) : fact]);
+    } else if (type === SESSION_INGEST_TYPE) {
+      const f = fact as SessionFact;
+      const rec = sessionFactRecord(f);
+      if (f.op === 'enter') {
+        // A join: the ledger binds its player inside the fact's `applied` callback (the session
+        // registry's), which runs right after this call. Wrapped so that exactly the bindings made
+        // there are kept with this join (playerBound), and none made later in the step.
+        const applied = f.applied;
+        f.applied = (eid, reattached) => {
+          this.#enter = rec;
+          try {
+            applied(eid, reattached);
+          } finally {
+            this.#enter = null;
+          }
+        };
+      }
+      frame.facts.push([type, key, rec]);
+    } else frame.facts.push([type, key, fact]);
     this.stats.facts++;
   };
+
+  /** Ledger hook: a durable player id bound to a player entity, kept with the join fact being applied. */
+  playerBound(eid: number, playerId: string): void {
+    const frame = this.#current;
+    if (!frame) return;
+    const enter = this.#enter;
+    // Bound by a join: the replay binds it as the join applies, before the game's onPlayerJoined (replay-players.ts).
+    if (enter !== null && enter.pid === undefined) enter.pid = playerId;
+    else frame.facts.push([PLAYER_BIND_FACT, eid, playerId]);
+    this.stats.bindings++;
+  }
 
   /** Ledger hook: one wallet change, appended to the `tx` fact being applied. */
   walletApplied(eid: number, seq: number, coinsDelta: number, slot: number, quantity: number): void {

@@ -3,8 +3,10 @@
  * when the log names a starting checkpoint (start-checkpoint.ts), restore it from that — then
  * step it once per recorded frame with what the live run saw — config changes and job
  * settlements before the step, the controller's budgets forced at step start, the recorded
- * facts applied in the ingest phase, the recorded job starts in the jobs phase (jobs never run:
- * their recorded outcomes are injected) — and compare the state hash at every recorded point.
+ * facts applied in the ingest phase (game facts included: `deliverToWorld` queues nothing in a
+ * replay; player bindings re-made from the log, replay-players.ts), the recorded job starts in the
+ * jobs phase (jobs never run: their recorded outcomes are injected) — and compare the state hash
+ * at every recorded point.
  * The controller runs as live (its budgets are overridden by the recorded ones each step).
  */
 import { hashWorldState } from '../game/hash.js';
@@ -22,7 +24,9 @@ import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld 
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
+import { bindReplayed, createPlayerBindings, PLAYER_BIND_FACT, releaseReplayed } from './replay-players.js';
 import { loadStartCheckpoint } from './start-checkpoint.js';
+import type { PlayerBindings } from '../game/slot.js';
 
 /** One compared hash. */
 export interface HashCheck {
@@ -85,17 +89,24 @@ export const buildRecordedWorld = async (
   }
   // No ledger (no store): recorded `tx` facts carry the wallet changes the live ledger applied.
   defineReplayedLedger(world);
+  // A game world is a replay: its player bindings come from the log, deliverToWorld queues nothing (the log holds the facts).
+  if (world.game) world.game.replay = createPlayerBindings();
   world.jobs.replaying = true;
   return { world, close };
 };
 
 const noop = (): void => {};
 
-/** A join/leave fact rebuilt from its recorded part (callbacks are no-ops). */
-const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
+/**
+ * A join/leave fact rebuilt from its recorded part. A join that bound a durable player id live
+ * (`pid`) binds it as it applies (before the game's onPlayerJoined, as the ledger did); other
+ * callbacks are no-ops.
+ */
+const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | null): SessionFact => {
   const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : -1);
   if (r.op === 'enter') {
     const live = r.live === true;
+    const pid = r.pid;
     return {
       op: 'enter',
       session: n('session'),
@@ -105,7 +116,12 @@ const sessionFactOf = (r: Record<string, unknown>): SessionFact => {
       y: n('y'),
       interestRadius: n('interestRadius'),
       live: () => live,
-      applied: noop,
+      applied:
+        players !== null && typeof pid === 'string'
+          ? (eid) => {
+              if (eid >= 0) bindReplayed(players, eid, pid);
+            }
+          : noop,
     };
   }
   return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };
@@ -137,9 +153,20 @@ class ReplayHook implements StepHook {
       const v = f.budgets[i];
       if (typeof v === 'number') b[BUDGET_KEYS[i]] = v;
     }
+    const players = this.#world.game?.replay ?? null;
     for (const [type, key, payload] of f.facts) {
-      const fact = type === SESSION_INGEST_TYPE ? sessionFactOf(payload as Record<string, unknown>) : payload;
+      if (type === PLAYER_BIND_FACT) {
+        if (players && typeof payload === 'string') bindReplayed(players, key, payload);
+        continue;
+      }
+      if (type !== SESSION_INGEST_TYPE) {
+        world.ingest.applyRecorded(world, type, key, payload);
+        continue;
+      }
+      const fact = sessionFactOf(payload as Record<string, unknown>, players);
       world.ingest.applyRecorded(world, type, key, fact);
+      // A removed player's binding goes with it (the live ledger's releasePlayer).
+      if (players && fact.op !== 'enter') for (const eid of fact.removed) releaseReplayed(players, eid);
     }
   }
 }
@@ -172,6 +199,8 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
   let startBytes: Uint8Array | undefined;
   if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));
   const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes, o.game);
+  const bound = world.game?.replay;
+  if (bound) for (const [eid, id] of log.header.players ?? []) bindReplayed(bound, eid, id);
   const hook = new ReplayHook(world);
   hook.onCheck = onCheck ?? null;
   world.record = hook;

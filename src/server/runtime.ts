@@ -252,7 +252,8 @@ export const createRuntime = (
     : null;
   const stats = createStatsLogger(runner, logger);
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
-  const ledgerSettings = parseLedgerOptions(options.ledger);
+  // The config's `ledger.catalogue` wins over the game's own (defineGame `catalogue`), which wins over the default.
+  const ledgerSettings = { ...(game?.catalogue ? { catalogue: game.catalogue } : {}), ...parseLedgerOptions(options.ledger) };
   // Player data of every world on the same store (src/player-data), created by start.
   let playerData: PlayerDataService | null = null;
   const withLedger = (world: SimWorld): void => {

@@ -1,0 +1,33 @@
+/**
+ * Metrics of a game's facts from outside the step (`deliverToWorld`, src/game/facts.ts), read at
+ * scrape time from each world's game slot. A world whose game declares no facts has no series.
+ */
+import type { MetricKit } from './metrics-kit.js';
+
+/** Register the game-fact metrics. */
+export const registerGameFactMetrics = (kit: MetricKit): void => {
+  const { counter, gauge, perWorld } = kit;
+  counter(
+    'worldtick_game_facts_total',
+    'Game facts (deliverToWorld) by outcome: delivered (queued), applied (in a step), full (the name had capacity facts waiting: refused), invalid (WT_ERR_GAME_FACT_INVALID), failed (the handler threw), discarded_in_replay.',
+    ['world', 'outcome'],
+    perWorld((w, put) => {
+      const c = w.game?.facts?.counters;
+      if (!c) return;
+      put({ world: w.id, outcome: 'delivered' }, c.delivered);
+      put({ world: w.id, outcome: 'applied' }, c.applied);
+      put({ world: w.id, outcome: 'full' }, c.full);
+      put({ world: w.id, outcome: 'invalid' }, c.invalid);
+      put({ world: w.id, outcome: 'failed' }, c.failed);
+      put({ world: w.id, outcome: 'discarded_in_replay' }, c.discardedInReplay);
+    }),
+  );
+  gauge(
+    'worldtick_game_facts_pending',
+    'Game facts waiting for the next step, per fact name.',
+    ['world', 'fact'],
+    perWorld((w, put) => {
+      for (const [fact, n] of w.game?.facts?.pending ?? []) put({ world: w.id, fact }, n);
+    }),
+  );
+};

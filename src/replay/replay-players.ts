@@ -1,0 +1,42 @@
+/**
+ * Player bindings in an input log: which durable player id (the ledger's `playerId`) owned which
+ * player entity. Live, the ledger binds a player while its join fact applies (src/ledger/world-ledger.ts
+ * `bindPlayer`), and game code reads the binding with `playerIdOf` / `playerEntityOf`. A replay has
+ * no ledger, so the log keeps the bindings and the replayed world's game slot holds them
+ * (`world.game.replay`, src/game/slot.ts):
+ *
+ *   join fact    [ 'session', key, { op: 'enter', ..., pid } ]   pid: bound as the join applied
+ *   other bind   [ 'player.bind', eid, playerId ]                 (a bind outside a join fact)
+ *   header       players: [[eid, playerId], ...]                  bound when recording started
+ *
+ * A player removed by a replayed leave fact loses its binding, as `releasePlayer` does live.
+ */
+import type { PlayerBindings } from '../game/slot.js';
+
+/** Pseudo fact type of a binding recorded outside a join fact (the replayer applies it itself, not through ingest). */
+export const PLAYER_BIND_FACT = 'player.bind';
+
+/** Empty bindings. */
+export const createPlayerBindings = (): PlayerBindings => ({ eidOf: new Map(), playerOf: new Map() });
+
+/** Bind `playerId` to entity `eid` (the ledger's rule: one entity per id, one id per entity). */
+export const bindReplayed = (b: PlayerBindings, eid: number, playerId: string): void => {
+  const prev = b.playerOf.get(eid);
+  if (prev !== undefined && prev !== playerId) b.eidOf.delete(prev);
+  const old = b.eidOf.get(playerId);
+  if (old !== undefined && old !== eid) b.playerOf.delete(old);
+  b.eidOf.set(playerId, eid);
+  b.playerOf.set(eid, playerId);
+};
+
+/** Entity `eid` was removed: forget its binding (an id since bound to another entity keeps it). */
+export const releaseReplayed = (b: PlayerBindings, eid: number): void => {
+  const id = b.playerOf.get(eid);
+  if (id === undefined) return;
+  b.playerOf.delete(eid);
+  if (b.eidOf.get(id) === eid) b.eidOf.delete(id);
+};
+
+/** Is `v` a well-formed `players` list of a log header? */
+export const isPlayerList = (v: unknown): v is Array<[number, string]> =>
+  Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && p[0] >= 0 && typeof p[1] === 'string');
