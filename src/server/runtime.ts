@@ -37,6 +37,7 @@ import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
+import { isStandbyCopy } from './cluster-routes.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -110,7 +111,12 @@ export const createRuntime = (
     incarnation: (id) => checkpointer.incarnationOf(id),
     runtimeScope: () => (cluster.enforce ? `runtime:${cluster.instanceId}` : 'runtime'),
   });
-  const ops = new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds, durability: opsPersist.durability });
+  const ops = new OpsState({
+    heartbeatStaleSeconds: options.heartbeatStaleSeconds,
+    durability: opsPersist.durability,
+    // Cluster mode: a standby copy of a world another instance owns has no heartbeat here (not stale).
+    standby: (id) => isStandbyCopy(cluster, id),
+  });
   const runner = new LoopRunner({
     canStep: (w) => cluster.canStep(w),
     onStep: (w) => {
