@@ -22,6 +22,7 @@ import { registerCheckpointMetrics } from './metrics-checkpoint.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
 import { registerRegionMetrics } from './metrics-regions.js';
 import { registerGameMessageMetrics } from './metrics-game-messages.js';
+import { readBuildInfo } from './build-info.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
 
@@ -50,6 +51,24 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   const kit = createMetricKit(registry, worlds);
   const { gauge, counter, perWorld } = kit;
 
+  // Which build runs here (value 1; the facts are labels): src/admin/build-info.ts.
+  const build = readBuildInfo();
+  gauge(
+    'worldtick_build_info',
+    'Build of this process (value 1): package version, Node, wire protocol, store schema, checkpoint format.',
+    ['version', 'node', 'protocol', 'schema', 'checkpoint_format'],
+    (put) =>
+      put(
+        {
+          version: build.version,
+          node: build.node,
+          protocol: build.protocol,
+          schema: build.schema,
+          checkpoint_format: build.checkpointFormat,
+        },
+        1,
+      ),
+  );
   registerWorldMetrics(kit, worlds, telemetry, sources);
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
   registerCheckpointMetrics(kit, sources);

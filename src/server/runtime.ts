@@ -4,6 +4,7 @@
  * tests; owns nothing global.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
@@ -38,6 +39,7 @@ import { createRuntimePersistence } from './runtime-persist.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
 import { isStandbyCopy } from './cluster-routes.js';
+import { readBuildInfo } from '../admin/build-info.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -296,6 +298,11 @@ export const createRuntime = (
     },
     async start() {
       phase = 'starting';
+      // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
+      logger.info(
+        { ...readBuildInfo(), pid: process.pid, hostname: hostname(), instance: cluster.instanceId, cluster: cluster.enforce },
+        'worldtick starting',
+      );
       // The store first, then the checkpoint writer: worlds are restored from it before they tick.
       await persist.open({
         runner,
