@@ -64,7 +64,7 @@ describe.skipIf(!promtool)('Prometheus examples (docs/prometheus, docs/ADMIN.md)
     const admin = readFileSync(join(ROOT, 'docs/ADMIN.md'), 'utf8');
     const blocks = [...admin.matchAll(/```yaml\n(groups:[\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks.length).toBeGreaterThan(0);
-    blocks.forEach((b, i) => writeFileSync(join(dir, `admin-${i}.yml`), b));
+    for (const [i, b] of blocks.entries()) writeFileSync(join(dir, `admin-${i}.yml`), b);
     const r = run(['check', 'rules', ...blocks.map((_, i) => `admin-${i}.yml`)], dir);
     expect(r.status, r.out).toBe(0);
   });

@@ -41,7 +41,7 @@ describe('upgrade: an older store opened by this build', () => {
     expect(a.lines.find((l) => l.msg === 'store opened')).toMatchObject({ store: 'sqlite', schemaVersion: LATEST_SCHEMA_VERSION });
     const migrated = a.lines.find((l) => l.msg === 'store schema migrated');
     expect(migrated).toMatchObject({ from: 3, to: LATEST_SCHEMA_VERSION });
-    expect((migrated?.applied as string[])[0]).toMatch(/^4: player data/);
+    expect(String((migrated?.applied as string[] | undefined)?.[0])).toMatch(/^4: player data/);
     const metrics = (await a.api('GET', '/metrics')).json as string;
     expect(metrics).toMatch(
       new RegExp(
