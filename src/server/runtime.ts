@@ -40,6 +40,7 @@ import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
 import { isStandbyCopy } from './cluster-routes.js';
 import { readBuildInfo } from '../admin/build-info.js';
+import { summarizeShutdownCheckpoints } from './shutdown-summary.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -344,19 +345,33 @@ export const createRuntime = (
       phase = 'running';
     },
     async stop() {
+      const t0 = performance.now();
+      const wasRunning = phase === 'running';
       phase = 'stopping';
       stats.stop();
+      const sessions = wasRunning ? gameServer.stats().sessions : 0;
+      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
+      // persisted world, before the store closes.
+      let flushed: Promise<void> | null = null;
+      const finalFlush = (): Promise<void> =>
+        (flushed ??= (async () => {
+          await worldShards.stopAll();
+          runner.stop();
+          if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
+          for (const w of runner.worlds()) await detachLedger(w);
+          await persist.flush();
+        })());
       for (const s of [...services].reverse()) {
+        // Cluster mode: records, checkpoints and ledger commits are fenced writes, and the cluster
+        // service's stop releases the leases — after it nothing could be written. So the loop stops
+        // and the final flush runs first, while the leases are held (sessions stay open meanwhile,
+        // without steps, and are closed by the game server's stop).
+        if (s === cluster && cluster.enforce) await finalFlush();
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
-      await worldShards.stopAll();
-      runner.stop();
-      if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
-      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
-      // persisted world, before the store closes.
-      for (const w of runner.worlds()) await detachLedger(w);
-      await persist.flush();
+      await finalFlush();
+      const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
       for (const w of runner.worlds()) {
         worldDeleted(w); // a game's onWorldDeleted hook
         destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
@@ -368,6 +383,16 @@ export const createRuntime = (
       await persist.close();
       phase = 'stopped';
       logger.info('loop stopped');
+      logger.info(
+        {
+          ms: Math.round(performance.now() - t0),
+          sessionsClosed: sessions,
+          checkpoints: checkpoints.saved,
+          failed: checkpoints.failed.length,
+          standby: checkpoints.standby,
+        },
+        'runtime stopped',
+      );
     },
   };
 };
