@@ -223,6 +223,7 @@ export const clusterStatus = (cluster: ClusterService) => {
     coordinator: c.kind,
     instance: cluster.instanceId,
     reachable: cluster.reachable,
+    draining: cluster.draining,
     instances: instances.map((i) => ({ ...i, worlds: leases.filter((l) => l.instanceId === i.id).map((l) => l.worldId) })),
     leases,
     held,

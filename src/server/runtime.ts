@@ -41,6 +41,7 @@ import { createOpsPersistence } from './ops-persist.js';
 import { isStandbyCopy } from './cluster-routes.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { summarizeShutdownCheckpoints } from './shutdown-summary.js';
+import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -194,7 +195,7 @@ export const createRuntime = (
     telemetry,
     sources: adminSources,
     ops,
-    isReady: () => phase === 'running',
+    isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
     onWorldDeleted: (world) => {
@@ -221,6 +222,7 @@ export const createRuntime = (
     extraRoutes: [
       ...clusterRoutes(cluster),
       ...mover.routes(),
+      ...drainRoutes({ cluster, mover, logger }), // POST/GET/DELETE /api/v1/cluster/drain (src/server/cluster-drain.ts)
       ...balancer.routes(),
       ...ledgerRoutes({ runner, store: () => persist.current() }),
     ],
