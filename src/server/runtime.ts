@@ -343,6 +343,10 @@ export const createRuntime = (
         await s.start();
         logger.info({ service: s.name }, 'service started');
       }
+      // Cluster mode: a world's checkpoints are fenced, so the one taken at open (before its lease) was
+      // skipped; now that the cluster's first tick granted the leases, checkpoint every world owned here.
+      for (const w of runner.worlds())
+        if (cluster.enforce && cluster.fence(w.id) && checkpointer.report(w.id)?.saved === 0) void checkpointer.checkpoint(w.id);
       stats.start(options.statsIntervalSeconds);
       phase = 'running';
     },

@@ -24,6 +24,14 @@ describe.skipIf(skip !== null)('cluster: graceful stop', () => {
   it("writes the final checkpoints before releasing the leases; the next owner resumes from a's last step", async () => {
     const [a, b] = inst;
     expect(await ownersFrom(b)).toMatchObject({ '1': 'a', gs: 'a' });
+    // The default world's first checkpoint waits for its lease (the one tried at open is not owned yet).
+    await until(
+      'a checkpointed the default world once it held its lease',
+      async () => {
+        return (await a.api('GET', '/api/v1/worlds/1/stats')).json.checkpoint?.saved >= 1;
+      },
+      10_000,
+    );
     await until('a stepped both worlds a while', async () => {
       const ws = (await a.api('GET', '/api/v1/worlds')).json.worlds as Array<{ id: string; step: number }>;
       return ws.every((w) => w.step > 20);
