@@ -256,7 +256,7 @@ export const createRuntime = (
         recipe: (w) => worldRecipe(w, options, gameServer.config.maxSpeed, game?.name ?? null),
       })
     : null;
-  const stats = createStatsLogger(runner, logger);
+  const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
   const ledgerSettings = parseLedgerOptions(options.ledger);
   // Player data of every world on the same store (src/player-data), created by start.

@@ -20,7 +20,7 @@ describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     // The smallest stale limit (1.5 s; the heartbeat runs every 1 s) so a standby copy is long past it below.
-    const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0'];
+    const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0.5'];
     inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
     inst.push(await startInstance('b', args));
@@ -60,6 +60,16 @@ describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
       standby: true,
       ownerAdminUrl: a.adminUrl,
     });
+  });
+
+  it("the 'world stats' line marks a standby copy (its 0 steps per second is not a stalled world)", async () => {
+    const [a, b] = inst;
+    await until('a stats line of world 1 on b after b saw the owner', () =>
+      b.lines.some((l) => l.msg === 'world stats' && l.world === '1' && l.standby === true),
+    );
+    const owned = a.lines.filter((l) => l.msg === 'world stats' && l.world === '1');
+    expect(owned.length).toBeGreaterThan(0);
+    expect(owned.some((l) => 'standby' in l)).toBe(false);
   });
 
   it('a world created where it was sent answers with X-Worldtick-Owner, like a placed one', async () => {
