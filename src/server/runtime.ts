@@ -196,6 +196,7 @@ export const createRuntime = (
     sources: adminSources,
     ops,
     isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
+    notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
     onWorldDeleted: (world) => {

@@ -30,7 +30,8 @@ describe.skipIf(skip !== null)('cluster: draining an instance', () => {
       return oa['1'] === 'b' && oa.dw === 'b' && ob['1'] === 'b' && ob.dw === 'b';
     });
     expect((await b.api('GET', '/api/v1/worlds/dw')).json.step).toBeGreaterThanOrEqual(stepBefore); // state kept
-    expect((await fetch(`${a.adminUrl}/readyz`)).status).toBe(503);
+    const ready = await fetch(`${a.adminUrl}/readyz`);
+    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 503, body: { ready: false, reason: 'draining' } });
     expect((await a.api('GET', '/api/v1/cluster/drain')).json).toEqual({ instance: 'a', draining: true, worlds: [] });
 
     // Others see capacity 0: a placed create lands on b even when sent to a; an explicit move to a is refused.
