@@ -63,6 +63,8 @@ export interface AdminServerOptions {
   sources?: StatsSources;
   /** Readiness (`/readyz`): true once the runtime has started and until it starts stopping. */
   isReady: () => boolean;
+  /** Why `isReady` is false (`starting`, `stopping`, `draining`…), answered as `reason`. Default none. */
+  notReadyReason?: () => string | null;
   /** Worlds the API must not delete (the embedded default world). */
   protectedWorldIds?: readonly string[];
   /**
@@ -162,7 +164,10 @@ export class AdminServer implements Service {
         pattern: '/readyz',
         public: true,
         handler: () => {
-          if (!opts.isReady()) return { status: 503, json: { ready: false } };
+          if (!opts.isReady()) {
+            const reason = opts.notReadyReason?.() ?? null;
+            return { status: 503, json: reason ? { ready: false, reason } : { ready: false } };
+          }
           // A running world whose periodic heartbeat stopped (a stalled loop or scheduler) is not ready.
           const stale = opts.runner
             .worlds()

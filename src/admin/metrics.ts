@@ -8,21 +8,23 @@
  * metrics-checkpoint.ts, metrics-physics.ts, metrics-ledger.ts, metrics-regions.ts,
  * metrics-game-messages.ts.
  */
-import { registerLedgerMetrics } from './metrics-ledger.js';
-import { registerPlayerDataMetrics } from './metrics-player-data.js';
-import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
+
+import { Counter, collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { controllerOverrideOf } from '../controller/controller-status.js';
 import type { SimWorld } from '../world/sim-world.js';
+import { readBuildInfo } from './build-info.js';
+import { registerCheckpointMetrics } from './metrics-checkpoint.js';
+import { registerGameFactMetrics } from './metrics-game-facts.js';
+import { registerGameMessageMetrics } from './metrics-game-messages.js';
+import { createMetricKit, type Labels } from './metrics-kit.js';
+import { registerLedgerMetrics } from './metrics-ledger.js';
+import { registerPhysicsMetrics } from './metrics-physics.js';
+import { registerPlayerDataMetrics } from './metrics-player-data.js';
+import { registerRegionMetrics } from './metrics-regions.js';
+import { registerWorldMetrics } from './metrics-world.js';
+import type { OpsState } from './ops-state.js';
 import type { StatsSources } from './sources.js';
 import type { Telemetry } from './telemetry.js';
-import type { OpsState } from './ops-state.js';
-import { controllerOverrideOf } from '../controller/controller-status.js';
-import { createMetricKit, type Labels } from './metrics-kit.js';
-import { registerWorldMetrics } from './metrics-world.js';
-import { registerCheckpointMetrics } from './metrics-checkpoint.js';
-import { registerPhysicsMetrics } from './metrics-physics.js';
-import { registerRegionMetrics } from './metrics-regions.js';
-import { registerGameMessageMetrics } from './metrics-game-messages.js';
-import { registerGameFactMetrics } from './metrics-game-facts.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
 
@@ -51,6 +53,24 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   const kit = createMetricKit(registry, worlds);
   const { gauge, counter, perWorld } = kit;
 
+  // Which build runs here (value 1; the facts are labels): src/admin/build-info.ts.
+  const build = readBuildInfo();
+  gauge(
+    'worldtick_build_info',
+    'Build of this process (value 1): package version, Node, wire protocol, store schema, checkpoint format.',
+    ['version', 'node', 'protocol', 'schema', 'checkpoint_format'],
+    (put) =>
+      put(
+        {
+          version: build.version,
+          node: build.node,
+          protocol: build.protocol,
+          schema: build.schema,
+          checkpoint_format: build.checkpointFormat,
+        },
+        1,
+      ),
+  );
   registerWorldMetrics(kit, worlds, telemetry, sources);
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
   registerCheckpointMetrics(kit, sources);

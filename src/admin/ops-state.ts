@@ -36,6 +36,11 @@ export interface HeartbeatState {
   limitSeconds: number;
   /** Deliberately paused (no steps, no heartbeat expected): never stale. */
   paused: boolean;
+  /**
+   * Cluster mode: a standby copy of a world another instance owns and steps (no steps here, no
+   * heartbeat expected): never stale. Always false on a single instance.
+   */
+  standby: boolean;
   stale: boolean;
 }
 
@@ -81,9 +86,13 @@ export class OpsState {
   /** Wall seconds without a heartbeat after which a running world makes `/readyz` red. */
   readonly staleSeconds: number;
 
-  constructor(opts: { heartbeatStaleSeconds?: number; durability?: OpsDurability } = {}) {
+  /** Whether a world is a standby copy here (another instance owns and steps it); see {@link HeartbeatState.standby}. */
+  readonly #standby: (worldId: string) => boolean;
+
+  constructor(opts: { heartbeatStaleSeconds?: number; durability?: OpsDurability; standby?: (worldId: string) => boolean } = {}) {
     this.staleSeconds = opts.heartbeatStaleSeconds ?? 5;
     this.#durable = opts.durability ?? null;
+    this.#standby = opts.standby ?? (() => false);
   }
 
   /** True when changes are written to a store. */
@@ -230,6 +239,9 @@ export class OpsState {
     const ageSeconds = world.periodic.heartbeatAgeSeconds();
     const limitSeconds = Math.max(this.staleSeconds, HEARTBEAT_SECONDS + 3 * world.config.simulation.tickIntervalSeconds);
     const paused = world.clock.paused && world.fault === null;
-    return { worldId: world.id, ageSeconds, limitSeconds, paused, stale: !paused && ageSeconds > limitSeconds };
+    // A standby copy (cluster mode: another instance owns the world) does not step here, so it has no
+    // heartbeat; counting it would turn /readyz red on every instance but the owner.
+    const standby = this.#standby(world.id);
+    return { worldId: world.id, ageSeconds, limitSeconds, paused, standby, stale: !paused && !standby && ageSeconds > limitSeconds };
   }
 }

@@ -7,7 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
 import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
-import { coerceOption, SPECS_BY_KEY } from './option-specs.js';
+import { didYouMean } from './did-you-mean.js';
+import { coerceOption, OPTION_SPECS, SPECS_BY_KEY } from './option-specs.js';
 
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -23,6 +24,18 @@ export interface ConfigFileValues {
   tierZones: unknown;
   physicsConfig: unknown;
 }
+
+/** camelCase of a flag (`checkpoint-interval` → `checkpointInterval`). */
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Config-file aliases: the camelCase of each flag whose option key differs (`checkpointInterval` for
+ * `checkpointIntervalSeconds`, `leaseTtl` for `leaseTtlSeconds`, …) — `--help` promises "any option
+ * by its camelCase name", and an operator writes the flag's name.
+ */
+const KEY_ALIASES: ReadonlyMap<string, string> = new Map(
+  OPTION_SPECS.filter((s) => camel(s.flag) !== s.key).map((s) => [camel(s.flag), s.key] as const),
+);
 
 /** The values in force without a config file. */
 export const emptyConfigFile = (): ConfigFileValues => ({
@@ -40,14 +53,27 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
   const out = emptyConfigFile();
   const fromFile = out.values;
   let parsed: unknown;
+  let text: string | undefined;
   try {
     // A device or FIFO (/dev/zero, /dev/stdin) would read forever: regular files only, bounded.
     const st = statSync(configPath);
     if (!st.isFile()) problems.push(`config file ${configPath} is not a regular file`);
     else if (st.size > MAX_CONFIG_FILE_BYTES) problems.push(`config file ${configPath} is larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    else parsed = JSON.parse(readFileSync(configPath, 'utf8'));
+    else text = readFileSync(configPath, 'utf8');
   } catch (err) {
-    problems.push(`config file ${configPath} could not be read as JSON: ${(err as Error).message.slice(0, 200)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push(
+      code === 'ENOENT'
+        ? `config file ${configPath} does not exist`
+        : `config file ${configPath} cannot be read: ${(err as Error).message.slice(0, 200)}`,
+    );
+  }
+  if (text !== undefined) {
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      problems.push(`config file ${configPath} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+    }
   }
   if (parsed === undefined) return out;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -89,13 +115,24 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       else problems.push('config file: net must be an object of game-server settings');
       continue;
     }
-    const spec = SPECS_BY_KEY.get(k);
+    const key = KEY_ALIASES.get(k) ?? k;
+    const spec = SPECS_BY_KEY.get(key);
     if (!spec || k === 'config' || k === 'help') {
-      problems.push(`config file: ${k} is not a known option`);
+      const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), 'scheduler', 'net', 'periodic', 'ledger', 'tierZones', 'physicsConfig'];
+      problems.push(
+        `config file: ${k} is not a known option${didYouMean(
+          k,
+          keys.filter((x) => x !== 'config' && x !== 'help'),
+        )}`,
+      );
+      continue;
+    }
+    if (key !== k && Object.hasOwn(parsed, key)) {
+      problems.push(`config file: ${k} and ${key} are the same option; give one`);
       continue;
     }
     const v = coerceOption(spec, raw, `config file: ${k}`, problems);
-    if (v !== undefined) fromFile.set(k, v);
+    if (v !== undefined) fromFile.set(key, v);
   }
   return out;
 };

@@ -10,6 +10,7 @@ import { checkOption } from '../config/schema.js';
 import type { ServerOptions } from './server-options.js';
 import { coerceOption, OPTION_SPECS, SPECS_BY_FLAG, schemaOf } from './option-specs.js';
 import { emptyConfigFile, readConfigFile } from './config-file.js';
+import { didYouMean } from './did-you-mean.js';
 
 export type { ServerOptions } from './server-options.js';
 export { OPTION_SPECS, optionSchema } from './option-specs.js';
@@ -42,7 +43,12 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     const flag = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = SPECS_BY_FLAG.get(flag);
     if (!spec) {
-      problems.push(`unknown option --${flag} (see --help)`);
+      problems.push(
+        `unknown option --${flag}${didYouMean(
+          flag,
+          [...SPECS_BY_FLAG.keys()].map((f) => f),
+        )} (see --help)`,
+      );
       continue;
     }
     let raw: unknown;
@@ -57,6 +63,13 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (v !== undefined) fromFlags.set(spec.key, v);
   }
   const fromEnv = new Map<string, unknown>();
+  // A mistyped variable (WORLDTICK_ADMN_PORT) would otherwise be ignored without a word and the
+  // default used: every WORLDTICK_* variable must name an option.
+  const envNames = OPTION_SPECS.flatMap((s) => (s.env ? [s.env] : []));
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('WORLDTICK_') && !envNames.includes(name))
+      problems.push(`unknown environment variable ${name}${didYouMean(name, envNames)} (see --help for the WORLDTICK_* variables)`);
+  }
   for (const spec of OPTION_SPECS) {
     if (!spec.env || env[spec.env] === undefined || env[spec.env] === '') continue;
     const v = coerceOption(spec, env[spec.env], spec.env, problems);

@@ -109,7 +109,8 @@ export class ClusterBalancer implements Service {
   async #round(dryRun: boolean): Promise<BalanceRound> {
     const t0 = performance.now();
     const c = this.#o.cluster;
-    const instances = c.instances();
+    // An instance announcing capacity 0 (draining) is neither a source nor a target: it moves its own worlds away.
+    const instances = c.instances().filter((i) => i.capacity > 0);
     const reports: LoadReport[] = [];
     for (const i of instances) {
       if (i.id === c.instanceId) {

@@ -174,8 +174,9 @@ export class WorldMover {
     if (!target)
       throw new MoveError(
         to !== undefined ? 404 : 409,
-        to !== undefined ? `no live instance ${to} (other than this one)` : 'no other live instance',
+        to !== undefined ? `no live instance ${to} (other than this one)` : 'no other live instance that takes worlds',
       );
+    if (target.capacity === 0) throw new MoveError(409, `instance ${target.id} takes no worlds (draining)`);
     this.#busy.add(worldId);
     const t0 = performance.now();
     c.hold(worldId); // no step from here: the loop runner asks canStep before each

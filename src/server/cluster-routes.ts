@@ -120,7 +120,9 @@ export const createAdminIntercept =
           logger.warn({ instance: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
       }
-      return next();
+      // Created here: the answer names the owner as a placed (forwarded) create's does.
+      const created = await next();
+      return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
     }
     if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
     const id = req.params.id ?? '';
@@ -165,6 +167,17 @@ const forward = async (
   return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': to } };
 };
 
+/**
+ * Whether this instance's copy of `worldId` is a standby: cluster mode, and another instance owns
+ * the world (as of the last control tick) — so it does not step here. A world nobody can be seen
+ * to own (a partition, a lapsed lease) is not a standby: it should step here or somewhere.
+ */
+export const isStandbyCopy = (cluster: ClusterService, worldId: string): boolean => {
+  if (!cluster.enforce) return false;
+  const owner = cluster.ownerOf(worldId);
+  return owner !== null && owner.instanceId !== cluster.instanceId;
+};
+
 /** `GET /api/v1/worlds` in cluster mode: local summaries with their owner, plus worlds only other instances hold. */
 const listClusterWorlds = (cluster: ClusterService, local: RouteResponse): RouteResponse => {
   const json = local.json as { worlds?: Array<Record<string, unknown>> } | undefined;
@@ -175,6 +188,9 @@ const listClusterWorlds = (cluster: ClusterService, local: RouteResponse): Route
       owner: owner?.instanceId ?? null,
       fencingToken: owner?.fencingToken ?? null,
       ownedHere: owner?.instanceId === cluster.instanceId,
+      // This instance's copy does not step (another owns it): its step, world time and costs are stale.
+      standby: isStandbyCopy(cluster, String(w.id)),
+      ...(owner && owner.instanceId !== cluster.instanceId ? { ownerAdminUrl: owner.adminUrl } : {}),
     };
   });
   const seen = new Set(worlds.map((w) => String(w.id)));
@@ -207,6 +223,7 @@ export const clusterStatus = (cluster: ClusterService) => {
     coordinator: c.kind,
     instance: cluster.instanceId,
     reachable: cluster.reachable,
+    draining: cluster.draining,
     instances: instances.map((i) => ({ ...i, worlds: leases.filter((l) => l.instanceId === i.id).map((l) => l.worldId) })),
     leases,
     held,

@@ -53,6 +53,7 @@ export class ClusterService implements Service {
   readonly #guard: number;
   readonly #epochNow: () => number;
   readonly #serving = new Set<string>();
+  #draining = false;
   /** Tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts). */
   readonly #fences: FenceAnnouncer;
   /** Who stepped what (src/server/cluster-step-ranges.ts). */
@@ -103,6 +104,22 @@ export class ClusterService implements Service {
 
   get instanceId(): string {
     return this.#o.instanceId;
+  }
+
+  /** Draining (docs/CLUSTER.md "Draining an instance"): announced with capacity 0, takes no world. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Start or end draining: announce the capacity at once (0 while draining, so no placement,
+   * migration or balance round picks this instance) and stop acquiring worlds it does not hold
+   * (standby copies, orphans). Leases already held are renewed as before. Rejects when the
+   * coordinator cannot be reached (the flag is set either way).
+   */
+  async setDraining(on: boolean): Promise<void> {
+    this.#draining = on;
+    await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
   get enforce(): boolean {
@@ -357,6 +374,7 @@ export class ClusterService implements Service {
       }
     };
     const lease = async (w: SimWorld): Promise<void> => {
+      if (this.#draining && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
       if (!(await tickWorldLease(this.#leaseTick, w.id))) failures++;
     };
     const refresh = async (): Promise<void> => {
@@ -371,7 +389,8 @@ export class ClusterService implements Service {
     };
     this.#meter.sample(performance.now());
     await Promise.all([presence(), refresh(), ...this.#o.worlds().map(lease)]);
-    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped) failures += await this.#takeover.takeOrphans();
+    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped && !this.#draining)
+      failures += await this.#takeover.takeOrphans();
     const reachable = failures === 0;
     if (reachable !== this.#reachable) {
       this.#reachable = reachable;
@@ -386,7 +405,7 @@ export class ClusterService implements Service {
       id: this.#o.instanceId,
       gameUrl: this.#o.gameUrl(),
       adminUrl: this.#o.adminUrl(),
-      capacity: this.#o.capacity(),
+      capacity: this.#draining ? 0 : this.#o.capacity(),
       load: this.#o.load(),
     };
   }

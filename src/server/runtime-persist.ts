@@ -176,7 +176,21 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     async open(targets) {
       // The store first (the data directory is created): worlds are restored from it before they tick.
       store = await openStore({ store: options.store, dataDir: options.dataDir });
-      logger.info({ store: store.kind, dataDir: store.kind === 'sqlite' ? options.dataDir : undefined }, 'store opened');
+      const migration = store.migration;
+      logger.info(
+        {
+          store: store.kind,
+          dataDir: store.kind === 'sqlite' ? options.dataDir : undefined,
+          schemaVersion: migration?.to ?? (await store.schemaVersion()),
+        },
+        'store opened',
+      );
+      // An upgrade says what it did to the data (a fresh store: from 0).
+      if (migration?.applied.length)
+        logger.info(
+          { store: store.kind, from: migration.from, to: migration.to, applied: migration.applied.map((m) => `${m.version}: ${m.name}`) },
+          migration.from === 0 ? 'store schema created' : 'store schema migrated',
+        );
       // Checkpoints are compressed and written on a worker thread with its own store connection.
       try {
         writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });

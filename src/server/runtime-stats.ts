@@ -15,8 +15,16 @@ export interface StatsLogger {
   stop(): void;
 }
 
-/** Build the stats logger of `runner`'s worlds (steps per second measured between two lines). */
-export const createStatsLogger = (runner: LoopRunner, logger: Logger): StatsLogger => {
+/**
+ * Build the stats logger of `runner`'s worlds (steps per second measured between two lines).
+ * `isStandby` (cluster mode) marks standby copies — worlds another instance owns, which do not
+ * step here — with `standby: true`, so their 0 steps per second do not read as a stalled world.
+ */
+export const createStatsLogger = (
+  runner: LoopRunner,
+  logger: Logger,
+  isStandby: (worldId: string) => boolean = () => false,
+): StatsLogger => {
   let statsTimer: NodeJS.Timeout | null = null;
   let last = new Map<string, { steps: number; at: number }>();
 
@@ -37,6 +45,7 @@ export const createStatsLogger = (runner: LoopRunner, logger: Logger): StatsLogg
           lastStepMs: Math.round(w.stats.totalMs * 1000) / 1000,
           paused: w.clock.paused,
           droppedSteps: w.counters.droppedSteps,
+          ...(isStandby(w.id) ? { standby: true } : {}),
         },
         'world stats',
       );

@@ -4,6 +4,7 @@
  * tests; owns nothing global.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
@@ -39,6 +40,10 @@ import { createRuntimePersistence } from './runtime-persist.js';
 import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
+import { isStandbyCopy } from './cluster-routes.js';
+import { readBuildInfo } from '../admin/build-info.js';
+import { summarizeShutdownCheckpoints } from './shutdown-summary.js';
+import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -114,7 +119,12 @@ export const createRuntime = (
     incarnation: (id) => checkpointer.incarnationOf(id),
     runtimeScope: () => (cluster.enforce ? `runtime:${cluster.instanceId}` : 'runtime'),
   });
-  const ops = new OpsState({ heartbeatStaleSeconds: options.heartbeatStaleSeconds, durability: opsPersist.durability });
+  const ops = new OpsState({
+    heartbeatStaleSeconds: options.heartbeatStaleSeconds,
+    durability: opsPersist.durability,
+    // Cluster mode: a standby copy of a world another instance owns has no heartbeat here (not stale).
+    standby: (id) => isStandbyCopy(cluster, id),
+  });
   const runner = new LoopRunner({
     canStep: (w) => cluster.canStep(w),
     onStep: (w) => {
@@ -189,7 +199,8 @@ export const createRuntime = (
     telemetry,
     sources: adminSources,
     ops,
-    isReady: () => phase === 'running',
+    isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
+    notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
     onWorldDeleted: (world) => {
@@ -216,6 +227,7 @@ export const createRuntime = (
     extraRoutes: [
       ...clusterRoutes(cluster),
       ...mover.routes(),
+      ...drainRoutes({ cluster, mover, logger }), // POST/GET/DELETE /api/v1/cluster/drain (src/server/cluster-drain.ts)
       ...balancer.routes(),
       ...ledgerRoutes({ runner, store: () => persist.current() }),
       ...playerDataRoutes({ service: () => playerData }),
@@ -250,7 +262,7 @@ export const createRuntime = (
         recipe: (w) => worldRecipe(w, options, gameServer.config.maxSpeed, game?.name ?? null),
       })
     : null;
-  const stats = createStatsLogger(runner, logger);
+  const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));
   // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
   // The config's `ledger.catalogue` wins over the game's own (defineGame `catalogue`), which wins over the default.
   const ledgerSettings = { ...(game?.catalogue ? { catalogue: game.catalogue } : {}), ...parseLedgerOptions(options.ledger) };
@@ -296,6 +308,11 @@ export const createRuntime = (
     },
     async start() {
       phase = 'starting';
+      // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
+      logger.info(
+        { ...readBuildInfo(), pid: process.pid, hostname: hostname(), instance: cluster.instanceId, cluster: cluster.enforce },
+        'worldtick starting',
+      );
       // The store first, then the checkpoint writer: worlds are restored from it before they tick.
       await persist.open({
         runner,
@@ -337,23 +354,41 @@ export const createRuntime = (
         await s.start();
         logger.info({ service: s.name }, 'service started');
       }
+      // Cluster mode: a world's checkpoints are fenced, so the one taken at open (before its lease) was
+      // skipped; now that the cluster's first tick granted the leases, checkpoint every world owned here.
+      for (const w of runner.worlds())
+        if (cluster.enforce && cluster.fence(w.id) && checkpointer.report(w.id)?.saved === 0) void checkpointer.checkpoint(w.id);
       stats.start(options.statsIntervalSeconds);
       phase = 'running';
     },
     async stop() {
+      const t0 = performance.now();
+      const wasRunning = phase === 'running';
       phase = 'stopping';
       stats.stop();
+      const sessions = wasRunning ? gameServer.stats().sessions : 0;
+      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
+      // persisted world, before the store closes.
+      let flushed: Promise<void> | null = null;
+      const finalFlush = (): Promise<void> =>
+        (flushed ??= (async () => {
+          await worldShards.stopAll();
+          runner.stop();
+          if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
+          for (const w of runner.worlds()) await detachLedger(w);
+          await persist.flush();
+        })());
       for (const s of [...services].reverse()) {
+        // Cluster mode: records, checkpoints and ledger commits are fenced writes, and the cluster
+        // service's stop releases the leases — after it nothing could be written. So the loop stops
+        // and the final flush runs first, while the leases are held (sessions stay open meanwhile,
+        // without steps, and are closed by the game server's stop).
+        if (s === cluster && cluster.enforce) await finalFlush();
         await s.stop();
         logger.info({ service: s.name }, 'service stopped');
       }
-      await worldShards.stopAll();
-      runner.stop();
-      if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
-      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
-      // persisted world, before the store closes.
-      for (const w of runner.worlds()) await detachLedger(w);
-      await persist.flush();
+      await finalFlush();
+      const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
       for (const w of runner.worlds()) {
         worldDeleted(w); // a game's onWorldDeleted hook
         destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
@@ -365,6 +400,16 @@ export const createRuntime = (
       await persist.close();
       phase = 'stopped';
       logger.info('loop stopped');
+      logger.info(
+        {
+          ms: Math.round(performance.now() - t0),
+          sessionsClosed: sessions,
+          checkpoints: checkpoints.saved,
+          failed: checkpoints.failed.length,
+          standby: checkpoints.standby,
+        },
+        'runtime stopped',
+      );
     },
   };
 };

@@ -106,6 +106,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */
+export interface MigrationReport {
+  from: number;
+  to: number;
+  applied: Array<{ version: number; name: string }>;
+}
+
+/** The report of a migration run from `current` over `pending` (all applied). */
+export const migrationReport = (current: number, pending: readonly Migration[]): MigrationReport => ({
+  from: current,
+  to: pending.length ? pending[pending.length - 1].version : current,
+  applied: pending.map((m) => ({ version: m.version, name: m.name })),
+});
+
 /** Highest schema version this build knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

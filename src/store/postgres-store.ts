@@ -9,6 +9,7 @@
  */
 import pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
+import type { MigrationReport } from './migrations.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { postgresPlayerData } from './postgres-player-data.js';
@@ -68,6 +69,8 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
+  /** What opening did to the schema (see {@link Store.migration}); set by {@link PostgresStore.open}. */
+  migration: MigrationReport = { from: 0, to: 0, applied: [] };
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -89,7 +92,7 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(pool);
     try {
-      await migratePostgres(pool);
+      store.migration = await migratePostgres(pool);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw mapPgError(err);

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, type MigrationReport } from './migrations.js';
 
 /** Key of the advisory lock that serializes migrations across instances. */
 const MIGRATION_LOCK_KEY = 770_700_1;
@@ -77,7 +77,7 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
  * or a migration fails, WT_ERR_STORE_UNAVAILABLE when the server is unreachable; raw pg errors
  * from outside a migration's statements are thrown unmapped (the caller maps them).
  */
-export const migratePostgres = (pool: pg.Pool): Promise<void> =>
+export const migratePostgres = (pool: pg.Pool): Promise<MigrationReport> =>
   inTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await c.query(MIGRATIONS_TABLE_DDL);
@@ -94,4 +94,5 @@ export const migratePostgres = (pool: pg.Pool): Promise<void> =>
       }
       await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
     }
+    return migrationReport(current, pending);
   });

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, pendingMigrations } from './migrations.js';
+import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, type MigrationReport } from './migrations.js';
 import { prepareStatements } from './sqlite-statements.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import {
@@ -95,6 +95,8 @@ export class SqliteStore implements Store {
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
   private readonly stmt: Record<string, Database.Statement>;
+  /** What opening did to the schema (see {@link Store.migration}). */
+  readonly migration: MigrationReport;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
 
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
@@ -107,7 +109,7 @@ export class SqliteStore implements Store {
       this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('foreign_keys = ON');
       if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
-      this.migrate();
+      this.migration = this.migrate();
     } catch (err) {
       const mapped = mapError(err);
       if (mapped !== err || isWorldtickError(err)) throw mapped;
@@ -117,7 +119,7 @@ export class SqliteStore implements Store {
     this.playerData = sqlitePlayerData(this.db);
   }
 
-  private migrate(): void {
+  private migrate(): MigrationReport {
     this.db.exec(MIGRATIONS_TABLE_DDL);
     const current = (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number;
     const { pending, tooNew } = pendingMigrations(current);
@@ -138,6 +140,7 @@ export class SqliteStore implements Store {
         throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
       }
     }
+    return migrationReport(current, pending);
   }
 
   /** Cap the database size in pages (quota; fault tests use it to simulate a full disk). */

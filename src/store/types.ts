@@ -10,6 +10,7 @@
  * `WT_ERR_STORE_CLOSED`. A method that resolved has committed durably (per the store's
  * durability settings, docs/DURABILITY.md).
  */
+import type { MigrationReport } from './migrations.js';
 
 /**
  * Fencing: the owner of a world holds a token that only grows (issued by the coordination
@@ -253,6 +254,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Schema version after migrations (the highest applied). */
   schemaVersion(): Promise<number>;
+  /** What opening this store did to its schema (version found, version now, migrations applied); absent in stores that do not say. */
+  readonly migration?: MigrationReport;
   stats(): StoreStats;
   /** Close connections; later calls fail with WT_ERR_STORE_CLOSED. Idempotent. */
   close(): Promise<void>;

@@ -44,7 +44,7 @@ describe('admin: readiness', () => {
     const stopping = s.runtime.stop();
     const r = await call(s.base, 'GET', '/readyz', { token: null });
     expect(r.status).toBe(503);
-    expect(r.json).toEqual({ ready: false });
+    expect(r.json).toEqual({ ready: false, reason: 'stopping' });
     expect((await call(s.base, 'GET', '/healthz', { token: null })).status).toBe(200);
     releaseStop();
     await stopping;

@@ -44,7 +44,7 @@ describe('server options', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-opt-'));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ nope');
-    expect(problems(['--config', bad])[0]).toMatch(/^config file .*bad\.json could not be read as JSON/);
+    expect(problems(['--config', bad])[0]).toMatch(/^config file .*bad\.json is not valid JSON/);
     const unknown = join(dir, 'u.json');
     writeFileSync(unknown, JSON.stringify({ colour: 'red', npcs: -1 }));
     expect(problems(['--config', unknown])).toEqual([

@@ -1,0 +1,152 @@
+/**
+ * `npm run backup`: an online, consistent copy of the embedded SQLite store (docs/DURABILITY.md,
+ * "Backup and restore"), safe while the server runs.
+ *
+ *   npm run backup -- --data-dir ./data --out backups/worldtick-2026-12-01.sqlite
+ *   npm run backup -- --store sqlite:./data --out …       (the server's --store spec)
+ *
+ * Copying `worldtick.sqlite` with `cp` while the server runs is not a backup: committed
+ * transactions may still be in `worldtick.sqlite-wal`, and a copy taken during a WAL checkpoint is
+ * torn. This command opens a second connection to the store (as the checkpoint writer thread does)
+ * and runs SQLite's online backup API (better-sqlite3 `db.backup`) in ONE step, so the copy is the
+ * database as of one read transaction — every transaction committed before it, none after — and no
+ * write of the server can restart it. The server's writers are not blocked (WAL: readers never block
+ * the writer). The copy is written to `<out>.partial`, checked (`PRAGMA integrity_check`), then
+ * renamed to `<out>`; an existing `<out>` is never overwritten. A PostgreSQL store is refused with
+ * a pointer to `pg_dump`.
+ *
+ * Prints a JSON report (schema version, worlds, checkpoints, ledger entries, bytes, ms); exit 0 on
+ * success, 2 on a usage error or a failure (nothing left at `<out>`).
+ */
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { Command } from 'commander';
+import { resolveStoreTarget } from '../store/open-store.js';
+import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
+
+/** What {@link backupSqliteStore} reports. */
+export interface BackupReport {
+  /** The store file copied. */
+  source: string;
+  /** The backup file written. */
+  out: string;
+  /** Size of the backup file (bytes). */
+  bytes: number;
+  /** Wall milliseconds of the copy (the backup step) and of the whole command. */
+  copyMs: number;
+  totalMs: number;
+  /** Highest schema migration in the copy (docs/DURABILITY.md "Schema migrations"). */
+  schemaVersion: number;
+  /** `PRAGMA integrity_check` of the copy: always `ok` in a report (anything else is an error). */
+  integrity: 'ok';
+  /** Rows in the copy: world records, world checkpoints, ledger entries (and the highest seq), players. */
+  worlds: number;
+  checkpoints: number;
+  ledgerEntries: number;
+  lastLedgerSeq: number;
+  players: number;
+}
+
+const count = (db: Database.Database, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+/**
+ * Copy the SQLite store of `dataDir` to `out` with the online backup API, check the copy, and
+ * report it. Throws (leaving nothing at `out`) when there is no store, `out` exists, or the copy
+ * fails its integrity check. The source is opened as a second connection; nothing is written to it.
+ */
+export const backupSqliteStore = async (dataDir: string, out: string): Promise<BackupReport> => {
+  const t0 = performance.now();
+  const source = resolve(join(dataDir, SQLITE_FILE_NAME));
+  const target = resolve(out);
+  if (!existsSync(source)) throw new Error(`no store in ${dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`);
+  if (existsSync(target)) throw new Error(`${out} exists: a backup never overwrites a file (choose a new name)`);
+  if (!existsSync(dirname(target))) throw new Error(`directory ${dirname(target)} does not exist`);
+  const partial = `${target}.partial`;
+  rmSync(partial, { force: true });
+  // A second connection, like the checkpoint writer's; busy_timeout as the store's (a writer holding
+  // the lock during a WAL checkpoint is waited for).
+  const src = new Database(source, { fileMustExist: true, timeout: 5000 });
+  let copyMs = 0;
+  try {
+    const c0 = performance.now();
+    // All remaining pages in one step (the progress callback sets the next step's page count): one
+    // read transaction, so a write of the server between steps cannot restart or tear the copy.
+    await src.backup(partial, { progress: () => 0x7fffffff });
+    copyMs = performance.now() - c0;
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw new Error(`backup of ${source} failed: ${(err as Error).message}`);
+  } finally {
+    src.close();
+  }
+  let report: Omit<BackupReport, 'bytes' | 'totalMs' | 'source' | 'out' | 'copyMs'>;
+  try {
+    const copy = new Database(partial, { fileMustExist: true });
+    try {
+      const integrity = copy.pragma('integrity_check', { simple: true });
+      if (integrity !== 'ok') throw new Error(`integrity_check of the copy: ${String(integrity).slice(0, 300)}`);
+      const ledger = copy.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ledger').get() as { n: number; last: number };
+      report = {
+        schemaVersion: (copy.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v,
+        integrity: 'ok',
+        worlds: count(copy, 'world_configs'),
+        checkpoints: count(copy, 'checkpoints'),
+        ledgerEntries: ledger.n,
+        lastLedgerSeq: ledger.last,
+        players: count(copy, 'players'),
+      };
+      // The copy keeps the source's WAL mode; fold its own WAL back so the backup is one file.
+      copy.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      copy.close();
+    }
+    if (existsSync(target)) throw new Error(`${out} appeared during the backup: not overwritten`);
+    renameSync(partial, target);
+  } catch (err) {
+    for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+    throw err;
+  }
+  for (const f of [`${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+  return { source, out: target, bytes: statSync(target).size, copyMs, totalMs: performance.now() - t0, ...report };
+};
+
+/** Run the backup command on `argv` (node, script, ...flags); resolves with the exit code. */
+export const runBackupCli = async (argv: readonly string[]): Promise<number> => {
+  const program = new Command('worldtick-backup')
+    .description('online, consistent copy of the embedded SQLite store (safe while the server runs)')
+    .option('--data-dir <dir>', 'data directory of the server (or WORLDTICK_DATA_DIR; default ./data)')
+    .option('--store <spec>', "the server's --store (sqlite:<dir>; postgres://… is refused: use pg_dump)")
+    .option('--out <file>', 'backup file to write (must not exist)')
+    .exitOverride();
+  try {
+    program.parse([...argv]);
+  } catch {
+    return 2;
+  }
+  const o = program.opts<{ dataDir?: string; store?: string; out?: string }>();
+  if (!o.out) {
+    process.stderr.write('worldtick-backup: --out <file> is required\n');
+    return 2;
+  }
+  try {
+    const target = resolveStoreTarget({
+      store: o.store ?? process.env.WORLDTICK_STORE ?? '',
+      dataDir: o.dataDir ?? process.env.WORLDTICK_DATA_DIR ?? '',
+    });
+    if (target.kind === 'postgres') {
+      process.stderr.write(
+        'worldtick-backup: the store is PostgreSQL: back it up with pg_dump (pg_dump -Fc -f worldtick.dump <url>; docs/DURABILITY.md "Backup and restore")\n',
+      );
+      return 2;
+    }
+    const report = await backupSqliteStore(target.dataDir, o.out);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, copyMs: Math.round(report.copyMs), totalMs: Math.round(report.totalMs) }, null, 2)}\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`worldtick-backup: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+};

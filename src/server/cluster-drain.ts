@@ -1,0 +1,88 @@
+/**
+ * Draining an instance (docs/CLUSTER.md "Draining an instance"): before a planned stop, move every
+ * world it steps to other instances by migration (state preserved, players redirected with their
+ * resume tokens), and keep new worlds away from it — it announces capacity 0, so placement,
+ * default migration targets and balance rounds skip it, it takes no standby copy or orphan, and
+ * `/readyz` answers 503 (load balancers stop sending new connections). Then stop it (SIGTERM).
+ *
+ *   POST   /api/v1/cluster/drain   start draining and migrate every world away (one at a time)
+ *   GET    /api/v1/cluster/drain   { instance, draining, worlds }
+ *   DELETE /api/v1/cluster/drain   end draining (the instance takes worlds again)
+ */
+import type { Route, RouteResponse } from '../admin/index.js';
+import { ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ClusterService } from './cluster-service.js';
+import type { MigrationResult, WorldMover } from './cluster-migration.js';
+
+/** What the drain routes need. */
+export interface DrainDeps {
+  cluster: ClusterService;
+  mover: WorldMover;
+  logger: Logger;
+}
+
+const notCluster = (): RouteResponse => ({
+  status: 409,
+  json: { code: ErrorCode.ADMIN_CONFLICT, message: 'not in cluster mode (--redis): nothing to drain to' },
+});
+
+/** Announce the flag; a coordinator failure is a 503 (the flag is set locally either way). */
+const announce = async (d: DrainDeps, on: boolean): Promise<RouteResponse | null> => {
+  try {
+    await d.cluster.setDraining(on);
+    return null;
+  } catch (err) {
+    d.logger.warn({ err, instance: d.cluster.instanceId, draining: on }, 'cluster: draining flag could not be announced');
+    return {
+      status: 503,
+      headers: { 'Retry-After': '1' },
+      json: { code: ErrorCode.CLUSTER_UNAVAILABLE, message: 'the coordinator could not be reached; retry', details: { draining: on } },
+    };
+  }
+};
+
+/** The drain routes of an instance. */
+export const drainRoutes = (d: DrainDeps): Route[] => [
+  {
+    method: 'GET',
+    pattern: '/api/v1/cluster/drain',
+    handler: () => ({ json: { instance: d.cluster.instanceId, draining: d.cluster.draining, worlds: d.cluster.serving() } }),
+  },
+  {
+    method: 'POST',
+    pattern: '/api/v1/cluster/drain',
+    handler: async () => {
+      if (!d.cluster.enforce) return notCluster();
+      const refused = await announce(d, true);
+      if (refused) return refused;
+      d.logger.info({ instance: d.cluster.instanceId, worlds: d.cluster.serving() }, 'cluster: draining');
+      const moved: MigrationResult[] = [];
+      const failed: Array<{ worldId: string; error: string }> = [];
+      for (const worldId of d.cluster.serving()) {
+        try {
+          moved.push(await d.mover.migrate(worldId));
+        } catch (err) {
+          failed.push({ worldId, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      const remaining = d.cluster.serving();
+      const summary = { instance: d.cluster.instanceId, moved: moved.map((m) => `${m.worldId} -> ${m.to}`), failed, remaining };
+      if (remaining.length)
+        d.logger.warn(summary, 'cluster: drain incomplete; worlds still stepped here (retry POST /api/v1/cluster/drain)');
+      else d.logger.info(summary, 'cluster: drained; safe to stop');
+      return { json: { instance: d.cluster.instanceId, draining: true, moved, failed, remaining } };
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/api/v1/cluster/drain',
+    handler: async () => {
+      if (!d.cluster.enforce) return notCluster();
+      const refused = await announce(d, false);
+      if (refused) return refused;
+      d.logger.info({ instance: d.cluster.instanceId }, 'cluster: draining ended');
+      return { json: { instance: d.cluster.instanceId, draining: false, worlds: d.cluster.serving() } };
+    },
+  },
+];
