@@ -30,7 +30,7 @@ beforeAll(async () => {
     messages: [defineMessage({ name: 'blob', schema: Type.Array(Type.Uint8Array()), apply: () => {} })],
   });
   server = await startServer(game, {
-    options: { ...testServerOptions(), dataDir: '' },
+    options: testServerOptions('wt-audit-held-'),
     authenticate: async (req): Promise<AuthResult> => {
       await gate; // a slow auth service: every hello waits here
       return { ok: true, identity: req.token };
