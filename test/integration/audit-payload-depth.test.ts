@@ -6,7 +6,9 @@
  * RangeError there ended the process. With the default `maxPayloadLength` (1,024) a frame cannot
  * nest that deep; a game that raises it (here 4,096) could be crashed by one frame. Now arrays and
  * maps nested deeper than 64 levels are refused `BAD_FIELD` (strike, counted) at the edge, before
- * any schema or handler sees them. Real server from `startServer` with `--record`, real sockets.
+ * any schema or handler sees them; and a fact the recorder cannot encode (game code can still push
+ * one) stops the recording with an error logged instead of throwing out of its flush timer.
+ * Real server from `startServer` with `--record`, real sockets.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +95,25 @@ describe('audit: nesting depth of game-message payloads', () => {
     const other = await join1('other');
     expect(other.errors()).toEqual([]);
     expect(server.runtime.gameServer.stats().internalErrors).toBe(0);
+    c.ws.close();
+    other.ws.close();
+  });
+
+  it('a fact the input log cannot encode stops the recording (logged), not the process', async () => {
+    // What the edge now refuses, pushed past it the way game code could (a deep value of its own).
+    const c = await openRaw(url);
+    c.send([1, 1, '1', 'inside', '', null]);
+    const w = await c.waitFor(16);
+    let deep: unknown = null;
+    for (let i = 0; i < 3000; i++) deep = [deep];
+    server.world.ingest.push('msg:any', w[2] as number, { session: w[1] as number, payload: deep });
+    for (let t = 0; !depths.includes(3000); t++) {
+      if (t > 1000) throw new Error('the deep fact was not applied');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 400)); // a few recorder flushes
+    const other = await join1('still-serving');
+    expect(other.errors()).toEqual([]);
     c.ws.close();
     other.ws.close();
   });
