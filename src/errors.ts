@@ -256,6 +256,12 @@ export const WireErrorCode = {
    * already (socket closed 4018, no strike); nothing was created or stored. Resumes are not limited.
    */
   NEW_PLAYER_LIMITED: 'NEW_PLAYER_LIMITED',
+  /**
+   * The game's `authenticate` hook refused `net.maxAuthFailuresPerAddressPerMinute` hellos from the
+   * client's address lately: this hello is refused without asking the hook (socket closed 4019, no
+   * strike); nothing was created or stored. Retry later.
+   */
+  AUTH_LIMITED: 'AUTH_LIMITED',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -289,6 +295,8 @@ export const CloseCode = {
   AUTH_REFUSED: 4017,
   /** Too many new players from the peer's address this minute (`NEW_PLAYER_LIMITED`): retry later. */
   NEW_PLAYER_LIMITED: 4018,
+  /** Too many refused authentications from the client's address lately (`AUTH_LIMITED`): retry later. */
+  AUTH_LIMITED: 4019,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

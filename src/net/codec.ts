@@ -15,6 +15,7 @@ import {
   MAX_NAME_LENGTH,
   MAX_TICKET_LENGTH,
   MAX_TOKEN_LENGTH,
+  MAX_GAME_PAYLOAD_DEPTH,
   MAX_MESSAGE_NAME_LENGTH,
   MAX_WORLD_ID_LENGTH,
   MsgType,
@@ -50,34 +51,49 @@ const hasControlChar = (s: string): boolean => {
 };
 
 /**
- * True when `v` is made of plain msgpack values only: nil, booleans, numbers, strings, bin
- * (Uint8Array), arrays and maps (plain objects). The input decoder also yields msgpackr's own
- * extension types (timestamp → Date, Set, Error, RegExp, BigInt, typed arrays), which a game's
- * permissive schema (`Type.Unknown()`) would pass on to its handler. Iterative: a deeply nested
- * payload (as deep as the decoder accepts) cannot overflow the stack here.
+ * Why `v` is not a game payload the server accepts, or null: `'plain'` when it holds anything but
+ * plain msgpack values — nil, booleans, numbers, strings, bin (Uint8Array), arrays and maps (plain
+ * objects). The input decoder also yields msgpackr's own extension types (timestamp → Date, Set,
+ * Error, RegExp, BigInt, typed arrays), which a game's permissive schema (`Type.Unknown()`) would
+ * pass on to its handler. `'depth'` when arrays and maps nest deeper than
+ * {@link MAX_GAME_PAYLOAD_DEPTH}. Iterative: a deeply nested payload (as deep as the decoder
+ * accepts) cannot overflow the stack here.
  */
-export const isPlainPayload = (v: unknown): boolean => {
+export const payloadProblem = (v: unknown): 'plain' | 'depth' | null => {
   const stack: unknown[] = [v];
+  const depths: number[] = [0];
   while (stack.length > 0) {
     const x = stack.pop();
+    const d = depths.pop() ?? 0;
     if (x === null || x === undefined) continue;
     const t = typeof x;
     if (t === 'string' || t === 'number' || t === 'boolean') continue;
-    if (t !== 'object') return false;
+    if (t !== 'object') return 'plain';
     if (Array.isArray(x)) {
-      for (let i = 0; i < x.length; i++) stack.push(x[i]);
+      if (d >= MAX_GAME_PAYLOAD_DEPTH) return 'depth';
+      for (let i = 0; i < x.length; i++) {
+        stack.push(x[i]);
+        depths.push(d + 1);
+      }
       continue;
     }
     if (x instanceof Uint8Array) {
-      if (x.constructor !== Uint8Array && !Buffer.isBuffer(x)) return false;
+      if (x.constructor !== Uint8Array && !Buffer.isBuffer(x)) return 'plain';
       continue;
     }
-    if (Object.getPrototypeOf(x) !== Object.prototype) return false;
+    if (Object.getPrototypeOf(x) !== Object.prototype) return 'plain';
+    if (d >= MAX_GAME_PAYLOAD_DEPTH) return 'depth';
     const o = x as Record<string, unknown>;
-    for (const k in o) stack.push(o[k]);
+    for (const k in o) {
+      stack.push(o[k]);
+      depths.push(d + 1);
+    }
   }
-  return true;
+  return null;
 };
+
+/** True when `v` is made of plain msgpack values only, nested at most {@link MAX_GAME_PAYLOAD_DEPTH} levels ({@link payloadProblem}). */
+export const isPlainPayload = (v: unknown): boolean => payloadProblem(v) === null;
 
 /** Validate a decoded frame (any JS value) into a client message. Pure; exported for tests. */
 export const validateClientFrame = (a: unknown): DecodeResult => {
@@ -156,10 +172,16 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
       if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH)
         return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
-      if (!isPlainPayload(a[2]))
+      const problem = payloadProblem(a[2]);
+      if (problem === 'plain')
         return fail(
           WireErrorCode.BAD_FIELD,
           'game message payload must be plain msgpack values (nil, boolean, number, string, bin, array, map): no extension types',
+        );
+      if (problem === 'depth')
+        return fail(
+          WireErrorCode.BAD_FIELD,
+          `game message payload must not nest arrays and maps deeper than ${MAX_GAME_PAYLOAD_DEPTH} levels`,
         );
       return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
     }

@@ -75,9 +75,10 @@ export const onSocketMessage = (cx: SocketContext, conn: Conn, ab: ArrayBuffer, 
   if (!takeToken(conn, performance.now(), cfg.messageRatePerSecond, cfg.messageBurst))
     return cx.reply(conn, WireErrorCode.RATE_LIMITED, `more than ${cfg.messageRatePerSecond} messages per second`, true);
   if (!isBinary) return cx.reply(conn, WireErrorCode.BAD_FRAME, 'text frames are not accepted: send binary msgpack', true);
-  const r = cx.codec.decode(new Uint8Array(ab));
+  const frame = new Uint8Array(ab);
+  const r = cx.codec.decode(frame);
   if (!r.ok) return cx.reply(conn, r.code, r.message, true);
-  dispatchMessage(cx, conn, r.msg);
+  dispatchMessage(cx, conn, r.msg, frame);
 };
 
 /** Most messages held for a socket whose hello the durable store is still resolving. */
@@ -85,17 +86,27 @@ export const MAX_HELD_MESSAGES = 16;
 
 /**
  * A decoded, rate-limited client message, by type. While the socket's hello is being resolved
- * against the durable store (`helloPending`: a store round trip, e.g. PostgreSQL), an input,
- * purchase or game message — which the protocol allows right after hello — is held (at most
- * {@link MAX_HELD_MESSAGES}, then `NOT_JOINED` without a strike) and dispatched once the hello
- * resolved ({@link releaseHeld}); before, they were answered `NOT_JOINED` with a strike each.
+ * against the durable store (`helloPending`: a store round trip, e.g. PostgreSQL) or the game's
+ * `authenticate` hook, an input, purchase or game message — which the protocol allows right after
+ * hello — is held (at most {@link MAX_HELD_MESSAGES}, then `NOT_JOINED` without a strike) and
+ * dispatched once the hello resolved ({@link releaseHeld}); before, they were answered `NOT_JOINED`
+ * with a strike each. A game message is held as a copy of its `frame` (decoded again at release),
+ * not as its decoded payload: a 1 KiB payload of empty maps, arrays or bins decodes to 40–100 KB
+ * of objects, so 16 held payloads per socket were ≈ 1.5 MB (20,000 sockets waiting on a slow
+ * auth service: ≈ 30 GB); held frames are at most 16 × `maxPayloadLength` per socket.
  */
-export const dispatchMessage = (cx: MessageContext & { readonly epochNow: () => number }, conn: Conn, msg: ClientMsg): void => {
+export const dispatchMessage = (
+  cx: MessageContext & { readonly epochNow: () => number },
+  conn: Conn,
+  msg: ClientMsg,
+  frame: Uint8Array | null = null,
+): void => {
   if (msg.type !== MsgType.HELLO && msg.type !== MsgType.PING && !conn.session && conn.helloPending) {
     const held = (conn.held ??= []);
     if (held.length >= MAX_HELD_MESSAGES)
       return cx.reply(conn, WireErrorCode.NOT_JOINED, 'hello is still being resolved: wait for welcome', false);
-    held.push(msg);
+    // The frame is a view of uWS's buffer (emptied when the callback returns): copied.
+    held.push(msg.type === MsgType.GAME && frame !== null ? frame.slice() : msg);
     return;
   }
   switch (msg.type) {
@@ -120,5 +131,13 @@ export const releaseHeld = (cx: MessageContext & { readonly epochNow: () => numb
   const held = conn.held;
   conn.held = null;
   if (!held || conn.closed || !conn.session) return;
-  for (const m of held) dispatchMessage(cx, conn, m);
+  for (const m of held) {
+    if (!(m instanceof Uint8Array)) {
+      dispatchMessage(cx, conn, m);
+      continue;
+    }
+    // A held game message's frame: it decoded when it arrived, and decoding is deterministic.
+    const r = cx.codec.decode(m);
+    if (r.ok) dispatchMessage(cx, conn, r.msg);
+  }
 };

@@ -66,6 +66,8 @@ export class GameServer implements Service {
     limitedAddresses: 0,
     newPlayersRefused: 0,
     newPlayerAddresses: 0,
+    authLimited: 0,
+    authLimitedAddresses: 0,
     maxConnections: 0,
     messagesIn: 0,
     bytesIn: 0,
@@ -348,6 +350,8 @@ export class GameServer implements Service {
   /** Counters as a plain object (for the admin/metrics service). */
   stats(): GameServerStats {
     this.#s.limitedAddresses = this.#perAddress.addresses;
+    this.#s.authLimited = this.#cx.auth?.failures.limited ?? 0;
+    this.#s.authLimitedAddresses = this.#cx.auth?.failures.addresses ?? 0;
     return gameServerStats(this.#s, this.#registry, this.#conns.size, this.#maxConnections);
   }
 

@@ -6,6 +6,9 @@
  * `cls` (if any) is the session's class. Refused: `AUTH_REFUSED`, close 4017. A hook that throws,
  * rejects, returns something else or does not settle within `net.authTimeoutMs`: `UNAVAILABLE`,
  * close 1013 (as a store failure), logged once per kind. Every outcome is counted (`stats().auth`).
+ * Refusals are counted per client address (auth-failure-limit.ts): past
+ * `net.maxAuthFailuresPerAddressPerMinute`, hellos from that address are refused `AUTH_LIMITED`
+ * (close 4019) without calling the hook, so reconnecting in a loop cannot guess tokens faster.
  *
  * While an asynchronous hook is pending the socket's hello is pending (`conn.helloPending`):
  * input, purchase and game messages are held as while the durable store resolves a hello
@@ -14,6 +17,7 @@
  */
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import type { Logger } from '../log.js';
+import { AuthFailureLimiter } from './auth-failure-limit.js';
 import { playerIdOfIdentity } from './durable-sessions.js';
 import { remoteAddressOf } from './new-player-limit.js';
 import type { NetConfig } from './net-config.js';
@@ -130,6 +134,11 @@ export class HelloAuthenticator {
   readonly #onSettled: (conn: Conn) => void;
   readonly #onError: (err: unknown, conn: Conn) => void;
   readonly #logged = new Set<Failure>();
+  /**
+   * The hook's refusals per client address (`net.maxAuthFailuresPerAddressPerMinute`): a hello
+   * from an address with none left is refused `AUTH_LIMITED` (close 4019) without calling the hook.
+   */
+  readonly failures: AuthFailureLimiter;
 
   /**
    * `onSettled`: an asynchronous hello finished here (refused, failed, or handed on without a new
@@ -144,6 +153,7 @@ export class HelloAuthenticator {
     onSettled: (conn: Conn) => void,
     onError: (err: unknown, conn: Conn) => void,
   ) {
+    this.failures = new AuthFailureLimiter(cfg.maxAuthFailuresPerAddressPerMinute, cfg.authFailuresExemptLoopback);
     this.#hook = hook;
     this.#cfg = cfg;
     this.#log = log;
@@ -166,6 +176,15 @@ export class HelloAuthenticator {
       resumeToken: m.resumeToken ? m.resumeToken : null,
       remoteAddress: remoteAddressOf(conn),
     };
+    // Refused too often from this address lately: answered without calling the hook (no strike).
+    if (this.failures.blocked(this.failures.keyOf(req.remoteAddress)))
+      return this.#wire.reply(
+        conn,
+        WireErrorCode.AUTH_LIMITED,
+        'too many refused authentications from this address; retry later',
+        false,
+        CloseCode.AUTH_LIMITED,
+      );
     const hook = this.#hook; // called as a plain function: the hook gets no `this`
     let answer: unknown;
     try {
@@ -213,6 +232,7 @@ export class HelloAuthenticator {
     if (c === null) return this.#fail(conn, 'invalid', null);
     if (typeof c === 'string') {
       this.stats.refused++;
+      this.failures.refused(this.failures.keyOf(remoteAddressOf(conn)));
       return this.#wire.reply(conn, WireErrorCode.AUTH_REFUSED, c, false, CloseCode.AUTH_REFUSED);
     }
     this.stats.accepted++;

@@ -37,6 +37,16 @@ export interface NetConfig {
   /** Loopback peers are not limited by `maxNewPlayersPerAddressPerMinute` (default true). */
   newPlayersExemptLoopback: boolean;
   /**
+   * Most hellos per client address per minute that the game's `authenticate` hook may refuse
+   * (token bucket; IPv6 by /64): past it, hellos from that address are refused `AUTH_LIMITED`
+   * (close 4019) without calling the hook, until the bucket refills. Bounds guessing tokens, and
+   * the load put on the game's auth service, at the connection rate. 0 = no limit. 0..1000000,
+   * default 30 (src/net/auth-failure-limit.ts; docs/PROTOCOL.md "Authentication").
+   */
+  maxAuthFailuresPerAddressPerMinute: number;
+  /** Loopback peers are not limited by `maxAuthFailuresPerAddressPerMinute` (default true). */
+  authFailuresExemptLoopback: boolean;
+  /**
    * Reverse proxies / load balancers whose `X-Forwarded-For` is believed: IPv4/IPv6 addresses or
    * CIDR prefixes (`10.0.0.0/8`, `fd00::/8`), at most 1024. An upgrade from one of them counts
    * under the rightmost forwarded address that is not itself trusted (per-address limits,
@@ -194,6 +204,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   perAddressExemptLoopback: true,
   maxNewPlayersPerAddressPerMinute: 30,
   newPlayersExemptLoopback: true,
+  maxAuthFailuresPerAddressPerMinute: 30,
+  authFailuresExemptLoopback: true,
   trustedProxies: Object.freeze([]),
   helloTimeoutMs: 5000,
   authTimeoutMs: 5000,
@@ -251,6 +263,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     perAddressExemptLoopback: { kind: 'boolean', default: true },
     maxNewPlayersPerAddressPerMinute: int(0, 1_000_000),
     newPlayersExemptLoopback: { kind: 'boolean', default: true },
+    maxAuthFailuresPerAddressPerMinute: int(0, 1_000_000),
+    authFailuresExemptLoopback: { kind: 'boolean', default: true },
     helloTimeoutMs: real(1, 3_600_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),

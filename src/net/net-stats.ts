@@ -28,6 +28,10 @@ export interface ServerNetStats {
   newPlayersRefused: number;
   /** Addresses in the new-player limiter's table (gauge; src/net/new-player-limit.ts). */
   newPlayerAddresses: number;
+  /** Hellos refused `AUTH_LIMITED`: the game's `authenticate` hook refused `net.maxAuthFailuresPerAddressPerMinute` from their address lately. */
+  authLimited: number;
+  /** Addresses in the refused-authentication limiter's table (gauge; src/net/auth-failure-limit.ts). */
+  authLimitedAddresses: number;
   /** The connection cap in force: `net.maxConnections`, lowered at start to fit the open-file limit. */
   maxConnections: number;
   messagesIn: number;

@@ -105,6 +105,14 @@ export interface GameMsg {
 }
 /** Longest game message name (characters). */
 export const MAX_MESSAGE_NAME_LENGTH = 64;
+/**
+ * Deepest nesting of arrays and maps in a game message's payload (levels; a scalar payload is 0).
+ * Deeper is refused `BAD_FIELD` at the edge: msgpackr decodes about 4,000 levels, but packing a
+ * value fails (stack overflow) from about 1,400 and JSON/structuredClone soon after, so a deep
+ * payload a permissive schema accepted could throw wherever it is copied later (the `--record`
+ * input log packs every fact on a timer: an uncaught RangeError there ends the process).
+ */
+export const MAX_GAME_PAYLOAD_DEPTH = 64;
 export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg | GameMsg;
 
 /** `welcome` fields. */

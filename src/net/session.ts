@@ -38,8 +38,11 @@ export interface Conn {
   lastSend: number;
   /** Close code the server ended this socket with (0 = not ended by the server). */
   endCode: number;
-  /** Messages received while `helloPending` (bounded; dispatched once the hello resolved). */
-  held: ClientMsg[] | null;
+  /**
+   * Messages received while `helloPending` (bounded; dispatched once the hello resolved): decoded
+   * inputs and purchases, and game messages as a copy of their frame (game-server-wire.ts).
+   */
+  held: Array<ClientMsg | Uint8Array> | null;
   /**
    * The client's address, decided once at upgrade: the peer's as uWebSockets.js reports it, or
    * the one a trusted proxy forwarded (`net.trustedProxies`, client-address.ts); '' when unknown.

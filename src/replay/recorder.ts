@@ -387,7 +387,17 @@ export class Recorder implements StepHook {
     const frames = this.#queue;
     this.#queue = [];
     const parts: Uint8Array[] = [];
-    for (const f of frames) parts.push(this.#packr.pack(f));
+    try {
+      for (const f of frames) parts.push(this.#packr.pack(f));
+    } catch (err) {
+      // A frame that cannot be encoded (a fact too deeply nested for msgpackr's stack): on the
+      // flush timer a throw would end the process. Recording stops instead, as on a write error.
+      this.#error = err instanceof Error ? err : new Error(String(err));
+      this.#log?.error({ err, path: this.path }, 'input log frame could not be encoded; recording stopped');
+      this.#detach();
+      this.#out.end();
+      return;
+    }
     const buf = Buffer.concat(parts);
     this.stats.frames += frames.length;
     this.stats.bytes += buf.byteLength;
