@@ -13,6 +13,7 @@
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
+import { durableHello } from './durable-hello.js';
 import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
 import type { HelloIdentity } from './hello-auth.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
@@ -49,8 +50,6 @@ export interface RegistryCounters {
   joinsFailed: number;
 }
 
-/** The error message of a hello refused NEW_PLAYER_LIMITED. */
-const NEW_PLAYER_LIMITED_MESSAGE = 'too many new players from this address; retry later';
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -72,7 +71,6 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
-  readonly #pendingResumes = this.tables.pendingResumes;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /**
@@ -188,65 +186,26 @@ export class SessionRegistry {
       return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y, false, auth);
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
-    // One lookup per token at a time: a token whose resume is already being looked up or applied
-    // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
-    // all resumed the same player as separate entities.
-    const resumeToken =
-      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !resumeInFlight(this.tables, m.resumeToken) ? m.resumeToken : null;
-    if (resumeToken) this.#pendingResumes.add(resumeToken);
-    conn.helloPending = true;
-    durable
-      .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null, this.admitNewPlayer?.(conn) ?? null)
-      .then(
-        (r) => {
-          conn.helloPending = false;
-          if (r.limited)
-            return this.#wire.reply(
-              conn,
-              WireErrorCode.NEW_PLAYER_LIMITED,
-              NEW_PLAYER_LIMITED_MESSAGE,
-              false,
-              CloseCode.NEW_PLAYER_LIMITED,
-            );
-          // A fresh player's record is useless if the join goes no further (the client never gets its
-          // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
-          const abandon = (): void => {
-            if (!r.resumed) durable.drop(r.resumeToken);
-          };
-          if (conn.closed || conn.session) return abandon();
-          const entry = this.nets.get(world.id);
-          if (!entry || entry.world !== world) {
-            abandon();
-            return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-          }
-          if (!r.resumed && refuseNew) {
-            abandon();
-            return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
-          }
-          if (!this.#roomToJoin(conn, world)) return abandon();
-          if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
-          const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-          const sx = inside(r.x, minX, maxX, x),
-            sy = inside(r.y, minY, maxY, y);
-          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, sx, sy, r.resumed, auth);
-        },
-        (err: unknown) => {
-          conn.helloPending = false;
-          this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
-          if (!conn.closed)
-            this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
-        },
-      )
-      // A throw in the handlers above must not become an unhandled rejection (it ends the process).
-      .catch((err: unknown) => {
-        this.counters.joinsFailed++;
-        this.#log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
-        if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
-      })
-      .finally(() => {
-        if (resumeToken) this.#pendingResumes.delete(resumeToken);
-        this.onHelloSettled?.(conn);
-      });
+    durableHello(
+      {
+        durable,
+        tables: this.tables,
+        wire: this.#wire,
+        log: this.#log,
+        failed: () => void this.counters.joinsFailed++,
+        admitNew: this.admitNewPlayer?.(conn) ?? null,
+        settled: (c) => this.onHelloSettled?.(c),
+        roomToJoin: (c, w) => this.#roomToJoin(c, w),
+        enter: (c, w, tok, playerId, sx, sy, resumed) => this.#enter(c, m, w, -1, -1, tok, playerId, sx, sy, resumed, auth),
+      },
+      conn,
+      m,
+      world,
+      x,
+      y,
+      refuseNew,
+      auth,
+    );
   }
 
   /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
