@@ -22,7 +22,8 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
-import { expireParked, leaveSession } from './session-parking.js';
+import { deliverBacklog, dropBacklog } from './game-backlog.js';
+import { expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
@@ -33,6 +34,7 @@ import {
   joinBufferFull,
   resumeInFlight,
   saveLivePositions,
+  unpark,
   type SessionTables,
   type SessionWire,
   type WorldEntry,
@@ -48,6 +50,8 @@ export interface RegistryCounters {
   joinsRefused: number;
   /** Join facts that failed for another reason (bugs; answered INTERNAL). */
   joinsFailed: number;
+  /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
+  parkedEvicted: ParkedEvictions;
 }
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
@@ -61,7 +65,7 @@ export class SessionRegistry {
   readonly tables: SessionTables = createSessionTables();
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
-  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0 };
+  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0, parkedEvicted: { server: 0, address: 0 } };
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
@@ -150,7 +154,9 @@ export class SessionRegistry {
       const foreign = (ledgerId: string): boolean =>
         auth ? auth.playerId !== ledgerId : m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
       if (parked && parked.world === world && !foreign(parked.ledgerId)) {
-        this.#parked.delete(m.resumeToken);
+        // Out of the parked table (no expiry, no eviction while its join waits); its away entry
+        // stays until the join applies, so messages sent meanwhile are kept for it.
+        unpark(this.tables, m.resumeToken, parked);
         net.stats.parked--;
         player = parked.player;
         ledgerId = parked.ledgerId;
@@ -248,7 +254,7 @@ export class SessionRegistry {
       y,
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
@@ -259,11 +265,20 @@ export class SessionRegistry {
   /**
    * Inside the ingest phase: the enter fact of `s` was applied. `fresh`: a new player (not a
    * resume), whose durable record is dropped if it got no player (socket gone, world full).
+   * `requested`: the player a resume or takeover asked for (-1: none).
    */
-  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean): void {
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number): void {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
+    if (requested >= 0 && eid !== requested && entry && entry.world === world) {
+      // The resumed player was gone when the join applied (removed by the game): its away entry goes too.
+      const away = entry.net.away.get(requested);
+      if (away && away.token === s.resumeToken) {
+        entry.net.away.delete(requested);
+        dropBacklog(away, world.game?.outbox.stats);
+      }
+    }
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
       if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
@@ -304,6 +319,14 @@ export class SessionRegistry {
         fields: world.game?.replicated?.description ?? null,
       }),
     );
+    // Back from away: the messages kept for it follow the welcome, in order, before any snapshot.
+    const away = net.away.get(eid);
+    if (away) {
+      net.away.delete(eid);
+      const st = world.game?.outbox.stats;
+      if (away.token !== s.resumeToken || !st) dropBacklog(away, st);
+      else deliverBacklog(away, (bytes) => this.#wire.send(conn, bytes), st);
+    }
     const held = s.heldInput;
     s.heldInput = null;
     if (held) this.#pushInput(world, eid, held);
@@ -354,7 +377,8 @@ export class SessionRegistry {
 
   /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts). */
   #leave(s: Session, entry: WorldEntry, player: number, owner: number): void {
-    leaveSession({ tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown }, s, entry, player, owner);
+    const cx = { tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown };
+    leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
