@@ -114,7 +114,8 @@ export const leaveSession = (
   }
   const { key, loopback } = addressKey(s.conn.remoteAddress);
   const addr = s.conn.remoteAddress === '' || (loopback && cx.cfg.parkedExemptLoopback) ? '' : key;
-  makeRoom(cx, addr, ev);
+  // Not at shutdown: the process ends, and an eviction would drop a durable record the next process resumes.
+  if (!cx.shuttingDown) makeRoom(cx, addr, ev);
   const t = cx.tables;
   const p: Parked = {
     world,
