@@ -170,3 +170,33 @@ describe('a parked player that does not resume in time loses its backlog (counte
     back.c.ws.close();
   });
 });
+
+describe('messages still waiting for the delivery budget when the socket drops are kept for the resume', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startGame('away-backlog-deferred', { maxGameMessageDeliveriesPerStep: 1 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('1 frame per step: the first of 4 arrives live, the 3 still queued when the client drops arrive after its resume, in order', async () => {
+    const a = await join(server, 'erin');
+    const player = a.welcome[2] as number;
+    const token = a.welcome[6] as string;
+    plan.next((w) => {
+      for (let n = 1; n <= 4; n++) sendToPlayer(w, player, note, { n });
+    });
+    stepWorld(server.world, 1);
+    await a.c.waitFor(25);
+    expect(notes(a.c)).toEqual([1]);
+    await drop(server, a.c);
+    for (let i = 0; i < 4; i++) stepWorld(server.world, 1);
+    expect(server.world.game!.outbox.items).toHaveLength(0);
+    const back = await join(server, 'erin', token);
+    expect(back.welcome[9]).toBe(true);
+    await back.c.waitFor(25, (m) => (m[3] as { n: number }).n === 4);
+    expect(notes(back.c)).toEqual([2, 3, 4]);
+    back.c.ws.close();
+  });
+});
