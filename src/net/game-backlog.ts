@@ -18,7 +18,9 @@
  */
 import type { GameOutboxStats } from './game-outbox.js';
 import type { NetConfig } from './net-config.js';
-import type { Parked } from './session.js';
+import type { SessionWorld } from './player-facts.js';
+import type { Parked, Session } from './session.js';
+import type { WorldNet } from './world-net.js';
 
 /**
  * Keep `bytes` for parked player `p` (the replicate phase's flush, in send order). Returns false
@@ -81,4 +83,51 @@ export const dropBacklog = (p: Parked, st: GameOutboxStats | null | undefined): 
   if (b === null) return;
   p.backlog = null;
   if (st) st.backlogExpired += b.frames.length;
+};
+
+/**
+ * A session takes over a live player (a hello with the token of an open session): until its join
+ * applies, messages to the player are kept as for a parked one (an away entry outside the parked
+ * table: no expiry, no cap), then delivered after its welcome.
+ */
+export const holdForTakeover = (net: WorldNet, world: SessionWorld, live: Session): void => {
+  net.away.set(live.player, {
+    world,
+    player: live.player,
+    token: live.resumeToken,
+    addr: '',
+    backlog: null,
+    ledgerId: live.ledgerId,
+    name: live.name,
+    expiresAt: Number.POSITIVE_INFINITY,
+  });
+};
+
+/**
+ * The join of session `s` applied with player `eid` (`requested`: the player its resume or takeover
+ * asked for, -1 for none). The away entry of `eid` ends: its backlog is sent with `send`, in order
+ * (call it right after the welcome), when it is of this session's tenure, else dropped (counted
+ * expired); so is the requested player's when the join got another entity (it was removed).
+ */
+export const settleAway = (
+  net: WorldNet,
+  st: GameOutboxStats | null | undefined,
+  s: Session,
+  eid: number,
+  requested: number,
+  send: ((bytes: Uint8Array) => number) | null,
+): void => {
+  if (requested >= 0 && requested !== eid) {
+    const gone = net.away.get(requested);
+    if (gone && gone.token === s.resumeToken) {
+      net.away.delete(requested);
+      dropBacklog(gone, st);
+    }
+  }
+  if (send === null || eid < 0) return;
+  const away = net.away.get(eid);
+  if (!away) return;
+  net.away.delete(eid);
+  if (away.token !== s.resumeToken || !st) dropBacklog(away, st);
+  else deliverBacklog(away, send, st);
 };

@@ -22,7 +22,7 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
-import { deliverBacklog, dropBacklog } from './game-backlog.js';
+import { holdForTakeover, settleAway } from './game-backlog.js';
 import { expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
@@ -161,8 +161,9 @@ export class SessionRegistry {
         player = parked.player;
         ledgerId = parked.ledgerId;
       } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
-        // Takeover: the old socket is closed without parking; the player moves to this one.
+        // Takeover: the old socket is closed without parking; the player moves to this one (its messages held meanwhile).
         this.#unlist(live, net);
+        holdForTakeover(net, world, live);
         live.conn.session = null;
         this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
         player = live.player;
@@ -271,14 +272,7 @@ export class SessionRegistry {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
-    if (requested >= 0 && eid !== requested && entry && entry.world === world) {
-      // The resumed player was gone when the join applied (removed by the game): its away entry goes too.
-      const away = entry.net.away.get(requested);
-      if (away && away.token === s.resumeToken) {
-        entry.net.away.delete(requested);
-        dropBacklog(away, world.game?.outbox.stats);
-      }
-    }
+    if (requested >= 0 && entry && entry.world === world) settleAway(entry.net, world.game?.outbox.stats, s, eid, requested, null);
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
       if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
@@ -320,13 +314,7 @@ export class SessionRegistry {
       }),
     );
     // Back from away: the messages kept for it follow the welcome, in order, before any snapshot.
-    const away = net.away.get(eid);
-    if (away) {
-      net.away.delete(eid);
-      const st = world.game?.outbox.stats;
-      if (away.token !== s.resumeToken || !st) dropBacklog(away, st);
-      else deliverBacklog(away, (bytes) => this.#wire.send(conn, bytes), st);
-    }
+    settleAway(net, world.game?.outbox.stats, s, eid, -1, (bytes) => this.#wire.send(conn, bytes));
     const held = s.heldInput;
     s.heldInput = null;
     if (held) this.#pushInput(world, eid, held);

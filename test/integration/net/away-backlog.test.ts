@@ -130,6 +130,36 @@ describe('server messages to a parked player are kept and delivered after its re
   });
 });
 
+describe('a takeover (the token of an open session) keeps messages sent before its join applied', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startGame('away-backlog-takeover', {});
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('sent outside a step between the takeover hello and its join: delivered to the new socket after its welcome', async () => {
+    const a = await join(server, 'fred');
+    const player = a.welcome[2] as number;
+    const token = a.welcome[6] as string;
+    const b = await openRaw(`ws://127.0.0.1:${server.port}`);
+    b.send([1, 1, '1', 'fred', 'fred', token]);
+    expect(await a.c.closed).toBe(4011); // taken over at the hello; the join waits for the next step
+    sendToPlayer(server.world, player, note, { n: 1 }); // outside any step (the world is paused)
+    for (let i = 0; i < 2000 && !b.msgs.some((m) => m[0] === 16); i++) {
+      stepWorld(server.world, 1);
+      await macrotask();
+    }
+    const welcome = await b.waitFor(16);
+    expect(welcome[2]).toBe(player);
+    await b.waitFor(25);
+    expect(notes(b)).toEqual([1]);
+    expect(notes(a.c)).toEqual([]);
+    b.ws.close();
+  });
+});
+
 describe('a parked player that does not resume in time loses its backlog (counted)', () => {
   let server: RunningServer;
   beforeAll(async () => {
