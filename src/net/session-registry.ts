@@ -8,7 +8,9 @@
  *
  * Its tables (served worlds, live, parked and joining sessions; wall time only) and the
  * operations on every session of a world at once (detach, close, redirect, save positions) are
- * in world-sessions.ts; this class handles one session at a time.
+ * in world-sessions.ts; this class handles one session at a time. A hello the durable store must
+ * resolve goes through durable-hello.ts; parking, its caps and expiry are in session-parking.ts;
+ * the messages kept for a player while it is away (parked, or taken over) in game-backlog.ts.
  */
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
