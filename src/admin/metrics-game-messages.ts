@@ -16,7 +16,7 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
     });
   counter(
     'worldtick_game_server_messages_total',
-    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server), deferred (waited a step for the per-step delivery budget; once per step waited).",
+    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server), deferred (waited a step for the per-step delivery budget; once per step waited), backlogged (kept for a parked player), backlog_overflow (dropped: the parked player's backlog was full, oldest first), backlog_expired (dropped: the player did not resume).",
     ['world', 'outcome'],
     each((world, st, put) => {
       put({ world, outcome: 'queued' }, st.queued);
@@ -24,15 +24,19 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
       put({ world, outcome: 'refused' }, st.refused);
       put({ world, outcome: 'unserved' }, st.unserved);
       put({ world, outcome: 'deferred' }, st.deferred);
+      put({ world, outcome: 'backlogged' }, st.backlogged);
+      put({ world, outcome: 'backlog_overflow' }, st.backlogOverflow);
+      put({ world, outcome: 'backlog_expired' }, st.backlogExpired);
     }),
   );
   counter(
     'worldtick_game_server_message_deliveries_total',
-    'Server-message frames per recipient session, by outcome: sent, undelivered (no open session, or dropped by the socket).',
+    'Server-message frames per recipient session, by outcome: sent (including backlog_delivered), undelivered (no open session or parked entry, or dropped by the socket), backlog_delivered (kept while parked, sent after the resume).',
     ['world', 'outcome'],
     each((world, st, put) => {
       put({ world, outcome: 'sent' }, st.sent);
       put({ world, outcome: 'undelivered' }, st.undelivered);
+      put({ world, outcome: 'backlog_delivered' }, st.backlogDelivered);
     }),
   );
   counter(

@@ -245,6 +245,24 @@ export const registerWorldMetrics = (
       if (v !== null) put({}, v);
     },
   );
+  // Parked (away) players and those evicted by the parking caps (net.maxParked, net.maxParkedPerAddress; src/net/session-parking.ts).
+  gauge('worldtick_net_parked', 'Parked players (disconnected, resumable) in the game server.', [], (put) => {
+    const v = field(safeCall(sources.sessions), 'parked');
+    if (v !== null) put({}, v);
+  });
+  counter(
+    'worldtick_net_parked_evicted_total',
+    'Parked players evicted before their resume grace ended, by cap reached (server: maxParked, address: maxParkedPerAddress).',
+    ['reason'],
+    (put) => {
+      const report = safeCall(sources.sessions);
+      const ev = report !== null && typeof report === 'object' ? (report as Record<string, unknown>).parkedEvicted : null;
+      for (const reason of ['server', 'address'] as const) {
+        const v = field(ev, reason);
+        if (v !== null) put({ reason }, v);
+      }
+    },
+  );
   // Per session class (player, spectator, bot, observer): priority and quality ladder (docs/PROTOCOL.md).
   const byClass =
     (key: string) =>

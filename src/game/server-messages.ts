@@ -14,10 +14,9 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { entityExists, hasComponent } from 'bitecs';
-import { playerRow } from '../../components/player-table.js';
+import { entityExists } from 'bitecs';
 import { gameMessageInvalid } from '../errors.js';
-import { encodeGameMessage, OutboxTarget, type OutboxTargetValue, queueGameMessage } from '../net/game-outbox.js';
+import { encodeGameMessage, OutboxTarget, type OutboxTargetValue, queueGameMessage, recipientToken } from '../net/game-outbox.js';
 import { MAX_MESSAGE_NAME_LENGTH } from '../net/protocol.js';
 import type { GameWorld } from './pipeline.js';
 import type { ServerMessageEntry } from './slot.js';
@@ -150,33 +149,23 @@ const refuseTarget = (world: GameWorld, message: ServerMessageRef, problem: stri
   throw gameMessageInvalid(typeof message === 'string' ? message : String(message?.name), problem);
 };
 
-const queue = (
-  world: GameWorld,
-  bytes: Uint8Array,
-  target: OutboxTargetValue,
-  player: number,
-  x: number,
-  y: number,
-  session = -1,
-): void => {
+const queue = (world: GameWorld, bytes: Uint8Array, target: OutboxTargetValue, player: number, x: number, y: number): void => {
   const game = world.game;
-  if (game) queueGameMessage(game.outbox, world.net, { bytes, target, player, session, x, y });
-};
-
-/** The connection id owning player entity `player` now (`Player.session`), -1 when none (not a player, parked). */
-const ownerOf = (world: GameWorld, player: number): number => {
-  const { Player } = world.stores;
-  if (!entityExists(world, player) || !hasComponent(world, player, Player)) return -1;
-  const row = playerRow(world.stores, player);
-  return row === 0 ? -1 : Player.session[row];
+  const net = world.net;
+  // A player message is addressed to the player's tenure (resume token) now: see game-outbox.ts.
+  const token = net !== null && target === OutboxTarget.PLAYER ? recipientToken(net, player) : '';
+  if (game) queueGameMessage(game.outbox, net, { bytes, target, player, token, x, y });
 };
 
 /**
  * Send a server message to the session of one player entity, after this step's snapshot. A player
- * without an open session then (disconnected, parked, or not a player) gets nothing (counted
- * `undelivered`); so does a message still waiting (delivery budget) once the session that owned
- * the player at the send is gone (a resumed session, or a newcomer given the recycled id). Throws `WT_ERR_GAME_MESSAGE_INVALID` for an unknown message, a payload its
- * schema refuses or over its `maxBytes`, or a `player` that is not an entity id.
+ * that is away (socket dropped, parked for resume) gets it in its backlog, delivered in order right
+ * after its resume (bounded by `net.awayBacklogMessages` / `awayBacklogBytes`, the oldest dropped;
+ * dropped when it does not resume: src/net/game-backlog.ts). A player without a session or parked
+ * entry (not a player, removed) gets nothing (counted `undelivered`), and a message is never
+ * handed to a newcomer given the recycled entity id. Throws `WT_ERR_GAME_MESSAGE_INVALID` for an
+ * unknown message, a payload its schema refuses or over its `maxBytes`, or a `player` that is not
+ * an entity id.
  */
 export const sendToPlayer = <S extends TSchema>(
   world: GameWorld,
@@ -186,7 +175,7 @@ export const sendToPlayer = <S extends TSchema>(
 ): void => {
   const bytes = prepare(world, message, payload);
   if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${String(player)})`);
-  queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0, ownerOf(world, player));
+  queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0);
 };
 
 /**

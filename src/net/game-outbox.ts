@@ -10,13 +10,21 @@
  *           `interestRadius` of the point (the snapshot rule at full quality);
  *   world   every joined session of the world.
  *
- * Bounded: at most `net.maxGameMessagesPerStep` messages wait per world (a broadcast is one);
- * past it the newest is dropped (the queued ones are kept) and counted `overflow`. A step hands at
- * most `net.maxGameMessageDeliveriesPerStep` frames to sockets (a world broadcast is one per
- * session): the messages past it wait, in order, for the next step (`deferred`), so a game that
- * broadcasts a lot cannot hold the loop for the sends. A message over
- * its `maxBytes` never gets here (refused when sent). Nothing is queued while no game server
- * serves the world (counted `unserved`): there is nobody to deliver to.
+ * Two lanes share the queue (one array, in send order): messages to one player, and broadcasts
+ * (area and world). Bounded per lane: at most `net.maxGameMessagesPerStep` messages of each lane
+ * wait per world (a broadcast is one); past it the newest is dropped (the queued ones are kept) and
+ * counted `overflow`. A step hands at most `net.maxGameMessageDeliveriesPerStep` frames to sockets
+ * (a world broadcast is one per session): the player messages waiting are served first from that
+ * budget, broadcasts get the rest, and what does not fit waits, in order, for the next step
+ * (`deferred`), so a game that broadcasts a lot can neither hold the loop for the sends nor keep a
+ * player's own messages waiting or dropped behind its broadcasts. Messages to one player keep
+ * their order (one lane, FIFO); a player message may overtake a broadcast that waits.
+ *
+ * A player message is addressed to the player's resume token (its tenure, across resumes and
+ * takeovers), not only to the entity id, which bitecs recycles: it reaches that player's session,
+ * or its away backlog while it is parked (game-backlog.ts), never a newcomer given the id.
+ * A message over its `maxBytes` never gets here (refused when sent). Nothing is queued while no
+ * game server serves the world (counted `unserved`): there is nobody to deliver to.
  */
 import { Packr } from 'msgpackr';
 import { MsgType } from './protocol.js';
@@ -32,11 +40,12 @@ export interface OutboxItem {
   /** Player entity (target player). */
   player: number;
   /**
-   * Target player: the connection id that owned the player when the message was sent
-   * (`Player.session`; -1: none). Delivered only to that session: a message waiting past the
-   * delivery budget must not reach a newcomer that got the recycled entity id, or a later session.
+   * Target player: the resume token of the player's tenure when the message was sent (its live
+   * session's, or its parked entry's; '' when it had neither). Delivered only to a session or
+   * backlog of that token: a message waiting past the delivery budget must not reach a newcomer
+   * that got the recycled entity id.
    */
-  session: number;
+  token: string;
   /** The area's point in world units (target area). */
   x: number;
   y: number;
@@ -60,13 +69,24 @@ export interface GameOutboxStats {
   undelivered: number;
   /** Messages carried to a later step by `net.maxGameMessageDeliveriesPerStep` (counted once per step they wait). */
   deferred: number;
+  /** Player messages kept in the backlog of a parked (away) player (game-backlog.ts). */
+  backlogged: number;
+  /** Backlogged messages delivered right after the player's resume. */
+  backlogDelivered: number;
+  /** Backlogged messages dropped because the backlog was at its bound (`net.awayBacklogMessages` / `Bytes`): the oldest go. */
+  backlogOverflow: number;
+  /** Backlogged messages dropped because the player did not resume (grace over, evicted, world deleted). */
+  backlogExpired: number;
 }
 
 /** A world's outbox (in its game slot, `world.game.outbox`). */
 export interface GameOutbox {
   /** Encoder of the frames (one per world, reused). */
   readonly packr: Packr;
+  /** Waiting messages of both lanes, in send order. */
   readonly items: OutboxItem[];
+  /** How many of `items` are player messages, and broadcasts (each lane's bound). */
+  readonly lanes: { players: number; broadcasts: number };
   readonly stats: GameOutboxStats;
 }
 
@@ -75,7 +95,21 @@ export const createGameOutbox = (): GameOutbox => ({
   // Records off, as every server frame (codec.ts): any msgpack decoder reads them.
   packr: new Packr({ useRecords: false, variableMapSize: true }),
   items: [],
-  stats: { queued: 0, overflow: 0, refused: 0, unserved: 0, sent: 0, bytes: 0, undelivered: 0, deferred: 0 },
+  lanes: { players: 0, broadcasts: 0 },
+  stats: {
+    queued: 0,
+    overflow: 0,
+    refused: 0,
+    unserved: 0,
+    sent: 0,
+    bytes: 0,
+    undelivered: 0,
+    deferred: 0,
+    backlogged: 0,
+    backlogDelivered: 0,
+    backlogOverflow: 0,
+    backlogExpired: 0,
+  },
 });
 
 /** Encode `[25, step, name, payload]` (a copy: it waits in the queue until the replicate phase). */
@@ -85,15 +119,31 @@ export const encodeGameMessage = (packr: Packr, step: number, name: string, payl
 /** What queueing reads of the world's net slot (`WorldNet`, structurally: the game slot sits below it). */
 export interface OutboxNet {
   readonly config: { readonly maxGameMessagesPerStep: number };
+  /** Live sessions by player entity (their resume tokens address player messages). */
+  readonly byPlayer: ReadonlyMap<number, { readonly resumeToken: string }>;
+  /** Parked (away) players by entity, until their resume is applied (game-backlog.ts). */
+  readonly away: ReadonlyMap<number, { readonly token: string }>;
 }
 
-/** Queue a checked, encoded message, or count why not (no server: `net` null; the step's queue is full). */
+/** The resume token addressing a message to `player` now: its live session's, else its parked entry's, else ''. */
+export const recipientToken = (net: OutboxNet, player: number): string =>
+  net.byPlayer.get(player)?.resumeToken ?? net.away.get(player)?.token ?? '';
+
+/** Queue a checked, encoded message, or count why not (no server: `net` null; its lane's queue is full). */
 export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item: OutboxItem): void => {
   const st = outbox.stats;
-  if (net === null) st.unserved++;
-  else if (outbox.items.length >= net.config.maxGameMessagesPerStep) st.overflow++;
-  else {
-    outbox.items.push(item);
-    st.queued++;
+  if (net === null) {
+    st.unserved++;
+    return;
   }
+  const lanes = outbox.lanes;
+  const player = item.target === OutboxTarget.PLAYER;
+  if ((player ? lanes.players : lanes.broadcasts) >= net.config.maxGameMessagesPerStep) {
+    st.overflow++;
+    return;
+  }
+  if (player) lanes.players++;
+  else lanes.broadcasts++;
+  outbox.items.push(item);
+  st.queued++;
 };

@@ -78,6 +78,8 @@ export const gameServerStats = (
     maxConnections,
     sessions: t.sessions,
     parked: t.parked,
+    parkedEvicted: { ...registry.counters.parkedEvicted },
+    parkedAddresses: registry.tables.parkedByAddress.size,
     snapshotsSent: t.snapshotsSent,
     snapshotBytes: t.snapshotBytes,
     skippedBackpressure: t.skippedBackpressure,

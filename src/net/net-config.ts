@@ -63,6 +63,28 @@ export interface NetConfig {
   authTimeoutMs: number;
   /** Wall seconds a disconnected player stays parked for resume (0 = removed at once). */
   resumeGraceSeconds: number;
+  /**
+   * Most parked players (disconnected, resumable) in the whole server; parking one more first
+   * evicts the oldest parked player (removed as if its grace ended, counted `parkedEvicted.server`).
+   * 1..10000000, default 10000 (src/net/session-parking.ts; docs/PROTOCOL.md "Parked players").
+   */
+  maxParked: number;
+  /**
+   * Most parked players whose last socket came from one client address (IPv6 by /64); parking one
+   * more first evicts that address's oldest (counted `parkedEvicted.address`). 0 = no limit.
+   * 0..1000000, default 64.
+   */
+  maxParkedPerAddress: number;
+  /** Loopback peers are not counted against `maxParkedPerAddress` (default true: local bots and benches). */
+  parkedExemptLoopback: boolean;
+  /**
+   * Server messages (`sendToPlayer`) kept per parked player for its resume (delivered in order after
+   * its `welcome`; past it the oldest are dropped, counted). 0 = none kept. 0..1024, default 16
+   * (src/net/game-backlog.ts).
+   */
+  parkedBacklogMessages: number;
+  /** Bytes of server-message frames kept per parked player (past it the oldest are dropped). 0..16777216, default 8192. */
+  parkedBacklogBytes: number;
   /** Area-of-interest radius of new players (world units). */
   interestRadius: number;
   /** Entities nearer than this (world units) are always replicated every step. */
@@ -210,6 +232,11 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   helloTimeoutMs: 5000,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
+  maxParked: 10_000,
+  maxParkedPerAddress: 64,
+  parkedExemptLoopback: true,
+  parkedBacklogMessages: 16,
+  parkedBacklogBytes: 8192,
   interestRadius: 80,
   detailedRadius: 40,
   maxEntitiesPerSession: 256,
@@ -268,6 +295,11 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     helloTimeoutMs: real(1, 3_600_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),
+    maxParked: int(1, 10_000_000),
+    maxParkedPerAddress: int(0, 1_000_000),
+    parkedExemptLoopback: { kind: 'boolean', default: true },
+    parkedBacklogMessages: int(0, 1024),
+    parkedBacklogBytes: int(0, 1 << 24),
     interestRadius: real(0, 1e7),
     detailedRadius: real(0, 1e7),
     maxEntitiesPerSession: int(1, 65_535),

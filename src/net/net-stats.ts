@@ -64,6 +64,13 @@ export interface GameServerStats extends ServerNetStats {
   /** Hellos whose resume token is being looked up in the durable store now. */
   pendingResumes: number;
   parked: number;
+  /**
+   * Parked players evicted before their grace ended to make room, by cap: `server` (`net.maxParked`)
+   * and `address` (`net.maxParkedPerAddress`); the oldest parked player goes (src/net/session-parking.ts).
+   */
+  parkedEvicted: { server: number; address: number };
+  /** Client addresses with counted parked players (gauge; `net.maxParkedPerAddress`'s table). */
+  parkedAddresses: number;
   snapshotsSent: number;
   snapshotBytes: number;
   skippedBackpressure: number;

@@ -8,11 +8,14 @@
  *
  * Its tables (served worlds, live, parked and joining sessions; wall time only) and the
  * operations on every session of a world at once (detach, close, redirect, save positions) are
- * in world-sessions.ts; this class handles one session at a time.
+ * in world-sessions.ts; this class handles one session at a time. A hello the durable store must
+ * resolve goes through durable-hello.ts; parking, its caps and expiry are in session-parking.ts;
+ * the messages kept for a player while it is away (parked, or taken over) in game-backlog.ts.
  */
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
+import { durableHello } from './durable-hello.js';
 import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
 import type { HelloIdentity } from './hello-auth.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
@@ -21,7 +24,8 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
-import { expireParked, leaveSession } from './session-parking.js';
+import { holdForTakeover, settleAway } from './game-backlog.js';
+import { expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
@@ -32,6 +36,7 @@ import {
   joinBufferFull,
   resumeInFlight,
   saveLivePositions,
+  unpark,
   type SessionTables,
   type SessionWire,
   type WorldEntry,
@@ -47,10 +52,10 @@ export interface RegistryCounters {
   joinsRefused: number;
   /** Join facts that failed for another reason (bugs; answered INTERNAL). */
   joinsFailed: number;
+  /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
+  parkedEvicted: ParkedEvictions;
 }
 
-/** The error message of a hello refused NEW_PLAYER_LIMITED. */
-const NEW_PLAYER_LIMITED_MESSAGE = 'too many new players from this address; retry later';
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -62,7 +67,7 @@ export class SessionRegistry {
   readonly tables: SessionTables = createSessionTables();
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
-  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0 };
+  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0, parkedEvicted: { server: 0, address: 0 } };
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
@@ -72,7 +77,6 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
   readonly #joining: Set<Session> = this.tables.joining;
-  readonly #pendingResumes = this.tables.pendingResumes;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /**
@@ -152,13 +156,16 @@ export class SessionRegistry {
       const foreign = (ledgerId: string): boolean =>
         auth ? auth.playerId !== ledgerId : m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
       if (parked && parked.world === world && !foreign(parked.ledgerId)) {
-        this.#parked.delete(m.resumeToken);
+        // Out of the parked table (no expiry, no eviction while its join waits); its away entry
+        // stays until the join applies, so messages sent meanwhile are kept for it.
+        unpark(this.tables, m.resumeToken, parked);
         net.stats.parked--;
         player = parked.player;
         ledgerId = parked.ledgerId;
       } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
-        // Takeover: the old socket is closed without parking; the player moves to this one.
+        // Takeover: the old socket is closed without parking; the player moves to this one (its messages held meanwhile).
         this.#unlist(live, net);
+        holdForTakeover(net, world, live);
         live.conn.session = null;
         this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
         player = live.player;
@@ -188,65 +195,26 @@ export class SessionRegistry {
       return this.#enter(conn, m, world, player, owner, token, ledgerId, x, y, false, auth);
     }
     // Not in memory: ask the durable store (a session live before a restart, or a parked one).
-    // One lookup per token at a time: a token whose resume is already being looked up or applied
-    // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
-    // all resumed the same player as separate entities.
-    const resumeToken =
-      m.resumeToken && !this.#pendingResumes.has(m.resumeToken) && !resumeInFlight(this.tables, m.resumeToken) ? m.resumeToken : null;
-    if (resumeToken) this.#pendingResumes.add(resumeToken);
-    conn.helloPending = true;
-    durable
-      .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null, this.admitNewPlayer?.(conn) ?? null)
-      .then(
-        (r) => {
-          conn.helloPending = false;
-          if (r.limited)
-            return this.#wire.reply(
-              conn,
-              WireErrorCode.NEW_PLAYER_LIMITED,
-              NEW_PLAYER_LIMITED_MESSAGE,
-              false,
-              CloseCode.NEW_PLAYER_LIMITED,
-            );
-          // A fresh player's record is useless if the join goes no further (the client never gets its
-          // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
-          const abandon = (): void => {
-            if (!r.resumed) durable.drop(r.resumeToken);
-          };
-          if (conn.closed || conn.session) return abandon();
-          const entry = this.nets.get(world.id);
-          if (!entry || entry.world !== world) {
-            abandon();
-            return this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
-          }
-          if (!r.resumed && refuseNew) {
-            abandon();
-            return this.#wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
-          }
-          if (!this.#roomToJoin(conn, world)) return abandon();
-          if (r.refused) this.#wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
-          const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
-          const sx = inside(r.x, minX, maxX, x),
-            sy = inside(r.y, minY, maxY, y);
-          this.#enter(conn, m, world, -1, -1, r.resumeToken, r.playerId, sx, sy, r.resumed, auth);
-        },
-        (err: unknown) => {
-          conn.helloPending = false;
-          this.#log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
-          if (!conn.closed)
-            this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
-        },
-      )
-      // A throw in the handlers above must not become an unhandled rejection (it ends the process).
-      .catch((err: unknown) => {
-        this.counters.joinsFailed++;
-        this.#log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
-        if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
-      })
-      .finally(() => {
-        if (resumeToken) this.#pendingResumes.delete(resumeToken);
-        this.onHelloSettled?.(conn);
-      });
+    durableHello(
+      {
+        durable,
+        tables: this.tables,
+        wire: this.#wire,
+        log: this.#log,
+        failed: () => void this.counters.joinsFailed++,
+        admitNew: this.admitNewPlayer?.(conn) ?? null,
+        settled: (c) => this.onHelloSettled?.(c),
+        roomToJoin: (c, w) => this.#roomToJoin(c, w),
+        enter: (c, w, tok, playerId, sx, sy, resumed) => this.#enter(c, m, w, -1, -1, tok, playerId, sx, sy, resumed, auth),
+      },
+      conn,
+      m,
+      world,
+      x,
+      y,
+      refuseNew,
+      auth,
+    );
   }
 
   /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
@@ -289,7 +257,7 @@ export class SessionRegistry {
       y,
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
@@ -300,11 +268,13 @@ export class SessionRegistry {
   /**
    * Inside the ingest phase: the enter fact of `s` was applied. `fresh`: a new player (not a
    * resume), whose durable record is dropped if it got no player (socket gone, world full).
+   * `requested`: the player a resume or takeover asked for (-1: none).
    */
-  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean): void {
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number): void {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
+    if (requested >= 0 && entry && entry.world === world) settleAway(entry.net, world.game?.outbox.stats, s, eid, requested, null);
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
       if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
@@ -345,6 +315,8 @@ export class SessionRegistry {
         fields: world.game?.replicated?.description ?? null,
       }),
     );
+    // Back from away: the messages kept for it follow the welcome, in order, before any snapshot.
+    settleAway(net, world.game?.outbox.stats, s, eid, -1, (bytes) => this.#wire.send(conn, bytes));
     const held = s.heldInput;
     s.heldInput = null;
     if (held) this.#pushInput(world, eid, held);
@@ -395,7 +367,8 @@ export class SessionRegistry {
 
   /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts). */
   #leave(s: Session, entry: WorldEntry, player: number, owner: number): void {
-    leaveSession({ tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown }, s, entry, player, owner);
+    const cx = { tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown };
+    leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */

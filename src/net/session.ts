@@ -205,11 +205,24 @@ export const takeToken = (c: Conn, now: number, rate: number, burst: number): bo
   return true;
 };
 
+/** A parked player's kept server messages (encoded frames `[25, step, name, payload]`, oldest first; game-backlog.ts). */
+export interface AwayBacklog {
+  frames: Uint8Array[];
+  /** Bytes of `frames`. */
+  bytes: number;
+}
+
 /** A disconnected player kept for a grace period, resumable with its token. */
 export interface Parked {
   /** The world object, not its id: a deleted world's id can be reused by a new world. */
   world: SessionWorld;
   player: number;
+  /** Its resume token (the key of the registry's parked table). */
+  token: string;
+  /** Key of the client address it counts under for `net.maxParkedPerAddress` ('' = not counted: loopback exempt, unknown). */
+  addr: string;
+  /** Server messages kept for it while away (null until the first one: game-backlog.ts). */
+  backlog: AwayBacklog | null;
   /** Durable player id of the parked player. */
   ledgerId: string;
   name: string;

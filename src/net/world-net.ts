@@ -18,7 +18,7 @@ import {
 } from './session-priority.js';
 import type { NetConfig } from './net-config.js';
 import type { RegionFrames } from './region-state.js';
-import type { Session } from './session.js';
+import type { Parked, Session } from './session.js';
 import { createWriter, type ByteWriter } from './snapshot-writer.js';
 import type { SnapshotFrame } from './snapshot-frame.js';
 
@@ -121,6 +121,11 @@ export interface WorldNet {
   sessions: Session[];
   /** Player entity id → session (for events). */
   byPlayer: Map<number, Session>;
+  /**
+   * Player entity id → its parked entry while away (from park until its resume is applied, expiry
+   * or eviction): where the game's messages to it are kept (game-backlog.ts).
+   */
+  away: Map<number, Parked>;
   stats: WorldNetStats;
   run: number;
   mark: number;
@@ -201,6 +206,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     transport,
     sessions: [],
     byPlayer: new Map(),
+    away: new Map(),
     stats: {
       sessions: 0,
       parked: 0,

@@ -7,6 +7,7 @@
  *   nets:    worldId → { world, net }                    (served worlds)
  *   live:    resumeToken → session                       (joined, welcomed; in net.sessions)
  *   parked:  resumeToken → { world, player, expiresAt }  (disconnected, resumable)
+ *   parkedByAddress: client address key → parked tokens (net.maxParkedPerAddress, session-parking.ts)
  *   joining: sessions whose enter fact has not been applied yet
  *   pendingResumes: resume tokens being looked up in the durable store
  */
@@ -14,6 +15,7 @@ import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import type { DurableSessions } from './durable-sessions.js';
+import { dropBacklog } from './game-backlog.js';
 import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
@@ -38,8 +40,10 @@ export interface SessionTables {
   readonly nets: Map<string, WorldEntry>;
   /** Joined (welcomed) sessions by resume token. */
   readonly live: Map<string, Session>;
-  /** Disconnected players still resumable, by resume token. */
+  /** Disconnected players still resumable, by resume token (insertion order = park order). */
   readonly parked: Map<string, Parked>;
+  /** Parked players' tokens by the key of their last client address (only those counted for `net.maxParkedPerAddress`). */
+  readonly parkedByAddress: Map<string, Set<string>>;
   /** Sessions whose enter fact has not been applied by a step yet. */
   readonly joining: Set<Session>;
   /** Resume tokens being looked up in the durable store right now (one lookup per token at a time). */
@@ -51,9 +55,20 @@ export const createSessionTables = (): SessionTables => ({
   nets: new Map(),
   live: new Map(),
   parked: new Map(),
+  parkedByAddress: new Map(),
   joining: new Set(),
   pendingResumes: new Set(),
 });
+
+/** Take `p` (parked under `token`) out of the parked table and its address's list (a resume, an expiry, an eviction). */
+export const unpark = (t: SessionTables, token: string, p: Parked): void => {
+  t.parked.delete(token);
+  if (p.addr === '') return;
+  const list = t.parkedByAddress.get(p.addr);
+  if (!list) return;
+  list.delete(token);
+  if (list.size === 0) t.parkedByAddress.delete(p.addr);
+};
 
 /** True when a session whose join is not applied yet presented resume token `token`. */
 export const resumeInFlight = (t: SessionTables, token: string): boolean => {
@@ -91,7 +106,13 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
     s.conn.session = null;
     wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
   }
-  for (const [token, p] of t.parked) if (p.world === world) t.parked.delete(token);
+  for (const [token, p] of t.parked)
+    if (p.world === world) {
+      dropBacklog(p, world.game?.outbox.stats);
+      unpark(t, token, p);
+    }
+  for (const p of entry.net.away.values()) dropBacklog(p, world.game?.outbox.stats);
+  entry.net.away.clear();
   t.nets.delete(world.id);
   if (world.net === entry.net) world.net = null;
 };

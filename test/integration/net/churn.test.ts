@@ -67,7 +67,7 @@ describe('churn: joins and leaves leave nothing behind', () => {
     cleanup.push(() => dir.remove());
     const store = new SqliteStore({ dataDir: dir.dir });
     cleanup.push(() => store.close());
-    const ts = await startTestServer({ store, capacity: 400, net: { resumeGraceSeconds: 0.4 } });
+    const ts = await startTestServer({ store, capacity: 400, net: { resumeGraceSeconds: 1 } });
     cleanup.push(() => ts.stop());
     attachLedger(ts.world, { store, startingCoins: STARTING_COINS, rateLimit: { perSecond: 0 } });
     // Catch-ups and ledger results are applied by steps: the test steps the world meanwhile.

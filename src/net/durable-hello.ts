@@ -1,0 +1,104 @@
+/**
+ * The durable half of a hello (session-registry.ts): a resume token that is not in memory, or a
+ * fresh player with a durable store, is resolved by the store (durable-sessions.ts) before the
+ * session is created. One lookup per token at a time; the answer is checked again when it arrives
+ * (socket gone, world deleted, maintenance, join buffer full), and a fresh player's record is
+ * dropped when its join goes no further.
+ */
+import { CloseCode, WireErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { DurableSessions } from './durable-sessions.js';
+import type { HelloIdentity } from './hello-auth.js';
+import type { HelloMsg } from './protocol.js';
+import type { Conn } from './session.js';
+import { resumeInFlight, type SessionTables, type SessionWire } from './world-sessions.js';
+
+/** The error message of a hello refused NEW_PLAYER_LIMITED. */
+const NEW_PLAYER_LIMITED_MESSAGE = 'too many new players from this address; retry later';
+
+/** What the durable hello uses of the registry. */
+export interface DurableHelloContext {
+  readonly durable: DurableSessions;
+  readonly tables: SessionTables;
+  readonly wire: SessionWire;
+  readonly log: Logger;
+  /** Counts a hello that failed after the lookup (a bug; answered INTERNAL). */
+  failed(): void;
+  /** The socket's check for a new player identity (new-player-limit.ts), or null. */
+  readonly admitNew: (() => boolean) | null;
+  /** Called once the lookup settled (joined, refused or failed). */
+  settled(conn: Conn): void;
+  /** True when the world's join buffer has room (else the hello was refused WORLD_FULL). */
+  roomToJoin(conn: Conn, world: SimWorld): boolean;
+  /** Create the joining session (player -1: the store's resume is a fresh entity) and push its enter fact. */
+  enter(conn: Conn, world: SimWorld, token: string, playerId: string, x: number, y: number, resumed: boolean): void;
+}
+
+/**
+ * Resolve `m` against the durable store, then join (`cx.enter`) or answer the refusal. `x`, `y`:
+ * the spawn point drawn for this join (used when the store has no position in the bounds).
+ */
+export const durableHello = (
+  cx: DurableHelloContext,
+  conn: Conn,
+  m: HelloMsg,
+  world: SimWorld,
+  x: number,
+  y: number,
+  refuseNew: boolean,
+  auth: HelloIdentity | null,
+): void => {
+  const { durable, tables, wire } = cx;
+  const { minX, minY, maxX, maxY } = world.bounds;
+  // One lookup per token at a time: a token whose resume is already being looked up or applied
+  // gets a fresh player (as in memory, without the code), or concurrent hellos with one token
+  // all resumed the same player as separate entities.
+  const resumeToken =
+    m.resumeToken && !tables.pendingResumes.has(m.resumeToken) && !resumeInFlight(tables, m.resumeToken) ? m.resumeToken : null;
+  if (resumeToken) tables.pendingResumes.add(resumeToken);
+  conn.helloPending = true;
+  durable
+    .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null, cx.admitNew)
+    .then(
+      (r) => {
+        conn.helloPending = false;
+        if (r.limited)
+          return wire.reply(conn, WireErrorCode.NEW_PLAYER_LIMITED, NEW_PLAYER_LIMITED_MESSAGE, false, CloseCode.NEW_PLAYER_LIMITED);
+        // A fresh player's record is useless if the join goes no further (the client never gets its
+        // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
+        const abandon = (): void => {
+          if (!r.resumed) durable.drop(r.resumeToken);
+        };
+        if (conn.closed || conn.session) return abandon();
+        const entry = tables.nets.get(world.id);
+        if (!entry || entry.world !== world) {
+          abandon();
+          return wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', true, CloseCode.UNKNOWN_WORLD);
+        }
+        if (!r.resumed && refuseNew) {
+          abandon();
+          return wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
+        }
+        if (!cx.roomToJoin(conn, world)) return abandon();
+        if (r.refused) wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
+        const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
+        cx.enter(conn, world, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
+      },
+      (err: unknown) => {
+        conn.helloPending = false;
+        cx.log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
+        if (!conn.closed) wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
+      },
+    )
+    // A throw in the handlers above must not become an unhandled rejection (it ends the process).
+    .catch((err: unknown) => {
+      cx.failed();
+      cx.log.error({ err, conn: conn.id, world: world.id }, 'hello after the durable lookup failed');
+      if (!conn.closed && !conn.session) wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+    })
+    .finally(() => {
+      if (resumeToken) tables.pendingResumes.delete(resumeToken);
+      cx.settled(conn);
+    });
+};
