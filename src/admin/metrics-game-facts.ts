@@ -1,6 +1,7 @@
 /**
- * Metrics of a game's facts from outside the step (`deliverToWorld`, src/game/facts.ts), read at
- * scrape time from each world's game slot. A world whose game declares no facts has no series.
+ * Metrics of a game's facts from outside the step (`deliverToWorld`, src/game/facts.ts) and of its
+ * world-time timers (src/game/timers.ts), read at scrape time from each world's game slot. A world
+ * whose game declares no facts has no fact series; a world without a game has no timer series.
  */
 import type { MetricKit } from './metrics-kit.js';
 
@@ -28,6 +29,35 @@ export const registerGameFactMetrics = (kit: MetricKit): void => {
     ['world', 'fact'],
     perWorld((w, put) => {
       for (const [fact, n] of w.game?.facts?.pending ?? []) put({ world: w.id, fact }, n);
+    }),
+  );
+};
+
+/** Register the world-time timer metrics (`setWorldTimer`, `defineGame({ timers })`). */
+export const registerGameTimerMetrics = (kit: MetricKit): void => {
+  const { counter, gauge, perWorld } = kit;
+  counter(
+    'worldtick_game_timers_total',
+    'Game world-time timers by outcome: fired (runs), skipped (repeating due times passed over by a catch-up), dropped (pending at a restore, name no longer declared), refused (setWorldTimer over a limit: WT_ERR_TIMER_LIMIT).',
+    ['world', 'outcome'],
+    perWorld((w, put) => {
+      const c = w.game?.timers?.counters;
+      if (!c) return;
+      put({ world: w.id, outcome: 'fired' }, c.fired);
+      put({ world: w.id, outcome: 'skipped' }, c.skipped);
+      put({ world: w.id, outcome: 'dropped' }, c.dropped);
+      put({ world: w.id, outcome: 'refused' }, c.refused);
+    }),
+  );
+  gauge(
+    'worldtick_game_timers_pending',
+    "One-shot game timers pending, and the bytes of their payloads' JSON (bounded by MAX_PENDING_TIMERS and MAX_PENDING_TIMER_BYTES).",
+    ['world', 'measure'],
+    perWorld((w, put) => {
+      const t = w.game?.timers;
+      if (!t) return;
+      put({ world: w.id, measure: 'timers' }, t.pending.length);
+      put({ world: w.id, measure: 'bytes' }, t.pendingBytes);
     }),
   );
 };

@@ -5,8 +5,8 @@
  */
 import { TIER_COUNT, TIER_NAMES } from '../../components/tier.js';
 import { PHASES } from '../core/phases.js';
-import { entityCount, type SimWorld } from '../world/sim-world.js';
 import type { LadderStats } from '../net/session-priority.js';
+import { entityCount, type SimWorld } from '../world/sim-world.js';
 import type { MetricKit, Put } from './metrics-kit.js';
 import {
   bytesSentOf,
@@ -242,6 +242,16 @@ export const registerWorldMetrics = (
     [],
     (put) => {
       const v = field(safeCall(sources.sessions), 'newPlayersRefused');
+      if (v !== null) put({}, v);
+    },
+  );
+  // Hellos refused AUTH_LIMITED (net.maxAuthFailuresPerAddressPerMinute, src/net/auth-failure-limit.ts).
+  counter(
+    'worldtick_net_auth_limited_total',
+    "Hellos refused without asking the game's authenticate hook: their address had too many refused authentications lately.",
+    [],
+    (put) => {
+      const v = field(safeCall(sources.sessions), 'authLimited');
       if (v !== null) put({}, v);
     },
   );

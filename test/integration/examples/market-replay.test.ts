@@ -69,6 +69,12 @@ describe('examples/market record and replay', () => {
         Number(new RegExp(`^worldtick_game_facts_total\\{world="1",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1);
       expect([count('delivered'), count('applied'), count('full'), count('invalid')]).toEqual([6, 6, 0, 0]);
       expect(metrics).toMatch(/^worldtick_game_facts_pending\{world="1",fact="settle"\} 0$/m);
+      // Its timers too: the restock timer and the reservation one-shots ran; nothing over a limit.
+      const timers = (outcome: string): number =>
+        Number(new RegExp(`^worldtick_game_timers_total\\{world="1",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1);
+      expect(timers('fired')).toBeGreaterThan(0);
+      expect(timers('refused')).toBe(0);
+      expect(metrics).toMatch(/^worldtick_game_timers_pending\{world="1",measure="bytes"\} \d+$/m);
     } finally {
       await server.stop();
     }
