@@ -18,33 +18,34 @@
  * attaches the hooks (so no step falls between), writes it next to the log and names it in the
  * header (start-checkpoint.ts). Job ids in the log are then relative to the jobs submitted before.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Packr } from 'msgpackr';
+import { recordSystem } from '../../systems/record-system.js';
 import type { StepContext } from '../core/step-context.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import { hashWorldState } from '../game/hash.js';
 import type { IngestTap } from '../ingest/ingest-drain.js';
 import type { JobHooks } from '../jobs/job-queue.js';
-import type { Logger } from '../log.js';
-import { ErrorCode, WorldtickError } from '../errors.js';
-import { recordSystem } from '../../systems/record-system.js';
-import { captureWorld, type WorldCapture } from '../persist/world-snapshot.js';
 import { TX_INGEST_TYPE } from '../ledger/world-ledger.js';
+import type { Logger } from '../log.js';
 import { SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
+import { captureWorld, type WorldCapture } from '../persist/world-snapshot.js';
 import type { SimWorld } from '../world/sim-world.js';
 import {
   BUDGET_KEYS,
   createLogPackr,
-  LOG_VERSION,
   type HeaderFrame,
+  LOG_VERSION,
   type LogFrame,
   type PreStep,
   type StepFrame,
   type WorldRecipe,
 } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
-import { PLAYER_BIND_FACT } from './replay-players.js';
-import { writeStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
+import { boundPlayers, PLAYER_BIND_FACT, sessionFactRecord } from './replay-players.js';
+import { type StartCheckpoint, writeStartCheckpoint } from './start-checkpoint.js';
 
 /** Options of a {@link Recorder}. */
 export interface RecorderOptions {
@@ -72,29 +73,6 @@ export interface RecordStartOptions {
    */
   from?: 'seed' | 'restored' | 'running';
 }
-
-/** The serializable part of a join/leave fact (its callbacks are the live session's). */
-export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
-  f.op === 'enter'
-    ? {
-        op: 'enter',
-        session: f.session,
-        player: f.player,
-        owner: f.owner,
-        x: f.x,
-        y: f.y,
-        interestRadius: f.interestRadius,
-        live: f.live(),
-      }
-    : { op: f.op, player: f.player, owner: f.owner };
-
-/** The durable player ids bound to player entities of `w` now ([eid, playerId]; none without a ledger). */
-const boundPlayers = (w: SimWorld): Array<[number, string]> => {
-  const l = w.ledger;
-  const out: Array<[number, string]> = [];
-  if (l) for (const [eid, id] of l.playerOf) if (l.eidOf.get(id) === eid) out.push([eid, id]);
-  return out;
-};
 
 /** Records one world's input log. */
 export class Recorder implements StepHook {

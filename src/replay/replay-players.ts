@@ -12,6 +12,8 @@
  * A player removed by a replayed leave fact loses its binding, as `releasePlayer` does live.
  */
 import type { PlayerBindings } from '../game/slot.js';
+import type { SessionFact } from '../net/player-facts.js';
+import type { SimWorld } from '../world/sim-world.js';
 
 /** Pseudo fact type of a binding recorded outside a join fact (the replayer applies it itself, not through ingest). */
 export const PLAYER_BIND_FACT = 'player.bind';
@@ -40,3 +42,26 @@ export const releaseReplayed = (b: PlayerBindings, eid: number): void => {
 /** Is `v` a well-formed `players` list of a log header? */
 export const isPlayerList = (v: unknown): v is Array<[number, string]> =>
   Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && p[0] >= 0 && typeof p[1] === 'string');
+
+/** The serializable part of a join/leave fact (its callbacks are the live session's). */
+export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
+  f.op === 'enter'
+    ? {
+        op: 'enter',
+        session: f.session,
+        player: f.player,
+        owner: f.owner,
+        x: f.x,
+        y: f.y,
+        interestRadius: f.interestRadius,
+        live: f.live(),
+      }
+    : { op: f.op, player: f.player, owner: f.owner };
+
+/** The durable player ids bound to player entities of `w` now ([eid, playerId]; none without a ledger). */
+export const boundPlayers = (w: SimWorld): Array<[number, string]> => {
+  const l = w.ledger;
+  const out: Array<[number, string]> = [];
+  if (l) for (const [eid, id] of l.playerOf) if (l.eidOf.get(id) === eid) out.push([eid, id]);
+  return out;
+};
