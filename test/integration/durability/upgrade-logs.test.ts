@@ -22,10 +22,11 @@ describe('upgrade: an older store opened by this build', () => {
   }, 30_000);
 
   it('logs the build and the migration, and exports worldtick_build_info', async () => {
-    // A schema-3 store: what the release before player data (migration 4) left on disk.
+    // A schema-3 store: what the release before player data (migration 4) left on disk — the tables
+    // of migration 4 and every later one dropped.
     await new SqliteStore({ dataDir: data.dir }).close();
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
-    db.exec('DROP TABLE player_data; DELETE FROM schema_migrations WHERE version >= 4');
+    db.exec('DROP TABLE player_data; DROP TABLE player_data_batches; DELETE FROM schema_migrations WHERE version >= 4');
     db.close();
 
     const args = ['--data-dir', data.dir, '--npcs', '50', '--stats-interval', '0'];
@@ -41,7 +42,9 @@ describe('upgrade: an older store opened by this build', () => {
     expect(a.lines.find((l) => l.msg === 'store opened')).toMatchObject({ store: 'sqlite', schemaVersion: LATEST_SCHEMA_VERSION });
     const migrated = a.lines.find((l) => l.msg === 'store schema migrated');
     expect(migrated).toMatchObject({ from: 3, to: LATEST_SCHEMA_VERSION });
-    expect(String((migrated?.applied as string[] | undefined)?.[0])).toMatch(/^4: player data/);
+    const applied = (migrated?.applied as string[] | undefined) ?? [];
+    expect(applied).toHaveLength(LATEST_SCHEMA_VERSION - 3);
+    expect(String(applied[0])).toMatch(/^4: player data/);
     const metrics = (await a.api('GET', '/metrics')).json as string;
     expect(metrics).toMatch(
       new RegExp(
