@@ -33,6 +33,19 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       if (s) put({ world: w.id }, s.service.committed);
     }
   });
+  counter(
+    'worldtick_ledger_refusals_total',
+    'TX_INSUFFICIENT_FUNDS refusals: recorded="true" written to the ledger (within the per-player refusal budget), "false" answered without a row.',
+    ['world', 'recorded'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (!s) continue;
+        put({ world: w.id, recorded: 'true' }, s.service.refusalsRecorded);
+        put({ world: w.id, recorded: 'false' }, s.service.refusalsUnrecorded);
+      }
+    },
+  );
   counter('worldtick_ledger_batches_total', 'Group-commit transactions.', ['world'], (put) => {
     for (const w of worlds()) {
       const s = worldLedgerStats(w);
