@@ -46,6 +46,17 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       }
     },
   );
+  counter(
+    'worldtick_ledger_refusals_pruned_total',
+    "Recorded refusal rows deleted past their retention by this world's pruner (the delete is store-wide).",
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.refusalsPruned);
+      }
+    },
+  );
   counter('worldtick_ledger_batches_total', 'Group-commit transactions.', ['world'], (put) => {
     for (const w of worlds()) {
       const s = worldLedgerStats(w);

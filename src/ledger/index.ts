@@ -3,6 +3,7 @@ export * from './catalogue.js';
 export * from './decide.js';
 export * from './rate-limit.js';
 export * from './refusal-budget.js';
+export * from './refusal-retention.js';
 export * from './ledger-service.js';
 export * from './apply.js';
 export * from './verify.js';

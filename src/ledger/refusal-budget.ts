@@ -17,6 +17,11 @@ export interface RefusalBudgetOptions {
   burst?: number;
   /** Refill: recorded refusals per minute per player, sustained (default {@link DEFAULT_REFUSALS_PER_MINUTE}; > 0). */
   perMinute?: number;
+  /**
+   * Hours a refusal row is kept before it is deleted (default 24, src/ledger/refusal-retention.ts;
+   * 0 = kept forever). Read by the world's ledger, not by the service.
+   */
+  retentionHours?: number;
 }
 
 /** Default bucket size of the refusal budget. */

@@ -11,6 +11,7 @@ import type { HeldBalance } from './apply.js';
 import type { Catalogue } from './catalogue.js';
 import type { TxResult } from './decide.js';
 import type { LedgerService } from './ledger-service.js';
+import type { RefusalPruner } from './refusal-retention.js';
 import type { StartGrants } from './start-grant.js';
 import type { RecentTx, WorldLedgerStats } from './world-ledger-stats.js';
 
@@ -50,6 +51,8 @@ export interface WorldLedger {
   /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
   onWalletChanged: ((playerId: string, wallet: HeldBalance) => void) | null;
   readonly stats: WorldLedgerStats;
+  /** Deletes refusal rows past their retention (null: kept forever); stopped at detach. */
+  readonly refusalPruner: RefusalPruner | null;
   /** The newest transactions, oldest first (at most {@link RECENT_TX}). */
   readonly recent: RecentTx[];
 }

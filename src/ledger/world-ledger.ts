@@ -18,6 +18,7 @@ import type { Store } from '../store/types.js';
 import { createCatalogue, type CatalogueItemSpec } from './catalogue.js';
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
+import { DEFAULT_REFUSAL_RETENTION_HOURS, startRefusalPruner } from './refusal-retention.js';
 import { ensureStartGrant } from './start-grant.js';
 import { applyTxFact, walletOf } from './world-ledger-apply.js';
 import { createWorldLedgerStats, recordTxResult, type WorldLedgerStats } from './world-ledger-stats.js';
@@ -62,6 +63,13 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
   // Balances of players who left are not kept (a grant or purchase settling after the player left: reloaded on demand).
   const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id, retain: (id) => ledger.eidOf.has(id) });
+  const stats = createWorldLedgerStats();
+  const refusalPruner = startRefusalPruner({
+    store,
+    retentionHours: rest.recordedRefusals?.retentionHours ?? DEFAULT_REFUSAL_RETENTION_HOURS,
+    onPruned: (n) => (stats.refusalsPruned += n),
+    onFailed: () => stats.refusalPruneFailures++,
+  });
   const ledger: WorldLedger = {
     service,
     catalogue,
@@ -74,7 +82,8 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     catchingUp: new Map(),
     unanswered: new Set(),
     onWalletChanged: null,
-    stats: createWorldLedgerStats(),
+    stats,
+    refusalPruner,
     recent: [],
   };
   world.ledger = ledger;
@@ -99,6 +108,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
 export const detachLedger = async (world: LedgerWorld): Promise<void> => {
   const l = world.ledger;
   if (!l) return;
+  l.refusalPruner?.stop();
   await l.service.close();
   if (world.ledger === l) world.ledger = null;
   const owed: Array<{ result: TxResult; deliver: Deliver }> = [];

@@ -58,6 +58,7 @@ it('a zero-coin client spamming purchases adds only the burst of refusal rows; t
     expect(metrics).toContain('worldtick_ledger_refusals_total{world="1",recorded="true"} 3');
     expect(metrics).toContain('worldtick_ledger_refusals_total{world="1",recorded="false"} 28');
     expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="purchase",code="TX_INSUFFICIENT_FUNDS"} 32');
+    expect(metrics).toContain('worldtick_ledger_refusals_pruned_total{world="1"} 0');
     const verify = (await (await admin('/api/v1/ledger/verify')).json()) as { ok: boolean };
     expect(verify.ok).toBe(true);
     c.close();

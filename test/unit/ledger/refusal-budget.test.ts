@@ -9,6 +9,7 @@ import { createCatalogue } from '../../../src/ledger/catalogue.js';
 import { parseLedgerOptions } from '../../../src/ledger/ledger-options.js';
 import { LedgerService, type LedgerServiceOptions } from '../../../src/ledger/ledger-service.js';
 import { createRefusalBudget, refusalRowsPerDay } from '../../../src/ledger/refusal-budget.js';
+import { startRefusalPruner } from '../../../src/ledger/refusal-retention.js';
 import type { Store } from '../../../src/store/types.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
@@ -125,6 +126,82 @@ for (const [name, factory] of factories)
       expect(l.stats()).toMatchObject({ refusalsRecorded: 2, refusalsUnrecorded: 2 });
     });
 
+    it('refusal rows past the retention are pruned; ok entries stay; a pruned key is decided again', async () => {
+      const l = service({ recordedRefusals: { burst: 5, perMinute: 1 } });
+      await l.reward({ playerId: 'p1', key: 'start', coins: 10 });
+      const refused = await l.purchase(sword('p1', 'r1'));
+      expect(refused.seq).not.toBeNull();
+      const pruned: number[] = [];
+      const failed: unknown[] = [];
+      const pruner = startRefusalPruner({
+        store,
+        retentionHours: 1,
+        now: () => clock,
+        onPruned: (n) => pruned.push(n),
+        onFailed: (e) => failed.push(e),
+        intervalMs: 3_600_000,
+      });
+      try {
+        // Inside the window: nothing goes, and the key replays its refusal.
+        clock += 30 * 60_000;
+        expect(await pruner!.pass()).toBe(0);
+        expect(await l.purchase(sword('p1', 'r1'))).toEqual({ ...refused, replayed: true });
+        // A later refusal (within the budget) stays while younger than the window.
+        const young = await l.purchase(sword('p1', 'r2'));
+        expect(young.seq).not.toBeNull();
+        clock += 40 * 60_000;
+        expect(await pruner!.pass()).toBe(1);
+        expect(pruned).toEqual([1]);
+        expect((await store.readLedger({ playerId: 'p1' })).map((e) => e.key)).toEqual(['start', 'r2']);
+        // The pruned key is a new request now: decided against today's balance (coins arrived: ok, once).
+        await l.reward({ playerId: 'p1', key: 'more', coins: 40 });
+        const ok = await l.purchase(sword('p1', 'r1'));
+        expect(ok).toMatchObject({ status: 'ok', replayed: false, coinsDelta: -30 });
+        clock += 10 * 3_600_000;
+        expect(await pruner!.pass()).toBe(1);
+        expect(await l.purchase(sword('p1', 'r1'))).toEqual({ ...ok, replayed: true });
+        expect((await store.readLedger({ playerId: 'p1' })).map((e) => `${e.key}:${e.status}`)).toEqual(['start:ok', 'more:ok', 'r1:ok']);
+        expect(await store.ledgerBalance('p1')).toMatchObject({ coins: 20, items: { sword: 1 } });
+        expect(failed).toEqual([]);
+      } finally {
+        pruner?.stop();
+      }
+      expect(startRefusalPruner({ store, retentionHours: 0, onPruned: () => {}, onFailed: () => {} })).toBeNull();
+    });
+
+    it('a pass deletes in chunks of 1,000, at most 10,000 rows', async () => {
+      const rows = Array.from({ length: 2500 }, (_, i) => ({
+        worldId: 'w1',
+        playerId: `p${i % 50}`,
+        key: `k${i}`,
+        kind: 'purchase' as const,
+        item: 'sword',
+        quantity: 0,
+        unitPrice: 30,
+        coinsDelta: 0,
+        status: 'rejected' as const,
+        code: 'TX_INSUFFICIENT_FUNDS',
+        fingerprint: 'purchase|sword|1|30',
+        createdAt: 1000,
+      }));
+      await store.commitLedger(rows);
+      const pruned: number[] = [];
+      const pruner = startRefusalPruner({
+        store,
+        retentionHours: 1,
+        onPruned: (n) => pruned.push(n),
+        onFailed: () => {},
+        intervalMs: 3_600_000,
+      });
+      try {
+        expect(await pruner!.pass()).toBe(2500);
+        expect(pruned).toEqual([1000, 1000, 500]);
+        expect(await store.readLedger({})).toEqual([]);
+      } finally {
+        pruner?.stop();
+      }
+    });
+
     it('burst 0 records no refusal at all', async () => {
       const l = service({ recordedRefusals: { burst: 0 } });
       const r = await Promise.all(Array.from({ length: 5 }, (_, i) => l.purchase(sword('p', `k${i}`))));
@@ -145,12 +222,13 @@ describe('refusal budget options', () => {
     expect(parseLedgerOptions({ recordedRefusals: { burst: 3, perMinute: 0.5 } })).toEqual({
       recordedRefusals: { burst: 3, perMinute: 0.5 },
     });
-    expect(() => parseLedgerOptions({ recordedRefusals: { burst: -1, perMinute: 0, rate: 1 } })).toThrow(
+    expect(() => parseLedgerOptions({ recordedRefusals: { burst: -1, perMinute: 0, retentionHours: -1, rate: 1 } })).toThrow(
       expect.objectContaining({
         details: {
           problems: [
             'ledger.recordedRefusals.burst must be a number between 0 and 1000000 (0 = never record)',
             'ledger.recordedRefusals.perMinute must be a number between 0.001 and 1000000',
+            'ledger.recordedRefusals.retentionHours must be a number between 0 and 87600 (0 = keep forever)',
             'ledger.recordedRefusals.rate is not a known setting',
           ],
         },
