@@ -17,9 +17,9 @@ export const DEFAULT_REFUSAL_RETENTION_HOURS = 24;
 /** Wall ms between prune passes. */
 export const REFUSAL_PRUNE_INTERVAL_MS = 60_000;
 /** Rows deleted per store call (one short transaction). */
-export const REFUSAL_PRUNE_CHUNK = 1000;
+export const REFUSAL_PRUNE_CHUNK = 500;
 /** Store calls per pass at most (so one pass deletes at most 10,000 rows). */
-export const REFUSAL_PRUNE_CHUNKS_PER_PASS = 10;
+export const REFUSAL_PRUNE_CHUNKS_PER_PASS = 20;
 
 /** Options of {@link startRefusalPruner}. */
 export interface RefusalPrunerOptions {

@@ -169,7 +169,7 @@ for (const [name, factory] of factories)
       expect(startRefusalPruner({ store, retentionHours: 0, onPruned: () => {}, onFailed: () => {} })).toBeNull();
     });
 
-    it('a pass deletes in chunks of 1,000, at most 10,000 rows', async () => {
+    it('a pass deletes in chunks of 500, at most 10,000 rows', async () => {
       const rows = Array.from({ length: 2500 }, (_, i) => ({
         worldId: 'w1',
         playerId: `p${i % 50}`,
@@ -195,7 +195,7 @@ for (const [name, factory] of factories)
       });
       try {
         expect(await pruner!.pass()).toBe(2500);
-        expect(pruned).toEqual([1000, 1000, 500]);
+        expect(pruned).toEqual([500, 500, 500, 500, 500]);
         expect(await store.readLedger({})).toEqual([]);
       } finally {
         pruner?.stop();
