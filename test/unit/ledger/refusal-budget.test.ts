@@ -10,7 +10,9 @@ import { parseLedgerOptions } from '../../../src/ledger/ledger-options.js';
 import { LedgerService, type LedgerServiceOptions } from '../../../src/ledger/ledger-service.js';
 import { createRefusalBudget, refusalRowsPerDay } from '../../../src/ledger/refusal-budget.js';
 import { startRefusalPruner } from '../../../src/ledger/refusal-retention.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { Store } from '../../../src/store/types.js';
+import { fillSqlite } from '../../helpers/full-sqlite.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
 
@@ -216,6 +218,38 @@ for (const [name, factory] of factories)
       expect(refusalRowsPerDay()).toBe(1450);
     });
   });
+
+describe('recorded refusals through a store outage (SQLite full)', () => {
+  it('a refusal whose batch commit failed and was retried takes one token, not one per attempt', async () => {
+    const handle = await sqliteFactory.create();
+    const store = (await handle.open()) as SqliteStore;
+    const l = new LedgerService({
+      store,
+      catalogue,
+      worldId: 'w1',
+      rateLimit: { perSecond: 0 },
+      recordedRefusals: { burst: 2, perMinute: 0.001 },
+    });
+    try {
+      await fillSqlite(store);
+      const long = (k: string) => sword('poor', `${k}-${'x'.repeat(120)}`);
+      const pending = l.purchase(long('a'));
+      while (l.stats().retries < 3 && l.stats().refusalsUnrecorded === 0) await new Promise((r) => setTimeout(r, 10));
+      store.setMaxPageCount(1_000_000_000);
+      const a = await pending;
+      expect(a).toMatchObject({ code: 'TX_INSUFFICIENT_FUNDS' });
+      expect(a.seq).not.toBeNull();
+      // The second token is still there: the retries of `a` did not spend it.
+      expect((await l.purchase(long('b'))).seq).not.toBeNull();
+      expect((await l.purchase(long('c'))).seq).toBeNull();
+      expect(l.stats()).toMatchObject({ refusalsRecorded: 2, refusalsUnrecorded: 1 });
+    } finally {
+      await l.close();
+      await store.close();
+      await handle.dispose();
+    }
+  });
+});
 
 describe('refusal budget options', () => {
   it('the ledger block validates recordedRefusals with messages that name the path', () => {
