@@ -33,6 +33,30 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       if (s) put({ world: w.id }, s.service.committed);
     }
   });
+  counter(
+    'worldtick_ledger_refusals_total',
+    'TX_INSUFFICIENT_FUNDS refusals: recorded="true" written to the ledger (within the per-player refusal budget), "false" answered without a row.',
+    ['world', 'recorded'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (!s) continue;
+        put({ world: w.id, recorded: 'true' }, s.service.refusalsRecorded);
+        put({ world: w.id, recorded: 'false' }, s.service.refusalsUnrecorded);
+      }
+    },
+  );
+  counter(
+    'worldtick_ledger_refusals_pruned_total',
+    "Recorded refusal rows deleted past their retention by this world's pruner (the delete is store-wide).",
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.refusalsPruned);
+      }
+    },
+  );
   counter('worldtick_ledger_batches_total', 'Group-commit transactions.', ['world'], (put) => {
     for (const w of worlds()) {
       const s = worldLedgerStats(w);

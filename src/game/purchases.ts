@@ -57,7 +57,8 @@ const validate = (p: GamePurchase): void => {
  * it joins); one that never played is first granted its starting coins, as at a first join. Call it from a message handler, system or hook after the game's own checks; do
  * not await it in the step. Resolves once the entry is durable and applied to the wallet (`ok`,
  * with `coins` / `items` after it; the client also gets a `wallet` message), or with the refusal
- * (`TX_INSUFFICIENT_FUNDS` is recorded: the same key replays it; `TX_UNKNOWN_ITEM`,
+ * (`TX_INSUFFICIENT_FUNDS` is recorded within the player's refusal budget — `seq` set, the same key
+ * replays it — and past it answered with `seq` null and decided again if repeated; `TX_UNKNOWN_ITEM`,
  * `TX_PRICE_MISMATCH`, `TX_BAD_QUANTITY`, `TX_RATE_LIMITED` record nothing). `TX_UNAVAILABLE`
  * (no store, the store down past the 2 s deadline, the start grant not settled in time) recorded
  * nothing either: the same key may be tried again. `TX_BAD_REQUEST` when `player` is not a bound

@@ -39,7 +39,7 @@ export interface TxResult {
   status: 'ok' | 'rejected';
   /** Null when ok. */
   code: TxCodeValue | null;
-  /** Ledger seq when the result is recorded (ok, or a recorded TX_INSUFFICIENT_FUNDS), else null. */
+  /** Ledger seq when the result is recorded (ok, or a TX_INSUFFICIENT_FUNDS within the refusal budget), else null. */
   seq: number | null;
   item: string | null;
   quantity: number;
@@ -99,7 +99,8 @@ export const toWorking = (b: Balance): WorkingBalance => ({ coins: b.coins, item
 
 /**
  * Decide a valid request against `bal` (updated in place when ok). A purchase the coins do not
- * cover becomes a recorded `rejected` entry with TX_INSUFFICIENT_FUNDS and no effect.
+ * cover becomes a `rejected` entry with TX_INSUFFICIENT_FUNDS and no effect (recorded by the service
+ * while the player's refusal budget lasts: refusal-budget.ts).
  */
 export const decide = (r: TxRequest, bal: WorkingBalance, catalogue: Catalogue, worldId: string, nowMs: number): LedgerEntryInput => {
   const fp = fingerprint(r);

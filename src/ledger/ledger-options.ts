@@ -1,6 +1,7 @@
 /**
  * The `ledger` block of the server config file, validated once at start with messages that name
- * the path: `{ catalogue: [{ id, price }], rateLimit: { perSecond, burst }, flushDelayMs, deadlineMs }`.
+ * the path: `{ catalogue: [{ id, price }], rateLimit: { perSecond, burst }, recordedRefusals: { burst, perMinute, retentionHours },
+ * flushDelayMs, deadlineMs }`.
  * Every key is optional. The quantity bound is fixed (1000, `TX_BAD_QUANTITY`): `maxQuantity` is refused.
  */
 import { optionInvalid } from '../errors.js';
@@ -48,6 +49,32 @@ export const parseLedgerOptions = (raw: unknown): LedgerSettings => {
         for (const kk of Object.keys(v))
           if (kk !== 'perSecond' && kk !== 'burst') problems.push(`ledger.rateLimit.${kk} is not a known setting`);
         out.rateLimit = rl;
+        break;
+      }
+      case 'recordedRefusals': {
+        if (!isObj(v)) {
+          problems.push('ledger.recordedRefusals must be an object { burst, perMinute, retentionHours }');
+          break;
+        }
+        const rr: { burst?: number; perMinute?: number; retentionHours?: number } = {};
+        if (v.burst !== undefined) {
+          if (!num(v.burst, 0, 1e6))
+            problems.push('ledger.recordedRefusals.burst must be a number between 0 and 1000000 (0 = never record)');
+          else rr.burst = v.burst as number;
+        }
+        if (v.perMinute !== undefined) {
+          if (!num(v.perMinute, 0.001, 1e6)) problems.push('ledger.recordedRefusals.perMinute must be a number between 0.001 and 1000000');
+          else rr.perMinute = v.perMinute as number;
+        }
+        if (v.retentionHours !== undefined) {
+          if (!num(v.retentionHours, 0, 87_600))
+            problems.push('ledger.recordedRefusals.retentionHours must be a number between 0 and 87600 (0 = keep forever)');
+          else rr.retentionHours = v.retentionHours as number;
+        }
+        for (const kk of Object.keys(v))
+          if (kk !== 'burst' && kk !== 'perMinute' && kk !== 'retentionHours')
+            problems.push(`ledger.recordedRefusals.${kk} is not a known setting`);
+        out.recordedRefusals = rr;
         break;
       }
       default:

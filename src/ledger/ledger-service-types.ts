@@ -3,6 +3,7 @@ import type { Store } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
 import type { TxRequest, TxResult } from './decide.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import type { RefusalBudgetOptions } from './refusal-budget.js';
 
 /** Options of `LedgerService` (src/ledger/ledger-service.ts). */
 export interface LedgerServiceOptions {
@@ -21,6 +22,11 @@ export interface LedgerServiceOptions {
   maxQueued?: number;
   /** Per-player purchase rate limit (rewards are not limited). */
   rateLimit?: RateLimitOptions;
+  /**
+   * Per-player budget of recorded refusals (`TX_INSUFFICIENT_FUNDS` rows): past it a refusal is
+   * answered unrecorded (`seq` null) and the same key is decided again (src/ledger/refusal-budget.ts).
+   */
+  recordedRefusals?: RefusalBudgetOptions;
   /**
    * Whether a player's balance stays cached after a batch touched it (e.g. the player is still in
    * the world); default: every player stays. The cache is reloaded from the store on demand.
@@ -48,8 +54,26 @@ export interface LedgerStats {
   retries: number;
   /** Results by rejection code. */
   rejected: Record<string, number>;
+  /** `TX_INSUFFICIENT_FUNDS` refusals written to the ledger (within the player's refusal budget; included in `committed`). */
+  refusalsRecorded: number;
+  /** `TX_INSUFFICIENT_FUNDS` refusals answered without a ledger row (the player's refusal budget was spent). */
+  refusalsUnrecorded: number;
   fenced: boolean;
 }
+
+/** Zeroed counters of a ledger service. */
+export const zeroLedgerStats = (): LedgerStats => ({
+  submitted: 0,
+  committed: 0,
+  batches: 0,
+  maxBatch: 0,
+  replayed: 0,
+  retries: 0,
+  rejected: {},
+  refusalsRecorded: 0,
+  refusalsUnrecorded: 0,
+  fenced: false,
+});
 
 /** A queued or in-flight request of the ledger service (ledger-service.ts). */
 export interface Pending {
@@ -59,6 +83,8 @@ export interface Pending {
   resolve: (r: TxResult) => void;
   followers: Array<(r: TxResult) => void>;
   done: boolean;
+  /** A token of the refusal budget was taken for it (a retried batch decides it again without taking another). */
+  refusalCharged?: boolean;
 }
 
 /** Key of a request in the service's in-flight table: (player, idempotency key). */

@@ -4,7 +4,8 @@
  *   submit ──► queue ──(flushDelayMs or maxBatch)──► batch:
  *                 1. look up existing (player, key) entries  → replay / TX_KEY_CONFLICT
  *                 2. validate content                         → unrecorded rejection
- *                 3. decide in order against ledger balances  → ok / recorded TX_INSUFFICIENT_FUNDS
+ *                 3. decide in order against ledger balances  → ok / TX_INSUFFICIENT_FUNDS, recorded
+ *                    while the player's refusal budget lasts (refusal-budget.ts), else unrecorded
  *                 4. store.commitLedger(entries, fence)       (ONE transaction, one fsync)
  *                 5. resolve each promise; push ok entries to the outbox
  *
@@ -38,7 +39,8 @@ import {
 } from './decide.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { BalanceCache } from './balance-cache.js';
-import { refKey, type LedgerServiceOptions, type LedgerStats, type Pending } from './ledger-service-types.js';
+import { refKey, zeroLedgerStats, type LedgerServiceOptions, type LedgerStats, type Pending } from './ledger-service-types.js';
+import { createRefusalBudget } from './refusal-budget.js';
 
 export type { LedgerServiceOptions, LedgerStats } from './ledger-service-types.js';
 
@@ -59,6 +61,8 @@ export class LedgerService {
   private readonly onFenced: ((err: unknown) => void) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
   private readonly limiter: RateLimiter;
+  /** Per-player budget of recorded refusals (refusal-budget.ts). */
+  private readonly refusals: RateLimiter;
 
   private queue: Pending[] = [];
   /** (player, key) of every queued or in-flight request: same content joins it, other content conflicts. */
@@ -69,16 +73,7 @@ export class LedgerService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly counters: LedgerStats = {
-    submitted: 0,
-    committed: 0,
-    batches: 0,
-    maxBatch: 0,
-    replayed: 0,
-    retries: 0,
-    rejected: {},
-    fenced: false,
-  };
+  private readonly counters: LedgerStats = zeroLedgerStats();
 
   constructor(options: LedgerServiceOptions) {
     this.store = options.store;
@@ -93,6 +88,7 @@ export class LedgerService {
     this.onFenced = options.onFenced;
     this.onError = options.onError;
     this.limiter = createRateLimiter(options.rateLimit ?? {}, this.now);
+    this.refusals = createRefusalBudget(options.recordedRefusals ?? {}, this.now);
     this.cache = new BalanceCache(options.retain ?? null);
   }
 
@@ -347,7 +343,18 @@ export class LedgerService {
         w = { coins: b.coins, items: new Map(b.items) };
         working.set(p.req.playerId, w);
       }
-      toCommit.push({ p, input: decide(p.req, w, this.catalogue, this.worldId, nowMs) });
+      const input = decide(p.req, w, this.catalogue, this.worldId, nowMs);
+      // A refusal past the player's budget is answered without a row (it changed no balance either).
+      if (input.status === 'rejected' && !p.refusalCharged) {
+        p.refusalCharged = this.refusals.take(p.req.playerId);
+        if (!p.refusalCharged) {
+          settled.add(p);
+          this.counters.refusalsUnrecorded++;
+          this.answer(p, rejection(p.req, TxCode.INSUFFICIENT_FUNDS));
+          continue;
+        }
+      }
+      toCommit.push({ p, input });
     }
     // Settled requests leave the batch even if the commit below fails and is retried.
     for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i])) batch.splice(i, 1);
@@ -372,6 +379,7 @@ export class LedgerService {
         continue;
       }
       this.counters.committed++;
+      if (entry.status !== 'ok') this.counters.refusalsRecorded++;
       if (entry.status === 'ok') {
         const b = this.cache.balances.get(entry.playerId)!;
         b.coins += entry.coinsDelta;

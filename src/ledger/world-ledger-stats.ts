@@ -45,6 +45,10 @@ export interface WorldLedgerStats {
   rewardsRetrying: number;
   /** Server-side rewards given up (the wait list full, or the ledger detached while waiting). */
   rewardsAbandoned: number;
+  /** Refusal rows deleted by this world's pruner past their retention (refusal-retention.ts; store-wide rows). */
+  refusalsPruned: number;
+  /** Prune passes that failed (the store unavailable; tried again at the next pass). */
+  refusalPruneFailures: number;
 }
 
 /** Zeroed counters. */
@@ -58,6 +62,8 @@ export const createWorldLedgerStats = (): WorldLedgerStats => ({
   rewardResubmits: 0,
   rewardsRetrying: 0,
   rewardsAbandoned: 0,
+  refusalsPruned: 0,
+  refusalPruneFailures: 0,
 });
 
 /** Count result `r` (submitted at `submittedAt`, performance.now ms) and append it to `recent` (oldest dropped past {@link RECENT_TX}). */

@@ -12,24 +12,30 @@
  * its wallet watermark, read from the store); entries committed meanwhile are held and applied
  * after the catch-up, in seq order, so the watermark never skips an entry.
  */
-import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
-import { hasComponent, entityExists, type World } from 'bitecs';
-import type { WorldCore } from '../core/world-core.js';
+import { playerRow } from '../../components/player-table.js';
 import { TxCode } from '../errors.js';
-import type { IngestSlot } from '../ingest/ingest-buffers.js';
-import type { RecordSlot } from '../replay/record-slot.js';
-import type { LedgerEntry, Store } from '../store/types.js';
-import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './apply.js';
-import { createCatalogue, type Catalogue, type CatalogueItemSpec } from './catalogue.js';
+import type { Store } from '../store/types.js';
+import { createCatalogue, type CatalogueItemSpec } from './catalogue.js';
 import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } from './decide.js';
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
-import { ensureStartGrant, type StartGrants } from './start-grant.js';
-import { createWorldLedgerStats, recordTxResult, type RecentTx, type WorldLedgerStats } from './world-ledger-stats.js';
+import { DEFAULT_REFUSAL_RETENTION_HOURS, startRefusalPruner } from './refusal-retention.js';
+import { ensureStartGrant } from './start-grant.js';
+import { applyTxFact, walletOf } from './world-ledger-apply.js';
+import { createWorldLedgerStats, recordTxResult, type WorldLedgerStats } from './world-ledger-stats.js';
+import type { Deliver, LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
+import { TX_INGEST_TYPE } from './world-ledger-types.js';
 
 export { COMMIT_LATENCY_BUCKETS_MS, RECENT_TX, type RecentTx, type WorldLedgerStats } from './world-ledger-stats.js';
-
-/** Ingest type of committed transaction results (critical lane). */
-export const TX_INGEST_TYPE = 'tx';
+export { liveWallets, walletOf } from './world-ledger-apply.js';
+export {
+  createLedgerSlot,
+  TX_INGEST_TYPE,
+  type Deliver,
+  type LedgerHostWorld,
+  type LedgerSlot,
+  type LedgerWorld,
+  type WorldLedger,
+} from './world-ledger-types.js';
 
 /** Items sold when the configuration names none (unit prices in coins). */
 export const DEFAULT_CATALOGUE: readonly CatalogueItemSpec[] = [
@@ -38,69 +44,6 @@ export const DEFAULT_CATALOGUE: readonly CatalogueItemSpec[] = [
   { id: 'sword', price: 150 },
   { id: 'shield', price: 120 },
 ];
-
-/** Delivers a result to whoever asked (a client socket), with the wallet after it applied (null: player not in the world). */
-export type Deliver = (result: TxResult, wallet: HeldBalance | null) => void;
-
-/** A world's ledger: the service, the catalogue and the player bindings. */
-export interface WorldLedger {
-  readonly service: LedgerService;
-  readonly catalogue: Catalogue;
-  readonly store: Store;
-  /**
-   * Run identity in gameplay reward keys (see {@link rewardKeyOfChain}): by default the wall ms
-   * when the ledger was attached (a world without checkpoints restarts at step 0). A world restored
-   * from a checkpoint should set the checkpoint lineage's epoch so re-simulated steps replay.
-   */
-  epoch: string;
-  /** Coins of the one-time `start-grant` reward. */
-  readonly startingCoins: number;
-  /**
-   * Start grants in flight or settled, per ledger id (src/ledger/start-grant.ts): purchases wait for
-   * them. A settled entry is kept only while the player is bound (the grant itself is durable:
-   * a returning player's grant is a replay of the stored entry, never a second grant).
-   */
-  readonly startGrants: StartGrants;
-  /** Ledger id → player entity (bound players only: released with the entity, {@link releasePlayer}). */
-  readonly eidOf: Map<string, number>;
-  /** Player entity → ledger id (as `eidOf`). */
-  readonly playerOf: Map<number, string>;
-  /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied (released with the entity). */
-  readonly catchingUp: Map<string, { eid: number; entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
-  /** Durable results queued for a step with an answer still owed (answered with no wallet if the ledger detaches first). */
-  readonly unanswered: Set<ResultFact>;
-  /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
-  onWalletChanged: ((playerId: string, wallet: HeldBalance) => void) | null;
-  readonly stats: WorldLedgerStats;
-  /** The newest transactions, oldest first (at most {@link RECENT_TX}). */
-  readonly recent: RecentTx[];
-}
-
-/** What a world carries for the ledger (null until a store is attached). */
-export interface LedgerSlot {
-  ledger: WorldLedger | null;
-}
-
-/** The empty slot (no store: purchases are answered TX_UNAVAILABLE). */
-export const createLedgerSlot = (): LedgerSlot => ({ ledger: null });
-
-/** The slice of a world the ledger touches. */
-export type LedgerWorld = World<WorldCore & IngestSlot & LedgerSlot>;
-
-/**
- * A world the ledger attaches to: it also has the record slot, whose hook is told every wallet
- * change the ledger applies (an input log records them: src/replay/recorder.ts).
- */
-export type LedgerHostWorld = World<WorldCore & IngestSlot & LedgerSlot & RecordSlot>;
-
-/** A durable result waiting for a step; `deliver` is cleared once answered. */
-interface ResultFact {
-  op: 'result';
-  result: TxResult;
-  deliver: Deliver | null;
-  submittedAt: number;
-}
-type TxFact = ResultFact | { op: 'catchup'; playerId: string; eid: number; entries: LedgerEntry[] };
 
 /** Options of {@link attachLedger}. */
 export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' | 'catalogue' | 'worldId'> {
@@ -120,6 +63,13 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
   // Balances of players who left are not kept (a grant or purchase settling after the player left: reloaded on demand).
   const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id, retain: (id) => ledger.eidOf.has(id) });
+  const stats = createWorldLedgerStats();
+  const refusalPruner = startRefusalPruner({
+    store,
+    retentionHours: rest.recordedRefusals?.retentionHours ?? DEFAULT_REFUSAL_RETENTION_HOURS,
+    onPruned: (n) => (stats.refusalsPruned += n),
+    onFailed: () => stats.refusalPruneFailures++,
+  });
   const ledger: WorldLedger = {
     service,
     catalogue,
@@ -132,7 +82,8 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     catchingUp: new Map(),
     unanswered: new Set(),
     onWalletChanged: null,
-    stats: createWorldLedgerStats(),
+    stats,
+    refusalPruner,
     recent: [],
   };
   world.ledger = ledger;
@@ -157,6 +108,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
 export const detachLedger = async (world: LedgerWorld): Promise<void> => {
   const l = world.ledger;
   if (!l) return;
+  l.refusalPruner?.stop();
   await l.service.close();
   if (world.ledger === l) world.ledger = null;
   const owed: Array<{ result: TxResult; deliver: Deliver }> = [];
@@ -167,95 +119,6 @@ export const detachLedger = async (world: LedgerWorld): Promise<void> => {
   l.unanswered.clear();
   for (const held of l.catchingUp.values()) owed.push(...held.answers.splice(0));
   for (const a of owed) a.deliver(a.result, null);
-};
-
-/** The entity of a bound ledger id that is still a player, else undefined (stale bindings are dropped). */
-const liveEid = (world: LedgerWorld, l: WorldLedger, playerId: string): number | undefined => {
-  const eid = l.eidOf.get(playerId);
-  if (eid === undefined) return undefined;
-  if (entityExists(world, eid) && hasComponent(world, eid, world.stores.Player) && l.playerOf.get(eid) === playerId) return eid;
-  l.eidOf.delete(playerId);
-  if (l.playerOf.get(eid) === playerId) l.playerOf.delete(eid);
-  return undefined;
-};
-
-/** The wallet of a bound, caught-up player (null when absent or catching up). */
-export const walletOf = (world: LedgerWorld, playerId: string): HeldBalance | null => {
-  const l = world.ledger;
-  if (!l || l.catchingUp.has(playerId)) return null;
-  const eid = liveEid(world, l, playerId);
-  return eid === undefined ? null : readWallet(world.stores.Wallet, playerRow(world.stores, eid), playerId, l.catalogue);
-};
-
-/** Live wallets of every bound player (verification). */
-export const liveWallets = (world: LedgerWorld): HeldBalance[] => {
-  const l = world.ledger;
-  if (!l) return [];
-  const out: HeldBalance[] = [];
-  for (const id of [...l.eidOf.keys()]) {
-    if (l.catchingUp.has(id)) continue;
-    const eid = liveEid(world, l, id);
-    if (eid !== undefined) out.push(readWallet(world.stores.Wallet, playerRow(world.stores, eid), id, l.catalogue));
-  }
-  return out;
-};
-
-const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>): void => {
-  const held = l.catchingUp.get(e.playerId);
-  if (held) {
-    held.entries.push(e);
-    return;
-  }
-  const eid = liveEid(world, l, e.playerId);
-  if (eid === undefined) return; // not in this world: caught up from the ledger when it joins
-  if (applyLedgerEntry(world.stores.Wallet, ensurePlayerRow(world.stores, eid), e, l.catalogue)) {
-    l.stats.applied++;
-    changed.add(e.playerId);
-    // Recording: the effect on the world, in apply order (a replay has no store to read entries from).
-    const rec = world.record;
-    if (rec !== null && rec.walletApplied !== undefined) rec.walletApplied(eid, e.seq, e.coinsDelta, entrySlot(e, l.catalogue), e.quantity);
-  }
-};
-
-const notify = (world: LedgerWorld, l: WorldLedger, changed: Set<string>, skip: string | null): void => {
-  if (!l.onWalletChanged) return;
-  for (const id of changed) {
-    if (id === skip) continue;
-    const w = walletOf(world, id);
-    if (w) l.onWalletChanged(id, w);
-  }
-};
-
-/** Inside the ingest phase: apply committed entries, then answer. */
-const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
-  const l = world.ledger;
-  if (!l) return;
-  const changed = new Set<string>();
-  for (const e of l.service.takeCommitted()) applyEntry(world, l, e, changed);
-  if (f.op === 'catchup') {
-    const held = l.catchingUp.get(f.playerId);
-    if (!held || held.eid !== f.eid) return; // superseded: a newer catch-up (another entity) is in flight
-    l.catchingUp.delete(f.playerId);
-    if (liveEid(world, l, f.playerId) !== f.eid) {
-      // The player left before its catch-up: the ledger keeps everything; answer without a wallet.
-      for (const a of held.answers) a.deliver(a.result, null);
-      return;
-    }
-    const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
-    for (const e of all) applyEntry(world, l, e, changed);
-    changed.add(f.playerId);
-    for (const a of held.answers) a.deliver(a.result, walletOf(world, f.playerId));
-    notify(world, l, changed, null);
-    return;
-  }
-  const deliver = f.deliver;
-  f.deliver = null;
-  l.unanswered.delete(f);
-  const held = l.catchingUp.get(f.result.playerId);
-  if (held && deliver) held.answers.push({ result: f.result, deliver });
-  else deliver?.(f.result, walletOf(world, f.result.playerId));
-  // The requester's own client learns its balance from the result; others from a wallet message.
-  notify(world, l, changed, deliver ? f.result.playerId : null);
 };
 
 /**

@@ -104,6 +104,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX player_data_batches_created ON player_data_batches (created_at)`,
     ],
   },
+  {
+    version: 6,
+    name: 'recorded ledger refusals by time (retention: pruneLedgerRefusals deletes old rejected rows, never ok ones)',
+    sqlite: [`CREATE INDEX ledger_refusals_created ON ledger (created_at) WHERE status = 'rejected'`],
+    postgres: [`CREATE INDEX ledger_refusals_created ON ledger (created_at) WHERE status = 'rejected'`],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */

@@ -242,6 +242,12 @@ export class PostgresStore implements Store {
     });
   }
 
+  pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
+    const sql = `DELETE FROM ledger WHERE seq IN
+      (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < $1 ORDER BY created_at LIMIT $2)`;
+    return this.run(true, async (c) => (await c.query(sql, [beforeMs, limit])).rowCount ?? 0);
+  }
+
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
     const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
     return this.run(true, async (c) => {

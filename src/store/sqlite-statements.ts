@@ -17,6 +17,9 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
       ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
     findLedger: p('SELECT * FROM ledger WHERE player_id = ? AND idem_key = ?'),
     playerLedger: p('SELECT * FROM ledger WHERE player_id = ? ORDER BY seq'),
+    pruneRefusals: p(
+      "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < ? ORDER BY created_at LIMIT ?)",
+    ),
     insertCheckpoint: p(`INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
     pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN

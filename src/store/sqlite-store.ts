@@ -253,6 +253,10 @@ export class SqliteStore implements Store {
     return this.run(false, () => sumBalance((this.stmt.playerLedger!.all(playerId) as Row[]).map(toLedgerEntry)));
   }
 
+  pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
+    return this.run(true, () => this.stmt.pruneRefusals!.run(beforeMs, limit).changes);
+  }
+
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
     const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
     return this.run(true, () => {

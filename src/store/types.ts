@@ -280,6 +280,11 @@ export interface Store {
   readLedger(query: LedgerQuery): Promise<LedgerEntry[]>;
   /** A player's balance summed from the ledger's `ok` entries. */
   ledgerBalance(playerId: string): Promise<Balance>;
+  /**
+   * Delete at most `limit` recorded refusals (`rejected` rows) created before `beforeMs` (wall ms),
+   * oldest first; `ok` entries are never deleted. Returns how many (docs/DURABILITY.md "Refusal rows").
+   */
+  pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number>;
 
   /** Save a checkpoint (keeps the newest `keep` per world, default 2). Fenced when `fence` is given. */
   saveCheckpoint(checkpoint: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint>;

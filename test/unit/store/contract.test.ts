@@ -158,6 +158,38 @@ for (const { factory, name } of factories) {
       expect(await store.ledgerBalance('nobody')).toEqual({ coins: 0, items: {}, lastSeq: 0 });
     });
 
+    it('prunes recorded refusals older than a time, oldest first, at most a limit; never an ok entry', async () => {
+      const refusal = (key: string, createdAt: number, playerId = 'p1'): LedgerEntryInput =>
+        entry({
+          key,
+          playerId,
+          kind: 'purchase',
+          item: 'apple',
+          unitPrice: 5,
+          coinsDelta: 0,
+          status: 'rejected',
+          code: 'TX_INSUFFICIENT_FUNDS',
+          createdAt,
+        });
+      await store.commitLedger([
+        entry({ key: 'old-ok', createdAt: 1000 }),
+        refusal('r3', 3000),
+        refusal('r1', 1000),
+        refusal('r2', 2000, 'p2'),
+        refusal('r9', 9000),
+      ]);
+      const balance = await store.ledgerBalance('p1');
+      expect(await store.pruneLedgerRefusals(5000, 2)).toBe(2);
+      expect((await store.readLedger({})).map((e) => e.key)).toEqual(['old-ok', 'r3', 'r9']);
+      expect(await store.pruneLedgerRefusals(5000, 100)).toBe(1);
+      expect(await store.pruneLedgerRefusals(5000, 100)).toBe(0);
+      expect((await store.readLedger({})).map((e) => e.key)).toEqual(['old-ok', 'r9']);
+      expect(await store.ledgerBalance('p1')).toMatchObject({ coins: balance.coins, items: balance.items });
+      // A pruned key is free again: the same (player, key) can be committed anew.
+      const again = await store.commitLedger([refusal('r1', 10_000)]);
+      expect(again[0].duplicate).toBe(false);
+    });
+
     it('fencing: keeps the highest token per world and refuses stale writes, changing nothing', async () => {
       expect(await store.currentFence('w1')).toBe(0);
       expect(await store.fence({ worldId: 'w1', token: 5 })).toBe(5);

@@ -1,0 +1,99 @@
+/**
+ * The step side of a world's ledger (src/ledger/world-ledger.ts): inside the ingest phase, committed
+ * entries are applied to the bound players' wallet components (exactly once: the watermark), held
+ * while a player catches up, and the requester answered with its wallet after the apply.
+ */
+import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
+import { entityExists, hasComponent } from 'bitecs';
+import type { LedgerEntry } from '../store/types.js';
+import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './apply.js';
+import type { LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
+
+/** The entity of a bound ledger id that is still a player, else undefined (stale bindings are dropped). */
+export const liveEid = (world: LedgerWorld, l: WorldLedger, playerId: string): number | undefined => {
+  const eid = l.eidOf.get(playerId);
+  if (eid === undefined) return undefined;
+  if (entityExists(world, eid) && hasComponent(world, eid, world.stores.Player) && l.playerOf.get(eid) === playerId) return eid;
+  l.eidOf.delete(playerId);
+  if (l.playerOf.get(eid) === playerId) l.playerOf.delete(eid);
+  return undefined;
+};
+
+/** The wallet of a bound, caught-up player (null when absent or catching up). */
+export const walletOf = (world: LedgerWorld, playerId: string): HeldBalance | null => {
+  const l = world.ledger;
+  if (!l || l.catchingUp.has(playerId)) return null;
+  const eid = liveEid(world, l, playerId);
+  return eid === undefined ? null : readWallet(world.stores.Wallet, playerRow(world.stores, eid), playerId, l.catalogue);
+};
+
+/** Live wallets of every bound player (verification). */
+export const liveWallets = (world: LedgerWorld): HeldBalance[] => {
+  const l = world.ledger;
+  if (!l) return [];
+  const out: HeldBalance[] = [];
+  for (const id of [...l.eidOf.keys()]) {
+    if (l.catchingUp.has(id)) continue;
+    const eid = liveEid(world, l, id);
+    if (eid !== undefined) out.push(readWallet(world.stores.Wallet, playerRow(world.stores, eid), id, l.catalogue));
+  }
+  return out;
+};
+
+const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>): void => {
+  const held = l.catchingUp.get(e.playerId);
+  if (held) {
+    held.entries.push(e);
+    return;
+  }
+  const eid = liveEid(world, l, e.playerId);
+  if (eid === undefined) return; // not in this world: caught up from the ledger when it joins
+  if (applyLedgerEntry(world.stores.Wallet, ensurePlayerRow(world.stores, eid), e, l.catalogue)) {
+    l.stats.applied++;
+    changed.add(e.playerId);
+    // Recording: the effect on the world, in apply order (a replay has no store to read entries from).
+    const rec = world.record;
+    if (rec !== null && rec.walletApplied !== undefined) rec.walletApplied(eid, e.seq, e.coinsDelta, entrySlot(e, l.catalogue), e.quantity);
+  }
+};
+
+const notify = (world: LedgerWorld, l: WorldLedger, changed: Set<string>, skip: string | null): void => {
+  if (!l.onWalletChanged) return;
+  for (const id of changed) {
+    if (id === skip) continue;
+    const w = walletOf(world, id);
+    if (w) l.onWalletChanged(id, w);
+  }
+};
+
+/** Inside the ingest phase: apply committed entries, then answer. */
+export const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
+  const l = world.ledger;
+  if (!l) return;
+  const changed = new Set<string>();
+  for (const e of l.service.takeCommitted()) applyEntry(world, l, e, changed);
+  if (f.op === 'catchup') {
+    const held = l.catchingUp.get(f.playerId);
+    if (!held || held.eid !== f.eid) return; // superseded: a newer catch-up (another entity) is in flight
+    l.catchingUp.delete(f.playerId);
+    if (liveEid(world, l, f.playerId) !== f.eid) {
+      // The player left before its catch-up: the ledger keeps everything; answer without a wallet.
+      for (const a of held.answers) a.deliver(a.result, null);
+      return;
+    }
+    const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
+    for (const e of all) applyEntry(world, l, e, changed);
+    changed.add(f.playerId);
+    for (const a of held.answers) a.deliver(a.result, walletOf(world, f.playerId));
+    notify(world, l, changed, null);
+    return;
+  }
+  const deliver = f.deliver;
+  f.deliver = null;
+  l.unanswered.delete(f);
+  const held = l.catchingUp.get(f.result.playerId);
+  if (held && deliver) held.answers.push({ result: f.result, deliver });
+  else deliver?.(f.result, walletOf(world, f.result.playerId));
+  // The requester's own client learns its balance from the result; others from a wallet message.
+  notify(world, l, changed, deliver ? f.result.playerId : null);
+};
