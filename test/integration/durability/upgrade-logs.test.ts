@@ -26,7 +26,9 @@ describe('upgrade: an older store opened by this build', () => {
     // of migration 4 and every later one dropped.
     await new SqliteStore({ dataDir: data.dir }).close();
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
-    db.exec('DROP TABLE player_data; DROP TABLE player_data_batches; DELETE FROM schema_migrations WHERE version >= 4');
+    db.exec(
+      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DELETE FROM schema_migrations WHERE version >= 4',
+    );
     db.close();
 
     const args = ['--data-dir', data.dir, '--npcs', '50', '--stats-interval', '0'];
