@@ -21,7 +21,7 @@ import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-wor
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { createClusterMode } from './cluster-setup.js';
-import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
+import { clusterAdminOptions, clusterRoutes, createHelloRouter, isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
@@ -33,16 +33,15 @@ import { createdWorldHook } from './admin-created-world.js';
 import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
-import { clusterRoutes } from './cluster-routes.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
 import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
-import { isStandbyCopy } from './cluster-routes.js';
 import { readBuildInfo } from '../admin/build-info.js';
-import { summarizeShutdownCheckpoints } from './shutdown-summary.js';
+import type { ShutdownCheckpoints } from './shutdown-summary.js';
+import { stopRuntime } from './runtime-stop.js';
 import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
@@ -268,6 +267,8 @@ export const createRuntime = (
   const ledgerSettings = { ...(game?.catalogue ? { catalogue: game.catalogue } : {}), ...parseLedgerOptions(options.ledger) };
   // Player data of every world on the same store (src/player-data), created by start.
   let playerData: PlayerDataService | null = null;
+  // The outcome of the last stop's final checkpoints (`runtime stopped`), for the command line's exit code.
+  let shutdown: ShutdownCheckpoints | null = null;
   const withLedger = (world: SimWorld): void => {
     const store = persist.current();
     if (!store) return;
@@ -303,10 +304,13 @@ export const createRuntime = (
     get playerData(): PlayerDataService | null {
       return playerData;
     },
+    get shutdown(): ShutdownCheckpoints | null {
+      return shutdown;
+    },
     onWorldRestored(listener) {
       persist.onWorldRestored(listener);
     },
-    async start() {
+    async start(signal?: AbortSignal) {
       phase = 'starting';
       // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
       logger.info(
@@ -331,6 +335,8 @@ export const createRuntime = (
           world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
         },
       });
+      // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
+      signal?.throwIfAborted();
       checkpointer.start();
       playerData = new PlayerDataService({
         store: persist.storeOf(),
@@ -344,13 +350,16 @@ export const createRuntime = (
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.
       if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
+      signal?.throwIfAborted();
       await worldShards.startAll(); // every world's shard workers (those added from now on start with the world)
+      signal?.throwIfAborted();
       runner.start();
       logger.info(
         { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },
         'loop started',
       );
       for (const s of services) {
+        signal?.throwIfAborted();
         await s.start();
         logger.info({ service: s.name }, 'service started');
       }
@@ -366,50 +375,25 @@ export const createRuntime = (
       const wasRunning = phase === 'running';
       phase = 'stopping';
       stats.stop();
-      const sessions = wasRunning ? gameServer.stats().sessions : 0;
-      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
-      // persisted world, before the store closes.
-      let flushed: Promise<void> | null = null;
-      const finalFlush = (): Promise<void> =>
-        (flushed ??= (async () => {
-          await worldShards.stopAll();
-          runner.stop();
-          if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
-          for (const w of runner.worlds()) await detachLedger(w);
-          await persist.flush();
-        })());
-      for (const s of [...services].reverse()) {
-        // Cluster mode: records, checkpoints and ledger commits are fenced writes, and the cluster
-        // service's stop releases the leases — after it nothing could be written. So the loop stops
-        // and the final flush runs first, while the leases are held (sessions stay open meanwhile,
-        // without steps, and are closed by the game server's stop).
-        if (s === cluster && cluster.enforce) await finalFlush();
-        await s.stop();
-        logger.info({ service: s.name }, 'service stopped');
-      }
-      await finalFlush();
-      const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
-      for (const w of runner.worlds()) {
-        worldDeleted(w); // a game's onWorldDeleted hook
-        destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
-      }
-      // Player data saved by the hooks above (onPlayerLeft, onWorldDeleted) commits before the store closes.
-      await playerData?.close();
-      for (const w of runner.worlds()) w.playerData = null;
-      playerData = null;
-      await persist.close();
-      phase = 'stopped';
-      logger.info('loop stopped');
-      logger.info(
-        {
-          ms: Math.round(performance.now() - t0),
-          sessionsClosed: sessions,
-          checkpoints: checkpoints.saved,
-          failed: checkpoints.failed.length,
-          standby: checkpoints.standby,
+      shutdown = await stopRuntime({
+        logger,
+        runner,
+        services,
+        cluster,
+        checkpointer,
+        recorder,
+        stopShards: () => worldShards.stopAll(),
+        flushStore: () => persist.flush(),
+        closeStore: () => persist.close(),
+        closePlayerData: async () => {
+          await playerData?.close();
+          for (const w of runner.worlds()) w.playerData = null;
+          playerData = null;
         },
-        'runtime stopped',
-      );
+        sessions: wasRunning ? gameServer.stats().sessions : 0,
+        t0,
+      });
+      phase = 'stopped';
     },
   };
 };
