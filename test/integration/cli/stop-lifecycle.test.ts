@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -141,5 +141,19 @@ describe('npm start: stopping', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], { cwd: ROOT, encoding: 'utf8' });
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(out).toBe(`worldtick ${pkg.version}\n`);
+  });
+});
+
+describe('npm start: config-file blocks', () => {
+  it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'wt-cfg-')), 'c.json');
+    writeFileSync(path, JSON.stringify({ scheduler: { simulation: { timeScale: -1 } }, physicsConfig: { tuning: { x: 1 } } }));
+    const s = start(['--config', path]);
+    const [code] = await s.exited;
+    expect(code).toBe(2);
+    expect(s.stderr()).toContain('worldtick: invalid options:');
+    expect(s.stderr()).toContain('  - config file: scheduler.simulation.timeScale must be');
+    expect(s.stderr()).toContain('  - config file: physicsConfig.tuning.x is not a known option');
+    expect(s.lines).toEqual([]);
   });
 });
