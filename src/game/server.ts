@@ -218,16 +218,17 @@ export const runMain = async (
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const logger = createLogger(options.logLevel as 'info');
-  // Before anything starts: a signal during a long restore must stop cleanly too.
-  const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => process.exit(code) });
+  const rootLogger = createLogger(options.logLevel as 'info');
   let runtime: Runtime;
   try {
     // The person who started it reads the dashboard URL (and a generated token) on stderr.
-    runtime = createRuntime(options, logger, game, hooks, { printAdminUrl: true });
+    runtime = createRuntime(options, rootLogger, game, hooks, { printAdminUrl: true });
   } catch (err) {
-    return reportStartFailure(logger, err);
+    return reportStartFailure(rootLogger, err);
   }
+  const logger = runtime.logger; // cluster mode: binds `instance`
+  // Before anything starts (building the runtime starts nothing): a signal during a long restore must stop cleanly too.
+  const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => process.exit(code) });
   try {
     await runtime.start(stop.signal);
   } catch (err) {

@@ -264,7 +264,7 @@ export class ClusterService implements Service {
       await c.release(worldId, id).catch(() => false);
       throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
     }
-    this.#o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
+    this.#o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
     return r.fencingToken;
   }
 
@@ -334,7 +334,7 @@ export class ClusterService implements Service {
       if (ok && !this.#serving.has(w.id)) {
         this.#serving.add(w.id);
         this.#o.logger.info(
-          { world: w.id, instance: this.#o.instanceId, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
+          { world: w.id, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
           'cluster: world lease held, stepping',
         );
       } else if (!ok && this.#serving.has(w.id)) {
@@ -342,10 +342,7 @@ export class ClusterService implements Service {
         this.#ranges.close(w.id);
         this.counters.leasesLost++;
         const closed = this.#o.closeSessions(w.id, CloseCode.LEASE_LOST, 'lease lost');
-        this.#o.logger.warn(
-          { world: w.id, instance: this.#o.instanceId, closedSessions: closed },
-          'cluster: cannot prove ownership of the world, stopped stepping',
-        );
+        this.#o.logger.warn({ world: w.id, closedSessions: closed }, 'cluster: cannot prove ownership of the world, stopped stepping');
       }
     }
   }
@@ -394,8 +391,8 @@ export class ClusterService implements Service {
     const reachable = failures === 0;
     if (reachable !== this.#reachable) {
       this.#reachable = reachable;
-      if (reachable) this.#o.logger.info({ instance: id }, 'cluster: coordinator reachable again');
-      else this.#o.logger.warn({ instance: id }, 'cluster: coordinator unreachable');
+      if (reachable) this.#o.logger.info('cluster: coordinator reachable again');
+      else this.#o.logger.warn('cluster: coordinator unreachable');
     }
     this.#watch();
   }

@@ -20,7 +20,7 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
-import { createClusterMode } from './cluster-setup.js';
+import { clusterLogger, createClusterMode } from './cluster-setup.js';
 import { clusterAdminOptions, clusterRoutes, createHelloRouter, isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
@@ -66,11 +66,13 @@ export { DEFAULT_WORLD_ID } from './runtime-world.js';
  */
 export const createRuntime = (
   options: ServerOptions,
-  logger: Logger,
+  rootLogger: Logger,
   game?: GameDefinition,
   hooks: ServerHooks = {},
   extras: RuntimeExtras = {},
 ): Runtime => {
+  // Cluster mode: every line names its instance (a child logger binding `instance`).
+  const { logger, instanceId, bound: instanceBound } = clusterLogger(options, rootLogger);
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
@@ -96,6 +98,7 @@ export const createRuntime = (
   // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
   const clusterMode = createClusterMode(options, {
     logger,
+    instanceId,
     adminToken,
     worlds: () => runner.worlds(),
     gamePort: () => gameServer.port,
@@ -314,7 +317,13 @@ export const createRuntime = (
       phase = 'starting';
       // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
       logger.info(
-        { ...readBuildInfo(), pid: process.pid, hostname: hostname(), instance: cluster.instanceId, cluster: cluster.enforce },
+        {
+          ...readBuildInfo(),
+          pid: process.pid,
+          hostname: hostname(),
+          ...(instanceBound ? {} : { instance: instanceId }),
+          cluster: cluster.enforce,
+        },
         'worldtick starting',
       );
       // The store first, then the checkpoint writer: worlds are restored from it before they tick.
