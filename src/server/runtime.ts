@@ -28,9 +28,8 @@ import type { Store } from '../store/types.js';
 import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
-import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
+import { detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
-import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { Recorder } from '../replay/recorder.js';
@@ -51,7 +50,8 @@ import {
   mergePatches,
   worldRecipe,
 } from './runtime-world.js';
-import { PlayerDataService } from '../player-data/player-data-service.js';
+import type { PlayerDataService } from '../player-data/player-data-service.js';
+import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -265,27 +265,21 @@ export const createRuntime = (
       })
     : null;
   const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));
-  // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
-  // The config's `ledger.catalogue` wins over the game's own (defineGame `catalogue`), which wins over the default.
-  const ledgerSettings = { ...(game?.catalogue ? { catalogue: game.catalogue } : {}), ...parseLedgerOptions(options.ledger) };
   // Player data of every world on the same store (src/player-data), created by start.
   let playerData: PlayerDataService | null = null;
   // The outcome of the last stop's final checkpoints (`runtime stopped`), for the command line's exit code.
   let shutdown: ShutdownCheckpoints | null = null;
-  const withLedger = (world: SimWorld): void => {
-    const store = persist.current();
-    if (!store) return;
-    world.playerData = playerData;
-    // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
-    attachLedger(world, {
-      ...ledgerSettings,
-      store,
-      epoch: checkpointer.incarnationOf(world.id) ?? world.id,
-      startingCoins: options.startingCoins,
-      onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed'),
-    });
-    gameServer.attachLedgerNotices(world);
-  };
+  // One ledger per world on the durable store (src/server/runtime-ledger.ts). Validated here, attached in start.
+  const withLedger = ledgerAttacher({
+    ledger: options.ledger,
+    startingCoins: options.startingCoins,
+    game,
+    logger,
+    checkpointer,
+    store: () => persist.current(),
+    playerData: () => playerData,
+    notices: (w) => gameServer.attachLedgerNotices(w),
+  });
   return {
     options,
     logger,
@@ -347,14 +341,7 @@ export const createRuntime = (
       // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
       signal?.throwIfAborted();
       checkpointer.start();
-      playerData = new PlayerDataService({
-        store: persist.storeOf(),
-        onError: (err) => logger.error({ err }, 'player data commit failed'),
-        onOutage: (e) =>
-          e.state === 'down'
-            ? logger.warn({ err: e.err }, 'player data store unavailable; retrying')
-            : logger.info({ ms: e.ms, retries: e.retries, expired: e.expired }, 'player data store outage over'),
-      });
+      playerData = createPlayerData(persist.storeOf(), logger);
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.
