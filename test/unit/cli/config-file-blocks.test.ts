@@ -56,3 +56,19 @@ describe('config file blocks', () => {
     expect(o.physicsConfig).toEqual({ tuning: { maxSpeed: 10 } });
   });
 });
+
+describe('--stop-timeout and --version', () => {
+  it('stop timeout: default 30 s; config key (stopTimeout or stopTimeoutSeconds) < env < flag', () => {
+    expect(parseOptions([], {}).stopTimeoutSeconds).toBe(30);
+    expect(parseOptions(['--config', file({ stopTimeout: 5 })], {}).stopTimeoutSeconds).toBe(5);
+    expect(parseOptions(['--config', file({ stopTimeoutSeconds: 6 })], {}).stopTimeoutSeconds).toBe(6);
+    expect(parseOptions(['--config', file({ stopTimeout: 5 })], { WORLDTICK_STOP_TIMEOUT: '7' }).stopTimeoutSeconds).toBe(7);
+    expect(parseOptions(['--stop-timeout', '0.5'], { WORLDTICK_STOP_TIMEOUT: '7' }).stopTimeoutSeconds).toBe(0.5);
+    expect(() => parseOptions(['--stop-timeout', '-1'], {})).toThrow(/--stop-timeout must be/);
+  });
+
+  it('--version is a flag only (not a config key)', () => {
+    expect(parseOptions(['--version'], {}).version).toBe(true);
+    expect(problemsOf({ version: true })[0]).toMatch(/^config file: version is not a known option/);
+  });
+});
