@@ -5,10 +5,24 @@
  * ones checkable here validated. Problems are collected, never thrown.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
+import { isWorldtickError } from '../errors.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
+import { resolveWorldPhysics } from '../physics/physics-world.js';
 import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
 import { didYouMean } from './did-you-mean.js';
 import { coerceOption, OPTION_SPECS, SPECS_BY_KEY } from './option-specs.js';
+
+/** The problems a validator throws (a coded error's `details.problems`); other errors are rethrown. */
+const problemsOf = (check: () => unknown): string[] => {
+  try {
+    check();
+    return [];
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    return (err.details as { problems?: string[] } | undefined)?.problems ?? [err.message];
+  }
+};
 
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -82,7 +96,11 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
   }
   for (const [k, raw] of Object.entries(parsed)) {
     if (k === 'scheduler') {
-      out.scheduler = raw;
+      // Checked here like every other block, so a bad value is a `config file:` problem of the option
+      // list (exit 2 with the others), not a start failure naming a bare `simulation.x`.
+      const p = problemsOf(() => mergeSchedulerConfig(defaultSchedulerConfig(), raw));
+      if (p.length) problems.push(...p.map((m) => `config file: scheduler.${m}`));
+      else out.scheduler = raw;
       continue;
     }
     if (k === 'periodic') {
@@ -106,8 +124,12 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       continue;
     }
     if (k === 'physicsConfig') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.physicsConfig = raw;
-      else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        // The block alone (the flags --shards, --shard-mode, --map are checked by their own specs).
+        const p = problemsOf(() => resolveWorldPhysics({ ...raw, enabled: true }, { path: 'physicsConfig', cores: 1 }));
+        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+        else out.physicsConfig = raw;
+      } else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
       continue;
     }
     if (k === 'net') {
@@ -117,12 +139,12 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     }
     const key = KEY_ALIASES.get(k) ?? k;
     const spec = SPECS_BY_KEY.get(key);
-    if (!spec || k === 'config' || k === 'help') {
+    if (!spec || k === 'config' || k === 'help' || k === 'version') {
       const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), 'scheduler', 'net', 'periodic', 'ledger', 'tierZones', 'physicsConfig'];
       problems.push(
         `config file: ${k} is not a known option${didYouMean(
           k,
-          keys.filter((x) => x !== 'config' && x !== 'help'),
+          keys.filter((x) => x !== 'config' && x !== 'help' && x !== 'version'),
         )}`,
       );
       continue;

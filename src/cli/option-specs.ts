@@ -328,7 +328,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     max: 1_000_000,
     doc: 'steps between state hashes in a recording',
   },
+  {
+    key: 'stopTimeoutSeconds',
+    flag: 'stop-timeout',
+    env: 'WORLDTICK_STOP_TIMEOUT',
+    kind: 'number',
+    default: 30,
+    min: 0,
+    max: 86_400,
+    doc: 'wall seconds a graceful stop (SIGINT/SIGTERM) may take before the process exits with code 1 (0 = no limit)',
+  },
   { key: 'help', flag: 'help', env: '', kind: 'boolean', default: false, doc: 'print this help and exit' },
+  { key: 'version', flag: 'version', env: '', kind: 'boolean', default: false, doc: 'print the worldtick version and exit' },
 ];
 
 /** Option rows by flag name (without `--`). */

@@ -70,5 +70,9 @@ export interface ServerOptions {
   record: string;
   /** Steps between state hashes in a recording. */
   recordHashEvery: number;
+  /** Wall seconds a graceful stop on SIGINT/SIGTERM may take before the process exits 1 (0 = no limit); `runMain` only. */
+  stopTimeoutSeconds: number;
   help: boolean;
+  /** Print the version and exit. */
+  version: boolean;
 }

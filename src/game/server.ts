@@ -5,7 +5,9 @@
  */
 import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
-import { isWorldtickError, optionInvalid } from '../errors.js';
+import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
+import { readBuildInfo } from '../admin/build-info.js';
+import { EXIT_STOP_FAILED, watchStopSignals } from '../cli/stop-signals.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
@@ -163,11 +165,38 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
   };
 };
 
+/** Print a coded option/config error as the option parser does (the problem list on stderr), exit 2. */
+const refuseOptions = (problems: readonly string[]): never => {
+  process.stderr.write(
+    `worldtick: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the list of options.\n`,
+  );
+  process.exit(2);
+};
+
+/** A start failure: bad options or config (as at parse time) or another coded error exit 2; anything else exits 1. */
+const reportStartFailure = (logger: Logger, err: unknown): never => {
+  if (isWorldtickError(err, ErrorCode.OPTION_INVALID) || isWorldtickError(err, ErrorCode.CONFIG_INVALID))
+    return refuseOptions((err.details as { problems?: string[] } | undefined)?.problems ?? [err.message]);
+  if (isWorldtickError(err)) {
+    logger.fatal({ code: err.code, details: err.details }, err.message);
+    process.stderr.write(`worldtick: ${err.message}\n`);
+    process.exit(2);
+  }
+  logger.fatal({ err }, 'start failed');
+  process.exit(1);
+};
+
 /**
- * A game's command line: parse `argv` (default `process.argv.slice(2)`) and `process.env`, print
- * `--help`, start (printing the admin dashboard URL on stderr), log `server ready` with the bound ports, stop cleanly on SIGINT/SIGTERM (exit 0).
- * A bad option prints the problems and exits 2, never a stack trace. `hooks`: the game server's
- * `authenticate` and `sessionClass` hooks (as {@link StartServerOptions}).
+ * A game's command line (`npm start` is `runMain(lifeSimGame)`): parse `argv` (default
+ * `process.argv.slice(2)`) and `process.env`; `--help` / `--version` print and return. Then the
+ * SIGINT/SIGTERM handlers are installed (src/cli/stop-signals.ts) and the server starts, printing the
+ * admin dashboard URL on stderr and logging `server ready` with the bound ports. The first signal stops
+ * cleanly — during start, after start's current step — and exits 0, or 1 when a final checkpoint
+ * failed (the `runtime stopped` summary); a second signal, or `--stop-timeout` seconds without the stop
+ * completing, exit 1 at once with a log line. A bad option or config prints the problems and exits 2,
+ * never a stack trace. `hooks`: the game server's `authenticate` and `sessionClass` hooks (as
+ * {@link StartServerOptions}). The promise resolves only after `--help` / `--version`; otherwise the
+ * process exits.
  */
 export const runMain = async (
   game: GameDefinition,
@@ -178,55 +207,55 @@ export const runMain = async (
   try {
     options = resolveServerOptions(game, { argv, env: process.env });
   } catch (err) {
-    if (isWorldtickError(err)) {
-      const problems = (err.details as { problems: string[] }).problems;
-      process.stderr.write(
-        `worldtick: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun with --help for the list of options.\n`,
-      );
-      process.exit(2);
-    }
+    if (isWorldtickError(err)) refuseOptions((err.details as { problems: string[] }).problems);
     throw err;
+  }
+  if (options.version) {
+    process.stdout.write(`worldtick ${readBuildInfo().version}\n`);
+    return;
   }
   if (options.help) {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const logger = createLogger(options.logLevel as 'info');
-  let server: RunningServer;
+  const rootLogger = createLogger(options.logLevel as 'info');
+  let runtime: Runtime;
   try {
-    server = await startServer(game, {
-      options,
-      logger,
-      authenticate: hooks.authenticate,
-      sessionClass: hooks.sessionClass,
-      printAdminUrl: true, // the person who started it reads the dashboard URL (and a generated token) on stderr
-    });
+    // The person who started it reads the dashboard URL (and a generated token) on stderr.
+    runtime = createRuntime(options, rootLogger, game, hooks, { printAdminUrl: true });
   } catch (err) {
-    if (isWorldtickError(err)) {
-      logger.fatal({ code: err.code, details: err.details }, err.message);
-      process.stderr.write(`worldtick: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    return reportStartFailure(rootLogger, err);
   }
-  logger.info({ game: game.name, port: server.port, adminPort: server.adminPort, world: server.world.id }, 'server ready');
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server
-      .stop()
-      .then(() => {
-        logger.info('bye');
-        logger.flush();
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const logger = runtime.logger; // cluster mode: binds `instance`
+  // Before anything starts (building the runtime starts nothing): a signal during a long restore must stop cleanly too.
+  const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => process.exit(code) });
+  try {
+    await runtime.start(stop.signal);
+  } catch (err) {
+    if (!stop.signal.aborted) {
+      await runtime.stop().catch(() => {});
+      return reportStartFailure(logger, err);
+    }
+    if (err !== stop.signal.reason) logger.warn({ err }, 'start failed after a stop was requested');
+    logger.info('start ended early: stopping');
+  }
+  if (!stop.signal.aborted) {
+    const w = runtime.defaultWorld;
+    logger.info({ game: game.name, port: runtime.gameServer.port, adminPort: runtime.admin.port, world: w.id }, 'server ready');
+    await stop.stopRequested;
+  }
+  try {
+    await runtime.stop();
+  } catch (err) {
+    logger.error({ err }, 'shutdown failed');
+    process.exit(EXIT_STOP_FAILED);
+  }
+  stop.done();
+  const failed = runtime.shutdown?.failed ?? [];
+  if (failed.length) {
+    logger.error({ failed: failed.map((f) => f.world) }, 'exiting with code 1: final checkpoints not written');
+    process.exit(EXIT_STOP_FAILED);
+  }
+  logger.info('bye');
+  process.exit(0);
 };

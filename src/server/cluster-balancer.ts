@@ -124,7 +124,7 @@ export class ClusterBalancer implements Service {
         });
         if (res.ok) reports.push((await res.json()) as LoadReport);
       } catch (err) {
-        this.#o.logger.warn({ err, instance: i.id }, 'cluster: load report unavailable; instance left out of this round');
+        this.#o.logger.warn({ err, peer: i.id }, 'cluster: load report unavailable; instance left out of this round');
       }
     }
     const worlds: BalanceWorld[] = reports.flatMap((r) =>

@@ -33,7 +33,7 @@ const announce = async (d: DrainDeps, on: boolean): Promise<RouteResponse | null
     await d.cluster.setDraining(on);
     return null;
   } catch (err) {
-    d.logger.warn({ err, instance: d.cluster.instanceId, draining: on }, 'cluster: draining flag could not be announced');
+    d.logger.warn({ err, draining: on }, 'cluster: draining flag could not be announced');
     return {
       status: 503,
       headers: { 'Retry-After': '1' },
@@ -56,7 +56,7 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
       if (!d.cluster.enforce) return notCluster();
       const refused = await announce(d, true);
       if (refused) return refused;
-      d.logger.info({ instance: d.cluster.instanceId, worlds: d.cluster.serving() }, 'cluster: draining');
+      d.logger.info({ worlds: d.cluster.serving() }, 'cluster: draining');
       const moved: MigrationResult[] = [];
       const failed: Array<{ worldId: string; error: string }> = [];
       for (const worldId of d.cluster.serving()) {
@@ -67,7 +67,7 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
         }
       }
       const remaining = d.cluster.serving();
-      const summary = { instance: d.cluster.instanceId, moved: moved.map((m) => `${m.worldId} -> ${m.to}`), failed, remaining };
+      const summary = { moved: moved.map((m) => `${m.worldId} -> ${m.to}`), failed, remaining };
       if (remaining.length)
         d.logger.warn(summary, 'cluster: drain incomplete; worlds still stepped here (retry POST /api/v1/cluster/drain)');
       else d.logger.info(summary, 'cluster: drained; safe to stop');
@@ -81,7 +81,7 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
       if (!d.cluster.enforce) return notCluster();
       const refused = await announce(d, false);
       if (refused) return refused;
-      d.logger.info({ instance: d.cluster.instanceId }, 'cluster: draining ended');
+      d.logger.info('cluster: draining ended');
       return { json: { instance: d.cluster.instanceId, draining: false, worlds: d.cluster.serving() } };
     },
   },

@@ -49,7 +49,7 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
       r = await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
       if (r.ok) {
         x.counters.leaseAcquired++;
-        o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
+        o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
         await x.announce(worldId, r.fencingToken);
       }
       return true;
@@ -59,7 +59,7 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
       else {
         x.counters.leaseAcquired++;
         const takeover = (x.seenTokens.get(worldId) ?? 0) > 0;
-        o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
+        o.logger.info({ world: worldId, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
         if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
         if (takeover) x.counters.failovers++;
         if (takeover && o.adopt) {
@@ -72,7 +72,7 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
     } else {
       if (held) {
         x.counters.leaseFailures++;
-        o.logger.warn({ world: worldId, instance: id, owner: r.owner?.instanceId ?? null }, 'cluster: lease renewal refused');
+        o.logger.warn({ world: worldId, owner: r.owner?.instanceId ?? null }, 'cluster: lease renewal refused');
       }
       if (r.owner) noteSeenToken(x.seenTokens, worldId, r.owner.fencingToken);
     }

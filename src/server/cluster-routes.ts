@@ -117,7 +117,7 @@ export const createAdminIntercept =
         try {
           return await forward(cluster, req, pick.adminUrl, pick.id, timeoutMs);
         } catch (err) {
-          logger.warn({ instance: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
+          logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
       }
       // Created here: the answer names the owner as a placed (forwarded) create's does.

@@ -17,7 +17,7 @@
  * With `enforce: false` (one instance, LocalCoordinator) nothing is gated or routed: the
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
-import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { CloseCode, worldNotDurable } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
@@ -26,7 +26,8 @@ import type { Service } from './service.js';
 import type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
-import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
+import type { LeaseTickContext } from './cluster-lease-tick.js';
+import { instanceInfo, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
@@ -75,6 +76,8 @@ export class ClusterService implements Service {
   readonly #takeover: WorldTakeover;
   /** What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts). */
   readonly #leaseTick: LeaseTickContext;
+  /** What the control tick reaches (src/server/cluster-control-tick.ts). */
+  readonly #tickCtx: ControlTickContext;
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
@@ -99,6 +102,20 @@ export class ClusterService implements Service {
       takeover: this.#takeover,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
+    };
+    this.#tickCtx = {
+      opts,
+      counters: this.counters,
+      leaseTick: this.#leaseTick,
+      seenTokens: this.#seenTokens,
+      takeover: this.#takeover,
+      meter: this.#meter,
+      draining: () => this.#draining,
+      stopped: () => this.#stopped,
+      setView: (instances, leases) => {
+        this.#instances = instances;
+        this.#leases = leases;
+      },
     };
   }
 
@@ -264,7 +281,7 @@ export class ClusterService implements Service {
       await c.release(worldId, id).catch(() => false);
       throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
     }
-    this.#o.logger.info({ world: worldId, instance: id, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
+    this.#o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
     return r.fencingToken;
   }
 
@@ -334,7 +351,7 @@ export class ClusterService implements Service {
       if (ok && !this.#serving.has(w.id)) {
         this.#serving.add(w.id);
         this.#o.logger.info(
-          { world: w.id, instance: this.#o.instanceId, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
+          { world: w.id, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
           'cluster: world lease held, stepping',
         );
       } else if (!ok && this.#serving.has(w.id)) {
@@ -342,10 +359,7 @@ export class ClusterService implements Service {
         this.#ranges.close(w.id);
         this.counters.leasesLost++;
         const closed = this.#o.closeSessions(w.id, CloseCode.LEASE_LOST, 'lease lost');
-        this.#o.logger.warn(
-          { world: w.id, instance: this.#o.instanceId, closedSessions: closed },
-          'cluster: cannot prove ownership of the world, stopped stepping',
-        );
+        this.#o.logger.warn({ world: w.id, closedSessions: closed }, 'cluster: cannot prove ownership of the world, stopped stepping');
       }
     }
   }
@@ -359,54 +373,17 @@ export class ClusterService implements Service {
   }
 
   async #runTick(): Promise<void> {
-    const c = this.#o.coordinator;
-    const id = this.#o.instanceId;
-    let failures = 0;
-    const presence = async (): Promise<void> => {
-      try {
-        if (!(await c.heartbeat(id, this.#o.load()))) {
-          this.counters.reRegistrations++;
-          await c.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
-        }
-      } catch {
-        failures++;
-        this.counters.heartbeatFailures++;
-      }
-    };
-    const lease = async (w: SimWorld): Promise<void> => {
-      if (this.#draining && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
-      if (!(await tickWorldLease(this.#leaseTick, w.id))) failures++;
-    };
-    const refresh = async (): Promise<void> => {
-      try {
-        const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
-        this.#instances = instances;
-        this.#leases = new Map(leases.map((l) => [l.worldId, l]));
-        for (const l of leases) if (l.instanceId !== id) noteSeenToken(this.#seenTokens, l.worldId, l.fencingToken);
-      } catch {
-        failures++;
-      }
-    };
-    this.#meter.sample(performance.now());
-    await Promise.all([presence(), refresh(), ...this.#o.worlds().map(lease)]);
-    if (this.#o.enforce && this.#o.adopt && this.#o.storedWorlds && !this.#stopped && !this.#draining)
-      failures += await this.#takeover.takeOrphans();
+    const failures = await runControlTick(this.#tickCtx);
     const reachable = failures === 0;
     if (reachable !== this.#reachable) {
       this.#reachable = reachable;
-      if (reachable) this.#o.logger.info({ instance: id }, 'cluster: coordinator reachable again');
-      else this.#o.logger.warn({ instance: id }, 'cluster: coordinator unreachable');
+      if (reachable) this.#o.logger.info('cluster: coordinator reachable again');
+      else this.#o.logger.warn('cluster: coordinator unreachable');
     }
     this.#watch();
   }
 
-  #info() {
-    return {
-      id: this.#o.instanceId,
-      gameUrl: this.#o.gameUrl(),
-      adminUrl: this.#o.adminUrl(),
-      capacity: this.#draining ? 0 : this.#o.capacity(),
-      load: this.#o.load(),
-    };
+  #info(): InstanceInfo {
+    return instanceInfo(this.#o, this.#draining);
   }
 }

@@ -34,7 +34,24 @@ export interface ClusterModeDeps {
   readonly adopt?: ClusterServiceOptions['adopt'];
   readonly storedWorlds?: ClusterServiceOptions['storedWorlds'];
   readonly onToken?: ClusterServiceOptions['onToken'];
+  /** This instance's id ({@link clusterLogger} resolves it). Default: `--instance-id`, or one generated. */
+  readonly instanceId?: string;
 }
+
+/** `--instance-id`, or one generated per process start (`<hostname>-<pid>-<6 hex>`). */
+const resolveInstanceId = (options: ServerOptions): string =>
+  options.instanceId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+/**
+ * The runtime's logger and this instance's id: in cluster mode (`--redis`) a child logger binding
+ * `instance`, so every line of the runtime names the instance that wrote it (log fields naming
+ * another instance are `peer`, docs/ADMIN.md "Logs"); otherwise `logger` itself.
+ */
+export const clusterLogger = (options: ServerOptions, logger: Logger): { logger: Logger; instanceId: string; bound: boolean } => {
+  const instanceId = resolveInstanceId(options);
+  const bound = options.redis.trim() !== '';
+  return { logger: bound ? logger.child({ instance: instanceId }) : logger, instanceId, bound };
+};
 
 /** The cluster service and the secret its tickets are signed with. */
 export interface ClusterMode {
@@ -67,7 +84,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   const coordinator: Coordinator = redis
     ? new RedisCoordinator({ connection: redis, commandTimeoutMs: Math.max(50, Math.min(1000, Math.floor(ttlMs / 3))) })
     : new LocalCoordinator();
-  const instanceId = options.instanceId || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const instanceId = deps.instanceId ?? resolveInstanceId(options);
   const host = options.advertiseHost || (options.host === '0.0.0.0' || options.host === '::' ? hostname() : options.host);
   const h = host.includes(':') ? `[${host}]` : host;
   // Load: step milliseconds and CPU per wall second since the previous report.

@@ -122,10 +122,7 @@ export class WorldTakeover {
         if (!r.ok) continue;
         this.#c.counters.leaseAcquired++;
         this.#c.counters.failovers++;
-        o.logger.info(
-          { world: worldId, instance: id, fencingToken: r.fencingToken },
-          'cluster: orphan world acquired; restoring it from the store',
-        );
+        o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: orphan world acquired; restoring it from the store');
         if (await this.adopt(worldId, r.fencingToken, 'failover'))
           this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       } catch {

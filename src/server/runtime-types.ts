@@ -16,6 +16,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 import type { WorldRestoredListener } from './runtime-persist.js';
 import type { Service } from './service.js';
+import type { ShutdownCheckpoints } from './shutdown-summary.js';
 
 export interface Runtime {
   readonly options: ServerOptions;
@@ -60,7 +61,17 @@ export interface Runtime {
    * by `start`, closed by `stop` before the store; null outside that window.
    */
   readonly playerData: PlayerDataService | null;
-  start(): Promise<void>;
+  /**
+   * The outcome of the last `stop`'s final checkpoints (as logged in `runtime stopped`): worlds saved,
+   * worlds whose final checkpoint failed, standby copies. Null before a stop completed.
+   */
+  readonly shutdown: ShutdownCheckpoints | null;
+  /**
+   * Open the store, restore the worlds, start the loop and the services. With `signal`, an abort
+   * (runMain: SIGINT/SIGTERM during start) ends start after its current step, throwing the signal's
+   * reason; call `stop` then to release what was started.
+   */
+  start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -20,29 +20,27 @@ import type { WorkerPool } from '../jobs/worker-pool.js';
 import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
-import { createClusterMode } from './cluster-setup.js';
-import { clusterAdminOptions, createHelloRouter } from './cluster-routes.js';
+import { clusterLogger, createClusterMode } from './cluster-setup.js';
+import { clusterAdminOptions, clusterRoutes, createHelloRouter, isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
 import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
-import { attachLedger, detachLedger } from '../ledger/world-ledger.js';
+import { detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
-import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
-import { clusterRoutes } from './cluster-routes.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
 import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
-import { isStandbyCopy } from './cluster-routes.js';
 import { readBuildInfo } from '../admin/build-info.js';
-import { summarizeShutdownCheckpoints } from './shutdown-summary.js';
+import type { ShutdownCheckpoints } from './shutdown-summary.js';
+import { stopRuntime } from './runtime-stop.js';
 import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
@@ -52,7 +50,8 @@ import {
   mergePatches,
   worldRecipe,
 } from './runtime-world.js';
-import { PlayerDataService } from '../player-data/player-data-service.js';
+import type { PlayerDataService } from '../player-data/player-data-service.js';
+import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -67,11 +66,13 @@ export { DEFAULT_WORLD_ID } from './runtime-world.js';
  */
 export const createRuntime = (
   options: ServerOptions,
-  logger: Logger,
+  rootLogger: Logger,
   game?: GameDefinition,
   hooks: ServerHooks = {},
   extras: RuntimeExtras = {},
 ): Runtime => {
+  // Cluster mode: every line names its instance (a child logger binding `instance`).
+  const { logger, instanceId, bound: instanceBound } = clusterLogger(options, rootLogger);
   // Admin sources: other modules' stats, read lazily (the game server is created below).
   const adminSources: StatsSources = {
     controller: getControllerStatus,
@@ -97,6 +98,7 @@ export const createRuntime = (
   // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
   const clusterMode = createClusterMode(options, {
     logger,
+    instanceId,
     adminToken,
     worlds: () => runner.worlds(),
     gamePort: () => gameServer.port,
@@ -263,25 +265,21 @@ export const createRuntime = (
       })
     : null;
   const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));
-  // One ledger per world on the durable store (docs/DURABILITY.md). Validated here, attached in start.
-  // The config's `ledger.catalogue` wins over the game's own (defineGame `catalogue`), which wins over the default.
-  const ledgerSettings = { ...(game?.catalogue ? { catalogue: game.catalogue } : {}), ...parseLedgerOptions(options.ledger) };
   // Player data of every world on the same store (src/player-data), created by start.
   let playerData: PlayerDataService | null = null;
-  const withLedger = (world: SimWorld): void => {
-    const store = persist.current();
-    if (!store) return;
-    world.playerData = playerData;
-    // Epoch = the world's incarnation: a step re-simulated after a restore reuses its chain-reward keys (replayed, never granted twice).
-    attachLedger(world, {
-      ...ledgerSettings,
-      store,
-      epoch: checkpointer.incarnationOf(world.id) ?? world.id,
-      startingCoins: options.startingCoins,
-      onError: (err) => logger.error({ err, world: world.id }, 'ledger commit failed'),
-    });
-    gameServer.attachLedgerNotices(world);
-  };
+  // The outcome of the last stop's final checkpoints (`runtime stopped`), for the command line's exit code.
+  let shutdown: ShutdownCheckpoints | null = null;
+  // One ledger per world on the durable store (src/server/runtime-ledger.ts). Validated here, attached in start.
+  const withLedger = ledgerAttacher({
+    ledger: options.ledger,
+    startingCoins: options.startingCoins,
+    game,
+    logger,
+    checkpointer,
+    store: () => persist.current(),
+    playerData: () => playerData,
+    notices: (w) => gameServer.attachLedgerNotices(w),
+  });
   return {
     options,
     logger,
@@ -303,14 +301,23 @@ export const createRuntime = (
     get playerData(): PlayerDataService | null {
       return playerData;
     },
+    get shutdown(): ShutdownCheckpoints | null {
+      return shutdown;
+    },
     onWorldRestored(listener) {
       persist.onWorldRestored(listener);
     },
-    async start() {
+    async start(signal?: AbortSignal) {
       phase = 'starting';
       // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
       logger.info(
-        { ...readBuildInfo(), pid: process.pid, hostname: hostname(), instance: cluster.instanceId, cluster: cluster.enforce },
+        {
+          ...readBuildInfo(),
+          pid: process.pid,
+          hostname: hostname(),
+          ...(instanceBound ? {} : { instance: instanceId }),
+          cluster: cluster.enforce,
+        },
         'worldtick starting',
       );
       // The store first, then the checkpoint writer: worlds are restored from it before they tick.
@@ -331,26 +338,24 @@ export const createRuntime = (
           world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
         },
       });
+      // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
+      signal?.throwIfAborted();
       checkpointer.start();
-      playerData = new PlayerDataService({
-        store: persist.storeOf(),
-        onError: (err) => logger.error({ err }, 'player data commit failed'),
-        onOutage: (e) =>
-          e.state === 'down'
-            ? logger.warn({ err: e.err }, 'player data store unavailable; retrying')
-            : logger.info({ ms: e.ms, retries: e.retries, expired: e.expired }, 'player data store outage over'),
-      });
+      playerData = createPlayerData(persist.storeOf(), logger);
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.
       if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
+      signal?.throwIfAborted();
       await worldShards.startAll(); // every world's shard workers (those added from now on start with the world)
+      signal?.throwIfAborted();
       runner.start();
       logger.info(
         { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },
         'loop started',
       );
       for (const s of services) {
+        signal?.throwIfAborted();
         await s.start();
         logger.info({ service: s.name }, 'service started');
       }
@@ -366,50 +371,25 @@ export const createRuntime = (
       const wasRunning = phase === 'running';
       phase = 'stopping';
       stats.stop();
-      const sessions = wasRunning ? gameServer.stats().sessions : 0;
-      // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
-      // persisted world, before the store closes.
-      let flushed: Promise<void> | null = null;
-      const finalFlush = (): Promise<void> =>
-        (flushed ??= (async () => {
-          await worldShards.stopAll();
-          runner.stop();
-          if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
-          for (const w of runner.worlds()) await detachLedger(w);
-          await persist.flush();
-        })());
-      for (const s of [...services].reverse()) {
-        // Cluster mode: records, checkpoints and ledger commits are fenced writes, and the cluster
-        // service's stop releases the leases — after it nothing could be written. So the loop stops
-        // and the final flush runs first, while the leases are held (sessions stay open meanwhile,
-        // without steps, and are closed by the game server's stop).
-        if (s === cluster && cluster.enforce) await finalFlush();
-        await s.stop();
-        logger.info({ service: s.name }, 'service stopped');
-      }
-      await finalFlush();
-      const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
-      for (const w of runner.worlds()) {
-        worldDeleted(w); // a game's onWorldDeleted hook
-        destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
-      }
-      // Player data saved by the hooks above (onPlayerLeft, onWorldDeleted) commits before the store closes.
-      await playerData?.close();
-      for (const w of runner.worlds()) w.playerData = null;
-      playerData = null;
-      await persist.close();
-      phase = 'stopped';
-      logger.info('loop stopped');
-      logger.info(
-        {
-          ms: Math.round(performance.now() - t0),
-          sessionsClosed: sessions,
-          checkpoints: checkpoints.saved,
-          failed: checkpoints.failed.length,
-          standby: checkpoints.standby,
+      shutdown = await stopRuntime({
+        logger,
+        runner,
+        services,
+        cluster,
+        checkpointer,
+        recorder,
+        stopShards: () => worldShards.stopAll(),
+        flushStore: () => persist.flush(),
+        closeStore: () => persist.close(),
+        closePlayerData: async () => {
+          await playerData?.close();
+          for (const w of runner.worlds()) w.playerData = null;
+          playerData = null;
         },
-        'runtime stopped',
-      );
+        sessions: wasRunning ? gameServer.stats().sessions : 0,
+        t0,
+      });
+      phase = 'stopped';
     },
   };
 };

@@ -1,0 +1,72 @@
+/**
+ * One control tick of the cluster service (src/server/cluster-service.ts): presence heartbeat (or
+ * re-registration), the lease step of every world (src/server/cluster-lease-tick.ts), a refresh of
+ * the view (instances, leases), then orphan failover. Moved out of cluster-service.ts; the state it
+ * reaches is the service's, handed in as {@link ControlTickContext}.
+ */
+import type { InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { SimWorld } from '../world/sim-world.js';
+import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
+import type { WorldTakeover } from './cluster-takeover.js';
+import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import type { WorldLoadMeter } from './world-load.js';
+
+/** What a control tick reads and updates of the cluster service. */
+export interface ControlTickContext {
+  readonly opts: ClusterServiceOptions;
+  readonly counters: ClusterCounters;
+  readonly leaseTick: LeaseTickContext;
+  /** Highest token seen per world as another instance's (failover detection). */
+  readonly seenTokens: Map<string, number>;
+  readonly takeover: WorldTakeover;
+  readonly meter: WorldLoadMeter;
+  readonly draining: () => boolean;
+  readonly stopped: () => boolean;
+  /** Store the refreshed view (before orphan failover reads it). */
+  readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
+}
+
+/** This instance's presence record: capacity 0 while draining. */
+export const instanceInfo = (o: ClusterServiceOptions, draining: boolean): InstanceInfo => ({
+  id: o.instanceId,
+  gameUrl: o.gameUrl(),
+  adminUrl: o.adminUrl(),
+  capacity: draining ? 0 : o.capacity(),
+  load: o.load(),
+});
+
+/** Run one control tick; resolves the number of coordinator calls that failed (0 = reachable). */
+export const runControlTick = async (x: ControlTickContext): Promise<number> => {
+  const o = x.opts;
+  const c = o.coordinator;
+  const id = o.instanceId;
+  let failures = 0;
+  const presence = async (): Promise<void> => {
+    try {
+      if (!(await c.heartbeat(id, o.load()))) {
+        x.counters.reRegistrations++;
+        await c.register(instanceInfo(o, x.draining()), o.presenceTtlMs ?? o.leaseTtlMs);
+      }
+    } catch {
+      failures++;
+      x.counters.heartbeatFailures++;
+    }
+  };
+  const lease = async (w: SimWorld): Promise<void> => {
+    if (x.draining() && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
+    if (!(await tickWorldLease(x.leaseTick, w.id))) failures++;
+  };
+  const refresh = async (): Promise<void> => {
+    try {
+      const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
+      x.setView(instances, new Map(leases.map((l) => [l.worldId, l])));
+      for (const l of leases) if (l.instanceId !== id) noteSeenToken(x.seenTokens, l.worldId, l.fencingToken);
+    } catch {
+      failures++;
+    }
+  };
+  x.meter.sample(performance.now());
+  await Promise.all([presence(), refresh(), ...o.worlds().map(lease)]);
+  if (o.enforce && o.adopt && o.storedWorlds && !x.stopped() && !x.draining()) failures += await x.takeover.takeOrphans();
+  return failures;
+};

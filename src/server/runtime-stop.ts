@@ -1,0 +1,87 @@
+/**
+ * The runtime's graceful stop (src/server/runtime.ts `stop`): services stopped in reverse order,
+ * the final flush (ledgers, records and checkpoints) while cluster leases are held, the shutdown
+ * summary, then the worlds, player data and the store. Moved out of runtime.ts; no state of its own.
+ */
+import type { Logger } from '../log.js';
+import type { LoopRunner } from '../loop/loop-runner.js';
+import { detachLedger } from '../ledger/world-ledger.js';
+import type { Checkpointer } from '../persist/checkpointer.js';
+import type { Recorder } from '../replay/recorder.js';
+import { destroySimWorld } from '../world/sim-world.js';
+import { worldDeleted } from '../game/world.js';
+import type { ClusterService } from './cluster-service.js';
+import { isStandbyCopy } from './cluster-routes.js';
+import type { Service } from './service.js';
+import { summarizeShutdownCheckpoints, type ShutdownCheckpoints } from './shutdown-summary.js';
+
+/** What {@link stopRuntime} stops. */
+export interface RuntimeStopParts {
+  logger: Logger;
+  runner: LoopRunner;
+  services: readonly Service[];
+  cluster: ClusterService;
+  checkpointer: Checkpointer;
+  recorder: Recorder | null;
+  /** Stop every world's shard workers. */
+  stopShards: () => Promise<void>;
+  /** Final records and checkpoints of every persisted world (runtime-persist `flush`). */
+  flushStore: () => Promise<void>;
+  /** Close the store (runtime-persist `close`). */
+  closeStore: () => Promise<void>;
+  /** Close the player-data service (null when start did not create it) and clear it on the runtime. */
+  closePlayerData: () => Promise<void>;
+  /** Sessions open when the stop began (for the summary line). */
+  sessions: number;
+  /** `performance.now()` when the stop began. */
+  t0: number;
+}
+
+/**
+ * Stop a runtime's parts in order and log `runtime stopped` with the summary of the final checkpoints;
+ * returns that summary (its `failed` list is what the command line turns into exit code 1).
+ */
+export const stopRuntime = async (p: RuntimeStopParts): Promise<ShutdownCheckpoints> => {
+  const { logger, runner, cluster, checkpointer, recorder } = p;
+  // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
+  // persisted world, before the store closes.
+  let flushed: Promise<void> | null = null;
+  const finalFlush = (): Promise<void> =>
+    (flushed ??= (async () => {
+      await p.stopShards();
+      runner.stop();
+      if (recorder) await recorder.stop(); // after the last step: the end frame holds the final hash
+      for (const w of runner.worlds()) await detachLedger(w);
+      await p.flushStore();
+    })());
+  for (const s of [...p.services].reverse()) {
+    // Cluster mode: records, checkpoints and ledger commits are fenced writes, and the cluster
+    // service's stop releases the leases — after it nothing could be written. So the loop stops
+    // and the final flush runs first, while the leases are held (sessions stay open meanwhile,
+    // without steps, and are closed by the game server's stop).
+    if (s === cluster && cluster.enforce) await finalFlush();
+    await s.stop();
+    logger.info({ service: s.name }, 'service stopped');
+  }
+  await finalFlush();
+  const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
+  for (const w of runner.worlds()) {
+    worldDeleted(w); // a game's onWorldDeleted hook
+    destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
+  }
+  // Player data saved by the hooks above (onPlayerLeft, onWorldDeleted) commits before the store closes.
+  await p.closePlayerData();
+  await p.closeStore();
+  logger.info('loop stopped');
+  logger.info(
+    {
+      ms: Math.round(performance.now() - p.t0),
+      sessionsClosed: p.sessions,
+      checkpoints: checkpoints.saved,
+      failed: checkpoints.failed.length,
+      standby: checkpoints.standby,
+    },
+    'runtime stopped',
+  );
+  return checkpoints;
+};

@@ -1,0 +1,159 @@
+/**
+ * How `npm start` (runMain) stops, with real child processes and real signals: a signal during start
+ * (held at a deterministic step: `--record` to a FIFO nobody reads yet blocks start at the recorder)
+ * stops cleanly after start's current step; a second signal exits 1 at once; `--stop-timeout` bounds a
+ * stop that cannot complete; a stop whose final checkpoint fails exits 1; `--version`.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { collectJsonLines } from '../../helpers/log-lines.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+
+const start = (args: string[], dataDir = mkdtempSync(join(tmpdir(), 'wt-stop-'))) => {
+  // exactly what `npm start` execs
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--npcs', '50', ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: dataDir },
+    },
+  );
+  const lines = collectJsonLines(child.stdout);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  return { child, lines, exited, stderr: () => stderr, dataDir };
+};
+
+const waitFor = async (lines: Array<Record<string, unknown>>, msg: string, child: ChildProcess): Promise<Record<string, unknown>> => {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const l = lines.find((x) => x.msg === msg);
+    if (l) return l;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no "${msg}" line; got ${lines.map((x) => x.msg).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/**
+ * A FIFO: the recorder's open blocks (in a libuv pool thread, off the event loop) until a reader opens
+ * it. Node's exit joins that thread, so a test that saw the process decide to exit opens the FIFO to
+ * let the exit complete (the exit code is decided by then).
+ */
+const fifo = (): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'wt-fifo-')), 'rec.fifo');
+  execFileSync('mkfifo', [path]);
+  return path;
+};
+
+const msgs = (lines: Array<Record<string, unknown>>): unknown[] => lines.map((l) => l.msg);
+
+describe('npm start: stopping', () => {
+  it('a SIGTERM during start stops cleanly after start’s current step (exit 0, no "server ready")', async () => {
+    const rec = fifo();
+    const s = start(['--record', rec]);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGTERM');
+    await waitFor(s.lines, 'shutting down', s.child);
+    createReadStream(rec).resume(); // start's current step (opening the recording) completes now
+    const [code] = await s.exited;
+    expect(code).toBe(0);
+    expect(msgs(s.lines)).toContain('start ended early: stopping');
+    expect(msgs(s.lines)).toContain('runtime stopped');
+    expect(msgs(s.lines)).toContain('bye');
+    expect(msgs(s.lines)).not.toContain('server ready');
+    expect(msgs(s.lines)).not.toContain('loop started');
+  });
+
+  it('a second signal exits 1 at once, with a log line', async () => {
+    const rec = fifo();
+    const s = start(['--record', rec]);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGTERM');
+    await waitFor(s.lines, 'shutting down', s.child);
+    s.child.kill('SIGINT');
+    await waitFor(s.lines, 'second signal: exiting now, without a clean stop', s.child);
+    createReadStream(rec).resume();
+    const [code] = await s.exited;
+    expect(code).toBe(1);
+    expect(s.lines.find((l) => l.msg === 'second signal: exiting now, without a clean stop')).toMatchObject({
+      signal: 'SIGINT',
+      first: 'SIGTERM',
+    });
+  });
+
+  it('--stop-timeout: a stop that cannot complete exits 1 after the timeout, with a log line', async () => {
+    const rec = fifo();
+    const s = start(['--record', rec, '--stop-timeout', '0.3']);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGINT');
+    await waitFor(s.lines, 'stop timed out: exiting without a clean stop', s.child);
+    createReadStream(rec).resume();
+    const [code] = await s.exited;
+    expect(code).toBe(1);
+    expect(s.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGINT', stopTimeoutSeconds: 0.3 });
+    expect(msgs(s.lines)).toContain('stop timed out: exiting without a clean stop');
+    expect(msgs(s.lines)).not.toContain('bye');
+  });
+
+  it('WORLDTICK_STOP_TIMEOUT is checked as an option (a bad value exits 2 naming it)', async () => {
+    const s = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], {
+      cwd: ROOT,
+      env: { ...process.env, WORLDTICK_STOP_TIMEOUT: '-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    s.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const [code] = await once(s, 'exit');
+    expect(code).toBe(2);
+    expect(err).toContain('WORLDTICK_STOP_TIMEOUT must be');
+  });
+
+  it('a stop whose final checkpoint fails exits 1 (the runtime stopped summary says which world)', async () => {
+    const s = start(['--checkpoint-interval', '0']);
+    await waitFor(s.lines, 'server ready', s.child);
+    // Another connection holds the write lock: the final checkpoint's write times out (SQLITE_BUSY).
+    const db = new Database(join(s.dataDir, 'worldtick.sqlite'));
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      s.child.kill('SIGTERM');
+      const [code] = await s.exited;
+      expect(code).toBe(1);
+      const stopped = s.lines.find((l) => l.msg === 'runtime stopped');
+      expect(stopped?.failed).toBeGreaterThanOrEqual(1);
+      expect(s.lines.find((l) => l.msg === 'exiting with code 1: final checkpoints not written')).toMatchObject({ failed: ['1'] });
+      expect(msgs(s.lines)).not.toContain('bye');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('--version prints the version and exits 0', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], { cwd: ROOT, encoding: 'utf8' });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(out).toBe(`worldtick ${pkg.version}\n`);
+  });
+});
+
+describe('npm start: config-file blocks', () => {
+  it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'wt-cfg-')), 'c.json');
+    writeFileSync(path, JSON.stringify({ scheduler: { simulation: { timeScale: -1 } }, physicsConfig: { tuning: { x: 1 } } }));
+    const s = start(['--config', path]);
+    const [code] = await s.exited;
+    expect(code).toBe(2);
+    expect(s.stderr()).toContain('worldtick: invalid options:');
+    expect(s.stderr()).toContain('  - config file: scheduler.simulation.timeScale must be');
+    expect(s.stderr()).toContain('  - config file: physicsConfig.tuning.x is not a known option');
+    expect(s.lines).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The config file's `scheduler` and `physicsConfig` blocks are checked with the other options: their
+ * problems are `config file: scheduler.…` / `config file: physicsConfig.…` lines of the one
+ * WT_ERR_OPTION_INVALID list (exit 2 at the command line), not a start failure naming a bare
+ * `simulation.x` / `physics.x`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../../../src/cli/options.js';
+import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
+
+const file = (content: unknown): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'wt-cfgblk-')), 'c.json');
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+};
+
+const problemsOf = (content: unknown): string[] => {
+  try {
+    parseOptions(['--config', file(content)], {});
+  } catch (err) {
+    if (!isWorldtickError(err, ErrorCode.OPTION_INVALID)) throw err;
+    return (err.details as { problems: string[] }).problems;
+  }
+  throw new Error('expected an option error');
+};
+
+describe('config file blocks', () => {
+  it('a bad scheduler block is listed with the config-file prefix and its full path', () => {
+    const p = problemsOf({ npcs: -1, scheduler: { simulation: { timeScale: -1, bogus: 2 } } });
+    expect(p).toContain('config file: scheduler.simulation.bogus is not a known option');
+    expect(p.some((m) => m.startsWith('config file: scheduler.simulation.timeScale must be a number'))).toBe(true);
+    expect(p.some((m) => m.startsWith('config file: npcs must be'))).toBe(true); // one list with the others
+  });
+
+  it('cross-field scheduler rules are named under scheduler.', () => {
+    const p = problemsOf({ scheduler: { controller: { degradeAt: 0.9, emergencyAt: 0.5 } } });
+    expect(p).toContain('config file: scheduler.controller.degradeAt must be < controller.emergencyAt');
+  });
+
+  it('a bad physicsConfig block is listed as physicsConfig.x', () => {
+    const p = problemsOf({ physicsConfig: { tuning: { x: 1, cellSize: -1 }, bogus: 1 } });
+    expect(p).toContain('config file: physicsConfig.bogus is not a known option');
+    expect(p.some((m) => m.startsWith('config file: physicsConfig.tuning.'))).toBe(true);
+    expect(p.every((m) => m.startsWith('config file: '))).toBe(true);
+  });
+
+  it('good blocks are kept as given', () => {
+    const o = parseOptions(
+      ['--config', file({ scheduler: { simulation: { timeScale: 2 } }, physicsConfig: { tuning: { maxSpeed: 10 } } })],
+      {},
+    );
+    expect(o.scheduler).toEqual({ simulation: { timeScale: 2 } });
+    expect(o.physicsConfig).toEqual({ tuning: { maxSpeed: 10 } });
+  });
+});
+
+describe('--stop-timeout and --version', () => {
+  it('stop timeout: default 30 s; config key (stopTimeout or stopTimeoutSeconds) < env < flag', () => {
+    expect(parseOptions([], {}).stopTimeoutSeconds).toBe(30);
+    expect(parseOptions(['--config', file({ stopTimeout: 5 })], {}).stopTimeoutSeconds).toBe(5);
+    expect(parseOptions(['--config', file({ stopTimeoutSeconds: 6 })], {}).stopTimeoutSeconds).toBe(6);
+    expect(parseOptions(['--config', file({ stopTimeout: 5 })], { WORLDTICK_STOP_TIMEOUT: '7' }).stopTimeoutSeconds).toBe(7);
+    expect(parseOptions(['--stop-timeout', '0.5'], { WORLDTICK_STOP_TIMEOUT: '7' }).stopTimeoutSeconds).toBe(0.5);
+    expect(() => parseOptions(['--stop-timeout', '-1'], {})).toThrow(/--stop-timeout must be/);
+  });
+
+  it('--version is a flag only (not a config key)', () => {
+    expect(parseOptions(['--version'], {}).version).toBe(true);
+    expect(problemsOf({ version: true })[0]).toMatch(/^config file: version is not a known option/);
+  });
+});
