@@ -10,7 +10,7 @@ import { parseLedgerOptions } from '../../../src/ledger/ledger-options.js';
 import { LedgerService, type LedgerServiceOptions } from '../../../src/ledger/ledger-service.js';
 import { createRefusalBudget, refusalRowsPerDay } from '../../../src/ledger/refusal-budget.js';
 import { startRefusalPruner } from '../../../src/ledger/refusal-retention.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import type { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { Store } from '../../../src/store/types.js';
 import { fillSqlite } from '../../helpers/full-sqlite.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
