@@ -1,13 +1,14 @@
 /**
  * The JSON config file of the server options (`--config` / `WORLDTICK_CONFIG`): read bounded,
  * regular files only; option keys checked against the option table; the config-file-only
- * blocks (scheduler, net, periodic, ledger, tierZones, physicsConfig) taken apart and the
+ * blocks (scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig) taken apart and the
  * ones checkable here validated. Problems are collected, never thrown.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { isWorldtickError } from '../errors.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
+import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import { resolveWorldPhysics } from '../physics/physics-world.js';
 import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
 import { didYouMean } from './did-you-mean.js';
@@ -35,6 +36,7 @@ export interface ConfigFileValues {
   net: unknown;
   periodic: unknown[];
   ledger: unknown;
+  playerData: unknown;
   tierZones: unknown;
   physicsConfig: unknown;
 }
@@ -58,6 +60,7 @@ export const emptyConfigFile = (): ConfigFileValues => ({
   net: {},
   periodic: [],
   ledger: {},
+  playerData: {},
   tierZones: [],
   physicsConfig: {},
 });
@@ -114,6 +117,15 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       else problems.push('config file: ledger must be an object of ledger settings');
       continue;
     }
+    if (k === 'playerData') {
+      try {
+        out.playerData = parsePlayerDataOptions(raw);
+      } catch (err) {
+        if (!isWorldtickError(err)) throw err;
+        problems.push(...((err.details as { problems?: string[] }).problems ?? [err.message]).map((m) => `config file: ${m}`));
+      }
+      continue;
+    }
     if (k === 'tierZones') {
       try {
         replaceZones(createTierZones(), raw);
@@ -140,7 +152,17 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     const key = KEY_ALIASES.get(k) ?? k;
     const spec = SPECS_BY_KEY.get(key);
     if (!spec || k === 'config' || k === 'help' || k === 'version') {
-      const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), 'scheduler', 'net', 'periodic', 'ledger', 'tierZones', 'physicsConfig'];
+      const keys = [
+        ...SPECS_BY_KEY.keys(),
+        ...KEY_ALIASES.keys(),
+        'scheduler',
+        'net',
+        'periodic',
+        'ledger',
+        'playerData',
+        'tierZones',
+        'physicsConfig',
+      ];
       problems.push(
         `config file: ${k} is not a known option${didYouMean(
           k,

@@ -12,7 +12,7 @@ export type OptionKind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
 
 /** One row of {@link OPTION_SPECS}. The config-file-only blocks (scheduler, net, ...) have none. */
 export interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger' | 'physicsConfig'>;
+  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger' | 'playerData' | 'physicsConfig'>;
   flag: string;
   env: string;
   kind: OptionKind;
@@ -166,7 +166,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'WORLDTICK_CONFIG',
     kind: 'string',
     default: '',
-    doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts), "periodic" (tasks declared for the default world, see docs/ADMIN.md), "tierZones" (the default world\'s tier zones, docs/TIERS.md), "ledger" (ledger settings) and "physicsConfig" (obstacles, tuning, navigation of the default world, docs/ARCHITECTURE.md "Physics")',
+    doc: 'JSON config file: any option above by its camelCase name, plus "scheduler" (a scheduler-config patch), "net" (game-server settings, see src/net/net-config.ts), "periodic" (tasks declared for the default world, see docs/ADMIN.md), "tierZones" (the default world\'s tier zones, docs/TIERS.md), "ledger" (ledger settings), "playerData" (player-data batching, queue bounds and store-outage retry, docs/DURABILITY.md) and "physicsConfig" (obstacles, tuning, navigation of the default world, docs/ARCHITECTURE.md "Physics")',
   },
   {
     key: 'scenario',

@@ -79,7 +79,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   const file = configPath ? readConfigFile(configPath, problems) : emptyConfigFile();
   const fromFile = file.values;
   let scheduler = file.scheduler;
-  const { net, periodic, ledger, tierZones, physicsConfig } = file;
+  const { net, periodic, ledger, playerData, tierZones, physicsConfig } = file;
   // Precedence flag > env > file > default also for the scheduler keys that are options: the
   // file's scheduler.simulation.{tickIntervalSeconds,timeScale} beat the default but not a flag
   // or env value; the same key twice in one file (top level and scheduler block) is a problem.
@@ -115,7 +115,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
     else throw err;
   }
   if (problems.length) throw optionInvalid(problems);
-  const out: Record<string, unknown> = { scheduler, net, periodic, ledger, tierZones, physicsConfig };
+  const out: Record<string, unknown> = { scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig };
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key)
       ? fromFlags.get(spec.key)

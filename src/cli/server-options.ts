@@ -32,6 +32,8 @@ export interface ServerOptions {
   startingCoins: number;
   /** Ledger settings patch (config file only; src/ledger/ledger-options.ts), validated at start. */
   ledger: unknown;
+  /** Player-data settings (config file only; src/player-data/player-data-options.ts), validated at start. */
+  playerData: unknown;
   /** World setup of the default world: `default` (tiered NPC life) or `crowd` (src/scenarios/crowd.ts). */
   scenario: string;
   /** NPCs of the crowd scenario. */

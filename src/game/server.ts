@@ -105,7 +105,7 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
 };
 
 /** Option blocks `options` may carry as they are: validated where the runtime uses them (as a config file's). */
-const BLOCK_KEYS = new Set(['scheduler', 'net', 'periodic', 'ledger', 'tierZones', 'physicsConfig']);
+const BLOCK_KEYS = new Set(['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig']);
 
 /**
  * `startServer`'s `options`, checked as a flag's value would be (`options.startingCoins must be ...`)

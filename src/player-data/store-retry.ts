@@ -40,7 +40,9 @@ export interface RetrySettings {
 }
 
 /** Validate the retry options (`WT_ERR_OPTION_INVALID` listing every problem). */
-export const retrySettingsOf = (o: PlayerDataServiceOptions): RetrySettings => {
+export const retrySettingsOf = (
+  o: Pick<PlayerDataServiceOptions, 'retryDeadlineMs' | 'retryFirstMs' | 'retryMaxMs' | 'closeGraceMs'>,
+): RetrySettings => {
   const d = PLAYER_DATA_RETRY_DEFAULTS;
   const s: RetrySettings = {
     deadlineMs: o.retryDeadlineMs ?? d.retryDeadlineMs,

@@ -8,6 +8,7 @@ import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { attachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
+import type { PlayerDataSettings } from '../player-data/player-data-options.js';
 import { PlayerDataService } from '../player-data/player-data-service.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -49,9 +50,10 @@ export const ledgerAttacher = (d: LedgerAttachDeps): ((world: SimWorld) => void)
   };
 };
 
-/** The player-data service of every world on `store`, logging commit failures and outages. */
-export const createPlayerData = (store: Store, logger: Logger): PlayerDataService =>
+/** The player-data service of every world on `store` (`settings`: the config file's `playerData`, parsed), logging failures and outages. */
+export const createPlayerData = (store: Store, logger: Logger, settings: PlayerDataSettings = {}): PlayerDataService =>
   new PlayerDataService({
+    ...settings,
     store,
     onError: (err) => logger.error({ err }, 'player data commit failed'),
     onOutage: (e) =>

@@ -50,6 +50,7 @@ import {
   mergePatches,
   worldRecipe,
 } from './runtime-world.js';
+import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 
@@ -265,7 +266,8 @@ export const createRuntime = (
       })
     : null;
   const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));
-  // Player data of every world on the same store (src/player-data), created by start.
+  // Player data of every world on the same store (src/player-data), created by start; its settings checked now.
+  const playerDataSettings = parsePlayerDataOptions(options.playerData);
   let playerData: PlayerDataService | null = null;
   // The outcome of the last stop's final checkpoints (`runtime stopped`), for the command line's exit code.
   let shutdown: ShutdownCheckpoints | null = null;
@@ -341,7 +343,7 @@ export const createRuntime = (
       // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
       signal?.throwIfAborted();
       checkpointer.start();
-      playerData = createPlayerData(persist.storeOf(), logger);
+      playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings);
       // Players come back by resuming (durable session + player records); each world gets its ledger.
       for (const w of runner.worlds()) withLedger(w);
       // Before the first step; a restored default world starts the log from a checkpoint of it.

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/log.js';
+import { createPlayerData } from '../../../src/server/runtime-ledger.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 const file = (content: unknown): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'wt-cfgblk-')), 'c.json');
@@ -54,6 +58,37 @@ describe('config file blocks', () => {
     );
     expect(o.scheduler).toEqual({ simulation: { timeScale: 2 } });
     expect(o.physicsConfig).toEqual({ tuning: { maxSpeed: 10 } });
+  });
+});
+
+describe('config file: playerData', () => {
+  it('a bad block lists every problem with its path; an unknown key names the known ones', () => {
+    const p = problemsOf({ playerData: { maxBatch: 0, retryDeadlineMs: 'soon', bogus: 1 } });
+    expect(p).toContain('config file: playerData.maxBatch must be an integer in 1..10000 (got 0)');
+    expect(p).toContain('config file: playerData.retryDeadlineMs must be a number of ms (got "soon")');
+    expect(p.some((m) => m.startsWith('config file: playerData.bogus is not a player-data setting (known: flushDelayMs'))).toBe(true);
+    expect(problemsOf({ playerData: { retryFirstMs: 500, retryMaxMs: 100 } })).toContain(
+      'config file: playerData.retryMaxMs must be >= retryFirstMs',
+    );
+    expect(problemsOf({ playerData: [1] })).toContain('config file: playerData must be an object of player-data settings');
+  });
+
+  it('good settings reach the player-data service: maxQueued 1 answers a second queued call queue-full', async () => {
+    const o = parseOptions(['--config', file({ playerData: { maxQueued: 1, flushDelayMs: 50 } })], {});
+    expect(o.playerData).toEqual({ maxQueued: 1, flushDelayMs: 50 });
+    const dir = tempDataDir('wt-cfg-pd-');
+    const store = new SqliteStore({ dataDir: dir.dir });
+    const service = createPlayerData(store, createLogger('silent'), o.playerData as { maxQueued: number });
+    try {
+      const first = service.save('t:ann', 'k', 1, '1', null);
+      const second = await service.save('t:ann', 'k2', 2, '2', null);
+      expect(second).toMatchObject({ status: 'rejected', code: 'PD_UNAVAILABLE', reason: 'queue-full' });
+      expect(await first).toMatchObject({ status: 'ok', version: 1 });
+    } finally {
+      await service.close();
+      await store.close();
+      dir.remove();
+    }
   });
 });
 
