@@ -16,6 +16,7 @@ import { gameFactInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createFactState, GAME_FACT_INGEST_TYPE, type FactEntry, type GameFactCounters, type GameFactState } from './fact-state.js';
 import type { GameWorld } from './pipeline.js';
+import { plainJsonText } from './plain-json.js';
 
 export { GAME_FACT_INGEST_TYPE, type GameFactCounters } from './fact-state.js';
 
@@ -148,36 +149,8 @@ export const installFacts = (world: SimWorld, facts: readonly CompiledFact[]): G
 
 /** A copy of `v` if it is plain JSON data within `maxBytes`, else the problem. */
 const plainCopy = (v: unknown, maxBytes: number): { ok: true; value: unknown } | { ok: false; problem: string } => {
-  let nodes = 0;
-  const walk = (x: unknown, depth: number): string | null => {
-    if (++nodes > maxBytes) return `payload is over ${maxBytes} bytes of JSON`;
-    if (x === null || typeof x === 'boolean' || typeof x === 'string') return null;
-    if (typeof x === 'number') return Number.isFinite(x) ? null : 'payload numbers must be finite';
-    if (depth > 32) return 'payload is nested deeper than 32 levels';
-    if (Array.isArray(x)) {
-      for (const e of x) {
-        const p = walk(e, depth + 1);
-        if (p) return p;
-      }
-      return null;
-    }
-    if (typeof x === 'object') {
-      const proto: unknown = Object.getPrototypeOf(x);
-      if (proto !== Object.prototype && proto !== null) return 'payload objects must be plain objects';
-      for (const [k, e] of Object.entries(x)) {
-        if (k === '__proto__') return 'payload keys may not be "__proto__"';
-        const p = walk(e, depth + 1);
-        if (p) return p;
-      }
-      return null;
-    }
-    return `payload may not hold a ${typeof x}`;
-  };
-  const problem = walk(v, 0);
-  if (problem) return { ok: false, problem };
-  const text = JSON.stringify(v);
-  if (Buffer.byteLength(text) > maxBytes) return { ok: false, problem: `payload is over ${maxBytes} bytes of JSON` };
-  return { ok: true, value: JSON.parse(text) as unknown };
+  const r = plainJsonText(v, maxBytes);
+  return r.ok ? { ok: true, value: JSON.parse(r.json) as unknown } : r;
 };
 
 /**

@@ -18,6 +18,7 @@ import type { StepContext } from '../core/step-context.js';
 import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
+import { plainJsonText } from './plain-json.js';
 import { insertPending, nextIndexAfter, removePendingAt, TIMER_EPSILON, timerEntry, type PendingTimer } from './timer-state.js';
 
 export { TIMER_EPSILON } from './timer-state.js';
@@ -201,39 +202,8 @@ export const compileTimers = (
   };
 };
 
-/** The JSON text of `v` if it is plain JSON data (null, booleans, finite numbers, strings, arrays, plain objects) within the limits, else a problem. */
-const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; problem: string } => {
-  let nodes = 0;
-  const walk = (x: unknown, depth: number): string | null => {
-    if (++nodes > MAX_TIMER_PAYLOAD_BYTES) return 'payload is too large';
-    if (x === null || typeof x === 'boolean' || typeof x === 'string') return null;
-    if (typeof x === 'number') return Number.isFinite(x) ? null : 'payload numbers must be finite';
-    if (depth > 32) return 'payload is nested deeper than 32 levels';
-    if (Array.isArray(x)) {
-      for (const e of x) {
-        const p = walk(e, depth + 1);
-        if (p) return p;
-      }
-      return null;
-    }
-    if (typeof x === 'object') {
-      const proto: unknown = Object.getPrototypeOf(x);
-      if (proto !== Object.prototype && proto !== null) return 'payload objects must be plain objects';
-      for (const e of Object.values(x)) {
-        const p = walk(e, depth + 1);
-        if (p) return p;
-      }
-      return null;
-    }
-    return `payload may not hold a ${typeof x}`;
-  };
-  const problem = walk(v, 0);
-  if (problem) return { ok: false, problem };
-  const text = JSON.stringify(v);
-  if (Buffer.byteLength(text) > MAX_TIMER_PAYLOAD_BYTES)
-    return { ok: false, problem: `payload is over ${MAX_TIMER_PAYLOAD_BYTES} bytes of JSON` };
-  return { ok: true, json: text };
-};
+/** The JSON text of `v` if it is plain JSON data within {@link MAX_TIMER_PAYLOAD_BYTES}, else a problem. */
+const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; problem: string } => plainJsonText(v, MAX_TIMER_PAYLOAD_BYTES);
 
 /**
  * Set a one-shot timer: handler `name` (a timer the game declares without `every`) runs with a
