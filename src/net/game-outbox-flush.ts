@@ -2,15 +2,19 @@
  * Delivery of a world's queued game server messages (src/net/game-outbox.ts) in the replicate
  * phase, after the step's snapshots and events: in send order, to one player's session (or its
  * away backlog while it is parked, game-backlog.ts), to the sessions whose interest radius holds a
- * point, or to every joined session. The per-step delivery budget serves the player messages
- * waiting first and the broadcasts with the rest, so broadcasts never starve a player's messages.
+ * point, or to every joined session. The per-step delivery budget (frames and wall ms) serves the
+ * player messages waiting first and the broadcasts with the rest, shared fairly between their
+ * senders, so broadcasts never starve a player's messages nor one sender's broadcasts another's.
  */
 import { CloseCode } from '../errors.js';
 import { keepForParked } from './game-backlog.js';
-import { OutboxTarget, type GameOutboxStats, type OutboxItem } from './game-outbox.js';
+import { broadcastDone, OutboxTarget, type GameOutboxStats, type OutboxItem } from './game-outbox.js';
 import type { ReplicationWorld } from './replication.js';
 import type { Session } from './session.js';
 import type { WorldNet } from './world-net.js';
+
+/** Marks a player message delivered in the first pass (the second pass compacts the queue). */
+const DELIVERED = new Uint8Array(0);
 
 const open = (s: Session): boolean => !s.conn.closed && s.closeCode === 0 && s.player >= 0;
 
@@ -45,10 +49,30 @@ const deliverToPlayer = (net: WorldNet, st: GameOutboxStats, it: OutboxItem): vo
   st.undelivered++;
 };
 
-/** A broadcast: every open session (world), or those whose interest radius holds the point (area). */
-const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutboxStats, it: OutboxItem): void => {
+/** Frames between two reads of the clock (`net.maxGameMessageDeliveryMsPerStep`): ~0.1–0.5 ms of sends. */
+const CHECK_EVERY = 64;
+
+/** The step's delivery clock: stop once `deadline` (performance.now ms) has passed, read every {@link CHECK_EVERY} frames. */
+interface DeliveryClock {
+  readonly deadline: number;
+  frames: number;
+  over: boolean;
+}
+
+/** Count one frame handed over; true when the time is up. */
+const tick = (c: DeliveryClock): boolean => {
+  if (++c.frames % CHECK_EVERY === 0 && performance.now() >= c.deadline) c.over = true;
+  return c.over;
+};
+
+/**
+ * A broadcast: every open session (world), or those whose interest radius holds the point (area);
+ * a broadcast cut earlier goes to the sessions it had not reached. Returns false when the clock ran
+ * out first: `it.rest` then holds the sessions still to reach, for the next step.
+ */
+const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutboxStats, it: OutboxItem, clock: DeliveryClock): boolean => {
   const { Position } = world.stores;
-  const sessions = net.sessions;
+  const sessions = it.rest ?? net.sessions;
   const area = it.target === OutboxTarget.AREA;
   for (let i = 0; i < sessions.length; i++) {
     const s = sessions[i];
@@ -60,16 +84,50 @@ const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutbo
       if (dx * dx + dy * dy > r * r) continue;
     }
     deliver(net, st, s, it.bytes);
+    if (tick(clock) && i + 1 < sessions.length) {
+      it.rest = sessions.slice(i + 1);
+      return false;
+    }
   }
+  it.rest = null;
+  return true;
 };
 
 /**
- * Deliver the world's queued messages in send order (the replicate phase, after snapshots and
- * events) within `net.maxGameMessageDeliveriesPerStep` frames: the player messages waiting (one
- * frame each) are served first from the budget, up to all of it; broadcasts (one frame per session
- * of the world, an upper bound) get what remains, whole messages only, the first broadcast of a step
- * always going; once a broadcast does not fit, the later broadcasts wait too (their order holds)
- * while later player messages still go. What is not delivered stays queued, in order, for the next
+ * How many of the waiting broadcasts each sender may deliver this step when only `max` of them
+ * fit: round-robin, one per sender per round, the senders in the order of their oldest waiting
+ * broadcast (so one served last step, whose next broadcast is newer, comes after those still
+ * waiting). O(waiting broadcasts); only when the budget is short.
+ */
+const shareBySender = (items: readonly OutboxItem[], max: number): Map<number, number> => {
+  const waiting = new Map<number, number>();
+  for (const it of items) if (it.target !== OutboxTarget.PLAYER) waiting.set(it.origin, (waiting.get(it.origin) ?? 0) + 1);
+  const share = new Map<number, number>();
+  const active = [...waiting.keys()];
+  let left = max;
+  while (left > 0 && active.length > 0) {
+    let n = 0;
+    for (let i = 0; i < active.length && left > 0; i++) {
+      const o = active[i];
+      const got = (share.get(o) ?? 0) + 1;
+      share.set(o, got);
+      left--;
+      if (got < (waiting.get(o) ?? 0)) active[n++] = o;
+    }
+    active.length = n;
+  }
+  return share;
+};
+
+/**
+ * Deliver the world's queued messages (the replicate phase, after snapshots and events) within
+ * `net.maxGameMessageDeliveriesPerStep` frames and `net.maxGameMessageDeliveryMsPerStep` wall ms.
+ * First the player messages waiting, in send order (one frame each), up to all of the frame
+ * budget; then the broadcasts (one frame per session of the world, an upper bound), whole messages
+ * counted against what remains, the first broadcast of a step always going: all of them in send
+ * order when they fit, else a round-robin share per sender ({@link shareBySender}), each sender's
+ * oldest first. Once the time is up nothing more goes (a broadcast cut part way keeps the sessions
+ * it has not reached for the next step). What is not delivered stays queued, in order, for the next
  * step. Sessions whose socket dropped a frame are closed afterwards (4008).
  */
 export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void => {
@@ -77,38 +135,52 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
   if (!ob || ob.items.length === 0) return;
   const st = ob.stats,
     items = ob.items,
-    lanes = ob.lanes;
-  const budget = net.config.maxGameMessageDeliveriesPerStep;
+    lanes = ob.lanes,
+    cfg = net.config;
+  const budget = cfg.maxGameMessageDeliveriesPerStep;
   const limited = budget > 0;
-  // The players' share: every player message waiting (at most the whole budget).
-  const playerBudget = limited ? budget : Number.POSITIVE_INFINITY;
+  const ms = cfg.maxGameMessageDeliveryMsPerStep;
+  const clock: DeliveryClock = { deadline: ms > 0 ? performance.now() + ms : Number.POSITIVE_INFINITY, frames: 0, over: false };
+  // Players first: every player message waiting, at most the whole budget, in send order.
+  let playerBudget = limited ? budget : Number.POSITIVE_INFINITY;
+  let playersSent = 0;
+  if (lanes.players > 0)
+    for (let k = 0; k < items.length && playerBudget > 0 && !clock.over; k++) {
+      const it = items[k];
+      if (it.target !== OutboxTarget.PLAYER || it.bytes.length === 0) continue;
+      deliverToPlayer(net, st, it);
+      it.bytes = DELIVERED;
+      playersSent++;
+      playerBudget--;
+      tick(clock);
+    }
+  // Then broadcasts, with the frames left: all when they fit, else a fair share per sender.
   const broadcastBudget = limited ? budget - Math.min(lanes.players, budget) : Number.POSITIVE_INFINITY;
-  const perBroadcast = net.sessions.length;
-  let playersSent = 0,
-    broadcastFrames = 0,
-    broadcastsSent = 0,
-    blocked = false,
+  const fit = lanes.broadcasts === 0 ? 0 : Math.max(1, Math.floor(broadcastBudget / Math.max(1, net.sessions.length)));
+  const share = lanes.broadcasts > fit ? shareBySender(items, fit) : null;
+  let broadcastsSent = 0,
     kept = 0;
   for (let k = 0; k < items.length; k++) {
     const it = items[k];
-    if (it.target === OutboxTarget.PLAYER) {
-      if (playersSent < playerBudget) {
-        playersSent++;
-        deliverToPlayer(net, st, it);
-        continue;
+    if (it.bytes === DELIVERED) continue;
+    if (it.target !== OutboxTarget.PLAYER && !clock.over) {
+      const left = share === null ? 1 : (share.get(it.origin) ?? 0);
+      if (left > 0) {
+        if (share !== null) share.set(it.origin, left - 1);
+        if (deliverToSessions(world, net, st, it, clock)) {
+          broadcastsSent++;
+          broadcastDone(ob, it.origin);
+          continue;
+        }
       }
-    } else if (!blocked && (broadcastsSent === 0 || broadcastFrames + perBroadcast <= broadcastBudget)) {
-      broadcastsSent++;
-      broadcastFrames += perBroadcast;
-      deliverToSessions(world, net, st, it);
-      continue;
-    } else blocked = true;
+    }
     items[kept++] = it;
   }
   items.length = kept;
   lanes.players -= playersSent;
   lanes.broadcasts -= broadcastsSent;
   st.deferred += kept;
+  if (clock.over && kept > 0) st.timeLimited++;
   if (net.closing.length) {
     for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
     net.closing.length = 0;
