@@ -8,7 +8,7 @@
  */
 import { CloseCode } from '../errors.js';
 import { keepForParked } from './game-backlog.js';
-import { broadcastDone, OutboxTarget, type GameOutboxStats, type OutboxItem } from './game-outbox.js';
+import { broadcastDone, type GameOutbox, OutboxTarget, type GameOutboxStats, type OutboxItem } from './game-outbox.js';
 import type { ReplicationWorld } from './replication.js';
 import type { Session } from './session.js';
 import type { WorldNet } from './world-net.js';
@@ -49,10 +49,10 @@ const deliverToPlayer = (net: WorldNet, st: GameOutboxStats, it: OutboxItem): vo
   st.undelivered++;
 };
 
-/** Frames between two reads of the clock (`net.maxGameMessageDeliveryMsPerStep`): ~0.1–0.5 ms of sends. */
-const CHECK_EVERY = 64;
+/** Frames handed to sockets between two reads of the clock (`net.maxGameMessageDeliveryMsPerStep`): ~0.1–0.5 ms of sends. */
+export const DELIVERY_CLOCK_FRAMES = 64;
 
-/** The step's delivery clock: stop once `deadline` (performance.now ms) has passed, read every {@link CHECK_EVERY} frames. */
+/** The step's delivery clock: stop once `deadline` (performance.now ms) has passed, read every {@link DELIVERY_CLOCK_FRAMES} frames. */
 interface DeliveryClock {
   readonly deadline: number;
   frames: number;
@@ -61,7 +61,7 @@ interface DeliveryClock {
 
 /** Count one frame handed over; true when the time is up. */
 const tick = (c: DeliveryClock): boolean => {
-  if (++c.frames % CHECK_EVERY === 0 && performance.now() >= c.deadline) c.over = true;
+  if (++c.frames % DELIVERY_CLOCK_FRAMES === 0 && performance.now() >= c.deadline) c.over = true;
   return c.over;
 };
 
@@ -95,26 +95,34 @@ const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutbo
 
 /**
  * How many of the waiting broadcasts each sender may deliver this step when only `max` of them
- * fit: round-robin, one per sender per round, the senders in the order of their oldest waiting
- * broadcast (so one served last step, whose next broadcast is newer, comes after those still
- * waiting). O(waiting broadcasts); only when the budget is short.
+ * fit: round-robin, one per sender per round, the senders least recently served first (their
+ * `turn`), then the one whose oldest broadcast has waited longest. So a sender served last step
+ * comes after every sender still waiting, whatever it has queued: each sender with broadcasts
+ * waiting gets one delivered within (senders waiting) steps of its turn coming. O(waiting
+ * broadcasts + senders log senders); only when the budget is short.
  */
-const shareBySender = (items: readonly OutboxItem[], max: number): Map<number, number> => {
-  const waiting = new Map<number, number>();
-  for (const it of items) if (it.target !== OutboxTarget.PLAYER) waiting.set(it.origin, (waiting.get(it.origin) ?? 0) + 1);
+const shareBySender = (ob: GameOutbox, max: number): Map<number, number> => {
+  const order: number[] = [];
+  const seen = new Set<number>();
+  for (const it of ob.items)
+    if (it.target !== OutboxTarget.PLAYER && !seen.has(it.origin)) {
+      seen.add(it.origin);
+      order.push(it.origin);
+    }
+  const turn = (o: number): number => ob.bySender.get(o)?.turn ?? 0;
+  order.sort((a, b) => turn(a) - turn(b)); // stable: oldest waiting first among equal turns
   const share = new Map<number, number>();
-  const active = [...waiting.keys()];
   let left = max;
-  while (left > 0 && active.length > 0) {
+  while (left > 0 && order.length > 0) {
     let n = 0;
-    for (let i = 0; i < active.length && left > 0; i++) {
-      const o = active[i];
+    for (let i = 0; i < order.length && left > 0; i++) {
+      const o = order[i];
       const got = (share.get(o) ?? 0) + 1;
       share.set(o, got);
       left--;
-      if (got < (waiting.get(o) ?? 0)) active[n++] = o;
+      if (got < (ob.bySender.get(o)?.waiting ?? 0)) order[n++] = o;
     }
-    active.length = n;
+    order.length = n;
   }
   return share;
 };
@@ -157,7 +165,8 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
   // Then broadcasts, with the frames left: all when they fit, else a fair share per sender.
   const broadcastBudget = limited ? budget - Math.min(lanes.players, budget) : Number.POSITIVE_INFINITY;
   const fit = lanes.broadcasts === 0 ? 0 : Math.max(1, Math.floor(broadcastBudget / Math.max(1, net.sessions.length)));
-  const share = lanes.broadcasts > fit ? shareBySender(items, fit) : null;
+  ob.flushes++;
+  const share = lanes.broadcasts > fit ? shareBySender(ob, fit) : null;
   let broadcastsSent = 0,
     kept = 0;
   for (let k = 0; k < items.length; k++) {

@@ -104,6 +104,14 @@ export interface GameOutboxStats {
   backlogExpired: number;
 }
 
+/** One sender's waiting broadcasts. */
+export interface SenderQueue {
+  /** Its broadcasts waiting (capped by `net.maxGameBroadcastsPerSender` for a player). */
+  waiting: number;
+  /** `GameOutbox.flushes` when one of its broadcasts was last delivered (0: not since it started waiting). */
+  turn: number;
+}
+
 /** A world's outbox (in its game slot, `world.game.outbox`). */
 export interface GameOutbox {
   /** Encoder of the frames (one per world, reused). */
@@ -112,8 +120,10 @@ export interface GameOutbox {
   readonly items: OutboxItem[];
   /** How many of `items` are player messages, and broadcasts (each lane's bound). */
   readonly lanes: { players: number; broadcasts: number };
-  /** Waiting broadcasts per sending player (players only; an entry goes at 0). */
-  readonly bySender: Map<number, number>;
+  /** Senders with broadcasts waiting (players, and -1 the server); an entry goes when its last is delivered. */
+  readonly bySender: Map<number, SenderQueue>;
+  /** Steps whose delivery ran (the round-robin's clock: `SenderQueue.turn`). */
+  flushes: number;
   /**
    * The sender of broadcasts sent now: the player whose client message's handler runs (set around
    * the handler by src/game/world.ts), else -1.
@@ -129,6 +139,7 @@ export const createGameOutbox = (): GameOutbox => ({
   items: [],
   lanes: { players: 0, broadcasts: 0 },
   bySender: new Map(),
+  flushes: 0,
   sender: -1,
   stats: {
     queued: 0,
@@ -180,10 +191,10 @@ export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item
   const player = item.target === OutboxTarget.PLAYER;
   const sender = player ? -1 : outbox.sender;
   item.origin = sender;
-  const waiting = sender >= 0 ? (outbox.bySender.get(sender) ?? 0) : 0;
+  const q = player ? undefined : outbox.bySender.get(sender);
   const cap = net.config.maxGameBroadcastsPerSender;
   // The sender's own bound first: a spammer's drops are its own, counted apart from a full lane.
-  if (sender >= 0 && cap > 0 && waiting >= cap) {
+  if (sender >= 0 && cap > 0 && q !== undefined && q.waiting >= cap) {
     st.capped++;
     return;
   }
@@ -193,15 +204,16 @@ export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item
   }
   if (player) lanes.players++;
   else lanes.broadcasts++;
-  if (sender >= 0) outbox.bySender.set(sender, waiting + 1);
+  if (q !== undefined) q.waiting++;
+  else if (!player) outbox.bySender.set(sender, { waiting: 1, turn: 0 });
   outbox.items.push(item);
   st.queued++;
 };
 
-/** A broadcast of `sender` left the queue (delivered to every recipient). */
+/** A broadcast of `sender` left the queue (delivered to every recipient) in the current flush. */
 export const broadcastDone = (outbox: GameOutbox, sender: number): void => {
-  if (sender < 0) return;
-  const n = (outbox.bySender.get(sender) ?? 1) - 1;
-  if (n > 0) outbox.bySender.set(sender, n);
-  else outbox.bySender.delete(sender);
+  const q = outbox.bySender.get(sender);
+  if (q === undefined) return;
+  q.turn = outbox.flushes;
+  if (--q.waiting <= 0) outbox.bySender.delete(sender);
 };
