@@ -94,49 +94,63 @@ const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutbo
 };
 
 /**
- * How many of the waiting broadcasts each sender may deliver this step when only `max` of them
- * fit: round-robin, one per sender per round, the senders least recently served first (their
- * `turn`), then the one whose oldest broadcast has waited longest. So a sender served last step
- * comes after every sender still waiting, whatever it has queued: each sender with broadcasts
- * waiting gets one delivered within (senders waiting) steps of its turn coming. O(waiting
- * broadcasts + senders log senders); only when the budget is short.
+ * Deliver at most `max` of the waiting broadcasts, shared between their senders: round-robin, one
+ * per sender per round, the senders least recently served first (their `turn`), then the one whose
+ * oldest broadcast has waited longest; each sender's broadcasts in send order. So a sender served
+ * last step comes after every sender still waiting, whatever it has queued, and when the clock runs
+ * out part way the broadcasts delivered are still one per sender per round. Delivered ones are
+ * marked {@link DELIVERED}. Returns how many were delivered. O(waiting broadcasts + senders log
+ * senders); only when the budget is short.
  */
-const shareBySender = (ob: GameOutbox, max: number): Map<number, number> => {
-  const order: number[] = [];
-  const seen = new Set<number>();
+const deliverRoundRobin = (world: ReplicationWorld, net: WorldNet, ob: GameOutbox, max: number, clock: DeliveryClock): number => {
+  const queues = new Map<number, OutboxItem[]>();
   for (const it of ob.items)
-    if (it.target !== OutboxTarget.PLAYER && !seen.has(it.origin)) {
-      seen.add(it.origin);
-      order.push(it.origin);
+    if (it.target !== OutboxTarget.PLAYER && it.bytes !== DELIVERED) {
+      const q = queues.get(it.origin);
+      if (q) q.push(it);
+      else queues.set(it.origin, [it]);
     }
   const turn = (o: number): number => ob.bySender.get(o)?.turn ?? 0;
-  order.sort((a, b) => turn(a) - turn(b)); // stable: oldest waiting first among equal turns
-  const share = new Map<number, number>();
-  let left = max;
-  while (left > 0 && order.length > 0) {
+  // Map order is first appearance (oldest waiting); the sort is stable.
+  const order = [...queues.keys()].sort((a, b) => turn(a) - turn(b));
+  const next = new Map<number, number>();
+  let left = max,
+    sent = 0;
+  while (left > 0 && order.length > 0 && !clock.over) {
     let n = 0;
-    for (let i = 0; i < order.length && left > 0; i++) {
+    for (let i = 0; i < order.length && left > 0 && !clock.over; i++) {
       const o = order[i];
-      const got = (share.get(o) ?? 0) + 1;
-      share.set(o, got);
+      const q = queues.get(o) ?? [];
+      const k = next.get(o) ?? 0;
+      const it = q[k];
+      if (it === undefined) continue;
       left--;
-      if (got < (ob.bySender.get(o)?.waiting ?? 0)) order[n++] = o;
+      if (!deliverToSessions(world, net, ob.stats, it, clock)) break; // cut by the clock: it stays, first of its sender
+      it.bytes = DELIVERED;
+      sent++;
+      broadcastDone(ob, o);
+      next.set(o, k + 1);
+      if (k + 1 < q.length) order[n++] = o;
     }
     order.length = n;
   }
-  return share;
+  return sent;
 };
+
+/** Initial estimate of the wall ms one frame takes to hand to a socket (measured ≈ 2–8 µs), refined per step. */
+const FRAME_MS_GUESS = 0.005;
 
 /**
  * Deliver the world's queued messages (the replicate phase, after snapshots and events) within
  * `net.maxGameMessageDeliveriesPerStep` frames and `net.maxGameMessageDeliveryMsPerStep` wall ms.
  * First the player messages waiting, in send order (one frame each), up to all of the frame
  * budget; then the broadcasts (one frame per session of the world, an upper bound), whole messages
- * counted against what remains, the first broadcast of a step always going: all of them in send
- * order when they fit, else a round-robin share per sender ({@link shareBySender}), each sender's
- * oldest first. Once the time is up nothing more goes (a broadcast cut part way keeps the sessions
- * it has not reached for the next step). What is not delivered stays queued, in order, for the next
- * step. Sessions whose socket dropped a frame are closed afterwards (4008).
+ * counted against what remains of the frame budget and of the time (frames at the world's measured
+ * cost per frame), the first broadcast of a step always going: all of them in send order when they
+ * fit, else round-robin between senders ({@link deliverRoundRobin}). Once the time is up nothing
+ * more goes (a broadcast cut part way keeps the sessions it has not reached for the next step).
+ * What is not delivered stays queued, in order, for the next step. Sessions whose socket dropped a
+ * frame are closed afterwards (4008).
  */
 export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void => {
   const ob = world.game?.outbox;
@@ -148,48 +162,55 @@ export const flushGameMessages = (world: ReplicationWorld, net: WorldNet): void 
   const budget = cfg.maxGameMessageDeliveriesPerStep;
   const limited = budget > 0;
   const ms = cfg.maxGameMessageDeliveryMsPerStep;
-  const clock: DeliveryClock = { deadline: ms > 0 ? performance.now() + ms : Number.POSITIVE_INFINITY, frames: 0, over: false };
+  const start = performance.now();
+  const clock: DeliveryClock = { deadline: ms > 0 ? start + ms : Number.POSITIVE_INFINITY, frames: 0, over: false };
   // Players first: every player message waiting, at most the whole budget, in send order.
   let playerBudget = limited ? budget : Number.POSITIVE_INFINITY;
   let playersSent = 0;
   if (lanes.players > 0)
     for (let k = 0; k < items.length && playerBudget > 0 && !clock.over; k++) {
       const it = items[k];
-      if (it.target !== OutboxTarget.PLAYER || it.bytes.length === 0) continue;
+      if (it.target !== OutboxTarget.PLAYER || it.bytes === DELIVERED) continue;
       deliverToPlayer(net, st, it);
       it.bytes = DELIVERED;
       playersSent++;
       playerBudget--;
       tick(clock);
     }
-  // Then broadcasts, with the frames left: all when they fit, else a fair share per sender.
-  const broadcastBudget = limited ? budget - Math.min(lanes.players, budget) : Number.POSITIVE_INFINITY;
-  const fit = lanes.broadcasts === 0 ? 0 : Math.max(1, Math.floor(broadcastBudget / Math.max(1, net.sessions.length)));
+  // Then broadcasts, with the frames (and the time, in frames) left: all in send order when they fit, else round-robin.
   ob.flushes++;
-  const share = lanes.broadcasts > fit ? shareBySender(ob, fit) : null;
-  let broadcastsSent = 0,
-    kept = 0;
+  let broadcastsSent = 0;
+  if (lanes.broadcasts > 0 && !clock.over) {
+    const frameMs = ob.frameMs > 0 ? ob.frameMs : FRAME_MS_GUESS;
+    const byFrames = limited ? budget - Math.min(lanes.players, budget) : Number.POSITIVE_INFINITY;
+    const byTime = ms > 0 ? (ms - (performance.now() - start)) / frameMs : Number.POSITIVE_INFINITY;
+    const fit = Math.max(1, Math.floor(Math.min(byFrames, byTime) / Math.max(1, net.sessions.length)));
+    if (lanes.broadcasts > fit) broadcastsSent = deliverRoundRobin(world, net, ob, fit, clock);
+    else
+      for (let k = 0; k < items.length && !clock.over; k++) {
+        const it = items[k];
+        if (it.target === OutboxTarget.PLAYER || it.bytes === DELIVERED) continue;
+        if (!deliverToSessions(world, net, st, it, clock)) break;
+        it.bytes = DELIVERED;
+        broadcastsSent++;
+        broadcastDone(ob, it.origin);
+      }
+  }
+  let kept = 0;
   for (let k = 0; k < items.length; k++) {
     const it = items[k];
-    if (it.bytes === DELIVERED) continue;
-    if (it.target !== OutboxTarget.PLAYER && !clock.over) {
-      const left = share === null ? 1 : (share.get(it.origin) ?? 0);
-      if (left > 0) {
-        if (share !== null) share.set(it.origin, left - 1);
-        if (deliverToSessions(world, net, st, it, clock)) {
-          broadcastsSent++;
-          broadcastDone(ob, it.origin);
-          continue;
-        }
-      }
-    }
-    items[kept++] = it;
+    if (it.bytes !== DELIVERED) items[kept++] = it;
   }
   items.length = kept;
   lanes.players -= playersSent;
   lanes.broadcasts -= broadcastsSent;
   st.deferred += kept;
   if (clock.over && kept > 0) st.timeLimited++;
+  // The cost per frame, for the next step's estimate of what fits in the time (only over enough frames to mean something).
+  if (ms > 0 && clock.frames >= DELIVERY_CLOCK_FRAMES) {
+    const per = (performance.now() - start) / clock.frames;
+    ob.frameMs = ob.frameMs > 0 ? ob.frameMs * 0.75 + per * 0.25 : per;
+  }
   if (net.closing.length) {
     for (const s of net.closing) net.transport.close(s, s.closeCode, 'slow consumer');
     net.closing.length = 0;

@@ -124,6 +124,8 @@ export interface GameOutbox {
   readonly bySender: Map<number, SenderQueue>;
   /** Steps whose delivery ran (the round-robin's clock: `SenderQueue.turn`). */
   flushes: number;
+  /** Measured wall ms per frame handed to a socket (moving average; 0 until measured): what fits in the time bound. */
+  frameMs: number;
   /**
    * The sender of broadcasts sent now: the player whose client message's handler runs (set around
    * the handler by src/game/world.ts), else -1.
@@ -140,6 +142,7 @@ export const createGameOutbox = (): GameOutbox => ({
   lanes: { players: 0, broadcasts: 0 },
   bySender: new Map(),
   flushes: 0,
+  frameMs: 0,
   sender: -1,
   stats: {
     queued: 0,

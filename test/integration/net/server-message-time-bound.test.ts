@@ -3,9 +3,9 @@
  * messages to sockets (src/net/game-outbox-flush.ts): the clock is read every
  * `DELIVERY_CLOCK_FRAMES` frames, and once it is past the bound nothing more goes that step — a
  * broadcast cut part way continues, next step, to the sessions it had not reached. With a bound of
- * 0.001 ms the clock is past it at its first reading, so each step sends exactly one clock period
- * of frames: 70 sessions and three world broadcasts take four steps, every session gets each
- * broadcast exactly once and in order. Real server from `startServer`, raw `ws` clients; the world
+ * 0.001 ms the clock is past it at its first reading and less than one broadcast fits: each step
+ * sends one clock period of frames of one broadcast, and the next the 6 sessions it had not
+ * reached; every session gets each broadcast exactly once and in order. Real server from `startServer`, raw `ws` clients; the world
  * is paused and stepped by the test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,19 +63,15 @@ describe('the delivery time bound', () => {
       for (let n = 1; n <= 3; n++) broadcast(w, chat, { n });
     });
     const before = { ...st };
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       const sent = st.sent;
       stepWorld(server.world, 1);
       sentPerStep.push(st.sent - sent);
     }
-    // 3 × 70 = 210 frames: 64, 64, 64, 18, then nothing left.
-    expect(sentPerStep).toEqual([
-      DELIVERY_CLOCK_FRAMES,
-      DELIVERY_CLOCK_FRAMES,
-      DELIVERY_CLOCK_FRAMES,
-      3 * SESSIONS - 3 * DELIVERY_CLOCK_FRAMES,
-      0,
-    ]);
+    // The time left fits less than one broadcast (at the measured cost per frame): one a step, the first
+    // cut after one clock period, its last 6 sessions served first thing next step, and so on.
+    const rest = SESSIONS - DELIVERY_CLOCK_FRAMES;
+    expect(sentPerStep).toEqual([DELIVERY_CLOCK_FRAMES, rest, DELIVERY_CLOCK_FRAMES, rest, DELIVERY_CLOCK_FRAMES, rest, 0]);
     expect(st.timeLimited - before.timeLimited).toBe(3);
     expect(st.deferred - before.deferred).toBeGreaterThan(0);
     expect(server.world.game!.outbox.items).toHaveLength(0);
