@@ -57,6 +57,9 @@ interface Figures {
   capped: number;
   overflow: number;
   normalLatencySteps: number[];
+  /** The outbox's estimate of µs per frame after each step (what the time bound plans with). */
+  frameUsEstimate: number[];
+  framesByStep: number[];
 }
 
 const runConfig = async (ms: number): Promise<Figures> => {
@@ -116,6 +119,7 @@ const runConfig = async (ms: number): Promise<Figures> => {
   const before = { ...st };
   const stepMs: number[] = [];
   const frames: number[] = [];
+  const frameUs: number[] = [];
   let n = 0;
   const sentAt = new Map<number, number>();
   for (let s = 0; s < STEPS; s++) {
@@ -137,6 +141,7 @@ const runConfig = async (ms: number): Promise<Figures> => {
     stepWorld(server.world, 1);
     stepMs.push(performance.now() - t0);
     frames.push(st.sent - sent);
+    frameUs.push(Math.round(server.world.game!.outbox.frameMs * 1000 * 10) / 10);
     await macrotask();
   }
   for (let k = 0; k < 20; k++) {
@@ -167,6 +172,8 @@ const runConfig = async (ms: number): Promise<Figures> => {
     capped: st.capped - before.capped,
     overflow: st.overflow - before.overflow,
     normalLatencySteps: latency,
+    frameUsEstimate: frameUs,
+    framesByStep: frames,
   };
   for (const ws of sockets) ws.close();
   await server.stop();
