@@ -3,7 +3,8 @@
  * its world full of entities while the world holds parked players evicts the oldest parked player
  * of that world (removed as at the end of its grace, counted `parkedEvicted.worldFull`) and takes
  * its room, so parked players — from however many addresses — cannot keep live players out. A
- * world full of live players still answers `WORLD_FULL` (4009). Real GameServer on 127.0.0.1,
+ * world full of live players still answers `WORLD_FULL` (4009). Many addresses through a trusted
+ * proxy (`X-Forwarded-For` from 127.0.0.1). Real GameServer on 127.0.0.1,
  * raw `ws` clients; the harness steps the paused world for joins and leaves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,8 +19,13 @@ afterEach(async () => {
 });
 
 /** Join world w1 as `name` (resuming `resume` if given): the socket and its welcome, or the socket refused. */
-const join = async (url: string, name: string, resume: string | null = null): Promise<{ c: RawWs; welcome: unknown[] | null }> => {
-  const c = await openRaw(url);
+const join = async (
+  url: string,
+  name: string,
+  resume: string | null = null,
+  addr: string | null = null,
+): Promise<{ c: RawWs; welcome: unknown[] | null }> => {
+  const c = await openRaw(url, addr === null ? undefined : { 'x-forwarded-for': addr });
   c.send([1, 1, 'w1', name, '', resume]);
   for (;;) {
     const w = c.msgs.find((m) => m[0] === 16);
@@ -79,5 +85,42 @@ describe('parked players and a full world', () => {
     expect(st.parkedEvicted.worldFull).toBe(1);
     expect(st.parked).toBe(0);
     expect(st.internalErrors).toBe(0);
+  });
+
+  it('a world filled with parked players from many addresses takes every live join; then WORLD_FULL', async () => {
+    ts = await startTestServer({
+      capacity: 10,
+      net: { resumeGraceSeconds: 60, trustedProxies: ['127.0.0.1'], maxParkedPerAddress: 1, maxConnectionsPerAddress: 0 },
+    });
+    // 10 addresses each join and drop: 10 parked players (1 per address, under the per-address cap) fill the world.
+    for (let i = 0; i < 10; i++) {
+      const g = await join(ts.url, `ghost${i}`, null, `203.0.113.${i + 1}`);
+      expect(g.welcome).not.toBeNull();
+      g.c.ws.close();
+      await g.c.closed;
+      await ts.idle();
+    }
+    expect(ts.server.stats().parked).toBe(10);
+    expect(entityCount(ts.world)).toBe(10);
+    // 10 live players from other addresses: each takes a ghost's room.
+    const live: RawWs[] = [];
+    for (let i = 0; i < 10; i++) {
+      const p = await join(ts.url, `live${i}`, null, `198.51.100.${i + 1}`);
+      expect(p.welcome, `live${i}: ${JSON.stringify(p.c.msgs)}`).not.toBeNull();
+      live.push(p.c);
+    }
+    let st = ts.server.stats();
+    expect(st.parkedEvicted).toEqual({ server: 0, address: 0, worldFull: 10 });
+    expect(st.parked).toBe(0);
+    expect(entityCount(ts.world)).toBe(10);
+    // Full of live players: the next one is refused.
+    const late = await join(ts.url, 'late', null, '198.51.100.200');
+    expect(late.welcome).toBeNull();
+    expect(late.c.errors()).toEqual(['WORLD_FULL']);
+    expect(await late.c.closed).toBe(4009);
+    st = ts.server.stats();
+    expect(st.parkedEvicted.worldFull).toBe(10);
+    expect(st.internalErrors).toBe(0);
+    for (const c of live) c.ws.close();
   });
 });
