@@ -67,15 +67,18 @@ const tick = (c: DeliveryClock): boolean => {
 
 /**
  * A broadcast: every open session (world), or those whose interest radius holds the point (area);
- * a broadcast cut earlier goes to the sessions it had not reached. Returns false when the clock ran
- * out first: `it.rest` then holds the sessions still to reach, for the next step.
+ * a broadcast cut earlier goes only to the sessions it had not reached (`it.rest`, by connection
+ * id: not to sessions that joined since). Returns false when the clock ran out first: `it.rest`
+ * then holds the sessions still to reach, for the next step.
  */
 const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutboxStats, it: OutboxItem, clock: DeliveryClock): boolean => {
   const { Position } = world.stores;
-  const sessions = it.rest ?? net.sessions;
+  const sessions = net.sessions;
+  const rest = it.rest;
   const area = it.target === OutboxTarget.AREA;
   for (let i = 0; i < sessions.length; i++) {
     const s = sessions[i];
+    if (rest !== null && !rest.has(s.conn.id)) continue;
     if (!open(s)) continue;
     if (area) {
       const dx = Position.x[s.player] - it.x,
@@ -85,7 +88,13 @@ const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutbo
     }
     deliver(net, st, s, it.bytes);
     if (tick(clock) && i + 1 < sessions.length) {
-      it.rest = sessions.slice(i + 1);
+      const left = new Set<number>();
+      for (let j = i + 1; j < sessions.length; j++) {
+        const id = sessions[j].conn.id;
+        if (rest === null || rest.has(id)) left.add(id);
+      }
+      if (left.size === 0) break;
+      it.rest = left;
       return false;
     }
   }

@@ -41,7 +41,6 @@
  */
 import { Packr } from 'msgpackr';
 import { MsgType } from './protocol.js';
-import type { Session } from './session.js';
 
 /** Who gets a queued message. */
 export const OutboxTarget = { PLAYER: 0, AREA: 1, WORLD: 2 } as const;
@@ -54,10 +53,10 @@ export interface OutboxItem {
   /** Broadcasts: the player whose client message's handler sent it, -1 the server (systems, timers, hooks). */
   origin: number;
   /**
-   * Broadcasts cut by the time bound: the sessions it has not reached yet (it continues to them,
-   * first, next step); null until cut.
+   * Broadcasts cut by the time bound: the connection ids of the sessions it has not reached yet (it
+   * continues to them, first, next step); null until cut.
    */
-  rest: Session[] | null;
+  rest: Set<number> | null;
   /** Player entity (target player). */
   player: number;
   /**
