@@ -106,7 +106,14 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
         // A message of a previous owner of this entity (id recycled, session replaced) is ignored.
         if (!entityExists(world, player) || !bitecsHasComponent(world, player, Player)) return;
         if (Player.session[playerRow(world.stores, player)] !== f.session) return;
-        apply(world, player, f.payload);
+        // Broadcasts the handler sends are this player's (fair share and cap per sender: src/net/game-outbox.ts).
+        const outbox = world.game?.outbox;
+        if (outbox) outbox.sender = player;
+        try {
+          apply(world, player, f.payload);
+        } finally {
+          if (outbox) outbox.sender = -1;
+        }
       },
     });
     messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check, capacity: m.def.capacity ?? 4096 });

@@ -14,11 +14,24 @@
  * (area and world). Bounded per lane: at most `net.maxGameMessagesPerStep` messages of each lane
  * wait per world (a broadcast is one); past it the newest is dropped (the queued ones are kept) and
  * counted `overflow`. A step hands at most `net.maxGameMessageDeliveriesPerStep` frames to sockets
- * (a world broadcast is one per session): the player messages waiting are served first from that
- * budget, broadcasts get the rest, and what does not fit waits, in order, for the next step
- * (`deferred`), so a game that broadcasts a lot can neither hold the loop for the sends nor keep a
- * player's own messages waiting or dropped behind its broadcasts. Messages to one player keep
- * their order (one lane, FIFO); a player message may overtake a broadcast that waits.
+ * (a world broadcast is one per session) and spends at most `net.maxGameMessageDeliveryMsPerStep`
+ * wall ms on it: the player messages waiting are served first, broadcasts get the rest, and what
+ * does not fit waits, in order, for the next step (`deferred`), so a game that broadcasts a lot can
+ * neither hold the loop for the sends nor keep a player's own messages waiting or dropped behind
+ * its broadcasts.
+ *
+ * Broadcasts are fair between their senders. A broadcast sent from a client message's handler is
+ * attributed to that message's player (its *sender*); one sent from a system, timer, hook or fact
+ * to the server (sender -1). At most `net.maxGameBroadcastsPerSender` broadcasts of one player
+ * wait; past it that player's newest is dropped, counted `capped` (its own drops: the other
+ * senders' broadcasts are not touched). When the step's budget cannot take every waiting
+ * broadcast, the budget is shared round-robin between senders, the sender whose oldest broadcast
+ * waits longest first: a few spamming players cannot keep another player's broadcasts waiting.
+ *
+ * Order (per recipient): messages to one player arrive in send order; broadcasts of one sender
+ * arrive in send order; in a step, the player messages delivered precede the broadcasts delivered;
+ * broadcasts of different senders arrive in send order while the budget takes them all, and
+ * round-robin between senders when it does not.
  *
  * A player message is addressed to the player's resume token (its tenure, across resumes and
  * takeovers), not only to the entity id, which bitecs recycles: it reaches that player's session,
@@ -37,6 +50,13 @@ export type OutboxTargetValue = (typeof OutboxTarget)[keyof typeof OutboxTarget]
 export interface OutboxItem {
   bytes: Uint8Array;
   target: OutboxTargetValue;
+  /** Broadcasts: the player whose client message's handler sent it, -1 the server (systems, timers, hooks). */
+  origin: number;
+  /**
+   * Broadcasts cut by the time bound: the connection ids of the sessions it has not reached yet (it
+   * continues to them, first, next step); null until cut.
+   */
+  rest: Set<number> | null;
   /** Player entity (target player). */
   player: number;
   /**
@@ -69,6 +89,10 @@ export interface GameOutboxStats {
   undelivered: number;
   /** Messages carried to a later step by `net.maxGameMessageDeliveriesPerStep` (counted once per step they wait). */
   deferred: number;
+  /** Broadcasts of one player dropped because it had `net.maxGameBroadcastsPerSender` waiting (its newest is dropped). */
+  capped: number;
+  /** Steps whose delivery stopped at `net.maxGameMessageDeliveryMsPerStep` with messages left (they wait for the next step). */
+  timeLimited: number;
   /** Player messages kept in the backlog of a parked (away) player (game-backlog.ts). */
   backlogged: number;
   /** Backlogged messages delivered right after the player's resume. */
@@ -79,6 +103,14 @@ export interface GameOutboxStats {
   backlogExpired: number;
 }
 
+/** One sender's waiting broadcasts. */
+export interface SenderQueue {
+  /** Its broadcasts waiting (capped by `net.maxGameBroadcastsPerSender` for a player). */
+  waiting: number;
+  /** `GameOutbox.flushes` when one of its broadcasts was last delivered (0: not since it started waiting). */
+  turn: number;
+}
+
 /** A world's outbox (in its game slot, `world.game.outbox`). */
 export interface GameOutbox {
   /** Encoder of the frames (one per world, reused). */
@@ -87,6 +119,17 @@ export interface GameOutbox {
   readonly items: OutboxItem[];
   /** How many of `items` are player messages, and broadcasts (each lane's bound). */
   readonly lanes: { players: number; broadcasts: number };
+  /** Senders with broadcasts waiting (players, and -1 the server); an entry goes when its last is delivered. */
+  readonly bySender: Map<number, SenderQueue>;
+  /** Steps whose delivery ran (the round-robin's clock: `SenderQueue.turn`). */
+  flushes: number;
+  /** Measured wall ms per frame handed to a socket (moving average; 0 until measured): what fits in the time bound. */
+  frameMs: number;
+  /**
+   * The sender of broadcasts sent now: the player whose client message's handler runs (set around
+   * the handler by src/game/world.ts), else -1.
+   */
+  sender: number;
   readonly stats: GameOutboxStats;
 }
 
@@ -96,6 +139,10 @@ export const createGameOutbox = (): GameOutbox => ({
   packr: new Packr({ useRecords: false, variableMapSize: true }),
   items: [],
   lanes: { players: 0, broadcasts: 0 },
+  bySender: new Map(),
+  flushes: 0,
+  frameMs: 0,
+  sender: -1,
   stats: {
     queued: 0,
     overflow: 0,
@@ -105,6 +152,8 @@ export const createGameOutbox = (): GameOutbox => ({
     bytes: 0,
     undelivered: 0,
     deferred: 0,
+    capped: 0,
+    timeLimited: 0,
     backlogged: 0,
     backlogDelivered: 0,
     backlogOverflow: 0,
@@ -118,7 +167,7 @@ export const encodeGameMessage = (packr: Packr, step: number, name: string, payl
 
 /** What queueing reads of the world's net slot (`WorldNet`, structurally: the game slot sits below it). */
 export interface OutboxNet {
-  readonly config: { readonly maxGameMessagesPerStep: number };
+  readonly config: { readonly maxGameMessagesPerStep: number; readonly maxGameBroadcastsPerSender: number };
   /** Live sessions by player entity (their resume tokens address player messages). */
   readonly byPlayer: ReadonlyMap<number, { readonly resumeToken: string }>;
   /** Parked (away) players by entity, until their resume is applied (game-backlog.ts). */
@@ -129,7 +178,11 @@ export interface OutboxNet {
 export const recipientToken = (net: OutboxNet, player: number): string =>
   net.byPlayer.get(player)?.resumeToken ?? net.away.get(player)?.token ?? '';
 
-/** Queue a checked, encoded message, or count why not (no server: `net` null; its lane's queue is full). */
+/**
+ * Queue a checked, encoded message, or count why not (no server: `net` null, `unserved`; its
+ * sender has `maxGameBroadcastsPerSender` broadcasts waiting, `capped`; its lane's queue is full,
+ * `overflow`). A broadcast is attributed to `outbox.sender`.
+ */
 export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item: OutboxItem): void => {
   const st = outbox.stats;
   if (net === null) {
@@ -138,12 +191,31 @@ export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item
   }
   const lanes = outbox.lanes;
   const player = item.target === OutboxTarget.PLAYER;
+  const sender = player ? -1 : outbox.sender;
+  item.origin = sender;
+  const q = player ? undefined : outbox.bySender.get(sender);
+  const cap = net.config.maxGameBroadcastsPerSender;
+  // The sender's own bound first: a spammer's drops are its own, counted apart from a full lane.
+  if (sender >= 0 && cap > 0 && q !== undefined && q.waiting >= cap) {
+    st.capped++;
+    return;
+  }
   if ((player ? lanes.players : lanes.broadcasts) >= net.config.maxGameMessagesPerStep) {
     st.overflow++;
     return;
   }
   if (player) lanes.players++;
   else lanes.broadcasts++;
+  if (q !== undefined) q.waiting++;
+  else if (!player) outbox.bySender.set(sender, { waiting: 1, turn: 0 });
   outbox.items.push(item);
   st.queued++;
+};
+
+/** A broadcast of `sender` left the queue (delivered to every recipient) in the current flush. */
+export const broadcastDone = (outbox: GameOutbox, sender: number): void => {
+  const q = outbox.bySender.get(sender);
+  if (q === undefined) return;
+  q.turn = outbox.flushes;
+  if (--q.waiting <= 0) outbox.bySender.delete(sender);
 };

@@ -111,6 +111,19 @@ export interface NetConfig {
    * `deferred`). At least one message is delivered per step. 0 = no limit.
    */
   maxGameMessageDeliveriesPerStep: number;
+  /**
+   * Most wall ms a world's step spends handing game server message frames to sockets (checked every
+   * 64 frames, so it overshoots by at most 64 sends); what is left waits, in order, for the next
+   * step (a broadcast cut part way continues to the sessions it has not reached). 0 = no limit.
+   * 0..60000, default 10 (a fifth of the 50 ms step).
+   */
+  maxGameMessageDeliveryMsPerStep: number;
+  /**
+   * Most broadcasts (`broadcast`, `broadcastNear`) sent by one player's client-message handlers
+   * that wait per world; past it that player's newest is dropped, counted `capped`. Broadcasts of
+   * systems, timers and hooks are bounded by `maxGameMessagesPerStep` only. 0 = no cap. 0..1000000, default 8.
+   */
+  maxGameBroadcastsPerSender: number;
   /** Quality ladder: bytes still buffered at a session's send that step it down one level. */
   ladderDownBytes: number;
   /** Quality ladder: consecutive clean sends (nothing buffered) that step it up one level. */
@@ -248,6 +261,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   maxEventsPerStep: 4096,
   maxGameMessagesPerStep: 1024,
   maxGameMessageDeliveriesPerStep: 10_000,
+  maxGameMessageDeliveryMsPerStep: 10,
+  maxGameBroadcastsPerSender: 8,
   ladderDownBytes: 16 * 1024,
   ladderUpSteps: 40,
   ladderHoldSteps: 10,
@@ -311,6 +326,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     maxEventsPerStep: int(0, 1e7),
     maxGameMessagesPerStep: int(0, 1_000_000),
     maxGameMessageDeliveriesPerStep: int(0, 100_000_000),
+    maxGameMessageDeliveryMsPerStep: real(0, 60_000),
+    maxGameBroadcastsPerSender: int(0, 1_000_000),
     ladderDownBytes: int(0, 1 << 30),
     ladderUpSteps: int(1, 1_000_000),
     ladderHoldSteps: int(0, 1_000_000),

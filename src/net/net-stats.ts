@@ -66,9 +66,10 @@ export interface GameServerStats extends ServerNetStats {
   parked: number;
   /**
    * Parked players evicted before their grace ended to make room, by cap: `server` (`net.maxParked`)
-   * and `address` (`net.maxParkedPerAddress`); the oldest parked player goes (src/net/session-parking.ts).
+   * and `address` (`net.maxParkedPerAddress`), and `worldFull` (a live join found the world full);
+   * the oldest parked player (of that scope) goes (src/net/session-parking.ts).
    */
-  parkedEvicted: { server: number; address: number };
+  parkedEvicted: { server: number; address: number; worldFull: number };
   /** Client addresses with counted parked players (gauge; `net.maxParkedPerAddress`'s table). */
   parkedAddresses: number;
   snapshotsSent: number;

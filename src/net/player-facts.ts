@@ -50,6 +50,12 @@ export interface EnterFact {
   live: () => boolean;
   /** Called inside the ingest phase: player id (or JOIN_WORLD_FULL / JOIN_FAILED), and whether it was reattached. */
   applied: (player: number, reattached: boolean) => void;
+  /**
+   * The world is full for a new player: forget the oldest parked player of the world whose entity
+   * `isParked` (session-parking.ts `evictParkedForJoin`); it is then removed here (hooks as at the
+   * end of its grace, recorded in `removed`) and the spawn retried once. Null: none to evict.
+   */
+  evictParked?: (isParked: (eid: number) => boolean) => { player: number; removed: number[] } | null;
 }
 
 /** A session left: park its player (`park`) or remove it (`remove`), if `owner` still owns it. */
@@ -78,6 +84,48 @@ const park = (world: CoreWorld, eid: number): void => {
   Velocity.y[eid] = 0;
 };
 
+/** Remove a player entity for good: `onPlayerLeft` (parked: false), despawn, recorded in `removed`, `onRemoved`. */
+const removePlayer = (
+  world: CoreWorld,
+  eid: number,
+  removed: number[],
+  game: GameState | null,
+  onRemoved: ((player: number) => void) | null,
+): void => {
+  try {
+    game?.onPlayerLeft?.(eid, false);
+  } finally {
+    // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
+    despawnEntity(world, eid);
+    removed.push(eid);
+    onRemoved?.(eid);
+  }
+};
+
+const spawnCode = (err: unknown): number =>
+  err instanceof WorldtickError && err.code === ErrorCode.CAPACITY_EXCEEDED ? JOIN_WORLD_FULL : JOIN_FAILED;
+
+/**
+ * Spawn the player of a live join; a full world first gives up its oldest parked player (a live
+ * player beats a ghost: `EnterFact.evictParked`). The new entity, or JOIN_WORLD_FULL / JOIN_FAILED.
+ */
+const spawnOrEvict = (world: CoreWorld, f: EnterFact, game: GameState | null, onRemoved: ((player: number) => void) | null): number => {
+  try {
+    return spawnPlayer(world, f.x, f.y, f.interestRadius);
+  } catch (err) {
+    const code = spawnCode(err);
+    if (code !== JOIN_WORLD_FULL || !f.evictParked) return code;
+  }
+  const victim = f.evictParked((eid) => owns(world, eid, -1));
+  if (victim === null) return JOIN_WORLD_FULL;
+  removePlayer(world, victim.player, victim.removed, game, onRemoved);
+  try {
+    return spawnPlayer(world, f.x, f.y, f.interestRadius);
+  } catch (err) {
+    return spawnCode(err);
+  }
+};
+
 /**
  * Apply one join/leave fact (called by the ingest phase only). `game` (the world's game slot)
  * gets `onPlayerLeft` before a park or removal and `onPlayerJoined` after a join applied;
@@ -96,14 +144,7 @@ export const applySessionFact = (
       game?.onPlayerLeft?.(f.player, true);
       return;
     }
-    try {
-      game?.onPlayerLeft?.(f.player, false);
-    } finally {
-      // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
-      despawnEntity(world, f.player);
-      f.removed.push(f.player);
-      onRemoved?.(f.player);
-    }
+    removePlayer(world, f.player, f.removed, game, onRemoved);
     return;
   }
   let eid = owns(world, f.player, f.owner) ? f.player : -1;
@@ -115,10 +156,9 @@ export const applySessionFact = (
     return;
   }
   if (!reattached) {
-    try {
-      eid = spawnPlayer(world, f.x, f.y, f.interestRadius);
-    } catch (err) {
-      f.applied(err instanceof WorldtickError && err.code === ErrorCode.CAPACITY_EXCEEDED ? JOIN_WORLD_FULL : JOIN_FAILED, false);
+    eid = spawnOrEvict(world, f, game, onRemoved);
+    if (eid < 0) {
+      f.applied(eid, false);
       return;
     }
   }

@@ -13,6 +13,9 @@
  * counted `parkedEvicted`). Oldest first: the socket of the player being parked is already gone,
  * so it cannot be refused, and the oldest parked player has had the most of its grace — the one
  * least likely to come back, while a player who just dropped usually reconnects within seconds.
+ * And a live player beats a ghost: a join that finds its world full of entities evicts the oldest
+ * parked player of that world and takes its room (counted `parkedEvicted.worldFull`), so parked
+ * players from any number of addresses can never keep live players out of a world.
  *
  *   parked   token → Parked          (Map: insertion order = park order = expiry order)
  *   byAddr   address key → tokens   (Set: insertion order, its first is that address's oldest)
@@ -22,9 +25,9 @@ import { addressKey } from './address-limit.js';
 import type { DurableSessions } from './durable-sessions.js';
 import { dropBacklog } from './game-backlog.js';
 import type { NetConfig } from './net-config.js';
-import { SESSION_INGEST_TYPE, type LeaveFact } from './player-facts.js';
+import { SESSION_INGEST_TYPE, type LeaveFact, type SessionWorld } from './player-facts.js';
 import type { Parked, Session } from './session.js';
-import { type SessionTables, unpark, type WorldEntry } from './world-sessions.js';
+import { resumeInFlight, type SessionTables, unpark, type WorldEntry } from './world-sessions.js';
 
 /** What parking uses of the registry. */
 export interface ParkingContext {
@@ -41,6 +44,11 @@ export interface ParkedEvictions {
   server: number;
   /** Its address had `net.maxParkedPerAddress` parked players. */
   address: number;
+  /**
+   * Its world was full when a live player joined (`/metrics` reason `world-full`): the oldest parked
+   * player of that world made room ({@link evictParkedForJoin}).
+   */
+  worldFull: number;
 }
 
 /**
@@ -53,12 +61,47 @@ const removeParked = (t: SessionTables, durable: DurableSessions | null, token: 
     // Pushed before the player is forgotten: if the push throws, it stays parked and the next sweep retries.
     const fact: LeaveFact = { op: 'remove', player: p.player, owner: -1, removed: entry.net.removed };
     p.world.ingest.push(SESSION_INGEST_TYPE, p.player, fact);
+  }
+  forgetParked(t, durable, token, p);
+};
+
+/** Forget parked player `p` (its entity is removed by the caller): its count, away entry and backlog (counted expired), durable record. */
+const forgetParked = (t: SessionTables, durable: DurableSessions | null, token: string, p: Parked): void => {
+  const entry = t.nets.get(p.world.id);
+  if (entry && entry.world === p.world) {
     entry.net.stats.parked--;
     if (entry.net.away.get(p.player) === p) entry.net.away.delete(p.player);
   }
   dropBacklog(p, p.world.game?.outbox.stats);
   unpark(t, token, p);
   durable?.drop(token);
+};
+
+/**
+ * A live player's join found its world full (inside the ingest phase, player-facts.ts): forget the
+ * oldest parked player of `world` whose entity is parked now (`isParked`) and whose resume is not
+ * in flight, counted `ev.worldFull`, and return it with the list its removal is recorded in (the
+ * caller removes the entity there and then, and retries the spawn); null when the world has none.
+ * A live player beats a ghost: the parked one's socket is gone, and of the parked players the
+ * oldest has used most of its grace. O(parked players of the server) in the worst case; only on
+ * this path.
+ */
+export const evictParkedForJoin = (
+  t: SessionTables,
+  durable: DurableSessions | null,
+  world: SessionWorld,
+  isParked: (eid: number) => boolean,
+  ev: ParkedEvictions,
+): { player: number; removed: number[] } | null => {
+  const entry = t.nets.get(world.id);
+  if (!entry || entry.world !== world) return null;
+  for (const [token, p] of t.parked) {
+    if (p.world !== world || !isParked(p.player) || resumeInFlight(t, token)) continue;
+    forgetParked(t, durable, token, p);
+    ev.worldFull++;
+    return { player: p.player, removed: entry.net.removed };
+  }
+  return null;
 };
 
 /** The parked player of `tokens` parked first (Map and Set iterate in insertion order). */

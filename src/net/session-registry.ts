@@ -25,7 +25,7 @@ import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
 import { holdForTakeover, settleAway } from './game-backlog.js';
-import { expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
+import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
@@ -67,7 +67,12 @@ export class SessionRegistry {
   readonly tables: SessionTables = createSessionTables();
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
-  readonly counters: RegistryCounters = { inputsDropped: 0, joinsRefused: 0, joinsFailed: 0, parkedEvicted: { server: 0, address: 0 } };
+  readonly counters: RegistryCounters = {
+    inputsDropped: 0,
+    joinsRefused: 0,
+    joinsFailed: 0,
+    parkedEvicted: { server: 0, address: 0, worldFull: 0 },
+  };
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
@@ -258,6 +263,8 @@ export class SessionRegistry {
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
       applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player),
+      // A live player beats a ghost: a full world gives up its oldest parked player (session-parking.ts).
+      evictParked: (isParked) => evictParkedForJoin(this.tables, this.durable, world, isParked, this.counters.parkedEvicted),
     };
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);

@@ -56,7 +56,7 @@ describe('parked players are capped per address and per server; the oldest is ev
     const tokens: string[] = [];
     for (let i = 0; i < 6; i++) tokens.push(await churn('203.0.113.7'));
     expect(stats().parked).toBe(3);
-    expect(stats().parkedEvicted).toEqual({ address: 3, server: 0 });
+    expect(stats().parkedEvicted).toEqual({ address: 3, server: 0, worldFull: 0 });
     expect(stats().parkedAddresses).toBe(1);
     const evicted = await join('203.0.113.7', tokens[0] ?? '');
     expect(evicted.welcome[9]).toBe(false);
@@ -80,7 +80,7 @@ describe('parked players are capped per address and per server; the oldest is ev
     for (let i = 0; i < 6; i++) tokens.push(await churn(`198.51.100.${i + 1}`));
     expect(stats().parked).toBe(5);
     // 3 parked from 203.0.113.7 + 6 new = 9 → 4 evicted, oldest first: the 3 of 203.0.113.7, then the first of the new ones.
-    expect(stats().parkedEvicted).toEqual({ address: before.address, server: before.server + 4 });
+    expect(stats().parkedEvicted).toEqual({ address: before.address, server: before.server + 4, worldFull: 0 });
     const first = await join('198.51.100.1', tokens[0] ?? '');
     expect(first.welcome[9]).toBe(false);
     const second = await join('198.51.100.2', tokens[1] ?? '');
