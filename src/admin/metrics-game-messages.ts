@@ -16,7 +16,7 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
     });
   counter(
     'worldtick_game_server_messages_total',
-    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server), deferred (waited a step for the per-step delivery budget; once per step waited), backlogged (kept for a parked player), backlog_overflow (dropped: the parked player's backlog was full, oldest first), backlog_expired (dropped: the player did not resume).",
+    "Server messages the game sent, by outcome: queued, overflow (the step's queue was full: dropped), refused (invalid: WT_ERR_GAME_MESSAGE_INVALID), unserved (no game server), deferred (waited a step for the per-step delivery budget; once per step waited), backlogged (kept for a parked player), backlog_overflow (dropped: the parked player's backlog was full, oldest first), backlog_expired (dropped: the player did not resume), capped (a player's broadcast dropped: it had maxGameBroadcastsPerSender waiting).",
     ['world', 'outcome'],
     each((world, st, put) => {
       put({ world, outcome: 'queued' }, st.queued);
@@ -27,6 +27,7 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
       put({ world, outcome: 'backlogged' }, st.backlogged);
       put({ world, outcome: 'backlog_overflow' }, st.backlogOverflow);
       put({ world, outcome: 'backlog_expired' }, st.backlogExpired);
+      put({ world, outcome: 'capped' }, st.capped);
     }),
   );
   counter(
@@ -38,6 +39,12 @@ export const registerGameMessageMetrics = (kit: MetricKit): void => {
       put({ world, outcome: 'undelivered' }, st.undelivered);
       put({ world, outcome: 'backlog_delivered' }, st.backlogDelivered);
     }),
+  );
+  counter(
+    'worldtick_game_server_message_time_limited_steps_total',
+    'Steps whose server-message delivery stopped at net.maxGameMessageDeliveryMsPerStep with messages still waiting (they went first in the next step).',
+    ['world'],
+    each((world, st, put) => put({ world }, st.timeLimited)),
   );
   counter(
     'worldtick_game_server_message_bytes_total',

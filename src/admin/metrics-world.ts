@@ -262,13 +262,17 @@ export const registerWorldMetrics = (
   });
   counter(
     'worldtick_net_parked_evicted_total',
-    'Parked players evicted before their resume grace ended, by cap reached (server: maxParked, address: maxParkedPerAddress).',
+    'Parked players evicted before their resume grace ended, by cause (server: maxParked, address: maxParkedPerAddress, world-full: a live join needed the room).',
     ['reason'],
     (put) => {
       const report = safeCall(sources.sessions);
       const ev = report !== null && typeof report === 'object' ? (report as Record<string, unknown>).parkedEvicted : null;
-      for (const reason of ['server', 'address'] as const) {
-        const v = field(ev, reason);
+      for (const [reason, key] of [
+        ['server', 'server'],
+        ['address', 'address'],
+        ['world-full', 'worldFull'],
+      ] as const) {
+        const v = field(ev, key);
         if (v !== null) put({ reason }, v);
       }
     },

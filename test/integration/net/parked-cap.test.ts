@@ -90,6 +90,7 @@ describe('parked players are capped per address and per server; the oldest is ev
     ).text();
     expect(metrics).toContain(`worldtick_net_parked_evicted_total{reason="server"} ${stats().parkedEvicted.server}`);
     expect(metrics).toContain(`worldtick_net_parked_evicted_total{reason="address"} ${stats().parkedEvicted.address}`);
+    expect(metrics).toContain(`worldtick_net_parked_evicted_total{reason="world-full"} ${stats().parkedEvicted.worldFull}`);
     expect(metrics).toMatch(/worldtick_net_parked \d+/);
     first.c.ws.close();
     second.c.ws.close();

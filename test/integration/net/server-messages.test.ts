@@ -166,6 +166,8 @@ describe('server messages of the game over real WebSockets', () => {
     const metrics = await (await admin('/metrics')).text();
     expect(metrics).toContain(`worldtick_game_server_messages_total{world="1",outcome="overflow"} ${st.overflow}`);
     expect(metrics).toContain(`worldtick_game_server_message_deliveries_total{world="1",outcome="sent"} ${st.sent}`);
+    expect(metrics).toContain(`worldtick_game_server_messages_total{world="1",outcome="capped"} ${st.capped}`);
+    expect(metrics).toContain(`worldtick_game_server_message_time_limited_steps_total{world="1"} ${st.timeLimited}`);
   });
 
   it('an invalid send throws WT_ERR_GAME_MESSAGE_INVALID and sends nothing', async () => {
