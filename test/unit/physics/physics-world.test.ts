@@ -80,19 +80,29 @@ describe('world physics options', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-physcfg-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ physicsConfig: { obstacles: [{ minX: 1 }], tuning: { maxSpeed: -1 } } }));
+    // The config file's block is checked with the other options: one WT_ERR_OPTION_INVALID listing each problem.
+    let parseErr: unknown;
+    try {
+      parseOptions(['--config', file, '--npcs', '10'], {});
+    } catch (err) {
+      parseErr = err;
+    }
+    expect(isWorldtickError(parseErr, ErrorCode.OPTION_INVALID)).toBe(true);
+    expect((parseErr as { details: { problems: string[] } }).details.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config file: physicsConfig\.tuning\.maxSpeed must be a number between/),
+        'config file: physicsConfig.obstacles[0].minY must be a finite number',
+      ]),
+    );
+    // What only the runtime can see (the map file) is a coded error of its own there, listing every problem.
+    writeFileSync(file, JSON.stringify({ physicsConfig: { tuning: { maxSpeed: 10 } } }));
     const problems = problemsOf(() =>
       createRuntime(
         parseOptions(['--config', file, '--map', join(dir, 'missing.json'), '--npcs', '10', '--port', '0', '--admin-port', '0'], {}),
         createLogger('silent'),
       ),
     );
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^physics\.tuning\.maxSpeed must be a number between/),
-        expect.stringMatching(/^physics\.map .*missing\.json could not be read/),
-        'physics.obstacles[0].minY must be a finite number',
-      ]),
-    );
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^physics\.map .*missing\.json could not be read/)]));
     const off = createRuntime(
       parseOptions(['--physics', 'off', '--npcs', '10', '--port', '0', '--admin-port', '0'], {}),
       createLogger('silent'),
