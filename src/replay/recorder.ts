@@ -307,6 +307,15 @@ export class Recorder implements StepHook {
         // registry's), which runs right after this call. Wrapped so that exactly the bindings made
         // there are kept with this join (playerBound), and none made later in the step.
         const applied = f.applied;
+        // A join into a full world may evict a parked player (player-facts.ts `evictParked`): the
+        // record names it (`evict`), so the replay removes the same player before it spawns this one.
+        const evictParked = f.evictParked;
+        if (evictParked)
+          f.evictParked = (isParked) => {
+            const victim = evictParked(isParked);
+            if (victim !== null) rec.evict = victim.player;
+            return victim;
+          };
         f.applied = (eid, reattached) => {
           this.#enter = rec;
           try {

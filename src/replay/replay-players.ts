@@ -5,7 +5,8 @@
  * no ledger, so the log keeps the bindings and the replayed world's game slot holds them
  * (`world.game.replay`, src/game/slot.ts):
  *
- *   join fact    [ 'session', key, { op: 'enter', ..., pid } ]   pid: bound as the join applied
+ *   join fact    [ 'session', key, { op: 'enter', ..., pid, evict? } ]   pid: bound as the join applied;
+ *                evict: the parked player the join removed live (a full world), removed again
  *   other bind   [ 'player.bind', eid, playerId ]                 (a bind outside a join fact)
  *   header       players: [[eid, playerId], ...]                  bound when recording started
  *

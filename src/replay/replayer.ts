@@ -95,18 +95,24 @@ export const buildRecordedWorld = async (
   return { world, close };
 };
 
-const noop = (): void => {};
-
 /**
  * A join/leave fact rebuilt from its recorded part. A join that bound a durable player id live
- * (`pid`) binds it as it applies (before the game's onPlayerJoined, as the ledger did); other
- * callbacks are no-ops.
+ * (`pid`) binds it as it applies (before the game's onPlayerJoined, as the ledger did); one that
+ * evicted a parked player live (`evict`) evicts it again; other callbacks are no-ops.
  */
 const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | null): SessionFact => {
   const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : -1);
   if (r.op === 'enter') {
     const live = r.live === true;
     const pid = r.pid;
+    // The parked player this join evicted live (the world was full), if any: removed again here, and
+    // its binding released when the join applies (live: right after its removal, before the spawn).
+    const evict = typeof r.evict === 'number' ? r.evict : -1;
+    let evicted = false;
+    const release = (): void => {
+      if (evicted && players !== null) releaseReplayed(players, evict);
+      evicted = false;
+    };
     return {
       op: 'enter',
       session: n('session'),
@@ -119,9 +125,18 @@ const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | nul
       applied:
         players !== null && typeof pid === 'string'
           ? (eid) => {
+              release();
               if (eid >= 0) bindReplayed(players, eid, pid);
             }
-          : noop,
+          : release,
+      evictParked:
+        evict >= 0
+          ? (isParked) => {
+              if (!isParked(evict)) return null;
+              evicted = true;
+              return { player: evict, removed: [] };
+            }
+          : undefined,
     };
   }
   return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };

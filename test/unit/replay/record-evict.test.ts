@@ -1,0 +1,150 @@
+/**
+ * A live join into a full world that evicts the oldest parked player (src/net/player-facts.ts
+ * `evictParked`, session-parking.ts `evictParkedForJoin`) in an input log: the recorded join names
+ * the player it evicted, so the replay removes the same player (its hooks run, its binding goes)
+ * and spawns the joining one, and every hash matches. Without that (the join recorded as a plain
+ * join) the replayed join finds the world full and spawns nobody: the replay diverged.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { addComponent, defineComponent, defineGame, getStore, hasComponent, playerIdOf, type GameWorld } from '../../../src/index.js';
+import { createGameWorld } from '../../../src/game/world.js';
+import { attachLedger, bindPlayer, detachLedger } from '../../../src/ledger/world-ledger.js';
+import { defineInputIngest } from '../../../src/net/input.js';
+import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../../../src/net/player-facts.js';
+import { readLog } from '../../../src/replay/log-format.js';
+import { Recorder } from '../../../src/replay/recorder.js';
+import { replayLog } from '../../../src/replay/replayer.js';
+import { runStep } from '../../../src/world/step.js';
+import type { SimWorld } from '../../../src/world/sim-world.js';
+import { sqliteFactory } from '../../helpers/store-factories.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wt-rec-evict-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const Seen = defineComponent('Seen', { idh: 'u32', left: 'u32' });
+const strHash = (s: string | null): number => {
+  if (s === null) return 0;
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+};
+/** Players that fold in the id of every player removed (still bound while its hook runs): set by the test, replay included. */
+const witnesses: number[] = [];
+const game = defineGame({
+  name: 'evict',
+  components: [Seen],
+  hooks: {
+    onPlayerJoined: (w: GameWorld, player: number) => {
+      if (!hasComponent(w, player, Seen)) addComponent(w, player, Seen);
+      getStore(w, Seen).idh[player] = strHash(playerIdOf(w, player));
+    },
+    onPlayerLeft: (w: GameWorld, player: number, info: { parked: boolean }) => {
+      if (info.parked) return;
+      const s = getStore(w, Seen);
+      for (const e of witnesses)
+        if (e !== player && hasComponent(w, e, Seen)) s.left[e] = (s.left[e] * 31 + strHash(playerIdOf(w, player)) + 1) >>> 0;
+    },
+  },
+});
+
+const recipeOf = (w: SimWorld) => ({
+  id: w.id,
+  capacity: w.capacity,
+  seed: w.seed,
+  size: w.bounds.maxX - w.bounds.minX,
+  config: structuredClone(w.config),
+  physics: null,
+  npcs: 0,
+  scenes: false,
+  inputMaxSpeed: 10,
+  game: game.name,
+});
+
+describe('a join that evicts a parked player, in the input log', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('replays the eviction: the same player removed, the joining player spawned and bound, every hash equal', async () => {
+    const handle = await sqliteFactory.create();
+    cleanup.push(() => handle.dispose());
+    const store = await handle.open();
+    cleanup.push(() => store.close());
+    const w = createGameWorld(game, { id: 'ev', seed: 9, capacity: 2, size: 200 });
+    attachLedger(w, { store, startingCoins: 0, rateLimit: { perSecond: 0 } });
+    cleanup.push(() => detachLedger(w));
+    defineInputIngest(w, 10);
+    defineSessionIngest(w);
+
+    let nextSession = 1;
+    const sessions = new Map<number, number>();
+    const parked: number[] = [];
+    const joinAs = (pid: string): Promise<number> =>
+      new Promise((resolve) => {
+        const session = nextSession++;
+        const f: SessionFact = {
+          op: 'enter',
+          session,
+          player: -1,
+          owner: -1,
+          x: 10 + session,
+          y: 10,
+          interestRadius: 50,
+          live: () => true,
+          applied: (eid) => {
+            if (eid >= 0) bindPlayer(w, eid, pid);
+            sessions.set(eid, session);
+            resolve(eid);
+          },
+          // As session-parking.ts evictParkedForJoin: the oldest parked player, if it still is.
+          evictParked: (isParked) => {
+            const i = parked.findIndex((e) => isParked(e));
+            if (i < 0) return null;
+            const [player] = parked.splice(i, 1);
+            return player === undefined ? null : { player, removed: [] };
+          },
+        };
+        w.ingest.push(SESSION_INGEST_TYPE, session, f);
+      });
+    const steps = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        runStep(w);
+        await sleep(2);
+      }
+    };
+
+    const path = join(dir, 'evict.wtlog');
+    const rec = new Recorder(w, { path, recipe: recipeOf, hashEvery: 1 });
+    await rec.start();
+    const alice = joinAs('alice');
+    const bob = joinAs('bob');
+    await steps(1);
+    const [ae, be] = [await alice, await bob];
+    witnesses.push(be);
+    // Alice's session drops: parked (her entity stays, reattachable).
+    w.ingest.push(SESSION_INGEST_TYPE, 0, { op: 'park', player: ae, owner: sessions.get(ae) ?? -1, removed: [] });
+    parked.push(ae);
+    await steps(2);
+    // The world is full (capacity 2): carol's live join evicts parked alice.
+    const carol = joinAs('carol');
+    await steps(1);
+    const ce = await carol;
+    expect(ce).toBeGreaterThanOrEqual(0);
+    expect(playerIdOf(w, ce)).toBe('carol');
+    expect(playerIdOf(w, ae === ce ? -1 : ae)).toBeNull();
+    expect(getStore(w, Seen).left[be]).toBe((strHash('alice') + 1) >>> 0);
+    await steps(2);
+    await rec.stop();
+
+    const log = readLog(path);
+    const res = await replayLog(log, undefined, { game });
+    expect(res.failure).toBeNull();
+    expect(res.checks.length).toBeGreaterThanOrEqual(5);
+    expect(res.checks.every((c) => c.ok)).toBe(true);
+  }, 30_000);
+});
