@@ -74,11 +74,18 @@ export const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
   for (const e of l.service.takeCommitted()) applyEntry(world, l, e, changed);
   if (f.op === 'catchup') {
     const held = l.catchingUp.get(f.playerId);
-    if (!held || held.eid !== f.eid) return; // superseded: a newer catch-up (another entity) is in flight
+    // Dropped below (superseded, or the player left): the outbox entries applied above changed other
+    // players' wallets, and their own `result` facts find nothing left to apply, so they are told here.
+    if (!held || held.eid !== f.eid) {
+      // Superseded: a newer catch-up (another entity) is in flight.
+      notify(world, l, changed, null);
+      return;
+    }
     l.catchingUp.delete(f.playerId);
     if (liveEid(world, l, f.playerId) !== f.eid) {
       // The player left before its catch-up: the ledger keeps everything; answer without a wallet.
       for (const a of held.answers) a.deliver(a.result, null);
+      notify(world, l, changed, null);
       return;
     }
     const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
