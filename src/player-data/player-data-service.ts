@@ -275,10 +275,12 @@ export class PlayerDataService {
   /** Commit `batch`, retrying the same batch (same id) while the store is unavailable, within its deadline. */
   private async run(all: Queued[]): Promise<void> {
     const now = Date.now();
-    // Calls that waited past their deadline behind an outage were never attempted: nothing of them is stored.
+    // Calls that waited past their deadline behind an outage (the last attempt failed) are answered
+    // without one: nothing of them is stored. A healthy store takes every call at least once (a
+    // `retryDeadlineMs` of 0 means no retries, not no attempt).
     const batch: Queued[] = [];
     for (const q of all) {
-      if (q.deadline > now) batch.push(q);
+      if (q.deadline > now || !this.failing) batch.push(q);
       else q.fail('deadline');
     }
     if (!batch.length) return;
