@@ -158,7 +158,8 @@ const plainCopy = (v: unknown, maxBytes: number): { ok: true; value: unknown } |
  * (plain JSON data: null, booleans, finite numbers, strings, arrays, plain objects; at most the
  * fact's `maxBytes` of JSON) is queued and the fact's `apply` runs with it inside the next step's
  * ingest phase, after the facts delivered before it. Call it from anywhere: a promise callback, a
- * timer of your own, a system (a fact delivered inside a step applies in the next one).
+ * timer of your own, a system (applied in the next step), a message handler or join/leave hook (these
+ * run in the ingest phase before the facts are drained: applied in the same step).
  *
  * Returns true when queued, false when `capacity` facts of this name are already waiting (counted
  * `full`; nothing queued: the game decides — e.g. the market's reservation timer resubmits the
