@@ -14,23 +14,36 @@ export interface RateLimitOptions {
 export interface RateLimiter {
   /** Take one token for `playerId`; false when the bucket is empty. */
   take(playerId: string): boolean;
+  /** Buckets held now, and passes that dropped full (idle) ones. */
+  stats(): { buckets: number; prunes: number };
 }
 
-/** Buckets kept before full (idle) ones are dropped. */
+/**
+ * Buckets kept before full (idle) ones are dropped. After a pass the next one waits until the map
+ * has doubled what the pass left, so a map of many partly spent buckets (a slow refill: the
+ * refusal budget's is minutes) is scanned O(1) times per new player amortized, not once per new
+ * player; the map stays within twice the players with a partly spent bucket (at least this many).
+ */
 const PRUNE_AT = 10_000;
 
 export const createRateLimiter = (options: RateLimitOptions, now: () => number): RateLimiter => {
   const perSecond = options.perSecond ?? 20;
   const burst = options.burst ?? 40;
-  if (perSecond <= 0) return { take: () => true };
+  if (perSecond <= 0) return { take: () => true, stats: () => ({ buckets: 0, prunes: 0 }) };
   const buckets = new Map<string, { tokens: number; at: number }>();
+  let pruneAt = PRUNE_AT;
+  let prunes = 0;
   const level = (b: { tokens: number; at: number }, t: number): number => Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
   return {
     take(playerId) {
       const t = now();
       let b = buckets.get(playerId);
       if (!b) {
-        if (buckets.size >= PRUNE_AT) for (const [k, v] of buckets) if (level(v, t) >= burst) buckets.delete(k);
+        if (buckets.size >= pruneAt) {
+          for (const [k, v] of buckets) if (level(v, t) >= burst) buckets.delete(k);
+          pruneAt = Math.max(PRUNE_AT, buckets.size * 2);
+          prunes++;
+        }
         b = { tokens: burst, at: t };
         buckets.set(playerId, b);
       }
@@ -40,5 +53,6 @@ export const createRateLimiter = (options: RateLimitOptions, now: () => number):
       b.tokens -= 1;
       return true;
     },
+    stats: () => ({ buckets: buckets.size, prunes }),
   };
 };

@@ -43,6 +43,6 @@ export const createRefusalBudget = (o: RefusalBudgetOptions, now: () => number):
   // A refill of 0 would read as "unlimited" to the rate limiter: refused here, not silently unbounded.
   if (!(perMinute > 0)) throw optionInvalid(['ledger.recordedRefusals.perMinute must be a number > 0']);
   if (!(burst >= 0)) throw optionInvalid(['ledger.recordedRefusals.burst must be a number >= 0']);
-  if (burst === 0) return { take: () => false };
+  if (burst === 0) return { take: () => false, stats: () => ({ buckets: 0, prunes: 0 }) };
   return createRateLimiter({ burst, perSecond: perMinute / 60 }, now);
 };
