@@ -136,7 +136,11 @@ export class ClusterService implements Service {
    */
   async setDraining(on: boolean): Promise<void> {
     this.#draining = on;
-    await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
+    const info = this.#info();
+    // This instance's own record in the view follows at once (placement of a world created here reads
+    // it), not at the next control tick's refresh: else a drain's first ttl/3 places new worlds here.
+    this.#instances = this.#instances.map((i) => (i.id === info.id ? { ...i, capacity: info.capacity } : i));
+    await this.#o.coordinator.register(info, this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
   get enforce(): boolean {
