@@ -83,8 +83,9 @@ const forgetParked = (t: SessionTables, durable: DurableSessions | null, token: 
  * in flight, counted `ev.worldFull`, and return it with the list its removal is recorded in (the
  * caller removes the entity there and then, and retries the spawn); null when the world has none.
  * A live player beats a ghost: the parked one's socket is gone, and of the parked players the
- * oldest has used most of its grace. O(parked players of the server) in the worst case; only on
- * this path.
+ * oldest has used most of its grace. Scans the world's away entries (`net.away`: its parked players
+ * in park order, plus the few whose resume or takeover is in flight), not the server's parked table:
+ * O(parked players of this world) in the worst case; only on this path.
  */
 export const evictParkedForJoin = (
   t: SessionTables,
@@ -95,8 +96,10 @@ export const evictParkedForJoin = (
 ): { player: number; removed: number[] } | null => {
   const entry = t.nets.get(world.id);
   if (!entry || entry.world !== world) return null;
-  for (const [token, p] of t.parked) {
-    if (p.world !== world || !isParked(p.player) || resumeInFlight(t, token)) continue;
+  // `away` iterates in insertion order, and parking re-inserts its entry: its first parked entry is the world's oldest.
+  for (const p of entry.net.away.values()) {
+    const token = p.token;
+    if (t.parked.get(token) !== p || !isParked(p.player) || resumeInFlight(t, token)) continue;
     forgetParked(t, durable, token, p);
     ev.worldFull++;
     return { player: p.player, removed: entry.net.removed };
