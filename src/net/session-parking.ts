@@ -136,7 +136,9 @@ const makeRoom = (cx: ParkingContext, addr: string, ev: ParkedEvictions): void =
 /**
  * Park `player` of session `s` for its token (grace > 0) or remove it, as a fact owned by `owner`.
  * Parking first makes room under the caps (evicting the oldest, counted in `ev`). The player's away
- * backlog survives a resume whose socket closed before the step applied it.
+ * backlog survives a resume whose socket closed before the step applied it. `pushFact` false: the
+ * entity is parked already and its game was told (a resume closed before it applied): no park fact,
+ * or `onPlayerLeft` would run twice for one departure (a removal, without grace, is always pushed).
  */
 export const leaveSession = (
   cx: ParkingContext,
@@ -145,11 +147,12 @@ export const leaveSession = (
   player: number,
   owner: number,
   ev: ParkedEvictions,
+  pushFact = true,
 ): void => {
   const { world, net } = entry;
   const grace = cx.cfg.resumeGraceSeconds;
   const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
-  world.ingest.push(SESSION_INGEST_TYPE, player, fact);
+  if (pushFact || grace <= 0) world.ingest.push(SESSION_INGEST_TYPE, player, fact);
   const before = net.away.get(player);
   const backlog = before !== undefined && before.token === s.resumeToken ? before.backlog : null;
   if (before !== undefined) net.away.delete(player);
