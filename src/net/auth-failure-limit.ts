@@ -5,7 +5,9 @@
  * load the game's auth service — at the connection rate. Here every refusal takes a token from its
  * address's bucket (the limit per minute, refilled continuously); while the bucket is empty, hellos
  * from that address are refused `AUTH_LIMITED` (close 4019, no strike) before the hook is called.
- * Accepted hellos take nothing. Addresses are keyed as for `net.maxConnectionsPerAddress`
+ * The token is taken when the hook is called and given back when it accepts (or fails): accepted
+ * hellos take nothing, while hellos in flight at once — or whose socket closed before the answer —
+ * count as refused, so concurrency cannot multiply the limit. Addresses are keyed as for `net.maxConnectionsPerAddress`
  * (address-limit.ts: IPv4, IPv6 by /64); loopback peers are exempt while
  * `authFailuresExemptLoopback` holds. A bucket is dropped once full again, so the table holds only
  * addresses refused within the last minute.
@@ -48,7 +50,11 @@ export class AuthFailureLimiter {
     return true;
   }
 
-  /** A hello from `key` was refused by the hook: take a token. */
+  /**
+   * A hello from `key` goes to the hook: take a token (the hello counts as refused until the hook
+   * answers otherwise, {@link refund}), so hellos in flight at once, or whose socket closes before
+   * the answer, cannot call the hook more often than the limit.
+   */
   refused(key: string): void {
     if (key === '') return;
     const t = this.#now();
@@ -57,6 +63,17 @@ export class AuthFailureLimiter {
     if (!b) this.#buckets.set(key, (b = { tokens: this.#perMinute, at: t }));
     b.tokens = Math.max(0, this.#level(b, t) - 1);
     b.at = t;
+  }
+
+  /** The hook accepted the hello taken for `key` (or failed: not the client's doing): give its token back. */
+  refund(key: string): void {
+    if (key === '') return;
+    const b = this.#buckets.get(key);
+    if (!b) return;
+    const t = this.#now();
+    b.tokens = Math.min(this.#perMinute, this.#level(b, t) + 1);
+    b.at = t;
+    if (b.tokens >= this.#perMinute) this.#buckets.delete(key); // full again: as pruned
   }
 
   /** Drop the buckets that are full again. */

@@ -177,7 +177,8 @@ export class HelloAuthenticator {
       remoteAddress: remoteAddressOf(conn),
     };
     // Refused too often from this address lately: answered without calling the hook (no strike).
-    if (this.failures.blocked(this.failures.keyOf(req.remoteAddress)))
+    const key = this.failures.keyOf(req.remoteAddress);
+    if (this.failures.blocked(key))
       return this.#wire.reply(
         conn,
         WireErrorCode.AUTH_LIMITED,
@@ -185,6 +186,9 @@ export class HelloAuthenticator {
         false,
         CloseCode.AUTH_LIMITED,
       );
+    // Counted as refused from now: given back when the hook accepts or fails (#answer, #fail), kept
+    // when it refuses — also when the socket closed meanwhile — so hellos in flight respect the limit.
+    this.failures.refused(key);
     const hook = this.#hook; // called as a plain function: the hook gets no `this`
     let answer: unknown;
     try {
@@ -197,7 +201,7 @@ export class HelloAuthenticator {
     st.pending++;
     conn.helloPending = true;
     let done = false;
-    const settle = (f: () => void): void => {
+    const settle = (f: () => void, accepted: () => boolean): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -205,6 +209,7 @@ export class HelloAuthenticator {
       conn.helloPending = false;
       if (conn.closed) {
         st.abandoned++;
+        if (accepted()) this.failures.refund(key); // a refusal nobody heard still counts
         return;
       }
       try {
@@ -215,15 +220,20 @@ export class HelloAuthenticator {
         this.#onError(err, conn);
       }
     };
-    const timer = setTimeout(() => settle(() => this.#fail(conn, 'timeout', null)), this.#cfg.authTimeoutMs);
+    const failed = (): boolean => true; // not the client's doing: its token is given back
+    const timer = setTimeout(() => settle(() => this.#fail(conn, 'timeout', null), failed), this.#cfg.authTimeoutMs);
     timer.unref();
     try {
       answer.then(
-        (r) => settle(() => this.#answer(conn, m, r, proceed)),
-        (err: unknown) => settle(() => this.#fail(conn, 'rejected', err)),
+        (r) =>
+          settle(
+            () => this.#answer(conn, m, r, proceed),
+            () => typeof checkResult(r, m.token) !== 'string',
+          ),
+        (err: unknown) => settle(() => this.#fail(conn, 'rejected', err), failed),
       );
     } catch (err) {
-      settle(() => this.#fail(conn, 'threw', err)); // a thenable whose `then` throws
+      settle(() => this.#fail(conn, 'threw', err), failed); // a thenable whose `then` throws
     }
   }
 
@@ -231,15 +241,16 @@ export class HelloAuthenticator {
     const c = checkResult(r, m.token);
     if (c === null) return this.#fail(conn, 'invalid', null);
     if (typeof c === 'string') {
-      this.stats.refused++;
-      this.failures.refused(this.failures.keyOf(remoteAddressOf(conn)));
+      this.stats.refused++; // its token was taken when the hook was called
       return this.#wire.reply(conn, WireErrorCode.AUTH_REFUSED, c, false, CloseCode.AUTH_REFUSED);
     }
     this.stats.accepted++;
+    this.failures.refund(this.failures.keyOf(remoteAddressOf(conn)));
     proceed(c);
   }
 
   #fail(conn: Conn, kind: Failure, err: unknown): void {
+    this.failures.refund(this.failures.keyOf(remoteAddressOf(conn))); // the hook's failure, not a refusal
     if (kind === 'timeout') this.stats.timedOut++;
     else this.stats.failed++;
     if (!this.#logged.has(kind)) {

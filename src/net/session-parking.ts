@@ -83,8 +83,9 @@ const forgetParked = (t: SessionTables, durable: DurableSessions | null, token: 
  * in flight, counted `ev.worldFull`, and return it with the list its removal is recorded in (the
  * caller removes the entity there and then, and retries the spawn); null when the world has none.
  * A live player beats a ghost: the parked one's socket is gone, and of the parked players the
- * oldest has used most of its grace. O(parked players of the server) in the worst case; only on
- * this path.
+ * oldest has used most of its grace. Scans the world's away entries (`net.away`: its parked players
+ * in park order, plus the few whose resume or takeover is in flight), not the server's parked table:
+ * O(parked players of this world) in the worst case; only on this path.
  */
 export const evictParkedForJoin = (
   t: SessionTables,
@@ -95,8 +96,10 @@ export const evictParkedForJoin = (
 ): { player: number; removed: number[] } | null => {
   const entry = t.nets.get(world.id);
   if (!entry || entry.world !== world) return null;
-  for (const [token, p] of t.parked) {
-    if (p.world !== world || !isParked(p.player) || resumeInFlight(t, token)) continue;
+  // `away` iterates in insertion order, and parking re-inserts its entry: its first parked entry is the world's oldest.
+  for (const p of entry.net.away.values()) {
+    const token = p.token;
+    if (t.parked.get(token) !== p || !isParked(p.player) || resumeInFlight(t, token)) continue;
     forgetParked(t, durable, token, p);
     ev.worldFull++;
     return { player: p.player, removed: entry.net.removed };
@@ -133,7 +136,9 @@ const makeRoom = (cx: ParkingContext, addr: string, ev: ParkedEvictions): void =
 /**
  * Park `player` of session `s` for its token (grace > 0) or remove it, as a fact owned by `owner`.
  * Parking first makes room under the caps (evicting the oldest, counted in `ev`). The player's away
- * backlog survives a resume whose socket closed before the step applied it.
+ * backlog survives a resume whose socket closed before the step applied it. `pushFact` false: the
+ * entity is parked already and its game was told (a resume closed before it applied): no park fact,
+ * or `onPlayerLeft` would run twice for one departure (a removal, without grace, is always pushed).
  */
 export const leaveSession = (
   cx: ParkingContext,
@@ -142,11 +147,12 @@ export const leaveSession = (
   player: number,
   owner: number,
   ev: ParkedEvictions,
+  pushFact = true,
 ): void => {
   const { world, net } = entry;
   const grace = cx.cfg.resumeGraceSeconds;
   const fact: LeaveFact = { op: grace > 0 ? 'park' : 'remove', player, owner, removed: net.removed };
-  world.ingest.push(SESSION_INGEST_TYPE, player, fact);
+  if (pushFact || grace <= 0) world.ingest.push(SESSION_INGEST_TYPE, player, fact);
   const before = net.away.get(player);
   const backlog = before !== undefined && before.token === s.resumeToken ? before.backlog : null;
   if (before !== undefined) net.away.delete(player);

@@ -262,7 +262,7 @@ export class SessionRegistry {
       y,
       interestRadius: cfg.interestRadius,
       live: () => !conn.closed && conn.session === s,
-      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player),
+      applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player, owner),
       // A live player beats a ghost: a full world gives up its oldest parked player (session-parking.ts).
       evictParked: (isParked) => evictParkedForJoin(this.tables, this.durable, world, isParked, this.counters.parkedEvicted),
     };
@@ -275,16 +275,19 @@ export class SessionRegistry {
   /**
    * Inside the ingest phase: the enter fact of `s` was applied. `fresh`: a new player (not a
    * resume), whose durable record is dropped if it got no player (socket gone, world full).
-   * `requested`: the player a resume or takeover asked for (-1: none).
+   * `requested`: the player a resume or takeover asked for (-1: none); `owner`: the `Player.session`
+   * it had to have (-1: parked, a resume; else the taken-over socket's).
    */
-  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number): void {
+  #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number, owner: number): void {
     this.#joining.delete(s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
     if (requested >= 0 && entry && entry.world === world) settleAway(entry.net, world.game?.outbox.stats, s, eid, requested, null);
     if (conn.closed || conn.session !== s || !entry || entry.world !== world) {
       // Gone before the step: a reattached player stays parked for its token (it was parked by the fact).
-      if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1);
+      // A resumed one was parked already (its game heard `onPlayerLeft` then): bookkeeping only, no
+      // second park fact; a taken-over one left just now, and its park fact tells the game.
+      if (eid >= 0 && reattached && s.resumeToken && entry && entry.world === world) this.#leave(s, entry, eid, -1, owner !== -1);
       else if (fresh) this.durable?.drop(s.resumeToken);
       return;
     }
@@ -372,10 +375,13 @@ export class SessionRegistry {
     if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
   }
 
-  /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts). */
-  #leave(s: Session, entry: WorldEntry, player: number, owner: number): void {
+  /**
+   * Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts).
+   * `fact` false: the entity is parked already (its game told), only the registry parks it.
+   */
+  #leave(s: Session, entry: WorldEntry, player: number, owner: number, fact = true): void {
     const cx = { tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown };
-    leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted);
+    leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted, fact);
   }
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */

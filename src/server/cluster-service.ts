@@ -113,7 +113,7 @@ export class ClusterService implements Service {
       draining: () => this.#draining,
       stopped: () => this.#stopped,
       setView: (instances, leases) => {
-        this.#instances = instances;
+        this.#instances = this.#ownCapacity(instances);
         this.#leases = leases;
       },
     };
@@ -136,6 +136,9 @@ export class ClusterService implements Service {
    */
   async setDraining(on: boolean): Promise<void> {
     this.#draining = on;
+    // This instance's own record in the view follows at once (placement of a world created here reads
+    // it), not at the next control tick's refresh: else a drain's first ttl/3 places new worlds here.
+    this.#instances = this.#ownCapacity(this.#instances);
     await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
@@ -381,6 +384,15 @@ export class ClusterService implements Service {
       else this.#o.logger.warn('cluster: coordinator unreachable');
     }
     this.#watch();
+  }
+
+  /**
+   * `instances` with this instance's own capacity as it is now (0 while draining): a list read by a
+   * control tick that overlapped {@link setDraining} may predate its register.
+   */
+  #ownCapacity(instances: InstanceRecord[]): InstanceRecord[] {
+    const capacity = this.#draining ? 0 : this.#o.capacity(); // as instanceInfo says (not #info: load() reads and resets a window)
+    return instances.map((i) => (i.id === this.#o.instanceId && i.capacity !== capacity ? { ...i, capacity } : i));
   }
 
   #info(): InstanceInfo {
