@@ -20,6 +20,7 @@ import { replayLog } from '../../../src/replay/replayer.js';
 import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
 import { sqliteFactory } from '../../helpers/store-factories.js';
+import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-evict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,18 +52,7 @@ const game = defineGame({
   },
 });
 
-const recipeOf = (w: SimWorld) => ({
-  id: w.id,
-  capacity: w.capacity,
-  seed: w.seed,
-  size: w.bounds.maxX - w.bounds.minX,
-  config: structuredClone(w.config),
-  physics: null,
-  npcs: 0,
-  scenes: false,
-  inputMaxSpeed: 10,
-  game: game.name,
-});
+const recipeOf = (w: SimWorld) => recipeOfTestWorld(w, { npcs: 0, scenes: false, inputMaxSpeed: 10, game: game.name });
 
 describe('a join that evicts a parked player, in the input log', () => {
   const cleanup: Array<() => Promise<void>> = [];

@@ -36,6 +36,7 @@ import { replayLog } from '../../../src/replay/replayer.js';
 import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
 import { sqliteFactory } from '../../helpers/store-factories.js';
+import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-facts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,18 +71,7 @@ const game = defineGame({
   hooks: { onPlayerJoined: (w, player) => tag(w, player) },
 });
 
-const recipeOf = (w: SimWorld) => ({
-  id: w.id,
-  capacity: w.capacity,
-  seed: w.seed,
-  size: w.bounds.maxX - w.bounds.minX,
-  config: structuredClone(w.config),
-  physics: null,
-  npcs: 0,
-  scenes: false,
-  inputMaxSpeed: 10,
-  game: game.name,
-});
+const recipeOf = (w: SimWorld) => recipeOfTestWorld(w, { npcs: 0, scenes: false, inputMaxSpeed: 10, game: game.name });
 
 describe('game facts and player bindings in the input log', () => {
   const cleanup: Array<() => Promise<void>> = [];

@@ -21,23 +21,13 @@ import { replayLog } from '../../../src/replay/replayer.js';
 import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
 import { Score, SCORE_SESSION, scoreGame } from '../../helpers/score-game.js';
+import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-game-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const recipeOf = (w: SimWorld) => ({
-  id: w.id,
-  capacity: w.capacity,
-  seed: w.seed,
-  size: w.bounds.maxX - w.bounds.minX,
-  config: structuredClone(w.config),
-  physics: null,
-  npcs: 20,
-  scenes: false,
-  inputMaxSpeed: null,
-  game: scoreGame.name,
-});
+const recipeOf = (w: SimWorld) => recipeOfTestWorld(w, { npcs: 20, scenes: false, inputMaxSpeed: null, game: scoreGame.name });
 
 describe('record and replay a game world', () => {
   it('from the seed and from a checkpoint of the running world: every hash (game stores included) matches', async () => {

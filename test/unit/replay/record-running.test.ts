@@ -20,22 +20,13 @@ import { replayLog } from '../../../src/replay/replayer.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
 import { runStep } from '../../../src/world/step.js';
+import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const recipeOf = (w: SimWorld) => ({
-  id: w.id,
-  capacity: w.capacity,
-  seed: w.seed,
-  size: w.bounds.maxX - w.bounds.minX,
-  config: structuredClone(w.config),
-  physics: null,
-  npcs: 200,
-  scenes: true,
-  inputMaxSpeed: 2,
-});
+const recipeOf = (w: SimWorld) => recipeOfTestWorld(w, { npcs: 200, scenes: true, inputMaxSpeed: 2 });
 
 describe('recording a running world', () => {
   it('starts from a checkpoint of the world as it is; the replay restores it and matches every hash', async () => {
