@@ -67,17 +67,26 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
       30_000,
       50,
     );
+    // The lease shows first; the move is recorded once the new owner has restored the world and steps it.
     const taken: Record<string, { at: number; step: number; fencingToken: number }> = {};
-    for (const i of [b, c]) {
-      for (const m of (await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{
-        worldId: string;
-        kind: string;
-        at: number;
-        step: number;
-        fencingToken: number;
-      }>)
-        if (m.kind === 'failover') taken[m.worldId] = m;
-    }
+    await until(
+      'both failovers recorded by their new owners',
+      async () => {
+        for (const i of [b, c]) {
+          for (const m of (await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{
+            worldId: string;
+            kind: string;
+            at: number;
+            step: number;
+            fencingToken: number;
+          }>)
+            if (m.kind === 'failover') taken[m.worldId] = m;
+        }
+        return Object.keys(taken).length >= 2;
+      },
+      30_000,
+      50,
+    );
     expect(Object.keys(taken).sort()).toEqual(['1', 'f1']);
     for (const w of ['1', 'f1']) {
       expect(taken[w].fencingToken).toBeGreaterThan(tokens[w]);
