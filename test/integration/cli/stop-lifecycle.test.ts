@@ -74,12 +74,26 @@ describe('npm start: stopping', () => {
     expect(msgs(s.lines)).not.toContain('loop started');
   });
 
-  it('a second signal exits 1 at once, with a log line', async () => {
+  it('the same signal delivered twice at once (a terminal Ctrl-C under npm, a group kill) is one clean stop: exit 0', async () => {
+    const s = start([]);
+    await waitFor(s.lines, 'server ready', s.child);
+    s.child.kill('SIGINT');
+    await waitFor(s.lines, 'shutting down', s.child); // the first one handled (two pending signals would merge into one)
+    s.child.kill('SIGINT');
+    const [code] = await s.exited;
+    expect(code).toBe(0);
+    expect(msgs(s.lines)).toContain('signal repeated within 1 s: the same stop request (npm and the terminal both deliver it)');
+    expect(msgs(s.lines)).not.toContain('second signal: exiting now, without a clean stop');
+    expect(msgs(s.lines)).toContain('runtime stopped');
+  });
+
+  it('a second signal (after the 1 s repeat window) exits 1 at once, with a log line', async () => {
     const rec = fifo();
     const s = start(['--record', rec]);
     await waitFor(s.lines, 'worldtick starting', s.child);
     s.child.kill('SIGTERM');
     await waitFor(s.lines, 'shutting down', s.child);
+    await new Promise((r) => setTimeout(r, 1100));
     s.child.kill('SIGINT');
     await waitFor(s.lines, 'second signal: exiting now, without a clean stop', s.child);
     createReadStream(rec).resume();
