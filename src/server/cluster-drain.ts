@@ -60,6 +60,7 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
       const moved: MigrationResult[] = [];
       const failed: Array<{ worldId: string; error: string }> = [];
       for (const worldId of d.cluster.serving()) {
+        if (!d.cluster.draining) break; // ended (DELETE) while the worlds moved: the rest stay here
         try {
           moved.push(await d.mover.migrate(worldId));
         } catch (err) {
@@ -67,11 +68,13 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
         }
       }
       const remaining = d.cluster.serving();
+      const draining = d.cluster.draining;
       const summary = { moved: moved.map((m) => `${m.worldId} -> ${m.to}`), failed, remaining };
-      if (remaining.length)
+      if (!draining) d.logger.info(summary, 'cluster: drain ended before every world moved');
+      else if (remaining.length)
         d.logger.warn(summary, 'cluster: drain incomplete; worlds still stepped here (retry POST /api/v1/cluster/drain)');
       else d.logger.info(summary, 'cluster: drained; safe to stop');
-      return { json: { instance: d.cluster.instanceId, draining: true, moved, failed, remaining } };
+      return { json: { instance: d.cluster.instanceId, draining, moved, failed, remaining } };
     },
   },
   {
