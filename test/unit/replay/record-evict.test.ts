@@ -10,21 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { addComponent, defineComponent, defineGame, getStore, hasComponent, playerIdOf, type GameWorld } from '../../../src/index.js';
-import { createGameWorld } from '../../../src/game/world.js';
-import { attachLedger, bindPlayer, detachLedger } from '../../../src/ledger/world-ledger.js';
-import { defineInputIngest } from '../../../src/net/input.js';
-import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../../../src/net/player-facts.js';
 import { readLog } from '../../../src/replay/log-format.js';
 import { Recorder } from '../../../src/replay/recorder.js';
 import { replayLog } from '../../../src/replay/replayer.js';
-import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
-import { sqliteFactory } from '../../helpers/store-factories.js';
+import { ledgeredSessions } from '../../helpers/ledgered-sessions.js';
 import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-evict-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const Seen = defineComponent('Seen', { idh: 'u32', left: 'u32' });
 const strHash = (s: string | null): number => {
@@ -61,52 +55,16 @@ describe('a join that evicts a parked player, in the input log', () => {
   });
 
   it('replays the eviction: the same player removed, the joining player spawned and bound, every hash equal', async () => {
-    const handle = await sqliteFactory.create();
-    cleanup.push(() => handle.dispose());
-    const store = await handle.open();
-    cleanup.push(() => store.close());
-    const w = createGameWorld(game, { id: 'ev', seed: 9, capacity: 2, size: 200 });
-    attachLedger(w, { store, startingCoins: 0, rateLimit: { perSecond: 0 } });
-    cleanup.push(() => detachLedger(w));
-    defineInputIngest(w, 10);
-    defineSessionIngest(w);
-
-    let nextSession = 1;
-    const sessions = new Map<number, number>();
+    const { world: w, joinAs: join2, leave, steps } = await ledgeredSessions(game, { id: 'ev', seed: 9, capacity: 2 }, cleanup);
     const parked: number[] = [];
+    // As session-parking.ts evictParkedForJoin: the oldest parked player, if it still is.
     const joinAs = (pid: string): Promise<number> =>
-      new Promise((resolve) => {
-        const session = nextSession++;
-        const f: SessionFact = {
-          op: 'enter',
-          session,
-          player: -1,
-          owner: -1,
-          x: 10 + session,
-          y: 10,
-          interestRadius: 50,
-          live: () => true,
-          applied: (eid) => {
-            if (eid >= 0) bindPlayer(w, eid, pid);
-            sessions.set(eid, session);
-            resolve(eid);
-          },
-          // As session-parking.ts evictParkedForJoin: the oldest parked player, if it still is.
-          evictParked: (isParked) => {
-            const i = parked.findIndex((e) => isParked(e));
-            if (i < 0) return null;
-            const [player] = parked.splice(i, 1);
-            return player === undefined ? null : { player, removed: [] };
-          },
-        };
-        w.ingest.push(SESSION_INGEST_TYPE, session, f);
+      join2(pid, (isParked) => {
+        const i = parked.findIndex((e) => isParked(e));
+        if (i < 0) return null;
+        const [player] = parked.splice(i, 1);
+        return player === undefined ? null : { player, removed: [] };
       });
-    const steps = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) {
-        runStep(w);
-        await sleep(2);
-      }
-    };
 
     const path = join(dir, 'evict.wtlog');
     const rec = new Recorder(w, { path, recipe: recipeOf, hashEvery: 1 });
@@ -117,7 +75,7 @@ describe('a join that evicts a parked player, in the input log', () => {
     const [ae, be] = [await alice, await bob];
     witnesses.push(be);
     // Alice's session drops: parked (her entity stays, reattachable).
-    w.ingest.push(SESSION_INGEST_TYPE, 0, { op: 'park', player: ae, owner: sessions.get(ae) ?? -1, removed: [] });
+    leave('park', ae);
     parked.push(ae);
     await steps(2);
     // The world is full (capacity 2): carol's live join evicts parked alice.

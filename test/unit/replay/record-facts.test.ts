@@ -24,23 +24,19 @@ import {
   spawn,
   type GameWorld,
 } from '../../../src/index.js';
-import { createGameWorld } from '../../../src/game/world.js';
 import { GAME_FACT_INGEST_TYPE } from '../../../src/game/fact-state.js';
-import { attachLedger, bindPlayer, detachLedger } from '../../../src/ledger/world-ledger.js';
-import { defineInputIngest } from '../../../src/net/input.js';
-import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../../../src/net/player-facts.js';
+import { bindPlayer } from '../../../src/ledger/world-ledger.js';
+import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
 import { readLog, type ReadLog } from '../../../src/replay/log-format.js';
 import { Recorder } from '../../../src/replay/recorder.js';
 import { PLAYER_BIND_FACT } from '../../../src/replay/replay-players.js';
 import { replayLog } from '../../../src/replay/replayer.js';
-import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
-import { sqliteFactory } from '../../helpers/store-factories.js';
+import { ledgeredSessions } from '../../helpers/ledgered-sessions.js';
 import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-rec-facts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const Tag = defineComponent('Tag', { idh: 'u32', got: 'u32' });
 const strHash = (s: string | null): number => {
@@ -80,48 +76,9 @@ describe('game facts and player bindings in the input log', () => {
   });
 
   it('replays facts and bindings from the seed and from a running world; stripped of them, the replay diverges', async () => {
-    const handle = await sqliteFactory.create();
-    cleanup.push(() => handle.dispose());
-    const store = await handle.open();
-    cleanup.push(() => store.close());
-    const w = createGameWorld(game, { id: 'b', seed: 4, capacity: 64, size: 200 });
-    attachLedger(w, { store, startingCoins: 0, rateLimit: { perSecond: 0 } });
-    cleanup.push(() => detachLedger(w));
-    defineInputIngest(w, 10);
-    defineSessionIngest(w);
-
-    let nextSession = 1;
-    const sessions = new Map<number, number>();
     // As the session registry does: the ledger binds the durable id when the join applies.
-    const joinAs = (pid: string): Promise<number> =>
-      new Promise((resolve) => {
-        const session = nextSession++;
-        const f: SessionFact = {
-          op: 'enter',
-          session,
-          player: -1,
-          owner: -1,
-          x: 10 + session,
-          y: 10,
-          interestRadius: 50,
-          live: () => true,
-          applied: (eid) => {
-            if (eid >= 0) bindPlayer(w, eid, pid);
-            sessions.set(eid, session);
-            resolve(eid);
-          },
-        };
-        w.ingest.push(SESSION_INGEST_TYPE, session, f);
-      });
-    const remove = (eid: number): void => {
-      w.ingest.push(SESSION_INGEST_TYPE, 0, { op: 'remove', player: eid, owner: sessions.get(eid) ?? -1, removed: [] });
-    };
-    const steps = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) {
-        runStep(w);
-        await sleep(2); // ledger catch-ups land between steps, as live
-      }
-    };
+    const { world: w, joinAs, leave, steps } = await ledgeredSessions(game, { id: 'b', seed: 4, capacity: 64 }, cleanup);
+    const remove = (eid: number): void => leave('remove', eid);
     /** Deliver from a promise callback (the way an async result comes back). */
     const later = (fn: () => void): Promise<void> => Promise.resolve().then(fn);
 
