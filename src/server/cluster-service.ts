@@ -131,13 +131,12 @@ export class ClusterService implements Service {
   /**
    * Start or end draining: announce the capacity at once (0 while draining, so no placement,
    * migration or balance round picks this instance) and stop acquiring worlds it does not hold
-   * (standby copies, orphans). Leases already held are renewed as before. Rejects when the
-   * coordinator cannot be reached (the flag is set either way).
+   * (standby copies, orphans); this instance's own record in the view follows at once, not at the
+   * next tick (else a drain's first ttl/3 would place worlds created here on itself). Leases already
+   * held are renewed as before. Rejects when the coordinator cannot be reached (the flag is set either way).
    */
   async setDraining(on: boolean): Promise<void> {
     this.#draining = on;
-    // This instance's own record in the view follows at once (placement of a world created here reads
-    // it), not at the next control tick's refresh: else a drain's first ttl/3 places new worlds here.
     this.#instances = this.#ownCapacity(this.#instances);
     await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
