@@ -10,7 +10,8 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
-import type { PgServer } from './postgres-server.js';
+import { afterAll } from 'vitest';
+import { type PgServer, startPostgres } from './postgres-server.js';
 
 /** One fresh, empty store location, re-openable. */
 export interface StoreHandle {
@@ -83,4 +84,21 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
       };
     },
   };
+};
+
+/**
+ * The two stores a store test runs against: SQLite always, PostgreSQL on a throwaway server when
+ * the package is there (else `factory` undefined, for `describe.skipIf`, and a warning naming
+ * `label`). The server is destroyed after the file's tests (`afterAll`).
+ */
+export const sqliteAndPostgres = async (label: string): Promise<Array<{ factory: StoreFactory | undefined; name: string }>> => {
+  const server = await startPostgres();
+  if ('skip' in server) console.warn(`[${label}] PostgreSQL tests skipped: ${server.skip}`);
+  afterAll(async () => {
+    if (!('skip' in server)) await server.destroy();
+  });
+  return [
+    { factory: sqliteFactory, name: 'sqlite' },
+    { factory: 'skip' in server ? undefined : postgresFactory(server), name: 'postgres' },
+  ];
 };

@@ -2,23 +2,13 @@
  * The store contract: one suite, run over SQLite and PostgreSQL (a real server started here;
  * skipped with a message only where PostgreSQL cannot be had).
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWorldtickError } from '../../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import type { LedgerEntryInput, Store } from '../../../src/store/types.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
-import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
-const pgServer = await startPostgres();
-if ('skip' in pgServer) console.warn(`[store contract] PostgreSQL tests skipped: ${pgServer.skip}`);
-afterAll(async () => {
-  if (!('skip' in pgServer)) await pgServer.destroy();
-});
-
-const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
-  { factory: sqliteFactory, name: 'sqlite' },
-  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
-];
+const factories = await sqliteAndPostgres('store contract');
 
 const entry = (over: Partial<LedgerEntryInput> = {}): LedgerEntryInput => ({
   worldId: 'w1',

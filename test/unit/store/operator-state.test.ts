@@ -3,22 +3,12 @@
  * real PostgreSQL (started here; skipped with a message only where it cannot be had) — put,
  * replace, read back after reopening, fenced writes refused for a stale token, delete.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWorldtickError } from '../../../src/errors.js';
 import type { Store } from '../../../src/store/types.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
-import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
-const pgServer = await startPostgres();
-if ('skip' in pgServer) console.warn(`[operator state] PostgreSQL tests skipped: ${pgServer.skip}`);
-afterAll(async () => {
-  if (!('skip' in pgServer)) await pgServer.destroy();
-});
-
-const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
-  { factory: sqliteFactory, name: 'sqlite' },
-  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
-];
+const factories = await sqliteAndPostgres('operator state');
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`operator state: ${name}`, () => {

@@ -6,31 +6,14 @@
  * row with version and size; `forget` tombstones every live key, so a writer holding an older
  * version stays refused.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PlayerDataLimits, PlayerDataOp, Store } from '../../../src/store/types.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
-import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PlayerDataLimits, Store } from '../../../src/store/types.js';
+import { getOp as get, putOp as put } from '../../helpers/player-data-ops.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
-const pgServer = await startPostgres();
-if ('skip' in pgServer) console.warn(`[player data batches] PostgreSQL tests skipped: ${pgServer.skip}`);
-afterAll(async () => {
-  if (!('skip' in pgServer)) await pgServer.destroy();
-});
-
-const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
-  { factory: sqliteFactory, name: 'sqlite' },
-  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
-];
+const factories = await sqliteAndPostgres('player data batches');
 
 const LIMITS: PlayerDataLimits = { maxBytesPerPlayer: 1000, maxKeysPerPlayer: 10 };
-const get = (key: string, playerId = 'p1'): PlayerDataOp => ({ op: 'get', playerId, key });
-const put = (key: string, value: unknown, expectedVersion: number | null, playerId = 'p1'): PlayerDataOp => ({
-  op: 'put',
-  playerId,
-  key,
-  value: JSON.stringify(value),
-  expectedVersion,
-});
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`player data batches and admin operations: ${name}`, () => {

@@ -4,38 +4,15 @@
  * refused and changes nothing, per-player limits hold, operations of a batch run in order, values
  * survive a reopen, and two stores racing on one version (two instances) let exactly one win.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
-import type { PlayerDataLimits, PlayerDataOp, Store } from '../../../src/store/types.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
-import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
+import type { PlayerDataLimits, Store } from '../../../src/store/types.js';
+import { deleteOp as del, getOp as get, putOp as put } from '../../helpers/player-data-ops.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
-const pgServer = await startPostgres();
-if ('skip' in pgServer) console.warn(`[player data store] PostgreSQL tests skipped: ${pgServer.skip}`);
-afterAll(async () => {
-  if (!('skip' in pgServer)) await pgServer.destroy();
-});
-
-const factories: Array<{ factory: StoreFactory | undefined; name: string }> = [
-  { factory: sqliteFactory, name: 'sqlite' },
-  { factory: 'skip' in pgServer ? undefined : postgresFactory(pgServer), name: 'postgres' },
-];
+const factories = await sqliteAndPostgres('player data store');
 
 const LIMITS: PlayerDataLimits = { maxBytesPerPlayer: 100, maxKeysPerPlayer: 3 };
-const get = (key: string, playerId = 'p1'): PlayerDataOp => ({ op: 'get', playerId, key });
-const put = (key: string, value: unknown, expectedVersion: number | null, playerId = 'p1'): PlayerDataOp => ({
-  op: 'put',
-  playerId,
-  key,
-  value: JSON.stringify(value),
-  expectedVersion,
-});
-const del = (key: string, expectedVersion: number | null, playerId = 'p1'): PlayerDataOp => ({
-  op: 'delete',
-  playerId,
-  key,
-  expectedVersion,
-});
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`player data store: ${name}`, () => {
