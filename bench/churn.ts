@@ -13,8 +13,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { attachLedger, ledgerRetained } from '../src/ledger/world-ledger.js';
@@ -27,6 +25,7 @@ import { ingestSystem } from '../systems/ingest-system.js';
 import { replicateSystem } from '../systems/replicate-system.js';
 import { timeSystem } from '../systems/time-system.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
+import { heapAfterGc } from './heap-after-gc.js';
 
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,15 +35,6 @@ const JOINS = arg('joins', 20_000);
 const CONCURRENCY = arg('concurrency', 50);
 const WARMUP = Math.min(1000, JOINS);
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const heapAfterGc = async (): Promise<number> => {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((r) => setImmediate(r));
-    gc();
-  }
-  return process.memoryUsage().heapUsed;
-};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const dir = tempDataDir('wt-churn-bench-');

@@ -17,14 +17,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { defineGame, defineServerMessage, sendToPlayer, startServer, Type } from '../src/index.js';
 import { createGameOutbox, encodeGameMessage } from '../src/net/game-outbox.js';
 import { planSystem } from '../test/helpers/plan-system.js';
 import { testServerOptions } from '../test/helpers/game-server-options.js';
+import { heapAfterGc } from './heap-after-gc.js';
 
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,15 +32,6 @@ const arg = (name: string, d: number): number => {
 const PLAYERS = arg('players', 2000);
 const FLOOD = arg('flood', 1000);
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const heapAfterGc = async (): Promise<number> => {
-  for (let i = 0; i < 3; i++) {
-    await new Promise((r) => setImmediate(r));
-    gc();
-  }
-  return process.memoryUsage().heapUsed;
-};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const note = defineServerMessage({ name: 'note', schema: Type.Object({ text: Type.String(), n: Type.Integer() }), maxBytes: 128 });
