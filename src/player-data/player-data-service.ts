@@ -13,11 +13,14 @@
  * `maxBatch` operations and about `maxBatchBytes` of values, so one commit stays short; batches run
  * one after another, with a turn of the event loop between them.
  *
- * Why a retry is exactly-once: a batch that writes is recorded by its id in its own transaction. A
- * retry after a failure whose COMMIT did land (PostgreSQL: the answer lost with the connection) finds
- * the record and gets the recorded answers — the writes are not applied twice and a conditional save
- * is not refused as stale by its own first attempt; a retry after a failure that did not commit
- * applies the batch then, with the version checks made then. While a batch waits, later calls queue
+ * Why a retry is exactly-once: a batch that writes is recorded by its id in its own transaction,
+ * with every answer it gave (reads too). A retry after a failure whose COMMIT did land (PostgreSQL:
+ * the answer lost with the connection) finds the record and gets the recorded answers — the writes
+ * are not applied twice, a conditional save is not refused as stale by its own first attempt, and a
+ * load is answered what it read in the batch, not a save that came after it (in the batch, or by
+ * another instance since); a retry after a failure that did not commit applies the batch then, with
+ * the version checks made then. The record is bounded: a batch that writes stops once its reads'
+ * answers pass `maxBatchBytes`, and the calls after that go first into the next batch. While a batch waits, later calls queue
  * behind it (call order holds) within `maxQueued` / `maxQueuedBytes`. Nothing throws after the call returned.
  */
 import { randomUUID } from 'node:crypto';
@@ -253,12 +256,16 @@ export class PlayerDataService {
         bytes += q.bytes;
       }
       const batch = this.queue.splice(0, n);
+      let rest: Queued[] = [];
       try {
-        await this.run(batch);
+        rest = await this.run(batch);
       } finally {
-        this.pendingCalls -= batch.length;
+        this.pendingCalls -= batch.length - rest.length;
+        for (const q of rest) bytes -= q.bytes;
         this.pendingBytes -= bytes;
       }
+      // A batch that stopped at its read budget: the calls it did not run go first in the next one (call order holds).
+      if (rest.length) this.queue.unshift(...rest);
       // SQLite commits synchronously: without a turn of the event loop between batches, a long
       // queue would drain in one stretch of microtasks (sockets, timers and the tick waiting).
       if (this.queue.length) await new Promise<void>((r) => setImmediate(r));
@@ -272,8 +279,12 @@ export class PlayerDataService {
     return this.closedAt === undefined ? d : Math.min(d, this.closedAt + this.retry.closeGraceMs);
   }
 
-  /** Commit `batch`, retrying the same batch (same id) while the store is unavailable, within its deadline. */
-  private async run(all: Queued[]): Promise<void> {
+  /**
+   * Commit `batch`, retrying the same batch (same id) while the store is unavailable, within its
+   * deadline. Returns the calls the store did not run (a batch that writes stops once its reads'
+   * answers pass `maxBatchBytes`: they are recorded with it), to be queued again first.
+   */
+  private async run(all: Queued[]): Promise<Queued[]> {
     const now = Date.now();
     // Calls that waited past their deadline behind an outage (the last attempt failed) are answered
     // without one: nothing of them is stored. A healthy store takes every call at least once (a
@@ -283,11 +294,11 @@ export class PlayerDataService {
       if (q.deadline > now || !this.failing) batch.push(q);
       else q.fail('deadline');
     }
-    if (!batch.length) return;
+    if (!batch.length) return [];
     // Closing, past the grace, and the store still down: no more attempts (each could wait a connect timeout).
     if (this.failing && this.closedAt !== undefined && now >= this.deadlineOf(batch)) {
       for (const q of batch) q.fail('deadline');
-      return;
+      return [];
     }
     const ops = batch.map((q) => q.op);
     const batchId = randomUUID();
@@ -300,15 +311,20 @@ export class PlayerDataService {
     let wait = this.retry.firstMs;
     for (;;) {
       try {
-        const results = await this.store.applyPlayerData(ops, this.limits, { batchId, retry: attempts > 0, pruneBefore });
+        const retry = attempts > 0;
+        const results = await this.store.applyPlayerData(ops, this.limits, {
+          batchId,
+          retry,
+          pruneBefore,
+          maxReadBytes: this.maxBatchBytes,
+        });
         this.failing = false;
         if (attempts > 0) {
           this.counters.retrying -= batch.length;
           this.counters.recoveredBatches++;
         }
         if (this.outage) this.outageOver();
-        this.answer(batch, results);
-        return;
+        return this.answer(batch, results);
       } catch (err) {
         this.counters.storeFailures++;
         this.failing = isRetryable(err);
@@ -322,7 +338,7 @@ export class PlayerDataService {
           if (attempts > 0) this.counters.retrying -= batch.length;
           if (!isWorldtickError(err)) this.onError?.(err);
           for (const q of batch) q.fail(isRetryable(err) ? 'deadline' : 'store-error');
-          return;
+          return [];
         }
         if (attempts === 0) this.counters.retrying += batch.length;
         await sleep(backoffMs(wait, t, until));
@@ -344,13 +360,19 @@ export class PlayerDataService {
     this.onOutage?.({ state: 'up', ms, retries: this.counters.retries - o.retries, expired });
   }
 
-  private answer(batch: readonly Queued[], results: readonly PlayerDataOpResult[]): void {
+  /**
+   * Settle the calls the store ran and return the rest (`results` shorter than `batch`: it stopped at
+   * its read budget). A store that ran none of them is a bug: all answered `store-error`, none kept.
+   */
+  private answer(batch: readonly Queued[], results: readonly PlayerDataOpResult[]): Queued[] {
     this.counters.batches++;
-    if (batch.length > this.counters.maxBatch) this.counters.maxBatch = batch.length;
-    batch.forEach((q, i) => {
-      const r = results[i];
-      if (r === undefined) q.fail('store-error');
-      else q.settle(r);
-    });
+    if (!results.length) {
+      for (const q of batch) q.fail('store-error');
+      return [];
+    }
+    const n = Math.min(batch.length, results.length);
+    if (n > this.counters.maxBatch) this.counters.maxBatch = n;
+    for (let i = 0; i < n; i++) (batch[i] as Queued).settle(results[i] as PlayerDataOpResult);
+    return batch.slice(n);
   }
 }

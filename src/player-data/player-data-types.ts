@@ -73,7 +73,12 @@ export interface PlayerDataServiceOptions {
   flushDelayMs?: number;
   /** Operations per transaction at most (default 64: ≈ 1 ms of SQLite commit on the loop, tens of thousands of saves a second). */
   maxBatch?: number;
-  /** Bytes of values per transaction, about (a batch closes before the value that would pass it; default 256 KiB). */
+  /**
+   * Bytes of values per transaction, about (a batch closes before the value that would pass it;
+   * default 256 KiB). A batch that writes also stops after the load or listing whose answers pass
+   * it (they are recorded with the batch, for a retry: docs/DURABILITY.md "Exactly once"); the calls
+   * after it run in the next batch.
+   */
   maxBatchBytes?: number;
   /** Calls queued or in the batch being committed beyond this are answered `PD_UNAVAILABLE` (`queue-full`) at once (default 10,000). */
   maxQueued?: number;

@@ -82,16 +82,36 @@ export const forgottenOf = (rows: readonly Record<string, unknown>[]): PlayerDat
 export const recordsBatch = (ops: readonly PlayerDataOp[], batchId: string | undefined): batchId is string =>
   batchId !== undefined && ops.some(isPlayerDataWrite);
 
-/** The text a batch record keeps: write results in order, null for reads (a replay runs them again). */
-export const batchRecordText = (ops: readonly PlayerDataOp[], results: readonly PlayerDataOpResult[]): string =>
-  JSON.stringify(ops.map((o, i) => (isPlayerDataWrite(o) ? (results[i] ?? null) : null)));
+/** Bytes of read answers a recorded batch holds before it stops, when the caller gives no `maxReadBytes`. */
+export const DEFAULT_MAX_READ_BYTES = 256 * 1024;
 
 /**
- * The answers of a batch found recorded (its COMMIT landed on an earlier attempt): the recorded
- * write results in order, null where the batch reads (the store runs those again). Nothing is
- * written again.
+ * The record of a batch being run: every answer in order, reads included (a replay must answer a
+ * read as it was in the batch; what is stored now may have been written since, by the batch's own
+ * later operations or by another writer). `add` takes each answer and says when the reads' answers
+ * (their JSON text, UTF-8 bytes) have passed `maxReadBytes`: the batch stops after that operation,
+ * the rest not run, so a record holds at most `maxReadBytes` plus one answer of reads.
  */
-export const recordedResults = (ops: readonly PlayerDataOp[], recorded: string): Array<PlayerDataOpResult | null> => {
-  const stored = JSON.parse(recorded) as Array<PlayerDataOpResult | null>;
-  return ops.map((o, i) => (isPlayerDataWrite(o) ? (stored[i] ?? null) : null));
+export const batchRecorder = (maxReadBytes: number = DEFAULT_MAX_READ_BYTES) => {
+  const parts: string[] = [];
+  let readBytes = 0;
+  return {
+    /** Record `r`, the answer of `o`; true: stop the batch here. */
+    add(o: PlayerDataOp, r: PlayerDataOpResult): boolean {
+      const text = JSON.stringify(r);
+      parts.push(text);
+      if (!isPlayerDataWrite(o)) readBytes += Buffer.byteLength(text);
+      return readBytes > maxReadBytes;
+    },
+    /** The record's text (a JSON array, one answer per operation run). */
+    text: (): string => `[${parts.join(',')}]`,
+  };
 };
+
+/**
+ * The answers of a batch found recorded (its COMMIT landed on an earlier attempt), in order: one per
+ * operation that attempt ran (fewer than `ops` when it stopped at its read budget). Nothing is
+ * written again. A null is a read of a record written before reads were recorded: the store runs it again.
+ */
+export const recordedResults = (ops: readonly PlayerDataOp[], recorded: string): Array<PlayerDataOpResult | null> =>
+  (JSON.parse(recorded) as Array<PlayerDataOpResult | null>).slice(0, ops.length);

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import {
-  batchRecordText,
+  batchRecorder,
   decidePlayerDataOp,
   forgottenOf,
   keyInfoOf,
@@ -82,7 +82,8 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
  * Apply a batch on `c` (a client inside a transaction): lock the players written, then — a retry
  * with a batch id — answer from the batch's record if its COMMIT landed before (looked up after the
  * locks: an earlier attempt still committing holds them, so its record is seen once they are
- * granted), else each operation in order and the record.
+ * granted), else each operation in order and the record (every answer, reads too; the batch stops
+ * once its reads' answers pass `maxReadBytes`).
  */
 export const postgresPlayerData = async (
   c: pg.PoolClient | pg.Pool,
@@ -108,17 +109,21 @@ export const postgresPlayerData = async (
     if (found) {
       const recorded = recordedResults(ops, String(found.results));
       const results: PlayerDataOpResult[] = [];
-      for (let i = 0; i < ops.length; i++) results.push(recorded[i] ?? (await one(c, ops[i] as PlayerDataOp, limits)));
+      for (let i = 0; i < recorded.length; i++) results.push(recorded[i] ?? (await one(c, ops[i] as PlayerDataOp, limits)));
       return { results, replayed: true };
     }
   }
   const results: PlayerDataOpResult[] = [];
-  for (const o of ops) results.push(await one(c, o, limits));
-  if (record)
-    await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [
-      id,
-      batchRecordText(ops, results),
-      Date.now(),
-    ]);
+  if (!record) {
+    for (const o of ops) results.push(await one(c, o, limits));
+    return { results, replayed: false };
+  }
+  const recorder = batchRecorder(options?.maxReadBytes);
+  for (const o of ops) {
+    const r = await one(c, o, limits);
+    results.push(r);
+    if (recorder.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
+  }
+  await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), Date.now()]);
   return { results, replayed: false };
 };

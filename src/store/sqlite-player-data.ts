@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  batchRecordText,
+  batchRecorder,
   decidePlayerDataOp,
   forgottenOf,
   keyInfoOf,
@@ -22,7 +22,11 @@ import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerData
 
 type Row = Record<string, unknown>;
 
-/** What one batch gave: its results, and whether they were a recorded batch's (nothing applied again). */
+/**
+ * What one batch gave: its results, in order — fewer than its operations when a recorded batch
+ * stopped at its read budget (the rest were not run) — and whether they were a recorded batch's
+ * (nothing applied again).
+ */
 export interface PlayerDataBatchOutcome {
   results: PlayerDataOpResult[];
   replayed: boolean;
@@ -82,11 +86,17 @@ export const sqlitePlayerData = (
       const found = findBatch.get(id) as Row | undefined;
       if (found) {
         const recorded = recordedResults(ops, String(found.results));
-        return { results: ops.map((o, i) => recorded[i] ?? one(o, limits)), replayed: true };
+        return { results: recorded.map((r, i) => r ?? one(ops[i] as PlayerDataOp, limits)), replayed: true };
       }
     }
-    const results = ops.map((o) => one(o, limits));
-    recordBatch.run(id, batchRecordText(ops, results), Date.now());
+    const record = batchRecorder(options?.maxReadBytes);
+    const results: PlayerDataOpResult[] = [];
+    for (const o of ops) {
+      const r = one(o, limits);
+      results.push(r);
+      if (record.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
+    }
+    recordBatch.run(id, record.text(), Date.now());
     return { results, replayed: false };
   };
 };

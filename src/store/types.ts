@@ -181,10 +181,12 @@ export interface PlayerDataKeyInfo {
 }
 
 /**
- * Options of one `applyPlayerData` call that make a retried batch exactly-once: the batch's id is
- * recorded with its write results in the same transaction (table `player_data_batches`, schema 5),
- * so a retry of a batch whose COMMIT did land (its answer lost) returns the recorded results
- * instead of applying the writes twice or refusing its own conditional saves as stale.
+ * Options of one `applyPlayerData` call that make a retried batch exactly-once: a batch that writes
+ * is recorded by its id with every answer it gave, reads included, in the same transaction (table
+ * `player_data_batches`, schema 5), so a retry of a batch whose COMMIT did land (its answer lost)
+ * returns the recorded answers — instead of applying the writes twice, refusing its own conditional
+ * saves as stale, or answering a read with what was written after it (by the batch's own later
+ * operations or by another writer since).
  */
 export interface PlayerDataApplyOptions {
   /** Unique id of the batch (same id on every attempt). Without it nothing is recorded. */
@@ -193,6 +195,12 @@ export interface PlayerDataApplyOptions {
   retry?: boolean;
   /** Delete batch records older than this (wall-clock ms) in the same transaction. */
   pruneBefore?: number;
+  /**
+   * A recorded batch stops after the operation whose read answers (get, list: UTF-8 bytes of their
+   * JSON) pass this many in total; the operations after it are not run and have no result (default
+   * 256 KiB). Bounds a record to this plus one answer of reads. Unrecorded batches never stop.
+   */
+  maxReadBytes?: number;
 }
 
 /**
@@ -338,8 +346,9 @@ export interface Store {
    * are in input order. Writers of one player are serialized (SQLite: one writer; PostgreSQL: a
    * transaction-scoped advisory lock per player), so versions and limits hold across instances.
    * With `options.batchId`, a batch that writes is recorded (see {@link PlayerDataApplyOptions}):
-   * a retry of it (`retry: true`) that finds the record answers the recorded write results (reads run
-   * again) and writes nothing; `stats().playerDataReplayed` counts those.
+   * a retry of it (`retry: true`) that finds the record answers every operation as the committed
+   * attempt did (reads too) and writes nothing; `stats().playerDataReplayed` counts those. A recorded
+   * batch may stop at `options.maxReadBytes`: fewer results than operations, the rest not run.
    */
   applyPlayerData(ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions): Promise<PlayerDataOpResult[]>;
 }

@@ -3,15 +3,19 @@
  * client's `COMMIT` query is forwarded to the server, then the client's connection is cut before any
  * reply reaches it (the server side is held open a moment so the server reads and runs the COMMIT).
  * The client sees a connection lost in the middle of a commit that did land — the ambiguous failure
- * an exactly-once retry must handle. Fires once per `arm()`.
+ * an exactly-once retry must handle. Fires once per `arm()`. Armed with `hold`, it then also cuts
+ * every new connection at once until `release()`: the retry keeps failing while the test writes
+ * through another connection, so "written after the batch committed, before its retry" is certain.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 
 /** A running proxy. */
 export interface CommitCutProxy {
   readonly port: number;
-  /** Cut the connection that sends the next COMMIT, after forwarding it. */
-  arm(): void;
+  /** Cut the connection that sends the next COMMIT, after forwarding it (`hold`: then refuse new connections until `release`). */
+  arm(options?: { hold?: boolean }): void;
+  /** Let new connections through again. */
+  release(): void;
   /** COMMITs whose answer was lost so far. */
   readonly cuts: number;
   close(): Promise<void>;
@@ -24,8 +28,14 @@ const COMMIT = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buff
 export const startCommitCutProxy = (targetPort: number): Promise<CommitCutProxy> => {
   const sockets = new Set<Socket>();
   let armed = false;
+  let holdNext = false;
+  let held = false;
   let cuts = 0;
   const server = createServer((client) => {
+    if (held) {
+      client.destroy();
+      return;
+    }
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     let cut = false;
     for (const s of [client, upstream]) {
@@ -41,6 +51,7 @@ export const startCommitCutProxy = (targetPort: number): Promise<CommitCutProxy>
       upstream.write(chunk);
       if (armed && chunk.includes(COMMIT)) {
         armed = false;
+        held = holdNext;
         cut = true;
         cuts++;
         client.destroy(); // no reply reaches the client
@@ -58,8 +69,12 @@ export const startCommitCutProxy = (targetPort: number): Promise<CommitCutProxy>
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       resolve({
         port,
-        arm: () => {
+        arm: (options) => {
           armed = true;
+          holdNext = options?.hold ?? false;
+        },
+        release: () => {
+          held = false;
         },
         get cuts() {
           return cuts;

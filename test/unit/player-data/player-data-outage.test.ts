@@ -9,16 +9,18 @@
  * player-data-disk-full.test.ts); PostgreSQL, the test's own
  * server SIGKILLed and restarted (crash recovery) and stopped and restarted, under a steady load of
  * conditional saves; and a COMMIT whose answer is lost (the connection cut right after the COMMIT
- * was sent, through a proxy): its retry finds the batch's record instead of applying it twice.
+ * was sent, through a proxy): its retry finds the batch's record instead of applying it twice, and
+ * answers the batch's loads as they were in it (not its own later save, nor another instance's).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PlayerDataService, type PlayerDataResult } from '../../../src/player-data/player-data-service.js';
+import { PLAYER_DATA_LIMITS, PlayerDataService, type PlayerDataResult } from '../../../src/player-data/player-data-service.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { Store } from '../../../src/store/types.js';
 import { startCommitCutProxy } from '../../helpers/commit-cut-proxy.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { fillSqlitePlayerData } from '../../helpers/full-sqlite-player-data.js';
+import { putOp } from '../../helpers/player-data-ops.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 
 const pgServer = await startPostgres();
@@ -194,5 +196,29 @@ describe.skipIf('skip' in pgServer)('player data through a PostgreSQL server tha
     expect(svc.stats().retries).toBeGreaterThanOrEqual(1);
     expect(await svc.load('amb', 'k')).toMatchObject({ value: 'v2', version: 2 });
     expect(await svc.load('amb', 'other')).toMatchObject({ value: 'w', version: 1 });
+  });
+
+  it('a COMMIT whose answer is lost: the retry answers each load as it was in the batch, not the writes after it', async () => {
+    const proxy = await startCommitCutProxy(pgs.port);
+    cleanup.push(() => proxy.close());
+    const store = await PostgresStore.open({ url: pgs.url.replace(`:${pgs.port}/`, `:${proxy.port}/`), connectTimeoutMs: 300 });
+    cleanup.push(() => store.close());
+    const other = await PostgresStore.open({ url: pgs.url }); // another instance on the same database, not through the proxy
+    cleanup.push(() => other.close());
+    const svc = service(store);
+    expect(await save(svc, 'rd', 'k', 'v1', 0)).toMatchObject({ status: 'ok', version: 1 });
+    proxy.arm({ hold: true });
+    // One batch: a load, a save on the version it read, a load after it.
+    const answers = Promise.all([svc.load('rd', 'k'), save(svc, 'rd', 'k', 'v2', 1), svc.load('rd', 'k')]);
+    await until(() => proxy.cuts === 1 && svc.stats().retries >= 1, 'the cut COMMIT and a failed retry');
+    // The other instance saves on the version the batch left (it waits for the batch's COMMIT to land: the player's lock).
+    expect(await other.applyPlayerData([putOp('k', 'v3', 2, 'rd')], PLAYER_DATA_LIMITS)).toEqual([{ status: 'ok', version: 3 }]);
+    proxy.release();
+    const [before, saved, after] = await answers;
+    expect(store.stats().playerDataReplayed).toBe(1);
+    expect(before).toMatchObject({ status: 'ok', value: 'v1', version: 1 });
+    expect(saved).toMatchObject({ status: 'ok', version: 2 });
+    expect(after).toMatchObject({ status: 'ok', value: 'v2', version: 2 });
+    expect(await svc.load('rd', 'k')).toMatchObject({ value: 'v3', version: 3 });
   });
 });

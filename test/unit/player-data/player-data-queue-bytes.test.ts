@@ -2,11 +2,15 @@
  * The player-data queue is bounded by bytes as well as by calls: values waiting for a slow store are
  * held in memory, and 10,000 calls of 64 KiB values would be ≈ 640 MB. A call that would take the
  * queued values past `maxQueuedBytes` is answered PD_UNAVAILABLE at once and changes nothing; the
- * room comes back as batches commit. A real SQLite store.
+ * room comes back as batches commit. A batch that writes is recorded with its answers, loads
+ * included: it stops once its loads' answers pass `maxBatchBytes`, so the record stays bounded, and
+ * the calls after it run in the next batch, in call order. A real SQLite store.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlayerDataService } from '../../../src/player-data/player-data-service.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { SQLITE_FILE_NAME, SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 describe('player data service: queued bytes are bounded', () => {
@@ -35,5 +39,45 @@ describe('player data service: queued bytes are bounded', () => {
     await svc.flush();
     expect(await loaded).toMatchObject({ status: 'ok', value: undefined, version: 0 });
     expect(await third).toMatchObject({ status: 'ok', version: 1 });
+  });
+
+  it('a batch that writes stops after its loads pass maxBatchBytes: its record stays bounded, the rest commit next, in order', async () => {
+    const dir = tempDataDir('wt-pdreadbytes-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    const svc = new PlayerDataService({ store, maxBatchBytes: 2048, flushDelayMs: 60_000 });
+    cleanup.push(() => svc.close());
+    const big = (c: string) => c.repeat(1000);
+    for (const k of ['a', 'b', 'c']) svc.save('t:p', k, big(k), JSON.stringify(big(k)), 0);
+    await svc.flush();
+    const before = svc.stats().batches;
+    // One queue: a save, three loads of ~1 KB answers, a save on what the first load read, a load after it.
+    const calls = [
+      svc.save('t:p', 'n', 1, '1', 0),
+      svc.load('t:p', 'a'),
+      svc.load('t:p', 'b'),
+      svc.load('t:p', 'c'),
+      svc.save('t:p', 'a', 'A', '"A"', 1),
+      svc.load('t:p', 'a'),
+    ];
+    await svc.flush();
+    expect((await Promise.all(calls)).map((r) => (r.status === 'ok' ? [r.value, r.version] : r.code))).toEqual([
+      [1, 1],
+      [big('a'), 1],
+      [big('b'), 1],
+      [big('c'), 1],
+      ['A', 2],
+      ['A', 2],
+    ]);
+    // The first batch stopped after the second load (≈ 2 KB of answers); the rest were the next one.
+    expect(svc.stats().batches - before).toBe(2);
+    const db = new Database(join(dir.dir, SQLITE_FILE_NAME), { readonly: true });
+    cleanup.push(() => {
+      db.close();
+    });
+    const rows = db.prepare('SELECT length(results) AS n FROM player_data_batches').all() as Array<{ n: number }>;
+    expect(rows.length).toBe(4); // two for the setup (its saves pass 2048 bytes), two for the queue above
+    for (const r of rows) expect(r.n).toBeLessThan(2048 + 1100);
   });
 });
