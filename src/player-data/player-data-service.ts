@@ -20,8 +20,9 @@
  * load is answered what it read in the batch, not a save that came after it (in the batch, or by
  * another instance since); a retry after a failure that did not commit applies the batch then, with
  * the version checks made then. The record is bounded: a batch that writes stops once its reads'
- * answers pass `maxBatchBytes`, and the calls after that go first into the next batch. While a batch waits, later calls queue
- * behind it (call order holds) within `maxQueued` / `maxQueuedBytes`. Nothing throws after the call returned.
+ * answers pass `maxBatchBytes`, and the calls after that go first into the next batch. While a
+ * batch waits, later calls queue behind it (call order holds) within `maxQueued` /
+ * `maxQueuedBytes`. Nothing throws after the call returned.
  */
 import { randomUUID } from 'node:crypto';
 import { isWorldtickError, PlayerDataCode, type PlayerDataCodeValue } from '../errors.js';
@@ -311,13 +312,8 @@ export class PlayerDataService {
     let wait = this.retry.firstMs;
     for (;;) {
       try {
-        const retry = attempts > 0;
-        const results = await this.store.applyPlayerData(ops, this.limits, {
-          batchId,
-          retry,
-          pruneBefore,
-          maxReadBytes: this.maxBatchBytes,
-        });
+        const options = { batchId, retry: attempts > 0, pruneBefore, maxReadBytes: this.maxBatchBytes };
+        const results = await this.store.applyPlayerData(ops, this.limits, options);
         this.failing = false;
         if (attempts > 0) {
           this.counters.retrying -= batch.length;

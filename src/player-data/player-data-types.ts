@@ -76,7 +76,7 @@ export interface PlayerDataServiceOptions {
   /**
    * Bytes of values per transaction, about (a batch closes before the value that would pass it;
    * default 256 KiB). A batch that writes also stops after the load or listing whose answers pass
-   * it (they are recorded with the batch, for a retry: docs/DURABILITY.md "Exactly once"); the calls
+   * it (they are recorded with the batch, for a retry: docs/DURABILITY.md "Store outages"); the calls
    * after it run in the next batch.
    */
   maxBatchBytes?: number;
