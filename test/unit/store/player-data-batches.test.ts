@@ -110,6 +110,18 @@ for (const { factory, name } of factories) {
       expect(await store.applyPlayerData([get('k1'), get('k2'), get('k3')], LIMITS, { batchId: 'RO', maxReadBytes: 10 })).toHaveLength(3);
     });
 
+    it('a record written before reads were recorded (null for each read) replays its writes and runs its reads again', async () => {
+      await store.applyPlayerData([put('a', 1, 0)], LIMITS);
+      await handle.raw(
+        `INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ('older', '[{"status":"ok","version":1},null]', ${Date.now()})`,
+      );
+      expect(await store.applyPlayerData([put('a', 1, 0), get('a')], LIMITS, { batchId: 'older', retry: true })).toEqual([
+        { status: 'ok', version: 1 },
+        { status: 'ok', version: 1, value: 1 },
+      ]);
+      expect(store.stats().playerDataReplayed).toBe(1);
+    });
+
     it('a retry of a batch that never committed applies it, with its version checks made then', async () => {
       const r = await store.applyPlayerData([put('a', 1, 0), put('c', 1, 5)], LIMITS, { batchId: 'never', retry: true });
       expect(r).toEqual([
