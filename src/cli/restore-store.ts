@@ -18,7 +18,21 @@
  *      (atomic: the path always names a whole database) and the directory is fsynced.
  * A failure at any step removes what the restore created and leaves the store as it was.
  */
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
@@ -129,9 +143,14 @@ const inspectCopy = (file: string, shown: string): Contents => {
     db = new Database(file, { fileMustExist: true, timeout: 0 });
     const integrity = db.pragma('integrity_check', { simple: true });
     if (integrity !== 'ok') fail(RestoreErrorCode.CORRUPT, `${shown} fails PRAGMA integrity_check: ${String(integrity).slice(0, 300)}`);
-    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name),
+    );
     if (!tables.has('schema_migrations') || !tables.has('ledger'))
-      fail(RestoreErrorCode.NOT_WORLDTICK, `${shown} is a SQLite database but not a worldtick store (no schema_migrations and ledger tables)`);
+      fail(
+        RestoreErrorCode.NOT_WORLDTICK,
+        `${shown} is a SQLite database but not a worldtick store (no schema_migrations and ledger tables)`,
+      );
     const version = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
     if (version < 1) fail(RestoreErrorCode.NOT_WORLDTICK, `${shown} is not a worldtick store (schema_migrations is empty)`);
     if (version > LATEST_SCHEMA_VERSION)
@@ -139,7 +158,8 @@ const inspectCopy = (file: string, shown: string): Contents => {
         RestoreErrorCode.SCHEMA_TOO_NEW,
         `${shown} has schema version ${version}, newer than this build knows (${LATEST_SCHEMA_VERSION}): restore it with the build that wrote it, or a newer one`,
       );
-    const count = (table: string): number => (tables.has(table) ? (db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n : 0);
+    const count = (table: string): number =>
+      tables.has(table) ? (db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n : 0;
     const ledger = db.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ledger').get() as { n: number; last: number };
     return {
       schemaVersion: version,
@@ -179,7 +199,10 @@ const probeStore = (store: string): number => {
   } catch (err) {
     const code = sqliteCode(err);
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-      fail(RestoreErrorCode.STORE_IN_USE, `${store} is open in another process (a running server, a backup): stop the server (SIGTERM) and run restore again`);
+      fail(
+        RestoreErrorCode.STORE_IN_USE,
+        `${store} is open in another process (a running server, a backup): stop the server (SIGTERM) and run restore again`,
+      );
     fail(
       RestoreErrorCode.STORE_IN_USE,
       `the current store ${store} cannot be opened (${code || 'error'}: ${(err as Error).message}), so restore cannot check that no server uses it: stop every server on it, move it and its -wal and -shm files aside, and run restore again`,
@@ -189,7 +212,8 @@ const probeStore = (store: string): number => {
   }
   // The last connection's close checkpointed and deleted the WAL; one present now was made by a
   // process that opened the store after the probe.
-  if (existsSync(wal)) fail(RestoreErrorCode.STORE_IN_USE, `${store} was opened by another process during the restore: stop it and run restore again`);
+  if (existsSync(wal))
+    fail(RestoreErrorCode.STORE_IN_USE, `${store} was opened by another process during the restore: stop it and run restore again`);
   // A -shm without its WAL is a stale index a crashed server left (exclusive mode never used it).
   rmSync(`${store}-shm`, { force: true });
   return walBytes;
@@ -256,7 +280,11 @@ export const restoreSqliteStore = (backupFile: string, dataDir: string, options:
       RestoreErrorCode.NOT_SQLITE,
       `${backupFile} has a -wal file beside it: it is a live (or crashed) store's file, not a backup; take one with npm run backup`,
     );
-  if (existsSync(store) && realpathSync(store) === realpathSync(backup)) fail(RestoreErrorCode.USAGE, `${backupFile} is the store itself`);
+  // The same file, by any name (a symlink, a hard link): restoring it onto itself would only lose its WAL.
+  if (existsSync(store)) {
+    const cur = statSync(store);
+    if (cur.ino === st!.ino && cur.dev === st!.dev) fail(RestoreErrorCode.USAGE, `${backupFile} is the store itself`);
+  }
   log(`checked   ${backupFile}: a SQLite file, ${st!.size} bytes`);
 
   // 2. The copy, in the data directory (same file system: the rename is atomic).
@@ -297,7 +325,9 @@ export const restoreSqliteStore = (backupFile: string, dataDir: string, options:
     for (const f of [`${temp}-wal`, `${temp}-shm`]) rmSync(f, { force: true });
     fsyncPath(temp, 'r+');
     const migrate =
-      contents.schemaVersion < LATEST_SCHEMA_VERSION ? `, older than this build's ${LATEST_SCHEMA_VERSION}: migrated at the next start` : ' (current)';
+      contents.schemaVersion < LATEST_SCHEMA_VERSION
+        ? `, older than this build's ${LATEST_SCHEMA_VERSION}: migrated at the next start`
+        : ' (current)';
     log(
       `verified  the copy: integrity ok; worldtick schema version ${contents.schemaVersion}${migrate}; ` +
         `${contents.worlds} world(s), ${contents.checkpoints} checkpoint(s), ${contents.ledgerEntries} ledger entries (last seq ${contents.lastLedgerSeq}), ${contents.players} player(s)`,

@@ -51,7 +51,10 @@ const locateStore = (o: { dataDir?: string; store?: string; config?: string }, e
   };
   let target: ReturnType<typeof resolveStoreTarget>;
   try {
-    target = resolveStoreTarget({ store: pick(o.store, 'WORLDTICK_STORE', 'store'), dataDir: pick(o.dataDir, 'WORLDTICK_DATA_DIR', 'dataDir') });
+    target = resolveStoreTarget({
+      store: pick(o.store, 'WORLDTICK_STORE', 'store'),
+      dataDir: pick(o.dataDir, 'WORLDTICK_DATA_DIR', 'dataDir'),
+    });
   } catch (err) {
     throw new RestoreError(RestoreErrorCode.USAGE, (err as Error).message);
   }
@@ -72,7 +75,11 @@ export interface RestoreCliIo {
 const PROCESS_IO: RestoreCliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 /** Run the restore command on `argv` (node, script, backup-file, ...flags); resolves with the exit code. */
-export const runRestoreCli = async (argv: readonly string[], env: NodeJS.ProcessEnv = process.env, io: RestoreCliIo = PROCESS_IO): Promise<number> => {
+export const runRestoreCli = async (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: RestoreCliIo = PROCESS_IO,
+): Promise<number> => {
   const program = new Command('worldtick-restore')
     .description('replace the embedded SQLite store with a backup made by npm run backup (the server must be stopped)')
     .argument('<backup-file>', 'backup file to restore (from npm run backup)')

@@ -32,4 +32,10 @@ export const restoreInProcess = async (
 export const dirSnapshot = (dir: string, withHashes = true): string[] =>
   readdirSync(dir)
     .sort()
-    .map((f) => (withHashes ? `${f} ${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')}` : f));
+    .map((f) =>
+      withHashes
+        ? `${f} ${createHash('sha256')
+            .update(readFileSync(join(dir, f)))
+            .digest('hex')}`
+        : f,
+    );

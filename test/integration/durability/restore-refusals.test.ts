@@ -5,7 +5,7 @@
  * store — each with its code and exit status, and with the data directory byte for byte as it was.
  * A backup of an older schema is restored (said to be migrated at the next start) and opens.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,10 +97,16 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
     const newer = join(files.dir, 'newer.sqlite');
     copyFileSync(good, newer);
     const n = new Database(newer);
-    n.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'from the future', Date.now());
+    n.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      LATEST_SCHEMA_VERSION + 1,
+      'from the future',
+      Date.now(),
+    );
     n.close();
     // This one as the command's own process: the exit status and stderr an operator sees.
-    const tooNew = new RegExp(`WT_ERR_RESTORE_SCHEMA_TOO_NEW: .*schema version ${LATEST_SCHEMA_VERSION + 1}, newer than this build knows \\(${LATEST_SCHEMA_VERSION}\\)`);
+    const tooNew = new RegExp(
+      `WT_ERR_RESTORE_SCHEMA_TOO_NEW: .*schema version ${LATEST_SCHEMA_VERSION + 1}, newer than this build knows \\(${LATEST_SCHEMA_VERSION}\\)`,
+    );
     await refused([newer, '--data-dir', data.dir], 2, tooNew, process.env, true);
   });
 
@@ -114,14 +120,16 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
       ...process.env,
       WORLDTICK_STORE: 'postgres://u@127.0.0.1:1/db',
     });
-    await refused(['--data-dir', data.dir], 2, /missing required argument 'backup-file'[^]*WT_ERR_RESTORE_USAGE: see --help/);
+    await refused(['--data-dir', data.dir], 2, /missing required argument 'backup-file'[\s\S]*WT_ERR_RESTORE_USAGE: see --help/);
   });
 
-  it('restores an older schema (migrated at the next start) found through WORLDTICK_DATA_DIR', async () => {
+  it('restores an older schema (migrated at the next start) found through WORLDTICK_DATA_DIR, and undoes it from the kept store', async () => {
     const old = join(files.dir, 'old.sqlite');
     copyFileSync(good, old);
     const db = new Database(old);
-    db.exec('DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DELETE FROM schema_migrations WHERE version >= 4');
+    db.exec(
+      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DELETE FROM schema_migrations WHERE version >= 4',
+    );
     db.close();
     expect(await coinsIn(data.dir)).toBe(3);
     const r = await restoreInProcess([old], { ...process.env, WORLDTICK_DATA_DIR: data.dir });
@@ -133,5 +141,12 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
     expect(store.migration).toMatchObject({ from: 3, to: LATEST_SCHEMA_VERSION });
     expect((await store.ledgerBalance(PLAYER)).coins).toBe(9);
     await store.close();
+
+    // Undo: the kept store is itself a whole store, restored like a backup.
+    const kept = readdirSync(data.dir).find((f) => f.startsWith('worldtick.sqlite.before-restore-'));
+    expect(kept).toBeDefined();
+    const undo = await restoreInProcess([join(data.dir, kept!), '--data-dir', data.dir]);
+    expect(undo.status, undo.stderr).toBe(0);
+    expect(await coinsIn(data.dir)).toBe(3);
   });
 });

@@ -21,7 +21,9 @@ const PLAYER = `t:${'cd'.repeat(16)}`;
 const coinsInFile = (file: string): number => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare("SELECT coalesce(sum(coins_delta), 0) AS c FROM ledger WHERE player_id = ? AND status = 'ok'").get(PLAYER) as { c: number }).c;
+    return (
+      db.prepare("SELECT coalesce(sum(coins_delta), 0) AS c FROM ledger WHERE player_id = ? AND status = 'ok'").get(PLAYER) as { c: number }
+    ).c;
   } finally {
     db.close();
   }
@@ -47,7 +49,10 @@ describe('npm run restore', () => {
       (await s.api('GET', `/api/v1/worlds/1/ledger/players/${encodeURIComponent(PLAYER)}`)).json.balance.coins;
     await reward(a, 'before-backup', 5);
     const backupFile = join(out.dir, 'b.sqlite');
-    const bk = spawnSync('npm', ['run', '--silent', 'backup', '--', '--data-dir', data.dir, '--out', backupFile], { cwd: ROOT, encoding: 'utf8' });
+    const bk = spawnSync('npm', ['run', '--silent', 'backup', '--', '--data-dir', data.dir, '--out', backupFile], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(bk.status, bk.stderr).toBe(0);
     await reward(a, 'after-backup', 7);
     expect(await coins(a)).toBe(12);
@@ -59,7 +64,10 @@ describe('npm run restore', () => {
 
     const rs = spawnSync('npm', ['run', '--silent', 'restore', '--', backupFile, '--data-dir', data.dir], { cwd: ROOT, encoding: 'utf8' });
     expect(rs.status, rs.stderr).toBe(0);
-    const steps = rs.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    const steps = rs.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]);
     expect(steps).toEqual(['checked', 'copied', 'verified', 'probed', 'kept', 'restored', 'next']);
     expect(rs.stdout).toMatch(/WAL a stopped server left was folded into it/);
     const files = readdirSync(data.dir);
