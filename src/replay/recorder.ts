@@ -95,6 +95,11 @@ export class Recorder implements StepHook {
   /** The record of the join fact being applied (its `pid` is set when the ledger binds the player), or null. */
   #enter: Record<string, unknown> | null = null;
   #pre: PreStep | null = null;
+  /**
+   * `counters.steps + counters.faults` when the open frame's step started: the step is still running
+   * while the sum is unchanged (a finished step adds one, a faulted one too — the loop counts it).
+   */
+  #stepMark = -1;
   #configVersion: number;
   #attached = false;
   #error: Error | null = null;
@@ -269,6 +274,7 @@ export class Recorder implements StepHook {
     const budgets = new Array<number>(BUDGET_KEYS.length);
     for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]];
     const frame: StepFrame = { t: 'step', step: ctx.step, budgets, facts: [], starts: [] };
+    this.#stepMark = this.#stepsEnded();
     if (world.configVersion !== this.#configVersion) {
       this.#configVersion = world.configVersion;
       this.#preStep().config = structuredClone(world.config);
@@ -281,6 +287,20 @@ export class Recorder implements StepHook {
       this.stats.hashes++;
     }
     this.#current = frame;
+  }
+
+  /** Steps the world finished or faulted so far. */
+  #stepsEnded(): number {
+    const c = this.#world.counters;
+    return c.steps + c.faults;
+  }
+
+  /**
+   * The frame of the step running now, or null between steps (after a step ended, or before the
+   * first one): what happens then takes effect for the next step, so it goes in that step's `pre`.
+   */
+  #inStep(): StepFrame | null {
+    return this.#current !== null && this.#stepMark === this.#stepsEnded() ? this.#current : null;
   }
 
   /** What happened since the last step (created on first use). */
@@ -330,15 +350,26 @@ export class Recorder implements StepHook {
     this.stats.facts++;
   };
 
-  /** Ledger hook: a durable player id bound to a player entity, kept with the join fact being applied. */
+  /**
+   * Ledger hook: a durable player id bound to a player entity. Kept with the join fact being applied;
+   * bound otherwise inside a step, as a `player.bind` fact in the step's order; bound between steps
+   * (custom code, after a step ended or before the first), in the next step's `pre.binds`: live, the
+   * next step is the first to see it, so the replay binds it before that step (not at the start of
+   * the step before, whose frame is still the last one open).
+   */
   playerBound(eid: number, playerId: string): void {
-    const frame = this.#current;
-    if (!frame) return;
+    this.stats.bindings++;
+    const frame = this.#inStep();
+    if (frame === null) {
+      const pre = this.#preStep();
+      if (!pre.binds) pre.binds = [];
+      pre.binds.push([eid, playerId]);
+      return;
+    }
     const enter = this.#enter;
     // Bound by a join: the replay binds it as the join applies, before the game's onPlayerJoined (replay-players.ts).
     if (enter !== null && enter.pid === undefined) enter.pid = playerId;
     else frame.facts.push([PLAYER_BIND_FACT, eid, playerId]);
-    this.stats.bindings++;
   }
 
   /** Ledger hook: one wallet change, appended to the `tx` fact being applied. */

@@ -1,8 +1,8 @@
 /**
  * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options) — or,
  * when the log names a starting checkpoint (start-checkpoint.ts), restore it from that — then
- * step it once per recorded frame with what the live run saw — config changes and job
- * settlements before the step, the controller's budgets forced at step start, the recorded
+ * step it once per recorded frame with what the live run saw — config changes, job
+ * settlements and player bindings made between steps, before the step, the controller's budgets forced at step start, the recorded
  * facts applied in the ingest phase (game facts included: `deliverToWorld` queues nothing in a
  * replay; player bindings re-made from the log, replay-players.ts), the recorded job starts in the
  * jobs phase (jobs never run: their recorded outcomes are injected) — and compare the state hash
@@ -24,7 +24,7 @@ import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld 
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
-import { bindReplayed, createPlayerBindings, PLAYER_BIND_FACT, releaseReplayed } from './replay-players.js';
+import { bindReplayed, createPlayerBindings, isPlayerList, PLAYER_BIND_FACT, releaseReplayed } from './replay-players.js';
 import { loadStartCheckpoint } from './start-checkpoint.js';
 import type { PlayerBindings } from '../game/slot.js';
 
@@ -236,6 +236,15 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
         }
       }
       if (failure) break;
+      // Bound between the previous step and this one (version 5): this step is the first to see them, as live.
+      const binds = f.pre?.binds;
+      if (binds !== undefined) {
+        if (!isPlayerList(binds)) {
+          failure = `step ${f.step}: the recorded player bindings before the step are malformed`;
+          break;
+        }
+        if (bound) for (const [eid, id] of binds) bindReplayed(bound, eid, id);
+      }
       hook.frame = f;
       world.jobs.forcedStarts = f.starts;
       try {
