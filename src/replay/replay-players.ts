@@ -7,7 +7,9 @@
  *
  *   join fact    [ 'session', key, { op: 'enter', ..., pid, evict? } ]   pid: bound as the join applied;
  *                evict: the parked player the join removed live (a full world), removed again
- *   other bind   [ 'player.bind', eid, playerId ]                 (a bind outside a join fact)
+ *   other bind   [ 'player.bind', eid, playerId ]                 (a bind inside a step, outside a join fact)
+ *   between      pre.binds: [[eid, playerId], ...]               bound between the previous step and this
+ *                one (version 5): bound before the step, the first that saw it live
  *   header       players: [[eid, playerId], ...]                  bound when recording started
  *
  * A player removed by a replayed leave fact loses its binding, as `releasePlayer` does live.

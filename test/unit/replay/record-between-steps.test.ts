@@ -152,7 +152,9 @@ describe('inputs between steps in the input log', () => {
     const bad = structuredClone(log);
     const badAt = bad.steps.find((f) => f.step === bindStep);
     if (badAt?.pre) badAt.pre.binds = [['x', 1]] as unknown as Array<[number, string]>;
-    expect((await replayLog(bad, undefined, { game })).failure).toBe(`step ${bindStep}: the recorded player bindings before the step are malformed`);
+    expect((await replayLog(bad, undefined, { game })).failure).toBe(
+      `step ${bindStep}: the recorded player bindings before the step are malformed`,
+    );
 
     // A version 4 log (bindings outside a join as `player.bind` facts, applied at their place in the
     // step's facts) is still read and replayed: here each binding is the first fact of its step.
