@@ -44,7 +44,7 @@ import {
   type WorldRecipe,
 } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
-import { boundPlayers, PLAYER_BIND_FACT, sessionFactRecord } from './replay-players.js';
+import { boundPlayers, PLAYER_BIND_FACT, recordJoin, sessionFactRecord } from './replay-players.js';
 import { type StartCheckpoint, writeStartCheckpoint } from './start-checkpoint.js';
 
 /** Options of a {@link Recorder}. */
@@ -289,16 +289,12 @@ export class Recorder implements StepHook {
     this.#current = frame;
   }
 
-  /** Steps the world finished or faulted so far. */
+  /** Steps the world finished or faulted so far (see #stepMark). */
   #stepsEnded(): number {
-    const c = this.#world.counters;
-    return c.steps + c.faults;
+    return this.#world.counters.steps + this.#world.counters.faults;
   }
 
-  /**
-   * The frame of the step running now, or null between steps (after a step ended, or before the
-   * first one): what happens then takes effect for the next step, so it goes in that step's `pre`.
-   */
+  /** The frame of the step running now, or null between steps (after one ended, or before the first). */
   #inStep(): StepFrame | null {
     return this.#current !== null && this.#stepMark === this.#stepsEnded() ? this.#current : null;
   }
@@ -308,6 +304,10 @@ export class Recorder implements StepHook {
     if (!this.#pre) this.#pre = {};
     return this.#pre;
   }
+
+  readonly #entering = (rec: Record<string, unknown> | null): void => {
+    this.#enter = rec;
+  };
 
   readonly #tap: IngestTap = (type, key, fact) => {
     const frame = this.#current;
@@ -322,29 +322,8 @@ export class Recorder implements StepHook {
     } else if (type === SESSION_INGEST_TYPE) {
       const f = fact as SessionFact;
       const rec = sessionFactRecord(f);
-      if (f.op === 'enter') {
-        // A join: the ledger binds its player inside the fact's `applied` callback (the session
-        // registry's), which runs right after this call. Wrapped so that exactly the bindings made
-        // there are kept with this join (playerBound), and none made later in the step.
-        const applied = f.applied;
-        // A join into a full world may evict a parked player (player-facts.ts `evictParked`): the
-        // record names it (`evict`), so the replay removes the same player before it spawns this one.
-        const evictParked = f.evictParked;
-        if (evictParked)
-          f.evictParked = (isParked) => {
-            const victim = evictParked(isParked);
-            if (victim !== null) rec.evict = victim.player;
-            return victim;
-          };
-        f.applied = (eid, reattached) => {
-          this.#enter = rec;
-          try {
-            applied(eid, reattached);
-          } finally {
-            this.#enter = null;
-          }
-        };
-      }
+      // A join: the bindings its `applied` callback makes are kept with it (playerBound), its eviction too.
+      if (f.op === 'enter') recordJoin(f, rec, this.#entering);
       frame.facts.push([type, key, rec]);
     } else frame.facts.push([type, key, fact]);
     this.stats.facts++;
