@@ -84,6 +84,19 @@ const game = defineGame({
   hooks: { onPlayerJoined: (w, player) => addComponent(w, player, Seen) },
 });
 
+/** Placed between the `record` and `ingest` systems: folds each player's credits before this step's facts apply. */
+const peek = (w: GameWorld): void => {
+  const s = getStore(w, Seen);
+  for (const e of query(w, [Seen])) s.h[e] = (Math.imul(s.h[e], 31) + s.got[e]) >>> 0;
+};
+const early = defineGame({
+  name: 'early',
+  components: [Seen],
+  facts: [credit],
+  systems: [{ name: 'peek', before: 'ingest', run: peek }],
+  hooks: { onPlayerJoined: (w, player) => addComponent(w, player, Seen) },
+});
+
 /** Write `log`'s frames to a file as a recorder would. */
 const writeLog = (path: string, log: ReadLog): void => {
   const packr = createLogPackr();
@@ -199,5 +212,28 @@ describe('inputs between steps in the input log', () => {
     expect(res.checks.every((c) => c.ok)).toBe(true);
     expect(log.header.players).toEqual([[ee, 'erin']]);
     expect(log.steps[0]?.pre?.binds).toEqual([[ee, 'carol-2']]);
+  }, 20_000);
+
+  it('recorded facts apply in the replay where the live ingest system applied them, after a system placed before it', async () => {
+    const { world: w, joinAs, steps } = await ledgeredSessions(early, { id: 'pk', seed: 3, capacity: 64 }, cleanup);
+    const path = join(dir, 'peek.wtlog');
+    const rec = new Recorder(w, {
+      path,
+      recipe: (x) => recipeOfTestWorld(x, { npcs: 0, scenes: false, inputMaxSpeed: 10, game: early.name }),
+      hashEvery: 1,
+    });
+    await rec.start();
+    const fay = joinAs('fay');
+    await steps(2);
+    const fe = await fay;
+    for (let i = 1; i <= 3; i++) {
+      deliverToWorld(w, credit, { pid: 'fay', n: i });
+      await steps(2);
+    }
+    await rec.stop();
+    expect(getStore(w, Seen).got[fe]).toBe(6);
+    const res = await replayLog(readLog(path), undefined, { game: early });
+    expect(res.failure).toBeNull();
+    expect(res.checks.every((c) => c.ok)).toBe(true);
   }, 20_000);
 });
