@@ -5,7 +5,9 @@
  * it was made). A game system reads the bindings every step (`playerIdOf`, `playerEntityOf`) into
  * a rolling per-player history, so a binding replayed one step early (or late) changes the hash.
  * Also covered: a binding made after `start()` and before the first step, one made after a faulted
- * step (before its retry), facts delivered (`deliverToWorld`) and leaves pushed between steps.
+ * step (before its retry), facts delivered (`deliverToWorld`) and leaves pushed between steps, a
+ * version 4 log, and — within a step — a game system placed before `ingest`, which must not see the
+ * step's recorded facts in a replay when it did not live.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
