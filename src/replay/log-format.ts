@@ -7,7 +7,7 @@
  *
  * A step frame holds what decided that step beyond the seed: `pre` = what happened between the
  * previous step and this one (an accepted scheduler-config change: the whole config; job
- * attempts that settled: id, ok, result or error), `budgets` = `ctx.budgets` in force (the
+ * attempts that settled: id, ok, result or error; durable player ids bound, version 5), `budgets` = `ctx.budgets` in force (the
  * controller's decision), `facts` = every ingest fact applied, in order ([type, key, payload]),
  * `starts` = job ids started in the jobs phase, `hash` = the state hash before the step (every
  * `hashEvery` steps). `start` (version 3) names the checkpoint the world started from when it did
@@ -28,9 +28,11 @@ import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
  * starting checkpoint (`start`); job ids are relative to its `jobIdBase`. 4: player bindings — a
  * join fact carries the durable player id bound (`pid`), a `player.bind` fact one bound outside a
  * join, the header the bindings in force when recording started (`players`; replay-players.ts);
- * game facts (`game.fact`, src/game/facts.ts) are ordinary facts. Versions 2 to 4 are read.
+ * game facts (`game.fact`, src/game/facts.ts) are ordinary facts. 5: a binding made between steps is
+ * in the next step's `pre.binds` (version 4 put it in the previous step's facts, so a replay made
+ * it one step early; such a log is still read and replayed as it was written). Versions 2 to 5 are read.
  */
-export const LOG_VERSION = 4;
+export const LOG_VERSION = 5;
 
 /** Oldest version {@link readLog} reads. */
 export const LOG_VERSION_MIN = 2;
@@ -73,10 +75,16 @@ export interface HeaderFrame {
 /** A settled job attempt: [id, ok, result, errCode, errMessage]. */
 export type SettleRecord = [number, boolean, unknown, string | null, string | null];
 
-/** What happened between two steps. */
+/** What happened between two steps (applied by the replay before the step, in this order). */
 export interface PreStep {
   config?: unknown;
   settles?: SettleRecord[];
+  /**
+   * Durable player ids bound between the previous step and this one ([eid, playerId], in order;
+   * custom code calling the ledger's `bindPlayer` outside a step). Version 5: version 4 logs kept
+   * them as `player.bind` facts of the previous step's frame (replayed one step early).
+   */
+  binds?: Array<[number, string]>;
 }
 
 /** Budgets as an array, in {@link BUDGET_KEYS} order. */

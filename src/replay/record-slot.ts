@@ -1,7 +1,8 @@
 /**
  * The `record` slot: a hook run at the start of every step (first system of the ingest phase,
  * `systems/record-system.ts`). The recorder (recorder.ts) writes the step's frame there; the
- * replayer (replayer.ts) forces the recorded budgets and applies the recorded facts. Null (the
+ * replayer (replayer.ts) checks the hash and forces the recorded budgets (its recorded facts apply
+ * in the ingest system, where the live run applied them). Null (the
  * default) costs one check per step. The ledger also reports each wallet change to the hook
  * ({@link StepHook.walletApplied}) so the recorder can log the ledger's effect on the world.
  */

@@ -44,7 +44,7 @@ import {
   type WorldRecipe,
 } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
-import { boundPlayers, PLAYER_BIND_FACT, sessionFactRecord } from './replay-players.js';
+import { boundPlayers, PLAYER_BIND_FACT, recordJoin, sessionFactRecord } from './replay-players.js';
 import { type StartCheckpoint, writeStartCheckpoint } from './start-checkpoint.js';
 
 /** Options of a {@link Recorder}. */
@@ -95,6 +95,11 @@ export class Recorder implements StepHook {
   /** The record of the join fact being applied (its `pid` is set when the ledger binds the player), or null. */
   #enter: Record<string, unknown> | null = null;
   #pre: PreStep | null = null;
+  /**
+   * `counters.steps + counters.faults` when the open frame's step started: the step is still running
+   * while the sum is unchanged (a finished step adds one, a faulted one too — the loop counts it).
+   */
+  #stepMark = -1;
   #configVersion: number;
   #attached = false;
   #error: Error | null = null;
@@ -269,6 +274,7 @@ export class Recorder implements StepHook {
     const budgets = new Array<number>(BUDGET_KEYS.length);
     for (let i = 0; i < BUDGET_KEYS.length; i++) budgets[i] = b[BUDGET_KEYS[i]];
     const frame: StepFrame = { t: 'step', step: ctx.step, budgets, facts: [], starts: [] };
+    this.#stepMark = this.#stepsEnded();
     if (world.configVersion !== this.#configVersion) {
       this.#configVersion = world.configVersion;
       this.#preStep().config = structuredClone(world.config);
@@ -283,11 +289,25 @@ export class Recorder implements StepHook {
     this.#current = frame;
   }
 
+  /** Steps the world finished or faulted so far (see #stepMark). */
+  #stepsEnded(): number {
+    return this.#world.counters.steps + this.#world.counters.faults;
+  }
+
+  /** The frame of the step running now, or null between steps (after one ended, or before the first). */
+  #inStep(): StepFrame | null {
+    return this.#current !== null && this.#stepMark === this.#stepsEnded() ? this.#current : null;
+  }
+
   /** What happened since the last step (created on first use). */
   #preStep(): PreStep {
     if (!this.#pre) this.#pre = {};
     return this.#pre;
   }
+
+  readonly #entering = (rec: Record<string, unknown> | null): void => {
+    this.#enter = rec;
+  };
 
   readonly #tap: IngestTap = (type, key, fact) => {
     const frame = this.#current;
@@ -302,43 +322,33 @@ export class Recorder implements StepHook {
     } else if (type === SESSION_INGEST_TYPE) {
       const f = fact as SessionFact;
       const rec = sessionFactRecord(f);
-      if (f.op === 'enter') {
-        // A join: the ledger binds its player inside the fact's `applied` callback (the session
-        // registry's), which runs right after this call. Wrapped so that exactly the bindings made
-        // there are kept with this join (playerBound), and none made later in the step.
-        const applied = f.applied;
-        // A join into a full world may evict a parked player (player-facts.ts `evictParked`): the
-        // record names it (`evict`), so the replay removes the same player before it spawns this one.
-        const evictParked = f.evictParked;
-        if (evictParked)
-          f.evictParked = (isParked) => {
-            const victim = evictParked(isParked);
-            if (victim !== null) rec.evict = victim.player;
-            return victim;
-          };
-        f.applied = (eid, reattached) => {
-          this.#enter = rec;
-          try {
-            applied(eid, reattached);
-          } finally {
-            this.#enter = null;
-          }
-        };
-      }
+      // A join: the bindings its `applied` callback makes are kept with it (playerBound), its eviction too.
+      if (f.op === 'enter') recordJoin(f, rec, this.#entering);
       frame.facts.push([type, key, rec]);
     } else frame.facts.push([type, key, fact]);
     this.stats.facts++;
   };
 
-  /** Ledger hook: a durable player id bound to a player entity, kept with the join fact being applied. */
+  /**
+   * Ledger hook: a durable player id bound to a player entity. Kept with the join fact being applied;
+   * bound otherwise inside a step, as a `player.bind` fact in the step's order; bound between steps
+   * (custom code, after a step ended or before the first), in the next step's `pre.binds`: live, the
+   * next step is the first to see it, so the replay binds it before that step (not at the start of
+   * the step before, whose frame is still the last one open).
+   */
   playerBound(eid: number, playerId: string): void {
-    const frame = this.#current;
-    if (!frame) return;
+    this.stats.bindings++;
+    const frame = this.#inStep();
+    if (frame === null) {
+      const pre = this.#preStep();
+      if (!pre.binds) pre.binds = [];
+      pre.binds.push([eid, playerId]);
+      return;
+    }
     const enter = this.#enter;
     // Bound by a join: the replay binds it as the join applies, before the game's onPlayerJoined (replay-players.ts).
     if (enter !== null && enter.pid === undefined) enter.pid = playerId;
     else frame.facts.push([PLAYER_BIND_FACT, eid, playerId]);
-    this.stats.bindings++;
   }
 
   /** Ledger hook: one wallet change, appended to the `tx` fact being applied. */

@@ -7,13 +7,15 @@
  *
  *   join fact    [ 'session', key, { op: 'enter', ..., pid, evict? } ]   pid: bound as the join applied;
  *                evict: the parked player the join removed live (a full world), removed again
- *   other bind   [ 'player.bind', eid, playerId ]                 (a bind outside a join fact)
+ *   other bind   [ 'player.bind', eid, playerId ]                 (a bind inside a step, outside a join fact)
+ *   between      pre.binds: [[eid, playerId], ...]               bound between the previous step and this
+ *                one (version 5): bound before the step, the first that saw it live
  *   header       players: [[eid, playerId], ...]                  bound when recording started
  *
  * A player removed by a replayed leave fact loses its binding, as `releasePlayer` does live.
  */
 import type { PlayerBindings } from '../game/slot.js';
-import type { SessionFact } from '../net/player-facts.js';
+import type { EnterFact, SessionFact } from '../net/player-facts.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** Pseudo fact type of a binding recorded outside a join fact (the replayer applies it itself, not through ingest). */
@@ -65,4 +67,31 @@ export const boundPlayers = (w: SimWorld): Array<[number, string]> => {
   const out: Array<[number, string]> = [];
   if (l) for (const [eid, id] of l.playerOf) if (l.eidOf.get(id) === eid) out.push([eid, id]);
   return out;
+};
+
+/**
+ * Wrap a live join fact for the recorder (called as the fact applies). The ledger binds the player
+ * inside its `applied` callback (the session registry's), which runs right after: `entering(rec)`
+ * before it and `entering(null)` after, so exactly the bindings made there are kept with this join
+ * (`pid`), none made later in the step. A join into a full world may evict a parked player
+ * (player-facts.ts `evictParked`): `rec.evict` names it, so the replay removes the same player
+ * before it spawns this one.
+ */
+export const recordJoin = (f: EnterFact, rec: Record<string, unknown>, entering: (rec: Record<string, unknown> | null) => void): void => {
+  const applied = f.applied;
+  const evictParked = f.evictParked;
+  if (evictParked)
+    f.evictParked = (isParked) => {
+      const victim = evictParked(isParked);
+      if (victim !== null) rec.evict = victim.player;
+      return victim;
+    };
+  f.applied = (eid, reattached) => {
+    entering(rec);
+    try {
+      applied(eid, reattached);
+    } finally {
+      entering(null);
+    }
+  };
 };

@@ -1,8 +1,8 @@
 /**
  * Replay an input log (log-format.ts): rebuild the world from its recipe (seed, options) — or,
  * when the log names a starting checkpoint (start-checkpoint.ts), restore it from that — then
- * step it once per recorded frame with what the live run saw — config changes and job
- * settlements before the step, the controller's budgets forced at step start, the recorded
+ * step it once per recorded frame with what the live run saw — config changes, job
+ * settlements and player bindings made between steps, before the step, the controller's budgets forced at step start, the recorded
  * facts applied in the ingest phase (game facts included: `deliverToWorld` queues nothing in a
  * replay; player bindings re-made from the log, replay-players.ts), the recorded job starts in the
  * jobs phase (jobs never run: their recorded outcomes are injected) — and compare the state hash
@@ -19,12 +19,13 @@ import { createScenePool, enableScenes } from '../content/scene-job.js';
 import { defineInputIngest } from '../net/input.js';
 import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../net/player-facts.js';
 import { populateNpcs } from '../world/populate.js';
+import { ingestSystem } from '../../systems/ingest-system.js';
 import { restoreWorld } from '../persist/world-snapshot.js';
 import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
-import { bindReplayed, createPlayerBindings, PLAYER_BIND_FACT, releaseReplayed } from './replay-players.js';
+import { bindReplayed, createPlayerBindings, isPlayerList, PLAYER_BIND_FACT, releaseReplayed } from './replay-players.js';
 import { loadStartCheckpoint } from './start-checkpoint.js';
 import type { PlayerBindings } from '../game/slot.js';
 
@@ -142,16 +143,37 @@ const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | nul
   return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };
 };
 
-/** The replayer's step-start hook: hash check, budgets forced, facts applied. */
+/**
+ * The replayer's step-start hook (hash check, budgets forced) and the recorded facts, applied where
+ * the live run applied them: in the ingest system, before it drains (nothing is queued in a replay),
+ * so a game system placed between `record` and `ingest` sees them in neither run. A pipeline without
+ * the ingest system gets them at step start.
+ */
 class ReplayHook implements StepHook {
   /** The replayed world, typed whole (a game's stores are in its hash). */
   readonly #world: SimWorld;
   frame: StepFrame | null = null;
   readonly checks: HashCheck[] = [];
   onCheck: ((c: HashCheck) => void) | null = null;
+  /** True when the world's pipeline has no ingest system: facts apply at step start. */
+  readonly #factsAtStart: boolean;
 
   constructor(world: SimWorld) {
     this.#world = world;
+    const at = world.pipeline.findIndex((e) => e.run === ingestSystem);
+    this.#factsAtStart = at < 0;
+    if (at < 0) return;
+    // The replayed world's own copy of its pipeline (a game's pipeline is shared by its worlds).
+    const pipeline = [...world.pipeline];
+    const entry = pipeline[at];
+    pipeline[at] = {
+      ...entry,
+      run: (w, ctx) => {
+        this.#applyFacts(w);
+        entry.run(w, ctx);
+      },
+    };
+    world.pipeline = pipeline;
   }
 
   stepStart(world: RecordWorld, ctx: StepContext): void {
@@ -168,6 +190,13 @@ class ReplayHook implements StepHook {
       const v = f.budgets[i];
       if (typeof v === 'number') b[BUDGET_KEYS[i]] = v;
     }
+    if (this.#factsAtStart) this.#applyFacts(world);
+  }
+
+  /** The frame's facts, in order (join/leave facts rebuilt, bindings made and released as live). */
+  #applyFacts(world: RecordWorld): void {
+    const f = this.frame;
+    if (!f) return;
     const players = this.#world.game?.replay ?? null;
     for (const [type, key, payload] of f.facts) {
       if (type === PLAYER_BIND_FACT) {
@@ -236,6 +265,15 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
         }
       }
       if (failure) break;
+      // Bound between the previous step and this one (version 5): this step is the first to see them, as live.
+      const binds = f.pre?.binds;
+      if (binds !== undefined) {
+        if (!isPlayerList(binds)) {
+          failure = `step ${f.step}: the recorded player bindings before the step are malformed`;
+          break;
+        }
+        if (bound) for (const [eid, id] of binds) bindReplayed(bound, eid, id);
+      }
       hook.frame = f;
       world.jobs.forcedStarts = f.starts;
       try {

@@ -105,7 +105,7 @@ describe('game facts and player bindings in the input log', () => {
     await steps(1);
     await later(() => deliverToWorld(w, credit, { pid: 'carol', n: 2 }));
     await steps(3);
-    // A binding made outside a join (between steps): kept as a `player.bind` fact of its own.
+    // A binding made outside a join (between steps): kept in the next step's `pre.binds`.
     const ce = await carol;
     bindPlayer(w, ce, 'carol-2');
     await later(() => deliverToWorld(w, credit, { pid: 'carol-2', n: 4 }));
@@ -135,7 +135,8 @@ describe('game facts and player bindings in the input log', () => {
       'credit',
       'credit',
     ]);
-    expect(facts.filter(([t]) => t === PLAYER_BIND_FACT)).toEqual([[PLAYER_BIND_FACT, ce, 'carol-2']]);
+    expect(facts.filter(([t]) => t === PLAYER_BIND_FACT)).toEqual([]);
+    expect(seed.steps.flatMap((f) => f.pre?.binds ?? [])).toEqual([[ce, 'carol-2']]);
     const pids = facts
       .filter(([t, , p]) => t === SESSION_INGEST_TYPE && (p as { op: string }).op === 'enter')
       .map(([, , p]) => (p as { pid?: string }).pid);
@@ -162,13 +163,13 @@ describe('game facts and player bindings in the input log', () => {
     const noPids = strip(seed, (l) => {
       for (const f of l.steps) for (const [, , p] of f.facts) if (p && typeof p === 'object') delete (p as { pid?: string }).pid;
     });
-    const noBindFacts = strip(seed, (l) => {
-      for (const f of l.steps) f.facts = f.facts.filter(([t]) => t !== PLAYER_BIND_FACT);
+    const noBinds = strip(seed, (l) => {
+      for (const f of l.steps) delete f.pre?.binds;
     });
     const noHeaderPlayers = strip(running, (l) => {
       delete l.header.players;
     });
-    for (const log of [noFacts, noPids, noBindFacts, noHeaderPlayers])
+    for (const log of [noFacts, noPids, noBinds, noHeaderPlayers])
       expect((await replayLog(log, undefined, { game })).failure).toMatch(/state hash/);
   }, 30_000);
 });
