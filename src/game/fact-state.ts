@@ -105,7 +105,8 @@ export const addWaiting = (state: GameFactState, w: WaitingFact): void => {
 /**
  * Take `fact` off the waiting list if it is the oldest waiting one (a queued fact being applied);
  * false for any other (a fact re-applied from an input log). The list is reset once empty — the
- * ingest drains the `critical` lane completely every step — so it never grows past what waits.
+ * ingest drains the `critical` lane completely every step — or compacted when mostly applied slots,
+ * so it never grows much past what waits.
  */
 export const takeWaiting = (state: GameFactState, fact: unknown): boolean => {
   const w = state.waiting[state.head];
@@ -116,6 +117,11 @@ export const takeWaiting = (state: GameFactState, fact: unknown): boolean => {
   state.pending.set(name, Math.max(0, (state.pending.get(name) ?? 0) - 1));
   if (state.head === state.waiting.length) {
     state.waiting.length = 0;
+    state.head = 0;
+  } else if (state.head >= 1024 && state.head * 2 >= state.waiting.length) {
+    // Never empty at a step's end (a fact's apply delivers another every step): drop the applied
+    // slots now and then (amortized O(1) per fact), so the list holds what waits, not its history.
+    state.waiting.splice(0, state.head);
     state.head = 0;
   }
   return true;

@@ -156,6 +156,31 @@ describe('waiting facts in checkpoints', () => {
     expect(hashWorldState(b)).toBe(hashWorldState(a));
   });
 
+  it('facts whose handlers deliver again every step keep applying in order, and a checkpoint holds the ones waiting', async () => {
+    const log: string[] = [];
+    const relay = (name: string) =>
+      defineFact<number>({
+        name,
+        apply: (w, n) => {
+          log.push(`${name}${n}@${w.clock.step}`);
+          deliverToWorld(w, name, n + 1); // applied in the next step
+        },
+      });
+    const game = defineGame({ name: 'relay', facts: [relay('f'), relay('g')] });
+    const a = createGameWorld(game, { id: 'w', capacity: 10 });
+    pauseWorld(a);
+    deliverToWorld(a, 'f', 0);
+    deliverToWorld(a, 'g', 0);
+    stepWorld(a, 3000);
+    expect(log.length).toBe(6000);
+    expect(log.slice(-2)).toEqual(['f2999@2999', 'g2999@2999']);
+    expect(gameFactStats(a)).toMatchObject({ pending: { f: 1, g: 1 }, applied: 6000 });
+    const b = await restoreWorld(await encodeCapture(captureWorld(a)), { systems: game.pipeline, install: (x) => installGame(game, x) });
+    log.length = 0;
+    stepWorld(b, 1);
+    expect(log).toEqual(['f3000@3000', 'g3000@3000']);
+  });
+
   it('a name the game no longer declares is dropped at the restore, counted', async () => {
     const game = makeGame([]);
     const a = world(game);
