@@ -83,6 +83,8 @@ export {
   DEFAULT_FACT_MAX_BYTES,
   MAX_FACT_BYTES,
   MAX_FACT_CAPACITY,
+  MAX_PENDING_FACT_BYTES,
+  MAX_PENDING_FACTS,
   type FactDef,
   type GameFactCounters,
 } from './game/facts.js';

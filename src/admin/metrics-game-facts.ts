@@ -10,7 +10,7 @@ export const registerGameFactMetrics = (kit: MetricKit): void => {
   const { counter, gauge, perWorld } = kit;
   counter(
     'worldtick_game_facts_total',
-    'Game facts (deliverToWorld) by outcome: delivered (queued), applied (in a step), full (the name had capacity facts waiting: refused), invalid (WT_ERR_GAME_FACT_INVALID), failed (the handler threw), discarded_in_replay.',
+    'Game facts (deliverToWorld) by outcome: delivered (queued), applied (in a step), full (the name had capacity facts waiting: refused), limited (the world had MAX_PENDING_FACTS facts or MAX_PENDING_FACT_BYTES bytes waiting: refused), invalid (WT_ERR_GAME_FACT_INVALID), failed (the handler threw), discarded_in_replay, dropped (waiting in a checkpoint, name no longer declared at its restore).',
     ['world', 'outcome'],
     perWorld((w, put) => {
       const c = w.game?.facts?.counters;
@@ -21,6 +21,8 @@ export const registerGameFactMetrics = (kit: MetricKit): void => {
       put({ world: w.id, outcome: 'invalid' }, c.invalid);
       put({ world: w.id, outcome: 'failed' }, c.failed);
       put({ world: w.id, outcome: 'discarded_in_replay' }, c.discardedInReplay);
+      put({ world: w.id, outcome: 'limited' }, c.limited);
+      put({ world: w.id, outcome: 'dropped' }, c.dropped);
     }),
   );
   gauge(
@@ -29,6 +31,15 @@ export const registerGameFactMetrics = (kit: MetricKit): void => {
     ['world', 'fact'],
     perWorld((w, put) => {
       for (const [fact, n] of w.game?.facts?.pending ?? []) put({ world: w.id, fact }, n);
+    }),
+  );
+  gauge(
+    'worldtick_game_facts_pending_bytes',
+    "Bytes of the payloads' JSON of the game facts waiting for the next step (bounded by MAX_PENDING_FACT_BYTES; what a checkpoint copies).",
+    ['world'],
+    perWorld((w, put) => {
+      const f = w.game?.facts;
+      if (f) put({ world: w.id }, f.waitingBytes);
     }),
   );
 };

@@ -9,16 +9,30 @@
  *        the recorder logs it as it applies; a replay re-applies it from the log, and a
  *        `deliverToWorld` made during the replay (its async source answered anew) queues nothing
  *
- * Bounded: at most `capacity` facts of a name wait for a step; one more is refused (returns false,
- * counted `full`). Waiting facts are not world state (not in the hash, not in a checkpoint).
+ * Bounded: at most `capacity` facts of a name, and {@link MAX_PENDING_FACTS} facts /
+ * {@link MAX_PENDING_FACT_BYTES} bytes of payload JSON in all, wait for a step; one more is refused
+ * (returns false, counted `full` / `limited`). Waiting facts are not in the state hash; a checkpoint
+ * keeps them (src/persist/fact-sections.ts) and its restore puts them back in the queue
+ * ({@link restoreWaitingFacts}), so they apply in the restored world's first step.
  */
 import { gameFactInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
-import { createFactState, GAME_FACT_INGEST_TYPE, type FactEntry, type GameFactCounters, type GameFactState } from './fact-state.js';
+import {
+  addWaiting,
+  createFactState,
+  GAME_FACT_INGEST_TYPE,
+  MAX_PENDING_FACT_BYTES,
+  MAX_PENDING_FACTS,
+  takeWaiting,
+  waitingCount,
+  type FactEntry,
+  type GameFactCounters,
+  type GameFactState,
+} from './fact-state.js';
 import type { GameWorld } from './pipeline.js';
 import { plainJsonText } from './plain-json.js';
 
-export { GAME_FACT_INGEST_TYPE, type GameFactCounters } from './fact-state.js';
+export { GAME_FACT_INGEST_TYPE, MAX_PENDING_FACT_BYTES, MAX_PENDING_FACTS, type GameFactCounters } from './fact-state.js';
 
 /** Default most facts of one name waiting for a step, per world. */
 export const DEFAULT_FACT_CAPACITY = 1024;
@@ -114,7 +128,7 @@ export const installFacts = (world: SimWorld, facts: readonly CompiledFact[]): G
   const entries: FactEntry[] = facts.map((f) => ({ name: f.name, index: f.index, capacity: f.capacity, maxBytes: f.maxBytes }));
   const state = createFactState(entries);
   const handlers = new Map(facts.map((f) => [f.name, f.apply]));
-  const { pending, counters } = state;
+  const { counters } = state;
   if (!world.ingest.has(GAME_FACT_INGEST_TYPE))
     world.ingest.define(GAME_FACT_INGEST_TYPE, {
       mode: 'queue',
@@ -133,8 +147,12 @@ export const installFacts = (world: SimWorld, facts: readonly CompiledFact[]): G
           counters.failed++;
           throw gameFactInvalid(name ?? '?', 'not a fact of the game (a malformed or foreign log entry)');
         }
-        const n = pending.get(name) ?? 0;
-        if (n > 0) pending.set(name, n - 1);
+        // A queued fact leaves the waiting list; one re-applied from an input log was never on it.
+        if (takeWaiting(state, fact) && world.game?.replay) {
+          // Put back by the restore of a replay's starting checkpoint: the log holds it, at the step the live world applied it.
+          counters.discardedInReplay++;
+          return;
+        }
         counters.applied++;
         try {
           run(world, deepFreeze((fact as unknown[])[1]));
@@ -147,10 +165,16 @@ export const installFacts = (world: SimWorld, facts: readonly CompiledFact[]): G
   return state;
 };
 
-/** A copy of `v` if it is plain JSON data within `maxBytes`, else the problem. */
-const plainCopy = (v: unknown, maxBytes: number): { ok: true; value: unknown } | { ok: false; problem: string } => {
-  const r = plainJsonText(v, maxBytes);
-  return r.ok ? { ok: true, value: JSON.parse(r.json) as unknown } : r;
+/**
+ * Queue fact `name` with payload `value` (a fresh copy parsed from `json`, `bytes` long): in the ingest
+ * buffer and on the waiting list. False when the buffer refuses it.
+ */
+const queueFact = (world: GameWorld, state: GameFactState, index: number, name: string, f: Omit<SavedFact, 'name'>): boolean => {
+  const { json, bytes } = f;
+  const fact: readonly [string, unknown] = [name, f.value];
+  if (world.ingest.push(GAME_FACT_INGEST_TYPE, index, fact) === 'rejected') return false;
+  addWaiting(state, { fact, json, bytes });
+  return true;
 };
 
 /**
@@ -162,8 +186,10 @@ const plainCopy = (v: unknown, maxBytes: number): { ok: true; value: unknown } |
  * run in the ingest phase before the facts are drained: applied in the same step).
  *
  * Returns true when queued, false when `capacity` facts of this name are already waiting (counted
- * `full`; nothing queued: the game decides — e.g. the market's reservation timer resubmits the
- * purchase later). While the world is a replay (src/replay) nothing is queued and it returns true:
+ * `full`) or the world's waiting facts are at {@link MAX_PENDING_FACTS} or would pass
+ * {@link MAX_PENDING_FACT_BYTES} of payload JSON with this one (counted `limited`); nothing is queued
+ * then: the game decides — e.g. the market's reservation timer resubmits the purchase later. (Not a
+ * throw: the usual caller is a promise callback, where a throw would be an unhandled rejection.) While the world is a replay (src/replay) nothing is queued and it returns true:
  * the log holds the facts the live world applied, at the steps it applied them.
  * Throws `WT_ERR_GAME_FACT_INVALID` (counted `invalid`) for a world without a game or facts, an
  * undeclared name, or a bad payload; nothing is queued then.
@@ -178,32 +204,64 @@ export const deliverToWorld = <P>(world: GameWorld, fact: FactDef<P> | string, p
     state.counters.invalid++;
     throw gameFactInvalid(name, 'not a fact of the game (declare it in defineGame({ facts }))');
   }
-  const copy = plainCopy(payload, entry.maxBytes);
-  if (!copy.ok) {
+  const text = plainJsonText(payload, entry.maxBytes);
+  if (!text.ok) {
     state.counters.invalid++;
-    throw gameFactInvalid(name, copy.problem);
+    throw gameFactInvalid(name, text.problem);
   }
   if (world.game?.replay) {
     state.counters.discardedInReplay++;
     return true;
   }
-  const n = state.pending.get(name) ?? 0;
-  if (n >= entry.capacity) {
+  if ((state.pending.get(name) ?? 0) >= entry.capacity) {
     state.counters.full++;
     return false;
   }
-  if (world.ingest.push(GAME_FACT_INGEST_TYPE, entry.index, [name, copy.value]) === 'rejected') {
+  const bytes = text.bytes;
+  if (waitingCount(state) >= MAX_PENDING_FACTS || state.waitingBytes + bytes > MAX_PENDING_FACT_BYTES) {
+    state.counters.limited++;
+    return false;
+  }
+  if (!queueFact(world, state, entry.index, name, { json: text.json, bytes, value: JSON.parse(text.json) as unknown })) {
     state.counters.full++;
     return false;
   }
-  state.pending.set(name, n + 1);
   state.counters.delivered++;
   return true;
 };
 
-/** A world's fact counters and how many facts wait per name (copies), or null without facts. */
-export const gameFactStats = (world: GameWorld): (GameFactCounters & { pending: Record<string, number> }) | null => {
+/** A fact waiting in a checkpoint, as src/persist/fact-sections.ts reads and checks it: name, payload JSON text, its UTF-8 bytes, its value. */
+export interface SavedFact {
+  readonly name: string;
+  readonly json: string;
+  readonly bytes: number;
+  /** `JSON.parse(json)`, checked plain JSON data; handed to the handler (frozen) as it is. */
+  readonly value: unknown;
+}
+
+/**
+ * Put a checkpoint's waiting facts back in a restored world's queue, in their delivery order, before
+ * anything else can queue one: they apply in the ingest phase of the world's first step, ahead of
+ * every fact delivered after the restore — where they stood when the checkpoint was taken (a
+ * checkpoint is taken between steps: they were due in the next one). A name the game no longer
+ * declares is dropped (counted `dropped`); so is one the queue no longer has room for (a game that
+ * lowered its capacities). Not counted `delivered` again. No-op for a world whose game declares no facts.
+ */
+export const restoreWaitingFacts = (world: GameWorld, facts: readonly SavedFact[]): void => {
+  const state = world.game?.facts;
+  if (!state) return;
+  for (const f of facts) {
+    const entry = state.byName.get(f.name);
+    if (!entry || !queueFact(world, state, entry.index, f.name, f)) state.counters.dropped++;
+  }
+};
+
+/**
+ * A world's fact counters, how many facts wait per name and the bytes of their payload JSON (copies),
+ * or null without facts.
+ */
+export const gameFactStats = (world: GameWorld): (GameFactCounters & { pending: Record<string, number>; pendingBytes: number }) | null => {
   const s = world.game?.facts;
   if (!s) return null;
-  return { ...s.counters, pending: Object.fromEntries(s.pending) };
+  return { ...s.counters, pending: Object.fromEntries(s.pending), pendingBytes: s.waitingBytes };
 };

@@ -5,8 +5,8 @@
  * caller keeps a copy no later change of the caller's object can reach.
  */
 
-/** The JSON text of `v` if it is plain JSON data within `maxBytes`, else the problem. */
-export const plainJsonText = (v: unknown, maxBytes: number): { ok: true; json: string } | { ok: false; problem: string } => {
+/** The JSON text of `v` (and its UTF-8 bytes) if it is plain JSON data within `maxBytes`, else the problem. */
+export const plainJsonText = (v: unknown, maxBytes: number): { ok: true; json: string; bytes: number } | { ok: false; problem: string } => {
   const tooLarge = `payload is over ${maxBytes} bytes of JSON`;
   let nodes = 0;
   const walk = (x: unknown, depth: number): string | null => {
@@ -36,5 +36,6 @@ export const plainJsonText = (v: unknown, maxBytes: number): { ok: true; json: s
   const problem = walk(v, 0);
   if (problem) return { ok: false, problem };
   const json = JSON.stringify(v);
-  return Buffer.byteLength(json) > maxBytes ? { ok: false, problem: tooLarge } : { ok: true, json };
+  const bytes = Buffer.byteLength(json);
+  return bytes > maxBytes ? { ok: false, problem: tooLarge } : { ok: true, json, bytes };
 };

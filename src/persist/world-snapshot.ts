@@ -10,8 +10,9 @@
  * state (entity-state.ts); clock, step, counters, config and configVersion, PRNG; the tiered
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
- * Not captured (documented in docs/DURABILITY.md): controller window and mode (restart in
- * `normal`), ingest buffers (inputs in flight; clients resend), intents (ephemeral NPC → player
+ * Since schema 5 also a game's facts waiting for a step (fact-sections.ts), put back in the
+ * restored world's queue. Not captured (documented in docs/DURABILITY.md): controller window and
+ * mode (restart in `normal`), other ingest buffers (inputs in flight; clients resend), intents (ephemeral NPC → player
  * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
  * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
  */
@@ -37,6 +38,8 @@ import { coarseMovementOn } from '../tiers/coarse-movement.js';
 import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
 import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
+import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
+import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -61,9 +64,10 @@ const NPC_SIM_SCALARS = [
  * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
  * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
  * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
- * `gameTimers` without them). Absent = 1.
+ * `gameTimers` without them). 5: plus the game's facts waiting for a step (`gameFacts`, `facts.*`
+ * sections; fact-sections.ts). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 4;
+export const WORLD_SNAPSHOT_SCHEMA = 5;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -87,6 +91,8 @@ export interface WorldSnapshotHeader {
   gameFields?: string[];
   /** The game's timers (schema 3; src/game/timer-state.ts; schema 4: pending ones in `timers.*` sections): absent when the game has none. */
   gameTimers?: SavedTimers;
+  /** The game's facts waiting for a step (schema 5; rows of the `facts.*` sections): absent when none wait. */
+  gameFacts?: SavedFactsHeader;
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
    * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
@@ -170,6 +176,8 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   const timers = world.game ? captureTimers(world.game.timers) : null;
   const gameTimers = timers?.header;
   if (timers) sections.push(...timers.sections);
+  const facts = world.game?.facts ? captureFacts(world.game.facts) : null;
+  if (facts) sections.push(...facts.sections);
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
@@ -190,6 +198,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     fields,
     ...(gameFields.length ? { gameFields } : {}),
     ...(gameTimers ? { gameTimers } : {}),
+    ...(facts?.header ? { gameFacts: facts.header } : {}),
     ...(phys ? { physics: phys.header } : {}),
   };
   const packed = packSections({ ...header }, sections);
@@ -246,6 +255,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
   checkSnapshotHeader(h, opts.expect);
+  const facts = readFactSections(h.gameFacts, sections); // checked before anything is built
   let world: SimWorld;
   try {
     world = createSimWorld({
@@ -262,7 +272,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
     throw checkpointCorrupt(`malformed: ${err instanceof Error ? err.message.slice(0, 120) : String(err)}`);
   }
   try {
-    loadState(world, h, sections, opts);
+    loadState(world, h, sections, opts, facts);
   } catch (err) {
     destroySimWorld(world);
     if (isWorldtickError(err)) throw err;
@@ -273,7 +283,13 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
 };
 
 /** Load a checked header and its sections into the fresh `world` (see {@link restoreWorld}). */
-const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string, FieldArray>, opts: RestoreOptions): void => {
+const loadState = (
+  world: SimWorld,
+  h: WorldSnapshotHeader,
+  sections: Map<string, FieldArray>,
+  opts: RestoreOptions,
+  facts: readonly SavedFact[],
+): void => {
   opts.install?.(world);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
@@ -356,4 +372,6 @@ const loadState = (world: SimWorld, h: WorldSnapshotHeader, sections: Map<string
       () => coarseMovementOn(world),
       (name) => sections.get(name),
     );
+  // Last, into the fresh queue: they apply in the world's first step, before any fact delivered after.
+  restoreWaitingFacts(world, facts);
 };
