@@ -7,6 +7,7 @@ import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
+import { exitProcess } from '../cli/exit-process.js';
 import { EXIT_STOP_FAILED, watchStopSignals } from '../cli/stop-signals.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
@@ -186,6 +187,9 @@ const reportStartFailure = (logger: Logger, err: unknown): never => {
   process.exit(1);
 };
 
+/** Wall ms a completed stop waits for in-flight file or DNS requests before ending the process anyway (src/cli/exit-process.ts). */
+const EXIT_GRACE_MS = 2000;
+
 /**
  * A game's command line (`npm start` is `runMain(lifeSimGame)`): parse `argv` (default
  * `process.argv.slice(2)`) and `process.env`; `--help` / `--version` print and return. Then the
@@ -193,7 +197,9 @@ const reportStartFailure = (logger: Logger, err: unknown): never => {
  * admin dashboard URL on stderr and logging `server ready` with the bound ports. The first signal stops
  * cleanly — during start, after start's current step — and exits 0, or 1 when a final checkpoint
  * failed (the `runtime stopped` summary); a second signal, or `--stop-timeout` seconds without the stop
- * completing, exit 1 at once with a log line. A bad option or config prints the problems and exits 2,
+ * completing, exit 1 at once with a log line. Where a libuv thread is blocked in a file or DNS
+ * operation (which `process.exit` would wait for forever) the process ends itself with SIGKILL
+ * instead, after a log line (src/cli/exit-process.ts). A bad option or config prints the problems and exits 2,
  * never a stack trace. `hooks`: the game server's `authenticate` and `sessionClass` hooks (as
  * {@link StartServerOptions}). The promise resolves only after `--help` / `--version`; otherwise the
  * process exits.
@@ -228,7 +234,7 @@ export const runMain = async (
   }
   const logger = runtime.logger; // cluster mode: binds `instance`
   // Before anything starts (building the runtime starts nothing): a signal during a long restore must stop cleanly too.
-  const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => process.exit(code) });
+  const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => exitProcess(code, logger) });
   try {
     await runtime.start(stop.signal);
   } catch (err) {
@@ -248,14 +254,16 @@ export const runMain = async (
     await runtime.stop();
   } catch (err) {
     logger.error({ err }, 'shutdown failed');
-    process.exit(EXIT_STOP_FAILED);
+    exitProcess(EXIT_STOP_FAILED, logger, EXIT_GRACE_MS);
+    return;
   }
   stop.done();
   const failed = runtime.shutdown?.failed ?? [];
   if (failed.length) {
     logger.error({ failed: failed.map((f) => f.world) }, 'exiting with code 1: final checkpoints not written');
-    process.exit(EXIT_STOP_FAILED);
+    exitProcess(EXIT_STOP_FAILED, logger, EXIT_GRACE_MS);
+    return;
   }
   logger.info('bye');
-  process.exit(0);
+  exitProcess(0, logger, EXIT_GRACE_MS);
 };
