@@ -253,6 +253,32 @@ for (const [name, factory] of factories)
       expect(r.filter((x) => x.seq !== null)).toHaveLength(3);
     });
 
+    it('refusals recorded past the budget (two owners of a world for a moment) leave the next service in debt', async () => {
+      const row = (i: number) => ({
+        worldId: 'w1',
+        playerId: 'poor',
+        key: `old${i}`,
+        kind: 'purchase' as const,
+        item: 'sword',
+        quantity: 0,
+        unitPrice: 30,
+        coinsDelta: 0,
+        status: 'rejected' as const,
+        code: 'TX_INSUFFICIENT_FUNDS',
+        fingerprint: 'purchase|sword|1|30',
+        createdAt: clock,
+      });
+      await store.commitLedger(Array.from({ length: 13 }, (_, i) => row(i)));
+      const l = service({ recordedRefusals: { burst: 10, perMinute: 1 } });
+      // 3 in debt: three minutes of refill pay it, the fourth gives a token.
+      clock += 3 * 60_000;
+      expect((await l.purchase(sword('poor', 'a'))).seq).toBeNull();
+      clock += 60_000;
+      expect((await l.purchase(sword('poor', 'b'))).seq).not.toBeNull();
+      expect((await l.purchase(sword('poor', 'c'))).seq).toBeNull();
+      expect(l.stats().refusalBudgetReads).toBe(1);
+    });
+
     it('burst 0 records no refusal at all', async () => {
       const l = service({ recordedRefusals: { burst: 0 } });
       const r = await Promise.all(Array.from({ length: 5 }, (_, i) => l.purchase(sword('p', `k${i}`))));
