@@ -154,7 +154,7 @@ const queue = (world: GameWorld, bytes: Uint8Array, target: OutboxTargetValue, p
   const net = world.net;
   // A player message is addressed to the player's tenure (resume token) now: see game-outbox.ts.
   const token = net !== null && target === OutboxTarget.PLAYER ? recipientToken(net, player) : '';
-  if (game) queueGameMessage(game.outbox, net, { bytes, target, origin: -1, rest: null, player, token, x, y });
+  if (game) queueGameMessage(game.outbox, net, { bytes, target, origin: '', rest: null, player, token, x, y });
 };
 
 /**

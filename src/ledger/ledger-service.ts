@@ -40,7 +40,7 @@ import {
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { BalanceCache } from './balance-cache.js';
 import { refKey, zeroLedgerStats, type LedgerServiceOptions, type LedgerStats, type Pending } from './ledger-service-types.js';
-import { createRefusalBudget } from './refusal-budget.js';
+import { createRefusalBudget, type RefusalBudget } from './refusal-budget.js';
 
 export type { LedgerServiceOptions, LedgerStats } from './ledger-service-types.js';
 
@@ -61,8 +61,8 @@ export class LedgerService {
   private readonly onFenced: ((err: unknown) => void) | undefined;
   private readonly onError: ((err: unknown) => void) | undefined;
   private readonly limiter: RateLimiter;
-  /** Per-player budget of recorded refusals (refusal-budget.ts). */
-  private readonly refusals: RateLimiter;
+  /** Per-player budget of recorded refusals, started from the stored ones (refusal-budget.ts). */
+  private readonly refusals: RefusalBudget;
 
   private queue: Pending[] = [];
   /** (player, key) of every queued or in-flight request: same content joins it, other content conflicts. */
@@ -88,7 +88,9 @@ export class LedgerService {
     this.onFenced = options.onFenced;
     this.onError = options.onError;
     this.limiter = createRateLimiter(options.rateLimit ?? {}, this.now);
-    this.refusals = createRefusalBudget(options.recordedRefusals ?? {}, this.now);
+    this.refusals = createRefusalBudget(options.recordedRefusals ?? {}, this.now, (playerId, sinceMs, limit) =>
+      this.store.ledgerRefusalTimes(this.worldId, playerId, sinceMs, limit),
+    );
     this.cache = new BalanceCache(options.retain ?? null);
   }
 
@@ -145,7 +147,7 @@ export class LedgerService {
   }
 
   stats(): LedgerStats {
-    return { ...this.counters, rejected: { ...this.counters.rejected } };
+    return { ...this.counters, rejected: { ...this.counters.rejected }, refusalBudgetReads: this.refusals.stats().reads };
   }
 
   /** Requests queued and not yet answered. */
@@ -343,18 +345,21 @@ export class LedgerService {
         w = { coins: b.coins, items: new Map(b.items) };
         working.set(p.req.playerId, w);
       }
-      const input = decide(p.req, w, this.catalogue, this.worldId, nowMs);
-      // A refusal past the player's budget is answered without a row (it changed no balance either).
-      if (input.status === 'rejected' && !p.refusalCharged) {
+      toCommit.push({ p, input: decide(p.req, w, this.catalogue, this.worldId, nowMs) });
+    }
+    // A refusal past the player's budget is answered without a row (it changed no balance either, so
+    // leaving it out changes no other decision). Players new to the budget are read from the store first.
+    const charge = toCommit.filter((c) => c.input.status === 'rejected' && !c.p.refusalCharged);
+    if (charge.length) {
+      await this.refusals.load(new Set(charge.map((c) => c.p.req.playerId)));
+      for (const { p } of charge) {
         p.refusalCharged = this.refusals.take(p.req.playerId);
-        if (!p.refusalCharged) {
-          settled.add(p);
-          this.counters.refusalsUnrecorded++;
-          this.answer(p, rejection(p.req, TxCode.INSUFFICIENT_FUNDS));
-          continue;
-        }
+        if (p.refusalCharged) continue;
+        settled.add(p);
+        this.counters.refusalsUnrecorded++;
+        this.answer(p, rejection(p.req, TxCode.INSUFFICIENT_FUNDS));
       }
-      toCommit.push({ p, input });
+      for (let i = toCommit.length - 1; i >= 0; i--) if (settled.has(toCommit[i].p)) toCommit.splice(i, 1);
     }
     // Settled requests leave the batch even if the commit below fails and is retried.
     for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i])) batch.splice(i, 1);

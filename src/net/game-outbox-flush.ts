@@ -112,17 +112,17 @@ const deliverToSessions = (world: ReplicationWorld, net: WorldNet, st: GameOutbo
  * senders); only when the budget is short.
  */
 const deliverRoundRobin = (world: ReplicationWorld, net: WorldNet, ob: GameOutbox, max: number, clock: DeliveryClock): number => {
-  const queues = new Map<number, OutboxItem[]>();
+  const queues = new Map<string, OutboxItem[]>();
   for (const it of ob.items)
     if (it.target !== OutboxTarget.PLAYER && it.bytes !== DELIVERED) {
       const q = queues.get(it.origin);
       if (q) q.push(it);
       else queues.set(it.origin, [it]);
     }
-  const turn = (o: number): number => ob.bySender.get(o)?.turn ?? 0;
+  const turn = (o: string): number => ob.bySender.get(o)?.turn ?? 0;
   // Map order is first appearance (oldest waiting); the sort is stable.
   const order = [...queues.keys()].sort((a, b) => turn(a) - turn(b));
-  const next = new Map<number, number>();
+  const next = new Map<string, number>();
   let left = max,
     sent = 0;
   while (left > 0 && order.length > 0 && !clock.over) {

@@ -22,11 +22,11 @@
  *
  * Broadcasts are fair between their senders. A broadcast sent from a client message's handler is
  * attributed to that message's player (its *sender*); one sent from a system, timer, hook or fact
- * to the server (sender -1). At most `net.maxGameBroadcastsPerSender` broadcasts of one player
- * wait; past it that player's newest is dropped, counted `capped` (its own drops: the other
- * senders' broadcasts are not touched). When the step's budget cannot take every waiting
- * broadcast, the budget is shared round-robin between senders, the sender whose oldest broadcast
- * waits longest first: a few spamming players cannot keep another player's broadcasts waiting.
+ * to the server. At most `net.maxGameBroadcastsPerSender` broadcasts of one player wait (counted
+ * per tenure, its resume token, not per entity id, which bitecs recycles: {@link senderKey}); past
+ * it that player's newest is dropped, counted `capped` (its own drops: the other senders'
+ * broadcasts are not touched). When the step's budget cannot take every waiting broadcast, the
+ * budget is shared round-robin between senders, the sender whose oldest broadcast waits longest first: a few spamming players cannot keep another player's broadcasts waiting.
  *
  * Order (per recipient): messages to one player arrive in send order; broadcasts of one sender
  * arrive in send order; in a step, the player messages delivered precede the broadcasts delivered;
@@ -50,8 +50,11 @@ export type OutboxTargetValue = (typeof OutboxTarget)[keyof typeof OutboxTarget]
 export interface OutboxItem {
   bytes: Uint8Array;
   target: OutboxTargetValue;
-  /** Broadcasts: the player whose client message's handler sent it, -1 the server (systems, timers, hooks). */
-  origin: number;
+  /**
+   * Broadcasts: who sent it ({@link senderKey}): the tenure (resume token) of the player whose client
+   * message's handler sent it, {@link SERVER_SENDER} the server (systems, timers, hooks).
+   */
+  origin: string;
   /**
    * Broadcasts cut by the time bound: the connection ids of the sessions it has not reached yet (it
    * continues to them, first, next step); null until cut.
@@ -119,15 +122,18 @@ export interface GameOutbox {
   readonly items: OutboxItem[];
   /** How many of `items` are player messages, and broadcasts (each lane's bound). */
   readonly lanes: { players: number; broadcasts: number };
-  /** Senders with broadcasts waiting (players, and -1 the server); an entry goes when its last is delivered. */
-  readonly bySender: Map<number, SenderQueue>;
+  /**
+   * Senders with broadcasts waiting, by {@link senderKey} (players' tenures, and {@link SERVER_SENDER});
+   * an entry goes when its last is delivered.
+   */
+  readonly bySender: Map<string, SenderQueue>;
   /** Steps whose delivery ran (the round-robin's clock: `SenderQueue.turn`). */
   flushes: number;
   /** Measured wall ms per frame handed to a socket (moving average; 0 until measured): what fits in the time bound. */
   frameMs: number;
   /**
-   * The sender of broadcasts sent now: the player whose client message's handler runs (set around
-   * the handler by src/game/world.ts), else -1.
+   * The sender of broadcasts sent now: the player entity whose client message's handler runs (set
+   * around the handler by src/game/world.ts), else -1. Counted under its tenure ({@link senderKey}).
    */
   sender: number;
   readonly stats: GameOutboxStats;
@@ -178,6 +184,23 @@ export interface OutboxNet {
 export const recipientToken = (net: OutboxNet, player: number): string =>
   net.byPlayer.get(player)?.resumeToken ?? net.away.get(player)?.token ?? '';
 
+/** The sender key of the server's broadcasts (systems, timers, hooks, facts): never a resume token. */
+export const SERVER_SENDER = '';
+
+/**
+ * The key a broadcast of `sender` (a player entity, -1 the server) is counted under: the player's
+ * tenure (its resume token, see {@link recipientToken}), not the entity id, which bitecs recycles —
+ * a newcomer given the id of a player whose broadcasts still wait must not inherit that player's
+ * count (nor its round-robin turn). A resume or takeover keeps the token, so the same player keeps
+ * its count. A player with neither a session nor a parked entry (not seen: a handler runs for a
+ * player with a live session) falls back to `#<entity id>` (resume tokens are base64url: no `#`).
+ */
+export const senderKey = (net: OutboxNet, sender: number): string => {
+  if (sender < 0) return SERVER_SENDER;
+  const token = recipientToken(net, sender);
+  return token !== '' ? token : `#${sender}`;
+};
+
 /**
  * Queue a checked, encoded message, or count why not (no server: `net` null, `unserved`; its
  * sender has `maxGameBroadcastsPerSender` broadcasts waiting, `capped`; its lane's queue is full,
@@ -191,12 +214,12 @@ export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item
   }
   const lanes = outbox.lanes;
   const player = item.target === OutboxTarget.PLAYER;
-  const sender = player ? -1 : outbox.sender;
+  const sender = player ? SERVER_SENDER : senderKey(net, outbox.sender);
   item.origin = sender;
   const q = player ? undefined : outbox.bySender.get(sender);
   const cap = net.config.maxGameBroadcastsPerSender;
   // The sender's own bound first: a spammer's drops are its own, counted apart from a full lane.
-  if (sender >= 0 && cap > 0 && q !== undefined && q.waiting >= cap) {
+  if (sender !== SERVER_SENDER && cap > 0 && q !== undefined && q.waiting >= cap) {
     st.capped++;
     return;
   }
@@ -213,7 +236,7 @@ export const queueGameMessage = (outbox: GameOutbox, net: OutboxNet | null, item
 };
 
 /** A broadcast of `sender` left the queue (delivered to every recipient) in the current flush. */
-export const broadcastDone = (outbox: GameOutbox, sender: number): void => {
+export const broadcastDone = (outbox: GameOutbox, sender: string): void => {
   const q = outbox.bySender.get(sender);
   if (q === undefined) return;
   q.turn = outbox.flushes;

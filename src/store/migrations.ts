@@ -110,6 +110,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: [`CREATE INDEX ledger_refusals_created ON ledger (created_at) WHERE status = 'rejected'`],
     postgres: [`CREATE INDEX ledger_refusals_created ON ledger (created_at) WHERE status = 'rejected'`],
   },
+  {
+    version: 7,
+    name: "recorded ledger refusals by player (a new ledger service's refusal budget starts from the player's last day of them)",
+    sqlite: [`CREATE INDEX ledger_refusals_player ON ledger (player_id, world_id, created_at) WHERE status = 'rejected'`],
+    postgres: [`CREATE INDEX ledger_refusals_player ON ledger (player_id, world_id, created_at) WHERE status = 'rejected'`],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */

@@ -12,6 +12,7 @@ import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
+import { findLedgerIn, pruneRefusals, refusalTimes } from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
@@ -182,7 +183,7 @@ export class PostgresStore implements Store {
       const missing = entries.filter((e) => !seqOf.has(`${e.playerId}\u0000${e.key}`));
       const existing = new Map<string, LedgerEntry>();
       if (missing.length) {
-        for (const e of await this.findIn(c, missing)) existing.set(`${e.playerId}\u0000${e.key}`, e);
+        for (const e of await findLedgerIn(c, missing)) existing.set(`${e.playerId}\u0000${e.key}`, e);
       }
       const claimed = new Set<string>();
       const out: LedgerCommitResult[] = entries.map((e) => {
@@ -204,17 +205,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async findIn(c: Client | pg.Pool, refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
-    if (!refs.length) return [];
-    const r = await c.query(
-      `SELECT l.* FROM ledger l JOIN unnest($1::text[], $2::text[]) AS r(p, k) ON l.player_id = r.p AND l.idem_key = r.k ORDER BY l.seq`,
-      [refs.map((x) => x.playerId), refs.map((x) => x.key)],
-    );
-    return (r.rows as Row[]).map(toLedgerEntry);
-  }
-
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
-    return this.run(false, (c) => this.findIn(c, refs));
+    return this.run(false, (c) => findLedgerIn(c, refs));
   }
 
   readLedger(query: LedgerQuery): Promise<LedgerEntry[]> {
@@ -243,9 +235,11 @@ export class PostgresStore implements Store {
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
-    const sql = `DELETE FROM ledger WHERE seq IN
-      (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < $1 ORDER BY created_at LIMIT $2)`;
-    return this.run(true, async (c) => (await c.query(sql, [beforeMs, limit])).rowCount ?? 0);
+    return this.run(true, (c) => pruneRefusals(c, beforeMs, limit));
+  }
+
+  ledgerRefusalTimes(worldId: string, playerId: string, sinceMs: number, limit: number): Promise<number[]> {
+    return this.run(false, (c) => refusalTimes(c, worldId, playerId, sinceMs, limit));
   }
 
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {

@@ -20,6 +20,8 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     pruneRefusals: p(
       "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < ? ORDER BY created_at LIMIT ?)",
     ),
+    refusalTimes: p(`SELECT created_at FROM ledger WHERE player_id = ? AND world_id = ? AND status = 'rejected'
+      AND created_at >= ? ORDER BY created_at DESC LIMIT ?`),
     insertCheckpoint: p(`INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
     pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN

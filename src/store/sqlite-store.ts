@@ -257,6 +257,12 @@ export class SqliteStore implements Store {
     return this.run(true, () => this.stmt.pruneRefusals!.run(beforeMs, limit).changes);
   }
 
+  ledgerRefusalTimes(worldId: string, playerId: string, sinceMs: number, limit: number): Promise<number[]> {
+    return this.run(false, () =>
+      (this.stmt.refusalTimes!.all(playerId, worldId, sinceMs, limit) as Row[]).map((r) => Number(r.created_at)).reverse(),
+    );
+  }
+
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
     const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
     return this.run(true, () => {

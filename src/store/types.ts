@@ -293,6 +293,12 @@ export interface Store {
    * oldest first; `ok` entries are never deleted. Returns how many (docs/DURABILITY.md "Refusal rows").
    */
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number>;
+  /**
+   * Creation times (wall ms, oldest first) of the newest `limit` recorded refusals (`rejected` rows)
+   * of `playerId` in `worldId`'s ledger created at or after `sinceMs`: what a new ledger service
+   * starts the player's refusal budget from (src/ledger/refusal-budget.ts; schema 7 index).
+   */
+  ledgerRefusalTimes(worldId: string, playerId: string, sinceMs: number, limit: number): Promise<number[]>;
 
   /** Save a checkpoint (keeps the newest `keep` per world, default 2). Fenced when `fence` is given. */
   saveCheckpoint(checkpoint: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint>;

@@ -3,7 +3,8 @@
  * player data) is opened by this build in a real server process. The log says which build started
  * (`worldtick starting`: version, Node, protocol, schema, checkpoint format), the schema version of
  * the store, and what the migration did (`store schema migrated` from 3 to the latest, naming each
- * migration); `worldtick_build_info` says the same on /metrics. A second start migrates nothing.
+ * migration, the refusal indexes of schemas 6 and 7 among them); `worldtick_build_info` says the
+ * same on /metrics. A second start migrates nothing.
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ describe('upgrade: an older store opened by this build', () => {
     await new SqliteStore({ dataDir: data.dir }).close();
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
     db.exec(
-      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DELETE FROM schema_migrations WHERE version >= 4',
+      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DROP INDEX ledger_refusals_player; DELETE FROM schema_migrations WHERE version >= 4',
     );
     db.close();
 
@@ -47,6 +48,7 @@ describe('upgrade: an older store opened by this build', () => {
     const applied = (migrated?.applied as string[] | undefined) ?? [];
     expect(applied).toHaveLength(LATEST_SCHEMA_VERSION - 3);
     expect(String(applied[0])).toMatch(/^4: player data/);
+    expect(String(applied[3])).toMatch(/^7: recorded ledger refusals by player/);
     const metrics = (await a.api('GET', '/metrics')).json as string;
     expect(metrics).toMatch(
       new RegExp(
@@ -55,6 +57,13 @@ describe('upgrade: an older store opened by this build', () => {
       ),
     );
     await a.stop();
+    // The refusal indexes dropped above exist again (schema 6 retention, schema 7 the budget's reading).
+    const after = new Database(join(data.dir, 'worldtick.sqlite'), { readonly: true });
+    const indexes = after
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ledger_refusals_%' ORDER BY name")
+      .all();
+    after.close();
+    expect(indexes).toEqual([{ name: 'ledger_refusals_created' }, { name: 'ledger_refusals_player' }]);
 
     const b = await startInstance('up2', args);
     servers.push(b);

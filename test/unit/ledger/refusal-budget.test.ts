@@ -204,6 +204,81 @@ for (const [name, factory] of factories)
       }
     });
 
+    it('the budget continues across a restart (a new service over the same store): it starts from the stored refusals', async () => {
+      const budget = { recordedRefusals: { burst: 10, perMinute: 1 } };
+      const spam = (l: LedgerService, prefix: string, n: number) =>
+        Promise.all(Array.from({ length: n }, (_, i) => l.purchase(sword('poor', `${prefix}${i}`))));
+      const l1 = service(budget);
+      expect((await spam(l1, 'a', 12)).filter((r) => r.seq !== null)).toHaveLength(10);
+      // A real restart: the service and the store closed, both opened again over the same file / database.
+      await l1.close();
+      await store.close();
+      store = await handle.open();
+      clock += 30_000;
+      const l2 = service(budget);
+      // Half a minute after the burst: the bucket is still empty, as it would be without the restart.
+      const after = await spam(l2, 'b', 5);
+      expect(after.every((r) => r.code === 'TX_INSUFFICIENT_FUNDS' && r.seq === null)).toBe(true);
+      expect(await refusalRows('poor')).toBe(10);
+      // A minute after the burst: one token, as without the restart.
+      clock += 30_000;
+      expect((await spam(l2, 'c', 2)).map((r) => r.seq !== null)).toEqual([true, false]);
+      // One store read for the player, not one per refusal.
+      expect(l2.stats().refusalBudgetReads).toBe(1);
+      // Another world's ledger (its own budget) and another player start full.
+      const other = service({ ...budget, worldId: 'w2' });
+      expect((await spam(other, 'd', 11)).filter((r) => r.seq !== null)).toHaveLength(10);
+      expect((await l2.purchase(sword('fresh', 'f1'))).seq).not.toBeNull();
+    });
+
+    it('the per-day bound holds across restarts: a restart every minute adds no fresh burst', async () => {
+      const budget = { recordedRefusals: { burst: 3, perMinute: 1 } };
+      let recorded = 0;
+      for (let minute = 0; minute < 6; minute++) {
+        const l = service(budget);
+        const r = await Promise.all(Array.from({ length: 5 }, (_, i) => l.purchase(sword('poor', `m${minute}-${i}`))));
+        recorded += r.filter((x) => x.seq !== null).length;
+        await l.close();
+        await store.close();
+        store = await handle.open();
+        clock += 60_000;
+      }
+      // burst + one per refill: 3 + 5 (a fresh bucket per start would give 3 × 6 = 18).
+      expect(recorded).toBe(8);
+      expect(await refusalRows('poor')).toBe(8);
+      // Rows older than the day do not count: a day later the bucket is full again.
+      clock += 24 * 3_600_000;
+      const l = service(budget);
+      const r = await Promise.all(Array.from({ length: 5 }, (_, i) => l.purchase(sword('poor', `late${i}`))));
+      expect(r.filter((x) => x.seq !== null)).toHaveLength(3);
+    });
+
+    it('refusals recorded past the budget (two owners of a world for a moment) leave the next service in debt', async () => {
+      const row = (i: number) => ({
+        worldId: 'w1',
+        playerId: 'poor',
+        key: `old${i}`,
+        kind: 'purchase' as const,
+        item: 'sword',
+        quantity: 0,
+        unitPrice: 30,
+        coinsDelta: 0,
+        status: 'rejected' as const,
+        code: 'TX_INSUFFICIENT_FUNDS',
+        fingerprint: 'purchase|sword|1|30',
+        createdAt: clock,
+      });
+      await store.commitLedger(Array.from({ length: 13 }, (_, i) => row(i)));
+      const l = service({ recordedRefusals: { burst: 10, perMinute: 1 } });
+      // 3 in debt: three minutes of refill pay it, the fourth gives a token.
+      clock += 3 * 60_000;
+      expect((await l.purchase(sword('poor', 'a'))).seq).toBeNull();
+      clock += 60_000;
+      expect((await l.purchase(sword('poor', 'b'))).seq).not.toBeNull();
+      expect((await l.purchase(sword('poor', 'c'))).seq).toBeNull();
+      expect(l.stats().refusalBudgetReads).toBe(1);
+    });
+
     it('burst 0 records no refusal at all', async () => {
       const l = service({ recordedRefusals: { burst: 0 } });
       const r = await Promise.all(Array.from({ length: 5 }, (_, i) => l.purchase(sword('p', `k${i}`))));

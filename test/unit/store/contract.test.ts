@@ -180,6 +180,35 @@ for (const { factory, name } of factories) {
       expect(again[0].duplicate).toBe(false);
     });
 
+    it("reads a player's refusal times in one world since a time, the newest up to a limit, oldest first", async () => {
+      const refusal = (key: string, createdAt: number, playerId = 'p1', worldId = 'w1'): LedgerEntryInput =>
+        entry({
+          key,
+          playerId,
+          worldId,
+          kind: 'purchase',
+          item: 'apple',
+          unitPrice: 5,
+          coinsDelta: 0,
+          status: 'rejected',
+          code: 'TX_INSUFFICIENT_FUNDS',
+          createdAt,
+        });
+      await store.commitLedger([
+        entry({ key: 'ok', createdAt: 4000 }),
+        refusal('r5', 5000),
+        refusal('r1', 1000),
+        refusal('r3', 3000),
+        refusal('r4', 4000),
+        refusal('other-player', 4500, 'p2'),
+        refusal('other-world', 4600, 'p1', 'w2'),
+      ]);
+      expect(await store.ledgerRefusalTimes('w1', 'p1', 2000, 10)).toEqual([3000, 4000, 5000]);
+      expect(await store.ledgerRefusalTimes('w1', 'p1', 0, 2)).toEqual([4000, 5000]);
+      expect(await store.ledgerRefusalTimes('w2', 'p1', 0, 10)).toEqual([4600]);
+      expect(await store.ledgerRefusalTimes('w1', 'p3', 0, 10)).toEqual([]);
+    });
+
     it('fencing: keeps the highest token per world and refuses stale writes, changing nothing', async () => {
       expect(await store.currentFence('w1')).toBe(0);
       expect(await store.fence({ worldId: 'w1', token: 5 })).toBe(5);
