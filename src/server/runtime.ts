@@ -378,6 +378,8 @@ export const createRuntime = (
         runner,
         services,
         cluster,
+        // A world moving when the stop began finishes first, within half the stop timeout (the flush gets the rest).
+        moves: wasRunning ? { mover, waitMs: options.stopTimeoutSeconds * 500 } : null,
         checkpointer,
         recorder,
         stopShards: () => worldShards.stopAll(),
