@@ -42,7 +42,12 @@ export interface MoverRouteDeps {
   readonly getWorld: (worldId: string) => SimWorld | undefined;
 }
 
-const failed = (status: number, message: string, code: string = ErrorCode.MIGRATION_FAILED, details: Record<string, unknown> = {}): RouteResponse => ({
+const failed = (
+  status: number,
+  message: string,
+  code: string = ErrorCode.MIGRATION_FAILED,
+  details: Record<string, unknown> = {},
+): RouteResponse => ({
   status,
   json: { code, message, details },
 });
@@ -51,7 +56,12 @@ const failed = (status: number, message: string, code: string = ErrorCode.MIGRAT
  * Refuse `worldId`, handed to this draining or stopping instance by `from`: give its lease back to
  * `from` (only a lease handed here, never one this instance steps) and answer why.
  */
-const refuseHandover = async (d: MoverRouteDeps, worldId: string, from: unknown, reason: 'draining' | 'stopping'): Promise<RouteResponse> => {
+const refuseHandover = async (
+  d: MoverRouteDeps,
+  worldId: string,
+  from: unknown,
+  reason: 'draining' | 'stopping',
+): Promise<RouteResponse> => {
   const c = d.cluster;
   c.counters.adoptRefusals++;
   let returned = false;

@@ -118,7 +118,10 @@ export class WorldMover {
     while (this.#inFlight.size) {
       const left = deadline - performance.now();
       if (left <= 0) {
-        log.warn({ worlds: [...new Set(this.#inFlight.values())], timeoutMs }, 'cluster: migrations still in flight at the stop bound; stopping anyway');
+        log.warn(
+          { worlds: [...new Set(this.#inFlight.values())], timeoutMs },
+          'cluster: migrations still in flight at the stop bound; stopping anyway',
+        );
         return this.#inFlight.size;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -252,7 +255,11 @@ export class WorldMover {
           // The target is draining or stopping and handed the lease back: the world steps on here.
           await c.takeBack(worldId);
           handedOver = false;
-          throw new MoveError(409, `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`, ErrorCode.MIGRATION_REFUSED);
+          throw new MoveError(
+            409,
+            `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`,
+            ErrorCode.MIGRATION_REFUSED,
+          );
         }
         throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${text.slice(0, 200)}`);
       }

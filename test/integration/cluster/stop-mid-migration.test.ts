@@ -31,7 +31,12 @@ describe.skipIf(skip !== null)('cluster: stop during a migration', () => {
     const exited = once(a.child, 'exit');
     a.child.kill('SIGTERM'); // once: a second signal would end the stop at once
     // While the stop waits for it, no other migration starts here.
-    await until('a waits for the migration', () => a.lines.slice(mark).some((l) => l.msg === 'cluster: stop waits for the migrations in flight'), 10_000, 2);
+    await until(
+      'a waits for the migration',
+      () => a.lines.slice(mark).some((l) => l.msg === 'cluster: stop waits for the migrations in flight'),
+      10_000,
+      2,
+    );
     const late = await a.api('POST', '/api/v1/worlds/1/migrate', { to: 'b' });
     expect(late.status).toBe(503);
     expect(late.json).toMatchObject({ code: 'WT_ERR_MIGRATION_FAILED', message: 'instance a is stopping: it starts no migration' });
