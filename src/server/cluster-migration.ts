@@ -142,6 +142,9 @@ export class WorldMover {
 
   /** Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here next. */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
+    // accepted before the stop began finishes (the stop waits for it).
+    if (this.#stopping && why === 'failover') return Promise.resolve(false);
     return this.track(worldId, this.#adopt(worldId, token, why));
   }
 
