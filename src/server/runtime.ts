@@ -335,6 +335,7 @@ export const createRuntime = (
           attach(defaultWorld);
         },
         attach,
+        keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
         restoreOps: {
           runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
           world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
