@@ -160,6 +160,12 @@ export const ErrorCode = {
    * `maxBytes`. A bug in the game, thrown synchronously; nothing was queued (counted `invalid`).
    */
   GAME_FACT_INVALID: 'WT_ERR_GAME_FACT_INVALID',
+  /**
+   * Cluster: an instance refused to adopt a world handed to it (`POST /api/v1/cluster/adopt`)
+   * because it is draining or stopping (`details.reason`); it handed the lease back to the sender
+   * when it could (`details.returned`), and the world steps on there. Admin API 409; counted `adoptRefusals`.
+   */
+  MIGRATION_REFUSED: 'WT_ERR_MIGRATION_REFUSED',
 } as const;
 
 /** Union of every error code string. */

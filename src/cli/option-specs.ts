@@ -222,6 +222,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)',
   },
   {
+    key: 'standbyCopies',
+    flag: 'standby-copies',
+    env: 'WORLDTICK_STANDBY_COPIES',
+    kind: 'int',
+    default: -1,
+    min: -1,
+    max: 1000,
+    doc: 'cluster: how many instances restore each stored admin world at start as a standby copy (-1 = every instance; 0 = none: a world whose owner dies is taken from the store all the same; n = the n instances ranked first for it by rendezvous hashing among the live ones)',
+  },
+  {
     key: 'balanceIntervalSeconds',
     flag: 'balance-interval',
     env: 'WORLDTICK_BALANCE_INTERVAL',

@@ -46,6 +46,8 @@ export interface ServerOptions {
   clusterSecret: string;
   /** Cluster: world-lease TTL in wall seconds (renewed every third of it). */
   leaseTtlSeconds: number;
+  /** Cluster: instances that restore each stored admin world at start as a standby copy (-1 = every one; see src/cluster/standby.ts). */
+  standbyCopies: number;
   /** Cluster: wall seconds between balance rounds on the leader (0 = only on demand). */
   balanceIntervalSeconds: number;
   /** Cluster: host name put in the game and admin URLs this instance advertises (empty = --host). */

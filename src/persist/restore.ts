@@ -75,15 +75,25 @@ export interface RestoreBuilders {
   readonly physics?: (worldId: string) => unknown;
 }
 
-/** Load every persisted world (default one first). Unreadable records and checkpoints are logged and skipped. */
+/**
+ * Load every persisted world (default one first). Unreadable records and checkpoints are logged and
+ * skipped; so is every world other than the default one that `keep` refuses (cluster mode: left to
+ * the instances that keep a standby copy of it, logged once).
+ */
 export const loadPersistedWorlds = async (
   store: Store,
   logger: Logger,
   defaultWorldId: string,
   build: RestoreBuilders = {},
+  keep?: (worldId: string) => boolean,
 ): Promise<PersistedWorld[]> => {
   const out: PersistedWorld[] = [];
-  const rows = await store.listWorldConfigs();
+  const all = await store.listWorldConfigs();
+  const rows = keep ? all.filter((r) => r.worldId === defaultWorldId || keep(r.worldId)) : all;
+  if (rows.length < all.length) {
+    const left = all.filter((r) => !rows.includes(r)).map((r) => r.worldId);
+    logger.info({ worlds: left.slice(0, 20), count: left.length }, 'stored worlds not restored here (standby copies on other instances)');
+  }
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
     const p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);

@@ -19,8 +19,8 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
-import type { Route, RouteResponse } from '../admin/index.js';
+import { CloseCode, ErrorCode } from '../errors.js';
+import type { Route } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
 import type { GameServer } from '../net/game-server.js';
@@ -30,6 +30,7 @@ import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { ClusterService } from './cluster-service.js';
 import { placeWorld } from '../cluster/placement.js';
+import { migrationRoutes, MoveError } from './cluster-migration-routes.js';
 
 /** What the runtime gives the mover. */
 export interface MigrationDeps {
@@ -85,23 +86,69 @@ export interface MigrationResult extends MoveRecord {
 
 const HISTORY = 256;
 
-const failed = (status: number, message: string, details: Record<string, unknown> = {}): RouteResponse => ({
-  status,
-  json: { code: ErrorCode.MIGRATION_FAILED, message, details },
-});
-
-/** The world mover: `adopt` (target, failover) and `migrate` (source), plus their admin routes. */
+/** The world mover: `adopt` (target, failover) and `migrate` (source); their admin routes are in cluster-migration-routes.ts. */
 export class WorldMover {
   readonly history: MoveRecord[] = [];
   readonly #d: MigrationDeps;
   readonly #busy = new Set<string>();
+  /** Moves in progress (out, in, failover adoptions) → their world id: a stop waits for them ({@link settle}). */
+  readonly #inFlight = new Map<Promise<unknown>, string>();
+  #stopping = false;
 
   constructor(deps: MigrationDeps) {
     this.#d = deps;
   }
 
+  /** The runtime is stopping ({@link settle} was called): no migration starts, no handed world is adopted. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /**
+   * The runtime is stopping: start no move from now, and wait for the moves in flight (a world
+   * migrating out or being adopted) to finish — at most `timeoutMs` wall ms (0 = until they end;
+   * each is bounded by its own requests). Resolves the number still in flight at the bound (logged).
+   */
+  async settle(timeoutMs: number): Promise<number> {
+    this.#stopping = true;
+    if (!this.#inFlight.size) return 0;
+    const log = this.#d.logger;
+    log.info({ worlds: [...new Set(this.#inFlight.values())], timeoutMs }, 'cluster: stop waits for the migrations in flight');
+    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    while (this.#inFlight.size) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        log.warn(
+          { worlds: [...new Set(this.#inFlight.values())], timeoutMs },
+          'cluster: migrations still in flight at the stop bound; stopping anyway',
+        );
+        return this.#inFlight.size;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const all = Promise.allSettled([...this.#inFlight.keys()]);
+      await (Number.isFinite(left) ? Promise.race([all, new Promise((r) => (timer = setTimeout(r, left)))]) : all);
+      clearTimeout(timer);
+    }
+    log.info('cluster: migrations in flight finished; stopping');
+    return 0;
+  }
+
+  /** Run `move` of `worldId` as a move in flight (a stop waits for it). */
+  track<T>(worldId: string, move: Promise<T>): Promise<T> {
+    const p = move.finally(() => this.#inFlight.delete(p));
+    this.#inFlight.set(p, worldId);
+    return p;
+  }
+
   /** Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here next. */
-  async adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+  adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
+    // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
+    // accepted before the stop began finishes (the stop waits for it).
+    if (this.#stopping && why === 'failover') return Promise.resolve(false);
+    return this.track(worldId, this.#adopt(worldId, token, why));
+  }
+
+  async #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     const d = this.#d;
     const t0 = performance.now();
     const p = await d.load(worldId).catch((err: unknown) => {
@@ -161,7 +208,13 @@ export class WorldMover {
    * message when nothing was moved (the world steps on here) or after the handover failed halfway
    * (the lease then lapses and the world fails over).
    */
-  async migrate(worldId: string, to?: string): Promise<MigrationResult> {
+  migrate(worldId: string, to?: string): Promise<MigrationResult> {
+    if (this.#stopping)
+      return Promise.reject(new MoveError(503, `instance ${this.#d.cluster.instanceId} is stopping: it starts no migration`));
+    return this.track(worldId, this.#migrate(worldId, to));
+  }
+
+  async #migrate(worldId: string, to?: string): Promise<MigrationResult> {
     const d = this.#d;
     const c = d.cluster;
     const me = c.instanceId;
@@ -180,6 +233,7 @@ export class WorldMover {
     this.#busy.add(worldId);
     const t0 = performance.now();
     c.hold(worldId); // no step from here: the loop runner asks canStep before each
+    d.logger.info({ world: worldId, to: target.id, step: world.clock.step }, 'cluster: migrating world');
     let handedOver = false;
     try {
       await detachLedger(world); // queued purchases committed (fenced) before the checkpoint
@@ -191,15 +245,29 @@ export class WorldMover {
         throw new MoveError(503, `checkpoint of ${worldId} failed: ${r?.lastError ?? 'not tracked'}`);
       const owner = await c.handOver(worldId, target.id);
       handedOver = true;
-      await d.checkpointer.untrack(worldId, { forget: false }); // (anything it still tried would be unfenced: skipped)
       const res = await fetch(`${target.adminUrl}/api/v1/cluster/adopt`, {
         method: 'POST',
         headers: { authorization: `Bearer ${d.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ worldId }),
+        body: JSON.stringify({ worldId, from: me }),
         signal: AbortSignal.timeout(15_000),
       });
-      if (res.status !== 200)
-        throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+      if (res.status !== 200) {
+        const text = await res.text();
+        const refused = refusalOf(text);
+        if (refused?.returned) {
+          // The target is draining or stopping and handed the lease back: the world steps on here.
+          await c.takeBack(worldId);
+          handedOver = false;
+          throw new MoveError(
+            409,
+            `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`,
+            ErrorCode.MIGRATION_REFUSED,
+          );
+        }
+        throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${text.slice(0, 200)}`);
+      }
+      // Only now: until the target took it the world may come back (a refusal). Held, it writes nothing meanwhile.
+      await d.checkpointer.untrack(worldId, { forget: false });
       const pauseMs = performance.now() - t0;
       const expiresAt = Date.now() + 10_000;
       const sessions = d
@@ -233,7 +301,7 @@ export class WorldMover {
       if (!handedOver) {
         // Nothing moved: the world steps on here (still tracked by the checkpointer).
         d.withLedger(world);
-        world.ledger?.service.setFenceToken(fence.token);
+        world.ledger?.service.setFenceToken(c.fence(worldId)?.token ?? fence.token); // a new token after a refusal
       } else {
         await d.checkpointer.untrack(worldId, { forget: false });
         d.gameServer().closeWorldSessions(worldId, CloseCode.LEASE_LOST, 'world moving; retry');
@@ -246,45 +314,9 @@ export class WorldMover {
     }
   }
 
-  /** Admin routes: `POST /api/v1/worlds/:id/migrate` `{ to? }`, `POST /api/v1/cluster/adopt` `{ worldId }` (instances), `GET /api/v1/cluster/moves`. */
+  /** Admin routes (src/server/cluster-migration-routes.ts): migrate, adopt (instances), moves. */
   routes(): Route[] {
-    return [
-      {
-        method: 'POST',
-        pattern: '/api/v1/worlds/:id/migrate',
-        body: true,
-        handler: async (req) => {
-          const to = (req.body as { to?: unknown } | undefined)?.to;
-          if (to !== undefined && (typeof to !== 'string' || to === ''))
-            return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`to` must be an instance id' } };
-          if (!this.#d.cluster.enforce) return failed(409, 'not in cluster mode (--redis)');
-          try {
-            return { json: await this.migrate(req.params.id ?? '', to) };
-          } catch (err) {
-            return err instanceof MoveError ? failed(err.status, err.message) : failed(500, String(err));
-          }
-        },
-      },
-      {
-        method: 'POST',
-        pattern: '/api/v1/cluster/adopt',
-        body: true,
-        handler: async (req) => {
-          const worldId = (req.body as { worldId?: unknown } | undefined)?.worldId;
-          if (typeof worldId !== 'string' || worldId === '')
-            return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`worldId` must be a world id' } };
-          try {
-            const fencingToken = await this.#d.cluster.takeHandover(worldId);
-            const w = this.#d.getWorld(worldId);
-            return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
-          } catch (err) {
-            if (isWorldtickError(err)) return failed(503, err.message);
-            return failed(503, err instanceof Error ? err.message : String(err));
-          }
-        },
-      },
-      { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: this.history } }) },
-    ];
+    return migrationRoutes(this, this.#d);
   }
 
   /** Operator state back before the world steps here (a failed read is logged: the world comes without it). */
@@ -348,11 +380,13 @@ export class WorldMover {
   }
 }
 
-/** A migration refused or failed, with the HTTP status it answers. */
-export class MoveError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
+/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping), or null. */
+const refusalOf = (body: string): { reason: string; returned: boolean } | null => {
+  try {
+    const j = JSON.parse(body) as { code?: unknown; details?: { reason?: unknown; returned?: unknown } };
+    if (j.code !== ErrorCode.MIGRATION_REFUSED) return null;
+    return { reason: String(j.details?.reason ?? 'refused'), returned: j.details?.returned === true };
+  } catch {
+    return null;
   }
-}
+};

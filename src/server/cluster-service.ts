@@ -23,7 +23,7 @@ import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
-import type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
+import { emptyClusterCounters, type ClusterCounters, type ClusterServiceOptions, type StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
@@ -37,19 +37,7 @@ const WATCHDOG_MS = 50;
 /** The cluster service. A class: it owns timers and a coordinator handle. */
 export class ClusterService implements Service {
   readonly name = 'cluster';
-  readonly counters: ClusterCounters = {
-    leaseRenewals: 0,
-    leaseFailures: 0,
-    leaseAcquired: 0,
-    leasesLost: 0,
-    failovers: 0,
-    migrations: 0,
-    redirects: 0,
-    forwardedAdmin: 0,
-    heartbeatFailures: 0,
-    reRegistrations: 0,
-    fenceRefusals: 0,
-  };
+  readonly counters: ClusterCounters = emptyClusterCounters();
   readonly #o: ClusterServiceOptions;
   readonly #guard: number;
   readonly #epochNow: () => number;
@@ -343,6 +331,14 @@ export class ClusterService implements Service {
    */
   takeHandover(worldId: string): Promise<number> {
     return this.#takeover.takeHandover(worldId);
+  }
+
+  /**
+   * Migration, source side: the target refused `worldId` and handed its lease back. Renew it, announce
+   * the new token to the store and record the lease; resolves the token, throws when any part fails.
+   */
+  takeBack(worldId: string): Promise<number> {
+    return this.#takeover.takeBack(worldId);
   }
 
   #watch(): void {

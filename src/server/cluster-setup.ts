@@ -12,6 +12,7 @@ import type { ServerOptions } from '../cli/options.js';
 import type { Coordinator, InstanceLoad } from '../cluster/coordinator.js';
 import { LocalCoordinator } from '../cluster/local-coordinator.js';
 import { RedisCoordinator } from '../cluster/redis-coordinator.js';
+import { keepsStandbyCopy } from '../cluster/standby.js';
 import { TICKET_LIMITS } from '../cluster/ticket.js';
 import { optionInvalid } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -59,6 +60,11 @@ export interface ClusterMode {
   readonly secret: string;
   /** Feed step costs into the load report (call from the runner's onStep). */
   readonly onStep: (world: SimWorld) => void;
+  /**
+   * Which stored admin worlds this instance restores at start (`--standby-copies`, src/cluster/standby.ts),
+   * ranked among the instances live now; undefined: every one (one instance, or -1).
+   */
+  readonly standbyFilter: () => Promise<((worldId: string) => boolean) | undefined>;
 }
 
 /** Validate the cluster options and build cluster mode (throws WT_ERR_OPTION_INVALID). */
@@ -128,6 +134,17 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     onStep: (world) => {
       stepMs += world.stats.totalMs;
       service.onStep(world);
+    },
+    standbyFilter: async () => {
+      const copies = options.standbyCopies;
+      if (!redis || copies < 0) return undefined;
+      let live: string[] = [];
+      try {
+        live = (await coordinator.listInstances()).map((i) => i.id);
+      } catch (err) {
+        deps.logger.warn({ err }, 'cluster: live instances unknown at start; standby copies ranked as if alone');
+      }
+      return (worldId) => keepsStandbyCopy(worldId, instanceId, live, copies);
     },
   };
 };

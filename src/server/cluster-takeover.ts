@@ -56,9 +56,7 @@ export class WorldTakeover {
     }
     this.#c.held.add(worldId);
     try {
-      const r = await c.renew(worldId, o.instanceId, o.leaseTtlMs);
-      if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
-      if (!(await this.#c.announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
+      const r = await this.#renewHanded(worldId);
       if (!o.adopt || !(await o.adopt(worldId, r.fencingToken, 'migration'))) throw new Error(`world ${worldId} could not be restored`);
       this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
@@ -66,6 +64,27 @@ export class WorldTakeover {
       this.#c.held.delete(worldId);
       this.#c.watch();
     }
+  }
+
+  /**
+   * Migration, source side (see `ClusterService.takeBack`): the lease of `worldId`, still held here
+   * for stepping (the mover holds it), came back from a target that refused it. Renew it, announce
+   * the token, record the lease; resolves the token, throws when any part fails.
+   */
+  async takeBack(worldId: string): Promise<number> {
+    const o = this.#c.opts;
+    const r = await this.#renewHanded(worldId);
+    this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+    return r.fencingToken;
+  }
+
+  /** Renew a lease handed to this instance (its validity here starts) and announce its token to the store. */
+  async #renewHanded(worldId: string): Promise<{ fencingToken: number; ttlMs: number }> {
+    const o = this.#c.opts;
+    const r = await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
+    if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
+    if (!(await this.#c.announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
+    return r;
   }
 
   /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */

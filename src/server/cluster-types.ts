@@ -79,4 +79,22 @@ export interface ClusterCounters {
   heartbeatFailures: number;
   reRegistrations: number;
   fenceRefusals: number;
+  /** Worlds handed to this instance that it refused to adopt (it was draining or stopping). */
+  adoptRefusals: number;
 }
+
+/** Every counter at 0. */
+export const emptyClusterCounters = (): ClusterCounters => ({
+  leaseRenewals: 0,
+  leaseFailures: 0,
+  leaseAcquired: 0,
+  leasesLost: 0,
+  failovers: 0,
+  migrations: 0,
+  redirects: 0,
+  forwardedAdmin: 0,
+  heartbeatFailures: 0,
+  reRegistrations: 0,
+  fenceRefusals: 0,
+  adoptRefusals: 0,
+});

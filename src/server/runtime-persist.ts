@@ -57,6 +57,8 @@ export interface RestoreTargets {
   swapDefault: (world: SimWorld) => void;
   /** Attach a game's services (scenes) to a restored admin-created world. */
   attach: (world: SimWorld) => void;
+  /** Which stored admin worlds to restore (cluster `--standby-copies`); absent: every one. */
+  keep?: ((worldId: string) => boolean) | undefined;
   /**
    * Re-apply stored operator state (src/server/ops-persist.ts): `runtime` once before any world is
    * restored, `world` for each world once it is in place — before the loop starts and before the
@@ -122,6 +124,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       logger,
       DEFAULT_WORLD_ID,
       deps.rebuildDefault && !crowd ? { ...builders, freshDefault: deps.rebuildDefault } : builders,
+      t.keep,
     );
     await t.restoreOps?.runtime(st);
     for (const p of found) {

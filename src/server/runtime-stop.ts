@@ -1,5 +1,6 @@
 /**
- * The runtime's graceful stop (src/server/runtime.ts `stop`): services stopped in reverse order,
+ * The runtime's graceful stop (src/server/runtime.ts `stop`): cluster moves in flight finished first,
+ * then services stopped in reverse order,
  * the final flush (ledgers, records and checkpoints) while cluster leases are held, the shutdown
  * summary, then the worlds, player data and the store. Moved out of runtime.ts; no state of its own.
  */
@@ -11,6 +12,7 @@ import type { Recorder } from '../replay/recorder.js';
 import { destroySimWorld } from '../world/sim-world.js';
 import { worldDeleted } from '../game/world.js';
 import type { ClusterService } from './cluster-service.js';
+import type { WorldMover } from './cluster-migration.js';
 import { isStandbyCopy } from './cluster-routes.js';
 import type { Service } from './service.js';
 import { summarizeShutdownCheckpoints, type ShutdownCheckpoints } from './shutdown-summary.js';
@@ -21,6 +23,11 @@ export interface RuntimeStopParts {
   runner: LoopRunner;
   services: readonly Service[];
   cluster: ClusterService;
+  /**
+   * Cluster mode, a runtime that was running: its world mover, and the most wall ms the stop waits for
+   * the moves in flight (0 = until they end). Null: nothing to wait for.
+   */
+  moves: { mover: WorldMover; waitMs: number } | null;
   checkpointer: Checkpointer;
   recorder: Recorder | null;
   /** Stop every world's shard workers. */
@@ -43,6 +50,14 @@ export interface RuntimeStopParts {
  */
 export const stopRuntime = async (p: RuntimeStopParts): Promise<ShutdownCheckpoints> => {
   const { logger, runner, cluster, checkpointer, recorder } = p;
+  if (cluster.enforce && p.moves) {
+    // Cluster mode: a world moving between instances right now (out, or being adopted) finishes its
+    // move before anything stops, so it ends up owned once with its state; no move starts from now.
+    // Announced capacity 0 first (as a drain): other instances place and migrate nothing here, and a
+    // handover from one whose view is older is refused (src/server/cluster-migration-routes.ts).
+    await cluster.setDraining(true).catch((err: unknown) => logger.warn({ err }, 'cluster: capacity 0 could not be announced at stop'));
+    await p.moves.mover.settle(p.moves.waitMs);
+  }
   // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every
   // persisted world, before the store closes.
   let flushed: Promise<void> | null = null;

@@ -335,6 +335,7 @@ export const createRuntime = (
           attach(defaultWorld);
         },
         attach,
+        keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
         restoreOps: {
           runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
           world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
@@ -378,6 +379,8 @@ export const createRuntime = (
         runner,
         services,
         cluster,
+        // A world moving when the stop began finishes first, within half the stop timeout (the flush gets the rest).
+        moves: wasRunning ? { mover, waitMs: options.stopTimeoutSeconds * 500 } : null,
         checkpointer,
         recorder,
         stopShards: () => worldShards.stopAll(),

@@ -1,0 +1,121 @@
+/**
+ * Admin routes of the world mover (src/server/cluster-migration.ts): `POST /api/v1/worlds/:id/migrate`
+ * `{ to? }` (operators, the balancer, a drain), `POST /api/v1/cluster/adopt` `{ worldId, from? }`
+ * (instances: the target side of a migration) and `GET /api/v1/cluster/moves`.
+ *
+ * An instance that is draining or stopping refuses a world handed to it (docs/CLUSTER.md "Draining
+ * an instance"): another instance's view may be a control tick old and still show it taking worlds.
+ * It answers 409 `WT_ERR_MIGRATION_REFUSED` (counted `adoptRefusals`) after handing the lease back
+ * to the sender (`from`), which then steps the world on, as if the target had never been asked.
+ */
+import type { Route, RouteResponse } from '../admin/index.js';
+import { ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { ClusterService } from './cluster-service.js';
+
+/** A migration refused or failed, with the HTTP status and error code it answers. */
+export class MoveError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, message: string, code: string = ErrorCode.MIGRATION_FAILED) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** What the routes reach of the mover. */
+export interface MoverSurface {
+  readonly history: readonly unknown[];
+  /** The runtime is stopping: handed worlds are refused. */
+  readonly stopping: boolean;
+  migrate(worldId: string, to?: string): Promise<unknown>;
+  /** Run a move as one in flight (a stop waits for it). */
+  track<T>(worldId: string, move: Promise<T>): Promise<T>;
+}
+
+/** What the routes reach of the runtime. */
+export interface MoverRouteDeps {
+  readonly cluster: ClusterService;
+  readonly logger: Logger;
+  readonly getWorld: (worldId: string) => SimWorld | undefined;
+}
+
+const failed = (
+  status: number,
+  message: string,
+  code: string = ErrorCode.MIGRATION_FAILED,
+  details: Record<string, unknown> = {},
+): RouteResponse => ({
+  status,
+  json: { code, message, details },
+});
+
+/**
+ * Refuse `worldId`, handed to this draining or stopping instance by `from`: give its lease back to
+ * `from` (only a lease handed here, never one this instance steps) and answer why.
+ */
+const refuseHandover = async (
+  d: MoverRouteDeps,
+  worldId: string,
+  from: unknown,
+  reason: 'draining' | 'stopping',
+): Promise<RouteResponse> => {
+  const c = d.cluster;
+  c.counters.adoptRefusals++;
+  let returned = false;
+  if (typeof from === 'string' && from !== '' && from !== c.instanceId && c.coordinator.heldLease(worldId) === null) {
+    try {
+      returned = (await c.coordinator.handover(worldId, c.instanceId, from, c.leaseTtlMs)).ok;
+    } catch (err) {
+      d.logger.warn({ err, world: worldId, from }, 'cluster: lease of a refused world could not be handed back');
+    }
+  }
+  d.logger.warn({ world: worldId, from, reason, returned }, 'cluster: handed world refused');
+  const back = returned ? `its lease was handed back to ${String(from)}` : 'its lease was not handed back (it lapses)';
+  return failed(409, `instance ${c.instanceId} is ${reason}: it adopts no world; ${back}`, ErrorCode.MIGRATION_REFUSED, {
+    reason,
+    returned,
+  });
+};
+
+/** The mover's admin routes. */
+export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[] => [
+  {
+    method: 'POST',
+    pattern: '/api/v1/worlds/:id/migrate',
+    body: true,
+    handler: async (req) => {
+      const to = (req.body as { to?: unknown } | undefined)?.to;
+      if (to !== undefined && (typeof to !== 'string' || to === ''))
+        return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`to` must be an instance id' } };
+      if (!d.cluster.enforce) return failed(409, 'not in cluster mode (--redis)');
+      try {
+        return { json: await mover.migrate(req.params.id ?? '', to) };
+      } catch (err) {
+        return err instanceof MoveError ? failed(err.status, err.message, err.code) : failed(500, String(err));
+      }
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/api/v1/cluster/adopt',
+    body: true,
+    handler: async (req) => {
+      const body = req.body as { worldId?: unknown; from?: unknown } | undefined;
+      const worldId = body?.worldId;
+      if (typeof worldId !== 'string' || worldId === '')
+        return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`worldId` must be a world id' } };
+      if (mover.stopping || d.cluster.draining) return refuseHandover(d, worldId, body?.from, mover.stopping ? 'stopping' : 'draining');
+      try {
+        const fencingToken = await mover.track(worldId, d.cluster.takeHandover(worldId));
+        const w = d.getWorld(worldId);
+        return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
+      } catch (err) {
+        return failed(503, err instanceof Error ? err.message : String(err));
+      }
+    },
+  },
+  { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: mover.history } }) },
+];

@@ -1,0 +1,101 @@
+/**
+ * The target side of a migration refused (src/server/cluster-migration-routes.ts): an instance
+ * that is stopping (or draining) answers `POST /api/v1/cluster/adopt` with 409
+ * `WT_ERR_MIGRATION_REFUSED`, counts it, and hands the lease back to the sender, which takes it
+ * back (`ClusterService.takeBack`: a new token, announced to the store) and steps the world on.
+ * Over the in-process coordinator with a synthetic clock and a real SQLite store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { createLogger } from '../../../src/log.js';
+import { migrationRoutes, type MoverSurface } from '../../../src/server/cluster-migration-routes.js';
+import { ClusterService } from '../../../src/server/cluster-service.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteStore) =>
+  new ClusterService({
+    coordinator: new LocalCoordinator({ hub }),
+    instanceId: id,
+    leaseTtlMs: 1000,
+    enforce: true,
+    logger: createLogger('silent'),
+    worlds: () => worlds,
+    gameUrl: () => `ws://${id}:1`,
+    adminUrl: () => `http://${id}:2`,
+    capacity: () => 100,
+    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
+    closeSessions: () => 0,
+    store,
+  });
+
+const adoptRoute = (cluster: ClusterService, stopping: boolean) => {
+  const surface: MoverSurface = {
+    history: [],
+    stopping,
+    migrate: () => Promise.reject(new Error('not here')),
+    track: (_id, p) => p,
+  };
+  const r = migrationRoutes(surface, { cluster, logger: createLogger('silent'), getWorld: () => undefined }).find(
+    (x) => x.pattern === '/api/v1/cluster/adopt',
+  )!;
+  return (body: unknown) => r.handler({ method: 'POST', path: r.pattern, query: new URLSearchParams(), params: {}, body });
+};
+
+describe('adopt refused by a stopping instance', () => {
+  it('answers 409 WT_ERR_MIGRATION_REFUSED, counts it, hands the lease back; the sender takes it back and steps on', async () => {
+    const hub = new LocalHub(() => 0);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-adopt-refusal-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const wa = createSimWorld({ id: 'w' });
+    const own = createSimWorld({ id: 'own' });
+    const a = service(hub, 'a', [wa], store);
+    const b = service(hub, 'b', [own], store);
+    try {
+      await a.kick();
+      await b.kick();
+      expect(a.canStep(wa)).toBe(true);
+      expect(b.canStep(own)).toBe(true);
+      // a hands w to b (a migration), b is stopping.
+      a.hold('w');
+      const handed = await a.handOver('w', 'b');
+      expect(handed.instanceId).toBe('b');
+      const adopt = adoptRoute(b, true);
+      expect((await adopt({ worldId: 7 })).status).toBe(400);
+      const r = await adopt({ worldId: 'w', from: 'a' });
+      expect(r.status).toBe(409);
+      expect(r.json).toMatchObject({
+        code: 'WT_ERR_MIGRATION_REFUSED',
+        message: 'instance b is stopping: it adopts no world; its lease was handed back to a',
+        details: { reason: 'stopping', returned: true },
+      });
+      expect(b.counters.adoptRefusals).toBe(1);
+      expect(b.coordinator.heldLease('w')).toBeNull();
+      // a takes it back: a newer token, announced to the store, and it steps again once unheld.
+      const token = await a.takeBack('w');
+      expect(token).toBeGreaterThan(handed.fencingToken);
+      expect(await store.currentFence('w')).toBe(token);
+      a.unhold('w');
+      expect(a.canStep(wa)).toBe(true);
+      expect(a.ownerOf('w')).toMatchObject({ instanceId: 'a', fencingToken: token });
+      // A world b steps itself is never handed away by a refusal, whatever `from` says.
+      const mine = await adopt({ worldId: 'own', from: 'a' });
+      expect(mine.json).toMatchObject({ details: { reason: 'stopping', returned: false } });
+      expect(b.canStep(own)).toBe(true);
+      expect(b.counters.adoptRefusals).toBe(2);
+    } finally {
+      await a.stop();
+      await b.stop();
+      store.close();
+    }
+  });
+});
