@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { downgradeToSchema3 } from '../../helpers/schema3-store.js';
 import { dirSnapshot, restoreCli, restoreInProcess } from '../../helpers/restore-cli.js';
 
 const PLAYER = `t:${'ef'.repeat(16)}`;
@@ -126,11 +127,7 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
   it('restores an older schema (migrated at the next start) found through WORLDTICK_DATA_DIR, and undoes it from the kept store', async () => {
     const old = join(files.dir, 'old.sqlite');
     copyFileSync(good, old);
-    const db = new Database(old);
-    db.exec(
-      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DELETE FROM schema_migrations WHERE version >= 4',
-    );
-    db.close();
+    downgradeToSchema3(old);
     expect(await coinsIn(data.dir)).toBe(3);
     const r = await restoreInProcess([old], { ...process.env, WORLDTICK_DATA_DIR: data.dir });
     expect(r.status, r.stderr).toBe(0);

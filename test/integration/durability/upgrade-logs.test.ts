@@ -13,6 +13,7 @@ import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { downgradeToSchema3 } from '../../helpers/schema3-store.js';
 
 describe('upgrade: an older store opened by this build', () => {
   const data = tempDataDir('wt-upgrade-');
@@ -26,11 +27,7 @@ describe('upgrade: an older store opened by this build', () => {
     // A schema-3 store: what the release before player data (migration 4) left on disk — the tables
     // of migration 4 and every later one dropped.
     await new SqliteStore({ dataDir: data.dir }).close();
-    const db = new Database(join(data.dir, 'worldtick.sqlite'));
-    db.exec(
-      'DROP TABLE player_data; DROP TABLE player_data_batches; DROP INDEX ledger_refusals_created; DROP INDEX ledger_refusals_player; DELETE FROM schema_migrations WHERE version >= 4',
-    );
-    db.close();
+    downgradeToSchema3(join(data.dir, 'worldtick.sqlite'));
 
     const args = ['--data-dir', data.dir, '--npcs', '50', '--stats-interval', '0'];
     const a = await startInstance('up', args);
