@@ -53,17 +53,25 @@ export const faultWorld = (world: CoreWorld, err: unknown): void => {
   world.config.simulation.pauseSimulation = true;
 };
 
-/** Pause a world: the loop stops stepping it; world time freezes. */
-export const pauseWorld = (world: CoreWorld): void => {
-  world.clock.paused = true;
-  world.config.simulation.pauseSimulation = true;
+/**
+ * Set `pauseSimulation` (part of the scheduler config): a change bumps `configVersion` as any config
+ * change does, so a restore tells whether the world's record or its checkpoint saw the later pause or
+ * resume (src/persist/restore.ts applyWorldRecord).
+ */
+const setPaused = (world: CoreWorld, paused: boolean): void => {
+  world.clock.paused = paused;
+  if (world.config.simulation.pauseSimulation === paused) return;
+  world.config.simulation.pauseSimulation = paused;
+  world.configVersion++;
 };
+
+/** Pause a world: the loop stops stepping it; world time freezes. */
+export const pauseWorld = (world: CoreWorld): void => setPaused(world, true);
 
 /** Resume a paused (or faulted) world; a fault is cleared. */
 export const resumeWorld = (world: CoreWorld): void => {
   world.fault = null;
-  world.clock.paused = false;
-  world.config.simulation.pauseSimulation = false;
+  setPaused(world, false);
 };
 
 /**
