@@ -4,6 +4,7 @@
  * config file's `dataDir` is used — not `./data`, where a restore would "succeed" beside a server
  * that keeps running on its old store. And a backup whose `schema_migrations` holds a version that
  * is not an integer (a hand-made table) is not a worldtick store: refused, nothing changed.
+ * (An integration file: it changes the process's working directory, which unit files share.)
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
