@@ -10,7 +10,7 @@ export const registerGameFactMetrics = (kit: MetricKit): void => {
   const { counter, gauge, perWorld } = kit;
   counter(
     'worldtick_game_facts_total',
-    'Game facts (deliverToWorld) by outcome: delivered (queued), applied (in a step), full (the name had capacity facts waiting: refused), limited (the world had MAX_PENDING_FACTS facts or MAX_PENDING_FACT_BYTES bytes waiting: refused), invalid (WT_ERR_GAME_FACT_INVALID), failed (the handler threw), discarded_in_replay, dropped (waiting in a checkpoint, name no longer declared at its restore).',
+    'Game facts (deliverToWorld) by outcome: delivered (queued), applied (in a step), full (the name had capacity facts waiting: refused), limited (the world had MAX_PENDING_FACTS facts or MAX_PENDING_FACT_BYTES bytes waiting: refused), invalid (WT_ERR_GAME_FACT_INVALID), failed (the handler threw), discarded_in_replay, dropped (waiting in a checkpoint; at its restore the name no longer declared, or no room left in the fact queue).',
     ['world', 'outcome'],
     perWorld((w, put) => {
       const c = w.game?.facts?.counters;

@@ -48,7 +48,7 @@ export const RestoreErrorCode = {
   NOT_SQLITE: 'WT_ERR_RESTORE_NOT_SQLITE',
   /** The backup fails `PRAGMA integrity_check` or cannot be read as a database. Exit 2. */
   CORRUPT: 'WT_ERR_RESTORE_CORRUPT',
-  /** A SQLite database without worldtick's `schema_migrations` and `ledger` tables. Exit 2. */
+  /** A SQLite database without worldtick's `schema_migrations` and `ledger` tables, or whose schema version is not an integer. Exit 2. */
   NOT_WORLDTICK: 'WT_ERR_RESTORE_NOT_WORLDTICK',
   /** The backup's schema version is newer than this build knows. Exit 2. */
   SCHEMA_TOO_NEW: 'WT_ERR_RESTORE_SCHEMA_TOO_NEW',
@@ -151,7 +151,14 @@ const inspectCopy = (file: string, shown: string): Contents => {
         RestoreErrorCode.NOT_WORLDTICK,
         `${shown} is a SQLite database but not a worldtick store (no schema_migrations and ledger tables)`,
       );
-    const version = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    const raw: unknown = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: unknown }).v;
+    // A hand-made table can hold anything: the server would compare it with its migrations' numbers.
+    if (!Number.isSafeInteger(raw))
+      fail(
+        RestoreErrorCode.NOT_WORLDTICK,
+        `${shown} is not a worldtick store (schema version ${String(raw).slice(0, 40)} is not an integer)`,
+      );
+    const version = raw as number;
     if (version < 1) fail(RestoreErrorCode.NOT_WORLDTICK, `${shown} is not a worldtick store (schema_migrations is empty)`);
     if (version > LATEST_SCHEMA_VERSION)
       fail(

@@ -7,7 +7,7 @@
  *
  * The store is found as `npm start` and `npm run backup` find it: `--store` / `WORLDTICK_STORE`,
  * `--data-dir` / `WORLDTICK_DATA_DIR`, a `--config` / `WORLDTICK_CONFIG` file's `store` and
- * `dataDir` (flag > environment > config file > default `./data`). A PostgreSQL store is refused
+ * `dataDir` (flag > environment — set and not empty — > config file > default `./data`). A PostgreSQL store is refused
  * with a pointer to `pg_restore`. The steps and checks are src/cli/restore-store.ts.
  *
  * Prints one line per step done and exits 0; a refusal or failure prints its code and message,
@@ -38,7 +38,9 @@ PostgreSQL: use pg_restore (docs/DURABILITY.md "Backup and restore (operators)")
 
 /** Data directory from flag > environment > config file > default (as `npm start` reads them); throws RestoreError. */
 const locateStore = (o: { dataDir?: string; store?: string; config?: string }, env: NodeJS.ProcessEnv): string => {
-  const configPath = o.config ?? env.WORLDTICK_CONFIG;
+  // As the server reads its environment (src/cli/options.ts): a variable set to '' is not set.
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const configPath = o.config ?? fromEnv('WORLDTICK_CONFIG');
   let file = new Map<string, unknown>();
   if (configPath) {
     const problems: string[] = [];
@@ -46,7 +48,7 @@ const locateStore = (o: { dataDir?: string; store?: string; config?: string }, e
     if (problems.length) throw new RestoreError(RestoreErrorCode.USAGE, problems.join('; '));
   }
   const pick = (flag: string | undefined, envName: string, key: string): string => {
-    const v = flag ?? env[envName] ?? file.get(key);
+    const v = flag ?? fromEnv(envName) ?? file.get(key);
     return typeof v === 'string' ? v : '';
   };
   let target: ReturnType<typeof resolveStoreTarget>;

@@ -57,7 +57,7 @@ export interface GameFactCounters {
   discardedInReplay: number;
   /** Refused because the world's waiting facts were at `MAX_PENDING_FACTS` or their payloads at `MAX_PENDING_FACT_BYTES`. */
   limited: number;
-  /** Waiting in a checkpoint but not put back at its restore: the game no longer declares the name. */
+  /** Waiting in a checkpoint but not put back at its restore: the game no longer declares the name, or its queue had no room left (capacities lowered). */
   dropped: number;
 }
 

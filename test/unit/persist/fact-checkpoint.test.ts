@@ -198,6 +198,26 @@ describe('waiting facts in checkpoints', () => {
     expect(log).toEqual(['kept@3']);
   });
 
+  it('past the room of the restored queue (capacities lowered) the newest are dropped, counted; the oldest apply in order', async () => {
+    const game = makeGame([]);
+    const a = world(game);
+    for (let i = 0; i < 5; i++) deliverToWorld(a, 'note', `n${i}`);
+    const log: string[] = [];
+    const smaller = defineGame({
+      name: 'facts-ck',
+      components: [Sum],
+      facts: [defineFact<string>({ name: 'note', capacity: 2, apply: (w, p) => void log.push(`${p}@${w.clock.step}`) })],
+    });
+    const b = await restoreWorld(await encodeCapture(captureWorld(a)), {
+      systems: smaller.pipeline,
+      install: (x) => installGame(smaller, x),
+    });
+    expect(gameFactStats(b)).toMatchObject({ dropped: 3, pending: { note: 2 } });
+    stepWorld(b, 1);
+    expect(log).toEqual(['n0@3', 'n1@3']);
+    expect(gameFactStats(b)).toMatchObject({ applied: 2, pending: { note: 0 }, pendingBytes: 0 });
+  });
+
   it('refuses forged fact sections with WT_ERR_CHECKPOINT_CORRUPT before anything is built', async () => {
     const game = makeGame([]);
     const a = world(game);
