@@ -79,7 +79,11 @@ describe('upgrade: a store migrated by a newer build (SQLite)', () => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--data-dir', data.dir, '--npcs', '10'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' } },
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' },
+      },
     );
     let out = '';
     let err = '';
@@ -99,7 +103,9 @@ describe('upgrade: a store migrated by a newer build (SQLite)', () => {
     expect(sha(file)).toBe(before);
     const db = new Database(file, { readonly: true });
     const versions = db.prepare('SELECT max(version) AS v, count(*) AS n FROM schema_migrations').get();
-    const rows = db.prepare("SELECT (SELECT count(*) FROM world_configs) AS worlds, (SELECT count(*) FROM checkpoints WHERE world_id = '1') AS cps").get();
+    const rows = db
+      .prepare("SELECT (SELECT count(*) FROM world_configs) AS worlds, (SELECT count(*) FROM checkpoints WHERE world_id = '1') AS cps")
+      .get();
     db.close();
     expect(versions).toEqual({ v: NEWER, n: NEWER });
     expect(rows).toEqual({ worlds: 0, cps: 0 });
@@ -114,22 +120,26 @@ describe('upgrade: a shared store migrated by a newer build (PostgreSQL)', async
     if (!skip) await (server as PgServer).destroy();
   }, 30_000);
 
-  it.skipIf(skip !== null)('a running instance checkpoints on; a new open is refused', async () => {
-    const url = (server as PgServer).url;
-    const store = await PostgresStore.open({ url });
-    try {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, FUTURE, 1]);
-      await c.end();
-      await writeThroughThread({ store: url }, 9);
-      await expectCheckpointAt(store, 9);
-      await expect(PostgresStore.open({ url })).rejects.toMatchObject({
-        code: 'WT_ERR_STORE_MIGRATION_FAILED',
-        message: expect.stringContaining(`schema version ${NEWER}, newer than this build knows (${LATEST_SCHEMA_VERSION})`),
-      });
-    } finally {
-      await store.close();
-    }
-  }, 30_000);
+  it.skipIf(skip !== null)(
+    'a running instance checkpoints on; a new open is refused',
+    async () => {
+      const url = (server as PgServer).url;
+      const store = await PostgresStore.open({ url });
+      try {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, FUTURE, 1]);
+        await c.end();
+        await writeThroughThread({ store: url }, 9);
+        await expectCheckpointAt(store, 9);
+        await expect(PostgresStore.open({ url })).rejects.toMatchObject({
+          code: 'WT_ERR_STORE_MIGRATION_FAILED',
+          message: expect.stringContaining(`schema version ${NEWER}, newer than this build knows (${LATEST_SCHEMA_VERSION})`),
+        });
+      } finally {
+        await store.close();
+      }
+    },
+    30_000,
+  );
 });

@@ -24,31 +24,35 @@ describe('upgrade: a newer build migrates the shared store under a running insta
     if (!skip) await (server as PgServer).destroy();
   }, 30_000);
 
-  it.skipIf(skip !== null)('the running instance steps on and writes its final checkpoint at its stop', async () => {
-    const url = (server as PgServer).url;
-    const sql = async (text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        return (await c.query(text, values)).rows;
-      } finally {
-        await c.end();
-      }
-    };
-    // No checkpoint before the stop (interval one hour): the writer thread has not connected yet.
-    const args = ['--store', url, '--npcs', '50', '--checkpoint-interval', '3600', '--stats-interval', '0'];
-    const old = await startInstance('old', args);
-    expect(await sql('SELECT count(*)::int AS n FROM checkpoints')).toEqual([{ n: 0 }]);
-    await sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, 'a newer build', Date.now()]);
-    await old.api('POST', '/api/v1/worlds/1/scheduler/step', { n: 3 }); // it steps on, on the migrated database
-    await old.stop();
-    expect(old.child.exitCode).toBe(0);
-    const stopped = old.lines.find((l) => l.msg === 'runtime stopped');
-    expect(stopped?.failed).toBe(0);
-    const [ck] = await sql("SELECT step FROM checkpoints WHERE world_id = '1' ORDER BY id DESC LIMIT 1");
-    expect(Number(ck?.step)).toBeGreaterThan(0);
-    // Started again on the migrated database, this build is refused (the process-level refusal:
-    // upgrade-newer-store.test.ts; a new PostgreSQL open of it: the same file).
-    expect(await sql('SELECT max(version) AS v FROM schema_migrations')).toEqual([{ v: NEWER }]);
-  }, 60_000);
+  it.skipIf(skip !== null)(
+    'the running instance steps on and writes its final checkpoint at its stop',
+    async () => {
+      const url = (server as PgServer).url;
+      const sql = async (text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        try {
+          return (await c.query(text, values)).rows;
+        } finally {
+          await c.end();
+        }
+      };
+      // No checkpoint before the stop (interval one hour): the writer thread has not connected yet.
+      const args = ['--store', url, '--npcs', '50', '--checkpoint-interval', '3600', '--stats-interval', '0'];
+      const old = await startInstance('old', args);
+      expect(await sql('SELECT count(*)::int AS n FROM checkpoints')).toEqual([{ n: 0 }]);
+      await sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, 'a newer build', Date.now()]);
+      await old.api('POST', '/api/v1/worlds/1/scheduler/step', { n: 3 }); // it steps on, on the migrated database
+      await old.stop();
+      expect(old.child.exitCode).toBe(0);
+      const stopped = old.lines.find((l) => l.msg === 'runtime stopped');
+      expect(stopped?.failed).toBe(0);
+      const [ck] = await sql("SELECT step FROM checkpoints WHERE world_id = '1' ORDER BY id DESC LIMIT 1");
+      expect(Number(ck?.step)).toBeGreaterThan(0);
+      // Started again on the migrated database, this build is refused (the process-level refusal:
+      // upgrade-newer-store.test.ts; a new PostgreSQL open of it: the same file).
+      expect(await sql('SELECT max(version) AS v FROM schema_migrations')).toEqual([{ v: NEWER }]);
+    },
+    60_000,
+  );
 });
