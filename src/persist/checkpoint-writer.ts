@@ -54,7 +54,9 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
   readonly #target: OpenStoreOptions;
 
   constructor(target: OpenStoreOptions) {
-    this.#target = target;
+    // The thread connects at its first checkpoint, maybe after a newer build migrated a shared store
+    // (a rolling upgrade): it attaches to the store this process opened at start instead of refusing it.
+    this.#target = { ...target, attach: true };
     const filename = fileURLToPath(WORKER_FILE);
     this.#pool = new Piscina<WriterTask, WriterResult>({
       filename,

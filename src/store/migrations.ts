@@ -139,8 +139,19 @@ export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 export const MIGRATIONS_TABLE_DDL =
   'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
 
-/** Migrations to apply on a database at `current`, or a reason to refuse. */
-export const pendingMigrations = (current: number): { pending: Migration[]; tooNew: boolean } => ({
-  pending: MIGRATIONS.filter((m) => m.version > current),
-  tooNew: current > LATEST_SCHEMA_VERSION,
-});
+/**
+ * Migrations to apply on a database at `current`, or a reason to refuse. `attach`: a second
+ * connection of a process whose own store already opened (and migrated) this database — the
+ * checkpoint writer thread's, opened at its first checkpoint: a newer version is not refused there
+ * (a newer build migrated the shared database while this instance runs: a rolling upgrade; this
+ * process's statements keep working because migrations are additive), and nothing is applied.
+ */
+export const pendingMigrations = (current: number, attach = false): { pending: Migration[]; tooNew: boolean } => {
+  const tooNew = current > LATEST_SCHEMA_VERSION;
+  return { pending: tooNew ? [] : MIGRATIONS.filter((m) => m.version > current), tooNew: tooNew && !attach };
+};
+
+/** The message of the open-time refusal of a database a newer build migrated (`where`: the file, or empty). */
+export const schemaTooNewMessage = (current: number, where = ''): string =>
+  `database ${where ? `${where} ` : ''}has schema version ${current}, newer than this build knows (${LATEST_SCHEMA_VERSION}): ` +
+  'a newer build migrated it; run that build, or restore the backup taken before the upgrade (docs/DURABILITY.md, "Upgrading")';

@@ -19,6 +19,12 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** SQLite `synchronous` (default FULL). */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * A second connection of a process that opened this store already (the checkpoint writer
+   * thread's): a schema newer than this build — a newer build migrated the store while this
+   * process runs — is accepted instead of refused (src/store/migrations.ts `pendingMigrations`).
+   */
+  attach?: boolean;
 }
 
 /** Where a store spec points: parsed, validated, not yet opened. */
@@ -50,6 +56,7 @@ export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
 /** Open (and migrate) the store the options select. */
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const target = resolveStoreTarget(options);
-  if (target.kind === 'postgres') return PostgresStore.open({ url: target.url });
-  return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+  const attach = options.attach === true ? { attach: true } : {};
+  if (target.kind === 'postgres') return PostgresStore.open({ url: target.url, ...attach });
+  return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...attach });
 };

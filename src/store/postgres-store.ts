@@ -59,6 +59,8 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
   /** Client-side query timeout (ms, default 5000). */
   queryTimeoutMs?: number;
+  /** A second connection of a process that opened this database already: a newer schema is accepted (`pendingMigrations`). */
+  attach?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -93,7 +95,7 @@ export class PostgresStore implements Store {
     });
     const store = new PostgresStore(pool);
     try {
-      store.migration = await migratePostgres(pool);
+      store.migration = await migratePostgres(pool, options.attach === true);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw mapPgError(err);

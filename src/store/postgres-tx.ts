@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, type MigrationReport } from './migrations.js';
+import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
 
 /** Key of the advisory lock that serializes migrations across instances. */
 const MIGRATION_LOCK_KEY = 770_700_1;
@@ -75,15 +75,16 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
  * Apply the pending migrations (src/store/migrations.ts) in one transaction holding the migration
  * advisory lock. Throws WT_ERR_STORE_MIGRATION_FAILED when the database is newer than this build
  * or a migration fails, WT_ERR_STORE_UNAVAILABLE when the server is unreachable; raw pg errors
- * from outside a migration's statements are thrown unmapped (the caller maps them).
+ * from outside a migration's statements are thrown unmapped (the caller maps them). `attach`: a
+ * newer database is accepted (a second connection of a running process: `pendingMigrations`).
  */
-export const migratePostgres = (pool: pg.Pool): Promise<MigrationReport> =>
+export const migratePostgres = (pool: pg.Pool, attach = false): Promise<MigrationReport> =>
   inTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await c.query(MIGRATIONS_TABLE_DDL);
     const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
-    const { pending, tooNew } = pendingMigrations(current);
-    if (tooNew) throw storeMigrationFailed(`database has schema version ${current}, newer than this build knows`);
+    const { pending, tooNew } = pendingMigrations(current, attach);
+    if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current));
     for (const m of pending) {
       try {
         for (const sql of m.postgres) await c.query(sql);

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, type MigrationReport } from './migrations.js';
+import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
 import { prepareStatements } from './sqlite-statements.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import {
@@ -66,6 +66,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Cap the database at this many pages (a quota; also how tests simulate a full disk). */
   maxPageCount?: number;
+  /**
+   * A second connection of a process that opened this store already (the checkpoint writer
+   * thread's): a schema newer than this build is accepted instead of refused (see `pendingMigrations`).
+   */
+  attach?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -109,7 +114,7 @@ export class SqliteStore implements Store {
       this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('foreign_keys = ON');
       if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
-      this.migration = this.migrate();
+      this.migration = this.migrate(options.attach === true);
     } catch (err) {
       const mapped = mapError(err);
       if (mapped !== err || isWorldtickError(err)) throw mapped;
@@ -119,11 +124,11 @@ export class SqliteStore implements Store {
     this.playerData = sqlitePlayerData(this.db);
   }
 
-  private migrate(): MigrationReport {
+  private migrate(attach: boolean): MigrationReport {
     this.db.exec(MIGRATIONS_TABLE_DDL);
     const current = (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number;
-    const { pending, tooNew } = pendingMigrations(current);
-    if (tooNew) throw storeMigrationFailed(`database ${this.file} has schema version ${current}, newer than this build knows`);
+    const { pending, tooNew } = pendingMigrations(current, attach);
+    if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current, this.file));
     for (const m of pending) {
       try {
         this.db
