@@ -48,14 +48,20 @@ interface LogStream {
  * Write out what the logger still holds, then `then()`. pino's stdout stream writes asynchronously
  * on the pool's other threads and flushes at `process.exit`, which a SIGKILL skips; `flushSync` writes
  * its buffer but not a write already in flight, so wait for that one first. Bounded by
- * {@link LOG_FLUSH_WAIT_MS}: the process ends whether or not the lines got out.
+ * {@link LOG_FLUSH_WAIT_MS}: the process ends whether or not the lines got out. A write still in
+ * flight at the bound means the log's pipe or file does not take bytes (a stalled reader): a
+ * synchronous write would block the main thread for as long, so the buffer is left unwritten.
  */
 const flushLoggerThen = (logger: Logger, then: () => void): void => {
   const stream = (logger as unknown as Record<symbol, LogStream | undefined>)[pino.symbols.streamSym];
   const deadline = performance.now() + LOG_FLUSH_WAIT_MS;
   const attempt = (): void => {
-    if (stream?._writing === true && performance.now() < deadline) {
-      setTimeout(attempt, 5);
+    if (stream?._writing === true) {
+      if (performance.now() < deadline) {
+        setTimeout(attempt, 5);
+        return;
+      }
+      then(); // the in-flight write is stuck: flushSync would block on the same output
       return;
     }
     try {

@@ -191,6 +191,16 @@ const reportStartFailure = (logger: Logger, err: unknown): never => {
 const EXIT_GRACE_MS = 2000;
 
 /**
+ * End the process after a stop (src/cli/exit-process.ts) and never resolve: the exit may wait for a
+ * request in flight (often the last log line's write), and code chained after `runMain` must not run
+ * meanwhile (it could exit with a code of its own).
+ */
+const endAfterStop = (code: number, logger: Logger): Promise<never> => {
+  exitProcess(code, logger, EXIT_GRACE_MS);
+  return new Promise<never>(() => {});
+};
+
+/**
  * A game's command line (`npm start` is `runMain(lifeSimGame)`): parse `argv` (default
  * `process.argv.slice(2)`) and `process.env`; `--help` / `--version` print and return. Then the
  * SIGINT/SIGTERM handlers are installed (src/cli/stop-signals.ts) and the server starts, printing the
@@ -254,16 +264,14 @@ export const runMain = async (
     await runtime.stop();
   } catch (err) {
     logger.error({ err }, 'shutdown failed');
-    exitProcess(EXIT_STOP_FAILED, logger, EXIT_GRACE_MS);
-    return;
+    return endAfterStop(EXIT_STOP_FAILED, logger);
   }
   stop.done();
   const failed = runtime.shutdown?.failed ?? [];
   if (failed.length) {
     logger.error({ failed: failed.map((f) => f.world) }, 'exiting with code 1: final checkpoints not written');
-    exitProcess(EXIT_STOP_FAILED, logger, EXIT_GRACE_MS);
-    return;
+    return endAfterStop(EXIT_STOP_FAILED, logger);
   }
   logger.info('bye');
-  exitProcess(0, logger, EXIT_GRACE_MS);
+  return endAfterStop(0, logger);
 };

@@ -120,6 +120,27 @@ export const createAdminIntercept =
           logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
       }
+      // A stored world hosted by nobody right now (its owner died and the lease lapsed, or no instance
+      // keeps a standby copy: --standby-copies) is a world all the same: a create would take its free
+      // lease and write a fresh record over the stored one. It is taken over from the store shortly.
+      if (typeof id === 'string' && owner === null && !hasWorld(id)) {
+        let stored: boolean;
+        try {
+          stored = await cluster.isStored(id);
+        } catch (err) {
+          logger.warn({ world: id, err }, 'cluster: stored worlds could not be listed to check a new world id');
+          return unavailable('the store could not be read to check the world id; retry');
+        }
+        if (stored)
+          return {
+            status: 409,
+            json: {
+              code: ErrorCode.WORLD_EXISTS,
+              message: `world ${JSON.stringify(id)} is stored and hosted by no instance right now: an instance takes it over from the store shortly`,
+              details: { worldId: id, owner: null },
+            },
+          };
+      }
       // Created here: the answer names the owner as a placed (forwarded) create's does.
       const created = await next();
       return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;

@@ -129,6 +129,12 @@ export class ClusterService implements Service {
     await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
+  /** Whether `worldId` has a record in the shared store (`storedWorlds`; false without it); rejects when it cannot list. */
+  async isStored(worldId: string): Promise<boolean> {
+    const list = this.#o.storedWorlds;
+    return list ? (await list()).includes(worldId) : false;
+  }
+
   get enforce(): boolean {
     return this.#o.enforce;
   }

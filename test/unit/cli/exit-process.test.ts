@@ -57,6 +57,21 @@ describe('exitProcess', () => {
     expect(h.calls).toEqual(['kill']);
   });
 
+  it('a log write still in flight when the flush wait ends (its pipe stalled): SIGKILL without a synchronous flush that would block', async () => {
+    const calls: string[] = [];
+    // pino's stdout stream as exit-process.ts sees it: a write handed to the pool that never returns.
+    const stuck = Object.assign(new PassThrough(), { _writing: true, flushSync: () => calls.push('flushSync') });
+    stuck.resume();
+    const hooks: ProcessExitHooks = {
+      activeResources: () => ['FSReqCallback'],
+      exit: (c) => calls.push(`exit ${c}`),
+      killSelf: () => calls.push('kill'),
+    };
+    exitProcess(0, createLogger('info', stuck), 0, hooks);
+    for (let i = 0; i < 300 && !calls.includes('kill'); i++) await settle();
+    expect(calls).toEqual(['kill']);
+  });
+
   it('blockingRequests keeps only pool requests', () => {
     expect(blockingRequests(['Timeout', 'FSReqCallback', 'PipeWrap', 'GetNameInfoReqWrap'])).toEqual([
       'FSReqCallback',
