@@ -18,6 +18,8 @@ export interface StoreHandle {
   open(): Promise<Store>;
   /** Run raw SQL against the location (outside the store). */
   raw(sql: string): Promise<void>;
+  /** Rows of a query run against the location (outside the store). */
+  query(sql: string): Promise<Array<Record<string, unknown>>>;
   dispose(): Promise<void>;
 }
 
@@ -38,6 +40,14 @@ export const sqliteFactory: StoreFactory = {
         const db = new Database(join(dataDir, SQLITE_FILE_NAME));
         try {
           db.exec(sql);
+        } finally {
+          db.close();
+        }
+      },
+      async query(sql) {
+        const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+        try {
+          return db.prepare(sql).all() as Array<Record<string, unknown>>;
         } finally {
           db.close();
         }
@@ -74,6 +84,15 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
           await c.connect();
           try {
             await c.query(sql);
+          } finally {
+            await c.end();
+          }
+        },
+        async query(sql) {
+          const c = new pg.Client({ connectionString: url });
+          await c.connect();
+          try {
+            return (await c.query(sql)).rows as Array<Record<string, unknown>>;
           } finally {
             await c.end();
           }
