@@ -91,6 +91,8 @@ export class PlayerDataService {
   /** The outage under way: since (wall ms), and the retries and deadline answers counted before it. */
   private outage: { since: number; retries: number; expired: number } | undefined;
   private nextPruneAt = 0;
+  /** The prune of old batch records started with the service (close waits for it). */
+  private startPrune: Promise<void> | undefined;
   private readonly counters: PlayerDataStats = {
     ...{ loads: 0, saves: 0, deletes: 0, lists: 0, forgets: 0, batches: 0, maxBatch: 0, rejected: {}, unavailable: {} },
     ...{ storeFailures: 0, retries: 0, recoveredBatches: 0, retrying: 0, longestOutageMs: 0 },
@@ -108,6 +110,22 @@ export class PlayerDataService {
     this.limits = options.limits ?? PLAYER_DATA_LIMITS;
     this.onError = options.onError;
     this.onOutage = options.onOutage;
+    this.startPrune = this.pruneAtStart();
+  }
+
+  /**
+   * Delete batch records past the retention now, not at the first batch: the records a stopped
+   * process left (loaded values included) do not wait for a call. A failure is left to the first
+   * batch, which prunes then.
+   */
+  private async pruneAtStart(): Promise<void> {
+    const now = Date.now();
+    this.nextPruneAt = now + BATCH_RECORD_PRUNE_EVERY_MS;
+    try {
+      await this.store.applyPlayerData([], this.limits, { pruneBefore: now - BATCH_RECORD_RETENTION_MS });
+    } catch {
+      this.nextPruneAt = 0;
+    }
   }
 
   /** The stored value of (player, key). Arguments are validated by the caller (src/game/player-data.ts). */
@@ -173,6 +191,7 @@ export class PlayerDataService {
   async close(): Promise<void> {
     this.closedAt ??= Date.now(); // first: a game saving in a loop cannot keep the flush going
     await this.flush();
+    await this.startPrune;
   }
 
   private count(code: PlayerDataCodeValue, reason?: PlayerDataUnavailableReason): void {

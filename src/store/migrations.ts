@@ -116,6 +116,20 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: [`CREATE INDEX ledger_refusals_player ON ledger (player_id, world_id, created_at) WHERE status = 'rejected'`],
     postgres: [`CREATE INDEX ledger_refusals_player ON ledger (player_id, world_id, created_at) WHERE status = 'rejected'`],
   },
+  {
+    version: 8,
+    name: "player-data batch records' loaded values by player (a forget erases them from the records)",
+    sqlite: [
+      `CREATE TABLE player_data_batch_reads (player_id TEXT NOT NULL, batch_id TEXT NOT NULL, position INTEGER NOT NULL,
+        data_key TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (player_id, batch_id, position))`,
+      `CREATE INDEX player_data_batch_reads_created ON player_data_batch_reads (created_at)`,
+    ],
+    postgres: [
+      `CREATE TABLE player_data_batch_reads (player_id TEXT NOT NULL, batch_id TEXT NOT NULL, position INTEGER NOT NULL,
+        data_key TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (player_id, batch_id, position))`,
+      `CREATE INDEX player_data_batch_reads_created ON player_data_batch_reads (created_at)`,
+    ],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */

@@ -85,27 +85,88 @@ export const recordsBatch = (ops: readonly PlayerDataOp[], batchId: string | und
 /** Bytes of read answers a recorded batch holds before it stops, when the caller gives no `maxReadBytes`. */
 export const DEFAULT_MAX_READ_BYTES = 256 * 1024;
 
+/** A load answer with a value in a batch record: whose value (player, key) and where (its position in the record). */
+export interface RecordedRead {
+  playerId: string;
+  key: string;
+  position: number;
+}
+
 /**
  * The record of a batch being run: every answer in order, reads included (a replay must answer a
  * read as it was in the batch; what is stored now may have been written since, by the batch's own
  * later operations or by another writer). `add` takes each answer and says when the reads' answers
  * (their JSON text, UTF-8 bytes) have passed `maxReadBytes`: the batch stops after that operation,
- * the rest not run, so a record holds at most `maxReadBytes` plus one answer of reads.
+ * the rest not run, so a record holds at most `maxReadBytes` plus one answer of reads. The loads that
+ * answered a value are listed (`reads`, stored in `player_data_batch_reads`) so a forget can erase them;
+ * a forget in the batch itself erases the ones before it at once (`forget`).
  */
 export const batchRecorder = (maxReadBytes: number = DEFAULT_MAX_READ_BYTES) => {
   const parts: string[] = [];
+  let reads: RecordedRead[] = [];
   let readBytes = 0;
   return {
     /** Record `r`, the answer of `o`; true: stop the batch here. */
     add(o: PlayerDataOp, r: PlayerDataOpResult): boolean {
       const text = JSON.stringify(r);
+      if (o.op === 'get' && 'value' in r) reads.push({ playerId: o.playerId, key: o.key, position: parts.length });
       parts.push(text);
       if (!isPlayerDataWrite(o)) readBytes += Buffer.byteLength(text);
       return readBytes > maxReadBytes;
     },
+    /** Erase the player's loaded values recorded so far (`versions`: the player's rows after the forget, by key). */
+    forget(playerId: string, versions: ReadonlyMap<string, number>): void {
+      for (const r of reads) if (r.playerId === playerId) parts[r.position] = JSON.stringify(forgottenRead(versions, r.key));
+      reads = reads.filter((r) => r.playerId !== playerId);
+    },
+    /** The loads whose value the record holds. */
+    reads: (): readonly RecordedRead[] => reads,
     /** The record's text (a JSON array, one answer per operation run). */
     text: (): string => `[${parts.join(',')}]`,
   };
+};
+
+/**
+ * What a recorded load of a forgotten player's key answers from then on: what a load right after
+ * the forget reads — no value, the row's version (the tombstone's; 0 for a key without a row).
+ */
+export const forgottenRead = (versions: ReadonlyMap<string, number>, key: string): PlayerDataOpResult => ({
+  status: 'ok',
+  version: versions.get(key) ?? 0,
+});
+
+/** A player's rows' versions by key (after a forget: every row a tombstone), for {@link forgottenRead}. */
+export const PLAYER_VERSIONS_SELECT = 'SELECT data_key, version FROM player_data WHERE player_id = {1}';
+
+/** The recorded loads of a player, by batch (both stores' SQL; `{1}`: the player id's placeholder). */
+export const PLAYER_READS_SELECT =
+  'SELECT batch_id, position, data_key FROM player_data_batch_reads WHERE player_id = {1} ORDER BY batch_id, position';
+
+/** Rows of {@link PLAYER_VERSIONS_SELECT} as a map. */
+export const versionsOf = (rows: readonly Record<string, unknown>[]): Map<string, number> =>
+  new Map(rows.map((r) => [String(r.data_key), Number(r.version)]));
+
+/** Rows of {@link PLAYER_READS_SELECT} grouped by batch id: the positions and keys to erase in each record. */
+export const readsByBatch = (rows: readonly Record<string, unknown>[]): Map<string, Array<{ position: number; key: string }>> => {
+  const out = new Map<string, Array<{ position: number; key: string }>>();
+  for (const r of rows) {
+    const id = String(r.batch_id);
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    list.push({ position: Number(r.position), key: String(r.data_key) });
+  }
+  return out;
+};
+
+/** A record's text with the loads at `reads` answered as forgotten ({@link forgottenRead}). */
+export const eraseReads = (
+  recorded: string,
+  reads: readonly { position: number; key: string }[],
+  versions: ReadonlyMap<string, number>,
+): string => {
+  const answers = JSON.parse(recorded) as unknown[];
+  for (const r of reads) if (r.position < answers.length) answers[r.position] = forgottenRead(versions, r.key);
+  return JSON.stringify(answers);
 };
 
 /**

@@ -1,24 +1,31 @@
 /**
  * Player data on PostgreSQL (table `player_data`, schema 4): the body of
  * `PostgresStore.applyPlayerData`, run inside its transaction. First a transaction-scoped advisory
- * lock per player written (taken in one order, so two instances' batches cannot deadlock on them):
- * writers of one player are serialized across instances, so the version read before a write is
- * still the stored one when the write lands, and the per-player limits cannot be passed by two
- * writers at once.
+ * lock per player written — per player touched, reads too, in a batch that is recorded — taken in
+ * one order, so two instances' batches cannot deadlock on them: writers of one player are
+ * serialized across instances, so the version read before a write is still the stored one when the
+ * write lands, and the per-player limits cannot be passed by two writers at once; and a recorded
+ * load cannot race a forget of its player (a forget finds every record holding the player's values
+ * committed, or the load reads the forget's tombstone).
  */
 import type pg from 'pg';
 import {
   batchRecorder,
   decidePlayerDataOp,
+  eraseReads,
   forgottenOf,
   keyInfoOf,
   LIST_ROWS_SELECT,
   LIVE_KEYS_SELECT,
   OTHER_ROWS_SELECT,
+  PLAYER_READS_SELECT,
+  PLAYER_VERSIONS_SELECT,
   playerDataQuota,
+  readsByBatch,
   recordedResults,
   recordsBatch,
   type StoredRow,
+  versionsOf,
 } from './player-data-rules.js';
 import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
 import {
@@ -35,8 +42,34 @@ const PLAYER_LOCK_CLASS = 770_702;
 const OTHERS = OTHER_ROWS_SELECT.replace('{1}', '$1').replace('{2}', '$2');
 const LIST = LIST_ROWS_SELECT.replace('{1}', '$1');
 const LIVE = LIVE_KEYS_SELECT.replace('{1}', '$1');
+const VERSIONS = PLAYER_VERSIONS_SELECT.replace('{1}', '$1');
+const READS = PLAYER_READS_SELECT.replace('{1}', '$1');
 
-const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDataLimits): Promise<PlayerDataOpResult> => {
+type Recorder = ReturnType<typeof batchRecorder>;
+
+/** After a forget: the player's loaded values out of every record (stored, and the batch's own so far). */
+const eraseRecorded = async (c: pg.PoolClient | pg.Pool, playerId: string, recorder: Recorder | undefined): Promise<void> => {
+  const after = versionsOf((await c.query(VERSIONS, [playerId])).rows as Array<Record<string, unknown>>);
+  recorder?.forget(playerId, after);
+  for (const [batchId, reads] of readsByBatch((await c.query(READS, [playerId])).rows as Array<Record<string, unknown>>)) {
+    const found = (await c.query('SELECT results FROM player_data_batches WHERE batch_id = $1', [batchId])).rows[0] as
+      | Record<string, unknown>
+      | undefined;
+    if (found)
+      await c.query('UPDATE player_data_batches SET results = $2 WHERE batch_id = $1', [
+        batchId,
+        eraseReads(String(found.results), reads, after),
+      ]);
+  }
+  await c.query('DELETE FROM player_data_batch_reads WHERE player_id = $1', [playerId]);
+};
+
+const one = async (
+  c: pg.PoolClient | pg.Pool,
+  o: PlayerDataOp,
+  limits: PlayerDataLimits,
+  recorder?: Recorder,
+): Promise<PlayerDataOpResult> => {
   if (o.op === 'list') return { status: 'listed', keys: (await c.query(LIST, [o.playerId])).rows.map(keyInfoOf) };
   if (o.op === 'forget') {
     const rows = (await c.query(LIVE, [o.playerId])).rows as Array<Record<string, unknown>>;
@@ -45,6 +78,7 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
         'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = $2 WHERE player_id = $1 AND value IS NOT NULL',
         [o.playerId, Date.now()],
       );
+    await eraseRecorded(c, o.playerId, recorder);
     return forgottenOf(rows);
   }
   const r = await c.query('SELECT value, version FROM player_data WHERE player_id = $1 AND data_key = $2', [o.playerId, o.key]);
@@ -79,11 +113,13 @@ const one = async (c: pg.PoolClient | pg.Pool, o: PlayerDataOp, limits: PlayerDa
 };
 
 /**
- * Apply a batch on `c` (a client inside a transaction): lock the players written, then — a retry
+ * Apply a batch on `c` (a client inside a transaction): lock the players written (a recorded batch:
+ * every player it touches), then — a retry
  * with a batch id — answer from the batch's record if its COMMIT landed before (looked up after the
  * locks: an earlier attempt still committing holds them, so its record is seen once they are
  * granted), else each operation in order and the record (every answer, reads too; the batch stops
- * once its reads' answers pass `maxReadBytes`).
+ * once its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A
+ * forget erases its player's loaded values from every record (`eraseRecorded`).
  */
 export const postgresPlayerData = async (
   c: pg.PoolClient | pg.Pool,
@@ -91,17 +127,20 @@ export const postgresPlayerData = async (
   limits: PlayerDataLimits,
   options?: PlayerDataApplyOptions,
 ): Promise<PlayerDataBatchOutcome> => {
-  const written = [...new Set(ops.filter(isPlayerDataWrite).map((o) => o.playerId))];
-  if (written.length) {
+  const id = options?.batchId;
+  const record = recordsBatch(ops, id);
+  const locked = [...new Set((record ? ops : ops.filter(isPlayerDataWrite)).map((o) => o.playerId))];
+  if (locked.length) {
     // Sorted by the lock key itself (hash collisions just share a lock): one global order, no deadlock.
     await c.query(
       `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(p) AS h FROM unnest($2::text[]) AS p ORDER BY h) AS s`,
-      [PLAYER_LOCK_CLASS, written],
+      [PLAYER_LOCK_CLASS, locked],
     );
   }
-  if (options?.pruneBefore !== undefined) await c.query('DELETE FROM player_data_batches WHERE created_at < $1', [options.pruneBefore]);
-  const id = options?.batchId;
-  const record = recordsBatch(ops, id);
+  if (options?.pruneBefore !== undefined) {
+    await c.query('DELETE FROM player_data_batches WHERE created_at < $1', [options.pruneBefore]);
+    await c.query('DELETE FROM player_data_batch_reads WHERE created_at < $1', [options.pruneBefore]);
+  }
   if (record && options?.retry) {
     const found = (await c.query('SELECT results FROM player_data_batches WHERE batch_id = $1', [id])).rows[0] as
       | Record<string, unknown>
@@ -120,10 +159,18 @@ export const postgresPlayerData = async (
   }
   const recorder = batchRecorder(options?.maxReadBytes);
   for (const o of ops) {
-    const r = await one(c, o, limits);
+    const r = await one(c, o, limits, recorder);
     results.push(r);
     if (recorder.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
   }
-  await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), Date.now()]);
+  const now = Date.now();
+  await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), now]);
+  const reads = recorder.reads();
+  if (reads.length)
+    await c.query(
+      `INSERT INTO player_data_batch_reads (player_id, batch_id, position, data_key, created_at)
+       SELECT p, $1, n, k, $2 FROM unnest($3::text[], $4::int[], $5::text[]) AS r(p, n, k)`,
+      [id, now, reads.map((r) => r.playerId), reads.map((r) => r.position), reads.map((r) => r.key)],
+    );
   return { results, replayed: false };
 };

@@ -1,6 +1,6 @@
 /**
  * Player data on SQLite (table `player_data`, schema 4; batch records `player_data_batches`,
- * schema 5): the body of `SqliteStore.applyPlayerData`, run inside its IMMEDIATE transaction.
+ * schema 5, and their loaded values by player `player_data_batch_reads`, schema 8): the body of `SqliteStore.applyPlayerData`, run inside its IMMEDIATE transaction.
  * SQLite has one writer at a time, so a read of the stored version followed by the write cannot
  * interleave with another writer.
  */
@@ -8,19 +8,25 @@ import type Database from 'better-sqlite3';
 import {
   batchRecorder,
   decidePlayerDataOp,
+  eraseReads,
   forgottenOf,
   keyInfoOf,
   LIST_ROWS_SELECT,
   LIVE_KEYS_SELECT,
   OTHER_ROWS_SELECT,
+  PLAYER_READS_SELECT,
+  PLAYER_VERSIONS_SELECT,
   playerDataQuota,
+  readsByBatch,
   recordedResults,
   recordsBatch,
   type StoredRow,
+  versionsOf,
 } from './player-data-rules.js';
 import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
 
 type Row = Record<string, unknown>;
+type Recorder = ReturnType<typeof batchRecorder>;
 
 /**
  * What one batch gave: its results, in order — fewer than its operations when a recorded batch
@@ -56,12 +62,32 @@ export const sqlitePlayerData = (
   const findBatch = db.prepare('SELECT results FROM player_data_batches WHERE batch_id = ?');
   const recordBatch = db.prepare('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES (?, ?, ?)');
   const prune = db.prepare('DELETE FROM player_data_batches WHERE created_at < ?');
+  const pruneReads = db.prepare('DELETE FROM player_data_batch_reads WHERE created_at < ?');
+  const recordRead = db.prepare(
+    'INSERT INTO player_data_batch_reads (player_id, batch_id, position, data_key, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const versions = db.prepare(PLAYER_VERSIONS_SELECT.replace('{1}', '?'));
+  const readsOf = db.prepare(PLAYER_READS_SELECT.replace('{1}', '?'));
+  const rewrite = db.prepare('UPDATE player_data_batches SET results = ? WHERE batch_id = ?');
+  const dropReads = db.prepare('DELETE FROM player_data_batch_reads WHERE player_id = ?');
 
-  const one = (o: PlayerDataOp, limits: PlayerDataLimits): PlayerDataOpResult => {
+  /** After a forget: the player's loaded values out of every record (stored, and the batch's own so far). */
+  const eraseRecorded = (playerId: string, recorder: Recorder | undefined): void => {
+    const after = versionsOf(versions.all(playerId) as Row[]);
+    recorder?.forget(playerId, after);
+    for (const [batchId, reads] of readsByBatch(readsOf.all(playerId) as Row[])) {
+      const found = findBatch.get(batchId) as Row | undefined;
+      if (found) rewrite.run(eraseReads(String(found.results), reads, after), batchId);
+    }
+    dropReads.run(playerId);
+  };
+
+  const one = (o: PlayerDataOp, limits: PlayerDataLimits, recorder?: Recorder): PlayerDataOpResult => {
     if (o.op === 'list') return { status: 'listed', keys: (list.all(o.playerId) as Row[]).map(keyInfoOf) };
     if (o.op === 'forget') {
       const rows = live.all(o.playerId) as Row[];
       if (rows.length) forgetAll.run(Date.now(), o.playerId);
+      eraseRecorded(o.playerId, recorder);
       return forgottenOf(rows);
     }
     const cur = get.get(o.playerId, o.key) as StoredRow;
@@ -79,7 +105,10 @@ export const sqlitePlayerData = (
   };
 
   return (ops, limits, options) => {
-    if (options?.pruneBefore !== undefined) prune.run(options.pruneBefore);
+    if (options?.pruneBefore !== undefined) {
+      prune.run(options.pruneBefore);
+      pruneReads.run(options.pruneBefore);
+    }
     const id = options?.batchId;
     if (!recordsBatch(ops, id)) return { results: ops.map((o) => one(o, limits)), replayed: false };
     if (options?.retry) {
@@ -92,11 +121,13 @@ export const sqlitePlayerData = (
     const record = batchRecorder(options?.maxReadBytes);
     const results: PlayerDataOpResult[] = [];
     for (const o of ops) {
-      const r = one(o, limits);
+      const r = one(o, limits, record);
       results.push(r);
       if (record.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
     }
-    recordBatch.run(id, record.text(), Date.now());
+    const now = Date.now();
+    recordBatch.run(id, record.text(), now);
+    for (const r of record.reads()) recordRead.run(r.playerId, id, r.position, r.key, now);
     return { results, replayed: false };
   };
 };

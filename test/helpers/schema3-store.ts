@@ -11,6 +11,7 @@ const DROP_AFTER_SCHEMA_3 = [
   'DROP TABLE player_data_batches', // 5
   'DROP INDEX ledger_refusals_created', // 6
   'DROP INDEX ledger_refusals_player', // 7
+  'DROP TABLE player_data_batch_reads', // 8
   'DELETE FROM schema_migrations WHERE version >= 4',
 ];
 

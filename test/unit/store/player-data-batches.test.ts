@@ -82,7 +82,11 @@ for (const { factory, name } of factories) {
       ]);
       // Later batches write every key read (the one never written included) before the retry.
       await store.applyPlayerData([put('a', 'v4', 3), put('gone', 'back', 2), put('never', 'now', 0)], LIMITS, { batchId: 'later' });
-      expect(await store.applyPlayerData(batch, LIMITS, { batchId: 'R', retry: true })).toEqual(first);
+      // Every answer as it was, but the loads of a value before the batch's own forget: the record keeps
+      // no value of a forgotten player, they answer what a load right after the forget reads (the tombstone).
+      const replayed = [...first];
+      replayed[0] = replayed[3] = { status: 'ok', version: 3 };
+      expect(await store.applyPlayerData(batch, LIMITS, { batchId: 'R', retry: true })).toEqual(replayed);
       expect(store.stats().playerDataReplayed).toBe(1);
       expect(await store.applyPlayerData([get('a'), get('gone'), get('never')], LIMITS)).toEqual([
         { status: 'ok', version: 4, value: 'v4' },

@@ -37,7 +37,10 @@ for (const { factory, name } of factories) {
         .join('\n');
 
     it('after a forget no record holds a value of the player; retries replay the writes, the loads answer the tombstone', async () => {
-      await store.applyPlayerData([put('stats', { s: 'P1-SECRET-A' }, 0), put('name', 'P1-SECRET-B', 0), put('x', 'P2-KEEP', 0, 'p2')], LIMITS);
+      await store.applyPlayerData(
+        [put('stats', { s: 'P1-SECRET-A' }, 0), put('name', 'P1-SECRET-B', 0), put('x', 'P2-KEEP', 0, 'p2')],
+        LIMITS,
+      );
       const w1 = [get('stats'), put('score', 1, 0), get('x', 'p2')];
       const w2 = [get('name'), put('name', 'P1-SECRET-C', 1), get('name'), put('y', 2, 0, 'p2')];
       const first1 = await store.applyPlayerData(w1, LIMITS, { batchId: 'W1' });
