@@ -19,7 +19,10 @@
  * are not applied twice, a conditional save is not refused as stale by its own first attempt, and a
  * load is answered what it read in the batch, not a save that came after it (in the batch, or by
  * another instance since); a retry after a failure that did not commit applies the batch then, with
- * the version checks made then. The record is bounded: a batch that writes stops once its reads'
+ * the version checks made then. A forget erases the player's values from every record in its own
+ * transaction (a recorded load of the player is replayed as a load right after the forget reads it:
+ * no value, the tombstone's version), so a retry stays exactly once and no record keeps the values
+ * of a forgotten player. Records are pruned at start and every 10 s. The record is bounded: a batch that writes stops once its reads'
  * answers pass `maxBatchBytes`, and the calls after that go first into the next batch. While a
  * batch waits, later calls queue behind it (call order holds) within `maxQueued` /
  * `maxQueuedBytes`. Nothing throws after the call returned.
@@ -91,7 +94,7 @@ export class PlayerDataService {
   /** The outage under way: since (wall ms), and the retries and deadline answers counted before it. */
   private outage: { since: number; retries: number; expired: number } | undefined;
   private nextPruneAt = 0;
-  /** The prune of old batch records started with the service (close waits for it). */
+  /** The prune of old batch records started with the service (the first batch and close wait for it). */
   private startPrune: Promise<void> | undefined;
   private readonly counters: PlayerDataStats = {
     ...{ loads: 0, saves: 0, deletes: 0, lists: 0, forgets: 0, batches: 0, maxBatch: 0, rejected: {}, unavailable: {} },
@@ -157,6 +160,7 @@ export class PlayerDataService {
   /**
    * Delete every live key of the player in one transaction (admin "forget player"): each becomes a
    * tombstone one version further, so a writer holding an older version is refused, as after a delete.
+   * The same transaction erases the player's loaded values from batch records.
    */
   forget(playerId: string): Promise<PlayerDataForgetResult> {
     this.counters.forgets++;
@@ -267,6 +271,8 @@ export class PlayerDataService {
 
   /** Run batches until the queue is empty (calls queued meanwhile join the next batch). */
   private async drain(): Promise<void> {
+    // The first batch goes after the start prune (never beside it: one transaction at a time, as every batch).
+    if (this.startPrune) await this.startPrune;
     while (this.queue.length) {
       let n = 0;
       let bytes = 0;

@@ -52,7 +52,8 @@ const eraseRecorded = async (c: pg.PoolClient | pg.Pool, playerId: string, recor
   const after = versionsOf((await c.query(VERSIONS, [playerId])).rows as Array<Record<string, unknown>>);
   recorder?.forget(playerId, after);
   for (const [batchId, reads] of readsByBatch((await c.query(READS, [playerId])).rows as Array<Record<string, unknown>>)) {
-    const found = (await c.query('SELECT results FROM player_data_batches WHERE batch_id = $1', [batchId])).rows[0] as
+    // FOR UPDATE: a forget of another player rewriting the same record meanwhile is waited for and its text read (no lost erasure).
+    const found = (await c.query('SELECT results FROM player_data_batches WHERE batch_id = $1 FOR UPDATE', [batchId])).rows[0] as
       | Record<string, unknown>
       | undefined;
     if (found)

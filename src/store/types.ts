@@ -159,7 +159,10 @@ export type PlayerDataOp =
   | { op: 'delete'; playerId: string; key: string; expectedVersion: number | null }
   /** Every row of the player (live keys and tombstones) with its version and size: the admin listing. */
   | { op: 'list'; playerId: string }
-  /** Delete every live key of the player (a tombstone each, version + 1): the admin "forget player". */
+  /**
+   * Delete every live key of the player (a tombstone each, version + 1): the admin "forget player".
+   * Also erases the player's loaded values from batch records (see {@link PlayerDataApplyOptions}).
+   */
   | { op: 'forget'; playerId: string };
 
 /** An operation on one key (get, put, delete). */
@@ -186,7 +189,9 @@ export interface PlayerDataKeyInfo {
  * `player_data_batches`, schema 5), so a retry of a batch whose COMMIT did land (its answer lost)
  * returns the recorded answers — instead of applying the writes twice, refusing its own conditional
  * saves as stale, or answering a read with what was written after it (by the batch's own later
- * operations or by another writer since).
+ * operations or by another writer since). A `forget` erases its player's values from every record
+ * (the loads listed in `player_data_batch_reads`, schema 8): such a load is replayed as a load right
+ * after the forget reads it (no value, the tombstone's version).
  */
 export interface PlayerDataApplyOptions {
   /** Unique id of the batch (same id on every attempt). Without it nothing is recorded. */
