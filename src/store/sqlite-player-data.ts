@@ -1,6 +1,7 @@
 /**
  * Player data on SQLite (table `player_data`, schema 4; batch records `player_data_batches`,
- * schema 5, and their loaded values by player `player_data_batch_reads`, schema 8): the body of `SqliteStore.applyPlayerData`, run inside its IMMEDIATE transaction.
+ * schema 5, and their loaded values by player `player_data_batch_reads`, schema 8): the body of
+ * `SqliteStore.applyPlayerData`, run inside its IMMEDIATE transaction.
  * SQLite has one writer at a time, so a read of the stored version followed by the write cannot
  * interleave with another writer.
  */
