@@ -39,7 +39,12 @@ describe.skipIf('skip' in server)('postgres store: deleting a world record writt
     const c = new pg.Client({ connectionString: url() });
     await c.connect();
     try {
-      return Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n) > 0;
+      return (
+        Number(
+          (await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`))
+            .rows[0].n,
+        ) > 0
+      );
     } finally {
       await c.end();
     }
