@@ -3,14 +3,18 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // test/**/*.test.ts in two projects. Unit files share their worker's module cache (isolate: false):
-    // importing src/ again for each of the ~110 small files was about half of their run time. They hold
-    // no module state of their own (STYLE.md: no module-level singletons; no mocks, stubbed globals or
-    // fake timers in test/unit). Integration files (servers, child processes, ports) keep a fresh process each.
+    // test/**/*.test.ts in two projects. All files share their worker's module cache (isolate: false):
+    // importing src/ again for each of the ~150 small unit files was about half of their run time, and a
+    // fresh process per integration file cost ~1.4 s of CPU each (127 files; docs/CONTRIBUTING.md, "Suite
+    // time"). No file holds module state of its own (STYLE.md: no module-level singletons; no mocks,
+    // stubbed globals, stubbed env or fake timers in test/); each stops what it starts in its own hooks.
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], isolate: false } },
     ],
+    // One PostgreSQL server for the run; files that only need a fresh database get one on it
+    // (test/helpers/shared-postgres.ts) instead of an initdb of their own.
+    globalSetup: ['test/helpers/shared-postgres-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

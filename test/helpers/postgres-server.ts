@@ -30,7 +30,7 @@ export interface PgServer {
   crash(): Promise<void>;
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -54,20 +54,31 @@ const uidOf = (user: string): { uid: number; gid: number } | undefined => {
   }
 };
 
+/** Where and how {@link startPostgres} runs its server (defaults: a new temp folder, a free port). */
+export interface PgServerOptions {
+  /** An empty folder for the server's files (made by the caller). */
+  dir?: string;
+  port?: number;
+  /** More `-c name=value` server settings. */
+  settings?: string[];
+  maxConnections?: number;
+}
+
 /** Start a fresh server, or return `{ skip }` saying why it cannot be had here. */
-export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
+export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer | { skip: string }> => {
   if (!existsSync(join(PG_BIN, 'initdb')))
     return { skip: `PostgreSQL binaries not found in ${PG_BIN} (apt-get install postgresql, or set PG_BIN)` };
   const asRoot = process.getuid?.() === 0;
   const pgUser = asRoot ? uidOf('postgres') : undefined;
   if (asRoot && !pgUser) return { skip: 'running as root and no `postgres` user exists to run initdb' };
-  const dir = mkdtempSync(join(tmpdir(), 'wt-pg-'));
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'wt-pg-'));
   if (pgUser) chownSync(dir, pgUser.uid, pgUser.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'log');
   const exec = (bin: string, args: string[]): Promise<unknown> =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args);
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
+  const settings = [...(o.settings ?? []), `max_connections=${o.maxConnections ?? 50}`].map((x) => `-c ${x}`).join(' ');
   const startArgs = [
     '-D',
     data,
@@ -77,7 +88,7 @@ export const startPostgres = async (): Promise<PgServer | { skip: string }> => {
     '-t',
     '30',
     '-o',
-    `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=50`,
+    `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`,
     'start',
   ];
   try {

@@ -4,12 +4,17 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ownersFrom, startInstance, until, type TestInstance } from './cluster-instances.js';
-import { startPostgres, type PgServer } from './postgres-server.js';
+import type { PgServer } from './postgres-server.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
+import { freshDatabase } from './shared-postgres.js';
 
-/** Start the suite's PostgreSQL when redis-server is installed too; otherwise say why it skips (logged once). */
+/**
+ * The suite's PostgreSQL (a fresh database on the run's shared server, {@link freshDatabase}: `destroy`
+ * drops it, stop/start/crash are refused) when redis-server is installed too; otherwise say why it
+ * skips (logged once).
+ */
 export const sharedBackendOrSkip = async (suite: string): Promise<{ skip: string | null; pg: PgServer | null }> => {
-  const pg = findRedisServer() ? await startPostgres() : { skip: 'redis-server is not installed' };
+  const pg = findRedisServer() ? await freshDatabase() : { skip: 'redis-server is not installed' };
   if ('skip' in pg) {
     console.warn(`${suite}: skipped (${pg.skip})`);
     return { skip: pg.skip, pg: null };

@@ -11,7 +11,8 @@ import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
 import { afterAll } from 'vitest';
-import { type PgServer, startPostgres } from './postgres-server.js';
+import type { PgServer } from './postgres-server.js';
+import { freshDatabase } from './shared-postgres.js';
 
 /** One fresh, empty store location, re-openable. */
 export interface StoreHandle {
@@ -106,12 +107,13 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
 };
 
 /**
- * The two stores a store test runs against: SQLite always, PostgreSQL on a throwaway server when
- * the package is there (else `factory` undefined, for `describe.skipIf`, and a warning naming
- * `label`). The server is destroyed after the file's tests (`afterAll`).
+ * The two stores a store test runs against: SQLite always, PostgreSQL (a fresh database on the run's
+ * shared server, {@link freshDatabase}) when the package is there (else `factory` undefined, for
+ * `describe.skipIf`, and a warning naming `label`). The database is dropped after the file's tests
+ * (`afterAll`).
  */
 export const sqliteAndPostgres = async (label: string): Promise<Array<{ factory: StoreFactory | undefined; name: string }>> => {
-  const server = await startPostgres();
+  const server = await freshDatabase();
   if ('skip' in server) console.warn(`[${label}] PostgreSQL tests skipped: ${server.skip}`);
   afterAll(async () => {
     if (!('skip' in server)) await server.destroy();

@@ -48,7 +48,14 @@ const storedIds = (url: string): Promise<string[]> =>
 
 /** No COMMIT is sleeping any more: every late write has landed (or was rolled back). */
 const commitsSettled = (url: string): Promise<boolean> =>
-  sql(url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'`)).rows[0].n) === 0);
+  sql(
+    url,
+    async (c) =>
+      Number(
+        (await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`)).rows[0]
+          .n,
+      ) === 0,
+  );
 
 describe.skipIf(backend.skip !== null)('admin create: a record landing after the 503 is not kept', () => {
   const pgs = backend.pg as PgServer;

@@ -11,9 +11,9 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInstance } from '../../helpers/cluster-instances.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 
-const server = await startPostgres();
+const server = await freshDatabase();
 if ('skip' in server) console.warn(`[admin-create-crash] skipped: ${server.skip}`);
 afterAll(async () => {
   if (!('skip' in server)) await server.destroy();

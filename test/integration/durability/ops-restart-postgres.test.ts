@@ -1,6 +1,6 @@
 /**
  * Operator state survives a restart on the shared store too: a real runtime on a real PostgreSQL
- * (started here on a free port; skipped with a message only where it cannot be had) is stopped
+ * (a fresh database on the run's shared server; skipped with a message only where it cannot be had) is stopped
  * and a new runtime on the same database has the world's maintenance, its override and its
  * declared task back, and the runtime-wide flag (docs/ADMIN.md, "Durable").
  */
@@ -8,10 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { call, TOKEN } from '../admin/harness.js';
 
-const pg = await startPostgres();
+const pg = await freshDatabase();
 if ('skip' in pg) console.warn(`[ops restart postgres] skipped: ${pg.skip}`);
 afterAll(async () => {
   if (!('skip' in pg)) await pg.destroy();

@@ -18,7 +18,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/types.js';
 import { openRaw } from '../../fuzz-helpers/raw-ws.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { postgresFactory, type StoreHandle } from '../../helpers/store-factories.js';
 import { startTestServer, type TestServer } from '../net/harness.js';
 
@@ -29,7 +30,7 @@ let ts: TestServer | null = null;
 let skip = '';
 
 beforeAll(async () => {
-  const s = await startPostgres();
+  const s = await freshDatabase();
   if ('skip' in s) {
     skip = s.skip;
     return;
@@ -44,7 +45,7 @@ afterAll(async () => {
   await ts?.stop();
   await store?.close();
   await handle?.dispose();
-  await pgs?.stop();
+  await pgs?.destroy();
 });
 
 describe('hostile: hellos through a PostgreSQL store', () => {

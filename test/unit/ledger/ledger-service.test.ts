@@ -8,7 +8,7 @@ import { applyLedgerEntries, readWallet } from '../../../src/ledger/apply.js';
 import { createCatalogue } from '../../../src/ledger/catalogue.js';
 import { LedgerService, type LedgerServiceOptions } from '../../../src/ledger/ledger-service.js';
 import type { Store } from '../../../src/store/types.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { postgresFactory, sqliteFactory, type StoreFactory, type StoreHandle } from '../../helpers/store-factories.js';
 
 const catalogue = createCatalogue(
@@ -19,7 +19,7 @@ const catalogue = createCatalogue(
   { maxQuantity: 10 },
 );
 
-const pgServer = await startPostgres();
+const pgServer = await freshDatabase();
 if ('skip' in pgServer) console.warn(`[ledger service] PostgreSQL tests skipped: ${pgServer.skip}`);
 afterAll(async () => {
   if (!('skip' in pgServer)) await pgServer.destroy();

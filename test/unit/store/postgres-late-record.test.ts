@@ -8,10 +8,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { until } from '../../helpers/cluster-instances.js';
 
-const server = await startPostgres();
+const server = await freshDatabase();
 if ('skip' in server) console.warn(`[postgres late record] skipped: ${server.skip}`);
 afterAll(async () => {
   if (!('skip' in server)) await server.destroy();
@@ -39,7 +39,12 @@ describe.skipIf('skip' in server)('postgres store: deleting a world record writt
     const c = new pg.Client({ connectionString: url() });
     await c.connect();
     try {
-      return Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)).rows[0].n) > 0;
+      return (
+        Number(
+          (await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`))
+            .rows[0].n,
+        ) > 0
+      );
     } finally {
       await c.end();
     }

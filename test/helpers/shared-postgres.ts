@@ -1,0 +1,81 @@
+/**
+ * A fresh, empty PostgreSQL database for one test file, on the run's shared server (started once by
+ * shared-postgres-setup.ts, the vitest globalSetup) instead of an initdb per file. Use it where the
+ * file only needs a database of its own; a file that stops, crashes or restarts PostgreSQL, or looks
+ * at server-wide state, starts its own server with `startPostgres` (the returned object refuses
+ * stop/start/crash to keep it that way). Outside the vitest config (no provided server) it falls back
+ * to a server of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type PgServer, startPostgres } from './postgres-server.js';
+
+/** What the globalSetup provides: the shared server and the folder where it says `ready` or `failed`. */
+export interface SharedPgInfo {
+  port: number;
+  /** The server's `postgres` database (administration only). */
+  url: string;
+  stateDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    wtSharedPostgres: SharedPgInfo;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const adminQuery = async (url: string, sql: string): Promise<void> => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+};
+
+/** Wait for the shared server; `null` when ready, else why it cannot be had. */
+const sharedReady = async (info: SharedPgInfo): Promise<string | null> => {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (existsSync(join(info.stateDir, 'ready'))) return null;
+    if (existsSync(join(info.stateDir, 'failed'))) return readFileSync(join(info.stateDir, 'failed'), 'utf8');
+    if (Date.now() > deadline) throw new Error(`the shared PostgreSQL server (port ${info.port}) did not start within 120 s`);
+    await sleep(50);
+  }
+};
+
+const refuse = async (): Promise<void> => {
+  throw new Error('a database on the shared PostgreSQL server cannot be stopped, started or crashed: use startPostgres()');
+};
+
+/**
+ * A new database on the shared server (`destroy` drops it), or `{ skip }` saying why PostgreSQL
+ * cannot be had here. `url` points at the new database; `port` is the shared server's.
+ */
+export const freshDatabase = async (): Promise<PgServer | { skip: string }> => {
+  const info = inject('wtSharedPostgres') as SharedPgInfo | undefined;
+  if (!info) return startPostgres();
+  const failed = await sharedReady(info);
+  if (failed !== null) return { skip: failed };
+  const name = `wt_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(info.url, `CREATE DATABASE ${name}`);
+  let dropped = false;
+  return {
+    url: info.url.replace(/\/postgres$/, `/${name}`),
+    port: info.port,
+    stop: refuse,
+    start: refuse,
+    crash: refuse,
+    async destroy() {
+      if (dropped) return;
+      dropped = true;
+      await adminQuery(info.url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+};
