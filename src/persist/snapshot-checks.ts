@@ -6,6 +6,7 @@
  * allocated before any section is read — the world's capacity (every store), the player grid — so
  * those are checked here, against the record the world is restored for when the caller has it.
  */
+import { checkpointTooNew } from '../errors.js';
 import { checkpointCorrupt } from './snapshot-format.js';
 
 /** Largest world capacity a checkpoint may name (the same bound as world creation's). */
@@ -25,6 +26,19 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const count = (v: unknown, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/**
+ * Check the header's snapshot schema against `known` (this build's `WORLD_SNAPSHOT_SCHEMA`) before
+ * anything else of it: a schema newer than `known` throws `WT_ERR_CHECKPOINT_TOO_NEW` (a newer build
+ * wrote it; reading what this build knows of it would silently drop the rest), one that is not a
+ * positive integer `WT_ERR_CHECKPOINT_CORRUPT`. Absent = 1 (checkpoints written before the field).
+ */
+export const checkSnapshotSchema = (header: object, known: number): void => {
+  const schema: unknown = Reflect.get(header, 'schema');
+  if (schema === undefined) return;
+  if (!Number.isSafeInteger(schema) || (schema as number) < 1) throw checkpointCorrupt('bad header: schema');
+  if ((schema as number) > known) throw checkpointTooNew('schema', schema as number, known);
+};
 
 /**
  * Check the parts of a world snapshot header that size allocations or are copied into the world

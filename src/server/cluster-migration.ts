@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { CloseCode, ErrorCode } from '../errors.js';
+import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
 import type { Route } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
@@ -140,7 +140,10 @@ export class WorldMover {
     return p;
   }
 
-  /** Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here next. */
+  /**
+   * Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here
+   * next. Rejects with `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed).
+   */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
     // accepted before the stop began finishes (the stop waits for it).
@@ -152,6 +155,9 @@ export class WorldMover {
     const d = this.#d;
     const t0 = performance.now();
     const p = await d.load(worldId).catch((err: unknown) => {
+      // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
+      // default world's local copy included); the caller declines (a handover is refused, a failover lease released).
+      if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) throw err;
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
       return null;
     });
