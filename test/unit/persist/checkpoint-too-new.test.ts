@@ -7,21 +7,13 @@
  * them (header edited, re-deflated, the row's CRC-32 and raw size updated so the checksum still holds:
  * it is the version check that fires). The rows are compared byte for byte afterwards.
  */
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld, loadPersistedWorlds } from '../../../src/persist/restore.js';
-import {
-  deflateSnapshot,
-  inflateSnapshot,
-  packSections,
-  type SectionIn,
-  snapshotChecksum,
-  unpackSections,
-} from '../../../src/persist/snapshot-format.js';
+import { deflateSnapshot, inflateSnapshot, packSections, unpackSections } from '../../../src/persist/snapshot-format.js';
 import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/types.js';
@@ -29,6 +21,7 @@ import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { pauseWorld, stepWorld } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { forgeCheckpoint, newerFormat, newerSchema, storedRows } from '../../helpers/forge-checkpoint.js';
 
 const data = tempDataDir('wt-ck-too-new-');
 const file = join(data.dir, 'worldtick.sqlite');
@@ -53,57 +46,8 @@ const code = async (p: Promise<unknown>): Promise<unknown> => {
   }
 };
 
-/** Every row of a world in the SQLite file (checkpoints and record), to compare before and after. */
-const rows = (worldId: string): unknown => {
-  const db = new Database(file, { readonly: true });
-  try {
-    return {
-      checkpoints: db.prepare('SELECT * FROM checkpoints WHERE world_id = ? ORDER BY id').all(worldId),
-      record: db.prepare('SELECT * FROM world_configs WHERE world_id = ?').all(worldId),
-    };
-  } finally {
-    db.close();
-  }
-};
-
-/** Rewrite the newest checkpoint of `worldId` in the file: `edit` gets and gives the packed (inflated) bytes; CRC and raw size follow. */
-const forge = async (worldId: string, edit: (packed: Uint8Array) => Uint8Array): Promise<void> => {
-  const db = new Database(file);
-  try {
-    const row = db
-      .prepare('SELECT id, meta, data FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1')
-      .get(worldId) as { id: number; meta: string; data: Buffer };
-    const packed = edit(await inflateSnapshot(new Uint8Array(row.data)));
-    const meta = JSON.parse(row.meta) as Record<string, unknown>;
-    expect(typeof meta.crc32).toBe('number'); // the check below runs with the checksum
-    meta.crc32 = snapshotChecksum(packed);
-    meta.rawBytes = packed.byteLength;
-    db.prepare('UPDATE checkpoints SET meta = ?, data = ? WHERE id = ?').run(
-      JSON.stringify(meta),
-      Buffer.from(await deflateSnapshot(packed)),
-      row.id,
-    );
-  } finally {
-    db.close();
-  }
-};
-
-/** A newer schema: the header says schema + 1 and holds a field and a section this build does not know. */
-const newerSchema = (packed: Uint8Array): Uint8Array => {
-  const { header, sections } = unpackSections<Record<string, unknown>>(packed);
-  const { sections: _metas, ...h } = header;
-  const list: SectionIn[] = [...sections].map(([name, arr]) => ({ name, data: arr }));
-  list.push({ name: 'future.waiting', data: new Float64Array([1, 2, 3]) });
-  return packSections({ ...h, schema: WORLD_SNAPSHOT_SCHEMA + 1, futureThings: { count: 3 } }, list);
-};
-
-/** A newer container format: the version word after the magic is bumped. */
-const newerFormat = (packed: Uint8Array): Uint8Array => {
-  const out = Uint8Array.from(packed);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(4, dv.getUint32(4, true) + 1, true);
-  return out;
-};
+const rows = (worldId: string): unknown => storedRows(file, worldId);
+const forge = (worldId: string, edit: (packed: Uint8Array) => Uint8Array): Promise<void> => forgeCheckpoint(file, worldId, edit);
 
 /** Persist world `id` twice (steps 10 and 20), so a fallback to the one kept before the newest would be possible. */
 const persistTwice = async (id: string, origin: 'admin' | 'default'): Promise<void> => {
