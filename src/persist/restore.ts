@@ -10,7 +10,8 @@ import type { Store } from '../store/types.js';
 import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
-import { restoreWorld } from './world-snapshot.js';
+import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
+import { checkCheckpointMeta } from './snapshot-checks.js';
 import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
@@ -154,6 +155,8 @@ export const loadPersistedWorld = async (
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
       // The checkpoint must be of this world and its record's capacity (which sizes every store), and
       // inflates to at most the raw size its row recorded: a corrupt or hostile row is refused, not allocated.
+      // The row's own meta first: a newer build's checkpoint is refused before its bytes are inflated.
+      checkCheckpointMeta(ck.meta, WORLD_SNAPSHOT_SCHEMA);
       const raw: unknown = Reflect.get(ck.meta, 'rawBytes');
       const crc: unknown = Reflect.get(ck.meta, 'crc32'); // rows written before it have none
       world = await restoreWorld(ck.data, {

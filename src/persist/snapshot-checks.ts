@@ -7,7 +7,7 @@
  * those are checked here, against the record the world is restored for when the caller has it.
  */
 import { checkpointTooNew } from '../errors.js';
-import { checkpointCorrupt } from './snapshot-format.js';
+import { checkpointCorrupt, SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 
 /** Largest world capacity a checkpoint may name (the same bound as world creation's). */
 const MAX_CAPACITY = 50_000_000;
@@ -38,6 +38,21 @@ export const checkSnapshotSchema = (header: object, known: number): void => {
   if (schema === undefined) return;
   if (!Number.isSafeInteger(schema) || (schema as number) < 1) throw checkpointCorrupt('bad header: schema');
   if ((schema as number) > known) throw checkpointTooNew('schema', schema as number, known);
+};
+
+/**
+ * Check a checkpoint row's `meta` (written beside the data by the checkpointer: `format`, `schema`)
+ * before its bytes are touched: a container format newer than this build's
+ * ({@link SNAPSHOT_FORMAT_VERSION}) or a schema newer than `knownSchema` throws
+ * `WT_ERR_CHECKPOINT_TOO_NEW` — even when the newer build changed how the bytes are compressed.
+ * Absent or non-integer values say nothing (rows of builds before them).
+ */
+export const checkCheckpointMeta = (meta: object, knownSchema: number): void => {
+  const format: unknown = Reflect.get(meta, 'format');
+  const schema: unknown = Reflect.get(meta, 'schema');
+  if (Number.isSafeInteger(format) && (format as number) > SNAPSHOT_FORMAT_VERSION)
+    throw checkpointTooNew('format', format as number, SNAPSHOT_FORMAT_VERSION);
+  if (Number.isSafeInteger(schema) && (schema as number) > knownSchema) throw checkpointTooNew('schema', schema as number, knownSchema);
 };
 
 /**

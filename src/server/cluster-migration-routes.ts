@@ -77,8 +77,12 @@ const refuseHandover = async (
       d.logger.warn({ err, world: worldId, from }, 'cluster: lease of a refused world could not be handed back');
     }
   }
+  // Declined after it was renewed here and not handed back: released now rather than left to lapse.
+  if (handedHere && !returned) await c.coordinator.release(worldId, c.instanceId).catch(() => undefined);
   d.logger.warn({ world: worldId, from, reason, returned }, 'cluster: handed world refused');
-  const back = returned ? `its lease was handed back to ${String(from)}` : 'its lease was not handed back (it lapses)';
+  const back = returned
+    ? `its lease was handed back to ${String(from)}`
+    : `its lease was not handed back (${handedHere ? 'released' : 'it lapses'})`;
   const why =
     reason === 'checkpoint-too-new'
       ? `cannot read the checkpoint of ${worldId} (a newer build wrote it): it does not adopt it`
@@ -128,3 +132,14 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
   },
   { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: mover.history } }) },
 ];
+
+/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping, checkpoint too new), or null. */
+export const refusalOf = (body: string): { reason: string; returned: boolean } | null => {
+  try {
+    const j = JSON.parse(body) as { code?: unknown; details?: { reason?: unknown; returned?: unknown } };
+    if (j.code !== ErrorCode.MIGRATION_REFUSED) return null;
+    return { reason: String(j.details?.reason ?? 'refused'), returned: j.details?.returned === true };
+  } catch {
+    return null;
+  }
+};

@@ -14,20 +14,36 @@ import {
 } from '../../src/persist/snapshot-format.js';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../src/persist/world-snapshot.js';
 
-/** Rewrite the newest checkpoint of `worldId` in the SQLite `file`: `edit` gets and gives the packed (inflated) bytes. */
-export const forgeCheckpoint = async (file: string, worldId: string, edit: (packed: Uint8Array) => Uint8Array): Promise<void> => {
+/**
+ * Rewrite the newest checkpoint of `worldId` in the SQLite `file`: `edit` gets and gives the packed
+ * (inflated) bytes; `meta` fields are then set in the row's meta (undefined: removed).
+ */
+export const forgeCheckpoint = async (
+  file: string,
+  worldId: string,
+  edit: (packed: Uint8Array) => Uint8Array,
+  meta: Record<string, unknown> = {},
+): Promise<void> => {
   const db = new Database(file);
   try {
-    const row = db
-      .prepare('SELECT id, meta, data FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1')
-      .get(worldId) as { id: number; meta: string; data: Buffer } | undefined;
+    const row = db.prepare('SELECT id, meta, data FROM checkpoints WHERE world_id = ? ORDER BY id DESC LIMIT 1').get(worldId) as
+      | { id: number; meta: string; data: Buffer }
+      | undefined;
     if (!row) throw new Error(`no checkpoint of ${worldId}`);
     const packed = edit(await inflateSnapshot(new Uint8Array(row.data)));
-    const meta = JSON.parse(row.meta) as Record<string, unknown>;
-    if (typeof meta.crc32 !== 'number') throw new Error('the row carries no checksum');
-    meta.crc32 = snapshotChecksum(packed);
-    meta.rawBytes = packed.byteLength;
-    db.prepare('UPDATE checkpoints SET meta = ?, data = ? WHERE id = ?').run(JSON.stringify(meta), Buffer.from(await deflateSnapshot(packed)), row.id);
+    const m = JSON.parse(row.meta) as Record<string, unknown>;
+    if (typeof m.crc32 !== 'number') throw new Error('the row carries no checksum');
+    m.crc32 = snapshotChecksum(packed);
+    m.rawBytes = packed.byteLength;
+    for (const [k, v] of Object.entries(meta)) {
+      if (v === undefined) delete m[k];
+      else m[k] = v;
+    }
+    db.prepare('UPDATE checkpoints SET meta = ?, data = ? WHERE id = ?').run(
+      JSON.stringify(m),
+      Buffer.from(await deflateSnapshot(packed)),
+      row.id,
+    );
   } finally {
     db.close();
   }

@@ -7,6 +7,8 @@
  * world unowned by this instance (the lease released, not acquired again) and rebuilds nothing. The
  * real world mover and restore over the in-process coordinator, a real SQLite store.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
@@ -14,6 +16,7 @@ import { createLogger } from '../../../src/log.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld } from '../../../src/persist/restore.js';
+import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
 import { WorldMover } from '../../../src/server/cluster-migration.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
@@ -28,7 +31,7 @@ afterEach(() => {
 });
 const logger = createLogger('silent');
 
-const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteStore, mover?: () => WorldMover) =>
+const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteStore, mover?: () => WorldMover, adminUrl?: string) =>
   new ClusterService({
     coordinator: new LocalCoordinator({ hub }),
     instanceId: id,
@@ -37,7 +40,7 @@ const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteSto
     logger,
     worlds: () => worlds,
     gameUrl: () => `ws://${id}:1`,
-    adminUrl: () => `http://${id}:2`,
+    adminUrl: () => adminUrl ?? `http://${id}:2`,
     capacity: () => 100,
     load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
     closeSessions: () => 0,
@@ -47,11 +50,17 @@ const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteSto
   });
 
 /** The real world mover of `cluster`; every hook that would install a world records the call instead. */
-const moverOf = (cluster: ClusterService, store: SqliteStore, local: SimWorld | undefined, installed: string[]) =>
+const moverOf = (
+  cluster: ClusterService,
+  store: SqliteStore,
+  local: SimWorld | undefined,
+  installed: string[],
+  checkpointer = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 }),
+) =>
   new WorldMover({
     logger,
     cluster,
-    checkpointer: new Checkpointer({ store: () => store, logger, intervalSeconds: 0 }),
+    checkpointer,
     gameServer: () => {
       throw new Error('no game server here');
     },
@@ -79,7 +88,7 @@ describe('a world whose checkpoint a newer build wrote', () => {
     ck.track(wa, { origin: 'admin', npcs: 50 });
     await ck.persist('w');
     await ck.persist('w');
-    await forgeCheckpoint(join(data.dir, 'worldtick.sqlite'), 'w', newerSchema);
+    await forgeCheckpoint(join(data.dir, 'worldtick.sqlite'), 'w', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
     const before = storedRows(join(data.dir, 'worldtick.sqlite'), 'w');
 
     const installed: string[] = [];
@@ -96,7 +105,13 @@ describe('a world whose checkpoint a newer build wrote', () => {
       a.hold('w');
       const handed = await a.handOver('w', 'b');
       const adopt = mb.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
-      const r = await adopt.handler({ method: 'POST', path: adopt.pattern, query: new URLSearchParams(), params: {}, body: { worldId: 'w', from: 'a' } });
+      const r = await adopt.handler({
+        method: 'POST',
+        path: adopt.pattern,
+        query: new URLSearchParams(),
+        params: {},
+        body: { worldId: 'w', from: 'a' },
+      });
       expect(r.status).toBe(409);
       expect(r.json).toMatchObject({
         code: 'WT_ERR_MIGRATION_REFUSED',
@@ -142,6 +157,64 @@ describe('a world whose checkpoint a newer build wrote', () => {
       await a.stop();
       await b.stop();
       await c?.stop();
+      store.close();
+    }
+  });
+
+  it('the source (a newer build) takes the refused world back, steps on, and does not hand it to that instance again', async () => {
+    const hub = new LocalHub(() => 0);
+    const data = tempDataDir('wt-adopt-too-new-src-');
+    dirs.push(data);
+    const file = join(data.dir, 'worldtick.sqlite');
+    const store = new SqliteStore({ dataDir: data.dir });
+    // b's admin API over real HTTP; the checkpoint a writes is rewritten as a newer build writes it before b reads it.
+    let route: ((body: unknown) => Promise<{ status?: number; json?: unknown }> | { status?: number; json?: unknown }) | undefined;
+    const http = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += String(d)));
+      req.on('end', () => {
+        void (async () => {
+          await forgeCheckpoint(file, 'w', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
+          const r = await route!(JSON.parse(body));
+          res.writeHead(r.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(r.json));
+        })();
+      });
+    });
+    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
+    let ma: WorldMover | undefined;
+    let mb: WorldMover | undefined;
+    const a = service(hub, 'a', [wa], store, () => ma!);
+    const b = service(hub, 'b', [], store, () => mb!, url);
+    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0, fence: (id) => a.fence(id) });
+    ma = moverOf(a, store, wa, [], ck);
+    mb = moverOf(b, store, undefined, []);
+    const adopt = mb.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
+    route = (body) => adopt.handler({ method: 'POST', path: adopt.pattern, query: new URLSearchParams(), params: {}, body });
+    try {
+      await a.kick();
+      await b.kick();
+      await a.kick(); // a's view lists b
+      ck.track(wa, { origin: 'admin', npcs: 0 });
+      await ck.persist('w');
+      const err = await ma.migrate('w', 'b').catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 409, code: 'WT_ERR_MIGRATION_REFUSED' });
+      expect(String((err as Error).message)).toContain('checkpoint-too-new');
+      expect(b.counters).toMatchObject({ adoptRefusals: 1, checkpointTooNew: 1 });
+      expect(a.canStep(wa)).toBe(true); // taken back: it steps on at a
+      const saved = ck.report('w')!.saved;
+      // Asked again (an operator, the balancer): refused at once, nothing held, checkpointed or handed over.
+      const again = await ma.migrate('w', 'b').catch((e: unknown) => e);
+      expect(again).toMatchObject({ status: 409, code: 'WT_ERR_MIGRATION_REFUSED' });
+      expect(await ma.migrate('w').catch((e: unknown) => (e as Error).message)).toContain('no other live instance');
+      expect(ck.report('w')!.saved).toBe(saved);
+      expect(b.counters.adoptRefusals).toBe(1);
+      expect(a.canStep(wa)).toBe(true);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await new Promise((ok) => http.close(ok));
       store.close();
     }
   });
