@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
@@ -76,15 +76,15 @@ export interface RestoreBuilders {
   readonly physics?: (worldId: string) => unknown;
 }
 
-/** Log a checkpoint refused as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`) and give the error back. */
+/** Log a checkpoint refused as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`); the error to throw, naming the world. */
 const tooNew = (logger: Logger, worldId: string, step: number, err: WorldtickError): WorldtickError => {
   const d = err.details as { what: string; found: number; known: number };
   logger.error(
-    { err, world: worldId, step, what: d.what, found: d.found, known: d.known },
+    { world: worldId, step, what: d.what, found: d.found, known: d.known },
     `checkpoint written by a newer build (snapshot ${d.what} ${d.found}; this build knows up to ${d.known}): ` +
       `world not loaded here, its checkpoints and record left as they are; run a build that knows ${d.what} ${d.found}`,
   );
-  return err;
+  return new WorldtickError(err.code, `world ${JSON.stringify(worldId)}: ${err.message}`, { details: { ...d, worldId, step } });
 };
 
 /**
