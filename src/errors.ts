@@ -166,6 +166,13 @@ export const ErrorCode = {
    * when it could (`details.returned`), and the world steps on there. Admin API 409; counted `adoptRefusals`.
    */
   MIGRATION_REFUSED: 'WT_ERR_MIGRATION_REFUSED',
+  /**
+   * A stored checkpoint was written by a newer build: its snapshot schema or container format
+   * (`details.what`) is `details.found`, this build knows up to `details.known`. Nothing of it was
+   * applied; the world is not loaded by this build (no fallback to an older checkpoint, no rebuild
+   * from its record): run a build that knows it (docs/DURABILITY.md "Upgrading (operators)").
+   */
+  CHECKPOINT_TOO_NEW: 'WT_ERR_CHECKPOINT_TOO_NEW',
 } as const;
 
 /** Union of every error code string. */
@@ -331,3 +338,11 @@ export const gameFactInvalid = (name: string, problem: string): WorldtickError =
   new WorldtickError(ErrorCode.GAME_FACT_INVALID, `invalid game fact ${JSON.stringify(name.slice(0, 64))}: ${problem}`, {
     details: { name: name.slice(0, 64), problem },
   });
+
+/** A checkpoint written by a newer build (see `ErrorCode.CHECKPOINT_TOO_NEW`): its `what` is `found`, this build knows `known`. */
+export const checkpointTooNew = (what: 'schema' | 'format', found: number, known: number): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CHECKPOINT_TOO_NEW,
+    `checkpoint written by a newer build: snapshot ${what} ${found}, this build knows up to ${known}; run a build that knows ${what} ${found}`,
+    { details: { what, found, known } },
+  );

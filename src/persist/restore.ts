@@ -7,10 +7,11 @@
  */
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { isWorldtickError } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
-import { restoreWorld } from './world-snapshot.js';
+import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
+import { checkCheckpointMeta } from './snapshot-checks.js';
 import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
@@ -75,10 +76,23 @@ export interface RestoreBuilders {
   readonly physics?: (worldId: string) => unknown;
 }
 
+/** Log a checkpoint refused as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`); the error to throw, naming the world. */
+const tooNew = (logger: Logger, worldId: string, step: number, err: WorldtickError): WorldtickError => {
+  const d = err.details as { what: string; found: number; known: number };
+  logger.error(
+    { world: worldId, step, what: d.what, found: d.found, known: d.known },
+    `checkpoint written by a newer build (snapshot ${d.what} ${d.found}; this build knows up to ${d.known}): ` +
+      `world not loaded here, its checkpoints and record left as they are; run a build that knows ${d.what} ${d.found}`,
+  );
+  return new WorldtickError(err.code, `world ${JSON.stringify(worldId)}: ${err.message}`, { details: { ...d, worldId, step } });
+};
+
 /**
  * Load every persisted world (default one first). Unreadable records and checkpoints are logged and
  * skipped; so is every world other than the default one that `keep` refuses (cluster mode: left to
- * the instances that keep a standby copy of it, logged once).
+ * the instances that keep a standby copy of it, logged once). An admin world whose newest checkpoint
+ * a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`) is not loaded (logged); for the
+ * default world that error is thrown: the runtime cannot serve it, and must not build it afresh.
  */
 export const loadPersistedWorlds = async (
   store: Store,
@@ -96,7 +110,13 @@ export const loadPersistedWorlds = async (
   }
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
-    const p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
+    let p: PersistedWorld | null;
+    try {
+      p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
+    } catch (err) {
+      if (!isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) || row.worldId === defaultWorldId) throw err;
+      continue; // logged by loadPersistedWorld
+    }
     if (p) out.push(p);
   }
   return out;
@@ -106,7 +126,8 @@ export const loadPersistedWorlds = async (
  * Load one persisted world from its stored record `config` (read with `store.getWorldConfig` when
  * omitted) and its newest checkpoint of the same incarnation; null when there is no usable record
  * or the world cannot be rebuilt (logged). Used at start and by the cluster when this instance
- * takes a world over (migration, failover).
+ * takes a world over (migration, failover). Throws `WT_ERR_CHECKPOINT_TOO_NEW` (logged) when the
+ * checkpoint was written by a newer build: nothing else is tried, nothing built, nothing written.
  */
 export const loadPersistedWorld = async (
   store: Store,
@@ -134,6 +155,8 @@ export const loadPersistedWorld = async (
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.
       // The checkpoint must be of this world and its record's capacity (which sizes every store), and
       // inflates to at most the raw size its row recorded: a corrupt or hostile row is refused, not allocated.
+      // The row's own meta first: a newer build's checkpoint is refused before its bytes are inflated.
+      checkCheckpointMeta(ck.meta, WORLD_SNAPSHOT_SCHEMA);
       const raw: unknown = Reflect.get(ck.meta, 'rawBytes');
       const crc: unknown = Reflect.get(ck.meta, 'crc32'); // rows written before it have none
       world = await restoreWorld(ck.data, {
@@ -150,6 +173,8 @@ export const loadPersistedWorld = async (
       break;
     } catch (err) {
       if (!isWorldtickError(err)) throw err;
+      // A newer build wrote it: no older checkpoint, no rebuild from the record (either would lose what it holds).
+      if (err.code === ErrorCode.CHECKPOINT_TOO_NEW) throw tooNew(logger, worldId, ck.step, err);
       const older = tries + 1 < CHECKPOINT_TRIES ? await store.loadCheckpoint(worldId, { before: ck.id }) : undefined;
       const next = older && older.id < ck.id && older.meta.incarnation === rec.incarnation ? older : undefined;
       logger.error(

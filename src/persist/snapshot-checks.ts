@@ -6,7 +6,8 @@
  * allocated before any section is read — the world's capacity (every store), the player grid — so
  * those are checked here, against the record the world is restored for when the caller has it.
  */
-import { checkpointCorrupt } from './snapshot-format.js';
+import { checkpointTooNew } from '../errors.js';
+import { checkpointCorrupt, SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 
 /** Largest world capacity a checkpoint may name (the same bound as world creation's). */
 const MAX_CAPACITY = 50_000_000;
@@ -25,6 +26,34 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const count = (v: unknown, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/**
+ * Check the header's snapshot schema against `known` (this build's `WORLD_SNAPSHOT_SCHEMA`) before
+ * anything else of it: a schema newer than `known` throws `WT_ERR_CHECKPOINT_TOO_NEW` (a newer build
+ * wrote it; reading what this build knows of it would silently drop the rest), one that is not a
+ * positive integer `WT_ERR_CHECKPOINT_CORRUPT`. Absent = 1 (checkpoints written before the field).
+ */
+export const checkSnapshotSchema = (header: object, known: number): void => {
+  const schema: unknown = Reflect.get(header, 'schema');
+  if (schema === undefined) return;
+  if (!Number.isSafeInteger(schema) || (schema as number) < 1) throw checkpointCorrupt('bad header: schema');
+  if ((schema as number) > known) throw checkpointTooNew('schema', schema as number, known);
+};
+
+/**
+ * Check a checkpoint row's `meta` (written beside the data by the checkpointer: `format`, `schema`)
+ * before its bytes are touched: a container format newer than this build's
+ * ({@link SNAPSHOT_FORMAT_VERSION}) or a schema newer than `knownSchema` throws
+ * `WT_ERR_CHECKPOINT_TOO_NEW` — even when the newer build changed how the bytes are compressed.
+ * Absent or non-integer values say nothing (rows of builds before them).
+ */
+export const checkCheckpointMeta = (meta: object, knownSchema: number): void => {
+  const format: unknown = Reflect.get(meta, 'format');
+  const schema: unknown = Reflect.get(meta, 'schema');
+  if (Number.isSafeInteger(format) && (format as number) > SNAPSHOT_FORMAT_VERSION)
+    throw checkpointTooNew('format', format as number, SNAPSHOT_FORMAT_VERSION);
+  if (Number.isSafeInteger(schema) && (schema as number) > knownSchema) throw checkpointTooNew('schema', schema as number, knownSchema);
+};
 
 /**
  * Check the parts of a world snapshot header that size allocations or are copied into the world

@@ -11,14 +11,16 @@
 import * as zlib from 'node:zlib';
 import { deflateRaw, inflateRaw, constants } from 'node:zlib';
 import { promisify } from 'node:util';
-import { WorldtickError, ErrorCode } from '../errors.js';
+import { WorldtickError, ErrorCode, checkpointTooNew } from '../errors.js';
 import type { FieldArray } from '../../components/alloc.js';
 
 const deflateRawAsync = promisify(deflateRaw);
 const inflateRawAsync = promisify(inflateRaw);
 
-/** Container format version (bumped on an incompatible change; old checkpoints are refused). */
-/** 2: per-NPC world times are Uint32 ticks from a time base (components/world-time.ts); the wallet is a per-player table. */
+/**
+ * Container format version (bumped on an incompatible change): an older one is refused as corrupt,
+ * a newer one as `WT_ERR_CHECKPOINT_TOO_NEW` (written by a newer build: never read, never fallen back from).
+ * 2: per-NPC world times are Uint32 ticks from a time base (components/world-time.ts); the wallet is a per-player table. */
 export const SNAPSHOT_FORMAT_VERSION = 2;
 const MAGIC = 0x4b435457; // "WTCK" little-endian
 
@@ -112,12 +114,16 @@ export interface Unpacked<H> {
   sections: Map<string, FieldArray>;
 }
 
-/** Read a buffer written by {@link packSections}. Throws `WT_ERR_CHECKPOINT_CORRUPT`. */
+/**
+ * Read a buffer written by {@link packSections}. Throws `WT_ERR_CHECKPOINT_CORRUPT`, or
+ * `WT_ERR_CHECKPOINT_TOO_NEW` for a container format newer than this build's (before its header is read).
+ */
 export const unpackSections = <H>(bytes: Uint8Array): Unpacked<H> => {
   if (bytes.byteLength < 12) throw checkpointCorrupt('too short');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw checkpointCorrupt('bad magic');
   const version = dv.getUint32(4, true);
+  if (version > SNAPSHOT_FORMAT_VERSION) throw checkpointTooNew('format', version, SNAPSHOT_FORMAT_VERSION);
   if (version !== SNAPSHOT_FORMAT_VERSION)
     throw checkpointCorrupt(`format version ${version}, this build reads ${SNAPSHOT_FORMAT_VERSION}`);
   const len = dv.getUint32(8, true);

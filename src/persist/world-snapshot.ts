@@ -19,8 +19,8 @@
 import { growStoreRows, SceneState, STORE_NAMES, storeRowCount, storesRestored, type Store } from '../../components/index.js';
 import type { FieldArray } from '../../components/alloc.js';
 import { createSimWorld, destroySimWorld, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
-import { isWorldtickError } from '../errors.js';
-import { checkSnapshotHeader, type SnapshotExpect } from './snapshot-checks.js';
+import { ErrorCode, isWorldtickError } from '../errors.js';
+import { checkSnapshotHeader, checkSnapshotSchema, type SnapshotExpect } from './snapshot-checks.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId, restoreEntities, type EntityHeader } from './entity-state.js';
 import {
@@ -58,8 +58,10 @@ const NPC_SIM_SCALARS = [
 /**
  * Schema of the world snapshot header and sections (inside container format
  * {@link SNAPSHOT_FORMAT_VERSION}: changes of the schema are additive, so a build reads older
- * checkpoints of its container format and an older build reads newer ones, ignoring what it does
- * not know; an incompatible change bumps the container format instead).
+ * checkpoints of its container format; an incompatible change bumps the container format instead).
+ * A build refuses a checkpoint of a newer schema or format with `WT_ERR_CHECKPOINT_TOO_NEW` before
+ * anything of it is applied: reading only what it knows would silently drop the rest (builds up to
+ * schema 5 without this check did read newer ones that way).
  * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
  * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
  * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
@@ -244,15 +246,27 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
 
 /**
  * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
- * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data. The world is not in any runner yet.
+ * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
+ * of a newer schema or container format whose bytes `crc32` verified (nothing built; unverified, such
+ * a version is taken as damage: `WT_ERR_CHECKPOINT_CORRUPT`). The world is not in any runner yet.
  */
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
   const raw = await inflateSnapshot(stored, opts.maxRawBytes);
-  if (opts.crc32 !== undefined) {
-    const crc = snapshotChecksum(raw);
-    if (crc !== undefined && crc !== opts.crc32) throw checkpointCorrupt('checksum mismatch');
+  const crc = opts.crc32 === undefined ? undefined : snapshotChecksum(raw);
+  if (crc !== undefined && crc !== opts.crc32) throw checkpointCorrupt('checksum mismatch');
+  let unpacked: ReturnType<typeof unpackSections<WorldSnapshotHeader>>;
+  try {
+    unpacked = unpackSections<WorldSnapshotHeader>(raw);
+    // A newer build's checkpoint is refused first (WT_ERR_CHECKPOINT_TOO_NEW): its other fields may mean what this build does not know.
+    checkSnapshotSchema(unpacked.header, WORLD_SNAPSHOT_SCHEMA);
+  } catch (err) {
+    // Bytes no checksum vouches for: a newer version in them is as likely a flipped bit (the store path
+    // checks the row's own `meta.schema` / `meta.format` first, src/persist/restore.ts).
+    if (crc === undefined && isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW))
+      throw checkpointCorrupt(`${err.message.slice(0, 120)}, in bytes no checksum verified`);
+    throw err;
   }
-  const { header: h, sections } = unpackSections<WorldSnapshotHeader>(raw);
+  const { header: h, sections } = unpacked;
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
   checkSnapshotHeader(h, opts.expect);
   const facts = readFactSections(h.gameFacts, sections); // checked before anything is built

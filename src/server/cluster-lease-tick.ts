@@ -41,6 +41,11 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
   const held = c.heldLease(worldId) !== null;
   // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
   if (!held && x.held.has(worldId)) return true;
+  // Declined here (a newer build wrote its checkpoint): never renewed or acquired again, left to an instance whose build knows it.
+  if (x.takeover.tooNew(worldId)) {
+    if (held && !x.held.has(worldId)) await c.release(worldId, id).catch(() => undefined);
+    return true;
+  }
   try {
     let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
     // Our lease expired and nobody took it (a short partition): take it again now, with a new token.

@@ -7,9 +7,11 @@
  * an instance"): another instance's view may be a control tick old and still show it taking worlds.
  * It answers 409 `WT_ERR_MIGRATION_REFUSED` (counted `adoptRefusals`) after handing the lease back
  * to the sender (`from`), which then steps the world on, as if the target had never been asked.
+ * So does an instance whose build cannot read the world's checkpoint (a newer build wrote it:
+ * `WT_ERR_CHECKPOINT_TOO_NEW`, reason `checkpoint-too-new`): nothing of the world was installed here.
  */
 import type { Route, RouteResponse } from '../admin/index.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, isWorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
@@ -53,31 +55,39 @@ const failed = (
 });
 
 /**
- * Refuse `worldId`, handed to this draining or stopping instance by `from`: give its lease back to
- * `from` (only a lease handed here, never one this instance steps) and answer why.
+ * Refuse `worldId`, handed to this instance by `from` (draining, stopping, or its checkpoint too new
+ * for this build): give its lease back to `from` (only a lease handed here, never one this instance
+ * steps: `handedHere` says the lease held here is the handed one, renewed by a declined adoption) and answer why.
  */
 const refuseHandover = async (
   d: MoverRouteDeps,
   worldId: string,
   from: unknown,
-  reason: 'draining' | 'stopping',
+  reason: 'draining' | 'stopping' | 'checkpoint-too-new',
+  handedHere = false,
+  extra: Record<string, unknown> = {},
 ): Promise<RouteResponse> => {
   const c = d.cluster;
   c.counters.adoptRefusals++;
   let returned = false;
-  if (typeof from === 'string' && from !== '' && from !== c.instanceId && c.coordinator.heldLease(worldId) === null) {
+  if (typeof from === 'string' && from !== '' && from !== c.instanceId && (handedHere || c.coordinator.heldLease(worldId) === null)) {
     try {
       returned = (await c.coordinator.handover(worldId, c.instanceId, from, c.leaseTtlMs)).ok;
     } catch (err) {
       d.logger.warn({ err, world: worldId, from }, 'cluster: lease of a refused world could not be handed back');
     }
   }
+  // Declined after it was renewed here and not handed back: released now rather than left to lapse.
+  if (handedHere && !returned) await c.coordinator.release(worldId, c.instanceId).catch(() => undefined);
   d.logger.warn({ world: worldId, from, reason, returned }, 'cluster: handed world refused');
-  const back = returned ? `its lease was handed back to ${String(from)}` : 'its lease was not handed back (it lapses)';
-  return failed(409, `instance ${c.instanceId} is ${reason}: it adopts no world; ${back}`, ErrorCode.MIGRATION_REFUSED, {
-    reason,
-    returned,
-  });
+  const back = returned
+    ? `its lease was handed back to ${String(from)}`
+    : `its lease was not handed back (${handedHere ? 'released' : 'it lapses'})`;
+  const why =
+    reason === 'checkpoint-too-new'
+      ? `cannot read the checkpoint of ${worldId} (a newer build wrote it): it does not adopt it`
+      : `is ${reason}: it adopts no world`;
+  return failed(409, `instance ${c.instanceId} ${why}; ${back}`, ErrorCode.MIGRATION_REFUSED, { reason, returned, ...extra });
 };
 
 /** The mover's admin routes. */
@@ -113,9 +123,23 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         const w = d.getWorld(worldId);
         return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
       } catch (err) {
+        // A newer build wrote its checkpoint: refused like a draining instance refuses; the sender takes the lease back.
+        if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW))
+          return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },
   },
   { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: mover.history } }) },
 ];
+
+/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping, checkpoint too new), or null. */
+export const refusalOf = (body: string): { reason: string; returned: boolean } | null => {
+  try {
+    const j = JSON.parse(body) as { code?: unknown; details?: { reason?: unknown; returned?: unknown } };
+    if (j.code !== ErrorCode.MIGRATION_REFUSED) return null;
+    return { reason: String(j.details?.reason ?? 'refused'), returned: j.details?.returned === true };
+  } catch {
+    return null;
+  }
+};

@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { CloseCode, ErrorCode } from '../errors.js';
+import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
 import type { Route } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
@@ -30,7 +30,7 @@ import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { ClusterService } from './cluster-service.js';
 import { placeWorld } from '../cluster/placement.js';
-import { migrationRoutes, MoveError } from './cluster-migration-routes.js';
+import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 
 /** What the runtime gives the mover. */
 export interface MigrationDeps {
@@ -94,6 +94,8 @@ export class WorldMover {
   /** Moves in progress (out, in, failover adoptions) → their world id: a stop waits for them ({@link settle}). */
   readonly #inFlight = new Map<Promise<unknown>, string>();
   #stopping = false;
+  /** Instances that refused a world as written by a newer build (an older build): not asked for it again. */
+  readonly #declinedBy = new Map<string, Set<string>>();
 
   constructor(deps: MigrationDeps) {
     this.#d = deps;
@@ -140,7 +142,10 @@ export class WorldMover {
     return p;
   }
 
-  /** Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here next. */
+  /**
+   * Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here
+   * next. Rejects with `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed).
+   */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
     // accepted before the stop began finishes (the stop waits for it).
@@ -152,6 +157,9 @@ export class WorldMover {
     const d = this.#d;
     const t0 = performance.now();
     const p = await d.load(worldId).catch((err: unknown) => {
+      // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
+      // default world's local copy included); the caller declines (a handover is refused, a failover lease released).
+      if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) throw err;
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
       return null;
     });
@@ -222,7 +230,10 @@ export class WorldMover {
     const fence = c.fence(worldId);
     if (!world || !fence) throw new MoveError(409, `world ${worldId} is not owned here`);
     if (this.#busy.has(worldId)) throw new MoveError(409, `world ${worldId} is already migrating`);
-    const others = c.instances().filter((i) => i.id !== me);
+    const declined = this.#declinedBy.get(worldId);
+    if (to !== undefined && declined?.has(to))
+      throw new MoveError(409, `instance ${to} refused ${worldId}: its build cannot read the checkpoint`, ErrorCode.MIGRATION_REFUSED);
+    const others = c.instances().filter((i) => i.id !== me && !declined?.has(i.id));
     const target = to !== undefined ? others.find((i) => i.id === to) : placeWorld(others);
     if (!target)
       throw new MoveError(
@@ -258,6 +269,7 @@ export class WorldMover {
           // The target is draining or stopping and handed the lease back: the world steps on here.
           await c.takeBack(worldId);
           handedOver = false;
+          if (refused.reason === 'checkpoint-too-new') this.#declinedBy.set(worldId, (declined ?? new Set<string>()).add(target.id));
           throw new MoveError(
             409,
             `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`,
@@ -379,14 +391,3 @@ export class WorldMover {
     if (this.history.length > HISTORY) this.history.shift();
   }
 }
-
-/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping), or null. */
-const refusalOf = (body: string): { reason: string; returned: boolean } | null => {
-  try {
-    const j = JSON.parse(body) as { code?: unknown; details?: { reason?: unknown; returned?: unknown } };
-    if (j.code !== ErrorCode.MIGRATION_REFUSED) return null;
-    return { reason: String(j.details?.reason ?? 'refused'), returned: j.details?.returned === true };
-  } catch {
-    return null;
-  }
-};

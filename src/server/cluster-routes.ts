@@ -315,5 +315,14 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
   total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
   total('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
-  total('worldtick_cluster_adopt_refusals_total', 'Worlds handed here that were refused (draining or stopping).', () => k.adoptRefusals);
+  total(
+    'worldtick_cluster_adopt_refusals_total',
+    'Worlds handed here that were refused (draining, stopping, or a checkpoint a newer build wrote).',
+    () => k.adoptRefusals,
+  );
+  total(
+    'worldtick_cluster_checkpoint_too_new_total',
+    'Worlds not taken over (handover or failover) because a newer build wrote their checkpoint.',
+    () => k.checkpointTooNew,
+  );
 };

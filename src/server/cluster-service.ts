@@ -185,9 +185,9 @@ export class ClusterService implements Service {
     return this.#ticking ?? this.#tick();
   }
 
-  /** The loop runner's gate: this instance can prove it owns the world for one more step. */
+  /** The loop runner's gate: this instance can prove it owns the world for one more step (never one declined as too new). */
   canStep(world: SimWorld): boolean {
-    if (this.#held.has(world.id)) return false;
+    if (this.#held.has(world.id) || this.#takeover.tooNew(world.id)) return false;
     if (!this.#o.enforce) return true;
     const c = this.#o.coordinator;
     const v = c.leaseValidUntil(world.id);
@@ -205,7 +205,7 @@ export class ClusterService implements Service {
    */
   fence(worldId: string): Fence | null {
     const held = this.#o.coordinator.heldLease(worldId);
-    if (!held) return null;
+    if (!held || this.#takeover.tooNew(worldId)) return null; // a world declined here is never written here
     if (this.#o.enforce && this.#o.coordinator.now() + this.#guard >= held.validUntil) return null;
     return { worldId, token: held.fencingToken };
   }

@@ -1,11 +1,17 @@
 /**
  * World takeover of the cluster service (src/server/cluster-service.ts): adoption of a world
  * from the durable store after failover or a handover to this instance, and failover of
- * orphan worlds (stored, hosted by nobody). Owns the in-flight restores and the orphans seen
- * by the previous control tick; everything else is the service's, reached through
- * {@link TakeoverContext}.
+ * orphan worlds (stored, hosted by nobody). Owns the in-flight restores, the orphans seen
+ * by the previous control tick and the worlds declined because a newer build wrote their checkpoint;
+ * everything else is the service's, reached through {@link TakeoverContext}.
+ *
+ * A world whose checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW` from the `adopt` hook) is
+ * declined: a failover lease is released, a handover refused (the route hands the lease back), and
+ * this instance does not try it again (no acquire in its lease tick or orphan failover) until it
+ * restarts: an instance of a build that knows the checkpoint takes it. Counted `checkpointTooNew`.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 
@@ -34,9 +40,27 @@ export class WorldTakeover {
   readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
   #orphansSeen = new Set<string>();
+  /** Worlds declined because a newer build wrote their checkpoint, with the refusal. */
+  readonly #tooNew = new Map<string, WorldtickError>();
 
   constructor(context: TakeoverContext) {
     this.#c = context;
+  }
+
+  /** Whether `worldId` was declined here because a newer build wrote its checkpoint (not tried again). */
+  tooNew(worldId: string): boolean {
+    return this.#tooNew.has(worldId);
+  }
+
+  /** Remember and count a world declined as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`). */
+  #declineTooNew(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
+    this.#tooNew.set(worldId, err);
+    this.#c.counters.checkpointTooNew++;
+    const d = err.details as { what?: string; found?: number; known?: number } | undefined;
+    this.#c.opts.logger.error(
+      { world: worldId, why, what: d?.what, found: d?.found, known: d?.known },
+      'cluster: world not taken over: a newer build wrote its checkpoint; left to an instance whose build knows it',
+    );
   }
 
   /**
@@ -49,7 +73,7 @@ export class WorldTakeover {
     const inFlight = this.#adopting.get(worldId);
     if (inFlight) {
       // The control tick was granted it first and is restoring it: one restore, not two.
-      if (!(await inFlight)) throw new Error(`world ${worldId} could not be restored`);
+      if (!(await inFlight)) throw this.#tooNew.get(worldId) ?? new Error(`world ${worldId} could not be restored`);
       const h = c.heldLease(worldId);
       if (!h) throw new Error(`lease of ${worldId} is not ours`);
       return h.fencingToken;
@@ -57,7 +81,11 @@ export class WorldTakeover {
     this.#c.held.add(worldId);
     try {
       const r = await this.#renewHanded(worldId);
-      if (!o.adopt || !(await o.adopt(worldId, r.fencingToken, 'migration'))) throw new Error(`world ${worldId} could not be restored`);
+      const adopted = await o.adopt?.(worldId, r.fencingToken, 'migration').catch((err: unknown) => {
+        if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) this.#declineTooNew(worldId, err, 'migration');
+        throw err; // the adopt route refuses it and hands the lease back
+      });
+      if (!adopted) throw new Error(`world ${worldId} could not be restored`);
       this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
     } finally {
@@ -98,7 +126,14 @@ export class WorldTakeover {
     const o = this.#c.opts;
     this.#c.held.add(worldId);
     try {
-      const ok = (await this.#c.announce(worldId, token)) && o.adopt !== undefined && (await o.adopt(worldId, token, why));
+      const ok =
+        (await this.#c.announce(worldId, token)) &&
+        o.adopt !== undefined &&
+        (await o.adopt(worldId, token, why).catch((err: unknown) => {
+          if (!isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) throw err;
+          this.#declineTooNew(worldId, err, why);
+          return false;
+        }));
       if (!ok) {
         o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
@@ -127,7 +162,7 @@ export class WorldTakeover {
     }
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
-    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w));
+    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#tooNew.has(w));
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
     if (!orphans.length) return 0;

@@ -42,7 +42,8 @@ export interface ClusterServiceOptions {
    * Take a world over from the store (src/server/cluster-migration.ts): called, with stepping held,
    * after this instance was granted a world another instance held (failover, a standby copy) or
    * one it does not host (an orphan, a handover), and after the store accepted the new token.
-   * Resolves true when the world is in the runner, restored from its last checkpoint.
+   * Resolves true when the world is in the runner, restored from its last checkpoint; rejects with
+   * `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote that checkpoint (the world is declined).
    */
   readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
   /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
@@ -81,6 +82,8 @@ export interface ClusterCounters {
   fenceRefusals: number;
   /** Worlds handed to this instance that it refused to adopt (it was draining or stopping). */
   adoptRefusals: number;
+  /** Worlds declined (handed or failed over here) because a newer build wrote their checkpoint (`WT_ERR_CHECKPOINT_TOO_NEW`). */
+  checkpointTooNew: number;
 }
 
 /** Every counter at 0. */
@@ -97,4 +100,5 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   reRegistrations: 0,
   fenceRefusals: 0,
   adoptRefusals: 0,
+  checkpointTooNew: 0,
 });
