@@ -13,48 +13,23 @@
  * checkpoint: its promise died with the process). A checkpoint after the step; SIGKILL.
  * Run C (from B's last checkpoint): total 5, nothing waiting, nothing applied again.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
+import { type GameProcess as Proc, killHard as kill, type Line, startGameProcess, waitFor } from '../../helpers/game-process.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'fact-crash-token';
 
-type Line = Record<string, any>;
-interface Proc {
-  child: ChildProcessWithoutNullStreams;
-  lines: Line[];
-  admin: string;
-}
-
-const waitFor = async <T>(fn: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 30));
-  }
-};
-
-const start = async (dataDir: string): Promise<Proc> => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/helpers/fact-game-main.ts',
+const start = (dataDir: string): Promise<Proc> =>
+  startGameProcess({
+    main: 'test/helpers/fact-game-main.ts',
+    args: [
       ...['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--log-level', 'warn'],
       ...['--checkpoint-interval', '0', '--tick-interval', '0.05'],
     ],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
-  );
-  const lines = collectJsonLines(child.stdout);
-  const ready = await waitFor(() => lines.find((l) => l.msg === 'ready'));
-  return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
-};
+    dataDir,
+    token: TOKEN,
+    readyMsg: 'ready',
+  });
 
 const api = async (p: Proc, method: string, path: string, body?: unknown): Promise<Line> => {
   const res = await fetch(`${p.admin}${path}`, {
@@ -76,11 +51,6 @@ const command = async (p: Proc, cmd: object, msg: string): Promise<Line> => {
   const seen = p.lines.filter((l) => l.msg === msg).length;
   p.child.stdin.write(`${JSON.stringify(cmd)}\n`);
   return waitFor(() => p.lines.filter((l) => l.msg === msg)[seen]);
-};
-
-const kill = async (p: Proc): Promise<void> => {
-  p.child.kill('SIGKILL');
-  await once(p.child, 'exit');
 };
 
 const applied = (p: Proc): Line[] => p.lines.filter((l) => l.msg === 'applied');

@@ -5,55 +5,20 @@
  * exactly those of the checkpoint it came from (`n = S * (1 + eid % 3)` at its step S), not their
  * defaults — checked by the game's own probe before the first step after the restart.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
+import { type GameProcess as Proc, startGameProcess, waitFor } from '../../helpers/game-process.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'game-crash-token';
 
-interface Proc {
-  child: ChildProcessWithoutNullStreams;
-  lines: Array<Record<string, unknown>>;
-  admin: string;
-}
-
-const waitFor = async <T>(fn: () => T | undefined, ms = 20_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
-const start = async (dataDir: string): Promise<Proc> => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/helpers/counter-game-main.ts',
-      '--npcs',
-      '30',
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--stats-interval',
-      '0',
-      '--checkpoint-interval',
-      '0.3',
-    ],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
-  );
-  const lines = collectJsonLines(child.stdout);
-  const ready = await waitFor(() => lines.find((l) => l.msg === 'server ready'));
-  return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
-};
+const start = (dataDir: string): Promise<Proc> =>
+  startGameProcess({
+    main: 'test/helpers/counter-game-main.ts',
+    args: ['--npcs', '30', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', '0.3'],
+    dataDir,
+    token: TOKEN,
+  });
 
 const stats = async (p: Proc): Promise<Record<string, any>> => {
   const res = await fetch(`${p.admin}/worlds/1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -11,59 +11,28 @@
  *    after it (no stale run with a due time of world 2), and the one-shots `onWorldCreated` sets are
  *    due 20 s / 100 s after that clock, not at 20 / 100 (which would have been already past).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
+import { type GameProcess as Proc, killHard as kill, type Line, startGameProcess, waitFor } from '../../helpers/game-process.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'timer-crash-token';
 
-type Line = Record<string, any>;
-interface Proc {
-  child: ChildProcessWithoutNullStreams;
-  lines: Line[];
-  admin: string;
-}
-
-const waitFor = async <T>(fn: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 40));
-  }
-};
-
-const start = async (dataDir: string): Promise<Proc> => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/helpers/timer-game-main.ts',
+const start = (dataDir: string): Promise<Proc> =>
+  startGameProcess({
+    main: 'test/helpers/timer-game-main.ts',
+    args: [
       ...['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
       ...['--checkpoint-interval', '0.3', '--time-scale', '4', '--tick-interval', '0.05'],
     ],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
-  );
-  const lines = collectJsonLines(child.stdout);
-  const ready = await waitFor(() => lines.find((l) => l.msg === 'server ready'));
-  return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
-};
+    dataDir,
+    token: TOKEN,
+  });
 
 const checkpointOf = async (p: Proc): Promise<Line> => {
   const res = await fetch(`${p.admin}/worlds/1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return ((await res.json()) as Line).checkpoint as Line;
-};
-
-const kill = async (p: Proc): Promise<void> => {
-  p.child.kill('SIGKILL');
-  await once(p.child, 'exit');
 };
 
 const timers = (p: Proc, name: string): Line[] => p.lines.filter((l) => l.msg === 'timer' && l.name === name);
