@@ -66,7 +66,11 @@ describe('upgrade: a store migrated by a newer build (SQLite)', () => {
   it('a running instance checkpoints on after a newer build migrated its store', async () => {
     const store = new SqliteStore({ dataDir: data.dir }); // this process's own connection, opened at start
     try {
-      new Database(file).prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(NEWER, FUTURE, 1);
+      // The newer build's migration, on a connection of its own, closed (a connection left open would
+      // checkpoint its WAL into the file whenever it is collected: during the next test's sha check).
+      const newer = new Database(file);
+      newer.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(NEWER, FUTURE, 1);
+      newer.close();
       await writeThroughThread({ dataDir: data.dir }, 7);
       await expectCheckpointAt(store, 7);
     } finally {
