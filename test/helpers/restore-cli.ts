@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRestoreCli } from '../../src/cli/restore.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -39,3 +40,40 @@ export const dirSnapshot = (dir: string, withHashes = true): string[] =>
             .digest('hex')}`
         : f,
     );
+
+/** The player whose coins the restore tests count. */
+export const RESTORE_PLAYER = `t:${'ef'.repeat(16)}`;
+
+/** A closed worldtick store in `dir` holding one reward of `coins` to {@link RESTORE_PLAYER}; returns its file. */
+export const storeWithCoins = async (dir: string, coins: number): Promise<string> => {
+  const store = new SqliteStore({ dataDir: dir });
+  const r = await store.commitLedger([
+    {
+      worldId: '1',
+      playerId: RESTORE_PLAYER,
+      key: `k${coins}`,
+      kind: 'reward',
+      item: null,
+      quantity: 0,
+      unitPrice: 0,
+      coinsDelta: coins,
+      status: 'ok',
+      code: null,
+      fingerprint: `f${coins}`,
+      createdAt: Date.now(),
+    },
+  ]);
+  await store.close();
+  if (r.length !== 1) throw new Error(`the reward was not committed: ${JSON.stringify(r)}`);
+  return join(dir, 'worldtick.sqlite');
+};
+
+/** {@link RESTORE_PLAYER}'s coins in the store of `dir`. */
+export const coinsIn = async (dir: string): Promise<number> => {
+  const store = new SqliteStore({ dataDir: dir });
+  try {
+    return (await store.ledgerBalance(RESTORE_PLAYER)).coins;
+  } finally {
+    await store.close();
+  }
+};

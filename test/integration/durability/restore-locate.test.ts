@@ -12,41 +12,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { resolveStoreTarget } from '../../../src/store/open-store.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { dirSnapshot, restoreInProcess } from '../../helpers/restore-cli.js';
-
-const PLAYER = `t:${'ab'.repeat(16)}`;
-
-const storeWithCoins = async (dir: string, coins: number): Promise<void> => {
-  const store = new SqliteStore({ dataDir: dir });
-  await store.commitLedger([
-    {
-      worldId: '1',
-      playerId: PLAYER,
-      key: `k${coins}`,
-      kind: 'reward',
-      item: null,
-      quantity: 0,
-      unitPrice: 0,
-      coinsDelta: coins,
-      status: 'ok',
-      code: null,
-      fingerprint: `f${coins}`,
-      createdAt: Date.now(),
-    },
-  ]);
-  await store.close();
-};
-
-const coinsIn = async (dir: string): Promise<number> => {
-  const store = new SqliteStore({ dataDir: dir });
-  try {
-    return (await store.ledgerBalance(PLAYER)).coins;
-  } finally {
-    await store.close();
-  }
-};
+import { coinsIn, dirSnapshot, restoreInProcess, storeWithCoins } from '../../helpers/restore-cli.js';
 
 describe('npm run restore: where the store is, what a worldtick store is', () => {
   const data = tempDataDir('wt-rl-data-');

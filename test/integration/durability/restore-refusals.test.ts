@@ -13,42 +13,7 @@ import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { downgradeToSchema3 } from '../../helpers/schema3-store.js';
-import { dirSnapshot, restoreCli, restoreInProcess } from '../../helpers/restore-cli.js';
-
-const PLAYER = `t:${'ef'.repeat(16)}`;
-
-/** A closed worldtick store in `dir` holding one reward of `coins` to PLAYER; returns its file. */
-const makeStore = async (dir: string, coins: number): Promise<string> => {
-  const store = new SqliteStore({ dataDir: dir });
-  const r = await store.commitLedger([
-    {
-      worldId: '1',
-      playerId: PLAYER,
-      key: `k${coins}`,
-      kind: 'reward',
-      item: null,
-      quantity: 0,
-      unitPrice: 0,
-      coinsDelta: coins,
-      status: 'ok',
-      code: null,
-      fingerprint: `f${coins}`,
-      createdAt: Date.now(),
-    },
-  ]);
-  expect(r).toHaveLength(1);
-  await store.close();
-  return join(dir, 'worldtick.sqlite');
-};
-
-const coinsIn = async (dir: string): Promise<number> => {
-  const store = new SqliteStore({ dataDir: dir });
-  try {
-    return (await store.ledgerBalance(PLAYER)).coins;
-  } finally {
-    await store.close();
-  }
-};
+import { coinsIn, dirSnapshot, RESTORE_PLAYER, restoreCli, restoreInProcess, storeWithCoins } from '../../helpers/restore-cli.js';
 
 describe('npm run restore refuses a bad backup and changes nothing', () => {
   const data = tempDataDir('wt-rr-data-');
@@ -56,9 +21,9 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
   const files = tempDataDir('wt-rr-files-');
   let good = '';
   beforeAll(async () => {
-    await makeStore(data.dir, 3);
+    await storeWithCoins(data.dir, 3);
     good = join(files.dir, 'good.sqlite');
-    copyFileSync(await makeStore(src.dir, 9), good);
+    copyFileSync(await storeWithCoins(src.dir, 9), good);
   });
   afterAll(() => {
     for (const d of [data, src, files]) d.remove();
@@ -136,7 +101,7 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
     expect(existsSync(join(data.dir, 'worldtick.sqlite-wal'))).toBe(false);
     const store = new SqliteStore({ dataDir: data.dir });
     expect(store.migration).toMatchObject({ from: 3, to: LATEST_SCHEMA_VERSION });
-    expect((await store.ledgerBalance(PLAYER)).coins).toBe(9);
+    expect((await store.ledgerBalance(RESTORE_PLAYER)).coins).toBe(9);
     await store.close();
 
     // Undo: the kept store is itself a whole store, restored like a backup.
