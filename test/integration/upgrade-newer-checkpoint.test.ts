@@ -7,8 +7,6 @@
  * building the default world afresh and checkpointing that over the newer one; the world's rows
  * are as they were (docs/DURABILITY.md "Upgrading (operators)").
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -19,8 +17,8 @@ import { populateNpcs } from '../../src/world/populate.js';
 import { createSimWorld } from '../../src/world/sim-world.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { forgeCheckpoint, newerSchema, storedRows } from '../helpers/forge-checkpoint.js';
+import { startToExit } from '../helpers/refused-start.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const NEWER = WORLD_SNAPSHOT_SCHEMA + 1;
 
 describe('upgrade: the default world checkpointed by a newer build', () => {
@@ -41,28 +39,11 @@ describe('upgrade: the default world checkpointed by a newer build', () => {
     await forgeCheckpoint(file, '1', newerSchema, { schema: NEWER });
     const before = storedRows(file, '1');
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--data-dir', data.dir, '--npcs', '10'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' },
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const [code] = await once(child, 'exit');
+    const { code, out, err, lines } = await startToExit(data.dir);
     expect(code).toBe(2);
     expect(err).toContain(
       `world "1": checkpoint written by a newer build: snapshot schema ${NEWER}, this build knows up to ${WORLD_SNAPSHOT_SCHEMA}`,
     );
-    const lines = out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.level === 60)?.code).toBe('WT_ERR_CHECKPOINT_TOO_NEW');
     expect(lines.find((l) => l.level === 50 && l.world === '1')).toMatchObject({ found: NEWER, known: WORLD_SNAPSHOT_SCHEMA });
     expect(out).not.toContain('"world restored"');

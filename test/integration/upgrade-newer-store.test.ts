@@ -13,9 +13,7 @@
  *   "Rolling upgrade".
  */
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -27,8 +25,8 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { startPostgres, type PgServer } from '../helpers/postgres-server.js';
+import { startToExit } from '../helpers/refused-start.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const NEWER = LATEST_SCHEMA_VERSION + 1;
 const FUTURE = 'a migration of a newer build';
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -80,28 +78,11 @@ describe('upgrade: a store migrated by a newer build (SQLite)', () => {
 
   it('is refused at start: exit 2, a coded message, the store unchanged', async () => {
     const before = sha(file);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--data-dir', data.dir, '--npcs', '10'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' },
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const [code] = await once(child, 'exit');
+    const { code, out, err, lines } = await startToExit(data.dir);
     expect(code).toBe(2);
     expect(err).toContain(`schema version ${NEWER}, newer than this build knows (${LATEST_SCHEMA_VERSION})`);
     expect(err).toContain('restore the backup taken before the upgrade');
-    const fatal = out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.level === 60);
+    const fatal = lines.find((l) => l.level === 60);
     expect(fatal?.code).toBe('WT_ERR_STORE_MIGRATION_FAILED');
     expect(out).not.toContain('"server ready"');
     expect(sha(file)).toBe(before);
