@@ -95,10 +95,7 @@ export class Recorder implements StepHook {
   /** The record of the join fact being applied (its `pid` is set when the ledger binds the player), or null. */
   #enter: Record<string, unknown> | null = null;
   #pre: PreStep | null = null;
-  /**
-   * `counters.steps + counters.faults` when the open frame's step started: the step is still running
-   * while the sum is unchanged (a finished step adds one, a faulted one too — the loop counts it).
-   */
+  /** `counters.steps + counters.faults` at the open frame's step start: unchanged while that step runs. */
   #stepMark = -1;
   #configVersion: number;
   #attached = false;
@@ -112,10 +109,7 @@ export class Recorder implements StepHook {
   /** Frames and bytes written. */
   readonly stats = { frames: 0, bytes: 0, hashes: 0, facts: 0, settles: 0, walletChanges: 0, bindings: 0 };
 
-  /**
-   * `world`: the world to record, or a function giving it when `start` runs (a runtime's default
-   * world may be replaced by a restored one before that).
-   */
+  /** `world`, or a function giving it when `start` runs (a restored world may replace the default one). */
   constructor(world: SimWorld | (() => SimWorld), opts: RecorderOptions) {
     this.#worldOf = typeof world === 'function' ? world : () => world;
     this.#world = this.#worldOf();

@@ -117,11 +117,10 @@ export class ClusterService implements Service {
   }
 
   /**
-   * Start or end draining: announce the capacity at once (0 while draining, so no placement,
-   * migration or balance round picks this instance) and stop acquiring worlds it does not hold
-   * (standby copies, orphans); this instance's own record in the view follows at once, not at the
-   * next tick (else a drain's first ttl/3 would place worlds created here on itself). Leases already
-   * held are renewed as before. Rejects when the coordinator cannot be reached (the flag is set either way).
+   * Start or end draining: announce the capacity at once (0 while draining: no placement, migration
+   * or balance picks this instance), stop acquiring worlds it does not hold (standby copies, orphans),
+   * and update its own record in the view now, not at the next tick. Held leases renew as before.
+   * Rejects when the coordinator cannot be reached (the flag is set either way).
    */
   async setDraining(on: boolean): Promise<void> {
     this.#draining = on;
