@@ -16,6 +16,7 @@ import type { FieldArray } from '../../components/alloc.js';
 import { MAX_PENDING_FACT_BYTES, MAX_PENDING_FACTS, waitingCount, type GameFactState } from '../game/fact-state.js';
 import { MAX_FACT_BYTES, type SavedFact } from '../game/facts.js';
 import { plainJsonText } from '../game/plain-json.js';
+import { packNamedJson, readNamedJson } from './json-sections.js';
 import { checkpointCorrupt, type SectionIn } from './snapshot-format.js';
 
 /** The header part of a checkpoint's waiting facts (`gameFacts`). */
@@ -32,33 +33,17 @@ const NAME_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const captureFacts = (state: GameFactState): { header: SavedFactsHeader | undefined; sections: SectionIn[] } => {
   const n = waitingCount(state);
   if (n === 0) return { header: undefined, sections: [] };
-  const names: string[] = [];
-  const nameIndex = new Map<string, number>();
-  const name = new Uint16Array(n);
-  const len = new Uint32Array(n);
-  const json = new Uint8Array(state.waitingBytes);
-  const enc = new TextEncoder();
-  let off = 0;
-  for (let k = 0; k < n; k++) {
+  const { names, name, len, json } = packNamedJson(n, state.waitingBytes, (k) => {
     const w = state.waiting[state.head + k];
     if (w === undefined) throw new RangeError(`no waiting fact at ${state.head + k}`);
-    const nm = w.fact[0];
-    let ni = nameIndex.get(nm);
-    if (ni === undefined) {
-      ni = names.length;
-      names.push(nm);
-      nameIndex.set(nm, ni);
-    }
-    name[k] = ni;
-    len[k] = enc.encodeInto(w.json, json.subarray(off)).written;
-    off += len[k];
-  }
+    return [w.fact[0], w.json];
+  });
   return {
     header: { count: n, names },
     sections: [
       { name: 'facts.name', data: name },
       { name: 'facts.len', data: len },
-      { name: 'facts.json', data: json.subarray(0, off) },
+      { name: 'facts.json', data: json },
     ],
   };
 };
@@ -85,28 +70,12 @@ export const readFactSections = (saved: unknown, sections: Map<string, FieldArra
   const json = sections.get('facts.json');
   if (!(name instanceof Uint16Array) || name.length !== n) throw checkpointCorrupt('bad fact section facts.name');
   if (!(len instanceof Uint32Array) || len.length !== n) throw checkpointCorrupt('bad fact section facts.len');
-  if (!(json instanceof Uint8Array) || json.length > MAX_PENDING_FACT_BYTES) throw checkpointCorrupt('bad fact section facts.json');
-  const dec = new TextDecoder('utf-8', { fatal: true });
+  if (json instanceof Uint8Array && json.length > MAX_PENDING_FACT_BYTES) throw checkpointCorrupt('bad fact section facts.json');
   const out: SavedFact[] = [];
-  let off = 0;
-  for (let k = 0; k < n; k++) {
-    const l = len[k];
-    const nm: unknown = names[name[k]];
-    if (typeof nm !== 'string') throw checkpointCorrupt(`bad name of waiting fact ${k}`);
-    if (l > MAX_FACT_BYTES || off + l > json.length) throw checkpointCorrupt(`bad payload length of waiting fact ${k}`);
-    let text: string;
-    let value: unknown;
-    try {
-      text = dec.decode(json.subarray(off, off + l));
-      value = JSON.parse(text);
-    } catch {
-      throw checkpointCorrupt(`payload of waiting fact ${k} is not JSON`);
-    }
+  readNamedJson('waiting fact', n, names, { name, len, json }, MAX_FACT_BYTES, (k, nm, text, value) => {
     // What deliverToWorld accepts only (depth, no "__proto__" key): a forged payload reaches no handler.
     if (!plainJsonText(value, MAX_FACT_BYTES).ok) throw checkpointCorrupt(`payload of waiting fact ${k} is not plain JSON data`);
-    off += l;
-    out.push({ name: nm, json: text, bytes: l, value });
-  }
-  if (off !== json.length) throw checkpointCorrupt('waiting fact payload bytes do not add up');
+    out.push({ name: nm, json: text, bytes: Buffer.byteLength(text), value });
+  });
   return out;
 };

@@ -17,35 +17,21 @@
 import type { FieldArray } from '../../components/alloc.js';
 import { MAX_PENDING_TIMERS, MAX_TIMER_PAYLOAD_BYTES } from '../game/timers.js';
 import { saveTimers, timerEntry, type GameTimerState, type SavedTimers, type TimerEntry } from '../game/timer-state.js';
+import { packNamedJson, readNamedJson } from './json-sections.js';
 import { checkpointCorrupt, type SectionIn } from './snapshot-format.js';
 
 /** The header part and the sections of a world's timers (undefined header: nothing to keep). */
 export const captureTimers = (state: GameTimerState): { header: SavedTimers | undefined; sections: SectionIn[] } => {
   const p = state.pending;
   const n = p.length;
-  const names: string[] = [];
-  const nameIndex = new Map<string, number>();
   const id = new Float64Array(n);
   const due = new Float64Array(n);
-  const name = new Uint16Array(n);
-  const len = new Uint32Array(n);
-  const json = new Uint8Array(state.pendingBytes);
-  const enc = new TextEncoder();
-  let off = 0;
-  for (let k = 0; k < n; k++) {
+  const { names, name, len, json } = packNamedJson(n, state.pendingBytes, (k) => {
     const t = p[n - 1 - k]; // pending is in reverse firing order
-    let ni = nameIndex.get(t.name);
-    if (ni === undefined) {
-      ni = names.length;
-      names.push(t.name);
-      nameIndex.set(t.name, ni);
-    }
     id[k] = t.id;
     due[k] = t.due;
-    name[k] = ni;
-    len[k] = enc.encodeInto(t.json, json.subarray(off)).written;
-    off += len[k];
-  }
+    return [t.name, t.json];
+  });
   const header = saveTimers(state, names);
   if (!header) return { header, sections: [] };
   return {
@@ -55,7 +41,7 @@ export const captureTimers = (state: GameTimerState): { header: SavedTimers | un
       { name: 'timers.due', data: due },
       { name: 'timers.name', data: name },
       { name: 'timers.len', data: len },
-      { name: 'timers.json', data: json.subarray(0, off) },
+      { name: 'timers.json', data: json },
     ],
   };
 };
@@ -91,27 +77,11 @@ export const readTimerSections = (saved: unknown, sections: Map<string, FieldArr
   const due = section(sections, 'timers.due', Float64Array, n);
   const name = section(sections, 'timers.name', Uint16Array, n);
   const len = section(sections, 'timers.len', Uint32Array, n);
-  const json = sections.get('timers.json');
-  if (!(json instanceof Uint8Array)) throw checkpointCorrupt('bad timer section timers.json');
-  const dec = new TextDecoder('utf-8', { fatal: true });
   const out: TimerEntry[] = [];
-  let off = 0;
-  for (let k = 0; k < n; k++) {
-    const l = len[k];
-    const nm: unknown = names[name[k]];
-    if (!Number.isSafeInteger(id[k]) || id[k] < 1 || !Number.isFinite(due[k]) || typeof nm !== 'string')
-      throw checkpointCorrupt(`bad pending timer ${k}`);
-    if (l > MAX_TIMER_PAYLOAD_BYTES || off + l > json.length) throw checkpointCorrupt(`bad payload length of pending timer ${k}`);
-    let text: string;
-    try {
-      text = dec.decode(json.subarray(off, off + l));
-      JSON.parse(text);
-    } catch {
-      throw checkpointCorrupt(`payload of pending timer ${k} is not JSON`);
-    }
-    off += l;
+  const json = sections.get('timers.json');
+  readNamedJson('pending timer', n, names, { name, len, json }, MAX_TIMER_PAYLOAD_BYTES, (k, nm, text) => {
+    if (!Number.isSafeInteger(id[k]) || id[k] < 1 || !Number.isFinite(due[k])) throw checkpointCorrupt(`bad pending timer ${k}`);
     out.push(timerEntry(id[k], nm, due[k], text));
-  }
-  if (off !== json.length) throw checkpointCorrupt('timer payload bytes do not add up');
+  });
   return out;
 };
