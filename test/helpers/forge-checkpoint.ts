@@ -49,14 +49,30 @@ export const forgeCheckpoint = async (
   }
 };
 
-/** A newer schema: the header says this build's schema + 1 and holds a field and a section this build does not know. */
-export const newerSchema = (packed: Uint8Array): Uint8Array => {
-  const { header, sections } = unpackSections<Record<string, unknown>>(packed);
-  const { sections: _metas, ...h } = header;
-  const list: SectionIn[] = [...sections].map(([name, arr]) => ({ name, data: arr }));
-  list.push({ name: 'future.waiting', data: new Float64Array([1, 2, 3]) });
-  return packSections({ ...h, schema: WORLD_SNAPSHOT_SCHEMA + 1, futureThings: { count: 3 } }, list);
+/** Repack packed checkpoint bytes after `edit` changed their header and sections (in place). */
+export const editPacked = (packed: Uint8Array, edit: (h: Record<string, any>, s: Map<string, SectionIn['data']>) => void): Uint8Array => {
+  const { header, sections } = unpackSections<Record<string, any>>(packed);
+  edit(header, sections);
+  const { sections: _metas, ...rest } = header;
+  return packSections(
+    rest,
+    [...sections].map(([name, data]) => ({ name, data })),
+  );
 };
+
+/** A stored (deflated) checkpoint rewritten by {@link editPacked}. */
+export const rewriteCheckpoint = async (
+  stored: Uint8Array,
+  edit: (h: Record<string, any>, s: Map<string, SectionIn['data']>) => void,
+): Promise<Uint8Array> => deflateSnapshot(editPacked(await inflateSnapshot(stored), edit));
+
+/** A newer schema: the header says this build's schema + 1 and holds a field and a section this build does not know. */
+export const newerSchema = (packed: Uint8Array): Uint8Array =>
+  editPacked(packed, (h, s) => {
+    h.schema = WORLD_SNAPSHOT_SCHEMA + 1;
+    h.futureThings = { count: 3 };
+    s.set('future.waiting', new Float64Array([1, 2, 3]));
+  });
 
 /** A newer container format: the version word after the magic is bumped. */
 export const newerFormat = (packed: Uint8Array): Uint8Array => {

@@ -26,7 +26,8 @@ import {
 import { createGameWorld, installGame } from '../../../src/game/world.js';
 import { createPlayerBindings } from '../../../src/replay/replay-players.js';
 import { captureWorld, encodeCapture, restoreWorld } from '../../../src/persist/world-snapshot.js';
-import { deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from '../../../src/persist/snapshot-format.js';
+import type { SectionIn } from '../../../src/persist/snapshot-format.js';
+import { rewriteCheckpoint } from '../../helpers/forge-checkpoint.js';
 
 const Sum = defineComponent('Sum', { total: 'f64' });
 
@@ -60,21 +61,7 @@ const restore = (game: ReturnType<typeof makeGame>, bytes: Uint8Array, onInstall
     },
   });
 
-/** Repack a stored checkpoint after `edit` changed its header and sections. */
-const rewrite = async (
-  stored: Uint8Array,
-  edit: (h: Record<string, any>, s: Map<string, SectionIn['data']>) => void,
-): Promise<Uint8Array> => {
-  const { header, sections } = unpackSections<Record<string, any>>(await inflateSnapshot(stored));
-  edit(header, sections);
-  const { sections: _metas, ...rest } = header;
-  return deflateSnapshot(
-    packSections(
-      rest,
-      [...sections].map(([name, data]) => ({ name, data })),
-    ),
-  );
-};
+const rewrite = rewriteCheckpoint;
 
 describe('waiting facts in checkpoints', () => {
   it('come back queued and apply in the first step, in delivery order, before facts delivered after the restore', async () => {

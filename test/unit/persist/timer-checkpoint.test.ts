@@ -23,7 +23,8 @@ import {
 } from '../../../src/index.js';
 import { installGame } from '../../../src/game/world.js';
 import { captureWorld, encodeCapture, restoreWorld } from '../../../src/persist/world-snapshot.js';
-import { deflateSnapshot, inflateSnapshot, packSections, unpackSections, type SectionIn } from '../../../src/persist/snapshot-format.js';
+import type { SectionIn } from '../../../src/persist/snapshot-format.js';
+import { rewriteCheckpoint } from '../../helpers/forge-checkpoint.js';
 
 const makeGame = (log: FiredTimer[] = []) =>
   defineGame({
@@ -44,21 +45,7 @@ const codeOf = (fn: () => unknown): { code?: string; details?: Record<string, un
   return {};
 };
 
-/** Repack a stored checkpoint after `edit` changed its header and sections. */
-const rewrite = async (
-  stored: Uint8Array,
-  edit: (h: Record<string, any>, s: Map<string, SectionIn['data']>) => void,
-): Promise<Uint8Array> => {
-  const { header, sections } = unpackSections<Record<string, any>>(await inflateSnapshot(stored));
-  edit(header, sections);
-  const { sections: _metas, ...rest } = header;
-  return deflateSnapshot(
-    packSections(
-      rest,
-      [...sections].map(([name, data]) => ({ name, data })),
-    ),
-  );
-};
+const rewrite = rewriteCheckpoint;
 
 describe('timers in checkpoints', () => {
   it('at the bounds the header stays small and the restored world has the same timers and hash', async () => {
