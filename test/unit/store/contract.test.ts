@@ -26,6 +26,21 @@ const entry = (over: Partial<LedgerEntryInput> = {}): LedgerEntryInput => ({
   ...over,
 });
 
+/** A recorded refusal (a purchase rejected for funds) of `playerId` in `worldId` at `createdAt`. */
+const refusal = (key: string, createdAt: number, playerId = 'p1', worldId = 'w1'): LedgerEntryInput =>
+  entry({
+    key,
+    playerId,
+    worldId,
+    kind: 'purchase',
+    item: 'apple',
+    unitPrice: 5,
+    coinsDelta: 0,
+    status: 'rejected',
+    code: 'TX_INSUFFICIENT_FUNDS',
+    createdAt,
+  });
+
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
     await p;
@@ -149,18 +164,6 @@ for (const { factory, name } of factories) {
     });
 
     it('prunes recorded refusals older than a time, oldest first, at most a limit; never an ok entry', async () => {
-      const refusal = (key: string, createdAt: number, playerId = 'p1'): LedgerEntryInput =>
-        entry({
-          key,
-          playerId,
-          kind: 'purchase',
-          item: 'apple',
-          unitPrice: 5,
-          coinsDelta: 0,
-          status: 'rejected',
-          code: 'TX_INSUFFICIENT_FUNDS',
-          createdAt,
-        });
       await store.commitLedger([
         entry({ key: 'old-ok', createdAt: 1000 }),
         refusal('r3', 3000),
@@ -181,19 +184,6 @@ for (const { factory, name } of factories) {
     });
 
     it("reads a player's refusal times in one world since a time, the newest up to a limit, oldest first", async () => {
-      const refusal = (key: string, createdAt: number, playerId = 'p1', worldId = 'w1'): LedgerEntryInput =>
-        entry({
-          key,
-          playerId,
-          worldId,
-          kind: 'purchase',
-          item: 'apple',
-          unitPrice: 5,
-          coinsDelta: 0,
-          status: 'rejected',
-          code: 'TX_INSUFFICIENT_FUNDS',
-          createdAt,
-        });
       await store.commitLedger([
         entry({ key: 'ok', createdAt: 4000 }),
         refusal('r5', 5000),
