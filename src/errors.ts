@@ -173,6 +173,13 @@ export const ErrorCode = {
    * from its record): run a build that knows it (docs/DURABILITY.md "Upgrading (operators)").
    */
   CHECKPOINT_TOO_NEW: 'WT_ERR_CHECKPOINT_TOO_NEW',
+  /**
+   * The embedded SQLite store is being replaced by `npm run restore` (its marker
+   * `worldtick.sqlite.restoring` exists; `details.marker`, `details.stale` when its pid is not
+   * running here), or its file was replaced while it was opened. Nothing was written to it; the
+   * server exits 2 (docs/DURABILITY.md "Backup and restore (operators)").
+   */
+  STORE_RESTORING: 'WT_ERR_STORE_RESTORING',
 } as const;
 
 /** Union of every error code string. */
@@ -270,6 +277,10 @@ export const storeMigrationFailed = (message: string, cause?: unknown): Worldtic
   new WorldtickError(ErrorCode.STORE_MIGRATION_FAILED, `store migration failed: ${message}`, { cause });
 
 export const storeClosed = (): WorldtickError => new WorldtickError(ErrorCode.STORE_CLOSED, 'the store is closed');
+
+/** The SQLite store is being restored (see `ErrorCode.STORE_RESTORING`); `message` names the marker and what to do. */
+export const storeRestoring = (message: string, details: { marker: string; stale: boolean }): WorldtickError =>
+  new WorldtickError(ErrorCode.STORE_RESTORING, `store being restored: ${message}`, { details });
 
 /** An item catalogue was refused; `problems` lists every bad field by path. */
 export const catalogueInvalid = (problems: readonly string[]): WorldtickError =>

@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { resolveStoreTarget } from '../store/open-store.js';
+import { openUnlessRestoring } from '../store/restore-marker.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
 
 /** What {@link backupSqliteStore} reports. */
@@ -65,8 +66,8 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });
   // A second connection, like the checkpoint writer's; busy_timeout as the store's (a writer holding
-  // the lock during a WAL checkpoint is waited for).
-  const src = new Database(source, { fileMustExist: true, timeout: 5000 });
+  // the lock during a WAL checkpoint is waited for). Not a store `npm run restore` is replacing.
+  const src = openUnlessRestoring(source, () => new Database(source, { fileMustExist: true, timeout: 5000 }));
   let copyMs = 0;
   try {
     const c0 = performance.now();

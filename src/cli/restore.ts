@@ -12,7 +12,8 @@
  *
  * Prints one line per step done and exits 0; a refusal or failure prints its code and message,
  * changes nothing, and exits 2 (usage, or a backup refused: missing, not SQLite, corrupt, not a
- * worldtick store, a newer schema), 3 (the store is in use: a server runs on it) or 1 (I/O failure).
+ * worldtick store, a newer schema), 3 (the store is in use: a server runs on it, or a restore marker
+ * exists), 1 (I/O failure) or 130/143 (SIGINT/SIGTERM before the swap).
  */
 import { Command, CommanderError } from 'commander';
 import { resolveStoreTarget } from '../store/open-store.js';
@@ -21,19 +22,27 @@ import { RestoreError, RestoreErrorCode, restoreSqliteStore } from './restore-st
 
 export { RestoreError, RestoreErrorCode, restoreSqliteStore, type RestoreReport, type RestoreOptions } from './restore-store.js';
 
+/** The signals that stop a restore before its swap (what it made is removed; exit 128 + the signal's number). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
 const HELP_AFTER = `
 The server must be stopped: a store another process has open (a running server, a running
 backup) is refused (exit 3). There is no --force: a server running on the old file would keep
 writing to it, unseen, and its WAL would be mixed with the restored file.
 
-Steps (each printed): check the backup file; copy it into the data directory and fsync; check
-the copy (PRAGMA integrity_check, a worldtick schema no newer than this build's; an older one is
-migrated at the next start); check that no process has the store open (a WAL a crashed server
-left is folded into the store); keep the store as worldtick.sqlite.before-restore-<UTC stamp>;
-rename the copy to worldtick.sqlite. Anything refused or failed changes nothing.
+Steps (each printed): check the backup file; create the marker worldtick.sqlite.restoring and check
+that no process has the store open (a WAL a crashed server left is folded into the store); copy the
+backup into the data directory and fsync; check the copy (PRAGMA integrity_check, a worldtick
+schema no newer than this build's; an older one is migrated at the next start); keep the store as
+worldtick.sqlite.before-restore-<UTC stamp>; rename the copy to worldtick.sqlite; remove the marker.
+While the marker exists a server (or npm run backup, npm run verify) started on the directory
+refuses (WT_ERR_STORE_RESTORING, exit 2). Anything refused or failed, or SIGINT/SIGTERM before the
+rename, changes nothing and removes the marker. A marker left by a killed restore is refused by
+restore and servers alike: remove it by hand once no restore runs.
 
 Exit codes: 0 restored; 2 usage error or backup refused (missing, not SQLite, corrupt, not a
-worldtick store, newer schema); 3 the store is in use or cannot be probed; 1 I/O failure.
+worldtick store, newer schema); 3 the store is in use, cannot be probed, or a restore marker exists;
+1 I/O failure; 130/143 interrupted by SIGINT/SIGTERM.
 PostgreSQL: use pg_restore (docs/DURABILITY.md "Backup and restore (operators)").`;
 
 /** Data directory from flag > environment > config file > default (as `npm start` reads them); throws RestoreError. */
@@ -76,11 +85,16 @@ export interface RestoreCliIo {
 
 const PROCESS_IO: RestoreCliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
-/** Run the restore command on `argv` (node, script, backup-file, ...flags); resolves with the exit code. */
+/**
+ * Run the restore command on `argv` (node, script, backup-file, ...flags); resolves with the exit code.
+ * SIGINT/SIGTERM received before the swap stop it (nothing changed, exit 130/143); so does `stop`
+ * aborted with reason `'SIGINT'` or `'SIGTERM'` (tests).
+ */
 export const runRestoreCli = async (
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   io: RestoreCliIo = PROCESS_IO,
+  stop?: AbortSignal,
 ): Promise<number> => {
   const program = new Command('worldtick-restore')
     .description('replace the embedded SQLite store with a backup made by npm run backup (the server must be stopped)')
@@ -100,9 +114,15 @@ export const runRestoreCli = async (
   }
   const o = program.opts<{ dataDir?: string; store?: string; config?: string }>();
   const backupFile = program.args[0] as string;
+  // SIGINT/SIGTERM abort the restore at its next step (before the rename); `stop` does the same (tests).
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => abort.abort(sig);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  const onStop = (): void => abort.abort(stop?.reason);
+  stop?.addEventListener('abort', onStop);
   try {
     const dataDir = locateStore(o, env);
-    restoreSqliteStore(backupFile, dataDir, { log: (line) => io.out(`${line}\n`) });
+    await restoreSqliteStore(backupFile, dataDir, { log: (line) => io.out(`${line}\n`), signal: abort.signal });
     io.out(
       `next      start the server on ${dataDir}: each world is restored from its newest checkpoint in the backup; npm run verify -- --data-dir ${dataDir} checks the ledger\n`,
     );
@@ -112,5 +132,8 @@ export const runRestoreCli = async (
       err instanceof RestoreError ? err : new RestoreError(RestoreErrorCode.FAILED, err instanceof Error ? err.message : String(err));
     io.err(`worldtick-restore: ${e.code}: ${e.message}\nnothing was changed\n`);
     return e.exitCode;
+  } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    stop?.removeEventListener('abort', onStop);
   }
 };

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
 import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
+import { openUnlessRestoring } from './restore-marker.js';
 import { prepareStatements } from './sqlite-statements.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import {
@@ -109,8 +110,14 @@ export class SqliteStore implements Store {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
     try {
       mkdirSync(options.dataDir, { recursive: true });
-      this.db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 2000 });
-      this.db.pragma('journal_mode = WAL');
+      const open = (): Database.Database => {
+        const db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 2000 });
+        db.pragma('journal_mode = WAL');
+        return db;
+      };
+      // Refuse a store `npm run restore` is replacing (restore-marker.ts); not the writer thread's
+      // second connection: the first holds the file's lock, no restore passes its probe meanwhile.
+      this.db = options.attach === true ? open() : openUnlessRestoring(this.file, open);
       this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma('foreign_keys = ON');
       if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);

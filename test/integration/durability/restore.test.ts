@@ -68,7 +68,7 @@ describe('npm run restore', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(/\s+/)[0]);
-    expect(steps).toEqual(['checked', 'copied', 'verified', 'probed', 'kept', 'restored', 'next']);
+    expect(steps).toEqual(['checked', 'probed', 'copied', 'verified', 'kept', 'restored', 'next']);
     expect(rs.stdout).toMatch(/WAL a stopped server left was folded into it/);
     const files = readdirSync(data.dir);
     const kept = files.find((f) => /^worldtick\.sqlite\.before-restore-\d{8}T\d{6}Z$/.test(f));
