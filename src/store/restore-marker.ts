@@ -96,8 +96,8 @@ const pidAlive = (pid: number): boolean => {
 };
 
 /**
- * Describe the marker at `path` for a refusal: who made it, and whether it looks stale (its pid
- * not running on this host). Null when there is no marker.
+ * Describe the marker of `storeFile` for a refusal: who made it, and whether it looks stale (its
+ * pid not running on this host; an unreadable marker counts as stale). Null when there is none.
  */
 export const describeRestoreMarker = (storeFile: string): { text: string; stale: boolean } | null => {
   const path = restoreMarkerPath(storeFile);
