@@ -23,7 +23,7 @@ const TOKEN = 'restore-marker-test-token-0123456789abcdef';
 const SERVER_ARGS = ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0'];
 
 /** `npm start` on `dataDir`, run to its exit (a server that starts instead is stopped after `timeout` ms: status null). */
-const startToExit = (dataDir: string, timeout = 20_000): SpawnSyncReturns<string> =>
+const startToExit = (dataDir: string, timeout = 45_000): SpawnSyncReturns<string> =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...SERVER_ARGS, '--data-dir', dataDir], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -92,7 +92,7 @@ describe('the restore marker', () => {
     ]);
     expect(readdirSync(data.dir).filter((f) => !f.includes('.before-restore-'))).toEqual(['worldtick.sqlite']);
     expect(await coinsIn(data.dir)).toBe(9);
-  }, 60_000);
+  }, 120_000);
 
   it('a marker left by a killed restore: the server and restore refuse, naming it stale; removed, both go on', async () => {
     const marker = markerOf(data.dir);
@@ -114,7 +114,7 @@ describe('the restore marker', () => {
     const ok = await restoreInProcess([backup, '--data-dir', data.dir]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(existsSync(marker)).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('npm run backup refuses while a restore runs', () => {
     const marker = markerOf(data.dir);
@@ -170,5 +170,5 @@ describe('the restore marker', () => {
     ).toEqual(['checked']);
     expect(dirSnapshot(data.dir, false)).toEqual(before);
     server.child.kill('SIGTERM');
-  }, 60_000);
+  }, 120_000);
 });
