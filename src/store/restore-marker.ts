@@ -17,9 +17,9 @@
  * that got its lock after the probe looks for the marker after that: present, it refuses; absent,
  * the restore has renamed already — then the file it opened is the one the path named before the
  * rename only if it opened before, and the path's file then differs from what it was at its first
- * stat, so it closes and opens again (the new file). No write happens before these checks, so a
- * refused opener leaves nothing of its own beside the store (a WAL written for the old file next
- * to the new one would be replayed into it).
+ * stat, so it closes and opens again (the new file). Nothing is written before these checks (but
+ * the first page of a store this open creates, switching it to WAL), so a refused opener leaves no
+ * WAL of its own beside the store (one written for the old file would be replayed into the new).
  *
  * The marker holds `{ pid, startedAt, host }`. It is never removed automatically: a pid that is
  * not running here does not prove the restore has ended (a restore in another container or pid
