@@ -66,7 +66,8 @@ const moveAway = async (d: DrainDeps, worldId: string, tried: Refusal[]): Promis
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       const refused = err instanceof MoveError ? err.refusedBy : null;
-      if (!refused) return { error: tried.length ? `${error} (after ${tried.length} refusal${tried.length > 1 ? 's' : ''})` : error };
+      if (!refused)
+        return { error: tried.length ? `${error}; refused by ${tried.map((t) => `${t.instance} (${t.reason})`).join(', ')}` : error };
       tried.push(refused);
       const last = tried.length >= DRAIN_ATTEMPTS || !d.cluster.draining;
       d.logger.warn(

@@ -289,9 +289,10 @@ export class ClusterService implements Service {
     this.#held.add(worldId);
   }
 
-  /** Let a held world step again. */
+  /** Let a held world step again (serving() says so at once when it can step: a migration refused, the world taken back). */
   unhold(worldId: string): void {
     this.#held.delete(worldId);
+    this.#watch();
   }
 
   /** Whether stepping of `worldId` is held. */
