@@ -90,6 +90,7 @@ export class WorldTakeover {
         throw err; // the adopt route refuses it and hands the lease back
       });
       if (!adopted) throw new Error(`world ${worldId} could not be restored`);
+      this.#started(worldId);
       this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
     } finally {
@@ -138,7 +139,8 @@ export class WorldTakeover {
           this.#declineTooNew(worldId, err, why);
           return false;
         }));
-      if (!ok) {
+      if (ok) this.#started(worldId);
+      else {
         o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }
@@ -146,6 +148,12 @@ export class WorldTakeover {
     } finally {
       this.#c.held.delete(worldId);
     }
+  }
+
+  /** `worldId` runs here now (its checkpoint was read after all): no longer listed as not started. */
+  #started(worldId: string): void {
+    this.#c.notStarted.delete(worldId);
+    this.#declined.delete(worldId);
   }
 
   /** Forget the declined worlds whose stored record changed since (or that were deleted): they may be taken here again. */

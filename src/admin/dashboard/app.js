@@ -126,7 +126,9 @@
       }
       return tr;
     });
-    $('not-started').querySelector('tbody').replaceChildren(...rows);
+    $('not-started')
+      .querySelector('tbody')
+      .replaceChildren(...rows);
   };
   const fmtAgo = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
 
