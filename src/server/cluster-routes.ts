@@ -153,7 +153,8 @@ export const createAdminIntercept =
       const created = await next();
       return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
     }
-    if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
+    if (!req.pattern.startsWith(WORLD_PATH)) return next();
+    if (req.forwardedBy !== '') return gate ?? next();
     const id = req.params.id ?? '';
     if (cluster.fence(id) !== null) return next();
     const owner = cluster.ownerOf(id);
