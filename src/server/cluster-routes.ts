@@ -258,6 +258,7 @@ export const clusterStatus = (cluster: ClusterService) => {
     leases,
     held,
     counters: { ...cluster.counters },
+    notStarted: cluster.notStarted.list(), // stored worlds this instance does not run, and why (src/server/not-started.ts)
     stepRanges: cluster.stepRanges(),
   };
 };
