@@ -47,6 +47,7 @@ describe.skipIf(skip !== null)('cluster: a world declined as written by a newer 
     await until('b declined xw', () => c.checkpointTooNew === 1);
     const listed = (await b.api('GET', '/api/v1/worlds')).json;
     expect(listed.notStarted).toMatchObject([{ worldId: 'xw', reason: 'checkpoint-too-new', at: 'failover', owner: null }]);
+    expect((await b.api('GET', '/api/v1/cluster')).json.notStarted).toMatchObject([{ worldId: 'xw', at: 'failover' }]);
     expect((await b.api('GET', '/metrics')).text).toMatch(/^worldtick_world_not_started\{world="xw",reason="checkpoint-too-new"\} 1$/m);
     // Many control ticks later (the default world's lease renewed each tick): not tried again, still nobody's.
     const renewals = c.leaseRenewals;
