@@ -91,7 +91,8 @@ const tooNew = (logger: Logger, worldId: string, step: number, err: WorldtickErr
  * Load every persisted world (default one first). Unreadable records and checkpoints are logged and
  * skipped; so is every world other than the default one that `keep` refuses (cluster mode: left to
  * the instances that keep a standby copy of it, logged once). An admin world whose newest checkpoint
- * a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`) is not loaded (logged); for the
+ * a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`) is not loaded (logged, and told to `refused` with
+ * the error and its record's `updatedAt`: src/server/not-started.ts); for the
  * default world that error is thrown: the runtime cannot serve it, and must not build it afresh.
  */
 export const loadPersistedWorlds = async (
@@ -100,6 +101,7 @@ export const loadPersistedWorlds = async (
   defaultWorldId: string,
   build: RestoreBuilders = {},
   keep?: (worldId: string) => boolean,
+  refused?: (worldId: string, err: WorldtickError, recordUpdatedAt: number) => void,
 ): Promise<PersistedWorld[]> => {
   const out: PersistedWorld[] = [];
   const all = await store.listWorldConfigs();
@@ -115,6 +117,7 @@ export const loadPersistedWorlds = async (
       p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
     } catch (err) {
       if (!isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) || row.worldId === defaultWorldId) throw err;
+      refused?.(row.worldId, err, row.updatedAt);
       continue; // logged by loadPersistedWorld
     }
     if (p) out.push(p);

@@ -67,6 +67,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
   };
   x.meter.sample(performance.now());
   await Promise.all([presence(), refresh(), ...o.worlds().map(lease)]);
-  if (o.enforce && o.adopt && o.storedWorlds && !x.stopped() && !x.draining()) failures += await x.takeover.takeOrphans();
+  if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
+    failures += await x.takeover.takeOrphans();
   return failures;
 };

@@ -14,6 +14,7 @@ import { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ClusterService } from './cluster-service.js';
 import type { MigrationResult, WorldMover } from './cluster-migration.js';
+import { MoveError } from './cluster-migration-routes.js';
 
 /** What the drain routes need. */
 export interface DrainDeps {
@@ -42,6 +43,44 @@ const announce = async (d: DrainDeps, on: boolean): Promise<RouteResponse | null
   }
 };
 
+/** A target that refused a world during a drain and handed its lease back (the world stayed here). */
+export interface Refusal {
+  readonly instance: string;
+  /** `draining`, `stopping` or `checkpoint-too-new` (docs/CLUSTER.md "Migration"). */
+  readonly reason: string;
+}
+
+/** Most targets a drain asks for one world: a refusal (the world steps on here) makes it ask the next one placement picks. */
+export const DRAIN_ATTEMPTS = 3;
+
+/**
+ * Migrate `worldId` to the least-loaded other instance; when that target refuses it (409
+ * `WT_ERR_MIGRATION_REFUSED`: draining, stopping, or its build cannot read the checkpoint) and hands the
+ * lease back, ask the next one placement picks without the ones that refused, up to {@link DRAIN_ATTEMPTS}
+ * targets. `tried` collects the refusals, in order. Resolves the migration, or the last error.
+ */
+const moveAway = async (d: DrainDeps, worldId: string, tried: Refusal[]): Promise<{ moved: MigrationResult } | { error: string }> => {
+  for (;;) {
+    try {
+      return { moved: await d.mover.migrate(worldId, undefined, new Set(tried.map((t) => t.instance))) };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      const refused = err instanceof MoveError ? err.refusedBy : null;
+      if (!refused)
+        return { error: tried.length ? `${error}; refused by ${tried.map((t) => `${t.instance} (${t.reason})`).join(', ')}` : error };
+      tried.push(refused);
+      const last = tried.length >= DRAIN_ATTEMPTS || !d.cluster.draining;
+      d.logger.warn(
+        { world: worldId, to: refused.instance, reason: refused.reason, attempt: tried.length, retry: !last },
+        last
+          ? 'cluster: drain target refused the world; no more attempts'
+          : 'cluster: drain target refused the world; asking another instance',
+      );
+      if (last) return { error };
+    }
+  }
+};
+
 /** The drain routes of an instance. */
 export const drainRoutes = (d: DrainDeps): Route[] => [
   {
@@ -57,19 +96,20 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
       const refused = await announce(d, true);
       if (refused) return refused;
       d.logger.info({ worlds: d.cluster.serving() }, 'cluster: draining');
-      const moved: MigrationResult[] = [];
-      const failed: Array<{ worldId: string; error: string }> = [];
+      const moved: Array<MigrationResult & { tried: Refusal[] }> = [];
+      const failed: Array<{ worldId: string; error: string; tried: Refusal[] }> = [];
       for (const worldId of d.cluster.serving()) {
         if (!d.cluster.draining) break; // ended (DELETE) while the worlds moved: the rest stay here
-        try {
-          moved.push(await d.mover.migrate(worldId));
-        } catch (err) {
-          failed.push({ worldId, error: err instanceof Error ? err.message : String(err) });
-        }
+        const tried: Refusal[] = [];
+        const r = await moveAway(d, worldId, tried);
+        if ('error' in r) failed.push({ worldId, error: r.error, tried });
+        else moved.push({ ...r.moved, tried });
       }
       const remaining = d.cluster.serving();
       const draining = d.cluster.draining;
-      const summary = { moved: moved.map((m) => `${m.worldId} -> ${m.to}`), failed, remaining };
+      const refusedBy = (t: Refusal[]): string =>
+        t.length ? ` (refused by ${t.map((x) => `${x.instance}: ${x.reason}`).join(', ')})` : '';
+      const summary = { moved: moved.map((m) => `${m.worldId} -> ${m.to}${refusedBy(m.tried)}`), failed, remaining };
       if (!draining) d.logger.info(summary, 'cluster: drain ended before every world moved');
       else if (remaining.length)
         d.logger.warn(summary, 'cluster: drain incomplete; worlds still stepped here (retry POST /api/v1/cluster/drain)');

@@ -20,10 +20,18 @@ import type { ClusterService } from './cluster-service.js';
 export class MoveError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, message: string, code: string = ErrorCode.MIGRATION_FAILED) {
+  /** The target that refused the world and handed its lease back (the world steps on here), with its reason. */
+  readonly refusedBy: { instance: string; reason: string } | null;
+  constructor(
+    status: number,
+    message: string,
+    code: string = ErrorCode.MIGRATION_FAILED,
+    refusedBy: { instance: string; reason: string } | null = null,
+  ) {
     super(message);
     this.status = status;
     this.code = code;
+    this.refusedBy = refusedBy;
   }
 }
 

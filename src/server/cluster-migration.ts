@@ -31,6 +31,7 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import type { ClusterService } from './cluster-service.js';
 import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
+import { DeclinedTargets } from './declined-targets.js';
 
 /** What the runtime gives the mover. */
 export interface MigrationDeps {
@@ -94,8 +95,8 @@ export class WorldMover {
   /** Moves in progress (out, in, failover adoptions) → their world id: a stop waits for them ({@link settle}). */
   readonly #inFlight = new Map<Promise<unknown>, string>();
   #stopping = false;
-  /** Instances that refused a world as written by a newer build (an older build): not asked for it again. */
-  readonly #declinedBy = new Map<string, Set<string>>();
+  /** Instances that refused a world as written by a newer build (an older build): not asked for it again for a while. */
+  readonly #declinedBy = new DeclinedTargets();
 
   constructor(deps: MigrationDeps) {
     this.#d = deps;
@@ -211,18 +212,18 @@ export class WorldMover {
   }
 
   /**
-   * Move `worldId`, owned here, to instance `to` (or the least-loaded other instance). Resolves
+   * Move `worldId`, owned here, to instance `to` (or the least-loaded other instance not in `exclude`). Resolves
    * the result once the target steps it and the sessions were redirected; throws an Error with a
    * message when nothing was moved (the world steps on here) or after the handover failed halfway
    * (the lease then lapses and the world fails over).
    */
-  migrate(worldId: string, to?: string): Promise<MigrationResult> {
+  migrate(worldId: string, to?: string, exclude?: ReadonlySet<string>): Promise<MigrationResult> {
     if (this.#stopping)
       return Promise.reject(new MoveError(503, `instance ${this.#d.cluster.instanceId} is stopping: it starts no migration`));
-    return this.track(worldId, this.#migrate(worldId, to));
+    return this.track(worldId, this.#migrate(worldId, to, exclude));
   }
 
-  async #migrate(worldId: string, to?: string): Promise<MigrationResult> {
+  async #migrate(worldId: string, to?: string, exclude?: ReadonlySet<string>): Promise<MigrationResult> {
     const d = this.#d;
     const c = d.cluster;
     const me = c.instanceId;
@@ -230,10 +231,10 @@ export class WorldMover {
     const fence = c.fence(worldId);
     if (!world || !fence) throw new MoveError(409, `world ${worldId} is not owned here`);
     if (this.#busy.has(worldId)) throw new MoveError(409, `world ${worldId} is already migrating`);
-    const declined = this.#declinedBy.get(worldId);
-    if (to !== undefined && declined?.has(to))
+    const declined = this.#declinedBy.of(worldId);
+    if (to !== undefined && declined.has(to))
       throw new MoveError(409, `instance ${to} refused ${worldId}: its build cannot read the checkpoint`, ErrorCode.MIGRATION_REFUSED);
-    const others = c.instances().filter((i) => i.id !== me && !declined?.has(i.id));
+    const others = c.instances().filter((i) => i.id !== me && !declined.has(i.id) && !exclude?.has(i.id));
     const target = to !== undefined ? others.find((i) => i.id === to) : placeWorld(others);
     if (!target)
       throw new MoveError(
@@ -269,11 +270,15 @@ export class WorldMover {
           // The target is draining or stopping and handed the lease back: the world steps on here.
           await c.takeBack(worldId);
           handedOver = false;
-          if (refused.reason === 'checkpoint-too-new') this.#declinedBy.set(worldId, (declined ?? new Set<string>()).add(target.id));
+          if (refused.reason === 'checkpoint-too-new') this.#declinedBy.add(worldId, target.id);
           throw new MoveError(
             409,
             `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`,
             ErrorCode.MIGRATION_REFUSED,
+            {
+              instance: target.id,
+              reason: refused.reason,
+            },
           );
         }
         throw new MoveError(502, `instance ${target.id} did not take ${worldId}: ${res.status} ${text.slice(0, 200)}`);

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { HelloRoute } from '../net/game-server.js';
 import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
+import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 
 /** Options of {@link createHelloRouter}. */
 export interface HelloRouterOptions {
@@ -94,8 +95,15 @@ const unavailable = (message: string): RouteResponse => ({
 export const createAdminIntercept =
   (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, timeoutMs = 5000) =>
   async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
-    if (!cluster.enforce) return next();
-    if (req.pattern === '/api/v1/worlds' && req.method === 'GET') return listClusterWorlds(cluster, await next());
+    // Worlds not started here (a newer build wrote their checkpoint, src/server/not-started.ts): listed, and
+    // refused by their routes (in a cluster after forwarding to an owner elsewhere) and by a create of their id.
+    const ns = cluster.notStarted;
+    if (req.pattern === '/api/v1/worlds' && req.method === 'GET') {
+      const listed = withNotStarted(await next(), ns, (id) => cluster.ownerOf(id)?.instanceId ?? null);
+      return cluster.enforce ? listClusterWorlds(cluster, listed) : listed;
+    }
+    const gate = notStartedGate(ns, hasWorld, req);
+    if (!cluster.enforce || (gate && req.method === 'POST')) return gate ?? next();
     if (req.pattern === '/api/v1/worlds' && req.method === 'POST') {
       // A world id is cluster-wide: creating one another instance owns would make a standby copy.
       const id = (req.body as { id?: unknown } | undefined)?.id;
@@ -145,7 +153,8 @@ export const createAdminIntercept =
       const created = await next();
       return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
     }
-    if (!req.pattern.startsWith(WORLD_PATH) || req.forwardedBy !== '') return next();
+    if (!req.pattern.startsWith(WORLD_PATH)) return next();
+    if (req.forwardedBy !== '') return gate ?? next();
     const id = req.params.id ?? '';
     if (cluster.fence(id) !== null) return next();
     const owner = cluster.ownerOf(id);
@@ -161,7 +170,7 @@ export const createAdminIntercept =
     // Nobody else owns it and this instance cannot prove it does (cut off from Redis, lease lapsing): no writes.
     if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId))
       return unavailable(`no instance can prove it owns world ${id} right now; retry`);
-    return next();
+    return gate ?? next();
   };
 
 /** Send an admin request on to `adminUrl` (one hop, marked with this instance's id). */
@@ -249,6 +258,7 @@ export const clusterStatus = (cluster: ClusterService) => {
     leases,
     held,
     counters: { ...cluster.counters },
+    notStarted: cluster.notStarted.list(), // stored worlds this instance does not run, and why (src/server/not-started.ts)
     stepRanges: cluster.stepRanges(),
   };
 };
@@ -262,7 +272,10 @@ export const clusterRoutes = (cluster: ClusterService): Route[] => [
 export const clusterAdminOptions = (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean) => ({
   intercept: createAdminIntercept(cluster, logger, hasWorld),
   extraRoutes: clusterRoutes(cluster),
-  extraMetrics: (registry: Registry) => registerClusterMetrics(registry, cluster),
+  extraMetrics: (registry: Registry) => {
+    registerClusterMetrics(registry, cluster);
+    registerNotStartedMetrics(registry, cluster.notStarted);
+  },
 });
 
 /** Register the cluster series on the admin's registry (read at scrape time). */

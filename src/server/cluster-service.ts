@@ -18,17 +18,19 @@
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
 import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { CloseCode, worldNotDurable } from '../errors.js';
+import { CloseCode } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
 import { emptyClusterCounters, type ClusterCounters, type ClusterServiceOptions, type StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
-import { WorldTakeover } from './cluster-takeover.js';
+import { listStored, WorldTakeover } from './cluster-takeover.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
 import { instanceInfo, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
+import { claimWorld } from './cluster-claim.js';
+import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
 
@@ -38,6 +40,8 @@ const WATCHDOG_MS = 50;
 export class ClusterService implements Service {
   readonly name = 'cluster';
   readonly counters: ClusterCounters = emptyClusterCounters();
+  /** Stored worlds this instance does not run, and why (src/server/not-started.ts); filled at start and by declined takeovers. */
+  readonly notStarted: NotStartedWorlds = createNotStartedWorlds();
   readonly #o: ClusterServiceOptions;
   readonly #guard: number;
   readonly #epochNow: () => number;
@@ -81,6 +85,7 @@ export class ClusterService implements Service {
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
       watch: () => this.#watch(),
+      notStarted: this.notStarted,
     });
     this.#leaseTick = {
       opts,
@@ -128,10 +133,10 @@ export class ClusterService implements Service {
     await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
-  /** Whether `worldId` has a record in the shared store (`storedWorlds`; false without it); rejects when it cannot list. */
+  /** Whether `worldId` has a record in the shared store (`storedRecords`/`storedWorlds`; false without them); rejects when it cannot list. */
   async isStored(worldId: string): Promise<boolean> {
-    const list = this.#o.storedWorlds;
-    return list ? (await list()).includes(worldId) : false;
+    if (!this.#o.storedRecords && !this.#o.storedWorlds) return false;
+    return (await listStored(this.#o)).some((r) => r.worldId === worldId);
   }
 
   get enforce(): boolean {
@@ -264,20 +269,9 @@ export class ClusterService implements Service {
    * (the lease given back) when the lease is someone else's or the store refused the token, or a
    * coordinator error. Without `enforce`: the held token or 0, nothing acquired.
    */
-  async claim(worldId: string): Promise<number> {
-    const c = this.#o.coordinator;
-    if (!this.#o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
-    const id = this.#o.instanceId;
-    const r = await c.acquire(worldId, id, this.#o.leaseTtlMs, this.#fences.minToken(worldId));
-    if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
-    this.counters.leaseAcquired++;
-    this.#leases.set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-    if (!(await this.#fences.announce(worldId, r.fencingToken))) {
-      await c.release(worldId, id).catch(() => false);
-      throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
-    }
-    this.#o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
-    return r.fencingToken;
+  claim(worldId: string): Promise<number> {
+    const record = (l: LeaseOwner): void => void this.#leases.set(worldId, l);
+    return claimWorld({ opts: this.#o, counters: this.counters, fences: this.#fences, record }, worldId);
   }
 
   /** A world was deleted here: give its lease back. */
@@ -295,9 +289,10 @@ export class ClusterService implements Service {
     this.#held.add(worldId);
   }
 
-  /** Let a held world step again. */
+  /** Let a held world step again (serving() says so at once when it can step: a migration refused, the world taken back). */
   unhold(worldId: string): void {
     this.#held.delete(worldId);
+    this.#watch();
   }
 
   /** Whether stepping of `worldId` is held. */

@@ -33,7 +33,7 @@ export interface ClusterModeDeps {
   readonly store?: { fence(f: Fence): Promise<number> };
   /** Migration and failover hooks (src/server/cluster-migration.ts); see {@link ClusterServiceOptions}. */
   readonly adopt?: ClusterServiceOptions['adopt'];
-  readonly storedWorlds?: ClusterServiceOptions['storedWorlds'];
+  readonly storedRecords?: ClusterServiceOptions['storedRecords'];
   readonly onToken?: ClusterServiceOptions['onToken'];
   /** This instance's id ({@link clusterLogger} resolves it). Default: `--instance-id`, or one generated. */
   readonly instanceId?: string;
@@ -125,7 +125,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     closeSessions: deps.closeSessions,
     ...(redis && deps.store ? { store: deps.store } : {}),
     ...(redis && deps.adopt ? { adopt: deps.adopt } : {}),
-    ...(redis && deps.storedWorlds ? { storedWorlds: deps.storedWorlds } : {}),
+    ...(redis && deps.storedRecords ? { storedRecords: deps.storedRecords } : {}),
     ...(redis && deps.onToken ? { onToken: deps.onToken } : {}),
   });
   return {

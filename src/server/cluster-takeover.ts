@@ -7,13 +7,15 @@
  *
  * A world whose checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW` from the `adopt` hook) is
  * declined: a failover lease is released, a handover refused (the route hands the lease back), and
- * this instance does not try it again (no acquire in its lease tick or orphan failover) until it
- * restarts: an instance of a build that knows the checkpoint takes it. Counted `checkpointTooNew`.
+ * this instance does not try it again (no acquire in its lease tick or orphan failover) while it is in
+ * the list of worlds not started here (src/server/not-started.ts): until the world's stored record
+ * changes (another build ran it since) or the world is deleted. Counted `checkpointTooNew`.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
 export interface TakeoverContext {
@@ -31,6 +33,8 @@ export interface TakeoverContext {
   readonly minToken: (worldId: string) => number;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
   readonly watch: () => void;
+  /** Worlds not started here (shared with the service; the declined ones are remembered there). */
+  readonly notStarted: NotStartedWorlds;
 }
 
 /** Adoption and orphan failover of one cluster service. */
@@ -40,21 +44,21 @@ export class WorldTakeover {
   readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
   #orphansSeen = new Set<string>();
-  /** Worlds declined because a newer build wrote their checkpoint, with the refusal. */
-  readonly #tooNew = new Map<string, WorldtickError>();
-
+  /** The refusal of each world declined here (a handover waiting on a failover's restore answers with it). */
+  readonly #declined = new Map<string, WorldtickError>();
   constructor(context: TakeoverContext) {
     this.#c = context;
   }
 
-  /** Whether `worldId` was declined here because a newer build wrote its checkpoint (not tried again). */
+  /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
   tooNew(worldId: string): boolean {
-    return this.#tooNew.has(worldId);
+    return this.#c.notStarted.has(worldId);
   }
 
   /** Remember and count a world declined as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`). */
   #declineTooNew(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
-    this.#tooNew.set(worldId, err);
+    this.#declined.set(worldId, err);
+    this.#c.notStarted.add(worldId, err, why);
     this.#c.counters.checkpointTooNew++;
     const d = err.details as { what?: string; found?: number; known?: number } | undefined;
     this.#c.opts.logger.error(
@@ -73,7 +77,7 @@ export class WorldTakeover {
     const inFlight = this.#adopting.get(worldId);
     if (inFlight) {
       // The control tick was granted it first and is restoring it: one restore, not two.
-      if (!(await inFlight)) throw this.#tooNew.get(worldId) ?? new Error(`world ${worldId} could not be restored`);
+      if (!(await inFlight)) throw this.#declined.get(worldId) ?? new Error(`world ${worldId} could not be restored`);
       const h = c.heldLease(worldId);
       if (!h) throw new Error(`lease of ${worldId} is not ours`);
       return h.fencingToken;
@@ -86,6 +90,7 @@ export class WorldTakeover {
         throw err; // the adopt route refuses it and hands the lease back
       });
       if (!adopted) throw new Error(`world ${worldId} could not be restored`);
+      this.#started(worldId);
       this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
     } finally {
@@ -134,13 +139,31 @@ export class WorldTakeover {
           this.#declineTooNew(worldId, err, why);
           return false;
         }));
-      if (!ok) {
+      if (ok) this.#started(worldId);
+      else {
         o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }
       return ok;
     } finally {
       this.#c.held.delete(worldId);
+    }
+  }
+
+  /** `worldId` runs here now (its checkpoint was read after all): no longer listed as not started. */
+  #started(worldId: string): void {
+    this.#c.notStarted.delete(worldId);
+    this.#declined.delete(worldId);
+  }
+
+  /** Forget the declined worlds whose stored record changed since (or that were deleted): they may be taken here again. */
+  #expireDeclined(records: readonly StoredWorldStamp[]): void {
+    for (const worldId of this.#c.notStarted.expire(records)) {
+      this.#declined.delete(worldId);
+      this.#c.opts.logger.info(
+        { world: worldId },
+        'cluster: world refused as written by a newer build has a new stored record; it may be taken here again',
+      );
     }
   }
 
@@ -154,15 +177,17 @@ export class WorldTakeover {
     const o = this.#c.opts;
     const c = o.coordinator;
     const id = o.instanceId;
-    let stored: string[];
+    let records: StoredWorldStamp[];
     try {
-      stored = await o.storedWorlds!();
+      records = await listStored(o);
     } catch {
       return 1;
     }
+    this.#expireDeclined(records);
+    const stored = records.map((r) => r.worldId);
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
-    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#tooNew.has(w));
+    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.tooNew(w));
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
     if (!orphans.length) return 0;
@@ -186,3 +211,9 @@ export class WorldTakeover {
     return failures;
   }
 }
+
+/** The stored worlds with their records' stamps (`storedRecords`, else `storedWorlds` without stamps). */
+export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldStamp[]> => {
+  if (o.storedRecords) return (await o.storedRecords()).map((r) => ({ worldId: r.worldId, updatedAt: r.updatedAt }));
+  return (await o.storedWorlds!()).map((worldId) => ({ worldId, updatedAt: null }));
+};

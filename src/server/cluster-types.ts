@@ -50,6 +50,11 @@ export interface ClusterServiceOptions {
   readonly onToken?: (worldId: string, token: number) => void;
   /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */
   readonly storedWorlds?: () => Promise<string[]>;
+  /**
+   * The same with each record's last write (wall ms, `listWorldConfigs`); preferred over `storedWorlds`:
+   * a world refused as written by a newer build is tried again once its record changed (src/server/not-started.ts).
+   */
+  readonly storedRecords?: () => Promise<ReadonlyArray<{ worldId: string; updatedAt: number }>>;
 }
 
 /** One stretch of consecutive steps of a world under one fencing token. */

@@ -18,6 +18,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { WorldClockStart } from '../world/world-clock.js';
+import type { NotStartedWorlds } from './not-started.js';
 import { DEFAULT_WORLD_ID, defaultWorldPhysics } from './runtime-world.js';
 
 /** What a {@link Runtime.onWorldRestored} listener is told about a restored world. */
@@ -59,6 +60,8 @@ export interface RestoreTargets {
   attach: (world: SimWorld) => void;
   /** Which stored admin worlds to restore (cluster `--standby-copies`); absent: every one. */
   keep?: ((worldId: string) => boolean) | undefined;
+  /** Where an admin world left out at start is listed, with why (a newer build wrote its checkpoint). */
+  notStarted?: NotStartedWorlds;
   /**
    * Re-apply stored operator state (src/server/ops-persist.ts): `runtime` once before any world is
    * restored, `world` for each world once it is in place — before the loop starts and before the
@@ -125,6 +128,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       DEFAULT_WORLD_ID,
       deps.rebuildDefault && !crowd ? { ...builders, freshDefault: deps.rebuildDefault } : builders,
       t.keep,
+      (id, err, updatedAt) => t.notStarted?.add(id, err, 'start', updatedAt),
     );
     await t.restoreOps?.runtime(st);
     for (const p of found) {

@@ -110,7 +110,7 @@ export const createRuntime = (
     store: { fence: (f) => storeOf().fence(f) },
     // Migration and failover (src/server/cluster-migration.ts): worlds restored from the shared store.
     adopt: (id, token, why) => mover.adopt(id, token, why),
-    storedWorlds: async () => (await storeOf().listWorldConfigs()).map((r) => r.worldId),
+    storedRecords: () => storeOf().listWorldConfigs(),
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
   });
   const cluster = clusterMode.service;
@@ -137,9 +137,7 @@ export const createRuntime = (
     },
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
   });
-  const scheduler = {
-    simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale },
-  };
+  const scheduler = { simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale } };
   const worldOptions = {
     id: DEFAULT_WORLD_ID,
     capacity: options.capacity || options.npcs + 10_000,
@@ -336,6 +334,7 @@ export const createRuntime = (
         },
         attach,
         keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
+        notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
         restoreOps: {
           runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
           world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),

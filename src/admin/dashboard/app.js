@@ -111,6 +111,27 @@
     }
   };
 
+  // Stored worlds this instance does not run (GET /api/v1/worlds `notStarted`): why, the refused checkpoint, when.
+  const renderNotStarted = (list) => {
+    $('not-started-card').hidden = !list || list.length === 0;
+    const rows = (list || []).map((w) => {
+      const c = w.checkpoint;
+      const why = w.reason === 'checkpoint-too-new' ? 'a newer build wrote its checkpoint' : w.reason;
+      const cells = [w.worldId, `${why} (${w.at})`, `${c.what} ${c.found}, this build knows ${c.known}`, fmtAgo(w.sinceMs), w.owner ?? '—'];
+      const tr = document.createElement('tr');
+      for (const v of cells) {
+        const td = document.createElement('td');
+        td.textContent = String(v);
+        tr.append(td);
+      }
+      return tr;
+    });
+    $('not-started')
+      .querySelector('tbody')
+      .replaceChildren(...rows);
+  };
+  const fmtAgo = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
+
   const renderStats = (s) => {
     $('sel-id').textContent = s.id;
     const wt = $('world-time');
@@ -382,8 +403,9 @@
     if (state.busy || !state.token) return;
     state.busy = true;
     try {
-      const { worlds } = await api('GET', '/api/v1/worlds');
+      const { worlds, notStarted } = await api('GET', '/api/v1/worlds');
       renderWorlds(worlds);
+      renderNotStarted(notStarted);
       if (Date.now() >= clusterDue) {
         clusterDue = Date.now() + 2000;
         renderCluster(await api('GET', '/api/v1/cluster'));

@@ -1,0 +1,66 @@
+/**
+ * Cluster instances as in-process runtimes (the same `createRuntime` the command line runs, on real
+ * ports, a real redis-server and a real PostgreSQL), for tests that must also reach into a runtime
+ * (its cluster view) and should not pay a child process start per instance. Each instance's pino
+ * lines are parsed into `lines`.
+ */
+import { PassThrough } from 'node:stream';
+import { parseOptions } from '../../src/cli/options.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/server/runtime.js';
+import { CLUSTER_TOKEN } from './cluster-instances.js';
+import { collectJsonLines } from './log-lines.js';
+
+/** One running in-process instance. */
+export interface RuntimeInstance {
+  readonly id: string;
+  readonly runtime: Runtime;
+  readonly adminUrl: string;
+  /** Parsed JSON log lines so far. */
+  readonly lines: Array<Record<string, unknown>>;
+  /** A request on the admin API with the token; resolves status, JSON body (or text) and text. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  /** `runtime.stop()` once (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Start instance `id` with `args` (plus `--port 0 --admin-port 0`, the test token, few NPCs, no stats lines). */
+export const startRuntimeInstance = async (id: string, args: string[]): Promise<RuntimeInstance> => {
+  const out = new PassThrough();
+  const lines = collectJsonLines(out);
+  const options = parseOptions(
+    [
+      ...['--port', '0', '--admin-port', '0', '--instance-id', id, '--admin-token', CLUSTER_TOKEN],
+      ...['--npcs', '50', '--stats-interval', '0', '--log-level', 'info'],
+      ...args,
+    ],
+    {},
+  );
+  const runtime = createRuntime(options, createLogger('info', out));
+  await runtime.start();
+  const adminUrl = `http://127.0.0.1:${runtime.admin.port}`;
+  let stopped: Promise<void> | null = null;
+  return {
+    id,
+    runtime,
+    adminUrl,
+    lines,
+    async api(method, path, body) {
+      const res = await fetch(`${adminUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json, text };
+    },
+    stop: () => (stopped ??= runtime.stop()),
+  };
+};
