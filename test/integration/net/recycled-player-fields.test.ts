@@ -78,7 +78,9 @@ describe('replicated fields of a recycled or stripped entity', () => {
     await a.c.closed();
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (!hasComponent(world, a.id, Purse)) clearInterval(t), resolve();
+        if (hasComponent(world, a.id, Purse)) return;
+        clearInterval(t);
+        resolve();
       }, 5);
     });
 
