@@ -98,5 +98,5 @@ describe('replicated fields of a recycled or stripped entity', () => {
     await b.c.waitFor(() => b.c.view.entities.get(b.id)?.fields?.gold === 0);
     expect(b.c.view.entities.get(b.id)?.fields).toEqual({ gold: 0, rank: 3 });
     b.c.close();
-  }, 15_000);
+  }, 30_000);
 });
