@@ -10,7 +10,6 @@
  * A response that arrives after the client went away is dropped and counted.
  */
 import { readFileSync } from 'node:fs';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -214,9 +213,9 @@ export class AdminServer implements Service {
     return this.#port;
   }
 
-  /** The Prometheus registry `/metrics` serves: a process-level metric of the embedding code goes here. */
-  get registry(): Registry {
-    return this.#opts.metrics.registry;
+  /** The metrics `/metrics` serves (the registry, and the counters the embedding process updates). */
+  get metrics(): AdminMetrics {
+    return this.#opts.metrics;
   }
 
   /** Base URL of the admin server, e.g. `http://127.0.0.1:7701`. */

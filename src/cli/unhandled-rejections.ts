@@ -11,7 +11,6 @@
  * Uncaught exceptions (a throw in a timer callback) still end the process: Node cannot say what they
  * left behind.
  */
-import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 
 /** Wall ms between two log lines about unhandled rejections (the rest are counted). */
@@ -20,8 +19,8 @@ export const LOG_EVERY_MS = 10_000;
 /** Options of {@link watchUnhandledRejections}. */
 export interface UnhandledRejectionOptions {
   logger: Logger;
-  /** Registry to count them in (`worldtick_unhandled_rejections_total`); none: not exported. */
-  registry?: Registry;
+  /** Counts them (the admin's `worldtick_unhandled_rejections_total`, src/admin/metrics.ts); none: not exported. */
+  counter?: { inc(): void };
   /** Wall ms between log lines. Default {@link LOG_EVERY_MS}. */
   logEveryMs?: number;
 }
@@ -41,13 +40,7 @@ const codeOf = (reason: unknown): string | undefined => {
 
 /** Install the process's `unhandledRejection` handler (see the module comment). */
 export const watchUnhandledRejections = (o: UnhandledRejectionOptions): UnhandledRejections => {
-  const counter = o.registry
-    ? new Counter({
-        name: 'worldtick_unhandled_rejections_total',
-        help: 'Promise rejections nothing handled (a bug in a promise callback of the game, typically): logged at error level, the server goes on.',
-        registers: [o.registry],
-      })
-    : null;
+  const counter = o.counter ?? null;
   const every = o.logEveryMs ?? LOG_EVERY_MS;
   let total = 0;
   let notLogged = 0;

@@ -247,7 +247,7 @@ export const runMain = async (
   // Before anything starts (building the runtime starts nothing): a signal during a long restore must stop cleanly too.
   const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => exitProcess(code, logger) });
   // A game's promise callback that throws is logged and counted, not the end of every world (src/cli/unhandled-rejections.ts).
-  watchUnhandledRejections({ logger, registry: runtime.admin.registry });
+  watchUnhandledRejections({ logger, counter: runtime.admin.metrics.unhandledRejections });
   try {
     await runtime.start(stop.signal);
   } catch (err) {
