@@ -105,6 +105,7 @@ export {
   grantPlayerReward,
   playerEntityOf,
   playerIdOf,
+  GAME_KEY_PATTERN,
   MAX_GAME_REWARD_KEY,
   type GameReward,
   type GameRewardResult,

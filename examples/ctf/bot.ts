@@ -10,7 +10,7 @@
  * {@link decide} is the bot's brain, a pure function of the client's view (the tests use it too).
  */
 import WebSocket from 'ws';
-import { MsgType, type EntityView, type ViewEntity, type WebSocketCtor, WorldtickClient } from '../../src/client/index.js';
+import { MsgType, type EntityView, type ViewEntity, WorldtickClient } from '../../src/client/index.js';
 import {
   BASES,
   BOARD_KIND,
@@ -66,7 +66,7 @@ const arg = (name: string, fallback: string): string => {
 const main = async (): Promise<void> => {
   const url = arg('url', 'ws://127.0.0.1:7700');
   const name = arg('name', 'bot');
-  const client = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
+  const client = new WorldtickClient({ url, WebSocket });
   await client.connect();
   const welcome = await client.join('1', name, arg('token', name));
   const out = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);

@@ -4,12 +4,26 @@
  * Built on the public API only.
  * - `Stats` on players: `visits` (this session included) and `distance` (world units, lifetime);
  * - `onPlayerJoined`: one read-modify-write of the player's `stats` value (visits + 1); the stored
- *   numbers are copied into the component when the save resolves (if the player is still there);
+ *   numbers come back into the step as a `stats-loaded` fact (`deliverToWorld`: the promise settles
+ *   between steps, and a fact is in the input log a replay reads) and go into the component if the
+ *   player is still there;
  * - `walk` (after `movement`): adds the distance moved this step to the component — no store call
  *   per step;
  * - `onPlayerLeft`: the distance walked since the join is added to the stored value.
  */
-import { addComponent, defineComponent, defineGame, getStore, playerIdOf, query, updatePlayerData } from '../../src/index.js';
+import {
+  addComponent,
+  defineComponent,
+  defineFact,
+  defineGame,
+  deliverToWorld,
+  getStore,
+  hasComponent,
+  playerEntityOf,
+  playerIdOf,
+  query,
+  updatePlayerData,
+} from '../../src/index.js';
 
 /** What the game stores per player under the key `stats`. */
 export interface StoredStats {
@@ -32,10 +46,23 @@ const stored = (v: unknown): StoredStats => {
   return { visits: s.visits ?? 0, distance: s.distance ?? 0 };
 };
 
+/** The stored numbers of a player, brought into the step after the join's save. */
+const statsLoaded = defineFact<{ pid: string } & StoredStats>({
+  name: 'stats-loaded',
+  apply: (world, { pid, visits, distance }) => {
+    const player = playerEntityOf(world, pid);
+    if (player === null || !hasComponent(world, player, Stats)) return; // the player left meanwhile
+    const s = getStore(world, Stats);
+    s.visits[player] = visits;
+    s.base[player] = distance;
+  },
+});
+
 export const playerStats = defineGame({
   name: 'player-stats',
   world: { size: 200, npcs: 0 },
   components: [Stats],
+  facts: [statsLoaded],
   replicate: { player: { visits: { component: Stats, field: 'visits' }, distance: { component: Stats, field: 'distance' } } },
   systems: [
     {
@@ -60,11 +87,7 @@ export const playerStats = defineGame({
       const id = playerIdOf(world, player);
       if (id === null) return; // no store (a world outside a server): stats stay at 0
       void updatePlayerData(world, id, 'stats', (cur) => ({ ...stored(cur), visits: stored(cur).visits + 1 })).then((r) => {
-        if (r.status !== 'ok' || playerIdOf(world, player) !== id) return; // refused, or the player left meanwhile
-        const s = getStore(world, Stats);
-        const v = stored(r.value);
-        s.visits[player] = v.visits;
-        s.base[player] = v.distance;
+        if (r.status === 'ok') deliverToWorld(world, statsLoaded, { pid: id, ...stored(r.value) });
       });
     },
     onPlayerLeft: (world, player) => {

@@ -213,6 +213,11 @@ export class AdminServer implements Service {
     return this.#port;
   }
 
+  /** The metrics `/metrics` serves (the registry, and the counters the embedding process updates). */
+  get metrics(): AdminMetrics {
+    return this.#opts.metrics;
+  }
+
   /** Base URL of the admin server, e.g. `http://127.0.0.1:7701`. */
   get url(): string {
     const host = this.#opts.host === '0.0.0.0' || this.#opts.host === '::' ? '127.0.0.1' : this.#opts.host;

@@ -43,6 +43,11 @@ export interface AdminMetrics {
   readonly registry: Registry;
   /** Admin HTTP requests by route group and status. */
   readonly requests: Counter<'status'>;
+  /**
+   * Promise rejections nothing handled, counted by the process's handler (src/cli/unhandled-rejections.ts,
+   * installed by `runMain`; stays 0 in a process that embeds `startServer` without it).
+   */
+  readonly unhandledRejections: Counter;
 }
 
 /** Create the registry and every metric. */
@@ -154,6 +159,11 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     labelNames: ['status'],
     registers: [registry],
   });
+  const unhandledRejections = new Counter({
+    name: 'worldtick_unhandled_rejections_total',
+    help: 'Promise rejections nothing handled (a promise callback of the game that threw, typically): logged at error level, the server goes on (runMain / npm start).',
+    registers: [registry],
+  });
   if (opts.processMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // prom-client names these gauges `..._total`, which `promtool check metrics` rejects
@@ -161,5 +171,5 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       registry.removeSingleMetric(name);
   }
-  return { registry, requests };
+  return { registry, requests, unhandledRejections };
 };

@@ -112,7 +112,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const transport = o.transport ?? 'raw';
   const rb = createReadBuffer();
   const raw = transport === 'raw' && o.url.startsWith('ws://');
-  const FullCtor: WebSocketCtor = raw ? rawWebSocketCtor(rb) : (WebSocket as unknown as WebSocketCtor);
+  const FullCtor: WebSocketCtor = raw ? rawWebSocketCtor(rb) : WebSocket;
   const alive: FleetSlot[] = [];
   const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).

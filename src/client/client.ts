@@ -24,16 +24,21 @@ import {
 import { parseServerFrame } from '../net/protocol-parse.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
 
-/** The subset of the WHATWG WebSocket API the client uses (browser WebSocket and `ws` both fit). */
+/**
+ * The subset of the WHATWG WebSocket API the client uses: the browser's WebSocket and the `ws`
+ * package's both fit as they are. The handlers are the client's to assign, so their event parameter is
+ * typed `never` here: any socket's handler type accepts them (the client reads only `data`, `code`,
+ * `reason` and an error's `message`, the fields both event kinds have).
+ */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: unknown }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: ((ev: never) => void) | null;
+  onmessage: ((ev: never) => void) | null;
+  onclose: ((ev: never) => void) | null;
+  onerror: ((ev: never) => void) | null;
 }
 export type WebSocketCtor = new (url: string) => WebSocketLike;
 
@@ -148,12 +153,12 @@ export class WorldtickClient {
         opened = true;
         resolve();
       };
-      ws.onerror = (ev) => {
+      ws.onerror = (ev: unknown) => {
         // The ws package and the bots' raw socket say why (e.g. an HTTP 503 "server full"); a browser does not.
         const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? `: ${ev.message}` : '';
         if (!opened) reject(new Error(`could not connect to ${this.url}${why}`));
       };
-      ws.onclose = (ev) => {
+      ws.onclose = (ev: { code: number; reason: unknown }) => {
         if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
         this.closeReason = String(ev.reason ?? '');
@@ -161,7 +166,7 @@ export class WorldtickClient {
         for (const w of this.#closeWaiters) w();
         this.#closeWaiters.clear();
       };
-      ws.onmessage = (ev) => {
+      ws.onmessage = (ev: { data: unknown }) => {
         if (this.#ws === ws) this.#onMessage(ev.data);
       };
     });

@@ -14,7 +14,7 @@ import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
 import { submitPurchase } from '../ledger/world-ledger.js';
 import type { GameWorld } from './pipeline.js';
-import { durablePlayerId, MAX_GAME_REWARD_KEY } from './rewards.js';
+import { durablePlayerId, GAME_KEY_RE, MAX_GAME_REWARD_KEY } from './rewards.js';
 
 /** A purchase a game makes on a player's behalf. */
 export interface GamePurchase {
@@ -36,8 +36,6 @@ export interface GamePurchaseResult extends TxResult {
   coins: number | null;
   items: Record<string, number> | null;
 }
-
-const GAME_KEY_RE = /^[\x21-\x3f\x41-\x7e]{1,48}$/;
 
 const validate = (p: GamePurchase): void => {
   const problems: string[] = [];

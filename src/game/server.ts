@@ -8,6 +8,7 @@ import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
+import { watchUnhandledRejections } from '../cli/unhandled-rejections.js';
 import { EXIT_STOP_FAILED, watchStopSignals } from '../cli/stop-signals.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
@@ -245,6 +246,8 @@ export const runMain = async (
   const logger = runtime.logger; // cluster mode: binds `instance`
   // Before anything starts (building the runtime starts nothing): a signal during a long restore must stop cleanly too.
   const stop = watchStopSignals({ logger, stopTimeoutSeconds: options.stopTimeoutSeconds, exit: (code) => exitProcess(code, logger) });
+  // A game's promise callback that throws is logged and counted, not the end of every world (src/cli/unhandled-rejections.ts).
+  watchUnhandledRejections({ logger, counter: runtime.admin.metrics.unhandledRejections });
   try {
     await runtime.start(stop.signal);
   } catch (err) {

@@ -124,6 +124,11 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       names: list.map((f) => f.name),
       arrays: list.map((f) => stores.get(f.def.component.name)![f.def.field]),
       scales: list.map((f) => f.def.scale ?? 1),
+      // An entity without the component (a recycled id, a removed component) is sent the defaults.
+      present: list.map((f) => {
+        const raw = stores.get(f.def.component.name)!;
+        return (e: number) => bitecsHasComponent(world, e, raw);
+      }),
     });
   const hooks = game.hooks;
   const state: GameState = {

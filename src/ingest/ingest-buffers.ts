@@ -99,6 +99,8 @@ export interface IngestSummary {
   drainedLastStep: number;
   /** True when the last drain stopped at the budget with budgeted facts still pending. */
   cutLastStep: boolean;
+  /** Applies that threw since the world began, all types (each fact discarded; `takeApplyError` says why). */
+  applyErrors: number;
 }
 
 const MAX_CAPACITY = 1 << 20;
@@ -114,7 +116,14 @@ export class IngestBuffers {
   readonly #lanes = new Map<string, Lane>();
   /** Lanes in drain order: floor lanes first (definition order), then budgeted ones. */
   #order: Lane[] = [];
-  #summary: IngestSummary = { pendingBudgeted: 0, pendingFloor: 0, maxFillBudgeted: 0, drainedLastStep: 0, cutLastStep: false };
+  #summary: IngestSummary = {
+    pendingBudgeted: 0,
+    pendingFloor: 0,
+    maxFillBudgeted: 0,
+    drainedLastStep: 0,
+    cutLastStep: false,
+    applyErrors: 0,
+  };
 
   constructor() {
     this.defineLane('input', { floor: true });
@@ -278,8 +287,10 @@ export class IngestBuffers {
     s.pendingFloor = 0;
     s.maxFillBudgeted = 0;
     s.drainedLastStep = drained;
+    s.applyErrors = 0;
     for (const lane of this.#order) {
       for (const buf of lane.types) {
+        s.applyErrors += buf.applyErrors;
         const p = pendingOf(buf);
         const rate = buf.arrivalsThisStep / (stepSeconds > 0 ? stepSeconds : 1);
         buf.rate = buf.rate + RATE_ALPHA * (rate - buf.rate);
@@ -315,6 +326,20 @@ export class IngestBuffers {
   /** Summary of the last drain (read by the controller). The object is reused; copy to keep. */
   summary(): Readonly<IngestSummary> {
     return this.#summary;
+  }
+
+  /**
+   * The last error an `apply` threw since the previous call, with its fact type (one type's when
+   * several threw), or null; clears them. For the runtime's log line (src/server/step-log.ts).
+   */
+  takeApplyError(): { type: string; error: unknown } | null {
+    let out: { type: string; error: unknown } | null = null;
+    for (const b of this.#types.values()) {
+      if (b.lastApplyError === null) continue;
+      out ??= { type: b.type, error: b.lastApplyError };
+      b.lastApplyError = null;
+    }
+    return out;
   }
 
   /** Metrics per type, in definition order (a fresh array of fresh objects). */

@@ -81,7 +81,8 @@ export const applyOne = (world: CoreWorld, buf: TypeBuffer, key: number, fact: u
   if (tap !== null) tap(buf.type, key, fact);
   try {
     buf.apply(world, key, fact);
-  } catch {
+  } catch (err) {
     buf.applyErrors++;
+    buf.lastApplyError = err ?? null; // logged by the runtime's step log (src/server/step-log.ts)
   }
 };

@@ -67,6 +67,8 @@ export interface TypeBuffer extends IngestCounters {
   rate: number;
   /** Most pending facts seen since the last compaction. */
   highWater: number;
+  /** The last error an `apply` threw, until `IngestBuffers.takeApplyError` reads it (null: none). */
+  lastApplyError: unknown;
 }
 
 export const createTypeBuffer = (
@@ -105,6 +107,7 @@ export const createTypeBuffer = (
   arrivalsThisStep: 0,
   rate: 0,
   highWater: 0,
+  lastApplyError: null,
 });
 
 /** Facts pending in a buffer. */

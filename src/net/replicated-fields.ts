@@ -26,6 +26,12 @@ export interface KindFields {
   readonly arrays: readonly FieldArray[];
   /** Wire units per unit (`wire = round(value × scale)`). */
   readonly scales: readonly number[];
+  /**
+   * Per field, whether entity e has the field's component now. Without it the field is sent as its
+   * default (row 0 of the array): a row keeps what its last owner left — ids are recycled, and a
+   * removed component keeps its values — and that must never reach clients as this entity's.
+   */
+  readonly present?: readonly ((e: number) => boolean)[];
 }
 
 /** `[kind, [[name, scale], ...]]` per kind: what `welcome` element 11 carries. */
@@ -77,7 +83,11 @@ export const cacheEntityFields = (t: ReplicationTable, e: number, kind: number):
   if (f === undefined) return (t.n[e] = 0);
   const base = e * t.stride;
   const count = f.arrays.length;
-  for (let j = 0; j < count; j++) t.q[base + j] = quantize(f.arrays[j][e], f.scales[j]);
+  const present = f.present;
+  for (let j = 0; j < count; j++) {
+    const row = present === undefined || present[j](e) ? e : 0; // row 0 holds the defaults
+    t.q[base + j] = quantize(f.arrays[j][row], f.scales[j]);
+  }
   return (t.n[e] = count);
 };
 

@@ -42,6 +42,11 @@ interface WarnState {
   steps: number;
   /** Overruns during the warm-up (not warned; reported by the first warning after it). */
   warmupOverruns: number;
+  /** Ingest applies that threw: the total already logged or counted as not logged, and the last line's wall time. */
+  applyErrorsSeen: number;
+  applyErrorAt: number;
+  /** The newest error not logged yet. */
+  applyError: { type: string; error: unknown } | null;
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -54,6 +59,26 @@ const topPhases = (world: SimWorld): Record<string, number> => {
   return out;
 };
 
+/**
+ * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft`, a
+ * fact's `apply`: the fact was discarded and counted (ingest `applyErrors`). Say so, with the error,
+ * at most once per `interval` per world (`errors`: throws since the last line, this one included).
+ */
+const logApplyError = (logger: Logger, world: SimWorld, s: WarnState, wall: number, interval: number): void => {
+  const total = world.ingest.summary().applyErrors;
+  s.applyError = world.ingest.takeApplyError() ?? s.applyError;
+  if (wall - s.applyErrorAt < interval) return; // counted in applyErrors; the next line says how many
+  const errors = total - s.applyErrorsSeen;
+  const taken = s.applyError;
+  s.applyErrorsSeen = total;
+  s.applyErrorAt = wall;
+  s.applyError = null;
+  logger.warn(
+    { world: world.id, step: world.clock.step - 1, type: taken?.type, err: taken?.error, errors, applyErrorsTotal: total },
+    'game code threw in the ingest phase (a message handler, a player hook or a fact): the fact was discarded',
+  );
+};
+
 /** Create the step logger of a runtime. */
 export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLog => {
   const interval = opts.warnIntervalMs ?? 10_000;
@@ -64,7 +89,18 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
   const stateOf = (world: SimWorld): WarnState => {
     let s = state.get(world);
     if (!s) {
-      s = { overrunAt: -Infinity, overrunSuppressed: 0, modeAt: -Infinity, modeSuppressed: 0, jobOpsSeen: 0, steps: 0, warmupOverruns: 0 };
+      s = {
+        overrunAt: -Infinity,
+        overrunSuppressed: 0,
+        modeAt: -Infinity,
+        modeSuppressed: 0,
+        jobOpsSeen: 0,
+        steps: 0,
+        warmupOverruns: 0,
+        applyErrorsSeen: 0,
+        applyErrorAt: -Infinity,
+        applyError: null,
+      };
       state.set(world, s);
     }
     return s;
@@ -74,6 +110,7 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       const ms = world.stats.totalMs;
       let over = ms > t.budgetMs;
       const s = stateOf(world);
+      if (world.ingest.summary().applyErrors > s.applyErrorsSeen) logApplyError(logger, world, s, now(), interval);
       if (s.steps < warmup) {
         s.steps++;
         if (over) s.warmupOverruns++;

@@ -1,0 +1,63 @@
+/**
+ * A game's message handler that throws is discarded and counted (docs/GAME-API.md `defineMessage`) —
+ * and said in the log: a warn line naming the ingest type (`msg:<name>`) and the error with its
+ * stack, at most one per world per 10 s with the count in between. Before, the throw was only a
+ * counter (`applyErrors` in the admin stats): a studio whose handler had a bug saw its message do
+ * nothing, with no line to say why. Real server (startServer), real client.
+ */
+import { Writable } from 'node:stream';
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorldtickClient } from '../../../src/client/index.js';
+import { defineGame, defineMessage, type RunningServer, startServer, Type } from '../../../src/index.js';
+import { createLogger } from '../../../src/log.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
+
+let server: RunningServer | null = null;
+afterEach(async () => {
+  await server?.stop();
+  server = null;
+});
+
+describe('a throwing message handler', () => {
+  it('is logged once per interval with the ingest type and the error', async () => {
+    const lines: Array<Record<string, any>> = [];
+    const dest = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
+    let applied = 0;
+    const game = defineGame({
+      name: 'buggy',
+      world: { npcs: 0, physics: 'off' },
+      messages: [
+        defineMessage({
+          name: 'boom',
+          schema: Type.Object({}),
+          apply: () => {
+            throw new Error('handler bug 42');
+          },
+        }),
+        defineMessage({ name: 'fine', schema: Type.Object({}), apply: () => void applied++ }),
+      ],
+    });
+    server = await startServer(game, {
+      options: { ...testServerOptions('wt-handler-log-'), logLevel: 'warn' },
+      logger: createLogger('warn', dest),
+    });
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket });
+    await c.connect();
+    await c.join('1', 'bug', 'bug-token');
+    c.sendMessage('boom', {});
+    c.sendMessage('boom', {});
+    c.sendMessage('fine', {});
+    await c.waitFor(() => lines.some((l) => l.msg?.startsWith('game code threw')) && applied === 1, 10_000);
+    const warned = lines.filter((l) => l.msg?.startsWith('game code threw'));
+    expect(warned).toHaveLength(1); // two throws, one line (rate-limited)
+    expect(warned[0]).toMatchObject({ level: 40, world: '1', type: 'msg:boom', err: { message: 'handler bug 42' } });
+    expect(warned[0].err.stack).toContain('handler bug 42');
+    c.close();
+  }, 20_000);
+});
