@@ -2,11 +2,9 @@
  * Choose and open the store from options: `--store postgres://…` (or `WORLDTICK_STORE`) selects the
  * shared PostgreSQL store; otherwise the embedded SQLite store in `--data-dir` (or
  * `WORLDTICK_DATA_DIR`, default `./data`, created on start).
- *
- * The PostgreSQL store (and `pg`, ~30 CommonJS files) is imported when one is opened, not with this
- * module: a server on SQLite never loads it.
  */
 import { optionInvalid } from '../errors.js';
+import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -59,9 +57,6 @@ export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const target = resolveStoreTarget(options);
   const attach = options.attach === true ? { attach: true } : {};
-  if (target.kind === 'postgres') {
-    const { PostgresStore } = await import('./postgres-store.js');
-    return PostgresStore.open({ url: target.url, ...attach });
-  }
+  if (target.kind === 'postgres') return PostgresStore.open({ url: target.url, ...attach });
   return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...attach });
 };

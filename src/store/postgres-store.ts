@@ -6,8 +6,13 @@
  * `GREATEST(...)` inside the writing transaction: the row lock serializes writers of one world,
  * and a stale token rolls the whole transaction back. Migrations take a transaction-scoped
  * advisory lock, so instances starting together apply them once.
+ *
+ * `pg` (~30 CommonJS files) is required when a store is opened, not when this module is imported: a
+ * server on SQLite never loads it. (A `require`, not a dynamic `import()`: the checkpoint writer
+ * thread runs this module too, and in a Node 20 worker thread under tsx only CommonJS hooks apply.)
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
@@ -86,7 +91,8 @@ export class PostgresStore implements Store {
 
   /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new pg.Pool({
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 1000,
