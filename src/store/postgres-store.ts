@@ -6,10 +6,8 @@
  * `GREATEST(...)` inside the writing transaction: the row lock serializes writers of one world,
  * and a stale token rolls the whole transaction back. Migrations take a transaction-scoped
  * advisory lock, so instances starting together apply them once.
- *
- * `pg` (~30 CommonJS files) is required when a store is opened, not when this module is imported: a
- * server on SQLite never loads it. (A `require`, not a dynamic `import()`: the checkpoint writer
- * thread runs this module too, and in a Node 20 worker thread under tsx only CommonJS hooks apply.)
+ * `pg` is required at `open`, so a server on SQLite never loads it (`require`, not `import()`: in the
+ * checkpoint writer thread under tsx on Node 20 only CommonJS hooks apply).
  */
 import { createRequire } from 'node:module';
 import type pg from 'pg';
