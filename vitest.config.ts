@@ -14,7 +14,8 @@ export default defineConfig({
     ],
     // One PostgreSQL server for the run; files that only need a fresh database get one on it
     // (test/helpers/shared-postgres.ts) instead of an initdb of their own.
-    globalSetup: ['test/helpers/shared-postgres-setup.ts'],
+    // The sources compiled once for the child servers tests start (test/helpers/child-node.ts).
+    globalSetup: ['test/helpers/shared-postgres-setup.ts', 'test/helpers/child-js-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -139,7 +139,9 @@ export type { SessionClassHook } from './net/session-registry.js';
 export type { SessionClassName } from './net/session-priority.js';
 
 // Schemas of client messages (TypeBox: the one validator of message payloads)
-export { Type, type Static, type TSchema } from '@sinclair/typebox';
+// (loaded as CommonJS: src/typebox.ts says why)
+export { Type } from './typebox.js';
+export type { Static, TSchema } from '@sinclair/typebox';
 
 // Protocol constants and errors a game or its tests meet
 export { MsgType, PLAYER_KIND, PROTOCOL_VERSION } from './net/protocol.js';

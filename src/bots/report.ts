@@ -4,7 +4,8 @@
  * histograms merged by bucket (src/bots/histogram.ts). The report's JSON schema is
  * {@link BotsReportSchema} (TypeBox, so it is also a JSON Schema document).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '../typebox.js';
 import { encodeHistogram, mergeHistograms, summarize, decodeHistogram } from './histogram.js';
 
 /** Schema id written into every report. */

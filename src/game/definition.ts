@@ -5,7 +5,7 @@
  * throws `WT_ERR_OPTION_INVALID` listing every problem; `createGameWorld` (world.ts) builds worlds.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from '../typebox.js';
 import { PHASES, type SystemEntry } from '../core/phases.js';
 import { isWorldtickError, optionInvalid } from '../errors.js';
 import type { SceneInput, SceneResult } from '../content/scene-gen.js';

@@ -13,7 +13,7 @@
  * anyone depends on who is connected, and game state must not (a replay has no clients).
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from '../typebox.js';
 import { entityExists } from 'bitecs';
 import { gameMessageInvalid } from '../errors.js';
 import { encodeGameMessage, OutboxTarget, type OutboxTargetValue, queueGameMessage, recipientToken } from '../net/game-outbox.js';

@@ -6,8 +6,11 @@
  * `GREATEST(...)` inside the writing transaction: the row lock serializes writers of one world,
  * and a stale token rolls the whole transaction back. Migrations take a transaction-scoped
  * advisory lock, so instances starting together apply them once.
+ * `pg` is required at `open`, so a server on SQLite never loads it (`require`, not `import()`: in the
+ * checkpoint writer thread under tsx on Node 20 only CommonJS hooks apply).
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
@@ -86,7 +89,8 @@ export class PostgresStore implements Store {
 
   /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new pg.Pool({
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 1000,

@@ -1,10 +1,11 @@
 /**
- * Starts worldtick instances as child processes (exactly what `npm start` execs) for cluster
- * tests, finds their bound ports from their pino log lines, and talks to their admin API.
+ * Starts worldtick instances as child processes (the program `npm start` execs, src/cli/main.ts,
+ * compiled once per run: test/helpers/child-node.ts) for cluster tests, finds their bound ports from their pino log lines, and talks to their admin API.
  */
 import { tempDataDir } from './data-dir.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { childNodeArgs } from './child-node.js';
 import { collectJsonLines } from './log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -32,7 +33,7 @@ export const startInstance = async (id: string, args: string[]): Promise<TestIns
   const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
+    [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

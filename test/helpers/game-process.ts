@@ -1,10 +1,11 @@
 /**
- * A game server process for crash tests: `node --import tsx <main> [options]` on a data dir, with an
- * admin token, its stdout collected as JSON lines. Used by the durability tests that SIGKILL a game
+ * A game server process for crash tests: `<main> [options]` on a data dir (compiled once per run, else
+ * `node --import tsx`: test/helpers/child-node.ts), with an admin token, its stdout collected as JSON lines. Used by the durability tests that SIGKILL a game
  * (timers, facts, component stores) and start it again on the same data dir.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { childNodeArgs } from './child-node.js';
 import { collectJsonLines } from './log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -40,7 +41,7 @@ export const startGameProcess = async (o: {
   token: string;
   readyMsg?: string;
 }): Promise<GameProcess> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', o.main, ...o.args], {
+  const child = spawn(process.execPath, [...(await childNodeArgs(o.main)), ...o.args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir },

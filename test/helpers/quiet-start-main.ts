@@ -1,6 +1,6 @@
 /**
  * A process embedding a server (as a studio's own process or a test does): `node --import tsx
- * test/helpers/quiet-start-main.ts <dataDir> [print]`. Starts a tiny game with `startServer` at
+ * test/helpers/quiet-start-main.ts <dataDir> [print]` (or its compiled copy: test/helpers/child-node.ts). Starts a tiny game with `startServer` at
  * `logLevel: 'silent'` and no admin token (one is generated), passing `printAdminUrl: true` when
  * `print` is given; writes one JSON line `{ adminToken, adminPort }` to stdout, stops and exits.
  */

@@ -1,10 +1,12 @@
 /**
- * `npm start` (src/cli/main.ts) on a data dir it is expected to refuse: runs it to its exit and
+ * `npm start`'s program (src/cli/main.ts, compiled once per run: test/helpers/child-node.ts) on a
+ * data dir it is expected to refuse: runs it to its exit and
  * returns the exit code, stdout, stderr and stdout's JSON lines (the upgrade tests: a store or a
  * checkpoint written by a newer build).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { childNodeArgs } from './child-node.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -18,7 +20,7 @@ export interface RefusedStart {
 export const startToExit = async (dataDir: string): Promise<RefusedStart> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--npcs', '10'],
+    [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--npcs', '10'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' } },
   );
   let out = '';

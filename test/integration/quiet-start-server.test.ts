@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childNodeArgs } from '../helpers/child-node.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -16,7 +17,7 @@ afterAll(() => data.remove());
 const run = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
   const env = { ...process.env };
   delete env.WORLDTICK_ADMIN_TOKEN;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/quiet-start-main.ts', ...args], {
+  const child = spawn(process.execPath, [...(await childNodeArgs('test/helpers/quiet-start-main.ts')), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env,

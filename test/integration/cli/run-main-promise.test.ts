@@ -10,12 +10,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
-const run = (args: string[]) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/run-main-then.ts', ...args], {
+const run = async (args: string[]) => {
+  const child = spawn(process.execPath, [...(await childNodeArgs('test/helpers/run-main-then.ts')), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-runmain-')) },
@@ -27,7 +28,7 @@ const run = (args: string[]) => {
 
 describe('runMain: its promise', () => {
   it('does not resolve after a clean stop: the process ends with the stop exit code, nothing chained runs', async () => {
-    const s = run(['--port', '0', '--admin-port', '0', '--npcs', '20']);
+    const s = await run(['--port', '0', '--admin-port', '0', '--npcs', '20']);
     const deadline = Date.now() + 20_000;
     while (!s.lines.some((l) => l.msg === 'server ready')) {
       if (Date.now() > deadline || s.child.exitCode !== null) throw new Error('no "server ready" line');
@@ -42,7 +43,7 @@ describe('runMain: its promise', () => {
   });
 
   it('resolves after --version', async () => {
-    const s = run(['--version']);
+    const s = await run(['--version']);
     const [code] = await s.exited;
     expect(code).toBe(0);
     expect(s.lines.map((l) => l.msg)).toContain('runMain resolved');

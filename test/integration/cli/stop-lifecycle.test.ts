@@ -11,15 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
-const start = (args: string[], dataDir = mkdtempSync(join(tmpdir(), 'wt-stop-'))) => {
-  // exactly what `npm start` execs
+/**
+ * The program `npm start` execs, src/cli/main.ts (compiled once per run: test/helpers/child-node.ts;
+ * what is tested here is runMain's stop, the same code either way). `--version` below runs the
+ * command itself, `node --import tsx src/cli/main.ts`.
+ */
+const start = async (args: string[], dataDir = mkdtempSync(join(tmpdir(), 'wt-stop-'))) => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--admin-port', '0', '--npcs', '50', ...args],
+    [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--npcs', '50', ...args],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,7 +68,7 @@ const msgs = (lines: Array<Record<string, unknown>>): unknown[] => lines.map((l)
 describe('npm start: stopping', () => {
   it('a SIGTERM during start stops cleanly after start’s current step (exit 0, no "server ready")', async () => {
     const rec = fifo();
-    const s = start(['--record', rec]);
+    const s = await start(['--record', rec]);
     await waitFor(s.lines, 'worldtick starting', s.child);
     s.child.kill('SIGTERM');
     await waitFor(s.lines, 'shutting down', s.child);
@@ -78,7 +83,7 @@ describe('npm start: stopping', () => {
   });
 
   it('the same signal delivered twice at once (a terminal Ctrl-C under npm, a group kill) is one clean stop: exit 0', async () => {
-    const s = start([]);
+    const s = await start([]);
     await waitFor(s.lines, 'server ready', s.child);
     s.child.kill('SIGINT');
     await waitFor(s.lines, 'shutting down', s.child); // the first one handled (two pending signals would merge into one)
@@ -92,7 +97,7 @@ describe('npm start: stopping', () => {
 
   it('a second signal (after the 1 s repeat window) exits 1 at once, with a log line', async () => {
     const rec = fifo();
-    const s = start(['--record', rec]);
+    const s = await start(['--record', rec]);
     await waitFor(s.lines, 'worldtick starting', s.child);
     s.child.kill('SIGTERM');
     await waitFor(s.lines, 'shutting down', s.child);
@@ -111,7 +116,7 @@ describe('npm start: stopping', () => {
 
   it('--stop-timeout: a stop that cannot complete exits 1 after the timeout, with a log line', async () => {
     const rec = fifo();
-    const s = start(['--record', rec, '--stop-timeout', '0.3']);
+    const s = await start(['--record', rec, '--stop-timeout', '0.3']);
     await waitFor(s.lines, 'worldtick starting', s.child);
     s.child.kill('SIGINT');
     await waitFor(s.lines, 'stop timed out: exiting without a clean stop', s.child);
@@ -124,7 +129,7 @@ describe('npm start: stopping', () => {
   });
 
   it('WORLDTICK_STOP_TIMEOUT is checked as an option (a bad value exits 2 naming it)', async () => {
-    const s = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], {
+    const s = spawn(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), '--help'], {
       cwd: ROOT,
       env: { ...process.env, WORLDTICK_STOP_TIMEOUT: '-1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,7 +142,7 @@ describe('npm start: stopping', () => {
   });
 
   it('a stop whose final checkpoint fails exits 1 (the runtime stopped summary says which world)', async () => {
-    const s = start(['--checkpoint-interval', '0']);
+    const s = await start(['--checkpoint-interval', '0']);
     await waitFor(s.lines, 'server ready', s.child);
     // Another connection holds the write lock: the final checkpoint's write times out (SQLITE_BUSY).
     const db = new Database(join(s.dataDir, 'worldtick.sqlite'));
@@ -166,7 +171,7 @@ describe('npm start: config-file blocks', () => {
   it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'wt-cfg-')), 'c.json');
     writeFileSync(path, JSON.stringify({ scheduler: { simulation: { timeScale: -1 } }, physicsConfig: { tuning: { x: 1 } } }));
-    const s = start(['--config', path]);
+    const s = await start(['--config', path]);
     const [code] = await s.exited;
     expect(code).toBe(2);
     expect(s.stderr()).toContain('worldtick: invalid options:');

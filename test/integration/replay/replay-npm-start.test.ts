@@ -47,14 +47,13 @@ const replay = async (args: string[]): Promise<{ code: number; out: string }> =>
 
 describe('npm run replay of an npm start recording', () => {
   it('replays a life-sim log without --game; another game still needs it', async () => {
-    const life = await record(lifeSimGame, 700);
-    const r = await replay([life, '--quiet']);
+    // The two recordings side by side, then the two replays side by side (independent processes and files).
+    const [life, arena] = await Promise.all([record(lifeSimGame, 700), record(arenaGame, 300)]);
+    const [r, a] = await Promise.all([replay([life, '--quiet']), replay([arena, '--quiet'])]);
     expect(r.out).toContain('of game life-sim');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/OK: \d+ steps replayed, (\d+)\/\1 hashes matched/);
 
-    const arena = await record(arenaGame, 300);
-    const a = await replay([arena, '--quiet']);
     expect(a.code, a.out).toBe(2);
     expect(a.out).toContain('--game');
   });

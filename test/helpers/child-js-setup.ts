@@ -1,0 +1,100 @@
+/**
+ * vitest globalSetup: compiles src/, components/, systems/, examples/ and test/helpers/ to JavaScript
+ * ONCE per run (esbuild, one output file per source file, the same transform tsx applies file by file),
+ * so the child servers the tests start (test/helpers/child-node.ts) run plain `node <file>.js`.
+ *
+ * Why: `node --import tsx src/cli/main.ts` costs ~2.5-3 s of CPU to "server ready", the same program
+ * compiled ~1.2 s: tsx resolves and loads each of the ~550 ES modules through its hooks thread, a few
+ * ms of CPU each (docs/CONTRIBUTING.md, "Suite time"). The suite starts ~150 such children.
+ *
+ * The output sits in a temporary folder laid out like the repository (and like dist/ after `npm run
+ * build`: non-TypeScript files such as the dashboard assets and the shard worker entry are copied),
+ * with the repository's package.json (ESM, name and version) and a `node_modules` link to the
+ * repository's. The build runs in the background: children wait for `<stateDir>/ready` (or fall back
+ * to tsx when `<stateDir>/failed` says why not). Off in watch mode (a source edit would not reach the
+ * children) and when WORLDTICK_TEST_CHILD_TSX=1 (run every child with tsx, as before).
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import type { ChildJsInfo } from './child-node.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+/** The folders compiled, from the repository root. */
+const SOURCES = ['src', 'components', 'systems', 'examples', 'test/helpers', 'test/fuzz-helpers'];
+
+interface Shared {
+  info: ChildJsInfo;
+  done: Promise<void>;
+  base: string | null;
+  users: number;
+}
+
+const slot = globalThis as { __worldtickChildJs?: Shared };
+
+const tsFiles = (dir: string, out: string[] = []): string[] => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) tsFiles(p, out);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+};
+
+const compile = async (outDir: string): Promise<void> => {
+  const { build } = await import('esbuild');
+  const dirs = SOURCES.map((d) => join(ROOT, d));
+  const entryPoints = dirs.flatMap((d) => tsFiles(d));
+  await build({
+    entryPoints,
+    outdir: outDir,
+    outbase: ROOT,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node}`,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    sourcemap: 'linked', // stack traces map back to the .ts with NODE_OPTIONS=--enable-source-maps
+    logLevel: 'silent',
+  });
+  // What `npm run build` copies next to the compiled files (dashboard assets, the shard worker entry).
+  for (const d of ['src', 'examples']) {
+    cpSync(join(ROOT, d), join(outDir, d), { recursive: true, filter: (f) => !f.endsWith('.ts') });
+  }
+  cpSync(join(ROOT, 'package.json'), join(outDir, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
+};
+
+const launch = (off: string | null): Shared => {
+  if (off !== null) return { info: { off }, done: Promise.resolve(), base: null, users: 0 };
+  const base = mkdtempSync(join(tmpdir(), 'wt-child-js-'));
+  const stateDir = join(base, 'state');
+  const dir = join(base, 'js');
+  const done = import('node:fs/promises')
+    .then((fs) => fs.mkdir(stateDir))
+    .then(() => compile(dir))
+    .then(
+      () => writeFileSync(join(stateDir, 'ready'), ''),
+      (err: Error) => writeFileSync(join(stateDir, 'failed'), `could not compile the sources for child processes: ${err.message}`),
+    );
+  return { info: { dir, stateDir }, done, base, users: 0 };
+};
+
+export default function setup(project: TestProject): () => Promise<void> {
+  const off =
+    process.env.WORLDTICK_TEST_CHILD_TSX === '1'
+      ? 'WORLDTICK_TEST_CHILD_TSX=1'
+      : project.config.watch
+        ? 'watch mode (a source edit would not reach compiled children)'
+        : null;
+  slot.__worldtickChildJs ??= launch(off);
+  const shared = slot.__worldtickChildJs;
+  shared.users++;
+  project.provide('wtChildJs', shared.info);
+  return async () => {
+    if (--shared.users > 0) return;
+    slot.__worldtickChildJs = undefined;
+    await shared.done;
+    if (shared.base) rmSync(shared.base, { recursive: true, force: true });
+  };
+}
