@@ -109,7 +109,8 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (ticket !== null && ticket !== undefined && typeof ticket !== 'string')
         return fail(WireErrorCode.BAD_FIELD, 'hello.ticket must be a string or nil');
       // Any integer: the handler answers one other than PROTOCOL_VERSION with BAD_VERSION (and 4001).
-      if (typeof version !== 'number' || !Number.isInteger(version)) return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an integer');
+      if (typeof version !== 'number' || !Number.isInteger(version))
+        return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an integer');
       if (typeof worldId !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.worldId must be a string');
       if (typeof name !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.name must be a string');
       if (typeof token !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.token must be a string');
