@@ -193,6 +193,15 @@ export class DurableSessions {
     this.#write(this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } }));
   }
 
+  /**
+   * Save many players' positions in one store transaction (the periodic save of every live
+   * player): one commit instead of one per player, which on SQLite is one fsync on the event loop.
+   */
+  savePositions(rows: ReadonlyArray<{ playerId: string; name: string; worldId: string; x: number; y: number }>): void {
+    if (rows.length === 0) return;
+    this.#write(this.#store.putPlayers(rows.map((r) => ({ id: r.playerId, name: r.name, data: { worldId: r.worldId, x: r.x, y: r.y } }))));
+  }
+
   #write(p: Promise<unknown>): void {
     p.catch((err: unknown) => {
       this.writeErrors++;

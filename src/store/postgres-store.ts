@@ -66,6 +66,10 @@ export interface PostgresStoreOptions {
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
 
+/** Upsert of a player record (createdAt kept). */
+const PUT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`;
+
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -284,12 +288,16 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => {
       const data = toJsonText(record.data ?? {}, 'player data');
       const now = Date.now();
-      const r = await c.query(
-        `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at RETURNING *`,
-        [record.id, record.name, data, now],
-      );
+      const r = await c.query(`${PUT_PLAYER} RETURNING *`, [record.id, record.name, data, now]);
       return toPlayer(r.rows[0] as Row);
+    });
+  }
+
+  async putPlayers(records: ReadonlyArray<{ id: string; name: string; data?: Record<string, unknown> }>): Promise<void> {
+    // An empty list: no transaction (run's closed check only).
+    await this.run(records.length > 0, async (c) => {
+      const now = Date.now();
+      for (const r of records) await c.query(PUT_PLAYER, [r.id, r.name, toJsonText(r.data ?? {}, 'player data'), now]);
     });
   }
 

@@ -312,6 +312,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  putPlayers(records: ReadonlyArray<{ id: string; name: string; data?: Record<string, unknown> }>): Promise<void> {
+    // An empty list: no transaction (run's closed check only).
+    return this.run(records.length > 0, () => {
+      const now = Date.now();
+      for (const r of records) this.stmt.putPlayer!.get(r.id, r.name, toJsonText(r.data ?? {}, 'player data'), now, now);
+    });
+  }
+
   getPlayer(id: string): Promise<PlayerRecord | undefined> {
     return this.run(false, () => {
       const row = this.stmt.getPlayer!.get(id) as Row | undefined;

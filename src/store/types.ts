@@ -315,6 +315,12 @@ export interface Store {
 
   /** Insert or update a player (createdAt kept from the first put). */
   putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord>;
+  /**
+   * Insert or update many players in ONE write transaction (createdAt kept), nothing for an empty
+   * list: the game server's periodic position saves of every live player (one commit, one fsync,
+   * instead of one per player on the event loop).
+   */
+  putPlayers(records: ReadonlyArray<{ id: string; name: string; data?: Record<string, unknown> }>): Promise<void>;
   getPlayer(id: string): Promise<PlayerRecord | undefined>;
 
   /** Insert or replace a session record. */

@@ -292,6 +292,18 @@ for (const { factory, name } of factories) {
       expect(await store.getPlayer('p2')).toBeUndefined();
     });
 
+    it('putPlayers writes many player records in one transaction; an update keeps createdAt', async () => {
+      const first = await store.putPlayer({ id: 'p0', name: 'Ada', data: { x: 1 } });
+      const before = store.stats().transactions;
+      const rows = Array.from({ length: 50 }, (_, i) => ({ id: `p${i}`, name: `n${i}`, data: { worldId: 'w1', x: i, y: -i } }));
+      await store.putPlayers(rows);
+      expect(store.stats().transactions).toBe(before + 1);
+      expect(await store.getPlayer('p49')).toMatchObject({ id: 'p49', name: 'n49', data: { worldId: 'w1', x: 49, y: -49 } });
+      expect(await store.getPlayer('p0')).toMatchObject({ name: 'n0', data: { x: 0 }, createdAt: first.createdAt });
+      await store.putPlayers([]);
+      expect(store.stats().transactions).toBe(before + 1); // nothing to write: no transaction
+    });
+
     it('stores session/resume records with expiry', async () => {
       const now = 1_800_000_000_000;
       await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
