@@ -42,6 +42,7 @@ import {
   type LedgerQuery,
   type PlayerRecord,
   type SessionRecord,
+  type SessionWrite,
   type Store,
   type StoreStats,
   type WorldConfigRecord,
@@ -312,11 +313,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  putPlayers(records: ReadonlyArray<{ id: string; name: string; data?: Record<string, unknown> }>): Promise<void> {
+  writeSessions(ops: readonly SessionWrite[]): Promise<void> {
     // An empty list: no transaction (run's closed check only).
-    return this.run(records.length > 0, () => {
+    return this.run(ops.length > 0, () => {
       const now = Date.now();
-      for (const r of records) this.stmt.putPlayer!.get(r.id, r.name, toJsonText(r.data ?? {}, 'player data'), now, now);
+      for (const o of ops)
+        if (o.kind === 'player') this.stmt.putPlayer!.get(o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now, now);
+        else if (o.kind === 'session') this.writeSession(o.record);
+        else this.stmt.deleteSession!.run(o.token);
     });
   }
 
@@ -328,10 +332,10 @@ export class SqliteStore implements Store {
   }
 
   putSession(s: SessionRecord): Promise<void> {
-    return this.run(
-      true,
-      () => void this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')),
-    );
+    return this.run(true, () => this.writeSession(s));
+  }
+  private writeSession(s: SessionRecord): void {
+    this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data'));
   }
 
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {

@@ -20,7 +20,7 @@ afterEach(async () => {
   store = null;
 });
 
-describe('durable positions of live players', () => {
+describe('durable session writes are batched', () => {
   it('are saved in one transaction per periodic save, whatever the number of players', async () => {
     store = await openStore({ dataDir: tempDataDir('wt-positions-').dir });
     ts = await startTestServer({ store });
@@ -44,5 +44,30 @@ describe('durable positions of live players', () => {
     expect(await saved()).toBe(true);
     for (let i = 0; i < n; i++) expect((await store.getPlayer(playerIdOfToken(`walk-token-${i}`)))?.data).toMatchObject({ x: 123, y: 456 });
     expect(store.stats().transactions - before).toBe(1);
+  });
+
+  it('players disconnecting together are parked in one transaction (write-behind), and a resume reads the parked record', async () => {
+    store = await openStore({ dataDir: tempDataDir('wt-parks-').dir });
+    ts = await startTestServer({ store });
+    const clients = [];
+    const welcomes = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await ts.client();
+      welcomes.push(await c.join('w1', `p${i}`, `park-token-${i}`));
+      clients.push(c);
+    }
+    await ts.idle();
+    const before = store.stats().transactions;
+    ts.hold = true; // every disconnect is applied by the same step
+    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.closed()));
+    await settle(50);
+    ts.hold = false;
+    await ts.idle();
+    await settle(50);
+    for (const w of welcomes) expect((await store.getSession(w.resumeToken, 0))?.data).toMatchObject({ live: false });
+    expect(store.stats().transactions - before).toBe(1);
+    const again = await ts.client();
+    expect(await again.join('w1', 'p0', 'park-token-0', welcomes[0]!.resumeToken)).toMatchObject({ resumed: true });
   });
 });

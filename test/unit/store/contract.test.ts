@@ -292,15 +292,26 @@ for (const { factory, name } of factories) {
       expect(await store.getPlayer('p2')).toBeUndefined();
     });
 
-    it('putPlayers writes many player records in one transaction; an update keeps createdAt', async () => {
+    it('writeSessions applies player and session writes in order in one transaction; an update keeps createdAt', async () => {
       const first = await store.putPlayer({ id: 'p0', name: 'Ada', data: { x: 1 } });
+      await store.putSession({ token: 'gone', playerId: 'p0', worldId: 'w1', expiresAt: 2e12, data: {} });
       const before = store.stats().transactions;
-      const rows = Array.from({ length: 50 }, (_, i) => ({ id: `p${i}`, name: `n${i}`, data: { worldId: 'w1', x: i, y: -i } }));
-      await store.putPlayers(rows);
+      const rec = (token: string, live: boolean) => ({ token, playerId: 'p1', worldId: 'w1', expiresAt: 2e12, data: { live } });
+      await store.writeSessions([
+        ...Array.from({ length: 50 }, (_, i) => ({ kind: 'player' as const, id: `p${i}`, name: `n${i}`, data: { x: i } })),
+        { kind: 'session', record: rec('t1', true) },
+        { kind: 'session', record: rec('t1', false) }, // the later write wins
+        { kind: 'dropSession', token: 'gone' },
+        { kind: 'session', record: rec('t2', true) },
+        { kind: 'dropSession', token: 't2' },
+      ]);
       expect(store.stats().transactions).toBe(before + 1);
-      expect(await store.getPlayer('p49')).toMatchObject({ id: 'p49', name: 'n49', data: { worldId: 'w1', x: 49, y: -49 } });
+      expect(await store.getPlayer('p49')).toMatchObject({ name: 'n49', data: { x: 49 } });
       expect(await store.getPlayer('p0')).toMatchObject({ name: 'n0', data: { x: 0 }, createdAt: first.createdAt });
-      await store.putPlayers([]);
+      expect((await store.getSession('t1', 0))?.data).toEqual({ live: false });
+      expect(await store.getSession('gone', 0)).toBeUndefined();
+      expect(await store.getSession('t2', 0)).toBeUndefined();
+      await store.writeSessions([]);
       expect(store.stats().transactions).toBe(before + 1); // nothing to write: no transaction
     });
 
