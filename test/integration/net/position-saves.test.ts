@@ -43,7 +43,8 @@ describe('durable session writes are batched', () => {
     for (let i = 0; i < 40 && !(await saved()); i++) await settle(100);
     expect(await saved()).toBe(true);
     for (let i = 0; i < n; i++) expect((await store.getPlayer(playerIdOfToken(`walk-token-${i}`)))?.data).toMatchObject({ x: 123, y: 456 });
-    expect(store.stats().transactions - before).toBe(1);
+    // One for the save (one per player, 12, before); the sweep's prune may add one.
+    expect(store.stats().transactions - before).toBeLessThanOrEqual(2);
   });
 
   it('players disconnecting together are parked in one transaction (write-behind), and a resume reads the parked record', async () => {
@@ -66,7 +67,8 @@ describe('durable session writes are batched', () => {
     await ts.idle();
     await settle(50);
     for (const w of welcomes) expect((await store.getSession(w.resumeToken, 0))?.data).toMatchObject({ live: false });
-    expect(store.stats().transactions - before).toBe(1);
+    // One for the 12 parks (two per player, 24, before); a periodic save or prune may fall in the window.
+    expect(store.stats().transactions - before).toBeLessThanOrEqual(3);
     const again = await ts.client();
     expect(await again.join('w1', 'p0', 'park-token-0', welcomes[0]!.resumeToken)).toMatchObject({ resumed: true });
   });
