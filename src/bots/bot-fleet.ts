@@ -282,7 +282,6 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const cpu = process.cpuUsage(cpu0);
   loop.stop();
   const after = totals();
-  const groupParts = groups.parts();
   // The process's latencies: its groups' histograms merged (each sample was recorded once, in its group).
   const upd = createLatencyHistogram(),
     ack = createLatencyHistogram();
@@ -296,6 +295,10 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   if (churnTimer) clearInterval(churnTimer);
   if (purchaseTimer) clearInterval(purchaseTimer);
   await Promise.all(pending);
+  // After the pending joins (influx, churn): a bot whose join ends after the window counts in its
+  // group's `connected` as in the process's. The window's counts were taken above, the histograms
+  // record only while measuring and the input timers are stopped, so nothing else moves.
+  const groupParts = groups.parts();
   await sleep(purchaseTimer ? 500 : 0); // answers to the last purchases of the window
 
   let errors = retired.errors,

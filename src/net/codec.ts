@@ -40,7 +40,6 @@ export interface ServerCodec {
 }
 
 const fail = (code: WireErrorCodeValue, message: string): DecodeResult => ({ ok: false, code, message });
-const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const hasControlChar = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) {
@@ -107,25 +106,29 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       const [, version, worldId, name, token] = a;
       const resume = a.length >= 6 ? a[5] : null;
       const ticket = a.length === 7 ? a[6] : null;
-      if (ticket !== null && ticket !== undefined && (typeof ticket !== 'string' || ticket.length > MAX_TICKET_LENGTH))
-        return fail(WireErrorCode.BAD_FIELD, `hello.ticket must be nil or a string of at most ${MAX_TICKET_LENGTH} characters`);
-      if (!isU32(version)) return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an unsigned integer');
+      if (ticket !== null && ticket !== undefined && typeof ticket !== 'string')
+        return fail(WireErrorCode.BAD_FIELD, 'hello.ticket must be a string or nil');
+      // Any integer: the handler answers one other than PROTOCOL_VERSION with BAD_VERSION (and 4001).
+      if (typeof version !== 'number' || !Number.isInteger(version))
+        return fail(WireErrorCode.BAD_FIELD, 'hello.version must be an integer');
       if (typeof worldId !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.worldId must be a string');
       if (typeof name !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.name must be a string');
       if (typeof token !== 'string') return fail(WireErrorCode.BAD_FIELD, 'hello.token must be a string');
       if (resume !== null && resume !== undefined && typeof resume !== 'string')
         return fail(WireErrorCode.BAD_FIELD, 'hello.resumeToken must be a string or nil');
       if (worldId.length < 1 || worldId.length > MAX_WORLD_ID_LENGTH)
-        return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} characters`);
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.worldId must be 1..${MAX_WORLD_ID_LENGTH} UTF-16 code units`);
       if (name.length < 1 || name.length > MAX_NAME_LENGTH)
-        return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} characters`);
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.name must be 1..${MAX_NAME_LENGTH} UTF-16 code units`);
       // Stored with the player (a NUL is refused by PostgreSQL: the store would look unavailable) and logged.
       if (hasControlChar(name))
         return fail(WireErrorCode.OUT_OF_RANGE, 'hello.name must not contain control characters (U+0000..U+001F, U+007F)');
       if (token.length > MAX_TOKEN_LENGTH)
-        return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} characters`);
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.token must be at most ${MAX_TOKEN_LENGTH} UTF-16 code units`);
       if (typeof resume === 'string' && resume.length > MAX_TOKEN_LENGTH)
-        return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} characters`);
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.resumeToken must be at most ${MAX_TOKEN_LENGTH} UTF-16 code units`);
+      if (typeof ticket === 'string' && ticket.length > MAX_TICKET_LENGTH)
+        return fail(WireErrorCode.OUT_OF_RANGE, `hello.ticket must be at most ${MAX_TICKET_LENGTH} UTF-16 code units`);
       return {
         ok: true,
         msg: {
@@ -164,14 +167,14 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
       if (typeof quantity !== 'number' || typeof price !== 'number')
         return fail(WireErrorCode.BAD_FIELD, 'purchase.quantity and purchase.expectedPrice must be numbers');
       if (key.length > 128 || item.length > 64)
-        return fail(WireErrorCode.OUT_OF_RANGE, 'purchase.key is at most 128 and purchase.item at most 64 characters');
+        return fail(WireErrorCode.OUT_OF_RANGE, 'purchase.key is at most 128 and purchase.item at most 64 UTF-16 code units');
       return { ok: true, msg: { type: 4, key, item, quantity, expectedPrice: price } };
     }
     case MsgType.GAME: {
       // The payload is checked against the message's own schema by the game server (it knows the world).
       if (a.length !== 3 || typeof a[1] !== 'string') return fail(WireErrorCode.BAD_FIELD, 'game message is [5, name:string, payload]');
       if (a[1].length < 1 || a[1].length > MAX_MESSAGE_NAME_LENGTH)
-        return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} characters`);
+        return fail(WireErrorCode.OUT_OF_RANGE, `game message name must be 1..${MAX_MESSAGE_NAME_LENGTH} UTF-16 code units`);
       const problem = payloadProblem(a[2]);
       if (problem === 'plain')
         return fail(

@@ -18,7 +18,7 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../store/types.js';
+import type { SessionWrite, Store } from '../store/types.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
 export const LIVE_RECORD_MS = 24 * 3600 * 1000;
@@ -72,6 +72,10 @@ export class DurableSessions {
   /** Failed writes (logged by the caller's error hook). */
   writeErrors = 0;
   readonly #onError: (err: unknown) => void;
+  /** Writes waiting for the end of the turn ({@link DurableSessions.settled}). */
+  #pending: SessionWrite[] = [];
+  /** Every write-behind batch and whole-table delete, in order. */
+  #chain: Promise<void> = Promise.resolve();
   /** Wall ms when this process took each world over from another instance (cluster). */
   readonly #adoptedAt = new Map<string, number>();
 
@@ -102,6 +106,8 @@ export class DurableSessions {
     authPlayerId: string | null = null,
     admitNew: (() => boolean) | null = null,
   ): Promise<ResolvedPlayer> {
+    // Reads see every write queued before (a park or drop of this token waiting for its turn).
+    await this.settled();
     const now = this.#now();
     const claimed = authPlayerId ?? (helloToken ? playerIdOfToken(helloToken) : null);
     let refused: string | null = null;
@@ -158,7 +164,8 @@ export class DurableSessions {
 
   /** World `worldId` was deleted: its resume tokens end with it (a recreated world resumes nobody). */
   forgetWorld(worldId: string): void {
-    this.#write(this.#store.deleteWorldSessions(worldId));
+    this.#flush();
+    this.#then(() => this.#store.deleteWorldSessions(worldId));
   }
 
   /**
@@ -170,13 +177,13 @@ export class DurableSessions {
     const rec = liveAtShutdown
       ? { token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } }
       : { token, playerId, worldId, expiresAt: now + this.#graceMs(), data: { live: false, boot: this.boot, name } };
-    this.#write(this.#store.putSession(rec));
+    this.#queue({ kind: 'session', record: rec });
     this.savePosition(playerId, name, worldId, x, y);
   }
 
   /** The session ended for good (grace over, or no grace). */
   drop(token: string): void {
-    this.#write(this.#store.deleteSession(token));
+    this.#queue({ kind: 'dropSession', token });
   }
 
   /**
@@ -185,18 +192,57 @@ export class DurableSessions {
    * the registry's sweep about once a minute.
    */
   prune(): void {
-    this.#write(this.#store.pruneSessions(this.#now()));
+    this.#flush();
+    const now = this.#now();
+    this.#then(() => this.#store.pruneSessions(now));
   }
 
   /** Save a player's position (player record). */
   savePosition(playerId: string, name: string, worldId: string, x: number, y: number): void {
-    this.#write(this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } }));
+    this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
   }
 
-  #write(p: Promise<unknown>): void {
-    p.catch((err: unknown) => {
-      this.writeErrors++;
-      this.#onError(err);
-    });
+  /**
+   * Save many players' positions in one store transaction (the periodic save of every live
+   * player): one commit instead of one per player, which on SQLite is one fsync on the event loop.
+   */
+  savePositions(rows: ReadonlyArray<{ playerId: string; name: string; worldId: string; x: number; y: number }>): void {
+    for (const r of rows) this.savePosition(r.playerId, r.name, r.worldId, r.x, r.y);
+  }
+
+  /**
+   * Write-behind: parks, drops and position saves wait for the end of the event-loop turn and are
+   * committed together, in order, as one store transaction (`writeSessions`): on SQLite one fsync
+   * on the event loop per turn instead of one per write (a mass disconnect of 400 players held the
+   * loop 2.6 s). Reads (`resolve`) and the whole-table deletes wait for them; `settled()` at stop.
+   */
+  #queue(op: SessionWrite): void {
+    if (this.#pending.length === 0) setImmediate(() => this.#flush());
+    this.#pending.push(op);
+  }
+
+  /** Commit the waiting writes (one transaction), after every earlier write. */
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const ops = this.#pending;
+    this.#pending = [];
+    this.#then(() => this.#store.writeSessions(ops));
+  }
+
+  /** Run `write` once every earlier write settled; a failure is counted and reported, never thrown. */
+  #then(write: () => Promise<unknown>): void {
+    this.#chain = this.#chain.then(write).then(
+      () => undefined,
+      (err: unknown) => {
+        this.writeErrors++;
+        this.#onError(err);
+      },
+    );
+  }
+
+  /** Resolves once every write queued so far is committed or failed (before a read; at stop). */
+  settled(): Promise<void> {
+    this.#flush();
+    return this.#chain;
   }
 }

@@ -287,6 +287,8 @@ export class GameServer implements Service {
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;
     detachAllWorlds(this.#registry.tables);
+    // The durable writes above wait for the end of the turn (write-behind): committed before the store closes.
+    await this.#registry.durable?.settled();
   }
 
   /**

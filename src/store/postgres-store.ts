@@ -42,6 +42,7 @@ import {
   type LedgerQuery,
   type PlayerRecord,
   type SessionRecord,
+  type SessionWrite,
   type Store,
   type StoreStats,
   type WorldConfigRecord,
@@ -68,6 +69,16 @@ export interface PostgresStoreOptions {
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
+
+/** Upsert of a player record (createdAt kept). */
+const PUT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`;
+
+/** Upsert of a session record. */
+const PUT_SESSION = `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
+  expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`;
+const sessionValues = (s: SessionRecord): unknown[] => [s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')];
 
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
@@ -288,12 +299,19 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => {
       const data = toJsonText(record.data ?? {}, 'player data');
       const now = Date.now();
-      const r = await c.query(
-        `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at RETURNING *`,
-        [record.id, record.name, data, now],
-      );
+      const r = await c.query(`${PUT_PLAYER} RETURNING *`, [record.id, record.name, data, now]);
       return toPlayer(r.rows[0] as Row);
+    });
+  }
+
+  async writeSessions(ops: readonly SessionWrite[]): Promise<void> {
+    // An empty list: no transaction (run's closed check only).
+    await this.run(ops.length > 0, async (c) => {
+      const now = Date.now();
+      for (const o of ops)
+        if (o.kind === 'player') await c.query(PUT_PLAYER, [o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now]);
+        else if (o.kind === 'session') await c.query(PUT_SESSION, sessionValues(o.record));
+        else await c.query('DELETE FROM sessions WHERE token = $1', [o.token]);
     });
   }
 
@@ -306,12 +324,7 @@ export class PostgresStore implements Store {
 
   putSession(s: SessionRecord): Promise<void> {
     return this.run(true, async (c) => {
-      await c.query(
-        `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
-         expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`,
-        [s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')],
-      );
+      await c.query(PUT_SESSION, sessionValues(s));
     });
   }
 

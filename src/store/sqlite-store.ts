@@ -43,6 +43,7 @@ import {
   type LedgerQuery,
   type PlayerRecord,
   type SessionRecord,
+  type SessionWrite,
   type Store,
   type StoreStats,
   type WorldConfigRecord,
@@ -319,6 +320,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  writeSessions(ops: readonly SessionWrite[]): Promise<void> {
+    // An empty list: no transaction (run's closed check only).
+    return this.run(ops.length > 0, () => {
+      const now = Date.now();
+      for (const o of ops)
+        if (o.kind === 'player') this.stmt.putPlayer!.get(o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now, now);
+        else if (o.kind === 'session') this.writeSession(o.record);
+        else this.stmt.deleteSession!.run(o.token);
+    });
+  }
+
   getPlayer(id: string): Promise<PlayerRecord | undefined> {
     return this.run(false, () => {
       const row = this.stmt.getPlayer!.get(id) as Row | undefined;
@@ -327,10 +339,10 @@ export class SqliteStore implements Store {
   }
 
   putSession(s: SessionRecord): Promise<void> {
-    return this.run(
-      true,
-      () => void this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')),
-    );
+    return this.run(true, () => this.writeSession(s));
+  }
+  private writeSession(s: SessionRecord): void {
+    this.stmt.putSession!.run(s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data'));
   }
 
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {

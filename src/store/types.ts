@@ -128,6 +128,12 @@ export interface SessionRecord {
   data: Record<string, unknown>;
 }
 
+/** One write of {@link Store.writeSessions}: a player record, a session record, or a session's deletion. */
+export type SessionWrite =
+  | { kind: 'player'; id: string; name: string; data?: Record<string, unknown> }
+  | { kind: 'session'; record: SessionRecord }
+  | { kind: 'dropSession'; token: string };
+
 /** A stored world config. */
 export interface WorldConfigRecord {
   worldId: string;
@@ -315,6 +321,13 @@ export interface Store {
 
   /** Insert or update a player (createdAt kept from the first put). */
   putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord>;
+  /**
+   * Apply many player and session writes, in order, in ONE write transaction (nothing for an empty
+   * list): the game server's write-behind of parks, drops and position saves — one commit (one
+   * fsync) per event-loop turn instead of one per write on the event loop. A player write keeps
+   * createdAt, as `putPlayer`.
+   */
+  writeSessions(ops: readonly SessionWrite[]): Promise<void>;
   getPlayer(id: string): Promise<PlayerRecord | undefined>;
 
   /** Insert or replace a session record. */

@@ -87,7 +87,7 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
 });
 
 describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
-  it('the codec writes exactly the welcome, error, event and message bytes of the document', () => {
+  it('the codec writes exactly the welcome, error, event, txResult, wallet and message bytes of the document', () => {
     const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
     const example = (name: string): string => {
       const m = new RegExp(`- \`${name}\` \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
@@ -114,6 +114,31 @@ describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
     ).toBe(example('welcome'));
     expect(hex(codec.error('RATE_LIMITED', 'slow down'))).toBe(example('error'));
     expect(hex(codec.event(0, 42, 12.5, 72.5))).toBe(example('event'));
+    // The transaction examples: `- \`txResult\` ok \`[...]\`:` (a word between name and value).
+    const labelled = (name: string, label: string): string => {
+      const m = new RegExp(`- \`${name}\` ${label} \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
+      expect(m, `example ${name} ${label} in PROTOCOL.md`).not.toBeNull();
+      return m![1].replace(/ /g, '');
+    };
+    const tx = { key: 'k1', status: 'ok', code: null, seq: 7, item: 'potion', quantity: 3, coinsDelta: -30, coins: 70 } as const;
+    expect(hex(codec.txResult({ ...tx, items: { potion: 3 }, replayed: false }))).toBe(labelled('txResult', 'ok'));
+    expect(
+      hex(
+        codec.txResult({
+          ...tx,
+          key: 'k2',
+          status: 'rejected',
+          code: 'TX_INSUFFICIENT_FUNDS',
+          seq: 8,
+          item: 'sword',
+          quantity: 0,
+          coinsDelta: 0,
+          items: { potion: 3 },
+          replayed: false,
+        }),
+      ),
+    ).toBe(labelled('txResult', 'refused'));
+    expect(hex(codec.wallet(70, { potion: 3 }, 7))).toBe(example('wallet'));
     // A game's server message, encoded as the outbox encodes it (src/net/game-outbox.ts).
     expect(hex(encodeGameMessage(createGameOutbox().packr, 42, 'note', { text: 'hi', n: 1 }))).toBe(example('message'));
   });

@@ -14,7 +14,9 @@ describe('client frame validation', () => {
     expect(codec.decode(pack([1, 1, 'w', 'n', 't']))).toMatchObject({ ok: true });
     expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'v1.abc.def']))).toMatchObject({ ok: true, msg: { ticket: 'v1.abc.def' } });
     expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 7]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
-    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'x'.repeat(2049)]))).toMatchObject({ ok: false, code: 'BAD_FIELD' });
+    // A string of the right type but over the documented 0..2048 is out of range, like every other string limit.
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'x'.repeat(2049)]))).toMatchObject({ ok: false, code: 'OUT_OF_RANGE' });
+    expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'x'.repeat(2048)]))).toMatchObject({ ok: true });
     expect(codec.decode(pack([2, 7, -1, 0.25, 3]))).toEqual({ ok: true, msg: { type: 2, seq: 7, moveX: -1, moveY: 0.25, actions: 3 } });
     expect(codec.decode(pack([3, 1.5]))).toEqual({ ok: true, msg: { type: 3, clientTime: 1.5 } });
   });
@@ -29,7 +31,8 @@ describe('client frame validation', () => {
     [[1, 1, 'w', '', ''], 'OUT_OF_RANGE'],
     [[1, 1, 'w', 'x'.repeat(33), ''], 'OUT_OF_RANGE'],
     [[1, 1, 5, 'n', ''], 'BAD_FIELD'],
-    [[1, -1, 'w', 'n', ''], 'BAD_FIELD'],
+    [[1, 1.5, 'w', 'n', ''], 'BAD_FIELD'],
+    [[1, '1', 'w', 'n', ''], 'BAD_FIELD'],
     [[1, 1, 'w', 'n', '', 7], 'BAD_FIELD'],
     [[3], 'BAD_FIELD'],
     [[50], 'UNKNOWN_TYPE'],
@@ -39,6 +42,28 @@ describe('client frame validation', () => {
     ['str', 'BAD_FRAME'],
   ])('%j → %s', (frame, code) => {
     expect(validateClientFrame(frame)).toMatchObject({ ok: false, code });
+  });
+  it('any integer version decodes: the server answers one other than 1 with BAD_VERSION (docs/PROTOCOL.md)', () => {
+    for (const v of [-1, 0, 2, 2 ** 32])
+      expect(codec.decode(pack([1, v, 'w', 'n', '']))).toMatchObject({ ok: true, msg: { type: 1, version: v } });
+  });
+  it('string limits count UTF-16 code units and their messages say so', () => {
+    const units = / UTF-16 code units$/;
+    const cases: Array<[unknown[], string]> = [
+      [[1, 1, 'w', '😀'.repeat(17), ''], 'hello.name must be 1..32'],
+      [[1, 1, 'w'.repeat(65), 'n', ''], 'hello.worldId must be 1..64'],
+      [[1, 1, 'w', 'n', 't'.repeat(257)], 'hello.token must be at most 256'],
+      [[1, 1, 'w', 'n', '', 'r'.repeat(257)], 'hello.resumeToken must be at most 256'],
+      [[1, 1, 'w', 'n', '', null, 'x'.repeat(2049)], 'hello.ticket must be at most 2048'],
+      [[4, 'k'.repeat(129), 'arrow', 1, 1], 'purchase.key is at most 128 and purchase.item at most 64'],
+      [[5, 'n'.repeat(65), 1], 'game message name must be 1..64'],
+    ];
+    for (const [frame, text] of cases) {
+      const r = validateClientFrame(frame);
+      expect(r).toMatchObject({ ok: false, code: 'OUT_OF_RANGE' });
+      expect(r.ok === false && r.message.startsWith(text) && units.test(r.message), JSON.stringify(r)).toBe(true);
+    }
+    expect(validateClientFrame([1, 1, 'w', '😀'.repeat(16), ''])).toMatchObject({ ok: true });
   });
   it('garbage bytes are BAD_FRAME and never echo decoded data', () => {
     const r = codec.decode(new Uint8Array([0xd9, 0x05, 0x41, 0x42]));

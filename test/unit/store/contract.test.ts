@@ -292,6 +292,29 @@ for (const { factory, name } of factories) {
       expect(await store.getPlayer('p2')).toBeUndefined();
     });
 
+    it('writeSessions applies player and session writes in order in one transaction; an update keeps createdAt', async () => {
+      const first = await store.putPlayer({ id: 'p0', name: 'Ada', data: { x: 1 } });
+      await store.putSession({ token: 'gone', playerId: 'p0', worldId: 'w1', expiresAt: 2e12, data: {} });
+      const before = store.stats().transactions;
+      const rec = (token: string, live: boolean) => ({ token, playerId: 'p1', worldId: 'w1', expiresAt: 2e12, data: { live } });
+      await store.writeSessions([
+        ...Array.from({ length: 50 }, (_, i) => ({ kind: 'player' as const, id: `p${i}`, name: `n${i}`, data: { x: i } })),
+        { kind: 'session', record: rec('t1', true) },
+        { kind: 'session', record: rec('t1', false) }, // the later write wins
+        { kind: 'dropSession', token: 'gone' },
+        { kind: 'session', record: rec('t2', true) },
+        { kind: 'dropSession', token: 't2' },
+      ]);
+      expect(store.stats().transactions).toBe(before + 1);
+      expect(await store.getPlayer('p49')).toMatchObject({ name: 'n49', data: { x: 49 } });
+      expect(await store.getPlayer('p0')).toMatchObject({ name: 'n0', data: { x: 0 }, createdAt: first.createdAt });
+      expect((await store.getSession('t1', 0))?.data).toEqual({ live: false });
+      expect(await store.getSession('gone', 0)).toBeUndefined();
+      expect(await store.getSession('t2', 0)).toBeUndefined();
+      await store.writeSessions([]);
+      expect(store.stats().transactions).toBe(before + 1); // nothing to write: no transaction
+    });
+
     it('stores session/resume records with expiry', async () => {
       const now = 1_800_000_000_000;
       await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w1', expiresAt: now + 1000, data: { lastInputSeq: 7 } });
