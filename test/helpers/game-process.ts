@@ -47,8 +47,25 @@ export const startGameProcess = async (o: {
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir },
   });
   const lines = collectJsonLines(child.stdout);
-  const ready = await waitFor(() => lines.find((l) => l.msg === (o.readyMsg ?? 'server ready')));
-  return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 8192) stderr += d.toString();
+  });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited (${code ?? signal}) before '${o.readyMsg ?? 'server ready'}': ${stderr.slice(-2000)}`;
+  });
+  try {
+    const ready = await waitFor(() => {
+      if (exited !== undefined) throw new Error(exited);
+      return lines.find((l) => l.msg === (o.readyMsg ?? 'server ready'));
+    });
+    return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
+  } catch (err) {
+    // Never leave a server behind that the test got no handle to stop.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw err;
+  }
 };
 
 /** SIGKILL and wait for the exit. */
