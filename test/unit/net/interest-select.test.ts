@@ -32,7 +32,10 @@ describe('selectSmallest (partial quickselect over parallel typed arrays)', () =
           const broken: number[] = [];
           for (let i = 0; i < n; i++) if (!Object.is(keys[i], orig[ids[i]])) broken.push(i);
           expect(broken, `${at}: pairs intact`).toEqual([]);
-          expect([...ids].sort((a, b) => a - b), `${at}: a permutation`).toEqual([...Array(n).keys()]);
+          expect(
+            [...ids].sort((a, b) => a - b),
+            `${at}: a permutation`,
+          ).toEqual([...Array(n).keys()]);
           const kth = [...orig].sort((a, b) => a - b)[k - 1];
           const above: number[] = [];
           for (let i = 0; i < k; i++) if (!(keys[i] <= kth)) above.push(i);
