@@ -111,7 +111,10 @@ describe('physics level of detail by tier', () => {
       expect(wp.lod.on).toBe(false);
       const now = (w.ctx.step + 1) & 0xffff;
       // One expect per property over every NPC, naming the offenders (an expect per NPC was slow).
-      expect(npcsWhere((e) => w.npcSim.movedStep[e] !== now), 'NPCs not moved in the step after LOD off').toEqual([]);
+      expect(
+        npcsWhere((e) => w.npcSim.movedStep[e] !== now),
+        'NPCs not moved in the step after LOD off',
+      ).toEqual([]);
       stepCounting(w, 49, prev, moves);
       w.npcSim.coarseMoveMinNpcs = 500;
       stepCounting(w, 150, prev, moves);
@@ -127,7 +130,10 @@ describe('physics level of detail by tier', () => {
       // beyond the rotation), and every body of the last step through it.
       const stamp = (w.ctx.step + 1) & 0xffff; // the last step's stamp
       const K = w.npcSim.dormantMoveSteps;
-      expect(npcsWhere((e) => !(((stamp - w.npcSim.movedStep[e]) & 0xffff) <= K)), `NPCs not moved within ${K} steps`).toEqual([]);
+      expect(
+        npcsWhere((e) => !(((stamp - w.npcSim.movedStep[e]) & 0xffff) <= K)),
+        `NPCs not moved within ${K} steps`,
+      ).toEqual([]);
       const notStamped: number[] = [];
       for (let i = 0; i < wp.state.idCount; i++) {
         const e = wp.state.shared.ids[i];
@@ -136,7 +142,10 @@ describe('physics level of detail by tier', () => {
       expect(notStamped, "bodies of the last step without the last step's stamp").toEqual([]);
       // World sane: every NPC inside the bounds.
       const x = w.stores.Position.x;
-      expect(npcsWhere((e) => !(x[e] >= 0 && x[e] <= 330)), 'NPCs outside 0 <= x <= 330').toEqual([]);
+      expect(
+        npcsWhere((e) => !(x[e] >= 0 && x[e] <= 330)),
+        'NPCs outside 0 <= x <= 330',
+      ).toEqual([]);
       await wp.pool?.close();
     }
     expect(new Set(hashes).size).toBe(1);
