@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
@@ -89,7 +89,10 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
 
   it('balances 12 worlds of unequal measured load to within 10 % of the mean, and does not move them back', async () => {
     const [a, b] = [inst[0], inst[1]];
-    await measured(inst); // load samples come with the control ticks (TTL/3 = 1 s)
+    // A few control ticks of load samples (TTL/3 = 1 s) for a steady measure: with only the first two
+    // samples of each world, one noisy sample made the plan 'unbalanced' on a loaded machine.
+    await measured(inst);
+    await controlTicks(a, 5);
     const round = (await b.api('POST', '/api/v1/cluster/balance', {})).json;
     const plan = round.plan;
     console.log(
