@@ -84,11 +84,9 @@ describe('fused sharded step', () => {
       [1, true, true],
       [2, false, false],
     ] as const;
-    // The workers of every configuration start (on their own threads) while the inline world steps.
-    const worlds = configs.map(([workers, mainRuns]) => world(workers, mainRuns));
     const want = await inlineHash(300);
-    for (const [k, [workers, , fused]] of configs.entries()) {
-      const { w, physics } = await worlds[k]!;
+    for (const [workers, mainRuns, fused] of configs) {
+      const { w, physics } = await world(workers, mainRuns);
       const pool = physics.pool;
       if (!pool) throw new Error('no pool');
       if (!fused) physics.sharded = createShardedPhysics(physics.state, pool, { mode: 'shards', fused: false });
@@ -108,10 +106,9 @@ describe('fused sharded step', () => {
       [3, 2, 2, false],
       [32, 8, 1, true],
     ] as const;
-    const worlds = configs.map(([, , workers, mainRuns]) => world(workers, mainRuns)); // workers start together
     const want = await inlineHash(60);
-    for (const [k, [chunksPerParty, idPartsPerParty, workers, mainRuns]] of configs.entries()) {
-      const { w, physics } = await worlds[k]!;
+    for (const [chunksPerParty, idPartsPerParty, workers, mainRuns] of configs) {
+      const { w, physics } = await world(workers, mainRuns);
       const pool = physics.pool;
       if (!pool) throw new Error('no pool');
       physics.sharded = createShardedPhysics(physics.state, pool, {

@@ -95,11 +95,8 @@ const stepCounting = (w: SimWorld, n: number, prev: Uint8Array, moves: { out: nu
 describe('physics level of detail by tier', () => {
   it('dormant NPCs leave the step and come back: identical hashes with 0, 1, 2 and 4 shards; no NPC lags', async () => {
     const hashes: string[] = [];
-    // Every world is built up front: the sharded ones' workers start (on their own threads) while the
-    // inline world steps.
-    const worlds = [0, 1, 2, 4].map((shards) => lodWorld(shards));
-    for (const made of worlds) {
-      const w = await made;
+    for (const shards of [0, 1, 2, 4]) {
+      const w = await lodWorld(shards);
       const wp = w.physics!;
       const prev = new Uint8Array(NPCS + 1).fill(TierCode.dormant);
       const moves = { out: 0, back: 0 };
