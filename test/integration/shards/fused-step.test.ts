@@ -17,6 +17,7 @@ import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 const services: ShardService[] = [];
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
+  inlineRef = null; // the file's inline reference does not outlive it (files share the worker process)
 });
 
 /** 1,500 NPCs wandering in 300×300 with two walls and two walking players; `workers` 0 = inline. */

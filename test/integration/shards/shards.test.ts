@@ -19,6 +19,7 @@ import type { ShardMode } from '../../../src/shards/sharded-physics.js';
 const services: ShardService[] = [];
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
+  inlineRef = null; // the file's inline reference does not outlive it (files share the worker process)
 });
 
 const obstacles = [
