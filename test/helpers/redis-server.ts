@@ -43,7 +43,8 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-const answersPing = (port: number): Promise<boolean> =>
+/** Whether a Redis on 127.0.0.1:`port` answers PING with PONG now (false on any error, after 500 ms at most). */
+export const answersPing = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const sock = createConnection({ host: '127.0.0.1', port });
     let buf = '';

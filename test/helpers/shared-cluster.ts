@@ -60,3 +60,33 @@ export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs
   }, 30_000);
   return ctx;
 };
+
+/**
+ * Resolves once `inst` ran at least `n` more control ticks (heartbeat, lease step, view refresh, orphan
+ * failover: one every lease TTL / 3), counted as changes of its own `heartbeatAt` in its
+ * `GET /api/v1/cluster` view. The view of a tick is read in that tick, beside its heartbeat, so it shows
+ * the previous tick's heartbeat: `n` changes seen mean at least `n - 1` whole ticks ran after the call.
+ * A change missed between two polls only makes the wait longer. In place of a fixed sleep of "a few
+ * ticks" before asserting that something did NOT happen.
+ */
+export const controlTicks = async (inst: TestInstance, n: number, timeoutMs = 30_000): Promise<void> => {
+  const beat = async (): Promise<number | null> => {
+    const list = (await inst.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; heartbeatAt: number }>;
+    return list.find((i) => i.id === inst.id)?.heartbeatAt ?? null;
+  };
+  let last = await beat();
+  let seen = 0;
+  await until(
+    `${n} control ticks of ${inst.id}`,
+    async () => {
+      const b = await beat();
+      if (b !== null && b !== last) {
+        seen++;
+        last = b;
+      }
+      return seen >= n;
+    },
+    timeoutMs,
+    50,
+  );
+};

@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const backend = await sharedBackendOrSkip('[admin-create-durable]');
 const TTL_S = 3; // the durable bound is min(3 s, max(1 s, lease TTL)) = 3 s
+/** The 503 case waits the bound out, then control ticks: the shortest TTL (bound 1 s, a tick every 333 ms). */
+const FAST_TTL_S = 1;
 
 /** Hold the world-records table (the record upsert waits) until the returned function is called. */
 const lockRecords = async (url: string): Promise<() => Promise<void>> => {
@@ -44,11 +46,18 @@ const storedIds = async (url: string): Promise<string[]> => {
 describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durable when answered', () => {
   const pgs = backend.pg as PgServer;
   let redis: RedisTestServer;
-  let args: string[];
+  const args = (ttlS: number): string[] => [
+    ...sharedStoreArgs(redis, pgs),
+    '--npcs',
+    '20',
+    '--lease-ttl',
+    String(ttlS),
+    '--checkpoint-interval',
+    '0',
+  ];
   const started: TestInstance[] = [];
   beforeAll(async () => {
     redis = await startRedisServer();
-    args = [...sharedStoreArgs(redis, pgs), '--npcs', '20', '--lease-ttl', String(TTL_S), '--checkpoint-interval', '0'];
   }, 30_000);
   afterAll(async () => {
     await Promise.all(started.map((i) => i.stop()));
@@ -57,7 +66,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
   }, 30_000);
 
   it('SIGKILL right after the 201: another instance adopts the world', { timeout: 90_000 }, async () => {
-    const a = await startInstance('a', args);
+    const a = await startInstance('a', args(TTL_S));
     started.push(a);
     const unlock = await lockRecords(pgs.url);
     const post = a.api('POST', '/api/v1/worlds?placement=local', { id: 'made', npcs: 30 });
@@ -74,7 +83,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
       await once(a.child, 'exit');
     }
     expect(early, 'answered while its record could not be written').toBe(false);
-    const b = await startInstance('b', args);
+    const b = await startInstance('b', args(TTL_S));
     started.push(b);
     // a's lease lapses (TTL), b finds the stored world nobody hosts and restores it.
     await until('b adopted world made', async () => (await b.api('GET', '/api/v1/worlds/made/stats')).status === 200, 30_000);
@@ -82,7 +91,9 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
   });
 
   it('record not writable within the bound: 503 WT_ERR_WORLD_NOT_DURABLE, nothing left, the id free', { timeout: 90_000 }, async () => {
-    const c = await startInstance('c', args);
+    // Alone in the cluster (the first case's instances, if any, stop meanwhile): c is the one that
+    // would adopt a record left behind, and its ticks are the ones to wait for.
+    const [c] = await Promise.all([startInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
     started.push(c);
     const unlock = await lockRecords(pgs.url);
     let r: Awaited<ReturnType<TestInstance['api']>>;
@@ -95,8 +106,9 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
     expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
     expect((await c.api('GET', '/api/v1/worlds/lost')).status).toBe(404);
     await until('the late record of world lost is deleted', async () => !(await storedIds(pgs.url)).includes('lost'));
-    // Not adopted by anyone later (no orphan record, no lease), and the id can be created again.
-    await new Promise((res) => setTimeout(res, TTL_S * 1000));
+    // Not adopted by anyone later (no orphan record, no lease), and the id can be created again: a lease
+    // TTL and several control ticks on (4 whole ticks of 333 ms; an orphan is taken within two).
+    await controlTicks(c, 5);
     expect(await storedIds(pgs.url)).not.toContain('lost');
     const again = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'lost', npcs: 30 });
     expect(again.status, JSON.stringify(again.json)).toBe(201);

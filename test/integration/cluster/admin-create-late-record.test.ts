@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
 const backend = await sharedBackendOrSkip('[admin-create-late-record]');
 /** Seconds the COMMIT of a slowed world's record write sleeps (longer than the client waits: 2 × query_timeout). */
@@ -110,8 +110,9 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
     await until('the slow COMMIT landed', () => commitsSettled(pgs.url));
     await until('the late record of world late2 is removed', async () => !(await storedIds(pgs.url)).includes('late2'), 10_000);
-    // Several control ticks and a lease TTL later: nobody adopted it (an orphan is taken within two ticks).
-    await new Promise((res) => setTimeout(res, 3 * ttlS * 1000));
+    // Several control ticks and a lease TTL later (4 whole ticks of 333 ms): nobody adopted it (an orphan
+    // is taken within two ticks).
+    await controlTicks(c, 5);
     expect((await c.api('GET', '/api/v1/worlds/late2/stats')).status).toBe(404);
     expect(await storedIds(pgs.url)).not.toContain('late2');
     await fastCommits(pgs.url);

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
@@ -18,7 +18,18 @@ import { placeWorld } from '../../../src/cluster/placement.js';
 const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster balance');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Until every one of the 12 worlds is measured (load > 0: two control-tick samples of it) by the
+ * instance stepping it, per the instances' own load reports (what a balance round reads).
+ */
+const measured = (inst: TestInstance[]): Promise<boolean> =>
+  until('the 12 worlds measured where they run', async () => {
+    const loads = new Map<string, number>();
+    for (const i of inst)
+      for (const w of (await i.api('GET', '/api/v1/cluster/load')).json.worlds as Array<{ worldId: string; load: number }>)
+        loads.set(w.worldId, Math.min(w.load, loads.get(w.worldId) ?? w.load));
+    return NPCS.every((_, k) => (loads.get(`w${k}`) ?? 0) > 0);
+  });
 
 describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
   let redis: RedisTestServer;
@@ -78,7 +89,10 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
 
   it('balances 12 worlds of unequal measured load to within 10 % of the mean, and does not move them back', async () => {
     const [a, b] = [inst[0], inst[1]];
-    await sleep(4000); // a few control ticks of load samples (TTL/3 = 1 s)
+    // A few control ticks of load samples (TTL/3 = 1 s) for a steady measure: with only the first two
+    // samples of each world, one noisy sample made the plan 'unbalanced' on a loaded machine.
+    await measured(inst);
+    await controlTicks(a, 5);
     const round = (await b.api('POST', '/api/v1/cluster/balance', {})).json;
     const plan = round.plan;
     console.log(
@@ -102,7 +116,7 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     });
     expect(new Set(Object.values(owners)).size).toBe(3);
     // Hysteresis: measured again, nothing moved in the first round moves again.
-    await sleep(4000);
+    await measured(inst); // the moved worlds measured afresh on their new owners
     const again = (await a.api('POST', '/api/v1/cluster/balance', { dryRun: true })).json.plan;
     const movedBefore = new Set((plan.moves as Array<{ worldId: string }>).map((m) => m.worldId));
     for (const m of again.moves as Array<{ worldId: string }>) expect(movedBefore.has(m.worldId), m.worldId).toBe(false);

@@ -20,6 +20,8 @@ import { findRedisServer, startRedisServer, type RedisTestServer } from '../../h
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
+/** Lease TTL (s): the cut is noticed, the lease lapses and the world moves within about one TTL. */
+const TTL_S = 2;
 const bin = findRedisServer();
 if (!bin) console.warn('partition: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
 
@@ -53,7 +55,7 @@ describe.skipIf(!bin)('cluster: network partition', () => {
   it('a cut-off owner stops before its lease expires; no two instances step the world at once; no stale write lands; it rejoins after healing', async () => {
     redis = await startRedisServer();
     proxy = await startTcpProxy(redis.port);
-    const common = ['--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0'];
+    const common = ['--npcs', '200', '--lease-ttl', String(TTL_S), '--stats-interval', '0'];
     const a = await startInstance('a', ['--redis', `redis://127.0.0.1:${proxy.port}`, ...common]);
     inst.push(a);
     await until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a');
@@ -119,7 +121,7 @@ describe.skipIf(!bin)('cluster: network partition', () => {
       async () => !(await b.api('GET', '/api/v1/cluster')).json.instances.some((i: { id: string }) => i.id === 'a'),
     );
     // Let the partition last a little longer than one lease TTL, then heal.
-    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 3500 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, cutAt + TTL_S * 1000 + 500 - Date.now())));
     proxy.heal();
     await until(
       'a reachable again and sees the new owner',

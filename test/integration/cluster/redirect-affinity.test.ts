@@ -27,7 +27,8 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0', '--log-level', 'info'];
+    // Lease TTL 2 s: the last case waits for a killed instance's presence and lease to lapse.
+    const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c hold standby copies.
     inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { findRedisServer, freePort } from '../../helpers/redis-server.js';
+import { answersPing, findRedisServer, freePort } from '../../helpers/redis-server.js';
+import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster redis data loss');
@@ -38,7 +39,7 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
       redis = spawn(findRedisServer()!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
         stdio: 'ignore',
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await until('redis-server answers', () => answersPing(port), 10_000, 25);
     };
     await startRedis();
     const args = ['--redis', `redis://127.0.0.1:${port}`, '--store', pg.url, '--npcs', '50', '--lease-ttl', '2', '--stats-interval', '0'];
@@ -54,7 +55,13 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
     await until('a holds world 1', async () => (await lease(a1))?.token === 1);
     a1.child.kill('SIGKILL');
     await once(a1.child, 'exit');
-    await new Promise((r) => setTimeout(r, 2500));
+    // Its lease expires in Redis (the TTL after its last renewal); then a fresh grant.
+    const coordinator = new RedisCoordinator({ connection: `redis://127.0.0.1:${port}` });
+    try {
+      await until("a's old lease of world 1 expired in Redis", async () => (await coordinator.getOwner('1')) === null, 10_000, 50);
+    } finally {
+      await coordinator.close();
+    }
     const a2 = await startInstance('a', args);
     instances.push(a2);
     await until('a holds world 1 with token 2', async () => (await lease(a2))?.token === 2);

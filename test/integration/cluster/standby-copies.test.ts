@@ -32,11 +32,14 @@ describe.skipIf(skip !== null)('cluster: --standby-copies 0', () => {
 
   it('an instance started with 0 keeps no copy of a stored admin world and still takes it when its owner dies', async () => {
     const a = inst[0];
-    await until('a checkpointed sw after a few steps', async () => {
-      const s = (await a.api('GET', '/api/v1/worlds/sw/stats')).json;
-      return s.checkpoint?.saved >= 2 && s.step > 10;
-    });
-    const b = await startInstance('b', [...args, '--standby-copies', '0']);
+    // b starts after sw was stored (its record is written before the 201), while a checkpoints it.
+    const [b] = await Promise.all([
+      startInstance('b', [...args, '--standby-copies', '0']),
+      until('a checkpointed sw after a few steps', async () => {
+        const s = (await a.api('GET', '/api/v1/worlds/sw/stats')).json;
+        return s.checkpoint?.saved >= 2 && s.step > 10;
+      }),
+    ]);
     inst.push(b);
     const left = b.lines.find((l) => l.msg === 'stored worlds not restored here (standby copies on other instances)');
     expect(left).toMatchObject({ worlds: ['sw'], count: 1 });

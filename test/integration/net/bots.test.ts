@@ -84,18 +84,27 @@ describe('load-test bots', () => {
   });
 
   it('a server at its connection cap: the refused upgrades are reported as http 503, over both transports', async () => {
+    // One capped server per transport, so that both runs go at once (on one server they would share the cap).
     ts = await startTestServer({ net: { resumeGraceSeconds: 0, maxConnections: 2 } });
-    for (const transport of ['raw', 'ws']) {
-      const args = ['--url', ts.url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args, '--transport', transport], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
-      const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
-      expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
+    const other = await startTestServer({ net: { resumeGraceSeconds: 0, maxConnections: 2 } });
+    try {
+      await Promise.all(
+        (['raw', 'ws'] as const).map(async (transport, k) => {
+          const url = (k === 0 ? ts : other)?.url ?? '';
+          const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
+          const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args, '--transport', transport], {
+            cwd: ROOT,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+          expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+          const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+          expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
+        }),
+      );
+    } finally {
+      await other.stop();
     }
   });
 

@@ -17,6 +17,7 @@ import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 const services: ShardService[] = [];
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
+  inlineRef = null; // the file's inline reference does not outlive it (files share the worker process)
 });
 
 /** 1,500 NPCs wandering in 300×300 with two walls and two walking players; `workers` 0 = inline. */
@@ -57,16 +58,35 @@ const world = async (workers: number, mainRuns: boolean, barrierTimeoutMs?: numb
   return { w, physics };
 };
 
+let inlineRef: Promise<Map<number, string>> | null = null;
+/**
+ * State hash of the inline world after `steps` (40, 60 or 300) steps: one inline world stepped once
+ * for the file (each test used to step a reference world of its own).
+ */
+const inlineHash = async (steps: 40 | 60 | 300): Promise<string> => {
+  inlineRef ??= (async () => {
+    const { w } = await world(0, false);
+    const hash = new Map<number, string>();
+    let at = 0;
+    for (const n of [40, 60, 300]) {
+      stepWorld(w, n - at);
+      at = n;
+      hash.set(n, hashWorldState(w));
+    }
+    return hash;
+  })();
+  return (await inlineRef).get(steps)!;
+};
+
 describe('fused sharded step', () => {
   it('one dispatch per step; the same hash as inline, as main + 1 worker, and as three dispatches per step', async () => {
-    const ref = await world(0, false);
-    stepWorld(ref.w, 300);
-    const want = hashWorldState(ref.w);
-    for (const [workers, mainRuns, fused] of [
+    const configs = [
       [2, false, true],
       [1, true, true],
       [2, false, false],
-    ] as const) {
+    ] as const;
+    const want = await inlineHash(300);
+    for (const [workers, mainRuns, fused] of configs) {
       const { w, physics } = await world(workers, mainRuns);
       const pool = physics.pool;
       if (!pool) throw new Error('no pool');
@@ -82,14 +102,13 @@ describe('fused sharded step', () => {
   }, 60_000);
 
   it('any number of units per party (claimed as the parties go) gives the same hash', async () => {
-    const ref = await world(0, false);
-    stepWorld(ref.w, 60);
-    const want = hashWorldState(ref.w);
-    for (const [chunksPerParty, idPartsPerParty, workers, mainRuns] of [
+    const configs = [
       [1, 1, 2, false],
       [3, 2, 2, false],
       [32, 8, 1, true],
-    ] as const) {
+    ] as const;
+    const want = await inlineHash(60);
+    for (const [chunksPerParty, idPartsPerParty, workers, mainRuns] of configs) {
       const { w, physics } = await world(workers, mainRuns);
       const pool = physics.pool;
       if (!pool) throw new Error('no pool');
@@ -109,9 +128,7 @@ describe('fused sharded step', () => {
   }, 60_000);
 
   it('main thread + 1 worker: the worker killed in each phase of a fused step; the step completes with the same hash', async () => {
-    const ref = await world(0, false);
-    stepWorld(ref.w, 40);
-    const want = hashWorldState(ref.w);
+    const want = await inlineHash(40);
     const { w, physics } = await world(1, true, 300);
     const pool = physics.pool;
     if (!pool) throw new Error('no pool');

@@ -19,6 +19,7 @@ import type { ShardMode } from '../../../src/shards/sharded-physics.js';
 const services: ShardService[] = [];
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
+  inlineRef = null; // the file's inline reference does not outlive it (files share the worker process)
 });
 
 const obstacles = [
@@ -74,16 +75,40 @@ const busyWorld = async (
   return { w, physics, pool };
 };
 
+/** Step counts at which the tests compare a sharded world with the inline one. */
+const REF_STEPS = [40, 60, 200, 2000] as const;
+type RefSteps = (typeof REF_STEPS)[number];
+let inlineRef: Promise<{ hash: Map<RefSteps, string>; physics: WorldPhysics }> | null = null;
+/**
+ * The inline (0-shard) busy world, stepped once for the whole file: its state hash after each of
+ * {@link REF_STEPS} steps (each test used to step a reference world of its own to its count).
+ */
+const inline = (): Promise<{ hash: Map<RefSteps, string>; physics: WorldPhysics }> => {
+  inlineRef ??= (async () => {
+    const { w, physics } = await busyWorld(0);
+    const hash = new Map<RefSteps, string>();
+    let at = 0;
+    for (const n of REF_STEPS) {
+      for (; at < n; at += Math.min(250, n - at)) stepWorld(w, Math.min(250, n - at));
+      hash.set(n, hashWorldState(w));
+    }
+    return { hash, physics };
+  })();
+  return inlineRef;
+};
+const inlineHash = async (steps: RefSteps): Promise<string> => (await inline()).hash.get(steps)!;
+
 describe('shards on piscina workers', () => {
   it('identical state hashes with 0, 1, 2 and 4 shards after 2,000 steps of a busy world', async () => {
     const hashes: string[] = [];
     for (const shards of [0, 1, 2, 4]) {
-      const { w, physics, pool } = await busyWorld(shards);
-      for (let s = 0; s < 2000; s += 250) {
+      // 0 shards: the file's inline world, stepped to 2,000 once for all tests.
+      const { w, physics, pool } = shards === 0 ? { w: null, physics: (await inline()).physics, pool: null } : await busyWorld(shards);
+      for (let s = 0; w && s < 2000; s += 250) {
         stepWorld(w, 250);
         await new Promise((r) => setImmediate(r)); // let the pool see its workers' events
       }
-      hashes.push(hashWorldState(w));
+      hashes.push(w ? hashWorldState(w) : await inlineHash(2000));
       const st = physics.sharded.state.stats;
       expect(st.steps).toBe(2000);
       expect(st.bodies).toBe(2000 * 2003); // every body stepped exactly once per step, boundaries included
@@ -133,9 +158,7 @@ describe('shards on piscina workers', () => {
   }, 60_000);
 
   it('a worker killed mid-step: the step completes, the hash is unchanged, the crash is counted', async () => {
-    const ref = await busyWorld(0);
-    stepWorld(ref.w, 60);
-    const want = hashWorldState(ref.w);
+    const want = await inlineHash(60);
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, cb) {
@@ -164,9 +187,7 @@ describe('shards on piscina workers', () => {
   }, 60_000);
 
   it('a worker killed in each phase of a step (guard + stage, build, kernel + copy-back): the re-run keeps the hash', async () => {
-    const ref = await busyWorld(0);
-    stepWorld(ref.w, 40);
-    const want = hashWorldState(ref.w);
+    const want = await inlineHash(40);
     const { w, pool } = await busyWorld(2, { barrierTimeoutMs: 300 });
     if (!pool) throw new Error('no pool');
     stepWorld(w, 10);
@@ -184,8 +205,7 @@ describe('shards on piscina workers', () => {
   }, 60_000);
 
   it('auto mode measures inline and sharded steps, switches between them, and keeps the hash', async () => {
-    const ref = await busyWorld(0);
-    stepWorld(ref.w, 200);
+    const want = await inlineHash(200);
     const { w, physics, pool } = await busyWorld(2, { mode: 'auto' });
     let sharded = 0,
       inline = 0;
@@ -197,17 +217,16 @@ describe('shards on piscina workers', () => {
     expect(Number.isFinite(physics.sharded.inlineMs) && Number.isFinite(physics.sharded.shardMs)).toBe(true);
     expect(sharded).toBeGreaterThan(0); // measured (or chosen) at least once each way
     expect(inline).toBeGreaterThan(0);
-    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    expect(hashWorldState(w)).toBe(want);
     await pool?.close();
   }, 60_000);
 
   it('the main thread running a partition itself beside a worker gives the same hash', async () => {
-    const ref = await busyWorld(0);
-    stepWorld(ref.w, 200);
+    const want = await inlineHash(200);
     const { w, pool } = await busyWorld(1, { mainRuns: true });
     stepWorld(w, 200);
     expect(pool?.stats().dispatched).toBe(600); // one partition of each of the 3 phases per step on the worker
-    expect(hashWorldState(w)).toBe(hashWorldState(ref.w));
+    expect(hashWorldState(w)).toBe(want);
     await pool?.close();
   }, 60_000);
 });
