@@ -9,8 +9,14 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, beforeAll } from 'vitest';
 import { parseOptions } from '../../src/cli/options.js';
+import { childNodeArgs } from '../helpers/child-node.js';
+
+let MAIN: string[] = [];
+beforeAll(async () => {
+  MAIN = await childNodeArgs('src/cli/main.ts');
+});
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -27,7 +33,7 @@ describe('typos in options', () => {
   it('a real start with a typo in each source exits 2 listing every one, with suggestions', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-typo-'));
     const data = join(dir, 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--admin-prot', '0', '--port', '0'], {
+    const child = spawn(process.execPath, [...MAIN, '--admin-prot', '0', '--port', '0'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, WORLDTICK_ADMN_TOKEN: 'x', WORLDTICK_DATA_DIR: data, WORLDTICK_CONFIG: join(dir, 'nope.json') },

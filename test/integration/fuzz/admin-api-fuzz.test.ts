@@ -16,6 +16,12 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
 import { createRng, deepJsonText, EDGE_NUMBERS, fuzzScale, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+
+let ADMIN_CHILD: string[] = [];
+beforeAll(async () => {
+  ADMIN_CHILD = await childNodeArgs('test/fuzz-helpers/admin-child.ts');
+});
 
 const SEED = fuzzSeed(0xad31);
 const REQUESTS = Math.round(700 * fuzzScale());
@@ -42,7 +48,7 @@ const nextLine = (timeoutMs = 10_000): Promise<string> =>
   });
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/fuzz-helpers/admin-child.ts'], {
+  child = spawn(process.execPath, [...ADMIN_CHILD], {
     env: { ...process.env, WT_FUZZ_ADMIN_TOKEN: TOKEN },
     stdio: 'pipe',
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
@@ -14,6 +14,12 @@ import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
 import { startTestServer, type TestServer } from './harness.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+
+let BOTS: string[] = [];
+beforeAll(async () => {
+  BOTS = await childNodeArgs('src/bots/main.ts');
+});
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
@@ -25,7 +31,7 @@ afterEach(async () => {
 });
 
 const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...BOTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '',
     err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

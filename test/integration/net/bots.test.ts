@@ -1,8 +1,14 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { resumeWorld } from '../../../src/world/step.js';
 import { startTestServer, type TestServer } from './harness.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+
+let BOTS: string[] = [];
+beforeAll(async () => {
+  BOTS = await childNodeArgs('src/bots/main.ts');
+});
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
@@ -68,7 +74,7 @@ describe('load-test bots', () => {
   it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
     const args = ['--url', ts.url, '--world', 'no-such-world', '--clients', '4', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args], {
+    const child = spawn(process.execPath, [...BOTS, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -92,7 +98,7 @@ describe('load-test bots', () => {
         (['raw', 'ws'] as const).map(async (transport, k) => {
           const url = (k === 0 ? ts : other)?.url ?? '';
           const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-          const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args, '--transport', transport], {
+          const child = spawn(process.execPath, [...BOTS, ...args, '--transport', transport], {
             cwd: ROOT,
             stdio: ['ignore', 'pipe', 'pipe'],
           });
@@ -115,14 +121,10 @@ describe('load-test bots', () => {
     runner.add(ts.world);
     runner.start();
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '12', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'];
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/bots/main.ts', ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -152,7 +154,7 @@ describe('load-test bots', () => {
   });
 
   it('a bad option exits 2 with a message', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', '--clients', 'many'], {
+    const child = spawn(process.execPath, [...BOTS, '--clients', 'many'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

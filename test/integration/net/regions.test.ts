@@ -1,11 +1,17 @@
 import { spawn } from 'node:child_process';
 import { query } from 'bitecs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import type { RegionMsg } from '../../../src/net/protocol.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { resumeWorld } from '../../../src/world/step.js';
 import { settle, startTestServer, type TestServer } from './harness.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+
+let BOTS: string[] = [];
+beforeAll(async () => {
+  BOTS = await childNodeArgs('src/bots/main.ts');
+});
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
@@ -99,7 +105,7 @@ describe('net.viewMode regions over real sockets', () => {
     runner.add(ts.world);
     runner.start();
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10'];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bots/main.ts', ...args, '--full-every', '4'], {
+    const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '4'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
