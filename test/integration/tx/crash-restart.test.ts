@@ -190,14 +190,16 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     await Promise.all(clients);
     // Reconnect every player (bound and caught up) so the verification sees live wallets.
     const final: WorldtickClient[] = [];
-    for (const st of states) {
-      const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-      await c.connect();
-      const wallet = c.waitFor((m) => m.type === 22, 5000);
-      await c.join('1', 'final', st.token, st.resume, 5000);
-      await wallet;
-      final.push(c);
-    }
+    await Promise.all(
+      states.map(async (st) => {
+        const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+        final.push(c);
+        await c.connect();
+        const wallet = c.waitFor((m) => m.type === 22, 5000);
+        await c.join('1', 'final', st.token, st.resume, 5000);
+        await wallet;
+      }),
+    );
     await sleep(300);
 
     let purchases = 0,
