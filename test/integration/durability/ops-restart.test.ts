@@ -42,7 +42,10 @@ const start = async (dataDir: string): Promise<Server> => {
     gamePort = lines.find((l) => l.msg === 'game server listening')?.port as number | undefined;
     if (!url || !gamePort) await new Promise((r) => setTimeout(r, 50));
   }
-  if (!url || !gamePort) throw new Error(`server did not start: ${err.slice(-2000)}`);
+  if (!url || !gamePort) {
+    child.kill('SIGKILL'); // not left running after the test
+    throw new Error(`server did not start: ${err.slice(-2000)}`);
+  }
   return { child, lines, base: url.replace(/\/$/, ''), gamePort };
 };
 

@@ -21,6 +21,9 @@ interface Server {
   base: string;
 }
 
+/** Every process started, SIGKILLed in afterAll if a failed assertion left it running. */
+const started: ChildProcessWithoutNullStreams[] = [];
+
 const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
   const child = spawn(
     process.execPath,
@@ -45,14 +48,18 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
     },
   );
+  started.push(child);
   const lines = collectJsonLines(child.stdout);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   let url: string | undefined;
-  while (!url && Date.now() < deadline) {
+  while (!url && Date.now() < deadline && child.exitCode === null) {
     url = lines.find((l) => l.msg === 'admin listening')?.url as string | undefined;
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
-  if (!url) throw new Error('server did not start');
+  if (!url) {
+    child.kill('SIGKILL'); // not left running after the test
+    throw new Error('server did not start');
+  }
   return { child, lines, base: url.replace(/\/$/, '') };
 };
 
@@ -72,7 +79,10 @@ const stop = async (s: Server): Promise<number | null> => {
 };
 
 const data = tempDataDir('wt-restart-');
-afterAll(() => data.remove());
+afterAll(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  data.remove();
+});
 
 /** Poll `fn` until it holds (a hang guard of 20 s, not a timing claim). */
 const until = async (what: string, fn: () => Promise<boolean>): Promise<void> => {
