@@ -165,6 +165,8 @@ describe('worlds survive restarts', () => {
       expect(after.entities).toBe(300);
       const stats = (await api(d, 'GET', '/worlds/1/stats')).json;
       expect(stats.checkpoint.restored.fromStep).toBe(lastCheckpointStep);
+      // …whose world time is older than that: the time came from the clock record, not from it.
+      expect(stats.checkpoint.restored.fromWorldTime).toBeLessThan(before.worldTime - 10 * stepWorldSeconds);
     } finally {
       expect(await stop(d)).toBe(0);
     }
