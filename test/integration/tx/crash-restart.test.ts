@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { createPrng, nextRange } from '../../../src/core/prng.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
@@ -46,6 +46,16 @@ const unlessClosed = <T>(c: WorldtickClient, p: Promise<T>): Promise<T | null> =
   p.catch(() => undefined); // a timeout after the close is nobody's concern
   return Promise.race([p, c.closed().then(() => null)]);
 };
+
+/**
+ * The server process of the moment. A test that timed out keeps running in the background (vitest
+ * does not stop it): afterAll kills the server and no new one is started after it.
+ */
+const servers = { current: null as ChildProcess | null, closed: false };
+afterAll(() => {
+  servers.closed = true;
+  if (servers.current && servers.current.exitCode === null) servers.current.kill('SIGKILL');
+});
 
 interface ClientState {
   token: string;
@@ -104,8 +114,10 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
   ];
   let child: ChildProcess | null = null;
   const start = (): ChildProcess => {
+    if (servers.closed) throw new Error('the file is done: no new server');
     const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     c.stderr!.on('data', () => undefined);
+    servers.current = c;
     return c;
   };
   const kill = async (): Promise<void> => {
