@@ -43,7 +43,10 @@ const start = async (storeArgs: string[]): Promise<Proc> => {
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'pd-crash-token' } },
   );
   const lines = collectJsonLines(child.stdout);
-  const ready = await until('server ready', () => lines.find((l) => l.msg === 'server ready'), 30_000, 20);
+  const ready = await until('server ready', () => lines.find((l) => l.msg === 'server ready'), 30_000, 20).catch((err: unknown) => {
+    child.kill('SIGKILL'); // not left running after the test
+    throw err;
+  });
   return { child, lines, port: ready.port as number };
 };
 
