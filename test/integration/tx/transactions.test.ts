@@ -135,10 +135,7 @@ describe('purchases over the wire', () => {
 });
 
 describe('sessions survive a restart', () => {
-  // The two tests run at once (their own data dirs and runtimes): the grace test mostly waits out its grace.
-  it.concurrent('a resume token after a restart gets the same player id, wallet and inventory; an unknown one is refused and joins fresh', async ({
-    expect,
-  }) => {
+  it('a resume token after a restart gets the same player id, wallet and inventory; an unknown one is refused and joins fresh', async () => {
     const d2 = join(dir, 'restart');
     let a = await boot(d2);
     const c = await connect(a);
@@ -179,7 +176,7 @@ describe('sessions survive a restart', () => {
     }
   });
 
-  it.concurrent('resume grace of sessions live at shutdown is counted from the restart', async ({ expect }) => {
+  it('resume grace of sessions live at shutdown is counted from the restart', async () => {
     const d3 = join(dir, 'grace');
     const short = join(dir, 'grace.json');
     writeFileSync(short, JSON.stringify({ net: { resumeGraceSeconds: 1 } }));
