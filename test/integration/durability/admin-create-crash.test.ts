@@ -10,20 +10,26 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance } from '../../helpers/cluster-instances.js';
+import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 
 const server = await freshDatabase();
 if ('skip' in server) console.warn(`[admin-create-crash] skipped: ${server.skip}`);
+/** The server the first test restarted, left running for the second (which starts its own without it). */
+let restarted: TestInstance | null = null;
 afterAll(async () => {
+  if (restarted) {
+    restarted.child.kill('SIGKILL');
+    if (restarted.child.exitCode === null && restarted.child.signalCode === null) await once(restarted.child, 'exit');
+  }
   if (!('skip' in server)) await server.destroy();
 });
+const args = (url: string): string[] => ['--store', url, '--npcs', '50', '--stats-interval', '0', '--checkpoint-interval', '0'];
 
 describe.skipIf('skip' in server)('admin world creation is durable when answered', () => {
   it('SIGKILL right after the 201: the world is back after the restart (PostgreSQL)', { timeout: 90_000 }, async () => {
     const pgs = server as Exclude<typeof server, { skip: string }>;
-    const args = ['--store', pgs.url, '--npcs', '50', '--stats-interval', '0', '--checkpoint-interval', '0'];
-    const a = await startInstance('create', args);
+    const a = await startInstance('create', args(pgs.url));
     // Hold world records still (a lock the record upsert waits for): an answer while it is held
     // was sent before the record was durable — the server is killed at once, before it can land.
     const locker = new pg.Client({ connectionString: pgs.url });
@@ -43,22 +49,20 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
       a.child.kill('SIGKILL');
       await once(a.child, 'exit');
     }
-    const b = await startInstance('restart', args);
-    try {
-      const r = await b.api('GET', '/api/v1/worlds/made/stats');
-      expect(r.status, `world made after the restart (answered ${early ? 'before' : 'after'} its record could be written)`).toBe(200);
-      expect(r.json.id).toBe('made');
-    } finally {
-      b.child.kill('SIGKILL');
-      await once(b.child, 'exit');
-    }
+    const b = await startInstance('restart', args(pgs.url));
+    restarted = b; // stopped in afterAll
+    const r = await b.api('GET', '/api/v1/worlds/made/stats');
+    expect(r.status, `world made after the restart (answered ${early ? 'before' : 'after'} its record could be written)`).toBe(200);
+    expect(r.json.id).toBe('made');
   });
 
   it('a record the store refuses: 503 WT_ERR_WORLD_NOT_DURABLE and no world; the id can be created later', {
     timeout: 60_000,
   }, async () => {
     const pgs = server as Exclude<typeof server, { skip: string }>;
-    const a = await startInstance('refused', ['--store', pgs.url, '--npcs', '50', '--stats-interval', '0', '--checkpoint-interval', '0']);
+    // The first test's restarted server has the same options (one process start less); alone, a server of its own.
+    const own = restarted === null || restarted.child.exitCode !== null ? await startInstance('refused', args(pgs.url)) : null;
+    const a = own ?? (restarted as TestInstance);
     const db = new pg.Client({ connectionString: pgs.url });
     await db.connect();
     try {
@@ -77,8 +81,10 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
       expect((await db.query(`SELECT 1 FROM world_configs WHERE world_id = 'doomed'`)).rowCount).toBe(1);
     } finally {
       await db.end();
-      a.child.kill('SIGKILL');
-      await once(a.child, 'exit');
+      if (own) {
+        own.child.kill('SIGKILL');
+        await once(own.child, 'exit');
+      }
     }
   });
 });

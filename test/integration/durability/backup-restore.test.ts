@@ -6,8 +6,8 @@
  * and restore") restores the world from its checkpoint and has every one of those rewards,
  * with 0 mismatches in `GET /api/v1/ledger/verify`.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,24 +51,23 @@ describe('backup of the SQLite store while the server runs, and restore from it'
       expect(report.checkpoints).toBeGreaterThanOrEqual(1);
       expect(report.ledgerEntries).toBeGreaterThanOrEqual(ackedBefore);
       reports.push(report);
-      await new Promise((r) => setTimeout(r, 300));
+      await until('more rewards after the backup', () => acked >= ackedBefore + 5); // writes between the copies
     }
     // The command line: same copy, JSON report, exit 0; an existing --out is refused (exit 2), not overwritten.
-    const cli = (file: string) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backup-main.ts', '--data-dir', src.dir, '--out', file], {
-        cwd: ROOT,
-        encoding: 'utf8',
+    // Both commands run at once (each is a process start), with the restore below.
+    const cli = (file: string): Promise<{ status: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/backup-main.ts', '--data-dir', src.dir, '--out', file],
+          { cwd: ROOT },
+          (err, stdout, stderr) => resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
+        );
       });
     const ackedBeforeCli = acked;
-    const ok = cli(join(out.dir, 'cli.sqlite'));
-    expect(ok.status, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ integrity: 'ok', schemaVersion: expect.any(Number) });
-    expect(JSON.parse(ok.stdout).ledgerEntries).toBeGreaterThanOrEqual(ackedBeforeCli);
-    const again = cli(join(out.dir, 'cli.sqlite'));
-    expect(again.status).toBe(2);
-    expect(again.stderr).toMatch(/exists: a backup never overwrites/);
-    writing = false;
-    await writer;
+    const existing = join(out.dir, 'b0.sqlite');
+    const existingStat = statSync(existing);
+    const commands = Promise.all([cli(join(out.dir, 'cli.sqlite')), cli(existing)]);
 
     // Restore: a fresh data directory holding only the last backup as worldtick.sqlite.
     const last = reports[reports.length - 1];
@@ -80,6 +79,15 @@ describe('backup of the SQLite store while the server runs, and restore from it'
     expect(existsSync(join(restored.dir, 'worldtick.sqlite-wal'))).toBe(false);
     const b = await startInstance('rs', ['--data-dir', restored.dir, '--npcs', '300', '--stats-interval', '0']);
     servers.push(b);
+    const [ok, again] = await commands;
+    writing = false;
+    await writer;
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ integrity: 'ok', schemaVersion: expect.any(Number) });
+    expect(JSON.parse(ok.stdout).ledgerEntries).toBeGreaterThanOrEqual(ackedBeforeCli);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/exists: a backup never overwrites/);
+    expect(statSync(existing)).toMatchObject({ size: existingStat.size, mtimeMs: existingStat.mtimeMs });
     const line = b.lines.find((l) => l.msg === 'world restored' && l.world === '1');
     expect(line?.fromStep).toBe(lastCheckpointStep);
     const player = (await b.api('GET', `/api/v1/worlds/1/ledger/players/${encodeURIComponent(PLAYER)}?limit=10000`)).json;

@@ -112,7 +112,8 @@ describe('game component stores survive a restart', () => {
       const created = await api(a, 'POST', '/worlds', { id: 'w2', npcs: 10, capacity: 100, seed: 4, physics: { obstacles } });
       expect(created.status).toBe(201);
       expect(a.runner.get('w2').physics?.config.obstacles).toEqual(obstacles);
-      await new Promise((r) => setTimeout(r, 600));
+      // Some steps of the game system before the stop (a hang guard, not a timing claim).
+      for (let i = 0; i < 400 && a.runner.get('1').clock.step < 3; i++) await new Promise((r) => setTimeout(r, 25));
     } finally {
       await a.stop();
     }

@@ -28,7 +28,7 @@ interface Server {
 const start = async (dataDir: string): Promise<Server> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '200', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
+    ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '20', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
   );
   const lines = collectJsonLines(child.stdout);
@@ -42,7 +42,10 @@ const start = async (dataDir: string): Promise<Server> => {
     gamePort = lines.find((l) => l.msg === 'game server listening')?.port as number | undefined;
     if (!url || !gamePort) await new Promise((r) => setTimeout(r, 50));
   }
-  if (!url || !gamePort) throw new Error(`server did not start: ${err.slice(-2000)}`);
+  if (!url || !gamePort) {
+    child.kill('SIGKILL'); // not left running after the test
+    throw new Error(`server did not start: ${err.slice(-2000)}`);
+  }
   return { child, lines, base: url.replace(/\/$/, ''), gamePort };
 };
 
@@ -90,7 +93,8 @@ describe('operator state survives a restart (SQLite, real processes)', () => {
       expect(t.json.durable).toBe(true);
       // An override on w2 whose time is up before the restart.
       expect((await api(a, 'PUT', '/worlds/w2/controller/override', { mode: 'emergency', seconds: 0.2 })).json.durable).toBe(true);
-      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 200 && (await api(a, 'GET', '/worlds/w2/controller/override')).json.override !== null; i++)
+        await new Promise((r) => setTimeout(r, 25));
       expect((await api(a, 'GET', '/worlds/w2/controller/override')).json.override).toBeNull();
     } finally {
       expect(await stop(a)).toBe(0);

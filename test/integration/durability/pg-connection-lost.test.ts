@@ -11,7 +11,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../helpers/postgres-server.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -102,11 +102,20 @@ const keysInLedger = async (url: string): Promise<string[]> => {
 
 describe.skipIf('skip' in server)('PostgreSQL connection lost mid-transaction', () => {
   const pgs = server as Exclude<typeof server, { skip: string }>;
+  // One child process per test, both started at once (each start loads the store code).
+  let children: Array<Promise<Child>> = [];
+  beforeAll(() => {
+    children = [startChild(pgs.url), startChild(pgs.url)];
+    for (const c of children) c.catch(() => undefined); // awaited by its test
+  });
+  afterAll(async () => {
+    for (const c of await Promise.allSettled(children)) if (c.status === 'fulfilled') c.value.proc.kill('SIGKILL');
+  });
 
   it('backend terminated while the write waits: refused with WT_ERR_STORE_UNAVAILABLE, the process lives, the next write commits', {
     timeout: 30_000,
   }, async () => {
-    const child = await startChild(pgs.url);
+    const child = await children[0];
     try {
       expect(await child.write('k0')).toMatchObject({ outcome: 'ok' });
       const locker = await holdFenceRow(pgs.url);
@@ -127,7 +136,7 @@ describe.skipIf('skip' in server)('PostgreSQL connection lost mid-transaction', 
   it('PostgreSQL SIGKILLed while the write waits: refused retryably, the process lives, writes commit after the restart', {
     timeout: 30_000,
   }, async () => {
-    const child = await startChild(pgs.url);
+    const child = await children[1];
     try {
       const locker = await holdFenceRow(pgs.url);
       child.proc.stdin.write('k3\n');

@@ -1,6 +1,6 @@
 /**
  * Player data survives a SIGKILL of the server process once its promise resolved, on SQLite and on
- * a real PostgreSQL started here. A game server process (test/helpers/player-data-game-main.ts)
+ * a real PostgreSQL (a database of its own on the run's shared server). A game server process (test/helpers/player-data-game-main.ts)
  * increments a counter of durable player `t:crash` in a loop through `updatePlayerData`, printing
  * each value after its save resolved; a real WebSocket client joins with a hello token (the game's
  * `onPlayerJoined` increments that player's `joins`). The process is killed with SIGKILL and started
@@ -15,13 +15,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { until } from '../../helpers/cluster-instances.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const Ws = WebSocket as unknown as WebSocketCtor;
 
-const pgServer = await startPostgres();
+// Only the game server is killed: a database of its own on the run's shared PostgreSQL server does.
+const pgServer = await freshDatabase();
 if ('skip' in pgServer) console.warn(`[player data crash] PostgreSQL run skipped: ${pgServer.skip}`);
 const data = tempDataDir('wt-pdata-crash-');
 afterAll(async () => {
@@ -42,7 +43,10 @@ const start = async (storeArgs: string[]): Promise<Proc> => {
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'pd-crash-token' } },
   );
   const lines = collectJsonLines(child.stdout);
-  const ready = await until('server ready', () => lines.find((l) => l.msg === 'server ready'), 20_000, 20);
+  const ready = await until('server ready', () => lines.find((l) => l.msg === 'server ready'), 30_000, 20).catch((err: unknown) => {
+    child.kill('SIGKILL'); // not left running after the test
+    throw err;
+  });
   return { child, lines, port: ready.port as number };
 };
 

@@ -2,7 +2,9 @@
  * Worlds survive restarts: a real server (`src/cli/main.ts`) in a child process on a temporary
  * data dir; change the default world's timeScale and create a world through the admin API; let
  * time pass; SIGTERM; start again on the same data dir — world time continues, the config
- * change and the created world are back.
+ * change and the created world are back. Then, without periodic checkpoints, SIGKILL: the next
+ * start has the world time of the clock record (written every 10 steps) and the state of the last
+ * checkpoint (the one written at the previous graceful stop).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +20,9 @@ interface Server {
   lines: Array<Record<string, unknown>>;
   base: string;
 }
+
+/** Every process started, SIGKILLed in afterAll if a failed assertion left it running. */
+const started: ChildProcessWithoutNullStreams[] = [];
 
 const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
   const child = spawn(
@@ -43,14 +48,18 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir },
     },
   );
+  started.push(child);
   const lines = collectJsonLines(child.stdout);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   let url: string | undefined;
-  while (!url && Date.now() < deadline) {
+  while (!url && Date.now() < deadline && child.exitCode === null) {
     url = lines.find((l) => l.msg === 'admin listening')?.url as string | undefined;
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
-  if (!url) throw new Error('server did not start');
+  if (!url) {
+    child.kill('SIGKILL'); // not left running after the test
+    throw new Error('server did not start');
+  }
   return { child, lines, base: url.replace(/\/$/, '') };
 };
 
@@ -70,14 +79,20 @@ const stop = async (s: Server): Promise<number | null> => {
 };
 
 const data = tempDataDir('wt-restart-');
-const crashData = tempDataDir('wt-crash-');
 afterAll(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   data.remove();
-  crashData.remove();
 });
 
+/** Poll `fn` until it holds (a hang guard of 20 s, not a timing claim). */
+const until = async (what: string, fn: () => Promise<boolean>): Promise<void> => {
+  for (const deadline = Date.now() + 20_000; !(await fn()); await new Promise((r) => setTimeout(r, 50)))
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+};
+
 describe('worlds survive restarts', () => {
-  it('world time continues; the timeScale change and the admin-created world come back', async () => {
+  // One data dir through four processes (each start costs a process): a → SIGTERM → b → SIGTERM → c → SIGKILL → d.
+  it('world time continues; the timeScale change and the admin-created world come back; after a SIGKILL time continues from the clock record, the state from the last checkpoint', async () => {
     const a = await start(data.dir);
     expect((await api(a, 'PUT', '/worlds/1/scheduler/config', { simulation: { timeScale: 7 } })).status).toBe(200);
     const created = await api(a, 'POST', '/worlds', {
@@ -88,9 +103,8 @@ describe('worlds survive restarts', () => {
       config: { simulation: { timeScale: 2 } },
     });
     expect(created.status).toBe(201);
-    await new Promise((r) => setTimeout(r, 1200)); // time passes; periodic checkpoints run (0.5 s)
-    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 2; i++)
-      await new Promise((r) => setTimeout(r, 100));
+    // Time passes; periodic checkpoints run (0.5 s): the one at creation and at least one more.
+    await until('two checkpoints', async () => (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved >= 2);
     const before1 = (await api(a, 'GET', '/worlds/1')).json;
     const before2 = (await api(a, 'GET', '/worlds/w2')).json;
     expect(before1.worldTime).toBeGreaterThan(0);
@@ -122,36 +136,39 @@ describe('worlds survive restarts', () => {
     } finally {
       expect(await stop(b)).toBe(0);
     }
-    const c = await start(data.dir);
+
+    // c: no periodic checkpoints (a restored world takes none at start): its last checkpoint is the one b
+    // wrote at shutdown. World time still survives the SIGKILL, through the clock record (every 10 steps).
+    const c = await start(data.dir, '0');
+    let lastCheckpointStep: number;
+    let before: Record<string, any>;
     try {
       expect((await api(c, 'GET', '/worlds/w2')).status).toBe(404);
       expect((await api(c, 'GET', '/worlds/1')).json.timeScale).toBe(7);
+      lastCheckpointStep = (await api(c, 'GET', '/worlds/1/stats')).json.checkpoint.restored.fromStep;
+      expect(lastCheckpointStep).toBeGreaterThan(0);
+      // Well past the checkpoint: restoring world time from the checkpoint alone would lose more than 10 steps.
+      await until('20 steps after the checkpoint', async () => (await api(c, 'GET', '/worlds/1')).json.step > lastCheckpointStep + 20);
+      expect((await api(c, 'GET', '/worlds/1/stats')).json.checkpoint.saved).toBe(0);
+      before = (await api(c, 'GET', '/worlds/1')).json;
     } finally {
-      expect(await stop(c)).toBe(0);
+      c.child.kill('SIGKILL');
+      await once(c.child, 'exit');
     }
-  });
-
-  it('after a crash (SIGKILL) world time continues from the clock record (every 10 steps), the state from the last checkpoint', async () => {
-    // No periodic checkpoints: the only one is taken at start (step 0). World time still survives.
-    const a = await start(crashData.dir, '0');
-    await new Promise((r) => setTimeout(r, 1200));
-    for (let i = 0; i < 100 && (await api(a, 'GET', '/worlds/1/stats')).json.checkpoint.saved < 1; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    const before = (await api(a, 'GET', '/worlds/1')).json;
-    expect(before.step).toBeGreaterThan(10);
-    a.child.kill('SIGKILL');
-    await once(a.child, 'exit');
-    const b = await start(crashData.dir, '0');
+    const d = await start(data.dir, '0');
     try {
-      const after = (await api(b, 'GET', '/worlds/1')).json;
+      const after = (await api(d, 'GET', '/worlds/1')).json;
       const stepWorldSeconds = before.tickIntervalSeconds * before.timeScale;
       // At most 10 steps of world time lost (plus the steps run between the GET and the kill).
       expect(after.worldTime).toBeGreaterThanOrEqual(before.worldTime - 10 * stepWorldSeconds);
+      expect(after.timeScale).toBe(7);
       expect(after.entities).toBe(300);
-      const stats = (await api(b, 'GET', '/worlds/1/stats')).json;
-      expect(stats.checkpoint.restored.fromStep).toBe(0);
+      const stats = (await api(d, 'GET', '/worlds/1/stats')).json;
+      expect(stats.checkpoint.restored.fromStep).toBe(lastCheckpointStep);
+      // …whose world time is older than that: the time came from the clock record, not from it.
+      expect(stats.checkpoint.restored.fromWorldTime).toBeLessThan(before.worldTime - 10 * stepWorldSeconds);
     } finally {
-      expect(await stop(b)).toBe(0);
+      expect(await stop(d)).toBe(0);
     }
-  });
+  }, 90_000);
 });

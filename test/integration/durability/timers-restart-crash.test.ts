@@ -24,7 +24,7 @@ const start = (dataDir: string): Promise<Proc> =>
     main: 'test/helpers/timer-game-main.ts',
     args: [
       ...['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
-      ...['--checkpoint-interval', '0.3', '--time-scale', '4', '--tick-interval', '0.05'],
+      ...['--checkpoint-interval', '0.3', '--time-scale', '8', '--tick-interval', '0.05'],
     ],
     dataDir,
     token: TOKEN,

@@ -122,14 +122,28 @@ describe('record and replay from a starting checkpoint', () => {
     expect(log.steps.some((f) => f.facts.some(([t]) => t === 'input'))).toBe(true);
     expect(log.steps.some((f) => f.facts.some(([t]) => t === 'tx'))).toBe(true); // starting coins of the new players
 
-    // 3. Replay: from the checkpoint, every recorded hash matches (the end hash included).
+    // 3. Replay: from the checkpoint, every recorded hash matches (the end hash included); `npm run replay`
+    // on it, and on a copy whose checkpoint is altered (4), in child processes while the replay runs here.
+    const cli = (log: string) =>
+      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const okRun = cli(file);
+    const altered = join(mkdtempSync(join(dir, 'altered-')), 'restored.wtlog');
+    copyFileSync(file, altered);
+    const bytes = readFileSync(startCheckpointPath(file));
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(startCheckpointPath(altered), bytes);
+    const badRun = cli(altered);
     const res = await replayLog(log);
     expect(res.failure).toBeNull();
     expect(res.steps).toBe(log.steps.length);
     expect(res.checks.length).toBe(log.steps.filter((f) => f.hash !== undefined).length + 1);
     expect(res.checks.length).toBeGreaterThan(5);
     expect(res.checks.every((c) => c.ok)).toBe(true);
-    const ok = await run('node', ['--import', 'tsx', 'src/replay/main.ts', file, '--quiet']);
+    const ok = await okRun;
+    expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/from checkpoint restored\.wtlog\.start\.wtck \(step \d+, restored/);
     expect(ok.stdout).toMatch(/^OK: \d+ steps replayed, (\d+)\/\1 hashes matched$/m);
 
@@ -137,15 +151,9 @@ describe('record and replay from a starting checkpoint', () => {
     const moved = join(mkdtempSync(join(dir, 'moved-')), 'restored.wtlog'); // another directory: its checkpoint stayed behind
     copyFileSync(file, moved);
     await expect(replayLog(readLog(moved))).rejects.toMatchObject({ code: ErrorCode.REPLAY_CHECKPOINT_MISSING });
-    const bytes = readFileSync(startCheckpointPath(file));
-    bytes[bytes.length >> 1] ^= 0xff;
-    writeFileSync(startCheckpointPath(file), bytes);
-    await expect(replayLog(readLog(file))).rejects.toMatchObject({ code: ErrorCode.REPLAY_CHECKPOINT_MISMATCH });
-    const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', file, '--quiet']).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(err?.code).toBe(2);
-    expect(err?.stderr).toMatch(/WT_ERR_REPLAY_CHECKPOINT_MISMATCH/);
+    await expect(replayLog(readLog(altered))).rejects.toMatchObject({ code: ErrorCode.REPLAY_CHECKPOINT_MISMATCH });
+    const err = await badRun;
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/WT_ERR_REPLAY_CHECKPOINT_MISMATCH/);
   }, 60_000);
 });

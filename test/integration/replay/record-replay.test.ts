@@ -119,35 +119,43 @@ describe('record and replay', () => {
     expect(walletChanges.length).toBe(rec.stats.walletChanges * 5);
     const coins = walletChanges.filter((_, i) => i % 5 === 2);
     expect(coins.filter((c) => c === 1000).length).toBeGreaterThanOrEqual(3); // --starting-coins default
-    const res = await replayLog(log);
-    expect(res.failure).toBeNull();
-    expect(res.steps).toBe(log.steps.length);
-    expect(res.checks.length).toBe(log.steps.filter((f) => f.hash !== undefined).length + 1);
-    expect(res.checks.every((c) => c.ok)).toBe(true);
-
-    // The CLI: exit 0 on the log; a tampered log (one input changed) fails with a mismatch and exit 1.
-    const ok = await run('node', ['--import', 'tsx', 'src/replay/main.ts', file, '--quiet']);
-    expect(ok.stdout).toMatch(/^OK: \d+ steps replayed, (\d+)\/\1 hashes matched$/m);
+    // The CLI (exit 0 on the log; a tampered log, one input changed, fails with a mismatch and exit 1)
+    // runs in child processes while the log is replayed in process.
+    const cli = (log: string) =>
+      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      );
+    const okRun = cli(file);
     const packr = createLogPackr();
-    const frames = [log.header, ...log.steps, log.end];
-    const at = log.steps.findIndex((f) => f.facts.some(([t]) => t === 'input'));
-    const fact = log.steps[at].facts.find(([t]) => t === 'input')!;
+    const copy = readLog(file); // its own objects: the in-process replay below reads `log`
+    const frames = [copy.header, ...copy.steps, copy.end];
+    const at = copy.steps.findIndex((f) => f.facts.some(([t]) => t === 'input'));
+    const fact = copy.steps[at].facts.find(([t]) => t === 'input')!;
     const p = fact[2] as { moveX: number; moveY: number };
     p.moveX = p.moveX > 0 ? -1 : 1;
     p.moveY = 0;
     const bad = join(dir, 'bad.wtlog');
     writeFileSync(bad, Buffer.concat(frames.map((f) => packr.pack(f))));
     expect(readFileSync(bad).byteLength).toBeGreaterThan(100);
-    const err = await run('node', ['--import', 'tsx', 'src/replay/main.ts', bad, '--quiet']).then(
-      () => null,
-      (e: { code: number; stdout: string }) => e,
-    );
-    expect(err?.code).toBe(1);
-    expect(err?.stdout).toMatch(/MISMATCH/);
+    const badRun = cli(bad);
+
+    const res = await replayLog(log);
+    expect(res.failure).toBeNull();
+    expect(res.steps).toBe(log.steps.length);
+    expect(res.checks.length).toBe(log.steps.filter((f) => f.hash !== undefined).length + 1);
+    expect(res.checks.every((c) => c.ok)).toBe(true);
     // The wallet changes are what makes the replayed wallets match: without them, a mismatch.
     const noTx = { ...log, steps: log.steps.map((f) => ({ ...f, facts: f.facts.filter(([t]) => t !== 'tx') })) };
     const res2 = await replayLog(noTx);
     expect(res2.failure).toMatch(/state hash/);
+
+    const ok = await okRun;
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: \d+ steps replayed, (\d+)\/\1 hashes matched$/m);
+    const err = await badRun;
+    expect(err.code).toBe(1);
+    expect(err.stdout).toMatch(/MISMATCH/);
     // Not a log: a coded error.
     const junk = join(dir, 'junk.bin');
     writeFileSync(junk, Buffer.from('not a log at all'));

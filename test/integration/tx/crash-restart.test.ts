@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { createPrng, nextRange } from '../../../src/core/prng.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
@@ -37,6 +37,25 @@ const freePort = (): Promise<number> =>
       s.close(() => resolve(p));
     });
   });
+
+/**
+ * `p`, or null as soon as the client's socket has closed: a killed server never answers, and the
+ * client's wait for an answer runs to its timeout (3 s) otherwise, after every kill.
+ */
+const unlessClosed = <T>(c: WorldtickClient, p: Promise<T>): Promise<T | null> => {
+  p.catch(() => undefined); // a timeout after the close is nobody's concern
+  return Promise.race([p, c.closed().then(() => null)]);
+};
+
+/**
+ * The server process of the moment. A test that timed out keeps running in the background (vitest
+ * does not stop it): afterAll kills the server and no new one is started after it.
+ */
+const servers = { current: null as ChildProcess | null, closed: false };
+afterAll(() => {
+  servers.closed = true;
+  if (servers.current && servers.current.exitCode === null) servers.current.kill('SIGKILL');
+});
 
 interface ClientState {
   token: string;
@@ -95,8 +114,10 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
   ];
   let child: ChildProcess | null = null;
   const start = (): ChildProcess => {
+    if (servers.closed) throw new Error('the file is done: no new server');
     const c = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     c.stderr!.on('data', () => undefined);
+    servers.current = c;
     return c;
   };
   const kill = async (): Promise<void> => {
@@ -136,13 +157,14 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
             },
             () => undefined,
           );
-        const w = await c.join('1', `p${i}`, st.token, st.resume, 3000);
+        const w = await unlessClosed(c, c.join('1', `p${i}`, st.token, st.resume, 3000));
         void refused;
+        if (w === null) throw new Error('closed before the welcome');
         if (w.resumed) st.resumed++;
         st.resume = w.resumeToken;
       } catch {
         c.close();
-        await sleep(30);
+        await sleep(100); // the server is (re)starting: a few tries a second, not a busy loop beside it
         continue;
       }
       live.add(c);
@@ -151,10 +173,11 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
         st.pending = key; // retried with the same key until it has a definitive answer
         let r;
         try {
-          r = await c.purchase(key, 'arrow', 1, 1, 3000);
+          r = await unlessClosed(c, c.purchase(key, 'arrow', 1, 1, 3000));
         } catch {
-          break; // no answer (the server died): reconnect, retry the same key
+          r = null;
         }
+        if (r === null) break; // no answer (the server died): reconnect, retry the same key
         if (r.status === 'ok') {
           const before = st.acked.get(key);
           if (before !== undefined && before !== r.seq) throw new Error(`key ${key} acknowledged with two seqs ${before} and ${r.seq}`);
@@ -190,14 +213,16 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     await Promise.all(clients);
     // Reconnect every player (bound and caught up) so the verification sees live wallets.
     const final: WorldtickClient[] = [];
-    for (const st of states) {
-      const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-      await c.connect();
-      const wallet = c.waitFor((m) => m.type === 22, 5000);
-      await c.join('1', 'final', st.token, st.resume, 5000);
-      await wallet;
-      final.push(c);
-    }
+    await Promise.all(
+      states.map(async (st) => {
+        const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+        final.push(c);
+        await c.connect();
+        const wallet = c.waitFor((m) => m.type === 22, 5000);
+        await c.join('1', 'final', st.token, st.resume, 5000);
+        await wallet;
+      }),
+    );
     await sleep(300);
 
     let purchases = 0,

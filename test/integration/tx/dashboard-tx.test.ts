@@ -21,8 +21,19 @@ const ARGS = [
 
 it.skipIf(!existsSync(CHROMIUM))('lists recent purchases and rewards with their results', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-dash-tx-'));
-  const s = await startRuntime(['--npcs', '50', '--data-dir', dir]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  // The browser starts while the runtime does (if one fails, the other is closed).
+  const [started, launched] = await Promise.allSettled([
+    startRuntime(['--npcs', '50', '--data-dir', dir]),
+    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+  ]);
+  if (started.status === 'rejected' || launched.status === 'rejected') {
+    if (started.status === 'fulfilled') await started.value.stop();
+    if (launched.status === 'fulfilled') await launched.value.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+  }
+  const s = started.value;
+  const browser = launched.value;
   try {
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();

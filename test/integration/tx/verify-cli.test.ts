@@ -3,7 +3,7 @@
  * and offline on a stopped server's data directory (or `--store sqlite:<dir>`). 0 mismatches →
  * exit 0; a data directory without a store is exit 2.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,18 +84,25 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
     } finally {
       await rt.stop();
     }
+    // The CLI on the stopped server's data directory, by --data-dir and by --store sqlite:<dir>, and on a
+    // mistyped directory: three processes at once.
+    const cli = (args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], (err, stdout, stderr) =>
+          resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
+        );
+      });
+    const typo = join(dir, 'no-such-dir');
+    const runs = Promise.all([cli(['--data-dir', dir]), cli(['--store', `sqlite:${dir}`]), cli(['--data-dir', typo])]);
     const offline = await verifyOffline(dir);
     expect(offline).toMatchObject({ ok: true, players: 1, mismatches: [] });
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir], { encoding: 'utf8' });
-    expect(cli.status).toBe(0);
-    expect(JSON.parse(cli.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
+    const [byDir, bySpec, bad] = await runs;
+    expect(byDir.status, byDir.stderr).toBe(0);
+    expect(JSON.parse(byDir.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
     // The same store named by --store sqlite:<dir>.
-    const bySpec = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--store', `sqlite:${dir}`], { encoding: 'utf8' });
     expect(bySpec.status, bySpec.stderr).toBe(0);
     expect(JSON.parse(bySpec.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
     // A mistyped data directory is an error, not an empty ledger reported ok (and nothing is created there).
-    const typo = join(dir, 'no-such-dir');
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', typo], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`no store in ${typo}`);
     expect(existsSync(typo)).toBe(false);
