@@ -91,6 +91,37 @@ describe('joins are group-committed', () => {
     expect(ts.server.stats().internalErrors).toBe(0);
   });
 
+  it('hellos whose sockets close while their commit is pending: no session, no record left', async () => {
+    const real = new SqliteStore({ dataDir: tempDataDir('wt-join-gone-').dir });
+    store = real;
+    // The commit is held (as a slow PostgreSQL commit would be) while the clients hang up.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const held: string[] = [];
+    const spy: Store = Object.create(real) as Store;
+    spy.writeSessions = async (ops) => {
+      for (const o of ops) if (isJoin(o) && o.kind === 'session') held.push(o.record.token);
+      await gate;
+      return real.writeSessions(ops);
+    };
+    ts = await startTestServer({ store: spy });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => openRaw(ts!.url)));
+    helloAll(clients, (i) => (i % 2 ? `gone-token-${i}` : ''));
+    while (held.length < clients.length) await settle(2);
+    for (const c of clients) c.ws.terminate();
+    await Promise.all(clients.map((c) => c.closed));
+    await settle(20);
+    open();
+    await settle(50);
+    await ts.idle();
+    const st = ts.server.stats();
+    expect(st.sessions + st.joining + st.pendingResumes).toBe(0);
+    expect(st.internalErrors).toBe(0);
+    for (const t of held) expect(await real.getSession(t, 0), 'dropped after its commit').toBeUndefined();
+  });
+
   it('a failed commit answers every hello waiting for it UNAVAILABLE (closed 1013), counted; nothing joined', async () => {
     const dir = tempDataDir('wt-join-fail-').dir;
     const real = new SqliteStore({ dataDir: dir, busyTimeoutMs: 50 });
