@@ -121,7 +121,13 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
     welcomes: c.welcomes,
     errors: c.errors,
     storeTransactionsPerHello: +(transactions / Math.max(1, c.welcomes)).toFixed(2),
-    healthzMs: { median: pct(c.probeMs, 50), p90: pct(c.probeMs, 90), p99: pct(c.probeMs, 99), max: pct(c.probeMs, 100), n: c.probeMs.length },
+    healthzMs: {
+      median: pct(c.probeMs, 50),
+      p90: pct(c.probeMs, 90),
+      p99: pct(c.probeMs, 99),
+      max: pct(c.probeMs, 100),
+      n: c.probeMs.length,
+    },
     // Beyond the 10 ms sampling interval (the histogram records whole intervals: 10.1 ms when idle).
     loopDelayMs: {
       p50: late(delay.percentile(50)),

@@ -84,7 +84,8 @@ const newBatch = (): Batch => {
 };
 
 /** A session write's key in the overlay of unsettled writes (token), or null for a player write. */
-const sessionKey = (op: SessionWrite): string | null => (op.kind === 'session' ? op.record.token : op.kind === 'dropSession' ? op.token : null);
+const sessionKey = (op: SessionWrite): string | null =>
+  op.kind === 'session' ? op.record.token : op.kind === 'dropSession' ? op.token : null;
 
 /** Durable sessions over a store. A class: it holds the boot id and the store handle. */
 export class DurableSessions {
@@ -104,7 +105,8 @@ export class DurableSessions {
   /**
    * The latest write of each session token / player id not yet committed (waiting or being
    * committed): what a read sees before the store does, so a hello reads a park or drop of its token
-   * queued in the same turn without committing it alone (which split a turn's batch in two).
+   * queued in the same turn without committing it first (a flush per lookup made each hello a
+   * transaction of its own).
    */
   readonly #unsettledSessions = new Map<string, SessionWrite>();
   readonly #unsettledPlayers = new Map<string, SessionWrite>();

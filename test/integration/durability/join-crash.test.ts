@@ -35,7 +35,7 @@ describe('joins after SIGKILL', () => {
     try {
       const url = gameUrl(a);
       clients = await Promise.all(Array.from({ length: N }, () => openRaw(url)));
-      clients.forEach((c, i) => c.send([1, 1, '1', `p${i}`, i % 2 ? `crash-join-${i}` : '', null]));
+      for (const [i, c] of clients.entries()) c.send([1, 1, '1', `p${i}`, i % 2 ? `crash-join-${i}` : '', null]);
       for (const c of clients) welcomes.push(await c.waitFor(WELCOME, undefined, 20_000));
     } finally {
       await killHard(a);

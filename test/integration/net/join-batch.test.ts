@@ -51,7 +51,7 @@ const spied = (real: Store): { store: Store; batches: SessionWrite[][]; prunes: 
  * reads them all in one turn (server and clients share this process).
  */
 const helloAll = (clients: RawWs[], tokenOf: (i: number) => string): void => {
-  clients.forEach((c, i) => c.send([1, 1, 'w1', `p${i}`, tokenOf(i), null]));
+  for (const [i, c] of clients.entries()) c.send([1, 1, 'w1', `p${i}`, tokenOf(i), null]);
   const until = Date.now() + 40;
   while (Date.now() < until) {
     /* hold the loop */

@@ -46,7 +46,11 @@ for (const { factory, name } of factories) {
 
     it('hellos of one turn are one transaction, and none resolves before it is committed', async () => {
       const g = await gated();
-      const d = new DurableSessions(g.store, () => 30, () => {});
+      const d = new DurableSessions(
+        g.store,
+        () => 30,
+        () => {},
+      );
       const before = store!.stats().transactions;
       const settled: ResolvedPlayer[] = [];
       const all = Array.from({ length: 12 }, (_, i) => d.resolve('w1', `p${i}`, '', null, i, i).then((r) => settled.push(r)));
@@ -68,7 +72,11 @@ for (const { factory, name } of factories) {
     it('a resume reads a park queued in the same turn without committing it alone; an abandoned resume is put back parked', async () => {
       const g = await gated();
       g.open();
-      const d = new DurableSessions(g.store, () => 30, () => {});
+      const d = new DurableSessions(
+        g.store,
+        () => 30,
+        () => {},
+      );
       const first = await d.resolve('w1', 'ada', 'ada-token', null, 1, 2);
       const batches = g.batches.length;
       d.park(first.resumeToken, first.playerId, 'w1', 'ada', 7, 8);
@@ -94,7 +102,11 @@ for (const { factory, name } of factories) {
       const real = await handle.open();
       store = real;
       const errors: unknown[] = [];
-      const d = new DurableSessions(real, () => 30, (e) => errors.push(e));
+      const d = new DurableSessions(
+        real,
+        () => 30,
+        (e) => errors.push(e),
+      );
       // The store is closed under the batch: its transaction fails (storeClosed), as any write failure.
       const all = Array.from({ length: 5 }, (_, i) => d.resolve('w1', `p${i}`, '', null, 0, 0));
       await real.close();
