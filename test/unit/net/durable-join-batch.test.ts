@@ -97,6 +97,28 @@ for (const { factory, name } of factories) {
       expect(await store!.getSession(ghost.resumeToken, 0)).toBeUndefined();
     });
 
+    it('settled() (the server stop) also waits for the drop of a join abandoned when its commit answered', async () => {
+      handle = await factory!.create();
+      const real = await handle.open();
+      store = real;
+      const errors: unknown[] = [];
+      const d = new DurableSessions(
+        real,
+        () => 30,
+        (e) => errors.push(e),
+      );
+      let token = '';
+      // The socket closed while the commit was pending: the answer abandons the join.
+      const joined = d.resolve('w1', 'late', '', null, 0, 0).then((r) => {
+        token = r.resumeToken;
+        d.abandon(r);
+      });
+      await d.settled();
+      await joined;
+      expect(await real.getSession(token, 0), 'dropped before stop returned').toBeUndefined();
+      expect(errors).toEqual([]);
+    });
+
     it('a failed commit rejects every resolve waiting for it, counted once, and writes nothing', async () => {
       handle = await factory!.create();
       const real = await handle.open();
