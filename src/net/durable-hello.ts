@@ -1,9 +1,12 @@
 /**
  * The durable half of a hello (session-registry.ts): a resume token that is not in memory, or a
  * fresh player with a durable store, is resolved by the store (durable-sessions.ts) before the
- * session is created. One lookup per token at a time; the answer is checked again when it arrives
+ * session is created; the answer arrives once the session record is committed (the write-behind
+ * batch of its turn, shared with every other hello, park and drop of that turn), so the welcome's
+ * token is durable. One lookup per token at a time; the answer is checked again when it arrives
  * (socket gone, world deleted, maintenance, join buffer full), and a fresh player's record is
- * dropped when its join goes no further.
+ * dropped (a resumed one put back) when its join goes no further. A failed commit is answered
+ * UNAVAILABLE (closed 1013) to every hello of its batch.
  */
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -65,11 +68,9 @@ export const durableHello = (
         conn.helloPending = false;
         if (r.limited)
           return wire.reply(conn, WireErrorCode.NEW_PLAYER_LIMITED, NEW_PLAYER_LIMITED_MESSAGE, false, CloseCode.NEW_PLAYER_LIMITED);
-        // A fresh player's record is useless if the join goes no further (the client never gets its
-        // token): drop it, or a connect/hello/close loop leaves a record per hello for 24 hours.
-        const abandon = (): void => {
-          if (!r.resumed) durable.drop(r.resumeToken);
-        };
+        // The join goes no further: a fresh player's record is dropped (the client never gets its
+        // token), a resumed one put back as it was (durable-sessions.ts, abandon).
+        const abandon = (): void => durable.abandon(r);
         if (conn.closed || conn.session) return abandon();
         const entry = tables.nets.get(world.id);
         if (!entry || entry.world !== world) {

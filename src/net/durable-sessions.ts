@@ -18,7 +18,7 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SessionWrite, Store } from '../store/types.js';
+import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
 export const LIVE_RECORD_MS = 24 * 3600 * 1000;
@@ -37,6 +37,8 @@ export interface ResolvedPlayer {
   refused: string | null;
   /** True when the hello would have created a new player identity and `admitNew` refused it: nothing was written. */
   limited?: boolean;
+  /** A resume's record as it was before this hello (put back by {@link DurableSessions.abandon}). */
+  previous?: SessionRecord;
 }
 
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
@@ -62,6 +64,29 @@ export const freshPlayerId = (helloToken: string): string => (helloToken ? playe
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** A promise settled by hand (the commit of one write-behind batch). */
+interface Batch {
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+const newBatch = (): Batch => {
+  let resolve!: () => void, reject!: (err: unknown) => void;
+  const done = new Promise<void>((a, b) => {
+    resolve = a;
+    reject = b;
+  });
+  // Handled here: a batch nobody waits for (parks, drops) must not be an unhandled rejection; the
+  // joins waiting for it still see the failure.
+  done.catch(() => undefined);
+  return { done, resolve, reject };
+};
+
+/** A session write's key in the overlay of unsettled writes (token), or null for a player write. */
+const sessionKey = (op: SessionWrite): string | null =>
+  op.kind === 'session' ? op.record.token : op.kind === 'dropSession' ? op.token : null;
+
 /** Durable sessions over a store. A class: it holds the boot id and the store handle. */
 export class DurableSessions {
   readonly boot = randomBytes(9).toString('base64url');
@@ -69,13 +94,22 @@ export class DurableSessions {
   readonly #store: Store;
   readonly #graceMs: () => number;
   readonly #now: () => number;
-  /** Failed writes (logged by the caller's error hook). */
+  /** Failed write batches and deletes (each also reported to the error hook). */
   writeErrors = 0;
   readonly #onError: (err: unknown) => void;
-  /** Writes waiting for the end of the turn ({@link DurableSessions.settled}). */
+  /** Writes waiting for the end of the turn ({@link DurableSessions.settled}), and their commit. */
   #pending: SessionWrite[] = [];
+  #batch: Batch | null = null;
   /** Every write-behind batch and whole-table delete, in order. */
   #chain: Promise<void> = Promise.resolve();
+  /**
+   * The latest write of each session token / player id not yet committed (waiting or being
+   * committed): what a read sees before the store does, so a hello reads a park or drop of its token
+   * queued in the same turn without committing it first (a flush per lookup made each hello a
+   * transaction of its own).
+   */
+  readonly #unsettledSessions = new Map<string, SessionWrite>();
+  readonly #unsettledPlayers = new Map<string, SessionWrite>();
   /** Wall ms when this process took each world over from another instance (cluster). */
   readonly #adoptedAt = new Map<string, number>();
 
@@ -89,8 +123,10 @@ export class DurableSessions {
 
   /**
    * Resolve a hello: resume a durable record (same world, same token identity, not expired), or
-   * a fresh player (with the refusal reason when a resume token was presented). Writes the
-   * record as live before resolving, so the welcome's token is durable. `authPlayerId`: the player
+   * a fresh player (with the refusal reason when a resume token was presented). The record is
+   * written `live` (and a new player's record with it) in the write-behind batch of the turn, and
+   * this resolves only once that batch is committed, so the welcome's token is durable; a failed
+   * commit rejects (every hello of the batch is answered UNAVAILABLE). `authPlayerId`: the player
    * id of the identity the game's `authenticate` hook accepted ({@link playerIdOfIdentity}); it
    * replaces the hello token's (a resume needs the same identity; a fresh join is that player).
    * `admitNew`: asked before a new player identity (no player record yet) is written; false → the
@@ -106,16 +142,18 @@ export class DurableSessions {
     authPlayerId: string | null = null,
     admitNew: (() => boolean) | null = null,
   ): Promise<ResolvedPlayer> {
-    // Reads see every write queued before (a park or drop of this token waiting for its turn).
-    await this.settled();
+    // Reads come after every batch and whole-table delete already sent; writes still waiting for
+    // the end of this turn are seen through the overlay (#readSession), not committed early.
+    await this.#chain;
     const now = this.#now();
     const claimed = authPlayerId ?? (helloToken ? playerIdOfToken(helloToken) : null);
+    const live = { live: true, boot: this.boot, name };
     let refused: string | null = null;
     // Not of the form this server issues (newResumeToken: base64url): unknown, without a store read
     // (a NUL in it made PostgreSQL fail the query, and the client was told the store was unavailable).
     if (resumeToken && !RESUME_TOKEN_RE.test(resumeToken)) refused = 'unknown resume token';
     else if (resumeToken) {
-      const rec = await this.#store.getSession(resumeToken, 0);
+      const rec = await this.#readSession(resumeToken);
       const liveElsewhere = rec?.data.live === true && rec.data.boot !== this.boot;
       const since = Math.max(this.startedAt, this.#adoptedAt.get(worldId) ?? 0);
       const expiresAt = rec ? (liveElsewhere ? Math.min(rec.expiresAt, since + this.#graceMs()) : rec.expiresAt) : 0;
@@ -124,34 +162,54 @@ export class DurableSessions {
       else if (now > expiresAt) refused = 'resume token expired';
       else if (claimed !== null && claimed !== rec.playerId) refused = 'resume token belongs to another player';
       else {
-        const p = await this.#store.getPlayer(rec.playerId);
+        const p = await this.#readPlayer(rec.playerId);
         const px = finite(p?.data.x),
           py = finite(p?.data.y);
-        await this.#store.putSession({
-          token: resumeToken,
-          playerId: rec.playerId,
-          worldId,
-          expiresAt: now + LIVE_RECORD_MS,
-          data: { live: true, boot: this.boot, name },
+        await this.#queue({
+          kind: 'session',
+          record: { token: resumeToken, playerId: rec.playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: live },
         });
-        return { playerId: rec.playerId, resumeToken, x: px, y: py, resumed: true, refused: null };
+        return { playerId: rec.playerId, resumeToken, x: px, y: py, resumed: true, refused: null, previous: rec };
       }
     }
     const playerId = claimed ?? newPlayerId();
     const token = newResumeToken();
-    const p = claimed !== null ? await this.#store.getPlayer(playerId) : undefined;
+    const p = claimed !== null ? await this.#readPlayer(playerId) : undefined;
     if (!p && admitNew && !admitNew()) return { playerId, resumeToken: '', x: null, y: null, resumed: false, refused, limited: true };
     const px = p && p.data.worldId === worldId ? finite(p.data.x) : null;
     const py = p && p.data.worldId === worldId ? finite(p.data.y) : null;
-    await this.#store.putSession({
-      token,
-      playerId,
-      worldId,
-      expiresAt: now + LIVE_RECORD_MS,
-      data: { live: true, boot: this.boot, name },
-    });
-    if (!p) await this.#store.putPlayer({ id: playerId, name, data: { worldId, x, y } });
+    const written = this.#queue({ kind: 'session', record: { token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: live } });
+    if (!p) void this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
+    await written; // one batch: the player write commits with it
     return { playerId, resumeToken: token, x: px, y: py, resumed: false, refused };
+  }
+
+  /**
+   * A resolved hello went no further (socket gone, world deleted, maintenance, join buffer full):
+   * a fresh player's record is dropped (the client never got its token, or a connect/hello/close
+   * loop leaves a record per hello for 24 hours); a resumed one is put back as it was before the
+   * hello (parked: resumable until its expiry, not `live` for 24 hours).
+   */
+  abandon(r: ResolvedPlayer): void {
+    if (r.limited) return;
+    if (r.previous) void this.#queue({ kind: 'session', record: r.previous });
+    else if (!r.resumed) this.drop(r.resumeToken);
+  }
+
+  /** The store's record of `token` as this process last wrote it (committed or not). */
+  async #readSession(token: string): Promise<SessionRecord | undefined> {
+    const stored = await this.#store.getSession(token, 0);
+    // Read after the store: a write still in the overlay is as new as, or newer than, what the store answered.
+    const op = this.#unsettledSessions.get(token);
+    if (!op) return stored;
+    return op.kind === 'session' ? op.record : undefined;
+  }
+
+  /** The player record as this process last wrote it (committed or not); `data` only is trusted of an unsettled write. */
+  async #readPlayer(id: string): Promise<{ data: Record<string, unknown> } | undefined> {
+    const stored = await this.#store.getPlayer(id);
+    const op = this.#unsettledPlayers.get(id);
+    return op?.kind === 'player' ? { data: op.data ?? {} } : stored;
   }
 
   /**
@@ -177,13 +235,13 @@ export class DurableSessions {
     const rec = liveAtShutdown
       ? { token, playerId, worldId, expiresAt: now + LIVE_RECORD_MS, data: { live: true, boot: this.boot, name } }
       : { token, playerId, worldId, expiresAt: now + this.#graceMs(), data: { live: false, boot: this.boot, name } };
-    this.#queue({ kind: 'session', record: rec });
+    void this.#queue({ kind: 'session', record: rec });
     this.savePosition(playerId, name, worldId, x, y);
   }
 
   /** The session ended for good (grace over, or no grace). */
   drop(token: string): void {
-    this.#queue({ kind: 'dropSession', token });
+    void this.#queue({ kind: 'dropSession', token });
   }
 
   /**
@@ -199,7 +257,7 @@ export class DurableSessions {
 
   /** Save a player's position (player record). */
   savePosition(playerId: string, name: string, worldId: string, x: number, y: number): void {
-    this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
+    void this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
   }
 
   /**
@@ -211,22 +269,56 @@ export class DurableSessions {
   }
 
   /**
-   * Write-behind: parks, drops and position saves wait for the end of the event-loop turn and are
-   * committed together, in order, as one store transaction (`writeSessions`): on SQLite one fsync
-   * on the event loop per turn instead of one per write (a mass disconnect of 400 players held the
-   * loop 2.6 s). Reads (`resolve`) and the whole-table deletes wait for them; `settled()` at stop.
+   * Write-behind: joins, parks, drops and position saves wait for the end of the event-loop turn
+   * and are committed together, in order, as one store transaction (`writeSessions`): on SQLite one
+   * fsync on the event loop per turn instead of one per write (a mass disconnect of 400 players held
+   * the loop 2.6 s; a hello flood of 81 joins/s, 52 ms median). Resolves when that transaction is
+   * committed, rejects when it failed (a join waits for it before its welcome; the others do not).
+   * Whole-table deletes wait for the batches before them; `settled()` at stop.
    */
-  #queue(op: SessionWrite): void {
-    if (this.#pending.length === 0) setImmediate(() => this.#flush());
+  #queue(op: SessionWrite): Promise<void> {
+    if (this.#batch === null) {
+      this.#batch = newBatch();
+      setImmediate(() => this.#flush());
+    }
     this.#pending.push(op);
+    const key = sessionKey(op);
+    if (key !== null) this.#unsettledSessions.set(key, op);
+    else if (op.kind === 'player') this.#unsettledPlayers.set(op.id, op);
+    return this.#batch.done;
   }
 
   /** Commit the waiting writes (one transaction), after every earlier write. */
   #flush(): void {
-    if (this.#pending.length === 0) return;
+    const batch = this.#batch;
+    if (batch === null) return;
     const ops = this.#pending;
     this.#pending = [];
-    this.#then(() => this.#store.writeSessions(ops));
+    this.#batch = null;
+    this.#chain = this.#chain
+      .then(() => this.#store.writeSessions(ops))
+      .then(
+        () => {
+          this.#settle(ops);
+          batch.resolve();
+        },
+        (err: unknown) => {
+          this.#settle(ops);
+          this.writeErrors++;
+          this.#onError(err);
+          batch.reject(err);
+        },
+      );
+  }
+
+  /** The writes `ops` are committed or failed: reads ask the store again (unless a later write of the same key waits). */
+  #settle(ops: readonly SessionWrite[]): void {
+    for (const op of ops) {
+      const key = sessionKey(op);
+      if (key !== null) {
+        if (this.#unsettledSessions.get(key) === op) this.#unsettledSessions.delete(key);
+      } else if (op.kind === 'player' && this.#unsettledPlayers.get(op.id) === op) this.#unsettledPlayers.delete(op.id);
+    }
   }
 
   /** Run `write` once every earlier write settled; a failure is counted and reported, never thrown. */
@@ -240,9 +332,19 @@ export class DurableSessions {
     );
   }
 
-  /** Resolves once every write queued so far is committed or failed (before a read; at stop). */
-  settled(): Promise<void> {
-    this.#flush();
-    return this.#chain;
+  /**
+   * Resolves once every write queued so far is committed or failed, and those the commits brought
+   * about too (a join answered by a commit whose socket closed meanwhile queues its record's drop):
+   * at stop, before the store closes; tests.
+   */
+  async settled(): Promise<void> {
+    for (let round = 0; round < 8; round++) {
+      this.#flush();
+      const chain = this.#chain;
+      await chain;
+      // The continuations of the joins just committed run before this.
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.#batch === null && this.#chain === chain) return;
+    }
   }
 }

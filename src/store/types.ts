@@ -323,9 +323,9 @@ export interface Store {
   putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord>;
   /**
    * Apply many player and session writes, in order, in ONE write transaction (nothing for an empty
-   * list): the game server's write-behind of parks, drops and position saves — one commit (one
-   * fsync) per event-loop turn instead of one per write on the event loop. A player write keeps
-   * createdAt, as `putPlayer`.
+   * list): the game server's write-behind of joins, parks, drops and position saves — one commit
+   * (one fsync) per event-loop turn instead of one per write on the event loop; a join's welcome
+   * waits for it. A player write keeps createdAt, as `putPlayer`.
    */
   writeSessions(ops: readonly SessionWrite[]): Promise<void>;
   getPlayer(id: string): Promise<PlayerRecord | undefined>;

@@ -1,0 +1,147 @@
+/**
+ * Join/leave churn from one loopback client against a real game server (uWS on 127.0.0.1, SQLite
+ * store, FULL sync, the world stepped at 20 Hz in this process): does the hello flood hold the
+ * event loop? A client process (bench/join-flood-client.ts) runs 16 sockets connecting, sending
+ * hello (returning identities: no limit applies), closing, in a loop, and times a `/healthz`-like
+ * HTTP probe served by this process every 100 ms; this process records its event-loop delay.
+ *
+ *   npx tsx bench/join-flood.ts [--seconds 8] [--sockets 16]
+ *
+ * Two runs in one process, same settings:
+ *   - `per-write`: the store commits each join's session write in its own transaction (what a hello
+ *     cost before joins were group-committed; parks and drops stay batched as they were);
+ *   - `batched`: the shipped path, one transaction per event-loop turn for every session write.
+ * Prints and writes bench/results/join-flood.json, with the load average around each run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createLogger } from '../src/log.js';
+import { GameServer } from '../src/net/game-server.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { SessionWrite, Store } from '../src/store/types.js';
+import { createSimWorld } from '../src/world/sim-world.js';
+import { stepWorld } from '../src/world/step.js';
+import { ingestSystem } from '../systems/ingest-system.js';
+import { replicateSystem } from '../systems/replicate-system.js';
+import { timeSystem } from '../systems/time-system.js';
+import { tempDataDir } from '../test/helpers/data-dir.js';
+
+const arg = (name: string, d: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const SECONDS = arg('seconds', 8);
+const SOCKETS = arg('sockets', 16);
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? +(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0).toFixed(1) : 0;
+};
+
+/** Event-loop delay (ns, as sampled every 10 ms) beyond the sampling interval, in ms. */
+const late = (ns: number): number => +Math.max(0, ns / 1e6 - 10).toFixed(1);
+
+/** The store as it behaved before: each join's live session write its own transaction, the rest together. */
+const perWrite = (real: Store): Store => {
+  const spy: Store = Object.create(real) as Store;
+  spy.writeSessions = async (ops) => {
+    const rest: SessionWrite[] = [];
+    for (const o of ops) {
+      if (o.kind === 'session' && o.record.data.live === true) await real.writeSessions([o]);
+      else rest.push(o);
+    }
+    await real.writeSessions(rest);
+  };
+  return spy;
+};
+
+const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, unknown>> => {
+  const dir = tempDataDir(`wt-join-flood-${mode}-`);
+  const real = new SqliteStore({ dataDir: dir.dir });
+  const store = mode === 'batched' ? real : perWrite(real);
+  const world = createSimWorld({
+    id: 'w1',
+    capacity: 2000,
+    size: 1000,
+    systems: [
+      { name: 'ingest', phase: 'ingest', run: ingestSystem },
+      { name: 'time', phase: 'time', run: timeSystem },
+      { name: 'replicate', phase: 'replicate', run: replicateSystem },
+    ] as never,
+    config: { simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, timeScale: 1 } },
+  });
+  const server = new GameServer({
+    host: '127.0.0.1',
+    port: 0,
+    logger: createLogger('silent'),
+    resolveWorld: (id) => (id === world.id ? world : undefined),
+    store: () => store,
+    openFileLimit: null,
+  });
+  await server.start();
+  const stepper = setInterval(() => stepWorld(world, 1), 50);
+  const http = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const probePort = (http.address() as { port: number }).port;
+  const tx0 = real.stats().transactions;
+  const load0 = loadavg();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/join-flood-client.ts',
+      ...['--url', `ws://127.0.0.1:${server.port}`, '--probe', `http://127.0.0.1:${probePort}/healthz`],
+      ...['--sockets', String(SOCKETS), '--seconds', String(SECONDS)],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise((r) => child.once('exit', r));
+  delay.disable();
+  const load1 = loadavg();
+  const c = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { welcomes: number; errors: number; probeMs: number[] };
+  const transactions = real.stats().transactions - tx0;
+  clearInterval(stepper);
+  http.close();
+  await server.stop();
+  await real.close();
+  dir.remove();
+  return {
+    mode,
+    hellosPerSecond: Math.round(c.welcomes / SECONDS),
+    welcomes: c.welcomes,
+    errors: c.errors,
+    storeTransactionsPerHello: +(transactions / Math.max(1, c.welcomes)).toFixed(2),
+    healthzMs: {
+      median: pct(c.probeMs, 50),
+      p90: pct(c.probeMs, 90),
+      p99: pct(c.probeMs, 99),
+      max: pct(c.probeMs, 100),
+      n: c.probeMs.length,
+    },
+    // Beyond the 10 ms sampling interval (the histogram records whole intervals: 10.1 ms when idle).
+    loopDelayMs: {
+      p50: late(delay.percentile(50)),
+      p99: late(delay.percentile(99)),
+      max: late(delay.max),
+    },
+    loadAverage: { before: load0.map((x) => +x.toFixed(2)), after: load1.map((x) => +x.toFixed(2)) },
+  };
+};
+
+const runs = [await runOnce('per-write'), await runOnce('batched')];
+const result = { suite: 'join-flood', at: new Date().toISOString(), seconds: SECONDS, sockets: SOCKETS, runs, node: process.version };
+console.log(JSON.stringify(result, null, 2));
+const dirOut = new URL('./results/', import.meta.url);
+mkdirSync(dirOut, { recursive: true });
+writeFileSync(new URL('join-flood.json', dirOut), `${JSON.stringify(result, null, 2)}\n`);
+process.exit(0);
