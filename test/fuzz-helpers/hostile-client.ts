@@ -43,6 +43,7 @@ export const runConn = (
   syncTime: number | null,
   timeoutMs = 8000,
   awaitWelcome = false,
+  helloAt = -1,
 ): Promise<ConnResult> =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -53,9 +54,20 @@ export const runConn = (
       reject(new Error(`hostile connection timed out; replies so far ${res.replies.join(',')}`));
     }, timeoutMs);
     ws.on('error', () => {});
-    ws.on('open', () => {
-      for (const it of items) ws.send(it.bytes, { binary: it.binary });
+    // An accepted hello is answered once the durable store committed its join (a later event-loop
+    // turn): the frames after it would meet a hello still pending (held, answered after the welcome).
+    // So with `helloAt` (the model's accepted hello) the rest is sent once the welcome came.
+    let rest: readonly Item[] = [];
+    const sendRest = (): void => {
+      for (const it of rest) ws.send(it.bytes, { binary: it.binary });
+      rest = [];
       if (syncTime !== null) ws.send(pack([3, syncTime]), { binary: true });
+    };
+    ws.on('open', () => {
+      const first = helloAt >= 0 ? items.slice(0, helloAt + 1) : items;
+      rest = helloAt >= 0 ? items.slice(helloAt + 1) : [];
+      for (const it of first) ws.send(it.bytes, { binary: it.binary });
+      if (helloAt < 0) sendRest();
     });
     ws.on('message', (data: Buffer) => {
       let m: unknown;
@@ -80,6 +92,7 @@ export const runConn = (
       } else if (a[0] === 16) {
         res.welcome = { playerId: a[2] as number, token: a[6] as string, resumed: a[9] === true };
         res.replies.push(`W:${a[9] === true}`);
+        if (helloAt >= 0 && !synced) sendRest();
         if (synced) ws.close(1000);
       }
     });
@@ -97,12 +110,14 @@ export interface Prediction {
   closeCode: number;
   /** Token of a parked player this connection's hello should resume, if any. */
   resumes: string | null;
+  /** Index of the item that is the accepted hello (a welcome follows), or -1. */
+  helloAt: number;
 }
 
 /** Predict the server's replies to `items` (docs/PROTOCOL.md: strikes, order rules, closes). */
 export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, lane: LaneState, maxPayload: number): Prediction => {
   const codec = createServerCodec();
-  const out: Prediction = { replies: [], closeCode: 0, resumes: null };
+  const out: Prediction = { replies: [], closeCode: 0, resumes: null, helloAt: -1 };
   let joined = false;
   let lastSeq = 0;
   let strikes = 0;
@@ -114,7 +129,8 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
     }
     return false;
   };
-  for (const it of items) {
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
     if (Buffer.byteLength(it.bytes) > maxPayload) {
       out.closeCode = -1;
       break;
@@ -149,6 +165,7 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
       // An unknown (forged, expired) resume token is refused with a code, then a fresh join.
       else if (m.resumeToken !== null) out.replies.push('E:RESUME_REFUSED');
       out.replies.push(`W:${resumed}`);
+      out.helloAt = i;
       joined = true;
       lastSeq = 0;
     } else if (m.type === 2) {

@@ -216,7 +216,7 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
     const expected = predict(items, WORLDS, lane, MAX_PAYLOAD);
     const sync = -1_000_000 - t.connections;
     const welcomeExpected = expected.replies.find((x) => x.startsWith('W:'));
-    const r = await runConn(url, items, sync, 8000, welcomeExpected !== undefined && expected.closeCode === 0);
+    const r = await runConn(url, items, sync, 8000, welcomeExpected !== undefined && expected.closeCode === 0, expected.helloAt);
     t.scripted++;
     const dump = (): string =>
       items
