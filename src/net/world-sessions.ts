@@ -166,7 +166,7 @@ export const saveLivePositions = (t: SessionTables, durable: DurableSessions | n
   for (const { world, net } of t.nets.values()) {
     const P = world.stores.Position;
     for (const s of net.sessions)
-      if (s.player >= 0) rows.push({ playerId: s.ledgerId, name: s.name, worldId: world.id, x: P.x[s.player]!, y: P.y[s.player]! });
+      if (s.player >= 0) rows.push({ playerId: s.ledgerId, name: s.name, worldId: world.id, x: P.x[s.player], y: P.y[s.player] });
   }
   durable.savePositions(rows);
 };

@@ -70,6 +70,6 @@ describe('durable session writes are batched', () => {
     // One for the 12 parks (two per player, 24, before); a periodic save or prune may fall in the window.
     expect(store.stats().transactions - before).toBeLessThanOrEqual(3);
     const again = await ts.client();
-    expect(await again.join('w1', 'p0', 'park-token-0', welcomes[0]!.resumeToken)).toMatchObject({ resumed: true });
+    expect(await again.join('w1', 'p0', 'park-token-0', welcomes[0].resumeToken)).toMatchObject({ resumed: true });
   });
 });

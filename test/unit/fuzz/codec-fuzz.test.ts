@@ -22,7 +22,9 @@ const documented = (r: Extract<DecodeResult, { ok: true }>): string | null => {
   const m = r.msg as unknown as Record<string, unknown>;
   switch (m.type) {
     case 1:
-      if (!u32(m.version) || !strIn(m.worldId, 1, 64) || !strIn(m.name, 1, 32) || !strIn(m.token, 0, 256)) return 'hello fields';
+      // PROTOCOL.md: `version` is any integer (one other than 1 is answered BAD_VERSION by the handler, not the codec).
+      if (!Number.isInteger(m.version) || !strIn(m.worldId, 1, 64) || !strIn(m.name, 1, 32) || !strIn(m.token, 0, 256))
+        return 'hello fields';
       if (m.resumeToken !== null && !strIn(m.resumeToken, 1, 256)) return 'hello resumeToken';
       if (m.ticket !== null && !strIn(m.ticket, 1, 2048)) return 'hello ticket';
       return null;

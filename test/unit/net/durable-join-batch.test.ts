@@ -56,8 +56,8 @@ for (const { factory, name } of factories) {
       const all = Array.from({ length: 12 }, (_, i) => d.resolve('w1', `p${i}`, '', null, i, i).then((r) => settled.push(r)));
       await turn();
       expect(g.batches).toHaveLength(1);
-      expect(g.batches[0]!.filter((op) => op.kind === 'session')).toHaveLength(12);
-      expect(g.batches[0]!.filter((op) => op.kind === 'player')).toHaveLength(12);
+      expect(g.batches[0].filter((op) => op.kind === 'session')).toHaveLength(12);
+      expect(g.batches[0].filter((op) => op.kind === 'player')).toHaveLength(12);
       expect(settled, 'no resolve before the commit').toEqual([]);
       g.open();
       await Promise.all(all);

@@ -7,7 +7,7 @@ const rows = (): Map<string, { def: string; meaning: string }> => {
   const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
   const sec = doc.slice(doc.indexOf('## Server settings'));
   const out = new Map<string, { def: string; meaning: string }>();
-  for (const m of sec.matchAll(/^\| `(\w+)` \| ([^|]+) \| [^|]+ \| (.+) \|$/gm)) out.set(m[1]!, { def: m[2]!.trim(), meaning: m[3]! });
+  for (const m of sec.matchAll(/^\| `(\w+)` \| ([^|]+) \| [^|]+ \| (.+) \|$/gm)) out.set(m[1], { def: m[2].trim(), meaning: m[3] });
   return out;
 };
 
