@@ -22,6 +22,7 @@ import {
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
 
 /**
@@ -116,6 +117,10 @@ export class WorldtickClient {
   readonly #enc = new Packr({ useRecords: false });
   readonly #listeners = new Set<Listener<ServerMsg>>();
   readonly #closeWaiters = new Set<() => void>();
+  /** The pending waits' rejecters: a close ends them all at once. */
+  readonly #pending = new Set<(err: WorldtickError) => void>();
+  /** What `close()` asked of the current socket, until its close event says what happened. */
+  #closeAsked: { closeCode: number; closeReason: string } | null = null;
   #seq = 0;
   readonly #ackSeq = new Float64Array(ACK_RING);
   readonly #ackAt = new Float64Array(ACK_RING);
@@ -148,6 +153,7 @@ export class WorldtickClient {
       const ws = new this.#Ctor(this.url);
       ws.binaryType = 'arraybuffer';
       this.#ws = ws;
+      this.#closeAsked = null;
       let opened = false;
       ws.onopen = () => {
         opened = true;
@@ -162,7 +168,8 @@ export class WorldtickClient {
         if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
         this.closeReason = String(ev.reason ?? '');
-        if (!opened) reject(new Error(`closed before open (${ev.code})`));
+        if (!opened) reject(new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${ev.code})`, { details: this.#closeDetails() }));
+        this.#failPending();
         for (const w of this.#closeWaiters) w();
         this.#closeWaiters.clear();
       };
@@ -265,19 +272,36 @@ export class WorldtickClient {
     });
   }
 
-  /** Wait for the first message matching `pred`. */
+  /**
+   * Wait for the first message matching `pred`. Rejects with a `WorldtickError`: code
+   * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket
+   * closes (or `close()` is called; at once if it is already closed), with `details.closeCode` and
+   * `details.closeReason`. A socket left behind by a redirect does not end it.
+   */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      if (this.#ws !== null && this.#ws.readyState >= 2) {
+        reject(this.#closedError());
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
         off();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`));
+        this.#pending.delete(fail);
+      };
+      const fail = (err: WorldtickError): void => {
+        done();
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } }));
       }, timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
-        clearTimeout(timer);
-        off();
+        done();
         resolve(m);
       });
+      this.#pending.add(fail);
     });
   }
 
@@ -294,8 +318,35 @@ export class WorldtickClient {
     return new Promise((r) => this.#closeWaiters.add(r));
   }
 
+  /**
+   * Close the socket. Pending waits reject at once (`WT_ERR_CLIENT_CLOSED`, with this `code` and
+   * `reason`), not when the close handshake ends.
+   */
   close(code = 1000, reason = ''): void {
-    this.#ws?.close(code, reason);
+    const ws = this.#ws;
+    if (ws === null) return;
+    ws.close(code, reason);
+    if (ws.readyState === 3) return; // already closed: its close event ended the waits
+    this.#closeAsked = { closeCode: code, closeReason: reason };
+    this.#failPending();
+  }
+
+  /** The close code and reason of the current socket: its close event's, or what `close()` asked until then. */
+  #closeDetails(): { closeCode: number; closeReason: string } {
+    if (this.#ws?.readyState !== 3 && this.#closeAsked !== null) return this.#closeAsked;
+    return { closeCode: this.closeCode, closeReason: this.closeReason };
+  }
+
+  #closedError(d = this.#closeDetails()): WorldtickError {
+    const why = d.closeReason === '' ? '' : `: ${d.closeReason}`;
+    return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for a message`, { details: d });
+  }
+
+  /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error. */
+  #failPending(d = this.#closeDetails()): void {
+    if (this.#pending.size === 0) return;
+    const err = this.#closedError(d);
+    for (const fail of [...this.#pending]) fail(err);
   }
 
   /** A snapshot or region frame arrived: count it, record its update latency and the input ack round trip. */
