@@ -168,7 +168,8 @@ export class WorldtickClient {
         if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
         this.closeReason = String(ev.reason ?? '');
-        if (!opened) reject(new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${ev.code})`, { details: this.#closeDetails() }));
+        if (!opened)
+          reject(new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${ev.code})`, { details: this.#closeDetails() }));
         this.#failPending();
         for (const w of this.#closeWaiters) w();
         this.#closeWaiters.clear();
@@ -294,7 +295,9 @@ export class WorldtickClient {
         reject(err);
       };
       const timer = setTimeout(() => {
-        fail(new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } }));
+        fail(
+          new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } }),
+        );
       }, timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;

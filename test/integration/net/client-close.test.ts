@@ -61,7 +61,9 @@ describe('pending waits end when the socket closes', () => {
     expectClosed(await rejectionOf(c.ping(LONG)), c.closeCode, c.closeReason);
   });
 
-  it('client close(): pending waits reject at once with the code and reason given; a timeout has its own code', { timeout: 15_000 }, async () => {
+  it('client close(): pending waits reject at once with the code and reason given; a timeout has its own code', {
+    timeout: 15_000,
+  }, async () => {
     ts = await startTestServer();
     const c = await ts.client();
     await c.join('w1', 'me', '', null, LONG);
@@ -77,7 +79,9 @@ describe('pending waits end when the socket closes', () => {
     expect(c.closeCode).toBe(4000);
   });
 
-  it('SIGKILL of the server process: pending join and purchase reject; after the restart the same key gets its answer', { timeout: 60_000 }, async () => {
+  it('SIGKILL of the server process: pending join and purchase reject; after the restart the same key gets its answer', {
+    timeout: 60_000,
+  }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'wt-client-close-'));
     dirs.push(dataDir);
     const args = ['--port', '0', '--admin-port', '0', '--npcs', '0', '--stats-interval', '0', '--starting-coins', '1000'];
