@@ -180,6 +180,14 @@ export const ErrorCode = {
    * server exits 2 (docs/DURABILITY.md "Backup and restore (operators)").
    */
   STORE_RESTORING: 'WT_ERR_STORE_RESTORING',
+  /**
+   * Client library: a wait for a server answer (`join`, `purchase`, `ping`, `waitFor`, ...) ended
+   * because its socket closed (`details.closeCode`, `details.closeReason`; the server died, ended the
+   * session, or `close()` was called). Reconnect and retry (a purchase with the same key).
+   */
+  CLIENT_CLOSED: 'WT_ERR_CLIENT_CLOSED',
+  /** Client library: a wait for a server answer ran out its `timeoutMs` (`details.timeoutMs`) on an open socket. */
+  CLIENT_TIMEOUT: 'WT_ERR_CLIENT_TIMEOUT',
 } as const;
 
 /** Union of every error code string. */

@@ -22,59 +22,11 @@ import {
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
+import type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
 
-/**
- * The subset of the WHATWG WebSocket API the client uses: the browser's WebSocket and the `ws`
- * package's both fit as they are. The handlers are the client's to assign, so their event parameter is
- * typed `never` here: any socket's handler type accepts them (the client reads only `data`, `code`,
- * `reason` and an error's `message`, the fields both event kinds have).
- */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: never) => void) | null;
-  onmessage: ((ev: never) => void) | null;
-  onclose: ((ev: never) => void) | null;
-  onerror: ((ev: never) => void) | null;
-}
-export type WebSocketCtor = new (url: string) => WebSocketLike;
-
-/** Where latency samples go (bots share one recorder across thousands of clients). */
-export interface LatencySink {
-  /** Update latency of one snapshot, wall ms (receive − server send time). */
-  update(ms: number): void;
-  /** Input acknowledgement round trip, wall ms (input sent → snapshot acking it received). */
-  ack(ms: number): void;
-}
-
-export interface ClientOptions {
-  url: string;
-  WebSocket?: WebSocketCtor;
-  /** Wall clock in Unix epoch ms (must match the server's for latency). Default Date.now. */
-  now?: () => number;
-  sink?: LatencySink;
-  /** Redirects (cluster: another instance owns the world) followed per join. Default 3. */
-  maxRedirects?: number;
-}
-
-export interface ClientStats {
-  snapshots: number;
-  bytesIn: number;
-  messagesIn: number;
-  events: number;
-  /** Server messages of the game received (`message`, type 25). */
-  gameMessages: number;
-  errors: number;
-  /** Last update latency sample (ms). */
-  lastLatencyMs: number;
-  /** Last input ack round trip (ms). */
-  lastAckRttMs: number;
-  /** `redirect` messages followed (cluster). */
-  redirects: number;
-}
+export type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
 
 type Listener<T> = (m: T) => void;
 const ACK_RING = 256;
@@ -116,6 +68,10 @@ export class WorldtickClient {
   readonly #enc = new Packr({ useRecords: false });
   readonly #listeners = new Set<Listener<ServerMsg>>();
   readonly #closeWaiters = new Set<() => void>();
+  /** The pending waits' rejecters: a close ends them all at once. */
+  readonly #pending = new Set<(err: WorldtickError) => void>();
+  /** What `close()` asked of the current socket, until its close event says what happened. */
+  #closeAsked: { closeCode: number; closeReason: string } | null = null;
   #seq = 0;
   readonly #ackSeq = new Float64Array(ACK_RING);
   readonly #ackAt = new Float64Array(ACK_RING);
@@ -148,6 +104,7 @@ export class WorldtickClient {
       const ws = new this.#Ctor(this.url);
       ws.binaryType = 'arraybuffer';
       this.#ws = ws;
+      this.#closeAsked = null;
       let opened = false;
       ws.onopen = () => {
         opened = true;
@@ -162,7 +119,9 @@ export class WorldtickClient {
         if (this.#ws !== ws) return; // a socket left behind by a redirect
         this.closeCode = ev.code;
         this.closeReason = String(ev.reason ?? '');
-        if (!opened) reject(new Error(`closed before open (${ev.code})`));
+        if (!opened)
+          reject(new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${ev.code})`, { details: this.#closeDetails() }));
+        this.#failPending();
         for (const w of this.#closeWaiters) w();
         this.#closeWaiters.clear();
       };
@@ -265,19 +224,38 @@ export class WorldtickClient {
     });
   }
 
-  /** Wait for the first message matching `pred`. */
+  /**
+   * Wait for the first message matching `pred`. Rejects with a `WorldtickError`: code
+   * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket
+   * closes (or `close()` is called; at once if it is already closed), with `details.closeCode` and
+   * `details.closeReason`. A socket left behind by a redirect does not end it.
+   */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      if (this.#ws !== null && this.#ws.readyState >= 2) {
+        reject(this.#closedError());
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
         off();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for a message`));
+        this.#pending.delete(fail);
+      };
+      const fail = (err: WorldtickError): void => {
+        done();
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } }),
+        );
       }, timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
-        clearTimeout(timer);
-        off();
+        done();
         resolve(m);
       });
+      this.#pending.add(fail);
     });
   }
 
@@ -294,8 +272,35 @@ export class WorldtickClient {
     return new Promise((r) => this.#closeWaiters.add(r));
   }
 
+  /**
+   * Close the socket. Pending waits reject at once (`WT_ERR_CLIENT_CLOSED`, with this `code` and
+   * `reason`), not when the close handshake ends.
+   */
   close(code = 1000, reason = ''): void {
-    this.#ws?.close(code, reason);
+    const ws = this.#ws;
+    if (ws === null) return;
+    ws.close(code, reason);
+    if (ws.readyState === 3) return; // already closed: its close event ended the waits
+    this.#closeAsked = { closeCode: code, closeReason: reason };
+    this.#failPending();
+  }
+
+  /** The close code and reason of the current socket: its close event's, or what `close()` asked until then. */
+  #closeDetails(): { closeCode: number; closeReason: string } {
+    if (this.#ws?.readyState !== 3 && this.#closeAsked !== null) return this.#closeAsked;
+    return { closeCode: this.closeCode, closeReason: this.closeReason };
+  }
+
+  #closedError(d = this.#closeDetails()): WorldtickError {
+    const why = d.closeReason === '' ? '' : `: ${d.closeReason}`;
+    return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for a message`, { details: d });
+  }
+
+  /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error. */
+  #failPending(d = this.#closeDetails()): void {
+    if (this.#pending.size === 0) return;
+    const err = this.#closedError(d);
+    for (const fail of [...this.#pending]) fail(err);
   }
 
   /** A snapshot or region frame arrived: count it, record its update latency and the input ack round trip. */

@@ -38,4 +38,5 @@ export {
   type WelcomeMsg,
   type WireErrorCodeValue,
 } from '../net/protocol.js';
+export { ErrorCode, isWorldtickError, WorldtickError, type ErrorCodeValue } from '../errors.js';
 export { parseServerFrame } from '../net/protocol-parse.js';

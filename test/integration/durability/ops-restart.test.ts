@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { CloseCode } from '../../../src/errors.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
@@ -28,7 +29,7 @@ interface Server {
 const start = async (dataDir: string): Promise<Server> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', '--npcs', '20', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
+    [...(await childNodeArgs('src/cli/main.ts')), '--npcs', '20', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
   );
   const lines = collectJsonLines(child.stdout);

@@ -12,6 +12,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -29,7 +30,7 @@ interface Child {
 }
 
 const startChild = async (url: string): Promise<Child> => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/pg-write-child.ts', url], { cwd: ROOT });
+  const proc = spawn(process.execPath, [...(await childNodeArgs('test/helpers/pg-write-child.ts')), url], { cwd: ROOT });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (d: string) => (err += d));

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { until } from '../../helpers/cluster-instances.js';
@@ -39,7 +40,16 @@ interface Proc {
 const start = async (storeArgs: string[]): Promise<Proc> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/helpers/player-data-game-main.ts', '--port', '0', '--admin-port', '0', '--stats-interval', '0', ...storeArgs],
+    [
+      ...(await childNodeArgs('test/helpers/player-data-game-main.ts')),
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--stats-interval',
+      '0',
+      ...storeArgs,
+    ],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'pd-crash-token' } },
   );
   const lines = collectJsonLines(child.stdout);

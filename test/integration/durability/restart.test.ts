@@ -9,6 +9,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
@@ -28,9 +29,7 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
+      ...(await childNodeArgs('src/cli/main.ts')),
       '--npcs',
       '300',
       '--port',

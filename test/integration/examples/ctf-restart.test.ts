@@ -18,6 +18,7 @@ import { MsgType, WireErrorCode, type WebSocketCtor, WorldtickClient } from '../
 import { scoreboard } from '../../../examples/ctf/bot.js';
 import { DRAW, DRAW_COINS } from '../../../examples/ctf/game.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -42,7 +43,7 @@ describe('ctf round reward across a crash and restart', () => {
   });
 
   const start = async (): Promise<Child> => {
-    const args = ['--import', 'tsx', 'examples/ctf/main.ts', '--data-dir', join(dir.dir, 'data'), '--config', config];
+    const args = [...(await childNodeArgs('examples/ctf/main.ts')), '--data-dir', join(dir.dir, 'data'), '--config', config];
     args.push('--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', '0');
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,

@@ -6,15 +6,14 @@
  * transaction id is answered from the ledger (`replayed`) without a second charge.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { MarketPlayer } from '../../../examples/market/bot.js';
 import { MSG } from '../../../examples/market/rules.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 
-const MAIN = fileURLToPath(new URL('../../../examples/market/main.ts', import.meta.url));
 const TOKEN = 'market-restart-token';
 const dataDir = tempDataDir('wt-market-restart-');
 const children: ChildProcess[] = [];
@@ -29,9 +28,7 @@ const serve = async (): Promise<Served> => {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      MAIN,
+      ...(await childNodeArgs('examples/market/main.ts')),
       '--port',
       '0',
       '--admin-port',

@@ -6,16 +6,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
-
-const child = fileURLToPath(new URL('../../helpers/ledger-crash-child.ts', import.meta.url));
+import { childNodeArgs } from '../../helpers/child-node.js';
 
 it('loses nothing acknowledged when the process is killed (SIGKILL)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-crash-'));
   try {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...(await childNodeArgs('test/helpers/ledger-crash-child.ts')), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const acked: string[] = [];
     let buf = '';
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,56 @@
+/**
+ * The client library's option, statistics and socket types (src/client/client.ts uses them; the
+ * package's client entry re-exports them).
+ */
+
+/**
+ * The subset of the WHATWG WebSocket API the client uses: the browser's WebSocket and the `ws`
+ * package's both fit as they are. The handlers are the client's to assign, so their event parameter is
+ * typed `never` here: any socket's handler type accepts them (the client reads only `data`, `code`,
+ * `reason` and an error's `message`, the fields both event kinds have).
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: never) => void) | null;
+  onmessage: ((ev: never) => void) | null;
+  onclose: ((ev: never) => void) | null;
+  onerror: ((ev: never) => void) | null;
+}
+export type WebSocketCtor = new (url: string) => WebSocketLike;
+
+/** Where latency samples go (bots share one recorder across thousands of clients). */
+export interface LatencySink {
+  /** Update latency of one snapshot, wall ms (receive − server send time). */
+  update(ms: number): void;
+  /** Input acknowledgement round trip, wall ms (input sent → snapshot acking it received). */
+  ack(ms: number): void;
+}
+
+export interface ClientOptions {
+  url: string;
+  WebSocket?: WebSocketCtor;
+  /** Wall clock in Unix epoch ms (must match the server's for latency). Default Date.now. */
+  now?: () => number;
+  sink?: LatencySink;
+  /** Redirects (cluster: another instance owns the world) followed per join. Default 3. */
+  maxRedirects?: number;
+}
+
+export interface ClientStats {
+  snapshots: number;
+  bytesIn: number;
+  messagesIn: number;
+  events: number;
+  /** Server messages of the game received (`message`, type 25). */
+  gameMessages: number;
+  errors: number;
+  /** Last update latency sample (ms). */
+  lastLatencyMs: number;
+  /** Last input ack round trip (ms). */
+  lastAckRttMs: number;
+  /** `redirect` messages followed (cluster). */
+  redirects: number;
+}
