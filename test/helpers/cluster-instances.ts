@@ -13,6 +13,30 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 /** Admin token (and ticket secret) shared by the test cluster. */
 export const CLUSTER_TOKEN = 'cluster-test-token-0123456789abcdef';
 
+/** A request on an instance's admin API with the cluster token: status, JSON body (or the text), text and headers. */
+export const adminApi = async (
+  adminUrl: string,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; json: any; text: string; headers: Headers }> => {
+  const res = await fetch(`${adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+};
+
 /** A running instance. */
 export interface TestInstance {
   readonly id: string;
@@ -63,22 +87,7 @@ export const startInstance = async (id: string, args: string[]): Promise<TestIns
     gameUrl: `ws://127.0.0.1:${gamePort}`,
     adminUrl,
     lines,
-    async api(method, path, body) {
-      const res = await fetch(`${adminUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      const text = await res.text();
-      let json: unknown = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: res.status, json, headers: res.headers };
-    },
+    api: (method, path, body) => adminApi(adminUrl, method, path, body, 10_000),
     async stop() {
       if (stopped) return;
       stopped = true;

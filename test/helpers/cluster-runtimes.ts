@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { parseOptions } from '../../src/cli/options.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/server/runtime.js';
-import { CLUSTER_TOKEN } from './cluster-instances.js';
+import { adminApi, CLUSTER_TOKEN } from './cluster-instances.js';
 import { collectJsonLines } from './log-lines.js';
 
 /** One running in-process instance. */
@@ -45,22 +45,7 @@ export const startRuntimeInstance = async (id: string, args: string[]): Promise<
     runtime,
     adminUrl,
     lines,
-    async api(method, path, body) {
-      const res = await fetch(`${adminUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(15_000),
-      });
-      const text = await res.text();
-      let json: unknown = null;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = text;
-      }
-      return { status: res.status, json, text };
-    },
+    api: (method, path, body) => adminApi(adminUrl, method, path, body, 15_000),
     stop: () => (stopped ??= runtime.stop()),
   };
 };
