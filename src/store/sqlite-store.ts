@@ -9,12 +9,11 @@
  * duration of the statement and its fsync, which is why the ledger group-commits many requests per
  * transaction and why big checkpoints should be saved outside the step.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { isWorldtickError, storeClosed, storeFenced, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
-import { openUnlessRestoring } from './restore-marker.js';
+import type Database from 'better-sqlite3';
+import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
+import type { MigrationReport } from './migrations.js';
+import { mapSqliteError, openSqliteDatabase, setSqliteMaxPageCount, type SqliteStoreOptions } from './sqlite-open.js';
 import { prepareStatements } from './sqlite-statements.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import {
@@ -58,40 +57,9 @@ import {
 /** File name of the database inside the data directory. */
 export const SQLITE_FILE_NAME = 'worldtick.sqlite';
 
-/** Options of {@link SqliteStore}. */
-export interface SqliteStoreOptions {
-  /** Data directory, created when missing. */
-  dataDir: string;
-  /** `FULL` (default: survives power loss) or `NORMAL` (survives a process crash only). */
-  synchronous?: 'FULL' | 'NORMAL';
-  /** Wait this long (ms) for a lock held by another connection before failing busy (default 2000). */
-  busyTimeoutMs?: number;
-  /** Cap the database at this many pages (a quota; also how tests simulate a full disk). */
-  maxPageCount?: number;
-  /**
-   * A second connection of a process that opened this store already (the checkpoint writer
-   * thread's): a schema newer than this build is accepted instead of refused (see `pendingMigrations`).
-   */
-  attach?: boolean;
-}
+export type { SqliteStoreOptions } from './sqlite-open.js';
 
 type Row = Record<string, unknown>;
-
-/** Map a SQLite failure to a coded error; programming errors are rethrown as they are. */
-const mapError = (err: unknown): unknown => {
-  if (isWorldtickError(err)) return err;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    const msg = (err as Error).message;
-    if (code.startsWith('SQLITE_FULL')) return storeUnavailable('full', msg, err);
-    if (code.startsWith('SQLITE_READONLY')) return storeUnavailable('readonly', msg, err);
-    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return storeUnavailable('busy', msg, err);
-    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_CORRUPT')) {
-      return storeUnavailable('io', msg, err);
-    }
-  }
-  return err;
-};
 
 /** SQLite implementation of {@link Store}. Owns one connection; close it with {@link close}. */
 export class SqliteStore implements Store {
@@ -109,56 +77,16 @@ export class SqliteStore implements Store {
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
-    try {
-      mkdirSync(options.dataDir, { recursive: true });
-      const open = (): Database.Database => {
-        const db = new Database(this.file, { timeout: options.busyTimeoutMs ?? 2000 });
-        db.pragma('journal_mode = WAL');
-        return db;
-      };
-      // Refuse a store `npm run restore` is replacing (restore-marker.ts); not the writer thread's
-      // second connection: the first holds the file's lock, no restore passes its probe meanwhile.
-      this.db = options.attach === true ? open() : openUnlessRestoring(this.file, open);
-      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma('foreign_keys = ON');
-      if (options.maxPageCount !== undefined) this.setMaxPageCount(options.maxPageCount);
-      this.migration = this.migrate(options.attach === true);
-    } catch (err) {
-      const mapped = mapError(err);
-      if (mapped !== err || isWorldtickError(err)) throw mapped;
-      throw storeUnavailable('cantopen', `cannot open ${this.file}: ${(err as Error).message}`, err);
-    }
+    const { db, migration } = openSqliteDatabase(this.file, options);
+    this.db = db;
+    this.migration = migration;
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
   }
 
-  private migrate(attach: boolean): MigrationReport {
-    this.db.exec(MIGRATIONS_TABLE_DDL);
-    const current = (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number;
-    const { pending, tooNew } = pendingMigrations(current, attach);
-    if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current, this.file));
-    for (const m of pending) {
-      try {
-        this.db
-          .transaction(() => {
-            for (const sql of m.sqlite) this.db.exec(sql);
-            this.db
-              .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-              .run(m.version, m.name, Date.now());
-          })
-          .immediate();
-      } catch (err) {
-        const mapped = mapError(err);
-        if (mapped !== err) throw mapped;
-        throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
-      }
-    }
-    return migrationReport(current, pending);
-  }
-
   /** Cap the database size in pages (quota; fault tests use it to simulate a full disk). */
   setMaxPageCount(pages: number): void {
-    this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`);
+    setSqliteMaxPageCount(this.db, pages);
   }
 
   /** Pages the database uses now. */
@@ -174,7 +102,7 @@ export class SqliteStore implements Store {
       if (write) this.counters.transactions++;
       return Promise.resolve(out);
     } catch (err) {
-      const mapped = mapError(err);
+      const mapped = mapSqliteError(err);
       if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
       if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
       return Promise.reject(mapped);

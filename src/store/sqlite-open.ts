@@ -1,0 +1,97 @@
+/**
+ * Opening of the SQLite store's connection (src/store/sqlite-store.ts): the file and its pragmas,
+ * the refusal of a store `npm run restore` is replacing, the schema migrations, and the mapping
+ * of SQLite failures to coded errors (shared with the store's operations).
+ */
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
+import { openUnlessRestoring } from './restore-marker.js';
+
+/** Options of {@link SqliteStore} (src/store/sqlite-store.ts). */
+export interface SqliteStoreOptions {
+  /** Data directory, created when missing. */
+  dataDir: string;
+  /** `FULL` (default: survives power loss) or `NORMAL` (survives a process crash only). */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Wait this long (ms) for a lock held by another connection before failing busy (default 2000). */
+  busyTimeoutMs?: number;
+  /** Cap the database at this many pages (a quota; also how tests simulate a full disk). */
+  maxPageCount?: number;
+  /**
+   * A second connection of a process that opened this store already (the checkpoint writer
+   * thread's): a schema newer than this build is accepted instead of refused (see `pendingMigrations`).
+   */
+  attach?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** Map a SQLite failure to a coded error; programming errors are returned as they are. */
+export const mapSqliteError = (err: unknown): unknown => {
+  if (isWorldtickError(err)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    const msg = (err as Error).message;
+    if (code.startsWith('SQLITE_FULL')) return storeUnavailable('full', msg, err);
+    if (code.startsWith('SQLITE_READONLY')) return storeUnavailable('readonly', msg, err);
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return storeUnavailable('busy', msg, err);
+    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_CORRUPT')) {
+      return storeUnavailable('io', msg, err);
+    }
+  }
+  return err;
+};
+
+/** Cap the database size in pages (quota; fault tests use it to simulate a full disk). */
+export const setSqliteMaxPageCount = (db: Database.Database, pages: number): void => {
+  db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`);
+};
+
+/** Apply the pending migrations, each in its own IMMEDIATE transaction. Throws coded errors. */
+const migrateSqlite = (db: Database.Database, file: string, attach: boolean): MigrationReport => {
+  db.exec(MIGRATIONS_TABLE_DDL);
+  const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number;
+  const { pending, tooNew } = pendingMigrations(current, attach);
+  if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current, file));
+  for (const m of pending) {
+    try {
+      db.transaction(() => {
+        for (const sql of m.sqlite) db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+    } catch (err) {
+      const mapped = mapSqliteError(err);
+      if (mapped !== err) throw mapped;
+      throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
+    }
+  }
+  return migrationReport(current, pending);
+};
+
+/**
+ * Open `file` (creating the data directory and the file), set the pragmas and migrate. Throws
+ * coded errors: WT_ERR_STORE_UNAVAILABLE (`cantopen` for an uncoded failure), WT_ERR_STORE_MIGRATION_FAILED.
+ */
+export const openSqliteDatabase = (file: string, options: SqliteStoreOptions): { db: Database.Database; migration: MigrationReport } => {
+  try {
+    mkdirSync(options.dataDir, { recursive: true });
+    const open = (): Database.Database => {
+      const db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000 });
+      db.pragma('journal_mode = WAL');
+      return db;
+    };
+    // Refuse a store `npm run restore` is replacing (restore-marker.ts); not the writer thread's
+    // second connection: the first holds the file's lock, no restore passes its probe meanwhile.
+    const db = options.attach === true ? open() : openUnlessRestoring(file, open);
+    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    if (options.maxPageCount !== undefined) setSqliteMaxPageCount(db, options.maxPageCount);
+    return { db, migration: migrateSqlite(db, file, options.attach === true) };
+  } catch (err) {
+    const mapped = mapSqliteError(err);
+    if (mapped !== err || isWorldtickError(err)) throw mapped;
+    throw storeUnavailable('cantopen', `cannot open ${file}: ${(err as Error).message}`, err);
+  }
+};
