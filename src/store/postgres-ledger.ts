@@ -1,13 +1,15 @@
 /**
  * Ledger statements of the PostgreSQL store (src/store/postgres-store.ts) that take a client: the
- * lookup of entries by (player, key), and those on recorded refusals (`rejected` rows) — their
- * retention (src/ledger/refusal-retention.ts) and the reading a new ledger service starts a
+ * batch insert of `commitLedger`, the lookup of entries by (player, key), and those on recorded
+ * refusals (`rejected` rows) — their retention (src/ledger/refusal-retention.ts) and the reading a new ledger service starts a
  * player's refusal budget from (src/ledger/refusal-budget.ts), both on partial indexes of refusals
  * only (schema 6 `ledger_refusals_created`, schema 7 `ledger_refusals_player`).
  */
 import type pg from 'pg';
 import { toLedgerEntry } from './rows.js';
-import type { LedgerEntry } from './types.js';
+import type { LedgerCommitResult, LedgerEntry, LedgerEntryInput } from './types.js';
+
+type Row = Record<string, unknown>;
 
 /** Entries of the given (player, key) pairs, in seq order (missing pairs are absent). */
 export const findLedgerIn = async (
@@ -20,6 +22,61 @@ export const findLedgerIn = async (
     [refs.map((x) => x.playerId), refs.map((x) => x.key)],
   );
   return (r.rows as Array<Record<string, unknown>>).map(toLedgerEntry);
+};
+
+/**
+ * Insert a batch of entries in one statement (`Store.commitLedger`, inside its transaction): an
+ * entry whose (player, key) exists already, or repeats an earlier one of the batch, comes back as
+ * a duplicate carrying the stored entry. `inserted`: how many rows the batch added.
+ */
+export const insertLedgerBatch = async (
+  c: pg.Pool | pg.PoolClient,
+  entries: readonly LedgerEntryInput[],
+): Promise<{ results: LedgerCommitResult[]; inserted: number }> => {
+  const col = <K extends keyof LedgerEntryInput>(k: K): Array<LedgerEntryInput[K]> => entries.map((e) => e[k]);
+  // One statement for the whole batch (unnest keeps it to 12 parameters however large).
+  const ins = await c.query(
+    `INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                            $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])
+       ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq, player_id, idem_key`,
+    [
+      col('worldId'),
+      col('playerId'),
+      col('key'),
+      col('kind'),
+      col('item'),
+      col('quantity'),
+      col('unitPrice'),
+      col('coinsDelta'),
+      col('status'),
+      col('code'),
+      col('fingerprint'),
+      col('createdAt'),
+    ],
+  );
+  const seqOf = new Map<string, number>();
+  for (const r of ins.rows as Row[]) seqOf.set(`${String(r.player_id)}\u0000${String(r.idem_key)}`, Number(r.seq));
+  const missing = entries.filter((e) => !seqOf.has(`${e.playerId}\u0000${e.key}`));
+  const existing = new Map<string, LedgerEntry>();
+  if (missing.length) {
+    for (const e of await findLedgerIn(c, missing)) existing.set(`${e.playerId}\u0000${e.key}`, e);
+  }
+  const claimed = new Set<string>();
+  const results: LedgerCommitResult[] = entries.map((e) => {
+    const k = `${e.playerId}\u0000${e.key}`;
+    const seq = seqOf.get(k);
+    // A key repeated inside one batch: the first occurrence was inserted, later ones are duplicates.
+    if (seq !== undefined && !claimed.has(k)) {
+      claimed.add(k);
+      return { entry: { ...e, seq }, duplicate: false };
+    }
+    const found =
+      existing.get(k) ?? (seq !== undefined ? { ...entries.find((x) => `${x.playerId}\u0000${x.key}` === k)!, seq } : undefined);
+    if (!found) throw new Error(`ledger entry ${k} neither inserted nor found`);
+    return { entry: found, duplicate: true };
+  });
+  return { results, inserted: ins.rows.length };
 };
 
 /** Delete at most `limit` refusals created before `beforeMs`, oldest first (`Store.pruneLedgerRefusals`). */

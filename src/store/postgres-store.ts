@@ -15,8 +15,9 @@ import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
-import { findLedgerIn, pruneRefusals, refusalTimes } from './postgres-ledger.js';
+import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
+import { PUT_PLAYER, PUT_SESSION, sessionValues, writeSessionOps } from './postgres-sessions.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_READ_LIMIT,
@@ -69,16 +70,6 @@ export interface PostgresStoreOptions {
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
-
-/** Upsert of a player record (createdAt kept). */
-const PUT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`;
-
-/** Upsert of a session record. */
-const PUT_SESSION = `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
-  expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`;
-const sessionValues = (s: SessionRecord): unknown[] => [s.token, s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')];
 
 /** PostgreSQL implementation of {@link Store}. Create with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
@@ -173,51 +164,9 @@ export class PostgresStore implements Store {
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
     return this.run(true, async (c) => {
       if (fence) await this.applyFence(c, fence);
-      const col = <K extends keyof LedgerEntryInput>(k: K): Array<LedgerEntryInput[K]> => entries.map((e) => e[k]);
-      // One statement for the whole batch (unnest keeps it to 12 parameters however large).
-      const ins = await c.query(
-        `INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-                              $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[])
-         ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq, player_id, idem_key`,
-        [
-          col('worldId'),
-          col('playerId'),
-          col('key'),
-          col('kind'),
-          col('item'),
-          col('quantity'),
-          col('unitPrice'),
-          col('coinsDelta'),
-          col('status'),
-          col('code'),
-          col('fingerprint'),
-          col('createdAt'),
-        ],
-      );
-      const seqOf = new Map<string, number>();
-      for (const r of ins.rows as Row[]) seqOf.set(`${String(r.player_id)}\u0000${String(r.idem_key)}`, Number(r.seq));
-      const missing = entries.filter((e) => !seqOf.has(`${e.playerId}\u0000${e.key}`));
-      const existing = new Map<string, LedgerEntry>();
-      if (missing.length) {
-        for (const e of await findLedgerIn(c, missing)) existing.set(`${e.playerId}\u0000${e.key}`, e);
-      }
-      const claimed = new Set<string>();
-      const out: LedgerCommitResult[] = entries.map((e) => {
-        const k = `${e.playerId}\u0000${e.key}`;
-        const seq = seqOf.get(k);
-        // A key repeated inside one batch: the first occurrence was inserted, later ones are duplicates.
-        if (seq !== undefined && !claimed.has(k)) {
-          claimed.add(k);
-          return { entry: { ...e, seq }, duplicate: false };
-        }
-        const found =
-          existing.get(k) ?? (seq !== undefined ? { ...entries.find((x) => `${x.playerId}\u0000${x.key}` === k)!, seq } : undefined);
-        if (!found) throw new Error(`ledger entry ${k} neither inserted nor found`);
-        return { entry: found, duplicate: true };
-      });
+      const { results: out, inserted } = await insertLedgerBatch(c, entries);
       this.counters.ledgerBatches++;
-      this.counters.ledgerEntries += ins.rows.length;
+      this.counters.ledgerEntries += inserted;
       return out;
     });
   }
@@ -306,13 +255,7 @@ export class PostgresStore implements Store {
 
   async writeSessions(ops: readonly SessionWrite[]): Promise<void> {
     // An empty list: no transaction (run's closed check only).
-    await this.run(ops.length > 0, async (c) => {
-      const now = Date.now();
-      for (const o of ops)
-        if (o.kind === 'player') await c.query(PUT_PLAYER, [o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now]);
-        else if (o.kind === 'session') await c.query(PUT_SESSION, sessionValues(o.record));
-        else await c.query('DELETE FROM sessions WHERE token = $1', [o.token]);
-    });
+    await this.run(ops.length > 0, (c) => writeSessionOps(c, ops));
   }
 
   getPlayer(id: string): Promise<PlayerRecord | undefined> {
