@@ -151,6 +151,7 @@ export class AdminServer implements Service {
     const ops = (this.ops = opts.ops ?? new OpsState());
     const html = asset('index.html');
     const js = asset('app.js');
+    const panelsJs = asset('panels.js');
     const css = asset('style.css');
     const page = (body: Buffer, contentType: string) => (): RouteResponse => ({
       body,
@@ -183,6 +184,7 @@ export class AdminServer implements Service {
       },
       { method: 'GET', pattern: '/', public: true, handler: page(html, 'text/html; charset=utf-8') },
       { method: 'GET', pattern: '/dashboard/app.js', public: true, handler: page(js, 'text/javascript; charset=utf-8') },
+      { method: 'GET', pattern: '/dashboard/panels.js', public: true, handler: page(panelsJs, 'text/javascript; charset=utf-8') },
       { method: 'GET', pattern: '/dashboard/style.css', public: true, handler: page(css, 'text/css; charset=utf-8') },
       ...worldRoutes({
         runner: opts.runner,

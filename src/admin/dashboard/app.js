@@ -3,9 +3,9 @@
 // the world map. No framework; everything below is plain DOM and canvas.
 
 (() => {
-  const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
+  // Canvas drawings and the cluster panel (panels.js, loaded before this script).
+  const { TIER_COLORS, drawCost: drawCostOf, drawMap, renderCluster } = window.worldtickPanels;
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
-  const PLAYER_COLOR = '#39ff14';
   const $ = (id) => document.getElementById(id);
   const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
 
@@ -154,7 +154,7 @@
     }
     $('cost-info').textContent =
       `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}`;
-    drawCost();
+    drawCostOf(state);
     const tiers = $('tiers');
     tiers.replaceChildren();
     const per = s.tiers?.npcsPerTier;
@@ -278,122 +278,6 @@
         tr.append(td);
       }
       body.append(tr);
-    }
-  };
-
-  const drawCost = () => {
-    const c = $('cost');
-    const g = c.getContext('2d');
-    const W = c.width;
-    const H = c.height;
-    g.fillStyle = '#0b0e13';
-    g.fillRect(0, 0, W, H);
-    const data = state.costMs.slice(-W);
-    const top = Math.max(state.budgetMs * 1.5, ...data) || 1;
-    const y = (v) => H - 4 - (v / top) * (H - 12);
-    g.strokeStyle = '#ff5c5c';
-    g.setLineDash([6, 4]);
-    g.beginPath();
-    g.moveTo(0, y(state.budgetMs));
-    g.lineTo(W, y(state.budgetMs));
-    g.stroke();
-    g.setLineDash([]);
-    g.fillStyle = '#ff5c5c';
-    g.fillText(`budget ${state.budgetMs} ms`, 4, y(state.budgetMs) - 3);
-    g.strokeStyle = '#4fa3ff';
-    g.beginPath();
-    const dx = data.length > 1 ? W / (data.length - 1) : W;
-    data.forEach((v, i) => {
-      if (i) g.lineTo(i * dx, y(v));
-      else g.moveTo(0, y(v));
-    });
-    g.stroke();
-  };
-
-  const drawMap = (buf) => {
-    const dv = new DataView(buf);
-    if (buf.byteLength < 32 || dv.getUint32(0, true) !== 0x314d5457) return;
-    const n = dv.getUint32(4, true);
-    const total = dv.getUint32(8, true);
-    const p = dv.getUint32(12, true);
-    const xs = new Uint16Array(buf.slice(32, 32 + 2 * n));
-    const ys = new Uint16Array(buf.slice(32 + 2 * n, 32 + 4 * n));
-    const pxs = new Uint16Array(buf.slice(32 + 4 * n, 32 + 4 * n + 2 * p));
-    const pys = new Uint16Array(buf.slice(32 + 4 * n + 2 * p, 32 + 4 * n + 4 * p));
-    const tiers = new Uint8Array(buf, 32 + 4 * n + 4 * p, n);
-    const c = $('map');
-    const g = c.getContext('2d');
-    const W = c.width;
-    const H = c.height;
-    g.fillStyle = '#0b0e13';
-    g.fillRect(0, 0, W, H);
-    const sx = (W - 1) / 65535;
-    const sy = (H - 1) / 65535;
-    // Dormant first so nearer tiers draw on top.
-    for (let tier = 3; tier >= 0; tier--) {
-      g.fillStyle = TIER_COLORS[tier];
-      const r = tier <= 1 ? 3 : 2;
-      for (let i = 0; i < n; i++) {
-        if (tiers[i] !== tier) continue;
-        g.fillRect(Math.round(xs[i] * sx) - 1, Math.round(H - 1 - ys[i] * sy) - 1, r, r);
-      }
-    }
-    g.fillStyle = PLAYER_COLOR;
-    g.strokeStyle = '#ffffff';
-    for (let i = 0; i < p; i++) {
-      g.beginPath();
-      g.arc(pxs[i] * sx, H - 1 - pys[i] * sy, 5, 0, Math.PI * 2);
-      g.fill();
-      g.stroke();
-    }
-    $('map-info').textContent = `${n} of ${total} NPCs drawn, ${p} players`;
-    c.dataset.drawn = String(n);
-  };
-
-  /** Cluster panel: one row per live instance, its worlds and load bars (cpu; sessions of capacity). */
-  const loadBar = (fraction, text) => {
-    const wrap = document.createElement('div');
-    wrap.className = 'bar';
-    const fill = document.createElement('span');
-    fill.className = 'fill';
-    const f = Math.max(0, Math.min(1, Number(fraction) || 0));
-    fill.style.width = `${Math.round(f * 120)}px`;
-    fill.style.background = f > 0.85 ? '#ff5c5c' : f > 0.6 ? '#ff9500' : '#4fa3ff';
-    const lbl = document.createElement('span');
-    lbl.textContent = text;
-    wrap.append(fill, lbl);
-    return wrap;
-  };
-  const renderCluster = (c) => {
-    $('cluster-card').hidden = c.mode !== 'cluster';
-    if (c.mode !== 'cluster') return;
-    $('cluster-info').textContent =
-      `${c.instances.length} instances, ${c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
-    const tbody = $('cluster').querySelector('tbody');
-    tbody.replaceChildren();
-    for (const i of c.instances) {
-      const tr = document.createElement('tr');
-      tr.dataset.instance = i.id;
-      const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, i.worlds.join(', ') || '—'];
-      for (const v of cells) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(td);
-      }
-      const bars = [
-        loadBar(i.capacity ? i.load.sessions / i.capacity : 0, `${i.load.sessions} / ${i.capacity}`),
-        loadBar(i.load.stepCostMs / 1000, `${i.load.stepCostMs} ms/s`),
-        loadBar(i.load.cpu, `${Math.round(i.load.cpu * 100)} %`),
-      ];
-      for (const b of bars) {
-        const td = document.createElement('td');
-        td.append(b);
-        tr.append(td);
-      }
-      const hb = document.createElement('td');
-      hb.textContent = `${Math.round(i.ttlRemainingMs / 100) / 10} s left`;
-      tr.append(hb);
-      tbody.append(tr);
     }
   };
 

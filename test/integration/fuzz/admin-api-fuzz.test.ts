@@ -126,6 +126,7 @@ const PLAIN = [
   '/readyz',
   '/metrics',
   '/dashboard/app.js',
+  '/dashboard/panels.js',
   '/dashboard/style.css',
   '/dashboard/../../etc/passwd',
   '//',

@@ -196,6 +196,7 @@ describe('npm pack → install into a fresh project → example starts, a client
       'dist/src/content/workers/scene-worker.js',
       'dist/src/admin/dashboard/index.html',
       'dist/src/admin/dashboard/app.js',
+      'dist/src/admin/dashboard/panels.js',
       'dist/components/index.js',
       'dist/systems/index.js',
     ]) {
