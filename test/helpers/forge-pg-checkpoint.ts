@@ -3,18 +3,10 @@
  * as a newer build would have written it (bytes edited, re-deflated, checksum and raw size kept valid),
  * put saved rows back, and read a world's rows to compare before and after.
  */
-import pg from 'pg';
 import { deflateSnapshot, inflateSnapshot, snapshotChecksum } from '../../src/persist/snapshot-format.js';
+import { withPgClient } from './shared-postgres.js';
 
-const withClient = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-};
+const withClient = withPgClient;
 
 /** A checkpoint row as stored (the columns the forge touches). */
 export interface PgCheckpointRow {

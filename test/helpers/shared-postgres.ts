@@ -29,15 +29,18 @@ declare module 'vitest' {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const adminQuery = async (url: string, sql: string): Promise<void> => {
+/** Run `fn` on a fresh client of `url`, ended afterwards whatever `fn` does. */
+export const withPgClient = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query(sql);
+    return await fn(c);
   } finally {
     await c.end();
   }
 };
+
+const adminQuery = (url: string, sql: string): Promise<void> => withPgClient(url, async (c) => void (await c.query(sql)));
 
 /** Wait for the shared server; `null` when ready, else why it cannot be had. */
 const sharedReady = async (info: SharedPgInfo): Promise<string | null> => {

@@ -9,26 +9,18 @@
  * instance restored the world, and in cluster mode the instance adopted it as an orphan.
  */
 import { once } from 'node:events';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { withPgClient } from '../../helpers/shared-postgres.js';
 
 const backend = await sharedBackendOrSkip('[admin-create-late-record]');
 /** Seconds the COMMIT of a slowed world's record write sleeps (longer than the client waits: 2 × query_timeout). */
 const COMMIT_SLEEP_S = 3;
 
-const sql = async <T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-};
+const sql = withPgClient;
 
 /** Make the COMMIT of every record write of world `worldId` sleep (created once the instance migrated the schema). */
 const slowCommits = (url: string, worldId: string): Promise<void> =>
