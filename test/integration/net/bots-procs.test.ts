@@ -8,12 +8,11 @@ import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
-import { resumeWorld } from '../../../src/world/step.js';
+import type { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { runWorld, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let BOTS: string[] = [];
@@ -43,10 +42,7 @@ const runBots = async (args: string[]): Promise<{ code: number | null; out: stri
 describe('bots CLI over several processes', () => {
   it('--procs 2: the JSON report has the schema, counts add up over processes and merged histograms equal the union', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-')), 'report.json');
     const { code, out, err } = await runBots([
       '--url',
@@ -111,10 +107,7 @@ describe('bots CLI over several processes', () => {
 
   it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };
     const influx = await runFleet({ ...base, scenario: 'influx', clients: 3, influxClients: 6 });
     expect(influx).toMatchObject({

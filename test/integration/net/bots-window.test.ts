@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runFleet } from '../../../src/bots/bot-fleet.js';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
-import { resumeWorld } from '../../../src/world/step.js';
-import { startTestServer, type TestServer } from './harness.js';
+import type { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { runWorld, startTestServer, type TestServer } from './harness.js';
 
 let ts: TestServer | null = null;
 let runner: LoopRunner | null = null;
@@ -15,10 +14,7 @@ afterEach(async () => {
 describe('bots: joins that finish after the measured window', () => {
   it('influx: every bot joined counts in its group as in the totals (groups sum to `connected`)', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     // Bot k of the influx starts its join at k/6 s: all but the first start after the 0.1 s window.
     const r = await runFleet({
       url: ts.url,

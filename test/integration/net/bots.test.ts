@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, beforeAll } from 'vitest';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
-import { resumeWorld } from '../../../src/world/step.js';
-import { startTestServer, type TestServer } from './harness.js';
+import type { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { runWorld, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let BOTS: string[] = [];
@@ -22,10 +21,7 @@ afterEach(async () => {
 describe('load-test bots', () => {
   it('npm run bots: many sessions (full and light bots) from one command, then a JSON latency report', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     const child = spawn(
       process.execPath,
       [
@@ -116,10 +112,7 @@ describe('load-test bots', () => {
 
   it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '12', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'];
     const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'], {
       cwd: ROOT,

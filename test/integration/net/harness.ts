@@ -14,7 +14,8 @@ import type { NetConfig } from '../../../src/net/net-config.js';
 import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
 import type { Store } from '../../../src/store/types.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
-import { stepWorld } from '../../../src/world/step.js';
+import { resumeWorld, stepWorld } from '../../../src/world/step.js';
+import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { ingestSystem } from '../../../systems/ingest-system.js';
 import { movementSystem } from '../../../systems/movement-system.js';
 import { replicateSystem } from '../../../systems/replicate-system.js';
@@ -126,3 +127,12 @@ export const OVERLOAD_TEST_NET: Partial<NetConfig> = {
 };
 
 export const settle = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resume `world` and step it on its own loop runner (started); the caller stops the runner. */
+export const runWorld = (world: SimWorld): LoopRunner => {
+  resumeWorld(world);
+  const runner = new LoopRunner();
+  runner.add(world);
+  runner.start();
+  return runner;
+};

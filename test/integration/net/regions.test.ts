@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { query } from 'bitecs';
 import { afterEach, describe, expect, it, beforeAll } from 'vitest';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
+import type { LoopRunner } from '../../../src/loop/loop-runner.js';
 import type { RegionMsg } from '../../../src/net/protocol.js';
 import { populateNpcs } from '../../../src/world/populate.js';
-import { resumeWorld } from '../../../src/world/step.js';
-import { settle, startTestServer, type TestServer } from './harness.js';
+import { runWorld, settle, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let BOTS: string[] = [];
@@ -100,10 +99,7 @@ describe('net.viewMode regions over real sockets', () => {
   it('npm run bots against a regions-mode server: full and light bots, consistency checks pass', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0, viewMode: 'regions', regionMinPlayers: 1 } });
     populateNpcs(ts.world, { count: 400 });
-    resumeWorld(ts.world);
-    runner = new LoopRunner();
-    runner.add(ts.world);
-    runner.start();
+    runner = runWorld(ts.world);
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '20', '--duration', '0.8', '--warmup', '0.2', '--input-hz', '10'];
     const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '4'], {
       cwd: ROOT,
