@@ -16,15 +16,11 @@ import { loadavg } from 'node:os';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { attachLedger, ledgerRetained } from '../src/ledger/world-ledger.js';
-import { createLogger } from '../src/log.js';
-import { GameServer } from '../src/net/game-server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import { createSimWorld, entityCount } from '../src/world/sim-world.js';
+import { entityCount } from '../src/world/sim-world.js';
 import { stepWorld } from '../src/world/step.js';
-import { ingestSystem } from '../systems/ingest-system.js';
-import { replicateSystem } from '../systems/replicate-system.js';
-import { timeSystem } from '../systems/time-system.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
+import { sessionServer, sessionWorld } from './session-world.js';
 import { heapAfterGc } from './heap-after-gc.js';
 
 const arg = (name: string, d: number): number => {
@@ -39,27 +35,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const dir = tempDataDir('wt-churn-bench-');
 const store = new SqliteStore({ dataDir: dir.dir });
-const world = createSimWorld({
-  id: 'w1',
-  capacity: 4000,
-  size: 1000,
-  systems: [
-    { name: 'ingest', phase: 'ingest', run: ingestSystem },
-    { name: 'time', phase: 'time', run: timeSystem },
-    { name: 'replicate', phase: 'replicate', run: replicateSystem },
-  ] as never,
-  config: { simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, timeScale: 1 } },
-});
+const world = sessionWorld(4000);
 attachLedger(world, { store, startingCoins: 10, rateLimit: { perSecond: 0 } });
-const server = new GameServer({
-  host: '127.0.0.1',
-  port: 0,
-  logger: createLogger('silent'),
-  resolveWorld: (id) => (id === world.id ? world : undefined),
-  store: () => store,
-  openFileLimit: null,
-  net: { resumeGraceSeconds: 3, helloTimeoutMs: 60_000, maxConnectionsPerAddress: 0 },
-});
+const server = sessionServer(world, store, { resumeGraceSeconds: 3, helloTimeoutMs: 60_000, maxConnectionsPerAddress: 0 });
 await server.start();
 const url = `ws://127.0.0.1:${server.port}`;
 // The loop runner's part: step the world every 5 ms (joins, leaves, catch-ups, ledger results).

@@ -18,16 +18,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createLogger } from '../src/log.js';
-import { GameServer } from '../src/net/game-server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { SessionWrite, Store } from '../src/store/types.js';
-import { createSimWorld } from '../src/world/sim-world.js';
 import { stepWorld } from '../src/world/step.js';
-import { ingestSystem } from '../systems/ingest-system.js';
-import { replicateSystem } from '../systems/replicate-system.js';
-import { timeSystem } from '../systems/time-system.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
+import { sessionServer, sessionWorld } from './session-world.js';
 
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,25 +57,8 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
   const dir = tempDataDir(`wt-join-flood-${mode}-`);
   const real = new SqliteStore({ dataDir: dir.dir });
   const store = mode === 'batched' ? real : perWrite(real);
-  const world = createSimWorld({
-    id: 'w1',
-    capacity: 2000,
-    size: 1000,
-    systems: [
-      { name: 'ingest', phase: 'ingest', run: ingestSystem },
-      { name: 'time', phase: 'time', run: timeSystem },
-      { name: 'replicate', phase: 'replicate', run: replicateSystem },
-    ] as never,
-    config: { simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, timeScale: 1 } },
-  });
-  const server = new GameServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger: createLogger('silent'),
-    resolveWorld: (id) => (id === world.id ? world : undefined),
-    store: () => store,
-    openFileLimit: null,
-  });
+  const world = sessionWorld(2000);
+  const server = sessionServer(world, store);
   await server.start();
   const stepper = setInterval(() => stepWorld(world, 1), 50);
   const http = createServer((_req, res) => res.end('ok'));
