@@ -131,9 +131,12 @@ export class WorldtickClient {
     });
   }
 
-  /** Send raw bytes (tests use it for malformed frames). */
+  /**
+   * Send raw bytes (tests use it for malformed frames). A view of a SharedArrayBuffer is copied
+   * first: a browser's `WebSocket.send` refuses one.
+   */
   sendRaw(bytes: Uint8Array): void {
-    this.#ws?.send(bytes);
+    this.#ws?.send(bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice());
   }
 
   /** Send any value msgpack-encoded. */

@@ -12,7 +12,7 @@
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  send(data: Uint8Array): void;
+  send(data: Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   onopen: ((ev: never) => void) | null;
   onmessage: ((ev: never) => void) | null;
