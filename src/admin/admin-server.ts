@@ -183,6 +183,8 @@ export class AdminServer implements Service {
         handler: async () => ({ body: await opts.metrics.registry.metrics(), contentType: opts.metrics.registry.contentType }),
       },
       { method: 'GET', pattern: '/', public: true, handler: page(html, 'text/html; charset=utf-8') },
+      // The same page under the name an operator types (its assets are absolute paths).
+      { method: 'GET', pattern: '/dashboard', public: true, handler: page(html, 'text/html; charset=utf-8') },
       { method: 'GET', pattern: '/dashboard/app.js', public: true, handler: page(js, 'text/javascript; charset=utf-8') },
       { method: 'GET', pattern: '/dashboard/panels.js', public: true, handler: page(panelsJs, 'text/javascript; charset=utf-8') },
       { method: 'GET', pattern: '/dashboard/style.css', public: true, handler: page(css, 'text/css; charset=utf-8') },

@@ -51,6 +51,16 @@ describe('admin API: auth', () => {
     expect((await call(s.base, 'GET', '/api/v1/worlds/1')).json.paused).toBe(false);
   });
 
+  it('the dashboard page is served at / and at /dashboard, without a token', async () => {
+    const root = await call(s.base, 'GET', '/', { token: null });
+    const named = await call(s.base, 'GET', '/dashboard', { token: null });
+    expect(root.status).toBe(200);
+    expect(named.status).toBe(200);
+    expect(named.headers.get('content-type')).toBe(root.headers.get('content-type'));
+    expect(named.text).toBe(root.text);
+    expect(named.text).toContain('/dashboard/app.js');
+  });
+
   it('the scheme is case-insensitive', async () => {
     expect((await call(s.base, 'GET', '/api/v1/worlds', { token: null, headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
   });

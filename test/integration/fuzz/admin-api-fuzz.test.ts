@@ -125,6 +125,7 @@ const PLAIN = [
   '/healthz',
   '/readyz',
   '/metrics',
+  '/dashboard',
   '/dashboard/app.js',
   '/dashboard/panels.js',
   '/dashboard/style.css',
