@@ -236,7 +236,14 @@ export const runAgent = async (o: AgentOptions): Promise<void> => {
 /** Admin traffic: API reads, `/metrics`, a wrong token, unknown paths, until `stop()`. */
 export const runAdmin = async (base: string, token: string, t: Traffic, stop: () => boolean): Promise<void> => {
   const r = rng(7);
-  const paths = ['/api/v1/worlds', '/api/v1/worlds/1', '/api/v1/worlds/1/stats', '/api/v1/worlds/1/scheduler/config', '/readyz', '/healthz'];
+  const paths = [
+    '/api/v1/worlds',
+    '/api/v1/worlds/1',
+    '/api/v1/worlds/1/stats',
+    '/api/v1/worlds/1/scheduler/config',
+    '/readyz',
+    '/healthz',
+  ];
   let i = 0;
   while (!stop()) {
     i++;

@@ -70,7 +70,9 @@ const liveState = () => {
     byPlayer: w.net?.byPlayer.size ?? 0,
     away: w.net?.away.size ?? 0,
     playerRows: w.stores.playerRows.rowOf.size,
-    ledger: l ? { ...ledgerRetained(l), unanswered: l.unanswered.size, recent: l.recent.length } : null,
+    ledger: l
+      ? { ...ledgerRetained(l), unanswered: l.unanswered.size, recent: l.recent.length, rateLimitBuckets: l.service.rateLimitBuckets }
+      : null,
     worlds: running.runtime.runner.worlds().length,
   };
 };

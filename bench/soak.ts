@@ -32,7 +32,7 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 interface Sample {
   mem: NodeJS.MemoryUsage;
   handles: number;
-  live: { sessions: number; parked: number; connections: number; [k: string]: unknown };
+  live: { sessions: number; parked: number; connections: number; ledger: { rateLimitBuckets: number } | null; [k: string]: unknown };
   cpu: NodeJS.CpuUsage;
 }
 interface Point {
@@ -44,6 +44,8 @@ interface Point {
   sessions: number;
   parked: number;
   connections: number;
+  /** Players with a ledger rate-limit bucket (bounded: pruned at 10,000; grows with distinct buyers until then). */
+  rateLimitBuckets: number;
 }
 
 /** Least-squares slope of y over x. */
@@ -129,9 +131,12 @@ export const soakSuite: Suite = {
           sessions: s.live.sessions,
           parked: s.live.parked,
           connections: s.live.connections,
+          rateLimitBuckets: s.live.ledger?.rateLimitBuckets ?? 0,
         };
         points.push(p);
-        ctx.log(`  t=${p.t}s heap ${p.heapMiB} MiB rss ${p.rssMiB} MiB sessions ${p.sessions} parked ${p.parked} handles ${p.handles}`);
+        ctx.log(
+          `  t=${p.t}s heap ${p.heapMiB} MiB rss ${p.rssMiB} MiB sessions ${p.sessions} parked ${p.parked} handles ${p.handles} buyers ${p.rateLimitBuckets}`,
+        );
       }
       stopped = true;
       await Promise.all(runs);
@@ -161,7 +166,13 @@ export const soakSuite: Suite = {
     const cpu1 = idleAfter.cpu;
 
     const half = points.filter((p) => p.t >= runSeconds / 2);
-    const perHour = (ys: number[]) => r2(slope(half.map((p) => p.t), ys) * 3600);
+    const perHour = (ys: number[]) =>
+      r2(
+        slope(
+          half.map((p) => p.t),
+          ys,
+        ) * 3600,
+      );
     const growth = {
       secondHalfSamples: half.length,
       heapMiBPerHour: perHour(half.map((p) => p.heapMiB)),
@@ -169,6 +180,7 @@ export const soakSuite: Suite = {
       externalMiBPerHour: perHour(half.map((p) => p.externalMiB)),
       liveSessionsPlusParkedPerHour: perHour(half.map((p) => p.sessions + p.parked)),
       handlesPerHour: perHour(half.map((p) => p.handles)),
+      rateLimitBucketsPerHour: perHour(half.map((p) => p.rateLimitBuckets)),
     };
     const idle = (s: Sample) => ({ heapMiB: r2(s.mem.heapUsed / MiB), rssMiB: r2(s.mem.rss / MiB), handles: s.handles, live: s.live });
     const idleDelta = {
@@ -182,7 +194,8 @@ export const soakSuite: Suite = {
     ctx.record('idleBefore', idle(idleBefore));
     ctx.record('idleAfter', idle(idleAfter));
     ctx.record('idleDelta', idleDelta);
-    ctx.record('serverCpuPercent', r2(((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e4 / ((performance.now() - t0) / 1000)) * 1));
+    // CPU µs / 1e4 = CPU s × 100: percent of one core over the wall seconds of the run.
+    ctx.record('serverCpuPercent', r2((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e4 / ((performance.now() - t0) / 1000)));
     ctx.record('samples', points);
     srv.child.kill('SIGTERM');
     await new Promise((r) => srv.child.once('exit', r));

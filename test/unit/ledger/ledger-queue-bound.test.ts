@@ -35,10 +35,21 @@ const stalled = (real: Store): { store: Store; open: () => void } => {
 it('past maxQueued, requests are answered TX_UNAVAILABLE at once while the store stalls; the queue stays at the bound', async () => {
   const dir = tempDataDir('wt-ledger-queue-');
   const real = new SqliteStore({ dataDir: dir.dir });
-  cleanup.push(() => dir.remove(), () => real.close());
+  cleanup.push(
+    () => dir.remove(),
+    () => real.close(),
+  );
   const { store, open } = stalled(real);
   const MAX = 50;
-  const l = new LedgerService({ store, catalogue, worldId: 'w1', rateLimit: { perSecond: 0 }, maxQueued: MAX, maxBatch: 10, deadlineMs: 60_000 });
+  const l = new LedgerService({
+    store,
+    catalogue,
+    worldId: 'w1',
+    rateLimit: { perSecond: 0 },
+    maxQueued: MAX,
+    maxBatch: 10,
+    deadlineMs: 60_000,
+  });
   cleanup.push(() => l.close(), open);
   // The first batch (10) leaves the queue and waits on the store; then the queue fills to MAX.
   const first = Array.from({ length: 10 }, (_, i) => l.reward({ playerId: `p${i}`, key: `r${i}`, coins: 5 }));
