@@ -150,6 +150,14 @@ export class LedgerService {
     return { ...this.counters, rejected: { ...this.counters.rejected }, refusalBudgetReads: this.refusals.stats().reads };
   }
 
+  /**
+   * Players with a purchase rate-limit bucket held (one per player that bought lately; full buckets
+   * are dropped once 10,000 are held: src/ledger/rate-limit.ts).
+   */
+  get rateLimitBuckets(): number {
+    return this.limiter.stats().buckets;
+  }
+
   /** Requests queued and not yet answered. */
   get queued(): number {
     return this.queue.length;
