@@ -40,6 +40,7 @@ import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
+import { countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -242,11 +243,14 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
    * loaded: the game's component stores must exist to get their members and values back.
    */
   install?: (world: SimWorld) => void;
+  /** Told what differs between the checkpoint's game data and the installed game, when anything does (game-changes.ts). */
+  changes?: (changes: GameChanges) => void;
 };
 
 /**
  * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
- * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
+ * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_INCOMPATIBLE` on game data
+ * the installed game cannot hold (game-changes.ts), `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
  * of a newer schema or container format whose bytes `crc32` verified (nothing built; unverified, such
  * a version is taken as damage: `WT_ERR_CHECKPOINT_CORRUPT`). The world is not in any runner yet.
  */
@@ -321,13 +325,10 @@ const loadState = (
     if (known) growStoreRows(world.stores, known, src.length);
     copyField(stores[name]?.[key], src); // a field this build no longer has: skipped
   }
-  // Game stores (schema 2): a component or field the game no longer declares is skipped; one it
-  // declares that the checkpoint lacks (schema 1, or added since) keeps its defaults.
+  // Game stores (schema 2), by the rules of game-changes.ts: dropped, defaults, converted or refused.
+  const savedFields = Array.isArray(h.gameFields) ? h.gameFields : [];
   const gameStores = world.game?.stores;
-  for (const f of Array.isArray(h.gameFields) ? h.gameFields : []) {
-    const [name, key] = f.split('.') as [string, string];
-    copyField(gameStores?.get(name)?.[key], rows(`gfield.${f}`));
-  }
+  const changes = restoreGameFields(gameStores, savedFields, rows, (c) => sections.get(`gmembers.${c}`), (h.schema ?? 1) >= 2);
   storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
@@ -340,7 +341,12 @@ const loadState = (
   for (const k of Object.keys(world.counters) as (keyof SimWorld['counters'])[])
     if (typeof h.counters[k] === 'number') world.counters[k] = h.counters[k];
   // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
-  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, readTimerSections(h.gameTimers, sections));
+  const timerEntries = readTimerSections(h.gameTimers, sections);
+  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, timerEntries);
+  const schema3: unknown = Reflect.get(h.gameTimers ?? {}, 'pending'); // rows [id, name, due, payload]
+  const savedTimers = [...timerEntries, ...(Array.isArray(schema3) ? schema3 : []).map((r: unknown) => ({ name: String(Array.isArray(r) ? r[1] : '') }))];
+  countDropped(changes, savedTimers, world.game?.timers.oneShot, facts, world.game?.facts?.byName);
+  if (opts.changes && hasGameChanges(changes)) opts.changes(changes);
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;
