@@ -372,7 +372,7 @@ export const checkpointIncompatible = (problems: readonly string[]): WorldtickEr
   new WorldtickError(
     ErrorCode.CHECKPOINT_INCOMPATIBLE,
     `checkpoint does not fit this version of the game: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}; ` +
-      'nothing of it was loaded: run the version that wrote it, or keep the field\'s type (a field under a new name starts at its default and a migration system can fill it)',
+      "nothing of it was loaded: run the version that wrote it, or keep the field's type (a field under a new name starts at its default and a migration system can fill it)",
     { details: { problems: [...problems] } },
   );
 

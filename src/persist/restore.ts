@@ -189,7 +189,11 @@ export const loadPersistedWorld = async (
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),
-        changes: (c) => logger.warn({ world: worldId, step: ck?.step, ...c }, 'game definition changed since the checkpoint; its data carried over by the rules'),
+        changes: (c) =>
+          logger.warn(
+            { world: worldId, step: ck?.step, ...c },
+            'game definition changed since the checkpoint; its data carried over by the rules',
+          ),
       });
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
       break;

@@ -344,7 +344,10 @@ const loadState = (
   const timerEntries = readTimerSections(h.gameTimers, sections);
   if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, timerEntries);
   const schema3: unknown = Reflect.get(h.gameTimers ?? {}, 'pending'); // rows [id, name, due, payload]
-  const savedTimers = [...timerEntries, ...(Array.isArray(schema3) ? schema3 : []).map((r: unknown) => ({ name: String(Array.isArray(r) ? r[1] : '') }))];
+  const savedTimers = [
+    ...timerEntries,
+    ...(Array.isArray(schema3) ? schema3 : []).map((r: unknown) => ({ name: String(Array.isArray(r) ? r[1] : '') })),
+  ];
   countDropped(changes, savedTimers, world.game?.timers.oneShot, facts, world.game?.facts?.byName);
   if (opts.changes && hasGameChanges(changes)) opts.changes(changes);
   world.configVersion = h.configVersion;

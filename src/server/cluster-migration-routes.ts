@@ -133,8 +133,7 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
       } catch (err) {
         // A newer build wrote its checkpoint: refused like a draining instance refuses; the sender takes the lease back.
-        if (isNotLoadableHere(err))
-          return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
+        if (isNotLoadableHere(err)) return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },

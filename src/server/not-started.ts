@@ -183,7 +183,7 @@ export const registerNotStartedMetrics = (registry: Registry, list: NotStartedWo
   const { gauge } = createMetricKit(registry, () => []);
   gauge(
     'worldtick_world_not_started',
-    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint).',
+    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint; game-incompatible: its game data does not fit this version of the game).',
     ['world', 'reason'],
     (put) => {
       for (const w of list.list()) put({ world: w.worldId, reason: w.reason }, 1);

@@ -9,7 +9,17 @@
  *     is now `bonus2` (the old name is no longer declared); `Health` gains `armor` (default 5).
  * v3: v2 with `Health.hp` narrowed from u16 to u8 (the boss's 300 does not fit).
  */
-import { addComponent, type ComponentDef, defineComponent, defineGame, defineMessage, runMain, setWorldTimer, spawn, Type } from '../../src/index.js';
+import {
+  addComponent,
+  type ComponentDef,
+  defineComponent,
+  defineGame,
+  defineMessage,
+  runMain,
+  setWorldTimer,
+  spawn,
+  Type,
+} from '../../src/index.js';
 
 const version = process.env.UPGRADE_GAME ?? 'v1';
 const noop = (): void => {};

@@ -44,7 +44,7 @@ const v1 = defineGame({
   components: [Health1, Old, Data1],
   facts: [settle, grant],
   timers: [
-    { name: 'tick', every: 1, run: noop },
+    { name: 'tick', every: 0.01, run: noop },
     { name: 'respawn', run: noop },
     { name: 'bonus', run: noop },
   ],
@@ -57,7 +57,7 @@ const v2 = (patch: Partial<Parameters<typeof defineGame>[0]>): GameDefinition =>
     components: [Health1, Old, Data1],
     facts: [settle, grant],
     timers: [
-      { name: 'tick', every: 1, run: noop },
+      { name: 'tick', every: 0.01, run: noop },
       { name: 'respawn', run: noop },
       { name: 'bonus', run: noop },
     ],
@@ -65,8 +65,8 @@ const v2 = (patch: Partial<Parameters<typeof defineGame>[0]>): GameDefinition =>
   });
 
 let bytes: Uint8Array;
-let warriors: number[] = [];
-let crates: number[] = [];
+const warriors: number[] = [];
+const crates: number[] = [];
 
 beforeAll(async () => {
   const w = createGameWorld(v1, { id: '1', seed: 3, capacity: 200, size: 300, config: { simulation: { pauseSimulation: true } } });
@@ -143,7 +143,12 @@ describe('a new version of the game restored from the old version checkpoint', (
     const a = await restore(v2({ components: [Wide, Old, Data1] }));
     expect(hpOf(a.world, Wide)).toEqual([300, 301, 302, 303, 304, 305]);
     expect(getStore(a.world, Wide).regen[warriors[0]!]).toBe(0.5);
-    expect(a.changes).toMatchObject({ convertedFields: [{ field: 'Health.hp', from: 'u16', to: 'f64' }, { field: 'Health.regen', from: 'f32', to: 'f64' }] });
+    expect(a.changes).toMatchObject({
+      convertedFields: [
+        { field: 'Health.hp', from: 'u16', to: 'f64' },
+        { field: 'Health.regen', from: 'f32', to: 'f64' },
+      ],
+    });
     const Narrow = defineComponent('Old', { a: 'i8' }); // members hold 0, 2, 4
     const b = await restore(v2({ components: [Health1, Narrow, Data1] }));
     expect(warriors.filter((e) => hasComponent(b.world, e, Narrow)).map((e) => getStore(b.world, Narrow).a[e])).toEqual([0, 2, 4]);
@@ -166,7 +171,7 @@ describe('a new version of the game restored from the old version checkpoint', (
       v2({
         facts: [settle],
         timers: [
-          { name: 'tick', every: 1, run: noop },
+          { name: 'tick', every: 0.01, run: noop },
           { name: 'respawn', run: noop },
         ],
       }),
@@ -178,6 +183,22 @@ describe('a new version of the game restored from the old version checkpoint', (
     // A game that declares no facts at all any more: the waiting ones are reported too.
     const none = await restore(v2({ facts: [] }));
     expect(none.changes).toMatchObject({ droppedFacts: { grant: 1, settle: 1 } });
+  });
+
+  it("a repeating timer's period changes: its next due time is on the new period's grid, not saved index × new period", async () => {
+    const { world } = await restore(
+      v2({
+        timers: [
+          { name: 'tick', every: 3600, run: noop },
+          { name: 'respawn', run: noop },
+          { name: 'bonus', run: noop },
+        ],
+      }),
+    );
+    expect(world.clock.now).toBeGreaterThan(0.02);
+    expect(world.game!.timers.next[0]).toBe(1); // due at 3600 s, the first of its grid after now
+    const same = await restore(v1);
+    expect(same.world.game!.timers.next[0]).toBe(Math.floor(world.clock.now / 0.01 + 1e-6) + 1);
   });
 
   it("a fact's payload schema changes: the new apply is handed the old payload as it was delivered", async () => {
