@@ -75,6 +75,19 @@ const empty = (): GameChanges => ({
   droppedFacts: {},
 });
 
+/**
+ * Refuse (`WT_ERR_CHECKPOINT_INCOMPATIBLE`) the checkpoint of another game's world: `saved` is the
+ * header's `game` (absent in checkpoints of a world without a game, or written before it was stored:
+ * not checked), `installed` the name of the game restoring it (absent: a world without a game).
+ */
+export const checkGameName = (saved: unknown, installed: string | undefined): void => {
+  if (typeof saved !== 'string' || installed === undefined || saved === installed) return;
+  throw checkpointIncompatible([
+    `it is a world of game ${JSON.stringify(saved.slice(0, 64))}, this is game ${JSON.stringify(installed)} ` +
+      '(a game keeps its name across versions; another game starts on a data dir of its own)',
+  ]);
+};
+
 /** True when `c` holds any difference. */
 export const hasGameChanges = (c: GameChanges): boolean =>
   c.droppedComponents.length + c.droppedFields.length + c.addedComponents.length + c.addedFields.length + c.convertedFields.length > 0 ||
@@ -152,14 +165,20 @@ export const restoreGameFields = (
   return changes;
 };
 
-/** Count into `changes` the pending one-shots (`saved`) and waiting facts a game that declares `oneShot` / `facts` drops. */
+/**
+ * Count into `changes` what `game` drops of the checkpoint's pending one-shots (`entries`, and a
+ * schema-3 header's `pending` rows in `savedTimers`) and waiting `facts`: names it does not declare.
+ */
 export const countDropped = (
   changes: GameChanges,
-  timers: readonly Pick<TimerEntry, 'name'>[],
-  oneShot: { has(name: string): boolean } | undefined,
+  savedTimers: unknown,
+  entries: readonly Pick<TimerEntry, 'name'>[],
+  game: { timers: { oneShot: ReadonlySet<string> }; facts: { byName: ReadonlyMap<string, unknown> } | null } | null | undefined,
   facts: readonly SavedFact[],
-  factNames: { has(name: string): boolean } | undefined,
 ): void => {
-  for (const t of timers) if (!oneShot?.has(t.name)) changes.droppedTimers[t.name] = (changes.droppedTimers[t.name] ?? 0) + 1;
-  for (const f of facts) if (!factNames?.has(f.name)) changes.droppedFacts[f.name] = (changes.droppedFacts[f.name] ?? 0) + 1;
+  const rows: unknown = typeof savedTimers === 'object' && savedTimers !== null ? Reflect.get(savedTimers, 'pending') : undefined;
+  const names = entries.map((t) => t.name);
+  for (const r of Array.isArray(rows) ? rows : []) if (Array.isArray(r) && typeof r[1] === 'string') names.push(r[1]);
+  for (const n of names) if (!game?.timers.oneShot.has(n)) changes.droppedTimers[n] = (changes.droppedTimers[n] ?? 0) + 1;
+  for (const f of facts) if (!game?.facts?.byName.has(f.name)) changes.droppedFacts[f.name] = (changes.droppedFacts[f.name] ?? 0) + 1;
 };

@@ -40,7 +40,7 @@ import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
-import { countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
+import { checkGameName, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -88,6 +88,8 @@ export interface WorldSnapshotHeader {
   npcSim: Record<string, number | boolean>;
   tierStats: Record<string, number | number[]>;
   spatial: { playerCapacity: number; speed: number; margin: number; playerMargin: number; bound: boolean };
+  /** The name of the game whose world this is (`defineGame({ name })`; absent: no game, or written before it was stored). */
+  game?: string;
   /** Store fields written, as `store.field`. */
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
@@ -198,6 +200,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     npcSim,
     tierStats: plainStats(world.tierStats),
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
+    ...(world.game ? { game: world.game.name } : {}),
     fields,
     ...(gameFields.length ? { gameFields } : {}),
     ...(gameTimers ? { gameTimers } : {}),
@@ -309,6 +312,7 @@ const loadState = (
   facts: readonly SavedFact[],
 ): void => {
   opts.install?.(world);
+  checkGameName(h.game, world.game?.name);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
   for (const name of STORE_NAMES) stores[name] = world.stores[name];
@@ -343,12 +347,7 @@ const loadState = (
   // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
   const timerEntries = readTimerSections(h.gameTimers, sections);
   if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, timerEntries);
-  const schema3: unknown = Reflect.get(h.gameTimers ?? {}, 'pending'); // rows [id, name, due, payload]
-  const savedTimers = [
-    ...timerEntries,
-    ...(Array.isArray(schema3) ? schema3 : []).map((r: unknown) => ({ name: String(Array.isArray(r) ? r[1] : '') })),
-  ];
-  countDropped(changes, savedTimers, world.game?.timers.oneShot, facts, world.game?.facts?.byName);
+  countDropped(changes, h.gameTimers, timerEntries, world.game, facts);
   if (opts.changes && hasGameChanges(changes)) opts.changes(changes);
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));

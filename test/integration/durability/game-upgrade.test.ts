@@ -102,12 +102,22 @@ describe('a new version of the game on the old version data dir', () => {
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    procs.push({ child: v3 as never, lines: [], admin: '' }); // killed by afterAll if it ever started
     let stderr = '';
     v3.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     const v3Lines = collectJsonLines(v3.stdout);
-    const [code] = (await once(v3, 'exit')) as [number | null];
+    // Before the refusal existed v3 started (hp wrapped to 44): fail on its ready line rather than wait.
+    let exited = false;
+    const exit = once(v3, 'exit').finally(() => {
+      exited = true;
+    });
+    const started = async (): Promise<[string]> => {
+      while (!exited && !v3Lines.some((l) => l.msg === 'server ready')) await new Promise((r) => setTimeout(r, 50));
+      return ['started'];
+    };
+    const [code] = (await Promise.race([exit, started()])) as [number | string | null];
     expect(code).toBe(2);
     expect(v3Lines.find((l) => l.level === 60)).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE' });
     expect(stderr).toContain('worldtick: world "1": checkpoint does not fit this version of the game');

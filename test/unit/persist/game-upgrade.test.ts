@@ -201,6 +201,13 @@ describe('a new version of the game restored from the old version checkpoint', (
     expect(same.world.game!.timers.next[0]).toBe(Math.floor(world.clock.now / 0.01 + 1e-6) + 1);
   });
 
+  it('another game (another name) is refused: WT_ERR_CHECKPOINT_INCOMPATIBLE naming both games', async () => {
+    const other = defineGame({ name: 'other-game', components: [Health1] });
+    const err = await restore(other).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE' });
+    expect((err as Error).message).toContain('it is a world of game "upgrade-game", this is game "other-game"');
+  });
+
   it("a fact's payload schema changes: the new apply is handed the old payload as it was delivered", async () => {
     const got: unknown[] = [];
     const settle2 = defineFact<{ txid: string; amount: number }>({ name: 'settle', apply: (_w, p) => void got.push(p) });
