@@ -190,8 +190,9 @@ export const ErrorCode = {
   CLIENT_TIMEOUT: 'WT_ERR_CLIENT_TIMEOUT',
   /**
    * A stored checkpoint holds game data the game's definition cannot take without losing it: a
-   * component field whose type changed to one that cannot hold a member entity's value
-   * (`details.problems` lists each, e.g. `Health.hp: type u16 → u8, ...`). Nothing of it was applied;
+   * component field whose type changed to one that cannot hold a member entity's value, a world of
+   * another game (its `name`), or of a higher `version` of this one (`details.problems` lists each,
+   * e.g. `Health.hp: type u16 → u8, ...`). Nothing of it was applied;
    * like `CHECKPOINT_TOO_NEW` the world is not loaded (no fallback to an older checkpoint, no rebuild
    * from its record): run the game version that wrote it, or change the definition (docs/GAME-API.md
    * "Shipping a new version of your game").
@@ -372,7 +373,7 @@ export const checkpointIncompatible = (problems: readonly string[]): WorldtickEr
   new WorldtickError(
     ErrorCode.CHECKPOINT_INCOMPATIBLE,
     `checkpoint does not fit this version of the game: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}; ` +
-      "nothing of it was loaded: run the version that wrote it, or keep the field's type (a field under a new name starts at its default and a migration system can fill it)",
+      'nothing of it was loaded: run the version of the game that wrote it, or change this version\'s definition (docs/GAME-API.md "Shipping a new version of your game")',
     { details: { problems: [...problems] } },
   );
 

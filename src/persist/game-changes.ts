@@ -76,16 +76,25 @@ const empty = (): GameChanges => ({
 });
 
 /**
- * Refuse (`WT_ERR_CHECKPOINT_INCOMPATIBLE`) the checkpoint of another game's world: `saved` is the
- * header's `game` (absent in checkpoints of a world without a game, or written before it was stored:
- * not checked), `installed` the name of the game restoring it (absent: a world without a game).
+ * Refuse (`WT_ERR_CHECKPOINT_INCOMPATIBLE`) the checkpoint of another game's world, or of a higher
+ * version of the game: `saved` is the header's `game` (absent in checkpoints of a world without a
+ * game, or written before it was stored: not checked), `installed` the game restoring it (absent: a
+ * world without a game).
  */
-export const checkGameName = (saved: unknown, installed: string | undefined): void => {
-  if (typeof saved !== 'string' || installed === undefined || saved === installed) return;
-  throw checkpointIncompatible([
-    `it is a world of game ${JSON.stringify(saved.slice(0, 64))}, this is game ${JSON.stringify(installed)} ` +
-      '(a game keeps its name across versions; another game starts on a data dir of its own)',
-  ]);
+export const checkGame = (saved: unknown, installed: { name: string; version: number } | null | undefined): void => {
+  if (typeof saved !== 'object' || saved === null || !installed) return;
+  const name: unknown = Reflect.get(saved, 'name');
+  const version: unknown = Reflect.get(saved, 'version');
+  if (typeof name === 'string' && name !== installed.name)
+    throw checkpointIncompatible([
+      `it is a world of game ${JSON.stringify(name.slice(0, 64))}, this is game ${JSON.stringify(installed.name)} ` +
+        '(a game keeps its name across versions; another game starts on a data dir of its own)',
+    ]);
+  if (Number.isSafeInteger(version) && (version as number) > installed.version)
+    throw checkpointIncompatible([
+      `it was checkpointed by version ${version as number} of game ${JSON.stringify(installed.name)}, this is version ${installed.version} ` +
+        `(a world a newer version ran may hold data this one would drop: run version ${version as number} or newer, or restore a backup taken before it)`,
+    ]);
 };
 
 /** True when `c` holds any difference. */

@@ -40,7 +40,7 @@ import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
-import { checkGameName, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
+import { checkGame, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -88,8 +88,8 @@ export interface WorldSnapshotHeader {
   npcSim: Record<string, number | boolean>;
   tierStats: Record<string, number | number[]>;
   spatial: { playerCapacity: number; speed: number; margin: number; playerMargin: number; bound: boolean };
-  /** The name of the game whose world this is (`defineGame({ name })`; absent: no game, or written before it was stored). */
-  game?: string;
+  /** The game whose world this is (`defineGame({ name, version })`; absent: no game, or written before it was stored). */
+  game?: { name: string; version: number };
   /** Store fields written, as `store.field`. */
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
@@ -200,7 +200,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     npcSim,
     tierStats: plainStats(world.tierStats),
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
-    ...(world.game ? { game: world.game.name } : {}),
+    ...(world.game ? { game: { name: world.game.name, version: world.game.version } } : {}),
     fields,
     ...(gameFields.length ? { gameFields } : {}),
     ...(gameTimers ? { gameTimers } : {}),
@@ -312,7 +312,7 @@ const loadState = (
   facts: readonly SavedFact[],
 ): void => {
   opts.install?.(world);
-  checkGameName(h.game, world.game?.name);
+  checkGame(h.game, world.game);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
   for (const name of STORE_NAMES) stores[name] = world.stores[name];

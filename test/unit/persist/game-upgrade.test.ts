@@ -208,6 +208,17 @@ describe('a new version of the game restored from the old version checkpoint', (
     expect((err as Error).message).toContain('it is a world of game "upgrade-game", this is game "other-game"');
   });
 
+  it('a higher game version restores an older one; an older version refuses a newer one (downgrade)', async () => {
+    const two = v2({ version: 2 });
+    expect((await restore(two)).world.game!.version).toBe(2);
+    const w = createGameWorld(two, { id: '1', seed: 3, capacity: 200, size: 300 });
+    const newer = await encodeCapture(captureWorld(w));
+    const err = await restoreWorld(newer, { systems: v1.pipeline, install: (x) => installGame(v1, x) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE' });
+    expect((err as Error).message).toContain('it was checkpointed by version 2 of game "upgrade-game", this is version 1');
+    expect(() => defineGame({ name: 'x', version: 0 })).toThrow(/version must be an integer between 1 and 2147483647 \(got 0\)/);
+  });
+
   it("a fact's payload schema changes: the new apply is handed the old payload as it was delivered", async () => {
     const got: unknown[] = [];
     const settle2 = defineFact<{ txid: string; amount: number }>({ name: 'settle', apply: (_w, p) => void got.push(p) });
