@@ -5,7 +5,7 @@
  *
  * Rules: a component or field the game no longer declares is dropped; one it declares that the
  * checkpoint lacks starts at its default; a field whose type changed is converted when every member
- * entity's value is representable in the new type (an integer type: an integer in its range; `f32`:
+ * entity's value (player entities excepted: the restore drops them) is representable in the new type (an integer type: an integer in its range; `f32`:
  * rounded to the nearest f32, not overflowing; `f64`: always), else the checkpoint is refused with
  * `WT_ERR_CHECKPOINT_INCOMPATIBLE` (a typed-array copy would wrap 300 into a u8 as 44, or cut 0.5
  * to 0, silently). Row 0 of a store (the defaults `addComponent` copies) is never taken from the
@@ -105,7 +105,8 @@ export const hasGameChanges = (c: GameChanges): boolean =>
 /**
  * Copy the checkpoint's game fields (`saved`: the header's `gameFields`; `rows(name)` a checked
  * section) into `stores` by the module's rules, after the members were restored (`members(name)`:
- * the `gmembers.<name>` section, absent when none). `schema2`: the checkpoint is of schema 2 or
+ * the `gmembers.<name>` section, absent when none; `players`: the player entities, not checked — the
+ * restore drops them, src/server/runtime-persist.ts and cluster-migration.ts). `schema2`: the checkpoint is of schema 2 or
  * newer (an older one holds no game data, so nothing is reported as added). Throws
  * `WT_ERR_CHECKPOINT_INCOMPATIBLE` (nothing copied) when a changed type cannot hold a member's value.
  */
@@ -115,8 +116,11 @@ export const restoreGameFields = (
   rows: (section: string) => FieldArray,
   members: (component: string) => FieldArray | undefined,
   schema2: boolean,
+  players?: FieldArray,
 ): GameChanges => {
   const changes = empty();
+  // Player entities are not checked: a restored world drops them (their sessions ended with the process).
+  const player = new Set(players ?? []);
   const problems: string[] = [];
   const copies: [FieldArray, FieldArray][] = [];
   const seen = new Set<string>();
@@ -146,7 +150,7 @@ export const restoreGameFields = (
       let first = -1;
       for (let i = 0; i < m.length; i++) {
         const e = m[i]!;
-        if (e < src.length && !fits(src[e]!, to)) {
+        if (e < src.length && !player.has(e) && !fits(src[e]!, to)) {
           if (bad++ === 0) first = e;
         }
       }

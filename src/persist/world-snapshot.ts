@@ -332,7 +332,8 @@ const loadState = (
   // Game stores (schema 2), by the rules of game-changes.ts: dropped, defaults, converted or refused.
   const savedFields = Array.isArray(h.gameFields) ? h.gameFields : [];
   const gameStores = world.game?.stores;
-  const changes = restoreGameFields(gameStores, savedFields, rows, (c) => sections.get(`gmembers.${c}`), (h.schema ?? 1) >= 2);
+  const members = (c: string): FieldArray | undefined => sections.get(`gmembers.${c}`);
+  const changes = restoreGameFields(gameStores, savedFields, rows, members, (h.schema ?? 1) >= 2, sections.get('members.Player'));
   storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
