@@ -188,6 +188,16 @@ export const ErrorCode = {
   CLIENT_CLOSED: 'WT_ERR_CLIENT_CLOSED',
   /** Client library: a wait for a server answer ran out its `timeoutMs` (`details.timeoutMs`) on an open socket. */
   CLIENT_TIMEOUT: 'WT_ERR_CLIENT_TIMEOUT',
+  /**
+   * A stored checkpoint holds game data the game's definition cannot take without losing it: a
+   * component field whose type changed to one that cannot hold a member entity's value, a world of
+   * another game (its `name`), or of a higher `version` of this one (`details.problems` lists each,
+   * e.g. `Health.hp: type u16 → u8, ...`). Nothing of it was applied;
+   * like `CHECKPOINT_TOO_NEW` the world is not loaded (no fallback to an older checkpoint, no rebuild
+   * from its record): run the game version that wrote it, or change the definition (docs/GAME-API.md
+   * "Shipping a new version of your game").
+   */
+  CHECKPOINT_INCOMPATIBLE: 'WT_ERR_CHECKPOINT_INCOMPATIBLE',
 } as const;
 
 /** Union of every error code string. */
@@ -357,6 +367,15 @@ export const gameFactInvalid = (name: string, problem: string): WorldtickError =
   new WorldtickError(ErrorCode.GAME_FACT_INVALID, `invalid game fact ${JSON.stringify(name.slice(0, 64))}: ${problem}`, {
     details: { name: name.slice(0, 64), problem },
   });
+
+/** A checkpoint whose game data this game's definition cannot hold (see `ErrorCode.CHECKPOINT_INCOMPATIBLE`). */
+export const checkpointIncompatible = (problems: readonly string[]): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CHECKPOINT_INCOMPATIBLE,
+    `checkpoint does not fit this version of the game: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}; ` +
+      'nothing of it was loaded: run the version of the game that wrote it, or change this version\'s definition (docs/GAME-API.md "Shipping a new version of your game")',
+    { details: { problems: [...problems] } },
+  );
 
 /** A checkpoint written by a newer build (see `ErrorCode.CHECKPOINT_TOO_NEW`): its `what` is `found`, this build knows `known`. */
 export const checkpointTooNew = (what: 'schema' | 'format', found: number, known: number): WorldtickError =>

@@ -105,6 +105,12 @@ export interface GameWorldDefaults {
 /** What `defineGame` takes. */
 export interface GameOptions {
   name: string;
+  /**
+   * The version of the game's data (an integer 1..2^31-1, default 1), stored in every checkpoint: a
+   * world checkpointed by a higher version is refused (`WT_ERR_CHECKPOINT_INCOMPATIBLE`), as a
+   * newer build's checkpoint is. Raise it with a release whose data an older release must not read.
+   */
+  version?: number;
   modules?: readonly GameModule[];
   components?: readonly ComponentDef[];
   systems?: readonly SystemDef[];
@@ -152,6 +158,8 @@ export interface CompiledMessage {
 /** A validated game (what `createGameWorld` and `startServer` take). */
 export interface GameDefinition {
   readonly name: string;
+  /** The game's data version (`version`, default 1). */
+  readonly version: number;
   readonly modules: readonly GameModule[];
   readonly components: readonly ComponentDef[];
   readonly systems: readonly SystemDef[];
@@ -241,6 +249,8 @@ const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItem
 export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+  if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1 || opts.version > 2 ** 31 - 1))
+    problems.push(`version must be an integer between 1 and ${2 ** 31 - 1} (got ${JSON.stringify(opts.version)})`);
   const w = opts.world ?? {};
   if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7))
     problems.push('world.size must be a number > 0 and <= 10000000');
@@ -313,6 +323,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   if (problems.length) throw optionInvalid(problems);
   return {
     name: opts.name,
+    version: opts.version ?? 1,
     modules,
     components,
     systems: opts.systems ?? [],

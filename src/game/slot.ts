@@ -47,6 +47,8 @@ export interface PlayerBindings {
 /** What a game attached to its world. */
 export interface GameState {
   readonly name: string;
+  /** The game's data version (`defineGame({ version })`), stored in checkpoints. */
+  readonly version: number;
   /** Component stores by component name (SoA typed arrays on SharedArrayBuffer, capacity + 1 rows). */
   readonly stores: ReadonlyMap<string, Store>;
   readonly messages: ReadonlyMap<string, GameMessageEntry>;

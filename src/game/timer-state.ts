@@ -153,7 +153,8 @@ const isSaved = (v: unknown): v is SavedTimers =>
  * timers (`entries`, from the checkpoint's sections; or, schema 3, the header's `pending` rows)
  * come back as they were (one whose name the game no longer declares as a one-shot handler is
  * dropped, counted); a repeating timer absent from the checkpoint (older checkpoint, timer added
- * since) starts at its first due time after `now`. Returns false when `saved` is not timer data
+ * since) starts at its first due time after `now`, and so does one whose saved index lies more than
+ * one period ahead of `now` (saved under a shorter `every`). Returns false when `saved` is not timer data
  * (then only the repeating timers are re-anchored at `now`).
  */
 export const loadTimers = (state: GameTimerState, saved: unknown, now: number, entries: readonly TimerEntry[] = []): boolean => {
@@ -183,7 +184,11 @@ export const loadTimers = (state: GameTimerState, saved: unknown, now: number, e
   }
   for (let i = 0; i < state.names.length; i++) {
     const k = ok ? saved.repeating[state.names[i]] : undefined;
-    state.next[i] = typeof k === 'number' && Number.isSafeInteger(k) && k >= 1 ? k : nextIndexAfter(now, state.every[i]);
+    // A saved index is at most one period ahead of the checkpoint's clock (the timer ran every due time
+    // up to it): one further ahead was saved under another `every` (a new version of the game), and is
+    // re-anchored on the new period's grid rather than kept as `every × k` of a period it never had.
+    const ok1 = typeof k === 'number' && Number.isSafeInteger(k) && k >= 1 && (k - 1) * state.every[i] <= now + TIMER_EPSILON;
+    state.next[i] = ok1 ? (k as number) : nextIndexAfter(now, state.every[i]);
   }
   return ok;
 };

@@ -133,6 +133,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
   const hooks = game.hooks;
   const state: GameState = {
     name: game.name,
+    version: game.version,
     stores,
     messages,
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),

@@ -88,6 +88,24 @@ const tooNew = (logger: Logger, worldId: string, step: number, err: WorldtickErr
 };
 
 /**
+ * True for the refusals that leave a world unloaded by this build, with nothing else tried (no older
+ * checkpoint, no rebuild from its record): a checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`),
+ * or one whose game data this version of the game cannot hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`).
+ */
+export const isNotLoadableHere = (err: unknown): err is WorldtickError =>
+  isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) || isWorldtickError(err, ErrorCode.CHECKPOINT_INCOMPATIBLE);
+
+/** Log a checkpoint refused as game data this game cannot hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`); the error to throw, naming the world. */
+const incompatible = (logger: Logger, worldId: string, step: number, err: WorldtickError): WorldtickError => {
+  const problems = (err.details as { problems: string[] }).problems;
+  logger.error(
+    { world: worldId, step, code: err.code, problems },
+    `checkpoint holds game data this version of the game cannot hold: world not loaded here, its checkpoints and record left as they are; ${problems.join('; ')}`,
+  );
+  return new WorldtickError(err.code, `world ${JSON.stringify(worldId)}: ${err.message}`, { details: { problems, worldId, step } });
+};
+
+/**
  * Load every persisted world (default one first). Unreadable records and checkpoints are logged and
  * skipped; so is every world other than the default one that `keep` refuses (cluster mode: left to
  * the instances that keep a standby copy of it, logged once). An admin world whose newest checkpoint
@@ -116,7 +134,7 @@ export const loadPersistedWorlds = async (
     try {
       p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
     } catch (err) {
-      if (!isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) || row.worldId === defaultWorldId) throw err;
+      if (!isNotLoadableHere(err) || row.worldId === defaultWorldId) throw err;
       refused?.(row.worldId, err, row.updatedAt);
       continue; // logged by loadPersistedWorld
     }
@@ -171,6 +189,11 @@ export const loadPersistedWorld = async (
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),
+        changes: (c) =>
+          logger.warn(
+            { world: worldId, step: ck?.step, ...c },
+            'game definition changed since the checkpoint; its data carried over by the rules',
+          ),
       });
       checkpoint = { step: ck.step, worldTime: ck.worldTime, createdAt: ck.createdAt };
       break;
@@ -178,6 +201,8 @@ export const loadPersistedWorld = async (
       if (!isWorldtickError(err)) throw err;
       // A newer build wrote it: no older checkpoint, no rebuild from the record (either would lose what it holds).
       if (err.code === ErrorCode.CHECKPOINT_TOO_NEW) throw tooNew(logger, worldId, ck.step, err);
+      // Game data this version of the game cannot hold: neither (an older checkpoint holds the same data).
+      if (err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE) throw incompatible(logger, worldId, ck.step, err);
       const older = tries + 1 < CHECKPOINT_TRIES ? await store.loadCheckpoint(worldId, { before: ck.id }) : undefined;
       const next = older && older.id < ck.id && older.meta.incarnation === rec.incarnation ? older : undefined;
       logger.error(

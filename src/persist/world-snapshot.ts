@@ -40,6 +40,7 @@ import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
+import { checkGame, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -87,6 +88,8 @@ export interface WorldSnapshotHeader {
   npcSim: Record<string, number | boolean>;
   tierStats: Record<string, number | number[]>;
   spatial: { playerCapacity: number; speed: number; margin: number; playerMargin: number; bound: boolean };
+  /** The game whose world this is (`defineGame({ name, version })`; absent: no game, or written before it was stored). */
+  game?: { name: string; version: number };
   /** Store fields written, as `store.field`. */
   fields: string[];
   /** The game's component fields written (schema 2), as `Component.field`: section `gfield.Component.field`. */
@@ -197,6 +200,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     npcSim,
     tierStats: plainStats(world.tierStats),
     spatial: { playerCapacity: sp.playerCapacity, speed: sp.speed, margin: sp.margin, playerMargin: sp.playerMargin, bound: sp.bound },
+    ...(world.game ? { game: { name: world.game.name, version: world.game.version } } : {}),
     fields,
     ...(gameFields.length ? { gameFields } : {}),
     ...(gameTimers ? { gameTimers } : {}),
@@ -242,11 +246,14 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
    * loaded: the game's component stores must exist to get their members and values back.
    */
   install?: (world: SimWorld) => void;
+  /** Told what differs between the checkpoint's game data and the installed game, when anything does (game-changes.ts). */
+  changes?: (changes: GameChanges) => void;
 };
 
 /**
  * Build a fresh world from stored checkpoint bytes (as {@link encodeCapture} made them).
- * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
+ * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_INCOMPATIBLE` on game data
+ * the installed game cannot hold (game-changes.ts), `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
  * of a newer schema or container format whose bytes `crc32` verified (nothing built; unverified, such
  * a version is taken as damage: `WT_ERR_CHECKPOINT_CORRUPT`). The world is not in any runner yet.
  */
@@ -305,6 +312,7 @@ const loadState = (
   facts: readonly SavedFact[],
 ): void => {
   opts.install?.(world);
+  checkGame(h.game, world.game);
   restoreEntities(world, h.entities, sections);
   const stores: Record<string, Store> = {};
   for (const name of STORE_NAMES) stores[name] = world.stores[name];
@@ -321,13 +329,11 @@ const loadState = (
     if (known) growStoreRows(world.stores, known, src.length);
     copyField(stores[name]?.[key], src); // a field this build no longer has: skipped
   }
-  // Game stores (schema 2): a component or field the game no longer declares is skipped; one it
-  // declares that the checkpoint lacks (schema 1, or added since) keeps its defaults.
+  // Game stores (schema 2), by the rules of game-changes.ts: dropped, defaults, converted or refused.
+  const savedFields = Array.isArray(h.gameFields) ? h.gameFields : [];
   const gameStores = world.game?.stores;
-  for (const f of Array.isArray(h.gameFields) ? h.gameFields : []) {
-    const [name, key] = f.split('.') as [string, string];
-    copyField(gameStores?.get(name)?.[key], rows(`gfield.${f}`));
-  }
+  const members = (c: string): FieldArray | undefined => sections.get(`gmembers.${c}`);
+  const changes = restoreGameFields(gameStores, savedFields, rows, members, (h.schema ?? 1) >= 2, sections.get('members.Player'));
   storesRestored(world.stores);
   // Jobs in flight are not checkpointed: their NPCs ask again.
   const scene = world.stores.Npc.sceneState;
@@ -340,7 +346,10 @@ const loadState = (
   for (const k of Object.keys(world.counters) as (keyof SimWorld['counters'])[])
     if (typeof h.counters[k] === 'number') world.counters[k] = h.counters[k];
   // After the clock: a repeating timer the checkpoint lacks starts at its first due time after now.
-  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, readTimerSections(h.gameTimers, sections));
+  const timerEntries = readTimerSections(h.gameTimers, sections);
+  if (world.game) loadTimers(world.game.timers, h.gameTimers, world.clock.now, timerEntries);
+  countDropped(changes, h.gameTimers, timerEntries, world.game, facts);
+  if (opts.changes && hasGameChanges(changes)) opts.changes(changes);
   world.configVersion = h.configVersion;
   world.rng.set(need(sections, 'rng'));
   const s = world.npcSim;

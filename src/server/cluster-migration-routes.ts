@@ -11,10 +11,11 @@
  * `WT_ERR_CHECKPOINT_TOO_NEW`, reason `checkpoint-too-new`): nothing of the world was installed here.
  */
 import type { Route, RouteResponse } from '../admin/index.js';
-import { ErrorCode, isWorldtickError } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
+import { isNotLoadableHere } from '../persist/restore.js';
 
 /** A migration refused or failed, with the HTTP status and error code it answers. */
 export class MoveError extends Error {
@@ -132,8 +133,7 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
       } catch (err) {
         // A newer build wrote its checkpoint: refused like a draining instance refuses; the sender takes the lease back.
-        if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW))
-          return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
+        if (isNotLoadableHere(err)) return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },

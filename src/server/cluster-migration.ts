@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
+import { CloseCode, ErrorCode } from '../errors.js';
 import type { Route } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
@@ -32,6 +32,7 @@ import type { ClusterService } from './cluster-service.js';
 import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
+import { isNotLoadableHere } from '../persist/restore.js';
 
 /** What the runtime gives the mover. */
 export interface MigrationDeps {
@@ -160,7 +161,7 @@ export class WorldMover {
     const p = await d.load(worldId).catch((err: unknown) => {
       // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
       // default world's local copy included); the caller declines (a handover is refused, a failover lease released).
-      if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) throw err;
+      if (isNotLoadableHere(err)) throw err;
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
       return null;
     });

@@ -12,10 +12,11 @@
  * changes (another build ran it since) or the world is deleted. Counted `checkpointTooNew`.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
+import type { WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
+import { isNotLoadableHere } from '../persist/restore.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
 export interface TakeoverContext {
@@ -86,7 +87,7 @@ export class WorldTakeover {
     try {
       const r = await this.#renewHanded(worldId);
       const adopted = await o.adopt?.(worldId, r.fencingToken, 'migration').catch((err: unknown) => {
-        if (isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) this.#declineTooNew(worldId, err, 'migration');
+        if (isNotLoadableHere(err)) this.#declineTooNew(worldId, err, 'migration');
         throw err; // the adopt route refuses it and hands the lease back
       });
       if (!adopted) throw new Error(`world ${worldId} could not be restored`);
@@ -135,7 +136,7 @@ export class WorldTakeover {
         (await this.#c.announce(worldId, token)) &&
         o.adopt !== undefined &&
         (await o.adopt(worldId, token, why).catch((err: unknown) => {
-          if (!isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW)) throw err;
+          if (!isNotLoadableHere(err)) throw err;
           this.#declineTooNew(worldId, err, why);
           return false;
         }));

@@ -21,8 +21,14 @@ import { ErrorCode, type WorldtickError } from '../errors.js';
 /** One world not started here. */
 export interface NotStartedWorld {
   readonly worldId: string;
-  /** Why: `checkpoint-too-new` (a newer build wrote its checkpoint). */
-  readonly reason: 'checkpoint-too-new';
+  /**
+   * Why: `checkpoint-too-new` (a newer build wrote its checkpoint), or `game-incompatible` (its
+   * checkpoint holds game data this version of the game cannot hold: `WT_ERR_CHECKPOINT_INCOMPATIBLE`,
+   * `problems`).
+   */
+  readonly reason: 'checkpoint-too-new' | 'game-incompatible';
+  /** `game-incompatible`: what the game's definition cannot hold (docs/GAME-API.md "Shipping a new version of your game"). */
+  readonly problems?: readonly string[];
   /** When it was refused: at `start` (restore), or taking it over (`failover`, `migration`: handed here). */
   readonly at: 'start' | 'failover' | 'migration';
   /** The refused checkpoint: `what` (`schema` or `format`), the version `found` and the newest this build `known`s, its `step`. */
@@ -65,9 +71,11 @@ export const createNotStartedWorlds = (): NotStartedWorlds => {
   return {
     add(worldId, err, at, recordUpdatedAt = null) {
       const d = (err.details ?? {}) as Record<string, unknown>;
+      const incompatible = err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE;
       const world: NotStartedWorld = {
         worldId,
-        reason: 'checkpoint-too-new',
+        reason: incompatible ? 'game-incompatible' : 'checkpoint-too-new',
+        ...(incompatible && Array.isArray(d.problems) ? { problems: d.problems.map(String) } : {}),
         at,
         checkpoint: { what: typeof d.what === 'string' ? d.what : null, found: num(d.found), known: num(d.known), step: num(d.step) },
         sinceMs: Date.now(),
@@ -142,11 +150,22 @@ export const notStartedGate = (
   return hasWorld(id) ? null : notStartedRefusal(list, id);
 };
 
-/** The answer to a request for a world not started here (409 `WT_ERR_CHECKPOINT_TOO_NEW`), or null when it is not one. */
+/** The answer to a request for a world not started here (409 `WT_ERR_CHECKPOINT_TOO_NEW` or `WT_ERR_CHECKPOINT_INCOMPATIBLE`), or null when it is not one. */
 export const notStartedRefusal = (list: NotStartedWorlds, worldId: string): RouteResponse | null => {
   const w = list.get(worldId);
   if (!w) return null;
   const c = w.checkpoint;
+  if (w.reason === 'game-incompatible')
+    return {
+      status: 409,
+      json: {
+        code: ErrorCode.CHECKPOINT_INCOMPATIBLE,
+        message:
+          `world ${worldId} is not started on this instance: its checkpoint holds game data this version of the game cannot hold ` +
+          `(${(w.problems ?? []).join('; ')}); run the version that wrote it, or change the definition`,
+        details: w,
+      },
+    };
   return {
     status: 409,
     json: {
@@ -164,7 +183,7 @@ export const registerNotStartedMetrics = (registry: Registry, list: NotStartedWo
   const { gauge } = createMetricKit(registry, () => []);
   gauge(
     'worldtick_world_not_started',
-    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint).',
+    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint; game-incompatible: its game data does not fit this version of the game).',
     ['world', 'reason'],
     (put) => {
       for (const w of list.list()) put({ world: w.worldId, reason: w.reason }, 1);

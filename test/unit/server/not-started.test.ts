@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
-import { createNotStartedWorlds } from '../../../src/server/not-started.js';
+import { createNotStartedWorlds, notStartedRefusal } from '../../../src/server/not-started.js';
 
 const tooNew = new WorldtickError(ErrorCode.CHECKPOINT_TOO_NEW, 'newer', {
   details: { what: 'schema', found: 6, known: 5, worldId: 'w', step: 40 },
@@ -44,5 +44,21 @@ describe('NotStartedWorlds', () => {
     ).toEqual(['v']); // no stamp: kept
     expect(l.expire([{ worldId: 'w', updatedAt: 101 }])).toEqual(['w']);
     expect(l.list()).toEqual([]);
+  });
+
+  it('a world refused as game data the game cannot hold: reason game-incompatible with its problems, 409 WT_ERR_CHECKPOINT_INCOMPATIBLE', () => {
+    const l = createNotStartedWorlds();
+    const problems = ['Health.hp: type u16 → u8, but 1 entity holds a value u8 cannot hold (entity 2: 300)'];
+    l.add(
+      'arena',
+      new WorldtickError(ErrorCode.CHECKPOINT_INCOMPATIBLE, 'no fit', { details: { problems, worldId: 'arena', step: 9 } }),
+      'start',
+      1,
+    );
+    expect(l.get('arena')).toMatchObject({ reason: 'game-incompatible', problems, checkpoint: { step: 9 } });
+    const r = notStartedRefusal(l, 'arena');
+    expect(r?.status).toBe(409);
+    expect(r?.json).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE', details: { reason: 'game-incompatible' } });
+    expect((r?.json as { message?: string } | undefined)?.message).toContain('Health.hp: type u16 → u8');
   });
 });
