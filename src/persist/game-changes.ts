@@ -61,8 +61,8 @@ const typeOf = (a: FieldArray): FieldType => TYPE_OF.get(a.constructor) ?? 'f64'
 const fits = (v: number, to: FieldType): boolean => {
   if (to === 'f64') return true;
   if (to === 'f32') return !Number.isFinite(v) || Number.isFinite(Math.fround(v));
-  const r = RANGE[to]!;
-  return Number.isInteger(v) && v >= r[0] && v <= r[1];
+  const r = RANGE[to];
+  return r !== undefined && Number.isInteger(v) && v >= r[0] && v <= r[1];
 };
 
 const empty = (): GameChanges => ({
@@ -149,8 +149,8 @@ export const restoreGameFields = (
       let bad = 0;
       let first = -1;
       for (let i = 0; i < m.length; i++) {
-        const e = m[i]!;
-        if (e < src.length && !player.has(e) && !fits(src[e]!, to)) {
+        const e = m[i];
+        if (e < src.length && !player.has(e) && !fits(src[e], to)) {
           if (bad++ === 0) first = e;
         }
       }
@@ -164,7 +164,7 @@ export const restoreGameFields = (
   }
   if (problems.length) throw checkpointIncompatible(problems);
   for (const [arr, src] of copies) {
-    const d = arr[0]!; // the definition's default (allocateStore): kept, not the checkpoint's
+    const d = arr[0]; // the definition's default (allocateStore): kept, not the checkpoint's
     arr.set(src.length > arr.length ? src.subarray(0, arr.length) : src);
     arr[0] = d;
   }

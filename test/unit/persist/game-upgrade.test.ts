@@ -101,7 +101,7 @@ const restore = async (game: GameDefinition): Promise<{ world: GameWorld; change
   return { world, changes };
 };
 
-const hpOf = (w: GameWorld, def: ComponentDef): number[] => warriors.map((e) => getStore(w, def).hp![e]!);
+const hpOf = (w: GameWorld, def: ComponentDef): number[] => warriors.map((e) => getStore(w, def).hp[e]);
 
 describe('a new version of the game restored from the old version checkpoint', () => {
   it('the same definition: every value back, no changes reported', async () => {
@@ -124,7 +124,7 @@ describe('a new version of the game restored from the old version checkpoint', (
     const { world, changes } = await restore(v2({ components: [Health, Mana, Data1] }));
     expect(hpOf(world, Health)).toEqual([300, 301, 302, 303, 304, 305]);
     expect(query(world, [Mana]).length).toBe(0);
-    expect(getStore(world, Mana).mp[warriors[0]!]).toBe(7);
+    expect(getStore(world, Mana).mp[warriors[0]]).toBe(7);
     expect(changes).toMatchObject({
       droppedFields: ['Health.regen'],
       droppedComponents: [{ name: 'Old', members: 4 }],
@@ -136,15 +136,15 @@ describe('a new version of the game restored from the old version checkpoint', (
     const Health = defineComponent('Health', { hp: { type: 'u16', default: 150 }, regen: 'f32' });
     const { world } = await restore(v2({ components: [Health, Old, Data1] }));
     expect(hpOf(world, Health)).toEqual([300, 301, 302, 303, 304, 305]); // stored values kept
-    addComponent(world, crates[0]!, Health);
-    expect(getStore(world, Health).hp[crates[0]!]).toBe(150);
+    addComponent(world, crates[0], Health);
+    expect(getStore(world, Health).hp[crates[0]]).toBe(150);
   });
 
   it("a field's type widens, or narrows with every member's value fitting: converted", async () => {
     const Wide = defineComponent('Health', { hp: { type: 'f64', default: 100 }, regen: 'f64' });
     const a = await restore(v2({ components: [Wide, Old, Data1] }));
     expect(hpOf(a.world, Wide)).toEqual([300, 301, 302, 303, 304, 305]);
-    expect(getStore(a.world, Wide).regen[warriors[0]!]).toBe(0.5);
+    expect(getStore(a.world, Wide).regen[warriors[0]]).toBe(0.5);
     expect(a.changes).toMatchObject({
       convertedFields: [
         { field: 'Health.hp', from: 'u16', to: 'f64' },
@@ -241,7 +241,7 @@ describe('a new version of the game restored from the old version checkpoint', (
           before: 'ingest',
           run: (w) => {
             const board = query(w, [Data])[0];
-            if (board === undefined || getStore(w, Data).version[board]! >= 2) return;
+            if (board === undefined || getStore(w, Data).version[board] >= 2) return;
             runs++;
             const kind = w.stores.Npc.kind;
             for (const e of query(w, [w.stores.Npc])) if (kind[e] === 4) kind[e] = 40; // crates: kind 4 → 40
