@@ -70,9 +70,11 @@ export interface AdminServerOptions {
   /**
    * Called after `DELETE /api/v1/worlds/{id}` removed a world from the runner (and closed its
    * jobs): other services release what they hold for it (the game server's sessions, parked
-   * players and replication slot). Errors are logged, not answered.
+   * players and replication slot). Errors are logged, not answered. It says (or a returned promise,
+   * awaited before the `200`, resolves) whether the world's stored record is gone: `durable` in the
+   * answer (true without the hook).
    */
-  onWorldDeleted?: (world: SimWorld) => void;
+  onWorldDeleted?: (world: SimWorld) => boolean | Promise<boolean>;
   /**
    * Called with a world created by `POST /api/v1/worlds` after it is populated and before it
    * joins the runner (the runtime enables scene jobs there). A throw fails the create (500). A
@@ -194,7 +196,7 @@ export class AdminServer implements Service {
         protectedWorldIds: opts.protectedWorldIds,
         onWorldDeleted: (w) => {
           ops.forget(w.id);
-          opts.onWorldDeleted?.(w);
+          return opts.onWorldDeleted?.(w) ?? true;
         },
         createWorld: opts.createWorld,
         onWorldCreated: (w) => {
