@@ -67,6 +67,8 @@ export interface AdminServerOptions {
   notReadyReason?: () => string | null;
   /** Worlds the API must not delete (the embedded default world). */
   protectedWorldIds?: readonly string[];
+  /** Most worlds the runtime may hold (`--max-worlds`; a create past it is refused with 409). Default 32. */
+  maxWorlds?: number;
   /**
    * Called after `DELETE /api/v1/worlds/{id}` removed a world from the runner (and closed its
    * jobs): other services release what they hold for it (the game server's sessions, parked
@@ -194,6 +196,7 @@ export class AdminServer implements Service {
         logger: opts.logger,
         sources: opts.sources,
         protectedWorldIds: opts.protectedWorldIds,
+        maxWorlds: opts.maxWorlds,
         onWorldDeleted: (w) => {
           ops.forget(w.id);
           return opts.onWorldDeleted?.(w) ?? true;

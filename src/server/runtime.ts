@@ -203,6 +203,7 @@ export const createRuntime = (
     isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
     notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
+    maxWorlds: options.maxWorlds,
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go.
     onWorldDeleted: (world) => {
       gameServer.detachWorld(world);

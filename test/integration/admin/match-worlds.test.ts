@@ -139,3 +139,24 @@ describe('a game that ends its own match world (docs/ADMIN.md "Short-lived world
     lobby.close();
   });
 });
+
+describe('--max-worlds: how many worlds one process runs at once', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await startRuntime(['--npcs', '0', '--max-worlds', '3']);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('refuses a create past it with 409 (the default world counts), and a deleted world frees its place', async () => {
+    const create = (id: string) => call(s.base, 'POST', '/api/v1/worlds', { body: { id, capacity: 50 } });
+    expect((await create('m-1')).status).toBe(201);
+    expect((await create('m-2')).status).toBe(201);
+    const full = await create('m-3');
+    expect(full.status).toBe(409);
+    expect(full.json).toMatchObject({ code: 'WT_ERR_ADMIN_CONFLICT', details: { maxWorlds: 3 } });
+    expect((await call(s.base, 'DELETE', '/api/v1/worlds/m-1')).status).toBe(200);
+    expect((await create('m-3')).status).toBe(201);
+  });
+});

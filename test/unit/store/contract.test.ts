@@ -364,7 +364,15 @@ for (const { factory, name } of factories) {
 
     it("deletes a world's checkpoints with its record (of that incarnation only when one is named)", async () => {
       const cp = (worldId: string, incarnation: string) =>
-        store.saveCheckpoint({ worldId, step: 1, worldTime: 0, config: null, data: new Uint8Array(8), fencingToken: 0, meta: { incarnation } });
+        store.saveCheckpoint({
+          worldId,
+          step: 1,
+          worldTime: 0,
+          config: null,
+          data: new Uint8Array(8),
+          fencingToken: 0,
+          meta: { incarnation },
+        });
       await store.putWorldConfig('w1', { incarnation: 'old' });
       await cp('w1', 'old');
       await cp('w2', 'old');
