@@ -67,12 +67,16 @@ export interface AdminServerOptions {
   notReadyReason?: () => string | null;
   /** Worlds the API must not delete (the embedded default world). */
   protectedWorldIds?: readonly string[];
+  /** Most worlds the runtime may hold (`--max-worlds`; a create past it is refused with 409). Default 32. */
+  maxWorlds?: number;
   /**
    * Called after `DELETE /api/v1/worlds/{id}` removed a world from the runner (and closed its
    * jobs): other services release what they hold for it (the game server's sessions, parked
-   * players and replication slot). Errors are logged, not answered.
+   * players and replication slot). Errors are logged, not answered. It says (or a returned promise,
+   * awaited before the `200`, resolves) whether the world's stored record is gone: `durable` in the
+   * answer (true without the hook).
    */
-  onWorldDeleted?: (world: SimWorld) => void;
+  onWorldDeleted?: (world: SimWorld) => boolean | Promise<boolean>;
   /**
    * Called with a world created by `POST /api/v1/worlds` after it is populated and before it
    * joins the runner (the runtime enables scene jobs there). A throw fails the create (500). A
@@ -194,9 +198,10 @@ export class AdminServer implements Service {
         logger: opts.logger,
         sources: opts.sources,
         protectedWorldIds: opts.protectedWorldIds,
+        maxWorlds: opts.maxWorlds,
         onWorldDeleted: (w) => {
           ops.forget(w.id);
-          opts.onWorldDeleted?.(w);
+          return opts.onWorldDeleted?.(w) ?? true;
         },
         createWorld: opts.createWorld,
         onWorldCreated: (w) => {

@@ -35,8 +35,8 @@ export interface WorldRoutesOptions {
   sources?: StatsSources;
   /** Worlds that cannot be deleted through the API (the embedded default world). */
   protectedWorldIds?: readonly string[];
-  /** Called after a world was deleted (see `AdminServerOptions.onWorldDeleted`). */
-  onWorldDeleted?: (world: SimWorld) => void;
+  /** Called after a world was deleted; the `200` waits for a returned promise (see `AdminServerOptions.onWorldDeleted`). */
+  onWorldDeleted?: (world: SimWorld) => boolean | Promise<boolean>;
   /**
    * Called with a created world before it joins the runner (see `AdminServerOptions.onWorldCreated`);
    * the `201` waits for a returned promise (the world's durable record).
@@ -247,19 +247,23 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
     {
       method: 'DELETE',
       pattern: `${base}/:id`,
-      handler: (req) => {
+      handler: async (req) => {
         const w = world(req);
         if (protectedIds.has(w.id)) throw conflict(`world ${w.id} is the embedded default world and cannot be deleted`, { worldId: w.id });
         runner.remove(w.id);
+        let stored: boolean | Promise<boolean>;
         try {
-          opts.onWorldDeleted?.(w); // the game server closes the world's sessions
+          stored = opts.onWorldDeleted?.(w) ?? true; // the game server closes the world's sessions
         } catch (err) {
           logger.error({ err, world: w.id }, 'onWorldDeleted hook failed');
+          stored = false; // what it should have released (the stored record) is not known to be gone
         }
         // Release everything the world holds (running jobs and their timers, periodic tasks, bus, net slot).
         destroySimWorld(w);
-        logger.info({ world: w.id }, 'world deleted');
-        return { json: { deleted: w.id } };
+        // The answer waits for the world's stored record to be gone: a crash after it never brings the world back.
+        const durable = typeof stored === 'boolean' ? stored : await stored.catch(() => false);
+        logger.info({ world: w.id, durable }, 'world deleted');
+        return { json: { deleted: w.id, durable } };
       },
     },
     {

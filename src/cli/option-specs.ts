@@ -161,6 +161,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'wall seconds without a periodic heartbeat (every 1 s) after which a running world turns /readyz red',
   },
   {
+    key: 'maxWorlds',
+    flag: 'max-worlds',
+    env: 'WORLDTICK_MAX_WORLDS',
+    kind: 'int',
+    default: 32,
+    min: 1,
+    max: 4096,
+    doc: 'most worlds one process runs at once, the default world included (a create past it is refused with 409)',
+  },
+  {
     key: 'config',
     flag: 'config',
     env: 'WORLDTICK_CONFIG',

@@ -21,6 +21,8 @@ export interface ServerOptions {
   jobThreads: number;
   /** Wall seconds without a periodic heartbeat after which a running world turns /readyz red. */
   heartbeatStaleSeconds: number;
+  /** Most worlds one process runs at once (the default world included); `POST /api/v1/worlds` past it is 409. */
+  maxWorlds: number;
   config: string;
   /** Scheduler-config patch for the default world (config file only). */
   scheduler: unknown;

@@ -163,12 +163,13 @@ export class Checkpointer {
   }
 
   /**
-   * Stop tracking a world. `forget`: its record is deleted from the store (the admin deleted the
-   * world; an orphan checkpoint is never loaded without its record).
+   * Stop tracking a world. `forget`: its record and checkpoints are deleted from the store (the
+   * admin deleted the world), after the writes of it in flight. Resolves false when that delete
+   * failed (logged; the world would come back at the next start), else true.
    */
-  async untrack(worldId: string, o: { forget: boolean }): Promise<void> {
+  async untrack(worldId: string, o: { forget: boolean }): Promise<boolean> {
     const t = this.#worlds.get(worldId);
-    if (!t) return;
+    if (!t) return true;
     t.gone = true;
     this.#worlds.delete(worldId);
     await Promise.allSettled([t.recordBusy, t.ckBusy]);
@@ -178,8 +179,10 @@ export class Checkpointer {
         await this.#opts.store().deleteWorldConfig(worldId, { incarnation: t.incarnation }); // after a write of it still in flight
       } catch (err) {
         this.#opts.logger.error({ err, world: worldId }, 'world record delete failed');
+        return false;
       }
     }
+    return true;
   }
 
   /** The loop runner's per-step hook: a clock record every N steps. Allocation-free otherwise. */

@@ -280,6 +280,7 @@ export class ClusterService implements Service {
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
+    this.#meter.forget(worldId); // a world created again under this id is measured afresh
     if (this.#leases.get(worldId)?.instanceId === this.#o.instanceId) this.#leases.delete(worldId);
     void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
   }

@@ -203,14 +203,15 @@ export const createRuntime = (
     isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
     notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
-    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record goes.
+    maxWorlds: options.maxWorlds,
+    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go.
     onWorldDeleted: (world) => {
       gameServer.detachWorld(world);
       cluster.forget(world.id);
       worldDeleted(world);
       void detachLedger(world);
-      void checkpointer.untrack(world.id, { forget: true });
       worldShards.forget(world.id);
+      return checkpointer.untrack(world.id, { forget: true }); // the 200 waits for the record's delete
     },
     // Worlds created through the admin API: attached, leased, persisted, given a ledger; the 201 waits for
     // the record (src/server/admin-created-world.ts).

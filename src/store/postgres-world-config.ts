@@ -14,7 +14,8 @@ const WRITE_WAIT_MS = 60_000;
 
 /**
  * Inside a transaction on `c`: wait for any write of `worldId`'s record in flight, then delete the
- * record (only the one of `incarnation` when given). True when one was deleted.
+ * record and the world's checkpoints (only those of `incarnation` when given). True when a record
+ * was deleted.
  */
 export const deleteWorldConfigAfterWrites = async (
   c: pg.Pool | pg.PoolClient,
@@ -39,6 +40,12 @@ export const deleteWorldConfigAfterWrites = async (
   const r = await c.query(
     `DELETE FROM world_configs WHERE world_id = $1
      AND ($2::text IS NULL OR CASE WHEN config LIKE '{%' THEN config::jsonb ->> 'incarnation' END = $2::text)`,
+    [worldId, incarnation],
+  );
+  // The world's checkpoints go with it (of that incarnation: a newer world of the same id keeps its own).
+  await c.query(
+    `DELETE FROM checkpoints WHERE world_id = $1
+     AND ($2::text IS NULL OR CASE WHEN meta LIKE '{%' THEN meta::jsonb ->> 'incarnation' END = $2::text)`,
     [worldId, incarnation],
   );
   return (r.rowCount ?? 0) > 0;

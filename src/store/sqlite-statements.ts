@@ -45,6 +45,8 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
     deleteWorldConfig: p(`DELETE FROM world_configs WHERE world_id = ?
       AND (? IS NULL OR (json_valid(config) AND json_extract(config, '$.incarnation') = ?))`),
+    deleteWorldCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ?
+      AND (? IS NULL OR (json_valid(meta) AND json_extract(meta, '$.incarnation') = ?))`),
     putOperatorState: p(`INSERT INTO operator_state (scope, state, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
     getOperatorState: p('SELECT * FROM operator_state WHERE scope = ?'),

@@ -313,7 +313,10 @@ export class SqliteStore implements Store {
 
   deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean> {
     const inc = options?.incarnation ?? null;
-    return this.run(true, () => this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0);
+    return this.run(true, () => {
+      this.stmt.deleteWorldCheckpoints!.run(worldId, inc, inc);
+      return this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0;
+    });
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {

@@ -346,9 +346,10 @@ export interface Store {
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
   listWorldConfigs(): Promise<WorldConfigRecord[]>;
   /**
-   * Delete a world's config; true when one was deleted. With `incarnation`, only a config whose
-   * `incarnation` field is that one (a world's record: src/persist/world-record.ts), so the record
-   * of a newer world of the same id stays. A write of that config still in flight in another
+   * Delete a world's config and its checkpoints (in one transaction); true when a config was
+   * deleted. With `incarnation`, only a config whose `incarnation` field is that one (a world's
+   * record: src/persist/world-record.ts) and the checkpoints whose `meta.incarnation` is that one,
+   * so the record and checkpoints of a newer world of the same id stay. A write of that config still in flight in another
    * transaction (a COMMIT its client gave up waiting for) is waited for first, so it cannot land
    * after the delete (PostgreSQL; SQLite writes never overlap).
    */

@@ -51,7 +51,7 @@ describe('admin API: worlds', () => {
     expect(dup.json.code).toBe('WT_ERR_WORLD_EXISTS');
     const del = await call(s.base, 'DELETE', '/api/v1/worlds/arena');
     expect(del.status).toBe(200);
-    expect(del.json).toEqual({ deleted: 'arena' });
+    expect(del.json).toEqual({ deleted: 'arena', durable: true });
     expect((await call(s.base, 'GET', '/api/v1/worlds/arena/stats')).status).toBe(404);
     const again = await call(s.base, 'DELETE', '/api/v1/worlds/arena');
     expect(again.status).toBe(404);

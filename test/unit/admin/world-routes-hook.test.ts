@@ -6,7 +6,7 @@ import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 
 describe('world routes: onWorldDeleted', () => {
-  it('runs after a DELETE removed the world (a throwing hook is logged, the delete still succeeds)', async () => {
+  it('runs after a DELETE removed the world (a throwing hook is logged, the delete still succeeds, not durable)', async () => {
     const runner = new LoopRunner({});
     runner.add(createSimWorld({ id: 'a', capacity: 16 }));
     runner.add(createSimWorld({ id: 'b', capacity: 16 }));
@@ -18,6 +18,7 @@ describe('world routes: onWorldDeleted', () => {
       onWorldDeleted: (w: SimWorld) => {
         seen.push([w.id, runner.has(w.id)]);
         if (w.id === 'b') throw new Error('hook failed');
+        return true; // the world's stored record is gone
       },
     });
     const del = routes.find((r) => r.method === 'DELETE')!;
@@ -28,8 +29,8 @@ describe('world routes: onWorldDeleted', () => {
       params: { id },
       body: undefined,
     });
-    expect((await del.handler(req('a'))).json).toEqual({ deleted: 'a' });
-    expect((await del.handler(req('b'))).json).toEqual({ deleted: 'b' });
+    expect((await del.handler(req('a'))).json).toEqual({ deleted: 'a', durable: true });
+    expect((await del.handler(req('b'))).json).toEqual({ deleted: 'b', durable: false });
     expect(seen).toEqual([
       ['a', false],
       ['b', false],

@@ -362,6 +362,35 @@ for (const { factory, name } of factories) {
       expect((await store.listWorldConfigs()).map((c) => c.worldId)).toEqual(['w2']);
     });
 
+    it("deletes a world's checkpoints with its record (of that incarnation only when one is named)", async () => {
+      const cp = (worldId: string, incarnation: string) =>
+        store.saveCheckpoint({
+          worldId,
+          step: 1,
+          worldTime: 0,
+          config: null,
+          data: new Uint8Array(8),
+          fencingToken: 0,
+          meta: { incarnation },
+        });
+      await store.putWorldConfig('w1', { incarnation: 'old' });
+      await cp('w1', 'old');
+      await cp('w2', 'old');
+      expect(await store.deleteWorldConfig('w1', { incarnation: 'old' })).toBe(true);
+      expect(await store.loadCheckpoint('w1')).toBeUndefined();
+      expect((await store.loadCheckpoint('w2'))?.worldId).toBe('w2'); // another world's stay
+      // A world created again under the id: deleting the old incarnation leaves the new one's.
+      await store.putWorldConfig('w1', { incarnation: 'new' });
+      await cp('w1', 'new');
+      expect(await store.deleteWorldConfig('w1', { incarnation: 'old' })).toBe(false);
+      expect((await store.loadCheckpoint('w1'))?.meta).toEqual({ incarnation: 'new' });
+      // No incarnation named: the world's record and every checkpoint of it.
+      await cp('w3', 'a');
+      await store.putWorldConfig('w3', {});
+      expect(await store.deleteWorldConfig('w3')).toBe(true);
+      expect(await store.loadCheckpoint('w3')).toBeUndefined();
+    });
+
     it('fails with WT_ERR_STORE_CLOSED after close', async () => {
       await store.close();
       await store.close();
