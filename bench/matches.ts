@@ -101,9 +101,9 @@ const match = async (i: number): Promise<void> => {
     c.sendInput(1, 0.5);
     c.sendMessage('tag', { n: 1 });
   }
-  if ((await players[0]!.purchase(`buy-${i}`, 'potion', 1, 10)).status === 'ok') purchasesOk++;
+  if ((await players[0].purchase(`buy-${i}`, 'potion', 1, 10)).status === 'ok') purchasesOk++;
   await sleep(100); // a couple of steps: inputs, facts, messages, snapshots
-  const leaver = players[PLAYERS - 1]!;
+  const leaver = players[PLAYERS - 1];
   leaver.close();
   await leaver.closed();
   await sleep(50); // parked

@@ -73,7 +73,7 @@ describe('a game that ends its own match world (docs/ADMIN.md "Short-lived world
       },
       onWorldDeleted: (w) => {
         const players = query(w, [w.stores.Player]);
-        for (let i = 0; i < players.length; i++) paid.push(grantPlayerReward(w, playerIdOf(w, players[i]!)!, { key: 'played', coins: 3 }));
+        for (let i = 0; i < players.length; i++) paid.push(grantPlayerReward(w, playerIdOf(w, players[i])!, { key: 'played', coins: 3 }));
       },
     },
   });
