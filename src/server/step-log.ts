@@ -60,6 +60,20 @@ const topPhases = (world: SimWorld): Record<string, number> => {
 };
 
 /**
+ * The most expensive systems of the last step (at most 3, each at least 0.01 ms), costliest first:
+ * which system of a phase overran (a game's own system, by the name it was defined with).
+ */
+const topSystems = (world: SimWorld): Record<string, number> => {
+  const ms = world.stats.systemMs;
+  const order: number[] = [];
+  for (let i = 0; i < ms.length; i++) if (ms[i] >= 0.01) order.push(i);
+  order.sort((a, b) => ms[b] - ms[a]);
+  const out: Record<string, number> = {};
+  for (let k = 0; k < order.length && k < 3; k++) out[world.pipeline[order[k]].name] = round3(ms[order[k]]);
+  return out;
+};
+
+/**
  * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft`, a
  * fact's `apply`: the fact was discarded and counted (ingest `applyErrors`). Say so, with the error,
  * at most once per `interval` per world (`errors`: throws since the last line, this one included).
@@ -127,6 +141,7 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
                 stepMs: round3(ms),
                 budgetMs: t.budgetMs,
                 phaseMs: topPhases(world),
+                systemMs: topSystems(world),
                 suppressed: s.overrunSuppressed,
                 overrunsTotal: t.overruns,
                 ...(s.warmupOverruns > 0 ? { warmupOverruns: s.warmupOverruns } : {}),
@@ -142,7 +157,16 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         if (prevMode !== undefined && prevMode !== null) {
           if (wall - s.modeAt >= interval) {
             logger.warn(
-              { world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed },
+              {
+                world: world.id,
+                step: world.clock.step,
+                from: prevMode,
+                to: t.mode,
+                reason: world.controller.reason,
+                budgets: { ...world.ctx.budgets },
+                systemMs: topSystems(world),
+                suppressed: s.modeSuppressed,
+              },
               'controller mode changed',
             );
             s.modeAt = wall;
