@@ -18,7 +18,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   const storeStats = (): unknown => safeCall(sources.store);
   gauge(
     'worldtick_store_unavailable',
-    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection).",
+    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, timeout).",
     ['reason'],
     (put) => {
       const o = outageOf(storeStats());
@@ -27,7 +27,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   );
   gauge(
     'worldtick_store_unavailable_since_seconds',
-    'Unix time (seconds) of the first failure of the store outage in progress; absent when none.',
+    'Unix time (seconds) of the first failure of the store outage in progress; 0 when none.',
     [],
     (put) => {
       const o = outageOf(storeStats());
@@ -36,7 +36,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   );
   gauge(
     'worldtick_store_lock_wait_seconds',
-    "SQLite: how long an operation waits now for another connection's lock, blocking the event loop (the busy timeout; a short probe while a busy outage lasts).",
+    "SQLite: how long an operation waits now for another connection's lock, blocking the event loop (the busy timeout; a short probe while a busy outage lasts); 0 for PostgreSQL, whose waits do not block the event loop.",
     [],
     (put) => {
       const v = field(storeStats(), 'lockWaitMs');
