@@ -8,6 +8,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import { controlSystem } from '../../systems/control-system.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
 import { movementSystem } from '../../systems/movement-system.js';
+import { periodicSystem } from '../../systems/periodic-system.js';
 import { recordSystem } from '../../systems/record-system.js';
 import { replicateSystem } from '../../systems/replicate-system.js';
 import { timeSystem } from '../../systems/time-system.js';
@@ -34,13 +35,16 @@ export interface SystemDef {
 /**
  * The engine's base pipeline (no NPC simulation): the record/replay hook (one null check unless
  * recording, src/replay), apply client facts, advance world time, move every entity with a
- * velocity (reflecting at the world's edges), replicate, adapt budgets.
+ * velocity (reflecting at the world's edges), run the periodic tasks (the heartbeat), replicate,
+ * adapt budgets.
  */
 export const ENGINE_SYSTEMS: readonly SystemEntry<SimWorld>[] = [
   { name: 'record', phase: 'ingest', run: recordSystem },
   { name: 'ingest', phase: 'ingest', run: ingestSystem },
   { name: 'time', phase: 'time', run: timeSystem },
   { name: 'movement', phase: 'physics', run: movementSystem },
+  // The world's periodic tasks: the heartbeat /readyz reads, runtime stats and cleanup, declared tasks.
+  { name: 'periodic', phase: 'periodic', run: periodicSystem },
   { name: 'replicate', phase: 'replicate', run: replicateSystem },
   { name: 'control', phase: 'control', run: controlSystem },
 ];

@@ -35,6 +35,8 @@ export const WARMUP_STEPS = 20;
 interface WarnState {
   overrunAt: number;
   overrunSuppressed: number;
+  stallAt: number;
+  stallSuppressed: number;
   modeAt: number;
   modeSuppressed: number;
   jobOpsSeen: number;
@@ -74,6 +76,21 @@ const topSystems = (world: SimWorld): Record<string, number> => {
 };
 
 /**
+ * The fact types whose apply cost the most in the last ingest phase (at most 3, each at least 1 ms):
+ * a slow message handler (`msg:<name>`), player hook or fact, by type.
+ */
+const topIngest = (world: SimWorld): Record<string, number> => {
+  const types = world.ingest.stats().filter((t) => t.applyMsLastStep >= 1);
+  types.sort((a, b) => b.applyMsLastStep - a.applyMsLastStep);
+  const out: Record<string, number> = {};
+  for (let k = 0; k < types.length && k < 3; k++) out[types[k].type] = round3(types[k].applyMsLastStep);
+  return out;
+};
+
+/** A step at least this long (wall ms) blocked the event loop: every world, session and admin request waited. */
+export const STALL_MS = 1000;
+
+/**
  * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft`, a
  * fact's `apply`: the fact was discarded and counted (ingest `applyErrors`). Say so, with the error,
  * at most once per `interval` per world (`errors`: throws since the last line, this one included).
@@ -106,6 +123,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       s = {
         overrunAt: -Infinity,
         overrunSuppressed: 0,
+        stallAt: -Infinity,
+        stallSuppressed: 0,
         modeAt: -Infinity,
         modeSuppressed: 0,
         jobOpsSeen: 0,
@@ -130,6 +149,27 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         if (over) s.warmupOverruns++;
         over = false; // warm-up: not warned
       }
+      // A stall has its own line (error, its own rate limit): a mild overrun warned just before must not hide it.
+      if (over && ms >= STALL_MS) {
+        const wall = now();
+        if (wall - s.stallAt >= interval) {
+          logger.error(
+            {
+              world: world.id,
+              step: world.clock.step - 1,
+              stepMs: round3(ms),
+              budgetMs: t.budgetMs,
+              phaseMs: topPhases(world),
+              systemMs: topSystems(world),
+              ingestMs: topIngest(world),
+              suppressed: s.stallSuppressed,
+            },
+            'step blocked the event loop',
+          );
+          s.stallAt = wall;
+          s.stallSuppressed = 0;
+        } else s.stallSuppressed++;
+      }
       if (over || prevMode !== undefined) {
         const wall = now();
         if (over) {
@@ -142,6 +182,7 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
                 budgetMs: t.budgetMs,
                 phaseMs: topPhases(world),
                 systemMs: topSystems(world),
+                ingestMs: topIngest(world),
                 suppressed: s.overrunSuppressed,
                 overrunsTotal: t.overruns,
                 ...(s.warmupOverruns > 0 ? { warmupOverruns: s.warmupOverruns } : {}),

@@ -59,7 +59,7 @@ describe('incident: another process holds the SQLite write lock', () => {
       const failed = p.lines.filter((l) => l.msg === 'world record write failed');
       expect(failed).toHaveLength(1);
       expect(failed[0]).toMatchObject({ level: 50, world: '1', failures: 1, err: { code: 'WT_ERR_STORE_UNAVAILABLE' } });
-      expect(failed[0]!.err.message).toMatch(/store unavailable \(busy\): database is locked/);
+      expect(failed[0]?.err.message).toMatch(/store unavailable \(busy\): database is locked/);
     } finally {
       other.exec('ROLLBACK');
       other.close();

@@ -80,6 +80,7 @@ describe('defineGame', () => {
       'a1',
       'a2',
       'late',
+      'periodic',
       'replicate',
       'control',
     ]);
