@@ -20,10 +20,15 @@ export const registerNetErrorMetrics = (kit: MetricKit, sources: StatsSources): 
     const by = countsOf(report(), 'errorsByCode');
     if (by) for (const [code, n] of Object.entries(by)) if (typeof n === 'number') put({ code }, n);
   });
-  counter('worldtick_net_strikes_total', 'Protocol offences counted against a socket (a strike; maxStrikes closes it with 4002).', [], (put) => {
-    const v = field(report(), 'strikes');
-    if (v !== null) put({}, v);
-  });
+  counter(
+    'worldtick_net_strikes_total',
+    'Protocol offences counted against a socket (a strike; maxStrikes closes it with 4002).',
+    [],
+    (put) => {
+      const v = field(report(), 'strikes');
+      if (v !== null) put({}, v);
+    },
+  );
   counter('worldtick_net_closed_for_strikes_total', 'Game sockets closed with 4002: too many strikes.', [], (put) => {
     const v = field(report(), 'closedForStrikes');
     if (v !== null) put({}, v);

@@ -76,7 +76,9 @@ describe('incident: a client flood', () => {
       c.close();
     }
     expect(await metric(/^worldtick_ledger_results_total\{world="1",kind="purchase",code="TX_RATE_LIMITED"\} (\S+)$/m)).toBeGreaterThan(0);
-    const ledger = (await (await get('/api/v1/worlds/1/ledger')).json()) as { stats: { service: { lastRateLimited: { playerId: string } | null } } };
+    const ledger = (await (await get('/api/v1/worlds/1/ledger')).json()) as {
+      stats: { service: { lastRateLimited: { playerId: string } | null } };
+    };
     // The durable player id (docs/PROTOCOL.md "Player identity": `g:` a guest without a hello token, as here).
     expect(ledger.stats.service.lastRateLimited?.playerId).toMatch(/^[gt]:/);
   });

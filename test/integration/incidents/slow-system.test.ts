@@ -40,7 +40,10 @@ afterAll(async () => {
 describe('incident: a game system costs 80 ms per step', () => {
   it('the overrun warning names the system, the mode change says why and what it throttled, /metrics and /stats rank the systems', async () => {
     client.sendMessage('slow', { ms: 80 });
-    const overrun = await waitFor(() => p.lines.find((l) => l.msg === 'step over frame budget' && l.systemMs?.['loot-drop'] !== undefined), 20_000);
+    const overrun = await waitFor(
+      () => p.lines.find((l) => l.msg === 'step over frame budget' && l.systemMs?.['loot-drop'] !== undefined),
+      20_000,
+    );
     expect(overrun.level).toBe(40);
     expect(overrun.world).toBe('1');
     // The costliest system first: the game's `loot-drop`, not its neighbour `weather` of the same phase.

@@ -39,7 +39,9 @@ afterAll(async () => {
 
 describe('incident: another process holds the SQLite write lock', () => {
   it('the store reports busy on /metrics, the failure is logged once, admin answers, the recovery is logged', async () => {
-    await waitFor(async () => ((await metric(/^worldtick_world_records_total\{world="1",outcome="written"\} (\S+)$/m)) ?? 0) >= 1 || undefined);
+    await waitFor(
+      async () => ((await metric(/^worldtick_world_records_total\{world="1",outcome="written"\} (\S+)$/m)) ?? 0) >= 1 || undefined,
+    );
     expect(await metric(/^worldtick_store_lock_wait_seconds (\S+)$/m)).toBe(2);
     expect(await metric(/^worldtick_store_unavailable\{reason="busy"\} (\S+)$/m)).toBeUndefined();
 
@@ -47,7 +49,9 @@ describe('incident: another process holds the SQLite write lock', () => {
     other.exec('BEGIN IMMEDIATE');
     try {
       // A world record every 10 steps: each fails busy; after the first, a write waits 0.1 s for the lock, not 2 s.
-      await waitFor(async () => ((await metric(/^worldtick_world_records_total\{world="1",outcome="failed"\} (\S+)$/m)) ?? 0) >= 3 || undefined);
+      await waitFor(
+        async () => ((await metric(/^worldtick_world_records_total\{world="1",outcome="failed"\} (\S+)$/m)) ?? 0) >= 3 || undefined,
+      );
       expect(await metric(/^worldtick_store_unavailable\{reason="busy"\} (\S+)$/m)).toBe(1);
       expect(await metric(/^worldtick_store_unavailable_since_seconds (\S+)$/m)).toBeGreaterThan(0);
       expect(await metric(/^worldtick_store_lock_wait_seconds (\S+)$/m)).toBe(0.1);
