@@ -4,6 +4,8 @@
  * in world "1". The operator must see which system of which world, and what the controller did about it,
  * from the log, `/metrics` and `/stats` alone (docs/ADMIN.md "Runbook").
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
@@ -19,9 +21,12 @@ const get = async (path: string): Promise<Response> =>
   fetch(`${p.admin.replace('/api/v1', '')}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
 
 beforeAll(async () => {
+  // Emergency after 5 steps over 2× budget instead of the default streak: the drill reaches the mode change sooner.
+  const config = join(dir.dir, 'worldtick.json');
+  writeFileSync(config, JSON.stringify({ scheduler: { controller: { spikeStreakLimit: 5 } } }));
   p = await startGameProcess({
     main: 'test/helpers/incident-game-main.ts',
-    args: ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0'],
+    args: ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--config', config],
     dataDir: dir.dir,
     token: TOKEN,
   });
