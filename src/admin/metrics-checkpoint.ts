@@ -6,9 +6,52 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { MetricKit } from './metrics-kit.js';
 import { field, type StatsSources, safeCall } from './sources.js';
 
-/** Register the checkpoint, world-record and restore metrics. */
+/** The store's outage in progress, from `StoreStats.unavailable` (null when none or unknown). */
+const outageOf = (stats: unknown): { reason: string; sinceMs: number } | null => {
+  const u = (stats as { unavailable?: unknown } | null)?.unavailable as { reason?: unknown; sinceMs?: unknown } | null | undefined;
+  return u && typeof u.reason === 'string' && typeof u.sinceMs === 'number' ? { reason: u.reason, sinceMs: u.sinceMs } : null;
+};
+
+/** Register the store, checkpoint, world-record and restore metrics. */
 export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources): void => {
   const { gauge, counter, perWorld } = kit;
+  const storeStats = (): unknown => safeCall(sources.store);
+  gauge(
+    'worldtick_store_unavailable',
+    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, timeout).",
+    ['reason'],
+    (put) => {
+      const o = outageOf(storeStats());
+      if (o) put({ reason: o.reason }, 1);
+    },
+  );
+  gauge(
+    'worldtick_store_unavailable_since_seconds',
+    'Unix time (seconds) of the first failure of the store outage in progress; 0 when none.',
+    [],
+    (put) => {
+      const o = outageOf(storeStats());
+      if (o) put({}, o.sinceMs / 1000);
+    },
+  );
+  gauge(
+    'worldtick_store_lock_wait_seconds',
+    "SQLite: how long an operation waits now for another connection's lock, blocking the event loop (the busy timeout; a short probe while a busy outage lasts); 0 for PostgreSQL, whose waits do not block the event loop.",
+    [],
+    (put) => {
+      const v = field(storeStats(), 'lockWaitMs');
+      if (v !== null) put({}, v / 1000);
+    },
+  );
+  counter(
+    'worldtick_store_unavailable_errors_total',
+    'Store operations that failed with WT_ERR_STORE_UNAVAILABLE (runtime store; checkpoint writes have their own worldtick_checkpoints_total).',
+    [],
+    (put) => {
+      const v = field(storeStats(), 'unavailableErrors');
+      if (v !== null) put({}, v);
+    },
+  );
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
   const ckOf = (w: SimWorld): unknown => safeCall(sources.checkpoint && (() => sources.checkpoint!(w)));
   const ckField = (key: string, scale = 1) =>

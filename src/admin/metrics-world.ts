@@ -152,6 +152,25 @@ export const registerWorldMetrics = (
     }),
   );
   gauge(
+    'worldtick_system_last_seconds',
+    'Wall cost of each system of the pipeline in the last step (seconds).',
+    ['world', 'system', 'phase'],
+    perWorld((w, put) => {
+      const p = w.pipeline;
+      for (let i = 0; i < p.length; i++) put({ world: w.id, system: p[i].name, phase: p[i].phase }, (w.stats.systemMs[i] ?? 0) / 1000);
+    }),
+  );
+  counter(
+    'worldtick_system_seconds_total',
+    'Cumulative wall cost of each system of the pipeline (seconds).',
+    ['world', 'system', 'phase'],
+    perWorld((w, put) => {
+      const p = w.pipeline;
+      const total = telemetry.of(w).systemTotalMs;
+      for (let i = 0; i < p.length; i++) put({ world: w.id, system: p[i].name, phase: p[i].phase }, (total[i] ?? 0) / 1000);
+    }),
+  );
+  gauge(
     'worldtick_controller_mode',
     'Controller mode of the world (1 = current mode).',
     ['world', 'mode'],

@@ -18,6 +18,7 @@ import { registerGameFactMetrics, registerGameTimerMetrics } from './metrics-gam
 import { registerGameMessageMetrics } from './metrics-game-messages.js';
 import { createMetricKit, type Labels } from './metrics-kit.js';
 import { registerLedgerMetrics } from './metrics-ledger.js';
+import { registerNetErrorMetrics } from './metrics-net-errors.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
 import { registerPlayerDataMetrics } from './metrics-player-data.js';
 import { registerRegionMetrics } from './metrics-regions.js';
@@ -77,6 +78,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
       ),
   );
   registerWorldMetrics(kit, worlds, telemetry, sources);
+  registerNetErrorMetrics(kit, sources);
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
   registerCheckpointMetrics(kit, sources);
 

@@ -36,6 +36,8 @@ export interface StatsSources {
   sessions?: () => unknown;
   /** Checkpoint figures of a world (src/persist/checkpointer.ts `CheckpointReport`), null if not persisted. */
   checkpoint?: (world: SimWorld) => unknown;
+  /** The runtime's durable store's figures (`Store.stats()`: src/store/types.ts `StoreStats`), null before it is open. */
+  store?: () => unknown;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

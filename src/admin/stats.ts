@@ -51,6 +51,12 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
     phaseMs[PHASES[i]] = r3(world.stats.phaseMs[i]);
     phaseAvgMs[PHASES[i]] = t.count > 0 ? r3(t.phaseTotalMs[i] / t.count) : 0;
   }
+  const systems = world.pipeline.map((e, i) => ({
+    name: e.name,
+    phase: e.phase,
+    lastMs: r3(world.stats.systemMs[i] ?? 0),
+    avgMs: t.count > 0 ? r3((t.systemTotalMs[i] ?? 0) / t.count) : 0,
+  }));
   const controller = safeCall(sources.controller && (() => sources.controller!(world)));
   return {
     ...worldSummary(world, sources),
@@ -76,6 +82,8 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
       phaseMs,
       /** Average per phase since the world started (wall ms per step). */
       phaseAvgMs,
+      /** Every system of the pipeline in order: its phase, last step's and average cost (wall ms). */
+      systems,
       avgStepMs: t.count > 0 ? r3((t.sumSec * 1000) / t.count) : 0,
     },
     history: telemetry.history(world),

@@ -51,6 +51,8 @@ export interface WorldTelemetry {
   overruns: number;
   /** Cumulative wall ms per phase (indexed by PhaseIndex). */
   phaseTotalMs: Float64Array;
+  /** Cumulative wall ms per pipeline entry (parallel to `world.pipeline`). */
+  systemTotalMs: Float64Array;
   costRing: Float32Array;
   stepRing: Float64Array;
   ringHead: number;
@@ -103,6 +105,7 @@ const create = (world: SimWorld): WorldTelemetry => {
     count: 0,
     overruns: 0,
     phaseTotalMs: new Float64Array(PHASE_COUNT),
+    systemTotalMs: new Float64Array(world.pipeline.length),
     costRing: new Float32Array(HISTORY_STEPS),
     stepRing: new Float64Array(HISTORY_STEPS),
     ringHead: 0,
@@ -146,6 +149,9 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     if (ms > budgetMs) t.overruns++;
     const phaseMs = world.stats.phaseMs;
     for (let i = 0; i < PHASE_COUNT; i++) t.phaseTotalMs[i] += phaseMs[i];
+    const systemMs = world.stats.systemMs;
+    const n = Math.min(systemMs.length, t.systemTotalMs.length);
+    for (let i = 0; i < n; i++) t.systemTotalMs[i] += systemMs[i];
     t.costRing[t.ringHead] = ms;
     t.stepRing[t.ringHead] = world.clock.step - 1;
     t.ringHead = (t.ringHead + 1) % HISTORY_STEPS;

@@ -8,7 +8,7 @@ import type { SystemEntry } from './phases.js';
 
 /**
  * Run one step of `world` through its pipeline. Each phase's wall cost goes to
- * `world.stats.phaseMs`. A throwing system is wrapped as `WT_ERR_SYSTEM_FAILED` (with cause)
+ * `world.stats.phaseMs`, each system's to `world.stats.systemMs`. A throwing system is wrapped as `WT_ERR_SYSTEM_FAILED` (with cause)
  * and rethrown; the caller faults the world.
  */
 export const runStep = <W extends PipelineWorld<W>>(world: W): void => {
@@ -18,6 +18,7 @@ export const runStep = <W extends PipelineWorld<W>>(world: W): void => {
   ctx.stepSeconds = sim.tickIntervalSeconds;
   ctx.dtWorld = sim.tickIntervalSeconds * sim.timeScale;
   const phaseMs = world.stats.phaseMs;
+  const systemMs = world.stats.systemMs;
   phaseMs.fill(0);
   const pipeline: readonly SystemEntry<W>[] = world.pipeline;
   const phases = world.pipelinePhase;
@@ -31,6 +32,7 @@ export const runStep = <W extends PipelineWorld<W>>(world: W): void => {
       throw systemFailed(world.id, entry.name, ctx.step, err);
     }
     const t = performance.now();
+    systemMs[i] = t - prev;
     phaseMs[phases[i]] += t - prev;
     prev = t;
   }

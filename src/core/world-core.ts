@@ -49,9 +49,11 @@ export interface WorldCounters {
   faults: number;
 }
 
-/** Wall-clock cost of the last step, per phase (milliseconds). */
+/** Wall-clock cost of the last step, per phase and per system (milliseconds). */
 export interface StepStats {
   phaseMs: Float64Array;
+  /** Per pipeline entry (parallel to `pipeline`): which system of a phase costs what. */
+  systemMs: Float64Array;
   totalMs: number;
 }
 
@@ -160,7 +162,7 @@ export const createWorldCore = <W>(opts: CoreOptions<W>): WorldCore & { pipeline
     rng: createPrng(seed),
     bounds: { minX: 0, minY: 0, maxX: size, maxY: size },
     counters: { steps: 0, droppedSteps: 0, droppedSeconds: 0, faults: 0 },
-    stats: { phaseMs: new Float64Array(PHASE_COUNT), totalMs: 0 },
+    stats: { phaseMs: new Float64Array(PHASE_COUNT), systemMs: new Float64Array(systems.length), totalMs: 0 },
     ctx: {
       step: 0,
       stepSeconds: sim.tickIntervalSeconds,

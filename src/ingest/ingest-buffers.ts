@@ -78,6 +78,9 @@ export interface IngestTypeStats extends IngestCounters {
   /** Facts waiting for the next ingest phase. */
   pending: number;
   capacity: number;
+  /** Wall ms spent applying this type's facts (its handler: a game message's `apply`, a fact's), in total and in the last ingest phase. */
+  applyMs: number;
+  applyMsLastStep: number;
   /** pending / capacity (a critical buffer may exceed 1). */
   fill: number;
   /**
@@ -249,7 +252,10 @@ export class IngestBuffers {
    * total, shared by weight. Called once per step by the ingest system. Returns facts applied.
    */
   drain(world: CoreWorld, budget: number): number {
-    for (const buf of this.#types.values()) buf.drainedLastStep = 0;
+    for (const buf of this.#types.values()) {
+      buf.drainedLastStep = 0;
+      buf.applyMsLastStep = 0;
+    }
     let total = 0;
     // Floor lanes: never cut by the budget.
     for (const lane of this.#order) {
@@ -359,6 +365,8 @@ export class IngestBuffers {
         capacity: b.capacity,
         fill: pending / b.capacity,
         ratePerSecond: b.rate,
+        applyMs: b.applyMs,
+        applyMsLastStep: b.applyMsLastStep,
       });
     }
     return out;

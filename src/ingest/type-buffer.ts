@@ -69,6 +69,9 @@ export interface TypeBuffer extends IngestCounters {
   highWater: number;
   /** The last error an `apply` threw, until `IngestBuffers.takeApplyError` reads it (null: none). */
   lastApplyError: unknown;
+  /** Wall ms spent applying this type's facts: in total, and in the last ingest phase (a slow handler shows here). */
+  applyMs: number;
+  applyMsLastStep: number;
 }
 
 export const createTypeBuffer = (
@@ -108,6 +111,8 @@ export const createTypeBuffer = (
   rate: 0,
   highWater: 0,
   lastApplyError: null,
+  applyMs: 0,
+  applyMsLastStep: 0,
 });
 
 /** Facts pending in a buffer. */

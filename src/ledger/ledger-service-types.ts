@@ -58,6 +58,8 @@ export interface LedgerStats {
   refusalsRecorded: number;
   /** `TX_INSUFFICIENT_FUNDS` refusals answered without a ledger row (the player's refusal budget was spent). */
   refusalsUnrecorded: number;
+  /** The player whose purchase was refused `TX_RATE_LIMITED` last, and when (epoch ms): who a purchase storm comes from. */
+  lastRateLimited: { playerId: string; atMs: number } | null;
   /** Store reads that started a player's refusal budget from its stored refusals (one per player new to the service's budget). */
   refusalBudgetReads: number;
   fenced: boolean;
@@ -74,6 +76,7 @@ export const zeroLedgerStats = (): LedgerStats => ({
   rejected: {},
   refusalsRecorded: 0,
   refusalsUnrecorded: 0,
+  lastRateLimited: null,
   refusalBudgetReads: 0,
   fenced: false,
 });

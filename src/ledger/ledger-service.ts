@@ -147,7 +147,13 @@ export class LedgerService {
   }
 
   stats(): LedgerStats {
-    return { ...this.counters, rejected: { ...this.counters.rejected }, refusalBudgetReads: this.refusals.stats().reads };
+    const last = this.counters.lastRateLimited;
+    return {
+      ...this.counters,
+      rejected: { ...this.counters.rejected },
+      lastRateLimited: last && { ...last },
+      refusalBudgetReads: this.refusals.stats().reads,
+    };
   }
 
   /**
@@ -189,8 +195,10 @@ export class LedgerService {
     const shape = checkShape(req);
     if (shape) return Promise.resolve(this.reject(rejection(req, shape)));
     if (this.closed || this.queue.length >= this.maxQueued) return Promise.resolve(this.reject(rejection(req, TxCode.UNAVAILABLE)));
-    if (req.kind === 'purchase' && !this.limiter.take(req.playerId))
+    if (req.kind === 'purchase' && !this.limiter.take(req.playerId)) {
+      this.counters.lastRateLimited = { playerId: req.playerId, atMs: Date.now() };
       return Promise.resolve(this.reject(rejection(req, TxCode.RATE_LIMITED)));
+    }
     const fp = fingerprint(req);
     const rk = refKey(req.playerId, req.key);
     const same = this.inflight.get(rk);

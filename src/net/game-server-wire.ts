@@ -6,6 +6,7 @@
  * messages). Free functions over the server's counters and codec; no socket is kept here.
  */
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { ServerCodec } from './codec.js';
 import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
 import type { NetConfig } from './net-config.js';
@@ -16,9 +17,11 @@ import { takeToken, type Conn } from './session.js';
 
 /**
  * Send, close and reply over uWS sockets, counting into `stats`. `config` is read at every call
- * (`maxStrikes`). A closed socket is never written: `send` returns −1, `end` does nothing.
+ * (`maxStrikes`). A closed socket is never written: `send` returns −1, `end` does nothing. A socket
+ * closed for too many strikes is logged (with `log`) at the 1st, 10th, 100th, … such close: visible
+ * under a flood of garbage, never a line per socket.
  */
-export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config: NetConfig): SessionWire => {
+export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config: NetConfig, log?: Logger): SessionWire => {
   const send = (conn: Conn, bytes: Uint8Array): number => {
     const ws = conn.ws;
     if (conn.closed || !ws) return -1;
@@ -49,7 +52,14 @@ export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config
     if (closeCode) return end(conn, closeCode, code);
     if (!strike) return;
     stats.strikes++;
-    if (++conn.strikes >= config.maxStrikes) end(conn, CloseCode.TOO_MANY_STRIKES, 'too many errors');
+    if (++conn.strikes < config.maxStrikes) return;
+    const n = ++stats.closedForStrikes;
+    if (log && Number.isInteger(Math.log10(n)))
+      log.warn(
+        { address: conn.remoteAddress, code, closedForStrikes: n, maxStrikes: config.maxStrikes },
+        'client closed after too many protocol errors (4002)',
+      );
+    end(conn, CloseCode.TOO_MANY_STRIKES, 'too many errors');
   };
   return { send, end, reply };
 };

@@ -75,6 +75,7 @@ export class GameServer implements Service {
     bytesOut: 0,
     errorsByCode: {},
     strikes: 0,
+    closedForStrikes: 0,
     closesByCode: {},
     inputsDropped: 0,
     internalErrors: 0,
@@ -108,7 +109,7 @@ export class GameServer implements Service {
     this.#gate = createUpgradeGate(this.config, this.#perAddress, this.#s, this.#log);
     this.#codec = createServerCodec();
     this.#epochNow = opts.epochNow ?? Date.now;
-    const wire = createConnWire(this.#codec, this.#s, this.config);
+    const wire = createConnWire(this.#codec, this.#s, this.config, opts.logger);
     this.#wire = wire;
     this.#transport = {
       send: (s, bytes) => wire.send(s.conn, bytes),

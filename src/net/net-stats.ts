@@ -41,6 +41,8 @@ export interface ServerNetStats {
   /** Error replies by wire code. */
   errorsByCode: Record<string, number>;
   strikes: number;
+  /** Sockets closed 4002 at `maxStrikes` strikes. */
+  closedForStrikes: number;
   /** Socket closes by WebSocket close code (as reported by uWS). */
   closesByCode: Record<string, number>;
   /** Input facts the ingest buffer refused or evicted. */

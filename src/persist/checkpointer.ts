@@ -68,6 +68,9 @@ export interface CheckpointerOptions {
   fence?: (worldId: string) => Fence | null | undefined;
 }
 
+/** At most one `world record write failed` line per world per this many wall ms during an outage. */
+export const RECORD_FAILURE_LOG_MS = 10_000;
+
 interface Tracked {
   world: SimWorld;
   origin: WorldOrigin;
@@ -79,6 +82,10 @@ interface Tracked {
   recordedPaused: boolean;
   recordBusy: Promise<void> | null;
   recordDirty: boolean;
+  /** World-record writes failed in a row, the wall ms (performance.now) of the first and of the last one logged. */
+  recordFailStreak: number;
+  recordFailSince: number;
+  recordFailLoggedAt: number;
   ckBusy: Promise<void> | null;
   gone: boolean;
 }
@@ -136,6 +143,9 @@ export class Checkpointer {
       recordedPaused: world.clock.paused,
       recordBusy: null,
       recordDirty: false,
+      recordFailStreak: 0,
+      recordFailSince: 0,
+      recordFailLoggedAt: -Infinity,
       ckBusy: null,
       gone: false,
     });
@@ -246,15 +256,35 @@ export class Checkpointer {
         try {
           await this.#opts.store().putWorldConfig(worldId, rec, fence ? { fence } : {});
           t.report.recordsWritten++;
+          if (t.recordFailStreak > 0) {
+            const ms = Math.round(performance.now() - t.recordFailSince);
+            this.#opts.logger.info({ world: worldId, failures: t.recordFailStreak, ms }, 'world record write recovered');
+            t.recordFailStreak = 0;
+            t.recordFailLoggedAt = -Infinity;
+          }
         } catch (err) {
           t.report.recordFailures++;
           t.recordedConfigVersion = -1; // retried by the next tick
-          this.#opts.logger.error({ err, world: worldId }, 'world record write failed');
+          this.#logRecordFailure(t, worldId, err);
         }
       } while (t.recordDirty && !t.gone);
     };
     t.recordBusy = run().finally(() => (t.recordBusy = null));
     return t.recordBusy;
+  }
+
+  /**
+   * A world record is written every 10 steps: while the store is down each write fails, so the line is
+   * logged at the first failure and then at most once per {@link RECORD_FAILURE_LOG_MS} (`failures`:
+   * in a row so far); the next write that succeeds logs `world record write recovered`.
+   */
+  #logRecordFailure(t: Tracked, worldId: string, err: unknown): void {
+    const now = performance.now();
+    if (t.recordFailStreak === 0) t.recordFailSince = now;
+    t.recordFailStreak++;
+    if (now - t.recordFailLoggedAt < RECORD_FAILURE_LOG_MS) return;
+    t.recordFailLoggedAt = now;
+    this.#opts.logger.error({ err, world: worldId, failures: t.recordFailStreak }, 'world record write failed');
   }
 
   /** Take a full checkpoint of a tracked world now (waits for one in flight first). */

@@ -79,6 +79,7 @@ export const createRuntime = (
     controller: getControllerStatus,
     sessions: () => gameServer.stats(),
     checkpoint: (w) => checkpointer.report(w.id),
+    store: () => persist.current()?.stats() ?? null,
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';

@@ -35,6 +35,8 @@ export const WARMUP_STEPS = 20;
 interface WarnState {
   overrunAt: number;
   overrunSuppressed: number;
+  stallAt: number;
+  stallSuppressed: number;
   modeAt: number;
   modeSuppressed: number;
   jobOpsSeen: number;
@@ -58,6 +60,35 @@ const topPhases = (world: SimWorld): Record<string, number> => {
   for (let i = 0; i < PHASES.length; i++) if (ms[i] >= 0.01) out[PHASES[i]] = round3(ms[i]);
   return out;
 };
+
+/**
+ * The most expensive systems of the last step (at most 3, each at least 0.01 ms), costliest first:
+ * which system of a phase overran (a game's own system, by the name it was defined with).
+ */
+const topSystems = (world: SimWorld): Record<string, number> => {
+  const ms = world.stats.systemMs;
+  const order: number[] = [];
+  for (let i = 0; i < ms.length; i++) if (ms[i] >= 0.01) order.push(i);
+  order.sort((a, b) => ms[b] - ms[a]);
+  const out: Record<string, number> = {};
+  for (let k = 0; k < order.length && k < 3; k++) out[world.pipeline[order[k]].name] = round3(ms[order[k]]);
+  return out;
+};
+
+/**
+ * The fact types whose apply cost the most in the last ingest phase (at most 3, each at least 1 ms):
+ * a slow message handler (`msg:<name>`), player hook or fact, by type.
+ */
+const topIngest = (world: SimWorld): Record<string, number> => {
+  const types = world.ingest.stats().filter((t) => t.applyMsLastStep >= 1);
+  types.sort((a, b) => b.applyMsLastStep - a.applyMsLastStep);
+  const out: Record<string, number> = {};
+  for (let k = 0; k < types.length && k < 3; k++) out[types[k].type] = round3(types[k].applyMsLastStep);
+  return out;
+};
+
+/** A step at least this long (wall ms) blocked the event loop: every world, session and admin request waited. */
+export const STALL_MS = 1000;
 
 /**
  * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft`, a
@@ -92,6 +123,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       s = {
         overrunAt: -Infinity,
         overrunSuppressed: 0,
+        stallAt: -Infinity,
+        stallSuppressed: 0,
         modeAt: -Infinity,
         modeSuppressed: 0,
         jobOpsSeen: 0,
@@ -116,6 +149,27 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         if (over) s.warmupOverruns++;
         over = false; // warm-up: not warned
       }
+      // A stall has its own line (error, its own rate limit): a mild overrun warned just before must not hide it.
+      if (over && ms >= STALL_MS) {
+        const wall = now();
+        if (wall - s.stallAt >= interval) {
+          logger.error(
+            {
+              world: world.id,
+              step: world.clock.step - 1,
+              stepMs: round3(ms),
+              budgetMs: t.budgetMs,
+              phaseMs: topPhases(world),
+              systemMs: topSystems(world),
+              ingestMs: topIngest(world),
+              suppressed: s.stallSuppressed,
+            },
+            'step blocked the event loop',
+          );
+          s.stallAt = wall;
+          s.stallSuppressed = 0;
+        } else s.stallSuppressed++;
+      }
       if (over || prevMode !== undefined) {
         const wall = now();
         if (over) {
@@ -127,6 +181,8 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
                 stepMs: round3(ms),
                 budgetMs: t.budgetMs,
                 phaseMs: topPhases(world),
+                systemMs: topSystems(world),
+                ingestMs: topIngest(world),
                 suppressed: s.overrunSuppressed,
                 overrunsTotal: t.overruns,
                 ...(s.warmupOverruns > 0 ? { warmupOverruns: s.warmupOverruns } : {}),
@@ -142,7 +198,16 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         if (prevMode !== undefined && prevMode !== null) {
           if (wall - s.modeAt >= interval) {
             logger.warn(
-              { world: world.id, step: world.clock.step, from: prevMode, to: t.mode, suppressed: s.modeSuppressed },
+              {
+                world: world.id,
+                step: world.clock.step,
+                from: prevMode,
+                to: t.mode,
+                reason: world.controller.reason,
+                budgets: { ...world.ctx.budgets },
+                systemMs: topSystems(world),
+                suppressed: s.modeSuppressed,
+              },
               'controller mode changed',
             );
             s.modeAt = wall;

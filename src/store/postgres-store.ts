@@ -33,6 +33,7 @@ import {
 } from './rows.js';
 import {
   emptyStoreStats,
+  noteStoreOutcome,
   type Balance,
   type Checkpoint,
   type CheckpointInput,
@@ -115,9 +116,11 @@ export class PostgresStore implements Store {
     try {
       const out = write ? await inTransaction(this.pool, fn) : await fn(this.pool);
       if (write) this.counters.transactions++;
+      noteStoreOutcome(this.counters);
       return out;
     } catch (err) {
       const mapped = mapPgError(err);
+      noteStoreOutcome(this.counters, mapped);
       if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
       if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
       throw mapped;
@@ -141,7 +144,7 @@ export class PostgresStore implements Store {
   }
 
   stats(): StoreStats {
-    return { ...this.counters };
+    return { ...this.counters, unavailable: this.counters.unavailable && { ...this.counters.unavailable } };
   }
 
   async close(): Promise<void> {

@@ -25,12 +25,17 @@ export const mapPgError = (err: unknown): unknown => {
     if (NODE_CONN_CODES.has(code)) return storeUnavailable('connection', msg, err);
     if (code === '53100') return storeUnavailable('full', msg, err);
     if (code === '25006') return storeUnavailable('readonly', msg, err);
+    // statement_timeout / lock_timeout on the server side: a query waited, most often on a lock.
+    if (code === '57014') return storeUnavailable('timeout', msg, err);
     if (code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code.startsWith('58')) {
       return storeUnavailable('connection', msg, err);
     }
     if (code === '40001' || code === '40P01' || code === '55P03') return storeUnavailable('busy', msg, err);
     return err;
   }
+  // pg's client-side `query_timeout` (5 s): the server took too long — a lock another session holds,
+  // an overloaded server — not a lost connection (which names itself below).
+  if (/^Query read timeout/.test(msg)) return storeUnavailable('timeout', msg, err);
   if (/connect|connection|terminat|timeout|timed out|ECONN/i.test(msg)) return storeUnavailable('connection', msg, err);
   return err;
 };

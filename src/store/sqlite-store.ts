@@ -32,6 +32,7 @@ import {
 } from './rows.js';
 import {
   emptyStoreStats,
+  noteStoreOutcome,
   type Balance,
   type Checkpoint,
   type CheckpointInput,
@@ -54,6 +55,15 @@ import {
   type PlayerDataOpResult,
 } from './types.js';
 
+/**
+ * How long (ms) an operation waits for another connection's lock while a `busy` outage lasts: after
+ * one operation waited the whole busy timeout in vain, the lock is known held (another process in
+ * `BEGIN IMMEDIATE`, a stuck backup tool), and every wait blocks the event loop (better-sqlite3 is
+ * synchronous) — the steps, the game server and the admin API with it. The next operation that
+ * succeeds restores the busy timeout.
+ */
+export const SQLITE_BUSY_PROBE_MS = 100;
+
 /** File name of the database inside the data directory. */
 export const SQLITE_FILE_NAME = 'worldtick.sqlite';
 
@@ -69,6 +79,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
+  /** The configured busy timeout (ms); `counters.lockWaitMs` is the one in force. */
+  private readonly busyTimeoutMs: number;
   private readonly stmt: Record<string, Database.Statement>;
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
@@ -79,6 +91,8 @@ export class SqliteStore implements Store {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
     const { db, migration } = openSqliteDatabase(this.file, options);
     this.db = db;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 2000;
+    this.counters.lockWaitMs = this.busyTimeoutMs;
     this.migration = migration;
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
@@ -100,13 +114,27 @@ export class SqliteStore implements Store {
     try {
       const out = write ? this.db.transaction(fn).immediate() : fn();
       if (write) this.counters.transactions++;
+      // A read succeeds under another connection's write lock (WAL): only a write ends a `busy` outage.
+      if (write || this.counters.unavailable?.reason !== 'busy') {
+        this.setLockWait(this.busyTimeoutMs);
+        noteStoreOutcome(this.counters);
+      }
       return Promise.resolve(out);
     } catch (err) {
       const mapped = mapSqliteError(err);
+      noteStoreOutcome(this.counters, mapped);
+      if (this.counters.unavailable?.reason === 'busy') this.setLockWait(Math.min(SQLITE_BUSY_PROBE_MS, this.busyTimeoutMs));
       if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
       if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
       return Promise.reject(mapped);
     }
+  }
+
+  /** Set the connection's busy timeout (ms) when it changes. */
+  private setLockWait(ms: number): void {
+    if (this.counters.lockWaitMs === ms) return;
+    this.db.pragma(`busy_timeout = ${ms}`);
+    this.counters.lockWaitMs = ms;
   }
 
   /** Inside a write transaction: raise the world's token or refuse a stale one. */
@@ -122,7 +150,7 @@ export class SqliteStore implements Store {
   }
 
   stats(): StoreStats {
-    return { ...this.counters };
+    return { ...this.counters, unavailable: this.counters.unavailable && { ...this.counters.unavailable } };
   }
 
   close(): Promise<void> {

@@ -265,7 +265,42 @@ export interface StoreStats {
   unavailableErrors: number;
   /** Player-data batches retried after their COMMIT had landed: answered from their record, not applied again. */
   playerDataReplayed: number;
+  /**
+   * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, timeout), cleared by the next
+   * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
+   */
+  unavailable: StoreOutage | null;
+  /**
+   * SQLite: how long (ms) an operation waits now for a lock another connection holds — the busy
+   * timeout, or a short probe while an outage with reason `busy` lasts (docs/DURABILITY.md "SQLite
+   * settings"). Null for PostgreSQL.
+   */
+  lockWaitMs: number | null;
 }
+
+/** A store outage in progress (see {@link StoreStats.unavailable}). */
+export interface StoreOutage {
+  reason: string;
+  sinceMs: number;
+  failures: number;
+  /** The last failure's message (bounded). */
+  message: string;
+}
+
+/** Record the outcome of one store operation in `stats.unavailable`: `err` a coded error, or undefined for success. */
+export const noteStoreOutcome = (stats: StoreStats, err?: unknown): void => {
+  if (err === undefined) {
+    stats.unavailable = null;
+    return;
+  }
+  const e = err as { code?: unknown; message?: unknown; details?: { reason?: unknown } };
+  if (e.code !== 'WT_ERR_STORE_UNAVAILABLE') return;
+  const reason = typeof e.details?.reason === 'string' ? e.details.reason : 'unknown';
+  const message = String(e.message ?? '').slice(0, 300);
+  const prev = stats.unavailable;
+  stats.unavailable = { reason, sinceMs: prev?.sinceMs ?? Date.now(), failures: (prev?.failures ?? 0) + 1, message };
+};
 
 /** The store seam. See the module comment for the error contract. */
 export interface Store {
@@ -387,4 +422,6 @@ export const emptyStoreStats = (): StoreStats => ({
   fencedRefusals: 0,
   unavailableErrors: 0,
   playerDataReplayed: 0,
+  unavailable: null,
+  lockWaitMs: null,
 });

@@ -152,8 +152,11 @@
       state.costMs.splice(0, state.costMs.length - 600);
       state.costSteps.splice(0, state.costSteps.length - 600);
     }
+    // The costliest system of the last step (a game's own system by its name): which one to look at first.
+    const slowest = (s.cost.systems ?? []).reduce((a, b) => (b.lastMs > (a?.lastMs ?? -1) ? b : a), null);
     $('cost-info').textContent =
-      `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}`;
+      `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}` +
+      (slowest ? `, slowest system ${slowest.name} (${slowest.phase}) ${slowest.lastMs} ms` : '');
     drawCostOf(state);
     const tiers = $('tiers');
     tiers.replaceChildren();

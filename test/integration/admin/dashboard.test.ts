@@ -117,6 +117,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     });
     await page.click('#override-reset');
     await page.waitForFunction(() => document.getElementById('override-state')!.textContent === 'none', undefined, { timeout: 10_000 });
+    // The step-cost line names the costliest system of the last step (docs/ADMIN.md "Runbook").
+    await page.waitForFunction(
+      () => /slowest system \S+ \(\w+\) [\d.]+ ms/.test(document.getElementById('cost-info')!.textContent ?? ''),
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
     await sleep(1200); // let the cost chart and map fill in for the screenshot
 
     mkdirSync(ARTIFACTS, { recursive: true });
