@@ -6,7 +6,8 @@
  * purchase in flight, an admin reward) is dropped when the service's drain ends — never while a
  * batch runs, since a batch reads the balances it loaded across awaits.
  */
-import type { WorkingBalance } from './decide.js';
+import type { Store } from '../store/types.js';
+import { toWorking, type WorkingBalance } from './decide.js';
 
 /** Balances, stale marks and outbox watermarks per player. A class: it owns the maps. */
 export class BalanceCache {
@@ -47,6 +48,26 @@ export class BalanceCache {
       this.dirty.delete(id);
     }
     this.#forgetting.clear();
+  }
+
+  /**
+   * Load (or reload) the balances of a batch's players from `store`. A reload of a stale player
+   * whose ledger moved past what the outbox yielded calls `catchUp(player, yieldedSeq)` first
+   * (the service pushes the entries committed unseen).
+   */
+  async load(players: ReadonlySet<string>, store: Store, catchUp: (playerId: string, seen: number) => Promise<void>): Promise<void> {
+    this.touch(players);
+    const need = [...players].filter((id) => !this.balances.has(id) || this.dirty.has(id));
+    await Promise.all(
+      need.map(async (id) => {
+        const b = await store.ledgerBalance(id);
+        const seen = this.yielded.get(id);
+        if (this.dirty.has(id) && seen !== undefined && b.lastSeq > seen) await catchUp(id, seen);
+        this.balances.set(id, toWorking(b));
+        this.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
+        this.dirty.delete(id);
+      }),
+    );
   }
 
   /** Players with a cached balance. */

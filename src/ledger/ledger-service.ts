@@ -21,7 +21,7 @@
  * use and advanced only by committed entries.
  */
 import { TxCode, isWorldtickError } from '../errors.js';
-import type { Balance, Fence, LedgerEntry, LedgerEntryInput, Store } from '../store/types.js';
+import type { Fence, LedgerEntry, LedgerEntryInput, Store } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
 import {
   checkContent,
@@ -30,7 +30,6 @@ import {
   fingerprint,
   rejection,
   resultOf,
-  toWorking,
   type PurchaseRequest,
   type RewardRequest,
   type TxRequest,
@@ -40,6 +39,7 @@ import {
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { BalanceCache } from './balance-cache.js';
 import { refKey, zeroLedgerStats, type LedgerServiceOptions, type LedgerStats, type Pending } from './ledger-service-types.js';
+import { readPlayerLedger } from './read-player-ledger.js';
 import { createRefusalBudget, type RefusalBudget } from './refusal-budget.js';
 
 export type { LedgerServiceOptions, LedgerStats } from './ledger-service-types.js';
@@ -122,14 +122,7 @@ export class LedgerService {
    * store: the catch-up when a player is (re)loaded into a world from a checkpoint.
    */
   async entriesSince(playerId: string, afterSeq: number): Promise<LedgerEntry[]> {
-    const out: LedgerEntry[] = [];
-    let after = afterSeq;
-    for (;;) {
-      const page = await this.store.readLedger({ playerId, afterSeq: after });
-      for (const e of page) if (e.status === 'ok') out.push(e);
-      if (page.length < 10_000) return out;
-      after = page[page.length - 1].seq;
-    }
+    return (await readPlayerLedger(this.store, playerId, afterSeq)).filter((e) => e.status === 'ok');
   }
 
   /**
@@ -219,26 +212,23 @@ export class LedgerService {
     if (this.queue.length >= this.maxBatch) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      this.running = this.drain().finally(() => {
-        this.running = undefined;
-        this.scheduleAfterDrain();
-      });
+      this.startDrain();
       return;
     }
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        if (!this.running)
-          this.running = this.drain().finally(() => {
-            this.running = undefined;
-            this.scheduleAfterDrain();
-          });
+        if (!this.running) this.startDrain();
       }, this.flushDelayMs);
     }
   }
 
-  private scheduleAfterDrain(): void {
-    if (this.queue.length) this.schedule();
+  /** Drain now; what was queued meanwhile is scheduled when it ends. */
+  private startDrain(): void {
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.queue.length) this.schedule();
+    });
   }
 
   private reject(r: TxResult): TxResult {
@@ -254,6 +244,13 @@ export class LedgerService {
     if (r.status === 'rejected' && r.code) this.reject(r);
     p.resolve(r);
     for (const f of p.followers) f(r.seq === null ? r : { ...r, replayed: true });
+  }
+
+  /** A stored entry of the request's key answers it: the same content is a replay, other content a key conflict. */
+  private answerStored(p: Pending, entry: LedgerEntry): void {
+    if (entry.fingerprint !== p.fp) return this.answer(p, rejection(p.req, TxCode.KEY_CONFLICT));
+    this.counters.replayed++;
+    this.answer(p, resultOf(entry, true));
   }
 
   /** Process queued requests batch by batch until the queue is empty; then forget the players left meanwhile. */
@@ -311,30 +308,14 @@ export class LedgerService {
     }
   }
 
-  /** Load (or reload) balances of the batch's players; a reload pushes entries committed unseen. */
-  private async loadBalances(players: Iterable<string>): Promise<void> {
-    this.cache.touch(players);
-    const need = [...players].filter((id) => !this.cache.balances.has(id) || this.cache.dirty.has(id));
-    await Promise.all(
-      need.map(async (id) => {
-        const b: Balance = await this.store.ledgerBalance(id);
-        const seen = this.cache.yielded.get(id);
-        if (this.cache.dirty.has(id) && seen !== undefined && b.lastSeq > seen) {
-          for (const e of await this.entriesSince(id, seen)) this.outbox.push(e);
-        }
-        this.cache.balances.set(id, toWorking(b));
-        this.cache.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
-        this.cache.dirty.delete(id);
-      }),
-    );
-  }
-
   private async commitBatch(batch: Pending[]): Promise<void> {
     const existing = new Map<string, LedgerEntry>();
     for (const e of await this.store.findLedgerEntries(batch.map((p) => ({ playerId: p.req.playerId, key: p.req.key })))) {
       existing.set(refKey(e.playerId, e.key), e);
     }
-    await this.loadBalances(new Set(batch.map((p) => p.req.playerId)));
+    await this.cache.load(new Set(batch.map((p) => p.req.playerId)), this.store, async (id, seen) => {
+      for (const e of await this.entriesSince(id, seen)) this.outbox.push(e);
+    });
     const working = new Map<string, WorkingBalance>();
     const toCommit: Array<{ p: Pending; input: LedgerEntryInput }> = [];
     const nowMs = this.now();
@@ -343,10 +324,7 @@ export class LedgerService {
       const found = existing.get(refKey(p.req.playerId, p.req.key));
       if (found) {
         settled.add(p);
-        if (found.fingerprint === p.fp) {
-          this.counters.replayed++;
-          this.answer(p, resultOf(found, true));
-        } else this.answer(p, rejection(p.req, TxCode.KEY_CONFLICT));
+        this.answerStored(p, found);
         continue;
       }
       const bad = checkContent(p.req, this.catalogue);
@@ -393,10 +371,7 @@ export class LedgerService {
       if (duplicate) {
         // Another writer committed this key between our lookup and our commit: its entry stands.
         this.cache.dirty.add(entry.playerId);
-        if (entry.fingerprint === p.fp) {
-          this.counters.replayed++;
-          this.answer(p, resultOf(entry, true));
-        } else this.answer(p, rejection(p.req, TxCode.KEY_CONFLICT));
+        this.answerStored(p, entry);
         continue;
       }
       this.counters.committed++;

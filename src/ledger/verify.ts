@@ -6,6 +6,7 @@
  */
 import type { LedgerEntry, Store } from '../store/types.js';
 import type { HeldBalance } from './apply.js';
+import { readPlayerLedger } from './read-player-ledger.js';
 
 /** One difference between the ledger and a holder. */
 export interface Mismatch {
@@ -26,17 +27,6 @@ export interface VerifyReport {
   unapplied: number;
   mismatches: Mismatch[];
 }
-
-const readAll = async (store: Store, playerId: string): Promise<LedgerEntry[]> => {
-  const out: LedgerEntry[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await store.readLedger({ playerId, afterSeq: after });
-    out.push(...page);
-    if (page.length < 10_000) return out;
-    after = page[page.length - 1].seq;
-  }
-};
 
 const compare = (entries: readonly LedgerEntry[], held: HeldBalance, source: 'live' | 'snapshot', out: Mismatch[]): number => {
   let coins = 0;
@@ -79,7 +69,7 @@ export const verifyLedger = async (input: {
   for (const h of input.live) byPlayer.set(h.playerId, { ...byPlayer.get(h.playerId), live: h });
   for (const h of input.snapshot ?? []) byPlayer.set(h.playerId, { ...byPlayer.get(h.playerId), snapshot: h });
   for (const [playerId, held] of byPlayer) {
-    const entries = await readAll(input.store, playerId);
+    const entries = await readPlayerLedger(input.store, playerId);
     report.players++;
     report.entriesRead += entries.length;
     let running = 0;
