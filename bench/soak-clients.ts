@@ -257,7 +257,7 @@ export const runAdmin = async (base: string, token: string, t: Traffic, stop: ()
     try {
       const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${auth}` } });
       await res.arrayBuffer();
-      bump(t.adminByStatus, `${res.status} ${auth === token ? path.replace(/-\d+/g, '-N') : 'wrong token'}`);
+      bump(t.adminByStatus, `${res.status} ${auth === token ? '' : 'wrong token '}${path.replace(/-\d+/g, '-N')}`); // /healthz, /readyz: public
     } catch {
       bump(t.adminByStatus, 'failed');
     }
