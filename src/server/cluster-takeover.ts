@@ -36,6 +36,8 @@ export interface TakeoverContext {
   readonly watch: () => void;
   /** Worlds not started here (shared with the service; the declined ones are remembered there). */
   readonly notStarted: NotStartedWorlds;
+  /** Worlds deleted here whose stored record is still being deleted (never adopted from it). */
+  readonly deleting: ReadonlySet<string>;
 }
 
 /** Adoption and orphan failover of one cluster service. */
@@ -188,7 +190,7 @@ export class WorldTakeover {
     const stored = records.map((r) => r.worldId);
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
-    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.tooNew(w));
+    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w));
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
     if (!orphans.length) return 0;
