@@ -41,6 +41,32 @@ const runs = async (inst: TestInstance, worldId: string): Promise<boolean> => {
 const acquired = (inst: TestInstance, worldId: string): boolean =>
   inst.lines.some((l) => l.world === worldId && typeof l.msg === 'string' && /lease acquired|orphan world acquired/.test(l.msg));
 
+/**
+ * Like `controlTicks(inst, n)`, but ends early once `inst` logged acquiring `worldId` (the failure the
+ * tests look for: its adoption of the world may stall its control tick on the held lock).
+ */
+const ticksUnlessAcquired = async (inst: TestInstance, worldId: string, n: number): Promise<void> => {
+  const beat = async (): Promise<number | null> =>
+    ((await inst.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; heartbeatAt: number }>).find((i) => i.id === inst.id)
+      ?.heartbeatAt ?? null;
+  let last = await beat();
+  let seen = 0;
+  await until(
+    `${n} control ticks of ${inst.id}`,
+    async () => {
+      if (acquired(inst, worldId)) return true;
+      const now = await beat();
+      if (now !== null && now !== last) {
+        seen++;
+        last = now;
+      }
+      return seen >= n;
+    },
+    30_000,
+    50,
+  );
+};
+
 describe.skipIf(backend.skip !== null)('cluster: a deleted world is not adopted by another instance', () => {
   const pgs = backend.pg as PgServer;
   const ctx = twoInstancesOwning(pgs, {
@@ -57,7 +83,7 @@ describe.skipIf(backend.skip !== null)('cluster: a deleted world is not adopted 
     void del.then(() => (answered = true));
     try {
       await until('a no longer runs dw', async () => !(await runs(a, 'dw')));
-      await controlTicks(b, 5); // b's orphan failover ran a few times meanwhile
+      await ticksUnlessAcquired(b, 'dw', 5); // b's orphan failover ran a few times meanwhile
       expect(answered).toBe(false); // still waiting for the record's delete
       expect(acquired(b, 'dw')).toBe(false);
       expect((await ownersFrom(b)).dw).toBe('a'); // the lease is still a's
@@ -96,7 +122,7 @@ describe.skipIf(backend.skip !== null)('cluster: a deleted world is not adopted 
       const r = await a.api('DELETE', '/api/v1/worlds/dw2');
       expect(r.status).toBe(200);
       expect(r.json).toEqual({ deleted: 'dw2', durable: false });
-      await controlTicks(b, 5);
+      await ticksUnlessAcquired(b, 'dw2', 5);
       expect(acquired(b, 'dw2')).toBe(false);
       expect(await runs(b, 'dw2')).toBe(false);
       expect((await ownersFrom(b)).dw2).toBe('a'); // kept while the delete is retried
