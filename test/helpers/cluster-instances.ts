@@ -46,7 +46,7 @@ export interface TestInstance {
   /** Parsed JSON log lines so far. */
   readonly lines: Array<Record<string, unknown>>;
   /** GET/POST/PUT on the admin API with the token; resolves status, JSON body and headers. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   /** SIGTERM and wait for exit (SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }

@@ -7,7 +7,7 @@
  * - a migration to `b` is refused (409, reason `game-incompatible`, counted `gameIncompatible`), the lease
  *   handed back, the world steps on at `a`;
  * - a drain of `a` with only `b` left asks `b`, is refused (`tried`), and keeps the worlds on `a`;
- * - after `a` dies, `b` declines the world it fails over (listed as not started, `game-incompatible`,
+ * - after `a` dies, `b` declines a world it fails over (listed as not started, `game-incompatible`,
  *   at `failover`; the lease released), and `c` (v2) takes it over and runs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-clust
 
 const backend = await sharedBackendOrSkip('[game-incompatible]');
 const MAIN = 'test/helpers/upgrade-game-main.ts';
-const BOSS_WORLDS = 'arena,arena2,arena3';
+const BOSS_WORLDS = 'arena,arena2,arena3,arena4';
 
 /** Whether `inst` steps a copy of `worldId` (a local, non-standby world). */
 const runs = async (inst: TestInstance, worldId: string): Promise<boolean> => {
@@ -86,10 +86,11 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
     const r = await a.api('POST', '/api/v1/cluster/drain');
     expect(r.status).toBe(200);
     const failed = r.json.failed as Array<{ worldId: string; error: string; tried: Array<{ instance: string; reason: string }> }>;
-    // arena2 was offered to b (refused); arena is not offered to b again (it refused it above).
-    expect(failed.find((f) => f.worldId === 'arena2')?.tried).toEqual([{ instance: 'b', reason: 'game-incompatible' }]);
+    // arena2 and arena3 were offered to b (refused); arena is not offered to b again (it refused it above).
+    for (const id of ['arena2', 'arena3'])
+      expect(failed.find((f) => f.worldId === id)?.tried).toEqual([{ instance: 'b', reason: 'game-incompatible' }]);
     expect(failed.find((f) => f.worldId === 'arena')?.tried).toEqual([]);
-    expect(r.json.moved).toEqual([]);
+    expect((r.json.moved as Array<{ worldId: string }>).map((m) => m.worldId)).not.toContain('arena2'); // the default world may move
     expect(r.json.remaining).toEqual(expect.arrayContaining(['arena', 'arena2', 'arena3']));
     expect((await a.api('DELETE', '/api/v1/cluster/drain')).json).toMatchObject({ draining: false });
     const owners = await ownersFrom(a);
@@ -101,22 +102,28 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
 
   it('failover: it declines the world; an instance whose game can hold it takes it over', { timeout: 90_000 }, async () => {
     const { a, b } = inst as { a: TestInstance; b: TestInstance };
+    // A world never offered to b (the drain offered it the others).
+    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'arena4', npcs: 0 })).status).toBe(201);
+    await until('b sees a owning arena4', async () => (await ownersFrom(b)).arena4 === 'a');
     a.child.kill('SIGKILL');
     await once(a.child, 'exit');
-    await until('b declined arena3 at failover', async () =>
+    await until('b declined arena4 at failover', async () =>
       ((await b.api('GET', '/api/v1/cluster')).json.notStarted as Array<{ worldId: string; at: string }>).some(
-        (w) => w.worldId === 'arena3' && w.at === 'failover',
+        (w) => w.worldId === 'arena4' && w.at === 'failover',
       ),
     );
     const declined = b.lines.find(
-      (l) => l.world === 'arena3' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'),
+      (l) => l.world === 'arena4' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'),
     );
     expect(declined).toMatchObject({ why: 'failover', reason: 'game-incompatible' });
-    expect(await runs(b, 'arena3')).toBe(false);
+    expect(await runs(b, 'arena4')).toBe(false);
     const c = await start('c', 'v2');
-    await until('c runs the three arenas', async () => (await runs(c, 'arena')) && (await runs(c, 'arena2')) && (await runs(c, 'arena3')), 60_000);
-    const owners = await ownersFrom(b);
-    expect([owners.arena, owners.arena2, owners.arena3]).toEqual(['c', 'c', 'c']);
-    for (const id of ['arena', 'arena2', 'arena3']) expect(await runs(b, id)).toBe(false);
+    const arenas = ['arena', 'arena2', 'arena3', 'arena4'];
+    await until('c runs the arenas', async () => (await Promise.all(arenas.map((id) => runs(c, id)))).every(Boolean), 60_000);
+    await until('b sees c owning the arenas', async () => {
+      const owners = await ownersFrom(b);
+      return arenas.every((id) => owners[id] === 'c');
+    });
+    for (const id of arenas) expect(await runs(b, id)).toBe(false);
   });
 });
