@@ -145,7 +145,8 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
       } catch (err) {
         // A checkpoint it cannot run (a newer build's, or game data this game cannot hold): refused like a
         // draining instance refuses; the sender takes the lease back.
-        if (isNotLoadableHere(err)) return refuseHandover(d, worldId, body?.from, notLoadableReason(err), true, { checkpoint: err.details });
+        if (isNotLoadableHere(err))
+          return refuseHandover(d, worldId, body?.from, notLoadableReason(err), true, { checkpoint: err.details });
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },

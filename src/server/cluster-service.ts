@@ -279,10 +279,9 @@ export class ClusterService implements Service {
   }
 
   /**
-   * A world was deleted here (or its create undone): give its lease back — once `recordGone` settles
-   * when given. Until then the lease is kept and renewed, and no instance adopts the world from its
-   * stored record while that record is being deleted (docs/CLUSTER.md "Deleting a world"). Not given
-   * back when a world of the same id runs or is being created here by then (its lease now).
+   * A world was deleted here (or its create undone): give its lease back, once `recordGone` settled when
+   * given — kept and renewed until then, so nobody adopts it from its record (docs/CLUSTER.md "Deleting
+   * a world"); kept for good when a world of the same id runs or is being created here by then.
    */
   forget(worldId: string, recordGone?: Promise<unknown>): void {
     this.#serving.delete(worldId);
@@ -294,10 +293,11 @@ export class ClusterService implements Service {
     const release = (): void => void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
     if (!recordGone) return release();
     this.#deleting.add(worldId);
-    void recordGone.finally(() => {
+    const done = (): void => {
       this.#deleting.delete(worldId);
       if (!this.#held.has(worldId) && !this.#o.worlds().some((w) => w.id === worldId)) release();
-    });
+    };
+    void recordGone.then(done, done);
   }
 
   /** Stop stepping `worldId` (its sessions stay open) until {@link unhold}: a migration's pause. */

@@ -205,7 +205,9 @@ export class WorldTakeover {
     const stored = records.map((r) => r.worldId);
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
-    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w));
+    const orphans = stored.filter(
+      (w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w),
+    );
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
     if (!orphans.length) return 0;

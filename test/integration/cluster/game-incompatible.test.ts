@@ -62,10 +62,15 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
     const { a, b } = inst as { a: TestInstance; b: TestInstance };
     const r = await a.api('POST', '/api/v1/worlds/arena/migrate', { to: 'b' });
     expect(r.status, JSON.stringify(r.json)).toBe(409);
-    expect(r.json).toMatchObject({ code: 'WT_ERR_MIGRATION_REFUSED', message: 'instance b refused arena (game-incompatible); it steps on here' });
+    expect(r.json).toMatchObject({
+      code: 'WT_ERR_MIGRATION_REFUSED',
+      message: 'instance b refused arena (game-incompatible); it steps on here',
+    });
     const refusal = b.lines.find((l) => l.msg === 'cluster: handed world refused');
     expect(refusal).toMatchObject({ world: 'arena', from: 'a', reason: 'game-incompatible', returned: true });
-    const declined = b.lines.find((l) => l.world === 'arena' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'));
+    const declined = b.lines.find(
+      (l) => l.world === 'arena' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'),
+    );
     expect(declined).toMatchObject({ why: 'migration', reason: 'game-incompatible' });
     expect(declined?.problems).toEqual(expect.arrayContaining([expect.stringContaining('Health.hp')]));
     const bView = (await b.api('GET', '/api/v1/cluster')).json;

@@ -84,8 +84,10 @@ describe.skipIf(skip !== null)('a world not started because a newer build wrote 
         await page.goto(`${s.adminUrl}/#token=${encodeURIComponent(CLUSTER_TOKEN)}`);
         const why = page.locator('#not-started tbody tr td.why');
         await why.waitFor({ timeout: 15_000 });
-        expect(await why.innerText()).toContain('A newer build of the server wrote its checkpoint; this build cannot read it. (left out at start)');
-        expect(await why.locator('code').innerText()).toBe('checkpoint-too-new');
+        expect((await why.textContent()) ?? '').toContain(
+          'A newer build of the server wrote its checkpoint; this build cannot read it. (left out at start)',
+        );
+        expect(await why.locator('code').textContent()).toBe('checkpoint-too-new');
         expect(await why.getAttribute('title')).toBe('reason: checkpoint-too-new, at: start');
       } finally {
         await browser.close();
