@@ -22,6 +22,8 @@ export interface ControlTickContext {
   readonly meter: WorldLoadMeter;
   readonly draining: () => boolean;
   readonly stopped: () => boolean;
+  /** Worlds deleted here whose stored record is still being deleted: their held leases are renewed, nothing more. */
+  readonly deleting: ReadonlySet<string>;
   /** Store the refreshed view (before orphan failover reads it). */
   readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
 }
@@ -65,8 +67,18 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
       failures++;
     }
   };
+  // A deleted world's lease outlives it until its record is gone (src/server/cluster-service.ts `forget`).
+  const keep = async (worldId: string): Promise<void> => {
+    if (c.heldLease(worldId) === null) return;
+    try {
+      await c.renew(worldId, id, o.leaseTtlMs);
+    } catch {
+      failures++;
+    }
+  };
+  const hosted = new Set(o.worlds().map((w) => w.id));
   x.meter.sample(performance.now());
-  await Promise.all([presence(), refresh(), ...o.worlds().map(lease)]);
+  await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...[...x.deleting].filter((w) => !hosted.has(w)).map(keep)]);
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
     failures += await x.takeover.takeOrphans();
   return failures;

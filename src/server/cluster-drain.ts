@@ -46,7 +46,7 @@ const announce = async (d: DrainDeps, on: boolean): Promise<RouteResponse | null
 /** A target that refused a world during a drain and handed its lease back (the world stayed here). */
 export interface Refusal {
   readonly instance: string;
-  /** `draining`, `stopping` or `checkpoint-too-new` (docs/CLUSTER.md "Migration"). */
+  /** `draining`, `stopping`, `checkpoint-too-new` or `game-incompatible` (docs/CLUSTER.md "Migration"). */
   readonly reason: string;
 }
 
@@ -55,7 +55,7 @@ export const DRAIN_ATTEMPTS = 3;
 
 /**
  * Migrate `worldId` to the least-loaded other instance; when that target refuses it (409
- * `WT_ERR_MIGRATION_REFUSED`: draining, stopping, or its build cannot read the checkpoint) and hands the
+ * `WT_ERR_MIGRATION_REFUSED`: draining, stopping, or it cannot run the checkpoint) and hands the
  * lease back, ask the next one placement picks without the ones that refused, up to {@link DRAIN_ATTEMPTS}
  * targets. `tried` collects the refusals, in order. Resolves the migration, or the last error.
  */

@@ -41,7 +41,8 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
   const held = c.heldLease(worldId) !== null;
   // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
   if (!held && x.held.has(worldId)) return true;
-  // Declined here (a newer build wrote its checkpoint): never renewed or acquired again, left to an instance whose build knows it.
+  // Declined here (a newer build wrote its checkpoint, or its game data does not fit this game): never renewed or
+  // acquired again, left to an instance that can run it.
   if (x.takeover.tooNew(worldId)) {
     if (held && !x.held.has(worldId)) await c.release(worldId, id).catch(() => undefined);
     return true;

@@ -7,11 +7,13 @@
  * an instance"): another instance's view may be a control tick old and still show it taking worlds.
  * It answers 409 `WT_ERR_MIGRATION_REFUSED` (counted `adoptRefusals`) after handing the lease back
  * to the sender (`from`), which then steps the world on, as if the target had never been asked.
- * So does an instance whose build cannot read the world's checkpoint (a newer build wrote it:
- * `WT_ERR_CHECKPOINT_TOO_NEW`, reason `checkpoint-too-new`): nothing of the world was installed here.
+ * So does an instance that cannot run the world's checkpoint: a newer build wrote it
+ * (`WT_ERR_CHECKPOINT_TOO_NEW`, reason `checkpoint-too-new`), or its game data does not fit the game
+ * this instance runs (`WT_ERR_CHECKPOINT_INCOMPATIBLE`: another game, a higher game version, a
+ * narrowed field; reason `game-incompatible`). Nothing of the world was installed here.
  */
 import type { Route, RouteResponse } from '../admin/index.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, type WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
@@ -53,6 +55,13 @@ export interface MoverRouteDeps {
   readonly getWorld: (worldId: string) => SimWorld | undefined;
 }
 
+/** Why a handed world is refused. */
+export type RefusalReason = 'draining' | 'stopping' | 'checkpoint-too-new' | 'game-incompatible';
+
+/** The refusal reason of a checkpoint this instance cannot run (`isNotLoadableHere`). */
+export const notLoadableReason = (err: WorldtickError): 'checkpoint-too-new' | 'game-incompatible' =>
+  err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE ? 'game-incompatible' : 'checkpoint-too-new';
+
 const failed = (
   status: number,
   message: string,
@@ -64,15 +73,15 @@ const failed = (
 });
 
 /**
- * Refuse `worldId`, handed to this instance by `from` (draining, stopping, or its checkpoint too new
- * for this build): give its lease back to `from` (only a lease handed here, never one this instance
+ * Refuse `worldId`, handed to this instance by `from` (draining, stopping, or a checkpoint it cannot
+ * run: too new for this build, or game data this game cannot hold): give its lease back to `from` (only a lease handed here, never one this instance
  * steps: `handedHere` says the lease held here is the handed one, renewed by a declined adoption) and answer why.
  */
 const refuseHandover = async (
   d: MoverRouteDeps,
   worldId: string,
   from: unknown,
-  reason: 'draining' | 'stopping' | 'checkpoint-too-new',
+  reason: RefusalReason,
   handedHere = false,
   extra: Record<string, unknown> = {},
 ): Promise<RouteResponse> => {
@@ -95,7 +104,9 @@ const refuseHandover = async (
   const why =
     reason === 'checkpoint-too-new'
       ? `cannot read the checkpoint of ${worldId} (a newer build wrote it): it does not adopt it`
-      : `is ${reason}: it adopts no world`;
+      : reason === 'game-incompatible'
+        ? `cannot run the checkpoint of ${worldId} (its game data does not fit the game it runs): it does not adopt it`
+        : `is ${reason}: it adopts no world`;
   return failed(409, `instance ${c.instanceId} ${why}; ${back}`, ErrorCode.MIGRATION_REFUSED, { reason, returned, ...extra });
 };
 
@@ -132,8 +143,10 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         const w = d.getWorld(worldId);
         return { json: { worldId, fencingToken, step: w?.clock.step ?? null, worldTime: w?.clock.now ?? null } };
       } catch (err) {
-        // A newer build wrote its checkpoint: refused like a draining instance refuses; the sender takes the lease back.
-        if (isNotLoadableHere(err)) return refuseHandover(d, worldId, body?.from, 'checkpoint-too-new', true, { checkpoint: err.details });
+        // A checkpoint it cannot run (a newer build's, or game data this game cannot hold): refused like a
+        // draining instance refuses; the sender takes the lease back.
+        if (isNotLoadableHere(err))
+          return refuseHandover(d, worldId, body?.from, notLoadableReason(err), true, { checkpoint: err.details });
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },
@@ -141,7 +154,7 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
   { method: 'GET', pattern: '/api/v1/cluster/moves', handler: () => ({ json: { moves: mover.history } }) },
 ];
 
-/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping, checkpoint too new), or null. */
+/** A target's answer to `POST /api/v1/cluster/adopt` that is a refusal (draining, stopping, a checkpoint it cannot run), or null. */
 export const refusalOf = (body: string): { reason: string; returned: boolean } | null => {
   try {
     const j = JSON.parse(body) as { code?: unknown; details?: { reason?: unknown; returned?: unknown } };

@@ -330,12 +330,17 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
   total('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
   total(
     'worldtick_cluster_adopt_refusals_total',
-    'Worlds handed here that were refused (draining, stopping, or a checkpoint a newer build wrote).',
+    'Worlds handed here that were refused (draining, stopping, or a checkpoint this instance cannot run).',
     () => k.adoptRefusals,
   );
   total(
     'worldtick_cluster_checkpoint_too_new_total',
     'Worlds not taken over (handover or failover) because a newer build wrote their checkpoint.',
     () => k.checkpointTooNew,
+  );
+  total(
+    'worldtick_cluster_game_incompatible_total',
+    'Worlds not taken over (handover or failover) because their checkpoint holds game data this game cannot hold.',
+    () => k.gameIncompatible,
   );
 };

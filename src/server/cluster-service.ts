@@ -62,6 +62,8 @@ export class ClusterService implements Service {
   #reachable = true;
   /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
   readonly #held = new Set<string>();
+  /** Worlds deleted here whose stored record is still being deleted: their leases are kept (renewed) until it is gone. */
+  readonly #deleting = new Set<string>();
   /** Per-world step cost, sampled by the control tick (balancing). */
   readonly #meter = new WorldLoadMeter();
   /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
@@ -86,6 +88,7 @@ export class ClusterService implements Service {
       minToken: (worldId) => this.#fences.minToken(worldId),
       watch: () => this.#watch(),
       notStarted: this.notStarted,
+      deleting: this.#deleting,
     });
     this.#leaseTick = {
       opts,
@@ -105,6 +108,7 @@ export class ClusterService implements Service {
       meter: this.#meter,
       draining: () => this.#draining,
       stopped: () => this.#stopped,
+      deleting: this.#deleting,
       setView: (instances, leases) => {
         this.#instances = this.#ownCapacity(instances);
         this.#leases = leases;
@@ -274,15 +278,26 @@ export class ClusterService implements Service {
     return claimWorld({ opts: this.#o, counters: this.counters, fences: this.#fences, record }, worldId);
   }
 
-  /** A world was deleted here: give its lease back. */
-  forget(worldId: string): void {
+  /**
+   * A world was deleted here (or its create undone): give its lease back, once `recordGone` settled when
+   * given — kept and renewed until then, so nobody adopts it from its record (docs/CLUSTER.md "Deleting
+   * a world"); kept for good when a world of the same id runs or is being created here by then.
+   */
+  forget(worldId: string, recordGone?: Promise<unknown>): void {
     this.#serving.delete(worldId);
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
     this.#meter.forget(worldId); // a world created again under this id is measured afresh
     if (this.#leases.get(worldId)?.instanceId === this.#o.instanceId) this.#leases.delete(worldId);
-    void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
+    const release = (): void => void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
+    if (!recordGone) return release();
+    this.#deleting.add(worldId);
+    const done = (): void => {
+      this.#deleting.delete(worldId);
+      if (!this.#held.has(worldId) && !this.#o.worlds().some((w) => w.id === worldId)) release();
+    };
+    void recordGone.then(done, done);
   }
 
   /** Stop stepping `worldId` (its sessions stay open) until {@link unhold}: a migration's pause. */

@@ -9,10 +9,13 @@
  * declined: a failover lease is released, a handover refused (the route hands the lease back), and
  * this instance does not try it again (no acquire in its lease tick or orphan failover) while it is in
  * the list of worlds not started here (src/server/not-started.ts): until the world's stored record
- * changes (another build ran it since) or the world is deleted. Counted `checkpointTooNew`.
+ * changes (another build ran it since) or the world is deleted. Counted `checkpointTooNew`. So is a
+ * world whose checkpoint holds game data the game of this instance cannot hold
+ * (`WT_ERR_CHECKPOINT_INCOMPATIBLE`: another game, a higher game version, a narrowed field), counted
+ * `gameIncompatible`.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import type { WorldtickError } from '../errors.js';
+import { ErrorCode, type WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
@@ -36,6 +39,8 @@ export interface TakeoverContext {
   readonly watch: () => void;
   /** Worlds not started here (shared with the service; the declined ones are remembered there). */
   readonly notStarted: NotStartedWorlds;
+  /** Worlds deleted here whose stored record is still being deleted (never adopted from it). */
+  readonly deleting: ReadonlySet<string>;
 }
 
 /** Adoption and orphan failover of one cluster service. */
@@ -56,14 +61,26 @@ export class WorldTakeover {
     return this.#c.notStarted.has(worldId);
   }
 
-  /** Remember and count a world declined as written by a newer build (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`). */
+  /**
+   * Remember and count a world declined because its checkpoint cannot run here (`err`:
+   * `WT_ERR_CHECKPOINT_TOO_NEW`, a newer build wrote it, or `WT_ERR_CHECKPOINT_INCOMPATIBLE`, its game data
+   * does not fit this game).
+   */
   #declineTooNew(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
     this.#declined.set(worldId, err);
     this.#c.notStarted.add(worldId, err, why);
+    const d = err.details as { what?: string; found?: number; known?: number; problems?: string[] } | undefined;
+    if (err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE) {
+      this.#c.counters.gameIncompatible++;
+      this.#c.opts.logger.error(
+        { world: worldId, why, reason: 'game-incompatible', problems: d?.problems },
+        'cluster: world not taken over: its checkpoint holds game data this game cannot hold; left to an instance whose game can',
+      );
+      return;
+    }
     this.#c.counters.checkpointTooNew++;
-    const d = err.details as { what?: string; found?: number; known?: number } | undefined;
     this.#c.opts.logger.error(
-      { world: worldId, why, what: d?.what, found: d?.found, known: d?.known },
+      { world: worldId, why, reason: 'checkpoint-too-new', what: d?.what, found: d?.found, known: d?.known },
       'cluster: world not taken over: a newer build wrote its checkpoint; left to an instance whose build knows it',
     );
   }
@@ -188,7 +205,9 @@ export class WorldTakeover {
     const stored = records.map((r) => r.worldId);
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
-    const orphans = stored.filter((w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.tooNew(w));
+    const orphans = stored.filter(
+      (w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w),
+    );
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
     if (!orphans.length) return 0;

@@ -89,6 +89,8 @@ export interface ClusterCounters {
   adoptRefusals: number;
   /** Worlds declined (handed or failed over here) because a newer build wrote their checkpoint (`WT_ERR_CHECKPOINT_TOO_NEW`). */
   checkpointTooNew: number;
+  /** Worlds declined (handed or failed over here) because their game data does not fit this game (`WT_ERR_CHECKPOINT_INCOMPATIBLE`). */
+  gameIncompatible: number;
 }
 
 /** Every counter at 0. */
@@ -106,4 +108,5 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   fenceRefusals: 0,
   adoptRefusals: 0,
   checkpointTooNew: 0,
+  gameIncompatible: 0,
 });

@@ -30,6 +30,7 @@ import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
+import { deleteWorldRecord } from './admin-deleted-world.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { Recorder } from '../replay/recorder.js';
@@ -205,14 +206,15 @@ export const createRuntime = (
     notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
     maxWorlds: options.maxWorlds,
-    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go.
+    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go,
+    // before its lease (src/server/admin-deleted-world.ts).
     onWorldDeleted: (world) => {
       gameServer.detachWorld(world);
-      cluster.forget(world.id);
       worldDeleted(world);
       void detachLedger(world);
       worldShards.forget(world.id);
-      return checkpointer.untrack(world.id, { forget: true }); // the 200 waits for the record's delete
+      // The 200 waits for the record's delete; a failed one is retried, the lease kept until it is done.
+      return deleteWorldRecord({ cluster, checkpointer, store: () => persist.current(), logger }, world.id);
     },
     // Worlds created through the admin API: attached, leased, persisted, given a ledger; the 201 waits for
     // the record (src/server/admin-created-world.ts).

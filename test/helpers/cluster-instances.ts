@@ -46,22 +46,30 @@ export interface TestInstance {
   /** Parsed JSON log lines so far. */
   readonly lines: Array<Record<string, unknown>>;
   /** GET/POST/PUT on the admin API with the token; resolves status, JSON body and headers. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   /** SIGTERM and wait for exit (SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Start one instance with `args` (plus `--port 0 --admin-port 0`); resolves once both servers listen. */
-export const startInstance = async (id: string, args: string[]): Promise<TestInstance> => {
+/**
+ * Start one instance with `args` (plus `--port 0 --admin-port 0`); resolves once both servers listen.
+ * `o.main`: another entry point than src/cli/main.ts (a game's main calling `runMain`, same options);
+ * `o.env`: added to its environment.
+ */
+export const startInstance = async (
+  id: string,
+  args: string[],
+  o: { main?: string; env?: Record<string, string> } = {},
+): Promise<TestInstance> => {
   // Each instance its own throwaway store unless the test gives one (never the repository's ./data).
   const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
   const child = spawn(
     process.execPath,
-    [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
+    [...(await childNodeArgs(o.main ?? 'src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
+      env: { ...process.env, ...o.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
     },
   );
   const lines = collectJsonLines(child.stdout!);

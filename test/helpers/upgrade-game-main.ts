@@ -8,7 +8,7 @@
  * v2: potion costs 12, arrow is gone; `shout { msg }` (the payload schema changed); the `bonus` timer
  *     is now `bonus2` (the old name is no longer declared); `Health` gains `armor` (default 5).
  * v3: v2 with `Health.hp` narrowed from u16 to u8 (the boss's 300 does not fit).
- * `UPGRADE_BOSS_WORLD=<id>` spawns the boss in that world only.
+ * `UPGRADE_BOSS_WORLD=<id>[,<id>…]` spawns the boss in those worlds only.
  */
 import {
   addComponent,
@@ -23,8 +23,8 @@ import {
 } from '../../src/index.js';
 
 const version = process.env.UPGRADE_GAME ?? 'v1';
-/** `UPGRADE_BOSS_WORLD=<id>`: the boss is spawned in that world only (default: in every world). */
-const boss = process.env.UPGRADE_BOSS_WORLD;
+/** `UPGRADE_BOSS_WORLD=<id>[,<id>…]`: the boss is spawned in those worlds only (default: in every world). */
+const boss = process.env.UPGRADE_BOSS_WORLD?.split(',');
 const noop = (): void => {};
 
 const Health: ComponentDef =
@@ -57,7 +57,7 @@ const game = defineGame({
   replicate: { '3': { hp: { component: Health, field: 'hp' } } },
   hooks: {
     populate: (w) => {
-      if (boss === undefined || boss === w.id) addComponent(w, spawn(w, { kind: 3, x: 100, y: 100 }), Health, { hp: 300 });
+      if (boss === undefined || boss.includes(w.id)) addComponent(w, spawn(w, { kind: 3, x: 100, y: 100 }), Health, { hp: 300 });
     },
     onPlayerJoined: (w, _player, { resumed }) => {
       if (!resumed) setWorldTimer(w, 3600, bonus, { coins: 5 });

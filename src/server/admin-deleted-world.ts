@@ -1,0 +1,62 @@
+/**
+ * The stored side of `DELETE /api/v1/worlds/{id}` (src/admin/routes-worlds.ts, docs/ADMIN.md):
+ * the world's record and checkpoints are deleted (after a write of them still in flight), and the
+ * answer's `durable` says whether the first attempt did it. A failed delete is retried in the
+ * background (the store down for a while) until it succeeds, the record belongs to a world of the
+ * same id created since, or the store closed.
+ *
+ * Cluster mode: the world's lease is kept — renewed, never given back — until the record is gone,
+ * so no other instance adopts the deleted world from its still-present record meanwhile
+ * (`ClusterService.forget`, docs/CLUSTER.md "Deleting a world").
+ */
+import { isWorldtickError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Checkpointer } from '../persist/checkpointer.js';
+import type { Store } from '../store/types.js';
+import type { ClusterService } from './cluster-service.js';
+
+/** First pause (wall ms) between attempts of a failed record delete; doubled up to {@link RETRY_MAX_MS}. */
+const RETRY_MS = 250;
+const RETRY_MAX_MS = 5000;
+
+/** What {@link deleteWorldRecord} needs from the runtime. */
+export interface DeletedWorldDeps {
+  readonly cluster: ClusterService;
+  readonly checkpointer: Checkpointer;
+  /** The open store, or null once it closed (a retry in progress then ends). */
+  readonly store: () => Store | null;
+  readonly logger: Logger;
+}
+
+/**
+ * Retry the delete of `worldId`'s record of `incarnation` until it succeeds or the store closed.
+ * Never rejects.
+ */
+const retryDelete = async (deps: DeletedWorldDeps, worldId: string, incarnation: string): Promise<void> => {
+  for (let pause = RETRY_MS; ; pause = Math.min(RETRY_MAX_MS, pause * 2)) {
+    await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    const store = deps.store();
+    if (!store) return;
+    try {
+      await store.deleteWorldConfig(worldId, { incarnation }); // only that incarnation: a world of the same id created since keeps its own
+      deps.logger.info({ world: worldId }, 'world record deleted after a retry');
+      return;
+    } catch (err) {
+      if (isWorldtickError(err, 'WT_ERR_STORE_CLOSED')) return;
+      deps.logger.warn({ world: worldId, err, retryInMs: pause * 2 }, 'world record delete failed again; retrying');
+    }
+  }
+};
+
+/**
+ * Delete the stored record and checkpoints of the deleted world `worldId` and give its lease back
+ * once they are gone. Resolves whether the first attempt deleted them (the answer's `durable`);
+ * after a failure the delete is retried in the background, the lease kept until it succeeds.
+ */
+export const deleteWorldRecord = (deps: DeletedWorldDeps, worldId: string): Promise<boolean> => {
+  const incarnation = deps.checkpointer.incarnationOf(worldId);
+  const first = deps.checkpointer.untrack(worldId, { forget: true }); // waits for a write of it in flight
+  const gone = first.then((ok) => (ok || incarnation === undefined ? undefined : retryDelete(deps, worldId, incarnation)));
+  deps.cluster.forget(worldId, gone);
+  return first;
+};
