@@ -53,6 +53,7 @@ import {
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
+import { bindServerWorlds, createServerWorlds } from './server-worlds.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -162,7 +163,13 @@ export const createRuntime = (
   // A game's modules attach their services (the life-sim module enables scenes).
   // Physics shard workers of every world (src/shards/shard-service.ts), started with the runtime.
   const worldShards = new WorldShards(logger);
+  // The in-process worlds API: the admin routes' own create/delete/list, without HTTP (src/server/server-worlds.ts).
+  const worlds = createServerWorlds({
+    admin: { invoke: (method, path, body, query) => admin.invoke(method, path, body, query) }, // the admin server is built below
+    running: () => phase === 'running',
+  });
   const attach = (world: SimWorld): void => {
+    bindServerWorlds(world, worlds); // game code holding the world reaches the worlds API (serverWorlds(world))
     if (game) void attachGameWorld(game, world, { scenePool });
     else enableScenes(world, scenePool);
     void worldShards.startFor(world);
@@ -292,6 +299,7 @@ export const createRuntime = (
     adminToken,
     services,
     admin,
+    worlds,
     gameServer,
     scenePool: scenePool as WorkerPool,
     recorder,
