@@ -157,10 +157,12 @@ describe('a lobby creates a match world, the players join it, the game ends it (
     // The round-end timer deletes the world: every wait rejects, closed 4012.
     const ends = await Promise.all(
       [ann, bob].map((c) =>
-        c.waitFor(() => false, 20_000).then(
-          () => null,
-          (e: WorldtickError) => e,
-        ),
+        c
+          .waitFor(() => false, 20_000)
+          .then(
+            () => null,
+            (e: WorldtickError) => e,
+          ),
       ),
     );
     for (const e of ends) {
@@ -185,7 +187,11 @@ describe('a lobby creates a match world, the players join it, the game ends it (
 
   it('refuses what the admin route refuses, with the same codes', async () => {
     const worlds = server.worlds;
-    const code = (p: Promise<unknown>) => p.then(() => null, (e: WorldtickError) => ({ code: e.code, details: e.details }));
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: WorldtickError) => ({ code: e.code, details: e.details }),
+      );
     // Bad body: every problem listed, nothing created.
     const bad = await code(worlds.create({ id: 'bad id!', capacity: 0, config: { simulation: { timeScale: -1 } } }));
     expect(bad?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
