@@ -195,19 +195,29 @@ describe('a lobby creates a match world, the players join it, the game ends it (
     // Bad body: every problem listed, nothing created.
     const bad = await code(worlds.create({ id: 'bad id!', capacity: 0, config: { simulation: { timeScale: -1 } } }));
     expect(bad?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
-    expect((bad?.details as { problems: string[] }).problems.length).toBeGreaterThanOrEqual(3);
+    expect((bad?.details as { problems?: string[] } | undefined)?.problems?.length ?? 0).toBeGreaterThanOrEqual(3);
     expect((await code(worlds.create({ id: 'x', nope: 1 } as never)))?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
-    // Duplicate id (also one created over HTTP).
+    // Not JSON data, an unknown placement: refused before anything runs.
+    expect((await code(worlds.create({ id: 'big', capacity: 10n } as never)))?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
+    expect((await code(worlds.create({ id: 'p', capacity: 10 }, { placement: 'far' as never })))?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
+    // Duplicate id.
     expect((await worlds.create({ id: 'dup', capacity: 10 })).id).toBe('dup');
     expect((await code(worlds.create({ id: 'dup', capacity: 10 })))?.code).toBe('WT_ERR_WORLD_EXISTS');
+    // A world created over HTTP is the same kind of world: its id is taken for the in-process door too.
+    const http = await fetch(`http://127.0.0.1:${server.adminPort}/api/v1/worlds`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 'via-http', capacity: 10 }),
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    });
+    expect(http.status).toBe(201);
+    expect((await code(worlds.create({ id: 'via-http', capacity: 10 })))?.code).toBe('WT_ERR_WORLD_EXISTS');
     // --max-worlds (3 here, the default world included).
-    expect((await worlds.create({ id: 'third', capacity: 10 })).id).toBe('third');
     const full = await code(worlds.create({ id: 'fourth', capacity: 10 }));
     expect(full).toMatchObject({ code: 'WT_ERR_ADMIN_CONFLICT', details: { maxWorlds: 3 } });
-    // Delete: unknown id, the default world; then a real one frees its place.
+    // Delete: unknown id, the default world; then a real one (made over HTTP) frees its place.
     expect((await code(worlds.delete('nope')))?.code).toBe('WT_ERR_WORLD_NOT_FOUND');
     expect((await code(worlds.delete('1')))?.code).toBe('WT_ERR_ADMIN_CONFLICT');
-    expect(await worlds.delete('third')).toEqual({ deleted: 'third', durable: true });
+    expect(await worlds.delete('via-http')).toEqual({ deleted: 'via-http', durable: true });
     expect((await worlds.list()).map((w) => w.id).sort()).toEqual(['1', 'dup']);
     expect(await worlds.delete('dup')).toEqual({ deleted: 'dup', durable: true });
     expect(seen.failures).toEqual([]);
