@@ -89,6 +89,7 @@ const game = defineGame({
   ],
   hooks: {
     onWorldCreated: (w) => {
+      if (w.id === 'boom') throw new Error('the game refused this world');
       if (w.id.startsWith('m-')) seen.builtInHandler.push(inHandler);
     },
     onPlayerJoined: (w, _p, { resumed }) => {
@@ -200,6 +201,9 @@ describe('a lobby creates a match world, the players join it, the game ends it (
     // Not JSON data, an unknown placement: refused before anything runs.
     expect((await code(worlds.create({ id: 'big', capacity: 10n } as never)))?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
     expect((await code(worlds.create({ id: 'p', capacity: 10 }, { placement: 'far' as never })))?.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
+    // The game's own hook throws: rejects with its error, nothing kept.
+    await expect(worlds.create({ id: 'boom', capacity: 10 })).rejects.toThrow('the game refused this world');
+    expect(server.runtime.runner.has('boom')).toBe(false);
     // Duplicate id.
     expect((await worlds.create({ id: 'dup', capacity: 10 })).id).toBe('dup');
     expect((await code(worlds.create({ id: 'dup', capacity: 10 })))?.code).toBe('WT_ERR_WORLD_EXISTS');
