@@ -139,7 +139,7 @@ export {
   type CreateWorldCallOptions,
   type ServerWorlds,
   type WorldSummary,
-} from './server/server-worlds.js';
+} from './game/worlds-slot.js';
 export type { Logger } from './log.js';
 export type { ServerHooks } from './net/game-server-options.js';
 export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
 import type { SimWorld } from '../world/sim-world.js';
-import type { ServerWorlds } from '../server/server-worlds.js';
+import type { ServerWorlds } from './worlds-slot.js';
 import type { GameDefinition } from './definition.js';
 
 /** Options of {@link startServer}. */

@@ -17,7 +17,7 @@ import type { ClusterService } from './cluster-service.js';
 import type { WorldRestoredListener } from './runtime-persist.js';
 import type { Service } from './service.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
-import type { ServerWorlds } from './server-worlds.js';
+import type { ServerWorlds } from '../game/worlds-slot.js';
 
 export interface Runtime {
   readonly options: ServerOptions;

@@ -53,7 +53,7 @@ import {
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
-import { bindServerWorlds, createServerWorlds } from './server-worlds.js';
+import { createServerWorlds } from './server-worlds.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -169,7 +169,7 @@ export const createRuntime = (
     running: () => phase === 'running',
   });
   const attach = (world: SimWorld): void => {
-    bindServerWorlds(world, worlds); // game code holding the world reaches the worlds API (serverWorlds(world))
+    world.worldsApi = worlds; // game code holding the world reaches the worlds API (serverWorlds(world))
     if (game) void attachGameWorld(game, world, { scenePool });
     else enableScenes(world, scenePool);
     void worldShards.startFor(world);

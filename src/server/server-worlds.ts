@@ -10,59 +10,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AdminServer, RouteResponse } from '../admin/index.js';
 import { badRequest } from '../admin/http-errors.js';
 import { ErrorCode, WorldtickError, type ErrorCodeValue } from '../errors.js';
-import type { SimWorld } from '../world/sim-world.js';
-
-/** What `POST /api/v1/worlds` takes (docs/ADMIN.md "World routes"): the same fields, checked the same way. */
-export interface CreateWorldBody {
-  /** 1-64 characters of A-Z a-z 0-9 _ - (required: no id is generated). */
-  id: string;
-  /** Entities the world can hold. Default `npcs + 1000`. */
-  capacity?: number;
-  /** NPCs to populate (the game's `populate` gets them). Default 0. */
-  npcs?: number;
-  seed?: number;
-  size?: number;
-  /** A scheduler-config patch (or `scheduler`; or the top-level `simulation` / `controller` blocks). */
-  config?: unknown;
-  scheduler?: unknown;
-  simulation?: unknown;
-  controller?: unknown;
-  /** Physics block (inline obstacles only) or `true` / `false`. */
-  physics?: unknown;
-}
-
-/** A world's summary, as `GET /api/v1/worlds/{id}` answers it (`id`, `step`, `worldTime`, `paused`, `capacity`…). */
-export interface WorldSummary {
-  readonly id: string;
-  /** Cluster mode: the instance that created (owns) it. */
-  readonly owner?: string;
-  readonly [key: string]: unknown;
-}
-
-/** Options of {@link ServerWorlds.create}. */
-export interface CreateWorldCallOptions {
-  /** Cluster mode: `least-loaded` (default: the least-loaded live instance) or `local` (here), as `?placement=local`. */
-  placement?: 'least-loaded' | 'local';
-}
-
-/** The in-process worlds API of a running server. */
-export interface ServerWorlds {
-  /**
-   * Create a world of the game, as `POST /api/v1/worlds` does: resolves with its summary once its
-   * record is durable; rejects with the route's `WorldtickError` (`WT_ERR_ADMIN_BAD_REQUEST` with
-   * `details.problems`, `WT_ERR_WORLD_EXISTS`, `WT_ERR_ADMIN_CONFLICT` for `--max-worlds` / total
-   * capacity, `WT_ERR_WORLD_NOT_DURABLE`, ...).
-   */
-  create(body: CreateWorldBody, options?: CreateWorldCallOptions): Promise<WorldSummary>;
-  /**
-   * Delete a world, as `DELETE /api/v1/worlds/{id}` does (its sessions closed 4012, the game's
-   * `onWorldDeleted`, its record and checkpoints deleted): resolves with `{ deleted, durable }`;
-   * rejects with `WT_ERR_WORLD_NOT_FOUND`, or `WT_ERR_ADMIN_CONFLICT` for the default world.
-   */
-  delete(id: string): Promise<{ deleted: string; durable: boolean }>;
-  /** The worlds, as `GET /api/v1/worlds` lists them (in cluster mode the whole cluster's, with `owner`). */
-  list(): Promise<WorldSummary[]>;
-}
+import { serverNotRunning, type ServerWorlds, type WorldSummary } from '../game/worlds-slot.js';
 
 /** What {@link createServerWorlds} needs from the runtime. */
 export interface ServerWorldsDeps {
@@ -70,9 +18,6 @@ export interface ServerWorldsDeps {
   /** True while the runtime runs (between a completed `start` and the beginning of `stop`). */
   readonly running: () => boolean;
 }
-
-export const serverNotRunning = (why: string): WorldtickError =>
-  new WorldtickError(ErrorCode.SERVER_NOT_RUNNING, `the worlds API cannot be used: ${why}`);
 
 const BASE = '/api/v1/worlds';
 
@@ -137,23 +82,4 @@ export const createServerWorlds = (deps: ServerWorldsDeps): ServerWorlds => {
       return ((resultOf(r) as { worlds?: WorldSummary[] } | undefined)?.worlds ?? []).slice();
     },
   };
-};
-
-/** The worlds API of the server serving each world (set by the runtime when it serves the world). */
-const served = new WeakMap<SimWorld, ServerWorlds>();
-
-/** Bind `world` to the worlds API of the runtime that serves it (src/server/runtime.ts, for every world it serves). */
-export const bindServerWorlds = (world: SimWorld, api: ServerWorlds): void => {
-  served.set(world, api);
-};
-
-/**
- * The worlds API of the server running `world` — for game code that holds a world (a hook, a
- * message handler, a timer, a system): `serverWorlds(lobby).create({ id })`. Throws
- * `WT_ERR_SERVER_NOT_RUNNING` for a world no server serves (built with `createGameWorld` alone, a replay).
- */
-export const serverWorlds = (world: SimWorld): ServerWorlds => {
-  const api = served.get(world);
-  if (!api) throw serverNotRunning(`world ${String(world?.id).slice(0, 64)} is not served by a server`);
-  return api;
 };
