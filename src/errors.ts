@@ -198,6 +198,12 @@ export const ErrorCode = {
    * "Shipping a new version of your game").
    */
   CHECKPOINT_INCOMPATIBLE: 'WT_ERR_CHECKPOINT_INCOMPATIBLE',
+  /**
+   * A call of the in-process worlds API (`server.worlds`, `serverWorlds(world)`: docs/GAME-API.md
+   * "Creating and ending worlds") when no running server can answer it: before `start` completed,
+   * once `stop` began, or for a world no server serves (built with `createGameWorld` alone, a replay).
+   */
+  SERVER_NOT_RUNNING: 'WT_ERR_SERVER_NOT_RUNNING',
 } as const;
 
 /** Union of every error code string. */

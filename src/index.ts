@@ -132,6 +132,14 @@ export { LIFE_SIM_SYSTEMS, lifeSim, type LifeSimOptions } from './game/life-sim.
 export { resolveServerOptions, runMain, startServer, type RunningServer, type StartServerOptions } from './game/server.js';
 export type { ServerOptions } from './cli/options.js';
 export type { Runtime } from './server/runtime.js';
+// Creating and ending worlds from game code (the admin API's world routes, in process)
+export {
+  serverWorlds,
+  type CreateWorldBody,
+  type CreateWorldCallOptions,
+  type ServerWorlds,
+  type WorldSummary,
+} from './game/worlds-slot.js';
 export type { Logger } from './log.js';
 export type { ServerHooks } from './net/game-server-options.js';
 export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';

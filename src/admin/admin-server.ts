@@ -233,6 +233,25 @@ export class AdminServer implements Service {
     return `http://${host.includes(':') ? `[${host}]` : host}:${this.#port}`;
   }
 
+  /**
+   * Run an authorised API route in process, as a request from a client would run (route match,
+   * `intercept` — cluster forwarding and placement — then the handler), without HTTP: the
+   * in-process front door of the same code (src/server/server-worlds.ts). Resolves with the
+   * route's response, a forwarded one included (its `body` is the peer's JSON text); a route's
+   * thrown error rejects as it is. Not counted as an HTTP request.
+   */
+  async invoke(method: string, path: string, body?: unknown, query: URLSearchParams = new URLSearchParams()): Promise<RouteResponse> {
+    const m = this.#match(method, path);
+    if (m.kind === 'none') throw routeNotFound(path.slice(0, 200));
+    if (m.kind === 'method') throw methodNotAllowed(method, path.slice(0, 200), m.allow);
+    const route = m.route;
+    const req = { method, path, query, params: m.params, body };
+    const icept = this.#opts.intercept;
+    if (!icept || route.public) return route.handler(req);
+    const authorization = `Bearer ${this.#opts.token}`; // a forward to a peer carries the cluster's admin token
+    return icept({ ...req, authorization, forwardedBy: '', pattern: route.pattern }, async () => route.handler(req));
+  }
+
   async start(): Promise<void> {
     const app = uWS.App();
     app.any('/*', (res, req) => this.#onRequest(res, req));

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { ServerHooks } from '../net/game-server-options.js';
 import { createRuntime, type Runtime } from '../server/runtime.js';
 import type { SimWorld } from '../world/sim-world.js';
+import type { ServerWorlds } from './worlds-slot.js';
 import type { GameDefinition } from './definition.js';
 
 /** Options of {@link startServer}. */
@@ -53,6 +54,11 @@ export interface RunningServer {
   readonly adminToken: string;
   /** The default world (id "1"). */
   readonly world: SimWorld;
+  /**
+   * Create, delete and list worlds from game code (a match world per lobby queue): the admin API's
+   * world routes in process (docs/GAME-API.md "Creating and ending worlds").
+   */
+  readonly worlds: ServerWorlds;
   /** Stop every service and the loop (sessions closed with 1001). */
   stop(): Promise<void>;
 }
@@ -163,6 +169,7 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
     adminPort: runtime.admin.port,
     adminToken: runtime.adminToken,
     world: runtime.defaultWorld,
+    worlds: runtime.worlds,
     stop: () => runtime.stop(),
   };
 };

@@ -17,6 +17,7 @@ import type { ClusterService } from './cluster-service.js';
 import type { WorldRestoredListener } from './runtime-persist.js';
 import type { Service } from './service.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
+import type { ServerWorlds } from '../game/worlds-slot.js';
 
 export interface Runtime {
   readonly options: ServerOptions;
@@ -29,6 +30,11 @@ export interface Runtime {
   readonly services: Service[];
   /** The admin HTTP server (API, metrics, dashboard); `admin.port` is the bound port. */
   readonly admin: AdminServer;
+  /**
+   * Create, delete and list worlds in process: the admin API's `POST` / `DELETE` / `GET
+   * /api/v1/worlds` without HTTP (src/server/server-worlds.ts; docs/GAME-API.md "Creating and ending worlds").
+   */
+  readonly worlds: ServerWorlds;
   /** The WebSocket game server (src/net); `gameServer.stats()` for metrics. */
   readonly gameServer: GameServer;
   /** The worker pool of scene jobs (a service; `scenePool.stats()`). */

@@ -54,6 +54,7 @@ import {
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
+import { createServerWorlds } from './server-worlds.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -163,7 +164,13 @@ export const createRuntime = (
   // A game's modules attach their services (the life-sim module enables scenes).
   // Physics shard workers of every world (src/shards/shard-service.ts), started with the runtime.
   const worldShards = new WorldShards(logger);
+  // The in-process worlds API: the admin routes' own create/delete/list, without HTTP (src/server/server-worlds.ts).
+  const worlds = createServerWorlds({
+    admin: { invoke: (method, path, body, query) => admin.invoke(method, path, body, query) }, // the admin server is built below
+    running: () => phase === 'running',
+  });
   const attach = (world: SimWorld): void => {
+    world.worldsApi = worlds; // game code holding the world reaches the worlds API (serverWorlds(world))
     if (game) void attachGameWorld(game, world, { scenePool });
     else enableScenes(world, scenePool);
     void worldShards.startFor(world);
@@ -294,6 +301,7 @@ export const createRuntime = (
     adminToken,
     services,
     admin,
+    worlds,
     gameServer,
     scenePool: scenePool as WorkerPool,
     recorder,

@@ -22,6 +22,7 @@ import { createPhysicsSlot, resolveWorldPhysics, type PhysicsSlot, type WorldPhy
 import { withPhysics } from '../../systems/physics-system.js';
 import { createRecordSlot, type RecordSlot } from '../replay/record-slot.js';
 import { createPlayerDataSlot, type PlayerDataSlot } from '../player-data/slot.js';
+import { createWorldsSlot, type WorldsSlot } from '../game/worlds-slot.js';
 
 export {
   baseBudgets,
@@ -55,7 +56,8 @@ export interface SimWorldData
     LedgerSlot,
     PhysicsSlot,
     RecordSlot,
-    PlayerDataSlot {
+    PlayerDataSlot,
+    WorldsSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -105,6 +107,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     createPhysicsSlot(core, physics),
     createRecordSlot(),
     createPlayerDataSlot(),
+    createWorldsSlot(),
   );
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
@@ -123,6 +126,7 @@ export const destroySimWorld = (world: SimWorld): void => {
   stopPeriodicSlot(world);
   world.net = null;
   world.record = null;
+  world.worldsApi = null;
 };
 
 export { spawnNpc, spawnPlayer } from './spawn.js';

@@ -1,0 +1,85 @@
+/**
+ * The in-process worlds API in cluster mode (docs/GAME-API.md "Creating and ending worlds"): it runs
+ * the admin route with its cluster intercept, so it does what `POST` / `DELETE /api/v1/worlds` do
+ * there — a create is placed on the least-loaded instance (or `placement: 'local'`) and answers its
+ * `owner`; an id another instance owns is refused `WT_ERR_WORLD_EXISTS` naming the owner; a delete
+ * called on an instance that does not own the world is forwarded to its owner; `list` is the
+ * cluster's. Two in-process runtimes on a real redis-server and a real PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorldtickError } from '../../../src/errors.js';
+import { until } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+
+const { skip, pg } = await sharedBackendOrSkip('cluster worlds API');
+
+describe.skipIf(skip !== null)('cluster: server.worlds goes through the admin route and its cluster intercept', () => {
+  const inst: RuntimeInstance[] = [];
+  let redis: RedisTestServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const args = ['--redis', redis.url, '--store', (pg as PgServer).url, '--lease-ttl', '3', '--npcs', '0'];
+    inst.push(await startRuntimeInstance('a', args));
+    inst.push(await startRuntimeInstance('b', args));
+    await until('both instances see each other', () =>
+      inst.every((i) => i.runtime.cluster.instances().length === 2 && i.runtime.cluster.reachable),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    for (const i of inst.slice().reverse()) await i.stop();
+    await redis?.stop();
+    await pg?.destroy();
+  }, 30_000);
+
+  it('creates, refuses a taken id with its owner, deletes through the owner, lists the cluster', { timeout: 60_000 }, async () => {
+    const [a, b] = inst;
+    /** What each instance logged about world `id` (for a failure message). */
+    const explain = (id: string): string =>
+      JSON.stringify(
+        inst.map((i) => ({
+          id: i.id,
+          lines: i.lines.filter((l) => l.world === id || l.worldId === id || JSON.stringify(l).includes(`"${id}"`)).map((l) => l.msg),
+        })),
+      );
+    if (!a || !b) throw new Error('instances not started');
+    // Local placement: created on a, its lease and record taken before the answer.
+    const made = await a.runtime.worlds.create({ id: 'cw', capacity: 100 }, { placement: 'local' });
+    expect(made).toMatchObject({ id: 'cw', owner: 'a' });
+    expect(a.runtime.cluster.fence('cw')).not.toBeNull();
+    expect(await a.runtime.store.getWorldConfig('cw')).toBeDefined();
+    await until('b sees a owning cw', () => b.runtime.cluster.ownerOf('cw')?.instanceId === 'a');
+    // From b: the id is a's (the cluster check of the route's intercept).
+    const dup = await b.runtime.worlds.create({ id: 'cw', capacity: 100 }).then(
+      () => null,
+      (e: WorldtickError) => e,
+    );
+    expect(dup).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { worldId: 'cw', owner: 'a' } });
+    // b's list is the cluster's: cw with its owner.
+    expect((await b.runtime.worlds.list()).find((w) => w.id === 'cw')).toMatchObject({ owner: 'a' });
+    // Deleted from b: forwarded to a, which deletes it (record gone, durable).
+    expect(await b.runtime.worlds.delete('cw')).toEqual({ deleted: 'cw', durable: true });
+    expect(await a.runtime.store.getWorldConfig('cw')).toBeUndefined();
+    // Nobody steps it. (Not "nobody holds a copy": on this loaded machine a lease may lapse and the
+    // world fail over before the delete; the instance that lost it keeps a copy that does not step.)
+    await until('nobody steps cw', () => inst.every((i) => !i.runtime.cluster.serving().includes('cw'))).catch((err: Error) => {
+      throw new Error(`${err.message}: ${explain('cw')}`);
+    });
+
+    // Default placement: the least-loaded instance takes it; `owner` says which, and that one steps it.
+    const placed = await b.runtime.worlds.create({ id: 'pw', capacity: 100 });
+    const owner = inst.find((i) => i.id === placed.owner);
+    expect(owner, JSON.stringify(placed)).toBeDefined();
+    expect(owner?.runtime.runner.has('pw')).toBe(true);
+    expect(owner?.runtime.cluster.fence('pw')).not.toBeNull();
+    // a knows who owns pw from its control ticks (the route's view, for HTTP too): then its delete goes there.
+    await until('a sees the owner of pw', () => a.runtime.cluster.ownerOf('pw')?.instanceId === placed.owner);
+    expect(await a.runtime.worlds.delete('pw')).toEqual({ deleted: 'pw', durable: true });
+    expect(await a.runtime.store.getWorldConfig('pw')).toBeUndefined();
+    await until('nobody steps pw', () => inst.every((i) => !i.runtime.cluster.serving().includes('pw'))).catch((err: Error) => {
+      throw new Error(`${err.message}: ${explain('pw')}`);
+    });
+  });
+});
