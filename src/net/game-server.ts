@@ -260,6 +260,7 @@ export class GameServer implements Service {
           store,
           () => this.config.resumeGraceSeconds,
           (err) => this.#log.warn({ err }, 'durable session write failed'),
+          this.#epochNow, // record expiry and the resume grace are epoch ms on this server's wall clock
         )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);

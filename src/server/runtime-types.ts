@@ -90,4 +90,11 @@ export interface RuntimeExtras {
    * `runMain` pass true.
    */
   printAdminUrl?: boolean;
+  /**
+   * The game server's wall clock in Unix epoch ms (GameServerOptions `epochNow`): durable session
+   * expiry and the resume grace of sessions live at the last shutdown (counted from this process's
+   * start on this clock), pong and snapshot send times. Default `Date.now`. A test passes a clock it
+   * moves itself, so a grace can be crossed without waiting it out in wall time.
+   */
+  epochNow?: () => number;
 }

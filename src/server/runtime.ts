@@ -259,6 +259,7 @@ export const createRuntime = (
     routeHello: createHelloRouter(cluster, { secret: clusterMode.secret, hasWorld: (id) => runner.has(id) }),
     authenticate: hooks.authenticate, // the game's hooks (src/game/server.ts options)
     sessionClass: hooks.sessionClass,
+    epochNow: extras.epochNow,
   });
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)

@@ -3,6 +3,7 @@
  * or partial bodies, aborts. Reads one response (status, headers, Content-Length body) and
  * closes the connection.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface RawResponse {
@@ -23,8 +24,13 @@ export interface RawRequest {
 /**
  * Send `req` on a fresh connection. Resolves the response, or null when the server closed the
  * connection without one (or `waitMs` passed: a request the server still waits on).
+ *
+ * `clock` is what `waitMs` is measured on: wall time by default. A test that asks "is the server
+ * stuck?" passes the server process's CPU time ({@link processCpuMs}): a server that used `waitMs`
+ * of its own CPU without answering holds its event loop; one that got little CPU on a loaded machine
+ * is only slow, and is waited for (up to the test's timeout).
  */
-export const rawHttp = (port: number, req: RawRequest, waitMs = 3000): Promise<RawResponse | null> =>
+export const rawHttp = (port: number, req: RawRequest, waitMs = 3000, clock?: () => number): Promise<RawResponse | null> =>
   new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -33,10 +39,13 @@ export const rawHttp = (port: number, req: RawRequest, waitMs = 3000): Promise<R
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(poll);
       sock.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish(null), waitMs);
+    const from = clock?.() ?? 0;
+    const timer = clock ? undefined : setTimeout(() => finish(null), waitMs);
+    const poll = clock ? setInterval(() => clock() - from >= waitMs && finish(null), 50) : undefined;
     sock.on('error', () => finish(null));
     sock.on('close', () => finish(tryParse(buf, req.method, true)));
     sock.on('data', (d: Buffer) => {
@@ -88,4 +97,20 @@ const tryParse = (buf: Buffer, method: string, atClose: boolean): RawResponse | 
     }
   }
   return atClose ? { status: Number(m[1]), headers, body: rest } : null;
+};
+
+/**
+ * CPU time (user + system, ms) process `pid` has used so far, from /proc/<pid>/stat (in USER_HZ
+ * ticks, 100 per second on Linux: 10 ms resolution). Where /proc is missing (not Linux) or the
+ * process is gone, wall time (`performance.now`): the wait is then a wall-time wait as without it.
+ */
+export const processCpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is the 14th, stime the 15th field.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return performance.now();
+  }
 };

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
+import { processCpuMs, rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
 import { createRng, deepJsonText, EDGE_NUMBERS, fuzzScale, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
@@ -73,8 +73,16 @@ afterAll(async () => {
 
 const auth = (): [string, string] => ['Authorization', `Bearer ${TOKEN}`];
 
+/**
+ * The child's CPU time (ms): the clock the waits for answers are measured on. "No answer after 3 s"
+ * means 3 s of the server's own CPU, so a server holding its event loop fails the wait and one the
+ * loaded machine starves of CPU is waited for (at a load of 10-14 the child got 10-30 % of a core:
+ * a 0.8 s CPU step of the 200,000-NPC world took 2.8 s of wall time).
+ */
+const serverCpu = (): number => processCpuMs(child.pid ?? 0);
+
 const get = async (path: string): Promise<RawResponse> => {
-  const r = await rawHttp(port, { method: 'GET', path, headers: [auth()] });
+  const r = await rawHttp(port, { method: 'GET', path, headers: [auth()] }, 3000, serverCpu);
   if (!r) throw new Error(`GET ${path}: no response (child exited: ${exited})`);
   return r;
 };
@@ -364,6 +372,7 @@ const post = async (path: string, body: unknown): Promise<RawResponse> => {
       body: text,
     },
     10_000,
+    serverCpu,
   );
   if (!r) throw new Error(`POST ${path}: no response (child exited: ${exited})`);
   return r;
@@ -389,7 +398,7 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
       order.push(`create ${r.status}`),
     );
     await new Promise((r) => setTimeout(r, 20));
-    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }).then((r) => order.push(`healthz ${r?.status}`));
+    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }, 3000, serverCpu).then((r) => order.push(`healthz ${r?.status}`));
     await create;
     expect(order).toEqual(['healthz 200', 'create 201']);
     expect(json(await get('/api/v1/worlds/populous')).entities).toBe(200_000);
@@ -399,15 +408,19 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
     expect((await post('/api/v1/worlds/1/scheduler/pause', {})).status).toBe(200);
     const step = post('/api/v1/worlds/1/scheduler/step', { n: 10_000 }).then((r) => order.push(`step ${r.status} ${json(r).stepsRun}`));
     await new Promise((r) => setTimeout(r, 20));
-    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }).then((r) => order.push(`healthz ${r?.status}`));
+    await rawHttp(port, { method: 'GET', path: '/healthz', headers: [] }, 3000, serverCpu).then((r) => order.push(`healthz ${r?.status}`));
     await step;
     expect(order).toEqual(['healthz 200', 'step 200 10000']);
     await post('/api/v1/worlds/1/scheduler/resume', {});
-    expect((await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/populous', headers: [auth()] }))?.status).toBe(200);
-    const del = await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/big1', headers: [auth()] });
+    expect((await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/populous', headers: [auth()] }, 3000, serverCpu))?.status).toBe(
+      200,
+    );
+    const del = await rawHttp(port, { method: 'DELETE', path: '/api/v1/worlds/big1', headers: [auth()] }, 3000, serverCpu);
     expect(del?.status).toBe(200);
     expect(json(await get('/api/v1/worlds')).worlds.length).toBe(before);
-  });
+    // About 8 s of the child's CPU (the 200,000-NPC create and first steps, 10,000 forced steps): over
+    // 30 s of wall time when a loaded machine gives the child 10-20 % of a core (40-46 s at load 15-17).
+  }, 120_000);
 
   it(`${REQUESTS} random requests (seed ${SEED}): documented statuses and bodies, rejected changes change nothing`, async () => {
     const rng = createRng(SEED);
