@@ -30,7 +30,7 @@ import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
-import { deleteWorldRecord } from './admin-deleted-world.js';
+import { deleteWorldRecord, dropStaleCopy } from './admin-deleted-world.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { Recorder } from '../replay/recorder.js';
@@ -115,6 +115,11 @@ export const createRuntime = (
     adopt: (id, token, why) => mover.adopt(id, token, why),
     storedRecords: () => storeOf().listWorldConfigs(),
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
+    // A copy here of a world deleted where it was owned (its record gone) is dropped (src/server/cluster-lease-tick.ts).
+    staleCopies: {
+      droppable: (id) => id !== DEFAULT_WORLD_ID,
+      drop: (id) => dropStaleCopy({ runner, detach: detachDeleted, checkpointer, cluster: () => cluster }, id),
+    },
   });
   const cluster = clusterMode.service;
   // Operator state (maintenance, overrides, API-declared tasks) on the store, restored with each world (src/server/ops-persist.ts).
@@ -176,6 +181,13 @@ export const createRuntime = (
     void worldShards.startFor(world);
   };
   if (!crowd) attach(defaultWorld);
+  /** What a deleted world (or a dropped copy of one) holds outside it: sessions (closed 4012), game hooks, ledger, shard workers. */
+  const detachDeleted = (world: SimWorld): void => {
+    gameServer.detachWorld(world);
+    worldDeleted(world);
+    void detachLedger(world);
+    worldShards.forget(world.id);
+  };
   const services: Service[] = [];
   const mover = new WorldMover({
     logger,
@@ -216,10 +228,7 @@ export const createRuntime = (
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go,
     // before its lease (src/server/admin-deleted-world.ts).
     onWorldDeleted: (world) => {
-      gameServer.detachWorld(world);
-      worldDeleted(world);
-      void detachLedger(world);
-      worldShards.forget(world.id);
+      detachDeleted(world);
       // The 200 waits for the record's delete; a failed one is retried, the lease kept until it is done.
       return deleteWorldRecord({ cluster, checkpointer, store: () => persist.current(), logger }, world.id);
     },
