@@ -6,21 +6,28 @@
  * record; continuing from the local copy") nor keep the copy for good: at its next control tick it
  * drops it — gone from its runner, `/api/v1/worlds`, `/api/v1/cluster` and `/metrics`, never
  * stepped there. Two in-process runtimes on a real redis-server and a real PostgreSQL.
+ *
+ * The same for an old owner's copy: `a` owns `fo`, is stopped (SIGSTOP) past its lease TTL, `b` takes
+ * `fo` over from the store; `a`, continued (SIGCONT), keeps a copy that does not step. `fo` is deleted
+ * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster deleted copy');
 
 describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsewhere', () => {
   const inst: RuntimeInstance[] = [];
+  const children: TestInstance[] = [];
   let redis: RedisTestServer | undefined;
   afterAll(async () => {
     for (const i of inst.slice().reverse()) await i.stop();
+    for (const c of children) c.child.kill('SIGCONT');
+    await Promise.all(children.map((c) => c.stop()));
     await redis?.stop();
     await pg?.destroy();
   }, 30_000);
@@ -58,5 +65,31 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const metrics = await b.api('GET', '/metrics');
     expect(metrics.text).not.toContain('world="gone"');
     expect(b.lines.some((l) => l.msg === 'cluster: copy of a world whose stored record is gone dropped' && l.world === 'gone')).toBe(true);
+  });
+
+  it("drops an old owner's copy after a failover once the new owner deleted the world", { timeout: 60_000 }, async () => {
+    const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '1', '--npcs', '0', '--standby-copies', '0'];
+    const [a, b] = await Promise.all([startInstance('a2', args), startInstance('b2', args)]);
+    children.push(a, b);
+    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'fo', npcs: 10 })).status).toBe(201);
+    await until('b2 sees a2 owning fo', async () => (await ownersFrom(b)).fo === 'a2');
+    // a2 stalls past its lease: b2 takes fo over from the store.
+    a.child.kill('SIGSTOP');
+    await until('b2 took fo over', async () => (await ownersFrom(b)).fo === 'b2', 15_000).finally(() => a.child.kill('SIGCONT'));
+    await until("a2 keeps a copy of fo that b2 owns", async () => {
+      const fo = ((await a.api('GET', '/api/v1/worlds')).json.worlds as Array<Record<string, unknown>>).find((w) => w.id === 'fo');
+      return fo?.standby === true && fo.owner === 'b2';
+    });
+    expect((await b.api('DELETE', '/api/v1/worlds/fo')).json).toEqual({ deleted: 'fo', durable: true });
+    await until('a2 dropped its copy of fo', async () => !JSON.stringify((await a.api('GET', '/api/v1/worlds')).json).includes('"fo"'), 10_000).catch(
+      (err: Error) => {
+        const lines = a.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
+        throw new Error(`${err.message}: a2's lines: ${JSON.stringify(lines)}`);
+      },
+    );
+    expect(a.lines.some((l) => l.msg === 'cluster: copy of a world whose stored record is gone dropped' && l.world === 'fo')).toBe(true);
+    expect(a.lines.some((l) => l.msg === 'cluster: no stored record of the world; continuing from the local copy')).toBe(false);
+    expect((await a.api('GET', '/metrics')).text).not.toContain('world="fo"');
+    expect(JSON.stringify((await b.api('GET', '/api/v1/worlds')).json)).not.toContain('"fo"');
   });
 });
