@@ -51,7 +51,9 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     expect(await a.runtime.store.getWorldConfig('gone')).toBeUndefined();
     await until('b dropped its copy of gone', () => !b.runtime.runner.has('gone'), 10_000).catch((err: Error) => {
       const lines = b.lines.filter((l) => JSON.stringify(l).includes('"gone"')).map((l) => l.msg);
-      throw new Error(`${err.message}: b stepping it: ${b.runtime.cluster.serving().includes('gone')}; b's lines: ${JSON.stringify(lines)}`);
+      throw new Error(
+        `${err.message}: b stepping it: ${b.runtime.cluster.serving().includes('gone')}; b's lines: ${JSON.stringify(lines)}`,
+      );
     });
     // Never stepped on b, nobody holds its lease, no record came back; gone from b's admin views.
     expect(b.runtime.cluster.stepRanges().filter((r) => r.worldId === 'gone')).toEqual([]);
@@ -76,17 +78,19 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     // a2 stalls past its lease: b2 takes fo over from the store.
     a.child.kill('SIGSTOP');
     await until('b2 took fo over', async () => (await ownersFrom(b)).fo === 'b2', 15_000).finally(() => a.child.kill('SIGCONT'));
-    await until("a2 keeps a copy of fo that b2 owns", async () => {
+    await until('a2 keeps a copy of fo that b2 owns', async () => {
       const fo = ((await a.api('GET', '/api/v1/worlds')).json.worlds as Array<Record<string, unknown>>).find((w) => w.id === 'fo');
       return fo?.standby === true && fo.owner === 'b2';
     });
     expect((await b.api('DELETE', '/api/v1/worlds/fo')).json).toEqual({ deleted: 'fo', durable: true });
-    await until('a2 dropped its copy of fo', async () => !JSON.stringify((await a.api('GET', '/api/v1/worlds')).json).includes('"fo"'), 10_000).catch(
-      (err: Error) => {
-        const lines = a.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
-        throw new Error(`${err.message}: a2's lines: ${JSON.stringify(lines)}`);
-      },
-    );
+    await until(
+      'a2 dropped its copy of fo',
+      async () => !JSON.stringify((await a.api('GET', '/api/v1/worlds')).json).includes('"fo"'),
+      10_000,
+    ).catch((err: Error) => {
+      const lines = a.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
+      throw new Error(`${err.message}: a2's lines: ${JSON.stringify(lines)}`);
+    });
     expect(a.lines.some((l) => l.msg === 'cluster: copy of a world whose stored record is gone dropped' && l.world === 'fo')).toBe(true);
     expect(a.lines.some((l) => l.msg === 'cluster: no stored record of the world; continuing from the local copy')).toBe(false);
     expect((await a.api('GET', '/metrics')).text).not.toContain('world="fo"');
