@@ -4,7 +4,6 @@
  * tests; owns nothing global.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
@@ -39,9 +38,9 @@ import { createRuntimePersistence } from './runtime-persist.js';
 import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
-import { readBuildInfo } from '../admin/build-info.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
 import { stopRuntime } from './runtime-stop.js';
+import { startRuntime } from './runtime-start.js';
 import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
@@ -330,63 +329,43 @@ export const createRuntime = (
     },
     async start(signal?: AbortSignal) {
       phase = 'starting';
-      // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
-      logger.info(
+      await startRuntime(
         {
-          ...readBuildInfo(),
-          pid: process.pid,
-          hostname: hostname(),
-          ...(instanceBound ? {} : { instance: instanceId }),
-          cluster: cluster.enforce,
+          options,
+          logger,
+          instance: { id: instanceId, bound: instanceBound },
+          persist,
+          restore: async () => ({
+            runner,
+            defaultWorld: () => defaultWorld,
+            swapDefault: (w) => {
+              runner.remove(DEFAULT_WORLD_ID);
+              destroySimWorld(defaultWorld);
+              defaultWorld = w;
+              declareDefaultTasks(defaultWorld);
+              runner.add(defaultWorld);
+              attach(defaultWorld);
+            },
+            attach,
+            keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
+            notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
+            restoreOps: {
+              runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
+              world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
+            },
+          }),
+          checkpointer,
+          openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
+          runner,
+          withLedger,
+          recorder,
+          worldShards,
+          services,
+          cluster,
+          stats,
         },
-        'worldtick starting',
+        signal,
       );
-      // The store first, then the checkpoint writer: worlds are restored from it before they tick.
-      await persist.open({
-        runner,
-        defaultWorld: () => defaultWorld,
-        swapDefault: (w) => {
-          runner.remove(DEFAULT_WORLD_ID);
-          destroySimWorld(defaultWorld);
-          defaultWorld = w;
-          declareDefaultTasks(defaultWorld);
-          runner.add(defaultWorld);
-          attach(defaultWorld);
-        },
-        attach,
-        keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
-        notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
-        restoreOps: {
-          runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
-          world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
-        },
-      });
-      // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
-      signal?.throwIfAborted();
-      checkpointer.start();
-      playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings);
-      // Players come back by resuming (durable session + player records); each world gets its ledger.
-      for (const w of runner.worlds()) withLedger(w);
-      // Before the first step; a restored default world starts the log from a checkpoint of it.
-      if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
-      signal?.throwIfAborted();
-      await worldShards.startAll(); // every world's shard workers (those added from now on start with the world)
-      signal?.throwIfAborted();
-      runner.start();
-      logger.info(
-        { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },
-        'loop started',
-      );
-      for (const s of services) {
-        signal?.throwIfAborted();
-        await s.start();
-        logger.info({ service: s.name }, 'service started');
-      }
-      // Cluster mode: a world's checkpoints are fenced, so the one taken at open (before its lease) was
-      // skipped; now that the cluster's first tick granted the leases, checkpoint every world owned here.
-      for (const w of runner.worlds())
-        if (cluster.enforce && cluster.fence(w.id) && checkpointer.report(w.id)?.saved === 0) void checkpointer.checkpoint(w.id);
-      stats.start(options.statsIntervalSeconds);
       phase = 'running';
     },
     async stop() {
