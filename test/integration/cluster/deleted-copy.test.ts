@@ -7,8 +7,8 @@
  * drops it — gone from its runner, `/api/v1/worlds`, `/api/v1/cluster` and `/metrics`, never
  * stepped there. Two in-process runtimes on a real redis-server and a real PostgreSQL.
  *
- * The same for an old owner's copy: `a` owns `fo`, is stopped (SIGSTOP) past its lease TTL, `b` takes
- * `fo` over from the store; `a`, continued (SIGCONT), keeps a copy that does not step. `fo` is deleted
+ * The same for an old owner's copy: `a` owns `fo`, is stopped (SIGSTOP) past its lease TTL, `b` acquires
+ * `fo` and (once `a` continued: SIGCONT) takes it over from the store; `a` keeps a copy that does not step. `fo` is deleted
  * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,12 +67,19 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const metrics = await b.api('GET', '/metrics');
     expect(metrics.text).not.toContain('world="gone"');
     expect(b.lines.some((l) => l.msg === 'cluster: copy of a world whose stored record is gone dropped' && l.world === 'gone')).toBe(true);
+    // Out of the next case's cluster (same Redis and store): they would take its world over as an orphan.
+    for (const i of inst.splice(0).reverse()) await i.stop();
   });
 
   it("drops an old owner's copy after a failover once the new owner deleted the world", { timeout: 60_000 }, async () => {
     const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '2', '--npcs', '0', '--standby-copies', '0'];
-    const [a, b] = await Promise.all([startInstance('a2', args), startInstance('b2', args)]);
-    children.push(a, b);
+    // b2 first, holding the default world: a2 stopped in a fenced write of a world holds its fence row, and a
+    // new owner's announce of that world waits for it (the control tick with it) until a2 continues.
+    const b = await startInstance('b2', args);
+    children.push(b);
+    await until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2');
+    const a = await startInstance('a2', args);
+    children.push(a);
     /** What both instances logged about fo (a failure message). */
     const explain = (err: Error): never => {
       const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
@@ -84,9 +91,12 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     await until('b2 sees a2 owning fo', async () => (await ownersFrom(b)).fo === 'a2').catch(explain);
     // a2 stalls past its lease: b2 takes fo over from the store.
     a.child.kill('SIGSTOP');
-    await until('b2 took fo over', async () => (await ownersFrom(b)).fo === 'b2')
+    await until('b2 acquired fo', () =>
+      b.lines.some((l) => l.msg === 'cluster: orphan world acquired; restoring it from the store' && l.world === 'fo'),
+    )
       .finally(() => a.child.kill('SIGCONT'))
       .catch(explain);
+    await until('b2 took fo over', async () => (await ownersFrom(b)).fo === 'b2').catch(explain);
     await until('a2 keeps a copy of fo that b2 owns', async () => {
       const fo = await listed(a);
       return fo?.standby === true && fo.owner === 'b2';
