@@ -67,11 +67,11 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const metrics = await b.api('GET', '/metrics');
     expect(metrics.text).not.toContain('world="gone"');
     expect(b.lines.some((l) => l.msg === 'cluster: copy of a world whose stored record is gone dropped' && l.world === 'gone')).toBe(true);
-    // Out of the next case's cluster (same Redis and store): they would take its world over as an orphan.
-    for (const i of inst.splice(0).reverse()) await i.stop();
   });
 
   it("drops an old owner's copy after a failover once the new owner deleted the world", { timeout: 60_000 }, async () => {
+    // The first case's instances leave (same Redis and store): they would take this case's world over as an orphan.
+    for (const i of inst.splice(0).reverse()) await i.stop();
     const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '2', '--npcs', '0', '--standby-copies', '0'];
     // b2 first, holding the default world: a2 stopped in a fenced write of a world holds its fence row, and a
     // new owner's announce of that world waits for it (the control tick with it) until a2 continues.
