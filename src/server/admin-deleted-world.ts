@@ -7,12 +7,14 @@
  *
  * Cluster mode: the world's lease is kept — renewed, never given back — until the record is gone,
  * so no other instance adopts the deleted world from its still-present record meanwhile
- * (`ClusterService.forget`, docs/CLUSTER.md "Deleting a world").
+ * (`ClusterService.forget`, docs/CLUSTER.md "Deleting a world"). Another instance's copy of the
+ * world (a standby copy, an old owner's) is dropped there once the record is gone ({@link dropStaleCopy}).
  */
 import { isWorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
 import type { Store } from '../store/types.js';
+import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 
 /** First pause (wall ms) between attempts of a failed record delete; doubled up to {@link RETRY_MAX_MS}. */
@@ -59,4 +61,28 @@ export const deleteWorldRecord = (deps: DeletedWorldDeps, worldId: string): Prom
   const gone = first.then((ok) => (ok || incarnation === undefined ? undefined : retryDelete(deps, worldId, incarnation)));
   deps.cluster.forget(worldId, gone);
   return first;
+};
+
+/** What {@link dropStaleCopy} needs from the runtime. */
+export interface StaleCopyDeps {
+  readonly runner: { has(id: string): boolean; get(id: string): SimWorld; remove(id: string): void };
+  /** Detach what a deleted world holds outside it (sessions, game hooks, ledger, shard workers). */
+  readonly detach: (world: SimWorld) => void;
+  readonly checkpointer: Checkpointer;
+  readonly cluster: () => ClusterService;
+}
+
+/**
+ * Drop this instance's copy of `worldId`, a world it hosts but does not own whose stored record is gone
+ * (deleted on another instance; the cluster service's `staleCopies.drop`, docs/CLUSTER.md "Deleting a
+ * world"): removed as a delete does, without touching the store (nothing of it is left there).
+ */
+export const dropStaleCopy = (deps: StaleCopyDeps, worldId: string): void => {
+  if (!deps.runner.has(worldId)) return;
+  const world = deps.runner.get(worldId);
+  deps.runner.remove(worldId);
+  deps.detach(world);
+  void deps.checkpointer.untrack(worldId, { forget: false });
+  deps.cluster().forget(worldId);
+  destroySimWorld(world);
 };

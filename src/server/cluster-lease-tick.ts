@@ -4,9 +4,14 @@
  * (a short partition), and tell a failover (another instance held the world before) from a
  * first grant by the highest fencing token seen per world. Everything it changes is the
  * service's, reached through {@link LeaseTickContext}.
+ *
+ * A lease granted for a copy this instance did not own (a standby copy, or its own copy after the
+ * lease lapsed) is checked against the store first: when the world's record is gone (deleted on the
+ * instance that owned it, which gives the lease back only then), the lease is released and the copy
+ * dropped instead of stepped (docs/CLUSTER.md "Deleting a world").
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
-import type { TakeoverContext, WorldTakeover } from './cluster-takeover.js';
+import { listStored, type TakeoverContext, type WorldTakeover } from './cluster-takeover.js';
 
 /** What a lease step needs from the cluster service. */
 export interface LeaseTickContext {
@@ -26,6 +31,29 @@ export interface LeaseTickContext {
 /** Record that another instance held `worldId` under `token` (keeps the highest). */
 export const noteSeenToken = (seen: Map<string, number>, worldId: string, token: number): void => {
   seen.set(worldId, Math.max(seen.get(worldId) ?? 0, token));
+};
+
+/**
+ * After a grant of `worldId` to a copy not owned here: when its stored record is gone, give the
+ * lease back and drop the copy; when the store cannot be listed, give it back too (tried again at
+ * the next tick). True: the lease was given back (do not step or adopt). Never rejects.
+ */
+const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+  const o = x.opts;
+  if (!o.staleCopies?.droppable(worldId) || (!o.storedRecords && !o.storedWorlds)) return false;
+  let stored: boolean;
+  try {
+    stored = (await listStored(o)).some((r) => r.worldId === worldId);
+  } catch (err) {
+    o.logger.warn({ world: worldId, err }, 'cluster: stored worlds could not be listed; lease given back until the next tick');
+    await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+    return true;
+  }
+  if (stored) return false;
+  await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+  o.staleCopies.drop(worldId);
+  o.logger.info({ world: worldId }, 'cluster: copy of a world whose stored record is gone dropped');
+  return true;
 };
 
 /**
@@ -55,6 +83,7 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
       r = await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
       if (r.ok) {
         x.counters.leaseAcquired++;
+        if (await recordGone(x, worldId)) return true; // deleted by whoever held it meanwhile
         o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
         await x.announce(worldId, r.fencingToken);
       }
@@ -67,6 +96,7 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
         const takeover = (x.seenTokens.get(worldId) ?? 0) > 0;
         o.logger.info({ world: worldId, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
         if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
+        if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
         if (takeover) x.counters.failovers++;
         if (takeover && o.adopt) {
           // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.

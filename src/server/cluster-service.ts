@@ -18,7 +18,6 @@
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
 import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { CloseCode } from '../errors.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -30,6 +29,7 @@ import type { LeaseTickContext } from './cluster-lease-tick.js';
 import { instanceInfo, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 import { claimWorld } from './cluster-claim.js';
+import { watchStepping, type WatchContext } from './cluster-watchdog.js';
 import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
@@ -72,6 +72,8 @@ export class ClusterService implements Service {
   readonly #leaseTick: LeaseTickContext;
   /** What the control tick reaches (src/server/cluster-control-tick.ts). */
   readonly #tickCtx: ControlTickContext;
+  /** What the watchdog reaches (src/server/cluster-watchdog.ts). */
+  readonly #watchCtx: WatchContext;
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
@@ -99,6 +101,8 @@ export class ClusterService implements Service {
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
     };
+    const canStep = (w: SimWorld): boolean => this.canStep(w);
+    this.#watchCtx = { opts, counters: this.counters, held: this.#held, serving: this.#serving, ranges: this.#ranges, canStep };
     this.#tickCtx = {
       opts,
       counters: this.counters,
@@ -358,24 +362,7 @@ export class ClusterService implements Service {
   }
 
   #watch(): void {
-    if (!this.#o.enforce) return;
-    for (const w of this.#o.worlds()) {
-      if (this.#held.has(w.id)) continue;
-      const ok = this.canStep(w);
-      if (ok && !this.#serving.has(w.id)) {
-        this.#serving.add(w.id);
-        this.#o.logger.info(
-          { world: w.id, fencingToken: this.#o.coordinator.heldLease(w.id)?.fencingToken },
-          'cluster: world lease held, stepping',
-        );
-      } else if (!ok && this.#serving.has(w.id)) {
-        this.#serving.delete(w.id);
-        this.#ranges.close(w.id);
-        this.counters.leasesLost++;
-        const closed = this.#o.closeSessions(w.id, CloseCode.LEASE_LOST, 'lease lost');
-        this.#o.logger.warn({ world: w.id, closedSessions: closed }, 'cluster: cannot prove ownership of the world, stopped stepping');
-      }
-    }
+    watchStepping(this.#watchCtx);
   }
 
   #tick(): Promise<void> {

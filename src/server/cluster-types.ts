@@ -55,6 +55,12 @@ export interface ClusterServiceOptions {
    * a world refused as written by a newer build is tried again once its record changed (src/server/not-started.ts).
    */
   readonly storedRecords?: () => Promise<ReadonlyArray<{ worldId: string; updatedAt: number }>>;
+  /**
+   * Copies of worlds this instance hosts but does not own (standby copies, an old owner's copy) whose
+   * stored record is gone (the world was deleted on another instance): `droppable` says whether a copy
+   * may go (not the default world), `drop` removes it from this instance (docs/CLUSTER.md "Deleting a world").
+   */
+  readonly staleCopies?: { droppable(worldId: string): boolean; drop(worldId: string): void };
 }
 
 /** One stretch of consecutive steps of a world under one fencing token. */

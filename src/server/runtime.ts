@@ -4,7 +4,6 @@
  * tests; owns nothing global.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
@@ -30,7 +29,7 @@ import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import { createdWorldHook } from './admin-created-world.js';
-import { deleteWorldRecord } from './admin-deleted-world.js';
+import { deleteWorldRecord, dropStaleCopy } from './admin-deleted-world.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { Recorder } from '../replay/recorder.js';
@@ -39,9 +38,9 @@ import { createRuntimePersistence } from './runtime-persist.js';
 import type { WorldClockStart } from '../world/world-clock.js';
 import { createStatsLogger, WorldShards } from './runtime-stats.js';
 import { createOpsPersistence } from './ops-persist.js';
-import { readBuildInfo } from '../admin/build-info.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
 import { stopRuntime } from './runtime-stop.js';
+import { startRuntime } from './runtime-start.js';
 import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
@@ -115,6 +114,11 @@ export const createRuntime = (
     adopt: (id, token, why) => mover.adopt(id, token, why),
     storedRecords: () => storeOf().listWorldConfigs(),
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
+    // A copy here of a world deleted where it was owned (its record gone) is dropped (src/server/cluster-lease-tick.ts).
+    staleCopies: {
+      droppable: (id) => id !== DEFAULT_WORLD_ID,
+      drop: (id) => dropStaleCopy({ runner, detach: detachDeleted, checkpointer, cluster: () => cluster }, id),
+    },
   });
   const cluster = clusterMode.service;
   // Operator state (maintenance, overrides, API-declared tasks) on the store, restored with each world (src/server/ops-persist.ts).
@@ -176,6 +180,13 @@ export const createRuntime = (
     void worldShards.startFor(world);
   };
   if (!crowd) attach(defaultWorld);
+  /** What a deleted world (or a dropped copy of one) holds outside it: sessions (closed 4012), game hooks, ledger, shard workers. */
+  const detachDeleted = (world: SimWorld): void => {
+    gameServer.detachWorld(world);
+    worldDeleted(world);
+    void detachLedger(world);
+    worldShards.forget(world.id);
+  };
   const services: Service[] = [];
   const mover = new WorldMover({
     logger,
@@ -216,10 +227,7 @@ export const createRuntime = (
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go,
     // before its lease (src/server/admin-deleted-world.ts).
     onWorldDeleted: (world) => {
-      gameServer.detachWorld(world);
-      worldDeleted(world);
-      void detachLedger(world);
-      worldShards.forget(world.id);
+      detachDeleted(world);
       // The 200 waits for the record's delete; a failed one is retried, the lease kept until it is done.
       return deleteWorldRecord({ cluster, checkpointer, store: () => persist.current(), logger }, world.id);
     },
@@ -322,63 +330,43 @@ export const createRuntime = (
     },
     async start(signal?: AbortSignal) {
       phase = 'starting';
-      // Which build starts where (also worldtick_build_info): the first line of an upgrade's log.
-      logger.info(
+      await startRuntime(
         {
-          ...readBuildInfo(),
-          pid: process.pid,
-          hostname: hostname(),
-          ...(instanceBound ? {} : { instance: instanceId }),
-          cluster: cluster.enforce,
+          options,
+          logger,
+          instance: { id: instanceId, bound: instanceBound },
+          persist,
+          restore: async () => ({
+            runner,
+            defaultWorld: () => defaultWorld,
+            swapDefault: (w) => {
+              runner.remove(DEFAULT_WORLD_ID);
+              destroySimWorld(defaultWorld);
+              defaultWorld = w;
+              declareDefaultTasks(defaultWorld);
+              runner.add(defaultWorld);
+              attach(defaultWorld);
+            },
+            attach,
+            keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
+            notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
+            restoreOps: {
+              runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
+              world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
+            },
+          }),
+          checkpointer,
+          openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
+          runner,
+          withLedger,
+          recorder,
+          worldShards,
+          services,
+          cluster,
+          stats,
         },
-        'worldtick starting',
+        signal,
       );
-      // The store first, then the checkpoint writer: worlds are restored from it before they tick.
-      await persist.open({
-        runner,
-        defaultWorld: () => defaultWorld,
-        swapDefault: (w) => {
-          runner.remove(DEFAULT_WORLD_ID);
-          destroySimWorld(defaultWorld);
-          defaultWorld = w;
-          declareDefaultTasks(defaultWorld);
-          runner.add(defaultWorld);
-          attach(defaultWorld);
-        },
-        attach,
-        keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
-        notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
-        restoreOps: {
-          runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
-          world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
-        },
-      });
-      // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
-      signal?.throwIfAborted();
-      checkpointer.start();
-      playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings);
-      // Players come back by resuming (durable session + player records); each world gets its ledger.
-      for (const w of runner.worlds()) withLedger(w);
-      // Before the first step; a restored default world starts the log from a checkpoint of it.
-      if (recorder) await recorder.start(checkpointer.report(DEFAULT_WORLD_ID)?.restored ? { from: 'restored' } : {});
-      signal?.throwIfAborted();
-      await worldShards.startAll(); // every world's shard workers (those added from now on start with the world)
-      signal?.throwIfAborted();
-      runner.start();
-      logger.info(
-        { worlds: runner.worlds().map((w) => w.id), scenario: options.scenario, npcs: crowd ? options.crowdNpcs : options.npcs },
-        'loop started',
-      );
-      for (const s of services) {
-        signal?.throwIfAborted();
-        await s.start();
-        logger.info({ service: s.name }, 'service started');
-      }
-      // Cluster mode: a world's checkpoints are fenced, so the one taken at open (before its lease) was
-      // skipped; now that the cluster's first tick granted the leases, checkpoint every world owned here.
-      for (const w of runner.worlds())
-        if (cluster.enforce && cluster.fence(w.id) && checkpointer.report(w.id)?.saved === 0) void checkpointer.checkpoint(w.id);
-      stats.start(options.statsIntervalSeconds);
       phase = 'running';
     },
     async stop() {
