@@ -6,38 +6,14 @@
  * `TX_RATE_LIMITED` results and which player they came from (docs/ADMIN.md "Runbook").
  */
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
-import { killHard, startGameProcess, waitFor, type GameProcess, type Line } from '../../helpers/game-process.js';
+import { waitFor } from '../../helpers/game-process.js';
+import { incidentServer } from '../../helpers/incident-server.js';
 
-const TOKEN = 'incident-token';
 const SOCKETS = 20;
-const dir = tempDataDir('wt-incident-flood-');
-let p: GameProcess;
-let gamePort: number;
-
-const get = async (path: string): Promise<Response> =>
-  fetch(`${p.admin.replace('/api/v1', '')}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-const metric = async (pattern: RegExp): Promise<number | undefined> => {
-  const m = pattern.exec(await (await get('/metrics')).text());
-  return m ? Number(m[1]) : undefined;
-};
-
-beforeAll(async () => {
-  p = await startGameProcess({
-    main: 'src/cli/main.ts',
-    args: ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0'],
-    dataDir: dir.dir,
-    token: TOKEN,
-  });
-  gamePort = (p.lines.find((l) => l.msg === 'server ready') as Line).port;
-}, 30_000);
-
-afterAll(async () => {
-  if (p) await killHard(p);
-  dir.remove();
-});
+const s = incidentServer({ name: 'flood', npcs: 10 });
+const { get, metric } = s;
 
 describe('incident: a client flood', () => {
   it('garbage from many sockets of one address: errors, strikes and 4002 closes on /metrics, a few lines naming the address', async () => {
@@ -46,7 +22,7 @@ describe('incident: a client flood', () => {
         { length: SOCKETS },
         () =>
           new Promise<number>((resolve, reject) => {
-            const ws = new WebSocket(`ws://127.0.0.1:${gamePort}`);
+            const ws = new WebSocket(`ws://127.0.0.1:${s.gamePort}`);
             ws.on('open', () => {
               for (let i = 0; i < 8; i++) ws.send(Buffer.from([0xc1, 0xff, i, 0x13, 0x37]));
             });
@@ -60,13 +36,13 @@ describe('incident: a client flood', () => {
     expect(await metric(/^worldtick_net_strikes_total (\S+)$/m)).toBeGreaterThanOrEqual(SOCKETS * 5);
     expect(await metric(/^worldtick_net_errors_total\{code="BAD_FRAME"\} (\S+)$/m)).toBeGreaterThanOrEqual(SOCKETS * 5);
     expect(await metric(/^worldtick_net_closes_total\{code="4002"\} (\S+)$/m)).toBe(SOCKETS);
-    const lines = p.lines.filter((l) => l.msg === 'client closed after too many protocol errors (4002)');
+    const lines = s.p.lines.filter((l) => l.msg === 'client closed after too many protocol errors (4002)');
     expect(lines.map((l) => l.closedForStrikes)).toEqual([1, 10]);
     expect(lines[0]).toMatchObject({ level: 40, address: '127.0.0.1', code: 'BAD_FRAME', maxStrikes: 5 });
   });
 
   it('a purchase storm from one player: TX_RATE_LIMITED results on /metrics, the player named in the ledger stats', async () => {
-    const c = new WorldtickClient({ url: `ws://127.0.0.1:${gamePort}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${s.gamePort}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     await c.join('1', 'storm');
     try {

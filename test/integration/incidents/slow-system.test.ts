@@ -4,49 +4,25 @@
  * in world "1". The operator must see which system of which world, and what the controller did about it,
  * from the log, `/metrics` and `/stats` alone (docs/ADMIN.md "Runbook").
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
-import { killHard, startGameProcess, waitFor, type GameProcess, type Line } from '../../helpers/game-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../helpers/game-process.js';
+import { incidentServer } from '../../helpers/incident-server.js';
 
-const TOKEN = 'incident-token';
-const dir = tempDataDir('wt-incident-slow-');
-let p: GameProcess;
-let client: WorldtickClient;
-
-const get = async (path: string): Promise<Response> =>
-  fetch(`${p.admin.replace('/api/v1', '')}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-
-beforeAll(async () => {
-  // Emergency after 5 steps over 2× budget instead of the default streak: the drill reaches the mode change sooner.
-  const config = join(dir.dir, 'worldtick.json');
-  writeFileSync(config, JSON.stringify({ scheduler: { controller: { spikeStreakLimit: 5 } } }));
-  p = await startGameProcess({
-    main: 'test/helpers/incident-game-main.ts',
-    args: ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--config', config],
-    dataDir: dir.dir,
-    token: TOKEN,
-  });
-  const ready = p.lines.find((l) => l.msg === 'server ready') as Line;
-  client = new WorldtickClient({ url: `ws://127.0.0.1:${ready.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-  await client.connect();
-  await client.join('1', 'studio-bug');
-}, 30_000);
-
-afterAll(async () => {
-  client?.close();
-  if (p) await killHard(p);
-  dir.remove();
+// Emergency after 5 steps over 2× budget instead of the default streak: the drill reaches the mode change sooner.
+const s = incidentServer({
+  name: 'slow',
+  main: 'test/helpers/incident-game-main.ts',
+  npcs: 10,
+  config: { scheduler: { controller: { spikeStreakLimit: 5 } } },
+  join: 'studio-bug',
 });
+const { get } = s;
 
 describe('incident: a game system costs 80 ms per step', () => {
   it('the overrun warning names the system, the mode change says why and what it throttled, /metrics and /stats rank the systems', async () => {
-    client.sendMessage('slow', { ms: 80 });
+    s.client.sendMessage('slow', { ms: 80 });
     const overrun = await waitFor(
-      () => p.lines.find((l) => l.msg === 'step over frame budget' && l.systemMs?.['loot-drop'] !== undefined),
+      () => s.p.lines.find((l) => l.msg === 'step over frame budget' && l.systemMs?.['loot-drop'] !== undefined),
       20_000,
     );
     expect(overrun.level).toBe(40);
@@ -56,7 +32,7 @@ describe('incident: a game system costs 80 ms per step', () => {
     expect(overrun.systemMs['loot-drop']).toBeGreaterThan(overrun.budgetMs);
     expect(overrun.phaseMs.behavior).toBeGreaterThan(overrun.budgetMs);
 
-    const mode = await waitFor(() => p.lines.find((l) => l.msg === 'controller mode changed' && l.from === 'normal'), 20_000);
+    const mode = await waitFor(() => s.p.lines.find((l) => l.msg === 'controller mode changed' && l.from === 'normal'), 20_000);
     expect(mode.level).toBe(40);
     expect(mode.world).toBe('1');
     expect(['degraded', 'emergency']).toContain(mode.to);

@@ -8,34 +8,12 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDataDir } from '../../helpers/data-dir.js';
-import { killHard, startGameProcess, waitFor, type GameProcess } from '../../helpers/game-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../helpers/game-process.js';
+import { incidentServer } from '../../helpers/incident-server.js';
 
-const TOKEN = 'incident-token';
-const dir = tempDataDir('wt-incident-sqlite-');
-let p: GameProcess;
-
-const base = (): string => p.admin.replace('/api/v1', '');
-const get = async (path: string): Promise<Response> => fetch(`${base()}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-const metric = async (pattern: RegExp): Promise<number | undefined> => {
-  const m = pattern.exec(await (await get('/metrics')).text());
-  return m ? Number(m[1]) : undefined;
-};
-
-beforeAll(async () => {
-  p = await startGameProcess({
-    main: 'src/cli/main.ts',
-    args: ['--port', '0', '--admin-port', '0', '--npcs', '50', '--stats-interval', '0'],
-    dataDir: dir.dir,
-    token: TOKEN,
-  });
-}, 30_000);
-
-afterAll(async () => {
-  if (p) await killHard(p);
-  dir.remove();
-});
+const s = incidentServer({ name: 'sqlite', npcs: 50 });
+const { get, metric } = s;
 
 describe('incident: another process holds the SQLite write lock', () => {
   it('the store reports busy on /metrics, the failure is logged once, admin answers, the recovery is logged', async () => {
@@ -45,7 +23,7 @@ describe('incident: another process holds the SQLite write lock', () => {
     expect(await metric(/^worldtick_store_lock_wait_seconds (\S+)$/m)).toBe(2);
     expect(await metric(/^worldtick_store_unavailable\{reason="busy"\} (\S+)$/m)).toBeUndefined();
 
-    const other = new Database(join(dir.dir, 'worldtick.sqlite'));
+    const other = new Database(join(s.dataDir, 'worldtick.sqlite'));
     other.exec('BEGIN IMMEDIATE');
     try {
       // A world record every 10 steps: each fails busy; after the first, a write waits 0.1 s for the lock, not 2 s.
@@ -60,7 +38,7 @@ describe('incident: another process holds the SQLite write lock', () => {
       expect((await get('/healthz')).status).toBe(200);
       expect((await get('/api/v1/worlds/1/stats')).status).toBe(200);
       // One error line for the outage so far (then at most one per 10 s), naming the store's reason.
-      const failed = p.lines.filter((l) => l.msg === 'world record write failed');
+      const failed = s.p.lines.filter((l) => l.msg === 'world record write failed');
       expect(failed).toHaveLength(1);
       expect(failed[0]).toMatchObject({ level: 50, world: '1', failures: 1, err: { code: 'WT_ERR_STORE_UNAVAILABLE' } });
       expect(failed[0]?.err.message).toMatch(/store unavailable \(busy\): database is locked/);
@@ -68,7 +46,7 @@ describe('incident: another process holds the SQLite write lock', () => {
       other.exec('ROLLBACK');
       other.close();
     }
-    const recovered = await waitFor(() => p.lines.find((l) => l.msg === 'world record write recovered'));
+    const recovered = await waitFor(() => s.p.lines.find((l) => l.msg === 'world record write recovered'));
     expect(recovered.level).toBe(30);
     expect(recovered.world).toBe('1');
     expect(recovered.failures).toBeGreaterThanOrEqual(3);
