@@ -87,6 +87,17 @@ const topIngest = (world: SimWorld): Record<string, number> => {
   return out;
 };
 
+/** What the overrun and stall lines say of a step that took `ms` (wall) against `budgetMs`: where it went. */
+const stepCost = (world: SimWorld, ms: number, budgetMs: number) => ({
+  world: world.id,
+  step: world.clock.step - 1,
+  stepMs: round3(ms),
+  budgetMs,
+  phaseMs: topPhases(world),
+  systemMs: topSystems(world),
+  ingestMs: topIngest(world),
+});
+
 /** A step at least this long (wall ms) blocked the event loop: every world, session and admin request waited. */
 export const STALL_MS = 1000;
 
@@ -153,19 +164,7 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       if (over && ms >= STALL_MS) {
         const wall = now();
         if (wall - s.stallAt >= interval) {
-          logger.error(
-            {
-              world: world.id,
-              step: world.clock.step - 1,
-              stepMs: round3(ms),
-              budgetMs: t.budgetMs,
-              phaseMs: topPhases(world),
-              systemMs: topSystems(world),
-              ingestMs: topIngest(world),
-              suppressed: s.stallSuppressed,
-            },
-            'step blocked the event loop',
-          );
+          logger.error({ ...stepCost(world, ms, t.budgetMs), suppressed: s.stallSuppressed }, 'step blocked the event loop');
           s.stallAt = wall;
           s.stallSuppressed = 0;
         } else s.stallSuppressed++;
@@ -176,13 +175,7 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
           if (wall - s.overrunAt >= interval) {
             logger.warn(
               {
-                world: world.id,
-                step: world.clock.step - 1,
-                stepMs: round3(ms),
-                budgetMs: t.budgetMs,
-                phaseMs: topPhases(world),
-                systemMs: topSystems(world),
-                ingestMs: topIngest(world),
+                ...stepCost(world, ms, t.budgetMs),
                 suppressed: s.overrunSuppressed,
                 overrunsTotal: t.overruns,
                 ...(s.warmupOverruns > 0 ? { warmupOverruns: s.warmupOverruns } : {}),
