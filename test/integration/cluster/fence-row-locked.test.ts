@@ -1,0 +1,165 @@
+/**
+ * A world's fence row locked by a writer that does not finish — a process paused (SIGSTOP, a long GC,
+ * a frozen VM) in the middle of a fenced store write holds the row lock of the world's `fences` row
+ * until it resumes. Here the test's own PostgreSQL connection stands for that process: it runs the
+ * store's fence upsert in a transaction it leaves open (the fault a real pause causes, without a
+ * process to stop). Another instance taking the world over must not wait on that lock with its whole
+ * control tick: its announce of the new token gives up after a bounded wait (counted, logged, tried
+ * again at the next tick), the world is not stepped meanwhile, and its other worlds' leases keep
+ * being renewed. Once the lock goes, the next tick announces the token and the world steps. The
+ * same for a world created through the admin API (`ClusterService.claim`): refused with a reason.
+ * Real redis-server (coordinator) and real PostgreSQL (shared store), the cluster service in process.
+ */
+import { PassThrough } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
+import { createLogger } from '../../../src/log.js';
+import { ClusterService } from '../../../src/server/cluster-service.js';
+import { PostgresStore } from '../../../src/store/postgres-store.js';
+import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+import { until } from '../../helpers/cluster-instances.js';
+import { collectJsonLines } from '../../helpers/log-lines.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+
+const { skip, pg: db } = await sharedBackendOrSkip('fence row locked');
+const TTL = 600;
+/** The store's own fence statement (src/store/postgres-store.ts `applyFence`). */
+const FENCE_UPSERT = `INSERT INTO fences (world_id, token) VALUES ($1, $2)
+  ON CONFLICT (world_id) DO UPDATE SET token = GREATEST(fences.token, EXCLUDED.token) RETURNING token`;
+
+let redis: RedisTestServer;
+let store: PostgresStore;
+
+beforeAll(async () => {
+  if (skip || !db) return;
+  redis = await startRedisServer();
+  // The runtime's settings (default 5 s query timeout): the bound must come from the announce, not from it.
+  store = await PostgresStore.open({ url: db.url });
+});
+afterAll(async () => {
+  await store?.close();
+  await redis?.stop();
+  await db?.destroy();
+});
+
+const coordinator = (keyPrefix: string) => new RedisCoordinator({ connection: { host: redis.host, port: redis.port }, keyPrefix });
+
+const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThrough) =>
+  new ClusterService({
+    coordinator: coordinator(keyPrefix),
+    instanceId: id,
+    leaseTtlMs: TTL,
+    enforce: true,
+    logger: createLogger('info', out),
+    worlds: () => worlds,
+    gameUrl: () => `ws://${id}:1`,
+    adminUrl: () => `http://${id}:2`,
+    capacity: () => 100,
+    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
+    closeSessions: () => 0,
+    store,
+  });
+
+/** Hold `worldId`'s fence row locked as a paused writer with `token` would; resolves the connection (ROLLBACK/COMMIT to let go). */
+const lockFenceRow = async (worldId: string, token: number): Promise<pg.Client> => {
+  const c = new pg.Client({ connectionString: db?.url });
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query(FENCE_UPSERT, [worldId, token]);
+  return c;
+};
+
+describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redis and PostgreSQL)', () => {
+  it("bounds the new owner's announce: its other worlds renew, the locked world waits unstepped, then steps", async () => {
+    const prefix = 'wt-fl1:';
+    // Instance a owned w2 (token announced) and was paused in the middle of a fenced write: it holds
+    // w2's fence row and never renews its lease.
+    const a = coordinator(prefix);
+    const granted = await a.acquire('w2', 'a', TTL);
+    if (!granted.ok) throw new Error('a was not granted w2');
+    const oldToken = granted.fencingToken;
+    await store.fence({ worldId: 'w2', token: oldToken });
+    const paused = await lockFenceRow('w2', oldToken);
+    const out = new PassThrough();
+    const lines = collectJsonLines(out);
+    const w1 = createSimWorld({ id: 'w1' });
+    const w2 = createSimWorld({ id: 'w2' });
+    const b = service(prefix, 'b', [w1, w2], out);
+    // While the row is locked, b must never be allowed to step w2 (its token is not in the store).
+    let locked = true;
+    let steppedWhileLocked = false;
+    const probe = setInterval(() => {
+      if (locked && b.canStep(w2)) steppedWhileLocked = true;
+    }, 10);
+    try {
+      await b.start();
+      expect(b.canStep(w1)).toBe(true);
+      expect(b.canStep(w2)).toBe(false); // a's lease still runs
+      // a's lease lapses; b is granted w2 with a new token and announces it: the row is locked.
+      await until('b granted w2', () => b.coordinator.heldLease('w2'), 5000, 20);
+      const newToken = b.coordinator.heldLease('w2')?.fencingToken ?? 0;
+      expect(newToken).toBeGreaterThan(oldToken);
+      // The control tick goes on: w1 renewed several times more while w2's announce keeps giving up.
+      const renewals = b.counters.leaseRenewals;
+      await until('b renews w1 while the row is locked', () => b.counters.leaseRenewals >= renewals + 4, 4000, 20);
+      expect(b.canStep(w1)).toBe(true);
+      expect(b.canStep(w2)).toBe(false);
+      expect(b.fence('w2')).toEqual({ worldId: 'w2', token: newToken }); // held, but not announced: not stepped
+      expect(b.counters.fenceLockTimeouts).toBeGreaterThanOrEqual(2);
+      expect(b.counters.fenceRefusals).toBe(0);
+      expect(await store.currentFence('w2')).toBe(oldToken); // reads do not wait on the row lock
+      const warned = lines.filter((l) => l.msg === 'cluster: fencing token not announced: the fence row is locked by another writer');
+      expect(warned[0]).toMatchObject({ world: 'w2', fencingToken: newToken, reason: 'busy', level: 40 });
+      // Logged at the 1st, 10th, 100th… failure of a streak, not at every tick.
+      expect(warned.length).toBeLessThan(b.counters.fenceLockTimeouts);
+
+      // The paused writer resumes and commits its write under its old token (the new owner never stepped).
+      locked = false;
+      await paused.query('COMMIT');
+      await paused.end();
+      await until('b steps w2', () => b.canStep(w2), 4000, 20);
+      expect(await store.currentFence('w2')).toBe(newToken);
+      expect(lines.some((l) => l.msg === 'cluster: fencing token announced after waiting for the fence row' && l.world === 'w2')).toBe(
+        true,
+      );
+      // From now on a's writes are refused.
+      await expect(store.putWorldConfig('w2', { from: 'a' }, { fence: { worldId: 'w2', token: oldToken } })).rejects.toMatchObject({
+        code: 'WT_ERR_STORE_FENCED',
+      });
+      expect(steppedWhileLocked).toBe(false);
+    } finally {
+      clearInterval(probe);
+      if (locked) await paused.end().catch(() => undefined);
+      await b.stop();
+      await a.close();
+    }
+  });
+
+  it('refuses a claim (admin create) whose fence row is locked, with the reason, and gives the lease back', async () => {
+    const prefix = 'wt-fl2:';
+    const paused = await lockFenceRow('w3', 0);
+    const out = new PassThrough();
+    const b = service(prefix, 'b', [], out);
+    try {
+      const err = await b.claim('w3').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'WT_ERR_WORLD_NOT_DURABLE' });
+      expect(String((err as Error).message)).toMatch(/fence row is locked by another writer/);
+      expect(b.coordinator.heldLease('w3')).toBeNull();
+      expect(b.counters.fenceLockTimeouts).toBe(1);
+    } finally {
+      await paused.query('ROLLBACK');
+      await paused.end();
+      await b.stop();
+    }
+    // Unlocked, the claim goes through.
+    const c = service(prefix, 'c', [], new PassThrough());
+    try {
+      const token = await c.claim('w3');
+      expect(await store.currentFence('w3')).toBe(token);
+    } finally {
+      await c.stop();
+    }
+  });
+});
