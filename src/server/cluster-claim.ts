@@ -19,8 +19,8 @@ export interface ClaimContext {
 
 /**
  * Acquire the lease of `worldId` and announce its token to the store; resolves the token. Throws
- * `WT_ERR_WORLD_NOT_DURABLE` (the lease given back) when the lease is someone else's or the store
- * refused the token, or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
+ * `WT_ERR_WORLD_NOT_DURABLE` (the lease given back) when the lease is someone else's, the store
+ * refused the token or its fence row stayed locked past the bound (the reason says which), or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
  */
 export const claimWorld = async (x: ClaimContext, worldId: string): Promise<number> => {
   const o = x.opts;
@@ -33,7 +33,7 @@ export const claimWorld = async (x: ClaimContext, worldId: string): Promise<numb
   x.record({ worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
   if (!(await x.fences.announce(worldId, r.fencingToken))) {
     await c.release(worldId, id).catch(() => false);
-    throw worldNotDurable(worldId, `the store refused fencing token ${r.fencingToken}`);
+    throw worldNotDurable(worldId, x.fences.failure(worldId) ?? `the store refused fencing token ${r.fencingToken}`);
   }
   o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
   return r.fencingToken;

@@ -4,22 +4,42 @@
  * writes, and a refusal tells it the store has seen a higher token than the coordinator handed
  * out (the coordinator lost its counter) — the lease is then given back and the next grant must
  * exceed the store's token.
+ *
+ * The announce waits at most `fenceLockWaitMs` for the world's fence row: a writer of the previous
+ * owner paused in the middle of a fenced write (SIGSTOP, a long GC pause, a frozen VM) holds that
+ * row's lock until it resumes, and the control tick that awaits the announce must not wait with it
+ * (its other worlds' renewals would stop). Past the bound the store records nothing, the world is
+ * not stepped (its token is not announced), and the next control tick tries again: counted
+ * (`fenceLockTimeouts`), logged at the 1st, 10th, 100th… failure in a row of a world.
  */
 import { isWorldtickError } from '../errors.js';
-import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import { fenceLockWaitMs, type ClusterCounters, type ClusterServiceOptions } from './cluster-types.js';
 
-/** Tokens announced to the store, and the tokens the store refused ours for, per world. A class: it owns both maps. */
+/** Whether `n` is 1, 10, 100… (a streak's failures logged). */
+const isPowerOfTen = (n: number): boolean => {
+  let v = n;
+  while (v >= 10 && v % 10 === 0) v /= 10;
+  return v === 1;
+};
+
+/** Tokens announced to the store, and the tokens the store refused ours for, per world. A class: it owns these maps. */
 export class FenceAnnouncer {
   readonly #o: ClusterServiceOptions;
   readonly #counters: ClusterCounters;
+  readonly #lockWaitMs: number;
   /** Token announced to the store per world (only with `store`). */
   readonly #announced = new Map<string, number>();
   /** Highest token the store refused ours for, per world: the next grant must exceed it (coordinator lost its counter). */
   readonly #storeTokens = new Map<string, number>();
+  /** Why the last announce of a world failed (a claim's error says it); cleared when one succeeds. */
+  readonly #failures = new Map<string, string>();
+  /** Announces in a row of a world that gave up waiting for its fence row. */
+  readonly #lockStreaks = new Map<string, number>();
 
   constructor(opts: ClusterServiceOptions, counters: ClusterCounters) {
     this.#o = opts;
     this.#counters = counters;
+    this.#lockWaitMs = opts.fenceLockWaitMs ?? fenceLockWaitMs(opts.leaseTtlMs);
   }
 
   /** The token last announced to the store for `worldId`, if any. */
@@ -32,22 +52,47 @@ export class FenceAnnouncer {
     return this.#storeTokens.get(worldId) ?? 0;
   }
 
+  /** Why the last announce for `worldId` failed (undefined when it did not). */
+  failure(worldId: string): string | undefined {
+    return this.#failures.get(worldId);
+  }
+
   /** Forget what was announced for `worldId` (it was deleted here). */
   forget(worldId: string): void {
     this.#announced.delete(worldId);
+    this.#failures.delete(worldId);
+    this.#lockStreaks.delete(worldId);
   }
 
-  /** Announce a token to the store once (new owners only); a refusal keeps the world stopped with that token. */
+  /**
+   * Announce a token to the store once (new owners only); false: not recorded — refused (the world
+   * stays stopped with that token) or the fence row stayed locked past the bound (tried again by the
+   * caller's next attempt: the next control tick).
+   */
   async announce(worldId: string, token: number): Promise<boolean> {
     const store = this.#o.store;
     if (!store || this.#announced.get(worldId) === token) return true;
     try {
-      await store.fence({ worldId, token });
+      await store.fence({ worldId, token }, { lockWaitMs: this.#lockWaitMs });
       this.#announced.set(worldId, token);
+      this.#failures.delete(worldId);
+      const streak = this.#lockStreaks.get(worldId);
+      if (streak !== undefined) {
+        this.#lockStreaks.delete(worldId);
+        this.#o.logger.info(
+          { world: worldId, fencingToken: token, failures: streak },
+          'cluster: fencing token announced after waiting for the fence row',
+        );
+      }
       this.#o.onToken?.(worldId, token);
       return true;
     } catch (err) {
+      if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE') && Reflect.get(Object(err.details), 'reason') === 'busy') {
+        this.#lockTimedOut(worldId, token, err);
+        return false;
+      }
       this.#counters.fenceRefusals++;
+      this.#failures.set(worldId, `the store refused fencing token ${token}`);
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
       // The store has seen a higher token than the coordinator hands out for the lease we hold: the
       // coordinator lost its counter (Redis restarted without its data). Give the lease back; the
@@ -60,5 +105,21 @@ export class FenceAnnouncer {
       }
       return false;
     }
+  }
+
+  /** The fence row stayed locked past the bound: nothing recorded; counted, logged at the 1st, 10th, 100th… in a row. */
+  #lockTimedOut(worldId: string, token: number, err: Error): void {
+    this.#counters.fenceLockTimeouts++;
+    const failures = (this.#lockStreaks.get(worldId) ?? 0) + 1;
+    this.#lockStreaks.set(worldId, failures);
+    this.#failures.set(
+      worldId,
+      `the store did not record fencing token ${token} within ${this.#lockWaitMs} ms: the world's fence row is locked by another writer (a previous owner paused mid-write?)`,
+    );
+    if (!isPowerOfTen(failures)) return;
+    this.#o.logger.warn(
+      { world: worldId, fencingToken: token, reason: 'busy', lockWaitMs: this.#lockWaitMs, failures, err: err.message },
+      'cluster: fencing token not announced: the fence row is locked by another writer',
+    );
   }
 }

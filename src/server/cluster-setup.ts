@@ -5,7 +5,7 @@
  * `enforce: false`: one instance behaves exactly as without a cluster (fencing tokens are held
  * and exposed all the same).
  */
-import type { Fence } from '../store/types.js';
+import type { Fence, FenceOptions } from '../store/types.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
@@ -30,7 +30,7 @@ export interface ClusterModeDeps {
   readonly capacity: () => number;
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
   /** The durable store, told each new fencing token before the new owner steps (cluster mode only). */
-  readonly store?: { fence(f: Fence): Promise<number> };
+  readonly store?: { fence(f: Fence, options?: FenceOptions): Promise<number> };
   /** Migration and failover hooks (src/server/cluster-migration.ts); see {@link ClusterServiceOptions}. */
   readonly adopt?: ClusterServiceOptions['adopt'];
   readonly storedRecords?: ClusterServiceOptions['storedRecords'];

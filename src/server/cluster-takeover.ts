@@ -149,8 +149,10 @@ export class WorldTakeover {
     const o = this.#c.opts;
     this.#c.held.add(worldId);
     try {
+      // A failed announce logged itself (a refusal, or the fence row locked: src/server/cluster-fence-announce.ts).
+      const announced = await this.#c.announce(worldId, token);
       const ok =
-        (await this.#c.announce(worldId, token)) &&
+        announced &&
         o.adopt !== undefined &&
         (await o.adopt(worldId, token, why).catch((err: unknown) => {
           if (!isNotLoadableHere(err)) throw err;
@@ -159,7 +161,7 @@ export class WorldTakeover {
         }));
       if (ok) this.#started(worldId);
       else {
-        o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
+        if (announced) o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }
       return ok;

@@ -5,7 +5,7 @@
  */
 import type { Coordinator, InstanceLoad } from '../cluster/coordinator.js';
 import type { Logger } from '../log.js';
-import type { Fence } from '../store/types.js';
+import type { Fence, FenceOptions } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 
 /** What the cluster service needs from the runtime. */
@@ -33,9 +33,17 @@ export interface ClusterServiceOptions {
   /**
    * Optional durable-store fence: a new token is announced (`store.fence`) before the world
    * steps with it; a refusal keeps the world stopped with that token (when the store has seen a
-   * higher one, the lease is given back and the next grant is seeded above it).
+   * higher one, the lease is given back and the next grant is seeded above it). The announce waits at
+   * most `fenceLockWaitMs` for the world's fence row (`options.lockWaitMs`).
    */
-  readonly store?: { fence(f: Fence): Promise<number> };
+  readonly store?: { fence(f: Fence, options?: FenceOptions): Promise<number> };
+  /**
+   * Longest wait (ms) of an announce for the world's fence row while another writer holds it (a
+   * previous owner paused mid-write): past it the announce fails, the world is not stepped, and the
+   * next control tick tries again. Default {@link fenceLockWaitMs}: a sixth of the lease TTL, 50–1000 ms,
+   * so the control tick (every third of it) is never held up past its period.
+   */
+  readonly fenceLockWaitMs?: number;
   /** Wall clock, epoch ms (step ranges). Default Date.now. */
   readonly epochNow?: () => number;
   /**
@@ -62,6 +70,9 @@ export interface ClusterServiceOptions {
    */
   readonly staleCopies?: { droppable(worldId: string): boolean; drop(worldId: string): void };
 }
+
+/** The default of {@link ClusterServiceOptions.fenceLockWaitMs} for a lease TTL (ms): ttl/6, at least 50, at most 1000. */
+export const fenceLockWaitMs = (leaseTtlMs: number): number => Math.min(1000, Math.max(50, Math.floor(leaseTtlMs / 6)));
 
 /** One stretch of consecutive steps of a world under one fencing token. */
 export interface StepRange {
@@ -91,6 +102,11 @@ export interface ClusterCounters {
   heartbeatFailures: number;
   reRegistrations: number;
   fenceRefusals: number;
+  /**
+   * Announces of a new fencing token that gave up waiting for the world's fence row (another writer
+   * holds it: a previous owner paused mid-write): not stepped, tried again at the next control tick.
+   */
+  fenceLockTimeouts: number;
   /** Worlds handed to this instance that it refused to adopt (it was draining or stopping). */
   adoptRefusals: number;
   /** Worlds declined (handed or failed over here) because a newer build wrote their checkpoint (`WT_ERR_CHECKPOINT_TOO_NEW`). */
@@ -112,6 +128,7 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   heartbeatFailures: 0,
   reRegistrations: 0,
   fenceRefusals: 0,
+  fenceLockTimeouts: 0,
   adoptRefusals: 0,
   checkpointTooNew: 0,
   gameIncompatible: 0,

@@ -38,6 +38,7 @@ import {
   type Checkpoint,
   type CheckpointInput,
   type Fence,
+  type FenceOptions,
   type LedgerCommitResult,
   type LedgerEntry,
   type LedgerEntryInput,
@@ -153,8 +154,14 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  fence(fence: Fence): Promise<number> {
-    return this.run(true, (c) => this.applyFence(c, fence));
+  fence(fence: Fence, options?: FenceOptions): Promise<number> {
+    const wait = options?.lockWaitMs;
+    return this.run(true, async (c) => {
+      // Bounded on the server (SQLSTATE 55P03 → reason busy): the transaction rolls back at once and
+      // the connection stays usable, unlike the client-side query timeout (src/store/postgres-tx.ts).
+      if (wait !== undefined) await c.query("SELECT set_config('lock_timeout', $1, true)", [`${Math.max(1, Math.ceil(wait))}ms`]);
+      return this.applyFence(c, fence);
+    });
   }
 
   currentFence(worldId: string): Promise<number> {

@@ -24,6 +24,17 @@ export interface Fence {
   token: number;
 }
 
+/** Options of {@link Store.fence}. */
+export interface FenceOptions {
+  /**
+   * Wait at most this long (ms) for the world's fence row when another transaction holds it (a
+   * writer of the previous owner, paused mid-write), then fail WT_ERR_STORE_UNAVAILABLE with reason
+   * `busy` and record nothing. PostgreSQL only (`lock_timeout` of the announce's transaction);
+   * SQLite waits its busy timeout as for any write. Default: no bound of its own (the query timeout).
+   */
+  lockWaitMs?: number;
+}
+
 /** Kind of ledger entry: a client purchase or a server-side grant. */
 export type LedgerKind = 'purchase' | 'reward';
 
@@ -233,9 +244,10 @@ export interface Store {
 
   /**
    * Record `token` for the world (a new owner announces itself): refuses with WT_ERR_STORE_FENCED
-   * when a higher token was seen. Returns the highest token now recorded.
+   * when a higher token was seen. Returns the highest token now recorded. `options.lockWaitMs` bounds
+   * the wait for a fence row another writer holds (see {@link FenceOptions}).
    */
-  fence(fence: Fence): Promise<number>;
+  fence(fence: Fence, options?: FenceOptions): Promise<number>;
   /** Highest fencing token recorded for a world, or 0. */
   currentFence(worldId: string): Promise<number>;
 

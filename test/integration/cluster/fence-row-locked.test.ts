@@ -15,7 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { createLogger } from '../../../src/log.js';
-import { ClusterService } from '../../../src/server/cluster-service.js';
+import { ClusterService, type ClusterServiceOptions } from '../../../src/server/cluster-service.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { until } from '../../helpers/cluster-instances.js';
@@ -46,7 +46,7 @@ afterAll(async () => {
 
 const coordinator = (keyPrefix: string) => new RedisCoordinator({ connection: { host: redis.host, port: redis.port }, keyPrefix });
 
-const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThrough) =>
+const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThrough, adopt?: ClusterServiceOptions['adopt']) =>
   new ClusterService({
     coordinator: coordinator(keyPrefix),
     instanceId: id,
@@ -60,6 +60,7 @@ const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThr
     load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
     closeSessions: () => 0,
     store,
+    ...(adopt ? { adopt } : {}),
   });
 
 /** Hold `worldId`'s fence row locked as a paused writer with `token` would; resolves the connection (ROLLBACK/COMMIT to let go). */
@@ -72,70 +73,86 @@ const lockFenceRow = async (worldId: string, token: number): Promise<pg.Client> 
 };
 
 describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redis and PostgreSQL)', () => {
-  it("bounds the new owner's announce: its other worlds renew, the locked world waits unstepped, then steps", async () => {
-    const prefix = 'wt-fl1:';
-    // Instance a owned w2 (token announced) and was paused in the middle of a fenced write: it holds
-    // w2's fence row and never renews its lease.
-    const a = coordinator(prefix);
-    const granted = await a.acquire('w2', 'a', TTL);
-    if (!granted.ok) throw new Error('a was not granted w2');
-    const oldToken = granted.fencingToken;
-    await store.fence({ worldId: 'w2', token: oldToken });
-    const paused = await lockFenceRow('w2', oldToken);
-    const out = new PassThrough();
-    const lines = collectJsonLines(out);
-    const w1 = createSimWorld({ id: 'w1' });
-    const w2 = createSimWorld({ id: 'w2' });
-    const b = service(prefix, 'b', [w1, w2], out);
-    // While the row is locked, b must never be allowed to step w2 (its token is not in the store).
-    let locked = true;
-    let steppedWhileLocked = false;
-    const probe = setInterval(() => {
-      if (locked && b.canStep(w2)) steppedWhileLocked = true;
-    }, 10);
-    try {
-      await b.start();
-      expect(b.canStep(w1)).toBe(true);
-      expect(b.canStep(w2)).toBe(false); // a's lease still runs
-      // a's lease lapses; b is granted w2 with a new token and announces it: the row is locked.
-      await until('b granted w2', () => b.coordinator.heldLease('w2'), 5000, 20);
-      const newToken = b.coordinator.heldLease('w2')?.fencingToken ?? 0;
-      expect(newToken).toBeGreaterThan(oldToken);
-      // The control tick goes on: w1 renewed several times more while w2's announce keeps giving up.
-      const renewals = b.counters.leaseRenewals;
-      await until('b renews w1 while the row is locked', () => b.counters.leaseRenewals >= renewals + 4, 4000, 20);
-      expect(b.canStep(w1)).toBe(true);
-      expect(b.canStep(w2)).toBe(false);
-      expect(b.fence('w2')).toEqual({ worldId: 'w2', token: newToken }); // held, but not announced: not stepped
-      expect(b.counters.fenceLockTimeouts).toBeGreaterThanOrEqual(2);
-      expect(b.counters.fenceRefusals).toBe(0);
-      expect(await store.currentFence('w2')).toBe(oldToken); // reads do not wait on the row lock
-      const warned = lines.filter((l) => l.msg === 'cluster: fencing token not announced: the fence row is locked by another writer');
-      expect(warned[0]).toMatchObject({ world: 'w2', fencingToken: newToken, reason: 'busy', level: 40 });
-      // Logged at the 1st, 10th, 100th… failure of a streak, not at every tick.
-      expect(warned.length).toBeLessThan(b.counters.fenceLockTimeouts);
+  // `announce`: the plain grant path (no adopt hook); `adopt`: a failover adopted from the store
+  // (the runtime's path: an announce that failed gives the lease back, the next tick acquires again).
+  it.each(['announce', 'adopt'] as const)(
+    "bounds the new owner's announce (%s): its other worlds renew, the locked world waits unstepped, then steps",
+    async (mode) => {
+      const prefix = `wt-fl-${mode}:`;
+      const [id1, id2] = [`${mode}-w1`, `${mode}-w2`];
+      // Instance a owned id2 (token announced) and was paused in the middle of a fenced write: it holds
+      // id2's fence row and never renews its lease.
+      const a = coordinator(prefix);
+      const granted = await a.acquire(id2, 'a', TTL);
+      if (!granted.ok) throw new Error('a was not granted the world');
+      const oldToken = granted.fencingToken;
+      await store.fence({ worldId: id2, token: oldToken });
+      const paused = await lockFenceRow(id2, oldToken);
+      const out = new PassThrough();
+      const lines = collectJsonLines(out);
+      const w1 = createSimWorld({ id: id1 });
+      const w2 = createSimWorld({ id: id2 });
+      // The adopt hook records the token it restores under and the store's token at that moment.
+      const adoptions: Array<{ token: number; stored: number }> = [];
+      const adopt = async (worldId: string, token: number): Promise<boolean> => {
+        adoptions.push({ token, stored: await store.currentFence(worldId) });
+        return true;
+      };
+      const b = service(prefix, 'b', [w1, w2], out, mode === 'adopt' ? adopt : undefined);
+      // While the row is locked, b must never be allowed to step id2 (its token is not in the store).
+      let locked = true;
+      let steppedWhileLocked = false;
+      const probe = setInterval(() => {
+        if (locked && b.canStep(w2)) steppedWhileLocked = true;
+      }, 10);
+      try {
+        await b.start();
+        expect(b.canStep(w1)).toBe(true);
+        expect(b.canStep(w2)).toBe(false); // a's lease still runs
+        // a's lease lapses; b is granted id2 with a new token and announces it: the row is locked.
+        await until('b granted the locked world', () => b.coordinator.heldLease(id2), 5000, 10);
+        const firstToken = b.coordinator.heldLease(id2)?.fencingToken ?? 0;
+        expect(firstToken).toBeGreaterThan(oldToken);
+        // The control tick goes on: w1 renewed several times more while id2's announce keeps giving up.
+        const renewals = b.counters.leaseRenewals;
+        await until('b renews w1 while the row is locked', () => b.counters.leaseRenewals >= renewals + 4, 4000, 20);
+        expect(b.canStep(w1)).toBe(true);
+        expect(b.canStep(w2)).toBe(false);
+        expect(b.counters.fenceLockTimeouts).toBeGreaterThanOrEqual(2);
+        expect(b.counters.fenceRefusals).toBe(0);
+        expect(adoptions).toEqual([]); // never restored under a token the store has not recorded
+        expect(await store.currentFence(id2)).toBe(oldToken); // reads do not wait on the row lock
+        const warned = lines.filter((l) => l.msg === 'cluster: fencing token not announced: the fence row is locked by another writer');
+        expect(warned[0]).toMatchObject({ world: id2, fencingToken: firstToken, reason: 'busy', level: 40 });
+        // Logged at the 1st, 10th, 100th… failure in a row, not at every tick.
+        expect(warned.length).toBeLessThan(b.counters.fenceLockTimeouts);
+        expect(lines.filter((l) => l.msg === 'cluster: world could not be taken over; lease released')).toEqual([]);
 
-      // The paused writer resumes and commits its write under its old token (the new owner never stepped).
-      locked = false;
-      await paused.query('COMMIT');
-      await paused.end();
-      await until('b steps w2', () => b.canStep(w2), 4000, 20);
-      expect(await store.currentFence('w2')).toBe(newToken);
-      expect(lines.some((l) => l.msg === 'cluster: fencing token announced after waiting for the fence row' && l.world === 'w2')).toBe(
-        true,
-      );
-      // From now on a's writes are refused.
-      await expect(store.putWorldConfig('w2', { from: 'a' }, { fence: { worldId: 'w2', token: oldToken } })).rejects.toMatchObject({
-        code: 'WT_ERR_STORE_FENCED',
-      });
-      expect(steppedWhileLocked).toBe(false);
-    } finally {
-      clearInterval(probe);
-      if (locked) await paused.end().catch(() => undefined);
-      await b.stop();
-      await a.close();
-    }
-  });
+        // The paused writer resumes and commits its write under its old token (the new owner never stepped).
+        locked = false;
+        await paused.query('COMMIT');
+        await paused.end();
+        await until('b steps the world', () => b.canStep(w2), 4000, 20);
+        const token = b.fence(id2)?.token ?? 0;
+        expect(token).toBeGreaterThanOrEqual(firstToken);
+        expect(await store.currentFence(id2)).toBe(token);
+        if (mode === 'adopt') expect(adoptions).toEqual([{ token, stored: token }]);
+        expect(lines.some((l) => l.msg === 'cluster: fencing token announced after waiting for the fence row' && l.world === id2)).toBe(
+          true,
+        );
+        // From now on a's writes are refused.
+        await expect(store.putWorldConfig(id2, { from: 'a' }, { fence: { worldId: id2, token: oldToken } })).rejects.toMatchObject({
+          code: 'WT_ERR_STORE_FENCED',
+        });
+        expect(steppedWhileLocked).toBe(false);
+      } finally {
+        clearInterval(probe);
+        if (locked) await paused.end().catch(() => undefined);
+        await b.stop();
+        await a.close();
+      }
+    },
+  );
 
   it('refuses a claim (admin create) whose fence row is locked, with the reason, and gives the lease back', async () => {
     const prefix = 'wt-fl2:';
