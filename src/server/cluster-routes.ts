@@ -324,6 +324,16 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
     'Worlds this instance stopped stepping because it could not prove ownership.',
     () => k.leasesLost,
   );
+  total(
+    'worldtick_cluster_fence_refusals_total',
+    'New fencing tokens the store refused (it had seen a higher one; the world not stepped with it).',
+    () => k.fenceRefusals,
+  );
+  total(
+    'worldtick_cluster_fence_lock_timeouts_total',
+    "Announces of a new fencing token that gave up waiting for the world's fence row (another writer holds it); tried again next control tick.",
+    () => k.fenceLockTimeouts,
+  );
   total('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
   total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);

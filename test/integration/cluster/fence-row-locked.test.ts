@@ -12,9 +12,11 @@
  */
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { createLogger } from '../../../src/log.js';
+import { registerClusterMetrics } from '../../../src/server/cluster-routes.js';
 import { ClusterService, type ClusterServiceOptions } from '../../../src/server/cluster-service.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
@@ -165,6 +167,9 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
       expect(String((err as Error).message)).toMatch(/fence row is locked by another writer/);
       expect(b.coordinator.heldLease('w3')).toBeNull();
       expect(b.counters.fenceLockTimeouts).toBe(1);
+      const registry = new Registry();
+      registerClusterMetrics(registry, b);
+      expect(await registry.metrics()).toMatch(/^worldtick_cluster_fence_lock_timeouts_total 1$/m);
     } finally {
       await paused.query('ROLLBACK');
       await paused.end();

@@ -1,0 +1,79 @@
+/**
+ * PostgreSQL fencing while another session holds a world's fence row (a writer paused mid-write;
+ * here the test's own connection, in a transaction it leaves open after the store's fence upsert):
+ * `fence` with `lockWaitMs` gives up on the server (`lock_timeout`, reason `busy`), records nothing,
+ * and leaves its pooled connection usable — with a pool of one, the next operation runs at once,
+ * row still locked. A fenced ledger commit of that world has no bound of its own: it fails at the
+ * client-side query timeout (reason `timeout`; its connection is dropped) and nothing of it lands.
+ * Real server (test/helpers/shared-postgres.ts).
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../../../src/store/postgres-store.js';
+import type { LedgerEntryInput } from '../../../src/store/types.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { freshDatabase } from '../../helpers/shared-postgres.js';
+
+const server = await freshDatabase();
+const skip = 'skip' in server ? server.skip : null;
+const db = skip ? null : (server as PgServer);
+afterAll(async () => {
+  await db?.destroy();
+});
+
+const reward = (key: string): LedgerEntryInput => ({
+  worldId: 'w',
+  playerId: 'p1',
+  key,
+  kind: 'reward',
+  item: null,
+  quantity: 0,
+  unitPrice: 0,
+  coinsDelta: 1,
+  status: 'ok',
+  code: null,
+  fingerprint: 'reward|1||0',
+  createdAt: Date.now(),
+});
+
+describe.skipIf(skip !== null)("PostgresStore: a world's fence row held by another session", () => {
+  it('fence with lockWaitMs fails busy and keeps its connection; a fenced ledger commit fails at the query timeout', async () => {
+    const url = db?.url ?? '';
+    const store = await PostgresStore.open({ url, maxConnections: 1, queryTimeoutMs: 300 });
+    const paused = new pg.Client({ connectionString: url });
+    await paused.connect();
+    let open = false;
+    try {
+      await store.fence({ worldId: 'w', token: 3 });
+      await paused.query('BEGIN');
+      open = true;
+      await paused.query(
+        `INSERT INTO fences (world_id, token) VALUES ($1, $2)
+         ON CONFLICT (world_id) DO UPDATE SET token = GREATEST(fences.token, EXCLUDED.token) RETURNING token`,
+        ['w', 3],
+      );
+      const err = await store.fence({ worldId: 'w', token: 4 }, { lockWaitMs: 50 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'busy' } });
+      expect((err as Error).message).toMatch(/lock timeout/);
+      expect(store.stats().unavailable).toMatchObject({ reason: 'busy', failures: 1 });
+      // The one pooled connection answers at once (the server cancelled the wait), the row still locked.
+      expect(await store.currentFence('w')).toBe(3);
+      expect(store.stats().unavailable).toBeNull();
+
+      // A fenced ledger commit waits the query timeout, fails `timeout`, and nothing lands.
+      const ledgerErr = await store.commitLedger([reward('k1')], { worldId: 'w', token: 4 }).catch((e: unknown) => e);
+      expect(ledgerErr).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'timeout' } });
+      expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'k1' }])).toEqual([]);
+
+      // The paused writer resumes; the announce goes through.
+      await paused.query('COMMIT');
+      open = false;
+      expect(await store.fence({ worldId: 'w', token: 4 })).toBe(4);
+      expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'k1' }])).toEqual([]);
+    } finally {
+      if (open) await paused.query('ROLLBACK').catch(() => undefined);
+      await paused.end();
+      await store.close();
+    }
+  });
+});
