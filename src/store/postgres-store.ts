@@ -159,7 +159,8 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => {
       // Bounded on the server (SQLSTATE 55P03 → reason busy): the transaction rolls back at once and
       // the connection stays usable, unlike the client-side query timeout (src/store/postgres-tx.ts).
-      if (wait !== undefined) await c.query("SELECT set_config('lock_timeout', $1, true)", [`${Math.max(1, Math.ceil(wait))}ms`]);
+      if (wait !== undefined && Number.isFinite(wait))
+        await c.query("SELECT set_config('lock_timeout', $1, true)", [`${Math.max(1, Math.ceil(wait))}ms`]);
       return this.applyFence(c, fence);
     });
   }
