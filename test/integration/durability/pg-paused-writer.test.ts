@@ -44,6 +44,10 @@ describe.skipIf(skip !== null)('PostgreSQL: a writer paused mid-write', () => {
   it('the server ends its transaction, a new owner announces while it is stopped, and its write never lands', async () => {
     const url = db?.url ?? '';
     const owner = await PostgresStore.open({ url });
+    await withPgClient(url, async (c) => {
+      for (const sql of SLOW_INSERT) await c.query(sql);
+    });
+    expect(await owner.fence({ worldId: 'w', token: 1 })).toBe(1);
     const lines: Array<Record<string, unknown>> = [];
     let stderr = '';
     const proc = spawn(
@@ -74,17 +78,15 @@ describe.skipIf(skip !== null)('PostgreSQL: a writer paused mid-write', () => {
       }
     };
     try {
-      await withPgClient(url, async (c) => {
-        for (const sql of SLOW_INSERT) await c.query(sql);
-      });
-      expect(await owner.fence({ worldId: 'w', token: 1 })).toBe(1);
       await line('open', 20_000);
 
       // Stop the process while its INSERT sleeps on the server: the fence row is locked by then.
       await withPgClient(url, async (c) => {
+        const until = Date.now() + 10_000;
         for (;;) {
           const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'PgSleep'`, [APP]);
           if (r.rows.length) break;
+          if (Date.now() > until) throw new Error(`the child's INSERT was not seen sleeping: ${JSON.stringify(lines)} ${stderr.slice(-1500)}`);
           await sleep(10);
         }
       });
