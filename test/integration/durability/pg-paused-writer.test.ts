@@ -91,7 +91,6 @@ describe.skipIf(skip !== null)('PostgreSQL: a writer paused mid-write', () => {
         }
       });
       proc.kill('SIGSTOP');
-      await withPgClient(url, (c) => c.query('DROP TRIGGER wt_test_slow_insert ON ledger'));
 
       // A new owner announces token 2 with a bounded wait, tick after tick, while the process is stopped.
       let announced = 0;
