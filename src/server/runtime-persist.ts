@@ -14,7 +14,8 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
 import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
-import { openStore } from '../store/open-store.js';
+import { openStore, type OpenStoreOptions } from '../store/open-store.js';
+import { idleInTransactionTimeoutForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { WorldClockStart } from '../world/world-clock.js';
@@ -95,6 +96,14 @@ export interface RuntimePersistence {
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
+  // The main thread's store and the checkpoint writer thread's. In cluster mode a PostgreSQL session
+  // left idle inside a transaction (this process paused mid-write) is ended about when its lease lapses,
+  // freeing the world's fence row for the next owner (docs/CLUSTER.md "A writer paused mid-write").
+  const storeOptions: OpenStoreOptions = {
+    store: options.store,
+    dataDir: options.dataDir,
+    ...(options.redis ? { idleInTransactionTimeoutMs: idleInTransactionTimeoutForLease(options.leaseTtlSeconds * 1000) } : {}),
+  };
   let store: Store | null = null;
   let writer: CheckpointWriter | null = null;
   const restoredListeners: WorldRestoredListener[] = [];
@@ -182,7 +191,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     },
     async open(targets) {
       // The store first (the data directory is created): worlds are restored from it before they tick.
-      store = await openStore({ store: options.store, dataDir: options.dataDir });
+      store = await openStore(storeOptions);
       const migration = store.migration;
       logger.info(
         {
@@ -200,7 +209,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         );
       // Checkpoints are compressed and written on a worker thread with its own store connection.
       try {
-        writer = new WorkerCheckpointWriter({ store: options.store, dataDir: options.dataDir });
+        writer = new WorkerCheckpointWriter(storeOptions);
       } catch (err) {
         logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
         writer = new InlineCheckpointWriter(storeOf);

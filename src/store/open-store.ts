@@ -25,6 +25,11 @@ export interface OpenStoreOptions {
    * process runs — is accepted instead of refused (src/store/migrations.ts `pendingMigrations`).
    */
   attach?: boolean;
+  /**
+   * PostgreSQL: `idleInTransactionTimeoutMs` of the store (src/store/postgres-pool.ts; default the
+   * query timeout). An instance in cluster mode sets it from its lease TTL.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** Where a store spec points: parsed, validated, not yet opened. */
@@ -57,6 +62,8 @@ export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const target = resolveStoreTarget(options);
   const attach = options.attach === true ? { attach: true } : {};
-  if (target.kind === 'postgres') return PostgresStore.open({ url: target.url, ...attach });
+  const idle = options.idleInTransactionTimeoutMs;
+  if (target.kind === 'postgres')
+    return PostgresStore.open({ url: target.url, ...attach, ...(idle !== undefined ? { idleInTransactionTimeoutMs: idle } : {}) });
   return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...attach });
 };

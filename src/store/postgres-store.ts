@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
+import { beginWithLockTimeout, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
@@ -56,19 +57,7 @@ import {
   type PlayerDataOpResult,
 } from './types.js';
 
-/** Options of {@link PostgresStore.open}. */
-export interface PostgresStoreOptions {
-  /** `postgres://user@host:port/db`. */
-  url: string;
-  /** Pool size (default 4). */
-  maxConnections?: number;
-  /** Give up connecting after this long (ms, default 1000): a down server fails fast and retryably. */
-  connectTimeoutMs?: number;
-  /** Client-side query timeout (ms, default 5000). */
-  queryTimeoutMs?: number;
-  /** A second connection of a process that opened this database already: a newer schema is accepted (`pendingMigrations`). */
-  attach?: boolean;
-}
+export type { PostgresStoreOptions } from './postgres-pool.js';
 
 type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
@@ -77,13 +66,16 @@ type Client = pg.PoolClient;
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  /** Opens a fenced write's transaction: BEGIN with the server-side `lock_timeout` of fenced writes. */
+  private readonly fencedBegin: string;
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
   /** What opening did to the schema (see {@link Store.migration}); set by {@link PostgresStore.open}. */
   migration: MigrationReport = { from: 0, to: 0, applied: [] };
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, fenceLockTimeoutMs: number) {
     this.pool = pool;
+    this.fencedBegin = beginWithLockTimeout(fenceLockTimeoutMs);
     // An idle client losing its server emits 'error' on the pool; unhandled it would crash the
     // process. The next query reports the failure as WT_ERR_STORE_UNAVAILABLE instead.
     this.pool.on('error', () => {
@@ -93,15 +85,10 @@ export class PostgresStore implements Store {
 
   /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const settings = postgresSettings(options);
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
-    const pool = new Pool({
-      connectionString: options.url,
-      max: options.maxConnections ?? 4,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 1000,
-      query_timeout: options.queryTimeoutMs ?? 5000,
-      idleTimeoutMillis: 10_000,
-    });
-    const store = new PostgresStore(pool);
+    const pool = new Pool(settings.pool);
+    const store = new PostgresStore(pool, settings.fenceLockTimeoutMs);
     try {
       store.migration = await migratePostgres(pool, options.attach === true);
     } catch (err) {
@@ -111,11 +98,11 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /** Run `fn` as a coded, counted operation; `write` ones in a transaction. */
-  private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
+  /** Run `fn` as a coded, counted operation; `write` ones in a transaction opened by `begin`. */
+  private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     if (this.closed) throw storeClosed();
     try {
-      const out = write ? await inTransaction(this.pool, fn) : await fn(this.pool);
+      const out = write ? await inTransaction(this.pool, fn, begin) : await fn(this.pool);
       if (write) this.counters.transactions++;
       noteStoreOutcome(this.counters);
       return out;
@@ -124,6 +111,8 @@ export class PostgresStore implements Store {
       noteStoreOutcome(this.counters, mapped);
       if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
       if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
+      if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE') && Reflect.get(Object(mapped.details), 'reason') === 'idle')
+        this.counters.idleTransactionsEnded++;
       throw mapped;
     }
   }
@@ -156,13 +145,15 @@ export class PostgresStore implements Store {
 
   fence(fence: Fence, options?: FenceOptions): Promise<number> {
     const wait = options?.lockWaitMs;
-    return this.run(true, async (c) => {
-      // Bounded on the server (SQLSTATE 55P03 → reason busy): the transaction rolls back at once and
-      // the connection stays usable, unlike the client-side query timeout (src/store/postgres-tx.ts).
-      if (wait !== undefined && Number.isFinite(wait))
-        await c.query("SELECT set_config('lock_timeout', $1, true)", [`${Math.max(1, Math.ceil(wait))}ms`]);
-      return this.applyFence(c, fence);
-    });
+    // Bounded on the server (SQLSTATE 55P03 → reason busy): the transaction rolls back at once and
+    // the connection stays usable, unlike the client-side query timeout (src/store/postgres-tx.ts).
+    const begin = wait !== undefined && Number.isFinite(wait) ? beginWithLockTimeout(Math.max(1, wait)) : this.fencedBegin;
+    return this.run(true, (c) => this.applyFence(c, fence), begin);
+  }
+
+  /** The BEGIN of a write that is fenced when `fence` is given. */
+  private beginOf(fence: Fence | undefined): string {
+    return fence ? this.fencedBegin : 'BEGIN';
   }
 
   currentFence(worldId: string): Promise<number> {
@@ -179,7 +170,7 @@ export class PostgresStore implements Store {
       this.counters.ledgerBatches++;
       this.counters.ledgerEntries += inserted;
       return out;
-    });
+    }, this.beginOf(fence));
   }
 
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
@@ -241,7 +232,7 @@ export class PostgresStore implements Store {
       );
       this.counters.checkpointsSaved++;
       return { ...cp, meta, config: JSON.parse(config) as unknown, id: Number(r.rows[0].id), createdAt };
-    });
+    }, this.beginOf(options?.fence));
   }
 
   loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined> {
@@ -311,7 +302,7 @@ export class PostgresStore implements Store {
         [worldId, text, Date.now()],
       );
       return toWorldConfig(r.rows[0] as Row);
-    });
+    }, this.beginOf(options?.fence));
   }
 
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {
@@ -340,7 +331,7 @@ export class PostgresStore implements Store {
          ON CONFLICT (scope) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
         [scope, text, Date.now()],
       );
-    });
+    }, this.beginOf(options?.fence));
   }
 
   getOperatorState(scope: string): Promise<OperatorStateRecord | undefined> {

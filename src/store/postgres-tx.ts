@@ -12,9 +12,14 @@ const MIGRATION_LOCK_KEY = 770_700_1;
 
 const NODE_CONN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
+/** SQLSTATE of a session the server ended for sitting idle in a transaction (`idle_in_transaction_session_timeout`). */
+const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
+
+const isIdleTimeout = (err: unknown): err is Error => Reflect.get(Object(err), 'code') === IDLE_IN_TRANSACTION_TIMEOUT;
+
 /**
  * Map a pg failure to a coded error (WT_ERR_STORE_UNAVAILABLE with its reason: connection, full,
- * readonly, busy); coded errors, non-errors and programming errors (syntax, constraint) are
+ * readonly, busy, timeout, idle); coded errors, non-errors and programming errors (syntax, constraint) are
  * returned as they are, for the caller to rethrow.
  */
 export const mapPgError = (err: unknown): unknown => {
@@ -25,6 +30,9 @@ export const mapPgError = (err: unknown): unknown => {
     if (NODE_CONN_CODES.has(code)) return storeUnavailable('connection', msg, err);
     if (code === '53100') return storeUnavailable('full', msg, err);
     if (code === '25006') return storeUnavailable('readonly', msg, err);
+    // The server ended the session: its transaction sat idle past idle_in_transaction_session_timeout
+    // (this process was paused mid-write); it was rolled back, nothing of it committed.
+    if (code === IDLE_IN_TRANSACTION_TIMEOUT) return storeUnavailable('idle', msg, err);
     // statement_timeout / lock_timeout on the server side: a query waited, most often on a lock.
     if (code === '57014') return storeUnavailable('timeout', msg, err);
     if (code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code.startsWith('58')) {
@@ -41,7 +49,8 @@ export const mapPgError = (err: unknown): unknown => {
 };
 
 /**
- * BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded.
+ * BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. `begin`:
+ * the statement that opens the transaction (postgres-pool.ts `beginWithLockTimeout`).
  *
  * While checked out, a pg client has no listener for its `error` event (the pool listens only to
  * idle clients), and pg emits one when the connection dies — the server stopped or crashed, the
@@ -49,7 +58,7 @@ export const mapPgError = (err: unknown): unknown => {
  * would take the whole process down; here it marks the client broken (the query in flight fails
  * with the connection error, mapped to WT_ERR_STORE_UNAVAILABLE by the caller).
  */
-export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
   const c = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error): void => {
@@ -57,7 +66,7 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   };
   c.on('error', onError);
   try {
-    await c.query('BEGIN');
+    await c.query(begin);
     const out = await fn(c);
     await c.query('COMMIT');
     return out;
@@ -69,7 +78,10 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
         broken = rollbackErr as Error;
       }
     }
-    throw err;
+    // A session the server ended while this process was paused mid-transaction: pg reports it as an
+    // 'error' event when it arrives between statements, and the next statement fails only with "not
+    // queryable". The server's reason is the one to report.
+    throw isIdleTimeout(broken) && !isIdleTimeout(err) ? broken : err;
   } finally {
     c.removeListener('error', onError);
     c.release(broken);

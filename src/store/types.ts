@@ -194,8 +194,15 @@ export interface StoreStats {
   /** Player-data batches retried after their COMMIT had landed: answered from their record, not applied again. */
   playerDataReplayed: number;
   /**
+   * PostgreSQL: transactions the server ended because they sat idle past
+   * `idle_in_transaction_session_timeout` — this process paused mid-write (SIGSTOP, a long GC pause,
+   * a frozen VM, an event loop blocked that long); rolled back, failed WT_ERR_STORE_UNAVAILABLE
+   * (`idle`). Always 0 on SQLite.
+   */
+  idleTransactionsEnded: number;
+  /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
-   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, timeout), cleared by the next
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
    */
   unavailable: StoreOutage | null;
@@ -351,6 +358,7 @@ export const emptyStoreStats = (): StoreStats => ({
   fencedRefusals: 0,
   unavailableErrors: 0,
   playerDataReplayed: 0,
+  idleTransactionsEnded: 0,
   unavailable: null,
   lockWaitMs: null,
 });

@@ -3,7 +3,7 @@
  * `node test/helpers/pg-paused-writer-main.ts <json>` with `{ url, worldId, token, queryTimeoutMs,
  * idleInTransactionTimeoutMs }`. It opens the product's PostgreSQL store (one pooled connection),
  * prints `{"msg":"open"}`, makes one fenced ledger commit (the test pauses it mid-transaction from
- * outside), prints `{"msg":"commit",…}` with its outcome, tries the same commit once more and prints
+ * outside), prints `{"msg":"commit",…}` with its outcome (and the store's `idleTransactionsEnded`), tries the same commit once more and prints
  * `{"msg":"retry",…}`, then closes the store and exits.
  */
 import { PostgresStore } from '../../src/store/postgres-store.js';
@@ -54,7 +54,7 @@ for (const msg of ['commit', 'retry']) {
     await store.commitLedger([entry], fence);
     say({ msg, ok: true });
   } catch (err) {
-    say({ msg, ...outcome(err), unavailable: store.stats().unavailable?.reason ?? null });
+    say({ msg, ...outcome(err), idleTransactionsEnded: store.stats().idleTransactionsEnded });
   }
 }
 await store.close();

@@ -7,7 +7,7 @@
  * (`idleInTransactionTimeoutMs`): the server ends the paused session, its locks go, and another
  * store's `fence` (a new owner's announce, `lockWaitMs` as the cluster sets it) lands while the
  * process is still stopped. SIGCONT: the resumed commit fails `WT_ERR_STORE_UNAVAILABLE` (reason
- * `idle`), nothing of it was committed, and its retry under the old token is refused (fenced).
+ * `idle`, counted `idleTransactionsEnded`), nothing of it was committed, and its retry under the old token is refused (fenced).
  * Without the setting the announce never lands while the process is stopped. Real PostgreSQL
  * (test/helpers/shared-postgres.ts).
  */
@@ -112,7 +112,12 @@ describe.skipIf(skip !== null)('PostgreSQL: a writer paused mid-write', () => {
 
       // Resumed: its commit fails (the server ended the session), its retry under token 1 is fenced.
       proc.kill('SIGCONT');
-      expect(await line('commit', 10_000)).toMatchObject({ ok: false, code: 'WT_ERR_STORE_UNAVAILABLE', reason: 'idle' });
+      expect(await line('commit', 10_000)).toMatchObject({
+        ok: false,
+        code: 'WT_ERR_STORE_UNAVAILABLE',
+        reason: 'idle',
+        idleTransactionsEnded: 1,
+      });
       expect(await line('retry', 10_000)).toMatchObject({ ok: false, code: 'WT_ERR_STORE_FENCED' });
       expect(await owner.findLedgerEntries([{ playerId: 'p1', key: 'paused-1' }])).toEqual([]);
       expect(await owner.currentFence('w')).toBe(2);
