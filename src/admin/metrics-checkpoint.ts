@@ -18,7 +18,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   const storeStats = (): unknown => safeCall(sources.store);
   gauge(
     'worldtick_store_unavailable',
-    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, timeout).",
+    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, timeout, idle).",
     ['reason'],
     (put) => {
       const o = outageOf(storeStats());
@@ -49,6 +49,15 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
     [],
     (put) => {
       const v = field(storeStats(), 'unavailableErrors');
+      if (v !== null) put({}, v);
+    },
+  );
+  counter(
+    'worldtick_store_idle_transactions_ended_total',
+    "PostgreSQL: the runtime store's write transactions the server ended for sitting idle past idle_in_transaction_session_timeout (this process was paused mid-write); rolled back, failed unavailable (idle).",
+    [],
+    (put) => {
+      const v = field(storeStats(), 'idleTransactionsEnded');
       if (v !== null) put({}, v);
     },
   );

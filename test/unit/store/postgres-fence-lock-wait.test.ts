@@ -3,8 +3,10 @@
  * here the test's own connection, in a transaction it leaves open after the store's fence upsert):
  * `fence` with `lockWaitMs` gives up on the server (`lock_timeout`, reason `busy`), records nothing,
  * and leaves its pooled connection usable — with a pool of one, the next operation runs at once,
- * row still locked. A fenced ledger commit of that world has no bound of its own: it fails at the
- * client-side query timeout (reason `timeout`; its connection is dropped) and nothing of it lands.
+ * row still locked. A fenced ledger commit of that world gives up on the server too (`lock_timeout`
+ * of fenced writes, `fenceLockTimeoutMs`: four fifths of the query timeout), reason `busy`, nothing of
+ * it landed, its connection kept; with `fenceLockTimeoutMs: 0` it has no bound of its own and fails at
+ * the client-side query timeout (reason `timeout`; its connection is dropped).
  * Real server (test/helpers/shared-postgres.ts).
  */
 import pg from 'pg';
@@ -37,9 +39,10 @@ const reward = (key: string): LedgerEntryInput => ({
 });
 
 describe.skipIf(skip !== null)("PostgresStore: a world's fence row held by another session", () => {
-  it('fence with lockWaitMs fails busy and keeps its connection; a fenced ledger commit fails at the query timeout', async () => {
+  it('fence with lockWaitMs fails busy and keeps its connection; so does a fenced ledger commit (fenceLockTimeoutMs)', async () => {
     const url = db?.url ?? '';
     const store = await PostgresStore.open({ url, maxConnections: 1, queryTimeoutMs: 300 });
+    const unbounded = await PostgresStore.open({ url, maxConnections: 1, queryTimeoutMs: 300, fenceLockTimeoutMs: 0 });
     const paused = new pg.Client({ connectionString: url });
     await paused.connect();
     let open = false;
@@ -60,9 +63,17 @@ describe.skipIf(skip !== null)("PostgresStore: a world's fence row held by anoth
       expect(await store.currentFence('w')).toBe(3);
       expect(store.stats().unavailable).toBeNull();
 
-      // A fenced ledger commit waits the query timeout, fails `timeout`, and nothing lands.
+      // A fenced ledger commit gives up on the server before the query timeout: `busy`, nothing lands,
+      // and the one pooled connection answers at once.
       const ledgerErr = await store.commitLedger([reward('k1')], { worldId: 'w', token: 4 }).catch((e: unknown) => e);
-      expect(ledgerErr).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'timeout' } });
+      expect(ledgerErr).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'busy' } });
+      expect((ledgerErr as Error).message).toMatch(/lock timeout/);
+      expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'k1' }])).toEqual([]);
+      expect(await store.currentFence('w')).toBe(3);
+
+      // Without that bound it waits the client's query timeout, fails `timeout`, and nothing lands.
+      const unboundedErr = await unbounded.commitLedger([reward('k1')], { worldId: 'w', token: 4 }).catch((e: unknown) => e);
+      expect(unboundedErr).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'timeout' } });
       expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'k1' }])).toEqual([]);
 
       // The paused writer resumes; the announce goes through.
@@ -74,6 +85,7 @@ describe.skipIf(skip !== null)("PostgresStore: a world's fence row held by anoth
       if (open) await paused.query('ROLLBACK').catch(() => undefined);
       await paused.end();
       await store.close();
+      await unbounded.close();
     }
   });
 });
