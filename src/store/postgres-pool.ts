@@ -9,7 +9,10 @@
  *   session that sits inside a transaction without sending its next statement for longer than
  *   that; its transaction is rolled back, its locks go. The store's transactions send only SQL
  *   between BEGIN and COMMIT (no game or step work is awaited in one), so a legitimate gap is the
- *   event loop's delay in sending the next statement, or the upload of a large one.
+ *   event loop's delay in sending the next statement (a long step, a GC pause). The server's timer
+ *   runs from its ReadyForQuery to the first message of the next statement (Parse), so uploading a
+ *   large statement's parameters (a checkpoint) is not idle time — and a process paused in the
+ *   middle of such an upload is not ended by it.
  * - `lock_timeout` of a fenced write's transaction (set by the BEGIN statement, no extra round
  *   trip): a write queued behind the row gives up on the server before the client's query timeout,
  *   so it fails `busy` with its connection kept, instead of being dropped by the client while its
@@ -89,7 +92,9 @@ export const postgresSettings = (o: PostgresStoreOptions): PostgresSettings => {
  * (`lock_timeout`, local to the transaction; one round trip, as a plain BEGIN). Plain BEGIN for 0.
  */
 export const beginWithLockTimeout = (lockTimeoutMs: number): string =>
-  lockTimeoutMs > 0 && Number.isFinite(lockTimeoutMs) ? `BEGIN; SET LOCAL lock_timeout = '${Math.max(1, Math.ceil(lockTimeoutMs))}ms'` : 'BEGIN';
+  lockTimeoutMs > 0 && Number.isFinite(lockTimeoutMs)
+    ? `BEGIN; SET LOCAL lock_timeout = '${Math.max(1, Math.ceil(lockTimeoutMs))}ms'`
+    : 'BEGIN';
 
 /**
  * `idleInTransactionTimeoutMs` of an instance in cluster mode, for its lease TTL (ms): the TTL,

@@ -151,9 +151,9 @@ export class PostgresStore implements Store {
     return this.run(true, (c) => this.applyFence(c, fence), begin);
   }
 
-  /** The BEGIN of a write that is fenced when `fence` is given. */
-  private beginOf(fence: Fence | undefined): string {
-    return fence ? this.fencedBegin : 'BEGIN';
+  /** A write transaction, fenced when `fence` is given: its lock waits end on the server (`fenceLockTimeoutMs`). */
+  private write<T>(fence: Fence | undefined, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
+    return this.run(true, fn, fence ? this.fencedBegin : 'BEGIN');
   }
 
   currentFence(worldId: string): Promise<number> {
@@ -164,13 +164,13 @@ export class PostgresStore implements Store {
   }
 
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
-    return this.run(true, async (c) => {
+    return this.write(fence, async (c) => {
       if (fence) await this.applyFence(c, fence);
       const { results: out, inserted } = await insertLedgerBatch(c, entries);
       this.counters.ledgerBatches++;
       this.counters.ledgerEntries += inserted;
       return out;
-    }, this.beginOf(fence));
+    });
   }
 
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
@@ -212,7 +212,7 @@ export class PostgresStore implements Store {
 
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
     const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
-    return this.run(true, async (c) => {
+    return this.write(options?.fence, async (c) => {
       checkToken(cp.fencingToken);
       const config = toJsonText(cp.config, 'checkpoint config');
       const meta = cp.meta ?? {};
@@ -232,7 +232,7 @@ export class PostgresStore implements Store {
       );
       this.counters.checkpointsSaved++;
       return { ...cp, meta, config: JSON.parse(config) as unknown, id: Number(r.rows[0].id), createdAt };
-    }, this.beginOf(options?.fence));
+    });
   }
 
   loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined> {
@@ -293,7 +293,7 @@ export class PostgresStore implements Store {
   }
 
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
-    return this.run(true, async (c) => {
+    return this.write(options?.fence, async (c) => {
       const text = toJsonText(config, 'world config');
       if (options?.fence) await this.applyFence(c, options.fence);
       const r = await c.query(
@@ -302,7 +302,7 @@ export class PostgresStore implements Store {
         [worldId, text, Date.now()],
       );
       return toWorldConfig(r.rows[0] as Row);
-    }, this.beginOf(options?.fence));
+    });
   }
 
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {
@@ -323,7 +323,7 @@ export class PostgresStore implements Store {
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {
-    return this.run(true, async (c) => {
+    return this.write(options?.fence, async (c) => {
       const text = toJsonText(state, 'operator state');
       if (options?.fence) await this.applyFence(c, options.fence);
       await c.query(
@@ -331,7 +331,7 @@ export class PostgresStore implements Store {
          ON CONFLICT (scope) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
         [scope, text, Date.now()],
       );
-    }, this.beginOf(options?.fence));
+    });
   }
 
   getOperatorState(scope: string): Promise<OperatorStateRecord | undefined> {

@@ -86,7 +86,8 @@ describe.skipIf(skip !== null)('PostgreSQL: a writer paused mid-write', () => {
         for (;;) {
           const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'PgSleep'`, [APP]);
           if (r.rows.length) break;
-          if (Date.now() > until) throw new Error(`the child's INSERT was not seen sleeping: ${JSON.stringify(lines)} ${stderr.slice(-1500)}`);
+          if (Date.now() > until)
+            throw new Error(`the child's INSERT was not seen sleeping: ${JSON.stringify(lines)} ${stderr.slice(-1500)}`);
           await sleep(10);
         }
       });
