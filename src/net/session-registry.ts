@@ -261,6 +261,7 @@ export class SessionRegistry {
       x,
       y,
       interestRadius: cfg.interestRadius,
+      cls,
       live: () => !conn.closed && conn.session === s,
       applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player, owner),
       // A live player beats a ghost: a full world gives up its oldest parked player (session-parking.ts).
