@@ -21,7 +21,11 @@ import {
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const hit = defineServerMessage({ name: 'hit', schema: Type.Object({ by: Type.Integer() }), maxBytes: 64 });
-const result = defineServerMessage({ name: 'result', schema: Type.Object({ target: Type.Integer(), player: Type.Boolean() }), maxBytes: 64 });
+const result = defineServerMessage({
+  name: 'result',
+  schema: Type.Object({ target: Type.Integer(), player: Type.Boolean() }),
+  maxBytes: 64,
+});
 const shoot = defineMessage({
   name: 'shoot',
   schema: Type.Object({ target: Type.Integer({ minimum: 1 }) }),
