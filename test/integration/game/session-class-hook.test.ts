@@ -8,7 +8,15 @@
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PLAYER_KIND, WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
-import { addComponent, defineComponent, defineGame, startServer, type RunningServer } from '../../../src/index.js';
+import {
+  addComponent,
+  defineComponent,
+  defineGame,
+  startServer,
+  type HelloMsg,
+  type RunningServer,
+  type SessionClassName,
+} from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const CODES = { player: 1, spectator: 2, bot: 3, observer: 4 } as const;
@@ -26,6 +34,10 @@ const game = defineGame({
   },
 });
 
+/** A hook written as its own typed function (`HelloMsg` is exported for it). */
+const classOf = (hello: HelloMsg): SessionClassName =>
+  hello.token.startsWith('watch:') ? 'spectator' : hello.token === 'obs' ? 'observer' : 'player';
+
 describe('onPlayerJoined tells the session class', () => {
   let server: RunningServer | undefined;
   afterAll(async () => {
@@ -35,7 +47,7 @@ describe('onPlayerJoined tells the session class', () => {
   it('from the game sessionClass hook and from the token prefix', async () => {
     server = await startServer(game, {
       options: { dataDir: tempDataDir().dir, host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0 },
-      sessionClass: (hello) => (hello.token.startsWith('watch:') ? 'spectator' : hello.token === 'obs' ? 'observer' : 'player'),
+      sessionClass: classOf,
     });
     const join = async (token: string): Promise<{ c: WorldtickClient; id: number }> => {
       const c = new WorldtickClient({ url: `ws://127.0.0.1:${server?.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
