@@ -112,6 +112,8 @@ export {
 } from './game/rewards.js';
 // Purchases the game decides (stock, rules), charged through the ledger exactly once per (player, key)
 export { purchaseForPlayer, type GamePurchase, type GamePurchaseResult } from './game/purchases.js';
+// The buttons a player's client holds (input.actions)
+export { playerActions } from './game/player-input.js';
 
 // Player data: JSON values per (durable player id, key), versioned, durable across restarts
 export {

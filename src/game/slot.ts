@@ -75,6 +75,12 @@ export interface GameState {
   replay: PlayerBindings | null;
   /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
+  /**
+   * The `actions` bit set of each player's newest applied input, by entity id (capacity + 1 rows;
+   * src/net/input.ts writes it, a join resets it): `playerActions`. Input state, not world state:
+   * neither hashed nor checkpointed (a new session starts at 0).
+   */
+  readonly actions: Uint32Array;
 }
 
 /** The game slot of a world. */

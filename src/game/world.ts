@@ -154,6 +154,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     facts: installFacts(world, game.facts),
     replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },
+    actions: new Uint32Array(world.capacity + 1),
   };
   world.game = state;
 };

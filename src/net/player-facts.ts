@@ -174,6 +174,7 @@ export const applySessionFact = (
   Player.lastInputSeq[row] = 0; // sequence numbers restart with every session
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
+  if (game) game.actions[eid] = 0; // no button held until this session's first input
   f.applied(eid, reattached);
   game?.onPlayerJoined?.(eid, reattached, f.cls ?? 0);
 };
