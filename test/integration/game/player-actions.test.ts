@@ -7,7 +7,17 @@
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
-import { addComponent, defineComponent, defineGame, getStore, playerActions, query, spawn, startServer, type RunningServer } from '../../../src/index.js';
+import {
+  addComponent,
+  defineComponent,
+  defineGame,
+  getStore,
+  playerActions,
+  query,
+  spawn,
+  startServer,
+  type RunningServer,
+} from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const FIRE = 1,
