@@ -112,6 +112,8 @@ export {
 } from './game/rewards.js';
 // Purchases the game decides (stock, rules), charged through the ledger exactly once per (player, key)
 export { purchaseForPlayer, type GamePurchase, type GamePurchaseResult } from './game/purchases.js';
+// The buttons a player's client holds (input.actions)
+export { playerActions } from './game/player-input.js';
 
 // Player data: JSON values per (durable player id, key), versioned, durable across restarts
 export {
@@ -143,6 +145,7 @@ export {
 export type { Logger } from './log.js';
 export type { ServerHooks } from './net/game-server-options.js';
 export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';
+export type { HelloMsg } from './net/protocol.js';
 export type { SessionClassHook } from './net/session-registry.js';
 export type { SessionClassName } from './net/session-priority.js';
 

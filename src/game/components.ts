@@ -145,9 +145,13 @@ export const addComponent = <F extends ComponentFields>(
   return store;
 };
 
-/** Does entity `eid` exist and have component `def`? (Safe on any number: dead or invalid ids answer false.) */
-export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef): boolean => {
-  const raw = world.game?.stores.get(def.name);
+/**
+ * Does entity `eid` exist and have component `def`? A game component (definition) or a built-in
+ * store (`world.stores.Player`: is it a player?), as `query` takes them. Safe on any number: dead
+ * or invalid ids answer false.
+ */
+export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef | Store): boolean => {
+  const raw = isDef(def) ? world.game?.stores.get(def.name) : def;
   return raw !== undefined && Number.isInteger(eid) && eid > 0 && entityExists(world, eid) && bitecsHasComponent(world, eid, raw);
 };
 

@@ -12,6 +12,7 @@ import type { SceneInput, SceneResult } from '../content/scene-gen.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
 import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
+import type { SessionClassName } from '../net/session-priority.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ComponentDef } from './components.js';
 import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
@@ -80,8 +81,12 @@ export interface GameHooks {
   onWorldCreated?: (world: GameWorld) => void;
   /** The world was deleted (admin API) or the runtime stops. */
   onWorldDeleted?: (world: GameWorld) => void;
-  /** A session's player was spawned (`resumed` false) or reattached (true). */
-  onPlayerJoined?: (world: GameWorld, player: number, info: { resumed: boolean }) => void;
+  /**
+   * A session's player was spawned (`resumed` false) or reattached (true). `sessionClass`: the
+   * joining session's class (the `sessionClass` hook, `authenticate`'s `cls`, or the hello token's
+   * prefix): a spectator, bot or observer is a player entity too, which the game may treat apart.
+   */
+  onPlayerJoined?: (world: GameWorld, player: number, info: { resumed: boolean; sessionClass: SessionClassName }) => void;
   /** A player is about to be parked (`parked` true: disconnected, resumable) or removed (false). */
   onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean }) => void;
 }

@@ -54,8 +54,8 @@ export interface GameState {
   readonly messages: ReadonlyMap<string, GameMessageEntry>;
   /** Custom replicated fields (null when the game declares none: the wire is the default one). */
   readonly replicated: ReplicationTable | null;
-  /** Called in the ingest phase after a session's player was spawned or reattached. */
-  readonly onPlayerJoined: ((player: number, resumed: boolean) => void) | null;
+  /** Called in the ingest phase after a session's player was spawned or reattached (`cls`: `SessionClass` code of the session). */
+  readonly onPlayerJoined: ((player: number, resumed: boolean, cls: number) => void) | null;
   /** Called in the ingest phase before a player is parked (disconnect) or removed (grace over). */
   readonly onPlayerLeft: ((player: number, parked: boolean) => void) | null;
   /** Called once when the world is deleted (admin API) or its runtime stops. */
@@ -75,6 +75,12 @@ export interface GameState {
   replay: PlayerBindings | null;
   /** Game messages accepted, refused at the edge, or dropped by a full buffer (all names). */
   readonly counters: { accepted: number; refused: number; dropped: number };
+  /**
+   * The `actions` bit set of each player's newest applied input, by entity id (capacity + 1 rows;
+   * src/net/input.ts writes it, a join resets it): `playerActions`. Input state, not world state:
+   * neither hashed nor checkpointed (a new session starts at 0).
+   */
+  readonly actions: Uint32Array;
 }
 
 /** The game slot of a world. */

@@ -13,6 +13,7 @@ import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
 import { createGameOutbox } from '../net/game-outbox.js';
+import { SESSION_CLASS_NAMES } from '../net/session-priority.js';
 import type { GameMessageEntry, GameState } from './slot.js';
 import {
   createSimWorld,
@@ -139,7 +140,9 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
     outbox: createGameOutbox(),
     replicated: kinds.size ? createReplicationTable(world.capacity, kinds) : null,
-    onPlayerJoined: hooks.onPlayerJoined ? (p, resumed) => hooks.onPlayerJoined!(world, p, { resumed }) : null,
+    onPlayerJoined: hooks.onPlayerJoined
+      ? (p, resumed, cls) => hooks.onPlayerJoined!(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' })
+      : null,
     onPlayerLeft: hooks.onPlayerLeft ? (p, parked) => hooks.onPlayerLeft!(world, p, { parked }) : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
     timers: createTimerState(
@@ -151,6 +154,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     facts: installFacts(world, game.facts),
     replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },
+    actions: new Uint32Array(world.capacity + 1),
   };
   world.game = state;
 };

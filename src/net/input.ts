@@ -7,6 +7,7 @@ import { playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import type { World } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
+import type { GameSlot } from '../game/slot.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 
 /** Ingest type name of movement input. */
@@ -23,11 +24,11 @@ export interface InputFact {
 }
 
 /**
- * Apply one input: Velocity = direction × maxSpeed (world units per simulation second), and
- * Player.lastInputSeq = seq (acknowledged in the next snapshot). Ignored when the entity is no
- * longer this session's player.
+ * Apply one input: Velocity = direction × maxSpeed (world units per simulation second),
+ * Player.lastInputSeq = seq (acknowledged in the next snapshot), and in a game world the player's
+ * `actions` (`playerActions`). Ignored when the entity is no longer this session's player.
  */
-export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed: number): void => {
+export const applyInput = (world: CoreWorld & Partial<GameSlot>, eid: number, f: InputFact, maxSpeed: number): void => {
   const { Player, Velocity } = world.stores;
   if (!entityExists(world, eid) || !hasComponent(world, eid, Player)) return;
   const row = playerRow(world.stores, eid);
@@ -42,6 +43,8 @@ export const applyInput = (world: CoreWorld, eid: number, f: InputFact, maxSpeed
   Velocity.x[eid] = mx * maxSpeed;
   Velocity.y[eid] = my * maxSpeed;
   Player.lastInputSeq[row] = f.seq;
+  const actions = world.game?.actions;
+  if (actions !== undefined) actions[eid] = f.actions; // the game reads it with playerActions
 };
 
 /** Define the `input` ingest type on a world (once; later calls are no-ops). */

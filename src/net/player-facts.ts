@@ -46,6 +46,11 @@ export interface EnterFact {
   x: number;
   y: number;
   interestRadius: number;
+  /**
+   * The joining session's class (`SessionClass` code: 0 player, 1 spectator, 2 bot, 3 observer),
+   * handed to the game's `onPlayerJoined`; absent = player (logs recorded before it was kept).
+   */
+  cls?: number;
   /** False when the socket closed before the fact applied: nothing is spawned, a reattachable player is parked. */
   live: () => boolean;
   /** Called inside the ingest phase: player id (or JOIN_WORLD_FULL / JOIN_FAILED), and whether it was reattached. */
@@ -169,8 +174,9 @@ export const applySessionFact = (
   Player.lastInputSeq[row] = 0; // sequence numbers restart with every session
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
+  if (game) game.actions[eid] = 0; // no button held until this session's first input
   f.applied(eid, reattached);
-  game?.onPlayerJoined?.(eid, reattached);
+  game?.onPlayerJoined?.(eid, reattached, f.cls ?? 0);
 };
 
 /**

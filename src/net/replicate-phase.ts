@@ -100,6 +100,12 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
   if (sessions.length === 0) {
     net.removed.length = 0;
     st.ladder.activeSentMs = 0;
+    // The gauges describe the sessions open now: none (not the last step that had some).
+    for (let c = 0; c < st.byClass.length; c++) {
+      st.byClass[c].sessions = 0;
+      st.byClass[c].degraded = 0;
+    }
+    st.ladder.levels.fill(0);
   } else {
     beginRun(world, net);
     const n = sessions.length;

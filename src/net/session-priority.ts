@@ -36,6 +36,7 @@
  * regions last (active-spread.ts).
  */
 import { type ActiveSpreadState, createActiveSpread } from './active-spread.js';
+import type { Logger } from '../log.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 
@@ -63,6 +64,31 @@ export const classFromToken = (token: string): SessionClassName => {
   const i = token.indexOf(':');
   const head = i < 0 ? token : token.slice(0, i);
   return head === 'spectator' || head === 'bot' || head === 'observer' ? head : 'player';
+};
+
+/**
+ * The class code of a session whose class `ask()` names — the game's `sessionClass` hook, fed by
+ * the client's hello. Anything but one of the four names (a prototype key such as `constructor`, a
+ * typo, a non-string) and a throw give the player class, logged at warn the 1st, 10th, 100th… time
+ * (`bad.n` counts them).
+ */
+export const sessionClassCode = (ask: () => unknown, log: Logger, bad: { n: number }): number => {
+  let answer: unknown;
+  let err: unknown = null;
+  try {
+    answer = ask();
+    const i = SESSION_CLASS_NAMES.indexOf(answer as SessionClassName);
+    if (i >= 0) return i;
+  } catch (e) {
+    err = e;
+  }
+  const n = ++bad.n;
+  if (n === 10 ** Math.floor(Math.log10(n)))
+    log.warn(
+      { answer: typeof answer === 'string' ? answer.slice(0, 64) : typeof answer, err, times: n },
+      'game sessionClass hook threw or answered no class (player, spectator, bot, observer): the session joins as a player',
+    );
+  return SessionClass.player;
 };
 
 /** A session's priority (0..4, higher degrades later) at wall time `nowMs` (performance.now). */

@@ -29,7 +29,7 @@ import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } 
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
-import { classFromToken, SessionClass, type SessionClassName } from './session-priority.js';
+import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
@@ -114,6 +114,9 @@ export class SessionRegistry {
     this.#log = log;
     this.#rng = createPrng(spawnSeed);
   }
+
+  /** Times the game's sessionClass hook threw or named no class (session-priority.ts `sessionClassCode`). */
+  readonly #badClasses = { n: 0 };
 
   /** Sessions waiting for their join to be applied by a step. */
   get joining(): number {
@@ -251,7 +254,7 @@ export class SessionRegistry {
     auth: HelloIdentity | null = null,
   ): void {
     const cfg = this.#cfg;
-    const cls = SessionClass[auth?.cls ?? this.#classify(m, world)] ?? SessionClass.player;
+    const cls = auth?.cls ? SessionClass[auth.cls] : sessionClassCode(() => this.#classify(m, world), this.#log, this.#badClasses);
     const s = createSession(conn, world.id, -1, m.name, token, cfg.interestRadius, cls, ledgerId);
     const fact: EnterFact = {
       op: 'enter',
@@ -261,6 +264,7 @@ export class SessionRegistry {
       x,
       y,
       interestRadius: cfg.interestRadius,
+      cls,
       live: () => !conn.closed && conn.session === s,
       applied: (eid, reattached) => this.#joined(s, world, eid, reattached || durableResume, player < 0 && !durableResume, player, owner),
       // A live player beats a ghost: a full world gives up its oldest parked player (session-parking.ts).

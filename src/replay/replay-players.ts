@@ -57,6 +57,7 @@ export const sessionFactRecord = (f: SessionFact): Record<string, unknown> =>
         x: f.x,
         y: f.y,
         interestRadius: f.interestRadius,
+        ...(f.cls ? { cls: f.cls } : {}),
         live: f.live(),
       }
     : { op: f.op, player: f.player, owner: f.owner };

@@ -122,6 +122,7 @@ const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | nul
       x: n('x'),
       y: n('y'),
       interestRadius: n('interestRadius'),
+      ...(typeof r.cls === 'number' ? { cls: r.cls } : {}),
       live: () => live,
       applied:
         players !== null && typeof pid === 'string'
