@@ -45,10 +45,9 @@ const serve = async (
     if (!join) return { ids };
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WS as never });
     await c.connect();
-    // The start grant arrives as a wallet message, possibly in the same read as the welcome: the wait is registered before the hello.
-    const granted = c.waitFor((x) => x.type === 22 && (x as { coins: number }).coins > 0, 5000);
     await c.join('1', 'pat', 'pat-token');
-    const m = (await granted) as { coins: number };
+    // The start grant arrives as a wallet message.
+    const m = (await c.waitFor((x) => x.type === 22 && (x as { coins: number }).coins > 0, 5000)) as { coins: number };
     const coins = m.coins;
     c.close();
     return { ids, coins };
