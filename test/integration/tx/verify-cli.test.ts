@@ -65,14 +65,16 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
       expect(body.entries.length).toBe(6); // start grant + 5 purchases
       expect(body.live.coins).toBe(body.balance.coins);
       expect(body.balance.coins).toBe(1000 - 50);
-      // A server reward through the admin API reaches the live wallet.
+      // A server reward through the admin API reaches the live wallet. The wallet frame and the HTTP
+      // answer both follow the commit, in either order: the wait is registered before the request.
+      const rewarded = c.waitFor((m) => m.type === 22 && m.coins === 957);
       const rw = await fetch(`http://127.0.0.1:${rt.admin.port}/api/v1/worlds/1/ledger/rewards`, {
         method: 'POST',
         headers: { authorization: 'Bearer vt', 'content-type': 'application/json' },
         body: JSON.stringify({ playerId, key: 'gift-1', coins: 7 }),
       });
       expect(rw.status).toBe(200);
-      const w2 = await c.waitFor((m) => m.type === 22 && m.coins === 957);
+      const w2 = await rewarded;
       expect(w2).toBeTruthy();
       // Ledger metrics: commit latency histogram and results by kind and code.
       const metrics = await (await fetch(`http://127.0.0.1:${rt.admin.port}/metrics`, { headers: { authorization: 'Bearer vt' } })).text();
