@@ -16,10 +16,12 @@ export interface RuntimeInstance {
   readonly id: string;
   readonly runtime: Runtime;
   readonly adminUrl: string;
+  /** `ws://127.0.0.1:<port>` of its game server. */
+  readonly gameUrl: string;
   /** Parsed JSON log lines so far. */
   readonly lines: Array<Record<string, unknown>>;
-  /** A request on the admin API with the token; resolves status, JSON body (or text) and text. */
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  /** A request on the admin API with the token; resolves status, JSON body (or text), text and headers. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   /** `runtime.stop()` once (idempotent). */
   stop(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export const startRuntimeInstance = async (id: string, args: string[]): Promise<
     id,
     runtime,
     adminUrl,
+    gameUrl: `ws://127.0.0.1:${runtime.gameServer.port}`,
     lines,
     api: (method, path, body) => adminApi(adminUrl, method, path, body, 15_000),
     stop: () => (stopped ??= runtime.stop()),

@@ -3,33 +3,38 @@
  * default world "1" exists everywhere) that does not step and so has no periodic heartbeat. That
  * copy must not turn `/readyz` red nor set `worldtick_periodic_heartbeat_stale` (a load balancer
  * would take every non-owner out of rotation, and the heartbeat alert would page for nothing).
- * Two real instances (child processes, `--redis` on a real redis-server, their own SQLite stores).
+ * Two real instances (in-process runtimes on real ports, test/helpers/cluster-runtimes.ts: none is killed or
+ * signalled here; `--redis` on a real redis-server, their own SQLite stores).
  * Also: the world list marks standby copies, and a create kept local names its owner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { CLUSTER_TOKEN, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 
 const bin = findRedisServer();
 if (!bin) console.warn('standby-readiness: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
 
 describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
   let redis: RedisTestServer;
-  const inst: TestInstance[] = [];
+  const inst: RuntimeInstance[] = [];
+  const dirs = [tempDataDir('wt-standby-a-'), tempDataDir('wt-standby-b-')];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     // The smallest stale limit (1.5 s; the heartbeat runs every 1 s) so a standby copy is long past it below.
     const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0.5'];
-    inst.push(await startInstance('a', args));
+    inst.push(await startRuntimeInstance('a', [...args, '--data-dir', dirs[0].dir]));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
-    inst.push(await startInstance('b', args));
+    inst.push(await startRuntimeInstance('b', [...args, '--data-dir', dirs[1].dir]));
     await until('b sees a as the owner of world 1', async () => (await ownersFrom(inst[1]))['1'] === 'a');
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(inst.map((i) => i.stop()));
     await redis?.stop();
+    for (const d of dirs) d.remove();
   }, 30_000);
 
   it('a standby copy is never stale: /readyz stays 200 on the instance that does not own the world', async () => {
