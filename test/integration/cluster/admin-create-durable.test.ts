@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -55,7 +56,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
     '--checkpoint-interval',
     '0',
   ];
-  const started: TestInstance[] = [];
+  const started: Array<TestInstance | RuntimeInstance> = [];
   beforeAll(async () => {
     redis = await startRedisServer();
   }, 30_000);
@@ -83,7 +84,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
       await once(a.child, 'exit');
     }
     expect(early, 'answered while its record could not be written').toBe(false);
-    const b = await startInstance('b', args(TTL_S));
+    const b = await startRuntimeInstance('b', args(TTL_S)); // in process: only a is killed
     started.push(b);
     // a's lease lapses (TTL), b finds the stored world nobody hosts and restores it.
     await until('b adopted world made', async () => (await b.api('GET', '/api/v1/worlds/made/stats')).status === 200, 30_000);
@@ -93,10 +94,10 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
   it('record not writable within the bound: 503 WT_ERR_WORLD_NOT_DURABLE, nothing left, the id free', { timeout: 90_000 }, async () => {
     // Alone in the cluster (the first case's instances, if any, stop meanwhile): c is the one that
     // would adopt a record left behind, and its ticks are the ones to wait for.
-    const [c] = await Promise.all([startInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
+    const [c] = await Promise.all([startRuntimeInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
     started.push(c);
     const unlock = await lockRecords(pgs.url);
-    let r: Awaited<ReturnType<TestInstance['api']>>;
+    let r: Awaited<ReturnType<RuntimeInstance['api']>>;
     try {
       r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'lost', npcs: 30 });
     } finally {
