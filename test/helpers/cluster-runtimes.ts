@@ -9,6 +9,7 @@ import { parseOptions } from '../../src/cli/options.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/server/runtime.js';
 import { adminApi, CLUSTER_TOKEN } from './cluster-instances.js';
+import { tempDataDir } from './data-dir.js';
 import { collectJsonLines } from './log-lines.js';
 
 /** One running in-process instance. */
@@ -26,14 +27,19 @@ export interface RuntimeInstance {
   stop(): Promise<void>;
 }
 
-/** Start instance `id` with `args` (plus `--port 0 --admin-port 0`, the test token, few NPCs, no stats lines). */
+/**
+ * Start instance `id` with `args` (plus `--port 0 --admin-port 0`, the test token, few NPCs, no stats lines,
+ * and a throwaway data directory, removed at `stop`, unless `args` give `--data-dir` or `--store`).
+ */
 export const startRuntimeInstance = async (id: string, args: string[]): Promise<RuntimeInstance> => {
   const out = new PassThrough();
   const lines = collectJsonLines(out);
+  const data = args.includes('--data-dir') || args.includes('--store') ? null : tempDataDir(`wt-${id}-`);
   const options = parseOptions(
     [
       ...['--port', '0', '--admin-port', '0', '--instance-id', id, '--admin-token', CLUSTER_TOKEN],
       ...['--npcs', '50', '--stats-interval', '0', '--log-level', 'info'],
+      ...(data ? ['--data-dir', data.dir] : []),
       ...args,
     ],
     {},
@@ -49,6 +55,6 @@ export const startRuntimeInstance = async (id: string, args: string[]): Promise<
     gameUrl: `ws://127.0.0.1:${runtime.gameServer.port}`,
     lines,
     api: (method, path, body) => adminApi(adminUrl, method, path, body, 15_000),
-    stop: () => (stopped ??= runtime.stop()),
+    stop: () => (stopped ??= runtime.stop().finally(() => data?.remove())),
   };
 };

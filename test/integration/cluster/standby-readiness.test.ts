@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
 
 const bin = findRedisServer();
 if (!bin) console.warn('standby-readiness: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
@@ -19,22 +18,20 @@ if (!bin) console.warn('standby-readiness: redis-server is not installed (apt-ge
 describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
   let redis: RedisTestServer;
   const inst: RuntimeInstance[] = [];
-  const dirs = [tempDataDir('wt-standby-a-'), tempDataDir('wt-standby-b-')];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     // The smallest stale limit (1.5 s; the heartbeat runs every 1 s) so a standby copy is long past it below.
     const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0.5'];
-    inst.push(await startRuntimeInstance('a', [...args, '--data-dir', dirs[0].dir]));
+    inst.push(await startRuntimeInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
-    inst.push(await startRuntimeInstance('b', [...args, '--data-dir', dirs[1].dir]));
+    inst.push(await startRuntimeInstance('b', args));
     await until('b sees a as the owner of world 1', async () => (await ownersFrom(inst[1]))['1'] === 'a');
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(inst.map((i) => i.stop()));
     await redis?.stop();
-    for (const d of dirs) d.remove();
   }, 30_000);
 
   it('a standby copy is never stale: /readyz stays 200 on the instance that does not own the world', async () => {
