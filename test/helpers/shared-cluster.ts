@@ -40,29 +40,42 @@ export const sharedStoreArgs = (redis: RedisTestServer, pg: PgServer): string[] 
  * `worldId` (created there with `worldNpcs` NPCs): started in the calling describe block's
  * `beforeAll`, stopped (with `pg`) in its `afterAll`. `inst` is `[a, b]` once the hook ran.
  */
-export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs: number; args: string[] }): { inst: TestInstance[] } =>
-  twoOwning(pg, o, startInstance);
+export const twoInstancesOwning = (
+  pg: PgServer,
+  o: { worldId: string; worldNpcs: number; args: string[] },
+): { inst: [TestInstance, TestInstance] } => twoOwning(pg, o, startInstance, startInstance);
 
 /**
  * {@link twoInstancesOwning} with in-process runtimes (test/helpers/cluster-runtimes.ts: the same
  * `createRuntime` on real ports) in place of child processes, for a file that neither kills, stops nor
  * signals an instance: no process start to pay (~1.2 s of CPU each).
  */
-export const twoRuntimesOwning = (pg: PgServer, o: { worldId: string; worldNpcs: number; args: string[] }): { inst: RuntimeInstance[] } =>
-  twoOwning(pg, o, startRuntimeInstance);
-
-const twoOwning = <I extends ApiInstance & { stop(): Promise<void> }>(
+export const twoRuntimesOwning = (
   pg: PgServer,
   o: { worldId: string; worldNpcs: number; args: string[] },
-  start: (id: string, args: string[]) => Promise<I>,
-): { inst: I[] } => {
-  const ctx = { inst: [] as I[] };
+): { inst: [RuntimeInstance, RuntimeInstance] } => twoOwning(pg, o, startRuntimeInstance, startRuntimeInstance);
+
+/** Starts one instance: {@link startInstance} (a child process) or {@link startRuntimeInstance} (in process). */
+type Starter<I> = (id: string, args: string[]) => Promise<I>;
+
+/**
+ * {@link twoInstancesOwning} with the starter of each instance given: a child process only for the one
+ * the file kills, stops or signals (`twoOwning(pg, o, startInstance, startRuntimeInstance)`: `a` a child,
+ * `b` in process).
+ */
+export const twoOwning = <A extends ApiInstance & { stop(): Promise<void> }, B extends ApiInstance & { stop(): Promise<void> }>(
+  pg: PgServer,
+  o: { worldId: string; worldNpcs: number; args: string[] },
+  startA: Starter<A>,
+  startB: Starter<B>,
+): { inst: [A, B] } => {
+  const ctx = { inst: [] as unknown as [A, B] };
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = [...sharedStoreArgs(redis, pg), ...o.args];
-    ctx.inst.push(await start('a', args));
-    ctx.inst.push(await start('b', args));
+    ctx.inst[0] = await startA('a', args);
+    ctx.inst[1] = await startB('b', args);
     expect((await ctx.inst[0].api('POST', '/api/v1/worlds?placement=local', { id: o.worldId, npcs: o.worldNpcs })).status).toBe(201);
     await until(`both instances see each other and a owns ${o.worldId}`, async () => {
       for (const i of ctx.inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
@@ -70,7 +83,7 @@ const twoOwning = <I extends ApiInstance & { stop(): Promise<void> }>(
     });
   }, 90_000);
   afterAll(async () => {
-    await Promise.all(ctx.inst.map((i) => i.stop()));
+    await Promise.all(ctx.inst.map((i: A | B) => i.stop()));
     await redis?.stop();
     await pg.destroy();
   }, 30_000);

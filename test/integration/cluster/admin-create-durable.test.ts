@@ -3,7 +3,7 @@
  * created through `POST /api/v1/worlds` is answered `201` only once this instance holds its lease,
  * announced the token to the store and wrote the world's record with that fence. Before, the record
  * waited for the next control tick, and a SIGKILL right after the 201 lost the world. Real
- * instances (`src/cli/main.ts`) on a real redis-server and PostgreSQL; the test holds the
+ * instances (`src/cli/main.ts`; `b`, which only adopts, in process) on a real redis-server and PostgreSQL; the test holds the
  * world-records table locked during the create, so an answer sent before the record is durable is
  * caught every time. When the record cannot be written within the bound: 503
  * WT_ERR_WORLD_NOT_DURABLE and nothing is left (no world, no record, the id free).
@@ -94,10 +94,10 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
   it('record not writable within the bound: 503 WT_ERR_WORLD_NOT_DURABLE, nothing left, the id free', { timeout: 90_000 }, async () => {
     // Alone in the cluster (the first case's instances, if any, stop meanwhile): c is the one that
     // would adopt a record left behind, and its ticks are the ones to wait for.
-    const [c] = await Promise.all([startRuntimeInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
+    const [c] = await Promise.all([startInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
     started.push(c);
     const unlock = await lockRecords(pgs.url);
-    let r: Awaited<ReturnType<RuntimeInstance['api']>>;
+    let r: Awaited<ReturnType<TestInstance['api']>>;
     try {
       r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'lost', npcs: 30 });
     } finally {

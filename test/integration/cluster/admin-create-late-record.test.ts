@@ -11,7 +11,6 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
@@ -55,7 +54,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   /** The store URL with a short client-side query timeout (a slow store, seen from the instance). */
   const storeUrl = (): string => `${pgs.url}?query_timeout=1000`;
   let redis: RedisTestServer | undefined;
-  const started: Array<TestInstance | RuntimeInstance> = [];
+  const started: TestInstance[] = [];
   const stop = async (i: TestInstance): Promise<void> => {
     i.child.kill('SIGKILL');
     if (i.child.exitCode === null) await once(i.child, 'exit');
@@ -95,7 +94,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   it('cluster: the late record is removed and never adopted as an orphan; the id is free', { timeout: 60_000 }, async () => {
     const ttlS = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
     const args = ['--redis', String(redis?.url), '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
-    const c = await startRuntimeInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']); // in process: never killed
+    const c = await startInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']);
     started.push(c);
     await slowCommits(pgs.url, 'late2');
     const r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });

@@ -9,10 +9,10 @@
  *
  * The same for an old owner's copy: `a` owns `fo`, is stopped (SIGSTOP) past its lease TTL, `b` acquires
  * `fo` and (once `a` continued: SIGCONT) takes it over from the store; `a` keeps a copy that does not step. `fo` is deleted
- * on `b`; `a` drops its copy instead of taking the lease back and stepping it. `a` a child process, `b` in process.
+ * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startInstance, until, type ApiInstance, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -77,21 +77,21 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     // over as an orphan); b2 takes the default world once they gave its lease back.
     const leaving = inst.splice(0).reverse();
     const [b] = await Promise.all([
-      startRuntimeInstance('b2', args), // in process: only a2 is signalled
+      startInstance('b2', args),
       (async () => {
         for (const i of leaving) await i.stop();
       })(),
     ]);
-    inst.push(b);
+    children.push(b);
     await until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2');
     const a = await startInstance('a2', args);
     children.push(a);
     /** What both instances logged about fo (a failure message). */
     const explain = (err: Error): never => {
-      const about = (i: ApiInstance): unknown[] => i.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
+      const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
       throw new Error(`${err.message}: a2: ${JSON.stringify(about(a))}; b2: ${JSON.stringify(about(b))}`);
     };
-    const listed = async (i: ApiInstance): Promise<Record<string, unknown> | undefined> =>
+    const listed = async (i: TestInstance): Promise<Record<string, unknown> | undefined> =>
       ((await i.api('GET', '/api/v1/worlds')).json.worlds as Array<Record<string, unknown>>).find((w) => w.id === 'fo');
     expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'fo', npcs: 10 })).status).toBe(201);
     await until('b2 sees a2 owning fo', async () => (await ownersFrom(b)).fo === 'a2').catch(explain);

@@ -1,7 +1,6 @@
 /**
- * Network partition, end to end: a real redis-server, three worldtick instances (`a` a child
- * process; `b` and `c`, never cut off, killed or signalled, in-process runtimes on real ports,
- * test/helpers/cluster-runtimes.ts); instance `a` reaches Redis only through a TCP proxy the test cuts while clients
+ * Network partition, end to end: a real redis-server, three worldtick instances in child
+ * processes; instance `a` reaches Redis only through a TCP proxy the test cuts while clients
  * play world "1" on it. Asserts: `a` stops stepping and closes its clients with 4015 (and
  * refuses admin writes) before its lease can expire; another instance takes the world with a
  * larger fencing token; no two instances ever stepped the world at the same time (every
@@ -20,7 +19,6 @@ import type { StepRange } from '../../../src/server/cluster-service.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 
 /** Lease TTL (s): the cut is noticed, the lease lapses and the world moves within about one TTL. */
 const TTL_S = 2;
@@ -44,7 +42,7 @@ const overlaps = (ranges: readonly StepRange[]): Array<[StepRange, StepRange]> =
 describe.skipIf(!bin)('cluster: network partition', () => {
   let redis: RedisTestServer | undefined;
   let proxy: TcpProxy | undefined;
-  const inst: Array<TestInstance | RuntimeInstance> = [];
+  const inst: TestInstance[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'wt-partition-'));
 
   afterAll(async () => {
@@ -63,11 +61,11 @@ describe.skipIf(!bin)('cluster: network partition', () => {
     await until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a');
     inst.push(
       ...(await Promise.all([
-        startRuntimeInstance('b', ['--redis', redis.url, ...common]),
-        startRuntimeInstance('c', ['--redis', redis.url, ...common]),
+        startInstance('b', ['--redis', redis.url, ...common]),
+        startInstance('c', ['--redis', redis.url, ...common]),
       ])),
     );
-    const [, b, c] = inst as [TestInstance, RuntimeInstance, RuntimeInstance];
+    const [, b, c] = inst as [TestInstance, TestInstance, TestInstance];
     await until('3 instances listed', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 3);
     const tokenA = (await a.api('GET', '/api/v1/cluster')).json.held[0].fencingToken as number;
 

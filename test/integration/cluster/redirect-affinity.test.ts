@@ -1,7 +1,6 @@
 /**
- * Cluster mode end to end: a real redis-server, three worldtick instances (`--redis`; `a` and `b` in-process
- * runtimes on real ports, test/helpers/cluster-runtimes.ts; `c`, killed by the last case, a child process),
- * real WebSocket clients. Clients that connect to the wrong instance are
+ * Cluster mode end to end: a real redis-server, three worldtick instances in child processes
+ * (`--redis`), real WebSocket clients. Clients that connect to the wrong instance are
  * redirected (message 21 + signed ticket) and end up on the world's owner, and stay there
  * (resume goes to the owner); admin routes work on any instance.
  */
@@ -13,7 +12,6 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { LightBot } from '../../../src/bots/light-bot.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { CLUSTER_TOKEN, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -24,17 +22,17 @@ const client = (url: string): WorldtickClient => new WorldtickClient({ url, WebS
 
 describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   let redis: RedisTestServer;
-  const inst: Array<TestInstance | RuntimeInstance> = [];
-  const byId = (id: string): TestInstance | RuntimeInstance => inst.find((i) => i.id === id)!;
+  const inst: TestInstance[] = [];
+  const byId = (id: string): TestInstance => inst.find((i) => i.id === id)!;
 
   beforeAll(async () => {
     redis = await startRedisServer();
     // Lease TTL 2 s: the last case waits for a killed instance's presence and lease to lapse.
     const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c hold standby copies.
-    inst.push(await startRuntimeInstance('a', args));
+    inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
-    inst.push(...(await Promise.all([startRuntimeInstance('b', args), startInstance('c', args)])));
+    inst.push(...(await Promise.all([startInstance('b', args), startInstance('c', args)])));
     expect((await inst[1].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
     expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
     await until('every instance sees 3 instances and 3 leases', async () => {
@@ -185,7 +183,7 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   );
 
   it('an instance that stops heartbeating (SIGKILL) disappears, and so does its lease', async () => {
-    const c = inst[2] as TestInstance;
+    const c = inst[2];
     c.child.kill('SIGKILL');
     await until("c and its world gone from a's view", async () => {
       const v = (await inst[0].api('GET', '/api/v1/cluster')).json;

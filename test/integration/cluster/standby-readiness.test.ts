@@ -3,29 +3,27 @@
  * default world "1" exists everywhere) that does not step and so has no periodic heartbeat. That
  * copy must not turn `/readyz` red nor set `worldtick_periodic_heartbeat_stale` (a load balancer
  * would take every non-owner out of rotation, and the heartbeat alert would page for nothing).
- * Two real instances (in-process runtimes on real ports, test/helpers/cluster-runtimes.ts: none is killed or
- * signalled here; `--redis` on a real redis-server, their own SQLite stores).
+ * Two real instances (child processes, `--redis` on a real redis-server, their own SQLite stores).
  * Also: the world list marks standby copies, and a create kept local names its owner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import { CLUSTER_TOKEN, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const bin = findRedisServer();
 if (!bin) console.warn('standby-readiness: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
 
 describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
   let redis: RedisTestServer;
-  const inst: RuntimeInstance[] = [];
+  const inst: TestInstance[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     // The smallest stale limit (1.5 s; the heartbeat runs every 1 s) so a standby copy is long past it below.
     const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0.5'];
-    inst.push(await startRuntimeInstance('a', args));
+    inst.push(await startInstance('a', args));
     await until('a owns world 1', async () => (await ownersFrom(inst[0]))['1'] === 'a');
-    inst.push(await startRuntimeInstance('b', args));
+    inst.push(await startInstance('b', args));
     await until('b sees a as the owner of world 1', async () => (await ownersFrom(inst[1]))['1'] === 'a');
   }, 60_000);
 
