@@ -2,8 +2,7 @@
  * `--standby-copies` bounds how many instances restore each stored admin world at start
  * (docs/CLUSTER.md "Standby copies"): with 0, an instance started after the world was stored keeps
  * no copy of it (memory does not grow with the number of instances), and still takes it over from
- * the store when its owner dies. Two instances (`a` a child process, `b` in process) on a real
- * redis-server and a real PostgreSQL: `a`
+ * the store when its owner dies. Two instances on a real redis-server and a real PostgreSQL: `a`
  * owns admin world `sw`; `b`, started with `--standby-copies 0`, restores only the default world;
  * `a` is killed (SIGKILL) and `b` takes `sw` from its checkpoint and steps it.
  */
@@ -11,13 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster standby copies');
 
 describe.skipIf(skip !== null)('cluster: --standby-copies 0', () => {
-  const inst: Array<TestInstance | RuntimeInstance> = [];
+  const inst: TestInstance[] = [];
   let redis: RedisTestServer | undefined;
   let args: string[] = [];
   beforeAll(async () => {
@@ -33,10 +31,10 @@ describe.skipIf(skip !== null)('cluster: --standby-copies 0', () => {
   }, 30_000);
 
   it('an instance started with 0 keeps no copy of a stored admin world and still takes it when its owner dies', async () => {
-    const a = inst[0] as TestInstance;
+    const a = inst[0];
     // b starts after sw was stored (its record is written before the 201), while a checkpoints it.
     const [b] = await Promise.all([
-      startRuntimeInstance('b', [...args, '--standby-copies', '0']), // in process: never killed
+      startInstance('b', [...args, '--standby-copies', '0']),
       until('a checkpointed sw after a few steps', async () => {
         const s = (await a.api('GET', '/api/v1/worlds/sw/stats')).json;
         return s.checkpoint?.saved >= 2 && s.step > 10;
