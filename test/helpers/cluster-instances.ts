@@ -129,8 +129,15 @@ export const until = async <T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 };
 
+/** What the polling helpers need of an instance: a child process ({@link TestInstance}) or an in-process runtime (cluster-runtimes.ts). */
+export interface ApiInstance {
+  readonly id: string;
+  readonly lines: Array<Record<string, unknown>>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+}
+
 /** Owner instance id of each world, from one instance's `GET /api/v1/cluster`. */
-export const ownersFrom = async (inst: TestInstance): Promise<Record<string, string>> => {
+export const ownersFrom = async (inst: ApiInstance): Promise<Record<string, string>> => {
   const r = await inst.api('GET', '/api/v1/cluster');
   const out: Record<string, string> = {};
   for (const l of r.json.leases as Array<{ worldId: string; instanceId: string }>) out[l.worldId] = l.instanceId;

@@ -3,7 +3,8 @@
  * one real PostgreSQL (the shared store). Either both can be had, or the suite skips with a reason.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ownersFrom, startInstance, until, type TestInstance } from './cluster-instances.js';
+import { ownersFrom, startInstance, until, type ApiInstance, type TestInstance } from './cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from './cluster-runtimes.js';
 import type { PgServer } from './postgres-server.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
 import { freshDatabase } from './shared-postgres.js';
@@ -39,14 +40,42 @@ export const sharedStoreArgs = (redis: RedisTestServer, pg: PgServer): string[] 
  * `worldId` (created there with `worldNpcs` NPCs): started in the calling describe block's
  * `beforeAll`, stopped (with `pg`) in its `afterAll`. `inst` is `[a, b]` once the hook ran.
  */
-export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs: number; args: string[] }): { inst: TestInstance[] } => {
-  const ctx = { inst: [] as TestInstance[] };
+export const twoInstancesOwning = (
+  pg: PgServer,
+  o: { worldId: string; worldNpcs: number; args: string[] },
+): { inst: [TestInstance, TestInstance] } => twoOwning(pg, o, startInstance, startInstance);
+
+/**
+ * {@link twoInstancesOwning} with in-process runtimes (test/helpers/cluster-runtimes.ts: the same
+ * `createRuntime` on real ports) in place of child processes, for a file that neither kills, stops nor
+ * signals an instance: no process start to pay (~1.2 s of CPU each).
+ */
+export const twoRuntimesOwning = (
+  pg: PgServer,
+  o: { worldId: string; worldNpcs: number; args: string[] },
+): { inst: [RuntimeInstance, RuntimeInstance] } => twoOwning(pg, o, startRuntimeInstance, startRuntimeInstance);
+
+/** Starts one instance: {@link startInstance} (a child process) or {@link startRuntimeInstance} (in process). */
+type Starter<I> = (id: string, args: string[]) => Promise<I>;
+
+/**
+ * {@link twoInstancesOwning} with the starter of each instance given: a child process only for the one
+ * the file kills, stops or signals (`twoOwning(pg, o, startInstance, startRuntimeInstance)`: `a` a child,
+ * `b` in process).
+ */
+export const twoOwning = <A extends ApiInstance & { stop(): Promise<void> }, B extends ApiInstance & { stop(): Promise<void> }>(
+  pg: PgServer,
+  o: { worldId: string; worldNpcs: number; args: string[] },
+  startA: Starter<A>,
+  startB: Starter<B>,
+): { inst: [A, B] } => {
+  const ctx = { inst: [] as unknown as [A, B] };
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = [...sharedStoreArgs(redis, pg), ...o.args];
-    ctx.inst.push(await startInstance('a', args));
-    ctx.inst.push(await startInstance('b', args));
+    ctx.inst[0] = await startA('a', args);
+    ctx.inst[1] = await startB('b', args);
     expect((await ctx.inst[0].api('POST', '/api/v1/worlds?placement=local', { id: o.worldId, npcs: o.worldNpcs })).status).toBe(201);
     await until(`both instances see each other and a owns ${o.worldId}`, async () => {
       for (const i of ctx.inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
@@ -54,7 +83,7 @@ export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs
     });
   }, 90_000);
   afterAll(async () => {
-    await Promise.all(ctx.inst.map((i) => i.stop()));
+    await Promise.all(ctx.inst.map((i: A | B) => i.stop()));
     await redis?.stop();
     await pg.destroy();
   }, 30_000);
@@ -69,7 +98,7 @@ export const twoInstancesOwning = (pg: PgServer, o: { worldId: string; worldNpcs
  * A change missed between two polls only makes the wait longer. In place of a fixed sleep of "a few
  * ticks" before asserting that something did NOT happen.
  */
-export const controlTicks = async (inst: TestInstance, n: number, timeoutMs = 30_000): Promise<void> => {
+export const controlTicks = async (inst: ApiInstance, n: number, timeoutMs = 30_000): Promise<void> => {
   const beat = async (): Promise<number | null> => {
     const list = (await inst.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; heartbeatAt: number }>;
     return list.find((i) => i.id === inst.id)?.heartbeatAt ?? null;

@@ -3,7 +3,7 @@
  * created through `POST /api/v1/worlds` is answered `201` only once this instance holds its lease,
  * announced the token to the store and wrote the world's record with that fence. Before, the record
  * waited for the next control tick, and a SIGKILL right after the 201 lost the world. Real
- * instances (`src/cli/main.ts`) on a real redis-server and PostgreSQL; the test holds the
+ * instances (`src/cli/main.ts`; `b`, which only adopts, in process) on a real redis-server and PostgreSQL; the test holds the
  * world-records table locked during the create, so an answer sent before the record is durable is
  * caught every time. When the record cannot be written within the bound: 503
  * WT_ERR_WORLD_NOT_DURABLE and nothing is left (no world, no record, the id free).
@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -55,7 +56,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
     '--checkpoint-interval',
     '0',
   ];
-  const started: TestInstance[] = [];
+  const started: Array<TestInstance | RuntimeInstance> = [];
   beforeAll(async () => {
     redis = await startRedisServer();
   }, 30_000);
@@ -83,7 +84,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
       await once(a.child, 'exit');
     }
     expect(early, 'answered while its record could not be written').toBe(false);
-    const b = await startInstance('b', args(TTL_S));
+    const b = await startRuntimeInstance('b', args(TTL_S)); // in process: only a is killed
     started.push(b);
     // a's lease lapses (TTL), b finds the stored world nobody hosts and restores it.
     await until('b adopted world made', async () => (await b.api('GET', '/api/v1/worlds/made/stats')).status === 200, 30_000);

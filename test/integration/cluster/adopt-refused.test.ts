@@ -3,25 +3,27 @@
  * a control tick old) when `b` has just started draining, and migrates a world to it. `b` refuses
  * the handed world (409 `WT_ERR_MIGRATION_REFUSED`, counted `adoptRefusals`) and hands the lease
  * back; `a` takes it back and steps the world on, from where it held it — owned once, by `a`.
- * Two instances on a real redis-server and a real PostgreSQL; a lease TTL of 600 s (the most allowed) makes the
+ * Two instances (in-process runtimes on real ports: none is killed or signalled) on a real redis-server and a
+ * real PostgreSQL; a lease TTL of 600 s (the most allowed) makes the
  * control tick (which refreshes the view) run every 200 s, so a's view stays stale for the test (with 60 s,
  * a tick at 20 s after a started could land between b's drain and the migration on a slow box).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster adopt refused');
 
 describe.skipIf(skip !== null)('cluster: a draining instance refuses a handed world', () => {
-  const inst: TestInstance[] = [];
+  const inst: RuntimeInstance[] = [];
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = [...sharedStoreArgs(redis, sharedPg as PgServer), '--npcs', '100', '--lease-ttl', '600'];
-    inst.push(await startInstance('a', args), await startInstance('b', args));
+    inst.push(await startRuntimeInstance('a', args), await startRuntimeInstance('b', args));
     // Created on a after b registered: a's control tick run for it refreshes a's view (b in it).
     expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'rw', npcs: 50 })).status).toBe(201);
     await until('a sees b and owns rw', async () => {

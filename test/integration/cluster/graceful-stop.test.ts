@@ -3,23 +3,29 @@
  * so they must be made while the instance still holds its leases — the cluster service's stop
  * releases them. Before, the leases went first and every final record and checkpoint was skipped
  * (not owner), so the instance that took the worlds restarted them from the last periodic
- * checkpoint (with `--checkpoint-interval 0`: from their creation). Two instances on a real
- * redis-server and a real PostgreSQL; `a` owns the default world and an admin world, is stopped
+ * checkpoint (with `--checkpoint-interval 0`: from their creation). Two instances (`a` a child process,
+ * `b` in process) on a real redis-server and a real PostgreSQL; `a` owns the default world and an admin world, is stopped
  * with SIGTERM; `b` takes both from the checkpoints of a's last step, and a's log says so.
  */
 import { describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { sharedBackendOrSkip, twoOwning } from '../../helpers/shared-cluster.js';
+import { startRuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import { ownersFrom, startInstance, until } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster graceful stop');
 
 describe.skipIf(skip !== null)('cluster: graceful stop', () => {
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, {
-    worldId: 'gs',
-    worldNpcs: 50,
-    args: ['--npcs', '100', '--lease-ttl', '1', '--checkpoint-interval', '0'],
-  });
+  const { inst } = twoOwning(
+    sharedPg as PgServer,
+    {
+      worldId: 'gs',
+      worldNpcs: 50,
+      args: ['--npcs', '100', '--lease-ttl', '1', '--checkpoint-interval', '0'],
+    },
+    startInstance,
+    startRuntimeInstance,
+  );
 
   it("writes the final checkpoints before releasing the leases; the next owner resumes from a's last step", async () => {
     const [a, b] = inst;

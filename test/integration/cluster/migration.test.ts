@@ -1,5 +1,6 @@
 /**
- * Migration with state preserved (docs/CLUSTER.md, "Migration"): two instances sharing a real
+ * Migration with state preserved (docs/CLUSTER.md, "Migration"): two instances (in-process runtimes on
+ * real ports, test/helpers/cluster-runtimes.ts: none is killed or signalled here) sharing a real
  * redis-server (leases) and a real PostgreSQL (checkpoints, ledger, durable sessions). A world
  * under load — players buying arrows — is moved a → b and back by `POST /worlds/{id}/migrate`.
  * Every player continues with the same player (resume token), wallet and inventory; no
@@ -7,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
+import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
 import { ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { monotonic, startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
@@ -15,7 +16,7 @@ import { monotonic, startPlayer, type TestPlayer } from '../../helpers/cluster-p
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster migration');
 
 describe.skipIf(skip !== null)('cluster: migration under load', () => {
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, {
+  const { inst } = twoRuntimesOwning(sharedPg as PgServer, {
     worldId: 'm1',
     worldNpcs: 300,
     args: ['--npcs', '100', '--lease-ttl', '3', '--checkpoint-interval', '2'],

@@ -5,7 +5,8 @@
  * new token. Found by the crash campaign's probe (bench/crash-probe-redis-loss.ts): the world was
  * stuck for good (refused forever, never stepping again). Now the owner gives the lease back and
  * the next grant is re-seeded above the store's token: the world steps again, with a token the
- * store accepts. Real instance, real redis-server, real PostgreSQL.
+ * store accepts. Real instance (the first a child process, SIGKILLed; the second in process), real
+ * redis-server, real PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,7 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { startInstance, until, type ApiInstance, type TestInstance } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { answersPing, findRedisServer, freePort } from '../../helpers/redis-server.js';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
@@ -26,8 +28,10 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
   const dir = mkdtempSync(join(tmpdir(), 'wt-redis-loss-'));
   let redis: ChildProcess | null = null;
   const instances: TestInstance[] = [];
+  let inProcess: RuntimeInstance | undefined;
   afterAll(async () => {
     for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
+    await inProcess?.stop();
     redis?.kill('SIGKILL');
     await pg?.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -43,7 +47,7 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
     };
     await startRedis();
     const args = ['--redis', `redis://127.0.0.1:${port}`, '--store', pg.url, '--npcs', '50', '--lease-ttl', '2', '--stats-interval', '0'];
-    const lease = async (i: TestInstance): Promise<{ token: number; step: number } | null> => {
+    const lease = async (i: ApiInstance): Promise<{ token: number; step: number } | null> => {
       const c = await i.api('GET', '/api/v1/cluster');
       const l = (c.json.leases as Array<{ worldId: string; fencingToken: number }>).find((x) => x.worldId === '1');
       const s = await i.api('GET', '/api/v1/worlds/1/stats');
@@ -62,8 +66,8 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
     } finally {
       await coordinator.close();
     }
-    const a2 = await startInstance('a', args);
-    instances.push(a2);
+    const a2 = await startRuntimeInstance('a', args); // in process: never killed
+    inProcess = a2;
     await until('a holds world 1 with token 2', async () => (await lease(a2))?.token === 2);
 
     const r = redis as ChildProcess | null;
