@@ -22,7 +22,14 @@ import type { ProcReport } from './report.js';
 import type { BotScenario } from './scenarios.js';
 import { classFromToken } from '../net/session-priority.js';
 import { createGroupStats, groupOf } from './groups.js';
-import { startInputTimer, startPurchaseTimer, type FleetBot, type FleetSlot, type PurchaseTally } from './fleet-traffic.js';
+import {
+  settlePurchases,
+  startInputTimer,
+  startPurchaseTimer,
+  type FleetBot,
+  type FleetSlot,
+  type PurchaseTally,
+} from './fleet-traffic.js';
 
 export interface FleetOptions {
   /** ws:// URL of the game server. */
@@ -105,7 +112,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const progress = o.onProgress ?? (() => {});
   const joinH = createLatencyHistogram();
   const loopH = createLatencyHistogram();
-  const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {} };
+  const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {}, inFlight: new Set() };
   const rng = createPrng(((o.seed ?? 1) ^ Math.imul((o.proc ?? 0) + 1, 0x9e3779b1)) >>> 0);
   let measuring = false;
   // One read buffer for every raw socket of the process (src/bots/raw-ws.ts).
@@ -299,7 +306,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   // group's `connected` as in the process's. The window's counts were taken above, the histograms
   // record only while measuring and the input timers are stopped, so nothing else moves.
   const groupParts = groups.parts();
-  await sleep(purchaseTimer ? 500 : 0); // answers to the last purchases of the window
+  await settlePurchases(tx); // answers to the last purchases of the window (bounded by the bots' purchase timeout)
 
   let errors = retired.errors,
     inconsistencies = retired.inconsistencies,

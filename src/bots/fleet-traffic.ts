@@ -46,7 +46,18 @@ export interface PurchaseTally {
   readonly latency: LatencyHistogram;
   /** Answers by code (`ok`, a WT_ERR code, or `timeout`). */
   readonly codes: Record<string, number>;
+  /** Counted purchases not answered yet (each settles: an answer, or the bot's timeout / close). */
+  readonly inFlight: Set<Promise<void>>;
 }
+
+/**
+ * Wait for every counted purchase still in flight to be answered (or to time out: the bot's own
+ * purchase timeout bounds the wait), so `sent` equals the sum of `codes` however slowly a loaded
+ * server commits.
+ */
+export const settlePurchases = async (tally: PurchaseTally): Promise<void> => {
+  while (tally.inFlight.size > 0) await Promise.all([...tally.inFlight]);
+};
 
 /**
  * Start the input timer. Crowd: a 100 ms tick, each bot once per second (bot i on ticks where
@@ -111,7 +122,7 @@ export const startPurchaseTimer = (
       const counted = measuring();
       if (counted) tally.sent++;
       const t = performance.now();
-      s.bot.purchase(`${keyBase}-${tally.seq++}`, 'arrow', 1, 1).then(
+      const answered = s.bot.purchase(`${keyBase}-${tally.seq++}`, 'arrow', 1, 1).then(
         ({ code }) => {
           if (!counted) return;
           recordMs(tally.latency, performance.now() - t);
@@ -122,6 +133,9 @@ export const startPurchaseTimer = (
           if (counted) tally.codes.timeout = (tally.codes.timeout ?? 0) + 1;
         },
       );
+      if (!counted) continue;
+      tally.inFlight.add(answered);
+      void answered.then(() => tally.inFlight.delete(answered));
     }
   }, 100);
 };
