@@ -39,4 +39,10 @@ export const createNpcNearestScratch = (): NpcNearestScratch => ({
 
 /** Bytes held by the scratch. */
 export const npcNearestBytes = (s: NpcNearestScratch): number =>
-  s.cellStart.byteLength + s.rank.byteLength + s.x.byteLength + s.y.byteLength + s.f2.byteLength + s.cellOf.byteLength + s.coarse.byteLength;
+  s.cellStart.byteLength +
+  s.rank.byteLength +
+  s.x.byteLength +
+  s.y.byteLength +
+  s.f2.byteLength +
+  s.cellOf.byteLength +
+  s.coarse.byteLength;

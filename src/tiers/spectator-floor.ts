@@ -19,4 +19,3 @@ export const spectatorFloor2 = (sim: SimulationConfig, kind: number): number => 
   const f = (sim.tiers.detailed.radius + sim.tierHysteresis) * 1.001 + 1e-3;
   return f * f;
 };
-
