@@ -13,7 +13,9 @@ import { runTieringPass, scanNearestPlayers } from '../../../src/tiers/tier-assi
 import { runNearPass } from '../../../src/tiers/tier-near.js';
 import { tierWorld } from './helpers.js';
 
-const spectate = (w: SimWorld, e: number): void => addComponent(w, e, w.stores.Spectator);
+const spectate = (w: SimWorld, e: number): void => {
+  addComponent(w, e, w.stores.Spectator);
+};
 
 /** Many players and spectators over NPCs, the spatial index rebuilt (kind tags set). */
 const crowd = (seed: number): SimWorld => {
