@@ -21,7 +21,6 @@ import type { GameSlot, GameState } from '../game/slot.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import { releasePlayer, type WorldLedger } from '../ledger/world-ledger.js';
 import { spawnPlayer } from '../world/spawn.js';
-import { SessionClass } from './session-priority.js';
 
 /** The slice of a world the session facts touch: the core, its ingest buffers and the game's player hooks. */
 export type SessionWorld = World<WorldCore & IngestSlot & GameSlot>;
@@ -76,8 +75,11 @@ export interface LeaveFact {
 
 export type SessionFact = EnterFact | LeaveFact;
 
-/** `SessionClass` codes whose entity is a camera (the `Spectator` tag): spectator (1) and observer (3). */
-const isCameraClass = (cls: number): boolean => cls === SessionClass.spectator || cls === SessionClass.observer;
+/**
+ * `SessionClass` codes (session-priority.ts; not imported: it imports session.ts, which imports
+ * this module) whose entity is a camera (the `Spectator` tag): spectator (1) and observer (3).
+ */
+const isCameraClass = (cls: number): boolean => cls === 1 || cls === 3;
 
 /**
  * Tag (or untag) the entity of a joining session as a `Spectator` by its class — at every join,
