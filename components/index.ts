@@ -10,7 +10,7 @@ import {
 } from './chain-timers.js';
 import { createInteraction } from './interaction.js';
 import { createNpc } from './npc.js';
-import { createPlayer } from './player.js';
+import { createPlayer, createSpectator } from './player.js';
 import {
   createPlayerRows,
   growPlayerTable,
@@ -53,6 +53,7 @@ export const createStores = (capacity: number) => {
     Velocity: createVelocity(n),
     Npc: createNpc(n),
     Player: createPlayer(playerRows),
+    Spectator: createSpectator(),
     Behavior: createBehavior(n),
     Interaction: createInteraction(n),
     Tier: createTier(n),
@@ -80,6 +81,7 @@ export const STORE_NAMES = [
   'Wallet',
   'ChainTimers',
   'Time',
+  'Spectator',
 ] as const;
 
 /** Stores with one row per entity id (the others: a row per table member, or one world-wide row). */
@@ -93,6 +95,7 @@ export const storeRowCount = (stores: Stores, name: (typeof STORE_NAMES)[number]
   if (name === 'Player' || name === 'Wallet') return playerTableRows(stores);
   if (name === 'ChainTimers') return chainTimerTableRows(stores);
   if (name === 'Time') return 1;
+  if (name === 'Spectator') return 0; // a tag: members only (checkpoints keep them), no rows
   return entityRows;
 };
 

@@ -17,3 +17,14 @@ export const createPlayer = (rows: number) => ({
   interestRadius: f32(rows),
 });
 export type Player = ReturnType<typeof createPlayer>;
+
+/**
+ * Tag (no fields) of a player entity that is a camera, not a body: the entity of a `spectator` or
+ * `observer` session (set at every join, src/net/player-facts.ts; a game may add or remove it, e.g.
+ * to turn a defeated player into a spectator). Such an entity is moved by its session's input and
+ * its own session's view is centred on it, but it is replicated to no other session, is no physics
+ * body, anchors NPC tiers at most at `active` and is no NPC's interaction partner
+ * (docs/GAME-API.md "Spectators"). Test it with `hasComponent(world, eid, world.stores.Spectator)`.
+ */
+export const createSpectator = (): Record<string, never> => ({});
+export type Spectator = ReturnType<typeof createSpectator>;

@@ -114,6 +114,8 @@ export {
 export { purchaseForPlayer, type GamePurchase, type GamePurchaseResult } from './game/purchases.js';
 // The buttons a player's client holds (input.actions)
 export { playerActions } from './game/player-input.js';
+// Spectators: player entities that are cameras (not replicated to others, no body, not an NPC's partner)
+export { isSpectator, setSpectator } from './game/spectators.js';
 
 // Player data: JSON values per (durable player id, key), versioned, durable across restarts
 export {

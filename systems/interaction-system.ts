@@ -6,6 +6,8 @@ import type { ChainWorld } from '../src/behavior/chain-runtime.js';
  * Interactions (behavior phase, after the behavior system) for the NPCs selected this step:
  * advance chains whose wait has ended; start the chain the NPC's activity offers when its
  * nearest player is within the chain's range and its cooldowns have passed. All on world time.
+ * A spectator (`kindOf` 3: a camera, components/player.ts `Spectator`) is no partner: an NPC whose
+ * nearest player is one starts nothing (docs/TIERS.md "Spectators").
  */
 export const interactionSystem: System<ChainWorld> = (world) => {
   const s = world.npcSim;

@@ -13,7 +13,8 @@
  * Per step: list the bodies — with tiers and coarse movement, players and non-dormant NPCs while
  * dormant NPCs catch up coarsely in a rotating slice (src/physics/physics-lod.ts); otherwise every
  * entity with Position + Velocity (players are those with Player) — plan/steer navigation, then
- * `runPhysicsStep` (src/shards/sharded-physics.ts).
+ * `runPhysicsStep` (src/shards/sharded-physics.ts). Spectators (the `Spectator` tag) are no bodies:
+ * they leave the list and move through everything (src/physics/spectators.ts).
  */
 import { query, type World } from 'bitecs';
 import type { System, SystemEntry } from '../src/core/phases.js';
@@ -23,6 +24,7 @@ import { physicsLodStep } from '../src/physics/physics-lod.js';
 import type { PhysicsSlot } from '../src/physics/physics-world.js';
 import { BodyKind } from '../src/physics/physics-types.js';
 import { runPhysicsStep } from '../src/shards/sharded-physics.js';
+import { moveSpectators } from '../src/physics/spectators.js';
 
 export { physicsStatsOf, type WorldPhysics } from '../src/physics/physics-world.js';
 
@@ -58,6 +60,8 @@ export const physicsSystem: System<PhysicsWorld> = (world, ctx) => {
   // Level of detail by tier: dormant NPCs leave the step (listed bodies only) and catch up coarsely.
   const lm = wp.lastMs;
   if (!physicsLodStep(world, ps, wp.lod, ctx)) ps.maxEid = markBodies(world, s.kind);
+  // Spectators are cameras, not bodies: out of the step, moved on their own (src/physics/spectators.ts).
+  moveSpectators(world, s.kind, ctx.stepSeconds);
   const t1 = performance.now();
   navigationStep(wp.nav, s.px, s.py, s.vx, s.vy, ps.maxEid);
   const t2 = performance.now();

@@ -8,11 +8,14 @@
  *   offset 0  u32 magic 0x314d5457 ("WTM1")   4  u32 npcCount (sent)    8  u32 npcTotal
  *          12 u32 playerCount   16 f32 minX  20 f32 minY  24 f32 maxX  28 f32 maxY
  *          32 u16 npcX[npcCount]  u16 npcY[npcCount]  u16 playerX[playerCount]  u16 playerY[..]
- *             u8 npcTier[npcCount]
+ *             u8 npcTier[npcCount]  u8 playerSpectator[playerCount]
+ *
+ * `playerSpectator` is 1 for a spectator's entity (the `Spectator` tag: a camera, seen by no other
+ * client), else 0; a map without it (written before it existed) decodes with every player at 0.
  *
  * `?format=json` returns the same data as JSON arrays.
  */
-import { query } from 'bitecs';
+import { hasComponent, query } from 'bitecs';
 import type { SimWorld } from '../world/sim-world.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -34,11 +37,13 @@ export interface WorldMap {
   npcTier: Uint8Array;
   playerX: Uint16Array;
   playerY: Uint16Array;
+  /** Per player: 1 for a spectator (a camera: components/player.ts `Spectator`), else 0. */
+  playerSpectator: Uint8Array;
 }
 
 /** Sample the positions of a world (at most `max` NPCs, evenly strided). */
 export const sampleWorldMap = (world: SimWorld, max: number = MAP_DEFAULT_MAX): WorldMap => {
-  const { Position, Tier, Npc, Player } = world.stores;
+  const { Position, Tier, Npc, Player, Spectator } = world.stores;
   const b = world.bounds;
   const sx = 65535 / Math.max(1e-9, b.maxX - b.minX);
   const sy = 65535 / Math.max(1e-9, b.maxY - b.minY);
@@ -63,19 +68,21 @@ export const sampleWorldMap = (world: SimWorld, max: number = MAP_DEFAULT_MAX): 
   const pn = Math.min(players.length, MAP_MAX_PLAYERS);
   const playerX = new Uint16Array(pn);
   const playerY = new Uint16Array(pn);
+  const playerSpectator = new Uint8Array(pn);
   for (let i = 0; i < pn; i++) {
     const eid = players[i];
     playerX[i] = q(Position.x[eid], b.minX, sx);
     playerY[i] = q(Position.y[eid], b.minY, sy);
+    playerSpectator[i] = hasComponent(world, eid, Spectator) ? 1 : 0;
   }
-  return { bounds: { ...b }, npcTotal: total, npcX, npcY, npcTier, playerX, playerY };
+  return { bounds: { ...b }, npcTotal: total, npcX, npcY, npcTier, playerX, playerY, playerSpectator };
 };
 
 /** Encode a map in the binary layout above. */
 export const encodeWorldMap = (m: WorldMap): Uint8Array => {
   const n = m.npcX.length;
   const p = m.playerX.length;
-  const size = 32 + 4 * n + 4 * p + n;
+  const size = 32 + 4 * n + 4 * p + n + p;
   const buf = new ArrayBuffer(size);
   const dv = new DataView(buf);
   dv.setUint32(0, MAP_MAGIC, true);
@@ -102,6 +109,7 @@ export const encodeWorldMap = (m: WorldMap): Uint8Array => {
   put16(m.playerX);
   put16(m.playerY);
   new Uint8Array(buf, o, n).set(m.npcTier);
+  new Uint8Array(buf, o + n, p).set(m.playerSpectator);
   return new Uint8Array(buf);
 };
 
@@ -111,7 +119,9 @@ export const decodeWorldMap = (bytes: Uint8Array): WorldMap => {
   if (bytes.byteLength < 32 || dv.getUint32(0, true) !== MAP_MAGIC) throw new Error('not a worldtick map');
   const n = dv.getUint32(4, true);
   const p = dv.getUint32(12, true);
-  if (bytes.byteLength !== 32 + 5 * n + 4 * p) throw new Error('map size mismatch');
+  const base = 32 + 5 * n + 4 * p;
+  // Without the spectator flags: a map written before they existed.
+  if (bytes.byteLength !== base && bytes.byteLength !== base + p) throw new Error('map size mismatch');
   let o = 32;
   const get16 = (len: number): Uint16Array => {
     const a = new Uint16Array(len);
@@ -123,6 +133,7 @@ export const decodeWorldMap = (bytes: Uint8Array): WorldMap => {
   const playerX = get16(p);
   const playerY = get16(p);
   const npcTier = bytes.slice(o, o + n);
+  const playerSpectator = bytes.byteLength === base ? new Uint8Array(p) : bytes.slice(o + n, o + n + p);
   return {
     bounds: { minX: dv.getFloat32(16, true), minY: dv.getFloat32(20, true), maxX: dv.getFloat32(24, true), maxY: dv.getFloat32(28, true) },
     npcTotal: dv.getUint32(8, true),
@@ -131,5 +142,6 @@ export const decodeWorldMap = (bytes: Uint8Array): WorldMap => {
     npcTier,
     playerX,
     playerY,
+    playerSpectator,
   };
 };

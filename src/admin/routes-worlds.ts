@@ -369,7 +369,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
               bounds: m.bounds,
               npcTotal: m.npcTotal,
               npcs: { x: Array.from(m.npcX), y: Array.from(m.npcY), tier: Array.from(m.npcTier) },
-              players: { x: Array.from(m.playerX), y: Array.from(m.playerY) },
+              players: { x: Array.from(m.playerX), y: Array.from(m.playerY), spectator: Array.from(m.playerSpectator) },
             },
           };
         }

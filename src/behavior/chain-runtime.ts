@@ -53,7 +53,7 @@ export const endChain = (world: ChainWorld, e: number): void => {
 /**
  * Advance NPC `e`'s chain: every step whose wait has ended acts (intent to the target player,
  * needs effects), in order. Returns how many steps acted. A target that is no longer a player
- * aborts the chain. Counts into `world.tierStats`.
+ * (or became a spectator: `kindOf` 3) aborts the chain. Counts into `world.tierStats`.
  */
 export const advanceChain = (world: ChainWorld, e: number): number => {
   const I = world.stores.Interaction;

@@ -85,6 +85,8 @@ export interface GameHooks {
    * A session's player was spawned (`resumed` false) or reattached (true). `sessionClass`: the
    * joining session's class (the `sessionClass` hook, `authenticate`'s `cls`, or the hello token's
    * prefix): a spectator, bot or observer is a player entity too, which the game may treat apart.
+   * A spectator's or observer's entity already has the `Spectator` tag here (a camera: seen by no
+   * other client, no body; `isSpectator`, `setSpectator`, docs/GAME-API.md "Spectators").
    */
   onPlayerJoined?: (world: GameWorld, player: number, info: { resumed: boolean; sessionClass: SessionClassName }) => void;
   /** A player is about to be parked (`parked` true: disconnected, resumable) or removed (false). */

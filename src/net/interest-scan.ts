@@ -15,7 +15,7 @@
  * is reached without a slot (re-query refresh, dense-area selection, own player). An entity may
  * get both rows in one run; both hold the same values (positions do not change during the phase).
  */
-import type { Grid } from '../tiers/spatial-index.js';
+import { KIND_SPECTATOR, type Grid } from '../tiers/spatial-index.js';
 
 /** The replication-owned player grid (same cells as the NPC grid). */
 export interface PlayerGrid {
@@ -49,8 +49,19 @@ const cellIndex = (g: Grid, x: number, y: number): number => {
   return cy * g.cols + cx;
 };
 
-/** Counting-sort `players` into `pg` on the cells of `g`, by their current positions. Returns `pg` (regrown if needed). */
-export const buildPlayerGrid = (pg: PlayerGrid, g: Grid, players: ArrayLike<number>, px: Float32Array, py: Float32Array): PlayerGrid => {
+/**
+ * Counting-sort `players` into `pg` on the cells of `g`, by their current positions, leaving out
+ * the spectators (`kindOf` {@link KIND_SPECTATOR}: cameras, replicated to no other session — their
+ * own session's view adds them as its own player). Returns `pg` (regrown if needed).
+ */
+export const buildPlayerGrid = (
+  pg: PlayerGrid,
+  g: Grid,
+  players: ArrayLike<number>,
+  px: Float32Array,
+  py: Float32Array,
+  kindOf: Uint8Array | null = null,
+): PlayerGrid => {
   const cells = g.cols * g.rows;
   let out = pg;
   if (out.fill.length !== cells) out = createPlayerGrid(cells);
@@ -65,8 +76,14 @@ export const buildPlayerGrid = (pg: PlayerGrid, g: Grid, players: ArrayLike<numb
   }
   const { cellStart, fill, items, x, y, cellOf } = out;
   cellStart.fill(0);
+  let kept = 0;
   for (let i = 0; i < n; i++) {
     const e = players[i];
+    if (kindOf !== null && kindOf[e] === KIND_SPECTATOR) {
+      cellOf[i] = -1;
+      continue;
+    }
+    kept++;
     const c = cellIndex(g, px[e], py[e]);
     cellOf[i] = c;
     cellStart[c + 1]++;
@@ -76,12 +93,13 @@ export const buildPlayerGrid = (pg: PlayerGrid, g: Grid, players: ArrayLike<numb
     fill[c] = cellStart[c];
   }
   for (let i = 0; i < n; i++) {
+    if (cellOf[i] < 0) continue;
     const e = players[i];
     const j = fill[cellOf[i]]++;
     items[j] = e;
     x[j] = px[e];
     y[j] = py[e];
   }
-  out.n = n;
+  out.n = kept;
   return out;
 };

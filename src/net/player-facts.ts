@@ -13,7 +13,7 @@
  * about a player that has since been reattached, removed, or whose id was recycled is ignored.
  */
 import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
-import { entityExists, hasComponent } from 'bitecs';
+import { addComponent, entityExists, hasComponent, removeComponent } from 'bitecs';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { World } from 'bitecs';
 import { despawnEntity, type CoreWorld, type WorldCore } from '../core/world-core.js';
@@ -74,6 +74,24 @@ export interface LeaveFact {
 }
 
 export type SessionFact = EnterFact | LeaveFact;
+
+/**
+ * `SessionClass` codes (session-priority.ts; not imported: it imports session.ts, which imports
+ * this module) whose entity is a camera (the `Spectator` tag): spectator (1) and observer (3).
+ */
+const isCameraClass = (cls: number): boolean => cls === 1 || cls === 3;
+
+/**
+ * Tag (or untag) the entity of a joining session as a `Spectator` by its class — at every join,
+ * so a player resumed by a spectator session becomes a camera and the other way round. Before
+ * `onPlayerJoined`, which may change it (docs/GAME-API.md "Spectators").
+ */
+const markSpectator = (world: CoreWorld, eid: number, cls: number): void => {
+  const tag = world.stores.Spectator;
+  if (isCameraClass(cls)) {
+    if (!hasComponent(world, eid, tag)) addComponent(world, eid, tag);
+  } else if (hasComponent(world, eid, tag)) removeComponent(world, eid, tag);
+};
 
 const owns = (world: CoreWorld, eid: number, owner: number): boolean =>
   eid >= 0 &&
@@ -175,6 +193,7 @@ export const applySessionFact = (
   Velocity.x[eid] = 0;
   Velocity.y[eid] = 0;
   if (game) game.actions[eid] = 0; // no button held until this session's first input
+  markSpectator(world, eid, f.cls ?? 0);
   f.applied(eid, reattached);
   game?.onPlayerJoined?.(eid, reattached, f.cls ?? 0);
 };

@@ -29,6 +29,7 @@ import { entityExists } from 'bitecs';
 import { cacheEntity, enterEntry } from './entity-rows.js';
 import { copyShared } from './entry-writer.js';
 import { cellRange } from '../tiers/grid-build.js';
+import { KIND_SPECTATOR } from '../tiers/spatial-index.js';
 import { MsgType } from './protocol.js';
 import type { ReplicationWorld } from './replication.js';
 import type { SnapshotFrame } from './snapshot-frame.js';
@@ -240,6 +241,8 @@ export const regionFrameFor = (
 ): Uint8Array | null => {
   const self = s.player;
   if (self < 0 || s.interestRadius !== net.config.interestRadius || !entityExists(world, self)) return null;
+  // A spectator is in no region frame (the player grid leaves it out): its own view is exact.
+  if (world.spatial.kindOf[self] === KIND_SPECTATOR) return null;
   const { Position } = world.stores;
   const x = Position.x[self],
     y = Position.y[self];

@@ -20,6 +20,7 @@ import type { ControllerSlot } from '../controller/controller.js';
 import type { GameSlot } from '../game/slot.js';
 import type { IntentsSlot } from '../intents/intent-queue.js';
 import type { TiersSlot } from '../tiers/tiers-slot.js';
+import { KIND_SPECTATOR } from '../tiers/spatial-index.js';
 import { cacheEntity, cacheRow, enterEntry, queryView } from './entity-rows.js';
 import { buildPlayerGrid } from './interest-scan.js';
 import { keepNearest, markPlayers } from './interest-select.js';
@@ -52,11 +53,14 @@ const hasTieringPhase = (world: ReplicationWorld): boolean => {
  * the cache row it had in its last snapshot when that row still holds it (a slot of the NPC grid —
  * what a query would see — or of this run's player grid); else at its fallback row once bitecs'
  * entity index says it is alive (read directly: entityExists per id was the most expensive line
- * of this path). Returns the new count.
+ * of this path). A spectator other than the session's own player is dropped (it leaves). Returns
+ * the new count.
  */
 const refreshView = (world: ReplicationWorld, net: WorldNet, s: Session, count: number, n0: number): number => {
   const index = (world as ReplicationWorld & InternalWorld)[$internal].entityIndex;
   const { sparse, dense, aliveCount, versioning } = index;
+  const kindOf = world.spatial.kindOf,
+    self = s.player;
   const kn = s.known,
     rows = net.visRow,
     visible = net.visible,
@@ -75,6 +79,8 @@ const refreshView = (world: ReplicationWorld, net: WorldNet, s: Session, count: 
       visible[n++] = id;
       continue;
     }
+    // A spectator (turned one since it was queried) is in no other session's view: it leaves.
+    if (kindOf[id] === KIND_SPECTATOR && id !== self) continue;
     const d = sparse[id];
     if (versioning ? entityExists(world, id) : d !== undefined && d < aliveCount && dense[d] === id) {
       rows[n] = fb + id;
@@ -345,7 +351,8 @@ export const beginRun = (world: ReplicationWorld, net: WorldNet): void => {
   net.npcGrid = spatial.npcGrid;
   net.margin = spatial.margin();
   const { Position, Player } = world.stores;
-  net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y);
+  // Spectators stay out of it: they are in no other session's view (interest-scan.ts).
+  net.pgrid = buildPlayerGrid(net.pgrid, spatial.npcGrid, query(world, [Position, Player]), Position.x, Position.y, spatial.kindOf);
   // One entity cached through cacheRow every run (its fallback row holds what any later cache of
   // it writes, so frames are unchanged): the call inside has type feedback before the encoder's
   // first quality-3 refresh calls it for an uncached row.

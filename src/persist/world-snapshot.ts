@@ -68,9 +68,9 @@ const NPC_SIM_SCALARS = [
  * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
  * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
  * `gameTimers` without them). 5: plus the game's facts waiting for a step (`gameFacts`, `facts.*`
- * sections; fact-sections.ts). Absent = 1.
+ * sections; fact-sections.ts). 6: plus the `Spectator` tag's members (`members.Spectator`). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 5;
+export const WORLD_SNAPSHOT_SCHEMA = 6;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {

@@ -13,6 +13,8 @@ export interface NpcNearestScratch {
   rank: Int32Array;
   x: Float64Array;
   y: Float64Array;
+  /** Per sorted player: the squared distance it counts as at least (a spectator's floor, else 0). */
+  f2: Float64Array;
   /** Per player: its cell (counting sort scratch). */
   cellOf: Int32Array;
   /** Players per coarse cell (side R): an NPC whose 3 × 3 coarse cells hold none has no player within R. */
@@ -28,6 +30,7 @@ export const createNpcNearestScratch = (): NpcNearestScratch => ({
   rank: new Int32Array(16),
   x: new Float64Array(16),
   y: new Float64Array(16),
+  f2: new Float64Array(16),
   cellOf: new Int32Array(16),
   coarse: new Int32Array(1),
   candRank: new Int32Array(16),
@@ -36,4 +39,10 @@ export const createNpcNearestScratch = (): NpcNearestScratch => ({
 
 /** Bytes held by the scratch. */
 export const npcNearestBytes = (s: NpcNearestScratch): number =>
-  s.cellStart.byteLength + s.rank.byteLength + s.x.byteLength + s.y.byteLength + s.cellOf.byteLength + s.coarse.byteLength;
+  s.cellStart.byteLength +
+  s.rank.byteLength +
+  s.x.byteLength +
+  s.y.byteLength +
+  s.f2.byteLength +
+  s.cellOf.byteLength +
+  s.coarse.byteLength;

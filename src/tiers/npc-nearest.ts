@@ -24,6 +24,7 @@ import { query } from 'bitecs';
 import { clampCell } from './grid-build.js';
 import type { TiersWorld } from './tiers-slot.js';
 import type { NpcNearestScratch } from './npc-nearest-scratch.js';
+import { spectatorFloor2 } from './spectator-floor.js';
 
 export { NPC_NEAREST_MIN_LAMBDA } from './npc-nearest-scratch.js';
 
@@ -48,6 +49,7 @@ const grow = (s: NpcNearestScratch, n: number): void => {
   s.rank = new Int32Array(m);
   s.x = new Float64Array(m);
   s.y = new Float64Array(m);
+  s.f2 = new Float64Array(m);
   s.cellOf = new Int32Array(m);
 };
 
@@ -98,6 +100,8 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
   }
   for (let c = 0; c < nCells; c++) start[c + 1] += start[c];
   // Scatter in rank order (each cell's players ascending by rank), then restore the starts.
+  const kindOf = world.spatial.kindOf,
+    sim = world.config.simulation;
   for (let i = 0; i < P; i++) {
     if (sc.cellOf[i] < 0) continue;
     const k = start[sc.cellOf[i]]++;
@@ -105,6 +109,7 @@ export const scanNearestByNpc = (world: TiersWorld, R: number): void => {
     sc.rank[k] = i;
     sc.x[k] = px[e];
     sc.y[k] = py[e];
+    sc.f2[k] = spectatorFloor2(sim, kindOf[e]);
   }
   for (let c = nCells; c > 0; c--) start[c] = start[c - 1];
   start[0] = 0;
@@ -194,12 +199,16 @@ interface SearchState {
 /** Offer the players at sorted positions [t0, t1) to the NPC at (qx, qy). */
 const offer = (sc: NpcNearestScratch, st: SearchState, t0: number, t1: number, qx: number, qy: number, R2: number): void => {
   const plX = sc.x,
-    plY = sc.y;
+    plY = sc.y,
+    plF = sc.f2;
   for (let t = t0; t < t1; t++) {
     const dx = qx - plX[t],
       ey = qy - plY[t];
-    const d2 = dx * dx + ey * ey;
-    if (d2 > R2 || d2 > st.mT) continue;
+    const r2 = dx * dx + ey * ey;
+    // A spectator counts as at least its floor away (spectator-floor.ts), as in the player-centric
+    // scans; the ring bounds below the real distance stay bounds of this one (it is never less).
+    const d2 = r2 < plF[t] ? plF[t] : r2;
+    if (r2 > R2 || d2 > st.mT) continue;
     if (d2 < st.m) {
       st.m = d2;
       st.mT = d2 * (1 + 1e-6) + 1e-40;

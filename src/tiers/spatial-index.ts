@@ -69,7 +69,10 @@ export interface SpatialIndex {
   npcBuilding(): boolean;
   /** Rebuild the player grid (every step) and grow the NPC margin by one step of movement. */
   rebuildPlayers(world: CoreWorld, stepSeconds: number): void;
-  /** 1 for an NPC, 2 for a player, 0 otherwise, as of the last rebuilds (indexed by entity id). */
+  /**
+   * 1 for an NPC, 2 for a player, 3 for a spectator (a player with the `Spectator` tag: a camera,
+   * components/player.ts), 0 otherwise, as of the last rebuilds (indexed by entity id).
+   */
   readonly kindOf: Uint8Array;
   /** The NPC grid (read by the tiering pass). */
   readonly npcGrid: Grid;
@@ -230,6 +233,16 @@ const tagMaxSpeed2 = (ids: ArrayLike<number>, tag: number, kindOf: Uint8Array, v
   return v2;
 };
 
+/** `kindOf` of a spectator: a player entity tagged `Spectator` (in the player grid, yet a camera). */
+export const KIND_SPECTATOR = 3;
+
+/** Re-tag the world's spectators (few: a query over the tag) as {@link KIND_SPECTATOR}. */
+const tagSpectators = (world: CoreWorld, kindOf: Uint8Array): void => {
+  const { Position, Player, Spectator } = world.stores;
+  const sp = query(world, [Position, Player, Spectator]);
+  for (let i = 0; i < sp.length; i++) kindOf[sp[i]] = KIND_SPECTATOR;
+};
+
 /** Create the spatial index of a world of `capacity` entities over `bounds`, cell size in world units. */
 export const createSpatialIndex = (
   capacity: number,
@@ -284,6 +297,7 @@ export const createSpatialIndex = (
       speed = Math.max(Math.sqrt(tagMaxSpeed2(npcs, 1, kindOf, Velocity.x, Velocity.y)), speedBound);
       margin = speed * lagSeconds;
       for (let j = 0; j < playerGrid.n; j++) kindOf[playerGrid.items[j]] = 2;
+      tagSpectators(world, kindOf);
     },
     rebuildPlayers(world, stepSeconds) {
       const { Position, Player } = world.stores;
@@ -291,7 +305,7 @@ export const createSpatialIndex = (
       py = Position.y;
       for (let j = 0; j < playerGrid.n; j++) {
         const e = playerGrid.items[j];
-        if (kindOf[e] === 2) kindOf[e] = 0;
+        if (kindOf[e] >= 2) kindOf[e] = 0;
       }
       const players = query(world, [Position, Player]);
       if (players.length >= playerGrid.items.length) {
@@ -300,6 +314,7 @@ export const createSpatialIndex = (
       }
       buildGrid(playerGrid, players, px, py);
       const v2 = tagMaxSpeed2(players, 2, kindOf, world.stores.Velocity.x, world.stores.Velocity.y);
+      tagSpectators(world, kindOf);
       // Players move once more in this step's physics, after this rebuild.
       playerMargin = Math.sqrt(v2) * stepSeconds + 1e-3;
       // One more step of NPC movement (this step's physics) since the NPC rebuild; + float32 slack.

@@ -12,6 +12,7 @@ import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { clampCell } from './grid-build.js';
 import type { Grid } from './spatial-index.js';
+import { spectatorFloor2 } from './spectator-floor.js';
 import { keepNearest, keepNearestInto, partialSelect } from './partial-select.js';
 import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
@@ -74,11 +75,11 @@ export const tieringDue = (world: TiersWorld): number => {
 };
 
 /**
- * Offer player `p` at (x, y) as the nearest player to every NPC-grid slot within R: rows of the
- * disc only (each row's column range narrowed to the chord), strictly nearer wins (players are
+ * Offer player `p` at (x, y) as the nearest player to every NPC-grid slot within R, at a squared
+ * distance of at least `f2` (spectator-floor.ts): rows of the disc only (each row's column range narrowed to the chord), strictly nearer wins (players are
  * offered in a fixed order, so ties are deterministic).
  */
-const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Float32Array, slotNearest: Int32Array): void => {
+const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, f2: number, best2: Float32Array, slotNearest: Int32Array): void => {
   const { cols, rows, minX, minY, inv, cellStart, itemX, itemY } = g;
   const R2 = R * R;
   const cs = 1 / inv;
@@ -102,8 +103,9 @@ const scanDisc = (g: Grid, x: number, y: number, R: number, p: number, best2: Fl
       const dx = itemX[j] - x,
         ey = itemY[j] - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < best2[j]) {
-        best2[j] = d2;
+      const e2 = d2 < f2 ? f2 : d2; // a spectator counts as at least √f2 away
+      if (d2 <= R2 && e2 < best2[j]) {
+        best2[j] = e2;
         slotNearest[j] = p;
       }
     }
@@ -134,9 +136,10 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
     scanNearestByNpc(world, R);
     return performance.now() - t0;
   }
+  const kindOf = world.spatial.kindOf;
   for (let i = 0; i < players.length; i++) {
     const p = players[i];
-    scanDisc(g, px[p], py[p], R, p, best2, slotNearest);
+    scanDisc(g, px[p], py[p], R, p, spectatorFloor2(sim, kindOf[p]), best2, slotNearest);
   }
   return performance.now() - t0;
 };

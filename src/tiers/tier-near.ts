@@ -30,6 +30,7 @@ import { flushTicked } from './due-heap.js';
 import { rebuildDueHeaps } from './select.js';
 import { collectFloors } from './tier-floors.js';
 import { capUpperTiers, finishPass, tierForDistance } from './tier-assign.js';
+import { spectatorFloor2 } from './spectator-floor.js';
 import { refreshUpper } from './coarse-movement.js';
 import { growInt32, growTierList } from './tier-state.js';
 
@@ -107,7 +108,7 @@ const deriveNear = (world: TiersWorld): void => {
  * indexed scratch (sequential): `best2[j]` squared distance, `slotNearest[j]` player (-1
  * untouched); newly touched slots are appended to `s.touched`. `M`: the grid's movement margin. Returns the new touched count.
  */
-const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, M: number, p: number, c: number): number => {
+const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: number, M: number, p: number, f2: number, c: number): number => {
   const s = world.npcSim;
   const Rm = R + M;
   // Lower bound of a slot's current distance: its grid distance − the movement margin (− slack
@@ -153,12 +154,13 @@ const scanDiscNear = (world: TiersWorld, g: Grid, x: number, y: number, R: numbe
       const dx = px[e] - x,
         ey = py[e] - y;
       const d2 = dx * dx + ey * ey;
-      if (d2 <= R2 && d2 < b) {
+      const e2 = d2 < f2 ? f2 : d2; // a spectator counts as at least √f2 away (tier-assign.ts spectatorFloor2)
+      if (d2 <= R2 && e2 < b) {
         if (near[j] === -1) {
           if (c >= s.touched.length) s.touched = growInt32(s.touched, c + 1);
           s.touched[c++] = j;
         }
-        best2[j] = d2;
+        best2[j] = e2;
         near[j] = p;
       }
     }
@@ -209,12 +211,13 @@ export const scanPlayers = (world: TiersWorld, players: ArrayLike<number>, from:
   const g = world.spatial.npcGrid;
   const M = world.spatial.margin();
   const end = Math.min(to, players.length);
+  const kindOf = world.spatial.kindOf;
   let nt = s.touchedCount;
   for (let i = from; i < end; i++) {
     const p = players[i];
     // A player that left since the list was taken (sliced passes scan a snapshot) offers nothing.
     if (!entityExists(world, p) || !hasComponent(world, p, Player)) continue;
-    nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, M, p, nt);
+    nt = scanDiscNear(world, g, Position.x[p], Position.y[p], R, M, p, spectatorFloor2(sim, kindOf[p]), nt);
   }
   s.touchedCount = nt;
 };

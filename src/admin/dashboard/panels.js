@@ -47,6 +47,9 @@
     const pxs = new Uint16Array(buf.slice(32 + 4 * n, 32 + 4 * n + 2 * p));
     const pys = new Uint16Array(buf.slice(32 + 4 * n + 2 * p, 32 + 4 * n + 4 * p));
     const tiers = new Uint8Array(buf, 32 + 4 * n + 4 * p, n);
+    // Spectators (cameras, seen by no client but their own): drawn as rings. Absent in older maps.
+    const base = 32 + 5 * n + 4 * p;
+    const spect = buf.byteLength >= base + p ? new Uint8Array(buf, base, p) : new Uint8Array(p);
     const c = $('map');
     const g = c.getContext('2d');
     const W = c.width;
@@ -66,13 +69,15 @@
     }
     g.fillStyle = PLAYER_COLOR;
     g.strokeStyle = '#ffffff';
+    let spectators = 0;
     for (let i = 0; i < p; i++) {
       g.beginPath();
       g.arc(pxs[i] * sx, H - 1 - pys[i] * sy, 5, 0, Math.PI * 2);
-      g.fill();
+      if (spect[i] === 1) spectators++;
+      else g.fill();
       g.stroke();
     }
-    $('map-info').textContent = `${n} of ${total} NPCs drawn, ${p} players`;
+    $('map-info').textContent = `${n} of ${total} NPCs drawn, ${p - spectators} players, ${spectators} spectators`;
     c.dataset.drawn = String(n);
   };
 
