@@ -35,7 +35,7 @@ import {
 import { growSelected, growTierList } from '../tiers/tier-state.js';
 import { CONTINUATION_SCALARS, continuationSections, restoreContinuation } from '../tiers/tier-continuation.js';
 import { coarseMovementOn } from '../tiers/coarse-movement.js';
-import { capturePhysics, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
+import { capturePhysics, physicsOptionOf, restorePhysics, type PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
 import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
@@ -68,9 +68,10 @@ const NPC_SIM_SCALARS = [
  * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
  * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
  * `gameTimers` without them). 5: plus the game's facts waiting for a step (`gameFacts`, `facts.*`
- * sections; fact-sections.ts). 6: plus the `Spectator` tag's members (`members.Spectator`). Absent = 1.
+ * sections; fact-sections.ts). 6: plus the `Spectator` tag's members (`members.Spectator`). 7: plus
+ * the physics block (`physics.config`, `physics.obstacles`). Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 6;
+export const WORLD_SNAPSHOT_SCHEMA = 7;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -101,8 +102,8 @@ export interface WorldSnapshotHeader {
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
    * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
-   * hold its bodies' last good positions and its navigation. Absent (older checkpoints): the flag
-   * is taken as whether the restored world would run with level of detail now.
+   * hold its bodies' last good positions and its navigation, `config` (schema 7) its physics block.
+   * Absent (older checkpoints): the flag is taken as whether the restored world would run with level of detail now.
    */
   physics?: PhysicsCheckpointHeader;
 }
@@ -286,7 +287,8 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
       size: h.size,
       config: h.config,
       ...(opts.systems ? { systems: opts.systems } : {}),
-      ...(opts.physics !== undefined ? { physics: opts.physics } : {}),
+      // None given: the checkpoint's own physics block (schema 7), so a physics world comes back with physics.
+      physics: opts.physics !== undefined ? opts.physics : physicsOptionOf(h.physics, (n) => sections.get(n)),
     });
   } catch (err) {
     if (isWorldtickError(err)) throw err; // a config the build refuses: WT_ERR_CONFIG_INVALID

@@ -4,6 +4,11 @@
  *
  *   header `physics.lodOn`   did the last step run with level of detail (the step that turns it
  *                            off catches lagging NPCs up; src/physics/physics-lod.ts)
+ *   header `physics.config`  (schema 7) the world's physics block — shards, mode, mainRuns, tuning,
+ *   `physics.obstacles`      navigation — and its obstacles (f64, 5 per rect: minX, minY, maxX,
+ *                            maxY, kind): what a restore given no `physics` option rebuilds the
+ *                            world with ({@link physicsOptionOf}), so a physics world never comes
+ *                            back as a movement one
  *   `physics.lastX/lastY`    each body's last good position (where a quarantined body goes back)
  *   `nav.*`                  navigation of the NPCs that are not idle — ids, state, outcome, goal,
  *                            waypoints (only the `wpCount` used), progress — and the plan queue in
@@ -13,20 +18,35 @@
  * saved. A section absent (a checkpoint written before it existed) leaves the fresh state; a
  * world restored without physics ignores them all.
  */
-import { addFollower, NavState } from './navigation.js';
+import { addFollower, NavState, type NavigationOptions } from './navigation.js';
+import type { PhysicsOptions } from './physics-config.js';
 import type { WorldPhysics } from './physics-world.js';
 
 /** A section: a name and a typed array (copied by the caller). */
 export interface PhysicsSection {
   name: string;
-  data: Float32Array | Int32Array | Uint8Array | Uint16Array;
+  data: Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array;
+}
+
+/** The world's physics block as a checkpoint header keeps it (obstacles in section `physics.obstacles`). */
+export interface PhysicsConfigHeader {
+  shards: number;
+  mode: string;
+  mainRuns: boolean;
+  tuning: Required<PhysicsOptions>;
+  navigation: Required<NavigationOptions>;
 }
 
 /** What a checkpoint header holds for physics. */
 export interface PhysicsCheckpointHeader {
   /** `lod.on`: the last step ran with level of detail. */
   lodOn: boolean;
+  /** The physics block (schema 7; absent in older checkpoints). */
+  config?: PhysicsConfigHeader;
 }
+
+/** Values per obstacle in section `physics.obstacles`: minX, minY, maxX, maxY, kind. */
+const OBSTACLE_VALUES = 5;
 
 /** The header part and the sections of `wp`'s state, over entity rows [0, rows). */
 export const capturePhysics = (wp: WorldPhysics, rows: number): { header: PhysicsCheckpointHeader; sections: PhysicsSection[] } => {
@@ -71,9 +91,14 @@ export const capturePhysics = (wp: WorldPhysics, rows: number): { header: Physic
   }
   const queue = new Int32Array(nav.size);
   for (let i = 0; i < nav.size; i++) queue[i] = nav.queue[(nav.head + i) % nav.queue.length];
+  const c = wp.config;
+  const obstacles = new Float64Array(OBSTACLE_VALUES * c.obstacles.length);
+  c.obstacles.forEach((r, i) => obstacles.set([r.minX, r.minY, r.maxX, r.maxY, r.kind ?? 0], OBSTACLE_VALUES * i));
+  const config = { shards: c.shards, mode: c.mode, mainRuns: c.mainRuns, tuning: { ...c.tuning }, navigation: { ...c.navigation } };
   return {
-    header: { lodOn: wp.lod.on },
+    header: { lodOn: wp.lod.on, config },
     sections: [
+      { name: 'physics.obstacles', data: obstacles },
       { name: 'physics.lastX', data: s.lastX.subarray(0, Math.min(rows, s.lastX.length)) },
       { name: 'physics.lastY', data: s.lastY.subarray(0, Math.min(rows, s.lastY.length)) },
       { name: 'nav.ids', data: ids },
@@ -154,4 +179,21 @@ export const restorePhysics = (
     const e = queue[i] ?? 0;
     if (e > 0 && e < nav.state.length) nav.queue[nav.size++] = e;
   }
+};
+
+/**
+ * The physics option a restore given none builds the world with: the checkpoint's own block
+ * (header `physics.config` plus section `physics.obstacles`), as a raw block that world creation
+ * validates like any other (bad values: `WT_ERR_CONFIG_INVALID`). Undefined when the checkpointed
+ * world had no physics or the checkpoint predates the block (schema < 7): the world is then built
+ * without physics, as before.
+ */
+export const physicsOptionOf = (header: PhysicsCheckpointHeader | undefined, get: (name: string) => ArrayLike<number> | undefined): unknown => {
+  const c = header?.config;
+  if (typeof c !== 'object' || c === null) return undefined;
+  const data = get('physics.obstacles') ?? [];
+  const obstacles: Array<{ minX: number; minY: number; maxX: number; maxY: number; kind: number }> = [];
+  for (let i = 0; i + OBSTACLE_VALUES <= data.length; i += OBSTACLE_VALUES)
+    obstacles.push({ minX: data[i] ?? 0, minY: data[i + 1] ?? 0, maxX: data[i + 2] ?? 0, maxY: data[i + 3] ?? 0, kind: data[i + 4] ?? 0 });
+  return { ...c, enabled: true, obstacles };
 };
