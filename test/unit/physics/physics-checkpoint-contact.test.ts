@@ -2,13 +2,25 @@
  * Checkpoints of a world with physics where bodies touch: a player moved onto an NPC between steps
  * (before the checkpoint and after the restore), two NPCs overlapping, bodies resting in contact.
  * The original and the restored world, stepped on with the same inputs, keep the same state hash
- * step by step (docs/DURABILITY.md).
+ * step by step (docs/DURABILITY.md). The restore is given no `physics` option, as a caller that
+ * only has the checkpoint: before checkpoint schema 7 such a restore silently built the world
+ * without physics (the `movement` system), identical until two bodies touched, then diverged.
  */
 import { describe, expect, it } from 'vitest';
 import { captureWorld, encodeCapture, restoreWorld } from '../../../src/persist/world-snapshot.js';
+import { populateNpcs } from '../../../src/world/populate.js';
+import { rewriteCheckpoint } from '../../helpers/forge-checkpoint.js';
 import { createSimWorld, spawnNpc, spawnPlayer, type SimWorld } from '../../../src/world/sim-world.js';
 import { hashWorldState } from '../../../src/world/state-hash.js';
 import { runStep } from '../../../src/world/step.js';
+
+const physics = {
+  shards: 0,
+  mode: 'inline',
+  obstacles: [{ minX: 120, minY: 0, maxX: 126, maxY: 90, kind: 3 }],
+  tuning: { cellSize: 3, npcRadius: 0.6 },
+  navigation: { speed: 2.5 },
+};
 
 const build = (): { w: SimWorld; player: number; npcs: number[] } => {
   const w = createSimWorld({
@@ -16,7 +28,7 @@ const build = (): { w: SimWorld; player: number; npcs: number[] } => {
     seed: 9,
     capacity: 64,
     size: 200,
-    physics: { shards: 0, mode: 'inline' },
+    physics,
     config: { controller: { enabled: false } },
   });
   const player = spawnPlayer(w, 40, 40);
@@ -49,6 +61,11 @@ describe('checkpoint of a world with physics, bodies in contact', () => {
     for (let k = 0; k < 3; k++) runStep(w);
     const r = await restore(w);
     expect(hashWorldState(r)).toBe(hashWorldState(w));
+    // The checkpoint's physics block: tuning, navigation and obstacles as the original's.
+    expect(r.physics?.config.tuning).toEqual(w.physics?.config.tuning);
+    expect(r.physics?.config.navigation).toEqual(w.physics?.config.navigation);
+    expect(r.physics?.config.obstacles).toEqual(w.physics?.config.obstacles);
+    expect(r.physics?.config.obstacles).toEqual([{ minX: 120, minY: 0, maxX: 126, maxY: 90, kind: 3 }]);
     const npc = npcs[2] ?? 0;
     stepBoth(w, r, 1, (x) => moveOnto(x, player, npc));
     stepBoth(w, r, 30);
@@ -78,5 +95,46 @@ describe('checkpoint of a world with physics, bodies in contact', () => {
     for (let k = 0; k < 20; k++) runStep(w);
     const r = await restore(w);
     stepBoth(w, r, 30);
+  });
+
+  it('a crowd with tiers and level of detail: the player dropped onto NPCs between steps', async () => {
+    const w = createSimWorld({ id: 'pcl', seed: 3, capacity: 1200, size: 240, physics, config: { controller: { enabled: false } } });
+    const player = spawnPlayer(w, 30, 30);
+    const npcs = populateNpcs(w, { count: 600, movingFraction: 0.8, maxSpeed: 3 });
+    w.npcSim.coarseMoveMinNpcs = 300; // a code default, not saved: set on both
+    for (let k = 0; k < 12; k++) runStep(w);
+    moveOnto(w, player, npcs[10] ?? 0, 0.1);
+    const r = await restore(w);
+    r.npcSim.coarseMoveMinNpcs = 300;
+    expect(w.physics?.lod.on).toBe(true); // dormant NPCs outside the step
+    expect(r.physics?.lod.on).toBe(true);
+    stepBoth(w, r, 30, (x, k) => {
+      if (k % 10 === 5) moveOnto(x, player, npcs[(k * 37) % npcs.length] ?? 0, 0.2);
+    });
+  }, 20_000);
+
+  it('a physics option given to the restore wins over the checkpoint', async () => {
+    const { w } = build();
+    runStep(w);
+    const bytes = await encodeCapture(captureWorld(w));
+    expect((await restoreWorld(bytes, { physics: false })).physics).toBeNull();
+    const other = await restoreWorld(bytes, { physics: { shards: 0, tuning: { cellSize: 5 } } });
+    expect(other.physics?.config.tuning.cellSize).toBe(5);
+    expect(other.physics?.config.obstacles).toEqual([]);
+  });
+
+  it('a world without physics comes back without; a schema-6 checkpoint (no physics block) as before', async () => {
+    const plain = createSimWorld({ id: 'pcn', seed: 1, capacity: 16, size: 100, config: { controller: { enabled: false } } });
+    runStep(plain);
+    expect((await restore(plain)).physics).toBeNull();
+    const { w } = build();
+    runStep(w);
+    const schema6 = await rewriteCheckpoint(await encodeCapture(captureWorld(w)), (h, s) => {
+      h.schema = 6;
+      delete h.physics.config;
+      s.delete('physics.obstacles');
+    });
+    expect((await restoreWorld(schema6)).physics).toBeNull();
+    expect((await restoreWorld(schema6, { physics })).physics?.config.obstacles.length).toBe(1);
   });
 });
