@@ -167,7 +167,8 @@ export const loadPersistedWorld = async (
   let world: SimWorld | null = null;
   let checkpoint: PersistedWorld['checkpoint'] = null;
   // Physics: the start options' for the default world; an admin world's own stored block (records
-  // written before it was stored have none: such a world comes back without physics).
+  // written before it was stored have none: such a world comes back with its checkpoint's block, schema 7 on,
+  // else without physics).
   const physics = rec.origin === 'admin' && rec.physics !== undefined ? (rec.physics ?? false) : build.physics?.(worldId);
   // The newest checkpoint of this incarnation, or — when it cannot be read — the one kept before it.
   let ck = await store.loadCheckpoint(worldId);

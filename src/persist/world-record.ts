@@ -35,7 +35,8 @@ export interface WorldRecord {
   /**
    * An admin-created world's resolved physics config (null: physics off); it is rebuilt with it.
    * Absent for the default world (it takes the start options' physics) and in records written
-   * before it was stored (such an admin world comes back without physics).
+   * before it was stored (such an admin world comes back with its checkpoint's physics block, schema 7
+   * on, else without physics).
    */
   physics?: WorldPhysicsConfig | null;
 }

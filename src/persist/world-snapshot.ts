@@ -69,7 +69,7 @@ const NPC_SIM_SCALARS = [
  * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
  * `gameTimers` without them). 5: plus the game's facts waiting for a step (`gameFacts`, `facts.*`
  * sections; fact-sections.ts). 6: plus the `Spectator` tag's members (`members.Spectator`). 7: plus
- * the physics block (`physics.config`, `physics.obstacles`). Absent = 1.
+ * the physics block (`physics.config`, `physics.obstacles`: a restore given no `physics` uses it). Absent = 1.
  */
 export const WORLD_SNAPSHOT_SCHEMA = 7;
 
@@ -102,8 +102,8 @@ export interface WorldSnapshotHeader {
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
    * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`
-   * hold its bodies' last good positions and its navigation, `config` (schema 7) its physics block.
-   * Absent (older checkpoints): the flag is taken as whether the restored world would run with level of detail now.
+   * hold its bodies' last good positions and its navigation, `config` (schema 7) its physics block. Absent
+   * (older checkpoints): the flag is taken as whether the restored world would run with level of detail now.
    */
   physics?: PhysicsCheckpointHeader;
 }
@@ -256,7 +256,8 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
  * Throws `WT_ERR_CHECKPOINT_CORRUPT` on unreadable data, `WT_ERR_CHECKPOINT_INCOMPATIBLE` on game data
  * the installed game cannot hold (game-changes.ts), `WT_ERR_CHECKPOINT_TOO_NEW` on a checkpoint
  * of a newer schema or container format whose bytes `crc32` verified (nothing built; unverified, such
- * a version is taken as damage: `WT_ERR_CHECKPOINT_CORRUPT`). The world is not in any runner yet.
+ * a version is taken as damage: `WT_ERR_CHECKPOINT_CORRUPT`). Given no `physics`, the world gets
+ * the checkpoint's physics block (schema 7; none in older ones). The world is not in any runner yet.
  */
 export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}): Promise<SimWorld> => {
   const raw = await inflateSnapshot(stored, opts.maxRawBytes);
@@ -287,7 +288,6 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
       size: h.size,
       config: h.config,
       ...(opts.systems ? { systems: opts.systems } : {}),
-      // None given: the checkpoint's own physics block (schema 7), so a physics world comes back with physics.
       physics: opts.physics !== undefined ? opts.physics : physicsOptionOf(h.physics, (n) => sections.get(n)),
     });
   } catch (err) {

@@ -93,7 +93,9 @@ export const capturePhysics = (wp: WorldPhysics, rows: number): { header: Physic
   for (let i = 0; i < nav.size; i++) queue[i] = nav.queue[(nav.head + i) % nav.queue.length];
   const c = wp.config;
   const obstacles = new Float64Array(OBSTACLE_VALUES * c.obstacles.length);
-  c.obstacles.forEach((r, i) => obstacles.set([r.minX, r.minY, r.maxX, r.maxY, r.kind ?? 0], OBSTACLE_VALUES * i));
+  c.obstacles.forEach((r, i) => {
+    obstacles.set([r.minX, r.minY, r.maxX, r.maxY, r.kind ?? 0], OBSTACLE_VALUES * i);
+  });
   const config = { shards: c.shards, mode: c.mode, mainRuns: c.mainRuns, tuning: { ...c.tuning }, navigation: { ...c.navigation } };
   return {
     header: { lodOn: wp.lod.on, config },
@@ -188,7 +190,10 @@ export const restorePhysics = (
  * world had no physics or the checkpoint predates the block (schema < 7): the world is then built
  * without physics, as before.
  */
-export const physicsOptionOf = (header: PhysicsCheckpointHeader | undefined, get: (name: string) => ArrayLike<number> | undefined): unknown => {
+export const physicsOptionOf = (
+  header: PhysicsCheckpointHeader | undefined,
+  get: (name: string) => ArrayLike<number> | undefined,
+): unknown => {
   const c = header?.config;
   if (typeof c !== 'object' || c === null) return undefined;
   const data = get('physics.obstacles') ?? [];
