@@ -200,5 +200,7 @@ export const physicsOptionOf = (
   const obstacles: Array<{ minX: number; minY: number; maxX: number; maxY: number; kind: number }> = [];
   for (let i = 0; i + OBSTACLE_VALUES <= data.length; i += OBSTACLE_VALUES)
     obstacles.push({ minX: data[i] ?? 0, minY: data[i + 1] ?? 0, maxX: data[i + 2] ?? 0, maxY: data[i + 3] ?? 0, kind: data[i + 4] ?? 0 });
-  return { ...c, enabled: true, obstacles };
+  // Only the block's own fields: never a `map` (a server file path) from checkpoint bytes.
+  const { shards, mode, mainRuns, tuning, navigation } = c;
+  return { enabled: true, shards, mode, mainRuns, tuning, navigation, obstacles };
 };

@@ -135,6 +135,13 @@ describe('checkpoint of a world with physics, bodies in contact', () => {
       s.delete('physics.obstacles');
     });
     expect((await restoreWorld(schema6)).physics).toBeNull();
+    // A header's block is validated like any other, and a map file named in it is never read.
+    const forged = async (edit: (c: Record<string, unknown>) => void): Promise<SimWorld> =>
+      restoreWorld(await rewriteCheckpoint(await encodeCapture(captureWorld(w)), (h) => edit(h.physics.config)));
+    await expect(forged((c) => Object.assign(c, { tuning: { cellSize: -1 } }))).rejects.toMatchObject({ code: 'WT_ERR_CONFIG_INVALID' });
+    const mapped = await forged((c) => Object.assign(c, { map: '/nonexistent/map.json' }));
+    expect(mapped.physics?.config.map).toBe('');
+    expect(mapped.physics?.config.obstacles.length).toBe(1);
     expect((await restoreWorld(schema6, { physics })).physics?.config.obstacles.length).toBe(1);
   });
 });
