@@ -2,13 +2,14 @@
  * The time scale of a game's worlds: a `defineGame` game runs world seconds = wall seconds by
  * default (timeScale 1) — its default world, a world created through the admin API and one created
  * with `server.worlds.create` alike; the game's own `world.config.simulation.timeScale` sets it;
- * `--time-scale` (flag, env, config file) still beats both for the default world. The plain runtime's
- * default world (the life simulation) keeps 60. A restored world keeps its saved config.
+ * `--time-scale` (flag, env, config file) still beats both for the default world. `npm start`'s
+ * life-sim game (examples/life-sim, which sets 60) and a runtime without a game keep 60. A restored world keeps its saved config.
  * Before, a game's worlds ran at the life simulation's 60× unless the game set timeScale 1: a
  * 90 s round lasted 1.5 s. Worlds are paused and stepped: exact step arithmetic, no wall clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineGame, pauseWorld, type RunningServer, startServer } from '../../../src/index.js';
+import { lifeSimGame } from '../../../examples/life-sim/game.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
 import { call, type Started, startRuntime, TOKEN } from '../admin/harness.js';
 
@@ -91,7 +92,11 @@ describe('a game world runs world seconds = wall seconds by default', () => {
     expect(await advance(again, '1', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
   });
 
-  it('the plain runtime (no game: the life simulation) keeps 60', async () => {
+  it("npm start's life-sim game and the runtime without a game (the life simulation) keep 60", async () => {
+    const base = await start(lifeSimGame, ['--npcs', '0']);
+    expect(await advance(base, '1', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
+    expect((await call(base, 'POST', '/api/v1/worlds', { body: { id: 'life' }, token: 'tok' })).status).toBe(201);
+    expect(await advance(base, 'life', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
     runtime = await startRuntime(['--npcs', '0']);
     expect(await advance(runtime.base, '1', TOKEN)).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
   });
