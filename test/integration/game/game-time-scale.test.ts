@@ -57,7 +57,10 @@ describe('a game world runs world seconds = wall seconds by default', () => {
     expect(w?.id).toBe('match-b');
     expect(await advance(base, 'match-b', 'tok')).toEqual({ dt: expect.closeTo(N * TICK, 9), timeScale: 1 });
     // A create's own config still sets it.
-    const fast = await call(base, 'POST', '/api/v1/worlds', { body: { id: 'fast', config: { simulation: { timeScale: 60 } } }, token: 'tok' });
+    const fast = await call(base, 'POST', '/api/v1/worlds', {
+      body: { id: 'fast', config: { simulation: { timeScale: 60 } } },
+      token: 'tok',
+    });
     expect(fast.status).toBe(201);
     expect(await advance(base, 'fast', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
   });
@@ -77,7 +80,7 @@ describe('a game world runs world seconds = wall seconds by default', () => {
     expect(await advance(base, 'm', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 5, 9), timeScale: 5 });
   });
 
-  it('a restored game world keeps its saved time scale (persisted state wins over the default)', async () => {
+  it('a restored game world keeps its saved time scale (persisted state wins over the default and the flag)', async () => {
     const options = testServerOptions('wt-tscale-restore-');
     server = await startServer(plain, { options });
     const base = `http://127.0.0.1:${server.adminPort}`;
@@ -86,7 +89,8 @@ describe('a game world runs world seconds = wall seconds by default', () => {
     expect(put.status).toBe(200);
     pauseWorld(server.world);
     await server.stop();
-    server = await startServer(plain, { options });
+    // --time-scale at the restart does not change a restored world either (it sets a new default world).
+    server = await startServer(plain, { argv: ['--time-scale', '5'], options });
     const again = `http://127.0.0.1:${server.adminPort}`;
     expect(await advance(again, 'kept', 'tok')).toEqual({ dt: expect.closeTo(N * TICK, 9), timeScale: 1 });
     expect(await advance(again, '1', 'tok')).toEqual({ dt: expect.closeTo(N * TICK * 60, 9), timeScale: 60 });
