@@ -55,7 +55,8 @@ const tag = defineMessage({
 let timersFired = 0;
 const game = defineGame({
   name: 'match-bench',
-  world: { size: 200 },
+  // timeScale 60, as before a game's default became 1: the `beat` timer runs every step (comparable results).
+  world: { size: 200, config: { simulation: { timeScale: 60 } } },
   facts: [scored],
   messages: [tag],
   serverMessages: [note],

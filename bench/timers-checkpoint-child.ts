@@ -38,7 +38,14 @@ const game = api.defineGame({
     },
   },
 });
-const w = gameWorld.createGameWorld(game, { id: 'b', capacity: entities + 100, npcs: entities, size: 2000 });
+// timeScale 60, as before a game's default became 1: the paced steps below run timers due in 1..5000 world s.
+const w = gameWorld.createGameWorld(game, {
+  id: 'b',
+  capacity: entities + 100,
+  npcs: entities,
+  size: 2000,
+  config: { simulation: { timeScale: 60 } },
+});
 const rssBase = kb();
 const payload = 'x'.repeat(Math.max(0, payloadBytes - 2)); // a JSON string: payloadBytes bytes
 let timers = 0;

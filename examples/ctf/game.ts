@@ -200,7 +200,8 @@ export const createCtf = (o: CtfOptions = {}) => {
   const length = o.roundSeconds ?? DEFAULT_ROUND_SECONDS;
   return defineGame({
     name: 'ctf',
-    world: { size: WORLD_SIZE, npcs: 0, physics: 'off', config: { simulation: { timeScale: 1 } } }, // flags are no obstacles
+    // physics off: flags are no obstacles. timeScale 1 is a game's default, stated: rounds are in wall seconds.
+    world: { size: WORLD_SIZE, npcs: 0, physics: 'off', config: { simulation: { timeScale: 1 } } },
     net: { interestRadius: 100, maxSpeed: 12 }, // a small map: everyone sees everything
     components: [Team, Flag, Round],
     messages: [pickup],

@@ -293,6 +293,7 @@ export const createMarketGame = (opts: MarketOptions = {}): GameDefinition => {
   const every = opts.restockSeconds ?? 60;
   return defineGame({
     name: 'market',
+    // timeScale 1 is a game's default, stated: restocks and reservations are in wall seconds.
     world: { size: WORLD_SIZE, npcs: 0, physics: 'off', config: { simulation: { timeScale: 1 } } },
     components: [Merchant, Stock],
     messages: [buy],

@@ -119,7 +119,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     default: 60,
     min: 0.000001,
     max: 1_000_000,
-    doc: 'world seconds per real second in the default world',
+    doc: "world seconds per real second in the default world (a game's default: its own timeScale, else 1)",
   },
   {
     key: 'logLevel',

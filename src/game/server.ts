@@ -5,6 +5,7 @@
  */
 import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
+import { readConfigFile } from '../cli/config-file.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
@@ -16,6 +17,7 @@ import { createRuntime, type Runtime } from '../server/runtime.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerWorlds } from './worlds-slot.js';
 import type { GameDefinition } from './definition.js';
+import { gameWorldConfig } from './world.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -71,6 +73,20 @@ const SCHEDULER_OPTIONS = [
   ['tickIntervalSeconds', 'tick-interval', 'WORLDTICK_TICK_INTERVAL'],
 ] as const;
 
+/**
+ * The scheduler keys that are options (timeScale, tickIntervalSeconds) the config file at `path` gives,
+ * at its top level or in `scheduler.simulation` (parseOptions read and checked it already).
+ */
+const configFileSchedulerKeys = (path: string | undefined): Set<string> => {
+  const keys = new Set<string>();
+  if (!path) return keys;
+  const file = readConfigFile(path, []);
+  const block = file.scheduler as { simulation?: unknown } | null;
+  const sim = typeof block?.simulation === 'object' && block.simulation !== null ? (block.simulation as Record<string, unknown>) : {};
+  for (const [key] of SCHEDULER_OPTIONS) if (file.values.has(key) || Object.hasOwn(sim, key)) keys.add(key);
+  return keys;
+};
+
 /** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
   const argv = o.argv ?? [];
@@ -79,14 +95,15 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
   if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
   // The game's scheduler defaults for the keys that are also options (timeScale, tickIntervalSeconds):
-  // the runtime builds every world's config from the options, which would silently beat the game's
-  // `world.config` with the options' defaults. A flag, env value or config-file value still wins.
-  const sim = (game.world.config as { simulation?: Record<string, unknown> } | undefined)?.simulation;
+  // the runtime builds the default world's config from the options, which would silently beat the
+  // game's `world.config` with the options' defaults (timeScale 60: the life simulation's). A game's
+  // timeScale defaults to GAME_DEFAULT_TIME_SCALE (1). A flag, env value or config-file value still wins.
+  const sim = gameWorldConfig(game).simulation;
   if (sim !== undefined && sim !== null && typeof sim === 'object') {
-    const defaults = parseOptions([], {});
+    const fromFile = configFileSchedulerKeys(parsed.config);
     for (const [key, flag, envName] of SCHEDULER_OPTIONS) {
-      const v = sim[key];
-      if (typeof v !== 'number' || given(argv, env, flag, envName) || parsed[key] !== defaults[key]) continue;
+      const v = (sim as Record<string, unknown>)[key];
+      if (typeof v !== 'number' || given(argv, env, flag, envName) || fromFile.has(key)) continue;
       parsed[key] = v;
     }
   }

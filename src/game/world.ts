@@ -28,6 +28,17 @@ import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
+/**
+ * World seconds per wall second of a game's worlds when neither the game (`world.config.simulation.timeScale`)
+ * nor the server (`--time-scale`, default world only) nor the create request sets it: a game's rounds and
+ * delays are in wall seconds. The life simulation's own default (src/config/scheduler-config.ts) stays 60.
+ */
+export const GAME_DEFAULT_TIME_SCALE = 1;
+
+/** A game's scheduler patch over its default time scale: what every world of the game starts from. */
+export const gameWorldConfig = (game: GameDefinition): Record<string, unknown> =>
+  mergeDeep({ simulation: { timeScale: GAME_DEFAULT_TIME_SCALE } }, game.world.config ?? {}) as Record<string, unknown>;
+
 /** Options of one world of a game (all optional but `id`; the game's `world.size` and `world.config` apply, not `world.npcs`). */
 export interface GameWorldOptions {
   /** World id: 1-64 characters of A-Z a-z 0-9 _ -. */
@@ -57,12 +68,8 @@ export interface GameWorldOptions {
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
  */
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
-  const config =
-    opts.config === undefined
-      ? game.world.config
-      : game.world.config === undefined
-        ? opts.config
-        : mergeDeep(game.world.config, opts.config);
+  // The game's defaults (its timeScale, else GAME_DEFAULT_TIME_SCALE) under the world's own patch.
+  const config = opts.config === undefined ? gameWorldConfig(game) : mergeDeep(gameWorldConfig(game), opts.config);
   const world = createSimWorld({
     id: opts.id,
     capacity: opts.capacity,

@@ -70,10 +70,11 @@ const queue = defineMessage({
 
 const game = defineGame({
   name: 'lobby-and-matches',
-  world: { size: 100 },
+  // timeScale 60 (a game's default is 1): the match's 30 world seconds last about half a wall second.
+  world: { size: 100, config: { simulation: { timeScale: 60 } } },
   messages: [queue],
   serverMessages: [matchStart],
-  // The match ends on world time (30 world seconds at the default time scale: about half a wall second).
+  // The match ends on world time (30 world seconds at timeScale 60: about half a wall second).
   timers: [
     {
       name: 'round-end',

@@ -64,7 +64,8 @@ describe('a game that ends its own match world (docs/ADMIN.md "Short-lived world
     });
   const game = defineGame({
     name: 'match',
-    world: { size: 100 },
+    // timeScale 60 (a game's default is 1): the 30 world-second round below lasts half a wall second.
+    world: { size: 100, config: { simulation: { timeScale: 60 } } },
     // The match ends on world time: the game deletes its world through the admin API (after the step).
     timers: [{ name: 'round-end', run: (w) => void admin('DELETE', `/worlds/${w.id}`) }],
     hooks: {
@@ -93,7 +94,7 @@ describe('a game that ends its own match world (docs/ADMIN.md "Short-lived world
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     await c.join('m-1', 'ann', 'ann-token');
-    // 30 world seconds at the default time scale: about half a wall second.
+    // 30 world seconds at timeScale 60: about half a wall second.
     const err = await c
       .waitFor(() => false, 20_000)
       .then(

@@ -3,7 +3,8 @@
  * extracted from the page (imports of `worldtick` pointed at src/index.ts), started with
  * `startServer`, and played by two clients over real WebSockets: both `queue` in the lobby, both are
  * told the same match id, join it with their tokens, are closed 4012 when the match's timer deletes
- * the world, and join the lobby again. With `--max-worlds 1` the lobby answers `{ id: null }`.
+ * the world (its 60 world seconds — wall seconds at a game's default timeScale 1 — run forward by
+ * pausing and stepping the match world), and join the lobby again. With `--max-worlds 1` the lobby answers `{ id: null }`.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
 import { CloseCode, type WorldtickError } from '../../../src/errors.js';
-import { startServer, type GameDefinition, type RunningServer } from '../../../src/index.js';
+import { pauseWorld, startServer, stepWorld, type GameDefinition, type RunningServer } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -86,6 +87,17 @@ describe('GAME-API.md lobby example', () => {
       await c.connect();
       await c.join(a ?? '', name, `${name}-token`);
     }
+    // The match lasts 60 world seconds: a wall minute at a game's default timeScale 1. The test runs its
+    // clock forward instead: paused, stepped 1,150 steps (57.5 world s), then one step at a time until
+    // the timer's delete has removed it (due at 60 world s after the join: about 50 more steps).
+    const match = s.runtime.runner.get(a ?? '');
+    pauseWorld(match);
+    stepWorld(match, 1150);
+    for (let i = 0; i < 400 && s.runtime.runner.has(a ?? ''); i++) {
+      stepWorld(match, 1);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(match.clock.now).toBeGreaterThanOrEqual(60);
     const ends = await Promise.all(
       players.map(({ c }) =>
         c

@@ -3,6 +3,8 @@
  * `tickIntervalSeconds` are the server's defaults for those options. Before, the runtime built
  * every world's config from the options' own defaults (timeScale 60, tick 0.05), which silently
  * beat the game's values (found writing examples/ctf, a game of world-time rounds at timeScale 1).
+ * A game's timeScale defaults to 1 (the life simulation's 60 is the plain runtime's), and a config
+ * file's value counts as given even when it equals the option default.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +31,25 @@ describe('resolveServerOptions and a game scheduler defaults', () => {
     expect(resolveServerOptions(game, { options: { timeScale: 3 } }).timeScale).toBe(3);
   });
 
-  it('a game without scheduler defaults keeps the server defaults', () => {
+  it('a game without scheduler defaults runs at timeScale 1 (not the life simulation 60) and the default tick', () => {
     const o = resolveServerOptions(defineGame({ name: 'plain' }));
-    expect(o.timeScale).toBe(60);
+    expect(o.timeScale).toBe(1);
     expect(o.tickIntervalSeconds).toBe(0.05);
+    expect(resolveServerOptions(defineGame({ name: 'plain' }), { argv: ['--time-scale', '60'] }).timeScale).toBe(60);
+  });
+
+  it('a config file giving the old default 60 (top level or scheduler.simulation) still beats the game', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-game-opts-'));
+    const top = join(dir, 'top.json');
+    writeFileSync(top, JSON.stringify({ timeScale: 60 }));
+    const block = join(dir, 'block.json');
+    writeFileSync(block, JSON.stringify({ scheduler: { simulation: { timeScale: 60, tickIntervalSeconds: 0.05 } } }));
+    for (const g of [game, defineGame({ name: 'plain' })]) {
+      expect(resolveServerOptions(g, { argv: ['--config', top] }).timeScale).toBe(60);
+      const o = resolveServerOptions(g, { argv: ['--config', block] });
+      expect(o.timeScale).toBe(60);
+      expect(o.tickIntervalSeconds).toBe(0.05);
+    }
   });
 
   it('a game may default its world to physics off; the flag still wins; a bad value is refused at defineGame', () => {
