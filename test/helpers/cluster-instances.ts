@@ -73,6 +73,8 @@ export const startInstance = async (
     },
   );
   const lines = collectJsonLines(child.stdout!);
+  // 'close' comes after the child's output was read to its end ('exit' may come before its last lines).
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
   let err = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (err += d));
@@ -99,11 +101,13 @@ export const startInstance = async (
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await once(child, 'exit');
-      clearTimeout(t);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await once(child, 'exit');
+        clearTimeout(t);
+      }
+      await closed; // every line it wrote is in `lines`
     },
   };
 };

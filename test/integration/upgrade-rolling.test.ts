@@ -37,10 +37,18 @@ describe('upgrade: a newer build migrates the shared store under a running insta
           await c.end();
         }
       };
-      // No checkpoint before the stop (interval one hour): the writer thread has not connected yet.
       const args = ['--store', url, '--npcs', '50', '--checkpoint-interval', '3600', '--stats-interval', '0'];
+      // A first run creates the default world: its first checkpoint is taken at open, which starts the
+      // writer thread then. Started again, the world is restored and nothing checkpoints before the
+      // stop (interval one hour): the writer thread connects only at the stop, after the migration.
+      const first = await startInstance('first', args);
+      await first.stop();
+      expect(first.child.exitCode).toBe(0);
+      const newest = async (): Promise<number> => Number((await sql('SELECT max(id) AS id FROM checkpoints'))[0]?.id ?? 0);
+      const before = await newest();
+      expect(before).toBeGreaterThan(0);
       const old = await startInstance('old', args);
-      expect(await sql('SELECT count(*)::int AS n FROM checkpoints')).toEqual([{ n: 0 }]);
+      expect(await newest()).toBe(before);
       await sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, 'a newer build', Date.now()]);
       await old.api('POST', '/api/v1/worlds/1/scheduler/step', { n: 3 }); // it steps on, on the migrated database
       await old.stop();
@@ -49,6 +57,7 @@ describe('upgrade: a newer build migrates the shared store under a running insta
       expect(stopped?.failed).toBe(0);
       const [ck] = await sql("SELECT step FROM checkpoints WHERE world_id = '1' ORDER BY id DESC LIMIT 1");
       expect(Number(ck?.step)).toBeGreaterThan(0);
+      expect(await newest()).toBeGreaterThan(before); // the stop's
       // Started again on the migrated database, this build is refused (the process-level refusal:
       // upgrade-newer-store.test.ts; a new PostgreSQL open of it: the same file).
       expect(await sql('SELECT max(version) AS v FROM schema_migrations')).toEqual([{ v: NEWER }]);

@@ -68,10 +68,11 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
       code: 'WT_ERR_MIGRATION_REFUSED',
       message: 'instance b refused arena (game-incompatible); it steps on here',
     });
-    const refusal = b.lines.find((l) => l.msg === 'cluster: handed world refused');
+    // b's log lines come through its stdout pipe, maybe after the API's answer: waited for.
+    const refusal = await until('b logs the refusal', () => b.lines.find((l) => l.msg === 'cluster: handed world refused'));
     expect(refusal).toMatchObject({ world: 'arena', from: 'a', reason: 'game-incompatible', returned: true });
-    const declined = b.lines.find(
-      (l) => l.world === 'arena' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'),
+    const declined = await until('b logs the decline', () =>
+      b.lines.find((l) => l.world === 'arena' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over')),
     );
     expect(declined).toMatchObject({ why: 'migration', reason: 'game-incompatible' });
     expect(declined?.problems).toEqual(expect.arrayContaining([expect.stringContaining('Health.hp')]));
@@ -119,8 +120,8 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
         (w) => w.worldId === 'arena4' && w.at === 'failover',
       ),
     );
-    const declined = b.lines.find(
-      (l) => l.world === 'arena4' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over'),
+    const declined = await until('b logs the decline', () =>
+      b.lines.find((l) => l.world === 'arena4' && typeof l.msg === 'string' && l.msg.startsWith('cluster: world not taken over')),
     );
     expect(declined).toMatchObject({ why: 'failover', reason: 'game-incompatible' });
     expect(await runs(b, 'arena4')).toBe(false);
