@@ -27,7 +27,7 @@ export const startToExit = async (dataDir: string): Promise<RefusedStart> => {
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   const lines = out
     .split('\n')
     .filter((l) => l.startsWith('{'))

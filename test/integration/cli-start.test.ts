@@ -22,7 +22,7 @@ const expectRefused = async (args: string[]): Promise<string> => {
   let err = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (err += d));
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close');
   expect(code).toBe(2);
   expect(err).not.toMatch(/\n\s+at /);
   return err;
@@ -41,7 +41,7 @@ describe('npm start entry point', () => {
     expect(stats[0]).toMatchObject({ world: '1', entities: 2000 });
     expect(stats[1].worldTime as number).toBeGreaterThan(stats[0].worldTime as number);
     child.kill('SIGINT');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     expect(code).toBe(0);
     expect(lines.some((l) => l.msg === 'bye')).toBe(true);
   });

@@ -41,7 +41,7 @@ describe('typos in options', () => {
     let err = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => (err += d));
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     expect(code).toBe(2);
     expect(err).not.toMatch(/\n\s+at /);
     expect(err).toContain('unknown option --admin-prot (did you mean admin-port?)');

@@ -96,7 +96,7 @@ describe('player data after SIGKILL', () => {
           await until('30 saves', () => a.lines.filter((l) => l.msg === 'pd-saved').length >= 30, 20_000, 20);
         } finally {
           a.child.kill('SIGKILL');
-          await once(a.child, 'exit');
+          await once(a.child, 'close');
         }
         const saved = a.lines.filter((l) => l.msg === 'pd-saved');
         lastPrinted = saved[saved.length - 1]?.value as number;
@@ -112,7 +112,7 @@ describe('player data after SIGKILL', () => {
           expect(await join(b)).toMatchObject({ status: 'ok', playerId: joinedId, value: 2, version: 2 });
         } finally {
           b.child.kill('SIGTERM');
-          await once(b.child, 'exit');
+          await once(b.child, 'close');
         }
       },
       60_000,

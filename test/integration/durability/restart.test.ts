@@ -73,7 +73,7 @@ const api = async (s: Server, method: string, path: string, body?: unknown) => {
 
 const stop = async (s: Server): Promise<number | null> => {
   s.child.kill('SIGTERM');
-  const [code] = await once(s.child, 'exit');
+  const [code] = await once(s.child, 'close');
   return code as number | null;
 };
 
