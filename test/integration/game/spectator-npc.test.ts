@@ -26,7 +26,8 @@ const npcOf = (world: GameWorld): number => {
 const game = defineGame({
   name: 'greeter',
   modules: [lifeSim({ movingFraction: 0, scenes: false })],
-  world: { size: 400, npcs: 1, physics: 'off' },
+  // The life simulation's time scale (a game's default is 1): the active tier is ticked on world time.
+  world: { size: 400, npcs: 1, physics: 'off', config: { simulation: { timeScale: 60 } } },
   hooks: {
     // One NPC at (200, 200), socializing for good: its activity offers the `greet` chain (range 40).
     populate: (world) => {
