@@ -115,7 +115,11 @@ describe('a world whose checkpoint a newer build wrote', () => {
       expect(r.status).toBe(409);
       expect(r.json).toMatchObject({
         code: 'WT_ERR_MIGRATION_REFUSED',
-        details: { reason: 'checkpoint-too-new', returned: true, checkpoint: { what: 'schema', found: WORLD_SNAPSHOT_SCHEMA + 1, known: WORLD_SNAPSHOT_SCHEMA } },
+        details: {
+          reason: 'checkpoint-too-new',
+          returned: true,
+          checkpoint: { what: 'schema', found: WORLD_SNAPSHOT_SCHEMA + 1, known: WORLD_SNAPSHOT_SCHEMA },
+        },
       });
       expect(String((r.json as { message: string }).message)).toContain('a newer build wrote it');
       expect(b.counters).toMatchObject({ adoptRefusals: 1, checkpointTooNew: 1 });
