@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.js';
-import { startInstance } from '../helpers/cluster-instances.js';
+import { startInstance, type TestInstance } from '../helpers/cluster-instances.js';
 import { startPostgres, type PgServer } from '../helpers/postgres-server.js';
 
 const NEWER = LATEST_SCHEMA_VERSION + 1;
@@ -20,7 +20,9 @@ describe('upgrade: a newer build migrates the shared store under a running insta
   const server = await startPostgres();
   const skip = 'skip' in server ? server.skip : null;
   if (skip) console.warn(`upgrade-rolling: skipped (${skip})`);
+  const started: TestInstance[] = [];
   afterAll(async () => {
+    await Promise.all(started.map((i) => i.stop())); // left running by a failed assertion
     if (!skip) await (server as PgServer).destroy();
   }, 30_000);
 
@@ -42,12 +44,14 @@ describe('upgrade: a newer build migrates the shared store under a running insta
       // writer thread then. Started again, the world is restored and nothing checkpoints before the
       // stop (interval one hour): the writer thread connects only at the stop, after the migration.
       const first = await startInstance('first', args);
+      started.push(first);
       await first.stop();
       expect(first.child.exitCode).toBe(0);
       const newest = async (): Promise<number> => Number((await sql('SELECT max(id) AS id FROM checkpoints'))[0]?.id ?? 0);
       const before = await newest();
       expect(before).toBeGreaterThan(0);
       const old = await startInstance('old', args);
+      started.push(old);
       expect(await newest()).toBe(before);
       await sql('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [NEWER, 'a newer build', Date.now()]);
       await old.api('POST', '/api/v1/worlds/1/scheduler/step', { n: 3 }); // it steps on, on the migrated database
