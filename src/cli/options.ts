@@ -26,7 +26,17 @@ const SCHEDULER_OPTION_KEYS = ['tickIntervalSeconds', 'timeScale'] as const;
  * Parse and validate options from argv (without node and script), env and the config file the
  * flags/env name. Throws `WT_ERR_OPTION_INVALID` listing every problem.
  */
-export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerOptions => {
+export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerOptions =>
+  parseOptionSources(argv, env).options;
+
+/**
+ * {@link parseOptions}, and the option keys a flag, an env value or the config file gave (a
+ * scheduler key given in the file's `scheduler.simulation` counts): the rest hold their defaults.
+ */
+export const parseOptionSources = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { options: ServerOptions; given: ReadonlySet<string> } => {
   const problems: string[] = [];
   const fromFlags = new Map<string, unknown>();
   for (let i = 0; i < argv.length; i++) {
@@ -116,6 +126,7 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
   }
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig };
+  const given = new Set([...fromFlags.keys(), ...fromEnv.keys(), ...fromFile.keys()]);
   for (const spec of OPTION_SPECS) {
     out[spec.key] = fromFlags.has(spec.key)
       ? fromFlags.get(spec.key)
@@ -125,5 +136,5 @@ export const parseOptions = (argv: readonly string[], env: NodeJS.ProcessEnv = p
           ? fromFile.get(spec.key)
           : spec.default;
   }
-  return out as unknown as ServerOptions;
+  return { options: out as unknown as ServerOptions, given };
 };

@@ -3,9 +3,8 @@
  * pool) around a game definition and starts it; `runMain` is a game's command line (the same
  * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
  */
-import { parseOptions, helpText, type ServerOptions } from '../cli/options.js';
+import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
-import { readConfigFile } from '../cli/config-file.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
@@ -68,30 +67,14 @@ export interface RunningServer {
 const given = (argv: readonly string[], env: NodeJS.ProcessEnv, flag: string, envName: string): boolean =>
   argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)) || (env[envName] !== undefined && env[envName] !== '');
 
-const SCHEDULER_OPTIONS = [
-  ['timeScale', 'time-scale', 'WORLDTICK_TIME_SCALE'],
-  ['tickIntervalSeconds', 'tick-interval', 'WORLDTICK_TICK_INTERVAL'],
-] as const;
-
-/**
- * The scheduler keys that are options (timeScale, tickIntervalSeconds) the config file at `path` gives,
- * at its top level or in `scheduler.simulation` (parseOptions read and checked it already).
- */
-const configFileSchedulerKeys = (path: string | undefined): Set<string> => {
-  const keys = new Set<string>();
-  if (!path) return keys;
-  const file = readConfigFile(path, []);
-  const block = file.scheduler as { simulation?: unknown } | null;
-  const sim = typeof block?.simulation === 'object' && block.simulation !== null ? (block.simulation as Record<string, unknown>) : {};
-  for (const [key] of SCHEDULER_OPTIONS) if (file.values.has(key) || Object.hasOwn(sim, key)) keys.add(key);
-  return keys;
-};
+/** The scheduler keys that are also options. */
+const SCHEDULER_OPTIONS = ['timeScale', 'tickIntervalSeconds'] as const;
 
 /** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
   const argv = o.argv ?? [];
   const env = o.env ?? {};
-  const parsed = parseOptions(argv, env);
+  const { options: parsed, given: givenKeys } = parseOptionSources(argv, env);
   if (game.world.size !== undefined && !given(argv, env, 'world-size', 'WORLDTICK_WORLD_SIZE')) parsed.worldSize = game.world.size;
   if (game.world.npcs !== undefined && !given(argv, env, 'npcs', 'WORLDTICK_NPCS')) parsed.npcs = game.world.npcs;
   // The game's scheduler defaults for the keys that are also options (timeScale, tickIntervalSeconds):
@@ -100,26 +83,15 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   // timeScale defaults to GAME_DEFAULT_TIME_SCALE (1). A flag, env value or config-file value still wins.
   const sim = gameWorldConfig(game).simulation;
   if (sim !== undefined && sim !== null && typeof sim === 'object') {
-    const fromFile = configFileSchedulerKeys(parsed.config);
-    for (const [key, flag, envName] of SCHEDULER_OPTIONS) {
+    for (const key of SCHEDULER_OPTIONS) {
       const v = (sim as Record<string, unknown>)[key];
-      if (typeof v !== 'number' || given(argv, env, flag, envName) || fromFile.has(key)) continue;
+      if (typeof v !== 'number' || givenKeys.has(key)) continue;
       parsed[key] = v;
     }
   }
   // The game's starting coins: `--starting-coins`' default (a flag, env value or config file still wins).
-  if (
-    game.startingCoins !== null &&
-    !given(argv, env, 'starting-coins', 'WORLDTICK_STARTING_COINS') &&
-    parsed.startingCoins === parseOptions([], {}).startingCoins
-  )
-    parsed.startingCoins = game.startingCoins;
-  if (
-    game.world.physics !== undefined &&
-    !given(argv, env, 'physics', 'WORLDTICK_PHYSICS') &&
-    parsed.physics === parseOptions([], {}).physics
-  )
-    parsed.physics = game.world.physics;
+  if (game.startingCoins !== null && !givenKeys.has('startingCoins')) parsed.startingCoins = game.startingCoins;
+  if (game.world.physics !== undefined && !givenKeys.has('physics')) parsed.physics = game.world.physics;
   const fileNet = parsed.net;
   if (Object.keys(game.net).length)
     parsed.net =

@@ -52,6 +52,15 @@ describe('resolveServerOptions and a game scheduler defaults', () => {
     }
   });
 
+  it("a config file giving the server's default starting coins or physics still beats the game's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wt-game-opts-'));
+    const file = join(dir, 'defaults.json');
+    writeFileSync(file, JSON.stringify({ startingCoins: 1000, physics: 'on' }));
+    const g = defineGame({ name: 'rich-flat', startingCoins: 50, world: { physics: 'off' } });
+    expect(resolveServerOptions(g)).toMatchObject({ startingCoins: 50, physics: 'off' });
+    expect(resolveServerOptions(g, { argv: ['--config', file] })).toMatchObject({ startingCoins: 1000, physics: 'on' });
+  });
+
   it('a game may default its world to physics off; the flag still wins; a bad value is refused at defineGame', () => {
     const flat = defineGame({ name: 'flat', world: { physics: 'off' } });
     expect(resolveServerOptions(flat).physics).toBe('off');
