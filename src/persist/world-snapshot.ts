@@ -63,13 +63,7 @@ const NPC_SIM_SCALARS = [
  * A build refuses a checkpoint of a newer schema or format with `WT_ERR_CHECKPOINT_TOO_NEW` before
  * anything of it is applied: reading only what it knows would silently drop the rest (builds up to
  * schema 5 without this check did read newer ones that way).
- * 1: built-in stores only. 2: plus the game's component stores (`gameFields`, `gfield.*`
- * sections) and their entity members and query orders (entity-state.ts). 3: plus the game's
- * timers (`gameTimers`: pending one-shots, repeating timers' next due index). 4: the pending
- * one-shots move from the header to `timers.*` sections (timer-sections.ts; the header keeps
- * `gameTimers` without them). 5: plus the game's facts waiting for a step (`gameFacts`, `facts.*`
- * sections; fact-sections.ts). 6: plus the `Spectator` tag's members (`members.Spectator`). 7: plus
- * the physics block (`physics.config`, `physics.obstacles`: a restore given no `physics` uses it). Absent = 1.
+ * What each schema added (1 to 7): docs/DURABILITY.md "Format versions". Absent = 1.
  */
 export const WORLD_SNAPSHOT_SCHEMA = 7;
 
