@@ -11,3 +11,14 @@ export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn',
 /** A pino logger writing JSON lines to stdout (or to `destination` when given, for tests). */
 export const createLogger = (level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger =>
   destination ? pino({ level, base: { name: 'worldtick' } }, destination) : pino({ level, base: { name: 'worldtick' } });
+
+/**
+ * Whether the `n`-th occurrence of a repeated event is logged: the 1st, 10th, 100th… (a flood
+ * gives a handful of lines, each with the count so far).
+ */
+export const isLoggedOccurrence = (n: number): boolean => {
+  if (!Number.isInteger(n) || n < 1) return false;
+  let v = n;
+  while (v % 10 === 0) v /= 10;
+  return v === 1;
+};

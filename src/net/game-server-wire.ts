@@ -6,7 +6,7 @@
  * messages). Free functions over the server's counters and codec; no socket is kept here.
  */
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
-import type { Logger } from '../log.js';
+import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { ServerCodec } from './codec.js';
 import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
 import type { NetConfig } from './net-config.js';
@@ -54,7 +54,7 @@ export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config
     stats.strikes++;
     if (++conn.strikes < config.maxStrikes) return;
     const n = ++stats.closedForStrikes;
-    if (log && Number.isInteger(Math.log10(n)))
+    if (log && isLoggedOccurrence(n))
       log.warn(
         { address: conn.remoteAddress, code, closedForStrikes: n, maxStrikes: config.maxStrikes },
         'client closed after too many protocol errors (4002)',

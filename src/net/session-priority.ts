@@ -36,7 +36,7 @@
  * regions last (active-spread.ts).
  */
 import { type ActiveSpreadState, createActiveSpread } from './active-spread.js';
-import type { Logger } from '../log.js';
+import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
 
@@ -83,7 +83,7 @@ export const sessionClassCode = (ask: () => unknown, log: Logger, bad: { n: numb
     err = e;
   }
   const n = ++bad.n;
-  if (n === 10 ** Math.floor(Math.log10(n)))
+  if (isLoggedOccurrence(n))
     log.warn(
       { answer: typeof answer === 'string' ? answer.slice(0, 64) : typeof answer, err, times: n },
       'game sessionClass hook threw or answered no class (player, spectator, bot, observer): the session joins as a player',

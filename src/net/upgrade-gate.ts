@@ -6,7 +6,7 @@
  * counted and logged at the 1st, 10th, 100th, ... (visible, but never a line per connection).
  * Runs synchronously inside uWebSockets.js's `upgrade` handler (its request is only valid there).
  */
-import type { Logger } from '../log.js';
+import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import type { AddressLimiter } from './address-limit.js';
 import { createProxyTrust, forwardedForOf, type ProxyTrust } from './client-address.js';
@@ -45,8 +45,7 @@ export const admitUpgrade = (gate: UpgradeGate, res: HttpResponse, req: HttpRequ
   const s = gate.stats;
   if (open >= max) {
     const n = ++s.rejectedConnections;
-    if (Number.isInteger(Math.log10(n)))
-      gate.log.warn({ rejectedConnections: n, maxConnections: max }, 'game server full: upgrade refused with 503');
+    if (isLoggedOccurrence(n)) gate.log.warn({ rejectedConnections: n, maxConnections: max }, 'game server full: upgrade refused with 503');
     res.writeStatus('503 Service Unavailable').writeHeader('Retry-After', '5').end('server full');
     return null;
   }
@@ -55,7 +54,7 @@ export const admitUpgrade = (gate: UpgradeGate, res: HttpResponse, req: HttpRequ
   const addr = gate.perAddress.keyOf(remote);
   if (gate.perAddress.full(addr)) {
     const n = ++s.rejectedPerAddress;
-    if (Number.isInteger(Math.log10(n)))
+    if (isLoggedOccurrence(n))
       gate.log.warn(
         {
           rejectedPerAddress: n,

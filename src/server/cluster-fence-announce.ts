@@ -13,14 +13,8 @@
  * (`fenceLockTimeouts`), logged at the 1st, 10th, 100th… failure in a row of a world.
  */
 import { isWorldtickError } from '../errors.js';
+import { isLoggedOccurrence } from '../log.js';
 import { fenceLockWaitMs, type ClusterCounters, type ClusterServiceOptions } from './cluster-types.js';
-
-/** Whether `n` is 1, 10, 100… (a streak's failures logged). */
-const isPowerOfTen = (n: number): boolean => {
-  let v = n;
-  while (v >= 10 && v % 10 === 0) v /= 10;
-  return v === 1;
-};
 
 /** Tokens announced to the store, and the tokens the store refused ours for, per world. A class: it owns these maps. */
 export class FenceAnnouncer {
@@ -116,7 +110,7 @@ export class FenceAnnouncer {
       worldId,
       `the store did not record fencing token ${token} within ${this.#lockWaitMs} ms: the world's fence row is locked by another writer (a previous owner paused mid-write?)`,
     );
-    if (!isPowerOfTen(failures)) return;
+    if (!isLoggedOccurrence(failures)) return;
     this.#o.logger.warn(
       { world: worldId, fencingToken: token, reason: 'busy', lockWaitMs: this.#lockWaitMs, failures, err: err.message },
       'cluster: fencing token not announced: the fence row is locked by another writer',
