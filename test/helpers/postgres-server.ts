@@ -1,11 +1,12 @@
 /**
  * A throwaway PostgreSQL 15 server for tests and benchmarks: initdb in a temp folder, pg_ctl on a
- * free port (socket dir /tmp), trust auth on 127.0.0.1. As root, initdb/pg_ctl run as the
+ * free port (socket dir /tmp; a port taken between its pick and the bind is replaced by another,
+ * up to 5 attempts), trust auth on 127.0.0.1. As root, initdb/pg_ctl run as the
  * `postgres` user (runuser). Where the server cannot be had, {@link startPostgres} returns a reason
  * to skip instead of throwing.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,11 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/** Start attempts on a taken port before {@link startPostgres} gives up. */
+const START_ATTEMPTS = 5;
+/** What the postmaster logs when its TCP port or its Unix socket's lock (same port number) is taken. */
+const PORT_TAKEN = /Address already in use|could not create any TCP\/IP sockets|lock file "[^"]*\.s\.PGSQL\.\d+\.lock" already exists/;
+
 const uidOf = (user: string): { uid: number; gid: number } | undefined => {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
@@ -58,6 +64,10 @@ const uidOf = (user: string): { uid: number; gid: number } | undefined => {
 export interface PgServerOptions {
   /** An empty folder for the server's files (made by the caller). */
   dir?: string;
+  /**
+   * The first port to try. When it is taken (another process bound it since it was picked), the
+   * server starts on a free one instead: read the result's `port`/`url`.
+   */
   port?: number;
   /** More `-c name=value` server settings. */
   settings?: string[];
@@ -77,9 +87,8 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
   const log = join(dir, 'log');
   const exec = (bin: string, args: string[]): Promise<unknown> =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args);
-  const port = o.port ?? (await freePort());
   const settings = [...(o.settings ?? []), `max_connections=${o.maxConnections ?? 50}`].map((x) => `-c ${x}`).join(' ');
-  const startArgs = [
+  const startArgsFor = (p: number): string[] => [
     '-D',
     data,
     '-l',
@@ -88,21 +97,44 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     '-t',
     '30',
     '-o',
-    `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`,
+    `-p ${p} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`,
     'start',
   ];
+  const logSize = (): number => (existsSync(log) ? statSync(log).size : 0);
+  const logFrom = (offset: number): string => {
+    try {
+      return readFileSync(log).subarray(offset).toString('utf8');
+    } catch {
+      return ''; // no log yet
+    }
+  };
+  const fail = (err: unknown, tail: string): { skip: string } => {
+    rmSync(dir, { recursive: true, force: true });
+    return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}` };
+  };
   try {
     await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    await exec('pg_ctl', startArgs);
   } catch (err) {
-    let tail = '';
+    return fail(err, '');
+  }
+  // pg_ctl -w returns once the server accepts connections, or fails as soon as the postmaster exits
+  // (it does at once when it cannot bind its port or lock its socket). Between freePort() and the
+  // bind another process may take the port: then try a new one, from the server's own log line.
+  let port = 0;
+  let startArgs: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    port = attempt === 1 && o.port !== undefined ? o.port : await freePort();
+    startArgs = startArgsFor(port);
+    const offset = logSize();
     try {
-      tail = readFileSync(log, 'utf8').slice(-500);
-    } catch {
-      /* no log yet */
+      await exec('pg_ctl', startArgs);
+      break;
+    } catch (err) {
+      const tail = logFrom(offset);
+      if (!PORT_TAKEN.test(tail)) return fail(err, tail);
+      if (attempt >= START_ATTEMPTS)
+        return fail(new Error(`port taken on each of ${START_ATTEMPTS} attempts (last ${port})`), tail);
     }
-    rmSync(dir, { recursive: true, force: true });
-    return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail}` };
   }
   let running = true;
   const stop = async (): Promise<void> => {

@@ -67,19 +67,30 @@ const exited = (child: ChildProcess): Promise<void> =>
     else child.once('exit', () => resolve());
   });
 
-const startOnce = async (bin: string): Promise<RedisTestServer | null> => {
-  const port = await freePort();
+/**
+ * One start on `port`: resolves when the server says it is ready (its log line), null when it exited
+ * because the port was taken, and throws on any other exit or when it is neither ready nor gone
+ * within 10 s. The server's own output decides, not a probe: a probe could be answered by another
+ * Redis that holds the port.
+ */
+const startOnce = async (bin: string, port: number): Promise<RedisTestServer | null> => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-redis-'));
   const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
+  let settle: (ready: boolean) => void = () => {};
+  const outcome = new Promise<boolean>((resolve) => {
+    settle = resolve;
   });
-  child.stderr?.on('data', (d: Buffer) => {
+  const onData = (d: Buffer): void => {
     log += d.toString();
-  });
+    if (/Ready to accept connections/.test(log)) settle(true);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.once('exit', () => settle(false));
+  child.once('error', () => settle(false));
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -92,23 +103,30 @@ const startOnce = async (bin: string): Promise<RedisTestServer | null> => {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    if (await answersPing(port)) return { host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`, stop };
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const timer = setTimeout(() => settle(false), 10_000);
+  const ready = await outcome;
+  clearTimeout(timer);
+  if (ready) return { host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`, stop };
   await stop();
   if (/Address already in use/i.test(log)) return null;
   throw new Error(`redis-server did not start on port ${port}: ${log.slice(-2000)}`);
 };
 
-/** Starts a redis-server on a free port (retrying if another process took the port first). */
-export const startRedisServer = async (bin = findRedisServer()): Promise<RedisTestServer> => {
+/** Start attempts on a taken port before {@link startRedisServer} gives up. */
+const START_ATTEMPTS = 5;
+
+/**
+ * Starts a redis-server on a free port: `firstPort` if given, else one the OS picks; when another
+ * process took the port first (the server exits "Address already in use"), on a new free port, up to
+ * 5 attempts. Read the port from the result.
+ */
+export const startRedisServer = async (bin = findRedisServer(), o: { firstPort?: number } = {}): Promise<RedisTestServer> => {
   if (!bin) throw new Error('redis-server is not installed (apt-get install -y redis-server, or run .ci/run)');
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const s = await startOnce(bin);
+  let port = 0;
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    port = attempt === 1 && o.firstPort !== undefined ? o.firstPort : await freePort();
+    const s = await startOnce(bin, port);
     if (s) return s;
   }
-  throw new Error('redis-server: no free port after 5 attempts');
+  throw new Error(`redis-server: the port was taken on each of ${START_ATTEMPTS} attempts (last ${port})`);
 };

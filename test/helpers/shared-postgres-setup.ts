@@ -4,7 +4,7 @@
  * initdb + start cost 2-6 s per file on the 2-core machine; about twenty files paid it.
  *
  * The server starts in the background (a run that needs no PostgreSQL does not wait for it); the
- * files wait for `<stateDir>/ready` (or read why it failed from `<stateDir>/failed`). Both projects
+ * files wait for `<stateDir>/ready`, which holds its port (or read why it failed from `<stateDir>/failed`). Both projects
  * (unit, integration) run this setup: the second one reuses the first one's server.
  *
  * Settings: `fsync`, `synchronous_commit` and `full_page_writes` off (nothing here crashes this server
@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, type PgServer, startPostgres } from './postgres-server.js';
+import { type PgServer, startPostgres } from './postgres-server.js';
 import type { SharedPgInfo } from './shared-postgres.js';
 
 interface Shared {
@@ -34,15 +34,14 @@ const launch = async (): Promise<Shared> => {
   const dir = join(base, 'pg');
   mkdirSync(stateDir);
   mkdirSync(dir);
-  const port = await freePort();
+  // Its port is known once it runs (startPostgres replaces a port taken meanwhile): `ready` holds it.
   const server = startPostgres({
     dir,
-    port,
     maxConnections: 300,
     settings: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'],
   }).then(
     (s) => {
-      writeFileSync(join(stateDir, 'skip' in s ? 'failed' : 'ready'), 'skip' in s ? s.skip : '');
+      writeFileSync(join(stateDir, 'skip' in s ? 'failed' : 'ready'), 'skip' in s ? s.skip : String(s.port));
       return s;
     },
     (err: Error) => {
@@ -50,7 +49,7 @@ const launch = async (): Promise<Shared> => {
       return { skip: err.message };
     },
   );
-  return { info: { port, url: `postgres://postgres@127.0.0.1:${port}/postgres`, stateDir }, server, base, users: 0 };
+  return { info: { stateDir }, server, base, users: 0 };
 };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -13,11 +13,8 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { type PgServer, startPostgres } from './postgres-server.js';
 
-/** What the globalSetup provides: the shared server and the folder where it says `ready` or `failed`. */
+/** What the globalSetup provides: the folder where the shared server says `ready` (its port) or `failed`. */
 export interface SharedPgInfo {
-  port: number;
-  /** The server's `postgres` database (administration only). */
-  url: string;
   stateDir: string;
 }
 
@@ -42,13 +39,15 @@ export const withPgClient = async <T>(url: string, fn: (c: pg.Client) => Promise
 
 const adminQuery = (url: string, sql: string): Promise<void> => withPgClient(url, async (c) => void (await c.query(sql)));
 
-/** Wait for the shared server; `null` when ready, else why it cannot be had. */
-const sharedReady = async (info: SharedPgInfo): Promise<string | null> => {
+/** Wait for the shared server: its port when ready, else why it cannot be had. */
+const sharedReady = async (info: SharedPgInfo): Promise<{ port: number } | { skip: string }> => {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (existsSync(join(info.stateDir, 'ready'))) return null;
-    if (existsSync(join(info.stateDir, 'failed'))) return readFileSync(join(info.stateDir, 'failed'), 'utf8');
-    if (Date.now() > deadline) throw new Error(`the shared PostgreSQL server (port ${info.port}) did not start within 120 s`);
+    // Written in one call, but read it whole: a port is all digits.
+    const ready = existsSync(join(info.stateDir, 'ready')) ? readFileSync(join(info.stateDir, 'ready'), 'utf8') : '';
+    if (/^\d+$/.test(ready)) return { port: Number(ready) };
+    if (existsSync(join(info.stateDir, 'failed'))) return { skip: readFileSync(join(info.stateDir, 'failed'), 'utf8') };
+    if (Date.now() > deadline) throw new Error(`the shared PostgreSQL server (${info.stateDir}) did not start within 120 s`);
     await sleep(50);
   }
 };
@@ -64,21 +63,22 @@ const refuse = async (): Promise<void> => {
 export const freshDatabase = async (): Promise<PgServer | { skip: string }> => {
   const info = inject('wtSharedPostgres') as SharedPgInfo | undefined;
   if (!info) return startPostgres();
-  const failed = await sharedReady(info);
-  if (failed !== null) return { skip: failed };
+  const ready = await sharedReady(info);
+  if ('skip' in ready) return ready;
+  const adminUrl = `postgres://postgres@127.0.0.1:${ready.port}/postgres`;
   const name = `wt_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(info.url, `CREATE DATABASE ${name}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   let dropped = false;
   return {
-    url: info.url.replace(/\/postgres$/, `/${name}`),
-    port: info.port,
+    url: adminUrl.replace(/\/postgres$/, `/${name}`),
+    port: ready.port,
     stop: refuse,
     start: refuse,
     crash: refuse,
     async destroy() {
       if (dropped) return;
       dropped = true;
-      await adminQuery(info.url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 };

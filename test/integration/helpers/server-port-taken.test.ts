@@ -1,0 +1,66 @@
+/**
+ * The throwaway servers of the tests start on a port picked a moment earlier (bind port 0, read it,
+ * close it); a parallel test file can take it in between. Here the port is taken for sure — a
+ * listener of this test holds it, then another running server of the same kind — and each helper
+ * must come up on another port instead of failing (docs of test/helpers/postgres-server.ts,
+ * test/helpers/redis-server.ts).
+ */
+import { createServer, type Server } from 'node:net';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
+import { answersPing, findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
+
+const holdPort = (): Promise<{ server: Server; port: number }> =>
+  new Promise((resolve, reject) => {
+    const server = createServer((s) => s.destroy());
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      resolve({ server, port: typeof addr === 'object' && addr ? addr.port : 0 });
+    });
+  });
+
+const closeServer = (s: Server): Promise<void> => new Promise((r) => s.close(() => r()));
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+describe('test helpers: a port taken between its pick and the bind', () => {
+  it('startPostgres starts on another port and the server answers there', async () => {
+    const held = await holdPort();
+    cleanups.push(() => closeServer(held.server));
+    const s = await startPostgres({ port: held.port });
+    if ('skip' in s && /binaries not found|no `postgres` user/.test(s.skip)) return; // no PostgreSQL here
+    expect(s).not.toHaveProperty('skip');
+    const server = s as PgServer;
+    cleanups.push(() => server.destroy());
+    expect(server.port).not.toBe(held.port);
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await c.end();
+    // A second server asked for the first one's port (TCP port and socket lock both taken) moves too.
+    const second = await startPostgres({ port: server.port });
+    expect(second).not.toHaveProperty('skip');
+    cleanups.push(() => (second as PgServer).destroy());
+    expect((second as PgServer).port).not.toBe(server.port);
+  }, 60_000);
+
+  it.skipIf(!findRedisServer())('startRedisServer starts on another port, not fooled by another Redis holding it', async () => {
+    const held = await holdPort();
+    cleanups.push(() => closeServer(held.server));
+    const first: RedisTestServer = await startRedisServer(undefined, { firstPort: held.port });
+    cleanups.push(() => first.stop());
+    expect(first.port).not.toBe(held.port);
+    expect(await answersPing(first.port)).toBe(true);
+    // The port is held by a Redis that answers PING: only the new server's own exit tells it failed.
+    const second = await startRedisServer(undefined, { firstPort: first.port });
+    cleanups.push(() => second.stop());
+    expect(second.port).not.toBe(first.port);
+    await first.stop();
+    expect(await answersPing(second.port)).toBe(true);
+  }, 30_000);
+});
