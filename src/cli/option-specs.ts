@@ -232,6 +232,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)',
   },
   {
+    key: 'fenceLockWaitSeconds',
+    flag: 'fence-lock-wait',
+    env: 'WORLDTICK_FENCE_LOCK_WAIT',
+    kind: 'number',
+    default: 0,
+    min: 0,
+    max: 60,
+    doc: "cluster: wall seconds a new owner's fencing-token announce waits for the world's fence row in the store (0 = a sixth of --lease-ttl, between 0.05 and 1; else less than a third of --lease-ttl)",
+  },
+  {
     key: 'standbyCopies',
     flag: 'standby-copies',
     env: 'WORLDTICK_STANDBY_COPIES',

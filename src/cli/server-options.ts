@@ -48,6 +48,8 @@ export interface ServerOptions {
   clusterSecret: string;
   /** Cluster: world-lease TTL in wall seconds (renewed every third of it). */
   leaseTtlSeconds: number;
+  /** Cluster: wall seconds a fencing-token announce waits for the fence row (0 = a sixth of the TTL, 0.05–1 s; docs/CLUSTER.md "A writer paused mid-write"). */
+  fenceLockWaitSeconds: number;
   /** Cluster: instances that restore each stored admin world at start as a standby copy (-1 = every one; see src/cluster/standby.ts). */
   standbyCopies: number;
   /** Cluster: wall seconds between balance rounds on the leader (0 = only on demand). */

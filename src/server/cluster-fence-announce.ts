@@ -36,6 +36,11 @@ export class FenceAnnouncer {
     this.#lockWaitMs = opts.fenceLockWaitMs ?? fenceLockWaitMs(opts.leaseTtlMs);
   }
 
+  /** How long (ms) an announce waits for the world's fence row. */
+  get lockWaitMs(): number {
+    return this.#lockWaitMs;
+  }
+
   /** The token last announced to the store for `worldId`, if any. */
   announced(worldId: string): number | undefined {
     return this.#announced.get(worldId);

@@ -156,6 +156,11 @@ export class ClusterService implements Service {
     return this.#o.leaseTtlMs;
   }
 
+  /** How long (ms) a fencing-token announce waits for the world's fence row (`--fence-lock-wait`, default a sixth of the TTL). */
+  get fenceLockWaitMs(): number {
+    return this.#fences.lockWaitMs;
+  }
+
   get coordinator(): Coordinator {
     return this.#o.coordinator;
   }

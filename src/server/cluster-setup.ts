@@ -72,6 +72,7 @@ export interface ClusterMode {
 export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps): ClusterMode => {
   const redis = options.redis.trim();
   const ttlMs = Math.round(options.leaseTtlSeconds * 1000);
+  const lockWaitMs = Math.round(options.fenceLockWaitSeconds * 1000);
   const secret = options.clusterSecret || deps.adminToken;
   if (redis) {
     const problems: string[] = [];
@@ -85,6 +86,11 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     if (Buffer.byteLength(secret) < TICKET_LIMITS.minSecretBytes)
       problems.push(
         `--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`,
+      );
+    const wait = options.fenceLockWaitSeconds;
+    if (wait > 0 && (lockWaitMs < 1 || lockWaitMs * 3 >= ttlMs))
+      problems.push(
+        `--fence-lock-wait must be 0 (a sixth of --lease-ttl) or at least 0.001 and less than a third of --lease-ttl (${ttlMs / 3000} s: the control tick waits for the announce) (got ${wait})`,
       );
     if (problems.length) throw optionInvalid(problems);
   }
@@ -116,6 +122,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     coordinator,
     instanceId,
     leaseTtlMs: ttlMs,
+    ...(lockWaitMs > 0 ? { fenceLockWaitMs: lockWaitMs } : {}),
     enforce: redis !== '',
     logger: deps.logger,
     worlds: deps.worlds,
