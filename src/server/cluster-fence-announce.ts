@@ -10,7 +10,10 @@
  * row's lock until it resumes, and the control tick that awaits the announce must not wait with it
  * (its other worlds' renewals would stop). Past the bound the store records nothing, the world is
  * not stepped (its token is not announced), and the next control tick tries again: counted
- * (`fenceLockTimeouts`), logged at the 1st, 10th, 100th… failure in a row of a world.
+ * (`fenceLockTimeouts`), logged at the 1st, 10th, 100th… failure in a row of a world. The store then
+ * ends the sessions of writers of the world under an older token (`endFencedOutWriters`, counted
+ * `fenceWritersEnded`): a writer paused while still sending a statement holds the row, and no server
+ * timeout ends it.
  */
 import { isWorldtickError } from '../errors.js';
 import { isLoggedOccurrence } from '../log.js';
@@ -88,6 +91,7 @@ export class FenceAnnouncer {
     } catch (err) {
       if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE') && Reflect.get(Object(err.details), 'reason') === 'busy') {
         this.#lockTimedOut(worldId, token, err);
+        await this.#endFencedOutWriters(worldId, token);
         return false;
       }
       this.#counters.fenceRefusals++;
@@ -103,6 +107,30 @@ export class FenceAnnouncer {
         await this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => false);
       }
       return false;
+    }
+  }
+
+  /**
+   * After an announce gave up on the fence row: end the store sessions of writers of this world
+   * under an older token (the previous owner, fenced out by our grant). One paused while still
+   * sending a statement is not idle in the server's sense, so nothing else ends it before it resumes.
+   * The next control tick's announce then finds the row free. Counted and logged per session ended.
+   */
+  async #endFencedOutWriters(worldId: string, token: number): Promise<void> {
+    const end = this.#o.store?.endFencedOutWriters;
+    if (!end) return;
+    try {
+      const ended = await end.call(this.#o.store, worldId, token);
+      for (const w of ended) {
+        this.#counters.fenceWritersEnded++;
+        this.#o.logger.warn(
+          { world: worldId, fencingToken: token, writerToken: w.token, pid: w.pid },
+          "cluster: ended the store session of a fenced-out writer holding the world's fence row",
+        );
+      }
+    } catch (err) {
+      if (!isLoggedOccurrence(this.#lockStreaks.get(worldId) ?? 1)) return;
+      this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: could not end the sessions of fenced-out writers');
     }
   }
 

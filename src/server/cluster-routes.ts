@@ -334,6 +334,11 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
     "Announces of a new fencing token that gave up waiting for the world's fence row (another writer holds it); tried again next control tick.",
     () => k.fenceLockTimeouts,
   );
+  total(
+    'worldtick_cluster_fence_writers_ended_total',
+    "Store sessions of fenced-out writers (older token, same world) ended because they held the world's fence row.",
+    () => k.fenceWritersEnded,
+  );
   total('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
   total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);

@@ -5,7 +5,6 @@
  * `enforce: false`: one instance behaves exactly as without a cluster (fencing tokens are held
  * and exposed all the same).
  */
-import type { Fence, FenceOptions } from '../store/types.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ServerOptions } from '../cli/options.js';
@@ -18,6 +17,7 @@ import { optionInvalid } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ClusterService, type ClusterServiceOptions } from './cluster-service.js';
+import type { ClusterFenceStore } from './cluster-types.js';
 
 /** What the runtime hands to {@link createClusterMode} (read lazily: servers are built later). */
 export interface ClusterModeDeps {
@@ -30,7 +30,7 @@ export interface ClusterModeDeps {
   readonly capacity: () => number;
   readonly closeSessions: (worldId: string, code: number, reason: string) => number;
   /** The durable store, told each new fencing token before the new owner steps (cluster mode only). */
-  readonly store?: { fence(f: Fence, options?: FenceOptions): Promise<number> };
+  readonly store?: ClusterFenceStore;
   /** Migration and failover hooks (src/server/cluster-migration.ts); see {@link ClusterServiceOptions}. */
   readonly adopt?: ClusterServiceOptions['adopt'];
   readonly storedRecords?: ClusterServiceOptions['storedRecords'];

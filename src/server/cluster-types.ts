@@ -8,6 +8,17 @@ import type { Logger } from '../log.js';
 import type { Fence, FenceOptions } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 
+/**
+ * The store's side of fencing the cluster service uses. `endFencedOutWriters` (PostgreSQL): end the
+ * sessions of writers of the world inside a fenced transaction under an older token — a previous
+ * owner paused mid-statement holds the fence row, and no server timeout ends it (docs/CLUSTER.md
+ * "A writer paused mid-write"); called when an announce gave up on the row. Returns what it ended.
+ */
+export interface ClusterFenceStore {
+  fence(f: Fence, options?: FenceOptions): Promise<number>;
+  endFencedOutWriters?(worldId: string, token: number): Promise<ReadonlyArray<{ pid: number; token: number }>>;
+}
+
 /** What the cluster service needs from the runtime. */
 export interface ClusterServiceOptions {
   readonly coordinator: Coordinator;
@@ -36,7 +47,7 @@ export interface ClusterServiceOptions {
    * higher one, the lease is given back and the next grant is seeded above it). The announce waits at
    * most `fenceLockWaitMs` for the world's fence row (`options.lockWaitMs`).
    */
-  readonly store?: { fence(f: Fence, options?: FenceOptions): Promise<number> };
+  readonly store?: ClusterFenceStore;
   /**
    * Longest wait (ms) of an announce for the world's fence row while another writer holds it (a
    * previous owner paused mid-write): past it the announce fails, the world is not stepped, and the
@@ -107,6 +118,11 @@ export interface ClusterCounters {
    * holds it: a previous owner paused mid-write): not stepped, tried again at the next control tick.
    */
   fenceLockTimeouts: number;
+  /**
+   * Store sessions of fenced-out writers (a world's previous owner, an older token) ended because
+   * the announce of a new token gave up on the fence row they held (PostgreSQL only).
+   */
+  fenceWritersEnded: number;
   /** Worlds handed to this instance that it refused to adopt (it was draining or stopping). */
   adoptRefusals: number;
   /** Worlds declined (handed or failed over here) because a newer build wrote their checkpoint (`WT_ERR_CHECKPOINT_TOO_NEW`). */
@@ -129,6 +145,7 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   reRegistrations: 0,
   fenceRefusals: 0,
   fenceLockTimeouts: 0,
+  fenceWritersEnded: 0,
   adoptRefusals: 0,
   checkpointTooNew: 0,
   gameIncompatible: 0,

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
-import { beginWithLockTimeout, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
+import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
+import { postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
@@ -66,8 +67,8 @@ type Client = pg.PoolClient;
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  /** Opens a fenced write's transaction: BEGIN with the server-side `lock_timeout` of fenced writes. */
-  private readonly fencedBegin: string;
+  /** Server-side `lock_timeout` (ms) of a fenced write's transaction (0: none). */
+  private readonly fenceLockTimeoutMs: number;
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
   /** What opening did to the schema (see {@link Store.migration}); set by {@link PostgresStore.open}. */
@@ -75,7 +76,7 @@ export class PostgresStore implements Store {
 
   private constructor(pool: pg.Pool, fenceLockTimeoutMs: number) {
     this.pool = pool;
-    this.fencedBegin = beginWithLockTimeout(fenceLockTimeoutMs);
+    this.fenceLockTimeoutMs = fenceLockTimeoutMs;
     // An idle client losing its server emits 'error' on the pool; unhandled it would crash the
     // process. The next query reports the failure as WT_ERR_STORE_UNAVAILABLE instead.
     this.pool.on('error', () => {
@@ -147,13 +148,26 @@ export class PostgresStore implements Store {
     const wait = options?.lockWaitMs;
     // Bounded on the server (SQLSTATE 55P03 → reason busy): the transaction rolls back at once and
     // the connection stays usable, unlike the client-side query timeout (src/store/postgres-tx.ts).
-    const begin = wait !== undefined && Number.isFinite(wait) ? beginWithLockTimeout(Math.max(1, wait)) : this.fencedBegin;
+    const begin = beginFenced(wait !== undefined && Number.isFinite(wait) ? Math.max(1, wait) : this.fenceLockTimeoutMs, fence);
     return this.run(true, (c) => this.applyFence(c, fence), begin);
   }
 
-  /** A write transaction, fenced when `fence` is given: its lock waits end on the server (`fenceLockTimeoutMs`). */
+  /**
+   * End the sessions of writers of `worldId` fenced out by `token` (inside a fenced transaction under
+   * a lower token) that may hold its fence row: a process paused mid-statement, which no server
+   * timeout ends (src/store/postgres-fenced-writers.ts). Returns the ones ended.
+   */
+  endFencedOutWriters(worldId: string, token: number): Promise<EndedWriter[]> {
+    checkToken(token);
+    return this.run(false, (c) => endFencedOutWriters(c, worldId, token));
+  }
+
+  /**
+   * A write transaction, fenced when `fence` is given: its lock waits end on the server
+   * (`fenceLockTimeoutMs`) and it is marked with the world and token (`application_name`).
+   */
   private write<T>(fence: Fence | undefined, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
-    return this.run(true, fn, fence ? this.fencedBegin : 'BEGIN');
+    return this.run(true, fn, fence ? beginFenced(this.fenceLockTimeoutMs, fence) : 'BEGIN');
   }
 
   currentFence(worldId: string): Promise<number> {

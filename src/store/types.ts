@@ -255,6 +255,13 @@ export interface Store {
    * the wait for a fence row another writer holds (see {@link FenceOptions}).
    */
   fence(fence: Fence, options?: FenceOptions): Promise<number>;
+
+  /**
+   * End the sessions of writers of `worldId` inside a fenced write under a token lower than `token`
+   * (PostgreSQL only: a process paused mid-statement holds the world's fence row and no server
+   * timeout ends it; docs/CLUSTER.md "A writer paused mid-write"). Returns the sessions ended.
+   */
+  endFencedOutWriters?(worldId: string, token: number): Promise<Array<{ pid: number; token: number }>>;
   /** Highest fencing token recorded for a world, or 0. */
   currentFence(worldId: string): Promise<number>;
 
