@@ -9,7 +9,7 @@
  * So every fenced write marks its transaction: its BEGIN sets a transaction-local `application_name`
  * naming the world and the writer's token ({@link fenceMarker}), visible to every session in
  * `pg_stat_activity` and reset by the server when the transaction ends. A new owner whose announce
- * gave up on the row ends the backends marked with the SAME world and an OLDER token
+ * gave up on the row ends the backends of the same database marked with the SAME world and an OLDER token
  * (`pg_terminate_backend`): their writer was fenced out by the grant of the new token, whatever it
  * sends next is refused once the new token is recorded, so nothing it could still commit is lost
  * that fencing would have kept. A backend of a newer or equal token, of another world, or not in a
@@ -59,7 +59,7 @@ export const endFencedOutWriters = async (pool: pg.Pool | pg.PoolClient, worldId
   const key = worldKey(worldId);
   const r = await pool.query(
     `SELECT pid, application_name AS name, state, wait_event FROM pg_stat_activity
-     WHERE application_name LIKE 'wtfence:%' AND pid <> pg_backend_pid()`,
+     WHERE datname = current_database() AND application_name LIKE 'wtfence:%' AND pid <> pg_backend_pid()`,
   );
   const ended: EndedWriter[] = [];
   for (const row of r.rows as Array<{ pid: number; name: string; state: string | null; wait_event: string | null }>) {

@@ -12,7 +12,8 @@
  *   event loop's delay in sending the next statement (a long step, a GC pause). The server's timer
  *   runs from its ReadyForQuery to the first message of the next statement (Parse), so uploading a
  *   large statement's parameters (a checkpoint) is not idle time — and a process paused in the
- *   middle of such an upload is not ended by it.
+ *   middle of such an upload is not ended by it (the next owner ends that session:
+ *   postgres-fenced-writers.ts).
  * - `lock_timeout` of a fenced write's transaction (set by the BEGIN statement, no extra round
  *   trip): a write queued behind the row gives up on the server before the client's query timeout,
  *   so it fails `busy` with its connection kept, instead of being dropped by the client while its

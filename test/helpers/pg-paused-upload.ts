@@ -73,7 +73,7 @@ export const startPausedUpload = async (o: {
     await withPgClient(o.url, async (c) => {
       for (;;) {
         const r = await c.query(
-          `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND wait_event = 'ClientRead' AND query LIKE 'INSERT INTO checkpoints%'`,
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event = 'ClientRead' AND query LIKE 'INSERT INTO checkpoints%'`,
         );
         if (r.rows.length) break;
         if (Date.now() > until) throw new Error(`the writer's backend was not seen reading its statement: ${stderr.slice(-1500)}`);
