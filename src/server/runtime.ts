@@ -109,7 +109,10 @@ export const createRuntime = (
     sessions: () => gameServer.stats().sessions,
     capacity: () => gameServer.config.maxConnections,
     closeSessions: (worldId, code, reason) => gameServer.closeWorldSessions(worldId, code, reason),
-    store: { fence: (f, o) => storeOf().fence(f, o), endFencedOutWriters: async (id, t) => (await storeOf().endFencedOutWriters?.(id, t)) ?? [] },
+    store: {
+      fence: (f, o) => storeOf().fence(f, o),
+      endFencedOutWriters: async (id, t) => (await storeOf().endFencedOutWriters?.(id, t)) ?? [],
+    },
     // Migration and failover (src/server/cluster-migration.ts): worlds restored from the shared store.
     adopt: (id, token, why) => mover.adopt(id, token, why),
     storedRecords: () => storeOf().listWorldConfigs(),

@@ -6,9 +6,9 @@
  * `client_connection_check_interval` do not either (the paused host's kernel still answers). Its
  * transaction keeps the world's fence row locked until the process resumes.
  *
- * So every fenced write marks its transaction: its BEGIN sets a transaction-local `application_name`
- * naming the world and the writer's token ({@link fenceMarker}), visible to every session in
- * `pg_stat_activity` and reset by the server when the transaction ends. A new owner whose announce
+ * So every fenced write marks its transaction: its BEGIN puts the world and the writer's token
+ * ({@link fenceMarker}) in front of the session's `application_name`, transaction-local: visible to
+ * every session in `pg_stat_activity`, reset by the server when the transaction ends. A new owner whose announce
  * gave up on the row ends the backends of the same database marked with the SAME world and an OLDER token
  * (`pg_terminate_backend`): their writer was fenced out by the grant of the new token, whatever it
  * sends next is refused once the new token is recorded, so nothing it could still commit is lost
@@ -21,22 +21,25 @@ import type { Fence } from './types.js';
 import { beginWithLockTimeout } from './postgres-pool.js';
 
 const PREFIX = 'wtfence:';
-/** Longest application_name the server keeps (NAMEDATALEN - 1): a longer marker would be cut, so long or unusual ids are hashed. */
-const MAX_NAME = 63;
 
-/** How a world is named in markers: its id when short and plain, else `#` and 16 hex digits of its SHA-256. */
+/**
+ * How a world is named in markers: its id when short and plain, else `#` and 16 hex digits of its
+ * SHA-256 (the server keeps 63 characters of an application_name: a long id would be cut).
+ */
 const worldKey = (worldId: string): string =>
   /^[A-Za-z0-9_.-]{1,32}$/.test(worldId) ? worldId : `#${createHash('sha256').update(worldId).digest('hex').slice(0, 16)}`;
 
-/** The `application_name` of a fenced write's transaction: `wtfence:<token>:<world>` (at most 63 characters). */
-export const fenceMarker = (fence: Fence): string => `${PREFIX}${fence.token}:${worldKey(fence.worldId)}`.slice(0, MAX_NAME);
+/** The mark of a fenced write's transaction, in front of its `application_name`: `wtfence:<token>:<world>`. */
+export const fenceMarker = (fence: Fence): string => `${PREFIX}${fence.token}:${worldKey(fence.worldId)}`;
 
 /**
- * The statement opening a fenced write's transaction: {@link beginWithLockTimeout} and the marker
- * (one round trip; the marker holds only `[A-Za-z0-9_.:#-]`, so it is a safe literal).
+ * The statement opening a fenced write's transaction: {@link beginWithLockTimeout}, then the marker
+ * put in front of the connection's own `application_name` for the transaction (one round trip; the
+ * marker holds only `[A-Za-z0-9_.:#-]`, so it is a safe literal, and at most 58 characters, so the
+ * server's cut at 63 only ever shortens the name behind it).
  */
 export const beginFenced = (lockTimeoutMs: number, fence: Fence): string =>
-  `${beginWithLockTimeout(lockTimeoutMs)}; SET LOCAL application_name = '${fenceMarker(fence)}'`;
+  `${beginWithLockTimeout(lockTimeoutMs)}; SELECT set_config('application_name', '${fenceMarker(fence)} ' || current_setting('application_name'), true)`;
 
 /** A backend {@link endFencedOutWriters} ended. */
 export interface EndedWriter {
@@ -63,14 +66,15 @@ export const endFencedOutWriters = async (pool: pg.Pool | pg.PoolClient, worldId
   );
   const ended: EndedWriter[] = [];
   for (const row of r.rows as Array<{ pid: number; name: string; state: string | null; wait_event: string | null }>) {
-    const m = /^wtfence:(\d+):(.+)$/.exec(row.name);
-    if (!m || m[2] !== key || fenceMarker({ worldId, token: Number(m[1]) }) !== row.name) continue;
-    const theirs = Number(m[1]);
+    const m = /^(wtfence:(\d+):(\S+))(?: |$)/.exec(row.name);
+    if (!m || m[3] !== key) continue;
+    const theirs = Number(m[2]);
+    if (fenceMarker({ worldId, token: theirs }) !== m[1]) continue;
     if (!(theirs < token)) continue;
-    const t = await pool.query(
-      'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE pid = $1 AND application_name = $2',
-      [row.pid, row.name],
-    );
+    const t = await pool.query('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE pid = $1 AND application_name = $2', [
+      row.pid,
+      row.name,
+    ]);
     if (t.rows[0]?.ended === true) ended.push({ pid: row.pid, token: theirs, state: row.state ?? '', waitEvent: row.wait_event });
   }
   return ended;

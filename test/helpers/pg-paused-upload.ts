@@ -36,7 +36,13 @@ export const startPausedUpload = async (o: {
   idleInTransactionTimeoutMs: number;
   bytes?: number;
 }): Promise<PausedWriter & { pid: number }> => {
-  const args = { url: o.url, worldId: o.worldId, token: o.token, idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs, bytes: o.bytes ?? 4 << 20 };
+  const args = {
+    url: o.url,
+    worldId: o.worldId,
+    token: o.token,
+    idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
+    bytes: o.bytes ?? 4 << 20,
+  };
   const proc = spawn(process.execPath, [...(await childNodeArgs('test/helpers/pg-paused-upload-main.ts')), JSON.stringify(args)], {
     cwd: ROOT,
   });

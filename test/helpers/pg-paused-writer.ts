@@ -1,7 +1,8 @@
 /**
  * A writer paused in the middle of a fenced PostgreSQL write, for tests: a real process
  * (pg-paused-writer-main.ts) opens the product's store and commits a fenced ledger entry; a statement
- * trigger holds that INSERT on the server (its session only, by application name), and the process
+ * trigger holds that INSERT on the server (its session only, by application name — behind the mark
+ * of a fenced write, src/store/postgres-fenced-writers.ts), and the process
  * is SIGSTOPped while it sleeps — once the INSERT returns, its transaction stays open with the world's
  * fence row locked, as a process paused between two statements of a write leaves it.
  */
@@ -42,7 +43,7 @@ export const startPausedWriter = async (o: {
   const fn = `wt_test_hold_${o.worldId.replace(/\W/g, '_')}`;
   await withPgClient(o.url, async (c) => {
     await c.query(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF current_setting('application_name') = '${APP}' THEN PERFORM pg_sleep(${o.holdSeconds ?? 1.5}); END IF; RETURN NULL; END $$`);
+      BEGIN IF current_setting('application_name') LIKE '%${APP}' THEN PERFORM pg_sleep(${o.holdSeconds ?? 1.5}); END IF; RETURN NULL; END $$`);
     await c.query(`CREATE OR REPLACE TRIGGER ${fn} BEFORE INSERT ON ledger FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
   });
   const args = {
@@ -82,7 +83,7 @@ export const startPausedWriter = async (o: {
     await withPgClient(o.url, async (c) => {
       const until = Date.now() + 10_000;
       for (;;) {
-        const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'PgSleep'`, [APP]);
+        const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 AND wait_event = 'PgSleep'`, [`%${APP}`]);
         if (r.rows.length) break;
         if (Date.now() > until) throw new Error(`the writer's INSERT was not seen held: ${JSON.stringify(lines)} ${stderr.slice(-1500)}`);
         await sleep(10);

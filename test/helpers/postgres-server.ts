@@ -132,8 +132,7 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     } catch (err) {
       const tail = logFrom(offset);
       if (!PORT_TAKEN.test(tail)) return fail(err, tail);
-      if (attempt >= START_ATTEMPTS)
-        return fail(new Error(`port taken on each of ${START_ATTEMPTS} attempts (last ${port})`), tail);
+      if (attempt >= START_ATTEMPTS) return fail(new Error(`port taken on each of ${START_ATTEMPTS} attempts (last ${port})`), tail);
     }
   }
   let running = true;

@@ -49,18 +49,22 @@ describe('test helpers: a port taken between its pick and the bind', () => {
     expect((second as PgServer).port).not.toBe(server.port);
   }, 60_000);
 
-  it.skipIf(!findRedisServer())('startRedisServer starts on another port, not fooled by another Redis holding it', async () => {
-    const held = await holdPort();
-    cleanups.push(() => closeServer(held.server));
-    const first: RedisTestServer = await startRedisServer(undefined, { firstPort: held.port });
-    cleanups.push(() => first.stop());
-    expect(first.port).not.toBe(held.port);
-    expect(await answersPing(first.port)).toBe(true);
-    // The port is held by a Redis that answers PING: only the new server's own exit tells it failed.
-    const second = await startRedisServer(undefined, { firstPort: first.port });
-    cleanups.push(() => second.stop());
-    expect(second.port).not.toBe(first.port);
-    await first.stop();
-    expect(await answersPing(second.port)).toBe(true);
-  }, 30_000);
+  it.skipIf(!findRedisServer())(
+    'startRedisServer starts on another port, not fooled by another Redis holding it',
+    async () => {
+      const held = await holdPort();
+      cleanups.push(() => closeServer(held.server));
+      const first: RedisTestServer = await startRedisServer(undefined, { firstPort: held.port });
+      cleanups.push(() => first.stop());
+      expect(first.port).not.toBe(held.port);
+      expect(await answersPing(first.port)).toBe(true);
+      // The port is held by a Redis that answers PING: only the new server's own exit tells it failed.
+      const second = await startRedisServer(undefined, { firstPort: first.port });
+      cleanups.push(() => second.stop());
+      expect(second.port).not.toBe(first.port);
+      await first.stop();
+      expect(await answersPing(second.port)).toBe(true);
+    },
+    30_000,
+  );
 });
