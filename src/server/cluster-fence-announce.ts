@@ -124,7 +124,7 @@ export class FenceAnnouncer {
       for (const w of ended) {
         this.#counters.fenceWritersEnded++;
         this.#o.logger.warn(
-          { world: worldId, fencingToken: token, writerToken: w.token, pid: w.pid },
+          { world: worldId, fencingToken: token, writerToken: w.token, pid: w.pid, state: w.state, waitEvent: w.waitEvent },
           "cluster: ended the store session of a fenced-out writer holding the world's fence row",
         );
       }

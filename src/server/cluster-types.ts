@@ -16,7 +16,10 @@ import type { SimWorld } from '../world/sim-world.js';
  */
 export interface ClusterFenceStore {
   fence(f: Fence, options?: FenceOptions): Promise<number>;
-  endFencedOutWriters?(worldId: string, token: number): Promise<ReadonlyArray<{ pid: number; token: number }>>;
+  endFencedOutWriters?(
+    worldId: string,
+    token: number,
+  ): Promise<ReadonlyArray<{ pid: number; token: number; state?: string; waitEvent?: string | null }>>;
 }
 
 /** What the cluster service needs from the runtime. */

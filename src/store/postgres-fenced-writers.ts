@@ -35,7 +35,7 @@ export const fenceMarker = (fence: Fence): string => `${PREFIX}${fence.token}:${
 /**
  * The statement opening a fenced write's transaction: {@link beginWithLockTimeout}, then the marker
  * put in front of the connection's own `application_name` for the transaction (one round trip; the
- * marker holds only `[A-Za-z0-9_.:#-]`, so it is a safe literal, and at most 58 characters, so the
+ * marker holds only `[A-Za-z0-9_.:#-]`, so it is a safe literal, and at most 57 characters, so the
  * server's cut at 63 only ever shortens the name behind it).
  */
 export const beginFenced = (lockTimeoutMs: number, fence: Fence): string =>

@@ -261,7 +261,10 @@ export interface Store {
    * (PostgreSQL only: a process paused mid-statement holds the world's fence row and no server
    * timeout ends it; docs/CLUSTER.md "A writer paused mid-write"). Returns the sessions ended.
    */
-  endFencedOutWriters?(worldId: string, token: number): Promise<Array<{ pid: number; token: number }>>;
+  endFencedOutWriters?(
+    worldId: string,
+    token: number,
+  ): Promise<Array<{ pid: number; token: number; state: string; waitEvent: string | null }>>;
   /** Highest fencing token recorded for a world, or 0. */
   currentFence(worldId: string): Promise<number>;
 

@@ -90,7 +90,15 @@ describe.skipIf(skip !== null)('failover past a writer paused mid-upload (real p
         .filter((l) => l.includes('fenced-out writer'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(ended).toEqual([
-        expect.objectContaining({ level: 40, world: worldId, fencingToken: token, writerToken: oldToken, pid: expect.any(Number) }),
+        expect.objectContaining({
+          level: 40,
+          world: worldId,
+          fencingToken: token,
+          writerToken: oldToken,
+          pid: expect.any(Number),
+          state: 'active',
+          waitEvent: 'ClientRead',
+        }),
       ]);
 
       writer.resume();
