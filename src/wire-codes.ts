@@ -48,6 +48,11 @@ export const WireErrorCode = {
    * strike); nothing was created or stored. Retry later.
    */
   AUTH_LIMITED: 'AUTH_LIMITED',
+  /**
+   * A game message from a camera session (a `spectator` or `observer` entity, which no other client
+   * sees) that its definition does not open to spectators (`spectators: true`): refused, no strike.
+   */
+  SPECTATOR_REFUSED: 'SPECTATOR_REFUSED',
 } as const;
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 

@@ -38,6 +38,14 @@ export interface MessageDef<S extends TSchema = TSchema> {
   mode?: 'queue' | 'latestByKey';
   /** Most pending messages of this name per world (default 4,096; full → oldest dropped, counted). */
   capacity?: number;
+  /**
+   * Accept this message from a camera — a player entity with the `Spectator` tag (a `spectator` or
+   * `observer` session's, or one `setSpectator` turned into a camera) — as well (default false: such
+   * a message is refused `SPECTATOR_REFUSED` at the edge and never applied). Without a `sessionClass`
+   * hook the class comes from the client's own token, so a camera — seen by no other client, no
+   * body — must not act unless the game means it to (camera controls, chat).
+   */
+  spectators?: boolean;
 }
 
 /** One replicated field: a component field sent as `round(value × scale)` (an int32/uint32 on the wire). */

@@ -20,6 +20,8 @@ export interface GameMessageEntry {
   check(payload: unknown): string | null;
   /** Capacity of its ingest buffer (facts per step); the edge shares it among the world's sessions. */
   readonly capacity?: number;
+  /** Accepted from a camera (an entity with the `Spectator` tag) too (`MessageDef.spectators`). */
+  readonly spectators?: boolean;
 }
 
 /** A server → client message the game defined (src/game/server-messages.ts checks and encodes it when sent). */

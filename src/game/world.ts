@@ -100,10 +100,11 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
   const stores = new Map<string, Store>();
   for (const c of game.components) stores.set(c.name, allocateStore(c, rows));
   const messages = new Map<string, GameMessageEntry>();
-  const { Player } = world.stores;
+  const { Player, Spectator } = world.stores;
   for (const m of game.messages) {
     const ingestType = `msg:${m.def.name}`;
     const apply = m.def.apply;
+    const spectators = m.def.spectators === true;
     world.ingest.define(ingestType, {
       mode: m.def.mode ?? 'queue',
       capacity: m.def.capacity ?? 4096,
@@ -114,6 +115,11 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
         // A message of a previous owner of this entity (id recycled, session replaced) is ignored.
         if (!entityExists(world, player) || !bitecsHasComponent(world, player, Player)) return;
         if (Player.session[playerRow(world.stores, player)] !== f.session) return;
+        // Made a camera after the edge let the message through (`setSpectator` in between): not applied.
+        if (!spectators && bitecsHasComponent(world, player, Spectator)) {
+          if (world.game) world.game.counters.refused++;
+          return;
+        }
         // Broadcasts the handler sends are this player's (fair share and cap per sender: src/net/game-outbox.ts).
         const outbox = world.game?.outbox;
         if (outbox) outbox.sender = player;
@@ -124,7 +130,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
         }
       },
     });
-    messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check, capacity: m.def.capacity ?? 4096 });
+    messages.set(m.def.name, { name: m.def.name, ingestType, check: m.check, capacity: m.def.capacity ?? 4096, spectators });
   }
   const kinds = new Map<number, KindFields>();
   for (const [kind, list] of game.replicate)

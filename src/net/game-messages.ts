@@ -4,7 +4,7 @@
  * as an ingest fact keyed by the sender's player. The fact is applied inside the next step by
  * the handler the game defined (src/game/world.ts); nothing here touches the world's state.
  */
-import type { World } from 'bitecs';
+import { hasComponent, type World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import { WireErrorCode } from '../errors.js';
 import type { GameMessageOutcome, GameSlot } from '../game/slot.js';
@@ -30,7 +30,8 @@ export interface GameMessageQuota {
  * Check and buffer one game message of session `session` (player entity `player`, or -1 while
  * the join is not applied yet: a valid message is then refused with `NOT_JOINED`, no strike). A name the
  * world's game does not define is `UNKNOWN_TYPE`, a payload its schema refuses is `BAD_FIELD`;
- * both with a strike. A full buffer drops by the message's policy (counted), as movement input does.
+ * both with a strike. A valid message from a camera (the player entity has the `Spectator` tag) is
+ * `SPECTATOR_REFUSED` (no strike) unless its definition says `spectators: true`. A full buffer drops by the message's policy (counted), as movement input does.
  */
 export const pushGameMessage = (
   world: World<WorldCore & IngestSlot & GameSlot>,
@@ -54,6 +55,17 @@ export const pushGameMessage = (
   // Checked before the join state, so the answer to a bad message never depends on timing.
   if (player < 0)
     return { ok: false, code: WireErrorCode.NOT_JOINED, message: 'wait for welcome before sending game messages', strike: false };
+  // A camera (Spectator tag: a spectator or observer session, by default chosen by the client's own
+  // token) is seen by no other client and is no body: it does not act unless the message says so.
+  if (!entry.spectators && hasComponent(world, player, world.stores.Spectator)) {
+    game.counters.refused++;
+    return {
+      ok: false,
+      code: WireErrorCode.SPECTATOR_REFUSED,
+      message: `${name}: not accepted from a spectator session`,
+      strike: false,
+    };
+  }
   // Fair share: a message buffer (a queue that drops its oldest when full) is shared by every
   // session of the world, so one client's burst (or a few dozen sockets bursting at once) would
   // evict other players' messages. Each session may have at most capacity / sessions game

@@ -15,6 +15,8 @@ import { tempDataDir } from '../../helpers/data-dir.js';
 const watch = defineMessage({
   name: 'watch',
   schema: Type.Object({ on: Type.Boolean() }),
+  // Sent by a camera too (to become a body again): a camera's messages are refused unless opened to it.
+  spectators: true,
   apply: (world, sender, { on }) => setSpectator(world, sender, on),
 });
 const game = defineGame({
