@@ -1,0 +1,468 @@
+/**
+ * A farming game on the public API: each player farms PLOTS plots near where they joined. Seeds are
+ * bought with coins (`purchaseForPlayer`, one ledger key per purchase), planted crops ripen on
+ * world time (a `ripen` one-shot timer; growth is `FARM_GROW_SECONDS` world seconds), a harvest
+ * grants coins (`grantPlayerReward`, key `harvest-<plantId>`: once per planting), a `daily` world
+ * timer grants every present farmer a bonus once per world day, and crows (game NPCs) fly to crops
+ * without a scarecrow and eat them.
+ *
+ * The farm itself — seeds, what grows where and until when, scarecrows, purchases waiting for the
+ * ledger — is player data (`farm.v1`, farm-data.ts), so it survives restarts and crashes; the plot
+ * entities in the world are its view for the session, rebuilt from the player data at each join.
+ * Every promise answer comes back into the step as a fact (`deliverToWorld`), so a recorded
+ * session replays.
+ *
+ * Settings from the environment (read here, so a replay with the same variables builds the same
+ * game): FARM_GROW_SECONDS (300), FARM_DAY_SECONDS (86400), FARM_CROWS (3), FARM_CROW_SIGHT (30
+ * world units), FARM_CROW_SPEED (8 units per simulation second).
+ */
+import {
+  addComponent,
+  defineFact,
+  defineGame,
+  defineMessage,
+  defineServerMessage,
+  despawn,
+  deliverToWorld,
+  GAME_KEY_PATTERN,
+  type GameWorld,
+  getStore,
+  grantPlayerReward,
+  hasComponent,
+  isSpectator,
+  loadPlayerData,
+  nextRange,
+  playerEntityOf,
+  playerIdOf,
+  purchaseForPlayer,
+  query,
+  sendToPlayer,
+  setWorldTimer,
+  spawn,
+  TIMER_EPSILON,
+  Type,
+  updatePlayerData,
+} from '../../src/index.js';
+import { crowsSystem, type CrowSettings } from './crows.js';
+import {
+  FARM_KEY,
+  type FarmData,
+  type PlantedData,
+  clearPlot,
+  notePurchase,
+  plantIn,
+  readFarm,
+  setScarecrow,
+  settlePurchase,
+} from './farm-data.js';
+import { Crow, Farm, Farmer, Plot, plotOf } from './stores.js';
+import { DAILY_COINS, HARVEST_COINS, KIND, MSG, OUT, PLOTS, PlotState, SEED, STARTING_COINS } from './rules.js';
+
+const envNumber = (name: string, dflt: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+};
+
+export interface FarmSettings extends CrowSettings {
+  /** World seconds from planting to ripe. */
+  growSeconds: number;
+  /** World seconds of a day (the daily bonus's period). */
+  daySeconds: number;
+  crows: number;
+}
+
+export const settingsFromEnv = (): FarmSettings => ({
+  growSeconds: envNumber('FARM_GROW_SECONDS', 300),
+  daySeconds: envNumber('FARM_DAY_SECONDS', 86_400),
+  crows: Math.floor(envNumber('FARM_CROWS', 3)),
+  crowSight: envNumber('FARM_CROW_SIGHT', 30),
+  crowSpeed: envNumber('FARM_CROW_SPEED', 8),
+});
+
+// Server messages (rules.ts types their payloads for clients).
+const farmMsg = defineServerMessage({
+  name: OUT.farm,
+  schema: Type.Object({ seeds: Type.Integer(), plots: Type.Array(Type.Integer(), { maxItems: PLOTS }) }),
+});
+const ripeMsg = defineServerMessage({ name: OUT.ripe, schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer() }) });
+const harvestedMsg = defineServerMessage({
+  name: OUT.harvested,
+  schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer(), coins: Type.Integer(), replayed: Type.Boolean() }),
+});
+const receiptMsg = defineServerMessage({
+  name: OUT.receipt,
+  schema: Type.Object({
+    txid: Type.String(),
+    status: Type.Union([Type.Literal('ok'), Type.Literal('rejected')]),
+    code: Type.Union([Type.String(), Type.Null()]),
+    replayed: Type.Boolean(),
+    seeds: Type.Integer(),
+  }),
+});
+const eatenMsg = defineServerMessage({ name: OUT.eaten, schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer() }) });
+const refusedMsg = defineServerMessage({
+  name: OUT.refused,
+  schema: Type.Object({ what: Type.String(), plot: Type.Integer(), reason: Type.String() }),
+});
+const dailyMsg = defineServerMessage({ name: OUT.daily, schema: Type.Object({ day: Type.Integer(), coins: Type.Integer() }) });
+
+const refuse = (world: GameWorld, player: number, what: string, plot: number, reason: string): void =>
+  sendToPlayer(world, player, refusedMsg, { what, plot, reason });
+
+/** The player's entity now, if it is still the session (`epoch`) that asked. */
+const farmerOf = (world: GameWorld, pid: string, epoch?: number): number | null => {
+  const p = playerEntityOf(world, pid);
+  if (p === null || !hasComponent(world, p, Farmer)) return null;
+  if (epoch !== undefined && getStore(world, Farmer).epoch[p] !== epoch) return null;
+  return p;
+};
+
+const showPlot = (world: GameWorld, plot: number, planted: PlantedData | null, owner: number, index: number): void => {
+  const s = getStore(world, Plot);
+  if (!planted) {
+    s.state[plot] = PlotState.empty;
+    return;
+  }
+  s.plantId[plot] = planted.plantId;
+  s.readyAt[plot] = planted.readyAt;
+  const left = planted.readyAt - world.clock.now;
+  if (left <= TIMER_EPSILON) {
+    s.state[plot] = PlotState.ripe;
+    return;
+  }
+  s.state[plot] = PlotState.growing;
+  // Growth resumes on world time: the timer is due at the planting's readyAt, whatever happened since.
+  setWorldTimer(world, left, 'ripen', { plot, epoch: s.epoch[plot] ?? 0, plantId: planted.plantId, owner, index });
+};
+
+// Facts: every promise answer re-enters the step here.
+interface Loaded {
+  pid: string;
+  epoch: number;
+  seeds: number;
+  plots: (PlantedData | null)[];
+  scarecrows: boolean[];
+  pending: { key: string; quantity: number }[];
+}
+interface Planted {
+  pid: string;
+  epoch: number;
+  plot: number;
+  readyAt: number;
+  planted: PlantedData | null;
+  seeds: number;
+}
+interface Harvest {
+  pid: string;
+  epoch: number;
+  plot: number;
+  plantId: number;
+  ok: boolean;
+  code: string | null;
+  replayed: boolean;
+}
+interface Seeds {
+  pid: string;
+  txid: string;
+  ok: boolean;
+  code: string | null;
+  replayed: boolean;
+  seeds: number | null;
+}
+
+const loaded = defineFact<Loaded>({
+  name: 'farm-loaded',
+  apply: (world, d) => {
+    const p = farmerOf(world, d.pid, d.epoch);
+    if (p === null) return;
+    const pos = world.stores.Position;
+    const b = world.bounds;
+    const states: number[] = [];
+    for (let i = 0; i < PLOTS; i++) {
+      const x = Math.min(b.maxX - 1, Math.max(b.minX + 1, (pos.x[p] ?? 0) + (i % 2 === 0 ? -6 : 6)));
+      const y = Math.min(b.maxY - 1, Math.max(b.minY + 1, (pos.y[p] ?? 0) + (i < 2 ? -6 : 6)));
+      const e = spawn(world, { kind: KIND.plot, x, y });
+      addComponent(world, e, Plot, { owner: p, epoch: d.epoch, index: i, scarecrow: d.scarecrows[i] ? 1 : 0 });
+      showPlot(world, e, d.plots[i] ?? null, p, i);
+      states.push(getStore(world, Plot).state[e] ?? 0);
+    }
+    const f = getStore(world, Farmer);
+    f.seeds[p] = d.seeds;
+    f.loaded[p] = 1;
+    sendToPlayer(world, p, farmMsg, { seeds: d.seeds, plots: states });
+    // Purchases a crash left unanswered: ask the ledger again with the same key (charged once).
+    for (const { key } of d.pending) void chargeSeeds(world, d.pid, key, 0, false);
+  },
+});
+
+const planted = defineFact<Planted>({
+  name: 'planted',
+  apply: (world, d) => {
+    const p = farmerOf(world, d.pid, d.epoch);
+    if (p === null) return;
+    getStore(world, Farmer).seeds[p] = d.seeds;
+    const e = plotOf(world, p, d.plot);
+    if (e === null) return;
+    const ours = d.planted !== null && d.planted.readyAt === d.readyAt;
+    showPlot(world, e, d.planted, p, d.plot);
+    if (!ours) refuse(world, p, MSG.plant, d.plot, d.planted ? 'plot taken' : 'no seeds');
+  },
+});
+
+const harvested = defineFact<Harvest>({
+  name: 'harvested',
+  apply: (world, d) => {
+    const p = farmerOf(world, d.pid, d.epoch);
+    const e = p === null ? null : plotOf(world, p, d.plot);
+    if (d.ok) {
+      // The coins are durable: now the plot is cleared in the player's data (a crash before this
+      // leaves it ripe, and harvesting it again replays the same reward key: paid once).
+      void updatePlayerData(world, d.pid, FARM_KEY, (cur) => clearPlot(cur, d.plot, d.plantId, true));
+    }
+    if (p === null || e === null || getStore(world, Plot).plantId[e] !== d.plantId) return;
+    if (d.ok) {
+      getStore(world, Plot).state[e] = PlotState.empty;
+      sendToPlayer(world, p, harvestedMsg, { plot: d.plot, plantId: d.plantId, coins: HARVEST_COINS, replayed: d.replayed });
+    } else {
+      getStore(world, Plot).state[e] = PlotState.ripe;
+      refuse(world, p, MSG.harvest, d.plot, d.code ?? 'rejected');
+    }
+  },
+});
+
+const seedsSettled = defineFact<Seeds>({
+  name: 'seeds',
+  apply: (world, d) => {
+    const p = farmerOf(world, d.pid);
+    if (p === null) return;
+    const f = getStore(world, Farmer).seeds;
+    if (d.seeds !== null) f[p] = d.seeds;
+    const status = d.ok ? 'ok' : 'rejected';
+    sendToPlayer(world, p, receiptMsg, { txid: d.txid, status, code: d.code, replayed: d.replayed, seeds: f[p] ?? 0 });
+  },
+});
+
+/** Codes after which the same key may succeed later: the purchase stays pending. */
+const RETRYABLE = new Set(['TX_UNAVAILABLE', 'TX_RATE_LIMITED']);
+
+/**
+ * Buy seeds: note the purchase in the player's data, charge it through the ledger (key = the
+ * client's txid), credit the seeds once, and bring the answer into the step. Never rejects.
+ */
+const chargeSeeds = async (world: GameWorld, pid: string, txid: string, quantity: number, note: boolean): Promise<void> => {
+  let qty = quantity;
+  if (note) {
+    const n = await updatePlayerData(world, pid, FARM_KEY, (cur) => notePurchase(cur, txid, quantity));
+    const d = n.status === 'ok' ? readFarm(n.value) : null;
+    const noted = d?.pending.find((x) => x.key === txid);
+    if (d === null || (!noted && !d.done.includes(txid))) {
+      deliverToWorld(world, seedsSettled, {
+        pid,
+        txid,
+        ok: false,
+        code: d === null ? 'PD_UNAVAILABLE' : 'TOO_MANY_PENDING',
+        replayed: false,
+        seeds: null,
+      });
+      return;
+    }
+    qty = noted?.quantity ?? quantity;
+  } else {
+    const l = await loadPlayerData(world, pid, FARM_KEY);
+    qty = l.status === 'ok' ? (readFarm(l.value).pending.find((x) => x.key === txid)?.quantity ?? 0) : 0;
+    if (qty < 1) return;
+  }
+  const r = await purchaseForPlayer(world, pid, { key: txid, item: SEED.id, quantity: qty, expectedPrice: SEED.price });
+  let seeds: number | null = null;
+  if (r.status === 'ok' || !RETRYABLE.has(r.code ?? '')) {
+    const s = await updatePlayerData(world, pid, FARM_KEY, (cur) => settlePurchase(cur, txid, r.status === 'ok'));
+    if (s.status === 'ok') seeds = readFarm(s.value).seeds;
+  }
+  deliverToWorld(world, seedsSettled, { pid, txid, ok: r.status === 'ok', code: r.code ?? null, replayed: r.replayed === true, seeds });
+};
+
+const plantMessage = (settings: FarmSettings) =>
+  defineMessage({
+    name: MSG.plant,
+    schema: Type.Object({ plot: Type.Integer({ minimum: 0, maximum: PLOTS - 1 }) }),
+    apply: (world, player, { plot }) => {
+      const pid = playerIdOf(world, player);
+      const e = plotOf(world, player, plot);
+      if (pid === null || e === null) return refuse(world, player, MSG.plant, plot, 'farm not loaded');
+      const s = getStore(world, Plot);
+      if (s.state[e] !== PlotState.empty) return refuse(world, player, MSG.plant, plot, 'plot taken');
+      if ((getStore(world, Farmer).seeds[player] ?? 0) < 1) return refuse(world, player, MSG.plant, plot, 'no seeds');
+      s.state[e] = PlotState.busy;
+      const epoch = s.epoch[e] ?? 0;
+      const readyAt = world.clock.now + settings.growSeconds;
+      void updatePlayerData(world, pid, FARM_KEY, (cur) => plantIn(cur, plot, readyAt)).then((r) => {
+        const d: FarmData | null = r.status === 'ok' ? readFarm(r.value) : null;
+        deliverToWorld(world, planted, { pid, epoch, plot, readyAt, planted: d?.plots[plot] ?? null, seeds: d?.seeds ?? 0 });
+      });
+    },
+  });
+
+const harvest = defineMessage({
+  name: MSG.harvest,
+  schema: Type.Object({ plot: Type.Integer({ minimum: 0, maximum: PLOTS - 1 }) }),
+  apply: (world, player, { plot }) => {
+    const pid = playerIdOf(world, player);
+    const e = plotOf(world, player, plot);
+    if (pid === null || e === null) return refuse(world, player, MSG.harvest, plot, 'farm not loaded');
+    const s = getStore(world, Plot);
+    const st = s.state[e];
+    if (st !== PlotState.growing && st !== PlotState.ripe) return refuse(world, player, MSG.harvest, plot, 'nothing to harvest');
+    if (world.clock.now + TIMER_EPSILON < (s.readyAt[e] ?? 0)) return refuse(world, player, MSG.harvest, plot, 'not ripe');
+    s.state[e] = PlotState.busy;
+    const plantId = s.plantId[e] ?? 0;
+    const epoch = s.epoch[e] ?? 0;
+    void grantPlayerReward(world, pid, { key: `harvest-${plantId}`, coins: HARVEST_COINS }).then((r) => {
+      deliverToWorld(world, harvested, {
+        pid,
+        epoch,
+        plot,
+        plantId,
+        ok: r.status === 'ok',
+        code: r.code ?? null,
+        replayed: r.replayed === true,
+      });
+    });
+  },
+});
+
+const buy = defineMessage({
+  name: MSG.buy,
+  schema: Type.Object({ txid: Type.String({ pattern: GAME_KEY_PATTERN }), quantity: Type.Integer({ minimum: 1, maximum: 20 }) }),
+  apply: (world, player, { txid, quantity }) => {
+    const pid = playerIdOf(world, player);
+    if (pid === null || getStore(world, Farmer).loaded[player] !== 1) return refuse(world, player, MSG.buy, -1, 'farm not loaded');
+    void chargeSeeds(world, pid, txid, quantity, true);
+  },
+});
+
+const scarecrow = defineMessage({
+  name: MSG.scarecrow,
+  schema: Type.Object({ plot: Type.Integer({ minimum: 0, maximum: PLOTS - 1 }), on: Type.Boolean() }),
+  apply: (world, player, { plot, on }) => {
+    const pid = playerIdOf(world, player);
+    const e = plotOf(world, player, plot);
+    if (pid === null || e === null) return refuse(world, player, MSG.scarecrow, plot, 'farm not loaded');
+    getStore(world, Plot).scarecrow[e] = on ? 1 : 0;
+    void updatePlayerData(world, pid, FARM_KEY, (cur) => setScarecrow(cur, plot, on));
+  },
+});
+
+/** The farm game with these settings (`game`: the settings of the environment). */
+export const createFarmGame = (settings: FarmSettings) =>
+  defineGame({
+    name: 'farm',
+    world: { size: 120, npcs: settings.crows, physics: 'off', config: { simulation: { timeScale: 60 } } },
+    catalogue: [{ id: SEED.id, price: SEED.price }],
+    startingCoins: STARTING_COINS,
+    components: [Farm, Farmer, Plot, Crow],
+    messages: [plantMessage(settings), harvest, buy, scarecrow],
+    serverMessages: [farmMsg, ripeMsg, harvestedMsg, receiptMsg, eatenMsg, refusedMsg, dailyMsg],
+    facts: [loaded, planted, harvested, seedsSettled],
+    replicate: {
+      player: { seeds: { component: Farmer, field: 'seeds' } },
+      [String(KIND.plot)]: {
+        owner: { component: Plot, field: 'owner' },
+        index: { component: Plot, field: 'index' },
+        state: { component: Plot, field: 'state' },
+        readyAt: { component: Plot, field: 'readyAt' },
+        scarecrow: { component: Plot, field: 'scarecrow' },
+      },
+    },
+    systems: [
+      { name: 'plots-gc', after: 'ingest', run: (world) => collectPlots(world) },
+      { name: 'crows', before: 'movement', run: (world) => crowsSystem(world, settings, onEaten) },
+    ],
+    timers: [
+      {
+        name: 'ripen',
+        run: (world, _ctx, t) => {
+          const { plot, epoch, plantId, owner, index } = t.payload as {
+            plot: number;
+            epoch: number;
+            plantId: number;
+            owner: number;
+            index: number;
+          };
+          const s = getStore(world, Plot);
+          if (!hasComponent(world, plot, Plot) || s.epoch[plot] !== epoch || s.plantId[plot] !== plantId) return;
+          if (s.state[plot] !== PlotState.growing) return;
+          s.state[plot] = PlotState.ripe;
+          sendToPlayer(world, owner, ripeMsg, { plot: index, plantId });
+        },
+      },
+      {
+        name: 'daily',
+        every: settings.daySeconds,
+        run: (world, _ctx, t) => {
+          const day = Math.round(t.due / settings.daySeconds);
+          const f = getStore(world, Farmer);
+          for (const p of query(world, [Farmer])) {
+            const pid = playerIdOf(world, p);
+            if (pid === null || f.loaded[p] !== 1) continue;
+            void grantPlayerReward(world, pid, { key: `daily-${day}`, coins: DAILY_COINS }).then((r) => {
+              const now = playerEntityOf(world, pid);
+              if (r.status === 'ok' && !r.replayed && now !== null) sendToPlayer(world, now, dailyMsg, { day, coins: DAILY_COINS });
+            });
+          }
+        },
+      },
+    ],
+    hooks: {
+      populate: (world, { npcs }) => {
+        addComponent(world, spawn(world, { kind: KIND.farm, x: 1, y: 1 }), Farm);
+        const b = world.bounds;
+        for (let i = 0; i < npcs; i++) {
+          const e = spawn(world, { kind: KIND.crow, x: nextRange(world.rng, b.minX, b.maxX), y: nextRange(world.rng, b.minY, b.maxY) });
+          addComponent(world, e, Crow);
+        }
+      },
+      onPlayerJoined: (world, player, { resumed }) => {
+        if (resumed || isSpectator(world, player)) return; // a resumed entity kept its plots
+        const farm = query(world, [Farm])[0] ?? 0;
+        const epochs = getStore(world, Farm).epochs;
+        const epoch = (epochs[farm] ?? 0) + 1;
+        epochs[farm] = epoch;
+        addComponent(world, player, Farmer, { epoch });
+        const pid = playerIdOf(world, player);
+        if (pid === null) return;
+        void loadPlayerData(world, player, FARM_KEY).then((r) => {
+          const d = readFarm(r.status === 'ok' ? r.value : undefined);
+          deliverToWorld(world, loaded, { pid, epoch, seeds: d.seeds, plots: d.plots, scarecrows: d.scarecrows, pending: d.pending });
+        });
+      },
+    },
+  });
+
+export const game = createFarmGame(settingsFromEnv());
+
+/**
+ * Plots belong to one session of their owner (its epoch): a player who left for good, or one whose
+ * entity a restored world dropped (a restart does not run `onPlayerLeft`), leaves plots behind; they
+ * are removed here and rebuilt from the player data at the next join.
+ */
+const collectPlots = (world: GameWorld): void => {
+  const s = getStore(world, Plot);
+  const f = getStore(world, Farmer);
+  // A copy: despawning changes the live query result.
+  for (const e of Array.from(query(world, [Plot]))) {
+    const owner = s.owner[e] ?? 0;
+    if (!hasComponent(world, owner, Farmer) || f.epoch[owner] !== s.epoch[e]) despawn(world, e);
+  }
+};
+
+/** A crow ate the crop on plot entity `e`: clear it in the owner's data, tell the owner. */
+const onEaten = (world: GameWorld, e: number): void => {
+  const s = getStore(world, Plot);
+  const owner = s.owner[e] ?? 0;
+  const plot = s.index[e] ?? 0;
+  const plantId = s.plantId[e] ?? 0;
+  s.state[e] = PlotState.empty;
+  const pid = playerIdOf(world, owner);
+  if (pid !== null) void updatePlayerData(world, pid, FARM_KEY, (cur) => clearPlot(cur, plot, plantId, false));
+  sendToPlayer(world, owner, eatenMsg, { plot, plantId });
+};
