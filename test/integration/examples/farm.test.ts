@@ -4,15 +4,18 @@
  * time (timeScale 600: a 5-minute crop ripens in half a wall second), harvests (a ledger reward,
  * once per planting), and retries a purchase with the same txid (replayed, charged once).
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import { type RunningServer, startServer } from '../../../src/index.js';
+import { type RunningServer, startServer, updatePlayerData } from '../../../src/index.js';
 import { FarmPlayer } from '../../../examples/farm/client.js';
+import { FARM_KEY, notePurchase } from '../../../examples/farm/farm-data.js';
 import { createFarmGame } from '../../../examples/farm/game.js';
-import { HARVEST_COINS, OUT, type RipeMsg, SEED, STARTING_COINS } from '../../../examples/farm/rules.js';
+import { HARVEST_COINS, OUT, type ReceiptMsg, type RipeMsg, SEED, STARTING_COINS } from '../../../examples/farm/rules.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const dataDir = tempDataDir('wt-farm-');
+const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 let server: RunningServer;
 let url = '';
 
@@ -56,5 +59,27 @@ describe('examples/farm', () => {
     expect(await p.buy('b-2', 20)).toMatchObject({ status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS', seeds: 2 });
     expect(p.coins).toBe(STARTING_COINS - 3 * SEED.price + HARVEST_COINS);
     p.close();
+  });
+
+  it('a purchase noted but never answered (the server died) is charged and credited at the next join, once', async () => {
+    const p = new FarmPlayer(url, 'carol', WS as never);
+    await p.join();
+    await p.client.waitFor(() => p.coins === STARTING_COINS);
+    p.close();
+    await p.client.closed();
+    // What a process killed between noting the purchase and the ledger's answer leaves behind.
+    const noted = await updatePlayerData(server.world, pidOf(p.token), FARM_KEY, (cur) => notePurchase(cur, 'lost-1', 2));
+    expect(noted.status).toBe('ok');
+
+    const q = new FarmPlayer(url, 'carol', WS as never);
+    await q.join();
+    // The join asks the ledger again with the noted key: one receipt, without the client asking.
+    const r = await q.next<ReceiptMsg>(OUT.receipt, 0, 5000, (x) => x.txid === 'lost-1');
+    expect(r).toMatchObject({ status: 'ok', seeds: 2 });
+    await q.client.waitFor(() => q.coins === STARTING_COINS - 2 * SEED.price);
+    // The client's own retry of the key afterwards: replayed, nothing charged or credited again.
+    expect(await q.buy('lost-1', 2)).toMatchObject({ status: 'ok', replayed: true, seeds: 2 });
+    expect(q.coins).toBe(STARTING_COINS - 2 * SEED.price);
+    q.close();
   });
 });
