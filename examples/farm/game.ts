@@ -58,9 +58,10 @@ import {
 import { Crow, Farm, Farmer, Plot, plotOf } from './stores.js';
 import { DAILY_COINS, HARVEST_COINS, KIND, MSG, OUT, PLOTS, PlotState, SEED, STARTING_COINS } from './rules.js';
 
-const envNumber = (name: string, dflt: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : dflt;
+const envNumber = (name: string, dflt: number, min = Number.MIN_VALUE): number => {
+  const raw = process.env[name];
+  const v = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(v) && v >= min ? v : dflt;
 };
 
 export interface FarmSettings extends CrowSettings {
@@ -74,7 +75,7 @@ export interface FarmSettings extends CrowSettings {
 export const settingsFromEnv = (): FarmSettings => ({
   growSeconds: envNumber('FARM_GROW_SECONDS', 300),
   daySeconds: envNumber('FARM_DAY_SECONDS', 86_400),
-  crows: Math.floor(envNumber('FARM_CROWS', 3)),
+  crows: Math.floor(envNumber('FARM_CROWS', 3, 0)),
   crowSight: envNumber('FARM_CROW_SIGHT', 30),
   crowSpeed: envNumber('FARM_CROW_SPEED', 8),
 });
