@@ -13,7 +13,7 @@ import {
   OUT,
   type ReceiptMsg,
   type RefusedMsg,
-  type RipeMsg,
+  PlotState,
   SEED,
 } from './rules.js';
 
@@ -81,27 +81,24 @@ export class FarmPlayer {
     return this.next<ReceiptMsg>(OUT.receipt, from, timeoutMs, (r) => r.txid === txid);
   }
 
-  /** Plant on `plot`; resolves once the plot shows a crop, or with the refusal. */
+  /** Plant on `plot`; resolves once the plot shows a new crop, or with the refusal. */
   async plant(plot: number, timeoutMs = 5000): Promise<'planted' | RefusedMsg> {
-    const from = this.log.length;
+    const before = this.plots().get(plot)?.readyAt ?? 0;
     this.client.sendMessage(MSG.plant, { plot });
     let refused: RefusedMsg | undefined;
     const unsub = this.client.onMessage<RefusedMsg>(OUT.refused, (r) => {
       if (r.what === MSG.plant && r.plot === plot) refused = r;
     });
+    const shown = (): boolean => {
+      const p = this.plots().get(plot);
+      return p !== undefined && p.readyAt !== before && (p.state === PlotState.growing || p.state === PlotState.ripe);
+    };
     try {
-      await this.client.waitFor(
-        () => refused !== undefined || (this.plots().get(plot)?.state ?? 0) === 1 || this.ripeSince(from, plot),
-        timeoutMs,
-      );
+      await this.client.waitFor(() => refused !== undefined || shown(), timeoutMs);
     } finally {
       unsub();
     }
     return refused ?? 'planted';
-  }
-
-  private ripeSince(from: number, plot: number): boolean {
-    return this.log.slice(from).some((m) => m.name === OUT.ripe && (m.payload as RipeMsg).plot === plot);
   }
 
   /** Harvest `plot`; resolves with its `harvested` message or the refusal. */

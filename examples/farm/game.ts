@@ -107,6 +107,13 @@ const refusedMsg = defineServerMessage({
 });
 const dailyMsg = defineServerMessage({ name: OUT.daily, schema: Type.Object({ day: Type.Integer(), coins: Type.Integer() }) });
 
+/**
+ * Why a message of a player entity without a durable id is refused: another session of the same
+ * identity joined since (a second tab, a client that lost its resume token); the identity is bound
+ * to the newest entity only (docs/GAME-API.md "playerIdOf").
+ */
+const REPLACED = 'session replaced';
+
 const refuse = (world: GameWorld, player: number, what: string, plot: number, reason: string): void =>
   sendToPlayer(world, player, refusedMsg, { what, plot, reason });
 
@@ -289,7 +296,8 @@ const plantMessage = (settings: FarmSettings) =>
     apply: (world, player, { plot }) => {
       const pid = playerIdOf(world, player);
       const e = plotOf(world, player, plot);
-      if (pid === null || e === null) return refuse(world, player, MSG.plant, plot, 'farm not loaded');
+      if (pid === null) return refuse(world, player, MSG.plant, plot, REPLACED);
+      if (e === null) return refuse(world, player, MSG.plant, plot, 'farm not loaded');
       const s = getStore(world, Plot);
       if (s.state[e] !== PlotState.empty) return refuse(world, player, MSG.plant, plot, 'plot taken');
       if ((getStore(world, Farmer).seeds[player] ?? 0) < 1) return refuse(world, player, MSG.plant, plot, 'no seeds');
@@ -309,7 +317,8 @@ const harvest = defineMessage({
   apply: (world, player, { plot }) => {
     const pid = playerIdOf(world, player);
     const e = plotOf(world, player, plot);
-    if (pid === null || e === null) return refuse(world, player, MSG.harvest, plot, 'farm not loaded');
+    if (pid === null) return refuse(world, player, MSG.harvest, plot, REPLACED);
+    if (e === null) return refuse(world, player, MSG.harvest, plot, 'farm not loaded');
     const s = getStore(world, Plot);
     const st = s.state[e];
     if (st !== PlotState.growing && st !== PlotState.ripe) return refuse(world, player, MSG.harvest, plot, 'nothing to harvest');
@@ -336,7 +345,8 @@ const buy = defineMessage({
   schema: Type.Object({ txid: Type.String({ pattern: GAME_KEY_PATTERN }), quantity: Type.Integer({ minimum: 1, maximum: 20 }) }),
   apply: (world, player, { txid, quantity }) => {
     const pid = playerIdOf(world, player);
-    if (pid === null || getStore(world, Farmer).loaded[player] !== 1) return refuse(world, player, MSG.buy, -1, 'farm not loaded');
+    if (pid === null) return refuse(world, player, MSG.buy, -1, REPLACED);
+    if (getStore(world, Farmer).loaded[player] !== 1) return refuse(world, player, MSG.buy, -1, 'farm not loaded');
     void chargeSeeds(world, pid, txid, quantity, true);
   },
 });
@@ -347,7 +357,8 @@ const scarecrow = defineMessage({
   apply: (world, player, { plot, on }) => {
     const pid = playerIdOf(world, player);
     const e = plotOf(world, player, plot);
-    if (pid === null || e === null) return refuse(world, player, MSG.scarecrow, plot, 'farm not loaded');
+    if (pid === null) return refuse(world, player, MSG.scarecrow, plot, REPLACED);
+    if (e === null) return refuse(world, player, MSG.scarecrow, plot, 'farm not loaded');
     getStore(world, Plot).scarecrow[e] = on ? 1 : 0;
     void updatePlayerData(world, pid, FARM_KEY, (cur) => setScarecrow(cur, plot, on));
   },
@@ -442,9 +453,12 @@ export const createFarmGame = (settings: FarmSettings) =>
 export const game = createFarmGame(settingsFromEnv());
 
 /**
- * Plots belong to one session of their owner (its epoch): a player who left for good, or one whose
- * entity a restored world dropped (a restart does not run `onPlayerLeft`), leaves plots behind; they
- * are removed here and rebuilt from the player data at the next join.
+ * Plots belong to one session of their owner (its epoch) while it is the identity's bound entity.
+ * Left behind, they are removed here (and rebuilt from the player data at the next join): by a
+ * player who left for good; by one whose entity a restored world dropped (a restart runs no
+ * `onPlayerLeft`: the plots come back from the checkpoint without their owner); and by a session of
+ * the identity a newer one replaced (`playerIdOf` is null for the older entity), so two sets of
+ * plots never write one player's data.
  */
 const collectPlots = (world: GameWorld): void => {
   const s = getStore(world, Plot);
@@ -452,7 +466,7 @@ const collectPlots = (world: GameWorld): void => {
   // A copy: despawning changes the live query result.
   for (const e of Array.from(query(world, [Plot]))) {
     const owner = s.owner[e] ?? 0;
-    if (!hasComponent(world, owner, Farmer) || f.epoch[owner] !== s.epoch[e]) despawn(world, e);
+    if (!hasComponent(world, owner, Farmer) || f.epoch[owner] !== s.epoch[e] || playerIdOf(world, owner) === null) despawn(world, e);
   }
 };
 

@@ -33,7 +33,15 @@ describe('examples/farm record and replay', () => {
   it('replays a recorded farm session without a store: every state hash matches', async () => {
     const logPath = join(dataDir.dir, 'farm.wtlog');
     const server = await startServer(createFarmGame(SETTINGS), {
-      options: { port: 0, adminPort: 0, logLevel: 'silent', dataDir: join(dataDir.dir, 'data'), timeScale: 600, record: logPath, recordHashEvery: 10 },
+      options: {
+        port: 0,
+        adminPort: 0,
+        logLevel: 'silent',
+        dataDir: join(dataDir.dir, 'data'),
+        timeScale: 600,
+        record: logPath,
+        recordHashEvery: 10,
+      },
     });
     try {
       const p = new FarmPlayer(`ws://127.0.0.1:${server.port}`, 'erin', WS as never);

@@ -82,4 +82,19 @@ describe('examples/farm', () => {
     expect(q.coins).toBe(STARTING_COINS - 2 * SEED.price);
     q.close();
   });
+
+  it('a second session of the same identity takes the farm over: the first one is refused, its plots removed', async () => {
+    const a = new FarmPlayer(url, 'dave', WS as never);
+    await a.join();
+    expect(await a.buy('d-1', 1)).toMatchObject({ status: 'ok', seeds: 1 });
+    await a.client.waitFor(() => a.plots().size === 4);
+    const b = new FarmPlayer(url, 'dave', WS as never); // same token, no resume token: a new entity
+    expect(await b.join()).toEqual({ seeds: 1, plots: [0, 0, 0, 0] });
+    // The identity is bound to the newest entity: the older session's plots go, its messages are refused.
+    await a.client.waitFor(() => a.plots().size === 0);
+    expect(await a.plant(0)).toMatchObject({ reason: 'session replaced' });
+    expect(await b.plant(0)).toBe('planted');
+    a.close();
+    b.close();
+  });
 });
