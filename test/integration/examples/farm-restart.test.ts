@@ -27,7 +27,20 @@ interface Served {
 }
 
 const serve = async (): Promise<Served> => {
-  const args = ['--port', '0', '--admin-port', '0', '--data-dir', dataDir.dir, '--admin-token', TOKEN, '--time-scale', '600'];
+  const args = [
+    '--port',
+    '0',
+    '--admin-port',
+    '0',
+    '--data-dir',
+    dataDir.dir,
+    '--admin-token',
+    TOKEN,
+    '--time-scale',
+    '600',
+    '--checkpoint-interval',
+    '0.2',
+  ];
   const child = spawn(process.execPath, [...(await childNodeArgs('examples/farm/main.ts')), ...args], {
     // A crop ripens in 600 world seconds: one wall second at timeScale 600. No crows, no daily bonus.
     env: { ...process.env, FARM_GROW_SECONDS: '600', FARM_CROWS: '0', FARM_DAY_SECONDS: '2000000' },
@@ -140,6 +153,8 @@ describe('examples/farm across SIGKILL and SIGTERM', () => {
     const from3 = r.log.length;
     const again = await r.join(10_000);
     await r.client.waitFor(() => r.plots().get(3) !== undefined);
+    await r.client.waitForStep((r.client.lastSnapshot?.step ?? 0) + 2);
+    expect([...r.client.view.entities.values()].filter((e) => e.kind === 1)).toHaveLength(4);
     expect(r.plots().get(3)?.readyAt).toBe(readyAt);
     if (again.plots[3] === 1) {
       // Still growing: it ripens when world time reaches readyAt, not before.
