@@ -18,10 +18,8 @@
  */
 import {
   addComponent,
-  defineFact,
   defineGame,
   defineMessage,
-  defineServerMessage,
   despawn,
   deliverToWorld,
   GAME_KEY_PATTERN,
@@ -34,29 +32,19 @@ import {
   nextRange,
   playerEntityOf,
   playerIdOf,
-  purchaseForPlayer,
   query,
   sendToPlayer,
-  setWorldTimer,
   spawn,
   TIMER_EPSILON,
   Type,
   updatePlayerData,
 } from '../../src/index.js';
-import { crowsSystem, type CrowSettings } from './crows.js';
-import {
-  FARM_KEY,
-  type FarmData,
-  type PlantedData,
-  clearPlot,
-  notePurchase,
-  plantIn,
-  readFarm,
-  setScarecrow,
-  settlePurchase,
-} from './farm-data.js';
+import { type CrowSettings, crowsSystem } from './crows.js';
+import { chargeSeeds, harvested, loaded, planted, seedsSettled } from './facts.js';
+import { clearPlot, FARM_KEY, type FarmData, plantIn, readFarm, setScarecrow } from './farm-data.js';
+import { dailyMsg, eatenMsg, farmMsg, harvestedMsg, receiptMsg, REPLACED, refuse, refusedMsg, ripeMsg } from './messages.js';
+import { DAILY_COINS, HARVEST_COINS, KIND, MSG, PLOTS, PlotState, SEED, STARTING_COINS } from './rules.js';
 import { Crow, Farm, Farmer, Plot, plotOf } from './stores.js';
-import { DAILY_COINS, HARVEST_COINS, KIND, MSG, OUT, PLOTS, PlotState, SEED, STARTING_COINS } from './rules.js';
 
 const envNumber = (name: string, dflt: number, min = Number.MIN_VALUE): number => {
   const raw = process.env[name];
@@ -79,215 +67,6 @@ export const settingsFromEnv = (): FarmSettings => ({
   crowSight: envNumber('FARM_CROW_SIGHT', 30),
   crowSpeed: envNumber('FARM_CROW_SPEED', 8),
 });
-
-// Server messages (rules.ts types their payloads for clients).
-const farmMsg = defineServerMessage({
-  name: OUT.farm,
-  schema: Type.Object({ seeds: Type.Integer(), plots: Type.Array(Type.Integer(), { maxItems: PLOTS }) }),
-});
-const ripeMsg = defineServerMessage({ name: OUT.ripe, schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer() }) });
-const harvestedMsg = defineServerMessage({
-  name: OUT.harvested,
-  schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer(), coins: Type.Integer(), replayed: Type.Boolean() }),
-});
-const receiptMsg = defineServerMessage({
-  name: OUT.receipt,
-  schema: Type.Object({
-    txid: Type.String(),
-    status: Type.Union([Type.Literal('ok'), Type.Literal('rejected')]),
-    code: Type.Union([Type.String(), Type.Null()]),
-    replayed: Type.Boolean(),
-    seeds: Type.Integer(),
-  }),
-});
-const eatenMsg = defineServerMessage({ name: OUT.eaten, schema: Type.Object({ plot: Type.Integer(), plantId: Type.Integer() }) });
-const refusedMsg = defineServerMessage({
-  name: OUT.refused,
-  schema: Type.Object({ what: Type.String(), plot: Type.Integer(), reason: Type.String() }),
-});
-const dailyMsg = defineServerMessage({ name: OUT.daily, schema: Type.Object({ day: Type.Integer(), coins: Type.Integer() }) });
-
-/**
- * Why a message of a player entity without a durable id is refused: another session of the same
- * identity joined since (a second tab, a client that lost its resume token); the identity is bound
- * to the newest entity only (docs/GAME-API.md "playerIdOf").
- */
-const REPLACED = 'session replaced';
-
-const refuse = (world: GameWorld, player: number, what: string, plot: number, reason: string): void =>
-  sendToPlayer(world, player, refusedMsg, { what, plot, reason });
-
-/** The player's entity now, if it is still the session (`epoch`) that asked. */
-const farmerOf = (world: GameWorld, pid: string, epoch?: number): number | null => {
-  const p = playerEntityOf(world, pid);
-  if (p === null || !hasComponent(world, p, Farmer)) return null;
-  if (epoch !== undefined && getStore(world, Farmer).epoch[p] !== epoch) return null;
-  return p;
-};
-
-const showPlot = (world: GameWorld, plot: number, planted: PlantedData | null, owner: number, index: number): void => {
-  const s = getStore(world, Plot);
-  if (!planted) {
-    s.state[plot] = PlotState.empty;
-    return;
-  }
-  s.plantId[plot] = planted.plantId;
-  s.readyAt[plot] = planted.readyAt;
-  const left = planted.readyAt - world.clock.now;
-  if (left <= TIMER_EPSILON) {
-    s.state[plot] = PlotState.ripe;
-    return;
-  }
-  s.state[plot] = PlotState.growing;
-  // Growth resumes on world time: the timer is due at the planting's readyAt, whatever happened since.
-  setWorldTimer(world, left, 'ripen', { plot, epoch: s.epoch[plot] ?? 0, plantId: planted.plantId, owner, index });
-};
-
-// Facts: every promise answer re-enters the step here.
-interface Loaded {
-  pid: string;
-  epoch: number;
-  seeds: number;
-  plots: (PlantedData | null)[];
-  scarecrows: boolean[];
-  pending: { key: string; quantity: number }[];
-}
-interface Planted {
-  pid: string;
-  epoch: number;
-  plot: number;
-  readyAt: number;
-  planted: PlantedData | null;
-  seeds: number;
-}
-interface Harvest {
-  pid: string;
-  epoch: number;
-  plot: number;
-  plantId: number;
-  ok: boolean;
-  code: string | null;
-  replayed: boolean;
-}
-interface Seeds {
-  pid: string;
-  txid: string;
-  ok: boolean;
-  code: string | null;
-  replayed: boolean;
-  seeds: number | null;
-}
-
-const loaded = defineFact<Loaded>({
-  name: 'farm-loaded',
-  apply: (world, d) => {
-    const p = farmerOf(world, d.pid, d.epoch);
-    if (p === null) return;
-    const pos = world.stores.Position;
-    const b = world.bounds;
-    const states: number[] = [];
-    for (let i = 0; i < PLOTS; i++) {
-      const x = Math.min(b.maxX - 1, Math.max(b.minX + 1, (pos.x[p] ?? 0) + (i % 2 === 0 ? -6 : 6)));
-      const y = Math.min(b.maxY - 1, Math.max(b.minY + 1, (pos.y[p] ?? 0) + (i < 2 ? -6 : 6)));
-      const e = spawn(world, { kind: KIND.plot, x, y });
-      addComponent(world, e, Plot, { owner: p, epoch: d.epoch, index: i, scarecrow: d.scarecrows[i] ? 1 : 0 });
-      showPlot(world, e, d.plots[i] ?? null, p, i);
-      states.push(getStore(world, Plot).state[e] ?? 0);
-    }
-    const f = getStore(world, Farmer);
-    f.seeds[p] = d.seeds;
-    f.loaded[p] = 1;
-    sendToPlayer(world, p, farmMsg, { seeds: d.seeds, plots: states });
-    // Purchases a crash left unanswered: ask the ledger again with the same key (charged once).
-    for (const { key } of d.pending) void chargeSeeds(world, d.pid, key, 0, false);
-  },
-});
-
-const planted = defineFact<Planted>({
-  name: 'planted',
-  apply: (world, d) => {
-    const p = farmerOf(world, d.pid, d.epoch);
-    if (p === null) return;
-    getStore(world, Farmer).seeds[p] = d.seeds;
-    const e = plotOf(world, p, d.plot);
-    if (e === null) return;
-    const ours = d.planted !== null && d.planted.readyAt === d.readyAt;
-    showPlot(world, e, d.planted, p, d.plot);
-    if (!ours) refuse(world, p, MSG.plant, d.plot, d.planted ? 'plot taken' : 'no seeds');
-  },
-});
-
-const harvested = defineFact<Harvest>({
-  name: 'harvested',
-  apply: (world, d) => {
-    const p = farmerOf(world, d.pid, d.epoch);
-    const e = p === null ? null : plotOf(world, p, d.plot);
-    if (d.ok) {
-      // The coins are durable: now the plot is cleared in the player's data (a crash before this
-      // leaves it ripe, and harvesting it again replays the same reward key: paid once).
-      void updatePlayerData(world, d.pid, FARM_KEY, (cur) => clearPlot(cur, d.plot, d.plantId, true));
-    }
-    if (p === null || e === null || getStore(world, Plot).plantId[e] !== d.plantId) return;
-    if (d.ok) {
-      getStore(world, Plot).state[e] = PlotState.empty;
-      sendToPlayer(world, p, harvestedMsg, { plot: d.plot, plantId: d.plantId, coins: HARVEST_COINS, replayed: d.replayed });
-    } else {
-      getStore(world, Plot).state[e] = PlotState.ripe;
-      refuse(world, p, MSG.harvest, d.plot, d.code ?? 'rejected');
-    }
-  },
-});
-
-const seedsSettled = defineFact<Seeds>({
-  name: 'seeds',
-  apply: (world, d) => {
-    const p = farmerOf(world, d.pid);
-    if (p === null) return;
-    const f = getStore(world, Farmer).seeds;
-    if (d.seeds !== null) f[p] = d.seeds;
-    const status = d.ok ? 'ok' : 'rejected';
-    sendToPlayer(world, p, receiptMsg, { txid: d.txid, status, code: d.code, replayed: d.replayed, seeds: f[p] ?? 0 });
-  },
-});
-
-/** Codes after which the same key may succeed later: the purchase stays pending. */
-const RETRYABLE = new Set(['TX_UNAVAILABLE', 'TX_RATE_LIMITED']);
-
-/**
- * Buy seeds: note the purchase in the player's data, charge it through the ledger (key = the
- * client's txid), credit the seeds once, and bring the answer into the step. Never rejects.
- */
-const chargeSeeds = async (world: GameWorld, pid: string, txid: string, quantity: number, note: boolean): Promise<void> => {
-  let qty = quantity;
-  if (note) {
-    const n = await updatePlayerData(world, pid, FARM_KEY, (cur) => notePurchase(cur, txid, quantity));
-    const d = n.status === 'ok' ? readFarm(n.value) : null;
-    const noted = d?.pending.find((x) => x.key === txid);
-    if (d === null || (!noted && !d.done.includes(txid))) {
-      deliverToWorld(world, seedsSettled, {
-        pid,
-        txid,
-        ok: false,
-        code: d === null ? 'PD_UNAVAILABLE' : 'TOO_MANY_PENDING',
-        replayed: false,
-        seeds: null,
-      });
-      return;
-    }
-    qty = noted?.quantity ?? quantity;
-  } else {
-    const l = await loadPlayerData(world, pid, FARM_KEY);
-    qty = l.status === 'ok' ? (readFarm(l.value).pending.find((x) => x.key === txid)?.quantity ?? 0) : 0;
-    if (qty < 1) return;
-  }
-  const r = await purchaseForPlayer(world, pid, { key: txid, item: SEED.id, quantity: qty, expectedPrice: SEED.price });
-  let seeds: number | null = null;
-  if (r.status === 'ok' || !RETRYABLE.has(r.code ?? '')) {
-    const s = await updatePlayerData(world, pid, FARM_KEY, (cur) => settlePurchase(cur, txid, r.status === 'ok'));
-    if (s.status === 'ok') seeds = readFarm(s.value).seeds;
-  }
-  deliverToWorld(world, seedsSettled, { pid, txid, ok: r.status === 'ok', code: r.code ?? null, replayed: r.replayed === true, seeds });
-};
 
 const plantMessage = (settings: FarmSettings) =>
   defineMessage({
