@@ -37,13 +37,17 @@ export class FarmPlayer {
     });
   }
 
-  /** Connect and join world "1"; resolves with the farm's `farm` message (the plots are in). */
-  async join(timeoutMs = 5000, resumeToken: string | null = null): Promise<FarmMsg> {
+  /**
+   * Connect and join world "1" (with `resumeToken`: resume that session); resolves with the farm's
+   * `farm` message once the plots are in, or null for a resumed session (its plots stayed).
+   */
+  async join(timeoutMs = 5000, resumeToken: string | null = null): Promise<FarmMsg | null> {
     const from = this.log.length;
     await this.client.connect();
     const w = await this.client.join('1', this.name, this.token, resumeToken, timeoutMs);
     this.playerId = w.playerId;
-    return (await this.next<FarmMsg>(OUT.farm, from, timeoutMs)) as FarmMsg;
+    if (w.resumed) return null;
+    return this.next<FarmMsg>(OUT.farm, from, timeoutMs);
   }
 
   /** The first message `name` received at or after log index `from` (waits for it). */

@@ -58,8 +58,8 @@ describe('examples/farm: crows and the daily bonus', () => {
     await p.client.closed();
     const again = new FarmPlayer(url, 'bob', WS as never);
     const farm = await again.join();
-    expect(farm.plots[0]).toBe(0);
-    expect(farm.seeds).toBe(0);
+    expect(farm?.plots[0]).toBe(0);
+    expect(farm?.seeds).toBe(0);
     again.close();
   });
 });

@@ -53,6 +53,13 @@ describe('examples/farm', () => {
     await p.client.waitFor(() => p.coins === STARTING_COINS - 3 * SEED.price + HARVEST_COINS);
     expect(await p.harvest(0)).toMatchObject({ reason: 'nothing to harvest' });
 
+    // A dropped connection resumed within the grace: the same entity, its plots and seeds kept.
+    const resume = p.client.welcome?.resumeToken ?? null;
+    p.client.close();
+    await p.client.closed();
+    expect(await p.join(5000, resume)).toBeNull();
+    expect(p.client.welcome?.resumed).toBe(true);
+    await p.client.waitFor(() => p.plots().size === 4);
     // The same txid again: the ledger replays it, no coin and no seed more.
     expect(await p.buy('b-1', 3)).toMatchObject({ status: 'ok', replayed: true, seeds: 2 });
     // More than the coins cover: refused, nothing charged.
