@@ -64,4 +64,39 @@ describe('examples/farm record and replay', () => {
     });
     expect(out.stdout).toMatch(/^OK: \d+ steps replayed, (\d+)\/\1 hashes matched$/m);
   }, 60_000);
+
+  it('records a world restored from the data dir from its checkpoint: the replay restores it and every hash matches', async () => {
+    const data = join(dataDir.dir, 'data2');
+    const opts = { port: 0, adminPort: 0, logLevel: 'silent' as const, dataDir: data, timeScale: 600 };
+    const before = await startServer(createFarmGame(SETTINGS), { options: opts });
+    try {
+      const p = new FarmPlayer(`ws://127.0.0.1:${before.port}`, 'fred', WS as never);
+      await p.join();
+      expect(await p.buy('f-1', 2)).toMatchObject({ status: 'ok', seeds: 2 });
+      p.scarecrow(0, true);
+      await p.client.waitFor(() => p.plots().get(0)?.scarecrow === 1);
+      expect(await p.plant(0)).toBe('planted');
+      p.close();
+      await p.client.closed();
+    } finally {
+      await before.stop();
+    }
+    const logPath = join(dataDir.dir, 'restored.wtlog');
+    const after = await startServer(createFarmGame(SETTINGS), { options: { ...opts, record: logPath, recordHashEvery: 10 } });
+    try {
+      const p = new FarmPlayer(`ws://127.0.0.1:${after.port}`, 'fred', WS as never);
+      const farm = await p.join();
+      expect(farm?.seeds).toBe(1);
+      if (farm?.plots[0] === 1) await p.next<RipeMsg>(OUT.ripe, 0, 10_000, (r) => r.plot === 0);
+      expect(await p.harvest(0)).toMatchObject({ plot: 0, coins: HARVEST_COINS });
+      p.close();
+      await p.client.closed();
+    } finally {
+      await after.stop();
+    }
+    const out = await run('node', ['--import', 'tsx', 'src/replay/main.ts', logPath, '--quiet', '--game', 'examples/farm/game.ts#game'], {
+      env: { ...process.env, ...ENV },
+    });
+    expect(out.stdout).toMatch(/^OK: \d+ steps replayed, (\d+)\/\1 hashes matched$/m);
+  }, 60_000);
 });
