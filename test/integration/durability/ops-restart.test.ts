@@ -5,8 +5,6 @@
  * dir has them back before it takes sessions — a new session is refused with close 4013
  * (MAINTENANCE) — while an override whose time ran out is not put back. Then the runtime-wide
  * flag: set, restart, still on (and holds every world); a deleted world's state goes with it.
- * Each next process is started ahead (test/helpers/warm-main.ts, `npm start`'s program waiting for
- * a go on stdin): it loads while the one before it runs and opens the data dir after that one exited.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,33 +26,15 @@ interface Server {
   gamePort: number;
 }
 
-interface Launched {
-  child: ChildProcessWithoutNullStreams;
-  lines: Array<Record<string, unknown>>;
-  err: () => string;
-}
-
-/** Every process started, SIGKILLed in afterAll if a failed assertion left it running (or never told to go). */
-const started: ChildProcessWithoutNullStreams[] = [];
-
-/** Spawn a server process on `dataDir` that loads its modules and waits for `start` (its go). */
-const launch = async (dataDir: string): Promise<Launched> => {
+const start = async (dataDir: string): Promise<Server> => {
   const child = spawn(
     process.execPath,
-    [...(await childNodeArgs('test/helpers/warm-main.ts')), '--npcs', '20', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
+    [...(await childNodeArgs('src/cli/main.ts')), '--npcs', '20', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir } },
   );
-  started.push(child);
-  child.stdin.on('error', () => {}); // killed before its go (a failed test): EPIPE
   const lines = collectJsonLines(child.stdout);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { child, lines, err: () => err };
-};
-
-/** Tell a launched process to go and wait for its admin and game servers. */
-const start = async ({ child, lines, err }: Launched): Promise<Server> => {
-  child.stdin.end('go\n');
   const deadline = Date.now() + 30_000;
   let url: string | undefined;
   let gamePort: number | undefined;
@@ -65,7 +45,7 @@ const start = async ({ child, lines, err }: Launched): Promise<Server> => {
   }
   if (!url || !gamePort) {
     child.kill('SIGKILL'); // not left running after the test
-    throw new Error(`server did not start: ${err().slice(-2000)}`);
+    throw new Error(`server did not start: ${err.slice(-2000)}`);
   }
   return { child, lines, base: url.replace(/\/$/, ''), gamePort };
 };
@@ -98,15 +78,11 @@ const expectRefused = async (s: Server, world: string): Promise<void> => {
 };
 
 const data = tempDataDir('wt-ops-restart-');
-afterAll(() => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  data.remove();
-});
+afterAll(() => data.remove());
 
 describe('operator state survives a restart (SQLite, real processes)', () => {
   it('maintenance, an override and a declared task come back; an expired override does not; sessions are refused at once', async () => {
-    const a = await start(await launch(data.dir));
-    const nextB = await launch(data.dir); // b, then c: each loads while the one before it runs
+    const a = await start(data.dir);
     try {
       expect((await api(a, 'POST', '/worlds', { id: 'w2', npcs: 20, capacity: 100, seed: 2 })).status).toBe(201);
       const m = await api(a, 'PUT', '/worlds/1/maintenance', { on: true, reason: 'upgrade to 1.1' });
@@ -125,8 +101,7 @@ describe('operator state survives a restart (SQLite, real processes)', () => {
       expect(await stop(a)).toBe(0);
     }
 
-    const b = await start(nextB);
-    const nextC = await launch(data.dir);
+    const b = await start(data.dir);
     try {
       // In maintenance from the first moment the game port answers.
       await expectRefused(b, '1');
@@ -166,7 +141,7 @@ describe('operator state survives a restart (SQLite, real processes)', () => {
       expect(await stop(b)).toBe(0);
     }
 
-    const c = await start(nextC);
+    const c = await start(data.dir);
     try {
       await expectRefused(c, '1');
       const all = (await api(c, 'GET', '/maintenance')).json;
