@@ -30,21 +30,51 @@ export const waitFor = async <T>(fn: () => T | undefined | Promise<T | undefined
   }
 };
 
-/**
- * Start `main` (a path from the repository root) with `args`; resolves once a line with
- * `msg === readyMsg` carrying `adminPort` is printed.
- */
-export const startGameProcess = async (o: {
+export interface GameProcessOptions {
   main: string;
   args: readonly string[];
   dataDir: string;
   token: string;
   readyMsg?: string;
-}): Promise<GameProcess> => {
-  const child = spawn(process.execPath, [...(await childNodeArgs(o.main)), ...o.args], {
+}
+
+/**
+ * Start `main` (a path from the repository root) with `args`; resolves once a line with
+ * `msg === readyMsg` carrying `adminPort` is printed.
+ */
+export const startGameProcess = async (o: GameProcessOptions): Promise<GameProcess> => ready(o, spawnGame(o, await childNodeArgs(o.main)));
+
+/**
+ * Start `main` ahead of its turn (test/helpers/warm-main.ts): the process loads its modules now and
+ * runs `main` on `go()`, which resolves as {@link startGameProcess} does. Say go only once the
+ * process before it on the same data dir has exited. `kill()` ends one that is not needed after all.
+ */
+export const launchGameProcess = async (o: GameProcessOptions): Promise<{ go: () => Promise<GameProcess>; kill: () => void }> => {
+  const s = spawnGame(o, await childNodeArgs('test/helpers/warm-main.ts'), { WT_WARM_ENTRY: o.main });
+  s.child.stdin.on('error', () => {}); // killed before its go: EPIPE
+  return {
+    go: () => {
+      s.child.stdin.end('go\n');
+      return ready(o, s);
+    },
+    kill: () => {
+      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    },
+  };
+};
+
+interface Spawned {
+  child: ChildProcessWithoutNullStreams;
+  lines: Line[];
+  /** Set when the process exited (with its last stderr). */
+  exited: () => string | undefined;
+}
+
+const spawnGame = (o: GameProcessOptions, nodeArgs: string[], env: Record<string, string> = {}): Spawned => {
+  const child = spawn(process.execPath, [...nodeArgs, ...o.args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir },
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir, ...env },
   });
   const lines = collectJsonLines(child.stdout);
   let stderr = '';
@@ -55,9 +85,14 @@ export const startGameProcess = async (o: {
   child.once('exit', (code, signal) => {
     exited = `exited (${code ?? signal}) before '${o.readyMsg ?? 'server ready'}': ${stderr.slice(-2000)}`;
   });
+  return { child, lines, exited: () => exited };
+};
+
+const ready = async (o: GameProcessOptions, { child, lines, exited }: Spawned): Promise<GameProcess> => {
   try {
     const ready = await waitFor(() => {
-      if (exited !== undefined) throw new Error(exited);
+      const e = exited();
+      if (e !== undefined) throw new Error(e);
       return lines.find((l) => l.msg === (o.readyMsg ?? 'server ready'));
     });
     return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };

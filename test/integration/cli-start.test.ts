@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it, type ExpectStatic } from 'vitest';
 import { collectJsonLines } from '../helpers/log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -17,7 +17,7 @@ const start = (args: string[]) =>
   });
 
 /** Start with `args`, expect exit code 2 and no stack trace; returns stderr. */
-const expectRefused = async (args: string[]): Promise<string> => {
+const expectRefused = async (expect: ExpectStatic, args: string[]): Promise<string> => {
   const child = start(args);
   let err = '';
   child.stderr.setEncoding('utf8');
@@ -28,11 +28,13 @@ const expectRefused = async (args: string[]): Promise<string> => {
   return err;
 };
 
-describe('npm start entry point', () => {
-  it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async () => {
+// The three run side by side (each its own process and data dir): most of each is tsx's start (~2.5 s
+// of CPU), one after the other ~10 s. Each uses its own `expect` (vitest's rule for concurrent tests).
+describe.concurrent('npm start entry point', () => {
+  it('runs the default world, logs steps per second and world time, exits 0 on SIGINT', async ({ expect }) => {
     const child = start(['--npcs', '2000', '--port', '0', '--admin-port', '0', '--stats-interval', '0.3']);
     const lines = collectJsonLines(child.stdout);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 50_000; // a hang guard (three tsx starts share the machine), not a timing claim
     while (Date.now() < deadline && lines.filter((l) => l.msg === 'world stats' && (l.stepsPerSecond as number) > 0).length < 2) {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -44,18 +46,18 @@ describe('npm start entry point', () => {
     const [code] = await once(child, 'close');
     expect(code).toBe(0);
     expect(lines.some((l) => l.msg === 'bye')).toBe(true);
-  });
+  }, 60_000);
 
-  it('a bad option exits 2 with a clear message and no stack trace', async () => {
-    const err = await expectRefused(['--npcs', '-5']);
+  it('a bad option exits 2 with a clear message and no stack trace', async ({ expect }) => {
+    const err = await expectRefused(expect, ['--npcs', '-5']);
     expect(err).toContain('--npcs must be an integer between 0 and 10000000 (got "-5")');
   });
 
-  it('bad game-server settings in the config file exit 2 naming the setting', async () => {
+  it('bad game-server settings in the config file exit 2 naming the setting', async ({ expect }) => {
     const dir = mkdtempSync(join(tmpdir(), 'wt-start-'));
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ net: { idleTimeoutSeconds: 3, bogus: 1 } }));
-    const err = await expectRefused(['--config', file, '--port', '0', '--admin-port', '0']);
+    const err = await expectRefused(expect, ['--config', file, '--port', '0', '--admin-port', '0']);
     expect(err).toContain('net.idleTimeoutSeconds must be 0 or 8..960');
     expect(err).toContain('net.bogus is not a known option');
   });

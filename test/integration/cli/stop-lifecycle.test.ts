@@ -4,13 +4,14 @@
  * stops cleanly after start's current step; a second signal exits 1 at once; `--stop-timeout` bounds a
  * stop that cannot complete; a stop whose final checkpoint fails exits 1; `--version`.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
@@ -40,7 +41,7 @@ const start = async (args: string[], dataDir = mkdtempSync(join(tmpdir(), 'wt-st
 };
 
 const waitFor = async (lines: Array<Record<string, unknown>>, msg: string, child: ChildProcess): Promise<Record<string, unknown>> => {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000; // a hang guard: several children start at once
   for (;;) {
     const l = lines.find((x) => x.msg === msg);
     if (l) return l;
@@ -65,24 +66,17 @@ const BLOCKED = 'a thread is blocked in a file or DNS operation, so the process 
 
 const msgs = (lines: Array<Record<string, unknown>>): unknown[] => lines.map((l) => l.msg);
 
+/*
+ * After the first, the tests below run side by side (each its own process, data directory and FIFO;
+ * the longest first): most of their time is waiting (a 1 s repeat window, SQLite's busy timeouts,
+ * tsx's start), and one after the other they took ~18 s. Each uses its own `expect` (vitest's rule
+ * for concurrent tests).
+ */
 describe('npm start: stopping', () => {
-  it('a SIGTERM during start stops cleanly after start’s current step (exit 0, no "server ready")', async () => {
-    const rec = fifo();
-    const s = await start(['--record', rec]);
-    await waitFor(s.lines, 'worldtick starting', s.child);
-    s.child.kill('SIGTERM');
-    await waitFor(s.lines, 'shutting down', s.child);
-    createReadStream(rec).resume(); // start's current step (opening the recording) completes now
-    const [code] = await s.exited;
-    expect(code).toBe(0);
-    expect(msgs(s.lines)).toContain('start ended early: stopping');
-    expect(msgs(s.lines)).toContain('runtime stopped');
-    expect(msgs(s.lines)).toContain('bye');
-    expect(msgs(s.lines)).not.toContain('server ready');
-    expect(msgs(s.lines)).not.toContain('loop started');
-  });
-
-  it('the same signal delivered twice at once (a terminal Ctrl-C under npm, a group kill) is one clean stop: exit 0', async () => {
+  // Alone, before the others: its second SIGINT must reach the process within 1 s of the first.
+  it('the same signal delivered twice at once (a terminal Ctrl-C under npm, a group kill) is one clean stop: exit 0', async ({
+    expect,
+  }) => {
     const s = await start([]);
     await waitFor(s.lines, 'server ready', s.child);
     s.child.kill('SIGINT');
@@ -95,53 +89,7 @@ describe('npm start: stopping', () => {
     expect(msgs(s.lines)).toContain('runtime stopped');
   });
 
-  it('a second signal (after the 1 s repeat window) exits 1 at once, with a log line', async () => {
-    const rec = fifo();
-    const s = await start(['--record', rec]);
-    await waitFor(s.lines, 'worldtick starting', s.child);
-    s.child.kill('SIGTERM');
-    await waitFor(s.lines, 'shutting down', s.child);
-    await new Promise((r) => setTimeout(r, 1100));
-    s.child.kill('SIGINT');
-    await waitFor(s.lines, 'second signal: exiting now, without a clean stop', s.child);
-    // Nobody opens the FIFO: the recorder's open still blocks a pool thread, which process.exit would wait for.
-    const [code, signal] = await s.exited;
-    expect([code, signal]).toEqual([null, 'SIGKILL']);
-    expect(await waitFor(s.lines, BLOCKED, s.child)).toMatchObject({ exitCode: 1, pending: expect.arrayContaining(['FSReqCallback']) }); // stdout may end after 'exit'
-    expect(s.lines.find((l) => l.msg === 'second signal: exiting now, without a clean stop')).toMatchObject({
-      signal: 'SIGINT',
-      first: 'SIGTERM',
-    });
-  });
-
-  it('--stop-timeout: a stop that cannot complete exits 1 after the timeout, with a log line', async () => {
-    const rec = fifo();
-    const s = await start(['--record', rec, '--stop-timeout', '0.3']);
-    await waitFor(s.lines, 'worldtick starting', s.child);
-    s.child.kill('SIGINT');
-    await waitFor(s.lines, 'stop timed out: exiting without a clean stop', s.child);
-    const [code, signal] = await s.exited; // the FIFO is never opened (see fifo())
-    expect([code, signal]).toEqual([null, 'SIGKILL']);
-    expect(await waitFor(s.lines, BLOCKED, s.child)).toMatchObject({ exitCode: 1, pending: expect.arrayContaining(['FSReqCallback']) }); // stdout may end after 'exit'
-    expect(s.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGINT', stopTimeoutSeconds: 0.3 });
-    expect(msgs(s.lines)).toContain('stop timed out: exiting without a clean stop');
-    expect(msgs(s.lines)).not.toContain('bye');
-  });
-
-  it('WORLDTICK_STOP_TIMEOUT is checked as an option (a bad value exits 2 naming it)', async () => {
-    const s = spawn(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), '--help'], {
-      cwd: ROOT,
-      env: { ...process.env, WORLDTICK_STOP_TIMEOUT: '-1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    s.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const [code] = await once(s, 'exit');
-    expect(code).toBe(2);
-    expect(err).toContain('WORLDTICK_STOP_TIMEOUT must be');
-  });
-
-  it('a stop whose final checkpoint fails exits 1 (the runtime stopped summary says which world)', async () => {
+  it.concurrent('a stop whose final checkpoint fails exits 1 (the runtime stopped summary says which world)', async ({ expect }) => {
     const s = await start(['--checkpoint-interval', '0']);
     await waitFor(s.lines, 'server ready', s.child);
     // Another connection holds the write lock: the final checkpoint's write times out (SQLITE_BUSY).
@@ -160,15 +108,81 @@ describe('npm start: stopping', () => {
     }
   });
 
-  it('--version prints the version and exits 0', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], { cwd: ROOT, encoding: 'utf8' });
+  it.concurrent('--version prints the version and exits 0', async ({ expect }) => {
+    // Not execFileSync: the ~3 s tsx start would hold the event loop the concurrent tests read their children on.
+    const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(out).toBe(`worldtick ${pkg.version}\n`);
+  });
+
+  it.concurrent('a SIGTERM during start stops cleanly after start’s current step (exit 0, no "server ready")', async ({ expect }) => {
+    const rec = fifo();
+    const s = await start(['--record', rec]);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGTERM');
+    await waitFor(s.lines, 'shutting down', s.child);
+    createReadStream(rec).resume(); // start's current step (opening the recording) completes now
+    const [code] = await s.exited;
+    expect(code).toBe(0);
+    expect(msgs(s.lines)).toContain('start ended early: stopping');
+    expect(msgs(s.lines)).toContain('runtime stopped');
+    expect(msgs(s.lines)).toContain('bye');
+    expect(msgs(s.lines)).not.toContain('server ready');
+    expect(msgs(s.lines)).not.toContain('loop started');
+  });
+
+  it.concurrent('a second signal (after the 1 s repeat window) exits 1 at once, with a log line', async ({ expect }) => {
+    const rec = fifo();
+    const s = await start(['--record', rec]);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGTERM');
+    await waitFor(s.lines, 'shutting down', s.child);
+    await new Promise((r) => setTimeout(r, 1100));
+    s.child.kill('SIGINT');
+    await waitFor(s.lines, 'second signal: exiting now, without a clean stop', s.child);
+    // Nobody opens the FIFO: the recorder's open still blocks a pool thread, which process.exit would wait for.
+    const [code, signal] = await s.exited;
+    expect([code, signal]).toEqual([null, 'SIGKILL']);
+    expect(await waitFor(s.lines, BLOCKED, s.child)).toMatchObject({ exitCode: 1, pending: expect.arrayContaining(['FSReqCallback']) }); // stdout may end after 'exit'
+    expect(s.lines.find((l) => l.msg === 'second signal: exiting now, without a clean stop')).toMatchObject({
+      signal: 'SIGINT',
+      first: 'SIGTERM',
+    });
+  });
+
+  it.concurrent('--stop-timeout: a stop that cannot complete exits 1 after the timeout, with a log line', async ({ expect }) => {
+    const rec = fifo();
+    const s = await start(['--record', rec, '--stop-timeout', '0.3']);
+    await waitFor(s.lines, 'worldtick starting', s.child);
+    s.child.kill('SIGINT');
+    await waitFor(s.lines, 'stop timed out: exiting without a clean stop', s.child);
+    const [code, signal] = await s.exited; // the FIFO is never opened (see fifo())
+    expect([code, signal]).toEqual([null, 'SIGKILL']);
+    expect(await waitFor(s.lines, BLOCKED, s.child)).toMatchObject({ exitCode: 1, pending: expect.arrayContaining(['FSReqCallback']) }); // stdout may end after 'exit'
+    expect(s.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGINT', stopTimeoutSeconds: 0.3 });
+    expect(msgs(s.lines)).toContain('stop timed out: exiting without a clean stop');
+    expect(msgs(s.lines)).not.toContain('bye');
+  });
+
+  it.concurrent('WORLDTICK_STOP_TIMEOUT is checked as an option (a bad value exits 2 naming it)', async ({ expect }) => {
+    const s = spawn(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), '--help'], {
+      cwd: ROOT,
+      env: { ...process.env, WORLDTICK_STOP_TIMEOUT: '-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    s.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const [code] = await once(s, 'exit');
+    expect(code).toBe(2);
+    expect(err).toContain('WORLDTICK_STOP_TIMEOUT must be');
   });
 });
 
 describe('npm start: config-file blocks', () => {
-  it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async () => {
+  it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async ({ expect }) => {
     const path = join(mkdtempSync(join(tmpdir(), 'wt-cfg-')), 'c.json');
     writeFileSync(path, JSON.stringify({ scheduler: { simulation: { timeScale: -1 } }, physicsConfig: { tuning: { x: 1 } } }));
     const s = await start(['--config', path]);

@@ -4,7 +4,9 @@
  * time pass; SIGTERM; start again on the same data dir — world time continues, the config
  * change and the created world are back. Then, without periodic checkpoints, SIGKILL: the next
  * start has the world time of the clock record (written every 10 steps) and the state of the last
- * checkpoint (the one written at the previous graceful stop).
+ * checkpoint (the one written at the previous graceful stop). Each next process is started ahead
+ * (test/helpers/warm-main.ts, `npm start`'s program waiting for a go on stdin): it loads its modules
+ * while the one before it runs, and opens the data dir only once that one has exited.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,11 +27,17 @@ interface Server {
 /** Every process started, SIGKILLed in afterAll if a failed assertion left it running. */
 const started: ChildProcessWithoutNullStreams[] = [];
 
-const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
+interface Launched {
+  child: ChildProcessWithoutNullStreams;
+  lines: Array<Record<string, unknown>>;
+}
+
+/** Spawn a server process on `dataDir` that loads its modules and waits for `start` (its go). */
+const launch = async (dataDir: string, interval = '0.5'): Promise<Launched> => {
   const child = spawn(
     process.execPath,
     [
-      ...(await childNodeArgs('src/cli/main.ts')),
+      ...(await childNodeArgs('test/helpers/warm-main.ts')),
       '--npcs',
       '300',
       '--port',
@@ -48,7 +56,13 @@ const start = async (dataDir: string, interval = '0.5'): Promise<Server> => {
     },
   );
   started.push(child);
-  const lines = collectJsonLines(child.stdout);
+  child.stdin.on('error', () => {}); // killed before its go (a failed test): EPIPE
+  return { child, lines: collectJsonLines(child.stdout) };
+};
+
+/** Tell a launched process to go and wait for its admin server. */
+const start = async ({ child, lines }: Launched): Promise<Server> => {
+  child.stdin.end('go\n');
   const deadline = Date.now() + 30_000;
   let url: string | undefined;
   while (!url && Date.now() < deadline && child.exitCode === null) {
@@ -92,7 +106,8 @@ const until = async (what: string, fn: () => Promise<boolean>): Promise<void> =>
 describe('worlds survive restarts', () => {
   // One data dir through four processes (each start costs a process): a → SIGTERM → b → SIGTERM → c → SIGKILL → d.
   it('world time continues; the timeScale change and the admin-created world come back; after a SIGKILL time continues from the clock record, the state from the last checkpoint', async () => {
-    const a = await start(data.dir);
+    const a = await start(await launch(data.dir));
+    const nextB = await launch(data.dir); // b, then c and d: each loads while the one before it runs
     expect((await api(a, 'PUT', '/worlds/1/scheduler/config', { simulation: { timeScale: 7 } })).status).toBe(200);
     const created = await api(a, 'POST', '/worlds', {
       id: 'w2',
@@ -112,7 +127,8 @@ describe('worlds survive restarts', () => {
     expect(await stop(a)).toBe(0);
     expect(a.lines.some((l) => l.msg === 'bye')).toBe(true);
 
-    const b = await start(data.dir);
+    const b = await start(nextB);
+    const nextC = await launch(data.dir, '0');
     try {
       const after1 = (await api(b, 'GET', '/worlds/1')).json;
       expect(after1.worldTime).toBeGreaterThanOrEqual(before1.worldTime);
@@ -138,7 +154,8 @@ describe('worlds survive restarts', () => {
 
     // c: no periodic checkpoints (a restored world takes none at start): its last checkpoint is the one b
     // wrote at shutdown. World time still survives the SIGKILL, through the clock record (every 10 steps).
-    const c = await start(data.dir, '0');
+    const c = await start(nextC);
+    const nextD = await launch(data.dir, '0');
     let lastCheckpointStep: number;
     let before: Record<string, any>;
     try {
@@ -154,7 +171,7 @@ describe('worlds survive restarts', () => {
       c.child.kill('SIGKILL');
       await once(c.child, 'exit');
     }
-    const d = await start(data.dir, '0');
+    const d = await start(nextD);
     try {
       const after = (await api(d, 'GET', '/worlds/1')).json;
       const stepWorldSeconds = before.tickIntervalSeconds * before.timeScale;

@@ -10,25 +10,43 @@
  *    rebuilt from its record AT the record's clock — `beat`'s next due time is the first multiple of 2
  *    after it (no stale run with a due time of world 2), and the one-shots `onWorldCreated` sets are
  *    due 20 s / 100 s after that clock, not at 20 / 100 (which would have been already past).
+ * B and C are started ahead (`launchGameProcess`, test/helpers/warm-main.ts): each loads its modules
+ * while the one before it runs and opens the data dir only after that one was killed.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { type GameProcess as Proc, killHard as kill, type Line, startGameProcess, waitFor } from '../../helpers/game-process.js';
+import {
+  type GameProcessOptions,
+  type GameProcess as Proc,
+  killHard as kill,
+  launchGameProcess,
+  type Line,
+  startGameProcess,
+  waitFor,
+} from '../../helpers/game-process.js';
 
 const TOKEN = 'timer-crash-token';
 
-const start = (dataDir: string): Promise<Proc> =>
-  startGameProcess({
-    main: 'test/helpers/timer-game-main.ts',
-    args: [
-      ...['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
-      ...['--checkpoint-interval', '0.3', '--time-scale', '8', '--tick-interval', '0.05'],
-    ],
-    dataDir,
-    token: TOKEN,
-  });
+const options = (dataDir: string): GameProcessOptions => ({
+  main: 'test/helpers/timer-game-main.ts',
+  args: [
+    ...['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0'],
+    ...['--checkpoint-interval', '0.3', '--time-scale', '8', '--tick-interval', '0.05'],
+  ],
+  dataDir,
+  token: TOKEN,
+});
+const start = (dataDir: string): Promise<Proc> => startGameProcess(options(dataDir));
+
+/** The next process, started ahead: it loads while the one before it runs and goes once that one was killed. */
+const spares: Array<{ kill: () => void }> = [];
+const launch = async (dataDir: string) => {
+  const l = await launchGameProcess(options(dataDir));
+  spares.push(l);
+  return l;
+};
 
 const checkpointOf = async (p: Proc): Promise<Line> => {
   const res = await fetch(`${p.admin}/worlds/1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -39,12 +57,16 @@ const timers = (p: Proc, name: string): Line[] => p.lines.filter((l) => l.msg ==
 const EPS = 1e-6;
 
 const data = tempDataDir('wt-timer-crash-');
-afterAll(() => data.remove());
+afterAll(() => {
+  for (const l of spares) l.kill(); // one a failed assertion left waiting
+  data.remove();
+});
 
 describe('world-time timers after SIGKILL', () => {
   it('keep their world times from a checkpoint, and are anchored at the record clock when the world is rebuilt from its record', async () => {
     // Run A: a fresh world; killed after a checkpoint past world time 4, at world time >= 8.
     const a = await start(data.dir);
+    const nextB = await launch(data.dir);
     try {
       await waitFor(async () =>
         (await checkpointOf(a)).lastWorldTime >= 4 && timers(a, 'beat').some((l) => l.due >= 8) ? true : undefined,
@@ -55,7 +77,8 @@ describe('world-time timers after SIGKILL', () => {
     expect(timers(a, 'later')).toEqual([]);
 
     // Run B: restored from the checkpoint; the clock continues from the record (>= the checkpoint's).
-    const b = await start(data.dir);
+    const b = await nextB.go();
+    const nextC = await launch(data.dir); // goes after b's SIGKILL and the checkpoints' damage
     let fired: Line[];
     try {
       const restored = (await checkpointOf(b)).restored as Line;
@@ -86,7 +109,7 @@ describe('world-time timers after SIGKILL', () => {
     expect(recordNow).toBeGreaterThan(21);
 
     // Run C: rebuilt from the record, at its clock.
-    const c = await start(data.dir);
+    const c = await nextC.go();
     try {
       expect(((await checkpointOf(c)).restored as Line).fromStep).toBe(-1); // no checkpoint used
       const probe = await waitFor(() => c.lines.find((l) => l.msg === 'probe'));

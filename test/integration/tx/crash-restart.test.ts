@@ -8,6 +8,9 @@
  *   - gameplay rewards (interaction chains granting coins and arrows) likewise: each chain reward
  *     key is in the ledger once and is counted in the live wallet;
  *   - the verification route reports 0 mismatches.
+ * Each restart's process is started ahead (test/helpers/warm-main.ts: `npm start`'s program, which
+ * loads its modules and waits for a go on stdin): it loads while the one before it is under load,
+ * and is told to go only after that one was killed and has exited.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,14 +29,21 @@ const CLIENTS = 6;
 const TOKEN = 'crash-admin-token';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A server process started ahead of its turn: it waits for a go on stdin (test/helpers/warm-main.ts). */
+interface Launched {
+  c: ChildProcess;
+  ready: { port: number; adminPort: number } | null;
+  err: string;
+}
+
 /**
- * The server process of the moment. A test that timed out keeps running in the background (vitest
- * does not stop it): afterAll kills the server and no new one is started after it.
+ * The server process of the moment and the next one, loaded and waiting. A test that timed out keeps
+ * running in the background (vitest does not stop it): afterAll kills both and no new one is started.
  */
-const servers = { current: null as ChildProcess | null, closed: false };
+const servers = { current: null as ChildProcess | null, spare: null as Launched | null, closed: false };
 afterAll(() => {
   servers.closed = true;
-  if (servers.current && servers.current.exitCode === null) servers.current.kill('SIGKILL');
+  for (const c of [servers.current, servers.spare?.c]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
 interface ClientState {
@@ -73,7 +83,7 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     }),
   );
   const args = [
-    ...(await childNodeArgs('src/cli/main.ts')),
+    ...(await childNodeArgs('test/helpers/warm-main.ts')),
     '--config',
     config,
     '--port',
@@ -98,32 +108,45 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     '1000000',
   ];
   let child: ChildProcess | null = null;
-  /** Start the server and wait for its "server ready" line (its ports); fails at once if it exits first. */
-  const start = async (): Promise<ChildProcess> => {
-    if (servers.closed) throw new Error('the file is done: no new server');
-    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    servers.current = c;
-    let err = '';
-    c.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2000)));
+  /** Spawn a server process that loads its modules and waits for a go (its stdout and stderr read from now on). */
+  const launch = (): Launched => {
+    const c = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const l: Launched = { c, ready: null, err: '' };
+    c.stdin!.on('error', () => {}); // a spare killed before its go (end of the file): EPIPE
+    c.stderr!.setEncoding('utf8').on('data', (d: string) => (l.err = (l.err + d).slice(-2000)));
     let out = '';
-    let ready: { port: number; adminPort: number } | null = null;
     const onData = (d: string): void => {
       out += d;
-      for (let i = out.indexOf('\n'); i >= 0 && !ready; i = out.indexOf('\n')) {
+      for (let i = out.indexOf('\n'); i >= 0 && !l.ready; i = out.indexOf('\n')) {
         const line = out.slice(0, i);
         out = out.slice(i + 1);
-        if (line.includes('"server ready"')) ready = JSON.parse(line) as { port: number; adminPort: number };
+        if (line.includes('"server ready"')) l.ready = JSON.parse(line) as { port: number; adminPort: number };
       }
-      if (ready) c.stdout!.off('data', onData).resume(); // the rest of the log is not needed
+      if (l.ready) c.stdout!.off('data', onData).resume(); // the rest of the log is not needed
     };
     c.stdout!.setEncoding('utf8').on('data', onData);
-    for (const end = Date.now() + 60_000; !ready; await sleep(20)) {
+    return l;
+  };
+  /**
+   * Start the server (the spare if there is one: the previous process is dead by now) and wait for its
+   * "server ready" line (its ports); fails at once if it exits first. With `spareAfter`, the next
+   * process is launched once this one is ready, to load while this one runs.
+   */
+  const start = async (spareAfter: boolean): Promise<ChildProcess> => {
+    if (servers.closed) throw new Error('the file is done: no new server');
+    const l = servers.spare ?? launch();
+    servers.spare = null;
+    const c = l.c;
+    servers.current = c;
+    c.stdin!.end('go\n');
+    for (const end = Date.now() + 60_000; !l.ready; await sleep(20)) {
       if (c.exitCode !== null || c.signalCode !== null)
-        throw new Error(`the server exited before it was ready (${c.exitCode ?? c.signalCode}): ${err}`);
-      if (Date.now() > end) throw new Error(`the server was not ready after 60 s: ${err}`);
+        throw new Error(`the server exited before it was ready (${c.exitCode ?? c.signalCode}): ${l.err}`);
+      if (Date.now() > end) throw new Error(`the server was not ready after 60 s: ${l.err}`);
     }
-    port = (ready as { port: number }).port;
-    adminPort = (ready as { adminPort: number }).adminPort;
+    port = l.ready.port;
+    adminPort = l.ready.adminPort;
+    if (spareAfter && !servers.closed) servers.spare = launch();
     return c;
   };
   const kill = async (): Promise<void> => {
@@ -202,7 +225,7 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
   };
 
   try {
-    child = await start();
+    child = await start(true);
     const clients = states.map((st, i) => runClient(st, i));
     for (let k = 0; k < KILLS; k++) {
       // Let load build up after the (re)start, then kill at a random moment.
@@ -212,7 +235,7 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
       await sleep(nextRange(rng, 0, 600));
       await kill();
       await sleep(nextRange(rng, 0, 100));
-      child = await start();
+      child = await start(k < KILLS - 1);
     }
     // After the last restart: some more load, then drain (every pending key answered).
     const before = states.reduce((n, s) => n + s.acked.size, 0);
@@ -283,6 +306,7 @@ it('SIGKILL ×10 under purchase load: every acknowledged purchase and gameplay r
     draining = true;
     for (const c of live) c.close();
     if (child && child.exitCode === null) await kill();
+    if (servers.spare) servers.spare.c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
