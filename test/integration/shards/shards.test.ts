@@ -15,6 +15,7 @@ import { ShardService } from '../../../src/shards/shard-service.js';
 import { physicsStatsOf, type WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 import type { ShardMode } from '../../../src/shards/sharded-physics.js';
+import { compiledFile } from '../../helpers/child-node.js';
 
 const services: ShardService[] = [];
 afterAll(async () => {
@@ -68,6 +69,8 @@ const busyWorld = async (
   const service = new ShardService(w.id, physics, {
     ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    // Worker threads start from the run's compiled shard worker when there is one (not through tsx's hooks).
+    workerFile: await compiledFile('src/shards/shard-worker-entry.mjs'),
   });
   services.push(service);
   await service.start();
