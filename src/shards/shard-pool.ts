@@ -144,7 +144,7 @@ export class ShardPool {
     this.#assigned = new Int32Array(shards);
     this.#assignedPart = new Int32Array(shards);
     this.#pool = new Piscina<ShardServeTask, number>({
-      filename: WORKER_FILE,
+      filename: opts.workerFile ?? WORKER_FILE,
       minThreads: shards,
       maxThreads: shards,
       // One serve task per thread; a crashed thread's replacement gets the restarted task.

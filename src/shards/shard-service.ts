@@ -19,6 +19,8 @@ export interface ShardServiceOptions {
   /** Wall ms the main thread waits at the barrier before re-running a band inline. */
   barrierTimeoutMs?: number;
   logger?: Logger;
+  /** The module each worker loads (see `ShardPoolOptions.workerFile`); default the entry next to the pool's module. */
+  workerFile?: string;
 }
 
 /** Starts and stops the shard workers of one world with the runtime. */
@@ -54,6 +56,7 @@ export class ShardService {
       shards: wp.config.shards,
       ...(this.#opts.barrierTimeoutMs ? { barrierTimeoutMs: this.#opts.barrierTimeoutMs } : {}),
       ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
+      ...(this.#opts.workerFile ? { workerFile: this.#opts.workerFile } : {}),
     });
     this.#pool = pool;
     try {

@@ -60,3 +60,15 @@ export const childNodeArgs = async (entry: string): Promise<string[]> => {
   const js = join(dir, `${rel.slice(0, -'.ts'.length)}.js`);
   return existsSync(js) ? [js] : ['--import', 'tsx', entry];
 };
+
+/**
+ * The run's compiled copy of a repository file (a path from the root, e.g. the shard worker entry
+ * `src/shards/shard-worker-entry.mjs`, which loads the compiled `shard-worker.js` beside it), or
+ * `undefined` where {@link childNodeArgs} falls back to tsx. The shard tests start their pools' worker
+ * threads from it: ~0.07 s of CPU per thread instead of ~0.45 s through tsx's hooks.
+ */
+export const compiledFile = async (file: string): Promise<string | undefined> => {
+  const dir = await compiledDir();
+  const path = dir === null ? null : join(dir, relative(ROOT, resolve(ROOT, file)));
+  return path !== null && existsSync(path) ? path : undefined;
+};

@@ -13,6 +13,7 @@ import { ShardService } from '../../../src/shards/shard-service.js';
 import { createShardedPhysics } from '../../../src/shards/sharded-physics.js';
 import type { WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
+import { compiledFile } from '../../helpers/child-node.js';
 
 const services: ShardService[] = [];
 afterAll(async () => {
@@ -52,7 +53,11 @@ const world = async (workers: number, mainRuns: boolean, barrierTimeoutMs?: numb
   }
   const physics = w.physics;
   if (!physics) throw new Error('no physics');
-  const service = new ShardService(w.id, physics, barrierTimeoutMs ? { barrierTimeoutMs } : {});
+  const service = new ShardService(w.id, physics, {
+    ...(barrierTimeoutMs ? { barrierTimeoutMs } : {}),
+    // Worker threads start from the run's compiled shard worker when there is one (not through tsx's hooks).
+    workerFile: await compiledFile('src/shards/shard-worker-entry.mjs'),
+  });
   services.push(service);
   await service.start();
   return { w, physics };

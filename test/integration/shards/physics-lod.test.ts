@@ -14,6 +14,7 @@ import { createSimWorld, spawnPlayer, type SimWorld } from '../../../src/world/s
 import { hashWorldState } from '../../../src/world/state-hash.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
+import { compiledFile } from '../../helpers/child-node.js';
 
 const services: ShardService[] = [];
 afterAll(async () => {
@@ -66,7 +67,8 @@ const startLod = async (w: SimWorld, players: boolean): Promise<SimWorld> => {
       w.stores.Velocity.y[p] = vy;
     }
   w.npcSim.coarseMoveMinNpcs = 500;
-  const service = new ShardService(w.id, w.physics!);
+  // Worker threads start from the run's compiled shard worker when there is one (not through tsx's hooks).
+  const service = new ShardService(w.id, w.physics!, { workerFile: await compiledFile('src/shards/shard-worker-entry.mjs') });
   services.push(service);
   await service.start();
   return w;

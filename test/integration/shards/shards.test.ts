@@ -15,6 +15,7 @@ import { ShardService } from '../../../src/shards/shard-service.js';
 import { physicsStatsOf, type WorldPhysics } from '../../../systems/physics-system.js';
 import { DEFAULT_SYSTEMS } from '../../../systems/index.js';
 import type { ShardMode } from '../../../src/shards/sharded-physics.js';
+import { compiledFile } from '../../helpers/child-node.js';
 
 const services: ShardService[] = [];
 afterAll(async () => {
@@ -68,6 +69,8 @@ const busyWorld = async (
   const service = new ShardService(w.id, physics, {
     ...(opts.barrierTimeoutMs ? { barrierTimeoutMs: opts.barrierTimeoutMs } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    // Worker threads start from the run's compiled shard worker when there is one (not through tsx's hooks).
+    workerFile: await compiledFile('src/shards/shard-worker-entry.mjs'),
   });
   services.push(service);
   await service.start();
@@ -188,7 +191,9 @@ describe('shards on piscina workers', () => {
 
   it('a worker killed in each phase of a step (guard + stage, build, kernel + copy-back): the re-run keeps the hash', async () => {
     const want = await inlineHash(40);
-    const { w, pool } = await busyWorld(2, { barrierTimeoutMs: 300 });
+    // A deadline of 1 s, as above: the first steps of fresh workers took up to ~300 ms at load 10,
+    // so 300 ms counted a healthy worker's late step as a timeout now and then (expected 3 to be 1).
+    const { w, pool } = await busyWorld(2, { barrierTimeoutMs: 1000 });
     if (!pool) throw new Error('no pool');
     stepWorld(w, 10);
     // Each step runs 3 phases (pool runs): the crash lands in the 1st, 2nd, then 3rd phase of a step.
