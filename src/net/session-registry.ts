@@ -16,7 +16,7 @@ import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
 import { durableHello } from './durable-hello.js';
-import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
+import { freshPlayerId, identityOfToken, newResumeToken, type DurableSessions } from './durable-sessions.js';
 import type { HelloIdentity } from './hello-auth.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -29,6 +29,15 @@ import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } 
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
+import {
+  addJoining,
+  identityBusy,
+  identityKey,
+  listIdentity,
+  removeJoining,
+  unlistIdentity,
+  waitForIdentity,
+} from './session-identity.js';
 import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
 import {
   attachWalletNotices,
@@ -56,6 +65,15 @@ export interface RegistryCounters {
   parkedEvicted: ParkedEvictions;
 }
 
+/** A retry of a hello after the store named its identity (an empty token's resume token): that player id, and how many times. */
+interface Known {
+  readonly playerId: string;
+  readonly tries: number;
+}
+
+/** Retries of one hello after the store (each waited for a join of its identity in flight); then it joins as the store answered. */
+const MAX_IDENTITY_RETRIES = 3;
+
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -81,7 +99,6 @@ export class SessionRegistry {
   readonly #rng: Prng;
   readonly #live: Map<string, Session> = this.tables.live;
   readonly #parked = this.tables.parked;
-  readonly #joining: Set<Session> = this.tables.joining;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /**
@@ -120,7 +137,7 @@ export class SessionRegistry {
 
   /** Sessions waiting for their join to be applied by a step. */
   get joining(): number {
-    return this.#joining.size;
+    return this.tables.joining.size;
   }
 
   /** Serve `world`: attach its replication slot and define the `input` and `session` ingest types. */
@@ -145,28 +162,36 @@ export class SessionRegistry {
    * A valid hello for `world`: decide resume / takeover / new player, create the joining
    * session and push its enter fact. The welcome is sent when a step applies it. `auth`: the
    * identity the game's `authenticate` hook accepted (null without a hook): its player id replaces
-   * the hello token's, for a fresh player and for the resume checks.
+   * the hello token's, for a fresh player and for the resume checks. One identity is one player
+   * per world (session-identity.ts): a hello of an identity whose player is live or parked here
+   * takes it over, resume token or not; one whose join is in flight waits for it. `known`: a retry
+   * after the store named the player id of an empty token's resume token, which is live here.
    */
-  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null): void {
+  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null, known: Known | null = null): void {
     const net = this.attach(world);
     if (!this.#roomToJoin(conn, world)) return;
+    const claimed = auth ? auth.playerId : identityOfToken(m.token);
+    const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
+    if (key !== null && identityBusy(this.tables, key)) {
+      conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
+      return waitForIdentity(this.tables, key, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+    }
     let player = -1,
       owner = -1;
     let token = '',
       ledgerId = '';
-    if (m.resumeToken) {
-      const parked = this.#parked.get(m.resumeToken);
-      const live = this.#live.get(m.resumeToken);
-      // A resume token never hands one identity's player to another: a hello `token` whose player id
-      // differs is refused (RESUME_REFUSED, fresh join below) and the parked or live player is left
-      // alone, as the durable store refuses it (durable-sessions.ts). An empty token may resume.
-      // With the authenticate hook the accepted identity's player id is compared instead (always).
-      const foreign = (ledgerId: string): boolean =>
-        auth ? auth.playerId !== ledgerId : m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
+    // A resume token never hands one identity's player to another: a hello whose identity (the hook's,
+    // else the token's) differs is refused (RESUME_REFUSED, fresh join below) and the parked or live
+    // player is left alone, as the durable store refuses it (durable-sessions.ts). An anonymous hello
+    // (empty or class-only token) may resume.
+    const foreign = (ledgerId: string): boolean => claimed !== null && claimed !== ledgerId;
+    const take = (tok: string): void => {
+      const parked = this.#parked.get(tok);
+      const live = this.#live.get(tok);
       if (parked && parked.world === world && !foreign(parked.ledgerId)) {
         // Out of the parked table (no expiry, no eviction while its join waits); its away entry
         // stays until the join applies, so messages sent meanwhile are kept for it.
-        unpark(this.tables, m.resumeToken, parked);
+        unpark(this.tables, tok, parked);
         net.stats.parked--;
         player = parked.player;
         ledgerId = parked.ledgerId;
@@ -180,8 +205,12 @@ export class SessionRegistry {
         owner = live.conn.id;
         ledgerId = live.ledgerId;
       }
-      if (player >= 0) token = m.resumeToken;
-    }
+      if (player >= 0) token = tok;
+    };
+    if (m.resumeToken) take(m.resumeToken);
+    // One identity, one player per world: its live or parked player is taken over without its resume token too.
+    const mine = key === null || player >= 0 ? undefined : this.tables.identities.get(key);
+    if (mine !== undefined) take(mine);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX),
@@ -209,11 +238,19 @@ export class SessionRegistry {
         tables: this.tables,
         wire: this.#wire,
         log: this.#log,
+        identity: key,
         failed: () => void this.counters.joinsFailed++,
         admitNew: this.admitNewPlayer?.(conn) ?? null,
         settled: (c) => this.onHelloSettled?.(c),
         roomToJoin: (c, w) => this.#roomToJoin(c, w),
         enter: (c, w, tok, playerId, sx, sy, resumed) => this.#enter(c, m, w, -1, -1, tok, playerId, sx, sy, resumed, auth),
+        // The store resumed a player of an identity that is live, parked or joining here: take that over instead.
+        retry: (playerId) => {
+          const tries = (known?.tries ?? 0) + 1;
+          if (tries > MAX_IDENTITY_RETRIES) return false;
+          setImmediate(() => this.#rerun(conn, m, world, refuseNew, auth, { playerId, tries }));
+          return true;
+        },
       },
       conn,
       m,
@@ -223,6 +260,23 @@ export class SessionRegistry {
       refuseNew,
       auth,
     );
+  }
+
+  /** Serve a hello that waited (its identity's join in flight, or a retry after the store), then release what was held. */
+  #rerun(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew: boolean, auth: HelloIdentity | null, known: Known | null): void {
+    conn.helloPending = false;
+    if (conn.closed) return;
+    const entry = this.nets.get(world.id);
+    try {
+      if (!entry || entry.world !== world)
+        this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false, CloseCode.UNKNOWN_WORLD);
+      else this.hello(conn, m, world, refuseNew, auth, known);
+    } catch (err) {
+      this.counters.joinsFailed++;
+      this.#log.error({ err, conn: conn.id, world: world.id }, 'hello of a waiting identity failed');
+      if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+    }
+    if (!conn.helloPending) this.onHelloSettled?.(conn);
   }
 
   /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
@@ -273,7 +327,7 @@ export class SessionRegistry {
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
     conn.session = s;
-    this.#joining.add(s);
+    addJoining(this.tables, s);
   }
 
   /**
@@ -283,7 +337,7 @@ export class SessionRegistry {
    * it had to have (-1: parked, a resume; else the taken-over socket's).
    */
   #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number, owner: number): void {
-    this.#joining.delete(s);
+    removeJoining(this.tables, s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
     if (requested >= 0 && entry && entry.world === world) settleAway(entry.net, world.game?.outbox.stats, s, eid, requested, null);
@@ -313,6 +367,7 @@ export class SessionRegistry {
     net.sessions.push(s);
     net.byPlayer.set(eid, s);
     this.#live.set(s.resumeToken, s);
+    listIdentity(this.tables, world.id, s.ledgerId, s.resumeToken);
     this.#wire.send(
       conn,
       this.#codec.welcome({
@@ -376,7 +431,10 @@ export class SessionRegistry {
       net.sessions.pop();
     }
     if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
-    if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
+    if (this.#live.get(s.resumeToken) === s) {
+      this.#live.delete(s.resumeToken);
+      unlistIdentity(this.tables, s.worldId, s.ledgerId, s.resumeToken);
+    }
   }
 
   /**

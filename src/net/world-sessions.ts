@@ -10,6 +10,8 @@
  *   parkedByAddress: client address key → parked tokens (net.maxParkedPerAddress, session-parking.ts)
  *   joining: sessions whose enter fact has not been applied yet
  *   pendingResumes: resume tokens being looked up in the durable store
+ *   identities, joiningIdentities, pendingIdentities, identityWaiters: one identity, one player
+ *            per world (session-identity.ts)
  */
 import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -19,6 +21,7 @@ import { dropBacklog } from './game-backlog.js';
 import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
+import { removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
 
 /** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
 export interface SessionWire {
@@ -48,6 +51,14 @@ export interface SessionTables {
   readonly joining: Set<Session>;
   /** Resume tokens being looked up in the durable store right now (one lookup per token at a time). */
   readonly pendingResumes: Set<string>;
+  /** World + identity (player id) → resume token of its live or parked session (session-identity.ts). */
+  readonly identities: Map<string, string>;
+  /** World + identity → how many of its sessions are joining. */
+  readonly joiningIdentities: Map<string, number>;
+  /** World + identity → how many hellos of it the durable store is looking up. */
+  readonly pendingIdentities: Map<string, number>;
+  /** World + identity → hellos waiting for its join in flight. */
+  readonly identityWaiters: Map<string, Array<() => void>>;
 }
 
 /** Empty tables. */
@@ -58,11 +69,16 @@ export const createSessionTables = (): SessionTables => ({
   parkedByAddress: new Map(),
   joining: new Set(),
   pendingResumes: new Set(),
+  identities: new Map(),
+  joiningIdentities: new Map(),
+  pendingIdentities: new Map(),
+  identityWaiters: new Map(),
 });
 
 /** Take `p` (parked under `token`) out of the parked table and its address's list (a resume, an expiry, an eviction). */
 export const unpark = (t: SessionTables, token: string, p: Parked): void => {
   t.parked.delete(token);
+  unlistIdentity(t, p.world.id, p.ledgerId, token);
   if (p.addr === '') return;
   const list = t.parkedByAddress.get(p.addr);
   if (!list) return;
@@ -101,8 +117,11 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
   const entry = t.nets.get(world.id);
   if (!entry || entry.world !== world) return;
   for (const s of sessionsOf(t, world.id)) {
-    if (t.live.get(s.resumeToken) === s) t.live.delete(s.resumeToken);
-    t.joining.delete(s);
+    if (t.live.get(s.resumeToken) === s) {
+      t.live.delete(s.resumeToken);
+      unlistIdentity(t, s.worldId, s.ledgerId, s.resumeToken);
+    }
+    removeJoining(t, s);
     s.conn.session = null;
     wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
   }
@@ -115,6 +134,7 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
   entry.net.away.clear();
   t.nets.delete(world.id);
   if (world.net === entry.net) world.net = null;
+  wakeWorldWaiters(t, world.id);
 };
 
 /**
