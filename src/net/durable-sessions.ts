@@ -53,8 +53,7 @@ export const isClassOnlyToken = (token: string): boolean => token === 'bot' || t
  * The player id a hello token names (`t:` + 32 hex of its sha256), or null when it names nobody:
  * the empty token and a class-only token ({@link isClassOnlyToken}) are anonymous.
  */
-export const identityOfToken = (token: string): string | null =>
-  token === '' || isClassOnlyToken(token) ? null : playerIdOfToken(token);
+export const identityOfToken = (token: string): string | null => (token === '' || isClassOnlyToken(token) ? null : playerIdOfToken(token));
 
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
 export const playerIdOfToken = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;

@@ -24,28 +24,30 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
-import { holdForTakeover, settleAway } from './game-backlog.js';
+import { settleAway } from './game-backlog.js';
 import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import {
   addJoining,
+  claimPlayer,
   identityBusy,
   identityKey,
+  type Known,
   listIdentity,
+  MAX_IDENTITY_RETRIES,
   removeJoining,
-  unlistIdentity,
   waitForIdentity,
 } from './session-identity.js';
 import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
+  unlistSession,
   joinBufferFull,
   resumeInFlight,
   saveLivePositions,
-  unpark,
   type SessionTables,
   type SessionWire,
   type WorldEntry,
@@ -64,15 +66,6 @@ export interface RegistryCounters {
   /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
   parkedEvicted: ParkedEvictions;
 }
-
-/** A retry of a hello after the store named its identity (an empty token's resume token): that player id, and how many times. */
-interface Known {
-  readonly playerId: string;
-  readonly tries: number;
-}
-
-/** Retries of one hello after the store (each waited for a join of its identity in flight); then it joins as the store answered. */
-const MAX_IDENTITY_RETRIES = 3;
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
@@ -98,7 +91,6 @@ export class SessionRegistry {
   readonly #log: Logger;
   readonly #rng: Prng;
   readonly #live: Map<string, Session> = this.tables.live;
-  readonly #parked = this.tables.parked;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /**
@@ -186,26 +178,8 @@ export class SessionRegistry {
     // (empty or class-only token) may resume.
     const foreign = (ledgerId: string): boolean => claimed !== null && claimed !== ledgerId;
     const take = (tok: string): void => {
-      const parked = this.#parked.get(tok);
-      const live = this.#live.get(tok);
-      if (parked && parked.world === world && !foreign(parked.ledgerId)) {
-        // Out of the parked table (no expiry, no eviction while its join waits); its away entry
-        // stays until the join applies, so messages sent meanwhile are kept for it.
-        unpark(this.tables, tok, parked);
-        net.stats.parked--;
-        player = parked.player;
-        ledgerId = parked.ledgerId;
-      } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
-        // Takeover: the old socket is closed without parking; the player moves to this one (its messages held meanwhile).
-        this.#unlist(live, net);
-        holdForTakeover(net, world, live);
-        live.conn.session = null;
-        this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
-        player = live.player;
-        owner = live.conn.id;
-        ledgerId = live.ledgerId;
-      }
-      if (player >= 0) token = tok;
+      const c = claimPlayer(this.tables, this.#wire, net, world, conn, tok, foreign);
+      if (c) ({ player, owner, ledgerId, token } = c);
     };
     if (m.resumeToken) take(m.resumeToken);
     // One identity, one player per world: its live or parked player is taken over without its resume token too.
@@ -419,22 +393,8 @@ export class SessionRegistry {
     if (s.player < 0) return;
     const entry = this.nets.get(s.worldId);
     if (!entry) return;
-    this.#unlist(s, entry.net);
+    unlistSession(this.tables, s, entry.net);
     this.#leave(s, entry, s.player, conn.id);
-  }
-
-  /** Remove a session from replication and the live map (not from the world). */
-  #unlist(s: Session, net: WorldNet): void {
-    const i = net.sessions.indexOf(s);
-    if (i >= 0) {
-      net.sessions[i] = net.sessions[net.sessions.length - 1];
-      net.sessions.pop();
-    }
-    if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
-    if (this.#live.get(s.resumeToken) === s) {
-      this.#live.delete(s.resumeToken);
-      unlistIdentity(this.tables, s.worldId, s.ledgerId, s.resumeToken);
-    }
   }
 
   /**

@@ -86,6 +86,20 @@ export const unpark = (t: SessionTables, token: string, p: Parked): void => {
   if (list.size === 0) t.parkedByAddress.delete(p.addr);
 };
 
+/** Remove a session from replication and the live map (not from the world). */
+export const unlistSession = (t: SessionTables, s: Session, net: WorldNet): void => {
+  const i = net.sessions.indexOf(s);
+  if (i >= 0) {
+    net.sessions[i] = net.sessions[net.sessions.length - 1];
+    net.sessions.pop();
+  }
+  if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
+  if (t.live.get(s.resumeToken) === s) {
+    t.live.delete(s.resumeToken);
+    unlistIdentity(t, s.worldId, s.ledgerId, s.resumeToken);
+  }
+};
+
 /** True when a session whose join is not applied yet presented resume token `token`. */
 export const resumeInFlight = (t: SessionTables, token: string): boolean => {
   for (const j of t.joining) if (j.resumeToken === token) return true;

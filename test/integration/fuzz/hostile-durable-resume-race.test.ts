@@ -67,7 +67,7 @@ describe('hostile: concurrent durable resumes of one token', () => {
 
     const socks = await Promise.all(Array.from({ length: 6 }, () => openRaw(ts!.url)));
     // Half present the resume token, half only the identity's token.
-    socks.forEach((s, i) => s.send([1, 1, 'w1', 'alice', 'alice-tok', i % 2 === 0 ? token : null]));
+    for (const [i, s] of socks.entries()) s.send([1, 1, 'w1', 'alice', 'alice-tok', i % 2 === 0 ? token : null]);
     const welcomes = await Promise.all(socks.map((s) => s.waitFor(16)));
     expect(new Set(welcomes.map((w) => w[2])).size, 'one entity').toBe(1);
     expect(new Set(welcomes.map((w) => w[6])), "the session's one token").toEqual(new Set([token]));
