@@ -9,9 +9,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineGame, startServer, type RunningServer } from '../../../src/index.js';
 import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { Store } from '../../../src/store/types.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { settle, startTestServer, type TestServer } from './harness.js';
 
 const WELCOME = 16,
   TX = 21,
@@ -19,6 +22,7 @@ const WELCOME = 16,
 
 let server: RunningServer | null = null;
 let ts: TestServer | null = null;
+let store: Store | null = null;
 const open: RawWs[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) s.ws.close();
@@ -26,6 +30,8 @@ afterEach(async () => {
   server = null;
   await ts?.stop();
   ts = null;
+  await store?.close();
+  store = null;
 });
 
 const start = async (authenticate?: (r: AuthRequest) => AuthResult): Promise<string> => {
@@ -132,5 +138,47 @@ describe('one identity is one player per world', () => {
     expect(carol2.w[2]).toBe(carol.w[2]);
     expect(carol2.w[9]).toBe(true);
     expect(await carol.s.closed).toBe(4011);
+  });
+
+  it("a hello while its identity's join is in flight waits for it, then takes the player over", async () => {
+    ts = await startTestServer();
+    ts.hold = true; // the first join stays in flight until the harness steps again
+    const a = await openRaw(ts.url);
+    const b = await openRaw(ts.url);
+    open.push(a, b);
+    a.send([1, 1, 'w1', 'erin', 'erin-secret', null]);
+    await settle(30);
+    b.send([1, 1, 'w1', 'erin', 'erin-secret', null]);
+    b.send([2, 1, 1, 0, 0]); // an input before the welcome: held, applied to the player taken over
+    await settle(30);
+    ts.hold = false;
+    const [wa, wb] = await Promise.all([a.waitFor(WELCOME), b.waitFor(WELCOME)]);
+    expect(wb[2], 'one entity').toBe(wa[2]);
+    expect(wb[9]).toBe(true);
+    expect(wb[6]).toBe(wa[6]);
+    expect(await a.closed).toBe(4011);
+    expect(b.errors()).toEqual([]);
+    ts.step(2);
+    await b.waitFor(17, (m) => m[4] === 1); // the held input was applied (ack 1)
+  });
+
+  it('after a restart, a fresh hello of the identity is its player, and its old resume token takes that one over', async () => {
+    store = await openStore({ dataDir: tempDataDir('wt-one-id-').dir });
+    ts = await startTestServer({ store });
+    const a = await hello(ts.url, 'fay-secret', 'w1');
+    const oldToken = a.w[6] as string;
+    await ts.stop(); // fay was live at shutdown: her record stays resumable after the restart
+    ts = await startTestServer({ store });
+    const b = await hello(ts.url, 'fay-secret', 'w1');
+    expect(b.w[9], 'a new session of the same durable player').toBe(false);
+    // The old token (an empty hello token may resume) names fay's player: the live one is taken over.
+    const c = await openRaw(ts.url);
+    open.push(c);
+    c.send([1, 1, 'w1', 'p', '', oldToken]);
+    const wc = await c.waitFor(WELCOME);
+    expect(wc[2], 'not a second entity').toBe(b.w[2]);
+    expect(wc[9]).toBe(true);
+    expect(wc[6]).toBe(b.w[6]);
+    expect(await b.s.closed).toBe(4011);
   });
 });
