@@ -15,13 +15,24 @@
  *   joiningIdentities: world + player id → joining sessions of it (enter fact not applied yet)
  *   pendingIdentities: world + player id → hellos of it being looked up in the durable store
  *   identityWaiters: world + player id → hellos waiting for its join in flight
+ *
+ * The takeover itself (a parked or live player claimed for a new socket) is in session-claim.ts.
  */
-import { CloseCode } from '../errors.js';
-import type { SimWorld } from '../world/sim-world.js';
-import { holdForTakeover } from './game-backlog.js';
-import type { WorldNet } from './replication.js';
-import type { Conn, Session } from './session.js';
-import { type SessionTables, type SessionWire, unlistSession, unpark } from './world-sessions.js';
+import type { Session } from './session.js';
+
+/** The session tables this file keeps (part of world-sessions.ts `SessionTables`). */
+export interface IdentityTables {
+  /** Sessions whose enter fact has not been applied by a step yet. */
+  readonly joining: Set<Session>;
+  /** World + identity (player id) → resume token of its live or parked session. */
+  readonly identities: Map<string, string>;
+  /** World + identity → how many of its sessions are joining. */
+  readonly joiningIdentities: Map<string, number>;
+  /** World + identity → how many hellos of it the durable store is looking up. */
+  readonly pendingIdentities: Map<string, number>;
+  /** World + identity → hellos waiting for its join in flight. */
+  readonly identityWaiters: Map<string, Array<() => void>>;
+}
 
 /** A hello served again after the store named its identity (an empty token's resume token): that player id, and how many times. */
 export interface Known {
@@ -37,19 +48,19 @@ export const identityKey = (worldId: string, ledgerId: string): string | null =>
   ledgerId === '' || ledgerId.startsWith('g:') ? null : `${worldId}\n${ledgerId}`;
 
 /** The session under `token` (live or parked) is the identity's player in its world now. */
-export const listIdentity = (t: SessionTables, worldId: string, ledgerId: string, token: string): void => {
+export const listIdentity = (t: IdentityTables, worldId: string, ledgerId: string, token: string): void => {
   const key = identityKey(worldId, ledgerId);
   if (key !== null) t.identities.set(key, token);
 };
 
 /** The session under `token` is no longer live or parked (resumed, taken over, expired, removed). */
-export const unlistIdentity = (t: SessionTables, worldId: string, ledgerId: string, token: string): void => {
+export const unlistIdentity = (t: IdentityTables, worldId: string, ledgerId: string, token: string): void => {
   const key = identityKey(worldId, ledgerId);
   if (key !== null && t.identities.get(key) === token) t.identities.delete(key);
 };
 
 /** True while a join of identity `key` is being looked up in the store or applied by a step. */
-export const identityBusy = (t: SessionTables, key: string): boolean =>
+export const identityBusy = (t: IdentityTables, key: string): boolean =>
   (t.joiningIdentities.get(key) ?? 0) > 0 || (t.pendingIdentities.get(key) ?? 0) > 0;
 
 const bump = (m: Map<string, number>, key: string, d: number): void => {
@@ -59,7 +70,7 @@ const bump = (m: Map<string, number>, key: string, d: number): void => {
 };
 
 /** Wake the hellos waiting for identity `key` once nothing of it is in flight (each runs after this turn, and checks again). */
-const wake = (t: SessionTables, key: string): void => {
+const wake = (t: IdentityTables, key: string): void => {
   if (identityBusy(t, key)) return;
   const list = t.identityWaiters.get(key);
   if (!list) return;
@@ -69,14 +80,14 @@ const wake = (t: SessionTables, key: string): void => {
 };
 
 /** `s` starts joining (its enter fact pushed). */
-export const addJoining = (t: SessionTables, s: Session): void => {
+export const addJoining = (t: IdentityTables, s: Session): void => {
   t.joining.add(s);
   const key = identityKey(s.worldId, s.ledgerId);
   if (key !== null) bump(t.joiningIdentities, key, 1);
 };
 
 /** `s` stops joining (its enter fact applied, or its world detached). */
-export const removeJoining = (t: SessionTables, s: Session): void => {
+export const removeJoining = (t: IdentityTables, s: Session): void => {
   if (!t.joining.delete(s)) return;
   const key = identityKey(s.worldId, s.ledgerId);
   if (key === null) return;
@@ -85,64 +96,24 @@ export const removeJoining = (t: SessionTables, s: Session): void => {
 };
 
 /** A durable lookup of identity `key` starts (+1) or ends (-1). */
-export const pendingIdentity = (t: SessionTables, key: string, d: 1 | -1): void => {
+export const pendingIdentity = (t: IdentityTables, key: string, d: 1 | -1): void => {
   bump(t.pendingIdentities, key, d);
   if (d < 0) wake(t, key);
 };
 
 /** Run `run` once no join of identity `key` is in flight (it must check again: another may have started). */
-export const waitForIdentity = (t: SessionTables, key: string, run: () => void): void => {
+export const waitForIdentity = (t: IdentityTables, key: string, run: () => void): void => {
   const list = t.identityWaiters.get(key);
   if (list) list.push(run);
   else t.identityWaiters.set(key, [run]);
 };
 
 /** Wake every hello waiting for an identity of world `worldId` (the world is no longer served: they are answered so). */
-export const wakeWorldWaiters = (t: SessionTables, worldId: string): void => {
+export const wakeWorldWaiters = (t: IdentityTables, worldId: string): void => {
   const prefix = `${worldId}\n`;
   for (const [key, list] of t.identityWaiters)
     if (key.startsWith(prefix)) {
       t.identityWaiters.delete(key);
       for (const run of list) setImmediate(run);
     }
-};
-
-/** The player a hello claimed (a resume, a takeover): its entity, the socket that owned it (-1: parked), its durable id and token. */
-export interface Claim {
-  readonly player: number;
-  readonly owner: number;
-  readonly ledgerId: string;
-  readonly token: string;
-}
-
-/**
- * Claim the player of resume token `tok` in `world` for `conn`: a parked one leaves the parked
- * table, a live one of another socket is taken over (that socket closed 4011 without parking; its
- * messages held meanwhile). Null when `tok` names neither here, or its player is `foreign` (another
- * identity's: left alone).
- */
-export const claimPlayer = (
-  t: SessionTables,
-  wire: SessionWire,
-  net: WorldNet,
-  world: SimWorld,
-  conn: Conn,
-  tok: string,
-  foreign: (ledgerId: string) => boolean,
-): Claim | null => {
-  const parked = t.parked.get(tok);
-  if (parked && parked.world === world && !foreign(parked.ledgerId)) {
-    // Out of the parked table (no expiry, no eviction while its join waits); its away entry
-    // stays until the join applies, so messages sent meanwhile are kept for it.
-    unpark(t, tok, parked);
-    net.stats.parked--;
-    return { player: parked.player, owner: -1, ledgerId: parked.ledgerId, token: tok };
-  }
-  const live = t.live.get(tok);
-  if (!live || live.worldId !== world.id || live.conn === conn || foreign(live.ledgerId)) return null;
-  unlistSession(t, live, net);
-  holdForTakeover(net, world, live);
-  live.conn.session = null;
-  wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
-  return { player: live.player, owner: live.conn.id, ledgerId: live.ledgerId, token: tok };
 };

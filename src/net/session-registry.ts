@@ -29,9 +29,9 @@ import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } 
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
+import { claimPlayer } from './session-claim.js';
 import {
   addJoining,
-  claimPlayer,
   identityBusy,
   identityKey,
   type Known,

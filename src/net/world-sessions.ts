@@ -21,7 +21,7 @@ import { dropBacklog } from './game-backlog.js';
 import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
-import { removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
+import { type IdentityTables, removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
 
 /** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
 export interface SessionWire {
@@ -37,8 +37,8 @@ export interface WorldEntry {
   net: WorldNet;
 }
 
-/** The registry's tables (wall-time bookkeeping only; world state lives in the world). */
-export interface SessionTables {
+/** The registry's tables (wall-time bookkeeping only; world state lives in the world); the identity ones: session-identity.ts. */
+export interface SessionTables extends IdentityTables {
   /** Served worlds by id. */
   readonly nets: Map<string, WorldEntry>;
   /** Joined (welcomed) sessions by resume token. */
@@ -51,14 +51,6 @@ export interface SessionTables {
   readonly joining: Set<Session>;
   /** Resume tokens being looked up in the durable store right now (one lookup per token at a time). */
   readonly pendingResumes: Set<string>;
-  /** World + identity (player id) → resume token of its live or parked session (session-identity.ts). */
-  readonly identities: Map<string, string>;
-  /** World + identity → how many of its sessions are joining. */
-  readonly joiningIdentities: Map<string, number>;
-  /** World + identity → how many hellos of it the durable store is looking up. */
-  readonly pendingIdentities: Map<string, number>;
-  /** World + identity → hellos waiting for its join in flight. */
-  readonly identityWaiters: Map<string, Array<() => void>>;
 }
 
 /** Empty tables. */
