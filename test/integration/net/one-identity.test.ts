@@ -140,6 +140,20 @@ describe('one identity is one player per world', () => {
     expect(await carol.s.closed).toBe(4011);
   });
 
+  it('class-only tokens with a store: each session its own durable player and wallet', async () => {
+    const url = await start();
+    const x = await hello(url, 'bot');
+    const y = await hello(url, 'bot');
+    expect(y.w[2]).not.toBe(x.w[2]);
+    const start0 = Number((await x.s.waitFor(WALLET, funded))[1]);
+    expect((await y.s.waitFor(WALLET, funded))[1]).toBe(start0);
+    x.s.send([4, 'kx', 'potion', 1, 10]);
+    expect((await x.s.waitFor(TX))[8]).toBe(start0 - 10);
+    y.s.send([4, 'ky', 'potion', 1, 10]);
+    expect((await y.s.waitFor(TX))[8], 'not the same wallet').toBe(start0 - 10);
+    expect(x.s.code()).toBe(0);
+  });
+
   it("a hello while its identity's join is in flight waits for it, then takes the player over", async () => {
     ts = await startTestServer();
     ts.hold = true; // the first join stays in flight until the harness steps again
