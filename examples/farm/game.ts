@@ -235,9 +235,9 @@ export const game = createFarmGame(settingsFromEnv());
  * Plots belong to one session of their owner (its epoch) while it is the identity's bound entity.
  * Left behind, they are removed here (and rebuilt from the player data at the next join): by a
  * player who left for good; by one whose entity a restored world dropped (a restart runs no
- * `onPlayerLeft`: the plots come back from the checkpoint without their owner); and by a session of
- * the identity a newer one replaced (`playerIdOf` is null for the older entity), so two sets of
- * plots never write one player's data.
+ * `onPlayerLeft`: the plots come back from the checkpoint without their owner); and, as a defence, by
+ * an entity that is no longer its identity's (`playerIdOf` null), so two sets of plots never write
+ * one player's data (a second session of the identity takes the one entity over: its plots stay).
  */
 const collectPlots = (world: GameWorld): void => {
   const s = getStore(world, Plot);

@@ -29,9 +29,9 @@ export const refusedMsg = defineServerMessage({
 export const dailyMsg = defineServerMessage({ name: OUT.daily, schema: Type.Object({ day: Type.Integer(), coins: Type.Integer() }) });
 
 /**
- * Why a message of a player entity without a durable id is refused: another session of the same
- * identity joined since (a second tab, a client that lost its resume token); the identity is bound
- * to the newest entity only (docs/GAME-API.md "playerIdOf").
+ * Why a message of a player entity without a durable id is refused. A defence only: a second
+ * session of the same identity takes the one entity over (docs/PROTOCOL.md "Sessions"), so an
+ * entity of a farmer is unbound only once it is gone (docs/GAME-API.md "playerIdOf").
  */
 export const REPLACED = 'session replaced';
 

@@ -69,7 +69,10 @@ export interface FleetOptions {
   onProgress?: (phase: FleetPhase, done: number, total: number) => void;
   /** Awaited after the ramp: the coordinator resolves it once every process has ramped. */
   ramped?: () => Promise<void>;
-  /** Token of every bot's hello (session class, docs/PROTOCOL.md). Default ''. */
+  /**
+   * Token of every bot's hello (session class, docs/PROTOCOL.md). Default ''. `''` and a bare class
+   * name (`bot`, `spectator`) name no player; any other token is one identity, one player per world.
+   */
   token?: string;
   /**
    * Share (0..1) of the bots that are idle players: joined and reading snapshots but sending no

@@ -90,7 +90,7 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
     .option('--seed <n>', "seed of the bots' generators (random walk, crowd inputs, churn picks)", num('seed', 0, 0xffffffff, true), 1)
     .option(
       '--token <string>',
-      "token in every bot's hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md)",
+      "token in every bot's hello; the server derives the session class from it (spectator, bot, observer; docs/PROTOCOL.md). '' or a bare class name: each bot a player of its own; any other token is one identity, one player per world",
       '',
     )
     .option(

@@ -15,6 +15,7 @@ import type { DurableSessions } from './durable-sessions.js';
 import type { HelloIdentity } from './hello-auth.js';
 import type { HelloMsg } from './protocol.js';
 import type { Conn } from './session.js';
+import { identityBusy, identityKey, pendingIdentity } from './session-identity.js';
 import { resumeInFlight, type SessionTables, type SessionWire } from './world-sessions.js';
 
 /** The error message of a hello refused NEW_PLAYER_LIMITED. */
@@ -34,6 +35,14 @@ export interface DurableHelloContext {
   settled(conn: Conn): void;
   /** True when the world's join buffer has room (else the hello was refused WORLD_FULL). */
   roomToJoin(conn: Conn, world: SimWorld): boolean;
+  /** The world + identity key of the hello (session-identity.ts), or null (anonymous, or not known before the lookup). */
+  readonly identity: string | null;
+  /**
+   * The store resumed player `playerId`, whose identity is live, parked or joining in this world
+   * (an empty token's resume token): serve the hello again to take that player over. False: retried
+   * too often, join as the store answered.
+   */
+  retry(playerId: string): boolean;
   /** Create the joining session (player -1: the store's resume is a fresh entity) and push its enter fact. */
   enter(conn: Conn, world: SimWorld, token: string, playerId: string, x: number, y: number, resumed: boolean): void;
 }
@@ -60,11 +69,19 @@ export const durableHello = (
   const resumeToken =
     m.resumeToken && !tables.pendingResumes.has(m.resumeToken) && !resumeInFlight(tables, m.resumeToken) ? m.resumeToken : null;
   if (resumeToken) tables.pendingResumes.add(resumeToken);
+  // Hellos of the same identity wait until this lookup settled (session-identity.ts).
+  let pending = cx.identity !== null;
+  const release = (): void => {
+    if (pending && cx.identity !== null) pendingIdentity(tables, cx.identity, -1);
+    pending = false;
+  };
+  if (cx.identity !== null) pendingIdentity(tables, cx.identity, 1);
   conn.helloPending = true;
   durable
     .resolve(world.id, m.name, m.token, resumeToken, x, y, auth ? auth.playerId : null, cx.admitNew)
     .then(
       (r) => {
+        release();
         conn.helloPending = false;
         if (r.limited)
           return wire.reply(conn, WireErrorCode.NEW_PLAYER_LIMITED, NEW_PLAYER_LIMITED_MESSAGE, false, CloseCode.NEW_PLAYER_LIMITED);
@@ -81,12 +98,21 @@ export const durableHello = (
           abandon();
           return wire.reply(conn, WireErrorCode.MAINTENANCE, 'world is in maintenance; retry later', false, CloseCode.MAINTENANCE);
         }
+        // One identity, one player per world: a player of this id is live, parked or joining here (the
+        // hello's identity was not known before the lookup): served again, it takes that player over.
+        const key = identityKey(world.id, r.playerId);
+        if (key !== null && (identityBusy(tables, key) || tables.identities.has(key)) && cx.retry(r.playerId)) {
+          abandon();
+          conn.helloPending = true; // held messages wait for the retry
+          return;
+        }
         if (!cx.roomToJoin(conn, world)) return abandon();
         if (r.refused) wire.reply(conn, WireErrorCode.RESUME_REFUSED, `${r.refused}: joined as a new player`, false);
         const inside = (v: number | null, lo: number, hi: number, d: number): number => (v === null || v < lo || v > hi ? d : v);
         cx.enter(conn, world, r.resumeToken, r.playerId, inside(r.x, minX, maxX, x), inside(r.y, minY, maxY, y), r.resumed);
       },
       (err: unknown) => {
+        release();
         conn.helloPending = false;
         cx.log.warn({ err, conn: conn.id, world: world.id }, 'durable session lookup failed');
         if (!conn.closed) wire.reply(conn, WireErrorCode.UNAVAILABLE, 'session store unavailable; retry', false, CloseCode.TRY_AGAIN);
@@ -99,7 +125,8 @@ export const durableHello = (
       if (!conn.closed && !conn.session) wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
     })
     .finally(() => {
+      release();
       if (resumeToken) tables.pendingResumes.delete(resumeToken);
-      cx.settled(conn);
+      if (!conn.helloPending) cx.settled(conn); // else retried: settled by the retry
     });
 };

@@ -3,7 +3,8 @@
  *
  * Player id (the ledger's `playerId`, stable across sessions and restarts):
  *   - hello `token` given  → `t:` + first 32 hex of sha256(token): the same token is the same player;
- *   - no token             → `g:` + 24 random base64url characters, generated at the first join
+ *   - no token, or one that only names a session class (`bot`, `spectator`, `observer`)
+ *                          → `g:` + 24 random base64url characters, generated at the first join
  *                            and bound to the resume token in the session record;
  *   - with the game's `authenticate` hook (GameServerOptions) → `a:` + first 32 hex of
  *                            sha256(identity), the identity the hook accepted (the token is
@@ -41,6 +42,19 @@ export interface ResolvedPlayer {
   previous?: SessionRecord;
 }
 
+/**
+ * True when `token` only names a session class (exactly `bot`, `spectator` or `observer`, no
+ * `:suffix`; session-priority.ts `classFromToken`): it names no player, like the empty token
+ * (the load-test bots send one such token from thousands of sockets).
+ */
+export const isClassOnlyToken = (token: string): boolean => token === 'bot' || token === 'spectator' || token === 'observer';
+
+/**
+ * The player id a hello token names (`t:` + 32 hex of its sha256), or null when it names nobody:
+ * the empty token and a class-only token ({@link isClassOnlyToken}) are anonymous.
+ */
+export const identityOfToken = (token: string): string | null => (token === '' || isClassOnlyToken(token) ? null : playerIdOfToken(token));
+
 /** Player id of an auth token (`t:` + 32 hex of its sha256). */
 export const playerIdOfToken = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 
@@ -59,8 +73,8 @@ export const newResumeToken = (): string => randomBytes(18).toString('base64url'
 /** A fresh generated player id (`g:` + 24 base64url characters). */
 export const newPlayerId = (): string => `g:${randomBytes(18).toString('base64url')}`;
 
-/** Player id for a fresh join. */
-export const freshPlayerId = (helloToken: string): string => (helloToken ? playerIdOfToken(helloToken) : newPlayerId());
+/** Player id for a fresh join: the token's identity, or a generated one (empty or class-only token). */
+export const freshPlayerId = (helloToken: string): string => identityOfToken(helloToken) ?? newPlayerId();
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -146,7 +160,7 @@ export class DurableSessions {
     // the end of this turn are seen through the overlay (#readSession), not committed early.
     await this.#chain;
     const now = this.#now();
-    const claimed = authPlayerId ?? (helloToken ? playerIdOfToken(helloToken) : null);
+    const claimed = authPlayerId ?? identityOfToken(helloToken);
     const live = { live: true, boot: this.boot, name };
     let refused: string | null = null;
     // Not of the form this server issues (newResumeToken: base64url): unknown, without a store read

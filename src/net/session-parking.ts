@@ -27,6 +27,7 @@ import { dropBacklog } from './game-backlog.js';
 import type { NetConfig } from './net-config.js';
 import { SESSION_INGEST_TYPE, type LeaveFact, type SessionWorld } from './player-facts.js';
 import type { Parked, Session } from './session.js';
+import { listIdentity } from './session-identity.js';
 import { resumeInFlight, type SessionTables, unpark, type WorldEntry } from './world-sessions.js';
 
 /** What parking uses of the registry. */
@@ -177,6 +178,7 @@ export const leaveSession = (
     expiresAt: performance.now() + grace * 1000,
   };
   t.parked.set(s.resumeToken, p);
+  listIdentity(t, world.id, s.ledgerId, s.resumeToken);
   if (addr !== '') {
     const list = t.parkedByAddress.get(addr);
     if (list) list.add(s.resumeToken);

@@ -16,7 +16,7 @@ import { CloseCode, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bindPlayer } from '../ledger/world-ledger.js';
 import { durableHello } from './durable-hello.js';
-import { freshPlayerId, newResumeToken, playerIdOfToken, type DurableSessions } from './durable-sessions.js';
+import { freshPlayerId, identityOfToken, newResumeToken, type DurableSessions } from './durable-sessions.js';
 import type { HelloIdentity } from './hello-auth.js';
 import { createPrng, nextRange, type Prng } from '../world/prng.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -24,19 +24,30 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
-import { holdForTakeover, settleAway } from './game-backlog.js';
+import { settleAway } from './game-backlog.js';
 import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
+import { claimPlayer } from './session-claim.js';
+import {
+  addJoining,
+  identityBusy,
+  identityKey,
+  type Known,
+  listIdentity,
+  MAX_IDENTITY_RETRIES,
+  removeJoining,
+  waitForIdentity,
+} from './session-identity.js';
 import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
+  unlistSession,
   joinBufferFull,
   resumeInFlight,
   saveLivePositions,
-  unpark,
   type SessionTables,
   type SessionWire,
   type WorldEntry,
@@ -80,8 +91,6 @@ export class SessionRegistry {
   readonly #log: Logger;
   readonly #rng: Prng;
   readonly #live: Map<string, Session> = this.tables.live;
-  readonly #parked = this.tables.parked;
-  readonly #joining: Set<Session> = this.tables.joining;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
   /**
@@ -120,7 +129,7 @@ export class SessionRegistry {
 
   /** Sessions waiting for their join to be applied by a step. */
   get joining(): number {
-    return this.#joining.size;
+    return this.tables.joining.size;
   }
 
   /** Serve `world`: attach its replication slot and define the `input` and `session` ingest types. */
@@ -145,43 +154,37 @@ export class SessionRegistry {
    * A valid hello for `world`: decide resume / takeover / new player, create the joining
    * session and push its enter fact. The welcome is sent when a step applies it. `auth`: the
    * identity the game's `authenticate` hook accepted (null without a hook): its player id replaces
-   * the hello token's, for a fresh player and for the resume checks.
+   * the hello token's, for a fresh player and for the resume checks. One identity is one player
+   * per world (session-identity.ts): a hello of an identity whose player is live or parked here
+   * takes it over, resume token or not; one whose join is in flight waits for it. `known`: a retry
+   * after the store named the player id of an empty token's resume token, which is live here.
    */
-  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null): void {
+  hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null, known: Known | null = null): void {
     const net = this.attach(world);
     if (!this.#roomToJoin(conn, world)) return;
+    const claimed = auth ? auth.playerId : identityOfToken(m.token);
+    const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
+    if (key !== null && identityBusy(this.tables, key)) {
+      conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
+      return waitForIdentity(this.tables, key, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+    }
     let player = -1,
       owner = -1;
     let token = '',
       ledgerId = '';
-    if (m.resumeToken) {
-      const parked = this.#parked.get(m.resumeToken);
-      const live = this.#live.get(m.resumeToken);
-      // A resume token never hands one identity's player to another: a hello `token` whose player id
-      // differs is refused (RESUME_REFUSED, fresh join below) and the parked or live player is left
-      // alone, as the durable store refuses it (durable-sessions.ts). An empty token may resume.
-      // With the authenticate hook the accepted identity's player id is compared instead (always).
-      const foreign = (ledgerId: string): boolean =>
-        auth ? auth.playerId !== ledgerId : m.token !== '' && playerIdOfToken(m.token) !== ledgerId;
-      if (parked && parked.world === world && !foreign(parked.ledgerId)) {
-        // Out of the parked table (no expiry, no eviction while its join waits); its away entry
-        // stays until the join applies, so messages sent meanwhile are kept for it.
-        unpark(this.tables, m.resumeToken, parked);
-        net.stats.parked--;
-        player = parked.player;
-        ledgerId = parked.ledgerId;
-      } else if (live && live.worldId === world.id && live.conn !== conn && !foreign(live.ledgerId)) {
-        // Takeover: the old socket is closed without parking; the player moves to this one (its messages held meanwhile).
-        this.#unlist(live, net);
-        holdForTakeover(net, world, live);
-        live.conn.session = null;
-        this.#wire.end(live.conn, CloseCode.SESSION_REPLACED, 'session resumed elsewhere');
-        player = live.player;
-        owner = live.conn.id;
-        ledgerId = live.ledgerId;
-      }
-      if (player >= 0) token = m.resumeToken;
-    }
+    // A resume token never hands one identity's player to another: a hello whose identity (the hook's,
+    // else the token's) differs is refused (RESUME_REFUSED, fresh join below) and the parked or live
+    // player is left alone, as the durable store refuses it (durable-sessions.ts). An anonymous hello
+    // (empty or class-only token) may resume.
+    const foreign = (ledgerId: string): boolean => claimed !== null && claimed !== ledgerId;
+    const take = (tok: string): void => {
+      const c = claimPlayer(this.tables, this.#wire, net, world, conn, tok, foreign);
+      if (c) ({ player, owner, ledgerId, token } = c);
+    };
+    if (m.resumeToken) take(m.resumeToken);
+    // One identity, one player per world: its live or parked player is taken over without its resume token too.
+    const mine = key === null || player >= 0 ? undefined : this.tables.identities.get(key);
+    if (mine !== undefined) take(mine);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX),
@@ -209,11 +212,19 @@ export class SessionRegistry {
         tables: this.tables,
         wire: this.#wire,
         log: this.#log,
+        identity: key,
         failed: () => void this.counters.joinsFailed++,
         admitNew: this.admitNewPlayer?.(conn) ?? null,
         settled: (c) => this.onHelloSettled?.(c),
         roomToJoin: (c, w) => this.#roomToJoin(c, w),
         enter: (c, w, tok, playerId, sx, sy, resumed) => this.#enter(c, m, w, -1, -1, tok, playerId, sx, sy, resumed, auth),
+        // The store resumed a player of an identity that is live, parked or joining here: take that over instead.
+        retry: (playerId) => {
+          const tries = (known?.tries ?? 0) + 1;
+          if (tries > MAX_IDENTITY_RETRIES) return false;
+          setImmediate(() => this.#rerun(conn, m, world, refuseNew, auth, { playerId, tries }));
+          return true;
+        },
       },
       conn,
       m,
@@ -223,6 +234,23 @@ export class SessionRegistry {
       refuseNew,
       auth,
     );
+  }
+
+  /** Serve a hello that waited (its identity's join in flight, or a retry after the store), then release what was held. */
+  #rerun(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew: boolean, auth: HelloIdentity | null, known: Known | null): void {
+    conn.helloPending = false;
+    if (conn.closed) return;
+    const entry = this.nets.get(world.id);
+    try {
+      if (!entry || entry.world !== world)
+        this.#wire.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false, CloseCode.UNKNOWN_WORLD);
+      else this.hello(conn, m, world, refuseNew, auth, known);
+    } catch (err) {
+      this.counters.joinsFailed++;
+      this.#log.error({ err, conn: conn.id, world: world.id }, 'hello of a waiting identity failed');
+      if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
+    }
+    if (!conn.helloPending) this.onHelloSettled?.(conn);
   }
 
   /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
@@ -273,7 +301,7 @@ export class SessionRegistry {
     // Throws only when the critical buffer is at its hard bound (4 × capacity facts pending).
     world.ingest.push(SESSION_INGEST_TYPE, conn.id, fact);
     conn.session = s;
-    this.#joining.add(s);
+    addJoining(this.tables, s);
   }
 
   /**
@@ -283,7 +311,7 @@ export class SessionRegistry {
    * it had to have (-1: parked, a resume; else the taken-over socket's).
    */
   #joined(s: Session, world: SimWorld, eid: number, reattached: boolean, fresh: boolean, requested: number, owner: number): void {
-    this.#joining.delete(s);
+    removeJoining(this.tables, s);
     const entry = this.nets.get(world.id);
     const conn = s.conn;
     if (requested >= 0 && entry && entry.world === world) settleAway(entry.net, world.game?.outbox.stats, s, eid, requested, null);
@@ -313,6 +341,7 @@ export class SessionRegistry {
     net.sessions.push(s);
     net.byPlayer.set(eid, s);
     this.#live.set(s.resumeToken, s);
+    listIdentity(this.tables, world.id, s.ledgerId, s.resumeToken);
     this.#wire.send(
       conn,
       this.#codec.welcome({
@@ -364,19 +393,8 @@ export class SessionRegistry {
     if (s.player < 0) return;
     const entry = this.nets.get(s.worldId);
     if (!entry) return;
-    this.#unlist(s, entry.net);
+    unlistSession(this.tables, s, entry.net);
     this.#leave(s, entry, s.player, conn.id);
-  }
-
-  /** Remove a session from replication and the live map (not from the world). */
-  #unlist(s: Session, net: WorldNet): void {
-    const i = net.sessions.indexOf(s);
-    if (i >= 0) {
-      net.sessions[i] = net.sessions[net.sessions.length - 1];
-      net.sessions.pop();
-    }
-    if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
-    if (this.#live.get(s.resumeToken) === s) this.#live.delete(s.resumeToken);
   }
 
   /**

@@ -10,6 +10,8 @@
  *   parkedByAddress: client address key → parked tokens (net.maxParkedPerAddress, session-parking.ts)
  *   joining: sessions whose enter fact has not been applied yet
  *   pendingResumes: resume tokens being looked up in the durable store
+ *   identities, joiningIdentities, pendingIdentities, identityWaiters: one identity, one player
+ *            per world (session-identity.ts)
  */
 import { CloseCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -19,6 +21,7 @@ import { dropBacklog } from './game-backlog.js';
 import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
+import { type IdentityTables, removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
 
 /** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
 export interface SessionWire {
@@ -34,8 +37,8 @@ export interface WorldEntry {
   net: WorldNet;
 }
 
-/** The registry's tables (wall-time bookkeeping only; world state lives in the world). */
-export interface SessionTables {
+/** The registry's tables (wall-time bookkeeping only; world state lives in the world); the identity ones: session-identity.ts. */
+export interface SessionTables extends IdentityTables {
   /** Served worlds by id. */
   readonly nets: Map<string, WorldEntry>;
   /** Joined (welcomed) sessions by resume token. */
@@ -58,16 +61,35 @@ export const createSessionTables = (): SessionTables => ({
   parkedByAddress: new Map(),
   joining: new Set(),
   pendingResumes: new Set(),
+  identities: new Map(),
+  joiningIdentities: new Map(),
+  pendingIdentities: new Map(),
+  identityWaiters: new Map(),
 });
 
 /** Take `p` (parked under `token`) out of the parked table and its address's list (a resume, an expiry, an eviction). */
 export const unpark = (t: SessionTables, token: string, p: Parked): void => {
   t.parked.delete(token);
+  unlistIdentity(t, p.world.id, p.ledgerId, token);
   if (p.addr === '') return;
   const list = t.parkedByAddress.get(p.addr);
   if (!list) return;
   list.delete(token);
   if (list.size === 0) t.parkedByAddress.delete(p.addr);
+};
+
+/** Remove a session from replication and the live map (not from the world). */
+export const unlistSession = (t: SessionTables, s: Session, net: WorldNet): void => {
+  const i = net.sessions.indexOf(s);
+  if (i >= 0) {
+    net.sessions[i] = net.sessions[net.sessions.length - 1];
+    net.sessions.pop();
+  }
+  if (net.byPlayer.get(s.player) === s) net.byPlayer.delete(s.player);
+  if (t.live.get(s.resumeToken) === s) {
+    t.live.delete(s.resumeToken);
+    unlistIdentity(t, s.worldId, s.ledgerId, s.resumeToken);
+  }
 };
 
 /** True when a session whose join is not applied yet presented resume token `token`. */
@@ -101,8 +123,11 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
   const entry = t.nets.get(world.id);
   if (!entry || entry.world !== world) return;
   for (const s of sessionsOf(t, world.id)) {
-    if (t.live.get(s.resumeToken) === s) t.live.delete(s.resumeToken);
-    t.joining.delete(s);
+    if (t.live.get(s.resumeToken) === s) {
+      t.live.delete(s.resumeToken);
+      unlistIdentity(t, s.worldId, s.ledgerId, s.resumeToken);
+    }
+    removeJoining(t, s);
     s.conn.session = null;
     wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
   }
@@ -115,6 +140,7 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
   entry.net.away.clear();
   t.nets.delete(world.id);
   if (world.net === entry.net) world.net = null;
+  wakeWorldWaiters(t, world.id);
 };
 
 /**

@@ -1,18 +1,21 @@
 /**
  * examples/farm's crows and daily bonus over real WebSockets: crows (game NPCs with their own
  * system) fly to a crop no scarecrow guards and eat it — the owner is told and the plot is cleared
- * in its player data, so a rejoin finds it empty — while the guarded crop ripens and is harvested;
+ * in its player data, so the next session's farm has it empty — while the guarded crop ripens and is harvested;
  * the `daily` world timer grants each present farmer its bonus once per world day.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import { type RunningServer, startServer } from '../../../src/index.js';
+import { loadPlayerData, type RunningServer, startServer } from '../../../src/index.js';
 import { FarmPlayer } from '../../../examples/farm/client.js';
+import { FARM_KEY, readFarm } from '../../../examples/farm/farm-data.js';
 import { createFarmGame } from '../../../examples/farm/game.js';
 import { DAILY_COINS, type EatenMsg, HARVEST_COINS, OUT, type RipeMsg, SEED, STARTING_COINS } from '../../../examples/farm/rules.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const dataDir = tempDataDir('wt-farm-crows-');
+const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 let server: RunningServer;
 let url = '';
 
@@ -53,13 +56,13 @@ describe('examples/farm: crows and the daily bonus', () => {
     const days = () => p.log.filter((m) => m.name === OUT.daily).length;
     await p.client.waitFor(() => p.coins === STARTING_COINS - 2 * SEED.price + HARVEST_COINS + days() * DAILY_COINS);
 
-    // The eaten plot is empty in the player data too: a new session finds plot 0 empty.
+    // The eaten plot is empty in the player data too (what the next session's farm is built from).
     p.close();
     await p.client.closed();
-    const again = new FarmPlayer(url, 'bob', WS as never);
-    const farm = await again.join();
-    expect(farm?.plots[0]).toBe(0);
-    expect(farm?.seeds).toBe(0);
-    again.close();
+    const data = await loadPlayerData(server.world, pidOf(p.token), FARM_KEY);
+    expect(data.status).toBe('ok');
+    const farm = readFarm(data.status === 'ok' ? data.value : undefined);
+    expect(farm.plots[0]).toBeNull();
+    expect(farm.seeds).toBe(0);
   });
 });

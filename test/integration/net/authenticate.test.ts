@@ -114,12 +114,15 @@ describe('authenticate hook', () => {
     await ts.idle();
     await settle(30);
 
-    // A fresh join (no resume token) with a third token: the same durable player, at its saved position.
+    // A hello without a resume token, with a third token: the same identity takes its parked player
+    // over (one identity, one player per world: docs/PROTOCOL.md "Sessions"), at its saved position.
     const saved = await s.store.getPlayer(id);
     const again = await openRaw(ts.url);
     again.send([1, 1, 'w1', 'alice', 'alice.v3', null]);
     const aw = await again.waitFor(WELCOME);
-    expect(aw[9]).toBe(false);
+    expect(aw[9], 'the parked player taken over').toBe(true);
+    expect(aw[2]).toBe(w1[2]);
+    expect(aw[6]).toBe(w1[6]);
     const P = ts.world.stores.Position;
     const eid = Number(aw[2]);
     expect(P.x[eid]).toBeCloseTo(Number(saved?.data.x), 3);
