@@ -5,14 +5,10 @@
  * world's fence row; its backend is `active`, waiting on `ClientRead` for the rest of the message —
  * not idle in a transaction, so `idle_in_transaction_session_timeout` does not end it.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { childNodeArgs } from './child-node.js';
-import type { PausedWriter } from './pg-paused-writer.js';
+import { type PausedWriter, spawnWriterChild } from './pg-paused-writer.js';
 import { withPgClient } from './shared-postgres.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Whether process `pid` is stopped (state `T` in /proc; false where /proc is missing). */
@@ -43,30 +39,7 @@ export const startPausedUpload = async (o: {
     idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
     bytes: o.bytes ?? 4 << 20,
   };
-  const proc = spawn(process.execPath, [...(await childNodeArgs('test/helpers/pg-paused-upload-main.ts')), JSON.stringify(args)], {
-    cwd: ROOT,
-  });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d: string) => (stderr += d));
-  const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: proc.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
-  const alive = (): boolean => proc.exitCode === null && proc.signalCode === null;
-  const line = async (msg: string, deadlineMs = 10_000): Promise<Record<string, unknown>> => {
-    const until = Date.now() + deadlineMs;
-    for (;;) {
-      const found = lines.find((l) => l.msg === msg);
-      if (found) return found;
-      if (!alive()) throw new Error(`paused writer exited without a ${msg} line: ${stderr.slice(-1500)}`);
-      if (Date.now() > until) throw new Error(`no ${msg} line from the paused writer: ${stderr.slice(-1500)}`);
-      await sleep(20);
-    }
-  };
-  const kill = (): void => {
-    if (!alive()) return;
-    proc.kill('SIGCONT');
-    proc.kill('SIGKILL');
-  };
+  const { proc, alive, lines, line, kill, stderr } = await spawnWriterChild('test/helpers/pg-paused-upload-main.ts', args);
   try {
     await line('paused', 20_000);
     const pid = proc.pid ?? 0;
@@ -82,7 +55,7 @@ export const startPausedUpload = async (o: {
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event = 'ClientRead' AND query LIKE 'INSERT INTO checkpoints%'`,
         );
         if (r.rows.length) break;
-        if (Date.now() > until) throw new Error(`the writer's backend was not seen reading its statement: ${stderr.slice(-1500)}`);
+        if (Date.now() > until) throw new Error(`the writer's backend was not seen reading its statement: ${stderr().slice(-1500)}`);
         await sleep(10);
       }
     });

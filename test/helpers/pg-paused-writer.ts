@@ -6,7 +6,7 @@
  * is SIGSTOPped while it sleeps — once the INSERT returns, its transaction stays open with the world's
  * fence row locked, as a process paused between two statements of a write leaves it.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { childNodeArgs } from './child-node.js';
 import { withPgClient } from './shared-postgres.js';
@@ -53,14 +53,45 @@ export const startPausedWriter = async (o: {
     queryTimeoutMs: 30_000,
     idleInTransactionTimeoutMs: o.idleInTransactionTimeoutMs,
   };
-  const proc = spawn(process.execPath, [...(await childNodeArgs('test/helpers/pg-paused-writer-main.ts')), JSON.stringify(args)], {
-    cwd: ROOT,
-  });
+  const { proc, alive, lines, line, kill, stderr } = await spawnWriterChild('test/helpers/pg-paused-writer-main.ts', args);
+  try {
+    await line('open', 20_000);
+    // Stop the process while its INSERT is held on the server: the fence row is locked by then.
+    await withPgClient(o.url, async (c) => {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 AND wait_event = 'PgSleep'`, [`%${APP}`]);
+        if (r.rows.length) break;
+        if (Date.now() > until) throw new Error(`the writer's INSERT was not seen held: ${JSON.stringify(lines)} ${stderr().slice(-1500)}`);
+        await sleep(10);
+      }
+    });
+    proc.kill('SIGSTOP');
+  } catch (err) {
+    kill();
+    throw err;
+  }
+  return { resume: () => proc.kill('SIGCONT'), alive, lines: () => lines, line, kill };
+};
+
+/** A writer child (`main`, given `args` as JSON) with its output lines watched (shared by pg-paused-upload.ts). */
+export const spawnWriterChild = async (
+  main: string,
+  args: Record<string, unknown>,
+): Promise<{
+  proc: ChildProcess;
+  alive(): boolean;
+  lines: Array<Record<string, unknown>>;
+  line(msg: string, deadlineMs?: number): Promise<Record<string, unknown>>;
+  kill(): void;
+  stderr(): string;
+}> => {
+  const proc = spawn(process.execPath, [...(await childNodeArgs(main)), JSON.stringify(args)], { cwd: ROOT });
   let stderr = '';
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d: string) => (stderr += d));
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (d: string) => (stderr += d));
   const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: proc.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+  if (proc.stdout) createInterface({ input: proc.stdout }).on('line', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
   const alive = (): boolean => proc.exitCode === null && proc.signalCode === null;
   const line = async (msg: string, deadlineMs = 10_000): Promise<Record<string, unknown>> => {
     const until = Date.now() + deadlineMs;
@@ -77,22 +108,5 @@ export const startPausedWriter = async (o: {
     proc.kill('SIGCONT');
     proc.kill('SIGKILL');
   };
-  try {
-    await line('open', 20_000);
-    // Stop the process while its INSERT is held on the server: the fence row is locked by then.
-    await withPgClient(o.url, async (c) => {
-      const until = Date.now() + 10_000;
-      for (;;) {
-        const r = await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1 AND wait_event = 'PgSleep'`, [`%${APP}`]);
-        if (r.rows.length) break;
-        if (Date.now() > until) throw new Error(`the writer's INSERT was not seen held: ${JSON.stringify(lines)} ${stderr.slice(-1500)}`);
-        await sleep(10);
-      }
-    });
-    proc.kill('SIGSTOP');
-  } catch (err) {
-    kill();
-    throw err;
-  }
-  return { resume: () => proc.kill('SIGCONT'), alive, lines: () => lines, line, kill };
+  return { proc, alive, lines, line, kill, stderr: () => stderr };
 };
