@@ -5,6 +5,7 @@
 import type { AuthStats } from './hello-auth.js';
 import type { RegionStats } from './region-state.js';
 import type { WorldNet, WorldNetStats } from './replication.js';
+import type { TakeoverCounts } from './session-claim.js';
 import type { ClassStats } from './session-priority.js';
 
 /** One world's replication counters in `GameServer.stats().worlds`: its `WorldNetStats` plus its region figures. */
@@ -74,6 +75,16 @@ export interface GameServerStats extends ServerNetStats {
   parkedEvicted: { server: number; address: number; worldFull: number };
   /** Client addresses with counted parked players (gauge; `net.maxParkedPerAddress`'s table). */
   parkedAddresses: number;
+  /**
+   * Players held in memory that hellos claimed (src/net/session-claim.ts): by the hello's resume
+   * token (`resumeLive`, `resumeParked`) or by its identity without one (`identityLive`,
+   * `identityParked`); a live one's old socket was closed 4011.
+   */
+  takeovers: TakeoverCounts;
+  /** Hellos waiting for their identity's join in flight now (gauge; src/net/session-identity.ts). */
+  identityWaiting: number;
+  /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight: answered `UNAVAILABLE`, closed 1013. */
+  identityWaitTimeouts: number;
   snapshotsSent: number;
   snapshotBytes: number;
   skippedBackpressure: number;

@@ -29,12 +29,14 @@ import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } 
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
-import { claimPlayer } from './session-claim.js';
+import { claimPlayer, countTakeover, type TakeoverCounts } from './session-claim.js';
 import {
   addJoining,
+  expireIdentityWaiters,
   identityBusy,
   identityKey,
   type Known,
+  leaveIdentityWait,
   listIdentity,
   MAX_IDENTITY_RETRIES,
   removeJoining,
@@ -65,6 +67,10 @@ export interface RegistryCounters {
   joinsFailed: number;
   /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
   parkedEvicted: ParkedEvictions;
+  /** Players claimed by hellos, by resume token or identity, live or parked (session-claim.ts). */
+  takeovers: TakeoverCounts;
+  /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight (answered UNAVAILABLE, closed 1013). */
+  identityWaitTimeouts: number;
 }
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
@@ -83,6 +89,8 @@ export class SessionRegistry {
     joinsRefused: 0,
     joinsFailed: 0,
     parkedEvicted: { server: 0, address: 0, worldFull: 0 },
+    takeovers: { resumeLive: 0, resumeParked: 0, identityLive: 0, identityParked: 0 },
+    identityWaitTimeouts: 0,
   };
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
@@ -166,7 +174,9 @@ export class SessionRegistry {
     const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
     if (key !== null && identityBusy(this.tables, key)) {
       conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
-      return waitForIdentity(this.tables, key, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+      // At most net.helloTimeoutMs (sweep); a socket that closes meanwhile leaves the list (closed).
+      const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
+      return waitForIdentity(this.tables, key, conn, performance.now(), rerun);
     }
     let player = -1,
       owner = -1;
@@ -177,14 +187,15 @@ export class SessionRegistry {
     // player is left alone, as the durable store refuses it (durable-sessions.ts). An anonymous hello
     // (empty or class-only token) may resume.
     const foreign = (ledgerId: string): boolean => claimed !== null && claimed !== ledgerId;
-    const take = (tok: string): void => {
+    const take = (tok: string, byToken: boolean): void => {
       const c = claimPlayer(this.tables, this.#wire, net, world, conn, tok, foreign);
       if (c) ({ player, owner, ledgerId, token } = c);
+      if (c) countTakeover(this.counters.takeovers, c, byToken);
     };
-    if (m.resumeToken) take(m.resumeToken);
+    if (m.resumeToken) take(m.resumeToken, true);
     // One identity, one player per world: its live or parked player is taken over without its resume token too.
     const mine = key === null || player >= 0 ? undefined : this.tables.identities.get(key);
-    if (mine !== undefined) take(mine);
+    if (mine !== undefined) take(mine, false);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX),
@@ -386,6 +397,7 @@ export class SessionRegistry {
 
   /** The socket of `conn` closed: park (or remove) its player through ingest. */
   closed(conn: Conn): void {
+    leaveIdentityWait(this.tables, conn);
     const s = conn.session;
     if (!s) return;
     conn.session = null;
@@ -411,5 +423,12 @@ export class SessionRegistry {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
     expireParked(this.tables, this.durable, now);
+    // A hello waiting for its identity's join is bounded as a socket without a hello is.
+    for (const conn of expireIdentityWaiters(this.tables, now, this.#cfg.helloTimeoutMs)) {
+      conn.helloPending = false;
+      this.counters.identityWaitTimeouts++;
+      const msg = `the join of this identity is still in flight after net.helloTimeoutMs (${this.#cfg.helloTimeoutMs} ms); retry`;
+      this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
+    }
   }
 }
