@@ -23,13 +23,14 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
+import { createRegistryCounters, type RegistryCounters } from './net-stats.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
 import { settleAway } from './game-backlog.js';
-import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
+import { evictParkedForJoin, expireParked, leaveSession } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
-import { claimPlayer, countTakeover, type TakeoverCounts } from './session-claim.js';
+import { claimPlayer, countTakeover } from './session-claim.js';
 import {
   addJoining,
   expireIdentityWaiters,
@@ -58,21 +59,6 @@ import {
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
 
-/** Counters the registry adds to the server's. */
-export interface RegistryCounters {
-  inputsDropped: number;
-  /** Joins refused because the world was full. */
-  joinsRefused: number;
-  /** Join facts that failed for another reason (bugs; answered INTERNAL). */
-  joinsFailed: number;
-  /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
-  parkedEvicted: ParkedEvictions;
-  /** Players claimed by hellos, by resume token or identity, live or parked (session-claim.ts). */
-  takeovers: TakeoverCounts;
-  /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight (answered UNAVAILABLE, closed 1013). */
-  identityWaitTimeouts: number;
-}
-
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -84,14 +70,7 @@ export class SessionRegistry {
   readonly tables: SessionTables = createSessionTables();
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
-  readonly counters: RegistryCounters = {
-    inputsDropped: 0,
-    joinsRefused: 0,
-    joinsFailed: 0,
-    parkedEvicted: { server: 0, address: 0, worldFull: 0 },
-    takeovers: { resumeLive: 0, resumeParked: 0, identityLive: 0, identityParked: 0 },
-    identityWaitTimeouts: 0,
-  };
+  readonly counters: RegistryCounters = createRegistryCounters();
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
