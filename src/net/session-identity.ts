@@ -4,8 +4,8 @@
  * without a resume token takes that player over as a resume would instead of spawning a second
  * body; and it serializes the joins of one identity: a hello of an identity whose join (fresh,
  * resume or takeover) is still being looked up in the durable store or applied by a step waits for
- * it (its messages held, as while the store resolves a hello), then takes over the player that join
- * produced.
+ * it (its messages held, as while the store resolves a hello; at most `net.helloTimeoutMs`, then it is
+ * answered UNAVAILABLE by the registry's sweep), then takes over the player that join produced.
  *
  * An identity is a durable player id that names someone: `t:` (a hello token) or `a:` (the
  * `authenticate` hook's identity). A generated `g:` id (empty token, or a token that only names a
