@@ -22,7 +22,7 @@
  */
 import type { Conn, Session } from './session.js';
 
-/** A hello waiting for its identity's join in flight: its socket, since when (wall ms, `performance.now()`), what serves it again. */
+/** A hello waiting for its identity's join in flight: its socket, since when it first waited (wall ms, `performance.now()`), what serves it again. */
 export interface IdentityWaiter {
   readonly conn: Conn;
   readonly since: number;
@@ -117,10 +117,11 @@ export const pendingIdentity = (t: IdentityTables, key: string, d: 1 | -1): void
 
 /**
  * Run `run` once no join of identity `key` is in flight (it must check again: another may have
- * started). `now`: wall ms (`performance.now()`), from which {@link expireIdentityWaiters} bounds the wait.
+ * started). `since`: wall ms (`performance.now()`) when the hello first waited, from which
+ * {@link expireIdentityWaiters} bounds the wait.
  */
-export const waitForIdentity = (t: IdentityTables, key: string, conn: Conn, now: number, run: () => void): void => {
-  const w: IdentityWaiter = { conn, since: now, run };
+export const waitForIdentity = (t: IdentityTables, key: string, conn: Conn, since: number, run: () => void): void => {
+  const w: IdentityWaiter = { conn, since, run };
   const list = t.identityWaiters.get(key);
   if (list) list.push(w);
   else t.identityWaiters.set(key, [w]);
@@ -142,20 +143,23 @@ export const leaveIdentityWait = (t: IdentityTables, conn: Conn): boolean => {
 
 /**
  * Hellos that waited `timeoutMs` or longer (wall ms, up to `now`) for their identity's join: taken
- * out of the tables and returned (the registry answers them). Lists are in arrival order, so each
- * scan stops at its first younger waiter.
+ * out of the tables and returned (the registry answers them). A hello that waits again keeps its
+ * first `since`, so a list is not in `since` order: each is scanned whole (its length is bounded by
+ * the open sockets).
  */
 export const expireIdentityWaiters = (t: IdentityTables, now: number, timeoutMs: number): Conn[] => {
   const out: Conn[] = [];
   for (const [key, list] of t.identityWaiters) {
-    let n = 0;
-    while (n < list.length && now - (list[n]?.since ?? now) >= timeoutMs) n++;
-    if (n === 0) continue;
-    for (const w of list.splice(0, n)) {
-      t.waitingConns.delete(w.conn);
-      out.push(w.conn);
+    let kept = 0;
+    for (const w of list) {
+      if (now - w.since < timeoutMs) list[kept++] = w;
+      else {
+        t.waitingConns.delete(w.conn);
+        out.push(w.conn);
+      }
     }
-    if (list.length === 0) t.identityWaiters.delete(key);
+    list.length = kept;
+    if (kept === 0) t.identityWaiters.delete(key);
   }
   return out;
 };

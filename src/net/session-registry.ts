@@ -90,6 +90,8 @@ export class SessionRegistry {
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
   shuttingDown = false;
   #sweeps = 0;
+  /** When each socket's hello first waited for its identity's join (wall ms); dropped once it stops waiting. */
+  readonly #waitingSince = new WeakMap<Conn, number>();
 
   readonly #classify: SessionClassHook;
 
@@ -154,8 +156,11 @@ export class SessionRegistry {
     if (key !== null && identityBusy(this.tables, key)) {
       conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
       // At most net.helloTimeoutMs (sweep); a socket that closes meanwhile leaves the list (closed).
+      // A hello woken that must wait again (another join of it started first) keeps its first start.
+      const since = this.#waitingSince.get(conn) ?? performance.now();
+      this.#waitingSince.set(conn, since);
       const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
-      return waitForIdentity(this.tables, key, conn, performance.now(), rerun);
+      return waitForIdentity(this.tables, key, conn, since, rerun);
     }
     let player = -1,
       owner = -1;
@@ -240,6 +245,7 @@ export class SessionRegistry {
       this.#log.error({ err, conn: conn.id, world: world.id }, 'hello of a waiting identity failed');
       if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
     }
+    if (!this.tables.waitingConns.has(conn)) this.#waitingSince.delete(conn);
     if (!conn.helloPending) this.onHelloSettled?.(conn);
   }
 
