@@ -19,6 +19,7 @@ import { registerGameMessageMetrics } from './metrics-game-messages.js';
 import { createMetricKit, type Labels } from './metrics-kit.js';
 import { registerLedgerMetrics } from './metrics-ledger.js';
 import { registerNetErrorMetrics } from './metrics-net-errors.js';
+import { registerNetSessionMetrics } from './metrics-net-sessions.js';
 import { registerPhysicsMetrics } from './metrics-physics.js';
 import { registerPlayerDataMetrics } from './metrics-player-data.js';
 import { registerRegionMetrics } from './metrics-regions.js';
@@ -79,6 +80,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   );
   registerWorldMetrics(kit, worlds, telemetry, sources);
   registerNetErrorMetrics(kit, sources);
+  registerNetSessionMetrics(kit, sources);
   // Checkpoints (src/persist/checkpointer.ts; worlds that are persisted only).
   registerCheckpointMetrics(kit, sources);
 

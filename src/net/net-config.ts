@@ -54,7 +54,10 @@ export interface NetConfig {
    * (src/net/client-address.ts; docs/PROTOCOL.md "Connection limits").
    */
   trustedProxies: readonly string[];
-  /** Wall milliseconds a socket may stay open without a valid hello (closed 4003). */
+  /**
+   * Wall milliseconds a socket may stay open without a valid hello (closed 4003), and a hello may
+   * wait for another join of its identity in flight (then UNAVAILABLE, closed 1013; session-identity.ts).
+   */
   helloTimeoutMs: number;
   /**
    * Wall milliseconds the game's `authenticate` hook (GameServerOptions) may take for one hello;

@@ -5,6 +5,8 @@
 import type { AuthStats } from './hello-auth.js';
 import type { RegionStats } from './region-state.js';
 import type { WorldNet, WorldNetStats } from './replication.js';
+import type { TakeoverCounts } from './session-claim.js';
+import type { ParkedEvictions } from './session-parking.js';
 import type { ClassStats } from './session-priority.js';
 
 /** One world's replication counters in `GameServer.stats().worlds`: its `WorldNetStats` plus its region figures. */
@@ -57,6 +59,31 @@ export interface ServerNetStats {
   auth: AuthStats;
 }
 
+/** Counters the session registry (session-registry.ts) adds to the server's. */
+export interface RegistryCounters {
+  inputsDropped: number;
+  /** Joins refused because the world was full. */
+  joinsRefused: number;
+  /** Join facts that failed for another reason (bugs; answered INTERNAL). */
+  joinsFailed: number;
+  /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
+  parkedEvicted: ParkedEvictions;
+  /** Players claimed by hellos, by resume token or identity, live or parked (session-claim.ts). */
+  takeovers: TakeoverCounts;
+  /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight (answered UNAVAILABLE, closed 1013). */
+  identityWaitTimeouts: number;
+}
+
+/** Zeroed registry counters. */
+export const createRegistryCounters = (): RegistryCounters => ({
+  inputsDropped: 0,
+  joinsRefused: 0,
+  joinsFailed: 0,
+  parkedEvicted: { server: 0, address: 0, worldFull: 0 },
+  takeovers: { resumeLive: 0, resumeParked: 0, identityLive: 0, identityParked: 0 },
+  identityWaitTimeouts: 0,
+});
+
 /** Everything `stats()` returns: server counters, totals over worlds, and per-world counters. */
 export interface GameServerStats extends ServerNetStats {
   /** Welcomed sessions. */
@@ -74,6 +101,16 @@ export interface GameServerStats extends ServerNetStats {
   parkedEvicted: { server: number; address: number; worldFull: number };
   /** Client addresses with counted parked players (gauge; `net.maxParkedPerAddress`'s table). */
   parkedAddresses: number;
+  /**
+   * Players held in memory that hellos claimed (src/net/session-claim.ts): by the hello's resume
+   * token (`resumeLive`, `resumeParked`) or by its identity without one (`identityLive`,
+   * `identityParked`); a live one's old socket was closed 4011.
+   */
+  takeovers: TakeoverCounts;
+  /** Hellos waiting for their identity's join in flight now (gauge; src/net/session-identity.ts). */
+  identityWaiting: number;
+  /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight: answered `UNAVAILABLE`, closed 1013. */
+  identityWaitTimeouts: number;
   snapshotsSent: number;
   snapshotBytes: number;
   skippedBackpressure: number;

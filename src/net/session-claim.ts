@@ -10,6 +10,28 @@ import type { WorldNet } from './replication.js';
 import type { Conn } from './session.js';
 import { type SessionTables, type SessionWire, unlistSession, unpark } from './world-sessions.js';
 
+/**
+ * Players claimed by hellos (`GameServer.stats().takeovers`), by how — the hello's resume token, or
+ * its identity without one (session-identity.ts) — and from what: a live player (its old socket
+ * closed 4011) or a parked one. A resume the durable store answers (a player not in memory) is not
+ * a claim here.
+ */
+export interface TakeoverCounts {
+  resumeLive: number;
+  resumeParked: number;
+  identityLive: number;
+  identityParked: number;
+}
+
+/** Count claim `c`, made by the hello's resume token (`byToken`) or by its identity. */
+export const countTakeover = (n: TakeoverCounts, c: Claim, byToken: boolean): void => {
+  if (byToken) {
+    if (c.owner === -1) n.resumeParked++;
+    else n.resumeLive++;
+  } else if (c.owner === -1) n.identityParked++;
+  else n.identityLive++;
+};
+
 /** The player a hello claimed (a resume, a takeover): its entity, the socket that owned it (-1: parked), its durable id and token. */
 export interface Claim {
   readonly player: number;

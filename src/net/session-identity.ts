@@ -4,8 +4,8 @@
  * without a resume token takes that player over as a resume would instead of spawning a second
  * body; and it serializes the joins of one identity: a hello of an identity whose join (fresh,
  * resume or takeover) is still being looked up in the durable store or applied by a step waits for
- * it (its messages held, as while the store resolves a hello), then takes over the player that join
- * produced.
+ * it (its messages held, as while the store resolves a hello; at most `net.helloTimeoutMs`, then it is
+ * answered UNAVAILABLE by the registry's sweep), then takes over the player that join produced.
  *
  * An identity is a durable player id that names someone: `t:` (a hello token) or `a:` (the
  * `authenticate` hook's identity). A generated `g:` id (empty token, or a token that only names a
@@ -14,11 +14,20 @@
  *   identities: world + player id → resume token of its live or parked session
  *   joiningIdentities: world + player id → joining sessions of it (enter fact not applied yet)
  *   pendingIdentities: world + player id → hellos of it being looked up in the durable store
- *   identityWaiters: world + player id → hellos waiting for its join in flight
+ *   identityWaiters: world + player id → hellos waiting for its join in flight (each at most
+ *                    `net.helloTimeoutMs`, expireIdentityWaiters)
+ *   waitingConns: socket → the identity key it waits for (a socket that closes leaves its list)
  *
  * The takeover itself (a parked or live player claimed for a new socket) is in session-claim.ts.
  */
-import type { Session } from './session.js';
+import type { Conn, Session } from './session.js';
+
+/** A hello waiting for its identity's join in flight: its socket, since when it first waited (wall ms, `performance.now()`), what serves it again. */
+export interface IdentityWaiter {
+  readonly conn: Conn;
+  readonly since: number;
+  readonly run: () => void;
+}
 
 /** The session tables this file keeps (part of world-sessions.ts `SessionTables`). */
 export interface IdentityTables {
@@ -30,8 +39,10 @@ export interface IdentityTables {
   readonly joiningIdentities: Map<string, number>;
   /** World + identity → how many hellos of it the durable store is looking up. */
   readonly pendingIdentities: Map<string, number>;
-  /** World + identity → hellos waiting for its join in flight. */
-  readonly identityWaiters: Map<string, Array<() => void>>;
+  /** World + identity → hellos waiting for its join in flight (arrival order). */
+  readonly identityWaiters: Map<string, IdentityWaiter[]>;
+  /** Socket of a waiting hello → the identity key it waits for (one wait per socket). */
+  readonly waitingConns: Map<Conn, string>;
 }
 
 /** A hello served again after the store named its identity (an empty token's resume token): that player id, and how many times. */
@@ -76,7 +87,10 @@ const wake = (t: IdentityTables, key: string): void => {
   if (!list) return;
   t.identityWaiters.delete(key);
   // After this turn: never inside the ingest phase that applied the join.
-  for (const run of list) setImmediate(run);
+  for (const w of list) {
+    t.waitingConns.delete(w.conn);
+    setImmediate(w.run);
+  }
 };
 
 /** `s` starts joining (its enter fact pushed). */
@@ -101,11 +115,53 @@ export const pendingIdentity = (t: IdentityTables, key: string, d: 1 | -1): void
   if (d < 0) wake(t, key);
 };
 
-/** Run `run` once no join of identity `key` is in flight (it must check again: another may have started). */
-export const waitForIdentity = (t: IdentityTables, key: string, run: () => void): void => {
+/**
+ * Run `run` once no join of identity `key` is in flight (it must check again: another may have
+ * started). `since`: wall ms (`performance.now()`) when the hello first waited, from which
+ * {@link expireIdentityWaiters} bounds the wait.
+ */
+export const waitForIdentity = (t: IdentityTables, key: string, conn: Conn, since: number, run: () => void): void => {
+  const w: IdentityWaiter = { conn, since, run };
   const list = t.identityWaiters.get(key);
-  if (list) list.push(run);
-  else t.identityWaiters.set(key, [run]);
+  if (list) list.push(w);
+  else t.identityWaiters.set(key, [w]);
+  t.waitingConns.set(conn, key);
+};
+
+/** Take `conn`'s waiting hello out of its identity's list (its socket closed, or its wait timed out); false when it waited for nothing. */
+export const leaveIdentityWait = (t: IdentityTables, conn: Conn): boolean => {
+  const key = t.waitingConns.get(conn);
+  if (key === undefined) return false;
+  t.waitingConns.delete(conn);
+  const list = t.identityWaiters.get(key);
+  if (!list) return true;
+  const i = list.findIndex((w) => w.conn === conn);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) t.identityWaiters.delete(key);
+  return true;
+};
+
+/**
+ * Hellos that waited `timeoutMs` or longer (wall ms, up to `now`) for their identity's join: taken
+ * out of the tables and returned (the registry answers them). A hello that waits again keeps its
+ * first `since`, so a list is not in `since` order: each is scanned whole (its length is bounded by
+ * the open sockets).
+ */
+export const expireIdentityWaiters = (t: IdentityTables, now: number, timeoutMs: number): Conn[] => {
+  const out: Conn[] = [];
+  for (const [key, list] of t.identityWaiters) {
+    let kept = 0;
+    for (const w of list) {
+      if (now - w.since < timeoutMs) list[kept++] = w;
+      else {
+        t.waitingConns.delete(w.conn);
+        out.push(w.conn);
+      }
+    }
+    list.length = kept;
+    if (kept === 0) t.identityWaiters.delete(key);
+  }
+  return out;
 };
 
 /** Wake every hello waiting for an identity of world `worldId` (the world is no longer served: they are answered so). */
@@ -114,6 +170,9 @@ export const wakeWorldWaiters = (t: IdentityTables, worldId: string): void => {
   for (const [key, list] of t.identityWaiters)
     if (key.startsWith(prefix)) {
       t.identityWaiters.delete(key);
-      for (const run of list) setImmediate(run);
+      for (const w of list) {
+        t.waitingConns.delete(w.conn);
+        setImmediate(w.run);
+      }
     }
 };

@@ -23,18 +23,21 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
+import { createRegistryCounters, type RegistryCounters } from './net-stats.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
 import { settleAway } from './game-backlog.js';
-import { evictParkedForJoin, expireParked, leaveSession, type ParkedEvictions } from './session-parking.js';
+import { evictParkedForJoin, expireParked, leaveSession } from './session-parking.js';
 import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
-import { claimPlayer } from './session-claim.js';
+import { claimPlayer, countTakeover } from './session-claim.js';
 import {
   addJoining,
+  expireIdentityWaiters,
   identityBusy,
   identityKey,
   type Known,
+  leaveIdentityWait,
   listIdentity,
   MAX_IDENTITY_RETRIES,
   removeJoining,
@@ -56,17 +59,6 @@ import {
 /** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
 export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
 
-/** Counters the registry adds to the server's. */
-export interface RegistryCounters {
-  inputsDropped: number;
-  /** Joins refused because the world was full. */
-  joinsRefused: number;
-  /** Join facts that failed for another reason (bugs; answered INTERNAL). */
-  joinsFailed: number;
-  /** Parked players evicted before their grace ended, by cap (`net.maxParked`, `net.maxParkedPerAddress`; session-parking.ts). */
-  parkedEvicted: ParkedEvictions;
-}
-
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
@@ -78,12 +70,7 @@ export class SessionRegistry {
   readonly tables: SessionTables = createSessionTables();
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
-  readonly counters: RegistryCounters = {
-    inputsDropped: 0,
-    joinsRefused: 0,
-    joinsFailed: 0,
-    parkedEvicted: { server: 0, address: 0, worldFull: 0 },
-  };
+  readonly counters: RegistryCounters = createRegistryCounters();
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
@@ -103,6 +90,8 @@ export class SessionRegistry {
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
   shuttingDown = false;
   #sweeps = 0;
+  /** When each socket's hello first waited for its identity's join (wall ms); dropped once it stops waiting. */
+  readonly #waitingSince = new WeakMap<Conn, number>();
 
   readonly #classify: SessionClassHook;
 
@@ -166,7 +155,12 @@ export class SessionRegistry {
     const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
     if (key !== null && identityBusy(this.tables, key)) {
       conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
-      return waitForIdentity(this.tables, key, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+      // At most net.helloTimeoutMs (sweep); a socket that closes meanwhile leaves the list (closed).
+      // A hello woken that must wait again (another join of it started first) keeps its first start.
+      const since = this.#waitingSince.get(conn) ?? performance.now();
+      this.#waitingSince.set(conn, since);
+      const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
+      return waitForIdentity(this.tables, key, conn, since, rerun);
     }
     let player = -1,
       owner = -1;
@@ -177,14 +171,15 @@ export class SessionRegistry {
     // player is left alone, as the durable store refuses it (durable-sessions.ts). An anonymous hello
     // (empty or class-only token) may resume.
     const foreign = (ledgerId: string): boolean => claimed !== null && claimed !== ledgerId;
-    const take = (tok: string): void => {
+    const take = (tok: string, byToken: boolean): void => {
       const c = claimPlayer(this.tables, this.#wire, net, world, conn, tok, foreign);
       if (c) ({ player, owner, ledgerId, token } = c);
+      if (c) countTakeover(this.counters.takeovers, c, byToken);
     };
-    if (m.resumeToken) take(m.resumeToken);
+    if (m.resumeToken) take(m.resumeToken, true);
     // One identity, one player per world: its live or parked player is taken over without its resume token too.
     const mine = key === null || player >= 0 ? undefined : this.tables.identities.get(key);
-    if (mine !== undefined) take(mine);
+    if (mine !== undefined) take(mine, false);
     // Drawn for every join (also resumes), so spawn points depend only on the join order.
     const { minX, minY, maxX, maxY } = world.bounds;
     const x = nextRange(this.#rng, minX, maxX),
@@ -250,6 +245,7 @@ export class SessionRegistry {
       this.#log.error({ err, conn: conn.id, world: world.id }, 'hello of a waiting identity failed');
       if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
     }
+    if (!this.tables.waitingConns.has(conn)) this.#waitingSince.delete(conn);
     if (!conn.helloPending) this.onHelloSettled?.(conn);
   }
 
@@ -386,6 +382,7 @@ export class SessionRegistry {
 
   /** The socket of `conn` closed: park (or remove) its player through ingest. */
   closed(conn: Conn): void {
+    leaveIdentityWait(this.tables, conn);
     const s = conn.session;
     if (!s) return;
     conn.session = null;
@@ -411,5 +408,12 @@ export class SessionRegistry {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
     expireParked(this.tables, this.durable, now);
+    // A hello waiting for its identity's join is bounded as a socket without a hello is.
+    for (const conn of expireIdentityWaiters(this.tables, now, this.#cfg.helloTimeoutMs)) {
+      conn.helloPending = false;
+      this.counters.identityWaitTimeouts++;
+      const msg = `the join of this identity is still in flight after net.helloTimeoutMs (${this.#cfg.helloTimeoutMs} ms); retry`;
+      this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
+    }
   }
 }

@@ -10,7 +10,7 @@
  *   parkedByAddress: client address key → parked tokens (net.maxParkedPerAddress, session-parking.ts)
  *   joining: sessions whose enter fact has not been applied yet
  *   pendingResumes: resume tokens being looked up in the durable store
- *   identities, joiningIdentities, pendingIdentities, identityWaiters: one identity, one player
+ *   identities, joiningIdentities, pendingIdentities, identityWaiters, waitingConns: one identity, one player
  *            per world (session-identity.ts)
  */
 import { CloseCode, type WireErrorCodeValue } from '../errors.js';
@@ -65,6 +65,7 @@ export const createSessionTables = (): SessionTables => ({
   joiningIdentities: new Map(),
   pendingIdentities: new Map(),
   identityWaiters: new Map(),
+  waitingConns: new Map(),
 });
 
 /** Take `p` (parked under `token`) out of the parked table and its address's list (a resume, an expiry, an eviction). */

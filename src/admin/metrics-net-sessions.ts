@@ -1,0 +1,48 @@
+/**
+ * Session-claim metrics of the game server (docs/PROTOCOL.md "Sessions"), read at scrape time from
+ * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
+ * identity, live or parked) and hellos waiting for their identity's join in flight. Label values
+ * are fixed.
+ */
+import type { MetricKit } from './metrics-kit.js';
+import { field, type StatsSources, safeCall } from './sources.js';
+
+/** `/stats` `takeovers` key of each `{by, from}` label pair. */
+const TAKEOVER_KEYS = [
+  ['resume-token', 'live', 'resumeLive'],
+  ['resume-token', 'parked', 'resumeParked'],
+  ['identity', 'live', 'identityLive'],
+  ['identity', 'parked', 'identityParked'],
+] as const;
+
+/** Register `worldtick_net_takeovers_total{by, from}`, `_identity_waiting` and `_identity_wait_timeouts_total`. */
+export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources): void => {
+  const { counter, gauge } = kit;
+  const report = (): unknown => safeCall(sources.sessions);
+  counter(
+    'worldtick_net_takeovers_total',
+    'Players held in memory claimed by a hello, by how (resume-token, identity: the same identity without a resume token) and from what (live: its old socket closed 4011, parked).',
+    ['by', 'from'],
+    (put) => {
+      const r = report();
+      const t = r !== null && typeof r === 'object' ? (r as Record<string, unknown>).takeovers : null;
+      for (const [by, from, key] of TAKEOVER_KEYS) {
+        const v = field(t, key);
+        if (v !== null) put({ by, from }, v);
+      }
+    },
+  );
+  gauge('worldtick_net_identity_waiting', "Hellos waiting for their identity's join in flight.", [], (put) => {
+    const v = field(report(), 'identityWaiting');
+    if (v !== null) put({}, v);
+  });
+  counter(
+    'worldtick_net_identity_wait_timeouts_total',
+    "Hellos that waited net.helloTimeoutMs for their identity's join in flight (answered UNAVAILABLE, closed 1013).",
+    [],
+    (put) => {
+      const v = field(report(), 'identityWaitTimeouts');
+      if (v !== null) put({}, v);
+    },
+  );
+};
