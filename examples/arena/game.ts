@@ -19,6 +19,8 @@ import {
 } from '../../src/index.js';
 
 export const CRATE_KIND = 1;
+/** How far a shot reaches (world units; the arena is 200 × 200): a target farther away is not hit. */
+export const SHOOT_RANGE = 60;
 export const Health = defineComponent('Health', { hp: { type: 'u16', default: 100 } });
 export const Crate = defineComponent('Crate', { radius: { type: 'f32', default: 3 } });
 

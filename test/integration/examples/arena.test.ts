@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, PLAYER_KIND, WireErrorCode, type ServerMsg, type WebSocketCtor } from '../../../src/client/index.js';
 import { startServer, type RunningServer } from '../../../src/index.js';
-import { arena, CRATE_KIND } from '../../../examples/arena/game.js';
+import { arena, CRATE_KIND, SHOOT_RANGE } from '../../../examples/arena/game.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const Ws = WebSocket as unknown as WebSocketCtor;
@@ -85,6 +85,33 @@ describe('arena example over real WebSockets', () => {
     const step = a.lastSnapshot!.step;
     await a.waitForStep(step + 5);
     expect(a.view.entities.get(target)?.fields?.hp).toBe(90);
+    expect(a.open).toBe(true);
+  });
+
+  it('a shot at a target beyond SHOOT_RANGE changes nothing (no error, no strike); the same shot in range hits', async () => {
+    const shooter = a.welcome!.playerId;
+    const target = b.welcome!.playerId;
+    const p = server.world.stores.Position;
+    const place = (x: number, y: number): void => {
+      p.x[shooter] = 5;
+      p.y[shooter] = 5;
+      p.x[target] = x;
+      p.y[target] = y;
+    };
+    const strikes = server.runtime.gameServer.stats().strikes;
+    const errors = a.errors.length;
+    const accepted = server.world.game?.counters.accepted ?? 0;
+    place(5 + SHOOT_RANGE + 1, 5); // between steps: the players stand where the shot is decided
+    a.sendMessage('shoot', { target });
+    await until(a, () => server.world.game?.counters.accepted === accepted + 1);
+    place(5 + SHOOT_RANGE + 1, 5); // still out of range when the step applies it
+    await a.waitForStep(a.lastSnapshot!.step + 5);
+    expect(a.view.entities.get(target)?.fields?.hp).toBe(90);
+    expect(server.runtime.gameServer.stats().strikes).toBe(strikes);
+    expect(a.errors).toHaveLength(errors);
+    place(5 + SHOOT_RANGE - 1, 5);
+    a.sendMessage('shoot', { target });
+    await until(a, () => a.view.entities.get(target)?.fields?.hp === 80);
     expect(a.open).toBe(true);
   });
 });
