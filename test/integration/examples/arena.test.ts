@@ -1,7 +1,8 @@
 /**
  * The arena example (examples/arena) played end to end over real WebSockets by the client
  * library: a real runtime from `startServer`, two clients, the custom `shoot` message accepted
- * and applied in the step, bad ones refused with their wire code and a strike, the custom `hp`
+ * and applied in the step, bad ones refused with their wire code and a strike, a shot beyond
+ * `SHOOT_RANGE` applying nothing, the custom `hp`
  * field replicated (in enter entries and as a changed field); and `examples/arena/main.ts` run
  * as a process that logs its bound ports.
  */
@@ -35,6 +36,16 @@ describe('arena example over real WebSockets', () => {
     await a.connect();
     await b.connect();
   });
+  /** Between steps: alice at (5, 5), bob at (x, y) (players spawn anywhere in the 200 × 200 arena; a shot reaches SHOOT_RANGE). */
+  const place = (x: number, y: number): void => {
+    const p = server.world.stores.Position;
+    const shooter = a.welcome!.playerId;
+    const target = b.welcome!.playerId;
+    p.x[shooter] = 5;
+    p.y[shooter] = 5;
+    p.x[target] = x;
+    p.y[target] = y;
+  };
   afterAll(async () => {
     a?.close();
     b?.close();
@@ -55,6 +66,7 @@ describe('arena example over real WebSockets', () => {
 
   it('shoot is accepted, applied in the step, and the changed hp is replicated to both clients', async () => {
     const target = b.welcome!.playerId;
+    place(15, 5);
     const updates: number[][] = [];
     const off = b.on((m: ServerMsg) => {
       if (m.type === 17) for (const u of m.update) if (u[0] === target && (u[1] & 16) !== 0) updates.push(u);
@@ -89,15 +101,7 @@ describe('arena example over real WebSockets', () => {
   });
 
   it('a shot at a target beyond SHOOT_RANGE changes nothing (no error, no strike); the same shot in range hits', async () => {
-    const shooter = a.welcome!.playerId;
     const target = b.welcome!.playerId;
-    const p = server.world.stores.Position;
-    const place = (x: number, y: number): void => {
-      p.x[shooter] = 5;
-      p.y[shooter] = 5;
-      p.x[target] = x;
-      p.y[target] = y;
-    };
     const strikes = server.runtime.gameServer.stats().strikes;
     const errors = a.errors.length;
     const accepted = server.world.game?.counters.accepted ?? 0;
