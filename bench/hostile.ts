@@ -14,7 +14,7 @@
  *
  *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N]
  *
- * Attacks: sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
+ * Attacks (after a `baseline` of 5 s with none): sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
  * HTTP upgrades trickled a byte a second (slowloris, raw TCP); a reconnect loop resuming one player
  * with its resume token; two sockets taking one session over from each other; inputs at the rate
  * limit from many sockets; 1 KiB game-message payloads of 1,000 empty maps (refused BAD_FIELD:
@@ -25,6 +25,7 @@ import net from 'node:net';
 import { loadavg } from 'node:os';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type HostileServer, inProcess, type ServerWindow, spawnHostileServer } from './hostile-server.js';
 
@@ -111,6 +112,8 @@ interface Row extends ServerWindow {
   loadEnd: number;
   /** The bench process's CPU over the attack, ms (in split mode: the attackers and the good client only). */
   benchCpuMs: number;
+  /** The bench process's own loop delay max, ms (where the good client's snapshots are timed: its gaps include it). */
+  benchLoopMaxMs: number;
   detail: string;
   seconds: number;
   heapBeforeMiB: number;
@@ -134,6 +137,8 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
   rtts.length = 0;
   const loadStart = loadavg()[0] ?? 0;
   await server.windowStart();
+  const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+  benchLoop.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   // Once per attack (the input flood's tick hook runs once per socket), and outside the loop and
@@ -150,6 +155,7 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  benchLoop.disable();
   const win = await server.windowStop();
   const gap = maxGap;
   const p99 = q(rtts, 0.99);
@@ -170,6 +176,7 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
     loadStart: r2(loadStart),
     loadEnd: r2(loadEnd),
     benchCpuMs: r2((cpu.user + cpu.system) / 1000),
+    benchLoopMaxMs: r2(benchLoop.max / 1e6),
     ...win,
     heapBeforeMiB: r2(before / MiB),
     heapDuringMiB: during === null ? null : r2(during / MiB),
@@ -182,6 +189,10 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
   rows.push(row);
   console.log(JSON.stringify(row));
 };
+
+await attack('baseline', 'no attack: the good client alone for 5 s (the same figures without an attacker, at this load)', () =>
+  sleep(5000),
+);
 
 const N_IDLE = Math.round(1000 * SCALE);
 await attack('idle-upgrades', `${N_IDLE} sockets upgrade and never send hello`, async (during) => {
