@@ -67,6 +67,7 @@ describe('arena example over real WebSockets', () => {
   it('shoot is accepted, applied in the step, and the changed hp is replicated to both clients', async () => {
     const target = b.welcome!.playerId;
     place(15, 5);
+    await b.waitForStep(b.lastSnapshot!.step + 3); // the move is replicated before the shot's hp change
     const updates: number[][] = [];
     const off = b.on((m: ServerMsg) => {
       if (m.type === 17) for (const u of m.update) if (u[0] === target && (u[1] & 16) !== 0) updates.push(u);
