@@ -3,13 +3,18 @@
  * example from `startServer`: uWS on 127.0.0.1, SQLite store, ledger, the loop at 20 Hz), each
  * measured by the heap after full GCs before and after it (attack sockets closed, grace over), the
  * event-loop delay while it runs (p50/p99/max), and whether a good client kept its snapshots (the
- * longest gap between two) and got answers to its pings. Attackers run in this process (so their
- * CPU competes with the server's: the loop figures are an upper bound). Writes
- * bench/results/hostile-attacks.json.
+ * longest gap between two) and got answers to its pings, plus the server process's CPU and the
+ * world's step time over the attack (bench/hostile-server.ts). By default the server runs in this
+ * process with the attackers (their CPU competes with the server's: the loop figures are an upper
+ * bound) → bench/results/hostile-attacks.json. With `--split` the server runs in a child process
+ * pinned to CPU 0 and the attackers here on CPU 1 (taskset), and the loop delay and CPU are the
+ * server process's own → bench/results/hostile-attacks-split.json (`--run N`: -runN.json).
+ * `--only a,b` runs only the named attacks; `--cpu-prof` (split) profiles the server child into
+ * bench/results/hostile-prof/.
  *
- *   npx tsx bench/hostile.ts [--scale 1]
+ *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N]
  *
- * Attacks: sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
+ * Attacks (after a `baseline` of 5 s with none): sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
  * HTTP upgrades trickled a byte a second (slowloris, raw TCP); a reconnect loop resuming one player
  * with its resume token; two sockets taking one session over from each other; inputs at the rate
  * limit from many sockets; 1 KiB game-message payloads of 1,000 empty maps (refused BAD_FIELD:
@@ -18,13 +23,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
-import { arena } from '../examples/arena/game.js';
-import { startServer } from '../src/index.js';
-import { tempDataDir } from '../test/helpers/data-dir.js';
-import { heapAfterGc } from './heap-after-gc.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { type HostileServer, inProcess, type ServerWindow, spawnHostileServer } from './hostile-server.js';
 
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,19 +40,16 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 const GRACE_S = 2;
 const HELLO_TIMEOUT_MS = 3000;
-const running = await startServer(arena, {
-  options: {
-    host: '127.0.0.1',
-    port: 0,
-    adminPort: 0,
-    dataDir: tempDataDir('wt-hostile-bench-').dir,
-    logLevel: 'silent',
-    statsIntervalSeconds: 0,
-    net: { resumeGraceSeconds: GRACE_S, helloTimeoutMs: HELLO_TIMEOUT_MS },
-  },
-});
-const url = `ws://127.0.0.1:${running.port}`;
-const stats = () => running.runtime.gameServer.stats();
+const SPLIT = process.argv.includes('--split');
+const PROFILE = process.argv.includes('--cpu-prof');
+const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null;
+const RUN = process.argv.includes('--run') ? String(process.argv[process.argv.indexOf('--run') + 1]) : null;
+const profDir = fileURLToPath(new URL('./results/hostile-prof/', import.meta.url));
+const server: HostileServer = SPLIT
+  ? await spawnHostileServer(HELLO_TIMEOUT_MS, GRACE_S, PROFILE ? { cpuProfDir: profDir } : {})
+  : await inProcess(HELLO_TIMEOUT_MS, GRACE_S);
+const url = `ws://127.0.0.1:${server.port}`;
+const stats = () => server.stats();
 
 interface Sock {
   ws: WebSocket;
@@ -87,12 +87,14 @@ const join = async (name: string, resume: string | null = null): Promise<{ s: So
 const good = await join('good');
 let lastSnap = performance.now();
 let maxGap = 0;
+/** True while the server's heap is measured mid-attack: its full GCs are not the attack's gap. */
+let measuring = false;
 const rtts: number[] = [];
 good.s.ws.on('message', (d: Buffer) => {
   const m = unpack(d) as unknown[];
   const now = performance.now();
   if (m[0] === 17) {
-    maxGap = Math.max(maxGap, now - lastSnap);
+    if (!measuring) maxGap = Math.max(maxGap, now - lastSnap);
     lastSnap = now;
   } else if (m[0] === 19) rtts.push(now - Number(m[1]));
 });
@@ -103,16 +105,20 @@ const q = (xs: number[], p: number): number => {
   return s.length ? (s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0) : 0;
 };
 
-interface Row {
+interface Row extends ServerWindow {
   attack: string;
+  /** Load average (1 min) when the attack started and ended. */
+  loadStart: number;
+  loadEnd: number;
+  /** The bench process's CPU over the attack, ms (in split mode: the attackers and the good client only). */
+  benchCpuMs: number;
+  /** The bench process's own loop delay max, ms (where the good client's snapshots are timed: its gaps include it). */
+  benchLoopMaxMs: number;
   detail: string;
   seconds: number;
   heapBeforeMiB: number;
   heapDuringMiB: number | null;
   heapAfterMiB: number;
-  loopP50Ms: number;
-  loopP99Ms: number;
-  loopMaxMs: number;
   goodMaxSnapshotGapMs: number;
   goodPingP99Ms: number;
   goodOpen: boolean;
@@ -121,24 +127,42 @@ interface Row {
 const rows: Row[] = [];
 
 const attack = async (name: string, detail: string, body: (during: () => Promise<number>) => Promise<void>): Promise<void> => {
+  if (ONLY && !ONLY.includes(name)) return;
   await sleep((GRACE_S + 1) * 1000);
-  const before = await heapAfterGc();
-  const s0 = stats();
+  const before = await server.heap();
+  const s0 = await stats();
   let during: number | null = null;
-  const h = monitorEventLoopDelay({ resolution: 5 });
   maxGap = 0;
   lastSnap = performance.now();
   rtts.length = 0;
-  h.enable();
+  const loadStart = loadavg()[0] ?? 0;
+  await server.windowStart();
+  const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+  benchLoop.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await body(async () => (during = await heapAfterGc()));
+  // Once per attack (the input flood's tick hook runs once per socket), and outside the loop and
+  // gap figures: three full GCs in the server process are the bench's pause, not the attack's.
+  let measured: Promise<number> | null = null;
+  await body(async () => {
+    if (measured) return measured;
+    measuring = true;
+    measured = server.heap();
+    during = await measured;
+    lastSnap = performance.now();
+    measuring = false;
+    return during;
+  });
   const seconds = (performance.now() - t0) / 1000;
-  h.disable();
+  const cpu = process.cpuUsage(cpu0);
+  benchLoop.disable();
+  const win = await server.windowStop();
   const gap = maxGap;
   const p99 = q(rtts, 0.99);
+  const loadEnd = loadavg()[0] ?? 0;
   await sleep((GRACE_S + 1) * 1000); // grace over: parked players of the attack removed
-  const after = await heapAfterGc();
-  const s1 = stats();
+  const after = await server.heap();
+  const s1 = await stats();
   const delta: Record<string, number> = {};
   for (const k of ['messagesIn', 'strikes', 'closedForStrikes', 'internalErrors', 'connectionsTotal'] as const) delta[k] = s1[k] - s0[k];
   for (const [k, v] of Object.entries(s1.errorsByCode))
@@ -149,12 +173,14 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
     attack: name,
     detail,
     seconds: r2(seconds),
+    loadStart: r2(loadStart),
+    loadEnd: r2(loadEnd),
+    benchCpuMs: r2((cpu.user + cpu.system) / 1000),
+    benchLoopMaxMs: r2(benchLoop.max / 1e6),
+    ...win,
     heapBeforeMiB: r2(before / MiB),
     heapDuringMiB: during === null ? null : r2(during / MiB),
     heapAfterMiB: r2(after / MiB),
-    loopP50Ms: r2(h.percentile(50) / 1e6),
-    loopP99Ms: r2(h.percentile(99) / 1e6),
-    loopMaxMs: r2(h.max / 1e6),
     goodMaxSnapshotGapMs: r2(gap),
     goodPingP99Ms: r2(p99),
     goodOpen: good.s.ws.readyState === WebSocket.OPEN,
@@ -163,6 +189,10 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
   rows.push(row);
   console.log(JSON.stringify(row));
 };
+
+await attack('baseline', 'no attack: the good client alone for 5 s (the same figures without an attacker, at this load)', () =>
+  sleep(5000),
+);
 
 const N_IDLE = Math.round(1000 * SCALE);
 await attack('idle-upgrades', `${N_IDLE} sockets upgrade and never send hello`, async (during) => {
@@ -175,7 +205,7 @@ const N_SLOW = Math.round(200 * SCALE);
 await attack('slowloris', `${N_SLOW} TCP connections trickle an upgrade request a byte per second`, async () => {
   const head = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n';
   const socks = Array.from({ length: N_SLOW }, () => {
-    const sock = net.connect(running.port, '127.0.0.1');
+    const sock = net.connect(server.port, '127.0.0.1');
     sock.on('error', () => {});
     const closed = new Promise<number>((r) => sock.on('close', () => r(performance.now())));
     return { sock, closed };
@@ -272,9 +302,17 @@ await attack('purchase-flood', `${N_FLOOD} sockets × 55 purchases/s of unknown 
 
 clearInterval(pinger);
 good.s.ws.close();
-await running.stop();
-const result = { suite: 'hostile-attacks', at: new Date().toISOString(), load: loadavg().map(r2), scale: SCALE, rows };
+await server.stop();
+const result = {
+  suite: SPLIT ? 'hostile-attacks-split' : 'hostile-attacks',
+  at: new Date().toISOString(),
+  load: loadavg().map(r2),
+  scale: SCALE,
+  placement: server.placement,
+  rows,
+};
 const out = new URL('./results/', import.meta.url);
 mkdirSync(out, { recursive: true });
-writeFileSync(new URL('hostile-attacks.json', out), `${JSON.stringify(result, null, 2)}\n`);
+if (RUN === null) writeFileSync(new URL(`${result.suite}.json`, out), `${JSON.stringify(result, null, 2)}\n`);
+else writeFileSync(new URL(`${result.suite}-run${RUN}.json`, out), `${JSON.stringify(result, null, 2)}\n`);
 process.exit(0);

@@ -2,7 +2,8 @@
  * Arena: players push crates around and shoot each other. Built on the public API only.
  * - components: Health (players), Crate (crates);
  * - systems: `push-crates` before the engine's `movement`, `crate-friction` after it;
- * - a client message `shoot { target }`, schema-checked at the edge, applied in the step;
+ * - a client message `shoot { target }`, schema-checked at the edge, applied in the step (the game's
+ *   rules, checked before any write: not oneself, a player, within `SHOOT_RANGE`);
  * - the player's `hp` replicated to clients next to x, y.
  */
 import {
@@ -19,6 +20,8 @@ import {
 } from '../../src/index.js';
 
 export const CRATE_KIND = 1;
+/** How far a shot reaches (world units; the arena is 200 × 200): a target farther away is not hit. */
+export const SHOOT_RANGE = 60;
 export const Health = defineComponent('Health', { hp: { type: 'u16', default: 100 } });
 export const Crate = defineComponent('Crate', { radius: { type: 'f32', default: 3 } });
 
@@ -27,6 +30,8 @@ const shoot = defineMessage({
   schema: Type.Object({ target: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
   apply: (world, shooter, { target }) => {
     if (target === shooter || !hasComponent(world, target, Health)) return; // game rules before any write
+    const p = world.stores.Position;
+    if (Math.hypot(p.x[target] - p.x[shooter], p.y[target] - p.y[shooter]) > SHOOT_RANGE) return; // out of reach
     const hp = getStore(world, Health).hp;
     hp[target] = hp[target] > 10 ? hp[target] - 10 : 100; // knocked out: back at full health
   },

@@ -1,7 +1,8 @@
 /**
  * The arena example (examples/arena) played end to end over real WebSockets by the client
  * library: a real runtime from `startServer`, two clients, the custom `shoot` message accepted
- * and applied in the step, bad ones refused with their wire code and a strike, the custom `hp`
+ * and applied in the step, bad ones refused with their wire code and a strike, a shot beyond
+ * `SHOOT_RANGE` applying nothing, the custom `hp`
  * field replicated (in enter entries and as a changed field); and `examples/arena/main.ts` run
  * as a process that logs its bound ports.
  */
@@ -12,7 +13,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, PLAYER_KIND, WireErrorCode, type ServerMsg, type WebSocketCtor } from '../../../src/client/index.js';
 import { startServer, type RunningServer } from '../../../src/index.js';
-import { arena, CRATE_KIND } from '../../../examples/arena/game.js';
+import { arena, CRATE_KIND, SHOOT_RANGE } from '../../../examples/arena/game.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const Ws = WebSocket as unknown as WebSocketCtor;
@@ -35,6 +36,16 @@ describe('arena example over real WebSockets', () => {
     await a.connect();
     await b.connect();
   });
+  /** Between steps: alice at (5, 5), bob at (x, y) (players spawn anywhere in the 200 × 200 arena; a shot reaches SHOOT_RANGE). */
+  const place = (x: number, y: number): void => {
+    const p = server.world.stores.Position;
+    const shooter = a.welcome!.playerId;
+    const target = b.welcome!.playerId;
+    p.x[shooter] = 5;
+    p.y[shooter] = 5;
+    p.x[target] = x;
+    p.y[target] = y;
+  };
   afterAll(async () => {
     a?.close();
     b?.close();
@@ -55,6 +66,8 @@ describe('arena example over real WebSockets', () => {
 
   it('shoot is accepted, applied in the step, and the changed hp is replicated to both clients', async () => {
     const target = b.welcome!.playerId;
+    place(15, 5);
+    await b.waitForStep(b.lastSnapshot!.step + 3); // the move is replicated before the shot's hp change
     const updates: number[][] = [];
     const off = b.on((m: ServerMsg) => {
       if (m.type === 17) for (const u of m.update) if (u[0] === target && (u[1] & 16) !== 0) updates.push(u);
@@ -85,6 +98,25 @@ describe('arena example over real WebSockets', () => {
     const step = a.lastSnapshot!.step;
     await a.waitForStep(step + 5);
     expect(a.view.entities.get(target)?.fields?.hp).toBe(90);
+    expect(a.open).toBe(true);
+  });
+
+  it('a shot at a target beyond SHOOT_RANGE changes nothing (no error, no strike); the same shot in range hits', async () => {
+    const target = b.welcome!.playerId;
+    const strikes = server.runtime.gameServer.stats().strikes;
+    const errors = a.errors.length;
+    const accepted = server.world.game?.counters.accepted ?? 0;
+    place(5 + SHOOT_RANGE + 1, 5); // between steps: the players stand where the shot is decided
+    a.sendMessage('shoot', { target });
+    await until(a, () => server.world.game?.counters.accepted === accepted + 1);
+    place(5 + SHOOT_RANGE + 1, 5); // still out of range when the step applies it
+    await a.waitForStep(a.lastSnapshot!.step + 5);
+    expect(a.view.entities.get(target)?.fields?.hp).toBe(90);
+    expect(server.runtime.gameServer.stats().strikes).toBe(strikes);
+    expect(a.errors).toHaveLength(errors);
+    place(5 + SHOOT_RANGE - 1, 5);
+    a.sendMessage('shoot', { target });
+    await until(a, () => a.view.entities.get(target)?.fields?.hp === 80);
     expect(a.open).toBe(true);
   });
 });

@@ -90,6 +90,11 @@ describe('hostile: a client-chosen spectator token does not make an invisible ac
     expect(server?.world.game?.counters.refused).toBe(3);
     // A player's shot still lands.
     const bob = await join(url, 'bob', '');
+    const pos = server?.world.stores.Position;
+    if (pos) {
+      pos.x[bob.player] = pos.x[alice.player]; // within the arena's SHOOT_RANGE (players spawn anywhere)
+      pos.y[bob.player] = pos.y[alice.player] + 1;
+    }
     bob.c.send([5, 'shoot', { target: alice.player }]);
     await alice.c.waitFor(17, () => hpOf(alice.c, alice.player) === 90);
     expect(bob.c.errors()).toEqual([]);
