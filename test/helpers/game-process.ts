@@ -36,6 +36,8 @@ export interface GameProcessOptions {
   dataDir: string;
   token: string;
   readyMsg?: string;
+  /** Extra environment (a game's own settings, e.g. `FARM_*`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -74,7 +76,7 @@ const spawnGame = (o: GameProcessOptions, nodeArgs: string[], env: Record<string
   const child = spawn(process.execPath, [...nodeArgs, ...o.args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir, ...env },
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir, ...o.env, ...env },
   });
   const lines = collectJsonLines(child.stdout);
   let stderr = '';

@@ -7,66 +7,42 @@
  * Then a crop planted before a clean stop (SIGTERM) is still growing
  * after the restart, with the same ripe time, and ripens on world time.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { FarmPlayer } from '../../../examples/farm/client.js';
 import { HARVEST_COINS, OUT, type RipeMsg, SEED, STARTING_COINS } from '../../../examples/farm/rules.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
+import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
+import { type GameProcess, startGameProcess } from '../../helpers/game-process.js';
 
 const TOKEN = 'farm-restart-token';
 const dataDir = tempDataDir('wt-farm-restart-');
 const children: ChildProcess[] = [];
 
-interface Served {
-  child: ChildProcess;
-  port: number;
-  adminPort: number;
-}
+type Served = GameProcess & { port: number };
 
 const serve = async (): Promise<Served> => {
-  const args = [
-    '--port',
-    '0',
-    '--admin-port',
-    '0',
-    '--data-dir',
-    dataDir.dir,
-    '--admin-token',
-    TOKEN,
-    '--time-scale',
-    '600',
-    '--checkpoint-interval',
-    '0.2',
-  ];
-  const child = spawn(process.execPath, [...(await childNodeArgs('examples/farm/main.ts')), ...args], {
+  const g = await startGameProcess({
+    main: 'examples/farm/main.ts',
+    args: ['--port', '0', '--admin-port', '0', '--time-scale', '600', '--checkpoint-interval', '0.2'],
+    dataDir: dataDir.dir,
+    token: TOKEN,
     // A crop ripens in 600 world seconds: one wall second at timeScale 600. No crows, no daily bonus.
-    env: { ...process.env, FARM_GROW_SECONDS: '600', FARM_CROWS: '0', FARM_DAY_SECONDS: '2000000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { FARM_GROW_SECONDS: '600', FARM_CROWS: '0', FARM_DAY_SECONDS: '2000000' },
   });
-  children.push(child);
-  const lines = collectJsonLines(child.stdout as NonNullable<typeof child.stdout>);
-  child.stderr?.resume();
-  for (let i = 0; i < 400; i++) {
-    const ready = lines.find((l) => l.msg === 'server ready');
-    if (ready) return { child, port: ready.port as number, adminPort: ready.adminPort as number };
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server not ready');
+  children.push(g.child);
+  return { ...g, port: g.lines.find((l) => l.msg === 'server ready')?.port as number };
 };
 
 const exited = (c: ChildProcess): Promise<void> =>
   c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
 
-const pid = `t:${createHash('sha256').update('farm-dana').digest('hex').slice(0, 32)}`;
+const pid = playerIdOfToken('farm-dana');
 
 /** The player's ledger keys (without the world incarnation) and their coin deltas. */
 const ledger = async (s: Served): Promise<Map<string, number[]>> => {
-  const res = await fetch(`http://127.0.0.1:${s.adminPort}/api/v1/worlds/1/ledger/players/${pid}`, {
+  const res = await fetch(`${s.admin}/worlds/1/ledger/players/${pid}`, {
     headers: { authorization: `Bearer ${TOKEN}` },
   });
   expect(res.status).toBe(200);
