@@ -12,7 +12,8 @@ import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import { resolveWorldPhysics } from '../physics/physics-world.js';
 import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
 import { didYouMean } from './did-you-mean.js';
-import { coerceOption, OPTION_SPECS, SPECS_BY_KEY } from './option-specs.js';
+import { coerceOption } from './option-schema.js';
+import { OPTION_SPECS, SPECS_BY_KEY } from './option-specs.js';
 
 /** The problems a validator throws (a coded error's `details.problems`); other errors are rethrown. */
 const problemsOf = (check: () => unknown): string[] => {

@@ -1,9 +1,8 @@
 /**
  * The option table: one row per server option (flag, `WORLDTICK_*` environment variable, kind,
- * default, range, doc), and each option's schema (src/config/schema.ts) derived from it.
+ * default, range, doc); each option's schema is derived from it in src/cli/option-schema.ts.
  * Parsing is src/cli/options.ts, the config file src/cli/config-file.ts, `--help` src/cli/help-text.ts.
  */
-import { checkOption, type Spec } from '../config/schema.js';
 import { LOG_LEVELS } from '../log.js';
 import type { ServerOptions } from './server-options.js';
 
@@ -376,30 +375,3 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 export const SPECS_BY_FLAG: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.flag, s]));
 /** Option rows by options key (as in a config file). */
 export const SPECS_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map<string, OptionSpec>(OPTION_SPECS.map((s) => [s.key, s]));
-
-/**
- * The schema (src/config/schema.ts) of one option: the CLI table is metadata (flag, env, doc);
- * every check and message comes from the one schema module.
- */
-export const optionSchema = (spec: OptionSpec): Spec => {
-  switch (spec.kind) {
-    case 'int':
-    case 'number':
-      return { kind: 'number', default: spec.default as number, integer: spec.kind === 'int', min: spec.min, max: spec.max };
-    case 'boolean':
-      return { kind: 'boolean', default: spec.default as boolean };
-    case 'enum':
-      return { kind: 'enum', default: spec.default as string, values: spec.values ?? [] };
-    case 'string':
-      return { kind: 'string', default: spec.default as string };
-  }
-};
-
-const SCHEMAS = new Map<string, Spec>(OPTION_SPECS.map((s) => [s.key, optionSchema(s)]));
-
-/** The schema of the option `key` (a key of {@link OPTION_SPECS}). */
-export const schemaOf = (key: string): Spec => SCHEMAS.get(key)!;
-
-/** Check and coerce one raw value of an option; problems (named by `where`) are pushed, undefined returned. */
-export const coerceOption = (spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown =>
-  checkOption(schemaOf(spec.key), raw, where, problems);

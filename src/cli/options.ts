@@ -8,12 +8,14 @@ import { isWorldtickError, optionInvalid } from '../errors.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { checkOption } from '../config/schema.js';
 import type { ServerOptions } from './server-options.js';
-import { coerceOption, OPTION_SPECS, SPECS_BY_FLAG, schemaOf } from './option-specs.js';
+import { coerceOption, schemaOf } from './option-schema.js';
+import { OPTION_SPECS, SPECS_BY_FLAG } from './option-specs.js';
 import { emptyConfigFile, readConfigFile } from './config-file.js';
 import { didYouMean } from './did-you-mean.js';
 
 export type { ServerOptions } from './server-options.js';
-export { OPTION_SPECS, optionSchema } from './option-specs.js';
+export { optionSchema } from './option-schema.js';
+export { OPTION_SPECS } from './option-specs.js';
 export { MAX_CONFIG_FILE_BYTES } from './config-file.js';
 export { helpText } from './help-text.js';
 

@@ -4,7 +4,8 @@
  * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
  */
 import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
-import { coerceOption, OPTION_SPECS } from '../cli/option-specs.js';
+import { coerceOption } from '../cli/option-schema.js';
+import { OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
