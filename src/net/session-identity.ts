@@ -43,6 +43,8 @@ export interface IdentityTables {
   readonly identityWaiters: Map<string, IdentityWaiter[]>;
   /** Socket of a waiting hello → the identity key it waits for (one wait per socket). */
   readonly waitingConns: Map<Conn, string>;
+  /** Socket → when its hello first waited (a hello woken that must wait again keeps it; dropped once it stops waiting). */
+  readonly waitingSince: WeakMap<Conn, number>;
 }
 
 /** A hello served again after the store named its identity (an empty token's resume token): that player id, and how many times. */
@@ -175,4 +177,21 @@ export const wakeWorldWaiters = (t: IdentityTables, worldId: string): void => {
         setImmediate(w.run);
       }
     }
+};
+
+/**
+ * Hold `conn`'s hello until no join of identity `key` is in flight, then `run` it again: its
+ * messages are held meanwhile (game-server-wire.ts), for at most `net.helloTimeoutMs` from when it
+ * first waited ({@link expireIdentityWaiters}); a socket that closes leaves the list ({@link leaveIdentityWait}).
+ */
+export const holdForIdentity = (t: IdentityTables, key: string, conn: Conn, run: () => void): void => {
+  conn.helloPending = true;
+  const since = t.waitingSince.get(conn) ?? performance.now();
+  t.waitingSince.set(conn, since);
+  waitForIdentity(t, key, conn, since, run);
+};
+
+/** A hello served again settled its wait unless it waits once more: its first start is dropped then. */
+export const settledIdentityWait = (t: IdentityTables, conn: Conn): void => {
+  if (!t.waitingConns.has(conn)) t.waitingSince.delete(conn);
 };

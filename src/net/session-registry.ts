@@ -41,14 +41,15 @@ import {
   listIdentity,
   MAX_IDENTITY_RETRIES,
   removeJoining,
-  waitForIdentity,
+  holdForIdentity,
+  settledIdentityWait,
 } from './session-identity.js';
 import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
   unlistSession,
-  joinBufferFull,
+  roomToJoin,
   resumeInFlight,
   saveLivePositions,
   type SessionTables,
@@ -90,8 +91,6 @@ export class SessionRegistry {
   /** Set by the server's stop: sessions closing now were live at shutdown (their grace restarts with the next process). */
   shuttingDown = false;
   #sweeps = 0;
-  /** When each socket's hello first waited for its identity's join (wall ms); dropped once it stops waiting. */
-  readonly #waitingSince = new WeakMap<Conn, number>();
 
   readonly #classify: SessionClassHook;
 
@@ -153,15 +152,8 @@ export class SessionRegistry {
     if (!this.#roomToJoin(conn, world)) return;
     const claimed = auth ? auth.playerId : identityOfToken(m.token);
     const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
-    if (key !== null && identityBusy(this.tables, key)) {
-      conn.helloPending = true; // its messages are held meanwhile (game-server-wire.ts)
-      // At most net.helloTimeoutMs (sweep); a socket that closes meanwhile leaves the list (closed).
-      // A hello woken that must wait again (another join of it started first) keeps its first start.
-      const since = this.#waitingSince.get(conn) ?? performance.now();
-      this.#waitingSince.set(conn, since);
-      const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
-      return waitForIdentity(this.tables, key, conn, since, rerun);
-    }
+    if (key !== null && identityBusy(this.tables, key))
+      return holdForIdentity(this.tables, key, conn, () => this.#rerun(conn, m, world, refuseNew, auth, known));
     let player = -1,
       owner = -1;
     let token = '',
@@ -245,22 +237,13 @@ export class SessionRegistry {
       this.#log.error({ err, conn: conn.id, world: world.id }, 'hello of a waiting identity failed');
       if (!conn.closed && !conn.session) this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
     }
-    if (!this.tables.waitingConns.has(conn)) this.#waitingSince.delete(conn);
+    settledIdentityWait(this.tables, conn);
     if (!conn.helloPending) this.onHelloSettled?.(conn);
   }
 
-  /** Refuse a hello (WORLD_FULL, 4009, counted) when the world's join buffer is full ({@link joinBufferFull}). */
+  /** Room for a join in `world`, else the hello is refused WORLD_FULL (world-sessions.ts `roomToJoin`), counted. */
   #roomToJoin(conn: Conn, world: SimWorld): boolean {
-    if (!joinBufferFull(world)) return true;
-    this.counters.joinsRefused++;
-    this.#wire.reply(
-      conn,
-      WireErrorCode.WORLD_FULL,
-      'too many joins waiting for the world to step; retry later',
-      false,
-      CloseCode.WORLD_FULL,
-    );
-    return false;
+    return roomToJoin(this.#wire, conn, world, () => void this.counters.joinsRefused++);
   }
 
   /** Create the joining session and push its enter fact (the welcome is sent when a step applies it). */

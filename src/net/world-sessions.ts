@@ -13,7 +13,7 @@
  *   identities, joiningIdentities, pendingIdentities, identityWaiters, waitingConns: one identity, one player
  *            per world (session-identity.ts)
  */
-import { CloseCode, type WireErrorCodeValue } from '../errors.js';
+import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import type { DurableSessions } from './durable-sessions.js';
@@ -66,6 +66,7 @@ export const createSessionTables = (): SessionTables => ({
   pendingIdentities: new Map(),
   identityWaiters: new Map(),
   waitingConns: new Map(),
+  waitingSince: new WeakMap(),
 });
 
 /** Take `p` (parked under `token`) out of the parked table and its address's list (a resume, an expiry, an eviction). */
@@ -107,6 +108,14 @@ export const resumeInFlight = (t: SessionTables, token: string): boolean => {
  * (3 × capacity), which must never be refused.
  */
 export const joinBufferFull = (world: SimWorld): boolean => world.ingest.atCapacity(SESSION_INGEST_TYPE);
+
+/** True when `world` has room for a join; else the hello is refused (WORLD_FULL, 4009) and `refused` counts it ({@link joinBufferFull}). */
+export const roomToJoin = (wire: SessionWire, conn: Conn, world: SimWorld, refused: () => void): boolean => {
+  if (!joinBufferFull(world)) return true;
+  refused();
+  wire.reply(conn, WireErrorCode.WORLD_FULL, 'too many joins waiting for the world to step; retry later', false, CloseCode.WORLD_FULL);
+  return false;
+};
 
 /** Sessions of world `worldId`: its replicated sessions, then its joining ones (a new array). */
 const sessionsOf = (t: SessionTables, worldId: string): Session[] => {
