@@ -79,6 +79,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
   const hosted = new Set(o.worlds().map((w) => w.id));
   x.meter.sample(performance.now());
   await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...[...x.deleting].filter((w) => !hosted.has(w)).map(keep)]);
+  // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
     failures += await x.takeover.takeOrphans();
   return failures;

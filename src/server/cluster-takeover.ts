@@ -191,7 +191,10 @@ export class WorldTakeover {
    * Failover of worlds nobody hosts: a stored world without a live lease (its owner died) is
    * acquired by the instance placement picks (every instance computes the same pick from the same
    * view; a racing acquire has exactly one winner) and restored from its last checkpoint.
-   * Resolves the number of failed coordinator/store calls. Call only with `storedWorlds` set.
+   * Resolves the number of failed coordinator calls (a failover whose acquire failed): a store that
+   * cannot list its worlds is not one — the coordinator's reachability (`reachable`,
+   * `worldtick_cluster_coordinator_up`) is Redis's, and the store's outage shows as its own
+   * (`worldtick_store_unavailable`); no orphan is taken meanwhile. Call only with `storedWorlds` set.
    */
   async takeOrphans(): Promise<number> {
     const o = this.#c.opts;
@@ -201,7 +204,7 @@ export class WorldTakeover {
     try {
       records = await listStored(o);
     } catch {
-      return 1;
+      return 0;
     }
     this.#expireDeclined(records);
     const stored = records.map((r) => r.worldId);
