@@ -204,6 +204,13 @@ export const ErrorCode = {
    * once `stop` began, or for a world no server serves (built with `createGameWorld` alone, a replay).
    */
   SERVER_NOT_RUNNING: 'WT_ERR_SERVER_NOT_RUNNING',
+  /**
+   * Another instance of the cluster refused this instance's admin token (401): the instances run with
+   * different admin tokens (a rotation half done, docs/ADMIN.md "Rotating the admin token"). A request
+   * forwarded to a world's owner answers 502 with it; a migration to such a target is refused before
+   * anything moves.
+   */
+  CLUSTER_TOKEN_MISMATCH: 'WT_ERR_CLUSTER_TOKEN_MISMATCH',
 } as const;
 
 /** Union of every error code string. */

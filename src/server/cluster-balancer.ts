@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { ClusterService } from './cluster-service.js';
 import type { WorldMover } from './cluster-migration.js';
 import type { Service } from './service.js';
+import { tokenMismatchMessage } from './peer-check.js';
 
 /** Options of {@link ClusterBalancer}. */
 export interface ClusterBalancerOptions {
@@ -123,6 +124,11 @@ export class ClusterBalancer implements Service {
           signal: AbortSignal.timeout(5000),
         });
         if (res.ok) reports.push((await res.json()) as LoadReport);
+        else
+          this.#o.logger.warn(
+            { peer: i.id, status: res.status, ...(res.status === 401 ? { err: tokenMismatchMessage(i.id, 'load report') } : {}) },
+            'cluster: load report unavailable; instance left out of this round',
+          );
       } catch (err) {
         this.#o.logger.warn({ err, peer: i.id }, 'cluster: load report unavailable; instance left out of this round');
       }

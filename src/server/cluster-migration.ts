@@ -33,6 +33,8 @@ import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
 import { isNotLoadableHere } from '../persist/restore.js';
+import { checkMigrationTarget } from './peer-check.js';
+import type { MigrationResult, MoveRecord } from './move-records.js';
 
 /** What the runtime gives the mover. */
 export interface MigrationDeps {
@@ -63,28 +65,7 @@ export interface MigrationDeps {
   readonly restoreOps?: (world: SimWorld, incarnation: string) => Promise<unknown>;
 }
 
-/** One take-over or hand-over, as recorded (wall ms). */
-export interface MoveRecord {
-  readonly worldId: string;
-  readonly kind: 'migrated-out' | 'migrated-in' | 'failover';
-  readonly fencingToken: number;
-  readonly step: number;
-  readonly worldTime: number;
-  /** Epoch ms when it finished. */
-  readonly at: number;
-  /** Source: hold → target ready → sessions redirected; target: load and install. */
-  readonly ms: number;
-  readonly sessions: number;
-  readonly to?: string;
-}
-
-/** Result of a migration. */
-export interface MigrationResult extends MoveRecord {
-  readonly from: string;
-  readonly to: string;
-  /** Wall ms the world did not step: hold on the source until the target answered it steps. */
-  readonly pauseMs: number;
-}
+export type { MigrationResult, MoveRecord } from './move-records.js';
 
 const HISTORY = 256;
 
@@ -249,6 +230,8 @@ export class WorldMover {
     d.logger.info({ world: worldId, to: target.id, step: world.clock.step }, 'cluster: migrating world');
     let handedOver = false;
     try {
+      const refused = await checkMigrationTarget(target.adminUrl, d.adminToken, target.id, 15_000); // else its adopt fails after the handover
+      if (refused) throw new MoveError(refused.status, refused.message, refused.code);
       await detachLedger(world); // queued purchases committed (fenced) before the checkpoint
       const before = d.checkpointer.report(worldId)?.failed ?? 0;
       await d.checkpointer.record(worldId);
@@ -325,7 +308,10 @@ export class WorldMover {
         d.gameServer().closeWorldSessions(worldId, CloseCode.LEASE_LOST, 'world moving; retry');
         this.#uninstall(worldId);
       }
-      throw err instanceof MoveError ? err : new MoveError(503, err instanceof Error ? err.message : String(err));
+      const failed = err instanceof MoveError ? err : new MoveError(503, err instanceof Error ? err.message : String(err));
+      if (!failed.refusedBy)
+        d.logger.warn({ world: worldId, to: target.id, handedOver, code: failed.code, err: failed.message }, 'cluster: migration failed');
+      throw failed;
     } finally {
       c.unhold(worldId);
       this.#busy.delete(worldId);

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import type { HelloRoute } from '../net/game-server.js';
 import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
+import { tokenMismatchMessage } from './peer-check.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 
 /** Options of {@link createHelloRouter}. */
@@ -161,7 +162,10 @@ export const createAdminIntercept =
     if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
       cluster.counters.forwardedAdmin++;
       try {
-        return await forward(cluster, req, owner.adminUrl, owner.instanceId, timeoutMs);
+        const res = await forward(cluster, req, owner.adminUrl, owner.instanceId, timeoutMs);
+        if ((res.json as { code?: string } | undefined)?.code === ErrorCode.CLUSTER_TOKEN_MISMATCH)
+          logger.warn({ world: id, owner: owner.instanceId }, "cluster: the owner refused this instance's admin token");
+        return res;
       } catch (err) {
         logger.warn({ world: id, owner: owner.instanceId, err }, 'cluster: admin request could not be forwarded to the owner');
         return unavailable(`the owner of world ${id} (${owner.instanceId}) did not answer`);
@@ -193,6 +197,13 @@ const forward = async (
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
+  // The request passed this instance's token check and was sent on with this instance's token: a 401 is the tokens differing.
+  if (res.status === 401)
+    return {
+      status: 502,
+      json: { code: ErrorCode.CLUSTER_TOKEN_MISMATCH, message: tokenMismatchMessage(to, 'forwarded request') },
+      headers: { 'X-Worldtick-Owner': to },
+    };
   const type = res.headers.get('content-type') ?? 'application/json';
   return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': to } };
 };

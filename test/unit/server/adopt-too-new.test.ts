@@ -174,6 +174,8 @@ describe('a world whose checkpoint a newer build wrote', () => {
     // b's admin API over real HTTP; the checkpoint a writes is rewritten as a newer build writes it before b reads it.
     let route: ((body: unknown) => Promise<{ status?: number; json?: unknown }> | { status?: number; json?: unknown }) | undefined;
     const http = createServer((req, res) => {
+      // The source's check of the target before a handover (src/server/peer-check.ts): b answers as itself.
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"instance":"b"}');
       let body = '';
       req.on('data', (d: Buffer) => (body += String(d)));
       req.on('end', () => {
