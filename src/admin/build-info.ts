@@ -1,6 +1,6 @@
 /**
  * What build a process runs, for operators: the package version, Node, the wire protocol, the
- * store schema and the checkpoint format. Exported as `worldtick_build_info` (value 1, the facts as
+ * store schema, the checkpoint format and the checkpoint schema. Exported as `worldtick_build_info` (value 1, the facts as
  * labels: the Prometheus convention) and logged once at start (`worldtick starting`), so an upgrade
  * rolled over a cluster shows which instance runs what.
  */
@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTOCOL_VERSION } from '../net/protocol.js';
 import { SNAPSHOT_FORMAT_VERSION } from '../persist/snapshot-format.js';
+import { WORLD_SNAPSHOT_SCHEMA } from '../persist/world-snapshot.js';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
 
 /** Build facts (strings: they are metric labels). */
@@ -23,6 +24,12 @@ export interface BuildInfo {
   schema: string;
   /** Checkpoint container format (docs/DURABILITY.md "Format versions"). */
   checkpointFormat: string;
+  /**
+   * Newest checkpoint schema this build writes and reads (docs/DURABILITY.md "Format versions"): a
+   * build refuses a checkpoint of a higher one (`WT_ERR_CHECKPOINT_TOO_NEW`), so two builds whose
+   * checkpoint schemas differ do not take each other's newer worlds (docs/CLUSTER.md "Rolling upgrade").
+   */
+  checkpointSchema: string;
 }
 
 /** The version of the nearest package.json named `worldtick` above this module (src/ or dist/src/), or `unknown`. */
@@ -47,4 +54,5 @@ export const readBuildInfo = (): BuildInfo => ({
   protocol: String(PROTOCOL_VERSION),
   schema: String(LATEST_SCHEMA_VERSION),
   checkpointFormat: String(SNAPSHOT_FORMAT_VERSION),
+  checkpointSchema: String(WORLD_SNAPSHOT_SCHEMA),
 });

@@ -64,8 +64,8 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   const build = readBuildInfo();
   gauge(
     'worldtick_build_info',
-    'Build of this process (value 1): package version, Node, wire protocol, store schema, checkpoint format.',
-    ['version', 'node', 'protocol', 'schema', 'checkpoint_format'],
+    'Build of this process (value 1): package version, Node, wire protocol, store schema, checkpoint format and schema.',
+    ['version', 'node', 'protocol', 'schema', 'checkpoint_format', 'checkpoint_schema'],
     (put) =>
       put(
         {
@@ -74,6 +74,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
           protocol: build.protocol,
           schema: build.schema,
           checkpoint_format: build.checkpointFormat,
+          checkpoint_schema: build.checkpointSchema,
         },
         1,
       ),

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
+import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
@@ -37,6 +38,7 @@ describe('upgrade: an older store opened by this build', () => {
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       node: process.version,
       schema: String(LATEST_SCHEMA_VERSION),
+      checkpointSchema: String(WORLD_SNAPSHOT_SCHEMA),
       pid: a.child.pid,
     });
     expect(a.lines.find((l) => l.msg === 'store opened')).toMatchObject({ store: 'sqlite', schemaVersion: LATEST_SCHEMA_VERSION });
@@ -49,7 +51,7 @@ describe('upgrade: an older store opened by this build', () => {
     const metrics = (await a.api('GET', '/metrics')).json as string;
     expect(metrics).toMatch(
       new RegExp(
-        `^worldtick_build_info\\{version="${String(starting?.version)}",node="${process.version}",protocol="\\d+",schema="${LATEST_SCHEMA_VERSION}",checkpoint_format="\\d+"\\} 1$`,
+        `^worldtick_build_info\\{version="${String(starting?.version)}",node="${process.version}",protocol="\\d+",schema="${LATEST_SCHEMA_VERSION}",checkpoint_format="\\d+",checkpoint_schema="${WORLD_SNAPSHOT_SCHEMA}"\\} 1$`,
         'm',
       ),
     );
