@@ -79,7 +79,11 @@ export const stopRuntime = async (p: RuntimeStopParts): Promise<ShutdownCheckpoi
     logger.info({ service: s.name }, 'service stopped');
   }
   await finalFlush();
-  const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, (id) => isStandbyCopy(cluster, id), logger);
+  // Cluster mode: a world this instance never stepped since its start (a copy restored from the store, a start
+  // that failed before the cluster service ran) holds nothing its final checkpoint would add: a standby copy too.
+  const steppedHere = new Set(cluster.stepRanges().flatMap((r) => (r.instanceId === cluster.instanceId ? [r.worldId] : [])));
+  const notOwnedHere = (id: string): boolean => isStandbyCopy(cluster, id) || (cluster.enforce && !steppedHere.has(id));
+  const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, notOwnedHere, logger);
   for (const w of runner.worlds()) {
     worldDeleted(w); // a game's onWorldDeleted hook
     destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work
