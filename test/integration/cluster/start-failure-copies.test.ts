@@ -54,7 +54,8 @@ describe.skipIf(skip !== null)('cluster: a start that fails after restoring the 
     expect(err).toMatchObject({ code: 'WT_ERR_PORT_IN_USE' });
     await b.stop(); // as the command line does after a failed start (src/game/server.ts startServer)
 
-    expect(lines.filter((l) => l.msg === 'world restored').map((l) => l.world)).toEqual(expect.arrayContaining(['1', 'w']));
+    // w from its checkpoint (world 1 too once a checkpoint of it was written; else built fresh: neither steps here).
+    expect(lines.filter((l) => l.msg === 'world restored').map((l) => l.world)).toContain('w');
     expect(lines.filter((l) => l.msg === 'shutdown: final checkpoint not written; the world restarts from its last checkpoint')).toEqual(
       [],
     );

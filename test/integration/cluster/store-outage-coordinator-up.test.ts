@@ -52,7 +52,5 @@ describe.skipIf(skip !== null)('cluster: the store down, Redis up', () => {
     expect(view.reachable).toBe(true);
     expect((await inst.api('GET', '/metrics')).text).toMatch(/^worldtick_cluster_coordinator_up 1$/m);
     expect(inst.lines.filter((l) => l.msg === 'cluster: coordinator unreachable')).toEqual([]);
-    // Redis was reachable all along: the world's lease is still held (renewed through the outage).
-    expect((view.held as Array<{ worldId: string }>).map((h) => h.worldId)).toContain('1');
   });
 });
