@@ -46,7 +46,10 @@ const announce = async (d: DrainDeps, on: boolean): Promise<RouteResponse | null
 /** A target that refused a world during a drain and handed its lease back (the world stayed here). */
 export interface Refusal {
   readonly instance: string;
-  /** `draining`, `stopping`, `checkpoint-too-new` or `game-incompatible` (docs/CLUSTER.md "Migration"). */
+  /**
+   * `draining`, `stopping`, `checkpoint-too-new` or `game-incompatible` (docs/CLUSTER.md "Migration"); before
+   * the handover (src/server/peer-check.ts): `token-mismatch`, `unreachable` or `another-instance`.
+   */
   readonly reason: string;
 }
 

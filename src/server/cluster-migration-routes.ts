@@ -23,7 +23,10 @@ import { isNotLoadableHere } from '../persist/restore.js';
 export class MoveError extends Error {
   readonly status: number;
   readonly code: string;
-  /** The target that refused the world and handed its lease back (the world steps on here), with its reason. */
+  /**
+   * The target that refused the world and handed its lease back, or that failed the check before the
+   * handover (its token, its answer: src/server/peer-check.ts), with its reason: the world steps on here.
+   */
   readonly refusedBy: { instance: string; reason: string } | null;
   constructor(
     status: number,

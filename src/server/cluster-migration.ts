@@ -231,7 +231,7 @@ export class WorldMover {
     let handedOver = false;
     try {
       const refused = await checkMigrationTarget(target.adminUrl, d.adminToken, target.id, 15_000); // else its adopt fails after the handover
-      if (refused) throw new MoveError(refused.status, refused.message, refused.code);
+      if (refused) throw new MoveError(refused.status, refused.message, refused.code, { instance: target.id, reason: refused.reason });
       await detachLedger(world); // queued purchases committed (fenced) before the checkpoint
       const before = d.checkpointer.report(worldId)?.failed ?? 0;
       await d.checkpointer.record(worldId);
@@ -309,8 +309,7 @@ export class WorldMover {
         this.#uninstall(worldId);
       }
       const failed = err instanceof MoveError ? err : new MoveError(503, err instanceof Error ? err.message : String(err));
-      if (!failed.refusedBy)
-        d.logger.warn({ world: worldId, to: target.id, handedOver, code: failed.code, err: failed.message }, 'cluster: migration failed');
+      d.logger.warn({ world: worldId, to: target.id, handedOver, code: failed.code, err: failed.message }, 'cluster: migration failed');
       throw failed;
     } finally {
       c.unhold(worldId);

@@ -19,6 +19,8 @@ export interface PeerRefusal {
   readonly status: number;
   readonly code: string;
   readonly message: string;
+  /** For a drain's list of refusals (`tried`): `token-mismatch`, `unreachable` or `another-instance`. */
+  readonly reason: string;
 }
 
 /**
@@ -41,11 +43,21 @@ export const checkMigrationTarget = async (
     });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { status: 502, code: ErrorCode.MIGRATION_FAILED, message: `instance ${target} did not answer (${why}); nothing moved` };
+    return {
+      status: 502,
+      code: ErrorCode.MIGRATION_FAILED,
+      message: `instance ${target} did not answer (${why}); nothing moved`,
+      reason: 'unreachable',
+    };
   }
   const text = await res.text().catch(() => '');
   if (res.status === 401)
-    return { status: 502, code: ErrorCode.CLUSTER_TOKEN_MISMATCH, message: `${tokenMismatchMessage(target, 'migration')}; nothing moved` };
+    return {
+      status: 502,
+      code: ErrorCode.CLUSTER_TOKEN_MISMATCH,
+      message: `${tokenMismatchMessage(target, 'migration')}; nothing moved`,
+      reason: 'token-mismatch',
+    };
   if (res.status !== 200) return null; // the adopt call decides, as before
   let instance: unknown;
   try {
@@ -58,6 +70,7 @@ export const checkMigrationTarget = async (
       status: 502,
       code: ErrorCode.MIGRATION_FAILED,
       message: `instance ${target}'s admin URL ${adminUrl} is answered by instance ${instance}; nothing moved`,
+      reason: 'another-instance',
     };
   return null;
 };
