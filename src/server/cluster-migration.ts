@@ -225,13 +225,26 @@ export class WorldMover {
       );
     if (target.capacity === 0) throw new MoveError(409, `instance ${target.id} takes no worlds (draining)`);
     this.#busy.add(worldId);
+    d.logger.info({ world: worldId, to: target.id, step: world.clock.step }, 'cluster: migrating world');
+    // The target is asked before the world is held (else its adopt fails after the handover), so a
+    // slow or unreachable target costs the world no steps: it steps on here while we wait.
+    try {
+      const refused = await checkMigrationTarget(target.adminUrl, d.adminToken, target.id, 15_000);
+      if (refused) throw new MoveError(refused.status, refused.message, refused.code, { instance: target.id, reason: refused.reason });
+      if (d.getWorld(worldId) !== world || !c.fence(worldId)) throw new MoveError(409, `world ${worldId} is no longer owned here`);
+    } catch (err) {
+      this.#busy.delete(worldId);
+      const failed = err instanceof MoveError ? err : new MoveError(503, err instanceof Error ? err.message : String(err));
+      d.logger.warn(
+        { world: worldId, to: target.id, handedOver: false, code: failed.code, err: failed.message },
+        'cluster: migration failed',
+      );
+      throw failed;
+    }
     const t0 = performance.now();
     c.hold(worldId); // no step from here: the loop runner asks canStep before each
-    d.logger.info({ world: worldId, to: target.id, step: world.clock.step }, 'cluster: migrating world');
     let handedOver = false;
     try {
-      const refused = await checkMigrationTarget(target.adminUrl, d.adminToken, target.id, 15_000); // else its adopt fails after the handover
-      if (refused) throw new MoveError(refused.status, refused.message, refused.code, { instance: target.id, reason: refused.reason });
       await detachLedger(world); // queued purchases committed (fenced) before the checkpoint
       const before = d.checkpointer.report(worldId)?.failed ?? 0;
       await d.checkpointer.record(worldId);
