@@ -4,7 +4,8 @@
  * final checkpoints and releases its leases, and starts no new one. Two instances on a real
  * redis-server and a real PostgreSQL; `a` owns world `sm` and is asked to migrate it to `b`. The
  * migration is kept in flight deterministically: `b` is paused (SIGSTOP) before the migration is
- * asked for, so `a`'s adopt request cannot be answered; `a` gets SIGTERM once the migration began,
+ * asked for, so `a`'s check of the target cannot be answered (meanwhile `sm` steps on: it is not
+ * held before the target answered); `a` gets SIGTERM once the migration began,
  * and `b` is resumed (SIGCONT) only once `a` logged that its stop waits for it. The migration answers
  * 200, `b` took the world by migration (not failover) at the step `a` stopped at, and steps it on;
  * `a` exits 0 and a migration asked for after the stop began is refused.
@@ -34,6 +35,13 @@ describe.skipIf(skip !== null)('cluster: stop during a migration', () => {
     try {
       const moving = a.api('POST', '/api/v1/worlds/sm/migrate', { to: 'b' });
       await until('the migration began', () => a.lines.slice(mark).some((l) => l.msg === 'cluster: migrating world'), 10_000, 2);
+      // The target is asked before the world is held: while b cannot answer, sm steps on here.
+      const asked = (await a.api('GET', '/api/v1/worlds/sm')).json.step as number;
+      await until(
+        'a steps sm while b is paused',
+        async () => ((await a.api('GET', '/api/v1/worlds/sm')).json.step as number) > asked + 5,
+        10_000,
+      );
       const exited = once(a.child, 'exit');
       a.child.kill('SIGTERM'); // once: a second signal would end the stop at once
       await until(
