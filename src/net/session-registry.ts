@@ -154,12 +154,13 @@ export class SessionRegistry {
    */
   hello(conn: Conn, m: HelloMsg, world: SimWorld, refuseNew = false, auth: HelloIdentity | null = null, known: Known | null = null): void {
     const net = this.attach(world);
-    const admitted = admitHello(this.admission, this.#wire, conn, world, () => this.#rerun(conn, m, world, refuseNew, auth, known));
-    if (!admitted || !this.#roomToJoin(conn, world)) return;
+    if (!this.#roomToJoin(conn, world)) return;
     const claimed = auth ? auth.playerId : identityOfToken(m.token);
     const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
-    if (key !== null && identityBusy(this.tables, key))
-      return holdForIdentity(this.tables, key, conn, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+    const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
+    if (key !== null && identityBusy(this.tables, key)) return holdForIdentity(this.tables, key, conn, rerun);
+    // A join slot of this step (join-admission.ts); a hello waiting for its identity takes none.
+    if (!admitHello(this.admission, this.#wire, conn, world, rerun)) return;
     let player = -1,
       owner = -1;
     let token = '',
