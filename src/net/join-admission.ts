@@ -13,7 +13,10 @@
  *   close ─► leaves the queue (nothing kept)
  *
  * A step's slots are counted by the world's step number (`world.clock.step`), so no timer refills
- * them: the first hello seen after a step finds the full count. A socket admitted once is not asked
+ * them: the first hello seen after a step finds its slots (unused ones of earlier steps are not
+ * kept). Steps run back to back to catch up (a late loop) are served by one drain at the end of
+ * their turn, with the slots of each (at most {@link SLOT_STEPS}): a late loop does not also slow
+ * the joins down. A socket admitted once is not asked
  * again (a hello served again after an identity wait or a store retry). Wall time only; the world
  * is never written here.
  */
@@ -21,6 +24,12 @@ import { CloseCode, WireErrorCode } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Conn } from './session.js';
 import type { SessionWire } from './world-sessions.js';
+
+/**
+ * Most steps' worth of slots one drain hands out: steps run back to back in one turn to catch up
+ * (a late loop) are served by one drain, which gets the slots of each of them, up to this many.
+ */
+export const SLOT_STEPS = 4;
 
 /** The settings of join admission (net-config.ts). */
 export interface JoinAdmissionConfig {
@@ -52,6 +61,8 @@ interface Gate {
   /** The step whose slots `left` counts. */
   step: number;
   left: number;
+  /** Steps ended since the queue's last drain (this turn's catch-up burst). */
+  burst: number;
   /** Waiting hellos in arrival order; closed or expired ones are taken out at once. */
   readonly queue: Waiter[];
 }
@@ -109,7 +120,9 @@ export class JoinAdmission {
   /** A step of `world` ended: its queue's head gets this step's slots once the step is over (end of turn). */
   stepped(world: SimWorld): void {
     const g = this.#gates.get(world);
-    if (!g || g.queue.length === 0 || this.#draining.has(world)) return;
+    if (!g || g.queue.length === 0) return;
+    g.burst++;
+    if (this.#draining.has(world)) return;
     this.#draining.add(world);
     setImmediate(() => {
       this.#draining.delete(world);
@@ -121,7 +134,8 @@ export class JoinAdmission {
   #drain(world: SimWorld): void {
     const g = this.#gates.get(world);
     if (!g) return;
-    this.#refill(g, world);
+    this.#refill(g, world, Math.min(SLOT_STEPS, Math.max(1, g.burst)));
+    g.burst = 0;
     let n = 0;
     while (n < g.queue.length && g.left > 0) {
       const w = g.queue[n++];
@@ -176,17 +190,17 @@ export class JoinAdmission {
   #gate(world: SimWorld): Gate {
     let g = this.#gates.get(world);
     if (!g) {
-      g = { step: world.clock.step, left: this.#cfg.maxJoinsPerStep, queue: [] };
+      g = { step: world.clock.step, left: this.#cfg.maxJoinsPerStep, burst: 0, queue: [] };
       this.#gates.set(world, g);
-    } else this.#refill(g, world);
+    } else if (g.queue.length === 0) this.#refill(g, world); // with a queue, the next drain refills
     return g;
   }
 
-  /** A new step of the world: its full count of slots. */
-  #refill(g: Gate, world: SimWorld): void {
+  /** A new step of the world: `steps` steps' worth of slots (the steps a drain serves), unused ones of earlier steps dropped. */
+  #refill(g: Gate, world: SimWorld, steps = 1): void {
     if (g.step === world.clock.step) return;
     g.step = world.clock.step;
-    g.left = this.#cfg.maxJoinsPerStep;
+    g.left = this.#cfg.maxJoinsPerStep * steps;
   }
 }
 
