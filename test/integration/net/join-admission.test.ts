@@ -9,6 +9,7 @@
  * counters, never wall time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { defineGame, pauseWorld, type RunningServer, startServer } from '../../../src/index.js';
 import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import { stepWorld } from '../../../src/world/step.js';
@@ -17,17 +18,21 @@ import { ingestSystem } from '../../../systems/ingest-system.js';
 import { replicateSystem } from '../../../systems/replicate-system.js';
 import { timeSystem } from '../../../systems/time-system.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
+import { testServerOptions } from '../../helpers/game-server-options.js';
 
 const WELCOME = 16;
 const SNAPSHOT = 17;
 const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
 let server: GameServer | null = null;
+let running: RunningServer | null = null;
 const open: RawWs[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) s.ws.close();
   await server?.stop();
   server = null;
+  await running?.stop();
+  running = null;
 });
 
 /** A paused world (ingest, time, replicate only) served without a store, with join admission `maxJoinsPerStep` / `maxJoinQueue`. */
@@ -169,5 +174,31 @@ describe('join admission', () => {
     for (let s = from; s < to; s++) expect(got.has(s), `snapshot of step ${s}`).toBe(true);
     expect(to - from).toBeGreaterThanOrEqual(5);
     expect(stats().sessions).toBe(11);
+  });
+
+  it('counts in /stats and /metrics of a full server (SQLite store, admin API)', async () => {
+    const game = defineGame({ name: 'join-admission', world: { size: 1000, npcs: 0, physics: 'off' }, net: { maxJoinsPerStep: 1, maxJoinQueue: 1 } });
+    const r = await startServer(game, { options: testServerOptions('wt-join-admission-') });
+    running = r;
+    pauseWorld(r.world);
+    const st = () => r.runtime.gameServer.stats();
+    const send = async (token: string): Promise<RawWs> => {
+      const c = await openRaw(`ws://127.0.0.1:${r.port}`);
+      open.push(c);
+      c.send([1, 1, '1', token, token, null]);
+      return c;
+    };
+    await send('first');
+    await until(() => st().joining === 1, 'the first hello took the slot and waits for the step');
+    await send('second');
+    await until(() => st().joinsWaiting === 1, 'the second waits for a slot');
+    const third = await send('third');
+    expect(await third.closed).toBe(4009);
+    expect(st()).toMatchObject({ joinsWaiting: 1, joinsQueued: 1, joinQueueFull: 1, joinWaitTimeouts: 0 });
+    const metrics = await (await fetch(`http://127.0.0.1:${r.adminPort}/metrics`, { headers: { authorization: 'Bearer tok' } })).text();
+    expect(metrics).toContain('worldtick_net_joins_waiting 1');
+    expect(metrics).toContain('worldtick_net_joins_queued_total 1');
+    expect(metrics).toContain('worldtick_net_join_queue_full_total 1');
+    expect(metrics).toContain('worldtick_net_join_wait_timeouts_total 0');
   });
 });
