@@ -63,7 +63,7 @@ export interface NetConfig {
    * Hellos of one world that start their join per step of it (join-admission.ts): more wait in the
    * world's join queue, in arrival order, for the slots of later steps. Bounds the join work (store
    * reads and commit, welcome, first snapshot) a join storm puts on the loop. 0 = no bound. 0..1000000,
-   * default 32 (docs/PROTOCOL.md "Connection limits").
+   * default 16 (docs/PROTOCOL.md "Join admission").
    */
   maxJoinsPerStep: number;
   /**
@@ -258,7 +258,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   authFailuresExemptLoopback: true,
   trustedProxies: Object.freeze([]),
   helloTimeoutMs: 5000,
-  maxJoinsPerStep: 32,
+  maxJoinsPerStep: 16,
   maxJoinQueue: 1024,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
