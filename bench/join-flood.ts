@@ -5,12 +5,15 @@
  * hello (returning identities: no limit applies), closing, in a loop, and times a `/healthz`-like
  * HTTP probe served by this process every 100 ms; this process records its event-loop delay.
  *
- *   npx tsx bench/join-flood.ts [--seconds 8] [--sockets 16] [--modes per-write,batched]
+ *   npx tsx bench/join-flood.ts [--seconds 8] [--sockets 16] [--modes per-write,batched,admitted]
  *
- * Two runs in one process, same settings:
+ * Three runs in one process, same settings:
  *   - `per-write`: the store commits each join's session write in its own transaction (what a hello
- *     cost before joins were group-committed; parks and drops stay batched as they were);
- *   - `batched`: the shipped path, one transaction per event-loop turn for every session write.
+ *     cost before joins were group-committed; parks and drops stay batched as they were), no join
+ *     admission (`net.maxJoinsPerStep: 0`);
+ *   - `batched`: one transaction per event-loop turn for every session write, no join admission;
+ *   - `admitted`: the shipped path, batched with the default join admission (`net.maxJoinsPerStep`,
+ *     src/net/join-admission.ts): with enough sockets the hellos outrun it and wait in the join queue.
  * This process (server and stepper) is pinned to CPU 0 and the client process to CPU 1 (taskset),
  * and `serverCpuUsPerHello` is this process's CPU (user + system) over the run divided by the
  * welcomes: what one join costs the server, the 20 Hz stepping of the world included.
@@ -35,7 +38,9 @@ const arg = (name: string, d: number): number => {
 };
 const SECONDS = arg('seconds', 8);
 const SOCKETS = arg('sockets', 16);
-const MODES = process.argv.includes('--modes') ? (process.argv[process.argv.indexOf('--modes') + 1] ?? '').split(',') : ['per-write', 'batched'];
+const ALL_MODES = ['per-write', 'batched', 'admitted'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES = process.argv.includes('--modes') ? (process.argv[process.argv.indexOf('--modes') + 1] ?? '').split(',') : [...ALL_MODES];
 const PINNED = pin(process.pid, 0);
 
 const pct = (xs: number[], p: number): number => {
@@ -60,12 +65,12 @@ const perWrite = (real: Store): Store => {
   return spy;
 };
 
-const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, unknown>> => {
+const runOnce = async (mode: Mode): Promise<Record<string, unknown>> => {
   const dir = tempDataDir(`wt-join-flood-${mode}-`);
   const real = new SqliteStore({ dataDir: dir.dir });
-  const store = mode === 'batched' ? real : perWrite(real);
+  const store = mode === 'per-write' ? perWrite(real) : real;
   const world = sessionWorld(2000);
-  const server = sessionServer(world, store);
+  const server = sessionServer(world, store, mode === 'admitted' ? {} : { maxJoinsPerStep: 0 });
   await server.start();
   const stepper = setInterval(() => stepWorld(world, 1), 50);
   const http = createServer((_req, res) => res.end('ok'));
@@ -98,6 +103,7 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
   const load1 = loadavg();
   const c = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { welcomes: number; errors: number; probeMs: number[] };
   const transactions = real.stats().transactions - tx0;
+  const { joinsQueued, joinQueueFull, joinWaitTimeouts } = server.stats();
   clearInterval(stepper);
   http.close();
   await server.stop();
@@ -109,6 +115,7 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
     welcomes: c.welcomes,
     errors: c.errors,
     serverCpuUsPerHello: Math.round((cpu.user + cpu.system) / Math.max(1, c.welcomes)),
+    joinAdmission: { joinsQueued, joinQueueFull, joinWaitTimeouts },
     storeTransactionsPerHello: +(transactions / Math.max(1, c.welcomes)).toFixed(2),
     healthzMs: {
       median: pct(c.probeMs, 50),
@@ -128,11 +135,11 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
 };
 
 const runs: Array<Record<string, unknown>> = [];
-for (const mode of ['per-write', 'batched'] as const) if (MODES.includes(mode)) runs.push(await runOnce(mode));
+for (const mode of ALL_MODES) if (MODES.includes(mode)) runs.push(await runOnce(mode));
 const placement = PINNED ? 'server process taskset CPU 0, client process CPU 1' : 'not pinned (taskset failed)';
 const result = { suite: 'join-flood', at: new Date().toISOString(), seconds: SECONDS, sockets: SOCKETS, placement, runs, node: process.version };
 console.log(JSON.stringify(result, null, 2));
 const dirOut = new URL('./results/', import.meta.url);
 mkdirSync(dirOut, { recursive: true });
-if (runs.length === 2) writeFileSync(new URL('join-flood.json', dirOut), `${JSON.stringify(result, null, 2)}\n`);
+if (runs.length === ALL_MODES.length) writeFileSync(new URL('join-flood.json', dirOut), `${JSON.stringify(result, null, 2)}\n`);
 process.exit(0);
