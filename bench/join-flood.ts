@@ -137,7 +137,15 @@ const runOnce = async (mode: Mode): Promise<Record<string, unknown>> => {
 const runs: Array<Record<string, unknown>> = [];
 for (const mode of ALL_MODES) if (MODES.includes(mode)) runs.push(await runOnce(mode));
 const placement = PINNED ? 'server process taskset CPU 0, client process CPU 1' : 'not pinned (taskset failed)';
-const result = { suite: 'join-flood', at: new Date().toISOString(), seconds: SECONDS, sockets: SOCKETS, placement, runs, node: process.version };
+const result = {
+  suite: 'join-flood',
+  at: new Date().toISOString(),
+  seconds: SECONDS,
+  sockets: SOCKETS,
+  placement,
+  runs,
+  node: process.version,
+};
 console.log(JSON.stringify(result, null, 2));
 const dirOut = new URL('./results/', import.meta.url);
 mkdirSync(dirOut, { recursive: true });

@@ -177,7 +177,11 @@ describe('join admission', () => {
   });
 
   it('counts in /stats and /metrics of a full server (SQLite store, admin API)', async () => {
-    const game = defineGame({ name: 'join-admission', world: { size: 1000, npcs: 0, physics: 'off' }, net: { maxJoinsPerStep: 1, maxJoinQueue: 1 } });
+    const game = defineGame({
+      name: 'join-admission',
+      world: { size: 1000, npcs: 0, physics: 'off' },
+      net: { maxJoinsPerStep: 1, maxJoinQueue: 1 },
+    });
     const r = await startServer(game, { options: testServerOptions('wt-join-admission-') });
     running = r;
     pauseWorld(r.world);
