@@ -2,8 +2,8 @@
  * Join admission: at most `net.maxJoinsPerStep` hellos of one world start their join per step of
  * that world, so a join storm — from one address or many — cannot put more join work on the event
  * loop than that (a join costs the server its store reads and session commit, the enter fact, the
- * welcome and a first snapshot: ≈ 1-2 ms each, docs/PROTOCOL.md "Sustained attacks"). Existing
- * players' steps, inputs and snapshots go first.
+ * welcome and a first snapshot: ≈ 2 ms of CPU each, and the commit's fsync; docs/PROTOCOL.md "Join
+ * admission"). Existing players' steps, inputs and snapshots go first.
  *
  *   hello ─► admit ─┬─ a slot left this step, nobody queued ──► the join goes on now
  *                   ├─ else, fewer than maxJoinQueue waiting ──► queued (FIFO), its messages held
@@ -16,9 +16,9 @@
  * them: the first hello seen after a step finds its slots (unused ones of earlier steps are not
  * kept). Steps run back to back to catch up (a late loop) are served by one drain at the end of
  * their turn, with the slots of each (at most {@link SLOT_STEPS}): a late loop does not also slow
- * the joins down. A socket admitted once is not asked
- * again (a hello served again after an identity wait or a store retry). Wall time only; the world
- * is never written here.
+ * the joins down. A socket admitted once is not asked again (a hello served again after a store
+ * retry). The registry asks after its join-buffer check and its identity wait (session-registry.ts):
+ * a hello waiting for its identity's join takes no slot. Wall time only; the world is never written here.
  */
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
