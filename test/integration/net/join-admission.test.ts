@@ -1,7 +1,8 @@
 /**
  * Join admission (src/net/join-admission.ts, docs/PROTOCOL.md "Connection limits"): at most
  * `net.maxJoinsPerStep` hellos of a world start their join per step; more wait in the world's join
- * queue and are served in arrival order at the end of later steps; past `net.maxJoinQueue` a hello
+ * queue and are served in arrival order at the end of later steps (steps run back to back in one
+ * turn, a catch-up, with the slots of each, at most 4 steps' worth); past `net.maxJoinQueue` a hello
  * is refused WORLD_FULL (4009); a queued socket that closes leaves nothing behind; players already
  * in keep their snapshot every step while the queue drains. Real uWS server without a store (a
  * hello's join is pushed at once, so a join admitted after step k is welcomed by step k + 1), raw
@@ -112,6 +113,22 @@ describe('join admission', () => {
     expect(Math.max(...perStep.values()), `welcome steps ${steps.join(',')}`).toBe(2);
     expect(perStep.size).toBe(4);
     expect(stats()).toMatchObject({ sessions: 7, joinsWaiting: 0, joinsQueued: 5, joinQueueFull: 0, joinWaitTimeouts: 0 });
+  });
+
+  it('steps run back to back (a catch-up) are served by one drain with the slots of each, at most 4', async () => {
+    const { world, url } = await start(2, 100);
+    const seen = (): number => stats().joining + stats().joinsWaiting + stats().sessions;
+    const socks = await hellos(url, 20, seen);
+    expect(stats()).toMatchObject({ joining: 2, joinsWaiting: 18 });
+    // Six steps in one turn: the drain after them hands out at most 4 steps' worth, 4 × 2 slots.
+    stepWorld(world, 6);
+    await until(() => stats().joinsWaiting === 10, 'eight served after six steps in one turn');
+    // Three steps in one turn: 3 × 2 slots.
+    stepWorld(world, 3);
+    await until(() => stats().joinsWaiting === 4, 'six served after three steps in one turn');
+    while (stats().joinsWaiting > 0 || stats().joining > 0) await step(world);
+    await until(() => socks.every((c) => welcomeStep(c) !== null), 'every hello welcomed');
+    expect(stats().sessions).toBe(20);
   });
 
   it('refuses a hello past maxJoinQueue with WORLD_FULL (4009), counted', async () => {
