@@ -77,7 +77,7 @@ const q = (xs: number[], p: number): number => {
 };
 
 /** Start the server in this process; the measuring parts are shared by both placements. */
-const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number) => {
+const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, net: Record<string, unknown> = {}) => {
   const running = await startServer(arena, {
     options: {
       host: '127.0.0.1',
@@ -86,7 +86,7 @@ const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number) =>
       dataDir: tempDataDir('wt-hostile-bench-').dir,
       logLevel: 'silent',
       statsIntervalSeconds: 0,
-      net: { resumeGraceSeconds, helloTimeoutMs },
+      net: { resumeGraceSeconds, helloTimeoutMs, ...net },
     },
   });
   const world = running.runtime.defaultWorld;
@@ -169,8 +169,12 @@ const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number) =>
 };
 
 /** The server in the bench's own process (attackers compete with it for the CPU). */
-export const inProcess = async (helloTimeoutMs: number, resumeGraceSeconds: number): Promise<HostileServer> => ({
-  ...(await startLocal(helloTimeoutMs, resumeGraceSeconds)),
+export const inProcess = async (
+  helloTimeoutMs: number,
+  resumeGraceSeconds: number,
+  net: Record<string, unknown> = {},
+): Promise<HostileServer> => ({
+  ...(await startLocal(helloTimeoutMs, resumeGraceSeconds, net)),
   placement: 'in-process (attackers and server share one process, not pinned)',
 });
 
@@ -180,13 +184,17 @@ type Req = { id: number; op: 'stats' | 'heap' | 'windowStart' | 'windowStop' | '
 export const spawnHostileServer = async (
   helloTimeoutMs: number,
   resumeGraceSeconds: number,
-  opts: { cpuProfDir?: string } = {},
+  opts: { cpuProfDir?: string; net?: Record<string, unknown> } = {},
 ): Promise<HostileServer> => {
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const child = fork(fileURLToPath(import.meta.url), ['--child', String(helloTimeoutMs), String(resumeGraceSeconds)], {
-    execArgv: [...process.execArgv, ...prof, ...(process.env.WT_HOSTILE_TRACE_GC ? ['--trace-gc'] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--child', String(helloTimeoutMs), String(resumeGraceSeconds), JSON.stringify(opts.net ?? {})],
+    {
+      execArgv: [...process.execArgv, ...prof, ...(process.env.WT_HOSTILE_TRACE_GC ? ['--trace-gc'] : [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const pinned = child.pid !== undefined && pin(child.pid, 0) && pin(process.pid, 1);
   const pending = new Map<number, (v: unknown) => void>();
   let port = 0;
@@ -229,7 +237,11 @@ export const spawnHostileServer = async (
 
 if (process.argv[2] === '--child' && process.send) {
   const send = (m: unknown): void => void process.send?.(m);
-  const local = await startLocal(Number(process.argv[3]), Number(process.argv[4]));
+  const local = await startLocal(
+    Number(process.argv[3]),
+    Number(process.argv[4]),
+    JSON.parse(process.argv[5] ?? '{}') as Record<string, unknown>,
+  );
   process.on('message', async (m: Req) => {
     const value = await local[m.op]();
     send({ id: m.id, value });

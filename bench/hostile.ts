@@ -10,9 +10,10 @@
  * pinned to CPU 0 and the attackers here on CPU 1 (taskset), and the loop delay and CPU are the
  * server process's own → bench/results/hostile-attacks-split.json (`--run N`: -runN.json).
  * `--only a,b` runs only the named attacks; `--cpu-prof` (split) profiles the server child into
- * bench/results/hostile-prof/.
+ * bench/results/hostile-prof/; `--net '{"maxJoinsPerStep":4}'` overrides server net settings (the
+ * result records them).
  *
- *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N]
+ *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N] [--net JSON]
  *
  * Attacks (after a `baseline` of 5 s with none): sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
  * HTTP upgrades trickled a byte a second (slowloris, raw TCP); a reconnect loop resuming one player
@@ -44,10 +45,13 @@ const SPLIT = process.argv.includes('--split');
 const PROFILE = process.argv.includes('--cpu-prof');
 const ONLY = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',') : null;
 const RUN = process.argv.includes('--run') ? String(process.argv[process.argv.indexOf('--run') + 1]) : null;
+const NET = process.argv.includes('--net')
+  ? (JSON.parse(process.argv[process.argv.indexOf('--net') + 1] ?? '{}') as Record<string, unknown>)
+  : {};
 const profDir = fileURLToPath(new URL('./results/hostile-prof/', import.meta.url));
 const server: HostileServer = SPLIT
-  ? await spawnHostileServer(HELLO_TIMEOUT_MS, GRACE_S, PROFILE ? { cpuProfDir: profDir } : {})
-  : await inProcess(HELLO_TIMEOUT_MS, GRACE_S);
+  ? await spawnHostileServer(HELLO_TIMEOUT_MS, GRACE_S, { net: NET, ...(PROFILE ? { cpuProfDir: profDir } : {}) })
+  : await inProcess(HELLO_TIMEOUT_MS, GRACE_S, NET);
 const url = `ws://127.0.0.1:${server.port}`;
 const stats = () => server.stats();
 
@@ -309,6 +313,7 @@ const result = {
   load: loadavg().map(r2),
   scale: SCALE,
   placement: server.placement,
+  net: NET,
   rows,
 };
 const out = new URL('./results/', import.meta.url);

@@ -5,13 +5,20 @@
  * hello (returning identities: no limit applies), closing, in a loop, and times a `/healthz`-like
  * HTTP probe served by this process every 100 ms; this process records its event-loop delay.
  *
- *   npx tsx bench/join-flood.ts [--seconds 8] [--sockets 16]
+ *   npx tsx bench/join-flood.ts [--seconds 8] [--sockets 16] [--modes per-write,batched,admitted]
  *
- * Two runs in one process, same settings:
+ * Three runs in one process, same settings:
  *   - `per-write`: the store commits each join's session write in its own transaction (what a hello
- *     cost before joins were group-committed; parks and drops stay batched as they were);
- *   - `batched`: the shipped path, one transaction per event-loop turn for every session write.
- * Prints and writes bench/results/join-flood.json, with the load average around each run.
+ *     cost before joins were group-committed; parks and drops stay batched as they were), no join
+ *     admission (`net.maxJoinsPerStep: 0`);
+ *   - `batched`: one transaction per event-loop turn for every session write, no join admission;
+ *   - `admitted`: the shipped path, batched with the default join admission (`net.maxJoinsPerStep`,
+ *     src/net/join-admission.ts): with enough sockets the hellos outrun it and wait in the join queue.
+ * This process (server and stepper) is pinned to CPU 0 and the client process to CPU 1 (taskset),
+ * and `serverCpuUsPerHello` is this process's CPU (user + system) over the run divided by the
+ * welcomes: what one join costs the server, the 20 Hz stepping of the world included.
+ * `--modes batched` runs only the named modes (printed, not written). Prints and writes bench/results/join-flood.json,
+ * with the load average around each run.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +29,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { SessionWrite, Store } from '../src/store/types.js';
 import { stepWorld } from '../src/world/step.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
+import { pin } from './net-bots-proc.js';
 import { sessionServer, sessionWorld } from './session-world.js';
 
 const arg = (name: string, d: number): number => {
@@ -30,6 +38,10 @@ const arg = (name: string, d: number): number => {
 };
 const SECONDS = arg('seconds', 8);
 const SOCKETS = arg('sockets', 16);
+const ALL_MODES = ['per-write', 'batched', 'admitted'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES = process.argv.includes('--modes') ? (process.argv[process.argv.indexOf('--modes') + 1] ?? '').split(',') : [...ALL_MODES];
+const PINNED = pin(process.pid, 0);
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,12 +65,12 @@ const perWrite = (real: Store): Store => {
   return spy;
 };
 
-const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, unknown>> => {
+const runOnce = async (mode: Mode): Promise<Record<string, unknown>> => {
   const dir = tempDataDir(`wt-join-flood-${mode}-`);
   const real = new SqliteStore({ dataDir: dir.dir });
-  const store = mode === 'batched' ? real : perWrite(real);
+  const store = mode === 'per-write' ? perWrite(real) : real;
   const world = sessionWorld(2000);
-  const server = sessionServer(world, store);
+  const server = sessionServer(world, store, mode === 'admitted' ? {} : { maxJoinsPerStep: 0 });
   await server.start();
   const stepper = setInterval(() => stepWorld(world, 1), 50);
   const http = createServer((_req, res) => res.end('ok'));
@@ -68,9 +80,11 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
   const load0 = loadavg();
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const cpu0 = process.cpuUsage();
   const child = spawn(
-    process.execPath,
+    PINNED ? 'taskset' : process.execPath,
     [
+      ...(PINNED ? ['-c', '1', process.execPath] : []),
       '--import',
       'tsx',
       'bench/join-flood-client.ts',
@@ -84,10 +98,12 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
     out += d.toString();
   });
   await new Promise((r) => child.once('exit', r));
+  const cpu = process.cpuUsage(cpu0);
   delay.disable();
   const load1 = loadavg();
   const c = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { welcomes: number; errors: number; probeMs: number[] };
   const transactions = real.stats().transactions - tx0;
+  const { joinsQueued, joinQueueFull, joinWaitTimeouts } = server.stats();
   clearInterval(stepper);
   http.close();
   await server.stop();
@@ -98,6 +114,8 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
     hellosPerSecond: Math.round(c.welcomes / SECONDS),
     welcomes: c.welcomes,
     errors: c.errors,
+    serverCpuUsPerHello: Math.round((cpu.user + cpu.system) / Math.max(1, c.welcomes)),
+    joinAdmission: { joinsQueued, joinQueueFull, joinWaitTimeouts },
     storeTransactionsPerHello: +(transactions / Math.max(1, c.welcomes)).toFixed(2),
     healthzMs: {
       median: pct(c.probeMs, 50),
@@ -116,10 +134,20 @@ const runOnce = async (mode: 'per-write' | 'batched'): Promise<Record<string, un
   };
 };
 
-const runs = [await runOnce('per-write'), await runOnce('batched')];
-const result = { suite: 'join-flood', at: new Date().toISOString(), seconds: SECONDS, sockets: SOCKETS, runs, node: process.version };
+const runs: Array<Record<string, unknown>> = [];
+for (const mode of ALL_MODES) if (MODES.includes(mode)) runs.push(await runOnce(mode));
+const placement = PINNED ? 'server process taskset CPU 0, client process CPU 1' : 'not pinned (taskset failed)';
+const result = {
+  suite: 'join-flood',
+  at: new Date().toISOString(),
+  seconds: SECONDS,
+  sockets: SOCKETS,
+  placement,
+  runs,
+  node: process.version,
+};
 console.log(JSON.stringify(result, null, 2));
 const dirOut = new URL('./results/', import.meta.url);
 mkdirSync(dirOut, { recursive: true });
-writeFileSync(new URL('join-flood.json', dirOut), `${JSON.stringify(result, null, 2)}\n`);
+if (runs.length === ALL_MODES.length) writeFileSync(new URL('join-flood.json', dirOut), `${JSON.stringify(result, null, 2)}\n`);
 process.exit(0);

@@ -1,8 +1,8 @@
 /**
  * Session-claim metrics of the game server (docs/PROTOCOL.md "Sessions"), read at scrape time from
  * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
- * identity, live or parked) and hellos waiting for their identity's join in flight. Label values
- * are fixed.
+ * identity, live or parked), hellos waiting for their identity's join in flight, and join admission
+ * (hellos waiting for a join slot, src/net/join-admission.ts). Label values are fixed.
  */
 import type { MetricKit } from './metrics-kit.js';
 import { field, type StatsSources, safeCall } from './sources.js';
@@ -15,7 +15,25 @@ const TAKEOVER_KEYS = [
   ['identity', 'parked', 'identityParked'],
 ] as const;
 
-/** Register `worldtick_net_takeovers_total{by, from}`, `_identity_waiting` and `_identity_wait_timeouts_total`. */
+/** Join admission's counters: metric name, `/stats` key, help. */
+const JOIN_QUEUE_COUNTERS = [
+  ['worldtick_net_joins_queued_total', 'joinsQueued', 'Hellos that waited in a join queue for a join slot (net.maxJoinsPerStep).'],
+  [
+    'worldtick_net_join_queue_full_total',
+    'joinQueueFull',
+    "Hellos refused WORLD_FULL (closed 4009) because their world's join queue held net.maxJoinQueue.",
+  ],
+  [
+    'worldtick_net_join_wait_timeouts_total',
+    'joinWaitTimeouts',
+    'Hellos that waited net.helloTimeoutMs in a join queue (answered UNAVAILABLE, closed 1013).',
+  ],
+] as const;
+
+/**
+ * Register `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
+ * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total` and `_join_wait_timeouts_total`.
+ */
 export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources): void => {
   const { counter, gauge } = kit;
   const report = (): unknown => safeCall(sources.sessions);
@@ -45,4 +63,13 @@ export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources)
       if (v !== null) put({}, v);
     },
   );
+  gauge('worldtick_net_joins_waiting', 'Hellos waiting in a join queue for a join slot (net.maxJoinsPerStep).', [], (put) => {
+    const v = field(report(), 'joinsWaiting');
+    if (v !== null) put({}, v);
+  });
+  for (const [name, key, help] of JOIN_QUEUE_COUNTERS)
+    counter(name, help, [], (put) => {
+      const v = field(report(), key);
+      if (v !== null) put({}, v);
+    });
 };

@@ -83,6 +83,8 @@ export const gameServerStats = (
     takeovers: { ...registry.counters.takeovers },
     identityWaiting: registry.tables.waitingConns.size,
     identityWaitTimeouts: registry.counters.identityWaitTimeouts,
+    joinsWaiting: registry.admission.waiting,
+    ...registry.admission.counters,
     snapshotsSent: t.snapshotsSent,
     snapshotBytes: t.snapshotBytes,
     skippedBackpressure: t.skippedBackpressure,

@@ -309,6 +309,7 @@ export class GameServer implements Service {
   /** Stop serving a deleted world: close its sessions (4012), drop its parked players and state. */
   detachWorld(world: SimWorld): void {
     detachWorldSessions(this.#registry.tables, this.#wire, world);
+    this.#registry.admission.release(world);
     this.#registry.durable?.forgetWorld(world.id);
   }
 
@@ -318,6 +319,7 @@ export class GameServer implements Service {
    */
   releaseWorld(world: SimWorld): void {
     detachWorldSessions(this.#registry.tables, this.#wire, world);
+    this.#registry.admission.release(world);
   }
 
   /**

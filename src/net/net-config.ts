@@ -60,6 +60,18 @@ export interface NetConfig {
    */
   helloTimeoutMs: number;
   /**
+   * Hellos of one world that start their join per step of it (join-admission.ts): more wait in the
+   * world's join queue, in arrival order, for the slots of later steps. Bounds the join work (store
+   * reads and commit, welcome, first snapshot) a join storm puts on the loop. 0 = no bound. 0..1000000,
+   * default 16 (docs/PROTOCOL.md "Join admission").
+   */
+  maxJoinsPerStep: number;
+  /**
+   * Hellos of one world waiting for a join slot; one more is refused WORLD_FULL (close 4009). A
+   * waiting hello is answered UNAVAILABLE (close 1013) after `helloTimeoutMs`. 0..1000000, default 1024.
+   */
+  maxJoinQueue: number;
+  /**
    * Wall milliseconds the game's `authenticate` hook (GameServerOptions) may take for one hello;
    * past it the hello is refused `UNAVAILABLE` (close 1013). 1..600000, default 5000.
    */
@@ -246,6 +258,8 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   authFailuresExemptLoopback: true,
   trustedProxies: Object.freeze([]),
   helloTimeoutMs: 5000,
+  maxJoinsPerStep: 16,
+  maxJoinQueue: 1024,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
   maxParked: 10_000,
@@ -311,6 +325,8 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     maxAuthFailuresPerAddressPerMinute: int(0, 1_000_000),
     authFailuresExemptLoopback: { kind: 'boolean', default: true },
     helloTimeoutMs: real(1, 3_600_000),
+    maxJoinsPerStep: int(0, 1_000_000),
+    maxJoinQueue: int(0, 1_000_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),
     maxParked: int(1, 10_000_000),

@@ -111,6 +111,14 @@ export interface GameServerStats extends ServerNetStats {
   identityWaiting: number;
   /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight: answered `UNAVAILABLE`, closed 1013. */
   identityWaitTimeouts: number;
+  /** Hellos waiting now in a world's join queue for a join slot (gauge; `net.maxJoinsPerStep`, src/net/join-admission.ts). */
+  joinsWaiting: number;
+  /** Hellos that waited in a join queue (each counted once). */
+  joinsQueued: number;
+  /** Hellos refused `WORLD_FULL` (close 4009) because their world's join queue held `net.maxJoinQueue`. */
+  joinQueueFull: number;
+  /** Hellos that waited `net.helloTimeoutMs` in a join queue: answered `UNAVAILABLE`, closed 1013. */
+  joinWaitTimeouts: number;
   snapshotsSent: number;
   snapshotBytes: number;
   skippedBackpressure: number;

@@ -297,6 +297,7 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
   st.lastSendMs = sendMs;
   const cpu = process.cpuUsage(cpu0);
   st.lastReplicateCpuMs = (cpu.user + cpu.system) / 1000;
+  net.stepped?.();
 };
 
 /**

@@ -24,6 +24,7 @@ import type { ServerCodec } from './codec.js';
 import { defineInputIngest, INPUT_INGEST_TYPE, type InputFact } from './input.js';
 import type { NetConfig } from './net-config.js';
 import { createRegistryCounters, type RegistryCounters } from './net-stats.js';
+import { admitHello, expireJoinWaiters, JoinAdmission } from './join-admission.js';
 import { defineSessionIngest, JOIN_WORLD_FULL, SESSION_INGEST_TYPE, type EnterFact } from './player-facts.js';
 import { settleAway } from './game-backlog.js';
 import { evictParkedForJoin, expireParked, leaveSession } from './session-parking.js';
@@ -72,6 +73,8 @@ export class SessionRegistry {
   /** Served worlds by id (`tables.nets`). */
   readonly nets: Map<string, WorldEntry> = this.tables.nets;
   readonly counters: RegistryCounters = createRegistryCounters();
+  /** Join slots per world and step, and the queue of hellos waiting for one (join-admission.ts). */
+  readonly admission: JoinAdmission;
   readonly #cfg: NetConfig;
   readonly #codec: ServerCodec;
   readonly #wire: SessionWire;
@@ -110,6 +113,7 @@ export class SessionRegistry {
     this.#transport = transport;
     this.#log = log;
     this.#rng = createPrng(spawnSeed);
+    this.admission = new JoinAdmission(cfg);
   }
 
   /** Times the game's sessionClass hook threw or named no class (session-priority.ts `sessionClassCode`). */
@@ -127,6 +131,7 @@ export class SessionRegistry {
     defineInputIngest(world, this.#cfg.maxSpeed);
     defineSessionIngest(world);
     const net = createWorldNet(world, this.#cfg, this.#transport);
+    net.stepped = () => this.admission.stepped(world);
     world.net = net;
     this.nets.set(world.id, { world, net });
     this.attachLedger(world);
@@ -152,8 +157,10 @@ export class SessionRegistry {
     if (!this.#roomToJoin(conn, world)) return;
     const claimed = auth ? auth.playerId : identityOfToken(m.token);
     const key = identityKey(world.id, claimed ?? known?.playerId ?? '');
-    if (key !== null && identityBusy(this.tables, key))
-      return holdForIdentity(this.tables, key, conn, () => this.#rerun(conn, m, world, refuseNew, auth, known));
+    const rerun = (): void => this.#rerun(conn, m, world, refuseNew, auth, known);
+    if (key !== null && identityBusy(this.tables, key)) return holdForIdentity(this.tables, key, conn, rerun);
+    // A join slot of this step (join-admission.ts); a hello waiting for its identity takes none.
+    if (!admitHello(this.admission, this.#wire, conn, world, rerun)) return;
     let player = -1,
       owner = -1;
     let token = '',
@@ -366,6 +373,7 @@ export class SessionRegistry {
   /** The socket of `conn` closed: park (or remove) its player through ingest. */
   closed(conn: Conn): void {
     leaveIdentityWait(this.tables, conn);
+    this.admission.leave(conn);
     const s = conn.session;
     if (!s) return;
     conn.session = null;
@@ -398,5 +406,6 @@ export class SessionRegistry {
       const msg = `the join of this identity is still in flight after net.helloTimeoutMs (${this.#cfg.helloTimeoutMs} ms); retry`;
       this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
     }
+    expireJoinWaiters(this.admission, this.#wire, now, this.#cfg.helloTimeoutMs); // so is a wait for a join slot
   }
 }

@@ -181,6 +181,8 @@ export interface WorldNet {
   phase: PhaseScratch;
   /** Shared region frames (net option `viewMode: 'regions'`, region-frames.ts), created on first use. */
   regions?: RegionFrames;
+  /** Called at the end of every replicate phase (the step is done): join admission serves its queue (join-admission.ts). */
+  stepped: (() => void) | null;
 }
 
 /** The slot replication adds to a world: set by the game server while it serves the world, else null. */
@@ -251,6 +253,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     out: createWriter(16 * 1024),
     spatial: { queryRadius: () => 0 },
     deliver: () => {},
+    stepped: null,
     closing: [],
     phase: {
       order: new Int32Array(64),

@@ -82,6 +82,8 @@ export class SqliteStore implements Store {
   /** The configured busy timeout (ms); `counters.lockWaitMs` is the one in force. */
   private readonly busyTimeoutMs: number;
   private readonly stmt: Record<string, Database.Statement>;
+  /** Prepared ledger reads by SQL text (at most four: {@link SqliteStore.ledgerRead}). */
+  private readonly ledgerReads = new Map<string, Database.Statement>();
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
@@ -213,9 +215,23 @@ export class SqliteStore implements Store {
         args.push(query.worldId);
       }
       args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
-      const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
+      const rows = this.ledgerRead(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
       return rows.map(toLedgerEntry);
     });
+  }
+
+  /**
+   * The prepared statement of a ledger read (one of four shapes: by player, world, both, neither),
+   * prepared once: every join reads its player's ledger (the wallet's catch-up), and preparing the
+   * statement each time was most of that read's cost (a `--cpu-prof` of a join churn).
+   */
+  private ledgerRead(sql: string): Database.Statement {
+    let st = this.ledgerReads.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.ledgerReads.set(sql, st);
+    }
+    return st;
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {

@@ -37,7 +37,7 @@ export interface TestServer {
   pumped: number;
   /** While true the harness does not step for joins and leaves (the test steps). */
   hold: boolean;
-  /** Resolves once no join/leave fact is pending and sockets have delivered. */
+  /** Resolves once no join/leave fact is pending, no hello waits for a join slot, and sockets have delivered. */
   idle(): Promise<void>;
   client(): Promise<WorldtickClient>;
   stop(): Promise<void>;
@@ -71,8 +71,10 @@ export const startTestServer = async (
   });
   await server.start();
   const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
+  // A paused world is stepped while joins or leaves wait for a step, or hellos for a join slot (join admission).
+  const waiting = (): boolean => sessionFactsPending() > 0 || server.stats().joinsWaiting > 0;
   const pump = setInterval(() => {
-    if (!ts.hold && world.clock.paused && sessionFactsPending() > 0) {
+    if (!ts.hold && world.clock.paused && waiting()) {
       stepWorld(world, 1);
       ts.pumped++;
     }
@@ -86,7 +88,7 @@ export const startTestServer = async (
     pumped: 0,
     hold: false,
     async idle() {
-      while (sessionFactsPending() > 0) await settle(3);
+      while (waiting()) await settle(3);
       await settle(20);
     },
     step: (n = 1) => {

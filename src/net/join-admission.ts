@@ -1,0 +1,227 @@
+/**
+ * Join admission: at most `net.maxJoinsPerStep` hellos of one world start their join per step of
+ * that world, so a join storm — from one address or many — cannot put more join work on the event
+ * loop than that (a join costs the server its store reads and session commit, the enter fact, the
+ * welcome and a first snapshot: ≈ 2 ms of CPU each, and the commit's fsync; docs/PROTOCOL.md "Join
+ * admission"). Existing players' steps, inputs and snapshots go first.
+ *
+ *   hello ─► admit ─┬─ a slot left this step, nobody queued ──► the join goes on now
+ *                   ├─ else, fewer than maxJoinQueue waiting ──► queued (FIFO), its messages held
+ *                   └─ else ──► WORLD_FULL, closed 4009 (counted joinQueueFull)
+ *   end of each step of the world ─► the queue's head, up to the step's slots, goes on (arrival order)
+ *   sweep ─► a hello queued for net.helloTimeoutMs ─► UNAVAILABLE, closed 1013 (joinWaitTimeouts)
+ *   close ─► leaves the queue (nothing kept)
+ *
+ * A step's slots are counted by the world's step number (`world.clock.step`), so no timer refills
+ * them: the first hello seen after a step finds its slots (unused ones of earlier steps are not
+ * kept). Steps run back to back to catch up (a late loop) are served by one drain at the end of
+ * their turn, with the slots of each (at most {@link SLOT_STEPS}): a late loop does not also slow
+ * the joins down. A socket admitted once is not asked again (a hello served again after a store
+ * retry). The registry asks after its join-buffer check and its identity wait (session-registry.ts):
+ * a hello waiting for its identity's join takes no slot. Wall time only; the world is never written here.
+ */
+import { CloseCode, WireErrorCode } from '../errors.js';
+import type { SimWorld } from '../world/sim-world.js';
+import type { Conn } from './session.js';
+import type { SessionWire } from './world-sessions.js';
+
+/**
+ * Most steps' worth of slots one drain hands out: steps run back to back in one turn to catch up
+ * (a late loop) are served by one drain, which gets the slots of each of them, up to this many.
+ */
+export const SLOT_STEPS = 4;
+
+/** The settings of join admission (net-config.ts). */
+export interface JoinAdmissionConfig {
+  /** Hellos of one world that start their join per step of it; 0 = no bound (no queue). */
+  maxJoinsPerStep: number;
+  /** Hellos of one world waiting for a slot; one more is refused WORLD_FULL (4009). */
+  maxJoinQueue: number;
+}
+
+/** Counters of join admission (`/stats`, `/metrics`). */
+export interface JoinAdmissionCounters {
+  /** Hellos that waited in a world's join queue (each counted once, when queued). */
+  joinsQueued: number;
+  /** Hellos refused because their world's join queue held `net.maxJoinQueue` already. */
+  joinQueueFull: number;
+  /** Hellos that waited `net.helloTimeoutMs` in the join queue: answered UNAVAILABLE, closed 1013. */
+  joinWaitTimeouts: number;
+}
+
+interface Waiter {
+  readonly conn: Conn;
+  /** performance.now() when it was queued. */
+  readonly since: number;
+  readonly run: () => void;
+}
+
+/** One world's slots and queue (kept while the world is served: its slots count per step, queued or not). */
+interface Gate {
+  /** The step whose slots `left` counts. */
+  step: number;
+  left: number;
+  /** Steps ended since the queue's last drain (this turn's catch-up burst). */
+  burst: number;
+  /** Waiting hellos in arrival order; closed or expired ones are taken out at once. */
+  readonly queue: Waiter[];
+}
+
+/** What `admit` decided. */
+export type Admission = 'now' | 'queued' | 'full';
+
+/**
+ * Join admission of one game server, over every world it serves. A class: it owns the queues of
+ * held sockets.
+ */
+export class JoinAdmission {
+  readonly counters: JoinAdmissionCounters = { joinsQueued: 0, joinQueueFull: 0, joinWaitTimeouts: 0 };
+  readonly #cfg: JoinAdmissionConfig;
+  readonly #gates = new Map<SimWorld, Gate>();
+  /** Sockets let through once (their hello may be served again without a new slot). */
+  readonly #admitted = new WeakSet<Conn>();
+  /** The world each waiting socket is queued in. */
+  readonly #waiting = new Map<Conn, SimWorld>();
+  /** Worlds whose queue drains at the end of this turn (one setImmediate per world and step). */
+  readonly #draining = new Set<SimWorld>();
+
+  constructor(cfg: JoinAdmissionConfig) {
+    this.#cfg = cfg;
+  }
+
+  /** Hellos waiting in a join queue now (gauge). */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /**
+   * A hello of `conn` for `world`: `now` (go on), `queued` (`run` is called when a later step
+   * frees a slot; the caller holds the socket's messages meanwhile) or `full` (the caller refuses it).
+   */
+  admit(conn: Conn, world: SimWorld, run: () => void): Admission {
+    const max = this.#cfg.maxJoinsPerStep;
+    if (max === 0 || this.#admitted.has(conn)) return 'now';
+    const g = this.#gate(world);
+    if (g.queue.length === 0 && g.left > 0) {
+      g.left--;
+      this.#admitted.add(conn);
+      return 'now';
+    }
+    if (g.queue.length >= this.#cfg.maxJoinQueue) {
+      this.counters.joinQueueFull++;
+      return 'full';
+    }
+    g.queue.push({ conn, since: performance.now(), run });
+    this.#waiting.set(conn, world);
+    this.counters.joinsQueued++;
+    return 'queued';
+  }
+
+  /** A step of `world` ended: its queue's head gets this step's slots once the step is over (end of turn). */
+  stepped(world: SimWorld): void {
+    const g = this.#gates.get(world);
+    if (!g || g.queue.length === 0) return;
+    g.burst++;
+    if (this.#draining.has(world)) return;
+    this.#draining.add(world);
+    setImmediate(() => {
+      this.#draining.delete(world);
+      this.#drain(world);
+    });
+  }
+
+  /** Serve the waiting hellos of `world` that this step's slots allow, in arrival order. */
+  #drain(world: SimWorld): void {
+    const g = this.#gates.get(world);
+    if (!g) return;
+    this.#refill(g, world, Math.min(SLOT_STEPS, Math.max(1, g.burst)));
+    g.burst = 0;
+    let n = 0;
+    while (n < g.queue.length && g.left > 0) {
+      const w = g.queue[n++];
+      if (!w) break;
+      g.left--;
+      this.#waiting.delete(w.conn);
+      this.#admitted.add(w.conn);
+    }
+    const go = g.queue.splice(0, n);
+    for (const w of go) w.run();
+  }
+
+  /** `conn` closed: out of its queue. */
+  leave(conn: Conn): void {
+    const world = this.#waiting.get(conn);
+    if (world === undefined) return;
+    this.#waiting.delete(conn);
+    const g = this.#gates.get(world);
+    if (!g) return;
+    const i = g.queue.findIndex((w) => w.conn === conn);
+    if (i >= 0) g.queue.splice(i, 1);
+  }
+
+  /** Take out and return the hellos queued for `timeoutMs` or longer (wall ms, `now` from performance.now()). */
+  expire(now: number, timeoutMs: number): Conn[] {
+    const out: Conn[] = [];
+    for (const g of this.#gates.values()) {
+      // Arrival order: the expired ones are the head of the queue.
+      let n = 0;
+      while (n < g.queue.length && now - (g.queue[n]?.since ?? now) >= timeoutMs) n++;
+      for (const w of g.queue.splice(0, n)) {
+        this.#waiting.delete(w.conn);
+        out.push(w.conn);
+      }
+    }
+    this.counters.joinWaitTimeouts += out.length;
+    return out;
+  }
+
+  /** `world` is no longer served: its slots are forgotten and its waiting hellos served now (they find the world gone and are answered so). */
+  release(world: SimWorld): void {
+    const g = this.#gates.get(world);
+    if (!g) return;
+    this.#gates.delete(world);
+    for (const w of g.queue) {
+      this.#waiting.delete(w.conn);
+      this.#admitted.add(w.conn);
+      setImmediate(w.run);
+    }
+  }
+
+  #gate(world: SimWorld): Gate {
+    let g = this.#gates.get(world);
+    if (!g) {
+      g = { step: world.clock.step, left: this.#cfg.maxJoinsPerStep, burst: 0, queue: [] };
+      this.#gates.set(world, g);
+    } else if (g.queue.length === 0) this.#refill(g, world); // with a queue, the next drain refills
+    return g;
+  }
+
+  /** A new step of the world: `steps` steps' worth of slots (the steps a drain serves), unused ones of earlier steps dropped. */
+  #refill(g: Gate, world: SimWorld, steps = 1): void {
+    if (g.step === world.clock.step) return;
+    g.step = world.clock.step;
+    g.left = this.#cfg.maxJoinsPerStep * steps;
+  }
+}
+
+/**
+ * Ask `a` for a join slot for the hello of `conn`: true → go on now; else it waits in the world's
+ * queue (`conn.helloPending`: its messages are held; `run` serves it later) or was refused
+ * `WORLD_FULL` (close 4009, no strike).
+ */
+export const admitHello = (a: JoinAdmission, wire: SessionWire, conn: Conn, world: SimWorld, run: () => void): boolean => {
+  const got = a.admit(conn, world, run);
+  if (got === 'queued') conn.helloPending = true;
+  if (got === 'full')
+    wire.reply(conn, WireErrorCode.WORLD_FULL, 'too many hellos waiting to join this world; retry later', false, CloseCode.WORLD_FULL);
+  return got === 'now';
+};
+
+/** Answer the hellos that waited `timeoutMs` for a join slot: `UNAVAILABLE`, closed 1013 (as a wait for an identity's join). */
+export const expireJoinWaiters = (a: JoinAdmission, wire: SessionWire, now: number, timeoutMs: number): void => {
+  for (const conn of a.expire(now, timeoutMs)) {
+    conn.helloPending = false;
+    const msg = `no join slot for this hello after net.helloTimeoutMs (${timeoutMs} ms): the world is busy with joins; retry`;
+    wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
+  }
+};
