@@ -34,7 +34,6 @@ import { createSession, type Conn, type Session } from './session.js';
 import { claimPlayer, countTakeover } from './session-claim.js';
 import {
   addJoining,
-  expireIdentityWaiters,
   identityBusy,
   identityKey,
   type Known,
@@ -51,6 +50,8 @@ import {
   createSessionTables,
   unlistSession,
   roomToJoin,
+  refuseExpiredIdentityWaits,
+  welcomeFrame,
   resumeInFlight,
   saveLivePositions,
   type SessionTables,
@@ -328,22 +329,7 @@ export class SessionRegistry {
     net.byPlayer.set(eid, s);
     this.#live.set(s.resumeToken, s);
     listIdentity(this.tables, world.id, s.ledgerId, s.resumeToken);
-    this.#wire.send(
-      conn,
-      this.#codec.welcome({
-        sessionId: conn.id,
-        playerId: eid,
-        stepRate: 1 / world.config.simulation.tickIntervalSeconds,
-        worldTime: world.clock.now,
-        step: world.clock.step,
-        resumeToken: s.resumeToken,
-        positionScale: this.#cfg.positionScale,
-        interestRadius: this.#cfg.interestRadius,
-        resumed: reattached,
-        bounds: world.bounds,
-        fields: world.game?.replicated?.description ?? null,
-      }),
-    );
+    this.#wire.send(conn, welcomeFrame(this.#codec, this.#cfg, world, s, reattached));
     // Back from away: the messages kept for it follow the welcome, in order, before any snapshot.
     settleAway(net, world.game?.outbox.stats, s, eid, -1, (bytes) => this.#wire.send(conn, bytes));
     const held = s.heldInput;
@@ -399,13 +385,8 @@ export class SessionRegistry {
     if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
     if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
     expireParked(this.tables, this.durable, now);
-    // A hello waiting for its identity's join is bounded as a socket without a hello is.
-    for (const conn of expireIdentityWaiters(this.tables, now, this.#cfg.helloTimeoutMs)) {
-      conn.helloPending = false;
-      this.counters.identityWaitTimeouts++;
-      const msg = `the join of this identity is still in flight after net.helloTimeoutMs (${this.#cfg.helloTimeoutMs} ms); retry`;
-      this.#wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
-    }
-    expireJoinWaiters(this.admission, this.#wire, now, this.#cfg.helloTimeoutMs); // so is a wait for a join slot
+    const timeout = this.#cfg.helloTimeoutMs;
+    refuseExpiredIdentityWaits(this.tables, this.#wire, now, timeout, () => void this.counters.identityWaitTimeouts++);
+    expireJoinWaiters(this.admission, this.#wire, now, timeout); // so is a wait for a join slot
   }
 }

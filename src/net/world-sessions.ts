@@ -16,12 +16,13 @@
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
+import type { NetConfig } from './net-config.js';
 import type { DurableSessions } from './durable-sessions.js';
 import { dropBacklog } from './game-backlog.js';
 import { SESSION_INGEST_TYPE } from './player-facts.js';
 import type { WorldNet } from './replication.js';
 import type { Conn, Parked, Session } from './session.js';
-import { type IdentityTables, removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
+import { expireIdentityWaiters, type IdentityTables, removeJoining, unlistIdentity, wakeWorldWaiters } from './session-identity.js';
 
 /** What the session registry and these operations need from the transport (the game server's, game-server-wire.ts). */
 export interface SessionWire {
@@ -218,3 +219,39 @@ export const attachWalletNotices = (t: SessionTables, wire: SessionWire, codec: 
     if (s && s.ledgerId === playerId) wire.send(s.conn, codec.wallet(w.coins, w.items, w.appliedSeq));
   };
 };
+
+/**
+ * A hello waiting for its identity's join is bounded as a socket without a hello is: each one
+ * waiting `timeoutMs` (net.helloTimeoutMs) or longer is answered UNAVAILABLE and closed 1013;
+ * `refused` counts each.
+ */
+export const refuseExpiredIdentityWaits = (
+  t: IdentityTables,
+  wire: SessionWire,
+  now: number,
+  timeoutMs: number,
+  refused: () => void,
+): void => {
+  for (const conn of expireIdentityWaiters(t, now, timeoutMs)) {
+    conn.helloPending = false;
+    refused();
+    const msg = `the join of this identity is still in flight after net.helloTimeoutMs (${timeoutMs} ms); retry`;
+    wire.reply(conn, WireErrorCode.UNAVAILABLE, msg, false, CloseCode.TRY_AGAIN);
+  }
+};
+
+/** The `welcome` of session `s`, whose player the step just made or reattached (`resumed`). */
+export const welcomeFrame = (codec: ServerCodec, cfg: NetConfig, world: SimWorld, s: Session, resumed: boolean): Uint8Array =>
+  codec.welcome({
+    sessionId: s.conn.id,
+    playerId: s.player,
+    stepRate: 1 / world.config.simulation.tickIntervalSeconds,
+    worldTime: world.clock.now,
+    step: world.clock.step,
+    resumeToken: s.resumeToken,
+    positionScale: cfg.positionScale,
+    interestRadius: cfg.interestRadius,
+    resumed,
+    bounds: world.bounds,
+    fields: world.game?.replicated?.description ?? null,
+  });
