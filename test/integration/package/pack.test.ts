@@ -228,9 +228,15 @@ describe('npm pack → install into a fresh project → example starts, a client
         if (d.run && d.run.code !== 0) return { run: d.run, what };
         // Hard links to the kept files (npm writes new files and renames; it does not rewrite an
         // installed package's files); the manifests and npm's hidden lockfile, which npm rewrites, copied.
+        // Where hard links cannot be made (a cp without -l), a copy (~160 MB).
         mkdirSync(project);
-        const linked = await run('cp', ['-al', join(d.dir, 'node_modules'), join(project, 'node_modules')], tmp);
-        if (linked.code !== 0) return { run: linked, what: `cp -al ${d.dir}/node_modules` };
+        const modules = [join(d.dir, 'node_modules'), join(project, 'node_modules')];
+        let linked = await run('cp', ['-al', ...modules], tmp);
+        if (linked.code !== 0) {
+          rmSync(modules[1], { recursive: true, force: true });
+          linked = await run('cp', ['-a', ...modules], tmp);
+        }
+        if (linked.code !== 0) return { run: linked, what: `cp -a ${modules[0]} ${modules[1]}` };
         for (const f of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json']) {
           rmSync(join(project, f), { force: true });
           copyFileSync(join(d.dir, f), join(project, f));
