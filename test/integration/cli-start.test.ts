@@ -1,19 +1,30 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it, type ExpectStatic } from 'vitest';
+import { afterAll, describe, it, type ExpectStatic } from 'vitest';
 import { collectJsonLines } from '../helpers/log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The file's temporary folders (data directories, a config file), removed after its tests. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 const start = (args: string[]) =>
   // exactly what `npm start` execs
   spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-cli-')) },
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: tempDir('wt-cli-') },
   });
 
 /** Start with `args`, expect exit code 2 and no stack trace; returns stderr. */
@@ -54,7 +65,7 @@ describe.concurrent('npm start entry point', () => {
   });
 
   it('bad game-server settings in the config file exit 2 naming the setting', async ({ expect }) => {
-    const dir = mkdtempSync(join(tmpdir(), 'wt-start-'));
+    const dir = tempDir('wt-start-');
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ net: { idleTimeoutSeconds: 3, bogus: 1 } }));
     const err = await expectRefused(expect, ['--config', file, '--port', '0', '--admin-port', '0']);

@@ -6,23 +6,34 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+
+/** The file's temporary folders (data directories, FIFOs, config files), removed after its tests. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * The program `npm start` execs, src/cli/main.ts (compiled once per run: test/helpers/child-node.ts;
  * what is tested here is runMain's stop, the same code either way). `--version` below runs the
  * command itself, `node --import tsx src/cli/main.ts`.
  */
-const start = async (args: string[], dataDir = mkdtempSync(join(tmpdir(), 'wt-stop-'))) => {
+const start = async (args: string[], dataDir = tempDir('wt-stop-')) => {
   const child = spawn(
     process.execPath,
     [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--npcs', '50', ...args],
@@ -57,7 +68,7 @@ const waitFor = async (lines: Array<Record<string, unknown>>, msg: string, child
  * never open the FIFO in those cases.
  */
 const fifo = (): string => {
-  const path = join(mkdtempSync(join(tmpdir(), 'wt-fifo-')), 'rec.fifo');
+  const path = join(tempDir('wt-fifo-'), 'rec.fifo');
   execFileSync('mkfifo', [path]);
   return path;
 };
@@ -183,7 +194,7 @@ describe('npm start: stopping', () => {
 
 describe('npm start: config-file blocks', () => {
   it('a bad scheduler or physicsConfig block exits 2 with the option list, no fatal JSON line', async ({ expect }) => {
-    const path = join(mkdtempSync(join(tmpdir(), 'wt-cfg-')), 'c.json');
+    const path = join(tempDir('wt-cfg-'), 'c.json');
     writeFileSync(path, JSON.stringify({ scheduler: { simulation: { timeScale: -1 } }, physicsConfig: { tuning: { x: 1 } } }));
     const s = await start(['--config', path]);
     const [code] = await s.exited;

@@ -42,6 +42,8 @@ const MAX_PAYLOAD = 1024;
 const WORLDS = new Set(['1']);
 
 let rt: Runtime;
+/** The runtime's data directory, removed after the file. */
+const dataDir = tempDataDir();
 let url: string;
 let good: WorldtickClient;
 let joinStep = 0;
@@ -66,7 +68,7 @@ beforeAll(async () => {
       '--admin-token',
       'fz',
       '--data-dir',
-      tempDataDir().dir,
+      dataDir.dir,
     ],
     {},
   );
@@ -91,6 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   good?.close();
   await rt?.stop();
+  dataDir.remove();
 });
 
 /** One scripted stream: hostile frames mixed with valid messages in random orders. */

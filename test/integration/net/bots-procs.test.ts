@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { afterEach, describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, beforeAll } from 'vitest';
 import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
@@ -21,6 +21,16 @@ beforeAll(async () => {
 });
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+/** The file's temporary folders (a report, a data directory), removed after its tests. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 let ts: TestServer | null = null;
 let runner: LoopRunner | null = null;
 afterEach(async () => {
@@ -43,7 +53,7 @@ describe('bots CLI over several processes', () => {
   it('--procs 2: the JSON report has the schema, counts add up over processes and merged histograms equal the union', async () => {
     ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
     runner = runWorld(ts.world);
-    const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-')), 'report.json');
+    const file = join(tempDir('wt-bots-'), 'report.json');
     const { code, out, err } = await runBots([
       '--url',
       ts.url,
@@ -131,7 +141,7 @@ describe('bots CLI over several processes', () => {
   });
 
   it('purchase-storm: full and light bots buy with unique keys against a server with a store; round trips measured', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wt-storm-'));
+    const dir = tempDir('wt-storm-');
     const rt = createRuntime(
       parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}),
       createLogger('silent'),

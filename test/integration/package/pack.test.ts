@@ -8,9 +8,28 @@
  * studio that allowed its install script. Installs come from the npm cache (`--prefer-offline`); the
  * package's declared dependencies are installed while `npm pack` builds (the two took ~9 and ~11 s
  * one after the other in CI), then the tarball.
+ *
+ * The dependencies' install is kept between runs (`depsProject`): the same command, with the same
+ * flags, for the same dependency list, Node version, platform and npm gives the same tree, and it was
+ * about half of this file's CPU (~160 MB of files written, uWebSockets.js's binaries for every
+ * platform). The first run with a given list installs it into a folder of the OS temp dir keyed by
+ * them; later runs hard-link its files into the fresh project (the project's own manifests and npm's
+ * hidden lockfile are copied, as npm rewrites them), and the tarball is installed on top as before.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +74,66 @@ const run = (cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Pro
 
 const expectOk = (r: Run, what: string): void => {
   expect(r.code, `${what} failed:\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-2000)}`).toBe(0);
+};
+
+const GAME_PACKAGE_JSON = JSON.stringify({ name: 'pack-test-game', version: '1.0.0', private: true, type: 'module' }, null, 2);
+/** Flags of every install. With a lockfile: without one (--no-package-lock) the second install re-fetched half the tree. */
+const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'];
+/** Kept installs of the dependencies older than this are removed when a new one is made. */
+const DEPS_KEEP_MS = 24 * 3600_000;
+
+/**
+ * A game project with the package's declared dependencies installed (`npm install <name@range...>
+ * --prefer-offline --no-audit --no-fund --ignore-scripts` into an empty ESM project): the kept one
+ * for this dependency list, Node, npm, platform and flags, or a new one, installed and then renamed
+ * into place whole (a run stopped half-way leaves only a temporary folder; two runs at once each
+ * install and one rename wins). Returns the folder and whether it was installed now.
+ */
+const depsProject = async (dependencies: Record<string, string>): Promise<{ dir: string; fresh: boolean; run: Run | null }> => {
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        dependencies,
+        node: process.version,
+        npm: process.env.npm_config_user_agent?.split(' ')[0] ?? '',
+        platform: process.platform,
+        arch: process.arch,
+        flags: INSTALL_FLAGS,
+        pkg: GAME_PACKAGE_JSON,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(tmpdir(), `wt-pack-deps-${key}`);
+  if (existsSync(join(dir, 'complete'))) return { dir, fresh: false, run: null };
+  for (const e of readdirSync(tmpdir())) {
+    const p = join(tmpdir(), e);
+    if (!e.startsWith('wt-pack-deps-') || p === dir) continue;
+    try {
+      if (Date.now() - statSync(p).mtimeMs > DEPS_KEEP_MS) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile by another run
+    }
+  }
+  const building = mkdtempSync(join(tmpdir(), 'wt-pack-deps-tmp-'));
+  writeFileSync(join(building, 'package.json'), GAME_PACKAGE_JSON);
+  const r = await run(
+    'npm',
+    ['install', ...Object.entries(dependencies).map(([n, v]) => `${n}@${v}`), ...INSTALL_FLAGS],
+    building,
+    240_000,
+  );
+  if (r.code !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    return { dir, fresh: true, run: r };
+  }
+  writeFileSync(join(building, 'complete'), '');
+  try {
+    renameSync(building, dir);
+  } catch {
+    rmSync(building, { recursive: true, force: true }); // another run put its own in place first
+  }
+  return { dir, fresh: true, run: r };
 };
 
 /** The game project's script: imports both entries, starts the example, joins with the client. */
@@ -128,18 +207,12 @@ describe('npm pack → install into a fresh project → example starts, a client
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'wt-pack-'));
     project = join(tmp, 'game');
-    mkdirSync(project);
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'pack-test-game', version: '1.0.0', private: true, type: 'module' }, null, 2),
-    );
-    // With a lockfile: without one (--no-package-lock) the second install re-fetched half the tree.
-    const flags = ['--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'];
     // The package's dependencies as package.json declares them (what npm pack ships; `ws`, the smoke
     // script's client transport, among them) go into the project WHILE npm pack builds: packing is
     // CPU (tsc), installing mostly writes ~160 MB of files (uWebSockets.js ships binaries for every
-    // platform). The tarball's own install then adds worldtick; the first test checks that its
-    // manifest declares exactly these dependencies (what `npm install <tarball>` alone would fetch).
+    // platform), or, kept from an earlier run, hard links to them (see the module doc). The
+    // tarball's own install then adds worldtick; the first test checks that its manifest declares
+    // exactly these dependencies (what `npm install <tarball>` alone would fetch).
     dependencies = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
     expect(dependencies.ws, "ws (the smoke script's client transport) is a dependency").toBeDefined();
     const t0 = performance.now();
@@ -150,16 +223,34 @@ describe('npm pack → install into a fresh project → example starts, a client
     const [packed, deps] = await Promise.all([
       // Runs prepack (npm run build) in the repo, writes the tarball into tmp.
       run('npm', ['pack', '--pack-destination', tmp], ROOT).then(since('packMs')),
-      run('npm', ['install', ...Object.entries(dependencies).map(([n, v]) => `${n}@${v}`), ...flags], project, 240_000).then(
-        since('depsMs'),
-      ),
+      depsProject(dependencies).then(async (d): Promise<{ run: Run; what: string }> => {
+        const what = "npm install <the package's dependencies>";
+        if (d.run && d.run.code !== 0) return { run: d.run, what };
+        // Hard links to the kept files (npm writes new files and renames; it does not rewrite an
+        // installed package's files); the manifests and npm's hidden lockfile, which npm rewrites, copied.
+        // Where hard links cannot be made (a cp without -l), a copy (~160 MB).
+        mkdirSync(project);
+        const modules = [join(d.dir, 'node_modules'), join(project, 'node_modules')];
+        let linked = await run('cp', ['-al', ...modules], tmp);
+        if (linked.code !== 0) {
+          rmSync(modules[1], { recursive: true, force: true });
+          linked = await run('cp', ['-a', ...modules], tmp);
+        }
+        if (linked.code !== 0) return { run: linked, what: `cp -a ${modules[0]} ${modules[1]}` };
+        for (const f of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json']) {
+          rmSync(join(project, f), { force: true });
+          copyFileSync(join(d.dir, f), join(project, f));
+        }
+        timings[d.fresh ? 'depsInstalledMs' : 'depsLinkedMs'] = Math.round(performance.now() - t0);
+        return { run: d.run ?? linked, what };
+      }),
     ]);
     expectOk(packed, 'npm pack');
-    expectOk(deps, "npm install <the package's dependencies>");
+    expectOk(deps.run, deps.what);
     const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     expect(tarball, 'npm pack wrote a .tgz').toBeDefined();
     const t = performance.now();
-    expectOk(await run('npm', ['install', join(tmp, tarball!), ...flags], project, 240_000), 'npm install <tarball>');
+    expectOk(await run('npm', ['install', join(tmp, tarball!), ...INSTALL_FLAGS], project, 240_000), 'npm install <tarball>');
     timings.installMs = Math.round(performance.now() - t);
     installed = join(project, 'node_modules', 'worldtick');
     // Importing must work before better-sqlite3's native binding exists (install scripts blocked).
