@@ -66,7 +66,8 @@ export const startInstance = async (
  * {@link startInstance} ahead of its turn (test/helpers/warm-main.ts): the process loads its modules
  * now and runs its entry on `go()`, which resolves as {@link startInstance} does. Say go only once
  * what must come first happened (the instance before it on the same data directory exited, another
- * instance took the worlds it must not). `kill()` ends one that is not needed after all.
+ * instance took the worlds it must not). `kill()` ends one that is not needed after all (no-op after `go()`:
+ * the started instance is the caller's to stop).
  */
 export const launchInstance = async (
   id: string,
@@ -77,15 +78,43 @@ export const launchInstance = async (
     ...(await childNodeArgs('test/helpers/warm-main.ts')),
   ]);
   s.child.stdin?.on('error', () => {}); // killed before its go: EPIPE
+  let went = false;
   return {
     go: () => {
+      went = true;
       s.child.stdin?.end('go\n');
       return listening(s);
     },
     kill: () => {
-      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+      if (!went && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
     },
   };
+};
+
+/**
+ * Start instance `first`, wait for `ready(first)` (say, until it owns the default world), then the
+ * `rest` at once. The rest load their modules meanwhile ({@link launchInstance}) and open, bind and
+ * join nothing before. Each instance is pushed to `into` once it listens (the caller's `afterAll`
+ * stops them); the launched ones are killed when `first` or `ready` fails.
+ */
+export const startFirstThenRest = async (
+  into: TestInstance[],
+  first: [id: string, args: string[]],
+  rest: Array<[id: string, args: string[]]>,
+  ready: (first: TestInstance) => Promise<unknown>,
+): Promise<void> => {
+  const warm = await Promise.all(rest.map(([id, args]) => launchInstance(id, args)));
+  try {
+    const a = await startInstance(...first);
+    into.push(a);
+    await ready(a);
+  } catch (err) {
+    for (const w of warm) w.kill();
+    throw err;
+  }
+  const started = await Promise.allSettled(warm.map((w) => w.go()));
+  for (const r of started) if (r.status === 'fulfilled') into.push(r.value);
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
 };
 
 interface Spawned {

@@ -12,7 +12,7 @@
  * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -75,11 +75,10 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '2', '--npcs', '0', '--standby-copies', '0'];
     // b2 first, holding the default world: a2 stopped in a fenced write of a world holds its fence row, and a
     // new owner's announce of that world waits for it (the control tick with it) until a2 continues.
-    const b = await startInstance('b2', args);
-    children.push(b);
-    await until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2');
-    const a = await startInstance('a2', args);
-    children.push(a);
+    await startFirstThenRest(children, ['b2', args], [['a2', args]], (b) =>
+      until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2'),
+    );
+    const [b, a] = children as [TestInstance, TestInstance];
     /** What both instances logged about fo (a failure message). */
     const explain = (err: Error): never => {
       const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === 'fo').map((l) => l.msg);
