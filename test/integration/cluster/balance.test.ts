@@ -53,11 +53,10 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     ];
     inst.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startInstance(id, args)))));
     await until('3 instances', async () => (await inst[0].api('GET', '/api/v1/cluster')).json.instances.length === 3);
-    // The twelve creates side by side (independent worlds).
-    const created = await Promise.all(
-      NPCS.map((npcs, k) => inst[0].api('POST', '/api/v1/worlds?placement=local', { id: `w${k}`, npcs, capacity: npcs + 100 })),
-    );
-    for (const r of created) expect(r.status, JSON.stringify(r.json)).toBe(201);
+    for (const [k, npcs] of NPCS.entries()) {
+      const r = await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: `w${k}`, npcs, capacity: npcs + 100 });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+    }
     await until(
       'a owns the 12 worlds',
       async () => Object.entries(await ownersFrom(inst[1])).filter(([w, o]) => w.startsWith('w') && o === 'a').length === 12,
