@@ -3,16 +3,15 @@
  * until its stored record and checkpoints are gone, so another instance never adopts the deleted
  * world from its still-present record. Before, the lease was given back first: in the window until
  * the delete committed (or for good when it failed) another instance's orphan failover took the world.
- * Two real instances (in-process runtimes, test/helpers/cluster-runtimes.ts: neither is killed or
- * signalled) on a real redis-server and PostgreSQL; the test holds the
+ * Two real instances (src/cli/main.ts) on a real redis-server and PostgreSQL; the test holds the
  * fences table locked (the delete waits on it) or refuses the record's delete with a trigger (a
  * failed delete, retried in the background until the trigger goes).
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ownersFrom, until, type ApiInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { controlTicks, sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
+import { controlTicks, sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
 
 const backend = await sharedBackendOrSkip('[delete-adoption]');
@@ -33,20 +32,20 @@ const storedIds = (url: string): Promise<string[]> =>
   withPgClient(url, async (c) => (await c.query('SELECT world_id FROM world_configs')).rows.map((r: { world_id: string }) => r.world_id));
 
 /** Whether `inst` steps a copy of `worldId` (a local, non-standby world). */
-const runs = async (inst: ApiInstance, worldId: string): Promise<boolean> => {
+const runs = async (inst: TestInstance, worldId: string): Promise<boolean> => {
   const list = (await inst.api('GET', '/api/v1/worlds')).json.worlds as Array<{ id: string; step?: number; standby?: boolean }>;
   return list.some((w) => w.id === worldId && w.step !== undefined && w.standby !== true);
 };
 
 /** Whether `inst` logged acquiring `worldId` (a failover or an orphan taken over). */
-const acquired = (inst: ApiInstance, worldId: string): boolean =>
+const acquired = (inst: TestInstance, worldId: string): boolean =>
   inst.lines.some((l) => l.world === worldId && typeof l.msg === 'string' && /lease acquired|orphan world acquired/.test(l.msg));
 
 /**
  * Like `controlTicks(inst, n)`, but ends early once `inst` logged acquiring `worldId` (the failure the
  * tests look for: its adoption of the world may stall its control tick on the held lock).
  */
-const ticksUnlessAcquired = async (inst: ApiInstance, worldId: string, n: number): Promise<void> => {
+const ticksUnlessAcquired = async (inst: TestInstance, worldId: string, n: number): Promise<void> => {
   const beat = async (): Promise<number | null> =>
     ((await inst.api('GET', '/api/v1/cluster')).json.instances as Array<{ id: string; heartbeatAt: number }>).find((i) => i.id === inst.id)
       ?.heartbeatAt ?? null;
@@ -70,7 +69,7 @@ const ticksUnlessAcquired = async (inst: ApiInstance, worldId: string, n: number
 
 describe.skipIf(backend.skip !== null)('cluster: a deleted world is not adopted by another instance', () => {
   const pgs = backend.pg as PgServer;
-  const ctx = twoRuntimesOwning(pgs, {
+  const ctx = twoInstancesOwning(pgs, {
     worldId: 'dw',
     worldNpcs: 20,
     args: ['--npcs', '10', '--lease-ttl', '1', '--checkpoint-interval', '0'],

@@ -22,7 +22,6 @@ import { readLog } from '../../../src/replay/log-format.js';
 import { replayLog } from '../../../src/replay/replayer.js';
 import { startCheckpointPath } from '../../../src/replay/start-checkpoint.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -125,10 +124,8 @@ describe('record and replay from a starting checkpoint', () => {
 
     // 3. Replay: from the checkpoint, every recorded hash matches (the end hash included); `npm run replay`
     // on it, and on a copy whose checkpoint is altered (4), in child processes while the replay runs here.
-    // `npm run replay`'s program, compiled once per run (test/helpers/child-node.ts).
-    const replayMain = await childNodeArgs('src/replay/main.ts');
     const cli = (log: string) =>
-      run(process.execPath, [...replayMain, log, '--quiet']).then(
+      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
         (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );

@@ -6,6 +6,7 @@
  * ledger applied; without them the replay mismatches). The CLI (`npm run replay`) exits 0 on it
  * and non-zero on a tampered log.
  */
+import { tempDataDir } from '../../helpers/data-dir.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,6 @@ import { createLogger } from '../../../src/log.js';
 import { createLogPackr, readLog } from '../../../src/replay/log-format.js';
 import { replayLog } from '../../../src/replay/replayer.js';
 import { createRuntime } from '../../../src/server/runtime.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
@@ -122,10 +121,8 @@ describe('record and replay', () => {
     expect(coins.filter((c) => c === 1000).length).toBeGreaterThanOrEqual(3); // --starting-coins default
     // The CLI (exit 0 on the log; a tampered log, one input changed, fails with a mismatch and exit 1)
     // runs in child processes while the log is replayed in process.
-    // `npm run replay`'s program, compiled once per run (test/helpers/child-node.ts).
-    const replayMain = await childNodeArgs('src/replay/main.ts');
     const cli = (log: string) =>
-      run(process.execPath, [...replayMain, log, '--quiet']).then(
+      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
         (r) => ({ code: 0, stdout: r.stdout }),
         (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
       );
