@@ -36,7 +36,9 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
   }, 30_000);
 
   it('is dropped once the record is gone, never stepped', { timeout: 40_000 }, async () => {
-    const args = ['--redis', (redis as RedisTestServer).url, '--store', (pg as PgServer).url, '--lease-ttl', '1', '--npcs', '0'];
+    // In process, so a lease TTL an instance keeps on a loaded machine (3 s: control ticks every 1 s, the
+    // create's durable bound 3 s; with 1 s, a's create answered 503 or a lost its lease at load 12-16).
+    const args = ['--redis', (redis as RedisTestServer).url, '--store', (pg as PgServer).url, '--lease-ttl', '3', '--npcs', '0'];
     const a = await startRuntimeInstance('a', args);
     inst.push(a);
     await a.runtime.worlds.create({ id: 'gone', capacity: 100 }, { placement: 'local' });
