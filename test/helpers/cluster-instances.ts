@@ -60,36 +60,104 @@ export const startInstance = async (
   id: string,
   args: string[],
   o: { main?: string; env?: Record<string, string> } = {},
-): Promise<TestInstance> => {
+): Promise<TestInstance> => listening(spawnInstance(id, args, o, await childNodeArgs(o.main ?? 'src/cli/main.ts')));
+
+/**
+ * {@link startInstance} ahead of its turn (test/helpers/warm-main.ts): the process loads its modules
+ * now and runs its entry on `go()`, which resolves as {@link startInstance} does. Say go only once
+ * what must come first happened (the instance before it on the same data directory exited, another
+ * instance took the worlds it must not). `kill()` ends one that is not needed after all (no-op after `go()`:
+ * the started instance is the caller's to stop).
+ */
+export const launchInstance = async (
+  id: string,
+  args: string[],
+  o: { main?: string; env?: Record<string, string> } = {},
+): Promise<{ go: () => Promise<TestInstance>; kill: () => void }> => {
+  const s = spawnInstance(id, args, { ...o, env: { ...o.env, WT_WARM_ENTRY: o.main ?? 'src/cli/main.ts' } }, [
+    ...(await childNodeArgs('test/helpers/warm-main.ts')),
+  ]);
+  s.child.stdin?.on('error', () => {}); // killed before its go: EPIPE
+  let went = false;
+  return {
+    go: () => {
+      went = true;
+      s.child.stdin?.end('go\n');
+      return listening(s);
+    },
+    kill: () => {
+      if (!went && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    },
+  };
+};
+
+/**
+ * Start instance `first`, wait for `ready(first)` (say, until it owns the default world), then the
+ * `rest` at once. The rest load their modules meanwhile ({@link launchInstance}) and open, bind and
+ * join nothing before. Each instance is pushed to `into` once it listens (the caller's `afterAll`
+ * stops them); the launched ones are killed when `first` or `ready` fails.
+ */
+export const startFirstThenRest = async (
+  into: TestInstance[],
+  first: [id: string, args: string[]],
+  rest: Array<[id: string, args: string[]]>,
+  ready: (first: TestInstance) => Promise<unknown>,
+): Promise<void> => {
+  const warm = await Promise.all(rest.map(([id, args]) => launchInstance(id, args)));
+  try {
+    const a = await startInstance(...first);
+    into.push(a);
+    await ready(a);
+  } catch (err) {
+    for (const w of warm) w.kill();
+    throw err;
+  }
+  const started = await Promise.allSettled(warm.map((w) => w.go()));
+  for (const r of started) if (r.status === 'fulfilled') into.push(r.value);
+  for (const r of started) if (r.status === 'rejected') throw r.reason;
+};
+
+interface Spawned {
+  id: string;
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  closed: Promise<void>;
+  stderr: () => string;
+}
+
+const spawnInstance = (id: string, args: string[], o: { env?: Record<string, string> }, nodeArgs: string[]): Spawned => {
   // Each instance its own throwaway store unless the test gives one (never the repository's ./data).
   const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
-  const child = spawn(
-    process.execPath,
-    [...(await childNodeArgs(o.main ?? 'src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...o.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
-    },
-  );
+  const child = spawn(process.execPath, [...nodeArgs, '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args], {
+    cwd: ROOT,
+    stdio: [o.env?.WT_WARM_ENTRY === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], // a warm start waits for its go on stdin
+    env: { ...process.env, ...o.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
+  });
   const lines = collectJsonLines(child.stdout!);
   // 'close' comes after the child's output was read to its end ('exit' may come before its last lines).
   const closed = new Promise<void>((r) => child.once('close', () => r()));
   let err = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (err += d));
+  return { id, child, lines, closed, stderr: () => err };
+};
+
+const listening = async ({ id, child, lines, closed, stderr }: Spawned): Promise<TestInstance> => {
   const deadline = Date.now() + 30_000;
   let gamePort = 0;
   let adminUrl = '';
   while (Date.now() < deadline && (!gamePort || !adminUrl)) {
-    if (child.exitCode !== null) throw new Error(`instance ${id} exited ${child.exitCode}: ${err.slice(-2000)}`);
+    if (child.exitCode !== null) throw new Error(`instance ${id} exited ${child.exitCode}: ${stderr().slice(-2000)}`);
     for (const l of lines) {
       if (l.msg === 'game server listening') gamePort = l.port as number;
       if (typeof l.msg === 'string' && l.msg.startsWith('admin listening')) adminUrl = String(l.url).replace(/\/$/, '');
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (!gamePort || !adminUrl) throw new Error(`instance ${id} did not start: ${err.slice(-2000)}`);
+  if (!gamePort || !adminUrl) {
+    child.kill('SIGKILL'); // never leave a process behind that the test got no handle to stop
+    throw new Error(`instance ${id} did not start: ${stderr().slice(-2000)}`);
+  }
   let stopped = false;
   return {
     id,

@@ -1,16 +1,19 @@
 /**
  * A throwaway PostgreSQL 15 server for tests and benchmarks: initdb in a temp folder, pg_ctl on a
  * free port (socket dir /tmp; a port taken between its pick and the bind is replaced by another,
- * up to 5 attempts), trust auth on 127.0.0.1. As root, initdb/pg_ctl run as the
+ * up to 5 attempts), trust auth on 127.0.0.1. The port is picked below the kernel's ephemeral range
+ * ({@link serverPort}): a server stopped or crashed and started again comes back on the same port
+ * (its clients reconnect to the same URL), and while it is down no bind to port 0 or outgoing
+ * connection of another process can be given that port. As root, initdb/pg_ctl run as the
  * `postgres` user (runuser). Where the server cannot be had, {@link startPostgres} returns a reason
  * to skip instead of throwing.
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { serverPort } from './server-port.js';
 
 const run = promisify(execFile);
 
@@ -23,7 +26,10 @@ export interface PgServer {
   port: number;
   /** Stop the server (fast shutdown), keeping its data. */
   stop(): Promise<void>;
-  /** Start it again on the same port and data. */
+  /**
+   * Start it again on the same port and data. A port found taken is tried again for ~2 s (a short
+   * holder); then it fails naming the port.
+   */
   start(): Promise<void>;
   /** Stop and delete everything. */
   destroy(): Promise<void>;
@@ -31,19 +37,10 @@ export interface PgServer {
   crash(): Promise<void>;
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-
 /** Start attempts on a taken port before {@link startPostgres} gives up. */
 const START_ATTEMPTS = 5;
+/** Attempts of a restart on the server's own port (it cannot move: its clients know its URL), 200 ms apart. */
+const RESTART_ATTEMPTS = 10;
 /** What the postmaster logs when its TCP port or its Unix socket's lock (same port number) is taken. */
 const PORT_TAKEN = /Address already in use|could not create any TCP\/IP sockets|lock file "[^"]*\.s\.PGSQL\.\d+\.lock" already exists/;
 
@@ -118,12 +115,12 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     return fail(err, '');
   }
   // pg_ctl -w returns once the server accepts connections, or fails as soon as the postmaster exits
-  // (it does at once when it cannot bind its port or lock its socket). Between freePort() and the
+  // (it does at once when it cannot bind its port or lock its socket). Between the pick and the
   // bind another process may take the port: then try a new one, from the server's own log line.
   let port = 0;
   let startArgs: string[] = [];
   for (let attempt = 1; ; attempt++) {
-    port = attempt === 1 && o.port !== undefined ? o.port : await freePort();
+    port = attempt === 1 && o.port !== undefined ? o.port : await serverPort();
     startArgs = startArgsFor(port);
     const offset = logSize();
     try {
@@ -147,7 +144,20 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     stop,
     async start() {
       if (running) return;
-      await exec('pg_ctl', startArgs);
+      for (let attempt = 1; ; attempt++) {
+        const offset = logSize();
+        try {
+          await exec('pg_ctl', startArgs);
+          break;
+        } catch (err) {
+          const tail = logFrom(offset);
+          if (!PORT_TAKEN.test(tail) || attempt >= RESTART_ATTEMPTS)
+            throw new Error(
+              `PostgreSQL did not start again on its port ${port}: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}`,
+            );
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
       running = true;
     },
     async crash() {

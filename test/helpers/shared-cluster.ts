@@ -3,7 +3,7 @@
  * one real PostgreSQL (the shared store). Either both can be had, or the suite skips with a reason.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ownersFrom, startInstance, until, type ApiInstance, type TestInstance } from './cluster-instances.js';
+import { launchInstance, ownersFrom, startInstance, until, type ApiInstance, type TestInstance } from './cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from './cluster-runtimes.js';
 import type { PgServer } from './postgres-server.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
@@ -43,7 +43,20 @@ export const sharedStoreArgs = (redis: RedisTestServer, pg: PgServer): string[] 
 export const twoInstancesOwning = (
   pg: PgServer,
   o: { worldId: string; worldNpcs: number; args: string[] },
-): { inst: [TestInstance, TestInstance] } => twoOwning(pg, o, startInstance, startInstance);
+): { inst: [TestInstance, TestInstance] } => {
+  // b loads its modules while a starts (launchInstance), and starts for real only once a listens.
+  let b: ReturnType<typeof launchInstance> | undefined;
+  const startA = (id: string, args: string[]): Promise<TestInstance> => {
+    const launched = launchInstance('b', args);
+    b = launched;
+    return startInstance(id, args).catch(async (err: unknown) => {
+      (await launched).kill();
+      throw err;
+    });
+  };
+  const startB = async (id: string, args: string[]): Promise<TestInstance> => (b === undefined ? startInstance(id, args) : (await b).go());
+  return twoOwning(pg, o, startA, startB);
+};
 
 /**
  * {@link twoInstancesOwning} with in-process runtimes (test/helpers/cluster-runtimes.ts: the same

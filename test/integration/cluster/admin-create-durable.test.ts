@@ -11,7 +11,7 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -57,10 +57,14 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
     '0',
   ];
   const started: Array<TestInstance | RuntimeInstance> = [];
+  /** The second case's instance, loading its modules during the first case (it joins the cluster only on its go). */
+  let cLaunch: Awaited<ReturnType<typeof launchInstance>> | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
+    cLaunch = await launchInstance('c', args(FAST_TTL_S));
   }, 30_000);
   afterAll(async () => {
+    cLaunch?.kill(); // unless it started
     await Promise.all(started.map((i) => i.stop()));
     await redis?.stop();
     await pgs?.destroy();
@@ -94,7 +98,7 @@ describe.skipIf(backend.skip !== null)('cluster: an admin-created world is durab
   it('record not writable within the bound: 503 WT_ERR_WORLD_NOT_DURABLE, nothing left, the id free', { timeout: 90_000 }, async () => {
     // Alone in the cluster (the first case's instances, if any, stop meanwhile): c is the one that
     // would adopt a record left behind, and its ticks are the ones to wait for.
-    const [c] = await Promise.all([startInstance('c', args(FAST_TTL_S)), ...started.splice(0).map((i) => i.stop())]);
+    const [c] = await Promise.all([(cLaunch as NonNullable<typeof cLaunch>).go(), ...started.splice(0).map((i) => i.stop())]);
     started.push(c);
     const unlock = await lockRecords(pgs.url);
     let r: Awaited<ReturnType<TestInstance['api']>>;

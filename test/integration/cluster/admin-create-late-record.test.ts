@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
@@ -55,14 +55,23 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   const storeUrl = (): string => `${pgs.url}?query_timeout=1000`;
   let redis: RedisTestServer | undefined;
   const started: TestInstance[] = [];
+  /** Kills of instances launched ahead of their turn (test/helpers/warm-main.ts) not started yet. */
+  const warm: Array<() => void> = [];
   const stop = async (i: TestInstance): Promise<void> => {
     i.child.kill('SIGKILL');
     if (i.child.exitCode === null) await once(i.child, 'exit');
   };
+  /** The cluster case's instance, loading its modules during the first case (it joins the cluster only on its go). */
+  let cLaunch: Awaited<ReturnType<typeof launchInstance>> | undefined;
+  const CLUSTER_TTL_S = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
   beforeAll(async () => {
     redis = await startRedisServer();
+    const args = ['--redis', redis.url, '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
+    cLaunch = await launchInstance('c', [...args, '--lease-ttl', String(CLUSTER_TTL_S), '--checkpoint-interval', '0']);
+    warm.push(cLaunch.kill);
   }, 30_000);
   afterAll(async () => {
+    for (const kill of warm) kill();
     await Promise.all(started.map((i) => i.stop()));
     await redis?.stop();
     await pgs?.destroy();
@@ -74,6 +83,9 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     const args = ['--store', storeUrl(), '--npcs', '20', '--stats-interval', '0', '--checkpoint-interval', '0'];
     const a = await startInstance('one', args);
     started.push(a);
+    // The instance after the restart loads its modules meanwhile; it opens the store only on its go, below.
+    const again = await launchInstance('one-again', args);
+    warm.push(again.kill);
     await slowCommits(pgs.url, 'late1');
     const r = await a.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 });
     expect(r.status, JSON.stringify(r.json)).toBe(503);
@@ -82,7 +94,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
     await until('the late record of world late1 is removed', async () => !(await storedIds(pgs.url)).includes('late1'), 10_000);
     await stop(a);
     await fastCommits(pgs.url);
-    const b = await startInstance('one-again', args);
+    const b = await again.go();
     started.push(b);
     expect((await b.api('GET', '/api/v1/worlds/late1/stats')).status).toBe(404);
     expect((await b.api('POST', '/api/v1/worlds', { id: 'late1', npcs: 10 })).status).toBe(201);
@@ -92,9 +104,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   });
 
   it('cluster: the late record is removed and never adopted as an orphan; the id is free', { timeout: 60_000 }, async () => {
-    const ttlS = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
-    const args = ['--redis', String(redis?.url), '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
-    const c = await startInstance('c', [...args, '--lease-ttl', String(ttlS), '--checkpoint-interval', '0']);
+    const c = await (cLaunch as NonNullable<typeof cLaunch>).go();
     started.push(c);
     await slowCommits(pgs.url, 'late2');
     const r = await c.api('POST', '/api/v1/worlds?placement=local', { id: 'late2', npcs: 10 });

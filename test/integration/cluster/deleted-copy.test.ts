@@ -12,7 +12,7 @@
  * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -36,7 +36,9 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
   }, 30_000);
 
   it('is dropped once the record is gone, never stepped', { timeout: 40_000 }, async () => {
-    const args = ['--redis', (redis as RedisTestServer).url, '--store', (pg as PgServer).url, '--lease-ttl', '1', '--npcs', '0'];
+    // In process, so a lease TTL an instance keeps on a loaded machine (3 s: control ticks every 1 s, the
+    // create's durable bound 3 s; with 1 s, a's create answered 503 or a lost its lease at load 12-16).
+    const args = ['--redis', (redis as RedisTestServer).url, '--store', (pg as PgServer).url, '--lease-ttl', '3', '--npcs', '0'];
     const a = await startRuntimeInstance('a', args);
     inst.push(a);
     await a.runtime.worlds.create({ id: 'gone', capacity: 100 }, { placement: 'local' });
@@ -75,11 +77,10 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '2', '--npcs', '0', '--standby-copies', '0'];
     // b2 first, holding the default world: a2 stopped in a fenced write of a world holds its fence row, and a
     // new owner's announce of that world waits for it (the control tick with it) until a2 continues.
-    const b = await startInstance('b2', args);
-    children.push(b);
-    await until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2');
-    const a = await startInstance('a2', args);
-    children.push(a);
+    await startFirstThenRest(children, ['b2', args], [['a2', args]], (b) =>
+      until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2'),
+    );
+    const [b, a] = children as [TestInstance, TestInstance];
     /** What both instances logged about fo (a failure message). */
     const explain = (err: Error): never => {
       const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === 'fo').map((l) => l.msg);

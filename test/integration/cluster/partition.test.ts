@@ -18,7 +18,7 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { StepRange } from '../../../src/server/cluster-service.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 /** Lease TTL (s): the cut is noticed, the lease lapses and the world moves within about one TTL. */
 const TTL_S = 2;
@@ -56,16 +56,17 @@ describe.skipIf(!bin)('cluster: network partition', () => {
     redis = await startRedisServer();
     proxy = await startTcpProxy(redis.port);
     const common = ['--npcs', '200', '--lease-ttl', String(TTL_S), '--stats-interval', '0'];
-    const a = await startInstance('a', ['--redis', `redis://127.0.0.1:${proxy.port}`, ...common]);
-    inst.push(a);
-    await until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a');
-    inst.push(
-      ...(await Promise.all([
-        startInstance('b', ['--redis', redis.url, ...common]),
-        startInstance('c', ['--redis', redis.url, ...common]),
-      ])),
+    // a first, so it owns world 1; b and c load their modules meanwhile.
+    await startFirstThenRest(
+      inst,
+      ['a', ['--redis', `redis://127.0.0.1:${proxy.port}`, ...common]],
+      [
+        ['b', ['--redis', redis.url, ...common]],
+        ['c', ['--redis', redis.url, ...common]],
+      ],
+      (a) => until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a'),
     );
-    const [, b, c] = inst as [TestInstance, TestInstance, TestInstance];
+    const [a, b, c] = inst as [TestInstance, TestInstance, TestInstance];
     await until('3 instances listed', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 3);
     const tokenA = (await a.api('GET', '/api/v1/cluster')).json.held[0].fencingToken as number;
 

@@ -17,7 +17,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startInstance, until, type ApiInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { answersPing, findRedisServer, freePort } from '../../helpers/redis-server.js';
+import { answersPing, findRedisServer } from '../../helpers/redis-server.js';
+import { serverPort } from '../../helpers/server-port.js';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
@@ -38,7 +39,7 @@ describe.skipIf(skip !== null)('cluster: Redis restarted without its data', () =
   });
 
   it('the world steps again with a token above the store’s', { timeout: 90_000 }, async () => {
-    const port = await freePort();
+    const port = await serverPort(); // Redis comes back on it: one no bind to port 0 is given meanwhile
     const startRedis = async (): Promise<void> => {
       redis = spawn(findRedisServer()!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
         stdio: 'ignore',

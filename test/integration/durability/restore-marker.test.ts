@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runRestoreCli } from '../../../src/cli/restore.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { startGameProcess, type GameProcess } from '../../helpers/game-process.js';
 import { coinsIn, dirSnapshot, restoreInProcess, storeWithCoins } from '../../helpers/restore-cli.js';
@@ -22,9 +23,12 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'restore-marker-test-token-0123456789abcdef';
 const SERVER_ARGS = ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0'];
 
+/** The server (`npm start`'s program; its refusal is the subject), compiled once per run (test/helpers/child-node.ts). */
+const MAIN = await childNodeArgs('src/cli/main.ts');
+
 /** `npm start` on `dataDir`, run to its exit (a server that starts instead is stopped after `timeout` ms: status null). */
 const startToExit = (dataDir: string, timeout = 45_000): SpawnSyncReturns<string> =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...SERVER_ARGS, '--data-dir', dataDir], {
+  spawnSync(process.execPath, [...MAIN, ...SERVER_ARGS, '--data-dir', dataDir], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout,

@@ -10,9 +10,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { dirSnapshot, restoreCli } from '../../helpers/restore-cli.js';
+import { dirSnapshot, restoreInProcess } from '../../helpers/restore-cli.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const PLAYER = `t:${'cd'.repeat(16)}`;
@@ -33,7 +33,9 @@ describe('npm run restore', () => {
   const data = tempDataDir('wt-rs-data-');
   const out = tempDataDir('wt-rs-out-');
   const servers: TestInstance[] = [];
+  const warm: Array<() => void> = [];
   afterAll(async () => {
+    for (const kill of warm) kill();
     await Promise.all(servers.map((s) => s.stop()));
     data.remove();
     out.remove();
@@ -43,6 +45,9 @@ describe('npm run restore', () => {
     const args = ['--data-dir', data.dir, '--npcs', '50', '--stats-interval', '0'];
     const a = await startInstance('rs-a', args);
     servers.push(a);
+    // The server after the restore loads its modules meanwhile; it opens the store only on its go, below.
+    const bLaunch = await launchInstance('rs-b', args);
+    warm.push(bLaunch.kill);
     const reward = async (s: TestInstance, key: string, coins: number) =>
       expect((await s.api('POST', '/api/v1/worlds/1/ledger/rewards', { playerId: PLAYER, key, coins })).status).toBe(200);
     const coins = async (s: TestInstance): Promise<number> =>
@@ -78,15 +83,16 @@ describe('npm run restore', () => {
     expect(coinsInFile(join(data.dir, kept!))).toBe(12);
     expect(coinsInFile(store)).toBe(5);
 
-    const b = await startInstance('rs-b', args);
+    const b = await bLaunch.go();
     servers.push(b);
     expect(b.lines.some((l) => l.msg === 'world restored' && l.world === '1')).toBe(true);
     expect(await coins(b)).toBe(5);
     expect((await b.api('GET', '/api/v1/ledger/verify')).json).toMatchObject({ ok: true, mismatches: [] });
 
-    // The same restore while b runs on the store: refused at once, nothing changed.
+    // The same restore (the command's code, here in process) while b runs on the store: refused at
+    // once, nothing changed.
     const before = dirSnapshot(data.dir, false);
-    const busy = restoreCli([backupFile, '--data-dir', data.dir]);
+    const busy = await restoreInProcess([backupFile, '--data-dir', data.dir]);
     expect(busy.status, busy.stderr).toBe(3);
     expect(busy.stderr).toMatch(/WT_ERR_RESTORE_STORE_IN_USE: .*is open in another process/);
     expect(dirSnapshot(data.dir, false)).toEqual(before);

@@ -14,7 +14,7 @@ import { FarmPlayer } from '../../../examples/farm/client.js';
 import { HARVEST_COINS, OUT, type RipeMsg, SEED, STARTING_COINS } from '../../../examples/farm/rules.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { type GameProcess, startGameProcess } from '../../helpers/game-process.js';
+import { type GameProcess, type GameProcessOptions, launchGameProcess, startGameProcess } from '../../helpers/game-process.js';
 
 const TOKEN = 'farm-restart-token';
 const dataDir = tempDataDir('wt-farm-restart-');
@@ -22,16 +22,26 @@ const children: ChildProcess[] = [];
 
 type Served = GameProcess & { port: number };
 
-const serve = async (): Promise<Served> => {
-  const g = await startGameProcess({
-    main: 'examples/farm/main.ts',
-    args: ['--port', '0', '--admin-port', '0', '--time-scale', '600', '--checkpoint-interval', '0.2'],
-    dataDir: dataDir.dir,
-    token: TOKEN,
-    // A crop ripens in 600 world seconds: one wall second at timeScale 600. No crows, no daily bonus.
-    env: { FARM_GROW_SECONDS: '600', FARM_CROWS: '0', FARM_DAY_SECONDS: '2000000' },
-  });
+const FARM: GameProcessOptions = {
+  main: 'examples/farm/main.ts',
+  args: ['--port', '0', '--admin-port', '0', '--time-scale', '600', '--checkpoint-interval', '0.2'],
+  dataDir: dataDir.dir,
+  token: TOKEN,
+  // A crop ripens in 600 world seconds: one wall second at timeScale 600. No crows, no daily bonus.
+  env: { FARM_GROW_SECONDS: '600', FARM_CROWS: '0', FARM_DAY_SECONDS: '2000000' },
+};
+
+/** The next server, loading its modules ahead of its turn (test/helpers/warm-main.ts); `go()` once the one before it exited. */
+let next: Promise<{ go: () => Promise<GameProcess>; kill: () => void }> | null = null;
+
+/**
+ * Start the farm on the data dir (the warm process launched by the previous call: call this only once
+ * the server before it exited), and launch the next one unless this is the `last`.
+ */
+const serve = async (last = false): Promise<Served> => {
+  const g = next ? await (await next).go() : await startGameProcess(FARM);
   children.push(g.child);
+  next = last ? null : launchGameProcess(FARM);
   return { ...g, port: g.lines.find((l) => l.msg === 'server ready')?.port as number };
 };
 
@@ -55,7 +65,8 @@ const ledger = async (s: Served): Promise<Map<string, number[]>> => {
   return out;
 };
 
-afterAll(() => {
+afterAll(async () => {
+  (await next)?.kill();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   dataDir.remove();
 });
@@ -136,7 +147,7 @@ describe('examples/farm across SIGKILL and SIGTERM', () => {
     expect(middle.child.exitCode).toBe(0);
     await m.client.closed();
 
-    const third = await serve();
+    const third = await serve(true);
     const r = new FarmPlayer(`ws://127.0.0.1:${third.port}`, 'dana', WS as never);
     const from3 = r.log.length;
     const again = await r.join(10_000);

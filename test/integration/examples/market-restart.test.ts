@@ -5,57 +5,36 @@
  * inventory (player data) and the merchants' stock are as they were, and retrying the same
  * transaction id is answered from the ledger (`replayed`) without a second charge.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { MarketPlayer } from '../../../examples/market/bot.js';
 import { MSG } from '../../../examples/market/rules.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
+import { type GameProcess, type GameProcessOptions, launchGameProcess, startGameProcess } from '../../helpers/game-process.js';
 
 const TOKEN = 'market-restart-token';
 const dataDir = tempDataDir('wt-market-restart-');
 const children: ChildProcess[] = [];
+const warm: Array<() => void> = [];
 
-interface Served {
-  child: ChildProcess;
-  port: number;
-  adminPort: number;
-}
+type Served = GameProcess & { port: number };
 
-const serve = async (): Promise<Served> => {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(await childNodeArgs('examples/market/main.ts')),
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--data-dir',
-      dataDir.dir,
-      '--admin-token',
-      TOKEN,
-      '--checkpoint-interval',
-      '0.2',
-    ],
-    { env: { ...process.env, MARKET_RESTOCK_SECONDS: '3600' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  const lines = collectJsonLines(child.stdout as NonNullable<typeof child.stdout>);
-  child.stderr?.resume();
-  for (let i = 0; i < 300; i++) {
-    const ready = lines.find((l) => l.msg === 'server ready');
-    if (ready) return { child, port: ready.port as number, adminPort: ready.adminPort as number };
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server not ready');
+const MARKET: GameProcessOptions = {
+  main: 'examples/market/main.ts',
+  args: ['--port', '0', '--admin-port', '0', '--checkpoint-interval', '0.2'],
+  dataDir: dataDir.dir,
+  token: TOKEN,
+  env: { MARKET_RESTOCK_SECONDS: '3600' },
+};
+
+const served = (g: GameProcess): Served => {
+  children.push(g.child);
+  return { ...g, port: g.lines.find((l) => l.msg === 'server ready')?.port as number };
 };
 
 const stats = async (s: Served): Promise<{ checkpoint: { lastStep: number | null } }> => {
-  const res = await fetch(`http://127.0.0.1:${s.adminPort}/api/v1/worlds/1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await fetch(`${s.admin}/worlds/1/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return (await res.json()) as never;
 };
 
@@ -65,13 +44,17 @@ const stockOf = (p: MarketPlayer, stall: number): string => {
 };
 
 afterAll(() => {
+  for (const kill of warm) kill();
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   dataDir.remove();
 });
 
 describe('examples/market across a SIGKILL', () => {
   it('keeps wallet, inventory and stock; a retried txid is charged once', async () => {
-    const first = await serve();
+    const first = served(await startGameProcess(MARKET));
+    // The server after the kill loads its modules meanwhile; it opens the data dir only on its go, below.
+    const next = await launchGameProcess(MARKET);
+    warm.push(next.kill);
     const p = new MarketPlayer(`ws://127.0.0.1:${first.port}`, 'carol', WS as never);
     await p.join(10_000);
     await p.seeMerchants(2);
@@ -91,7 +74,7 @@ describe('examples/market across a SIGKILL', () => {
     expect(first.child.signalCode).toBe('SIGKILL');
     await p.client.closed();
 
-    const second = await serve();
+    const second = served(await next.go());
     const q = new MarketPlayer(`ws://127.0.0.1:${second.port}`, 'carol', WS as never);
     q.resumeToken = p.resumeToken;
     await q.join(10_000);

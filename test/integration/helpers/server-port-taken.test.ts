@@ -3,19 +3,22 @@
  * close it); a parallel test file can take it in between. Here the port is taken for sure — a
  * listener of this test holds it, then another running server of the same kind — and each helper
  * must come up on another port instead of failing (docs of test/helpers/postgres-server.ts,
- * test/helpers/redis-server.ts).
+ * test/helpers/redis-server.ts). A PostgreSQL server stopped and started again keeps its port (its
+ * clients know its URL): the port is one no bind to port 0 is given while it is down, and a start
+ * that finds it held for a moment waits for it.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
 import { answersPing, findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
 
-const holdPort = (): Promise<{ server: Server; port: number }> =>
+const holdPort = (port = 0): Promise<{ server: Server; port: number }> =>
   new Promise((resolve, reject) => {
     const server = createServer((s) => s.destroy());
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const addr = server.address();
       resolve({ server, port: typeof addr === 'object' && addr ? addr.port : 0 });
     });
@@ -47,6 +50,41 @@ describe('test helpers: a port taken between its pick and the bind', () => {
     expect(second).not.toHaveProperty('skip');
     cleanups.push(() => (second as PgServer).destroy());
     expect((second as PgServer).port).not.toBe(server.port);
+  }, 60_000);
+
+  it('a stopped PostgreSQL comes back on its own port, which no bind to port 0 is given meanwhile', async () => {
+    const s = await startPostgres();
+    if ('skip' in s && /binaries not found|no `postgres` user/.test(s.skip)) return; // no PostgreSQL here
+    expect(s).not.toHaveProperty('skip');
+    const server = s as PgServer;
+    cleanups.push(() => server.destroy());
+    const one = async (): Promise<unknown> => {
+      const c = new pg.Client({ connectionString: server.url });
+      await c.connect();
+      try {
+        return (await c.query('SELECT 1 AS one')).rows;
+      } finally {
+        await c.end();
+      }
+    };
+    // Below the kernel's ephemeral range: what a bind to port 0 (another test's free-port pick) or an
+    // outgoing connection takes from.
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    expect(server.port).toBeLessThan(low);
+    // Held by another process for a moment while the server is down: the start waits for it.
+    await server.stop();
+    const held = await holdPort(server.port);
+    setTimeout(() => held.server.close(), 500);
+    await server.start();
+    expect(await one()).toEqual([{ one: 1 }]);
+    // Held for good: the start fails, naming the port.
+    await server.stop();
+    const kept = await holdPort(server.port);
+    cleanups.push(() => closeServer(kept.server));
+    await expect(server.start()).rejects.toThrow(`PostgreSQL did not start again on its port ${server.port}`);
+    await closeServer(kept.server);
+    await server.start();
+    expect(await one()).toEqual([{ one: 1 }]);
   }, 60_000);
 
   it.skipIf(!findRedisServer())(
