@@ -33,6 +33,8 @@ export interface BotsCliOptions {
   progress: boolean;
   /** `raw` (the bots' own ws:// client, default) or `ws` (the ws package; always for wss://). */
   transport: 'raw' | 'ws';
+  /** Follow a move of the world (4014 after a redirect, 4015, 1001): reconnect and resume (default true). */
+  followMoves: boolean;
   /** Internal: run as a worker of a multi-process run (options arrive over IPC). */
   worker: boolean;
 }
@@ -118,6 +120,12 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
         .default('raw'),
     )
     .option('--no-progress', 'no progress bar or progress lines on stderr')
+    .option(
+      '--follow-moves',
+      'when the world moves (closed 4014 after a redirect, 4015, or 1001), reconnect and resume as a client does, and report the moves and their gaps (default)',
+      true,
+    )
+    .option('--no-follow-moves', 'end a bot whose world moves (counted in disconnects)')
     .addOption(new Option('--worker', 'internal: worker process of --procs').hideHelp());
 
 /**
