@@ -39,8 +39,10 @@ describe('bots CLI options', () => {
       report: null,
       progress: true,
       transport: 'raw',
+      followMoves: true,
       worker: false,
     });
+    expect(parse(['--follow-moves']).opts?.followMoves).toBe(true);
   });
 
   it('parses every flag', () => {
@@ -82,6 +84,7 @@ describe('bots CLI options', () => {
       '--no-progress',
       '--transport',
       'ws',
+      '--no-follow-moves',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -105,6 +108,7 @@ describe('bots CLI options', () => {
       report: 'r.json',
       progress: false,
       transport: 'ws',
+      followMoves: false,
       worker: false,
     });
   });
