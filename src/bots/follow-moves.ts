@@ -1,11 +1,13 @@
 /**
  * Bots that stay through a move of their world (`--follow-moves`, docs/BOTS.md): when the server
  * closes a bot's session because the world moved — 4014 after a `redirect` (a migration or a drain),
- * 4015 (the instance lost the world's lease: a failover) or 1001 (its instance stops) — the bot
- * reconnects as a real client does (docs/PROTOCOL.md "Redirects (cluster mode)", close codes): 4014 to
- * the redirect's `url` with its ticket, the others to the URL first used (which redirects to the
- * new owner), and resumes with the session's resume token. A few tries per move with a short,
- * bounded backoff; any other close still ends the bot.
+ * 4015 (the instance lost the world's lease: a failover) or 1001 (its instance stops) — or the
+ * connection is lost without a close frame (1006: the instance crashed, `kill -9`), the bot
+ * reconnects as a real client does (docs/PROTOCOL.md "Redirects (cluster mode)", close codes,
+ * "Sessions"): 4014 to the redirect's `url` with its ticket, the others to the URL first used (which
+ * redirects to the new owner), and resumes with the session's resume token. A bounded number of
+ * tries per move with a bounded backoff (long enough for a failover with the default lease TTL);
+ * any other close still ends the bot.
  *
  * Tallied per process ({@link MoveTally}): moves followed and failed by kind, resumed or not, and
  * the gap each bot saw (last snapshot before the close → first snapshot after the reconnect) in an
@@ -16,17 +18,20 @@ import { createLatencyHistogram, recordMs, type LatencyHistogram } from './histo
 import type { LightBot } from './light-bot.js';
 
 /** Why a session was moved, by its close code. */
-export type MoveKind = 'redirected' | 'leaseLost' | 'goingAway';
-export const MOVE_KINDS: readonly MoveKind[] = ['redirected', 'leaseLost', 'goingAway'];
+export type MoveKind = 'redirected' | 'leaseLost' | 'goingAway' | 'lost';
 
 /** The kind of move a close code means, or null (the bot ends as before). */
 export const moveKind = (code: number): MoveKind | null =>
-  code === 4014 ? 'redirected' : code === 4015 ? 'leaseLost' : code === 1001 ? 'goingAway' : null;
+  code === 4014 ? 'redirected' : code === 4015 ? 'leaseLost' : code === 1001 ? 'goingAway' : code === 1006 ? 'lost' : null;
 
-/** Tries per move (the first at once, then after the backoff). */
-export const FOLLOW_TRIES = 5;
-/** Backoff before try k (k ≥ 1): 100 ms · 2^(k−1), at most 1.6 s, plus 10 ms per bot index mod 10 (spread). */
-export const followBackoffMs = (k: number, index: number): number => Math.min(1600, 100 * 2 ** (k - 1)) + (index % 10) * 10;
+/**
+ * Tries per move (the first at once, then after the backoff): the waits add up to 13.75 s, more than a
+ * failover takes with the default lease TTL of 6 s (at most TTL + TTL/3 + the restore: docs/CLUSTER.md
+ * "Failover"), during which the first URL answers `NOT_OWNER`.
+ */
+export const FOLLOW_TRIES = 10;
+/** Backoff before try k (k ≥ 1): 250 ms · 2^(k−1), at most 2 s, plus 10 ms per bot index mod 10 (spread). */
+export const followBackoffMs = (k: number, index: number): number => Math.min(2000, 250 * 2 ** (k - 1)) + (index % 10) * 10;
 
 /** A bot as the follower sees it (adapters below for the light bot and the client library). */
 export interface Movable {
@@ -128,7 +133,7 @@ export interface MoveTally {
   gap: LatencyHistogram;
 }
 
-const zero = (): Record<MoveKind, number> => ({ redirected: 0, leaseLost: 0, goingAway: 0 });
+const zero = (): Record<MoveKind, number> => ({ redirected: 0, leaseLost: 0, goingAway: 0, lost: 0 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

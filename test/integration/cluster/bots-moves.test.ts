@@ -7,58 +7,18 @@
  * SIGTERM of the owner closes them 1001: they reconnect to the URL they were given and are sent on
  * to the world's new owner.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
+import { runBots as run5, sessionsOn as sessionsIn } from '../../helpers/bots-run.js';
 import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('bots following moves');
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const W = 'bm';
-
-let BOTS: string[] = [];
-beforeAll(async () => {
-  BOTS = await childNodeArgs('src/bots/main.ts');
-});
-
-/** The bots CLI as a child process: resolves its exit code, stderr and its `--report` file. */
-const runBots = (url: string, extra: string[]): { done: Promise<{ code: number | null; err: string; report: BotsReport | null }> } => {
-  const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-moves-')), 'report.json');
-  const args = ['--url', url, '--world', W, '--clients', '5', '--full-every', '2', '--warmup', '0.2', '--input-hz', '5'];
-  const child = spawn(process.execPath, [...BOTS, ...args, '--no-progress', '--report', file, ...extra], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const done = new Promise<{ code: number | null; err: string; report: BotsReport | null }>((r) =>
-    child.on('exit', (code) => {
-      let report: BotsReport | null = null;
-      try {
-        report = JSON.parse(readFileSync(file, 'utf8')) as BotsReport;
-      } catch {
-        report = null;
-      }
-      r({ code, err, report });
-    }),
-  );
-  return { done };
-};
-
-/** Players of world W on `inst` (its own admin view), or -1 when it does not step it. */
-const sessionsOn = async (inst: TestInstance): Promise<number> => {
-  const r = await inst.api('GET', `/api/v1/worlds/${W}`);
-  if (r.status !== 200) return -1;
-  const s = r.json.sessions;
-  return typeof s === 'number' ? s : typeof s?.live === 'number' ? s.live : typeof s?.count === 'number' ? s.count : -1;
-};
+const runBots = (url: string, extra: string[]) => run5(url, W, extra);
+const sessionsOn = (inst: TestInstance) => sessionsIn(inst, W);
 
 describe.skipIf(skip !== null)('bots: following a move of the world', () => {
   const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '1'] });
@@ -66,7 +26,7 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
   it('a migration mid-run: every bot reconnects to the new owner and resumes; 5 redirected moves, 0 disconnects', async () => {
     const [a, b] = inst;
     // Given b's URL: redirected to a at the join, then moved to b by the migration.
-    const run = runBots(b.gameUrl, ['--duration', '5']);
+    const run = await runBots(b.gameUrl, ['--duration', '5']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a)) === 5, 20_000);
     const m = await a.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'b' });
     expect(m.status, m.text).toBe(200);
@@ -95,7 +55,7 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
 
   it('--no-follow-moves: the bots end at the migration, counted as disconnects 4014', async () => {
     const [a, b] = inst;
-    const run = runBots(a.gameUrl, ['--duration', '5', '--no-follow-moves']);
+    const run = await runBots(a.gameUrl, ['--duration', '5', '--no-follow-moves']);
     await until('the 5 bots play on b', async () => (await sessionsOn(b)) === 5, 20_000);
     const m = await b.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'a' });
     expect(m.status, m.text).toBe(200);
@@ -108,7 +68,7 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
   it("the owner stops (SIGTERM): closed 1001, the bots reconnect to the URL they were given and reach the world's new owner", async () => {
     const [a, b] = inst;
     await until('a owns the world', async () => (await ownersFrom(b))[W] === 'a', 20_000);
-    const run = runBots(b.gameUrl, ['--duration', '6']);
+    const run = await runBots(b.gameUrl, ['--duration', '6']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a)) === 5, 20_000);
     await a.stop();
     await until('the 5 bots play on b', async () => (await sessionsOn(b)) === 5, 20_000);
