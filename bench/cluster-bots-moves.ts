@@ -2,8 +2,8 @@
  * What players feel when their world moves, measured with the load-test bots (docs/BOTS.md "Moves"):
  * two instances (child processes) on a real redis-server and a throwaway PostgreSQL, one world of
  * `--npcs` NPCs on `a`, `--clients` bots (the bots CLI, one process, given b's URL: redirected to a at
- * their join). In the bots' window: the world is migrated a → b (admin API), then b is drained (the
- * world goes back to a). Every bot follows both moves (closed 4014 after a `redirect`, reconnects,
+ * their join). In the bots' window: the world is migrated a → b (admin API), then its owner (b) is
+ * drained (the world goes back to a). Lease TTL: the default 6 s. Every bot follows both moves (closed 4014 after a `redirect`, reconnects,
  * resumes); the bots report the gap each saw (last snapshot before the close → first after the
  * reconnect) over the 2 × clients moves.
  *
@@ -44,7 +44,7 @@ if (!bin || 'skip' in pg) {
   process.exit(0);
 }
 const redis = await startRedisServer(bin);
-const args = [...sharedStoreArgs(redis, pg), '--npcs', '0', '--lease-ttl', '2', '--balance-interval', '0'];
+const args = [...sharedStoreArgs(redis, pg), '--npcs', '0', '--balance-interval', '0'];
 const inst: TestInstance[] = [];
 try {
   inst.push(await startInstance('a', args), await startInstance('b', args));
@@ -68,7 +68,9 @@ try {
   if (mig.status !== 200) throw new Error(`migration failed: ${mig.text}`);
   await until(`${CLIENTS} bots on b`, async () => (await sessionsOn(b)) === CLIENTS, 60_000, 200);
   await sleep(4000);
-  const drain = await b.api('POST', '/api/v1/cluster/drain');
+  // The owner now (b, unless a lease changed hands meanwhile under load) is drained: the world goes to the other.
+  const owner = (await ownersFrom(a))[W] === 'a' ? a : b;
+  const drain = await owner.api('POST', '/api/v1/cluster/drain');
   const moved = (drain.json.moved as Array<{ worldId: string; pauseMs: number; sessions: number }>).find((m) => m.worldId === W);
   if (!moved) throw new Error(`drain did not move ${W}: ${drain.text}`);
   const code = await exited;
@@ -83,7 +85,7 @@ try {
     npcs: NPCS,
     events: [
       { kind: 'migration a -> b', pauseMs: mig.json.pauseMs, sessions: mig.json.sessions },
-      { kind: 'drain of b (world back to a)', pauseMs: moved.pauseMs, sessions: moved.sessions },
+      { kind: `drain of ${owner.id}`, pauseMs: moved.pauseMs, sessions: moved.sessions },
     ],
     bots: {
       connected: r.connected,

@@ -100,6 +100,8 @@ export interface FleetOptions {
    * (src/bots/follow-moves.ts). Default true; false: such a bot ends, counted in `disconnects`.
    */
   followMoves?: boolean;
+  /** With `followMoves`: also follow a connection lost without a close frame (1006: a crashed instance). Default false. */
+  followLost?: boolean;
 }
 
 export type FleetPhase = 'ramp' | 'warmup' | 'measure';
@@ -153,7 +155,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const spectatorShare = cls === 'player' ? Math.min(1, Math.max(0, o.spectatorShare ?? 0)) : 0;
   const groups = createGroupStats(() => measuring);
   const timeout = o.joinTimeoutMs ?? 15_000;
-  const follower = o.followMoves === false ? null : createMoveFollower(o.url);
+  const follower = o.followMoves === false ? null : createMoveFollower(o.url, o.followLost === true);
   // Full clients' view inconsistencies from before a move (a welcome starts a new view).
   const carried = { inconsistencies: 0 };
 

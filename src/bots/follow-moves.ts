@@ -1,8 +1,8 @@
 /**
  * Bots that stay through a move of their world (`--follow-moves`, docs/BOTS.md): when the server
  * closes a bot's session because the world moved — 4014 after a `redirect` (a migration or a drain),
- * 4015 (the instance lost the world's lease: a failover) or 1001 (its instance stops) — or the
- * connection is lost without a close frame (1006: the instance crashed, `kill -9`), the bot
+ * 4015 (the instance lost the world's lease: a failover) or 1001 (its instance stops) — or, with
+ * `--follow-lost`, the connection is lost without a close frame (1006: the instance crashed), the bot
  * reconnects as a real client does (docs/PROTOCOL.md "Redirects (cluster mode)", close codes,
  * "Sessions"): 4014 to the redirect's `url` with its ticket, the others to the URL first used (which
  * redirects to the new owner), and resumes with the session's resume token. A bounded number of
@@ -20,9 +20,9 @@ import type { LightBot } from './light-bot.js';
 /** Why a session was moved, by its close code. */
 export type MoveKind = 'redirected' | 'leaseLost' | 'goingAway' | 'lost';
 
-/** The kind of move a close code means, or null (the bot ends as before). */
-export const moveKind = (code: number): MoveKind | null =>
-  code === 4014 ? 'redirected' : code === 4015 ? 'leaseLost' : code === 1001 ? 'goingAway' : code === 1006 ? 'lost' : null;
+/** The kind of move a close code means, or null (the bot ends as before); 1006 only when `lost` is followed. */
+export const moveKind = (code: number, lost = false): MoveKind | null =>
+  code === 4014 ? 'redirected' : code === 4015 ? 'leaseLost' : code === 1001 ? 'goingAway' : code === 1006 && lost ? 'lost' : null;
 
 /**
  * Tries per move (the first at once, then after the backoff): the waits add up to 13.75 s, more than a
@@ -140,7 +140,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * The follower of one fleet: `watch` a joined bot; `settle` waits for the moves in flight (before
  * the fleet counts its disconnects); `stop` before the fleet closes its bots (no move is followed after).
  */
-export const createMoveFollower = (firstUrl: string) => {
+export const createMoveFollower = (firstUrl: string, followLost = false) => {
   const tally: MoveTally = { followed: zero(), failed: zero(), resumed: 0, notResumed: 0, gap: createLatencyHistogram() };
   const inFlight = new Set<Promise<void>>();
   let running = true;
@@ -175,7 +175,7 @@ export const createMoveFollower = (firstUrl: string) => {
 
   const watch = (m: Movable, slot: { moving?: boolean }, index: number): void => {
     const onClose = (code: number): void => {
-      const kind = moveKind(code);
+      const kind = moveKind(code, followLost);
       if (kind === null || !running) return;
       m.disarm();
       slot.moving = true;

@@ -86,6 +86,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     spectatorShare: o.spectatorShare,
     transport: o.transport,
     followMoves: o.followMoves,
+    followLost: o.followLost,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);

@@ -1,5 +1,5 @@
 /**
- * The load-test bots stay through a failover (docs/BOTS.md "Moves"): two instances on a real
+ * The load-test bots stay through a failover with `--follow-lost` (docs/BOTS.md "Moves"): two instances on a real
  * redis-server and a real PostgreSQL (`a` a child process, `b` in process), the bots CLI as a child
  * process given b's URL (redirected to a at their join). `a` is killed with SIGKILL: the bots' sockets
  * end without a close frame (1006); they reconnect to the URL they were given, which answers
@@ -27,7 +27,7 @@ describe.skipIf(skip !== null)('bots: following a failover', () => {
 
   it('SIGKILL of the owner: every bot reconnects through the URL it was given and resumes on the new owner', async () => {
     const [a, b] = inst;
-    const run = await runBots(b.gameUrl, W, ['--duration', '6']);
+    const run = await runBots(b.gameUrl, W, ['--duration', '6', '--follow-lost']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a, W)) === 5, 20_000);
     a.child.kill('SIGKILL');
     await until('the 5 bots play on b', async () => (await sessionsOn(b, W)) === 5, 30_000);

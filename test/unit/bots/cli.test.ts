@@ -40,6 +40,7 @@ describe('bots CLI options', () => {
       progress: true,
       transport: 'raw',
       followMoves: true,
+      followLost: false,
       worker: false,
     });
     expect(parse(['--follow-moves']).opts?.followMoves).toBe(true);
@@ -85,6 +86,7 @@ describe('bots CLI options', () => {
       '--transport',
       'ws',
       '--no-follow-moves',
+      '--follow-lost',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -109,6 +111,7 @@ describe('bots CLI options', () => {
       progress: false,
       transport: 'ws',
       followMoves: false,
+      followLost: true,
       worker: false,
     });
   });
