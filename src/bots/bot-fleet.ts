@@ -287,6 +287,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
             if (alive.length) {
               const [s] = alive.splice(nextInt(rng, alive.length), 1);
               retire(s!);
+              s!.left = true; // a move being followed stops here
               s!.bot.close();
               leavesMeasured++;
             }

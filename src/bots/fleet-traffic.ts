@@ -38,6 +38,8 @@ export interface FleetSlot {
   since: number;
   /** Reconnecting after a move of its world (src/bots/follow-moves.ts): sends nothing until it is back. */
   moving?: boolean;
+  /** Closed by the scenario (churn): a move is no longer followed. */
+  left?: boolean;
 }
 
 /** Purchases of the measured window: how many were sent, their round trips (wall ms) and answers by code. */

@@ -146,16 +146,17 @@ export const createMoveFollower = (firstUrl: string, followLost = false) => {
   let running = true;
 
   /** One move: up to FOLLOW_TRIES reconnects; true when the bot is back. */
-  const follow = async (m: Movable, kind: MoveKind, index: number): Promise<boolean> => {
+  const follow = async (m: Movable, kind: MoveKind, index: number, slot: { left?: boolean }): Promise<boolean> => {
     const lastAt = m.lastSnapshotAt();
     // Armed before the first try: the first snapshot can arrive in the same read as the welcome.
     m.onNextSnapshot((at) => {
       if (lastAt > 0) recordMs(tally.gap, at - lastAt);
     });
     const r = kind === 'redirected' ? m.redirect() : null;
-    for (let k = 0; k < FOLLOW_TRIES && running; k++) {
+    const on = () => running && slot.left !== true;
+    for (let k = 0; k < FOLLOW_TRIES && on(); k++) {
       if (k > 0) await sleep(followBackoffMs(k, index));
-      if (!running) break;
+      if (!on()) break;
       // 4014: the redirect's URL and ticket (twice: a ticket lives 10 s); then, as for 4015 and 1001, the first URL.
       const viaRedirect = r !== null && k < 2;
       try {
@@ -169,17 +170,17 @@ export const createMoveFollower = (firstUrl: string, followLost = false) => {
       }
     }
     m.onNextSnapshot(null);
-    tally.failed[kind]++;
+    if (slot.left !== true) tally.failed[kind]++; // a bot the scenario closed meanwhile did not fail
     return false;
   };
 
-  const watch = (m: Movable, slot: { moving?: boolean }, index: number): void => {
+  const watch = (m: Movable, slot: { moving?: boolean; left?: boolean }, index: number): void => {
     const onClose = (code: number): void => {
       const kind = moveKind(code, followLost);
-      if (kind === null || !running) return;
+      if (kind === null || !running || slot.left === true) return;
       m.disarm();
       slot.moving = true;
-      const p = follow(m, kind, index)
+      const p = follow(m, kind, index, slot)
         .then((back) => {
           slot.moving = false;
           if (back) m.armClose(onClose); // else it stays closed: a disconnect, by its last close code

