@@ -14,6 +14,7 @@ import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
 import { joinFailureReason } from './join-failure.js';
 import { LightBot } from './light-bot.js';
+import { clientMovable, createMoveFollower, lightMovable, type Movable } from './follow-moves.js';
 import type { BotTransport } from './bot-conn.js';
 import { startLoopDelay } from './loop-delay.js';
 import { createReadBuffer } from './raw-ws.js';
@@ -94,6 +95,13 @@ export interface FleetOptions {
    * read buffer, frames read in place); `ws`: the ws package (always used for wss://).
    */
   transport?: BotTransport;
+  /**
+   * Follow a move of the world (closed 4014 after a redirect, 4015, 1001): reconnect and resume
+   * (src/bots/follow-moves.ts). Default true; false: such a bot ends, counted in `disconnects`.
+   */
+  followMoves?: boolean;
+  /** With `followMoves`: also follow a connection lost without a close frame (1006: a crashed instance). Default false. */
+  followLost?: boolean;
 }
 
 export type FleetPhase = 'ramp' | 'warmup' | 'measure';
@@ -147,6 +155,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const spectatorShare = cls === 'player' ? Math.min(1, Math.max(0, o.spectatorShare ?? 0)) : 0;
   const groups = createGroupStats(() => measuring);
   const timeout = o.joinTimeoutMs ?? 15_000;
+  const follower = o.followMoves === false ? null : createMoveFollower(o.url, o.followLost === true);
+  // Full clients' view inconsistencies from before a move (a welcome starts a new view).
+  const carried = { inconsistencies: 0 };
 
   /** Join one bot; resolves when it joined or failed (never rejects). */
   const joinOne = async (index: number): Promise<void> => {
@@ -154,6 +165,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     const g = groupOf(groups, cls, index, idleShare, spectatorShare);
     const token = g.key === 'spectators' && cls === 'player' ? 'spectator' : (o.token ?? '');
     let bot: FleetBot;
+    const as = { worldId: o.worldId, name: `bot${index}`, token, timeoutMs: Math.min(timeout, 5000) };
+    let movable: (() => Movable) | null = null;
     try {
       if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: FullCtor, sink: g.sink });
@@ -165,6 +178,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
             c.close();
             throw err;
           });
+        movable = () => clientMovable(c, as, carried);
         full++;
       } else {
         const c = new LightBot(o.url, g.sink, Date.now, { transport, readBuffer: rb });
@@ -173,6 +187,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
           c.close();
           throw err;
         });
+        movable = () => lightMovable(c, as);
         light++;
       }
     } catch (err) {
@@ -183,7 +198,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     }
     recordMs(joinH, performance.now() - t0);
     g.connected++;
-    alive.push({ bot, group: g, silent: g.idle || token !== (o.token ?? ''), index, inputs: 0, since: performance.now() });
+    const slot: FleetSlot = { bot, group: g, silent: g.idle || token !== (o.token ?? ''), index, inputs: 0, since: performance.now() };
+    alive.push(slot);
+    if (follower && movable) follower.watch(movable(), slot, index);
   };
 
   // Ramp: the steady population, `connectConcurrency` at a time.
@@ -270,6 +287,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
             if (alive.length) {
               const [s] = alive.splice(nextInt(rng, alive.length), 1);
               retire(s!);
+              s!.left = true; // a move being followed stops here
               s!.bot.close();
               leavesMeasured++;
             }
@@ -311,8 +329,11 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const groupParts = groups.parts();
   await settlePurchases(tx); // answers to the last purchases of the window (bounded by the bots' purchase timeout)
 
+  // Moves still being followed end (back, or given up: a disconnect) before the bots are counted.
+  await follower?.settle();
+  follower?.stop();
   let errors = retired.errors,
-    inconsistencies = retired.inconsistencies,
+    inconsistencies = retired.inconsistencies + carried.inconsistencies,
     disconnects = 0;
   const byCode: Record<string, number> = {};
   for (const s of alive) {
@@ -349,6 +370,10 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     leavesMeasured,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     cpuUserMs: Math.round(cpu.user / 1000),
+    movesFollowed: follower ? { ...follower.tally.followed } : {},
+    moveFailures: follower ? { ...follower.tally.failed } : {},
+    movesResumed: follower?.tally.resumed ?? 0,
+    movesNotResumed: follower?.tally.notResumed ?? 0,
     purchasesSent: tx.sent,
     purchaseResults: tx.codes,
     groups: groupParts,
@@ -358,6 +383,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       join: encodeHistogram(joinH),
       purchase: encodeHistogram(tx.latency),
       loopDelay: encodeHistogram(loopH),
+      moveGap: encodeHistogram(follower?.tally.gap ?? createLatencyHistogram()),
     },
   };
 };

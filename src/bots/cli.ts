@@ -33,6 +33,10 @@ export interface BotsCliOptions {
   progress: boolean;
   /** `raw` (the bots' own ws:// client, default) or `ws` (the ws package; always for wss://). */
   transport: 'raw' | 'ws';
+  /** Follow a move of the world (4014 after a redirect, 4015, 1001): reconnect and resume (default true). */
+  followMoves: boolean;
+  /** Also follow a connection lost without a close frame (1006: a crashed instance, a failover follows). Default false. */
+  followLost: boolean;
   /** Internal: run as a worker of a multi-process run (options arrive over IPC). */
   worker: boolean;
 }
@@ -118,6 +122,17 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
         .default('raw'),
     )
     .option('--no-progress', 'no progress bar or progress lines on stderr')
+    .option(
+      '--follow-moves',
+      'when the world moves (closed 4014 after a redirect, 4015, or 1001), reconnect and resume as a client does, and report the moves and their gaps (default)',
+      true,
+    )
+    .option('--no-follow-moves', 'end a bot whose world moves (counted in disconnects)')
+    .option(
+      '--follow-lost',
+      'with --follow-moves: also follow a connection lost without a close frame (1006: its instance crashed, a failover follows) as a move of kind lost',
+      false,
+    )
     .addOption(new Option('--worker', 'internal: worker process of --procs').hideHelp());
 
 /**

@@ -36,6 +36,10 @@ export interface FleetSlot {
   inputs: number;
   /** performance.now() when it joined. */
   since: number;
+  /** Reconnecting after a move of its world (src/bots/follow-moves.ts): sends nothing until it is back. */
+  moving?: boolean;
+  /** Closed by the scenario (churn): a move is no longer followed. */
+  left?: boolean;
 }
 
 /** Purchases of the measured window: how many were sent, their round trips (wall ms) and answers by code. */
@@ -79,7 +83,7 @@ export const startInputTimer = (
     return setInterval(() => {
       const phase = tick++ % 10;
       for (const s of alive) {
-        if (!s.bot.open || s.index % 10 !== phase) continue;
+        if (!s.bot.open || s.moving || s.index % 10 !== phase) continue;
         crowdBotMove(crowdSeed, s.index, s.inputs, move);
         send(s, move.x, move.y);
       }
@@ -95,7 +99,7 @@ export const startInputTimer = (
   return setInterval(() => {
     const phase = tick++ % slices;
     for (const s of alive) {
-      if (!s.bot.open || s.index % slices !== phase || nextFloat(rng) > 0.5) continue;
+      if (!s.bot.open || s.moving || s.index % slices !== phase || nextFloat(rng) > 0.5) continue;
       const a = nextFloat(rng) * Math.PI * 2;
       send(s, Math.cos(a), Math.sin(a));
     }
@@ -118,7 +122,7 @@ export const startPurchaseTimer = (
   const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
   return setInterval(() => {
     for (const s of alive) {
-      if (!s.bot.open || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
+      if (!s.bot.open || s.moving || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
       const counted = measuring();
       if (counted) tally.sent++;
       const t = performance.now();

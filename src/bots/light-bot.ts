@@ -210,6 +210,17 @@ export class LightBot {
   /** Player entity id (from welcome; −1 before). */
   playerId = -1;
   closeCode = 0;
+  /** The welcome's resume token (a move resumes with it: src/bots/follow-moves.ts), and whether that welcome resumed. */
+  resumeToken: string | null = null;
+  resumed = false;
+  /** The last `redirect` received after the join (a migration's, before its close 4014), or null. */
+  lastRedirect: { url: string; ticket: string } | null = null;
+  /** Wall time (`now()`) of the last snapshot or region frame received; 0 before the first. */
+  lastSnapshotAt = 0;
+  /** Called with the close code when the current socket closes (set by the move follower after a join). */
+  onClose: ((code: number) => void) | null = null;
+  /** Called once with the receive time of the next snapshot or region frame, then cleared. */
+  onSnapshot: ((at: number) => void) | null = null;
   #conn: BotConn | null = null;
   readonly #sink: LatencySink;
   readonly #now: () => number;
@@ -245,9 +256,18 @@ export class LightBot {
   /**
    * Connect, send hello, resolve on welcome (reject on error frame, close or timeout). A
    * `redirect` (cluster: another instance owns the world) is followed, at most 3 times: the bot
-   * moves to the owner's URL (`url`) and says hello again with the ticket.
+   * moves to the owner's URL (`url`) and says hello again with the ticket. `resume`: a resume token
+   * to send in the hello (a move: src/bots/follow-moves.ts).
    */
-  join(worldId: string, name: string, timeoutMs = 15_000, token = '', ticket: string | null = null, hop = 0): Promise<void> {
+  join(
+    worldId: string,
+    name: string,
+    timeoutMs = 15_000,
+    token = '',
+    ticket: string | null = null,
+    hop = 0,
+    resume: string | null = null,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       let done = false;
       const finish = (err: Error | null) => {
@@ -264,11 +284,12 @@ export class LightBot {
       const conn = openBotConn(
         this.url,
         {
-          open: () => conn.send(this.#enc.pack(helloFrame(worldId, name, token, null, undefined, ticket))),
+          open: () => conn.send(this.#enc.pack(helloFrame(worldId, name, token, resume, undefined, ticket))),
           error: (err) => finish(new Error(`could not connect to ${this.url}: ${err.message}`)),
           close: (code) => {
             if (this.#conn === conn) this.closeCode = code;
             finish(new Error(`closed (${code})`));
+            if (this.#conn === conn) this.onClose?.(code);
           },
           frame: (b, dv, start, end) => this.#onMessage(b, dv, start, end),
         },
@@ -279,7 +300,10 @@ export class LightBot {
       this.#onOther = (m) => {
         const t = Array.isArray(m) ? m[0] : undefined;
         if (t === MsgType.WELCOME) {
-          this.playerId = Number((m as unknown[])[2]);
+          const w = m as unknown[];
+          this.playerId = Number(w[2]);
+          this.resumeToken = typeof w[6] === 'string' ? w[6] : null;
+          this.resumed = w[9] === true;
           finish(null);
         } else if (t === MsgType.ERROR) finish(new Error(`hello refused: ${String(m && (m as unknown[])[1])}`));
         else if (t === MsgType.REDIRECT && hop < 3) {
@@ -290,7 +314,7 @@ export class LightBot {
           this.stats.redirects++;
           conn.terminate();
           this.url = String(r[2]);
-          this.join(worldId, name, timeoutMs, token, String(r[3]), hop + 1).then(resolve, reject);
+          this.join(worldId, name, timeoutMs, token, String(r[3]), hop + 1, resume).then(resolve, reject);
         }
       };
     });
@@ -338,6 +362,12 @@ export class LightBot {
     if (region || readSnapshotHeadAt(b, dv, start, end, this.#r, h)) {
       const now = this.#now();
       this.stats.snapshots++;
+      this.lastSnapshotAt = now;
+      if (this.onSnapshot !== null) {
+        const f = this.onSnapshot;
+        this.onSnapshot = null;
+        f(now);
+      }
       this.#sink.update(now - h.sendTime);
       if (h.ack > this.#lastAck) {
         this.#lastAck = h.ack;
@@ -356,6 +386,7 @@ export class LightBot {
       return;
     }
     if (Array.isArray(m) && m[0] === MsgType.ERROR) this.stats.errors++;
+    if (Array.isArray(m) && m[0] === MsgType.REDIRECT) this.lastRedirect = { url: String(m[2]), ticket: String(m[3]) };
     if (Array.isArray(m) && m[0] === MsgType.TX_RESULT) {
       const done = this.#tx.get(String(m[1]));
       this.#tx.delete(String(m[1]));

@@ -21,6 +21,20 @@ const failures = (r: BotsReport): string => {
   return e.length ? ` (${e.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
 };
 
+/** `  moves followed: redirected 200 (resumed 200, not 0), 0 failed; gap ms p50 … p99 … max …`, or '' without moves. */
+const moves = (r: BotsReport): string => {
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  const f = list(r.movesFollowed);
+  const x = list(r.moveFailures);
+  if (!f && !x) return '';
+  const g = r.moveGapMs;
+  return `  moves followed: ${f || 'none'} (resumed ${r.movesResumed}, not ${r.movesNotResumed}); failed: ${x || 'none'}; gap ms p50 ${g.p50}  p99 ${g.p99}  max ${g.max}  (${g.samples} samples)`;
+};
+
 const summary = (r: BotsReport): string => {
   const line = (name: string, s: BotsReport['updateLatencyMs']) =>
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
@@ -33,6 +47,7 @@ const summary = (r: BotsReport): string => {
       ? `${line('purchase rtt ms:  ', r.purchaseRttMs)}  purchases: ${r.purchasesSent} sent, results ${JSON.stringify(r.purchaseResults)}\n`
       : '') +
     `  per client: ${r.snapshotsPerClientPerSecond} snapshots/s, ${r.bytesPerClientPerSecond} B/s, ${r.avgSnapshotBytes} B/snapshot; ${r.inputsSent} inputs sent\n` +
+    (moves(r) ? `${moves(r)}\n` : '') +
     (r.joinsMeasured || r.leavesMeasured ? `  during the window: ${r.joinsMeasured} joins, ${r.leavesMeasured} leaves\n` : '') +
     Object.entries(r.groups)
       .map(
@@ -70,6 +85,8 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     idleShare: o.idleShare,
     spectatorShare: o.spectatorShare,
     transport: o.transport,
+    followMoves: o.followMoves,
+    followLost: o.followLost,
   };
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);

@@ -58,6 +58,13 @@ const Counts = {
   purchasesSent: Type.Integer({ minimum: 0 }),
   /** purchase-storm: results received for them, by `ok` or TX_* code. */
   purchaseResults: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** Moves of the world followed (reconnected and joined again), by kind: `redirected` (4014), `leaseLost` (4015), `goingAway` (1001). */
+  movesFollowed: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** Moves given up after the bounded tries, by kind (those bots count in `disconnects` too). */
+  moveFailures: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** Moves followed whose welcome resumed the session (same player), and those joined as a new player. */
+  movesResumed: Type.Integer({ minimum: 0 }),
+  movesNotResumed: Type.Integer({ minimum: 0 }),
 };
 
 /** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
@@ -65,7 +72,15 @@ const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
 const Histograms = Type.Object(
-  { update: Type.String(), inputAck: Type.String(), join: Type.String(), purchase: Type.String(), loopDelay: Type.String() },
+  {
+    update: Type.String(),
+    inputAck: Type.String(),
+    join: Type.String(),
+    purchase: Type.String(),
+    loopDelay: Type.String(),
+    /** Gap of each move followed: last snapshot before the close → first snapshot after the reconnect. */
+    moveGap: Type.String(),
+  },
   { additionalProperties: false },
 );
 
@@ -131,6 +146,7 @@ const PerProc = Type.Object(
     joinLatencyMs: Summary,
     purchaseRttMs: Summary,
     eventLoopDelayMs: Summary,
+    moveGapMs: Summary,
     /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
     histograms: Histograms,
   },
@@ -171,6 +187,8 @@ export const BotsReportSchema = Type.Object(
      * handler behind the bots' other work. Part of `updateLatencyMs` that the load generator adds.
      */
     eventLoopDelayMs: Summary,
+    /** Per move followed (`movesFollowed`): the bot's last snapshot before the close → its first after the reconnect, wall ms. */
+    moveGapMs: Summary,
     /** `raw` (the bots' own ws:// client) or `ws` (the ws package). */
     transport: Type.String(),
     /**
@@ -187,6 +205,7 @@ export const BotsReportSchema = Type.Object(
         join: Type.String(),
         purchase: Type.String(),
         loopDelay: Type.String(),
+        moveGap: Type.String(),
       },
       { additionalProperties: false },
     ),
@@ -255,6 +274,10 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   const byCode: Record<string, number> = {};
   const failReasons: Record<string, number> = {};
   const txCodes: Record<string, number> = {};
+  const followed: Record<string, number> = {};
+  const moveFailures: Record<string, number> = {};
+  let movesResumed = 0,
+    movesNotResumed = 0;
   let purchasesSent = 0;
   let secs = 0;
   for (const p of parts) {
@@ -262,6 +285,10 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     for (const [c, n] of Object.entries(p.disconnectsByCode)) byCode[c] = (byCode[c] ?? 0) + n;
     for (const [c, n] of Object.entries(p.joinFailuresByReason)) failReasons[c] = (failReasons[c] ?? 0) + n;
     for (const [c, n] of Object.entries(p.purchaseResults)) txCodes[c] = (txCodes[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(p.movesFollowed)) followed[c] = (followed[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(p.moveFailures)) moveFailures[c] = (moveFailures[c] ?? 0) + n;
+    movesResumed += p.movesResumed;
+    movesNotResumed += p.movesNotResumed;
     purchasesSent += p.purchasesSent;
     secs = Math.max(secs, p.measuredSeconds);
   }
@@ -301,6 +328,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   const join = mergeHistograms(parts.map((p) => p.histograms.join));
   const purchase = mergeHistograms(parts.map((p) => p.histograms.purchase));
   const loopDelay = mergeHistograms(parts.map((p) => p.histograms.loopDelay));
+  const moveGap = mergeHistograms(parts.map((p) => p.histograms.moveGap));
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
@@ -321,6 +349,10 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     joinFailuresByReason: failReasons,
     purchasesSent,
     purchaseResults: txCodes,
+    movesFollowed: followed,
+    moveFailures,
+    movesResumed,
+    movesNotResumed,
     measuredSeconds: r2(secs),
     updateLatencyMs: summarize(upd),
     inputAckRttMs: summarize(ack),
@@ -334,6 +366,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
     botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
     eventLoopDelayMs: summarize(loopDelay),
+    moveGapMs: summarize(moveGap),
     groups,
     histograms: {
       unit: 'microseconds',
@@ -343,6 +376,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       join: encodeHistogram(join),
       purchase: encodeHistogram(purchase),
       loopDelay: encodeHistogram(loopDelay),
+      moveGap: encodeHistogram(moveGap),
     },
     perProc: parts.map((p) => ({
       ...p,
@@ -351,6 +385,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
       purchaseRttMs: summarize(decodeHistogram(p.histograms.purchase)),
       eventLoopDelayMs: summarize(decodeHistogram(p.histograms.loopDelay)),
+      moveGapMs: summarize(decodeHistogram(p.histograms.moveGap)),
     })),
   };
 };

@@ -148,10 +148,18 @@ export class WorldtickClient {
    * Send hello and wait for welcome (rejects with the error message if refused). A `redirect`
    * (cluster: another instance owns the world) is followed transparently: the socket moves to
    * the owner's URL (kept in `url`, so reconnects go there too) and hello is sent again with the
-   * ticket, at most `maxRedirects` times.
+   * ticket, at most `maxRedirects` times. `firstTicket`: the ticket of a redirect received after the
+   * join (a migration's, before its close 4014), sent with the first hello after reconnecting to its `url`.
    */
-  async join(worldId: string, name: string, token = '', resumeToken: string | null = null, timeoutMs = 5000): Promise<WelcomeMsg> {
-    let ticket: string | null = null;
+  async join(
+    worldId: string,
+    name: string,
+    token = '',
+    resumeToken: string | null = null,
+    timeoutMs = 5000,
+    firstTicket: string | null = null,
+  ): Promise<WelcomeMsg> {
+    let ticket: string | null = firstTicket;
     for (let hop = 0; ; hop++) {
       this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
       // RESUME_REFUSED is informational: the server then joins the client as a new player. NOT_JOINED

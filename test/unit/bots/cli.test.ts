@@ -39,8 +39,11 @@ describe('bots CLI options', () => {
       report: null,
       progress: true,
       transport: 'raw',
+      followMoves: true,
+      followLost: false,
       worker: false,
     });
+    expect(parse(['--follow-moves']).opts?.followMoves).toBe(true);
   });
 
   it('parses every flag', () => {
@@ -82,6 +85,8 @@ describe('bots CLI options', () => {
       '--no-progress',
       '--transport',
       'ws',
+      '--no-follow-moves',
+      '--follow-lost',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -105,6 +110,8 @@ describe('bots CLI options', () => {
       report: 'r.json',
       progress: false,
       transport: 'ws',
+      followMoves: false,
+      followLost: true,
       worker: false,
     });
   });

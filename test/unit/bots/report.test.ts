@@ -36,6 +36,10 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   cpuUserMs: 60,
   purchasesSent: 0,
   purchaseResults: {},
+  movesFollowed: {},
+  moveFailures: {},
+  movesResumed: 0,
+  movesNotResumed: 0,
   groups: {},
   histograms: {
     update: encodeHistogram(hist(values)),
@@ -43,6 +47,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
     join: encodeHistogram(hist([5])),
     purchase: encodeHistogram(hist([])),
     loopDelay: encodeHistogram(hist([0.5, 1, 12])),
+    moveGap: encodeHistogram(hist([])),
   },
   ...over,
 });
@@ -127,6 +132,32 @@ describe('bots report merge', () => {
     expect(r.eventLoopDelayMs.max).toBeCloseTo(12, 1);
     expect(r.transport).toBe('raw');
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
+  });
+
+  it('moves followed, failed and resumed add up over processes; their gap histograms merge by bucket', () => {
+    const h = (v: number[]) => ({ ...part(0, a).histograms, moveGap: encodeHistogram(hist(v)) });
+    const r = mergeReports(
+      [
+        part(0, a, { movesFollowed: { redirected: 3, leaseLost: 0, goingAway: 0 }, movesResumed: 3, histograms: h([100, 200, 300]) }),
+        part(1, b, {
+          movesFollowed: { redirected: 1, leaseLost: 2, goingAway: 0 },
+          moveFailures: { redirected: 0, leaseLost: 1, goingAway: 0 },
+          movesResumed: 2,
+          movesNotResumed: 1,
+          histograms: h([1000, 2000, 3000]),
+        }),
+      ],
+      { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
+    );
+    expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
+    expect(r).toMatchObject({
+      movesFollowed: { redirected: 4, leaseLost: 2, goingAway: 0 },
+      moveFailures: { redirected: 0, leaseLost: 1, goingAway: 0 },
+      movesResumed: 5,
+      movesNotResumed: 1,
+    });
+    expect(r.moveGapMs).toEqual(summarize(hist([100, 200, 300, 1000, 2000, 3000])));
+    expect(r.perProc.map((p) => p.moveGapMs.samples)).toEqual([3, 3]);
   });
 
   it('per-group figures (active / idle players, spectators) merge by group across processes', () => {

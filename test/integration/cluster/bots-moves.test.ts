@@ -1,0 +1,81 @@
+/**
+ * The load-test bots stay through a move of their world (docs/BOTS.md `--follow-moves`): two
+ * instances (child processes) on a real redis-server and a real PostgreSQL, the bots CLI run as a
+ * child process against them. A migration through the admin API closes the bots 4014 after a
+ * `redirect`: they reconnect to the new owner and resume, and the report counts the moves (not as
+ * disconnects) with their gaps; with `--no-follow-moves` they end as before (disconnects 4014). A
+ * SIGTERM of the owner closes them 1001: they reconnect to the URL they were given and are sent on
+ * to the world's new owner.
+ */
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
+import { runBots as run5, sessionsOn as sessionsIn } from '../../helpers/bots-run.js';
+import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
+
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('bots following moves');
+const W = 'bm';
+const runBots = (url: string, extra: string[]) => run5(url, W, extra);
+const sessionsOn = (inst: TestInstance) => sessionsIn(inst, W);
+
+describe.skipIf(skip !== null)('bots: following a move of the world', () => {
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '1'] });
+
+  it('a migration mid-run: every bot reconnects to the new owner and resumes; 5 redirected moves, 0 disconnects', async () => {
+    const [a, b] = inst;
+    // Given b's URL: redirected to a at the join, then moved to b by the migration.
+    const run = await runBots(b.gameUrl, ['--duration', '5']);
+    await until('the 5 bots play on a', async () => (await sessionsOn(a)) === 5, 20_000);
+    const m = await a.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'b' });
+    expect(m.status, m.text).toBe(200);
+    expect(m.json.sessions).toBe(5); // the 5 bots were redirected to b (the redirect's url)
+    const { code, err, report } = await run.done;
+    expect(code, err).toBe(0);
+    expect(report).not.toBeNull();
+    const r = report as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, r)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(r).toMatchObject({
+      connected: 5,
+      disconnects: 0,
+      disconnectsByCode: {},
+      movesFollowed: { redirected: 5, leaseLost: 0, goingAway: 0 },
+      moveFailures: { redirected: 0, leaseLost: 0, goingAway: 0 },
+      movesResumed: 5,
+      movesNotResumed: 0,
+      inconsistencies: 0,
+    });
+    expect(r.moveGapMs.samples).toBe(5);
+    expect(r.perProc[0]?.moveGapMs.samples).toBe(5);
+    expect(err).toMatch(/moves followed: redirected 5 \(resumed 5, not 0\)/);
+    expect((await ownersFrom(a))[W]).toBe('b');
+  }, 60_000);
+
+  it('--no-follow-moves: the bots end at the migration, counted as disconnects 4014', async () => {
+    const [a, b] = inst;
+    const run = await runBots(a.gameUrl, ['--duration', '5', '--no-follow-moves']);
+    await until('the 5 bots play on b', async () => (await sessionsOn(b)) === 5, 20_000);
+    const m = await b.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'a' });
+    expect(m.status, m.text).toBe(200);
+    const { code, err, report } = await run.done;
+    expect(code, err).toBe(0);
+    expect(report).toMatchObject({ connected: 5, disconnects: 5, disconnectsByCode: { 4014: 5 }, movesFollowed: {}, movesResumed: 0 });
+    expect(report?.moveGapMs.samples).toBe(0);
+  }, 60_000);
+
+  it("the owner stops (SIGTERM): closed 1001, the bots reconnect to the URL they were given and reach the world's new owner", async () => {
+    const [a, b] = inst;
+    await until('a owns the world', async () => (await ownersFrom(b))[W] === 'a', 20_000);
+    const run = await runBots(b.gameUrl, ['--duration', '6']);
+    await until('the 5 bots play on a', async () => (await sessionsOn(a)) === 5, 20_000);
+    await a.stop(); // b is the only instance left: a bot that is back is on b
+    const { code, err, report } = await run.done;
+    expect(code, err).toBe(0);
+    const r = report as BotsReport;
+    expect(r).toMatchObject({ connected: 5, disconnects: 0, movesFollowed: { redirected: 0, leaseLost: 0, goingAway: 5 } });
+    expect(r.movesResumed + r.movesNotResumed).toBe(5);
+    expect(r.moveGapMs.samples).toBe(5);
+    expect((await ownersFrom(b))[W]).toBe('b');
+  }, 60_000);
+});
