@@ -30,6 +30,8 @@ export const moveKind = (code: number, lost = false): MoveKind | null =>
  * "Failover"), during which the first URL answers `NOT_OWNER`.
  */
 export const FOLLOW_TRIES = 10;
+/** Longest wait for a followed bot's first snapshot after its welcome (its gap); a server steps at 20 Hz by default. */
+export const FIRST_SNAPSHOT_WAIT_MS = 2000;
 /** Backoff before try k (k ≥ 1): 250 ms · 2^(k−1), at most 2 s, plus 10 ms per bot index mod 10 (spread). */
 export const followBackoffMs = (k: number, index: number): number => Math.min(2000, 250 * 2 ** (k - 1)) + (index % 10) * 10;
 
@@ -147,10 +149,16 @@ export const createMoveFollower = (firstUrl: string, followLost = false) => {
 
   /** One move: up to FOLLOW_TRIES reconnects; true when the bot is back. */
   const follow = async (m: Movable, kind: MoveKind, index: number, slot: { left?: boolean }): Promise<boolean> => {
-    const lastAt = m.lastSnapshotAt();
+    // From its last snapshot; a bot closed before its first one counts from the close (both Date.now).
+    const lastAt = m.lastSnapshotAt() || Date.now();
+    let seen = (): void => undefined;
+    const back = new Promise<void>((r) => {
+      seen = r;
+    });
     // Armed before the first try: the first snapshot can arrive in the same read as the welcome.
     m.onNextSnapshot((at) => {
-      if (lastAt > 0) recordMs(tally.gap, at - lastAt);
+      recordMs(tally.gap, at - lastAt);
+      seen();
     });
     const r = kind === 'redirected' ? m.redirect() : null;
     const on = () => running && slot.left !== true;
@@ -164,6 +172,11 @@ export const createMoveFollower = (firstUrl: string, followLost = false) => {
         tally.followed[kind]++;
         if (resumed) tally.resumed++;
         else tally.notResumed++;
+        // The move is over with the first snapshot after the welcome (its gap), bounded: a run's end
+        // (settle) waits for it, so a bot back just before the end still has its gap in the report.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([back, new Promise<void>((r) => (timer = setTimeout(r, FIRST_SNAPSHOT_WAIT_MS)))]);
+        clearTimeout(timer);
         return true;
       } catch {
         // next try

@@ -3,7 +3,7 @@
  * following a move of their world (test/integration/cluster/bots-moves*.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BotsReport } from '../../src/bots/report.js';
@@ -21,7 +21,8 @@ export interface BotsRun {
 
 /** Run 5 bots (every 2nd a full client) on `worldId` from `url`, with `extra` options; resolves at their exit. */
 export const runBots = async (url: string, worldId: string, extra: string[]): Promise<{ done: Promise<BotsRun> }> => {
-  const file = join(mkdtempSync(join(tmpdir(), 'wt-bots-moves-')), 'report.json');
+  const dir = mkdtempSync(join(tmpdir(), 'wt-bots-moves-'));
+  const file = join(dir, 'report.json');
   const args = ['--url', url, '--world', worldId, '--clients', '5', '--full-every', '2', '--warmup', '0.2', '--input-hz', '5'];
   const child = spawn(
     process.execPath,
@@ -41,6 +42,7 @@ export const runBots = async (url: string, worldId: string, extra: string[]): Pr
       } catch {
         report = null;
       }
+      rmSync(dir, { recursive: true, force: true });
       r({ code, err, report });
     }),
   );
