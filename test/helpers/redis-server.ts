@@ -7,9 +7,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './server-port.js';
 
 /** A running test Redis. */
 export interface RedisTestServer {
@@ -30,18 +31,6 @@ export const findRedisServer = (): string | null => {
   }
   return null;
 };
-
-/** A port that was free a moment ago (the OS picks it). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 
 /** Whether a Redis on 127.0.0.1:`port` answers PING with PONG now (false on any error, after 500 ms at most). */
 export const answersPing = (port: number): Promise<boolean> =>

@@ -1,23 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, it, type ExpectStatic } from 'vitest';
+import { describe, it, type ExpectStatic } from 'vitest';
+import { fileTempDirs } from '../helpers/data-dir.js';
 import { collectJsonLines } from '../helpers/log-lines.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** The file's temporary folders (data directories, a config file), removed after its tests. */
-const temps: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = fileTempDirs();
 
 const start = (args: string[]) =>
   // exactly what `npm start` execs

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { afterAll, afterEach, describe, expect, it, beforeAll } from 'vitest';
+import { afterEach, describe, expect, it, beforeAll } from 'vitest';
+import { fileTempDirs } from '../../helpers/data-dir.js';
 import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
@@ -22,15 +22,7 @@ beforeAll(async () => {
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 /** The file's temporary folders (a report, a data directory), removed after its tests. */
-const temps: string[] = [];
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = fileTempDirs();
 let ts: TestServer | null = null;
 let runner: LoopRunner | null = null;
 afterEach(async () => {
