@@ -26,15 +26,17 @@ export const createStatsLogger = (
   isStandby: (worldId: string) => boolean = () => false,
 ): StatsLogger => {
   let statsTimer: NodeJS.Timeout | null = null;
-  let last = new Map<string, { steps: number; at: number }>();
+  // Keyed by id, but a measure holds only for the same world object: one replaced under its id (a
+  // restore, a migration back, a copy taken over) has its own step counter and starts a new measure.
+  let last = new Map<string, { world: SimWorld; steps: number; at: number }>();
 
   const logStats = (): void => {
     const now = performance.now();
-    const next = new Map<string, { steps: number; at: number }>();
+    const next = new Map<string, { world: SimWorld; steps: number; at: number }>();
     for (const w of runner.worlds()) {
       const prev = last.get(w.id);
-      const stepsPerSecond = prev ? ((w.counters.steps - prev.steps) * 1000) / (now - prev.at) : 0;
-      next.set(w.id, { steps: w.counters.steps, at: now });
+      const stepsPerSecond = prev && prev.world === w ? ((w.counters.steps - prev.steps) * 1000) / (now - prev.at) : 0;
+      next.set(w.id, { world: w, steps: w.counters.steps, at: now });
       logger.info(
         {
           world: w.id,
