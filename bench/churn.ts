@@ -20,7 +20,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 import { entityCount } from '../src/world/sim-world.js';
 import { stepWorld } from '../src/world/step.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
-import { sessionServer, sessionWorld } from './session-world.js';
+import { sessionServer, sessionWorld } from '../test/helpers/session-world.js';
 import { heapAfterGc } from './heap-after-gc.js';
 
 const arg = (name: string, d: number): number => {

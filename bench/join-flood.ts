@@ -30,7 +30,7 @@ import type { SessionWrite, Store } from '../src/store/types.js';
 import { stepWorld } from '../src/world/step.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
 import { pin } from './net-bots-proc.js';
-import { sessionServer, sessionWorld } from './session-world.js';
+import { sessionServer, sessionWorld } from '../test/helpers/session-world.js';
 
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,12 +14,10 @@ import { defineGame, pauseWorld, type RunningServer, startServer } from '../../.
 import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import { stepWorld } from '../../../src/world/step.js';
-import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
-import { ingestSystem } from '../../../systems/ingest-system.js';
-import { replicateSystem } from '../../../systems/replicate-system.js';
-import { timeSystem } from '../../../systems/time-system.js';
+import type { SimWorld } from '../../../src/world/sim-world.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
+import { sessionWorld } from '../../helpers/session-world.js';
 
 const WELCOME = 16;
 const SNAPSHOT = 17;
@@ -38,17 +36,7 @@ afterEach(async () => {
 
 /** A paused world (ingest, time, replicate only) served without a store, with join admission `maxJoinsPerStep` / `maxJoinQueue`. */
 const start = async (maxJoinsPerStep: number, maxJoinQueue: number, helloTimeoutMs = 5000): Promise<{ world: SimWorld; url: string }> => {
-  const world = createSimWorld({
-    id: 'w1',
-    capacity: 200,
-    size: 1000,
-    systems: [
-      { name: 'ingest', phase: 'ingest', run: ingestSystem },
-      { name: 'time', phase: 'time', run: timeSystem },
-      { name: 'replicate', phase: 'replicate', run: replicateSystem },
-    ] as never,
-    config: { simulation: { pauseSimulation: true, tickIntervalSeconds: 0.05, timeScale: 1 } },
-  });
+  const world = sessionWorld(200);
   server = new GameServer({
     host: '127.0.0.1',
     port: 0,

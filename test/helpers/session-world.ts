@@ -1,15 +1,15 @@
 /**
- * The session benchmarks' world and server (bench/churn.ts, bench/join-flood.ts): a paused world
+ * The session benchmarks' and tests' world and server (bench/churn.ts, bench/join-flood.ts, net/join-admission.test.ts): a paused world
  * that runs only ingest, time and replicate (joins, leaves, catch-ups; no movement), served by a
  * GameServer on 127.0.0.1 with the given store and net settings.
  */
-import { createLogger } from '../src/log.js';
-import { GameServer, type GameServerOptions } from '../src/net/game-server.js';
-import type { Store } from '../src/store/types.js';
-import { createSimWorld, type SimWorld } from '../src/world/sim-world.js';
-import { ingestSystem } from '../systems/ingest-system.js';
-import { replicateSystem } from '../systems/replicate-system.js';
-import { timeSystem } from '../systems/time-system.js';
+import { createLogger } from '../../src/log.js';
+import { GameServer, type GameServerOptions } from '../../src/net/game-server.js';
+import type { Store } from '../../src/store/types.js';
+import { createSimWorld, type SimWorld } from '../../src/world/sim-world.js';
+import { ingestSystem } from '../../systems/ingest-system.js';
+import { replicateSystem } from '../../systems/replicate-system.js';
+import { timeSystem } from '../../systems/time-system.js';
 
 /** A paused 1000×1000 world `w1` of `capacity` entities with the session systems only. */
 export const sessionWorld = (capacity: number): SimWorld =>
