@@ -200,12 +200,7 @@ export const BotsReportSchema = Type.Object(
       {
         unit: Type.Literal('microseconds'),
         encoding: Type.Literal('HdrHistogram V2 compressed base64'),
-        update: Type.String(),
-        inputAck: Type.String(),
-        join: Type.String(),
-        purchase: Type.String(),
-        loopDelay: Type.String(),
-        moveGap: Type.String(),
+        ...Histograms.properties, // the merged ones, as each process's
       },
       { additionalProperties: false },
     ),
