@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
-import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { createPlayerData } from '../../../src/server/runtime-ledger.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { optionProblems } from '../../helpers/option-problems.js';
 
 const file = (content: unknown): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'wt-cfgblk-')), 'c.json');
@@ -21,15 +21,7 @@ const file = (content: unknown): string => {
   return path;
 };
 
-const problemsOf = (content: unknown): string[] => {
-  try {
-    parseOptions(['--config', file(content)], {});
-  } catch (err) {
-    if (!isWorldtickError(err, ErrorCode.OPTION_INVALID)) throw err;
-    return (err.details as { problems: string[] }).problems;
-  }
-  throw new Error('expected an option error');
-};
+const problemsOf = (content: unknown): string[] => optionProblems(() => parseOptions(['--config', file(content)], {}));
 
 describe('config file blocks', () => {
   it('a bad scheduler block is listed with the config-file prefix and its full path', () => {

@@ -9,20 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
-import { ErrorCode, type WorldtickError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { createClusterMode } from '../../../src/server/cluster-setup.js';
 import { findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
+import { optionProblems } from '../../helpers/option-problems.js';
 
-const problems = (fn: () => unknown): string[] => {
-  try {
-    fn();
-  } catch (err) {
-    expect((err as WorldtickError).code).toBe(ErrorCode.OPTION_INVALID);
-    return ((err as WorldtickError).details as { problems: string[] }).problems;
-  }
-  throw new Error('expected an option error');
-};
+const problems = optionProblems;
 
 const TOKEN = 'a-long-enough-admin-token';
 

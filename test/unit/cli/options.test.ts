@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helpText, OPTION_SPECS, parseOptions } from '../../../src/cli/options.js';
-import { ErrorCode, type WorldtickError } from '../../../src/errors.js';
+import { optionProblems } from '../../helpers/option-problems.js';
 
-const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): string[] => {
-  try {
-    parseOptions(argv, env);
-  } catch (err) {
-    expect((err as WorldtickError).code).toBe(ErrorCode.OPTION_INVALID);
-    return ((err as WorldtickError).details as { problems: string[] }).problems;
-  }
-  throw new Error('expected an option error');
-};
+const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): string[] => optionProblems(() => parseOptions(argv, env));
 
 describe('server options', () => {
   it('defaults, then file < env < flag', () => {

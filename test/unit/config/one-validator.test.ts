@@ -10,21 +10,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { checkOption } from '../../../src/config/schema.js';
-import { ErrorCode, type WorldtickError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { WorkerPool } from '../../../src/jobs/worker-pool.js';
 import { resolveNetConfig } from '../../../src/net/net-config.js';
 import { createRuntime } from '../../../src/server/runtime.js';
+import { optionProblems } from '../../helpers/option-problems.js';
 
-const problemsOf = (fn: () => unknown): string[] => {
-  try {
-    fn();
-  } catch (err) {
-    expect((err as WorldtickError).code).toBe(ErrorCode.OPTION_INVALID);
-    return ((err as WorldtickError).details as { problems: string[] }).problems;
-  }
-  throw new Error('expected an option error');
-};
+const problemsOf = optionProblems;
 
 const configFile = (content: unknown): string => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-prec-'));

@@ -4,7 +4,6 @@
  * its bounds, and the config validation.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type WorldtickError } from '../../../src/errors.js';
 import {
   addressGroups,
   createProxyTrust,
@@ -16,16 +15,9 @@ import {
   TRUSTED_PROXIES_MAX,
 } from '../../../src/net/client-address.js';
 import { NET_DEFAULTS, type NetConfig, resolveNetConfig } from '../../../src/net/net-config.js';
+import { optionProblems } from '../../helpers/option-problems.js';
 
-const problemsOf = (patch: unknown): string[] => {
-  try {
-    resolveNetConfig(patch as Partial<NetConfig>);
-  } catch (err) {
-    expect((err as WorldtickError).code).toBe(ErrorCode.OPTION_INVALID);
-    return ((err as WorldtickError).details as { problems: string[] }).problems;
-  }
-  throw new Error('expected an option error');
-};
+const problemsOf = (patch: unknown): string[] => optionProblems(() => resolveNetConfig(patch as Partial<NetConfig>));
 
 const inside = (addr: string, range: string): boolean => {
   const g = addressGroups(addr);
