@@ -8,9 +8,16 @@ export type { Logger };
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** A pino logger writing JSON lines to stdout (or to `destination` when given, for tests). */
-export const createLogger = (level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger =>
-  destination ? pino({ level, base: { name: 'worldtick' } }, destination) : pino({ level, base: { name: 'worldtick' } });
+/**
+ * A pino logger writing JSON lines to stdout (or to `destination` when given, for tests). An `err`
+ * is logged with its own message and its `cause` as a nested object (`err.cause.message`,
+ * `err.cause.code`, …): pino's default appends each cause's message to the error's, and ours
+ * already name their cause, so a wrapped error read "…: disk full: disk full".
+ */
+export const createLogger = (level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger => {
+  const options = { level, base: { name: 'worldtick' }, serializers: { err: pino.stdSerializers.errWithCause } };
+  return destination ? pino(options, destination) : pino(options);
+};
 
 /**
  * Whether the `n`-th occurrence of a repeated event is logged: the 1st, 10th, 100th… (a flood
