@@ -101,6 +101,7 @@ export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
       clearTimeout(timer);
       throw err;
     }
+    cluster.created(world.id); // the runner has it next (the caller adds it): its lease renews as a hosted world's
     cluster.unhold(world.id);
     setImmediate(() => void cluster.kick());
     void checkpointer.checkpoint(world.id);

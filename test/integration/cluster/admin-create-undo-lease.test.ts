@@ -91,8 +91,8 @@ describe.skipIf(backend.skip !== null)('admin create: the lease of a failed crea
       a.lines.some((l) => l.world === WORLD && l.msg === 'admin create: removing the record of a failed create failed; retrying'),
     );
     expect(await storedCount(pg.url)).toBe(1);
-    // Several lease TTLs (6 control ticks of b at TTL/3): an orphan is taken within two ticks.
-    await controlTicks(b, 6);
+    // Several lease TTLs (5 control ticks of b at TTL/3): an orphan is taken within two ticks.
+    await controlTicks(b, 5);
     expect(takenBy(b)).toEqual([]);
     expect((await ownersFrom(b))[WORLD]).toBe('a'); // a keeps (renews) it
     expect(await storedCount(pg.url)).toBe(1);
@@ -101,7 +101,7 @@ describe.skipIf(backend.skip !== null)('admin create: the lease of a failed crea
     await allowDeletes(pg.url);
     await until('the late record removed', async () => (await storedCount(pg.url)) === 0);
     await until('the lease released', async () => (await ownersFrom(b))[WORLD] === undefined);
-    await controlTicks(b, 3);
+    await controlTicks(b, 2);
     expect(takenBy(b)).toEqual([]);
     // The same request again (as a client retries a 503): created, once, owned by a.
     const again = await a.api('POST', '/api/v1/worlds?placement=local', body);
