@@ -45,8 +45,18 @@ const allowDeletes = (url: string): Promise<void> =>
     await c.query('DROP TRIGGER IF EXISTS undo_slow_commit ON world_configs');
   });
 
-const storedCount = (url: string): Promise<number> =>
-  sql(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM world_configs WHERE world_id = $1', [WORLD])).rows[0].n));
+const storedCount = (url: string, worldId = WORLD): Promise<number> =>
+  sql(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM world_configs WHERE world_id = $1', [worldId])).rows[0].n));
+
+/** The COMMIT of world `slow1`'s record write sleeps 1.5 s: longer than the 1 s lease TTL, within the create's 3 s bound. */
+const SLOW = 'slow1';
+const slowerThanTtl = (url: string): Promise<void> =>
+  sql(url, async (c) => {
+    await c.query(`CREATE OR REPLACE FUNCTION undo_ttl_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$`);
+    await c.query(`CREATE CONSTRAINT TRIGGER undo_ttl_commit AFTER INSERT OR UPDATE ON world_configs
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${SLOW}') EXECUTE FUNCTION undo_ttl_commit()`);
+  });
 
 /** Log lines of `inst` about the world that say it took its lease or adopted it. */
 const takenBy = (inst: RuntimeInstance): Array<Record<string, unknown>> =>
@@ -74,6 +84,33 @@ describe.skipIf(backend.skip !== null)('admin create: the lease of a failed crea
     await redis?.stop();
     await pg?.destroy();
   }, 30_000);
+
+  it('a create slower than one lease TTL (within the bound) is answered 201 under the lease it took, renewed meanwhile', {
+    timeout: 30_000,
+  }, async () => {
+    const [a, b] = inst as [RuntimeInstance, RuntimeInstance];
+    await slowerThanTtl(pg.url);
+    try {
+      // On b: its client waits for the slow COMMIT (the default query timeout).
+      const r = await b.api('POST', '/api/v1/worlds?placement=local', { id: SLOW, npcs: 10 });
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+      expect(r.headers.get('x-worldtick-owner')).toBe('b');
+    } finally {
+      await sql(pg.url, async (c) => void (await c.query('DROP TRIGGER IF EXISTS undo_ttl_commit ON world_configs')));
+    }
+    expect(await storedCount(pg.url, SLOW)).toBe(1);
+    // The lease taken at the create was renewed while the record was written: the world steps under
+    // that first token, never lapsed and taken again (nor by a).
+    await until('b steps it', async () => (await b.api('GET', `/api/v1/worlds/${SLOW}/stats`)).json.step > 0);
+    await controlTicks(b, 2);
+    const lease = ((await b.api('GET', '/api/v1/cluster')).json.leases as Array<{ worldId: string; instanceId: string; fencingToken: number }>).find(
+      (l) => l.worldId === SLOW,
+    );
+    expect(lease).toMatchObject({ instanceId: 'b', fencingToken: 1 });
+    expect(b.lines.filter((l) => l.world === SLOW && /lapsed|cannot prove/.test(String(l.msg)))).toEqual([]);
+    expect(a.lines.filter((l) => l.world === SLOW && /acquired/.test(String(l.msg)))).toEqual([]);
+    expect((await b.api('DELETE', `/api/v1/worlds/${SLOW}`)).status).toBe(200);
+  });
 
   it('no other instance adopts the late record while the undo retries; then nothing is left and a retry creates the world once', {
     timeout: 60_000,
