@@ -103,9 +103,9 @@ describe.skipIf(backend.skip !== null)('admin create: the lease of a failed crea
     // that first token, never lapsed and taken again (nor by a).
     await until('b steps it', async () => (await b.api('GET', `/api/v1/worlds/${SLOW}/stats`)).json.step > 0);
     await controlTicks(b, 2);
-    const lease = ((await b.api('GET', '/api/v1/cluster')).json.leases as Array<{ worldId: string; instanceId: string; fencingToken: number }>).find(
-      (l) => l.worldId === SLOW,
-    );
+    const lease = (
+      (await b.api('GET', '/api/v1/cluster')).json.leases as Array<{ worldId: string; instanceId: string; fencingToken: number }>
+    ).find((l) => l.worldId === SLOW);
     expect(lease).toMatchObject({ instanceId: 'b', fencingToken: 1 });
     expect(b.lines.filter((l) => l.world === SLOW && /lapsed|cannot prove/.test(String(l.msg)))).toEqual([]);
     expect(a.lines.filter((l) => l.world === SLOW && /acquired/.test(String(l.msg)))).toEqual([]);
