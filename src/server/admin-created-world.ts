@@ -4,14 +4,16 @@
  * once, the world is persisted (record + first checkpoint) and gets its ledger. The `201` waits
  * for the record (a crash right after it must not lose the world: on PostgreSQL the write is
  * async). Cluster mode: the lease is taken and its token announced at once, the record written
- * with that fence, within a bound; otherwise `WT_ERR_WORLD_NOT_DURABLE` (503) and nothing is kept
- * (src/server/created-world-durable.ts).
+ * with that fence, within a bound (3 s); otherwise `WT_ERR_WORLD_NOT_DURABLE` (503) and nothing is kept
+ * (src/server/created-world-durable.ts). From the claim until the runner has the world (or its failed
+ * create is undone) the control tick renews that lease (`ClusterService.claim`, `created`, `forget`).
  *
  * A slow store (not a down one) may still commit the record after the 503: the write's client gave
  * up, the COMMIT did not. So a failed create is undone in the background — once the durable work
  * settled, the record of that world's incarnation is deleted by a delete that waits for a write of
  * it still in flight (`Store.deleteWorldConfig`), retried until it succeeds — and until then the
- * world stays held (no orphan failover here) under its lease, and a create of the same id is
+ * world stays held (no orphan failover here) under its lease, still renewed (no other instance adopts
+ * the late record as an orphan, however long the undo takes), and a create of the same id is
  * answered 503 as well. The id is free again once the undo is done (docs/ADMIN.md).
  */
 import { isWorldtickError, worldNotDurable } from '../errors.js';
@@ -21,7 +23,7 @@ import type { Checkpointer } from '../persist/checkpointer.js';
 import type { Store } from '../store/types.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
-import { createDurableTimeoutMs, makeCreatedWorldDurable } from './created-world-durable.js';
+import { CREATE_DURABLE_TIMEOUT_MS, makeCreatedWorldDurable } from './created-world-durable.js';
 
 /** Longest wait (wall ms) for the undo of a failed create before its 503 is sent (the undo goes on after it). */
 const UNDO_GRACE_MS = 1000;
@@ -80,9 +82,8 @@ export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
     withLedger(world);
     cluster.hold(world.id); // no orphan failover of its record before the runner has it
     let work: Promise<void> = Promise.resolve();
-    const timeoutMs = createDurableTimeoutMs(cluster.leaseTtlMs);
     try {
-      await makeCreatedWorldDurable({ cluster, checkpointer, timeoutMs, onWork: (w) => (work = w) }, world.id);
+      await makeCreatedWorldDurable({ cluster, checkpointer, timeoutMs: CREATE_DURABLE_TIMEOUT_MS, onWork: (w) => (work = w) }, world.id);
     } catch (err) {
       void detachLedger(world);
       const incarnation = checkpointer.incarnationOf(world.id) ?? ''; // tracked above
@@ -101,6 +102,7 @@ export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
       clearTimeout(timer);
       throw err;
     }
+    cluster.created(world.id); // the runner has it next (the caller adds it): its lease renews as a hosted world's
     cluster.unhold(world.id);
     setImmediate(() => void cluster.kick());
     void checkpointer.checkpoint(world.id);

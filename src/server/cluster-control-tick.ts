@@ -24,6 +24,8 @@ export interface ControlTickContext {
   readonly stopped: () => boolean;
   /** Worlds deleted here whose stored record is still being deleted: their held leases are renewed, nothing more. */
   readonly deleting: ReadonlySet<string>;
+  /** Worlds an admin create claimed here, not hosted yet (being made durable, or a failed create being undone): their held leases are renewed, nothing more. */
+  readonly creating: ReadonlySet<string>;
   /** Store the refreshed view (before orphan failover reads it). */
   readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
 }
@@ -67,7 +69,8 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
       failures++;
     }
   };
-  // A deleted world's lease outlives it until its record is gone (src/server/cluster-service.ts `forget`).
+  // A deleted world's lease outlives it until its record is gone (src/server/cluster-service.ts `forget`); a
+  // created one's is kept from its claim until the runner hosts it or its failed create is undone.
   const keep = async (worldId: string): Promise<void> => {
     if (c.heldLease(worldId) === null) return;
     try {
@@ -78,7 +81,8 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
   };
   const hosted = new Set(o.worlds().map((w) => w.id));
   x.meter.sample(performance.now());
-  await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...[...x.deleting].filter((w) => !hosted.has(w)).map(keep)]);
+  const kept = [...new Set([...x.deleting, ...x.creating])].filter((w) => !hosted.has(w));
+  await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...kept.map(keep)]);
   // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
     failures += await x.takeover.takeOrphans();

@@ -32,6 +32,8 @@ export class FenceAnnouncer {
   readonly #failures = new Map<string, string>();
   /** Announces in a row of a world that gave up waiting for its fence row. */
   readonly #lockStreaks = new Map<string, number>();
+  /** Announces in a row of a world that failed with the store unavailable (down, or no pooled connection free in time). */
+  readonly #downStreaks = new Map<string, number>();
 
   constructor(opts: ClusterServiceOptions, counters: ClusterCounters) {
     this.#o = opts;
@@ -64,12 +66,13 @@ export class FenceAnnouncer {
     this.#announced.delete(worldId);
     this.#failures.delete(worldId);
     this.#lockStreaks.delete(worldId);
+    this.#downStreaks.delete(worldId);
   }
 
   /**
    * Announce a token to the store once (new owners only); false: not recorded — refused (the world
-   * stays stopped with that token) or the fence row stayed locked past the bound (tried again by the
-   * caller's next attempt: the next control tick).
+   * stays stopped with that token), the fence row stayed locked past the bound, or the store was
+   * unavailable (both tried again by the caller's next attempt: the next control tick).
    */
   async announce(worldId: string, token: number): Promise<boolean> {
     const store = this.#o.store;
@@ -78,6 +81,7 @@ export class FenceAnnouncer {
       await store.fence({ worldId, token }, { lockWaitMs: this.#lockWaitMs });
       this.#announced.set(worldId, token);
       this.#failures.delete(worldId);
+      this.#downStreaks.delete(worldId);
       const streak = this.#lockStreaks.get(worldId);
       if (streak !== undefined) {
         this.#lockStreaks.delete(worldId);
@@ -92,6 +96,11 @@ export class FenceAnnouncer {
       if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE') && Reflect.get(Object(err.details), 'reason') === 'busy') {
         this.#lockTimedOut(worldId, token, err);
         await this.#endFencedOutWriters(worldId, token);
+        return false;
+      }
+      if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
+        // Not a refusal: the store did not answer (down, or every pooled connection busy past the wait).
+        this.#storeUnavailable(worldId, token, err);
         return false;
       }
       this.#counters.fenceRefusals++;
@@ -132,6 +141,21 @@ export class FenceAnnouncer {
       if (!isLoggedOccurrence(this.#lockStreaks.get(worldId) ?? 1)) return;
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: could not end the sessions of fenced-out writers');
     }
+  }
+
+  /**
+   * The store was unavailable (its own metrics count the outage): nothing recorded, not a refusal (no
+   * `fenceRefusals`); tried again by the next attempt. Logged at the 1st, 10th, 100th… failure in a row.
+   */
+  #storeUnavailable(worldId: string, token: number, err: Error): void {
+    const failures = (this.#downStreaks.get(worldId) ?? 0) + 1;
+    this.#downStreaks.set(worldId, failures);
+    this.#failures.set(worldId, `the store could not record fencing token ${token} (${err.message})`);
+    if (!isLoggedOccurrence(failures)) return;
+    this.#o.logger.warn(
+      { world: worldId, fencingToken: token, failures, err: err.message },
+      'cluster: fencing token not announced: the store is unavailable',
+    );
   }
 
   /** The fence row stayed locked past the bound: nothing recorded; counted, logged at the 1st, 10th, 100th… in a row. */

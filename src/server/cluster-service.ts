@@ -64,6 +64,12 @@ export class ClusterService implements Service {
   readonly #held = new Set<string>();
   /** Worlds deleted here whose stored record is still being deleted: their leases are kept (renewed) until it is gone. */
   readonly #deleting = new Set<string>();
+  /**
+   * Worlds whose lease an admin create took here ({@link claim}) and that the runner does not host yet:
+   * being made durable, or a failed create being undone. Their leases are kept (renewed) by the control
+   * tick until {@link created} or {@link forget}.
+   */
+  readonly #creating = new Set<string>();
   /** Per-world step cost, sampled by the control tick (balancing). */
   readonly #meter = new WorldLoadMeter();
   /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
@@ -113,6 +119,7 @@ export class ClusterService implements Service {
       draining: () => this.#draining,
       stopped: () => this.#stopped,
       deleting: this.#deleting,
+      creating: this.#creating,
       setView: (instances, leases) => {
         this.#instances = this.#ownCapacity(instances);
         this.#leases = leases;
@@ -283,8 +290,16 @@ export class ClusterService implements Service {
    * coordinator error. Without `enforce`: the held token or 0, nothing acquired.
    */
   claim(worldId: string): Promise<number> {
-    const record = (l: LeaseOwner): void => void this.#leases.set(worldId, l);
+    const record = (l: LeaseOwner): void => {
+      this.#leases.set(worldId, l);
+      this.#creating.add(worldId); // renewed by the control tick from now: the runner does not host it yet
+    };
     return claimWorld({ opts: this.#o, counters: this.counters, fences: this.#fences, record }, worldId);
+  }
+
+  /** The world {@link claim}ed for an admin create joins the runner now: its lease renews as a hosted world's from here. */
+  created(worldId: string): void {
+    this.#creating.delete(worldId);
   }
 
   /**
@@ -293,6 +308,7 @@ export class ClusterService implements Service {
    * a world"); kept for good when a world of the same id runs or is being created here by then.
    */
   forget(worldId: string, recordGone?: Promise<unknown>): void {
+    this.#creating.delete(worldId);
     this.#serving.delete(worldId);
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);

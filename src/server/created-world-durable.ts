@@ -13,7 +13,7 @@ import type { ClusterService } from './cluster-service.js';
 export interface CreatedWorldDurableDeps {
   readonly cluster: ClusterService;
   readonly checkpointer: Checkpointer;
-  /** Longest wait for lease + token + record (cluster mode); see {@link createDurableTimeoutMs}. */
+  /** Longest wait for lease + token + record (cluster mode); see {@link CREATE_DURABLE_TIMEOUT_MS}. */
   readonly timeoutMs: number;
   /**
    * Given the durable work (cluster mode), which may go on after the bound rejected the create: a
@@ -22,8 +22,14 @@ export interface CreatedWorldDurableDeps {
   readonly onWork?: (work: Promise<void>) => void;
 }
 
-/** The bound of a cluster create's durable part: the lease TTL, at least 1 s and at most 3 s (under the 5 s forward timeout). */
-export const createDurableTimeoutMs = (leaseTtlMs: number): number => Math.min(3000, Math.max(1000, leaseTtlMs));
+/**
+ * The bound (wall ms) of a cluster create's durable part: 3 s, whatever the lease TTL — under the 5 s
+ * timeout of a create forwarded by another instance, with the up to 1 s wait for the undo of a failed
+ * one. The lease taken at the create is renewed by the control tick meanwhile (`ClusterService.claim`),
+ * so it does not lapse within the bound; it was the TTL (at least 1 s) while it was not, and with a
+ * short TTL, creates on a loaded instance were refused whose record landed a moment later.
+ */
+export const CREATE_DURABLE_TIMEOUT_MS = 3000;
 
 /**
  * Write the record of a created, tracked world; in cluster mode take its lease and announce the

@@ -18,8 +18,8 @@ import { startRedisServer, type RedisTestServer } from '../../helpers/redis-serv
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const backend = await sharedBackendOrSkip('[admin-create-durable]');
-const TTL_S = 3; // the durable bound is min(3 s, max(1 s, lease TTL)) = 3 s
-/** The 503 case waits the bound out, then control ticks: the shortest TTL (bound 1 s, a tick every 333 ms). */
+const TTL_S = 3; // the durable bound is 3 s whatever the lease TTL
+/** The 503 case waits the 3 s bound out, then control ticks: the shortest TTL (a tick every 333 ms). */
 const FAST_TTL_S = 1;
 
 /** Hold the world-records table (the record upsert waits) until the returned function is called. */

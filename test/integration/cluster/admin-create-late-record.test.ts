@@ -63,7 +63,7 @@ describe.skipIf(backend.skip !== null)('admin create: a record landing after the
   };
   /** The cluster case's instance, loading its modules during the first case (it joins the cluster only on its go). */
   let cLaunch: Awaited<ReturnType<typeof launchInstance>> | undefined;
-  const CLUSTER_TTL_S = 1; // bound min(3 s, max(1 s, TTL)) = 1 s; control ticks every 333 ms
+  const CLUSTER_TTL_S = 1; // control ticks every 333 ms; the record's client gives up after 1 s (query_timeout), within the 3 s bound
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = ['--redis', redis.url, '--store', storeUrl(), '--npcs', '20', '--stats-interval', '0'];
