@@ -21,7 +21,9 @@ const runBots = (url: string, extra: string[]) => run5(url, W, extra);
 const sessionsOn = (inst: TestInstance) => sessionsIn(inst, W);
 
 describe.skipIf(skip !== null)('bots: following a move of the world', () => {
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '1'] });
+  // Lease TTL 2 s: no case waits one out (a migration hands the world over, a SIGTERM releases it); with
+  // 1 s, `a` lost the world's lease at load ~10 and the migration answered 409 "no longer owned here".
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '2'] });
 
   it('a migration mid-run: followed, every bot reconnects to the new owner and resumes (5 redirected moves, 0 disconnects); with --no-follow-moves the bots end (disconnects 4014)', async () => {
     const [a, b] = inst;
