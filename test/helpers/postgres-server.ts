@@ -28,9 +28,9 @@ export interface PgServer {
   stop(): Promise<void>;
   /**
    * Start it again on the same port and data. A port found taken is tried again for ~2 s (a short
-   * holder); then it fails naming the port.
+   * holder; `attempts`, default 10, 200 ms apart); then it fails naming the port.
    */
-  start(): Promise<void>;
+  start(o?: { attempts?: number }): Promise<void>;
   /** Stop and delete everything. */
   destroy(): Promise<void>;
   /** Crash the server: SIGKILL its postmaster (no shutdown checkpoint; `start` runs crash recovery). */
@@ -142,8 +142,9 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     stop,
-    async start() {
+    async start(so = {}) {
       if (running) return;
+      const attempts = so.attempts ?? RESTART_ATTEMPTS;
       for (let attempt = 1; ; attempt++) {
         const offset = logSize();
         try {
@@ -151,7 +152,7 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
           break;
         } catch (err) {
           const tail = logFrom(offset);
-          if (!PORT_TAKEN.test(tail) || attempt >= RESTART_ATTEMPTS)
+          if (!PORT_TAKEN.test(tail) || attempt >= attempts)
             throw new Error(
               `PostgreSQL did not start again on its port ${port}: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}`,
             );

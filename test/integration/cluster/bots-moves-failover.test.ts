@@ -27,7 +27,9 @@ describe.skipIf(skip !== null)('bots: following a failover', () => {
 
   it('SIGKILL of the owner: every bot reconnects through the URL it was given and resumes on the new owner', async () => {
     const [a, b] = inst;
-    const run = await runBots(b.gameUrl, W, ['--duration', '6', '--follow-lost']);
+    // The window only has to include the close (the kill follows the bots' join at once): a move the close
+    // starts is followed to its end after the window (the report waits for the moves in flight).
+    const run = await runBots(b.gameUrl, W, ['--duration', '3', '--follow-lost']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a, W)) === 5, 20_000);
     a.child.kill('SIGKILL'); // b is the only instance left: a bot that is back is on b
     const { code, err, report } = await run.done;

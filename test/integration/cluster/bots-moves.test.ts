@@ -21,7 +21,9 @@ const runBots = (url: string, extra: string[]) => run5(url, W, extra);
 const sessionsOn = (inst: TestInstance) => sessionsIn(inst, W);
 
 describe.skipIf(skip !== null)('bots: following a move of the world', () => {
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '1'] });
+  // Lease TTL 2 s: no case waits one out (a migration hands the world over, a SIGTERM releases it); with
+  // 1 s, `a` lost the world's lease at load ~10 and the migration answered 409 "no longer owned here".
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '2'] });
 
   it('a migration mid-run: followed, every bot reconnects to the new owner and resumes (5 redirected moves, 0 disconnects); with --no-follow-moves the bots end (disconnects 4014)', async () => {
     const [a, b] = inst;
@@ -70,7 +72,9 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
     // After the first case b owns the world: moved back to a, where the bots join (given b's URL).
     if ((await ownersFrom(b))[W] === 'b') expect((await b.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'a' })).status).toBe(200);
     await until('a owns the world', async () => (await ownersFrom(b))[W] === 'a', 20_000);
-    const run = await runBots(b.gameUrl, ['--duration', '6']);
+    // The window only has to include the close (the stop follows the bots' join at once): a move the close
+    // starts is followed to its end after the window (the report waits for the moves in flight).
+    const run = await runBots(b.gameUrl, ['--duration', '3']);
     await until('the 5 bots play on a', async () => (await sessionsOn(a)) === 5, 20_000);
     await a.stop(); // b is the only instance left: a bot that is back is on b
     const { code, err, report } = await run.done;

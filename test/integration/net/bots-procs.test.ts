@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { afterEach, describe, expect, it, beforeAll } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { tasksetAvailable } from '../../../src/bots/procs.js';
 import { decodeHistogram, mergeHistograms, summarize } from '../../../src/bots/histogram.js';
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
-import type { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
@@ -23,13 +22,17 @@ beforeAll(async () => {
 const ROOT = new URL('../../../', import.meta.url).pathname;
 /** The file's temporary folders (a report, a data directory), removed after its tests. */
 const tempDir = fileTempDirs();
-let ts: TestServer | null = null;
-let runner: LoopRunner | null = null;
-afterEach(async () => {
-  runner?.stop();
-  await ts?.stop();
-  ts = null;
-});
+
+/** A test server of one test, its world stepped, stopped when that test ends. */
+const serve = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<TestServer> => {
+  const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+  const runner = runWorld(ts.world);
+  onTestFinished(async () => {
+    runner.stop();
+    await ts.stop();
+  });
+  return ts;
+};
 
 const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
   const child = spawn(process.execPath, [...BOTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -41,10 +44,16 @@ const runBots = async (args: string[]): Promise<{ code: number | null; out: stri
   return { code, out, err };
 };
 
-describe('bots CLI over several processes', () => {
-  it('--procs 2: the JSON report has the schema, counts add up over processes and merged histograms equal the union', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    runner = runWorld(ts.world);
+/*
+ * The tests run side by side, each with its own server (or runtime) and bots, each with its own `expect`
+ * (vitest's rule for concurrent tests): most of their time is processes starting and the bots' windows.
+ */
+describe.concurrent('bots CLI over several processes', () => {
+  it('--procs 2: the JSON report has the schema, counts add up over processes and merged histograms equal the union', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished);
     const file = join(tempDir('wt-bots-'), 'report.json');
     const { code, out, err } = await runBots([
       '--url',
@@ -107,9 +116,8 @@ describe('bots CLI over several processes', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
-  it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    runner = runWorld(ts.world);
+  it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async ({ expect, onTestFinished }) => {
+    const ts = await serve(onTestFinished);
     const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };
     const influx = await runFleet({ ...base, scenario: 'influx', clients: 3, influxClients: 6 });
     expect(influx).toMatchObject({
@@ -132,7 +140,7 @@ describe('bots CLI over several processes', () => {
     expect(ts.server.stats().sessions).toBe(0); // every bot closed at the end
   });
 
-  it('purchase-storm: full and light bots buy with unique keys against a server with a store; round trips measured', async () => {
+  it('purchase-storm: full and light bots buy with unique keys against a server with a store; round trips measured', async ({ expect }) => {
     const dir = tempDir('wt-storm-');
     const rt = createRuntime(
       parseOptions(['--port', '0', '--admin-port', '0', '--npcs', '10', '--stats-interval', '0', '--data-dir', dir], {}),

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it, beforeAll } from 'vitest';
-import type { LoopRunner } from '../../../src/loop/loop-runner.js';
+import { beforeAll, describe, it } from 'vitest';
 import { runWorld, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
@@ -10,18 +9,32 @@ beforeAll(async () => {
 });
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-let ts: TestServer | null = null;
-let runner: LoopRunner | null = null;
-afterEach(async () => {
-  runner?.stop();
-  await ts?.stop();
-  ts = null;
-});
 
-describe('load-test bots', () => {
-  it('npm run bots: many sessions (full and light bots) from one command, then a JSON latency report', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    runner = runWorld(ts.world);
+/** A test server of one test (its world stepped when `stepped`), stopped when that test ends. */
+const serve = async (
+  onTestFinished: (fn: () => Promise<void>) => void,
+  o: Parameters<typeof startTestServer>[0],
+  stepped: boolean,
+): Promise<TestServer> => {
+  const ts = await startTestServer(o);
+  const runner = stepped ? runWorld(ts.world) : null;
+  onTestFinished(async () => {
+    runner?.stop();
+    await ts.stop();
+  });
+  return ts;
+};
+
+/*
+ * The tests run side by side, each with its own server(s) and bots process, each with its own `expect`
+ * (vitest's rule for concurrent tests): most of their time is a bots process starting and its window.
+ */
+describe.concurrent('load-test bots', () => {
+  it('npm run bots: many sessions (full and light bots) from one command, then a JSON latency report', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, true);
     const child = spawn(
       process.execPath,
       [
@@ -67,8 +80,11 @@ describe('load-test bots', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
-  it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+  it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, false);
     const args = ['--url', ts.url, '--world', 'no-such-world', '--clients', '4', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
     const child = spawn(process.execPath, [...BOTS, ...args], {
       cwd: ROOT,
@@ -85,34 +101,35 @@ describe('load-test bots', () => {
     expect(err).toContain('0/4 connected, 4 join failures (UNKNOWN_WORLD 4)');
   });
 
-  it('a server at its connection cap: the refused upgrades are reported as http 503, over both transports', async () => {
+  it('a server at its connection cap: the refused upgrades are reported as http 503, over both transports', async ({
+    expect,
+    onTestFinished,
+  }) => {
     // One capped server per transport, so that both runs go at once (on one server they would share the cap).
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0, maxConnections: 2 } });
-    const other = await startTestServer({ net: { resumeGraceSeconds: 0, maxConnections: 2 } });
-    try {
-      await Promise.all(
-        (['raw', 'ws'] as const).map(async (transport, k) => {
-          const url = (k === 0 ? ts : other)?.url ?? '';
-          const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-          const child = spawn(process.execPath, [...BOTS, ...args, '--transport', transport], {
-            cwd: ROOT,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let out = '';
-          child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-          expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
-          const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
-          expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
-        }),
-      );
-    } finally {
-      await other.stop();
-    }
+    const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0, maxConnections: 2 } }, false);
+    const other = await serve(onTestFinished, { net: { resumeGraceSeconds: 0, maxConnections: 2 } }, false);
+    await Promise.all(
+      (['raw', 'ws'] as const).map(async (transport, k) => {
+        const url = (k === 0 ? ts : other).url;
+        const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
+        const child = spawn(process.execPath, [...BOTS, ...args, '--transport', transport], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+        expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
+      }),
+    );
   });
 
-  it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async () => {
-    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-    runner = runWorld(ts.world);
+  it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, true);
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '12', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'];
     const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'], {
       cwd: ROOT,
@@ -146,7 +163,7 @@ describe('load-test bots', () => {
     expect(err).toContain('idlePlayers: 4 bots');
   });
 
-  it('a bad option exits 2 with a message', async () => {
+  it('a bad option exits 2 with a message', async ({ expect }) => {
     const child = spawn(process.execPath, [...BOTS, '--clients', 'many'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
