@@ -201,8 +201,14 @@ export interface StoreStats {
    */
   idleTransactionsEnded: number;
   /**
+   * PostgreSQL: operations that found every pooled connection in use and none came free within the
+   * store's pool wait (`poolWaitMs`); failed WT_ERR_STORE_UNAVAILABLE (`pool-busy`), nothing sent to
+   * the server. Always 0 on SQLite.
+   */
+  poolWaitTimeouts: number;
+  /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
-   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, timeout, idle), cleared by the next
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, pool-busy, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
    */
   unavailable: StoreOutage | null;
@@ -369,6 +375,7 @@ export const emptyStoreStats = (): StoreStats => ({
   unavailableErrors: 0,
   playerDataReplayed: 0,
   idleTransactionsEnded: 0,
+  poolWaitTimeouts: 0,
   unavailable: null,
   lockWaitMs: null,
 });

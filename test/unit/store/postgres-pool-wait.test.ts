@@ -26,15 +26,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Take world `w`'s fence row in a transaction of a session outside the store (a writer paused
  * mid-write); `release` commits it. While it is held, a fence announce of `w` waits on the server.
  */
-const holdFenceRow = async (url: string): Promise<{ release: () => Promise<void> }> => {
+const holdFenceRow = async (url: string): Promise<{ release: () => Promise<void>; waitedOn: () => Promise<void> }> => {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query('BEGIN');
   await c.query('SELECT token FROM fences WHERE world_id = $1 FOR UPDATE', ['w']);
+  const probe = new pg.Client({ connectionString: url });
+  await probe.connect();
   return {
     release: async () => {
       await c.query('COMMIT');
       await c.end();
+      await probe.end();
+    },
+    // Until another session of this database waits for a lock (the store's connection, on the row).
+    waitedOn: async () => {
+      const q = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+      while ((await probe.query(q)).rows[0].n < 1) await sleep(20);
     },
   };
 };
@@ -88,6 +96,7 @@ describe.skipIf(skip !== null)('PostgresStore: waiting for a free pooled connect
     await store.fence({ worldId: 'w', token: 5 });
     const row = await holdFenceRow(url);
     const announce = store.fence({ worldId: 'w', token: 6 }, { lockWaitMs: 20_000 }).catch((e: unknown) => e);
+    await row.waitedOn();
     const waiting = store.currentFence('other').catch((e: unknown) => e);
     const closed = store.close();
     expect(await waiting).toMatchObject({ code: 'WT_ERR_STORE_CLOSED' });
