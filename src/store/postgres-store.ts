@@ -335,6 +335,10 @@ export class PostgresStore implements Store {
     });
   }
 
+  hasWorldConfig(worldId: string): Promise<boolean> {
+    return this.run(false, async (c) => (await c.query('SELECT 1 FROM world_configs WHERE world_id = $1', [worldId])).rows.length > 0);
+  }
+
   listWorldConfigs(): Promise<WorldConfigRecord[]> {
     return this.run(false, async (c) =>
       ((await c.query('SELECT * FROM world_configs ORDER BY world_id COLLATE "C"')).rows as Row[]).map(toWorldConfig),

@@ -331,6 +331,12 @@ export interface Store {
   /** Insert or replace a world's config. Fenced when `fence` is given. */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
+  /**
+   * Whether `worldId` has a stored config: one row looked up by its key, its config neither read nor
+   * parsed (a record this build cannot understand counts). What a new world's id is checked against,
+   * instead of listing every record.
+   */
+  hasWorldConfig(worldId: string): Promise<boolean>;
   listWorldConfigs(): Promise<WorldConfigRecord[]>;
   /**
    * Delete a world's config and its checkpoints (in one transaction); true when a config was
