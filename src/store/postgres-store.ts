@@ -15,7 +15,7 @@ import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
 import { PoolGate } from './postgres-pool-gate.js';
-import { postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
+import { POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
@@ -95,7 +95,12 @@ export class PostgresStore implements Store {
     const settings = postgresSettings(options);
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
     const pool = new Pool(settings.pool);
-    const store = new PostgresStore(pool, settings.fenceLockTimeoutMs, settings.pool.max ?? 1, settings.poolWaitMs);
+    const store = new PostgresStore(
+      pool,
+      settings.fenceLockTimeoutMs,
+      settings.pool.max ?? POSTGRES_DEFAULTS.maxConnections,
+      settings.poolWaitMs,
+    );
     try {
       store.migration = await store.gate.run(() => migratePostgres(pool, options.attach === true));
     } catch (err) {
