@@ -18,7 +18,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   const storeStats = (): unknown => safeCall(sources.store);
   gauge(
     'worldtick_store_unavailable',
-    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, timeout, idle).",
+    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, connection, pool-busy, timeout, idle).",
     ['reason'],
     (put) => {
       const o = outageOf(storeStats());
@@ -58,6 +58,15 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
     [],
     (put) => {
       const v = field(storeStats(), 'idleTransactionsEnded');
+      if (v !== null) put({}, v);
+    },
+  );
+  counter(
+    'worldtick_store_pool_wait_timeouts_total',
+    "PostgreSQL: the runtime store's operations that found every pooled connection in use and none free within the pool wait (--store-pool-wait); failed unavailable (pool-busy), nothing sent to the server.",
+    [],
+    (put) => {
+      const v = field(storeStats(), 'poolWaitTimeouts');
       if (v !== null) put({}, v);
     },
   );

@@ -60,6 +60,10 @@ export interface ServerOptions {
   dataDir: string;
   /** Store spec: `postgres://…` / `postgresql://…` (shared), `sqlite:<dir>`, or empty (SQLite in `dataDir`); see src/store/open-store.ts. */
   store: string;
+  /** PostgreSQL store: connections of each of the process's pools (the main thread's, the checkpoint writer's); src/store/postgres-pool.ts. */
+  storePoolSize: number;
+  /** PostgreSQL store: wall seconds an operation waits for a free pooled connection (0 = the default: the query timeout; cluster mode a third of the lease TTL, 1–5 s). */
+  storePoolWaitSeconds: number;
   /** Wall seconds between full world checkpoints (0 = only at creation and graceful shutdown); see docs/DURABILITY.md. */
   checkpointIntervalSeconds: number;
   /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */

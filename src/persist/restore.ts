@@ -145,8 +145,8 @@ export const loadPersistedWorlds = async (
 
 /**
  * Load one persisted world from its stored record `config` (read with `store.getWorldConfig` when
- * omitted) and its newest checkpoint of the same incarnation; null when there is no usable record
- * or the world cannot be rebuilt (logged). Used at start and by the cluster when this instance
+ * omitted) and its newest checkpoint of the same incarnation; null when there is no record, a record
+ * not understood, or the world cannot be rebuilt (each logged as such). Used at start and by the cluster when this instance
  * takes a world over (migration, failover). Throws `WT_ERR_CHECKPOINT_TOO_NEW` (logged) when the
  * checkpoint was written by a newer build: nothing else is tried, nothing built, nothing written.
  */
@@ -158,8 +158,13 @@ export const loadPersistedWorld = async (
   build: RestoreBuilders = {},
 ): Promise<PersistedWorld | null> => {
   const t0 = performance.now();
-  const raw = config === undefined ? (await store.getWorldConfig(worldId))?.config : config;
-  const rec = raw === undefined ? null : parseWorldRecord(raw);
+  const stored = config === undefined ? await store.getWorldConfig(worldId) : { config };
+  if (!stored) {
+    // Nothing to load: most often the world was deleted (its record removed) since it was found.
+    logger.warn({ world: worldId }, 'stored world record not found; world skipped');
+    return null;
+  }
+  const rec = parseWorldRecord(stored.config);
   if (!rec) {
     logger.warn({ world: worldId }, 'stored world record not understood; world skipped');
     return null;

@@ -1,40 +1,97 @@
 /**
- * The lease of a world created through the admin API, taken at once by the cluster service
- * (`ClusterService.claim`, src/server/cluster-service.ts) so its record can be written with that fence
- * before the `201` (src/server/created-world-durable.ts). Moved out of cluster-service.ts.
+ * Leases of worlds created and deleted through the admin API, for the cluster service
+ * (src/server/cluster-service.ts). A create takes its world's lease at once ({@link AdminWorldLeases.claim})
+ * so its record can be written with that fence before the `201` (src/server/created-world-durable.ts),
+ * and keeps it (renewed by the control tick) until the runner hosts the world or the create is undone.
+ * A delete gives the lease back only once the world's stored record is gone (docs/CLUSTER.md "Deleting a
+ * world"). A new world's id is checked against the store by a lookup of that one record
+ * (src/server/cluster-stored.ts).
  */
 import type { LeaseOwner } from '../cluster/coordinator.js';
 import { worldNotDurable } from '../errors.js';
 import type { FenceAnnouncer } from './cluster-fence-announce.js';
+import { isStoredWorld } from './cluster-stored.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 
-/** What a claim reaches of the service. */
-export interface ClaimContext {
+/** What the admin worlds' leases reach of the service (live views: the service reassigns its maps). */
+export interface AdminLeasesContext {
   readonly opts: ClusterServiceOptions;
   readonly counters: ClusterCounters;
   readonly fences: FenceAnnouncer;
-  /** Record the lease taken in the service's view. */
-  readonly record: (lease: LeaseOwner) => void;
+  /** Worlds whose stepping is held (a world held here keeps its lease after a delete). */
+  readonly held: ReadonlySet<string>;
+  /** Leases as of the last control tick (a claimed lease is recorded there). */
+  readonly leases: () => Map<string, LeaseOwner>;
+  /** Forget what the service keeps of a world: stepping, step ranges, tokens announced and seen, load, its own lease in the view. */
+  readonly drop: (worldId: string) => void;
 }
 
-/**
- * Acquire the lease of `worldId` and announce its token to the store; resolves the token. Throws
- * `WT_ERR_WORLD_NOT_DURABLE` (the lease given back) when the lease is someone else's, the store
- * refused the token or its fence row stayed locked past the bound (the reason says which), or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
- */
-export const claimWorld = async (x: ClaimContext, worldId: string): Promise<number> => {
-  const o = x.opts;
-  const c = o.coordinator;
-  if (!o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
-  const id = o.instanceId;
-  const r = await c.acquire(worldId, id, o.leaseTtlMs, x.fences.minToken(worldId));
-  if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
-  x.counters.leaseAcquired++;
-  x.record({ worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-  if (!(await x.fences.announce(worldId, r.fencingToken))) {
-    await c.release(worldId, id).catch(() => false);
-    throw worldNotDurable(worldId, x.fences.failure(worldId) ?? `the store refused fencing token ${r.fencingToken}`);
+/** The leases of worlds being created or deleted here. A class: it owns these sets. */
+export class AdminWorldLeases {
+  readonly #x: AdminLeasesContext;
+  /**
+   * Worlds whose lease an admin create took here ({@link claim}) and that the runner does not host yet:
+   * being made durable, or a failed create being undone. Their leases are kept (renewed) by the control
+   * tick until {@link created} or {@link forget}.
+   */
+  readonly creating = new Set<string>();
+  /** Worlds deleted here whose stored record is still being deleted: their leases are kept (renewed) until it is gone. */
+  readonly deleting = new Set<string>();
+
+  constructor(x: AdminLeasesContext) {
+    this.#x = x;
   }
-  o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
-  return r.fencingToken;
-};
+
+  /** Whether `worldId` has a record in the shared store (false when the service is told nothing of the store); rejects when it cannot be read. */
+  isStored(worldId: string): Promise<boolean> {
+    return isStoredWorld(this.#x.opts, worldId);
+  }
+
+  /**
+   * Acquire the lease of `worldId` and announce its token to the store; resolves the token. Throws
+   * `WT_ERR_WORLD_NOT_DURABLE` (the lease given back) when the lease is someone else's, the store
+   * refused the token, its fence row stayed locked past the bound or the store was unavailable (the
+   * reason says which), or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
+   */
+  async claim(worldId: string): Promise<number> {
+    const { opts: o, fences } = this.#x;
+    const c = o.coordinator;
+    if (!o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
+    const id = o.instanceId;
+    const r = await c.acquire(worldId, id, o.leaseTtlMs, fences.minToken(worldId));
+    if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
+    this.#x.counters.leaseAcquired++;
+    this.#x.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+    this.creating.add(worldId); // renewed by the control tick from now: the runner does not host it yet
+    if (!(await fences.announce(worldId, r.fencingToken))) {
+      await c.release(worldId, id).catch(() => false);
+      throw worldNotDurable(worldId, fences.failure(worldId) ?? `the store refused fencing token ${r.fencingToken}`);
+    }
+    o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
+    return r.fencingToken;
+  }
+
+  /** The world {@link claim}ed joins the runner now: its lease renews as a hosted world's from here. */
+  created(worldId: string): void {
+    this.creating.delete(worldId);
+  }
+
+  /**
+   * A world was deleted here (or its create undone): give its lease back, once `recordGone` settled when
+   * given — kept and renewed until then, so nobody adopts it from its record; kept for good when a world
+   * of the same id runs or is being created here by then.
+   */
+  forget(worldId: string, recordGone?: Promise<unknown>): void {
+    const { opts: o } = this.#x;
+    this.creating.delete(worldId);
+    this.#x.drop(worldId);
+    const release = (): void => void o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+    if (!recordGone) return release();
+    this.deleting.add(worldId);
+    const done = (): void => {
+      this.deleting.delete(worldId);
+      if (!this.#x.held.has(worldId) && !o.worlds().some((w) => w.id === worldId)) release();
+    };
+    void recordGone.then(done, done);
+  }
+}

@@ -11,7 +11,8 @@
  * dropped instead of stepped (docs/CLUSTER.md "Deleting a world").
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
-import { listStored, type TakeoverContext, type WorldTakeover } from './cluster-takeover.js';
+import { isStoredWorld, knowsStored } from './cluster-stored.js';
+import type { TakeoverContext, WorldTakeover } from './cluster-takeover.js';
 
 /** What a lease step needs from the cluster service. */
 export interface LeaseTickContext {
@@ -40,12 +41,15 @@ export const noteSeenToken = (seen: Map<string, number>, worldId: string, token:
  */
 const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
   const o = x.opts;
-  if (!o.staleCopies?.droppable(worldId) || (!o.storedRecords && !o.storedWorlds)) return false;
+  if (!o.staleCopies?.droppable(worldId) || !knowsStored(o)) return false;
   let stored: boolean;
   try {
-    stored = (await listStored(o)).some((r) => r.worldId === worldId);
+    stored = await isStoredWorld(o, worldId);
   } catch (err) {
-    o.logger.warn({ world: worldId, err }, 'cluster: stored worlds could not be listed; lease given back until the next tick');
+    o.logger.warn(
+      { world: worldId, err },
+      "cluster: the store could not be read to check the world's record; lease given back until the next tick",
+    );
     await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
     return true;
   }

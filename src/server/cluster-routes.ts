@@ -137,7 +137,7 @@ export const createAdminIntercept =
         try {
           stored = await cluster.isStored(id);
         } catch (err) {
-          logger.warn({ world: id, err }, 'cluster: stored worlds could not be listed to check a new world id');
+          logger.warn({ world: id, err }, 'cluster: the store could not be read to check a new world id');
           return unavailable('the store could not be read to check the world id; retry');
         }
         if (stored)

@@ -24,11 +24,12 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
 import { emptyClusterCounters, type ClusterCounters, type ClusterServiceOptions, type StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
-import { listStored, WorldTakeover } from './cluster-takeover.js';
+import { WorldTakeover } from './cluster-takeover.js';
+import { ClusterView, type WorldOwner } from './cluster-view.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
 import { instanceInfo, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
-import { claimWorld } from './cluster-claim.js';
+import { AdminWorldLeases } from './cluster-claim.js';
 import { watchStepping, type WatchContext } from './cluster-watchdog.js';
 import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
@@ -53,8 +54,8 @@ export class ClusterService implements Service {
   readonly #ranges = new StepRangeLog();
   /** Highest token seen per world as another instance's (failover detection). */
   readonly #seenTokens = new Map<string, number>();
-  #instances: InstanceRecord[] = [];
-  #leases = new Map<string, LeaseOwner>();
+  /** Instances and leases as of the last control tick (src/server/cluster-view.ts). */
+  readonly #view: ClusterView;
   #control: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
@@ -62,20 +63,12 @@ export class ClusterService implements Service {
   #reachable = true;
   /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
   readonly #held = new Set<string>();
-  /** Worlds deleted here whose stored record is still being deleted: their leases are kept (renewed) until it is gone. */
-  readonly #deleting = new Set<string>();
-  /**
-   * Worlds whose lease an admin create took here ({@link claim}) and that the runner does not host yet:
-   * being made durable, or a failed create being undone. Their leases are kept (renewed) by the control
-   * tick until {@link created} or {@link forget}.
-   */
-  readonly #creating = new Set<string>();
+  /** Leases of worlds being created or deleted through the admin API (src/server/cluster-claim.ts). */
+  readonly #admin: AdminWorldLeases;
   /** Per-world step cost, sampled by the control tick (balancing). */
   readonly #meter = new WorldLoadMeter();
   /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
   readonly #takeover: WorldTakeover;
-  /** What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts). */
-  readonly #leaseTick: LeaseTickContext;
   /** What the control tick reaches (src/server/cluster-control-tick.ts). */
   readonly #tickCtx: ControlTickContext;
   /** What the watchdog reaches (src/server/cluster-watchdog.ts). */
@@ -86,19 +79,29 @@ export class ClusterService implements Service {
     this.#guard = opts.stepGuardMs ?? Math.min(250, opts.leaseTtlMs / 10);
     this.#epochNow = opts.epochNow ?? Date.now;
     this.#fences = new FenceAnnouncer(opts, this.counters);
+    this.#view = new ClusterView(opts, () => this.#draining);
+    this.#admin = new AdminWorldLeases({
+      opts,
+      counters: this.counters,
+      fences: this.#fences,
+      held: this.#held,
+      leases: () => this.#view.leases,
+      drop: (worldId) => this.#drop(worldId),
+    });
     this.#takeover = new WorldTakeover({
       opts,
       counters: this.counters,
       held: this.#held,
-      leases: () => this.#leases,
-      instances: () => this.#instances,
+      leases: () => this.#view.leases,
+      instances: () => this.#view.instances,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
       watch: () => this.#watch(),
       notStarted: this.notStarted,
-      deleting: this.#deleting,
+      deleting: this.#admin.deleting,
     });
-    this.#leaseTick = {
+    // What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts).
+    const leaseTick: LeaseTickContext = {
       opts,
       counters: this.counters,
       held: this.#held,
@@ -112,18 +115,15 @@ export class ClusterService implements Service {
     this.#tickCtx = {
       opts,
       counters: this.counters,
-      leaseTick: this.#leaseTick,
+      leaseTick,
       seenTokens: this.#seenTokens,
       takeover: this.#takeover,
       meter: this.#meter,
       draining: () => this.#draining,
       stopped: () => this.#stopped,
-      deleting: this.#deleting,
-      creating: this.#creating,
-      setView: (instances, leases) => {
-        this.#instances = this.#ownCapacity(instances);
-        this.#leases = leases;
-      },
+      deleting: this.#admin.deleting,
+      creating: this.#admin.creating,
+      setView: (instances, leases) => this.#view.set(instances, leases),
     };
   }
 
@@ -144,14 +144,13 @@ export class ClusterService implements Service {
    */
   async setDraining(on: boolean): Promise<void> {
     this.#draining = on;
-    this.#instances = this.#ownCapacity(this.#instances);
+    this.#view.refreshOwn();
     await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
-  /** Whether `worldId` has a record in the shared store (`storedRecords`/`storedWorlds`; false without them); rejects when it cannot list. */
-  async isStored(worldId: string): Promise<boolean> {
-    if (!this.#o.storedRecords && !this.#o.storedWorlds) return false;
-    return (await listStored(this.#o)).some((r) => r.worldId === worldId);
+  /** Whether `worldId` has a record in the shared store, looked up alone (src/server/cluster-stored.ts); rejects when it cannot be read. */
+  isStored(worldId: string): Promise<boolean> {
+    return this.#admin.isStored(worldId);
   }
 
   get enforce(): boolean {
@@ -235,19 +234,13 @@ export class ClusterService implements Service {
   }
 
   /** Owner of a world as of the last control tick (this instance's own leases are exact). */
-  ownerOf(worldId: string): { instanceId: string; fencingToken: number; gameUrl: string | null; adminUrl: string | null } | null {
-    const held = this.#o.coordinator.heldLease(worldId);
-    if (held)
-      return { instanceId: this.#o.instanceId, fencingToken: held.fencingToken, gameUrl: this.#o.gameUrl(), adminUrl: this.#o.adminUrl() };
-    const l = this.#leases.get(worldId);
-    if (!l) return null;
-    const inst = this.#instances.find((i) => i.id === l.instanceId);
-    return { instanceId: l.instanceId, fencingToken: l.fencingToken, gameUrl: inst?.gameUrl ?? null, adminUrl: inst?.adminUrl ?? null };
+  ownerOf(worldId: string): WorldOwner | null {
+    return this.#view.ownerOf(worldId);
   }
 
   /** Live instances and leases as of the last control tick. */
   view(): { instances: readonly InstanceRecord[]; leases: readonly LeaseOwner[] } {
-    return { instances: this.#instances, leases: [...this.#leases.values()] };
+    return { instances: this.#view.instances, leases: [...this.#view.leases.values()] };
   }
 
   /** Worlds this instance steps now (without `enforce`: the worlds whose lease it holds). */
@@ -283,23 +276,18 @@ export class ClusterService implements Service {
   }
 
   /**
-   * A world created through the admin API (not yet stepped here): take its lease now instead of at
-   * the next control tick and announce the fencing token to the store, so its record can be
-   * written with that fence before the `201`. Resolves the token; throws `WT_ERR_WORLD_NOT_DURABLE`
-   * (the lease given back) when the lease is someone else's or the store refused the token, or a
-   * coordinator error. Without `enforce`: the held token or 0, nothing acquired.
+   * A world created through the admin API (not yet stepped here): take its lease now and announce its
+   * fencing token to the store, so its record can be written with that fence before the `201`
+   * (src/server/cluster-claim.ts). Resolves the token; throws `WT_ERR_WORLD_NOT_DURABLE` (the lease
+   * given back) or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
    */
   claim(worldId: string): Promise<number> {
-    const record = (l: LeaseOwner): void => {
-      this.#leases.set(worldId, l);
-      this.#creating.add(worldId); // renewed by the control tick from now: the runner does not host it yet
-    };
-    return claimWorld({ opts: this.#o, counters: this.counters, fences: this.#fences, record }, worldId);
+    return this.#admin.claim(worldId);
   }
 
   /** The world {@link claim}ed for an admin create joins the runner now: its lease renews as a hosted world's from here. */
   created(worldId: string): void {
-    this.#creating.delete(worldId);
+    this.#admin.created(worldId);
   }
 
   /**
@@ -308,21 +296,17 @@ export class ClusterService implements Service {
    * a world"); kept for good when a world of the same id runs or is being created here by then.
    */
   forget(worldId: string, recordGone?: Promise<unknown>): void {
-    this.#creating.delete(worldId);
+    this.#admin.forget(worldId, recordGone);
+  }
+
+  /** Forget what this service keeps of `worldId` (deleted, or its create undone); its lease is the caller's. */
+  #drop(worldId: string): void {
     this.#serving.delete(worldId);
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
     this.#meter.forget(worldId); // a world created again under this id is measured afresh
-    if (this.#leases.get(worldId)?.instanceId === this.#o.instanceId) this.#leases.delete(worldId);
-    const release = (): void => void this.#o.coordinator.release(worldId, this.#o.instanceId).catch(() => undefined);
-    if (!recordGone) return release();
-    this.#deleting.add(worldId);
-    const done = (): void => {
-      this.#deleting.delete(worldId);
-      if (!this.#held.has(worldId) && !this.#o.worlds().some((w) => w.id === worldId)) release();
-    };
-    void recordGone.then(done, done);
+    if (this.#view.leases.get(worldId)?.instanceId === this.#o.instanceId) this.#view.leases.delete(worldId);
   }
 
   /** Stop stepping `worldId` (its sessions stay open) until {@link unhold}: a migration's pause. */
@@ -343,7 +327,7 @@ export class ClusterService implements Service {
 
   /** Live instances as of the last control tick (placement, balancing, migration targets). */
   instances(): readonly InstanceRecord[] {
-    return this.#instances;
+    return this.#view.instances;
   }
 
   /**
@@ -359,7 +343,7 @@ export class ClusterService implements Service {
     this.#ranges.close(worldId);
     this.#meter.forget(worldId); // measured afresh if it comes back
     this.#seenTokens.set(worldId, r.fencingToken);
-    this.#leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+    this.#view.leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
     this.counters.migrations++;
     return { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs };
   }
@@ -403,15 +387,6 @@ export class ClusterService implements Service {
       else this.#o.logger.warn('cluster: coordinator unreachable');
     }
     this.#watch();
-  }
-
-  /**
-   * `instances` with this instance's own capacity as it is now (0 while draining): a list read by a
-   * control tick that overlapped {@link setDraining} may predate its register.
-   */
-  #ownCapacity(instances: InstanceRecord[]): InstanceRecord[] {
-    const capacity = this.#draining ? 0 : this.#o.capacity(); // as instanceInfo says (not #info: load() reads and resets a window)
-    return instances.map((i) => (i.id === this.#o.instanceId && i.capacity !== capacity ? { ...i, capacity } : i));
   }
 
   #info(): InstanceInfo {

@@ -34,6 +34,7 @@ export interface ClusterModeDeps {
   /** Migration and failover hooks (src/server/cluster-migration.ts); see {@link ClusterServiceOptions}. */
   readonly adopt?: ClusterServiceOptions['adopt'];
   readonly storedRecords?: ClusterServiceOptions['storedRecords'];
+  readonly storedRecord?: ClusterServiceOptions['storedRecord'];
   readonly staleCopies?: ClusterServiceOptions['staleCopies'];
   readonly onToken?: ClusterServiceOptions['onToken'];
   /** This instance's id ({@link clusterLogger} resolves it). Default: `--instance-id`, or one generated. */
@@ -134,6 +135,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     ...(redis && deps.store ? { store: deps.store } : {}),
     ...(redis && deps.adopt ? { adopt: deps.adopt } : {}),
     ...(redis && deps.storedRecords ? { storedRecords: deps.storedRecords } : {}),
+    ...(redis && deps.storedRecord ? { storedRecord: deps.storedRecord } : {}),
     ...(redis && deps.staleCopies ? { staleCopies: deps.staleCopies } : {}),
     ...(redis && deps.onToken ? { onToken: deps.onToken } : {}),
   });

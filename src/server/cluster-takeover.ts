@@ -20,6 +20,7 @@ import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
+import { listStored } from './cluster-stored.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
 export interface TakeoverContext {
@@ -236,9 +237,3 @@ export class WorldTakeover {
     return failures;
   }
 }
-
-/** The stored worlds with their records' stamps (`storedRecords`, else `storedWorlds` without stamps). */
-export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldStamp[]> => {
-  if (o.storedRecords) return (await o.storedRecords()).map((r) => ({ worldId: r.worldId, updatedAt: r.updatedAt }));
-  return (await o.storedWorlds!()).map((worldId) => ({ worldId, updatedAt: null }));
-};

@@ -78,6 +78,11 @@ export interface ClusterServiceOptions {
    */
   readonly storedRecords?: () => Promise<ReadonlyArray<{ worldId: string; updatedAt: number }>>;
   /**
+   * Whether one world has a record in the store (`hasWorldConfig`: one row by its key), for the checks of
+   * one id — a new world's, a copy's whose world may be deleted; without it they list the stored worlds.
+   */
+  readonly storedRecord?: (worldId: string) => Promise<boolean>;
+  /**
    * Copies of worlds this instance hosts but does not own (standby copies, an old owner's copy) whose
    * stored record is gone (the world was deleted on another instance): `droppable` says whether a copy
    * may go (not the default world), `drop` removes it from this instance (docs/CLUSTER.md "Deleting a world").

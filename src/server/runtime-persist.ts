@@ -15,7 +15,7 @@ import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter }
 import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
 import { openStore, type OpenStoreOptions } from '../store/open-store.js';
-import { idleInTransactionTimeoutForLease } from '../store/postgres-pool.js';
+import { idleInTransactionTimeoutForLease, poolWaitForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { WorldClockStart } from '../world/world-clock.js';
@@ -93,17 +93,32 @@ export interface RuntimePersistence {
   close(): Promise<void>;
 }
 
+/**
+ * The options of the runtime's stores — the main thread's and the checkpoint writer thread's, each with
+ * a pool of `--store-pool-size` connections on PostgreSQL. In cluster mode a PostgreSQL session left
+ * idle inside a transaction (this process paused mid-write) is ended about when its lease lapses,
+ * freeing the world's fence row for the next owner (docs/CLUSTER.md "A writer paused mid-write"), and a
+ * wait for a free pooled connection is bounded by a third of the TTL (1–5 s) unless `--store-pool-wait`
+ * says otherwise: the control tick waits for the store.
+ */
+export const runtimeStoreOptions = (
+  options: Pick<ServerOptions, 'store' | 'dataDir' | 'storePoolSize' | 'storePoolWaitSeconds' | 'redis' | 'leaseTtlSeconds'>,
+): OpenStoreOptions => {
+  const ttlMs = options.leaseTtlSeconds * 1000;
+  const poolWaitMs = Math.ceil(options.storePoolWaitSeconds * 1000);
+  return {
+    store: options.store,
+    dataDir: options.dataDir,
+    maxConnections: options.storePoolSize,
+    ...(poolWaitMs > 0 ? { poolWaitMs } : options.redis ? { poolWaitMs: poolWaitForLease(ttlMs) } : {}),
+    ...(options.redis ? { idleInTransactionTimeoutMs: idleInTransactionTimeoutForLease(ttlMs) } : {}),
+  };
+};
+
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
-  // The main thread's store and the checkpoint writer thread's. In cluster mode a PostgreSQL session
-  // left idle inside a transaction (this process paused mid-write) is ended about when its lease lapses,
-  // freeing the world's fence row for the next owner (docs/CLUSTER.md "A writer paused mid-write").
-  const storeOptions: OpenStoreOptions = {
-    store: options.store,
-    dataDir: options.dataDir,
-    ...(options.redis ? { idleInTransactionTimeoutMs: idleInTransactionTimeoutForLease(options.leaseTtlSeconds * 1000) } : {}),
-  };
+  const storeOptions = runtimeStoreOptions(options);
   let store: Store | null = null;
   let writer: CheckpointWriter | null = null;
   const restoredListeners: WorldRestoredListener[] = [];

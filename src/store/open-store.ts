@@ -30,6 +30,10 @@ export interface OpenStoreOptions {
    * query timeout). An instance in cluster mode sets it from its lease TTL.
    */
   idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL: the pool size (`maxConnections`, default 4; `--store-pool-size`). */
+  maxConnections?: number;
+  /** PostgreSQL: the longest wait for a free pooled connection (`poolWaitMs`, ms; `--store-pool-wait`). */
+  poolWaitMs?: number;
 }
 
 /** Where a store spec points: parsed, validated, not yet opened. */
@@ -62,8 +66,15 @@ export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const target = resolveStoreTarget(options);
   const attach = options.attach === true ? { attach: true } : {};
-  const idle = options.idleInTransactionTimeoutMs;
-  if (target.kind === 'postgres')
-    return PostgresStore.open({ url: target.url, ...attach, ...(idle !== undefined ? { idleInTransactionTimeoutMs: idle } : {}) });
+  if (target.kind === 'postgres') {
+    const { idleInTransactionTimeoutMs: idle, maxConnections: max, poolWaitMs: wait } = options;
+    return PostgresStore.open({
+      url: target.url,
+      ...attach,
+      ...(idle !== undefined ? { idleInTransactionTimeoutMs: idle } : {}),
+      ...(max !== undefined ? { maxConnections: max } : {}),
+      ...(wait !== undefined ? { poolWaitMs: wait } : {}),
+    });
+  }
   return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...attach });
 };

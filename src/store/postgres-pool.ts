@@ -29,10 +29,23 @@ export interface PostgresStoreOptions {
    * and win over the options below (`?idle_in_transaction_session_timeout=3000`, `?application_name=…`).
    */
   url: string;
-  /** Pool size (default 4). */
+  /**
+   * Pool size: connections of this store at most (an integer 1..1000, default 4). Operations beyond it
+   * wait for one to come free, at most `poolWaitMs`.
+   */
   maxConnections?: number;
-  /** Give up connecting after this long (ms, default 1000): a down server fails fast and retryably. */
+  /**
+   * Give up connecting a new connection after this long (ms, default 1000): a down server fails fast and
+   * retryably (reason `connection`). It does not bound a wait for a busy pool (`poolWaitMs` does).
+   */
   connectTimeoutMs?: number;
+  /**
+   * An operation finding every pooled connection in use waits at most this long (ms, > 0) for one to
+   * come free, then fails WT_ERR_STORE_UNAVAILABLE with reason `pool-busy` (postgres-pool-gate.ts).
+   * Default: the query timeout. An instance in cluster mode sets it from its lease TTL
+   * ({@link poolWaitForLease}).
+   */
+  poolWaitMs?: number;
   /** Client-side query timeout (ms, default 5000). */
   queryTimeoutMs?: number;
   /**
@@ -57,11 +70,16 @@ export interface PostgresStoreOptions {
 /** Defaults of {@link PostgresStoreOptions} (ms). */
 export const POSTGRES_DEFAULTS = { maxConnections: 4, connectTimeoutMs: 1000, queryTimeoutMs: 5000 } as const;
 
+/** Largest {@link PostgresStoreOptions.maxConnections} accepted (PostgreSQL's own default `max_connections` is 100). */
+export const MAX_POOL_SIZE = 1000;
+
 /** Settings derived from {@link PostgresStoreOptions}, defaults applied. */
 export interface PostgresSettings {
   pool: pg.PoolConfig;
   /** Server `lock_timeout` (ms) of a fenced write's transaction; 0 = none. */
   fenceLockTimeoutMs: number;
+  /** Longest wait (ms) for a free pooled connection. */
+  poolWaitMs: number;
 }
 
 const nonNegative = (name: string, v: number | undefined, fallback: number): number => {
@@ -74,10 +92,16 @@ const nonNegative = (name: string, v: number | undefined, fallback: number): num
 export const postgresSettings = (o: PostgresStoreOptions): PostgresSettings => {
   const queryTimeoutMs = o.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs;
   const idle = nonNegative('idleInTransactionTimeoutMs', o.idleInTransactionTimeoutMs, queryTimeoutMs);
+  const max = o.maxConnections ?? POSTGRES_DEFAULTS.maxConnections;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_POOL_SIZE)
+    throw optionInvalid([`maxConnections must be an integer from 1 to ${MAX_POOL_SIZE} (got ${String(max)})`]);
+  const poolWaitMs = o.poolWaitMs ?? queryTimeoutMs;
+  if (typeof poolWaitMs !== 'number' || !Number.isFinite(poolWaitMs) || poolWaitMs <= 0)
+    throw optionInvalid([`poolWaitMs must be a number > 0 (ms) (got ${String(poolWaitMs)})`]);
   return {
     pool: {
       connectionString: o.url,
-      max: o.maxConnections ?? POSTGRES_DEFAULTS.maxConnections,
+      max,
       connectionTimeoutMillis: o.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs,
       query_timeout: queryTimeoutMs,
       idleTimeoutMillis: 10_000,
@@ -85,6 +109,7 @@ export const postgresSettings = (o: PostgresStoreOptions): PostgresSettings => {
       ...(idle > 0 ? { idle_in_transaction_session_timeout: idle } : {}),
     },
     fenceLockTimeoutMs: nonNegative('fenceLockTimeoutMs', o.fenceLockTimeoutMs, Math.floor((queryTimeoutMs * 4) / 5)),
+    poolWaitMs: Math.ceil(poolWaitMs),
   };
 };
 
@@ -104,3 +129,13 @@ export const beginWithLockTimeout = (lockTimeoutMs: number): string =>
  */
 export const idleInTransactionTimeoutForLease = (leaseTtlMs: number): number =>
   Math.min(POSTGRES_DEFAULTS.queryTimeoutMs, Math.max(1000, Math.round(leaseTtlMs)));
+
+/**
+ * `poolWaitMs` of an instance in cluster mode, for its lease TTL (ms): a third of the TTL, between 1 s
+ * and the default query timeout. The control tick awaits store operations (a new owner's fencing-token
+ * announce, the orphan scan) and renews no lease while it waits: a third of the TTL leaves the
+ * renewals room (2 s at the default TTL of 6 s; 1 s below a TTL of 3 s, as the connect timeout bounded
+ * it before it had a bound of its own).
+ */
+export const poolWaitForLease = (leaseTtlMs: number): number =>
+  Math.min(POSTGRES_DEFAULTS.queryTimeoutMs, Math.max(1000, Math.round(leaseTtlMs / 3)));

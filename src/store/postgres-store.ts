@@ -14,7 +14,8 @@ import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
-import { postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
+import { PoolGate } from './postgres-pool-gate.js';
+import { POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
 import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
@@ -67,6 +68,8 @@ type Client = pg.PoolClient;
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  /** Admission to the pool's connections: a bounded wait for one when all are in use (postgres-pool-gate.ts). */
+  private readonly gate: PoolGate;
   /** Server-side `lock_timeout` (ms) of a fenced write's transaction (0: none). */
   private readonly fenceLockTimeoutMs: number;
   private readonly counters: StoreStats = emptyStoreStats();
@@ -74,8 +77,11 @@ export class PostgresStore implements Store {
   /** What opening did to the schema (see {@link Store.migration}); set by {@link PostgresStore.open}. */
   migration: MigrationReport = { from: 0, to: 0, applied: [] };
 
-  private constructor(pool: pg.Pool, fenceLockTimeoutMs: number) {
+  private constructor(pool: pg.Pool, fenceLockTimeoutMs: number, poolSize: number, poolWaitMs: number) {
     this.pool = pool;
+    this.gate = new PoolGate(poolSize, poolWaitMs, () => {
+      this.counters.poolWaitTimeouts++;
+    });
     this.fenceLockTimeoutMs = fenceLockTimeoutMs;
     // An idle client losing its server emits 'error' on the pool; unhandled it would crash the
     // process. The next query reports the failure as WT_ERR_STORE_UNAVAILABLE instead.
@@ -89,9 +95,14 @@ export class PostgresStore implements Store {
     const settings = postgresSettings(options);
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
     const pool = new Pool(settings.pool);
-    const store = new PostgresStore(pool, settings.fenceLockTimeoutMs);
+    const store = new PostgresStore(
+      pool,
+      settings.fenceLockTimeoutMs,
+      settings.pool.max ?? POSTGRES_DEFAULTS.maxConnections,
+      settings.poolWaitMs,
+    );
     try {
-      store.migration = await migratePostgres(pool, options.attach === true);
+      store.migration = await store.gate.run(() => migratePostgres(pool, options.attach === true));
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw mapPgError(err);
@@ -103,7 +114,9 @@ export class PostgresStore implements Store {
   private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     if (this.closed) throw storeClosed();
     try {
-      const out = write ? await inTransaction(this.pool, fn, begin) : await fn(this.pool);
+      // Every operation holds one pooled client at a time (its transaction's, or one `pool.query` after
+      // another): the gate admits as many as the pool has connections, so the pool itself never queues.
+      const out = await this.gate.run(() => (write ? inTransaction(this.pool, fn, begin) : fn(this.pool)));
       if (write) this.counters.transactions++;
       noteStoreOutcome(this.counters);
       return out;
@@ -141,6 +154,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.gate.close(); // operations still waiting for a connection fail WT_ERR_STORE_CLOSED
     await this.pool.end();
   }
 
@@ -324,6 +338,10 @@ export class PostgresStore implements Store {
       const r = await c.query('SELECT * FROM world_configs WHERE world_id = $1', [worldId]);
       return r.rows.length ? toWorldConfig(r.rows[0] as Row) : undefined;
     });
+  }
+
+  hasWorldConfig(worldId: string): Promise<boolean> {
+    return this.run(false, async (c) => (await c.query('SELECT 1 FROM world_configs WHERE world_id = $1', [worldId])).rows.length > 0);
   }
 
   listWorldConfigs(): Promise<WorldConfigRecord[]> {

@@ -42,6 +42,7 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),
     getWorldConfig: p('SELECT * FROM world_configs WHERE world_id = ?'),
+    hasWorldConfig: p('SELECT 1 AS one FROM world_configs WHERE world_id = ?'),
     listWorldConfigs: p('SELECT * FROM world_configs ORDER BY world_id'),
     deleteWorldConfig: p(`DELETE FROM world_configs WHERE world_id = ?
       AND (? IS NULL OR (json_valid(config) AND json_extract(config, '$.incarnation') = ?))`),

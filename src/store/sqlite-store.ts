@@ -351,6 +351,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  hasWorldConfig(worldId: string): Promise<boolean> {
+    return this.run(false, () => this.stmt.hasWorldConfig!.get(worldId) !== undefined);
+  }
+
   listWorldConfigs(): Promise<WorldConfigRecord[]> {
     return this.run(false, () => (this.stmt.listWorldConfigs!.all() as Row[]).map(toWorldConfig));
   }

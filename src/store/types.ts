@@ -201,8 +201,14 @@ export interface StoreStats {
    */
   idleTransactionsEnded: number;
   /**
+   * PostgreSQL: operations that found every pooled connection in use and none came free within the
+   * store's pool wait (`poolWaitMs`); failed WT_ERR_STORE_UNAVAILABLE (`pool-busy`), nothing sent to
+   * the server. Always 0 on SQLite.
+   */
+  poolWaitTimeouts: number;
+  /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
-   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, timeout, idle), cleared by the next
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, pool-busy, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
    */
   unavailable: StoreOutage | null;
@@ -325,6 +331,12 @@ export interface Store {
   /** Insert or replace a world's config. Fenced when `fence` is given. */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined>;
+  /**
+   * Whether `worldId` has a stored config: one row looked up by its key, its config neither read nor
+   * parsed (a record this build cannot understand counts). What a new world's id is checked against,
+   * instead of listing every record.
+   */
+  hasWorldConfig(worldId: string): Promise<boolean>;
   listWorldConfigs(): Promise<WorldConfigRecord[]>;
   /**
    * Delete a world's config and its checkpoints (in one transaction); true when a config was
@@ -369,6 +381,7 @@ export const emptyStoreStats = (): StoreStats => ({
   unavailableErrors: 0,
   playerDataReplayed: 0,
   idleTransactionsEnded: 0,
+  poolWaitTimeouts: 0,
   unavailable: null,
   lockWaitMs: null,
 });

@@ -3,7 +3,7 @@
  * (docs/CLUSTER.md "Fencing of durable writes"; `worldtick_cluster_fence_refusals_total` counts the
  * tokens the store refused because it had seen a higher one). Real PostgreSQL store with a pool of
  * one connection, busy on another world's fence row a test session holds: the announce of a created
- * world's token waits for a pooled connection past the store's connect timeout. Seen at load with 12
+ * world's token waits for a pooled connection past the store's pool wait (`pool-busy`). Seen at load with 12
  * concurrent creates on one instance: the create was answered `503 … the store refused fencing token 1`
  * and the refusal counted, as if the coordinator had lost its token counter. Now: the reason says the
  * store could not record it, nothing is counted as refused, and the same claim succeeds once a
@@ -26,7 +26,7 @@ describe.skipIf('skip' in db)('cluster: a fencing-token announce with the store 
   afterAll(() => server.destroy(), 30_000);
 
   it('is no refusal: the claim fails saying the store could not record the token, and succeeds once a connection is free', async () => {
-    const store = await PostgresStore.open({ url: server.url, maxConnections: 1, connectTimeoutMs: 200 });
+    const store = await PostgresStore.open({ url: server.url, maxConnections: 1, poolWaitMs: 200 });
     const svc = new ClusterService({
       coordinator: new LocalCoordinator({ hub: new LocalHub() }),
       instanceId: 'a',
@@ -56,6 +56,7 @@ describe.skipIf('skip' in db)('cluster: a fencing-token announce with the store 
       expect(isWorldtickError(err, 'WT_ERR_WORLD_NOT_DURABLE'), String(err)).toBe(true);
       const message = (err as Error).message;
       expect(message).toContain('the store could not record fencing token 1');
+      expect(message).toContain('store unavailable (pool-busy): no pooled connection came free within 200 ms');
       expect(message).not.toContain('refused');
       expect(svc.counters.fenceRefusals).toBe(0);
       // A connection free again: the same claim goes through (the lease was given back by the failed one).

@@ -350,6 +350,21 @@ for (const { factory, name } of factories) {
       expect(await codeOf(store.putWorldConfig('w3', undefined))).toBe('WT_ERR_OPTION_INVALID');
     });
 
+    it('tells whether a world has a stored config by its key, without reading it', async () => {
+      expect(await store.hasWorldConfig('w1')).toBe(false);
+      await store.putWorldConfig('w1', { simulation: { timeScale: 1 } });
+      await store.putWorldConfig('w10', { simulation: { timeScale: 1 } });
+      expect(await store.hasWorldConfig('w1')).toBe(true);
+      expect(await store.hasWorldConfig('w')).toBe(false);
+      expect(await store.hasWorldConfig('W1')).toBe(false);
+      // A record that is not even JSON (written by hand, or damaged) is there all the same.
+      await handle.raw(`INSERT INTO world_configs (world_id, config, updated_at) VALUES ('garbled', 'not json', 1)`);
+      expect(await store.hasWorldConfig('garbled')).toBe(true);
+      expect(await store.deleteWorldConfig('w1')).toBe(true);
+      expect(await store.hasWorldConfig('w1')).toBe(false);
+      expect(await store.hasWorldConfig('w10')).toBe(true);
+    });
+
     it('deletes a world config of one incarnation only', async () => {
       await store.putWorldConfig('w1', { incarnation: 'new', clock: { step: 1 } });
       await store.putWorldConfig('w2', { simulation: { timeScale: 1 } });

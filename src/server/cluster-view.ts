@@ -1,0 +1,70 @@
+/**
+ * The cluster service's view of the control plane (src/server/cluster-service.ts): the live instances
+ * and the world leases as the last control tick read them from the coordinator, with this instance's
+ * own record kept as it is now, and who owns a world according to it.
+ */
+import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { ClusterServiceOptions } from './cluster-types.js';
+
+/** The owner of a world as the view says: its instance, token and URLs (null when unknown). */
+export interface WorldOwner {
+  instanceId: string;
+  fencingToken: number;
+  gameUrl: string | null;
+  adminUrl: string | null;
+}
+
+/** Instances and leases as of the last control tick. A class: it owns them (replaced whole by each tick). */
+export class ClusterView {
+  readonly #o: ClusterServiceOptions;
+  readonly #draining: () => boolean;
+  #instances: InstanceRecord[] = [];
+  #leases = new Map<string, LeaseOwner>();
+
+  /** `draining`: whether this instance drains now (its own capacity is then 0). */
+  constructor(o: ClusterServiceOptions, draining: () => boolean) {
+    this.#o = o;
+    this.#draining = draining;
+  }
+
+  /** Live instances (this instance's capacity as it is now). */
+  get instances(): readonly InstanceRecord[] {
+    return this.#instances;
+  }
+
+  /** Leases by world (this instance records the ones it takes or hands over between ticks). */
+  get leases(): Map<string, LeaseOwner> {
+    return this.#leases;
+  }
+
+  /** What a control tick read. */
+  set(instances: InstanceRecord[], leases: Map<string, LeaseOwner>): void {
+    this.#instances = this.#ownCapacity(instances);
+    this.#leases = leases;
+  }
+
+  /** This instance's capacity changed (draining started or ended): its own record says so at once. */
+  refreshOwn(): void {
+    this.#instances = this.#ownCapacity(this.#instances);
+  }
+
+  /** Owner of a world (this instance's own leases are exact: the coordinator handle's). */
+  ownerOf(worldId: string): WorldOwner | null {
+    const o = this.#o;
+    const held = o.coordinator.heldLease(worldId);
+    if (held) return { instanceId: o.instanceId, fencingToken: held.fencingToken, gameUrl: o.gameUrl(), adminUrl: o.adminUrl() };
+    const l = this.#leases.get(worldId);
+    if (!l) return null;
+    const inst = this.#instances.find((i) => i.id === l.instanceId);
+    return { instanceId: l.instanceId, fencingToken: l.fencingToken, gameUrl: inst?.gameUrl ?? null, adminUrl: inst?.adminUrl ?? null };
+  }
+
+  /**
+   * `instances` with this instance's own capacity as it is now (0 while draining): a list read by a
+   * control tick that overlapped a change of draining may predate its register.
+   */
+  #ownCapacity(instances: InstanceRecord[]): InstanceRecord[] {
+    const capacity = this.#draining() ? 0 : this.#o.capacity(); // as instanceInfo says (not the load report: load() reads and resets a window)
+    return instances.map((i) => (i.id === this.#o.instanceId && i.capacity !== capacity ? { ...i, capacity } : i));
+  }
+}

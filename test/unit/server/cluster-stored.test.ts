@@ -1,0 +1,58 @@
+/**
+ * The cluster service checks one world id against the shared store by a lookup of that one record
+ * (`storedRecord`: the store's `hasWorldConfig`, src/server/cluster-stored.ts), not by listing every
+ * record: an admin create's check no longer reads all world records, and a record this build cannot
+ * parse (not JSON) no longer makes every create's check fail — it only counts as stored. Real stores
+ * (SQLite, and PostgreSQL on the run's shared server).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { createLogger } from '../../../src/log.js';
+import { ClusterService } from '../../../src/server/cluster-service.js';
+import type { Store } from '../../../src/store/types.js';
+import { sqliteAndPostgres, type StoreHandle } from '../../helpers/store-factories.js';
+
+const factories = await sqliteAndPostgres('cluster-stored');
+
+for (const { factory, name } of factories) {
+  describe.skipIf(!factory)(`cluster: is a world id stored (${name})`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+    beforeEach(async () => {
+      handle = await (factory as NonNullable<typeof factory>).create();
+      store = await handle.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await handle.dispose();
+    });
+
+    const service = (o: { lookup: boolean }): ClusterService =>
+      new ClusterService({
+        coordinator: new LocalCoordinator({ hub: new LocalHub() }),
+        instanceId: 'a',
+        leaseTtlMs: 6000,
+        enforce: true,
+        logger: createLogger('silent'),
+        worlds: () => [],
+        gameUrl: () => 'ws://a:1',
+        adminUrl: () => 'http://a:2',
+        capacity: () => 100,
+        load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
+        closeSessions: () => 0,
+        storedRecords: () => store.listWorldConfigs(),
+        ...(o.lookup ? { storedRecord: (id: string) => store.hasWorldConfig(id) } : {}),
+      });
+
+    it('looks the one record up; a record that cannot be parsed counts as stored and does not stop the check', async () => {
+      await store.putWorldConfig('arena', { incarnation: 'i1' });
+      await handle.raw(`INSERT INTO world_configs (world_id, config, updated_at) VALUES ('garbled', 'not json', 1)`);
+      const svc = service({ lookup: true });
+      expect(await svc.isStored('arena')).toBe(true);
+      expect(await svc.isStored('garbled')).toBe(true);
+      expect(await svc.isStored('new-world')).toBe(false);
+      // Listing every record (without the lookup) cannot even read them: each check would fail.
+      await expect(service({ lookup: false }).isStored('new-world')).rejects.toThrow();
+    });
+  });
+}
