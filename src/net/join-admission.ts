@@ -47,6 +47,8 @@ export interface JoinAdmissionCounters {
   joinQueueFull: number;
   /** Hellos that waited `net.helloTimeoutMs` in the join queue: answered UNAVAILABLE, closed 1013. */
   joinWaitTimeouts: number;
+  /** Hellos held in their world's join queue by the process-wide `maxJoinsPerSecond` while their world had a slot for them (each counted once). */
+  joinsProcessWaited: number;
 }
 
 interface Waiter {
@@ -75,7 +77,7 @@ export type Admission = 'now' | 'queued' | 'full';
  * held sockets.
  */
 export class JoinAdmission {
-  readonly counters: JoinAdmissionCounters = { joinsQueued: 0, joinQueueFull: 0, joinWaitTimeouts: 0 };
+  readonly counters: JoinAdmissionCounters = { joinsQueued: 0, joinQueueFull: 0, joinWaitTimeouts: 0, joinsProcessWaited: 0 };
   readonly #cfg: JoinAdmissionConfig;
   readonly #gates = new Map<SimWorld, Gate>();
   /** Sockets let through once (their hello may be served again without a new slot). */

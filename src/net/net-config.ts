@@ -72,6 +72,15 @@ export interface NetConfig {
    */
   maxJoinQueue: number;
   /**
+   * Hellos that start their join per wall second in all the worlds of this game server together (one
+   * game server per process), on top of `maxJoinsPerStep`: a join storm spread over many worlds puts
+   * no more join work on the one event loop than one world's bound allows. Hellos over it wait in
+   * their world's join queue (same order, timeout and `maxJoinQueue`); the worlds with hellos waiting
+   * are served in turn. A burst of a tenth of a second's worth (join-rate.ts). 0 = no bound.
+   * 0..1000000, default 320 (16 per 50 ms step; docs/PROTOCOL.md "Join admission").
+   */
+  maxJoinsPerSecond: number;
+  /**
    * Wall milliseconds the game's `authenticate` hook (GameServerOptions) may take for one hello;
    * past it the hello is refused `UNAVAILABLE` (close 1013). 1..600000, default 5000.
    */
@@ -260,6 +269,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   helloTimeoutMs: 5000,
   maxJoinsPerStep: 16,
   maxJoinQueue: 1024,
+  maxJoinsPerSecond: 320,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
   maxParked: 10_000,
@@ -327,6 +337,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     helloTimeoutMs: real(1, 3_600_000),
     maxJoinsPerStep: int(0, 1_000_000),
     maxJoinQueue: int(0, 1_000_000),
+    maxJoinsPerSecond: int(0, 1_000_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),
     maxParked: int(1, 10_000_000),
