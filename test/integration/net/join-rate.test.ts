@@ -101,10 +101,19 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
 
   it("one world's storm does not starve a single hello to a quiet world (worlds served in turn)", async () => {
     // One join per 100 ms in the whole process; the storm alone would take 6 s to serve.
-    const { worlds, url } = await start(['storm', 'quiet'], { maxJoinsPerStep: 16, maxJoinQueue: 100, maxJoinsPerSecond: 10, helloTimeoutMs: 3000 });
+    const { worlds, url } = await start(['storm', 'quiet'], {
+      maxJoinsPerStep: 16,
+      maxJoinQueue: 100,
+      maxJoinsPerSecond: 10,
+      helloTimeoutMs: 3000,
+    });
     const [storm, quiet] = worlds;
     if (!storm || !quiet) throw new Error('no worlds');
-    await flood(url, Array.from({ length: 60 }, () => 'storm'), 'x');
+    await flood(
+      url,
+      Array.from({ length: 60 }, () => 'storm'),
+      'x',
+    );
     await until(() => seen() === 60, 'the storm reached the server');
     // The storm world steps first in every turn (its queue drains first, were the worlds not taken in turn).
     const both = (): void => {
@@ -166,11 +175,20 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
     expect(resolveNetConfig().maxJoinsPerSecond).toBe(320);
     for (const bad of [-1, 1.5, 2_000_000, Number.NaN, '320'])
       expect(optionProblems(() => resolveNetConfig({ maxJoinsPerSecond: bad as number }))).toEqual([
-        expect.stringMatching(/^net\.maxJoinsPerSecond must be an integer between 0 and 1000000 \(got (number -1|number 1\.5|number 2000000|NaN|a string)\)$/),
+        expect.stringMatching(
+          /^net\.maxJoinsPerSecond must be an integer between 0 and 1000000 \(got (number -1|number 1\.5|number 2000000|NaN|a string)\)$/,
+        ),
       ]);
-    expect(() => new GameServer({ host: '127.0.0.1', port: 0, logger: createLogger('silent'), resolveWorld: () => undefined, net: { maxJoinsPerSecond: -5 } })).toThrow(
-      /net\.maxJoinsPerSecond must be an integer between 0 and 1000000/,
-    );
+    expect(
+      () =>
+        new GameServer({
+          host: '127.0.0.1',
+          port: 0,
+          logger: createLogger('silent'),
+          resolveWorld: () => undefined,
+          net: { maxJoinsPerSecond: -5 },
+        }),
+    ).toThrow(/net\.maxJoinsPerSecond must be an integer between 0 and 1000000/);
   });
 
   it('counts hellos that waited for the process bound in /stats and /metrics of a full server', async () => {
