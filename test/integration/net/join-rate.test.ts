@@ -67,7 +67,7 @@ const until = async (ok: () => boolean, what: string): Promise<void> => {
 const flood = async (url: string, to: string[], tag: string): Promise<RawWs[]> => {
   const socks = await Promise.all(to.map(() => openRaw(url)));
   open.push(...socks);
-  to.forEach((id, i) => socks[i]?.send([1, 1, id, `${tag}${i}`, `tok-${tag}${i}`, null]));
+  for (const [i, id] of to.entries()) socks[i]?.send([1, 1, id, `${tag}${i}`, `tok-${tag}${i}`, null]);
   return socks;
 };
 
