@@ -5,25 +5,25 @@
  * welcome and a first snapshot: ≈ 2 ms of CPU each, and the commit's fsync; docs/PROTOCOL.md "Join
  * admission"). Existing players' steps, inputs and snapshots go first.
  *
- *   hello ─► admit ─┬─ a slot left this step, nobody queued ──► the join goes on now
+ *   hello ─► admit ─┬─ a slot left this step (and a process token), nobody queued ──► the join goes on now
  *                   ├─ else, fewer than maxJoinQueue waiting ──► queued (FIFO), its messages held
  *                   └─ else ──► WORLD_FULL, closed 4009 (counted joinQueueFull)
  *   end of each step of the world ─► the queue's head, up to the step's slots, goes on (arrival order)
+ *   sweep ─► a hello queued for net.helloTimeoutMs ─► UNAVAILABLE, closed 1013 (joinWaitTimeouts)
+ *   close ─► leaves the queue (nothing kept)
  *
  * On top, a process-wide bound (`net.maxJoinsPerSecond`, join-rate.ts): a join also takes a token
  * of the game server's bucket, shared by every world it serves. A hello that has a slot of its
- * world but finds no token waits in the same queue (counted joinsProcessWaited); the drain at the
- * end of a turn serves the worlds with hellos waiting in turn, one hello each per round, the
- * world served longest ago first, until the tokens or their slots run out — a storm on one world
- * cannot starve another world's hello.
- *   sweep ─► a hello queued for net.helloTimeoutMs ─► UNAVAILABLE, closed 1013 (joinWaitTimeouts)
- *   close ─► leaves the queue (nothing kept)
+ * world but finds no token waits in the same queue (counted joinsProcessWaited). One drain at the
+ * end of a turn in which worlds with hellos waiting stepped serves them all in turn, one hello per
+ * world per round, the world served longest ago first, until the tokens or the slots run out: a
+ * storm on one world cannot starve another world's hello.
  *
  * A step's slots are counted by the world's step number (`world.clock.step`), so no timer refills
  * them: the first hello seen after a step finds its slots (unused ones of earlier steps are not
  * kept). Steps run back to back to catch up (a late loop) are served by one drain at the end of
  * their turn, with the slots of each (at most {@link SLOT_STEPS}): a late loop does not also slow
- * the joins down. A socket admitted once is not asked again (a hello served again after a store
+ * the joins down (within the process bound's burst). A socket admitted once is not asked again (a hello served again after a store
  * retry). The registry asks after its join-buffer check and its identity wait (session-registry.ts):
  * a hello waiting for its identity's join takes no slot. Wall time only; the world is never written here.
  */
