@@ -5,9 +5,10 @@
  * off (`{"maxJoinsPerSecond":0}`), alternated `--rounds` times (on, off, on, off...), so a change in
  * the shared machine's load hits both. The per-world bound is the default (16 per step) in both.
  * Collects each run's row (loop p99/max, step p99 over every world's steps, server CPU, joins,
- * joins per world, the load average) into bench/results/join-storm-ab.json.
+ * joins per world, the longest on-CPU stretch, the server thread's run-queue wait, the load average)
+ * into bench/results/join-storm-ab.json (`--out name`: bench/results/name.json).
  *
- *   npx tsx bench/join-storm-ab.ts [--worlds 4] [--rounds 2] [--only join-storm]
+ *   npx tsx bench/join-storm-ab.ts [--worlds 4] [--rounds 2] [--only join-storm] [--out join-storm-ab]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const arg = (name: string, d: string): string => {
 const WORLDS = Number(arg('worlds', '4'));
 const ROUNDS = Number(arg('rounds', '2'));
 const ONLY = arg('only', 'join-storm');
+const OUT = arg('out', 'join-storm-ab');
 const MODES = [
   { mode: 'process-bound', net: {} },
   { mode: 'no-process-bound', net: { maxJoinsPerSecond: 0 } },
@@ -55,12 +57,13 @@ for (let round = 1; round <= ROUNDS; round++)
     const res = JSON.parse(readFileSync(file, 'utf8')) as { placement: string; rows: Array<Record<string, unknown>> };
     rmSync(file);
     for (const row of res.rows) {
-      const { attack, loopP99Ms, loopMaxMs, stepP99Ms, stepMaxMs, serverCpuPct, joins, joinsByWorld, maxBlockRanMs, loadStart, loadEnd } =
-        row;
+      const { attack, seconds, loopP99Ms, loopMaxMs, stepP99Ms, stepMaxMs, serverCpuPct, joins, joinsByWorld, maxBlockRanMs } = row;
       runs.push({
         round,
         mode,
         attack,
+        seconds,
+        joinsPerSecond: Math.round(Number(joins) / Number(seconds)),
         loopP99Ms,
         loopMaxMs,
         stepP99Ms,
@@ -69,15 +72,17 @@ for (let round = 1; round <= ROUNDS; round++)
         joins,
         joinsByWorld,
         maxBlockRanMs,
+        // Time the server's main thread waited for a CPU (other processes on its core): high = the figures are the machine's.
+        runqueueWaitMs: row.runqueueWaitMs,
         goodMaxSnapshotGapMs: row.goodMaxSnapshotGapMs,
         serverDelta: row.serverDelta,
         loadBeforeRun: load,
-        loadStart,
-        loadEnd,
+        loadStart: row.loadStart,
+        loadEnd: row.loadEnd,
         placement: res.placement,
       });
       console.log(JSON.stringify(runs.at(-1)));
     }
   }
 const result = { suite: 'join-storm-ab', at: new Date().toISOString(), worlds: WORLDS, rounds: ROUNDS, node: process.version, runs };
-writeFileSync(new URL('join-storm-ab.json', out), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(new URL(`${OUT}.json`, out), `${JSON.stringify(result, null, 2)}\n`);
