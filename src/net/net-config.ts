@@ -72,12 +72,9 @@ export interface NetConfig {
    */
   maxJoinQueue: number;
   /**
-   * Hellos that start their join per wall second in all the worlds of this game server together (one
-   * game server per process), on top of `maxJoinsPerStep`: a join storm spread over many worlds puts
-   * no more join work on the one event loop than one world's bound allows. Hellos over it wait in
-   * their world's join queue (same order, timeout and `maxJoinQueue`); the worlds with hellos waiting
-   * are served in turn. A burst of a tenth of a second's worth (join-rate.ts). 0 = no bound.
-   * 0..1000000, default 320 (16 per 50 ms step; docs/PROTOCOL.md "Join admission").
+   * Hellos that start their join per wall second in all the worlds of this game server together, on
+   * top of `maxJoinsPerStep` (more wait in their world's join queue, the worlds served in turn; a burst
+   * of 0.1 s's worth; join-rate.ts). 0 = no bound. 0..1000000, default 320 (docs/PROTOCOL.md "Join admission").
    */
   maxJoinsPerSecond: number;
   /**
