@@ -8,7 +8,9 @@
  * `inProcess` hosts it in the bench process (the attackers' CPU competes with the server's);
  * `spawnHostileServer` forks this file as a child process (IPC), pinned with `taskset` to CPU 0
  * while the bench pins itself to CPU 1, so the figures are the server's own. `cpuProf` adds
- * `--cpu-prof` to the child (the profile lands in `cpuProfDir` when the child stops).
+ * `--cpu-prof` to the child (the profile lands in `cpuProfDir` when the child stops). `worlds` > 1
+ * creates worlds `2`..`N` through the admin API (`POST /api/v1/worlds`, as an operator would) next to
+ * the default world `1`, all stepping on the one loop; the step figures are then every world's steps.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ export interface ServerWindow {
   /** Process CPU (user + system) over the window, ms; and as a share of one core. */
   serverCpuMs: number;
   serverCpuPct: number;
-  /** The world's step time (`lastStepMs`) over the window's steps: p50 / p99 / max, and how many steps. */
+  /** The worlds' step time (`lastStepMs`) over the window's steps: p50 / p99 / max, and how many steps (of every world). */
   stepP50Ms: number;
   stepP99Ms: number;
   stepMaxMs: number;
@@ -77,7 +79,7 @@ const q = (xs: number[], p: number): number => {
 };
 
 /** Start the server in this process; the measuring parts are shared by both placements. */
-const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, net: Record<string, unknown> = {}) => {
+const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, net: Record<string, unknown> = {}, worlds = 1) => {
   const running = await startServer(arena, {
     options: {
       host: '127.0.0.1',
@@ -89,14 +91,22 @@ const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, ne
       net: { resumeGraceSeconds, helloTimeoutMs, ...net },
     },
   });
-  const world = running.runtime.defaultWorld;
+  for (let i = 2; i <= worlds; i++) {
+    const res = await fetch(`http://127.0.0.1:${running.adminPort}/api/v1/worlds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${running.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: String(i) }),
+    });
+    if (res.status !== 201) throw new Error(`world ${i} not created: ${res.status} ${await res.text()}`);
+  }
+  const served = running.runtime.runner.worlds();
   // The window's loop delays: each tick's lateness past its 10 ms (what monitorEventLoopDelay measures,
   // but pausable: a mid-window heap measure's full GCs are the bench's pause, not the attack's).
   const acc = createHistogram();
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   const stepMs: number[] = [];
-  let lastStep = world.clock.step;
+  const lastStep = new Map(served.map((w) => [w, w.clock.step]));
   // Sampled every 10 ms: a step's lastStepMs stays readable until the next step (50 ms at 20 Hz).
   let sampler: NodeJS.Timeout | null = null;
   let prev = { t: 0, ss: schedstat() };
@@ -113,10 +123,11 @@ const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, ne
       };
     acc.record(Math.max(1, Math.round((t - prev.t - 10) * 1e6)));
     prev = { t, ss };
-    if (world.clock.step !== lastStep) {
-      lastStep = world.clock.step;
-      stepMs.push(world.stats.totalMs);
-    }
+    for (const w of served)
+      if (w.clock.step !== lastStep.get(w)) {
+        lastStep.set(w, w.clock.step);
+        stepMs.push(w.stats.totalMs);
+      }
   };
   return {
     port: running.port,
@@ -132,7 +143,7 @@ const startLocal = async (helloTimeoutMs: number, resumeGraceSeconds: number, ne
     },
     windowStart: async () => {
       stepMs.length = 0;
-      lastStep = world.clock.step;
+      for (const w of served) lastStep.set(w, w.clock.step);
       prev = { t: performance.now(), ss: schedstat() };
       ss0 = prev.ss;
       block = { ms: 0, ran: null, waited: null };
@@ -173,8 +184,9 @@ export const inProcess = async (
   helloTimeoutMs: number,
   resumeGraceSeconds: number,
   net: Record<string, unknown> = {},
+  worlds = 1,
 ): Promise<HostileServer> => ({
-  ...(await startLocal(helloTimeoutMs, resumeGraceSeconds, net)),
+  ...(await startLocal(helloTimeoutMs, resumeGraceSeconds, net, worlds)),
   placement: 'in-process (attackers and server share one process, not pinned)',
 });
 
@@ -184,12 +196,12 @@ type Req = { id: number; op: 'stats' | 'heap' | 'windowStart' | 'windowStop' | '
 export const spawnHostileServer = async (
   helloTimeoutMs: number,
   resumeGraceSeconds: number,
-  opts: { cpuProfDir?: string; net?: Record<string, unknown> } = {},
+  opts: { cpuProfDir?: string; net?: Record<string, unknown>; worlds?: number } = {},
 ): Promise<HostileServer> => {
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   const child = fork(
     fileURLToPath(import.meta.url),
-    ['--child', String(helloTimeoutMs), String(resumeGraceSeconds), JSON.stringify(opts.net ?? {})],
+    ['--child', String(helloTimeoutMs), String(resumeGraceSeconds), JSON.stringify(opts.net ?? {}), String(opts.worlds ?? 1)],
     {
       execArgv: [...process.execArgv, ...prof, ...(process.env.WT_HOSTILE_TRACE_GC ? ['--trace-gc'] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -241,6 +253,7 @@ if (process.argv[2] === '--child' && process.send) {
     Number(process.argv[3]),
     Number(process.argv[4]),
     JSON.parse(process.argv[5] ?? '{}') as Record<string, unknown>,
+    Number(process.argv[6] ?? 1),
   );
   process.on('message', async (m: Req) => {
     const value = await local[m.op]();

@@ -11,15 +11,19 @@
  * server process's own → bench/results/hostile-attacks-split.json (`--run N`: -runN.json).
  * `--only a,b` runs only the named attacks; `--cpu-prof` (split) profiles the server child into
  * bench/results/hostile-prof/; `--net '{"maxJoinsPerStep":4}'` overrides server net settings (the
- * result records them).
+ * result records them). `--worlds N` runs N worlds in the server (`2`..`N` created through the admin
+ * API) and spreads the join attacks over them (socket i → world 1 + i mod N): a join storm over
+ * several worlds of one process (`net.maxJoinsPerSecond`; A/B driver: bench/join-storm-ab.ts).
  *
- *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N] [--net JSON]
+ *   npx tsx bench/hostile.ts [--scale 1] [--split [--cpu-prof]] [--only idle-upgrades,input-flood] [--run N] [--net JSON] [--worlds N]
  *
  * Attacks (after a `baseline` of 5 s with none): sockets that upgrade and never send hello (closed 4003 after `helloTimeoutMs`); half-sent
  * HTTP upgrades trickled a byte a second (slowloris, raw TCP); a reconnect loop resuming one player
  * with its resume token; two sockets taking one session over from each other; inputs at the rate
  * limit from many sockets; 1 KiB game-message payloads of 1,000 empty maps (refused BAD_FIELD:
- * decode cost, strikes, reconnect); pings at the rate limit; purchases of unknown items with fresh keys.
+ * decode cost, strikes, reconnect); pings at the rate limit; purchases of unknown items with fresh keys;
+ * a join storm (hello, welcome, close, again, from 200 sockets at once). Each row counts the welcomes the
+ * attackers got (`joins`, and `joinsByWorld`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -49,9 +53,12 @@ const NET = process.argv.includes('--net')
   ? (JSON.parse(process.argv[process.argv.indexOf('--net') + 1] ?? '{}') as Record<string, unknown>)
   : {};
 const profDir = fileURLToPath(new URL('./results/hostile-prof/', import.meta.url));
+const WORLDS = arg('worlds', 1);
+/** The world of attack socket `i`. */
+const worldOf = (i: number): string => String(1 + (i % WORLDS));
 const server: HostileServer = SPLIT
-  ? await spawnHostileServer(HELLO_TIMEOUT_MS, GRACE_S, { net: NET, ...(PROFILE ? { cpuProfDir: profDir } : {}) })
-  : await inProcess(HELLO_TIMEOUT_MS, GRACE_S, NET);
+  ? await spawnHostileServer(HELLO_TIMEOUT_MS, GRACE_S, { net: NET, worlds: WORLDS, ...(PROFILE ? { cpuProfDir: profDir } : {}) })
+  : await inProcess(HELLO_TIMEOUT_MS, GRACE_S, NET, WORLDS);
 const url = `ws://127.0.0.1:${server.port}`;
 const stats = () => server.stats();
 
@@ -73,18 +80,24 @@ const open = (): Promise<Sock> =>
     });
     ws.on('open', () => resolve({ ws, msgs, closed, send: (v) => ws.send(pack(v)) }));
   });
-const welcome = async (s: Sock): Promise<unknown[]> => {
+/** Welcomes the attackers got, in all and per world. */
+const joins = { n: 0, byWorld: new Map<string, number>() };
+const welcome = async (s: Sock, world: string): Promise<unknown[]> => {
   for (let i = 0; i < 2000; i++) {
     const w = s.msgs.find((m) => m[0] === 16);
-    if (w) return w;
+    if (w) {
+      joins.n++;
+      joins.byWorld.set(world, (joins.byWorld.get(world) ?? 0) + 1);
+      return w;
+    }
     await sleep(2);
   }
   throw new Error(`no welcome: ${JSON.stringify(s.msgs).slice(0, 200)}`);
 };
-const join = async (name: string, resume: string | null = null): Promise<{ s: Sock; token: string }> => {
+const join = async (name: string, resume: string | null = null, world = '1'): Promise<{ s: Sock; token: string }> => {
   const s = await open();
-  s.send([1, 1, '1', name, '', resume]);
-  return { s, token: String((await welcome(s))[6]) };
+  s.send([1, 1, world, name, '', resume]);
+  return { s, token: String((await welcome(s, world))[6]) };
 };
 
 /** A well-behaved client: snapshot gaps and ping round trips while an attack runs. */
@@ -126,6 +139,9 @@ interface Row extends ServerWindow {
   goodMaxSnapshotGapMs: number;
   goodPingP99Ms: number;
   goodOpen: boolean;
+  /** Welcomes the attackers (and the probes) got during the attack, and per world. */
+  joins: number;
+  joinsByWorld: Record<string, number>;
   serverDelta: Record<string, number>;
 }
 const rows: Row[] = [];
@@ -140,6 +156,8 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
   lastSnap = performance.now();
   rtts.length = 0;
   const loadStart = loadavg()[0] ?? 0;
+  joins.n = 0;
+  joins.byWorld.clear();
   await server.windowStart();
   const benchLoop = monitorEventLoopDelay({ resolution: 5 });
   benchLoop.enable();
@@ -188,6 +206,8 @@ const attack = async (name: string, detail: string, body: (during: () => Promise
     goodMaxSnapshotGapMs: r2(gap),
     goodPingP99Ms: r2(p99),
     goodOpen: good.s.ws.readyState === WebSocket.OPEN,
+    joins: joins.n,
+    joinsByWorld: Object.fromEntries(joins.byWorld),
     serverDelta: delta,
   };
   rows.push(row);
@@ -291,9 +311,28 @@ await attack(
     await Promise.all(
       Array.from({ length: N_FLOOD }, async (_, i) => {
         while (performance.now() < until) {
-          const j = await join(`b${i}`);
+          const j = await join(`b${i}`, null, worldOf(i));
           for (let k = 0; k < 5; k++) j.s.ws.send(bomb);
           await j.s.closed; // 4002 after 5 strikes
+        }
+      }),
+    );
+  },
+);
+
+const N_STORM = Math.round(200 * SCALE);
+await attack(
+  'join-storm',
+  `${N_STORM} sockets over ${WORLDS} world(s): hello, welcome, close, again at once, for 5 s (join work alone)`,
+  async () => {
+    const until = performance.now() + 5000;
+    await Promise.all(
+      Array.from({ length: N_STORM }, async (_, i) => {
+        while (performance.now() < until) {
+          const j = await join(`j${i}`, null, worldOf(i)).catch(() => null);
+          if (!j) continue; // refused or timed out (counted by the server): try again
+          j.s.ws.close();
+          await j.s.closed;
         }
       }),
     );
@@ -314,6 +353,7 @@ const result = {
   scale: SCALE,
   placement: server.placement,
   net: NET,
+  worlds: WORLDS,
   rows,
 };
 const out = new URL('./results/', import.meta.url);

@@ -2,7 +2,8 @@
  * Session-claim metrics of the game server (docs/PROTOCOL.md "Sessions"), read at scrape time from
  * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
  * identity, live or parked), hellos waiting for their identity's join in flight, and join admission
- * (hellos waiting for a join slot, src/net/join-admission.ts). Label values are fixed.
+ * (hellos waiting for a join slot, src/net/join-admission.ts; for the process-wide bound, join-rate.ts).
+ * Label values are fixed.
  */
 import type { MetricKit } from './metrics-kit.js';
 import { field, type StatsSources, safeCall } from './sources.js';
@@ -28,11 +29,17 @@ const JOIN_QUEUE_COUNTERS = [
     'joinWaitTimeouts',
     'Hellos that waited net.helloTimeoutMs in a join queue (answered UNAVAILABLE, closed 1013).',
   ],
+  [
+    'worldtick_net_joins_process_waited_total',
+    'joinsProcessWaited',
+    "Hellos held in their world's join queue by the process-wide net.maxJoinsPerSecond while their world had a slot for them.",
+  ],
 ] as const;
 
 /**
  * Register `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
- * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total` and `_join_wait_timeouts_total`.
+ * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
+ * `_joins_process_waited_total`.
  */
 export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources): void => {
   const { counter, gauge } = kit;

@@ -5,23 +5,31 @@
  * welcome and a first snapshot: ≈ 2 ms of CPU each, and the commit's fsync; docs/PROTOCOL.md "Join
  * admission"). Existing players' steps, inputs and snapshots go first.
  *
- *   hello ─► admit ─┬─ a slot left this step, nobody queued ──► the join goes on now
+ *   hello ─► admit ─┬─ a slot left this step (and a process token), nobody queued ──► the join goes on now
  *                   ├─ else, fewer than maxJoinQueue waiting ──► queued (FIFO), its messages held
  *                   └─ else ──► WORLD_FULL, closed 4009 (counted joinQueueFull)
  *   end of each step of the world ─► the queue's head, up to the step's slots, goes on (arrival order)
  *   sweep ─► a hello queued for net.helloTimeoutMs ─► UNAVAILABLE, closed 1013 (joinWaitTimeouts)
  *   close ─► leaves the queue (nothing kept)
  *
+ * On top, a process-wide bound (`net.maxJoinsPerSecond`, join-rate.ts): a join also takes a token
+ * of the game server's bucket, shared by every world it serves. A hello that has a slot of its
+ * world but finds no token waits in the same queue (counted joinsProcessWaited). One drain at the
+ * end of a turn in which worlds with hellos waiting stepped serves them all in turn, one hello per
+ * world per round, the world served longest ago first, until the tokens or the slots run out: a
+ * storm on one world cannot starve another world's hello.
+ *
  * A step's slots are counted by the world's step number (`world.clock.step`), so no timer refills
  * them: the first hello seen after a step finds its slots (unused ones of earlier steps are not
  * kept). Steps run back to back to catch up (a late loop) are served by one drain at the end of
  * their turn, with the slots of each (at most {@link SLOT_STEPS}): a late loop does not also slow
- * the joins down. A socket admitted once is not asked again (a hello served again after a store
+ * the joins down (within the process bound's burst). A socket admitted once is not asked again (a hello served again after a store
  * retry). The registry asks after its join-buffer check and its identity wait (session-registry.ts):
  * a hello waiting for its identity's join takes no slot. Wall time only; the world is never written here.
  */
 import { CloseCode, WireErrorCode } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
+import { JoinRate } from './join-rate.js';
 import type { Conn } from './session.js';
 import type { SessionWire } from './world-sessions.js';
 
@@ -37,6 +45,8 @@ export interface JoinAdmissionConfig {
   maxJoinsPerStep: number;
   /** Hellos of one world waiting for a slot; one more is refused WORLD_FULL (4009). */
   maxJoinQueue: number;
+  /** Hellos that start their join per wall second in all worlds together (join-rate.ts); 0 = no bound. */
+  maxJoinsPerSecond: number;
 }
 
 /** Counters of join admission (`/stats`, `/metrics`). */
@@ -47,6 +57,8 @@ export interface JoinAdmissionCounters {
   joinQueueFull: number;
   /** Hellos that waited `net.helloTimeoutMs` in the join queue: answered UNAVAILABLE, closed 1013. */
   joinWaitTimeouts: number;
+  /** Hellos held in their world's join queue by the process-wide `maxJoinsPerSecond` while their world had a slot for them (each counted once). */
+  joinsProcessWaited: number;
 }
 
 interface Waiter {
@@ -54,12 +66,15 @@ interface Waiter {
   /** performance.now() when it was queued. */
   readonly since: number;
   readonly run: () => void;
+  /** Counted in joinsProcessWaited already. */
+  paced: boolean;
 }
 
 /** One world's slots and queue (kept while the world is served: its slots count per step, queued or not). */
 interface Gate {
   /** The step whose slots `left` counts. */
   step: number;
+  /** Slots left this step (Infinity with `maxJoinsPerStep` 0: the process bound alone). */
   left: number;
   /** Steps ended since the queue's last drain (this turn's catch-up burst). */
   burst: number;
@@ -75,18 +90,22 @@ export type Admission = 'now' | 'queued' | 'full';
  * held sockets.
  */
 export class JoinAdmission {
-  readonly counters: JoinAdmissionCounters = { joinsQueued: 0, joinQueueFull: 0, joinWaitTimeouts: 0 };
+  readonly counters: JoinAdmissionCounters = { joinsQueued: 0, joinQueueFull: 0, joinWaitTimeouts: 0, joinsProcessWaited: 0 };
   readonly #cfg: JoinAdmissionConfig;
+  /** The process-wide bound's tokens. */
+  readonly #rate: JoinRate;
+  /** Every world's gate; the order is the turn order of the drain (a world served a hello moves to the end). */
   readonly #gates = new Map<SimWorld, Gate>();
   /** Sockets let through once (their hello may be served again without a new slot). */
   readonly #admitted = new WeakSet<Conn>();
   /** The world each waiting socket is queued in. */
   readonly #waiting = new Map<Conn, SimWorld>();
-  /** Worlds whose queue drains at the end of this turn (one setImmediate per world and step). */
-  readonly #draining = new Set<SimWorld>();
+  /** A drain of every queue is due at the end of this turn (one setImmediate for all worlds). */
+  #draining = false;
 
   constructor(cfg: JoinAdmissionConfig) {
     this.#cfg = cfg;
+    this.#rate = new JoinRate(cfg.maxJoinsPerSecond);
   }
 
   /** Hellos waiting in a join queue now (gauge). */
@@ -99,53 +118,88 @@ export class JoinAdmission {
    * frees a slot; the caller holds the socket's messages meanwhile) or `full` (the caller refuses it).
    */
   admit(conn: Conn, world: SimWorld, run: () => void): Admission {
-    const max = this.#cfg.maxJoinsPerStep;
-    if (max === 0 || this.#admitted.has(conn)) return 'now';
+    if ((this.#cfg.maxJoinsPerStep === 0 && !this.#rate.on) || this.#admitted.has(conn)) return 'now';
     const g = this.#gate(world);
-    if (g.queue.length === 0 && g.left > 0) {
+    // A slot of its world is free for it (the hellos ahead, if any, wait for the process bound only).
+    const slot = g.queue.length < g.left;
+    if (slot && g.queue.length === 0 && this.#rate.take(performance.now())) {
       g.left--;
       this.#admitted.add(conn);
+      this.#served(world, g);
       return 'now';
     }
     if (g.queue.length >= this.#cfg.maxJoinQueue) {
       this.counters.joinQueueFull++;
       return 'full';
     }
-    g.queue.push({ conn, since: performance.now(), run });
+    g.queue.push({ conn, since: performance.now(), run, paced: slot });
+    if (slot) this.counters.joinsProcessWaited++;
     this.#waiting.set(conn, world);
     this.counters.joinsQueued++;
     return 'queued';
   }
 
-  /** A step of `world` ended: its queue's head gets this step's slots once the step is over (end of turn). */
+  /** A step of `world` ended: the queues get their slots once the turn's steps are over (one drain for every world). */
   stepped(world: SimWorld): void {
     const g = this.#gates.get(world);
     if (!g || g.queue.length === 0) return;
     g.burst++;
-    if (this.#draining.has(world)) return;
-    this.#draining.add(world);
+    if (this.#draining) return;
+    this.#draining = true;
     setImmediate(() => {
-      this.#draining.delete(world);
-      this.#drain(world);
+      this.#draining = false;
+      this.#drain();
     });
   }
 
-  /** Serve the waiting hellos of `world` that this step's slots allow, in arrival order. */
-  #drain(world: SimWorld): void {
-    const g = this.#gates.get(world);
-    if (!g) return;
-    this.#refill(g, world, Math.min(SLOT_STEPS, Math.max(1, g.burst)));
-    g.burst = 0;
-    let n = 0;
-    while (n < g.queue.length && g.left > 0) {
-      const w = g.queue[n++];
-      if (!w) break;
-      g.left--;
-      this.#waiting.delete(w.conn);
-      this.#admitted.add(w.conn);
+  /**
+   * Serve the waiting hellos that the worlds' slots and the process bound allow: each world that
+   * stepped gets its steps' slots; then one hello per world per round, the world served longest ago
+   * first (arrival order within a world), while tokens last.
+   */
+  #drain(): void {
+    for (const [world, g] of this.#gates)
+      if (g.burst > 0) {
+        this.#refill(g, world, Math.min(SLOT_STEPS, g.burst));
+        g.burst = 0;
+      }
+    const now = performance.now();
+    const go: Waiter[] = [];
+    for (let more = true; more; ) {
+      more = false;
+      for (const [world, g] of [...this.#gates]) {
+        if (g.queue.length === 0 || g.left <= 0) continue;
+        if (!this.#rate.take(now)) return this.#pace(go);
+        const w = g.queue.shift();
+        if (!w) continue;
+        g.left--;
+        this.#waiting.delete(w.conn);
+        this.#admitted.add(w.conn);
+        this.#served(world, g);
+        go.push(w);
+        more = true;
+      }
     }
-    const go = g.queue.splice(0, n);
     for (const w of go) w.run();
+  }
+
+  /** The tokens ran out in a drain: count the hellos left waiting that had a slot of their world; serve `go`. */
+  #pace(go: Waiter[]): void {
+    for (const g of this.#gates.values())
+      for (let i = 0; i < g.queue.length && i < g.left; i++) {
+        const w = g.queue[i];
+        if (!w || w.paced) continue;
+        w.paced = true;
+        this.counters.joinsProcessWaited++;
+      }
+    for (const w of go) w.run();
+  }
+
+  /** `world` started a join: its turn goes to the end of the drain's order (only matters with the process bound). */
+  #served(world: SimWorld, g: Gate): void {
+    if (!this.#rate.on) return;
+    this.#gates.delete(world);
+    this.#gates.set(world, g);
   }
 
   /** `conn` closed: out of its queue. */
@@ -190,7 +244,7 @@ export class JoinAdmission {
   #gate(world: SimWorld): Gate {
     let g = this.#gates.get(world);
     if (!g) {
-      g = { step: world.clock.step, left: this.#cfg.maxJoinsPerStep, burst: 0, queue: [] };
+      g = { step: world.clock.step, left: this.#slots(1), burst: 0, queue: [] };
       this.#gates.set(world, g);
     } else if (g.queue.length === 0) this.#refill(g, world); // with a queue, the next drain refills
     return g;
@@ -200,7 +254,13 @@ export class JoinAdmission {
   #refill(g: Gate, world: SimWorld, steps = 1): void {
     if (g.step === world.clock.step) return;
     g.step = world.clock.step;
-    g.left = this.#cfg.maxJoinsPerStep * steps;
+    g.left = this.#slots(steps);
+  }
+
+  /** `steps` steps' worth of a world's slots (no bound: Infinity, the process bound alone). */
+  #slots(steps: number): number {
+    const max = this.#cfg.maxJoinsPerStep;
+    return max === 0 ? Number.POSITIVE_INFINITY : max * steps;
   }
 }
 

@@ -72,6 +72,12 @@ export interface NetConfig {
    */
   maxJoinQueue: number;
   /**
+   * Hellos that start their join per wall second in all the worlds of this game server together, on
+   * top of `maxJoinsPerStep` (more wait in their world's join queue, the worlds served in turn; a burst
+   * of 0.1 s's worth; join-rate.ts). 0 = no bound. 0..1000000, default 320 (docs/PROTOCOL.md "Join admission").
+   */
+  maxJoinsPerSecond: number;
+  /**
    * Wall milliseconds the game's `authenticate` hook (GameServerOptions) may take for one hello;
    * past it the hello is refused `UNAVAILABLE` (close 1013). 1..600000, default 5000.
    */
@@ -260,6 +266,7 @@ export const NET_DEFAULTS: Readonly<NetConfig> = Object.freeze({
   helloTimeoutMs: 5000,
   maxJoinsPerStep: 16,
   maxJoinQueue: 1024,
+  maxJoinsPerSecond: 320,
   authTimeoutMs: 5000,
   resumeGraceSeconds: 30,
   maxParked: 10_000,
@@ -327,6 +334,7 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
     helloTimeoutMs: real(1, 3_600_000),
     maxJoinsPerStep: int(0, 1_000_000),
     maxJoinQueue: int(0, 1_000_000),
+    maxJoinsPerSecond: int(0, 1_000_000),
     authTimeoutMs: real(1, 600_000),
     resumeGraceSeconds: real(0, 86_400),
     maxParked: int(1, 10_000_000),

@@ -119,6 +119,11 @@ export interface GameServerStats extends ServerNetStats {
   joinQueueFull: number;
   /** Hellos that waited `net.helloTimeoutMs` in a join queue: answered `UNAVAILABLE`, closed 1013. */
   joinWaitTimeouts: number;
+  /**
+   * Hellos that waited for the process-wide `net.maxJoinsPerSecond` (src/net/join-rate.ts): held in
+   * their world's join queue while the world had a slot free for them (each counted once).
+   */
+  joinsProcessWaited: number;
   snapshotsSent: number;
   snapshotBytes: number;
   skippedBackpressure: number;

@@ -11,10 +11,10 @@ import { ingestSystem } from '../../systems/ingest-system.js';
 import { replicateSystem } from '../../systems/replicate-system.js';
 import { timeSystem } from '../../systems/time-system.js';
 
-/** A paused 1000×1000 world `w1` of `capacity` entities with the session systems only. */
-export const sessionWorld = (capacity: number): SimWorld =>
+/** A paused 1000×1000 world `id` (default `w1`) of `capacity` entities with the session systems only. */
+export const sessionWorld = (capacity: number, id = 'w1'): SimWorld =>
   createSimWorld({
-    id: 'w1',
+    id,
     capacity,
     size: 1000,
     systems: [
