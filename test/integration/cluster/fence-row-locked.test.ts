@@ -24,6 +24,7 @@ import { until } from '../../helpers/cluster-instances.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const { skip, pg: db } = await sharedBackendOrSkip('fence row locked');
 const TTL = 600;
@@ -49,21 +50,17 @@ afterAll(async () => {
 const coordinator = (keyPrefix: string) => new RedisCoordinator({ connection: { host: redis.host, port: redis.port }, keyPrefix });
 
 const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThrough, adopt?: ClusterServiceOptions['adopt']) =>
-  new ClusterService({
-    coordinator: coordinator(keyPrefix),
-    instanceId: id,
-    leaseTtlMs: TTL,
-    enforce: true,
-    logger: createLogger('info', out),
-    worlds: () => worlds,
-    gameUrl: () => `ws://${id}:1`,
-    adminUrl: () => `http://${id}:2`,
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-    closeSessions: () => 0,
-    store,
-    ...(adopt ? { adopt } : {}),
-  });
+  new ClusterService(
+    clusterServiceOptions({
+      coordinator: coordinator(keyPrefix),
+      instanceId: id,
+      leaseTtlMs: TTL,
+      logger: createLogger('info', out),
+      worlds: () => worlds,
+      store,
+      ...(adopt ? { adopt } : {}),
+    }),
+  );
 
 /** Hold `worldId`'s fence row locked as a paused writer with `token` would; resolves the connection (ROLLBACK/COMMIT to let go). */
 const lockFenceRow = async (worldId: string, token: number): Promise<pg.Client> => {

@@ -13,11 +13,11 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { isWorldtickError } from '../../../src/errors.js';
-import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const db = await freshDatabase();
 
@@ -27,20 +27,13 @@ describe.skipIf('skip' in db)('cluster: a fencing-token announce with the store 
 
   it('is no refusal: the claim fails saying the store could not record the token, and succeeds once a connection is free', async () => {
     const store = await PostgresStore.open({ url: server.url, maxConnections: 1, poolWaitMs: 200 });
-    const svc = new ClusterService({
-      coordinator: new LocalCoordinator({ hub: new LocalHub() }),
-      instanceId: 'a',
-      leaseTtlMs: 6000,
-      enforce: true,
-      logger: createLogger('silent'),
-      worlds: () => [],
-      gameUrl: () => 'ws://a:1',
-      adminUrl: () => 'http://a:2',
-      capacity: () => 100,
-      load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-      closeSessions: () => 0,
-      store,
-    });
+    const svc = new ClusterService(
+      clusterServiceOptions({
+        coordinator: new LocalCoordinator({ hub: new LocalHub() }),
+        instanceId: 'a',
+        store,
+      }),
+    );
     const holder = new pg.Client({ connectionString: server.url });
     await holder.connect();
     try {

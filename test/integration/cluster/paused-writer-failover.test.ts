@@ -27,6 +27,7 @@ import { startPausedUpload } from '../../helpers/pg-paused-upload.js';
 import { type PausedWriter, startPausedWriter } from '../../helpers/pg-paused-writer.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const { skip, pg: db } = await sharedBackendOrSkip('paused writer failover');
 const TTL = 600;
@@ -74,20 +75,16 @@ const failoverPast = async (
   let log = '';
   out.on('data', (d: Buffer) => (log += d.toString()));
   const w = createSimWorld({ id: worldId });
-  const b = new ClusterService({
-    coordinator: coordinator(),
-    instanceId: 'b',
-    leaseTtlMs: TTL,
-    enforce: true,
-    logger: createLogger('info', out),
-    worlds: () => [w],
-    gameUrl: () => 'ws://b:1',
-    adminUrl: () => 'http://b:2',
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-    closeSessions: () => 0,
-    store,
-  });
+  const b = new ClusterService(
+    clusterServiceOptions({
+      coordinator: coordinator(),
+      instanceId: 'b',
+      leaseTtlMs: TTL,
+      logger: createLogger('info', out),
+      worlds: () => [w],
+      store,
+    }),
+  );
   try {
     await b.start();
     await until('b steps the world', () => b.canStep(w), 8000, 20);

@@ -15,6 +15,7 @@ import { migrationRoutes, type MoverSurface } from '../../../src/server/cluster-
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -22,20 +23,15 @@ afterEach(() => {
 });
 
 const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteStore) =>
-  new ClusterService({
-    coordinator: new LocalCoordinator({ hub }),
-    instanceId: id,
-    leaseTtlMs: 1000,
-    enforce: true,
-    logger: createLogger('silent'),
-    worlds: () => worlds,
-    gameUrl: () => `ws://${id}:1`,
-    adminUrl: () => `http://${id}:2`,
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-    closeSessions: () => 0,
-    store,
-  });
+  new ClusterService(
+    clusterServiceOptions({
+      coordinator: new LocalCoordinator({ hub }),
+      instanceId: id,
+      leaseTtlMs: 1000,
+      worlds: () => worlds,
+      store,
+    }),
+  );
 
 const adoptRoute = (cluster: ClusterService, stopping: boolean) => {
   const surface: MoverSurface = {

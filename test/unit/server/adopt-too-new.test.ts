@@ -24,6 +24,7 @@ import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { forgeCheckpoint, newerSchema, storedRows } from '../../helpers/forge-checkpoint.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
@@ -32,22 +33,19 @@ afterEach(() => {
 const logger = createLogger('silent');
 
 const service = (hub: LocalHub, id: string, worlds: SimWorld[], store: SqliteStore, mover?: () => WorldMover, adminUrl?: string) =>
-  new ClusterService({
-    coordinator: new LocalCoordinator({ hub }),
-    instanceId: id,
-    leaseTtlMs: 1000,
-    enforce: true,
-    logger,
-    worlds: () => worlds,
-    gameUrl: () => `ws://${id}:1`,
-    adminUrl: () => adminUrl ?? `http://${id}:2`,
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-    closeSessions: () => 0,
-    store,
-    storedWorlds: async () => (await store.listWorldConfigs()).map((r) => r.worldId),
-    ...(mover ? { adopt: (w: string, token: number, why: 'failover' | 'migration') => mover().adopt(w, token, why) } : {}),
-  });
+  new ClusterService(
+    clusterServiceOptions({
+      coordinator: new LocalCoordinator({ hub }),
+      instanceId: id,
+      leaseTtlMs: 1000,
+      logger,
+      worlds: () => worlds,
+      adminUrl: () => adminUrl ?? `http://${id}:2`,
+      store,
+      storedWorlds: async () => (await store.listWorldConfigs()).map((r) => r.worldId),
+      ...(mover ? { adopt: (w: string, token: number, why: 'failover' | 'migration') => mover().adopt(w, token, why) } : {}),
+    }),
+  );
 
 /** The real world mover of `cluster`; every hook that would install a world records the call instead. */
 const moverOf = (

@@ -7,10 +7,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
-import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import type { Store } from '../../../src/store/types.js';
 import { sqliteAndPostgres, type StoreHandle } from '../../helpers/store-factories.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const factories = await sqliteAndPostgres('cluster-stored');
 
@@ -28,21 +28,14 @@ for (const { factory, name } of factories) {
     });
 
     const service = (o: { lookup: boolean }): ClusterService =>
-      new ClusterService({
-        coordinator: new LocalCoordinator({ hub: new LocalHub() }),
-        instanceId: 'a',
-        leaseTtlMs: 6000,
-        enforce: true,
-        logger: createLogger('silent'),
-        worlds: () => [],
-        gameUrl: () => 'ws://a:1',
-        adminUrl: () => 'http://a:2',
-        capacity: () => 100,
-        load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-        closeSessions: () => 0,
-        storedRecords: () => store.listWorldConfigs(),
-        ...(o.lookup ? { storedRecord: (id: string) => store.hasWorldConfig(id) } : {}),
-      });
+      new ClusterService(
+        clusterServiceOptions({
+          coordinator: new LocalCoordinator({ hub: new LocalHub() }),
+          instanceId: 'a',
+          storedRecords: () => store.listWorldConfigs(),
+          ...(o.lookup ? { storedRecord: (id: string) => store.hasWorldConfig(id) } : {}),
+        }),
+      );
 
     it('looks the one record up; a record that cannot be parsed counts as stored and does not stop the check', async () => {
       await store.putWorldConfig('arena', { incarnation: 'i1' });

@@ -12,6 +12,7 @@ import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinat
 import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const services: ClusterService[] = [];
 afterEach(async () => {
@@ -19,20 +20,14 @@ afterEach(async () => {
 });
 
 const service = (stored: () => Promise<string[]>): ClusterService => {
-  const s = new ClusterService({
-    coordinator: new LocalCoordinator({ hub: new LocalHub() }),
-    instanceId: 'a',
-    leaseTtlMs: 60_000, // no control tick of its own during the test (no orphan taken over)
-    enforce: true,
-    logger: createLogger('silent'),
-    worlds: () => [],
-    gameUrl: () => 'ws://a:1',
-    adminUrl: () => 'http://a:2',
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu: 0 }),
-    closeSessions: () => 0,
-    storedWorlds: stored,
-  });
+  const s = new ClusterService(
+    clusterServiceOptions({
+      coordinator: new LocalCoordinator({ hub: new LocalHub() }),
+      instanceId: 'a',
+      leaseTtlMs: 60_000, // no control tick of its own during the test (no orphan taken over)
+      storedWorlds: stored,
+    }),
+  );
   services.push(s);
   return s;
 };

@@ -12,6 +12,7 @@ import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinat
 import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const servers: Server[] = [];
 const services: ClusterService[] = [];
@@ -21,19 +22,15 @@ afterEach(async () => {
 });
 
 const service = (hub: LocalHub, id: string, adminUrl: string, cpu: number): ClusterService => {
-  const s = new ClusterService({
-    coordinator: new LocalCoordinator({ hub }),
-    instanceId: id,
-    leaseTtlMs: 60_000, // no control tick of its own during the test: only the kicks below
-    enforce: true,
-    logger: createLogger('silent'),
-    worlds: () => [],
-    gameUrl: () => `ws://${id}:1`,
-    adminUrl: () => adminUrl,
-    capacity: () => 100,
-    load: () => ({ sessions: 0, stepCostMs: 0, cpu }),
-    closeSessions: () => 0,
-  });
+  const s = new ClusterService(
+    clusterServiceOptions({
+      coordinator: new LocalCoordinator({ hub }),
+      instanceId: id,
+      leaseTtlMs: 60_000, // no control tick of its own during the test: only the kicks below
+      adminUrl: () => adminUrl,
+      load: () => ({ sessions: 0, stepCostMs: 0, cpu }),
+    }),
+  );
   services.push(s);
   return s;
 };
