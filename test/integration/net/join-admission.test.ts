@@ -9,8 +9,8 @@
  * `ws` clients; the world is paused and stepped by the test, and the figures are step numbers and
  * counters, never wall time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { defineGame, pauseWorld, type RunningServer, startServer } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineGame, pauseWorld, startServer } from '../../../src/index.js';
 import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import { stepWorld } from '../../../src/world/step.js';
@@ -18,21 +18,12 @@ import type { SimWorld } from '../../../src/world/sim-world.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
 import { sessionWorld } from '../../helpers/session-world.js';
+import { closedAfterEach, macrotask, untilTurns, WELCOME } from '../../helpers/join-kit.js';
 
-const WELCOME = 16;
 const SNAPSHOT = 17;
-const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
 let server: GameServer | null = null;
-let running: RunningServer | null = null;
-const open: RawWs[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) s.ws.close();
-  await server?.stop();
-  server = null;
-  await running?.stop();
-  running = null;
-});
+const live = closedAfterEach();
 
 /** A paused world (ingest, time, replicate only) served without a store, with join admission `maxJoinsPerStep` / `maxJoinQueue`. */
 const start = async (maxJoinsPerStep: number, maxJoinQueue: number, helloTimeoutMs = 5000): Promise<{ world: SimWorld; url: string }> => {
@@ -45,6 +36,7 @@ const start = async (maxJoinsPerStep: number, maxJoinQueue: number, helloTimeout
     openFileLimit: null,
     net: { maxJoinsPerStep, maxJoinQueue, helloTimeoutMs },
   });
+  live.servers.push(server);
   await server.start();
   return { world, url: `ws://127.0.0.1:${server.port}` };
 };
@@ -54,20 +46,14 @@ const stats = () => {
   return server.stats();
 };
 
-/** Wait (macrotasks) until `ok()`; fails after 2000 turns. */
-const until = async (ok: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 2000 && !ok(); i++) await macrotask();
-  expect(ok(), what).toBe(true);
-};
-
 /** Open `n` sockets, then send their hellos one by one (arrival order = index), each seen by the server before the next. */
 const hellos = async (url: string, n: number, seen: () => number, tag = 'p'): Promise<RawWs[]> => {
   const socks = await Promise.all(Array.from({ length: n }, () => openRaw(url)));
-  open.push(...socks);
+  live.sockets.push(...socks);
   for (let i = 0; i < n; i++) {
     const before = seen();
     socks[i]?.send([1, 1, 'w1', `${tag}${i}`, `tok-${tag}${i}`, null]);
-    await until(() => seen() > before, `hello ${i} reached the server`);
+    await untilTurns(() => seen() > before, `hello ${i} reached the server`);
   }
   return socks;
 };
@@ -92,7 +78,7 @@ describe('join admission', () => {
     const socks = await hellos(url, 7, seen);
     expect(stats()).toMatchObject({ joining: 2, joinsWaiting: 5, joinsQueued: 5, joinQueueFull: 0 });
     for (let i = 0; i < 6 && socks.some((c) => welcomeStep(c) === null); i++) await step(world);
-    await until(() => socks.every((c) => welcomeStep(c) !== null), 'every hello welcomed');
+    await untilTurns(() => socks.every((c) => welcomeStep(c) !== null), 'every hello welcomed');
     const steps = socks.map((c) => welcomeStep(c) ?? -1);
     // Arrival order: the welcome steps never go down; at most 2 joins per step.
     for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThanOrEqual(steps[i - 1] ?? 0);
@@ -110,12 +96,12 @@ describe('join admission', () => {
     expect(stats()).toMatchObject({ joining: 2, joinsWaiting: 18 });
     // Six steps in one turn: the drain after them hands out at most 4 steps' worth, 4 × 2 slots.
     stepWorld(world, 6);
-    await until(() => stats().joinsWaiting === 10, 'eight served after six steps in one turn');
+    await untilTurns(() => stats().joinsWaiting === 10, 'eight served after six steps in one turn');
     // Three steps in one turn: 3 × 2 slots.
     stepWorld(world, 3);
-    await until(() => stats().joinsWaiting === 4, 'six served after three steps in one turn');
+    await untilTurns(() => stats().joinsWaiting === 4, 'six served after three steps in one turn');
     while (stats().joinsWaiting > 0 || stats().joining > 0) await step(world);
-    await until(() => socks.every((c) => welcomeStep(c) !== null), 'every hello welcomed');
+    await untilTurns(() => socks.every((c) => welcomeStep(c) !== null), 'every hello welcomed');
     expect(stats().sessions).toBe(20);
   });
 
@@ -140,10 +126,10 @@ describe('join admission', () => {
     expect(stats().joinsWaiting).toBe(2);
     b.ws.close();
     await b.closed;
-    await until(() => stats().joinsWaiting === 1, 'the closed socket left the queue');
+    await untilTurns(() => stats().joinsWaiting === 1, 'the closed socket left the queue');
     c.ws.close();
     await c.closed;
-    await until(() => stats().joinsWaiting === 0, 'gauge back to 0');
+    await untilTurns(() => stats().joinsWaiting === 0, 'gauge back to 0');
     await step(world);
     await step(world);
     expect(welcomeStep(a)).not.toBeNull();
@@ -174,7 +160,7 @@ describe('join admission', () => {
     while (stats().joinsWaiting > 0 || stats().joining > 0) await step(world);
     await step(world);
     const to = world.clock.step;
-    await until(() => first.msgs.some((m) => m[0] === SNAPSHOT && Number(m[1]) === to - 1), 'the last snapshot arrived');
+    await untilTurns(() => first.msgs.some((m) => m[0] === SNAPSHOT && Number(m[1]) === to - 1), 'the last snapshot arrived');
     const got = new Set(first.msgs.filter((m) => m[0] === SNAPSHOT).map((m) => Number(m[1])));
     for (let s = from; s < to; s++) expect(got.has(s), `snapshot of step ${s}`).toBe(true);
     expect(to - from).toBeGreaterThanOrEqual(5);
@@ -188,19 +174,19 @@ describe('join admission', () => {
       net: { maxJoinsPerStep: 1, maxJoinQueue: 1 },
     });
     const r = await startServer(game, { options: testServerOptions('wt-join-admission-') });
-    running = r;
+    live.servers.push(r);
     pauseWorld(r.world);
     const st = () => r.runtime.gameServer.stats();
     const send = async (token: string): Promise<RawWs> => {
       const c = await openRaw(`ws://127.0.0.1:${r.port}`);
-      open.push(c);
+      live.sockets.push(c);
       c.send([1, 1, '1', token, token, null]);
       return c;
     };
     await send('first');
-    await until(() => st().joining === 1, 'the first hello took the slot and waits for the step');
+    await untilTurns(() => st().joining === 1, 'the first hello took the slot and waits for the step');
     await send('second');
-    await until(() => st().joinsWaiting === 1, 'the second waits for a slot');
+    await untilTurns(() => st().joinsWaiting === 1, 'the second waits for a slot');
     const third = await send('third');
     expect(await third.closed).toBe(4009);
     expect(st()).toMatchObject({ joinsWaiting: 1, joinsQueued: 1, joinQueueFull: 1, joinWaitTimeouts: 0 });

@@ -8,8 +8,8 @@
  * The figures are counts: the only wall-time figure is an upper bound (joins started ≤ burst +
  * rate × elapsed), which a slow machine only loosens.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { defineGame, pauseWorld, type RunningServer, startServer } from '../../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineGame, pauseWorld, startServer } from '../../../src/index.js';
 import { createLogger } from '../../../src/log.js';
 import { GameServer } from '../../../src/net/game-server.js';
 import { resolveNetConfig } from '../../../src/net/net-config.js';
@@ -19,20 +19,10 @@ import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
 import { optionProblems } from '../../helpers/option-problems.js';
 import { sessionWorld } from '../../helpers/session-world.js';
-
-const WELCOME = 16;
-const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
+import { closedAfterEach, macrotask, untilTurns, WELCOME } from '../../helpers/join-kit.js';
 
 let server: GameServer | null = null;
-let running: RunningServer | null = null;
-const open: RawWs[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) s.ws.close();
-  await server?.stop();
-  server = null;
-  await running?.stop();
-  running = null;
-});
+const live = closedAfterEach();
 
 /** Paused worlds `ids` served without a store by one game server with `net`. */
 const start = async (ids: string[], net: Record<string, number>): Promise<{ worlds: SimWorld[]; url: string }> => {
@@ -45,6 +35,7 @@ const start = async (ids: string[], net: Record<string, number>): Promise<{ worl
     openFileLimit: null,
     net,
   });
+  live.servers.push(server);
   await server.start();
   return { worlds, url: `ws://127.0.0.1:${server.port}` };
 };
@@ -58,15 +49,10 @@ const started = (): number => stats().sessions + stats().joining;
 /** Hellos the server has seen (started or waiting in a join queue). */
 const seen = (): number => started() + stats().joinsWaiting;
 
-const until = async (ok: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 2000 && !ok(); i++) await macrotask();
-  expect(ok(), what).toBe(true);
-};
-
 /** Open one socket per world id in `to` and send each its hello at once (no waiting in between). */
 const flood = async (url: string, to: string[], tag: string): Promise<RawWs[]> => {
   const socks = await Promise.all(to.map(() => openRaw(url)));
-  open.push(...socks);
+  live.sockets.push(...socks);
   for (const [i, id] of to.entries()) socks[i]?.send([1, 1, id, `${tag}${i}`, `tok-${tag}${i}`, null]);
   return socks;
 };
@@ -81,7 +67,7 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
     const t0 = performance.now();
     const to = Array.from({ length: 48 }, (_, i) => ['a', 'b', 'c'][i % 3] ?? 'a');
     const socks = await flood(url, to, 's');
-    await until(() => seen() === 48, 'every hello reached the server');
+    await untilTurns(() => seen() === 48, 'every hello reached the server');
     // Per world, 8 a step would let 24 start at once; the process bound lets 4 (its burst) and 40 a second.
     let most = 0;
     for (let i = 0; i < 3000 && !socks.every(welcomed); i++) {
@@ -114,7 +100,7 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
       Array.from({ length: 60 }, () => 'storm'),
       'x',
     );
-    await until(() => seen() === 60, 'the storm reached the server');
+    await untilTurns(() => seen() === 60, 'the storm reached the server');
     // The storm world steps first in every turn (its queue drains first, were the worlds not taken in turn).
     const both = (): void => {
       stepWorld(storm, 1);
@@ -126,7 +112,7 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
     }
     const [one] = await flood(url, ['quiet'], 'q');
     if (!one) throw new Error('no socket');
-    await until(() => seen() === 61, 'the quiet hello reached the server');
+    await untilTurns(() => seen() === 61, 'the quiet hello reached the server');
     const stormBefore = started();
     let stormAfter = -1;
     for (let i = 0; i < 3000 && stormAfter < 0; i++) {
@@ -149,7 +135,7 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
       Array.from({ length: 18 }, (_, i) => ['a', 'b', 'c'][i % 3] ?? 'a'),
       'o',
     );
-    await until(() => seen() === 18, 'every hello reached the server');
+    await untilTurns(() => seen() === 18, 'every hello reached the server');
     expect(stats()).toMatchObject({ joining: 12, joinsWaiting: 6, joinsProcessWaited: 0 });
   });
 
@@ -161,7 +147,7 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
       Array.from({ length: 10 }, (_, i) => (i % 2 ? 'a' : 'b')),
       'z',
     );
-    await until(() => seen() === 10, 'every hello reached the server');
+    await untilTurns(() => seen() === 10, 'every hello reached the server');
     expect(started()).toBeLessThanOrEqual(2 + (20 * (performance.now() - t0)) / 1000);
     expect(stats().joinsWaiting).toBeGreaterThan(0);
     for (let i = 0; i < 3000 && !socks.every(welcomed); i++) {
@@ -198,17 +184,17 @@ describe('process-wide join bound (net.maxJoinsPerSecond)', () => {
       net: { maxJoinsPerStep: 16, maxJoinQueue: 10, maxJoinsPerSecond: 1 },
     });
     const r = await startServer(game, { options: testServerOptions('wt-join-rate-') });
-    running = r;
+    live.servers.push(r);
     pauseWorld(r.world);
     const st = () => r.runtime.gameServer.stats();
     // The world is paused (never stepped): the first hello takes the bucket's one token, the others
     // wait with slots of their world free (counted, each once).
     for (const token of ['h1', 'h2', 'h3', 'h4']) {
       const c = await openRaw(`ws://127.0.0.1:${r.port}`);
-      open.push(c);
+      live.sockets.push(c);
       c.send([1, 1, '1', token, token, null]);
     }
-    await until(() => st().joining + st().joinsWaiting === 4, 'every hello reached the server');
+    await untilTurns(() => st().joining + st().joinsWaiting === 4, 'every hello reached the server');
     const waited = st().joinsProcessWaited;
     expect(waited).toBeGreaterThanOrEqual(1);
     expect(st().joinsQueued).toBe(waited);
