@@ -137,7 +137,14 @@ export const connectionsTo = (pid: number, ports: readonly number[]): Record<num
 
 /** Redis, server side: connected clients (this probe's own connection not counted) and keys. */
 export const redisCounts = async (port: number): Promise<{ clients: number; keys: number } | null> => {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  const r = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
   r.on('error', () => {});
   try {
     await r.connect();

@@ -348,7 +348,19 @@ export const soakClusterSuite: Suite = {
       } catch {
         /* no report (killed before writing it) */
       }
-      ctx.record('settings', { seconds, warmup, sampleEvery, playersN, botsN, npcs, leaseTtl, killEvery, redisEvery, gapMs, worlds: WORLDS });
+      ctx.record('settings', {
+        seconds,
+        warmup,
+        sampleEvery,
+        playersN,
+        botsN,
+        npcs,
+        leaseTtl,
+        killEvery,
+        redisEvery,
+        gapMs,
+        worlds: WORLDS,
+      });
       ctx.record('driver', { ...counts, movesMeasured: counts.moves - movesAtStart, runSeconds: r2(runSeconds) });
       ctx.record('purchases', {
         acked: ackedCount(players),

@@ -55,7 +55,10 @@ describe('redirect of a moving world', () => {
     expect(await late.closed).toBe(4014);
     const redirect = late.frames.find((f) => f[0] === 23);
     expect(redirect, 'the joining socket got a redirect').toBeDefined();
-    expect(late.frames.some((f) => f[0] === 16), 'no welcome before it').toBe(false);
+    expect(
+      late.frames.some((f) => f[0] === 16),
+      'no welcome before it',
+    ).toBe(false);
     // The target's hello check: a bound ticket must carry the resume token the hello sends (none here).
     expect(verifyTicket(redirect?.[3], SECRET).resumeToken).toBeUndefined();
   });
