@@ -18,6 +18,8 @@ import WebSocket from 'ws';
 export interface InspectSample {
   /** Main isolate heap used after three full GCs, bytes. */
   heapUsed: number;
+  /** Of it, the code spaces (JIT code), bytes. */
+  codeUsed: number;
   rss: number;
   external: number;
   arrayBuffers: number;
@@ -27,7 +29,7 @@ export interface InspectSample {
 
 /** A DevTools Protocol connection to a process's inspector. */
 interface Cdp {
-  call<T>(method: string, params?: Record<string, unknown>): Promise<T>;
+  call<T>(method: string, params?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   close(): void;
 }
 
@@ -57,24 +59,27 @@ const connectCdp = async (inspectPort: number): Promise<Cdp> => {
     waiting.clear();
   });
   return {
-    call: <T>(method: string, params: Record<string, unknown> = {}) =>
+    call: <T>(method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000) =>
       new Promise<T>((resolve, reject) => {
         const id = ++next;
         waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
         ws.send(JSON.stringify({ id, method, params }));
         setTimeout(() => {
-          if (waiting.delete(id)) reject(new Error(`${method}: no answer in 30 s`));
-        }, 30_000).unref();
+          if (waiting.delete(id)) reject(new Error(`${method}: no answer in ${timeoutMs} ms`));
+        }, timeoutMs).unref();
       }),
     close: () => ws.close(),
   };
 };
 
+// `require` is the inspector's command-line API (includeCommandLineAPI), not the program's.
 const EXPR = `JSON.stringify((() => {
   const resources = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] || 0) + 1;
   const m = process.memoryUsage();
-  return { resources, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+  let codeUsed = 0;
+  for (const s of require('v8').getHeapSpaceStatistics()) if (s.space_name.startsWith('code')) codeUsed += s.space_used_size;
+  return { resources, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed };
 })())`;
 
 /** Full GCs, then the heap and the live resources of the process whose inspector listens on `inspectPort`. */
@@ -83,9 +88,27 @@ export const inspectProcess = async (inspectPort: number): Promise<InspectSample
   try {
     for (let i = 0; i < 3; i++) await cdp.call('HeapProfiler.collectGarbage');
     const heap = await cdp.call<{ usedSize: number }>('Runtime.getHeapUsage');
-    const ev = await cdp.call<{ result: { value: string } }>('Runtime.evaluate', { expression: EXPR, returnByValue: true });
+    const ev = await cdp.call<{ result: { value: string } }>('Runtime.evaluate', {
+      expression: EXPR,
+      returnByValue: true,
+      includeCommandLineAPI: true,
+    });
     const v = JSON.parse(ev.result.value) as Omit<InspectSample, 'heapUsed'>;
     return { heapUsed: heap.usedSize, ...v };
+  } finally {
+    cdp.close();
+  }
+};
+
+/** Have the process write a heap snapshot to `file` (v8.writeHeapSnapshot, through the inspector). */
+export const writeSnapshot = async (inspectPort: number, file: string): Promise<void> => {
+  const cdp = await connectCdp(inspectPort);
+  try {
+    await cdp.call(
+      'Runtime.evaluate',
+      { expression: `require('v8').writeHeapSnapshot(${JSON.stringify(file)})`, includeCommandLineAPI: true, returnByValue: true },
+      300_000,
+    );
   } finally {
     cdp.close();
   }

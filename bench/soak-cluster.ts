@@ -12,15 +12,21 @@
  *
  *   SOAK_SECONDS=300 SOAK_SAMPLE_SECONDS=15 SOAK_PLAYERS=16 SOAK_BOTS=20 npx tsx bench/soak-cluster.ts
  *   SOAK_KILL_SECONDS=60 SOAK_REDIS_SECONDS=120 SOAK_MOVE_GAP_MS=1000 SOAK_WARMUP_SECONDS=45
+ *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2
  *
  * Every `SOAK_SAMPLE_SECONDS`, per instance, from outside (bench/soak-cluster-probe.ts: the Node
  * inspector of each instance, `/proc`, Redis and PostgreSQL): heap after full GCs, rss, active
  * handles and timers by type, open fds, its TCP connections to Redis and to PostgreSQL, its
- * PostgreSQL sessions (by `application_name`); and cluster-wide Redis clients and keys. Figures:
- * growth per hour and per 1,000 moves (least-squares lines over the second half) for `a` and `b`,
- * which live the whole run (`c` restarts); the same instances sampled at the same placement of the
- * worlds before and after the run (the clearest leak signal); and the exactly-once check of every
- * purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts).
+ * PostgreSQL sessions (by `application_name`); and cluster-wide Redis clients and keys. Every
+ * `SOAK_QUIET_SECONDS` (and after the warm-up and at the end) a quiet sample: the driver paused, every
+ * world moved back to its home instance (`1`, `w1` on a, `w2` on b, `w3` on c), then sampled — the same
+ * placement each time, so a difference is what the moves left behind (the clearest leak signal).
+ * Figures (bench/soak-cluster-figures.ts), for `a` and `b`, which live the whole run (`c` restarts):
+ * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
+ * half) and of the quiet samples; the first and last quiet samples' difference; with
+ * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
+ * instance through its inspector) and the constructors whose object count grew most; and the
+ * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,8 +41,8 @@ import { admin, freePort, killAllServers, sleep, writeServerConfig, type ServerS
 import { createDatabase, viewPostgres } from './crash-campaign-store.js';
 import { runSuite, type Suite } from './harness.js';
 import { lossyRedis, newDriverCounts, runDriver, SoakCluster, type SoakInstance } from './soak-cluster-driver.js';
-import { connectionsTo, inspectProcess, openFds, pgSessions, redisCounts } from './soak-cluster-probe.js';
-import { slope } from './soak.js';
+import { FITTED, growthOf, type HeapSummary, type Point, snapshotGrowth, summarizeSnapshot } from './soak-cluster-figures.js';
+import { connectionsTo, inspectProcess, openFds, pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
 import { rng } from './soak-clients.js';
 
 const env = (name: string, d: number): number => (process.env[name] ? Number(process.env[name]) : d);
@@ -48,22 +54,6 @@ const WORLDS = ['1', 'w1', 'w2', 'w3'] as const;
 const HOME: Record<string, string> = { '1': 'a', w1: 'a', w2: 'b', w3: 'c' };
 /** Instances sampled over the whole run (never killed). */
 const STEADY = ['a', 'b'] as const;
-
-/** One instance's sample. */
-interface Point {
-  t: number;
-  moves: number;
-  heapMiB: number;
-  rssMiB: number;
-  externalMiB: number;
-  resources: number;
-  timers: number;
-  resourcesByType: Record<string, number>;
-  fds: number;
-  redisConns: number;
-  pgConns: number;
-  pgSessions: number;
-}
 
 export const soakClusterSuite: Suite = {
   name: 'soak-cluster',
@@ -78,6 +68,8 @@ export const soakClusterSuite: Suite = {
     const gapMs = env('SOAK_MOVE_GAP_MS', 1000);
     const npcs = env('SOAK_NPCS', 200);
     const leaseTtl = env('SOAK_LEASE_TTL', 2);
+    const quietEvery = env('SOAK_QUIET_SECONDS', ctx.quick ? 30 : 150);
+    const snapshotsOn = process.env.SOAK_SNAPSHOTS === '1';
     if (!findRedisServer()) throw new Error('redis-server is not installed');
     const pgs = await startPostgres({ maxConnections: 200 });
     if ('skip' in pgs) throw new Error(pgs.skip);
@@ -198,6 +190,7 @@ export const soakClusterSuite: Suite = {
             t,
             moves: counts.moves,
             heapMiB: r2(s.heapUsed / MiB),
+            codeMiB: r2(s.codeUsed / MiB),
             rssMiB: r2(s.rss / MiB),
             externalMiB: r2((s.external + s.arrayBuffers) / MiB),
             resources,
@@ -231,26 +224,46 @@ export const soakClusterSuite: Suite = {
         return out;
       };
       /** The like-for-like sample: driver stopped, every world at its home, a few control ticks. */
-      const quietSample = async (): Promise<Record<string, Point | null>> => {
+      const quiet: Array<Record<string, Point | null>> = [];
+      const snapshots: Record<string, HeapSummary> = {};
+      const quietSample = async (t: number, snapshot: string | null): Promise<void> => {
+        driving = false;
+        await run;
         for (const i of instances) if (!i.proc) await cluster.start(i.id);
         await cluster.place(HOME, WORLDS);
         await sleep(3000);
-        return sampleAll(-1);
+        const s = await sampleAll(t);
+        quiet.push(s);
+        ctx.log(
+          `  quiet t=${t}s moves ${counts.moves}: ${STEADY.map((id) => `${id} heap ${s[id]?.heapMiB} MiB (code ${s[id]?.codeMiB}) timers ${s[id]?.timers} fds ${s[id]?.fds}`).join('; ')}`,
+        );
+        if (snapshot)
+          for (const id of STEADY) {
+            const file = join(dir, `${id}-${snapshot}.heapsnapshot`);
+            await writeSnapshot(cluster.get(id).inspectPort, file);
+            snapshots[`${id}-${snapshot}`] = summarizeSnapshot(file);
+            rmSync(file, { force: true });
+          }
+        driving = true;
+        run = driver();
       };
 
       ctx.log(`soak-cluster: 3 instances, worlds ${WORLDS.join(', ')} (${npcs} NPCs), ${playersN} players, ${botsN} bots, ${seconds} s`);
       let run = driver();
       await sleep(warmup * 1000);
-      driving = false;
-      await run;
-      const before = await quietSample();
+      await quietSample(0, snapshotsOn ? 'before' : null);
       const movesAtStart = counts.moves;
-      driving = true;
       const t0 = performance.now();
-      run = driver();
-      while (performance.now() - t0 < (seconds - warmup) * 1000) {
-        await sleep(Math.min(sampleEvery * 1000, (seconds - warmup) * 1000 - (performance.now() - t0)));
+      let lastQuiet = t0;
+      const runMs = (seconds - warmup) * 1000;
+      while (performance.now() - t0 < runMs) {
+        await sleep(Math.min(sampleEvery * 1000, runMs - (performance.now() - t0)));
         const t = r2((performance.now() - t0) / 1000);
+        if (performance.now() - lastQuiet >= quietEvery * 1000 && performance.now() - t0 < runMs - 10_000) {
+          await quietSample(t, null);
+          lastQuiet = performance.now();
+          continue;
+        }
         const s = await sampleAll(t);
         for (const [id, p] of Object.entries(s)) if (p) series[id]?.push(p);
         const a = s.a;
@@ -258,65 +271,49 @@ export const soakClusterSuite: Suite = {
           `  t=${t}s moves ${counts.moves} a: heap ${a?.heapMiB} MiB res ${a?.resources} timers ${a?.timers} fds ${a?.fds} redis ${a?.redisConns} pg ${a?.pgConns}; b: heap ${s.b?.heapMiB} res ${s.b?.resources} fds ${s.b?.fds}`,
         );
       }
+      const runSeconds = (performance.now() - t0) / 1000;
+      await quietSample(r2(runSeconds), snapshotsOn ? 'after' : null);
       driving = false;
       await run;
-      const runSeconds = (performance.now() - t0) / 1000;
-      const after = await quietSample();
 
-      // Figures: per hour and per 1,000 moves, second half, a and b.
+      // Figures: per hour and per 1,000 moves — of the samples during the moves (second half), and of
+      // the quiet samples (same placement each time; the first, after the warm-up, left out of the fit).
       const growth: Record<string, unknown> = {};
-      const keys = ['heapMiB', 'rssMiB', 'externalMiB', 'resources', 'timers', 'fds', 'redisConns', 'pgConns', 'pgSessions'] as const;
+      const quietGrowth: Record<string, unknown> = {};
       for (const id of STEADY) {
         const half = (series[id] ?? []).filter((p) => p.t >= runSeconds / 2);
-        const g: Record<string, { perHour: number; per1000Moves: number }> = {};
-        for (const k of keys)
-          g[k] = {
-            perHour: r2(
-              slope(
-                half.map((p) => p.t),
-                half.map((p) => p[k]),
-              ) * 3600,
-            ),
-            per1000Moves: r2(
-              slope(
-                half.map((p) => p.moves),
-                half.map((p) => p[k]),
-              ) * 1000,
-            ),
-          };
-        growth[id] = { secondHalfSamples: half.length, ...g };
+        growth[id] = { secondHalfSamples: half.length, ...growthOf(half, FITTED) };
+        const qs = quiet.slice(1).flatMap((q) => (q[id] ? [q[id]] : []));
+        quietGrowth[id] = { samples: qs.length, ...growthOf(qs, FITTED) };
       }
-      const ch = cluster0.filter((p) => p.t >= runSeconds / 2);
-      const clusterGrowth: Record<string, { perHour: number; per1000Moves: number }> = {};
-      for (const k of ['redisClients', 'redisKeys', 'pgSessions'] as const)
-        clusterGrowth[k] = {
-          perHour: r2(
-            slope(
-              ch.map((p) => p.t),
-              ch.map((p) => p[k]),
-            ) * 3600,
-          ),
-          per1000Moves: r2(
-            slope(
-              ch.map((p) => p.moves),
-              ch.map((p) => p[k]),
-            ) * 1000,
-          ),
-        };
+      const clusterGrowth = growthOf(
+        cluster0.filter((p) => p.t >= runSeconds / 2),
+        ['redisClients', 'redisKeys', 'pgSessions'] as const,
+      );
+      const first = quiet[0] ?? {};
+      const last = quiet[quiet.length - 1] ?? {};
       const quietDelta: Record<string, unknown> = {};
       for (const id of ['a', 'b', 'c']) {
-        const b0 = before[id];
-        const b1 = after[id];
+        const b0 = first[id];
+        const b1 = last[id];
         if (!b0 || !b1) continue;
         quietDelta[id] = {
           heapMiB: r2(b1.heapMiB - b0.heapMiB),
+          codeMiB: r2(b1.codeMiB - b0.codeMiB),
           heapBytesPerMove: Math.round(((b1.heapMiB - b0.heapMiB) * MiB) / Math.max(1, counts.moves - movesAtStart)),
           resources: b1.resources - b0.resources,
           timers: b1.timers - b0.timers,
           fds: b1.fds - b0.fds,
           redisConns: b1.redisConns - b0.redisConns,
           pgConns: b1.pgConns - b0.pgConns,
+          pgSessions: b1.pgSessions - b0.pgSessions,
         };
+      }
+      const snapshotDiff: Record<string, unknown> = {};
+      for (const id of STEADY) {
+        const b0 = snapshots[`${id}-before`];
+        const b1 = snapshots[`${id}-after`];
+        if (b0 && b1) snapshotDiff[id] = snapshotGrowth(b0, b1);
       }
 
       // Exactly once: let every pending key be answered, then the ledger against the acks.
@@ -372,10 +369,11 @@ export const soakClusterSuite: Suite = {
       ctx.record('exactlyOnce', { violations: violations.slice(0, 50), count: violations.length });
       ctx.record('bots', botsFigures);
       ctx.record('growth', growth);
+      ctx.record('quietGrowth', quietGrowth);
       ctx.record('clusterGrowth', clusterGrowth);
-      ctx.record('quietBefore', before);
-      ctx.record('quietAfter', after);
       ctx.record('quietDelta', quietDelta);
+      ctx.record('quiet', quiet);
+      if (snapshotsOn) ctx.record('snapshotDiff', snapshotDiff);
       ctx.record('instanceStarts', Object.fromEntries(instances.map((i) => [i.id, i.starts])));
       ctx.record('errorLines', Object.fromEntries(instances.map((i) => [i.id, i.proc?.errors.slice(0, 10) ?? []])));
       ctx.record('samples', { ...series, cluster: cluster0 });
