@@ -68,7 +68,7 @@ export const growthOf = <P extends { t: number; moves: number }, K extends keyof
   return out;
 };
 
-/** Objects of a heap snapshot by constructor (or closure/string kind) name: count and self bytes. */
+/** Objects of a heap snapshot by constructor name (closures by function name, strings by their first 24 characters): count and self bytes. */
 export type HeapSummary = Map<string, { count: number; bytes: number }>;
 
 /** Read a `.heapsnapshot` (V8's JSON) and count its nodes by type and name. */
@@ -88,8 +88,16 @@ export const summarizeSnapshot = (file: string): HeapSummary => {
   for (let i = 0; i < snap.nodes.length; i += stride) {
     const type = types[snap.nodes[i + iType] ?? 0] ?? '?';
     if (type === 'hidden' || type === 'synthetic') continue;
-    const raw = type === 'object' || type === 'closure' ? (snap.strings[snap.nodes[i + iName] ?? 0] ?? '?') : `(${type})`;
-    const name = type === 'closure' ? `closure ${raw}` : raw;
+    const text = snap.strings[snap.nodes[i + iName] ?? 0] ?? '?';
+    // Strings by their first 24 characters, digits folded: what kind of text grows.
+    const name =
+      type === 'object'
+        ? text
+        : type === 'closure'
+          ? `closure ${text}`
+          : type === 'string'
+            ? `(string) ${text.slice(0, 24).replace(/\d+/g, '#')}`
+            : `(${type})`;
     const e = out.get(name);
     const bytes = snap.nodes[i + iSize] ?? 0;
     if (e) {
