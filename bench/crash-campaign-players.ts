@@ -25,6 +25,10 @@ export interface PlayerState {
   refusals: Array<{ iteration: number; reason: string }>;
   /** Results that broke the protocol (two seqs for one key, unexpected codes). */
   violations: string[];
+  /** The world the player joins (default `1`). */
+  worldId?: string;
+  /** Acknowledged keys sent again on purpose ({@link LoadControl.repeatEvery}) and answered with their first seq. */
+  repeats?: number;
 }
 
 /** The admin rewarder's view. */
@@ -50,6 +54,10 @@ export interface LoadControl {
   joinedSince: Set<number>;
   /** Resume attempts of this iteration: index → resumed? */
   resumeOutcome: Map<number, boolean>;
+  /** Every `repeatEvery`th purchase a player sends again a key already acknowledged (0 or absent: never). */
+  repeatEvery?: number;
+  /** Wall ms between a player's purchases (absent: none). */
+  pauseMs?: number;
 }
 
 export const newPlayers = (n: number): PlayerState[] =>
@@ -82,7 +90,7 @@ export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void
         if (m.type === 20 && m.code === 'RESUME_REFUSED') refusal = String(m.message ?? 'refused');
       });
       const hadResume = st.resume;
-      const w = await c.join('1', `p${st.index}`, st.token, st.resume, 4000);
+      const w = await c.join(st.worldId ?? '1', `p${st.index}`, st.token, st.resume, 4000);
       off();
       st.joins++;
       if (hadResume !== null) {
@@ -98,6 +106,12 @@ export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void
       continue;
     }
     while (c.open && !ctl.abandon && (!ctl.draining || st.pending !== null)) {
+      if (ctl.pauseMs) await sleep(ctl.pauseMs);
+      if (st.pending === null && ctl.repeatEvery && st.next % ctl.repeatEvery === 0 && st.acked.size > 0 && !ctl.draining) {
+        st.next++;
+        if (!(await repeatAcked(c, st))) break;
+        continue;
+      }
       const key = st.pending ?? `buy-${st.index}-${st.next++}`;
       st.pending = key;
       let r;
@@ -120,6 +134,26 @@ export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void
     }
     c.close();
   }
+};
+
+/**
+ * Send an acknowledged key of `st` again: the answer must be `ok` with the seq it was first told
+ * (replayed from the ledger, nothing applied twice). False when no answer came (reconnect).
+ */
+const repeatAcked = async (c: WorldtickClient, st: PlayerState): Promise<boolean> => {
+  const keys = [...st.acked.keys()];
+  const key = keys[Math.floor(Math.random() * keys.length)] ?? '';
+  let r;
+  try {
+    r = await c.purchase(key, 'arrow', 1, 1, 4000);
+  } catch {
+    return false;
+  }
+  if (r.code === 'TX_UNAVAILABLE') return true;
+  if (r.status !== 'ok' || r.seq !== st.acked.get(key))
+    st.violations.push(`repeated key ${key}: told ${r.status} ${r.code ?? ''} seq ${r.seq}, first told seq ${st.acked.get(key)}`);
+  st.repeats = (st.repeats ?? 0) + 1;
+  return true;
 };
 
 /** Grant admin rewards (1 coin each) to the players in turn, retrying each key until answered. */

@@ -38,6 +38,8 @@ export interface ServerSpec {
   adminPort: number;
   /** More CLI flags (cluster: `--redis`, `--instance-id`, `--lease-ttl`). */
   extraArgs?: string[];
+  /** Node flags before the entry (bench/soak-cluster.ts: `--inspect=127.0.0.1:<port>`). */
+  nodeArgs?: string[];
 }
 
 /** One running server process. */
@@ -76,6 +78,7 @@ export const startServer = (spec: ServerSpec): ServerProc => {
   const config = join(spec.dir, 'config.json');
   const store = spec.storeUrl ? ['--store', spec.storeUrl] : ['--data-dir', spec.dataDir];
   const args = [
+    ...(spec.nodeArgs ?? []),
     '--import',
     'tsx',
     MAIN,

@@ -168,6 +168,10 @@ export const closeWorldSessions = (t: SessionTables, wire: SessionWire, worldId:
 /**
  * The world moved to another instance (cluster migration): send each of its sessions a
  * `redirect` to `url` with the ticket `ticketFor(resumeToken)` gives, then close it (4014).
+ * A session still joining gets `ticketFor('')` (a ticket bound to no session): its client was never
+ * told its resume token — the welcome carries it — so its next hello, with the resume token it sent
+ * or none, could not match a ticket bound to it and would be refused `BAD_TICKET`. A migration holds
+ * the world first, so every hello of the pause is still joining when this runs.
  * Returns how many sessions were redirected.
  */
 export const redirectWorldSessions = (
@@ -180,7 +184,7 @@ export const redirectWorldSessions = (
 ): number => {
   const moving = sessionsOf(t, worldId);
   for (const s of moving) {
-    wire.send(s.conn, codec.redirect(worldId, url, ticketFor(s.resumeToken)));
+    wire.send(s.conn, codec.redirect(worldId, url, ticketFor(t.joining.has(s) ? '' : s.resumeToken)));
     wire.end(s.conn, CloseCode.REDIRECTED, 'world moved');
   }
   return moving.length;

@@ -1,0 +1,395 @@
+/**
+ * Suite `soak-cluster` (`npm run bench -- soak-cluster`, or `npx tsx bench/soak-cluster.ts`): does a
+ * cluster run for days? Three instances of the real CLI (child processes, fixed ports) over a
+ * throwaway PostgreSQL (one database, the shared store) and a redis-server without persistence;
+ * worlds `1` (the default) and `w1`..`w3` (admin-created, one per instance); players buying over real
+ * WebSocket clients (bench/crash-campaign-players.ts: one purchase in flight, retried with the same
+ * key after every disconnect, and every 10th purchase an acknowledged key sent again), and
+ * load-test bots in `w1` following every move (`--follow-moves --follow-lost`, docs/BOTS.md).
+ * Meanwhile a driver (bench/soak-cluster-driver.ts) moves worlds all the time: migrations back and
+ * forth, a drain + undrain now and then, a SIGKILL of instance `c` and its start on the same ports
+ * every `SOAK_KILL_SECONDS`, a restart of Redis (empty) every `SOAK_REDIS_SECONDS`.
+ *
+ *   SOAK_SECONDS=300 SOAK_SAMPLE_SECONDS=15 SOAK_PLAYERS=16 SOAK_BOTS=20 npx tsx bench/soak-cluster.ts
+ *   SOAK_KILL_SECONDS=60 SOAK_REDIS_SECONDS=120 SOAK_MOVE_GAP_MS=1000 SOAK_WARMUP_SECONDS=45
+ *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2
+ *
+ * Every `SOAK_SAMPLE_SECONDS`, per instance, from outside (bench/soak-cluster-probe.ts: the Node
+ * inspector of each instance, `/proc`, Redis and PostgreSQL): heap after full GCs, rss, active
+ * handles and timers by type, open fds, its TCP connections to Redis and to PostgreSQL, its
+ * PostgreSQL sessions (by `application_name`); and cluster-wide Redis clients and keys. Every
+ * `SOAK_QUIET_SECONDS` (and after the warm-up and at the end) a quiet sample: the driver paused, every
+ * world moved back to its home instance (`1`, `w1` on a, `w2` on b, `w3` on c), then sampled — the same
+ * placement each time, so a difference is what the moves left behind (the clearest leak signal).
+ * Figures (bench/soak-cluster-figures.ts), for `a` and `b`, which live the whole run (`c` restarts):
+ * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
+ * half) and of the quiet samples; the first and last quiet samples' difference; with
+ * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
+ * instance through its inspector) and the constructors whose object count grew most; and the
+ * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startPostgres } from '../test/helpers/postgres-server.js';
+import { findRedisServer } from '../test/helpers/redis-server.js';
+import { checkLedger, snapshotAcks } from './crash-campaign-checks.js';
+import { ackedCount, runPlayer, type LoadControl, type PlayerState } from './crash-campaign-players.js';
+import { admin, freePort, killAllServers, sleep, writeServerConfig, type ServerSpec } from './crash-campaign-server.js';
+import { createDatabase, viewPostgres } from './crash-campaign-store.js';
+import { runSuite, type Suite } from './harness.js';
+import { lossyRedis, newDriverCounts, runDriver, SoakCluster, type SoakInstance } from './soak-cluster-driver.js';
+import { FITTED, growthOf, type HeapSummary, type Point, snapshotGrowth, summarizeSnapshot } from './soak-cluster-figures.js';
+import { connectionsTo, inspectProcess, openFds, pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
+import { rng } from './soak-clients.js';
+
+const env = (name: string, d: number): number => (process.env[name] ? Number(process.env[name]) : d);
+const MiB = 2 ** 20;
+const r2 = (n: number): number => Math.round(n * 100) / 100;
+const ROOT = new URL('../', import.meta.url).pathname;
+const WORLDS = ['1', 'w1', 'w2', 'w3'] as const;
+/** Where each world is before the run and after it, for the like-for-like samples. */
+const HOME: Record<string, string> = { '1': 'a', w1: 'a', w2: 'b', w3: 'c' };
+/** Instances sampled over the whole run (never killed). */
+const STEADY = ['a', 'b'] as const;
+
+export const soakClusterSuite: Suite = {
+  name: 'soak-cluster',
+  async run(ctx) {
+    const seconds = env('SOAK_SECONDS', ctx.quick ? 60 : 300);
+    const sampleEvery = env('SOAK_SAMPLE_SECONDS', ctx.quick ? 5 : 15);
+    const warmup = env('SOAK_WARMUP_SECONDS', Math.min(45, Math.round(seconds / 6)));
+    const playersN = env('SOAK_PLAYERS', 16);
+    const botsN = env('SOAK_BOTS', 20);
+    const killEvery = env('SOAK_KILL_SECONDS', ctx.quick ? 25 : 60);
+    const redisEvery = env('SOAK_REDIS_SECONDS', ctx.quick ? 40 : 120);
+    const gapMs = env('SOAK_MOVE_GAP_MS', 1000);
+    const npcs = env('SOAK_NPCS', 200);
+    const leaseTtl = env('SOAK_LEASE_TTL', 2);
+    const quietEvery = env('SOAK_QUIET_SECONDS', ctx.quick ? 30 : 150);
+    const snapshotsOn = process.env.SOAK_SNAPSHOTS === '1';
+    if (!findRedisServer()) throw new Error('redis-server is not installed');
+    const pgs = await startPostgres({ maxConnections: 200 });
+    if ('skip' in pgs) throw new Error(pgs.skip);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-soak-cluster-'));
+    const redis = lossyRedis(await freePort(), dir);
+    await redis.start();
+    const db = await createDatabase(pgs.url, 'soak');
+    const instances: SoakInstance[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      const inspectPort = await freePort();
+      const spec: ServerSpec = {
+        dir,
+        storeUrl: `${db}?application_name=soak-${id}`,
+        dataDir: join(dir, id),
+        npcs,
+        checkpointInterval: 2,
+        port: await freePort(),
+        adminPort: await freePort(),
+        extraArgs: ['--redis', redis.url, '--instance-id', id, '--lease-ttl', String(leaseTtl), '--balance-interval', '0'],
+        nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`],
+      };
+      instances.push({ id, spec, inspectPort, proc: null, starts: 0 });
+    }
+    const [ia] = instances;
+    if (!ia) throw new Error('no instances');
+    writeServerConfig(ia.spec);
+    const cluster = new SoakCluster(instances);
+    let bots: ReturnType<typeof spawn> | null = null;
+    try {
+      await cluster.start('a');
+      await cluster.settled(['1']);
+      await cluster.start('b');
+      await cluster.start('c');
+      for (const [w, id] of [
+        ['w1', 'a'],
+        ['w2', 'b'],
+        ['w3', 'c'],
+      ] as const) {
+        const r = await admin(cluster.get(id).spec.adminPort, 'POST', '/api/v1/worlds?placement=local', { id: w, npcs });
+        if (r.status !== 201) throw new Error(`create ${w} on ${id}: ${r.status} ${JSON.stringify(r.json)}`);
+      }
+      await cluster.settled(WORLDS);
+
+      // Load: players in every world (any instance; redirected to the owner), bots in w1.
+      const players: PlayerState[] = Array.from({ length: playersN }, (_, i) => ({
+        index: i,
+        token: `soak-player-${i}`,
+        resume: null,
+        acked: new Map(),
+        pending: null,
+        next: 0,
+        joins: 0,
+        resumed: 0,
+        refusals: [],
+        violations: [],
+        worldId: WORLDS[i % WORLDS.length] ?? '1',
+        repeats: 0,
+      }));
+      const ctl: LoadControl = {
+        port: ia.spec.port,
+        adminPort: ia.spec.adminPort,
+        ports: instances.map((i) => i.spec.port),
+        adminPorts: instances.map((i) => i.spec.adminPort),
+        draining: false,
+        abandon: false,
+        iteration: 0,
+        joinedSince: new Set(),
+        resumeOutcome: new Map(),
+        repeatEvery: 10,
+        pauseMs: 150,
+      };
+      const load = Promise.all(players.map((p) => runPlayer(p, ctl)));
+      const botsReport = join(dir, 'bots.json');
+      bots = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/bots/main.ts',
+          ...['--url', `ws://127.0.0.1:${ia.spec.port}`, '--world', 'w1', '--clients', String(botsN), '--follow-lost'],
+          ...['--warmup', '1', '--duration', String(seconds + 40), '--no-progress', '--report', botsReport],
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      const botsExited = new Promise<number | null>((r) => bots?.once('exit', r));
+      // The bots join before anything moves (a join racing a migration: see docs/CLUSTER.md "Soak").
+      for (let i = 0; i < 300; i++) {
+        const r = await admin(ia.spec.adminPort, 'GET', '/api/v1/worlds/w1').catch(() => null);
+        if (Number(r?.json?.sessions) >= botsN + playersN / WORLDS.length) break;
+        await sleep(200);
+      }
+
+      // Driver and sampling.
+      const counts = newDriverCounts();
+      let driving = true;
+      const driver = (): Promise<void> =>
+        runDriver({
+          cluster,
+          redis,
+          worlds: WORLDS,
+          victim: 'c',
+          gapMs,
+          killEverySeconds: killEvery,
+          redisEverySeconds: redisEvery,
+          rand: rng(42),
+          stop: () => !driving,
+          counts,
+          log: ctx.log,
+        });
+      const sampleOne = async (i: SoakInstance, t: number, pgByName: Record<string, number>): Promise<Point | null> => {
+        const pid = i.proc?.child.pid;
+        if (!pid || i.proc?.child.exitCode !== null) return null;
+        try {
+          const s = await inspectProcess(i.inspectPort);
+          const conns = connectionsTo(pid, [redis.port, pgs.port]);
+          const resources = Object.values(s.resources).reduce((a, b) => a + b, 0);
+          return {
+            t,
+            moves: counts.moves,
+            heapMiB: r2(s.heapUsed / MiB),
+            codeMiB: r2(s.codeUsed / MiB),
+            rssMiB: r2(s.rss / MiB),
+            externalMiB: r2((s.external + s.arrayBuffers) / MiB),
+            resources,
+            timers: s.resources.Timeout ?? 0,
+            resourcesByType: s.resources,
+            fds: openFds(pid),
+            redisConns: conns[redis.port] ?? 0,
+            pgConns: conns[pgs.port] ?? 0,
+            pgSessions: pgByName[`soak-${i.id}`] ?? 0,
+          };
+        } catch (err) {
+          ctx.log(`  sample of ${i.id} failed: ${(err as Error).message}`);
+          return null;
+        }
+      };
+      const series: Record<string, Point[]> = { a: [], b: [], c: [] };
+      const cluster0: Array<{ t: number; moves: number; redisClients: number; redisKeys: number; pgSessions: number }> = [];
+      const sampleAll = async (t: number): Promise<Record<string, Point | null>> => {
+        const byName = await pgSessions(db).catch(() => ({}) as Record<string, number>);
+        const rc = await redisCounts(redis.port);
+        const out: Record<string, Point | null> = {};
+        for (const i of instances) out[i.id] = await sampleOne(i, t, byName);
+        if (rc)
+          cluster0.push({
+            t,
+            moves: counts.moves,
+            redisClients: rc.clients,
+            redisKeys: rc.keys,
+            pgSessions: Object.values(byName).reduce((a, b) => a + b, 0),
+          });
+        return out;
+      };
+      /** The like-for-like sample: driver stopped, every world at its home, a few control ticks. */
+      const quiet: Array<Record<string, Point | null>> = [];
+      const snapshots: Record<string, HeapSummary> = {};
+      const quietSample = async (t: number, snapshot: string | null): Promise<void> => {
+        driving = false;
+        await run;
+        for (const i of instances) if (!i.proc) await cluster.start(i.id);
+        await cluster.place(HOME, WORLDS);
+        await sleep(3000);
+        const s = await sampleAll(t);
+        quiet.push(s);
+        ctx.log(
+          `  quiet t=${t}s moves ${counts.moves}: ${STEADY.map((id) => `${id} heap ${s[id]?.heapMiB} MiB (code ${s[id]?.codeMiB}) timers ${s[id]?.timers} fds ${s[id]?.fds}`).join('; ')}`,
+        );
+        if (snapshot)
+          for (const id of STEADY) {
+            const file = join(dir, `${id}-${snapshot}.heapsnapshot`);
+            await writeSnapshot(cluster.get(id).inspectPort, file);
+            snapshots[`${id}-${snapshot}`] = summarizeSnapshot(file);
+            rmSync(file, { force: true });
+          }
+        driving = true;
+        run = driver();
+      };
+
+      ctx.log(`soak-cluster: 3 instances, worlds ${WORLDS.join(', ')} (${npcs} NPCs), ${playersN} players, ${botsN} bots, ${seconds} s`);
+      let run = driver();
+      await sleep(warmup * 1000);
+      await quietSample(0, snapshotsOn ? 'before' : null);
+      const movesAtStart = counts.moves;
+      const t0 = performance.now();
+      let lastQuiet = t0;
+      const runMs = (seconds - warmup) * 1000;
+      while (performance.now() - t0 < runMs) {
+        await sleep(Math.min(sampleEvery * 1000, runMs - (performance.now() - t0)));
+        const t = r2((performance.now() - t0) / 1000);
+        if (performance.now() - lastQuiet >= quietEvery * 1000 && performance.now() - t0 < runMs - 10_000) {
+          await quietSample(t, null);
+          lastQuiet = performance.now();
+          continue;
+        }
+        const s = await sampleAll(t);
+        for (const [id, p] of Object.entries(s)) if (p) series[id]?.push(p);
+        const a = s.a;
+        ctx.log(
+          `  t=${t}s moves ${counts.moves} a: heap ${a?.heapMiB} MiB res ${a?.resources} timers ${a?.timers} fds ${a?.fds} redis ${a?.redisConns} pg ${a?.pgConns}; b: heap ${s.b?.heapMiB} res ${s.b?.resources} fds ${s.b?.fds}`,
+        );
+      }
+      const runSeconds = (performance.now() - t0) / 1000;
+      await quietSample(r2(runSeconds), snapshotsOn ? 'after' : null);
+      driving = false;
+      await run;
+
+      // Figures: per hour and per 1,000 moves — of the samples during the moves (second half), and of
+      // the quiet samples (same placement each time; the first, after the warm-up, left out of the fit).
+      const growth: Record<string, unknown> = {};
+      const quietGrowth: Record<string, unknown> = {};
+      for (const id of STEADY) {
+        const half = (series[id] ?? []).filter((p) => p.t >= runSeconds / 2);
+        growth[id] = { secondHalfSamples: half.length, ...growthOf(half, FITTED) };
+        const qs = quiet.slice(1).flatMap((q) => (q[id] ? [q[id]] : []));
+        quietGrowth[id] = { samples: qs.length, ...growthOf(qs, FITTED) };
+      }
+      const clusterGrowth = growthOf(
+        cluster0.filter((p) => p.t >= runSeconds / 2),
+        ['redisClients', 'redisKeys', 'pgSessions'] as const,
+      );
+      const first = quiet[0] ?? {};
+      const last = quiet[quiet.length - 1] ?? {};
+      const quietDelta: Record<string, unknown> = {};
+      for (const id of ['a', 'b', 'c']) {
+        const b0 = first[id];
+        const b1 = last[id];
+        if (!b0 || !b1) continue;
+        quietDelta[id] = {
+          heapMiB: r2(b1.heapMiB - b0.heapMiB),
+          codeMiB: r2(b1.codeMiB - b0.codeMiB),
+          heapBytesPerMove: Math.round(((b1.heapMiB - b0.heapMiB) * MiB) / Math.max(1, counts.moves - movesAtStart)),
+          resources: b1.resources - b0.resources,
+          timers: b1.timers - b0.timers,
+          fds: b1.fds - b0.fds,
+          redisConns: b1.redisConns - b0.redisConns,
+          pgConns: b1.pgConns - b0.pgConns,
+          pgSessions: b1.pgSessions - b0.pgSessions,
+        };
+      }
+      const snapshotDiff: Record<string, unknown> = {};
+      for (const id of STEADY) {
+        const b0 = snapshots[`${id}-before`];
+        const b1 = snapshots[`${id}-after`];
+        if (b0 && b1) snapshotDiff[id] = snapshotGrowth(b0, b1);
+      }
+
+      // Exactly once: let every pending key be answered, then the ledger against the acks.
+      ctl.draining = true;
+      await Promise.race([load, sleep(30_000)]);
+      const violations: string[] = [];
+      if (players.some((p) => p.pending !== null)) violations.push('pending keys not answered within 30 s of the end');
+      violations.push(...checkLedger(await viewPostgres(db), players, null, snapshotAcks(players, null)));
+      for (const p of players) violations.push(...p.violations);
+      const owners = await cluster.owners();
+      for (const i of new Set(Object.values(owners))) {
+        const v = await admin(cluster.get(i).spec.adminPort, 'GET', '/api/v1/ledger/verify').catch(() => null);
+        const mismatches = v?.json?.mismatches?.length ?? -1;
+        if (mismatches !== 0) violations.push(`ledger verify on ${i}: ${v?.status} ${mismatches} mismatches`);
+      }
+      // The bots run past the end (their window is 40 s longer than the soak): wait for their report.
+      const botsCode = await Promise.race([botsExited, sleep(90_000).then(() => 'timeout')]);
+      let botsFigures: unknown = { exit: botsCode };
+      try {
+        const r = JSON.parse(readFileSync(botsReport, 'utf8'));
+        botsFigures = {
+          exit: botsCode,
+          connected: r.connected,
+          disconnects: r.disconnects,
+          disconnectsByCode: r.disconnectsByCode,
+          movesFollowed: r.movesFollowed,
+          moveFailures: r.moveFailures,
+        };
+      } catch {
+        /* no report (killed before writing it) */
+      }
+      ctx.record('settings', {
+        seconds,
+        warmup,
+        sampleEvery,
+        playersN,
+        botsN,
+        npcs,
+        leaseTtl,
+        killEvery,
+        redisEvery,
+        gapMs,
+        worlds: WORLDS,
+      });
+      ctx.record('driver', { ...counts, movesMeasured: counts.moves - movesAtStart, runSeconds: r2(runSeconds) });
+      ctx.record('purchases', {
+        acked: ackedCount(players),
+        repeatedKeysAnswered: players.reduce((n, p) => n + (p.repeats ?? 0), 0),
+        joins: players.reduce((n, p) => n + p.joins, 0),
+        resumed: players.reduce((n, p) => n + p.resumed, 0),
+        resumesRefused: players.reduce((n, p) => n + p.refusals.length, 0),
+      });
+      ctx.record('exactlyOnce', { violations: violations.slice(0, 50), count: violations.length });
+      ctx.record('bots', botsFigures);
+      ctx.record('growth', growth);
+      ctx.record('quietGrowth', quietGrowth);
+      ctx.record('clusterGrowth', clusterGrowth);
+      ctx.record('quietDelta', quietDelta);
+      ctx.record('quiet', quiet);
+      if (snapshotsOn) ctx.record('snapshotDiff', snapshotDiff);
+      ctx.record('instanceStarts', Object.fromEntries(instances.map((i) => [i.id, i.starts])));
+      ctx.record('errorLines', Object.fromEntries(instances.map((i) => [i.id, i.proc?.errors.slice(0, 10) ?? []])));
+      ctx.record('samples', { ...series, cluster: cluster0 });
+    } finally {
+      if (bots && bots.exitCode === null) bots.kill('SIGKILL');
+      await killAllServers();
+      await redis.kill();
+      await pgs.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default soakClusterSuite;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runSuite(soakClusterSuite, process.argv.includes('--quick'));
+  process.exit(0);
+}
