@@ -226,7 +226,15 @@ export class LocalCoordinator implements Coordinator {
     }
     const fencingToken = this.hub.nextToken(worldId);
     this.hub.leases.set(worldId, { instanceId: toInstanceId, fencingToken, expiresAt: sentAt + ttlMs });
-    return { ok: true, worldId, instanceId: toInstanceId, fencingToken, ttlMs, minted: true, validUntil: this.book.validityFor(sentAt, ttlMs) };
+    return {
+      ok: true,
+      worldId,
+      instanceId: toInstanceId,
+      fencingToken,
+      ttlMs,
+      minted: true,
+      validUntil: this.book.validityFor(sentAt, ttlMs),
+    };
   }
 
   async getOwner(worldId: string): Promise<LeaseOwner | null> {

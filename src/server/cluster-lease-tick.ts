@@ -157,7 +157,10 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
         if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
         // Ours without a token minted for us: handed here by a migration whose adopt request is on its way.
         if (takeover && !r.minted && x.takeover.waitHandover(worldId)) {
-          o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease handed here; waiting for its adopt request');
+          o.logger.info(
+            { world: worldId, fencingToken: r.fencingToken },
+            'cluster: world lease handed here; waiting for its adopt request',
+          );
           return true;
         }
         if (await takeOver(x, worldId, r.fencingToken, takeover)) return true;

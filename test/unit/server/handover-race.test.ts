@@ -10,6 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { createLogger } from '../../../src/log.js';
+import { migrationRoutes } from '../../../src/server/cluster-migration-routes.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { HANDOVER_GRACE_TICKS } from '../../../src/server/cluster-takeover.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
@@ -81,6 +83,37 @@ describe('a lease handed to an instance whose control tick runs before the adopt
     expect(b.cluster.awaitingHandover('w')).toBe(false);
     expect(b.cluster.coordinator.heldLease('w')?.fencingToken).toBe(handed.fencingToken);
     expect(b.cluster.canStep(b.world)).toBe(true);
+  });
+
+  it('refused by the adopt request (the target stopping) while it waits: the lease handed back, the wait ended, nothing adopted', async () => {
+    const { a, b, adoptedB, handed } = await handedToB();
+    await b.cluster.kick();
+    expect(b.cluster.awaitingHandover('w')).toBe(true);
+    const route = migrationRoutes(
+      { history: [], stopping: true, migrate: () => Promise.reject(new Error('not here')), track: (_id, p) => p },
+      { cluster: b.cluster, logger: createLogger('silent'), getWorld: () => b.world },
+    ).find((x) => x.pattern === '/api/v1/cluster/adopt');
+    const r = await route?.handler({
+      method: 'POST',
+      path: '/api/v1/cluster/adopt',
+      query: new URLSearchParams(),
+      params: {},
+      body: { worldId: 'w', from: 'a' },
+    });
+    expect(r?.status).toBe(409);
+    expect(r?.json).toMatchObject({ code: 'WT_ERR_MIGRATION_REFUSED', details: { reason: 'stopping', returned: true } });
+    expect(await a.cluster.takeBack('w')).toBeGreaterThan(handed.fencingToken);
+    a.cluster.unhold('w');
+    for (let i = 0; i <= HANDOVER_GRACE_TICKS + 1; i++) {
+      await a.cluster.kick();
+      await b.cluster.kick();
+    }
+    expect(b.cluster.awaitingHandover('w')).toBe(false);
+    expect(adoptedB).toEqual([]);
+    expect(b.cluster.counters.failovers).toBe(0);
+    expect(b.cluster.isHeld('w')).toBe(false);
+    expect(b.cluster.canStep(b.world)).toBe(false);
+    expect(a.cluster.canStep(a.world)).toBe(true);
   });
 
   it('an instance restarted with the same id while its lease lives takes its world back at once, as before', async () => {
