@@ -69,6 +69,12 @@ export interface LeaseGranted {
   readonly fencingToken: number;
   readonly ttlMs: number;
   /**
+   * Whether this call minted a new fencing token: true for an acquire of a lease nobody held and
+   * for a handover; false for a renew and for an acquire that extended a lease `instanceId` already
+   * owned (a lease handed to it, or its own from before a restart with the same id).
+   */
+  readonly minted: boolean;
+  /**
    * Monotonic-clock instant (ms) until which the holder may act as owner: the request's send
    * time + ttl − safety margin. For a handover this is what the *new* owner would get if it
    * had sent the request; the new owner must call `renew` to hold a validity of its own.
@@ -156,8 +162,8 @@ export interface Coordinator {
   listInstances(): Promise<InstanceRecord[]>;
 
   /**
-   * Takes the lease of a world for `ttlMs` if nobody holds it (a fresh, larger fencing token),
-   * or extends it if `instanceId` already does (same token). Exactly one of many racing
+   * Takes the lease of a world for `ttlMs` if nobody holds it (a fresh, larger fencing token;
+   * `minted` true), or extends it if `instanceId` already does (same token; `minted` false). Exactly one of many racing
    * callers wins. `minToken` (default 0): a fresh token is above it — the fence counter is
    * raised first; how a counter the coordinator lost (Redis restarted without its data) is
    * re-seeded above the store's highest token.

@@ -185,7 +185,7 @@ export class LocalCoordinator implements Coordinator {
     const fencingToken = cur ? cur.fencingToken : this.hub.nextToken(worldId, minToken);
     this.hub.leases.set(worldId, { instanceId, fencingToken, expiresAt: sentAt + ttlMs });
     const validUntil = this.book.granted(worldId, instanceId, fencingToken, sentAt, ttlMs, epoch);
-    return { ok: true, worldId, instanceId, fencingToken, ttlMs, validUntil };
+    return { ok: true, worldId, instanceId, fencingToken, ttlMs, minted: !cur, validUntil };
   }
 
   async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
@@ -200,7 +200,7 @@ export class LocalCoordinator implements Coordinator {
     }
     cur.expiresAt = sentAt + ttlMs;
     const validUntil = this.book.granted(worldId, instanceId, cur.fencingToken, sentAt, ttlMs, epoch);
-    return { ok: true, worldId, instanceId, fencingToken: cur.fencingToken, ttlMs, validUntil };
+    return { ok: true, worldId, instanceId, fencingToken: cur.fencingToken, ttlMs, minted: false, validUntil };
   }
 
   async release(worldId: string, instanceId: string): Promise<boolean> {
@@ -226,7 +226,15 @@ export class LocalCoordinator implements Coordinator {
     }
     const fencingToken = this.hub.nextToken(worldId);
     this.hub.leases.set(worldId, { instanceId: toInstanceId, fencingToken, expiresAt: sentAt + ttlMs });
-    return { ok: true, worldId, instanceId: toInstanceId, fencingToken, ttlMs, validUntil: this.book.validityFor(sentAt, ttlMs) };
+    return {
+      ok: true,
+      worldId,
+      instanceId: toInstanceId,
+      fencingToken,
+      ttlMs,
+      minted: true,
+      validUntil: this.book.validityFor(sentAt, ttlMs),
+    };
   }
 
   async getOwner(worldId: string): Promise<LeaseOwner | null> {

@@ -215,7 +215,7 @@ export class RedisCoordinator implements Coordinator {
     if (num(a[0]) === 1 && token !== null && owner !== null) {
       const validUntil =
         epoch !== null ? this.book.granted(worldId, owner, token, sentAt, ttlMs, epoch) : this.book.validityFor(sentAt, ttlMs);
-      return { ok: true, worldId, instanceId: owner, fencingToken: token, ttlMs, validUntil };
+      return { ok: true, worldId, instanceId: owner, fencingToken: token, ttlMs, minted: num(a[4]) === 1, validUntil };
     }
     if (epoch !== null) this.book.lost(worldId, instanceId);
     return {

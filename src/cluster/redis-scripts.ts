@@ -12,7 +12,9 @@
  * The listing scripts build key names from the prefix, so the coordinator needs one Redis
  * (optionally with replicas), not Redis Cluster.
  *
- * Replies: lease scripts return `{granted (1|0), token|false, owner|false, ttlMs}`.
+ * Replies: lease scripts return `{granted (1|0), token|false, owner|false, ttlMs}`; a grant by
+ * ACQUIRE or HANDOVER adds a fifth element, 1 when the script minted a new token (INCR), 0 when
+ * ACQUIRE extended a lease the caller already owned.
  */
 
 /** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId, minToken (a new token is above it). */
@@ -24,7 +26,7 @@ if cur then
   local owner = string.sub(cur, sep + 1)
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, tok, owner, tonumber(ARGV[2])}
+    return {1, tok, owner, tonumber(ARGV[2]), 0}
   end
   return {0, tok, owner, redis.call('PTTL', KEYS[1])}
 end
@@ -33,7 +35,7 @@ if (tonumber(redis.call('GET', KEYS[2])) or 0) < floor then redis.call('SET', KE
 local tok = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], tok .. ':' .. ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
-return {1, tostring(tok), ARGV[1], tonumber(ARGV[2])}
+return {1, tostring(tok), ARGV[1], tonumber(ARGV[2]), 1}
 `;
 
 /**
@@ -70,7 +72,7 @@ return 1
 export const HANDOVER = `${OWNED_LEASE}
 local nt = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
-return {1, tostring(nt), ARGV[2], tonumber(ARGV[3])}
+return {1, tostring(nt), ARGV[2], tonumber(ARGV[3]), 1}
 `;
 
 /** KEYS: lease. Returns {token, owner, pttl} or false. */

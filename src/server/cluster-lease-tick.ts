@@ -2,7 +2,9 @@
  * One world's lease in a control tick of the cluster service (src/server/cluster-service.ts):
  * renew it when held, acquire it otherwise, take back one that lapsed with nobody taking it
  * (a short partition), and tell a failover (another instance held the world before) from a
- * first grant by the highest fencing token seen per world. Everything it changes is the
+ * first grant by the highest fencing token seen per world. A lease found ours without a token minted
+ * for us (handed here by a migration whose adopt request has not come) waits a bounded grace
+ * (`HANDOVER_GRACE_TICKS` control ticks) for that request before it is taken over as a failover. Everything it changes is the
  * service's, reached through {@link LeaseTickContext}.
  *
  * A lease granted for a copy this instance did not own (a standby copy, or its own copy after the
@@ -12,7 +14,7 @@
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import { isStoredWorld, knowsStored } from './cluster-stored.js';
-import type { TakeoverContext, WorldTakeover } from './cluster-takeover.js';
+import { HANDOVER_GRACE_TICKS, type TakeoverContext, type WorldTakeover } from './cluster-takeover.js';
 
 /** What a lease step needs from the cluster service. */
 export interface LeaseTickContext {
@@ -61,6 +63,57 @@ const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean
 };
 
 /**
+ * A lease granted here (not held before): unless its world's record is gone, a takeover (another instance
+ * held it) is counted and, with an `adopt` hook, restored from its last checkpoint. True: done (the
+ * caller announces nothing); false: the caller announces the token.
+ */
+const takeOver = async (x: LeaseTickContext, worldId: string, token: number, takeover: boolean): Promise<boolean> => {
+  if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
+  if (!takeover) return false;
+  x.counters.failovers++;
+  if (!x.opts.adopt) return false;
+  // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
+  await x.takeover.adopt(worldId, token, 'failover');
+  return true;
+};
+
+/**
+ * One lease step of a world whose lease was handed here and whose adopt request has not come
+ * (`WorldTakeover.waitHandover`): renew it; once {@link HANDOVER_GRACE_TICKS} ticks passed without
+ * the request, take the world over as a failover. A lease this handle no longer holds (handed back by
+ * a refusal, released) or that is someone else's ends the wait. Resolves as {@link tickWorldLease}.
+ */
+const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean): Promise<boolean> => {
+  const o = x.opts;
+  if (!held) {
+    x.takeover.endHandoverWait(worldId);
+    return true;
+  }
+  let r: Awaited<ReturnType<typeof o.coordinator.renew>>;
+  try {
+    r = await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
+  } catch {
+    x.counters.leaseFailures++;
+    return false;
+  }
+  if (!x.takeover.awaitingHandover(worldId)) return true; // the adopt request came meanwhile: takeHandover has it
+  if (!r.ok) {
+    x.counters.leaseFailures++;
+    x.takeover.endHandoverWait(worldId);
+    if (r.owner) noteSeenToken(x.seenTokens, worldId, r.owner.fencingToken);
+    return true;
+  }
+  x.counters.leaseRenewals++;
+  if (x.takeover.waitHandover(worldId)) return true;
+  o.logger.warn(
+    { world: worldId, fencingToken: r.fencingToken, graceTicks: HANDOVER_GRACE_TICKS },
+    'cluster: no adopt request came for the world lease handed here; taking the world over as a failover',
+  );
+  if (!(await takeOver(x, worldId, r.fencingToken, true))) await x.announce(worldId, r.fencingToken);
+  return true;
+};
+
+/**
  * Renew or acquire the lease of `worldId` for this instance, announce a new token to the store,
  * and adopt the world from its checkpoint after a failover. Resolves false when a coordinator
  * call failed (the control tick counts it against reachability), true otherwise, whether or not
@@ -71,6 +124,8 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
   const c = o.coordinator;
   const id = o.instanceId;
   const held = c.heldLease(worldId) !== null;
+  // Handed here, its adopt request not here yet: renewed and held, taken over as a failover only after the grace.
+  if (x.takeover.awaitingHandover(worldId)) return handedLease(x, worldId, held);
   // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
   if (!held && x.held.has(worldId)) return true;
   // Declined here (a newer build wrote its checkpoint, or its game data does not fit this game): never renewed or
@@ -100,13 +155,15 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
         const takeover = (x.seenTokens.get(worldId) ?? 0) > 0;
         o.logger.info({ world: worldId, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
         if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
-        if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
-        if (takeover) x.counters.failovers++;
-        if (takeover && o.adopt) {
-          // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-          await x.takeover.adopt(worldId, r.fencingToken, 'failover');
+        // Ours without a token minted for us: handed here by a migration whose adopt request is on its way.
+        if (takeover && !r.minted && x.takeover.waitHandover(worldId)) {
+          o.logger.info(
+            { world: worldId, fencingToken: r.fencingToken },
+            'cluster: world lease handed here; waiting for its adopt request',
+          );
           return true;
         }
+        if (await takeOver(x, worldId, r.fencingToken, takeover)) return true;
       }
       await x.announce(worldId, r.fencingToken);
     } else {

@@ -91,7 +91,13 @@ const refuseHandover = async (
   const c = d.cluster;
   c.counters.adoptRefusals++;
   let returned = false;
-  if (typeof from === 'string' && from !== '' && from !== c.instanceId && (handedHere || c.coordinator.heldLease(worldId) === null)) {
+  // Held here only because the control tick found the handed lease first (waiting for this request): handed back too.
+  if (
+    typeof from === 'string' &&
+    from !== '' &&
+    from !== c.instanceId &&
+    (handedHere || c.coordinator.heldLease(worldId) === null || c.awaitingHandover(worldId))
+  ) {
     try {
       returned = (await c.coordinator.handover(worldId, c.instanceId, from, c.leaseTtlMs)).ok;
     } catch (err) {

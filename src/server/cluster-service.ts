@@ -358,6 +358,11 @@ export class ClusterService implements Service {
     return this.#takeover.takeHandover(worldId);
   }
 
+  /** Whether the lease of `worldId` was handed here and the control tick waits for its adopt request (docs/CLUSTER.md "Migration"). */
+  awaitingHandover(worldId: string): boolean {
+    return this.#takeover.awaitingHandover(worldId);
+  }
+
   /**
    * Migration, source side: the target refused `worldId` and handed its lease back. Renew it, announce
    * the new token to the store and record the lease; resolves the token, throws when any part fails.

@@ -44,6 +44,12 @@ export interface TakeoverContext {
   readonly deleting: ReadonlySet<string>;
 }
 
+/**
+ * Control-tick intervals a lease handed to this instance waits for its adopt request (docs/CLUSTER.md
+ * "Migration"), counted from the tick that finds it; the tick after them takes it over as a failover.
+ */
+export const HANDOVER_GRACE_TICKS = 2;
+
 /** Adoption and orphan failover of one cluster service. */
 export class WorldTakeover {
   readonly #c: TakeoverContext;
@@ -53,6 +59,8 @@ export class WorldTakeover {
   #orphansSeen = new Set<string>();
   /** The refusal of each world declined here (a handover waiting on a failover's restore answers with it). */
   readonly #declined = new Map<string, WorldtickError>();
+  /** Leases handed here whose adopt request has not come yet: control ticks waited so far, by world (held meanwhile). */
+  readonly #handed = new Map<string, number>();
   constructor(context: TakeoverContext) {
     this.#c = context;
   }
@@ -86,6 +94,34 @@ export class WorldTakeover {
     );
   }
 
+  /** Whether `worldId`'s lease was handed here and waits for its adopt request (see {@link waitHandover}). */
+  awaitingHandover(worldId: string): boolean {
+    return this.#handed.has(worldId);
+  }
+
+  /**
+   * A lease step found the lease of `worldId` this instance's without having minted its token (another
+   * instance handed it here and its adopt request has not come yet): hold the world (not stepped) and
+   * count one control tick. True while within {@link HANDOVER_GRACE_TICKS} more ticks; false once they
+   * are spent (the wait ends, the world unheld: the caller takes it over as a failover).
+   */
+  waitHandover(worldId: string): boolean {
+    const n = (this.#handed.get(worldId) ?? 0) + 1;
+    if (n > HANDOVER_GRACE_TICKS) {
+      this.endHandoverWait(worldId);
+      return false;
+    }
+    this.#handed.set(worldId, n);
+    this.#c.held.add(worldId);
+    return true;
+  }
+
+  /** Stop waiting for the adopt request of `worldId` (the lease left, or the grace is spent) and let it step if it can. */
+  endHandoverWait(worldId: string): void {
+    if (!this.#handed.delete(worldId)) return;
+    this.#c.held.delete(worldId);
+  }
+
   /**
    * Migration, target side (see `ClusterService.takeHandover`): renew the handed lease, announce
    * the token, adopt the world, record the lease; resolves the token, throws when any part fails.
@@ -93,6 +129,7 @@ export class WorldTakeover {
   async takeHandover(worldId: string): Promise<number> {
     const o = this.#c.opts;
     const c = o.coordinator;
+    this.#handed.delete(worldId); // the adopt request came: a migration, not a failover (held on below)
     const inFlight = this.#adopting.get(worldId);
     if (inFlight) {
       // The control tick was granted it first and is restoring it: one restore, not two.

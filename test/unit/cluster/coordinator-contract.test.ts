@@ -118,6 +118,9 @@ for (const impl of impls) {
       const first = granted(await a.acquire('w1', 'A', 5000));
       const again = granted(await a.acquire('w1', 'A', 5000));
       expect(again.fencingToken).toBe(first.fencingToken);
+      // A token minted by this call, or a lease already owned extended (as after a handover or a restart with the same id).
+      expect([first.minted, again.minted]).toEqual([true, false]);
+      expect(granted(await a.renew('w1', 'A', 5000)).minted).toBe(false);
       granted(await b.acquire('w2', 'B', 5000));
       expect(await a.getOwner('nope')).toBeNull();
       const leases = await b.listLeases();
@@ -221,10 +224,13 @@ for (const impl of impls) {
       const h = granted(await a.handover('w1', 'A', 'B', 5000));
       expect(h.instanceId).toBe('B');
       expect(h.fencingToken).toBeGreaterThan(ga.fencingToken);
+      expect(h.minted).toBe(true);
       expect(a.leaseValidUntil('w1')).toBeNull();
       expect(await b.getOwner('w1')).toMatchObject({ instanceId: 'B', fencingToken: h.fencingToken });
       const rb = granted(await b.renew('w1', 'B', 5000));
       expect(rb.fencingToken).toBe(h.fencingToken);
+      // The receiver's acquire of the handed lease extends it: no token minted for it.
+      expect(granted(await b.acquire('w1', 'B', 5000))).toMatchObject({ fencingToken: h.fencingToken, minted: false });
       expect(b.heldLease('w1')?.fencingToken).toBe(h.fencingToken);
       expect((await a.renew('w1', 'A', 5000)).ok).toBe(false);
       expect(await a.handover('w1', 'A', 'C', 5000)).toMatchObject({ ok: false, owner: { instanceId: 'B' } });
