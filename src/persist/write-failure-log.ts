@@ -6,9 +6,10 @@
  * - `WT_ERR_STORE_FENCED`: the world moved (migration, drain, failover) and the store refused the
  *   old owner's write, as fencing is meant to; nothing acknowledged depends on it (the new owner
  *   writes the world from then on) → warn `… refused: world moved to instance X (fencing token N < M); dropped, as designed`.
- * - `WT_ERR_STORE_UNAVAILABLE` (a PostgreSQL restart or failover, a connection or query timeout, a
- *   SQLite lock held elsewhere): retried → warn while the world's writes have failed for less than
- *   {@link STORE_OUTAGE_ERROR_MS}, error once the outage lasts longer.
+ * - `WT_ERR_STORE_UNAVAILABLE` of a passing outage ({@link TRANSIENT_REASONS}: a PostgreSQL restart or
+ *   failover, a connection or query timeout, a SQLite lock held elsewhere): retried → warn while the
+ *   world's writes have failed for less than {@link STORE_OUTAGE_ERROR_MS}, error once it lasts longer;
+ *   of another reason (disk full, read-only, I/O error) → error.
  * - anything else (a bug, a corrupt or full store…) → error.
  */
 import { isWorldtickError } from '../errors.js';
@@ -16,6 +17,12 @@ import type { Logger } from '../log.js';
 
 /** Wall ms a world's writes may fail with `WT_ERR_STORE_UNAVAILABLE` before the line is an error (a store restart or failover is shorter). */
 export const STORE_OUTAGE_ERROR_MS = 30_000;
+
+/**
+ * The `WT_ERR_STORE_UNAVAILABLE` reasons of an outage that passes by itself (a restart, a failover, a
+ * lock or load that clears); `full`, `readonly`, `io`, `cantopen` need an operator.
+ */
+export const TRANSIENT_REASONS: ReadonlySet<string> = new Set(['connection', 'timeout', 'busy', 'idle', 'pool-busy']);
 
 /** What failed: a world record (config + clock) or a full checkpoint. */
 export type WriteKind = 'world record write' | 'checkpoint';
@@ -33,9 +40,7 @@ export const logWriteFailure = (
   owner: string | null,
 ): void => {
   if (isWorldtickError(err, 'WT_ERR_STORE_FENCED')) {
-    // Through the checkpoint writer thread the details may be lost: the message names both tokens.
-    const m = /fencing token (\d+) is stale \(store has seen (\d+)\)/.exec(err.message);
-    const d = (err.details as { token?: number; current?: number } | undefined) ?? (m ? { token: Number(m[1]), current: Number(m[2]) } : undefined);
+    const d = err.details as { token?: number; current?: number } | undefined;
     const where = owner ? `instance ${owner}` : 'another instance';
     logger.warn(
       { err, ...fields, reason: 'fenced', owner, fencingToken: d?.token, storeToken: d?.current },
@@ -44,9 +49,14 @@ export const logWriteFailure = (
     return;
   }
   if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
+    const reason = (err.details as { reason?: unknown } | undefined)?.reason;
     const ms = Math.round(failingMs);
-    const persists = ms >= STORE_OUTAGE_ERROR_MS;
-    logger[persists ? 'error' : 'warn']({ err, ...fields, reason: 'unavailable', failingMs: ms }, `${kind} failed`);
+    // A disk full, a read-only or failing disk is not an outage that passes: error at once.
+    const passing = typeof reason === 'string' && TRANSIENT_REASONS.has(reason);
+    logger[passing && ms < STORE_OUTAGE_ERROR_MS ? 'warn' : 'error'](
+      { err, ...fields, reason: 'unavailable', storeReason: reason, failingMs: ms },
+      `${kind} failed`,
+    );
     return;
   }
   logger.error({ err, ...fields }, `${kind} failed`);

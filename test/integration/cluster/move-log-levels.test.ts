@@ -37,7 +37,10 @@ describe.skipIf(skip !== null)('cluster: moves and a failover log nothing at err
     // a reaches PostgreSQL through a proxy the test holds or cuts.
     proxy = await startTcpProxy(pg.port);
     const viaProxy = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
-    a = await startInstance('a', args.map((x) => (x === pg.url ? viaProxy : x)));
+    a = await startInstance(
+      'a',
+      args.map((x) => (x === pg.url ? viaProxy : x)),
+    );
     b = await startRuntimeInstance('b', args);
     expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'g1', npcs: 100 })).status).toBe(201);
     await until('both instances see each other and a owns g1', async () => {
@@ -53,7 +56,7 @@ describe.skipIf(skip !== null)('cluster: moves and a failover log nothing at err
     await pg.destroy();
   }, 30_000);
 
-  it('migrations and a SIGKILL failover under purchases: no line at level >= 50; fenced writes at warn', async () => {
+  it('migrations and a SIGKILL failover under purchases: no line at level >= 50; the outage at warn', async () => {
     const urls = [a.gameUrl, b.gameUrl];
     const players: TestPlayer[] = [];
     for (let i = 0; i < 4; i++) players.push(await startPlayer('g1', `l${i}`, [urls[i % 2], ...urls], 20));
