@@ -11,7 +11,7 @@
  * offences only ever close the offending socket.
  */
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { isLoggedOccurrence, type Logger } from '../log.js';
 import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
 import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
@@ -135,8 +135,8 @@ export class GameServer implements Service {
       try {
         releaseHeld(this.#cx, conn);
       } catch (err) {
-        this.#s.internalErrors++;
-        this.#log.error({ err, conn: conn.id }, 'game server handler failed');
+        const n = ++this.#s.internalErrors; // a bug hit by every message: the 1st, 10th, 100th… logged
+        if (isLoggedOccurrence(n)) this.#log.error({ err, conn: conn.id, internalErrors: n }, 'game server handler failed');
       }
     };
     const auth = opts.authenticate
@@ -226,8 +226,8 @@ export class GameServer implements Service {
         try {
           onSocketMessage(this.#cx, conn, ab, isBinary);
         } catch (err) {
-          this.#s.internalErrors++;
-          this.#log.error({ err, conn: conn.id }, 'game server handler failed');
+          const n = ++this.#s.internalErrors; // a bug hit by every message: the 1st, 10th, 100th… logged
+          if (isLoggedOccurrence(n)) this.#log.error({ err, conn: conn.id, internalErrors: n }, 'game server handler failed');
           this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
         }
       },

@@ -11,7 +11,7 @@ import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import type { OpenStoreOptions } from '../store/open-store.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
-import type { WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
+import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
 
 /** The result of one write. Wall ms. */
 export interface WriteResult {
@@ -50,7 +50,7 @@ const WORKER_FILE = new URL(`./workers/checkpoint-writer-worker${import.meta.url
 
 /** Writes on a worker thread (piscina, one thread) that opens its own connection to the store `target` names. */
 export class WorkerCheckpointWriter implements CheckpointWriter {
-  readonly #pool: Piscina<WriterTask, WriterResult>;
+  readonly #pool: Piscina<WriterTask, WriterResult | WriterFailure>;
   readonly #target: OpenStoreOptions;
 
   constructor(target: OpenStoreOptions) {
@@ -58,7 +58,7 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
     // (a rolling upgrade): it attaches to the store this process opened at start instead of refusing it.
     this.#target = { ...target, attach: true };
     const filename = fileURLToPath(WORKER_FILE);
-    this.#pool = new Piscina<WriterTask, WriterResult>({
+    this.#pool = new Piscina<WriterTask, WriterResult | WriterFailure>({
       filename,
       minThreads: 1,
       maxThreads: 1,
@@ -73,8 +73,9 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
     const task: WriterTask = { target: this.#target, packed, input, ...(fence ? { fence } : {}) };
     // The packed buffer is the capture's own (never a store view): transferred, not copied.
     const own = packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer;
+    let r: WriterResult | WriterFailure;
     try {
-      return await this.#pool.run(task, own ? { transferList: [packed.buffer as ArrayBuffer] } : {});
+      r = await this.#pool.run(task, own ? { transferList: [packed.buffer as ArrayBuffer] } : {});
     } catch (err) {
       if (err instanceof WorldtickError) throw err;
       const code = typeof err === 'object' && err !== null ? Reflect.get(err, 'code') : undefined;
@@ -82,6 +83,8 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
         cause: err,
       });
     }
+    if ('failure' in r) throw new WorldtickError(codeOf(r.failure.code), r.failure.message, { details: r.failure.details });
+    return r;
   }
 
   async close(): Promise<void> {

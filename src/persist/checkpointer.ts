@@ -16,6 +16,7 @@ import { captureWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
 import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writer.js';
 import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } from './world-record.js';
 import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
+import { logWriteFailure, type WriteKind } from './write-failure-log.js';
 
 /** Checkpoint figures of one world (admin stats and metrics). Wall ms unless named otherwise. */
 export interface CheckpointReport {
@@ -66,6 +67,8 @@ export interface CheckpointerOptions {
    * skipped); `undefined` (or no option) → written unfenced (one instance).
    */
   fence?: (worldId: string) => Fence | null | undefined;
+  /** The instance owning a world now, if known (cluster): named in the line of a write refused as fenced. */
+  owner?: (worldId: string) => string | null;
 }
 
 /** At most one `world record write failed` line per world per this many wall ms during an outage. */
@@ -86,6 +89,8 @@ interface Tracked {
   recordFailStreak: number;
   recordFailSince: number;
   recordFailLoggedAt: number;
+  /** Wall ms (performance.now) of the first of the checkpoints failed in a row, or null. */
+  ckFailSince: number | null;
   ckBusy: Promise<void> | null;
   gone: boolean;
 }
@@ -146,6 +151,7 @@ export class Checkpointer {
       recordFailStreak: 0,
       recordFailSince: 0,
       recordFailLoggedAt: -Infinity,
+      ckFailSince: null,
       ckBusy: null,
       gone: false,
     });
@@ -284,7 +290,12 @@ export class Checkpointer {
     t.recordFailStreak++;
     if (now - t.recordFailLoggedAt < RECORD_FAILURE_LOG_MS) return;
     t.recordFailLoggedAt = now;
-    this.#opts.logger.error({ err, world: worldId, failures: t.recordFailStreak }, 'world record write failed');
+    this.#logFailure('world record write', err, { world: worldId, failures: t.recordFailStreak }, now - t.recordFailSince);
+  }
+
+  /** A failed write's line: warn for a fenced write or a short outage, error otherwise (src/persist/write-failure-log.ts). */
+  #logFailure(kind: WriteKind, err: unknown, fields: { world: string; failures?: number }, failingMs: number): void {
+    logWriteFailure(this.#opts.logger, kind, err, fields, failingMs, this.#opts.owner?.(fields.world) ?? null);
   }
 
   /** Take a full checkpoint of a tracked world now (waits for one in flight first). */
@@ -329,10 +340,13 @@ export class Checkpointer {
         r.lastBytes = w.storedBytes;
         r.lastRawBytes = rawBytes;
         r.lastError = null;
+        t.ckFailSince = null;
       } catch (err) {
         t.report.failed++;
         t.report.lastError = err instanceof Error ? err.message.slice(0, 200) : String(err);
-        this.#opts.logger.error({ err, world: worldId }, 'checkpoint failed');
+        const now = performance.now();
+        t.ckFailSince ??= now;
+        this.#logFailure('checkpoint', err, { world: worldId }, now - t.ckFailSince);
       } finally {
         t.report.inProgress = false;
       }

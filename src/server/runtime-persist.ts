@@ -42,6 +42,8 @@ export interface RuntimePersistenceDeps {
   crowd: boolean;
   /** The fence a world's records and checkpoints carry (see {@link CheckpointerOptions.fence}). */
   fence: NonNullable<CheckpointerOptions['fence']>;
+  /** The instance owning a world now (see {@link CheckpointerOptions.owner}). */
+  owner?: CheckpointerOptions['owner'];
   /**
    * Build the default world anew at a stored record's clock (a game runtime): used at start when the
    * stored default world has no usable checkpoint, so the game's timers and `onWorldCreated` run on
@@ -132,6 +134,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     intervalSeconds: options.checkpointIntervalSeconds,
     // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
     fence: deps.fence,
+    ...(deps.owner ? { owner: deps.owner } : {}),
   });
 
   const restoreBuilders = (): RestoreBuilders => {

@@ -93,6 +93,8 @@ export const createRuntime = (
     crowd,
     // Cluster mode: records and checkpoints carry the owner's fencing token (none written without proof of ownership).
     fence: (id) => (cluster.enforce ? cluster.fence(id) : undefined),
+    // The new owner a fenced write's line names (another instance in the last control tick's view, else none).
+    owner: (id) => [cluster.ownerOf(id)?.instanceId].find((o) => o !== undefined && o !== cluster.instanceId) ?? null,
     // A game's default world without a usable checkpoint is rebuilt at its record's clock (its timers on world time).
     ...(game ? { rebuildDefault: (clock: WorldClockStart) => createGameWorld(game, { ...worldOptions, npcs: options.npcs, clock }) } : {}),
   });

@@ -8,6 +8,7 @@
 import { openStore, type OpenStoreOptions } from '../../store/open-store.js';
 import { deflateSnapshot, snapshotChecksum } from '../snapshot-format.js';
 import type { CheckpointInput, Fence, Store } from '../../store/types.js';
+import { WorldtickError } from '../../errors.js';
 
 /** One save: where, the packed bytes and the checkpoint's metadata. */
 export interface WriterTask {
@@ -24,10 +25,27 @@ export interface WriterResult {
   writeMs: number;
 }
 
+/**
+ * A coded store error, returned rather than thrown: an error thrown across the thread keeps only its
+ * message (structured clone), and the caller must tell `WT_ERR_STORE_FENCED` from `WT_ERR_STORE_UNAVAILABLE`.
+ */
+export interface WriterFailure {
+  failure: { code: string; message: string; details: unknown };
+}
+
 // This thread's store connection (one per writer thread, opened by its first task).
 const connections = new Map<string, Promise<Store>>();
 
-export default async function writeCheckpoint(task: WriterTask): Promise<WriterResult> {
+export default async function writeCheckpoint(task: WriterTask): Promise<WriterResult | WriterFailure> {
+  try {
+    return await write(task);
+  } catch (err) {
+    if (!(err instanceof WorldtickError)) throw err;
+    return { failure: { code: err.code, message: err.message, details: err.details } };
+  }
+}
+
+async function write(task: WriterTask): Promise<WriterResult> {
   const key = JSON.stringify(task.target);
   let store = connections.get(key);
   if (!store) {

@@ -13,6 +13,8 @@ import type { Fence } from '../../../src/store/types.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { PassThrough } from 'node:stream';
+import { collectJsonLines } from '../../helpers/log-lines.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -25,7 +27,16 @@ const setup = (kind: 'inline' | 'worker') => {
   const writer: CheckpointWriter =
     kind === 'inline' ? new InlineCheckpointWriter(() => store) : new WorkerCheckpointWriter({ dataDir: d.dir });
   let fence: Fence | null | undefined = { worldId: 'w', token: 3 };
-  const ck = new Checkpointer({ store: () => store, logger: createLogger('silent'), intervalSeconds: 0, writer, fence: () => fence });
+  const out = new PassThrough();
+  const lines = collectJsonLines(out);
+  const ck = new Checkpointer({
+    store: () => store,
+    logger: createLogger('info', out),
+    intervalSeconds: 0,
+    writer,
+    fence: () => fence,
+    owner: () => 'b',
+  });
   const world = createSimWorld({ id: 'w', capacity: 200 });
   populateNpcs(world, { count: 100 });
   ck.track(world, { origin: 'admin', npcs: 100 });
@@ -35,13 +46,13 @@ const setup = (kind: 'inline' | 'worker') => {
     store.close();
     d.remove();
   });
-  return { store, ck, setFence: (f: Fence | null | undefined) => (fence = f) };
+  return { store, ck, lines, setFence: (f: Fence | null | undefined) => (fence = f) };
 };
 
 describe('checkpointer fencing', () => {
   for (const kind of ['inline', 'worker'] as const) {
     it(`${kind} writer: writes carry the owner's token; a stale owner's are refused; without proof nothing is written`, async () => {
-      const { store, ck, setFence } = setup(kind);
+      const { store, ck, lines, setFence } = setup(kind);
       await store.fence({ worldId: 'w', token: 3 });
       await ck.persist('w');
       const saved = await store.loadCheckpoint('w');
@@ -52,6 +63,13 @@ describe('checkpointer fencing', () => {
       await ck.persist('w');
       expect(ck.report('w')).toMatchObject({ saved: 1, failed: 1, recordFailures: 1 });
       expect((await store.loadCheckpoint('w'))?.createdAt).toBe(saved?.createdAt);
+      // The fencing working as designed: logged at warn (operators page on error), saying where the world went.
+      await new Promise((r) => setImmediate(r));
+      expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+      expect(lines.map((l) => [l.level, l.msg])).toEqual([
+        [40, 'world record write refused: world w moved to instance b (fencing token 3 < 4); dropped, as designed'],
+        [40, 'checkpoint refused: world w moved to instance b (fencing token 3 < 4); dropped, as designed'],
+      ]);
       // No proof of ownership: nothing written, counted.
       setFence(null);
       await ck.persist('w');
