@@ -9,6 +9,7 @@ import { despawnEntity } from '../core/world-core.js';
 import { storeClosed } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld, installGame } from '../game/world.js';
+import { runMigration, type MigrateHook } from '../game/migrate.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
@@ -137,7 +138,14 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   const restoreBuilders = (): RestoreBuilders => {
     const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
     return game
-      ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics }
+      ? {
+          systems: game.pipeline,
+          install: (w) => installGame(game, w),
+          fresh: (o) => createGameWorld(game, o),
+          physics,
+          // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step.
+          ...(game.migrate ? { migrate: (w: SimWorld, from: number) => runMigration(game.migrate as MigrateHook, game, w, from) } : {}),
+        }
       : { physics };
   };
 
