@@ -9,7 +9,7 @@ import { despawnEntity } from '../core/world-core.js';
 import { storeClosed } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld, installGame } from '../game/world.js';
-import { runMigration, type MigrateHook } from '../game/migrate.js';
+import { runMigration } from '../game/migrate.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
@@ -117,6 +117,23 @@ export const runtimeStoreOptions = (
 };
 
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
+/**
+ * How a game's worlds are rebuilt from the store: on the game's pipeline with its slot installed, a
+ * world without a usable checkpoint built fresh by the game, and a checkpoint of a lower version of
+ * the game migrated by its `migrate` hook (src/game/migrate.ts). Start and cluster takeover alike.
+ */
+export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: string) => unknown): RestoreBuilders => {
+  const hook = game.migrate;
+  return {
+    systems: game.pipeline,
+    install: (w) => installGame(game, w),
+    fresh: (o) => createGameWorld(game, o),
+    ...(physics ? { physics } : {}),
+    // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step.
+    ...(hook ? { migrate: (w: SimWorld, from: number) => runMigration(hook, game, w, from) } : {}),
+  };
+};
+
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
   const storeOptions = runtimeStoreOptions(options);
@@ -137,16 +154,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
 
   const restoreBuilders = (): RestoreBuilders => {
     const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
-    return game
-      ? {
-          systems: game.pipeline,
-          install: (w) => installGame(game, w),
-          fresh: (o) => createGameWorld(game, o),
-          physics,
-          // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step.
-          ...(game.migrate ? { migrate: (w: SimWorld, from: number) => runMigration(game.migrate as MigrateHook, game, w, from) } : {}),
-        }
-      : { physics };
+    return game ? gameRestoreBuilders(game, physics) : { physics };
   };
 
   /** Bring back every persisted world (default first), then persist the default world if it is new. */
