@@ -129,8 +129,16 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
     install: (w) => installGame(game, w),
     fresh: (o) => createGameWorld(game, o),
     ...(physics ? { physics } : {}),
-    // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step.
-    ...(hook ? { migrate: (w: SimWorld, from: number) => runMigration(hook, game, w, from) } : {}),
+    // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step,
+    // on the world without the checkpoint's player entities (removed at every restore: players come back by resuming).
+    ...(hook
+      ? {
+          migrate: (w: SimWorld, from: number) => {
+            for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
+            runMigration(hook, game, w, from);
+          },
+        }
+      : {}),
   };
 };
 
