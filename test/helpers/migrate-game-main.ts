@@ -8,7 +8,17 @@
  *     and prints one line `{"msg":"test: migrate called","from":1,"to":2}` (test instrumentation).
  * v2-throw: v2 whose `migrate` throws `class codes unreadable`.
  */
-import { addComponent, type ComponentDef, defineComponent, defineGame, getStore, hasComponent, query, runMain, spawn } from '../../src/index.js';
+import {
+  addComponent,
+  type ComponentDef,
+  defineComponent,
+  defineGame,
+  getStore,
+  hasComponent,
+  query,
+  runMain,
+  spawn,
+} from '../../src/index.js';
 
 const version = process.env.MIGRATE_GAME ?? 'v1';
 const Unit = defineComponent('Unit', { cls: 'u8' });

@@ -162,7 +162,9 @@ describe('defineGame({ migrate })', () => {
     const err = await load('b', game).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE', details: { worldId: 'b', step: 10 } });
     const problems = (err as { details: { problems: string[] } }).details.problems;
-    expect(problems).toEqual([expect.stringContaining('migrate (game "migrate-game" version 1 to 2) threw: cannot read class codes of version 1')]);
+    expect(problems).toEqual([
+      expect.stringContaining('migrate (game "migrate-game" version 1 to 2) threw: cannot read class codes of version 1'),
+    ]);
     expect(storedRows(file, 'b')).toEqual(before);
     expect(lines.find((l) => l.world === 'b' && l.level === 50)).toMatchObject({ code: 'WT_ERR_CHECKPOINT_INCOMPATIBLE' });
   });
