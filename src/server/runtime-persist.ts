@@ -116,7 +116,6 @@ export const runtimeStoreOptions = (
   };
 };
 
-/** Build the persistence wiring of a runtime (nothing opened until `open`). */
 /**
  * How a game's worlds are rebuilt from the store: on the game's pipeline with its slot installed, a
  * world without a usable checkpoint built fresh by the game, and a checkpoint of a lower version of
@@ -142,6 +141,7 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
   };
 };
 
+/** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
   const storeOptions = runtimeStoreOptions(options);
