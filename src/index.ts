@@ -42,6 +42,7 @@ export {
   type SystemDef,
   type WorldSetup,
 } from './game/definition.js';
+export type { MigrateContext, MigrateHook } from './game/migrate.js';
 export { PHASES, type PhaseName } from './core/phases.js';
 
 // Server → client messages of the game (delivered after the step's snapshot)

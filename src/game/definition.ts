@@ -20,6 +20,7 @@ import { compileServerMessages, type CompiledServerMessage, type ServerMessageDe
 import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
 import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
+import type { MigrateHook } from './migrate.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -126,6 +127,12 @@ export interface GameOptions {
    * newer build's checkpoint is. Raise it with a release whose data an older release must not read.
    */
   version?: number;
+  /**
+   * Called once on a world restored from a checkpoint a lower `version` of the game wrote
+   * (`{ world, from, to }`), after its data was carried over by the rules and before its first step;
+   * deterministic, world state only. Throwing refuses the checkpoint (`WT_ERR_CHECKPOINT_INCOMPATIBLE`).
+   */
+  migrate?: MigrateHook;
   modules?: readonly GameModule[];
   components?: readonly ComponentDef[];
   systems?: readonly SystemDef[];
@@ -175,6 +182,8 @@ export interface GameDefinition {
   readonly name: string;
   /** The game's data version (`version`, default 1). */
   readonly version: number;
+  /** The migration hook (`migrate`), or null. */
+  readonly migrate: MigrateHook | null;
   readonly modules: readonly GameModule[];
   readonly components: readonly ComponentDef[];
   readonly systems: readonly SystemDef[];
@@ -266,6 +275,8 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
   if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1 || opts.version > 2 ** 31 - 1))
     problems.push(`version must be an integer between 1 and ${2 ** 31 - 1} (got ${JSON.stringify(opts.version)})`);
+  if (opts.migrate !== undefined && typeof opts.migrate !== 'function')
+    problems.push(`migrate must be a function ({ world, from, to }) => void (got ${typeof opts.migrate})`);
   const w = opts.world ?? {};
   if (w.size !== undefined && (typeof w.size !== 'number' || !(w.size > 0) || w.size > 1e7))
     problems.push('world.size must be a number > 0 and <= 10000000');
@@ -339,6 +350,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   return {
     name: opts.name,
     version: opts.version ?? 1,
+    migrate: opts.migrate ?? null,
     modules,
     components,
     systems: opts.systems ?? [],

@@ -97,6 +97,12 @@ export const checkGame = (saved: unknown, installed: { name: string; version: nu
     ]);
 };
 
+/** The game version a checkpoint's header records, or null (no game, or written before it was stored). */
+export const savedGameVersion = (saved: unknown): number | null => {
+  const v: unknown = typeof saved === 'object' && saved !== null ? Reflect.get(saved, 'version') : undefined;
+  return Number.isSafeInteger(v) && (v as number) >= 1 ? (v as number) : null;
+};
+
 /** True when `c` holds any difference. */
 export const hasGameChanges = (c: GameChanges): boolean =>
   c.droppedComponents.length + c.droppedFields.length + c.addedComponents.length + c.addedFields.length + c.convertedFields.length > 0 ||

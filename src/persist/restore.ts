@@ -72,6 +72,11 @@ export interface RestoreBuilders {
    * the runtime keeps the world it built and only moves its clock (a world without a game).
    */
   readonly freshDefault?: (clock: WorldClockStart) => SimWorld;
+  /**
+   * The game's `migrate` hook, run on a world restored from a checkpoint a lower version of the game
+   * wrote (src/game/migrate.ts): throws `WT_ERR_CHECKPOINT_INCOMPATIBLE` when the hook throws.
+   */
+  readonly migrate?: (world: SimWorld, from: number) => void;
   /** The physics block a world is rebuilt with when its record holds none (the default world's: from the start options). */
   readonly physics?: (worldId: string) => unknown;
 }
@@ -195,6 +200,7 @@ export const loadPersistedWorld = async (
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),
+        ...(build.migrate ? { migrate: build.migrate } : {}),
         changes: (c) =>
           logger.warn(
             { world: worldId, step: ck?.step, ...c },

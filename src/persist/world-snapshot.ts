@@ -40,7 +40,7 @@ import { loadTimers, type SavedTimers } from '../game/timer-state.js';
 import { captureTimers, readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { captureFacts, readFactSections, type SavedFactsHeader } from './fact-sections.js';
-import { checkGame, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
+import { checkGame, savedGameVersion, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 const NPC_SIM_SCALARS = [
@@ -243,6 +243,13 @@ export type RestoreOptions = Pick<CreateWorldOptions, 'systems' | 'physics'> & {
   install?: (world: SimWorld) => void;
   /** Told what differs between the checkpoint's game data and the installed game, when anything does (game-changes.ts). */
   changes?: (changes: GameChanges) => void;
+  /**
+   * Run on the restored world when its checkpoint records a lower version of the installed game
+   * (`from`): the game's `migrate` hook (src/game/migrate.ts), after the state is loaded. A start
+   * or a takeover passes it (src/persist/restore.ts); a replay does not (its starting checkpoint is
+   * of the migrated world). What it throws is thrown, the world destroyed.
+   */
+  migrate?: (world: SimWorld, from: number) => void;
 };
 
 /**
@@ -290,6 +297,8 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   }
   try {
     loadState(world, h, sections, opts, facts);
+    const from = savedGameVersion(h.game);
+    if (opts.migrate && world.game && from !== null && from < world.game.version) opts.migrate(world, from);
   } catch (err) {
     destroySimWorld(world);
     if (isWorldtickError(err)) throw err;

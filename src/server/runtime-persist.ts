@@ -9,6 +9,7 @@ import { despawnEntity } from '../core/world-core.js';
 import { storeClosed } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld, installGame } from '../game/world.js';
+import { runMigration } from '../game/migrate.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
@@ -117,6 +118,31 @@ export const runtimeStoreOptions = (
   };
 };
 
+/**
+ * How a game's worlds are rebuilt from the store: on the game's pipeline with its slot installed, a
+ * world without a usable checkpoint built fresh by the game, and a checkpoint of a lower version of
+ * the game migrated by its `migrate` hook (src/game/migrate.ts). Start and cluster takeover alike.
+ */
+export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: string) => unknown): RestoreBuilders => {
+  const hook = game.migrate;
+  return {
+    systems: game.pipeline,
+    install: (w) => installGame(game, w),
+    fresh: (o) => createGameWorld(game, o),
+    ...(physics ? { physics } : {}),
+    // A checkpoint of a lower version of the game: the game's hook, once, before the world's first step,
+    // on the world without the checkpoint's player entities (removed at every restore: players come back by resuming).
+    ...(hook
+      ? {
+          migrate: (w: SimWorld, from: number) => {
+            for (const eid of [...query(w, [w.stores.Player])]) despawnEntity(w, eid);
+            runMigration(hook, game, w, from);
+          },
+        }
+      : {}),
+  };
+};
+
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
@@ -139,9 +165,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
 
   const restoreBuilders = (): RestoreBuilders => {
     const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
-    return game
-      ? { systems: game.pipeline, install: (w) => installGame(game, w), fresh: (o) => createGameWorld(game, o), physics }
-      : { physics };
+    return game ? gameRestoreBuilders(game, physics) : { physics };
   };
 
   /** Bring back every persisted world (default first), then persist the default world if it is new. */
