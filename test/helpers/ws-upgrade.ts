@@ -1,10 +1,8 @@
 /**
  * WebSocket upgrades the server may refuse (connection limits): the socket once open, or the HTTP
- * status, body and `Retry-After` of the refusal; and an in-memory sink for a server's JSON log.
+ * status, body and `Retry-After` of the refusal.
  */
-import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { createLogger } from '../../src/log.js';
 
 /** An opened socket, or the refused upgrade's answer. */
 export type UpgradeOutcome = { open: true; ws: WebSocket } | { open: false; status: number; body: string; retryAfter: string | undefined };
@@ -29,15 +27,3 @@ export const connectOrRefused = (url: string, sockets: WebSocket[], headers?: Re
     });
     ws.on('error', reject);
   });
-
-/** A warn-level logger whose JSON lines are parsed into `lines`. */
-export const jsonLogSink = (): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } => {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger('warn', stream) };
-};

@@ -11,7 +11,8 @@ import net from 'node:net';
 import type WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GameServer } from '../../../src/net/game-server.js';
-import { connectOrRefused, jsonLogSink } from '../../helpers/ws-upgrade.js';
+import { connectOrRefused } from '../../helpers/ws-upgrade.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 /** Send an upgrade with `xff` (raw bytes, one header line each) and resolve the status code of the answer (0: closed without one). */
 const rawUpgrade = (port: number, xff: Buffer[]): Promise<number> =>

@@ -5,13 +5,12 @@
  * counter (`applyErrors` in the admin stats): a studio whose handler had a bug saw its message do
  * nothing, with no line to say why. Real server (startServer), real client.
  */
-import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorldtickClient } from '../../../src/client/index.js';
 import { defineGame, defineMessage, type RunningServer, startServer, Type } from '../../../src/index.js';
-import { createLogger } from '../../../src/log.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 let server: RunningServer | null = null;
 afterEach(async () => {
@@ -21,13 +20,7 @@ afterEach(async () => {
 
 describe('a throwing message handler', () => {
   it('is logged once per interval with the ingest type and the error', async () => {
-    const lines: Array<Record<string, any>> = [];
-    const dest = new Writable({
-      write(chunk, _enc, cb) {
-        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-        cb();
-      },
-    });
+    const { lines, logger } = jsonLogSink();
     let applied = 0;
     const game = defineGame({
       name: 'buggy',
@@ -45,7 +38,7 @@ describe('a throwing message handler', () => {
     });
     server = await startServer(game, {
       options: { ...testServerOptions('wt-handler-log-'), logLevel: 'warn' },
-      logger: createLogger('warn', dest),
+      logger,
     });
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket });
     await c.connect();

@@ -6,7 +6,8 @@ import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionCap, parseOpenFileLimit, readOpenFileLimit } from '../../../src/net/fd-limit.js';
 import { GameServer } from '../../../src/net/game-server.js';
-import { connectOrRefused, jsonLogSink, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
+import { connectOrRefused, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 let server: GameServer | null = null;
 const sockets: WebSocket[] = [];

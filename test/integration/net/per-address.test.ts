@@ -8,7 +8,8 @@ import { connect as tcpConnect } from 'node:net';
 import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GameServer } from '../../../src/net/game-server.js';
-import { connectOrRefused, jsonLogSink, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
+import { connectOrRefused, type UpgradeOutcome } from '../../helpers/ws-upgrade.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
 
 let server: GameServer | null = null;

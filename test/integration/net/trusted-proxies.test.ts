@@ -13,7 +13,8 @@ import type { NetConfig } from '../../../src/net/net-config.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { openRaw, type RawWs } from '../../fuzz-helpers/raw-ws.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { connectOrRefused, jsonLogSink } from '../../helpers/ws-upgrade.js';
+import { connectOrRefused } from '../../helpers/ws-upgrade.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 import { startTestServer } from './harness.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];

@@ -1,21 +1,11 @@
 import type { ControllerMode } from '../../../src/controller/controller.js';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../../src/admin/telemetry.js';
-import { createLogger } from '../../../src/log.js';
 import { createStepLog, WARMUP_STEPS } from '../../../src/server/step-log.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
-const capture = (level: 'info' | 'debug') => {
-  const lines: Array<Record<string, any>> = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { logger: createLogger(level, dest), lines };
-};
+const capture = (level: 'info' | 'debug') => jsonLogSink(level);
 
 const setMode = (w: SimWorld, mode: ControllerMode): void => {
   w.controller.mode = mode;

@@ -10,9 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log.js';
 import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld, loadPersistedWorlds } from '../../../src/persist/restore.js';
 import {
@@ -31,20 +29,12 @@ import { createSimWorld } from '../../../src/world/sim-world.js';
 import { pauseWorld, stepWorld } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { forgeCheckpoint, newerFormat, newerSchema, storedRows } from '../../helpers/forge-checkpoint.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 const data = tempDataDir('wt-ck-too-new-');
 const file = join(data.dir, 'worldtick.sqlite');
 let store: Store;
-const lines: Record<string, unknown>[] = [];
-const logger = createLogger(
-  'info',
-  new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  }),
-);
+const { lines, logger } = jsonLogSink('info');
 
 const code = async (p: Promise<unknown>): Promise<unknown> => {
   try {

@@ -9,7 +9,6 @@
  * the stored rows left byte for byte as they were.
  */
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addComponent,
@@ -25,7 +24,6 @@ import {
   type GameDefinition,
   type MigrateContext,
 } from '../../../src/index.js';
-import { createLogger } from '../../../src/log.js';
 import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld } from '../../../src/persist/restore.js';
 import { captureWorld, encodeCapture, restoreWorld } from '../../../src/persist/world-snapshot.js';
@@ -37,20 +35,12 @@ import type { SimWorld } from '../../../src/world/sim-world.js';
 import { spawnPlayer } from '../../../src/world/spawn.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { storedRows } from '../../helpers/forge-checkpoint.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 const data = tempDataDir('wt-game-migrate-');
 const file = join(data.dir, 'worldtick.sqlite');
 let store: Store;
-const lines: Record<string, unknown>[] = [];
-const logger = createLogger(
-  'info',
-  new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  }),
-);
+const { lines, logger } = jsonLogSink('info');
 
 const Unit = defineComponent('Unit', { cls: 'u8' });
 const Stats1 = defineComponent('Stats', { hp: 'u16' });
