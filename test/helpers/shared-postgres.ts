@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { type PgServer, startPostgres } from './postgres-server.js';
 
 /** What the globalSetup provides: the folder where the shared server says `ready` (its port) or `failed`. */
@@ -81,4 +81,18 @@ export const freshDatabase = async (): Promise<PgServer | { skip: string }> => {
       await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+};
+
+/**
+ * A fresh database for one test file ({@link freshDatabase}), destroyed after the file's tests:
+ * `db` is null and `skip` says why when PostgreSQL cannot be had.
+ */
+export const fileDatabase = async (): Promise<{ skip: string | null; db: PgServer | null }> => {
+  const server = await freshDatabase();
+  const skip = 'skip' in server ? server.skip : null;
+  const db = skip ? null : (server as PgServer);
+  afterAll(async () => {
+    await db?.destroy();
+  });
+  return { skip, db };
 };

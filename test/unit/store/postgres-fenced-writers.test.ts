@@ -7,18 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { beginFenced, fenceMarker } from '../../../src/store/postgres-fenced-writers.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
-import type { PgServer } from '../../helpers/postgres-server.js';
-import { freshDatabase } from '../../helpers/shared-postgres.js';
+import { fileDatabase } from '../../helpers/shared-postgres.js';
 
-const server = await freshDatabase();
-const skip = 'skip' in server ? server.skip : null;
-const db = skip ? null : (server as PgServer);
-afterAll(async () => {
-  await db?.destroy();
-});
+const { skip, db } = await fileDatabase();
 
 /** A session of its own, inside a transaction opened by `begin`. */
 const session = async (begin: string): Promise<{ c: pg.Client; pid: number; lost: () => boolean }> => {

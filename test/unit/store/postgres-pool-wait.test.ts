@@ -8,17 +8,11 @@
  * Real server (test/helpers/shared-postgres.ts).
  */
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
-import type { PgServer } from '../../helpers/postgres-server.js';
-import { freshDatabase } from '../../helpers/shared-postgres.js';
+import { fileDatabase } from '../../helpers/shared-postgres.js';
 
-const server = await freshDatabase();
-const skip = 'skip' in server ? server.skip : null;
-const db = skip ? null : (server as PgServer);
-afterAll(async () => {
-  await db?.destroy();
-});
+const { skip, db } = await fileDatabase();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

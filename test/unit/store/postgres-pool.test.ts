@@ -5,17 +5,11 @@
  * the settings reach a real server's session, and a URL parameter wins over the option.
  */
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { beginWithLockTimeout, idleInTransactionTimeoutForLease, postgresSettings } from '../../../src/store/postgres-pool.js';
-import type { PgServer } from '../../helpers/postgres-server.js';
-import { freshDatabase } from '../../helpers/shared-postgres.js';
+import { fileDatabase } from '../../helpers/shared-postgres.js';
 
-const server = await freshDatabase();
-const skip = 'skip' in server ? server.skip : null;
-const db = skip ? null : (server as PgServer);
-afterAll(async () => {
-  await db?.destroy();
-});
+const { skip, db } = await fileDatabase();
 
 describe('postgresSettings', () => {
   it('ties the idle-in-transaction bound to the query timeout and the fenced lock wait to four fifths of it', () => {
