@@ -19,6 +19,11 @@ export const CHURN_PREFIX = 'churn-';
 export interface ChurnCounts {
   creates: number;
   deletes: number;
+  /**
+   * Worlds whose create got no answer (a timeout) and that existed all the same, deleted when the
+   * churn stops (the create finished after the delete that followed it found nothing).
+   */
+  lateDeletes: number;
   /** Deletes answered `durable: false` (the record delete is retried in the background). */
   deletesNotDurable: number;
   migrations: number;
@@ -29,6 +34,7 @@ export interface ChurnCounts {
 export const newChurnCounts = (): ChurnCounts => ({
   creates: 0,
   deletes: 0,
+  lateDeletes: 0,
   deletesNotDurable: 0,
   migrations: 0,
   purchases: 0,
@@ -74,6 +80,9 @@ const fail = (c: ChurnCounts, what: string, status: number, code: unknown): void
 
 const errorCode = (j: any): unknown => j?.error?.code ?? j?.code;
 
+/** Ids whose create got no clear answer: looked for again when the churn stops. */
+const unsure = new Set<string>();
+
 /** Ids made so far (also those whose create failed: they may exist all the same). */
 let serial = 0;
 export const churnIdsMade = (): number => serial;
@@ -109,6 +118,7 @@ const churnOne = async (o: ChurnOptions): Promise<void> => {
   const r = await admin(at.spec.adminPort, 'POST', '/api/v1/worlds?placement=local', { id: w, npcs: o.npcs }).catch(() => null);
   if (r?.status !== 201) {
     fail(o.counts, 'create', r?.status ?? 0, errorCode(r?.json));
+    if (!r || r.status >= 500) unsure.add(w);
     // It may exist all the same (the answer lost): delete it so nothing of it stays.
     await deleteWorld(o, w);
     return;
@@ -164,6 +174,15 @@ export const runChurn = async (o: ChurnOptions): Promise<void> => {
       o.log(`  churn: ${(err as Error).message}`);
     }
     await sleep(o.gapMs);
+  }
+  // A create that timed out may have finished after the delete that followed it: look again.
+  for (const w of [...unsure]) {
+    const owners = await o.cluster.owners();
+    if (owners[w] !== undefined) {
+      const before = o.counts.deletes;
+      if (await deleteWorld(o, w)) o.counts.lateDeletes += o.counts.deletes - before;
+    }
+    unsure.delete(w);
   }
 };
 

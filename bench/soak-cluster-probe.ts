@@ -160,7 +160,7 @@ export const connectionsTo = (pid: number, ports: readonly number[]): Record<num
 
 /**
  * Redis, server side: connected clients (this probe's own connection not counted), keys, and of them
- * the fencing-token keys `fence:<world>` (kept by design for every world id ever created, docs/ADMIN.md).
+ * the fencing-token keys `<prefix>fence:<world>` (kept by design for every world id ever created, docs/ADMIN.md).
  */
 export const redisCounts = async (port: number): Promise<{ clients: number; keys: number; fenceKeys: number } | null> => {
   const r = new Redis({
@@ -180,7 +180,7 @@ export const redisCounts = async (port: number): Promise<{ clients: number; keys
     let fenceKeys = 0;
     let cursor = '0';
     do {
-      const [next, batch] = await r.scan(cursor, 'MATCH', 'fence:*', 'COUNT', 1000);
+      const [next, batch] = await r.scan(cursor, 'MATCH', '*fence:*', 'COUNT', 1000);
       cursor = next;
       fenceKeys += batch.length;
     } while (cursor !== '0');
