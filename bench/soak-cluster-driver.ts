@@ -4,7 +4,7 @@
  * inspector on a fixed port, over one redis-server without persistence on a fixed port (restarted
  * empty now and then) and one PostgreSQL database; and the driver, which until told to stop migrates
  * worlds back and forth, drains and undrains instances, SIGKILLs the `victim` instance and starts it
- * again, and restarts Redis, counting each move.
+ * again, restarts Redis and PostgreSQL, counting each move.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { answersPing, findRedisServer } from '../test/helpers/redis-server.js';
@@ -142,6 +142,7 @@ export interface DriverCounts {
   /** Worlds the killed instance owned, taken over by another instance (failovers). */
   failovers: number;
   redisRestarts: number;
+  pgRestarts: number;
   /** Worlds moved in all: migrations + drained worlds + failovers. */
   moves: number;
 }
@@ -155,6 +156,7 @@ export const newDriverCounts = (): DriverCounts => ({
   kills: 0,
   failovers: 0,
   redisRestarts: 0,
+  pgRestarts: 0,
   moves: 0,
 });
 
@@ -171,6 +173,15 @@ export interface DriverOptions {
   killEverySeconds: number;
   /** Wall seconds between two Redis restarts (0 = never). */
   redisEverySeconds: number;
+  /** Wall seconds between two PostgreSQL restarts (0 = never). */
+  pgEverySeconds: number;
+  /** Stop PostgreSQL (fast shutdown) and start it again on the same port and data. */
+  restartPg: () => Promise<void>;
+  /**
+   * When the next kill / Redis restart / PostgreSQL restart is due (wall ms), kept by the caller across
+   * runs of the driver (it is stopped for every quiet sample); set on the first run.
+   */
+  schedule: { kill?: number; redis?: number; pg?: number };
   rand: () => number;
   stop: () => boolean;
   counts: DriverCounts;
@@ -244,18 +255,31 @@ const restartRedis = async (o: DriverOptions): Promise<void> => {
   o.log('  redis-server restarted (empty)');
 };
 
-/** Move worlds until `stop()`: migrations mostly, a drain now and then, kills and Redis restarts on their periods. */
+const restartPg = async (o: DriverOptions): Promise<void> => {
+  await o.restartPg();
+  o.counts.pgRestarts++;
+  await o.cluster.settled(o.worlds, 30_000);
+  o.log('  postgresql restarted');
+};
+
+/** Move worlds until `stop()`: migrations mostly, a drain now and then, kills, Redis and PostgreSQL restarts on their periods. */
 export const runDriver = async (o: DriverOptions): Promise<void> => {
-  let nextKill = o.killEverySeconds > 0 ? Date.now() + o.killEverySeconds * 1000 : Number.POSITIVE_INFINITY;
-  let nextRedis = o.redisEverySeconds > 0 ? Date.now() + o.redisEverySeconds * 1000 : Number.POSITIVE_INFINITY;
+  const s = o.schedule;
+  const first = (every: number): number => (every > 0 ? Date.now() + every * 1000 : Number.POSITIVE_INFINITY);
+  s.kill ??= first(o.killEverySeconds);
+  s.redis ??= first(o.redisEverySeconds);
+  s.pg ??= first(o.pgEverySeconds);
   while (!o.stop()) {
     try {
-      if (Date.now() >= nextKill) {
+      if (Date.now() >= s.pg) {
+        await restartPg(o);
+        s.pg = first(o.pgEverySeconds);
+      } else if (Date.now() >= s.kill) {
         await killOne(o);
-        nextKill = Date.now() + o.killEverySeconds * 1000;
-      } else if (Date.now() >= nextRedis) {
+        s.kill = first(o.killEverySeconds);
+      } else if (Date.now() >= s.redis) {
         await restartRedis(o);
-        nextRedis = Date.now() + o.redisEverySeconds * 1000;
+        s.redis = first(o.redisEverySeconds);
       } else if (o.rand() < 0.15) await drainOne(o);
       else await migrateOne(o);
     } catch (err) {

@@ -24,6 +24,15 @@ export interface Point {
   redisConns: number;
   pgConns: number;
   pgSessions: number;
+  /** Churn worlds created so far (bench/soak-cluster-churn.ts). */
+  churns: number;
+  /** Size of the instance's `/metrics`: bytes, series, series naming a churn world. */
+  metricsBytes: number;
+  metricsSeries: number;
+  churnSeries: number;
+  /** Worlds in its admin world list, and churn worlds among them. */
+  worlds: number;
+  churnWorlds: number;
 }
 
 /** The fields fitted. */
@@ -38,9 +47,31 @@ export const FITTED = [
   'redisConns',
   'pgConns',
   'pgSessions',
+  'metricsBytes',
+  'metricsSeries',
+  'churnSeries',
+  'worlds',
 ] as const;
 
 const r2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** Least-squares growth of each field of `ps` per 1,000 of `x` (e.g. world churns). */
+export const growthPer1000 = <P extends Record<X | K, unknown>, X extends string, K extends string>(
+  ps: readonly P[],
+  x: X,
+  keys: readonly K[],
+): Record<K, number> => {
+  const out = {} as Record<K, number>;
+  const xs = ps.map((p) => Number(p[x]));
+  for (const k of keys)
+    out[k] = r2(
+      slope(
+        xs,
+        ps.map((p) => Number(p[k])),
+      ) * 1000,
+    );
+  return out;
+};
 
 /** Least-squares growth of each field of `ps` per hour (over `t`) and per 1,000 moves. */
 export const growthOf = <P extends { t: number; moves: number }, K extends keyof P & string>(

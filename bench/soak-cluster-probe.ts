@@ -158,8 +158,11 @@ export const connectionsTo = (pid: number, ports: readonly number[]): Record<num
   return out;
 };
 
-/** Redis, server side: connected clients (this probe's own connection not counted) and keys. */
-export const redisCounts = async (port: number): Promise<{ clients: number; keys: number } | null> => {
+/**
+ * Redis, server side: connected clients (this probe's own connection not counted), keys, and of them
+ * the fencing-token keys `<prefix>fence:<world>` (kept by design for every world id ever created, docs/ADMIN.md).
+ */
+export const redisCounts = async (port: number): Promise<{ clients: number; keys: number; fenceKeys: number } | null> => {
   const r = new Redis({
     host: '127.0.0.1',
     port,
@@ -174,7 +177,14 @@ export const redisCounts = async (port: number): Promise<{ clients: number; keys
     const list = String(await r.call('CLIENT', 'LIST'));
     const clients = list.split('\n').filter((l) => l.trim().length > 0).length - 1;
     const keys = await r.dbsize();
-    return { clients, keys };
+    let fenceKeys = 0;
+    let cursor = '0';
+    do {
+      const [next, batch] = await r.scan(cursor, 'MATCH', '*fence:*', 'COUNT', 1000);
+      cursor = next;
+      fenceKeys += batch.length;
+    } while (cursor !== '0');
+    return { clients, keys, fenceKeys };
   } catch {
     return null; // restarting
   } finally {

@@ -8,28 +8,37 @@
  * load-test bots in `w1` following every move (`--follow-moves --follow-lost`, docs/BOTS.md).
  * Meanwhile a driver (bench/soak-cluster-driver.ts) moves worlds all the time: migrations back and
  * forth, a drain + undrain now and then, a SIGKILL of instance `c` and its start on the same ports
- * every `SOAK_KILL_SECONDS`, a restart of Redis (empty) every `SOAK_REDIS_SECONDS`.
+ * every `SOAK_KILL_SECONDS`, a restart of Redis (empty) every `SOAK_REDIS_SECONDS`, a restart of
+ * PostgreSQL (fast shutdown, started again on the same port and data) every `SOAK_PG_SECONDS`. Beside
+ * it, unless `SOAK_CHURN_WORLDS=0`, a churn of short-lived worlds under new ids
+ * (bench/soak-cluster-churn.ts): created, `SOAK_CHURN_PLAYERS` players buying in it for
+ * `SOAK_CHURN_LIFE_MS`, half of them migrated once, deleted; the next one `SOAK_CHURN_GAP_MS` later.
  *
  *   SOAK_SECONDS=300 SOAK_SAMPLE_SECONDS=15 SOAK_PLAYERS=16 SOAK_BOTS=20 npx tsx bench/soak-cluster.ts
  *   SOAK_KILL_SECONDS=60 SOAK_REDIS_SECONDS=120 SOAK_MOVE_GAP_MS=1000 SOAK_WARMUP_SECONDS=45
- *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2
+ *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2 SOAK_PG_SECONDS=180
+ *   SOAK_CHURN_WORLDS=1 SOAK_CHURN_PLAYERS=3 SOAK_CHURN_LIFE_MS=2000 SOAK_CHURN_GAP_MS=500 SOAK_CHURN_NPCS=20
  *
  * Every `SOAK_SAMPLE_SECONDS`, per instance, from outside (bench/soak-cluster-probe.ts: the Node
  * inspector of each instance, `/proc`, Redis and PostgreSQL): heap after full GCs, rss, active
  * handles and timers by type, open fds, its TCP connections to Redis and to PostgreSQL, its
- * PostgreSQL sessions (by `application_name`); and cluster-wide Redis clients and keys. Every
+ * PostgreSQL sessions (by `application_name`), the size of its `/metrics` (bytes, series, series naming
+ * a churn world) and its admin world list; and cluster-wide Redis clients and keys (fencing-token keys
+ * apart). Every
  * `SOAK_QUIET_SECONDS` (and after the warm-up and at the end) a quiet sample: the driver paused, every
  * world moved back to its home instance (`1`, `w1` on a, `w2` on b, `w3` on c), then sampled — the same
- * placement each time, so a difference is what the moves left behind (the clearest leak signal).
+ * placement each time and no churn world alive, so a difference is what the moves and churned worlds
+ * left behind (the clearest leak signal).
  * Figures (bench/soak-cluster-figures.ts), for `a` and `b`, which live the whole run (`c` restarts):
  * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
- * half) and of the quiet samples; the first and last quiet samples' difference; with
+ * half) and of the quiet samples, the quiet samples also per 1,000 churned worlds; the first and last quiet samples' difference; with
  * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
  * instance through its inspector) and the constructors whose object count grew most; and the
- * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts).
+ * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts),
+ * churn players' purchases included; at the end, rows left in PostgreSQL by deleted worlds.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,12 +50,21 @@ import { admin, freePort, killAllServers, sleep, writeServerConfig, type ServerS
 import { createDatabase, viewPostgres } from './crash-campaign-store.js';
 import { runSuite, type Suite } from './harness.js';
 import { lossyRedis, newDriverCounts, runDriver, SoakCluster, type SoakInstance } from './soak-cluster-driver.js';
-import { FITTED, growthOf, type HeapSummary, type Point, snapshotGrowth, summarizeSnapshot } from './soak-cluster-figures.js';
-import { connectionsTo, inspectProcess, openFds, pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
+import { CHURN_PREFIX, deadWorldRows, familyDelta, metricsSize, newChurnCounts, newChurnPlayers, runChurn } from './soak-cluster-churn.js';
+import {
+  FITTED,
+  growthOf,
+  growthPer1000,
+  type HeapSummary,
+  type Point,
+  snapshotGrowth,
+  summarizeSnapshot,
+} from './soak-cluster-figures.js';
+import { pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
+import { botsFiguresOf, quietDeltaOf, sampleInstance } from './soak-cluster-sample.js';
 import { rng } from './soak-clients.js';
 
 const env = (name: string, d: number): number => (process.env[name] ? Number(process.env[name]) : d);
-const MiB = 2 ** 20;
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 const ROOT = new URL('../', import.meta.url).pathname;
 const WORLDS = ['1', 'w1', 'w2', 'w3'] as const;
@@ -70,6 +88,12 @@ export const soakClusterSuite: Suite = {
     const leaseTtl = env('SOAK_LEASE_TTL', 2);
     const quietEvery = env('SOAK_QUIET_SECONDS', ctx.quick ? 30 : 150);
     const snapshotsOn = process.env.SOAK_SNAPSHOTS === '1';
+    const churnOn = process.env.SOAK_CHURN_WORLDS !== '0';
+    const pgEvery = env('SOAK_PG_SECONDS', ctx.quick ? 50 : 180);
+    const churnGapMs = env('SOAK_CHURN_GAP_MS', 500);
+    const churnLifeMs = env('SOAK_CHURN_LIFE_MS', 2000);
+    const churnNpcs = env('SOAK_CHURN_NPCS', 20);
+    const churnPlayersN = env('SOAK_CHURN_PLAYERS', 3);
     if (!findRedisServer()) throw new Error('redis-server is not installed');
     const pgs = await startPostgres({ maxConnections: 200 });
     if ('skip' in pgs) throw new Error(pgs.skip);
@@ -142,6 +166,9 @@ export const soakClusterSuite: Suite = {
         pauseMs: 150,
       };
       const load = Promise.all(players.map((p) => runPlayer(p, ctl)));
+      // The churn's players: the same bookkeeping, their world changes with every churn world.
+      const churnPlayers = newChurnPlayers(churnOn ? churnPlayersN : 0, playersN);
+
       const botsReport = join(dir, 'bots.json');
       bots = spawn(
         process.execPath,
@@ -164,6 +191,8 @@ export const soakClusterSuite: Suite = {
 
       // Driver and sampling.
       const counts = newDriverCounts();
+      const churn = newChurnCounts();
+      const schedule = {};
       let driving = true;
       const driver = (): Promise<void> =>
         runDriver({
@@ -174,40 +203,55 @@ export const soakClusterSuite: Suite = {
           gapMs,
           killEverySeconds: killEvery,
           redisEverySeconds: redisEvery,
+          pgEverySeconds: pgEvery,
+          restartPg: async () => {
+            await pgs.stop();
+            await sleep(500);
+            await pgs.start();
+          },
+          schedule,
           rand: rng(42),
           stop: () => !driving,
           counts,
           log: ctx.log,
+        }).then(
+          () =>
+            // The churn runs beside the driver; both stop for a quiet sample.
+            churning,
+        );
+      const churnRand = rng(7);
+      let churning: Promise<void> = Promise.resolve();
+      const startChurn = (): void => {
+        if (!churnOn) return;
+        churning = runChurn({
+          cluster,
+          players: churnPlayers,
+          lifeMs: churnLifeMs,
+          gapMs: churnGapMs,
+          npcs: churnNpcs,
+          rand: churnRand,
+          stop: () => !driving,
+          counts: churn,
+          log: ctx.log,
         });
-      const sampleOne = async (i: SoakInstance, t: number, pgByName: Record<string, number>): Promise<Point | null> => {
-        const pid = i.proc?.child.pid;
-        if (!pid || i.proc?.child.exitCode !== null) return null;
-        try {
-          const s = await inspectProcess(i.inspectPort);
-          const conns = connectionsTo(pid, [redis.port, pgs.port]);
-          const resources = Object.values(s.resources).reduce((a, b) => a + b, 0);
-          return {
-            t,
-            moves: counts.moves,
-            heapMiB: r2(s.heapUsed / MiB),
-            codeMiB: r2(s.codeUsed / MiB),
-            rssMiB: r2(s.rss / MiB),
-            externalMiB: r2((s.external + s.arrayBuffers) / MiB),
-            resources,
-            timers: s.resources.Timeout ?? 0,
-            resourcesByType: s.resources,
-            fds: openFds(pid),
-            redisConns: conns[redis.port] ?? 0,
-            pgConns: conns[pgs.port] ?? 0,
-            pgSessions: pgByName[`soak-${i.id}`] ?? 0,
-          };
-        } catch (err) {
-          ctx.log(`  sample of ${i.id} failed: ${(err as Error).message}`);
-          return null;
-        }
       };
+      const sampleOne = (i: SoakInstance, t: number, pgByName: Record<string, number>): Promise<Point | null> =>
+        sampleInstance(i, { t, moves: counts.moves, churns: churn.creates }, { redis: redis.port, pg: pgs.port }, pgByName).catch(
+          (err: Error) => {
+            ctx.log(`  sample of ${i.id} failed: ${err.message}`);
+            return null;
+          },
+        );
       const series: Record<string, Point[]> = { a: [], b: [], c: [] };
-      const cluster0: Array<{ t: number; moves: number; redisClients: number; redisKeys: number; pgSessions: number }> = [];
+      const cluster0: Array<{
+        t: number;
+        moves: number;
+        churns: number;
+        redisClients: number;
+        redisKeys: number;
+        redisFenceKeys: number;
+        pgSessions: number;
+      }> = [];
       const sampleAll = async (t: number): Promise<Record<string, Point | null>> => {
         const byName = await pgSessions(db).catch(() => ({}) as Record<string, number>);
         const rc = await redisCounts(redis.port);
@@ -217,14 +261,18 @@ export const soakClusterSuite: Suite = {
           cluster0.push({
             t,
             moves: counts.moves,
+            churns: churn.creates,
             redisClients: rc.clients,
             redisKeys: rc.keys,
+            redisFenceKeys: rc.fenceKeys,
             pgSessions: Object.values(byName).reduce((a, b) => a + b, 0),
           });
         return out;
       };
       /** The like-for-like sample: driver stopped, every world at its home, a few control ticks. */
       const quiet: Array<Record<string, Point | null>> = [];
+      /** `/metrics` series per family at each quiet sample, to name what a difference is made of. */
+      const quietFamilies: Record<string, Array<Record<string, number>>> = {};
       const snapshots: Record<string, HeapSummary> = {};
       const quietSample = async (t: number, snapshot: string | null): Promise<void> => {
         driving = false;
@@ -234,8 +282,12 @@ export const soakClusterSuite: Suite = {
         await sleep(3000);
         const s = await sampleAll(t);
         quiet.push(s);
+        for (const id of STEADY) {
+          const f = (await metricsSize(cluster.get(id).spec.adminPort).catch(() => null))?.families;
+          if (f) (quietFamilies[id] ??= []).push(f);
+        }
         ctx.log(
-          `  quiet t=${t}s moves ${counts.moves}: ${STEADY.map((id) => `${id} heap ${s[id]?.heapMiB} MiB (code ${s[id]?.codeMiB}) timers ${s[id]?.timers} fds ${s[id]?.fds}`).join('; ')}`,
+          `  quiet t=${t}s moves ${counts.moves} churns ${churn.creates}: ${STEADY.map((id) => `${id} heap ${s[id]?.heapMiB} MiB (code ${s[id]?.codeMiB}) timers ${s[id]?.timers} fds ${s[id]?.fds} series ${s[id]?.metricsSeries} (churn ${s[id]?.churnSeries})`).join('; ')}`,
         );
         if (snapshot)
           for (const id of STEADY) {
@@ -245,14 +297,17 @@ export const soakClusterSuite: Suite = {
             rmSync(file, { force: true });
           }
         driving = true;
+        startChurn();
         run = driver();
       };
 
       ctx.log(`soak-cluster: 3 instances, worlds ${WORLDS.join(', ')} (${npcs} NPCs), ${playersN} players, ${botsN} bots, ${seconds} s`);
+      startChurn();
       let run = driver();
       await sleep(warmup * 1000);
       await quietSample(0, snapshotsOn ? 'before' : null);
       const movesAtStart = counts.moves;
+      const churnsAtStart = churn.creates;
       const t0 = performance.now();
       let lastQuiet = t0;
       const runMs = (seconds - warmup) * 1000;
@@ -284,7 +339,7 @@ export const soakClusterSuite: Suite = {
         const half = (series[id] ?? []).filter((p) => p.t >= runSeconds / 2);
         growth[id] = { secondHalfSamples: half.length, ...growthOf(half, FITTED) };
         const qs = quiet.slice(1).flatMap((q) => (q[id] ? [q[id]] : []));
-        quietGrowth[id] = { samples: qs.length, ...growthOf(qs, FITTED) };
+        quietGrowth[id] = { samples: qs.length, ...growthOf(qs, FITTED), per1000Churns: growthPer1000(qs, 'churns', FITTED) };
       }
       const clusterGrowth = growthOf(
         cluster0.filter((p) => p.t >= runSeconds / 2),
@@ -296,18 +351,7 @@ export const soakClusterSuite: Suite = {
       for (const id of ['a', 'b', 'c']) {
         const b0 = first[id];
         const b1 = last[id];
-        if (!b0 || !b1) continue;
-        quietDelta[id] = {
-          heapMiB: r2(b1.heapMiB - b0.heapMiB),
-          codeMiB: r2(b1.codeMiB - b0.codeMiB),
-          heapBytesPerMove: Math.round(((b1.heapMiB - b0.heapMiB) * MiB) / Math.max(1, counts.moves - movesAtStart)),
-          resources: b1.resources - b0.resources,
-          timers: b1.timers - b0.timers,
-          fds: b1.fds - b0.fds,
-          redisConns: b1.redisConns - b0.redisConns,
-          pgConns: b1.pgConns - b0.pgConns,
-          pgSessions: b1.pgSessions - b0.pgSessions,
-        };
+        if (b0 && b1) quietDelta[id] = quietDeltaOf(b0, b1, counts.moves - movesAtStart, churn.creates - churnsAtStart);
       }
       const snapshotDiff: Record<string, unknown> = {};
       for (const id of STEADY) {
@@ -320,9 +364,14 @@ export const soakClusterSuite: Suite = {
       ctl.draining = true;
       await Promise.race([load, sleep(30_000)]);
       const violations: string[] = [];
+      if (churnPlayers.some((p) => p.pending !== null)) violations.push('churn players: pending keys left');
       if (players.some((p) => p.pending !== null)) violations.push('pending keys not answered within 30 s of the end');
-      violations.push(...checkLedger(await viewPostgres(db), players, null, snapshotAcks(players, null)));
-      for (const p of players) violations.push(...p.violations);
+      violations.push(
+        ...checkLedger(await viewPostgres(db), [...players, ...churnPlayers], null, snapshotAcks([...players, ...churnPlayers], null)),
+      );
+      for (const p of [...players, ...churnPlayers]) violations.push(...p.violations);
+      // Rows of deleted worlds: only the live worlds' rows may remain (all churn worlds are deleted by now).
+      const deadRows = await deadWorldRows(db, WORLDS);
       const owners = await cluster.owners();
       for (const i of new Set(Object.values(owners))) {
         const v = await admin(cluster.get(i).spec.adminPort, 'GET', '/api/v1/ledger/verify').catch(() => null);
@@ -331,20 +380,7 @@ export const soakClusterSuite: Suite = {
       }
       // The bots run past the end (their window is 40 s longer than the soak): wait for their report.
       const botsCode = await Promise.race([botsExited, sleep(90_000).then(() => 'timeout')]);
-      let botsFigures: unknown = { exit: botsCode };
-      try {
-        const r = JSON.parse(readFileSync(botsReport, 'utf8'));
-        botsFigures = {
-          exit: botsCode,
-          connected: r.connected,
-          disconnects: r.disconnects,
-          disconnectsByCode: r.disconnectsByCode,
-          movesFollowed: r.movesFollowed,
-          moveFailures: r.moveFailures,
-        };
-      } catch {
-        /* no report (killed before writing it) */
-      }
+      const botsFigures = botsFiguresOf(botsReport, botsCode);
       ctx.record('settings', {
         seconds,
         warmup,
@@ -357,6 +393,26 @@ export const soakClusterSuite: Suite = {
         redisEvery,
         gapMs,
         worlds: WORLDS,
+        churnOn,
+        churnGapMs,
+        churnLifeMs,
+        churnNpcs,
+        churnPlayersN,
+        pgEvery,
+      });
+      ctx.record('churn', {
+        ...churn,
+        measured: churn.creates - churnsAtStart,
+        churnPurchasesAcked: ackedCount(churnPlayers),
+        clusterPer1000Churns: growthPer1000(cluster0, 'churns', ['redisKeys', 'redisFenceKeys', 'redisClients', 'pgSessions'] as const),
+        metricsFamiliesFirstToLastQuiet: Object.fromEntries(
+          STEADY.map((id) => {
+            const fs = quietFamilies[id] ?? [];
+            return [id, familyDelta(fs[0] ?? {}, fs[fs.length - 1] ?? {})];
+          }),
+        ),
+        deadWorldRows: deadRows,
+        prefix: CHURN_PREFIX,
       });
       ctx.record('driver', { ...counts, movesMeasured: counts.moves - movesAtStart, runSeconds: r2(runSeconds) });
       ctx.record('purchases', {
