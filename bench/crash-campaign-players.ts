@@ -60,10 +60,11 @@ export interface LoadControl {
   pauseMs?: number;
 }
 
-export const newPlayers = (n: number): PlayerState[] =>
+/** `n` players with no history, indexes from `firstIndex` on, tokens `<prefix><i>`. */
+export const newPlayers = (n: number, prefix = 'campaign-player-', firstIndex = 0): PlayerState[] =>
   Array.from({ length: n }, (_, i) => ({
-    index: i,
-    token: `campaign-player-${i}`,
+    index: firstIndex + i,
+    token: `${prefix}${i}`,
     resume: null,
     acked: new Map(),
     pending: null,

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { LoadControl, PlayerState } from './crash-campaign-players.js';
-import { runPlayer } from './crash-campaign-players.js';
+import { newPlayers, runPlayer } from './crash-campaign-players.js';
 import { admin, CAMPAIGN_TOKEN, sleep } from './crash-campaign-server.js';
 import type { SoakCluster } from './soak-cluster-driver.js';
 
@@ -43,20 +43,7 @@ export const newChurnCounts = (): ChurnCounts => ({
 
 /** `n` churn players, indexes from `firstIndex` on (after the soak's own players, for the ledger check). */
 export const newChurnPlayers = (n: number, firstIndex: number): PlayerState[] =>
-  Array.from({ length: n }, (_, i) => ({
-    index: firstIndex + i,
-    token: `soak-churn-${i}`,
-    resume: null,
-    acked: new Map(),
-    pending: null,
-    next: 0,
-    joins: 0,
-    resumed: 0,
-    refusals: [],
-    violations: [],
-    worldId: '1',
-    repeats: 0,
-  }));
+  newPlayers(n, 'soak-churn-', firstIndex).map((p) => ({ ...p, worldId: '1', repeats: 0 }));
 
 export interface ChurnOptions {
   cluster: SoakCluster;

@@ -45,7 +45,7 @@ import { pathToFileURL } from 'node:url';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { findRedisServer } from '../test/helpers/redis-server.js';
 import { checkLedger, snapshotAcks } from './crash-campaign-checks.js';
-import { ackedCount, runPlayer, type LoadControl, type PlayerState } from './crash-campaign-players.js';
+import { ackedCount, newPlayers, runPlayer, type LoadControl, type PlayerState } from './crash-campaign-players.js';
 import { admin, freePort, killAllServers, sleep, writeServerConfig, type ServerSpec } from './crash-campaign-server.js';
 import { createDatabase, viewPostgres } from './crash-campaign-store.js';
 import { runSuite, type Suite } from './harness.js';
@@ -138,17 +138,8 @@ export const soakClusterSuite: Suite = {
       await cluster.settled(WORLDS);
 
       // Load: players in every world (any instance; redirected to the owner), bots in w1.
-      const players: PlayerState[] = Array.from({ length: playersN }, (_, i) => ({
-        index: i,
-        token: `soak-player-${i}`,
-        resume: null,
-        acked: new Map(),
-        pending: null,
-        next: 0,
-        joins: 0,
-        resumed: 0,
-        refusals: [],
-        violations: [],
+      const players: PlayerState[] = newPlayers(playersN, 'soak-player-').map((p, i) => ({
+        ...p,
         worldId: WORLDS[i % WORLDS.length] ?? '1',
         repeats: 0,
       }));
