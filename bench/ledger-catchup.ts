@@ -5,7 +5,7 @@
  * 10,000) and applies them in one step. That is a player's first join to a world and every resume
  * into a restored, migrated or failed-over world (a checkpoint keeps no player entities).
  *
- *   npx tsx bench/ledger-catchup.ts [--quick]        (or `npm run bench -- ledger-catchup`)
+ *   npx tsx bench/ledger-catchup.ts [--quick] [--postgres]    (or `npm run bench -- ledger-catchup`)
  *
  * For each history size H (0, 1,000, 10,000, 50,000; --quick: 0 and 1,000): a fresh SQLite store in
  * a temp dir is filled, through `store.commitLedger` in batches, with H committed `ok` entries of
@@ -28,25 +28,29 @@ import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { readPlayerLedger } from '../src/ledger/read-player-ledger.js';
 import { attachLedger, detachLedger, walletOf } from '../src/ledger/world-ledger.js';
+import { PostgresStore } from '../src/store/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { LedgerEntryInput, Store } from '../src/store/types.js';
 import { runStep } from '../src/world/step.js';
 import { playerIdOfToken } from '../src/net/durable-sessions.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
+import { startPostgres } from '../test/helpers/postgres-server.js';
 import { sessionServer, sessionWorld } from '../test/helpers/session-world.js';
 import { runSuite, type Suite } from './harness.js';
 
 const WALLET = 22;
-const TOKEN = 'catchup-player-secret';
-const PLAYER = playerIdOfToken(TOKEN);
+/** The player's hello token at history size `h` (one player per size: PostgreSQL runs every size in one database). */
+const tokenOf = (h: number): string => `catchup-player-${h}`;
 const FILL_BATCH = 5000;
+/** `--postgres`: the same on a throwaway PostgreSQL server (writes bench/results/ledger-catchup-postgres.json). */
+const POSTGRES = process.argv.includes('--postgres');
 const gc = (globalThis as { gc?: () => void }).gc;
 
-const entryAt = (i: number): LedgerEntryInput => {
+const entryAt = (player: string, i: number): LedgerEntryInput => {
   const reward = i % 2 === 0;
   return {
     worldId: 'w1',
-    playerId: PLAYER,
+    playerId: player,
     key: `h${i}`,
     kind: reward ? 'reward' : 'purchase',
     item: reward ? null : 'potion',
@@ -66,11 +70,11 @@ const expected = (h: number): { coins: number; potions: number } => ({
   potions: Math.floor(h / 2),
 });
 
-const fill = async (store: Store, h: number): Promise<number> => {
+const fill = async (store: Store, player: string, h: number): Promise<number> => {
   const t0 = performance.now();
   for (let i = 0; i < h; i += FILL_BATCH) {
     const batch: LedgerEntryInput[] = [];
-    for (let j = i; j < Math.min(h, i + FILL_BATCH); j++) batch.push(entryAt(j));
+    for (let j = i; j < Math.min(h, i + FILL_BATCH); j++) batch.push(entryAt(player, j));
     await store.commitLedger(batch);
   }
   return performance.now() - t0;
@@ -94,6 +98,8 @@ interface Join {
 
 /** One join of the player into a fresh world served on `store`. */
 const joinOnce = async (store: Store, h: number): Promise<Join> => {
+  const token = tokenOf(h);
+  const player = playerIdOfToken(token);
   const world = sessionWorld(64);
   attachLedger(world, { store, startingCoins: 0, rateLimit: { perSecond: 0 } });
   const server = sessionServer(world, store);
@@ -104,15 +110,15 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
     applyStepMs = 0;
   const l = world.ledger;
   const stepper = setInterval(() => {
-    const bound = l?.eidOf.has(PLAYER) === true;
-    const catching = l?.catchingUp.has(PLAYER) === true;
+    const bound = l?.eidOf.has(player) === true;
+    const catching = l?.catchingUp.has(player) === true;
     runStep(world);
     maxStepMs = Math.max(maxStepMs, world.stats.totalMs);
     maxIngestMs = Math.max(maxIngestMs, world.stats.systemMs[0] ?? 0);
     // The step whose ingest applied the join (bindPlayer: the catch-up's first store read starts
     // inside it), and the one that applied the catch-up (a step can do both when the read is quick).
-    if (!bound && l?.eidOf.has(PLAYER) === true) joinStepMs = world.stats.totalMs;
-    if ((catching || !bound) && l?.eidOf.has(PLAYER) === true && l.catchingUp.has(PLAYER) === false) applyStepMs = world.stats.totalMs;
+    if (!bound && l?.eidOf.has(player) === true) joinStepMs = world.stats.totalMs;
+    if ((catching || !bound) && l?.eidOf.has(player) === true && l.catchingUp.has(player) === false) applyStepMs = world.stats.totalMs;
   }, 50);
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}`);
   await new Promise<void>((resolve, reject) => {
@@ -133,7 +139,7 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
       if (m[0] === WALLET) resolve(m);
       else if (m[0] === 20) reject(new Error(`error message ${JSON.stringify(m)}`));
     });
-    ws.send(pack([1, 1, 'w1', 'p', TOKEN, null]), { binary: true });
+    ws.send(pack([1, 1, 'w1', 'p', token, null]), { binary: true });
   });
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -141,7 +147,7 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
   delay.disable();
   const loopDelayMs = Math.max(0, delay.max / 1e6 - 10);
   const want = expected(h);
-  const held = walletOf(world, PLAYER);
+  const held = walletOf(world, player);
   const items = (wallet[2] ?? {}) as Record<string, number>;
   if (
     wallet[1] !== want.coins ||
@@ -155,7 +161,7 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
   await server.stop();
   await detachLedger(world);
   const r0 = performance.now();
-  const read = await readPlayerLedger(store, PLAYER);
+  const read = await readPlayerLedger(store, player);
   const readMs = performance.now() - r0;
   if (read.length !== h) throw new Error(`H=${h}: read ${read.length} entries`);
   return {
@@ -178,17 +184,20 @@ const median = (xs: number[]): number => {
 const r1 = (n: number): number => Math.round(n * 10) / 10;
 
 export const ledgerCatchupSuite: Suite = {
-  name: 'ledger-catchup',
+  name: POSTGRES ? 'ledger-catchup-postgres' : 'ledger-catchup',
   async run(ctx) {
     const sizes = ctx.quick ? [0, 1000] : [0, 1000, 10_000, 50_000];
     const reps = ctx.quick ? 3 : 7;
     const rows: Array<Record<string, unknown>> = [];
+    const pgServer = POSTGRES ? await startPostgres() : null;
+    if (pgServer && 'skip' in pgServer) throw new Error(`--postgres: ${pgServer.skip}`);
     for (const h of sizes) {
       const dir = tempDataDir('wt-ledger-catchup-');
-      const store = new SqliteStore({ dataDir: dir.dir });
+      const store = pgServer ? await PostgresStore.open({ url: pgServer.url }) : new SqliteStore({ dataDir: dir.dir });
+      const player = playerIdOfToken(tokenOf(h));
       try {
-        const fillMs = await fill(store, h);
-        const bal = await store.ledgerBalance(PLAYER);
+        const fillMs = await fill(store, player, h);
+        const bal = await store.ledgerBalance(player);
         const want = expected(h);
         if (bal.coins !== want.coins || (bal.items.potion ?? 0) !== want.potions)
           throw new Error(`H=${h}: store balance ${JSON.stringify(bal)}, expected ${JSON.stringify(want)}`);
@@ -220,6 +229,7 @@ export const ledgerCatchupSuite: Suite = {
         dir.remove();
       }
     }
+    await pgServer?.stop();
     console.table(
       rows.map((r) => {
         const m = (k: string): string => {
@@ -239,7 +249,7 @@ export const ledgerCatchupSuite: Suite = {
         };
       }),
     );
-    ctx.record('store', 'sqlite (temp data dir)');
+    ctx.record('store', POSTGRES ? 'postgres (throwaway server, test/helpers/postgres-server.ts)' : 'sqlite (temp data dir)');
     ctx.record('gcBeforeJoin', gc !== undefined);
     ctx.record('joins', rows);
   },
