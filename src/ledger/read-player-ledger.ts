@@ -1,18 +1,31 @@
 /**
- * Every ledger entry of one player after a seq, read page by page (the store answers at most
- * `LEDGER_READ_LIMIT` rows a call): the ledger service's catch-up of a (re)loaded player and the
- * `verify` command's full read.
+ * Every ledger entry of one player after a seq, read page by page: the ledger service's catch-up of
+ * a (re)loaded player and the `verify` command's full read.
+ *
+ * A player's history can be long (a catch-up into a new entity reads all of it: docs/DURABILITY.md
+ * "Player binding and catch-up"), and the embedded store reads synchronously: read in one go, 50,000
+ * entries held the event loop ≈ 0.4 s (bench/ledger-catchup.ts) — every world of the process without
+ * a step, every socket unserved. So pages are small ({@link CATCH_UP_PAGE}) and the read gives the
+ * event loop a turn before each one (a macrotask, not a microtask): the longest hold is one page.
+ * The caller (a step binding a player) never runs the read inside its step.
  */
-import { LEDGER_READ_LIMIT } from '../store/rows.js';
 import type { LedgerEntry, Store } from '../store/types.js';
+
+/** Entries read per page (≈ 8-9 ms of SQLite reading on this machine). */
+export const CATCH_UP_PAGE = 1000;
+
+/** One turn of the event loop: what is queued (steps, sockets, timers) runs before the next page. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export const readPlayerLedger = async (store: Store, playerId: string, afterSeq = 0): Promise<LedgerEntry[]> => {
   const out: LedgerEntry[] = [];
   let after = afterSeq;
   for (;;) {
-    const page = await store.readLedger({ playerId, afterSeq: after });
+    await nextTurn();
+    const page = await store.readLedger({ playerId, afterSeq: after, limit: CATCH_UP_PAGE });
     out.push(...page);
-    if (page.length < LEDGER_READ_LIMIT) return out;
-    after = page[page.length - 1].seq;
+    const last = page[page.length - 1];
+    if (page.length < CATCH_UP_PAGE || !last) return out;
+    after = last.seq;
   }
 };
