@@ -117,6 +117,22 @@ export const startFirstThenRest = async (
   for (const r of started) if (r.status === 'rejected') throw r.reason;
 };
 
+/** Until `i` owns the default world "1" (the usual readiness of the first instance started). */
+export const ownsDefaultWorld = (i: TestInstance): Promise<unknown> =>
+  until(`${i.id} owns world 1`, async () => (await ownersFrom(i))['1'] === i.id);
+
+/**
+ * {@link startFirstThenRest} with the same `args` for every instance: `ids[0]` first, until it owns the
+ * default world (the others then hold standby copies of it), then the rest at once.
+ */
+export const startDefaultOwnerThenRest = (into: TestInstance[], ids: string[], args: string[]): Promise<void> =>
+  startFirstThenRest(
+    into,
+    [ids[0] ?? 'a', args],
+    ids.slice(1).map((id) => [id, args]),
+    ownsDefaultWorld,
+  );
+
 interface Spawned {
   id: string;
   child: ChildProcess;

@@ -12,7 +12,7 @@
  * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -77,9 +77,7 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     const args = [...sharedStoreArgs(redis as RedisTestServer, pg as PgServer), '--lease-ttl', '2', '--npcs', '0', '--standby-copies', '0'];
     // b2 first, holding the default world: a2 stopped in a fenced write of a world holds its fence row, and a
     // new owner's announce of that world waits for it (the control tick with it) until a2 continues.
-    await startFirstThenRest(children, ['b2', args], [['a2', args]], (b) =>
-      until('b2 holds the default world', async () => (await ownersFrom(b))['1'] === 'b2'),
-    );
+    await startDefaultOwnerThenRest(children, ['b2', 'a2'], args);
     const [b, a] = children as [TestInstance, TestInstance];
     /** What both instances logged about fo (a failure message). */
     const explain = (err: Error): never => {

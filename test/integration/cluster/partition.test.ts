@@ -18,7 +18,7 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { StepRange } from '../../../src/server/cluster-service.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startFirstThenRest, ownsDefaultWorld, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 /** Lease TTL (s): the cut is noticed, the lease lapses and the world moves within about one TTL. */
 const TTL_S = 2;
@@ -64,7 +64,7 @@ describe.skipIf(!bin)('cluster: network partition', () => {
         ['b', ['--redis', redis.url, ...common]],
         ['c', ['--redis', redis.url, ...common]],
       ],
-      (a) => until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a'),
+      ownsDefaultWorld,
     );
     const [a, b, c] = inst as [TestInstance, TestInstance, TestInstance];
     await until('3 instances listed', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 3);

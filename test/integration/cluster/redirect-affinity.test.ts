@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { LightBot } from '../../../src/bots/light-bot.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { CLUSTER_TOKEN, ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -30,15 +30,7 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     // Lease TTL 2 s: the last case waits for a killed instance's presence and lease to lapse.
     const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c (loading their modules meanwhile) hold standby copies.
-    await startFirstThenRest(
-      inst,
-      ['a', args],
-      [
-        ['b', args],
-        ['c', args],
-      ],
-      (a) => until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a'),
-    );
+    await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
     expect((await inst[1].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
     expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
     await until('every instance sees 3 instances and 3 leases', async () => {

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { CLUSTER_TOKEN, ownersFrom, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const bin = findRedisServer();
 if (!bin) console.warn('standby-readiness: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
@@ -22,9 +22,7 @@ describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
     // The smallest stale limit (1.5 s; the heartbeat runs every 1 s) so a standby copy is long past it below.
     const args = ['--redis', redis.url, '--npcs', '100', '--lease-ttl', '1', '--heartbeat-stale', '1.5', '--stats-interval', '0.5'];
     // a first, so it owns world 1; b loads its modules meanwhile.
-    await startFirstThenRest(inst, ['a', args], [['b', args]], (a) =>
-      until('a owns world 1', async () => (await ownersFrom(a))['1'] === 'a'),
-    );
+    await startDefaultOwnerThenRest(inst, ['a', 'b'], args);
     await until('b sees a as the owner of world 1', async () => (await ownersFrom(inst[1]))['1'] === 'a');
   }, 60_000);
 
