@@ -105,6 +105,16 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
       return ''; // no log yet
     }
   };
+  /** `pg_ctl start` with `args`: null once started, else its error and what the server logged meanwhile. */
+  const tryStart = async (args: string[]): Promise<{ err: unknown; tail: string } | null> => {
+    const offset = logSize();
+    try {
+      await exec('pg_ctl', args);
+      return null;
+    } catch (err) {
+      return { err, tail: logFrom(offset) };
+    }
+  };
   const fail = (err: unknown, tail: string): { skip: string } => {
     rmSync(dir, { recursive: true, force: true });
     return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}` };
@@ -122,15 +132,10 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
   for (let attempt = 1; ; attempt++) {
     port = attempt === 1 && o.port !== undefined ? o.port : await serverPort();
     startArgs = startArgsFor(port);
-    const offset = logSize();
-    try {
-      await exec('pg_ctl', startArgs);
-      break;
-    } catch (err) {
-      const tail = logFrom(offset);
-      if (!PORT_TAKEN.test(tail)) return fail(err, tail);
-      if (attempt >= START_ATTEMPTS) return fail(new Error(`port taken on each of ${START_ATTEMPTS} attempts (last ${port})`), tail);
-    }
+    const failed = await tryStart(startArgs);
+    if (!failed) break;
+    if (!PORT_TAKEN.test(failed.tail)) return fail(failed.err, failed.tail);
+    if (attempt >= START_ATTEMPTS) return fail(new Error(`port taken on each of ${START_ATTEMPTS} attempts (last ${port})`), failed.tail);
   }
   let running = true;
   const stop = async (): Promise<void> => {
@@ -146,18 +151,14 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
       if (running) return;
       const attempts = so.attempts ?? RESTART_ATTEMPTS;
       for (let attempt = 1; ; attempt++) {
-        const offset = logSize();
-        try {
-          await exec('pg_ctl', startArgs);
-          break;
-        } catch (err) {
-          const tail = logFrom(offset);
-          if (!PORT_TAKEN.test(tail) || attempt >= attempts)
-            throw new Error(
-              `PostgreSQL did not start again on its port ${port}: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}`,
-            );
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        const failed = await tryStart(startArgs);
+        if (!failed) break;
+        const { err, tail } = failed;
+        if (!PORT_TAKEN.test(tail) || attempt >= attempts)
+          throw new Error(
+            `PostgreSQL did not start again on its port ${port}: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
       }
       running = true;
     },
