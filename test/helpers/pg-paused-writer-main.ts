@@ -7,7 +7,7 @@
  * `{"msg":"retry",…}`, then closes the store and exits.
  */
 import { PostgresStore } from '../../src/store/postgres-store.js';
-import type { LedgerEntryInput } from '../../src/store/types.js';
+import { rewardEntry } from './ledger-entries.js';
 
 interface Args {
   url: string;
@@ -26,20 +26,7 @@ const outcome = (err: unknown): Record<string, unknown> => {
   return { ok: false, code: e.code, reason: e.details?.reason, message: String(e.message) };
 };
 
-const entry: LedgerEntryInput = {
-  worldId: args.worldId,
-  playerId: 'p1',
-  key: 'paused-1',
-  kind: 'reward',
-  item: null,
-  quantity: 0,
-  unitPrice: 0,
-  coinsDelta: 1,
-  status: 'ok',
-  code: null,
-  fingerprint: 'reward|1||0',
-  createdAt: Date.now(),
-};
+const entry = rewardEntry('paused-1', { worldId: args.worldId });
 
 const store = await PostgresStore.open({
   url: args.url,

@@ -16,6 +16,7 @@ import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import type { Store } from '../../../src/store/types.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
 
 const catalogue = createCatalogue([{ id: 'apple', price: 2 }]);
 const pgServer = await startPostgres();
@@ -87,20 +88,7 @@ for (const [name, make] of [
         // The store itself answers with a coded, retryable error.
         try {
           await store.commitLedger([
-            {
-              worldId: 'w1',
-              playerId: 'q',
-              key: 'y'.repeat(120),
-              kind: 'reward',
-              item: null,
-              quantity: 0,
-              unitPrice: 0,
-              coinsDelta: 1,
-              status: 'ok',
-              code: null,
-              fingerprint: 'f'.repeat(4000),
-              createdAt: 0,
-            },
+            rewardEntry('y'.repeat(120), { worldId: 'w1', playerId: 'q', fingerprint: 'f'.repeat(4000), createdAt: 0 }),
           ]);
           expect.unreachable('commit on a broken store resolved');
         } catch (err) {

@@ -8,25 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { CATCH_UP_PAGE, readPlayerLedger } from '../../../src/ledger/read-player-ledger.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
-import type { LedgerEntryInput } from '../../../src/store/types.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
 
 const tempDir = fileTempDirs();
 
-const entry = (playerId: string, i: number): LedgerEntryInput => ({
-  worldId: 'w1',
-  playerId,
-  key: `k${i}`,
-  kind: 'reward',
-  item: null,
-  quantity: 0,
-  unitPrice: 0,
-  coinsDelta: 1,
-  status: 'ok',
-  code: null,
-  fingerprint: 'reward|1',
-  createdAt: 1,
-});
+const entry = (playerId: string, i: number) => rewardEntry(`k${i}`, { worldId: 'w1', playerId, fingerprint: 'reward|1', createdAt: 1 });
 
 describe('readPlayerLedger', () => {
   it('reads a long history page by page, every entry once in seq order, with an event-loop turn before each page', async () => {

@@ -12,25 +12,12 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
-import type { LedgerEntryInput } from '../../../src/store/types.js';
 import { fileDatabase } from '../../helpers/shared-postgres.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
 
 const { skip, db } = await fileDatabase();
 
-const reward = (key: string): LedgerEntryInput => ({
-  worldId: 'w',
-  playerId: 'p1',
-  key,
-  kind: 'reward',
-  item: null,
-  quantity: 0,
-  unitPrice: 0,
-  coinsDelta: 1,
-  status: 'ok',
-  code: null,
-  fingerprint: 'reward|1||0',
-  createdAt: Date.now(),
-});
+const reward = (key: string) => rewardEntry(key);
 
 describe.skipIf(skip !== null)("PostgresStore: a world's fence row held by another session", () => {
   it('fence with lockWaitMs fails busy and keeps its connection; so does a fenced ledger commit (fenceLockTimeoutMs)', async () => {
