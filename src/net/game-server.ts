@@ -135,8 +135,7 @@ export class GameServer implements Service {
       try {
         releaseHeld(this.#cx, conn);
       } catch (err) {
-        const n = ++this.#s.internalErrors; // a bug hit by every message: the 1st, 10th, 100th… logged
-        if (isLoggedOccurrence(n)) this.#log.error({ err, conn: conn.id, internalErrors: n }, 'game server handler failed');
+        this.#handlerFailed(err, conn);
       }
     };
     const auth = opts.authenticate
@@ -226,8 +225,7 @@ export class GameServer implements Service {
         try {
           onSocketMessage(this.#cx, conn, ab, isBinary);
         } catch (err) {
-          const n = ++this.#s.internalErrors; // a bug hit by every message: the 1st, 10th, 100th… logged
-          if (isLoggedOccurrence(n)) this.#log.error({ err, conn: conn.id, internalErrors: n }, 'game server handler failed');
+          this.#handlerFailed(err, conn);
           this.#wire.reply(conn, WireErrorCode.INTERNAL, 'internal error', false);
         }
       },
@@ -372,6 +370,12 @@ export class GameServer implements Service {
    */
   probeTransport(bytes: Uint8Array, mode: 'send' | 'publish', every = 1): { sockets: number; ms: number } {
     return this.#probe.run(this.#conns.values(), this.#app, bytes, mode, every);
+  }
+
+  /** A handler threw (a bug, likely hit by every message): counted; logged at the 1st, 10th, 100th… */
+  #handlerFailed(err: unknown, conn: Conn): void {
+    const n = ++this.#s.internalErrors;
+    if (isLoggedOccurrence(n)) this.#log.error({ err, conn: conn.id, internalErrors: n }, 'game server handler failed');
   }
 
   #onClose(conn: Conn, code: number): void {
