@@ -1,6 +1,6 @@
 /**
  * What the runtime does with a world created through the admin API (`POST /api/v1/worlds`,
- * src/server/runtime.ts): the game's modules attach their services (scenes), a lease is taken at
+ * src/server/runtime-admin.ts): the game's modules attach their services (scenes), a lease is taken at
  * once, the world is persisted (record + first checkpoint) and gets its ledger. The `201` waits
  * for the record (a crash right after it must not lose the world: on PostgreSQL the write is
  * async). Cluster mode: the lease is taken and its token announced at once, the record written

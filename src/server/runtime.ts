@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
-import { createAdminServer, createTelemetry, OpsState, type StatsSources } from '../admin/index.js';
+import { createTelemetry, OpsState, type StatsSources } from '../admin/index.js';
 import { getControllerStatus } from '../controller/controller-status.js';
 import { createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
@@ -20,7 +20,7 @@ import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-wor
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { clusterLogger, createClusterMode } from './cluster-setup.js';
-import { clusterAdminOptions, clusterRoutes, createHelloRouter, isStandbyCopy } from './cluster-routes.js';
+import { createHelloRouter, isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
@@ -28,10 +28,7 @@ import { loadPersistedWorld } from '../persist/restore.js';
 import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { detachLedger } from '../ledger/world-ledger.js';
-import { createdWorldHook } from './admin-created-world.js';
-import { deleteWorldRecord, dropStaleCopy } from './admin-deleted-world.js';
-import { ledgerRoutes } from '../admin/routes-ledger.js';
-import { playerDataRoutes } from '../admin/routes-player-data.js';
+import { dropStaleCopy } from './admin-deleted-world.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
@@ -41,7 +38,6 @@ import { createOpsPersistence } from './ops-persist.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startRuntime } from './runtime-start.js';
-import { drainRoutes } from './cluster-drain.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -54,6 +50,7 @@ import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 import { createServerWorlds } from './server-worlds.js';
+import { createRuntimeAdmin } from './runtime-admin.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -215,49 +212,27 @@ export const createRuntime = (
     restoreOps: (w, incarnation) => opsPersist.restoreWorld(storeOf(), ops, w, incarnation),
   });
   const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });
-  const admin = createAdminServer({
-    host: options.host,
-    port: options.adminPort,
-    token: adminToken,
-    tokenGenerated: !options.adminToken,
+  // The admin API with the runtime's hooks and routes (src/server/runtime-admin.ts).
+  const admin = createRuntimeAdmin({
+    options,
+    adminToken,
     printUrl: extras.printAdminUrl === true,
     runner,
     logger,
     telemetry,
     sources: adminSources,
     ops,
-    isReady: () => phase === 'running' && !cluster.draining, // a draining instance takes no new connections
-    notReadyReason: () => (phase !== 'running' ? phase : cluster.draining ? 'draining' : null),
-    protectedWorldIds: [DEFAULT_WORLD_ID],
-    maxWorlds: options.maxWorlds,
-    // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go,
-    // before its lease (src/server/admin-deleted-world.ts).
-    onWorldDeleted: (world) => {
-      detachDeleted(world);
-      // The 200 waits for the record's delete; a failed one is retried, the lease kept until it is done.
-      return deleteWorldRecord({ cluster, checkpointer, store: () => persist.current(), logger }, world.id);
-    },
-    // Worlds created through the admin API: attached, leased, persisted, given a ledger; the 201 waits for
-    // the record (src/server/admin-created-world.ts).
-    onWorldCreated: createdWorldHook({
-      cluster,
-      checkpointer,
-      attach,
-      withLedger: (w) => withLedger(w),
-      store: () => persist.current(),
-      logger,
-    }),
-    // A game's worlds are built (and populated) by the game.
-    createWorld: game ? (o) => createGameWorld(game, o) : undefined,
-    ...clusterAdminOptions(cluster, logger, (id) => runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
-    extraRoutes: [
-      ...clusterRoutes(cluster),
-      ...mover.routes(),
-      ...drainRoutes({ cluster, mover, logger }), // POST/GET/DELETE /api/v1/cluster/drain (src/server/cluster-drain.ts)
-      ...balancer.routes(),
-      ...ledgerRoutes({ runner, store: () => persist.current() }),
-      ...playerDataRoutes({ service: () => playerData }),
-    ],
+    phase: () => phase,
+    game,
+    cluster,
+    mover,
+    balancer,
+    checkpointer,
+    store: () => persist.current(),
+    attach,
+    detachDeleted,
+    withLedger: (w) => withLedger(w),
+    playerData: () => playerData,
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads
