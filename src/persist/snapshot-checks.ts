@@ -1,5 +1,5 @@
 /**
- * Checks of a checkpoint header read back (src/persist/world-snapshot.ts) before anything is built
+ * Checks of a checkpoint header read back (src/persist/world-restore.ts) before anything is built
  * from it. A checkpoint file is data from outside the process (a disk, a database, another build): a
  * corrupt or hostile one must give `WT_ERR_CHECKPOINT_CORRUPT`, never a crash, and never make the
  * reader allocate more than the file itself and its world's record justify. The header sizes what is
