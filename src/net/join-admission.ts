@@ -39,7 +39,7 @@ import type { SessionWire } from './world-sessions.js';
  */
 export const SLOT_STEPS = 4;
 
-/** The settings of join admission (net-config.ts). */
+/** The settings of join admission (net-admission-config.ts, part of `NetConfig`). */
 export interface JoinAdmissionConfig {
   /** Hellos of one world that start their join per step of it; 0 = no bound (no queue). */
   maxJoinsPerStep: number;
