@@ -27,9 +27,9 @@ import type { NetTransport, WorldNet } from './replication.js';
 import { SessionRegistry } from './session-registry.js';
 import { sessionPriority } from './session-priority.js';
 import { createConn, type Conn, type ConnRef } from './session.js';
-import type { GameServerStats, ServerNetStats } from './net-stats.js';
+import { createServerNetStats, type GameServerStats, type ServerNetStats } from './net-stats.js';
 import type { GameServerOptions } from './game-server-options.js';
-import { createAuthStats, HelloAuthenticator } from './hello-auth.js';
+import { HelloAuthenticator } from './hello-auth.js';
 import { gameServerStats } from './game-server-stats.js';
 import { TransportProbe } from './transport-probe.js';
 import { createConnWire, onSocketMessage, releaseHeld, type SocketContext } from './game-server-wire.js';
@@ -58,31 +58,7 @@ export class GameServer implements Service {
   readonly #registry: SessionRegistry;
   readonly #epochNow: () => number;
   readonly #transport: NetTransport;
-  readonly #s: ServerNetStats = {
-    connections: 0,
-    connectionsTotal: 0,
-    rejectedConnections: 0,
-    rejectedPerAddress: 0,
-    limitedAddresses: 0,
-    newPlayersRefused: 0,
-    newPlayerAddresses: 0,
-    authLimited: 0,
-    authLimitedAddresses: 0,
-    maxConnections: 0,
-    messagesIn: 0,
-    bytesIn: 0,
-    messagesOut: 0,
-    bytesOut: 0,
-    errorsByCode: {},
-    strikes: 0,
-    closedForStrikes: 0,
-    closesByCode: {},
-    inputsDropped: 0,
-    internalErrors: 0,
-    purchases: 0,
-    txResults: {},
-    auth: createAuthStats(),
-  };
+  readonly #s: ServerNetStats = createServerNetStats();
   #listen: us_listen_socket | null = null;
   #app: TemplatedApp | null = null;
   readonly #probe = new TransportProbe(); // src/net/transport-probe.ts

@@ -2,7 +2,7 @@
  * Shapes of the game server's statistics (`GameServer.stats()`): plain objects for the
  * admin/metrics service. Counters are totals since the server started unless noted.
  */
-import type { AuthStats } from './hello-auth.js';
+import { type AuthStats, createAuthStats } from './hello-auth.js';
 import type { RegionStats } from './region-state.js';
 import type { WorldNet, WorldNetStats } from './replication.js';
 import type { TakeoverCounts } from './session-claim.js';
@@ -58,6 +58,33 @@ export interface ServerNetStats {
   /** Outcomes of the game's `authenticate` hook (all 0 without one; src/net/hello-auth.ts). */
   auth: AuthStats;
 }
+
+/** Zeroed server counters (a new `GameServer`'s). */
+export const createServerNetStats = (): ServerNetStats => ({
+  connections: 0,
+  connectionsTotal: 0,
+  rejectedConnections: 0,
+  rejectedPerAddress: 0,
+  limitedAddresses: 0,
+  newPlayersRefused: 0,
+  newPlayerAddresses: 0,
+  authLimited: 0,
+  authLimitedAddresses: 0,
+  maxConnections: 0,
+  messagesIn: 0,
+  bytesIn: 0,
+  messagesOut: 0,
+  bytesOut: 0,
+  errorsByCode: {},
+  strikes: 0,
+  closedForStrikes: 0,
+  closesByCode: {},
+  inputsDropped: 0,
+  internalErrors: 0,
+  purchases: 0,
+  txResults: {},
+  auth: createAuthStats(),
+});
 
 /** Counters the session registry (session-registry.ts) adds to the server's. */
 export interface RegistryCounters {
