@@ -4,6 +4,8 @@
  * `sever()` destroys every proxied connection and refuses new ones (closed at once) until
  * `heal()`; the client sees a dropped connection and its reconnects fail, as when a link is
  * down. Bytes are never dropped from a live connection, so protocol streams stay coherent.
+ * `severOn(text)` cuts the link the moment a client sends `text` (a query's SQL, say): the cut
+ * lands at one chosen point of a client's work instead of wherever a timer happens to fall.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -13,6 +15,11 @@ export interface TcpProxy {
   readonly port: number;
   sever(): void;
   heal(): void;
+  /**
+   * Sever (as {@link sever}) when a client next sends bytes containing `text` (those bytes are not
+   * forwarded); resolves then. One pending trigger at a time.
+   */
+  severOn(text: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -20,6 +27,11 @@ export interface TcpProxy {
 export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> => {
   const sockets = new Set<Socket>();
   let severed = false;
+  let trigger: { text: Buffer; fired: () => void } | null = null;
+  const sever = (): void => {
+    severed = true;
+    for (const s of [...sockets]) s.destroy();
+  };
   const server: Server = createServer((client) => {
     if (severed) {
       client.destroy();
@@ -31,6 +43,20 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
+    // Watched before the pipe forwards it; the tail of the previous chunk catches text split across two.
+    let tail = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      if (!trigger) return;
+      const seen = Buffer.concat([tail, chunk]);
+      if (seen.includes(trigger.text)) {
+        const { fired } = trigger;
+        trigger = null;
+        sever();
+        fired();
+        return;
+      }
+      tail = seen.subarray(Math.max(0, seen.length - trigger.text.length));
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     client.pipe(upstream);
@@ -43,13 +69,11 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       resolve({
         port,
-        sever() {
-          severed = true;
-          for (const s of [...sockets]) s.destroy();
-        },
+        sever,
         heal() {
           severed = false;
         },
+        severOn: (text) => new Promise<void>((fired) => (trigger = { text: Buffer.from(text), fired })),
         close: () =>
           new Promise<void>((res) => {
             for (const s of [...sockets]) s.destroy();
