@@ -12,7 +12,7 @@
  *   of another reason (disk full, read-only, I/O error) → error.
  * - anything else (a bug, a corrupt or full store…) → error.
  */
-import { isWorldtickError } from '../errors.js';
+import { isWorldtickError, type WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Wall ms a world's writes may fail with `WT_ERR_STORE_UNAVAILABLE` before the line is an error (a store restart or failover is shorter). */
@@ -23,6 +23,16 @@ export const STORE_OUTAGE_ERROR_MS = 30_000;
  * lock or load that clears); `full`, `readonly`, `io`, `cantopen` need an operator.
  */
 export const TRANSIENT_REASONS: ReadonlySet<string> = new Set(['connection', 'timeout', 'busy', 'idle', 'pool-busy']);
+
+/** The reason of a `WT_ERR_STORE_UNAVAILABLE`, if `err` is one. */
+export const storeUnavailableReason = (err: unknown): unknown =>
+  isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE') ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
+
+/** Whether `err` is a `WT_ERR_STORE_UNAVAILABLE` of an outage that passes by itself ({@link TRANSIENT_REASONS}). */
+export const isPassingOutage = (err: unknown): err is WorldtickError => {
+  const reason = storeUnavailableReason(err);
+  return typeof reason === 'string' && TRANSIENT_REASONS.has(reason);
+};
 
 /** What failed: a world record (config + clock) or a full checkpoint. */
 export type WriteKind = 'world record write' | 'checkpoint';
@@ -49,11 +59,10 @@ export const logWriteFailure = (
     return;
   }
   if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
-    const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+    const reason = storeUnavailableReason(err);
     const ms = Math.round(failingMs);
     // A disk full, a read-only or failing disk is not an outage that passes: error at once.
-    const passing = typeof reason === 'string' && TRANSIENT_REASONS.has(reason);
-    logger[passing && ms < STORE_OUTAGE_ERROR_MS ? 'warn' : 'error'](
+    logger[isPassingOutage(err) && ms < STORE_OUTAGE_ERROR_MS ? 'warn' : 'error'](
       { err, ...fields, reason: 'unavailable', storeReason: reason, failingMs: ms },
       `${kind} failed`,
     );

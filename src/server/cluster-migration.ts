@@ -33,6 +33,7 @@ import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
 import { isNotLoadableHere } from '../persist/restore.js';
+import { isPassingOutage } from '../persist/write-failure-log.js';
 import { checkMigrationTarget } from './peer-check.js';
 import type { MigrationResult, MoveRecord } from './move-records.js';
 
@@ -143,6 +144,9 @@ export class WorldMover {
       // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
       // default world's local copy included); the caller declines (a handover is refused, a failover lease released).
       if (isNotLoadableHere(err)) throw err;
+      // The store briefly unavailable (a restart, a failover, a timeout): not taken over now, and no local copy
+      // continues in its place; the caller gives the lease back (a handover is refused) and a later control tick retries.
+      if (isPassingOutage(err)) throw err;
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
       return null;
     });
@@ -155,20 +159,21 @@ export class WorldMover {
       this.#adopted(worldId, old, token, why, t0);
       return true;
     }
+    // The default world without a checkpoint: the local copy with the record applied.
+    const world = p.world ?? old;
+    if (!world) return false;
+    // Operator state first, while nothing here has changed: a passing store outage leaves all as it was (thrown, as above).
+    await this.#restoreOps(world, p.record.incarnation).catch((err: unknown) => {
+      if (p.world) destroySimWorld(p.world);
+      throw err;
+    });
     if (old) {
       await detachLedger(old);
       await d.checkpointer.untrack(worldId, { forget: false });
     }
-    let world = p.world;
-    if (!world) {
-      // The default world without a checkpoint: the local copy with the record applied.
-      if (!old) return false;
-      world = old;
-      await this.#restoreOps(world, p.record.incarnation);
-    } else {
+    if (p.world) {
       // Players in a checkpoint come back by resuming (durable sessions), wallets from the ledger.
       for (const eid of [...query(world, [world.stores.Player])]) despawnEntity(world, eid);
-      await this.#restoreOps(world, p.record.incarnation);
       this.#install(world);
     }
     d.checkpointer.track(world, {
@@ -335,12 +340,20 @@ export class WorldMover {
     return migrationRoutes(this, this.#d);
   }
 
-  /** Operator state back before the world steps here (a failed read is logged: the world comes without it). */
+  /**
+   * Operator state back before the world steps here. A passing store outage is thrown (the adoption is
+   * retried); another failed read is logged at error: the world comes without its maintenance, override
+   * and declared tasks, which an operator sets again.
+   */
   async #restoreOps(world: SimWorld, incarnation: string): Promise<void> {
     try {
       await this.#d.restoreOps?.(world, incarnation);
     } catch (err) {
-      this.#d.logger.error({ err, world: world.id }, 'cluster: operator state of the adopted world could not be read');
+      if (isPassingOutage(err)) throw err;
+      this.#d.logger.error(
+        { err, world: world.id },
+        'cluster: operator state of the adopted world could not be read; it runs without its maintenance, override and declared tasks',
+      );
     }
   }
 

@@ -13,6 +13,11 @@
  * world whose checkpoint holds game data the game of this instance cannot hold
  * (`WT_ERR_CHECKPOINT_INCOMPATIBLE`: another game, a higher game version, a narrowed field), counted
  * `gameIncompatible`.
+ *
+ * A takeover that meets a passing store outage (`WT_ERR_STORE_UNAVAILABLE` of a reason in
+ * `TRANSIENT_REASONS`, src/persist/write-failure-log.ts: a restart, a failover, a timeout) is not a
+ * loss: the lease is given back and a later control tick tries again. Logged at warn, at error once a
+ * world's takeovers have failed so for `STORE_OUTAGE_ERROR_MS` (30 s) with no longer gap between two.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { ErrorCode, type WorldtickError } from '../errors.js';
@@ -21,6 +26,7 @@ import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js'
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
 import { listStored } from './cluster-stored.js';
+import { isPassingOutage, STORE_OUTAGE_ERROR_MS, storeUnavailableReason } from '../persist/write-failure-log.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
 export interface TakeoverContext {
@@ -61,6 +67,8 @@ export class WorldTakeover {
   readonly #declined = new Map<string, WorldtickError>();
   /** Leases handed here whose adopt request has not come yet: control ticks waited so far, by world (held meanwhile). */
   readonly #handed = new Map<string, number>();
+  /** Takeovers failed by a passing store outage, by world: performance.now() of the first of the run and of the last. */
+  readonly #outages = new Map<string, { since: number; last: number }>();
   constructor(context: TakeoverContext) {
     this.#c = context;
   }
@@ -189,17 +197,24 @@ export class WorldTakeover {
     try {
       // A failed announce logged itself (a refusal, or the fence row locked: src/server/cluster-fence-announce.ts).
       const announced = await this.#c.announce(worldId, token);
+      let outage = false; // a passing store outage (logged by #storeOutage)
       const ok =
         announced &&
         o.adopt !== undefined &&
         (await o.adopt(worldId, token, why).catch((err: unknown) => {
+          if (isPassingOutage(err)) {
+            outage = true;
+            this.#storeOutage(worldId, token, why, err);
+            return false;
+          }
           if (!isNotLoadableHere(err)) throw err;
           this.#declineTooNew(worldId, err, why);
           return false;
         }));
       if (ok) this.#started(worldId);
       else {
-        if (announced) o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
+        if (announced && !outage)
+          o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }
       return ok;
@@ -212,6 +227,23 @@ export class WorldTakeover {
   #started(worldId: string): void {
     this.#c.notStarted.delete(worldId);
     this.#declined.delete(worldId);
+    this.#outages.delete(worldId);
+  }
+
+  /**
+   * A takeover of `worldId` failed with the store briefly unavailable: nothing of it was installed, the
+   * caller gives the lease back. Logged as the module comment says.
+   */
+  #storeOutage(worldId: string, token: number, why: 'failover' | 'migration', err: WorldtickError): void {
+    const now = performance.now();
+    const prev = this.#outages.get(worldId);
+    const since = prev && now - prev.last < STORE_OUTAGE_ERROR_MS ? prev.since : now;
+    this.#outages.set(worldId, { since, last: now });
+    const failingMs = Math.round(now - since);
+    this.#c.opts.logger[failingMs < STORE_OUTAGE_ERROR_MS ? 'warn' : 'error'](
+      { err, world: worldId, why, fencingToken: token, reason: 'unavailable', storeReason: storeUnavailableReason(err), failingMs },
+      'cluster: world not taken over: the store is unavailable; lease released, a later control tick retries',
+    );
   }
 
   /** Forget the declined worlds whose stored record changed since (or that were deleted): they may be taken here again. */
@@ -246,6 +278,7 @@ export class WorldTakeover {
     }
     this.#expireDeclined(records);
     const stored = records.map((r) => r.worldId);
+    for (const worldId of this.#outages.keys()) if (!stored.includes(worldId)) this.#outages.delete(worldId); // deleted since
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
     const orphans = stored.filter(
