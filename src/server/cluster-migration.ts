@@ -32,6 +32,7 @@ import type { ClusterService } from './cluster-service.js';
 import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
+import { MovesInFlight } from './moves-in-flight.js';
 import { isNotLoadableHere } from '../persist/restore.js';
 import { isPassingOutage } from '../persist/write-failure-log.js';
 import { checkMigrationTarget } from './peer-check.js';
@@ -75,8 +76,8 @@ export class WorldMover {
   readonly history: MoveRecord[] = [];
   readonly #d: MigrationDeps;
   readonly #busy = new Set<string>();
-  /** Moves in progress (out, in, failover adoptions) → their world id: a stop waits for them ({@link settle}). */
-  readonly #inFlight = new Map<Promise<unknown>, string>();
+  /** Moves in progress (out, in, failover adoptions): a stop waits for them ({@link settle}; moves-in-flight.ts). */
+  readonly #inFlight = new MovesInFlight();
   #stopping = false;
   /** Instances that refused a world as written by a newer build (an older build): not asked for it again for a while. */
   readonly #declinedBy = new DeclinedTargets();
@@ -95,35 +96,14 @@ export class WorldMover {
    * migrating out or being adopted) to finish — at most `timeoutMs` wall ms (0 = until they end;
    * each is bounded by its own requests). Resolves the number still in flight at the bound (logged).
    */
-  async settle(timeoutMs: number): Promise<number> {
+  settle(timeoutMs: number): Promise<number> {
     this.#stopping = true;
-    if (!this.#inFlight.size) return 0;
-    const log = this.#d.logger;
-    log.info({ worlds: [...new Set(this.#inFlight.values())], timeoutMs }, 'cluster: stop waits for the migrations in flight');
-    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
-    while (this.#inFlight.size) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        log.warn(
-          { worlds: [...new Set(this.#inFlight.values())], timeoutMs },
-          'cluster: migrations still in flight at the stop bound; stopping anyway',
-        );
-        return this.#inFlight.size;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const all = Promise.allSettled([...this.#inFlight.keys()]);
-      await (Number.isFinite(left) ? Promise.race([all, new Promise((r) => (timer = setTimeout(r, left)))]) : all);
-      clearTimeout(timer);
-    }
-    log.info('cluster: migrations in flight finished; stopping');
-    return 0;
+    return this.#inFlight.settle(timeoutMs, this.#d.logger);
   }
 
   /** Run `move` of `worldId` as a move in flight (a stop waits for it). */
   track<T>(worldId: string, move: Promise<T>): Promise<T> {
-    const p = move.finally(() => this.#inFlight.delete(p));
-    this.#inFlight.set(p, worldId);
-    return p;
+    return this.#inFlight.track(worldId, move);
   }
 
   /**
