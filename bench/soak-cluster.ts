@@ -51,20 +51,13 @@ import { createDatabase, viewPostgres } from './crash-campaign-store.js';
 import { runSuite, type Suite } from './harness.js';
 import { lossyRedis, newDriverCounts, runDriver, SoakCluster, type SoakInstance } from './soak-cluster-driver.js';
 import { CHURN_PREFIX, deadWorldRows, familyDelta, metricsSize, newChurnCounts, newChurnPlayers, runChurn } from './soak-cluster-churn.js';
-import {
-  FITTED,
-  growthOf,
-  growthPer1000,
-  type HeapSummary,
-  type Point,
-  snapshotGrowth,
-  summarizeSnapshot,
-} from './soak-cluster-figures.js';
+import { growthPer1000, type HeapSummary, type Point, summarizeSnapshot } from './soak-cluster-figures.js';
+import { type ClusterPoint, soakGrowth } from './soak-cluster-growth.js';
 import { pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
-import { botsFiguresOf, quietDeltaOf, sampleInstance } from './soak-cluster-sample.js';
+import { botsFiguresOf, sampleInstance } from './soak-cluster-sample.js';
 import { rng } from './soak-clients.js';
+import { recordedSettings, soakClusterSettings } from './soak-cluster-settings.js';
 
-const env = (name: string, d: number): number => (process.env[name] ? Number(process.env[name]) : d);
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 const ROOT = new URL('../', import.meta.url).pathname;
 const WORLDS = ['1', 'w1', 'w2', 'w3'] as const;
@@ -76,24 +69,9 @@ const STEADY = ['a', 'b'] as const;
 export const soakClusterSuite: Suite = {
   name: 'soak-cluster',
   async run(ctx) {
-    const seconds = env('SOAK_SECONDS', ctx.quick ? 60 : 300);
-    const sampleEvery = env('SOAK_SAMPLE_SECONDS', ctx.quick ? 5 : 15);
-    const warmup = env('SOAK_WARMUP_SECONDS', Math.min(45, Math.round(seconds / 6)));
-    const playersN = env('SOAK_PLAYERS', 16);
-    const botsN = env('SOAK_BOTS', 20);
-    const killEvery = env('SOAK_KILL_SECONDS', ctx.quick ? 25 : 60);
-    const redisEvery = env('SOAK_REDIS_SECONDS', ctx.quick ? 40 : 120);
-    const gapMs = env('SOAK_MOVE_GAP_MS', 1000);
-    const npcs = env('SOAK_NPCS', 200);
-    const leaseTtl = env('SOAK_LEASE_TTL', 2);
-    const quietEvery = env('SOAK_QUIET_SECONDS', ctx.quick ? 30 : 150);
-    const snapshotsOn = process.env.SOAK_SNAPSHOTS === '1';
-    const churnOn = process.env.SOAK_CHURN_WORLDS !== '0';
-    const pgEvery = env('SOAK_PG_SECONDS', ctx.quick ? 50 : 180);
-    const churnGapMs = env('SOAK_CHURN_GAP_MS', 500);
-    const churnLifeMs = env('SOAK_CHURN_LIFE_MS', 2000);
-    const churnNpcs = env('SOAK_CHURN_NPCS', 20);
-    const churnPlayersN = env('SOAK_CHURN_PLAYERS', 3);
+    const settings = soakClusterSettings(ctx.quick);
+    const { seconds, sampleEvery, warmup, playersN, botsN, killEvery, redisEvery, gapMs, npcs, leaseTtl, quietEvery } = settings;
+    const { snapshotsOn, churnOn, pgEvery, churnGapMs, churnLifeMs, churnNpcs, churnPlayersN } = settings;
     if (!findRedisServer()) throw new Error('redis-server is not installed');
     const pgs = await startPostgres({ maxConnections: 200 });
     if ('skip' in pgs) throw new Error(pgs.skip);
@@ -234,15 +212,7 @@ export const soakClusterSuite: Suite = {
           },
         );
       const series: Record<string, Point[]> = { a: [], b: [], c: [] };
-      const cluster0: Array<{
-        t: number;
-        moves: number;
-        churns: number;
-        redisClients: number;
-        redisKeys: number;
-        redisFenceKeys: number;
-        pgSessions: number;
-      }> = [];
+      const cluster0: ClusterPoint[] = [];
       const sampleAll = async (t: number): Promise<Record<string, Point | null>> => {
         const byName = await pgSessions(db).catch(() => ({}) as Record<string, number>);
         const rc = await redisCounts(redis.port);
@@ -322,34 +292,19 @@ export const soakClusterSuite: Suite = {
       driving = false;
       await run;
 
-      // Figures: per hour and per 1,000 moves — of the samples during the moves (second half), and of
-      // the quiet samples (same placement each time; the first, after the warm-up, left out of the fit).
-      const growth: Record<string, unknown> = {};
-      const quietGrowth: Record<string, unknown> = {};
-      for (const id of STEADY) {
-        const half = (series[id] ?? []).filter((p) => p.t >= runSeconds / 2);
-        growth[id] = { secondHalfSamples: half.length, ...growthOf(half, FITTED) };
-        const qs = quiet.slice(1).flatMap((q) => (q[id] ? [q[id]] : []));
-        quietGrowth[id] = { samples: qs.length, ...growthOf(qs, FITTED), per1000Churns: growthPer1000(qs, 'churns', FITTED) };
-      }
-      const clusterGrowth = growthOf(
-        cluster0.filter((p) => p.t >= runSeconds / 2),
-        ['redisClients', 'redisKeys', 'pgSessions'] as const,
+      // Figures (bench/soak-cluster-growth.ts): growth during the moves and between quiet samples, heap snapshot diff.
+      const { growth, quietGrowth, clusterGrowth, quietDelta, snapshotDiff } = soakGrowth(
+        {
+          series,
+          quiet,
+          cluster: cluster0,
+          snapshots,
+          runSeconds,
+          moves: counts.moves - movesAtStart,
+          churns: churn.creates - churnsAtStart,
+        },
+        STEADY,
       );
-      const first = quiet[0] ?? {};
-      const last = quiet[quiet.length - 1] ?? {};
-      const quietDelta: Record<string, unknown> = {};
-      for (const id of ['a', 'b', 'c']) {
-        const b0 = first[id];
-        const b1 = last[id];
-        if (b0 && b1) quietDelta[id] = quietDeltaOf(b0, b1, counts.moves - movesAtStart, churn.creates - churnsAtStart);
-      }
-      const snapshotDiff: Record<string, unknown> = {};
-      for (const id of STEADY) {
-        const b0 = snapshots[`${id}-before`];
-        const b1 = snapshots[`${id}-after`];
-        if (b0 && b1) snapshotDiff[id] = snapshotGrowth(b0, b1);
-      }
 
       // Exactly once: let every pending key be answered, then the ledger against the acks.
       ctl.draining = true;
@@ -372,25 +327,7 @@ export const soakClusterSuite: Suite = {
       // The bots run past the end (their window is 40 s longer than the soak): wait for their report.
       const botsCode = await Promise.race([botsExited, sleep(90_000).then(() => 'timeout')]);
       const botsFigures = botsFiguresOf(botsReport, botsCode);
-      ctx.record('settings', {
-        seconds,
-        warmup,
-        sampleEvery,
-        playersN,
-        botsN,
-        npcs,
-        leaseTtl,
-        killEvery,
-        redisEvery,
-        gapMs,
-        worlds: WORLDS,
-        churnOn,
-        churnGapMs,
-        churnLifeMs,
-        churnNpcs,
-        churnPlayersN,
-        pgEvery,
-      });
+      ctx.record('settings', recordedSettings(settings, WORLDS));
       ctx.record('churn', {
         ...churn,
         measured: churn.creates - churnsAtStart,
