@@ -14,8 +14,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processCpuMs, rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
-import { createRng, deepJsonText, EDGE_NUMBERS, fuzzScale, fuzzSeed, jsonValue, ODD_KEYS, type Rng } from '../../fuzz-helpers/rng.js';
+import { processCpuMs, rawHttp, type RawResponse } from '../../fuzz-helpers/raw-http.js';
+import { auth, genRequest, type Gen, TOKEN } from '../../fuzz-helpers/admin-requests.js';
+import { createRng, fuzzScale, fuzzSeed } from '../../fuzz-helpers/rng.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let ADMIN_CHILD: string[] = [];
@@ -25,8 +26,6 @@ beforeAll(async () => {
 
 const SEED = fuzzSeed(0xad31);
 const REQUESTS = Math.round(700 * fuzzScale());
-const TOKEN = 'fuzz-token';
-const LIMIT = 64 * 1024;
 const STANDARD_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
 const DOCUMENTED = new Set([200, 201, 400, 401, 404, 405, 409, 413, 415]);
 
@@ -71,8 +70,6 @@ afterAll(async () => {
   await new Promise((r) => child.once('exit', r));
 });
 
-const auth = (): [string, string] => ['Authorization', `Bearer ${TOKEN}`];
-
 /**
  * The child's CPU time (ms): the clock the waits for answers are measured on. "No answer after 3 s"
  * means 3 s of the server's own CPU, so a server holding its event loop fails the wait and one the
@@ -88,254 +85,6 @@ const get = async (path: string): Promise<RawResponse> => {
 };
 
 const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
-
-const IDS = [
-  '1',
-  'nope',
-  '__proto__',
-  'constructor',
-  'toString',
-  '%2e%2e',
-  '..',
-  '.',
-  '%2F',
-  '1%00',
-  '%E0%A4%A',
-  '%',
-  'x'.repeat(65),
-  'a b',
-  '1;DROP',
-  '%F0%9F%98%80',
-  '',
-];
-const TAILS = [
-  '',
-  '/scheduler/config',
-  '/scheduler/pause',
-  '/scheduler/resume',
-  '/scheduler/step',
-  '/stats',
-  '/map',
-  '/scheduler',
-  '/x',
-  '/stats/',
-  '/../config',
-  '/maintenance',
-  '/controller/override',
-  '/periodic',
-  '/periodic/history',
-  '/periodic/heartbeat',
-  '/periodic/runtime.stats/run',
-  '/periodic/nope/run',
-];
-const PLAIN = [
-  '/',
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/dashboard',
-  '/dashboard/app.js',
-  '/dashboard/panels.js',
-  '/dashboard/style.css',
-  '/dashboard/../../etc/passwd',
-  '//',
-  '/api',
-  '/api/v1',
-  '/api/v1/worlds',
-  '/api/v1/worlds/',
-  '/API/V1/WORLDS',
-  '/api/v1//worlds',
-  '*',
-  '/%2e%2e/%2e%2e/etc/passwd',
-  '/api/v1/worlds/1/../../worlds',
-];
-const QUERIES = [
-  '',
-  '',
-  '',
-  '?n=5',
-  '?n=0',
-  '?n=-1',
-  '?n=1e3',
-  '?n=99999999999',
-  '?n=10001',
-  '?n=%ZZ',
-  '?max=0',
-  '?max=200001',
-  '?max=10&format=json',
-  '?format=json',
-  '?&&&=',
-  '?n=1&n=2',
-  '?__proto__=1',
-];
-
-interface Gen {
-  req: RawRequest;
-  /** Which world a config update targets, or null. */
-  world: string | null;
-}
-
-const bodyFor = (rng: Rng, created: string[]): string => {
-  const r = rng.next();
-  if (r < 0.15) return JSON.stringify({ simulation: { timeScale: rng.pick([1, 30, 60, 120]) } });
-  if (r < 0.25) {
-    const id = `fz${rng.int(0, 40)}`;
-    if (rng.chance(0.4)) {
-      // Sizes, grid cells and capacities at their limits (each a memory hazard if unchecked).
-      const size = rng.pick([1e-300, 1, 2000, 1e5, 1e6, 1e7, 1e7 + 1]);
-      const cell = rng.pick([64, 64, 0.01, 1e-6, 5000, 1e6]);
-      const capacity = rng.pick([100, 2_000_000, 1_999_999, 2_000_001]);
-      return JSON.stringify({
-        id,
-        capacity,
-        npcs: rng.int(0, 20),
-        size,
-        config: { simulation: { spatialCellSize: cell, pauseSimulation: true } },
-      });
-    }
-    return JSON.stringify(
-      rng.chance(0.7)
-        ? { id, capacity: rng.int(1, 3000), npcs: rng.int(0, 50), seed: rng.int(0, 100) }
-        : { id, ...(jsonValue(rng, 2) as object) },
-    );
-  }
-  if (r < 0.3) return JSON.stringify({ n: rng.pick([1, 2, 3, 0, -1, 1.5, 10001, 1e21, '3', null]) });
-  if (r < 0.45) return JSON.stringify(jsonValue(rng, 4));
-  if (r < 0.55) {
-    const leaf = rng.pick<unknown>([...EDGE_NUMBERS.filter(Number.isFinite), 'x', [], {}, null, true]);
-    const path = rng.pick([
-      ['simulation', 'timeScale'],
-      ['simulation', 'tiers', 'detailed', 'maxNpcs'],
-      ['controller', 'frameBudgetMs'],
-      ['simulation', rng.pick(ODD_KEYS)],
-      [rng.pick(ODD_KEYS)],
-    ]);
-    let v: unknown = leaf;
-    for (let i = path.length - 1; i >= 0; i--) v = { [path[i]]: v };
-    return JSON.stringify(v).replace('"__proto__"', '"__proto__"');
-  }
-  if (r < 0.57) {
-    if (rng.chance(0.3))
-      return JSON.stringify({
-        [rng.pick(['simulation', 'id', 'n'])]: { ['K'.repeat(rng.int(1000, 60_000))]: 1 },
-        ['L'.repeat(rng.int(100, 3000))]: 1,
-      });
-    const keys = rng.int(100, 6000);
-    const o: Record<string, number> = {};
-    for (let i = 0; i < keys; i++) o[`k${i}`] = i;
-    return JSON.stringify(rng.chance(0.5) ? { simulation: o } : { id: 'fzkeys', ...o });
-  }
-  if (r < 0.6) return '{"__proto__":{"simulation":{"timeScale":7}},"constructor":{"prototype":{"polluted":1}}}';
-  if (r < 0.7) {
-    const depth = rng.int(30, 20_000);
-    const inner = deepJsonText(depth, rng.chance(0.5) ? 'array' : 'object');
-    return rng.pick([
-      inner,
-      `{"simulation":${inner}}`,
-      `{"simulation":{"timeScale":${inner}}}`,
-      `{"id":"fzdeep","config":${inner}}`,
-      `{"n":${inner}}`,
-    ]);
-  }
-  if (r < 0.75)
-    return rng.pick([
-      '{"simulation":{"timeScale":1e999}}',
-      '{"n":1e400}',
-      '{"id":"fzbig","capacity":1e308}',
-      `{"simulation":{"timeScale":${'9'.repeat(400)}}}`,
-    ]);
-  if (r < 0.85)
-    return rng.pick([
-      '',
-      '{',
-      '{"a":}',
-      'null',
-      '[]',
-      'true',
-      '"str"',
-      '{"a":1}x',
-      '\u0000',
-      '{"simulation":{"timeScale":NaN}}',
-      "{'a':1}",
-      '\ufeff{}',
-      rng.str(rng.int(1, 100)),
-    ]);
-  if (r < 0.9) return `{"pad":"${'p'.repeat(LIMIT + rng.int(-20, 200))}"}`;
-  return created.length ? JSON.stringify({ id: rng.pick(created) }) : '{}';
-};
-
-const genRequest = (rng: Rng, created: string[]): Gen => {
-  const method = rng.pick(['GET', 'GET', 'POST', 'POST', 'PUT', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'FOO']);
-  let path: string;
-  let world: string | null = null;
-  if (rng.chance(0.25)) {
-    // Targeted: a body-taking route with the right headers, so the body itself is what is fuzzed.
-    const id = created.length && rng.chance(0.3) ? rng.pick(created) : '1';
-    const target = rng.pick([
-      `/api/v1/worlds/${id}/scheduler/config`,
-      `/api/v1/worlds/${id}/scheduler/config`,
-      '/api/v1/worlds',
-      `/api/v1/worlds/${id}/scheduler/step`,
-    ]);
-    const body = rng.chance(0.15) ? `{"pad":"${'p'.repeat(LIMIT + rng.int(-10, 100))}"}` : bodyFor(rng, created);
-    const len = Buffer.byteLength(body);
-    const abort = rng.chance(0.1); // declare more than is sent, send part, go away
-    return {
-      req: {
-        method: target.endsWith('config') ? 'PUT' : 'POST',
-        path: target,
-        headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(abort ? Math.min(LIMIT, len + 1000) : len)]],
-        body,
-        ...(abort ? { abortAfterBodyBytes: rng.int(0, Math.min(len, 500)) } : {}),
-      },
-      world: target.endsWith('config') ? id : null,
-    };
-  }
-  if (rng.chance(0.75)) {
-    const id = rng.chance(0.6) ? '1' : created.length && rng.chance(0.5) ? rng.pick(created) : rng.pick(IDS);
-    const tail = rng.pick(TAILS);
-    path = rng.chance(0.2) ? '/api/v1/worlds' : `/api/v1/worlds/${id}${tail}`;
-    if (tail === '/scheduler/config') world = id;
-  } else path = rng.chance(0.1) ? `/api/v1/worlds/${'y'.repeat(rng.int(1000, 20_000))}` : rng.pick(PLAIN);
-  path += rng.pick(QUERIES);
-  const headers: Array<[string, string]> = [];
-  const a = rng.next();
-  if (a < 0.8) headers.push(auth());
-  else if (a < 0.85) headers.push(['Authorization', `bearer ${TOKEN}`]);
-  else if (a < 0.9)
-    headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${'t'.repeat(3000)}`])]);
-  let body: string | undefined;
-  if (method !== 'GET' && method !== 'HEAD' ? rng.chance(0.75) : rng.chance(0.1)) body = bodyFor(rng, created);
-  if (body !== undefined || rng.chance(0.1)) {
-    const ct = rng.next();
-    if (ct < 0.75)
-      headers.push([
-        'Content-Type',
-        rng.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/merge-patch+json']),
-      ]);
-    else if (ct < 0.9)
-      headers.push([
-        'Content-Type',
-        rng.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '', 'json']),
-      ]);
-  }
-  const req: RawRequest = { method, path, headers, body };
-  if (body !== undefined) {
-    const len = Buffer.byteLength(body);
-    const l = rng.next();
-    if (l < 0.9) headers.push(['Content-Length', String(len)]);
-    else if (l < 0.93) headers.push(['Content-Length', rng.pick(['abc', '-1', '1.5', '99999999999999999999', ' 5'])]);
-    else if (l < 0.96) {
-      headers.push(['Transfer-Encoding', 'chunked']);
-      req.body = `${len.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
-    } else {
-      headers.push(['Content-Length', String(len + 1000)]);
-      req.abortAfterBodyBytes = Math.min(len, rng.int(0, 200));
-    }
-  }
-  if (rng.chance(0.03)) req.abortAfterBodyBytes = 0; // headers only, then gone
-  return { req, world };
-};
 
 const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
   const { status } = r;
