@@ -17,7 +17,7 @@
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrng, nextRange } from '../src/core/prng.js';
@@ -49,6 +49,7 @@ import {
   type ServerSpec,
 } from './crash-campaign-server.js';
 import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
+import { killInWindow, type Window, WINDOWS } from './crash-campaign-windows.js';
 
 const violationsOf = (results: readonly { violations: readonly string[] }[]): number =>
   results.reduce((n, r) => n + r.violations.length, 0);
@@ -65,9 +66,6 @@ const writeSummary = (
   console.log(JSON.stringify({ ...summary, results: undefined, failedIterations }));
   process.exitCode = summary.violations ? 1 : 0;
 };
-
-const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full', 'cluster'] as const;
-type Window = (typeof WINDOWS)[number];
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,120 +123,10 @@ const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, tim
   while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
 };
 
-/** Kill at a moment chosen by the window; returns ms from the window's reference point and a note. */
-const killInWindow = async (spec: ServerSpec, proc: ServerProc): Promise<{ ms: number; note: string }> => {
-  switch (window) {
-    case 'random':
-    case 'first-start': {
-      const ms = rand(0, 800);
-      await sleep(ms);
-      await killServer(proc);
-      return { ms, note: 'under load' };
-    }
-    case 'checkpoint': {
-      // Wait for a checkpoint to start, then kill at a random point of a typical write.
-      const deadline = Date.now() + 10_000;
-      let dur = 100;
-      for (;;) {
-        const r = await admin(spec.adminPort, 'GET', '/api/v1/worlds/1/stats').catch(() => null);
-        const ck = r?.json?.checkpoint;
-        if (ck?.lastDurationMs) dur = ck.lastDurationMs;
-        if (ck?.inProgress || Date.now() > deadline) break;
-        await sleep(2);
-      }
-      const ms = rand(0, dur * 1.2);
-      await sleep(ms);
-      await killServer(proc);
-      return { ms, note: `checkpoint in progress (last took ${Math.round(dur)} ms)` };
-    }
-    case 'pg-crash': {
-      await sleep(rand(0, 500));
-      await pgServer!.crash();
-      const down = rand(0, 2500);
-      await sleep(down);
-      const killWhileDown = rand(0, 1) < 0.5;
-      if (killWhileDown) await killServer(proc);
-      await startPg();
-      const ms = rand(0, 1500);
-      await sleep(ms);
-      await killServer(proc);
-      return {
-        ms,
-        note: `postgres SIGKILLed, down ${Math.round(down)} ms, server killed ${killWhileDown ? 'while it was down' : `${Math.round(ms)} ms after it was back`}`,
-      };
-    }
-    case 'pg-cut': {
-      await sleep(rand(0, 500));
-      proxy!.sever();
-      const cut = rand(50, 3000);
-      const killDuring = rand(0, 1) < 0.5;
-      const ms = rand(0, cut);
-      if (killDuring) {
-        await sleep(ms);
-        await killServer(proc);
-        await sleep(cut - ms);
-        proxy!.heal();
-      } else {
-        await sleep(cut);
-        proxy!.heal();
-        await sleep(ms);
-        await killServer(proc);
-      }
-      return { ms, note: `connections cut ${Math.round(cut)} ms, killed ${killDuring ? 'during' : 'after'} the cut` };
-    }
-    case 'cluster':
-      throw new Error('the cluster window runs in bench/crash-campaign-cluster.ts');
-    case 'disk-full': {
-      const filler = join(spec.dataDir, 'filler');
-      await sleep(rand(0, 300));
-      fillDisk(filler, Math.floor(rand(0, 64)) * 1024);
-      const full = rand(100, 2500);
-      const healFirst = rand(0, 1) < 0.5;
-      if (healFirst) {
-        await sleep(full);
-        rmSync(filler, { force: true });
-        await sleep(rand(0, 800));
-        await killServer(proc);
-      } else {
-        await sleep(full);
-        await killServer(proc);
-        rmSync(filler, { force: true });
-      }
-      return { ms: full, note: `disk full for ${Math.round(full)} ms, killed ${healFirst ? 'after space came back' : 'while full'}` };
-    }
-  }
-};
-
 /** Has the server created its store yet (SQLite file; PostgreSQL migrations table)? */
 const storeExists = async (spec: ServerSpec): Promise<boolean> => {
   if (!spec.storeUrl) return existsSync(join(spec.dataDir, 'worldtick.sqlite'));
   return (await otherConnections(storeUrlDirect(spec.storeUrl)).catch(() => 0)) > 0;
-};
-
-/** Fill the tmpfs holding the data dir, leaving about `leave` bytes (the server keeps writing meanwhile). */
-const fillDisk = (filler: string, leave: number): void => {
-  const free = Number(execFileSync('df', ['--output=avail', '-B1', mounted!]).toString().split('\n')[1]);
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (let left = Math.max(0, free - leave); left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, left));
-  } catch {
-    /* ENOSPC: full already */
-  } finally {
-    closeSync(fd);
-  }
-};
-
-const startPg = async (): Promise<void> => {
-  for (let i = 0; ; i++) {
-    try {
-      await pgServer!.start();
-      return;
-    } catch (err) {
-      if (i >= 20) throw err;
-      await sleep(250);
-    }
-  }
 };
 
 /** One store, one server life cycle per iteration; `fresh` = a new store each iteration (first-start). */
@@ -342,7 +230,7 @@ const run = async (): Promise<void> => {
     const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify').catch((e: Error) => ({ status: 0, json: { error: e.message } }));
     if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
       violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
-    const kill = await killInWindow(spec, proc);
+    const kill = await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
     violations.push(...checkLedger(view, players, rewarder));
