@@ -2,34 +2,16 @@
  * One contract suite over every Coordinator implementation: LocalCoordinator (in-process) and
  * RedisCoordinator against a real redis-server started here on a free port. Each test gets a
  * fresh backend namespace (a new LocalHub / a new Redis key prefix) and several handles on it,
- * one per simulated instance.
+ * one per simulated instance. RedisCoordinator's own behaviour (malformed messages, a partition):
+ * redis-coordinator.test.ts.
  */
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterMessage, Coordinator, InstanceInfo, LeaseGranted, LeaseResult } from '../../../src/cluster/coordinator.js';
+import type { ClusterMessage, Coordinator, InstanceInfo } from '../../../src/cluster/coordinator.js';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
-import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
+import { ErrorCode } from '../../../src/errors.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { startTcpProxy } from '../../helpers/tcp-proxy.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a non-undefined value (5 s cap, then the test fails). */
-const waitFor = async <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-};
-
-const granted = (r: LeaseResult): LeaseGranted => {
-  if (!r.ok) throw new Error(`expected a grant, got refusal (owner ${JSON.stringify(r.owner)})`);
-  return r;
-};
+import { granted, waitFor } from '../../helpers/coordinator-kit.js';
 
 const info = (id: string, sessions = 0): InstanceInfo => ({
   id,
@@ -327,83 +309,3 @@ for (const impl of impls) {
     });
   });
 }
-
-describe.skipIf(!redisBin)('RedisCoordinator only', () => {
-  it('counts and drops malformed messages published by someone else', async () => {
-    const c = track(new RedisCoordinator({ connection: redis!.url, keyPrefix: 'raw:' }));
-    const got: unknown[] = [];
-    await c.subscribe('ctl', (m) => got.push(m));
-    const raw = new Redis(redis!.url);
-    try {
-      await raw.publish('raw:msg:ctl', 'not json');
-      await raw.publish('raw:msg:ctl', '[1,2]');
-      await raw.publish('raw:msg:ctl', '{"type":3}');
-      await raw.publish('raw:msg:ctl', '{"type":"ok"}');
-      await waitFor('the good message', async () => (got.length > 0 ? true : undefined));
-    } finally {
-      raw.disconnect();
-    }
-    expect(got).toEqual([{ type: 'ok' }]);
-    expect(c.counters.badMessages).toBe(3);
-  });
-
-  it('partition: the cut-off owner stops trusting its lease before anyone else can take it, and learns it lost ownership on heal', async () => {
-    const proxy = await startTcpProxy(redis!.port);
-    try {
-      const keyPrefix = 'part:';
-      // A reaches Redis through the proxy; B directly.
-      const a = track(
-        new RedisCoordinator({
-          connection: { host: '127.0.0.1', port: proxy.port, retryStrategy: () => 20, connectTimeout: 500 },
-          keyPrefix,
-          commandTimeoutMs: 100,
-        }),
-      );
-      const b = track(new RedisCoordinator({ connection: redis!.url, keyPrefix }));
-      const ttl = 400;
-      // A long lease first, so the refusal below cannot race an expiry on a slow machine;
-      // then a short renew, the lease A holds when the link is cut.
-      const ga = granted(await a.acquire('w1', 'A', 30_000));
-      expect((await b.acquire('w1', 'B', ttl)).ok).toBe(false);
-      granted(await a.renew('w1', 'A', ttl));
-      const validUntil = a.leaseValidUntil('w1');
-      expect(validUntil).not.toBeNull();
-
-      proxy.sever();
-      // A keeps trying to renew; every attempt fails and none extends its validity.
-      let failures = 0;
-      const renewing = (async () => {
-        do {
-          await a.renew('w1', 'A', ttl).then(
-            () => undefined,
-            (err: unknown) => {
-              if (isWorldtickError(err, ErrorCode.CLUSTER_UNAVAILABLE)) failures++;
-              else throw err;
-            },
-          );
-          await sleep(20);
-        } while (a.leaseValidUntil('w1') !== null && a.now() < validUntil! + 200);
-      })();
-      const gb = await waitFor('B to take over', async () => {
-        const r = await b.acquire('w1', 'B', 5000);
-        return r.ok ? r : undefined;
-      });
-      const acquiredAt = b.now();
-      await renewing;
-      expect(failures).toBeGreaterThan(0);
-      expect(a.leaseValidUntil('w1')).toBe(validUntil);
-      // The ordering the runtime relies on: B owns the world only after A stopped stepping it.
-      expect(acquiredAt).toBeGreaterThanOrEqual(validUntil!);
-      expect(gb.fencingToken).toBeGreaterThan(ga.fencingToken);
-
-      proxy.heal();
-      const after = await waitFor('A to reach Redis again', async () => a.renew('w1', 'A', ttl).catch(() => undefined));
-      expect(after).toMatchObject({ ok: false, owner: { instanceId: 'B', fencingToken: gb.fencingToken } });
-      expect(a.leaseValidUntil('w1')).toBeNull();
-      expect(a.heldLease('w1')).toBeNull();
-      expect(a.counters.backendErrors).toBeGreaterThan(0);
-    } finally {
-      await proxy.close();
-    }
-  });
-});
