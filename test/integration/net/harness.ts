@@ -12,8 +12,9 @@ import { createLogger } from '../../../src/log.js';
 import { GameServer, type GameServerOptions } from '../../../src/net/game-server.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
 import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
+import type { ServerMsg, SnapshotMsg } from '../../../src/net/protocol.js';
 import type { Store } from '../../../src/store/types.js';
-import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+import { createSimWorld, type SimWorld, spawnNpc } from '../../../src/world/sim-world.js';
 import { resumeWorld, stepWorld } from '../../../src/world/step.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { ingestSystem } from '../../../systems/ingest-system.js';
@@ -138,3 +139,19 @@ export const runWorld = (world: SimWorld): LoopRunner => {
   runner.start();
   return runner;
 };
+
+/** `n` moving NPCs around (500, 500), alternately 20 and 90 units out (inside and beyond the detailed radius). */
+export const movingRing = (world: TestServer['world'], n: number): number[] => {
+  const npcs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = i % 2 ? 20 : 90;
+    const e = spawnNpc(world, 500 + r * Math.cos(i), 500 + r * Math.sin(i), 1);
+    world.stores.Velocity.x[e] = 1.5;
+    world.stores.Velocity.y[e] = i % 3 ? 0.7 : -0.7;
+    npcs.push(e);
+  }
+  return npcs;
+};
+
+/** Whether `m` is a snapshot. */
+export const isSnap = (m: ServerMsg): m is SnapshotMsg => m.type === 17;
