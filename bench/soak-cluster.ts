@@ -29,7 +29,7 @@
  * world moved back to its home instance (`1`, `w1` on a, `w2` on b, `w3` on c), then sampled — the same
  * placement each time and no churn world alive, so a difference is what the moves and churned worlds
  * left behind (the clearest leak signal).
- * Figures (bench/soak-cluster-figures.ts), for `a` and `b`, which live the whole run (`c` restarts):
+ * Figures (bench/soak-cluster-figures.ts, soak-cluster-growth.ts), for `a` and `b`, which live the whole run (`c` restarts):
  * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
  * half) and of the quiet samples, the quiet samples also per 1,000 churned worlds; the first and last quiet samples' difference; with
  * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
