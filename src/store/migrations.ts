@@ -130,6 +130,56 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX player_data_batch_reads_created ON player_data_batch_reads (created_at)`,
     ],
   },
+  {
+    version: 9,
+    name: "ledger balances per player (the sum of a player's ok entries, kept by a trigger on every ledger insert; back-filled)",
+    sqlite: [
+      `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins INTEGER NOT NULL, items TEXT NOT NULL,
+        last_seq INTEGER NOT NULL)`,
+      // In the inserting transaction, whoever inserts (this build, an older one during a rolling
+      // upgrade, a tool). Items merged through json_each: any item id, no JSON path to quote.
+      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger WHEN NEW.status = 'ok'
+      BEGIN
+        INSERT INTO ledger_balances (player_id, coins, items, last_seq) VALUES (NEW.player_id, 0, '{}', 0)
+          ON CONFLICT (player_id) DO NOTHING;
+        UPDATE ledger_balances SET
+          coins = coins + NEW.coins_delta,
+          items = CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN items ELSE
+            (SELECT json_group_object(k, n) FROM (SELECT k, sum(v) AS n FROM
+              (SELECT key AS k, value AS v FROM json_each(ledger_balances.items) UNION ALL SELECT NEW.item, NEW.quantity)
+              GROUP BY k)) END,
+          last_seq = max(last_seq, NEW.seq)
+        WHERE player_id = NEW.player_id;
+      END`,
+      `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+        SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
+      `UPDATE ledger_balances SET items = (SELECT json_group_object(item, n) FROM (SELECT item, sum(quantity) AS n FROM ledger
+        WHERE player_id = ledger_balances.player_id AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item))`,
+    ],
+    postgres: [
+      `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins BIGINT NOT NULL, items TEXT NOT NULL,
+        last_seq BIGINT NOT NULL)`,
+      `CREATE FUNCTION ledger_balances_ok() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO ledger_balances AS b (player_id, coins, items, last_seq)
+          VALUES (NEW.player_id, NEW.coins_delta,
+            CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN '{}' ELSE jsonb_build_object(NEW.item, NEW.quantity)::text END, NEW.seq)
+          ON CONFLICT (player_id) DO UPDATE SET
+            coins = b.coins + EXCLUDED.coins,
+            items = CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN b.items ELSE
+              jsonb_set(b.items::jsonb, ARRAY[NEW.item], to_jsonb(coalesce((b.items::jsonb ->> NEW.item)::bigint, 0) + NEW.quantity))::text END,
+            last_seq = greatest(b.last_seq, EXCLUDED.last_seq);
+        RETURN NULL;
+      END $$`,
+      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger FOR EACH ROW WHEN (NEW.status = 'ok')
+        EXECUTE FUNCTION ledger_balances_ok()`,
+      `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+        SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
+      `UPDATE ledger_balances b SET items = i.items FROM (SELECT player_id, jsonb_object_agg(item, n)::text AS items FROM
+        (SELECT player_id, item, sum(quantity) AS n FROM ledger WHERE status = 'ok' AND item IS NOT NULL AND quantity <> 0
+        GROUP BY player_id, item) s GROUP BY player_id) i WHERE b.player_id = i.player_id`,
+    ],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */
