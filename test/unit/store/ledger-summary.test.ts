@@ -143,7 +143,7 @@ for (const { factory, name } of factories) {
                ('w', 'p1', 'old-2', 'purchase', 'potion', 40, 5, 0, 'rejected', 'TX_INSUFFICIENT_FUNDS', 'f', 1),
                ('w', 'p3', 'old-3', 'reward', NULL, 0, 0, 5, 'ok', NULL, 'f', 1)`);
       store = await handle.open();
-      expect(store.migration.applied.map((m) => m.version)).toEqual([9]);
+      expect(store.migration?.applied.map((m) => m.version)).toEqual([9]);
       expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const p1 = await expectSummaryIsSum('p1');
       expect(p1.items.potion ?? 0).toBeGreaterThanOrEqual(4);
