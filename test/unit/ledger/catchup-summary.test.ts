@@ -9,7 +9,15 @@ import { playerRow } from '../../../components/player-table.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeldBalance } from '../../../src/ledger/apply.js';
 import type { TxResult } from '../../../src/ledger/decide.js';
-import { attachLedger, bindPlayer, detachLedger, grantReward, submitPurchase, walletOf, worldLedgerStats } from '../../../src/ledger/world-ledger.js';
+import {
+  attachLedger,
+  bindPlayer,
+  detachLedger,
+  grantReward,
+  submitPurchase,
+  walletOf,
+  worldLedgerStats,
+} from '../../../src/ledger/world-ledger.js';
 import { sumBalance } from '../../../src/store/rows.js';
 import type { LedgerEntryInput, Store } from '../../../src/store/types.js';
 import { spawnPlayer } from '../../../src/world/spawn.js';
@@ -76,13 +84,15 @@ for (const { factory, name } of factories) {
       bindPlayer(world, eid, 'P');
       // Committed while the summary is read or after it (held until the catch-up applies).
       const answers: Array<{ r: TxResult; w: HeldBalance | null }> = [];
-      const bought = Array.from({ length: 5 }, (_, i) =>
-        new Promise<void>((res) =>
-          submitPurchase(world, { playerId: 'P', key: `buy${i}`, item: 'potion', quantity: 1, expectedPrice: 10 }, (r, w) => {
-            answers.push({ r, w });
-            res();
-          }),
-        ),
+      const bought = Array.from(
+        { length: 5 },
+        (_, i) =>
+          new Promise<void>((res) =>
+            submitPurchase(world, { playerId: 'P', key: `buy${i}`, item: 'potion', quantity: 1, expectedPrice: 10 }, (r, w) => {
+              answers.push({ r, w });
+              res();
+            }),
+          ),
       );
       const rewards = [1, 2, 3].map((i) => grantReward(world, { playerId: 'P', key: `during${i}`, coins: i }));
       const drained = until(world, () => answers.length === 5);

@@ -34,7 +34,9 @@ describe('verify: the ledger summary against the entries', () => {
     expect((await verifyOffline(dir.dir)).mismatches).toEqual([]);
 
     const db = new Database(join(dir.dir, SQLITE_FILE_NAME));
-    db.exec(`UPDATE ledger_balances SET coins = coins + 1, items = '{"potion":3,"arrow":1}', last_seq = last_seq + 9 WHERE player_id = 'p1'`);
+    db.exec(
+      `UPDATE ledger_balances SET coins = coins + 1, items = '{"potion":3,"arrow":1}', last_seq = last_seq + 9 WHERE player_id = 'p1'`,
+    );
     db.close();
     const want = [
       { playerId: 'p1', source: 'ledger', field: 'summary:coins', ledger: 10, held: 11 },

@@ -28,7 +28,17 @@ const mixed = (playerId: string, i: number, prefix = 'k'): LedgerEntryInput => {
     case 2:
       return rewardEntry(key, { playerId, kind: 'purchase', item, quantity: 2, unitPrice: 3, coinsDelta: -6 });
     case 3:
-      return rewardEntry(key, { playerId, kind: 'purchase', item, quantity: 9, unitPrice: 99, coinsDelta: 0, status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS', createdAt: 1000 });
+      return rewardEntry(key, {
+        playerId,
+        kind: 'purchase',
+        item,
+        quantity: 9,
+        unitPrice: 99,
+        coinsDelta: 0,
+        status: 'rejected',
+        code: 'TX_INSUFFICIENT_FUNDS',
+        createdAt: 1000,
+      });
     default:
       return rewardEntry(key, { playerId, coinsDelta: -1 });
   }
@@ -82,7 +92,10 @@ for (const { factory, name } of factories) {
       const p1 = await expectSummaryIsSum('p1');
       await expectSummaryIsSum('p2');
       expect(p1.items['odd.id-with_dots']).toBeGreaterThan(0);
-      expect(await handle.query('SELECT player_id FROM ledger_balances ORDER BY player_id')).toEqual([{ player_id: 'p1' }, { player_id: 'p2' }]);
+      expect(await handle.query('SELECT player_id FROM ledger_balances ORDER BY player_id')).toEqual([
+        { player_id: 'p1' },
+        { player_id: 'p2' },
+      ]);
       // A recorded refusal changes nothing, not even the last seq (ok entries only).
       await store.commitLedger([mixed('p1', 3, 'refused-')]);
       expect(await store.ledgerBalance('p1')).toEqual(p1);
@@ -117,7 +130,8 @@ for (const { factory, name } of factories) {
       try {
         const writes: Array<Promise<unknown>> = [];
         for (let b = 0; b < 8; b++) {
-          const batch = (prefix: string): LedgerEntryInput[] => [0, 1, 2, 4, 5, 6].map((i) => mixed(i % 2 ? 'p1' : 'p2', b * 10 + i, prefix));
+          const batch = (prefix: string): LedgerEntryInput[] =>
+            [0, 1, 2, 4, 5, 6].map((i) => mixed(i % 2 ? 'p1' : 'p2', b * 10 + i, prefix));
           writes.push(store.commitLedger(batch('a')), other.commitLedger(batch('b')));
         }
         await Promise.all(writes);
