@@ -137,19 +137,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins INTEGER NOT NULL, items TEXT NOT NULL,
         last_seq INTEGER NOT NULL)`,
       // In the inserting transaction, whoever inserts (this build, an older one during a rolling
-      // upgrade, a tool). Items merged through json_each: any item id, no JSON path to quote.
+      // upgrade, a tool). An item id is a quoted JSON path label (catalogue ids: A-Z a-z 0-9 _ . -);
+      // one holding a double quote, which a path cannot quote, is merged through json_each instead.
       `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger WHEN NEW.status = 'ok'
       BEGIN
-        INSERT INTO ledger_balances (player_id, coins, items, last_seq) VALUES (NEW.player_id, 0, '{}', 0)
-          ON CONFLICT (player_id) DO NOTHING;
-        UPDATE ledger_balances SET
-          coins = coins + NEW.coins_delta,
-          items = CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN items ELSE
-            (SELECT json_group_object(k, n) FROM (SELECT k, sum(v) AS n FROM
-              (SELECT key AS k, value AS v FROM json_each(ledger_balances.items) UNION ALL SELECT NEW.item, NEW.quantity)
-              GROUP BY k)) END,
-          last_seq = max(last_seq, NEW.seq)
-        WHERE player_id = NEW.player_id;
+        INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+          VALUES (NEW.player_id, NEW.coins_delta,
+            CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN '{}' ELSE json_object(NEW.item, NEW.quantity) END, NEW.seq)
+          ON CONFLICT (player_id) DO UPDATE SET
+            coins = coins + excluded.coins,
+            items = CASE
+              WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN items
+              WHEN instr(NEW.item, '"') = 0 THEN json_set(items, '$."' || NEW.item || '"',
+                coalesce(json_extract(items, '$."' || NEW.item || '"'), 0) + NEW.quantity)
+              ELSE (SELECT json_group_object(k, n) FROM (SELECT k, sum(v) AS n FROM
+                (SELECT key AS k, value AS v FROM json_each(ledger_balances.items) UNION ALL SELECT NEW.item, NEW.quantity)
+                GROUP BY k)) END,
+            last_seq = max(last_seq, excluded.last_seq);
       END`,
       `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
         SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
@@ -159,20 +163,29 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: [
       `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins BIGINT NOT NULL, items TEXT NOT NULL,
         last_seq BIGINT NOT NULL)`,
+      // Once per INSERT statement (commitLedger inserts a batch in one), over its new rows: one upsert
+      // per player, in player order (two batches lock their players' rows in the same order).
       `CREATE FUNCTION ledger_balances_ok() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        WITH ok AS (SELECT player_id, item, quantity, coins_delta, seq FROM ledger_new WHERE status = 'ok'),
+          per_item AS (SELECT player_id, jsonb_object_agg(item, n) AS items FROM
+            (SELECT player_id, item, sum(quantity) AS n FROM ok WHERE item IS NOT NULL AND quantity <> 0 GROUP BY player_id, item) s
+            GROUP BY player_id),
+          per_player AS (SELECT player_id, sum(coins_delta) AS coins, max(seq) AS last_seq FROM ok GROUP BY player_id)
         INSERT INTO ledger_balances AS b (player_id, coins, items, last_seq)
-          VALUES (NEW.player_id, NEW.coins_delta,
-            CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN '{}' ELSE jsonb_build_object(NEW.item, NEW.quantity)::text END, NEW.seq)
+          SELECT p.player_id, p.coins, coalesce(i.items, '{}'::jsonb)::text, p.last_seq
+          FROM per_player p LEFT JOIN per_item i ON i.player_id = p.player_id ORDER BY p.player_id
           ON CONFLICT (player_id) DO UPDATE SET
             coins = b.coins + EXCLUDED.coins,
-            items = CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN b.items ELSE
-              jsonb_set(b.items::jsonb, ARRAY[NEW.item], to_jsonb(coalesce((b.items::jsonb ->> NEW.item)::bigint, 0) + NEW.quantity))::text END,
+            items = CASE WHEN EXCLUDED.items = '{}' THEN b.items ELSE
+              (SELECT jsonb_object_agg(k, n)::text FROM (SELECT k, sum(v::bigint) AS n FROM
+                (SELECT key, value FROM jsonb_each_text(b.items::jsonb) UNION ALL SELECT key, value FROM jsonb_each_text(EXCLUDED.items::jsonb)) u(k, v)
+                GROUP BY k) t) END,
             last_seq = greatest(b.last_seq, EXCLUDED.last_seq);
         RETURN NULL;
       END $$`,
-      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger FOR EACH ROW WHEN (NEW.status = 'ok')
-        EXECUTE FUNCTION ledger_balances_ok()`,
+      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger REFERENCING NEW TABLE AS ledger_new
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_balances_ok()`,
       `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
         SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
       `UPDATE ledger_balances b SET items = i.items FROM (SELECT player_id, jsonb_object_agg(item, n)::text AS items FROM

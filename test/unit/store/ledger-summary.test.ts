@@ -14,7 +14,7 @@ import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factori
 
 const factories = await sqliteAndPostgres('ledger summary');
 
-const ITEMS = ['potion', 'arrow', 'odd.id-with_dots'];
+const ITEMS = ['potion', 'arrow', 'odd.id-with_dots', 'quote"d'];
 
 /** Entry `i` of a deterministic mix: rewards with and without items, purchases, refusals. */
 const mixed = (playerId: string, i: number, prefix = 'k'): LedgerEntryInput => {
@@ -91,7 +91,9 @@ for (const { factory, name } of factories) {
       }
       const p1 = await expectSummaryIsSum('p1');
       await expectSummaryIsSum('p2');
+      // Item ids a JSON path would misread (a dot) or could not quote (a double quote) are summed too.
       expect(p1.items['odd.id-with_dots']).toBeGreaterThan(0);
+      expect(p1.items['quote"d']).toBeGreaterThan(0);
       expect(await handle.query('SELECT player_id FROM ledger_balances ORDER BY player_id')).toEqual([
         { player_id: 'p1' },
         { player_id: 'p2' },
