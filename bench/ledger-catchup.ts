@@ -1,9 +1,12 @@
 /**
  * What a player's ledger history costs a join into a world that does not hold its entity (docs/DURABILITY.md
- * "Player binding and catch-up"): a new player entity has `Wallet.appliedSeq` 0, so its wallet's
- * catch-up reads every `ok` entry the player ever had (src/ledger/read-player-ledger.ts, pages of
- * 10,000) and applies them in one step. That is a player's first join to a world and every resume
- * into a restored, migrated or failed-over world (a checkpoint keeps no player entities).
+ * "Player binding and catch-up"): a new player entity has a fresh wallet (`Wallet.appliedSeq` 0), so
+ * its catch-up starts from the player's ledger summary (one `ledger_balances` row, schema 9;
+ * src/ledger/catch-up.ts) — before the summary it read every `ok` entry the player ever had
+ * (src/ledger/read-player-ledger.ts) and applied them in one step. That is a player's first join to
+ * a world and every resume into a restored, migrated or failed-over world (a checkpoint keeps no
+ * player entities). Each row also says how the last join caught up (`catchUp`: summaries read,
+ * entries read, entries applied one by one: the world's ledger stats).
  *
  *   npx tsx bench/ledger-catchup.ts [--quick] [--postgres]    (or `npm run bench -- ledger-catchup`)
  *
@@ -27,7 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { readPlayerLedger } from '../src/ledger/read-player-ledger.js';
-import { attachLedger, detachLedger, walletOf } from '../src/ledger/world-ledger.js';
+import { attachLedger, detachLedger, walletOf, worldLedgerStats } from '../src/ledger/world-ledger.js';
 import { PostgresStore } from '../src/store/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { LedgerEntryInput, Store } from '../src/store/types.js';
@@ -92,8 +95,10 @@ interface Join {
   applyStepMs: number;
   /** Longest event-loop stall meanwhile (beyond the 10 ms sampling interval): the SQLite store reads on the event loop. */
   loopDelayMs: number;
-  /** The player's whole history read alone (`readPlayerLedger`, what the catch-up reads), after the join. */
+  /** The player's whole history read alone (`readPlayerLedger`, what the catch-up read before the summary), after the join. */
   readMs: number;
+  /** How the join caught up (the world's ledger stats). */
+  catchUp: { summaries: number; entriesRead: number; applied: number };
 }
 
 /** One join of the player into a fresh world served on `store`. */
@@ -156,6 +161,8 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
     (held.items.potion ?? 0) !== want.potions
   )
     throw new Error(`H=${h}: wallet ${JSON.stringify(wallet)} / world ${JSON.stringify(held)}, expected ${JSON.stringify(want)}`);
+  const ls = worldLedgerStats(world);
+  const catchUp = { summaries: ls?.catchUpSummaries ?? 0, entriesRead: ls?.catchUpEntriesRead ?? 0, applied: ls?.applied ?? 0 };
   ws.close();
   clearInterval(stepper);
   await server.stop();
@@ -174,6 +181,7 @@ const joinOnce = async (store: Store, h: number): Promise<Join> => {
     applyStepMs,
     loopDelayMs,
     readMs,
+    catchUp,
   };
 };
 
@@ -204,7 +212,7 @@ export const ledgerCatchupSuite: Suite = {
         await joinOnce(store, h); // warm-up (JIT, first store reads), not counted
         const runs: Join[] = [];
         for (let i = 0; i < reps; i++) runs.push(await joinOnce(store, h));
-        const fig = (k: keyof Join): { median: number; max: number } => ({
+        const fig = (k: Exclude<keyof Join, 'catchUp'>): { median: number; max: number } => ({
           median: r1(median(runs.map((r) => r[k]))),
           max: r1(Math.max(...runs.map((r) => r[k]))),
         });
@@ -221,6 +229,7 @@ export const ledgerCatchupSuite: Suite = {
           applyStepMs: fig('applyStepMs'),
           loopDelayMs: fig('loopDelayMs'),
           readMs: fig('readMs'),
+          catchUp: runs[runs.length - 1]?.catchUp,
           coins: want.coins,
           potions: want.potions,
         });

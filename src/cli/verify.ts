@@ -6,7 +6,8 @@
  *       from the ledger and compared with live wallets (and the last snapshot's when available).
  *   npm run verify -- --data-dir ./data      (or --store postgres://… / sqlite:<dir>)
  *       offline, on a stopped server's store: recomputes every player's balance from the ledger
- *       and checks that no coin balance ever went negative. A data directory without a store file
+ *       and checks that no coin balance ever went negative and that the store's per-player ledger
+ *       summaries equal the recomputed sums (`summary:*` mismatches). A data directory without a store file
  *       is an error (a mistyped path must not verify as an empty, consistent ledger).
  *
  * Prints a JSON report; exit 0 with 0 mismatches, 1 with mismatches, 2 on a usage or I/O error.
@@ -14,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { Mismatch } from '../ledger/verify.js';
+import { compareSummary, type Mismatch } from '../ledger/verify.js';
 import { openStore, resolveStoreTarget } from '../store/open-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
 
@@ -63,11 +64,8 @@ const verifyStore = async (store: Awaited<ReturnType<typeof openStore>>): Promis
       if (page.length < 10_000) break;
       after = page[page.length - 1].seq;
     }
-    // The store's own per-player sums must agree with the recomputation.
-    for (const [playerId, b] of Object.entries(balances)) {
-      const s = await store.ledgerBalance(playerId);
-      if (s.coins !== b.coins) mismatches.push({ playerId, source: 'ledger', field: 'coins', ledger: b.coins, held: s.coins });
-    }
+    // The store's per-player summaries (what balance loads and catch-ups read) must agree with the recomputation.
+    for (const [playerId, b] of Object.entries(balances)) compareSummary(playerId, b, await store.ledgerBalance(playerId), mismatches);
     return { players: Object.keys(balances).length, entriesRead: read, mismatches, ok: mismatches.length === 0, balances };
   } finally {
     await store.close();

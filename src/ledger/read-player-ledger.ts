@@ -1,9 +1,10 @@
 /**
- * Every ledger entry of one player after a seq, read page by page: the ledger service's catch-up of
- * a (re)loaded player and the `verify` command's full read.
+ * Every ledger entry of one player after a seq, read page by page: the catch-up of a wallet that has
+ * a watermark (src/ledger/catch-up.ts; a fresh wallet starts from the player's ledger summary
+ * instead), the ledger service's reload of a stale balance, and the `verify` command's full read.
  *
- * A player's history can be long (a catch-up into a new entity reads all of it: docs/DURABILITY.md
- * "Player binding and catch-up"), and the embedded store reads synchronously: read in one go, 50,000
+ * A player's history can be long (what is above a watermark, or all of it for `verify`:
+ * docs/DURABILITY.md "Player binding and catch-up"), and the embedded store reads synchronously: read in one go, 50,000
  * entries held the event loop ≈ 0.4 s (bench/ledger-catchup.ts) — every world of the process without
  * a step, every socket unserved. So pages are small ({@link CATCH_UP_PAGE}) and the read gives the
  * event loop a turn before each one (a macrotask, not a microtask): the longest hold is one page.

@@ -2,9 +2,12 @@
  * Consistency check: recompute every balance and inventory from the ledger and compare it with
  * what live state and the last snapshot hold. Each holder is compared with the ledger up to its
  * own watermark (`appliedSeq`), so entries committed but not yet applied are not mismatches;
- * they are counted as `unapplied`. A coin balance that would have gone negative is reported too.
+ * they are counted as `unapplied`. A coin balance that would have gone negative is reported too,
+ * and so is a ledger summary (`Store.ledgerBalance`, schema 9 `ledger_balances`: what balance
+ * loads and fresh wallets' catch-ups read) that differs from the recomputed sum (`summary:*` fields).
  */
-import type { LedgerEntry, Store } from '../store/types.js';
+import { sumBalance } from '../store/rows.js';
+import type { Balance, LedgerEntry, Store } from '../store/types.js';
 import type { HeldBalance } from './apply.js';
 import { readPlayerLedger } from './read-player-ledger.js';
 
@@ -12,7 +15,11 @@ import { readPlayerLedger } from './read-player-ledger.js';
 export interface Mismatch {
   playerId: string;
   source: 'live' | 'snapshot' | 'ledger';
-  /** `coins`, `item:<id>`, `appliedSeq` (watermark beyond the ledger) or `negative-coins`. */
+  /**
+   * `coins`, `item:<id>`, `appliedSeq` (watermark beyond the ledger), `negative-coins`, or (source
+   * `ledger`) `summary:coins`, `summary:item:<id>`, `summary:lastSeq`: the store's per-player summary
+   * (`held`) differs from the sum of the player's entries (`ledger`).
+   */
   field: string;
   /** Value recomputed from the ledger. */
   ledger: number;
@@ -55,6 +62,17 @@ const compare = (entries: readonly LedgerEntry[], held: HeldBalance, source: 'li
   return unapplied;
 };
 
+/** Compare a player's stored summary with the sum of its entries (`summary:*` mismatches, source `ledger`). */
+export const compareSummary = (playerId: string, summed: Balance, summary: Balance, out: Mismatch[]): void => {
+  const put = (field: string, ledger: number, held: number): void => {
+    if (ledger !== held) out.push({ playerId, source: 'ledger', field: `summary:${field}`, ledger, held });
+  };
+  put('coins', summed.coins, summary.coins);
+  for (const id of new Set([...Object.keys(summed.items), ...Object.keys(summary.items)]))
+    put(`item:${id}`, summed.items[id] ?? 0, summary.items[id] ?? 0);
+  put('lastSeq', summed.lastSeq, summary.lastSeq);
+};
+
 /**
  * Verify holders against the ledger in `store`. `live` is read from the running world's wallets,
  * `snapshot` from the last checkpoint's (both with {@link import('./apply.js').readWallet}).
@@ -81,6 +99,7 @@ export const verifyLedger = async (input: {
         break;
       }
     }
+    compareSummary(playerId, sumBalance(entries), await input.store.ledgerBalance(playerId), report.mismatches);
     if (held.live) report.unapplied += compare(entries, held.live, 'live', report.mismatches);
     if (held.snapshot) compare(entries, held.snapshot, 'snapshot', report.mismatches);
   }

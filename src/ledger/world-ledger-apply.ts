@@ -6,8 +6,9 @@
 import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import type { LedgerEntry } from '../store/types.js';
-import { applyLedgerEntry, entrySlot, readWallet, type HeldBalance } from './apply.js';
-import type { LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
+import { applyLedgerEntry, applyWalletEffect, entrySlot, readWallet, type HeldBalance } from './apply.js';
+import { startCatchUp, summaryEffects, walletFresh } from './catch-up.js';
+import type { CatchUpFact, LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
 
 /** The entity of a bound ledger id that is still a player, else undefined (stale bindings are dropped). */
 export const liveEid = (world: LedgerWorld, l: WorldLedger, playerId: string): number | undefined => {
@@ -57,6 +58,23 @@ const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, chan
   }
 };
 
+/**
+ * Set the fresh wallet row of a catch-up's player from its ledger summary (src/ledger/catch-up.ts),
+ * through the same write path and recording hook as entries; false (nothing changed) when the row is
+ * not fresh any more.
+ */
+const seedFromSummary = (world: LedgerHostWorld, l: WorldLedger, f: CatchUpFact): boolean => {
+  const wallet = world.stores.Wallet;
+  const row = ensurePlayerRow(world.stores, f.eid);
+  if (!f.summary || !walletFresh(wallet, row)) return false;
+  const rec = world.record;
+  for (const [seq, coinsDelta, slot, quantity] of summaryEffects(f.summary, l.catalogue)) {
+    applyWalletEffect(wallet, row, seq, coinsDelta, slot, quantity);
+    if (rec !== null && rec.walletApplied !== undefined) rec.walletApplied(f.eid, seq, coinsDelta, slot, quantity);
+  }
+  return true;
+};
+
 const notify = (world: LedgerWorld, l: WorldLedger, changed: Set<string>, skip: string | null): void => {
   if (!l.onWalletChanged) return;
   for (const id of changed) {
@@ -88,6 +106,14 @@ export const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
       notify(world, l, changed, null);
       return;
     }
+    if (f.summary !== null && !seedFromSummary(world, l, f)) {
+      // The row holds something since the bind (it was fresh then): read again, from its watermark.
+      l.catchingUp.set(f.playerId, held);
+      startCatchUp(world, l, f.playerId, f.eid);
+      notify(world, l, changed, null);
+      return;
+    }
+    // Held entries the summary counted are at or below the watermark it set: skipped.
     const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
     for (const e of all) applyEntry(world, l, e, changed);
     changed.add(f.playerId);

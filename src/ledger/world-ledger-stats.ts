@@ -35,8 +35,12 @@ export interface WorldLedgerStats {
   latencyBuckets: number[];
   latencySumMs: number;
   latencyCount: number;
-  /** Entries applied to wallets. */
+  /** Entries applied to wallets (one by one: a catch-up from a summary counts in `catchUpSummaries`). */
   applied: number;
+  /** Catch-ups of a fresh wallet that read the player's ledger summary (one store row each) instead of its history. */
+  catchUpSummaries: number;
+  /** Entries read from the store by catch-ups of wallets with a watermark (the entries above it). */
+  catchUpEntriesRead: number;
   /** Results that could not be queued for a step (critical buffer at its hard bound). */
   pushFailed: number;
   /** Server-side rewards resubmitted after `TX_UNAVAILABLE` (reward-retry.ts). */
@@ -58,6 +62,8 @@ export const createWorldLedgerStats = (): WorldLedgerStats => ({
   latencySumMs: 0,
   latencyCount: 0,
   applied: 0,
+  catchUpSummaries: 0,
+  catchUpEntriesRead: 0,
   pushFailed: 0,
   rewardResubmits: 0,
   rewardsRetrying: 0,

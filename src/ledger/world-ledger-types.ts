@@ -6,7 +6,7 @@ import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import type { RecordSlot } from '../replay/record-slot.js';
-import type { LedgerEntry, Store } from '../store/types.js';
+import type { Balance, LedgerEntry, Store } from '../store/types.js';
 import type { HeldBalance } from './apply.js';
 import type { Catalogue } from './catalogue.js';
 import type { TxResult } from './decide.js';
@@ -81,5 +81,18 @@ export interface ResultFact {
   deliver: Deliver | null;
   submittedAt: number;
 }
-/** A fact of the `tx` ingest type: a durable result, or a player's catch-up entries read from the store. */
-export type TxFact = ResultFact | { op: 'catchup'; playerId: string; eid: number; entries: LedgerEntry[] };
+/**
+ * A player's catch-up read from the store (src/ledger/catch-up.ts): for a fresh wallet its ledger
+ * `summary` (the wallet is set from it) and no entries; for a wallet with a watermark the `ok`
+ * entries above it and no summary.
+ */
+export interface CatchUpFact {
+  op: 'catchup';
+  playerId: string;
+  eid: number;
+  entries: LedgerEntry[];
+  summary: Balance | null;
+}
+
+/** A fact of the `tx` ingest type: a durable result, or a player's catch-up read from the store. */
+export type TxFact = ResultFact | CatchUpFact;

@@ -8,11 +8,11 @@
  *        ingest phase: drain the service's outbox → applyLedgerEntry (watermark: exactly once)
  *                      then answer the client with its new balance
  *
- * A player entity bound to a ledger id first catches up from the ledger (every `ok` entry above
- * its wallet watermark, read from the store); entries committed meanwhile are held and applied
- * after the catch-up, in seq order, so the watermark never skips an entry.
+ * A player entity bound to a ledger id first catches up from the ledger (src/ledger/catch-up.ts: a
+ * fresh wallet from the player's one summary row, a wallet with a watermark from the entries above
+ * it); entries committed meanwhile are held and applied after the catch-up, in seq order, so the
+ * watermark never skips an entry.
  */
-import { playerRow } from '../../components/player-table.js';
 import { TxCode } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { createCatalogue, type CatalogueItemSpec } from './catalogue.js';
@@ -20,6 +20,7 @@ import { rejection, type PurchaseRequest, type RewardRequest, type TxResult } fr
 import { LedgerService, type LedgerServiceOptions, type LedgerStats } from './ledger-service.js';
 import { DEFAULT_REFUSAL_RETENTION_HOURS, startRefusalPruner } from './refusal-retention.js';
 import { ensureStartGrant } from './start-grant.js';
+import { pushTxFact, startCatchUp } from './catch-up.js';
 import { applyTxFact, walletOf } from './world-ledger-apply.js';
 import { createWorldLedgerStats, recordTxResult, type WorldLedgerStats } from './world-ledger-stats.js';
 import type { Deliver, LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
@@ -123,8 +124,9 @@ export const detachLedger = async (world: LedgerWorld): Promise<void> => {
 
 /**
  * Bind ledger id `playerId` to player entity `eid` (inside a step, when the player joins) and start
- * its catch-up: every `ok` entry above the wallet's watermark is read from the store and applied
- * by a later step. Results for the player wait for it.
+ * its catch-up (src/ledger/catch-up.ts): a fresh wallet is set from the player's ledger summary, one
+ * with a watermark gets the `ok` entries above it; a later step applies it. Results for the player
+ * wait for it.
  */
 export const bindPlayer = (world: LedgerHostWorld, eid: number, playerId: string): void => {
   const l = world.ledger;
@@ -141,18 +143,7 @@ export const bindPlayer = (world: LedgerHostWorld, eid: number, playerId: string
   if (pending && pending.eid === eid) return;
   // A catch-up into another entity may still be in flight: its held entries and answers move here.
   l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
-  const after = world.stores.Wallet.appliedSeq[playerRow(world.stores, eid)];
-  // Retried while this catch-up is still wanted: a player that left (released) stops its retries.
-  const wanted = (): boolean => world.ledger === l && l.catchingUp.get(playerId)?.eid === eid;
-  const retry = (attempt: number): void => {
-    l.service.entriesSince(playerId, after).then(
-      (entries) => push(world, l, { op: 'catchup', playerId, eid, entries }),
-      () => {
-        if (wanted()) setTimeout(() => retry(attempt + 1), Math.min(2000, 50 * 2 ** attempt)).unref();
-      },
-    );
-  };
-  retry(0);
+  startCatchUp(world, l, playerId, eid);
   // Idempotent by key: granted once per player ever, a replay afterwards.
   if (l.startingCoins > 0) void startGrantOf(world, l, playerId);
 };
@@ -201,18 +192,6 @@ export const rewardKeyOfChain = (l: WorldLedger, chain: string, npc: number, ste
 /** Idempotency key of the one-time starting coins. */
 export const START_GRANT_KEY = 'start-grant';
 
-const push = (world: LedgerWorld, l: WorldLedger, fact: TxFact): boolean => {
-  if (world.ledger !== l) return false;
-  try {
-    world.ingest.push(TX_INGEST_TYPE, 0, fact);
-    if (fact.op === 'result' && fact.deliver) l.unanswered.add(fact);
-    return true;
-  } catch {
-    l.stats.pushFailed++;
-    return false;
-  }
-};
-
 const settle = (
   world: LedgerWorld,
   l: WorldLedger,
@@ -227,7 +206,7 @@ const settle = (
       deliver?.(result, walletOf(world, result.playerId));
       return result;
     }
-    if (!push(world, l, { op: 'result', result, deliver, submittedAt })) deliver?.(result, null);
+    if (!pushTxFact(world, l, { op: 'result', result, deliver, submittedAt })) deliver?.(result, null);
     return result;
   });
 

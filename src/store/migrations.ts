@@ -130,6 +130,69 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX player_data_batch_reads_created ON player_data_batch_reads (created_at)`,
     ],
   },
+  {
+    version: 9,
+    name: "ledger balances per player (the sum of a player's ok entries, kept by a trigger on every ledger insert; back-filled)",
+    sqlite: [
+      `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins INTEGER NOT NULL, items TEXT NOT NULL,
+        last_seq INTEGER NOT NULL)`,
+      // In the inserting transaction, whoever inserts (this build, an older one during a rolling
+      // upgrade, a tool). An item id is a quoted JSON path label (catalogue ids: A-Z a-z 0-9 _ . -);
+      // one holding a double quote, which a path cannot quote, is merged through json_each instead.
+      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger WHEN NEW.status = 'ok'
+      BEGIN
+        INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+          VALUES (NEW.player_id, NEW.coins_delta,
+            CASE WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN '{}' ELSE json_object(NEW.item, NEW.quantity) END, NEW.seq)
+          ON CONFLICT (player_id) DO UPDATE SET
+            coins = coins + excluded.coins,
+            items = CASE
+              WHEN NEW.item IS NULL OR NEW.quantity = 0 THEN items
+              WHEN instr(NEW.item, '"') = 0 THEN json_set(items, '$."' || NEW.item || '"',
+                coalesce(json_extract(items, '$."' || NEW.item || '"'), 0) + NEW.quantity)
+              ELSE (SELECT json_group_object(k, n) FROM (SELECT k, sum(v) AS n FROM
+                (SELECT key AS k, value AS v FROM json_each(ledger_balances.items) UNION ALL SELECT NEW.item, NEW.quantity)
+                GROUP BY k)) END,
+            last_seq = max(last_seq, excluded.last_seq);
+      END`,
+      `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+        SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
+      `UPDATE ledger_balances SET items = (SELECT json_group_object(item, n) FROM (SELECT item, sum(quantity) AS n FROM ledger
+        WHERE player_id = ledger_balances.player_id AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item))`,
+    ],
+    postgres: [
+      `CREATE TABLE ledger_balances (player_id TEXT PRIMARY KEY, coins BIGINT NOT NULL, items TEXT NOT NULL,
+        last_seq BIGINT NOT NULL)`,
+      // Once per INSERT statement (commitLedger inserts a batch in one), over its new rows: one upsert
+      // per player, in player order (two batches lock their players' rows in the same order).
+      `CREATE FUNCTION ledger_balances_ok() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        WITH ok AS (SELECT player_id, item, quantity, coins_delta, seq FROM ledger_new WHERE status = 'ok'),
+          per_item AS (SELECT player_id, jsonb_object_agg(item, n) AS items FROM
+            (SELECT player_id, item, sum(quantity) AS n FROM ok WHERE item IS NOT NULL AND quantity <> 0 GROUP BY player_id, item) s
+            GROUP BY player_id),
+          per_player AS (SELECT player_id, sum(coins_delta) AS coins, max(seq) AS last_seq FROM ok GROUP BY player_id)
+        INSERT INTO ledger_balances AS b (player_id, coins, items, last_seq)
+          SELECT p.player_id, p.coins, coalesce(i.items, '{}'::jsonb)::text, p.last_seq
+          FROM per_player p LEFT JOIN per_item i ON i.player_id = p.player_id ORDER BY p.player_id
+          ON CONFLICT (player_id) DO UPDATE SET
+            coins = b.coins + EXCLUDED.coins,
+            items = CASE WHEN EXCLUDED.items = '{}' THEN b.items ELSE
+              (SELECT jsonb_object_agg(k, n)::text FROM (SELECT k, sum(v::bigint) AS n FROM
+                (SELECT key, value FROM jsonb_each_text(b.items::jsonb) UNION ALL SELECT key, value FROM jsonb_each_text(EXCLUDED.items::jsonb)) u(k, v)
+                GROUP BY k) t) END,
+            last_seq = greatest(b.last_seq, EXCLUDED.last_seq);
+        RETURN NULL;
+      END $$`,
+      `CREATE TRIGGER ledger_balances_ok AFTER INSERT ON ledger REFERENCING NEW TABLE AS ledger_new
+        FOR EACH STATEMENT EXECUTE FUNCTION ledger_balances_ok()`,
+      `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+        SELECT player_id, sum(coins_delta), '{}', max(seq) FROM ledger WHERE status = 'ok' GROUP BY player_id`,
+      `UPDATE ledger_balances b SET items = i.items FROM (SELECT player_id, jsonb_object_agg(item, n)::text AS items FROM
+        (SELECT player_id, item, sum(quantity) AS n FROM ledger WHERE status = 'ok' AND item IS NOT NULL AND quantity <> 0
+        GROUP BY player_id, item) s GROUP BY player_id) i WHERE b.player_id = i.player_id`,
+    ],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */

@@ -25,7 +25,7 @@ import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_READ_LIMIT,
   checkToken,
-  sumBalance,
+  toBalance,
   toCheckpoint,
   toJsonText,
   toLedgerEntry,
@@ -225,8 +225,8 @@ export class PostgresStore implements Store {
 
   ledgerBalance(playerId: string): Promise<Balance> {
     return this.run(false, async (c) => {
-      const r = await c.query('SELECT * FROM ledger WHERE player_id = $1 ORDER BY seq', [playerId]);
-      return sumBalance((r.rows as Row[]).map(toLedgerEntry));
+      const r = await c.query('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = $1', [playerId]);
+      return toBalance(r.rows[0] as Row | undefined);
     });
   }
 

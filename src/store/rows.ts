@@ -110,12 +110,23 @@ export const toOperatorState = (r: Row): OperatorStateRecord => ({
 export const sumBalance = (entries: readonly LedgerEntry[]): Balance => {
   const b: Balance = { coins: 0, items: {}, lastSeq: 0 };
   for (const e of entries) {
-    if (e.seq > b.lastSeq) b.lastSeq = e.seq;
     if (e.status !== 'ok') continue;
+    if (e.seq > b.lastSeq) b.lastSeq = e.seq;
     b.coins += e.coinsDelta;
     if (e.item !== null && e.quantity !== 0) b.items[e.item] = (b.items[e.item] ?? 0) + e.quantity;
   }
   return b;
+};
+
+/**
+ * A player's balance from its `ledger_balances` row (schema 9: kept by a trigger on every ledger
+ * insert), or the empty balance when it has none (no `ok` entry yet).
+ */
+export const toBalance = (row: Record<string, unknown> | undefined): Balance => {
+  if (!row) return { coins: 0, items: {}, lastSeq: 0 };
+  const items: Record<string, number> = {};
+  for (const [k, v] of Object.entries(JSON.parse(String(row.items)) as Record<string, unknown>)) items[k] = Number(v);
+  return { coins: Number(row.coins), items, lastSeq: Number(row.last_seq) };
 };
 
 /** A fencing token must be a non-negative safe integer. */

@@ -16,7 +16,7 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     insertLedger: p(`INSERT INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${placeholders})
       ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
     findLedger: p('SELECT * FROM ledger WHERE player_id = ? AND idem_key = ?'),
-    playerLedger: p('SELECT * FROM ledger WHERE player_id = ? ORDER BY seq'),
+    ledgerBalance: p('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = ?'),
     pruneRefusals: p(
       "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < ? ORDER BY created_at LIMIT ?)",
     ),

@@ -21,7 +21,7 @@ import {
   LEDGER_READ_LIMIT,
   checkToken,
   ledgerValues,
-  sumBalance,
+  toBalance,
   toCheckpoint,
   toJsonText,
   toLedgerEntry,
@@ -235,7 +235,7 @@ export class SqliteStore implements Store {
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {
-    return this.run(false, () => sumBalance((this.stmt.playerLedger!.all(playerId) as Row[]).map(toLedgerEntry)));
+    return this.run(false, () => toBalance(this.stmt.ledgerBalance!.get(playerId) as Row | undefined));
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {

@@ -89,7 +89,7 @@ export interface LedgerQuery {
 export interface Balance {
   coins: number;
   items: Record<string, number>;
-  /** Highest seq of the player's entries counted (0 when none). */
+  /** Highest seq of the player's `ok` entries (0 when none; recorded refusals do not count). */
   lastSeq: number;
 }
 
@@ -284,7 +284,10 @@ export interface Store {
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]>;
   /** Entries in seq order. */
   readLedger(query: LedgerQuery): Promise<LedgerEntry[]>;
-  /** A player's balance summed from the ledger's `ok` entries. */
+  /**
+   * A player's balance: the sum of its `ok` entries, read from the per-player summary the ledger
+   * keeps in the inserting transaction (schema 9 `ledger_balances`): one row, whatever the history.
+   */
   ledgerBalance(playerId: string): Promise<Balance>;
   /**
    * Delete at most `limit` recorded refusals (`rejected` rows) created before `beforeMs` (wall ms),

@@ -12,6 +12,8 @@ const DROP_AFTER_SCHEMA_3 = [
   'DROP INDEX ledger_refusals_created', // 6
   'DROP INDEX ledger_refusals_player', // 7
   'DROP TABLE player_data_batch_reads', // 8
+  'DROP TRIGGER ledger_balances_ok', // 9
+  'DROP TABLE ledger_balances', // 9
   'DELETE FROM schema_migrations WHERE version >= 4',
 ];
 

@@ -1,0 +1,173 @@
+/**
+ * The per-player ledger summary (schema 9 `ledger_balances`, kept by a trigger in the inserting
+ * transaction) over SQLite and a real PostgreSQL: `ledgerBalance` reads it, and it always equals
+ * the sum of the player's `ok` entries — after many batches, replayed keys, recorded refusals,
+ * fenced commits, pruned refusals, two writers at once, and after a pre-summary database upgrades.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWorldtickError } from '../../../src/errors.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
+import { sumBalance } from '../../../src/store/rows.js';
+import type { Balance, LedgerEntryInput, Store } from '../../../src/store/types.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+
+const factories = await sqliteAndPostgres('ledger summary');
+
+const ITEMS = ['potion', 'arrow', 'odd.id-with_dots', 'quote"d'];
+
+/** Entry `i` of a deterministic mix: rewards with and without items, purchases, refusals. */
+const mixed = (playerId: string, i: number, prefix = 'k'): LedgerEntryInput => {
+  const key = `${prefix}${i}`;
+  const item = ITEMS[i % ITEMS.length] ?? null;
+  switch (i % 5) {
+    case 0:
+      return rewardEntry(key, { playerId, coinsDelta: 20 + (i % 7) });
+    case 1:
+      return rewardEntry(key, { playerId, item, quantity: 1 + (i % 3), coinsDelta: 0 });
+    case 2:
+      return rewardEntry(key, { playerId, kind: 'purchase', item, quantity: 2, unitPrice: 3, coinsDelta: -6 });
+    case 3:
+      return rewardEntry(key, {
+        playerId,
+        kind: 'purchase',
+        item,
+        quantity: 9,
+        unitPrice: 99,
+        coinsDelta: 0,
+        status: 'rejected',
+        code: 'TX_INSUFFICIENT_FUNDS',
+        createdAt: 1000,
+      });
+    default:
+      return rewardEntry(key, { playerId, coinsDelta: -1 });
+  }
+};
+
+/** The balance summed from every stored entry of `playerId` (the old, O(history) way). */
+const summed = async (store: Store, playerId: string): Promise<Balance> => sumBalance(await store.readLedger({ playerId }));
+
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (err) {
+    if (isWorldtickError(err)) return err.code;
+    throw err;
+  }
+  return 'resolved';
+};
+
+for (const { factory, name } of factories) {
+  describe.skipIf(!factory)(`ledger summary: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+
+    beforeEach(async () => {
+      handle = await factory!.create();
+      store = await handle.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await handle.dispose();
+    });
+
+    /** The summary row of `playerId` as stored (undefined: none). */
+    const row = async (playerId: string): Promise<Record<string, unknown> | undefined> =>
+      (await handle.query(`SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = '${playerId}'`))[0];
+
+    const expectSummaryIsSum = async (playerId: string): Promise<Balance> => {
+      const b = await summed(store, playerId);
+      expect(await store.ledgerBalance(playerId)).toEqual(b);
+      const r = await row(playerId);
+      expect(r && { coins: Number(r.coins), items: JSON.parse(String(r.items)) as unknown, lastSeq: Number(r.last_seq) }).toEqual(b);
+      return b;
+    };
+
+    it('keeps one row per player equal to the sum of its ok entries over many batches; refusals leave it alone', async () => {
+      for (let batch = 0; batch < 12; batch++) {
+        const entries: LedgerEntryInput[] = [];
+        for (let i = 0; i < 25; i++) entries.push(mixed(i % 3 === 0 ? 'p2' : 'p1', batch * 25 + i));
+        await store.commitLedger(entries);
+      }
+      const p1 = await expectSummaryIsSum('p1');
+      await expectSummaryIsSum('p2');
+      // Item ids a JSON path would misread (a dot) or could not quote (a double quote) are summed too.
+      expect(p1.items['odd.id-with_dots']).toBeGreaterThan(0);
+      expect(p1.items['quote"d']).toBeGreaterThan(0);
+      expect(await handle.query('SELECT player_id FROM ledger_balances ORDER BY player_id')).toEqual([
+        { player_id: 'p1' },
+        { player_id: 'p2' },
+      ]);
+      // A recorded refusal changes nothing, not even the last seq (ok entries only).
+      await store.commitLedger([mixed('p1', 3, 'refused-')]);
+      expect(await store.ledgerBalance('p1')).toEqual(p1);
+      // A player with refusals only has no summary: the empty balance.
+      await store.commitLedger([mixed('p3', 3)]);
+      expect(await row('p3')).toBeUndefined();
+      expect(await store.ledgerBalance('p3')).toEqual({ coins: 0, items: {}, lastSeq: 0 });
+    });
+
+    it('counts a replayed key once (a key again in a later batch, and twice in one batch)', async () => {
+      await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 2)]);
+      const before = await expectSummaryIsSum('p1');
+      const again = await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 2)]);
+      expect(again.every((r) => r.duplicate)).toBe(true);
+      expect(await expectSummaryIsSum('p1')).toEqual(before);
+      const twice = await store.commitLedger([rewardEntry('x', { coinsDelta: 7 }), rewardEntry('x', { coinsDelta: 8 })]);
+      expect(twice.map((r) => r.duplicate)).toEqual([false, true]);
+      expect((await expectSummaryIsSum('p1')).coins).toBe(before.coins + 7);
+    });
+
+    it('a fenced commit changes nothing; pruning refusals changes nothing', async () => {
+      await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 3)], { worldId: 'w', token: 5 });
+      const before = await expectSummaryIsSum('p1');
+      expect(await codeOf(store.commitLedger([mixed('p1', 5), mixed('p1', 6)], { worldId: 'w', token: 4 }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await expectSummaryIsSum('p1')).toEqual(before);
+      expect(await store.pruneLedgerRefusals(Date.now() + 1, 100)).toBe(1);
+      expect(await expectSummaryIsSum('p1')).toEqual(before);
+    });
+
+    it('two writers committing for the same players at once lose no update', async () => {
+      const other = await handle.open();
+      try {
+        const writes: Array<Promise<unknown>> = [];
+        for (let b = 0; b < 8; b++) {
+          const batch = (prefix: string): LedgerEntryInput[] =>
+            [0, 1, 2, 4, 5, 6].map((i) => mixed(i % 2 ? 'p1' : 'p2', b * 10 + i, prefix));
+          writes.push(store.commitLedger(batch('a')), other.commitLedger(batch('b')));
+        }
+        await Promise.all(writes);
+      } finally {
+        await other.close();
+      }
+      await expectSummaryIsSum('p1');
+      await expectSummaryIsSum('p2');
+    });
+
+    it('a pre-summary database (schema 8) is upgraded: the summary is back-filled from the existing entries', async () => {
+      await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 2), mixed('p2', 5)]);
+      await store.close();
+      // What the release before the summary left: no table, no trigger, schema 8 ...
+      const downgrade =
+        name === 'postgres'
+          ? 'DROP TRIGGER ledger_balances_ok ON ledger; DROP FUNCTION ledger_balances_ok(); DROP TABLE ledger_balances'
+          : 'DROP TRIGGER ledger_balances_ok; DROP TABLE ledger_balances';
+      await handle.raw(`${downgrade}; DELETE FROM schema_migrations WHERE version >= 9`);
+      // ... and entries that build wrote (no trigger to keep a summary).
+      await handle.raw(`INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
+        VALUES ('w', 'p1', 'old-1', 'reward', 'potion', 4, 0, 11, 'ok', NULL, 'f', 1),
+               ('w', 'p1', 'old-2', 'purchase', 'potion', 40, 5, 0, 'rejected', 'TX_INSUFFICIENT_FUNDS', 'f', 1),
+               ('w', 'p3', 'old-3', 'reward', NULL, 0, 0, 5, 'ok', NULL, 'f', 1)`);
+      store = await handle.open();
+      expect(store.migration?.applied.map((m) => m.version)).toEqual([9]);
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      const p1 = await expectSummaryIsSum('p1');
+      expect(p1.items.potion ?? 0).toBeGreaterThanOrEqual(4);
+      await expectSummaryIsSum('p2');
+      expect(await expectSummaryIsSum('p3')).toEqual({ coins: 5, items: {}, lastSeq: expect.any(Number) });
+      // Kept from then on.
+      await store.commitLedger([rewardEntry('after', { item: 'potion', quantity: 1, coinsDelta: 2 })]);
+      expect((await expectSummaryIsSum('p1')).coins).toBe(p1.coins + 2);
+    });
+  });
+}
