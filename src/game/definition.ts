@@ -163,6 +163,13 @@ export interface GameOptions {
    * 0..1,000,000,000); a flag, env value, config file or `startServer` option wins.
    */
   startingCoins?: number;
+  /**
+   * Whether clients may buy catalogue items with the protocol's `purchase` frame (default true),
+   * which the ledger decides against the catalogue alone — no game rule sees it. `false` for a game
+   * that sells only through `purchaseForPlayer` after its own checks (a level, a stock, a stall): the
+   * frame is then answered `rejected` / `TX_CLIENT_PURCHASES_OFF`, nothing charged.
+   */
+  clientPurchases?: boolean;
   world?: GameWorldDefaults;
   /**
    * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
@@ -200,6 +207,8 @@ export interface GameDefinition {
   readonly catalogue: readonly CatalogueItemSpec[] | null;
   /** The game's starting coins, or null: the server's option. */
   readonly startingCoins: number | null;
+  /** Whether the protocol's `purchase` frame is open to clients (`clientPurchases`, default true). */
+  readonly clientPurchases: boolean;
   readonly world: GameWorldDefaults;
   readonly net: Readonly<Record<string, unknown>>;
   /** The resolved pipeline (module base + game systems, in phase order). */
@@ -317,6 +326,8 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     (!Number.isSafeInteger(opts.startingCoins) || opts.startingCoins < 0 || opts.startingCoins > 1_000_000_000)
   )
     problems.push('startingCoins must be an integer between 0 and 1000000000');
+  if (opts.clientPurchases !== undefined && typeof opts.clientPurchases !== 'boolean')
+    problems.push(`clientPurchases must be true or false (got ${JSON.stringify(opts.clientPurchases)})`);
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
@@ -362,6 +373,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     facts,
     catalogue,
     startingCoins: opts.startingCoins ?? null,
+    clientPurchases: opts.clientPurchases ?? true,
     world: opts.world ?? {},
     net: opts.net ?? {},
     pipeline,

@@ -51,6 +51,8 @@ export interface GameState {
   readonly name: string;
   /** The game's data version (`defineGame({ version })`), stored in checkpoints. */
   readonly version: number;
+  /** Whether clients may buy with the protocol's `purchase` frame (`defineGame({ clientPurchases })`). */
+  readonly clientPurchases: boolean;
   /** Component stores by component name (SoA typed arrays on SharedArrayBuffer, capacity + 1 rows). */
   readonly stores: ReadonlyMap<string, Store>;
   readonly messages: ReadonlyMap<string, GameMessageEntry>;

@@ -148,6 +148,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
   const state: GameState = {
     name: game.name,
     version: game.version,
+    clientPurchases: game.clientPurchases,
     stores,
     messages,
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
