@@ -21,6 +21,7 @@ import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
 import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
+import { unknownGameKeys } from './option-keys.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -281,6 +282,7 @@ const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItem
  */
 export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
+  unknownGameKeys(opts, problems);
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
   if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1 || opts.version > 2 ** 31 - 1))
     problems.push(`version must be an integer between 1 and ${2 ** 31 - 1} (got ${JSON.stringify(opts.version)})`);
