@@ -26,6 +26,7 @@ import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
+import { gameItemSlots } from './wallet.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
 /**
@@ -149,6 +150,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     name: game.name,
     version: game.version,
     clientPurchases: game.clientPurchases,
+    itemSlots: gameItemSlots(game),
     stores,
     messages,
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
