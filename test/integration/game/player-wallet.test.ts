@@ -3,8 +3,10 @@
  * own `purchase` frame (which no game code sees otherwise) once it is applied to the wallet, by the
  * server's catalogue. Before, the wallet was the client's `wallet` message alone: a game selling
  * boots through the frame could not tell who had them. Real server, real client; the values a system
- * read come back as replicated fields.
+ * read come back as replicated fields, and a replay of the session's input log (no store, no ledger)
+ * reads the same values: every state hash, which covers the fields, matches.
  */
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
@@ -19,6 +21,8 @@ import {
   startServer,
   type RunningServer,
 } from '../../../src/index.js';
+import { readLog } from '../../../src/replay/log-format.js';
+import { replayLog } from '../../../src/replay/replayer.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const Gear = defineComponent('Gear', { boots: 'u16', coins: 'u32' });
@@ -57,7 +61,10 @@ afterAll(async () => {
 
 describe('playerItemCount / playerCoins on a served world', () => {
   it("see a client's purchase frame once applied", { timeout: 20_000 }, async () => {
-    server = await startServer(game, { options: { port: 0, adminPort: 0, logLevel: 'silent', dataDir: dir.dir } });
+    const logPath = join(dir.dir, 'wallet.wtlog');
+    server = await startServer(game, {
+      options: { port: 0, adminPort: 0, logLevel: 'silent', dataDir: join(dir.dir, 'data'), record: logPath, recordHashEvery: 5 },
+    });
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await c.connect();
     const { playerId } = await c.join('1', 'bo', 'bo-token');
@@ -68,6 +75,14 @@ describe('playerItemCount / playerCoins on a served world', () => {
     expect(r.status).toBe('ok');
     await c.waitFor(() => me()?.boots === 1);
     expect(me()?.coins).toBe(70);
+    await c.waitForStep((c.lastSnapshot?.step ?? 0) + 12); // a few hashes after the purchase
     await c.close();
+    await server.stop();
+    server = null;
+
+    const res = await replayLog(readLog(logPath), undefined, { game });
+    expect(res.failure).toBeNull();
+    expect(res.checks.length).toBeGreaterThan(2);
+    expect(res.checks.every((h) => h.ok)).toBe(true);
   });
 });
