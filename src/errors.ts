@@ -211,6 +211,12 @@ export const ErrorCode = {
    * anything moves.
    */
   CLUSTER_TOKEN_MISMATCH: 'WT_ERR_CLUSTER_TOKEN_MISMATCH',
+  /**
+   * Client library: the server refused a `join`'s hello with an `error` frame (`details.wireCode`:
+   * `UNKNOWN_WORLD`, `WORLD_FULL`, `MAINTENANCE`, `AUTH_REFUSED`...; `details.message`: its text), or
+   * it redirected more than `maxRedirects` times (`details.wireCode` null). Message `hello refused: ...`.
+   */
+  CLIENT_JOIN_REFUSED: 'WT_ERR_CLIENT_JOIN_REFUSED',
 } as const;
 
 /** Union of every error code string. */

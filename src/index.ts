@@ -113,6 +113,8 @@ export {
 } from './game/rewards.js';
 // Purchases the game decides (stock, rules), charged through the ledger exactly once per (player, key)
 export { purchaseForPlayer, type GamePurchase, type GamePurchaseResult } from './game/purchases.js';
+// What a player's wallet holds (coins, catalogue items), read in the step
+export { playerCoins, playerItemCount } from './game/wallet.js';
 // The buttons a player's client holds (input.actions)
 export { playerActions } from './game/player-input.js';
 // Spectators: player entities that are cameras (not replicated to others, no body, not an NPC's partner)

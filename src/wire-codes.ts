@@ -113,6 +113,11 @@ export const TxCode = {
   KEY_CONFLICT: 'TX_KEY_CONFLICT',
   /** The store could not commit within the deadline; retry with the same key. */
   UNAVAILABLE: 'TX_UNAVAILABLE',
+  /**
+   * A client's `purchase` frame to a world whose game sells only through its own messages
+   * (`defineGame({ clientPurchases: false })`): nothing charged or recorded; buy as the game says.
+   */
+  CLIENT_PURCHASES_OFF: 'TX_CLIENT_PURCHASES_OFF',
 } as const;
 export type TxCodeValue = (typeof TxCode)[keyof typeof TxCode];
 

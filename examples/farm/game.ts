@@ -150,6 +150,9 @@ export const createFarmGame = (settings: FarmSettings) =>
     world: { size: 120, npcs: settings.crows, physics: 'off', config: { simulation: { timeScale: 60 } } },
     catalogue: [{ id: SEED.id, price: SEED.price }],
     startingCoins: STARTING_COINS,
+    // Seeds are sold by `buy` (noted in player data, then charged): a purchase frame would charge
+    // seeds the farm never credits, so it is closed (answered TX_CLIENT_PURCHASES_OFF).
+    clientPurchases: false,
     components: [Farm, Farmer, Plot, Crow],
     messages: [plantMessage(settings), harvest, buy, scarecrow],
     serverMessages: [farmMsg, ripeMsg, harvestedMsg, receiptMsg, eatenMsg, refusedMsg, dailyMsg],

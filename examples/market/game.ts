@@ -295,6 +295,9 @@ export const createMarketGame = (opts: MarketOptions = {}): GameDefinition => {
     name: 'market',
     // timeScale 1 is a game's default, stated: restocks and reservations are in wall seconds.
     world: { size: WORLD_SIZE, npcs: 0, physics: 'off', config: { simulation: { timeScale: 1 } } },
+    // Sales go through the stalls' stock (buy → purchaseForPlayer): the protocol's purchase frame, which
+    // no stock or range check would see, is closed (answered TX_CLIENT_PURCHASES_OFF).
+    clientPurchases: false,
     components: [Merchant, Stock],
     messages: [buy],
     serverMessages: [receiptMsg, inventoryMsg, restockedMsg],

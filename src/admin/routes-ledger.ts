@@ -110,6 +110,8 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         if (o.coins !== undefined && typeof o.coins !== 'number') problems.push('coins must be a number');
         if (o.item !== undefined && typeof o.item !== 'string') problems.push('item must be a string');
         if (o.quantity !== undefined && typeof o.quantity !== 'number') problems.push('quantity must be a number');
+        // The ledger would answer TX_BAD_QUANTITY (a reward that grants nothing): say what is missing instead.
+        if (o.coins === undefined && o.item === undefined) problems.push('a reward needs coins or an item (with quantity)');
         // Lengths first: the ledger refuses a malformed id or key too (TX_BAD_REQUEST), but its result
         // echoes them and its recent-results ring keeps them (a 60 KB key, 60 KB in every reply).
         if (typeof o.playerId === 'string' && o.playerId.length > MAX_ID) problems.push(`playerId must be at most ${MAX_ID} characters`);

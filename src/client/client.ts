@@ -145,7 +145,7 @@ export class WorldtickClient {
   }
 
   /**
-   * Send hello and wait for welcome (rejects with the error message if refused). A `redirect`
+   * Send hello and wait for welcome (rejects `WT_ERR_CLIENT_JOIN_REFUSED` if refused: `details.wireCode`). A `redirect`
    * (cluster: another instance owns the world) is followed transparently: the socket moves to
    * the owner's URL (kept in `url`, so reconnects go there too) and hello is sent again with the
    * ticket, at most `maxRedirects` times. `firstTicket`: the ticket of a redirect received after the
@@ -168,9 +168,15 @@ export class WorldtickClient {
         (x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED' && x.code !== 'NOT_JOINED') || x.type === 23,
         timeoutMs,
       );
-      if (m.type === 20) throw new Error(`hello refused: ${m.code} ${m.message}`);
+      if (m.type === 20)
+        throw new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: ${m.code} ${m.message}`, {
+          details: { wireCode: m.code, message: m.message },
+        });
       if (m.type !== 23) return m as WelcomeMsg;
-      if (hop >= this.#maxRedirects) throw new Error(`hello refused: more than ${this.#maxRedirects} redirects`);
+      if (hop >= this.#maxRedirects)
+        throw new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: more than ${this.#maxRedirects} redirects`, {
+          details: { wireCode: null, message: `more than ${this.#maxRedirects} redirects` },
+        });
       this.stats.redirects++;
       this.lastRedirect = m;
       ticket = m.ticket;

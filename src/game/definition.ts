@@ -21,6 +21,7 @@ import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
 import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
+import { unknownGameKeys } from './option-keys.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -163,6 +164,13 @@ export interface GameOptions {
    * 0..1,000,000,000); a flag, env value, config file or `startServer` option wins.
    */
   startingCoins?: number;
+  /**
+   * Whether clients may buy catalogue items with the protocol's `purchase` frame (default true),
+   * which the ledger decides against the catalogue alone — no game rule sees it. `false` for a game
+   * that sells only through `purchaseForPlayer` after its own checks (a level, a stock, a stall): the
+   * frame is then answered `rejected` / `TX_CLIENT_PURCHASES_OFF`, nothing charged.
+   */
+  clientPurchases?: boolean;
   world?: GameWorldDefaults;
   /**
    * Game-server settings this game defaults to (src/net/net-config.ts keys, e.g.
@@ -200,6 +208,8 @@ export interface GameDefinition {
   readonly catalogue: readonly CatalogueItemSpec[] | null;
   /** The game's starting coins, or null: the server's option. */
   readonly startingCoins: number | null;
+  /** Whether the protocol's `purchase` frame is open to clients (`clientPurchases`, default true). */
+  readonly clientPurchases: boolean;
   readonly world: GameWorldDefaults;
   readonly net: Readonly<Record<string, unknown>>;
   /** The resolved pipeline (module base + game systems, in phase order). */
@@ -272,6 +282,7 @@ const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItem
  */
 export const defineGame = (opts: GameOptions): GameDefinition => {
   const problems: string[] = [];
+  unknownGameKeys(opts, problems);
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
   if (opts.version !== undefined && (!Number.isInteger(opts.version) || opts.version < 1 || opts.version > 2 ** 31 - 1))
     problems.push(`version must be an integer between 1 and ${2 ** 31 - 1} (got ${JSON.stringify(opts.version)})`);
@@ -317,6 +328,8 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     (!Number.isSafeInteger(opts.startingCoins) || opts.startingCoins < 0 || opts.startingCoins > 1_000_000_000)
   )
     problems.push('startingCoins must be an integer between 0 and 1000000000');
+  if (opts.clientPurchases !== undefined && typeof opts.clientPurchases !== 'boolean')
+    problems.push(`clientPurchases must be true or false (got ${JSON.stringify(opts.clientPurchases)})`);
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
@@ -362,6 +375,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     facts,
     catalogue,
     startingCoins: opts.startingCoins ?? null,
+    clientPurchases: opts.clientPurchases ?? true,
     world: opts.world ?? {},
     net: opts.net ?? {},
     pipeline,

@@ -3,6 +3,7 @@
  * pool) around a game definition and starts it; `runMain` is a game's command line (the same
  * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
  */
+import { relative } from 'node:path';
 import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption } from '../cli/option-schema.js';
 import { OPTION_SPECS } from '../cli/option-specs.js';
@@ -164,6 +165,33 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
   };
 };
 
+/**
+ * A game's `--help` text: the option table with the defaults the game's server runs with — the game's
+ * `world` (size, npcs, physics, time scale, step length) and `startingCoins` over the engine's — titled
+ * with the game's name and version. `usage`: the command shown (without `[options]`).
+ */
+export const gameHelpText = (game: GameDefinition, usage: string): string => {
+  const resolved = resolveServerOptions(game);
+  const defaults: Record<string, string | number | boolean> = {};
+  for (const s of OPTION_SPECS) {
+    const v: unknown = resolved[s.key];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') defaults[s.key] = v;
+  }
+  return helpText({
+    title: `${game.name} (game version ${game.version}) — a worldtick ${readBuildInfo().version} game server`,
+    usage,
+    defaults,
+  });
+};
+
+/** The command that started this process, for `--help` (`node --import tsx main.ts`). */
+const thisCommand = (): string => {
+  const script = process.argv[1];
+  if (script === undefined) return 'node <main>';
+  const rel = relative(process.cwd(), script);
+  return ['node', ...process.execArgv, rel.startsWith('..') ? script : rel].join(' ');
+};
+
 /** Print a coded option/config error as the option parser does (the problem list on stderr), exit 2. */
 const refuseOptions = (problems: readonly string[]): never => {
   process.stderr.write(
@@ -229,7 +257,7 @@ export const runMain = async (
     return;
   }
   if (options.help) {
-    process.stdout.write(`${helpText()}\n`);
+    process.stdout.write(`${gameHelpText(game, thisCommand())}\n`);
     return;
   }
   const rootLogger = createLogger(options.logLevel as 'info');

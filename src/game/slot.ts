@@ -51,6 +51,10 @@ export interface GameState {
   readonly name: string;
   /** The game's data version (`defineGame({ version })`), stored in checkpoints. */
   readonly version: number;
+  /** Whether clients may buy with the protocol's `purchase` frame (`defineGame({ clientPurchases })`). */
+  readonly clientPurchases: boolean;
+  /** Wallet slot by item id of the game's catalogue (else the default): `playerItemCount` without a ledger (a replay). */
+  readonly itemSlots: ReadonlyMap<string, number>;
   /** Component stores by component name (SoA typed arrays on SharedArrayBuffer, capacity + 1 rows). */
   readonly stores: ReadonlyMap<string, Store>;
   readonly messages: ReadonlyMap<string, GameMessageEntry>;

@@ -26,6 +26,7 @@ import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
+import { gameItemSlots } from './wallet.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
 /**
@@ -148,6 +149,8 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
   const state: GameState = {
     name: game.name,
     version: game.version,
+    clientPurchases: game.clientPurchases,
+    itemSlots: gameItemSlots(game),
     stores,
     messages,
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
@@ -229,10 +232,17 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
 };
 
 /**
- * Remove an entity (a game entity; players are removed by the engine when their session ends).
- * Sessions that knew it get a leave even if its id is reused in the same step.
+ * Remove a game entity. Sessions that knew it get a leave even if its id is reused in the same step.
+ * Players are removed by the engine when their session ends: a player entity is refused with
+ * `WT_ERR_OPTION_INVALID` (removing it would leave its session open on a dead, soon recycled id),
+ * nothing removed. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead id.
  */
 export const despawn = (world: SimWorld, eid: number): void => {
+  if (entityExists(world, eid) && bitecsHasComponent(world, eid, world.stores.Player))
+    throw optionInvalid([
+      `despawn: entity ${eid} is a player: players are removed by the engine when their session ends ` +
+        '(take one out of play with setSpectator, or in your own components)',
+    ]);
   coreDespawn(world, eid);
   world.net?.removed.push(eid);
 };

@@ -3,7 +3,8 @@
  * hello (protocol version, cluster routing, world lookup, admission), purchase (through the
  * world's ledger) and game-defined messages. Free functions over a {@link MessageContext}.
  */
-import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { CloseCode, TxCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { rejection, type TxResult } from '../ledger/decide.js';
 import { submitPurchase } from '../ledger/world-ledger.js';
 import type { ServerCodec } from './codec.js';
 import type { GameServerOptions } from './game-server-options.js';
@@ -35,28 +36,28 @@ export const onPurchase = (cx: MessageContext, conn: Conn, m: PurchaseMsg): void
   const world = cx.opts.resolveWorld(s.worldId);
   if (!world) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
   cx.stats.purchases++;
-  submitPurchase(
-    world,
-    { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice },
-    (r, w) => {
-      cx.stats.txResults[r.code ?? 'ok'] = (cx.stats.txResults[r.code ?? 'ok'] ?? 0) + 1;
-      cx.send(
-        conn,
-        cx.codec.txResult({
-          key: r.key,
-          status: r.status,
-          code: r.code,
-          seq: r.seq,
-          item: r.item,
-          quantity: r.quantity,
-          coinsDelta: r.coinsDelta,
-          coins: w ? w.coins : null,
-          items: w ? w.items : null,
-          replayed: r.replayed,
-        }),
-      );
-    },
-  );
+  const req = { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice };
+  const answer = (r: TxResult, w: { coins: number; items: Record<string, number> } | null): void => {
+    cx.stats.txResults[r.code ?? 'ok'] = (cx.stats.txResults[r.code ?? 'ok'] ?? 0) + 1;
+    cx.send(
+      conn,
+      cx.codec.txResult({
+        key: r.key,
+        status: r.status,
+        code: r.code,
+        seq: r.seq,
+        item: r.item,
+        quantity: r.quantity,
+        coinsDelta: r.coinsDelta,
+        coins: w ? w.coins : null,
+        items: w ? w.items : null,
+        replayed: r.replayed,
+      }),
+    );
+  };
+  // A game that sells only through its own rules (purchaseForPlayer) closes the frame: nothing reaches the ledger.
+  if (world.game?.clientPurchases === false) return answer(rejection({ kind: 'purchase', ...req }, TxCode.CLIENT_PURCHASES_OFF), null);
+  submitPurchase(world, req, answer);
 };
 
 /** A game-defined message: checked against its schema here, applied by its handler in the next step. */

@@ -176,6 +176,7 @@ export const loadPersistedWorld = async (
   }
   let world: SimWorld | null = null;
   let checkpoint: PersistedWorld['checkpoint'] = null;
+  const migrate = build.migrate;
   // Physics: the start options' for the default world; an admin world's own stored block (records
   // written before it was stored have none: such a world comes back with its checkpoint's block, schema 7 on,
   // else without physics).
@@ -200,7 +201,15 @@ export const loadPersistedWorld = async (
         ...(build.systems ? { systems: build.systems } : {}),
         ...(physics !== undefined ? { physics } : {}),
         ...(build.install ? { install: build.install } : {}),
-        ...(build.migrate ? { migrate: build.migrate } : {}),
+        ...(migrate
+          ? {
+              migrate: (w: SimWorld, from: number) => {
+                migrate(w, from);
+                // What changed is the game's business; that the hook ran (and from which version) is the operator's.
+                logger.info({ world: worldId, step: ck?.step, game: w.game?.name, from, to: w.game?.version }, 'game migrated');
+              },
+            }
+          : {}),
         changes: (c) =>
           logger.warn(
             { world: worldId, step: ck?.step, ...c },

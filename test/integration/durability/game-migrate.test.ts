@@ -4,7 +4,8 @@
  * refuses the start (exit 2, the migration named), nothing written. v2 migrates once (from 1 to 2)
  * and is killed (SIGKILL) before any checkpoint: started again, it migrates again from the old
  * checkpoint, then is stopped (checkpointed as version 2); started once more it does not migrate, and
- * a client sees the migrated unit (class 7, `maxHp` 300).
+ * a client sees the migrated unit (class 7, `maxHp` 300). Each migration is logged by the engine
+ * (`game migrated`, with world, game, from, to).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -77,6 +78,10 @@ describe('defineGame({ migrate }) across real restarts', () => {
     // v2 migrates from the v1 checkpoint; killed before it checkpoints.
     const a = await serve('v2');
     expect(a.lines.filter((l) => l.msg === MIGRATED)).toEqual([{ msg: MIGRATED, from: 1, to: 2 }]);
+    // The engine says so too, for the operator reading the logs after a deploy.
+    expect(a.lines.filter((l) => l.msg === 'game migrated')).toEqual([
+      expect.objectContaining({ world: '1', game: 'migrate-game', from: 1, to: 2 }),
+    ]);
     await stop(a, 'SIGKILL');
     // The v1 checkpoint is still the newest: migrated again (the hook is a function of the old state).
     const b = await serve('v2');
@@ -85,7 +90,7 @@ describe('defineGame({ migrate }) across real restarts', () => {
     expect(b.child.exitCode).toBe(0);
 
     const c = await serve('v2');
-    expect(c.lines.some((l) => l.msg === MIGRATED)).toBe(false);
+    expect(c.lines.some((l) => l.msg === MIGRATED || l.msg === 'game migrated')).toBe(false);
     const client = new WorldtickClient({ url: `ws://127.0.0.1:${c.port}`, WebSocket: WS as never });
     await client.connect();
     await client.join('1', 'alice', 'alice-token', null);
