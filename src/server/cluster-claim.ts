@@ -85,7 +85,9 @@ export class AdminWorldLeases {
     const { opts: o } = this.#x;
     this.creating.delete(worldId);
     this.#x.drop(worldId);
-    const release = (): void => void o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+    // One instance: the in-process coordinator's fence counter of the world goes too (its tokens fence no store).
+    const forgotten = (): void => (o.enforce ? undefined : o.coordinator.forgetWorld?.(worldId));
+    const release = (): void => void o.coordinator.release(worldId, o.instanceId).then(forgotten, () => undefined);
     if (!recordGone) return release();
     this.deleting.add(worldId);
     const done = (): void => {
