@@ -46,6 +46,6 @@ describe('a deleted world leaves nothing in memory (single instance)', () => {
     }
     // A scrape after the deletes: no series of a deleted world is left.
     expect((await i.api('GET', '/metrics')).text).not.toContain(PREFIX);
-    expect(await retainedStrings(i.child, dir, PREFIX)).toEqual([]);
+    expect(await retainedStrings(i.child, dir, PREFIX)).toEqual([]); // else: each string with the paths that keep it
   });
 });
