@@ -63,44 +63,47 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
     const t = edgeTypes[edges[e + ET] ?? 0];
     return t === 'element' || t === 'hidden' || t === 'internal' ? '[]' : `.${String(strings[edges[e + EN] ?? 0])}`;
   };
-  // Retainers of each node: [from node, edge offset], weak edges and the string table left out.
-  const retainers: Array<Array<[number, number]>> = Array.from({ length: count }, () => []);
+  // One breadth-first walk from the root (node 0) along strong edges (weak ones and the string table left
+  // out): each node's parent on a shortest path, [parent node, edge offset]; the retainers of the strings
+  // asked for are collected on the way.
+  const firstEdge = new Int32Array(count + 1);
   for (let i = 0, e = 0; i < count; i++) {
-    const end = e + (nodes[i * NF + EC] ?? 0) * EF;
-    const skip = name(i).startsWith('(Internalized strings');
-    for (; e < end; e += EF) {
-      if (skip || edgeTypes[edges[e + ET] ?? 0] === 'weak') continue;
-      retainers[(edges[e + TO] ?? 0) / NF]?.push([i, e]);
+    firstEdge[i] = e;
+    e += (nodes[i * NF + EC] ?? 0) * EF;
+  }
+  firstEdge[count] = edges.length;
+  const wanted = (i: number): boolean => type(i).includes('string') && name(i).includes(needle);
+  const parent = new Map<number, [number, number]>();
+  const retainers = new Map<number, Array<[number, number]>>();
+  const seen = new Uint8Array(count);
+  seen[0] = 1;
+  const queue = [0];
+  for (let h = 0; h < queue.length; h++) {
+    const x = queue[h] ?? 0;
+    if (name(x).startsWith('(Internalized strings')) continue;
+    for (let e = firstEdge[x] ?? 0; e < (firstEdge[x + 1] ?? 0); e += EF) {
+      if (edgeTypes[edges[e + ET] ?? 0] === 'weak') continue;
+      const to = (edges[e + TO] ?? 0) / NF;
+      if (wanted(to)) retainers.set(to, [...(retainers.get(to) ?? []), [x, e]]);
+      if (seen[to]) continue;
+      seen[to] = 1;
+      parent.set(to, [x, e]);
+      queue.push(to);
     }
   }
-  /** The last steps of the shortest path from the root (node 0) to `start`, or null when none. */
-  const pathTo = (start: number): string[] | null => {
-    const next = new Map<number, [number, number] | null>([[start, null]]);
-    const queue = [start];
-    for (let h = 0; h < queue.length && !next.has(0); h++) {
-      const x = queue[h] ?? 0;
-      for (const [r, e] of retainers[x] ?? []) {
-        if (next.has(r)) continue;
-        next.set(r, [x, e]);
-        queue.push(r);
-      }
-    }
-    if (!next.has(0)) return null;
+  /** The steps of the shortest path from the root to `node` (it was reached). */
+  const pathTo = (node: number): string[] => {
     const steps: string[] = [];
-    for (let x = 0; x !== start; ) {
-      const [child, e] = next.get(x) ?? [start, 0];
-      steps.push(`${name(x).slice(0, 40)}${edgeName(e)}`);
-      x = child;
+    for (let x = node; x !== 0; ) {
+      const [p, e] = parent.get(x) ?? [0, 0];
+      steps.unshift(`${name(p).slice(0, 40)}${edgeName(e)}`);
+      x = p;
     }
     return steps;
   };
   const out: HeldString[] = [];
-  for (let i = 0; i < count; i++) {
-    if (!type(i).includes('string') || !name(i).includes(needle)) continue;
-    const paths = (retainers[i] ?? []).map(([r, e]) => {
-      const p = pathTo(r);
-      return p === null ? `(unreachable) ${name(r)}${edgeName(e)}` : [...p.slice(-8), `${name(r).slice(0, 40)}${edgeName(e)}`].join(' > ');
-    });
+  for (const [i, by] of retainers) {
+    const paths = by.map(([r, e]) => [...pathTo(r).slice(-8), `${name(r).slice(0, 40)}${edgeName(e)}`].join(' > '));
     out.push({ value: name(i), paths });
   }
   return out;
