@@ -9,10 +9,17 @@
  * that, a new world's first range drops the ranges of the world that stepped here longest ago
  * (a deleted world's id is not kept for good by an instance that churns worlds for months).
  */
-import type { SimWorld } from '../world/sim-world.js';
 import type { StepRange } from './cluster-types.js';
 
 const RANGES_PER_WORLD = 64;
+/** The slice of a world a step range is made of. */
+export interface SteppedWorld {
+  readonly id: string;
+  readonly clock: { readonly step: number };
+  readonly stats: { readonly totalMs: number };
+  readonly config: { readonly simulation: { readonly tickIntervalSeconds: number } };
+}
+
 /** Worlds whose ranges are kept; past it, the world whose newest range ended first is dropped. */
 export const MAX_WORLDS = 256;
 
@@ -22,7 +29,7 @@ export class StepRangeLog {
   readonly #open = new Map<string, StepRange>();
 
   /** A step of `world` ended at wall `end` (epoch ms) under `token`: extend the open range or open a new one. */
-  record(world: SimWorld, instanceId: string, token: number, end: number): void {
+  record(world: SteppedWorld, instanceId: string, token: number, end: number): void {
     const start = end - world.stats.totalMs;
     const step = world.clock.step;
     const open = this.#open.get(world.id);
