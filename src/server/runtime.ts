@@ -192,6 +192,7 @@ export const createRuntime = (
     worldDeleted(world);
     void detachLedger(world);
     worldShards.forget(world.id);
+    ops.forget(world.id);
   };
   const services: Service[] = [];
   const mover = new WorldMover({
@@ -211,7 +212,10 @@ export const createRuntime = (
     },
     attach,
     withLedger: (w) => withLedger(w),
-    release: (id) => worldShards.forget(id),
+    release: (id) => {
+      worldShards.forget(id);
+      if (id !== DEFAULT_WORLD_ID) ops.forget(id); // its operator state moved with it (the default world's copy stays)
+    },
     restoreOps: (w, incarnation) => opsPersist.restoreWorld(storeOf(), ops, w, incarnation),
   });
   const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });

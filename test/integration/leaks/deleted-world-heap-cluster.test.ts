@@ -88,6 +88,10 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
       const id = `${PREFIX}m${n}`;
       await create(a, id);
       const c = await visit(a, id);
+      // Operator state moves with the world (docs/CLUSTER.md "Operator state"): none of it stays on a.
+      expect((await a.api('PUT', `/api/v1/worlds/${id}/maintenance`, { on: true, reason: 'leak test' })).status).toBe(200);
+      expect((await a.api('PUT', `/api/v1/worlds/${id}/controller/override`, { mode: 'degraded', seconds: 3600 })).status).toBe(200);
+      expect((await a.api('POST', `/api/v1/worlds/${id}/periodic`, { name: 'nightly', intervalSeconds: 86_400, clock: 'wall' })).status).toBe(201);
       const m = await a.api('POST', `/api/v1/worlds/${id}/migrate`, { to: 'b' });
       expect(m.status, m.text).toBe(200);
       await remove(b, id, c);
