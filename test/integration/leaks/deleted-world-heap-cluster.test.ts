@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { heapSnapshotEnv, retainedStrings } from '../../helpers/heap-strings.js';
+import { heapSnapshotEnv, retainedStrings, type HeldString } from '../../helpers/heap-strings.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -91,7 +91,9 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
       // Operator state moves with the world (docs/CLUSTER.md "Operator state"): none of it stays on a.
       expect((await a.api('PUT', `/api/v1/worlds/${id}/maintenance`, { on: true, reason: 'leak test' })).status).toBe(200);
       expect((await a.api('PUT', `/api/v1/worlds/${id}/controller/override`, { mode: 'degraded', seconds: 3600 })).status).toBe(200);
-      expect((await a.api('POST', `/api/v1/worlds/${id}/periodic`, { name: 'nightly', intervalSeconds: 86_400, clock: 'wall' })).status).toBe(201);
+      expect(
+        (await a.api('POST', `/api/v1/worlds/${id}/periodic`, { name: 'nightly', intervalSeconds: 86_400, clock: 'wall' })).status,
+      ).toBe(201);
       const m = await a.api('POST', `/api/v1/worlds/${id}/migrate`, { to: 'b' });
       expect(m.status, m.text).toBe(200);
       await remove(b, id, c);
@@ -128,10 +130,18 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
     // Node keeps the last 250 fetch() timings (URL included: an admin request forwarded to the owner) in
     // its global resource-timing buffer, bounded by Node (performance.setResourceTimingBufferSize).
     const nodeTimings = (path: string): boolean => path.includes('resourceTimingBuffer');
+    const leakedIn = (held: HeldString[]): HeldString[] =>
+      held.filter((s) => !s.paths.every(nodeTimings) && (!moved.has(s.value) || !s.paths.every(bounded)));
     const snapshots = await Promise.all(inst.map((i, k) => retainedStrings(i.child, dirs[k] ?? '', PREFIX)));
     for (const [k, i] of inst.entries()) {
-      const held = snapshots[k] ?? [];
-      const leaked = held.filter((s) => !s.paths.every(nodeTimings) && (!moved.has(s.value) || !s.paths.every(bounded)));
+      let leaked = leakedIn(snapshots[k] ?? []);
+      // A store query in flight at the snapshot may hold rows of a world listed before its delete (seen once:
+      // a pool connect pending): what a second snapshot a second later still holds is kept, not in flight.
+      if (leaked.length) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const again = new Set(leakedIn(await retainedStrings(i.child, dirs[k] ?? '', PREFIX)).map((s) => s.value));
+        leaked = leaked.filter((s) => again.has(s.value));
+      }
       expect({ instance: i.id, leaked }).toEqual({ instance: i.id, leaked: [] });
     }
   });
