@@ -192,7 +192,7 @@ export const createRuntime = (
     worldDeleted(world);
     void detachLedger(world);
     worldShards.forget(world.id);
-    ops.forget(world.id);
+    ops.release(world.id); // its stored state: deleted by the delete route, or by the owner that deleted it
   };
   const services: Service[] = [];
   const mover = new WorldMover({
@@ -214,7 +214,7 @@ export const createRuntime = (
     withLedger: (w) => withLedger(w),
     release: (id) => {
       worldShards.forget(id);
-      if (id !== DEFAULT_WORLD_ID) ops.forget(id); // its operator state moved with it (the default world's copy stays)
+      if (id !== DEFAULT_WORLD_ID) ops.release(id); // its operator state moved with it (the default world's copy stays)
     },
     restoreOps: (w, incarnation) => opsPersist.restoreWorld(storeOf(), ops, w, incarnation),
   });
