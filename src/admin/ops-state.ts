@@ -229,9 +229,17 @@ export class OpsState {
 
   /** Forget a deleted world (and delete its stored state). */
   forget(worldId: string): void {
+    this.release(worldId);
+    void this.#durable?.deleteWorld(worldId);
+  }
+
+  /**
+   * Forget a world that left this process (migrated away, a copy dropped) without touching its stored
+   * state: that moved with the world (the new owner restored it), or went with the world's delete.
+   */
+  release(worldId: string): void {
     this.#worlds.delete(worldId);
     this.#tasks.delete(worldId);
-    void this.#durable?.deleteWorld(worldId);
   }
 
   /** Heartbeat state of a world. */

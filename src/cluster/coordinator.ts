@@ -184,6 +184,13 @@ export interface Coordinator {
   /** Every world with a live lease and its owner, sorted by world id. */
   listLeases(): Promise<LeaseOwner[]>;
   /**
+   * `worldId` was deleted and its lease released: drop its fencing-token counter when no lease of it
+   * is live. Only for a backend whose tokens fence no store writes (one instance, `enforce: false`):
+   * a world created again under the id then counts from 1. The Redis backend has none (its
+   * `fence:<world>` counters are kept on purpose: docs/CLUSTER.md "Deleting a world").
+   */
+  forgetWorld?(worldId: string): void;
+  /**
    * Until when (monotonic ms, {@link now}) this handle can prove it owns `worldId`: the send
    * time of its last successful acquire/renew + ttl − safety margin; null if it holds no
    * lease on the world (never had one, released it, handed it over, or was refused). The

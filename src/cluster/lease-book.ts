@@ -70,13 +70,18 @@ export interface LeaseBook {
   /** Validity a grant would give if the request was sent at `sentAt`. */
   validityFor(sentAt: number, ttlMs: number): number;
   /**
-   * The world's epoch, read when an acquire/renew is sent and passed back to {@link granted}.
-   * Every {@link lost} starts a new epoch, so a grant whose request was sent before a release,
-   * handover or refusal is ignored when its reply lands after it.
+   * An acquire/renew of `worldId` is being sent: the world's epoch, passed back to {@link granted};
+   * call {@link end} once its reply was handled or it failed. Every {@link lost} while a request is
+   * in flight starts a new epoch, so a grant whose request was sent before a release, handover or
+   * refusal is ignored when its reply lands after it. Epochs come from one counter of the book and
+   * are kept only while a request of the world is in flight: the book keeps nothing of a world
+   * that holds no lease and has no request out (a deleted world leaves no entry behind).
    */
-  epoch(worldId: string): number;
+  begin(worldId: string): number;
+  /** The request {@link begin} counted is over (its reply handled, or it failed). */
+  end(worldId: string): void;
   /**
-   * Records a successful acquire/renew sent at `sentAt` (in `epoch`). The newest grant replaces the old one
+   * Records a successful acquire/renew sent at `sentAt` (in `epoch`, from {@link begin}). The newest grant replaces the old one
    * even when it is shorter: the backend's expiry is now the newest request's. (Grants arrive in
    * the order they were applied: one connection, replies in order.)
    */
@@ -90,24 +95,36 @@ export interface LeaseBook {
 /** Creates an empty lease book. */
 export const createLeaseBook = (margin: SafetyMargin): LeaseBook => {
   const leases = new Map<string, HeldLease>();
-  const epochs = new Map<string, number>();
+  /** Per world with requests in flight: how many, and the epoch they must still be in for a grant to count. */
+  const inFlight = new Map<string, { n: number; epoch: number }>();
+  let lastEpoch = 0; // one counter for every world: an epoch is never reused, even after its world's entry went
   const marginFor = (ttlMs: number): number => margin.fixedMs + ttlMs * margin.driftFactor;
   const validityFor = (sentAt: number, ttlMs: number): number => sentAt + ttlMs - marginFor(ttlMs);
   return {
     marginFor,
     validityFor,
-    epoch: (worldId) => epochs.get(worldId) ?? 0,
+    begin(worldId) {
+      let e = inFlight.get(worldId);
+      if (!e) inFlight.set(worldId, (e = { n: 0, epoch: ++lastEpoch }));
+      e.n++;
+      return e.epoch;
+    },
+    end(worldId) {
+      const e = inFlight.get(worldId);
+      if (e && --e.n <= 0) inFlight.delete(worldId);
+    },
     granted(worldId, instanceId, fencingToken, sentAt, ttlMs, epoch) {
       // Replace, never max(): the backend applied this request last (one ordered connection),
       // so its expiry is this request's — shorter than before if the ttl shrank.
       const validUntil = validityFor(sentAt, ttlMs);
-      if (epoch === (epochs.get(worldId) ?? 0)) leases.set(worldId, { worldId, instanceId, fencingToken, validUntil });
+      if (inFlight.get(worldId)?.epoch === epoch) leases.set(worldId, { worldId, instanceId, fencingToken, validUntil });
       return validUntil;
     },
     lost(worldId, instanceId) {
       if (leases.get(worldId)?.instanceId === instanceId || !leases.has(worldId)) {
         leases.delete(worldId);
-        epochs.set(worldId, (epochs.get(worldId) ?? 0) + 1);
+        const e = inFlight.get(worldId);
+        if (e) e.epoch = ++lastEpoch; // the requests out now were sent before the loss: their grants do not count
       }
     },
     validUntil: (worldId) => leases.get(worldId)?.validUntil ?? null,

@@ -81,7 +81,12 @@ export class LocalHub {
     };
   }
 
-  /** @internal Next fencing token of a world (never reused, even after the lease expires). */
+  /** @internal Drop the fence counter of a deleted world, unless a lease of it is live ({@link LocalCoordinator.forgetWorld}). */
+  forgetFence(worldId: string): void {
+    if (!this.lease(worldId)) this.fences.delete(worldId);
+  }
+
+  /** @internal Next fencing token of a world (never reused while the hub keeps its counter: until {@link forgetFence}). */
   nextToken(worldId: string, minToken = 0): number {
     const t = Math.max(this.fences.get(worldId) ?? 0, minToken) + 1;
     this.fences.set(worldId, t);
@@ -176,7 +181,15 @@ export class LocalCoordinator implements Coordinator {
     checkLeaseArgs(worldId, instanceId, ttlMs);
     checkMinToken(minToken);
     const sentAt = this.hub.clock();
-    const epoch = this.book.epoch(worldId);
+    const epoch = this.book.begin(worldId);
+    try {
+      return this.acquireIn(worldId, instanceId, ttlMs, minToken, sentAt, epoch);
+    } finally {
+      this.book.end(worldId);
+    }
+  }
+
+  private acquireIn(worldId: string, instanceId: string, ttlMs: number, minToken: number, sentAt: number, epoch: number): LeaseResult {
     const cur = this.hub.lease(worldId);
     if (cur && cur.instanceId !== instanceId) {
       this.book.lost(worldId, instanceId);
@@ -192,7 +205,15 @@ export class LocalCoordinator implements Coordinator {
     this.open();
     checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.hub.clock();
-    const epoch = this.book.epoch(worldId);
+    const epoch = this.book.begin(worldId);
+    try {
+      return this.renewIn(worldId, instanceId, ttlMs, sentAt, epoch);
+    } finally {
+      this.book.end(worldId);
+    }
+  }
+
+  private renewIn(worldId: string, instanceId: string, ttlMs: number, sentAt: number, epoch: number): LeaseResult {
     const cur = this.hub.lease(worldId);
     if (!cur || cur.instanceId !== instanceId) {
       this.book.lost(worldId, instanceId);
@@ -251,6 +272,10 @@ export class LocalCoordinator implements Coordinator {
       if (cur) out.push(this.hub.owner(worldId, cur));
     }
     return out;
+  }
+
+  forgetWorld(worldId: string): void {
+    this.hub.forgetFence(worldId);
   }
 
   leaseValidUntil(worldId: string): number | null {

@@ -232,22 +232,30 @@ export class RedisCoordinator implements Coordinator {
     checkLeaseArgs(worldId, instanceId, ttlMs);
     checkMinToken(minToken);
     const sentAt = this.clock();
-    const epoch = this.book.epoch(worldId);
-    const r = await this.run(
-      'acquire',
-      S.ACQUIRE,
-      [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')],
-      [instanceId, ttlMs, worldId, minToken],
-    );
-    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+    const epoch = this.book.begin(worldId);
+    try {
+      const r = await this.run(
+        'acquire',
+        S.ACQUIRE,
+        [this.k('lease', worldId), this.k('fence', worldId), this.k('leases')],
+        [instanceId, ttlMs, worldId, minToken],
+      );
+      return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+    } finally {
+      this.book.end(worldId);
+    }
   }
 
   async renew(worldId: string, instanceId: string, ttlMs: number): Promise<LeaseResult> {
     checkLeaseArgs(worldId, instanceId, ttlMs);
     const sentAt = this.clock();
-    const epoch = this.book.epoch(worldId);
-    const r = await this.run('renew', S.RENEW, [this.k('lease', worldId)], [instanceId, ttlMs]);
-    return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+    const epoch = this.book.begin(worldId);
+    try {
+      const r = await this.run('renew', S.RENEW, [this.k('lease', worldId)], [instanceId, ttlMs]);
+      return this.leaseReply(worldId, instanceId, r, sentAt, ttlMs, epoch);
+    } finally {
+      this.book.end(worldId);
+    }
   }
 
   async release(worldId: string, instanceId: string): Promise<boolean> {

@@ -124,7 +124,11 @@ export class DurableSessions {
    */
   readonly #unsettledSessions = new Map<string, SessionWrite>();
   readonly #unsettledPlayers = new Map<string, SessionWrite>();
-  /** Wall ms when this process took each world over from another instance (cluster). */
+  /**
+   * Wall ms when this process took each world over from another instance (cluster). An entry older
+   * than the grace changes nothing (`since + grace` is past either way) and is dropped at the next
+   * adoption; a world deleted here drops its own.
+   */
   readonly #adoptedAt = new Map<string, number>();
 
   constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now) {
@@ -231,11 +235,14 @@ export class DurableSessions {
    * live on the previous owner are resumable until the grace period after now.
    */
   worldAdopted(worldId: string): void {
-    this.#adoptedAt.set(worldId, this.#now());
+    const now = this.#now();
+    for (const [id, at] of this.#adoptedAt) if (now - at > this.#graceMs()) this.#adoptedAt.delete(id);
+    this.#adoptedAt.set(worldId, now);
   }
 
   /** World `worldId` was deleted: its resume tokens end with it (a recreated world resumes nobody). */
   forgetWorld(worldId: string): void {
+    this.#adoptedAt.delete(worldId);
     this.#flush();
     this.#then(() => this.#store.deleteWorldSessions(worldId));
   }

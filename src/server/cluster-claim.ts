@@ -85,7 +85,15 @@ export class AdminWorldLeases {
     const { opts: o } = this.#x;
     this.creating.delete(worldId);
     this.#x.drop(worldId);
-    const release = (): void => void o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+    // Once the lease is given back, forget the world again unless one of the same id runs or is being created
+    // here by then: a control tick that was renewing the deleted world's lease meanwhile may have noted it
+    // again (its token announced). One instance: the in-process coordinator's fence counter goes too.
+    const forgotten = (): void => {
+      if (this.creating.has(worldId) || o.worlds().some((w) => w.id === worldId)) return;
+      this.#x.drop(worldId);
+      if (!o.enforce) o.coordinator.forgetWorld?.(worldId);
+    };
+    const release = (): void => void o.coordinator.release(worldId, o.instanceId).then(forgotten, () => undefined);
     if (!recordGone) return release();
     this.deleting.add(worldId);
     const done = (): void => {

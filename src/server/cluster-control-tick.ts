@@ -63,8 +63,12 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
   const refresh = async (): Promise<void> => {
     try {
       const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
-      x.setView(instances, new Map(leases.map((l) => [l.worldId, l])));
+      const byWorld = new Map(leases.map((l) => [l.worldId, l]));
+      x.setView(instances, byWorld);
       for (const l of leases) if (l.instanceId !== id) noteSeenToken(x.seenTokens, l.worldId, l.fencingToken);
+      // Read only for worlds hosted here: one neither hosted nor leased (deleted, or an orphan nobody took
+      // yet) is noted again from its next lease, so a deleted world's id is not kept for good.
+      for (const w of x.seenTokens.keys()) if (!byWorld.has(w) && !hosted.has(w)) x.seenTokens.delete(w);
     } catch {
       failures++;
     }

@@ -61,9 +61,10 @@ export class FenceAnnouncer {
     return this.#failures.get(worldId);
   }
 
-  /** Forget what was announced for `worldId` (it was deleted here). */
+  /** Forget what was announced for `worldId` (it was deleted or handed over here). */
   forget(worldId: string): void {
     this.#announced.delete(worldId);
+    this.#storeTokens.delete(worldId);
     this.#failures.delete(worldId);
     this.#lockStreaks.delete(worldId);
     this.#downStreaks.delete(worldId);
@@ -79,7 +80,10 @@ export class FenceAnnouncer {
     if (!store || this.#announced.get(worldId) === token) return true;
     try {
       await store.fence({ worldId, token }, { lockWaitMs: this.#lockWaitMs });
-      this.#announced.set(worldId, token);
+      // Noted only while the lease of that token is still held here: a world deleted (its lease given back)
+      // while the store answered would otherwise stay noted for good.
+      if (this.#o.coordinator.heldLease(worldId)?.fencingToken === token) this.#announced.set(worldId, token);
+      this.#storeTokens.delete(worldId); // the coordinator's counter is past the store's token now
       this.#failures.delete(worldId);
       this.#downStreaks.delete(worldId);
       const streak = this.#lockStreaks.get(worldId);

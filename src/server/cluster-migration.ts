@@ -58,7 +58,7 @@ export interface MigrationDeps {
   readonly attach: (world: SimWorld) => void;
   /** Attach the world's ledger (the runtime's `withLedger`). */
   readonly withLedger: (world: SimWorld) => void;
-  /** Drop what the runtime runs for a world that left this instance (its shard workers). */
+  /** Drop what the runtime runs or keeps for a world that left this instance (its shard workers, its operator state). */
   readonly release?: (worldId: string) => void;
   /**
    * Re-apply the world's stored operator state (maintenance, override, declared tasks; the same

@@ -341,6 +341,7 @@ export class ClusterService implements Service {
     if (!r.ok) throw new Error(`handover of ${worldId} to ${to} refused (owner ${r.owner?.instanceId ?? 'none'})`);
     this.#serving.delete(worldId);
     this.#ranges.close(worldId);
+    this.#fences.forget(worldId); // announced again with the token it gets if it comes back
     this.#meter.forget(worldId); // measured afresh if it comes back
     this.#seenTokens.set(worldId, r.fencingToken);
     this.#view.leases.set(worldId, { worldId, instanceId: to, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });

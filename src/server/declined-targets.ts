@@ -19,11 +19,24 @@ export class DeclinedTargets {
     this.#now = now;
   }
 
-  /** `instance` refused `worldId` now. */
+  /**
+   * `instance` refused `worldId` now. Refusals past {@link DECLINED_TARGET_MS} of every world are dropped
+   * first: a world that is not migrated again (deleted, or staying here) is not kept for good.
+   */
   add(worldId: string, instance: string): void {
+    const now = this.#now();
+    for (const [id, refusals] of this.#byWorld) {
+      for (const [by, at] of refusals) if (now - at >= DECLINED_TARGET_MS) refusals.delete(by);
+      if (!refusals.size) this.#byWorld.delete(id);
+    }
     const m = this.#byWorld.get(worldId) ?? new Map<string, number>();
-    m.set(instance, this.#now());
+    m.set(instance, now);
     this.#byWorld.set(worldId, m);
+  }
+
+  /** Worlds with a refusal kept (expired ones count until the next {@link add} or {@link of} of their world). */
+  get worlds(): number {
+    return this.#byWorld.size;
   }
 
   /** The instances not to ask for `worldId` now (refusals older than {@link DECLINED_TARGET_MS} are forgotten). */

@@ -189,6 +189,7 @@ export const createRuntime = (
     worldDeleted(world);
     void detachLedger(world);
     worldShards.forget(world.id);
+    ops.release(world.id); // its stored state: deleted by the delete route, or by the owner that deleted it
   };
   const services: Service[] = [];
   const mover = new WorldMover({
@@ -208,7 +209,10 @@ export const createRuntime = (
     },
     attach,
     withLedger: (w) => withLedger(w),
-    release: (id) => worldShards.forget(id),
+    release: (id) => {
+      worldShards.forget(id);
+      if (id !== DEFAULT_WORLD_ID) ops.release(id); // its operator state moved with it (the default world's copy stays)
+    },
     restoreOps: (w, incarnation) => opsPersist.restoreWorld(storeOf(), ops, w, incarnation),
   });
   const balancer = new ClusterBalancer({ cluster, mover, adminToken, logger, intervalMs: options.balanceIntervalSeconds * 1000 });

@@ -24,4 +24,15 @@ describe('DeclinedTargets', () => {
     now += 1000;
     expect([...d.of('w')]).toEqual(['b']);
   });
+
+  it('drops the expired refusals of every world at the next refusal: a world never asked about again is not kept', () => {
+    let now = 0;
+    const d = new DeclinedTargets(() => now);
+    for (let n = 0; n < 5; n++) d.add(`deleted-${n}`, 'b');
+    expect(d.worlds).toBe(5);
+    now = DECLINED_TARGET_MS;
+    d.add('w', 'b');
+    expect(d.worlds).toBe(1);
+    expect([...d.of('w')]).toEqual(['b']);
+  });
 });

@@ -1,0 +1,136 @@
+/**
+ * What a leak test reads of a child process's heap: the strings a V8 heap snapshot holds, and what
+ * holds them. The child runs with `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=<dir>` (in
+ * NODE_OPTIONS, {@link heapSnapshotEnv}); {@link retainedStrings} signals it and reads the snapshot it
+ * writes. V8 collects all the garbage it can before a snapshot, so a string in it is reachable.
+ *
+ * Each string found comes with its retainer paths: for every object that points at it, the
+ * shortest path from the GC roots to that object (the string table's own entries are weak and not
+ * followed), the last steps written `Owner.property > Map > [] > string`. A failing test says
+ * where a leak is kept; a test can also accept a string kept only by a structure it knows is bounded.
+ *
+ * `WT_KEEP_HEAP_SNAPSHOT=<prefix>` keeps a copy of each snapshot (`<prefix>-<pid>.heapsnapshot`)
+ * to open in Chrome DevTools.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Environment for a child whose heap {@link retainedStrings} reads: snapshots go to `dir`. */
+export const heapSnapshotEnv = (dir: string): Record<string, string> => ({
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}`.trim(),
+});
+
+/** A string of the heap and the paths that keep it (one per object pointing at it). */
+export interface HeldString {
+  readonly value: string;
+  readonly paths: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A snapshot file is complete once its JSON ends (the `strings` array is written last). */
+const complete = (file: string): boolean => {
+  if (statSync(file).size < 16) return false;
+  return /\]\s*\}\s*$/.test(readFileSync(file, 'latin1').slice(-16));
+};
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+}
+
+/** The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment). */
+const held = (snap: Snapshot, needle: string): HeldString[] => {
+  const { meta } = snap.snapshot;
+  const { nodes, edges, strings } = snap;
+  const NF = meta.node_fields.length;
+  const EF = meta.edge_fields.length;
+  const [nodeTypes] = meta.node_types;
+  const [edgeTypes] = meta.edge_types;
+  const T = meta.node_fields.indexOf('type');
+  const N = meta.node_fields.indexOf('name');
+  const EC = meta.node_fields.indexOf('edge_count');
+  const ET = meta.edge_fields.indexOf('type');
+  const EN = meta.edge_fields.indexOf('name_or_index');
+  const TO = meta.edge_fields.indexOf('to_node');
+  const count = nodes.length / NF;
+  const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
+  const type = (i: number): string => String(nodeTypes[nodes[i * NF + T] ?? 0]);
+  const edgeName = (e: number): string => {
+    const t = edgeTypes[edges[e + ET] ?? 0];
+    return t === 'element' || t === 'hidden' || t === 'internal' ? '[]' : `.${String(strings[edges[e + EN] ?? 0])}`;
+  };
+  // One breadth-first walk from the root (node 0) along strong edges (weak ones and the string table left
+  // out): each node's parent on a shortest path, [parent node, edge offset]; the retainers of the strings
+  // asked for are collected on the way.
+  const firstEdge = new Int32Array(count + 1);
+  for (let i = 0, e = 0; i < count; i++) {
+    firstEdge[i] = e;
+    e += (nodes[i * NF + EC] ?? 0) * EF;
+  }
+  firstEdge[count] = edges.length;
+  const wanted = (i: number): boolean => type(i).includes('string') && name(i).includes(needle);
+  const parent = new Map<number, [number, number]>();
+  const retainers = new Map<number, Array<[number, number]>>();
+  const seen = new Uint8Array(count);
+  seen[0] = 1;
+  const queue = [0];
+  for (let h = 0; h < queue.length; h++) {
+    const x = queue[h] ?? 0;
+    if (name(x).startsWith('(Internalized strings')) continue;
+    for (let e = firstEdge[x] ?? 0; e < (firstEdge[x + 1] ?? 0); e += EF) {
+      if (edgeTypes[edges[e + ET] ?? 0] === 'weak') continue;
+      const to = (edges[e + TO] ?? 0) / NF;
+      if (wanted(to)) retainers.set(to, [...(retainers.get(to) ?? []), [x, e]]);
+      if (seen[to]) continue;
+      seen[to] = 1;
+      parent.set(to, [x, e]);
+      queue.push(to);
+    }
+  }
+  /** The steps of the shortest path from the root to `node` (it was reached). */
+  const pathTo = (node: number): string[] => {
+    const steps: string[] = [];
+    for (let x = node; x !== 0; ) {
+      const [p, e] = parent.get(x) ?? [0, 0];
+      steps.unshift(`${name(p).slice(0, 40)}${edgeName(e)}`);
+      x = p;
+    }
+    return steps;
+  };
+  const out: HeldString[] = [];
+  for (const [i, by] of retainers) {
+    const paths = by.map(([r, e]) => [...pathTo(r).slice(-8), `${name(r).slice(0, 40)}${edgeName(e)}`].join(' > '));
+    out.push({ value: name(i), paths });
+  }
+  return out;
+};
+
+/**
+ * Signal `child` (started with {@link heapSnapshotEnv}`(dir)`) to write a heap snapshot, wait for it,
+ * and return every string in it that contains `needle`, with what keeps it (the snapshot is deleted
+ * after). Node writes the file on the child's main thread, so this waits for its event loop.
+ */
+export const retainedStrings = async (child: ChildProcess, dir: string, needle: string, timeoutMs = 30_000): Promise<HeldString[]> => {
+  const before = new Set(readdirSync(dir));
+  child.kill('SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  let file: string | undefined;
+  while (Date.now() < deadline) {
+    const name = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    if (name !== undefined && complete(join(dir, name))) {
+      file = join(dir, name);
+      break;
+    }
+    await sleep(100);
+  }
+  if (file === undefined) throw new Error(`no heap snapshot in ${dir} within ${timeoutMs} ms`);
+  const keep = process.env.WT_KEEP_HEAP_SNAPSHOT;
+  if (keep) copyFileSync(file, `${keep}-${child.pid}.heapsnapshot`);
+  const text = readFileSync(file, 'utf8');
+  rmSync(file);
+  return held(JSON.parse(text) as Snapshot, needle);
+};
