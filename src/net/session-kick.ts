@@ -92,6 +92,7 @@ export const kickByAdmin = (cx: KickContext, entry: WorldEntry, playerId: string
 export const kickReasonProblem = (reason: unknown): string | null => {
   if (typeof reason !== 'string') return 'reason must be a string';
   const bytes = Buffer.byteLength(reason, 'utf8');
-  if (bytes > MAX_KICK_REASON_BYTES) return `reason must be at most ${MAX_KICK_REASON_BYTES} UTF-8 bytes (a WebSocket close reason), got ${bytes}`;
+  if (bytes > MAX_KICK_REASON_BYTES)
+    return `reason must be at most ${MAX_KICK_REASON_BYTES} UTF-8 bytes (a WebSocket close reason), got ${bytes}`;
   return null;
 };

@@ -159,7 +159,13 @@ describe('kicking a player', () => {
       expect(bob.c.closeCode).toBe(0);
       const ok = await kick('1', bobId, { reason: 'server maintenance' });
       expect(ok.status).toBe(200);
-      expect(await ok.json()).toEqual({ worldId: '1', playerId: bobId, player: bob.w.playerId, kicked: true, reason: 'server maintenance' });
+      expect(await ok.json()).toEqual({
+        worldId: '1',
+        playerId: bobId,
+        player: bob.w.playerId,
+        kicked: true,
+        reason: 'server maintenance',
+      });
       await bob.c.closed();
       expect([bob.c.closeCode, bob.c.closeReason, bob.c.kicked]).toEqual([4020, 'server maintenance', true]);
       await eventually(() => log.includes(`left ${bobId} parked=false kicked=true`));
