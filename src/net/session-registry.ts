@@ -383,18 +383,13 @@ export class SessionRegistry {
     leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted, fact);
   }
 
-  /**
-   * Kick the connected player of durable id `playerId` in world `worldId` (admin API): closed 4020
-   * with `reason`, removed by the next step (session-kick.ts). Its entity, or -1 when not connected here.
-   */
+  /** Admin API: kick the connected player of durable id `playerId` (session-kick.ts); its entity, or -1 when not connected here. */
   kick(worldId: string, playerId: string, reason: string): number {
     const entry = this.nets.get(worldId);
     return entry ? kickByAdmin(this.#kickContext(), entry, playerId, reason) : -1;
   }
 
-  #kickContext(): KickContext {
-    return { tables: this.tables, wire: this.#wire, durable: this.durable };
-  }
+  #kickContext = (): KickContext => ({ tables: this.tables, wire: this.#wire, durable: this.durable });
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
