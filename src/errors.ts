@@ -217,6 +217,13 @@ export const ErrorCode = {
    * it redirected more than `maxRedirects` times (`details.wireCode` null). Message `hello refused: ...`.
    */
   CLIENT_JOIN_REFUSED: 'WT_ERR_CLIENT_JOIN_REFUSED',
+  /**
+   * `kickPlayer`: the player's session is already ending — its socket closed (the player is parked
+   * for resume, or waiting for its removal) or it was kicked already. Nothing changed.
+   */
+  PLAYER_LEAVING: 'WT_ERR_PLAYER_LEAVING',
+  /** Admin API kick: no connected player with that durable player id in the world (404). */
+  PLAYER_NOT_CONNECTED: 'WT_ERR_PLAYER_NOT_CONNECTED',
 } as const;
 
 /** Union of every error code string. */

@@ -88,6 +88,11 @@ export const CloseCode = {
   NEW_PLAYER_LIMITED: 4018,
   /** Too many refused authentications from the client's address lately (`AUTH_LIMITED`): retry later. */
   AUTH_LIMITED: 4019,
+  /**
+   * The game (`kickPlayer`) or the operator (admin API) ended the session: the player was removed,
+   * not parked, and its resume token forgotten. Do not reconnect on your own; the close reason says why.
+   */
+  KICKED: 4020,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 

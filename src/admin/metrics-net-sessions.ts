@@ -2,7 +2,8 @@
  * Session-claim metrics of the game server (docs/PROTOCOL.md "Sessions"), read at scrape time from
  * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
  * identity, live or parked), hellos waiting for their identity's join in flight, and join admission
- * (hellos waiting for a join slot, src/net/join-admission.ts; for the process-wide bound, join-rate.ts).
+ * (hellos waiting for a join slot, src/net/join-admission.ts; for the process-wide bound, join-rate.ts),
+ * and kicks (src/net/session-kick.ts, per world).
  * Label values are fixed.
  */
 import type { MetricKit } from './metrics-kit.js';
@@ -37,13 +38,24 @@ const JOIN_QUEUE_COUNTERS = [
 ] as const;
 
 /**
- * Register `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
+ * Register `worldtick_net_kicks_total{world, by}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
  * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
  * `_joins_process_waited_total`.
  */
 export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources): void => {
-  const { counter, gauge } = kit;
+  const { counter, gauge, perWorld } = kit;
   const report = (): unknown => safeCall(sources.sessions);
+  counter(
+    'worldtick_net_kicks_total',
+    "Sessions ended by a kick (closed 4020; the player removed, not parked), by who asked: the game's kickPlayer (game) or the admin API (admin).",
+    ['world', 'by'],
+    perWorld((w, put) => {
+      const k = w.net?.stats.kicks;
+      if (!k) return;
+      put({ world: w.id, by: 'game' }, k.game);
+      put({ world: w.id, by: 'admin' }, k.admin);
+    }),
+  );
   counter(
     'worldtick_net_takeovers_total',
     'Players held in memory claimed by a hello, by how (resume-token, identity: the same identity without a resume token) and from what (live: its old socket closed 4011, parked).',

@@ -22,7 +22,7 @@ import {
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { CloseCode, ErrorCode, WorldtickError } from '../errors.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
 import type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
 
@@ -281,6 +281,16 @@ export class WorldtickClient {
     if (this.lastSnapshot && this.lastSnapshot.step >= step) return Promise.resolve(this.lastSnapshot);
     if (this.lastRegion && this.lastRegion.step >= step) return Promise.resolve(this.lastRegion);
     return this.waitFor((m) => (m.type === 17 || m.type === 24) && m.step >= step, timeoutMs);
+  }
+
+  /**
+   * True once the server ended this session with a kick (close 4020, `CloseCode.KICKED`: the game's
+   * `kickPlayer` or the admin API); `closeReason` says why. The player was removed, not parked: its
+   * resume token is refused. Do not reconnect on your own (a game that lets a kicked player back
+   * asks the player first); a new `join` is a new session of a fresh player.
+   */
+  get kicked(): boolean {
+    return this.closeCode === CloseCode.KICKED;
   }
 
   /** Resolves when the socket has closed (with `closeCode` set). */

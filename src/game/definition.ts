@@ -99,8 +99,12 @@ export interface GameHooks {
    * other client, no body; `isSpectator`, `setSpectator`, docs/GAME-API.md "Spectators").
    */
   onPlayerJoined?: (world: GameWorld, player: number, info: { resumed: boolean; sessionClass: SessionClassName }) => void;
-  /** A player is about to be parked (`parked` true: disconnected, resumable) or removed (false). */
-  onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean }) => void;
+  /**
+   * A player is about to be parked (`parked` true: disconnected, resumable) or removed (false).
+   * `kicked` true: removed because its session was ended by `kickPlayer` or the admin API's kick
+   * (docs/GAME-API.md "Kicking a player"), not by its client.
+   */
+  onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean; kicked: boolean }) => void;
 }
 
 /** Defaults of the worlds of a game (CLI flags and admin create bodies override them). */

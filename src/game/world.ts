@@ -159,7 +159,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     onPlayerJoined: hooks.onPlayerJoined
       ? (p, resumed, cls) => hooks.onPlayerJoined!(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' })
       : null,
-    onPlayerLeft: hooks.onPlayerLeft ? (p, parked) => hooks.onPlayerLeft!(world, p, { parked }) : null,
+    onPlayerLeft: hooks.onPlayerLeft ? (p, parked, kicked) => hooks.onPlayerLeft!(world, p, { parked, kicked }) : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
     timers: createTimerState(
       new Set(game.timers.oneShot.keys()),

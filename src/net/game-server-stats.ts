@@ -38,6 +38,7 @@ export const sumWorldNets = (nets: ReadonlyMap<string, { readonly net: WorldNet 
       ...net.stats,
       sessions: net.sessions.length,
       byClass: net.stats.byClass.map((c) => ({ ...c })),
+      kicks: { ...net.stats.kicks },
       ladder: { ...net.stats.ladder, levels: [...net.stats.ladder.levels] },
       regions: regionReportOf(net),
     };

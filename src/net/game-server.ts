@@ -305,6 +305,15 @@ export class GameServer implements Service {
   }
 
   /**
+   * Kick the connected player of durable player id `playerId` from world `worldId` (admin API): its
+   * socket closed 4020 with `reason` now, its entity removed by the world's next step (session-kick.ts).
+   * Returns the entity id, or -1 when no joined session of that world has that id.
+   */
+  kickPlayer(worldId: string, playerId: string, reason: string): number {
+    return this.#registry.kick(worldId, playerId, reason);
+  }
+
+  /**
    * Priority (0..4, src/net/session-priority.ts) of the session that owns `player` in world
    * `worldId`, or 0 when none does. Work done on a session's behalf inherits it: pass it as the
    * job's priority (`world.jobs.submit(name, payload, { user, priority })`).

@@ -6,8 +6,10 @@
  * and removes player entities for the network.
  *
  *   hello ──► enter {session, player?, owner} ─┐
- *   close ──► park  {player, owner=session}    ├─► ingest phase: applySessionFact ─► applied(cb)
- *   expire ─► remove{player, owner=-1}         ┘
+ *   close ──► park  {player, owner=session}    │
+ *   expire ─► remove{player, owner=-1}         ├─► ingest phase: applySessionFact ─► applied(cb)
+ *   kick ───► kick  {player, owner=session}    ┘   (also applies to a player the game marked
+ *                                                  KICKED_OWNER: session-kick.ts)
  *
  * `owner` is the `Player.session` value the entity must still have for the fact to apply: a fact
  * about a player that has since been reattached, removed, or whose id was recycled is ignored.
@@ -63,9 +65,20 @@ export interface EnterFact {
   evictParked?: (isParked: (eid: number) => boolean) => { player: number; removed: number[] } | null;
 }
 
-/** A session left: park its player (`park`) or remove it (`remove`), if `owner` still owns it. */
+/**
+ * `Player.session` of a player the game kicked inside a step (`kickPlayer`, src/game/kick.ts): its
+ * input and messages are ignored from then on, and its `kick` fact (pushed at the end of that step,
+ * when its socket is closed) must find it so.
+ */
+export const KICKED_OWNER = -2;
+
+/**
+ * A session left: park its player (`park`), remove it (`remove`: grace over), or remove it because
+ * the game or the operator ended its session (`kick`: the game's `onPlayerLeft` hears `kicked`),
+ * if `owner` still owns it.
+ */
 export interface LeaveFact {
-  op: 'park' | 'remove';
+  op: 'park' | 'remove' | 'kick';
   player: number;
   /** Required `Player.session`: the leaving session's id, or -1 for a parked player that expired. */
   owner: number;
@@ -114,9 +127,10 @@ const removePlayer = (
   removed: number[],
   game: GameState | null,
   onRemoved: ((player: number) => void) | null,
+  kicked = false,
 ): void => {
   try {
-    game?.onPlayerLeft?.(eid, false);
+    game?.onPlayerLeft?.(eid, false, kicked);
   } finally {
     // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
     despawnEntity(world, eid);
@@ -151,7 +165,7 @@ const spawnOrEvict = (world: CoreWorld, f: EnterFact, game: GameState | null, on
 
 /**
  * Apply one join/leave fact (called by the ingest phase only). `game` (the world's game slot)
- * gets `onPlayerLeft` before a park or removal and `onPlayerJoined` after a join applied;
+ * gets `onPlayerLeft` before a park, a removal or a kick and `onPlayerJoined` after a join applied;
  * `onRemoved` is told every player entity removed (the ledger releases its binding).
  */
 export const applySessionFact = (
@@ -161,13 +175,14 @@ export const applySessionFact = (
   onRemoved: ((player: number) => void) | null = null,
 ): void => {
   if (f.op !== 'enter') {
-    if (!owns(world, f.player, f.owner)) return;
+    // A kick also finds the player the game marked kicked in the step before (`KICKED_OWNER`).
+    if (!owns(world, f.player, f.owner) && !(f.op === 'kick' && owns(world, f.player, KICKED_OWNER))) return;
     if (f.op === 'park') {
       park(world, f.player);
-      game?.onPlayerLeft?.(f.player, true);
+      game?.onPlayerLeft?.(f.player, true, false);
       return;
     }
-    removePlayer(world, f.player, f.removed, game, onRemoved);
+    removePlayer(world, f.player, f.removed, game, onRemoved, f.op === 'kick');
     return;
   }
   let eid = owns(world, f.player, f.owner) ? f.player : -1;

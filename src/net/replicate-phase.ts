@@ -292,6 +292,11 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
   }
   if (net.config.maxEventsPerStep > 0) world.intents.drain(net.config.maxEventsPerStep, net.deliver);
   flushGameMessages(world, net);
+  // Sessions the game kicked this step: closed now, after their last messages went out (session-kick.ts).
+  if (net.kicks.length) {
+    const kicks = net.kicks.splice(0);
+    for (const k of kicks) net.kick?.(k.player, k.reason);
+  }
   st.lastStep = ctx.step;
   st.lastReplicateMs = performance.now() - t0;
   st.lastSendMs = sendMs;

@@ -32,6 +32,7 @@ import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { claimPlayer, countTakeover } from './session-claim.js';
+import { type KickContext, kickByAdmin, kickByGame } from './session-kick.js';
 import {
   addJoining,
   identityBusy,
@@ -133,8 +134,10 @@ export class SessionRegistry {
     defineSessionIngest(world);
     const net = createWorldNet(world, this.#cfg, this.#transport);
     net.stepped = () => this.admission.stepped(world);
+    const entry: WorldEntry = { world, net };
+    net.kick = (player, reason) => kickByGame(this.#kickContext(), entry, player, reason);
     world.net = net;
-    this.nets.set(world.id, { world, net });
+    this.nets.set(world.id, entry);
     this.attachLedger(world);
     return net;
   }
@@ -379,6 +382,14 @@ export class SessionRegistry {
     const cx = { tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown };
     leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted, fact);
   }
+
+  /** Admin API: kick the connected player of durable id `playerId` (session-kick.ts); its entity, or -1 when not connected here. */
+  kick(worldId: string, playerId: string, reason: string): number {
+    const entry = this.nets.get(worldId);
+    return entry ? kickByAdmin(this.#kickContext(), entry, playerId, reason) : -1;
+  }
+
+  #kickContext = (): KickContext => ({ tables: this.tables, wire: this.#wire, durable: this.durable });
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {

@@ -70,6 +70,8 @@ export interface WorldNetStats {
   byClass: ClassStats[];
   /** Quality-ladder levels and moves. */
   ladder: LadderStats;
+  /** Sessions ended by a kick (closed 4020), by who asked: the game (`kickPlayer`) or the admin API. */
+  kicks: { game: number; admin: number };
 }
 
 /** Intents source of the tiers issue (`world.intents`), consumed structurally. */
@@ -183,6 +185,13 @@ export interface WorldNet {
   regions?: RegionFrames;
   /** Called at the end of every replicate phase (the step is done): join admission serves its queue (join-admission.ts). */
   stepped: (() => void) | null;
+  /**
+   * Players the game kicked during this step (`kickPlayer`, src/game/kick.ts) and the close reasons:
+   * handed to `kick` at the end of the replicate phase, after the step's server messages were sent.
+   */
+  kicks: Array<{ player: number; reason: string }>;
+  /** Set by the session registry: close the session of a player the game kicked (session-kick.ts). */
+  kick: ((player: number, reason: string) => void) | null;
 }
 
 /** The slot replication adds to a world: set by the game server while it serves the world, else null. */
@@ -226,6 +235,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       deferred: 0,
       byClass: createClassStats(),
       ladder: createLadderStats(),
+      kicks: { game: 0, admin: 0 },
     },
     run: 0,
     mark: 0,
@@ -254,6 +264,8 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
     spatial: { queryRadius: () => 0 },
     deliver: () => {},
     stepped: null,
+    kicks: [],
+    kick: null,
     closing: [],
     phase: {
       order: new Int32Array(64),

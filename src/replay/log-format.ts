@@ -30,9 +30,11 @@ import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
  * join, the header the bindings in force when recording started (`players`; replay-players.ts);
  * game facts (`game.fact`, src/game/facts.ts) are ordinary facts. 5: a binding made between steps is
  * in the next step's `pre.binds` (version 4 put it in the previous step's facts, so a replay made
- * it one step early; such a log is still read and replayed as it was written). Versions 2 to 5 are read.
+ * it one step early; such a log is still read and replayed as it was written). 6: a session fact may
+ * be a `kick` (a player removed because the game or the operator ended its session, src/net/session-kick.ts),
+ * which a version-5 reader would take for a park. Versions 2 to 6 are read.
  */
-export const LOG_VERSION = 5;
+export const LOG_VERSION = 6;
 
 /** Oldest version {@link readLog} reads. */
 export const LOG_VERSION_MIN = 2;

@@ -141,7 +141,8 @@ const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | nul
           : undefined,
     };
   }
-  return { op: r.op === 'remove' ? 'remove' : 'park', player: n('player'), owner: n('owner'), removed: [] };
+  const op = r.op === 'remove' || r.op === 'kick' ? r.op : 'park';
+  return { op, player: n('player'), owner: n('owner'), removed: [] };
 };
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The runtime's admin server (src/server/runtime.ts): the admin HTTP API with what the runtime
  * adds to it — readiness, the hooks run when a world is created or deleted through the API, the
- * cluster's forwarding and routes, migration, drain, balance, ledger and player-data routes.
+ * cluster's forwarding and routes, migration, drain, balance, ledger, player-data and kick routes.
  */
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
@@ -9,6 +9,7 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import { type AdminServer, createAdminServer, type OpsState, type StatsSources, type Telemetry } from '../admin/index.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
+import { playerRoutes } from '../admin/routes-players.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld } from '../game/world.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
@@ -49,6 +50,8 @@ export interface RuntimeAdminDeps {
   readonly detachDeleted: (world: SimWorld) => void;
   readonly withLedger: (world: SimWorld) => void;
   readonly playerData: () => PlayerDataService | null;
+  /** Kick a connected player by durable id (the game server's `kickPlayer`): its entity, or -1. */
+  readonly kick: (worldId: string, playerId: string, reason: string) => number;
 }
 
 /** Build the runtime's admin server (a Service; nothing listens until `start`). */
@@ -96,6 +99,7 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
       ...d.balancer.routes(),
       ...ledgerRoutes({ runner: d.runner, store: d.store }),
       ...playerDataRoutes({ service: d.playerData }),
+      ...playerRoutes({ runner: d.runner, kick: d.kick }), // POST /api/v1/worlds/{id}/players/{playerId}/kick
     ],
   });
 };

@@ -237,6 +237,7 @@ export const createRuntime = (
     detachDeleted,
     withLedger: (w) => withLedger(w),
     playerData: () => playerData,
+    kick: (worldId, playerId, reason) => gameServer.kickPlayer(worldId, playerId, reason),
   });
   services.push(admin); // first in, last out: /readyz answers 503 while the others stop
   services.push(scenePool); // started before and stopped after the game server; stop terminates its threads

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   defineSessionIngest,
   JOIN_WORLD_FULL,
+  KICKED_OWNER,
   SESSION_INGEST_TYPE,
   type EnterFact,
   type LeaveFact,
@@ -95,6 +96,35 @@ describe('player facts (join/leave through ingest)', () => {
     stepWorld(world, 1);
     expect(entityExists(world, eid)).toBe(false);
     expect(removed).toEqual([eid]);
+  });
+
+  it("a kick removes the player its session (or the game's kicked mark) owns, and nothing else", () => {
+    const world = makeWorld();
+    const a = enter(7);
+    const b = enter(8);
+    world.ingest.push(SESSION_INGEST_TYPE, 7, a.fact);
+    world.ingest.push(SESSION_INGEST_TYPE, 8, b.fact);
+    stepWorld(world, 1);
+    const [ea, eb] = [a.got[0][0], b.got[0][0]];
+    const removed: number[] = [];
+    const { Player } = world.stores;
+    // Another session's kick (its id recycled, say) changes nothing; a parked player is not kicked by a stale fact.
+    world.ingest.push(SESSION_INGEST_TYPE, ea, { op: 'kick', player: ea, owner: 99, removed } satisfies LeaveFact);
+    world.ingest.push(SESSION_INGEST_TYPE, ea, { op: 'kick', player: ea, owner: -1, removed } satisfies LeaveFact);
+    stepWorld(world, 1);
+    expect(entityExists(world, ea)).toBe(true);
+    world.ingest.push(SESSION_INGEST_TYPE, ea, { op: 'kick', player: ea, owner: 7, removed } satisfies LeaveFact);
+    stepWorld(world, 1);
+    expect(entityExists(world, ea)).toBe(false);
+    // Marked kicked by the game (KICKED_OWNER): its session's kick fact still finds it.
+    Player.session[playerRow(world.stores, eb)] = KICKED_OWNER;
+    world.ingest.push(SESSION_INGEST_TYPE, eb, { op: 'park', player: eb, owner: 8, removed } satisfies LeaveFact);
+    stepWorld(world, 1);
+    expect(entityExists(world, eb)).toBe(true); // a close racing the kick does not park it
+    world.ingest.push(SESSION_INGEST_TYPE, eb, { op: 'kick', player: eb, owner: 8, removed } satisfies LeaveFact);
+    stepWorld(world, 1);
+    expect(entityExists(world, eb)).toBe(false);
+    expect(removed).toEqual([ea, eb]);
   });
 
   it('a join whose socket closed spawns nothing; a full world answers JOIN_WORLD_FULL', () => {
