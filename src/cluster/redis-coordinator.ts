@@ -9,7 +9,8 @@
  * makes `renew` fail instead of hanging; commands in flight when the connection drops are
  * never re-sent after reconnecting (`autoResendUnfulfilledCommands: false`) — a stale renew
  * must not land later — and the lease book measures validity from the send time anyway.
- * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else).
+ * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else):
+ * redis-subscriptions.ts.
  *
  * ioredis (~60 CommonJS files, ~0.15 s of CPU to load) is required when the first coordinator is
  * built, not when this module is imported: a server without `--redis` never loads it.
@@ -42,8 +43,9 @@ import {
   type LeaseBook,
   type SafetyMargin,
 } from './lease-book.js';
-import { checkChannel, checkInstance, checkLoad, decodeMessage, encodeMessage } from './messages.js';
+import { checkChannel, checkInstance, checkLoad, encodeMessage } from './messages.js';
 import * as S from './redis-scripts.js';
+import { RedisSubscriptions } from './redis-subscriptions.js';
 import { clusterUnavailable, ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 
 /** Options of {@link RedisCoordinator}. */
@@ -75,13 +77,10 @@ export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
   readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0 };
   private readonly redis: Redis;
-  private sub: Redis | null = null;
   private readonly prefix: string;
   private readonly clock: () => number;
   private readonly book: LeaseBook;
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
-  /** SUBSCRIBE in flight or done, per channel, so a second subscriber waits for the first. */
-  private readonly subscribed = new Map<string, Promise<unknown>>();
+  private readonly subs: RedisSubscriptions;
   private readonly shas = new Map<string, string>();
   private closed = false;
 
@@ -105,6 +104,13 @@ export class RedisCoordinator implements Coordinator {
         : new RedisClient({ ...options.connection, ...policy });
     this.redis.on('error', () => {
       this.counters.backendErrors++;
+    });
+    this.subs = new RedisSubscriptions({
+      duplicate: () => this.redis.duplicate(),
+      key: (channel) => this.k('msg', channel),
+      prefixLength: prefix.length + 4,
+      counters: this.counters,
+      closed: () => this.closed,
     });
   }
 
@@ -324,83 +330,15 @@ export class RedisCoordinator implements Coordinator {
     }
   }
 
-  private subscriber(): Redis {
-    if (this.sub) return this.sub;
-    // The duplicate inherits the connection policy; after a reconnect it re-subscribes its
-    // channels by itself (ioredis autoResubscribe). Messages published meanwhile are lost.
-    const sub = this.redis.duplicate();
-    sub.on('error', () => {
-      this.counters.backendErrors++;
-    });
-    sub.on('message', (full: string, text: string) => {
-      const channel = full.slice(this.prefix.length + 4);
-      const set = this.handlers.get(channel);
-      if (!set) return;
-      const msg = decodeMessage(text);
-      if (!msg) {
-        this.counters.badMessages++;
-        return;
-      }
-      for (const h of [...set]) {
-        try {
-          h(msg, channel);
-        } catch {
-          this.counters.handlerErrors++;
-        }
-      }
-    });
-    this.sub = sub;
-    return sub;
-  }
-
   async subscribe(channel: string, handler: MessageHandler): Promise<Unsubscribe> {
-    checkChannel(channel);
-    if (this.closed) throw new WorldtickError(ErrorCode.COORDINATOR_CLOSED, 'coordinator is closed');
-    const sub = this.subscriber();
-    let set = this.handlers.get(channel);
-    const first = !set;
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-    }
-    set.add(handler);
-    if (first) this.subscribed.set(channel, sub.subscribe(this.k('msg', channel)));
-    try {
-      await this.subscribed.get(channel);
-    } catch (err) {
-      set.delete(handler);
-      if (set.size === 0) {
-        this.handlers.delete(channel);
-        this.subscribed.delete(channel);
-      }
-      throw clusterUnavailable('subscribe', err);
-    }
-    let done = false;
-    return async () => {
-      if (done) return;
-      done = true;
-      const s = this.handlers.get(channel);
-      if (!s) return;
-      s.delete(handler);
-      if (s.size > 0) return;
-      this.handlers.delete(channel);
-      this.subscribed.delete(channel);
-      if (this.closed) return;
-      try {
-        await sub.unsubscribe(this.k('msg', channel));
-      } catch (err) {
-        throw clusterUnavailable('unsubscribe', err);
-      }
-    };
+    return this.subs.subscribe(channel, handler);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.handlers.clear();
-    this.subscribed.clear();
     // disconnect(), not quit(): quit waits for a reply that never comes during a partition.
     this.redis.disconnect();
-    this.sub?.disconnect();
+    this.subs.close();
   }
 }
