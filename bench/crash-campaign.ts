@@ -12,7 +12,8 @@
  * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
  * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
  * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
- * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration).
+ * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
+ * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
@@ -25,6 +26,7 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
+import { runUpgradeCampaign } from './crash-campaign-upgrade.js';
 import {
   ackedCount,
   joinAll,
@@ -58,7 +60,7 @@ const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 1
 /** Write a campaign's summary to `out` and print it without the per-iteration results; exit code 1 on any violation. */
 const writeSummary = (
   out: string,
-  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] },
+  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] } & Record<string, unknown>,
 ): void => {
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
@@ -351,8 +353,24 @@ const runCluster = async (): Promise<void> => {
   writeSummary(out, summary);
 };
 
+/** The upgrade window: its own loop (a schema-8 store of `--entries` entries over `--ledger-players` players). */
+const runUpgrade = async (): Promise<void> => {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const [entries, players] = [Number(arg('entries', '200000')), Number(arg('ledger-players', '5000'))];
+  const onIteration = (res: { violations: string[] }): void => {
+    results.push(res as unknown as IterationResult);
+    console.log(JSON.stringify(res));
+  };
+  const o = { store: storeKind, dir, port, adminPort, iterations, maxMs: maxMinutes * 60_000, entries, players, rand, onIteration };
+  const r = await runUpgradeCampaign(o);
+  const minutes = Math.round((Date.now() - t0) / 600) / 100;
+  const summary = { store: storeKind, window, seed, entries, ledgerPlayers: players, ...r, iterations: results.length };
+  writeSummary(out, { ...summary, violations: violationsOf(results), minutes, loadAverage: loadAverage(), results });
+};
+
 try {
   if (window === 'cluster') await runCluster();
+  else if (window === 'upgrade') await runUpgrade();
   else await run();
 } finally {
   await killAllServers();
