@@ -61,6 +61,7 @@ const rawOf = async (o: Pick<UpgradeOptions, 'store'>, where: string): Promise<R
     return { all: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>, close: async () => void db.close() };
   }
   const c = new pg.Client({ connectionString: where });
+  c.on('error', (err) => console.error(JSON.stringify({ rawConnectionError: err.message })));
   await c.connect();
   return { all: async (sql) => (await c.query(sql)).rows as Array<Record<string, unknown>>, close: () => c.end() };
 };
