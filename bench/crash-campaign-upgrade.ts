@@ -61,7 +61,7 @@ const rawOf = async (o: Pick<UpgradeOptions, 'store'>, where: string): Promise<R
     return { all: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>, close: async () => void db.close() };
   }
   const c = new pg.Client({ connectionString: where });
-  c.on('error', (err) => console.error(JSON.stringify({ rawConnectionError: err.message })));
+  c.on('error', (err) => console.error(JSON.stringify({ rawConnectionError: err.message, where })));
   await c.connect();
   return { all: async (sql) => (await c.query(sql)).rows as Array<Record<string, unknown>>, close: () => c.end() };
 };
@@ -130,10 +130,10 @@ const copyTemplate = async (o: Ctx, template: string, i: number): Promise<string
     return where;
   }
   const a = await rawOf(o, o.pgUrl!);
-  await a.all(`DROP DATABASE IF EXISTS upgrade_it${i - 1}`);
-  await a.all(`CREATE DATABASE upgrade_it${i} TEMPLATE upgrade_template`);
+  if (i > 0) await a.all(`DROP DATABASE IF EXISTS upgrade_it_${i - 1}`);
+  await a.all(`CREATE DATABASE upgrade_it_${i} TEMPLATE upgrade_template`);
   await a.close();
-  return dbUrl(o.pgUrl!, `upgrade_it${i}`);
+  return dbUrl(o.pgUrl!, `upgrade_it_${i}`);
 };
 
 /** Another writer inserting ledger entries with raw SQL, one at a time, until stopped; the keys it was told committed. */
@@ -258,6 +258,16 @@ const summaryDiff = async (raw: Raw): Promise<string[]> => {
   }
   for (const p of sums.keys()) if (!seen.has(p)) out.push(`no summary row for ${p}`);
   return out.length > 10 ? [...out.slice(0, 10), `... ${out.length - 10} more`] : out;
+};
+
+/** The summary of every player against its entries in the store at `where` (data dir or URL), read with raw SQL while no server runs (bench/crash-campaign.ts, after each kill). */
+export const summaryViolations = async (store: 'sqlite' | 'postgres', where: string): Promise<string[]> => {
+  const raw = await rawOf({ store }, where);
+  try {
+    return await summaryDiff(raw);
+  } finally {
+    await raw.close();
+  }
 };
 
 /** Time (ms) this process takes to open a copy of the template (migration 9 in full): the length of the kill window. */

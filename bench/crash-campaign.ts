@@ -26,7 +26,7 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
-import { runUpgradeCampaign } from './crash-campaign-upgrade.js';
+import { runUpgradeCampaign, summaryViolations } from './crash-campaign-upgrade.js';
 import {
   ackedCount,
   joinAll,
@@ -236,6 +236,10 @@ const run = async (): Promise<void> => {
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
     violations.push(...checkLedger(view, players, rewarder));
+    // Every player's ledger summary = the sum of its entries, as the kill left them (no server: no race).
+    const where = spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir;
+    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, where) : [];
+    violations.push(...summary.map((x) => `after the kill: ${x}`));
     // The server must only ever die by our SIGKILL.
     violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
     for (const p of players) violations.push(...p.violations.splice(0));
