@@ -309,16 +309,19 @@ const finalCheck = async (adminPort: number, players: PlayerState[]): Promise<st
   for (const st of players) {
     const id = encodeURIComponent(playerIdOf(st.token));
     let body: any = null;
-    for (let i = 0; i < 50; i++) {
+    // Until the live wallet is caught up to the ledger (its watermark at the last seq; 10 s at most).
+    for (let i = 0; i < 100; i++) {
       body = (await admin(adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`)).json;
-      if (body?.live) break;
+      if (body?.live && body.live.appliedSeq >= body.balance.lastSeq) break;
       await sleep(100);
     }
     if (!body?.live) {
       outv.push(`${st.token}: no live wallet after the drain`);
       continue;
     }
-    if (body.live.coins !== body.balance.coins) outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins}`);
+    const seqs = `(live appliedSeq ${body.live.appliedSeq}, ledger lastSeq ${body.balance.lastSeq})`;
+    if (body.live.coins !== body.balance.coins)
+      outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins} ${seqs}`);
     if (JSON.stringify(body.live.items) !== JSON.stringify(body.balance.items))
       outv.push(`${st.token}: live items ${JSON.stringify(body.live.items)} != ledger ${JSON.stringify(body.balance.items)}`);
   }
