@@ -12,7 +12,8 @@
  * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
  * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
  * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
- * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration).
+ * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
+ * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
@@ -25,6 +26,7 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
+import { runUpgradeCampaign, summaryViolations } from './crash-campaign-upgrade.js';
 import {
   ackedCount,
   joinAll,
@@ -58,7 +60,7 @@ const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 1
 /** Write a campaign's summary to `out` and print it without the per-iteration results; exit code 1 on any violation. */
 const writeSummary = (
   out: string,
-  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] },
+  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] } & Record<string, unknown>,
 ): void => {
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
@@ -234,6 +236,10 @@ const run = async (): Promise<void> => {
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
     violations.push(...checkLedger(view, players, rewarder));
+    // Every player's ledger summary = the sum of its entries, as the kill left them (no server: no race).
+    const where = spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir;
+    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, where) : [];
+    violations.push(...summary.map((x) => `after the kill: ${x}`));
     // The server must only ever die by our SIGKILL.
     violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
     for (const p of players) violations.push(...p.violations.splice(0));
@@ -303,16 +309,19 @@ const finalCheck = async (adminPort: number, players: PlayerState[]): Promise<st
   for (const st of players) {
     const id = encodeURIComponent(playerIdOf(st.token));
     let body: any = null;
-    for (let i = 0; i < 50; i++) {
+    // Until the live wallet is caught up to the ledger (its watermark at the last seq; 10 s at most).
+    for (let i = 0; i < 100; i++) {
       body = (await admin(adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`)).json;
-      if (body?.live) break;
+      if (body?.live && body.live.appliedSeq >= body.balance.lastSeq) break;
       await sleep(100);
     }
     if (!body?.live) {
       outv.push(`${st.token}: no live wallet after the drain`);
       continue;
     }
-    if (body.live.coins !== body.balance.coins) outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins}`);
+    const seqs = `(live appliedSeq ${body.live.appliedSeq}, ledger lastSeq ${body.balance.lastSeq})`;
+    if (body.live.coins !== body.balance.coins)
+      outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins} ${seqs}`);
     if (JSON.stringify(body.live.items) !== JSON.stringify(body.balance.items))
       outv.push(`${st.token}: live items ${JSON.stringify(body.live.items)} != ledger ${JSON.stringify(body.balance.items)}`);
   }
@@ -351,8 +360,24 @@ const runCluster = async (): Promise<void> => {
   writeSummary(out, summary);
 };
 
+/** The upgrade window: its own loop (a schema-8 store of `--entries` entries over `--ledger-players` players). */
+const runUpgrade = async (): Promise<void> => {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const [entries, players] = [Number(arg('entries', '200000')), Number(arg('ledger-players', '5000'))];
+  const onIteration = (res: { violations: string[] }): void => {
+    results.push(res as unknown as IterationResult);
+    console.log(JSON.stringify(res));
+  };
+  const o = { store: storeKind, dir, port, adminPort, iterations, maxMs: maxMinutes * 60_000, entries, players, rand, onIteration };
+  const r = await runUpgradeCampaign(o);
+  const minutes = Math.round((Date.now() - t0) / 600) / 100;
+  const summary = { store: storeKind, window, seed, entries, ledgerPlayers: players, ...r, iterations: results.length };
+  writeSummary(out, { ...summary, violations: violationsOf(results), minutes, loadAverage: loadAverage(), results });
+};
+
 try {
   if (window === 'cluster') await runCluster();
+  else if (window === 'upgrade') await runUpgrade();
   else await run();
 } finally {
   await killAllServers();

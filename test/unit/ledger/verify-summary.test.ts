@@ -2,7 +2,8 @@
  * `verify` checks the store's per-player ledger summary (schema 9 `ledger_balances`) against the sum
  * of the player's entries, online (`verifyLedger`) and offline (`verifyOffline`, the CLI's
  * `--data-dir`): 0 mismatches when they agree, a `summary:*` mismatch per differing field when a
- * summary row was tampered with. A real SQLite store in a temporary directory.
+ * summary row was tampered with; a commit landing between the read of the entries and the read of
+ * the summary (a server under load) is not one. A real SQLite store in a temporary directory.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,5 +52,32 @@ describe('verify: the ledger summary against the entries', () => {
     cleanup.push(() => reopened.close());
     // Online: the live wallet agrees with the entries; only the summary is off.
     expect((await verifyLedger({ store: reopened, live })).mismatches).toEqual(want);
+  });
+
+  it('a commit between the read of the entries and the read of the summary is not a mismatch (read again)', async () => {
+    const dir = tempDataDir('wt-verify-summary-race-');
+    cleanup.push(() => dir.remove());
+    const store = new SqliteStore({ dataDir: dir.dir });
+    cleanup.push(() => store.close());
+    await store.commitLedger([rewardEntry('a', { coinsDelta: 30 }), rewardEntry('b', { item: 'arrow', quantity: 1, coinsDelta: 0 })]);
+    // The campaign's PostgreSQL run: a purchase committed while verify read (another statement);
+    // here it lands right after the player's entries are read, once.
+    let raced = false;
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'readLedger') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<SqliteStore['readLedger']>) => {
+          const page = await target.readLedger(...args);
+          if (!raced) {
+            raced = true;
+            await target.commitLedger([rewardEntry('c', { kind: 'purchase', item: 'arrow', quantity: 1, unitPrice: 1, coinsDelta: -1 })]);
+          }
+          return page;
+        };
+      },
+    });
+    const report = await verifyLedger({ store: racing, live: [{ playerId: 'p1', coins: 30, items: { arrow: 1 }, appliedSeq: 2 }] });
+    expect(raced).toBe(true);
+    expect(report.mismatches).toEqual([]);
   });
 });
