@@ -23,7 +23,8 @@ const refusal = async (flags: string[]): Promise<{ code: string; message: string
 describe('ports that are taken', () => {
   let first: Started;
   beforeAll(async () => {
-    first = await startRuntime();
+    // Fixed ports, as an operator gives them (a listen on port 0 never shared its port).
+    first = await startRuntime(['--port', String(await freePort()), '--admin-port', String(await freePort())]);
   });
   afterAll(async () => {
     await first?.stop();
