@@ -211,6 +211,12 @@ export const ErrorCode = {
    * anything moves.
    */
   CLUSTER_TOKEN_MISMATCH: 'WT_ERR_CLUSTER_TOKEN_MISMATCH',
+  /**
+   * Another server holds the SQLite data directory's lock (`<data-dir>/worldtick.lock`, taken before
+   * the store opens, src/server/data-dir-lock.ts): the start is refused, nothing is opened or written,
+   * and the server exits 2. Stop the other server or give this one its own `--data-dir`.
+   */
+  DATA_DIR_IN_USE: 'WT_ERR_DATA_DIR_IN_USE',
 } as const;
 
 /** Union of every error code string. */

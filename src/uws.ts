@@ -24,7 +24,12 @@ export const uWS = uws;
 declare module 'uWebSockets.js' {
   interface TemplatedApp {
     /** Listens to host and port with listen options (native since v20; missing from the package's typings). */
-    listen(host: RecognizedString, port: number, options: ListenOptions, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
+    listen(
+      host: RecognizedString,
+      port: number,
+      options: ListenOptions,
+      cb: (listenSocket: us_listen_socket | false) => void,
+    ): TemplatedApp;
   }
 }
 

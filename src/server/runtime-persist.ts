@@ -15,7 +15,8 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
 import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
-import { openStore, type OpenStoreOptions } from '../store/open-store.js';
+import { openStore, resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { idleInTransactionTimeoutForLease, poolWaitForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -149,6 +150,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   const storeOptions = runtimeStoreOptions(options);
   let store: Store | null = null;
   let writer: CheckpointWriter | null = null;
+  let dirLock: DataDirLock | null = null;
   const restoredListeners: WorldRestoredListener[] = [];
   const storeOf = (): Store => {
     if (!store) throw storeClosed();
@@ -232,8 +234,17 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       restoredListeners.push(listener);
     },
     async open(targets) {
+      // One server per SQLite data directory: its lock before the store (src/server/data-dir-lock.ts).
+      const target = resolveStoreTarget(storeOptions);
+      if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
       // The store first (the data directory is created): worlds are restored from it before they tick.
-      store = await openStore(storeOptions);
+      try {
+        store = await openStore(storeOptions);
+      } catch (err) {
+        dirLock?.release();
+        dirLock = null;
+        throw err;
+      }
       const migration = store.migration;
       logger.info(
         {
@@ -270,6 +281,8 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         store = null;
         logger.info('store closed');
       }
+      dirLock?.release();
+      dirLock = null;
     },
   };
 };
