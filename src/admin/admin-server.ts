@@ -371,7 +371,7 @@ export class AdminServer implements Service {
           try {
             body = JSON.parse(raw.toString('utf8'));
           } catch (err) {
-            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType);
+            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType, (err as Error).message);
             throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
           }
         }
