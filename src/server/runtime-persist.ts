@@ -6,7 +6,7 @@
 import { query } from 'bitecs';
 import type { ServerOptions } from '../cli/options.js';
 import { despawnEntity } from '../core/world-core.js';
-import { storeClosed } from '../errors.js';
+import { ErrorCode, isWorldtickError, storeClosed, WorldtickError } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld, installGame } from '../game/world.js';
 import { runMigration } from '../game/migrate.js';
@@ -144,6 +144,21 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
   };
 };
 
+/**
+ * A PostgreSQL store that cannot be reached at start: the same `WT_ERR_STORE_UNAVAILABLE`, its message
+ * naming where it was looked for (host, port, database; never the user or password) and what to check.
+ */
+const storeOpenFailure = (err: unknown, target: ReturnType<typeof resolveStoreTarget>): unknown => {
+  if (!isWorldtickError(err, ErrorCode.STORE_UNAVAILABLE) || target.kind !== 'postgres') return err;
+  const url = new URL(target.url);
+  const where = `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  return new WorldtickError(
+    ErrorCode.STORE_UNAVAILABLE,
+    `${err.message} — PostgreSQL at ${where} did not answer at start: check --store (WORLDTICK_STORE) and that the server runs and accepts connections there`,
+    { cause: err, details: err.details },
+  );
+};
+
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
@@ -243,7 +258,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       } catch (err) {
         dirLock?.release();
         dirLock = null;
-        throw err;
+        throw storeOpenFailure(err, target);
       }
       const migration = store.migration;
       logger.info(
