@@ -2,10 +2,10 @@
  * One server per SQLite data directory. SQLite in WAL mode lets several processes write one file,
  * so before this lock a second server started on a running one's `--data-dir` (another terminal, a
  * unit started twice, an old process still stopping) restored the same worlds, stepped them apart
- * and wrote its checkpoints over the first one's. The lock is a small SQLite file,
- * `<data-dir>/worldtick.lock`, written once in exclusive locking mode: its connection keeps the
- * file's EXCLUSIVE lock until it is closed, and the operating system drops the lock when the
- * process dies (a SIGKILL leaves nothing to clean up). A second opener gets SQLITE_BUSY at once.
+ * and wrote its checkpoints over the first one's. The lock is an empty SQLite file,
+ * `<data-dir>/worldtick.lock`, in which the server's connection holds an EXCLUSIVE transaction
+ * (never committed, nothing written) until it is closed; the operating system drops the lock when
+ * the process dies (a SIGKILL leaves nothing to clean up). A second opener gets SQLITE_BUSY at once.
  * `npm run backup` and `npm run verify -- --data-dir` open the store, not the lock, so they still
  * run beside the server; `npm run restore` refuses a store in use by its own probe.
  */
@@ -32,13 +32,10 @@ export const lockDataDir = (dataDir: string): DataDirLock => {
   const path = join(dataDir, DATA_DIR_LOCK_FILE);
   const db = new Database(path, { timeout: 0 });
   try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    // A write takes the EXCLUSIVE lock; in exclusive locking mode it is kept after the commit.
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, since TEXT NOT NULL)');
-    db.transaction(() => {
-      db.prepare('DELETE FROM holder').run();
-      db.prepare('INSERT INTO holder (pid, since) VALUES (?, ?)').run(process.pid, new Date().toISOString());
-    })();
+    // An EXCLUSIVE transaction that is never committed: the lock is held until the connection closes,
+    // and nothing is ever written (the file stays empty, no journal), so a refused start changes no byte.
+    db.pragma('journal_mode = MEMORY'); // no -journal file beside it (a SIGKILLed holder would leave one)
+    db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();
     const code = String((err as { code?: unknown }).code ?? '');
