@@ -9,10 +9,33 @@
  * `npm run backup` and `npm run verify -- --data-dir` open the store, not the lock, so they still
  * run beside the server; `npm run restore` refuses a store in use by its own probe.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
+
+/**
+ * Create `dir` and its missing parents one by one. Not `mkdirSync(dir, { recursive: true })`: on a
+ * directory that refuses new entries with ENOENT (under `/proc`, `/sys`) Node 20's recursive mkdir
+ * retries forever on the main thread, so the start hung, deaf to SIGTERM, at 100 % CPU. Throws
+ * `WT_ERR_OPTION_INVALID` naming `--data-dir` and the reason (exit 2).
+ */
+const makeDir = (dir: string): void => {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    try {
+      mkdirSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST')
+        throw optionInvalid([`--data-dir ${dir}: the directory cannot be created (${code ?? 'error'}: ${(err as Error).message})`]);
+    }
+  }
+};
 
 /** The lock file's name in the data directory. */
 export const DATA_DIR_LOCK_FILE = 'worldtick.lock';
@@ -28,9 +51,15 @@ export interface DataDirLock {
  * process — or another runtime of this one — holds it.
  */
 export const lockDataDir = (dataDir: string): DataDirLock => {
-  mkdirSync(dataDir, { recursive: true });
+  makeDir(dataDir);
+  if (!statSync(dataDir).isDirectory()) throw optionInvalid([`--data-dir ${dataDir} is not a directory`]);
   const path = join(dataDir, DATA_DIR_LOCK_FILE);
-  const db = new Database(path, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: 0 });
+  } catch (err) {
+    throw optionInvalid([`--data-dir ${dataDir}: cannot open ${path} (${(err as Error).message})`]);
+  }
   try {
     // An EXCLUSIVE transaction that is never committed: the lock is held until the connection closes,
     // and nothing is ever written (the file stays empty, no journal), so a refused start changes no byte.

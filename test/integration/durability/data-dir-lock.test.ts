@@ -3,6 +3,7 @@
  * per data directory"). Before the lock a second server on a running one's `--data-dir` started: it
  * restored the same default world, stepped it apart and wrote its checkpoints into the same store.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
@@ -66,4 +67,30 @@ describe('one server per data directory', () => {
     await third.start();
     await third.stop();
   });
+});
+
+describe('a --data-dir that cannot be used', () => {
+  // Before: a directory under /proc hung the start at 100 % CPU, deaf to SIGTERM (Node's recursive
+  // mkdir retries ENOENT forever); a file exited 1 with a stack trace.
+  it('is refused with WT_ERR_OPTION_INVALID naming --data-dir: a directory that cannot be created, a file', async () => {
+    const file = `${data.dir}-file`;
+    writeFileSync(file, '');
+    try {
+      for (const [dir, text] of [
+        ['/proc/wt-no-such-dir/data', '--data-dir /proc/wt-no-such-dir/data: the directory cannot be created (ENOENT'],
+        [file, `--data-dir ${file} is not a directory`],
+      ] as const) {
+        const r = runtimeOn(dir);
+        const err = await r.start().then(
+          () => null,
+          (e: unknown) => e as { code?: string; message?: string },
+        );
+        await r.stop();
+        expect(err?.code).toBe('WT_ERR_OPTION_INVALID');
+        expect(err?.message).toContain(text);
+      }
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 20_000);
 });
