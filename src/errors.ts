@@ -224,6 +224,12 @@ export const ErrorCode = {
   PLAYER_LEAVING: 'WT_ERR_PLAYER_LEAVING',
   /** Admin API kick: no connected player with that durable player id in the world (404). */
   PLAYER_NOT_CONNECTED: 'WT_ERR_PLAYER_NOT_CONNECTED',
+  /**
+   * Another server holds the SQLite data directory's lock (`<data-dir>/worldtick.lock`, taken before
+   * the store opens, src/server/data-dir-lock.ts): the start is refused, nothing is opened or written,
+   * and the server exits 2. Stop the other server or give this one its own `--data-dir`.
+   */
+  DATA_DIR_IN_USE: 'WT_ERR_DATA_DIR_IN_USE',
 } as const;
 
 /** Union of every error code string. */

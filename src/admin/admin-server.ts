@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from '../server/service.js';
-import { uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
+import { listenExclusive, uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { createTokenCheck } from './auth.js';
 import {
@@ -255,7 +255,7 @@ export class AdminServer implements Service {
   async start(): Promise<void> {
     const app = uWS.App();
     app.any('/*', (res, req) => this.#onRequest(res, req));
-    const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
+    const socket = await listenExclusive(app, this.#opts.host, this.#opts.port);
     if (!socket) {
       throw new WorldtickError(
         ErrorCode.PORT_IN_USE,
@@ -371,7 +371,7 @@ export class AdminServer implements Service {
           try {
             body = JSON.parse(raw.toString('utf8'));
           } catch (err) {
-            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType);
+            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType, (err as Error).message);
             throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
           }
         }

@@ -95,11 +95,14 @@ export const methodNotAllowed = (method: string, path: string, allow: readonly s
 export const bodyTooLarge = (limitBytes: number): WorldtickError =>
   new WorldtickError(ErrorCode.ADMIN_BODY_TOO_LARGE, `request body exceeds ${limitBytes} bytes`, { details: { limitBytes } });
 
-/** 415: a request body that is not `application/json`. */
-export const unsupportedMediaType = (contentType: string): WorldtickError =>
+/**
+ * 415: a request body that does not parse as JSON, sent without a JSON content type. The message
+ * says both, with the parse error: most often it is JSON with a typo sent by `curl -d` (form type).
+ */
+export const unsupportedMediaType = (contentType: string, parseError: string): WorldtickError =>
   new WorldtickError(
     ErrorCode.ADMIN_UNSUPPORTED_MEDIA_TYPE,
-    `request body must be application/json (got ${JSON.stringify(contentType.slice(0, 100))})`,
+    `request body is not valid JSON (${parseError.slice(0, 120)}) and was not sent as application/json (got ${JSON.stringify(contentType.slice(0, 100))}): send a JSON body`,
   );
 
 /** 409: the request conflicts with the current state (e.g. deleting the default world). */

@@ -62,7 +62,10 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
   const target = resolve(out);
   if (!existsSync(source)) throw new Error(`no store in ${dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`);
   if (existsSync(target)) throw new Error(`${out} exists: a backup never overwrites a file (choose a new name)`);
-  if (!existsSync(dirname(target))) throw new Error(`directory ${dirname(target)} does not exist`);
+  if (!existsSync(dirname(target)))
+    throw new Error(
+      `directory ${dirname(target)} does not exist: create it first (mkdir -p ${dirname(target)}); a backup never creates directories`,
+    );
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });
   // A second connection, like the checkpoint writer's; busy_timeout as the store's (a writer holding

@@ -14,7 +14,7 @@ import { CloseCode, ErrorCode, WireErrorCode, WorldtickError } from '../errors.j
 import { isLoggedOccurrence, type Logger } from '../log.js';
 import { DurableSessions } from './durable-sessions.js';
 import type { Service } from '../server/service.js';
-import { uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
+import { listenExclusive, uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { createServerCodec, type ServerCodec } from './codec.js';
 import { AddressLimiter } from './address-limit.js';
@@ -219,7 +219,7 @@ export class GameServer implements Service {
       },
     });
     this.#app = app;
-    const ls = await new Promise<us_listen_socket | false>((resolve) => app.listen(this.#opts.host, this.#opts.port, resolve));
+    const ls = await listenExclusive(app, this.#opts.host, this.#opts.port);
     if (!ls)
       throw new WorldtickError(
         ErrorCode.PORT_IN_USE,

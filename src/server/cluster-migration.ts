@@ -196,7 +196,17 @@ export class WorldMover {
     const me = c.instanceId;
     const world = d.getWorld(worldId);
     const fence = c.fence(worldId);
-    if (!world || !fence) throw new MoveError(409, `world ${worldId} is not owned here`);
+    if (!world || !fence) {
+      // Reached here when this instance knows no other owner to forward to (the route forwards otherwise):
+      // say so, since the world may have been created or moved elsewhere within the last control tick.
+      const owner = c.ownerOf(worldId)?.instanceId;
+      throw new MoveError(
+        409,
+        owner && owner !== me
+          ? `world ${worldId} is not owned here (its owner is ${owner}: send the request there)`
+          : `world ${worldId} is not owned here and this instance knows no owner of it yet (a world created or moved in the last ${Math.ceil(c.leaseTtlMs / 3000)} s is seen at the next control tick): retry, or send it to the instance that owns it`,
+      );
+    }
     if (this.#busy.has(worldId)) throw new MoveError(409, `world ${worldId} is already migrating`);
     const declined = this.#declinedBy.of(worldId);
     if (to !== undefined && declined.has(to))

@@ -6,7 +6,7 @@
 import { query } from 'bitecs';
 import type { ServerOptions } from '../cli/options.js';
 import { despawnEntity } from '../core/world-core.js';
-import { storeClosed } from '../errors.js';
+import { ErrorCode, isWorldtickError, storeClosed, WorldtickError } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { createGameWorld, installGame } from '../game/world.js';
 import { runMigration } from '../game/migrate.js';
@@ -15,7 +15,8 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
 import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
-import { openStore, type OpenStoreOptions } from '../store/open-store.js';
+import { openStore, resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { idleInTransactionTimeoutForLease, poolWaitForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -143,12 +144,28 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
   };
 };
 
+/**
+ * A PostgreSQL store that cannot be reached at start: the same `WT_ERR_STORE_UNAVAILABLE`, its message
+ * naming where it was looked for (host, port, database; never the user or password) and what to check.
+ */
+const storeOpenFailure = (err: unknown, target: ReturnType<typeof resolveStoreTarget>): unknown => {
+  if (!isWorldtickError(err, ErrorCode.STORE_UNAVAILABLE) || target.kind !== 'postgres') return err;
+  const url = new URL(target.url);
+  const where = `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  return new WorldtickError(
+    ErrorCode.STORE_UNAVAILABLE,
+    `${err.message} — PostgreSQL at ${where} did not answer at start: check --store (WORLDTICK_STORE) and that the server runs and accepts connections there`,
+    { cause: err, details: err.details },
+  );
+};
+
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */
 export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimePersistence => {
   const { options, logger, game, crowd } = deps;
   const storeOptions = runtimeStoreOptions(options);
   let store: Store | null = null;
   let writer: CheckpointWriter | null = null;
+  let dirLock: DataDirLock | null = null;
   const restoredListeners: WorldRestoredListener[] = [];
   const storeOf = (): Store => {
     if (!store) throw storeClosed();
@@ -232,8 +249,17 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       restoredListeners.push(listener);
     },
     async open(targets) {
+      // One server per SQLite data directory: its lock before the store (src/server/data-dir-lock.ts).
+      const target = resolveStoreTarget(storeOptions);
+      if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
       // The store first (the data directory is created): worlds are restored from it before they tick.
-      store = await openStore(storeOptions);
+      try {
+        store = await openStore(storeOptions);
+      } catch (err) {
+        dirLock?.release();
+        dirLock = null;
+        throw storeOpenFailure(err, target);
+      }
       const migration = store.migration;
       logger.info(
         {
@@ -270,6 +296,8 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         store = null;
         logger.info('store closed');
       }
+      dirLock?.release();
+      dirLock = null;
     },
   };
 };

@@ -135,8 +135,10 @@ export const createRuntime = (
   const ops = new OpsState({
     heartbeatStaleSeconds: options.heartbeatStaleSeconds,
     durability: opsPersist.durability,
-    // Cluster mode: a standby copy of a world another instance owns has no heartbeat here (not stale).
-    standby: (id) => isStandbyCopy(cluster, id),
+    // Cluster mode: a standby copy of a world another instance owns has no heartbeat here (not stale);
+    // nor has any world while the coordinator is unreachable: no instance can prove it owns one, so none
+    // steps, and /readyz stays 200 (docs/ADMIN.md "Runbook: incidents" 4: no instance would do better).
+    standby: (id) => isStandbyCopy(cluster, id) || (cluster.enforce && !cluster.reachable),
   });
   const runner = new LoopRunner({
     canStep: (w) => cluster.canStep(w),

@@ -135,6 +135,15 @@ describe('admin API: scheduler config', () => {
     });
     expect(t.status).toBe(415);
     expect(t.json.code).toBe('WT_ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE');
+    // JSON with a typo, as `curl -d` sends it (form type): the message says the JSON is broken, not only the type.
+    const typo = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', {
+      raw: '{simulation: {"timeScale": 5}}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(typo.status).toBe(415);
+    expect(typo.json.message).toMatch(
+      /^request body is not valid JSON \(.+\) and was not sent as application\/json \(got "application\/x-www-form-urlencoded"\)/,
+    );
     const b = await call(s.base, 'PUT', '/api/v1/worlds/1/scheduler/config', {
       raw: '{"simulation": ',
       headers: { 'content-type': 'application/json' },

@@ -79,4 +79,27 @@ describe.skipIf(!bin)('cluster: standby copies and readiness', () => {
     const list = (await b.api('GET', '/api/v1/worlds')).json;
     expect(list.worlds.find((w: { id: string }) => w.id === 'local-b')).toMatchObject({ owner: 'b', ownedHere: true, standby: false });
   });
+  // Last: it stops Redis. docs/ADMIN.md "Runbook: incidents" 4: no instance can step a world while the
+  // coordinator is unreachable, and none would do better, so `/readyz` stays 200 (a load balancer taking
+  // every instance out would only turn "retry" into "no server"); the alert is WorldtickCoordinatorUnreachable.
+  // Before, the owner's world stopped stepping, its heartbeat went stale and `/readyz` answered 503.
+  it('a coordinator outage does not turn /readyz red: the stopped worlds are not stale', async () => {
+    const [a, b] = inst;
+    await redis.stop();
+    await until(
+      "a's world 1 stopped stepping for longer than its stale limit",
+      async () => {
+        const m = await (await fetch(`${a.adminUrl}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } })).text();
+        const up = /^worldtick_cluster_coordinator_up (\S+)$/m.exec(m)?.[1];
+        const age = Number(/^worldtick_periodic_heartbeat_age_seconds\{world="1"\} (\S+)$/m.exec(m)?.[1] ?? 0);
+        return up === '0' && age > 2.5;
+      },
+      30_000,
+      200,
+    );
+    for (const i of [a, b]) {
+      const r = await fetch(`${i.adminUrl}/readyz`);
+      expect({ id: i.id, status: r.status, body: await r.json() }).toEqual({ id: i.id, status: 200, body: { ready: true } });
+    }
+  }, 40_000);
 });
