@@ -1,0 +1,221 @@
+/**
+ * The stable error codes of every {@link WorldtickError} (src/errors.ts, which re-exports them with
+ * the error class and its constructors). A new code is appended at the END of the list: never
+ * renumber, rename or reorder — clients, dashboards and tests depend on them.
+ */
+
+/** Stable error codes. Never renumber or rename: clients, dashboards and tests depend on them. */
+export const ErrorCode = {
+  CONFIG_INVALID: 'WT_ERR_CONFIG_INVALID',
+  OPTION_INVALID: 'WT_ERR_OPTION_INVALID',
+  CAPACITY_EXCEEDED: 'WT_ERR_CAPACITY_EXCEEDED',
+  ENTITY_NOT_FOUND: 'WT_ERR_ENTITY_NOT_FOUND',
+  WORLD_NOT_FOUND: 'WT_ERR_WORLD_NOT_FOUND',
+  WORLD_EXISTS: 'WT_ERR_WORLD_EXISTS',
+  WORLD_NOT_PAUSED: 'WT_ERR_WORLD_NOT_PAUSED',
+  /** The world is faulted (a system threw): a forced step is refused (admin API 409); `resume` clears the fault. */
+  WORLD_FAULTED: 'WT_ERR_WORLD_FAULTED',
+  SYSTEM_FAILED: 'WT_ERR_SYSTEM_FAILED',
+  QUEUE_FULL: 'WT_ERR_QUEUE_FULL',
+  JOB_FAILED: 'WT_ERR_JOB_FAILED',
+  JOB_TIMEOUT: 'WT_ERR_JOB_TIMEOUT',
+  JOB_UNKNOWN: 'WT_ERR_JOB_UNKNOWN',
+  ADMIN_UNAUTHORIZED: 'WT_ERR_ADMIN_UNAUTHORIZED',
+  ADMIN_BAD_REQUEST: 'WT_ERR_ADMIN_BAD_REQUEST',
+  ADMIN_ROUTE_NOT_FOUND: 'WT_ERR_ADMIN_ROUTE_NOT_FOUND',
+  ADMIN_METHOD_NOT_ALLOWED: 'WT_ERR_ADMIN_METHOD_NOT_ALLOWED',
+  ADMIN_BODY_TOO_LARGE: 'WT_ERR_ADMIN_BODY_TOO_LARGE',
+  ADMIN_UNSUPPORTED_MEDIA_TYPE: 'WT_ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE',
+  ADMIN_CONFLICT: 'WT_ERR_ADMIN_CONFLICT',
+  ADMIN_INTERNAL: 'WT_ERR_ADMIN_INTERNAL',
+  NATIVE_MISSING: 'WT_ERR_NATIVE_MISSING',
+  PORT_IN_USE: 'WT_ERR_PORT_IN_USE',
+  /**
+   * Reserved, never thrown: a bad client message is answered on the wire (`error` with code
+   * `BAD_FRAME` / `BAD_FIELD`, a strike; docs/PROTOCOL.md), not with an exception.
+   */
+  PROTOCOL_BAD_MESSAGE: 'WT_ERR_PROTOCOL_BAD_MESSAGE',
+  INGEST_UNKNOWN_TYPE: 'WT_ERR_INGEST_UNKNOWN_TYPE',
+  INGEST_TYPE_EXISTS: 'WT_ERR_INGEST_TYPE_EXISTS',
+  INGEST_BAD_FACT: 'WT_ERR_INGEST_BAD_FACT',
+  INGEST_CRITICAL_FULL: 'WT_ERR_INGEST_CRITICAL_FULL',
+  JOB_EXISTS: 'WT_ERR_JOB_EXISTS',
+  /** A job submitted to a closed job queue (its world was destroyed): not queued, counted `rejected`. */
+  JOB_REJECTED: 'WT_ERR_JOB_REJECTED',
+  TASK_EXISTS: 'WT_ERR_TASK_EXISTS',
+  TASK_UNKNOWN: 'WT_ERR_TASK_UNKNOWN',
+  BEHAVIOR_INVALID: 'WT_ERR_BEHAVIOR_INVALID',
+  /** A worker-pool task was aborted (job timeout or caller's signal). */
+  TASK_ABORTED: 'WT_ERR_TASK_ABORTED',
+  /** A worker-pool task threw, or its worker thread crashed. */
+  WORKER_FAILED: 'WT_ERR_WORKER_FAILED',
+  /** The worker pool is closed (shutdown). */
+  POOL_CLOSED: 'WT_ERR_POOL_CLOSED',
+  /** The durable store cannot be reached or cannot write (disk full, read-only, server down). Retryable. */
+  STORE_UNAVAILABLE: 'WT_ERR_STORE_UNAVAILABLE',
+  /** A durable write carried a fencing token lower than one the store has already seen for that world. */
+  STORE_FENCED: 'WT_ERR_STORE_FENCED',
+  /** The store's schema could not be migrated (or is newer than this build). */
+  STORE_MIGRATION_FAILED: 'WT_ERR_STORE_MIGRATION_FAILED',
+  /** The store was closed. */
+  STORE_CLOSED: 'WT_ERR_STORE_CLOSED',
+  /** An item catalogue was refused; `problems` lists every bad field by path. */
+  CATALOGUE_INVALID: 'WT_ERR_CATALOGUE_INVALID',
+  /**
+   * Reserved, never thrown: a closed ledger service commits what was queued and answers every later
+   * purchase or reward with the result `TX_UNAVAILABLE` (retryable by the same key, e.g. at the new
+   * owner after a migration), not with an exception.
+   */
+  LEDGER_CLOSED: 'WT_ERR_LEDGER_CLOSED',
+  /** The coordination backend (Redis) did not answer in time or refused the command. */
+  CLUSTER_UNAVAILABLE: 'WT_ERR_CLUSTER_UNAVAILABLE',
+  /** A cluster message was not a JSON object with a string `type`, or was too large. */
+  CLUSTER_MESSAGE_INVALID: 'WT_ERR_CLUSTER_MESSAGE_INVALID',
+  /** The coordinator was closed. */
+  COORDINATOR_CLOSED: 'WT_ERR_COORDINATOR_CLOSED',
+  /** A redirect ticket is malformed or its signature does not match. */
+  TICKET_INVALID: 'WT_ERR_TICKET_INVALID',
+  /** A redirect ticket's `expiresAt` has passed. */
+  TICKET_EXPIRED: 'WT_ERR_TICKET_EXPIRED',
+  /** One setting given twice in a scheduler-config body (flat key and `simulation.` key); `details.keys` lists them. */
+  CONFIG_KEY_CONFLICT: 'WT_ERR_CONFIG_KEY_CONFLICT',
+  /** A PUT carried a `configVersion` that is no longer current (optimistic concurrency). */
+  CONFIG_VERSION_STALE: 'WT_ERR_CONFIG_VERSION_STALE',
+  /** A periodic task built into the runtime cannot be removed through the admin API. */
+  TASK_BUILTIN: 'WT_ERR_TASK_BUILTIN',
+  /** A physics/AI shard worker crashed; its partition was re-run (src/shards). */
+  SHARD_CRASHED: 'WT_ERR_SHARD_CRASHED',
+  /** A shard worker missed the step barrier's deadline; its partition was re-run (src/shards). */
+  SHARD_TIMEOUT: 'WT_ERR_SHARD_TIMEOUT',
+  /** A stored world checkpoint could not be read (corrupt, truncated, another format version). */
+  CHECKPOINT_CORRUPT: 'WT_ERR_CHECKPOINT_CORRUPT',
+  /** A tier zone definition was refused (every problem listed). */
+  TIER_ZONE_INVALID: 'WT_ERR_TIER_ZONE_INVALID',
+  /** No tier zone with that id. */
+  TIER_ZONE_NOT_FOUND: 'WT_ERR_TIER_ZONE_NOT_FOUND',
+  /** A tier pin request was refused (bad tier or duration). */
+  TIER_PIN_INVALID: 'WT_ERR_TIER_PIN_INVALID',
+  /** The entity is not a live NPC (pins apply to NPCs only). */
+  NPC_NOT_FOUND: 'WT_ERR_NPC_NOT_FOUND',
+  /** An input log (src/replay) could not be read: not a log, or an unsupported version. */
+  REPLAY_LOG_INVALID: 'WT_ERR_REPLAY_LOG_INVALID',
+  /** A world could not be migrated (not owned here, unknown target, checkpoint or handover failed). */
+  MIGRATION_FAILED: 'WT_ERR_MIGRATION_FAILED',
+  /** The starting checkpoint an input log references (its world did not start from its seed) is missing or unreadable. */
+  REPLAY_CHECKPOINT_MISSING: 'WT_ERR_REPLAY_CHECKPOINT_MISSING',
+  /** The starting checkpoint an input log references does not match the content hash (sha256) the log holds. */
+  REPLAY_CHECKPOINT_MISMATCH: 'WT_ERR_REPLAY_CHECKPOINT_MISMATCH',
+  /** Recording cannot start now (e.g. on a running world with scene jobs in flight: their state is not in a checkpoint). */
+  RECORD_START_REFUSED: 'WT_ERR_RECORD_START_REFUSED',
+  /**
+   * Cluster mode: a world created through the admin API could not be made durable in time (its
+   * lease acquired, the fencing token announced to the store, its record written); nothing of it
+   * was kept. Admin API 503; retry.
+   */
+  WORLD_NOT_DURABLE: 'WT_ERR_WORLD_NOT_DURABLE',
+  /**
+   * A game's server → client message was refused when sent (src/game/server-messages.ts): a name the
+   * game does not define, a bad target, or a payload off its schema, not plain values, or over its
+   * `maxBytes`. Nothing was queued; counted `refused`.
+   */
+  GAME_MESSAGE_INVALID: 'WT_ERR_GAME_MESSAGE_INVALID',
+  /**
+   * A player-data call was refused before anything was queued (docs/GAME-API.md "Player data"): a bad
+   * key, a value that is not plain JSON data or is larger than the per-value limit, a bad version or
+   * player id. A bug in the game, thrown synchronously; `details.problems` lists every problem.
+   */
+  PLAYER_DATA_INVALID: 'WT_ERR_PLAYER_DATA_INVALID',
+  /**
+   * A game timer call was refused (`setWorldTimer` / `clearWorldTimer`, docs/GAME-API.md "Timers"):
+   * no game, an unknown or repeating handler name, a bad delay, a payload that is not plain JSON
+   * data or too large. Nothing was scheduled; `details.problem` says which.
+   */
+  TIMER_INVALID: 'WT_ERR_TIMER_INVALID',
+  /** A world already holds its most pending one-shot timers (`MAX_PENDING_TIMERS`, `details.limit` `count`) or payload bytes (`MAX_PENDING_TIMER_BYTES`, `bytes`); nothing was scheduled. */
+  TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
+  /** Admin: a player's key holds no value (never written, or deleted: `details.version` says which). 404. */
+  PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
+  /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
+  PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
+  /** A checkpoint could not be written: its header would pass the readable bound (`details.bytes`, `details.max`); counted as a failed checkpoint. */
+  CHECKPOINT_TOO_LARGE: 'WT_ERR_CHECKPOINT_TOO_LARGE',
+  /**
+   * A game fact was refused by `deliverToWorld` (docs/GAME-API.md "Facts"): no game, a name the game
+   * does not declare in `facts`, a payload that is not plain JSON data or larger than the fact's
+   * `maxBytes`. A bug in the game, thrown synchronously; nothing was queued (counted `invalid`).
+   */
+  GAME_FACT_INVALID: 'WT_ERR_GAME_FACT_INVALID',
+  /**
+   * Cluster: an instance refused to adopt a world handed to it (`POST /api/v1/cluster/adopt`)
+   * because it is draining or stopping (`details.reason`); it handed the lease back to the sender
+   * when it could (`details.returned`), and the world steps on there. Admin API 409; counted `adoptRefusals`.
+   */
+  MIGRATION_REFUSED: 'WT_ERR_MIGRATION_REFUSED',
+  /**
+   * A stored checkpoint was written by a newer build: its snapshot schema or container format
+   * (`details.what`) is `details.found`, this build knows up to `details.known`. Nothing of it was
+   * applied; the world is not loaded by this build (no fallback to an older checkpoint, no rebuild
+   * from its record): run a build that knows it (docs/DURABILITY.md "Upgrading (operators)").
+   */
+  CHECKPOINT_TOO_NEW: 'WT_ERR_CHECKPOINT_TOO_NEW',
+  /**
+   * The embedded SQLite store is being replaced by `npm run restore` (its marker
+   * `worldtick.sqlite.restoring` exists; `details.marker`, `details.stale` when its pid is not
+   * running here), or its file was replaced while it was opened. Nothing was written to it; the
+   * server exits 2 (docs/DURABILITY.md "Backup and restore (operators)").
+   */
+  STORE_RESTORING: 'WT_ERR_STORE_RESTORING',
+  /**
+   * Client library: a wait for a server answer (`join`, `purchase`, `ping`, `waitFor`, ...) ended
+   * because its socket closed (`details.closeCode`, `details.closeReason`; the server died, ended the
+   * session, or `close()` was called). Reconnect and retry (a purchase with the same key).
+   */
+  CLIENT_CLOSED: 'WT_ERR_CLIENT_CLOSED',
+  /** Client library: a wait for a server answer ran out its `timeoutMs` (`details.timeoutMs`) on an open socket. */
+  CLIENT_TIMEOUT: 'WT_ERR_CLIENT_TIMEOUT',
+  /**
+   * A stored checkpoint holds game data the game's definition cannot take without losing it: a
+   * component field whose type changed to one that cannot hold a member entity's value, a world of
+   * another game (its `name`), or of a higher `version` of this one (`details.problems` lists each,
+   * e.g. `Health.hp: type u16 → u8, ...`). Nothing of it was applied;
+   * like `CHECKPOINT_TOO_NEW` the world is not loaded (no fallback to an older checkpoint, no rebuild
+   * from its record): run the game version that wrote it, or change the definition (docs/GAME-API.md
+   * "Shipping a new version of your game").
+   */
+  CHECKPOINT_INCOMPATIBLE: 'WT_ERR_CHECKPOINT_INCOMPATIBLE',
+  /**
+   * A call of the in-process worlds API (`server.worlds`, `serverWorlds(world)`: docs/GAME-API.md
+   * "Creating and ending worlds") when no running server can answer it: before `start` completed,
+   * once `stop` began, or for a world no server serves (built with `createGameWorld` alone, a replay).
+   */
+  SERVER_NOT_RUNNING: 'WT_ERR_SERVER_NOT_RUNNING',
+  /**
+   * Another instance of the cluster refused this instance's admin token (401): the instances run with
+   * different admin tokens (a rotation half done, docs/ADMIN.md "Rotating the admin token"). A request
+   * forwarded to a world's owner answers 502 with it; a migration to such a target is refused before
+   * anything moves.
+   */
+  CLUSTER_TOKEN_MISMATCH: 'WT_ERR_CLUSTER_TOKEN_MISMATCH',
+  /**
+   * Client library: the server refused a `join`'s hello with an `error` frame (`details.wireCode`:
+   * `UNKNOWN_WORLD`, `WORLD_FULL`, `MAINTENANCE`, `AUTH_REFUSED`...; `details.message`: its text), or
+   * it redirected more than `maxRedirects` times (`details.wireCode` null). Message `hello refused: ...`.
+   */
+  CLIENT_JOIN_REFUSED: 'WT_ERR_CLIENT_JOIN_REFUSED',
+  /**
+   * `kickPlayer`: the player's session is already ending — its socket closed (the player is parked
+   * for resume, or waiting for its removal) or it was kicked already. Nothing changed.
+   */
+  PLAYER_LEAVING: 'WT_ERR_PLAYER_LEAVING',
+  /** Admin API kick: no connected player with that durable player id in the world (404). */
+  PLAYER_NOT_CONNECTED: 'WT_ERR_PLAYER_NOT_CONNECTED',
+  /**
+   * Another server holds the SQLite data directory's lock (`<data-dir>/worldtick.lock`, taken before
+   * the store opens, src/server/data-dir-lock.ts): the start is refused, nothing is opened or written,
+   * and the server exits 2. Stop the other server or give this one its own `--data-dir`.
+   */
+  DATA_DIR_IN_USE: 'WT_ERR_DATA_DIR_IN_USE',
+} as const;
+
+/** Union of every error code string. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
