@@ -1,8 +1,11 @@
 /**
  * Small tools of the Coordinator tests (test/unit/cluster/coordinator-contract.test.ts,
- * redis-coordinator.test.ts): a sleep, a poll with a cap, and a lease result that must be a grant.
+ * redis-coordinator.test.ts): a sleep, a poll with a cap, a lease result that must be a grant, the
+ * file's throwaway Redis and the coordinators a test opened.
  */
-import type { LeaseGranted, LeaseResult } from '../../src/cluster/coordinator.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Coordinator, LeaseGranted, LeaseResult } from '../../src/cluster/coordinator.js';
+import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -21,4 +24,40 @@ export const waitFor = async <T>(what: string, check: () => Promise<T | undefine
 export const granted = (r: LeaseResult): LeaseGranted => {
   if (!r.ok) throw new Error(`expected a grant, got refusal (owner ${JSON.stringify(r.owner)})`);
   return r;
+};
+
+/**
+ * A throwaway redis-server for the calling test file: started in its `beforeAll`, stopped in its
+ * `afterAll`. `bin` is null (and a SKIP line printed naming `what`) where redis-server is not
+ * installed; `server()` is the running server (call it inside a test).
+ */
+export const fileRedis = (what: string): { bin: string | null; server: () => RedisTestServer } => {
+  const bin = findRedisServer();
+  if (!bin) console.warn(`SKIP ${what}: redis-server not installed (apt-get install -y redis-server, or run .ci/run)`);
+  let redis: RedisTestServer | null = null;
+  beforeAll(async () => {
+    if (bin) redis = await startRedisServer(bin);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  return {
+    bin,
+    server: () => {
+      if (!redis) throw new Error('redis-server is not running (the file skips its Redis tests without one)');
+      return redis;
+    },
+  };
+};
+
+/** Coordinators a test opens, closed after each test of the calling file: `track(c)` returns `c`. */
+export const trackCoordinators = (): (<C extends Coordinator>(c: C) => C) => {
+  const open: Coordinator[] = [];
+  afterEach(async () => {
+    for (const c of open.splice(0)) await c.close();
+  });
+  return (c) => {
+    open.push(c);
+    return c;
+  };
 };

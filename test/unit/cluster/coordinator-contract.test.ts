@@ -5,13 +5,12 @@
  * one per simulated instance. RedisCoordinator's own behaviour (malformed messages, a partition):
  * redis-coordinator.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClusterMessage, Coordinator, InstanceInfo } from '../../../src/cluster/coordinator.js';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { ErrorCode } from '../../../src/errors.js';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { granted, waitFor } from '../../helpers/coordinator-kit.js';
+import { fileRedis, granted, trackCoordinators, waitFor } from '../../helpers/coordinator-kit.js';
 
 const info = (id: string, sessions = 0): InstanceInfo => ({
   id,
@@ -32,26 +31,9 @@ interface Impl {
   backend(): Backend;
 }
 
-const redisBin = findRedisServer();
-if (!redisBin) console.warn('SKIP RedisCoordinator contract: redis-server not installed (apt-get install -y redis-server, or run .ci/run)');
-let redis: RedisTestServer | null = null;
+const redis = fileRedis('RedisCoordinator contract');
+const track = trackCoordinators();
 let prefixSeq = 0;
-
-beforeAll(async () => {
-  if (redisBin) redis = await startRedisServer(redisBin);
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const open: Coordinator[] = [];
-afterEach(async () => {
-  for (const c of open.splice(0)) await c.close();
-});
-const track = <C extends Coordinator>(c: C): C => {
-  open.push(c);
-  return c;
-};
 
 const impls: Impl[] = [
   {
@@ -64,10 +46,12 @@ const impls: Impl[] = [
   },
   {
     name: 'RedisCoordinator',
-    skip: redisBin ? null : 'redis-server not installed',
+    skip: redis.bin ? null : 'redis-server not installed',
     backend: () => {
       const keyPrefix = `t${++prefixSeq}:`;
-      return { make: () => track(new RedisCoordinator({ connection: { host: redis!.host, port: redis!.port }, keyPrefix })) };
+      return {
+        make: () => track(new RedisCoordinator({ connection: { host: redis.server().host, port: redis.server().port }, keyPrefix })),
+      };
     },
   },
 ];

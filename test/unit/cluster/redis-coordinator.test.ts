@@ -5,40 +5,21 @@
  * anyone else can take it. Against a real redis-server started here on a free port.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Coordinator } from '../../../src/cluster/coordinator.js';
+import { describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
-import { granted, sleep, waitFor } from '../../helpers/coordinator-kit.js';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { fileRedis, granted, sleep, trackCoordinators, waitFor } from '../../helpers/coordinator-kit.js';
 import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 
-const redisBin = findRedisServer();
-if (!redisBin) console.warn('SKIP RedisCoordinator: redis-server not installed (apt-get install -y redis-server, or run .ci/run)');
-let redis: RedisTestServer | null = null;
+const redis = fileRedis('RedisCoordinator');
+const track = trackCoordinators();
 
-beforeAll(async () => {
-  if (redisBin) redis = await startRedisServer(redisBin);
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
-const open: Coordinator[] = [];
-afterEach(async () => {
-  for (const c of open.splice(0)) await c.close();
-});
-const track = <C extends Coordinator>(c: C): C => {
-  open.push(c);
-  return c;
-};
-
-describe.skipIf(!redisBin)('RedisCoordinator only', () => {
+describe.skipIf(!redis.bin)('RedisCoordinator only', () => {
   it('counts and drops malformed messages published by someone else', async () => {
-    const c = track(new RedisCoordinator({ connection: redis!.url, keyPrefix: 'raw:' }));
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'raw:' }));
     const got: unknown[] = [];
     await c.subscribe('ctl', (m) => got.push(m));
-    const raw = new Redis(redis!.url);
+    const raw = new Redis(redis.server().url);
     try {
       await raw.publish('raw:msg:ctl', 'not json');
       await raw.publish('raw:msg:ctl', '[1,2]');
@@ -53,7 +34,7 @@ describe.skipIf(!redisBin)('RedisCoordinator only', () => {
   });
 
   it('partition: the cut-off owner stops trusting its lease before anyone else can take it, and learns it lost ownership on heal', async () => {
-    const proxy = await startTcpProxy(redis!.port);
+    const proxy = await startTcpProxy(redis.server().port);
     try {
       const keyPrefix = 'part:';
       // A reaches Redis through the proxy; B directly.
@@ -64,7 +45,7 @@ describe.skipIf(!redisBin)('RedisCoordinator only', () => {
           commandTimeoutMs: 100,
         }),
       );
-      const b = track(new RedisCoordinator({ connection: redis!.url, keyPrefix }));
+      const b = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix }));
       const ttl = 400;
       // A long lease first, so the refusal below cannot race an expiry on a slow machine;
       // then a short renew, the lease A holds when the link is cut.
