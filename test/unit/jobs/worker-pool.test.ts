@@ -5,6 +5,7 @@ import { ErrorCode, WorldtickError } from '../../../src/errors.js';
 import type { TestTask } from './workers/test-worker.js';
 import { JobQueue } from '../../../src/jobs/job-queue.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
+import { codeOf } from '../../helpers/code-of.js';
 
 const WORKER = new URL('./workers/test-worker.ts', import.meta.url);
 type Out = { value: number; threadId: number };
@@ -18,16 +19,6 @@ const pool = (o: { maxQueue?: number; maxThreads?: number } = {}): WorkerPool<Te
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorldtickError);
-    return (err as WorldtickError).code;
-  }
-};
 
 describe('WorkerPool (real worker threads)', () => {
   it('runs a task on another thread and returns its result', async () => {

@@ -3,10 +3,10 @@
  * skipped with a message only where PostgreSQL cannot be had).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isWorldtickError } from '../../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import type { LedgerEntryInput, Store } from '../../../src/store/types.js';
 import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { codeOf } from '../../helpers/code-of.js';
 
 const factories = await sqliteAndPostgres('store contract');
 
@@ -40,16 +40,6 @@ const refusal = (key: string, createdAt: number, playerId = 'p1', worldId = 'w1'
     code: 'TX_INSUFFICIENT_FUNDS',
     createdAt,
   });
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-  } catch (err) {
-    if (isWorldtickError(err)) return err.code;
-    throw err;
-  }
-  return 'resolved';
-};
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`store contract: ${name}`, () => {

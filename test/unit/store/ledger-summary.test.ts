@@ -5,12 +5,12 @@
  * fenced commits, pruned refusals, two writers at once, and after a pre-summary database upgrades.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isWorldtickError } from '../../../src/errors.js';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { sumBalance } from '../../../src/store/rows.js';
 import type { Balance, LedgerEntryInput, Store } from '../../../src/store/types.js';
 import { rewardEntry } from '../../helpers/ledger-entries.js';
 import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { codeOf } from '../../helpers/code-of.js';
 
 const factories = await sqliteAndPostgres('ledger summary');
 
@@ -46,16 +46,6 @@ const mixed = (playerId: string, i: number, prefix = 'k'): LedgerEntryInput => {
 
 /** The balance summed from every stored entry of `playerId` (the old, O(history) way). */
 const summed = async (store: Store, playerId: string): Promise<Balance> => sumBalance(await store.readLedger({ playerId }));
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-  } catch (err) {
-    if (isWorldtickError(err)) return err.code;
-    throw err;
-  }
-  return 'resolved';
-};
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`ledger summary: ${name}`, () => {
