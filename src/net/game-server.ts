@@ -154,8 +154,10 @@ export class GameServer implements Service {
     const limit = this.#opts.openFileLimit === undefined ? readOpenFileLimit() : this.#opts.openFileLimit;
     const cap = connectionCap(cfg.maxConnections, limit);
     this.#maxConnections = cap.max;
+    // Warn when the cap is well below what was configured (a low `ulimit -n`); a cut of at most 10 % —
+    // the default 20,000 at a limit of 20,000 keeps 19,000 — is the reserve doing its job: info.
     if (cap.capped)
-      this.#log.warn(
+      this.#log[cap.max < 0.9 * cfg.maxConnections ? 'warn' : 'info'](
         {
           maxConnections: cfg.maxConnections,
           effective: cap.max,

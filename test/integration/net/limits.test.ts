@@ -47,10 +47,25 @@ describe('connection limits', () => {
     // 70 descriptors − a reserve of 64 = 6 sockets; the default 20,000 would stall at accept().
     expect(server.maxConnections).toBe(6);
     const warn = lines.find((l) => String(l.msg).startsWith('net.maxConnections lowered'));
-    expect(warn).toMatchObject({ maxConnections: 20_000, effective: 6, openFilesSoft: 70, openFilesHard: 70 });
+    expect(warn).toMatchObject({ level: 40, maxConnections: 20_000, effective: 6, openFilesSoft: 70, openFilesHard: 70 });
     const url = `ws://127.0.0.1:${server.port}`;
     for (let i = 0; i < 6; i++) expect(await connect(url)).toMatchObject({ open: true });
     expect(await connect(url)).toMatchObject({ open: false, status: 503 });
+  });
+
+  it('a cap at most 10 % below the configured maximum (the reserve of a limit equal to it) is logged at info, not warn', async () => {
+    const { lines, logger } = logSink('info');
+    server = new GameServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      resolveWorld: () => undefined,
+      openFileLimit: { soft: 20_000, hard: 20_000 },
+    });
+    await server.start();
+    expect(server.maxConnections).toBe(19_000);
+    const line = lines.find((l) => String(l.msg).startsWith('net.maxConnections lowered'));
+    expect(line).toMatchObject({ level: 30, maxConnections: 20_000, effective: 19_000 });
   });
 
   it('reads the limit from /proc/self/limits and computes the cap', () => {
