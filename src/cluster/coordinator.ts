@@ -145,6 +145,8 @@ export interface CoordinatorCounters {
 export interface Coordinator {
   /** `'local'` or `'redis'`. */
   readonly kind: string;
+  /** Where the backend is, for logs: `host:port/db` (never a user or password); absent in process. */
+  readonly target?: string;
   readonly counters: Readonly<CoordinatorCounters>;
   /** The monotonic clock (ms) lease validity is measured on. */
   now(): number;

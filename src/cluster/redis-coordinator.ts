@@ -48,6 +48,17 @@ import * as S from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { clusterUnavailable, ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 
+/** `host:port/db` of a connection (never its user or password), for logs. */
+const redisTarget = (c: string | RedisOptions): string => {
+  if (typeof c !== 'string') return `${c.host ?? '127.0.0.1'}:${c.port ?? 6379}/${c.db ?? 0}`;
+  try {
+    const u = new URL(c);
+    return `${u.hostname}:${u.port || '6379'}/${u.pathname.replace(/^\//, '') || '0'}`;
+  } catch {
+    return 'an unparsable Redis URL';
+  }
+};
+
 /** Options of {@link RedisCoordinator}. */
 export interface RedisCoordinatorOptions {
   /** `redis://host:port/db` or ioredis options (host, port, password, db, retryStrategy...). */
@@ -75,6 +86,7 @@ const loadIoredis = (): typeof import('ioredis') => createRequire(import.meta.ur
 /** Redis-backed {@link Coordinator}. */
 export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
+  readonly target: string;
   readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0 };
   private readonly redis: Redis;
   private readonly prefix: string;
@@ -94,6 +106,7 @@ export class RedisCoordinator implements Coordinator {
     const margin = options.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
     checkSafetyMargin(margin);
     this.prefix = prefix;
+    this.target = redisTarget(options.connection);
     this.clock = options.clock ?? (() => performance.now());
     this.book = createLeaseBook(margin);
     const policy: RedisOptions = { commandTimeout: timeout, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };

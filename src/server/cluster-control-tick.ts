@@ -4,7 +4,8 @@
  * the view (instances, leases), then orphan failover. Moved out of cluster-service.ts; the state it
  * reaches is the service's, handed in as {@link ControlTickContext}.
  */
-import type { InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
 import type { WorldTakeover } from './cluster-takeover.js';
@@ -39,20 +40,31 @@ export const instanceInfo = (o: ClusterServiceOptions, draining: boolean): Insta
   load: o.load(),
 });
 
-/** Run one control tick; resolves the number of coordinator calls that failed (0 = reachable). */
-export const runControlTick = async (x: ControlTickContext): Promise<number> => {
+/** What a control tick saw of the coordinator: how many of its calls failed (0 = reachable), the first error. */
+export interface ControlTickResult {
+  failures: number;
+  error: unknown;
+}
+
+/** Run one control tick. */
+export const runControlTick = async (x: ControlTickContext): Promise<ControlTickResult> => {
   const o = x.opts;
   const c = o.coordinator;
   const id = o.instanceId;
   let failures = 0;
+  let error: unknown = null;
+  const failed = (err: unknown): void => {
+    failures++;
+    error ??= err;
+  };
   const presence = async (): Promise<void> => {
     try {
       if (!(await c.heartbeat(id, o.load()))) {
         x.counters.reRegistrations++;
         await c.register(instanceInfo(o, x.draining()), o.presenceTtlMs ?? o.leaseTtlMs);
       }
-    } catch {
-      failures++;
+    } catch (err) {
+      failed(err);
       x.counters.heartbeatFailures++;
     }
   };
@@ -69,8 +81,8 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
       // Read only for worlds hosted here: one neither hosted nor leased (deleted, or an orphan nobody took
       // yet) is noted again from its next lease, so a deleted world's id is not kept for good.
       for (const w of x.seenTokens.keys()) if (!byWorld.has(w) && !hosted.has(w)) x.seenTokens.delete(w);
-    } catch {
-      failures++;
+    } catch (err) {
+      failed(err);
     }
   };
   // A deleted world's lease outlives it until its record is gone (src/server/cluster-service.ts `forget`); a
@@ -79,8 +91,8 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
     if (c.heldLease(worldId) === null) return;
     try {
       await c.renew(worldId, id, o.leaseTtlMs);
-    } catch {
-      failures++;
+    } catch (err) {
+      failed(err);
     }
   };
   const hosted = new Set(o.worlds().map((w) => w.id));
@@ -90,5 +102,11 @@ export const runControlTick = async (x: ControlTickContext): Promise<number> => 
   // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
     failures += await x.takeover.takeOrphans();
-  return failures;
+  return { failures, error };
+};
+
+/** The coordinator became unreachable (warn: which one, where, the first error) or answers again (info). */
+export const logReachability = (logger: Logger, c: Coordinator, reachable: boolean, error: unknown): void => {
+  if (reachable) logger.info({ coordinator: c.kind, target: c.target }, 'cluster: coordinator reachable again');
+  else logger.warn({ coordinator: c.kind, target: c.target, err: error ?? undefined }, 'cluster: coordinator unreachable');
 };

@@ -27,7 +27,7 @@ import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
 import { ClusterView, type WorldOwner } from './cluster-view.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
-import { instanceInfo, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
+import { instanceInfo, logReachability, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 import { AdminWorldLeases } from './cluster-claim.js';
 import { watchStepping, type WatchContext } from './cluster-watchdog.js';
@@ -385,12 +385,10 @@ export class ClusterService implements Service {
   }
 
   async #runTick(): Promise<void> {
-    const failures = await runControlTick(this.#tickCtx);
-    const reachable = failures === 0;
-    if (reachable !== this.#reachable) {
-      this.#reachable = reachable;
-      if (reachable) this.#o.logger.info('cluster: coordinator reachable again');
-      else this.#o.logger.warn('cluster: coordinator unreachable');
+    const { failures, error } = await runControlTick(this.#tickCtx);
+    if ((failures === 0) !== this.#reachable) {
+      this.#reachable = failures === 0;
+      logReachability(this.#o.logger, this.#o.coordinator, this.#reachable, error);
     }
     this.#watch();
   }
