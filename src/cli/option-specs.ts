@@ -210,7 +210,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'WORLDTICK_INSTANCE_ID',
     kind: 'string',
     default: '',
-    doc: 'cluster: id of this instance (empty = generated at start)',
+    doc: "cluster: id of this instance (letters, digits, '.', '_', ':', '-'; empty = generated at start)",
   },
   {
     key: 'clusterSecret',

@@ -13,6 +13,9 @@ import { OPTION_SPECS, SPECS_BY_FLAG } from './option-specs.js';
 import { emptyConfigFile, readConfigFile } from './config-file.js';
 import { didYouMean } from './did-you-mean.js';
 
+/** What `--instance-id` may be (a generated id, `<hostname>-<pid>-<hex>`, always is). */
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
 export type { ServerOptions } from './server-options.js';
 export { optionSchema } from './option-schema.js';
 export { OPTION_SPECS } from './option-specs.js';
@@ -126,6 +129,11 @@ export const parseOptionSources = (
     if (isWorldtickError(err)) problems.push(...((err.details as { problems?: string[] }).problems ?? [err.message]));
     else throw err;
   }
+  const instanceId = pick('instanceId');
+  if (typeof instanceId === 'string' && instanceId !== '' && !INSTANCE_ID.test(instanceId))
+    problems.push(
+      `--instance-id ${JSON.stringify(instanceId.slice(0, 100))}: 1 to 200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (it names the instance in logs, metrics labels, redirects and Redis keys)`,
+    );
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig };
   const given = new Set([...fromFlags.keys(), ...fromEnv.keys(), ...fromFile.keys()]);
