@@ -54,6 +54,10 @@ const TAILS = [
   '/periodic/heartbeat',
   '/periodic/runtime.stats/run',
   '/periodic/nope/run',
+  '/players/t:nobody/kick',
+  '/players/kick',
+  '/players/%00/kick',
+  `/players/${'t'.repeat(300)}/kick`,
 ];
 const PLAIN = [
   '/',
@@ -205,6 +209,7 @@ export const genRequest = (rng: Rng, created: string[]): Gen => {
       `/api/v1/worlds/${id}/scheduler/config`,
       '/api/v1/worlds',
       `/api/v1/worlds/${id}/scheduler/step`,
+      `/api/v1/worlds/${id}/players/t:nobody/kick`,
     ]);
     const body = rng.chance(0.15) ? `{"pad":"${'p'.repeat(LIMIT + rng.int(-10, 100))}"}` : bodyFor(rng, created);
     const len = Buffer.byteLength(body);
