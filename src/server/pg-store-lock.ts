@@ -8,7 +8,8 @@
  * connection of its own (not the store's pool, whose clients are reused and dropped when idle) before
  * the store opens, and held until the store is closed. Advisory locks are per database. PostgreSQL
  * drops it when the session ends — a SIGKILLed server's lock goes with its connection. A second
- * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written. Cluster mode
+ * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written (after a
+ * few tries over ~1 s: a server killed a moment ago may still have its session). Cluster mode
  * (`--redis`) takes no lock: its instances share one database by design (leases and fencing tokens).
  * The offline tools (`npm run verify`, backup) open the store, not the lock.
  *
@@ -35,6 +36,8 @@ export const STORE_LOCK_APPLICATION = 'worldtick-instance-lock';
 
 /** Pause between attempts to take the lock again after its connection was lost (ms). */
 const RETRY_MS = 1000;
+/** Tries at start (200 ms apart) before another holder refuses the start. */
+const START_TRIES = 5;
 const CONNECT_TIMEOUT_MS = 1000;
 const QUERY_TIMEOUT_MS = 5000;
 
@@ -85,9 +88,13 @@ export const lockPostgresStore = async (url: string, logger: Logger): Promise<St
   } catch (err) {
     throw storeUnavailable('connection', `cannot connect for the single-instance lock (${(err as Error).message})`, err);
   }
-  let granted: boolean;
+  let granted = false;
   try {
-    granted = await tryLock(client);
+    // A few tries, 200 ms apart: the session of a server killed a moment ago may not have ended yet.
+    for (let i = 0; i < START_TRIES && !granted; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      granted = await tryLock(client);
+    }
   } catch (err) {
     await client.end().catch(() => undefined);
     throw storeUnavailable('connection', `cannot take the single-instance lock (${(err as Error).message})`, err);

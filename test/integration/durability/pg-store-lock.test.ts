@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
+import { verifyOffline } from '../../../src/cli/verify.js';
 import { createRuntime } from '../../../src/server/runtime.js';
 import { STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
@@ -52,13 +53,16 @@ const runToExit = async (url: string): Promise<{ code: number | null; lines: Arr
   return { code, lines, err };
 };
 
-/** What a second server would write: the checkpoints, the fences and the world records. */
+/**
+ * What a second server would write: checkpoints, fences, world records (their ids and incarnations: the
+ * first server itself rewrites its records' clocks as it runs).
+ */
 const snapshot = (url: string): Promise<string> =>
   withPgClient(url, async (c) => {
     const r = await c.query(
       `SELECT (SELECT json_agg(x ORDER BY id) FROM (SELECT id, world_id, step, fencing_token FROM checkpoints) x) AS checkpoints,
               (SELECT json_agg(f ORDER BY world_id) FROM fences f) AS fences,
-              (SELECT json_agg(w ORDER BY world_id) FROM world_configs w) AS records`,
+              (SELECT json_agg(json_build_array(world_id, config::json->>'incarnation') ORDER BY world_id) FROM world_configs) AS records`,
     );
     return JSON.stringify(r.rows[0]);
   });
@@ -90,6 +94,8 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
       expect(fatal?.msg).toContain(`${where.hostname}:${where.port}${where.pathname}`);
       expect(fatal?.msg).toContain('stop that server first, or run every server of this database with --redis');
       expect(await snapshot(url)).toBe(before);
+      // The offline check opens the store, not the lock: it runs beside the server.
+      expect((await verifyOffline('', url)).ok).toBe(true);
     } finally {
       await killHard(first);
     }
