@@ -44,12 +44,12 @@ const runToExit = async (url: string): Promise<{ code: number | null; lines: Arr
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = once(child, 'close') as Promise<[number | null]>;
-  const ready = waitFor(() => (lines.some((l) => l.msg === 'server ready') ? true : undefined), 60_000).then(
-    () => child.kill('SIGTERM'),
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  void waitFor(() => (!running() ? false : lines.some((l) => l.msg === 'server ready') ? true : undefined), 60_000).then(
+    (ready) => ready && child.kill('SIGTERM'),
     () => undefined,
   );
   const [code] = await exited;
-  void ready;
   return { code, lines, err };
 };
 
@@ -118,7 +118,9 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
       expect(held).toBeDefined();
       // Cut the lock's connection, and take the lock from another session before the server retakes it.
       await other.query('SELECT pg_terminate_backend($1)', [held]);
-      await waitFor(async () => ((await other.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [STORE_LOCK_KEY])).rows[0].ok ? true : undefined));
+      await waitFor(async () =>
+        (await other.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [STORE_LOCK_KEY])).rows[0].ok ? true : undefined,
+      );
       await waitFor(() => lines.find((l) => l.level >= 50 && l.msg.includes('another server holds')), 15_000);
       await other.query('SELECT pg_advisory_unlock($1::bigint)', [STORE_LOCK_KEY]);
       await waitFor(() => lines.find((l) => l.msg.includes('taken again')), 15_000);
@@ -133,18 +135,22 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
     expect(await lockHolders(url)).toEqual([]);
   }, 60_000);
 
-  it.skipIf(!redis.bin)('with --redis two instances on one database both start (no lock)', async () => {
-    const fresh = await freshDatabase();
-    if ('skip' in fresh) return;
-    const rurl = redis.server().url;
-    const a = await startRuntimeInstance('a', ['--redis', rurl, '--store', fresh.url]);
-    try {
-      const b = await startRuntimeInstance('b', ['--redis', rurl, '--store', fresh.url]);
-      await b.stop();
-      expect(await lockHolders(fresh.url)).toEqual([]);
-    } finally {
-      await a.stop();
-      await fresh.destroy();
-    }
-  }, 60_000);
+  it.skipIf(!redis.bin)(
+    'with --redis two instances on one database both start (no lock)',
+    async () => {
+      const fresh = await freshDatabase();
+      if ('skip' in fresh) return;
+      const rurl = redis.server().url;
+      const a = await startRuntimeInstance('a', ['--redis', rurl, '--store', fresh.url]);
+      try {
+        const b = await startRuntimeInstance('b', ['--redis', rurl, '--store', fresh.url]);
+        await b.stop();
+        expect(await lockHolders(fresh.url)).toEqual([]);
+      } finally {
+        await a.stop();
+        await fresh.destroy();
+      }
+    },
+    60_000,
+  );
 });
