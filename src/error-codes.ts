@@ -215,6 +215,14 @@ export const ErrorCode = {
    * and the server exits 2. Stop the other server or give this one its own `--data-dir`.
    */
   DATA_DIR_IN_USE: 'WT_ERR_DATA_DIR_IN_USE',
+  /**
+   * Another server without `--redis` holds the single-instance lock of the PostgreSQL database (a
+   * session-level advisory lock taken before the store opens, src/server/pg-store-lock.ts): the start
+   * is refused, nothing is opened or written, and the server exits 2. The message names the database
+   * (host:port/database, never the password). Stop the other server, or run every server of the
+   * database with `--redis` as one cluster.
+   */
+  STORE_IN_USE: 'WT_ERR_STORE_IN_USE',
 } as const;
 
 /** Union of every error code string. */

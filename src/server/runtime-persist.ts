@@ -17,6 +17,7 @@ import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
 import { openStore, resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { lockPostgresStore, postgresWhere, type StoreLock } from './pg-store-lock.js';
 import { idleInTransactionTimeoutForLease, poolWaitForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -150,8 +151,7 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
  */
 const storeOpenFailure = (err: unknown, target: ReturnType<typeof resolveStoreTarget>): unknown => {
   if (!isWorldtickError(err, ErrorCode.STORE_UNAVAILABLE) || target.kind !== 'postgres') return err;
-  const url = new URL(target.url);
-  const where = `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  const where = postgresWhere(target.url);
   return new WorldtickError(
     ErrorCode.STORE_UNAVAILABLE,
     `${err.message} — PostgreSQL at ${where} did not answer at start: check --store (WORLDTICK_STORE) and that the server runs and accepts connections there`,
@@ -166,6 +166,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   let store: Store | null = null;
   let writer: CheckpointWriter | null = null;
   let dirLock: DataDirLock | null = null;
+  let pgLock: StoreLock | null = null;
   const restoredListeners: WorldRestoredListener[] = [];
   const storeOf = (): Store => {
     if (!store) throw storeClosed();
@@ -179,6 +180,14 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     fence: deps.fence,
     ...(deps.owner ? { owner: deps.owner } : {}),
   });
+
+  const releaseLocks = async (): Promise<void> => {
+    dirLock?.release();
+    dirLock = null;
+    const l = pgLock;
+    pgLock = null;
+    await l?.release();
+  };
 
   const restoreBuilders = (): RestoreBuilders => {
     const physics = (id: string): unknown => (id === DEFAULT_WORLD_ID ? defaultWorldPhysics(options) : undefined);
@@ -249,15 +258,16 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       restoredListeners.push(listener);
     },
     async open(targets) {
-      // One server per SQLite data directory: its lock before the store (src/server/data-dir-lock.ts).
+      // One server per SQLite data directory, one single instance per PostgreSQL database (not in
+      // cluster mode, whose instances share it): the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
       const target = resolveStoreTarget(storeOptions);
       if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
       // The store first (the data directory is created): worlds are restored from it before they tick.
       try {
+        if (target.kind === 'postgres' && !options.redis) pgLock = await lockPostgresStore(target.url, logger);
         store = await openStore(storeOptions);
       } catch (err) {
-        dirLock?.release();
-        dirLock = null;
+        await releaseLocks();
         throw storeOpenFailure(err, target);
       }
       const migration = store.migration;
@@ -296,8 +306,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         store = null;
         logger.info('store closed');
       }
-      dirLock?.release();
-      dirLock = null;
+      await releaseLocks();
     },
   };
 };
