@@ -8,13 +8,18 @@
  * connection of its own (not the store's pool, whose clients are reused and dropped when idle) before
  * the store opens, and held until the store is closed. Advisory locks are per database. PostgreSQL
  * drops it when the session ends — a SIGKILLed server's lock goes with its connection. A second
- * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written (after a
- * few tries over ~1 s: a server killed a moment ago may still have its session). Cluster mode
+ * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written. A holder
+ * proves it is alive: its lock session runs `SELECT 1` every {@link HEARTBEAT_MS}, and sets short TCP
+ * keepalives on the server side of it, so PostgreSQL ends the session of a holder that died without
+ * closing it (killed during a network partition) within ≈ 11 s instead of the OS default of hours. A
+ * starting server refuses at once when the holder's session was active within
+ * {@link ALIVE_WITHIN_S}; otherwise (a holder killed a moment ago, its session not ended yet) it
+ * waits up to {@link START_WAIT_MS} for the lock, logging a warn once. Cluster mode
  * (`--redis`) takes no lock: its instances share one database by design (leases and fencing tokens).
  * The offline tools (`npm run verify`, backup) open the store, not the lock.
  *
  * The connection lost while the server runs (PostgreSQL restarted, the session ended by an operator)
- * loses the lock with it: the server logs it at error and tries to take it again every
+ * loses the lock with it: the server logs it at warn (it passes by itself) and tries to take it again every
  * {@link RETRY_MS} until it has it or stops. If another server holds it by then, that is logged at
  * error (once, until the lock is had again): two servers may be writing the same worlds, stop one.
  * The running server is not stopped for it.
@@ -36,8 +41,14 @@ export const STORE_LOCK_APPLICATION = 'worldtick-instance-lock';
 
 /** Pause between attempts to take the lock again after its connection was lost (ms). */
 const RETRY_MS = 1000;
-/** Tries at start (200 ms apart) before another holder refuses the start. */
-const START_TRIES = 5;
+/** A holder's `SELECT 1` on its lock session, proving it alive to a starting server (ms). */
+const HEARTBEAT_MS = 2000;
+/** A holder whose lock session was active within this many seconds is alive: refused at once. */
+const ALIVE_WITHIN_S = 6;
+/** How long a starting server waits for the lock of a holder that seems gone (ms). */
+const START_WAIT_MS = 20_000;
+/** Server-side TCP keepalives of the lock session (s): a dead peer noticed in ≈ idle + interval × count. */
+const KEEPALIVE_SQL = 'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3';
 const CONNECT_TIMEOUT_MS = 1000;
 const QUERY_TIMEOUT_MS = 5000;
 
@@ -65,12 +76,30 @@ const connectClient = async (url: string): Promise<pg.Client> => {
   client.on('error', () => undefined); // a lost connection also ends it: handled on 'end'
   try {
     await client.connect();
+    await client.query(KEEPALIVE_SQL);
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
   }
   return client;
 };
+
+/** Seconds since another lock session (a holder) was last active; null when none is listed. */
+const holderIdleSeconds = async (client: pg.Client): Promise<number | null> => {
+  const r = await client.query<{ idle: number | null }>(
+    `SELECT min(extract(epoch FROM now() - state_change))::float8 AS idle FROM pg_stat_activity
+      WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+    [STORE_LOCK_APPLICATION],
+  );
+  const idle = r.rows[0]?.idle;
+  return idle === null || idle === undefined ? null : Number(idle);
+};
+
+/** Options of {@link lockPostgresStore} (tests shorten the waits). */
+export interface StoreLockOptions {
+  aliveWithinS?: number;
+  startWaitMs?: number;
+}
 
 /** Try the lock on `client`: true when granted (the client holds it until it ends). */
 const tryLock = async (client: pg.Client): Promise<boolean> =>
@@ -80,7 +109,9 @@ const tryLock = async (client: pg.Client): Promise<boolean> =>
  * Take the lock of the database at `url`. Throws `WT_ERR_STORE_IN_USE` when another session holds it,
  * `WT_ERR_STORE_UNAVAILABLE` (reason `connection`) when PostgreSQL cannot be reached.
  */
-export const lockPostgresStore = async (url: string, logger: Logger): Promise<StoreLock> => {
+export const lockPostgresStore = async (url: string, logger: Logger, options: StoreLockOptions = {}): Promise<StoreLock> => {
+  const aliveWithinS = options.aliveWithinS ?? ALIVE_WITHIN_S;
+  const startWaitMs = options.startWaitMs ?? START_WAIT_MS;
   const where = postgresWhere(url);
   let client: pg.Client;
   try {
@@ -90,10 +121,22 @@ export const lockPostgresStore = async (url: string, logger: Logger): Promise<St
   }
   let granted = false;
   try {
-    // A few tries, 200 ms apart: the session of a server killed a moment ago may not have ended yet.
-    for (let i = 0; i < START_TRIES && !granted; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+    // A live holder refuses at once; the session of a holder that died without closing it (its
+    // heartbeat stopped) is waited for until PostgreSQL ends it (the keepalives above).
+    const deadline = Date.now() + startWaitMs;
+    let warned = false;
+    for (;;) {
       granted = await tryLock(client);
+      if (granted) break;
+      const idle = await holderIdleSeconds(client);
+      if ((idle !== null && idle < aliveWithinS) || Date.now() >= deadline) break;
+      if (!warned)
+        logger.warn(
+          { where, holderIdleSeconds: idle, waitMs: startWaitMs },
+          'single-instance lock of the PostgreSQL store held by a session that has been idle: waiting for it to end (a server killed a moment ago)',
+        );
+      warned = true;
+      await new Promise((r) => setTimeout(r, 500));
     }
   } catch (err) {
     await client.end().catch(() => undefined);
@@ -112,6 +155,9 @@ export const lockPostgresStore = async (url: string, logger: Logger): Promise<St
   let current: pg.Client | null = client;
   let timer: NodeJS.Timeout | null = null;
   let refusedLogged = false;
+  // The heartbeat: a starting server sees this session active (a lost connection ends it: 'end' below).
+  const heartbeat = setInterval(() => void current?.query('SELECT 1').catch(() => undefined), HEARTBEAT_MS);
+  heartbeat.unref();
 
   const retake = async (): Promise<void> => {
     timer = null;
@@ -148,7 +194,7 @@ export const lockPostgresStore = async (url: string, logger: Logger): Promise<St
     c.once('end', () => {
       if (released || current !== c) return;
       current = null;
-      logger.error({ where }, 'single-instance lock of the PostgreSQL store lost with its connection: taking it again');
+      logger.warn({ where }, 'single-instance lock of the PostgreSQL store lost with its connection: taking it again');
       schedule();
     });
   };
@@ -158,6 +204,7 @@ export const lockPostgresStore = async (url: string, logger: Logger): Promise<St
     release: async () => {
       if (released) return;
       released = true;
+      clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
       timer = null;
       const c = current;
