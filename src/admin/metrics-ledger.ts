@@ -97,6 +97,28 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       if (s) put({ world: w.id }, s.applied);
     }
   });
+  counter(
+    'worldtick_ledger_catchup_summaries_total',
+    "Catch-ups of a fresh wallet started from the player's ledger summary (one row read, not the history).",
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.catchUpSummaries);
+      }
+    },
+  );
+  counter(
+    'worldtick_ledger_catchup_entries_read_total',
+    'Ledger entries read by catch-ups of wallets with a watermark (the entries above it).',
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.catchUpEntriesRead);
+      }
+    },
+  );
   const name = 'worldtick_ledger_commit_latency_seconds';
   const help = "Wall time from a transaction's submit to its durable answer (seconds).";
   const hist = {

@@ -82,6 +82,9 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
       expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="purchase",code="ok"} 5');
       expect(metrics).toContain('worldtick_ledger_results_total{world="1",kind="reward",code="ok"} 2');
       expect(metrics).toMatch(/worldtick_ledger_applied_total\{world="1"\} [1-9]/);
+      // The client's fresh player caught up from its ledger summary (one row), read no entries.
+      expect(metrics).toMatch(/worldtick_ledger_catchup_summaries_total\{world="1"\} [1-9]/);
+      expect(metrics).toContain('worldtick_ledger_catchup_entries_read_total{world="1"} 0');
       c.close();
     } finally {
       await rt.stop();
