@@ -40,6 +40,7 @@ import { tempDataDir } from '../test/helpers/data-dir.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { sessionServer, sessionWorld } from '../test/helpers/session-world.js';
 import { runSuite, type Suite } from './harness.js';
+import { historyEntry } from './ledger-history-entry.js';
 
 const WALLET = 22;
 /** The player's hello token at history size `h` (one player per size: PostgreSQL runs every size in one database). */
@@ -49,23 +50,7 @@ const FILL_BATCH = 5000;
 const POSTGRES = process.argv.includes('--postgres');
 const gc = (globalThis as { gc?: () => void }).gc;
 
-const entryAt = (player: string, i: number): LedgerEntryInput => {
-  const reward = i % 2 === 0;
-  return {
-    worldId: 'w1',
-    playerId: player,
-    key: `h${i}`,
-    kind: reward ? 'reward' : 'purchase',
-    item: reward ? null : 'potion',
-    quantity: reward ? 0 : 1,
-    unitPrice: reward ? 0 : 10,
-    coinsDelta: reward ? 15 : -10,
-    status: 'ok',
-    code: null,
-    fingerprint: reward ? 'reward|15' : 'purchase|potion|1|10',
-    createdAt: Date.now(),
-  };
-};
+const entryAt = (player: string, i: number): LedgerEntryInput => historyEntry(player, `h${i}`, i % 2 === 0);
 
 /** Coins and potions after `h` entries of {@link entryAt}. */
 const expected = (h: number): { coins: number; potions: number } => ({

@@ -24,6 +24,7 @@ import type { LedgerEntryInput, Store } from '../src/store/types.js';
 import { tempDataDir } from '../test/helpers/data-dir.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { runSuite, type Suite } from './harness.js';
+import { historyEntry } from './ledger-history-entry.js';
 
 const BATCH = 512;
 const PLAYERS = 100;
@@ -40,21 +41,7 @@ const batch = (): LedgerEntryInput[] => {
   const out: LedgerEntryInput[] = [];
   for (let i = 0; i < BATCH; i++) {
     const n = serial++;
-    const reward = n % 2 === 0;
-    out.push({
-      worldId: 'w1',
-      playerId: `p${n % PLAYERS}`,
-      key: `k${n}`,
-      kind: reward ? 'reward' : 'purchase',
-      item: reward ? null : 'potion',
-      quantity: reward ? 0 : 1,
-      unitPrice: reward ? 0 : 10,
-      coinsDelta: reward ? 15 : -10,
-      status: 'ok',
-      code: null,
-      fingerprint: 'f',
-      createdAt: Date.now(),
-    });
+    out.push(historyEntry(`p${n % PLAYERS}`, `k${n}`, n % 2 === 0));
   }
   return out;
 };
