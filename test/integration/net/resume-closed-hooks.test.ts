@@ -6,12 +6,11 @@
  * same departure. Real GameServer on 127.0.0.1, raw sockets, a game world stepped by the test.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGameWorld, defineGame } from '../../../src/index.js';
-import { createLogger } from '../../../src/log.js';
-import { GameServer } from '../../../src/net/game-server.js';
-import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
+import { defineGame } from '../../../src/index.js';
+import type { GameServer } from '../../../src/net/game-server.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { openRaw } from '../../fuzz-helpers/raw-ws.js';
+import { startPausedGameServer } from '../../helpers/paused-game-server.js';
 
 let server: GameServer | null = null;
 afterEach(async () => {
@@ -31,25 +30,9 @@ describe('a resume closed before its join applies', () => {
         onPlayerLeft: (_w, p, { parked }) => log.push(`left ${p} ${parked}`),
       },
     });
-    const world = createGameWorld(game, { id: 'w1', capacity: 50, size: 1000, config: { simulation: { pauseSimulation: true } } });
-    server = new GameServer({
-      host: '127.0.0.1',
-      port: 0,
-      logger: createLogger('silent'),
-      resolveWorld: (id) => (id === world.id ? world : undefined),
-      net: { helloTimeoutMs: 60_000, resumeGraceSeconds: 60 },
-    });
-    await server.start();
-    const url = `ws://127.0.0.1:${server.port}`;
-    const pending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
-    const waitPending = async (n: number): Promise<void> => {
-      for (let i = 0; i < 500 && pending() < n; i++) await new Promise((r) => setTimeout(r, 5));
-      expect(pending()).toBe(n);
-    };
-    const stepWhen = async (n: number): Promise<void> => {
-      await waitPending(n);
-      stepWorld(world, 1);
-    };
+    const paused = await startPausedGameServer(game);
+    server = paused.server;
+    const { world, url, waitPending, stepWhen } = paused;
 
     const a = await openRaw(url);
     a.send([1, 1, 'w1', 'ann', '', null]);
