@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { ServerOptions } from '../cli/options.js';
 import type { Coordinator, InstanceLoad } from '../cluster/coordinator.js';
 import { LocalCoordinator } from '../cluster/local-coordinator.js';
@@ -95,6 +96,10 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       );
     if (problems.length) throw optionInvalid(problems);
   }
+  // Node keeps the last 250 fetch() timings in a global buffer, URLs included: every admin request
+  // forwarded to a world's owner and every migration call named a world there until 250 newer ones
+  // pushed it out. An instance of a cluster does not read them: keep none.
+  if (redis) performance.setResourceTimingBufferSize(0);
   const coordinator: Coordinator = redis
     ? new RedisCoordinator({ connection: redis, commandTimeoutMs: Math.max(50, Math.min(1000, Math.floor(ttlMs / 3))) })
     : new LocalCoordinator();
