@@ -60,6 +60,11 @@ export interface WorldRecipe {
    * world. A game's log is replayed with the game's definition (its pipeline, stores, messages).
    */
   game?: string | null;
+  /**
+   * The game definition's `version` (`defineGame({ version })`) that recorded the log; absent in
+   * logs written before it was recorded (then not checked). A replay with another version is refused.
+   */
+  gameVersion?: number;
 }
 
 export interface HeaderFrame {
@@ -157,6 +162,9 @@ export const readLog = (path: string): ReadLog => {
   if (header.start !== undefined && !isStartCheckpoint(header.start))
     throw invalid(`${path}: the header's starting checkpoint is malformed`);
   if (header.players !== undefined && !isPlayerList(header.players)) throw invalid(`${path}: the header's player bindings are malformed`);
+  const gameVersion: unknown = (header.recipe as { gameVersion?: unknown } | undefined)?.gameVersion;
+  if (gameVersion !== undefined && !(Number.isInteger(gameVersion) && (gameVersion as number) >= 1))
+    throw invalid(`${path}: the recipe's game version is malformed (${JSON.stringify(gameVersion)})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {

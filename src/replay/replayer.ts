@@ -241,6 +241,12 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
         ? `the log records the built-in world, not a world of game ${JSON.stringify(o.game?.name)}`
         : `the log records a world of game ${JSON.stringify(gameName)}: replay it with that game's definition (npm run replay -- <log> --game <module>[#export])`,
     );
+  const recorded = log.header.recipe.gameVersion;
+  if (o.game && recorded !== undefined && recorded !== o.game.version)
+    throw new WorldtickError(
+      ErrorCode.REPLAY_LOG_INVALID,
+      `the log was recorded by version ${recorded} of game ${JSON.stringify(gameName)}, the definition given is version ${o.game.version}: a log replays only with the definition that recorded it (replay it with version ${recorded}'s code)`,
+    );
   const start = log.header.start;
   let startBytes: Uint8Array | undefined;
   if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));

@@ -78,7 +78,12 @@ export const declareConfigTasks = (w: SimWorld, options: ServerOptions, logger: 
 };
 
 /** How the default world was built, for the input log (src/replay): enough to build it again. */
-export const worldRecipe = (w: SimWorld, options: ServerOptions, inputMaxSpeed: number, game: string | null): WorldRecipe => ({
+export const worldRecipe = (
+  w: SimWorld,
+  options: ServerOptions,
+  inputMaxSpeed: number,
+  game: { name: string; version: number } | null,
+): WorldRecipe => ({
   id: w.id,
   capacity: w.capacity,
   seed: w.seed,
@@ -88,5 +93,6 @@ export const worldRecipe = (w: SimWorld, options: ServerOptions, inputMaxSpeed: 
   npcs: options.npcs,
   scenes: w.scenes !== null,
   inputMaxSpeed,
-  game,
+  game: game?.name ?? null,
+  ...(game ? { gameVersion: game.version } : {}),
 });

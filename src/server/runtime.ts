@@ -268,7 +268,7 @@ export const createRuntime = (
         path: options.record,
         hashEvery: options.recordHashEvery ?? 20,
         logger,
-        recipe: (w) => worldRecipe(w, options, gameServer.config.maxSpeed, game?.name ?? null),
+        recipe: (w) => worldRecipe(w, options, gameServer.config.maxSpeed, game ?? null),
       })
     : null;
   const stats = createStatsLogger(runner, logger, (id) => isStandbyCopy(cluster, id));

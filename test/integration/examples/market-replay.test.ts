@@ -84,6 +84,7 @@ describe('examples/market record and replay', () => {
 
     const log = readLog(logPath);
     expect(log.header.recipe.game).toBe('market');
+    expect(log.header.recipe.gameVersion).toBe(game.version);
     expect(log.end).not.toBeNull();
     const facts = log.steps.flatMap((f) => f.facts);
     const settles = facts

@@ -7,10 +7,11 @@
  * game, or a built-in world's log with a game, is a coded error.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pack } from 'msgpackr';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.js';
 import { createGameWorld } from '../../../src/game/world.js';
@@ -84,4 +85,29 @@ describe('record and replay a game world', () => {
     expect(bad?.code).toBe(2);
     expect(bad?.stderr).toMatch(/WT_ERR_REPLAY_LOG_INVALID.*game "score"/);
   }, 30_000);
+});
+
+describe("a game's log and the definition's version", () => {
+  it('a log recorded by version 1 is refused with version 2, naming both; replayed with version 1; a malformed recorded version is refused', async () => {
+    const w = createGameWorld(scoreGame, { id: 'v', seed: 5, capacity: 200, size: 300, npcs: 20 });
+    const file = join(dir, 'versioned.wtlog');
+    const rec = new Recorder(w, { path: file, recipe: (x) => ({ ...recipeOf(x), gameVersion: scoreGame.version }), hashEvery: 2 });
+    await rec.start();
+    for (let i = 0; i < 6; i++) runStep(w);
+    await rec.stop();
+    const log = readLog(file);
+    expect(log.header.recipe.gameVersion).toBe(1);
+    const v2 = { ...scoreGame, version: 2 };
+    await expect(replayLog(log, undefined, { game: v2 })).rejects.toMatchObject({
+      code: ErrorCode.REPLAY_LOG_INVALID,
+      message: expect.stringMatching(/recorded by version 1 of game "score", the definition given is version 2/),
+    });
+    expect((await replayLog(log, undefined, { game: scoreGame })).failure).toBeNull();
+    // A log written before the version was recorded is not checked.
+    const { gameVersion: _, ...older } = log.header.recipe;
+    expect((await replayLog({ ...log, header: { ...log.header, recipe: older } }, undefined, { game: v2 })).failure).toBeNull();
+    const bad = join(dir, 'bad-version.wtlog');
+    writeFileSync(bad, pack({ ...log.header, recipe: { ...log.header.recipe, gameVersion: 'x' } }));
+    expect(() => readLog(bad)).toThrow(/game version is malformed/);
+  });
 });
