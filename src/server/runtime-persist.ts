@@ -94,6 +94,8 @@ export interface RuntimePersistence {
   open(targets: RestoreTargets): Promise<void>;
   /** Full checkpoints of every tracked world, then the writer closes (before the worlds are destroyed). */
   flush(): Promise<void>;
+  /** A refused start's stop: the writer closes (writes in flight end) without final records or checkpoints. */
+  discard(): Promise<void>;
   /** Close the store (last). */
   close(): Promise<void>;
 }
@@ -297,6 +299,10 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     },
     async flush() {
       if (store) await checkpointer.flush();
+      if (writer) await writer.close();
+      writer = null;
+    },
+    async discard() {
       if (writer) await writer.close();
       writer = null;
     },

@@ -1,5 +1,6 @@
 /**
- * The runtime's start (src/server/runtime.ts `start`): the first log line, the store and the restore of
+ * The runtime's start (src/server/runtime.ts `start`): the first log line, a check that the fixed
+ * ports are free, the store and the restore of
  * the stored worlds, the checkpoint writer, player data, each world's ledger, the input recorder, the
  * shard workers, the loop, then the services in order (the cluster's first tick grants the leases), and
  * a first checkpoint of every world owned here. Moved out of runtime.ts, as its stop is
@@ -26,6 +27,8 @@ export interface RuntimeStartParts {
   /** This instance's id, and whether the logger binds it already (cluster mode). */
   instance: { id: string; bound: boolean };
   persist: RuntimePersistence;
+  /** Bind the fixed game and admin ports and let them go (src/server/port-probe.ts): before the store opens. */
+  probePorts: () => Promise<void>;
   /** Where the stored worlds go (runtime-persist `open`); built when the start reaches it. */
   restore: () => Promise<RestoreTargets>;
   checkpointer: Checkpointer;
@@ -54,6 +57,8 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
     },
     'worldtick starting',
   );
+  // A port that is taken refuses the start before anything is opened or written (src/server/port-probe.ts).
+  await p.probePorts();
   // The store first, then the checkpoint writer: worlds are restored from it before they tick.
   await p.persist.open(await p.restore());
   // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.

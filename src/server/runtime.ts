@@ -38,6 +38,7 @@ import { createOpsPersistence } from './ops-persist.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startRuntime } from './runtime-start.js';
+import { probePorts } from './port-probe.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -81,6 +82,8 @@ export const createRuntime = (
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  // The last start failed (not a stop asked for during it): its stop writes nothing to the store.
+  let refused = false;
   const crowd = options.scenario === 'crowd';
   // The store, checkpoints and restore (src/server/runtime-persist.ts).
   const persist = createRuntimePersistence({
@@ -318,48 +321,61 @@ export const createRuntime = (
     },
     async start(signal?: AbortSignal) {
       phase = 'starting';
-      await startRuntime(
-        {
-          options,
-          logger,
-          instance: { id: instanceId, bound: instanceBound },
-          persist,
-          restore: async () => ({
+      refused = false;
+      try {
+        await startRuntime(
+          {
+            options,
+            logger,
+            instance: { id: instanceId, bound: instanceBound },
+            persist,
+            probePorts: () =>
+              probePorts([
+                { service: 'game', host: options.host, port: options.port },
+                { service: 'admin', host: options.host, port: options.adminPort },
+              ]),
+            restore: async () => ({
+              runner,
+              defaultWorld: () => defaultWorld,
+              swapDefault: (w) => {
+                runner.remove(DEFAULT_WORLD_ID);
+                destroySimWorld(defaultWorld);
+                defaultWorld = w;
+                declareDefaultTasks(defaultWorld);
+                runner.add(defaultWorld);
+                attach(defaultWorld);
+              },
+              attach,
+              keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
+              notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
+              restoreOps: {
+                runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
+                world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
+              },
+            }),
+            checkpointer,
+            openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
             runner,
-            defaultWorld: () => defaultWorld,
-            swapDefault: (w) => {
-              runner.remove(DEFAULT_WORLD_ID);
-              destroySimWorld(defaultWorld);
-              defaultWorld = w;
-              declareDefaultTasks(defaultWorld);
-              runner.add(defaultWorld);
-              attach(defaultWorld);
-            },
-            attach,
-            keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
-            notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
-            restoreOps: {
-              runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
-              world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
-            },
-          }),
-          checkpointer,
-          openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
-          runner,
-          withLedger,
-          recorder,
-          worldShards,
-          services,
-          cluster,
-          stats,
-        },
-        signal,
-      );
+            withLedger,
+            recorder,
+            worldShards,
+            services,
+            cluster,
+            stats,
+          },
+          signal,
+        );
+      } catch (err) {
+        // A refused start (a port taken after the check, a service or hook failing): not a stop asked for during start.
+        refused = !(signal?.aborted === true && err === signal.reason);
+        throw err;
+      }
       phase = 'running';
     },
     async stop() {
       const t0 = performance.now();
       const wasRunning = phase === 'running';
+      const wasRefused = refused && phase === 'starting';
       phase = 'stopping';
       stats.stop();
       shutdown = await stopRuntime({
@@ -372,7 +388,9 @@ export const createRuntime = (
         checkpointer,
         recorder,
         stopShards: () => worldShards.stopAll(),
-        flushStore: () => persist.flush(),
+        // A refused start's stop writes nothing: no final records or checkpoints (the store stays as the start found it).
+        refused: wasRefused,
+        flushStore: () => (wasRefused ? persist.discard() : persist.flush()),
         closeStore: () => persist.close(),
         closePlayerData: async () => {
           await playerData?.close();
