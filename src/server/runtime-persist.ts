@@ -260,13 +260,13 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       restoredListeners.push(listener);
     },
     async open(targets) {
-      // One server per SQLite data directory, one single instance per PostgreSQL database (not in
-      // cluster mode, whose instances share it): the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
+      // One server per SQLite data directory, one single instance per PostgreSQL database — or the instances
+      // of a cluster, which take its lock shared: the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
       const target = resolveStoreTarget(storeOptions);
       if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
       // The store first (the data directory is created): worlds are restored from it before they tick.
       try {
-        if (target.kind === 'postgres' && !options.redis) pgLock = await lockPostgresStore(target.url, logger);
+        if (target.kind === 'postgres') pgLock = await lockPostgresStore(target.url, logger, { shared: Boolean(options.redis) });
         store = await openStore(storeOptions);
       } catch (err) {
         await releaseLocks();
