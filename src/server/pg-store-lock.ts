@@ -91,12 +91,18 @@ const connectClient = async (url: string): Promise<pg.Client> => {
   return client;
 };
 
-/** Seconds since another lock session (a holder) was last active; null when none is listed. */
+/**
+ * Seconds since a session holding the lock in this database (a holder, either kind) was last active;
+ * null when none is listed. Only the sessions holding this database's lock count: advisory locks are
+ * per database, while `pg_stat_activity` lists the lock sessions of every database of the server.
+ */
 const holderIdleSeconds = async (client: pg.Client): Promise<number | null> => {
   const r = await client.query<{ idle: number | null }>(
-    `SELECT min(extract(epoch FROM now() - state_change))::float8 AS idle FROM pg_stat_activity
-      WHERE application_name = $1 AND pid <> pg_backend_pid()`,
-    [STORE_LOCK_APPLICATION],
+    `SELECT min(extract(epoch FROM now() - a.state_change))::float8 AS idle
+       FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() AND a.pid <> pg_backend_pid()
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)`,
+    [STORE_LOCK_KEY],
   );
   const idle = r.rows[0]?.idle;
   return idle === null || idle === undefined ? null : Number(idle);

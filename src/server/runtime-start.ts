@@ -18,6 +18,7 @@ import type { ClusterService } from './cluster-service.js';
 import type { RestoreTargets, RuntimePersistence } from './runtime-persist.js';
 import type { WorldShards } from './runtime-stats.js';
 import { DEFAULT_WORLD_ID } from './runtime-world.js';
+import { probePorts } from './port-probe.js';
 import type { Service } from './service.js';
 
 /** What {@link startRuntime} starts. */
@@ -27,8 +28,6 @@ export interface RuntimeStartParts {
   /** This instance's id, and whether the logger binds it already (cluster mode). */
   instance: { id: string; bound: boolean };
   persist: RuntimePersistence;
-  /** Bind the fixed game and admin ports and let them go (src/server/port-probe.ts): before the store opens. */
-  probePorts: () => Promise<void>;
   /** Where the stored worlds go (runtime-persist `open`); built when the start reaches it. */
   restore: () => Promise<RestoreTargets>;
   checkpointer: Checkpointer;
@@ -58,7 +57,10 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
     'worldtick starting',
   );
   // A port that is taken refuses the start before anything is opened or written (src/server/port-probe.ts).
-  await p.probePorts();
+  await probePorts([
+    { service: 'game', host: options.host, port: options.port },
+    { service: 'admin', host: options.host, port: options.adminPort },
+  ]);
   // The store first, then the checkpoint writer: worlds are restored from it before they tick.
   await p.persist.open(await p.restore());
   // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.

@@ -38,7 +38,6 @@ import { createOpsPersistence } from './ops-persist.js';
 import type { ShutdownCheckpoints } from './shutdown-summary.js';
 import { stopRuntime } from './runtime-stop.js';
 import { startRuntime } from './runtime-start.js';
-import { probePorts } from './port-probe.js';
 import {
   createScenarioWorld,
   declareConfigTasks,
@@ -322,54 +321,47 @@ export const createRuntime = (
     async start(signal?: AbortSignal) {
       phase = 'starting';
       refused = false;
-      try {
-        await startRuntime(
-          {
-            options,
-            logger,
-            instance: { id: instanceId, bound: instanceBound },
-            persist,
-            probePorts: () =>
-              probePorts([
-                { service: 'game', host: options.host, port: options.port },
-                { service: 'admin', host: options.host, port: options.adminPort },
-              ]),
-            restore: async () => ({
-              runner,
-              defaultWorld: () => defaultWorld,
-              swapDefault: (w) => {
-                runner.remove(DEFAULT_WORLD_ID);
-                destroySimWorld(defaultWorld);
-                defaultWorld = w;
-                declareDefaultTasks(defaultWorld);
-                runner.add(defaultWorld);
-                attach(defaultWorld);
-              },
-              attach,
-              keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
-              notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
-              restoreOps: {
-                runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
-                world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
-              },
-            }),
-            checkpointer,
-            openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
+      await startRuntime(
+        {
+          options,
+          logger,
+          instance: { id: instanceId, bound: instanceBound },
+          persist,
+          restore: async () => ({
             runner,
-            withLedger,
-            recorder,
-            worldShards,
-            services,
-            cluster,
-            stats,
-          },
-          signal,
-        );
-      } catch (err) {
-        // A refused start (a port taken after the check, a service or hook failing): not a stop asked for during start.
+            defaultWorld: () => defaultWorld,
+            swapDefault: (w) => {
+              runner.remove(DEFAULT_WORLD_ID);
+              destroySimWorld(defaultWorld);
+              defaultWorld = w;
+              declareDefaultTasks(defaultWorld);
+              runner.add(defaultWorld);
+              attach(defaultWorld);
+            },
+            attach,
+            keep: await clusterMode.standbyFilter(), // cluster: the stored admin worlds this instance keeps a standby copy of
+            notStarted: cluster.notStarted, // admin worlds a newer build checkpointed: left out, listed (src/server/not-started.ts)
+            restoreOps: {
+              runtime: (st) => opsPersist.restoreRuntime(st, ops, runner.worlds()),
+              world: (st, w, incarnation) => opsPersist.restoreWorld(st, ops, w, incarnation),
+            },
+          }),
+          checkpointer,
+          openPlayerData: () => void (playerData = createPlayerData(persist.storeOf(), logger, playerDataSettings)),
+          runner,
+          withLedger,
+          recorder,
+          worldShards,
+          services,
+          cluster,
+          stats,
+        },
+        signal,
+      ).catch((err: unknown) => {
+        // A refused start (a port taken after the check, a service failing): not a stop asked for during start.
         refused = !(signal?.aborted === true && err === signal.reason);
         throw err;
-      }
+      });
       phase = 'running';
     },
     async stop() {
