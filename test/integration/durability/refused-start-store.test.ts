@@ -129,7 +129,8 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
     if (!skip) await (server as PgServer).destroy();
   }, 30_000);
 
-  for (const [why, flags, exit, code] of refusals(() => ({ store: url }))) {
+  // The game port only: the check runs before any store is looked at, the admin port's is the same code (SQLite above).
+  for (const [why, flags, exit, code] of refusals(() => ({ store: url })).slice(0, 1)) {
     it.skipIf(skip !== null)(
       `when ${why}: exit ${exit}, ${code}, every table as it was`,
       async () => {
