@@ -10,6 +10,7 @@ import { OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
+import { versionText } from '../cli/version-text.js';
 import { watchUnhandledRejections } from '../cli/unhandled-rejections.js';
 import { EXIT_STOP_FAILED, watchStopSignals } from '../cli/stop-signals.js';
 import { createLogger, type Logger } from '../log.js';
@@ -253,7 +254,7 @@ export const runMain = async (
     throw err;
   }
   if (options.version) {
-    process.stdout.write(`worldtick ${readBuildInfo().version}\n`);
+    process.stdout.write(versionText()); // worldtick first, then node and the native packages (src/cli/version-text.ts)
     return;
   }
   if (options.help) {

@@ -14,15 +14,22 @@
  * closing it (killed during a network partition) within ≈ 11 s instead of the OS default of hours. A
  * starting server refuses at once when the holder's session was active within
  * {@link ALIVE_WITHIN_S}; otherwise (a holder killed a moment ago, its session not ended yet) it
- * waits up to {@link START_WAIT_MS} for the lock, logging a warn once. Cluster mode
- * (`--redis`) takes no lock: its instances share one database by design (leases and fencing tokens).
+ * waits up to {@link START_WAIT_MS} for the lock, logging a warn once.
+ *
+ * Cluster mode (`--redis`): its instances share one database by design (leases and fencing tokens),
+ * so each takes the same key SHARED, `pg_try_advisory_lock_shared`, on a connection of its own with the
+ * same heartbeat and keepalives. Cluster instances share it with each other; a single-instance server
+ * is refused while any cluster instance runs on the database, and a cluster instance while a single
+ * instance runs, each with a message naming which kind holds the lock and what to do (before, the
+ * two kinds on one database were not told apart: both wrote the same worlds, unfenced on one side).
  * The offline tools (`npm run verify`, backup) open the store, not the lock.
  *
  * The connection lost while the server runs (PostgreSQL restarted, the session ended by an operator)
  * loses the lock with it: the server logs it at warn (it passes by itself) and tries to take it again every
  * {@link RETRY_MS} until it has it or stops. If another server holds it by then, that is logged at
  * error (once, until the lock is had again): two servers may be writing the same worlds, stop one.
- * The running server is not stopped for it.
+ * The running server is not stopped for it. The same holds for a cluster instance's shared lock (a
+ * single-instance server that took the lock meanwhile is logged at error).
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -84,12 +91,18 @@ const connectClient = async (url: string): Promise<pg.Client> => {
   return client;
 };
 
-/** Seconds since another lock session (a holder) was last active; null when none is listed. */
+/**
+ * Seconds since a session holding the lock in this database (a holder, either kind) was last active;
+ * null when none is listed. Only the sessions holding this database's lock count: advisory locks are
+ * per database, while `pg_stat_activity` lists the lock sessions of every database of the server.
+ */
 const holderIdleSeconds = async (client: pg.Client): Promise<number | null> => {
   const r = await client.query<{ idle: number | null }>(
-    `SELECT min(extract(epoch FROM now() - state_change))::float8 AS idle FROM pg_stat_activity
-      WHERE application_name = $1 AND pid <> pg_backend_pid()`,
-    [STORE_LOCK_APPLICATION],
+    `SELECT min(extract(epoch FROM now() - a.state_change))::float8 AS idle
+       FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() AND a.pid <> pg_backend_pid()
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)`,
+    [STORE_LOCK_KEY],
   );
   const idle = r.rows[0]?.idle;
   return idle === null || idle === undefined ? null : Number(idle);
@@ -97,19 +110,63 @@ const holderIdleSeconds = async (client: pg.Client): Promise<number | null> => {
 
 /** Options of {@link lockPostgresStore} (tests shorten the waits). */
 export interface StoreLockOptions {
+  /** Take the lock shared, as a cluster instance (`--redis`) does; default false (a single instance: exclusive). */
+  shared?: boolean;
   aliveWithinS?: number;
   startWaitMs?: number;
 }
 
-/** Try the lock on `client`: true when granted (the client holds it until it ends). */
-const tryLock = async (client: pg.Client): Promise<boolean> =>
-  (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [STORE_LOCK_KEY])).rows[0]?.ok === true;
+/** Try the lock on `client`, exclusive or shared: true when granted (the client holds it until it ends). */
+const tryLock = async (client: pg.Client, shared: boolean): Promise<boolean> =>
+  (
+    await client.query<{ ok: boolean }>(
+      shared ? 'SELECT pg_try_advisory_lock_shared($1::bigint) AS ok' : 'SELECT pg_try_advisory_lock($1::bigint) AS ok',
+      [STORE_LOCK_KEY],
+    )
+  ).rows[0]?.ok === true;
+
+/** Sessions other than this one holding the lock shared (cluster instances) in this database. */
+const sharedHolders = async (client: pg.Client): Promise<number> => {
+  const r = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ShareLock' AND d.datname = current_database()
+        AND l.pid <> pg_backend_pid() AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)`,
+    [STORE_LOCK_KEY],
+  );
+  return r.rows[0]?.n ?? 0;
+};
+
+/** The refusal of a start whose lock is held by the other kind of server, or by another single instance. */
+const inUse = (where: string, shared: boolean, clusterHolders: number): WorldtickError => {
+  const details = { where, lockKey: STORE_LOCK_KEY, heldBy: shared || clusterHolders === 0 ? 'single-instance' : 'cluster' };
+  if (shared)
+    return new WorldtickError(
+      ErrorCode.STORE_IN_USE,
+      `PostgreSQL database ${where} is in use by a worldtick server without --redis (a single instance holds the store lock): a cluster instance cannot share it — stop that server first, or restart it with --redis as an instance of this cluster`,
+      { details },
+    );
+  if (clusterHolders > 0)
+    return new WorldtickError(
+      ErrorCode.STORE_IN_USE,
+      `PostgreSQL database ${where} is in use by ${clusterHolders} worldtick cluster instance(s) (--redis; they hold the store lock shared): start this server with --redis as an instance of that cluster, or stop every instance first`,
+      { details },
+    );
+  return new WorldtickError(
+    ErrorCode.STORE_IN_USE,
+    `PostgreSQL database ${where} is in use by another worldtick server without --redis (it holds the single-instance lock): stop that server first, or run every server of this database with --redis as one cluster`,
+    { details },
+  );
+};
 
 /**
- * Take the lock of the database at `url`. Throws `WT_ERR_STORE_IN_USE` when another session holds it,
- * `WT_ERR_STORE_UNAVAILABLE` (reason `connection`) when PostgreSQL cannot be reached.
+ * Take the lock of the database at `url` (shared with `options.shared`, a cluster instance). Throws
+ * `WT_ERR_STORE_IN_USE` when another session holds it in a way that excludes this one (`details.heldBy`:
+ * `single-instance` or `cluster`), `WT_ERR_STORE_UNAVAILABLE` (reason `connection`) when PostgreSQL
+ * cannot be reached.
  */
 export const lockPostgresStore = async (url: string, logger: Logger, options: StoreLockOptions = {}): Promise<StoreLock> => {
+  const shared = options.shared === true;
+  const label = shared ? 'store lock of the PostgreSQL store (shared, cluster instance)' : 'single-instance lock of the PostgreSQL store';
   const aliveWithinS = options.aliveWithinS ?? ALIVE_WITHIN_S;
   const startWaitMs = options.startWaitMs ?? START_WAIT_MS;
   const where = postgresWhere(url);
@@ -117,38 +174,40 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
   try {
     client = await connectClient(url);
   } catch (err) {
-    throw storeUnavailable('connection', `cannot connect for the single-instance lock (${(err as Error).message})`, err);
+    throw storeUnavailable(
+      'connection',
+      `cannot connect for the ${shared ? 'store' : 'single-instance'} lock (${(err as Error).message})`,
+      err,
+    );
   }
   let granted = false;
+  let clusterHolders = 0;
   try {
     // A live holder refuses at once; the session of a holder that died without closing it (its
     // heartbeat stopped) is waited for until PostgreSQL ends it (the keepalives above).
     const deadline = Date.now() + startWaitMs;
     let warned = false;
     for (;;) {
-      granted = await tryLock(client);
+      granted = await tryLock(client, shared);
       if (granted) break;
+      if (!shared) clusterHolders = await sharedHolders(client);
       const idle = await holderIdleSeconds(client);
       if ((idle !== null && idle < aliveWithinS) || Date.now() >= deadline) break;
       if (!warned)
         logger.warn(
           { where, holderIdleSeconds: idle, waitMs: startWaitMs },
-          'single-instance lock of the PostgreSQL store held by a session that has been idle: waiting for it to end (a server killed a moment ago)',
+          `${label} held by a session that has been idle: waiting for it to end (a server killed a moment ago)`,
         );
       warned = true;
       await new Promise((r) => setTimeout(r, 500));
     }
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw storeUnavailable('connection', `cannot take the single-instance lock (${(err as Error).message})`, err);
+    throw storeUnavailable('connection', `cannot take the ${shared ? 'store' : 'single-instance'} lock (${(err as Error).message})`, err);
   }
   if (!granted) {
     await client.end().catch(() => undefined);
-    throw new WorldtickError(
-      ErrorCode.STORE_IN_USE,
-      `PostgreSQL database ${where} is in use by another worldtick server without --redis (it holds the single-instance lock): stop that server first, or run every server of this database with --redis as one cluster`,
-      { details: { where, lockKey: STORE_LOCK_KEY } },
-    );
+    throw inUse(where, shared, clusterHolders);
   }
 
   let released = false;
@@ -166,23 +225,25 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
     try {
       c = await connectClient(url);
       if (released) return void (await c.end().catch(() => undefined));
-      if (await tryLock(c)) {
+      if (await tryLock(c, shared)) {
         watch(c);
         current = c;
         refusedLogged = false;
-        logger.info({ where }, 'single-instance lock of the PostgreSQL store taken again');
+        logger.info({ where }, `${label} taken again`);
         return;
       }
       await c.end().catch(() => undefined);
       if (!refusedLogged)
         logger.error(
           { where, lockKey: STORE_LOCK_KEY },
-          'single-instance lock of the PostgreSQL store: another server holds it now — two servers may be writing the same worlds; stop one of them (retrying)',
+          shared
+            ? `${label}: a server without --redis holds it now — it and this cluster may be writing the same worlds; stop it (retrying)`
+            : `${label}: another server holds it now — two servers may be writing the same worlds; stop one of them (retrying)`,
         );
       refusedLogged = true;
     } catch (err) {
       await c?.end().catch(() => undefined);
-      logger.debug({ where, err: (err as Error).message }, 'single-instance lock of the PostgreSQL store: not taken again yet');
+      logger.debug({ where, err: (err as Error).message }, `${label}: not taken again yet`);
     }
     if (!released) schedule();
   };
@@ -194,7 +255,7 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
     c.once('end', () => {
       if (released || current !== c) return;
       current = null;
-      logger.warn({ where }, 'single-instance lock of the PostgreSQL store lost with its connection: taking it again');
+      logger.warn({ where }, `${label} lost with its connection: taking it again`);
       schedule();
     });
   };

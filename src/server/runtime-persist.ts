@@ -94,6 +94,8 @@ export interface RuntimePersistence {
   open(targets: RestoreTargets): Promise<void>;
   /** Full checkpoints of every tracked world, then the writer closes (before the worlds are destroyed). */
   flush(): Promise<void>;
+  /** A refused start's stop: the writer closes (writes in flight end) without final records or checkpoints. */
+  discard(): Promise<void>;
   /** Close the store (last). */
   close(): Promise<void>;
 }
@@ -258,13 +260,13 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       restoredListeners.push(listener);
     },
     async open(targets) {
-      // One server per SQLite data directory, one single instance per PostgreSQL database (not in
-      // cluster mode, whose instances share it): the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
+      // One server per SQLite data directory, one single instance per PostgreSQL database — or the instances
+      // of a cluster, which take its lock shared: the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
       const target = resolveStoreTarget(storeOptions);
       if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
       // The store first (the data directory is created): worlds are restored from it before they tick.
       try {
-        if (target.kind === 'postgres' && !options.redis) pgLock = await lockPostgresStore(target.url, logger);
+        if (target.kind === 'postgres') pgLock = await lockPostgresStore(target.url, logger, { shared: Boolean(options.redis) });
         store = await openStore(storeOptions);
       } catch (err) {
         await releaseLocks();
@@ -297,6 +299,10 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     },
     async flush() {
       if (store) await checkpointer.flush();
+      if (writer) await writer.close();
+      writer = null;
+    },
+    async discard() {
       if (writer) await writer.close();
       writer = null;
     },

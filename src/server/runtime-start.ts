@@ -1,5 +1,6 @@
 /**
- * The runtime's start (src/server/runtime.ts `start`): the first log line, the store and the restore of
+ * The runtime's start (src/server/runtime.ts `start`): the first log line, a check that the fixed
+ * ports are free, the store and the restore of
  * the stored worlds, the checkpoint writer, player data, each world's ledger, the input recorder, the
  * shard workers, the loop, then the services in order (the cluster's first tick grants the leases), and
  * a first checkpoint of every world owned here. Moved out of runtime.ts, as its stop is
@@ -17,6 +18,7 @@ import type { ClusterService } from './cluster-service.js';
 import type { RestoreTargets, RuntimePersistence } from './runtime-persist.js';
 import type { WorldShards } from './runtime-stats.js';
 import { DEFAULT_WORLD_ID } from './runtime-world.js';
+import { probePorts } from './port-probe.js';
 import type { Service } from './service.js';
 
 /** What {@link startRuntime} starts. */
@@ -54,6 +56,11 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
     },
     'worldtick starting',
   );
+  // A port that is taken refuses the start before anything is opened or written (src/server/port-probe.ts).
+  await probePorts([
+    { service: 'game', host: options.host, port: options.port },
+    { service: 'admin', host: options.host, port: options.adminPort },
+  ]);
   // The store first, then the checkpoint writer: worlds are restored from it before they tick.
   await p.persist.open(await p.restore());
   // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.

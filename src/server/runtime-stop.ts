@@ -32,7 +32,12 @@ export interface RuntimeStopParts {
   recorder: Recorder | null;
   /** Stop every world's shard workers. */
   stopShards: () => Promise<void>;
-  /** Final records and checkpoints of every persisted world (runtime-persist `flush`). */
+  /**
+   * The start failed (refused): nothing is written at stop — `flushStore` writes no final records or
+   * checkpoints, and no world is listed as a failed final checkpoint (docs/DURABILITY.md).
+   */
+  refused: boolean;
+  /** Final records and checkpoints of every persisted world (runtime-persist `flush`); of none when `refused`. */
   flushStore: () => Promise<void>;
   /** Close the store (runtime-persist `close`). */
   closeStore: () => Promise<void>;
@@ -83,7 +88,10 @@ export const stopRuntime = async (p: RuntimeStopParts): Promise<ShutdownCheckpoi
   // that failed before the cluster service ran) holds nothing its final checkpoint would add: a standby copy too.
   const steppedHere = new Set(cluster.stepRanges().flatMap((r) => (r.instanceId === cluster.instanceId ? [r.worldId] : [])));
   const notOwnedHere = (id: string): boolean => isStandbyCopy(cluster, id) || (cluster.enforce && !steppedHere.has(id));
-  const checkpoints = summarizeShutdownCheckpoints(runner.worlds(), checkpointer, notOwnedHere, logger);
+  const checkpoints = p.refused
+    ? { saved: {}, failed: [], standby: [] }
+    : summarizeShutdownCheckpoints(runner.worlds(), checkpointer, notOwnedHere, logger);
+  if (p.refused) logger.info('start refused: no final checkpoint written (the store is as the start found it)');
   for (const w of runner.worlds()) {
     worldDeleted(w); // a game's onWorldDeleted hook
     destroySimWorld(w); // abort running jobs, clear their timers, stop periodic work

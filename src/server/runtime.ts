@@ -81,6 +81,8 @@ export const createRuntime = (
   };
   const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+  // The last start failed (not a stop asked for during it): its stop writes nothing to the store.
+  let refused = false;
   const crowd = options.scenario === 'crowd';
   // The store, checkpoints and restore (src/server/runtime-persist.ts).
   const persist = createRuntimePersistence({
@@ -318,6 +320,7 @@ export const createRuntime = (
     },
     async start(signal?: AbortSignal) {
       phase = 'starting';
+      refused = false;
       await startRuntime(
         {
           options,
@@ -354,12 +357,17 @@ export const createRuntime = (
           stats,
         },
         signal,
-      );
+      ).catch((err: unknown) => {
+        // A refused start (a port taken after the check, a service failing): not a stop asked for during start.
+        refused = !(signal?.aborted === true && err === signal.reason);
+        throw err;
+      });
       phase = 'running';
     },
     async stop() {
       const t0 = performance.now();
       const wasRunning = phase === 'running';
+      const wasRefused = refused && phase === 'starting';
       phase = 'stopping';
       stats.stop();
       shutdown = await stopRuntime({
@@ -372,7 +380,9 @@ export const createRuntime = (
         checkpointer,
         recorder,
         stopShards: () => worldShards.stopAll(),
-        flushStore: () => persist.flush(),
+        // A refused start's stop writes nothing: no final records or checkpoints (the store stays as the start found it).
+        refused: wasRefused,
+        flushStore: () => (wasRefused ? persist.discard() : persist.flush()),
         closeStore: () => persist.close(),
         closePlayerData: async () => {
           await playerData?.close();

@@ -2,7 +2,7 @@
  * `npm start`'s program (src/cli/main.ts, compiled once per run: test/helpers/child-node.ts) on a
  * data dir it is expected to refuse: runs it to its exit and
  * returns the exit code, stdout, stderr and stdout's JSON lines (the upgrade tests: a store or a
- * checkpoint written by a newer build).
+ * checkpoint written by a newer build; the refused-start tests: a port taken, a store in use).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,12 +17,23 @@ export interface RefusedStart {
   lines: Array<Record<string, unknown>>;
 }
 
-export const startToExit = async (dataDir: string): Promise<RefusedStart> => {
-  const child = spawn(
-    process.execPath,
-    [...(await childNodeArgs('src/cli/main.ts')), '--port', '0', '--admin-port', '0', '--data-dir', dataDir, '--npcs', '10'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef' } },
-  );
+/** Options of {@link startToExit}. */
+export interface StartToExitOptions {
+  /** Flags that replace the defaults of the same name (`--port 0`, `--admin-port 0`, `--npcs 10`) or add to them. */
+  flags?: Record<string, string>;
+  /** More environment variables for the child. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Run `npm start`'s program on `dataDir` (or the store a `--store` flag names) until it exits. */
+export const startToExit = async (dataDir: string, o: StartToExitOptions = {}): Promise<RefusedStart> => {
+  const flags: Record<string, string> = { port: '0', 'admin-port': '0', 'data-dir': dataDir, npcs: '10', ...o.flags };
+  const argv = Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]);
+  const child = spawn(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), ...argv], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef', ...o.env },
+  });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../../src/net/protocol.js';
+import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
+import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
@@ -111,14 +114,40 @@ describe('npm start: stopping', () => {
     }
   });
 
-  it.concurrent('--version prints the version and exits 0', async ({ expect }) => {
+  it.concurrent('--version prints worldtick first, then node, the native packages loaded and the schemas, one `name version` a line; exit 0', async ({
+    expect,
+  }) => {
     // Not execFileSync: the ~3 s tsx start would hold the event loop the concurrent tests read their children on.
     const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], {
       cwd: ROOT,
       encoding: 'utf8',
     });
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    expect(out).toBe(`worldtick ${pkg.version}\n`);
+    const version = (dir: string): string =>
+      (JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const lines = out.split('\n');
+    expect(lines.pop()).toBe(''); // every line ends in a newline
+    expect(lines[0]).toBe(`worldtick ${version('.')}`); // the first line as it always was
+    for (const l of lines) expect(l).toMatch(/^\S+ \S+$/);
+    const got = Object.fromEntries(lines.map((l) => l.split(' ')));
+    expect(Object.keys(got)).toEqual([
+      'worldtick',
+      'node',
+      'uWebSockets.js',
+      'better-sqlite3',
+      'sqlite',
+      'store-schema',
+      'checkpoint-schema',
+      'protocol',
+    ]);
+    expect(got).toMatchObject({
+      node: process.versions.node,
+      'uWebSockets.js': version('node_modules/uWebSockets.js'),
+      'better-sqlite3': version('node_modules/better-sqlite3'),
+      'store-schema': String(LATEST_SCHEMA_VERSION),
+      'checkpoint-schema': String(WORLD_SNAPSHOT_SCHEMA),
+      protocol: String(PROTOCOL_VERSION),
+    });
+    expect(got.sqlite).toMatch(/^3\.\d+\.\d+$/); // the native binding loaded
   });
 
   it.concurrent('a SIGTERM during start stops cleanly after start’s current step (exit 0, no "server ready")', async ({ expect }) => {

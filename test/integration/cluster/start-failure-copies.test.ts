@@ -1,9 +1,11 @@
 /**
- * A cluster instance whose start fails after it restored the shared store's worlds (its game port
- * taken). Found in an operator's walkthrough: the stop that follows logged, at error, `shutdown: final
- * checkpoint not written; the world restarts from its last checkpoint` for every world — copies it
- * never owned nor stepped, whose state is the store's — and `runtime stopped` counted them `failed`.
- * Nothing of them was lost: they are listed as standby copies now, as at any stop. Real instances (in
+ * A cluster instance whose start fails after it restored the shared store's worlds. Found in an
+ * operator's walkthrough (then with its game port taken, refused since before the store is opened:
+ * src/server/port-probe.ts): the stop that followed logged, at error, `shutdown: final checkpoint not
+ * written; the world restarts from its last checkpoint` for every world — copies it never owned nor
+ * stepped, whose state is the store's — and `runtime stopped` counted them `failed`. A refused start's
+ * stop writes no final checkpoint and lists none (docs/DURABILITY.md "A refused start writes
+ * nothing"); a start refused for its game port now restores nothing at all. Real instances (in
  * process), real redis-server, real PostgreSQL.
  */
 import { PassThrough } from 'node:stream';
@@ -19,6 +21,17 @@ import { startRedisServer, type RedisTestServer } from '../../helpers/redis-serv
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster start failure with restored copies');
+
+/** Start an instance of the cluster with `flags` (expected to fail), then stop it as the command line does; its error and log lines. */
+const startAndFail = async (args: string[], flags: string[]): Promise<{ err: unknown; lines: Array<Record<string, unknown>> }> => {
+  const out = new PassThrough();
+  const lines = collectJsonLines(out);
+  const options = parseOptions([...args, '--admin-port', '0', '--admin-token', CLUSTER_TOKEN, '--npcs', '50', ...flags], {});
+  const rt = createRuntime(options, createLogger('info', out));
+  const err = await rt.start().catch((e: unknown) => e);
+  await rt.stop(); // as the command line does after a failed start (src/game/server.ts startServer)
+  return { err, lines };
+};
 
 describe.skipIf(skip !== null)('cluster: a start that fails after restoring the stored worlds', () => {
   const pg = sharedPg as PgServer;
@@ -41,26 +54,21 @@ describe.skipIf(skip !== null)('cluster: a start that fails after restoring the 
       return o['1'] === 'a' && o.w === 'a';
     });
 
-    // b: same cluster and store, its game port the one a listens on.
-    const out = new PassThrough();
-    const lines = collectJsonLines(out);
+    // b: same cluster and store, its game port the one a listens on: refused before the store is opened.
     const port = new URL(owner.gameUrl).port;
-    const options = parseOptions(
-      [...args, '--port', port, '--admin-port', '0', '--instance-id', 'b', '--admin-token', CLUSTER_TOKEN, '--npcs', '50'],
-      {},
-    );
-    const b = createRuntime(options, createLogger('info', out));
-    const err = await b.start().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'WT_ERR_PORT_IN_USE' });
-    await b.stop(); // as the command line does after a failed start (src/game/server.ts startServer)
+    const b = await startAndFail(args, ['--port', port, '--instance-id', 'b']);
+    expect(b.err).toMatchObject({ code: 'WT_ERR_PORT_IN_USE' });
+    expect(b.lines.filter((l) => l.msg === 'store opened' || l.msg === 'world restored')).toEqual([]);
 
+    // c: refused after it restored the worlds (its input log's folder missing).
+    const c = await startAndFail(args, ['--port', '0', '--instance-id', 'c', '--record', '/nonexistent-wt-dir/input.wtrec']);
+    expect(c.err).toBeInstanceOf(Error);
     // w from its checkpoint (world 1 too once a checkpoint of it was written; else built fresh: neither steps here).
-    expect(lines.filter((l) => l.msg === 'world restored').map((l) => l.world)).toContain('w');
-    expect(lines.filter((l) => l.msg === 'shutdown: final checkpoint not written; the world restarts from its last checkpoint')).toEqual(
+    expect(c.lines.filter((l) => l.msg === 'world restored').map((l) => l.world)).toContain('w');
+    expect(c.lines.filter((l) => l.msg === 'shutdown: final checkpoint not written; the world restarts from its last checkpoint')).toEqual(
       [],
     );
-    const stopped = lines.find((l) => l.msg === 'runtime stopped');
-    expect(stopped).toMatchObject({ failed: 0 });
-    expect([...((stopped?.standby as string[]) ?? [])].sort()).toEqual(['1', 'w']);
+    expect(c.lines.find((l) => l.msg === 'runtime stopped')).toMatchObject({ failed: 0 });
+    expect(c.lines.map((l) => l.msg)).toContain('start refused: no final checkpoint written (the store is as the start found it)');
   });
 });

@@ -54,6 +54,31 @@ describe.skipIf(skip !== null)('the single-instance lock: a live holder or a lin
     await lock.release();
   });
 
+  it("a live lock session of another database does not make this database's idle holder look alive", async () => {
+    // Before, the holder check read every lock session of the server (pg_stat_activity is not per
+    // database): another database's live server, or a cluster instance there, refused this start at once.
+    const url = db?.url ?? '';
+    const otherDb = new URL(url);
+    otherDb.pathname = '/postgres';
+    const other = await holder(otherDb.toString());
+    const beat = setInterval(() => void other.query('SELECT 1').catch(() => undefined), 100);
+    const old = await holder(url);
+    try {
+      await sleep(1200); // this database's holder idle longer than aliveWithinS below; the other one busy
+      const { lines, logger } = jsonLogSink('warn');
+      const taking = lockPostgresStore(url, logger, { aliveWithinS: 1, startWaitMs: 30_000 });
+      await sleep(800);
+      await old.end();
+      const lock = await taking;
+      expect(lines.filter((l) => String(l.msg).includes('waiting for it to end'))).toHaveLength(1);
+      await lock.release();
+    } finally {
+      clearInterval(beat);
+      await old.end().catch(() => undefined);
+      await other.end();
+    }
+  });
+
   it('an idle holder that never goes is refused once the wait is over', async () => {
     const url = db?.url ?? '';
     const old = await holder(url);

@@ -2,7 +2,9 @@
  * One single-instance server per PostgreSQL database (src/server/pg-store-lock.ts, docs/DURABILITY.md
  * "One server per data directory"). Before the lock a second server without `--redis` on a running
  * one's database started: both restored and stepped every stored world and both wrote its records
- * and checkpoints. Cluster mode (`--redis`) shares one database by design and takes no such lock.
+ * and checkpoints. Cluster mode (`--redis`) shares one database by design: its instances take the lock
+ * shared, so they start beside each other, and the two kinds on one database refuse each other
+ * (before, a cluster instance took no lock and neither kind saw the other).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -67,13 +69,14 @@ const snapshot = (url: string): Promise<string> =>
     return JSON.stringify(r.rows[0]);
   });
 
-const lockHolders = (url: string): Promise<number[]> =>
+/** Sessions holding the store lock (`mode`: ExclusiveLock for a single instance, ShareLock for a cluster instance). */
+const lockHolders = (url: string, mode = '%'): Promise<number[]> =>
   withPgClient(url, async (c) => {
     const r = await c.query(
       `SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()
-          AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)`,
-      [STORE_LOCK_KEY],
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint) AND l.mode LIKE $2`,
+      [STORE_LOCK_KEY, mode],
     );
     return r.rows.map((x: { pid: number }) => x.pid);
   });
@@ -136,7 +139,7 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
   }, 60_000);
 
   it.skipIf(!redis.bin)(
-    'with --redis two instances on one database both start (no lock)',
+    'with --redis two instances on one database both start (the lock shared)',
     async () => {
       const fresh = await freshDatabase();
       if ('skip' in fresh) return;
@@ -144,12 +147,99 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
       const a = await startRuntimeInstance('a', ['--redis', rurl, '--store', fresh.url]);
       try {
         const b = await startRuntimeInstance('b', ['--redis', rurl, '--store', fresh.url]);
+        expect(await lockHolders(fresh.url, 'ShareLock')).toHaveLength(2);
         await b.stop();
-        expect(await lockHolders(fresh.url)).toEqual([]);
+        expect(await lockHolders(fresh.url, 'ShareLock')).toHaveLength(1);
       } finally {
         await a.stop();
-        await fresh.destroy();
       }
+      expect(await lockHolders(fresh.url)).toEqual([]);
+      await fresh.destroy();
+    },
+    60_000,
+  );
+
+  it.skipIf(!redis.bin)(
+    'a server without --redis is refused while a cluster instance runs on the database (exit 2, nothing written)',
+    async () => {
+      const fresh = await freshDatabase();
+      if ('skip' in fresh) return;
+      const a = await startRuntimeInstance('a', ['--redis', redis.server().url, '--store', fresh.url, '--checkpoint-interval', '0']);
+      try {
+        // The first checkpoint of the default world, once its lease is granted (no periodic ones after it).
+        await waitFor(async () => ((await snapshot(fresh.url)).includes('"checkpoints":[{') ? true : undefined));
+        const before = await snapshot(fresh.url);
+        const single = await runToExit(fresh.url);
+        expect(single.code).toBe(2);
+        const fatal = single.lines.find((l) => l.level === 60);
+        expect(fatal?.code).toBe('WT_ERR_STORE_IN_USE');
+        expect(fatal?.details).toMatchObject({ heldBy: 'cluster' });
+        expect(fatal?.msg).toContain('in use by 1 worldtick cluster instance(s) (--redis');
+        expect(fatal?.msg).toContain('start this server with --redis as an instance of that cluster, or stop every instance first');
+        expect(await snapshot(fresh.url)).toBe(before);
+      } finally {
+        await a.stop();
+      }
+      await fresh.destroy();
+    },
+    60_000,
+  );
+
+  it.skipIf(!redis.bin)(
+    'a cluster instance is refused while a server without --redis runs on the database (nothing written)',
+    async () => {
+      const fresh = await freshDatabase();
+      if ('skip' in fresh) return;
+      const single = createRuntime(parseOptions([...serverArgs(fresh.url), '--admin-token', TOKEN], {}), jsonLogSink().logger);
+      await single.start();
+      try {
+        const before = await snapshot(fresh.url);
+        const err = await startRuntimeInstance('c', ['--redis', redis.server().url, '--store', fresh.url]).then(
+          async (c) => {
+            await c.stop();
+            return null;
+          },
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'WT_ERR_STORE_IN_USE', details: { heldBy: 'single-instance' } });
+        expect((err as Error).message).toContain('in use by a worldtick server without --redis (a single instance holds the store lock)');
+        expect((err as Error).message).toContain('stop that server first, or restart it with --redis as an instance of this cluster');
+        expect(await snapshot(fresh.url)).toBe(before);
+        expect(await lockHolders(fresh.url, 'ExclusiveLock')).toHaveLength(1);
+      } finally {
+        await single.stop();
+      }
+      await fresh.destroy();
+    },
+    60_000,
+  );
+
+  it.skipIf(!redis.bin)(
+    "a cluster instance's shared lock lost with its connection: taken again; a server without --redis holding it meanwhile is logged at error",
+    async () => {
+      const fresh = await freshDatabase();
+      if ('skip' in fresh) return;
+      const a = await startRuntimeInstance('a', ['--redis', redis.server().url, '--store', fresh.url]);
+      const msgs = (): string[] => a.lines.map((l) => String(l.msg));
+      const other = new pg.Client({ connectionString: fresh.url });
+      other.on('error', () => undefined);
+      await other.connect();
+      try {
+        const [held] = await lockHolders(fresh.url, 'ShareLock');
+        expect(held).toBeDefined();
+        await other.query('SELECT pg_terminate_backend($1)', [held]);
+        await waitFor(async () =>
+          (await other.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [STORE_LOCK_KEY])).rows[0].ok ? true : undefined,
+        );
+        await waitFor(() => (msgs().some((m) => m.includes('a server without --redis holds it now')) ? true : undefined), 15_000);
+        await other.query('SELECT pg_advisory_unlock($1::bigint)', [STORE_LOCK_KEY]);
+        await waitFor(() => (msgs().some((m) => m.includes('(shared, cluster instance) taken again')) ? true : undefined), 15_000);
+        expect(await lockHolders(fresh.url, 'ShareLock')).toHaveLength(1);
+      } finally {
+        await other.end();
+        await a.stop();
+      }
+      await fresh.destroy();
     },
     60_000,
   );
