@@ -353,9 +353,18 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
         addComponent(world, spawn(world, { kind: BOARD_KIND, x: WORLD_SIZE / 2, y: WORLD_SIZE / 2 }), Board);
       },
       onPlayerJoined: (world, player, { resumed, sessionClass }) => {
-        if (resumed && hasComponent(world, player, Fighter)) return; // reattached: same seat, same state
         const watcher = sessionClass === 'spectator' || sessionClass === 'observer';
-        addComponent(world, player, Fighter, { watcher: watcher ? 1 : 0 });
+        const f = getStore(world, Fighter);
+        if (resumed && hasComponent(world, player, Fighter)) {
+          // Reattached to its entity. The engine set the camera tag from the session's class again,
+          // undoing a setSpectator of ours: an eliminated fighter must not get its body back by
+          // reconnecting. Keep the seat when it still stands; else decide as for a new join below.
+          f.watcher[player] = watcher ? 1 : 0;
+          if (f.seat[player] !== 0 && seatPlayer(world, f.seat[player]) === player) {
+            if (watcher) getStore(world, Seat).player[f.seat[player]] = 0; // a spectator session took it over: away
+            else if (getStore(world, Seat).alive[f.seat[player]] === 1) return;
+          }
+        } else addComponent(world, player, Fighter, { watcher: watcher ? 1 : 0 });
         const board = boardOf(world);
         const b = getStore(world, Board);
         if (watcher || board === 0 || (b.phase[board] !== PLAY && b.phase[board] !== RESULT)) return;
@@ -366,8 +375,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
         for (const seat of query(world, [Seat])) {
           if (s.idx[seat] !== idx || s.alive[seat] !== 1 || b.phase[board] !== PLAY) continue;
           s.player[seat] = player;
-          getStore(world, Fighter).seat[player] = seat;
-          getStore(world, Fighter).hp[player] = s.hp[seat];
+          f.seat[player] = seat;
+          f.hp[player] = s.hp[seat];
           world.stores.Position.x[player] = s.x[seat];
           world.stores.Position.y[player] = s.y[seat];
           return;

@@ -56,13 +56,13 @@ describe('royale example over real WebSockets', () => {
     if (!done()) throw new Error(`${what}: not reached in ${max} steps`);
   };
   /** A client joins the paused world: joins wait for a step, so step until its welcome arrives. */
-  const join = async (name: string): Promise<WorldtickClient> => {
+  const join = async (name: string, resumeToken: string | null = null): Promise<WorldtickClient> => {
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: Ws });
     await c.connect();
     c.onMessage<EliminatedPayload>(ELIMINATED, (payload) => heard.push({ who: name, name: ELIMINATED, payload }));
     c.onMessage<RoundResultPayload>(ROUND_RESULT, (payload) => heard.push({ who: name, name: ROUND_RESULT, payload }));
     let joined = false;
-    const p = c.join('1', name, name).then(() => void (joined = true));
+    const p = c.join('1', name, name, resumeToken).then(() => void (joined = true));
     for (let i = 0; i < 2000 && !joined; i++) {
       stepWorld(server.world, 1);
       await macrotask();
@@ -155,6 +155,15 @@ describe('royale example over real WebSockets', () => {
     expect(results).toHaveLength(3);
     expect(results[0]?.payload).toEqual({ round: 1, winner: aliceId, fighters: 2 });
     expect(boardOf(alice)).toMatchObject({ phase: RESULT, winner: aliceId, alive: 0 });
+
+    // Bob's connection drops; he resumes into the same entity — still a camera (a resume clears the
+    // tag setSpectator set, so the game sets it again in onPlayerJoined).
+    const token = bob.welcome?.resumeToken ?? null;
+    bob.close();
+    clients.splice(clients.indexOf(bob), 1);
+    const bob2 = await join('bob', token);
+    expect(bob2.welcome?.playerId).toBe(bobId);
+    expect(isSpectator(server.world, bobId)).toBe(true);
 
     // Paid once each, for its place.
     let paid: Array<Array<{ key: string; coinsDelta: number }>> = [];
