@@ -143,6 +143,7 @@ describe('royale rewards across a clean stop, a crash and two restarts', () => {
     expect(paidAlice.map((e) => e.coinsDelta)).toEqual([WIN_COINS]);
     expect(paidBob.map((e) => e.coinsDelta)).toEqual([placeCoins(2, 2)]);
     expect(out).toEqual([{ round: 1, player: b2.welcome?.playerId, place: 2, fighters: 2, coins: placeCoins(2, 2) }]);
+    const crashStep = (await admin(second, 'GET', '/worlds/1')).step as number;
     second.proc.kill('SIGKILL');
     await once(second.proc, 'exit');
     a2.close();
@@ -150,6 +151,9 @@ describe('royale rewards across a clean stop, a crash and two restarts', () => {
 
     // 3. The SIGTERM checkpoint again: the round in play, its end played again and replayed by the ledger.
     const third = await start();
+    // The round key is the step play began at: it relies on the step continuing from the last clock
+    // record (at most 10 steps back), never from the older checkpoint's step.
+    expect((await admin(third, 'GET', '/worlds/1')).step as number).toBeGreaterThanOrEqual(crashStep - 10);
     const a3 = await joinAs(third, 'alice');
     const coinsA = wallets(a3);
     const b3 = await joinAs(third, 'bob');
