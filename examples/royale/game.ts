@@ -47,7 +47,9 @@ import {
   MAX_TIMER_DELAY_SECONDS,
   nextRange,
   pendingWorldTimers,
+  kickPlayer,
   playerIdOf,
+  playerRow,
   query,
   setSpectator,
   setWorldTimer,
@@ -95,8 +97,17 @@ export const Board = defineComponent('Board', {
 });
 /** A fighter's place in the round: index in the roster, hp, standing, place, its player (0 away), last position. */
 export const Seat = defineComponent('Seat', { idx: 'u16', hp: 'f32', alive: 'u8', place: 'u16', player: 'u32', x: 'f32', y: 'f32' });
-/** On every player entity: its seat (0 none), hp as clients see it, and whether it only ever watches. */
-export const Fighter = defineComponent('Fighter', { seat: 'u32', hp: { type: 'f32', default: MAX_HP }, watcher: 'u8' });
+/**
+ * On every player entity: its seat (0 none), hp as clients see it, whether it only ever watches, and
+ * its last input's sequence number with the world time it changed (the idle rule).
+ */
+export const Fighter = defineComponent('Fighter', {
+  seat: 'u32',
+  hp: { type: 'f32', default: MAX_HP },
+  watcher: 'u8',
+  seq: 'u32',
+  activeAt: 'f64',
+});
 /** A loot crate. */
 export const Crate = defineComponent('Crate', { heal: 'u8' });
 
@@ -195,6 +206,8 @@ export interface RoyaleOptions {
   countdownSeconds?: number;
   playSeconds?: number;
   resultSeconds?: number;
+  /** A standing fighter without a new input for this long is out and kicked (reason `idle`); 0: never. */
+  idleSeconds?: number;
 }
 
 /** A royale game definition (tests shorten the phases). */
@@ -202,7 +215,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
   const minPlayers = o.minPlayers ?? 2,
     countdownSeconds = o.countdownSeconds ?? 5,
     playSeconds = o.playSeconds ?? 60,
-    resultSeconds = o.resultSeconds ?? 5;
+    resultSeconds = o.resultSeconds ?? 5,
+    idleSeconds = o.idleSeconds ?? 30;
 
   const startPlay = (world: GameWorld, board: number): void => {
     const fighters = bodies(world);
@@ -224,6 +238,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
       addComponent(world, seat, Seat, { idx: i, hp: MAX_HP, alive: 1, player: p, x, y });
       f.seat[p] = seat;
       f.hp[p] = MAX_HP;
+      f.activeAt[p] = world.clock.now;
       pos.x[p] = x;
       pos.y[p] = y;
       pids.push(playerIdOf(world, p) ?? '');
@@ -302,6 +317,17 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
     for (const seat of query(world, [Seat])) {
       const p = seatPlayer(world, seat);
       if (p === 0 || s.alive[seat] !== 1) continue;
+      const seq = world.stores.Player.lastInputSeq[playerRow(world.stores, p)];
+      if (seq !== f.seq[p]) {
+        f.seq[p] = seq;
+        f.activeAt[p] = world.clock.now;
+      } else if (idleSeconds > 0 && world.clock.now - f.activeAt[p] > idleSeconds) {
+        // Idle: out of the round (paid for its place like any elimination), then its session ended.
+        eliminate(world, board, seat);
+        kickPlayer(world, p, { reason: 'idle' });
+        if (b.alive[board] <= 1) return endRound(world, board, { resultSeconds });
+        continue;
+      }
       s.x[seat] = pos.x[p];
       s.y[seat] = pos.y[p];
       for (const crate of crates) {
@@ -377,6 +403,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           s.player[seat] = player;
           f.seat[player] = seat;
           f.hp[player] = s.hp[seat];
+          f.activeAt[player] = world.clock.now;
           world.stores.Position.x[player] = s.x[seat];
           world.stores.Position.y[player] = s.y[seat];
           return;

@@ -42,14 +42,22 @@ const cratesOf = (c: WorldtickClient): ViewEntity[] => [...c.view.entities.value
 describe('royale example over real WebSockets', () => {
   const dir = tempDataDir('wt-royale-');
   let server: RunningServer;
-  const a = (): WorldtickClient => clients[0] as WorldtickClient;
   const clients: WorldtickClient[] = [];
   const heard: Array<{ who: string; name: string; payload: unknown }> = [];
+  /** Clients that send an input (standing still) once a world second: not idle. */
+  const keepAlive: WorldtickClient[] = [];
 
   const step = async (): Promise<void> => {
+    if (keepAlive.length > 0 && server.world.clock.step % 20 === 0) {
+      // Once a world second: a socket may send 60 messages per wall second, and the test steps fast.
+      for (const c of keepAlive) c.sendInput(0, 0);
+      await macrotask();
+    }
     stepWorld(server.world, 1);
     const s = server.world.clock.step - 1;
-    await Promise.all(clients.filter((c) => c.welcome).map((c) => c.waitForStep(s)));
+    // A client kicked in this step gets its snapshot and then the close: a wait on it may end so.
+    const wait = (c: WorldtickClient): Promise<unknown> => c.waitForStep(s).catch((err: unknown) => (c.kicked ? null : Promise.reject(err)));
+    await Promise.all(clients.filter((c) => c.welcome && c.closeCode === 0).map(wait));
   };
   const stepUntil = async (done: () => boolean, max: number, what: string): Promise<void> => {
     for (let i = 0; i < max && !done(); i++) await step();
@@ -82,7 +90,7 @@ describe('royale example over real WebSockets', () => {
 
   beforeAll(async () => {
     // Controller off: `step` waits for every client's snapshot of each step (see ctf.test.ts).
-    server = await startServer(createRoyale({ countdownSeconds: 1, playSeconds: 20, resultSeconds: 1 }), {
+    server = await startServer(createRoyale({ countdownSeconds: 1, playSeconds: 20, resultSeconds: 1, idleSeconds: 12 }), {
       options: {
         dataDir: dir.dir,
         port: 0,
@@ -181,5 +189,21 @@ describe('royale example over real WebSockets', () => {
     await stepUntil(() => boardOf(alice)?.phase === COUNTDOWN, 5, 'second countdown');
     for (const id of [aliceId, bobId, carolId]) expect(isSpectator(server.world, id)).toBe(false);
     expect(cratesOf(alice)).toHaveLength(0);
+
+    // Round 2: alice and carol keep sending input, bob does not: the zone takes carol (farthest out),
+    // then bob is out for idling and kicked (4020, reason "idle"), paid for second place; alice wins.
+    heard.length = 0;
+    keepAlive.push(alice, carol);
+    await stepUntil(() => boardOf(alice)?.phase === PLAY, 40, 'second play');
+    expect(boardOf(alice)).toMatchObject({ round: 2, fighters: 3, alive: 3 });
+    await stepUntil(() => boardOf(alice)?.phase === RESULT, 600, 'second result');
+    const out2 = heard.filter((h) => h.name === ELIMINATED && h.who === 'alice').map((h) => h.payload as EliminatedPayload);
+    expect(out2.map((p) => [p.player, p.place])).toEqual([
+      [carolId, 3],
+      [bobId, 2],
+    ]);
+    await stepUntil(() => bob2.closeCode !== 0, 20, 'bob kicked');
+    expect([bob2.closeCode, bob2.closeReason, bob2.kicked]).toEqual([4020, 'idle', true]);
+    expect(boardOf(alice)).toMatchObject({ round: 2, winner: aliceId });
   }, 60_000);
 });
