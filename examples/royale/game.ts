@@ -24,6 +24,8 @@
  * - **Mid-round joins** (play, result) are cameras until the next lobby; `spectator` sessions always are.
  * - **Loot crates** (kind {@link CRATE_KIND}) are spawned at play start; a fighter within
  *   {@link LOOT_RADIUS} loots one and heals {@link CRATE_HEAL}.
+ * - **Idle**: a standing fighter without a new input for `idleSeconds` of world time is out (paid
+ *   for its place) and kicked (`kickPlayer`, reason `idle`).
  *
  * The round key is the world step at which play started, not the round number: a world restored
  * from an older checkpoint numbers its next rounds again, and a number already paid for a round the
@@ -387,7 +389,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           // reconnecting. Keep the seat when it still stands; else decide as for a new join below.
           f.watcher[player] = watcher ? 1 : 0;
           if (f.seat[player] !== 0 && seatPlayer(world, f.seat[player]) === player) {
-            if (watcher) getStore(world, Seat).player[f.seat[player]] = 0; // a spectator session took it over: away
+            if (watcher)
+              getStore(world, Seat).player[f.seat[player]] = 0; // a spectator session took it over: away
             else if (getStore(world, Seat).alive[f.seat[player]] === 1) return;
           }
         } else addComponent(world, player, Fighter, { watcher: watcher ? 1 : 0 });

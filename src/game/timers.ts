@@ -19,7 +19,15 @@ import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
 import { plainJsonText } from './plain-json.js';
-import { insertPending, nextIndexAfter, removePendingAt, TIMER_EPSILON, timerEntry, type GameTimerState, type PendingTimer } from './timer-state.js';
+import {
+  insertPending,
+  nextIndexAfter,
+  removePendingAt,
+  TIMER_EPSILON,
+  timerEntry,
+  type GameTimerState,
+  type PendingTimer,
+} from './timer-state.js';
 
 export { TIMER_EPSILON } from './timer-state.js';
 
@@ -211,7 +219,8 @@ const notOneShot = (t: GameTimerState, name: unknown): string => {
   if (i >= 0)
     return `${JSON.stringify(name)} is a repeating timer (every ${t.every[i]} world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)`;
   const names = [...t.oneShot];
-  const known = names.length === 0 ? 'the game declares none' : `one-shot timers: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`;
+  const known =
+    names.length === 0 ? 'the game declares none' : `one-shot timers: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`;
   return `${JSON.stringify(name)} is not a timer of the game (${known}; declare it in timers without every)`;
 };
 

@@ -58,7 +58,13 @@ describe('royale rewards across a clean stop, a crash and two restarts', () => {
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, ROYALE_COUNTDOWN_SECONDS: '1', ROYALE_PLAY_SECONDS: '20', ROYALE_RESULT_SECONDS: '60' },
+      env: {
+        ...process.env,
+        WORLDTICK_ADMIN_TOKEN: TOKEN,
+        ROYALE_COUNTDOWN_SECONDS: '1',
+        ROYALE_PLAY_SECONDS: '20',
+        ROYALE_RESULT_SECONDS: '60',
+      },
     });
     children.push(proc);
     const lines = collectJsonLines(proc.stdout!);

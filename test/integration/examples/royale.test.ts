@@ -56,7 +56,8 @@ describe('royale example over real WebSockets', () => {
     stepWorld(server.world, 1);
     const s = server.world.clock.step - 1;
     // A client kicked in this step gets its snapshot and then the close: a wait on it may end so.
-    const wait = (c: WorldtickClient): Promise<unknown> => c.waitForStep(s).catch((err: unknown) => (c.kicked ? null : Promise.reject(err)));
+    const wait = (c: WorldtickClient): Promise<unknown> =>
+      c.waitForStep(s).catch((err: unknown) => (c.kicked ? null : Promise.reject(err)));
     await Promise.all(clients.filter((c) => c.welcome && c.closeCode === 0).map(wait));
   };
   const stepUntil = async (done: () => boolean, max: number, what: string): Promise<void> => {
@@ -137,7 +138,10 @@ describe('royale example over real WebSockets', () => {
       await stepUntil(
         () => {
           const m = me();
-          if (!m || until()) return alice.sendInput(0, 0), true;
+          if (!m || until()) {
+            alice.sendInput(0, 0);
+            return true;
+          }
           const dx = x - m.x,
             dy = y - m.y,
             d = Math.hypot(dx, dy);

@@ -160,7 +160,9 @@ describe('game timers', () => {
       }
       return '';
     };
-    expect(messageOf(() => setWorldTimer(w, 1, 'nope'))).toContain('"nope" is not a timer of the game (one-shot timers: once, other; declare it in timers without every)');
+    expect(messageOf(() => setWorldTimer(w, 1, 'nope'))).toContain(
+      '"nope" is not a timer of the game (one-shot timers: once, other; declare it in timers without every)',
+    );
     expect(messageOf(() => setWorldTimer(w, 1, 'tick2'))).toContain(
       '"tick2" is a repeating timer (every 2 world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)',
     );
