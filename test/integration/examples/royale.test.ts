@@ -163,6 +163,8 @@ describe('royale example over real WebSockets', () => {
     expect(out.map((h) => h.who).sort()).toEqual(['alice', 'bob', 'carol']);
     expect(out[0]?.payload).toEqual({ round: 1, player: bobId, place: 2, fighters: 2, coins: placeCoins(2, 2) });
     expect(isSpectator(server.world, bobId)).toBe(true);
+    const dave = await join('dave'); // in the result phase: a camera until the next lobby
+    const daveId = dave.welcome?.playerId ?? 0;
     const results = heard.filter((h) => h.name === ROUND_RESULT);
     expect(results).toHaveLength(3);
     expect(results[0]?.payload).toEqual({ round: 1, winner: aliceId, fighters: 2 });
@@ -188,26 +190,37 @@ describe('royale example over real WebSockets', () => {
     expect(paid[1]?.map((e) => e.coinsDelta)).toEqual([placeCoins(2, 2)]);
     expect(paid[2]).toEqual([]);
 
-    // The next lobby: round 2, everyone a body again; three bodies start a countdown at once.
+    // The next lobby: round 2, everyone a body again; four bodies start a countdown at once.
     await stepUntil(() => boardOf(alice)?.round === 2, 40, 'next round');
     await stepUntil(() => boardOf(alice)?.phase === COUNTDOWN, 5, 'second countdown');
-    for (const id of [aliceId, bobId, carolId]) expect(isSpectator(server.world, id)).toBe(false);
+    for (const id of [aliceId, bobId, carolId, daveId]) expect(isSpectator(server.world, id)).toBe(false);
     expect(cratesOf(alice)).toHaveLength(0);
 
-    // Round 2: alice and carol keep sending input, bob does not: the zone takes carol (farthest out),
-    // then bob is out for idling and kicked (4020, reason "idle"), paid for second place; alice wins.
+    // Round 2, four fighters on the spiral by entity id from the centre out (alice, bob, then carol
+    // and dave in the order of their recycled ids): radii 18, 36, 54, 72. The outermost keeps sending
+    // input and the zone takes it first; the third does not: out for idling at 12 s and kicked (4020,
+    // reason "idle"); bob's socket drops as play starts: parked, idle too, but not kicked (kickPlayer
+    // refuses a parked player: the idle rule leaves it to the zone, which takes it at 17 s).
+    const [third, outer] = [carol, dave].sort((x, y) => (x.welcome?.playerId ?? 0) - (y.welcome?.playerId ?? 0));
+    const thirdId = third?.welcome?.playerId ?? 0,
+      outerId = outer?.welcome?.playerId ?? 0;
+    expect(Math.max(aliceId, bobId)).toBeLessThan(thirdId);
     heard.length = 0;
-    keepAlive.push(alice, carol);
+    keepAlive.push(alice, outer as WorldtickClient);
     await stepUntil(() => boardOf(alice)?.phase === PLAY, 40, 'second play');
-    expect(boardOf(alice)).toMatchObject({ round: 2, fighters: 3, alive: 3 });
+    expect(boardOf(alice)).toMatchObject({ round: 2, fighters: 4, alive: 4 });
+    bob2.close();
+    clients.splice(clients.indexOf(bob2), 1);
     await stepUntil(() => boardOf(alice)?.phase === RESULT, 600, 'second result');
     const out2 = heard.filter((h) => h.name === ELIMINATED && h.who === 'alice').map((h) => h.payload as EliminatedPayload);
     expect(out2.map((p) => [p.player, p.place])).toEqual([
-      [carolId, 3],
+      [outerId, 4],
+      [thirdId, 3],
       [bobId, 2],
     ]);
-    await stepUntil(() => bob2.closeCode !== 0, 20, 'bob kicked');
-    expect([bob2.closeCode, bob2.closeReason, bob2.kicked]).toEqual([4020, 'idle', true]);
+    await stepUntil(() => third?.closeCode !== 0, 20, 'idle fighter kicked');
+    expect([third?.closeCode, third?.closeReason, third?.kicked]).toEqual([4020, 'idle', true]);
+    expect(outer?.closeCode).toBe(0);
     expect(boardOf(alice)).toMatchObject({ round: 2, winner: aliceId });
   }, 60_000);
 });
