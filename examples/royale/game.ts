@@ -45,6 +45,7 @@ import {
   getStore,
   grantPlayerReward,
   hasComponent,
+  isPlayerConnected,
   isSpectator,
   MAX_TIMER_DELAY_SECONDS,
   nextRange,
@@ -101,8 +102,7 @@ export const Board = defineComponent('Board', {
 export const Seat = defineComponent('Seat', { idx: 'u16', hp: 'f32', alive: 'u8', place: 'u16', player: 'u32', x: 'f32', y: 'f32' });
 /**
  * On every player entity: its seat (0 none), hp as clients see it, whether it only ever watches, and
- * its last input's sequence number with the world time it changed (the idle rule), and whether its
- * socket dropped (parked for resume: `onPlayerLeft` with `parked: true`; `kickPlayer` refuses it).
+ * its last input's sequence number with the world time it changed (the idle rule).
  */
 export const Fighter = defineComponent('Fighter', {
   seat: 'u32',
@@ -110,7 +110,6 @@ export const Fighter = defineComponent('Fighter', {
   watcher: 'u8',
   seq: 'u32',
   activeAt: 'f64',
-  parked: 'u8',
 });
 /** A loot crate. */
 export const Crate = defineComponent('Crate', { heal: 'u8' });
@@ -325,7 +324,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
       if (seq !== f.seq[p]) {
         f.seq[p] = seq;
         f.activeAt[p] = world.clock.now;
-      } else if (idleSeconds > 0 && f.parked[p] === 0 && world.clock.now - f.activeAt[p] > idleSeconds) {
+      } else if (idleSeconds > 0 && world.clock.now - f.activeAt[p] > idleSeconds && isPlayerConnected(world, p)) {
+        // (A parked fighter — socket dropped, waiting for a resume — is left to the zone: kickPlayer refuses it.)
         // Idle: out of the round (paid for its place like any elimination), then its session ended.
         eliminate(world, board, seat);
         kickPlayer(world, p, { reason: 'idle' });
@@ -390,7 +390,6 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           // undoing a setSpectator of ours: an eliminated fighter must not get its body back by
           // reconnecting. Keep the seat when it still stands; else decide as for a new join below.
           f.watcher[player] = watcher ? 1 : 0;
-          f.parked[player] = 0;
           if (f.seat[player] !== 0 && seatPlayer(world, f.seat[player]) === player) {
             if (watcher)
               getStore(world, Seat).player[f.seat[player]] = 0; // a spectator session took it over: away
@@ -415,11 +414,6 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           return;
         }
         setSpectator(world, player, true); // ...else it watches until the next lobby
-      },
-      onPlayerLeft: (world, player, { parked }) => {
-        // Parked: the socket dropped, the entity waits for a resume. The idle rule leaves it alone
-        // (kickPlayer throws for it); the zone does not.
-        if (parked && hasComponent(world, player, Fighter)) getStore(world, Fighter).parked[player] = 1;
       },
     },
   });
