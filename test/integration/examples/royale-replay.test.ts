@@ -40,7 +40,12 @@ describe('examples/royale record and replay', () => {
       const b = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WS });
       await a.connect();
       await b.connect();
-      const done = new Promise<void>((r) => a.onMessage<RoundResultPayload>(ROUND_RESULT, (p) => void ((result = p), r())));
+      const done = new Promise<void>((r) =>
+        a.onMessage<RoundResultPayload>(ROUND_RESULT, (p) => {
+          result = p;
+          r();
+        }),
+      );
       await a.join('1', 'alice', 'alice');
       await b.join('1', 'bob', 'bob');
       await done;
