@@ -120,7 +120,7 @@ export { playerActions } from './game/player-input.js';
 // Spectators: player entities that are cameras (not replicated to others, no body, not an NPC's partner)
 export { isSpectator, setSpectator } from './game/spectators.js';
 // Ending a player's session from game code (closed 4020, removed by the next step, onPlayerLeft kicked: true)
-export { kickPlayer, type KickOptions } from './game/kick.js';
+export { isPlayerConnected, kickPlayer, type KickOptions } from './game/kick.js';
 
 // Player data: JSON values per (durable player id, key), versioned, durable across restarts
 export {

@@ -245,11 +245,14 @@ export class WorldtickClient {
    * Wait for the first message matching `pred`. Rejects with a `WorldtickError`: code
    * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket
    * closes (or `close()` is called; at once if it is already closed), with `details.closeCode` and
-   * `details.closeReason`. A socket left behind by a redirect does not end it.
+   * `details.closeReason` — for a wait started while the server is closing the socket, the server's. A socket left behind by a redirect does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
-      if (this.#ws !== null && this.#ws.readyState >= 2) {
+      // Closed, or closing because we asked: at once. Closing because the server sent its close frame
+      // (CLOSING until the handshake ends): the close event ends the wait with the server's code.
+      const state = this.#ws?.readyState ?? 0;
+      if (state === 3 || (state === 2 && this.#closeAsked !== null)) {
         reject(this.#closedError());
         return;
       }

@@ -59,3 +59,18 @@ export const kickPlayer = (world: GameWorld, player: number, options: KickOption
   Player.session[row] = KICKED_OWNER;
   world.net?.kicks.push({ player, reason });
 };
+
+/**
+ * Is `player` a player entity whose session is live — connected, not parked for a resume, not
+ * kicked: what {@link kickPlayer} accepts? False for a parked player (its socket dropped; the entity
+ * and its components stay until it resumes or its grace ends), a kicked one (from the call on), and
+ * any number that is not a live player entity. No allocation; read it in a system, handler or hook.
+ * Parks, resumes and kicks are in the input log, so a replay answers as the live world did.
+ */
+export const isPlayerConnected = (world: GameWorld, player: number): boolean => {
+  if (!Number.isInteger(player) || player <= 0 || player > world.capacity || !entityExists(world, player)) return false;
+  const { Player } = world.stores;
+  if (!hasComponent(world, player, Player)) return false;
+  const row = playerRow(world.stores, player);
+  return row !== 0 && Player.session[row] >= 0;
+};

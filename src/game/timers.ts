@@ -19,7 +19,15 @@ import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
 import { plainJsonText } from './plain-json.js';
-import { insertPending, nextIndexAfter, removePendingAt, TIMER_EPSILON, timerEntry, type PendingTimer } from './timer-state.js';
+import {
+  insertPending,
+  nextIndexAfter,
+  removePendingAt,
+  TIMER_EPSILON,
+  timerEntry,
+  type GameTimerState,
+  type PendingTimer,
+} from './timer-state.js';
 
 export { TIMER_EPSILON } from './timer-state.js';
 
@@ -205,6 +213,17 @@ export const compileTimers = (
 /** The JSON text of `v` if it is plain JSON data within {@link MAX_TIMER_PAYLOAD_BYTES}, else a problem. */
 const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; problem: string } => plainJsonText(v, MAX_TIMER_PAYLOAD_BYTES);
 
+/** Why `name` cannot be set: a repeating timer (run by the step itself), or no timer of the game (its one-shots listed). */
+const notOneShot = (t: GameTimerState, name: unknown): string => {
+  const i = typeof name === 'string' ? t.names.indexOf(name) : -1;
+  if (i >= 0)
+    return `${JSON.stringify(name)} is a repeating timer (every ${t.every[i]} world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)`;
+  const names = [...t.oneShot];
+  const known =
+    names.length === 0 ? 'the game declares none' : `one-shot timers: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`;
+  return `${JSON.stringify(name)} is not a timer of the game (${known}; declare it in timers without every)`;
+};
+
 /**
  * Set a one-shot timer: handler `name` (a timer the game declares without `every`) runs with a
  * copy of `payload` (plain JSON data, at most {@link MAX_TIMER_PAYLOAD_BYTES}; default null) in the
@@ -218,8 +237,7 @@ const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; proble
 export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: string, payload: unknown = null): number => {
   const t = world.game?.timers;
   if (!t) throw timerInvalid('the world has no game');
-  if (typeof name !== 'string' || !t.oneShot.has(name))
-    throw timerInvalid(`${JSON.stringify(name)} is not a one-shot timer of the game (declare it in timers without every)`);
+  if (typeof name !== 'string' || !t.oneShot.has(name)) throw timerInvalid(notOneShot(t, name));
   if (typeof delaySeconds !== 'number' || !Number.isFinite(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_TIMER_DELAY_SECONDS)
     throw timerInvalid(
       `delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${String(delaySeconds)})`,

@@ -59,7 +59,7 @@ export const createConnWire = (codec: ServerCodec, stats: ServerNetStats, config
         { address: conn.remoteAddress, code, closedForStrikes: n, maxStrikes: config.maxStrikes },
         'client closed after too many protocol errors (4002)',
       );
-    end(conn, CloseCode.TOO_MANY_STRIKES, 'too many errors');
+    end(conn, CloseCode.TOO_MANY_STRIKES, `too many errors (last: ${code})`); // the reason names the last offence: the client may not read error frames
   };
   return { send, end, reply };
 };

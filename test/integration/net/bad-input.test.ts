@@ -112,6 +112,7 @@ describe('bad input: each case gets its code; other sessions keep being served',
     await c.closed();
     expect(c.closeCode).toBe(4002);
     expect(c.errors.map((e) => e.code)).toEqual(['UNKNOWN_TYPE', 'UNKNOWN_TYPE', 'UNKNOWN_TYPE']);
+    expect(c.closeReason).toBe('too many errors (last: UNKNOWN_TYPE)'); // the close says which
     await goodStillServed();
   });
 
@@ -122,6 +123,7 @@ describe('bad input: each case gets its code; other sessions keep being served',
     await c.closed();
     expect(c.errors.some((e) => e.code === 'RATE_LIMITED')).toBe(true);
     expect(c.closeCode).toBe(4002);
+    expect(c.closeReason).toBe('too many errors (last: RATE_LIMITED)');
     await goodStillServed();
   });
 

@@ -151,6 +151,21 @@ describe('game timers', () => {
     const w = world(log);
     expect(codeOf(() => setWorldTimer(w, 1, 'nope'))).toBe(ErrorCode.TIMER_INVALID);
     expect(codeOf(() => setWorldTimer(w, 1, 'tick2'))).toBe(ErrorCode.TIMER_INVALID); // repeating: not settable
+    // The message says what the name is: unknown, or a repeating timer (which the step runs by itself).
+    const messageOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    expect(messageOf(() => setWorldTimer(w, 1, 'nope'))).toContain(
+      '"nope" is not a timer of the game (one-shot timers: once, other; declare it in timers without every)',
+    );
+    expect(messageOf(() => setWorldTimer(w, 1, 'tick2'))).toContain(
+      '"tick2" is a repeating timer (every 2 world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)',
+    );
     for (const d of [-1, Number.NaN, Number.POSITIVE_INFINITY, MAX_TIMER_DELAY_SECONDS + 1])
       expect(codeOf(() => setWorldTimer(w, d, 'once'))).toBe(ErrorCode.TIMER_INVALID);
     for (const p of [{ f: () => 1 }, new Date(), [1, Number.NaN], { big: 'x'.repeat(5000) }, { u: undefined }])

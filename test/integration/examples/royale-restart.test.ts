@@ -1,0 +1,183 @@
+/**
+ * examples/royale across restarts, `examples/royale/main.ts` as a child process on one SQLite data
+ * dir (paused by its config file, stepped through the admin API, checkpoints only at creation and
+ * at a clean stop):
+ *
+ * 1. alice and bob start a round; mid-play the server is stopped with SIGTERM (a checkpoint of the
+ *    round in play: two seats standing, the roster in a pending timer);
+ * 2. the restart restores the round; alice and bob, new sessions with new entities, are put back on
+ *    their seats; the zone eliminates bob and alice wins: each is paid once for its place; then the
+ *    process is killed with SIGKILL;
+ * 3. the next start restores the SIGTERM checkpoint again — the round in play — with its clock at the
+ *    last clock record, so the same end is played again: the same rewards are asked again and the
+ *    ledger answers them `replayed`; each player holds one entry for the round and its wallet was
+ *    credited once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MsgType, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
+import { BOARD_KIND, ELIMINATED, type EliminatedPayload, PLAY, placeCoins, WIN_COINS } from '../../../examples/royale/game.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+import { collectJsonLines } from '../../helpers/log-lines.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const Ws = WebSocket as unknown as WebSocketCtor;
+const TOKEN = 'royale-restart-admin-token';
+const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
+const START = 1000;
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  adminPort: number;
+}
+interface Entry {
+  key: string;
+  coinsDelta: number;
+}
+
+describe('royale rewards across a clean stop, a crash and two restarts', () => {
+  const dir = tempDataDir('wt-royale-restart-');
+  const config = join(dir.dir, 'royale.json');
+  writeFileSync(config, JSON.stringify({ scheduler: { simulation: { pauseSimulation: true } } }));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    dir.remove();
+  });
+
+  const start = async (): Promise<Child> => {
+    const args = [...(await childNodeArgs('examples/royale/main.ts')), '--data-dir', join(dir.dir, 'data'), '--config', config];
+    args.push('--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', '0');
+    const proc = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        WORLDTICK_ADMIN_TOKEN: TOKEN,
+        ROYALE_COUNTDOWN_SECONDS: '1',
+        ROYALE_PLAY_SECONDS: '20',
+        ROYALE_RESULT_SECONDS: '60',
+      },
+    });
+    children.push(proc);
+    const lines = collectJsonLines(proc.stdout!);
+    for (let i = 0; i < 400; i++) {
+      const ready = lines.find((l) => l.msg === 'server ready');
+      if (ready) return { proc, port: ready.port as number, adminPort: ready.adminPort as number };
+      if (proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('examples/royale/main.ts: no "server ready" line');
+  };
+  const admin = async (c: Child, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`http://127.0.0.1:${c.adminPort}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const stepN = (c: Child, n: number): Promise<Record<string, unknown>> => admin(c, 'POST', '/worlds/1/scheduler/step', { n });
+  /** Join the paused world: step one at a time until the welcome arrives. */
+  const joinAs = async (c: Child, name: string): Promise<WorldtickClient> => {
+    const client = new WorldtickClient({ url: `ws://127.0.0.1:${c.port}`, WebSocket: Ws });
+    await client.connect();
+    let joined = false;
+    const p = client.join('1', name, name).then(() => void (joined = true));
+    for (let i = 0; i < 400 && !joined; i++) {
+      await stepN(c, 1);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await p;
+    return client;
+  };
+  const board = (client: WorldtickClient): Record<string, number> | null => {
+    for (const e of client.view.entities.values()) if (e.kind === BOARD_KIND && e.fields) return e.fields;
+    return null;
+  };
+  const rewards = async (c: Child, who: string): Promise<Entry[]> => {
+    const p = await admin(c, 'GET', `/worlds/1/ledger/players/${pidOf(who)}`);
+    return (p.entries as Entry[]).filter((e) => e.key.startsWith('game:royale-'));
+  };
+  /** Step in batches until `done()` holds (at most `max` batches). */
+  const stepUntil = async (c: Child, done: () => Promise<boolean> | boolean, max: number, what: string): Promise<void> => {
+    for (let i = 0; i < max; i++) {
+      if (await done()) return;
+      const s = (await stepN(c, 10)) as { step?: number };
+      await new Promise((r) => setTimeout(r, 5));
+      void s;
+    }
+    if (!(await done())) throw new Error(`${what}: not reached`);
+  };
+  const wallets = (client: WorldtickClient): number[] => {
+    const coins: number[] = [];
+    client.on((m) => void (m.type === MsgType.WALLET && coins.push(m.coins)));
+    return coins;
+  };
+
+  it('pays each fighter once for its place, though the round end runs again after the crash', async () => {
+    // 1. A round in play, then a clean stop (its checkpoint holds the round).
+    const first = await start();
+    const a1 = await joinAs(first, 'alice');
+    const b1 = await joinAs(first, 'bob');
+    await stepUntil(first, () => board(a1)?.phase === PLAY && board(b1)?.phase === PLAY, 10, 'play');
+    expect(board(a1)).toMatchObject({ fighters: 2, alive: 2 });
+    first.proc.kill('SIGTERM');
+    expect((await once(first.proc, 'exit'))[0]).toBe(0);
+    a1.close();
+    b1.close();
+
+    // 2. Back on their seats; bob is eliminated (by his new entity), alice wins; each paid once. Then a crash.
+    const second = await start();
+    const a2 = await joinAs(second, 'alice');
+    const b2 = await joinAs(second, 'bob');
+    const out: EliminatedPayload[] = [];
+    a2.onMessage<EliminatedPayload>(ELIMINATED, (p) => out.push(p));
+    expect(board(a2)).toMatchObject({ phase: PLAY, fighters: 2, alive: 2 });
+    const done = async (): Promise<boolean> => (await rewards(second, 'alice')).length > 0 && (await rewards(second, 'bob')).length > 0;
+    await stepUntil(second, done, 200, 'rewards');
+    const paidAlice = await rewards(second, 'alice'),
+      paidBob = await rewards(second, 'bob');
+    expect(paidAlice.map((e) => e.coinsDelta)).toEqual([WIN_COINS]);
+    expect(paidBob.map((e) => e.coinsDelta)).toEqual([placeCoins(2, 2)]);
+    expect(out).toEqual([{ round: 1, player: b2.welcome?.playerId, place: 2, fighters: 2, coins: placeCoins(2, 2) }]);
+    const crashStep = (await admin(second, 'GET', '/worlds/1')).step as number;
+    second.proc.kill('SIGKILL');
+    await once(second.proc, 'exit');
+    a2.close();
+    b2.close();
+
+    // 3. The SIGTERM checkpoint again: the round in play, its end played again and replayed by the ledger.
+    const third = await start();
+    // The round key is the step play began at: it relies on the step continuing from the last clock
+    // record (at most 10 steps back), never from the older checkpoint's step.
+    expect((await admin(third, 'GET', '/worlds/1')).step as number).toBeGreaterThanOrEqual(crashStep - 10);
+    const a3 = await joinAs(third, 'alice');
+    const coinsA = wallets(a3);
+    const b3 = await joinAs(third, 'bob');
+    const coinsB = wallets(b3);
+    const replays = async (): Promise<boolean[]> => {
+      const recent = (await admin(third, 'GET', '/worlds/1/ledger')).recent as Array<{ key: string; replayed: boolean }>;
+      return recent.filter((r) => r.key === paidAlice[0]?.key || r.key === paidBob[0]?.key).map((r) => r.replayed);
+    };
+    await stepUntil(third, async () => (await replays()).length >= 2 && coinsA.length > 0 && coinsB.length > 0, 200, 'replays');
+    expect(await replays()).toEqual([true, true]);
+    expect(await rewards(third, 'alice')).toEqual(paidAlice);
+    expect(await rewards(third, 'bob')).toEqual(paidBob);
+    await stepN(third, 2);
+    expect(Math.max(...coinsA)).toBe(START + WIN_COINS); // never credited twice
+    expect(Math.max(...coinsB)).toBe(START + placeCoins(2, 2));
+    a3.close();
+    b3.close();
+    third.proc.kill('SIGTERM');
+    expect((await once(third.proc, 'exit'))[0]).toBe(0);
+  }, 60_000);
+});
