@@ -18,6 +18,13 @@ import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } f
 import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 import { logWriteFailure, type WriteKind } from './write-failure-log.js';
 
+/** How {@link Checkpointer.checkpoint} went: saved (its step and stored bytes), skipped, failed or no such world. */
+export type CheckpointOutcome =
+  | { status: 'saved'; step: number; bytes: number }
+  | { status: 'not-owner' }
+  | { status: 'failed'; error: unknown }
+  | { status: 'untracked' };
+
 /** Checkpoint figures of one world (admin stats and metrics). Wall ms unless named otherwise. */
 export interface CheckpointReport {
   saved: number;
@@ -298,19 +305,23 @@ export class Checkpointer {
     logWriteFailure(this.#opts.logger, kind, err, fields, failingMs, this.#opts.owner?.(fields.world) ?? null);
   }
 
-  /** Take a full checkpoint of a tracked world now (waits for one in flight first). */
-  async checkpoint(worldId: string): Promise<void> {
+  /**
+   * Take a full checkpoint of a tracked world now (waits for one in flight first). Says how it went:
+   * `saved`, `not-owner` (cluster: this instance holds no lease of the world: skipped), `failed`
+   * (the write's error; counted and logged as a timed checkpoint's), `untracked` (no such world here).
+   */
+  async checkpoint(worldId: string): Promise<CheckpointOutcome> {
     const t = this.#worlds.get(worldId);
-    if (!t) return;
-    if (t.ckBusy) await t.ckBusy;
-    const run = async (): Promise<void> => {
+    if (!t) return { status: 'untracked' };
+    while (t.ckBusy) await t.ckBusy;
+    const run = async (): Promise<CheckpointOutcome> => {
       const t0 = performance.now();
       t.report.inProgress = true;
       const fence = this.#opts.fence?.(worldId);
       if (fence === null) {
         t.report.skippedNotOwner++;
         t.report.inProgress = false;
-        return;
+        return { status: 'not-owner' };
       }
       try {
         const cap = captureWorld(t.world); // synchronous copy, between steps
@@ -341,18 +352,21 @@ export class Checkpointer {
         r.lastRawBytes = rawBytes;
         r.lastError = null;
         t.ckFailSince = null;
+        return { status: 'saved', step: cap.step, bytes: w.storedBytes };
       } catch (err) {
         t.report.failed++;
         t.report.lastError = err instanceof Error ? err.message.slice(0, 200) : String(err);
         const now = performance.now();
         t.ckFailSince ??= now;
         this.#logFailure('checkpoint', err, { world: worldId }, now - t.ckFailSince);
+        return { status: 'failed', error: err };
       } finally {
         t.report.inProgress = false;
       }
     };
-    t.ckBusy = run().finally(() => (t.ckBusy = null));
-    return t.ckBusy;
+    const done = run();
+    t.ckBusy = done.then(() => undefined).finally(() => (t.ckBusy = null));
+    return done;
   }
 
   /** Checkpoint figures of a world, or null if it is not tracked. */

@@ -1,12 +1,13 @@
 /**
  * The runtime's admin server (src/server/runtime.ts): the admin HTTP API with what the runtime
  * adds to it — readiness, the hooks run when a world is created or deleted through the API, the
- * cluster's forwarding and routes, migration, drain, balance, ledger, player-data and kick routes.
+ * cluster's forwarding and routes, migration, drain, balance, ledger, player-data, kick and checkpoint routes.
  */
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { type AdminServer, createAdminServer, type OpsState, type StatsSources, type Telemetry } from '../admin/index.js';
+import { checkpointRoutes } from '../admin/routes-checkpoint.js';
 import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { playerRoutes } from '../admin/routes-players.js';
@@ -100,6 +101,7 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
       ...ledgerRoutes({ runner: d.runner, store: d.store }),
       ...playerDataRoutes({ service: d.playerData }),
       ...playerRoutes({ runner: d.runner, kick: d.kick }), // POST /api/v1/worlds/{id}/players/{playerId}/kick
+      ...checkpointRoutes({ runner: d.runner, checkpoint: (id) => checkpointer.checkpoint(id) }), // POST /api/v1/worlds/{id}/checkpoint
     ],
   });
 };
