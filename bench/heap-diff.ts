@@ -42,6 +42,8 @@ export interface HeapDiff {
   byCount: GrowthRow[];
   bySelfBytes: GrowthRow[];
   byRetainedBytes: GrowthRow[];
+  /** The classes asked for by name (e.g. the string classes of the ids a run makes), whether they grew or not. */
+  watched: GrowthRow[];
 }
 
 /** Per class: count, self bytes, retained bytes (objects dominated by one of their own class not counted again). */
@@ -113,8 +115,11 @@ const heldBy = (
   return { newObjects: fresh, heldBy: heldByRows };
 };
 
-/** Compare two snapshots of one process (`before` first); `top` classes by each measure, the count growers traced. */
-export const diffHeapGraphs = (before: HeapGraph, after: HeapGraph, top = 15, traceTop = 8): HeapDiff => {
+/**
+ * Compare two snapshots of one process (`before` first): the `top` classes by each measure, the first
+ * `traceTop` count and self-bytes growers traced, and the classes named in `watch` always.
+ */
+export const diffHeapGraphs = (before: HeapGraph, after: HeapGraph, top = 15, traceTop = 8, watch: readonly string[] = []): HeapDiff => {
   const a = classTotals(before);
   const b = classTotals(after);
   const rows: GrowthRow[] = [];
@@ -140,7 +145,18 @@ export const diffHeapGraphs = (before: HeapGraph, after: HeapGraph, top = 15, tr
   const bySelfBytes = topBy('selfBytesDelta');
   const byRetainedBytes = topBy('retainedBytesDelta');
   const beforeIds = new Set<number>(before.id);
-  const traced = new Set<GrowthRow>([...byCount.slice(0, traceTop), ...bySelfBytes.slice(0, traceTop)]);
+  const watched = watch.map(
+    (name) =>
+      rows.find((r) => r.name === name) ?? {
+        name,
+        countBefore: 0,
+        countAfter: 0,
+        countDelta: 0,
+        selfBytesDelta: 0,
+        retainedBytesDelta: 0,
+      },
+  );
+  const traced = new Set<GrowthRow>([...byCount.slice(0, traceTop), ...bySelfBytes.slice(0, traceTop), ...watched]);
   for (const r of traced) if (r.countDelta > 0) Object.assign(r, heldBy(after, beforeIds, r.name, 4));
   return {
     nodes: { before: before.nodeCount, after: after.nodeCount },
@@ -148,12 +164,19 @@ export const diffHeapGraphs = (before: HeapGraph, after: HeapGraph, top = 15, tr
     byCount,
     bySelfBytes,
     byRetainedBytes,
+    watched,
   };
 };
 
-/** Read and compare two snapshot files. */
+/** Read and compare two snapshot files; the string `classes` are watched (reported whether they grew or not). */
 export const diffHeapSnapshots = (beforeFile: string, afterFile: string, classes: readonly StringClass[] = [], top = 15): HeapDiff =>
-  diffHeapGraphs(readHeapGraph(beforeFile, classes), readHeapGraph(afterFile, classes), top);
+  diffHeapGraphs(
+    readHeapGraph(beforeFile, classes),
+    readHeapGraph(afterFile, classes),
+    top,
+    8,
+    classes.map((c) => `(string) ${c.label}`),
+  );
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
 
@@ -168,8 +191,9 @@ export const formatHeapDiff = (d: HeapDiff, label = ''): string[] => {
     ['by count', d.byCount],
     ['by self bytes', d.bySelfBytes],
     ['by retained bytes', d.byRetainedBytes],
+    ['watched', d.watched],
   ] as const) {
-    lines.push(`  top growers ${title}:`);
+    lines.push(title === 'watched' ? '  watched:' : `  top growers ${title}:`);
     for (const r of rs.slice(0, 10)) {
       lines.push(row(r));
       for (const h of r.heldBy ?? []) lines.push(`        ${h.objects} new held by ${h.path}`);

@@ -36,7 +36,7 @@ beforeAll(() => {
   execFileSync(process.execPath, ['-e', CHILD, a, b], { stdio: 'ignore' });
   before = readHeapGraph(a, classes);
   after = readHeapGraph(b, classes);
-  diff = diffHeapGraphs(before, after);
+  diff = diffHeapGraphs(before, after, 15, 8, ['(string) leaky tag', '(string) never made']);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -51,6 +51,12 @@ describe('heap diff', () => {
     expect(row('(string) leaky tag')).toMatchObject({ countBefore: 0, countDelta: 1000 });
     expect(row('Link')).toMatchObject({ countDelta: 100 });
     expect(formatHeapDiff(diff).join('\n')).toMatch(/Leaky +0 → +1000 \(\+1000\)/);
+    // Watched classes are reported whether they grew or not (and traced).
+    expect(diff.watched.map((r) => [r.name, r.countDelta])).toEqual([
+      ['(string) leaky tag', 1000],
+      ['(string) never made', 0],
+    ]);
+    expect(diff.watched[0]?.heldBy?.[0]?.path).toContain('Leaky.tag');
   });
 
   it('retained bytes: a Leaky retains its tag; the class is the sum; a chain is counted once', () => {
