@@ -36,7 +36,10 @@ describe.skipIf(backend.skip !== null)('a world deleted while it migrates', () =
     const migrated = a.api('POST', `/api/v1/worlds/${WORLD}/migrate`, { to: 'b' });
     // The migration's checkpoint is in the trigger's sleep: its ledger is detached, the world held.
     await until('the checkpoint sleeps', () =>
-      sql(pg.url, async (c) => Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'`)).rows[0].n) > 0),
+      sql(
+        pg.url,
+        async (c) => Number((await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep'`)).rows[0].n) > 0,
+      ),
     );
     expect(world.ledger).toBeNull();
     const deleted = a.api('DELETE', `/api/v1/worlds/${WORLD}`);
