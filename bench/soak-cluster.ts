@@ -16,7 +16,7 @@
  *
  *   SOAK_SECONDS=300 SOAK_SAMPLE_SECONDS=15 SOAK_PLAYERS=16 SOAK_BOTS=20 npx tsx bench/soak-cluster.ts
  *   SOAK_KILL_SECONDS=60 SOAK_REDIS_SECONDS=120 SOAK_MOVE_GAP_MS=1000 SOAK_WARMUP_SECONDS=45
- *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2 SOAK_PG_SECONDS=180
+ *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_KEEP_SNAPSHOTS=/tmp/snaps SOAK_NPCS=200 SOAK_LEASE_TTL=2 SOAK_PG_SECONDS=180
  *   SOAK_CHURN_WORLDS=1 SOAK_CHURN_PLAYERS=3 SOAK_CHURN_LIFE_MS=2000 SOAK_CHURN_GAP_MS=500 SOAK_CHURN_NPCS=20
  *
  * Every `SOAK_SAMPLE_SECONDS`, per instance, from outside (bench/soak-cluster-probe.ts: the Node
@@ -33,7 +33,9 @@
  * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
  * half) and of the quiet samples, the quiet samples also per 1,000 churned worlds; the first and last quiet samples' difference; with
  * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
- * instance through its inspector) and the constructors whose object count grew most; and the
+ * instance through its inspector; kept in `SOAK_KEEP_SNAPSHOTS=<dir>` when set) compared by class —
+ * count, self and retained bytes, the top growers and what holds them, the soak's id strings always
+ * (bench/soak-cluster-heap.ts, bench/heap-diff.ts; `heapDiff`); and the
  * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts),
  * churn players' purchases included; at the end, rows left in PostgreSQL by deleted worlds.
  */
