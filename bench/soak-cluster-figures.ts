@@ -1,9 +1,8 @@
 /**
- * The figures of bench/soak-cluster.ts: one instance's sample ({@link Point}), growth lines (per hour
- * and per 1,000 moves, least squares as bench/soak.ts), and a heap snapshot summary — objects by
- * constructor name, counted from a `.heapsnapshot` file the instance wrote — to diff two of them.
+ * The figures of bench/soak-cluster.ts: one instance's sample ({@link Point}) and growth lines (per
+ * hour and per 1,000 moves, least squares as bench/soak.ts). The heap snapshots' diff is
+ * bench/soak-cluster-heap.ts.
  */
-import { readFileSync } from 'node:fs';
 import { slope } from './soak.js';
 
 /** One instance's sample. */
@@ -97,58 +96,4 @@ export const growthOf = <P extends { t: number; moves: number }, K extends keyof
     };
   }
   return out;
-};
-
-/** Objects of a heap snapshot by constructor name (closures by function name, strings by their first 24 characters): count and self bytes. */
-export type HeapSummary = Map<string, { count: number; bytes: number }>;
-
-/** Read a `.heapsnapshot` (V8's JSON) and count its nodes by type and name. */
-export const summarizeSnapshot = (file: string): HeapSummary => {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const f = snap.snapshot.meta.node_fields;
-  const stride = f.length;
-  const iType = f.indexOf('type');
-  const iName = f.indexOf('name');
-  const iSize = f.indexOf('self_size');
-  const types = snap.snapshot.meta.node_types[0];
-  const out: HeapSummary = new Map();
-  for (let i = 0; i < snap.nodes.length; i += stride) {
-    const type = types[snap.nodes[i + iType] ?? 0] ?? '?';
-    if (type === 'hidden' || type === 'synthetic') continue;
-    const text = snap.strings[snap.nodes[i + iName] ?? 0] ?? '?';
-    // Strings by their first 24 characters, digits folded: what kind of text grows.
-    const name =
-      type === 'object'
-        ? text
-        : type === 'closure'
-          ? `closure ${text}`
-          : type === 'string'
-            ? `(string) ${text.slice(0, 24).replace(/\d+/g, '#')}`
-            : `(${type})`;
-    const e = out.get(name);
-    const bytes = snap.nodes[i + iSize] ?? 0;
-    if (e) {
-      e.count++;
-      e.bytes += bytes;
-    } else out.set(name, { count: 1, bytes });
-  }
-  return out;
-};
-
-/** The `top` names whose count grew most from `a` to `b` (with their byte growth). */
-export const snapshotGrowth = (
-  a: HeapSummary,
-  b: HeapSummary,
-  top = 20,
-): Array<{ name: string; countBefore: number; countAfter: number; bytesDelta: number }> => {
-  const rows: Array<{ name: string; countBefore: number; countAfter: number; bytesDelta: number }> = [];
-  for (const [name, e] of b) {
-    const was = a.get(name) ?? { count: 0, bytes: 0 };
-    rows.push({ name, countBefore: was.count, countAfter: e.count, bytesDelta: e.bytes - was.bytes });
-  }
-  return rows.sort((x, y) => y.countAfter - y.countBefore - (x.countAfter - x.countBefore)).slice(0, top);
 };

@@ -2,9 +2,9 @@
  * The growth figures of a soak-cluster run (bench/soak-cluster.ts), from its samples: per hour and per
  * 1,000 moves — of the samples during the moves (second half), and of the quiet samples (same
  * placement each time; the first, after the warm-up, left out of the fit) —, the cluster-wide counts'
- * growth, the first and last quiet samples' difference, and the heap snapshots' diff.
+ * growth, and the first and last quiet samples' difference (the heap snapshots' diff: bench/soak-cluster-heap.ts).
  */
-import { FITTED, growthOf, growthPer1000, type HeapSummary, type Point, snapshotGrowth } from './soak-cluster-figures.js';
+import { FITTED, growthOf, growthPer1000, type Point } from './soak-cluster-figures.js';
 import { quietDeltaOf } from './soak-cluster-sample.js';
 
 /** One cluster-wide sample: Redis clients and keys, PostgreSQL sessions. */
@@ -25,8 +25,6 @@ export interface SoakRunSamples {
   /** Quiet samples (driver paused, every world at home), each by instance. */
   quiet: Array<Record<string, Point | null>>;
   cluster: ClusterPoint[];
-  /** Heap snapshot summaries by `<instance>-before` / `<instance>-after`. */
-  snapshots: Record<string, HeapSummary>;
   runSeconds: number;
   /** Moves and churned worlds during the measured run (after the warm-up). */
   moves: number;
@@ -55,11 +53,5 @@ export const soakGrowth = (r: SoakRunSamples, steady: readonly string[]) => {
     const b1 = last[id];
     if (b0 && b1) quietDelta[id] = quietDeltaOf(b0, b1, r.moves, r.churns);
   }
-  const snapshotDiff: Record<string, unknown> = {};
-  for (const id of steady) {
-    const b0 = r.snapshots[`${id}-before`];
-    const b1 = r.snapshots[`${id}-after`];
-    if (b0 && b1) snapshotDiff[id] = snapshotGrowth(b0, b1);
-  }
-  return { growth, quietGrowth, clusterGrowth, quietDelta, snapshotDiff };
+  return { growth, quietGrowth, clusterGrowth, quietDelta };
 };

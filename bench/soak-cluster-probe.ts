@@ -100,10 +100,11 @@ export const inspectProcess = async (inspectPort: number): Promise<InspectSample
   }
 };
 
-/** Have the process write a heap snapshot to `file` (v8.writeHeapSnapshot, through the inspector). */
+/** Full GCs, then have the process write a heap snapshot to `file` (v8.writeHeapSnapshot, through the inspector). */
 export const writeSnapshot = async (inspectPort: number, file: string): Promise<void> => {
   const cdp = await connectCdp(inspectPort);
   try {
+    for (let i = 0; i < 3; i++) await cdp.call('HeapProfiler.collectGarbage');
     await cdp.call(
       'Runtime.evaluate',
       { expression: `require('v8').writeHeapSnapshot(${JSON.stringify(file)})`, includeCommandLineAPI: true, returnByValue: true },

@@ -19,6 +19,8 @@ export interface SoakClusterSettings {
   leaseTtl: number;
   quietEvery: number;
   snapshotsOn: boolean;
+  /** `SOAK_KEEP_SNAPSHOTS=<dir>`: copies of the heap snapshots kept there (to open in DevTools or diff again). */
+  keepSnapshots: string | null;
   churnOn: boolean;
   pgEvery: number;
   churnGapMs: number;
@@ -43,6 +45,7 @@ export const soakClusterSettings = (quick: boolean): SoakClusterSettings => {
     leaseTtl: env('SOAK_LEASE_TTL', 2),
     quietEvery: env('SOAK_QUIET_SECONDS', quick ? 30 : 150),
     snapshotsOn: process.env.SOAK_SNAPSHOTS === '1',
+    keepSnapshots: process.env.SOAK_KEEP_SNAPSHOTS || null,
     churnOn: process.env.SOAK_CHURN_WORLDS !== '0',
     pgEvery: env('SOAK_PG_SECONDS', quick ? 50 : 180),
     churnGapMs: env('SOAK_CHURN_GAP_MS', 500),

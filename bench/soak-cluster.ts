@@ -16,7 +16,7 @@
  *
  *   SOAK_SECONDS=300 SOAK_SAMPLE_SECONDS=15 SOAK_PLAYERS=16 SOAK_BOTS=20 npx tsx bench/soak-cluster.ts
  *   SOAK_KILL_SECONDS=60 SOAK_REDIS_SECONDS=120 SOAK_MOVE_GAP_MS=1000 SOAK_WARMUP_SECONDS=45
- *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_NPCS=200 SOAK_LEASE_TTL=2 SOAK_PG_SECONDS=180
+ *   SOAK_QUIET_SECONDS=150 SOAK_SNAPSHOTS=1 SOAK_KEEP_SNAPSHOTS=/tmp/snaps SOAK_NPCS=200 SOAK_LEASE_TTL=2 SOAK_PG_SECONDS=180
  *   SOAK_CHURN_WORLDS=1 SOAK_CHURN_PLAYERS=3 SOAK_CHURN_LIFE_MS=2000 SOAK_CHURN_GAP_MS=500 SOAK_CHURN_NPCS=20
  *
  * Every `SOAK_SAMPLE_SECONDS`, per instance, from outside (bench/soak-cluster-probe.ts: the Node
@@ -33,12 +33,14 @@
  * growth per hour and per 1,000 moves (least-squares lines) of the samples during the moves (second
  * half) and of the quiet samples, the quiet samples also per 1,000 churned worlds; the first and last quiet samples' difference; with
  * `SOAK_SNAPSHOTS=1`, heap snapshots of a and b at the first and last quiet sample (written by the
- * instance through its inspector) and the constructors whose object count grew most; and the
+ * instance through its inspector; kept in `SOAK_KEEP_SNAPSHOTS=<dir>` when set) compared by class —
+ * count, self and retained bytes, the top growers and what holds them, the soak's id strings always
+ * (bench/soak-cluster-heap.ts, bench/heap-diff.ts; `heapDiff`); and the
  * exactly-once check of every purchase (ledger vs what clients were told, bench/crash-campaign-checks.ts),
  * churn players' purchases included; at the end, rows left in PostgreSQL by deleted worlds.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -51,7 +53,8 @@ import { createDatabase, viewPostgres } from './crash-campaign-store.js';
 import { runSuite, type Suite } from './harness.js';
 import { lossyRedis, newDriverCounts, runDriver, SoakCluster, type SoakInstance } from './soak-cluster-driver.js';
 import { CHURN_PREFIX, deadWorldRows, familyDelta, metricsSize, newChurnCounts, newChurnPlayers, runChurn } from './soak-cluster-churn.js';
-import { growthPer1000, type HeapSummary, type Point, summarizeSnapshot } from './soak-cluster-figures.js';
+import { growthPer1000, type Point } from './soak-cluster-figures.js';
+import { SOAK_STRING_CLASSES, soakHeapDiff } from './soak-cluster-heap.js';
 import { type ClusterPoint, soakGrowth } from './soak-cluster-growth.js';
 import { pgSessions, redisCounts, writeSnapshot } from './soak-cluster-probe.js';
 import { botsFiguresOf, sampleInstance } from './soak-cluster-sample.js';
@@ -71,7 +74,7 @@ export const soakClusterSuite: Suite = {
   async run(ctx) {
     const settings = soakClusterSettings(ctx.quick);
     const { seconds, sampleEvery, warmup, playersN, botsN, killEvery, redisEvery, gapMs, npcs, leaseTtl, quietEvery } = settings;
-    const { snapshotsOn, churnOn, pgEvery, churnGapMs, churnLifeMs, churnNpcs, churnPlayersN } = settings;
+    const { snapshotsOn, keepSnapshots, churnOn, pgEvery, churnGapMs, churnLifeMs, churnNpcs, churnPlayersN } = settings;
     if (!findRedisServer()) throw new Error('redis-server is not installed');
     const pgs = await startPostgres({ maxConnections: 200 });
     if ('skip' in pgs) throw new Error(pgs.skip);
@@ -234,7 +237,8 @@ export const soakClusterSuite: Suite = {
       const quiet: Array<Record<string, Point | null>> = [];
       /** `/metrics` series per family at each quiet sample, to name what a difference is made of. */
       const quietFamilies: Record<string, Array<Record<string, number>>> = {};
-      const snapshots: Record<string, HeapSummary> = {};
+      /** Heap snapshot files by `<instance>-before` / `<instance>-after` (compared at the end, bench/heap-diff.ts). */
+      const snapshots: Record<string, string> = {};
       const quietSample = async (t: number, snapshot: string | null): Promise<void> => {
         driving = false;
         await run;
@@ -254,8 +258,8 @@ export const soakClusterSuite: Suite = {
           for (const id of STEADY) {
             const file = join(dir, `${id}-${snapshot}.heapsnapshot`);
             await writeSnapshot(cluster.get(id).inspectPort, file);
-            snapshots[`${id}-${snapshot}`] = summarizeSnapshot(file);
-            rmSync(file, { force: true });
+            snapshots[`${id}-${snapshot}`] = file;
+            if (keepSnapshots) copyFileSync(file, join(keepSnapshots, `${id}-${snapshot}.heapsnapshot`));
           }
         driving = true;
         startChurn();
@@ -292,13 +296,12 @@ export const soakClusterSuite: Suite = {
       driving = false;
       await run;
 
-      // Figures (bench/soak-cluster-growth.ts): growth during the moves and between quiet samples, heap snapshot diff.
-      const { growth, quietGrowth, clusterGrowth, quietDelta, snapshotDiff } = soakGrowth(
+      // Figures (bench/soak-cluster-growth.ts): growth during the moves and between quiet samples.
+      const { growth, quietGrowth, clusterGrowth, quietDelta } = soakGrowth(
         {
           series,
           quiet,
           cluster: cluster0,
-          snapshots,
           runSeconds,
           moves: counts.moves - movesAtStart,
           churns: churn.creates - churnsAtStart,
@@ -357,7 +360,7 @@ export const soakClusterSuite: Suite = {
       ctx.record('clusterGrowth', clusterGrowth);
       ctx.record('quietDelta', quietDelta);
       ctx.record('quiet', quiet);
-      if (snapshotsOn) ctx.record('snapshotDiff', snapshotDiff);
+      if (snapshotsOn) ctx.record('heapDiff', soakHeapDiff(snapshots, STEADY, SOAK_STRING_CLASSES, ctx.log));
       ctx.record('instanceStarts', Object.fromEntries(instances.map((i) => [i.id, i.starts])));
       ctx.record('errorLines', Object.fromEntries(instances.map((i) => [i.id, i.proc?.errors.slice(0, 10) ?? []])));
       ctx.record('samples', { ...series, cluster: cluster0 });

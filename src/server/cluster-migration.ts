@@ -308,9 +308,13 @@ export class WorldMover {
       return rec;
     } catch (err) {
       if (!handedOver) {
-        // Nothing moved: the world steps on here (still tracked by the checkpointer).
-        d.withLedger(world);
-        world.ledger?.service.setFenceToken(c.fence(worldId)?.token ?? fence.token); // a new token after a refusal
+        // Nothing moved: the world steps on here (still tracked by the checkpointer) — unless it was deleted
+        // meanwhile (the delete does not wait for a migration): a ledger attached to a world no longer in the
+        // runner is never detached, and its refusal pruner's timer would keep the world in memory for good.
+        if (d.getWorld(worldId) === world) {
+          d.withLedger(world);
+          world.ledger?.service.setFenceToken(c.fence(worldId)?.token ?? fence.token); // a new token after a refusal
+        }
       } else {
         await d.checkpointer.untrack(worldId, { forget: false });
         d.gameServer().closeWorldSessions(worldId, CloseCode.LEASE_LOST, 'world moving; retry');
