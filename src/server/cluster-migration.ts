@@ -308,9 +308,8 @@ export class WorldMover {
       return rec;
     } catch (err) {
       if (!handedOver) {
-        // Nothing moved: the world steps on here (still tracked by the checkpointer) — unless it was deleted
-        // meanwhile (the delete does not wait for a migration): a ledger attached to a world no longer in the
-        // runner is never detached, and its refusal pruner's timer would keep the world in memory for good.
+        // Nothing moved: the world steps on here, unless deleted meanwhile (a delete does not wait for a migration):
+        // a ledger attached to a world out of the runner is never detached; its pruner's timer would keep the world.
         if (d.getWorld(worldId) === world) {
           d.withLedger(world);
           world.ledger?.service.setFenceToken(c.fence(worldId)?.token ?? fence.token); // a new token after a refusal
