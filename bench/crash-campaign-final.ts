@@ -136,11 +136,34 @@ export interface FinalCheck {
   /** The first read of every player whose wallet was behind its ledger (0.5 s after the joins). */
   firstRead: WalletRead[];
   probe: { reads: number; behind: number; maxAbove: number; notExplainedByWatermark: WalletRead[] };
+  /**
+   * Per player, the largest batch of its `ok` entries of one key kind committed together (same
+   * `createdAt`: one group commit), e.g. `chain:offer-trade` 27 — what a wallet read between a
+   * commit and the step that applies it is behind by.
+   */
+  largestBatches: Record<string, Record<string, number>>;
 }
+
+/** Largest group of entries of one key kind with one `createdAt` (one commit batch), per kind. */
+const largestBatches = (ok: readonly Entry[]): Record<string, number> => {
+  const n = new Map<string, number>();
+  for (const e of ok) n.set(`${kindOf(e.key)}\u0000${e.createdAt}`, (n.get(`${kindOf(e.key)}\u0000${e.createdAt}`) ?? 0) + 1);
+  const out: Record<string, number> = {};
+  for (const [k, c] of n) {
+    const kind = k.split('\u0000')[0] ?? k;
+    out[kind] = Math.max(out[kind] ?? 0, c);
+  }
+  return out;
+};
 
 /** Every player rejoined; once caught up, its live wallet must equal its ledger balance. */
 export const finalCheck = async (adminPort: number, players: readonly PlayerState[], probeMs = 5000): Promise<FinalCheck> => {
-  const out: FinalCheck = { violations: [], firstRead: [], probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [] } };
+  const out: FinalCheck = {
+    violations: [],
+    firstRead: [],
+    probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [] },
+    largestBatches: {},
+  };
   await sleep(500);
   for (const st of players) {
     const b = await readPlayer(adminPort, st).catch(() => null);
@@ -160,8 +183,9 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
       continue;
     }
     const live = body.live;
-    if (same(body.balance, live)) continue;
     const ok = body.entries.filter((e) => e.status === 'ok');
+    out.largestBatches[st.token] = largestBatches(ok);
+    if (same(body.balance, live)) continue;
     const diff = minus(body.balance, live);
     const above = ok.filter((e) => e.seq > live.appliedSeq);
     const run = lackingRun(ok, diff);

@@ -296,6 +296,7 @@ const run = async (): Promise<void> => {
     finalViolations: final,
     finalFirstRead: check?.firstRead ?? null,
     finalProbe: check?.probe ?? null,
+    finalLargestBatches: check?.largestBatches ?? null,
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
