@@ -135,7 +135,14 @@ export interface FinalCheck {
   violations: string[];
   /** The first read of every player whose wallet was behind its ledger (0.5 s after the joins). */
   firstRead: WalletRead[];
-  probe: { reads: number; behind: number; maxAbove: number; notExplainedByWatermark: WalletRead[] };
+  probe: {
+    reads: number;
+    behind: number;
+    maxAbove: number;
+    notExplainedByWatermark: WalletRead[];
+    /** Commit batches (player, `createdAt`) of `ok` entries committed during the probe: the chances to find a wallet behind. */
+    batchesCommitted: number;
+  };
   /**
    * Per player, the largest batch of its `ok` entries of one key kind committed together (same
    * `createdAt`: one group commit), e.g. `chain:offer-trade` 27 — what a wallet read between a
@@ -161,7 +168,7 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
   const out: FinalCheck = {
     violations: [],
     firstRead: [],
-    probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [] },
+    probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [], batchesCommitted: 0 },
     largestBatches: {},
   };
   await sleep(500);
@@ -199,10 +206,13 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
     );
   }
   // Probe: read every player again and again; a wallet behind its ledger must be behind by exactly the entries above its watermark.
-  const until = Date.now() + probeMs;
+  const from = Date.now();
+  const until = from + probeMs;
+  const batches = new Set<string>();
   while (Date.now() < until) {
     for (const st of players) {
       const b = await readPlayer(adminPort, st).catch(() => null);
+      for (const e of b?.entries ?? []) if (e.status === 'ok' && e.createdAt >= from) batches.add(`${st.index}:${e.createdAt}`);
       const r = b && readOf(st, b);
       if (!r) continue;
       out.probe.reads++;
@@ -213,5 +223,6 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
     }
     await sleep(20);
   }
+  out.probe.batchesCommitted = batches.size;
   return out;
 };
