@@ -140,6 +140,8 @@ export interface FinalCheck {
     behind: number;
     maxAbove: number;
     notExplainedByWatermark: WalletRead[];
+    /** The first few reads that found a wallet behind (explained or not). */
+    samples: WalletRead[];
     /** Commit batches (player, `createdAt`) of `ok` entries committed during the probe: the chances to find a wallet behind. */
     batchesCommitted: number;
   };
@@ -168,7 +170,7 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
   const out: FinalCheck = {
     violations: [],
     firstRead: [],
-    probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [], batchesCommitted: 0 },
+    probe: { reads: 0, behind: 0, maxAbove: 0, notExplainedByWatermark: [], samples: [], batchesCommitted: 0 },
     largestBatches: {},
   };
   await sleep(500);
@@ -219,6 +221,7 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
       if (same(r.behind, { coins: 0, items: {} })) continue;
       out.probe.behind++;
       out.probe.maxAbove = Math.max(out.probe.maxAbove, r.above);
+      if (out.probe.samples.length < 5) out.probe.samples.push(r);
       if (!r.behindIsAbove && out.probe.notExplainedByWatermark.length < 10) out.probe.notExplainedByWatermark.push(r);
     }
     await sleep(20);
