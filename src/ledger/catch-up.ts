@@ -65,9 +65,9 @@ let lastRead = 0;
  * waits for THIS read: `read` of its `catchingUp` entry). Call with the player already in
  * `l.catchingUp`. The read is numbered because the entity id alone does not name the binding: a
  * player that leaves while its read is out and joins again can get the same, reused entity id
- * (bitECS reuses a removed id at once), and the first read — a summary taken before entries
- * committed while it was away, or the entries above the old row's watermark — must not be applied
- * to the new binding (test/unit/ledger/catchup-races.test.ts).
+ * (bitECS hands out the most recently removed id first), and the first read — a summary taken
+ * before entries committed while it was away, or the entries above the old row's watermark — must
+ * not be applied to the new binding (test/unit/ledger/catchup-races.test.ts).
  */
 export const startCatchUp = (world: LedgerWorld, l: WorldLedger, playerId: string, eid: number): void => {
   const held = l.catchingUp.get(playerId);

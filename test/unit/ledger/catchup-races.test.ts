@@ -10,10 +10,12 @@
  *   - a restored wallet (a watermark) and entries a previous process life committed above it, a
  *     reward key of that life granted again while the player catches up, new commits during the read;
  *   - the player leaves while its catch-up read is out, entries are committed meanwhile, and it joins
- *     again into the SAME entity id (bitECS reuses a removed id at once): the first read must not be
- *     applied to the second binding (a summary taken before those entries, or entries above the old
- *     row's watermark put on a fresh row) — it was, before catch-ups carried their binding's number.
- *   (The crash campaign's seed 113: docs/DURABILITY.md, "Crash campaign".)
+ *     again into the SAME entity id (bitECS hands out the most recently removed id first): the first
+ *     read must not be applied to the second binding (a summary taken before those entries, or
+ *     entries above the old row's watermark put on a fresh row) — it was, before catch-ups carried
+ *     their binding's number.
+ *   (Written following up the crash campaign's seed 113, docs/DURABILITY.md "Crash campaign": the
+ *   last race is a bug the campaign does not reach, not that seed's cause.)
  */
 import { playerRow } from '../../../components/player-table.js';
 import { afterEach, describe, expect, it } from 'vitest';
