@@ -26,12 +26,12 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
+import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
 import { runUpgradeCampaign, summaryViolations } from './crash-campaign-upgrade.js';
 import {
   ackedCount,
   joinAll,
   newPlayers,
-  playerIdOf,
   runPlayer,
   runRewarder,
   type LoadControl,
@@ -268,6 +268,7 @@ const run = async (): Promise<void> => {
   // Drain: one more start, every pending key answered, every player's live wallet against the ledger.
   proc = startServer(spec);
   const final: string[] = [];
+  let check: FinalCheck | null = null;
   try {
     const stats = await waitUp(spec, proc);
     if (lastView) final.push(...checkRestore(lastView, stats));
@@ -275,7 +276,8 @@ const run = async (): Promise<void> => {
     await Promise.race([load, sleep(30_000)]);
     if (players.some((p) => p.pending !== null)) final.push('pending keys not answered within 30 s of the drain');
     const clients = await joinAll(port, players);
-    final.push(...(await finalCheck(adminPort, players)));
+    check = await finalCheck(adminPort, players, Number(arg('probe-ms', '5000')));
+    final.push(...check.violations);
     for (const c of clients) c.close();
   } catch (err) {
     final.push(`final start failed: ${(err as Error).message}`);
@@ -292,6 +294,9 @@ const run = async (): Promise<void> => {
     iterations: results.length,
     violations: violationsOf(results) + final.length,
     finalViolations: final,
+    finalFirstRead: check?.firstRead ?? null,
+    finalProbe: check?.probe ?? null,
+    finalLargestBatches: check?.largestBatches ?? null,
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
@@ -300,32 +305,6 @@ const run = async (): Promise<void> => {
     results,
   };
   writeSummary(out, summary);
-};
-
-/** Every player rejoins; once caught up, its live wallet must equal its ledger balance. */
-const finalCheck = async (adminPort: number, players: PlayerState[]): Promise<string[]> => {
-  const outv: string[] = [];
-  await sleep(500);
-  for (const st of players) {
-    const id = encodeURIComponent(playerIdOf(st.token));
-    let body: any = null;
-    // Until the live wallet is caught up to the ledger (its watermark at the last seq; 10 s at most).
-    for (let i = 0; i < 100; i++) {
-      body = (await admin(adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`)).json;
-      if (body?.live && body.live.appliedSeq >= body.balance.lastSeq) break;
-      await sleep(100);
-    }
-    if (!body?.live) {
-      outv.push(`${st.token}: no live wallet after the drain`);
-      continue;
-    }
-    const seqs = `(live appliedSeq ${body.live.appliedSeq}, ledger lastSeq ${body.balance.lastSeq})`;
-    if (body.live.coins !== body.balance.coins)
-      outv.push(`${st.token}: live coins ${body.live.coins} != ledger ${body.balance.coins} ${seqs}`);
-    if (JSON.stringify(body.live.items) !== JSON.stringify(body.balance.items))
-      outv.push(`${st.token}: live items ${JSON.stringify(body.live.items)} != ledger ${JSON.stringify(body.balance.items)}`);
-  }
-  return outv;
 };
 
 /** The cluster window: its own loop (two instances), the same summary. */

@@ -56,29 +56,41 @@ export const summaryEffects = (b: Balance, catalogue: Catalogue): Array<[number,
   return out;
 };
 
+/** Numbers of catch-up reads (process-wide, increasing): a fact carries its read's. */
+let lastRead = 0;
+
 /**
  * Read what player `playerId`'s wallet in entity `eid` lacks and queue it as a `catchup` fact;
- * retried with backoff while the store fails and the catch-up is still wanted (the player still
- * catching up into `eid`). Call with the player already in `l.catchingUp`.
+ * retried with backoff while the store fails and the catch-up is still wanted (the binding still
+ * waits for THIS read: `read` of its `catchingUp` entry). Call with the player already in
+ * `l.catchingUp`. The read is numbered because the entity id alone does not name the binding: a
+ * player that leaves while its read is out and joins again can get the same, reused entity id
+ * (bitECS hands out the most recently removed id first), and the first read — a summary taken
+ * before entries committed while it was away, or the entries above the old row's watermark — must
+ * not be applied to the new binding (test/unit/ledger/catchup-races.test.ts).
  */
 export const startCatchUp = (world: LedgerWorld, l: WorldLedger, playerId: string, eid: number): void => {
+  const held = l.catchingUp.get(playerId);
+  if (!held || held.eid !== eid) return;
+  const read = ++lastRead;
+  held.read = read;
   const wallet = world.stores.Wallet;
   const row = playerRow(world.stores, eid);
   // Row 0 (none assigned yet) reads as fresh: the defaults row.
   const fresh = walletFresh(wallet, row);
   const after = wallet.appliedSeq[row];
-  const wanted = (): boolean => world.ledger === l && l.catchingUp.get(playerId)?.eid === eid;
+  const wanted = (): boolean => world.ledger === l && l.catchingUp.get(playerId)?.read === read;
   const retry = (attempt: number): void => {
-    const read: Promise<TxFact> = fresh
+    const reading: Promise<TxFact> = fresh
       ? l.store.ledgerBalance(playerId).then((summary) => {
           l.stats.catchUpSummaries++;
-          return { op: 'catchup', playerId, eid, entries: [], summary };
+          return { op: 'catchup', playerId, eid, read, entries: [], summary };
         })
       : l.service.entriesSince(playerId, after).then((entries) => {
           l.stats.catchUpEntriesRead += entries.length;
-          return { op: 'catchup', playerId, eid, entries, summary: null };
+          return { op: 'catchup', playerId, eid, read, entries, summary: null };
         });
-    read.then(
+    reading.then(
       (fact) => pushTxFact(world, l, fact),
       () => {
         if (wanted()) setTimeout(() => retry(attempt + 1), Math.min(2000, 50 * 2 ** attempt)).unref();

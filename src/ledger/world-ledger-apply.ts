@@ -94,8 +94,8 @@ export const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
     const held = l.catchingUp.get(f.playerId);
     // Dropped below (superseded, or the player left): the outbox entries applied above changed other
     // players' wallets, and their own `result` facts find nothing left to apply, so they are told here.
-    if (!held || held.eid !== f.eid) {
-      // Superseded: a newer catch-up (another entity) is in flight.
+    if (!held || held.eid !== f.eid || held.read !== f.read) {
+      // Superseded: a newer catch-up (another entity, another binding of a reused entity id, or a read again) is in flight.
       notify(world, l, changed, null);
       return;
     }

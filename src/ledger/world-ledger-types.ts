@@ -44,8 +44,13 @@ export interface WorldLedger {
   readonly eidOf: Map<string, number>;
   /** Player entity → ledger id (as `eidOf`). */
   readonly playerOf: Map<number, string>;
-  /** Players catching up (into entity `eid`): entries and answers held until the catch-up applied (released with the entity). */
-  readonly catchingUp: Map<string, { eid: number; entries: LedgerEntry[]; answers: Array<{ result: TxResult; deliver: Deliver }> }>;
+  /**
+   * Players catching up (into entity `eid`): entries and answers held until the catch-up applied
+   * (released with the entity). `read` numbers the catch-up read this binding waits for: a read of
+   * an earlier binding (the player left and joined again, maybe into the same, reused entity id) or
+   * one read again is not applied (src/ledger/catch-up.ts).
+   */
+  readonly catchingUp: Map<string, CatchingUp>;
   /** Durable results queued for a step with an answer still owed (answered with no wallet if the ledger detaches first). */
   readonly unanswered: Set<ResultFact>;
   /** Called (inside a step) after a player's wallet changed, e.g. to tell its client. */
@@ -55,6 +60,15 @@ export interface WorldLedger {
   readonly refusalPruner: RefusalPruner | null;
   /** The newest transactions, oldest first (at most {@link RECENT_TX}). */
   readonly recent: RecentTx[];
+}
+
+/** A player's catch-up in flight (see {@link WorldLedger.catchingUp}). */
+export interface CatchingUp {
+  eid: number;
+  entries: LedgerEntry[];
+  answers: Array<{ result: TxResult; deliver: Deliver }>;
+  /** Number of the read this binding waits for (0 until one started). */
+  read: number;
 }
 
 /** What a world carries for the ledger (null until a store is attached). */
@@ -90,6 +104,8 @@ export interface CatchUpFact {
   op: 'catchup';
   playerId: string;
   eid: number;
+  /** The read's number ({@link CatchingUp.read}): applied only while the binding still waits for it. */
+  read: number;
   entries: LedgerEntry[];
   summary: Balance | null;
 }

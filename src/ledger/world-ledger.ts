@@ -142,7 +142,7 @@ export const bindPlayer = (world: LedgerHostWorld, eid: number, playerId: string
   const pending = l.catchingUp.get(playerId);
   if (pending && pending.eid === eid) return;
   // A catch-up into another entity may still be in flight: its held entries and answers move here.
-  l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [] });
+  l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [], read: 0 });
   startCatchUp(world, l, playerId, eid);
   // Idempotent by key: granted once per player ever, a replay afterwards.
   if (l.startingCoins > 0) void startGrantOf(world, l, playerId);
