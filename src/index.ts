@@ -150,6 +150,15 @@ export {
   type WorldSummary,
 } from './game/worlds-slot.js';
 export type { Logger } from './log.js';
+// Logging from game code through the server's logger (rate-limited per world)
+export {
+  gameLog,
+  GAME_LOG_BURST,
+  GAME_LOG_LINES_PER_SECOND,
+  type GameLogFn,
+  type GameLogger,
+  type GameLogLevel,
+} from './game/game-log.js';
 export type { ServerHooks } from './net/game-server-options.js';
 export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';
 export type { HelloMsg } from './net/protocol.js';

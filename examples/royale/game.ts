@@ -124,7 +124,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
         a = i * 2.39996;
       const x = c + r * Math.cos(a),
         y = c + r * Math.sin(a);
-      const seat = spawn(world, { kind: SEAT_KIND, x: 1, y: 1 });
+      const seat = spawn(world, { kind: SEAT_KIND, x: 1, y: 1, replicate: false }); // world state only: no client sees it
       addComponent(world, seat, Seat, { idx: i, hp: MAX_HP, alive: 1, player: p, x, y });
       f.seat[p] = seat;
       f.hp[p] = MAX_HP;

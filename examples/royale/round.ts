@@ -6,6 +6,7 @@ import {
   broadcast,
   defineComponent,
   defineServerMessage,
+  gameLog,
   type GameWorld,
   getStore,
   grantPlayerReward,
@@ -107,7 +108,12 @@ export const pay = (world: GameWorld, board: number, seat: number, place: number
   const b = getStore(world, Board);
   const coins = placeCoins(place, b.fighters[board]);
   const pid = roster(world, board)?.pids[getStore(world, Seat).idx[seat]];
-  if (pid !== undefined) void grantPlayerReward(world, pid, { key: `royale-${b.key[board]}`, coins });
+  const key = `royale-${b.key[board]}`;
+  // A refusal (TX_KEY_CONFLICT: a round the crash lost paid this key otherwise) changes nothing: say it in the server's log.
+  if (pid !== undefined)
+    void grantPlayerReward(world, pid, { key, coins }).then((r) => {
+      if (r.status === 'rejected') gameLog(world).warn({ playerId: pid, key, coins, code: r.code }, 'royale: reward refused');
+    });
   return coins;
 };
 

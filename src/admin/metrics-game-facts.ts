@@ -1,7 +1,8 @@
 /**
  * Metrics of a game's facts from outside the step (`deliverToWorld`, src/game/facts.ts) and of its
  * world-time timers (src/game/timers.ts), read at scrape time from each world's game slot. A world
- * whose game declares no facts has no fact series; a world without a game has no timer series.
+ * whose game declares no facts has no fact series; a world without a game has no timer series. Also
+ * the lines game code logged (`gameLog`, src/game/game-log.ts), for the worlds a server serves.
  */
 import type { MetricKit } from './metrics-kit.js';
 
@@ -69,6 +70,22 @@ export const registerGameTimerMetrics = (kit: MetricKit): void => {
       if (!t) return;
       put({ world: w.id, measure: 'timers' }, t.pending.length);
       put({ world: w.id, measure: 'bytes' }, t.pendingBytes);
+    }),
+  );
+};
+
+/** Register the game-log metric (`gameLog(world)`, src/game/game-log.ts): lines written and dropped by the per-world rate limit. */
+export const registerGameLogMetrics = (kit: MetricKit): void => {
+  const { counter, perWorld } = kit;
+  counter(
+    'worldtick_game_log_lines_total',
+    "Lines game code logged with gameLog(world) at an enabled level, by outcome: written, dropped (over the world's budget of GAME_LOG_BURST lines refilled at GAME_LOG_LINES_PER_SECOND).",
+    ['world', 'outcome'],
+    perWorld((w, put) => {
+      const c = w.gameLogSink?.counters;
+      if (!c) return;
+      put({ world: w.id, outcome: 'written' }, c.written);
+      put({ world: w.id, outcome: 'dropped' }, c.dropped);
     }),
   );
 };

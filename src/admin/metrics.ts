@@ -14,7 +14,7 @@ import { controllerOverrideOf } from '../controller/controller-status.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { readBuildInfo } from './build-info.js';
 import { registerCheckpointMetrics } from './metrics-checkpoint.js';
-import { registerGameFactMetrics, registerGameTimerMetrics } from './metrics-game-facts.js';
+import { registerGameFactMetrics, registerGameLogMetrics, registerGameTimerMetrics } from './metrics-game-facts.js';
 import { registerGameMessageMetrics } from './metrics-game-messages.js';
 import { createMetricKit, type Labels } from './metrics-kit.js';
 import { registerLedgerMetrics } from './metrics-ledger.js';
@@ -121,6 +121,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   registerGameMessageMetrics(kit);
   registerGameFactMetrics(kit);
   registerGameTimerMetrics(kit);
+  registerGameLogMetrics(kit);
   gauge(
     'worldtick_controller_override',
     '1 while an operator override forces the controller mode.',

@@ -206,6 +206,13 @@ export interface SpawnOptions {
   /** World units per simulation second. */
   vx?: number;
   vy?: number;
+  /**
+   * `false`: world state only, sent to no client — a round's board, a seat, a spawner. The entity
+   * gets `Position` and `Velocity` (it moves like any other) but not the engine's `Npc` component,
+   * so it is in no interest grid: no client gets its `enter` or updates, and the replicate phase
+   * does not see it. Default `true`. Fixed at spawn.
+   */
+  replicate?: boolean;
 }
 
 /**
@@ -220,9 +227,14 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
   // A NaN or infinite coordinate would sit in no interest cell and poison every distance to it.
   const bad = (['x', 'y', 'vx', 'vy'] as const).filter((k) => o[k] !== undefined && !Number.isFinite(o[k]));
   if (bad.length) throw optionInvalid(bad.map((k) => `spawn: ${k} must be a finite number (got ${String(o[k])})`));
+  if (o.replicate !== undefined && typeof o.replicate !== 'boolean')
+    throw optionInvalid([`spawn: replicate must be a boolean (got ${String(o.replicate)})`]);
   const eid = coreSpawn(world);
   const { Position, Velocity, Npc } = world.stores;
-  for (const c of [Position, Velocity, Npc]) bitecsAddComponent(world, eid, c);
+  bitecsAddComponent(world, eid, Position);
+  bitecsAddComponent(world, eid, Velocity);
+  // The interest grids hold [Position, Npc] and [Position, Player] only: without Npc, no client sees it.
+  if (o.replicate !== false) bitecsAddComponent(world, eid, Npc);
   Position.x[eid] = o.x;
   Position.y[eid] = o.y;
   Velocity.x[eid] = o.vx ?? 0;

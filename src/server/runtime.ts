@@ -50,6 +50,7 @@ import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 import { createServerWorlds } from './server-worlds.js';
+import { createGameLogSink } from '../game/game-log.js';
 import { createRuntimeAdmin } from './runtime-admin.js';
 
 export type { Service } from './service.js';
@@ -182,6 +183,7 @@ export const createRuntime = (
   });
   const attach = (world: SimWorld): void => {
     world.worldsApi = worlds; // game code holding the world reaches the worlds API (serverWorlds(world))
+    if (game) world.gameLogSink = createGameLogSink(logger, world.id, game.name); // gameLog(world)
     if (game) void attachGameWorld(game, world, { scenePool });
     else enableScenes(world, scenePool);
     void worldShards.startFor(world);

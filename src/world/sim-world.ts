@@ -23,6 +23,7 @@ import { withPhysics } from '../../systems/physics-system.js';
 import { createRecordSlot, type RecordSlot } from '../replay/record-slot.js';
 import { createPlayerDataSlot, type PlayerDataSlot } from '../player-data/slot.js';
 import { createWorldsSlot, type WorldsSlot } from '../game/worlds-slot.js';
+import { createGameLogSlot, type GameLogSlot } from '../game/game-log.js';
 
 export {
   baseBudgets,
@@ -57,7 +58,8 @@ export interface SimWorldData
     PhysicsSlot,
     RecordSlot,
     PlayerDataSlot,
-    WorldsSlot {
+    WorldsSlot,
+    GameLogSlot {
   pipeline: readonly SystemEntry<SimWorld>[];
 }
 
@@ -108,6 +110,7 @@ export const createSimWorld = (opts: CreateWorldOptions): SimWorld => {
     createRecordSlot(),
     createPlayerDataSlot(),
     createWorldsSlot(),
+    createGameLogSlot(),
   );
   // The scheduler's tasks read the world when they run: build its slot on the same object.
   const data: SimWorldData = Object.assign(base, createPeriodicSlot(base));
@@ -127,6 +130,7 @@ export const destroySimWorld = (world: SimWorld): void => {
   world.net = null;
   world.record = null;
   world.worldsApi = null;
+  world.gameLogSink = null;
 };
 
 export { spawnNpc, spawnPlayer } from './spawn.js';

@@ -190,6 +190,14 @@ describe('game worlds', () => {
       /spawn: x must be a finite number \(got NaN\); spawn: vy must be a finite number \(got Infinity\)/,
     );
     expect(query(w, [w.stores.Npc]).length).toBe(before);
+    expect(() => spawn(w, { kind: 1, x: 0, y: 0, replicate: 'no' as unknown as boolean })).toThrowError(
+      /spawn: replicate must be a boolean \(got no\)/,
+    );
+    // A server-only entity has Position and Velocity, not Npc (what the interest grids hold).
+    const only = spawn(w, { kind: 1, x: 0, y: 0, replicate: false });
+    expect([hasComponent(w, only, w.stores.Position), hasComponent(w, only, w.stores.Npc)]).toEqual([true, false]);
+    expect(query(w, [w.stores.Npc]).length).toBe(before);
+    despawn(w, only);
     // addComponent on a dead or invalid id is a coded error and leaves the dead row untouched.
     h.hp[e + 1] = 42;
     for (const id of [e + 1, 0, -1, 1.5, 1_000_000])
