@@ -5,8 +5,11 @@
  * grew most by each. Retained bytes of a class are those of its objects that no other object of the
  * same class dominates (as DevTools' summary view counts them), so a linked list is not counted once
  * per link. For a class that grew, the objects new since the first snapshot (V8 keeps an object's id
- * across snapshots of one process) are grouped by what holds them: the last steps of a shortest path
- * from the GC roots, digits folded — the answer to "what keeps them".
+ * across snapshots of one process while its heap profiler keeps its object map) are grouped by what
+ * holds them: the last steps of a shortest path from the GC roots, digits folded — the answer to "what
+ * keeps them". The soak's snapshots (v8.writeHeapSnapshot, each through a new inspector connection) do
+ * not keep the map: an object long alive had another id in the second, so there "new" is a sample of
+ * the class's objects, not its growth (docs/CLUSTER.md).
  *
  *   npx tsx bench/heap-diff.ts before.heapsnapshot after.heapsnapshot   # prints the top growers
  */

@@ -285,8 +285,10 @@ export const runMain = async (
     logger.info('start ended early: stopping');
   }
   if (!stop.signal.aborted) {
-    const w = runtime.defaultWorld;
-    logger.info({ game: game.name, port: runtime.gameServer.port, adminPort: runtime.admin.port, world: w.id }, 'server ready');
+    // No local for the world: this frame stays suspended until the stop, and the default world is replaced
+    // when a migration or takeover installs a restored copy of it (cluster mode); a local kept the first one.
+    const world = runtime.defaultWorld.id;
+    logger.info({ game: game.name, port: runtime.gameServer.port, adminPort: runtime.admin.port, world }, 'server ready');
     await stop.stopRequested;
   }
   try {

@@ -114,7 +114,11 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
  * and return every string in it that contains `needle`, with what keeps it (the snapshot is deleted
  * after). Node writes the file on the child's main thread, so this waits for its event loop.
  */
-export const retainedStrings = async (child: ChildProcess, dir: string, needle: string, timeoutMs = 30_000): Promise<HeldString[]> => {
+export const retainedStrings = async (child: ChildProcess, dir: string, needle: string, timeoutMs = 30_000): Promise<HeldString[]> =>
+  held(await heapSnapshotOf(child, dir, timeoutMs), needle);
+
+/** Signal `child` (started with {@link heapSnapshotEnv}`(dir)`) to write a heap snapshot and return it parsed (the file is deleted). */
+const heapSnapshotOf = async (child: ChildProcess, dir: string, timeoutMs = 30_000): Promise<Snapshot> => {
   const before = new Set(readdirSync(dir));
   child.kill('SIGUSR2');
   const deadline = Date.now() + timeoutMs;
@@ -132,5 +136,40 @@ export const retainedStrings = async (child: ChildProcess, dir: string, needle: 
   if (keep) copyFileSync(file, `${keep}-${child.pid}.heapsnapshot`);
   const text = readFileSync(file, 'utf8');
   rmSync(file);
-  return held(JSON.parse(text) as Snapshot, needle);
+  return JSON.parse(text) as Snapshot;
+};
+
+/**
+ * How many world objects with id `worldId` the heap of `child` holds (started with
+ * {@link heapSnapshotEnv}`(dir)`): objects with an `ingest` property that is an `IngestBuffers` and an
+ * `id` property that is the string `worldId` (src/world/sim-world.ts builds every world so).
+ */
+export const worldObjects = async (child: ChildProcess, dir: string, worldId: string, timeoutMs = 30_000): Promise<number> => {
+  const snap = await heapSnapshotOf(child, dir, timeoutMs);
+  const { meta } = snap.snapshot;
+  const { nodes, edges, strings } = snap;
+  const NF = meta.node_fields.length;
+  const EF = meta.edge_fields.length;
+  const [edgeTypes] = meta.edge_types;
+  const N = meta.node_fields.indexOf('name');
+  const EC = meta.node_fields.indexOf('edge_count');
+  const ET = meta.edge_fields.indexOf('type');
+  const EN = meta.edge_fields.indexOf('name_or_index');
+  const TO = meta.edge_fields.indexOf('to_node');
+  const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
+  let found = 0;
+  for (let i = 0, e = 0; i < nodes.length / NF; i++) {
+    const end = e + (nodes[i * NF + EC] ?? 0) * EF;
+    let ingest = false;
+    let id = false;
+    for (; e < end; e += EF) {
+      if (edgeTypes[edges[e + ET] ?? 0] !== 'property') continue;
+      const prop = String(strings[edges[e + EN] ?? 0]);
+      const to = (edges[e + TO] ?? 0) / NF;
+      if (prop === 'ingest' && name(to) === 'IngestBuffers') ingest = true;
+      else if (prop === 'id' && name(to) === worldId) id = true;
+    }
+    if (ingest && id) found++;
+  }
+  return found;
 };
