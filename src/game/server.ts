@@ -56,7 +56,11 @@ export interface RunningServer {
   readonly adminPort: number;
   /** Admin bearer token in force. */
   readonly adminToken: string;
-  /** The default world (id "1"). */
+  /**
+   * The default world (id "1") as it is now. Read it when needed rather than keeping it: in cluster
+   * mode a migration or takeover of world 1 installs a restored copy in its place (a kept one is the
+   * old, stopped world, and keeps it in memory).
+   */
   readonly world: SimWorld;
   /**
    * Create, delete and list worlds from game code (a match world per lobby queue): the admin API's
@@ -160,7 +164,9 @@ export const startServer = async (game: GameDefinition, o: StartServerOptions = 
     port: runtime.gameServer.port,
     adminPort: runtime.admin.port,
     adminToken: runtime.adminToken,
-    world: runtime.defaultWorld,
+    get world() {
+      return runtime.defaultWorld;
+    },
     worlds: runtime.worlds,
     stop: () => runtime.stop(),
   };
