@@ -2,10 +2,9 @@
  * Nothing a deleted world leaves behind in memory, in a cluster (docs/CLUSTER.md "Deleting a world"):
  * two real instances (`src/cli/main.ts`) on a real redis-server and a real PostgreSQL. Worlds with
  * distinctive ids are created on either instance (a player joins each, `/metrics` is scraped on both
- * while they run, the other instance holds a standby copy), some migrated from `a` to `b` (in two
- * lanes side by side), one lost by `a` to a failover (SIGSTOP past its lease, after the others), and
- * all deleted, on their owner or through the other instance. Once both instances list none of them,
- * a V8 heap snapshot of each
+ * while they run, the other instance holds a standby copy), some migrated from `a` to `b`, one lost by
+ * `a` to a failover (SIGSTOP past its lease), and all deleted, on their owner or through the other
+ * instance. Once both instances list none of them, a V8 heap snapshot of each
  * (test/helpers/heap-strings.ts) must hold no string containing one of those ids, except the
  * instance's last 256 moves (`GET /api/v1/cluster/moves`, a bounded ring, documented), which name
  * the migrated and failed-over worlds: those ids are checked to be held by that ring alone.
@@ -79,20 +78,16 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
       await c.closed();
     };
 
-    // The worlds below have nothing to do with each other: they go through their lives in two lanes side
-    // by side (each life mostly waits on its own polls and round trips; all one after the other were about
-    // half of this test's time). Two, not all at once: with seven lives at once on a machine at load ~25,
-    // a delete answered `durable: false` (its record delete passed the bound).
     // Created and deleted on its owner, or deleted through the other instance (forwarded).
-    const createdAndDeleted = async (n: number): Promise<void> => {
+    for (let n = 0; n < 4; n++) {
       const id = `${PREFIX}c${n}`;
       const owner = n % 2 === 0 ? a : b;
       await create(owner, id);
       const c = await visit(owner, id);
       await remove(n % 3 === 0 ? owner : n % 2 === 0 ? b : a, id, c);
-    };
+    }
     // Migrated a → b, then deleted on b.
-    const migratedAndDeleted = async (n: number): Promise<void> => {
+    for (let n = 0; n < 2; n++) {
       const id = `${PREFIX}m${n}`;
       await create(a, id);
       const c = await visit(a, id);
@@ -105,20 +100,11 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
       const m = await a.api('POST', `/api/v1/worlds/${id}/migrate`, { to: 'b' });
       expect(m.status, m.text).toBe(200);
       await remove(b, id, c);
-    };
-    // Lost by a to a failover: a stalls past its lease, b takes the world over; deleted on b. Created and
-    // visited at the end of the migrations' lane; a is stopped once both lanes are done.
+    }
+    // Lost by a to a failover: a stalls past its lease, b takes the world over; deleted on b.
     const f = `${PREFIX}f0`;
-    const [c] = await Promise.all([
-      (async () => {
-        for (let n = 0; n < 2; n++) await migratedAndDeleted(n);
-        await create(a, f);
-        return visit(a, f);
-      })(),
-      (async () => {
-        for (let n = 0; n < 4; n++) await createdAndDeleted(n);
-      })(),
-    ]);
+    await create(a, f);
+    const c = await visit(a, f);
     a.child.kill('SIGSTOP');
     await until('b took f0 over', () =>
       b.lines.some((l) => l.msg === 'cluster: orphan world acquired; restoring it from the store' && l.world === f),
