@@ -63,7 +63,8 @@ const compile = async (outDir: string): Promise<void> => {
   }
   cpSync(join(ROOT, 'package.json'), join(outDir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
-  await bundle(build, outDir);
+  // Without the bundles the children run file by file, as before: a failure here is said, not fatal.
+  await bundle(build, outDir).catch((err: Error) => process.stderr.write(`child-js-setup: no bundled entries (${err.message})\n`));
 };
 
 /**
@@ -71,8 +72,10 @@ const compile = async (outDir: string): Promise<void> => {
  * (test/helpers/child-node.ts prefers it). Loading ~550 modules one by one was most of a start: `src/cli/main.js`
  * to "server ready" ~1.3 s of CPU file by file, ~0.83 s bundled (three alternating pairs, load ~25).
  * Packages stay outside (`node_modules`, resolved from beside the bundle); every `import.meta.url` of a
- * bundled source becomes its compiled file's URL in the tree, so what a module finds relative to itself
- * (worker files, the dashboard assets, `createRequire`) is found where the file-by-file copy has it.
+ * bundled source but the entry becomes its compiled file's URL in the tree, so what a module finds
+ * relative to itself (worker files, the dashboard assets, `createRequire`) is found where the
+ * file-by-file copy has it; the entry's own stays the bundle's (`npm run bots --procs` starts its
+ * worker processes from it).
  * A test game's main (`runMain` with its own game) and warm-main.ts (it imports its entry on a go line)
  * run file by file.
  */
@@ -98,6 +101,7 @@ const bundle = async (build: typeof import('esbuild').build, outDir: string): Pr
         name: 'import-meta-url-of-the-compiled-file',
         setup(b) {
           b.onLoad({ filter: /\.ts$/ }, async (args) => {
+            if (BUNDLED.includes(relative(ROOT, args.path))) return undefined; // the entry's own: the bundle (bots --procs runs it)
             const url = pathToFileURL(join(outDir, relative(ROOT, args.path).replace(/\.ts$/, '.js'))).href;
             return { contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(url)), loader: 'ts' };
           });
