@@ -76,10 +76,10 @@ const compile = async (outDir: string): Promise<void> => {
  * relative to itself (worker files, the dashboard assets, `createRequire`) is found where the
  * file-by-file copy has it; the entry's own stays the bundle's (`npm run bots --procs` starts its
  * worker processes from it).
- * A test game's main (`runMain` with its own game) and warm-main.ts (it imports its entry on a go line)
- * run file by file.
+ * test/helpers/warm-cli-entry.ts is src/cli/main.ts as exports: warm-main.ts loads it bundled and runs it
+ * on its go line. A test game's main (`runMain` with its own game) runs file by file.
  */
-const BUNDLED = ['src/cli/main.ts', 'src/bots/main.ts'];
+const BUNDLED = ['src/cli/main.ts', 'src/bots/main.ts', 'test/helpers/warm-cli-entry.ts'];
 
 const bundle = async (build: typeof import('esbuild').build, outDir: string): Promise<void> => {
   const { readFile } = await import('node:fs/promises');
