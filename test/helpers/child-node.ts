@@ -57,6 +57,9 @@ export const childNodeArgs = async (entry: string): Promise<string[]> => {
   const rel = relative(ROOT, resolve(ROOT, entry));
   const dir = rel.endsWith('.ts') && !rel.startsWith('..') ? await compiledDir() : null;
   if (dir === null) return ['--import', 'tsx', entry];
+  // The bundle of a much-started entry (test/helpers/child-js-setup.ts, `BUNDLED`) where there is one.
+  const bundled = join(dir, `${rel.slice(0, -'.ts'.length)}.bundle.js`);
+  if (existsSync(bundled)) return [bundled];
   const js = join(dir, `${rel.slice(0, -'.ts'.length)}.js`);
   return existsSync(js) ? [js] : ['--import', 'tsx', entry];
 };

@@ -13,7 +13,7 @@
  * to open in Chrome DevTools.
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Environment for a child whose heap {@link retainedStrings} reads: snapshots go to `dir`. */
@@ -29,10 +29,21 @@ export interface HeldString {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A snapshot file is complete once its JSON ends (the `strings` array is written last). */
+/**
+ * A snapshot file is complete once its JSON ends (the `strings` array is written last). Reads only the
+ * file's last 16 bytes: the file is polled while V8 writes it (tens of MB).
+ */
 const complete = (file: string): boolean => {
-  if (statSync(file).size < 16) return false;
-  return /\]\s*\}\s*$/.test(readFileSync(file, 'latin1').slice(-16));
+  const size = statSync(file).size;
+  if (size < 16) return false;
+  const tail = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, tail, 0, 16, size - 16);
+  } finally {
+    closeSync(fd);
+  }
+  return /\]\s*\}\s*$/.test(tail.toString('latin1'));
 };
 
 interface Snapshot {
@@ -42,7 +53,11 @@ interface Snapshot {
   strings: string[];
 }
 
-/** The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment). */
+/**
+ * The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment).
+ * The walk keeps its state in typed arrays indexed by node (a snapshot has ~10^5-10^6 nodes and several
+ * times as many edges); which nodes are wanted is decided once per node, not once per edge.
+ */
 const held = (snap: Snapshot, needle: string): HeldString[] => {
   const { meta } = snap.snapshot;
   const { nodes, edges, strings } = snap;
@@ -58,44 +73,54 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
   const TO = meta.edge_fields.indexOf('to_node');
   const count = nodes.length / NF;
   const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
-  const type = (i: number): string => String(nodeTypes[nodes[i * NF + T] ?? 0]);
   const edgeName = (e: number): string => {
     const t = edgeTypes[edges[e + ET] ?? 0];
     return t === 'element' || t === 'hidden' || t === 'internal' ? '[]' : `.${String(strings[edges[e + EN] ?? 0])}`;
   };
   // One breadth-first walk from the root (node 0) along strong edges (weak ones and the string table left
-  // out): each node's parent on a shortest path, [parent node, edge offset]; the retainers of the strings
-  // asked for are collected on the way.
+  // out): each node's parent on a shortest path (node and edge offset; -1: not reached); the retainers
+  // of the strings asked for are collected on the way.
   const firstEdge = new Int32Array(count + 1);
+  const wanted = new Uint8Array(count);
+  const stringType = nodeTypes.map((t) => String(t).includes('string'));
   for (let i = 0, e = 0; i < count; i++) {
     firstEdge[i] = e;
     e += (nodes[i * NF + EC] ?? 0) * EF;
+    if (stringType[nodes[i * NF + T] ?? 0] && name(i).includes(needle)) wanted[i] = 1;
   }
   firstEdge[count] = edges.length;
-  const wanted = (i: number): boolean => type(i).includes('string') && name(i).includes(needle);
-  const parent = new Map<number, [number, number]>();
+  const weak = edgeTypes.indexOf('weak');
+  const parentNode = new Int32Array(count).fill(-1);
+  const parentEdge = new Int32Array(count);
   const retainers = new Map<number, Array<[number, number]>>();
   const seen = new Uint8Array(count);
   seen[0] = 1;
-  const queue = [0];
-  for (let h = 0; h < queue.length; h++) {
+  const queue = new Int32Array(count);
+  let tail = 1;
+  for (let h = 0; h < tail; h++) {
     const x = queue[h] ?? 0;
     if (name(x).startsWith('(Internalized strings')) continue;
     for (let e = firstEdge[x] ?? 0; e < (firstEdge[x + 1] ?? 0); e += EF) {
-      if (edgeTypes[edges[e + ET] ?? 0] === 'weak') continue;
+      if ((edges[e + ET] ?? 0) === weak) continue;
       const to = (edges[e + TO] ?? 0) / NF;
-      if (wanted(to)) retainers.set(to, [...(retainers.get(to) ?? []), [x, e]]);
+      if (wanted[to]) {
+        const by = retainers.get(to);
+        if (by) by.push([x, e]);
+        else retainers.set(to, [[x, e]]);
+      }
       if (seen[to]) continue;
       seen[to] = 1;
-      parent.set(to, [x, e]);
-      queue.push(to);
+      parentNode[to] = x;
+      parentEdge[to] = e;
+      queue[tail++] = to;
     }
   }
   /** The steps of the shortest path from the root to `node` (it was reached). */
   const pathTo = (node: number): string[] => {
     const steps: string[] = [];
     for (let x = node; x !== 0; ) {
-      const [p, e] = parent.get(x) ?? [0, 0];
+      const p = Math.max(0, parentNode[x] ?? 0);
+      const e = parentNode[x] === -1 ? 0 : (parentEdge[x] ?? 0);
       steps.unshift(`${name(p).slice(0, 40)}${edgeName(e)}`);
       x = p;
     }

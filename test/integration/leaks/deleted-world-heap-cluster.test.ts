@@ -32,8 +32,10 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
   beforeAll(async () => {
     redis = await startRedisServer();
     const args = [...sharedStoreArgs(redis, pg as PgServer), '--lease-ttl', '2', '--npcs', '0'];
-    inst.push(await startInstance('a', args, { env: heapSnapshotEnv(dirs[0] ?? '') }));
-    inst.push(await startInstance('b', args, { env: heapSnapshotEnv(dirs[1] ?? '') }));
+    // Started side by side: nothing here needs one to own the default world before the other joins.
+    const started = await Promise.allSettled(['a', 'b'].map((id, k) => startInstance(id, args, { env: heapSnapshotEnv(dirs[k] ?? '') })));
+    for (const r of started) if (r.status === 'fulfilled') inst.push(r.value);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     await until('both instances see each other', async () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       return true;
