@@ -1,12 +1,13 @@
 /**
  * What an operator sees during day-2 jobs on a cluster (found walking docs/CLUSTER.md by hand with three
  * instances): a drained instance shows in its metrics (`worldtick_cluster_draining`), not only in
- * `/readyz`; a migration whose `to` names the world's owner itself says so (it was `404 no live instance
+ * `/readyz`; an instance that leaves is logged by the others; a migration whose `to` names the world's owner itself says so (it was `404 no live instance
  * b (other than this one)` for a live `b`), and one to an unknown instance lists the live ones. Two
  * in-process runtimes on a real redis-server and a real PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
+import { ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster operator signals');
@@ -40,5 +41,19 @@ describe.skipIf(skip !== null)('cluster: operator signals', () => {
     expect(gaugeOf((await b.api('GET', '/metrics')).text, 'worldtick_cluster_draining')).toBe('0');
     expect((await a.api('DELETE', '/api/v1/cluster/drain')).status).toBe(200);
     expect(gaugeOf(await metrics(), 'worldtick_cluster_draining')).toBe('0');
+  });
+
+  it('an instance that leaves is logged by the others, with the worlds it held', async () => {
+    const [a, b] = inst;
+    await until('a sees b own ow (the drain above moved it)', async () => (await ownersFrom(a)).ow === 'b');
+    await b.stop(); // deregisters; the file's last test
+    await until(
+      'a logs that b left',
+      () => a.lines.some((l) => l.msg === 'cluster: instance left (stopped, or its heartbeat expired)'),
+      15_000,
+    );
+    const left = a.lines.find((l) => l.msg === 'cluster: instance left (stopped, or its heartbeat expired)');
+    expect(left).toMatchObject({ peer: 'b', instance: 'a' });
+    expect(left?.worlds).toContain('ow');
   });
 });
