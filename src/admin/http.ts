@@ -65,11 +65,18 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   401: '401 Unauthorized',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  403: '403 Forbidden',
+  408: '408 Request Timeout',
   409: '409 Conflict',
+  410: '410 Gone',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Content',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
+  502: '502 Bad Gateway',
   503: '503 Service Unavailable',
+  504: '504 Gateway Timeout',
 };
 
 /** The status line uWS wants (`"404 Not Found"`). */

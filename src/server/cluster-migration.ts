@@ -211,12 +211,16 @@ export class WorldMover {
     const declined = this.#declinedBy.of(worldId);
     if (to !== undefined && declined.has(to))
       throw new MoveError(409, `instance ${to} refused ${worldId}: its build cannot read the checkpoint`, ErrorCode.MIGRATION_REFUSED);
+    // `to` naming the owner itself: nothing to move (said as such, not as an unknown instance).
+    if (to === me) throw new MoveError(409, `world ${worldId} is already on ${me} (the instance named in "to" owns it): nothing to move`);
     const others = c.instances().filter((i) => i.id !== me && !declined.has(i.id) && !exclude?.has(i.id));
     const target = to !== undefined ? others.find((i) => i.id === to) : placeWorld(others);
     if (!target)
       throw new MoveError(
         to !== undefined ? 404 : 409,
-        to !== undefined ? `no live instance ${to} (other than this one)` : 'no other live instance that takes worlds',
+        to !== undefined
+          ? `no live instance ${to}; live instances other than the owner ${me}: ${others.map((i) => i.id).join(', ') || 'none'}`
+          : 'no other live instance that takes worlds',
       );
     if (target.capacity === 0) throw new MoveError(409, `instance ${target.id} takes no worlds (draining)`);
     this.#busy.add(worldId);

@@ -325,6 +325,12 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
   gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (put) =>
     put({}, cluster.reachable ? 1 : 0),
   );
+  gauge(
+    'worldtick_cluster_draining',
+    '1 while this instance is draining (POST /api/v1/cluster/drain: capacity 0, /readyz 503), else 0.',
+    [],
+    (put) => put({}, cluster.draining ? 1 : 0),
+  );
   const k = cluster.counters;
   const total = (name: string, help: string, read: () => number): void => counter(name, help, [], (put) => put({}, read()));
   total('worldtick_cluster_lease_renewals_total', 'Lease renewals granted.', () => k.leaseRenewals);

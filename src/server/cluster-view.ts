@@ -20,6 +20,7 @@ export class ClusterView {
   readonly #draining: () => boolean;
   #instances: InstanceRecord[] = [];
   #leases = new Map<string, LeaseOwner>();
+  #read = false;
 
   /** `draining`: whether this instance drains now (its own capacity is then 0). */
   constructor(o: ClusterServiceOptions, draining: () => boolean) {
@@ -37,10 +38,29 @@ export class ClusterView {
     return this.#leases;
   }
 
-  /** What a control tick read. */
+  /**
+   * What a control tick read. An instance that joined or left since the previous read is logged (info
+   * `cluster: instance joined` / `cluster: instance left`, `peer`; a leaving one with the `worlds` it
+   * held as of the previous read): a kill -9 otherwise showed only as `worldtick_cluster_instances`
+   * dropping and, a TTL later, takeovers that do not say from whom. Not logged for the first read.
+   */
   set(instances: InstanceRecord[], leases: Map<string, LeaseOwner>): void {
+    if (this.#read) this.#logChanges(instances);
+    this.#read = true;
     this.#instances = this.#ownCapacity(instances);
     this.#leases = leases;
+  }
+
+  #logChanges(next: readonly InstanceRecord[]): void {
+    const me = this.#o.instanceId;
+    const before = new Set(this.#instances.map((i) => i.id));
+    const now = new Set(next.map((i) => i.id));
+    for (const id of now) if (id !== me && !before.has(id)) this.#o.logger.info({ peer: id }, 'cluster: instance joined');
+    for (const id of before) {
+      if (id === me || now.has(id)) continue;
+      const worlds = [...this.#leases.values()].filter((l) => l.instanceId === id).map((l) => l.worldId);
+      this.#o.logger.info({ peer: id, worlds }, 'cluster: instance left (stopped, or its heartbeat expired)');
+    }
   }
 
   /** This instance's capacity changed (draining started or ended): its own record says so at once. */
