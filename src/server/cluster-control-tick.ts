@@ -70,7 +70,8 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   };
   const lease = async (w: SimWorld): Promise<void> => {
     if (x.draining() && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
-    if (!(await tickWorldLease(x.leaseTick, w.id))) failures++;
+    // A failed lease call is the tick's error too when it came first (the reachability line names it).
+    if (!(await tickWorldLease(x.leaseTick, w.id, (err) => void (error ??= err)))) failures++;
   };
   const refresh = async (): Promise<void> => {
     try {

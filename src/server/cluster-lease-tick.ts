@@ -83,7 +83,7 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, tak
  * the request, take the world over as a failover. A lease this handle no longer holds (handed back by
  * a refusal, released) or that is someone else's ends the wait. Resolves as {@link tickWorldLease}.
  */
-const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean): Promise<boolean> => {
+const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean, onError: (err: unknown) => void): Promise<boolean> => {
   const o = x.opts;
   if (!held) {
     x.takeover.endHandoverWait(worldId);
@@ -92,8 +92,9 @@ const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean):
   let r: Awaited<ReturnType<typeof o.coordinator.renew>>;
   try {
     r = await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
-  } catch {
+  } catch (err) {
     x.counters.leaseFailures++;
+    onError(err);
     return false;
   }
   if (!x.takeover.awaitingHandover(worldId)) return true; // the adopt request came meanwhile: takeHandover has it
@@ -116,16 +117,20 @@ const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean):
 /**
  * Renew or acquire the lease of `worldId` for this instance, announce a new token to the store,
  * and adopt the world from its checkpoint after a failover. Resolves false when a coordinator
- * call failed (the control tick counts it against reachability), true otherwise, whether or not
- * the lease was granted. Never rejects.
+ * call failed (the control tick counts it against reachability; `onError` is told the error),
+ * true otherwise, whether or not the lease was granted. Never rejects.
  */
-export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+export const tickWorldLease = async (
+  x: LeaseTickContext,
+  worldId: string,
+  onError: (err: unknown) => void = () => {},
+): Promise<boolean> => {
   const o = x.opts;
   const c = o.coordinator;
   const id = o.instanceId;
   const held = c.heldLease(worldId) !== null;
   // Handed here, its adopt request not here yet: renewed and held, taken over as a failover only after the grace.
-  if (x.takeover.awaitingHandover(worldId)) return handedLease(x, worldId, held);
+  if (x.takeover.awaitingHandover(worldId)) return handedLease(x, worldId, held, onError);
   // Being taken over right now (a handover in progress): `takeHandover` renews and adopts it.
   if (!held && x.held.has(worldId)) return true;
   // Declined here (a newer build wrote its checkpoint, or its game data does not fit this game): never renewed or
@@ -174,8 +179,9 @@ export const tickWorldLease = async (x: LeaseTickContext, worldId: string): Prom
       if (r.owner) noteSeenToken(x.seenTokens, worldId, r.owner.fencingToken);
     }
     return true;
-  } catch {
+  } catch (err) {
     if (held) x.counters.leaseFailures++;
+    onError(err);
     return false;
   }
 };
