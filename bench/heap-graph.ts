@@ -7,6 +7,7 @@
  * GC roots. bench/heap-diff.ts compares two of them.
  */
 import { readFileSync } from 'node:fs';
+import { type Snapshot, snapshotLayout } from '../test/helpers/heap-strings.js';
 
 /** A text class for strings: a string whose text matches `test` is counted under `(string) <label>`. */
 export interface StringClass {
@@ -34,13 +35,6 @@ export interface HeapGraph {
   name(node: number): string;
 }
 
-interface RawSnapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
-  nodes: number[];
-  edges: number[];
-  strings: string[];
-}
-
 const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string']);
 
 /** The class name of a string: the first class it matches, else its first 24 characters with digit runs folded to `#`. */
@@ -51,23 +45,11 @@ export const stringClass = (text: string, classes: readonly StringClass[]): stri
 
 /** Read the snapshot file `file` (see {@link HeapGraph}); strings are classed by `classes`. */
 export const readHeapGraph = (file: string, classes: readonly StringClass[] = []): HeapGraph =>
-  heapGraphOf(JSON.parse(readFileSync(file, 'utf8')) as RawSnapshot, classes);
+  heapGraphOf(JSON.parse(readFileSync(file, 'utf8')) as Snapshot, classes);
 
-export const heapGraphOf = (snap: RawSnapshot, classes: readonly StringClass[] = []): HeapGraph => {
-  const { meta } = snap.snapshot;
+export const heapGraphOf = (snap: Snapshot, classes: readonly StringClass[] = []): HeapGraph => {
   const { nodes, edges, strings } = snap;
-  const NF = meta.node_fields.length;
-  const EF = meta.edge_fields.length;
-  const [nodeTypes] = meta.node_types;
-  const [edgeTypes] = meta.edge_types;
-  const T = meta.node_fields.indexOf('type');
-  const NM = meta.node_fields.indexOf('name');
-  const ID = meta.node_fields.indexOf('id');
-  const SS = meta.node_fields.indexOf('self_size');
-  const EC = meta.node_fields.indexOf('edge_count');
-  const ET = meta.edge_fields.indexOf('type');
-  const EN = meta.edge_fields.indexOf('name_or_index');
-  const TO = meta.edge_fields.indexOf('to_node');
+  const { NF, EF, nodeTypes, edgeTypes, T, N: NM, ID, SS, EC, ET, EN, TO } = snapshotLayout(snap);
   const n = nodes.length / NF;
 
   // Class of each node.

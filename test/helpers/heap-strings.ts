@@ -46,12 +46,32 @@ const complete = (file: string): boolean => {
   return /\]\s*\}\s*$/.test(tail.toString('latin1'));
 };
 
-interface Snapshot {
+/** A V8 `.heapsnapshot` file's JSON: flat `nodes` and `edges` arrays laid out by `snapshot.meta`. */
+export interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
   nodes: number[];
   edges: number[];
   strings: string[];
 }
+
+/** Where each field sits in a node (`NF` numbers) and an edge (`EF` numbers) of `snap`, and the type names. */
+export const snapshotLayout = (snap: Snapshot) => {
+  const { node_fields: nf, edge_fields: ef, node_types, edge_types } = snap.snapshot.meta;
+  return {
+    NF: nf.length,
+    EF: ef.length,
+    nodeTypes: node_types[0],
+    edgeTypes: edge_types[0],
+    T: nf.indexOf('type'),
+    N: nf.indexOf('name'),
+    ID: nf.indexOf('id'),
+    SS: nf.indexOf('self_size'),
+    EC: nf.indexOf('edge_count'),
+    ET: ef.indexOf('type'),
+    EN: ef.indexOf('name_or_index'),
+    TO: ef.indexOf('to_node'),
+  };
+};
 
 /**
  * The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment).
@@ -59,18 +79,8 @@ interface Snapshot {
  * times as many edges); which nodes are wanted is decided once per node, not once per edge.
  */
 const held = (snap: Snapshot, needle: string): HeldString[] => {
-  const { meta } = snap.snapshot;
   const { nodes, edges, strings } = snap;
-  const NF = meta.node_fields.length;
-  const EF = meta.edge_fields.length;
-  const [nodeTypes] = meta.node_types;
-  const [edgeTypes] = meta.edge_types;
-  const T = meta.node_fields.indexOf('type');
-  const N = meta.node_fields.indexOf('name');
-  const EC = meta.node_fields.indexOf('edge_count');
-  const ET = meta.edge_fields.indexOf('type');
-  const EN = meta.edge_fields.indexOf('name_or_index');
-  const TO = meta.edge_fields.indexOf('to_node');
+  const { NF, EF, nodeTypes, edgeTypes, T, N, EC, ET, EN, TO } = snapshotLayout(snap);
   const count = nodes.length / NF;
   const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
   const edgeName = (e: number): string => {
@@ -171,16 +181,8 @@ const heapSnapshotOf = async (child: ChildProcess, dir: string, timeoutMs = 30_0
  */
 export const worldObjects = async (child: ChildProcess, dir: string, worldId: string, timeoutMs = 30_000): Promise<number> => {
   const snap = await heapSnapshotOf(child, dir, timeoutMs);
-  const { meta } = snap.snapshot;
   const { nodes, edges, strings } = snap;
-  const NF = meta.node_fields.length;
-  const EF = meta.edge_fields.length;
-  const [edgeTypes] = meta.edge_types;
-  const N = meta.node_fields.indexOf('name');
-  const EC = meta.node_fields.indexOf('edge_count');
-  const ET = meta.edge_fields.indexOf('type');
-  const EN = meta.edge_fields.indexOf('name_or_index');
-  const TO = meta.edge_fields.indexOf('to_node');
+  const { NF, EF, edgeTypes, N, EC, ET, EN, TO } = snapshotLayout(snap);
   const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
   let found = 0;
   for (let i = 0, e = 0; i < nodes.length / NF; i++) {
