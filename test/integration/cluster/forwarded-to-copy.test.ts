@@ -13,6 +13,14 @@
  *
  * `a` owns admin world `moved`; `b`, started after it was stored, restores it as a standby copy. A
  * DELETE marked as forwarded by `a` (what `a` sends with a view naming `b` the owner) reaches `b`.
+ *
+ * The same world moved on while a delete past that check waits (a write of the record in flight, a slow
+ * store, the owner's process stalled past its lease TTL): another instance took the world over and
+ * announced a higher fencing token, and writes the record under it. The delete, made under the deleting
+ * owner's token, is refused by the store: answered `durable: false`, the record stays (it answered
+ * `durable: true` and deleted the record the new owner then wrote again). The takeover is stood for by its
+ * announce (`store.fence` with the next token) while `a`'s record delete is held at the store.
+ *
  * Two in-process runtimes on a real redis-server and a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,5 +80,44 @@ describe.skipIf(skip !== null)('cluster: a world request forwarded to an instanc
     expect(await a.runtime.worlds.delete('moved')).toEqual({ deleted: 'moved', durable: true });
     await until('b dropped its copy of moved', () => !b.runtime.runner.has('moved'), 10_000);
     expect(await a.runtime.store.getWorldConfig('moved')).toBeUndefined();
+  });
+
+  it('a delete waiting while another instance takes the world over is refused by the store', { timeout: 30_000 }, async () => {
+    const [a] = inst;
+    if (!a) throw new Error('a not started');
+    await a.runtime.worlds.create({ id: 'lapsed', capacity: 100 }, { placement: 'local' });
+    const token = a.runtime.cluster.fence('lapsed')?.token;
+    if (token === undefined) throw new Error('a holds no lease of lapsed');
+    await until('a wrote the record of lapsed', async () => (await a.runtime.store.getWorldConfig('lapsed')) !== undefined);
+    // a's record delete waits (held here) while the world is taken over elsewhere (its announce: the next token).
+    const store = a.runtime.store;
+    const original = store.deleteWorldConfig.bind(store);
+    let reached!: () => void;
+    const atDelete = new Promise<void>((r) => (reached = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    store.deleteWorldConfig = async (...args) => {
+      if (args[0] === 'lapsed') {
+        reached();
+        await gate;
+      }
+      return original(...args);
+    };
+    try {
+      const deleted = a.runtime.worlds.delete('lapsed');
+      await atDelete;
+      expect(await store.fence({ worldId: 'lapsed', token: token + 1 })).toBe(token + 1);
+      await store.putWorldConfig('lapsed', { incarnation: 'taken-over' }, { fence: { worldId: 'lapsed', token: token + 1 } });
+      open();
+      expect(await deleted).toEqual({ deleted: 'lapsed', durable: false });
+      await until('a gave up deleting the record of lapsed', () =>
+        a.lines.some(
+          (l) => l.msg === 'world record not deleted: another instance took the world over; it runs there' && l.world === 'lapsed',
+        ),
+      );
+      expect((await store.getWorldConfig('lapsed'))?.config).toEqual({ incarnation: 'taken-over' });
+    } finally {
+      store.deleteWorldConfig = original;
+    }
   });
 });

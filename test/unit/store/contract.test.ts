@@ -372,7 +372,9 @@ for (const { factory, name } of factories) {
       // The world moved on: the new owner announced token 2 and writes the record under it.
       await store.fence({ worldId: 'w1', token: 2 });
       await store.putWorldConfig('w1', { incarnation: 'i1', clock: { step: 2 } }, { fence: { worldId: 'w1', token: 2 } });
-      expect(await codeOf(store.deleteWorldConfig('w1', { incarnation: 'i1', fence: { worldId: 'w1', token: 1 } }))).toBe('WT_ERR_STORE_FENCED');
+      expect(await codeOf(store.deleteWorldConfig('w1', { incarnation: 'i1', fence: { worldId: 'w1', token: 1 } }))).toBe(
+        'WT_ERR_STORE_FENCED',
+      );
       expect((await store.getWorldConfig('w1'))?.config).toEqual({ incarnation: 'i1', clock: { step: 2 } });
       // The owner's token (or a world never fenced) deletes it.
       expect(await store.deleteWorldConfig('w1', { incarnation: 'i1', fence: { worldId: 'w1', token: 2 } })).toBe(true);
