@@ -160,7 +160,9 @@ export const createAdminIntercept =
       // Forwarded here as the owner by a view up to a control tick old: the world may have moved on (a failover,
       // a migration) and what is here a copy that does not step. A write to it would change the copy, not the
       // world; a delete would remove the stored record the owner writes again (docs/CLUSTER.md "Deleting a world").
-      if (req.method !== 'GET' && hasWorld(id) && cluster.fence(id) === null) {
+      // Held here but lapsing (this instance stalled), a write goes on: the store refuses it (a delete included)
+      // under a stale token once another instance took the world over.
+      if (req.method !== 'GET' && hasWorld(id) && cluster.coordinator.heldLease(id) === null) {
         cluster.counters.forwardedRefused++;
         logger.warn(
           { world: id, from: req.forwardedBy, owner: cluster.ownerOf(id)?.instanceId ?? null },

@@ -118,7 +118,7 @@ export interface ClusterCounters {
   migrations: number;
   redirects: number;
   forwardedAdmin: number;
-  /** Admin writes forwarded here as to the owner of a world this instance hosts but cannot prove to own (refused 503). */
+  /** Admin writes forwarded here as to the owner of a world this instance hosts but holds no lease of (refused 503). */
   forwardedRefused: number;
   heartbeatFailures: number;
   reRegistrations: number;
