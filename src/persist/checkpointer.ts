@@ -9,6 +9,7 @@
  * the loop; the next interval tries again. One checkpoint and one record write per world at a
  * time (a record asked for meanwhile is written right after, with the newest values).
  */
+import { isWorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Fence, Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -187,10 +188,11 @@ export class Checkpointer {
 
   /**
    * Stop tracking a world. `forget`: its record and checkpoints are deleted from the store (the
-   * admin deleted the world), after the writes of it in flight. Resolves false when that delete
-   * failed (logged; the world would come back at the next start), else true.
+   * admin deleted the world), after the writes of it in flight; under `fence` (the deleting owner's token)
+   * when given, refused when another instance took the world over since. Resolves false when that delete
+   * failed (logged; the world would come back at the next start, or runs on where it was taken over), else true.
    */
-  async untrack(worldId: string, o: { forget: boolean }): Promise<boolean> {
+  async untrack(worldId: string, o: { forget: boolean; fence?: Fence }): Promise<boolean> {
     const t = this.#worlds.get(worldId);
     if (!t) return true;
     t.gone = true;
@@ -199,8 +201,16 @@ export class Checkpointer {
     // A world of the same id created meanwhile owns the record now.
     if (o.forget && !this.#worlds.has(worldId)) {
       try {
-        await this.#opts.store().deleteWorldConfig(worldId, { incarnation: t.incarnation }); // after a write of it still in flight
+        // After a write of it still in flight; fenced: not the record of a world another instance took over meanwhile.
+        await this.#opts.store().deleteWorldConfig(worldId, { incarnation: t.incarnation, ...(o.fence ? { fence: o.fence } : {}) });
       } catch (err) {
+        if (isWorldtickError(err, 'WT_ERR_STORE_FENCED')) {
+          this.#opts.logger.warn(
+            { world: worldId, details: err.details },
+            'world record not deleted: another instance took the world over (a higher fencing token); it runs there',
+          );
+          return false;
+        }
         this.#opts.logger.error({ err, world: worldId }, 'world record delete failed');
         return false;
       }

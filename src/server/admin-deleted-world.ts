@@ -13,7 +13,7 @@
 import { isWorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
-import type { Store } from '../store/types.js';
+import type { Fence, Store } from '../store/types.js';
 import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 
@@ -34,17 +34,25 @@ export interface DeletedWorldDeps {
  * Retry the delete of `worldId`'s record of `incarnation` until it succeeds or the store closed.
  * Never rejects.
  */
-const retryDelete = async (deps: DeletedWorldDeps, worldId: string, incarnation: string): Promise<void> => {
+const retryDelete = async (deps: DeletedWorldDeps, worldId: string, incarnation: string, fence: Fence | undefined): Promise<void> => {
   for (let pause = RETRY_MS; ; pause = Math.min(RETRY_MAX_MS, pause * 2)) {
     await new Promise((resolve) => setTimeout(resolve, pause).unref());
     const store = deps.store();
     if (!store) return;
     try {
-      await store.deleteWorldConfig(worldId, { incarnation }); // only that incarnation: a world of the same id created since keeps its own
+      // Only that incarnation: a world of the same id created since keeps its own; fenced: not once another instance took it over.
+      await store.deleteWorldConfig(worldId, { incarnation, ...(fence ? { fence } : {}) });
       deps.logger.info({ world: worldId }, 'world record deleted after a retry');
       return;
     } catch (err) {
       if (isWorldtickError(err, 'WT_ERR_STORE_CLOSED')) return;
+      if (isWorldtickError(err, 'WT_ERR_STORE_FENCED')) {
+        deps.logger.warn(
+          { world: worldId, details: err.details },
+          'world record not deleted: another instance took the world over; it runs there',
+        );
+        return;
+      }
       deps.logger.warn({ world: worldId, err, retryInMs: pause * 2 }, 'world record delete failed again; retrying');
     }
   }
@@ -57,8 +65,10 @@ const retryDelete = async (deps: DeletedWorldDeps, worldId: string, incarnation:
  */
 export const deleteWorldRecord = (deps: DeletedWorldDeps, worldId: string): Promise<boolean> => {
   const incarnation = deps.checkpointer.incarnationOf(worldId);
-  const first = deps.checkpointer.untrack(worldId, { forget: true }); // waits for a write of it in flight
-  const gone = first.then((ok) => (ok || incarnation === undefined ? undefined : retryDelete(deps, worldId, incarnation)));
+  // Under this instance's token: refused once another instance took the world over (its lease lapsed meanwhile).
+  const fence = deps.cluster.deleteFence(worldId);
+  const first = deps.checkpointer.untrack(worldId, { forget: true, ...(fence ? { fence } : {}) }); // waits for a write of it in flight
+  const gone = first.then((ok) => (ok || incarnation === undefined ? undefined : retryDelete(deps, worldId, incarnation, fence)));
   deps.cluster.forget(worldId, gone);
   return first;
 };

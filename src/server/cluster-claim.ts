@@ -9,6 +9,7 @@
  */
 import type { LeaseOwner } from '../cluster/coordinator.js';
 import { worldNotDurable } from '../errors.js';
+import type { Fence } from '../store/types.js';
 import type { FenceAnnouncer } from './cluster-fence-announce.js';
 import { isStoredWorld } from './cluster-stored.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
@@ -69,6 +70,19 @@ export class AdminWorldLeases {
     }
     o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
     return r.fencingToken;
+  }
+
+  /**
+   * The fence a delete of `worldId`'s record here is made under: the token of its lease held here, else the
+   * one last announced here (the lease lapsed while the delete waited); none without enforcement or when this
+   * instance never held it. The store refuses the delete when it saw a higher token: another instance took the
+   * world over and writes its record (docs/CLUSTER.md "Deleting a world").
+   */
+  deleteFence(worldId: string): Fence | undefined {
+    const o = this.#x.opts;
+    if (!o.enforce) return undefined;
+    const token = o.coordinator.heldLease(worldId)?.fencingToken ?? this.#x.fences.announced(worldId);
+    return token === undefined ? undefined : { worldId, token };
   }
 
   /** The world {@link claim}ed joins the runner now: its lease renews as a hosted world's from here. */

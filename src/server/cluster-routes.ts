@@ -155,8 +155,23 @@ export const createAdminIntercept =
       return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
     }
     if (!req.pattern.startsWith(WORLD_PATH)) return next();
-    if (req.forwardedBy !== '') return gate ?? next();
     const id = req.params.id ?? '';
+    if (req.forwardedBy !== '') {
+      // Forwarded here as the owner by a view up to a control tick old: the world may have moved on (a failover,
+      // a migration) and what is here a copy that does not step. A write to it would change the copy, not the
+      // world; a delete would remove the stored record the owner writes again (docs/CLUSTER.md "Deleting a world").
+      // Held here but lapsing (this instance stalled), a write goes on: the store refuses it (a delete included)
+      // under a stale token once another instance took the world over.
+      if (req.method !== 'GET' && hasWorld(id) && cluster.coordinator.heldLease(id) === null) {
+        cluster.counters.forwardedRefused++;
+        logger.warn(
+          { world: id, from: req.forwardedBy, owner: cluster.ownerOf(id)?.instanceId ?? null },
+          'cluster: forwarded admin write refused: this instance does not own the world',
+        );
+        return unavailable(`world ${id} is not owned by instance ${cluster.instanceId} (it moved); retry`);
+      }
+      return gate ?? next();
+    }
     if (cluster.fence(id) !== null) return next();
     const owner = cluster.ownerOf(id);
     if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
@@ -360,6 +375,11 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
   total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
   total('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
+  total(
+    'worldtick_cluster_admin_forwarded_refused_total',
+    'Admin writes forwarded here as to the owner of a world this instance does not own (refused: the world moved).',
+    () => k.forwardedRefused,
+  );
   total(
     'worldtick_cluster_adopt_refusals_total',
     'Worlds handed here that were refused (draining, stopping, or a checkpoint this instance cannot run).',

@@ -309,6 +309,11 @@ export class ClusterService implements Service {
     if (this.#view.leases.get(worldId)?.instanceId === this.#o.instanceId) this.#view.leases.delete(worldId);
   }
 
+  /** The fence a delete of `worldId`'s record here is made under (`AdminWorldLeases.deleteFence`). */
+  deleteFence(worldId: string): Fence | undefined {
+    return this.#admin.deleteFence(worldId);
+  }
+
   /** Stop stepping `worldId` (its sessions stay open) until {@link unhold}: a migration's pause. */
   hold(worldId: string): void {
     this.#held.add(worldId);

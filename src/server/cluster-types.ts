@@ -118,6 +118,8 @@ export interface ClusterCounters {
   migrations: number;
   redirects: number;
   forwardedAdmin: number;
+  /** Admin writes forwarded here as to the owner of a world this instance hosts but holds no lease of (refused 503). */
+  forwardedRefused: number;
   heartbeatFailures: number;
   reRegistrations: number;
   fenceRefusals: number;
@@ -149,6 +151,7 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   migrations: 0,
   redirects: 0,
   forwardedAdmin: 0,
+  forwardedRefused: 0,
   heartbeatFailures: 0,
   reRegistrations: 0,
   fenceRefusals: 0,

@@ -350,8 +350,9 @@ export class PostgresStore implements Store {
     );
   }
 
-  deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean> {
-    return this.run(true, (c) => deleteWorldConfigAfterWrites(c, worldId, options?.incarnation ?? null));
+  deleteWorldConfig(worldId: string, options?: { incarnation?: string; fence?: Fence }): Promise<boolean> {
+    if (options?.fence) checkToken(options.fence.token);
+    return this.run(true, (c) => deleteWorldConfigAfterWrites(c, worldId, options?.incarnation ?? null, options?.fence?.token ?? null));
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {

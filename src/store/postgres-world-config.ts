@@ -4,6 +4,7 @@
  * up by its client, still runs: docs/ADMIN.md "A create answered 503").
  */
 import type pg from 'pg';
+import { storeFenced } from '../errors.js';
 import { mapPgError } from './postgres-tx.js';
 
 /**
@@ -15,12 +16,16 @@ const WRITE_WAIT_MS = 60_000;
 /**
  * Inside a transaction on `c`: wait for any write of `worldId`'s record in flight, then delete the
  * record and the world's checkpoints (only those of `incarnation` when given). True when a record
- * was deleted.
+ * was deleted. With `token` (the deleting owner's fencing token): refused with `WT_ERR_STORE_FENCED`,
+ * nothing deleted, when the world's fence row holds a higher token — another instance took the world over
+ * (its lease lapsed while the delete waited) and writes its record: deleting it would only make the record
+ * come back with the world still stepping there (docs/CLUSTER.md "Deleting a world").
  */
 export const deleteWorldConfigAfterWrites = async (
   c: pg.Pool | pg.PoolClient,
   worldId: string,
   incarnation: string | null,
+  token: number | null = null,
 ): Promise<boolean> => {
   // A write of this record whose COMMIT is still running (its client may have given up: query_timeout)
   // holds the world's fence row (a fenced write) or its key (an insert); a DELETE alone would not see
@@ -28,7 +33,9 @@ export const deleteWorldConfigAfterWrites = async (
   // locked until this transaction ends, so a new owner announcing its token waits for the delete too.
   // The waits outlast the pool's query_timeout: a wait given up would leave the late write free to land.
   const wait = (text: string): Promise<unknown> => c.query({ text, values: [worldId], query_timeout: WRITE_WAIT_MS } as pg.QueryConfig);
-  await wait('SELECT token FROM fences WHERE world_id = $1 FOR UPDATE');
+  const fenced = (await wait('SELECT token FROM fences WHERE world_id = $1 FOR UPDATE')) as pg.QueryResult<{ token: string | number }>;
+  const current = fenced.rows.length ? Number(fenced.rows[0]?.token) : 0;
+  if (token !== null && current > token) throw storeFenced(worldId, token, current);
   await c.query('SAVEPOINT wait_insert');
   try {
     await wait(`INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, '', 0) ON CONFLICT (world_id) DO NOTHING`);

@@ -359,9 +359,12 @@ export class SqliteStore implements Store {
     return this.run(false, () => (this.stmt.listWorldConfigs!.all() as Row[]).map(toWorldConfig));
   }
 
-  deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean> {
+  deleteWorldConfig(worldId: string, options?: { incarnation?: string; fence?: Fence }): Promise<boolean> {
     const inc = options?.incarnation ?? null;
+    const fence = options?.fence;
     return this.run(true, () => {
+      const current = fence ? (((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0) : 0;
+      if (fence && current > fence.token) throw storeFenced(worldId, fence.token, current);
       this.stmt.deleteWorldCheckpoints!.run(worldId, inc, inc);
       return this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0;
     });

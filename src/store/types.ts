@@ -347,9 +347,11 @@ export interface Store {
    * record: src/persist/world-record.ts) and the checkpoints whose `meta.incarnation` is that one,
    * so the record and checkpoints of a newer world of the same id stay. A write of that config still in flight in another
    * transaction (a COMMIT its client gave up waiting for) is waited for first, so it cannot land
-   * after the delete (PostgreSQL; SQLite writes never overlap).
+   * after the delete (PostgreSQL; SQLite writes never overlap). With `fence`, the delete is refused
+   * (`WT_ERR_STORE_FENCED`, nothing deleted) when the store has seen a higher token for the world: another
+   * instance took it over since (docs/CLUSTER.md "Deleting a world") and writes its record.
    */
-  deleteWorldConfig(worldId: string, options?: { incarnation?: string }): Promise<boolean>;
+  deleteWorldConfig(worldId: string, options?: { incarnation?: string; fence?: Fence }): Promise<boolean>;
 
   /**
    * Insert or replace the operator state of `scope` (see {@link OperatorStateRecord}). Fenced when

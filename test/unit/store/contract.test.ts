@@ -367,6 +367,22 @@ for (const { factory, name } of factories) {
       expect((await store.listWorldConfigs()).map((c) => c.worldId)).toEqual(['w2']);
     });
 
+    it('refuses a fenced delete of a world record once a higher token was seen (another instance took the world over)', async () => {
+      await store.putWorldConfig('w1', { incarnation: 'i1', clock: { step: 1 } }, { fence: { worldId: 'w1', token: 1 } });
+      // The world moved on: the new owner announced token 2 and writes the record under it.
+      await store.fence({ worldId: 'w1', token: 2 });
+      await store.putWorldConfig('w1', { incarnation: 'i1', clock: { step: 2 } }, { fence: { worldId: 'w1', token: 2 } });
+      expect(await codeOf(store.deleteWorldConfig('w1', { incarnation: 'i1', fence: { worldId: 'w1', token: 1 } }))).toBe(
+        'WT_ERR_STORE_FENCED',
+      );
+      expect((await store.getWorldConfig('w1'))?.config).toEqual({ incarnation: 'i1', clock: { step: 2 } });
+      // The owner's token (or a world never fenced) deletes it.
+      expect(await store.deleteWorldConfig('w1', { incarnation: 'i1', fence: { worldId: 'w1', token: 2 } })).toBe(true);
+      await store.putWorldConfig('w3', { incarnation: 'i3' });
+      expect(await store.deleteWorldConfig('w3', { fence: { worldId: 'w3', token: 1 } })).toBe(true);
+      expect(await store.listWorldConfigs()).toEqual([]);
+    });
+
     it("deletes a world's checkpoints with its record (of that incarnation only when one is named)", async () => {
       const cp = (worldId: string, incarnation: string) =>
         store.saveCheckpoint({
