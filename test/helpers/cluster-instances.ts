@@ -231,3 +231,17 @@ export const ownersFrom = async (inst: ApiInstance): Promise<Record<string, stri
   for (const l of r.json.leases as Array<{ worldId: string; instanceId: string }>) out[l.worldId] = l.instanceId;
   return out;
 };
+
+/**
+ * Create a world through `i` (`POST /api/v1/worlds{query}`) as a client following docs/ADMIN.md "A create
+ * answered 503" does: a `503 WT_ERR_WORLD_NOT_DURABLE` (the world was not created; on a loaded machine the
+ * record or the lease's claim missed its bound) is tried again a second later, up to `tries` times.
+ * Resolves the last answer; a test asserts its status (201) and sees the body when it is not.
+ */
+export const createWorld = async (i: ApiInstance, body: unknown, query = '', tries = 3) => {
+  for (let k = 1; ; k++) {
+    const r = await i.api('POST', `/api/v1/worlds${query}`, body);
+    if (r.status !== 503 || k >= tries) return r;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+};

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { createWorld, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -44,7 +44,8 @@ describe.skipIf(skip !== null)('cluster: moves and a failover log nothing at err
       args.map((x) => (x === pg.url ? viaProxy : x)),
     );
     b = await startRuntimeInstance('b', args);
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'g1', npcs: 100 })).status).toBe(201);
+    const created = await createWorld(a, { id: 'g1', npcs: 100 }, '?placement=local');
+    expect(created.status, created.text).toBe(201);
     await until('both instances see each other and a owns g1', async () => {
       for (const i of [a, b]) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       return (await ownersFrom(b)).g1 === 'a';
