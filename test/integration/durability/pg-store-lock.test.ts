@@ -69,6 +69,9 @@ const snapshot = (url: string): Promise<string> =>
     return JSON.stringify(r.rows[0]);
   });
 
+/** The default world's first checkpoint and its record are both in `snapshot`'s text (each is its own write). */
+const settled = (s: string): boolean => s.includes('"checkpoints":[{') && s.includes('"records":[[');
+
 /** Sessions holding the store lock (`mode`: ExclusiveLock for a single instance, ShareLock for a cluster instance). */
 const lockHolders = (url: string, mode = '%'): Promise<number[]> =>
   withPgClient(url, async (c) => {
@@ -87,7 +90,7 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
     const first = await startGameProcess({ main: 'src/cli/main.ts', args: serverArgs(url), dataDir: '/nonexistent-unused', token: TOKEN });
     try {
       // The creation checkpoint of the default world (no periodic ones) is what the first server wrote.
-      await waitFor(async () => ((await snapshot(url)).includes('"checkpoints":[{') ? true : undefined));
+      await waitFor(async () => (settled(await snapshot(url)) ? true : undefined));
       const before = await snapshot(url);
       const second = await runToExit(url);
       expect(second.code).toBe(2);
@@ -166,8 +169,9 @@ describe.skipIf(skip !== null)('one single-instance server per PostgreSQL databa
       if ('skip' in fresh) return;
       const a = await startRuntimeInstance('a', ['--redis', redis.server().url, '--store', fresh.url, '--checkpoint-interval', '0']);
       try {
-        // The first checkpoint of the default world, once its lease is granted (no periodic ones after it).
-        await waitFor(async () => ((await snapshot(fresh.url)).includes('"checkpoints":[{') ? true : undefined));
+        // The first checkpoint of the default world, once its lease is granted (no periodic ones after it), and
+        // its record (written apart from the checkpoint: fresh-clone CI A3 took `before` between the two).
+        await waitFor(async () => (settled(await snapshot(fresh.url)) ? true : undefined));
         const before = await snapshot(fresh.url);
         const single = await runToExit(fresh.url);
         expect(single.code).toBe(2);
