@@ -29,13 +29,13 @@ import type { PersistedWorld } from '../persist/restore.js';
 import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { ClusterService } from './cluster-service.js';
-import { placeWorld } from '../cluster/placement.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
 import { MovesInFlight } from './moves-in-flight.js';
 import { isNotLoadableHere } from '../persist/restore.js';
 import { isPassingOutage } from '../persist/write-failure-log.js';
 import { checkMigrationTarget } from './peer-check.js';
+import { migrationTarget } from './migration-target.js';
 import type { MigrationResult, MoveRecord } from './move-records.js';
 
 /** What the runtime gives the mover. */
@@ -196,33 +196,17 @@ export class WorldMover {
     const me = c.instanceId;
     const world = d.getWorld(worldId);
     const fence = c.fence(worldId);
-    if (!world || !fence) {
-      // Reached here when this instance knows no other owner to forward to (the route forwards otherwise):
-      // say so, since the world may have been created or moved elsewhere within the last control tick.
-      const owner = c.ownerOf(worldId)?.instanceId;
-      throw new MoveError(
-        409,
-        owner && owner !== me
-          ? `world ${worldId} is not owned here (its owner is ${owner}: send the request there)`
-          : `world ${worldId} is not owned here and this instance knows no owner of it yet (a world created or moved in the last ${Math.ceil(c.leaseTtlMs / 3000)} s is seen at the next control tick): retry, or send it to the instance that owns it`,
-      );
-    }
-    if (this.#busy.has(worldId)) throw new MoveError(409, `world ${worldId} is already migrating`);
-    const declined = this.#declinedBy.of(worldId);
-    if (to !== undefined && declined.has(to))
-      throw new MoveError(409, `instance ${to} refused ${worldId}: its build cannot read the checkpoint`, ErrorCode.MIGRATION_REFUSED);
-    // `to` naming the owner itself: nothing to move (said as such, not as an unknown instance).
-    if (to === me) throw new MoveError(409, `world ${worldId} is already on ${me} (the instance named in "to" owns it): nothing to move`);
-    const others = c.instances().filter((i) => i.id !== me && !declined.has(i.id) && !exclude?.has(i.id));
-    const target = to !== undefined ? others.find((i) => i.id === to) : placeWorld(others);
-    if (!target)
-      throw new MoveError(
-        to !== undefined ? 404 : 409,
-        to !== undefined
-          ? `no live instance ${to}; live instances other than the owner ${me}: ${others.map((i) => i.id).join(', ') || 'none'}`
-          : 'no other live instance that takes worlds',
-      );
-    if (target.capacity === 0) throw new MoveError(409, `instance ${target.id} takes no worlds (draining)`);
+    // The world owned here and not moving, a target that takes it; else a MoveError saying why (migration-target.ts).
+    const ownedHere = world !== undefined && fence !== null;
+    const target = migrationTarget(c, {
+      worldId,
+      ownedHere,
+      busy: this.#busy.has(worldId),
+      declined: this.#declinedBy.of(worldId),
+      to,
+      exclude,
+    });
+    if (!world || !fence) throw new MoveError(409, `world ${worldId} is not owned here`); // refused above; narrows the types
     this.#busy.add(worldId);
     d.logger.info({ world: worldId, to: target.id, step: world.clock.step }, 'cluster: migrating world');
     // The target is asked before the world is held (else its adopt fails after the handover), so a
