@@ -275,12 +275,7 @@ export class ClusterService implements Service {
     this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
-  /**
-   * A world created through the admin API (not yet stepped here): take its lease now and announce its
-   * fencing token to the store, so its record can be written with that fence before the `201`
-   * (src/server/cluster-claim.ts). Resolves the token; throws `WT_ERR_WORLD_NOT_DURABLE` (the lease
-   * given back) or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
-   */
+  /** A world created through the admin API: take its lease and announce its token before the `201` (`AdminWorldLeases.claim`). */
   claim(worldId: string): Promise<number> {
     return this.#admin.claim(worldId);
   }
@@ -290,11 +285,7 @@ export class ClusterService implements Service {
     this.#admin.created(worldId);
   }
 
-  /**
-   * A world was deleted here (or its create undone): give its lease back, once `recordGone` settled when
-   * given — kept and renewed until then, so nobody adopts it from its record (docs/CLUSTER.md "Deleting
-   * a world"); kept for good when a world of the same id runs or is being created here by then.
-   */
+  /** A world was deleted here (or its create undone): its lease given back once `recordGone` settled (`AdminWorldLeases.forget`). */
   forget(worldId: string, recordGone?: Promise<unknown>): void {
     this.#admin.forget(worldId, recordGone);
   }
