@@ -45,7 +45,7 @@ import {
   holdForIdentity,
   settledIdentityWait,
 } from './session-identity.js';
-import { classFromToken, SessionClass, sessionClassCode, type SessionClassName } from './session-priority.js';
+import { classFromToken, SessionClass, type SessionClassHook, sessionClassCode } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
@@ -59,9 +59,6 @@ import {
   type SessionWire,
   type WorldEntry,
 } from './world-sessions.js';
-
-/** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
-export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
 
 /** Live players' positions are saved to their durable records every this many sweeps. */
 const POSITION_SAVE_SWEEPS = 8;
