@@ -162,7 +162,7 @@ export {
 export type { ServerHooks } from './net/game-server-options.js';
 export type { AuthenticateHook, AuthRequest, AuthResult } from './net/hello-auth.js';
 export type { HelloMsg } from './net/protocol.js';
-export type { SessionClassHook } from './net/session-priority.js';
+export type { SessionClassHook } from './net/session-class-hook.js';
 export type { SessionClassName } from './net/session-priority.js';
 
 // Schemas of client messages (TypeBox: the one validator of message payloads)

@@ -10,7 +10,7 @@ import type { OpenFileLimit } from './fd-limit.js';
 import type { NetConfig } from './net-config.js';
 import type { AuthenticateHook } from './hello-auth.js';
 import type { HelloMsg } from './protocol.js';
-import type { SessionClassHook } from './session-priority.js';
+import type { SessionClassHook } from './session-class-hook.js';
 
 /** What the game server needs from the runtime (validated by the constructor: `WT_ERR_OPTION_INVALID`). */
 export interface GameServerOptions {

@@ -39,15 +39,10 @@ import { type ActiveSpreadState, createActiveSpread } from './active-spread.js';
 import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { NetConfig } from './net-config.js';
 import type { Session } from './session.js';
-import type { HelloMsg } from './protocol.js';
-import type { SimWorld } from '../world/sim-world.js';
 
 /** Session classes (numeric codes; names in {@link SESSION_CLASS_NAMES}). */
 export const SessionClass = { player: 0, spectator: 1, bot: 2, observer: 3 } as const;
 export type SessionClassName = keyof typeof SessionClass;
-
-/** Chooses a session's class at join (default: from the hello token, {@link classFromToken}). */
-export type SessionClassHook = (hello: HelloMsg, world: SimWorld) => SessionClassName;
 export type SessionClassCode = (typeof SessionClass)[SessionClassName];
 /** Class names by code. */
 export const SESSION_CLASS_NAMES: readonly SessionClassName[] = ['player', 'spectator', 'bot', 'observer'];

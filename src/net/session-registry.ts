@@ -45,7 +45,8 @@ import {
   holdForIdentity,
   settledIdentityWait,
 } from './session-identity.js';
-import { classFromToken, SessionClass, type SessionClassHook, sessionClassCode } from './session-priority.js';
+import type { SessionClassHook } from './session-class-hook.js';
+import { classFromToken, SessionClass, sessionClassCode } from './session-priority.js';
 import {
   attachWalletNotices,
   createSessionTables,
