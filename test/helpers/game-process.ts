@@ -17,6 +17,9 @@ export interface GameProcess {
   lines: Line[];
   /** `http://127.0.0.1:<adminPort>/api/v1` */
   admin: string;
+  /** The game (WebSocket) port and the admin port of the ready line. */
+  port: number;
+  adminPort: number;
 }
 
 /** Poll `fn` (every 40 ms) until it gives a value other than undefined; throws after `ms`. */
@@ -97,7 +100,13 @@ const ready = async (o: GameProcessOptions, { child, lines, exited }: Spawned): 
       if (e !== undefined) throw new Error(e);
       return lines.find((l) => l.msg === (o.readyMsg ?? 'server ready'));
     });
-    return { child, lines, admin: `http://127.0.0.1:${ready.adminPort}/api/v1` };
+    return {
+      child,
+      lines,
+      admin: `http://127.0.0.1:${ready.adminPort}/api/v1`,
+      port: Number(ready.port),
+      adminPort: Number(ready.adminPort),
+    };
   } catch (err) {
     // Never leave a server behind that the test got no handle to stop.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

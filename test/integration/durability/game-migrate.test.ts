@@ -52,7 +52,7 @@ describe('defineGame({ migrate }) across real restarts', () => {
       env: { ...process.env, MIGRATE_GAME: 'v2-throw', WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    procs.push({ child: bad as never, lines: [], admin: '' });
+    procs.push({ child: bad as never, lines: [], admin: '', port: 0, adminPort: 0 });
     let stderr = '';
     bad.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -102,7 +102,7 @@ describe('a new version of the game on the old version data dir', () => {
       env: { ...process.env, WORLDTICK_ADMIN_TOKEN: TOKEN, WORLDTICK_DATA_DIR: dataDir.dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    procs.push({ child: v3 as never, lines: [], admin: '' }); // killed by afterAll if it ever started
+    procs.push({ child: v3 as never, lines: [], admin: '', port: 0, adminPort: 0 }); // killed by afterAll if it ever started
     let stderr = '';
     v3.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

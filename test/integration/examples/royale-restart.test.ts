@@ -13,7 +13,7 @@
  *    ledger answers them `replayed`; each player holds one entry for the round and its wallet was
  *    credited once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -23,10 +23,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MsgType, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
 import { BOARD_KIND, ELIMINATED, type EliminatedPayload, PLAY, placeCoins, WIN_COINS } from '../../../examples/royale/game.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { childNodeArgs } from '../../helpers/child-node.js';
-import { collectJsonLines } from '../../helpers/log-lines.js';
+import { startGameProcess } from '../../helpers/game-process.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
 const Ws = WebSocket as unknown as WebSocketCtor;
 const TOKEN = 'royale-restart-admin-token';
 const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
@@ -53,28 +51,18 @@ describe('royale rewards across a clean stop, a crash and two restarts', () => {
   });
 
   const start = async (): Promise<Child> => {
-    const args = [...(await childNodeArgs('examples/royale/main.ts')), '--data-dir', join(dir.dir, 'data'), '--config', config];
-    args.push('--port', '0', '--admin-port', '0', '--stats-interval', '0', '--checkpoint-interval', '0');
-    const proc = spawn(process.execPath, args, {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        WORLDTICK_ADMIN_TOKEN: TOKEN,
-        ROYALE_COUNTDOWN_SECONDS: '1',
-        ROYALE_PLAY_SECONDS: '20',
-        ROYALE_RESULT_SECONDS: '60',
-      },
+    const data = join(dir.dir, 'data');
+    const env = { ROYALE_COUNTDOWN_SECONDS: '1', ROYALE_PLAY_SECONDS: '20', ROYALE_RESULT_SECONDS: '60' };
+    const args = ['--data-dir', data, '--config', config, '--port', '0', '--admin-port', '0', '--stats-interval', '0'];
+    const p = await startGameProcess({
+      main: 'examples/royale/main.ts',
+      args: [...args, '--checkpoint-interval', '0'],
+      dataDir: data,
+      token: TOKEN,
+      env,
     });
-    children.push(proc);
-    const lines = collectJsonLines(proc.stdout!);
-    for (let i = 0; i < 400; i++) {
-      const ready = lines.find((l) => l.msg === 'server ready');
-      if (ready) return { proc, port: ready.port as number, adminPort: ready.adminPort as number };
-      if (proc.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('examples/royale/main.ts: no "server ready" line');
+    children.push(p.child);
+    return { proc: p.child, port: p.port, adminPort: p.adminPort };
   };
   const admin = async (c: Child, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await fetch(`http://127.0.0.1:${c.adminPort}/api/v1${path}`, {
