@@ -15,12 +15,19 @@
  * world stays held (no orphan failover here) under its lease, still renewed (no other instance adopts
  * the late record as an orphan, however long the undo takes), and a create of the same id is
  * answered 503 as well. The id is free again once the undo is done (docs/ADMIN.md).
+ *
+ * The undo's delete is fenced with this instance's token: should this instance stall past its lease while it
+ * undoes and another instance take the world over from the late record, the store refuses the delete, and the
+ * undo has the world deleted where it runs now (or takes the lease back when nobody holds it), so that the
+ * world answered 503 ends up gone everywhere and is not written back (docs/CLUSTER.md "A failed create taken
+ * over while it is undone").
  */
 import { isWorldtickError, worldNotDurable } from '../errors.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
-import type { Store } from '../store/types.js';
+import { parseWorldRecord } from '../persist/world-record.js';
+import type { Fence, Store } from '../store/types.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 import { CREATE_DURABLE_TIMEOUT_MS, makeCreatedWorldDurable } from './created-world-durable.js';
@@ -30,6 +37,8 @@ const UNDO_GRACE_MS = 1000;
 /** First pause (wall ms) between attempts of an undo's delete; doubled up to {@link UNDO_RETRY_MAX_MS}. */
 const UNDO_RETRY_MS = 250;
 const UNDO_RETRY_MAX_MS = 5000;
+/** Longest wait (wall ms) for the answer of the delete sent to the instance that took a failed create over. */
+const DELETE_ELSEWHERE_TIMEOUT_MS = 10_000;
 
 /** What {@link createdWorldHook} needs from the runtime. */
 export interface CreatedWorldHookDeps {
@@ -42,28 +51,102 @@ export interface CreatedWorldHookDeps {
   /** The open store, or null once it closed (an undo in progress then ends). */
   readonly store: () => Store | null;
   readonly logger: Logger;
+  /** The cluster's admin token: the undo asks the instance that took a failed create over to delete it. */
+  readonly adminToken: string;
 }
 
 /**
  * Undo a failed create of `worldId` (see the module comment): once `settled` (its durable work and
  * the record write in flight, as its client saw them), delete the record of `incarnation` (one that
- * landed late included), retrying until done or the store closed. Never rejects.
+ * landed late included), under this instance's fencing token, retrying until done or the store closed.
+ * Refused as fenced, another instance took the world over from the late record while this instance
+ * stalled: the world is deleted there ({@link deleteWhereTakenOver}), so that it is gone everywhere as
+ * the 503 said. Never rejects.
  */
 const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnation: string, settled: Promise<unknown>): Promise<void> => {
   await settled;
+  let fence: Fence | undefined;
   for (let pause = UNDO_RETRY_MS; ; pause = Math.min(UNDO_RETRY_MAX_MS, pause * 2)) {
     const store = deps.store();
     if (!store) return;
+    // This instance's token (its lease's, else the one it announced), once the durable work settled; none when
+    // the create never took the lease (then no record was written either).
+    fence ??= deps.cluster.deleteFence(worldId);
     try {
-      if (await store.deleteWorldConfig(worldId, { incarnation }))
+      if (await store.deleteWorldConfig(worldId, { incarnation, ...(fence ? { fence } : {}) }))
         deps.logger.warn({ world: worldId }, 'admin create: the record of a create answered 503 landed late; removed');
       return;
     } catch (err) {
       if (isWorldtickError(err, 'WT_ERR_STORE_CLOSED')) return;
-      deps.logger.warn({ world: worldId, err, retryInMs: pause }, 'admin create: removing the record of a failed create failed; retrying');
+      if (isWorldtickError(err, 'WT_ERR_STORE_FENCED')) {
+        if (await deleteWhereTakenOver(deps, store, worldId, incarnation)) return;
+        fence = undefined; // the next attempt's is the lease's again (taken back here when nobody held it)
+      } else
+        deps.logger.warn(
+          { world: worldId, err, retryInMs: pause },
+          'admin create: removing the record of a failed create failed; retrying',
+        );
       await new Promise((resolve) => setTimeout(resolve, pause).unref());
     }
   }
+};
+
+/**
+ * The undo's delete of `worldId`'s record was refused as fenced: another instance holds a higher token (it
+ * took the world over from the late record while this instance stalled past its lease). True once the world
+ * answered 503 is gone: its record (of `incarnation`) is no longer stored, or the instance that owns the
+ * world now deleted it (`DELETE /api/v1/worlds/{id}` sent there, marked as forwarded, which stops the world,
+ * deletes its record under that instance's token and gives the lease back after). False: try again later
+ * (not answering, not hosting the world yet, its delete not durable yet, or nobody holds the lease: it is then
+ * taken here, so the next attempt deletes the record under a token above the store's). Never rejects.
+ */
+const deleteWhereTakenOver = async (deps: CreatedWorldHookDeps, store: Store, worldId: string, incarnation: string): Promise<boolean> => {
+  const { cluster, logger } = deps;
+  let ours: boolean;
+  try {
+    ours = parseWorldRecord((await store.getWorldConfig(worldId))?.config)?.incarnation === incarnation;
+  } catch (err) {
+    logger.warn({ world: worldId, err }, 'admin create: the store could not be read to undo a failed create; retrying');
+    return false;
+  }
+  if (!ours) return true; // gone (deleted by the instance that took it over), or a world of the same id created since
+  const owner = cluster.ownerOf(worldId);
+  if (!owner) {
+    // Nobody holds it (the instance that took it over died or gave it back): take the lease here, a token above
+    // the store's, and delete under it at the next attempt. Refused (someone took it meanwhile): next time.
+    await cluster.claim(worldId).then(
+      (token) =>
+        logger.info({ world: worldId, fencingToken: token }, 'admin create: lease of a failed create taken back to delete its record'),
+      () => undefined,
+    );
+    return false;
+  }
+  if (owner.instanceId === cluster.instanceId || !owner.adminUrl) return false; // the view catches up within a tick
+  try {
+    const res = await fetch(`${owner.adminUrl}/api/v1/worlds/${encodeURIComponent(worldId)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${deps.adminToken}`, 'x-worldtick-forwarded-by': cluster.instanceId },
+      signal: AbortSignal.timeout(DELETE_ELSEWHERE_TIMEOUT_MS),
+    });
+    const json = (await res.json().catch(() => ({}))) as { durable?: unknown };
+    if (res.status === 200 && json.durable === true) {
+      logger.warn(
+        { world: worldId, owner: owner.instanceId },
+        'admin create: a failed create was taken over by another instance while it was undone; deleted there',
+      );
+      return true;
+    }
+    logger.warn(
+      { world: worldId, owner: owner.instanceId, status: res.status },
+      'admin create: a failed create was taken over by another instance while it was undone; its delete there is not done yet, retrying',
+    );
+  } catch (err) {
+    logger.warn(
+      { world: worldId, owner: owner.instanceId, err },
+      'admin create: the instance that took a failed create over did not answer its delete; retrying',
+    );
+  }
+  return false;
 };
 
 /**

@@ -89,6 +89,7 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
       withLedger: d.withLedger,
       store: d.store,
       logger,
+      adminToken: d.adminToken,
     }),
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,

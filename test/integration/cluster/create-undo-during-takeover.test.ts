@@ -1,0 +1,167 @@
+/**
+ * The undo of a failed create racing a takeover (docs/CLUSTER.md "Ownership", "A failed create taken over
+ * while it is undone"; docs/ADMIN.md "A create answered 503"): `b` creates world `u`; the record's COMMIT
+ * sleeps past the create's bound (a deferred trigger, as in admin-create-late-record.test.ts), so the
+ * create is answered `503 WT_ERR_WORLD_NOT_DURABLE` — "not created" — and the late record lands; a second
+ * trigger refuses the undo's delete, which retries. `b` then stalls (SIGSTOP) past its lease TTL: `a`
+ * takes `u` over as an orphan from that record and steps it. The delete trigger is lifted, `b` continues
+ * and its undo goes on. The client was told the world does not exist, so it must end up gone everywhere:
+ * not running on `a`, no record, no lease — and stay gone. Before: the undo deleted the record without a
+ * fence while `a` stepped the world and wrote its record again (the world answered 503 ran on `a`, its
+ * record back). Two child processes on a real redis-server and a real PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownersFrom, startFirstThenRest, ownsDefaultWorld, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { withPgClient as sql } from '../../helpers/shared-postgres.js';
+
+const { skip, pg } = await sharedBackendOrSkip('cluster create undone during a takeover');
+
+/** The COMMIT of a record write of world `world` sleeps 3 s (past b's 1 s client query timeout). */
+const slowCommits = (url: string, world: string): Promise<void> =>
+  sql(url, async (c) => {
+    await c.query(`CREATE OR REPLACE FUNCTION undo_take_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$`);
+    await c.query('DROP TRIGGER IF EXISTS undo_take_commit ON world_configs');
+    await c.query(`CREATE CONSTRAINT TRIGGER undo_take_commit AFTER INSERT OR UPDATE ON world_configs
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${world}') EXECUTE FUNCTION undo_take_commit()`);
+  });
+
+/** Every delete of world `world`'s record fails (the undo retries with backoff) until the trigger is dropped. */
+const refuseDeletes = (url: string, world: string): Promise<void> =>
+  sql(url, async (c) => {
+    await c.query(`CREATE OR REPLACE FUNCTION undo_take_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'delete refused by the test'; END $$`);
+    await c.query('DROP TRIGGER IF EXISTS undo_take_refuse ON world_configs');
+    await c.query(`CREATE TRIGGER undo_take_refuse BEFORE DELETE ON world_configs
+      FOR EACH ROW WHEN (OLD.world_id = '${world}') EXECUTE FUNCTION undo_take_refuse()`);
+  });
+
+/** Drop trigger `name` of world_configs (before creating it again for another world). */
+const dropTrigger = (url: string, name: string): Promise<void> =>
+  sql(url, async (c) => void (await c.query(`DROP TRIGGER IF EXISTS ${name} ON world_configs`)));
+
+const storedCount = (url: string, world: string): Promise<number> =>
+  sql(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM world_configs WHERE world_id = $1', [world])).rows[0].n));
+
+describe.skipIf(skip !== null)('cluster: a failed create whose undo races a takeover', () => {
+  const children: TestInstance[] = [];
+  let redis: RedisTestServer | undefined;
+  const db = pg as PgServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const common = ['--lease-ttl', '2', '--npcs', '0', '--checkpoint-interval', '0', '--balance-interval', '0'];
+    // b's client gives up a query after 1 s (a slow store, seen from b); a's does not.
+    const slowB = { ...db, url: `${db.url}?query_timeout=1000` };
+    await startFirstThenRest(
+      children,
+      ['a', [...sharedStoreArgs(redis, db), ...common]],
+      [['b', [...sharedStoreArgs(redis, slowB), ...common]]],
+      ownsDefaultWorld,
+    );
+    const [a] = children as [TestInstance];
+    await until('2 instances', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 2);
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) c.child.kill('SIGCONT');
+    await Promise.all(children.map((c) => c.stop()));
+    await redis?.stop();
+    await pg?.destroy();
+  }, 30_000);
+
+  /** What each instance logged about `world` (a failure's message shows it). */
+  const explain =
+    (world: string) =>
+    (err: Error): never => {
+      const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === world).map((l) => l.msg);
+      throw new Error(`${err.message}: ${children.map((i) => `${i.id}: ${JSON.stringify(about(i))}`).join('; ')}`);
+    };
+
+  /**
+   * `b` creates `world`, answered 503 with its record landing late and the undo's delete refused; `b` is
+   * stopped (SIGSTOP) until `a` took the world over from that record. Resolves with `b` still stopped and the
+   * delete trigger dropped (the undo's next attempt can delete).
+   */
+  const failedCreateTakenOver = async (world: string): Promise<void> => {
+    const [a, b] = children as [TestInstance, TestInstance];
+    await slowCommits(db.url, world);
+    await refuseDeletes(db.url, world);
+    const r = await b.api('POST', '/api/v1/worlds?placement=local', { id: world, npcs: 0 });
+    expect(r.status, JSON.stringify(r.json)).toBe(503);
+    expect(r.json.code).toBe('WT_ERR_WORLD_NOT_DURABLE');
+    // The late COMMIT landed; the undo's delete is refused and retried.
+    await until('the late record landed', async () => (await storedCount(db.url, world)) === 1).catch(explain(world));
+    await until('the undo retrying', () =>
+      b.lines.some((l) => l.world === world && l.msg === 'admin create: removing the record of a failed create failed; retrying'),
+    ).catch(explain(world));
+    await dropTrigger(db.url, 'undo_take_commit'); // a's record writes of the world are not slowed
+    b.child.kill('SIGSTOP');
+    try {
+      await until(
+        'a took the world over from its record',
+        async () => (await ownersFrom(a))[world] === 'a' && (await a.api('GET', `/api/v1/worlds/${world}`)).status === 200,
+        30_000,
+      ).catch(explain(world));
+      await dropTrigger(db.url, 'undo_take_refuse');
+    } catch (err) {
+      b.child.kill('SIGCONT');
+      throw err;
+    }
+  };
+
+  it('is deleted where it was taken over: gone everywhere, no record, no lease, and the id free', { timeout: 90_000 }, async () => {
+    const [a, b] = children as [TestInstance, TestInstance];
+    const world = 'u';
+    await failedCreateTakenOver(world);
+    b.child.kill('SIGCONT');
+    // The undo goes on: the world answered 503 ends up gone everywhere.
+    await until(
+      'the world gone everywhere',
+      async () =>
+        (await storedCount(db.url, world)) === 0 &&
+        (await a.api('GET', `/api/v1/worlds/${world}`)).status === 404 &&
+        (await b.api('GET', `/api/v1/worlds/${world}`)).status === 404 &&
+        (await ownersFrom(a))[world] === undefined &&
+        (await ownersFrom(b))[world] === undefined,
+      30_000,
+    ).catch(async (err: Error) =>
+      explain(world)(new Error(`${err.message} (stored: ${await storedCount(db.url, world)}, owner: ${(await ownersFrom(a))[world]})`)),
+    );
+    expect(b.lines.some((l) => l.world === world && String(l.msg).endsWith('while it was undone; deleted there'))).toBe(true);
+    // And it stays gone (a record write of a's every 10 steps, an orphan taken within two ticks).
+    await controlTicks(a, 4);
+    expect(await storedCount(db.url, world)).toBe(0);
+    expect((await a.api('GET', `/api/v1/worlds/${world}`)).status).toBe(404);
+    expect((await ownersFrom(a))[world]).toBeUndefined();
+    // The id is free: the same request again creates the world, once.
+    const again = await b.api('POST', '/api/v1/worlds?placement=local', { id: world, npcs: 0 });
+    expect(again.status, JSON.stringify(again.json)).toBe(201);
+    expect(await storedCount(db.url, world)).toBe(1);
+  });
+
+  it('when the instance that took it over dies too, the lease is taken back and the record deleted under it', {
+    timeout: 90_000,
+  }, async () => {
+    const [a, b] = children as [TestInstance, TestInstance];
+    const world = 'v';
+    await failedCreateTakenOver(world);
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGCONT');
+    await until(
+      'the record gone and nobody holding the lease',
+      async () =>
+        (await storedCount(db.url, world)) === 0 &&
+        (await b.api('GET', `/api/v1/worlds/${world}`)).status === 404 &&
+        (await ownersFrom(b))[world] === undefined,
+      30_000,
+    ).catch(async (err: Error) => explain(world)(new Error(`${err.message} (stored: ${await storedCount(db.url, world)})`)));
+    expect(
+      b.lines.some((l) => l.world === world && l.msg === 'admin create: lease of a failed create taken back to delete its record'),
+    ).toBe(true);
+    await controlTicks(b, 4);
+    expect(await storedCount(db.url, world)).toBe(0);
+    expect((await b.api('GET', `/api/v1/worlds/${world}`)).status).toBe(404);
+  });
+});
