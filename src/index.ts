@@ -75,6 +75,8 @@ export {
   type TimerHandler,
 } from './game/timers.js';
 export type { PendingTimer } from './game/timer-state.js';
+// A world's game data: one JSON value, checkpointed and hashed, never sent to clients
+export { getWorldData, setWorldData, MAX_WORLD_DATA_BYTES } from './game/world-data.js';
 // Facts from outside the step (promise results...) applied in the next step, recorded and replayed
 export {
   defineFact,

@@ -26,6 +26,7 @@ import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
+import { createWorldDataState } from './world-data.js';
 import { gameItemSlots } from './wallet.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
@@ -167,6 +168,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       game.timers.repeating.map((r) => r.every),
       world.clock.now,
     ),
+    data: createWorldDataState(),
     facts: installFacts(world, game.facts),
     replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },
