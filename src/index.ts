@@ -156,6 +156,7 @@ export type { Logger } from './log.js';
 export {
   gameLog,
   GAME_LOG_BURST,
+  GAME_LOG_MAX_LINE_BYTES,
   GAME_LOG_LINES_PER_SECOND,
   type GameLogFn,
   type GameLogger,
