@@ -223,6 +223,17 @@ export const ErrorCode = {
    * database with `--redis` as one cluster.
    */
   STORE_IN_USE: 'WT_ERR_STORE_IN_USE',
+  /**
+   * `setWorldData` was refused: the world has no game, or the value is not plain JSON data (null,
+   * booleans, finite numbers, strings, arrays, plain objects; at most 32 levels deep; no `"__proto__"`
+   * key). `details.problem` says which. The world's data is unchanged.
+   */
+  WORLD_DATA_INVALID: 'WT_ERR_WORLD_DATA_INVALID',
+  /**
+   * `setWorldData` was refused: the value's JSON text is over `MAX_WORLD_DATA_BYTES` (64 KiB) of UTF-8
+   * (`details.max`; `details.bytes` when measured). The world's data is unchanged.
+   */
+  WORLD_DATA_TOO_LARGE: 'WT_ERR_WORLD_DATA_TOO_LARGE',
 } as const;
 
 /** Union of every error code string. */

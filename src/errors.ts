@@ -187,6 +187,18 @@ export const gameFactInvalid = (name: string, problem: string): WorldtickError =
     details: { name: name.slice(0, 64), problem },
   });
 
+/** A `setWorldData` value refused as not plain JSON data (or the world has no game); nothing changed. */
+export const worldDataInvalid = (worldId: string, problem: string): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_DATA_INVALID, `invalid world data of world ${JSON.stringify(worldId)}: ${problem}`, {
+    details: { worldId, problem },
+  });
+
+/** A `setWorldData` value over `max` bytes of JSON (`bytes`, when measured); nothing changed. */
+export const worldDataTooLarge = (worldId: string, max: number, bytes?: number): WorldtickError =>
+  new WorldtickError(ErrorCode.WORLD_DATA_TOO_LARGE, `world data of world ${JSON.stringify(worldId)} is over ${max} bytes of JSON`, {
+    details: { worldId, max, ...(bytes !== undefined ? { bytes } : {}) },
+  });
+
 /** A checkpoint whose game data this game's definition cannot hold (see `ErrorCode.CHECKPOINT_INCOMPATIBLE`). */
 export const checkpointIncompatible = (problems: readonly string[]): WorldtickError =>
   new WorldtickError(

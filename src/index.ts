@@ -75,6 +75,8 @@ export {
   type TimerHandler,
 } from './game/timers.js';
 export type { PendingTimer } from './game/timer-state.js';
+// A world's game data: one JSON value, checkpointed and hashed, never sent to clients
+export { getWorldData, setWorldData, MAX_WORLD_DATA_BYTES } from './game/world-data.js';
 // Facts from outside the step (promise results...) applied in the next step, recorded and replayed
 export {
   defineFact,
@@ -154,6 +156,7 @@ export type { Logger } from './log.js';
 export {
   gameLog,
   GAME_LOG_BURST,
+  GAME_LOG_MAX_LINE_BYTES,
   GAME_LOG_LINES_PER_SECOND,
   type GameLogFn,
   type GameLogger,

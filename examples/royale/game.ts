@@ -8,8 +8,8 @@
  *   round number, the phase's end, the zone radius, fighters and fighters standing, the winner.
  * - **Seats.** When play starts every body in the world gets a seat: a game entity (kind
  *   {@link SEAT_KIND}) holding its hp, whether it stands, its place and its last position, and
- *   the fighter's durable player id in the round's **roster** (a one-shot timer's JSON payload that
- *   never fires: the one piece of world state that holds strings). A player entity is dropped by a
+ *   the fighter's durable player id in the round's **roster** (the world's data, `setWorldData`:
+ *   checkpointed with the world, cleared at the next lobby). A player entity is dropped by a
  *   restart and its components with it; the seat is not: a fighter who comes back (a new session,
  *   or the same after a crash) is put back on its seat, at its place, with its hp. A fighter away
  *   stays where it was and the zone keeps hurting it.
@@ -35,7 +35,6 @@
  */
 import {
   addComponent,
-  clearWorldTimer,
   defineGame,
   despawn,
   type GameWorld,
@@ -43,14 +42,13 @@ import {
   hasComponent,
   isPlayerConnected,
   isSpectator,
-  MAX_TIMER_DELAY_SECONDS,
   nextRange,
   kickPlayer,
   playerIdOf,
   playerRow,
   query,
   setSpectator,
-  setWorldTimer,
+  setWorldData,
   spawn,
 } from '../../src/index.js';
 import {
@@ -144,8 +142,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
     b.winner[board] = 0;
     b.zoneR[board] = ZONE_START_RADIUS;
     b.zoneAt[board] = world.clock.now;
-    // The roster never fires: it is cleared at the next lobby (a timer is the world's one JSON slot).
-    b.roster[board] = setWorldTimer(world, MAX_TIMER_DELAY_SECONDS, 'roster', { key: b.key[board], pids } satisfies Roster);
+    // The roster is the world's data: checkpointed with the round, cleared at the next lobby.
+    setWorldData(world, { key: b.key[board], pids } satisfies Roster);
     setPhase(world, board, PLAY, playSeconds);
   };
 
@@ -153,8 +151,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
     const b = getStore(world, Board),
       f = getStore(world, Fighter);
     for (const e of [...query(world, [Seat]), ...query(world, [Crate])]) despawn(world, e);
-    clearWorldTimer(world, b.roster[board]);
-    b.roster[board] = 0;
+    setWorldData(world, null);
     b.round[board]++;
     for (const p of query(world, [Fighter])) {
       f.seat[p] = 0;
@@ -250,7 +247,6 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           else newRound(world, board);
         },
       },
-      { name: 'roster', run: () => {} },
     ],
     replicate: {
       player: { hp: { component: Fighter, field: 'hp' } },
@@ -288,7 +284,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
         if (watcher || board === 0 || (b.phase[board] !== PLAY && b.phase[board] !== RESULT)) return;
         // Mid-round: back on its seat if it fights in this round (a new session, or after a restart)...
         const pid = playerIdOf(world, player),
-          idx = pid === null ? -1 : (roster(world, board)?.pids.indexOf(pid) ?? -1);
+          idx = pid === null ? -1 : (roster(world)?.pids.indexOf(pid) ?? -1);
         const s = getStore(world, Seat);
         for (const seat of query(world, [Seat])) {
           if (s.idx[seat] !== idx || s.alive[seat] !== 1 || b.phase[board] !== PLAY) continue;

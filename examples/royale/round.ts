@@ -1,6 +1,6 @@
 /**
  * Royale: the round's state and the steps every phase uses — components, server messages, the
- * roster, eliminating a seat, ending a round (game.ts puts them together). Public API only.
+ * roster (the world's data), eliminating a seat, ending a round (game.ts puts them together). Public API only.
  */
 import {
   broadcast,
@@ -9,10 +9,10 @@ import {
   gameLog,
   type GameWorld,
   getStore,
+  getWorldData,
   grantPlayerReward,
   hasComponent,
   isSpectator,
-  pendingWorldTimers,
   query,
   setSpectator,
   setWorldTimer,
@@ -36,7 +36,6 @@ export const Board = defineComponent('Board', {
   fighters: 'u16',
   alive: 'u16',
   winner: 'u32',
-  roster: 'u32',
 });
 /** A fighter's place in the round: index in the roster, hp, standing, place, its player (0 away), last position. */
 export const Seat = defineComponent('Seat', { idx: 'u16', hp: 'f32', alive: 'u8', place: 'u16', player: 'u32', x: 'f32', y: 'f32' });
@@ -66,7 +65,7 @@ export const roundResult = defineServerMessage({
   maxBytes: 128,
 });
 
-/** The round's roster as the `roster` timer holds it. */
+/** The round's roster, the world's data (`setWorldData`) while a round is on: durable player ids in seat order. */
 export interface Roster {
   key: number;
   pids: string[];
@@ -77,11 +76,8 @@ export const boardOf = (world: GameWorld): number => {
   return b.length > 0 ? b[0] : 0;
 };
 
-export const roster = (world: GameWorld, board: number): Roster | null => {
-  const id = getStore(world, Board).roster[board];
-  for (const t of pendingWorldTimers(world)) if (t.id === id) return t.payload as Roster;
-  return null;
-};
+/** The round's roster (null in the lobby and countdown). */
+export const roster = (world: GameWorld): Readonly<Roster> | null => getWorldData<Roster>(world);
 
 /** The seat's player entity now, or 0 when it is away (left, or dropped by a restart: its id may be someone else's). */
 export const seatPlayer = (world: GameWorld, seat: number): number => {
@@ -107,7 +103,7 @@ export const setPhase = (world: GameWorld, board: number, phase: number, seconds
 export const pay = (world: GameWorld, board: number, seat: number, place: number): number => {
   const b = getStore(world, Board);
   const coins = placeCoins(place, b.fighters[board]);
-  const pid = roster(world, board)?.pids[getStore(world, Seat).idx[seat]];
+  const pid = roster(world)?.pids[getStore(world, Seat).idx[seat]];
   const key = `royale-${b.key[board]}`;
   // A refusal (TX_KEY_CONFLICT: a round the crash lost paid this key otherwise) changes nothing: say it in the server's log.
   if (pid !== undefined)

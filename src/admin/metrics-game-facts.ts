@@ -74,17 +74,18 @@ export const registerGameTimerMetrics = (kit: MetricKit): void => {
   );
 };
 
-/** Register the game-log metric (`gameLog(world)`, src/game/game-log.ts): lines written and dropped by the per-world rate limit. */
+/** Register the game-log metric (`gameLog(world)`, src/game/game-log.ts): lines written, written cut by the size bound, dropped by the per-world rate limit. */
 export const registerGameLogMetrics = (kit: MetricKit): void => {
   const { counter, perWorld } = kit;
   counter(
     'worldtick_game_log_lines_total',
-    "Lines game code logged with gameLog(world) at an enabled level, by outcome: written, dropped (over the world's budget of GAME_LOG_BURST lines refilled at GAME_LOG_LINES_PER_SECOND).",
+    "Lines game code logged with gameLog(world) at an enabled level, by outcome: written, truncated (written cut: over GAME_LOG_MAX_LINE_BYTES), dropped (over the world's budget of GAME_LOG_BURST lines refilled at GAME_LOG_LINES_PER_SECOND).",
     ['world', 'outcome'],
     perWorld((w, put) => {
       const c = w.gameLogSink?.counters;
       if (!c) return;
       put({ world: w.id, outcome: 'written' }, c.written);
+      put({ world: w.id, outcome: 'truncated' }, c.truncated);
       put({ world: w.id, outcome: 'dropped' }, c.dropped);
     }),
   );

@@ -11,11 +11,16 @@
  * A world's game code cannot flood the process: each world has a budget of
  * {@link GAME_LOG_BURST} lines refilled at {@link GAME_LOG_LINES_PER_SECOND} a wall-clock second
  * (a token bucket); a line over it is dropped and counted, and the next line written is preceded by
- * one warn line saying how many were dropped. Logging is not world state: nothing here is hashed,
- * checkpointed or recorded, and a world no server serves (built with `createGameWorld` alone, a
- * replay) gets a silent logger, so a replay behaves the same whatever the live world logged.
+ * one warn line saying how many were dropped. A line is bounded in size too: over
+ * {@link GAME_LOG_MAX_LINE_BYTES} of message and fields it is written cut, with a marker, and counted
+ * (src/game/log-line-bound.ts). Logging is not world state: nothing here is hashed, checkpointed or
+ * recorded, and a world no server serves (a replay, one built with `createGameWorld` without its
+ * `logger` option) gets a silent logger, so a replay behaves the same whatever the live world logged.
  */
 import type { Logger } from '../log.js';
+import { boundLine, GAME_LOG_MAX_LINE_BYTES } from './log-line-bound.js';
+
+export { GAME_LOG_MAX_LINE_BYTES } from './log-line-bound.js';
 
 /** Levels game code logs at (no `fatal`: a game does not end the process). */
 export type GameLogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -42,9 +47,12 @@ export const GAME_LOG_BURST = 200;
 /** Lines per wall-clock second a world's budget refills by. */
 export const GAME_LOG_LINES_PER_SECOND = 50;
 
-/** Lines game code logged, by outcome (levels the server does not write count in neither). */
+/** Lines game code logged, by outcome, each line in one (levels the server does not write count in none). */
 export interface GameLogCounters {
+  /** Written as given. */
   written: number;
+  /** Over {@link GAME_LOG_MAX_LINE_BYTES}: written cut, with a `logTruncated` marker (src/game/log-line-bound.ts). */
+  truncated: number;
   /** Over the world's budget: not written. */
   dropped: number;
 }
@@ -91,7 +99,7 @@ export const createGameLogSink = (base: Logger, world: string, game: string, opt
   const perMs = (opts.linesPerSecond ?? GAME_LOG_LINES_PER_SECOND) / 1000;
   const now = opts.now ?? (() => performance.now());
   const child = base.child({ world, game });
-  const counters: GameLogCounters = { written: 0, dropped: 0 };
+  const counters: GameLogCounters = { written: 0, truncated: 0, dropped: 0 };
   let tokens = burst;
   let last = now();
   let unreported = 0;
@@ -113,9 +121,12 @@ export const createGameLogSink = (base: Logger, world: string, game: string, opt
         child.warn({ dropped: unreported }, 'game log: lines dropped by the rate limit');
         unreported = 0;
       }
-      counters.written++;
-      if (typeof a === 'string') child[level](a);
-      else child[level](a, msg);
+      // Bounded in size: a line over GAME_LOG_MAX_LINE_BYTES is written cut, with a marker.
+      const line = typeof a === 'string' ? boundLine(undefined, a) : boundLine(a, msg);
+      if (line.truncated) counters.truncated++;
+      else counters.written++;
+      if (line.fields === undefined) child[level](line.msg ?? '');
+      else child[level](line.fields, line.msg);
     };
   const logger: GameLogger = {
     error: method('error'),
@@ -133,8 +144,9 @@ export const createGameLogSink = (base: Logger, world: string, game: string, opt
  * for game code that holds a world (a system, hook, message handler, timer, a promise's callback).
  * Lines follow the server's `--log-level` and go where its log goes; each world may write
  * {@link GAME_LOG_BURST} lines at once and {@link GAME_LOG_LINES_PER_SECOND} a second after that,
- * the rest dropped and counted (`worldtick_game_log_lines_total{outcome="dropped"}`). A world no
- * server serves (built with `createGameWorld` alone, a replay, a deleted world) gets a silent logger.
+ * the rest dropped and counted (`worldtick_game_log_lines_total{outcome="dropped"}`); a line over
+ * {@link GAME_LOG_MAX_LINE_BYTES} is written cut (`outcome="truncated"`). A world no server serves (a
+ * replay, a deleted world, one built with `createGameWorld` without `logger`) gets a silent logger.
  * Logging is not world state: a replay of the world does not depend on it.
  */
 export const gameLog = (world: GameLogSlot): GameLogger => world?.gameLogSink?.logger ?? SILENT;

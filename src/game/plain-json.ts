@@ -5,8 +5,11 @@
  * caller keeps a copy no later change of the caller's object can reach.
  */
 
-/** The JSON text of `v` (and its UTF-8 bytes) if it is plain JSON data within `maxBytes`, else the problem. */
-export const plainJsonText = (v: unknown, maxBytes: number): { ok: true; json: string; bytes: number } | { ok: false; problem: string } => {
+/** The JSON text of `v` (and its UTF-8 bytes) if it is plain JSON data within `maxBytes`, else the problem (`tooLarge`: the bound was the problem). */
+export const plainJsonText = (
+  v: unknown,
+  maxBytes: number,
+): { ok: true; json: string; bytes: number } | { ok: false; problem: string; tooLarge: boolean } => {
   const tooLarge = `payload is over ${maxBytes} bytes of JSON`;
   let nodes = 0;
   const walk = (x: unknown, depth: number): string | null => {
@@ -34,8 +37,8 @@ export const plainJsonText = (v: unknown, maxBytes: number): { ok: true; json: s
     return `payload may not hold a ${typeof x}`;
   };
   const problem = walk(v, 0);
-  if (problem) return { ok: false, problem };
+  if (problem) return { ok: false, problem, tooLarge: problem === tooLarge };
   const json = JSON.stringify(v);
   const bytes = Buffer.byteLength(json);
-  return bytes > maxBytes ? { ok: false, problem: tooLarge } : { ok: true, json, bytes };
+  return bytes > maxBytes ? { ok: false, problem: tooLarge, tooLarge: true } : { ok: true, json, bytes };
 };

@@ -10,6 +10,7 @@ import type { GameOutbox } from '../net/game-outbox.js';
 import type { ReplicationTable } from '../net/replicated-fields.js';
 import type { GameFactState } from './fact-state.js';
 import type { GameTimerState } from './timer-state.js';
+import type { WorldDataState } from './world-data.js';
 
 /** A client message as the edge sees it: check the payload, then push it as an ingest fact. */
 export interface GameMessageEntry {
@@ -72,6 +73,8 @@ export interface GameState {
   readonly outbox: GameOutbox;
   /** The world's timers: pending one-shots, repeating timers' next due times (src/game/timers.ts; checkpoints carry them). */
   readonly timers: GameTimerState;
+  /** The world's game data (`getWorldData` / `setWorldData`, src/game/world-data.ts; hashed, checkpointed, never sent). */
+  readonly data: WorldDataState;
   /** The game's facts from outside the step (src/game/facts.ts), or null when it declares none. */
   readonly facts: GameFactState | null;
   /**

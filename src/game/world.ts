@@ -26,6 +26,9 @@ import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js
 import { allocateStore } from './components.js';
 import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
+import { createWorldDataState } from './world-data.js';
+import { createGameLogSink } from './game-log.js';
+import type { Logger } from '../log.js';
 import { gameItemSlots } from './wallet.js';
 import type { GameDefinition, ModuleEnv } from './definition.js';
 
@@ -62,6 +65,12 @@ export interface GameWorldOptions {
    * so repeating timers keep their grid of world time and one-shots set at creation are relative to it.
    */
   clock?: WorldClockStart;
+  /**
+   * A pino logger (`pino({ level }, stream)`) for `gameLog(world)` of a world no server serves — a
+   * studio's unit test: lines bound with `{ world, game }`, rate- and size-limited as a served world's.
+   * Absent: silent. A server serving the world gives it the server's logger instead.
+   */
+  logger?: Logger;
 }
 
 /**
@@ -69,6 +78,10 @@ export interface GameWorldOptions {
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
  */
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
+  const lg: unknown = opts.logger;
+  const fn = (k: string): boolean => typeof lg === 'object' && lg !== null && typeof Reflect.get(lg, k) === 'function';
+  if (lg !== undefined && !(fn('child') && fn('isLevelEnabled')))
+    throw optionInvalid(['logger must be a pino logger (with child and isLevelEnabled), e.g. pino({ level }, stream)']);
   // The game's defaults (its timeScale, else GAME_DEFAULT_TIME_SCALE) under the world's own patch.
   const config = opts.config === undefined ? gameWorldConfig(game) : mergeDeep(gameWorldConfig(game), opts.config);
   const world = createSimWorld({
@@ -82,6 +95,7 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
   });
   if (opts.clock) startWorldClockAt(world, opts.clock);
   installGame(game, world);
+  if (opts.logger !== undefined) world.gameLogSink = createGameLogSink(opts.logger, world.id, game.name); // before populate: it may log
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };
   for (const m of game.modules) m.populate?.(world, setup);
@@ -167,6 +181,7 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
       game.timers.repeating.map((r) => r.every),
       world.clock.now,
     ),
+    data: createWorldDataState(),
     facts: installFacts(world, game.facts),
     replay: null,
     counters: { accepted: 0, refused: 0, dropped: 0 },

@@ -18,6 +18,8 @@ import { loadTimers } from '../game/timer-state.js';
 import { readTimerSections } from './timer-sections.js';
 import { restoreWaitingFacts, type SavedFact } from '../game/facts.js';
 import { readFactSections } from './fact-sections.js';
+import { readWorldDataSection } from './world-data-section.js';
+import { loadWorldData } from '../game/world-data.js';
 import { checkGame, savedGameVersion, countDropped, hasGameChanges, restoreGameFields, type GameChanges } from './game-changes.js';
 import { NPC_SIM_SCALARS, WORLD_SNAPSHOT_SCHEMA, type WorldSnapshotHeader } from './world-snapshot-header.js';
 
@@ -85,6 +87,7 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   // Before anything is allocated from it: the header sizes every store (capacity) and the player grid.
   checkSnapshotHeader(h, opts.expect);
   const facts = readFactSections(h.gameFacts, sections); // checked before anything is built
+  const data = readWorldDataSection(h.gameData, sections);
   let world: SimWorld;
   try {
     world = createSimWorld({
@@ -102,6 +105,8 @@ export const restoreWorld = async (stored: Uint8Array, opts: RestoreOptions = {}
   }
   try {
     loadState(world, h, sections, opts, facts);
+    // Schema 8; null in older checkpoints (a world that never set any). A migrate hook sees it.
+    if (data !== null && world.game) loadWorldData(world.game.data, data);
     const from = savedGameVersion(h.game);
     if (opts.migrate && world.game && from !== null && from < world.game.version) opts.migrate(world, from);
   } catch (err) {

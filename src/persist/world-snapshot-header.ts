@@ -7,6 +7,7 @@ import type { EntityHeader } from './entity-state.js';
 import type { PhysicsCheckpointHeader } from '../physics/physics-checkpoint.js';
 import type { SavedTimers } from '../game/timer-state.js';
 import type { SavedFactsHeader } from './fact-sections.js';
+import type { SavedWorldDataHeader } from './world-data-section.js';
 
 /** Scalars of the tiered simulation state restored as they were. */
 export const NPC_SIM_SCALARS = [
@@ -29,9 +30,9 @@ export const NPC_SIM_SCALARS = [
  * A build refuses a checkpoint of a newer schema or format with `WT_ERR_CHECKPOINT_TOO_NEW` before
  * anything of it is applied: reading only what it knows would silently drop the rest (builds up to
  * schema 5 without this check did read newer ones that way).
- * What each schema added (1 to 7): docs/DURABILITY.md "Format versions". Absent = 1.
+ * What each schema added (1 to 8): docs/DURABILITY.md "Format versions". Absent = 1.
  */
-export const WORLD_SNAPSHOT_SCHEMA = 7;
+export const WORLD_SNAPSHOT_SCHEMA = 8;
 
 /** The JSON header of a world snapshot. */
 export interface WorldSnapshotHeader {
@@ -59,6 +60,8 @@ export interface WorldSnapshotHeader {
   gameTimers?: SavedTimers;
   /** The game's facts waiting for a step (schema 5; rows of the `facts.*` sections): absent when none wait. */
   gameFacts?: SavedFactsHeader;
+  /** The game's world data (schema 8; section `gameData.json`): absent when it is null. */
+  gameData?: SavedWorldDataHeader;
   /**
    * A world with physics (src/physics/physics-checkpoint.ts): whether its last step ran with level
    * of detail (the step that turns it off catches lagging NPCs up); sections `physics.*` and `nav.*`

@@ -12,7 +12,7 @@
  * simulation's continuation state (tier lists, pending pass scratch, rotation, the spatial
  * index's grids and player boxes) and the tier statistics.
  * Since schema 5 also a game's facts waiting for a step (fact-sections.ts), put back in the
- * restored world's queue. Not captured (documented in docs/DURABILITY.md): controller window and
+ * restored world's queue; since schema 8 the game's world data (world-data-section.ts). Not captured (documented in docs/DURABILITY.md): controller window and
  * mode (restart in `normal`), other ingest buffers (inputs in flight; clients resend), intents (ephemeral NPC → player
  * messages), periodic tasks' schedule (re-declared from options at start), jobs in flight —
  * an NPC whose scene was `requested` is set back to `none`, so the scene is asked for again.
@@ -26,6 +26,7 @@ import { CONTINUATION_SCALARS, continuationSections } from '../tiers/tier-contin
 import { capturePhysics } from '../physics/physics-checkpoint.js';
 import { captureTimers } from './timer-sections.js';
 import { captureFacts } from './fact-sections.js';
+import { captureWorldData } from './world-data-section.js';
 import { NPC_SIM_SCALARS, WORLD_SNAPSHOT_SCHEMA, type WorldSnapshotHeader } from './world-snapshot-header.js';
 
 export { WORLD_SNAPSHOT_SCHEMA, type WorldSnapshotHeader } from './world-snapshot-header.js';
@@ -107,6 +108,8 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
   if (timers) sections.push(...timers.sections);
   const facts = world.game?.facts ? captureFacts(world.game.facts) : null;
   if (facts) sections.push(...facts.sections);
+  const data = world.game ? captureWorldData(world.game.data) : null;
+  if (data) sections.push(...data.sections);
   const npcSim: Record<string, number | boolean> = {};
   for (const k of NPC_SIM_SCALARS) npcSim[k] = s[k];
   for (const k of CONTINUATION_SCALARS) npcSim[k] = s[k];
@@ -129,6 +132,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     ...(gameFields.length ? { gameFields } : {}),
     ...(gameTimers ? { gameTimers } : {}),
     ...(facts?.header ? { gameFacts: facts.header } : {}),
+    ...(data?.header ? { gameData: data.header } : {}),
     ...(phys ? { physics: phys.header } : {}),
   };
   const packed = packSections({ ...header }, sections);

@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { parseOptions } from '../../src/cli/options.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/server/runtime.js';
+import type { GameDefinition } from '../../src/game/definition.js';
 import { adminApi, CLUSTER_TOKEN } from './cluster-instances.js';
 import { tempDataDir } from './data-dir.js';
 import { collectJsonLines } from './log-lines.js';
@@ -29,9 +30,10 @@ export interface RuntimeInstance {
 
 /**
  * Start instance `id` with `args` (plus `--port 0 --admin-port 0`, the test token, few NPCs, no stats lines,
- * and a throwaway data directory, removed at `stop`, unless `args` give `--data-dir` or `--store`).
+ * and a throwaway data directory, removed at `stop`, unless `args` give `--data-dir` or `--store`),
+ * serving `game` when given (else the life simulation).
  */
-export const startRuntimeInstance = async (id: string, args: string[]): Promise<RuntimeInstance> => {
+export const startRuntimeInstance = async (id: string, args: string[], game?: GameDefinition): Promise<RuntimeInstance> => {
   const out = new PassThrough();
   const lines = collectJsonLines(out);
   const data = args.includes('--data-dir') || args.includes('--store') ? null : tempDataDir(`wt-${id}-`);
@@ -44,7 +46,7 @@ export const startRuntimeInstance = async (id: string, args: string[]): Promise<
     ],
     {},
   );
-  const runtime = createRuntime(options, createLogger('info', out));
+  const runtime = createRuntime(options, createLogger('info', out), game);
   await runtime.start();
   const adminUrl = `http://127.0.0.1:${runtime.admin.port}`;
   let stopped: Promise<void> | null = null;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { launchInstance, ownersFrom, startInstance, until, type ApiInstance, type TestInstance } from './cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from './cluster-runtimes.js';
 import type { PgServer } from './postgres-server.js';
+import type { GameDefinition } from '../../src/game/definition.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
 import { freshDatabase } from './shared-postgres.js';
 
@@ -61,12 +62,15 @@ export const twoInstancesOwning = (
 /**
  * {@link twoInstancesOwning} with in-process runtimes (test/helpers/cluster-runtimes.ts: the same
  * `createRuntime` on real ports) in place of child processes, for a file that neither kills, stops nor
- * signals an instance: no process start to pay (~1.2 s of CPU each).
+ * signals an instance: no process start to pay (~1.2 s of CPU each). `o.game`: the game they serve (else the life simulation).
  */
 export const twoRuntimesOwning = (
   pg: PgServer,
-  o: { worldId: string; worldNpcs: number; args: string[] },
-): { inst: [RuntimeInstance, RuntimeInstance] } => twoOwning(pg, o, startRuntimeInstance, startRuntimeInstance);
+  o: { worldId: string; worldNpcs: number; args: string[]; game?: GameDefinition },
+): { inst: [RuntimeInstance, RuntimeInstance] } => {
+  const start = (id: string, args: string[]): Promise<RuntimeInstance> => startRuntimeInstance(id, args, o.game);
+  return twoOwning(pg, o, start, start);
+};
 
 /** Starts one instance: {@link startInstance} (a child process) or {@link startRuntimeInstance} (in process). */
 type Starter<I> = (id: string, args: string[]) => Promise<I>;

@@ -1,7 +1,7 @@
 /**
  * examples/royale recorded and replayed (docs/GAME-API.md "Record and replay of a parametrized
  * game"): a round with two real clients — crates from the world's PRNG, the roster of durable ids in
- * a timer payload, an elimination made a camera, rewards granted by durable id — recorded with
+ * the world data (hashed), an elimination made a camera, rewards granted by durable id — recorded with
  * `--record`, then replayed without a store (the rewards answer TX_UNAVAILABLE there, and nothing of
  * theirs comes back into the world): every state hash matches.
  */

@@ -4,7 +4,7 @@
  * at a clean stop):
  *
  * 1. alice and bob start a round; mid-play the server is stopped with SIGTERM (a checkpoint of the
- *    round in play: two seats standing, the roster in a pending timer);
+ *    round in play: two seats standing, the roster in the world data);
  * 2. the restart restores the round; alice and bob, new sessions with new entities, are put back on
  *    their seats; the zone eliminates bob and alice wins: each is paid once for its place; then the
  *    process is killed with SIGKILL;

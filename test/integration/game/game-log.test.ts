@@ -3,13 +3,23 @@
  * lines bound with `{ world, game }` at the server's level — and a handler logging in a tight loop
  * is held to the world's budget: the rest dropped, counted in /metrics, and said in one warn line
  * before the next line written. A level the server does not write counts nowhere. A world no server
- * serves gets a silent logger. Before, game code had only `console.log` (no export). Real server
+ * serves gets a silent logger. A line over GAME_LOG_MAX_LINE_BYTES is written cut with a marker and
+ * counted `truncated`. Before, game code had only `console.log` (no export). Real server
  * (startServer), real client.
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorldtickClient } from '../../../src/client/index.js';
-import { createGameWorld, defineGame, defineMessage, gameLog, type RunningServer, startServer, Type } from '../../../src/index.js';
+import {
+  createGameWorld,
+  defineGame,
+  defineMessage,
+  GAME_LOG_MAX_LINE_BYTES,
+  gameLog,
+  type RunningServer,
+  startServer,
+  Type,
+} from '../../../src/index.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
 
@@ -36,6 +46,11 @@ const game = defineGame({
           log.info({ i }, 'chatty: flood');
         }
       },
+    }),
+    defineMessage({
+      name: 'huge',
+      schema: Type.Object({}),
+      apply: (world, player) => gameLog(world).warn({ player, blob: 'b'.repeat(100_000) }, `chatty: huge ${'m'.repeat(20_000)}`),
     }),
     defineMessage({
       name: 'once',
@@ -88,6 +103,24 @@ describe('gameLog(world)', () => {
     const reported = notice.filter((l) => lines.indexOf(l) < once).reduce((n, l) => n + (l.dropped as number), 0);
     expect(reported).toBeGreaterThanOrEqual(dropped); // the flood's, and any 'once' over the budget before it
     expect(lines[once]).toMatchObject({ level: 40, world: '1', game: 'chatty', code: 'TX_KEY_CONFLICT' });
+    c.close();
+  }, 20_000);
+
+  it('writes a line over GAME_LOG_MAX_LINE_BYTES cut, with its marker, counted truncated', async () => {
+    const { lines, logger } = jsonLogSink('info');
+    server = await startServer(game, { options: { ...testServerOptions('wt-game-log-'), logLevel: 'info' }, logger });
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket });
+    await c.connect();
+    await c.join('1', 'p', 'p-token');
+    c.sendMessage('huge', {});
+    await c.waitFor(() => lines.some((l) => String(l.msg).startsWith('chatty: huge')), 10_000);
+    const line = lines.find((l) => String(l.msg).startsWith('chatty: huge')) ?? {};
+    expect(line).toMatchObject({ level: 40, world: '1', game: 'chatty', logTruncated: { dropped: 1, fields: ['blob'] } });
+    expect(typeof line.player).toBe('number');
+    expect(String(line.msg).endsWith('… [truncated]')).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(line))).toBeLessThan(GAME_LOG_MAX_LINE_BYTES + 512);
+    expect(await metric(server.adminPort, 'truncated')).toBe(1);
+    expect(await metric(server.adminPort, 'written')).toBe(1); // the join line
     c.close();
   }, 20_000);
 
