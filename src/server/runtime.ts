@@ -119,6 +119,7 @@ export const createRuntime = (
     adopt: (id, token, why) => mover.adopt(id, token, why),
     storedRecords: () => storeOf().listWorldConfigs(),
     storedRecord: (id) => storeOf().hasWorldConfig(id), // one id's check: one row looked up, not a listing
+    restoredFromStore: (id) => (checkpointer.report(id)?.restored ?? null) !== null,
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
     // A copy here of a world deleted where it was owned (its record gone) is dropped (src/server/cluster-lease-tick.ts).
     staleCopies: {
