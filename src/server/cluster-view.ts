@@ -54,11 +54,11 @@ export class ClusterView {
     this.#read = true;
     this.#instances = this.#ownCapacity(instances);
     this.#leases = leases;
-    for (const l of leases.values()) if (l.instanceId !== this.#o.instanceId) this.noteHolder(l.worldId, l.instanceId);
+    for (const l of leases.values()) if (l.instanceId !== this.#o.instanceId) this.#noteHolder(l.worldId, l.instanceId);
   }
 
-  /** `instanceId` (another instance) held the lease of `worldId` (a control tick's read, or a refused lease call's answer). */
-  noteHolder(worldId: string, instanceId: string): void {
+  /** `instanceId` (another instance) held the lease of `worldId` as a control tick read it. */
+  #noteHolder(worldId: string, instanceId: string): void {
     if (instanceId === this.#o.instanceId) return;
     this.#holders.delete(worldId); // re-inserted last: the oldest entries go first past the bound
     this.#holders.set(worldId, instanceId);
