@@ -69,7 +69,7 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
     expect(JSON.parse(run.io.out.trim().split('\n').at(-1) ?? '')).toEqual(report);
     expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', clients: 6, connected: 6, joinFailures: 0 });
-    expect(report.measuredSeconds).toBeGreaterThanOrEqual(1);
+    expect(report.measuredSeconds).toBeGreaterThan(0.5); // the window ran (a second of it shown) and was cut short
     expect(report.measuredSeconds).toBeLessThan(60);
     expect(report.snapshots).toBeGreaterThan(0);
     expect(report.updateLatencyMs.samples).toBe(report.snapshots);
@@ -92,7 +92,7 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
     expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGTERM', procs: 2, clients: 6, connected: 6 });
     expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGTERM', 'SIGTERM']);
-    for (const p of report.perProc) expect(p.measuredSeconds).toBeGreaterThanOrEqual(1);
+    for (const p of report.perProc) expect(p.measuredSeconds).toBeGreaterThan(0.5);
     expect(report.measuredSeconds).toBeLessThan(60);
     expect(report.updateLatencyMs.samples).toBe(report.snapshots);
     await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
