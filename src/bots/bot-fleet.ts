@@ -17,6 +17,7 @@ import { LightBot } from './light-bot.js';
 import { clientMovable, createMoveFollower, lightMovable, type Movable } from './follow-moves.js';
 import type { BotTransport } from './bot-conn.js';
 import { startLoopDelay } from './loop-delay.js';
+import { sleepUnlessStopped, stopReason, unlessStopped } from './stop.js';
 import { createReadBuffer } from './raw-ws.js';
 import { rawWebSocketCtor } from './raw-ws-like.js';
 import type { ProcReport } from './report.js';
@@ -102,6 +103,8 @@ export interface FleetOptions {
   followMoves?: boolean;
   /** With `followMoves`: also follow a connection lost without a close frame (1006: a crashed instance). Default false. */
   followLost?: boolean;
+  /** Aborted (reason: a signal's name): stop ramping, end the window now (none if not reached), report it (`stopped`). */
+  stop?: AbortSignal;
 }
 
 export type FleetPhase = 'ramp' | 'warmup' | 'measure';
@@ -206,13 +209,13 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   // Ramp: the steady population, `connectConcurrency` at a time.
   const conc = o.connectConcurrency ?? 100;
   progress('ramp', 0, o.clients);
-  for (let i = 0; i < o.clients; i += conc) {
+  for (let i = 0; i < o.clients && !o.stop?.aborted; i += conc) {
     const batch: Promise<void>[] = [];
     for (let j = i; j < Math.min(o.clients, i + conc); j++) batch.push(joinOne(nextIndex++));
     await Promise.all(batch);
     progress('ramp', alive.length, o.clients);
   }
-  await o.ramped?.();
+  await unlessStopped(o.ramped?.(), o.stop);
 
   // Inputs and purchase-storm purchases on timers (src/bots/fleet-traffic.ts).
   const send = (s: FleetSlot, x: number, y: number): void => {
@@ -227,7 +230,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
 
   const warm = o.warmupSeconds ?? 1;
   progress('warmup', 0, warm);
-  await sleep(warm * 1000);
+  await sleepUnlessStopped(warm * 1000, o.stop);
 
   const totals = () => {
     let snapshots = retired.snapshots,
@@ -258,7 +261,8 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     const n = o.influxClients ?? 0;
     for (let k = 0; k < n; k++) {
       pending.push(
-        sleep((k * 1000) / Math.max(1, n)).then(() => {
+        sleepUnlessStopped((k * 1000) / Math.max(1, n), o.stop).then(() => {
+          if (o.stop?.aborted) return;
           joinsMeasured++;
           return joinOne(nextExtra++);
         }),
@@ -299,8 +303,9 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
 
   const dur = o.durationSeconds;
   const progressTimer = setInterval(() => progress('measure', Math.min(dur, Math.round((performance.now() - t0) / 100) / 10), dur), 250);
-  await sleep(dur * 1000);
+  await sleepUnlessStopped(dur * 1000, o.stop);
   measuring = false;
+  const stopped = stopReason(o.stop); // a stop after the window ended does not make it partial
   const t1 = performance.now();
   const secs = (t1 - t0) / 1000;
   for (const s of alive) {
@@ -318,7 +323,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     ack.add(g.ack);
   }
   clearInterval(progressTimer);
-  progress('measure', dur, dur);
+  progress('measure', Math.min(dur, Math.round(secs * 10) / 10), dur);
   if (inputTimer) clearInterval(inputTimer);
   if (churnTimer) clearInterval(churnTimer);
   if (purchaseTimer) clearInterval(purchaseTimer);
@@ -351,6 +356,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     proc: o.proc ?? 0,
     pid: process.pid,
     cpusAllowed: cpusAllowed(),
+    stopped,
     clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
     connected,
     joinFailures,

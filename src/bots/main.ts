@@ -3,9 +3,13 @@
  * simulated sessions from one command against a running server, then a latency report
  * (docs/BOTS.md). Progress and a human-readable summary on stderr; the merged report as one
  * JSON line on stdout (the `net` bench parses it) and, with `--report`, in a file.
- * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario.
+ * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario, 128 + the
+ * signal's number (130 SIGINT, 143 SIGTERM) when a signal stopped the run: the bots stop ramping or
+ * measuring and close, and the report written is partial (`partial: true`, `stoppedBy`); a second
+ * SIGINT or SIGTERM exits at once, writing nothing (docs/BOTS.md "Stopping a run").
  */
 import { writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { runFleet } from './bot-fleet.js';
@@ -39,6 +43,7 @@ const summary = (r: BotsReport): string => {
   const line = (name: string, s: BotsReport['updateLatencyMs']) =>
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
+    (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} after ${r.measuredSeconds}s of the window\n` : '') +
     `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
@@ -88,6 +93,17 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     followMoves: o.followMoves,
     followLost: o.followLost,
   };
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop.signal.aborted) {
+      log(`bots: ${sig} again: exiting at once, no report`);
+      process.exit(128 + (osConstants.signals[sig] ?? 0));
+    }
+    log(`bots: ${sig}: stopping; closing the bots and writing a partial report (${sig} again to exit at once)`);
+    stop.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);
   let parts: ProcReport[];
@@ -97,9 +113,17 @@ const run = async (o: BotsCliOptions): Promise<void> => {
         if (!tasksetAvailable()) log('bots: taskset not found: bots are not pinned');
         else if (!pinSelf(o.cpu)) log(`bots: taskset could not pin this process to CPU ${o.cpu.join(',')}`);
       }
-      parts = [await runFleet({ ...fleet, onProgress: view.update })];
+      parts = [await runFleet({ ...fleet, onProgress: view.update, stop: stop.signal })];
     } else {
-      parts = await runProcs({ fleet, procs: o.procs, cpus: o.cpu, script: fileURLToPath(import.meta.url), onProgress: view.update, log });
+      parts = await runProcs({
+        fleet,
+        procs: o.procs,
+        cpus: o.cpu,
+        script: fileURLToPath(import.meta.url),
+        onProgress: view.update,
+        log,
+        stop: stop.signal,
+      });
     }
   } catch (err) {
     view.stop();
@@ -118,7 +142,9 @@ const run = async (o: BotsCliOptions): Promise<void> => {
   process.stderr.write(summary(report));
   const json = JSON.stringify(report);
   if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${json}\n`, () => process.exit(0));
+  // Stopped by a signal before a window ended: 128 + its number (a stop after every window ended changes nothing).
+  const code = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
+  process.stdout.write(`${json}\n`, () => process.exit(code));
 };
 
 const main = (): void => {

@@ -8,15 +8,20 @@
  *               ◀── progress / ramped ──
  *               ── go (when all ramped) ──▶          (warm-up, measure)
  *               ◀── result{ProcReport} ──            (exit)
+ *
+ * Stopped early (the coordinator's `stop` aborted: a SIGINT or SIGTERM), it sends each worker
+ * `stop{reason}`; a worker stops the same way on a signal of its own (a terminal's Ctrl-C reaches the
+ * whole process group) and reports its partial part as usual; a second signal ends a worker at once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { runFleet, type FleetOptions, type FleetPhase } from './bot-fleet.js';
 import type { ProcReport } from './report.js';
 
 /** The serialisable part of FleetOptions (what crosses the IPC channel). */
-export type WorkerFleetOptions = Omit<FleetOptions, 'onProgress' | 'ramped'>;
+export type WorkerFleetOptions = Omit<FleetOptions, 'onProgress' | 'ramped' | 'stop'>;
 
-type ToWorker = { type: 'start'; options: WorkerFleetOptions } | { type: 'go' };
+type ToWorker = { type: 'start'; options: WorkerFleetOptions } | { type: 'go' } | { type: 'stop'; reason: string };
 type FromWorker =
   | { type: 'progress'; phase: FleetPhase; done: number; total: number }
   | { type: 'ramped' }
@@ -45,6 +50,8 @@ export interface RunProcsOptions {
   script: string;
   onProgress?: (phase: FleetPhase, done: number, total: number) => void;
   log?: (line: string) => void;
+  /** Aborted (reason: a signal's name): every worker is told to stop and report what it measured. */
+  stop?: AbortSignal;
 }
 
 const PHASE_ORDER: Record<FleetPhase, number> = { ramp: 0, warmup: 1, measure: 2 };
@@ -119,6 +126,11 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
       child.on('error', (err) => fail(new Error(`bots process ${k} could not start: ${err.message}`)));
       child.send({ type: 'start', options } satisfies ToWorker);
     }
+    const stop = (): void => {
+      for (const c of children) if (c.connected) c.send({ type: 'stop', reason: String(o.stop?.reason) } satisfies ToWorker);
+    };
+    if (o.stop?.aborted) stop();
+    else o.stop?.addEventListener('abort', stop, { once: true });
   });
 };
 
@@ -130,6 +142,13 @@ export const runWorker = (): void => {
   let reported = false;
   // The coordinator went away (killed, or done with us): do not linger as an orphan.
   process.on('disconnect', () => process.exit(reported ? 0 : 1));
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(128 + (osConstants.signals[sig] ?? 0)); // a second signal: at once
+    stop.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let go: (() => void) | null = null;
   const goSignal = new Promise<void>((r) => {
     go = r;
@@ -137,10 +156,13 @@ export const runWorker = (): void => {
   process.on('message', (raw) => {
     const m = raw as ToWorker;
     if (m.type === 'go') go?.();
-    else if (m.type === 'start') {
+    else if (m.type === 'stop') {
+      if (!stop.signal.aborted) stop.abort(m.reason);
+    } else if (m.type === 'start') {
       let lastSent = 0;
       runFleet({
         ...m.options,
+        stop: stop.signal,
         onProgress: (phase, done, total) => {
           const now = Date.now();
           if (now - lastSent < 100 && done < total) return; // throttle the IPC chatter

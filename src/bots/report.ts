@@ -70,6 +70,9 @@ const Counts = {
 /** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
 const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
+/** What stopped a process or run early (`SIGINT`, `SIGTERM`: docs/BOTS.md "Stopping a run"), or null: it ran to its end. */
+const Stopped = Type.Union([Type.String(), Type.Null()]);
+
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
 const Histograms = Type.Object(
   {
@@ -125,6 +128,7 @@ export const ProcReportSchema = Type.Object(
     proc: Type.Integer({ minimum: 0 }),
     pid: Type.Integer(),
     cpusAllowed: CpusAllowed,
+    stopped: Stopped,
     ...Counts,
     /** Per group (activePlayers, idlePlayers, spectators, bots, observers): only the groups present. */
     groups: Type.Record(Type.String(), GroupPartSchema),
@@ -139,6 +143,7 @@ const PerProc = Type.Object(
     proc: Type.Integer({ minimum: 0 }),
     pid: Type.Integer(),
     cpusAllowed: CpusAllowed,
+    stopped: Stopped,
     ...Counts,
     groups: Type.Record(Type.String(), GroupPartSchema),
     updateLatencyMs: Summary,
@@ -164,6 +169,10 @@ export const BotsReportSchema = Type.Object(
     /** CPU list the bots were pinned to (`--cpu`), or null. */
     cpus: Type.Union([Type.String(), Type.Null()]),
     startedAt: Type.String({ description: 'ISO 8601' }),
+    /** True when a signal stopped the run before its window ended: counts and latencies cover `measuredSeconds` only. */
+    partial: Type.Boolean(),
+    /** The signal that stopped it (`SIGINT`, `SIGTERM`), or null. */
+    stoppedBy: Stopped,
     ...Counts,
     updateLatencyMs: Summary,
     inputAckRttMs: Summary,
@@ -327,6 +336,8 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
+  const stoppedBy = parts.find((p) => p.stopped !== null)?.stopped ?? null; // a window cut short in any process
+  const stop = { partial: stoppedBy !== null, stoppedBy };
   return {
     schema: REPORT_SCHEMA_ID,
     scenario: meta.scenario,
@@ -335,6 +346,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     procs: parts.length,
     cpus: meta.cpus,
     startedAt: meta.startedAt,
+    ...stop,
     ...sum,
     cpuMs: Math.round(sum.cpuMs),
     cpuUserMs: Math.round(sum.cpuUserMs),

@@ -7,6 +7,12 @@
  * (`HANDOVER_GRACE_TICKS` control ticks) for that request before it is taken over as a failover. Everything it changes is the
  * service's, reached through {@link LeaseTickContext}.
  *
+ * A first grant of a world nobody this instance saw held, whose copy here was restored from the store at
+ * start and whose token is not the world's first (an earlier holder of its lease is gone: every instance
+ * stopped or died, then this one started), is a resume from the store: counted with the failovers and
+ * logged `cluster: world resumed from its stored record` with `previousOwner: "unknown"`. Takeover lines
+ * name the instance that held the world before (`previousOwner`, from the view: `ClusterView.previousOwner`).
+ *
  * A lease granted for a copy this instance did not own (a standby copy, or its own copy after the
  * lease lapsed) is checked against the store first: when the world's record is gone (deleted on the
  * instance that owned it, which gives the lease back only then), the lease is released and the copy
@@ -29,6 +35,10 @@ export interface LeaseTickContext {
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of a world must exceed (see {@link TakeoverContext.minToken}). */
   readonly minToken: (worldId: string) => number;
+  /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
+  readonly previousOwner: (worldId: string) => string;
+  /** Worlds whose lease this process was granted by a lease step at least once (a resume from the store is a first grant). */
+  readonly granted: Set<string>;
 }
 
 /** Record that another instance held `worldId` under `token` (keeps the highest). */
@@ -63,17 +73,32 @@ const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean
 };
 
 /**
- * A lease granted here (not held before): unless its world's record is gone, a takeover (another instance
- * held it) is counted and, with an `adopt` hook, restored from its last checkpoint. True: done (the
- * caller announces nothing); false: the caller announces the token.
+ * Whether the first grant of `worldId` here, with nobody seen holding it, resumes it from the store: its
+ * copy here was restored from its stored record and `token` is not its first (an earlier holder is gone).
  */
-const takeOver = async (x: LeaseTickContext, worldId: string, token: number, takeover: boolean): Promise<boolean> => {
+const resumesStored = (x: LeaseTickContext, worldId: string, token: number): boolean =>
+  token > 1 && !x.granted.has(worldId) && (x.opts.restoredFromStore?.(worldId) ?? false);
+
+/**
+ * A lease granted here (not held before): unless its world's record is gone, a takeover (another instance
+ * held it) is restored from its last checkpoint with an `adopt` hook, and counted once the world steps
+ * here (`failovers`); a resume of the copy restored at start (`resumed`) is counted and logged, the copy
+ * kept. True: done (the caller announces nothing); false: the caller announces the token.
+ */
+const takeOver = async (x: LeaseTickContext, worldId: string, token: number, kind: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
   if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
-  if (!takeover) return false;
-  x.counters.failovers++;
-  if (!x.opts.adopt) return false;
+  if (kind === 'none') return false;
+  if (kind === 'resumed' || !x.opts.adopt) {
+    x.counters.failovers++;
+    if (kind === 'resumed')
+      x.opts.logger.info(
+        { world: worldId, fencingToken: token, previousOwner: x.previousOwner(worldId) },
+        'cluster: world resumed from its stored record (an earlier holder of its lease is gone)',
+      );
+    return false;
+  }
   // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-  await x.takeover.adopt(worldId, token, 'failover');
+  if (await x.takeover.adopt(worldId, token, 'failover')) x.counters.failovers++;
   return true;
 };
 
@@ -107,10 +132,10 @@ const handedLease = async (x: LeaseTickContext, worldId: string, held: boolean, 
   x.counters.leaseRenewals++;
   if (x.takeover.waitHandover(worldId)) return true;
   o.logger.warn(
-    { world: worldId, fencingToken: r.fencingToken, graceTicks: HANDOVER_GRACE_TICKS },
+    { world: worldId, fencingToken: r.fencingToken, graceTicks: HANDOVER_GRACE_TICKS, previousOwner: x.previousOwner(worldId) },
     'cluster: no adopt request came for the world lease handed here; taking the world over as a failover',
   );
-  if (!(await takeOver(x, worldId, r.fencingToken, true))) await x.announce(worldId, r.fencingToken);
+  if (!(await takeOver(x, worldId, r.fencingToken, 'takeover'))) await x.announce(worldId, r.fencingToken);
   return true;
 };
 
@@ -147,6 +172,7 @@ export const tickWorldLease = async (
       r = await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
       if (r.ok) {
         x.counters.leaseAcquired++;
+        x.granted.add(worldId);
         if (await recordGone(x, worldId)) return true; // deleted by whoever held it meanwhile
         o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
         await x.announce(worldId, r.fencingToken);
@@ -157,18 +183,24 @@ export const tickWorldLease = async (
       if (held) x.counters.leaseRenewals++;
       else {
         x.counters.leaseAcquired++;
-        const takeover = (x.seenTokens.get(worldId) ?? 0) > 0;
-        o.logger.info({ world: worldId, fencingToken: r.fencingToken, takeover }, 'cluster: world lease acquired');
-        if (takeover && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
+        const seen = (x.seenTokens.get(worldId) ?? 0) > 0; // another instance held it
+        const kind = seen ? 'takeover' : resumesStored(x, worldId, r.fencingToken) ? 'resumed' : 'none';
+        x.granted.add(worldId);
+        const takeover = kind !== 'none';
+        o.logger.info(
+          { world: worldId, fencingToken: r.fencingToken, takeover, ...(takeover ? { previousOwner: x.previousOwner(worldId) } : {}) },
+          'cluster: world lease acquired',
+        );
+        if (seen && x.held.has(worldId)) return true; // a handover to us landed meanwhile: takeHandover adopts it
         // Ours without a token minted for us: handed here by a migration whose adopt request is on its way.
-        if (takeover && !r.minted && x.takeover.waitHandover(worldId)) {
+        if (seen && !r.minted && x.takeover.waitHandover(worldId)) {
           o.logger.info(
-            { world: worldId, fencingToken: r.fencingToken },
+            { world: worldId, fencingToken: r.fencingToken, from: x.previousOwner(worldId) },
             'cluster: world lease handed here; waiting for its adopt request',
           );
           return true;
         }
-        if (await takeOver(x, worldId, r.fencingToken, takeover)) return true;
+        if (await takeOver(x, worldId, r.fencingToken, kind)) return true;
       }
       await x.announce(worldId, r.fencingToken);
     } else {

@@ -169,6 +169,7 @@ export class WorldMover {
         world: worldId,
         why,
         fencingToken: token,
+        previousOwner: d.cluster.previousOwner(worldId),
         fromStep: p.checkpoint?.step ?? null,
         worldTime: world.clock.now,
         ms: Math.round(rec.ms),

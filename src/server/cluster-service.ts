@@ -96,6 +96,7 @@ export class ClusterService implements Service {
       instances: () => this.#view.instances,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
+      previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
       watch: () => this.#watch(),
       notStarted: this.notStarted,
       deleting: this.#admin.deleting,
@@ -109,6 +110,8 @@ export class ClusterService implements Service {
       takeover: this.#takeover,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
+      previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
+      granted: new Set(),
     };
     const canStep = (w: SimWorld): boolean => this.canStep(w);
     this.#watchCtx = { opts, counters: this.counters, held: this.#held, serving: this.#serving, ranges: this.#ranges, canStep };
@@ -192,12 +195,8 @@ export class ClusterService implements Service {
     const c = this.#o.coordinator;
     const id = this.#o.instanceId;
     // A clean exit frees the worlds at once instead of after a TTL.
-    await Promise.allSettled(
-      this.#o
-        .worlds()
-        .filter((w) => c.heldLease(w.id))
-        .map((w) => c.release(w.id, id)),
-    );
+    const held = this.#o.worlds().filter((w) => c.heldLease(w.id));
+    await Promise.allSettled(held.map((w) => c.release(w.id, id)));
     await c.deregister(id).catch(() => undefined);
     await c.close();
   }
@@ -236,6 +235,11 @@ export class ClusterService implements Service {
   /** Owner of a world as of the last control tick (this instance's own leases are exact). */
   ownerOf(worldId: string): WorldOwner | null {
     return this.#view.ownerOf(worldId);
+  }
+
+  /** The instance that held `worldId` before this one, `"unknown"` when no control tick saw one (`ClusterView.previousOwner`). */
+  previousOwner(worldId: string): string {
+    return this.#view.previousOwner(worldId) ?? 'unknown';
   }
 
   /** Live instances and leases as of the last control tick. */
@@ -296,6 +300,7 @@ export class ClusterService implements Service {
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
+    this.#view.forget(worldId);
     this.#meter.forget(worldId); // a world created again under this id is measured afresh
     if (this.#view.leases.get(worldId)?.instanceId === this.#o.instanceId) this.#view.leases.delete(worldId);
   }

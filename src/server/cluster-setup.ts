@@ -38,6 +38,7 @@ export interface ClusterModeDeps {
   readonly storedRecord?: ClusterServiceOptions['storedRecord'];
   readonly staleCopies?: ClusterServiceOptions['staleCopies'];
   readonly onToken?: ClusterServiceOptions['onToken'];
+  readonly restoredFromStore?: ClusterServiceOptions['restoredFromStore'];
   /** This instance's id ({@link clusterLogger} resolves it). Default: `--instance-id`, or one generated. */
   readonly instanceId?: string;
 }
@@ -143,6 +144,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     ...(redis && deps.storedRecord ? { storedRecord: deps.storedRecord } : {}),
     ...(redis && deps.staleCopies ? { staleCopies: deps.staleCopies } : {}),
     ...(redis && deps.onToken ? { onToken: deps.onToken } : {}),
+    ...(redis && deps.restoredFromStore ? { restoredFromStore: deps.restoredFromStore } : {}),
   });
   return {
     service,

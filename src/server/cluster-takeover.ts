@@ -42,6 +42,8 @@ export interface TakeoverContext {
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
   readonly minToken: (worldId: string) => number;
+  /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
+  readonly previousOwner: (worldId: string) => string;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
   readonly watch: () => void;
   /** Worlds not started here (shared with the service; the declined ones are remembered there). */
@@ -296,10 +298,14 @@ export class WorldTakeover {
         const r = await c.acquire(worldId, id, o.leaseTtlMs, this.#c.minToken(worldId));
         if (!r.ok) continue;
         this.#c.counters.leaseAcquired++;
-        this.#c.counters.failovers++;
-        o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: orphan world acquired; restoring it from the store');
-        if (await this.adopt(worldId, r.fencingToken, 'failover'))
+        o.logger.info(
+          { world: worldId, fencingToken: r.fencingToken, previousOwner: this.#c.previousOwner(worldId) },
+          'cluster: orphan world acquired; restoring it from the store',
+        );
+        if (await this.adopt(worldId, r.fencingToken, 'failover')) {
+          this.#c.counters.failovers++; // counted once it steps here: a declined or failed takeover is not one
           this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
+        }
       } catch {
         failures++;
       }

@@ -68,6 +68,12 @@ export interface ClusterServiceOptions {
    * `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote that checkpoint (the world is declined).
    */
   readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
+  /**
+   * Whether this instance's copy of `worldId` was restored from the store's record (at start, or by an
+   * adoption): a first grant of such a copy whose token is not the world's first resumes it from the store
+   * (counted with the failovers; src/server/cluster-lease-tick.ts).
+   */
+  readonly restoredFromStore?: (worldId: string) => boolean;
   /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
   readonly onToken?: (worldId: string, token: number) => void;
   /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */

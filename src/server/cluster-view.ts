@@ -14,12 +14,17 @@ export interface WorldOwner {
   adminUrl: string | null;
 }
 
+/** How many worlds' last other holder {@link ClusterView.previousOwner} remembers (the oldest forgotten first). */
+export const HOLDERS_REMEMBERED = 10_000;
+
 /** Instances and leases as of the last control tick. A class: it owns them (replaced whole by each tick). */
 export class ClusterView {
   readonly #o: ClusterServiceOptions;
   readonly #draining: () => boolean;
   #instances: InstanceRecord[] = [];
   #leases = new Map<string, LeaseOwner>();
+  /** The last other instance seen holding each world's lease, kept after its lease is gone (insertion order: oldest first). */
+  readonly #holders = new Map<string, string>();
   #read = false;
 
   /** `draining`: whether this instance drains now (its own capacity is then 0). */
@@ -49,6 +54,29 @@ export class ClusterView {
     this.#read = true;
     this.#instances = this.#ownCapacity(instances);
     this.#leases = leases;
+    for (const l of leases.values()) if (l.instanceId !== this.#o.instanceId) this.#noteHolder(l.worldId, l.instanceId);
+  }
+
+  /** `instanceId` (another instance) held the lease of `worldId` as a control tick read it. */
+  #noteHolder(worldId: string, instanceId: string): void {
+    if (instanceId === this.#o.instanceId) return;
+    this.#holders.delete(worldId); // re-inserted last: the oldest entries go first past the bound
+    this.#holders.set(worldId, instanceId);
+    if (this.#holders.size > HOLDERS_REMEMBERED) for (const w of this.#holders.keys()) if (this.#holders.delete(w)) break;
+  }
+
+  /**
+   * The instance that held `worldId`'s lease before this one took it: the last other instance any control
+   * tick of this process saw holding it (its lease may have expired since), or null when none was ever
+   * seen (this instance started after that lease was gone). Log lines say `"unknown"` for null.
+   */
+  previousOwner(worldId: string): string | null {
+    return this.#holders.get(worldId) ?? null;
+  }
+
+  /** Forget what is remembered of a deleted world. */
+  forget(worldId: string): void {
+    this.#holders.delete(worldId);
   }
 
   #logChanges(next: readonly InstanceRecord[]): void {

@@ -115,10 +115,10 @@ export const createRuntime = (
       fence: (f, o) => storeOf().fence(f, o),
       endFencedOutWriters: async (id, t) => (await storeOf().endFencedOutWriters?.(id, t)) ?? [],
     },
-    // Migration and failover (src/server/cluster-migration.ts): worlds restored from the shared store.
-    adopt: (id, token, why) => mover.adopt(id, token, why),
+    adopt: (id, token, why) => mover.adopt(id, token, why), // migration, failover (cluster-migration.ts): restored from the store
     storedRecords: () => storeOf().listWorldConfigs(),
     storedRecord: (id) => storeOf().hasWorldConfig(id), // one id's check: one row looked up, not a listing
+    restoredFromStore: (id) => (checkpointer.report(id)?.restored ?? null) !== null,
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
     // A copy here of a world deleted where it was owned (its record gone) is dropped (src/server/cluster-lease-tick.ts).
     staleCopies: {

@@ -95,7 +95,17 @@
     wrap.append(fill, lbl);
     return wrap;
   };
+  // An instance is marked draining: this one by its own flag (worldtick_cluster_draining), another by the
+  // capacity 0 it announces while it drains or stops (docs/CLUSTER.md "Draining an instance").
+  const drainMark = () => {
+    const m = document.createElement('span');
+    m.className = 'badge bad drain';
+    m.textContent = 'draining';
+    m.title = 'capacity 0: draining (or stopping); it takes no world';
+    return m;
+  };
   const renderCluster = (c) => {
+    $('drain').hidden = c.draining !== true;
     $('cluster-card').hidden = c.mode !== 'cluster';
     if (c.mode !== 'cluster') return;
     $('cluster-info').textContent =
@@ -105,12 +115,15 @@
     for (const i of c.instances) {
       const tr = document.createElement('tr');
       tr.dataset.instance = i.id;
+      const draining = i.id === c.instance ? c.draining === true : i.capacity === 0;
+      tr.dataset.draining = String(draining);
       const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, i.worlds.join(', ') || '—'];
       for (const v of cells) {
         const td = document.createElement('td');
         td.textContent = v;
         tr.append(td);
       }
+      if (draining) tr.firstChild.append(' ', drainMark());
       const bars = [
         loadBar(i.capacity ? i.load.sessions / i.capacity : 0, `${i.load.sessions} / ${i.capacity}`),
         loadBar(i.load.stepCostMs / 1000, `${i.load.stepCostMs} ms/s`),

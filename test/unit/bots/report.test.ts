@@ -15,6 +15,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   proc,
   pid: 1000 + proc,
   cpusAllowed: null,
+  stopped: null,
   clients: 10,
   connected: 10,
   joinFailures: 0,

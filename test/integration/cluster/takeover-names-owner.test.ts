@@ -1,0 +1,108 @@
+/**
+ * What an operator reads of a failover (docs/CLUSTER.md "Failover"): three instances on a real
+ * redis-server and a real PostgreSQL; `a` owns the default world `1` (b and c hold standby copies) and
+ * the admin world `f1` (hosted nowhere else: an orphan once `a` dies). `a` is killed (SIGKILL). The
+ * lines of the instances that take the worlds over name `a` as the previous owner, and each
+ * instance's `worldtick_cluster_failovers_total` equals the failovers it recorded
+ * (`GET /api/v1/cluster/moves`, kind `failover`). Then b and c are killed too and a new instance `d`
+ * starts on the store: it resumes both worlds from their stored records (nobody holds them any more),
+ * counts them as failovers and says the previous owner is unknown (no lease of it was ever in its view).
+ */
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { ownersFrom, startDefaultOwnerThenRest, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster takeover names the previous owner');
+
+/** The messages of the lines that say a world was taken over here. */
+const TAKEOVER_LINES = new Set([
+  'cluster: world lease acquired',
+  'cluster: orphan world acquired; restoring it from the store',
+  'cluster: world taken over from its checkpoint',
+]);
+
+const failoversTotal = async (i: TestInstance): Promise<number> => {
+  const text = (await i.api('GET', '/metrics')).text;
+  return Number(/^worldtick_cluster_failovers_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+};
+
+const failoverMoves = async (i: TestInstance): Promise<string[]> =>
+  ((await i.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{ worldId: string; kind: string }>)
+    .filter((m) => m.kind === 'failover')
+    .map((m) => m.worldId);
+
+describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and is counted once', () => {
+  let redis: RedisTestServer;
+  const pg = sharedPg as PgServer;
+  const inst: TestInstance[] = [];
+  let args: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    args = [...sharedStoreArgs(redis, pg), '--npcs', '50', '--lease-ttl', '2', '--checkpoint-interval', '1'];
+    await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
+    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 50 })).status).toBe(201);
+    await until('every instance sees 3 instances; a owns 1 and f1', async () => {
+      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
+      const o = await ownersFrom(inst[1]);
+      return o['1'] === 'a' && o.f1 === 'a';
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(inst.map((i) => i.stop()));
+    await redis?.stop();
+    await pg?.destroy();
+  }, 30_000);
+
+  it('survivors name a; their counters match their failovers; a new instance resumes what is left and says unknown', async () => {
+    const [a, b, c] = [inst[0], inst[1], inst[2]];
+    a.child.kill('SIGKILL');
+    await once(a.child, 'exit');
+    await until(
+      'both failovers recorded by their new owners',
+      async () => (await failoverMoves(b)).length + (await failoverMoves(c)).length >= 2,
+      30_000,
+      100,
+    );
+    for (const i of [b, c]) {
+      const lines = i.lines.filter((l) => TAKEOVER_LINES.has(String(l.msg)) && (l.takeover !== false || l.previousOwner));
+      for (const l of lines) expect(l.previousOwner, `${i.id}: ${JSON.stringify(l)}`).toBe('a');
+      expect(await failoversTotal(i), i.id).toBe((await failoverMoves(i)).length);
+    }
+    const taken = [...(await failoverMoves(b)), ...(await failoverMoves(c))].sort();
+    expect(taken).toEqual(['1', 'f1']);
+    for (const w of taken) {
+      const on = (await failoverMoves(b)).includes(w) ? b : c;
+      expect(
+        on.lines.some((l) => l.msg === 'cluster: world taken over from its checkpoint' && l.world === w && l.previousOwner === 'a'),
+        `${on.id} names a for ${w}`,
+      ).toBe(true);
+    }
+
+    // Everyone gone: the next instance resumes both worlds from the store; nobody it saw held them.
+    for (const i of [b, c]) i.child.kill('SIGKILL');
+    await Promise.all([b, c].map((i) => once(i.child, 'exit')));
+    const r = new Redis(redis.url);
+    await until('the leases of b and c expired', async () => (await r.exists('wt:lease:1', 'wt:lease:f1')) === 0, 30_000);
+    r.disconnect();
+    const d = await startInstance('d', args);
+    inst.push(d);
+    await until(
+      'd owns 1 and f1',
+      async () => {
+        const o = await ownersFrom(d);
+        return o['1'] === 'd' && o.f1 === 'd';
+      },
+      30_000,
+    );
+    await until('d counted two failovers', async () => (await failoversTotal(d)) === 2, 30_000);
+    const dLines = d.lines.filter((l) => TAKEOVER_LINES.has(String(l.msg)) && l.takeover !== false);
+    expect(dLines.length, JSON.stringify(d.lines.filter((l) => TAKEOVER_LINES.has(String(l.msg))))).toBeGreaterThan(0);
+    for (const l of dLines) expect(l.previousOwner, JSON.stringify(l)).toBe('unknown');
+  }, 120_000);
+});

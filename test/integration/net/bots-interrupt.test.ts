@@ -1,0 +1,133 @@
+/**
+ * A bots run stopped by a signal (docs/BOTS.md "Stopping a run"): the real bots CLI as a child process
+ * against a real game server, signalled once its measured window runs. It stops, closes its bots and
+ * writes a partial report (`partial: true`, `stoppedBy`, the seconds it measured) to `--report` and
+ * stdout, then exits 128 + the signal's number — with `--procs 2` the children's parts are in it (the
+ * signal is sent to the coordinator alone: it tells its children). A second SIGINT exits at once,
+ * writing nothing: shown with the children stopped (SIGSTOP), so the first stop cannot finish.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { beforeAll, describe, it } from 'vitest';
+import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
+import { until } from '../../helpers/cluster-instances.js';
+import { fileTempDirs } from '../../helpers/data-dir.js';
+import { runWorld, startTestServer, type TestServer } from './harness.js';
+
+let BOTS: string[] = [];
+beforeAll(async () => {
+  BOTS = await childNodeArgs('src/bots/main.ts');
+});
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const tempDir = fileTempDirs();
+
+const serve = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<TestServer> => {
+  const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+  const runner = runWorld(ts.world);
+  onTestFinished(async () => {
+    runner.stop();
+    await ts.stop();
+  });
+  return ts;
+};
+
+/** The bots CLI on `ts` with a 60 s window (never reached), its report in a file; `out`/`err` as they come. */
+const startBots = (ts: TestServer, extra: string[]) => {
+  const file = join(tempDir('wt-bots-int-'), 'report.json');
+  const args = ['--url', ts.url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--warmup', '0.1', '--input-hz', '5'];
+  const child = spawn(process.execPath, [...BOTS, ...args, '--duration', '60', '--report', file, ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const io = { out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (io.out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (io.err += d));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // Progress lines (stderr is not a TTY): `bots: measure 1/60 s measured` once a second of the window ran.
+  const measuring = () => until('a second of the window measured', () => /bots: measure [1-9]/.test(io.err), 60_000, 50);
+  return { child, io, file, exited, measuring };
+};
+
+/** Pids of the child processes of `child` (Linux /proc). */
+const childPids = (child: ChildProcess): number[] =>
+  readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+
+describe.concurrent('bots CLI stopped by a signal', () => {
+  it('SIGINT: bots closed, a partial report with the measured seconds; exit 130', async ({ expect, onTestFinished }) => {
+    const ts = await serve(onTestFinished);
+    const run = startBots(ts, []);
+    await run.measuring();
+    expect(ts.server.stats().sessions).toBe(6);
+    run.child.kill('SIGINT');
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(130);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(JSON.parse(run.io.out.trim().split('\n').at(-1) ?? '')).toEqual(report);
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', clients: 6, connected: 6, joinFailures: 0 });
+    expect(report.measuredSeconds).toBeGreaterThan(0.5); // the window ran (a second of it shown) and was cut short
+    expect(report.measuredSeconds).toBeLessThan(60);
+    expect(report.snapshots).toBeGreaterThan(0);
+    expect(report.updateLatencyMs.samples).toBe(report.snapshots);
+    expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGINT']);
+    expect(run.io.err).toContain('partial');
+    await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+  });
+
+  it('--procs 2, SIGTERM to the coordinator: every child stops and reports; the merged report is partial; exit 143', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished);
+    const run = startBots(ts, ['--procs', '2']);
+    await run.measuring();
+    run.child.kill('SIGTERM');
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(143);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGTERM', procs: 2, clients: 6, connected: 6 });
+    expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGTERM', 'SIGTERM']);
+    for (const p of report.perProc) expect(p.measuredSeconds).toBeGreaterThan(0.5);
+    expect(report.measuredSeconds).toBeLessThan(60);
+    expect(report.updateLatencyMs.samples).toBe(report.snapshots);
+    await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+  });
+
+  it('a second SIGINT exits at once, without a report', async ({ expect, onTestFinished }) => {
+    const ts = await serve(onTestFinished);
+    const run = startBots(ts, ['--procs', '2']);
+    await run.measuring();
+    const kids = childPids(run.child);
+    expect(kids.length).toBe(2);
+    for (const pid of kids) process.kill(pid, 'SIGSTOP'); // they cannot answer the stop: the first SIGINT cannot finish
+    onTestFinished(() => {
+      for (const pid of kids) {
+        try {
+          process.kill(pid, 'SIGCONT'); // they exit once the coordinator's channel is gone
+        } catch {}
+      }
+    });
+    run.child.kill('SIGINT');
+    await until('the stop began', () => run.io.err.includes('SIGINT again'), 20_000, 50);
+    run.child.kill('SIGINT');
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(130);
+    expect(existsSync(run.file)).toBe(false);
+    expect(run.io.out).toBe('');
+    for (const pid of kids) process.kill(pid, 'SIGCONT');
+    await until('the children exited', () => kids.every((pid) => !existsSync(`/proc/${pid}`) || /\) Z/.test(statOf(pid))), 20_000);
+  });
+});
+
+const statOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+};
