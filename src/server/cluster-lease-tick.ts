@@ -80,14 +80,32 @@ const resumesStored = (x: LeaseTickContext, worldId: string, token: number): boo
   token > 1 && !x.granted.has(worldId) && (x.opts.restoredFromStore?.(worldId) ?? false);
 
 /**
+ * A resume whose copy is older than the store's last checkpoint of the world (an earlier holder wrote one
+ * after this instance's start-up restore, and its lease lapsed before a control tick here saw it): logged,
+ * then taken over from the store like a failover. A failed check counts as stale (`adopt` meets the outage).
+ */
+const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+  const o = x.opts;
+  if (!o.adopt || !o.newerCheckpointStored) return false;
+  const newer = await o.newerCheckpointStored(worldId).catch(() => true);
+  if (newer)
+    o.logger.info(
+      { world: worldId, previousOwner: x.previousOwner(worldId) },
+      'cluster: the copy restored at start is older than the stored checkpoint; taking the world over from the store',
+    );
+  return newer;
+};
+
+/**
  * A lease granted here (not held before): unless its world's record is gone, a takeover (another instance
  * held it) is restored from its last checkpoint with an `adopt` hook, and counted once the world steps
  * here (`failovers`); a resume of the copy restored at start (`resumed`) is counted and logged, the copy
  * kept. True: done (the caller announces nothing); false: the caller announces the token.
  */
-const takeOver = async (x: LeaseTickContext, worldId: string, token: number, kind: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
+const takeOver = async (x: LeaseTickContext, worldId: string, token: number, found: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
   if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
-  if (kind === 'none') return false;
+  if (found === 'none') return false;
+  const kind = found === 'resumed' && (await staleResume(x, worldId)) ? 'takeover' : found;
   if (kind === 'resumed' || !x.opts.adopt) {
     x.counters.failovers++;
     if (kind === 'resumed')

@@ -39,6 +39,7 @@ export interface ClusterModeDeps {
   readonly staleCopies?: ClusterServiceOptions['staleCopies'];
   readonly onToken?: ClusterServiceOptions['onToken'];
   readonly restoredFromStore?: ClusterServiceOptions['restoredFromStore'];
+  readonly newerCheckpointStored?: ClusterServiceOptions['newerCheckpointStored'];
   /** This instance's id ({@link clusterLogger} resolves it). Default: `--instance-id`, or one generated. */
   readonly instanceId?: string;
 }
@@ -145,6 +146,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
     ...(redis && deps.staleCopies ? { staleCopies: deps.staleCopies } : {}),
     ...(redis && deps.onToken ? { onToken: deps.onToken } : {}),
     ...(redis && deps.restoredFromStore ? { restoredFromStore: deps.restoredFromStore } : {}),
+    ...(redis && deps.newerCheckpointStored ? { newerCheckpointStored: deps.newerCheckpointStored } : {}),
   });
   return {
     service,

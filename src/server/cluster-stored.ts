@@ -26,3 +26,24 @@ export const isStoredWorld = async (o: ClusterServiceOptions, worldId: string): 
   if (!o.storedRecords && !o.storedWorlds) return false;
   return (await listStored(o)).some((r) => r.worldId === worldId);
 };
+
+/** What {@link restoredCopyHooks} reads of the checkpointer: a world's restore at start or by an adoption. */
+interface RestoredReports {
+  report(worldId: string): { readonly restored: { readonly fromStep: number } | null } | null;
+}
+
+/**
+ * The runtime's `restoredFromStore` and `newerCheckpointStored` (src/server/cluster-lease-tick.ts, a resume
+ * from the store): a copy restored from the store's record, and whether the store's last checkpoint of the
+ * world is another than the one the copy was restored from (by step; none stored is step -1).
+ */
+export const restoredCopyHooks = (
+  checkpointer: RestoredReports,
+  store: () => { loadCheckpoint(worldId: string): Promise<{ readonly step: number } | undefined> },
+): Pick<ClusterServiceOptions, 'restoredFromStore' | 'newerCheckpointStored'> => ({
+  restoredFromStore: (id) => (checkpointer.report(id)?.restored ?? null) !== null,
+  newerCheckpointStored: async (id) => {
+    const fromStep = checkpointer.report(id)?.restored?.fromStep ?? -1;
+    return ((await store().loadCheckpoint(id))?.step ?? -1) !== fromStep;
+  },
+});

@@ -74,6 +74,13 @@ export interface ClusterServiceOptions {
    * (counted with the failovers; src/server/cluster-lease-tick.ts).
    */
   readonly restoredFromStore?: (worldId: string) => boolean;
+  /**
+   * Whether the store holds a checkpoint of `worldId` other than the one its copy here was restored from
+   * (an earlier holder checkpointed after this instance's start-up restore): such a resume is taken over
+   * from the store with `adopt` instead of keeping the stale copy. Rejecting counts as newer (`adopt`
+   * meets the outage). Without it the copy is kept.
+   */
+  readonly newerCheckpointStored?: (worldId: string) => Promise<boolean>;
   /** A world's new fencing token was accepted by the store (the runtime fences the world's ledger with it). */
   readonly onToken?: (worldId: string, token: number) => void;
   /** Ids of the worlds the durable store knows (failover of worlds nobody hosts: orphans). */

@@ -29,6 +29,7 @@ import { WorldMover } from './cluster-migration.js';
 import { ClusterBalancer } from './cluster-balancer.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import { dropStaleCopy } from './admin-deleted-world.js';
+import { restoredCopyHooks } from './cluster-stored.js';
 import { Recorder } from '../replay/recorder.js';
 import { optionInvalid } from '../errors.js';
 import { createRuntimePersistence } from './runtime-persist.js';
@@ -118,7 +119,7 @@ export const createRuntime = (
     adopt: (id, token, why) => mover.adopt(id, token, why), // migration, failover (cluster-migration.ts): restored from the store
     storedRecords: () => storeOf().listWorldConfigs(),
     storedRecord: (id) => storeOf().hasWorldConfig(id), // one id's check: one row looked up, not a listing
-    restoredFromStore: (id) => (checkpointer.report(id)?.restored ?? null) !== null,
+    ...restoredCopyHooks(checkpointer, storeOf), // a resume from the store keeps its copy unless a newer checkpoint is stored
     onToken: (id, token) => (runner.has(id) ? runner.get(id).ledger?.service.setFenceToken(token) : undefined),
     // A copy here of a world deleted where it was owned (its record gone) is dropped (src/server/cluster-lease-tick.ts).
     staleCopies: {
@@ -138,9 +139,8 @@ export const createRuntime = (
   const ops = new OpsState({
     heartbeatStaleSeconds: options.heartbeatStaleSeconds,
     durability: opsPersist.durability,
-    // Cluster mode: a standby copy of a world another instance owns has no heartbeat here (not stale);
-    // nor has any world while the coordinator is unreachable: no instance can prove it owns one, so none
-    // steps, and /readyz stays 200 (docs/ADMIN.md "Runbook: incidents" 4: no instance would do better).
+    // Cluster mode: no heartbeat here for a standby copy of another instance's world, nor for any world while the coordinator
+    // is unreachable (none steps; /readyz stays 200: docs/ADMIN.md "Runbook: incidents" 4, no instance would do better).
     standby: (id) => isStandbyCopy(cluster, id) || (cluster.enforce && !cluster.reachable),
   });
   const runner = new LoopRunner({
