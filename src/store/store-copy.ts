@@ -170,7 +170,13 @@ const copyTable = async (
   return { rows, digest: d.hex(), cols };
 };
 
-/** Count and digest of the target's `table` (inside the copy's transaction: its own rows). Text keys in byte order, as SQLite's. */
+/** Rows the target's digest reads per FETCH (bounded memory: checkpoints are megabytes each). */
+const FETCH_ROWS = 256;
+
+/**
+ * Count and digest of the target's `table`, read through a cursor inside the copy's transaction (its
+ * own rows). Text keys in byte order (`COLLATE "C"`), as SQLite's BINARY collation orders them.
+ */
 const targetDigest = async (c: pg.Client, t: CopiedTable, cols: readonly string[]): Promise<{ rows: number; digest: string }> => {
   const types = new Map(
     (
@@ -181,10 +187,19 @@ const targetDigest = async (c: pg.Client, t: CopiedTable, cols: readonly string[
     ).rows.map((r) => [r.column_name, r.data_type]),
   );
   const order = t.key.map((k) => (types.get(k) === 'text' ? `${quote(k)} COLLATE "C"` : quote(k))).join(', ');
-  const r = await c.query({ text: `SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)} ORDER BY ${order}`, rowMode: 'array' });
+  await c.query(
+    `DECLARE wt_store_copy_check NO SCROLL CURSOR FOR SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)} ORDER BY ${order}`,
+  );
   const d = digester();
-  for (const row of r.rows as unknown[][]) d.add(row);
-  return { rows: r.rows.length, digest: d.hex() };
+  let rows = 0;
+  for (;;) {
+    const r = await c.query({ text: `FETCH FORWARD ${FETCH_ROWS} FROM wt_store_copy_check`, rowMode: 'array' });
+    for (const row of r.rows as unknown[][]) d.add(row);
+    rows += r.rows.length;
+    if (r.rows.length < FETCH_ROWS) break;
+  }
+  await c.query('CLOSE wt_store_copy_check');
+  return { rows, digest: d.hex() };
 };
 
 /** The highest value a BIGSERIAL column held in the source: its rows' and SQLite's AUTOINCREMENT counter (rows since deleted). */

@@ -2,7 +2,8 @@
  * `npm run store-copy` (src/cli/store-copy.ts) and the source's schema, and its own comparison, with
  * real SQLite files, real PostgreSQL databases (fresh ones of the run's shared server) and the
  * command as a real process: a source of an older schema (3) is migrated as a server start would
- * and copied; one of a newer schema is refused (`WT_ERR_STORE_MIGRATION_FAILED`, exit 2) with the
+ * and copied; values come over exact (integers past 2^53, floats, blobs, JSON text, keys in byte
+ * order); one of a newer schema is refused (`WT_ERR_STORE_MIGRATION_FAILED`, exit 2) with the
  * target untouched; a target that changes what it is given (a row trigger, the one fault here that
  * is made on purpose) fails the comparison (`WT_ERR_STORE_COPY_MISMATCH`, exit 1) and is rolled back.
  */
@@ -27,6 +28,7 @@ const dirs: Array<{ dir: string; remove(): void }> = [];
 
 afterAll(async () => {
   for (const d of dirs) d.remove();
+  for (const drop of dropAfter) await drop();
   for (const db of dbs) await db.destroy();
 });
 
@@ -36,6 +38,20 @@ const database = async (): Promise<string> => {
   dbs.push(db);
   return db.url;
 };
+
+/**
+ * A database whose default collation is ICU's root locale ('b' < 'B' < 'e' < 'é' < 'Z'), not byte
+ * order: the comparison must not depend on it (dropped after the file).
+ */
+const icuDatabase = async (): Promise<string> => {
+  const url = await database();
+  const name = `${new URL(url).pathname.slice(1)}_icu`;
+  const admin = url.replace(/\/[^/]*$/, '/postgres');
+  await withPgClient(admin, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C'`));
+  dropAfter.push(() => withPgClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined));
+  return url.replace(/\/[^/]*$/, `/${name}`);
+};
+const dropAfter: Array<() => Promise<void>> = [];
 
 const sourceDir = (): string => {
   const d = tempDataDir('wt-store-copy-source-');
@@ -76,6 +92,44 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     expect(r.stderr).toContain('the target was not changed');
     expect(await targetCounts(url)).toEqual({});
     expect(sha(file)).toBe(before);
+  }, 60_000);
+
+  it('copies values exactly: integers past 2^53, floats, blobs, JSON text, keys in byte order', async () => {
+    const dir = sourceDir();
+    const file = await storeWithCoins(dir, 3);
+    const big = 2n ** 60n + 1n;
+    const db = new Database(file);
+    db.defaultSafeIntegers(true);
+    db.prepare('INSERT INTO fences (world_id, token) VALUES (?, ?)').run('Zeta', big);
+    const put = db.prepare('INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)');
+    // Upper case before lower, a two-byte letter, an astral one: byte order, not a locale's.
+    for (const id of ['b', 'B', 'é', 'e', '😀', 'Z']) put.run(`t:${id}`, `name ${id}`, `{"k": "${id}",  "n":1.50}`, big, 0n);
+    db.prepare(
+      'INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run('1', 7n, 0.1 + 0.2, '{}', 1n, '{}', Buffer.from([0, 255, 1, 254]), 0n);
+    db.close();
+    const url = await icuDatabase();
+    const r = await storeCopy(['--from', `sqlite:${dir}`, '--to', url]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(copyReport(r.stdout).sequences).toMatchObject({ 'checkpoints.id': 1 });
+    await withPgClient(url, async (c) => {
+      expect((await c.query('SELECT token::text AS t FROM fences')).rows).toEqual([{ t: big.toString() }]);
+      // This database orders text by ICU's root locale; byte order is asked for.
+      expect((await c.query('SELECT id FROM players ORDER BY id')).rows.map((p) => p.id)).toEqual([
+        't:😀',
+        't:b',
+        't:B',
+        't:e',
+        't:é',
+        't:Z',
+      ]);
+      const players = (await c.query('SELECT id, data, created_at::text AS at FROM players ORDER BY id COLLATE "C"')).rows;
+      expect(players.map((p) => p.id)).toEqual(['t:B', 't:Z', 't:b', 't:e', 't:é', 't:😀']);
+      expect(players[0]).toEqual({ id: 't:B', data: '{"k": "B",  "n":1.50}', at: big.toString() });
+      const cp = (await c.query('SELECT world_time, data FROM checkpoints')).rows[0];
+      expect(cp.world_time).toBe(0.1 + 0.2);
+      expect([...cp.data]).toEqual([0, 255, 1, 254]);
+    });
   }, 60_000);
 
   it('a target that does not hold what was copied fails the comparison and is rolled back', async () => {
