@@ -2,9 +2,10 @@
  * `npm run store-copy` (src/cli/store-copy.ts) end to end, with real processes, a real SQLite store
  * and a real PostgreSQL (a fresh database of the run's shared server; skipped with a message where
  * none can be had): a game server on SQLite takes purchases, player data and an admin world, and
- * stops; the copy moves it to PostgreSQL and proves it; a server on the target restores both worlds,
- * answers a repeated purchase key with its first seq and the same balance, has the player's data,
- * and a new purchase gets a seq past the copied ones. Refusals — a server running on the source, a
+ * stops; the copy moves it to PostgreSQL and proves it; a server on the target restores both worlds
+ * (the admin world still in maintenance: operator state), answers a repeated purchase key with its
+ * first seq and the same balance, has the player's data, and a new purchase gets a seq past the
+ * copied ones. Refusals — a server running on the source, a
  * server running on the target, a target holding worldtick data — change nothing.
  */
 import { once } from 'node:events';
@@ -71,6 +72,8 @@ describe.skipIf('skip' in pg)('npm run store-copy (SQLite → PostgreSQL)', () =
     // 1. A server on SQLite: an admin world, two purchases, the player's data (its `joins` counter).
     const a = await serve(['--data-dir', source.dir]);
     expect((await api(a, 'POST', '/worlds', { id: 'arena', npcs: 0 })).status).toBe(201);
+    // Operator state: the arena in maintenance (durable: kept in the store).
+    expect((await api(a, 'PUT', '/worlds/arena/maintenance', { on: true, reason: 'moving' })).json).toMatchObject({ durable: true });
     const c = await client(a);
     const arrows = await c.purchase('k-arrow', 'arrow', 3, 1);
     const potion = await c.purchase('k-potion', 'potion', 1, 10);
@@ -112,6 +115,7 @@ describe.skipIf('skip' in pg)('npm run store-copy (SQLite → PostgreSQL)', () =
         .map((l) => l.world)
         .sort(),
     ).toEqual(['1', 'arena']);
+    expect((await api(b, 'GET', '/worlds/arena/maintenance')).json).toMatchObject({ on: true, world: { reason: 'moving' } });
     const data = await api(b, 'GET', `/players/${encodeURIComponent(bob)}/data/joins`);
     expect(data).toMatchObject({ status: 200, json: { value: 1, version: 1 } });
     const d = await client(b);
