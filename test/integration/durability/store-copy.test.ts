@@ -6,7 +6,9 @@
  * (the admin world still in maintenance: operator state), answers a repeated purchase key with its
  * first seq and the same balance, has the player's data, and a new purchase gets a seq past the
  * copied ones. Refusals — a server running on the source, a
- * server running on the target, a target holding worldtick data — change nothing.
+ * server running on the target, a target holding worldtick data — change nothing. Last, a cluster
+ * instance (--redis, a real redis-server) on the target owns both worlds, replays the key and commits
+ * new purchases.
  */
 import { once } from 'node:events';
 import Database from 'better-sqlite3';
@@ -16,6 +18,7 @@ import { WorldtickClient } from '../../../src/client/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { type GameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
 import { dirSnapshot } from '../../helpers/restore-cli.js';
+import { findRedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { copyReport, storeCopy, targetCounts } from '../../helpers/store-copy-cli.js';
 
@@ -144,5 +147,26 @@ describe.skipIf('skip' in pg)('npm run store-copy (SQLite → PostgreSQL)', () =
     expect(refused.stderr).toContain('the target was not changed');
     expect(await targetCounts(url)).toEqual(held);
     expect(dirSnapshot(source.dir)).toEqual(sourceFiles);
+
+    // 4. The cluster the move was for: an instance with --redis on the target (a fresh coordinator, the
+    // copied fences) owns and steps both worlds; the key still answers its first seq; new purchases commit.
+    if (!findRedisServer()) return void console.warn('[store-copy] cluster step skipped: no redis-server');
+    const redis = await startRedisServer();
+    try {
+      const i = await serve(['--store', url, '--redis', redis.url, '--instance-id', 'c1']);
+      await waitFor(async () => {
+        const ws = (await api(i, 'GET', '/worlds')).json.worlds as Array<{ id: string }> | undefined;
+        return ws?.length === 2 ? true : undefined;
+      });
+      const e = await client(i);
+      expect(await e.purchase('k-arrow', 'arrow', 3, 1)).toMatchObject({ status: 'ok', replayed: true, seq: arrows.seq });
+      const later = await e.purchase('k-shield', 'shield', 1, 120);
+      expect(later).toMatchObject({ status: 'ok', replayed: false, coins: (next.coins ?? 0) - 120 });
+      expect(later.seq).toBeGreaterThan(next.seq ?? 0);
+      e.close();
+      await stop(i);
+    } finally {
+      await redis.stop();
+    }
   }, 120_000);
 });
