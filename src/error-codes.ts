@@ -234,6 +234,18 @@ export const ErrorCode = {
    * (`details.max`; `details.bytes` when measured). The world's data is unchanged.
    */
   WORLD_DATA_TOO_LARGE: 'WT_ERR_WORLD_DATA_TOO_LARGE',
+  /**
+   * `npm run store-copy`: the target PostgreSQL database already holds worldtick data (a row in any
+   * store table; `details.rows` by table). A copy goes into an empty database only (an empty schema,
+   * e.g. left by a copy that was killed, is empty); nothing was written. Exit 2.
+   */
+  STORE_COPY_TARGET_NOT_EMPTY: 'WT_ERR_STORE_COPY_TARGET_NOT_EMPTY',
+  /**
+   * `npm run store-copy`: the target differs from the source after the copy — a table's row count or
+   * content digest (then the copy's transaction was rolled back: the target is unchanged), or the
+   * ledger recomputed by `verify` on the committed target (`details`). Exit 1.
+   */
+  STORE_COPY_MISMATCH: 'WT_ERR_STORE_COPY_MISMATCH',
 } as const;
 
 /** Union of every error code string. */

@@ -89,6 +89,31 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
 };
 
 /**
+ * Apply the pending migrations (src/store/migrations.ts) on `c`, inside the caller's transaction:
+ * takes the migration advisory lock (transaction-scoped), so instances starting together apply each
+ * once. Throws as {@link migratePostgres} does. `npm run store-copy` runs it in its copy's transaction,
+ * so a copy that fails or is killed leaves not even the schema behind.
+ */
+export const migratePostgresIn = async (c: pg.PoolClient | pg.Client, attach = false): Promise<MigrationReport> => {
+  await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+  await c.query(MIGRATIONS_TABLE_DDL);
+  const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
+  const { pending, tooNew } = pendingMigrations(current, attach);
+  if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current));
+  for (const m of pending) {
+    try {
+      for (const sql of m.postgres) await c.query(sql);
+    } catch (err) {
+      const mapped = mapPgError(err);
+      if (mapped !== err) throw mapped;
+      throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
+    }
+    await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+  }
+  return migrationReport(current, pending);
+};
+
+/**
  * Apply the pending migrations (src/store/migrations.ts) in one transaction holding the migration
  * advisory lock. Throws WT_ERR_STORE_MIGRATION_FAILED when the database is newer than this build
  * or a migration fails, WT_ERR_STORE_UNAVAILABLE when the server is unreachable; raw pg errors
@@ -96,21 +121,4 @@ export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
  * newer database is accepted (a second connection of a running process: `pendingMigrations`).
  */
 export const migratePostgres = (pool: pg.Pool, attach = false): Promise<MigrationReport> =>
-  inTransaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await c.query(MIGRATIONS_TABLE_DDL);
-    const current = Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v);
-    const { pending, tooNew } = pendingMigrations(current, attach);
-    if (tooNew) throw storeMigrationFailed(schemaTooNewMessage(current));
-    for (const m of pending) {
-      try {
-        for (const sql of m.postgres) await c.query(sql);
-      } catch (err) {
-        const mapped = mapPgError(err);
-        if (mapped !== err) throw mapped;
-        throw storeMigrationFailed(`version ${m.version} (${m.name}): ${(err as Error).message}`, err);
-      }
-      await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-    }
-    return migrationReport(current, pending);
-  });
+  inTransaction(pool, (c) => migratePostgresIn(c, attach));

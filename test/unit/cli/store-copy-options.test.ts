@@ -1,0 +1,52 @@
+/**
+ * `npm run store-copy` command line (src/cli/store-copy.ts, in process): usage errors exit 2 with
+ * the problem named and create nothing; `--help` lists the refusals and exit codes.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runStoreCopyCli } from '../../../src/cli/store-copy.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wt-store-copy-opts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = async (...args: string[]): Promise<{ status: number; out: string; err: string }> => {
+  let out = '';
+  let err = '';
+  const status = await runStoreCopyCli(['node', 'store-copy', ...args], { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { status, out, err };
+};
+
+describe('npm run store-copy: command line', () => {
+  it('needs --from and --to', async () => {
+    const r = await run('--from', `sqlite:${dir}`);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/required option '--to <url>' not specified/);
+  });
+
+  it('copies SQLite to PostgreSQL only, from a valid URL', async () => {
+    const both = await run('--from', `sqlite:${dir}`, '--to', `sqlite:${dir}`);
+    expect(both.status).toBe(2);
+    expect(both.err).toMatch(/WT_ERR_OPTION_INVALID: .*--from must be sqlite:<data-dir> and --to postgres:\/\//);
+    const url = await run('--from', `sqlite:${dir}`, '--to', 'postgres://[bad');
+    expect(url.status).toBe(2);
+    expect(url.err).toMatch(/WT_ERR_OPTION_INVALID: .*not a valid PostgreSQL URL/);
+  });
+
+  it('refuses a data directory without a store, creating nothing there', async () => {
+    const missing = join(dir, 'not-here');
+    const r = await run('--from', `sqlite:${missing}`, '--to', 'postgres://worldtick@127.0.0.1:1/none');
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/WT_ERR_OPTION_INVALID: .*no store in .*not-here: worldtick\.sqlite not found/);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('--help names the locks, the one transaction and the exit codes', async () => {
+    const r = await run('--help');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/--from <spec>/);
+    expect(r.out).toMatch(/ONE transaction/);
+    expect(r.out).toMatch(/Exit codes: 0 copied and proven equal; 1 a difference/);
+  });
+});
