@@ -243,7 +243,8 @@ export const ErrorCode = {
   /**
    * `npm run store-copy`: the target differs from the source after the copy — a table's row count or
    * content digest (then the copy's transaction was rolled back: the target is unchanged), or the
-   * ledger recomputed by `verify` on the committed target (`details`). Exit 1.
+   * ledger recomputed by `verify` on the committed target (`details`); or a store holds a table the copy
+   * does not know (`details.source` / `details.target`: nothing copied). Exit 1.
    */
   STORE_COPY_MISMATCH: 'WT_ERR_STORE_COPY_MISMATCH',
 } as const;

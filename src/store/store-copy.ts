@@ -122,6 +122,25 @@ export const targetNotEmpty = (where: string, rows: Record<string, number>): Wor
     { details: { where, rows } },
   );
 
+/** The tables of a store that the copy does not carry: `schema_migrations` (each side writes its own). */
+const NOT_COPIED = new Set(['schema_migrations']);
+
+/** Tables of the source (SQLite) and the migrated target (PostgreSQL) the copy does not know, by side. */
+export const unknownTables = async (db: Database.Database, c: pg.Client): Promise<{ source: string[]; target: string[] }> => {
+  const known = new Set([...COPIED_TABLES.map((t) => t.name), ...NOT_COPIED]);
+  const source = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{
+      name: string;
+    }>
+  ).map((r) => r.name);
+  const target = (
+    await c.query(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+  ).rows.map((r: { name: string }) => r.name);
+  return { source: source.filter((n) => !known.has(n)), target: target.filter((n) => !known.has(n)) };
+};
+
 /** Columns of `table` in the source, in table order. */
 const sourceColumns = (db: Database.Database, table: string): string[] =>
   (db.prepare(`PRAGMA table_info(${quote(table)})`).all() as Array<{ name: string }>).map((r) => r.name);
@@ -233,6 +252,14 @@ export const copySqliteToPostgres = async (
     const migration = await migratePostgresIn(c);
     const held = await targetRows(c);
     if (Object.keys(held).length) throw targetNotEmpty(where, held);
+    // A table this build's copy does not list (a store grown by a later migration): refused, never half copied.
+    const unknown = await unknownTables(db, c);
+    if (unknown.source.length || unknown.target.length)
+      throw new WorldtickError(
+        ErrorCode.STORE_COPY_MISMATCH,
+        `the store has tables this copy does not know (source: ${unknown.source.join(', ') || 'none'}; target: ${unknown.target.join(', ') || 'none'}): nothing copied`,
+        { details: unknown },
+      );
     const tables: TableCheck[] = [];
     const sequences: Record<string, number> = {};
     const copied: Array<{ t: CopiedTable; rows: number; digest: string; cols: string[] }> = [];

@@ -5,7 +5,8 @@
  * and copied; values come over exact (integers past 2^53, floats, blobs, JSON text, keys in byte
  * order); one of a newer schema is refused (`WT_ERR_STORE_MIGRATION_FAILED`, exit 2) with the
  * target untouched; a target that changes what it is given (a row trigger, the one fault here that
- * is made on purpose) fails the comparison (`WT_ERR_STORE_COPY_MISMATCH`, exit 1) and is rolled back.
+ * is made on purpose) fails the comparison (`WT_ERR_STORE_COPY_MISMATCH`, exit 1) and is rolled back;
+ * a store with a table the copy does not list (a later build's) is refused the same way, nothing copied.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -130,6 +131,22 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
       expect(cp.world_time).toBe(0.1 + 0.2);
       expect([...cp.data]).toEqual([0, 255, 1, 254]);
     });
+  }, 60_000);
+
+  it("refuses a store with a table the copy does not know (a later build's); nothing copied", async () => {
+    const dir = sourceDir();
+    const file = await storeWithCoins(dir, 4);
+    const db = new Database(file);
+    db.exec('CREATE TABLE guilds (id TEXT PRIMARY KEY, name TEXT)');
+    db.prepare('INSERT INTO guilds (id, name) VALUES (?, ?)').run('g1', 'the guild');
+    db.close();
+    const url = await database();
+    const r = await storeCopy(['--from', `sqlite:${dir}`, '--to', url]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /WT_ERR_STORE_COPY_MISMATCH: the store has tables this copy does not know \(source: guilds; target: none\): nothing copied/,
+    );
+    expect(await targetCounts(url)).toEqual({});
   }, 60_000);
 
   it('a target that does not hold what was copied fails the comparison and is rolled back', async () => {
