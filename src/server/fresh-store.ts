@@ -12,11 +12,15 @@
  *   function the migrations create, dropped in one transaction — by a single instance only, which holds
  *   the database's lock alone. A cluster instance (`--redis`) shares its lock with the other instances,
  *   which may be using the schema already: it leaves the schema.
- * An older store migrated by a start refused after its open stays migrated: migrations must run before
- * its worlds can be restored, and the migrated store is the way forward (docs/DURABILITY.md "Upgrading").
+ * Only a schema is removed: a created store that holds rows besides its migrations' — written while
+ * the start ran, e.g. a world created through the admin API, which answers once it listens — is kept
+ * whole (logged at warn). An older store migrated by a start refused after its open stays migrated:
+ * migrations must run before its worlds can be restored, and the migrated store is the way forward
+ * (docs/DURABILITY.md "Upgrading").
  */
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 import { MIGRATIONS } from '../store/migrations.js';
@@ -59,33 +63,57 @@ const postgresObjects = (): { tables: string[]; functions: string[] } => {
   return { tables: ['schema_migrations', ...names(/CREATE TABLE (\w+)/g)], functions: names(/CREATE FUNCTION (\w+)/g) };
 };
 
-/** Drop the schema the migrations created, in one transaction. */
-const dropPostgresSchema = async (url: string): Promise<string[]> => {
+/** The tables of a store's schema, but for the migrations' own bookkeeping. */
+const dataTables = (tables: readonly string[]): string[] => tables.filter((t) => t !== 'schema_migrations' && !t.startsWith('sqlite_'));
+
+/** A SQLite store file's tables that hold a row (the file closed by its server). */
+const sqliteTablesWithRows = (file: string): string[] => {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+    return dataTables(tables.map((t) => t.name)).filter((t) => db.prepare(`SELECT 1 FROM "${t}" LIMIT 1`).get() !== undefined);
+  } finally {
+    db.close();
+  }
+};
+
+/** Drop the schema the migrations created, in one transaction — unless a table holds a row: then its names, nothing dropped. */
+const dropPostgresSchema = async (url: string): Promise<{ dropped: string[]; withRows: string[] }> => {
   const { tables, functions } = postgresObjects();
   const c = new pg.Client({ connectionString: url });
   c.on('error', () => undefined);
   await c.connect();
   try {
-    await c.query(
-      [
-        'BEGIN',
-        `DROP TABLE IF EXISTS ${tables.join(', ')} CASCADE`,
-        ...(functions.length ? [`DROP FUNCTION IF EXISTS ${functions.join(', ')} CASCADE`] : []),
-        'COMMIT',
-      ].join('; '),
-    );
+    await c.query('BEGIN');
+    await c.query(`LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    const withRows: string[] = [];
+    for (const t of dataTables(tables)) if ((await c.query(`SELECT 1 FROM ${t} LIMIT 1`)).rowCount) withRows.push(t);
+    if (withRows.length) {
+      await c.query('ROLLBACK');
+      return { dropped: [], withRows };
+    }
+    await c.query(`DROP TABLE ${tables.join(', ')} CASCADE`);
+    if (functions.length) await c.query(`DROP FUNCTION ${functions.join(', ')} CASCADE`);
+    await c.query('COMMIT');
+    return { dropped: [...tables, ...functions.map((f) => `${f}()`)], withRows };
   } finally {
     await c.end();
   }
-  return [...tables, ...functions.map((f) => `${f}()`)];
 };
 
 /** Remove what a start created (see the module comment); `release` lets the store's lock go (called once, here). */
 export const removeCreatedStore = async (c: CreatedStore, logger: Logger, release: () => Promise<void>): Promise<void> => {
   const removed: string[] = [];
+  let withRows: string[] = [];
   try {
-    if (c.kind === 'postgres') removed.push(...(await dropPostgresSchema(c.url)));
-    else {
+    if (c.kind === 'postgres') {
+      const r = await dropPostgresSchema(c.url);
+      removed.push(...r.dropped);
+      withRows = r.withRows;
+    } else {
+      const file = join(c.dataDir, SQLITE_FILE_NAME);
+      withRows = c.storeFile || !existsSync(file) ? [] : sqliteTablesWithRows(file);
+      if (withRows.length) return;
       const files = [...(c.storeFile ? [] : STORE_FILES), ...(c.lockFile ? [] : [DATA_DIR_LOCK_FILE])];
       for (const f of files.map((n) => join(c.dataDir, n)))
         if (existsSync(f)) {
@@ -104,6 +132,8 @@ export const removeCreatedStore = async (c: CreatedStore, logger: Logger, releas
     return;
   } finally {
     await release();
+    if (withRows.length)
+      logger.warn({ tables: withRows }, 'start refused: the store it created is kept: rows were written to it while the start ran');
   }
   if (removed.length) logger.info({ removed }, 'start refused: the store it created is removed');
 };

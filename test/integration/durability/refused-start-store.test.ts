@@ -17,13 +17,14 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifeSimGame } from '../../../examples/life-sim/game.js';
 import { startServer } from '../../../src/game/server.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
+import { withPgClient } from '../../helpers/shared-postgres.js';
 import { type RefusedStart, recordPathFailingAtOpen, startToExit } from '../../helpers/refused-start.js';
 import { downgradePostgresToSchema3, downgradeToSchema3 } from '../../helpers/schema3-store.js';
 
@@ -164,11 +165,8 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
   if (skip) console.warn(`refused-start-store (postgres): skipped (${skip})`);
   const url = skip ? '' : (server as PgServer).url;
   /** Every table of the database, as an md5 of its rows in order. */
-  const content = async (db = url): Promise<Record<string, string>> => {
-    const c = new pg.Client({ connectionString: db });
-    c.on('error', () => undefined);
-    await c.connect();
-    try {
+  const content = (db = url): Promise<Record<string, string>> =>
+    withPgClient(db, async (c) => {
       const tables = await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       const out: Record<string, string> = {};
       for (const { t } of tables.rows) {
@@ -176,21 +174,10 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
         out[t] = r.rows[0]?.h ?? '';
       }
       return out;
-    } finally {
-      await c.end();
-    }
-  };
+    });
   /** Run `sql` on database `db` and return its rows. */
-  const rowsOf = async <R extends pg.QueryResultRow>(db: string, sql: string): Promise<R[]> => {
-    const c = new pg.Client({ connectionString: db });
-    c.on('error', () => undefined);
-    await c.connect();
-    try {
-      return (await c.query<R>(sql)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const rowsOf = async <R extends pg.QueryResultRow>(db: string, sql: string): Promise<R[]> =>
+    withPgClient(db, async (c) => (await c.query<R>(sql)).rows);
   /** The functions of schema public (the ledger's trigger function is one of the store's). */
   const functions = async (db: string): Promise<string[]> =>
     (
