@@ -227,7 +227,7 @@ export class Checkpointer {
     if (t && t.world === world && world.clock.step - t.report.lastRecordStep >= this.#recordSteps) void this.record(world.id);
   }
 
-  /** Start the wall-clock timer (1 s): config changes recorded, checkpoints when due. */
+  /** Start the wall-clock timer (1 s): config changes recorded, checkpoints when due; per-step records from now on. */
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => this.#tick(), 1000);
