@@ -101,7 +101,7 @@ const dropPostgresSchema = async (url: string): Promise<{ dropped: string[]; wit
   }
 };
 
-/** Remove what a start created (see the module comment); `release` lets the store's lock go (called once, here). */
+/** Remove what a start created (see the module comment); `release` lets the store's lock go (idempotent; called here, at the right moment). */
 export const removeCreatedStore = async (c: CreatedStore, logger: Logger, release: () => Promise<void>): Promise<void> => {
   const removed: string[] = [];
   let withRows: string[] = [];
