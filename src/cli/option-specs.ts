@@ -365,7 +365,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     env: 'WORLDTICK_RECORD',
     kind: 'string',
     default: '',
-    doc: "record the default world's input log to this file (replay: npm run replay -- <file>)",
+    doc: "record the default world's input log to this file, in a folder that exists (replay: npm run replay -- <file>)",
   },
   {
     key: 'recordHashEvery',

@@ -218,13 +218,16 @@ export class Checkpointer {
     return true;
   }
 
-  /** The loop runner's per-step hook: a clock record every N steps. Allocation-free otherwise. */
+  /**
+   * The loop runner's per-step hook: a clock record every N steps. Allocation-free otherwise. Nothing
+   * before {@link start} (the runtime's start is not committed yet) or after {@link stop}.
+   */
   onStep(world: SimWorld): void {
-    const t = this.#worlds.get(world.id);
+    const t = this.#timer ? this.#worlds.get(world.id) : undefined;
     if (t && t.world === world && world.clock.step - t.report.lastRecordStep >= this.#recordSteps) void this.record(world.id);
   }
 
-  /** Start the wall-clock timer (1 s): config changes recorded, checkpoints when due. */
+  /** Start the wall-clock timer (1 s): config changes recorded, checkpoints when due; per-step records from now on. */
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => this.#tick(), 1000);

@@ -22,7 +22,6 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Packr } from 'msgpackr';
-import { recordSystem } from '../../systems/record-system.js';
 import type { StepContext } from '../core/step-context.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { hashWorldState } from '../game/hash.js';
@@ -46,6 +45,7 @@ import {
 import type { RecordWorld, StepHook } from './record-slot.js';
 import { boundPlayers, PLAYER_BIND_FACT, recordJoin, sessionFactRecord } from './replay-players.js';
 import { type StartCheckpoint, writeStartCheckpoint } from './start-checkpoint.js';
+import { noRecordSystem } from './record-path.js';
 
 /** Options of a {@link Recorder}. */
 export interface RecorderOptions {
@@ -217,8 +217,8 @@ export class Recorder implements StepHook {
   /** Throw `WT_ERR_RECORD_START_REFUSED` when the world cannot be recorded now (see {@link Recorder.start}). */
   #refusal(o: RecordStartOptions): void {
     const w = this.#world;
-    if (!w.pipeline.some((s) => s.run === recordSystem))
-      throw new WorldtickError(ErrorCode.RECORD_START_REFUSED, `world ${w.id}'s pipeline has no record system: nothing would be recorded`);
+    const noRecord = noRecordSystem(w); // also checked before the runtime opens its store (record-path.ts)
+    if (noRecord) throw noRecord;
     const jobs = w.jobs.stats();
     if (this.#from(o) !== 'seed' && jobs.pending + jobs.running + jobs.awaitingApply !== 0)
       throw new WorldtickError(

@@ -17,6 +17,7 @@ import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
 import { openStore, resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { beforeDataDirLock, type CreatedStore, createdSqliteStore, removeCreatedStore } from './fresh-store.js';
 import { lockPostgresStore, postgresWhere, type StoreLock } from './pg-store-lock.js';
 import { idleInTransactionTimeoutForLease, poolWaitForLease } from '../store/postgres-pool.js';
 import type { Store } from '../store/types.js';
@@ -90,14 +91,24 @@ export interface RuntimePersistence {
   restoreBuilders(): RestoreBuilders;
   /** Register a listener for restored worlds (see {@link Runtime.onWorldRestored}). */
   onWorldRestored(listener: WorldRestoredListener): void;
-  /** Open the store, start the checkpoint writer, restore persisted worlds (default first), persist a new default world. */
+  /**
+   * Open the store, install the checkpoint writer, restore persisted worlds (default first) and track a
+   * new default world. Writes nothing but what opening the store does (a fresh store's schema, an
+   * older store's migrations): records and checkpoints wait for {@link commit}.
+   */
   open(targets: RestoreTargets): Promise<void>;
+  /** The start is committed: the checkpointer's timer starts, and a new default world's first record and checkpoint are written. */
+  commit(): Promise<void>;
   /** Full checkpoints of every tracked world, then the writer closes (before the worlds are destroyed). */
   flush(): Promise<void>;
   /** A refused start's stop: the writer closes (writes in flight end) without final records or checkpoints. */
   discard(): Promise<void>;
-  /** Close the store (last). */
-  close(): Promise<void>;
+  /**
+   * Close the store (last). `refused` (a start that failed): a store that start created is removed —
+   * a SQLite file with its WAL, lock file and the folders made for it; a PostgreSQL schema, when this
+   * single instance holds the database's lock (src/server/fresh-store.ts).
+   */
+  close(o?: { refused?: boolean }): Promise<void>;
 }
 
 /**
@@ -169,6 +180,9 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
   let writer: CheckpointWriter | null = null;
   let dirLock: DataDirLock | null = null;
   let pgLock: StoreLock | null = null;
+  let newDefault = false;
+  // What a refused start takes back: a store it created (src/server/fresh-store.ts); null once committed.
+  let created: CreatedStore | null = null;
   const restoredListeners: WorldRestoredListener[] = [];
   const storeOf = (): Store => {
     if (!store) throw storeClosed();
@@ -189,6 +203,13 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
     const l = pgLock;
     pgLock = null;
     await l?.release();
+  };
+
+  /** A refused start (the store closed, its locks still held): remove what it created (src/server/fresh-store.ts). */
+  const takeBack = async (): Promise<void> => {
+    const c = created;
+    created = null;
+    await (c ? removeCreatedStore(c, logger, releaseLocks) : releaseLocks());
   };
 
   const restoreBuilders = (): RestoreBuilders => {
@@ -244,11 +265,9 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       );
       for (const l of restoredListeners) await l(w, { origin: p.record.origin, checkpoint: p.checkpoint });
     }
-    if (!crowd && !checkpointer.has(DEFAULT_WORLD_ID)) {
-      checkpointer.track(t.defaultWorld(), { origin: 'default', npcs: options.npcs });
-      await checkpointer.record(DEFAULT_WORLD_ID);
-      void checkpointer.checkpoint(DEFAULT_WORLD_ID); // the first one starts the writer thread: not awaited
-    }
+    // A new default world: tracked now, its first record and checkpoint written once the start is committed.
+    newDefault = !crowd && !checkpointer.has(DEFAULT_WORLD_ID);
+    if (newDefault) checkpointer.track(t.defaultWorld(), { origin: 'default', npcs: options.npcs });
   };
 
   return {
@@ -263,16 +282,23 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       // One server per SQLite data directory, one single instance per PostgreSQL database — or the instances
       // of a cluster, which take its lock shared: the lock before the store (data-dir-lock.ts, pg-store-lock.ts).
       const target = resolveStoreTarget(storeOptions);
-      if (target.kind === 'sqlite') dirLock = lockDataDir(target.dataDir);
+      if (target.kind === 'sqlite') {
+        const before = beforeDataDirLock(target.dataDir);
+        dirLock = lockDataDir(target.dataDir);
+        created = createdSqliteStore(before); // whether the store was there, looked at under the lock
+      }
       // The store first (the data directory is created): worlds are restored from it before they tick.
       try {
         if (target.kind === 'postgres') pgLock = await lockPostgresStore(target.url, logger, { shared: Boolean(options.redis) });
         store = await openStore(storeOptions);
       } catch (err) {
-        await releaseLocks();
+        await takeBack();
         throw storeOpenFailure(err, target);
       }
       const migration = store.migration;
+      // A PostgreSQL schema this start created (none was there): dropped again if the start is refused;
+      // not in cluster mode, where other instances may be using it already (their lock is shared).
+      if (target.kind === 'postgres' && migration?.from === 0 && !options.redis) created = { kind: 'postgres', url: target.url };
       logger.info(
         {
           store: store.kind,
@@ -302,16 +328,26 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       if (writer) await writer.close();
       writer = null;
     },
+    async commit() {
+      created = null;
+      checkpointer.start();
+      if (!newDefault) return;
+      await checkpointer.record(DEFAULT_WORLD_ID);
+      const r = checkpointer.report(DEFAULT_WORLD_ID);
+      // The first one starts the writer thread: not awaited. Cluster mode: taken already once its lease was granted.
+      if (r && r.saved === 0 && !r.inProgress) void checkpointer.checkpoint(DEFAULT_WORLD_ID);
+    },
     async discard() {
       if (writer) await writer.close();
       writer = null;
     },
-    async close() {
+    async close(o = {}) {
       if (store) {
         await store.close();
         store = null;
         logger.info('store closed');
       }
+      if (o.refused) await takeBack();
       await releaseLocks();
     },
   };

@@ -1,9 +1,11 @@
 /**
- * The runtime's start (src/server/runtime.ts `start`): the first log line, a check that the fixed
- * ports are free, the store and the restore of
- * the stored worlds, the checkpoint writer, player data, each world's ledger, the input recorder, the
+ * The runtime's start (src/server/runtime.ts `start`): the first log line, the checks that can refuse
+ * it before anything is opened (the fixed ports are free, the input log can be written), the
+ * store and the restore of the stored worlds, player data, each world's ledger, the input recorder, the
  * shard workers, the loop, then the services in order (the cluster's first tick grants the leases), and
- * a first checkpoint of every world owned here. Moved out of runtime.ts, as its stop is
+ * once all of that stands — the start committed — the store's writes begin: the checkpointer's timer,
+ * a new default world's first record and checkpoint, a first checkpoint of every world owned here
+ * (docs/DURABILITY.md "A refused start writes nothing"). Moved out of runtime.ts, as its stop is
  * (src/server/runtime-stop.ts); no state of its own.
  */
 import { hostname } from 'node:os';
@@ -19,6 +21,7 @@ import type { RestoreTargets, RuntimePersistence } from './runtime-persist.js';
 import type { WorldShards } from './runtime-stats.js';
 import { DEFAULT_WORLD_ID } from './runtime-world.js';
 import { probePorts } from './port-probe.js';
+import { checkRecording } from '../replay/record-path.js';
 import type { Service } from './service.js';
 
 /** What {@link startRuntime} starts. */
@@ -56,7 +59,9 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
     },
     'worldtick starting',
   );
-  // A port that is taken refuses the start before anything is opened or written (src/server/port-probe.ts).
+  // A port that is taken, or an input log that cannot be written, refuses the start before anything
+  // is opened or written (src/server/port-probe.ts, src/replay/record-path.ts).
+  if (recorder) checkRecording(recorder.path, runner.get(DEFAULT_WORLD_ID));
   await probePorts([
     { service: 'game', host: options.host, port: options.port },
     { service: 'admin', host: options.host, port: options.adminPort },
@@ -65,7 +70,6 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
   await p.persist.open(await p.restore());
   // A stop asked for during start (runMain: SIGINT/SIGTERM) ends start after its current step.
   signal?.throwIfAborted();
-  checkpointer.start();
   p.openPlayerData();
   // Players come back by resuming (durable session + player records); each world gets its ledger.
   for (const w of runner.worlds()) p.withLedger(w);
@@ -88,9 +92,11 @@ export const startRuntime = async (p: RuntimeStartParts, signal?: AbortSignal): 
     await s.start();
     logger.info({ service: s.name }, 'service started');
   }
-  // Cluster mode: a world's checkpoints are fenced, so the one taken at open (before its lease) was
-  // skipped; now that the cluster's first tick granted the leases, checkpoint every world owned here.
+  // Cluster mode: a world's checkpoints are fenced; now that the cluster's first tick granted the leases,
+  // checkpoint every world owned here.
   for (const w of runner.worlds())
     if (cluster.enforce && cluster.fence(w.id) && checkpointer.report(w.id)?.saved === 0) void checkpointer.checkpoint(w.id);
+  // The start is committed: records and checkpoints from now on (a new default world's first ones).
+  await p.persist.commit();
   p.stats.start(options.statsIntervalSeconds);
 };

@@ -385,7 +385,7 @@ export const createRuntime = (
         // A refused start's stop writes nothing: no final records or checkpoints (the store stays as the start found it).
         refused: wasRefused,
         flushStore: () => (wasRefused ? persist.discard() : persist.flush()),
-        closeStore: () => persist.close(),
+        closeStore: () => persist.close({ refused: wasRefused }),
         closePlayerData: async () => {
           await playerData?.close();
           for (const w of runner.worlds()) w.playerData = null;

@@ -6,6 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { childNodeArgs } from './child-node.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -44,4 +46,15 @@ export const startToExit = async (dataDir: string, o: StartToExitOptions = {}): 
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { code, out, err, lines };
+};
+
+/**
+ * An input log path (`--record`) in `dir` that a start cannot open although its folder exists and is
+ * writable: a symbolic link to a file in a missing folder. The check before the store opens
+ * (src/replay/record-path.ts) passes it; the recorder's open, after the store, refuses the start.
+ */
+export const recordPathFailingAtOpen = (dir: string): string => {
+  const link = join(dir, 'input.wtrec');
+  symlinkSync(join(dir, 'gone', 'input.wtrec'), link);
+  return link;
 };

@@ -1,10 +1,11 @@
 /**
- * Turn a worldtick SQLite store file into what the release before player data (schema 3) left on
- * disk: the objects of migration 4 and every later one dropped, their rows in `schema_migrations`
- * removed. Used by the upgrade and restore tests. A new migration that creates a table or index must
+ * Turn a worldtick SQLite store file (or PostgreSQL database) into what the release before player data
+ * (schema 3) left: the objects of migration 4 and every later one dropped, their rows in
+ * `schema_migrations` removed. Used by the upgrade, restore and refused-start tests. A new migration that creates a table or index must
  * drop it here too (both tests then fail with "… already exists" until it does).
  */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const DROP_AFTER_SCHEMA_3 = [
   'DROP TABLE player_data', // 4
@@ -23,5 +24,24 @@ export const downgradeToSchema3 = (file: string): void => {
     db.exec(DROP_AFTER_SCHEMA_3.join('; '));
   } finally {
     db.close();
+  }
+};
+
+/** The same on a PostgreSQL database (its trigger named with its table, then its function dropped). */
+export const downgradePostgresToSchema3 = async (url: string): Promise<void> => {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    await c.query(
+      [
+        'BEGIN',
+        ...DROP_AFTER_SCHEMA_3.map((q) => (q.startsWith('DROP TRIGGER') ? `${q} ON ledger` : q)),
+        'DROP FUNCTION ledger_balances_ok()',
+        'COMMIT',
+      ].join('; '),
+    );
+  } finally {
+    await c.end();
   }
 };

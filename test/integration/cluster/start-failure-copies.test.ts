@@ -16,11 +16,14 @@ import { createRuntime } from '../../../src/server/runtime.js';
 import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
+import { fileTempDirs } from '../../helpers/data-dir.js';
+import { recordPathFailingAtOpen } from '../../helpers/refused-start.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster start failure with restored copies');
+const tempDir = fileTempDirs();
 
 /** Start an instance of the cluster with `flags` (expected to fail), then stop it as the command line does; its error and log lines. */
 const startAndFail = async (args: string[], flags: string[]): Promise<{ err: unknown; lines: Array<Record<string, unknown>> }> => {
@@ -60,8 +63,9 @@ describe.skipIf(skip !== null)('cluster: a start that fails after restoring the 
     expect(b.err).toMatchObject({ code: 'WT_ERR_PORT_IN_USE' });
     expect(b.lines.filter((l) => l.msg === 'store opened' || l.msg === 'world restored')).toEqual([]);
 
-    // c: refused after it restored the worlds (its input log's folder missing).
-    const c = await startAndFail(args, ['--port', '0', '--instance-id', 'c', '--record', '/nonexistent-wt-dir/input.wtrec']);
+    // c: refused after it restored the worlds (its input log cannot be opened: a link into a missing folder).
+    const record = recordPathFailingAtOpen(tempDir('wt-start-failure-rec-'));
+    const c = await startAndFail(args, ['--port', '0', '--instance-id', 'c', '--record', record]);
     expect(c.err).toBeInstanceOf(Error);
     // w from its checkpoint (world 1 too once a checkpoint of it was written; else built fresh: neither steps here).
     expect(c.lines.filter((l) => l.msg === 'world restored').map((l) => l.world)).toContain('w');

@@ -2,23 +2,31 @@
  * A refused start changes nothing in the store (docs/DURABILITY.md "A refused start writes nothing").
  * A real `npm start` child on a data directory (or PostgreSQL database) holding a world with a
  * checkpoint, refused because its game port or its admin port is held by a real listener — exit 2,
- * `WT_ERR_PORT_IN_USE` — or later in its start (an input log that cannot be opened): the store's bytes
- * (SQLite file and WAL) or rows (every PostgreSQL table) are as they were. Before, the ports were
- * bound after the store was opened, the worlds restored and the loop started, and the stop of the
- * refused start wrote a final checkpoint of every world.
+ * `WT_ERR_PORT_IN_USE` — or its input log's folder is missing (both checked before the store is
+ * opened), or later in its start (an input log that cannot be opened): the store's bytes (SQLite file
+ * and WAL) or rows (every PostgreSQL table) are as they were. An older store (schema 3) refused before
+ * the store is opened is not migrated; a store without the default world refused after it was opened
+ * gets no first record of it; a fresh data directory or an empty database refused before or after the
+ * store was opened is left without store, schema, lock file or folder. Before, the ports were bound
+ * after the store was opened, the worlds restored and the loop started, and the stop of the refused
+ * start wrote a final checkpoint of every world; an input log in a missing folder refused the start
+ * after the store was created (with a first record of the default world) or migrated.
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifeSimGame } from '../../../examples/life-sim/game.js';
 import { startServer } from '../../../src/game/server.js';
+import { openStore } from '../../../src/store/open-store.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
-import { type RefusedStart, startToExit } from '../../helpers/refused-start.js';
+import { withPgClient } from '../../helpers/shared-postgres.js';
+import { type RefusedStart, recordPathFailingAtOpen, startToExit } from '../../helpers/refused-start.js';
+import { downgradePostgresToSchema3, downgradeToSchema3 } from '../../helpers/schema3-store.js';
 
 const tempDir = fileTempDirs();
 
@@ -35,6 +43,13 @@ const seed = async (store: { dataDir?: string; store?: string }): Promise<void> 
   const s = await startServer(lifeSimGame, { options: { port: 0, adminPort: 0, npcs: 10, logLevel: 'silent', ...store } });
   await s.stop();
 };
+
+/** sha256 of a file; an empty or missing one is no content (this test's own read-only open leaves an empty WAL, a store closed by its last connection none). */
+const sha = (f: string): string =>
+  existsSync(f) && statSync(f).size > 0 ? createHash('sha256').update(readFileSync(f)).digest('hex') : 'empty';
+
+/** An input log path whose folder exists but that cannot be opened (see {@link recordPathFailingAtOpen}). */
+const linkToNowhere = (): string => recordPathFailingAtOpen(tempDir('wt-refused-link-'));
 
 /** md5 of no rows. */
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
@@ -54,9 +69,6 @@ describe('a refused start changes nothing (SQLite)', () => {
   const file = join(dir, 'worldtick.sqlite');
   /** The store as bytes (file and WAL) and as rows (checkpoints of each world, records). */
   const content = (): unknown => {
-    // An empty WAL is no content: this test's own read-only open leaves one, a store closed by its last connection none.
-    const sha = (f: string): string =>
-      existsSync(f) && statSync(f).size > 0 ? createHash('sha256').update(readFileSync(f)).digest('hex') : 'empty';
     const bytes = { file: sha(file), wal: sha(`${file}-wal`) };
     const db = new Database(file, { readonly: true });
     const rows = db
@@ -90,14 +102,61 @@ describe('a refused start changes nothing (SQLite)', () => {
     }, 30_000);
   }
 
-  it('when the start fails after the store is open (an input log that cannot be opened): exit 1, no final checkpoint', async () => {
+  it('when its input log (--record) is in a missing folder: exit 2, refused before the store is opened', async () => {
     const before = content();
     const r = await startToExit(dir, { flags: { record: join(dir, 'no-such-dir', 'input.wtrec') } });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no-such-dir');
+    expect(r.out).not.toContain('"store opened"');
+    expect(content()).toEqual(before);
+  }, 30_000);
+
+  it('when the start fails after the store is open (an input log that cannot be opened): exit 1, no final checkpoint', async () => {
+    const before = content();
+    const r = await startToExit(dir, { flags: { record: linkToNowhere() } });
     expect(r.code).toBe(1);
     expect(r.out).toContain('"start failed"');
     expect(r.out).toContain('"world restored"'); // refused after the store was opened and the worlds restored
     expect(content()).toEqual(before);
   }, 30_000);
+
+  it('an older store refused before the store is opened is not migrated', async () => {
+    const old = tempDir('wt-refused-old-');
+    copyFileSync(file, join(old, 'worldtick.sqlite'));
+    downgradeToSchema3(join(old, 'worldtick.sqlite'));
+    const before = sha(join(old, 'worldtick.sqlite'));
+    const r = await startToExit(old, { flags: { record: join(old, 'no-such-dir', 'input.wtrec') } });
+    expect(sha(join(old, 'worldtick.sqlite'))).toBe(before);
+    expect(readdirSync(old)).toEqual(['worldtick.sqlite']);
+    expect(r.code).toBe(2);
+  }, 30_000);
+
+  it('a store without the default world: a start refused after the store is open writes no first record of it', async () => {
+    const bare = tempDir('wt-refused-bare-');
+    await (await openStore({ dataDir: bare })).close();
+    const before = { file: sha(join(bare, 'worldtick.sqlite')), files: readdirSync(bare) };
+    const r = await startToExit(bare, { flags: { record: linkToNowhere() } });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('"store opened"');
+    expect({ file: sha(join(bare, 'worldtick.sqlite')), files: readdirSync(bare) }).toEqual(before);
+  }, 30_000);
+
+  for (const [when, record, exit] of [
+    ['before the store is opened (an input log in a missing folder)', (d: string) => join(d, 'no-such-dir', 'input.wtrec'), 2],
+    ['after the store is opened (an input log that cannot be opened)', () => linkToNowhere(), 1],
+  ] as const)
+    it(`a fresh data directory, the start refused ${when}: nothing left (no directory, store, WAL or lock file)`, async () => {
+      const parent = tempDir('wt-refused-fresh-');
+      const fresh = join(parent, 'data', 'store');
+      const r = await startToExit(fresh, { flags: { record: record(parent) } });
+      expect(readdirSync(parent)).toEqual([]);
+      expect(r.code).toBe(exit);
+      // Refused after the store was created: it was removed again, and says so.
+      if (exit === 1)
+        expect(r.lines.map((l) => l.msg)).toEqual(
+          expect.arrayContaining(['store schema created', 'start refused: the store it created is removed']),
+        );
+    }, 30_000);
 });
 
 describe('a refused start changes nothing (PostgreSQL)', async () => {
@@ -106,11 +165,8 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
   if (skip) console.warn(`refused-start-store (postgres): skipped (${skip})`);
   const url = skip ? '' : (server as PgServer).url;
   /** Every table of the database, as an md5 of its rows in order. */
-  const content = async (): Promise<Record<string, string>> => {
-    const c = new pg.Client({ connectionString: url });
-    c.on('error', () => undefined);
-    await c.connect();
-    try {
+  const content = (db = url): Promise<Record<string, string>> =>
+    withPgClient(db, async (c) => {
       const tables = await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       const out: Record<string, string> = {};
       for (const { t } of tables.rows) {
@@ -118,9 +174,24 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
         out[t] = r.rows[0]?.h ?? '';
       }
       return out;
-    } finally {
-      await c.end();
-    }
+    });
+  /** Run `sql` on database `db` and return its rows. */
+  const rowsOf = async <R extends pg.QueryResultRow>(db: string, sql: string): Promise<R[]> =>
+    withPgClient(db, async (c) => (await c.query<R>(sql)).rows);
+  /** The functions of schema public (the ledger's trigger function is one of the store's). */
+  const functions = async (db: string): Promise<string[]> =>
+    (
+      await rowsOf<{ f: string }>(
+        db,
+        "SELECT proname AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'public' ORDER BY 1",
+      )
+    ).map((r) => r.f);
+  let databases = 0;
+  /** A new empty database on the server: its URL. */
+  const emptyDatabase = async (): Promise<string> => {
+    const name = `refused_fresh_${++databases}`;
+    await rowsOf(url, `CREATE DATABASE ${name}`);
+    return url.replace(/\/[^/]*$/, `/${name}`);
   };
   beforeAll(async () => {
     if (!skip) await seed({ store: url });
@@ -154,12 +225,47 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
     'when the start fails after the store is open: no final checkpoint',
     async () => {
       const before = await content();
-      const dir = tempDir('wt-refused-pg-');
-      const r = await startToExit(dir, { flags: { store: url, record: join(dir, 'no-such-dir', 'input.wtrec') } });
+      const r = await startToExit(tempDir('wt-refused-pg-'), { flags: { store: url, record: linkToNowhere() } });
       expect(r.code).toBe(1);
       expect(r.out).toContain('"world restored"');
       expect(await content()).toEqual(before);
     },
     30_000,
   );
+
+  it.skipIf(skip !== null)(
+    'an older store refused before the store is opened is not migrated',
+    async () => {
+      const old = await emptyDatabase();
+      await seed({ store: old });
+      await downgradePostgresToSchema3(old);
+      const before = await content(old);
+      expect(before.player_data).toBeUndefined();
+      const dir = tempDir('wt-refused-pg-');
+      const r = await startToExit(dir, { flags: { store: old, record: join(dir, 'no-such-dir', 'input.wtrec') } });
+      expect(await content(old)).toEqual(before);
+      expect(r.code).toBe(2);
+    },
+    60_000,
+  );
+
+  for (const [when, record, exit] of [
+    ['before the store is opened (an input log in a missing folder)', (d: string) => join(d, 'no-such-dir', 'input.wtrec'), 2],
+    ['after the store is opened (an input log that cannot be opened)', () => linkToNowhere(), 1],
+  ] as const)
+    it.skipIf(skip !== null)(
+      `an empty database, the start refused ${when}: no table or function left`,
+      async () => {
+        const fresh = await emptyDatabase();
+        const r = await startToExit(tempDir('wt-refused-pg-'), { flags: { store: fresh, record: record(tempDir('wt-refused-pg-')) } });
+        expect(await content(fresh)).toEqual({});
+        expect(await functions(fresh)).toEqual([]);
+        expect(r.code).toBe(exit);
+        if (exit === 1)
+          expect(r.lines.map((l) => l.msg)).toEqual(
+            expect.arrayContaining(['store schema created', 'start refused: the store it created is removed']),
+          );
+      },
+      30_000,
+    );
 });
