@@ -98,10 +98,24 @@ export class WorldtickClient {
     return this.#ws;
   }
 
-  /** Open the socket. Resolves when open; rejects if it closes first. */
+  /**
+   * Open the socket. Resolves when open; rejects `WT_ERR_CLIENT_CONNECT_FAILED` when it cannot be
+   * opened (`could not connect to <url>: <reason>`), `WT_ERR_CLIENT_CLOSED` if it closes before it opens.
+   */
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new this.#Ctor(this.url);
+      const failed = (reason: string): WorldtickError =>
+        new WorldtickError(ErrorCode.CLIENT_CONNECT_FAILED, `could not connect to ${this.url}${reason === '' ? '' : `: ${reason}`}`, {
+          details: { url: this.url, reason },
+        });
+      let ws: WebSocketLike;
+      try {
+        ws = new this.#Ctor(this.url);
+      } catch (err) {
+        // A URL the implementation refuses outright (not ws:// or wss://, malformed) throws here.
+        reject(failed(err instanceof Error ? err.message : String(err)));
+        return;
+      }
       ws.binaryType = 'arraybuffer';
       this.#ws = ws;
       this.#closeAsked = null;
@@ -112,8 +126,8 @@ export class WorldtickClient {
       };
       ws.onerror = (ev: unknown) => {
         // The ws package and the bots' raw socket say why (e.g. an HTTP 503 "server full"); a browser does not.
-        const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? `: ${ev.message}` : '';
-        if (!opened) reject(new Error(`could not connect to ${this.url}${why}`));
+        const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? ev.message : '';
+        if (!opened) reject(failed(why));
       };
       ws.onclose = (ev: { code: number; reason: unknown }) => {
         if (this.#ws !== ws) return; // a socket left behind by a redirect

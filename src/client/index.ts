@@ -11,6 +11,7 @@ export {
   type WebSocketCtor,
   type WebSocketLike,
 } from './client.js';
+export { reconnectAdvice, type ReconnectAdvice } from './reconnect.js';
 export { applyRegion, applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
 export {
   CloseCode,
