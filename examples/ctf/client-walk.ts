@@ -8,7 +8,7 @@
  * `pickup`, carry it home), prints what it sees as text (its view every `renderEvery` steps, the
  * game's `captured` / `round-ended` messages, its wallet), and stays in the game: when the socket
  * drops (the server stopped with SIGTERM, close 1001; killed, 1006; or restarting so a connect is
- * refused) it reconnects with exponential backoff and resumes its session with the last resume
+ * refused; or silent: a link that died without closing) it reconnects with exponential backoff and resumes its session with the last resume
  * token (a durable store keeps it across a restart: the same player, the same wallet). It stops
  * for good on the close codes after which the docs say not to reconnect (`reconnectAdvice`).
  */
@@ -39,6 +39,8 @@ export interface WalkOptions {
   backoffMs?: { first: number; max: number };
   /** Failed attempts in a row before giving up (default 60). */
   maxAttempts?: number;
+  /** Give the socket up as lost after this many wall ms without a server message (default 3,000; `silenceTimeoutMs`). */
+  silenceTimeoutMs?: number;
   /** Print the view every this many steps (default 20). */
   renderEvery?: number;
   /** Where text lines go (default stdout). */
@@ -104,7 +106,11 @@ export const walk = (o: WalkOptions): Walk => {
   const max = o.backoffMs?.max ?? 2000;
   const maxAttempts = o.maxAttempts ?? 60;
   const every = o.renderEvery ?? 20;
-  const client = new WorldtickClient({ url: o.url, WebSocket: o.WebSocket ?? (WebSocket as unknown as WebSocketCtor) });
+  const client = new WorldtickClient({
+    url: o.url,
+    WebSocket: o.WebSocket ?? (WebSocket as unknown as WebSocketCtor),
+    silenceTimeoutMs: o.silenceTimeoutMs ?? 3000,
+  });
   const state: WalkState = {
     welcomes: [],
     resumeToken: o.resumeToken ?? null,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isWorldtickError, type WebSocketCtor } from '../../../src/client/index.js';
 import { walk, type Walk } from '../../../examples/ctf/client-walk.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
@@ -42,6 +42,11 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     procs.push(p);
     return p;
   };
+  let server: GameProcess;
+  beforeAll(async () => {
+    port = await serverPort();
+    server = await start();
+  }, 60_000);
   const lines: string[] = [];
   const walker = (o: Partial<Parameters<typeof walk>[0]> & { name: string }): Walk => {
     const w = walk({ url: `ws://127.0.0.1:${port}`, WebSocket: Ws, backoffMs: { first: 50, max: 500 }, print: (l) => lines.push(l), ...o });
@@ -50,8 +55,6 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
   };
 
   it('plays, and resumes the same player and wallet after a SIGTERM restart and a SIGKILL restart', async () => {
-    port = await serverPort();
-    let server = await start();
     const alice = walker({ name: 'alice' });
     const first = await alice.joined;
     expect(first.resumed).toBe(false);
@@ -128,6 +131,19 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     await nowhere.done;
     expect(nowhere.state.closes).toEqual([]);
     expect(nowhere.state.stopped).toMatch(/^hello refused: UNKNOWN_WORLD/);
+  }, 30_000);
+
+  it('a link that goes silent without closing is given up, reconnected and resumed (the same player)', async () => {
+    const gina = walker({ name: 'gina', silenceTimeoutMs: 1000 });
+    const w = await gina.joined;
+    // The client stops reading: no close event will ever come from this socket.
+    (gina.client.socket as unknown as WebSocket).pause();
+    await waitFor(() => (gina.state.welcomes.length === 2 ? true : undefined), 15_000);
+    expect(gina.state.closes).toEqual([1006]);
+    expect(gina.state.welcomes[1]?.resumed).toBe(true);
+    expect(gina.state.welcomes[1]?.playerId).toBe(w.playerId);
+    expect(lines.some((l) => l.startsWith('closed 1006 no message for '))).toBe(true);
+    expect(gina.state.errors).toEqual([]);
   }, 30_000);
 
   it('a server URL where nothing listens fails with a coded error after the backoff attempts', async () => {
