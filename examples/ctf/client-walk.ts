@@ -53,8 +53,6 @@ export interface WalkState {
   welcomes: WelcomeMsg[];
   /** The resume token of the current session (stored by the caller to survive the client's own restart). */
   resumeToken: string | null;
-  /** Last wallet balance (`wallet` message), null before the first. */
-  coins: number | null;
   captures: CapturedPayload[];
   rounds: RoundEndedPayload[];
   /** Wire error codes received (e.g. `RESUME_REFUSED`). */
@@ -114,7 +112,6 @@ export const walk = (o: WalkOptions): Walk => {
   const state: WalkState = {
     welcomes: [],
     resumeToken: o.resumeToken ?? null,
-    coins: null,
     captures: [],
     rounds: [],
     errors: [],
@@ -134,10 +131,8 @@ export const walk = (o: WalkOptions): Walk => {
     print(`step ${m.step} round ${p.round} ended: winner ${p.winner} (red ${p.red} blue ${p.blue})`);
   });
   client.on((m) => {
-    if (m.type === MsgType.WALLET) {
-      state.coins = m.coins;
-      print(`wallet ${m.coins} coins`);
-    } else if (m.type === MsgType.ERROR) {
+    if (m.type === MsgType.WALLET) print(`wallet ${m.coins} coins ${JSON.stringify(m.items)}`);
+    else if (m.type === MsgType.ERROR) {
       state.errors.push(m.code);
       print(`error ${m.code}: ${m.message}`);
     } else if (m.type === MsgType.SNAPSHOT) {

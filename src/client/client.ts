@@ -19,14 +19,16 @@ import {
   type ServerMsg,
   type SnapshotMsg,
   type TxResultMsg,
+  type WalletMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
-import { createAckClock, frameReceived, inputSent, regionAck } from './ack-clock.js';
+import { createAckClock, inputSent } from './ack-clock.js';
+import { applyServerMessage } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
-import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
+import { createView, type EntityView } from './view.js';
 import {
   type ClientOptions,
   type ClientStats,
@@ -51,6 +53,12 @@ export class WorldtickClient {
   lastSnapshot: SnapshotMsg | null = null;
   /** The last region frame received (net option `viewMode: 'regions'`), or null. */
   lastRegion: RegionMsg | null = null;
+  /**
+   * The player's wallet: the last `wallet` message (sent after a join or resume once the wallet caught
+   * up from the ledger, and after a reward), or the balance of the last `txResult` that carried one.
+   * Null until the first; kept across a reconnect until the next one.
+   */
+  wallet: WalletMsg | null = null;
   closeCode = 0;
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
@@ -368,37 +376,7 @@ export class WorldtickClient {
       m = null;
     }
     if (!m) return;
-    switch (m.type) {
-      case 16:
-        this.welcome = m;
-        this.view = createView(m.positionScale, m.fields);
-        break;
-      case 17:
-        applySnapshot(this.view, m);
-        this.lastSnapshot = m;
-        frameReceived(this.#acks, this.stats, this.#sink, m.sendTime, m.ack, this.#now());
-        break;
-      case 24: {
-        // A shared region frame: the view is the frame filtered to this player (docs/PROTOCOL.md "region").
-        const me = this.welcome?.playerId ?? -1;
-        applyRegion(this.view, m, me);
-        this.lastRegion = m;
-        frameReceived(this.#acks, this.stats, this.#sink, m.sendTime, regionAck(m.acks, me), this.#now());
-        break;
-      }
-      case 18:
-        this.stats.events++;
-        if (this.events.length < 1000) this.events.push(m);
-        break;
-      case 25:
-        this.stats.gameMessages++;
-        if (this.messages.length < 1000) this.messages.push(m);
-        break;
-      case 20:
-        this.stats.errors++;
-        if (this.errors.length < 1000) this.errors.push(m);
-        break;
-    }
+    applyServerMessage(this, m, this.#acks, this.#sink, this.#now());
     for (const fn of this.#listeners) fn(m);
   }
 }

@@ -56,13 +56,19 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
 
   it('plays, and resumes the same player and wallet after a SIGTERM restart and a SIGKILL restart', async () => {
     const alice = walker({ name: 'alice' });
+    const wallet = () => alice.client.wallet;
     const first = await alice.joined;
     expect(first.resumed).toBe(false);
     // Own entity in view, with the game's team field; the scoreboard and both flags too.
     await waitFor(() => (alice.client.view.entities.get(first.playerId)?.fields?.team ? true : undefined));
     await waitFor(() => (lines.some((l) => l.includes(`me #${first.playerId} (`)) ? true : undefined));
     // A round ends (server message) and pays a reward (wallet message above the starting coins).
-    await waitFor(() => (alice.state.rounds.length > 0 && (alice.state.coins ?? 0) > 1000 ? true : undefined));
+    await waitFor(() => (alice.state.rounds.length > 0 && (wallet()?.coins ?? 0) > 1000 ? true : undefined));
+    // A purchase through the ledger: its answer carries the balance, and `client.wallet` has it.
+    const tx = await alice.client.purchase('walk-potion-1', 'potion', 1, 10);
+    expect(tx.status).toBe('ok');
+    expect(wallet()?.coins).toBe(tx.coins);
+    expect(wallet()?.items.potion).toBe(1);
     const token = alice.state.resumeToken;
     expect(token).toBe(first.resumeToken);
 
@@ -71,19 +77,19 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     await once(server.child, 'exit');
     await waitFor(() => (alice.state.closes.length === 1 ? true : undefined));
     expect(alice.state.closes).toEqual([1001]);
-    const coinsBefore = alice.state.coins ?? 0;
+    const coinsBefore = wallet()?.coins ?? 0;
     server = await start();
     await waitFor(() => (alice.state.welcomes.length === 2 ? true : undefined));
     const second = alice.state.welcomes[1];
     expect(second?.resumed).toBe(true);
     expect(second?.resumeToken).toBe(token);
-    alice.state.coins = null;
-    await waitFor(() => alice.state.coins ?? undefined);
-    expect(alice.state.coins).toBeGreaterThanOrEqual(coinsBefore);
+    alice.client.wallet = null;
+    await waitFor(() => wallet()?.coins ?? undefined);
+    expect(wallet()?.coins).toBeGreaterThanOrEqual(coinsBefore);
     await waitFor(() => (second && alice.client.view.entities.has(second.playerId) ? true : undefined));
 
     // SIGKILL: no close frame (1006); the durable store still resumes the session.
-    const coinsBeforeKill = alice.state.coins ?? 0;
+    const coinsBeforeKill = wallet()?.coins ?? 0;
     server.child.kill('SIGKILL');
     await once(server.child, 'exit');
     await waitFor(() => (alice.state.closes.length === 2 ? true : undefined));
@@ -93,9 +99,14 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     const third = alice.state.welcomes[2];
     expect(third?.resumed).toBe(true);
     expect(third?.resumeToken).toBe(token);
-    alice.state.coins = null;
-    await waitFor(() => alice.state.coins ?? undefined);
-    expect(alice.state.coins).toBeGreaterThanOrEqual(coinsBeforeKill);
+    alice.client.wallet = null;
+    await waitFor(() => wallet()?.coins ?? undefined);
+    expect(wallet()?.coins).toBeGreaterThanOrEqual(coinsBeforeKill);
+    expect(wallet()?.items.potion).toBe(1);
+    // The same key after the crash: the original answer, charged once.
+    const again = await alice.client.purchase('walk-potion-1', 'potion', 1, 10);
+    expect(again.replayed).toBe(true);
+    expect(wallet()?.items.potion).toBe(1);
     expect(alice.state.stopped).toBeNull();
     expect(alice.state.errors).toEqual([]);
 
