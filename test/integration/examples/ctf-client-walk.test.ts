@@ -144,6 +144,20 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     expect(nowhere.state.stopped).toMatch(/^hello refused: UNKNOWN_WORLD/);
   }, 30_000);
 
+  it('the same player joining from a second client takes the session over; the first stops (4011) instead of fighting for it', async () => {
+    const tab1 = walker({ name: 'frank' });
+    const w1 = await tab1.joined;
+    const tab2 = walker({ name: 'frank' });
+    const w2 = await tab2.joined;
+    expect(w2.resumed).toBe(true);
+    expect(w2.playerId).toBe(w1.playerId);
+    await tab1.done;
+    expect(tab1.state.closes).toEqual([4011]);
+    expect(tab1.state.stopped).toMatch(/^closed 4011/);
+    expect(tab1.state.welcomes).toHaveLength(1);
+    expect(tab2.state.stopped).toBeNull();
+  }, 30_000);
+
   it('a link that goes silent without closing is given up, reconnected and resumed (the same player)', async () => {
     const gina = walker({ name: 'gina', silenceTimeoutMs: 1000 });
     const w = await gina.joined;
