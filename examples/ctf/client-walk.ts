@@ -181,6 +181,7 @@ export const walk = (o: WalkOptions): Walk => {
         const advice = reconnectAdvice(client.closeCode);
         print(`closed ${client.closeCode} ${client.closeReason}: ${advice}`);
         if (advice === 'stop') return giveUp(`closed ${client.closeCode} ${client.closeReason}`.trim());
+        if (advice === 'later') await sleep(max); // the server asked to wait (full, maintenance, limited)
       } catch (err) {
         if (stopping) return;
         // A refused hello is followed by the server's close: its code says whether to try again.
