@@ -19,6 +19,7 @@ import {
   MsgType,
   reconnectAdvice,
   type EntityView,
+  type ViewEntity,
   type WebSocketCtor,
   type WelcomeMsg,
   WorldtickClient,
@@ -59,11 +60,19 @@ export interface WalkState {
   errors: string[];
   /** Close codes seen, in order. */
   closes: number[];
+  /** What a renderer's sprite table would hold, kept from the client's `onView` changes alone: id → label. */
+  sprites: Map<number, string>;
   /** Why the walk stopped for good (a close code's advice, a refused join, too many attempts), or null while it runs. */
   stopped: string | null;
 }
 
 const fmt = (n: number): string => n.toFixed(1);
+
+/** A short text label of a view entity. */
+const label = (e: ViewEntity): string => {
+  const kind = e.kind === FLAG_KIND ? 'flag' : e.kind === BOARD_KIND ? 'board' : 'player';
+  return `${kind} #${e.id} (${fmt(e.x)},${fmt(e.y)})`;
+};
 
 /** One text line of the view: own player first, then flags, then the scoreboard, then other players. */
 export const renderView = (view: EntityView, playerId: number): string => {
@@ -116,12 +125,21 @@ export const walk = (o: WalkOptions): Walk => {
     rounds: [],
     errors: [],
     closes: [],
+    sprites: new Map(),
     stopped: null,
   };
   let stopping = false;
   let last: Decision = { moveX: 0, moveY: 0, pickup: null };
   let pickupAt = -Infinity;
 
+  // Sprites: created on enter, moved on update, destroyed on leave (a welcome destroys every old one).
+  client.onView((ch) => {
+    for (const id of ch.left) state.sprites.delete(id);
+    for (const e of ch.entered) state.sprites.set(e.id, label(e));
+    for (const e of ch.updated) state.sprites.set(e.id, label(e));
+    if (ch.entered.length + ch.left.length > 0)
+      print(`step ${ch.step} view: +${ch.entered.length} -${ch.left.length} = ${state.sprites.size} entities`);
+  });
   client.onMessage<CapturedPayload>(CAPTURED, (p, m) => {
     state.captures.push(p);
     print(`step ${m.step} captured: player #${p.player} team ${p.team} → red ${p.red} blue ${p.blue}`);

@@ -28,7 +28,7 @@ import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timed
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
-import { createView, type EntityView } from './view.js';
+import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
 import {
   type ClientOptions,
   type ClientStats,
@@ -76,6 +76,7 @@ export class WorldtickClient {
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
   readonly #enc = new Packr({ useRecords: false });
   readonly #listeners = new Set<Listener<ServerMsg>>();
+  readonly #viewListeners = new Set<Listener<ViewChange>>();
   readonly #closeWaiters = new Set<() => void>();
   /** The pending waits' rejecters: a close ends them all at once. */
   readonly #pending = new Set<(err: WorldtickError) => void>();
@@ -235,6 +236,15 @@ export class WorldtickClient {
   }
 
   /** Subscribe to every decoded server message; returns an unsubscribe function. */
+  /**
+   * Subscribe to the view's changes (`ViewChange`: entered, updated, left; a `welcome` leaves every old
+   * entity), after each welcome, snapshot and region frame is applied. Returns an unsubscribe function.
+   */
+  onView(fn: (change: ViewChange) => void): () => void {
+    this.#viewListeners.add(fn);
+    return () => this.#viewListeners.delete(fn);
+  }
+
   on(fn: Listener<ServerMsg>): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
@@ -376,7 +386,13 @@ export class WorldtickClient {
       m = null;
     }
     if (!m) return;
+    const watched = this.#viewListeners.size > 0 && (m.type === 16 || m.type === 17 || m.type === 24);
+    const before = watched ? new Set(this.view.entities.keys()) : null;
     applyServerMessage(this, m, this.#acks, this.#sink, this.#now());
+    if (before !== null) {
+      const change = viewChange(before, this.view, m.type === 17 ? m.update.map((u) => u[0] ?? 0) : m.type === 16 ? [] : null);
+      for (const fn of this.#viewListeners) fn(change);
+    }
     for (const fn of this.#listeners) fn(m);
   }
 }

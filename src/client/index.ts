@@ -12,7 +12,7 @@ export {
   type WebSocketLike,
 } from './client.js';
 export { reconnectAdvice, type ReconnectAdvice } from './reconnect.js';
-export { applyRegion, applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
+export { applyRegion, applySnapshot, createView, type EntityView, type ViewChange, type ViewEntity, viewChange } from './view.js';
 export {
   CloseCode,
   EntityField,

@@ -109,6 +109,9 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     expect(wallet()?.items.potion).toBe(1);
     expect(alice.state.stopped).toBeNull();
     expect(alice.state.errors).toEqual([]);
+    // The sprite table kept from onView changes alone matches the view after two resumes.
+    expect([...alice.state.sprites.keys()].sort()).toEqual([...alice.client.view.entities.keys()].sort());
+    expect(alice.state.sprites.size).toBe(4); // alice, two flags, the scoreboard
 
     // The game's client message: a pickup reaches the game (the flag's carrier becomes us) once near.
     const me = third?.playerId ?? 0;
@@ -156,6 +159,8 @@ describe('examples/ctf/client-walk.ts against a real server', () => {
     expect(tab1.state.stopped).toMatch(/^closed 4011/);
     expect(tab1.state.welcomes).toHaveLength(1);
     expect(tab2.state.stopped).toBeNull();
+    await waitFor(() => (tab2.state.sprites.has(w2.playerId) ? true : undefined));
+    expect([...tab2.state.sprites.keys()].sort()).toEqual([...tab2.client.view.entities.keys()].sort());
   }, 30_000);
 
   it('a link that goes silent without closing is given up, reconnected and resumed (the same player)', async () => {
