@@ -247,6 +247,13 @@ export const ErrorCode = {
    * does not know (`details.source` / `details.target`: nothing copied). Exit 1.
    */
   STORE_COPY_MISMATCH: 'WT_ERR_STORE_COPY_MISMATCH',
+  /**
+   * Client library: `connect()` could not open the socket — nothing listens at the URL, the upgrade
+   * was refused (a full server's HTTP 503), the host is unknown, or the URL is not a WebSocket URL
+   * (`details.url`; `details.reason` what the WebSocket implementation said, empty in a browser, which
+   * does not say). Message `could not connect to <url>: <reason>`. Retry with backoff, or fix the URL.
+   */
+  CLIENT_CONNECT_FAILED: 'WT_ERR_CLIENT_CONNECT_FAILED',
 } as const;
 
 /** Union of every error code string. */

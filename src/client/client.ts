@@ -19,17 +19,28 @@ import {
   type ServerMsg,
   type SnapshotMsg,
   type TxResultMsg,
+  type WalletMsg,
   type WelcomeMsg,
 } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
-import { CloseCode, ErrorCode, WorldtickError } from '../errors.js';
-import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
-import type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
+import { CloseCode, type WorldtickError } from '../errors.js';
+import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
+import { createAckClock, inputSent } from './ack-clock.js';
+import { applyServerMessage } from './apply.js';
+import { type SilenceWatch, watchSilence } from './silence.js';
+import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
+import {
+  type ClientOptions,
+  type ClientStats,
+  createClientStats,
+  type LatencySink,
+  type WebSocketCtor,
+  type WebSocketLike,
+} from './types.js';
 
 export type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
 
 type Listener<T> = (m: T) => void;
-const ACK_RING = 256;
 
 /** A game client. Owns one socket. */
 export class WorldtickClient {
@@ -42,40 +53,37 @@ export class WorldtickClient {
   lastSnapshot: SnapshotMsg | null = null;
   /** The last region frame received (net option `viewMode: 'regions'`), or null. */
   lastRegion: RegionMsg | null = null;
+  /**
+   * The player's wallet: the last `wallet` message (sent after a join or resume once the wallet caught
+   * up from the ledger, and after a reward), or the balance of the last `txResult` that carried one.
+   * Null until the first; kept across a reconnect until the next one.
+   */
+  wallet: WalletMsg | null = null;
   closeCode = 0;
   closeReason = '';
   readonly errors: ErrorMsg[] = [];
   readonly events: EventMsg[] = [];
   /** The game's server messages received, oldest first (the first 1,000 kept; use {@link onMessage} to see every one). */
   readonly messages: GameMessageMsg[] = [];
-  readonly stats: ClientStats = {
-    snapshots: 0,
-    bytesIn: 0,
-    messagesIn: 0,
-    events: 0,
-    gameMessages: 0,
-    errors: 0,
-    lastLatencyMs: 0,
-    lastAckRttMs: 0,
-    redirects: 0,
-  };
+  readonly stats: ClientStats = createClientStats();
   #ws: WebSocketLike | null = null;
   readonly #Ctor: WebSocketCtor;
   readonly #now: () => number;
   readonly #sink: LatencySink | undefined;
   readonly #maxRedirects: number;
+  readonly #silenceMs: number;
+  #silence: SilenceWatch | null = null;
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
   readonly #enc = new Packr({ useRecords: false });
   readonly #listeners = new Set<Listener<ServerMsg>>();
+  readonly #viewListeners = new Set<Listener<ViewChange>>();
   readonly #closeWaiters = new Set<() => void>();
   /** The pending waits' rejecters: a close ends them all at once. */
   readonly #pending = new Set<(err: WorldtickError) => void>();
   /** What `close()` asked of the current socket, until its close event says what happened. */
-  #closeAsked: { closeCode: number; closeReason: string } | null = null;
+  #closeAsked: CloseDetails | null = null;
   #seq = 0;
-  readonly #ackSeq = new Float64Array(ACK_RING);
-  readonly #ackAt = new Float64Array(ACK_RING);
-  #lastAck = 0;
+  readonly #acks = createAckClock();
 
   constructor(opts: ClientOptions) {
     this.url = opts.url;
@@ -86,6 +94,7 @@ export class WorldtickClient {
     this.#now = opts.now ?? Date.now;
     this.#sink = opts.sink;
     this.#maxRedirects = opts.maxRedirects ?? 3;
+    this.#silenceMs = opts.silenceTimeoutMs ?? 0;
   }
 
   /** True while the socket is open. */
@@ -98,35 +107,44 @@ export class WorldtickClient {
     return this.#ws;
   }
 
-  /** Open the socket. Resolves when open; rejects if it closes first. */
+  /**
+   * Open the socket. Resolves when open; rejects `WT_ERR_CLIENT_CONNECT_FAILED` when it cannot be
+   * opened (`could not connect to <url>: <reason>`), `WT_ERR_CLIENT_CLOSED` if it closes before it opens.
+   */
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new this.#Ctor(this.url);
+      let ws: WebSocketLike;
+      try {
+        ws = new this.#Ctor(this.url);
+      } catch (err) {
+        // A URL the implementation refuses outright (not ws:// or wss://, malformed) throws here.
+        reject(connectFailed(this.url, err instanceof Error ? err.message : String(err)));
+        return;
+      }
       ws.binaryType = 'arraybuffer';
       this.#ws = ws;
       this.#closeAsked = null;
       let opened = false;
       ws.onopen = () => {
         opened = true;
+        this.#watch(ws);
         resolve();
       };
       ws.onerror = (ev: unknown) => {
         // The ws package and the bots' raw socket say why (e.g. an HTTP 503 "server full"); a browser does not.
-        const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? `: ${ev.message}` : '';
-        if (!opened) reject(new Error(`could not connect to ${this.url}${why}`));
+        const why = typeof ev === 'object' && ev !== null && 'message' in ev && typeof ev.message === 'string' ? ev.message : '';
+        if (!opened) reject(connectFailed(this.url, why));
       };
       ws.onclose = (ev: { code: number; reason: unknown }) => {
-        if (this.#ws !== ws) return; // a socket left behind by a redirect
-        this.closeCode = ev.code;
-        this.closeReason = String(ev.reason ?? '');
-        if (!opened)
-          reject(new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${ev.code})`, { details: this.#closeDetails() }));
-        this.#failPending();
-        for (const w of this.#closeWaiters) w();
-        this.#closeWaiters.clear();
+        if (this.#ws !== ws) return; // a socket left behind by a redirect, or given up as silent
+        const d = { closeCode: ev.code, closeReason: String(ev.reason ?? '') };
+        if (!opened) reject(closedBeforeOpen(ev.code, d));
+        this.#ended(d);
       };
       ws.onmessage = (ev: { data: unknown }) => {
-        if (this.#ws === ws) this.#onMessage(ev.data);
+        if (this.#ws !== ws) return;
+        this.#silence?.heard();
+        this.#onMessage(ev.data);
       };
     });
   }
@@ -168,15 +186,9 @@ export class WorldtickClient {
         (x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED' && x.code !== 'NOT_JOINED') || x.type === 23,
         timeoutMs,
       );
-      if (m.type === 20)
-        throw new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: ${m.code} ${m.message}`, {
-          details: { wireCode: m.code, message: m.message },
-        });
+      if (m.type === 20) throw joinRefused(m.code, m.message);
       if (m.type !== 23) return m as WelcomeMsg;
-      if (hop >= this.#maxRedirects)
-        throw new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: more than ${this.#maxRedirects} redirects`, {
-          details: { wireCode: null, message: `more than ${this.#maxRedirects} redirects` },
-        });
+      if (hop >= this.#maxRedirects) throw joinRefused(null, `more than ${this.#maxRedirects} redirects`);
       this.stats.redirects++;
       this.lastRedirect = m;
       ticket = m.ticket;
@@ -201,8 +213,7 @@ export class WorldtickClient {
   /** Send a movement input; returns its sequence number. */
   sendInput(moveX: number, moveY: number, actions = 0): number {
     const seq = ++this.#seq;
-    this.#ackSeq[seq % ACK_RING] = seq;
-    this.#ackAt[seq % ACK_RING] = this.#now();
+    inputSent(this.#acks, seq, this.#now());
     this.sendFrame(inputFrame(seq, moveX, moveY, actions));
     return seq;
   }
@@ -225,6 +236,15 @@ export class WorldtickClient {
   }
 
   /** Subscribe to every decoded server message; returns an unsubscribe function. */
+  /**
+   * Subscribe to the view's changes (`ViewChange`: entered, updated, left; a `welcome` leaves every old
+   * entity), after each welcome, snapshot and region frame is applied. Returns an unsubscribe function.
+   */
+  onView(fn: (change: ViewChange) => void): () => void {
+    this.#viewListeners.add(fn);
+    return () => this.#viewListeners.delete(fn);
+  }
+
   on(fn: Listener<ServerMsg>): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
@@ -251,9 +271,9 @@ export class WorldtickClient {
     return new Promise((resolve, reject) => {
       // Closed, or closing because we asked: at once. Closing because the server sent its close frame
       // (CLOSING until the handshake ends): the close event ends the wait with the server's code.
-      const state = this.#ws?.readyState ?? 0;
+      const state = this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3);
       if (state === 3 || (state === 2 && this.#closeAsked !== null)) {
-        reject(this.#closedError());
+        reject(closedWhileWaiting(this.#closeDetails()));
         return;
       }
       const done = (): void => {
@@ -266,9 +286,7 @@ export class WorldtickClient {
         reject(err);
       };
       const timer = setTimeout(() => {
-        fail(
-          new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } }),
-        );
+        fail(timedOut(timeoutMs));
       }, timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
@@ -316,39 +334,45 @@ export class WorldtickClient {
   }
 
   /** The close code and reason of the current socket: its close event's, or what `close()` asked until then. */
-  #closeDetails(): { closeCode: number; closeReason: string } {
+  #closeDetails(): CloseDetails {
     if (this.#ws?.readyState !== 3 && this.#closeAsked !== null) return this.#closeAsked;
     return { closeCode: this.closeCode, closeReason: this.closeReason };
   }
 
-  #closedError(d = this.#closeDetails()): WorldtickError {
-    const why = d.closeReason === '' ? '' : `: ${d.closeReason}`;
-    return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for a message`, { details: d });
+  /** The current socket ended (its close event, or given up as silent): record why, end the waits. */
+  #ended(d: CloseDetails): void {
+    this.#silence?.stop();
+    this.#silence = null;
+    this.closeCode = d.closeCode;
+    this.closeReason = d.closeReason;
+    this.#failPending(d);
+    for (const w of this.#closeWaiters) w();
+    this.#closeWaiters.clear();
+  }
+
+  /** Give an open socket up when the server stays silent for `silenceTimeoutMs` (src/client/silence.ts): as lost, 1006. */
+  #watch(ws: WebSocketLike): void {
+    this.#silence?.stop();
+    this.#silence =
+      this.#silenceMs <= 0
+        ? null
+        : watchSilence(
+            this.#silenceMs,
+            () => this.sendFrame(pingFrame(this.#now())),
+            (quiet) => {
+              if (this.#ws !== ws) return;
+              this.#ws = null; // its close event, whenever the handshake gives up, is ignored
+              ws.close(1000, 'silent');
+              this.#ended({ closeCode: 1006, closeReason: `no message for ${quiet} ms` });
+            },
+          );
   }
 
   /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error. */
   #failPending(d = this.#closeDetails()): void {
     if (this.#pending.size === 0) return;
-    const err = this.#closedError(d);
+    const err = closedWhileWaiting(d);
     for (const fail of [...this.#pending]) fail(err);
-  }
-
-  /** A snapshot or region frame arrived: count it, record its update latency and the input ack round trip. */
-  #received(sendTime: number, ack: number): void {
-    const now = this.#now();
-    this.stats.snapshots++;
-    const lat = now - sendTime;
-    this.stats.lastLatencyMs = lat;
-    this.#sink?.update(lat);
-    if (ack > this.#lastAck) {
-      this.#lastAck = ack;
-      const k = ack % ACK_RING;
-      if (this.#ackSeq[k] === ack) {
-        const rtt = now - this.#ackAt[k];
-        this.stats.lastAckRttMs = rtt;
-        this.#sink?.ack(rtt);
-      }
-    }
   }
 
   #onMessage(data: unknown): void {
@@ -362,38 +386,12 @@ export class WorldtickClient {
       m = null;
     }
     if (!m) return;
-    switch (m.type) {
-      case 16:
-        this.welcome = m;
-        this.view = createView(m.positionScale, m.fields);
-        break;
-      case 17:
-        applySnapshot(this.view, m);
-        this.lastSnapshot = m;
-        this.#received(m.sendTime, m.ack);
-        break;
-      case 24: {
-        // A shared region frame: the view is the frame filtered to this player (docs/PROTOCOL.md "region").
-        const me = this.welcome?.playerId ?? -1;
-        applyRegion(this.view, m, me);
-        this.lastRegion = m;
-        let ack = 0;
-        for (let i = 0; i + 1 < m.acks.length; i += 2) if (m.acks[i] === me) ack = m.acks[i + 1];
-        this.#received(m.sendTime, ack);
-        break;
-      }
-      case 18:
-        this.stats.events++;
-        if (this.events.length < 1000) this.events.push(m);
-        break;
-      case 25:
-        this.stats.gameMessages++;
-        if (this.messages.length < 1000) this.messages.push(m);
-        break;
-      case 20:
-        this.stats.errors++;
-        if (this.errors.length < 1000) this.errors.push(m);
-        break;
+    const watched = this.#viewListeners.size > 0 && (m.type === 16 || m.type === 17 || m.type === 24);
+    const before = watched ? new Set(this.view.entities.keys()) : null;
+    applyServerMessage(this, m, this.#acks, this.#sink, this.#now());
+    if (before !== null) {
+      const change = viewChange(before, this.view, m.type === 17 ? m.update.map((u) => u[0] ?? 0) : m.type === 16 ? [] : null);
+      for (const fn of this.#viewListeners) fn(change);
     }
     for (const fn of this.#listeners) fn(m);
   }

@@ -11,7 +11,8 @@ export {
   type WebSocketCtor,
   type WebSocketLike,
 } from './client.js';
-export { applyRegion, applySnapshot, createView, type EntityView, type ViewEntity } from './view.js';
+export { reconnectAdvice, type ReconnectAdvice } from './reconnect.js';
+export { applyRegion, applySnapshot, createView, type EntityView, type ViewChange, type ViewEntity, viewChange } from './view.js';
 export {
   CloseCode,
   EntityField,

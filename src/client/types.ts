@@ -37,6 +37,13 @@ export interface ClientOptions {
   sink?: LatencySink;
   /** Redirects (cluster: another instance owns the world) followed per join. Default 3. */
   maxRedirects?: number;
+  /**
+   * Wall ms without any server message after which an open socket is given up as lost (a link that
+   * died without closing: no close event would ever come): pending waits reject `WT_ERR_CLIENT_CLOSED`,
+   * `closeCode` 1006, `closeReason` `no message for <n> ms`, `closed()` resolves. A `ping` is sent
+   * after half of it (a paused world sends no snapshots). Default 0: off.
+   */
+  silenceTimeoutMs?: number;
 }
 
 export interface ClientStats {
@@ -54,3 +61,16 @@ export interface ClientStats {
   /** `redirect` messages followed (cluster). */
   redirects: number;
 }
+
+/** Zeroed statistics. */
+export const createClientStats = (): ClientStats => ({
+  snapshots: 0,
+  bytesIn: 0,
+  messagesIn: 0,
+  events: 0,
+  gameMessages: 0,
+  errors: 0,
+  lastLatencyMs: 0,
+  lastAckRttMs: 0,
+  redirects: 0,
+});

@@ -145,3 +145,31 @@ export const applyRegion = (v: EntityView, m: RegionMsg, playerId: number): bool
   v.regionFrames = (v.regionFrames ?? 0) + 1;
   return true;
 };
+
+/**
+ * What one frame changed in the view, for a renderer that keeps a sprite per entity: `entered`
+ * (new in the view), `updated` (still there and named by the frame: a snapshot's updates, every
+ * kept entity of a region frame), `left` (ids gone). A `welcome` (a join, a resume, a reconnect)
+ * starts a new view: every entity of the old one is in `left`.
+ */
+export interface ViewChange {
+  step: number;
+  entered: ViewEntity[];
+  updated: ViewEntity[];
+  left: number[];
+}
+
+/** The change from the ids `before` to `v` (`named`: the ids the frame updated, or null: every kept id). */
+export const viewChange = (before: ReadonlySet<number>, v: EntityView, named: readonly number[] | null): ViewChange => {
+  const ch: ViewChange = { step: v.step, entered: [], updated: [], left: [] };
+  for (const id of before) if (!v.entities.has(id)) ch.left.push(id);
+  for (const e of v.entities.values()) if (!before.has(e.id)) ch.entered.push(e);
+  if (named === null) {
+    for (const e of v.entities.values()) if (before.has(e.id)) ch.updated.push(e);
+  } else
+    for (const id of named) {
+      const e = before.has(id) ? v.entities.get(id) : undefined;
+      if (e) ch.updated.push(e);
+    }
+  return ch;
+};

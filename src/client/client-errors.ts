@@ -1,0 +1,37 @@
+/**
+ * The errors the client library's promises reject with (docs/GAME-API.md "When a wait ends without
+ * its answer"): one constructor each, so the messages and `details` stay the same everywhere.
+ */
+import { ErrorCode, WorldtickError } from '../errors.js';
+
+/** A close code and reason: the close event's, or what `close()` asked. */
+export interface CloseDetails {
+  closeCode: number;
+  closeReason: string;
+}
+
+/** `connect()` could not open the socket (`reason`: what the WebSocket implementation said, or ''). */
+export const connectFailed = (url: string, reason: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_CONNECT_FAILED, `could not connect to ${url}${reason === '' ? '' : `: ${reason}`}`, {
+    details: { url, reason },
+  });
+
+/** The socket closed before it opened. */
+export const closedBeforeOpen = (code: number, d: CloseDetails): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${code})`, { details: d });
+
+/** A wait ended because the socket closed. */
+export const closedWhileWaiting = (d: CloseDetails): WorldtickError => {
+  const why = d.closeReason === '' ? '' : `: ${d.closeReason}`;
+  return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for a message`, { details: d });
+};
+
+/** A wait ran out its time on an open socket. */
+export const timedOut = (timeoutMs: number): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } });
+
+/** The server refused the hello (`wireCode` null: too many redirects). */
+export const joinRefused = (wireCode: string | null, message: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: ${wireCode === null ? '' : `${wireCode} `}${message}`, {
+    details: { wireCode, message },
+  });
