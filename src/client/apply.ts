@@ -3,7 +3,17 @@
  * listeners run, so they see the state with the message applied): the view, the last snapshot and
  * region frame, the wallet, and the bounded logs of events, game messages and errors.
  */
-import type { ErrorMsg, EventMsg, GameMessageMsg, RegionMsg, ServerMsg, SnapshotMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
+import type {
+  ErrorMsg,
+  EventMsg,
+  GameMessageMsg,
+  RedirectMsg,
+  RegionMsg,
+  ServerMsg,
+  SnapshotMsg,
+  WalletMsg,
+  WelcomeMsg,
+} from '../net/protocol.js';
 import { type AckClock, frameReceived, regionAck } from './ack-clock.js';
 import type { ClientStats, LatencySink } from './types.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
@@ -13,6 +23,8 @@ const KEEP = 1000;
 
 /** The client's state a server message changes (the public fields of `WorldtickClient`). */
 export interface ClientState {
+  url: string;
+  lastRedirect: RedirectMsg | null;
   view: EntityView;
   welcome: WelcomeMsg | null;
   lastSnapshot: SnapshotMsg | null;
@@ -55,6 +67,12 @@ export const applyServerMessage = (c: ClientState, m: ServerMsg, acks: AckClock,
     case 20:
       c.stats.errors++;
       if (c.errors.length < KEEP) c.errors.push(m);
+      break;
+    case 23:
+      // Cluster: another instance owns the world — before the welcome (join follows it) or after it (a
+      // migration's, before its close 4014): reconnects go to the owner, with this ticket.
+      c.lastRedirect = m;
+      c.url = m.url;
       break;
     case 22:
       c.wallet = m;

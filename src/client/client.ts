@@ -46,7 +46,7 @@ type Listener<T> = (m: T) => void;
 export class WorldtickClient {
   /** Where the socket connects: the URL given, then the owner's after a redirect (sessions stay there). */
   url: string;
-  /** The last redirect followed, or null. */
+  /** The last redirect received (a migration's after the welcome too: then `connect()` and `join` with its ticket), or null. */
   lastRedirect: RedirectMsg | null = null;
   view: EntityView = createView(1);
   welcome: WelcomeMsg | null = null;
@@ -190,12 +190,10 @@ export class WorldtickClient {
       if (m.type !== 23) return m as WelcomeMsg;
       if (hop >= this.#maxRedirects) throw joinRefused(null, `more than ${this.#maxRedirects} redirects`);
       this.stats.redirects++;
-      this.lastRedirect = m;
-      ticket = m.ticket;
+      ticket = m.ticket; // `url` and `lastRedirect` are the redirect's already (applyServerMessage)
       const old = this.#ws;
       this.#ws = null;
       old?.close(1000, 'redirected');
-      this.url = m.url;
       await this.connect();
     }
   }

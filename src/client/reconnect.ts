@@ -8,7 +8,7 @@ import { CloseCode } from '../wire-codes.js';
  * - `reconnect` — connect again (with backoff) and resume with the session's resume token: the
  *   connection was lost (1006), the server is shutting down or restarting (1001), it timed out
  *   waiting for the hello (4003), the socket fell behind (4008), or cluster routing moved the world
- *   (4014, 4015, 4016: reconnect to the URL first used).
+ *   (4014: to `client.url`, the redirect's, with `client.lastRedirect.ticket`; 4015, 4016: to the URL first used).
  * - `later` — the same, but the server asked to wait before retrying: a service the hello needs was
  *   unavailable (1013), the world is full (4009) or in maintenance (4013), or the client's address
  *   made too many new players or failed authentications (4018, 4019).

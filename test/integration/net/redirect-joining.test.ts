@@ -52,6 +52,9 @@ describe('redirect of a moving world', () => {
 
     const r1 = (await redirectOfJoined) as unknown as { ticket: string };
     expect(verifyTicket(r1.ticket, SECRET).resumeToken).toBe(w.resumeToken);
+    // The client library keeps a redirect received after the welcome: reconnects go to the new owner, with its ticket.
+    expect(joined.lastRedirect).toMatchObject({ type: 23, url: 'ws://127.0.0.1:9', ticket: r1.ticket });
+    expect(joined.url).toBe('ws://127.0.0.1:9');
     expect(await late.closed).toBe(4014);
     const redirect = late.frames.find((f) => f[0] === 23);
     expect(redirect, 'the joining socket got a redirect').toBeDefined();
