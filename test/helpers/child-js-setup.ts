@@ -86,6 +86,7 @@ const BUNDLED = [
   'src/cli/main.ts',
   'src/bots/main.ts',
   'test/helpers/warm-cli-entry.ts',
+  'src/replay/main.ts', // record-replay, record-from-checkpoint: two runs each
   // Test games' and examples' mains, and the store children of the crash tests: started cold
   // (`startGameProcess`, `childNodeArgs`), each a few times a run.
   ...['counter-game', 'fact-game', 'incident-game', 'migrate-game', 'player-data-game', 'rejecting-game', 'timer-game', 'upgrade-game'].map(
