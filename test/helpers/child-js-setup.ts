@@ -71,24 +71,50 @@ const compile = async (outDir: string): Promise<void> => {
  * The entries most children run, also bundled: `<entry>.bundle.js` beside the compiled `<entry>.js`
  * (test/helpers/child-node.ts prefers it). Loading ~550 modules one by one was most of a start: `src/cli/main.js`
  * to "server ready" ~1.3 s of CPU file by file, ~0.83 s bundled (three alternating pairs, load ~25).
- * Packages stay outside (`node_modules`, resolved from beside the bundle); every `import.meta.url` of a
- * bundled source but the entry becomes its compiled file's URL in the tree, so what a module finds
+ * Packages stay outside (`node_modules`, resolved from beside the bundle), but for TypeBox (below);
+ * every `import.meta.url` of a bundled source but the entry becomes its compiled file's URL in the tree, so what a module finds
  * relative to itself (worker files, the dashboard assets, `createRequire`) is found where the
  * file-by-file copy has it; the entry's own stays the bundle's (`npm run bots --procs` starts its
  * worker processes from it).
  * test/helpers/warm-cli-entry.ts is src/cli/main.ts as exports: warm-main.ts loads it bundled and runs it
- * on its go line. A test game's main (`runMain` with its own game) runs file by file.
+ * on its go line. The test games' and examples' mains and the crash tests' store children started cold
+ * are bundled too (~0.87 → ~0.51 s of CPU to "server ready" for counter-game-main, 5 alternating pairs;
+ * bundling 16 more entries costs ~2.5 s of CPU once a run); started warm (`launchGameProcess`), a test
+ * game's main still runs file by file.
  */
-const BUNDLED = ['src/cli/main.ts', 'src/bots/main.ts', 'test/helpers/warm-cli-entry.ts'];
+const BUNDLED = [
+  'src/cli/main.ts',
+  'src/bots/main.ts',
+  'test/helpers/warm-cli-entry.ts',
+  'src/replay/main.ts', // record-replay, record-from-checkpoint: two runs each
+  // Test games' and examples' mains, and the store children of the crash tests: started cold
+  // (`startGameProcess`, `childNodeArgs`), each a few times a run.
+  ...['counter-game', 'fact-game', 'incident-game', 'migrate-game', 'player-data-game', 'rejecting-game', 'timer-game', 'upgrade-game'].map(
+    (g) => `test/helpers/${g}-main.ts`,
+  ),
+  'test/helpers/quiet-start-main.ts',
+  'test/helpers/pg-paused-writer-main.ts',
+  'test/helpers/pg-paused-upload-main.ts',
+  'test/helpers/pg-write-child.ts',
+  'test/helpers/ledger-crash-child.ts',
+  'test/fuzz-helpers/admin-child.ts',
+  ...['ctf', 'farm', 'market', 'royale'].map((e) => `examples/${e}/main.ts`),
+];
 
 const bundle = async (build: typeof import('esbuild').build, outDir: string): Promise<void> => {
   const { readFile } = await import('node:fs/promises');
   const { relative } = await import('node:path');
   const { pathToFileURL } = await import('node:url');
+  const fromRoot = (await import('node:module')).createRequire(join(ROOT, 'package.json'));
   await build({
     entryPoints: BUNDLED.map((e) => ({ in: join(ROOT, e), out: e.replace(/\.ts$/, '.bundle') })),
     outdir: outDir,
     bundle: true,
+    // What the entries share (most of src/) in chunks of their own (bundle-chunks/): 22 single-file bundles
+    // were ~70 MB with their maps and ~3.2 s of esbuild CPU a run; split, ~6 MB and ~0.65 s. A start loads
+    // its entry and ~10 chunks: ~0.5 s of CPU to "server ready" either way (6 alternating pairs).
+    splitting: true,
+    chunkNames: 'bundle-chunks/[name]-[hash]',
     packages: 'external',
     format: 'esm',
     platform: 'node',
@@ -103,8 +129,22 @@ const bundle = async (build: typeof import('esbuild').build, outDir: string): Pr
           b.onLoad({ filter: /\.ts$/ }, async (args) => {
             if (BUNDLED.includes(relative(ROOT, args.path))) return undefined; // the entry's own: the bundle (bots --procs runs it)
             const url = pathToFileURL(join(outDir, relative(ROOT, args.path).replace(/\.ts$/, '.js'))).href;
-            return { contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(url)), loader: 'ts' };
+            let contents = (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(url));
+            // src/typebox.ts requires TypeBox's CommonJS build through createRequire: with that line gone its
+            // `require` calls are the bundle's own, and TypeBox is bundled (below).
+            if (relative(ROOT, args.path) === 'src/typebox.ts')
+              contents = contents.replace(/^const require = createRequire\([^)]*\);$/m, '');
+            return { contents, loader: 'ts' };
           });
+        },
+      },
+      {
+        // TypeBox's CommonJS build (src/typebox.ts; it requires only its own files) inside the bundle: resolving,
+        // reading and compiling them one by one was ~15 % of a start (0.60 → 0.51 s of CPU to "server ready",
+        // 13 alternating pairs). The same files, the same version.
+        name: 'typebox-inside',
+        setup(b) {
+          b.onResolve({ filter: /^@sinclair\/typebox(\/compiler)?$/ }, (args) => ({ path: fromRoot.resolve(args.path) }));
         },
       },
     ],

@@ -1,7 +1,7 @@
 /**
- * A throwaway PostgreSQL 15 server for tests and benchmarks: initdb in a temp folder, pg_ctl on a
- * free port (socket dir /tmp; a port taken between its pick and the bind is replaced by another,
- * up to 5 attempts), trust auth on 127.0.0.1. The port is picked below the kernel's ephemeral range
+ * A throwaway PostgreSQL 15 server for tests and benchmarks: a new cluster in a temp folder (a copy of
+ * a kept initdb output, test/helpers/postgres-template.ts), pg_ctl on a free port (socket dir /tmp; a
+ * port taken between its pick and the bind is replaced by another, up to 5 attempts), trust auth on 127.0.0.1. The port is picked below the kernel's ephemeral range
  * ({@link serverPort}): a server stopped or crashed and started again comes back on the same port
  * (its clients reconnect to the same URL), and while it is down no bind to port 0 or outgoing
  * connection of another process can be given that port. As root, initdb/pg_ctl run as the
@@ -13,6 +13,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { initDataDir } from './postgres-template.js';
 import { serverPort } from './server-port.js';
 
 const run = promisify(execFile);
@@ -82,8 +83,9 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
   if (pgUser) chownSync(dir, pgUser.uid, pgUser.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'log');
-  const exec = (bin: string, args: string[]): Promise<unknown> =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, bin), ...args]) : run(join(PG_BIN, bin), args);
+  const runAs = (cmd: string, args: string[]): Promise<unknown> =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
+  const exec = (bin: string, args: string[]): Promise<unknown> => runAs(join(PG_BIN, bin), args);
   const settings = [...(o.settings ?? []), `max_connections=${o.maxConnections ?? 50}`].map((x) => `-c ${x}`).join(' ');
   const startArgsFor = (p: number): string[] => [
     '-D',
@@ -120,7 +122,7 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     return { skip: `could not start PostgreSQL: ${(err as Error).message.slice(0, 300)} ${tail.slice(-500)}` };
   };
   try {
-    await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+    await initDataDir(PG_BIN, data, runAs, pgUser);
   } catch (err) {
     return fail(err, '');
   }

@@ -8,6 +8,17 @@
  * (test/helpers/heap-strings.ts) must hold no string containing one of those ids, except the
  * instance's last 256 moves (`GET /api/v1/cluster/moves`, a bounded ring, documented), which name
  * the migrated and failed-over worlds: those ids are checked to be held by that ring alone.
+ *
+ * The same pair of instances first checks that the world a server started with is not kept once
+ * another copy replaced it as the default world (found by the churn soak's heap snapshots,
+ * docs/CLUSTER.md "Heap snapshots of the churn soak"). A migration or takeover of world `1` installs
+ * its restored copy as the default; the server's main function (src/game/server.ts) read
+ * `runtime.defaultWorld` into a local for its `server ready` line and then awaited the stop signal, so
+ * its suspended frame kept the first default world — a whole world, ledger and all — for the life of
+ * the process. World `1` is migrated to the other instance and back, then a heap snapshot of its
+ * owner must hold one world `1`. That case runs first, on instances nothing else has touched (the
+ * deleted-worlds case stops `a` past its lease, which may move world `1` too); one pair of instances
+ * for both cases saves a second pair's start (two child processes, a redis-server, a database).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +27,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { heapSnapshotEnv, retainedStrings, type HeldString } from '../../helpers/heap-strings.js';
+import { heapSnapshotEnv, retainedStrings, worldObjects, type HeldString } from '../../helpers/heap-strings.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { createRetrying, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -25,7 +36,7 @@ const { skip, pg } = await sharedBackendOrSkip('deleted world heap (cluster)');
 
 const PREFIX = 'gone-7f3a-';
 
-describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluster)', () => {
+describe.skipIf(skip !== null)('a replaced or deleted world leaves nothing in memory (cluster)', () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'wt-heap-a-')), mkdtempSync(join(tmpdir(), 'wt-heap-b-'))];
   const inst: TestInstance[] = [];
   let redis: RedisTestServer | undefined;
@@ -48,6 +59,21 @@ describe.skipIf(skip !== null)('a deleted world leaves nothing in memory (cluste
     await pg?.destroy();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }, 30_000);
+
+  it('the first default world is not kept after world 1 moved away and back', { timeout: 60_000 }, async () => {
+    const [a, b] = inst;
+    if (!a || !b) throw new Error('instances not started');
+    const owner = (await ownersFrom(a))['1'] === 'b' ? b : a;
+    const other = owner === a ? b : a;
+    const move = async (from: TestInstance, to: TestInstance): Promise<void> => {
+      const m = await from.api('POST', '/api/v1/worlds/1/migrate', { to: to.id });
+      expect(m.status, m.text).toBe(200);
+      await until(`${to.id} owns 1`, async () => (await ownersFrom(from))['1'] === to.id && (await ownersFrom(to))['1'] === to.id);
+    };
+    await move(owner, other);
+    await move(other, owner);
+    expect(await worldObjects(owner.child, dirs[inst.indexOf(owner)] ?? '', '1')).toBe(1);
+  });
 
   it('create, join, scrape, migrate, fail over, delete: no string of a deleted world id is retained', { timeout: 90_000 }, async () => {
     const [a, b] = inst;

@@ -22,6 +22,7 @@ import { readLog } from '../../../src/replay/log-format.js';
 import { replayLog } from '../../../src/replay/replayer.js';
 import { startCheckpointPath } from '../../../src/replay/start-checkpoint.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -124,8 +125,11 @@ describe('record and replay from a starting checkpoint', () => {
 
     // 3. Replay: from the checkpoint, every recorded hash matches (the end hash included); `npm run replay`
     // on it, and on a copy whose checkpoint is altered (4), in child processes while the replay runs here.
+    // The run's compiled replay CLI (test/helpers/child-node.ts); `npm run replay` itself, through tsx, runs in
+    // replay-npm-start, record-game, farm-replay and market-replay.
+    const replayCli = await childNodeArgs('src/replay/main.ts');
     const cli = (log: string) =>
-      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
+      run(process.execPath, [...replayCli, log, '--quiet']).then(
         (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );

@@ -6,6 +6,7 @@
  * ledger applied; without them the replay mismatches). The CLI (`npm run replay`) exits 0 on it
  * and non-zero on a tampered log.
  */
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -121,8 +122,11 @@ describe('record and replay', () => {
     expect(coins.filter((c) => c === 1000).length).toBeGreaterThanOrEqual(3); // --starting-coins default
     // The CLI (exit 0 on the log; a tampered log, one input changed, fails with a mismatch and exit 1)
     // runs in child processes while the log is replayed in process.
+    // The run's compiled replay CLI (test/helpers/child-node.ts); `npm run replay` itself, through tsx, runs in
+    // replay-npm-start, record-game, farm-replay and market-replay.
+    const replayCli = await childNodeArgs('src/replay/main.ts');
     const cli = (log: string) =>
-      run('node', ['--import', 'tsx', 'src/replay/main.ts', log, '--quiet']).then(
+      run(process.execPath, [...replayCli, log, '--quiet']).then(
         (r) => ({ code: 0, stdout: r.stdout }),
         (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
       );
