@@ -82,6 +82,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
       // Read only for worlds hosted here: one neither hosted nor leased (deleted, or an orphan nobody took
       // yet) is noted again from its next lease, so a deleted world's id is not kept for good.
       for (const w of x.seenTokens.keys()) if (!byWorld.has(w) && !hosted.has(w)) x.seenTokens.delete(w);
+      for (const w of x.leaseTick.granted) if (!hosted.has(w)) x.leaseTick.granted.delete(w); // moved away or gone
     } catch (err) {
       failed(err);
     }

@@ -50,10 +50,9 @@ export class ClusterService implements Service {
   #draining = false;
   /** Tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts). */
   readonly #fences: FenceAnnouncer;
-  /** Who stepped what (src/server/cluster-step-ranges.ts). */
-  readonly #ranges = new StepRangeLog();
-  /** Highest token seen per world as another instance's (failover detection). */
-  readonly #seenTokens = new Map<string, number>();
+  readonly #ranges = new StepRangeLog(); // who stepped what (src/server/cluster-step-ranges.ts)
+  readonly #seenTokens = new Map<string, number>(); // highest token seen per world as another instance's (failovers)
+  readonly #granted = new Set<string>(); // `LeaseTickContext.granted`; a deleted world's forgotten (#drop)
   /** Instances and leases as of the last control tick (src/server/cluster-view.ts). */
   readonly #view: ClusterView;
   #control: NodeJS.Timeout | null = null;
@@ -111,7 +110,7 @@ export class ClusterService implements Service {
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       minToken: (worldId) => this.#fences.minToken(worldId),
       previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
-      granted: new Set(),
+      granted: this.#granted,
     };
     const canStep = (w: SimWorld): boolean => this.canStep(w);
     this.#watchCtx = { opts, counters: this.counters, held: this.#held, serving: this.#serving, ranges: this.#ranges, canStep };
@@ -300,6 +299,7 @@ export class ClusterService implements Service {
     this.#fences.forget(worldId);
     this.#ranges.forget(worldId);
     this.#seenTokens.delete(worldId);
+    this.#granted.delete(worldId);
     this.#view.forget(worldId);
     this.#meter.forget(worldId); // a world created again under this id is measured afresh
     if (this.#view.leases.get(worldId)?.instanceId === this.#o.instanceId) this.#view.leases.delete(worldId);

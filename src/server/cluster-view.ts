@@ -17,14 +17,21 @@ export interface WorldOwner {
 /** How many worlds' last other holder {@link ClusterView.previousOwner} remembers (the oldest forgotten first). */
 export const HOLDERS_REMEMBERED = 10_000;
 
+/** How many lease TTLs {@link ClusterView.previousOwner} remembers a holder after its lease is gone. */
+export const HOLDER_GRACE_TTLS = 2;
+
 /** Instances and leases as of the last control tick. A class: it owns them (replaced whole by each tick). */
 export class ClusterView {
   readonly #o: ClusterServiceOptions;
   readonly #draining: () => boolean;
   #instances: InstanceRecord[] = [];
   #leases = new Map<string, LeaseOwner>();
-  /** The last other instance seen holding each world's lease, kept after its lease is gone (insertion order: oldest first). */
-  readonly #holders = new Map<string, string>();
+  /**
+   * The last other instance seen holding each world's lease (insertion order: oldest first), kept after its
+   * lease is gone for {@link HOLDER_GRACE_TTLS} lease TTLs (`goneAt`: wall ms a tick first saw it gone), long
+   * enough for the takeover that follows an expiry; then forgotten, so a world deleted elsewhere is not named for good.
+   */
+  readonly #holders = new Map<string, { instanceId: string; goneAt: number | null }>();
   #read = false;
 
   /** `draining`: whether this instance drains now (its own capacity is then 0). */
@@ -55,23 +62,30 @@ export class ClusterView {
     this.#instances = this.#ownCapacity(instances);
     this.#leases = leases;
     for (const l of leases.values()) if (l.instanceId !== this.#o.instanceId) this.#noteHolder(l.worldId, l.instanceId);
+    const now = (this.#o.epochNow ?? Date.now)();
+    for (const [w, h] of this.#holders) {
+      if (leases.has(w)) h.goneAt = null;
+      else if (h.goneAt === null) h.goneAt = now;
+      else if (now - h.goneAt > HOLDER_GRACE_TTLS * this.#o.leaseTtlMs) this.#holders.delete(w);
+    }
   }
 
   /** `instanceId` (another instance) held the lease of `worldId` as a control tick read it. */
   #noteHolder(worldId: string, instanceId: string): void {
     if (instanceId === this.#o.instanceId) return;
     this.#holders.delete(worldId); // re-inserted last: the oldest entries go first past the bound
-    this.#holders.set(worldId, instanceId);
+    this.#holders.set(worldId, { instanceId, goneAt: null });
     if (this.#holders.size > HOLDERS_REMEMBERED) for (const w of this.#holders.keys()) if (this.#holders.delete(w)) break;
   }
 
   /**
    * The instance that held `worldId`'s lease before this one took it: the last other instance any control
-   * tick of this process saw holding it (its lease may have expired since), or null when none was ever
-   * seen (this instance started after that lease was gone). Log lines say `"unknown"` for null.
+   * tick of this process saw holding it (its lease may have expired since, up to {@link HOLDER_GRACE_TTLS}
+   * TTLs ago), or null when none was seen (this instance started after that lease was gone, or it is long
+   * gone). Log lines say `"unknown"` for null.
    */
   previousOwner(worldId: string): string | null {
-    return this.#holders.get(worldId) ?? null;
+    return this.#holders.get(worldId)?.instanceId ?? null;
   }
 
   /** Forget what is remembered of a deleted world. */
