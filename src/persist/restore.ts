@@ -135,6 +135,12 @@ export const loadPersistedWorlds = async (
   }
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
+    // A cluster create's record not confirmed (answered 503, or its instance died first): not a world
+    // (src/server/unconfirmed-create.ts; the instance granted its lease removes it).
+    if (row.worldId !== defaultWorldId && parseWorldRecord(row.config)?.pending) {
+      logger.warn({ world: row.worldId }, 'stored world not restored: its create was never confirmed');
+      continue;
+    }
     let p: PersistedWorld | null;
     try {
       p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
