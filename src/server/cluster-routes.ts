@@ -17,7 +17,7 @@ import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
 import { tokenMismatchMessage } from './peer-check.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
-import { storedIdAnswer, unavailable } from './create-stored-id.js';
+import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
 
 /** Options of {@link createHelloRouter}. */
 export interface HelloRouterOptions {
@@ -112,15 +112,9 @@ export const createAdminIntercept =
       // A world id is cluster-wide: creating one another instance owns would make a standby copy.
       const id = (req.body as { id?: unknown } | undefined)?.id;
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
-      if (owner && owner.instanceId !== cluster.instanceId)
-        return {
-          status: 409,
-          json: {
-            code: ErrorCode.WORLD_EXISTS,
-            message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`,
-            details: { worldId: id, owner: owner.instanceId },
-          },
-        };
+      // 409, or 503 while its record is of a create not confirmed (being made or undone there, or its instance died).
+      if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId)
+        return ownedIdAnswer(logger, id, owner.instanceId, o.unconfirmed);
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
       const pick = req.forwardedBy === '' && req.query.get('placement') !== 'local' ? placeWorld(cluster.instances()) : null;

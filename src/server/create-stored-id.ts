@@ -5,7 +5,8 @@
  * the same: a create would take its free lease and write a fresh record over the stored one. It is refused
  * (409) and taken over from the store shortly. Unless its record is of a create never confirmed (answered 503,
  * its instance gone before its undo was done, src/server/unconfirmed-create.ts): that world was never created,
- * the record is removed shortly by the instance granted its lease, and the create is answered 503 (retry).
+ * the record is removed shortly by the instance granted its lease, and the create is answered 503 (retry);
+ * so is a create of an id whose lease another instance holds while its record is still pending there.
  */
 import type { RouteResponse } from '../admin/index.js';
 import { ErrorCode } from '../errors.js';
@@ -39,16 +40,7 @@ export const storedIdAnswer = async (
     logger.warn({ world: id, err }, 'cluster: the store could not be read to check a new world id');
     return unavailable('the store could not be read to check the world id; retry');
   }
-  if (pending)
-    return {
-      status: 503,
-      json: {
-        code: ErrorCode.WORLD_NOT_DURABLE,
-        message: `world ${JSON.stringify(id)} was not created: the record of a create of it answered 503 is still stored (its instance stopped before removing it) and is removed shortly; retry`,
-        details: { worldId: id, reason: 'unconfirmed-create' },
-      },
-      headers: { 'Retry-After': '1' },
-    };
+  if (pending) return unconfirmedAnswer(id, null);
   return {
     status: 409,
     json: {
@@ -58,3 +50,44 @@ export const storedIdAnswer = async (
     },
   };
 };
+
+/**
+ * The answer to a create of `id` whose lease another instance (`owner`) holds: 409 `WT_ERR_WORLD_EXISTS`, or
+ * 503 `WT_ERR_WORLD_NOT_DURABLE` when its stored record is of a create not confirmed (`unconfirmed`): that
+ * create is still being made or undone on `owner`, or `owner` died with it (its lease not lapsed yet). A store
+ * that cannot be read: 409, as before the mark existed.
+ */
+export const ownedIdAnswer = async (
+  logger: Logger,
+  id: string,
+  owner: string,
+  unconfirmed?: (worldId: string) => Promise<boolean>,
+): Promise<RouteResponse> => {
+  const pending = await unconfirmed?.(id).catch((err: unknown) => {
+    logger.warn({ world: id, err }, 'cluster: the store could not be read to check a new world id');
+    return false;
+  });
+  if (pending) return unconfirmedAnswer(id, owner);
+  return {
+    status: 409,
+    json: {
+      code: ErrorCode.WORLD_EXISTS,
+      message: `world ${JSON.stringify(id)} exists on instance ${owner}`,
+      details: { worldId: id, owner },
+    },
+  };
+};
+
+/** 503 `WT_ERR_WORLD_NOT_DURABLE` (`Retry-After: 1`) for a create of `id` stored only by a create not confirmed; `owner`: who holds its lease. */
+const unconfirmedAnswer = (id: string, owner: string | null): RouteResponse => ({
+  status: 503,
+  json: {
+    code: ErrorCode.WORLD_NOT_DURABLE,
+    message:
+      owner === null
+        ? `world ${JSON.stringify(id)} was not created: the record of a create of it answered 503 is still stored (its instance stopped before removing it) and is removed shortly; retry`
+        : `world ${JSON.stringify(id)} is not created: a create of it is still being made or undone on instance ${owner} (or that instance stopped); retry`,
+    details: { worldId: id, reason: 'unconfirmed-create', owner },
+  },
+  headers: { 'Retry-After': '1' },
+});
