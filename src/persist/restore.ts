@@ -125,6 +125,7 @@ export const loadPersistedWorlds = async (
   build: RestoreBuilders = {},
   keep?: (worldId: string) => boolean,
   refused?: (worldId: string, err: WorldtickError, recordUpdatedAt: number) => void,
+  unconfirmed?: (worldId: string, incarnation: string) => Promise<void>,
 ): Promise<PersistedWorld[]> => {
   const out: PersistedWorld[] = [];
   const all = await store.listWorldConfigs();
@@ -135,10 +136,12 @@ export const loadPersistedWorlds = async (
   }
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
-    // A cluster create's record not confirmed (answered 503, or its instance died first): not a world
-    // (src/server/unconfirmed-create.ts; the instance granted its lease removes it).
-    if (row.worldId !== defaultWorldId && parseWorldRecord(row.config)?.pending) {
+    // A create's record not confirmed (answered 503, or its instance died first): not a world, handed to
+    // `unconfirmed` (src/server/unconfirmed-create.ts: one instance removes it; in a cluster the instance granted its lease does).
+    const pending = row.worldId === defaultWorldId ? null : parseWorldRecord(row.config);
+    if (pending?.pending) {
       logger.warn({ world: row.worldId }, 'stored world not restored: its create was never confirmed');
+      await unconfirmed?.(row.worldId, pending.incarnation);
       continue;
     }
     let p: PersistedWorld | null;

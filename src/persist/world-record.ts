@@ -40,10 +40,10 @@ export interface WorldRecord {
    */
   physics?: WorldPhysicsConfig | null;
   /**
-   * Written by an admin create in cluster mode until the create is answered `201`: a record that may have
-   * landed after the create was answered `503` (its client gave up, the COMMIT did not). A takeover never
-   * adopts such a record (src/server/unconfirmed-create.ts). Absent: confirmed (every other record, and
-   * every record written before the mark existed).
+   * Written by an admin create until the create is answered `201`: a record that may have landed after the
+   * create was answered `503` (its client gave up, the COMMIT did not). Never restored or taken over
+   * (src/server/unconfirmed-create.ts). Absent: confirmed (every other record, and every record written
+   * before the mark existed).
    */
   pending?: true;
 }

@@ -9,7 +9,8 @@
  * so the creating instance, should it come back, can no longer confirm it (its write is fenced out, its create
  * answered 503) — and gives the lease back. A migration never meets one: a world migrates only once hosted,
  * that is after its create was confirmed. Records without the mark (the default world's, those written before
- * the mark existed) are confirmed.
+ * the mark existed) are confirmed. One instance (no `--redis`) writes the mark too and removes a pending
+ * record at its next start ({@link removeUnconfirmedCreate}).
  */
 import { isWorldtickError, worldNotDurable } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -46,3 +47,20 @@ export const refuseUnconfirmedCreate = async (store: Store, logger: Logger, worl
 /** Whether `worldId`'s stored record is of a create never confirmed (marked pending); rejects when the store cannot be read. */
 export const isUnconfirmedCreate = async (store: Store, worldId: string): Promise<boolean> =>
   parseWorldRecord((await store.getWorldConfig(worldId))?.config)?.pending === true;
+
+/**
+ * One instance (no `--redis`), at start: the record of `incarnation` of `worldId`, marked pending, is of a create
+ * whose instance died before confirming or undoing it (one instance owns the store: nobody else is creating it);
+ * removed (that incarnation only, unfenced). A failed delete is logged; the record is not restored either way.
+ */
+export const removeUnconfirmedCreate = async (store: Store, logger: Logger, worldId: string, incarnation: string): Promise<void> => {
+  try {
+    await store.deleteWorldConfig(worldId, { incarnation });
+    logger.warn(
+      { world: worldId, incarnation },
+      'stored record of a create never confirmed removed (its instance stopped before removing it)',
+    );
+  } catch (err) {
+    logger.warn({ world: worldId, incarnation, err }, 'stored record of a create never confirmed could not be removed; not restored');
+  }
+};
