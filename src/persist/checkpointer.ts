@@ -87,6 +87,9 @@ interface Tracked {
   origin: WorldOrigin;
   incarnation: string;
   npcs: number;
+  /** Records written marked pending until {@link Checkpointer.confirm}; whether one without the mark was written. */
+  pending: boolean;
+  confirmedWritten: boolean;
   report: CheckpointReport;
   lastCheckpointWall: number;
   recordedConfigVersion: number;
@@ -140,9 +143,13 @@ export class Checkpointer {
 
   /**
    * Start checkpointing `world`. `incarnation` is the stored record's (a restored world) or new.
-   * Writes nothing by itself: call {@link Checkpointer.persist} for a created world.
+   * Writes nothing by itself: call {@link Checkpointer.persist} for a created world. `pending`: its records
+   * are written marked pending (src/persist/world-record.ts) until {@link Checkpointer.confirm}.
    */
-  track(world: SimWorld, o: { origin: WorldOrigin; incarnation?: string; npcs?: number; restored?: CheckpointReport['restored'] }): void {
+  track(
+    world: SimWorld,
+    o: { origin: WorldOrigin; incarnation?: string; npcs?: number; restored?: CheckpointReport['restored']; pending?: boolean },
+  ): void {
     const report = emptyReport();
     report.restored = o.restored ?? null;
     this.#worlds.set(world.id, {
@@ -150,6 +157,8 @@ export class Checkpointer {
       origin: o.origin,
       incarnation: o.incarnation ?? newIncarnation(),
       npcs: o.npcs ?? 0,
+      pending: o.pending ?? false,
+      confirmedWritten: false,
       report,
       lastCheckpointWall: performance.now(),
       recordedConfigVersion: -1,
@@ -178,6 +187,15 @@ export class Checkpointer {
   /** Incarnation id of a tracked world (checkpoint meta carries it). */
   incarnationOf(worldId: string): string | undefined {
     return this.#worlds.get(worldId)?.incarnation;
+  }
+
+  /** Write a `pending` world's records without the mark from now on; true once such a record was written. */
+  async confirm(worldId: string): Promise<boolean> {
+    const t = this.#worlds.get(worldId);
+    if (!t) return false;
+    t.pending = false;
+    await this.record(worldId);
+    return t.confirmedWritten;
   }
 
   /** Write the world's record and a first checkpoint now (a world just created). */
@@ -282,6 +300,7 @@ export class Checkpointer {
         try {
           await this.#opts.store().putWorldConfig(worldId, rec, fence ? { fence } : {});
           t.report.recordsWritten++;
+          if (!rec.pending) t.confirmedWritten = true;
           if (t.recordFailStreak > 0) {
             const ms = Math.round(performance.now() - t.recordFailSince);
             this.#opts.logger.info({ world: worldId, failures: t.recordFailStreak, ms }, 'world record write recovered');

@@ -125,6 +125,7 @@ export const loadPersistedWorlds = async (
   build: RestoreBuilders = {},
   keep?: (worldId: string) => boolean,
   refused?: (worldId: string, err: WorldtickError, recordUpdatedAt: number) => void,
+  unconfirmed?: (worldId: string, incarnation: string) => Promise<void>,
 ): Promise<PersistedWorld[]> => {
   const out: PersistedWorld[] = [];
   const all = await store.listWorldConfigs();
@@ -135,6 +136,14 @@ export const loadPersistedWorlds = async (
   }
   rows.sort((a, b) => (a.worldId === defaultWorldId ? -1 : b.worldId === defaultWorldId ? 1 : a.worldId < b.worldId ? -1 : 1));
   for (const row of rows) {
+    // A create's record not confirmed (answered 503, or its instance died first): not a world, handed to
+    // `unconfirmed` (src/server/unconfirmed-create.ts: one instance removes it; in a cluster the instance granted its lease does).
+    const pending = row.worldId === defaultWorldId ? null : parseWorldRecord(row.config);
+    if (pending?.pending) {
+      logger.warn({ world: row.worldId }, 'stored world not restored: its create was never confirmed');
+      await unconfirmed?.(row.worldId, pending.incarnation);
+      continue;
+    }
     let p: PersistedWorld | null;
     try {
       p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);

@@ -39,10 +39,20 @@ export interface WorldRecord {
    * on, else without physics).
    */
   physics?: WorldPhysicsConfig | null;
+  /**
+   * Written by an admin create until the create is answered `201`: a record that may have landed after the
+   * create was answered `503` (its client gave up, the COMMIT did not). Never restored or taken over
+   * (src/server/unconfirmed-create.ts). Absent: confirmed (every other record, and every record written
+   * before the mark existed).
+   */
+  pending?: true;
 }
 
 /** A record for `world` now (config and clock copied). */
-export const worldRecordOf = (world: SimWorld, base: Pick<WorldRecord, 'origin' | 'incarnation' | 'npcs'>): WorldRecord => ({
+export const worldRecordOf = (
+  world: SimWorld,
+  base: Pick<WorldRecord, 'origin' | 'incarnation' | 'npcs'> & { readonly pending?: boolean },
+): WorldRecord => ({
   format: WORLD_RECORD_FORMAT,
   origin: base.origin,
   incarnation: base.incarnation,
@@ -56,6 +66,7 @@ export const worldRecordOf = (world: SimWorld, base: Pick<WorldRecord, 'origin' 
   // Admin worlds only (their block came in a create body of at most 64 KB): the default world takes the
   // start options' physics, whose map file may be megabytes — not rewritten every 10 steps.
   ...(base.origin === 'admin' ? { physics: world.physics ? physicsBlockOf(world.physics.config) : null } : {}),
+  ...(base.pending ? { pending: true } : {}),
 });
 
 /** The physics block to store: the resolved config without its in-memory `resolved` mark, so it is validated again when loaded. */
@@ -93,5 +104,6 @@ export const parseWorldRecord = (v: unknown): WorldRecord | null => {
       : v.physics === null
         ? { physics: null }
         : {}),
+    ...(v.pending === true ? { pending: true } : {}),
   };
 };

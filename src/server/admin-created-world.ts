@@ -3,8 +3,9 @@
  * src/server/runtime-admin.ts): the game's modules attach their services (scenes), a lease is taken at
  * once, the world is persisted (record + first checkpoint) and gets its ledger. The `201` waits
  * for the record (a crash right after it must not lose the world: on PostgreSQL the write is
- * async). Cluster mode: the lease is taken and its token announced at once, the record written
- * with that fence, within a bound (3 s); otherwise `WT_ERR_WORLD_NOT_DURABLE` (503) and nothing is kept
+ * async); it is written marked pending, then confirmed, so that one landing after a 503 is never taken over or
+ * restored (src/server/unconfirmed-create.ts). Cluster mode: the lease is taken and its token announced at once,
+ * the record written with that fence, within a bound (3 s); otherwise `WT_ERR_WORLD_NOT_DURABLE` (503) and nothing is kept
  * (src/server/created-world-durable.ts). From the claim until the runner has the world (or its failed
  * create is undone) the control tick renews that lease (`ClusterService.claim`, `created`, `forget`).
  *
@@ -161,7 +162,8 @@ export const createdWorldHook = (deps: CreatedWorldHookDeps) => {
     const { cluster, checkpointer, attach, withLedger } = deps;
     if (undoing.has(world.id)) throw worldNotDurable(world.id, 'a failed create of this id is still being undone');
     attach(world);
-    checkpointer.track(world, { origin: 'admin', npcs: entityCount(world) });
+    // Its record is written pending until confirmed right before the 201 (created-world-durable.ts).
+    checkpointer.track(world, { origin: 'admin', npcs: entityCount(world), pending: true });
     withLedger(world);
     cluster.hold(world.id); // no orphan failover of its record before the runner has it
     let work: Promise<void> = Promise.resolve();

@@ -34,6 +34,8 @@ import { DeclinedTargets } from './declined-targets.js';
 import { MovesInFlight } from './moves-in-flight.js';
 import { isNotLoadableHere } from '../persist/restore.js';
 import { isPassingOutage } from '../persist/write-failure-log.js';
+import type { Store } from '../store/types.js';
+import { refuseUnconfirmedCreate } from './unconfirmed-create.js';
 import { checkMigrationTarget } from './peer-check.js';
 import { migrationTarget } from './migration-target.js';
 import type { MigrationResult, MoveRecord } from './move-records.js';
@@ -50,6 +52,8 @@ export interface MigrationDeps {
   readonly getWorld: (worldId: string) => SimWorld | undefined;
   /** Load a world from the store (record + newest checkpoint), with the runtime's builders. */
   readonly load: (worldId: string) => Promise<PersistedWorld | null>;
+  /** The open store: a failover first removes the record of a create never confirmed (src/server/unconfirmed-create.ts). */
+  readonly store?: () => Store;
   readonly runner: LoopRunner;
   readonly defaultWorldId: string;
   /** The default world was replaced by a restored copy (the runtime's `defaultWorld`, its declared tasks). */
@@ -108,7 +112,8 @@ export class WorldMover {
 
   /**
    * Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here
-   * next. Rejects with `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed).
+   * next. Rejects with `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed),
+   * with `WT_ERR_WORLD_NOT_DURABLE` (a failover) when its record is of a create never confirmed (removed).
    */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
@@ -120,6 +125,8 @@ export class WorldMover {
   async #adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     const d = this.#d;
     const t0 = performance.now();
+    // A record whose create was never confirmed is never taken over: removed, WT_ERR_WORLD_NOT_DURABLE thrown.
+    if (why === 'failover' && d.store) await refuseUnconfirmedCreate(d.store(), d.logger, worldId, token);
     const p = await d.load(worldId).catch((err: unknown) => {
       // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
       // default world's local copy included); the caller declines (a handover is refused, a failover lease released).

@@ -17,6 +17,7 @@ import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
 import { tokenMismatchMessage } from './peer-check.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
+import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
 
 /** Options of {@link createHelloRouter}. */
 export interface HelloRouterOptions {
@@ -82,11 +83,13 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
 
 const WORLD_PATH = '/api/v1/worlds/:id';
 
-const unavailable = (message: string): RouteResponse => ({
-  status: 503,
-  json: { code: ErrorCode.CLUSTER_UNAVAILABLE, message },
-  headers: { 'Retry-After': '1' },
-});
+/** Options of {@link createAdminIntercept}. */
+export interface InterceptOptions {
+  /** Longest wait (wall ms) for a request forwarded to another instance. Default 5 s. */
+  readonly timeoutMs?: number;
+  /** Whether a stored record is of a create never confirmed (src/server/unconfirmed-create.ts): a create of its id is answered 503. */
+  readonly unconfirmed?: (worldId: string) => Promise<boolean>;
+}
 
 /**
  * The admin server's `intercept` in cluster mode: requests for one world go to its owner
@@ -94,7 +97,7 @@ const unavailable = (message: string): RouteResponse => ({
  * cannot prove to own are refused (503), and the world list is the cluster's.
  */
 export const createAdminIntercept =
-  (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, timeoutMs = 5000) =>
+  (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean, o: InterceptOptions = {}) =>
   async (req: InterceptedRequest, next: () => Promise<RouteResponse>): Promise<RouteResponse> => {
     // Worlds not started here (a newer build wrote their checkpoint, src/server/not-started.ts): listed, and
     // refused by their routes (in a cluster after forwarding to an owner elsewhere) and by a create of their id.
@@ -109,46 +112,25 @@ export const createAdminIntercept =
       // A world id is cluster-wide: creating one another instance owns would make a standby copy.
       const id = (req.body as { id?: unknown } | undefined)?.id;
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
-      if (owner && owner.instanceId !== cluster.instanceId)
-        return {
-          status: 409,
-          json: {
-            code: ErrorCode.WORLD_EXISTS,
-            message: `world ${JSON.stringify(id)} exists on instance ${owner.instanceId}`,
-            details: { worldId: id, owner: owner.instanceId },
-          },
-        };
+      // 409, or 503 while its record is of a create not confirmed (being made or undone there, or its instance died).
+      if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId)
+        return ownedIdAnswer(logger, id, owner.instanceId, o.unconfirmed);
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
       const pick = req.forwardedBy === '' && req.query.get('placement') !== 'local' ? placeWorld(cluster.instances()) : null;
       if (pick && pick.id !== cluster.instanceId) {
         cluster.counters.forwardedAdmin++;
         try {
-          return await forward(cluster, req, pick.adminUrl, pick.id, timeoutMs);
+          return await forward(cluster, req, pick.adminUrl, pick.id, o.timeoutMs ?? 5000);
         } catch (err) {
           logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
       }
-      // A stored world hosted by nobody right now (its owner died and the lease lapsed, or no instance
-      // keeps a standby copy: --standby-copies) is a world all the same: a create would take its free
-      // lease and write a fresh record over the stored one. It is taken over from the store shortly.
+      // A stored world hosted by nobody right now is a world all the same (409), unless its create was never
+      // confirmed (503: it is removed shortly); src/server/create-stored-id.ts.
       if (typeof id === 'string' && owner === null && !hasWorld(id)) {
-        let stored: boolean;
-        try {
-          stored = await cluster.isStored(id);
-        } catch (err) {
-          logger.warn({ world: id, err }, 'cluster: the store could not be read to check a new world id');
-          return unavailable('the store could not be read to check the world id; retry');
-        }
-        if (stored)
-          return {
-            status: 409,
-            json: {
-              code: ErrorCode.WORLD_EXISTS,
-              message: `world ${JSON.stringify(id)} is stored and hosted by no instance right now: an instance takes it over from the store shortly`,
-              details: { worldId: id, owner: null },
-            },
-          };
+        const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed);
+        if (refused) return refused;
       }
       // Created here: the answer names the owner as a placed (forwarded) create's does.
       const created = await next();
@@ -177,7 +159,7 @@ export const createAdminIntercept =
     if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
       cluster.counters.forwardedAdmin++;
       try {
-        const res = await forward(cluster, req, owner.adminUrl, owner.instanceId, timeoutMs);
+        const res = await forward(cluster, req, owner.adminUrl, owner.instanceId, o.timeoutMs ?? 5000);
         if ((res.json as { code?: string } | undefined)?.code === ErrorCode.CLUSTER_TOKEN_MISMATCH)
           logger.warn({ world: id, owner: owner.instanceId }, "cluster: the owner refused this instance's admin token");
         return res;
@@ -295,8 +277,13 @@ export const clusterRoutes = (cluster: ClusterService): Route[] => [
 ];
 
 /** The admin server options cluster mode adds: intercept (forwarding, cluster world list), `/api/v1/cluster`, metrics. */
-export const clusterAdminOptions = (cluster: ClusterService, logger: Logger, hasWorld: (worldId: string) => boolean) => ({
-  intercept: createAdminIntercept(cluster, logger, hasWorld),
+export const clusterAdminOptions = (
+  cluster: ClusterService,
+  logger: Logger,
+  hasWorld: (worldId: string) => boolean,
+  unconfirmed?: InterceptOptions['unconfirmed'],
+) => ({
+  intercept: createAdminIntercept(cluster, logger, hasWorld, unconfirmed ? { unconfirmed } : {}),
   extraRoutes: clusterRoutes(cluster),
   extraMetrics: (registry: Registry) => {
     registerClusterMetrics(registry, cluster);

@@ -20,7 +20,7 @@
  * world's takeovers have failed so for `STORE_OUTAGE_ERROR_MS` (30 s) with no longer gap between two.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
-import { ErrorCode, type WorldtickError } from '../errors.js';
+import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
@@ -199,14 +199,19 @@ export class WorldTakeover {
     try {
       // A failed announce logged itself (a refusal, or the fence row locked: src/server/cluster-fence-announce.ts).
       const announced = await this.#c.announce(worldId, token);
-      let outage = false; // a passing store outage (logged by #storeOutage)
+      let quiet = false; // a passing store outage (logged by #storeOutage), a create never confirmed (by the hook)
       const ok =
         announced &&
         o.adopt !== undefined &&
         (await o.adopt(worldId, token, why).catch((err: unknown) => {
           if (isPassingOutage(err)) {
-            outage = true;
+            quiet = true;
             this.#storeOutage(worldId, token, why, err);
+            return false;
+          }
+          // Its record is of a create never confirmed (src/server/unconfirmed-create.ts): removed, not a world.
+          if (isWorldtickError(err, 'WT_ERR_WORLD_NOT_DURABLE')) {
+            quiet = true;
             return false;
           }
           if (!isNotLoadableHere(err)) throw err;
@@ -215,7 +220,7 @@ export class WorldTakeover {
         }));
       if (ok) this.#started(worldId);
       else {
-        if (announced && !outage)
+        if (announced && !quiet)
           o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }

@@ -1,6 +1,7 @@
 /**
  * The durable half of an admin-created world (docs/DURABILITY.md, docs/CLUSTER.md): the `201` of
- * `POST /api/v1/worlds` waits for the world's record in the store. In cluster mode the record is
+ * `POST /api/v1/worlds` waits for the world's record in the store, written marked pending, then confirmed
+ * (written again without the mark, src/persist/world-record.ts). In cluster mode the record is
  * fenced, so the lease is taken at once (not at the next control tick) and its token announced to
  * the store first; all of it within a bound, or the create fails with `WT_ERR_WORLD_NOT_DURABLE`
  * (the caller then releases everything: lease, record, world).
@@ -32,26 +33,33 @@ export interface CreatedWorldDurableDeps {
 export const CREATE_DURABLE_TIMEOUT_MS = 3000;
 
 /**
+ * Write the record of a tracked world (tracked `pending`: marked so), check that it landed, then confirm it (write
+ * it again without the mark): one that lands after a 503 is never taken over or restored (src/server/unconfirmed-create.ts).
+ */
+const writeAndConfirm = async (checkpointer: Checkpointer, worldId: string): Promise<void> => {
+  const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
+  await checkpointer.record(worldId);
+  // record() logs and swallows a failed write (or skips one without a fence): check it landed.
+  if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
+  if (!(await checkpointer.confirm(worldId))) throw worldNotDurable(worldId, 'its record could not be confirmed');
+};
+
+/**
  * Write the record of a created, tracked world; in cluster mode take its lease and announce the
- * token first and check that the record was written, all within `timeoutMs`. Rejects with
- * `WT_ERR_WORLD_NOT_DURABLE` otherwise. Without cluster enforcement: the record write, and the same
- * error when it failed (no time bound of its own: the store's timeouts apply).
+ * token first, check that the record (tracked `pending`) was written, then confirm it, all within `timeoutMs`. Rejects with
+ * `WT_ERR_WORLD_NOT_DURABLE` otherwise. Without cluster enforcement: the record write and its confirm, and the
+ * same error when either failed (no time bound of its own: the store's timeouts apply).
  */
 export const makeCreatedWorldDurable = async (deps: CreatedWorldDurableDeps, worldId: string): Promise<void> => {
   const { cluster, checkpointer } = deps;
   if (!cluster.enforce) {
-    // One instance: no lease or fence, and the store's own timeouts bound the write; only check it landed.
-    const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
-    await checkpointer.record(worldId);
-    if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
+    // One instance: no lease or fence, and the store's own timeouts bound the writes; only check they landed.
+    await writeAndConfirm(checkpointer, worldId);
     return;
   }
   const run = async (): Promise<void> => {
     await cluster.claim(worldId);
-    const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
-    await checkpointer.record(worldId);
-    // record() logs and swallows a failed write (or skips one without a fence): check it landed.
-    if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
+    await writeAndConfirm(checkpointer, worldId);
   };
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -23,6 +23,7 @@ import type { ClusterBalancer } from './cluster-balancer.js';
 import { drainRoutes } from './cluster-drain.js';
 import type { WorldMover } from './cluster-migration.js';
 import { clusterAdminOptions, clusterRoutes } from './cluster-routes.js';
+import { isUnconfirmedCreate } from './unconfirmed-create.js';
 import type { ClusterService } from './cluster-service.js';
 import { DEFAULT_WORLD_ID } from './runtime-world.js';
 
@@ -93,7 +94,16 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
     }),
     // A game's worlds are built (and populated) by the game.
     createWorld: game ? (o) => createGameWorld(game, o) : undefined,
-    ...clusterAdminOptions(cluster, logger, (id) => d.runner.has(id)), // forwarding, cluster world list, /api/v1/cluster, metrics
+    // Forwarding, cluster world list, /api/v1/cluster, metrics; a create of an id stored by a create never confirmed: 503.
+    ...clusterAdminOptions(
+      cluster,
+      logger,
+      (id) => d.runner.has(id),
+      async (id) => {
+        const store = d.store();
+        return store ? isUnconfirmedCreate(store, id) : false;
+      },
+    ),
     extraRoutes: [
       ...clusterRoutes(cluster),
       ...d.mover.routes(),

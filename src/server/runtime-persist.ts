@@ -15,6 +15,7 @@ import type { LoopRunner } from '../loop/loop-runner.js';
 import { type CheckpointWriter, InlineCheckpointWriter, WorkerCheckpointWriter } from '../persist/checkpoint-writer.js';
 import { Checkpointer, type CheckpointerOptions } from '../persist/checkpointer.js';
 import { applyWorldRecord, loadPersistedWorlds, type RestoreBuilders } from '../persist/restore.js';
+import { removeUnconfirmedCreate } from './unconfirmed-create.js';
 import { openStore, resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { beforeDataDirLock, type CreatedStore, createdSqliteStore, removeCreatedStore } from './fresh-store.js';
@@ -229,6 +230,8 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
       deps.rebuildDefault && !crowd ? { ...builders, freshDefault: deps.rebuildDefault } : builders,
       t.keep,
       (id, err, updatedAt) => t.notStarted?.add(id, err, 'start', updatedAt),
+      // One instance owns the store: a create's record not confirmed is of a create whose instance died; removed.
+      options.redis.trim() ? undefined : (id, incarnation) => removeUnconfirmedCreate(st, logger, id, incarnation),
     );
     await t.restoreOps?.runtime(st);
     for (const p of found) {

@@ -209,6 +209,7 @@ export const createRuntime = (
     defaultWorldId: DEFAULT_WORLD_ID,
     getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
     load: (id) => loadPersistedWorld(storeOf(), logger, id, undefined, persist.restoreBuilders()),
+    store: storeOf,
     replaceDefault: (w) => {
       defaultWorld = w;
       declareDefaultTasks(w);

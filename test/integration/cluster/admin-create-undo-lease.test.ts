@@ -54,14 +54,18 @@ const allowDeletes = (url: string): Promise<void> =>
 const storedCount = (url: string, worldId = WORLD): Promise<number> =>
   sql(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM world_configs WHERE world_id = $1', [worldId])).rows[0].n));
 
-/** The COMMIT of world `slow1`'s record write sleeps 1.5 s: longer than the 1 s lease TTL, within the create's 3 s bound. */
+/**
+ * The COMMIT of world `slow1`'s first record write (the one marked pending, before the create confirms it) sleeps
+ * 1.5 s: longer than the 1 s lease TTL, within the create's 3 s bound with the confirming write after it.
+ */
 const SLOW = 'slow1';
 const slowerThanTtl = (url: string): Promise<void> =>
   sql(url, async (c) => {
     await c.query(`CREATE OR REPLACE FUNCTION undo_ttl_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$`);
     await c.query(`CREATE CONSTRAINT TRIGGER undo_ttl_commit AFTER INSERT OR UPDATE ON world_configs
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${SLOW}') EXECUTE FUNCTION undo_ttl_commit()`);
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${SLOW}' AND NEW.config LIKE '%"pending":true%')
+      EXECUTE FUNCTION undo_ttl_commit()`);
   });
 
 /** Log lines of `inst` about the world that say it took its lease or adopted it. */

@@ -1,8 +1,10 @@
 /**
  * The undo of a failed create racing a takeover (docs/CLUSTER.md "Ownership", "A failed create taken over
- * while it is undone"; docs/ADMIN.md "A create answered 503"): `b` creates world `u`; the record's COMMIT
- * sleeps past the create's bound (a deferred trigger, as in admin-create-late-record.test.ts), so the
- * create is answered `503 WT_ERR_WORLD_NOT_DURABLE` — "not created" — and the late record lands; a second
+ * while it is undone"; docs/ADMIN.md "A create answered 503"): `b` creates world `u`; its record is written
+ * marked pending at once, but the COMMIT of the write that confirms it sleeps past b's client timeout (a
+ * deferred trigger, as in admin-create-late-record.test.ts), so the create is answered `503
+ * WT_ERR_WORLD_NOT_DURABLE` — "not created" — and the late, confirmed record lands (a pending one is never
+ * taken over: create-orphan-after-kill.test.ts); a second
  * trigger refuses the undo's delete, which retries. `b` then stalls (SIGSTOP) past its lease TTL: `a`
  * takes `u` over as an orphan from that record and steps it. The delete trigger is lifted, `b` continues
  * and its undo goes on. The client was told the world does not exist, so it must end up gone everywhere:
@@ -15,36 +17,18 @@ import { ownersFrom, startFirstThenRest, ownsDefaultWorld, until, type TestInsta
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { withPgClient as sql } from '../../helpers/shared-postgres.js';
+import {
+  dropTrigger,
+  refuseDeletes as refuseDeletesOf,
+  slowCommits as slowCommitsOf,
+  storedCount,
+} from '../../helpers/pg-record-triggers.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster create undone during a takeover');
 
-/** The COMMIT of a record write of world `world` sleeps 3 s (past b's 1 s client query timeout). */
-const slowCommits = (url: string, world: string): Promise<void> =>
-  sql(url, async (c) => {
-    await c.query(`CREATE OR REPLACE FUNCTION undo_take_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$`);
-    await c.query('DROP TRIGGER IF EXISTS undo_take_commit ON world_configs');
-    await c.query(`CREATE CONSTRAINT TRIGGER undo_take_commit AFTER INSERT OR UPDATE ON world_configs
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.world_id = '${world}') EXECUTE FUNCTION undo_take_commit()`);
-  });
-
-/** Every delete of world `world`'s record fails (the undo retries with backoff) until the trigger is dropped. */
-const refuseDeletes = (url: string, world: string): Promise<void> =>
-  sql(url, async (c) => {
-    await c.query(`CREATE OR REPLACE FUNCTION undo_take_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'delete refused by the test'; END $$`);
-    await c.query('DROP TRIGGER IF EXISTS undo_take_refuse ON world_configs');
-    await c.query(`CREATE TRIGGER undo_take_refuse BEFORE DELETE ON world_configs
-      FOR EACH ROW WHEN (OLD.world_id = '${world}') EXECUTE FUNCTION undo_take_refuse()`);
-  });
-
-/** Drop trigger `name` of world_configs (before creating it again for another world). */
-const dropTrigger = (url: string, name: string): Promise<void> =>
-  sql(url, async (c) => void (await c.query(`DROP TRIGGER IF EXISTS ${name} ON world_configs`)));
-
-const storedCount = (url: string, world: string): Promise<number> =>
-  sql(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM world_configs WHERE world_id = $1', [world])).rows[0].n));
+/** The confirming record write of a create of `world` (and every later one) commits 3 s late; its pending write does not. */
+const slowCommits = (url: string, world: string): Promise<void> => slowCommitsOf(url, world, 'undo_take_commit', 'confirmed');
+const refuseDeletes = (url: string, world: string): Promise<void> => refuseDeletesOf(url, world, 'undo_take_refuse');
 
 describe.skipIf(skip !== null)('cluster: a failed create whose undo races a takeover', () => {
   const children: TestInstance[] = [];

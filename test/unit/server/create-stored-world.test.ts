@@ -4,8 +4,10 @@
  * a copy of it yet) is still a world: a create of that id must not build a fresh world over it (its
  * lease is free, so the create would take it and write a new record over the stored one, losing
  * the world's state). It is refused with 409 `WT_ERR_WORLD_EXISTS` until an instance took it over
- * from the store. One cluster service on the in-process coordinator, the admin intercept called
- * as the admin server calls it.
+ * from the store — unless its record is of a create never confirmed (answered 503, its instance died before
+ * removing it: docs/CLUSTER.md "A create answered 503 whose instance dies"): 503 `WT_ERR_WORLD_NOT_DURABLE`,
+ * retry; the same while another instance holds its lease with the record pending. One cluster service on the
+ * in-process coordinator, the admin intercept called as the admin server calls it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
@@ -19,10 +21,10 @@ afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
 
-const service = (stored: () => Promise<string[]>): ClusterService => {
+const service = (stored: () => Promise<string[]>, hub = new LocalHub()): ClusterService => {
   const s = new ClusterService(
     clusterServiceOptions({
-      coordinator: new LocalCoordinator({ hub: new LocalHub() }),
+      coordinator: new LocalCoordinator({ hub }),
       instanceId: 'a',
       leaseTtlMs: 60_000, // no control tick of its own during the test (no orphan taken over)
       storedWorlds: stored,
@@ -58,6 +60,51 @@ describe('cluster: creating a world whose id is stored', () => {
     expect(created).toEqual([]);
     expect((await intercept(createReq('new'), next('new'))).status).toBe(201);
     expect(created).toEqual(['new']);
+  });
+
+  it('stored only by a create never confirmed (its instance died before removing the record): 503, retry; not 409', async () => {
+    const sa = service(async () => ['pend', 'sw']);
+    const created: string[] = [];
+    const intercept = createAdminIntercept(sa, createLogger('silent'), () => false, { unconfirmed: async (id) => id === 'pend' });
+    const next = async () => {
+      created.push('x');
+      return { status: 201, json: {} };
+    };
+    const r = await intercept(createReq('pend'), next);
+    expect(r.status).toBe(503);
+    expect(r.headers?.['Retry-After']).toBe('1');
+    expect(r.json).toMatchObject({
+      code: 'WT_ERR_WORLD_NOT_DURABLE',
+      details: { worldId: 'pend', reason: 'unconfirmed-create', owner: null },
+    });
+    expect((await intercept(createReq('sw'), next)).status).toBe(409); // a confirmed record: a world
+    expect(created).toEqual([]);
+  });
+
+  it('leased by another instance: 409, or 503 while its record is of a create not confirmed there', async () => {
+    const hub = new LocalHub();
+    const sa = service(async () => ['pend', 'sw', 'down'], hub);
+    const b = new LocalCoordinator({ hub });
+    for (const id of ['pend', 'sw', 'down']) expect((await b.acquire(id, 'b', 60_000, 0)).ok).toBe(true);
+    await sa.kick(); // a's view: both leased by b
+    let pendingRead = 0;
+    const unconfirmed = async (id: string) => {
+      pendingRead++;
+      if (id === 'down') throw new Error('store down');
+      return id === 'pend';
+    };
+    const intercept = createAdminIntercept(sa, createLogger('silent'), () => false, { unconfirmed });
+    const next = async () => ({ status: 201, json: {} });
+    const r = await intercept(createReq('pend'), next);
+    expect(r.status).toBe(503);
+    expect(r.json).toMatchObject({
+      code: 'WT_ERR_WORLD_NOT_DURABLE',
+      details: { worldId: 'pend', reason: 'unconfirmed-create', owner: 'b' },
+    });
+    expect((await intercept(createReq('sw'), next)).json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'b' } });
+    // The store cannot be read: 409 as before (the world is leased elsewhere).
+    expect((await intercept(createReq('down'), next)).json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'b' } });
+    expect(pendingRead).toBe(3);
   });
 
   it('a store that cannot list its worlds: 503 with Retry-After, nothing created', async () => {
