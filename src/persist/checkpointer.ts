@@ -18,44 +18,9 @@ import { InlineCheckpointWriter, type CheckpointWriter } from './checkpoint-writ
 import { CLOCK_RECORD_STEPS, newIncarnation, worldRecordOf, type WorldOrigin } from './world-record.js';
 import { SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 import { logWriteFailure, type WriteKind } from './write-failure-log.js';
+import { type CheckpointOutcome, type CheckpointReport, emptyReport } from './checkpoint-report.js';
 
-/** How {@link Checkpointer.checkpoint} went: saved (its step and stored bytes), skipped, failed or no such world. */
-export type CheckpointOutcome =
-  | { status: 'saved'; step: number; bytes: number }
-  | { status: 'not-owner' }
-  | { status: 'failed'; error: unknown }
-  | { status: 'untracked' };
-
-/** Checkpoint figures of one world (admin stats and metrics). Wall ms unless named otherwise. */
-export interface CheckpointReport {
-  saved: number;
-  failed: number;
-  inProgress: boolean;
-  /** Wall ms since the epoch of the last saved checkpoint (0 = none yet). */
-  lastAt: number;
-  lastStep: number;
-  /** World seconds at the last saved checkpoint. */
-  lastWorldTime: number;
-  /** Synchronous copy (the only part inside the loop's turn). */
-  lastCopyMs: number;
-  /** Compression and store write (on the writer: a worker thread in the runtime). */
-  lastEncodeMs: number;
-  lastWriteMs: number;
-  /** Capture to durable: copy + compression + write. */
-  lastDurationMs: number;
-  /** Stored (compressed) and raw bytes of the last checkpoint. */
-  lastBytes: number;
-  lastRawBytes: number;
-  lastError: string | null;
-  recordsWritten: number;
-  recordFailures: number;
-  /** Step of the last clock record written. */
-  lastRecordStep: number;
-  /** Writes skipped because this instance could not prove it owns the world (cluster). */
-  skippedNotOwner: number;
-  /** How this world came back at start, or null if it was created fresh. */
-  restored: { fromStep: number; fromWorldTime: number; worldTime: number; ms: number } | null;
-}
+export type { CheckpointOutcome, CheckpointReport } from './checkpoint-report.js';
 
 /** Options of {@link Checkpointer}. */
 export interface CheckpointerOptions {
@@ -105,27 +70,6 @@ interface Tracked {
   ckBusy: Promise<void> | null;
   gone: boolean;
 }
-
-const emptyReport = (): CheckpointReport => ({
-  saved: 0,
-  failed: 0,
-  inProgress: false,
-  lastAt: 0,
-  lastStep: -1,
-  lastWorldTime: 0,
-  lastCopyMs: 0,
-  lastEncodeMs: 0,
-  lastWriteMs: 0,
-  lastDurationMs: 0,
-  lastBytes: 0,
-  lastRawBytes: 0,
-  lastError: null,
-  recordsWritten: 0,
-  recordFailures: 0,
-  lastRecordStep: -1,
-  skippedNotOwner: 0,
-  restored: null,
-});
 
 /** Periodic, creation-time and shutdown checkpoints of the runtime's worlds. See the module comment. */
 export class Checkpointer {

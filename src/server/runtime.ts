@@ -265,8 +265,7 @@ export const createRuntime = (
   services.push(gameServer);
   services.push(cluster); // started once the ports are bound (its URLs), stopped first (leases released)
   services.push(balancer); // cluster mode: balance rounds on the leader
-  // Input log of the default world (src/replay): the recipe is how the world was built above. A default
-  // world restored from the store (replaced in start) is recorded from a checkpoint of it (src/replay/start-checkpoint.ts).
+  // Input log of the default world (src/replay): its recipe, or a checkpoint of a restored one (src/replay/start-checkpoint.ts).
   if (options.record && crowd) throw optionInvalid(['--record works with the default scenario only']);
   const recorder = options.record
     ? new Recorder(() => defaultWorld, {
