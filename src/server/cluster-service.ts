@@ -48,8 +48,7 @@ export class ClusterService implements Service {
   readonly #epochNow: () => number;
   readonly #serving = new Set<string>();
   #draining = false;
-  /** Tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts). */
-  readonly #fences: FenceAnnouncer;
+  readonly #fences: FenceAnnouncer; // tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts)
   readonly #ranges = new StepRangeLog(); // who stepped what (src/server/cluster-step-ranges.ts)
   readonly #seenTokens = new Map<string, number>(); // highest token seen per world as another instance's (failovers)
   readonly #granted = new Set<string>(); // `LeaseTickContext.granted`; a deleted world's forgotten (#drop)
@@ -221,13 +220,14 @@ export class ClusterService implements Service {
   }
 
   /**
-   * The fence durable writes for `worldId` must carry ({ worldId, token }), or null when this
-   * instance cannot prove ownership right now (then it must not write).
+   * The fence durable writes for `worldId` must carry ({ worldId, token }), or null when this instance cannot
+   * prove ownership now (no lease, one about to lapse, or its token not announced to the store yet: a copy's record is not written under a new grant).
    */
   fence(worldId: string): Fence | null {
     const held = this.#o.coordinator.heldLease(worldId);
     if (!held || this.#takeover.tooNew(worldId)) return null; // a world declined here is never written here
     if (this.#o.enforce && this.#o.coordinator.now() + this.#guard >= held.validUntil) return null;
+    if (this.#o.enforce && this.#o.store && this.#fences.announced(worldId) !== held.fencingToken) return null;
     return { worldId, token: held.fencingToken };
   }
 

@@ -11,11 +11,12 @@
  * a real redis-server and a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, ownsDefaultWorld, startFirstThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { dropTrigger, refuseDeletes, slowCommits, storedCount } from '../../helpers/pg-record-triggers.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { explainWorld, startSlowCreatorPair } from '../../helpers/slow-creator-pair.js';
+import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster create orphaned by a kill');
 
@@ -25,17 +26,7 @@ describe.skipIf(skip !== null)('cluster: a failed create whose instance dies bef
   const db = pg as PgServer;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const common = ['--lease-ttl', '2', '--npcs', '0', '--checkpoint-interval', '0', '--balance-interval', '0'];
-    // b's client gives up a query after 1 s (a slow store, seen from b); a's does not.
-    const slowB = { ...db, url: `${db.url}?query_timeout=1000` };
-    await startFirstThenRest(
-      children,
-      ['a', [...sharedStoreArgs(redis, db), ...common]],
-      [['b', [...sharedStoreArgs(redis, slowB), ...common]]],
-      ownsDefaultWorld,
-    );
-    const [a] = children as [TestInstance];
-    await until('2 instances', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 2);
+    await startSlowCreatorPair(children, redis, db);
   }, 60_000);
   afterAll(async () => {
     await Promise.all(children.map((c) => c.stop()));
@@ -44,14 +35,11 @@ describe.skipIf(skip !== null)('cluster: a failed create whose instance dies bef
   }, 30_000);
 
   /** What each instance logged about `world` (a failure's message shows it). */
-  const explain =
-    (world: string) =>
-    async (err: Error): Promise<never> => {
-      const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === world).map((l) => l.msg);
+  const explain = (world: string) =>
+    explainWorld(children, world, async () => {
       const [a] = children as [TestInstance];
-      const state = `stored: ${await storedCount(db.url, world)}, owner: ${(await ownersFrom(a))[world]}`;
-      throw new Error(`${err.message} (${state}): ${children.map((i) => `${i.id}: ${JSON.stringify(about(i))}`).join('; ')}`);
-    };
+      return `stored: ${await storedCount(db.url, world)}, owner: ${(await ownersFrom(a))[world]}`;
+    });
 
   it('is not brought to life by another instance: its record removed, nothing runs, and the create sent again succeeds', {
     timeout: 90_000,

@@ -13,10 +13,11 @@
  * record back). Two child processes on a real redis-server and a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startFirstThenRest, ownsDefaultWorld, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { explainWorld, startSlowCreatorPair } from '../../helpers/slow-creator-pair.js';
+import { controlTicks, sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 import {
   dropTrigger,
   refuseDeletes as refuseDeletesOf,
@@ -36,17 +37,7 @@ describe.skipIf(skip !== null)('cluster: a failed create whose undo races a take
   const db = pg as PgServer;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const common = ['--lease-ttl', '2', '--npcs', '0', '--checkpoint-interval', '0', '--balance-interval', '0'];
-    // b's client gives up a query after 1 s (a slow store, seen from b); a's does not.
-    const slowB = { ...db, url: `${db.url}?query_timeout=1000` };
-    await startFirstThenRest(
-      children,
-      ['a', [...sharedStoreArgs(redis, db), ...common]],
-      [['b', [...sharedStoreArgs(redis, slowB), ...common]]],
-      ownsDefaultWorld,
-    );
-    const [a] = children as [TestInstance];
-    await until('2 instances', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 2);
+    await startSlowCreatorPair(children, redis, db);
   }, 60_000);
   afterAll(async () => {
     for (const c of children) c.child.kill('SIGCONT');
@@ -56,12 +47,7 @@ describe.skipIf(skip !== null)('cluster: a failed create whose undo races a take
   }, 30_000);
 
   /** What each instance logged about `world` (a failure's message shows it). */
-  const explain =
-    (world: string) =>
-    (err: Error): never => {
-      const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === world).map((l) => l.msg);
-      throw new Error(`${err.message}: ${children.map((i) => `${i.id}: ${JSON.stringify(about(i))}`).join('; ')}`);
-    };
+  const explain = (world: string) => explainWorld(children, world);
 
   /**
    * `b` creates `world`, answered 503 with its record landing late and the undo's delete refused; `b` is
