@@ -27,7 +27,7 @@ import { resolveStoreTarget } from '../store/open-store.js';
 import { mapPgError } from '../store/postgres-tx.js';
 import { openSqliteDatabase } from '../store/sqlite-open.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
-import { copySqliteToPostgres, type CopyResult, targetNotEmpty, targetRows } from '../store/store-copy.js';
+import { type CopyPhaseMs, type CopyResult, copySqliteToPostgres, phaseClock, targetNotEmpty, targetRows } from '../store/store-copy.js';
 import { type OfflineReport, verifyOffline } from './verify.js';
 
 /** `application_name` of the copy's connection (find it in `pg_stat_activity`). */
@@ -68,6 +68,12 @@ export interface StoreCopyReport {
   ok: boolean;
   /** Wall milliseconds of the whole command. */
   ms: number;
+  /**
+   * Wall milliseconds of each step, in order: `lock` (both locks, the target checked empty), `open`
+   * (the source opened, migrated if older), `sourceVerify` and `targetVerify` (the ledger recomputed on
+   * each side), and the copy's own `migrate`, `insert`, `compare`, `commit` (src/store/store-copy.ts).
+   */
+  phaseMs: { lock: number; open: number; sourceVerify: number } & CopyPhaseMs & { targetVerify: number };
 }
 
 /** The figures of an offline verify. */
@@ -99,6 +105,7 @@ const connect = async (url: string): Promise<pg.Client> => {
  */
 export const storeCopy = async (dataDir: string, url: string, log: (line: string) => void): Promise<StoreCopyReport> => {
   const t0 = performance.now();
+  const phase = phaseClock();
   const file = join(dataDir, SQLITE_FILE_NAME);
   const where = postgresWhere(url);
   if (!existsSync(file))
@@ -115,11 +122,14 @@ export const storeCopy = async (dataDir: string, url: string, log: (line: string
     const held = await targetRows(client);
     if (Object.keys(held).length) throw targetNotEmpty(where, held);
     log(`checked   ${where}: no worldtick data`);
+    const lockMs = phase();
     const opened = openSqliteDatabase(file, { dataDir });
     db = opened.db;
     const m = opened.migration;
+    const openMs = phase();
     log(`opened    ${file}: schema ${m.to}${m.applied.length ? ` (migrated from ${m.from}, as a server start would)` : ''}`);
     const source = await verifyOffline(dataDir);
+    const sourceVerifyMs = phase();
     log(
       `verified  the source's ledger: ${source.entriesRead} entries, ${source.players} player(s), ${source.mismatches.length} mismatch(es)`,
     );
@@ -128,7 +138,9 @@ export const storeCopy = async (dataDir: string, url: string, log: (line: string
     db = null;
     await client.end();
     client = null;
+    phase(); // the source and the copy's connection closed: counted in no step
     const target = await verifyOffline('', url);
+    const targetVerifyMs = phase();
     const same =
       JSON.stringify(target.balances) === JSON.stringify(source.balances) &&
       target.entriesRead === source.entriesRead &&
@@ -143,6 +155,7 @@ export const storeCopy = async (dataDir: string, url: string, log: (line: string
       ledger: { source: figures(source), target: figures(target), same },
       ok: same,
       ms: Math.round(performance.now() - t0),
+      phaseMs: { lock: lockMs, open: openMs, sourceVerify: sourceVerifyMs, ...copy.phaseMs, targetVerify: targetVerifyMs },
     };
     if (!same)
       throw new WorldtickError(

@@ -67,6 +67,19 @@ export interface CopyResult {
   tables: TableCheck[];
   /** Where the target's sequences now start (the next `seq` / checkpoint `id` is above these). */
   sequences: Record<string, number>;
+  /** Wall milliseconds of each step inside the transaction (see the module comment). */
+  phaseMs: CopyPhaseMs;
+}
+
+/** Wall milliseconds of the steps of {@link copySqliteToPostgres}. */
+export interface CopyPhaseMs {
+  /** BEGIN, the target's schema created or migrated, the emptiness and unknown-table checks. */
+  migrate: number;
+  /** Every row read from the source, digested and inserted; the sequences set. */
+  insert: number;
+  /** The target's rows read back and digested (inside the transaction). */
+  compare: number;
+  commit: number;
 }
 
 /** Options of {@link copySqliteToPostgres}. */
@@ -97,6 +110,17 @@ const digester = (): { add(row: readonly unknown[]): void; hex(): string } => {
   return {
     add: (row) => void h.update(`${JSON.stringify(row.map(canonical))}\n`),
     hex: () => h.digest('hex'),
+  };
+};
+
+/** A clock of consecutive steps: each call returns the wall milliseconds since the previous one (or its creation). */
+export const phaseClock = (): (() => number) => {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = Math.round(now - last);
+    last = now;
+    return ms;
   };
 };
 
@@ -247,6 +271,7 @@ export const copySqliteToPostgres = async (
   options: CopyOptions = {},
 ): Promise<CopyResult> => {
   const log = options.log ?? (() => {});
+  const phase = phaseClock();
   await c.query('BEGIN');
   try {
     const migration = await migratePostgresIn(c);
@@ -260,6 +285,7 @@ export const copySqliteToPostgres = async (
         `the store has tables this copy does not know (source: ${unknown.source.join(', ') || 'none'}; target: ${unknown.target.join(', ') || 'none'}): nothing copied`,
         { details: unknown },
       );
+    const migrateMs = phase();
     const tables: TableCheck[] = [];
     const sequences: Record<string, number> = {};
     const copied: Array<{ t: CopiedTable; rows: number; digest: string; cols: string[] }> = [];
@@ -280,6 +306,7 @@ export const copySqliteToPostgres = async (
     } finally {
       db.exec('COMMIT');
     }
+    const insertMs = phase();
     for (const { t, rows, digest, cols } of copied) {
       const got = await targetDigest(c, t, cols);
       tables.push({
@@ -298,9 +325,10 @@ export const copySqliteToPostgres = async (
         `the copy differs from the source in ${differ.map((t) => `${t.table} (${t.sourceRows} → ${t.targetRows} rows)`).join(', ')}: rolled back, the target is unchanged`,
         { details: { tables: differ } },
       );
+    const compareMs = phase();
     log(`compared  ${tables.length} tables: row counts and content digests equal`);
     await c.query('COMMIT');
-    return { migration, tables, sequences };
+    return { migration, tables, sequences, phaseMs: { migrate: migrateMs, insert: insertMs, compare: compareMs, commit: phase() } };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -70,7 +70,12 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     const r = await storeCopy(['--from', `sqlite:${dir}`, '--to', url]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`opened .*: schema ${LATEST_SCHEMA_VERSION} \\(migrated from 3, as a server start would\\)`));
-    expect(copyReport(r.stdout)).toMatchObject({ ok: true, sourceSchema: { from: 3, to: LATEST_SCHEMA_VERSION } });
+    const report = copyReport(r.stdout);
+    expect(report).toMatchObject({ ok: true, sourceSchema: { from: 3, to: LATEST_SCHEMA_VERSION } });
+    // Wall milliseconds per step (bench/store-copy.ts reads them): every step, none longer than the whole.
+    expect(Object.keys(report.phaseMs)).toEqual(['lock', 'open', 'sourceVerify', 'migrate', 'insert', 'compare', 'commit', 'targetVerify']);
+    for (const ms of Object.values(report.phaseMs) as number[]) expect(ms).toBeGreaterThanOrEqual(0);
+    expect((Object.values(report.phaseMs) as number[]).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(report.ms + 8);
     const store = await PostgresStore.open({ url });
     try {
       expect((await store.ledgerBalance(RESTORE_PLAYER)).coins).toBe(25);
