@@ -29,6 +29,8 @@ interface CopiedTable {
   key: readonly string[];
   /** The column PostgreSQL fills from a sequence (BIGSERIAL), set past the copied values. */
   serial?: string;
+  /** Rows the target's digest reads per FETCH, when not {@link FETCH_ROWS} (a table of megabyte rows). */
+  fetchRows?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: 'operator_state', key: ['scope'] },
   { name: 'players', key: ['id'] },
   { name: 'sessions', key: ['token'] },
-  { name: 'checkpoints', key: ['id'], serial: 'id' },
+  { name: 'checkpoints', key: ['id'], serial: 'id', fetchRows: 4 }, // megabytes each: a few per FETCH
   { name: 'ledger', key: ['seq'], serial: 'seq' },
   { name: 'ledger_balances', key: ['player_id'] },
   { name: 'player_data', key: ['player_id', 'data_key'] },
@@ -213,7 +215,7 @@ const copyTable = async (
   return { rows, digest: d.hex(), cols };
 };
 
-/** Rows the target's digest reads per FETCH (bounded memory: checkpoints are megabytes each). */
+/** Rows the target's digest reads per FETCH (bounded memory; checkpoints, megabytes each, fewer: `fetchRows`). */
 const FETCH_ROWS = 256;
 
 /**
@@ -234,12 +236,13 @@ const targetDigest = async (c: pg.Client, t: CopiedTable, cols: readonly string[
     `DECLARE wt_store_copy_check NO SCROLL CURSOR FOR SELECT ${cols.map(quote).join(', ')} FROM ${quote(t.name)} ORDER BY ${order}`,
   );
   const d = digester();
+  const per = t.fetchRows ?? FETCH_ROWS;
   let rows = 0;
   for (;;) {
-    const r = await c.query({ text: `FETCH FORWARD ${FETCH_ROWS} FROM wt_store_copy_check`, rowMode: 'array' });
+    const r = await c.query({ text: `FETCH FORWARD ${per} FROM wt_store_copy_check`, rowMode: 'array' });
     for (const row of r.rows as unknown[][]) d.add(row);
     rows += r.rows.length;
-    if (r.rows.length < FETCH_ROWS) break;
+    if (r.rows.length < per) break;
   }
   await c.query('CLOSE wt_store_copy_check');
   return { rows, digest: d.hex() };
