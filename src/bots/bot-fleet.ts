@@ -17,7 +17,7 @@ import { LightBot } from './light-bot.js';
 import { clientMovable, createMoveFollower, lightMovable, type Movable } from './follow-moves.js';
 import type { BotTransport } from './bot-conn.js';
 import { startLoopDelay } from './loop-delay.js';
-import { sleepUnlessStopped, stopReason, unlessStopped } from './stop.js';
+import { type RunPhase, sleepUnlessStopped, stopReason, trackStopPhase, unlessStopped } from './stop.js';
 import { createReadBuffer } from './raw-ws.js';
 import { rawWebSocketCtor } from './raw-ws-like.js';
 import type { ProcReport } from './report.js';
@@ -107,7 +107,7 @@ export interface FleetOptions {
   stop?: AbortSignal;
 }
 
-export type FleetPhase = 'ramp' | 'warmup' | 'measure';
+export type FleetPhase = RunPhase;
 
 /** CPUs this process may run on (Linux `Cpus_allowed_list`, e.g. "0-1"), or null elsewhere. */
 export const cpusAllowed = (): string | null => {
@@ -124,6 +124,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const scenario = o.scenario ?? 'steady';
   const progress = o.onProgress ?? (() => {});
+  const phase = trackStopPhase(o.stop);
   const joinH = createLatencyHistogram();
   const loopH = createLatencyHistogram();
   const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {}, inFlight: new Set() };
@@ -229,6 +230,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const purchaseTimer = scenario === 'purchase-storm' ? startPurchaseTimer(alive, o.purchaseHz ?? 0, rng, () => measuring, tx) : null;
 
   const warm = o.warmupSeconds ?? 1;
+  phase.enter('warmup');
   progress('warmup', 0, warm);
   await sleepUnlessStopped(warm * 1000, o.stop);
 
@@ -251,6 +253,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   for (const g of groups.list) g.mark();
   const inputs0 = inputsSent;
   measuring = true;
+  phase.enter('measure');
   const loop = startLoopDelay(loopH, () => measuring);
   const cpu0 = process.cpuUsage();
   t0 = performance.now();
@@ -357,6 +360,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     pid: process.pid,
     cpusAllowed: cpusAllowed(),
     stopped,
+    stoppedIn: stopped === null ? null : phase.stoppedIn(),
     clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
     connected,
     joinFailures,

@@ -39,11 +39,18 @@ const moves = (r: BotsReport): string => {
   return `  moves followed: ${f || 'none'} (resumed ${r.movesResumed}, not ${r.movesNotResumed}); failed: ${x || 'none'}; gap ms p50 ${g.p50}  p99 ${g.p99}  max ${g.max}  (${g.samples} samples)`;
 };
 
+/** Where the summary's PARTIAL line says a run stopped. */
+const STOPPED_IN = {
+  ramp: () => 'during the ramp: no window measured',
+  warmup: () => 'during the warm-up: no window measured',
+  measure: (s: number) => `after ${s}s of the window`,
+} as const;
+
 const summary = (r: BotsReport): string => {
   const line = (name: string, s: BotsReport['updateLatencyMs']) =>
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
-    (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} after ${r.measuredSeconds}s of the window\n` : '') +
+    (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} ${STOPPED_IN[r.stoppedIn ?? 'measure'](r.measuredSeconds)}\n` : '') +
     `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +

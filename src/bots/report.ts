@@ -7,6 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import { Type } from '../typebox.js';
 import { encodeHistogram, mergeHistograms, summarize, decodeHistogram } from './histogram.js';
+import { mergeStops, StoppedInSchema as StoppedIn, StoppedSchema as Stopped } from './stop.js';
 
 /** Schema id written into every report. */
 export const REPORT_SCHEMA_ID = 'worldtick-bots-report/1';
@@ -70,9 +71,6 @@ const Counts = {
 /** CPUs the process was allowed to run on at the end (Linux `Cpus_allowed_list`; shows `--cpu` pinning), or null. */
 const CpusAllowed = Type.Union([Type.String(), Type.Null()]);
 
-/** What stopped a process or run early (`SIGINT`, `SIGTERM`: docs/BOTS.md "Stopping a run"), or null: it ran to its end. */
-const Stopped = Type.Union([Type.String(), Type.Null()]);
-
 /** Encoded histograms (HdrHistogram V2, compressed base64; values in integer microseconds). */
 const Histograms = Type.Object(
   {
@@ -129,6 +127,7 @@ export const ProcReportSchema = Type.Object(
     pid: Type.Integer(),
     cpusAllowed: CpusAllowed,
     stopped: Stopped,
+    stoppedIn: StoppedIn,
     ...Counts,
     /** Per group (activePlayers, idlePlayers, spectators, bots, observers): only the groups present. */
     groups: Type.Record(Type.String(), GroupPartSchema),
@@ -144,6 +143,7 @@ const PerProc = Type.Object(
     pid: Type.Integer(),
     cpusAllowed: CpusAllowed,
     stopped: Stopped,
+    stoppedIn: StoppedIn,
     ...Counts,
     groups: Type.Record(Type.String(), GroupPartSchema),
     updateLatencyMs: Summary,
@@ -173,6 +173,8 @@ export const BotsReportSchema = Type.Object(
     partial: Type.Boolean(),
     /** The signal that stopped it (`SIGINT`, `SIGTERM`), or null. */
     stoppedBy: Stopped,
+    /** The phase it stopped in (`ramp`, `warmup`, `measure`: the earliest of the processes'), or null. */
+    stoppedIn: StoppedIn,
     ...Counts,
     updateLatencyMs: Summary,
     inputAckRttMs: Summary,
@@ -336,8 +338,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
-  const stoppedBy = parts.find((p) => p.stopped !== null)?.stopped ?? null; // a window cut short in any process
-  const stop = { partial: stoppedBy !== null, stoppedBy };
+  const stop = mergeStops(parts);
   return {
     schema: REPORT_SCHEMA_ID,
     scenario: meta.scenario,

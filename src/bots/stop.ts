@@ -1,8 +1,33 @@
 /**
  * Stopping a bots run early (docs/BOTS.md "Stopping a run"): the fleet's waits (warm-up, the measured
  * window, the coordinator's go) end as soon as its stop signal is aborted, and the abort's reason (the
- * signal's name, `SIGINT` or `SIGTERM`) is what the report says stopped it.
+ * signal's name, `SIGINT` or `SIGTERM`) is what the report says stopped it, with the phase it was in.
  */
+import { Type } from '../typebox.js';
+
+/** A bots process's phases, in order: joining the steady population, the warm-up, the measured window. */
+export type RunPhase = 'ramp' | 'warmup' | 'measure';
+const PHASES: readonly RunPhase[] = ['ramp', 'warmup', 'measure'];
+
+/** What stopped a process or run early (`SIGINT`, `SIGTERM`), or null: it ran to its end. */
+export const StoppedSchema = Type.Union([Type.String(), Type.Null()]);
+/** The phase a process or run was stopped in (the earliest of the processes'), or null: it ran to its end. */
+export const StoppedInSchema = Type.Union([Type.Literal('ramp'), Type.Literal('warmup'), Type.Literal('measure'), Type.Null()]);
+
+/** Follows a process's phase (`enter`); `stoppedIn()` is the phase it was in when `stop` was aborted, or null. */
+export const trackStopPhase = (stop?: AbortSignal): { enter: (p: RunPhase) => void; stoppedIn: () => RunPhase | null } => {
+  let now: RunPhase = 'ramp';
+  let at: RunPhase | null = stop?.aborted ? now : null;
+  stop?.addEventListener('abort', () => (at = now), { once: true });
+  return { enter: (p) => (now = p), stoppedIn: () => at };
+};
+
+/** The run's stop from its processes': the signal of the first stopped early, and the earliest phase one was stopped in. */
+export const mergeStops = (parts: readonly { stopped: string | null; stoppedIn: RunPhase | null }[]) => {
+  const cut = parts.filter((p) => p.stopped !== null); // a window cut short in any process
+  const stoppedBy = cut[0]?.stopped ?? null;
+  return { partial: stoppedBy !== null, stoppedBy, stoppedIn: PHASES.find((ph) => cut.some((p) => p.stoppedIn === ph)) ?? null };
+};
 
 /** Resolves after `ms` wall ms, or at once when `stop` is (or becomes) aborted. */
 export const sleepUnlessStopped = (ms: number, stop?: AbortSignal): Promise<void> =>

@@ -28,6 +28,7 @@ import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timed
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
+import { boundClose, closeTimedOutReason, DEFAULT_CLOSE_TIMEOUT_MS, dropSocket } from './close-bound.js';
 import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
 import {
   type ClientOptions,
@@ -72,6 +73,8 @@ export class WorldtickClient {
   readonly #sink: LatencySink | undefined;
   readonly #maxRedirects: number;
   readonly #silenceMs: number;
+  readonly #closeMs: number;
+  #unbound: () => void = () => {}; // cancels the last close()'s bound (src/client/close-bound.ts)
   #silence: SilenceWatch | null = null;
   readonly #dec = new Unpackr({ useRecords: false, mapsAsObjects: true });
   readonly #enc = new Packr({ useRecords: false });
@@ -95,6 +98,7 @@ export class WorldtickClient {
     this.#sink = opts.sink;
     this.#maxRedirects = opts.maxRedirects ?? 3;
     this.#silenceMs = opts.silenceTimeoutMs ?? 0;
+    this.#closeMs = opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
   }
 
   /** True while the socket is open. */
@@ -233,7 +237,6 @@ export class WorldtickClient {
     return this.#now() - t;
   }
 
-  /** Subscribe to every decoded server message; returns an unsubscribe function. */
   /**
    * Subscribe to the view's changes (`ViewChange`: entered, updated, left; a `welcome` leaves every old
    * entity), after each welcome, snapshot and region frame is applied. Returns an unsubscribe function.
@@ -243,6 +246,7 @@ export class WorldtickClient {
     return () => this.#viewListeners.delete(fn);
   }
 
+  /** Subscribe to every decoded server message; returns an unsubscribe function. */
   on(fn: Listener<ServerMsg>): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
@@ -320,7 +324,8 @@ export class WorldtickClient {
 
   /**
    * Close the socket. Pending waits reject at once (`WT_ERR_CLIENT_CLOSED`, with this `code` and
-   * `reason`), not when the close handshake ends.
+   * `reason`), not when the close handshake ends. A handshake not done within `closeTimeoutMs` (a dead
+   * link) gives the socket up: `closeCode` 1006, `closeReason` `close handshake timed out after <n> ms`.
    */
   close(code = 1000, reason = ''): void {
     const ws = this.#ws;
@@ -329,6 +334,8 @@ export class WorldtickClient {
     if (ws.readyState === 3) return; // already closed: its close event ended the waits
     this.#closeAsked = { closeCode: code, closeReason: reason };
     this.#failPending();
+    this.#unbound();
+    this.#unbound = boundClose(ws, this.#closeMs, () => this.#giveUp(ws, closeTimedOutReason(this.#closeMs)));
   }
 
   /** The close code and reason of the current socket: its close event's, or what `close()` asked until then. */
@@ -341,6 +348,7 @@ export class WorldtickClient {
   #ended(d: CloseDetails): void {
     this.#silence?.stop();
     this.#silence = null;
+    this.#unbound();
     this.closeCode = d.closeCode;
     this.closeReason = d.closeReason;
     this.#failPending(d);
@@ -351,19 +359,17 @@ export class WorldtickClient {
   /** Give an open socket up when the server stays silent for `silenceTimeoutMs` (src/client/silence.ts): as lost, 1006. */
   #watch(ws: WebSocketLike): void {
     this.#silence?.stop();
-    this.#silence =
-      this.#silenceMs <= 0
-        ? null
-        : watchSilence(
-            this.#silenceMs,
-            () => this.sendFrame(pingFrame(this.#now())),
-            (quiet) => {
-              if (this.#ws !== ws) return;
-              this.#ws = null; // its close event, whenever the handshake gives up, is ignored
-              ws.close(1000, 'silent');
-              this.#ended({ closeCode: 1006, closeReason: `no message for ${quiet} ms` });
-            },
-          );
+    const ping = () => this.sendFrame(pingFrame(this.#now()));
+    this.#silence = watchSilence(this.#silenceMs, ping, (quiet) => this.#giveUp(ws, `no message for ${quiet} ms`));
+  }
+
+  /** Give the current socket up as lost (silent, or its close handshake timed out): dropped, 1006. */
+  #giveUp(ws: WebSocketLike, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = null; // its close event, if one ever comes, is ignored
+    this.#closeAsked = null;
+    dropSocket(ws, 1000, reason);
+    this.#ended({ closeCode: 1006, closeReason: reason });
   }
 
   /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error. */

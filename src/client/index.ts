@@ -11,6 +11,7 @@ export {
   type WebSocketCtor,
   type WebSocketLike,
 } from './client.js';
+export { DEFAULT_CLOSE_TIMEOUT_MS } from './close-bound.js';
 export { reconnectAdvice, type ReconnectAdvice } from './reconnect.js';
 export { applyRegion, applySnapshot, createView, type EntityView, type ViewChange, type ViewEntity, viewChange } from './view.js';
 export {

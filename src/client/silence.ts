@@ -16,9 +16,11 @@ export interface SilenceWatch {
 
 /**
  * Watch a socket: `ping()` after `limitMs / 2` of silence, `lost(quietMs)` (once) after `limitMs`.
- * Checks every `limitMs / 4` wall ms (the loss is seen within 1.25 × `limitMs`).
+ * Checks every `limitMs / 4` wall ms (the loss is seen within 1.25 × `limitMs`). `limitMs <= 0`: no
+ * watch (null).
  */
-export const watchSilence = (limitMs: number, ping: () => void, lost: (quietMs: number) => void): SilenceWatch => {
+export const watchSilence = (limitMs: number, ping: () => void, lost: (quietMs: number) => void): SilenceWatch | null => {
+  if (limitMs <= 0) return null;
   let last = Date.now();
   const timer = setInterval(() => {
     const quiet = Date.now() - last;

@@ -44,6 +44,14 @@ export interface ClientOptions {
    * after half of it (a paused world sends no snapshots). Default 0: off.
    */
   silenceTimeoutMs?: number;
+  /**
+   * Wall ms `close()` waits for the close handshake (the server's close frame) before giving the
+   * socket up — a dead link never answers, and the `ws` package waits 30 s, a browser as long as TCP
+   * does: the socket is terminated (`ws`'s `terminate()`; a browser's is no longer waited for),
+   * `closeCode` 1006, `closeReason` `close handshake timed out after <n> ms`, `closed()` resolves.
+   * Default 2000 (`DEFAULT_CLOSE_TIMEOUT_MS`); 0: wait for the handshake however long it takes.
+   */
+  closeTimeoutMs?: number;
 }
 
 export interface ClientStats {

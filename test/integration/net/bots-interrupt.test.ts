@@ -1,6 +1,8 @@
 /**
  * A bots run stopped by a signal (docs/BOTS.md "Stopping a run"): the real bots CLI as a child process
- * against a real game server, signalled once its measured window runs. It stops, closes its bots and
+ * against a real game server, signalled once its measured window runs — or while the bots are still
+ * joining: the world is not stepped until the signal was sent, so the first batch's joins wait for
+ * their welcome and the ramp is surely under way (`stoppedIn: 'ramp'`, no more joins started). It stops, closes its bots and
  * writes a partial report (`partial: true`, `stoppedBy`, the seconds it measured) to `--report` and
  * stdout, then exits 128 + the signal's number — with `--procs 2` the children's parts are in it (the
  * signal is sent to the coordinator alone: it tells its children). A second SIGINT exits at once,
@@ -16,6 +18,7 @@ import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 import { until } from '../../helpers/cluster-instances.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
+import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
 import { runWorld, startTestServer, type TestServer } from './harness.js';
 
 let BOTS: string[] = [];
@@ -68,13 +71,49 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
     expect(JSON.parse(run.io.out.trim().split('\n').at(-1) ?? '')).toEqual(report);
-    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', clients: 6, connected: 6, joinFailures: 0 });
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', stoppedIn: 'measure', clients: 6, connected: 6, joinFailures: 0 });
     expect(report.measuredSeconds).toBeGreaterThan(0.5); // the window ran (a second of it shown) and was cut short
     expect(report.measuredSeconds).toBeLessThan(60);
     expect(report.snapshots).toBeGreaterThan(0);
     expect(report.updateLatencyMs.samples).toBe(report.snapshots);
     expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGINT']);
     expect(run.io.err).toContain('partial');
+    await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+  });
+
+  it('SIGINT during the ramp: no more joins, the joined bots closed, a partial report stoppedIn ramp; exit 130', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    // Hellos wait for the gate: the first batch (2 bots, --concurrency 2) is surely joining when the signal comes.
+    let open = (): void => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const authenticate = async (req: AuthRequest): Promise<AuthResult> => {
+      await gate;
+      return { ok: true, identity: req.name };
+    };
+    const ts = await startTestServer({ net: { resumeGraceSeconds: 0, authTimeoutMs: 60_000 }, hooks: { authenticate } });
+    const runner = runWorld(ts.world);
+    onTestFinished(async () => {
+      open();
+      runner.stop();
+      await ts.stop();
+    });
+    const run = startBots(ts, ['--concurrency', '2']);
+    await until('the first batch said hello', () => ts.server.stats().auth.pending === 2, 60_000, 50);
+    expect(run.io.err).toMatch(/bots: ramp 0\/6/);
+    run.child.kill('SIGINT');
+    await until('the stop began', () => run.io.err.includes('stopping'), 20_000, 50);
+    open(); // the first batch joins now; the stop lets no other batch start
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(130);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', stoppedIn: 'ramp', clients: 6, connected: 2, joinFailures: 0 });
+    expect(report.measuredSeconds).toBe(0);
+    expect(report.perProc.map((p) => [p.stopped, p.stoppedIn])).toEqual([['SIGINT', 'ramp']]);
+    expect(run.io.err).toContain('PARTIAL report: stopped by SIGINT during the ramp');
+    expect(ts.server.stats().auth.accepted).toBe(2);
     await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
   });
 

@@ -4,7 +4,9 @@
  * (close code and reason in `details`), not after their timeout, and a wait on a closed socket
  * rejects at once. Real sockets: an in-process server stopped, a server process killed with
  * SIGKILL (then restarted: the same key retried after the resume gets its answer), and the
- * client's own `close()`.
+ * client's own `close()` — on a dead link too (the server process stopped with SIGSTOP: no close
+ * frame will come), where `closed()` resolves after `closeTimeoutMs`, not after the `ws` package's
+ * 30 s handshake timeout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,26 @@ describe('pending waits end when the socket closes', () => {
     expectClosed(await b, 4000, 'going away');
     await c.closed();
     expect(c.closeCode).toBe(4000);
+  });
+
+  it('close() on a dead link (server SIGSTOPped): closed() resolves after closeTimeoutMs with 1006', { timeout: 20_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wt-client-close-'));
+    dirs.push(dataDir);
+    const args = ['--port', '0', '--admin-port', '0', '--npcs', '0', '--stats-interval', '0'];
+    proc = await startGameProcess({ main: 'src/cli/main.ts', args, dataDir, token: 'client-close-token' });
+    const url = `ws://127.0.0.1:${proc.lines.find((l) => l.msg === 'server ready')?.port}`;
+    const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor, closeTimeoutMs: 500 });
+    await c.connect();
+    await c.join('1', 'leaver', '', null, LONG);
+    proc.child.kill('SIGSTOP'); // the afterEach's SIGKILL ends a stopped process too
+    const wait = rejectionOf(c.waitFor(never, LONG));
+    c.close(1000, 'bye');
+    expectClosed(await wait, 1000, 'bye'); // pending waits: at once, with close()'s code
+    await c.closed(); // the ws package alone would wait 30 s for the server's close frame
+    expect(c.closeCode).toBe(1006);
+    expect(c.closeReason).toBe('close handshake timed out after 500 ms');
+    expect(c.open).toBe(false);
+    expectClosed(await rejectionOf(c.waitFor(never, LONG)), 1006, 'close handshake timed out after 500 ms');
   });
 
   it('SIGKILL of the server process: pending join and purchase reject; after the restart the same key gets its answer', {

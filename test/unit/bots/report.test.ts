@@ -16,6 +16,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   pid: 1000 + proc,
   cpusAllowed: null,
   stopped: null,
+  stoppedIn: null,
   clients: 10,
   connected: 10,
   joinFailures: 0,
@@ -199,6 +200,19 @@ describe('bots report merge', () => {
     );
     expect(joinFailureReason(new Error('could not connect to ws://h:1: Unexpected server response: 503'))).toBe('http 503');
     expect(joinFailureReason('boom')).toBe('other');
+  });
+
+  it('a stop in any process makes the run partial: the first signal, and the earliest phase a process was stopped in', () => {
+    const meta = { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: 't', transport: 'raw' } as const;
+    const whole = mergeReports([part(0, a), part(1, b)], meta);
+    expect([whole.partial, whole.stoppedBy, whole.stoppedIn]).toEqual([false, null, null]);
+    const cut = mergeReports(
+      [part(0, a, { stopped: 'SIGTERM', stoppedIn: 'measure' }), part(1, b, { stopped: 'SIGTERM', stoppedIn: 'ramp' }), part(2, b)],
+      meta,
+    );
+    expect([cut.partial, cut.stoppedBy, cut.stoppedIn]).toEqual([true, 'SIGTERM', 'ramp']);
+    expect(cut.perProc.map((p) => p.stoppedIn)).toEqual(['measure', 'ramp', null]);
+    expect([...Value.Errors(BotsReportSchema, cut)]).toEqual([]);
   });
 
   it("docs/BOTS.md's report table names every top-level field of the schema", () => {
