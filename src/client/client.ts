@@ -153,10 +153,7 @@ export class WorldtickClient {
     });
   }
 
-  /**
-   * Send raw bytes (tests use it for malformed frames). A view of a SharedArrayBuffer is copied
-   * first: a browser's `WebSocket.send` refuses one.
-   */
+  /** Send raw bytes (tests: malformed frames). A SharedArrayBuffer view is copied first (a browser's `send` refuses one). */
   sendRaw(bytes: Uint8Array): void {
     this.#ws?.send(bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice());
   }
@@ -202,10 +199,7 @@ export class WorldtickClient {
     }
   }
 
-  /**
-   * Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry with the same key
-   * after a disconnect or TX_UNAVAILABLE). Resolves with the server's txResult for that key.
-   */
+  /** Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry it after a disconnect or TX_UNAVAILABLE): its txResult. */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
     const wait = this.waitFor((m) => m.type === 21 && m.key === key, timeoutMs);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
