@@ -35,13 +35,20 @@ export interface InstanceInfo {
   readonly gameUrl: string;
   /** The instance's admin HTTP base URL. */
   readonly adminUrl: string;
-  /** Most game sessions the instance accepts. */
+  /** Most game sessions the instance accepts (0 while it drains or stops: it takes no world). */
   readonly capacity: number;
   readonly load: InstanceLoad;
+  /**
+   * Whether the instance is draining (`POST /api/v1/cluster/drain`), as opposed to stopping, which also
+   * announces capacity 0. Absent: not draining.
+   */
+  readonly draining?: boolean;
 }
 
 /** A live instance as listed by {@link Coordinator.listInstances}. */
 export interface InstanceRecord extends InstanceInfo {
+  /** As announced; false for a record without the flag (an older build's: a rolling upgrade mixes builds). */
+  readonly draining: boolean;
   /** Wall-clock epoch ms of the last register/heartbeat, as the instance reported it. */
   readonly heartbeatAt: number;
   /** The presence TTL the instance registered with (ms). */
@@ -154,10 +161,11 @@ export interface Coordinator {
   /** Announces (or re-announces) an instance; it stays listed for `ttlMs` unless heartbeated. */
   register(instance: InstanceInfo, ttlMs: number): Promise<void>;
   /**
-   * Renews an instance's presence for its registered TTL and records its load.
+   * Renews an instance's presence for its registered TTL and records its load, and whether it drains
+   * when `draining` is given (left as it is otherwise).
    * Resolves false when the record had already expired: the instance must `register` again.
    */
-  heartbeat(instanceId: string, load: InstanceLoad): Promise<boolean>;
+  heartbeat(instanceId: string, load: InstanceLoad, draining?: boolean): Promise<boolean>;
   /** Removes an instance at once (clean shutdown). */
   deregister(instanceId: string): Promise<void>;
   /** Every instance whose presence has not expired, sorted by id. */

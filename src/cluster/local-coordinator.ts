@@ -130,17 +130,21 @@ export class LocalCoordinator implements Coordinator {
     this.open();
     checkInstance(instance);
     checkTtl('ttlMs', ttlMs);
-    const info: InstanceInfo = { ...instance, load: { ...instance.load } };
+    const info: InstanceInfo = { ...instance, load: { ...instance.load }, draining: instance.draining === true };
     this.hub.instances.set(info.id, { info, ttlMs, heartbeatAt: Date.now(), expiresAt: this.hub.clock() + ttlMs });
   }
 
-  async heartbeat(instanceId: string, load: InstanceLoad): Promise<boolean> {
+  async heartbeat(instanceId: string, load: InstanceLoad, draining?: boolean): Promise<boolean> {
     this.open();
     checkId('instanceId', instanceId);
     checkLoad(load);
     const e = this.liveInstance(instanceId);
     if (!e) return false;
-    e.info = { ...e.info, load: { sessions: load.sessions, stepCostMs: load.stepCostMs, cpu: load.cpu } };
+    e.info = {
+      ...e.info,
+      load: { sessions: load.sessions, stepCostMs: load.stepCostMs, cpu: load.cpu },
+      ...(draining === undefined ? {} : { draining }),
+    };
     e.heartbeatAt = Date.now();
     e.expiresAt = this.hub.clock() + e.ttlMs;
     return true;
@@ -159,6 +163,7 @@ export class LocalCoordinator implements Coordinator {
       if (!e) continue;
       out.push({
         ...e.info,
+        draining: e.info.draining === true,
         heartbeatAt: e.heartbeatAt,
         ttlMs: e.ttlMs,
         ttlRemainingMs: Math.max(0, Math.ceil(e.expiresAt - this.hub.clock())),

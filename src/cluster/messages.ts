@@ -67,6 +67,7 @@ export const checkInstance = (info: InstanceInfo): void => {
   if (typeof info.gameUrl !== 'string' || info.gameUrl.length > 2000) problems.push('instance.gameUrl must be a string');
   if (typeof info.adminUrl !== 'string' || info.adminUrl.length > 2000) problems.push('instance.adminUrl must be a string');
   if (!Number.isInteger(info.capacity) || info.capacity < 0) problems.push('instance.capacity must be an integer >= 0');
+  if (info.draining !== undefined && typeof info.draining !== 'boolean') problems.push('instance.draining must be a boolean');
   if (problems.length > 0) throw optionInvalid(problems);
   checkLoad(info.load, 'instance.load');
 };

@@ -174,6 +174,8 @@ export class RedisCoordinator implements Coordinator {
       l.stepCostMs,
       'cpu',
       l.cpu,
+      'draining',
+      instance.draining === true ? 1 : 0,
       'ttlMs',
       ttlMs,
       'heartbeatAt',
@@ -182,14 +184,15 @@ export class RedisCoordinator implements Coordinator {
     await this.run('register', S.REGISTER, [this.k('inst', instance.id), this.k('insts')], [instance.id, ttlMs, ...fields]);
   }
 
-  async heartbeat(instanceId: string, load: InstanceLoad): Promise<boolean> {
+  async heartbeat(instanceId: string, load: InstanceLoad, draining?: boolean): Promise<boolean> {
     checkId('instanceId', instanceId);
     checkLoad(load);
+    const flag = draining === undefined ? [] : [draining ? 1 : 0];
     const r = await this.run(
       'heartbeat',
       S.HEARTBEAT,
       [this.k('inst', instanceId)],
-      [load.sessions, load.stepCostMs, load.cpu, Date.now()],
+      [load.sessions, load.stepCostMs, load.cpu, Date.now(), ...flag],
     );
     return num(r) === 1;
   }
@@ -218,6 +221,7 @@ export class RedisCoordinator implements Coordinator {
         adminUrl: h.get('adminUrl') ?? '',
         capacity: Number(h.get('capacity') ?? 0),
         load: { sessions: Number(h.get('sessions') ?? 0), stepCostMs: Number(h.get('stepCostMs') ?? 0), cpu: Number(h.get('cpu') ?? 0) },
+        draining: h.get('draining') === '1', // absent in an older build's record: not draining
         heartbeatAt: Number(h.get('heartbeatAt') ?? 0),
         ttlMs: Number(h.get('ttlMs') ?? 0),
         ttlRemainingMs: Math.max(0, num(flat[i + 1])),

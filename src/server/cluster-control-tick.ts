@@ -12,6 +12,13 @@ import type { WorldTakeover } from './cluster-takeover.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { WorldLoadMeter } from './world-load.js';
 
+/**
+ * Why this instance announces capacity 0 (docs/CLUSTER.md "Draining an instance"): `draining` (`POST
+ * /api/v1/cluster/drain`; its presence record says `draining: true`), `stopping` (a clean stop: capacity 0,
+ * not flagged draining), or `none`. Either of the first two takes no world and refuses a handover.
+ */
+export type DrainState = 'none' | 'draining' | 'stopping';
+
 /** What a control tick reads and updates of the cluster service. */
 export interface ControlTickContext {
   readonly opts: ClusterServiceOptions;
@@ -21,7 +28,8 @@ export interface ControlTickContext {
   readonly seenTokens: Map<string, number>;
   readonly takeover: WorldTakeover;
   readonly meter: WorldLoadMeter;
-  readonly draining: () => boolean;
+  /** Draining or stopping (capacity 0, takes no world), or neither. */
+  readonly drain: () => DrainState;
   readonly stopped: () => boolean;
   /** Worlds deleted here whose stored record is still being deleted: their held leases are renewed, nothing more. */
   readonly deleting: ReadonlySet<string>;
@@ -31,13 +39,14 @@ export interface ControlTickContext {
   readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
 }
 
-/** This instance's presence record: capacity 0 while draining. */
-export const instanceInfo = (o: ClusterServiceOptions, draining: boolean): InstanceInfo => ({
+/** This instance's presence record: capacity 0 while draining or stopping, flagged `draining` only for a drain. */
+export const instanceInfo = (o: ClusterServiceOptions, drain: DrainState): InstanceInfo => ({
   id: o.instanceId,
   gameUrl: o.gameUrl(),
   adminUrl: o.adminUrl(),
-  capacity: draining ? 0 : o.capacity(),
+  capacity: drain === 'none' ? o.capacity() : 0,
   load: o.load(),
+  draining: drain === 'draining',
 });
 
 /** What a control tick saw of the coordinator: how many of its calls failed (0 = reachable), the first error. */
@@ -59,9 +68,10 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   };
   const presence = async (): Promise<void> => {
     try {
-      if (!(await c.heartbeat(id, o.load()))) {
+      // The drain flag rides every heartbeat: a register that failed when the drain began is made good.
+      if (!(await c.heartbeat(id, o.load(), x.drain() === 'draining'))) {
         x.counters.reRegistrations++;
-        await c.register(instanceInfo(o, x.draining()), o.presenceTtlMs ?? o.leaseTtlMs);
+        await c.register(instanceInfo(o, x.drain()), o.presenceTtlMs ?? o.leaseTtlMs);
       }
     } catch (err) {
       failed(err);
@@ -69,7 +79,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
     }
   };
   const lease = async (w: SimWorld): Promise<void> => {
-    if (x.draining() && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
+    if (x.drain() !== 'none' && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
     // A failed lease call is the tick's error too when it came first (the reachability line names it).
     if (!(await tickWorldLease(x.leaseTick, w.id, (err) => void (error ??= err)))) failures++;
   };
@@ -102,7 +112,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   const kept = [...new Set([...x.deleting, ...x.creating])].filter((w) => !hosted.has(w));
   await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...kept.map(keep)]);
   // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
-  if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && !x.draining())
+  if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && x.drain() === 'none')
     failures += await x.takeover.takeOrphans();
   return { failures, error };
 };

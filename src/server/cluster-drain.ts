@@ -1,7 +1,8 @@
 /**
  * Draining an instance (docs/CLUSTER.md "Draining an instance"): before a planned stop, move every
  * world it steps to other instances by migration (state preserved, players redirected with their
- * resume tokens), and keep new worlds away from it — it announces capacity 0, so placement,
+ * resume tokens), and keep new worlds away from it — it announces capacity 0 (and `draining: true` in its
+ * instance record, which a clean stop's capacity 0 does not say), so placement,
  * default migration targets and balance rounds skip it, it takes no standby copy or orphan, and
  * `/readyz` answers 503 (load balancers stop sending new connections). Then stop it (SIGTERM).
  *
@@ -89,7 +90,10 @@ export const drainRoutes = (d: DrainDeps): Route[] => [
   {
     method: 'GET',
     pattern: '/api/v1/cluster/drain',
-    handler: () => ({ json: { instance: d.cluster.instanceId, draining: d.cluster.draining, worlds: d.cluster.serving() } }),
+    // `draining` as in GET /api/v1/cluster: a drain, not a clean stop (capacity 0 too).
+    handler: () => ({
+      json: { instance: d.cluster.instanceId, draining: d.cluster.drainState === 'draining', worlds: d.cluster.serving() },
+    }),
   },
   {
     method: 'POST',

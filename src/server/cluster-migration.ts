@@ -36,6 +36,7 @@ import { isNotLoadableHere } from '../persist/restore.js';
 import { isPassingOutage } from '../persist/write-failure-log.js';
 import type { Store } from '../store/types.js';
 import { refuseUnconfirmedCreate } from './unconfirmed-create.js';
+import { refuseNothingStored } from './nothing-stored.js';
 import { checkMigrationTarget } from './peer-check.js';
 import { migrationTarget } from './migration-target.js';
 import type { MigrationResult, MoveRecord } from './move-records.js';
@@ -111,9 +112,10 @@ export class WorldMover {
   }
 
   /**
-   * Take `worldId` over from the store (the cluster service's `adopt` hook). True when it steps here
-   * next. Rejects with `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed),
-   * with `WT_ERR_WORLD_NOT_DURABLE` (a failover) when its record is of a create never confirmed (removed).
+   * Take `worldId` over from the store (the `adopt` hook). True when it steps here next. Rejects with
+   * `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote its checkpoint (nothing installed), `WT_ERR_WORLD_NOT_DURABLE`
+   * (a failover) when its record is of a create never confirmed (removed), `WT_ERR_WORLD_NOT_FOUND` when nothing is
+   * stored and there is no local copy (deleted: src/server/nothing-stored.ts).
    */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
     // Stopping: no failover starts (the lease is given back; another instance takes the world). A handover
@@ -127,19 +129,18 @@ export class WorldMover {
     const t0 = performance.now();
     // A record whose create was never confirmed is never taken over: removed, WT_ERR_WORLD_NOT_DURABLE thrown.
     if (why === 'failover' && d.store) await refuseUnconfirmedCreate(d.store(), d.logger, worldId, token);
+    let unreadable = false;
     const p = await d.load(worldId).catch((err: unknown) => {
-      // A newer build wrote its checkpoint: not taken over here, whatever copy this instance has (the
-      // default world's local copy included); the caller declines (a handover is refused, a failover lease released).
-      if (isNotLoadableHere(err)) throw err;
-      // The store briefly unavailable (a restart, a failover, a timeout): not taken over now, and no local copy
-      // continues in its place; the caller gives the lease back (a handover is refused) and a later control tick retries.
-      if (isPassingOutage(err)) throw err;
+      // Thrown: a newer build's checkpoint (the caller declines, whatever copy is here), a passing store outage (the
+      // lease given back, a later control tick retries; no local copy continues in its place).
+      if (isNotLoadableHere(err) || isPassingOutage(err)) throw err;
       d.logger.error({ err, world: worldId }, 'cluster: stored world could not be loaded');
+      unreadable = true;
       return null;
     });
     const old = d.getWorld(worldId);
     if (!p) {
-      if (!old) return false;
+      if (!old) return unreadable ? false : refuseNothingStored(d.store?.(), worldId);
       // Nothing stored for it (instances that do not share a store): continue from the local copy.
       d.logger.warn({ world: worldId }, 'cluster: no stored record of the world; continuing from the local copy');
       if (!old.ledger) d.withLedger(old);

@@ -261,7 +261,7 @@ export const clusterStatus = (cluster: ClusterService) => {
     coordinator: c.kind,
     instance: cluster.instanceId,
     reachable: cluster.reachable,
-    draining: cluster.draining,
+    draining: cluster.drainState === 'draining', // not while stopping (capacity 0 too)
     instances: instances.map((i) => ({ ...i, worlds: leases.filter((l) => l.instanceId === i.id).map((l) => l.worldId) })),
     leases,
     held,
@@ -331,7 +331,7 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
     'worldtick_cluster_draining',
     '1 while this instance is draining (POST /api/v1/cluster/drain: capacity 0, /readyz 503), else 0.',
     [],
-    (put) => put({}, cluster.draining ? 1 : 0),
+    (put) => put({}, cluster.drainState === 'draining' ? 1 : 0),
   );
   const k = cluster.counters;
   const total = (name: string, help: string, read: () => number): void => counter(name, help, [], (put) => put({}, read()));

@@ -17,7 +17,7 @@
  * With `enforce: false` (one instance, LocalCoordinator) nothing is gated or routed: the
  * runtime behaves as without a cluster, and fencing tokens are still held and exposed.
  */
-import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
+import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { WorldLoadMeter } from './world-load.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -27,7 +27,7 @@ import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
 import { ClusterView, type WorldOwner } from './cluster-view.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
-import { instanceInfo, logReachability, runControlTick, type ControlTickContext } from './cluster-control-tick.js';
+import { instanceInfo, logReachability, runControlTick, type ControlTickContext, type DrainState } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 import { AdminWorldLeases } from './cluster-claim.js';
 import { watchStepping, type WatchContext } from './cluster-watchdog.js';
@@ -47,7 +47,7 @@ export class ClusterService implements Service {
   readonly #guard: number;
   readonly #epochNow: () => number;
   readonly #serving = new Set<string>();
-  #draining = false;
+  #drain: DrainState = 'none';
   readonly #fences: FenceAnnouncer; // tokens announced to the store, and refused ones (src/server/cluster-fence-announce.ts)
   readonly #ranges = new StepRangeLog(); // who stepped what (src/server/cluster-step-ranges.ts)
   readonly #seenTokens = new Map<string, number>(); // highest token seen per world as another instance's (failovers)
@@ -77,7 +77,7 @@ export class ClusterService implements Service {
     this.#guard = opts.stepGuardMs ?? Math.min(250, opts.leaseTtlMs / 10);
     this.#epochNow = opts.epochNow ?? Date.now;
     this.#fences = new FenceAnnouncer(opts, this.counters);
-    this.#view = new ClusterView(opts, () => this.#draining);
+    this.#view = new ClusterView(opts, () => this.#drain);
     this.#admin = new AdminWorldLeases({
       opts,
       counters: this.counters,
@@ -120,7 +120,7 @@ export class ClusterService implements Service {
       seenTokens: this.#seenTokens,
       takeover: this.#takeover,
       meter: this.#meter,
-      draining: () => this.#draining,
+      drain: () => this.#drain,
       stopped: () => this.#stopped,
       deleting: this.#admin.deleting,
       creating: this.#admin.creating,
@@ -132,21 +132,25 @@ export class ClusterService implements Service {
     return this.#o.instanceId;
   }
 
-  /** Draining (docs/CLUSTER.md "Draining an instance"): announced with capacity 0, takes no world. */
+  /** Draining or stopping (docs/CLUSTER.md "Draining an instance"): announced with capacity 0, takes no world. */
   get draining(): boolean {
-    return this.#draining;
+    return this.#drain !== 'none';
+  }
+
+  /** Why capacity 0 is announced: `draining` (a drain), `stopping` (a clean stop), `none`. */
+  get drainState(): DrainState {
+    return this.#drain;
   }
 
   /**
-   * Start or end draining: announce the capacity at once (0 while draining: no placement, migration
-   * or balance picks this instance), stop acquiring worlds it does not hold (standby copies, orphans),
-   * and update its own record in the view now, not at the next tick. Held leases renew as before.
-   * Rejects when the coordinator cannot be reached (the flag is set either way).
+   * Start or end draining (`why` 'stopping': a clean stop, not flagged `draining` in the presence record): announce
+   * capacity 0 at once (no placement, migration or balance picks it), acquire no world it does not hold, update its
+   * own record in the view now. Held leases renew. Rejects when the coordinator cannot be reached (state set anyway).
    */
-  async setDraining(on: boolean): Promise<void> {
-    this.#draining = on;
+  async setDraining(on: boolean, why: 'draining' | 'stopping' = 'draining'): Promise<void> {
+    this.#drain = on ? why : 'none';
     this.#view.refreshOwn();
-    await this.#o.coordinator.register(this.#info(), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
+    await this.#o.coordinator.register(instanceInfo(this.#o, this.#drain), this.#o.presenceTtlMs ?? this.#o.leaseTtlMs);
   }
 
   /** Whether `worldId` has a record in the shared store, looked up alone (src/server/cluster-stored.ts); rejects when it cannot be read. */
@@ -392,9 +396,5 @@ export class ClusterService implements Service {
       logReachability(this.#o.logger, this.#o.coordinator, this.#reachable, error);
     }
     this.#watch();
-  }
-
-  #info(): InstanceInfo {
-    return instanceInfo(this.#o, this.#draining);
   }
 }

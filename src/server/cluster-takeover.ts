@@ -18,6 +18,10 @@
  * `TRANSIENT_REASONS`, src/persist/write-failure-log.ts: a restart, a failover, a timeout) is not a
  * loss: the lease is given back and a later control tick tries again. Logged at warn, at error once a
  * world's takeovers have failed so for `STORE_OUTAGE_ERROR_MS` (30 s) with no longer gap between two.
+ *
+ * A takeover that finds no stored record and no copy here (`WT_ERR_WORLD_NOT_FOUND` from the `adopt` hook: a
+ * delete or the undo of a failed create removed it first) is not a failure either: the lease is given back,
+ * logged at info (src/server/nothing-stored.ts). Any other failed takeover is logged at error.
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
@@ -200,6 +204,7 @@ export class WorldTakeover {
       // A failed announce logged itself (a refusal, or the fence row locked: src/server/cluster-fence-announce.ts).
       const announced = await this.#c.announce(worldId, token);
       let quiet = false; // a passing store outage (logged by #storeOutage), a create never confirmed (by the hook)
+      let gone = false; // nothing stored to take over and no copy here: the world was deleted (src/server/nothing-stored.ts)
       const ok =
         announced &&
         o.adopt !== undefined &&
@@ -214,13 +219,22 @@ export class WorldTakeover {
             quiet = true;
             return false;
           }
+          if (isWorldtickError(err, 'WT_ERR_WORLD_NOT_FOUND')) {
+            gone = true;
+            return false;
+          }
           if (!isNotLoadableHere(err)) throw err;
           this.#declineTooNew(worldId, err, why);
           return false;
         }));
       if (ok) this.#started(worldId);
       else {
-        if (announced && !quiet)
+        if (announced && gone)
+          o.logger.info(
+            { world: worldId, fencingToken: token },
+            'cluster: nothing stored to take over (the world was deleted); lease released',
+          );
+        else if (announced && !quiet)
           o.logger.error({ world: worldId, fencingToken: token }, 'cluster: world could not be taken over; lease released');
         await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
       }

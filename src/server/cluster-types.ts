@@ -65,7 +65,9 @@ export interface ClusterServiceOptions {
    * after this instance was granted a world another instance held (failover, a standby copy) or
    * one it does not host (an orphan, a handover), and after the store accepted the new token.
    * Resolves true when the world is in the runner, restored from its last checkpoint; rejects with
-   * `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote that checkpoint (the world is declined).
+   * `WT_ERR_CHECKPOINT_TOO_NEW` when a newer build wrote that checkpoint (the world is declined), with
+   * `WT_ERR_WORLD_NOT_FOUND` when no record is stored and there is no local copy (the world was deleted: the
+   * lease is given back with an info line, src/server/nothing-stored.ts).
    */
   readonly adopt?: (worldId: string, token: number, why: 'failover' | 'migration') => Promise<boolean>;
   /**

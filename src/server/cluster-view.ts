@@ -5,6 +5,7 @@
  */
 import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import type { ClusterServiceOptions } from './cluster-types.js';
+import type { DrainState } from './cluster-control-tick.js';
 
 /** The owner of a world as the view says: its instance, token and URLs (null when unknown). */
 export interface WorldOwner {
@@ -23,7 +24,7 @@ export const HOLDER_GRACE_TTLS = 2;
 /** Instances and leases as of the last control tick. A class: it owns them (replaced whole by each tick). */
 export class ClusterView {
   readonly #o: ClusterServiceOptions;
-  readonly #draining: () => boolean;
+  readonly #drain: () => DrainState;
   #instances: InstanceRecord[] = [];
   #leases = new Map<string, LeaseOwner>();
   /**
@@ -34,10 +35,10 @@ export class ClusterView {
   readonly #holders = new Map<string, { instanceId: string; goneAt: number | null }>();
   #read = false;
 
-  /** `draining`: whether this instance drains now (its own capacity is then 0). */
-  constructor(o: ClusterServiceOptions, draining: () => boolean) {
+  /** `drain`: whether this instance drains or stops now (its own capacity is then 0, flagged draining for a drain). */
+  constructor(o: ClusterServiceOptions, drain: () => DrainState) {
     this.#o = o;
-    this.#draining = draining;
+    this.#drain = drain;
   }
 
   /** Live instances (this instance's capacity as it is now). */
@@ -105,7 +106,7 @@ export class ClusterView {
     }
   }
 
-  /** This instance's capacity changed (draining started or ended): its own record says so at once. */
+  /** This instance's capacity changed (draining or stopping started, draining ended): its own record says so at once. */
   refreshOwn(): void {
     this.#instances = this.#ownCapacity(this.#instances);
   }
@@ -122,11 +123,14 @@ export class ClusterView {
   }
 
   /**
-   * `instances` with this instance's own capacity as it is now (0 while draining): a list read by a
-   * control tick that overlapped a change of draining may predate its register.
+   * `instances` with this instance's own capacity and drain flag as they are now (capacity 0 while draining or
+   * stopping): a list read by a control tick that overlapped a change of draining may predate its register.
    */
   #ownCapacity(instances: InstanceRecord[]): InstanceRecord[] {
-    const capacity = this.#draining() ? 0 : this.#o.capacity(); // as instanceInfo says (not the load report: load() reads and resets a window)
-    return instances.map((i) => (i.id === this.#o.instanceId && i.capacity !== capacity ? { ...i, capacity } : i));
+    const drain = this.#drain();
+    const capacity = drain === 'none' ? this.#o.capacity() : 0; // as instanceInfo says (not the load report: load() reads and resets a window)
+    const draining = drain === 'draining';
+    const own = (i: InstanceRecord) => i.id === this.#o.instanceId && (i.capacity !== capacity || i.draining !== draining);
+    return instances.map((i) => (own(i) ? { ...i, capacity, draining } : i));
   }
 }

@@ -58,9 +58,11 @@ export const stopRuntime = async (p: RuntimeStopParts): Promise<ShutdownCheckpoi
   if (cluster.enforce && p.moves) {
     // Cluster mode: a world moving between instances right now (out, or being adopted) finishes its
     // move before anything stops, so it ends up owned once with its state; no move starts from now.
-    // Announced capacity 0 first (as a drain): other instances place and migrate nothing here, and a
-    // handover from one whose view is older is refused (src/server/cluster-migration-routes.ts).
-    await cluster.setDraining(true).catch((err: unknown) => logger.warn({ err }, 'cluster: capacity 0 could not be announced at stop'));
+    // Announced capacity 0 first (as a drain, its record not flagged draining): other instances place and migrate
+    // nothing here, and a handover from one whose view is older is refused (src/server/cluster-migration-routes.ts).
+    await cluster
+      .setDraining(true, 'stopping')
+      .catch((err: unknown) => logger.warn({ err }, 'cluster: capacity 0 could not be announced at stop'));
     await p.moves.mover.settle(p.moves.waitMs);
   }
   // Graceful shutdown: ledgers commit what is queued; a record and a full checkpoint of every

@@ -95,13 +95,14 @@
     wrap.append(fill, lbl);
     return wrap;
   };
-  // An instance is marked draining: this one by its own flag (worldtick_cluster_draining), another by the
-  // capacity 0 it announces while it drains or stops (docs/CLUSTER.md "Draining an instance").
+  // An instance is marked draining by the flag of its record (`draining`; this one's: its own flag,
+  // worldtick_cluster_draining) — not by capacity 0, which a stopping instance announces too (docs/CLUSTER.md
+  // "Draining an instance"). A record without the flag (an older build's) is not marked.
   const drainMark = () => {
     const m = document.createElement('span');
     m.className = 'badge bad drain';
     m.textContent = 'draining';
-    m.title = 'capacity 0: draining (or stopping); it takes no world';
+    m.title = 'draining: capacity 0, it takes no world and moves its own away';
     return m;
   };
   const renderCluster = (c) => {
@@ -115,7 +116,7 @@
     for (const i of c.instances) {
       const tr = document.createElement('tr');
       tr.dataset.instance = i.id;
-      const draining = i.id === c.instance ? c.draining === true : i.capacity === 0;
+      const draining = i.id === c.instance ? c.draining === true : i.draining === true;
       tr.dataset.draining = String(draining);
       const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, i.worlds.join(', ') || '—'];
       for (const v of cells) {

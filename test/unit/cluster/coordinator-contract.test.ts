@@ -244,6 +244,34 @@ for (const impl of impls) {
       expect((await b.listInstances()).map((i) => i.id)).toEqual(['B']);
     });
 
+    it('presence: an instance says whether it drains (register, heartbeat); without the flag it is not draining', async () => {
+      const be = impl.backend();
+      const a = be.make();
+      const b = be.make();
+      const load = { sessions: 0, stepCostMs: 0, cpu: 0 };
+      const drains = async () => (await a.listInstances()).map((i) => [i.id, i.draining]);
+      await a.register(info('A'), 5000);
+      await b.register({ ...info('B'), capacity: 0, draining: true }, 5000);
+      expect(await drains()).toEqual([
+        ['A', false],
+        ['B', true],
+      ]);
+      expect(await b.heartbeat('B', load, false)).toBe(true); // the drain ended
+      expect(await a.heartbeat('A', load, true)).toBe(true);
+      expect(await drains()).toEqual([
+        ['A', true],
+        ['B', false],
+      ]);
+      expect(await a.heartbeat('A', load)).toBe(true); // no flag: left as it is
+      expect(await drains()).toEqual([
+        ['A', true],
+        ['B', false],
+      ]);
+      // Stopping announces capacity 0 without the flag: not draining.
+      await b.register({ ...info('B'), capacity: 0, draining: false }, 5000);
+      expect((await a.listInstances())[1]).toMatchObject({ id: 'B', capacity: 0, draining: false });
+    });
+
     it('pub/sub: messages reach every subscriber on every instance, in order; unsubscribe stops them', async () => {
       const be = impl.backend();
       const a = be.make();

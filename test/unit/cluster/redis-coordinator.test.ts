@@ -33,6 +33,25 @@ describe.skipIf(!redis.bin)('RedisCoordinator only', () => {
     expect(c.counters.badMessages).toBe(3);
   });
 
+  it('reads an instance record written by an older build (no draining field) as not draining; its heartbeat keeps it so', async () => {
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'old:' }));
+    const raw = new Redis(redis.server().url);
+    try {
+      // What an older build's register wrote: no `draining` field (a rolling upgrade mixes builds).
+      const fields = ['id', 'O', 'gameUrl', 'ws://o', 'adminUrl', 'http://o', 'capacity', 0, 'sessions', 0, 'stepCostMs', 0, 'cpu', 0];
+      await raw.hset('old:inst:O', ...fields, 'ttlMs', 5000, 'heartbeatAt', Date.now());
+      await raw.pexpire('old:inst:O', 5000);
+      await raw.sadd('old:insts', 'O');
+      expect(await c.listInstances()).toEqual([expect.objectContaining({ id: 'O', capacity: 0, draining: false })]);
+      expect(await c.heartbeat('O', { sessions: 1, stepCostMs: 0, cpu: 0 })).toBe(true);
+      expect(await c.listInstances()).toEqual([
+        expect.objectContaining({ id: 'O', draining: false, load: { sessions: 1, stepCostMs: 0, cpu: 0 } }),
+      ]);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('partition: the cut-off owner stops trusting its lease before anyone else can take it, and learns it lost ownership on heal', async () => {
     const proxy = await startTcpProxy(redis.server().port);
     try {
