@@ -9,22 +9,11 @@
  * real SQLite store; the delete is run by the fence call, as the fence row's wait orders it.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
-import { createLogger } from '../../../src/log.js';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
-import type { GameServer } from '../../../src/net/game-server.js';
-import { Checkpointer } from '../../../src/persist/checkpointer.js';
-import { loadPersistedWorld } from '../../../src/persist/restore.js';
-import { WorldMover } from '../../../src/server/cluster-migration.js';
-import { ClusterService } from '../../../src/server/cluster-service.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
-import { createSimWorld } from '../../../src/world/sim-world.js';
-import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import type { Fence } from '../../../src/store/types.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
-
-/** The few game-server calls an adoption makes (no sessions here). */
-const noSessions = { worldAdopted: () => undefined, releaseWorld: () => undefined, closeWorldSessions: () => 0 };
+import { orphanTaker, storeOrphan } from '../../helpers/orphan-taker.js';
 
 /**
  * Instance `c` over a store holding world `w`'s record (the one its dead owner left); `beforeFence` runs
@@ -33,47 +22,13 @@ const noSessions = { worldAdopted: () => undefined, releaseWorld: () => undefine
 const takeOver = async (beforeFence: (store: SqliteStore) => Promise<unknown>) => {
   const data = tempDataDir('wt-takeover-gone-');
   const store = new SqliteStore({ dataDir: data.dir });
-  const silent = createLogger('silent');
-  const wa = createSimWorld({ id: 'w', capacity: 50, seed: 3 });
-  const ck = new Checkpointer({ store: () => store, logger: silent, intervalSeconds: 0 });
-  ck.track(wa, { origin: 'admin', npcs: 0 });
-  await ck.persist('w');
+  await storeOrphan(store, 50, 0);
   const { lines, logger } = jsonLogSink('info');
-  const runner = new LoopRunner();
-  let mover: WorldMover | undefined;
-  const c = new ClusterService(
-    clusterServiceOptions({
-      coordinator: new LocalCoordinator({ hub: new LocalHub(() => 0) }),
-      instanceId: 'c',
-      leaseTtlMs: 1000,
-      logger,
-      worlds: () => runner.worlds(),
-      store: {
-        fence: async (f) => {
-          await beforeFence(store);
-          return store.fence(f);
-        },
-      },
-      storedWorlds: async () => (await store.listWorldConfigs()).map((r) => r.worldId),
-      adopt: (w, token, why) => (mover as WorldMover).adopt(w, token, why),
-    }),
-  );
-  mover = new WorldMover({
-    logger,
-    cluster: c,
-    checkpointer: new Checkpointer({ store: () => store, logger: silent, intervalSeconds: 0 }),
-    gameServer: () => noSessions as Pick<GameServer, keyof typeof noSessions> as GameServer,
-    adminToken: 't',
-    secret: 's',
-    getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
-    load: (id) => loadPersistedWorld(store, logger, id),
-    store: () => store,
-    runner,
-    defaultWorldId: 'default',
-    replaceDefault: () => undefined,
-    attach: () => undefined,
-    withLedger: () => undefined,
-  });
+  const fence = async (f: Fence): Promise<number> => {
+    await beforeFence(store);
+    return store.fence(f);
+  };
+  const { c, runner } = orphanTaker({ store, logger, fence: { fence } });
   const released = (l: Record<string, unknown>) => l.world === 'w' && String(l.msg).endsWith('lease released');
   // The orphan is taken at the first tick that sees it (c is placement's pick) or the one after.
   for (let i = 0; i < 4 && !lines.some(released); i++) await c.kick();

@@ -11,22 +11,14 @@ import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { createLogger } from '../../../src/log.js';
-import { LoopRunner } from '../../../src/loop/loop-runner.js';
-import type { GameServer } from '../../../src/net/game-server.js';
-import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld } from '../../../src/persist/restore.js';
 import { STORE_OUTAGE_ERROR_MS } from '../../../src/persist/write-failure-log.js';
-import { WorldMover } from '../../../src/server/cluster-migration.js';
-import { ClusterService } from '../../../src/server/cluster-service.js';
 import { mapPgError } from '../../../src/store/postgres-tx.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
-import { populateNpcs } from '../../../src/world/populate.js';
-import { createSimWorld } from '../../../src/world/sim-world.js';
-import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
+import { orphanTaker, storeOrphan } from '../../helpers/orphan-taker.js';
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
@@ -49,9 +41,6 @@ const refusedConnection = async (): Promise<unknown> => {
   return mapPgError(err);
 };
 
-/** The few game-server calls an adoption makes (no sessions here). */
-const noSessions = { worldAdopted: () => undefined, releaseWorld: () => undefined, closeWorldSessions: () => 0 };
-
 describe('a failover meeting a passing store outage', () => {
   it('warns and gives the lease back while it lasts, errors after 30 s of failed takeovers, takes the world over once the store answers', async () => {
     const outage = await refusedConnection();
@@ -59,47 +48,18 @@ describe('a failover meeting a passing store outage', () => {
     const data = tempDataDir('wt-takeover-outage-');
     dirs.push(data);
     const store = new SqliteStore({ dataDir: data.dir });
-    const silent = createLogger('silent');
-    // The world as its dead owner left it: a record and a checkpoint.
-    const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
-    populateNpcs(wa, { count: 20 });
-    const ck = new Checkpointer({ store: () => store, logger: silent, intervalSeconds: 0 });
-    ck.track(wa, { origin: 'admin', npcs: 20 });
-    await ck.persist('w');
-
+    await storeOrphan(store, 200, 20);
     const out = new PassThrough();
     const lines = collectJsonLines(out);
     const logger = createLogger('info', out);
     let down = true;
     const installed: string[] = [];
-    const runner = new LoopRunner();
-    let mover: WorldMover | undefined;
-    const c = new ClusterService(
-      clusterServiceOptions({
-        coordinator: new LocalCoordinator({ hub: new LocalHub(() => 0) }),
-        instanceId: 'c',
-        leaseTtlMs: 1000,
-        logger,
-        worlds: () => runner.worlds(),
-        store,
-        storedWorlds: async () => (await store.listWorldConfigs()).map((r) => r.worldId),
-        adopt: (w, token, why) => (mover as WorldMover).adopt(w, token, why),
-      }),
-    );
-    mover = new WorldMover({
+    const silent = createLogger('silent');
+    const { c, runner } = orphanTaker({
+      store,
       logger,
-      cluster: c,
-      checkpointer: new Checkpointer({ store: () => store, logger: silent, intervalSeconds: 0 }),
-      gameServer: () => noSessions as Pick<GameServer, keyof typeof noSessions> as GameServer,
-      adminToken: 't',
-      secret: 's',
-      getWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
       load: (id) => (down ? Promise.reject(outage) : loadPersistedWorld(store, silent, id)),
-      runner,
-      defaultWorldId: 'default',
-      replaceDefault: () => undefined,
       attach: (w) => installed.push(`attach ${w.id}`),
-      withLedger: () => undefined,
     });
     const realNow = performance.now.bind(performance);
     let shift = 0;
