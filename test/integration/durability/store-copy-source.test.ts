@@ -76,6 +76,11 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     expect(Object.keys(report.phaseMs)).toEqual(['lock', 'open', 'sourceVerify', 'migrate', 'insert', 'compare', 'commit', 'targetVerify']);
     for (const ms of Object.values(report.phaseMs) as number[]) expect(ms).toBeGreaterThanOrEqual(0);
     expect((Object.values(report.phaseMs) as number[]).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(report.ms + 8);
+    // The summary trigger, off while the copy put the ledger in, is on again (a new entry updates the summary).
+    await withPgClient(url, async (c) => {
+      const t = await c.query("SELECT tgenabled FROM pg_trigger WHERE tgname = 'ledger_balances_ok'");
+      expect(t.rows).toEqual([{ tgenabled: 'O' }]);
+    });
     const store = await PostgresStore.open({ url });
     try {
       expect((await store.ledgerBalance(RESTORE_PLAYER)).coins).toBe(25);
