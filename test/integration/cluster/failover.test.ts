@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startThreeAOwningF1, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 
@@ -28,13 +28,7 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
     redis = await startRedisServer();
     const args = [...sharedStoreArgs(redis, pg), '--npcs', '100', '--lease-ttl', String(TTL_S), '--checkpoint-interval', '1'];
     // a first, so it owns the default world; b and c load their modules meanwhile.
-    await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 300 })).status).toBe(201);
-    await until('every instance sees 3 instances; a owns 1 and f1', async () => {
-      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
-      const o = await ownersFrom(inst[1]);
-      return o['1'] === 'a' && o.f1 === 'a';
-    });
+    await startThreeAOwningF1(inst, args, 300);
   }, 90_000);
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startDefaultOwnerThenRest, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startThreeAOwningF1, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster takeover names the previous owner');
 
@@ -44,13 +44,7 @@ describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and
   beforeAll(async () => {
     redis = await startRedisServer();
     args = [...sharedStoreArgs(redis, pg), '--npcs', '50', '--lease-ttl', '2', '--checkpoint-interval', '1'];
-    await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: 50 })).status).toBe(201);
-    await until('every instance sees 3 instances; a owns 1 and f1', async () => {
-      for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
-      const o = await ownersFrom(inst[1]);
-      return o['1'] === 'a' && o.f1 === 'a';
-    });
+    await startThreeAOwningF1(inst, args, 50);
   }, 90_000);
 
   afterAll(async () => {
