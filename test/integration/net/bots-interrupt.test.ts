@@ -19,7 +19,7 @@ import { childNodeArgs } from '../../helpers/child-node.js';
 import { until } from '../../helpers/cluster-instances.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
-import { runWorld, startTestServer, type TestServer } from './harness.js';
+import { runWorld, serveStepped as serve, startTestServer, type TestServer } from './harness.js';
 
 let BOTS: string[] = [];
 beforeAll(async () => {
@@ -27,16 +27,6 @@ beforeAll(async () => {
 });
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const tempDir = fileTempDirs();
-
-const serve = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<TestServer> => {
-  const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-  const runner = runWorld(ts.world);
-  onTestFinished(async () => {
-    runner.stop();
-    await ts.stop();
-  });
-  return ts;
-};
 
 /** The bots CLI on `ts` with a 60 s window (never reached), its report in a file; `out`/`err` as they come. */
 const startBots = (ts: TestServer, extra: string[]) => {

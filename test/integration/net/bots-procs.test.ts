@@ -11,7 +11,7 @@ import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
-import { runWorld, startTestServer, type TestServer } from './harness.js';
+import { serveStepped as serve } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let BOTS: string[] = [];
@@ -22,17 +22,6 @@ beforeAll(async () => {
 const ROOT = new URL('../../../', import.meta.url).pathname;
 /** The file's temporary folders (a report, a data directory), removed after its tests. */
 const tempDir = fileTempDirs();
-
-/** A test server of one test, its world stepped, stopped when that test ends. */
-const serve = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<TestServer> => {
-  const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
-  const runner = runWorld(ts.world);
-  onTestFinished(async () => {
-    runner.stop();
-    await ts.stop();
-  });
-  return ts;
-};
 
 const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
   const child = spawn(process.execPath, [...BOTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -155,3 +155,14 @@ export const movingRing = (world: TestServer['world'], n: number): number[] => {
 
 /** Whether `m` is a snapshot. */
 export const isSnap = (m: ServerMsg): m is SnapshotMsg => m.type === 17;
+
+/** A test server of one test (no resume grace), its world stepped, stopped when that test ends (vitest's `onTestFinished`). */
+export const serveStepped = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<TestServer> => {
+  const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+  const runner = runWorld(ts.world);
+  onTestFinished(async () => {
+    runner.stop();
+    await ts.stop();
+  });
+  return ts;
+};
