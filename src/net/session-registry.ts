@@ -84,10 +84,7 @@ export class SessionRegistry {
   readonly #live: Map<string, Session> = this.tables.live;
   /** Called when a hello resolved by the durable store settled (joined, refused or failed): the server dispatches what it held. */
   onHelloSettled: ((conn: Conn) => void) | null = null;
-  /**
-   * Admission of new player identities (`net.maxNewPlayersPerAddressPerMinute`, new-player-limit.ts): asked
-   * at hello time for the socket's check, which the durable store calls before it creates a new player.
-   */
+  /** New-player admission (`net.maxNewPlayersPerAddressPerMinute`, new-player-limit.ts): the socket's check, asked at hello, called by the store before it creates a player. */
   admitNewPlayer: ((conn: Conn) => () => boolean) | null = null;
   /** Durable sessions (null without a store): set by the game server at start. */
   durable: DurableSessions | null = null;
