@@ -174,8 +174,9 @@ export const loadPersistedWorld = async (
   const t0 = performance.now();
   const stored = config === undefined ? await store.getWorldConfig(worldId) : { config };
   if (!stored) {
-    // Nothing to load: most often the world was deleted (its record removed) since it was found.
-    logger.warn({ world: worldId }, 'stored world record not found; world skipped');
+    // Nothing to load: most often the world was deleted (its record removed) since it was found. Info, not
+    // warn: the caller says what it concluded (a takeover of a deleted world, a local copy continuing).
+    logger.info({ world: worldId }, 'stored world record not found; world skipped');
     return null;
   }
   const rec = parseWorldRecord(stored.config);
