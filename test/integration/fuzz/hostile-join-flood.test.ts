@@ -22,7 +22,9 @@ afterEach(async () => {
 
 describe('hostile: hello flood on a paused world', () => {
   it('refuses with WORLD_FULL past the join buffer, keeps room for parks and expiries, never throws', async () => {
-    ts = await startTestServer({ capacity: 10, net: { resumeGraceSeconds: 0.4 } });
+    // Alice's grace must outlast the flood's first 11 hellos: her expiry is a session fact too, and one
+    // pushed before the buffer fills takes a join's room (10 joins, 50 refused: seen under load with 0.4 s).
+    ts = await startTestServer({ capacity: 10, net: { resumeGraceSeconds: 1.5 } });
     const { Player } = ts.world.stores;
     const alice = await openRaw(ts.url);
     alice.send([1, 1, 'w1', 'alice', '', null]);
@@ -38,6 +40,7 @@ describe('hostile: hello flood on a paused world', () => {
     const before = ts.server.stats();
     const closes: number[] = [];
     let refused = 0;
+    let parkedAtFirstRefusal = -1;
     for (let i = 0; i < 60; i++) {
       const c = await openRaw(ts.url);
       c.send([1, 1, 'w1', `flood${i}`, '', null]);
@@ -48,6 +51,7 @@ describe('hostile: hello flood on a paused world', () => {
         await settle(2);
       }
       if (c.errors().includes('WORLD_FULL')) {
+        if (refused === 0) parkedAtFirstRefusal = ts.server.stats().parked;
         refused++;
         closes.push(await c.closed);
       } else {
@@ -56,7 +60,8 @@ describe('hostile: hello flood on a paused world', () => {
         await c.closed;
       }
     }
-    // Session buffer capacity = world capacity + 1 = 11 facts; 1 is alice's... none pending yet.
+    // Session buffer capacity = world capacity + 1 = 11 facts, all joins: alice's expiry had not come yet.
+    expect(parkedAtFirstRefusal, "alice still parked when the buffer filled (else her expiry took a join's room)").toBe(1);
     expect(refused).toBe(60 - 11);
     expect(new Set(closes)).toEqual(new Set([4009]));
     const mid = ts.server.stats();
