@@ -26,6 +26,9 @@
  *   {@link LOOT_RADIUS} loots one and heals {@link CRATE_HEAL}.
  * - **Idle**: a standing fighter without a new input for `idleSeconds` of world time is out (paid
  *   for its place) and kicked (`kickPlayer`, reason `idle`).
+ * - **Versions.** This is version 2 of royale's data (upgrade.ts): version 1 kept the roster in a
+ *   never-firing timer's payload; `migrate` moves it into the world data when a version-1 checkpoint
+ *   is restored.
  *
  * The round key is the world step at which play started, not the round number: a world restored
  * from an older checkpoint numbers its next rounds again, and a number already paid for a round the
@@ -84,6 +87,7 @@ import {
   setPhase,
   ZONE_TICK_SECONDS,
 } from './round.js';
+import { migrateRoyale, ROYALE_VERSION, V1_ROSTER_TIMER } from './upgrade.js';
 
 export * from './rules.js';
 export { Board, Crate, CRATES_PER_FIGHTER, eliminated, Fighter, roundResult, Seat, ZONE_TICK_SECONDS } from './round.js';
@@ -229,6 +233,8 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
 
   return defineGame({
     name: 'royale',
+    version: ROYALE_VERSION, // 2: the roster in the world data (version 1: in a timer's payload; upgrade.ts)
+    migrate: migrateRoyale,
     world: { size: WORLD_SIZE, npcs: 0, physics: 'off' }, // timeScale 1 (a game's default): world seconds are wall seconds
     net: { interestRadius: 300, maxSpeed: 20 }, // the whole map in view
     components: [Board, Seat, Fighter, Crate],
@@ -247,6 +253,7 @@ export const createRoyale = (o: RoyaleOptions = {}) => {
           else newRound(world, board);
         },
       },
+      V1_ROSTER_TIMER, // kept for version 1's checkpoints: migrate reads it (upgrade.ts)
     ],
     replicate: {
       player: { hp: { component: Fighter, field: 'hp' } },

@@ -14,102 +14,24 @@
  *    credited once.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MsgType, type WebSocketCtor, WorldtickClient } from '../../../src/client/index.js';
-import { BOARD_KIND, ELIMINATED, type EliminatedPayload, PLAY, placeCoins, WIN_COINS } from '../../../examples/royale/game.js';
+import { ELIMINATED, type EliminatedPayload, PLAY, placeCoins, WIN_COINS } from '../../../examples/royale/game.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { startGameProcess } from '../../helpers/game-process.js';
+import { royaleKit } from '../../helpers/royale-child.js';
 
-const Ws = WebSocket as unknown as WebSocketCtor;
 const TOKEN = 'royale-restart-admin-token';
-const pidOf = (token: string): string => `t:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 const START = 1000;
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  adminPort: number;
-}
-interface Entry {
-  key: string;
-  coinsDelta: number;
-}
 
 describe('royale rewards across a clean stop, a crash and two restarts', () => {
   const dir = tempDataDir('wt-royale-restart-');
-  const config = join(dir.dir, 'royale.json');
-  writeFileSync(config, JSON.stringify({ scheduler: { simulation: { pauseSimulation: true } } }));
   const children: ChildProcess[] = [];
   afterAll(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     dir.remove();
   });
-
-  const start = async (): Promise<Child> => {
-    const data = join(dir.dir, 'data');
-    const env = { ROYALE_COUNTDOWN_SECONDS: '1', ROYALE_PLAY_SECONDS: '20', ROYALE_RESULT_SECONDS: '60' };
-    const args = ['--data-dir', data, '--config', config, '--port', '0', '--admin-port', '0', '--stats-interval', '0'];
-    const p = await startGameProcess({
-      main: 'examples/royale/main.ts',
-      args: [...args, '--checkpoint-interval', '0'],
-      dataDir: data,
-      token: TOKEN,
-      env,
-    });
-    children.push(p.child);
-    return { proc: p.child, port: p.port, adminPort: p.adminPort };
-  };
-  const admin = async (c: Child, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const res = await fetch(`http://127.0.0.1:${c.adminPort}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Record<string, unknown>;
-  };
-  const stepN = (c: Child, n: number): Promise<Record<string, unknown>> => admin(c, 'POST', '/worlds/1/scheduler/step', { n });
-  /** Join the paused world: step one at a time until the welcome arrives. */
-  const joinAs = async (c: Child, name: string): Promise<WorldtickClient> => {
-    const client = new WorldtickClient({ url: `ws://127.0.0.1:${c.port}`, WebSocket: Ws });
-    await client.connect();
-    let joined = false;
-    const p = client.join('1', name, name).then(() => void (joined = true));
-    for (let i = 0; i < 400 && !joined; i++) {
-      await stepN(c, 1);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    await p;
-    return client;
-  };
-  const board = (client: WorldtickClient): Record<string, number> | null => {
-    for (const e of client.view.entities.values()) if (e.kind === BOARD_KIND && e.fields) return e.fields;
-    return null;
-  };
-  const rewards = async (c: Child, who: string): Promise<Entry[]> => {
-    const p = await admin(c, 'GET', `/worlds/1/ledger/players/${pidOf(who)}`);
-    return (p.entries as Entry[]).filter((e) => e.key.startsWith('game:royale-'));
-  };
-  /** Step in batches until `done()` holds (at most `max` batches). */
-  const stepUntil = async (c: Child, done: () => Promise<boolean> | boolean, max: number, what: string): Promise<void> => {
-    for (let i = 0; i < max; i++) {
-      if (await done()) return;
-      const s = (await stepN(c, 10)) as { step?: number };
-      await new Promise((r) => setTimeout(r, 5));
-      void s;
-    }
-    if (!(await done())) throw new Error(`${what}: not reached`);
-  };
-  const wallets = (client: WorldtickClient): number[] => {
-    const coins: number[] = [];
-    client.on((m) => void (m.type === MsgType.WALLET && coins.push(m.coins)));
-    return coins;
-  };
+  const env = { ROYALE_COUNTDOWN_SECONDS: '1', ROYALE_PLAY_SECONDS: '20', ROYALE_RESULT_SECONDS: '60' };
+  const { start, admin, stepN, joinAs, board, rewards, stepUntil, wallets } = royaleKit(dir.dir, TOKEN, env, children);
 
   it('pays each fighter once for its place, though the round end runs again after the crash', async () => {
     // 1. A round in play, then a clean stop (its checkpoint holds the round).
