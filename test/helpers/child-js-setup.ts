@@ -12,7 +12,7 @@
  * with the repository's package.json (ESM, name and version) and a `node_modules` link to the
  * repository's. The build runs in the background: children wait for `<stateDir>/ready` (or fall back
  * to tsx when `<stateDir>/failed` says why not). Off in watch mode (a source edit would not reach the
- * children) and when WORLDTICK_TEST_CHILD_TSX=1 (run every child with tsx, as before).
+ * children) and when WT_TEST_CHILD_TSX=1 (run every child with tsx, as before).
  */
 import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,8 +168,8 @@ const launch = (off: string | null): Shared => {
 
 export default function setup(project: TestProject): () => Promise<void> {
   const off =
-    process.env.WORLDTICK_TEST_CHILD_TSX === '1'
-      ? 'WORLDTICK_TEST_CHILD_TSX=1'
+    process.env.WT_TEST_CHILD_TSX === '1'
+      ? 'WT_TEST_CHILD_TSX=1'
       : project.config.watch
         ? 'watch mode (a source edit would not reach compiled children)'
         : null;

@@ -6,7 +6,7 @@
  * the child runs the compiled file: `node <run's js dir>/src/cli/main.js`, the same program in ~1.2 s
  * of CPU to "server ready" instead of ~2.5-3 s through tsx. Everything else falls back to what
  * `npm start` runs, `node --import tsx <entry>`: outside vitest, in watch mode, with
- * WORLDTICK_TEST_CHILD_TSX=1, or when the compile failed.
+ * WT_TEST_CHILD_TSX=1, or when the compile failed.
  *
  * Use it for children whose subject is the server's behaviour (crash, restart, cluster). A test of
  * the command itself (`npm start`, `npm run restore`, tsx) spawns that command, not this.
