@@ -254,6 +254,13 @@ export const ErrorCode = {
    * does not say). Message `could not connect to <url>: <reason>`. Retry with backoff, or fix the URL.
    */
   CLIENT_CONNECT_FAILED: 'WT_ERR_CLIENT_CONNECT_FAILED',
+  /**
+   * `npm run store-copy`: the source's ledger already has verify mismatches (balances or summaries that
+   * differ from the recomputation, a negative balance; `details.mismatches`: every one). Copying it
+   * would carry the damage into the target, so the copy is refused before anything is written to the
+   * target (exit 2) unless `--accept-source-mismatches` is given; then it copies and lists them.
+   */
+  STORE_COPY_SOURCE_MISMATCH: 'WT_ERR_STORE_COPY_SOURCE_MISMATCH',
 } as const;
 
 /** Union of every error code string. */

@@ -38,7 +38,10 @@ Both sides must be stopped: the copy takes the source's data-directory lock and 
 store lock, as a server does, and is refused (exit 3) while a server runs on either. The target
 must hold no worldtick data (exit 2, WT_ERR_STORE_COPY_TARGET_NOT_EMPTY; an empty schema is empty).
 The source is opened as a server start opens it: an older schema is migrated first (take a backup
-before, npm run backup), a newer one refused (WT_ERR_STORE_MIGRATION_FAILED).
+before, npm run backup), a newer one refused (WT_ERR_STORE_MIGRATION_FAILED). A source whose
+ledger already has verify mismatches (npm run verify lists them) is refused before anything is
+written (exit 2, WT_ERR_STORE_COPY_SOURCE_MISMATCH): repair it, or copy it as it is with
+--accept-source-mismatches (the mismatches are then listed, and the target has the same).
 
 Everything is copied in ONE transaction of the target — worlds and checkpoints, ledger (seq
 numbers, idempotency keys, the ledger summary), players and sessions, player data, operator state,
@@ -85,6 +88,29 @@ interface LedgerFigures {
 
 const figures = (r: OfflineReport): LedgerFigures => ({ players: r.players, entriesRead: r.entriesRead, mismatches: r.mismatches.length });
 
+/** The flag that copies a source whose ledger has verify mismatches. */
+export const ACCEPT_SOURCE_MISMATCHES = '--accept-source-mismatches';
+
+/** How many of a source's mismatches the refusal names (all are in its `details`). */
+const NAMED_MISMATCHES = 3;
+
+/** The refusal of a source whose ledger has verify mismatches (copied only with {@link ACCEPT_SOURCE_MISMATCHES}). */
+export const sourceMismatch = (mismatches: OfflineReport['mismatches']): WorldtickError => {
+  const named = mismatches.slice(0, NAMED_MISMATCHES).map((m) => `${m.playerId} ${m.field}: ledger ${m.ledger}, held ${m.held}`);
+  const more = mismatches.length > NAMED_MISMATCHES ? `; … ${mismatches.length - NAMED_MISMATCHES} more` : '';
+  return new WorldtickError(
+    ErrorCode.STORE_COPY_SOURCE_MISMATCH,
+    `the source's ledger has ${mismatches.length} verify mismatch(es) (${named.join('; ')}${more}): a copy would carry them into the target — repair the source (npm run verify lists them) or copy it as it is with ${ACCEPT_SOURCE_MISMATCHES}`,
+    { details: { mismatches } },
+  );
+};
+
+/** Options of {@link storeCopy}. */
+export interface StoreCopyOptions {
+  /** Copy a source whose ledger has verify mismatches (refused by default: `WT_ERR_STORE_COPY_SOURCE_MISMATCH`). */
+  acceptSourceMismatches?: boolean;
+}
+
 const connect = async (url: string): Promise<pg.Client> => {
   const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
   const c = new Client({ connectionString: url, application_name: STORE_COPY_APPLICATION, connectionTimeoutMillis: 5000 });
@@ -103,7 +129,12 @@ const connect = async (url: string): Promise<pg.Client> => {
  * step. Throws a WorldtickError (or a pg error) on a refusal or failure, the target unchanged —
  * except `WT_ERR_STORE_COPY_MISMATCH` from the ledger check after the commit (the report in `details`).
  */
-export const storeCopy = async (dataDir: string, url: string, log: (line: string) => void): Promise<StoreCopyReport> => {
+export const storeCopy = async (
+  dataDir: string,
+  url: string,
+  log: (line: string) => void,
+  options: StoreCopyOptions = {},
+): Promise<StoreCopyReport> => {
   const t0 = performance.now();
   const phase = phaseClock();
   const file = join(dataDir, SQLITE_FILE_NAME);
@@ -133,6 +164,7 @@ export const storeCopy = async (dataDir: string, url: string, log: (line: string
     log(
       `verified  the source's ledger: ${source.entriesRead} entries, ${source.players} player(s), ${source.mismatches.length} mismatch(es)`,
     );
+    if (source.mismatches.length && options.acceptSourceMismatches !== true) throw sourceMismatch(source.mismatches);
     const copy = await copySqliteToPostgres(db, client, where, { log });
     db.close();
     db = null;
@@ -196,6 +228,7 @@ export const runStoreCopyCli = async (argv: readonly string[], io: StoreCopyIo =
     .description('copy a stopped server’s SQLite store into an empty PostgreSQL database, in one transaction, and prove the copy')
     .requiredOption('--from <spec>', 'the source: sqlite:<data-dir> (the server’s --store or --data-dir)')
     .requiredOption('--to <url>', 'the target: postgres://… (an empty database)')
+    .option(ACCEPT_SOURCE_MISMATCHES, 'copy a source whose ledger has verify mismatches (refused without it), listing them')
     .addHelpText('after', HELP_AFTER)
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
@@ -205,13 +238,15 @@ export const runStoreCopyCli = async (argv: readonly string[], io: StoreCopyIo =
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
     return 2;
   }
-  const o = program.opts<{ from: string; to: string }>();
+  const o = program.opts<{ from: string; to: string; acceptSourceMismatches?: boolean }>();
   try {
     const from = resolveStoreTarget({ store: o.from });
     const to = resolveStoreTarget({ store: o.to });
     if (from.kind !== 'sqlite' || to.kind !== 'postgres')
       throw optionInvalid(['--from must be sqlite:<data-dir> and --to postgres://… (SQLite to PostgreSQL only)']);
-    const report = await storeCopy(from.dataDir, to.url, (line) => io.out(`${line}\n`));
+    const report = await storeCopy(from.dataDir, to.url, (line) => io.out(`${line}\n`), {
+      acceptSourceMismatches: o.acceptSourceMismatches === true,
+    });
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } catch (err) {

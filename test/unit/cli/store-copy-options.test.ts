@@ -48,5 +48,7 @@ describe('npm run store-copy: command line', () => {
     expect(r.out).toMatch(/--from <spec>/);
     expect(r.out).toMatch(/ONE transaction/);
     expect(r.out).toMatch(/Exit codes: 0 copied and proven equal; 1 a difference/);
+    expect(r.out).toMatch(/--accept-source-mismatches +copy a source whose ledger has verify mismatches/);
+    expect(r.out).toMatch(/WT_ERR_STORE_COPY_SOURCE_MISMATCH/);
   });
 });
