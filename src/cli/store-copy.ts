@@ -27,7 +27,9 @@ import { resolveStoreTarget } from '../store/open-store.js';
 import { mapPgError } from '../store/postgres-tx.js';
 import { openSqliteDatabase } from '../store/sqlite-open.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
-import { type CopyPhaseMs, type CopyResult, copySqliteToPostgres, phaseClock, targetNotEmpty, targetRows } from '../store/store-copy.js';
+import { copySqliteToPostgres } from '../store/store-copy.js';
+import { targetNotEmpty, targetRows } from '../store/store-copy-postgres.js';
+import { type CopyPhaseMs, type CopyResult, phaseClock } from '../store/store-copy-tables.js';
 import { type OfflineReport, verifyOffline } from './verify.js';
 
 /** `application_name` of the copy's connection (find it in `pg_stat_activity`). */
