@@ -236,8 +236,10 @@ export const ErrorCode = {
   WORLD_DATA_TOO_LARGE: 'WT_ERR_WORLD_DATA_TOO_LARGE',
   /**
    * `npm run store-copy`: the target PostgreSQL database already holds worldtick data (a row in any
-   * store table; `details.rows` by table). A copy goes into an empty database only (an empty schema,
-   * e.g. left by a copy that was killed, is empty); nothing was written. Exit 2.
+   * store table; `details.rows` by table), or the target SQLite data directory holds a store
+   * (`worldtick.sqlite` or a WAL or journal of one; `details.files`). A copy goes into an empty database
+   * (an empty schema, e.g. left by a copy that was killed, is empty) or a directory without a store
+   * only; nothing was written. Exit 2.
    */
   STORE_COPY_TARGET_NOT_EMPTY: 'WT_ERR_STORE_COPY_TARGET_NOT_EMPTY',
   /**

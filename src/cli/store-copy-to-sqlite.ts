@@ -1,9 +1,9 @@
 /**
  * `npm run store-copy -- --from postgres://… --to sqlite:<dir>` (src/cli/store-copy.ts): a PostgreSQL
  * store (a cluster's shared one) down to a new SQLite store for one machine, or a local copy to debug.
- * Steps (one line each): refuse a target directory that holds a store; take the source's store lock
- * EXCLUSIVE (refused `WT_ERR_STORE_IN_USE` while a single instance holds it exclusive or any cluster
- * instance shared: src/server/pg-store-lock.ts) and the target's data-directory lock; open the source as
+ * Steps (one line each): take the source's store lock EXCLUSIVE (refused `WT_ERR_STORE_IN_USE` while a
+ * single instance holds it exclusive or any cluster instance shared: src/server/pg-store-lock.ts) and
+ * the target's data-directory lock; refuse a target directory that holds a store; open the source as
  * a server start does (an older schema migrated, a newer one refused); recompute its ledger (`verify`:
  * mismatches refused unless accepted); copy every table from one REPEATABLE READ snapshot into a new
  * file, `<dir>/worldtick.sqlite.copying`, in one SQLite transaction compared table by table before it
@@ -12,7 +12,7 @@
  * leaves nothing a server would start from (a killed copy's `.copying` file is removed by the next copy).
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type pg from 'pg';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -38,7 +38,7 @@ const refuseHeldTarget = (dataDir: string): void => {
   if (held.length)
     throw new WorldtickError(
       ErrorCode.STORE_COPY_TARGET_NOT_EMPTY,
-      `target ${dataDir} already holds a worldtick store (${held.map((f) => f.slice(dataDir.length + 1)).join(', ')}): a copy goes into an empty or absent data directory only — give another one, or move that store away if it holds nothing you need`,
+      `target ${dataDir} already holds a worldtick store (${held.map((f) => basename(f)).join(', ')}): a copy goes into an empty or absent data directory only — give another one, or move that store away if it holds nothing you need`,
       { details: { where: dataDir, files: held } },
     );
 };
@@ -70,8 +70,7 @@ export const storeCopyToSqlite = async (
   const where = postgresWhere(url);
   const file = join(dataDir, SQLITE_FILE_NAME);
   const copying = `${file}${COPYING_SUFFIX}`;
-  refuseHeldTarget(dataDir); // before anything is locked or created
-  // The source's lock, exclusive, before anything is opened: a running server of either kind refuses the copy.
+  // The source's lock, exclusive, before anything is opened or created: a running server of either kind refuses the copy.
   const pgLock = await lockPostgresStore(url, createLogger('warn', process.stderr));
   const created = !existsSync(dataDir);
   let dirLock: ReturnType<typeof lockDataDir> | null = null;
@@ -79,7 +78,7 @@ export const storeCopyToSqlite = async (
   let db: ReturnType<typeof openSqliteDatabase>['db'] | null = null;
   let renamed = false;
   try {
-    dirLock = lockDataDir(dataDir);
+    dirLock = lockDataDir(dataDir); // a server running on the target is refused as in use, before its store is looked at
     log(`locked    ${where} (store lock) and ${dataDir} (data-directory lock): no server runs on either`);
     refuseHeldTarget(dataDir);
     for (const f of withSidecars(copying)) rmSync(f, { force: true }); // a killed copy's

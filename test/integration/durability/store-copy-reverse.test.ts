@@ -7,7 +7,8 @@
  * answers a repeated purchase key with its first seq and the same balance, has the player's data, and
  * gives a new purchase a seq past every number PostgreSQL handed out (AUTOINCREMENT set past its sequence). Refusals change
  * nothing: a server on the source (single instance), a cluster instance's shared store lock on it
- * (the lock code a `--redis` instance runs), a target directory holding a store. Killed mid-copy
+ * (the lock code a `--redis` instance runs), a server on the target directory, a target directory
+ * holding a store. Killed mid-copy
  * (SIGKILL while PostgreSQL holds its read of the last table behind a test session's table lock), the
  * target holds no `worldtick.sqlite` — nothing a server would start from — and the next copy into it
  * runs to its end, the killed one's `.copying` file gone.
@@ -89,6 +90,10 @@ describe.skipIf('skip' in db)('npm run store-copy (PostgreSQL → SQLite)', () =
     expect(next).toMatchObject({ status: 'ok', replayed: false, coins: (potion.coins ?? 0) - 150 });
     expect(next.seq).toBeGreaterThan(handedOut);
     d.close();
+    // Refused while that server runs on the target directory.
+    const busyTarget = await storeCopy(['--from', url, '--to', `sqlite:${back}`]);
+    expect(busyTarget.status, busyTarget.stderr).toBe(3);
+    expect(busyTarget.stderr).toMatch(/WT_ERR_DATA_DIR_IN_USE: data directory .*back is in use by another worldtick server/);
     await stop(b);
 
     // 4. Refused into a directory holding a store: it does not change.
