@@ -20,9 +20,12 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
 import { lockPostgresStore } from '../../../src/server/pg-store-lock.js';
+import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { waitFor } from '../../helpers/game-process.js';
 import { dirSnapshot } from '../../helpers/restore-cli.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
 import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 import { copyReport, spawnCopy, storeCopy } from '../../helpers/store-copy-cli.js';
 import { copyTestServers } from '../../helpers/store-copy-servers.js';
@@ -123,44 +126,54 @@ describe.skipIf('skip' in db)('npm run store-copy (PostgreSQL → SQLite)', () =
   }, 180_000);
 
   it('killed mid-copy: no worldtick.sqlite in the target; the next copy runs to its end', async () => {
-    const target = join(work.dir, 'killed');
-    // A session of the test holds the last table; the copy's snapshot read waits for it there.
-    const holder = new pg.Client({ connectionString: url });
-    await holder.connect();
+    // A source of its own: a PostgreSQL store with a ledger (written through the store's API).
+    const own = (await freshDatabase()) as PgServer;
     try {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE player_data_batch_reads IN ACCESS EXCLUSIVE MODE');
-      const child = spawnCopy(['--from', url, '--to', `sqlite:${target}`]);
-      let stdout = '';
-      child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+      const url = own.url;
+      const store = await PostgresStore.open({ url });
+      await store.commitLedger(Array.from({ length: 50 }, (_, i) => rewardEntry(`k${i}`, { playerId: `t:p${i % 5}` })));
+      await store.close();
+      const target = join(work.dir, 'killed');
+      // A session of the test holds the last table; the copy's snapshot read waits for it there.
+      const holder = new pg.Client({ connectionString: url });
+      await holder.connect();
       try {
-        await waitFor(
-          () =>
-            withPgClient(url, async (q) => {
-              const w = await q.query(
-                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'worldtick-store-copy' AND wait_event_type = 'Lock'",
-              );
-              return w.rows.length ? true : undefined;
-            }),
-          60_000,
-        );
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('close', r));
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE player_data_batch_reads IN ACCESS EXCLUSIVE MODE');
+        const child = spawnCopy(['--from', url, '--to', `sqlite:${target}`]);
+        let stdout = '';
+        child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+        try {
+          await waitFor(
+            () =>
+              withPgClient(url, async (q) => {
+                const w = await q.query(
+                  "SELECT 1 FROM pg_stat_activity WHERE application_name = 'worldtick-store-copy' AND wait_event_type = 'Lock'",
+                );
+                return w.rows.length ? true : undefined;
+              }),
+            60_000,
+          );
+          child.kill('SIGKILL');
+          await new Promise((r) => child.once('close', r));
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }
+        expect(stdout).toMatch(/copied {4}ledger: \d+ row\(s\)/);
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await holder.query('ROLLBACK');
+        await holder.end();
       }
-      expect(stdout).toMatch(/copied {4}ledger: \d+ row\(s\)/);
+      // Nothing a server would start from: its store file is not there (the killed copy's is under another name).
+      expect(existsSync(join(target, 'worldtick.sqlite'))).toBe(false);
+      expect(readdirSync(target)).toContain('worldtick.sqlite.copying');
+      expect(readdirSync(target).filter((f) => !f.startsWith('worldtick.sqlite.copying') && f !== 'worldtick.lock')).toEqual([]);
+      const again = await storeCopy(['--from', url, '--to', `sqlite:${target}`]);
+      expect(again.status, again.stderr).toBe(0);
+      expect(copyReport(again.stdout)).toMatchObject({ ok: true, ledger: { same: true, target: { entriesRead: 50, players: 5 } } });
+      expect(readdirSync(target).sort()).toEqual(['worldtick.lock', 'worldtick.sqlite']);
     } finally {
-      await holder.query('ROLLBACK');
-      await holder.end();
+      await own.destroy();
     }
-    // Nothing a server would start from: its store file is not there (the killed copy's is under another name).
-    expect(existsSync(join(target, 'worldtick.sqlite'))).toBe(false);
-    expect(readdirSync(target)).toContain('worldtick.sqlite.copying');
-    expect(readdirSync(target).filter((f) => !f.startsWith('worldtick.sqlite.copying') && f !== 'worldtick.lock')).toEqual([]);
-    const again = await storeCopy(['--from', url, '--to', `sqlite:${target}`]);
-    expect(again.status, again.stderr).toBe(0);
-    expect(copyReport(again.stdout)).toMatchObject({ ok: true, ledger: { same: true } });
-    expect(readdirSync(target).sort()).toEqual(['worldtick.lock', 'worldtick.sqlite']);
   }, 120_000);
 });
