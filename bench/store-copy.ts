@@ -16,8 +16,10 @@
  * sourceVerify, migrate, insert, compare, commit, targetVerify), the insert time of each table (from
  * the arrival times of its `copied <table>` lines: a table's time runs from the previous line),
  * ledger rows per second (the ledger's own insert time, and the whole insert phase), the source file
- * and target database sizes, and `os.loadavg()` before and after. The copy must exit 0 with `ok`
- * (the bench throws otherwise). Writes bench/results/store-copy.json.
+ * and target database sizes, and `os.loadavg()` before and after. Then the same database is copied
+ * back into a new SQLite directory (`--from postgres://… --to sqlite:<dir>`, docs "Back to SQLite
+ * (operators)"): the same figures under `back`, with the new file's size. Each copy must exit 0 with
+ * `ok` (the bench throws otherwise). Writes bench/results/store-copy.json.
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
@@ -119,12 +121,35 @@ const runCopy = async (
 
 const r1 = (n: number): number => Math.round(n * 10) / 10;
 
+/** A finished run's figures: wall and command ms, its phases, each table's insert ms, ledger rows per second. */
+const figuresOf = (run: Awaited<ReturnType<typeof runCopy>>) => {
+  // A table's insert time: from the previous `copied` line (or, for the first, not measured).
+  const tableMs: Record<string, number> = {};
+  for (let i = 1; i < run.copiedAt.length; i++) {
+    const cur = run.copiedAt[i];
+    const prev = run.copiedAt[i - 1];
+    if (cur && prev) tableMs[cur.table] = Math.round(cur.ms - prev.ms);
+  }
+  const phaseMs = run.report.phaseMs as Record<string, number>;
+  const ledgerRows = (run.report.tables as Array<{ table: string; targetRows: number }>).find((t) => t.table === 'ledger')?.targetRows ?? 0;
+  return {
+    ledgerRows,
+    wallMs: Math.round(run.wallMs),
+    commandMs: run.report.ms as number,
+    phaseMs,
+    tableInsertMs: tableMs,
+    ledgerRowsPerSec: tableMs.ledger ? Math.round(ledgerRows / (tableMs.ledger / 1000)) : null,
+    ledgerRowsPerSecWholeInsert: phaseMs.insert ? Math.round(ledgerRows / (phaseMs.insert / 1000)) : null,
+  };
+};
+
 const storeCopySuite: Suite = {
   name: 'store-copy',
   async run(ctx) {
     const server = await startPostgres();
     if ('skip' in server) throw new Error(`store-copy bench needs PostgreSQL: ${server.skip}`);
-    const rows: Record<string, unknown>[] = [];
+    type Figures = ReturnType<typeof figuresOf>;
+    const rows: Array<Figures & { sourceMiB: number; targetMiB: number; back: Figures & { targetMiB: number } }> = [];
     try {
       for (const entries of ctx.quick ? [2_000, 10_000] : [10_000, 30_000, 100_000]) {
         const s = sizeOf(entries);
@@ -142,39 +167,41 @@ const storeCopySuite: Suite = {
           const targetBytes = await withPgClient(url, async (c) =>
             Number((await c.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n),
           );
-          // A table's insert time: from the previous `copied` line (or, for the first, not measured).
-          const tableMs: Record<string, number> = {};
-          for (let i = 1; i < run.copiedAt.length; i++) {
-            const cur = run.copiedAt[i];
-            const prev = run.copiedAt[i - 1];
-            if (cur && prev) tableMs[cur.table] = Math.round(cur.ms - prev.ms);
-          }
-          const phaseMs = run.report.phaseMs as Record<string, number>;
-          const ledgerRows =
-            (run.report.tables as Array<{ table: string; targetRows: number }>).find((t) => t.table === 'ledger')?.targetRows ?? 0;
+          const forward = figuresOf(run);
+          // And back: the same database into a new SQLite directory (PostgreSQL → SQLite).
+          const back = join(src.dir, 'back');
+          const backLoadBefore = loadAvg();
+          const backRun = await runCopy(['--from', url, '--to', `sqlite:${back}`]);
+          const backLoadAfter = loadAvg();
+          if (backRun.status !== 0 || backRun.report?.ok !== true)
+            throw new Error(`store-copy back exited ${backRun.status}: ${backRun.stderr}`);
           const row = {
             size: `${entries} ledger entries, ${s.players} players, ${s.checkpoints} checkpoints of 2 MB`,
-            ledgerRows,
             players: s.players,
             checkpoints: s.checkpoints,
             fillMs: Math.round(fillMs),
-            wallMs: Math.round(run.wallMs),
-            commandMs: run.report.ms as number,
-            phaseMs,
-            tableInsertMs: tableMs,
-            ledgerRowsPerSec: tableMs.ledger ? Math.round(ledgerRows / (tableMs.ledger / 1000)) : null,
-            ledgerRowsPerSecWholeInsert: phaseMs.insert ? Math.round(ledgerRows / (phaseMs.insert / 1000)) : null,
+            ...forward,
             sourceMiB: r1(sourceBytes / 2 ** 20),
             targetMiB: r1(targetBytes / 2 ** 20),
             loadBefore,
             loadAfter,
+            back: {
+              ...figuresOf(backRun),
+              targetMiB: r1(statSync(join(back, SQLITE_FILE_NAME)).size / 2 ** 20),
+              loadBefore: backLoadBefore,
+              loadAfter: backLoadAfter,
+            },
           };
           rows.push(row);
           ctx.log(
             `${row.size}: wall ${row.wallMs} ms (command ${row.commandMs} ms), ledger ${row.ledgerRowsPerSec} rows/s, source ${row.sourceMiB} MiB → target ${row.targetMiB} MiB, load ${loadBefore.join('/')} → ${loadAfter.join('/')}`,
           );
-          ctx.log(`  phases ms: ${JSON.stringify(phaseMs)}`);
-          ctx.log(`  per-table insert ms: ${JSON.stringify(tableMs)}`);
+          ctx.log(`  phases ms: ${JSON.stringify(row.phaseMs)}`);
+          ctx.log(`  per-table insert ms: ${JSON.stringify(row.tableInsertMs)}`);
+          ctx.log(
+            `  back to SQLite: wall ${row.back.wallMs} ms (command ${row.back.commandMs} ms), ledger ${row.back.ledgerRowsPerSec} rows/s, target ${row.back.targetMiB} MiB, load ${backLoadBefore.join('/')} → ${backLoadAfter.join('/')}`,
+          );
+          ctx.log(`  back phases ms: ${JSON.stringify(row.back.phaseMs)}`);
         } finally {
           src.remove();
           await withPgClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
@@ -193,6 +220,11 @@ const storeCopySuite: Suite = {
         'ledger rows/s': r.ledgerRowsPerSec,
         'src MiB': r.sourceMiB,
         'tgt MiB': r.targetMiB,
+        'back wall ms': r.back.wallMs,
+        'back insert ms': r.back.phaseMs.insert,
+        'back compare ms': r.back.phaseMs.compare,
+        'back ledger rows/s': r.back.ledgerRowsPerSec,
+        'back MiB': r.back.targetMiB,
       })),
     );
     ctx.record('postgres', 'throwaway PostgreSQL 15 server (test/helpers/postgres-server.ts), a new database per size');

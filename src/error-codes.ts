@@ -236,8 +236,10 @@ export const ErrorCode = {
   WORLD_DATA_TOO_LARGE: 'WT_ERR_WORLD_DATA_TOO_LARGE',
   /**
    * `npm run store-copy`: the target PostgreSQL database already holds worldtick data (a row in any
-   * store table; `details.rows` by table). A copy goes into an empty database only (an empty schema,
-   * e.g. left by a copy that was killed, is empty); nothing was written. Exit 2.
+   * store table; `details.rows` by table), or the target SQLite data directory holds a store
+   * (`worldtick.sqlite` or a WAL or journal of one; `details.files`). A copy goes into an empty database
+   * (an empty schema, e.g. left by a copy that was killed, is empty) or a directory without a store
+   * only; nothing was written. Exit 2.
    */
   STORE_COPY_TARGET_NOT_EMPTY: 'WT_ERR_STORE_COPY_TARGET_NOT_EMPTY',
   /**
@@ -254,6 +256,13 @@ export const ErrorCode = {
    * does not say). Message `could not connect to <url>: <reason>`. Retry with backoff, or fix the URL.
    */
   CLIENT_CONNECT_FAILED: 'WT_ERR_CLIENT_CONNECT_FAILED',
+  /**
+   * `npm run store-copy`: the source's ledger already has verify mismatches (balances or summaries that
+   * differ from the recomputation, a negative balance; `details.mismatches`: every one). Copying it
+   * would carry the damage into the target, so the copy is refused before anything is written to the
+   * target (exit 2) unless `--accept-source-mismatches` is given; then it copies and lists them.
+   */
+  STORE_COPY_SOURCE_MISMATCH: 'WT_ERR_STORE_COPY_SOURCE_MISMATCH',
 } as const;
 
 /** Union of every error code string. */

@@ -8,7 +8,8 @@
  * the process dies (a SIGKILL leaves nothing to clean up). A second opener gets SQLITE_BUSY at once.
  * `npm run backup` and `npm run verify -- --data-dir` open the store, not the lock, so they still
  * run beside the server; `npm run restore` refuses a store in use by its own probe; `npm run
- * store-copy` takes the lock (src/cli/store-copy.ts: refused while a server runs).
+ * store-copy` takes the lock of its source or target directory (src/cli/store-copy.ts: refused while
+ * a server runs).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

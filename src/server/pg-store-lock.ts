@@ -23,7 +23,8 @@
  * instance runs, each with a message naming which kind holds the lock and what to do (before, the
  * two kinds on one database were not told apart: both wrote the same worlds, unfenced on one side).
  * The offline tools (`npm run verify`, backup) open the store, not the lock; `npm run store-copy`
- * takes it exclusive on its target, as a single instance does (src/cli/store-copy.ts).
+ * takes it exclusive, as a single instance does, on its target (src/cli/store-copy-to-postgres.ts)
+ * and on its source (src/cli/store-copy-to-sqlite.ts: refused while a server of either kind runs).
  *
  * The connection lost while the server runs (PostgreSQL restarted, the session ended by an operator)
  * loses the lock with it: the server logs it at warn (it passes by itself) and tries to take it again every

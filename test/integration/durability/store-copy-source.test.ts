@@ -6,10 +6,13 @@
  * order); one of a newer schema is refused (`WT_ERR_STORE_MIGRATION_FAILED`, exit 2) with the
  * target untouched; a target that changes what it is given (a row trigger, the one fault here that
  * is made on purpose) fails the comparison (`WT_ERR_STORE_COPY_MISMATCH`, exit 1) and is rolled back;
- * a store with a table the copy does not list (a later build's) is refused the same way, nothing copied.
+ * a store with a table the copy does not list (a later build's) is refused the same way, nothing copied;
+ * a source whose ledger has verify mismatches is refused (`WT_ERR_STORE_COPY_SOURCE_MISMATCH`, exit 2,
+ * nothing written) unless `--accept-source-mismatches` is given.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
@@ -17,6 +20,7 @@ import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { RESTORE_PLAYER, storeWithCoins } from '../../helpers/restore-cli.js';
+import { rewardEntry } from '../../helpers/ledger-entries.js';
 import { downgradeToSchema3 } from '../../helpers/schema3-store.js';
 import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 import { copyReport, storeCopy, targetCounts } from '../../helpers/store-copy-cli.js';
@@ -122,7 +126,8 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     const url = await icuDatabase();
     const r = await storeCopy(['--from', `sqlite:${dir}`, '--to', url]);
     expect(r.status, r.stderr).toBe(0);
-    expect(copyReport(r.stdout).sequences).toMatchObject({ 'checkpoints.id': 1 });
+    const there = copyReport(r.stdout);
+    expect(there.sequences).toMatchObject({ 'checkpoints.id': 1 });
     await withPgClient(url, async (c) => {
       expect((await c.query('SELECT token::text AS t FROM fences')).rows).toEqual([{ t: big.toString() }]);
       // This database orders text by ICU's root locale; byte order is asked for.
@@ -141,6 +146,18 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
       expect(cp.world_time).toBe(0.1 + 0.2);
       expect([...cp.data]).toEqual([0, 255, 1, 254]);
     });
+    // And back into SQLite: every table holds what the original held (the same digests), the values exact.
+    const back = join(sourceDir(), 'back');
+    const b = await storeCopy(['--from', url, '--to', `sqlite:${back}`]);
+    expect(b.status, b.stderr).toBe(0);
+    const digests = (rep: { tables: Array<{ sourceDigest: string; targetDigest: string }> }, side: 'sourceDigest' | 'targetDigest') =>
+      rep.tables.map((t) => t[side]);
+    expect(digests(copyReport(b.stdout), 'targetDigest')).toEqual(digests(there, 'sourceDigest'));
+    const copy = new Database(join(back, 'worldtick.sqlite'), { readonly: true });
+    copy.defaultSafeIntegers(true);
+    expect(copy.prepare('SELECT token FROM fences').get()).toEqual({ token: big });
+    expect(copy.prepare('SELECT typeof(world_time) AS t, world_time AS w FROM checkpoints').get()).toEqual({ t: 'real', w: 0.1 + 0.2 });
+    copy.close();
   }, 60_000);
 
   it("refuses a store with a table the copy does not know (a later build's); nothing copied", async () => {
@@ -157,6 +174,44 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
       /WT_ERR_STORE_COPY_MISMATCH: the store has tables this copy does not know \(source: guilds; target: none\): nothing copied/,
     );
     expect(await targetCounts(url)).toEqual({});
+  }, 60_000);
+
+  it('refuses a source whose ledger has verify mismatches unless --accept-source-mismatches; nothing written', async () => {
+    const dir = sourceDir();
+    const file = await storeWithCoins(dir, 25);
+    const s = new SqliteStore({ dataDir: dir });
+    for (const p of ['t:p1', 't:p2', 't:p3', 't:p4']) await s.commitLedger([rewardEntry(`k-${p}`, { playerId: p, coinsDelta: 2 })]);
+    await s.close();
+    // A damaged summary for five players (what verify recomputes differs from what the store holds).
+    const db = new Database(file);
+    db.prepare('UPDATE ledger_balances SET coins = coins + 5').run();
+    db.close();
+    const before = sha(file);
+    const url = await database();
+    const r = await storeCopy(['--from', `sqlite:${dir}`, '--to', url]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /WT_ERR_STORE_COPY_SOURCE_MISMATCH: the source's ledger has 5 verify mismatch\(es\) \(t:efef.* summary:coins: ledger 25, held 30; t:p1 summary:coins: ledger 2, held 7; t:p2 summary:coins: ledger 2, held 7; … 2 more\)/,
+    );
+    expect(r.stderr).toContain('--accept-source-mismatches');
+    expect(r.stderr).toContain('the target was not changed');
+    expect(await targetCounts(url)).toEqual({});
+    expect(sha(file)).toBe(before);
+    // Copied anyway when asked: the mismatches listed as the source's own, carried over.
+    const ok = await storeCopy(['--from', `sqlite:${dir}`, '--to', url, '--accept-source-mismatches']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/5 mismatch\(es\), the same as in the source/);
+    expect(copyReport(ok.stdout)).toMatchObject({ ok: true, ledger: { same: true, source: { mismatches: 5 }, target: { mismatches: 5 } } });
+    expect((await targetCounts(url)).ledger).toBe(5);
+    // Back to SQLite the same way: refused, no directory made; then copied when asked.
+    const back = join(sourceDir(), 'back');
+    const refused = await storeCopy(['--from', url, '--to', `sqlite:${back}`]);
+    expect(refused.status, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/WT_ERR_STORE_COPY_SOURCE_MISMATCH: the source's ledger has 5 verify mismatch\(es\)/);
+    expect(existsSync(back)).toBe(false);
+    const accepted = await storeCopy(['--from', url, '--to', `sqlite:${back}`, '--accept-source-mismatches']);
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(copyReport(accepted.stdout)).toMatchObject({ ok: true, ledger: { source: { mismatches: 5 }, target: { mismatches: 5 } } });
   }, 60_000);
 
   it('a target that does not hold what was copied fails the comparison and is rolled back', async () => {

@@ -10,65 +10,27 @@
  * instance (--redis, a real redis-server) on the target owns both worlds, replays the key and commits
  * new purchases.
  */
-import { once } from 'node:events';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import WS from 'ws';
-import { WorldtickClient } from '../../../src/client/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { type GameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
+import { waitFor } from '../../helpers/game-process.js';
 import { dirSnapshot } from '../../helpers/restore-cli.js';
 import { findRedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 import { copyReport, storeCopy, targetCounts } from '../../helpers/store-copy-cli.js';
-
-const TOKEN = 'store-copy-test-token';
-const MAIN = 'test/helpers/player-data-game-main.ts';
+import { copyTestServers } from '../../helpers/store-copy-servers.js';
 
 const pg = await freshDatabase();
 if ('skip' in pg) console.warn(`[store-copy] skipped: ${pg.skip}`);
 const url = 'skip' in pg ? '' : pg.url;
 const source = tempDataDir('wt-store-copy-src-');
-const procs: GameProcess[] = [];
+const { serve, stop, api, client, killAll } = copyTestServers(source.dir);
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  killAll();
   source.remove();
   if (!('skip' in pg)) await pg.destroy();
 });
-
-const serve = async (args: string[]): Promise<GameProcess> => {
-  const p = await startGameProcess({
-    main: MAIN,
-    args: ['--port', '0', '--admin-port', '0', '--checkpoint-interval', '0', '--npcs', '20', ...args],
-    dataDir: source.dir,
-    token: TOKEN,
-  });
-  procs.push(p);
-  return p;
-};
-
-const stop = async (p: GameProcess): Promise<void> => {
-  p.child.kill('SIGTERM');
-  await once(p.child, 'exit');
-  expect(p.child.exitCode).toBe(0);
-};
-
-const api = async (p: GameProcess, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-  const r = await fetch(`${p.admin}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: r.status, json: await r.json() };
-};
-
-const client = async (p: GameProcess): Promise<WorldtickClient> => {
-  const c = new WorldtickClient({ url: `ws://127.0.0.1:${p.port}`, WebSocket: WS as never });
-  await c.connect();
-  await c.join('1', 'bob', 'bob-token');
-  return c;
-};
 
 describe.skipIf('skip' in pg)('npm run store-copy (SQLite → PostgreSQL)', () => {
   it('moves a stopped server’s worlds, wallets and player data; exactly-once carries over; refusals change nothing', async () => {

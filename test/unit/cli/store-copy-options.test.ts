@@ -22,13 +22,16 @@ describe('npm run store-copy: command line', () => {
   it('needs --from and --to', async () => {
     const r = await run('--from', `sqlite:${dir}`);
     expect(r.status).toBe(2);
-    expect(r.err).toMatch(/required option '--to <url>' not specified/);
+    expect(r.err).toMatch(/required option '--to <spec>' not specified/);
   });
 
-  it('copies SQLite to PostgreSQL only, from a valid URL', async () => {
+  it('copies between SQLite and PostgreSQL only, from a valid URL', async () => {
     const both = await run('--from', `sqlite:${dir}`, '--to', `sqlite:${dir}`);
     expect(both.status).toBe(2);
-    expect(both.err).toMatch(/WT_ERR_OPTION_INVALID: .*--from must be sqlite:<data-dir> and --to postgres:\/\//);
+    expect(both.err).toMatch(/WT_ERR_OPTION_INVALID: .*--from and --to must be one sqlite:<data-dir> and one postgres:\/\//);
+    const pgpg = await run('--from', 'postgres://a@127.0.0.1:1/x', '--to', 'postgres://a@127.0.0.1:1/y');
+    expect(pgpg.status).toBe(2);
+    expect(pgpg.err).toMatch(/WT_ERR_OPTION_INVALID: .*--from and --to must be one sqlite:<data-dir> and one postgres:\/\//);
     const url = await run('--from', `sqlite:${dir}`, '--to', 'postgres://[bad');
     expect(url.status).toBe(2);
     expect(url.err).toMatch(/WT_ERR_OPTION_INVALID: .*not a valid PostgreSQL URL/);
@@ -42,11 +45,23 @@ describe('npm run store-copy: command line', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('PostgreSQL to SQLite: an unreachable source creates nothing in the target', async () => {
+    const missing = join(dir, 'not-made');
+    const r = await run('--from', 'postgres://worldtick@127.0.0.1:1/none', '--to', `sqlite:${missing}`);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/WT_ERR_STORE_UNAVAILABLE: .*cannot connect for the single-instance lock/);
+    expect(existsSync(missing)).toBe(false);
+  });
+
   it('--help names the locks, the one transaction and the exit codes', async () => {
     const r = await run('--help');
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/--from <spec>/);
     expect(r.out).toMatch(/ONE transaction/);
+    expect(r.out).toMatch(/sqlite:<data-dir> \(absent, or holding no store\)/);
+    expect(r.out).toMatch(/worldtick\.sqlite\.copying/);
     expect(r.out).toMatch(/Exit codes: 0 copied and proven equal; 1 a difference/);
+    expect(r.out).toMatch(/--accept-source-mismatches +copy a source whose ledger has verify mismatches/);
+    expect(r.out).toMatch(/WT_ERR_STORE_COPY_SOURCE_MISMATCH/);
   });
 });
