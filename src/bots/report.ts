@@ -29,6 +29,8 @@ const Counts = {
   /** Bots this process (or the run) was asked to start. */
   clients: Type.Integer({ minimum: 0 }),
   connected: Type.Integer({ minimum: 0 }),
+  /** Joins in flight (not yet welcomed) whose sockets a stop dropped (src/bots/join-cancel.ts): neither joined nor failed. */
+  cancelledJoins: Type.Integer({ minimum: 0 }),
   joinFailures: Type.Integer({ minimum: 0 }),
   /** Failed joins by reason: the wire error code of a refused hello (`MAINTENANCE`, `UNKNOWN_WORLD`...), `close <code>`, `timeout`, `connect`, `other`. */
   joinFailuresByReason: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
@@ -232,27 +234,11 @@ export interface ReportMeta {
   transport: string;
 }
 
-type CountKey =
-  | 'clientSeconds'
-  | 'clients'
-  | 'connected'
-  | 'joinFailures'
-  | 'disconnects'
-  | 'snapshots'
-  | 'bytesIn'
-  | 'inputsSent'
-  | 'errorsReceived'
-  | 'inconsistencies'
-  | 'fullDecodeClients'
-  | 'lightClients'
-  | 'joinsMeasured'
-  | 'leavesMeasured'
-  | 'cpuMs'
-  | 'cpuUserMs';
-const SUMMED: readonly CountKey[] = [
+const SUMMED = [
   'clientSeconds',
   'clients',
   'connected',
+  'cancelledJoins',
   'joinFailures',
   'disconnects',
   'snapshots',
@@ -266,7 +252,8 @@ const SUMMED: readonly CountKey[] = [
   'leavesMeasured',
   'cpuMs',
   'cpuUserMs',
-];
+] as const;
+type CountKey = (typeof SUMMED)[number];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 

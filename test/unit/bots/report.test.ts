@@ -19,6 +19,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   stoppedIn: null,
   clients: 10,
   connected: 10,
+  cancelledJoins: 0,
   joinFailures: 0,
   joinFailuresByReason: {},
   disconnects: 0,
@@ -88,11 +89,12 @@ describe('bots report merge', () => {
     expect(s.p999).toBe(0.25);
   });
 
-  it('mergeReports sums counts, disconnect codes and join-failure reasons, merges histograms, and validates against the schema', () => {
+  it('mergeReports sums counts, cancelled joins, disconnect codes and join-failure reasons, merges histograms, and validates against the schema', () => {
     const r = mergeReports(
       [
         part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 }, joinFailures: 2, joinFailuresByReason: { MAINTENANCE: 2 } }),
         part(1, b, {
+          cancelledJoins: 3,
           disconnects: 2,
           disconnectsByCode: { 4002: 1, 1006: 1 },
           joinFailures: 2,
@@ -113,6 +115,7 @@ describe('bots report merge', () => {
       inputsSent: 40,
       disconnects: 3,
       disconnectsByCode: { 4002: 2, 1006: 1 },
+      cancelledJoins: 3,
       joinFailures: 4,
       joinFailuresByReason: { MAINTENANCE: 3, timeout: 1 },
       measuredSeconds: 2.5,
