@@ -201,16 +201,21 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
 
   // Scenario events inside the measured window.
   if (scenario === 'influx') {
+    // Bot k starts its join at k/n s into the window. One wait at a time (not n waits, each a listener
+    // on the stop signal: Node warns past 10); joins already due start at once.
     const n = o.influxClients ?? 0;
-    for (let k = 0; k < n; k++) {
-      pending.push(
-        sleepUnlessStopped((k * 1000) / Math.max(1, n), o.stop).then(() => {
-          if (o.stop?.aborted) return;
-          joinsMeasured++;
-          return joinOne(nextExtra++);
-        }),
-      );
-    }
+    const influx = async (): Promise<void> => {
+      const joins: Promise<void>[] = [];
+      for (let k = 0; k < n; k++) {
+        const wait = t0 + (k * 1000) / n - performance.now();
+        if (wait > 0) await sleepUnlessStopped(wait, o.stop);
+        if (o.stop?.aborted) break;
+        joinsMeasured++;
+        joins.push(joinOne(nextExtra++));
+      }
+      await Promise.all(joins);
+    };
+    pending.push(influx());
   }
   /** A bot the scenario closes on purpose: its counts stay in the totals. */
   const retire = (s: FleetSlot): void => {
