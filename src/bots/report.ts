@@ -356,8 +356,9 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
-    botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
-    botsCpuUserPercent: Math.round((sum.cpuUserMs / (s * 1000)) * 100),
+    // Of the window: none measured (a run stopped before it) is no share, not CPU over 1e-9 s.
+    botsCpuPercent: secs > 0 ? Math.round((sum.cpuMs / (s * 1000)) * 100) : 0,
+    botsCpuUserPercent: secs > 0 ? Math.round((sum.cpuUserMs / (s * 1000)) * 100) : 0,
     botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
     botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
     eventLoopDelayMs: summarize(loopDelay),

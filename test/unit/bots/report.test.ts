@@ -139,6 +139,21 @@ describe('bots report merge', () => {
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
   });
 
+  it('a run stopped before its window (measuredSeconds 0) reports no CPU share out of a window of nothing', () => {
+    const stopped = { stopped: 'SIGINT', stoppedIn: 'ramp' as const, measuredSeconds: 0, clientSeconds: 0, cpuMs: 3, cpuUserMs: 2 };
+    const meta = { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' };
+    const r = mergeReports([part(0, [], stopped), part(1, [], stopped)], meta);
+    expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
+    expect(r).toMatchObject({
+      partial: true,
+      measuredSeconds: 0,
+      cpuMs: 6,
+      botsCpuPercent: 0,
+      botsCpuUserPercent: 0,
+      snapshotsPerClientPerSecond: 0,
+    });
+  });
+
   it('moves followed, failed and resumed add up over processes; their gap histograms merge by bucket', () => {
     const h = (v: number[]) => ({ ...part(0, a).histograms, moveGap: encodeHistogram(hist(v)) });
     const r = mergeReports(
