@@ -5,7 +5,8 @@
  * JSON line on stdout (the `net` bench parses it) and, with `--report`, in a file.
  * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario, 128 + the
  * signal's number (130 SIGINT, 143 SIGTERM) when a signal stopped the run: the bots stop ramping or
- * measuring and close, and the report written is partial (`partial: true`, `stoppedBy`); a second
+ * measuring, the joins in flight are cancelled (`cancelledJoins`), the bots close, and the report
+ * written is partial (`partial: true`, `stoppedBy`); the process then ends on its own; a second
  * SIGINT or SIGTERM exits at once, writing nothing (docs/BOTS.md "Stopping a run").
  */
 import { writeFileSync } from 'node:fs';

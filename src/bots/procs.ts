@@ -11,7 +11,8 @@
  *
  * Stopped early (the coordinator's `stop` aborted: a SIGINT or SIGTERM), it sends each worker
  * `stop{reason}`; a worker stops the same way on a signal of its own (a terminal's Ctrl-C reaches the
- * whole process group) and reports its partial part as usual; a second signal ends a worker at once.
+ * whole process group), cancels its joins in flight and reports its partial part as usual, then ends
+ * on its own; a second signal ends a worker at once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
