@@ -50,8 +50,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Run this process's share of the load to completion and return its part of the report. */
 export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const scenario = o.scenario ?? 'steady';
-  const progress = o.onProgress ?? (() => {});
   const phase = trackStopPhase(o.stop);
+  const progress: NonNullable<FleetOptions['onProgress']> = (p, done, total) => {
+    if (!phase.skipped(p)) o.onProgress?.(p, done, total); // phases a stop skipped pass by unseen
+  };
   const joinH = createLatencyHistogram();
   const loopH = createLatencyHistogram();
   const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {}, inFlight: new Set() };

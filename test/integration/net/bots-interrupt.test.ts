@@ -138,6 +138,7 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     expect(report.perProc.map((p) => [p.stopped, p.stoppedIn, p.cancelledJoins])).toEqual([['SIGINT', 'ramp', 2]]);
     expect(run.io.err).toContain('PARTIAL report: stopped by SIGINT during the ramp');
     expect(run.io.err).toContain('0/6 connected, 2 joins cancelled, 0 join failures');
+    expect(run.io.err).not.toMatch(/bots: (warmup|measure) /); // no progress of phases the stop skipped
     await held.release(); // the server lets the hellos of the dropped sockets go: no session comes of them
     expect(held.ts.server.stats().auth).toMatchObject({ abandoned: 2, accepted: 0 });
     expect(held.ts.server.stats().sessions).toBe(0);
