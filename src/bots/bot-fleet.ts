@@ -12,16 +12,17 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../client/client.js';
 import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
+import { dropSocket } from '../client/close-bound.js';
+import { createJoinCanceller } from './join-cancel.js';
 import { joinFailureReason } from './join-failure.js';
 import { LightBot } from './light-bot.js';
 import { clientMovable, createMoveFollower, lightMovable, type Movable } from './follow-moves.js';
-import type { BotTransport } from './bot-conn.js';
+import type { FleetOptions, FleetPhase } from './fleet-options.js';
 import { startLoopDelay } from './loop-delay.js';
-import { type RunPhase, sleepUnlessStopped, stopReason, trackStopPhase, unlessStopped } from './stop.js';
+import { sleepUnlessStopped, stopReason, trackStopPhase, unlessStopped } from './stop.js';
 import { createReadBuffer } from './raw-ws.js';
 import { rawWebSocketCtor } from './raw-ws-like.js';
 import type { ProcReport } from './report.js';
-import type { BotScenario } from './scenarios.js';
 import { classFromToken } from '../net/session-priority.js';
 import { createGroupStats, groupOf } from './groups.js';
 import {
@@ -33,81 +34,7 @@ import {
   type PurchaseTally,
 } from './fleet-traffic.js';
 
-export interface FleetOptions {
-  /** ws:// URL of the game server. */
-  url: string;
-  worldId: string;
-  /** Bots started while ramping (the steady population). */
-  clients: number;
-  /** Seconds of measured load (after everyone joined and a warm-up). */
-  durationSeconds: number;
-  /** Seconds of warm-up (not measured) after the last join. Default 1. */
-  warmupSeconds?: number;
-  /** Inputs per second per bot (random walk; the crowd scenario always sends 1 per second). Default 2. */
-  inputHz?: number;
-  /** purchase-storm: purchases per second per bot. Default 0. */
-  purchaseHz?: number;
-  /** Connections opened concurrently while ramping up. Default 100. */
-  connectConcurrency?: number;
-  /**
-   * Every Nth bot (bot 0, N, 2N, ...) is a full client (decodes every snapshot and keeps an
-   * entity view checked for consistency); the others are light bots (read only the snapshot
-   * head: latency and ack are measured the same way). 1 = all full. Default 1.
-   */
-  fullDecodeEvery?: number;
-  /** Scenario played (src/bots/scenarios.ts). Default steady. */
-  scenario?: BotScenario;
-  /** influx: bots that join within 1 s at the start of the measured window. */
-  influxClients?: number;
-  /** churn: bots leaving (and as many joining) per second during the measured window. */
-  churnPerSecond?: number;
-  /** Seed of the bots' generators (random walk, crowd inputs, churn picks). Default 1. */
-  seed?: number;
-  /** Global index of this process's first bot (names and per-bot seeds). Default 0. */
-  firstBot?: number;
-  /** Index of this process among the bots processes. Default 0. */
-  proc?: number;
-  /** Progress of this process (ramp: bots joined; measure: seconds elapsed). */
-  onProgress?: (phase: FleetPhase, done: number, total: number) => void;
-  /** Awaited after the ramp: the coordinator resolves it once every process has ramped. */
-  ramped?: () => Promise<void>;
-  /**
-   * Token of every bot's hello (session class, docs/PROTOCOL.md). Default ''. `''` and a bare class
-   * name (`bot`, `spectator`) name no player; any other token is one identity, one player per world.
-   */
-  token?: string;
-  /**
-   * Share (0..1) of the bots that are idle players: joined and reading snapshots but sending no
-   * input (a player in a menu or away). Bot i is idle when ⌊(i+1)·share⌋ > ⌊i·share⌋, which
-   * spreads them evenly over the indexes. Only player-class tokens; ignored otherwise. Default 0.
-   */
-  idleShare?: number;
-  /**
-   * Share (0..1) of all the bots that join as spectators (hello token `spectator`), spread
-   * evenly like `idleShare` (which then applies to the remaining player bots), so one process
-   * measures every group over the same window. They send no input. Only with a player-class
-   * token. Default 0.
-   */
-  spectatorShare?: number;
-  /** Join timeout, wall ms. Default 15,000. */
-  joinTimeoutMs?: number;
-  /**
-   * `raw` (default): ws:// sockets on the bots' own minimal client (src/bots/raw-ws.ts: one shared
-   * read buffer, frames read in place); `ws`: the ws package (always used for wss://).
-   */
-  transport?: BotTransport;
-  /**
-   * Follow a move of the world (closed 4014 after a redirect, 4015, 1001): reconnect and resume
-   * (src/bots/follow-moves.ts). Default true; false: such a bot ends, counted in `disconnects`.
-   */
-  followMoves?: boolean;
-  /** With `followMoves`: also follow a connection lost without a close frame (1006: a crashed instance). Default false. */
-  followLost?: boolean;
-  /** Aborted (reason: a signal's name): stop ramping, end the window now (none if not reached), report it (`stopped`). */
-  stop?: AbortSignal;
-}
-
-export type FleetPhase = RunPhase;
+export type { FleetOptions, FleetPhase };
 
 /** CPUs this process may run on (Linux `Cpus_allowed_list`, e.g. "0-1"), or null elsewhere. */
 export const cpusAllowed = (): string | null => {
@@ -123,8 +50,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Run this process's share of the load to completion and return its part of the report. */
 export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const scenario = o.scenario ?? 'steady';
-  const progress = o.onProgress ?? (() => {});
   const phase = trackStopPhase(o.stop);
+  const progress: NonNullable<FleetOptions['onProgress']> = (p, done, total) => {
+    if (!phase.skipped(p)) o.onProgress?.(p, done, total); // phases a stop skipped pass by unseen
+  };
   const joinH = createLatencyHistogram();
   const loopH = createLatencyHistogram();
   const tx: PurchaseTally = { sent: 0, seq: 0, latency: createLatencyHistogram(), codes: {}, inFlight: new Set() };
@@ -162,6 +91,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const follower = o.followMoves === false ? null : createMoveFollower(o.url, o.followLost === true);
   // Full clients' view inconsistencies from before a move (a welcome starts a new view).
   const carried = { inconsistencies: 0 };
+  const joins = createJoinCanceller(o.stop);
 
   /** Join one bot; resolves when it joined or failed (never rejects). */
   const joinOne = async (index: number): Promise<void> => {
@@ -171,35 +101,47 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     let bot: FleetBot;
     const as = { worldId: o.worldId, name: `bot${index}`, token, timeoutMs: Math.min(timeout, 5000) };
     let movable: (() => Movable) | null = null;
+    let end = (): boolean => false; // a join in flight a stop may cancel (src/bots/join-cancel.ts)
     try {
       if (index % every === 0) {
         const c = new WorldtickClient({ url: o.url, WebSocket: FullCtor, sink: g.sink });
         bot = c;
-        await c
-          .connect()
+        const connected = c.connect();
+        end = joins.start(() => {
+          const s = c.socket;
+          if (s) dropSocket(s, 1000, 'join cancelled');
+        });
+        await connected
           .then(() => c.join(o.worldId, `bot${index}`, token, null, timeout))
           .catch((err: unknown) => {
             c.close();
             throw err;
           });
         movable = () => clientMovable(c, as, carried);
-        full++;
       } else {
         const c = new LightBot(o.url, g.sink, Date.now, { transport, readBuffer: rb });
         bot = c;
-        await c.join(o.worldId, `bot${index}`, timeout, token).catch((err: unknown) => {
+        const joined = c.join(o.worldId, `bot${index}`, timeout, token);
+        end = joins.start(() => c.close(true));
+        await joined.catch((err: unknown) => {
           c.close();
           throw err;
         });
         movable = () => lightMovable(c, as);
-        light++;
       }
     } catch (err) {
+      if (end()) return; // cancelled by the stop: neither a failure nor a bot
       joinFailures++;
       const why = joinFailureReason(err);
       failReasons[why] = (failReasons[why] ?? 0) + 1;
       return;
     }
+    if (end()) {
+      bot.close(); // welcomed as the stop dropped its socket: cancelled all the same
+      return;
+    }
+    if (index % every === 0) full++;
+    else light++;
     recordMs(joinH, performance.now() - t0);
     g.connected++;
     const slot: FleetSlot = { bot, group: g, silent: g.idle || token !== (o.token ?? ''), index, inputs: 0, since: performance.now() };
@@ -261,16 +203,21 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
 
   // Scenario events inside the measured window.
   if (scenario === 'influx') {
+    // Bot k starts its join at k/n s into the window. One wait at a time (not n waits, each a listener
+    // on the stop signal: Node warns past 10); joins already due start at once.
     const n = o.influxClients ?? 0;
-    for (let k = 0; k < n; k++) {
-      pending.push(
-        sleepUnlessStopped((k * 1000) / Math.max(1, n), o.stop).then(() => {
-          if (o.stop?.aborted) return;
-          joinsMeasured++;
-          return joinOne(nextExtra++);
-        }),
-      );
-    }
+    const influx = async (): Promise<void> => {
+      const joins: Promise<void>[] = [];
+      for (let k = 0; k < n; k++) {
+        const wait = t0 + (k * 1000) / n - performance.now();
+        if (wait > 0) await sleepUnlessStopped(wait, o.stop);
+        if (o.stop?.aborted) break;
+        joinsMeasured++;
+        joins.push(joinOne(nextExtra++));
+      }
+      await Promise.all(joins);
+    };
+    pending.push(influx());
   }
   /** A bot the scenario closes on purpose: its counts stay in the totals. */
   const retire = (s: FleetSlot): void => {
@@ -363,6 +310,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     stoppedIn: stopped === null ? null : phase.stoppedIn(),
     clients: o.clients + (scenario === 'influx' ? (o.influxClients ?? 0) : 0) + (scenario === 'churn' ? joinsMeasured : 0),
     connected,
+    cancelledJoins: joins.cancelled,
     joinFailures,
     joinFailuresByReason: failReasons,
     disconnects,

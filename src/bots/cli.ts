@@ -146,9 +146,15 @@ export const parseBotsArgs = (
   const program = botsProgram(out);
   program.parse([...argv], { from: 'user' });
   const o = program.opts<Omit<BotsCliOptions, 'cpu' | 'report' | 'worker'> & { cpu?: number[]; report?: string; worker?: boolean }>();
-  if (o.procs > o.clients) {
-    out.writeErr(`error: --procs (${o.procs}) must not exceed --clients (${o.clients})\n`);
-    throw new InvalidArgumentError('--procs must not exceed --clients');
-  }
+  const refuse = (msg: string): never => {
+    out.writeErr(`error: ${msg}\n`);
+    throw new InvalidArgumentError(msg);
+  };
+  if (o.procs > o.clients) refuse(`--procs (${o.procs}) must not exceed --clients (${o.clients})`);
+  // A scenario without its rate would run as steady, silently.
+  if (o.scenario === 'influx' && o.influx < 1)
+    refuse('--scenario influx needs --influx <n> (bots joining at the start of the window), at least 1');
+  if (o.scenario === 'churn' && !(o.churnRate > 0))
+    refuse('--scenario churn needs --churn-rate <per-second> (bots leaving and joining), above 0');
   return { ...o, cpu: o.cpu ?? null, report: o.report ?? null, worker: o.worker ?? false };
 };

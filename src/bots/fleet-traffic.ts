@@ -107,9 +107,18 @@ export const startInputTimer = (
 };
 
 /**
- * Start the purchase-storm timer: on a 100 ms tick each bot buys an arrow (catalogue price 1)
- * with probability `purchaseHz / 10`, under a unique idempotency key. Only purchases sent while
- * `measuring()` is true are counted in `tally`. Null when `purchaseHz` is not positive.
+ * Purchases one bot sends on one 100 ms tick at `purchaseHz` per second: ⌊hz/10⌋, plus one more with
+ * probability hz/10 − ⌊hz/10⌋ (one draw from `rng` per call), so the mean is hz/10 at any rate.
+ */
+export const purchasesPerTick = (purchaseHz: number, rng: Prng): number => {
+  const whole = Math.floor(purchaseHz / 10);
+  return whole + (nextFloat(rng) < purchaseHz / 10 - whole ? 1 : 0);
+};
+
+/**
+ * Start the purchase-storm timer: on a 100 ms tick each bot buys {@link purchasesPerTick} arrows
+ * (catalogue price 1, one purchase each), each under a unique idempotency key. Only purchases sent
+ * while `measuring()` is true are counted in `tally`. Null when `purchaseHz` is not positive.
  */
 export const startPurchaseTimer = (
   alive: readonly FleetSlot[],
@@ -120,26 +129,31 @@ export const startPurchaseTimer = (
 ): NodeJS.Timeout | null => {
   if (purchaseHz <= 0) return null;
   const keyBase = `storm-${process.pid}-${Date.now().toString(36)}`;
-  return setInterval(() => {
+  const timer = setInterval(() => {
     for (const s of alive) {
-      if (!s.bot.open || s.moving || nextFloat(rng) > Math.min(1, purchaseHz / 10)) continue;
-      const counted = measuring();
-      if (counted) tally.sent++;
-      const t = performance.now();
-      const answered = s.bot.purchase(`${keyBase}-${tally.seq++}`, 'arrow', 1, 1).then(
-        ({ code }) => {
-          if (!counted) return;
-          recordMs(tally.latency, performance.now() - t);
-          const k = code ?? 'ok';
-          tally.codes[k] = (tally.codes[k] ?? 0) + 1;
-        },
-        () => {
-          if (counted) tally.codes.timeout = (tally.codes.timeout ?? 0) + 1;
-        },
-      );
-      if (!counted) continue;
-      tally.inFlight.add(answered);
-      void answered.then(() => tally.inFlight.delete(answered));
+      if (!s.bot.open || s.moving) continue;
+      for (let n = purchasesPerTick(purchaseHz, rng); n > 0; n--) buy(s);
     }
   }, 100);
+  /** One purchase of `s`, counted in `tally` when sent in the window. */
+  const buy = (s: FleetSlot): void => {
+    const counted = measuring();
+    if (counted) tally.sent++;
+    const t = performance.now();
+    const answered = s.bot.purchase(`${keyBase}-${tally.seq++}`, 'arrow', 1, 1).then(
+      ({ code }) => {
+        if (!counted) return;
+        recordMs(tally.latency, performance.now() - t);
+        const k = code ?? 'ok';
+        tally.codes[k] = (tally.codes[k] ?? 0) + 1;
+      },
+      () => {
+        if (counted) tally.codes.timeout = (tally.codes.timeout ?? 0) + 1;
+      },
+    );
+    if (!counted) return;
+    tally.inFlight.add(answered);
+    void answered.then(() => tally.inFlight.delete(answered));
+  };
+  return timer;
 };

@@ -343,8 +343,10 @@ export class LightBot {
     });
   }
 
-  close(): void {
-    this.#conn?.close(1000, '');
+  /** Close (1000); `drop`: at once, without a close handshake (a join a stop cancels: src/bots/join-cancel.ts). */
+  close(drop = false): void {
+    if (drop) this.#conn?.terminate();
+    else this.#conn?.close(1000, '');
   }
 
   /** One frame in `b[start, end)` (valid only during the call). Snapshot and region heads are read in place. */

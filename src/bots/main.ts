@@ -5,7 +5,8 @@
  * JSON line on stdout (the `net` bench parses it) and, with `--report`, in a file.
  * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario, 128 + the
  * signal's number (130 SIGINT, 143 SIGTERM) when a signal stopped the run: the bots stop ramping or
- * measuring and close, and the report written is partial (`partial: true`, `stoppedBy`); a second
+ * measuring, the joins in flight are cancelled (`cancelledJoins`), the bots close, and the report
+ * written is partial (`partial: true`, `stoppedBy`); the process then ends on its own; a second
  * SIGINT or SIGTERM exits at once, writing nothing (docs/BOTS.md "Stopping a run").
  */
 import { writeFileSync } from 'node:fs';
@@ -51,7 +52,7 @@ const summary = (r: BotsReport): string => {
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
     (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} ${STOPPED_IN[r.stoppedIn ?? 'measure'](r.measuredSeconds)}\n` : '') +
-    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
+    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
@@ -150,8 +151,9 @@ const run = async (o: BotsCliOptions): Promise<void> => {
   const json = JSON.stringify(report);
   if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
   // Stopped by a signal before a window ended: 128 + its number (a stop after every window ended changes nothing).
-  const code = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
-  process.stdout.write(`${json}\n`, () => process.exit(code));
+  // No process.exit: the process ends once its bots' sockets and timers are gone, so one left behind shows.
+  process.exitCode = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
+  process.stdout.write(`${json}\n`);
 };
 
 const main = (): void => {

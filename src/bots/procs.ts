@@ -11,11 +11,13 @@
  *
  * Stopped early (the coordinator's `stop` aborted: a SIGINT or SIGTERM), it sends each worker
  * `stop{reason}`; a worker stops the same way on a signal of its own (a terminal's Ctrl-C reaches the
- * whole process group) and reports its partial part as usual; a second signal ends a worker at once.
+ * whole process group), cancels its joins in flight and reports its partial part as usual, then ends
+ * on its own; a second signal ends a worker at once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { runFleet, type FleetOptions, type FleetPhase } from './bot-fleet.js';
+import { runFleet } from './bot-fleet.js';
+import type { FleetOptions, FleetPhase } from './fleet-options.js';
 import type { ProcReport } from './report.js';
 
 /** The serialisable part of FleetOptions (what crosses the IPC channel). */
@@ -140,8 +142,11 @@ export const runWorker = (): void => {
     process.send?.(m, undefined, {}, then);
   };
   let reported = false;
-  // The coordinator went away (killed, or done with us): do not linger as an orphan.
-  process.on('disconnect', () => process.exit(reported ? 0 : 1));
+  // The coordinator went away before our report (killed): do not linger as an orphan. After the report
+  // the process ends on its own once its bots' sockets and timers are gone (the coordinator waits for it).
+  process.on('disconnect', () => {
+    if (!reported) process.exit(1);
+  });
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stop.signal.aborted) process.exit(128 + (osConstants.signals[sig] ?? 0)); // a second signal: at once

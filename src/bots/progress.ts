@@ -4,7 +4,7 @@
  * nothing (`--no-progress`).
  */
 import { SingleBar } from 'cli-progress';
-import type { FleetPhase } from './bot-fleet.js';
+import type { FleetPhase } from './fleet-options.js';
 
 export interface ProgressView {
   /** Ramp: bots joined of total; warmup: seconds; measure: seconds elapsed of the window. */

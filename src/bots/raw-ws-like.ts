@@ -41,4 +41,9 @@ export const rawWebSocketCtor = (rb: ReadBuffer = createReadBuffer()): WebSocket
     close(code?: number, reason?: string): void {
       this.#ws.close(code, reason);
     }
+
+    /** Drop the connection at once (the client library's `dropSocket` uses it, as the ws package's). */
+    terminate(): void {
+      this.#ws.terminate();
+    }
   };

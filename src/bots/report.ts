@@ -29,6 +29,8 @@ const Counts = {
   /** Bots this process (or the run) was asked to start. */
   clients: Type.Integer({ minimum: 0 }),
   connected: Type.Integer({ minimum: 0 }),
+  /** Joins in flight (not yet welcomed) whose sockets a stop dropped (src/bots/join-cancel.ts): neither joined nor failed. */
+  cancelledJoins: Type.Integer({ minimum: 0 }),
   joinFailures: Type.Integer({ minimum: 0 }),
   /** Failed joins by reason: the wire error code of a refused hello (`MAINTENANCE`, `UNKNOWN_WORLD`...), `close <code>`, `timeout`, `connect`, `other`. */
   joinFailuresByReason: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
@@ -232,27 +234,11 @@ export interface ReportMeta {
   transport: string;
 }
 
-type CountKey =
-  | 'clientSeconds'
-  | 'clients'
-  | 'connected'
-  | 'joinFailures'
-  | 'disconnects'
-  | 'snapshots'
-  | 'bytesIn'
-  | 'inputsSent'
-  | 'errorsReceived'
-  | 'inconsistencies'
-  | 'fullDecodeClients'
-  | 'lightClients'
-  | 'joinsMeasured'
-  | 'leavesMeasured'
-  | 'cpuMs'
-  | 'cpuUserMs';
-const SUMMED: readonly CountKey[] = [
+const SUMMED = [
   'clientSeconds',
   'clients',
   'connected',
+  'cancelledJoins',
   'joinFailures',
   'disconnects',
   'snapshots',
@@ -266,7 +252,8 @@ const SUMMED: readonly CountKey[] = [
   'leavesMeasured',
   'cpuMs',
   'cpuUserMs',
-];
+] as const;
+type CountKey = (typeof SUMMED)[number];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
@@ -369,8 +356,9 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
-    botsCpuPercent: Math.round((sum.cpuMs / (s * 1000)) * 100),
-    botsCpuUserPercent: Math.round((sum.cpuUserMs / (s * 1000)) * 100),
+    // Of the window: none measured (a run stopped before it) is no share, not CPU over 1e-9 s.
+    botsCpuPercent: secs > 0 ? Math.round((sum.cpuMs / (s * 1000)) * 100) : 0,
+    botsCpuUserPercent: secs > 0 ? Math.round((sum.cpuUserMs / (s * 1000)) * 100) : 0,
     botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
     botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
     eventLoopDelayMs: summarize(loopDelay),

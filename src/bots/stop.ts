@@ -14,12 +14,17 @@ export const StoppedSchema = Type.Union([Type.String(), Type.Null()]);
 /** The phase a process or run was stopped in (the earliest of the processes'), or null: it ran to its end. */
 export const StoppedInSchema = Type.Union([Type.Literal('ramp'), Type.Literal('warmup'), Type.Literal('measure'), Type.Null()]);
 
-/** Follows a process's phase (`enter`); `stoppedIn()` is the phase it was in when `stop` was aborted, or null. */
-export const trackStopPhase = (stop?: AbortSignal): { enter: (p: RunPhase) => void; stoppedIn: () => RunPhase | null } => {
+/**
+ * Follows a process's phase (`enter`); `stoppedIn()` is the phase it was in when `stop` was aborted, or
+ * null; `skipped(p)`: the stop came before phase `p` (which then only passes by: no progress is shown for it).
+ */
+export const trackStopPhase = (
+  stop?: AbortSignal,
+): { enter: (p: RunPhase) => void; stoppedIn: () => RunPhase | null; skipped: (p: RunPhase) => boolean } => {
   let now: RunPhase = 'ramp';
   let at: RunPhase | null = stop?.aborted ? now : null;
   stop?.addEventListener('abort', () => (at = now), { once: true });
-  return { enter: (p) => (now = p), stoppedIn: () => at };
+  return { enter: (p) => (now = p), stoppedIn: () => at, skipped: (p) => at !== null && PHASES.indexOf(p) > PHASES.indexOf(at) };
 };
 
 /** The run's stop from its processes': the signal of the first stopped early, and the earliest phase one was stopped in. */

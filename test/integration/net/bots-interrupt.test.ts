@@ -1,12 +1,15 @@
 /**
  * A bots run stopped by a signal (docs/BOTS.md "Stopping a run"): the real bots CLI as a child process
  * against a real game server, signalled once its measured window runs — or while the bots are still
- * joining: the world is not stepped until the signal was sent, so the first batch's joins wait for
- * their welcome and the ramp is surely under way (`stoppedIn: 'ramp'`, no more joins started). It stops, closes its bots and
- * writes a partial report (`partial: true`, `stoppedBy`, the seconds it measured) to `--report` and
- * stdout, then exits 128 + the signal's number — with `--procs 2` the children's parts are in it (the
- * signal is sent to the coordinator alone: it tells its children). A second SIGINT exits at once,
- * writing nothing: shown with the children stopped (SIGSTOP), so the first stop cannot finish.
+ * joining: the server's `authenticate` holds every hello, so the first batch's joins are surely in
+ * flight (`stoppedIn: 'ramp'`). It cancels those joins at once (their sockets dropped: `cancelledJoins`,
+ * neither a join failure nor a disconnect) and exits on its own while they are still held — no socket or
+ * timer of theirs is left to keep it alive (the CLI does not force its exit) — and only then are they let
+ * go. It stops, closes its bots and writes a partial report (`partial: true`, `stoppedBy`, the seconds it
+ * measured) to `--report` and stdout, then exits 128 + the signal's number — with `--procs 2` the
+ * children's parts are in it (the signal is sent to the coordinator alone: it tells its children). A
+ * second SIGINT exits at once, writing nothing: shown with the children stopped (SIGSTOP), so the first
+ * stop cannot finish.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -49,6 +52,38 @@ const startBots = (ts: TestServer, extra: string[]) => {
 const childPids = (child: ChildProcess): number[] =>
   readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
+/**
+ * Upper bound on a stopped bots run's exit while the server holds its joins, wall ms: only to tell "stopped" from
+ * "did not stop" (without the cancel the held joins end at the bots' 15 s join timeout, as failures).
+ */
+const HELD_EXIT_BOUND_MS = 10_000;
+
+/**
+ * A stepped test server whose `authenticate` holds every hello until `release()`, which then waits for the
+ * server to have settled those hellos (the server's auth timeout is far beyond the test).
+ */
+const serveHeld = async (onTestFinished: (fn: () => Promise<void>) => void) => {
+  let open = (): void => {};
+  const gate = new Promise<void>((r) => (open = r));
+  const authenticate = async (req: AuthRequest): Promise<AuthResult> => {
+    await gate;
+    return { ok: true, identity: req.name };
+  };
+  const ts = await startTestServer({ net: { resumeGraceSeconds: 0, authTimeoutMs: 60_000 }, hooks: { authenticate } });
+  const runner = runWorld(ts.world);
+  onTestFinished(async () => {
+    open();
+    runner.stop();
+    await ts.stop();
+  });
+  const release = async (): Promise<void> => {
+    open();
+    await until('the held hellos settled', () => ts.server.stats().auth.pending === 0, 20_000, 50);
+    await ts.idle();
+  };
+  return { ts, release };
+};
+
 describe.concurrent('bots CLI stopped by a signal', () => {
   it('SIGINT: bots closed, a partial report with the measured seconds; exit 130', async ({ expect, onTestFinished }) => {
     const ts = await serve(onTestFinished);
@@ -71,40 +106,67 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
   });
 
-  it('SIGINT during the ramp: no more joins, the joined bots closed, a partial report stoppedIn ramp; exit 130', async ({
+  it('SIGINT during the ramp: the joins held by the server are cancelled at once, not failed; a partial report stoppedIn ramp; exit 130', async ({
     expect,
     onTestFinished,
   }) => {
-    // Hellos wait for the gate: the first batch (2 bots, --concurrency 2) is surely joining when the signal comes.
-    let open = (): void => {};
-    const gate = new Promise<void>((r) => (open = r));
-    const authenticate = async (req: AuthRequest): Promise<AuthResult> => {
-      await gate;
-      return { ok: true, identity: req.name };
-    };
-    const ts = await startTestServer({ net: { resumeGraceSeconds: 0, authTimeoutMs: 60_000 }, hooks: { authenticate } });
-    const runner = runWorld(ts.world);
-    onTestFinished(async () => {
-      open();
-      runner.stop();
-      await ts.stop();
-    });
-    const run = startBots(ts, ['--concurrency', '2']);
-    await until('the first batch said hello', () => ts.server.stats().auth.pending === 2, 60_000, 50);
+    const held = await serveHeld(onTestFinished);
+    const run = startBots(held.ts, ['--concurrency', '2']);
+    await until('the first batch said hello', () => held.ts.server.stats().auth.pending === 2, 60_000, 50);
     expect(run.io.err).toMatch(/bots: ramp 0\/6/);
     run.child.kill('SIGINT');
-    await until('the stop began', () => run.io.err.includes('stopping'), 20_000, 50);
-    open(); // the first batch joins now; the stop lets no other batch start
+    // The hellos stay held: the bots process must stop on its own, well before its 15 s join timeout.
+    await until('the bots process exited with its joins held', () => run.child.exitCode !== null, HELD_EXIT_BOUND_MS, 50);
+    expect(held.ts.server.stats().auth.pending).toBe(2); // still held: nothing but the cancel ended those joins
     const [code] = await run.exited;
     expect(code, run.io.err).toBe(130);
     const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
     expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
-    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', stoppedIn: 'ramp', clients: 6, connected: 2, joinFailures: 0 });
+    expect(report).toMatchObject({
+      partial: true,
+      stoppedBy: 'SIGINT',
+      stoppedIn: 'ramp',
+      clients: 6,
+      connected: 0,
+      cancelledJoins: 2,
+      joinFailures: 0,
+      joinFailuresByReason: {},
+      disconnects: 0,
+    });
     expect(report.measuredSeconds).toBe(0);
-    expect(report.perProc.map((p) => [p.stopped, p.stoppedIn])).toEqual([['SIGINT', 'ramp']]);
+    expect(report.joinLatencyMs.samples).toBe(0);
+    expect(report.perProc.map((p) => [p.stopped, p.stoppedIn, p.cancelledJoins])).toEqual([['SIGINT', 'ramp', 2]]);
     expect(run.io.err).toContain('PARTIAL report: stopped by SIGINT during the ramp');
-    expect(ts.server.stats().auth.accepted).toBe(2);
-    await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+    expect(run.io.err).toContain('0/6 connected, 2 joins cancelled, 0 join failures');
+    expect(run.io.err).not.toMatch(/bots: (warmup|measure) /); // no progress of phases the stop skipped
+    await held.release(); // the server lets the hellos of the dropped sockets go: no session comes of them
+    expect(held.ts.server.stats().auth).toMatchObject({ abandoned: 2, accepted: 0 });
+    expect(held.ts.server.stats().sessions).toBe(0);
+  });
+
+  it('--procs 2, SIGTERM during the ramp: each child cancels its held join when told over IPC (ws package transport); exit 143', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const held = await serveHeld(onTestFinished);
+    const run = startBots(held.ts, ['--procs', '2', '--concurrency', '1', '--transport', 'ws']); // the ws package's sockets this time
+    await until('each child said one hello', () => held.ts.server.stats().auth.pending === 2, 60_000, 50);
+    run.child.kill('SIGTERM'); // the coordinator alone: it tells its children
+    await until('the bots processes exited with their joins held', () => run.child.exitCode !== null, HELD_EXIT_BOUND_MS, 50);
+    expect(held.ts.server.stats().auth.pending).toBe(2);
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(143);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect([...Value.Errors(BotsReportSchema, report)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGTERM', stoppedIn: 'ramp', procs: 2, clients: 6, connected: 0 });
+    expect(report).toMatchObject({ cancelledJoins: 2, joinFailures: 0, disconnects: 0 });
+    expect(report.perProc.map((p) => [p.stopped, p.cancelledJoins, p.joinFailures])).toEqual([
+      ['SIGTERM', 1, 0],
+      ['SIGTERM', 1, 0],
+    ]);
+    await held.release();
+    expect(held.ts.server.stats().auth).toMatchObject({ abandoned: 2, accepted: 0 });
+    expect(held.ts.server.stats().sessions).toBe(0);
   });
 
   it('--procs 2, SIGTERM to the coordinator: every child stops and reports; the merged report is partial; exit 143', async ({

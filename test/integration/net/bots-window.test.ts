@@ -28,4 +28,31 @@ describe('bots: joins that finish after the measured window', () => {
     expect(r).toMatchObject({ clients: 8, connected: 8, joinFailures: 0 });
     expect(r.groups.activePlayers?.connected).toBe(8);
   });
+
+  it('influx of more than 10 bots under a stop signal (as the CLI runs it): no MaxListenersExceededWarning', async () => {
+    ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    runner = runWorld(ts.world);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(`${w.name}: ${w.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const r = await runFleet({
+        url: ts.url,
+        worldId: 'w1',
+        clients: 1,
+        scenario: 'influx',
+        influxClients: 12,
+        durationSeconds: 0.3,
+        warmupSeconds: 0,
+        stop: new AbortController().signal, // never aborted: only listened to, as the CLI's
+      });
+      expect(r).toMatchObject({ clients: 13, connected: 13, joinsMeasured: 12, cancelledJoins: 0, joinFailures: 0 });
+      await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
 });

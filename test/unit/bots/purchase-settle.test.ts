@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { createGroupStats, groupOf } from '../../../src/bots/groups.js';
 import { createLatencyHistogram } from '../../../src/bots/histogram.js';
-import { settlePurchases, startPurchaseTimer, type FleetBot, type FleetSlot, type PurchaseTally } from '../../../src/bots/fleet-traffic.js';
+import {
+  purchasesPerTick,
+  settlePurchases,
+  startPurchaseTimer,
+  type FleetBot,
+  type FleetSlot,
+  type PurchaseTally,
+} from '../../../src/bots/fleet-traffic.js';
 import { createPrng } from '../../../src/core/prng.js';
 
 /** A bot whose purchases are answered `delayMs` after they were sent (the second one refused). */
@@ -49,5 +56,20 @@ describe('purchase-storm tally', () => {
     await settlePurchases(tally);
     expect(tally.codes).toEqual({ ok: tally.sent - 1, TX_INSUFFICIENT_FUNDS: 1 });
     expect(tally.inFlight.size).toBe(0);
+  });
+});
+
+describe('purchase-storm rate (--purchase-hz)', () => {
+  it('a bot sends hz/10 purchases per 100 ms tick on average, above 10 per second too (no silent cap at one per tick)', () => {
+    const rng = createPrng(7);
+    const ticks = (hz: number, n = 10_000): number[] => Array.from({ length: n }, () => purchasesPerTick(hz, rng));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(new Set(ticks(30))).toEqual(new Set([3])); // 30/s: exactly 3 every tick
+    const at25 = ticks(25);
+    expect(new Set(at25)).toEqual(new Set([2, 3]));
+    expect(mean(at25)).toBeCloseTo(2.5, 1);
+    const at5 = ticks(5); // the default: one purchase on about half the ticks
+    expect(new Set(at5)).toEqual(new Set([0, 1]));
+    expect(mean(at5)).toBeCloseTo(0.5, 1);
   });
 });

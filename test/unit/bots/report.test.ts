@@ -19,6 +19,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   stoppedIn: null,
   clients: 10,
   connected: 10,
+  cancelledJoins: 0,
   joinFailures: 0,
   joinFailuresByReason: {},
   disconnects: 0,
@@ -88,11 +89,12 @@ describe('bots report merge', () => {
     expect(s.p999).toBe(0.25);
   });
 
-  it('mergeReports sums counts, disconnect codes and join-failure reasons, merges histograms, and validates against the schema', () => {
+  it('mergeReports sums counts, cancelled joins, disconnect codes and join-failure reasons, merges histograms, and validates against the schema', () => {
     const r = mergeReports(
       [
         part(0, a, { disconnects: 1, disconnectsByCode: { 4002: 1 }, joinFailures: 2, joinFailuresByReason: { MAINTENANCE: 2 } }),
         part(1, b, {
+          cancelledJoins: 3,
           disconnects: 2,
           disconnectsByCode: { 4002: 1, 1006: 1 },
           joinFailures: 2,
@@ -113,6 +115,7 @@ describe('bots report merge', () => {
       inputsSent: 40,
       disconnects: 3,
       disconnectsByCode: { 4002: 2, 1006: 1 },
+      cancelledJoins: 3,
       joinFailures: 4,
       joinFailuresByReason: { MAINTENANCE: 3, timeout: 1 },
       measuredSeconds: 2.5,
@@ -134,6 +137,21 @@ describe('bots report merge', () => {
     expect(r.eventLoopDelayMs.max).toBeCloseTo(12, 1);
     expect(r.transport).toBe('raw');
     expect(r.perProc.map((p) => p.updateLatencyMs.samples)).toEqual([1000, 1000]);
+  });
+
+  it('a run stopped before its window (measuredSeconds 0) reports no CPU share out of a window of nothing', () => {
+    const stopped = { stopped: 'SIGINT', stoppedIn: 'ramp' as const, measuredSeconds: 0, clientSeconds: 0, cpuMs: 3, cpuUserMs: 2 };
+    const meta = { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' };
+    const r = mergeReports([part(0, [], stopped), part(1, [], stopped)], meta);
+    expect([...Value.Errors(BotsReportSchema, r)]).toEqual([]);
+    expect(r).toMatchObject({
+      partial: true,
+      measuredSeconds: 0,
+      cpuMs: 6,
+      botsCpuPercent: 0,
+      botsCpuUserPercent: 0,
+      snapshotsPerClientPerSecond: 0,
+    });
   });
 
   it('moves followed, failed and resumed add up over processes; their gap histograms merge by bucket', () => {
