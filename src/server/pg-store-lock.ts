@@ -10,7 +10,7 @@
  * drops it when the session ends — a SIGKILLed server's lock goes with its connection. A second
  * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written. A holder
  * proves it is alive: its lock session runs `SELECT 1` every {@link HEARTBEAT_MS}, and sets short TCP
- * keepalives on the server side of it, so PostgreSQL ends the session of a holder that died without
+ * keepalives and a TCP user timeout on the server side of it, so PostgreSQL ends the session of a holder that died without
  * closing it (killed during a network partition) within ≈ 11 s instead of the OS default of hours. A
  * starting server refuses at once when the holder's session was active within
  * {@link ALIVE_WITHIN_S}; otherwise (a holder killed a moment ago, its session not ended yet) it
@@ -59,8 +59,15 @@ const HEARTBEAT_MS = 2000;
 const ALIVE_WITHIN_S = 6;
 /** How long a starting server waits for the lock of a holder that seems gone (ms). */
 const START_WAIT_MS = 20_000;
-/** Server-side TCP keepalives of the lock session (s): a dead peer noticed in ≈ idle + interval × count. */
-const KEEPALIVE_SQL = 'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3';
+/**
+ * Server-side TCP keepalives of the lock session (s): a dead peer noticed in ≈ idle + interval × count
+ * = 11 s. Keepalives do not run while data PostgreSQL sent is unacknowledged — the answer to a heartbeat
+ * lost in a network cut — and it would retransmit for ~15 min instead: `tcp_user_timeout` (PostgreSQL
+ * 12+, ms) ends such a session after the same 11 s (and, with keepalives, ends an idle one as they do).
+ */
+const KEEPALIVE_SQL =
+  'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; ' +
+  "SELECT set_config('tcp_user_timeout', '11000', false) WHERE current_setting('server_version_num')::int >= 120000";
 const CONNECT_TIMEOUT_MS = 1000;
 /**
  * Every query of a lock session fails after this long (ms). A heartbeat that fails so ends the lock's

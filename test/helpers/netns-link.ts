@@ -33,8 +33,11 @@ export interface NetnsLink {
   subnet: string;
   /** Command prefix that runs a program inside the namespace (`ip netns exec <ns>`). */
   wrap: string[];
-  /** Drop every frame between the two ends from now on, silently (idempotent). */
-  cut(): Promise<void>;
+  /**
+   * Drop every frame between the two ends from now on, silently (idempotent); `'toNs'`: only those
+   * the host sends into the namespace (a reply lost on its way while requests still arrive).
+   */
+  cut(direction?: 'both' | 'toNs'): Promise<void>;
   /** Let frames through again. */
   heal(): Promise<void>;
   /** Remove the veth pair and the namespace (idempotent; never throws). */
@@ -107,20 +110,20 @@ export const createNetnsLink = async (): Promise<NetnsLink | { skip: string }> =
     await ip('link', 'set', hostIf, 'up');
     await inNs('link', 'set', 'lo', 'up');
     await inNs('link', 'set', nsIf, 'up');
-    /** Each end's neighbour entry for the other: `to` the real MAC (healed) or nowhere (cut). */
-    const neighbours = async (cut: boolean): Promise<void> => {
-      await ip('neigh', 'replace', nsAddr, 'lladdr', cut ? NOWHERE_MAC : NS_MAC, 'dev', hostIf, 'nud', 'permanent');
-      await inNs('neigh', 'replace', hostAddr, 'lladdr', cut ? NOWHERE_MAC : HOST_MAC, 'dev', nsIf, 'nud', 'permanent');
+    /** Each end's neighbour entry for the other: the real MAC (through) or nowhere (cut). */
+    const neighbours = async (toNs: boolean, toHost: boolean): Promise<void> => {
+      await ip('neigh', 'replace', nsAddr, 'lladdr', toNs ? NS_MAC : NOWHERE_MAC, 'dev', hostIf, 'nud', 'permanent');
+      await inNs('neigh', 'replace', hostAddr, 'lladdr', toHost ? HOST_MAC : NOWHERE_MAC, 'dev', nsIf, 'nud', 'permanent');
     };
-    await neighbours(false);
+    await neighbours(true, true);
     return {
       ns,
       hostAddr,
       nsAddr,
       subnet: `${base}/30`,
       wrap: ['ip', 'netns', 'exec', ns],
-      cut: () => neighbours(true),
-      heal: () => neighbours(false),
+      cut: (direction = 'both') => neighbours(false, direction === 'toNs'),
+      heal: () => neighbours(true, true),
       destroy,
     };
   } catch (err) {

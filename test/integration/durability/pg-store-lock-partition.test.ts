@@ -11,6 +11,9 @@
  *   unanswered one and A noticed nothing until TCP gave up or a retransmission after the heal met a
  *   RST); once PostgreSQL has ended A's session, B starts; after the heal A logs at error that another
  *   server holds the lock now.
+ * - A killed while PostgreSQL's answer to its last heartbeat is lost in the cut: PostgreSQL's TCP
+ *   keepalives do not run while sent data is unacknowledged (it retransmits for ~15 min instead), so
+ *   the lock session also sets `tcp_user_timeout`; B, waiting for the idle holder, gets the lock.
  * - A cut healed before the keepalives end A's session: A takes its lock again once that old session
  *   (given up by A, its FIN on the way) ends, and logs no error (before, the old session's hold was
  *   taken for another server's and logged as such).
@@ -19,8 +22,9 @@
  * docs/DURABILITY.md.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
+import { lockPostgresStore, STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
 import { type GameProcess, killHard, launchGameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 import { createNetnsLink, type NetnsLink } from '../../helpers/netns-link.js';
 import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
@@ -164,5 +168,35 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
     console.log(
       `partition healed early: cut → heal ${seconds(healedAt - cutAt)} s; heal → A's lock taken again ${seconds(Number(again.time) - healedAt)} s`,
     );
+  }, 60_000);
+
+  it("A killed while PostgreSQL's answer to its heartbeat is lost: the session still ends (tcp_user_timeout), B takes the lock", async () => {
+    const { local, ...db } = await database('answer_lost');
+    const { a, pid } = await startA({ local, ...db });
+    const cutAt = await withPgClient(local, async (c) => (await c.query('SELECT now()::text AS t')).rows[0].t as string);
+    await link?.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
+    // A heartbeat answered after this: the answer is lost, unacknowledged in PostgreSQL's send queue.
+    await waitFor(() =>
+      withPgClient(local, async (c) =>
+        (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle' AND state_change > $2::timestamptz`, [pid, cutAt]))
+          .rowCount === 1
+          ? true
+          : undefined,
+      ),
+    );
+    const answeredAt = Date.now();
+    await link?.cut();
+    await killHard(a);
+    await waitFor(async () => ((await holders(local)).find((h) => h.pid === pid && h.idle > 6.5) ? true : undefined), 20_000);
+    const { lines, logger } = jsonLogSink('warn');
+    const lock = await lockPostgresStore(local, logger); // the defaults: waits up to 20 s for an idle holder
+    console.log(`partition, answer lost: answer seen → B holds the lock ${seconds(Date.now() - answeredAt)} s`);
+    try {
+      expect(lines.filter((l) => String(l.msg).includes('waiting for it to end'))).toHaveLength(1);
+      expect(await sessionAlive(local, pid)).toBe(false);
+    } finally {
+      await lock.release();
+      await link?.heal();
+    }
   }, 60_000);
 });
