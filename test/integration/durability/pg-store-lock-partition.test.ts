@@ -21,7 +21,7 @@
  * Timing is not asserted (generous bounds only); the figures it prints are quoted in
  * docs/DURABILITY.md.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { lockPostgresStore, STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
 import { type GameProcess, killHard, launchGameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
@@ -96,6 +96,7 @@ const startA = async ({ viaLink, local }: { viaLink: string; local: string }): P
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 describe.skipIf(skip !== null)('the single-instance lock across a real network partition', () => {
+  beforeEach(() => link?.heal()); // a case that failed mid-cut leaves the link whole for the next
   it('A killed during a cut: B waits for its idle session and starts once PostgreSQL ends it (keepalives)', async () => {
     const { local, ...db } = await database('killed_in_cut');
     const { a, pid } = await startA({ local, ...db });
@@ -173,9 +174,9 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
   it("A killed while PostgreSQL's answer to its heartbeat is lost: the session still ends (tcp_user_timeout), B takes the lock", async () => {
     const { local, ...db } = await database('answer_lost');
     const { a, pid } = await startA({ local, ...db });
-    const cutAt = await withPgClient(local, async (c) => (await c.query('SELECT now()::text AS t')).rows[0].t as string);
     await link?.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
-    // A heartbeat answered after this: the answer is lost, unacknowledged in PostgreSQL's send queue.
+    const cutAt = await withPgClient(local, async (c) => (await c.query('SELECT now()::text AS t')).rows[0].t as string);
+    // A heartbeat answered after the cut: the answer is lost, unacknowledged in PostgreSQL's send queue.
     await waitFor(() =>
       withPgClient(local, async (c) =>
         (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle' AND state_change > $2::timestamptz`, [pid, cutAt]))
