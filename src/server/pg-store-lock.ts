@@ -10,7 +10,7 @@
  * drops it when the session ends — a SIGKILLed server's lock goes with its connection. A second
  * server is refused `WT_ERR_STORE_IN_USE` (exit 2) before anything is opened or written. A holder
  * proves it is alive: its lock session runs `SELECT 1` every {@link HEARTBEAT_MS}, and sets short TCP
- * keepalives on the server side of it, so PostgreSQL ends the session of a holder that died without
+ * keepalives and a TCP user timeout on the server side of it, so PostgreSQL ends the session of a holder that died without
  * closing it (killed during a network partition) within ≈ 11 s instead of the OS default of hours. A
  * starting server refuses at once when the holder's session was active within
  * {@link ALIVE_WITHIN_S}; otherwise (a holder killed a moment ago, its session not ended yet) it
@@ -26,10 +26,14 @@
  * takes it exclusive, as a single instance does, on its target (src/cli/store-copy-to-postgres.ts)
  * and on its source (src/cli/store-copy-to-sqlite.ts: refused while a server of either kind runs).
  *
- * The connection lost while the server runs (PostgreSQL restarted, the session ended by an operator)
- * loses the lock with it: the server logs it at warn (it passes by itself) and tries to take it again every
- * {@link RETRY_MS} until it has it or stops. If another server holds it by then, that is logged at
- * error (once, until the lock is had again): two servers may be writing the same worlds, stop one.
+ * The connection lost while the server runs (PostgreSQL restarted, the session ended by an operator,
+ * a network cut) loses the lock with it: the server logs it at warn (it passes by itself) and tries to
+ * take it again every {@link RETRY_MS} until it has it or stops. A cut tells this side nothing (no RST
+ * or FIN), so a heartbeat unanswered within {@link QUERY_TIMEOUT_MS} ends the connection here. While
+ * the lock is still held by this server's own old session (given up here, not ended by PostgreSQL
+ * yet: a cut shorter than its keepalives), that is retried quietly. If another server holds it, that
+ * is logged at error (once, until the lock is had again): two servers may be writing the same worlds,
+ * stop one.
  * The running server is not stopped for it. The same holds for a cluster instance's shared lock (a
  * single-instance server that took the lock meanwhile is logged at error).
  */
@@ -56,9 +60,22 @@ const HEARTBEAT_MS = 2000;
 const ALIVE_WITHIN_S = 6;
 /** How long a starting server waits for the lock of a holder that seems gone (ms). */
 const START_WAIT_MS = 20_000;
-/** Server-side TCP keepalives of the lock session (s): a dead peer noticed in ≈ idle + interval × count. */
-const KEEPALIVE_SQL = 'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3';
+/**
+ * Server-side TCP keepalives of the lock session (s): a dead peer noticed in ≈ idle + interval × count
+ * = 11 s. Keepalives do not run while data PostgreSQL sent is unacknowledged — the answer to a heartbeat
+ * lost in a network cut — and it would retransmit for ~15 min instead: `tcp_user_timeout` (PostgreSQL
+ * 12+, ms) ends such a session after the same 11 s (and, with keepalives, ends an idle one as they do).
+ */
+const KEEPALIVE_SQL =
+  'SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; ' +
+  "SELECT set_config('tcp_user_timeout', '11000', false) WHERE current_setting('server_version_num')::int >= 120000";
 const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * Every query of a lock session fails after this long (ms). A heartbeat that fails so ends the lock's
+ * connection here: during a network cut nothing else tells this side (no RST or FIN arrives; TCP
+ * retransmits for ~15 min), and the server must know it lost the lock before PostgreSQL's keepalives
+ * (≈ 11 s after the last packet it got) let another server take it: here within HEARTBEAT_MS + 5 s.
+ */
 const QUERY_TIMEOUT_MS = 5000;
 
 /** A held PostgreSQL store lock. */
@@ -73,7 +90,14 @@ export const postgresWhere = (url: string): string => {
   return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
 };
 
-const connectClient = async (url: string): Promise<pg.Client> => {
+/** A lock session: its client and its backend (`pid`, `backend_start`), to know it from another holder later. */
+interface LockSession {
+  client: pg.Client;
+  pid: number;
+  started: string;
+}
+
+const connectClient = async (url: string): Promise<LockSession> => {
   const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
   const client = new Client({
     connectionString: url,
@@ -86,11 +110,14 @@ const connectClient = async (url: string): Promise<pg.Client> => {
   try {
     await client.connect();
     await client.query(KEEPALIVE_SQL);
+    const me = await client.query<{ pid: number; started: string }>(
+      'SELECT pid, backend_start::text AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+    );
+    return { client, pid: me.rows[0]?.pid ?? 0, started: me.rows[0]?.started ?? '' };
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
   }
-  return client;
 };
 
 /**
@@ -138,6 +165,23 @@ const sharedHolders = async (client: pg.Client): Promise<number> => {
   return r.rows[0]?.n ?? 0;
 };
 
+/**
+ * Whether every session holding the lock in this database is `old` (this server's own earlier lock
+ * session, which PostgreSQL has not ended yet: its connection was given up here first), none
+ * another server's. The backend's start time tells a reused pid apart.
+ */
+const onlyOldHolds = async (client: pg.Client, old: LockSession): Promise<boolean> => {
+  const r = await client.query<{ others: number; old: number }>(
+    `SELECT count(*) FILTER (WHERE NOT (a.pid = $2 AND a.backend_start::text = $3))::int AS others,
+            count(*) FILTER (WHERE a.pid = $2 AND a.backend_start::text = $3)::int AS old
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() AND l.pid <> pg_backend_pid()
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'ffffffffffffffff'::bigint)`,
+    [STORE_LOCK_KEY, old.pid, old.started],
+  );
+  return r.rows[0]?.others === 0 && r.rows[0]?.old === 1;
+};
+
 /** The refusal of a start whose lock is held by the other kind of server, or by another single instance. */
 const inUse = (where: string, shared: boolean, clusterHolders: number): WorldtickError => {
   const details = { where, lockKey: STORE_LOCK_KEY, heldBy: shared || clusterHolders === 0 ? 'single-instance' : 'cluster' };
@@ -172,9 +216,9 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
   const aliveWithinS = options.aliveWithinS ?? ALIVE_WITHIN_S;
   const startWaitMs = options.startWaitMs ?? START_WAIT_MS;
   const where = postgresWhere(url);
-  let client: pg.Client;
+  let session: LockSession;
   try {
-    client = await connectClient(url);
+    session = await connectClient(url);
   } catch (err) {
     throw storeUnavailable(
       'connection',
@@ -182,6 +226,7 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
       err,
     );
   }
+  const client = session.client;
   let granted = false;
   let clusterHolders = 0;
   try {
@@ -213,38 +258,62 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
   }
 
   let released = false;
-  let current: pg.Client | null = client;
+  let current: LockSession | null = session;
+  /** The last lock session given up (its connection ended here): PostgreSQL may not have ended it yet. */
+  let lost: LockSession | null = null;
+  let lostCause = 'connection ended';
   let timer: NodeJS.Timeout | null = null;
   let refusedLogged = false;
-  // The heartbeat: a starting server sees this session active (a lost connection ends it: 'end' below).
-  const heartbeat = setInterval(() => void current?.query('SELECT 1').catch(() => undefined), HEARTBEAT_MS);
+  let beating = false;
+  // The heartbeat: a starting server sees this session active. A lost connection ends the client ('end'
+  // below); an unanswered heartbeat (a network cut: no RST or FIN comes) is ended here.
+  const heartbeat = setInterval(() => {
+    const s = current;
+    if (!s || beating) return;
+    beating = true;
+    s.client
+      .query('SELECT 1')
+      .catch((err: Error) => {
+        if (current !== s || released) return;
+        lostCause = `heartbeat failed: ${err.message}`;
+        void s.client.end().catch(() => undefined); // a query still waiting: pg destroys the socket
+      })
+      .finally(() => {
+        beating = false;
+      });
+  }, HEARTBEAT_MS);
   heartbeat.unref();
 
   const retake = async (): Promise<void> => {
     timer = null;
     if (released) return;
-    let c: pg.Client | null = null;
+    let s: LockSession | null = null;
     try {
-      c = await connectClient(url);
+      s = await connectClient(url);
+      const c = s.client;
       if (released) return void (await c.end().catch(() => undefined));
       if (await tryLock(c, shared)) {
-        watch(c);
-        current = c;
+        watch(s);
+        current = s;
+        lost = null;
         refusedLogged = false;
         logger.info({ where }, `${label} taken again`);
         return;
       }
+      const stillOurs = lost !== null && (await onlyOldHolds(c, lost));
       await c.end().catch(() => undefined);
-      if (!refusedLogged)
+      if (stillOurs)
+        logger.debug({ where, pid: lost?.pid }, `${label}: still held by this server's old session (PostgreSQL has not ended it yet)`);
+      else if (!refusedLogged)
         logger.error(
           { where, lockKey: STORE_LOCK_KEY },
           shared
             ? `${label}: a server without --redis holds it now — it and this cluster may be writing the same worlds; stop it (retrying)`
             : `${label}: another server holds it now — two servers may be writing the same worlds; stop one of them (retrying)`,
         );
-      refusedLogged = true;
+      if (!stillOurs) refusedLogged = true;
     } catch (err) {
-      await c?.end().catch(() => undefined);
+      await s?.client.end().catch(() => undefined);
       logger.debug({ where, err: (err as Error).message }, `${label}: not taken again yet`);
     }
     if (!released) schedule();
@@ -253,15 +322,17 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
     timer = setTimeout(() => void retake(), RETRY_MS);
     timer.unref();
   };
-  const watch = (c: pg.Client): void => {
-    c.once('end', () => {
-      if (released || current !== c) return;
+  const watch = (s: LockSession): void => {
+    s.client.once('end', () => {
+      if (released || current !== s) return;
       current = null;
-      logger.warn({ where }, `${label} lost with its connection: taking it again`);
+      lost = s;
+      logger.warn({ where, cause: lostCause }, `${label} lost with its connection: taking it again`);
+      lostCause = 'connection ended';
       schedule();
     });
   };
-  watch(client);
+  watch(session);
 
   return {
     release: async () => {
@@ -270,9 +341,9 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
       clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
       timer = null;
-      const c = current;
+      const s = current;
       current = null;
-      await c?.end().catch(() => undefined);
+      await s?.client.end().catch(() => undefined);
     },
   };
 };

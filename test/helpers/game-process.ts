@@ -41,6 +41,11 @@ export interface GameProcessOptions {
   readyMsg?: string;
   /** Extra environment (a game's own settings, e.g. `FARM_*`). */
   env?: Record<string, string>;
+  /**
+   * A command that runs node for it, e.g. `['ip', 'netns', 'exec', ns]` (test/helpers/netns-link.ts:
+   * it execs node in place, so the child's pid is node's and a SIGKILL reaches it).
+   */
+  wrap?: readonly string[];
 }
 
 /**
@@ -76,7 +81,8 @@ interface Spawned {
 }
 
 const spawnGame = (o: GameProcessOptions, nodeArgs: string[], env: Record<string, string> = {}): Spawned => {
-  const child = spawn(process.execPath, [...nodeArgs, ...o.args], {
+  const [cmd = process.execPath, ...wrapArgs] = o.wrap?.length ? [...o.wrap, process.execPath] : [];
+  const child = spawn(cmd, [...wrapArgs, ...nodeArgs, ...o.args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: o.token, WORLDTICK_DATA_DIR: o.dataDir, ...o.env, ...env },

@@ -1,7 +1,8 @@
 /**
  * A throwaway PostgreSQL 15 server for tests and benchmarks: a new cluster in a temp folder (a copy of
  * a kept initdb output, test/helpers/postgres-template.ts), pg_ctl on a free port (socket dir /tmp; a
- * port taken between its pick and the bind is replaced by another, up to 5 attempts), trust auth on 127.0.0.1. The port is picked below the kernel's ephemeral range
+ * port taken between its pick and the bind is replaced by another, up to 5 attempts), trust auth on 127.0.0.1 (more listen
+ * addresses and pg_hba.conf lines by option). The port is picked below the kernel's ephemeral range
  * ({@link serverPort}): a server stopped or crashed and started again comes back on the same port
  * (its clients reconnect to the same URL), and while it is down no bind to port 0 or outgoing
  * connection of another process can be given that port. As root, initdb/pg_ctl run as the
@@ -9,7 +10,7 @@
  * to skip instead of throwing.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +71,10 @@ export interface PgServerOptions {
   /** More `-c name=value` server settings. */
   settings?: string[];
   maxConnections?: number;
+  /** Addresses to listen on (default `['127.0.0.1']`); the URL stays on 127.0.0.1. */
+  listenAddresses?: string[];
+  /** More pg_hba.conf lines (e.g. `host all all 10.79.0.0/30 trust` for a test's own subnet). */
+  hba?: string[];
 }
 
 /** Start a fresh server, or return `{ skip }` saying why it cannot be had here. */
@@ -96,7 +101,7 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
     '-t',
     '30',
     '-o',
-    `-p ${p} -k /tmp -c listen_addresses=127.0.0.1 ${settings}`,
+    `-p ${p} -k /tmp -c listen_addresses=${(o.listenAddresses ?? ['127.0.0.1']).join(',')} ${settings}`,
     'start',
   ];
   const logSize = (): number => (existsSync(log) ? statSync(log).size : 0);
@@ -123,6 +128,7 @@ export const startPostgres = async (o: PgServerOptions = {}): Promise<PgServer |
   };
   try {
     await initDataDir(PG_BIN, data, runAs, pgUser);
+    if (o.hba?.length) appendFileSync(join(data, 'pg_hba.conf'), `\n${o.hba.join('\n')}\n`);
   } catch (err) {
     return fail(err, '');
   }

@@ -1,0 +1,135 @@
+/**
+ * A network namespace joined to the host by a veth pair, whose link a test can cut silently and heal:
+ * a real network partition between a process run inside the namespace (`wrap`, e.g. a server child)
+ * and one on the host (PostgreSQL listening on `hostAddr`).
+ *
+ * The cut: each end's (permanent) neighbour entry for the other end is pointed at a MAC address no
+ * interface has. Both stacks still send as usual — nothing fails or is reported to the sender — and
+ * the peer's stack drops every frame silently on receipt (not addressed to it: PACKET_OTHERHOST), so
+ * no data, ACK, FIN, RST or ICMP crosses in either direction, as when a switch between two hosts
+ * dies. `ip link set down` is not that: the routes of a down link are withdrawn and the veth peer loses
+ * its carrier, so both stacks are told at once (new connections fail `EHOSTUNREACH`/`ENETUNREACH`).
+ * `tc qdisc … netem loss 100%` would do (netem reports its drops to the sender as sent), but a kernel
+ * may lack sch_netem (this project's CI VM does); the neighbour entries need only `ip`.
+ *
+ * Names carry the test process's pid (`wtpl-<pid>`, veth `wtplh<pid>`/`wtpln<pid>`) and the /30
+ * subnet is one not in use on the host, so parallel files and benches (bench/netns-setup.sh: wtv0/wtv1,
+ * 10.77.0.0/24) never meet; leftovers of a process that died are removed at the next setup.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A namespace and its veth pair. */
+export interface NetnsLink {
+  /** The namespace's name. */
+  ns: string;
+  /** The host end's address (listen here to be reached from the namespace). */
+  hostAddr: string;
+  /** The namespace end's address. */
+  nsAddr: string;
+  /** `hostAddr/30`'s network, for a pg_hba.conf line. */
+  subnet: string;
+  /** Command prefix that runs a program inside the namespace (`ip netns exec <ns>`). */
+  wrap: string[];
+  /**
+   * Drop every frame between the two ends from now on, silently (idempotent); `'toNs'`: only those
+   * the host sends into the namespace (a reply lost on its way while requests still arrive).
+   */
+  cut(direction?: 'both' | 'toNs'): Promise<void>;
+  /** Let frames through again. */
+  heal(): Promise<void>;
+  /** Remove the veth pair and the namespace (idempotent; never throws). */
+  destroy(): Promise<void>;
+}
+
+const ip = (...args: string[]): Promise<unknown> => run('ip', args);
+const HOST_MAC = '02:77:70:6c:00:01';
+const NS_MAC = '02:77:70:6c:00:02';
+/** A MAC address of no interface: frames sent to it are dropped by the receiving stack. */
+const NOWHERE_MAC = '02:77:70:6c:00:99';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Remove the namespaces and veths of test processes that died before their cleanup. */
+const removeLeftovers = async (): Promise<void> => {
+  const { stdout } = (await run('ip', ['netns', 'list'])) as { stdout: string };
+  for (const m of stdout.matchAll(/^wtpl-(\d+)\b/gm)) {
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    await ip('link', 'del', `wtplh${pid}`).catch(() => undefined);
+    await ip('netns', 'del', `wtpl-${pid}`).catch(() => undefined);
+  }
+};
+
+/** A /30 of 10.79.0.0/16 with no address of the host in it. */
+const freeSubnet = async (): Promise<number> => {
+  const { stdout } = (await run('ip', ['-4', '-o', 'addr', 'show'])) as { stdout: string };
+  for (let i = 0; i < 64; i++) {
+    const n = (process.pid + i * 4) % 16384; // the /30's index: 10.79.<n >> 6>.<(n & 63) * 4>
+    if (!stdout.includes(`10.79.${n >> 6}.${(n & 63) * 4 + 1}/`)) return n;
+  }
+  throw new Error('no free /30 in 10.79.0.0/16');
+};
+
+/**
+ * Make the namespace and its link, or return `{ skip }` saying why it cannot be had here (not root,
+ * no CAP_NET_ADMIN, no `ip`, namespaces not allowed): found by trying, and undone on the way out.
+ */
+export const createNetnsLink = async (): Promise<NetnsLink | { skip: string }> => {
+  const pid = process.pid;
+  const ns = `wtpl-${pid}`;
+  const hostIf = `wtplh${pid}`;
+  const nsIf = `wtpln${pid}`;
+  let made = false;
+  const destroy = async (): Promise<void> => {
+    await ip('link', 'del', hostIf).catch(() => undefined); // its peer goes with it
+    await ip('netns', 'del', ns).catch(() => undefined);
+  };
+  try {
+    await removeLeftovers();
+    const n = await freeSubnet();
+    const base = `10.79.${n >> 6}.${(n & 63) * 4}`;
+    const hostAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 1}`;
+    const nsAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 2}`;
+    const inNs = (...args: string[]): Promise<unknown> => ip('netns', 'exec', ns, 'ip', ...args);
+    await ip('netns', 'add', ns);
+    made = true;
+    await ip('link', 'add', hostIf, 'address', HOST_MAC, 'type', 'veth', 'peer', 'name', nsIf, 'address', NS_MAC);
+    await ip('link', 'set', nsIf, 'netns', ns);
+    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+    await ip('link', 'set', hostIf, 'up');
+    await inNs('link', 'set', 'lo', 'up');
+    await inNs('link', 'set', nsIf, 'up');
+    /** Each end's neighbour entry for the other: the real MAC (through) or nowhere (cut). */
+    const neighbours = async (toNs: boolean, toHost: boolean): Promise<void> => {
+      await ip('neigh', 'replace', nsAddr, 'lladdr', toNs ? NS_MAC : NOWHERE_MAC, 'dev', hostIf, 'nud', 'permanent');
+      await inNs('neigh', 'replace', hostAddr, 'lladdr', toHost ? HOST_MAC : NOWHERE_MAC, 'dev', nsIf, 'nud', 'permanent');
+    };
+    await neighbours(true, true);
+    return {
+      ns,
+      hostAddr,
+      nsAddr,
+      subnet: `${base}/30`,
+      wrap: ['ip', 'netns', 'exec', ns],
+      cut: (direction = 'both') => neighbours(false, direction === 'toNs'),
+      heal: () => neighbours(true, true),
+      destroy,
+    };
+  } catch (err) {
+    if (made) await destroy();
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    const why = e.code === 'ENOENT' ? 'the `ip` command is missing (iproute2)' : (e.stderr || e.message).trim().slice(0, 300);
+    return { skip: `cannot make a network namespace with a veth pair here (needs root with CAP_NET_ADMIN and iproute2): ${why}` };
+  }
+};
