@@ -21,6 +21,8 @@
  * 6. delete every world (time per `DELETE`), heap after forced GCs against the baseline, series of
  *    deleted worlds left; then a second cycle of creates and deletes with `--concurrency` requests
  *    in flight (creates per second, heap after).
+ * 7. `/metrics` of as many paused worlds (nothing steps) in a runtime of their own, with every world
+ *    exported and with `--metrics-worlds 32`: bytes, series, scrape time.
  * Writes bench/results/many-worlds.json (machine load from os.loadavg at each phase).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -72,6 +74,60 @@ const window = async (steps: () => number, transactions: () => number, ms: numbe
   };
 };
 
+/** An admin API caller of the runtime at `base`: status, body text and wall ms. */
+const caller = (base: string) => async (method: string, path: string, body?: unknown) => {
+  const t0 = performance.now();
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - t0 };
+};
+
+/** Start a runtime (SQLite in a temp dir, no default NPC) with these extra flags; `stop` also removes its data. */
+const start = async (extra: string[]) => {
+  const data = tempDataDir('wt-many-worlds-');
+  const flags = ['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN];
+  const runtime = createRuntime(parseOptions([...flags, '--data-dir', data.dir, ...extra], {}), createLogger('silent'));
+  await runtime.start();
+  return {
+    runtime,
+    stop: async (): Promise<void> => {
+      await runtime.stop();
+      data.remove();
+    },
+  };
+};
+
+/**
+ * `/metrics` of `worlds` paused worlds (no NPC: nothing steps, the scrape alone is measured) with
+ * `--metrics-worlds limit`: bytes, series, and the wall ms of 5 scrapes.
+ */
+const scrapeWith = async (worlds: number, limit: number) => {
+  const { runtime, stop } = await start(['--max-worlds', String(worlds + 1), '--metrics-worlds', String(limit)]);
+  try {
+    const call = caller(`http://127.0.0.1:${runtime.admin.port}`);
+    const body = { npcs: 0, capacity: 50, config: { simulation: { pauseSimulation: true } } };
+    for (let i = 0; i < worlds; i++) {
+      const made = await call('POST', '/api/v1/worlds', { ...body, id: `ms-${i}` });
+      if (made.status !== 201) throw new Error(`create ms-${i}: ${made.status} ${made.text}`);
+    }
+    const ms: number[] = [];
+    let text = '';
+    for (let i = 0; i < 5; i++) {
+      const a = await call('GET', '/metrics');
+      ms.push(r(a.ms, 1));
+      text = a.text;
+    }
+    const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    return { metricsWorlds: limit, bytes: text.length, series, ms, loadAvg: load() };
+  } finally {
+    await stop();
+  }
+};
+
 const run = async (ctx: SuiteContext): Promise<void> => {
   const WORLDS = arg('worlds', ctx.quick ? 40 : 300);
   const NPCS = arg('npcs', 50);
@@ -88,22 +144,8 @@ const run = async (ctx: SuiteContext): Promise<void> => {
     windowMs: WINDOW_MS,
   });
 
-  const data = tempDataDir('wt-many-worlds-');
-  const flags = ['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN];
-  const options = parseOptions([...flags, '--data-dir', data.dir, '--max-worlds', String(WORLDS + 1)], {});
-  const runtime = createRuntime(options, createLogger('silent'));
-  await runtime.start();
-  const base = `http://127.0.0.1:${runtime.admin.port}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const t0 = performance.now();
-    const res = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, text, ms: performance.now() - t0 };
-  };
+  const { runtime, stop } = await start(['--max-worlds', String(WORLDS + 1)]);
+  const call = caller(`http://127.0.0.1:${runtime.admin.port}`);
   const ids = (cycle: number): string[] => Array.from({ length: WORLDS }, (_, i) => `mw${cycle}-${String(i).padStart(4, '0')}`);
   const steps = (): number => runtime.runner.worlds().reduce((n, w) => n + w.clock.step, 0);
   const transactions = (): number => runtime.store.stats().transactions;
@@ -251,9 +293,10 @@ const run = async (ctx: SuiteContext): Promise<void> => {
     });
   } finally {
     clients?.kill('SIGTERM');
-    await runtime.stop();
-    data.remove();
+    await stop();
   }
+  // The same scrape with every world exported and with --metrics-worlds 32 (docs/ADMIN.md "Metrics").
+  ctx.record('metricsLimit', [await scrapeWith(WORLDS, 4096), await scrapeWith(WORLDS, 32)]);
 };
 
 const manyWorldsSuite: Suite = { name: 'many-worlds', run };
