@@ -1,8 +1,8 @@
 /**
  * World records on the SQLite store are group-committed (src/store/sqlite-record-batch.ts): every
  * world's record is written every 10 steps (src/persist/checkpointer.ts), and one transaction —
- * one fsync on the event loop — per record took a third of the loop with 200 idle worlds
- * (bench/many-worlds.ts). Records asked for close together share a transaction; each is still
+ * one fsync on the event loop — per record took a third of the loop in a probe of 200 idle worlds
+ * (and the loop was 99 % busy with 300 worlds of 50 NPCs: bench/many-worlds.ts). Records asked for close together share a transaction; each is still
  * answered alone (a fenced one refused, the others written), and no other operation overtakes one.
  */
 import { afterEach, describe, expect, it } from 'vitest';
