@@ -4,9 +4,10 @@
  * Every world's record is written every 10 steps (src/persist/checkpointer.ts) and better-sqlite3 is
  * synchronous: one transaction per record is one fsync (`synchronous=FULL`) on the event loop, 2 per
  * world per second — in a probe of 200 idle worlds they kept the loop busy a third of the time and
- * steps were dropped; with 300 worlds of 50 NPCs (bench/many-worlds.ts) the loop was 99 % busy. Records asked for within {@link DEFAULT_RECORD_BATCH_MS} wall ms
- * are written in one transaction, each in a savepoint of its own, so each is answered alone (a
- * fenced or failing one is refused, the others are written). The store flushes the batch before any
+ * steps were dropped; with 300 worlds of 50 NPCs (bench/many-worlds.ts) the loop was 99 % busy.
+ * Records asked for within {@link DEFAULT_RECORD_BATCH_MS} wall ms are written in one transaction,
+ * each in a savepoint of its own, so each is answered alone (a fenced or failing one is refused,
+ * the others are written). The store flushes the batch before any
  * other operation and at close, so no later call overtakes a record.
  *
  *   putWorldConfig ─► [rec a][rec b][rec c] ── window ends, or any other store call ──► BEGIN IMMEDIATE
