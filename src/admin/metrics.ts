@@ -56,7 +56,7 @@ export interface AdminMetrics {
    * installed by `runMain`; stays 0 in a process that embeds `startServer` without it).
    */
   readonly unhandledRejections: Counter;
-  /** Ids of the worlds with series labelled `world` (read at scrape time), or null: every world (no `maxLabelledWorlds`). */
+  /** Ids of the worlds with series labelled `world` (read at scrape time), or null: every world (none left out now). */
   labelledWorldIds(): ReadonlySet<string> | null;
 }
 
@@ -216,7 +216,9 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       registry.removeSingleMetric(name);
   }
-  const labelledWorldIds = (): ReadonlySet<string> | null =>
-    opts.maxLabelledWorlds === undefined ? null : new Set(worlds().map((w) => w.id));
+  const labelledWorldIds = (): ReadonlySet<string> | null => {
+    const all = allWorlds();
+    return all.length <= max ? null : new Set(all.slice(0, max).map((w) => w.id));
+  };
   return { registry, requests, unhandledRejections, labelledWorldIds };
 };
