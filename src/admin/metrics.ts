@@ -38,6 +38,12 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Operator state (maintenance, override and task changes, heartbeat check). */
   ops?: OpsState;
+  /**
+   * Most worlds with series labelled `world`, the oldest first (`--metrics-worlds`; default: every
+   * world): each world adds ~140 series (bench/many-worlds.ts). `worldtick_worlds` and
+   * `worldtick_metrics_worlds_unlabelled` count every world.
+   */
+  maxLabelledWorlds?: number;
 }
 
 /** The admin's metrics: the registry to scrape and the counters the admin server updates. */
@@ -50,12 +56,21 @@ export interface AdminMetrics {
    * installed by `runMain`; stays 0 in a process that embeds `startServer` without it).
    */
   readonly unhandledRejections: Counter;
+  /** Ids of the worlds with series labelled `world` (read at scrape time), or null: every world (none left out now). */
+  labelledWorldIds(): ReadonlySet<string> | null;
 }
 
 /** Create the registry and every metric. */
 export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
   const registry = new Registry();
-  const { worlds, telemetry } = opts;
+  const { telemetry } = opts;
+  const allWorlds = opts.worlds;
+  const max = opts.maxLabelledWorlds ?? Number.POSITIVE_INFINITY;
+  // Registration order is age order (the loop runner's Map): the oldest worlds keep their series.
+  const worlds = (): readonly SimWorld[] => {
+    const all = allWorlds();
+    return all.length <= max ? all : all.slice(0, max);
+  };
   const sources = opts.sources ?? {};
   const kit = createMetricKit(registry, worlds);
   const { gauge, counter, perWorld } = kit;
@@ -78,6 +93,30 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
         },
         1,
       ),
+  );
+  gauge(
+    'worldtick_worlds',
+    'Worlds this process runs, by state (running, paused, faulted); every world, labelled or not.',
+    ['state'],
+    (put) => {
+      let running = 0;
+      let paused = 0;
+      let faulted = 0;
+      for (const w of allWorlds()) {
+        if (w.fault) faulted++;
+        else if (w.clock.paused) paused++;
+        else running++;
+      }
+      put({ state: 'running' }, running);
+      put({ state: 'paused' }, paused);
+      put({ state: 'faulted' }, faulted);
+    },
+  );
+  gauge(
+    'worldtick_metrics_worlds_unlabelled',
+    'Worlds left out of the series labelled world (--metrics-worlds: only the oldest N have them).',
+    [],
+    (put) => put({}, Math.max(0, allWorlds().length - max)),
   );
   registerWorldMetrics(kit, worlds, telemetry, sources);
   registerNetErrorMetrics(kit, sources);
@@ -177,5 +216,9 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
       registry.removeSingleMetric(name);
   }
-  return { registry, requests, unhandledRejections };
+  const labelledWorldIds = (): ReadonlySet<string> | null => {
+    const all = allWorlds();
+    return all.length <= max ? null : new Set(all.slice(0, max).map((w) => w.id));
+  };
+  return { registry, requests, unhandledRejections, labelledWorldIds };
 };

@@ -170,6 +170,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'most worlds one process runs at once, the default world included (a create past it is refused with 409)',
   },
   {
+    key: 'metricsWorlds',
+    flag: 'metrics-worlds',
+    env: 'WORLDTICK_METRICS_WORLDS',
+    kind: 'int',
+    default: 4096,
+    min: 0,
+    max: 4096,
+    doc: 'most worlds with series labelled world in /metrics, the oldest first (the others are counted in worldtick_metrics_worlds_unlabelled; default: every world)',
+  },
+  {
     key: 'config',
     flag: 'config',
     env: 'WORLDTICK_CONFIG',

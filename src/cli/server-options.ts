@@ -23,6 +23,8 @@ export interface ServerOptions {
   heartbeatStaleSeconds: number;
   /** Most worlds one process runs at once (the default world included); `POST /api/v1/worlds` past it is 409. */
   maxWorlds: number;
+  /** Most worlds with series labelled `world` in `/metrics` (the oldest first; 4096: every world). */
+  metricsWorlds: number;
   config: string;
   /** Scheduler-config patch for the default world (config file only). */
   scheduler: unknown;

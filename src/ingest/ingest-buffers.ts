@@ -20,6 +20,7 @@ import {
   INGEST_COUNTERS,
   pendingOf,
   pushFact,
+  shrinkRing,
   type IngestCounters,
   type PushOutcome,
   type TypeBuffer,
@@ -314,8 +315,9 @@ export class IngestBuffers {
 
   /**
    * Release memory after bursts: a latestByKey Map keeps its grown backing store after it
-   * empties, so an empty map whose high-water mark passed `minHighWater` keys is replaced.
-   * Run by the periodic `runtime.cleanup` task. Returns the number of maps replaced.
+   * empties, so an empty map whose high-water mark passed `minHighWater` keys is replaced; an
+   * empty queue ring grown past `minHighWater` slots goes back to its initial size.
+   * Run by the periodic `runtime.cleanup` task. Returns the number of maps and rings replaced.
    */
   compact(minHighWater = 1024): number {
     let n = 0;
@@ -324,6 +326,7 @@ export class IngestBuffers {
         b.map = new Map();
         n++;
       }
+      if (shrinkRing(b, minHighWater)) n++;
       b.highWater = pendingOf(b);
     }
     return n;

@@ -1,9 +1,14 @@
 /**
- * The buffer of one ingest fact type: a Map (latestByKey) or a fixed ring (queue), with its
+ * The buffer of one ingest fact type: a Map (latestByKey) or a ring (queue), with its
  * counters. Plain data plus free functions; {@link IngestBuffers} owns them.
  *
- *   queue ring (size = bound):   head ─► [k,f][k,f][k,f] ◄─ tail      (count = pending)
+ *   queue ring (size ≤ bound):   head ─► [k,f][k,f][k,f] ◄─ tail      (count = pending)
  *   latestByKey: Map<key, fact>, insertion order = first arrival of the key this step
+ *
+ * A ring starts at {@link QUEUE_RING_INITIAL} slots and doubles when full, up to the type's bound
+ * (`hard`): every world defines the ledger's critical queue with a bound of 2^18 facts, and a ring
+ * allocated at its bound cost each world 4 MiB before its first purchase (bench/many-worlds.ts).
+ * A grown ring is given back when empty at compaction ({@link shrinkRing}).
  */
 import type { CoreWorld } from '../core/world-core.js';
 
@@ -55,7 +60,7 @@ export interface TypeBuffer extends IngestCounters {
   apply: (world: CoreWorld, key: number, fact: unknown) => void;
   /** latestByKey storage. */
   map: Map<number, unknown> | null;
-  /** queue storage (ring of `hard` slots). */
+  /** queue storage (ring of at most `hard` slots, grown on demand: {@link QUEUE_RING_INITIAL}). */
   keys: Float64Array | null;
   facts: unknown[] | null;
   head: number;
@@ -73,6 +78,9 @@ export interface TypeBuffer extends IngestCounters {
   applyMs: number;
   applyMsLastStep: number;
 }
+
+/** Slots of a new queue ring (or `hard`, if smaller); it doubles when full, up to `hard`. */
+export const QUEUE_RING_INITIAL = 16;
 
 export const createTypeBuffer = (
   type: string,
@@ -93,8 +101,8 @@ export const createTypeBuffer = (
   critical,
   apply,
   map: mode === 'latestByKey' ? new Map() : null,
-  keys: mode === 'queue' ? new Float64Array(hard) : null,
-  facts: mode === 'queue' ? new Array<unknown>(hard).fill(undefined) : null,
+  keys: mode === 'queue' ? new Float64Array(Math.min(hard, QUEUE_RING_INITIAL)) : null,
+  facts: mode === 'queue' ? new Array<unknown>(Math.min(hard, QUEUE_RING_INITIAL)).fill(undefined) : null,
   head: 0,
   count: 0,
   outKey: 0,
@@ -146,7 +154,8 @@ export const pushFact = (b: TypeBuffer, key: number, fact: unknown): PushOutcome
   }
   if (map) map.set(key, fact);
   else {
-    const i = (b.head + b.count) % b.hard;
+    if (b.count === b.keys!.length) resizeRing(b, Math.min(b.hard, b.count * 2));
+    const i = (b.head + b.count) % b.keys!.length;
     b.keys![i] = key;
     b.facts![i] = fact;
     b.count++;
@@ -164,8 +173,33 @@ const evictOldest = (b: TypeBuffer): void => {
     return;
   }
   b.facts![b.head] = undefined;
-  b.head = (b.head + 1) % b.hard;
+  b.head = (b.head + 1) % b.keys!.length;
   b.count--;
+};
+
+/** Move a queue's pending facts, oldest first, into a new ring of `slots` (≥ count) slots. */
+const resizeRing = (b: TypeBuffer, slots: number): void => {
+  const keys = b.keys!;
+  const facts = b.facts!;
+  const nextKeys = new Float64Array(slots);
+  const nextFacts = new Array<unknown>(slots).fill(undefined);
+  for (let n = 0, i = b.head; n < b.count; n++, i = (i + 1) % keys.length) {
+    nextKeys[n] = keys[i];
+    nextFacts[n] = facts[i];
+  }
+  b.keys = nextKeys;
+  b.facts = nextFacts;
+  b.head = 0;
+};
+
+/**
+ * Give back a queue ring grown past `minSlots` (and {@link QUEUE_RING_INITIAL}) once it is empty:
+ * a new one of the initial size. Returns true when it did.
+ */
+export const shrinkRing = (b: TypeBuffer, minSlots: number): boolean => {
+  if (b.keys === null || b.count > 0 || b.keys.length <= Math.max(minSlots, QUEUE_RING_INITIAL)) return false;
+  resizeRing(b, Math.min(b.hard, QUEUE_RING_INITIAL));
+  return true;
 };
 
 /** Remove the oldest pending fact into `b.outKey` / `b.outFact`. Caller checks pending > 0. */
@@ -182,6 +216,6 @@ export const popOne = (b: TypeBuffer): void => {
   b.outKey = b.keys![b.head];
   b.outFact = b.facts![b.head];
   b.facts![b.head] = undefined;
-  b.head = (b.head + 1) % b.hard;
+  b.head = (b.head + 1) % b.keys!.length;
   b.count--;
 };

@@ -285,14 +285,22 @@ export const clusterAdminOptions = (
 ) => ({
   intercept: createAdminIntercept(cluster, logger, hasWorld, unconfirmed ? { unconfirmed } : {}),
   extraRoutes: clusterRoutes(cluster),
-  extraMetrics: (registry: Registry) => {
-    registerClusterMetrics(registry, cluster);
+  extraMetrics: (registry: Registry, labelled: () => ReadonlySet<string> | null) => {
+    registerClusterMetrics(registry, cluster, labelled);
     registerNotStartedMetrics(registry, cluster.notStarted);
   },
 });
 
-/** Register the cluster series on the admin's registry (read at scrape time). */
-export const registerClusterMetrics = (registry: Registry, cluster: ClusterService): void => {
+/** Register the cluster series on the admin's registry (read at scrape time); per world: the worlds of `labelled()` (null: all). */
+export const registerClusterMetrics = (
+  registry: Registry,
+  cluster: ClusterService,
+  labelled: () => ReadonlySet<string> | null = () => null,
+): void => {
+  const served = (): string[] => {
+    const only = labelled();
+    return only ? cluster.serving().filter((w) => only.has(w)) : cluster.serving();
+  };
   const { gauge, counter } = createMetricKit(registry, () => []);
   gauge('worldtick_cluster_instances', 'Live instances in the cluster (as of the last control tick).', [], (put) =>
     put({}, cluster.view().instances.length),
@@ -316,10 +324,10 @@ export const registerClusterMetrics = (registry: Registry, cluster: ClusterServi
     for (const i of instances) put({ instance: i.id }, leases.filter((l) => l.instanceId === i.id).length);
   });
   gauge('worldtick_cluster_world_owned', 'Worlds this instance steps now (1), by world.', ['world'], (put) => {
-    for (const w of cluster.serving()) put({ world: w }, 1);
+    for (const w of served()) put({ world: w }, 1);
   });
   gauge('worldtick_cluster_world_fencing_token', 'Fencing token of each world this instance holds.', ['world'], (put) => {
-    for (const w of cluster.serving()) {
+    for (const w of served()) {
       const f = cluster.fence(w);
       if (f) put({ world: w }, f.token);
     }

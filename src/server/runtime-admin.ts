@@ -74,6 +74,7 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
     notReadyReason: () => (d.phase() !== 'running' ? d.phase() : cluster.draining ? 'draining' : null),
     protectedWorldIds: [DEFAULT_WORLD_ID],
     maxWorlds: options.maxWorlds,
+    metricsWorlds: options.metricsWorlds,
     // A deleted world's sessions are closed (4012) and its resume tokens forgotten; its stored record and checkpoints go,
     // before its lease (src/server/admin-deleted-world.ts).
     onWorldDeleted: (world) => {

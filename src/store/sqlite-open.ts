@@ -17,6 +17,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Wait this long (ms) for a lock held by another connection before failing busy (default 2000). */
   busyTimeoutMs?: number;
+  /**
+   * Wall ms a world record (`putWorldConfig`) waits for others to share its transaction (group
+   * commit: src/store/sqlite-record-batch.ts). Default 20; 0 = each record its own transaction.
+   */
+  recordBatchMs?: number;
   /** Cap the database at this many pages (a quota; also how tests simulate a full disk). */
   maxPageCount?: number;
   /**

@@ -7,7 +7,8 @@
  * may lose the last commits on power loss — allowed only by explicit option), `foreign_keys=ON`,
  * `busy_timeout` bounded. better-sqlite3 is synchronous: each call blocks the event loop for the
  * duration of the statement and its fsync, which is why the ledger group-commits many requests per
- * transaction and why big checkpoints should be saved outside the step.
+ * transaction, world records are group-committed too (src/store/sqlite-record-batch.ts), and big
+ * checkpoints are saved outside the step.
  */
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -15,10 +16,11 @@ import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { mapSqliteError, openSqliteDatabase, setSqliteMaxPageCount, type SqliteStoreOptions } from './sqlite-open.js';
 import { prepareStatements } from './sqlite-statements.js';
+import { commitRecords, DEFAULT_RECORD_BATCH_MS, RecordBatch } from './sqlite-record-batch.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
+import { sqliteLedgerReads } from './sqlite-ledger-reads.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
-  LEDGER_READ_LIMIT,
   checkToken,
   ledgerValues,
   toBalance,
@@ -82,11 +84,14 @@ export class SqliteStore implements Store {
   /** The configured busy timeout (ms); `counters.lockWaitMs` is the one in force. */
   private readonly busyTimeoutMs: number;
   private readonly stmt: Record<string, Database.Statement>;
-  /** Prepared ledger reads by SQL text (at most four: {@link SqliteStore.ledgerRead}). */
-  private readonly ledgerReads = new Map<string, Database.Statement>();
+  /** Ledger reads (src/store/sqlite-ledger-reads.ts). */
+  private readonly ledgerReads: ReturnType<typeof sqliteLedgerReads>;
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
+  /** World records waiting for their group commit, and the window (ms; 0: each its own transaction). */
+  private readonly records: RecordBatch;
+  private readonly recordBatchMs: number;
 
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
@@ -98,6 +103,11 @@ export class SqliteStore implements Store {
     this.migration = migration;
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
+    this.ledgerReads = sqliteLedgerReads(this.db, this.stmt.findLedger!);
+    this.recordBatchMs = options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS;
+    // Group commit of world records: one transaction, a savepoint each; counted as one operation (src/store/sqlite-record-batch.ts).
+    const outcome = { closed: () => this.closed, succeeded: () => this.succeeded(true), failed: (err: unknown) => this.failed(err) };
+    this.records = new RecordBatch(this.recordBatchMs, (items) => commitRecords(this.db, items, outcome));
   }
 
   /** Cap the database size in pages (quota; fault tests use it to simulate a full disk). */
@@ -110,26 +120,36 @@ export class SqliteStore implements Store {
     return this.db.pragma('page_count', { simple: true }) as number;
   }
 
-  /** Run `fn` as a coded, counted operation. `write` ones run in an IMMEDIATE transaction. */
+  /** Run `fn` as a coded, counted operation (`write`: in an IMMEDIATE transaction), after the world records waiting. */
   private run<T>(write: boolean, fn: () => T): Promise<T> {
     if (this.closed) return Promise.reject(storeClosed());
+    this.records.flush();
     try {
       const out = write ? this.db.transaction(fn).immediate() : fn();
-      if (write) this.counters.transactions++;
-      // A read succeeds under another connection's write lock (WAL): only a write ends a `busy` outage.
-      if (write || this.counters.unavailable?.reason !== 'busy') {
-        this.setLockWait(this.busyTimeoutMs);
-        noteStoreOutcome(this.counters);
-      }
+      this.succeeded(write);
       return Promise.resolve(out);
     } catch (err) {
-      const mapped = mapSqliteError(err);
-      noteStoreOutcome(this.counters, mapped);
-      if (this.counters.unavailable?.reason === 'busy') this.setLockWait(Math.min(SQLITE_BUSY_PROBE_MS, this.busyTimeoutMs));
-      if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
-      if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
-      return Promise.reject(mapped);
+      return Promise.reject(this.failed(err));
     }
+  }
+
+  /** Count a successful operation. A read succeeds under another connection's write lock (WAL): only a write ends a `busy` outage. */
+  private succeeded(write: boolean): void {
+    if (write) this.counters.transactions++;
+    if (write || this.counters.unavailable?.reason !== 'busy') {
+      this.setLockWait(this.busyTimeoutMs);
+      noteStoreOutcome(this.counters);
+    }
+  }
+
+  /** Count a failed operation; returns its coded error. */
+  private failed(err: unknown): unknown {
+    const mapped = mapSqliteError(err);
+    noteStoreOutcome(this.counters, mapped);
+    if (this.counters.unavailable?.reason === 'busy') this.setLockWait(Math.min(SQLITE_BUSY_PROBE_MS, this.busyTimeoutMs));
+    if (isWorldtickError(mapped, 'WT_ERR_STORE_UNAVAILABLE')) this.counters.unavailableErrors++;
+    if (isWorldtickError(mapped, 'WT_ERR_STORE_FENCED')) this.counters.fencedRefusals++;
+    return mapped;
   }
 
   /** Set the connection's busy timeout (ms) when it changes. */
@@ -157,6 +177,7 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     if (!this.closed) {
+      this.records.flush();
       this.closed = true;
       this.db.close();
     }
@@ -192,46 +213,11 @@ export class SqliteStore implements Store {
   }
 
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> {
-    return this.run(false, () => {
-      const out: LedgerEntry[] = [];
-      for (const r of refs) {
-        const row = this.stmt.findLedger!.get(r.playerId, r.key) as Row | undefined;
-        if (row) out.push(toLedgerEntry(row));
-      }
-      return out;
-    });
+    return this.run(false, () => this.ledgerReads.find(refs));
   }
 
   readLedger(query: LedgerQuery): Promise<LedgerEntry[]> {
-    return this.run(false, () => {
-      const where: string[] = ['seq > ?'];
-      const args: unknown[] = [query.afterSeq ?? 0];
-      if (query.playerId !== undefined) {
-        where.push('player_id = ?');
-        args.push(query.playerId);
-      }
-      if (query.worldId !== undefined) {
-        where.push('world_id = ?');
-        args.push(query.worldId);
-      }
-      args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
-      const rows = this.ledgerRead(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
-      return rows.map(toLedgerEntry);
-    });
-  }
-
-  /**
-   * The prepared statement of a ledger read (one of four shapes: by player, world, both, neither),
-   * prepared once: every join reads its player's ledger (the wallet's catch-up), and preparing the
-   * statement each time was most of that read's cost (a `--cpu-prof` of a join churn).
-   */
-  private ledgerRead(sql: string): Database.Statement {
-    let st = this.ledgerReads.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.ledgerReads.set(sql, st);
-    }
-    return st;
+    return this.run(false, () => this.ledgerReads.read(query));
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {
@@ -336,12 +322,15 @@ export class SqliteStore implements Store {
     return this.run(true, () => this.stmt.deleteWorldSessions!.run(worldId).changes);
   }
 
+  /** Group-committed with the other world records asked for within `recordBatchMs` (src/store/sqlite-record-batch.ts). */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
-    return this.run(true, () => {
+    const write = (): WorldConfigRecord => {
       const text = toJsonText(config, 'world config');
       if (options?.fence) this.applyFence(options.fence);
       return toWorldConfig(this.stmt.putWorldConfig!.get(worldId, text, Date.now()) as Row);
-    });
+    };
+    if (this.closed) return Promise.reject(storeClosed());
+    return this.recordBatchMs > 0 ? this.records.add(write) : this.run(true, write);
   }
 
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {

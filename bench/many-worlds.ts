@@ -1,0 +1,308 @@
+/**
+ * Many small match worlds in one process (docs/ADMIN.md "Short-lived worlds", "Sizing
+ * --max-worlds"): what an operator pays per world when `--max-worlds` is raised to a few hundred.
+ *
+ *   npm run bench -- many-worlds [--quick]    (or npx tsx bench/many-worlds.ts [--worlds 300] ...)
+ *
+ * One real runtime in this process (src/server/runtime.ts: loop, admin and game servers on
+ * 127.0.0.1, SQLite in a temp data dir, `--max-worlds worlds + 1`, the default world with no NPC);
+ * players are real clients in a child process (bench/many-worlds-clients.ts), so their decoding
+ * is not counted here. In order:
+ * 1. baseline: the default world alone — process CPU (ms per wall s), event-loop utilization, steps
+ *    and store write transactions per second, heap after forced GCs;
+ * 2. create `--worlds` worlds (`POST /api/v1/worlds`, `--npcs` NPCs each, capacity 200) one after
+ *    the other: time to 201 (p50, p99, max), creates per second;
+ * 3. idle: every world running, no player — CPU per wall second, steps run, CPU µs per world-step;
+ *    the heap after forced GCs (bytes per world), RSS;
+ * 4. `/metrics`, `/api/v1/worlds` and `/api/v1/cluster`: bytes, render time (5 calls), series in
+ *    all and per world; what the dashboard fetches per second with this many worlds; the answer time
+ *    of a world record write (`recordWrite`);
+ * 5. players: `--player-worlds` worlds get `--players` clients each, moving — the same CPU figures;
+ * 6. delete every world (time per `DELETE`), heap after forced GCs against the baseline, series of
+ *    deleted worlds left; then a second cycle of creates and deletes with `--concurrency` requests
+ *    in flight (creates per second, heap after).
+ * 7. `/metrics` of as many paused worlds (nothing steps) in a runtime of their own, with every world
+ *    exported and with `--metrics-worlds 32`: bytes, series, scrape time.
+ * Writes bench/results/many-worlds.json (machine load from os.loadavg at each phase).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseOptions } from '../src/cli/options.js';
+import { createLogger } from '../src/log.js';
+import { createRuntime } from '../src/server/runtime.js';
+import { tempDataDir } from '../test/helpers/data-dir.js';
+import { runSuite, type Suite, type SuiteContext } from './harness.js';
+import { heapAfterGc } from './heap-after-gc.js';
+
+const arg = (name: string, d: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const TOKEN = 'many-worlds-bench-token';
+const MiB = 2 ** 20;
+const r = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+const load = (): number[] => os.loadavg().map((l) => r(l));
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+/** Process CPU, event-loop utilization, steps of every world and store write transactions over `ms` of wall time. */
+const window = async (steps: () => number, transactions: () => number, ms: number) => {
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const s0 = steps();
+  const tx0 = transactions();
+  const t0 = performance.now();
+  await sleep(ms);
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const stepsRun = steps() - s0;
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return {
+    wallS: r(wallS),
+    cpuMsPerS: r(cpuMs / wallS, 1),
+    eventLoopUtilization: r(performance.eventLoopUtilization(elu0).utilization, 3),
+    stepsPerS: r(stepsRun / wallS, 1),
+    cpuUsPerStep: stepsRun > 0 ? r((cpuMs * 1000) / stepsRun, 1) : null,
+    storeTransactionsPerS: r((transactions() - tx0) / wallS, 1),
+    loadAvg: load(),
+  };
+};
+
+/** An admin API caller of the runtime at `base`: status, body text and wall ms. */
+const caller = (base: string) => async (method: string, path: string, body?: unknown) => {
+  const t0 = performance.now();
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - t0 };
+};
+
+/** Start a runtime (SQLite in a temp dir, no default NPC) with these extra flags; `stop` also removes its data. */
+const start = async (extra: string[]) => {
+  const data = tempDataDir('wt-many-worlds-');
+  const flags = ['--npcs', '0', '--port', '0', '--admin-port', '0', '--stats-interval', '0', '--admin-token', TOKEN];
+  const runtime = createRuntime(parseOptions([...flags, '--data-dir', data.dir, ...extra], {}), createLogger('silent'));
+  await runtime.start();
+  return {
+    runtime,
+    stop: async (): Promise<void> => {
+      await runtime.stop();
+      data.remove();
+    },
+  };
+};
+
+/**
+ * `/metrics` of `worlds` paused worlds (no NPC: nothing steps, the scrape alone is measured) with
+ * `--metrics-worlds limit`: bytes, series, and the wall ms of 5 scrapes.
+ */
+const scrapeWith = async (worlds: number, limit: number) => {
+  const { runtime, stop } = await start(['--max-worlds', String(worlds + 1), '--metrics-worlds', String(limit)]);
+  try {
+    const call = caller(`http://127.0.0.1:${runtime.admin.port}`);
+    const body = { npcs: 0, capacity: 50, config: { simulation: { pauseSimulation: true } } };
+    for (let i = 0; i < worlds; i++) {
+      const made = await call('POST', '/api/v1/worlds', { ...body, id: `ms-${i}` });
+      if (made.status !== 201) throw new Error(`create ms-${i}: ${made.status} ${made.text}`);
+    }
+    const ms: number[] = [];
+    let text = '';
+    for (let i = 0; i < 5; i++) {
+      const a = await call('GET', '/metrics');
+      ms.push(r(a.ms, 1));
+      text = a.text;
+    }
+    const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+    return { metricsWorlds: limit, bytes: text.length, series, ms, loadAvg: load() };
+  } finally {
+    await stop();
+  }
+};
+
+const run = async (ctx: SuiteContext): Promise<void> => {
+  const WORLDS = arg('worlds', ctx.quick ? 40 : 300);
+  const NPCS = arg('npcs', 50);
+  const PLAYER_WORLDS = Math.min(WORLDS, arg('player-worlds', ctx.quick ? 4 : 30));
+  const PLAYERS = arg('players', 10);
+  const CONCURRENCY = arg('concurrency', 8);
+  const WINDOW_MS = ctx.quick ? 3000 : 10_000;
+  ctx.record('settings', {
+    worlds: WORLDS,
+    npcsPerWorld: NPCS,
+    playerWorlds: PLAYER_WORLDS,
+    playersPerWorld: PLAYERS,
+    concurrency: CONCURRENCY,
+    windowMs: WINDOW_MS,
+  });
+
+  const { runtime, stop } = await start(['--max-worlds', String(WORLDS + 1)]);
+  const call = caller(`http://127.0.0.1:${runtime.admin.port}`);
+  const ids = (cycle: number): string[] => Array.from({ length: WORLDS }, (_, i) => `mw${cycle}-${String(i).padStart(4, '0')}`);
+  const steps = (): number => runtime.runner.worlds().reduce((n, w) => n + w.clock.step, 0);
+  const transactions = (): number => runtime.store.stats().transactions;
+  /** Run `f` over `items` with `n` in flight; returns the wall ms of each call and of all. */
+  const pool = async (items: string[], n: number, f: (id: string) => Promise<{ status: number; text: string; ms: number }>, ok: number) => {
+    const ms: number[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    const lane = async (): Promise<void> => {
+      while (next < items.length) {
+        const id = items[next++] ?? '';
+        const a = await f(id);
+        if (a.status !== ok) throw new Error(`${id}: ${a.status} ${a.text}`);
+        ms.push(a.ms);
+      }
+    };
+    await Promise.all(Array.from({ length: n }, lane));
+    const allMs = performance.now() - t0;
+    return {
+      perSecond: r((items.length * 1000) / allMs, 1),
+      p50Ms: r(pct(ms, 50)),
+      p99Ms: r(pct(ms, 99)),
+      maxMs: r(Math.max(...ms)),
+      wallS: r(allMs / 1000),
+    };
+  };
+  const create = (id: string) => call('POST', '/api/v1/worlds', { id, npcs: NPCS, capacity: 200 });
+  const del = (id: string) => call('DELETE', `/api/v1/worlds/${id}`);
+  let clients: ChildProcess | undefined;
+  try {
+    await sleep(2000);
+    const heapBase = await heapAfterGc();
+    ctx.record('baseline', {
+      ...(await window(steps, transactions, WINDOW_MS / 2)),
+      heapMiB: r(heapBase / MiB),
+      rssMiB: r(process.memoryUsage().rss / MiB),
+    });
+    ctx.log(`baseline heap ${r(heapBase / MiB)} MiB`);
+
+    const cycle1 = ids(1);
+    ctx.record('createSequential', { ...(await pool(cycle1, 1, create, 201)), loadAvg: load() });
+    ctx.log(`created ${WORLDS} worlds`);
+    await sleep(3000);
+    const idle = await window(steps, transactions, WINDOW_MS);
+    const heapFull = await heapAfterGc();
+    const worldSteps = idle.stepsPerS / (WORLDS + 1);
+    ctx.record('idle', {
+      ...idle,
+      stepsPerWorldPerS: r(worldSteps, 1),
+      heapMiB: r(heapFull / MiB),
+      heapKiBPerWorld: r((heapFull - heapBase) / 1024 / WORLDS, 1),
+      rssMiB: r(process.memoryUsage().rss / MiB),
+    });
+    ctx.log(`idle: ${idle.cpuMsPerS} ms CPU/s, ${idle.cpuUsPerStep} µs/step`);
+
+    // What an operator (Prometheus, the dashboard, a script) reads with this many worlds.
+    const reads: Record<string, unknown> = {};
+    for (const path of ['/metrics', '/api/v1/worlds', '/api/v1/cluster']) {
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await call('GET', path));
+      const last = answers[answers.length - 1];
+      reads[path] = { status: last?.status, bytes: last?.text.length, ms: answers.map((a) => r(a.ms, 1)) };
+    }
+    const lines = ((await call('GET', '/metrics')).text ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const one = cycle1[0] ?? '';
+    const ofOne = lines.filter((l) => l.includes(`world="${one}"`));
+    const names = new Set(ofOne.map((l) => l.replace(/[{ ].*$/, '').replace(/_(bucket|sum|count)$/, '')));
+    const worldsBytes = (reads['/api/v1/worlds'] as { bytes: number }).bytes;
+    ctx.record('reads', {
+      ...reads,
+      metricsSeries: lines.length,
+      metricsSeriesPerWorld: ofOne.length,
+      metricsFamiliesPerWorld: names.size,
+      metricsSeriesWithoutWorlds: lines.length - lines.filter((l) => l.includes('world="')).length,
+      // app.js: GET /api/v1/worlds every 500 ms, /api/v1/cluster every 2 s (plus the selected world's own routes).
+      dashboardBytesPerS: r(2 * worldsBytes + (reads['/api/v1/cluster'] as { bytes: number }).bytes / 2, 0),
+      loadAvg: load(),
+    });
+    ctx.log(`/metrics ${lines.length} series, ${ofOne.length} per world`);
+
+    // A world's record (config + clock) is written every 10 steps (src/persist/checkpointer.ts), group-
+    // committed on SQLite (src/store/sqlite-record-batch.ts): how long one waits for its answer here, the
+    // group-commit window (20 ms) included.
+    const recordMs: number[] = [];
+    const rec = { probe: true, clock: { step: 0 } };
+    for (let i = 0; i < 100; i++) {
+      const t0 = performance.now();
+      await runtime.store.putWorldConfig('many-worlds-probe', rec);
+      recordMs.push(performance.now() - t0);
+    }
+    await runtime.store.deleteWorldConfig('many-worlds-probe');
+    ctx.record('recordWrite', { p50Ms: r(pct(recordMs, 50), 3), p99Ms: r(pct(recordMs, 99), 3), perWorldPerS: 2, loadAvg: load() });
+
+    if (PLAYER_WORLDS > 0 && PLAYERS > 0) {
+      const script = join(dirname(fileURLToPath(import.meta.url)), 'many-worlds-clients.ts');
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', script, `ws://127.0.0.1:${runtime.gameServer.port}`, String(PLAYERS), ...cycle1.slice(0, PLAYER_WORLDS)],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
+      clients = child;
+      const ready = await new Promise<string>((res) => child.stdout?.on('data', (b: Buffer) => res(b.toString().trim())));
+      if (!ready.startsWith('ready')) throw new Error(`clients: ${ready}`);
+      await sleep(2000);
+      const played = await window(steps, transactions, WINDOW_MS);
+      const m = (await call('GET', '/metrics')).text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      ctx.record('players', {
+        ...played,
+        clients: ready,
+        metricsSeries: m.length,
+        metricsSeriesOfAPlayedWorld: m.filter((l) => l.includes(`world="${one}"`)).length,
+        worldsBytes: (await call('GET', '/api/v1/worlds')).text.length,
+        heapMiB: r((await heapAfterGc()) / MiB),
+      });
+      ctx.log(`players: ${played.cpuMsPerS} ms CPU/s`);
+      child.stdin?.end();
+      await new Promise((res) => child.once('exit', res));
+      clients = undefined;
+    }
+
+    ctx.record('deleteSequential', { ...(await pool(cycle1, 1, del, 200)), loadAvg: load() });
+    await sleep(1500);
+    const heapAfter1 = await heapAfterGc();
+    const left = (await call('GET', '/metrics')).text.split('\n').filter((l) => l.includes('world="mw')).length;
+    ctx.record('afterDelete1', {
+      heapMiB: r(heapAfter1 / MiB),
+      overBaselineMiB: r((heapAfter1 - heapBase) / MiB),
+      seriesOfDeletedWorlds: left,
+      worldsListed: runtime.runner.worlds().length,
+    });
+
+    const cycle2 = ids(2);
+    ctx.record('createConcurrent', { ...(await pool(cycle2, CONCURRENCY, create, 201)), loadAvg: load() });
+    await sleep(1000);
+    ctx.record('deleteConcurrent', { ...(await pool(cycle2, CONCURRENCY, del, 200)), loadAvg: load() });
+    await sleep(1500);
+    const heapAfter2 = await heapAfterGc();
+    ctx.record('afterDelete2', {
+      heapMiB: r(heapAfter2 / MiB),
+      overBaselineMiB: r((heapAfter2 - heapBase) / MiB),
+      overAfterDelete1MiB: r((heapAfter2 - heapAfter1) / MiB),
+      worldsListed: runtime.runner.worlds().length,
+    });
+  } finally {
+    clients?.kill('SIGTERM');
+    await stop();
+  }
+  // The same scrape with every world exported and with --metrics-worlds 32 (docs/ADMIN.md "Metrics").
+  ctx.record('metricsLimit', [await scrapeWith(WORLDS, 4096), await scrapeWith(WORLDS, 32)]);
+};
+
+const manyWorldsSuite: Suite = { name: 'many-worlds', run };
+export default manyWorldsSuite;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await runSuite(manyWorldsSuite, process.argv.includes('--quick'));
+  process.exit(0);
+}
