@@ -67,6 +67,7 @@ export interface CreatedWorldHookDeps {
 const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnation: string, settled: Promise<unknown>): Promise<void> => {
   await settled;
   let fence: Fence | undefined;
+  let tookBack = false; // the lease taken back here once: that attempt's next one goes without a pause
   for (let pause = UNDO_RETRY_MS; ; pause = Math.min(UNDO_RETRY_MAX_MS, pause * 2)) {
     const store = deps.store();
     if (!store) return;
@@ -80,8 +81,13 @@ const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnati
     } catch (err) {
       if (isWorldtickError(err, 'WT_ERR_STORE_CLOSED')) return;
       if (isWorldtickError(err, 'WT_ERR_STORE_FENCED')) {
-        if (await deleteWhereTakenOver(deps, store, worldId, incarnation)) return;
+        const next = await deleteWhereTakenOver(deps, store, worldId, incarnation);
+        if (next === 'gone') return;
         fence = undefined; // the next attempt's is the lease's again (taken back here when nobody held it)
+        if (next === 'now' && !tookBack) {
+          tookBack = true;
+          continue; // the lease was just taken back: delete under it at once (the pauses are for a failing store)
+        }
       } else
         deps.logger.warn(
           { world: worldId, err, retryInMs: pause },
@@ -94,35 +100,42 @@ const undoCreate = async (deps: CreatedWorldHookDeps, worldId: string, incarnati
 
 /**
  * The undo's delete of `worldId`'s record was refused as fenced: another instance holds a higher token (it
- * took the world over from the late record while this instance stalled past its lease). True once the world
+ * took the world over from the late record while this instance stalled past its lease). `gone` once the world
  * answered 503 is gone: its record (of `incarnation`) is no longer stored, or the instance that owns the
  * world now deleted it (`DELETE /api/v1/worlds/{id}` sent there, marked as forwarded, which stops the world,
- * deletes its record under that instance's token and gives the lease back after). False: try again later
- * (not answering, not hosting the world yet, its delete not durable yet, or nobody holds the lease: it is then
- * taken here, so the next attempt deletes the record under a token above the store's). Never rejects.
+ * deletes its record under that instance's token and gives the lease back after). `now`: nobody held the
+ * lease and it was taken here, so the next attempt, at once, deletes the record under a token above the
+ * store's. `later`: try again after the pause (not answering, not hosting the world yet, its delete not
+ * durable yet, the store not readable, or the lease taken by someone else meanwhile). Never rejects.
  */
-const deleteWhereTakenOver = async (deps: CreatedWorldHookDeps, store: Store, worldId: string, incarnation: string): Promise<boolean> => {
+const deleteWhereTakenOver = async (
+  deps: CreatedWorldHookDeps,
+  store: Store,
+  worldId: string,
+  incarnation: string,
+): Promise<'gone' | 'now' | 'later'> => {
   const { cluster, logger } = deps;
   let ours: boolean;
   try {
     ours = parseWorldRecord((await store.getWorldConfig(worldId))?.config)?.incarnation === incarnation;
   } catch (err) {
     logger.warn({ world: worldId, err }, 'admin create: the store could not be read to undo a failed create; retrying');
-    return false;
+    return 'later';
   }
-  if (!ours) return true; // gone (deleted by the instance that took it over), or a world of the same id created since
+  if (!ours) return 'gone'; // deleted by the instance that took it over, or a world of the same id created since
   const owner = cluster.ownerOf(worldId);
   if (!owner) {
     // Nobody holds it (the instance that took it over died or gave it back): take the lease here, a token above
-    // the store's, and delete under it at the next attempt. Refused (someone took it meanwhile): next time.
-    await cluster.claim(worldId).then(
-      (token) =>
-        logger.info({ world: worldId, fencingToken: token }, 'admin create: lease of a failed create taken back to delete its record'),
-      () => undefined,
+    // the store's, and delete under it at the next attempt. Refused (someone took it meanwhile): after the pause.
+    return cluster.claim(worldId).then(
+      (token) => {
+        logger.info({ world: worldId, fencingToken: token }, 'admin create: lease of a failed create taken back to delete its record');
+        return 'now' as const;
+      },
+      () => 'later' as const,
     );
-    return false;
   }
-  if (owner.instanceId === cluster.instanceId || !owner.adminUrl) return false; // the view catches up within a tick
+  if (owner.instanceId === cluster.instanceId || !owner.adminUrl) return 'later'; // the view catches up within a tick
   try {
     const res = await fetch(`${owner.adminUrl}/api/v1/worlds/${encodeURIComponent(worldId)}`, {
       method: 'DELETE',
@@ -135,7 +148,7 @@ const deleteWhereTakenOver = async (deps: CreatedWorldHookDeps, store: Store, wo
         { world: worldId, owner: owner.instanceId },
         'admin create: a failed create was taken over by another instance while it was undone; deleted there',
       );
-      return true;
+      return 'gone';
     }
     logger.warn(
       { world: worldId, owner: owner.instanceId, status: res.status },
@@ -147,7 +160,7 @@ const deleteWhereTakenOver = async (deps: CreatedWorldHookDeps, store: Store, wo
       'admin create: the instance that took a failed create over did not answer its delete; retrying',
     );
   }
-  return false;
+  return 'later';
 };
 
 /**

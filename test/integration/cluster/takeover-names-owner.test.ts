@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startThreeAOwningF1, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, ownersFrom, startThreeAOwningF1, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster takeover names the previous owner');
 
@@ -40,6 +40,8 @@ describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and
   const pg = sharedPg as PgServer;
   const inst: TestInstance[] = [];
   let args: string[] = [];
+  /** Kills `d` when it was launched but never told to go (a failure before it). */
+  let killWarmD = (): void => {};
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -48,6 +50,7 @@ describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and
   }, 90_000);
 
   afterAll(async () => {
+    killWarmD();
     await Promise.all(inst.map((i) => i.stop()));
     await redis?.stop();
     await pg?.destroy();
@@ -81,10 +84,13 @@ describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and
     // Everyone gone: the next instance resumes both worlds from the store; nobody it saw held them.
     for (const i of [b, c]) i.child.kill('SIGKILL');
     await Promise.all([b, c].map((i) => once(i.child, 'exit')));
+    // d loads its modules while the leases run out; it opens, binds and joins nothing before its go.
+    const dLaunch = await launchInstance('d', args);
+    killWarmD = dLaunch.kill;
     const r = new Redis(redis.url);
     await until('the leases of b and c expired', async () => (await r.exists('wt:lease:1', 'wt:lease:f1')) === 0, 30_000);
     r.disconnect();
-    const d = await startInstance('d', args);
+    const d = await dLaunch.go();
     inst.push(d);
     await until(
       'd owns 1 and f1',

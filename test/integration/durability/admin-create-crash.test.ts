@@ -10,14 +10,17 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 
 const server = await freshDatabase();
 if ('skip' in server) console.warn(`[admin-create-crash] skipped: ${server.skip}`);
 /** The server the first test restarted, left running for the second (which starts its own without it). */
 let restarted: TestInstance | null = null;
+/** Kills a server launched ahead of its turn that was never told to go (a failure before it). */
+const warm: Array<() => void> = [];
 afterAll(async () => {
+  for (const kill of warm) kill();
   if (restarted) {
     restarted.child.kill('SIGKILL');
     if (restarted.child.exitCode === null && restarted.child.signalCode === null) await once(restarted.child, 'exit');
@@ -30,6 +33,9 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
   it('SIGKILL right after the 201: the world is back after the restart (PostgreSQL)', { timeout: 90_000 }, async () => {
     const pgs = server as Exclude<typeof server, { skip: string }>;
     const a = await startInstance('create', args(pgs.url));
+    // The server after the kill loads its modules meanwhile; it opens the store only on its go, below.
+    const next = await launchInstance('restart', args(pgs.url));
+    warm.push(next.kill);
     // Hold world records still (a lock the record upsert waits for): an answer while it is held
     // was sent before the record was durable — the server is killed at once, before it can land.
     const locker = new pg.Client({ connectionString: pgs.url });
@@ -49,7 +55,7 @@ describe.skipIf('skip' in server)('admin world creation is durable when answered
       a.child.kill('SIGKILL');
       await once(a.child, 'exit');
     }
-    const b = await startInstance('restart', args(pgs.url));
+    const b = await next.go();
     restarted = b; // stopped in afterAll
     const r = await b.api('GET', '/api/v1/worlds/made/stats');
     expect(r.status, `world made after the restart (answered ${early ? 'before' : 'after'} its record could be written)`).toBe(200);

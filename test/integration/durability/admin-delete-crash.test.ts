@@ -10,13 +10,16 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, type TestInstance } from '../../helpers/cluster-instances.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 
 const server = await freshDatabase();
 if ('skip' in server) console.warn(`[admin-delete-crash] skipped: ${server.skip}`);
 const started: TestInstance[] = [];
+/** Kills a server launched ahead of its turn that was never told to go (a failure before it). */
+const warm: Array<() => void> = [];
 afterAll(async () => {
+  for (const kill of warm) kill();
   for (const i of started) {
     i.child.kill('SIGKILL');
     if (i.child.exitCode === null && i.child.signalCode === null) await once(i.child, 'exit');
@@ -29,6 +32,9 @@ describe.skipIf('skip' in server)('admin world deletion is durable when answered
   it('SIGKILL right after the 200: the world is not back after the restart (PostgreSQL)', { timeout: 90_000 }, async () => {
     const pgs = server as Exclude<typeof server, { skip: string }>;
     const a = await startInstance('delete', args(pgs.url));
+    // The server after the kill loads its modules meanwhile; it opens the store only on its go, below.
+    const next = await launchInstance('delete-restart', args(pgs.url));
+    warm.push(next.kill);
     started.push(a);
     expect((await a.api('POST', '/api/v1/worlds', { id: 'match-9', npcs: 10 })).status).toBe(201);
     const locker = new pg.Client({ connectionString: pgs.url });
@@ -50,7 +56,7 @@ describe.skipIf('skip' in server)('admin world deletion is durable when answered
       a.child.kill('SIGKILL');
       await once(a.child, 'exit');
     }
-    const b = await startInstance('delete-restart', args(pgs.url));
+    const b = await next.go();
     started.push(b);
     const r = await b.api('GET', '/api/v1/worlds/match-9/stats');
     expect(r.status, `world match-9 after the restart (delete answered ${early ? 'before' : 'after'} its record was deleted)`).toBe(404);

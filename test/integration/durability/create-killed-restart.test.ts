@@ -9,14 +9,17 @@
  */
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { launchInstance, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { dropTrigger, refuseDeletes, slowCommits, storedCount } from '../../helpers/pg-record-triggers.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
 
 const server = await freshDatabase();
 if ('skip' in server) console.warn(`[create-killed-restart] skipped: ${server.skip}`);
 const started: TestInstance[] = [];
+/** Kills a server launched ahead of its turn that was never told to go (a failure before it). */
+const warm: Array<() => void> = [];
 afterAll(async () => {
+  for (const kill of warm) kill();
   for (const i of started) {
     i.child.kill('SIGKILL');
     if (i.child.exitCode === null && i.child.signalCode === null) await once(i.child, 'exit');
@@ -33,6 +36,9 @@ describe.skipIf('skip' in server)('one instance: a create answered 503 whose ser
     const args = ['--store', `${pgs.url}?query_timeout=1000`, '--npcs', '0', '--stats-interval', '0', '--checkpoint-interval', '0'];
     const a = await startInstance('one', args);
     started.push(a);
+    // The server after the kill loads its modules meanwhile; it opens the store only on its go, below.
+    const next = await launchInstance('one-again', args);
+    warm.push(next.kill);
     const world = 'k1';
     await slowCommits(pgs.url, world, 'killed_one_commit');
     await refuseDeletes(pgs.url, world, 'killed_one_refuse');
@@ -48,7 +54,7 @@ describe.skipIf('skip' in server)('one instance: a create answered 503 whose ser
     await once(a.child, 'exit');
     await dropTrigger(pgs.url, 'killed_one_commit');
     await dropTrigger(pgs.url, 'killed_one_refuse');
-    const b = await startInstance('one-again', args);
+    const b = await next.go();
     started.push(b);
     expect((await b.api('GET', `/api/v1/worlds/${world}`)).status).toBe(404);
     expect(await storedCount(pgs.url, world)).toBe(0);

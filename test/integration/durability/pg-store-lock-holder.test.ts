@@ -9,12 +9,23 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
 import { lockPostgresStore, STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
+import { until } from '../../helpers/cluster-instances.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
 import { fileDatabase } from '../../helpers/shared-postgres.js';
 
 const { skip, db } = await fileDatabase();
 if (skip) console.warn(`SKIP pg-store-lock-holder: ${skip}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Until `taking` (a lock being taken) logged that it waits for the idle holder; rejects as `taking` does
+ * should it give up first (a refused start).
+ */
+const waitingLogged = (lines: ReadonlyArray<Record<string, unknown>>, taking: Promise<unknown>): Promise<unknown> =>
+  Promise.race([
+    until('the start waiting for the idle holder', () => lines.some((l) => String(l.msg).includes('waiting for it to end'))),
+    taking,
+  ]);
 
 /** A raw session holding the lock under the lock's application name (an old holder). */
 const holder = async (url: string): Promise<pg.Client> => {
@@ -47,7 +58,7 @@ describe.skipIf(skip !== null)('the single-instance lock: a live holder or a lin
     await sleep(1200); // idle longer than aliveWithinS below
     const { lines, logger } = jsonLogSink('warn');
     const taking = lockPostgresStore(url, logger, { aliveWithinS: 1, startWaitMs: 30_000 });
-    await sleep(800);
+    await waitingLogged(lines, taking); // in its wait (not refused at once) before the holder goes
     await old.end(); // PostgreSQL ends the session: the lock is free
     const lock = await taking;
     expect(lines.filter((l) => String(l.msg).includes('waiting for it to end'))).toHaveLength(1);
@@ -67,7 +78,7 @@ describe.skipIf(skip !== null)('the single-instance lock: a live holder or a lin
       await sleep(1200); // this database's holder idle longer than aliveWithinS below; the other one busy
       const { lines, logger } = jsonLogSink('warn');
       const taking = lockPostgresStore(url, logger, { aliveWithinS: 1, startWaitMs: 30_000 });
-      await sleep(800);
+      await waitingLogged(lines, taking);
       await old.end();
       const lock = await taking;
       expect(lines.filter((l) => String(l.msg).includes('waiting for it to end'))).toHaveLength(1);
