@@ -91,4 +91,22 @@ describe('GET /api/v1/worlds pages', () => {
     expect(await count400()).toBe(before + 8);
     expect((await call(s.base, 'GET', '/api/v1/worlds?limit=1000')).json.worlds).toHaveLength(ALL.length);
   });
+
+  it('GET /api/v1/cluster?view=summary: no per-world lists, the first 10 world ids per instance and the counts', async () => {
+    const whole = (await call(s.base, 'GET', '/api/v1/cluster')).json;
+    const r = await call(s.base, 'GET', '/api/v1/cluster?view=summary');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ mode: whole.mode, instance: whole.instance, draining: false, worldCount: whole.leases.length });
+    expect(r.json.leases).toBeUndefined();
+    expect(r.json.held).toBeUndefined();
+    expect(r.json.stepRanges).toBeUndefined();
+    expect(r.json.instances).toHaveLength(whole.instances.length);
+    for (const [n, i] of r.json.instances.entries()) {
+      expect(i.worldCount).toBe(whole.instances[n].worlds.length);
+      expect(i.worlds).toEqual(whole.instances[n].worlds.slice(0, 10));
+    }
+    const bad = await call(s.base, 'GET', '/api/v1/cluster?view=all');
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST', details: { problems: ['view must be summary, given once'] } });
+  });
 });
