@@ -14,9 +14,9 @@
  *    the other: time to 201 (p50, p99, max), creates per second;
  * 3. idle: every world running, no player — CPU per wall second, steps run, CPU µs per world-step;
  *    the heap after forced GCs (bytes per world), RSS;
- * 4. `/metrics`, `/api/v1/worlds` and `/api/v1/cluster`: bytes, render time (5 calls), series in
- *    all and per world; what the dashboard fetches per second with this many worlds; the answer time
- *    of a world record write (`recordWrite`);
+ * 4. `/metrics`, `/api/v1/worlds` and `/api/v1/cluster` (whole, and as the dashboard polls them): bytes,
+ *    render time (5 calls), series in all and per world; what the dashboard fetches per second with
+ *    this many worlds; the answer time of a world record write (`recordWrite`);
  * 5. players: `--player-worlds` worlds get `--players` clients each, moving — the same CPU figures;
  * 6. delete every world (time per `DELETE`), heap after forced GCs against the baseline, series of
  *    deleted worlds left; then a second cycle of creates and deletes with `--concurrency` requests
@@ -203,7 +203,7 @@ const run = async (ctx: SuiteContext): Promise<void> => {
 
     // What an operator (Prometheus, the dashboard, a script) reads with this many worlds.
     const reads: Record<string, unknown> = {};
-    for (const path of ['/metrics', '/api/v1/worlds', '/api/v1/cluster']) {
+    for (const path of ['/metrics', '/api/v1/worlds', '/api/v1/worlds?limit=25', '/api/v1/cluster', '/api/v1/cluster?view=summary']) {
       const answers = [];
       for (let i = 0; i < 5; i++) answers.push(await call('GET', path));
       const last = answers[answers.length - 1];
@@ -213,15 +213,16 @@ const run = async (ctx: SuiteContext): Promise<void> => {
     const one = cycle1[0] ?? '';
     const ofOne = lines.filter((l) => l.includes(`world="${one}"`));
     const names = new Set(ofOne.map((l) => l.replace(/[{ ].*$/, '').replace(/_(bucket|sum|count)$/, '')));
-    const worldsBytes = (reads['/api/v1/worlds'] as { bytes: number }).bytes;
+    const bytesOf = (path: string): number => (reads[path] as { bytes: number }).bytes;
     ctx.record('reads', {
       ...reads,
       metricsSeries: lines.length,
       metricsSeriesPerWorld: ofOne.length,
       metricsFamiliesPerWorld: names.size,
       metricsSeriesWithoutWorlds: lines.length - lines.filter((l) => l.includes('world="')).length,
-      // app.js: GET /api/v1/worlds every 500 ms, /api/v1/cluster every 2 s (plus the selected world's own routes).
-      dashboardBytesPerS: r(2 * worldsBytes + (reads['/api/v1/cluster'] as { bytes: number }).bytes / 2, 0),
+      // app.js: GET /api/v1/worlds?limit=25 every 500 ms, /api/v1/cluster?view=summary every 2 s (plus the selected
+      // world's own routes); bench/dashboard-bytes.ts measures it with the real page.
+      dashboardBytesPerS: r(2 * bytesOf('/api/v1/worlds?limit=25') + bytesOf('/api/v1/cluster?view=summary') / 2, 0),
       loadAvg: load(),
     });
     ctx.log(`/metrics ${lines.length} series, ${ofOne.length} per world`);

@@ -18,6 +18,7 @@ import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
 import { worldStats, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
+import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
 
 /** `WT_ERR_WORLD_FAULTED` (409): the world's fault, and that `resume` clears it. */
 const faulted = (w: SimWorld): WorldtickError => {
@@ -188,7 +189,21 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
   const summary = (w: SimWorld) => worldSummary(w, sources);
   const base = '/api/v1/worlds';
   return [
-    { method: 'GET', pattern: base, handler: () => ({ json: { worlds: runner.worlds().map(summary) } }) },
+    {
+      method: 'GET',
+      pattern: base,
+      handler: (req) => {
+        const page = parseWorldsPage(req.query);
+        if (page === null) return { json: { worlds: runner.worlds().map(summary) } };
+        // Only the page's worlds are summarized (the cost of the list is its summaries).
+        const all = runner.worlds();
+        const got = pageOfIds(
+          all.map((w) => w.id),
+          page,
+        );
+        return { json: { worlds: got.ids.map((id) => summary(runner.get(id))), ...pageFields(got.ids, got.more, all.length) } };
+      },
+    },
     {
       method: 'POST',
       pattern: base,

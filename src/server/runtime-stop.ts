@@ -13,7 +13,7 @@ import { destroySimWorld } from '../world/sim-world.js';
 import { worldDeleted } from '../game/world.js';
 import type { ClusterService } from './cluster-service.js';
 import type { WorldMover } from './cluster-migration.js';
-import { isStandbyCopy } from './cluster-routes.js';
+import { isStandbyCopy } from './cluster-worlds-list.js';
 import type { Service } from './service.js';
 import { summarizeShutdownCheckpoints, type ShutdownCheckpoints } from './shutdown-summary.js';
 

@@ -72,10 +72,49 @@
     }
   };
 
+  // The worlds table is one page of GET /api/v1/worlds?limit=…: with hundreds of worlds the whole list
+  // (~310 bytes a world) polled twice a second was ~190 KB/s per open tab (docs/ADMIN.md "Sizing --max-worlds").
+  const WORLDS_PAGE = 25;
+  const pager = { afters: [], next: undefined, total: 0 }; // `after` of the pages before the one shown; the next's
+  const fetchWorlds = async () => {
+    const after = pager.afters.at(-1);
+    const list = await api('GET', `/api/v1/worlds?limit=${WORLDS_PAGE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    // Every world of this page and after it is gone: back to the first page.
+    if (list.worlds.length === 0 && pager.afters.length > 0) {
+      pager.afters = [];
+      return fetchWorlds();
+    }
+    pager.next = list.next;
+    pager.total = list.total ?? list.worlds.length;
+    return list;
+  };
+  const renderPager = (shown) => {
+    const first = pager.afters.length * WORLDS_PAGE;
+    $('worlds-range').textContent = pager.total > WORLDS_PAGE || first > 0 ? `${first + 1}–${first + shown} of ${pager.total} worlds` : '';
+    $('worlds-pager').hidden = pager.total <= WORLDS_PAGE && first === 0;
+    $('worlds-prev').disabled = pager.afters.length === 0;
+    $('worlds-next').disabled = pager.next === undefined;
+  };
+  const turnPage = (after) => {
+    if (after === undefined) pager.afters.pop();
+    else pager.afters.push(after);
+    mapDue = 0;
+    tick();
+  };
+  $('worlds-prev').addEventListener('click', () => turnPage(undefined));
+  $('worlds-next').addEventListener('click', () => pager.next !== undefined && turnPage(pager.next));
+
+  const select = (id) => {
+    state.selected = id;
+    state.costSteps = [];
+    state.costMs = [];
+    state.lastStep = -1;
+  };
   const renderWorlds = (worlds) => {
     const tbody = $('worlds').querySelector('tbody');
     tbody.replaceChildren();
-    if (!state.selected || !worlds.some((w) => w.id === state.selected)) state.selected = worlds.length ? worlds[0].id : null;
+    // The selected world is on the page shown, or the page's first is.
+    if (!state.selected || !worlds.some((w) => w.id === state.selected)) select(worlds.length ? worlds[0].id : null);
     for (const w of worlds) {
       const tr = document.createElement('tr');
       tr.dataset.world = w.id;
@@ -101,10 +140,7 @@
         tr.append(td);
       }
       tr.addEventListener('click', () => {
-        state.selected = w.id;
-        state.costSteps = [];
-        state.costMs = [];
-        state.lastStep = -1;
+        select(w.id);
         tick();
       });
       tbody.append(tr);
@@ -311,12 +347,13 @@
     if (state.busy || !state.token) return;
     state.busy = true;
     try {
-      const { worlds, notStarted } = await api('GET', '/api/v1/worlds');
+      const { worlds, notStarted } = await fetchWorlds();
       renderWorlds(worlds);
+      renderPager(worlds.length);
       renderNotStarted(notStarted);
       if (Date.now() >= clusterDue) {
         clusterDue = Date.now() + 2000;
-        renderCluster(await api('GET', '/api/v1/cluster'));
+        renderCluster(await api('GET', '/api/v1/cluster?view=summary'));
       }
       if (state.selected) {
         const id = encodeURIComponent(state.selected);

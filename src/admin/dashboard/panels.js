@@ -105,12 +105,18 @@
     m.title = 'draining: capacity 0, it takes no world and moves its own away';
     return m;
   };
+  // The summary view (GET /api/v1/cluster?view=summary) lists an instance's first worlds and counts them all.
+  const worldsCell = (i) => {
+    const count = i.worldCount ?? i.worlds.length;
+    const more = count > i.worlds.length ? ` +${count - i.worlds.length} more` : '';
+    return i.worlds.join(', ') + more || '—';
+  };
   const renderCluster = (c) => {
     $('drain').hidden = c.draining !== true;
     $('cluster-card').hidden = c.mode !== 'cluster';
     if (c.mode !== 'cluster') return;
     $('cluster-info').textContent =
-      `${c.instances.length} instances, ${c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
+      `${c.instances.length} instances, ${c.worldCount ?? c.leases.length} worlds owned; this is ${c.instance}${c.reachable ? '' : ' — coordinator unreachable'}`;
     const tbody = $('cluster').querySelector('tbody');
     tbody.replaceChildren();
     for (const i of c.instances) {
@@ -118,7 +124,7 @@
       tr.dataset.instance = i.id;
       const draining = i.id === c.instance ? c.draining === true : i.draining === true;
       tr.dataset.draining = String(draining);
-      const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, i.worlds.join(', ') || '—'];
+      const cells = [i.id + (i.id === c.instance ? ' (this)' : ''), i.gameUrl, worldsCell(i)];
       for (const v of cells) {
         const td = document.createElement('td');
         td.textContent = v;

@@ -80,6 +80,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const t0 = await worldSeconds(page);
     await page.waitForFunction((t) => Number(document.getElementById('world-time')!.dataset.seconds) > t, t0, { timeout: 10_000 });
     await expect.poll(async () => await page.locator('#worlds tbody tr').count()).toBe(1);
+    // One world: no pager, no range (dashboard-many-worlds.test.ts has the pages).
+    expect(await page.locator('#worlds-pager').isHidden()).toBe(true);
+    expect(await page.locator('#worlds-range').textContent()).toBe('');
 
     // Pause: the state says paused and world time stops.
     await page.click('#pause');
