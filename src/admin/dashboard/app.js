@@ -4,7 +4,7 @@
 
 (() => {
   // Canvas drawings and the cluster panel (panels.js, loaded before this script).
-  const { TIER_COLORS, drawCost: drawCostOf, drawMap, renderCluster } = window.worldtickPanels;
+  const { TIER_COLORS, drawCost: drawCostOf, drawMap, renderCluster, renderNotStarted } = window.worldtickPanels;
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const $ = (id) => document.getElementById(id);
   const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
@@ -146,48 +146,6 @@
       tbody.append(tr);
     }
   };
-
-  // Stored worlds this instance does not run (GET /api/v1/worlds `notStarted`): why, the refused checkpoint, when.
-  // A short sentence per reason; the raw code stays visible beside it (and as the cell's title).
-  const NOT_STARTED_WHY = {
-    'checkpoint-too-new': 'A newer build of the server wrote its checkpoint; this build cannot read it.',
-    'game-incompatible':
-      'Its saved game data does not fit the game this instance runs (another game, a newer game version, or a field narrowed).',
-  };
-  const NOT_STARTED_AT = {
-    start: 'left out at start',
-    failover: 'declined at failover',
-    migration: 'refused when handed over',
-  };
-  const renderNotStarted = (list) => {
-    $('not-started-card').hidden = !list || list.length === 0;
-    const rows = (list || []).map((w) => {
-      const c = w.checkpoint;
-      const why = document.createElement('td');
-      why.className = 'why';
-      why.title = `reason: ${w.reason}, at: ${w.at}`;
-      const sentence = document.createElement('span');
-      sentence.textContent = `${NOT_STARTED_WHY[w.reason] ?? `Not started: ${w.reason}.`} (${NOT_STARTED_AT[w.at] ?? w.at})`;
-      const code = document.createElement('code');
-      code.className = 'muted';
-      code.textContent = w.reason;
-      why.append(sentence, ' ', code);
-      const checkpoint =
-        Array.isArray(w.problems) && w.problems.length ? w.problems.join('; ') : `${c.what} ${c.found}, this build knows ${c.known}`;
-      const tr = document.createElement('tr');
-      const text = (v) => {
-        const td = document.createElement('td');
-        td.textContent = String(v);
-        return td;
-      };
-      tr.append(text(w.worldId), why, text(checkpoint), text(fmtAgo(w.sinceMs)), text(w.owner ?? '—'));
-      return tr;
-    });
-    $('not-started')
-      .querySelector('tbody')
-      .replaceChildren(...rows);
-  };
-  const fmtAgo = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
 
   const renderStats = (s) => {
     $('sel-id').textContent = s.id;
