@@ -324,12 +324,18 @@ export class SqliteStore implements Store {
 
   /** Group-committed with the other world records asked for within `recordBatchMs` (src/store/sqlite-record-batch.ts). */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
+    if (this.closed) return Promise.reject(storeClosed());
+    // Serialized now, not at the batch's commit: the record is the value as it was when asked for.
+    let text: string;
+    try {
+      text = toJsonText(config, 'world config');
+    } catch (err) {
+      return Promise.reject(this.failed(err));
+    }
     const write = (): WorldConfigRecord => {
-      const text = toJsonText(config, 'world config');
       if (options?.fence) this.applyFence(options.fence);
       return toWorldConfig(this.stmt.putWorldConfig!.get(worldId, text, Date.now()) as Row);
     };
-    if (this.closed) return Promise.reject(storeClosed());
     return this.recordBatchMs > 0 ? this.records.add(write) : this.run(true, write);
   }
 

@@ -58,6 +58,16 @@ describe('SQLite world records, group-committed', () => {
     await store.close();
   });
 
+  it('a record is the value as it was when asked for, not when its transaction commits', async () => {
+    const { store } = open();
+    const rec = { clock: { step: 1 } };
+    const put = store.putWorldConfig('m', rec);
+    rec.clock.step = 2; // the caller reuses its object before the batch commits
+    expect((await put).config).toEqual({ clock: { step: 1 } });
+    expect((await store.getWorldConfig('m'))?.config).toEqual({ clock: { step: 1 } });
+    await store.close();
+  });
+
   it('a record asked for before close is written', async () => {
     const { store, dir } = open();
     const put = store.putWorldConfig('late', { n: 9 });
