@@ -52,19 +52,38 @@ describe('crowd scenario end to end', () => {
     }
   });
 
-  it('crowd bots move their players by at most ±20 units per axis, with one seeded input per second', async () => {
+  it("crowd bots send each bot's seeded moves one at a time, at most one a second, each moving its player by at most ±20 units per axis per world second", async () => {
+    // What is promised, and by whom (docs/BOTS.md, docs/SCENARIOS.md):
+    // - the bots: bot b's k-th input is crowdBotMove(seed, b, k), sent on its own 100 ms ticks, one
+    //   every 10 of them. Late ticks are skipped, never made up (Node re-arms an interval from its
+    //   late run), so a loaded process sends FEWER inputs per wall second, never more, and never two
+    //   at once. Wall time therefore bounds the count only from above.
+    // - the server: an input sets velocity = move × 20 (length clamped to 1) and each step integrates
+    //   it over 0.05 simulation seconds: ≤ 1 unit per axis per step, ≤ 20 per 20 steps (one world
+    //   second), however the loop runs its steps (back to back after a stall, some dropped).
+    // Nothing promises how many steps lie between two inputs sent 1 s of wall time apart, nor a
+    // minimum of inputs in a wall window: a stalled process (a loaded machine) sends fewer (seen: 7
+    // of the 8 the old "≥ 2 per client in 2.6 s" asked, under a 1.2 s stall).
     const seed = 9;
     const clients = 4;
     const world = createCrowdWorld({ id: '1', npcs: 200, seed: 1, playerCapacity: 20 });
     const { Position, Velocity, Player } = world.stores;
-    // Positions of every player at every step (world time advances 0.05 s per step).
-    const track = new Map<number, Array<{ step: number; x: number; y: number; seq: number }>>();
+    const stepSeconds = world.config.simulation.tickIntervalSeconds;
+    // Every player's position, velocity and acknowledged input after every step.
+    const track = new Map<number, Array<{ step: number; x: number; y: number; vx: number; vy: number; seq: number }>>();
     const runner = new LoopRunner({
       onStep: (w) => {
         for (const e of query(w, [Player])) {
           let t = track.get(e);
           if (!t) track.set(e, (t = []));
-          t.push({ step: w.clock.step, x: Position.x[e], y: Position.y[e], seq: Player.lastInputSeq[playerRow(w.stores, e)] });
+          t.push({
+            step: w.clock.step,
+            x: Position.x[e],
+            y: Position.y[e],
+            vx: Velocity.x[e],
+            vy: Velocity.y[e],
+            seq: Player.lastInputSeq[playerRow(w.stores, e)],
+          });
         }
       },
     });
@@ -78,7 +97,6 @@ describe('crowd scenario end to end', () => {
     });
     await server.start();
     runner.start();
-    let finalVel: Array<[number, number, number]> = [];
     try {
       const r = await runFleet({
         url: `ws://127.0.0.1:${server.port}`,
@@ -90,50 +108,58 @@ describe('crowd scenario end to end', () => {
         warmupSeconds: 0.2,
         fullDecodeEvery: 2,
         ramped: async () => {},
-        onProgress: (phase, done, total) => {
-          if (phase === 'measure' && done >= total)
-            finalVel = Array.from(query(world, [Player]), (e): [number, number, number] => [
-              Player.lastInputSeq[playerRow(world.stores, e)],
-              Velocity.x[e],
-              Velocity.y[e],
-            ]);
-        },
       });
       expect(r.connected).toBe(clients);
-      // One input per bot per second: ≤ ceil(2.8 s) + 1 each over warm-up + window.
+      // Every input was valid (a move outside -1..1 is refused with an error).
+      expect(r.errorsReceived).toBe(0);
+      // At most one input per bot per second of its schedule: a 2.6 s window holds at most 3 of a
+      // bot's 1 s slots (load only removes inputs from it).
       expect(r.inputsSent).toBeLessThanOrEqual(clients * 3);
-      expect(r.inputsSent).toBeGreaterThanOrEqual(clients * 2);
     } finally {
       runner.stop();
       await server.stop();
     }
     expect(track.size).toBe(clients);
+    const m = { x: 0, y: 0 };
+    /** |velocity| matches bot `bot`'s k-th move × 20 (a reflection at the edge may flip a sign). */
+    const isMove = (bot: number, k: number, vx: number, vy: number): boolean => {
+      crowdBotMove(seed, bot, k, m);
+      const len = Math.max(1, Math.hypot(m.x, m.y));
+      const s = CROWD_NET.maxSpeed / len;
+      return Math.abs(Math.abs(vx) - Math.abs(m.x * s)) < 1e-3 && Math.abs(Math.abs(vy) - Math.abs(m.y * s)) < 1e-3;
+    };
+    const bots = new Set<number>();
     for (const [e, t] of track) {
+      const first = t.find((p) => p.seq > 0);
+      expect(first, `player ${e} applied no input`).toBeDefined();
+      if (!first) continue;
+      expect(first.seq, `player ${e}'s first input`).toBe(1);
+      // The player is the bot whose first move it got (each bot a player of its own).
+      const bot = Array.from({ length: clients }, (_, b) => b).filter((b) => isMove(b, 0, first.vx, first.vy));
+      expect(bot, `player ${e}: bots whose first move it got`).toHaveLength(1);
+      bots.add(bot[0] ?? -1);
+      for (let i = 1; i < t.length; i++) {
+        const a = t[i - 1],
+          b = t[i];
+        if (b.step - a.step !== 1) continue;
+        // The server: one step moves a player by at most 20 × 0.05 s per axis (also in catch-up steps).
+        expect(Math.abs(b.x - a.x), `player ${e} x at step ${b.step}`).toBeLessThanOrEqual(CROWD_NET.maxSpeed * stepSeconds + 1e-3);
+        expect(Math.abs(b.y - a.y), `player ${e} y at step ${b.step}`).toBeLessThanOrEqual(CROWD_NET.maxSpeed * stepSeconds + 1e-3);
+        if (b.seq === a.seq) continue;
+        // The bots send one input at a time: never two of one bot applied in one step...
+        expect(b.seq - a.seq, `player ${e} inputs applied at step ${b.step}`).toBe(1);
+        // ...and each is the bot's next seeded move.
+        expect(isMove(bot[0] ?? -1, b.seq - 1, b.vx, b.vy), `player ${e} velocity ${b.vx},${b.vy} after input ${b.seq}`).toBe(true);
+      }
+      // Over any second of world time (20 steps) a player moves by at most 20 units per axis.
       for (let i = 0; i + 20 < t.length; i++) {
         const a = t[i],
           b = t[i + 20];
         if (b.step - a.step !== 20) continue;
-        // Over any second of world time a player moves by at most 20 units per axis.
         expect(Math.abs(b.x - a.x), `player ${e} x over steps ${a.step}..${b.step}`).toBeLessThanOrEqual(20 + 1e-3);
-        expect(Math.abs(b.y - a.y), `player ${e} y`).toBeLessThanOrEqual(20 + 1e-3);
-        // ...and sends at most one input per second (two acks in one 20-step window only across a boundary).
-        expect(b.seq - a.seq, `player ${e} inputs in one second`).toBeLessThanOrEqual(2);
+        expect(Math.abs(b.y - a.y), `player ${e} y over steps ${a.step}..${b.step}`).toBeLessThanOrEqual(20 + 1e-3);
       }
-      expect(t.at(-1)!.seq, `player ${e} inputs`).toBeGreaterThanOrEqual(2);
     }
-    // Each player's velocity is its bot's latest seeded move × 20 (clamped to length 1; a
-    // reflection at the edge may have flipped a sign).
-    expect(finalVel.length).toBe(clients);
-    const m = { x: 0, y: 0 };
-    for (const [seq, vx, vy] of finalVel) {
-      const ok = Array.from({ length: clients }, (_, bot) => {
-        crowdBotMove(seed, bot, seq - 1, m);
-        const len = Math.max(1, Math.hypot(m.x, m.y));
-        return Math.abs(Math.abs(vx) - Math.abs((m.x / len) * 20)) < 1e-3 && Math.abs(Math.abs(vy) - Math.abs((m.y / len) * 20)) < 1e-3;
-      }).some(Boolean);
-      expect(ok, `velocity ${vx},${vy} after input ${seq}`).toBe(true);
-      expect(Math.abs(vx)).toBeLessThanOrEqual(20);
-      expect(Math.abs(vy)).toBeLessThanOrEqual(20);
-    }
+    expect(bots.size).toBe(clients);
   });
 });
