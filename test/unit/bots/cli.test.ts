@@ -123,7 +123,10 @@ describe('bots CLI options', () => {
       [['--duration', '0'], '--duration must be a number between 0.1 and 86400'],
       [['--procs', '3', '--clients', '2'], '--procs (3) must not exceed --clients (2)'],
       [['--scenario', 'influx'], '--scenario influx needs --influx <n> (bots joining at the start of the window), at least 1'],
-      [['--scenario', 'churn', '--churn-rate', '0'], '--scenario churn needs --churn-rate <per-second> (bots leaving and joining), above 0'],
+      [
+        ['--scenario', 'churn', '--churn-rate', '0'],
+        '--scenario churn needs --churn-rate <per-second> (bots leaving and joining), above 0',
+      ],
       [['--cpu', 'x'], '--cpu must be a comma-separated list'],
       [['--idle-share', '1.5'], '--idle-share must be a number between 0 and 1'],
       [['--url', 'http://x'], '--url must start with ws:// or wss://'],
