@@ -72,6 +72,31 @@ export const twoRuntimesOwning = (
   return twoOwning(pg, o, start, start);
 };
 
+/**
+ * In-process runtimes `a` and `b` over the shared store `pg` and a redis-server of their own (lease TTL 3 s,
+ * no NPCs), started in the calling describe block's `beforeAll` once both see each other, stopped (with `pg`)
+ * in its `afterAll`. `inst` is `[a, b]` once the hook ran.
+ */
+export const twoRuntimes = (pg: PgServer): { inst: RuntimeInstance[] } => {
+  const ctx = { inst: [] as RuntimeInstance[] };
+  let redis: RedisTestServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const args = ['--redis', redis.url, '--store', pg.url, '--lease-ttl', '3', '--npcs', '0'];
+    ctx.inst.push(await startRuntimeInstance('a', args));
+    ctx.inst.push(await startRuntimeInstance('b', args));
+    await until('both instances see each other', () =>
+      ctx.inst.every((i) => i.runtime.cluster.instances().length === 2 && i.runtime.cluster.reachable),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    for (const i of ctx.inst.slice().reverse()) await i.stop();
+    await redis?.stop();
+    await pg.destroy();
+  }, 30_000);
+  return ctx;
+};
+
 /** Starts one instance: {@link startInstance} (a child process) or {@link startRuntimeInstance} (in process). */
 type Starter<I> = (id: string, args: string[]) => Promise<I>;
 

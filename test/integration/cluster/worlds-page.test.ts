@@ -4,34 +4,18 @@
  * only other instances hold) in world-id order, each world once, with the same entries as the whole
  * list. Two in-process runtimes on a real redis-server and a real PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import type { RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { sharedBackendOrSkip, twoRuntimes } from '../../helpers/shared-cluster.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster worlds page');
 
 type Entry = { id: string; owner: string | null; ownedHere: boolean };
 
 describe.skipIf(skip !== null)('cluster: GET /api/v1/worlds pages the merged list', () => {
-  const inst: RuntimeInstance[] = [];
-  let redis: RedisTestServer | undefined;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--store', (pg as PgServer).url, '--lease-ttl', '3', '--npcs', '0'];
-    inst.push(await startRuntimeInstance('a', args));
-    inst.push(await startRuntimeInstance('b', args));
-    await until('both instances see each other', () =>
-      inst.every((i) => i.runtime.cluster.instances().length === 2 && i.runtime.cluster.reachable),
-    );
-  }, 60_000);
-  afterAll(async () => {
-    for (const i of inst.slice().reverse()) await i.stop();
-    await redis?.stop();
-    await pg?.destroy();
-  }, 30_000);
+  const { inst } = twoRuntimes(pg as PgServer);
 
   it('every page from either instance: world-id order, each world once, as in the whole list', { timeout: 60_000 }, async () => {
     const [a, b] = inst;
