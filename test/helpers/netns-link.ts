@@ -12,9 +12,11 @@
  * `tc qdisc … netem loss 100%` would do (netem reports its drops to the sender as sent), but a kernel
  * may lack sch_netem (this project's CI VM does); the neighbour entries need only `ip`.
  *
- * Names carry the test process's pid (`wtpl-<pid>`, veth `wtplh<pid>`/`wtpln<pid>`) and the /30
- * subnet is one not in use on the host, so parallel files and benches (bench/netns-setup.sh: wtv0/wtv1,
- * 10.77.0.0/24) never meet; leftovers of a process that died are removed at the next setup.
+ * Names carry the test process's pid and the link's number `k` in it (`wtpl-<pid>-<k>`, veth
+ * `wtplh<pid>k<k>`/`wtpln<pid>k<k>`) and each /30 subnet is one not in use on the host, so parallel
+ * files, the cases of one file and benches (bench/netns-setup.sh: wtv0/wtv1, 10.77.0.0/24) never meet;
+ * leftovers of a process that died are removed at the next setup. Make a process's links one after
+ * another (each takes the first free subnet).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -45,8 +47,9 @@ export interface NetnsLink {
 }
 
 const ip = (...args: string[]): Promise<unknown> => run('ip', args);
-const HOST_MAC = '02:77:70:6c:00:01';
-const NS_MAC = '02:77:70:6c:00:02';
+/** The ends' MAC addresses of link `k` (each pair its own: they share the host's namespace). */
+const hostMac = (k: number): string => `02:77:70:6c:${k.toString(16).padStart(2, '0')}:01`;
+const nsMac = (k: number): string => `02:77:70:6c:${k.toString(16).padStart(2, '0')}:02`;
 /** A MAC address of no interface: frames sent to it are dropped by the receiving stack. */
 const NOWHERE_MAC = '02:77:70:6c:00:99';
 
@@ -62,11 +65,11 @@ const alive = (pid: number): boolean => {
 /** Remove the namespaces and veths of test processes that died before their cleanup. */
 const removeLeftovers = async (): Promise<void> => {
   const { stdout } = (await run('ip', ['netns', 'list'])) as { stdout: string };
-  for (const m of stdout.matchAll(/^wtpl-(\d+)\b/gm)) {
+  for (const m of stdout.matchAll(/^wtpl-(\d+)-(\d+)\b/gm)) {
     const pid = Number(m[1]);
     if (pid === process.pid || alive(pid)) continue;
-    await ip('link', 'del', `wtplh${pid}`).catch(() => undefined);
-    await ip('netns', 'del', `wtpl-${pid}`).catch(() => undefined);
+    await ip('link', 'del', `wtplh${pid}k${m[2]}`).catch(() => undefined);
+    await ip('netns', 'del', `wtpl-${pid}-${m[2]}`).catch(() => undefined);
   }
 };
 
@@ -84,11 +87,11 @@ const freeSubnet = async (): Promise<number> => {
  * Make the namespace and its link, or return `{ skip }` saying why it cannot be had here (not root,
  * no CAP_NET_ADMIN, no `ip`, namespaces not allowed): found by trying, and undone on the way out.
  */
-export const createNetnsLink = async (): Promise<NetnsLink | { skip: string }> => {
+export const createNetnsLink = async (k = 0): Promise<NetnsLink | { skip: string }> => {
   const pid = process.pid;
-  const ns = `wtpl-${pid}`;
-  const hostIf = `wtplh${pid}`;
-  const nsIf = `wtpln${pid}`;
+  const ns = `wtpl-${pid}-${k}`;
+  const hostIf = `wtplh${pid}k${k}`;
+  const nsIf = `wtpln${pid}k${k}`;
   let made = false;
   const destroy = async (): Promise<void> => {
     await ip('link', 'del', hostIf).catch(() => undefined); // its peer goes with it
@@ -103,7 +106,7 @@ export const createNetnsLink = async (): Promise<NetnsLink | { skip: string }> =
     const inNs = (...args: string[]): Promise<unknown> => ip('netns', 'exec', ns, 'ip', ...args);
     await ip('netns', 'add', ns);
     made = true;
-    await ip('link', 'add', hostIf, 'address', HOST_MAC, 'type', 'veth', 'peer', 'name', nsIf, 'address', NS_MAC);
+    await ip('link', 'add', hostIf, 'address', hostMac(k), 'type', 'veth', 'peer', 'name', nsIf, 'address', nsMac(k));
     await ip('link', 'set', nsIf, 'netns', ns);
     await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
     await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
@@ -112,8 +115,8 @@ export const createNetnsLink = async (): Promise<NetnsLink | { skip: string }> =
     await inNs('link', 'set', nsIf, 'up');
     /** Each end's neighbour entry for the other: the real MAC (through) or nowhere (cut). */
     const neighbours = async (toNs: boolean, toHost: boolean): Promise<void> => {
-      await ip('neigh', 'replace', nsAddr, 'lladdr', toNs ? NS_MAC : NOWHERE_MAC, 'dev', hostIf, 'nud', 'permanent');
-      await inNs('neigh', 'replace', hostAddr, 'lladdr', toHost ? HOST_MAC : NOWHERE_MAC, 'dev', nsIf, 'nud', 'permanent');
+      await ip('neigh', 'replace', nsAddr, 'lladdr', toNs ? nsMac(k) : NOWHERE_MAC, 'dev', hostIf, 'nud', 'permanent');
+      await inNs('neigh', 'replace', hostAddr, 'lladdr', toHost ? hostMac(k) : NOWHERE_MAC, 'dev', nsIf, 'nud', 'permanent');
     };
     await neighbours(true, true);
     return {

@@ -19,9 +19,10 @@
  *   taken for another server's and logged as such).
  *
  * Timing is not asserted (generous bounds only); the figures it prints are quoted in
- * docs/DURABILITY.md.
+ * docs/DURABILITY.md. Each case has a link (namespace, veth pair, subnet) and a database of its own,
+ * so the four run at once: most of each is waiting for PostgreSQL's keepalives (≈ 11 s).
  */
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lockPostgresStore, STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
 import { type GameProcess, killHard, launchGameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
@@ -30,33 +31,49 @@ import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
 
 const TOKEN = 'pg-lock-partition-token-0123456789ab';
-const made = await createNetnsLink();
-const link: NetnsLink | null = 'skip' in made ? null : made;
-const pgStarted = link
-  ? await startPostgres({ listenAddresses: ['127.0.0.1', link.hostAddr], hba: [`host all all ${link.subnet} trust`] })
-  : null;
+/** One link per case (made one after another: each takes the first free subnet). */
+const links: NetnsLink[] = [];
+let linkSkip: string | null = null;
+for (let k = 0; k < 4 && linkSkip === null; k++) {
+  const made = await createNetnsLink(k);
+  if ('skip' in made) linkSkip = made.skip;
+  else links.push(made);
+}
+const pgStarted =
+  linkSkip === null
+    ? await startPostgres({
+        listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddr)],
+        hba: links.map((l) => `host all all ${l.subnet} trust`),
+      })
+    : null;
 const pgs: PgServer | null = pgStarted && !('skip' in pgStarted) ? pgStarted : null;
-const skip = 'skip' in made ? made.skip : pgStarted && 'skip' in pgStarted ? pgStarted.skip : null;
+const skip = linkSkip ?? (pgStarted && 'skip' in pgStarted ? pgStarted.skip : null);
 if (skip) console.warn(`SKIP pg-store-lock-partition: ${skip}`);
-if (link && !pgs) await link.destroy(); // skipped: no hook of this file runs
+if (!pgs) for (const l of links) await l.destroy(); // skipped: no hook of this file runs
 const children: GameProcess[] = [];
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) await killHard(c);
   await pgs?.destroy();
-  await link?.destroy();
+  for (const l of links) await l.destroy();
 });
+/** The link of case `k` (the file is skipped when there are not four). */
+const linkOf = (k: number): NetnsLink => {
+  const l = links[k];
+  if (!l) throw new Error(`no link ${k}`);
+  return l;
+};
 
 const serverArgs = (url: string): string[] => [
   ...['--store', url, '--port', '0', '--admin-port', '0', '--npcs', '20'],
   ...['--stats-interval', '0', '--checkpoint-interval', '0'],
 ];
 
-/** A new database; its URL through the veth (A's, from the namespace) and on 127.0.0.1 (B's). */
-const database = async (name: string): Promise<{ viaLink: string; local: string }> => {
+/** A new database; its URL through `link`'s veth (A's, from the namespace) and on 127.0.0.1 (B's). */
+const database = async (name: string, link: NetnsLink): Promise<{ viaLink: string; local: string }> => {
   const local = pgs?.url ?? '';
   await withPgClient(local, (c) => c.query(`CREATE DATABASE ${name}`));
   const viaLink = new URL(local);
-  viaLink.hostname = link?.hostAddr ?? '';
+  viaLink.hostname = link.hostAddr;
   viaLink.pathname = `/${name}`;
   return { viaLink: viaLink.toString(), local: local.replace(/\/postgres$/, `/${name}`) };
 };
@@ -78,32 +95,35 @@ const holders = (url: string): Promise<Array<{ pid: number; addr: string; idle: 
 const sessionAlive = (url: string, pid: number): Promise<boolean> =>
   withPgClient(url, async (c) => (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1);
 
-/** Start server A in the namespace on `viaLink`; resolves with it and its lock session's pid. */
-const startA = async ({ viaLink, local }: { viaLink: string; local: string }): Promise<{ a: GameProcess; pid: number }> => {
+/** Start server A in `link`'s namespace on `viaLink`; resolves with it and its lock session's pid. */
+const startA = async (
+  link: NetnsLink,
+  { viaLink, local }: { viaLink: string; local: string },
+): Promise<{ a: GameProcess; pid: number }> => {
   const a = await startGameProcess({
     main: 'src/cli/main.ts',
     args: serverArgs(viaLink),
     dataDir: '/nonexistent-unused',
     token: TOKEN,
-    wrap: link?.wrap,
+    wrap: link.wrap,
   });
   children.push(a);
   const [held] = await holders(local);
-  expect(held?.addr).toBe(link?.nsAddr); // A's lock session comes over the veth
+  expect(held?.addr).toBe(link.nsAddr); // A's lock session comes over the veth
   return { a, pid: held?.pid ?? 0 };
 };
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
-describe.skipIf(skip !== null)('the single-instance lock across a real network partition', () => {
-  beforeEach(() => link?.heal()); // a case that failed mid-cut leaves the link whole for the next
+describe.skipIf(skip !== null)('the single-instance lock across a real network partition', { concurrent: true }, () => {
   it('A killed during a cut: B waits for its idle session and starts once PostgreSQL ends it (keepalives)', async () => {
-    const { local, ...db } = await database('killed_in_cut');
-    const { a, pid } = await startA({ local, ...db });
+    const link = linkOf(0);
+    const { local, ...db } = await database('killed_in_cut', link);
+    const { a, pid } = await startA(link, { local, ...db });
     // B's process loads now and runs its main on go(): its lock check follows go() closely.
     const b = await launchGameProcess({ main: 'src/cli/main.ts', args: serverArgs(local), dataDir: '/nonexistent-unused', token: TOKEN });
     try {
-      await link?.cut();
+      await link.cut();
       const cutAt = Date.now();
       await killHard(a); // its FIN is lost in the cut: PostgreSQL keeps the session
       // A holder active within 6 s refuses a start at once: start B once A's session has been idle longer.
@@ -123,14 +143,15 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
       console.log(`partition, A killed: cut → B ready ${seconds(readyAt - cutAt)} s (B waited ${waited[0]?.waitMs} ms at most)`);
     } finally {
       b.kill();
-      await link?.heal();
+      await link.heal();
     }
   }, 60_000);
 
   it('A partitioned but alive: it notices its dead lock connection; after the heal it logs that B holds the lock', async () => {
-    const { local, ...db } = await database('alive_in_cut');
-    const { a, pid } = await startA({ local, ...db });
-    await link?.cut();
+    const link = linkOf(1);
+    const { local, ...db } = await database('alive_in_cut', link);
+    const { a, pid } = await startA(link, { local, ...db });
+    await link.cut();
     const cutAt = Date.now();
     // A notices by itself that its lock connection is dead (no RST or FIN will ever tell it).
     const lost = await waitFor(() => a.lines.find((l) => String(l.msg).includes('lost with its connection: taking it again')), 20_000);
@@ -140,7 +161,7 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
     const b = await startGameProcess({ main: 'src/cli/main.ts', args: serverArgs(local), dataDir: '/nonexistent-unused', token: TOKEN });
     children.push(b);
     expect((await holders(local)).map((h) => h.addr)).toEqual(['127.0.0.1']);
-    await link?.heal();
+    await link.heal();
     const healedAt = Date.now();
     const refused = await waitFor(
       () => a.lines.find((l) => l.level === 50 && String(l.msg).includes('another server holds it now')),
@@ -154,27 +175,29 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
   }, 60_000);
 
   it('a cut healed before PostgreSQL ends the session: A takes its lock again, its own old session no other server', async () => {
-    const { local, ...db } = await database('short_cut');
-    const { a, pid } = await startA({ local, ...db });
-    await link?.cut();
+    const link = linkOf(2);
+    const { local, ...db } = await database('short_cut', link);
+    const { a, pid } = await startA(link, { local, ...db });
+    await link.cut();
     const cutAt = Date.now();
     await waitFor(() => a.lines.find((l) => String(l.msg).includes('lost with its connection: taking it again')), 20_000);
-    await link?.heal();
+    await link.heal();
     const healedAt = Date.now();
     // Its old session, given up by A, holds the lock until A's FIN reaches PostgreSQL: A waits for it.
     const again = await waitFor(() => a.lines.find((l) => String(l.msg).includes('taken again')), 40_000);
     expect(a.lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(await sessionAlive(local, pid)).toBe(false);
-    expect((await holders(local)).map((h) => h.addr)).toEqual([link?.nsAddr]);
+    expect((await holders(local)).map((h) => h.addr)).toEqual([link.nsAddr]);
     console.log(
       `partition healed early: cut → heal ${seconds(healedAt - cutAt)} s; heal → A's lock taken again ${seconds(Number(again.time) - healedAt)} s`,
     );
   }, 60_000);
 
   it("A killed while PostgreSQL's answer to its heartbeat is lost: the session still ends (tcp_user_timeout), B takes the lock", async () => {
-    const { local, ...db } = await database('answer_lost');
-    const { a, pid } = await startA({ local, ...db });
-    await link?.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
+    const link = linkOf(3);
+    const { local, ...db } = await database('answer_lost', link);
+    const { a, pid } = await startA(link, { local, ...db });
+    await link.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
     const cutAt = await withPgClient(local, async (c) => (await c.query('SELECT now()::text AS t')).rows[0].t as string);
     // A heartbeat answered after the cut: the answer is lost, unacknowledged in PostgreSQL's send queue.
     await waitFor(() =>
@@ -186,7 +209,7 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
       ),
     );
     const answeredAt = Date.now();
-    await link?.cut();
+    await link.cut();
     await killHard(a);
     await waitFor(async () => ((await holders(local)).find((h) => h.pid === pid && h.idle > 6.5) ? true : undefined), 20_000);
     const { lines, logger } = jsonLogSink('warn');
@@ -197,7 +220,7 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
       expect(await sessionAlive(local, pid)).toBe(false);
     } finally {
       await lock.release();
-      await link?.heal();
+      await link.heal();
     }
   }, 60_000);
 });
