@@ -4,23 +4,10 @@
  * Parsing is src/cli/options.ts, the config file src/cli/config-file.ts, `--help` src/cli/help-text.ts.
  */
 import { LOG_LEVELS } from '../log.js';
-import type { ServerOptions } from './server-options.js';
+import type { OptionSpec } from './option-spec.js';
+import { CLUSTER_OPTION_SPECS } from './option-specs-cluster.js';
 
-/** Kind of an option's value (how it is coerced and shown in `--help`). */
-export type OptionKind = 'int' | 'number' | 'string' | 'boolean' | 'enum';
-
-/** One row of {@link OPTION_SPECS}. The config-file-only blocks (scheduler, net, ...) have none. */
-export interface OptionSpec {
-  key: Exclude<keyof ServerOptions, 'scheduler' | 'net' | 'periodic' | 'ledger' | 'playerData' | 'physicsConfig'>;
-  flag: string;
-  env: string;
-  kind: OptionKind;
-  default: string | number | boolean;
-  min?: number;
-  max?: number;
-  values?: readonly string[];
-  doc: string;
-}
+export type { OptionKind, OptionSpec } from './option-spec.js';
 
 /** Every option. Documented in `--help` and README. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -206,78 +193,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     max: 10_000_000,
     doc: 'NPCs of the crowd scenario (--npcs is for the default scenario)',
   },
-  {
-    key: 'redis',
-    flag: 'redis',
-    env: 'WORLDTICK_REDIS',
-    kind: 'string',
-    default: '',
-    doc: 'cluster mode: redis://host:port of the coordination Redis shared by every instance (docs/CLUSTER.md); empty = one instance',
-  },
-  {
-    key: 'instanceId',
-    flag: 'instance-id',
-    env: 'WORLDTICK_INSTANCE_ID',
-    kind: 'string',
-    default: '',
-    doc: "cluster: id of this instance (letters, digits, '.', '_', ':', '-'; empty = generated at start)",
-  },
-  {
-    key: 'clusterSecret',
-    flag: 'cluster-secret',
-    env: 'WORLDTICK_CLUSTER_SECRET',
-    kind: 'string',
-    default: '',
-    doc: 'cluster: shared secret (>= 16 bytes) signing redirect tickets (empty = the admin token, which must then be given and long enough)',
-  },
-  {
-    key: 'leaseTtlSeconds',
-    flag: 'lease-ttl',
-    env: 'WORLDTICK_LEASE_TTL',
-    kind: 'number',
-    default: 6,
-    min: 0.3,
-    max: 600,
-    doc: 'cluster: world lease TTL in wall seconds (renewed every third of it; an instance cut off from Redis stops stepping before it ends)',
-  },
-  {
-    key: 'fenceLockWaitSeconds',
-    flag: 'fence-lock-wait',
-    env: 'WORLDTICK_FENCE_LOCK_WAIT',
-    kind: 'number',
-    default: 0,
-    min: 0,
-    max: 60,
-    doc: "cluster: wall seconds a new owner's fencing-token announce waits for the world's fence row in the store (0 = a sixth of --lease-ttl, between 0.05 and 1; else less than a third of --lease-ttl)",
-  },
-  {
-    key: 'standbyCopies',
-    flag: 'standby-copies',
-    env: 'WORLDTICK_STANDBY_COPIES',
-    kind: 'int',
-    default: -1,
-    min: -1,
-    max: 1000,
-    doc: 'cluster: how many instances restore each stored admin world at start as a standby copy (-1 = every instance; 0 = none: a world whose owner dies is taken from the store all the same; n = the n instances ranked first for it by rendezvous hashing among the live ones)',
-  },
-  {
-    key: 'balanceIntervalSeconds',
-    flag: 'balance-interval',
-    env: 'WORLDTICK_BALANCE_INTERVAL',
-    kind: 'number',
-    default: 60,
-    min: 0,
-    max: 86_400,
-    doc: 'cluster: wall seconds between load-balance rounds on the instance with the smallest id (0 = only on demand, POST /api/v1/cluster/balance)',
-  },
-  {
-    key: 'advertiseHost',
-    flag: 'advertise-host',
-    env: 'WORLDTICK_ADVERTISE_HOST',
-    kind: 'string',
-    default: '',
-    doc: 'cluster: host name in the game/admin URLs this instance advertises to the others (empty = --host)',
-  },
+  ...CLUSTER_OPTION_SPECS,
   {
     key: 'dataDir',
     flag: 'data-dir',

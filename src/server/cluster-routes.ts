@@ -22,6 +22,8 @@ import { badRequest } from '../admin/http-errors.js';
 import { parseWorldsPage } from '../admin/worlds-page.js';
 import { listClusterWorlds } from './cluster-worlds-list.js';
 
+export { isStandbyCopy } from './cluster-worlds-list.js';
+
 /** Options of {@link createHelloRouter}. */
 export interface HelloRouterOptions {
   /** Shared secret of the cluster (>= 16 bytes). */

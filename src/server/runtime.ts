@@ -20,8 +20,7 @@ import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-wor
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { clusterLogger, createClusterMode } from './cluster-setup.js';
-import { createHelloRouter } from './cluster-routes.js';
-import { isStandbyCopy } from './cluster-worlds-list.js';
+import { createHelloRouter, isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';
