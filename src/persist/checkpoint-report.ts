@@ -33,7 +33,7 @@ export interface CheckpointReport {
   lastError: string | null;
   recordsWritten: number;
   recordFailures: number;
-  /** Step of the last clock record written. */
+  /** Step of the last clock record, marked when its write starts or is queued behind the one in flight. */
   lastRecordStep: number;
   /** Writes skipped because this instance could not prove it owns the world (cluster). */
   skippedNotOwner: number;

@@ -225,7 +225,11 @@ export class Checkpointer {
     const t = this.#worlds.get(worldId);
     if (!t) return Promise.resolve();
     if (t.recordBusy) {
+      // Written right after the one in flight (with the clock of then). Marked now, as a write is when it
+      // starts: the per-step hook asks once per 10 steps, not at every step while a write waits (a SQLite
+      // record waits up to 20 ms for its group commit, src/store/sqlite-record-batch.ts).
       t.recordDirty = true;
+      t.report.lastRecordStep = t.world.clock.step;
       return t.recordBusy;
     }
     const run = async (): Promise<void> => {
