@@ -74,15 +74,15 @@ export const twoRuntimesOwning = (
 
 /**
  * In-process runtimes `a` and `b` over the shared store `pg` and a redis-server of their own (lease TTL 3 s,
- * no NPCs), started in the calling describe block's `beforeAll` once both see each other, stopped (with `pg`)
+ * no NPCs, then `extraArgs`), started in the calling describe block's `beforeAll` once both see each other, stopped (with `pg`)
  * in its `afterAll`. `inst` is `[a, b]` once the hook ran.
  */
-export const twoRuntimes = (pg: PgServer): { inst: RuntimeInstance[] } => {
+export const twoRuntimes = (pg: PgServer, extraArgs: readonly string[] = []): { inst: RuntimeInstance[] } => {
   const ctx = { inst: [] as RuntimeInstance[] };
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = ['--redis', redis.url, '--store', pg.url, '--lease-ttl', '3', '--npcs', '0'];
+    const args = ['--redis', redis.url, '--store', pg.url, '--lease-ttl', '3', '--npcs', '0', ...extraArgs];
     ctx.inst.push(await startRuntimeInstance('a', args));
     ctx.inst.push(await startRuntimeInstance('b', args));
     await until('both instances see each other', () =>
