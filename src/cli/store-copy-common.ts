@@ -78,11 +78,14 @@ export const checkSourceLedger = (source: OfflineReport, options: StoreCopyOptio
 };
 
 /**
- * The report of a committed copy, its ledgers recomputed on both sides compared: throws
+ * The report of a committed copy (`from` → `to`; `sourceSchema`: the source's migration; `phaseMs`: every
+ * step's wall ms, the copy's own included), its ledgers recomputed on both sides compared: throws
  * `WT_ERR_STORE_COPY_MISMATCH` (the report in `details`) when the target's differs from the source's.
  */
 export const finishReport = (
-  base: Omit<StoreCopyReport, 'ledger' | 'ok'>,
+  ends: { from: string; to: string; sourceSchema: { from: number; to: number }; t0: number },
+  copy: CopyResult,
+  phaseMs: StoreCopyReport['phaseMs'],
   source: OfflineReport,
   target: OfflineReport,
   log: (line: string) => void,
@@ -91,8 +94,18 @@ export const finishReport = (
     JSON.stringify(target.balances) === JSON.stringify(source.balances) &&
     target.entriesRead === source.entriesRead &&
     JSON.stringify(target.mismatches) === JSON.stringify(source.mismatches);
-  const { ms, phaseMs, ...copied } = base;
-  const report: StoreCopyReport = { ...copied, ledger: { source: figures(source), target: figures(target), same }, ok: same, ms, phaseMs };
+  const report: StoreCopyReport = {
+    from: ends.from,
+    to: ends.to,
+    sourceSchema: ends.sourceSchema,
+    targetSchema: { from: copy.migration.from, to: copy.migration.to },
+    tables: copy.tables,
+    sequences: copy.sequences,
+    ledger: { source: figures(source), target: figures(target), same },
+    ok: same,
+    ms: Math.round(performance.now() - ends.t0),
+    phaseMs,
+  };
   if (!same)
     throw new WorldtickError(
       ErrorCode.STORE_COPY_MISMATCH,

@@ -70,17 +70,8 @@ export const storeCopyToPostgres = async (
     phase(); // the source and the copy's connection closed: counted in no step
     const target = await verifyOffline('', url);
     const targetVerifyMs = phase();
-    const base = {
-      from: file,
-      to: where,
-      sourceSchema: { from: m.from, to: m.to },
-      targetSchema: { from: copy.migration.from, to: copy.migration.to },
-      tables: copy.tables,
-      sequences: copy.sequences,
-      ms: Math.round(performance.now() - t0),
-      phaseMs: { lock: lockMs, open: openMs, sourceVerify: sourceVerifyMs, ...copy.phaseMs, targetVerify: targetVerifyMs },
-    };
-    return finishReport(base, source, target, log);
+    const phaseMs = { lock: lockMs, open: openMs, sourceVerify: sourceVerifyMs, ...copy.phaseMs, targetVerify: targetVerifyMs };
+    return finishReport({ from: file, to: where, sourceSchema: { from: m.from, to: m.to }, t0 }, copy, phaseMs, source, target, log);
   } finally {
     db?.close();
     await client?.end().catch(() => undefined);

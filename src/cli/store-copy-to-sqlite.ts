@@ -112,24 +112,15 @@ export const storeCopyToSqlite = async (
     phase(); // the rename and the connection closed: counted in no step
     const target = await verifyOffline(dataDir);
     const targetVerifyMs = phase();
-    const base = {
-      from: where,
-      to: file,
-      sourceSchema: { from: m.from, to: m.to },
-      targetSchema: { from: copy.migration.from, to: copy.migration.to },
-      tables: copy.tables,
-      sequences: copy.sequences,
-      ms: Math.round(performance.now() - t0),
-      phaseMs: {
-        lock: lockMs,
-        open: openMs,
-        sourceVerify: sourceVerifyMs,
-        ...copy.phaseMs,
-        migrate: createMs + copy.phaseMs.migrate,
-        targetVerify: targetVerifyMs,
-      },
+    const phaseMs = {
+      lock: lockMs,
+      open: openMs,
+      sourceVerify: sourceVerifyMs,
+      ...copy.phaseMs,
+      migrate: createMs + copy.phaseMs.migrate,
+      targetVerify: targetVerifyMs,
     };
-    return finishReport(base, source, target, log);
+    return finishReport({ from: where, to: file, sourceSchema: { from: m.from, to: m.to }, t0 }, copy, phaseMs, source, target, log);
   } finally {
     db?.close();
     if (!renamed) for (const f of withSidecars(copying)) rmSync(f, { force: true });
