@@ -3,7 +3,7 @@
  * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
  * identity, live or parked), hellos waiting for their identity's join in flight, and join admission
  * (hellos waiting for a join slot, src/net/join-admission.ts; for the process-wide bound, join-rate.ts),
- * and kicks (src/net/session-kick.ts, per world).
+ * and kicks and leaves (src/net/session-kick.ts, per world).
  * Label values are fixed.
  */
 import type { MetricKit } from './metrics-kit.js';
@@ -38,7 +38,7 @@ const JOIN_QUEUE_COUNTERS = [
 ] as const;
 
 /**
- * Register `worldtick_net_kicks_total{world, by}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
+ * Register `worldtick_net_kicks_total{world, by}`, `_leaves_total{world}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
  * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
  * `_joins_process_waited_total`.
  */
@@ -54,6 +54,15 @@ export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources)
       if (!k) return;
       put({ world: w.id, by: 'game' }, k.game);
       put({ world: w.id, by: 'admin' }, k.admin);
+    }),
+  );
+  counter(
+    'worldtick_net_leaves_total',
+    "Sessions ended by their client's leave message (closed 1000 left; the player removed, not parked).",
+    ['world'],
+    perWorld((w, put) => {
+      const n = w.net?.stats.leaves;
+      if (n !== undefined) put({ world: w.id }, n);
     }),
   );
   counter(

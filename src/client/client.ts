@@ -5,23 +5,9 @@
  * (`ws` in Node 20; the browser's global WebSocket is used by default).
  */
 import { Unpackr, Packr } from 'msgpackr';
-import {
-  gameFrame,
-  helloFrame,
-  purchaseFrame,
-  inputFrame,
-  pingFrame,
-  type ErrorMsg,
-  type GameMessageMsg,
-  type RegionMsg,
-  type EventMsg,
-  type RedirectMsg,
-  type ServerMsg,
-  type SnapshotMsg,
-  type TxResultMsg,
-  type WalletMsg,
-  type WelcomeMsg,
-} from '../net/protocol.js';
+import { gameFrame, helloFrame, inputFrame, leaveFrame, pingFrame, purchaseFrame } from '../net/protocol.js';
+import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, ServerMsg } from '../net/protocol.js';
+import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
 import { parseServerFrame } from '../net/protocol-parse.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
@@ -30,14 +16,8 @@ import { applyServerMessage } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
 import { boundClose, closeTimedOutReason, DEFAULT_CLOSE_TIMEOUT_MS, dropSocket } from './close-bound.js';
 import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
-import {
-  type ClientOptions,
-  type ClientStats,
-  createClientStats,
-  type LatencySink,
-  type WebSocketCtor,
-  type WebSocketLike,
-} from './types.js';
+import { type ClientOptions, type ClientStats, createClientStats, type LatencySink } from './types.js';
+import type { WebSocketCtor, WebSocketLike } from './types.js';
 
 export type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
 
@@ -87,6 +67,8 @@ export class WorldtickClient {
   #closeAsked: CloseDetails | null = null;
   #seq = 0;
   readonly #acks = createAckClock();
+  /** The socket the last welcome came on (a `leave` is sent only on a welcomed socket). */
+  #welcomedOn: WebSocketLike | null = null;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url;
@@ -310,6 +292,26 @@ export class WorldtickClient {
     return this.closeCode === CloseCode.KICKED;
   }
 
+  /**
+   * Leave on purpose (docs/PROTOCOL.md "Leaving"): send `leave`, resolve when the socket closed. The
+   * server removes the player at its next step, never parked (its resume token is dead: a later `join`
+   * is a fresh entity; the same `token` is still the same wallet), and closes 1000 `left`. Do not
+   * reconnect after it (`reconnectAdvice(1000)` is `stop`). A socket not welcomed, or one the server
+   * leaves open past `closeTimeoutMs` (a server without `leave`), is closed by the client (1000 `left`).
+   */
+  async leave(): Promise<void> {
+    const ws = this.#ws;
+    if (ws === null) return;
+    if (ws.readyState !== 1 || this.#welcomedOn !== ws) this.close(1000, 'left');
+    else {
+      this.sendFrame(leaveFrame());
+      const unbound = boundClose(ws, this.#closeMs, () => this.close(1000, 'left'));
+      await this.closed();
+      unbound();
+    }
+    await this.closed();
+  }
+
   /** Resolves when the socket has closed (with `closeCode` set). */
   closed(): Promise<void> {
     if (this.#ws === null || this.#ws.readyState === 3) return Promise.resolve();
@@ -384,6 +386,7 @@ export class WorldtickClient {
       m = null;
     }
     if (!m) return;
+    if (m.type === 16) this.#welcomedOn = this.#ws;
     const watched = this.#viewListeners.size > 0 && (m.type === 16 || m.type === 17 || m.type === 24);
     const before = watched ? new Set(this.view.entities.keys()) : null;
     applyServerMessage(this, m, this.#acks, this.#sink, this.#now());

@@ -20,6 +20,7 @@ export {
   gameFrame,
   helloFrame,
   inputFrame,
+  leaveFrame,
   MsgType,
   pingFrame,
   PLAYER_KIND,

@@ -102,9 +102,11 @@ export interface GameHooks {
   /**
    * A player is about to be parked (`parked` true: disconnected, resumable) or removed (false).
    * `kicked` true: removed because its session was ended by `kickPlayer` or the admin API's kick
-   * (docs/GAME-API.md "Kicking a player"), not by its client.
+   * (docs/GAME-API.md "Kicking a player"), not by its client. `consented` true: removed because its
+   * client said it was leaving (the protocol's `leave`, the client library's `leave()`): it quit on
+   * purpose, rather than dropping (parked) or running out of grace (both false).
    */
-  onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean; kicked: boolean }) => void;
+  onPlayerLeft?: (world: GameWorld, player: number, info: { parked: boolean; kicked: boolean; consented: boolean }) => void;
 }
 
 /** Defaults of the worlds of a game (CLI flags and admin create bodies override them). */

@@ -63,8 +63,8 @@ export interface GameState {
   readonly replicated: ReplicationTable | null;
   /** Called in the ingest phase after a session's player was spawned or reattached (`cls`: `SessionClass` code of the session). */
   readonly onPlayerJoined: ((player: number, resumed: boolean, cls: number) => void) | null;
-  /** Called in the ingest phase before a player is parked (disconnect) or removed (grace over, or `kicked`). */
-  readonly onPlayerLeft: ((player: number, parked: boolean, kicked: boolean) => void) | null;
+  /** Called in the ingest phase before a player is parked (disconnect) or removed (grace over, `kicked`, or its client's `leave`: `consented`). */
+  readonly onPlayerLeft: ((player: number, parked: boolean, kicked: boolean, consented: boolean) => void) | null;
   /** Called once when the world is deleted (admin API) or its runtime stops. */
   readonly onWorldDeleted: (() => void) | null;
   /** The game's server → client messages by name. */

@@ -173,7 +173,9 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     onPlayerJoined: hooks.onPlayerJoined
       ? (p, resumed, cls) => hooks.onPlayerJoined!(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' })
       : null,
-    onPlayerLeft: hooks.onPlayerLeft ? (p, parked, kicked) => hooks.onPlayerLeft!(world, p, { parked, kicked }) : null,
+    onPlayerLeft: hooks.onPlayerLeft
+      ? (p, parked, kicked, consented) => hooks.onPlayerLeft!(world, p, { parked, kicked, consented })
+      : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
     timers: createTimerState(
       new Set(game.timers.oneShot.keys()),

@@ -188,6 +188,9 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
         );
       return { ok: true, msg: { type: 5, name: a[1], payload: a[2] } };
     }
+    case MsgType.LEAVE:
+      if (a.length !== 1) return fail(WireErrorCode.BAD_FIELD, 'leave is [6] (no fields)');
+      return { ok: true, msg: { type: 6 } };
     default:
       return fail(WireErrorCode.UNKNOWN_TYPE, `unknown message type ${t}`);
   }

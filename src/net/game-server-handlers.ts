@@ -1,7 +1,7 @@
 /**
  * Handlers of the game server's client messages that reach past the socket (src/net/game-server.ts):
  * hello (protocol version, cluster routing, world lookup, admission), purchase (through the
- * world's ledger) and game-defined messages. Free functions over a {@link MessageContext}.
+ * world's ledger), game-defined messages and leave. Free functions over a {@link MessageContext}.
  */
 import { CloseCode, TxCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
@@ -68,6 +68,18 @@ export const onGameMessage = (cx: MessageContext, conn: Conn, name: string, payl
   if (!entry) return;
   const r = pushGameMessage(entry.world, s.player, conn.id, name, payload, { sessions: entry.net.sessions.length, holder: s });
   if (!r.ok) cx.reply(conn, r.code, r.message, r.strike);
+};
+
+/**
+ * A `leave` (docs/PROTOCOL.md "Leaving"): valid once the session is welcomed — its player removed
+ * by the next step, never parked, the socket closed 1000 `left` (session-kick.ts `leaveByClient`).
+ * Before (no hello yet, a hello still being resolved, a join not applied by a step yet) it is
+ * `NOT_JOINED` with a strike, as an input before hello, and changes nothing.
+ */
+export const onLeave = (cx: MessageContext, conn: Conn): void => {
+  const s = conn.session;
+  if (!s || s.player < 0) return cx.reply(conn, WireErrorCode.NOT_JOINED, 'leave is accepted after welcome', true);
+  cx.registry.consentedLeave(s);
 };
 
 /**

@@ -8,7 +8,7 @@
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { ServerCodec } from './codec.js';
-import { type MessageContext, onGameMessage, onHello, onPurchase } from './game-server-handlers.js';
+import { type MessageContext, onGameMessage, onHello, onLeave, onPurchase } from './game-server-handlers.js';
 import type { NetConfig } from './net-config.js';
 import type { ServerNetStats } from './net-stats.js';
 import { type ClientMsg, MsgType } from './protocol.js';
@@ -103,7 +103,8 @@ export const MAX_HELD_MESSAGES = 16;
  * with a strike each. A game message is held as a copy of its `frame` (decoded again at release),
  * not as its decoded payload: a 1 KiB payload of empty maps, arrays or bins decodes to 40–100 KB
  * of objects, so 16 held payloads per socket were ≈ 1.5 MB (20,000 sockets waiting on a slow
- * auth service: ≈ 30 GB); held frames are at most 16 × `maxPayloadLength` per socket.
+ * auth service: ≈ 30 GB); held frames are at most 16 × `maxPayloadLength` per socket. A `leave`
+ * is never held: before the welcome it is `NOT_JOINED` ({@link onLeave}).
  */
 export const dispatchMessage = (
   cx: MessageContext & { readonly epochNow: () => number },
@@ -111,7 +112,8 @@ export const dispatchMessage = (
   msg: ClientMsg,
   frame: Uint8Array | null = null,
 ): void => {
-  if (msg.type !== MsgType.HELLO && msg.type !== MsgType.PING && !conn.session && conn.helloPending) {
+  const unheld = msg.type === MsgType.HELLO || msg.type === MsgType.PING || msg.type === MsgType.LEAVE;
+  if (!unheld && !conn.session && conn.helloPending) {
     const held = (conn.held ??= []);
     if (held.length >= MAX_HELD_MESSAGES)
       return cx.reply(conn, WireErrorCode.NOT_JOINED, 'hello is still being resolved: wait for welcome', false);
@@ -133,6 +135,8 @@ export const dispatchMessage = (
       return onPurchase(cx, conn, msg);
     case MsgType.GAME:
       return onGameMessage(cx, conn, msg.name, msg.payload);
+    case MsgType.LEAVE:
+      return onLeave(cx, conn);
   }
 };
 

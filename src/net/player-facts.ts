@@ -8,8 +8,9 @@
  *   hello ──► enter {session, player?, owner} ─┐
  *   close ──► park  {player, owner=session}    │
  *   expire ─► remove{player, owner=-1}         ├─► ingest phase: applySessionFact ─► applied(cb)
- *   kick ───► kick  {player, owner=session}    ┘   (also applies to a player the game marked
- *                                                  KICKED_OWNER: session-kick.ts)
+ *   kick ───► kick  {player, owner=session}    │   (also applies to a player the game marked
+ *                                                  │    KICKED_OWNER: session-kick.ts)
+ *   leave ──► leave {player, owner=session}    ┘   (the client sent `leave`: session-kick.ts)
  *
  * `owner` is the `Player.session` value the entity must still have for the fact to apply: a fact
  * about a player that has since been reattached, removed, or whose id was recycled is ignored.
@@ -73,12 +74,13 @@ export interface EnterFact {
 export const KICKED_OWNER = -2;
 
 /**
- * A session left: park its player (`park`), remove it (`remove`: grace over), or remove it because
- * the game or the operator ended its session (`kick`: the game's `onPlayerLeft` hears `kicked`),
- * if `owner` still owns it.
+ * A session left: park its player (`park`), remove it (`remove`: grace over), remove it because
+ * the game or the operator ended its session (`kick`: the game's `onPlayerLeft` hears `kicked`), or
+ * remove it because its client left on purpose (`leave`: `onPlayerLeft` hears `consented`), if
+ * `owner` still owns it.
  */
 export interface LeaveFact {
-  op: 'park' | 'remove' | 'kick';
+  op: 'park' | 'remove' | 'kick' | 'leave';
   player: number;
   /** Required `Player.session`: the leaving session's id, or -1 for a parked player that expired. */
   owner: number;
@@ -127,10 +129,10 @@ const removePlayer = (
   removed: number[],
   game: GameState | null,
   onRemoved: ((player: number) => void) | null,
-  kicked = false,
+  op: LeaveFact['op'] = 'remove',
 ): void => {
   try {
-    game?.onPlayerLeft?.(eid, false, kicked);
+    game?.onPlayerLeft?.(eid, false, op === 'kick', op === 'leave');
   } finally {
     // A throwing hook is counted by ingest (applyErrors); the player is removed all the same.
     despawnEntity(world, eid);
@@ -179,10 +181,10 @@ export const applySessionFact = (
     if (!owns(world, f.player, f.owner) && !(f.op === 'kick' && owns(world, f.player, KICKED_OWNER))) return;
     if (f.op === 'park') {
       park(world, f.player);
-      game?.onPlayerLeft?.(f.player, true, false);
+      game?.onPlayerLeft?.(f.player, true, false, false);
       return;
     }
-    removePlayer(world, f.player, f.removed, game, onRemoved, f.op === 'kick');
+    removePlayer(world, f.player, f.removed, game, onRemoved, f.op);
     return;
   }
   let eid = owns(world, f.player, f.owner) ? f.player : -1;

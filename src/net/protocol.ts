@@ -21,6 +21,11 @@ export const MsgType = {
   PURCHASE: 4,
   /** A game-defined message `[5, name, payload]` (docs/GAME-API.md, docs/PROTOCOL.md). */
   GAME: 5,
+  /**
+   * `[6]`: the client leaves on purpose (after `welcome`): the server closes the socket 1000 `left`
+   * and the next step removes the player without parking it (docs/PROTOCOL.md "Leaving").
+   */
+  LEAVE: 6,
   WELCOME: 16,
   SNAPSHOT: 17,
   EVENT: 18,
@@ -113,7 +118,11 @@ export const MAX_MESSAGE_NAME_LENGTH = 64;
  * input log packs every fact on a timer: an uncaught RangeError there ends the process).
  */
 export const MAX_GAME_PAYLOAD_DEPTH = 64;
-export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg | GameMsg;
+/** `[6]`: leave on purpose (no fields): removed at the next step, never parked; the resume token is dead. */
+export interface LeaveMsg {
+  type: 6;
+}
+export type ClientMsg = HelloMsg | InputMsg | PingMsg | PurchaseMsg | GameMsg | LeaveMsg;
 
 /** `welcome` fields. */
 export interface WelcomeMsg {
@@ -314,6 +323,9 @@ export const inputFrame = (seq: number, moveX: number, moveY: number, actions = 
 export const pingFrame = (clientTime: number): unknown[] => [MsgType.PING, clientTime];
 /** A game-defined message (its payload must match the schema the game declared for `name`). */
 export const gameFrame = (name: string, payload: unknown): unknown[] => [MsgType.GAME, name, payload];
+
+/** `[6]`: leave on purpose (valid after `welcome`; the server then closes the socket 1000 `left`). */
+export const leaveFrame = (): unknown[] => [MsgType.LEAVE];
 
 export const purchaseFrame = (key: string, item: string, quantity: number, expectedPrice: number): unknown[] => [
   MsgType.PURCHASE,

@@ -1,17 +1,20 @@
 /**
- * Kicks: the game (`kickPlayer`, src/game/kick.ts, inside a step) or the operator (admin API,
- * between steps) ends a player's session (docs/GAME-API.md "Kicking a player", docs/ADMIN.md).
- * Its socket is closed 4020 (`KICKED`) with the reason, after what was already sent to it; its
- * resume token is forgotten (live table, identity, durable record), so a hello presenting it gets a
- * fresh player (`RESUME_REFUSED`). The player is not parked: a `kick` fact removes it in the next
- * step's ingest phase (`onPlayerLeft` with `kicked: true`), as a disconnect's park fact would park
+ * Sessions ended for good, without parking: kicks and leaves. The game (`kickPlayer`,
+ * src/game/kick.ts, inside a step) or the operator (admin API, between steps) ends a player's
+ * session (docs/GAME-API.md "Kicking a player", docs/ADMIN.md): its socket is closed 4020 (`KICKED`)
+ * with the reason, after what was already sent to it. A client that sends `leave` (docs/PROTOCOL.md
+ * "Leaving") ends its own: closed 1000 `left`. Either way its resume token is forgotten (live table,
+ * identity, durable record), so a hello presenting it gets a fresh player (`RESUME_REFUSED`). The
+ * player is not parked: a `kick` / `leave` fact removes it in the next step's ingest phase
+ * (`onPlayerLeft` with `kicked: true` / `consented: true`), as a disconnect's park fact would park
  * it — and, like that one, the fact is recorded in the input log, so a replay removes the player at
  * the same step.
  *
  *   game:  kickPlayer (step N) ─► Player.session = KICKED_OWNER, net.kicks
  *            └─► end of step N's replicate phase: close 4020, `kick` fact {owner: session id}
  *   admin: POST …/players/{playerId}/kick (between steps): close 4020, `kick` fact {owner: session id}
- *            └─► ingest phase of the next step: onPlayerLeft(kicked), despawn, `leave` to other sessions
+ *   client: `leave` (between steps): close 1000 `left`, `leave` fact {owner: session id}
+ *            └─► ingest phase of the next step: onPlayerLeft(kicked | consented), despawn, `leave` to other sessions
  */
 import { CloseCode } from '../errors.js';
 import type { DurableSessions } from './durable-sessions.js';
@@ -33,14 +36,14 @@ export interface KickContext {
   readonly durable: DurableSessions | null;
 }
 
-/** Push the `kick` fact of `player` (applied by the next step's ingest phase; never refused: the buffer is critical). */
-const pushKickFact = (entry: WorldEntry, player: number, owner: number): void => {
-  const fact: LeaveFact = { op: 'kick', player, owner, removed: entry.net.removed };
+/** Push the `kick` or `leave` fact of `player` (applied by the next step's ingest phase; never refused: the buffer is critical). */
+const pushEndFact = (entry: WorldEntry, op: 'kick' | 'leave', player: number, owner: number): void => {
+  const fact: LeaveFact = { op, player, owner, removed: entry.net.removed };
   entry.world.ingest.push(SESSION_INGEST_TYPE, player, fact);
 };
 
-/** Close session `s` with 4020 and forget it: not listed, not parked, its token and durable record gone, messages kept for it dropped (counted). */
-const endKicked = (cx: KickContext, entry: WorldEntry, s: Session, reason: string): void => {
+/** Close session `s` with `code` and forget it: not listed, not parked, its token and durable record gone, messages kept for it dropped (counted). */
+const endSession = (cx: KickContext, entry: WorldEntry, s: Session, code: number, reason: string): void => {
   const { world, net } = entry;
   unlistSession(cx.tables, s, net);
   s.conn.session = null;
@@ -50,7 +53,7 @@ const endKicked = (cx: KickContext, entry: WorldEntry, s: Session, reason: strin
     dropBacklog(away, world.game?.outbox.stats);
   }
   cx.durable?.drop(s.resumeToken);
-  cx.wire.end(s.conn, CloseCode.KICKED, reason);
+  cx.wire.end(s.conn, code, reason);
 };
 
 /**
@@ -61,10 +64,10 @@ const endKicked = (cx: KickContext, entry: WorldEntry, s: Session, reason: strin
  */
 export const kickByGame = (cx: KickContext, entry: WorldEntry, player: number, reason: string): void => {
   const s = entry.net.byPlayer.get(player);
-  pushKickFact(entry, player, s === undefined ? KICKED_OWNER : s.conn.id);
+  pushEndFact(entry, 'kick', player, s === undefined ? KICKED_OWNER : s.conn.id);
   if (s === undefined) return;
   entry.net.stats.kicks.game++;
-  endKicked(cx, entry, s, reason);
+  endSession(cx, entry, s, CloseCode.KICKED, reason);
 };
 
 /**
@@ -82,10 +85,29 @@ export const kickByAdmin = (cx: KickContext, entry: WorldEntry, playerId: string
     }
   if (s === undefined) return -1;
   const player = s.player;
-  pushKickFact(entry, player, s.conn.id);
+  pushEndFact(entry, 'kick', player, s.conn.id);
   entry.net.stats.kicks.admin++;
-  endKicked(cx, entry, s, reason);
+  endSession(cx, entry, s, CloseCode.KICKED, reason);
   return player;
+};
+
+/** Close reason of a socket the server closed (1000) because its client sent `leave`. */
+export const LEFT_REASON = 'left';
+
+/**
+ * The client of welcomed session `s` sent `leave` (between steps): push its `leave` fact, owned by
+ * that session, save its player's position (as a disconnect does: the identity's next join starts
+ * there), and close it 1000 `left` without parking (counted `leaves`). The wallet, inventory and
+ * ledger of its durable player are untouched. Nothing when its world is not served (`entry` undefined).
+ */
+export const leaveByClient = (cx: KickContext, entry: WorldEntry | undefined, s: Session): void => {
+  if (entry === undefined) return;
+  const player = s.player;
+  pushEndFact(entry, 'leave', player, s.conn.id);
+  entry.net.stats.leaves++;
+  const P = entry.world.stores.Position;
+  cx.durable?.savePosition(s.ledgerId, s.name, entry.world.id, P.x[player], P.y[player]);
+  endSession(cx, entry, s, CloseCode.NORMAL, LEFT_REASON);
 };
 
 /** Problems of a kick's `reason` (a string of at most {@link MAX_KICK_REASON_BYTES} UTF-8 bytes), or null. */

@@ -32,7 +32,7 @@ import type { HelloMsg, InputMsg } from './protocol.js';
 import { createWorldNet, type NetTransport, type WorldNet } from './replication.js';
 import { createSession, type Conn, type Session } from './session.js';
 import { claimPlayer, countTakeover } from './session-claim.js';
-import { type KickContext, kickByAdmin, kickByGame } from './session-kick.js';
+import { type KickContext, kickByAdmin, kickByGame, leaveByClient } from './session-kick.js';
 import {
   addJoining,
   identityBusy,
@@ -369,14 +369,14 @@ export class SessionRegistry {
     this.#leave(s, entry, s.player, conn.id);
   }
 
-  /**
-   * Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner` (session-parking.ts).
-   * `fact` false: the entity is parked already (its game told), only the registry parks it.
-   */
+  /** Park `player` for its token (grace > 0) or remove it, as a fact owned by `owner`; `fact` false: parked already (its game told; session-parking.ts). */
   #leave(s: Session, entry: WorldEntry, player: number, owner: number, fact = true): void {
     const cx = { tables: this.tables, cfg: this.#cfg, durable: this.durable, shuttingDown: this.shuttingDown };
     leaveSession(cx, s, entry, player, owner, this.counters.parkedEvicted, fact);
   }
+
+  /** The client of welcomed session `s` sent `leave`: its player removed by the next step, not parked (session-kick.ts). */
+  consentedLeave = (s: Session): void => leaveByClient(this.#kickContext(), this.nets.get(s.worldId), s);
 
   /** Admin API: kick the connected player of durable id `playerId` (session-kick.ts); its entity, or -1 when not connected here. */
   kick(worldId: string, playerId: string, reason: string): number {

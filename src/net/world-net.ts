@@ -72,6 +72,8 @@ export interface WorldNetStats {
   ladder: LadderStats;
   /** Sessions ended by a kick (closed 4020), by who asked: the game (`kickPlayer`) or the admin API. */
   kicks: { game: number; admin: number };
+  /** Sessions ended by their client's `leave` (closed 1000 `left`; the player removed, not parked). */
+  leaves: number;
 }
 
 /** Intents source of the tiers issue (`world.intents`), consumed structurally. */
@@ -236,6 +238,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       byClass: createClassStats(),
       ladder: createLadderStats(),
       kicks: { game: 0, admin: 0 },
+      leaves: 0,
     },
     run: 0,
     mark: 0,

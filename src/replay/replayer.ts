@@ -141,7 +141,7 @@ const sessionFactOf = (r: Record<string, unknown>, players: PlayerBindings | nul
           : undefined,
     };
   }
-  const op = r.op === 'remove' || r.op === 'kick' ? r.op : 'park';
+  const op = r.op === 'remove' || r.op === 'kick' || r.op === 'leave' ? r.op : 'park';
   return { op, player: n('player'), owner: n('owner'), removed: [] };
 };
 

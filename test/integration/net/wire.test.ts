@@ -1,11 +1,12 @@
 import { playerRow } from '../../../components/player-table.js';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { unpack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { entityExists } from 'bitecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerCodec } from '../../../src/net/codec.js';
 import { createGameOutbox, encodeGameMessage } from '../../../src/net/game-outbox.js';
+import { leaveFrame } from '../../../src/net/protocol.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
@@ -14,6 +15,14 @@ afterEach(async () => {
   await ts?.stop();
   ts = null;
 });
+
+/** The hex bytes of example `name` of docs/PROTOCOL.md "Example bytes" (`- \`name\` \`[...]\`: \`hex\``). */
+const docExample = (name: string): string => {
+  const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+  const m = new RegExp(`- \`${name}\` \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
+  expect(m, `example ${name} in PROTOCOL.md`).not.toBeNull();
+  return (m?.[1] ?? '').replace(/ /g, '');
+};
 
 /** A plain `ws` client: bytes in, bytes out, nothing from the client library. */
 const rawClient = async (url: string) => {
@@ -39,7 +48,7 @@ const rawClient = async (url: string) => {
 };
 
 describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
-  it('speaks the documented bytes: hello, welcome, input, snapshot, ping/pong', async () => {
+  it('speaks the documented bytes: hello, welcome, input, snapshot, ping/pong, leave', async () => {
     ts = await startTestServer();
     const { ws, next } = await rawClient(ts.url);
     // PROTOCOL.md example: hello [1, 1, "w1", "bob", "", nil]
@@ -82,18 +91,20 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
     ws.send(Buffer.from('9203cd3039', 'hex'));
     const pong = unpack(await next((b) => b[1] === 0x13)) as unknown[];
     expect(pong.slice(0, 2)).toEqual([19, 12345]);
-    ws.close();
+    // PROTOCOL.md example: leave [6] → closed 1000 "left"; the next step removes the player, never parked
+    const closed = new Promise<[number, string]>((r) => ws.once('close', (code: number, why: Buffer) => r([code, why.toString()])));
+    ws.send(Buffer.from(docExample('leave'), 'hex'));
+    expect(await closed).toEqual([1000, 'left']);
+    await ts.idle();
+    expect(entityExists(ts.world, pid)).toBe(false);
+    expect(ts.server.stats().parked).toBe(0);
   });
 });
 
 describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
-  it('the codec writes exactly the welcome, error, event, txResult, wallet and message bytes of the document', () => {
+  it('the codec writes exactly the welcome, error, event, txResult, wallet and message bytes of the document (and the client the leave bytes)', () => {
     const doc = readFileSync(new URL('../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
-    const example = (name: string): string => {
-      const m = new RegExp(`- \`${name}\` \`\\[[^\\n]*\\]\`:\\s*\`([0-9a-f ]+)\``).exec(doc);
-      expect(m, `example ${name} in PROTOCOL.md`).not.toBeNull();
-      return m![1].replace(/ /g, '');
-    };
+    const example = docExample;
     const codec = createServerCodec();
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
     expect(
@@ -139,6 +150,7 @@ describe('documented server bytes (docs/PROTOCOL.md "Example bytes")', () => {
       ),
     ).toBe(labelled('txResult', 'refused'));
     expect(hex(codec.wallet(70, { potion: 3 }, 7))).toBe(example('wallet'));
+    expect(hex(pack(leaveFrame()))).toBe(example('leave')); // the client library's leave frame
     // A game's server message, encoded as the outbox encodes it (src/net/game-outbox.ts).
     expect(hex(encodeGameMessage(createGameOutbox().packr, 42, 'note', { text: 'hi', n: 1 }))).toBe(example('message'));
   });

@@ -89,7 +89,8 @@ describe('record and replay', () => {
         }
         if (!left && Date.now() - t0 > 1500) {
           left = true;
-          clients.pop()!.close(); // a leave mid-run
+          clients.pop()!.close(); // a disconnect mid-run (parked)
+          await clients.pop()!.leave(); // a consented leave mid-run (removed at the next step, not parked)
           const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
           await c.connect();
           await c.join('1', 'late'); // and a join

@@ -19,6 +19,7 @@ describe('client frame validation', () => {
     expect(codec.decode(pack([1, 1, 'w', 'n', '', null, 'x'.repeat(2048)]))).toMatchObject({ ok: true });
     expect(codec.decode(pack([2, 7, -1, 0.25, 3]))).toEqual({ ok: true, msg: { type: 2, seq: 7, moveX: -1, moveY: 0.25, actions: 3 } });
     expect(codec.decode(pack([3, 1.5]))).toEqual({ ok: true, msg: { type: 3, clientTime: 1.5 } });
+    expect(codec.decode(pack([6]))).toEqual({ ok: true, msg: { type: 6 } });
   });
   it.each([
     [[2, 1, 0, 0], 'BAD_FIELD'],
@@ -35,6 +36,8 @@ describe('client frame validation', () => {
     [[1, '1', 'w', 'n', ''], 'BAD_FIELD'],
     [[1, 1, 'w', 'n', '', 7], 'BAD_FIELD'],
     [[3], 'BAD_FIELD'],
+    [[6, null], 'BAD_FIELD'],
+    [[6, 'bye'], 'BAD_FIELD'],
     [[50], 'UNKNOWN_TYPE'],
     [['x'], 'BAD_FRAME'],
     [[], 'BAD_FRAME'],
