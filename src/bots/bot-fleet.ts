@@ -12,8 +12,7 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../client/client.js';
 import { createPrng, nextInt } from '../world/prng.js';
 import { createLatencyHistogram, encodeHistogram, recordMs } from './histogram.js';
-import { dropSocket } from '../client/close-bound.js';
-import { createJoinCanceller } from './join-cancel.js';
+import { cancelClientJoin, cancelLightJoin, createJoinCanceller } from './join-cancel.js';
 import { joinFailureReason } from './join-failure.js';
 import { LightBot } from './light-bot.js';
 import { clientMovable, createMoveFollower, lightMovable, type Movable } from './follow-moves.js';
@@ -107,10 +106,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
         const c = new WorldtickClient({ url: o.url, WebSocket: FullCtor, sink: g.sink });
         bot = c;
         const connected = c.connect();
-        end = joins.start(() => {
-          const s = c.socket;
-          if (s) dropSocket(s, 1000, 'join cancelled');
-        });
+        end = joins.start(() => cancelClientJoin(c));
         await connected
           .then(() => c.join(o.worldId, `bot${index}`, token, null, timeout))
           .catch((err: unknown) => {
@@ -122,7 +118,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
         const c = new LightBot(o.url, g.sink, Date.now, { transport, readBuffer: rb });
         bot = c;
         const joined = c.join(o.worldId, `bot${index}`, timeout, token);
-        end = joins.start(() => c.close(true));
+        end = joins.start(() => cancelLightJoin(c));
         await joined.catch((err: unknown) => {
           c.close();
           throw err;
@@ -137,7 +133,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       return;
     }
     if (end()) {
-      bot.close(); // welcomed as the stop dropped its socket: cancelled all the same
+      void bot.leave(); // welcomed as the stop came: cancelled all the same, its player removed (not parked)
       return;
     }
     if (index % every === 0) full++;
@@ -300,7 +296,10 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     }
   }
   const connected = full + light;
-  for (const s of alive) s.bot.close();
+  // The run is over: by default every bot leaves (its player removed at the server's next step), so a
+  // finished run leaves no parked players behind; `leaveAtEnd: false` drops them (parked for their grace).
+  const ending = alive.map((s) => (o.leaveAtEnd === false ? s.bot.close() : s.bot.leave()));
+  await Promise.all(ending);
   await sleep(200);
   return {
     proc: o.proc ?? 0,

@@ -37,6 +37,8 @@ export interface BotsCliOptions {
   followMoves: boolean;
   /** Also follow a connection lost without a close frame (1006: a crashed instance, a failover follows). Default false. */
   followLost: boolean;
+  /** At the end of the run, every bot leaves (removed at the server's next step, not parked). Default true. */
+  leaveAtEnd: boolean;
   /** Internal: run as a worker of a multi-process run (options arrive over IPC). */
   worker: boolean;
 }
@@ -132,6 +134,15 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       '--follow-lost',
       'with --follow-moves: also follow a connection lost without a close frame (1006: its instance crashed, a failover follows) as a move of kind lost',
       false,
+    )
+    .option(
+      '--leave-at-end',
+      'at the end of the run every bot sends leave: the server removes its player at once, nothing stays parked (default)',
+      true,
+    )
+    .option(
+      '--no-leave-at-end',
+      'at the end of the run the bots just close their sockets: the server parks their players for its resume grace',
     )
     .addOption(new Option('--worker', 'internal: worker process of --procs').hideHelp());
 

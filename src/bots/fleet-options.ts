@@ -78,6 +78,12 @@ export interface FleetOptions {
   followMoves?: boolean;
   /** With `followMoves`: also follow a connection lost without a close frame (1006: a crashed instance). Default false. */
   followLost?: boolean;
+  /**
+   * At the end of the run every bot leaves (the protocol's `leave`: the server removes its player at its
+   * next step, never parked). Default true; false: the bots just close their sockets, so the server parks
+   * their players for `resumeGraceSeconds` (the behaviour before `leave` existed; docs/BOTS.md).
+   */
+  leaveAtEnd?: boolean;
   /** Aborted (reason: a signal's name): stop ramping, end the window now (none if not reached), report it (`stopped`). */
   stop?: AbortSignal;
 }

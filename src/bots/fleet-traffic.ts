@@ -19,6 +19,8 @@ export interface FleetBot {
   /** Resolves with the txResult (code null = ok); rejects on timeout. */
   purchase(key: string, item: string, quantity: number, expectedPrice: number): Promise<{ code: string | null }>;
   close(): void;
+  /** Leave on purpose (docs/PROTOCOL.md "Leaving"): the server removes the player at its next step, never parked. */
+  leave(): unknown;
   /** Full clients only. */
   view?: { inconsistencies: number };
 }

@@ -4,8 +4,13 @@
  * its socket dropped at once (terminated: no close handshake to wait for on a slow server), so the
  * ramp — or an influx or churn join of the window — ends now instead of at its join timeout. Such a
  * join is counted apart (`cancelledJoins`): it is neither a join failure nor a bot that joined, so
- * never a disconnect. Nothing of it is left: its timer ends with its socket's close.
+ * never a disconnect. Nothing of it is left: its timer ends with its socket's close. A bot the stop
+ * finds welcomed already leaves instead ({@link cancelJoin}): the server removes its player at its
+ * next step rather than parking it for `resumeGraceSeconds` (docs/PROTOCOL.md "Leaving").
  */
+import type { WorldtickClient } from '../client/client.js';
+import { dropSocket } from '../client/close-bound.js';
+import type { LightBot } from './light-bot.js';
 
 /** The joins in flight of one fleet, and how many a stop cancelled. */
 export interface JoinCanceller {
@@ -19,6 +24,41 @@ export interface JoinCanceller {
   /** Joins the stop cancelled so far. */
   readonly cancelled: number;
 }
+
+/** What {@link cancelJoin} needs of a bot (full client or light bot). */
+interface CancellableBot {
+  /** Its socket is open and welcomed: the server holds a player for it. */
+  readonly welcomed: boolean;
+  /** Send `leave` and close (the server removes the player at its next step, not parked). */
+  leave(): unknown;
+  /** Drop the socket at once, without a close handshake. */
+  drop(): void;
+}
+
+/**
+ * Cancel one bot's join: welcomed already, it leaves (its player removed at the server's next step,
+ * never parked: nothing of the cancelled join is left for 30 s); not yet, its socket is dropped at once
+ * (the server spawns nothing for a join whose socket closed before its step applied it).
+ */
+const cancelJoin = (bot: CancellableBot): void => {
+  if (bot.welcomed) void bot.leave();
+  else bot.drop();
+};
+
+/** {@link cancelJoin} of a full client's join (the fleet's `WorldtickClient`). */
+export const cancelClientJoin = (c: WorldtickClient): void =>
+  cancelJoin({
+    welcomed: c.open && c.welcome !== null,
+    leave: () => c.leave(),
+    drop: () => {
+      const s = c.socket;
+      if (s) dropSocket(s, 1000, 'join cancelled');
+    },
+  });
+
+/** {@link cancelJoin} of a light bot's join. */
+export const cancelLightJoin = (c: LightBot): void =>
+  cancelJoin({ welcomed: c.welcomed, leave: () => c.leave(), drop: () => c.close(true) });
 
 /** A {@link JoinCanceller} that drops every join in flight when `stop` is aborted. */
 export const createJoinCanceller = (stop?: AbortSignal): JoinCanceller => {

@@ -100,6 +100,7 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     transport: o.transport,
     followMoves: o.followMoves,
     followLost: o.followLost,
+    leaveAtEnd: o.leaveAtEnd,
   };
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -41,9 +41,11 @@ describe('bots CLI options', () => {
       transport: 'raw',
       followMoves: true,
       followLost: false,
+      leaveAtEnd: true,
       worker: false,
     });
     expect(parse(['--follow-moves']).opts?.followMoves).toBe(true);
+    expect(parse(['--no-leave-at-end']).opts?.leaveAtEnd).toBe(false);
   });
 
   it('parses every flag', () => {
@@ -87,6 +89,7 @@ describe('bots CLI options', () => {
       'ws',
       '--no-follow-moves',
       '--follow-lost',
+      '--no-leave-at-end',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -112,6 +115,7 @@ describe('bots CLI options', () => {
       transport: 'ws',
       followMoves: false,
       followLost: true,
+      leaveAtEnd: false,
       worker: false,
     });
   });

@@ -29,6 +29,7 @@ const slowBot = (delayMs: number): FleetBot => {
       return new Promise((resolve) => setTimeout(() => resolve({ code }), delayMs));
     },
     close: () => undefined,
+    leave: () => undefined,
   };
 };
 
