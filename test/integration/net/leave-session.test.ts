@@ -13,14 +13,19 @@ import { defineGame } from '../../../src/index.js';
 import type { GameServer } from '../../../src/net/game-server.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/types.js';
+import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
 import { stepWorld } from '../../../src/world/step.js';
 import { openRaw } from '../../fuzz-helpers/raw-ws.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { type PausedGameServer, startPausedGameServer } from '../../helpers/paused-game-server.js';
+import { startTestServer, type TestServer } from './harness.js';
 
 let server: GameServer | null = null;
 let store: Store | null = null;
+let ts: TestServer | null = null;
 afterEach(async () => {
+  await ts?.stop();
+  ts = null;
   await server?.stop();
   server = null;
   await store?.close();
@@ -135,5 +140,29 @@ describe('leave: a consented leave', () => {
     expect(server.stats()).toMatchObject({ sessions: 2, parked: 0, strikes: 3, errorsByCode: { NOT_JOINED: 2, BAD_FIELD: 1 } });
     expect(server.stats().worlds.w1?.leaves).toBe(0);
     expect(other.ws.code()).toBe(0);
+  });
+
+  it('while the hello is still being resolved (authenticate pending): NOT_JOINED at once, not held; the join goes on', async () => {
+    let open = (): void => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const authenticate = async (req: AuthRequest): Promise<AuthResult> => {
+      await gate;
+      return { ok: true, identity: req.name };
+    };
+    ts = await startTestServer({ size: 40, hooks: { authenticate } });
+    const x = await openRaw(ts.url);
+    x.send([1, 1, 'w1', 'eve', 'eve-token', null]);
+    for (let i = 0; i < 500 && ts.server.stats().auth.pending < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    x.send(LEAVE);
+    x.send([3, 1]);
+    await x.waitFor(PONG, (m) => m[1] === 1);
+    expect(x.errors()).toEqual(['NOT_JOINED']); // answered while the hello is held, not after it
+    expect(ts.server.stats().auth.pending).toBe(1);
+    open();
+    const player = (await x.waitFor(WELCOME))[2] as number;
+    await ts.idle();
+    expect(entityExists(ts.world, player)).toBe(true);
+    expect(ts.server.stats()).toMatchObject({ sessions: 1, parked: 0, worlds: { w1: { leaves: 0 } } });
+    expect(x.code()).toBe(0);
   });
 });
