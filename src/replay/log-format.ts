@@ -32,9 +32,11 @@ import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
  * in the next step's `pre.binds` (version 4 put it in the previous step's facts, so a replay made
  * it one step early; such a log is still read and replayed as it was written). 6: a session fact may
  * be a `kick` (a player removed because the game or the operator ended its session, src/net/session-kick.ts),
- * which a version-5 reader would take for a park. Versions 2 to 6 are read.
+ * which a version-5 reader would take for a park. 7: a session fact may be a `leave` (a player removed
+ * because its client sent `leave`, docs/PROTOCOL.md "Leaving"), which a version-6 reader would take for
+ * a park. Versions 2 to 7 are read.
  */
-export const LOG_VERSION = 6;
+export const LOG_VERSION = 7;
 
 /** Oldest version {@link readLog} reads. */
 export const LOG_VERSION_MIN = 2;
