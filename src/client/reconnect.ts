@@ -12,7 +12,8 @@ import { CloseCode } from '../wire-codes.js';
  * - `later` — the same, but the server asked to wait before retrying: a service the hello needs was
  *   unavailable (1013), the world is full (4009) or in maintenance (4013), or the client's address
  *   made too many new players or failed authentications (4018, 4019).
- * - `stop` — do not reconnect on your own: a normal close (1000), a protocol version the server
+ * - `stop` — do not reconnect on your own: a normal close (1000; reason `left` after the client's own
+ *   `leave`, whose player is removed, its resume token dead), a protocol version the server
  *   does not speak (4001), too many protocol errors (4002: a client bug), an unknown or deleted
  *   world (4004, 4012), the session taken over by another socket of the same player (4011: another
  *   tab or device holds it now), authentication refused (4017), kicked (4020). Unknown codes stop
