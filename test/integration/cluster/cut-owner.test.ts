@@ -10,12 +10,14 @@
  * - `pg`: the same links, only PostgreSQL's cut (a's Redis still answers).
  *
  * In each, `a` owns the default world with players buying arrows (real WebSocket clients retrying a
- * key until answered, test/helpers/cluster-players.ts). Cut from Redis, asserted: `a` stops stepping the world and
- * closes its sessions (4015) by itself, logs the documented lines, refuses new players while cut, and
- * does not crash; `b` takes the world over with a larger fencing token; the players come back on `b`
- * as themselves with their wallets; after the heal `a` sees `b` as the owner and holds nothing; no two
- * instances' steps of the world overlap; the checkpoints' tokens never go back (no write of `a` over
- * `b`'s); every acknowledged purchase is in the ledger exactly once, none unacknowledged is, and the
+ * key until answered, test/helpers/cluster-players.ts). Cut from Redis, asserted: `a` stops stepping
+ * the world and closes its sessions (4015) by itself, logs the documented lines, refuses new players
+ * while cut, and does not crash; `b` takes the world over with a larger fencing token; the players
+ * come back on `b` as themselves with their wallets; after the heal `a` is back on a NEW Redis
+ * connection (before, it kept the silent one, which came back only with TCP's next retransmission:
+ * minutes away after a long cut), sees `b` as the owner and holds nothing; no two instances' steps of
+ * the world overlap; the checkpoints' tokens never go back (no write of `a` over `b`'s); every
+ * acknowledged purchase is in the ledger exactly once, none unacknowledged is, and the
  * ledger verifies on both. Cut from PostgreSQL only: `a` keeps renewing its lease and stepping the
  * world (before, the control tick waited on the orphan scan's store read for the 5 s query timeout,
  * renewed nothing meanwhile, and the lease lapsed: the world stopped and failed over to `b`), its
@@ -23,6 +25,7 @@
  * checks hold. The figures it prints (cut → `a` stopped, cut → `b` stepping) are quoted
  * in docs/CLUSTER.md; timing is not asserted.
  */
+import { createConnection } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
@@ -132,6 +135,28 @@ const ledgerKeys = async (inst: TestInstance, name: string): Promise<string[]> =
     .sort();
 };
 
+/** Ids of the Redis connections from `addr` that ran a command other than a subscription (a's command connection). */
+const commandConnections = (redis: RedisTestServer, addr: string): Promise<string[]> =>
+  new Promise((resolve, reject) => {
+    const sock = createConnection({ host: '127.0.0.1', port: redis.port });
+    let buf = '';
+    sock.setTimeout(2000, () => sock.destroy(new Error('CLIENT LIST: no answer')));
+    sock.once('error', reject);
+    sock.once('connect', () => sock.write('CLIENT LIST\r\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      const m = /^\$(\d+)\r\n/.exec(buf);
+      if (!m || buf.length < m[0].length + Number(m[1])) return;
+      sock.destroy();
+      const rows = buf.slice(m[0].length, m[0].length + Number(m[1])).split('\n');
+      resolve(
+        rows
+          .filter((r) => r.includes(` addr=${addr}:`) && !/ cmd=(subscribe|psubscribe|ssubscribe)\b/.test(r) && !/ sub=[1-9]/.test(r))
+          .map((r) => /\bid=(\d+)/.exec(r)?.[1] ?? ''),
+      );
+    });
+  });
+
 /** One case's cluster: `a` (in the namespace, owning the default world), `b`, the store and the players. */
 interface Cluster {
   name: string;
@@ -146,6 +171,7 @@ interface Cluster {
   tokenA: number;
   /** How many of a's lines were there before the cut. */
   linesBefore: number;
+  redis: RedisTestServer;
 }
 
 /** Start the case `name` over `l`: a first (binding its players' link), so it owns the default world; then b; players buying. */
@@ -174,7 +200,7 @@ const startCluster = async (name: string, l: CaseLinks): Promise<Cluster> => {
   await until('purchases flowing on a', () => acked() >= 20);
   const tokenA = (await heldToken(a)) ?? 0;
   expect(tokenA).toBeGreaterThan(0);
-  return { name, a, b, db, players, acked, tokenA, linesBefore: a.lines.length };
+  return { name, a, b, db, players, acked, tokenA, linesBefore: a.lines.length, redis };
 };
 
 /** The token `i` holds the world's lease with, if it does. */
@@ -225,6 +251,8 @@ const unavailable = (x: Cluster): number => x.players.reduce((n, p) => n + p.log
 const failoverCase = async (name: string, l: CaseLinks, cut: NetnsLink): Promise<void> => {
   const x = await startCluster(name, l);
   const { a, b } = x;
+  const connectionsBefore = await commandConnections(x.redis, l.redis.nsAddr);
+  expect(connectionsBefore.length).toBeGreaterThan(0);
   await cut.cut();
   const cutAt = Date.now();
   // a notices by itself (nothing tells it): it stops stepping the world and closes its sessions.
@@ -269,6 +297,10 @@ const failoverCase = async (name: string, l: CaseLinks, cut: NetnsLink): Promise
     30_000,
   );
   const backAt = Date.now();
+  // a's coordinator gave up its silent connection and came back on a new one (not on TCP's next
+  // retransmission of the old one, which after a long cut can be minutes away).
+  const connectionsAfter = await commandConnections(x.redis, l.redis.nsAddr);
+  expect(connectionsAfter.filter((id) => !connectionsBefore.includes(id)).length).toBeGreaterThan(0);
   await controlTicks(a, 3); // time for a to (wrongly) take the world back or write it
   expect(await heldToken(a)).toBe(undefined);
   expect((await ownersFrom(b))[WORLD]).toBe('b');
