@@ -9,6 +9,11 @@
  * makes `renew` fail instead of hanging; commands in flight when the connection drops are
  * never re-sent after reconnecting (`autoResendUnfulfilledCommands: false`) — a stale renew
  * must not land later — and the lease book measures validity from the send time anyway.
+ * A connection that answers nothing for two command timeouts in a row is given up and a new one
+ * opened (connect timeout: two command timeouts, at least 1 s): a silent network cut (no FIN, RST or
+ * ICMP) closes nothing, and the old connection would otherwise come back only with TCP's next
+ * retransmission after the heal, whose interval doubles up to 2 minutes while the cut lasts
+ * (test/integration/cluster/cut-owner.test.ts).
  * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else):
  * redis-subscriptions.ts.
  *
@@ -95,6 +100,10 @@ export class RedisCoordinator implements Coordinator {
   private readonly subs: RedisSubscriptions;
   private readonly shas = new Map<string, string>();
   private closed = false;
+  /** performance.now() of the last answer from Redis (or of the connection's start). */
+  private answeredAt = performance.now();
+  /** Silence (ms) after which a timed-out command makes the connection be given up: two command timeouts. */
+  private readonly silentMs: number;
 
   constructor(options: RedisCoordinatorOptions) {
     const prefix = options.keyPrefix ?? REDIS_COORDINATOR_DEFAULTS.keyPrefix;
@@ -109,7 +118,13 @@ export class RedisCoordinator implements Coordinator {
     this.target = redisTarget(options.connection);
     this.clock = options.clock ?? (() => performance.now());
     this.book = createLeaseBook(margin);
-    const policy: RedisOptions = { commandTimeout: timeout, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
+    this.silentMs = 2 * timeout;
+    const policy: RedisOptions = {
+      commandTimeout: timeout,
+      connectTimeout: Math.max(1000, 2 * timeout),
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 1,
+    };
     const { Redis: RedisClient } = loadIoredis();
     this.redis =
       typeof options.connection === 'string'
@@ -117,6 +132,9 @@ export class RedisCoordinator implements Coordinator {
         : new RedisClient({ ...options.connection, ...policy });
     this.redis.on('error', () => {
       this.counters.backendErrors++;
+    });
+    this.redis.on('ready', () => {
+      this.answeredAt = performance.now(); // a new connection: its silence is counted from now
     });
     this.subs = new RedisSubscriptions({
       duplicate: () => this.redis.duplicate(),
@@ -140,15 +158,35 @@ export class RedisCoordinator implements Coordinator {
       this.shas.set(script, sha);
     }
     try {
-      try {
-        return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return await this.redis.eval(script, keys.length, ...keys, ...args);
-      }
+      const r = await this.evalScript(sha, script, keys, args);
+      this.answeredAt = performance.now();
+      return r;
     } catch (err) {
+      this.giveUpIfSilent(err);
       throw clusterUnavailable(op, err);
     }
+  }
+
+  private async evalScript(sha: string, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      const r = await this.redis.eval(script, keys.length, ...keys, ...args);
+      this.answeredAt = performance.now(); // NOSCRIPT was an answer too
+      return r;
+    }
+  }
+
+  /**
+   * A command timed out and Redis has answered nothing on this connection for {@link silentMs}: give the
+   * connection up and open a new one (ioredis reconnects; commands in flight fail, none is re-sent).
+   */
+  private giveUpIfSilent(err: unknown): void {
+    if (this.closed || !(err instanceof Error) || err.message !== 'Command timed out') return;
+    if (this.redis.status !== 'ready' || performance.now() - this.answeredAt < this.silentMs) return;
+    this.answeredAt = performance.now(); // once per silence: the new connection has its own
+    this.redis.disconnect(true);
   }
 
   private k(kind: string, id?: string): string {

@@ -14,6 +14,41 @@ export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldS
   return (await o.storedWorlds!()).map((worldId) => ({ worldId, updatedAt: null }));
 };
 
+/**
+ * How long one control tick waits for the orphan scan's listing (ms): a sixth of the lease TTL, at
+ * least 50 ms (1 s at the default TTL of 6 s). The tick renews no lease while it waits, and a query on
+ * a connection the network silently dropped waits the store's whole query timeout (5 s), longer than
+ * the renewals can wait (docs/CLUSTER.md "Partition").
+ */
+export const orphanScanWaitMs = (leaseTtlMs: number): number => Math.max(50, Math.floor(leaseTtlMs / 6));
+
+/**
+ * {@link listStored} for the control tick: each call waits at most `waitMs` and resolves null when the
+ * store has not answered by then. The listing is not dropped: it stays the one in flight, and the next
+ * call waits for it (or takes its answer, come meanwhile) instead of sending another, so a silent store
+ * never holds more than one listing. Rejects as the listing does.
+ */
+export const storedLister = (o: ClusterServiceOptions): ((waitMs: number) => Promise<StoredWorldStamp[] | null>) => {
+  let pending: Promise<{ records: StoredWorldStamp[] }> | null = null;
+  return async (waitMs) => {
+    const listing = (pending ??= listStored(o).then((records) => ({ records })));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+    });
+    try {
+      const r = await Promise.race([listing, late]);
+      if (r !== null) pending = null;
+      return r?.records ?? null;
+    } catch (err) {
+      pending = null;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+};
+
 /** Whether the options say what the store holds (`storedRecord`, `storedRecords` or `storedWorlds`). */
 export const knowsStored = (o: ClusterServiceOptions): boolean => !!(o.storedRecord || o.storedRecords || o.storedWorlds);
 

@@ -29,7 +29,7 @@ import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
-import { listStored } from './cluster-stored.js';
+import { orphanScanWaitMs, storedLister } from './cluster-stored.js';
 import { isPassingOutage, STORE_OUTAGE_ERROR_MS, storeUnavailableReason } from '../persist/write-failure-log.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
@@ -69,6 +69,8 @@ export class WorldTakeover {
   readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
   #orphansSeen = new Set<string>();
+  /** The orphan scan's listing, bounded per control tick (one in flight at most). */
+  readonly #listStored: (waitMs: number) => Promise<StoredWorldStamp[] | null>;
   /** The refusal of each world declined here (a handover waiting on a failover's restore answers with it). */
   readonly #declined = new Map<string, WorldtickError>();
   /** Leases handed here whose adopt request has not come yet: control ticks waited so far, by world (held meanwhile). */
@@ -77,6 +79,7 @@ export class WorldTakeover {
   readonly #outages = new Map<string, { since: number; last: number }>();
   constructor(context: TakeoverContext) {
     this.#c = context;
+    this.#listStored = storedLister(context.opts);
   }
 
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
@@ -291,12 +294,13 @@ export class WorldTakeover {
     const o = this.#c.opts;
     const c = o.coordinator;
     const id = o.instanceId;
-    let records: StoredWorldStamp[];
+    let records: StoredWorldStamp[] | null;
     try {
-      records = await listStored(o);
+      records = await this.#listStored(orphanScanWaitMs(o.leaseTtlMs));
     } catch {
       return 0;
     }
+    if (records === null) return 0; // the store is slow or cut off: no orphan this tick, the renewals go on
     this.#expireDeclined(records);
     const stored = records.map((r) => r.worldId);
     for (const worldId of this.#outages.keys()) if (!stored.includes(worldId)) this.#outages.delete(worldId); // deleted since

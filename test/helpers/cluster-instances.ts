@@ -51,16 +51,25 @@ export interface TestInstance {
   stop(): Promise<void>;
 }
 
+/** How {@link startInstance} runs an instance besides its arguments. */
+export interface InstanceSpawnOptions {
+  /** Another entry point than src/cli/main.ts (a game's main calling `runMain`, same options). */
+  main?: string;
+  /** Added to its environment. */
+  env?: Record<string, string>;
+  /**
+   * A command that runs node for it, e.g. a network namespace's `['ip', 'netns', 'exec', ns]`
+   * (test/helpers/netns-link.ts; it execs node in place: the child's pid is node's). Such an instance
+   * binds `--host` (an address of the namespace): its URLs carry that host.
+   */
+  wrap?: readonly string[];
+}
+
 /**
  * Start one instance with `args` (plus `--port 0 --admin-port 0`); resolves once both servers listen.
- * `o.main`: another entry point than src/cli/main.ts (a game's main calling `runMain`, same options);
- * `o.env`: added to its environment.
  */
-export const startInstance = async (
-  id: string,
-  args: string[],
-  o: { main?: string; env?: Record<string, string> } = {},
-): Promise<TestInstance> => listening(spawnInstance(id, args, o, await childNodeArgs(o.main ?? 'src/cli/main.ts')));
+export const startInstance = async (id: string, args: string[], o: InstanceSpawnOptions = {}): Promise<TestInstance> =>
+  listening(spawnInstance(id, args, o, await childNodeArgs(o.main ?? 'src/cli/main.ts')));
 
 /**
  * {@link startInstance} ahead of its turn (test/helpers/warm-main.ts): the process loads its modules
@@ -157,10 +166,11 @@ interface Spawned {
   stderr: () => string;
 }
 
-const spawnInstance = (id: string, args: string[], o: { env?: Record<string, string> }, nodeArgs: string[]): Spawned => {
+const spawnInstance = (id: string, args: string[], o: Omit<InstanceSpawnOptions, 'main'>, nodeArgs: string[]): Spawned => {
   // Each instance its own throwaway store unless the test gives one (never the repository's ./data).
   const dataDir = args.includes('--data-dir') || args.includes('--store') ? [] : ['--data-dir', tempDataDir(`wt-${id}-`).dir];
-  const child = spawn(process.execPath, [...nodeArgs, '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args], {
+  const [cmd = process.execPath, ...wrapArgs] = o.wrap?.length ? [...o.wrap, process.execPath] : [];
+  const child = spawn(cmd, [...wrapArgs, ...nodeArgs, '--port', '0', '--admin-port', '0', '--instance-id', id, ...dataDir, ...args], {
     cwd: ROOT,
     stdio: [o.env?.WT_WARM_ENTRY === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], // a warm start waits for its go on stdin
     env: { ...process.env, ...o.env, WORLDTICK_ADMIN_TOKEN: CLUSTER_TOKEN },
@@ -177,11 +187,15 @@ const spawnInstance = (id: string, args: string[], o: { env?: Record<string, str
 const listening = async ({ id, child, lines, closed, stderr }: Spawned): Promise<TestInstance> => {
   const deadline = Date.now() + 30_000;
   let gamePort = 0;
+  let gameHost = '127.0.0.1';
   let adminUrl = '';
   while (Date.now() < deadline && (!gamePort || !adminUrl)) {
     if (child.exitCode !== null) throw new Error(`instance ${id} exited ${child.exitCode}: ${stderr().slice(-2000)}`);
     for (const l of lines) {
-      if (l.msg === 'game server listening') gamePort = l.port as number;
+      if (l.msg === 'game server listening') {
+        gamePort = l.port as number;
+        if (typeof l.host === 'string' && l.host !== '0.0.0.0' && l.host !== '::') gameHost = l.host;
+      }
       if (typeof l.msg === 'string' && l.msg.startsWith('admin listening')) adminUrl = String(l.url).replace(/\/$/, '');
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -194,7 +208,7 @@ const listening = async ({ id, child, lines, closed, stderr }: Spawned): Promise
   return {
     id,
     child,
-    gameUrl: `ws://127.0.0.1:${gamePort}`,
+    gameUrl: `ws://${gameHost}:${gamePort}`,
     adminUrl,
     lines,
     api: (method, path, body) => adminApi(adminUrl, method, path, body, 10_000),

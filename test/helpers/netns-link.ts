@@ -12,6 +12,10 @@
  * `tc qdisc … netem loss 100%` would do (netem reports its drops to the sender as sent), but a kernel
  * may lack sch_netem (this project's CI VM does); the neighbour entries need only `ip`.
  *
+ * A second (third…) link into the same namespace (`createNetnsLink(k, { into })`) gives a process there
+ * several networks to cut one at a time: Redis behind one, PostgreSQL behind another, its clients on a
+ * third (test/integration/cluster/cut-owner.test.ts). Each /30 is a connected route on its own veth.
+ *
  * Names carry the test process's pid and the link's number `k` in it (`wtpl-<pid>-<k>`, veth
  * `wtplh<pid>k<k>`/`wtpln<pid>k<k>`) and each /30 subnet is one not in use on the host, so parallel
  * files, the cases of one file and benches (bench/netns-setup.sh: wtv0/wtv1, 10.77.0.0/24) never meet;
@@ -42,7 +46,7 @@ export interface NetnsLink {
   cut(direction?: 'both' | 'toNs'): Promise<void>;
   /** Let frames through again. */
   heal(): Promise<void>;
-  /** Remove the veth pair and the namespace (idempotent; never throws). */
+  /** Remove the veth pair and the namespace (only the pair for a link made `into` another's namespace; idempotent; never throws). */
   destroy(): Promise<void>;
 }
 
@@ -86,16 +90,18 @@ const freeSubnet = async (): Promise<number> => {
 /**
  * Make the namespace and its link, or return `{ skip }` saying why it cannot be had here (not root,
  * no CAP_NET_ADMIN, no `ip`, namespaces not allowed): found by trying, and undone on the way out.
+ * `o.into`: no namespace of its own, a further veth pair into that link's namespace (its `k` must
+ * differ; `destroy` removes only the pair, the namespace goes with `into`'s).
  */
-export const createNetnsLink = async (k = 0): Promise<NetnsLink | { skip: string }> => {
+export const createNetnsLink = async (k = 0, o: { into?: NetnsLink } = {}): Promise<NetnsLink | { skip: string }> => {
   const pid = process.pid;
-  const ns = `wtpl-${pid}-${k}`;
+  const ns = o.into?.ns ?? `wtpl-${pid}-${k}`;
   const hostIf = `wtplh${pid}k${k}`;
   const nsIf = `wtpln${pid}k${k}`;
   let made = false;
   const destroy = async (): Promise<void> => {
     await ip('link', 'del', hostIf).catch(() => undefined); // its peer goes with it
-    await ip('netns', 'del', ns).catch(() => undefined);
+    if (!o.into) await ip('netns', 'del', ns).catch(() => undefined);
   };
   try {
     await removeLeftovers();
@@ -104,14 +110,14 @@ export const createNetnsLink = async (k = 0): Promise<NetnsLink | { skip: string
     const hostAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 1}`;
     const nsAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 2}`;
     const inNs = (...args: string[]): Promise<unknown> => ip('netns', 'exec', ns, 'ip', ...args);
-    await ip('netns', 'add', ns);
+    if (!o.into) await ip('netns', 'add', ns);
     made = true;
     await ip('link', 'add', hostIf, 'address', hostMac(k), 'type', 'veth', 'peer', 'name', nsIf, 'address', nsMac(k));
     await ip('link', 'set', nsIf, 'netns', ns);
     await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
     await inNs('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
     await ip('link', 'set', hostIf, 'up');
-    await inNs('link', 'set', 'lo', 'up');
+    if (!o.into) await inNs('link', 'set', 'lo', 'up');
     await inNs('link', 'set', nsIf, 'up');
     /** Each end's neighbour entry for the other: the real MAC (through) or nowhere (cut). */
     const neighbours = async (toNs: boolean, toHost: boolean): Promise<void> => {

@@ -62,11 +62,18 @@ const exited = (child: ChildProcess): Promise<void> =>
  * within 10 s. The server's own output decides, not a probe: a probe could be answered by another
  * Redis that holds the port.
  */
-const startOnce = async (bin: string, port: number): Promise<RedisTestServer | null> => {
+const startOnce = async (bin: string, port: number, bind: readonly string[]): Promise<RedisTestServer | null> => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-redis-'));
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    bin,
+    [
+      ...['--port', String(port), '--bind', ['127.0.0.1', ...bind].join(' '), '--save', '', '--appendonly', 'no', '--dir', dir],
+      ...(bind.length ? ['--protected-mode', 'no'] : []), // clients from a test network, no password
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   let settle: (ready: boolean) => void = () => {};
   const outcome = new Promise<boolean>((resolve) => {
@@ -107,14 +114,18 @@ const START_ATTEMPTS = 5;
 /**
  * Starts a redis-server on a free port: `firstPort` if given, else one the OS picks; when another
  * process took the port first (the server exits "Address already in use"), on a new free port, up to
- * 5 attempts. Read the port from the result.
+ * 5 attempts. Read the port from the result. `o.bind`: addresses it listens on besides 127.0.0.1 (a
+ * test network's host end, test/helpers/netns-link.ts); the URL stays on 127.0.0.1.
  */
-export const startRedisServer = async (bin = findRedisServer(), o: { firstPort?: number } = {}): Promise<RedisTestServer> => {
+export const startRedisServer = async (
+  bin = findRedisServer(),
+  o: { firstPort?: number; bind?: readonly string[] } = {},
+): Promise<RedisTestServer> => {
   if (!bin) throw new Error('redis-server is not installed (apt-get install -y redis-server, or run .ci/run)');
   let port = 0;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     port = attempt === 1 && o.firstPort !== undefined ? o.firstPort : await freePort();
-    const s = await startOnce(bin, port);
+    const s = await startOnce(bin, port, o.bind ?? []);
     if (s) return s;
   }
   throw new Error(`redis-server: the port was taken on each of ${START_ATTEMPTS} attempts (last ${port})`);
