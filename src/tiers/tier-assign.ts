@@ -18,6 +18,7 @@ import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
 import { refreshUpper } from './coarse-movement.js';
+import { npcsOf, playersOf } from './tier-queries.js';
 import { npcCentricWanted, scanNearestByNpc } from './npc-nearest.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
@@ -56,12 +57,12 @@ export const TieringNeed = { none: 0, scheduled: 1, urgent: 2 } as const;
 export const tieringDue = (world: TiersWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Npc } = world.stores;
+  const { Position } = world.stores;
   if (s.lastPassStep < 0 || s.lastConfigVersion !== world.configVersion || sim.tieringIntervalSteps === 1) return TieringNeed.urgent;
-  if (query(world, [Position, Npc]).length !== s.lastNpcCount) return TieringNeed.urgent;
+  if (npcsOf(world).length !== s.lastNpcCount) return TieringNeed.urgent;
   if (floorsChanged(world)) return TieringNeed.urgent;
   if (world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps - 1) return TieringNeed.scheduled;
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   if (players.length !== s.lastPlayerCount) return TieringNeed.scheduled;
   const lim = Math.max(sim.tierHysteresis * 0.5, 1e-6);
   const lim2 = lim * lim;
