@@ -13,6 +13,11 @@
  *   `worldtick_system_seconds_total` (scraped before and after the window, outside it), by system;
  *   `outsideStepUs` is the rest (the loop, its timers, the per-step hooks: telemetry, checkpoints,
  *   world records; GC; the servers);
+ * - `driven.cpuUsPerWorldStep`: after the windows, the loop's timer stopped and every world stepped
+ *   once per round by `runner.runDue` on a clock advanced one interval per round (a turn of the
+ *   event loop between rounds): the CPU of the steps and their hooks alone, whatever the machine's
+ *   load does to the timer (no timer wakes in it; world records every 10 steps are in it, the 10 s
+ *   checkpoints mostly not);
  * - `timerCallbacksPerS`: timer callbacks per wall second, the loop's wakes among them (how often it wakes).
  * `--profile <prefix>` writes a V8 CPU profile of the main thread over each N's first window to
  * `<prefix>-<N>.cpuprofile` (open it in Chrome DevTools; the profiler's own cost is in that window).
@@ -148,7 +153,21 @@ const measure = async (worlds: number, npcs: number, ms: number, repeat: number,
         loadAvg: load(),
       });
     }
-    return windows;
+    // Driven: the loop's timer stopped, every world stepped once per round by runDue on a clock that
+    // advances one interval per round (a turn of the event loop between rounds for I/O).
+    runtime.runner.stop();
+    const rounds = Math.max(20, Math.round(20_000 / (worlds + 1)));
+    const cpu0 = process.cpuUsage();
+    let t = performance.now();
+    let stepsRun = 0;
+    for (let i = 0; i < rounds; i++) {
+      t += 50;
+      stepsRun += runtime.runner.runDue(t);
+      await new Promise((res) => setImmediate(res));
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const driven = { rounds, steps: stepsRun, cpuUsPerWorldStep: r((cpu.user + cpu.system) / Math.max(1, stepsRun)), loadAvg: load() };
+    return { windows, driven };
   } finally {
     timers.restore();
     await runtime.stop();
@@ -163,10 +182,10 @@ const run = async (ctx: SuiteContext): Promise<void> => {
   const repeat = Number(argOf('repeat') ?? (ctx.quick ? 2 : 3));
   ctx.record('settings', { counts, npcsPerWorld: npcs, windowMs: ms, repeat, node: process.version });
   const alone = await measure(0, npcs, ms, repeat);
-  const aloneCpuMsPerS = median(alone.map((w) => w.cpuMsPerS));
-  ctx.record('runtimeAlone', { cpuMsPerS: aloneCpuMsPerS, windows: alone });
+  const aloneCpuMsPerS = median(alone.windows.map((w) => w.cpuMsPerS));
+  ctx.record('runtimeAlone', { cpuMsPerS: aloneCpuMsPerS, ...alone });
   for (const n of counts) {
-    const windows = await measure(n, npcs, ms, repeat, argOf('profile'));
+    const { windows, driven } = await measure(n, npcs, ms, repeat, argOf('profile'));
     const cpu = median(windows.map((w) => w.cpuMsPerS));
     const stepsPerS = median(windows.map((w) => w.stepsPerS));
     const summary = {
@@ -175,10 +194,11 @@ const run = async (ctx: SuiteContext): Promise<void> => {
       marginalUsPerWorldStep: r(((cpu - aloneCpuMsPerS) * 1000) / (stepsPerS * (n / (n + 1)))),
       inStepUsPerWorldStep: median(windows.map((w) => w.inStepUsPerWorldStep ?? 0)),
       timerCallbacksPerS: median(windows.map((w) => w.timerCallbacksPerS)),
+      stepsPerS,
     };
-    ctx.record(`worlds-${n}`, { ...summary, windows });
+    ctx.record(`worlds-${n}`, { ...summary, driven, windows });
     ctx.log(
-      `${n} worlds: ${summary.cpuUsPerWorldStep} µs CPU per world-step (marginal ${summary.marginalUsPerWorldStep}), in-step ${summary.inStepUsPerWorldStep} µs, ${summary.timerCallbacksPerS} timer callbacks/s`,
+      `${n} worlds: ${summary.cpuUsPerWorldStep} µs CPU per world-step (marginal ${summary.marginalUsPerWorldStep}), in-step ${summary.inStepUsPerWorldStep} µs, ${summary.timerCallbacksPerS} timer callbacks/s, ${summary.stepsPerS} steps/s; driven ${driven.cpuUsPerWorldStep} µs`,
     );
   }
 };
