@@ -7,7 +7,6 @@
  * players × NPCs per interest disc, not ∝ players × NPCs); then one linear pass over all NPCs;
  * caps use a deterministic quickselect (O(n)). See docs/TIERS.md.
  */
-import { query } from 'bitecs';
 import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { clampCell } from './grid-build.js';
@@ -122,7 +121,7 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player } = world.stores;
+  const { Position } = world.stores;
   const px = Position.x,
     py = Position.y;
   const g = world.spatial.npcGrid;
@@ -131,7 +130,7 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
     slotNearest = s.slotNearest;
   best2.fill(Infinity, 0, g.n);
   slotNearest.fill(-1, 0, g.n);
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   // Many players per NPC disc: each NPC searches its nearest player instead (same result).
   if (npcCentricWanted(world, players.length, R)) {
     scanNearestByNpc(world, R);
@@ -270,12 +269,12 @@ export const finishPass = (
 ): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Tier } = world.stores;
+  const { Position, Tier } = world.stores;
   const px = Position.x,
     py = Position.y;
   const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
   const best2 = s.best2;
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   const lists = s.tierList,
     cnt = s.tierCount;
   // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.

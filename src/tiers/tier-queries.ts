@@ -29,10 +29,12 @@ export interface TierQueries {
   otherMovers: Members | null;
   /** [Position, Velocity] */
   movers: Members | null;
+  /** [npcSim.pin] */
+  pinned: Members | null;
 }
 
 /** The slice these accessors read: the core's stores and the caches (`npcSim.queries`, src/tiers/tier-state.ts). */
-type TiersWorld = World<WorldCore & { npcSim: { queries: TierQueries } }>;
+type TiersWorld = World<WorldCore & { npcSim: { queries: TierQueries; pin: object } }>;
 
 /** Empty caches for a new world. */
 export const createTierQueries = (): TierQueries => ({
@@ -42,6 +44,7 @@ export const createTierQueries = (): TierQueries => ({
   npcMovers: null,
   otherMovers: null,
   movers: null,
+  pinned: null,
 });
 
 /** Positioned NPCs: `query(world, [Position, Npc])`. */
@@ -93,4 +96,12 @@ export const moversOf = (world: TiersWorld): Members => {
   if (q.movers === null) return (q.movers = query(world, [world.stores.Position, world.stores.Velocity]));
   commitRemovals(world);
   return q.movers;
+};
+
+/** Pinned NPCs: `query(world, [npcSim.pin])`. */
+export const pinnedOf = (world: TiersWorld): Members => {
+  const q = world.npcSim.queries;
+  if (q.pinned === null) return (q.pinned = query(world, [world.npcSim.pin]));
+  commitRemovals(world);
+  return q.pinned;
 };
