@@ -267,13 +267,13 @@ const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void
   // Normal mode caps only bursts that would blow the whole budget (spreading them over the
   // next steps, most overdue first); degraded/emergency steer the average to targetShare·B.
   const target = (level === 0 ? 1 : cfg.targetShare) * B;
-  // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
-  // the selection spreads ticks evenly, so the step's tail comes from the other phases.
   // Normal mode acts only on a real overrun (this step over budget), so a world well inside
   // its budget keeps the config's ceiling and stays bit-for-bit reproducible.
   const steer = level > 0 || c.lastStepMs > B || c.npcTicks < maxTicks;
   let desired: number;
   if (!steer) desired = maxTicks;
+  // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
+  // the selection spreads ticks evenly, so the step's tail comes from the other phases.
   else if (c.aiMsPerTick > 0) desired = Math.max(0, target - Math.max(nonAiHighOf(c), c.nonAiMs)) / c.aiMsPerTick;
   else if (level === 0)
     desired = maxTicks; // no per-tick cost known: nothing to steer by
