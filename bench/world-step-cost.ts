@@ -8,7 +8,8 @@
  * For each N (a runtime of its own: SQLite in a temp data dir, the default world with no NPC):
  * - `cpuUsPerWorldStep`: process CPU (user + system) over the window / steps of every world;
  * - `marginalUsPerWorldStep`: the same above the runtime alone (the default world, no other), i.e.
- *   what one more world costs;
+ *   what one more world costs; only meaningful for tens of worlds or more (the runtime alone is
+ *   measured first, JIT still cold, and its CPU varies by more than a few worlds cost);
  * - `inStepUsPerWorldStep` and `systemsUs`: the pipeline's own wall time per step, from
  *   `worldtick_system_seconds_total` (scraped before and after the window, outside it), by system;
  *   `outsideStepUs` is the rest (the loop, its timers, the per-step hooks: telemetry, checkpoints,
