@@ -21,8 +21,6 @@ export interface TierQueries {
   npcs: Members | null;
   /** [Position, Player] */
   players: Members | null;
-  /** [Position, Player, Spectator] */
-  spectators: Members | null;
   /** [Position, Velocity, Npc] */
   npcMovers: Members | null;
   /** [Position, Velocity, Not(Npc)] */
@@ -40,68 +38,52 @@ type TiersWorld = World<WorldCore & { npcSim: { queries: TierQueries; pin: objec
 export const createTierQueries = (): TierQueries => ({
   npcs: null,
   players: null,
-  spectators: null,
   npcMovers: null,
   otherMovers: null,
   movers: null,
   pinned: null,
 });
 
+/** A list resolved before: pending removals committed first, as `query` does. */
+const live = (world: TiersWorld, list: Members): Members => {
+  commitRemovals(world);
+  return list;
+};
+
 /** Positioned NPCs: `query(world, [Position, Npc])`. */
 export const npcsOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
-  if (q.npcs === null) return (q.npcs = query(world, [world.stores.Position, world.stores.Npc]));
-  commitRemovals(world);
-  return q.npcs;
+  return q.npcs !== null ? live(world, q.npcs) : (q.npcs = query(world, [world.stores.Position, world.stores.Npc]));
 };
 
 /** Positioned players (spectators included): `query(world, [Position, Player])`. */
 export const playersOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
-  if (q.players === null) return (q.players = query(world, [world.stores.Position, world.stores.Player]));
-  commitRemovals(world);
-  return q.players;
-};
-
-/** Spectators: `query(world, [Position, Player, Spectator])`. */
-export const spectatorsOf = (world: TiersWorld): Members => {
-  const q = world.npcSim.queries;
-  const { Position, Player, Spectator } = world.stores;
-  if (q.spectators === null) return (q.spectators = query(world, [Position, Player, Spectator]));
-  commitRemovals(world);
-  return q.spectators;
+  return q.players !== null ? live(world, q.players) : (q.players = query(world, [world.stores.Position, world.stores.Player]));
 };
 
 /** Moving NPCs: `query(world, [Position, Velocity, Npc])`. */
 export const npcMoversOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
   const { Position, Velocity, Npc } = world.stores;
-  if (q.npcMovers === null) return (q.npcMovers = query(world, [Position, Velocity, Npc]));
-  commitRemovals(world);
-  return q.npcMovers;
+  return q.npcMovers !== null ? live(world, q.npcMovers) : (q.npcMovers = query(world, [Position, Velocity, Npc]));
 };
 
 /** Moving entities that are not NPCs: `query(world, [Position, Velocity, Not(Npc)])`. */
 export const otherMoversOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
   const { Position, Velocity, Npc } = world.stores;
-  if (q.otherMovers === null) return (q.otherMovers = query(world, [Position, Velocity, Not(Npc)]));
-  commitRemovals(world);
-  return q.otherMovers;
+  return q.otherMovers !== null ? live(world, q.otherMovers) : (q.otherMovers = query(world, [Position, Velocity, Not(Npc)]));
 };
 
 /** Moving entities: `query(world, [Position, Velocity])`. */
 export const moversOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
-  if (q.movers === null) return (q.movers = query(world, [world.stores.Position, world.stores.Velocity]));
-  commitRemovals(world);
-  return q.movers;
+  return q.movers !== null ? live(world, q.movers) : (q.movers = query(world, [world.stores.Position, world.stores.Velocity]));
 };
 
 /** Pinned NPCs: `query(world, [npcSim.pin])`. */
 export const pinnedOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
-  if (q.pinned === null) return (q.pinned = query(world, [world.npcSim.pin]));
-  commitRemovals(world);
-  return q.pinned;
+  return q.pinned !== null ? live(world, q.pinned) : (q.pinned = query(world, [world.npcSim.pin]));
 };
