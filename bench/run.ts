@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
- * none is named; the long `soak` and `soak-cluster` suites, bench/soak.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
+ * none is named; the long `soak` and `soak-cluster` suites, bench/soak.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, and `world-step-cost`, bench/world-step-cost.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +12,16 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const wanted = args.filter((a) => !a.startsWith('--'));
 /** Long-running suites (minutes): run only when named, from their own file `bench/<name>.ts`. */
-const NAMED_ONLY = ['soak', 'soak-cluster', 'ledger-catchup', 'ledger-summary-commit', 'store-copy', 'many-worlds', 'dashboard-bytes'];
+const NAMED_ONLY = [
+  'soak',
+  'soak-cluster',
+  'ledger-catchup',
+  'ledger-summary-commit',
+  'store-copy',
+  'many-worlds',
+  'dashboard-bytes',
+  'world-step-cost',
+];
 const available = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.slice(0, -'.bench.ts'.length))

@@ -3,6 +3,7 @@ import type { System } from '../src/core/phases.js';
 import type { CoreWorld } from '../src/core/world-core.js';
 import { coarseMovement, coarseMovementOn, moveReflect } from '../src/tiers/coarse-movement.js';
 import type { TiersSlot, TiersWorld } from '../src/tiers/tiers-slot.js';
+import { moversOf } from '../src/tiers/tier-queries.js';
 
 const hasTiers = (world: CoreWorld): world is CoreWorld & TiersWorld => (world as CoreWorld & Partial<TiersSlot>).npcSim !== undefined;
 
@@ -24,7 +25,7 @@ export const movementSystem: System<CoreWorld> = (world, ctx) => {
     vy = Velocity.y;
   const { minX, minY, maxX, maxY } = world.bounds;
   const dt = ctx.stepSeconds;
-  const ents = query(world, [Position, Velocity]);
+  const ents = hasTiers(world) ? moversOf(world) : query(world, [Position, Velocity]);
   for (let i = 0; i < ents.length; i++) {
     const e = ents[i];
     moveReflect(e, dt, px, py, vx, vy, minX, minY, maxX, maxY);

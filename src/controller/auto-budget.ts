@@ -18,6 +18,7 @@
 import type { World } from 'bitecs';
 import type { WorldCore } from '../core/world-core.js';
 import { npcTickCeiling } from '../tiers/select.js';
+import { nonAiHighOf, type NonAiHigh } from './cost-window.js';
 
 /** Why the auto-budget has its current value (status, dashboard). */
 export type AutoBudgetReason =
@@ -34,14 +35,13 @@ export type AutoBudgetReason =
  * The controller state the auto-budget reads and sets (a structural slice of the controller's
  * `ControllerState`, so this module does not import the controller that calls it).
  */
-export interface AutoBudgetState {
+export interface AutoBudgetState extends NonAiHigh {
   readonly mode: string;
   readonly fastAvgMs: number;
   readonly lastStepMs: number;
   readonly spikeStreak: number;
   readonly npcTicks: number;
   readonly nonAiMs: number;
-  readonly nonAiHighMs: number;
   readonly aiMsPerTick: number;
   autoExtra: number;
   autoReason: AutoBudgetReason;
@@ -102,7 +102,8 @@ export const applyAutoBudget = (world: AutoBudgetWorld, c: AutoBudgetState, B: n
     reason = 'no backlog';
   } else {
     // What the reserve line allows, from the measured cost per tick and the non-AI cost's p90.
-    const other = c.nonAiHighMs > c.nonAiMs ? c.nonAiHighMs : c.nonAiMs;
+    const high = nonAiHighOf(c);
+    const other = high > c.nonAiMs ? high : c.nonAiMs;
     const allowed = c.aiMsPerTick > 0 ? (spend - other) / c.aiMsPerTick - maxTicks : 0;
     // Starting needs a calm world (well under budget); once raised, growth goes on up to the
     // reserve line's estimate, since a step over that line drops it at once.

@@ -21,7 +21,7 @@ import { PHASE_COUNT, PhaseIndex } from '../core/phases.js';
 import type { StepBudgets, WorldCore } from '../core/world-core.js';
 import type { IngestSlot } from '../ingest/ingest-buffers.js';
 import { applyAutoBudget, type AutoBudgetReason } from './auto-budget.js';
-import { createCostWindow, pushCosts, quantileExcluding, type CostWindow } from './cost-window.js';
+import { createCostWindow, nonAiHighOf, pushCosts, type CostWindow } from './cost-window.js';
 
 /** Controller modes, mildest first. */
 export type ControllerMode = 'normal' | 'degraded' | 'emergency';
@@ -52,7 +52,10 @@ export interface ControllerState {
   aiMsPerTick: number;
   /** EWMA of the step cost outside the behavior phase (wall ms). */
   nonAiMs: number;
-  /** p90 over the window of the step cost outside the behavior phase (wall ms): its spikes. */
+  /**
+   * p90 over the window of the step cost outside the behavior phase (wall ms): its spikes. NaN
+   * while not computed yet: read it through `nonAiHighOf` (src/controller/cost-window.ts).
+   */
   nonAiHighMs: number;
   /** Scratch for the window quantile (no allocation per step). */
   scratch: Float64Array;
@@ -186,6 +189,10 @@ export const observeStep = (world: ControllerWorld, phaseMs: ArrayLike<number>):
   const c = world.controller;
   const cfg = world.config.controller;
   const B = cfg.frameBudgetMs;
+  // A p90 asked for at an earlier step and never read: computed now, from the window it was asked
+  // at, unless this step asks again (only the path that decides a mode does; the override path and
+  // a disabled controller read the last one).
+  if (c.override !== null || !cfg.enabled || c.observed + 1 <= cfg.warmupSteps) nonAiHighOf(c);
   if (c.window.size !== cfg.windowSteps) {
     c.window = createCostWindow(cfg.windowSteps);
     c.scratch = new Float64Array(cfg.windowSteps);
@@ -209,7 +216,7 @@ export const observeStep = (world: ControllerWorld, phaseMs: ArrayLike<number>):
   if (c.override !== null && holdOverride(world, c, performance.now())) return setBudgets(world, c, B);
   // Cold JIT makes a new world's first steps slow: measure them, act only after warm-up.
   if (!cfg.enabled || c.observed <= cfg.warmupSteps) return;
-  c.nonAiHighMs = quantileExcluding(c.window, PhaseIndex.behavior, 0.9, c.scratch);
+  c.nonAiHighMs = NaN; // computed by the first reader of this step (setBudgets when it steers, the auto-budget)
   decideMode(world, c, B);
   setBudgets(world, c, B);
 };
@@ -260,15 +267,14 @@ const setBudgets = (world: ControllerWorld, c: ControllerState, B: number): void
   // Normal mode caps only bursts that would blow the whole budget (spreading them over the
   // next steps, most overdue first); degraded/emergency steer the average to targetShare·B.
   const target = (level === 0 ? 1 : cfg.targetShare) * B;
-  // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
-  // the selection spreads ticks evenly, so the step's tail comes from the other phases.
-  const other = c.nonAiHighMs > c.nonAiMs ? c.nonAiHighMs : c.nonAiMs;
   // Normal mode acts only on a real overrun (this step over budget), so a world well inside
   // its budget keeps the config's ceiling and stays bit-for-bit reproducible.
   const steer = level > 0 || c.lastStepMs > B || c.npcTicks < maxTicks;
   let desired: number;
   if (!steer) desired = maxTicks;
-  else if (c.aiMsPerTick > 0) desired = Math.max(0, target - other) / c.aiMsPerTick;
+  // What is left for AI after the non-AI cost's spikes (p90 over the window), not its average:
+  // the selection spreads ticks evenly, so the step's tail comes from the other phases.
+  else if (c.aiMsPerTick > 0) desired = Math.max(0, target - Math.max(nonAiHighOf(c), c.nonAiMs)) / c.aiMsPerTick;
   else if (level === 0)
     desired = maxTicks; // no per-tick cost known: nothing to steer by
   else desired = c.fastAvgMs > 0 ? b.npcTicks * (target / c.fastAvgMs) : maxTicks;

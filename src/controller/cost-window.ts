@@ -5,7 +5,7 @@
  *
  *   rows (N):  [ phase0 … phase9 | total ]  [ … ]  [ … ]   ◄─ next (oldest overwritten)
  */
-import { PHASE_COUNT, PHASES } from '../core/phases.js';
+import { PHASE_COUNT, PHASES, PhaseIndex } from '../core/phases.js';
 
 /** Columns per row: every phase plus the step total (last column). */
 export const COLS = PHASE_COUNT + 1;
@@ -62,6 +62,24 @@ export const quantileExcluding = (w: CostWindow, c: number, q: number, scratch: 
   const view = scratch.subarray(0, n);
   view.sort();
   return view[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+};
+
+/** Where the controller keeps the p90 of its window's non-AI cost; NaN: not computed yet for the window it was asked at. */
+export interface NonAiHigh {
+  readonly window: CostWindow;
+  readonly scratch: Float64Array;
+  nonAiHighMs: number;
+}
+
+/**
+ * The p90 over the window of the step cost outside the behavior phase (wall ms), computed when
+ * first read after the controller asked for it (a copy and sort of the window: only the steps
+ * that steer the NPC budget read it, an idle world's never do). The controller resolves a pending
+ * one before its window moves on, so the figure is always that of the window it was asked at.
+ */
+export const nonAiHighOf = (c: NonAiHigh): number => {
+  if (Number.isNaN(c.nonAiHighMs)) c.nonAiHighMs = quantileExcluding(c.window, PhaseIndex.behavior, 0.9, c.scratch);
+  return c.nonAiHighMs;
 };
 
 /** avg, max and p95 (nearest rank) of column `c`. Allocates: status snapshots only. */

@@ -11,12 +11,21 @@
  * A world whose system throws is faulted (paused, reported) and the others keep their cadence.
  * Paused or faulted worlds are re-anchored, so resuming does not replay the pause.
  *
+ * Anchors sit on a grid shared by every world of the same interval (multiples of the interval
+ * on the runner's clock, {@link tickAt}): a world added or resumed between two ticks takes its
+ * first step at the next tick of that grid (within one interval), so all the worlds of an
+ * interval step on one timer wake instead of one wake each (with 300 worlds, ~20 wakes/s
+ * instead of hundreds, each walking every world).
+ *
  * All times here are wall milliseconds (operational); world time is advanced by the systems.
  */
 import { worldExists, worldNotFound } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { faultWorld, runStep } from '../world/step.js';
 import { createCpuMeter, sampleCpu, type CpuMeter } from '../controller/cpu-meter.js';
+
+/** The last tick of the shared grid of `intervalMs` at or before `nowMs` (wall ms). */
+const tickAt = (nowMs: number, intervalMs: number): number => Math.floor(nowMs / intervalMs) * intervalMs;
 
 interface Entry {
   world: SimWorld;
@@ -113,11 +122,12 @@ export class LoopRunner {
   }
 
   #entry(world: SimWorld, now: number): Entry {
+    const intervalMs = world.config.simulation.tickIntervalSeconds * 1000;
     return {
       world,
-      anchorMs: now,
+      anchorMs: tickAt(now, intervalMs),
       k: 0,
-      intervalMs: world.config.simulation.tickIntervalSeconds * 1000,
+      intervalMs,
       configVersion: world.configVersion,
     };
   }
@@ -133,15 +143,15 @@ export class LoopRunner {
       if (w.configVersion !== e.configVersion) {
         const interval = w.config.simulation.tickIntervalSeconds * 1000;
         if (interval !== e.intervalMs) {
-          // The next step comes one new interval after the last scheduled one.
-          e.anchorMs += e.k * e.intervalMs;
+          // The next step comes at the first tick of the new interval's grid after the last scheduled one.
+          e.anchorMs = tickAt(e.anchorMs + e.k * e.intervalMs, interval);
           e.k = 0;
           e.intervalMs = interval;
         }
         e.configVersion = w.configVersion;
       }
       if (w.clock.paused || w.fault || (this.#canStep !== undefined && !this.#canStep(w))) {
-        e.anchorMs = nowMs;
+        e.anchorMs = tickAt(nowMs, e.intervalMs);
         e.k = 0;
         continue;
       }

@@ -24,7 +24,7 @@
  *
  * Defaults: `DORMANT_MOVE_STEPS` and `COARSE_MOVE_MIN_NPCS` in src/tiers/tier-state.ts.
  */
-import { Not, query } from 'bitecs';
+import { npcMoversOf, otherMoversOf } from './tier-queries.js';
 import type { StepContext } from '../core/world-core.js';
 import type { TiersWorld } from './tiers-slot.js';
 
@@ -69,8 +69,7 @@ export const moveReflect = (
 };
 
 /** Does this world have enough NPCs for coarse movement (the tiering phase sizes the grid margin by it)? */
-export const coarseMovementWanted = (world: TiersWorld): boolean =>
-  query(world, [world.stores.Position, world.stores.Velocity, world.stores.Npc]).length >= world.npcSim.coarseMoveMinNpcs;
+export const coarseMovementWanted = (world: TiersWorld): boolean => npcMoversOf(world).length >= world.npcSim.coarseMoveMinNpcs;
 
 /**
  * Does this world move its dormant NPCs coarsely now: enough NPCs, and a tiering pass has run
@@ -81,7 +80,7 @@ export const coarseMovementOn = (world: TiersWorld): boolean => world.npcSim.las
 /** One step of movement with coarse dormant NPCs (see the module comment). */
 export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
   const s = world.npcSim;
-  const { Position, Velocity, Npc, Tier } = world.stores;
+  const { Position, Velocity, Tier } = world.stores;
   const px = Position.x,
     py = Position.y,
     vx = Velocity.x,
@@ -95,7 +94,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
   const maxLag = maxMoveLagSteps(K);
 
   // 1. Everything that moves and is not an NPC: every step.
-  const others = query(world, [Position, Velocity, Not(Npc)]);
+  const others = otherMoversOf(world);
   for (let i = 0; i < others.length; i++) moveReflect(others[i], dt, px, py, vx, vy, minX, minY, maxX, maxY);
 
   // 2. Upper-tier NPCs: every step, by their lag (1 unless just promoted).
@@ -111,7 +110,7 @@ export const coarseMovement = (world: TiersWorld, ctx: StepContext): void => {
   }
 
   // 3. The rotating slice of all NPCs: the ones not moved yet this step catch up.
-  const npcs = query(world, [Position, Velocity, Npc]);
+  const npcs = npcMoversOf(world);
   const n = npcs.length;
   if (n === 0) return;
   const per = Math.ceil(n / K);

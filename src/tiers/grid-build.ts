@@ -119,6 +119,35 @@ export type GridSlots = Pick<
   'cellStart' | 'items' | 'itemX' | 'itemY' | 'rowFill' | 'rowStart' | 'colCount' | 'rowTmp' | 'rowTmpX' | 'rowTmpY'
 >;
 
+/** Counting-sort `ents` into `g` by their current positions. */
+export const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float32Array): void => {
+  const { cols, rows, minX, minY, inv, cellStart, fill, items, itemX, itemY, cellOf } = g;
+  const cells = cols * rows;
+  cellStart.fill(0);
+  for (let i = 0; i < ents.length; i++) {
+    const e = ents[i];
+    let cx = Math.floor((px[e] - minX) * inv);
+    let cy = Math.floor((py[e] - minY) * inv);
+    cx = clampCell(cx, cols);
+    cy = clampCell(cy, rows);
+    const c = cy * cols + cx;
+    cellOf[i] = c; // by list index: the player grid's arrays are sized by player count, not entity id
+    cellStart[c + 1]++;
+  }
+  for (let c = 0; c < cells; c++) {
+    cellStart[c + 1] += cellStart[c];
+    fill[c] = cellStart[c];
+  }
+  for (let i = 0; i < ents.length; i++) {
+    const e = ents[i];
+    const j = fill[cellOf[i]]++;
+    items[j] = e;
+    itemX[j] = px[e];
+    itemY[j] = py[e];
+  }
+  g.n = ents.length;
+};
+
 /**
  * Start a build of `n` NPCs for grid `g` in the slot arrays `spare` (a finished or abandoned
  * build's) when they fit `g`, else in new ones. No per-build allocation in the steady state.

@@ -19,12 +19,12 @@
  * since the rebuild, one step ahead (physics runs after tiering). Players are re-gridded every
  * step, so a player's jump between steps is never missed.
  */
-import { query } from 'bitecs';
+import { commitRemovals, query } from 'bitecs';
 import type { CoreWorld } from '../core/world-core.js';
 import {
   type CellRange,
+  buildGrid,
   cellRange,
-  clampCell,
   createGridBuild,
   type Grid,
   GridBuildPhase,
@@ -157,35 +157,6 @@ const gridBytes = (g: Grid): number =>
  */
 const WHOLE_VIA_BUILD_MIN = 20_000;
 
-/** Counting-sort `ents` into `g` by their current positions. */
-const buildGrid = (g: Grid, ents: ArrayLike<number>, px: Float32Array, py: Float32Array): void => {
-  const { cols, rows, minX, minY, inv, cellStart, fill, items, itemX, itemY, cellOf } = g;
-  const cells = cols * rows;
-  cellStart.fill(0);
-  for (let i = 0; i < ents.length; i++) {
-    const e = ents[i];
-    let cx = Math.floor((px[e] - minX) * inv);
-    let cy = Math.floor((py[e] - minY) * inv);
-    cx = clampCell(cx, cols);
-    cy = clampCell(cy, rows);
-    const c = cy * cols + cx;
-    cellOf[i] = c; // by list index: the player grid's arrays are sized by player count, not entity id
-    cellStart[c + 1]++;
-  }
-  for (let c = 0; c < cells; c++) {
-    cellStart[c + 1] += cellStart[c];
-    fill[c] = cellStart[c];
-  }
-  for (let i = 0; i < ents.length; i++) {
-    const e = ents[i];
-    const j = fill[cellOf[i]]++;
-    items[j] = e;
-    itemX[j] = px[e];
-    itemY[j] = py[e];
-  }
-  g.n = ents.length;
-};
-
 /** Append to `out` the entities of `g` within r of (x, y): slot filter with `margin`, exact on current positions. */
 const scanGrid = (
   g: Grid,
@@ -270,6 +241,10 @@ export const createSpatialIndex = (
     build = null;
   };
   let buildSpeedBound = 0;
+  // The players query's live list and its world; the player grid is known to be all empty.
+  let playersWorld: CoreWorld | null = null;
+  let players: ReturnType<typeof query> = [];
+  let playerGridClear = true;
 
   return {
     kindOf,
@@ -307,14 +282,17 @@ export const createSpatialIndex = (
         const e = playerGrid.items[j];
         if (kindOf[e] >= 2) kindOf[e] = 0;
       }
-      const players = query(world, [Position, Player]);
+      if (playersWorld !== world) [playersWorld, players] = [world, query(world, [Position, Player])];
+      else commitRemovals(world); // what query() does first; the list is the query's own live array (src/tiers/tier-queries.ts)
       if (players.length >= playerGrid.items.length) {
         const cell = 1 / playerGrid.inv;
         playerGrid = createGrid(Math.min(capacity, players.length * 2), minX, minY, maxX, maxY, cell);
       }
-      buildGrid(playerGrid, players, px, py);
+      // No player now nor at the last build: the grid is empty already (its whole cell array 0), no work.
+      if (players.length > 0 || !playerGridClear) buildGrid(playerGrid, players, px, py);
+      playerGridClear = players.length === 0;
       const v2 = tagMaxSpeed2(players, 2, kindOf, world.stores.Velocity.x, world.stores.Velocity.y);
-      tagSpectators(world, kindOf);
+      if (players.length > 0) tagSpectators(world, kindOf); // spectators are players
       // Players move once more in this step's physics, after this rebuild.
       playerMargin = Math.sqrt(v2) * stepSeconds + 1e-3;
       // One more step of NPC movement (this step's physics) since the NPC rebuild; + float32 slack.
@@ -387,6 +365,7 @@ export const createSpatialIndex = (
         playerGrid = createGrid(st.playerCapacity, minX, minY, maxX, maxY, 1 / playerGrid.inv);
       playerGrid.items.set(st.playerItems);
       playerGrid.n = st.playerItems.length;
+      playerGridClear = false;
       kindOf.fill(0);
       kindOf.set(st.kindOf);
       speed = st.speed;

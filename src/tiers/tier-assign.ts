@@ -7,7 +7,6 @@
  * players × NPCs per interest disc, not ∝ players × NPCs); then one linear pass over all NPCs;
  * caps use a deterministic quickselect (O(n)). See docs/TIERS.md.
  */
-import { query } from 'bitecs';
 import type { SimulationConfig } from '../config/scheduler-config.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { clampCell } from './grid-build.js';
@@ -18,6 +17,7 @@ import { collectFloors, floorFirst, floorsChanged } from './tier-floors.js';
 import { flushTicked, heapPush, rebuildDueHeap } from './due-heap.js';
 import { growSelected, growTierList, growTmpKeys } from './tier-state.js';
 import { refreshUpper } from './coarse-movement.js';
+import { npcsOf, playersOf } from './tier-queries.js';
 import { npcCentricWanted, scanNearestByNpc } from './npc-nearest.js';
 
 const TIER_KEYS = ['detailed', 'active', 'ambient', 'dormant'] as const;
@@ -56,12 +56,12 @@ export const TieringNeed = { none: 0, scheduled: 1, urgent: 2 } as const;
 export const tieringDue = (world: TiersWorld): number => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Npc } = world.stores;
+  const { Position } = world.stores;
   if (s.lastPassStep < 0 || s.lastConfigVersion !== world.configVersion || sim.tieringIntervalSteps === 1) return TieringNeed.urgent;
-  if (query(world, [Position, Npc]).length !== s.lastNpcCount) return TieringNeed.urgent;
+  if (npcsOf(world).length !== s.lastNpcCount) return TieringNeed.urgent;
   if (floorsChanged(world)) return TieringNeed.urgent;
   if (world.clock.step - s.lastPassStep >= sim.tieringIntervalSteps - 1) return TieringNeed.scheduled;
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   if (players.length !== s.lastPlayerCount) return TieringNeed.scheduled;
   const lim = Math.max(sim.tierHysteresis * 0.5, 1e-6);
   const lim2 = lim * lim;
@@ -121,7 +121,7 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
   const t0 = performance.now(); // operational stat (lastTieringMs), not gameplay
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player } = world.stores;
+  const { Position } = world.stores;
   const px = Position.x,
     py = Position.y;
   const g = world.spatial.npcGrid;
@@ -130,7 +130,7 @@ export const scanNearestPlayers = (world: TiersWorld): number => {
     slotNearest = s.slotNearest;
   best2.fill(Infinity, 0, g.n);
   slotNearest.fill(-1, 0, g.n);
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   // Many players per NPC disc: each NPC searches its nearest player instead (same result).
   if (npcCentricWanted(world, players.length, R)) {
     scanNearestByNpc(world, R);
@@ -269,12 +269,12 @@ export const finishPass = (
 ): void => {
   const s = world.npcSim;
   const sim = world.config.simulation;
-  const { Position, Player, Tier } = world.stores;
+  const { Position, Tier } = world.stores;
   const px = Position.x,
     py = Position.y;
   const { tier, nextTickAt, lastTickedAt, dist, frozen } = Tier;
   const best2 = s.best2;
-  const players = query(world, [Position, Player]);
+  const players = playersOf(world);
   const lists = s.tierList,
     cnt = s.tierCount;
   // The NPC set changed (or the heaps were never built, e.g. after a restore): rebuild them.

@@ -20,6 +20,7 @@ import { ErrorCode, WorldtickError } from '../errors.js';
 import type { TiersWorld } from './tiers-slot.js';
 import { FLOOR_TIERS, floorTierOf } from './tier-zones.js';
 import { growFloored, type NpcSimState } from './tier-state.js';
+import { pinnedOf } from './tier-queries.js';
 
 /** A pin as reported. `until` is world seconds (null: until unpinned). */
 export interface PinView {
@@ -145,7 +146,7 @@ export const collectFloors = (world: TiersWorld): void => {
   const pin = s.pin;
   let pinnedCount = 0;
   let next = Infinity;
-  const pinned = query(world, [pin]);
+  const pinned = pinnedOf(world);
   if (pinned.length > 0) {
     const now = world.clock.now;
     let expired: number[] | null = null;

@@ -7,11 +7,14 @@ import { compileActivities, DEFAULT_ACTIVITIES, type ActivityDef, type ActivityT
 import { compileChains, DEFAULT_CHAINS, type ChainDef, type ChainGrant, type ChainTable } from '../behavior/chains.js';
 import { createTierPin, NO_PIN, type TierPin } from '../../components/tier.js';
 import { createTierZones, type TierZones } from './tier-zones.js';
+import { createTierQueries, type TierQueries } from './tier-queries.js';
 import { createDueHeap, dueIndexBytes, type DueIndex } from './due-heap.js';
 import { createNpcNearestScratch, NPC_NEAREST_MIN_LAMBDA, npcNearestBytes, type NpcNearestScratch } from './npc-nearest-scratch.js';
 
 /** Internal state of the tiered simulation (one per world, `world.npcSim`). */
 export interface NpcSimState extends DueIndex {
+  /** The live entity lists tier code reads every step, resolved once (src/tiers/tier-queries.ts). */
+  queries: TierQueries;
   /**
    * Members of each tier (entity ids), valid `tierCount[t]` entries; rebuilt by tiering passes.
    * The dormant list holds every NPC; the other three start small and grow on demand
@@ -244,6 +247,7 @@ export const createNpcSimState = (capacity: number): NpcSimState => {
   const n = capacity + 1;
   const chains = compileChains(DEFAULT_CHAINS);
   return {
+    queries: createTierQueries(),
     tierList: [new Int32Array(SMALL), new Int32Array(SMALL), new Int32Array(SMALL), new Int32Array(n)],
     tierCount: new Int32Array(4),
     listKey: [new Float32Array(SMALL), new Float32Array(SMALL), new Float32Array(SMALL)],

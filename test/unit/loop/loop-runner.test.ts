@@ -157,6 +157,54 @@ describe('loop runner (synthetic clock)', () => {
     expect(a.clock.step).toBe(11);
   });
 
+  it('worlds added at different times share one wake per tick; each keeps its fixed timestep and catch-up cap', () => {
+    let now = 0;
+    const r = new LoopRunner({ now: () => now });
+    const a = world('a', 0.05, { maxCatchUpSteps: 3 });
+    r.add(a);
+    now = 17;
+    const b = world('b', 0.05, { maxCatchUpSteps: 3 });
+    r.add(b);
+    now = 33;
+    const c = world('c', 0.05, { maxCatchUpSteps: 3 });
+    r.add(c);
+    const wakes: number[] = [];
+    // Wake exactly when the runner asks, as its timer does: every wake runs all three worlds.
+    for (let i = 0; i < 200; i++) {
+      const next = r.nextDueMs();
+      if (next === null) throw new Error('no world due');
+      now = next;
+      wakes.push(now);
+      expect(r.runDue(now)).toBe(3);
+    }
+    expect(wakes.slice(0, 3)).toEqual([50, 100, 150]);
+    expect(wakes[199]).toBe(10_000);
+    for (const w of [a, b, c]) {
+      expect(w.clock.step).toBe(200);
+      expect(w.clock.now).toBeCloseTo(200 * 0.05, 9); // fixed timestep: dt per step, whatever the wake
+      expect(w.counters.droppedSteps).toBe(0);
+    }
+    // A stall of 1 s: each world runs its cap and drops the rest, then all are back on the shared cadence.
+    now = 11_000;
+    expect(r.runDue(now)).toBe(9);
+    for (const w of [a, b, c]) {
+      expect(w.clock.step).toBe(203);
+      expect(w.counters.droppedSteps).toBe(17);
+    }
+    expect(r.nextDueMs()).toBe(11_050);
+    // A world resumed between two ticks rejoins the shared tick (no step at once, none replayed).
+    pauseWorld(b);
+    now = 11_050;
+    r.runDue(now);
+    now = 11_070;
+    resumeWorld(b);
+    expect(r.runDue(now)).toBe(0);
+    expect(r.nextDueMs()).toBe(11_100);
+    now = 11_100;
+    expect(r.runDue(now)).toBe(3);
+    expect(b.clock.step).toBe(204);
+  });
+
   it('ticks on real timers', async () => {
     const r = new LoopRunner();
     const a = world('a', 0.01);
