@@ -4,6 +4,7 @@
  * `synchronous_commit=on`) for the runtime's `--store`, and a sampler of the store's pooled
  * connections over a measuring window.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { PgServer } from '../test/helpers/postgres-server.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import type { PostgresStore } from '../src/store/postgres-store.js';
@@ -79,5 +80,45 @@ export const samplePool = (store: Store): { stop: (wallS: number) => PoolFigures
         waitedPerS: r((last.waited - first.waited) / wallS, 1),
       };
     },
+  };
+};
+
+/** Fields of /proc/<pid>/stat after the command name: [ppid, utime, stime, cutime, cstime] in clock ticks. */
+const statOf = (pid: string): number[] | null => {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return [1, 11, 12, 13, 14].map((i) => Number(f[i]));
+  } catch {
+    return null; // gone meanwhile
+  }
+};
+
+/**
+ * CPU ms used so far by the PostgreSQL server on `port` (Linux /proc): its postmaster, the children
+ * running now (backends, WAL writer, checkpointer…) and those that ended. Null when not found.
+ */
+export const serverCpuMs = (port: number): (() => number) | null => {
+  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const postmaster = pids.find((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return (argv[0] ?? '').endsWith('postgres') && argv.some((a, i) => a === '-p' && argv[i + 1] === String(port));
+    } catch {
+      return false;
+    }
+  });
+  if (!postmaster) return null;
+  const msPerTick = 1000 / 100; // USER_HZ
+  return () => {
+    const own = statOf(postmaster);
+    if (!own) return 0;
+    let ticks = (own[1] ?? 0) + (own[2] ?? 0) + (own[3] ?? 0) + (own[4] ?? 0);
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const s = statOf(pid);
+      if (s && String(s[0]) === postmaster) ticks += (s[1] ?? 0) + (s[2] ?? 0);
+    }
+    return ticks * msPerTick;
   };
 };

@@ -5,7 +5,8 @@
  * queued the pool from 40 worlds on, and 300 worlds of 50 NPCs (bench/many-worlds.ts --postgres)
  * failed a world's create (its record not confirmed in time). Records asked for close together share
  * one transaction and one statement; each is still answered alone: a fenced one refused, the others
- * written; a record the database refuses (a trigger) refused alone; no later operation overtakes one.
+ * written; a record the database refuses (a trigger), or one whose fence row another writer holds, refused
+ * alone; no later operation overtakes one.
  * Real server (test/helpers/shared-postgres.ts).
  */
 import { describe, expect, it } from 'vitest';
@@ -83,6 +84,33 @@ describe.skipIf(skip !== null)('PostgreSQL world records, group-committed', () =
       });
     } finally {
       await withPgClient(url(), (c) => c.query('DROP TRIGGER refuse_bad ON world_configs'));
+    }
+  });
+
+  it('a fenced record whose fence row another session holds fails busy alone; the others are written', async () => {
+    const store = await PostgresStore.open({ url: url(), fenceLockTimeoutMs: 300 });
+    try {
+      await store.fence({ worldId: 'held', token: 1 });
+      await withPgClient(url(), async (other) => {
+        await other.query('BEGIN');
+        await other.query(`SELECT token FROM fences WHERE world_id = 'held' FOR UPDATE`);
+        try {
+          const out = await Promise.allSettled([
+            store.putWorldConfig('free-1', { n: 1 }, { fence: { worldId: 'free-1', token: 1 } }),
+            store.putWorldConfig('held', { n: 2 }, { fence: { worldId: 'held', token: 1 } }),
+            store.putWorldConfig('free-2', { n: 3 }),
+          ]);
+          expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+          expect(out[1]).toMatchObject({ reason: { code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'busy' } } });
+        } finally {
+          await other.query('ROLLBACK');
+        }
+      });
+      expect((await store.getWorldConfig('free-1'))?.config).toEqual({ n: 1 });
+      expect((await store.getWorldConfig('free-2'))?.config).toEqual({ n: 3 });
+      expect(await store.getWorldConfig('held')).toBeUndefined();
+    } finally {
+      await store.close();
     }
   });
 
