@@ -65,7 +65,7 @@ const pgServer = await benchPostgres();
 interface Gauges {
   steps: () => number;
   store: () => Store;
-  records: () => { written: number; failed: number };
+  records: () => { written: number; failed: number; checkpoints: number; checkpointMs: number[] };
   /** CPU ms so far of the PostgreSQL server's processes (`--postgres`). */
   serverCpuMs?: (() => number) | null;
 }
@@ -89,6 +89,7 @@ const window = async (g: Gauges, ms: number) => {
   const stepsRun = g.steps() - s0;
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const rec = g.records();
+  const ckMs = rec.checkpointMs;
   return {
     wallS: r(wallS),
     cpuMsPerS: r(cpuMs / wallS, 1),
@@ -98,6 +99,9 @@ const window = async (g: Gauges, ms: number) => {
     storeTransactionsPerS: r((g.store().stats().transactions - tx0) / wallS, 1),
     recordsWrittenPerS: r((rec.written - rec0.written) / wallS, 1),
     recordFailures: rec.failed - rec0.failed,
+    // Checkpoints answered (checkpoint-writer thread), and the last one's time from capture to answer per world.
+    checkpointsPerS: r((rec.checkpoints - rec0.checkpoints) / wallS, 1),
+    checkpointMs: ckMs.length ? { p50: r(pct(ckMs, 50), 1), p99: r(pct(ckMs, 99), 1), max: r(Math.max(...ckMs), 1) } : null,
     ...(pool ? { pool: pool.stop(wallS) } : {}),
     ...(g.serverCpuMs ? { pgServerCpuMsPerS: r((g.serverCpuMs() - server0) / wallS, 1) } : {}),
     loadAvg: load(),
@@ -183,14 +187,18 @@ const run = async (ctx: SuiteContext): Promise<void> => {
     steps: () => runtime.runner.worlds().reduce((n, w) => n + w.clock.step, 0),
     store: () => runtime.store,
     serverCpuMs: pgServer ? serverCpuMs(pgServer.port) : null,
-    records: () =>
-      runtime.runner.worlds().reduce(
-        (n, w) => {
-          const rep = runtime.checkpointer.report(w.id);
-          return { written: n.written + (rep?.recordsWritten ?? 0), failed: n.failed + (rep?.recordFailures ?? 0) };
-        },
-        { written: 0, failed: 0 },
-      ),
+    records: () => {
+      const n = { written: 0, failed: 0, checkpoints: 0, checkpointMs: [] as number[] };
+      for (const w of runtime.runner.worlds()) {
+        const rep = runtime.checkpointer.report(w.id);
+        if (!rep) continue;
+        n.written += rep.recordsWritten;
+        n.failed += rep.recordFailures;
+        n.checkpoints += rep.saved;
+        if (rep.saved > 0) n.checkpointMs.push(rep.lastDurationMs);
+      }
+      return n;
+    },
   };
   /** Run `f` over `items` with `n` in flight; returns the wall ms of each call and of all. */
   const pool = async (items: string[], n: number, f: (id: string) => Promise<{ status: number; text: string; ms: number }>, ok: number) => {
