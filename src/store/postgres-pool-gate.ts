@@ -16,6 +16,18 @@
  */
 import { storeClosed, storeUnavailable, type WorldtickError } from '../errors.js';
 
+/** Use of a store's pooled connections at one moment. */
+export interface PoolUsage {
+  /** The pool's size (its `max`). */
+  size: number;
+  /** Operations holding a connection now. */
+  inUse: number;
+  /** Operations queued for one now. */
+  waiting: number;
+  /** Operations so far that found every connection in use and queued (admitted later, timed out or closed). */
+  waited: number;
+}
+
 interface Waiter {
   admit: () => void;
   fail: (err: WorldtickError) => void;
@@ -28,6 +40,8 @@ export class PoolGate {
   readonly #waitMs: number;
   readonly #onTimeout: () => void;
   #inside = 0;
+  /** Operations that found no place free and waited for one (admitted or not). */
+  #waited = 0;
   readonly #waiters: Waiter[] = [];
   #closed = false;
 
@@ -41,6 +55,11 @@ export class PoolGate {
   /** Operations waiting for a place now. */
   get waiting(): number {
     return this.#waiters.length;
+  }
+
+  /** How the places are used now (see {@link PoolUsage}). */
+  usage(): PoolUsage {
+    return { size: this.#size, inUse: this.#inside, waiting: this.#waiters.length, waited: this.#waited };
   }
 
   /**
@@ -84,6 +103,7 @@ export class PoolGate {
 
   /** Wait (FIFO, at most `waitMs`) for a place handed over by {@link #leave}. */
   #wait(): Promise<void> {
+    this.#waited++;
     return new Promise<void>((admit, fail) => {
       const w: Waiter = {
         admit,

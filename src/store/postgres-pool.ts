@@ -63,6 +63,11 @@ export interface PostgresStoreOptions {
    * the query timeout. 0: no bound of its own (the client's query timeout).
    */
   fenceLockTimeoutMs?: number;
+  /**
+   * World records asked for within this many wall ms share one transaction and one statement
+   * (src/store/postgres-record-batch.ts; default 20, as on SQLite). 0: each record in a transaction of its own.
+   */
+  recordBatchMs?: number;
   /** A second connection of a process that opened this database already: a newer schema is accepted (`pendingMigrations`). */
   attach?: boolean;
 }

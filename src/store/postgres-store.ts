@@ -14,10 +14,13 @@ import type pg from 'pg';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
-import { PoolGate } from './postgres-pool-gate.js';
-import { POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
+import { PoolGate, type PoolUsage } from './postgres-pool-gate.js';
+import { beginWithLockTimeout, POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
-import { deleteWorldConfigAfterWrites } from './postgres-world-config.js';
+import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-checkpoints.js';
+import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
+import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
+import { DEFAULT_RECORD_BATCH_MS } from './sqlite-record-batch.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
 import { PUT_PLAYER, PUT_SESSION, sessionValues, writeSessionOps } from './postgres-sessions.js';
@@ -26,7 +29,6 @@ import {
   LEDGER_READ_LIMIT,
   checkToken,
   toBalance,
-  toCheckpoint,
   toJsonText,
   toLedgerEntry,
   toPlayer,
@@ -74,11 +76,20 @@ export class PostgresStore implements Store {
   private readonly fenceLockTimeoutMs: number;
   private readonly counters: StoreStats = emptyStoreStats();
   private closed = false;
+  /** World records waiting for their group commit, and the commits in flight (close waits for them). */
+  private readonly records: PgRecordBatch;
+  private readonly recordBatchMs: number;
   /** What opening did to the schema (see {@link Store.migration}); set by {@link PostgresStore.open}. */
   migration: MigrationReport = { from: 0, to: 0, applied: [] };
 
-  private constructor(pool: pg.Pool, fenceLockTimeoutMs: number, poolSize: number, poolWaitMs: number) {
+  private constructor(pool: pg.Pool, fenceLockTimeoutMs: number, poolSize: number, poolWaitMs: number, recordBatchMs: number) {
     this.pool = pool;
+    this.recordBatchMs = recordBatchMs;
+    this.records = new PgRecordBatch(recordBatchMs, {
+      transaction: (fenced, fn) => this.run(true, fn, fenced ? beginWithLockTimeout(this.fenceLockTimeoutMs) : 'BEGIN'),
+      single: (w) => this.putRecord(w),
+      fenced: () => void this.counters.fencedRefusals++,
+    });
     this.gate = new PoolGate(poolSize, poolWaitMs, () => {
       this.counters.poolWaitTimeouts++;
     });
@@ -100,6 +111,7 @@ export class PostgresStore implements Store {
       settings.fenceLockTimeoutMs,
       settings.pool.max ?? POSTGRES_DEFAULTS.maxConnections,
       settings.poolWaitMs,
+      options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS,
     );
     try {
       store.migration = await store.gate.run(() => migratePostgres(pool, options.attach === true));
@@ -113,6 +125,7 @@ export class PostgresStore implements Store {
   /** Run `fn` as a coded, counted operation; `write` ones in a transaction opened by `begin`. */
   private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     if (this.closed) throw storeClosed();
+    this.records.flush(); // the world records waiting go first: no later operation overtakes one
     try {
       // Every operation holds one pooled client at a time (its transaction's, or one `pool.query` after
       // another): the gate admits as many as the pool has connections, so the pool itself never queues.
@@ -147,13 +160,20 @@ export class PostgresStore implements Store {
     return this.run(false, async (c) => Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v));
   }
 
+  /** Use of this store's pooled connections now (postgres-pool-gate.ts). */
+  poolUsage(): PoolUsage {
+    return this.gate.usage();
+  }
+
   stats(): StoreStats {
     return { ...this.counters, unavailable: this.counters.unavailable && { ...this.counters.unavailable } };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.records.flush(); // records asked for before close are written
     this.closed = true;
+    await this.records.settled();
     this.gate.close(); // operations still waiting for a connection fail WT_ERR_STORE_CLOSED
     await this.pool.end();
   }
@@ -241,37 +261,16 @@ export class PostgresStore implements Store {
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
     const keep = Math.max(1, options?.keep ?? DEFAULT_CHECKPOINTS_KEPT);
     return this.write(options?.fence, async (c) => {
-      checkToken(cp.fencingToken);
-      const config = toJsonText(cp.config, 'checkpoint config');
-      const meta = cp.meta ?? {};
-      const metaText = toJsonText(meta, 'checkpoint meta');
+      const text = checkpointTexts(cp);
       if (options?.fence) await this.applyFence(c, options.fence);
-      const createdAt = Date.now();
-      const data = Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength);
-      const r = await c.query(
-        `INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [cp.worldId, cp.step, cp.worldTime, config, cp.fencingToken, metaText, data, createdAt],
-      );
-      await c.query(
-        `DELETE FROM checkpoints WHERE world_id = $1 AND id NOT IN
-         (SELECT id FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT $2)`,
-        [cp.worldId, keep],
-      );
+      const saved = await insertCheckpoint(c, cp, text, keep);
       this.counters.checkpointsSaved++;
-      return { ...cp, meta, config: JSON.parse(config) as unknown, id: Number(r.rows[0].id), createdAt };
+      return saved;
     });
   }
 
   loadCheckpoint(worldId: string, options?: { before?: number }): Promise<Checkpoint | undefined> {
-    return this.run(false, async (c) => {
-      const before = options?.before;
-      const r =
-        before === undefined
-          ? await c.query('SELECT * FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT 1', [worldId])
-          : await c.query('SELECT * FROM checkpoints WHERE world_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1', [worldId, before]);
-      return r.rows.length ? toCheckpoint(r.rows[0] as Row) : undefined;
-    });
+    return this.run(false, (c) => selectCheckpoint(c, worldId, options?.before));
   }
 
   putPlayer(record: { id: string; name: string; data?: Record<string, unknown> }): Promise<PlayerRecord> {
@@ -320,16 +319,25 @@ export class PostgresStore implements Store {
     return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE world_id = $1', [worldId])).rowCount ?? 0);
   }
 
+  /** Group-committed with the records asked for within `recordBatchMs` (postgres-record-batch.ts); serialized now, answered alone. */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord> {
-    return this.write(options?.fence, async (c) => {
-      const text = toJsonText(config, 'world config');
-      if (options?.fence) await this.applyFence(c, options.fence);
-      const r = await c.query(
-        `INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (world_id) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at RETURNING *`,
-        [worldId, text, Date.now()],
-      );
-      return toWorldConfig(r.rows[0] as Row);
+    if (this.closed) return Promise.reject(storeClosed());
+    let w: PgRecordWrite;
+    try {
+      if (options?.fence) checkToken(options.fence.token);
+      w = { worldId, text: toJsonText(config, 'world config'), ...(options?.fence ? { fence: options.fence } : {}) };
+    } catch (err) {
+      noteStoreOutcome(this.counters, err);
+      return Promise.reject(err);
+    }
+    return this.recordBatchMs > 0 ? this.records.add(w) : this.putRecord(w);
+  }
+
+  /** One world record in a transaction of its own. */
+  private putRecord(w: PgRecordWrite): Promise<WorldConfigRecord> {
+    return this.write(w.fence, async (c) => {
+      if (w.fence) await this.applyFence(c, w.fence);
+      return putWorldConfigRow(c, w);
     });
   }
 

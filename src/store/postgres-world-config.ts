@@ -5,7 +5,20 @@
  */
 import type pg from 'pg';
 import { storeFenced } from '../errors.js';
+import type { PgRecordWrite } from './postgres-record-batch.js';
 import { mapPgError } from './postgres-tx.js';
+import { toWorldConfig } from './rows.js';
+import type { WorldConfigRecord } from './types.js';
+
+/** Upsert one world's record on `c` (a write alone: `PostgresStore.putWorldConfig` without its group commit), its fence applied first by the caller. */
+export const putWorldConfigRow = async (c: pg.Pool | pg.PoolClient, w: PgRecordWrite): Promise<WorldConfigRecord> => {
+  const r = await c.query(
+    `INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (world_id) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at RETURNING *`,
+    [w.worldId, w.text, Date.now()],
+  );
+  return toWorldConfig(r.rows[0] as Record<string, unknown>);
+};
 
 /**
  * Longest wait (ms) for a write of the record still in flight (pg's per-query `query_timeout`, a

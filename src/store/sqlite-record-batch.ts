@@ -20,22 +20,25 @@ import { storeClosed } from '../errors.js';
 /** Wall ms a world record waits for others to share its transaction (at most). */
 export const DEFAULT_RECORD_BATCH_MS = 20;
 
-/** One write waiting in the batch: what it runs (inside its savepoint) and who waits for it. */
-export interface BatchedWrite {
-  readonly run: () => unknown;
+/**
+ * One write waiting in the batch: what it writes (`run`: SQLite, a function run inside its savepoint;
+ * PostgreSQL, the record's row: src/store/postgres-record-batch.ts) and who waits for it.
+ */
+export interface BatchedWrite<W = () => unknown> {
+  readonly run: W;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
 
-/** The writes waiting for their transaction; owns the window's timer, hence a class. */
-export class RecordBatch {
-  #items: BatchedWrite[] = [];
+/** The writes waiting for their transaction; owns the window's timer, hence a class. `W`: what a write is (see {@link BatchedWrite}). */
+export class RecordBatch<W = () => unknown> {
+  #items: BatchedWrite<W>[] = [];
   #timer: NodeJS.Timeout | null = null;
   readonly #windowMs: number;
-  readonly #commit: (items: readonly BatchedWrite[]) => void;
+  readonly #commit: (items: readonly BatchedWrite<W>[]) => void;
 
-  /** `commit` writes the items in one transaction and answers each. */
-  constructor(windowMs: number, commit: (items: readonly BatchedWrite[]) => void) {
+  /** `commit` writes the items in one transaction and answers each (it may answer later: PostgreSQL). */
+  constructor(windowMs: number, commit: (items: readonly BatchedWrite<W>[]) => void) {
     this.#windowMs = windowMs;
     this.#commit = commit;
   }
@@ -45,8 +48,8 @@ export class RecordBatch {
     return this.#items.length;
   }
 
-  /** Queue `run`; answered when its transaction commits (at the latest one window from the first write waiting). */
-  add<T>(run: () => T): Promise<T> {
+  /** Queue `run`; answered when its transaction commits (sent at the latest one window after the first write waiting). */
+  add<T>(run: W): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#items.push({ run, resolve: resolve as (value: unknown) => void, reject });
       this.#timer ??= setTimeout(() => this.flush(), this.#windowMs);
