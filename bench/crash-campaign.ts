@@ -239,7 +239,11 @@ const run = async (): Promise<void> => {
     await waitLoad(ctl, players, 15);
     if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
     // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
-    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify').catch((e: Error) => ({ status: 0, json: { error: e.message } }));
+    // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
+    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
+      status: 0,
+      json: { error: e.message },
+    }));
     if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
       violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
     if (lifeMs > 0) await sleep(rand(0, lifeMs));
