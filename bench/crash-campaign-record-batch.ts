@@ -35,10 +35,12 @@ interface StoredWorld {
 export interface RecordBatchState {
   readonly worlds: number;
   readonly rand: (lo: number, hi: number) => number;
-  /** Worlds answered 201 (or seeded) and not answered deleted. */
+  /** Worlds answered 201 (or seeded) and not asked to be deleted. */
   readonly live: Set<string>;
   /** Worlds whose delete was answered `durable: true`. */
   readonly deleted: Set<string>;
+  /** Worlds whose delete was asked for but not answered `durable: true` (the kill came first): there or not. */
+  readonly unsure: Set<string>;
   nextId: number;
   /** The store as the last kill left it (null before the first kill). */
   stored: Map<string, StoredWorld> | null;
@@ -65,6 +67,7 @@ export const newRecordBatchState = (worlds: number, rand: (lo: number, hi: numbe
   rand,
   live: new Set(),
   deleted: new Set(),
+  unsure: new Set(),
   nextId: 0,
   stored: null,
   figures: {
@@ -151,11 +154,14 @@ const churn = (s: RecordBatchState, adminPort: number): { firstCreated: Promise<
   for (let k = 0; k < 2 && s.live.size > s.worlds && victims.length > 0; k++) {
     const id = victims.splice(Math.floor(s.rand(0, victims.length)), 1)[0];
     if (id === undefined) break;
+    // Asked: from now on it may be gone (a delete the kill cut off may have reached the store); only an answer says.
+    s.live.delete(id);
+    s.unsure.add(id);
     jobs.push(
       admin(adminPort, 'DELETE', `/api/v1/worlds/${id}`).then(
         (r) => {
           if (r.status === 200 && r.json?.durable === true) {
-            s.live.delete(id);
+            s.unsure.delete(id);
             s.deleted.add(id);
             s.figures.deletes.ok++;
           } else s.figures.deletes.notDurable++;
