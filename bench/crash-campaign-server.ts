@@ -154,18 +154,19 @@ export const killServer = async (p: ServerProc): Promise<void> => {
   await exited;
 };
 
-/** Admin API call with the token (10 s timeout); `null` json when the body is not JSON. */
+/** Admin API call with the token (`timeoutMs`, default 10 s); `null` json when the body is not JSON. */
 export const admin = async (
   adminPort: number,
   method: string,
   path: string,
   body?: unknown,
+  timeoutMs = 10_000,
 ): Promise<{ status: number; json: any; owner: string | null }> => {
   const res = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
     method,
     headers: { authorization: `Bearer ${CAMPAIGN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
   const owner = res.headers.get('x-worldtick-owner');

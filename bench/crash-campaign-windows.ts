@@ -10,8 +10,21 @@ import type { PgServer } from '../test/helpers/postgres-server.js';
 import type { TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { admin, killServer, sleep, type ServerProc, type ServerSpec } from './crash-campaign-server.js';
 
-/** The campaign's windows (`--window`); `cluster` runs in bench/crash-campaign-cluster.ts, `upgrade` in bench/crash-campaign-upgrade.ts. */
-export const WINDOWS = ['random', 'checkpoint', 'first-start', 'pg-crash', 'pg-cut', 'disk-full', 'cluster', 'upgrade'] as const;
+/**
+ * The campaign's windows (`--window`); `cluster` runs in bench/crash-campaign-cluster.ts, `upgrade` in
+ * bench/crash-campaign-upgrade.ts, `record-batch` kills in bench/crash-campaign-record-batch.ts.
+ */
+export const WINDOWS = [
+  'random',
+  'checkpoint',
+  'first-start',
+  'pg-crash',
+  'pg-cut',
+  'disk-full',
+  'cluster',
+  'upgrade',
+  'record-batch',
+] as const;
 export type Window = (typeof WINDOWS)[number];
 
 /** What a kill acts on besides the server: the campaign's seeded random draw, its PostgreSQL, proxy and tmpfs (when it has them). */
@@ -87,6 +100,7 @@ export const killInWindow = async (k: KillContext, spec: ServerSpec, proc: Serve
     }
     case 'cluster':
     case 'upgrade':
+    case 'record-batch':
       throw new Error(`the ${k.window} window runs in its own file (bench/crash-campaign-${k.window}.ts)`);
     case 'disk-full': {
       const filler = join(spec.dataDir, 'filler');

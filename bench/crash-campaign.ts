@@ -13,7 +13,10 @@
  * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
  * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
  * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
- * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill).
+ * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
+ * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
+ * window; bench/crash-campaign-record-batch.ts). `--life-ms N`: each life lasts up to N ms more before
+ * the window (so periodic checkpoints land on a fast machine too).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
@@ -27,6 +30,7 @@ import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
 import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
+import { checkRecordBatchRestart, killInRecordBatch, newRecordBatchState, seedWorlds } from './crash-campaign-record-batch.js';
 import { runUpgradeCampaign, summaryViolations } from './crash-campaign-upgrade.js';
 import {
   ackedCount,
@@ -82,7 +86,8 @@ const npcs = Number(arg('npcs', window === 'checkpoint' ? '20000' : '400'));
 const playerCount = Number(arg('players', '6'));
 const out = arg('out', join('bench', 'results', `crash-campaign-${storeKind}-${window}.json`));
 if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOWS.join(', ')}`);
-if (window === 'disk-full' && storeKind !== 'sqlite') throw new Error('disk-full is a SQLite window');
+const lifeMs = Number(arg('life-ms', '0'));
+if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
 if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
   throw new Error(`${window} is a PostgreSQL window`);
 
@@ -101,6 +106,7 @@ interface IterationResult {
 
 const rng = createPrng(seed);
 const rand = (lo: number, hi: number): number => nextRange(rng, lo, hi);
+const recordBatch = window === 'record-batch' ? newRecordBatchState(Number(arg('worlds', '40')), rand) : null;
 const dir = mkdtempSync(join(tmpdir(), 'wt-crash-campaign-'));
 const results: IterationResult[] = [];
 const t0 = Date.now();
@@ -161,7 +167,9 @@ const run = async (): Promise<void> => {
         storeUrl = u.toString();
       }
     }
-    return { dir, storeUrl, dataDir, npcs, checkpointInterval: window === 'checkpoint' ? 1 : 2, port, adminPort };
+    const checkpointInterval = window === 'checkpoint' || recordBatch ? 1 : 2;
+    const extraArgs = recordBatch ? ['--max-worlds', '256'] : [];
+    return { dir, storeUrl, dataDir, npcs, checkpointInterval, port, adminPort, extraArgs };
   };
   let spec = await makeSpec(0);
   writeServerConfig(spec);
@@ -225,14 +233,24 @@ const run = async (): Promise<void> => {
       restoredFromStep = stats.checkpoint?.restored?.fromStep ?? null;
       violations.push(...checkRestore(lastView, stats));
     }
+    if (stats && recordBatch)
+      violations.push(...(i === 0 ? await seedWorlds(recordBatch, adminPort) : await checkRecordBatchRestart(recordBatch, adminPort)));
     if (!load || fresh) startLoad();
     await waitLoad(ctl, players, 15);
     if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
     // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
-    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify').catch((e: Error) => ({ status: 0, json: { error: e.message } }));
+    // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
+    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
+      status: 0,
+      json: { error: e.message },
+    }));
     if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
       violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
-    const kill = await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
+    if (lifeMs > 0) await sleep(rand(0, lifeMs));
+    const kill: { ms: number; note: string; violations?: string[] } = recordBatch
+      ? await killInRecordBatch(recordBatch, spec, proc)
+      : await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
+    violations.push(...(kill.violations ?? []).map((v) => `after the kill: ${v}`));
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
     violations.push(...checkLedger(view, players, rewarder));
@@ -272,6 +290,7 @@ const run = async (): Promise<void> => {
   try {
     const stats = await waitUp(spec, proc);
     if (lastView) final.push(...checkRestore(lastView, stats));
+    if (recordBatch) final.push(...(await checkRecordBatchRestart(recordBatch, adminPort)));
     ctl.draining = true;
     await Promise.race([load, sleep(30_000)]);
     if (players.some((p) => p.pending !== null)) final.push('pending keys not answered within 30 s of the drain');
@@ -297,6 +316,8 @@ const run = async (): Promise<void> => {
     finalFirstRead: check?.firstRead ?? null,
     finalProbe: check?.probe ?? null,
     finalLargestBatches: check?.largestBatches ?? null,
+    ...(recordBatch ? { recordBatch: { worlds: recordBatch.worlds, live: recordBatch.live.size, ...recordBatch.figures } } : {}),
+    ...(lifeMs > 0 ? { lifeMs } : {}),
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
