@@ -14,8 +14,8 @@
  * ICMP) closes nothing, and the old connection would otherwise come back only with TCP's next
  * retransmission after the heal, whose interval doubles up to 2 minutes while the cut lasts
  * (test/integration/cluster/cut-owner.test.ts).
- * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else):
- * redis-subscriptions.ts.
+ * Pub/sub uses a second connection (a subscribed Redis connection can do nothing else), PINGed to
+ * give it up the same way: redis-subscriptions.ts.
  *
  * ioredis (~60 CommonJS files, ~0.15 s of CPU to load) is required when the first coordinator is
  * built, not when this module is imported: a server without `--redis` never loads it.
@@ -51,6 +51,7 @@ import {
 import { checkChannel, checkInstance, checkLoad, encodeMessage } from './messages.js';
 import * as S from './redis-scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
+import { watchSilence, type SilenceWatch } from './redis-silence.js';
 import { clusterUnavailable, ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 
 /** `host:port/db` of a connection (never its user or password), for logs. */
@@ -100,10 +101,8 @@ export class RedisCoordinator implements Coordinator {
   private readonly subs: RedisSubscriptions;
   private readonly shas = new Map<string, string>();
   private closed = false;
-  /** performance.now() of the last answer from Redis (or of the connection's start). */
-  private answeredAt = performance.now();
-  /** Silence (ms) after which a timed-out command makes the connection be given up: two command timeouts. */
-  private readonly silentMs: number;
+  /** A timed-out command gives the connection up after two command timeouts of silence (src/cluster/redis-silence.ts). */
+  private readonly silence: SilenceWatch;
 
   constructor(options: RedisCoordinatorOptions) {
     const prefix = options.keyPrefix ?? REDIS_COORDINATOR_DEFAULTS.keyPrefix;
@@ -118,7 +117,6 @@ export class RedisCoordinator implements Coordinator {
     this.target = redisTarget(options.connection);
     this.clock = options.clock ?? (() => performance.now());
     this.book = createLeaseBook(margin);
-    this.silentMs = 2 * timeout;
     const policy: RedisOptions = {
       commandTimeout: timeout,
       connectTimeout: Math.max(1000, 2 * timeout),
@@ -133,15 +131,14 @@ export class RedisCoordinator implements Coordinator {
     this.redis.on('error', () => {
       this.counters.backendErrors++;
     });
-    this.redis.on('ready', () => {
-      this.answeredAt = performance.now(); // a new connection: its silence is counted from now
-    });
+    this.silence = watchSilence(this.redis, 2 * timeout, () => this.closed);
     this.subs = new RedisSubscriptions({
       duplicate: () => this.redis.duplicate(),
       key: (channel) => this.k('msg', channel),
       prefixLength: prefix.length + 4,
       counters: this.counters,
       closed: () => this.closed,
+      commandTimeoutMs: timeout,
     });
   }
 
@@ -159,10 +156,10 @@ export class RedisCoordinator implements Coordinator {
     }
     try {
       const r = await this.evalScript(sha, script, keys, args);
-      this.answeredAt = performance.now();
+      this.silence.answered();
       return r;
     } catch (err) {
-      this.giveUpIfSilent(err);
+      this.silence.failed(err);
       throw clusterUnavailable(op, err);
     }
   }
@@ -173,20 +170,9 @@ export class RedisCoordinator implements Coordinator {
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       const r = await this.redis.eval(script, keys.length, ...keys, ...args);
-      this.answeredAt = performance.now(); // NOSCRIPT was an answer too
+      this.silence.answered(); // NOSCRIPT was an answer too
       return r;
     }
-  }
-
-  /**
-   * A command timed out and Redis has answered nothing on this connection for {@link silentMs}: give the
-   * connection up and open a new one (ioredis reconnects; commands in flight fail, none is re-sent).
-   */
-  private giveUpIfSilent(err: unknown): void {
-    if (this.closed || !(err instanceof Error) || err.message !== 'Command timed out') return;
-    if (this.redis.status !== 'ready' || performance.now() - this.answeredAt < this.silentMs) return;
-    this.answeredAt = performance.now(); // once per silence: the new connection has its own
-    this.redis.disconnect(true);
   }
 
   private k(kind: string, id?: string): string {

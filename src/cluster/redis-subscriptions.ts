@@ -4,11 +4,18 @@
  * and the handlers of each channel. A channel is SUBSCRIBEd once, by its first handler, and
  * UNSUBSCRIBEd when its last handler goes; a message that does not decode is counted and dropped,
  * a handler that throws is counted and the others still run.
+ *
+ * The connection is PINGed every command timeout (one PING in flight at most; a message is an answer
+ * too): once a PING times out after two command timeouts of silence, the connection is given up and a
+ * new one opened, which subscribes its channels again (src/cluster/redis-silence.ts). A subscribed
+ * connection sends nothing by itself, so without it a silent network cut went unnoticed, and the
+ * messages published after the heal waited for TCP's next retransmission (up to 2 minutes apart).
  */
 import type { Redis } from 'ioredis';
 import type { ClusterMessage, CoordinatorCounters, MessageHandler, Unsubscribe } from './coordinator.js';
 import { checkChannel, decodeMessage } from './messages.js';
 import { clusterUnavailable, ErrorCode, WorldtickError } from '../errors.js';
+import { watchSilence } from './redis-silence.js';
 
 /** What the subscriptions need from their coordinator. */
 export interface RedisSubscriptionsContext {
@@ -20,6 +27,8 @@ export interface RedisSubscriptionsContext {
   prefixLength: number;
   counters: CoordinatorCounters;
   closed(): boolean;
+  /** The coordinator's command timeout (ms): the PING period; two of them of silence give the connection up. */
+  commandTimeoutMs: number;
 }
 
 /** Channels subscribed over one connection. A class: it owns the connection and the handler sets. */
@@ -29,6 +38,8 @@ export class RedisSubscriptions {
   readonly #handlers = new Map<string, Set<MessageHandler>>();
   /** SUBSCRIBE in flight or done, per channel, so a second subscriber waits for the first. */
   readonly #subscribed = new Map<string, Promise<unknown>>();
+  /** The PINGs of the connection (see the module comment). */
+  #pinger: NodeJS.Timeout | null = null;
 
   constructor(context: RedisSubscriptionsContext) {
     this.#c = context;
@@ -42,7 +53,23 @@ export class RedisSubscriptions {
     sub.on('error', () => {
       this.#c.counters.backendErrors++;
     });
-    sub.on('message', (full: string, text: string) => this.#deliver(full.slice(this.#c.prefixLength), text));
+    const silence = watchSilence(sub, 2 * this.#c.commandTimeoutMs, () => this.#c.closed());
+    sub.on('message', (full: string, text: string) => {
+      silence.answered();
+      this.#deliver(full.slice(this.#c.prefixLength), text);
+    });
+    let pinging = false;
+    this.#pinger = setInterval(() => {
+      if (pinging || sub.status !== 'ready') return;
+      pinging = true;
+      sub
+        .ping()
+        .then(silence.answered, silence.failed)
+        .finally(() => {
+          pinging = false;
+        });
+    }, this.#c.commandTimeoutMs);
+    this.#pinger.unref();
     this.#sub = sub;
     return sub;
   }
@@ -110,6 +137,7 @@ export class RedisSubscriptions {
   close(): void {
     this.#handlers.clear();
     this.#subscribed.clear();
+    if (this.#pinger) clearInterval(this.#pinger);
     this.#sub?.disconnect();
   }
 }

@@ -14,10 +14,22 @@
  * ends the sessions of writers of the world under an older token (`endFencedOutWriters`, counted
  * `fenceWritersEnded`): a writer paused while still sending a statement holds the row, and no server
  * timeout ends it.
+ *
+ * The control tick waits for an announce at most {@link FenceAnnouncer.tickWaitMs} (`announceInTick`): the
+ * fence-row wait and 100 ms, at least a sixth of the TTL. A store whose connection the network dropped silently
+ * does not answer before its whole query timeout (5 s), and the tick renews no other lease while it waits
+ * (ticks never overlap): they would lapse (docs/CLUSTER.md "An instance cut off from the network"). Past
+ * the bound the announce stays in flight, the world is not stepped and gets no write fence (its token is
+ * not recorded), and a later tick takes the answer: one announce per world in flight at most, so a silent
+ * store never holds a second. Logged at the 1st, 10th, 100th… tick in a row that stopped waiting.
  */
 import { isWorldtickError } from '../errors.js';
 import { isLoggedOccurrence } from '../log.js';
+import { orphanScanWaitMs, settledWithin } from './cluster-stored.js';
 import { fenceLockWaitMs, type ClusterCounters, type ClusterServiceOptions } from './cluster-types.js';
+
+/** Time (ms) a control tick allows, past the fence-row wait, for the store's answer that the row stayed locked. */
+const LOCK_ANSWER_MS = 100;
 
 /** Tokens announced to the store, and the tokens the store refused ours for, per world. A class: it owns these maps. */
 export class FenceAnnouncer {
@@ -34,11 +46,23 @@ export class FenceAnnouncer {
   readonly #lockStreaks = new Map<string, number>();
   /** Announces in a row of a world that failed with the store unavailable (down, or no pooled connection free in time). */
   readonly #downStreaks = new Map<string, number>();
+  /** Control ticks in a row of a world that stopped waiting for its announce. */
+  readonly #slowStreaks = new Map<string, number>();
+  /** The announce in flight per world, with its token (one at a time). */
+  readonly #inFlight = new Map<string, { token: number; run: Promise<boolean> }>();
+  readonly #tickWaitMs: number;
 
   constructor(opts: ClusterServiceOptions, counters: ClusterCounters) {
     this.#o = opts;
     this.#counters = counters;
     this.#lockWaitMs = opts.fenceLockWaitMs ?? fenceLockWaitMs(opts.leaseTtlMs);
+    // A row lock that times out is answered just after `lockWaitMs`: the tick takes that answer (no slow line too).
+    this.#tickWaitMs = Math.max(orphanScanWaitMs(opts.leaseTtlMs), this.#lockWaitMs + LOCK_ANSWER_MS);
+  }
+
+  /** How long (ms) a control tick waits for an announce: {@link lockWaitMs} + 100, at least a sixth of the TTL (and 50). */
+  get tickWaitMs(): number {
+    return this.#tickWaitMs;
   }
 
   /** How long (ms) an announce waits for the world's fence row. */
@@ -68,6 +92,7 @@ export class FenceAnnouncer {
     this.#failures.delete(worldId);
     this.#lockStreaks.delete(worldId);
     this.#downStreaks.delete(worldId);
+    this.#slowStreaks.delete(worldId);
   }
 
   /**
@@ -76,8 +101,41 @@ export class FenceAnnouncer {
    * unavailable (both tried again by the caller's next attempt: the next control tick).
    */
   async announce(worldId: string, token: number): Promise<boolean> {
+    if (!this.#o.store || this.#announced.get(worldId) === token) return true;
+    const flying = this.#inFlight.get(worldId);
+    if (flying?.token === token) return flying.run;
+    if (flying) {
+      await flying.run.catch(() => false); // another token's: the store answers it first (one in flight)
+      return this.announce(worldId, token);
+    }
+    const run: Promise<boolean> = this.#announceNow(worldId, token).finally(() => {
+      if (this.#inFlight.get(worldId)?.run === run) this.#inFlight.delete(worldId);
+    });
+    this.#inFlight.set(worldId, { token, run });
+    return run;
+  }
+
+  /**
+   * {@link announce} for the control tick: waits at most {@link tickWaitMs}; false when not recorded yet
+   * (the announce goes on in flight, a later call takes its answer), as well as when not recorded.
+   */
+  async announceInTick(worldId: string, token: number): Promise<boolean> {
+    if (!this.#o.store || this.#announced.get(worldId) === token) return true;
+    const r = await settledWithin(this.announce(worldId, token), this.#tickWaitMs);
+    if (r !== null) return r;
+    const ticks = (this.#slowStreaks.get(worldId) ?? 0) + 1;
+    this.#slowStreaks.set(worldId, ticks);
+    if (isLoggedOccurrence(ticks))
+      this.#o.logger.warn(
+        { world: worldId, fencingToken: token, waitMs: this.#tickWaitMs, ticks },
+        'cluster: fencing token not announced yet: the store has not answered; the world does not step until it does',
+      );
+    return false;
+  }
+
+  async #announceNow(worldId: string, token: number): Promise<boolean> {
     const store = this.#o.store;
-    if (!store || this.#announced.get(worldId) === token) return true;
+    if (!store) return true;
     try {
       await store.fence({ worldId, token }, { lockWaitMs: this.#lockWaitMs });
       // Noted only while the lease of that token is still held here: a world deleted (its lease given back)
@@ -86,6 +144,7 @@ export class FenceAnnouncer {
       this.#storeTokens.delete(worldId); // the coordinator's counter is past the store's token now
       this.#failures.delete(worldId);
       this.#downStreaks.delete(worldId);
+      this.#slowStreaks.delete(worldId);
       const streak = this.#lockStreaks.get(worldId);
       if (streak !== undefined) {
         this.#lockStreaks.delete(worldId);

@@ -31,7 +31,10 @@ export interface LeaseTickContext {
   /** Highest token seen per world as another instance's (failover detection); see {@link noteSeenToken}. */
   readonly seenTokens: Map<string, number>;
   readonly takeover: WorldTakeover;
-  /** Announce a token to the store once; false: refused (the world stays stopped). */
+  /**
+   * Announce a token to the store once; false: not recorded (the world stays stopped), or not yet — the
+   * store has not answered within the tick's bound, the announce goes on (`FenceAnnouncer.announceInTick`).
+   */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of a world must exceed (see {@link TakeoverContext.minToken}). */
   readonly minToken: (worldId: string) => number;

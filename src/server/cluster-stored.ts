@@ -16,7 +16,8 @@ export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldS
 
 /**
  * How long one control tick waits for the orphan scan's listing (ms): a sixth of the lease TTL, at
- * least 50 ms (1 s at the default TTL of 6 s). The tick renews no lease while it waits, and a query on
+ * least 50 ms (1 s at the default TTL of 6 s); a new grant's fencing-token announce too (at least its
+ * fence-row lock wait: src/server/cluster-fence-announce.ts). The tick renews no lease while it waits, and a query on
  * a connection the network silently dropped waits the store's whole query timeout (5 s), longer than
  * the renewals can wait (docs/CLUSTER.md "Partition").
  */
@@ -32,21 +33,32 @@ export const storedLister = (o: ClusterServiceOptions): ((waitMs: number) => Pro
   let pending: Promise<{ records: StoredWorldStamp[] }> | null = null;
   return async (waitMs) => {
     const listing = (pending ??= listStored(o).then((records) => ({ records })));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), waitMs);
-    });
     try {
-      const r = await Promise.race([listing, late]);
+      const r = await settledWithin(listing, waitMs);
       if (r !== null) pending = null;
       return r?.records ?? null;
     } catch (err) {
       pending = null;
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   };
+};
+
+/**
+ * What `work` settles to if it does within `waitMs` (ms), else null; rejects as `work` does within it.
+ * `work` goes on after the wait (its caller keeps it, for a later call to take). For a control tick's
+ * wait on the store (the listing above, a fencing-token announce: src/server/cluster-fence-announce.ts).
+ */
+export const settledWithin = async <T>(work: Promise<T>, waitMs: number): Promise<T | null> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), waitMs);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 };
 
 /** Whether the options say what the store holds (`storedRecord`, `storedRecords` or `storedWorlds`). */

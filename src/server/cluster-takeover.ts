@@ -44,6 +44,8 @@ export interface TakeoverContext {
   readonly instances: () => readonly InstanceRecord[];
   /** Announce a token to the store once; false: refused (the world stays stopped). */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
+  /** {@link announce} for the control tick: false too when the store has not answered within a bound (src/server/cluster-fence-announce.ts). */
+  readonly announceInTick: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
   readonly minToken: (worldId: string) => number;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
@@ -204,8 +206,9 @@ export class WorldTakeover {
     const o = this.#c.opts;
     this.#c.held.add(worldId);
     try {
-      // A failed announce logged itself (a refusal, or the fence row locked: src/server/cluster-fence-announce.ts).
-      const announced = await this.#c.announce(worldId, token);
+      // A failed announce logged itself (a refusal, the fence row locked, or the store silent past the tick's
+      // bound: src/server/cluster-fence-announce.ts). Only control ticks adopt here: they wait a bounded time.
+      const announced = await this.#c.announceInTick(worldId, token);
       let quiet = false; // a passing store outage (logged by #storeOutage), a create never confirmed (by the hook)
       let gone = false; // nothing stored to take over and no copy here: the world was deleted (src/server/nothing-stored.ts)
       const ok =
