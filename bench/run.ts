@@ -1,6 +1,10 @@
 /**
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
+<<<<<<< HEAD
  * none is named; the long `soak` and `soak-cluster` suites, bench/soak.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, and `world-step-cost`, bench/world-step-cost.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
+=======
+ * none is named; the long `soak`, `soak-all` (`--minutes N`) and `soak-cluster` suites, bench/soak.ts, bench/soak-all.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
+>>>>>>> h/soak
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,10 +14,13 @@ import { runSuite, type Suite } from './harness.js';
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const wanted = args.filter((a) => !a.startsWith('--'));
+/** Options that take a value (`--minutes N`: bench/soak-all.ts): the value is not a suite name. */
+const VALUED = ['--minutes'];
+const wanted = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1] ?? ''));
 /** Long-running suites (minutes): run only when named, from their own file `bench/<name>.ts`. */
 const NAMED_ONLY = [
   'soak',
+  'soak-all',
   'soak-cluster',
   'ledger-catchup',
   'ledger-summary-commit',

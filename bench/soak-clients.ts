@@ -93,7 +93,14 @@ const HOSTILE: Array<() => Buffer> = [
 ];
 
 /** Open a socket, send hello, resolve the welcome (or null when refused/closed first). */
-const open = (url: string, t: Traffic, token: string, resume: string | null, onFrame: (type: number, m: unknown[]) => void): Conn => {
+const open = (
+  url: string,
+  t: Traffic,
+  token: string,
+  resume: string | null,
+  onFrame: (type: number, m: unknown[]) => void,
+  world = '1',
+): Conn => {
   const ws = new WebSocket(url);
   let settle: (v: { resumeToken: string; resumed: boolean } | null) => void = () => {};
   const welcome = new Promise<{ resumeToken: string; resumed: boolean } | null>((r) => {
@@ -106,7 +113,7 @@ const open = (url: string, t: Traffic, token: string, resume: string | null, onF
       r(code);
     });
   });
-  ws.on('open', () => ws.send(pack([1, 1, '1', token.slice(0, 32), token, resume]), { binary: true }));
+  ws.on('open', () => ws.send(pack([1, 1, world, token.slice(0, 32), token, resume]), { binary: true }));
   ws.on('message', (d: Buffer) => {
     const type = typeOf(d);
     if (type === 17 || type === 24) return; // snapshots: not decoded
@@ -138,6 +145,13 @@ export interface AgentOptions {
   graceMs: number;
   stop: () => boolean;
   t: Traffic;
+  /** World joined (default `'1'`). */
+  world?: string;
+  /** Catalogue item and unit price of `purchase` frames (default the market's `apple` at 3). */
+  item?: string;
+  price?: number;
+  /** Also buy through the market's `buy` game message (default true; false for another game). */
+  gameBuys?: boolean;
 }
 
 /** One agent: visits until `stop()`. */
@@ -168,10 +182,17 @@ export const runAgent = async (o: AgentOptions): Promise<void> => {
       await done;
       continue;
     }
-    const c = open(o.url, t, token, resumeOf.get(token) ?? null, (type) => {
-      if (type === 21) t.txResults++;
-      else if (type === 25) t.receipts++;
-    });
+    const c = open(
+      o.url,
+      t,
+      token,
+      resumeOf.get(token) ?? null,
+      (type) => {
+        if (type === 21) t.txResults++;
+        else if (type === 25) t.receipts++;
+      },
+      o.world,
+    );
     const w = await c.welcome;
     if (!w) {
       await sleep(200);
@@ -194,10 +215,10 @@ export const runAgent = async (o: AgentOptions): Promise<void> => {
         if (usedKeys.length > 32) usedKeys.shift();
       }
       if (a < 0.08) {
-        send(c.ws, pack([4, key, 'apple', 1, 3]));
+        send(c.ws, pack([4, key, o.item ?? 'apple', 1, o.price ?? 3]));
         t.purchases++;
         if (repeat) t.purchasesRepeated++;
-      } else if (a < 0.16) {
+      } else if (a < 0.16 && o.gameBuys !== false) {
         const stall = r() < 0.5 ? 1 : 2;
         send(c.ws, pack([5, 'buy', { stall, item: stall === 1 ? 'apple' : 'potion', quantity: 1, txid: key }]));
         t.gameBuys++;
@@ -221,7 +242,7 @@ export const runAgent = async (o: AgentOptions): Promise<void> => {
       c.ws.terminate();
       await c.closed;
       await sleep(r() < 0.85 ? 100 + r() * 500 : o.graceMs + 500);
-      const back = open(o.url, t, token, w.resumeToken, () => {});
+      const back = open(o.url, t, token, w.resumeToken, () => {}, o.world);
       const w2 = await back.welcome;
       if (w2) resumeOf.set(token, w2.resumeToken);
       await sleep(300 + r() * 700);

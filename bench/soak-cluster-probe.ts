@@ -25,6 +25,8 @@ export interface InspectSample {
   arrayBuffers: number;
   /** `process.getActiveResourcesInfo()` by type (a timer per `Timeout`, a socket per `TCPSocketWrap`…). */
   resources: Record<string, number>;
+  /** `performance.eventLoopUtilization()` read before the GCs: cumulative idle and active wall ms of the event loop. */
+  elu: { idle: number; active: number };
 }
 
 /** A DevTools Protocol connection to a process's inspector. */
@@ -86,6 +88,11 @@ const EXPR = `JSON.stringify((() => {
 export const inspectProcess = async (inspectPort: number): Promise<InspectSample> => {
   const cdp = await connectCdp(inspectPort);
   try {
+    const e = await cdp.call<{ result: { value: string } }>('Runtime.evaluate', {
+      expression: 'JSON.stringify(performance.eventLoopUtilization())',
+      returnByValue: true,
+    });
+    const { idle, active } = JSON.parse(e.result.value) as { idle: number; active: number };
     for (let i = 0; i < 3; i++) await cdp.call('HeapProfiler.collectGarbage');
     const heap = await cdp.call<{ usedSize: number }>('Runtime.getHeapUsage');
     const ev = await cdp.call<{ result: { value: string } }>('Runtime.evaluate', {
@@ -93,8 +100,8 @@ export const inspectProcess = async (inspectPort: number): Promise<InspectSample
       returnByValue: true,
       includeCommandLineAPI: true,
     });
-    const v = JSON.parse(ev.result.value) as Omit<InspectSample, 'heapUsed'>;
-    return { heapUsed: heap.usedSize, ...v };
+    const v = JSON.parse(ev.result.value) as Omit<InspectSample, 'heapUsed' | 'elu'>;
+    return { heapUsed: heap.usedSize, ...v, elu: { idle, active } };
   } finally {
     cdp.close();
   }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { defaultsOf, resolveOptions, type ObjectSpec } from '../config/schema.js';
 import { ErrorCode, optionInvalid, queueFull, WorldtickError } from '../errors.js';
+import { tsxWorkerOptions } from './tsx-worker.js';
 
 /** Options of a {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -100,8 +101,9 @@ export class WorkerPool<T = unknown, R = unknown> {
       maxThreads,
       maxQueue,
       idleTimeout: idleTimeoutMs,
-      // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
-      execArgv: filename.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads),
+      // with its disk cache off: a retired thread would leak a descriptor (src/jobs/tsx-worker.ts).
+      ...tsxWorkerOptions(filename),
     });
     // A crashed thread is replaced by piscina; the failing task's promise carries the error.
     this.#pool.on('error', () => {});
