@@ -1,10 +1,9 @@
 /**
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
-<<<<<<< HEAD
- * none is named; the long `soak` and `soak-cluster` suites, bench/soak.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, and `world-step-cost`, bench/world-step-cost.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
-=======
- * none is named; the long `soak`, `soak-all` (`--minutes N`) and `soak-cluster` suites, bench/soak.ts, bench/soak-all.ts and bench/soak-cluster.ts, `ledger-catchup`, bench/ledger-catchup.ts, and `ledger-summary-commit`, bench/ledger-summary-commit.ts, and `store-copy`, bench/store-copy.ts, and `many-worlds`, bench/many-worlds.ts, and `dashboard-bytes`, bench/dashboard-bytes.ts, only when named), prints their tables and writes `bench/results/<suite>.json`.
->>>>>>> h/soak
+ * none is named; the long suites in NAMED_ONLY below — `soak`, `soak-all` (`--minutes N`), `soak-cluster`,
+ * `ledger-catchup`, `ledger-summary-commit`, `store-copy`, `many-worlds`, `dashboard-bytes`,
+ * `world-step-cost`, each from its own file bench/<name>.ts — only when named), prints their tables and
+ * writes `bench/results/<suite>.json`.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
