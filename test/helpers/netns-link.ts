@@ -24,6 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { type PgServer, startPostgres } from './postgres-server.js';
 
 const run = promisify(execFile);
 
@@ -142,3 +143,10 @@ export const createNetnsLink = async (k = 0, o: { into?: NetnsLink } = {}): Prom
     return { skip: `cannot make a network namespace with a veth pair here (needs root with CAP_NET_ADMIN and iproute2): ${why}` };
   }
 };
+
+/** A throwaway PostgreSQL listening on loopback and on the host end of each of `links`, trusting their subnets (the namespaces' servers reach it over the links). */
+export const startPostgresOnLinks = (links: readonly NetnsLink[]): Promise<PgServer | { skip: string }> =>
+  startPostgres({
+    listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddr)],
+    hba: links.map((l) => `host all all ${l.subnet} trust`),
+  });

@@ -33,8 +33,8 @@ import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import type { StepRange } from '../../../src/server/cluster-service.js';
 import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
-import { createNetnsLink, type NetnsLink } from '../../helpers/netns-link.js';
-import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
+import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
 import { findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
 import { controlTicks } from '../../helpers/shared-cluster.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
@@ -81,13 +81,7 @@ const caseLinks = (i: number): NetnsLink[] => {
   if (!l?.length) throw new Error(`no links for case ${i}`);
   return l;
 };
-const pgStarted =
-  skip === null
-    ? await startPostgres({
-        listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddr)],
-        hba: links.map((l) => `host all all ${l.subnet} trust`),
-      })
-    : null;
+const pgStarted = skip === null ? await startPostgresOnLinks(links) : null;
 if (pgStarted && 'skip' in pgStarted) skip = pgStarted.skip;
 const pgs: PgServer | null = pgStarted && !('skip' in pgStarted) ? pgStarted : null;
 if (skip) console.warn(`SKIP cut-owner: ${skip}`);

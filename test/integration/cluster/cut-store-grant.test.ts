@@ -13,8 +13,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { createNetnsLink, type NetnsLink } from '../../helpers/netns-link.js';
-import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
+import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
 import { findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
 import { controlTicks } from '../../helpers/shared-cluster.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
@@ -29,13 +29,7 @@ for (let k = 0; k < 3 && skip === null; k++) {
   if ('skip' in made) skip = made.skip;
   else links.push(made);
 }
-const pgStarted =
-  skip === null
-    ? await startPostgres({
-        listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddr)],
-        hba: links.map((l) => `host all all ${l.subnet} trust`),
-      })
-    : null;
+const pgStarted = skip === null ? await startPostgresOnLinks(links) : null;
 if (pgStarted && 'skip' in pgStarted) skip = pgStarted.skip;
 const pgs: PgServer | null = pgStarted && !('skip' in pgStarted) ? pgStarted : null;
 if (skip) console.warn(`SKIP cut-store-grant: ${skip}`);

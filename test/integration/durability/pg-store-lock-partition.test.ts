@@ -26,8 +26,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lockPostgresStore, STORE_LOCK_APPLICATION, STORE_LOCK_KEY } from '../../../src/server/pg-store-lock.js';
 import { type GameProcess, killHard, launchGameProcess, startGameProcess, waitFor } from '../../helpers/game-process.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
-import { createNetnsLink, type NetnsLink } from '../../helpers/netns-link.js';
-import { type PgServer, startPostgres } from '../../helpers/postgres-server.js';
+import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
 
 const TOKEN = 'pg-lock-partition-token-0123456789ab';
@@ -39,13 +39,7 @@ for (let k = 0; k < 4 && linkSkip === null; k++) {
   if ('skip' in made) linkSkip = made.skip;
   else links.push(made);
 }
-const pgStarted =
-  linkSkip === null
-    ? await startPostgres({
-        listenAddresses: ['127.0.0.1', ...links.map((l) => l.hostAddr)],
-        hba: links.map((l) => `host all all ${l.subnet} trust`),
-      })
-    : null;
+const pgStarted = linkSkip === null ? await startPostgresOnLinks(links) : null;
 const pgs: PgServer | null = pgStarted && !('skip' in pgStarted) ? pgStarted : null;
 const skip = linkSkip ?? (pgStarted && 'skip' in pgStarted ? pgStarted.skip : null);
 if (skip) console.warn(`SKIP pg-store-lock-partition: ${skip}`);
