@@ -6,11 +6,11 @@
  * SQLite files. And the growth figures of a series of samples: least-squares slope per minute, its
  * R², the second half's slope, and a flag for a line that keeps rising.
  */
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CAMPAIGN_TOKEN } from './crash-campaign-server.js';
-import { inspectProcess, openFds } from './soak-cluster-probe.js';
+import { fdLinks, inspectProcess, openFds } from './soak-cluster-probe.js';
 import { slope } from './soak.js';
 
 const MiB = 2 ** 20;
@@ -158,13 +158,7 @@ export const sampler = (s: Sampled) => {
 /** Open descriptors of `pid` by what they are: `socket`, `pipe`, `anon_inode:[eventfd]`, a file's path (digits folded). */
 export const fdKinds = (pid: number): Record<string, number> => {
   const out: Record<string, number> = {};
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let link = '';
-    try {
-      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
+  for (const link of fdLinks(pid)) {
     const kind = link.replace(/^(socket|pipe):\[\d+\]$/, '$1').replace(/\d+/g, 'N');
     out[kind] = (out[kind] ?? 0) + 1;
   }

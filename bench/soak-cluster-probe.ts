@@ -147,18 +147,25 @@ const tcpByInode = (): Map<string, number> => {
   return out;
 };
 
+/** What each open descriptor of `pid` points at (`socket:[inode]`, `pipe:[inode]`, a path); descriptors closed meanwhile left out. */
+export const fdLinks = (pid: number): string[] => {
+  const out: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      out.push(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+};
+
 /** The process's established TCP connections to each of `ports` (client side: its own sockets). */
 export const connectionsTo = (pid: number, ports: readonly number[]): Record<number, number> => {
   const tcp = tcpByInode();
   const out: Record<number, number> = {};
   for (const p of ports) out[p] = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let link = '';
-    try {
-      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
+  for (const link of fdLinks(pid)) {
     const m = /^socket:\[(\d+)\]$/.exec(link);
     const port = m?.[1] === undefined ? undefined : tcp.get(m[1]);
     if (port !== undefined && out[port] !== undefined) out[port]++;
