@@ -8,7 +8,8 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
-import type { OpenStoreOptions } from '../store/open-store.js';
+import { resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
+import { POSTGRES_DEFAULTS } from '../store/postgres-pool.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
@@ -60,6 +61,19 @@ export class InlineCheckpointWriter implements CheckpointWriter {
 
 const WORKER_FILE = new URL(`./workers/checkpoint-writer-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
+/**
+ * Checkpoints the writer thread writes at once on PostgreSQL (of different worlds), at most the pool
+ * size (`maxConnections`, `--store-pool-size`, default 4): each is a few round trips and a WAL flush,
+ * the thread mostly waits. SQLite: one (one file, one writer).
+ */
+export const POSTGRES_CHECKPOINT_WRITES = 4;
+
+/** Writes at once for the store `target` names: {@link POSTGRES_CHECKPOINT_WRITES} bounded by the pool on PostgreSQL, else 1. */
+export const checkpointWritesFor = (target: OpenStoreOptions): number =>
+  resolveStoreTarget(target).kind === 'postgres'
+    ? Math.max(1, Math.min(POSTGRES_CHECKPOINT_WRITES, target.maxConnections ?? POSTGRES_DEFAULTS.maxConnections))
+    : 1;
+
 /** A write waiting for the thread, in the order asked for. */
 interface Job {
   worldId: string;
@@ -85,12 +99,12 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
   readonly #running = new Set<string>();
   #closed = false;
 
-  /** `concurrency`: writes on the thread at once (default 1). */
+  /** `concurrency`: writes on the thread at once (default {@link checkpointWritesFor} `target`). */
   constructor(target: OpenStoreOptions, o: { concurrency?: number } = {}) {
     // The thread connects at its first checkpoint, maybe after a newer build migrated a shared store
     // (a rolling upgrade): it attaches to the store this process opened at start instead of refusing it.
     this.#target = { ...target, attach: true };
-    this.#concurrency = Math.max(1, Math.floor(o.concurrency ?? 1));
+    this.#concurrency = Math.max(1, Math.floor(o.concurrency ?? checkpointWritesFor(target)));
     const filename = fileURLToPath(WORKER_FILE);
     this.#pool = new Piscina<WriterTask, WriterResult | WriterFailure>({
       filename,
