@@ -23,7 +23,8 @@
  *    in flight (creates per second, heap after).
  * 7. `/metrics` of as many paused worlds (nothing steps) in a runtime of their own, with every world
  *    exported and with `--metrics-worlds 32`: bytes, series, scrape time.
- * Writes bench/results/many-worlds.json (machine load from os.loadavg at each phase).
+ * Writes bench/results/many-worlds.json (machine load from os.loadavg at each phase; `--out <name>`:
+ * bench/results/<name>.json).
  *
  * `--postgres`: the same runtime on a throwaway PostgreSQL server (`--store postgres://…`, the pool of 4
  * connections by default; bench/many-worlds-postgres.ts), each window also sampling the pool (connections
@@ -356,7 +357,12 @@ const run = async (ctx: SuiteContext): Promise<void> => {
   ctx.record('metricsLimit', [await scrapeWith(WORLDS, 4096), await scrapeWith(WORLDS, 32)]);
 };
 
-const manyWorldsSuite: Suite = { name: POSTGRES ? 'many-worlds-postgres' : 'many-worlds', run };
+// `--out <name>`: write bench/results/<name>.json instead (a second measurement beside the first).
+const OUT = process.argv[process.argv.indexOf('--out') + 1];
+const manyWorldsSuite: Suite = {
+  name: process.argv.includes('--out') && OUT ? OUT : POSTGRES ? 'many-worlds-postgres' : 'many-worlds',
+  run,
+};
 export default manyWorldsSuite;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

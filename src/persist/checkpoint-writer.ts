@@ -8,7 +8,8 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
-import type { OpenStoreOptions } from '../store/open-store.js';
+import { resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
+import { POSTGRES_DEFAULTS } from '../store/postgres-pool.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
@@ -22,8 +23,16 @@ export interface WriteResult {
 
 /** Compress and save a packed checkpoint. */
 export interface CheckpointWriter {
-  /** `packed` is handed over: the caller must not use it afterwards (it may be transferred). */
-  write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult>;
+  /**
+   * `packed` is handed over: the caller must not use it afterwards (it may be transferred). Resolves
+   * `null` when the write was dropped by {@link CheckpointWriter.drop} before it started (nothing written).
+   */
+  write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult | null>;
+  /**
+   * Drop the writes of `worldId` still queued (not started): each resolves `null`, nothing of them is
+   * written. A write already started is not stopped. Returns how many were dropped.
+   */
+  drop(worldId: string): number;
   close(): Promise<void>;
 }
 
@@ -43,25 +52,65 @@ export class InlineCheckpointWriter implements CheckpointWriter {
     await this.#store().saveCheckpoint({ ...input, ...(meta ? { meta } : {}), data }, fence ? { fence } : {});
     return { storedBytes: data.byteLength, encodeMs: t1 - t0, writeMs: performance.now() - t1 };
   }
+  /** Nothing is queued here: a write starts when asked for. */
+  drop(): number {
+    return 0;
+  }
   async close(): Promise<void> {}
 }
 
 const WORKER_FILE = new URL(`./workers/checkpoint-writer-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** Writes on a worker thread (piscina, one thread) that opens its own connection to the store `target` names. */
+/**
+ * Checkpoints the writer thread writes at once on PostgreSQL (of different worlds), at most the pool
+ * size (`maxConnections`, `--store-pool-size`, default 4): each is a few round trips and a WAL flush,
+ * the thread mostly waits. SQLite: one (one file, one writer).
+ */
+export const POSTGRES_CHECKPOINT_WRITES = 4;
+
+/** Writes at once for the store `target` names: {@link POSTGRES_CHECKPOINT_WRITES} bounded by the pool on PostgreSQL, else 1. */
+export const checkpointWritesFor = (target: OpenStoreOptions): number =>
+  resolveStoreTarget(target).kind === 'postgres'
+    ? Math.max(1, Math.min(POSTGRES_CHECKPOINT_WRITES, target.maxConnections ?? POSTGRES_DEFAULTS.maxConnections))
+    : 1;
+
+/** A write waiting for the thread, in the order asked for. */
+interface Job {
+  worldId: string;
+  task: WriterTask;
+  transfer: boolean;
+  resolve: (r: WriteResult | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Writes on a worker thread (piscina, one thread) that opens its own connection to the store `target` names.
+ * The writes wait here, first asked first handed to the thread, at most `concurrency` on the thread at once
+ * and never two of one world (a world's writes are handed over one after another, in the order asked for);
+ * a deleted world's writes still waiting are dropped ({@link WorkerCheckpointWriter.drop}). The queue holds
+ * at most one write per world in practice (the checkpointer asks for one at a time).
+ */
 export class WorkerCheckpointWriter implements CheckpointWriter {
   readonly #pool: Piscina<WriterTask, WriterResult | WriterFailure>;
   readonly #target: OpenStoreOptions;
+  readonly #concurrency: number;
+  readonly #queue: Job[] = [];
+  /** Worlds with a write on the thread. */
+  readonly #running = new Set<string>();
+  #closed = false;
 
-  constructor(target: OpenStoreOptions) {
+  /** `concurrency`: writes on the thread at once (default {@link checkpointWritesFor} `target`). */
+  constructor(target: OpenStoreOptions, o: { concurrency?: number } = {}) {
     // The thread connects at its first checkpoint, maybe after a newer build migrated a shared store
     // (a rolling upgrade): it attaches to the store this process opened at start instead of refusing it.
     this.#target = { ...target, attach: true };
+    this.#concurrency = Math.max(1, Math.floor(o.concurrency ?? checkpointWritesFor(target)));
     const filename = fileURLToPath(WORKER_FILE);
     this.#pool = new Piscina<WriterTask, WriterResult | WriterFailure>({
       filename,
       minThreads: 1,
       maxThreads: 1,
+      concurrentTasksPerWorker: this.#concurrency,
       idleTimeout: 60_000,
       // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
       execArgv: filename.endsWith('.ts') ? ['--import', 'tsx'] : [],
@@ -69,13 +118,58 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
     this.#pool.on('error', () => {});
   }
 
-  async write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult> {
+  write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult | null> {
+    if (this.#closed) return Promise.reject(new WorldtickError(ErrorCode.STORE_UNAVAILABLE, 'checkpoint writer closed'));
     const task: WriterTask = { target: this.#target, packed, input, ...(fence ? { fence } : {}) };
     // The packed buffer is the capture's own (never a store view): transferred, not copied.
-    const own = packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer;
+    const transfer = packed.byteOffset === 0 && packed.byteLength === packed.buffer.byteLength && packed.buffer instanceof ArrayBuffer;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ worldId: input.worldId, task, transfer, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  drop(worldId: string): number {
+    let dropped = 0;
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      const job = this.#queue[i];
+      if (job?.worldId !== worldId) continue;
+      this.#queue.splice(i, 1);
+      job.resolve(null);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.reject(new WorldtickError(ErrorCode.STORE_UNAVAILABLE, 'checkpoint writer closed'));
+    await this.#pool.destroy();
+  }
+
+  /** Hand waiting writes to the thread while it has room: the first of each world not on the thread already. */
+  #pump(): void {
+    for (let i = 0; i < this.#queue.length && this.#running.size < this.#concurrency; ) {
+      const job = this.#queue[i];
+      if (!job || this.#running.has(job.worldId)) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      this.#running.add(job.worldId);
+      this.#run(job)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          this.#running.delete(job.worldId);
+          this.#pump();
+        });
+    }
+  }
+
+  async #run(job: Job): Promise<WriteResult> {
     let r: WriterResult | WriterFailure;
     try {
-      r = await this.#pool.run(task, own ? { transferList: [packed.buffer as ArrayBuffer] } : {});
+      r = await this.#pool.run(job.task, job.transfer ? { transferList: [job.task.packed.buffer as ArrayBuffer] } : {});
     } catch (err) {
       if (err instanceof WorldtickError) throw err;
       const code = typeof err === 'object' && err !== null ? Reflect.get(err, 'code') : undefined;
@@ -85,10 +179,6 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
     }
     if ('failure' in r) throw new WorldtickError(codeOf(r.failure.code), r.failure.message, { details: r.failure.details });
     return r;
-  }
-
-  async close(): Promise<void> {
-    await this.#pool.destroy();
   }
 }
 

@@ -159,6 +159,8 @@ export class Checkpointer {
     if (!t) return true;
     t.gone = true;
     this.#worlds.delete(worldId);
+    // Its checkpoint still queued for the writer is dropped (answered `untracked`); only one in flight is waited for.
+    this.#writer.drop(worldId);
     await Promise.allSettled([t.recordBusy, t.ckBusy]);
     // A world of the same id created meanwhile owns the record now.
     if (o.forget && !this.#worlds.has(worldId)) {
@@ -288,12 +290,15 @@ export class Checkpointer {
   /**
    * Take a full checkpoint of a tracked world now (waits for one in flight first). Says how it went:
    * `saved`, `not-owner` (cluster: this instance holds no lease of the world: skipped), `failed`
-   * (the write's error; counted and logged as a timed checkpoint's), `untracked` (no such world here).
+   * (the write's error; counted and logged as a timed checkpoint's), `untracked` (no such world here, or
+   * it was deleted before this checkpoint was written: a queued one is dropped, not written).
    */
   async checkpoint(worldId: string): Promise<CheckpointOutcome> {
     const t = this.#worlds.get(worldId);
     if (!t) return { status: 'untracked' };
     while (t.ckBusy) await t.ckBusy;
+    // Untracked (deleted) while it waited: nothing is captured or written after the delete.
+    if (t.gone) return { status: 'untracked' };
     const run = async (): Promise<CheckpointOutcome> => {
       const t0 = performance.now();
       t.report.inProgress = true;
@@ -319,6 +324,7 @@ export class Checkpointer {
           },
           fence ?? undefined,
         );
+        if (w === null) return { status: 'untracked' }; // dropped by untrack before the writer started it
         const r = t.report;
         r.saved++;
         r.lastAt = Date.now();
