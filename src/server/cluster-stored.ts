@@ -44,6 +44,8 @@ export interface BoundedCalls<T> {
   within(key: string, waitMs: number): Promise<Answer<T> | null>;
   /** Drop the call of `key` (in flight or answered): its answer no longer holds; the next {@link within} sends another. */
   forget(key: string): void;
+  /** The keys with a call in flight or answered. */
+  keys(): IterableIterator<string>;
 }
 
 /**
@@ -73,7 +75,7 @@ export const boundedPerKey = <T>(call: (key: string) => Promise<T>): BoundedCall
       throw err;
     }
   };
-  return { within, forget: (key) => void pending.delete(key) };
+  return { within, forget: (key) => void pending.delete(key), keys: () => pending.keys() };
 };
 
 /**
@@ -112,6 +114,12 @@ export const grantReads = (o: ClusterServiceOptions): GrantReads => ({
   newerCheckpoint: boundedPerKey(async (id) => (await o.newerCheckpointStored?.(id)) ?? false),
   givenBack: new Map(),
 });
+
+/** Drop what {@link GrantReads} keeps of the worlds `keep` says no to (no longer hosted here: gone, moved away). */
+export const pruneGrantReads = (r: GrantReads, keep: (worldId: string) => boolean): void => {
+  for (const calls of [r.isStored, r.newerCheckpoint]) for (const w of [...calls.keys()]) if (!keep(w)) calls.forget(w);
+  for (const w of r.givenBack.keys()) if (!keep(w)) r.givenBack.delete(w);
+};
 
 /** Whether the options say what the store holds (`storedRecord`, `storedRecords` or `storedWorlds`). */
 export const knowsStored = (o: ClusterServiceOptions): boolean => !!(o.storedRecord || o.storedRecords || o.storedWorlds);
