@@ -8,6 +8,7 @@ import type { Coordinator, InstanceInfo, InstanceRecord, LeaseOwner } from '../c
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { noteSeenToken, tickWorldLease, type LeaseTickContext } from './cluster-lease-tick.js';
+import { pruneGrantReads } from './cluster-stored.js';
 import type { WorldTakeover } from './cluster-takeover.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { WorldLoadMeter } from './world-load.js';
@@ -93,6 +94,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
       // yet) is noted again from its next lease, so a deleted world's id is not kept for good.
       for (const w of x.seenTokens.keys()) if (!byWorld.has(w) && !hosted.has(w)) x.seenTokens.delete(w);
       for (const w of x.leaseTick.granted) if (!hosted.has(w)) x.leaseTick.granted.delete(w); // moved away or gone
+      pruneGrantReads(x.leaseTick.reads, (w) => hosted.has(w)); // a grant's reads of a world not hosted here
     } catch (err) {
       failed(err);
     }

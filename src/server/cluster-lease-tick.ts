@@ -17,9 +17,17 @@
  * lease lapsed) is checked against the store first: when the world's record is gone (deleted on the
  * instance that owned it, which gives the lease back only then), the lease is released and the copy
  * dropped instead of stepped (docs/CLUSTER.md "Deleting a world").
+ *
+ * The tick waits for these two reads of the store (the record's lookup, a resume's check) at most
+ * `orphanScanWaitMs` (a sixth of the TTL): a store whose connection the network dropped silently answers only
+ * at its query timeout (5 s), and the tick renews no other lease meanwhile (docs/CLUSTER.md "An instance cut
+ * off from the network"). Past the bound the lease is given back (the world does not step), the read stays in
+ * flight (one per world: `GrantReads`), and the next grant of the world takes its answer — only when that grant's
+ * token follows the one given back (tokens count grants: nobody else held the world meanwhile, so the store's
+ * answer still holds); else the reads are sent again (`dropStaleReads`).
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
-import { isStoredWorld, knowsStored } from './cluster-stored.js';
+import { knowsStored, orphanScanWaitMs, type Answer, type GrantReads } from './cluster-stored.js';
 import { HANDOVER_GRACE_TICKS, type TakeoverContext, type WorldTakeover } from './cluster-takeover.js';
 
 /** What a lease step needs from the cluster service. */
@@ -42,6 +50,8 @@ export interface LeaseTickContext {
   readonly previousOwner: (worldId: string) => string;
   /** Worlds whose lease this process was granted by a lease step at least once (a resume from the store is a first grant). */
   readonly granted: Set<string>;
+  /** The store reads of a new grant, bounded per tick, one in flight per world (src/server/cluster-stored.ts). */
+  readonly reads: GrantReads;
 }
 
 /** Record that another instance held `worldId` under `token` (keeps the highest). */
@@ -50,16 +60,40 @@ export const noteSeenToken = (seen: Map<string, number>, worldId: string, token:
 };
 
 /**
- * After a grant of `worldId` to a copy not owned here: when its stored record is gone, give the
- * lease back and drop the copy; when the store cannot be listed, give it back too (tried again at
- * the next tick). True: the lease was given back (do not step or adopt). Never rejects.
+ * A grant of `worldId` under `token`: when an earlier grant here was given back for a read that had not answered and
+ * this token does not follow its one (tokens count grants: another instance held the world since, and may have
+ * deleted it or written a checkpoint), the reads still in flight or answered are dropped — their answers no longer
+ * hold — and this grant sends new ones.
  */
-const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): void => {
+  const before = x.reads.givenBack.get(worldId);
+  x.reads.givenBack.delete(worldId);
+  if (before === undefined || token === before + 1) return;
+  x.reads.isStored.forget(worldId);
+  x.reads.newerCheckpoint.forget(worldId);
+};
+
+/** A read of the grant of `worldId` under `token` has not answered, or its answer no longer holds: give the lease back (logged `why`). */
+const giveBack = async (x: LeaseTickContext, worldId: string, token: number, why: string): Promise<true> => {
+  const o = x.opts;
+  x.reads.givenBack.set(worldId, token);
+  o.logger.warn({ world: worldId, fencingToken: token, waitMs: orphanScanWaitMs(o.leaseTtlMs) }, why);
+  await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
+  return true;
+};
+
+/**
+ * After a grant of `worldId` to a copy not owned here: when its stored record is gone, give the
+ * lease back and drop the copy; when the store cannot be read, or has not answered within the tick's
+ * bound (the lookup goes on: the next grant takes its answer), give it back too (tried again at the next
+ * tick). True: the lease was given back (do not step or adopt). Never rejects.
+ */
+const recordGone = async (x: LeaseTickContext, worldId: string, token: number): Promise<boolean> => {
   const o = x.opts;
   if (!o.staleCopies?.droppable(worldId) || !knowsStored(o)) return false;
-  let stored: boolean;
+  let stored: Answer<boolean> | null;
   try {
-    stored = await isStoredWorld(o, worldId);
+    stored = await x.reads.isStored.within(worldId, orphanScanWaitMs(o.leaseTtlMs));
   } catch (err) {
     o.logger.warn(
       { world: worldId, err },
@@ -68,7 +102,14 @@ const recordGone = async (x: LeaseTickContext, worldId: string): Promise<boolean
     await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
     return true;
   }
-  if (stored) return false;
+  if (stored === null)
+    return giveBack(
+      x,
+      worldId,
+      token,
+      "cluster: the store has not answered the check of the world's record; lease given back until a grant takes the answer",
+    );
+  if (stored.value) return false;
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   o.staleCopies.drop(worldId);
   o.logger.info({ world: worldId }, 'cluster: copy of a world whose stored record is gone dropped');
@@ -85,18 +126,20 @@ const resumesStored = (x: LeaseTickContext, worldId: string, token: number): boo
 /**
  * A resume whose copy is older than the store's last checkpoint of the world (an earlier holder wrote one
  * after this instance's start-up restore, and its lease lapsed before a control tick here saw it): logged,
- * then taken over from the store like a failover. A failed check counts as stale (`adopt` meets the outage).
+ * then taken over from the store like a failover. A failed check counts as stale (`adopt` meets the outage);
+ * one the store has not answered within the tick's bound is null (not known yet: the check goes on).
  */
-const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolean> => {
+const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolean | null> => {
   const o = x.opts;
   if (!o.adopt || !o.newerCheckpointStored) return false;
-  const newer = await o.newerCheckpointStored(worldId).catch(() => true);
-  if (newer)
+  const r = await x.reads.newerCheckpoint.within(worldId, orphanScanWaitMs(o.leaseTtlMs)).catch(() => ({ value: true }));
+  if (r === null) return null;
+  if (r.value)
     o.logger.info(
       { world: worldId, previousOwner: x.previousOwner(worldId) },
       'cluster: the copy restored at start is older than the stored checkpoint; taking the world over from the store',
     );
-  return newer;
+  return r.value;
 };
 
 /**
@@ -106,9 +149,25 @@ const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolea
  * kept. True: done (the caller announces nothing); false: the caller announces the token.
  */
 const takeOver = async (x: LeaseTickContext, worldId: string, token: number, found: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
-  if (await recordGone(x, worldId)) return true; // deleted where it was owned: not stepped, not adopted
+  dropStaleReads(x, worldId, token);
+  if (await recordGone(x, worldId, token)) return true; // deleted where it was owned: not stepped, not adopted
   if (found === 'none') return false;
-  const kind = found === 'resumed' && (await staleResume(x, worldId)) ? 'takeover' : found;
+  let kind = found;
+  if (found === 'resumed') {
+    const stale = await staleResume(x, worldId);
+    // Not known yet: the copy must not step before it is (it may be older than the store's checkpoint). Counted as
+    // never granted here, the next grant is a resume again and takes the check's answer.
+    if (stale === null) {
+      x.granted.delete(worldId);
+      return giveBack(
+        x,
+        worldId,
+        token,
+        'cluster: the store has not answered whether the copy restored at start is its last checkpoint; lease given back until a grant takes the answer',
+      );
+    }
+    if (stale) kind = 'takeover';
+  }
   if (kind === 'resumed' || !x.opts.adopt) {
     x.counters.failovers++;
     if (kind === 'resumed')
@@ -118,8 +177,9 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
       );
     return false;
   }
-  // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint.
-  if (await x.takeover.adopt(worldId, token, 'failover')) x.counters.failovers++;
+  // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint (counted
+  // once restored; the tick waits for it a bounded time, the world held meanwhile).
+  await x.takeover.adoptInTick(worldId, token);
   return true;
 };
 
@@ -194,7 +254,8 @@ export const tickWorldLease = async (
       if (r.ok) {
         x.counters.leaseAcquired++;
         x.granted.add(worldId);
-        if (await recordGone(x, worldId)) return true; // deleted by whoever held it meanwhile
+        dropStaleReads(x, worldId, r.fencingToken);
+        if (await recordGone(x, worldId, r.fencingToken)) return true; // deleted by whoever held it meanwhile
         o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
         await x.announce(worldId, r.fencingToken);
       }

@@ -30,6 +30,7 @@ import type { LeaseTickContext } from './cluster-lease-tick.js';
 import { instanceInfo, logReachability, runControlTick, type ControlTickContext, type DrainState } from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 import { AdminWorldLeases } from './cluster-claim.js';
+import { grantReads } from './cluster-stored.js';
 import { watchStepping, type WatchContext } from './cluster-watchdog.js';
 import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
@@ -94,6 +95,7 @@ export class ClusterService implements Service {
       instances: () => this.#view.instances,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       announceInTick: (worldId, token) => this.#fences.announceInTick(worldId, token),
+      tickWaitMs: this.#fences.tickWaitMs,
       minToken: (worldId) => this.#fences.minToken(worldId),
       previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
       watch: () => this.#watch(),
@@ -111,6 +113,7 @@ export class ClusterService implements Service {
       minToken: (worldId) => this.#fences.minToken(worldId),
       previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
       granted: this.#granted,
+      reads: grantReads(opts),
     };
     const canStep = (w: SimWorld): boolean => this.canStep(w);
     this.#watchCtx = { opts, counters: this.counters, held: this.#held, serving: this.#serving, ranges: this.#ranges, canStep };

@@ -16,8 +16,9 @@ export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldS
 
 /**
  * How long one control tick waits for the orphan scan's listing (ms): a sixth of the lease TTL, at
- * least 50 ms (1 s at the default TTL of 6 s); a new grant's fencing-token announce too (at least its
- * fence-row lock wait: src/server/cluster-fence-announce.ts). The tick renews no lease while it waits, and a query on
+ * least 50 ms (1 s at the default TTL of 6 s); a new grant's reads of the store too ({@link GrantReads}), and
+ * its fencing-token announce and a failover's restore (at least the fence-row lock wait:
+ * src/server/cluster-fence-announce.ts, src/server/cluster-takeover.ts). The tick renews no lease while it waits, and a query on
  * a connection the network silently dropped waits the store's whole query timeout (5 s), longer than
  * the renewals can wait (docs/CLUSTER.md "Partition").
  */
@@ -25,23 +26,56 @@ export const orphanScanWaitMs = (leaseTtlMs: number): number => Math.max(50, Mat
 
 /**
  * {@link listStored} for the control tick: each call waits at most `waitMs` and resolves null when the
- * store has not answered by then. The listing is not dropped: it stays the one in flight, and the next
- * call waits for it (or takes its answer, come meanwhile) instead of sending another, so a silent store
- * never holds more than one listing. Rejects as the listing does.
+ * store has not answered by then ({@link boundedPerKey}: one listing in flight at most). Rejects as the listing does.
  */
 export const storedLister = (o: ClusterServiceOptions): ((waitMs: number) => Promise<StoredWorldStamp[] | null>) => {
-  let pending: Promise<{ records: StoredWorldStamp[] }> | null = null;
-  return async (waitMs) => {
-    const listing = (pending ??= listStored(o).then((records) => ({ records })));
+  const list = boundedPerKey(() => listStored(o));
+  return async (waitMs) => (await list.within('', waitMs))?.value ?? null;
+};
+
+/** A store's answer, boxed: null (not answered yet) differs from an answer that is falsy. */
+export interface Answer<T> {
+  readonly value: T;
+}
+
+/** `call` for the control tick, per key: see {@link boundedPerKey}. */
+export interface BoundedCalls<T> {
+  /** Wait at most `waitMs` (ms) for the call of `key` (sent now unless one is in flight or answered): null when it has not answered. */
+  within(key: string, waitMs: number): Promise<Answer<T> | null>;
+  /** Drop the call of `key` (in flight or answered): its answer no longer holds; the next {@link within} sends another. */
+  forget(key: string): void;
+  /** The keys with a call in flight or answered. */
+  keys(): IterableIterator<string>;
+}
+
+/**
+ * `call` for the control tick, per key (a world's id): each call waits at most `waitMs` and resolves null when
+ * the store has not answered by then. The call is not dropped: it stays the one in flight for its key, and the
+ * next call with that key waits for it (or takes its answer, come meanwhile) instead of sending another, so a
+ * silent store never holds more than one per key (unless forgotten). Rejects as the call does. An answer no later
+ * call takes is kept (one per key).
+ */
+export const boundedPerKey = <T>(call: (key: string) => Promise<T>): BoundedCalls<T> => {
+  const pending = new Map<string, Promise<Answer<T>>>();
+  const within = async (key: string, waitMs: number): Promise<Answer<T> | null> => {
+    let run = pending.get(key);
+    if (!run) {
+      run = call(key).then((value) => ({ value }));
+      pending.set(key, run);
+    }
+    const done = (): void => {
+      if (pending.get(key) === run) pending.delete(key);
+    };
     try {
-      const r = await settledWithin(listing, waitMs);
-      if (r !== null) pending = null;
-      return r?.records ?? null;
+      const r = await settledWithin(run, waitMs);
+      if (r !== null) done();
+      return r;
     } catch (err) {
-      pending = null;
+      done();
       throw err;
     }
   };
+  return { within, forget: (key) => void pending.delete(key), keys: () => pending.keys() };
 };
 
 /**
@@ -59,6 +93,32 @@ export const settledWithin = async <T>(work: Promise<T>, waitMs: number): Promis
   } finally {
     clearTimeout(timer);
   }
+};
+
+/**
+ * The store reads of a new grant in the control tick (src/server/cluster-lease-tick.ts), each waited for at
+ * most `waitMs` ({@link boundedPerKey}: one in flight per world): whether the world has a stored record
+ * ({@link isStoredWorld}), and whether the store's last checkpoint is another than the one its copy here was
+ * restored from (`newerCheckpointStored`; false without it).
+ */
+export interface GrantReads {
+  readonly isStored: BoundedCalls<boolean>;
+  readonly newerCheckpoint: BoundedCalls<boolean>;
+  /** The token of the last grant per world given back because one of these reads had not answered (until the next grant). */
+  readonly givenBack: Map<string, number>;
+}
+
+/** {@link GrantReads} over the options' store lookups. */
+export const grantReads = (o: ClusterServiceOptions): GrantReads => ({
+  isStored: boundedPerKey((id) => isStoredWorld(o, id)),
+  newerCheckpoint: boundedPerKey(async (id) => (await o.newerCheckpointStored?.(id)) ?? false),
+  givenBack: new Map(),
+});
+
+/** Drop what {@link GrantReads} keeps of the worlds `keep` says no to (no longer hosted here: gone, moved away). */
+export const pruneGrantReads = (r: GrantReads, keep: (worldId: string) => boolean): void => {
+  for (const calls of [r.isStored, r.newerCheckpoint]) for (const w of [...calls.keys()]) if (!keep(w)) calls.forget(w);
+  for (const w of r.givenBack.keys()) if (!keep(w)) r.givenBack.delete(w);
 };
 
 /** Whether the options say what the store holds (`storedRecord`, `storedRecords` or `storedWorlds`). */

@@ -29,7 +29,7 @@ import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
-import { orphanScanWaitMs, storedLister } from './cluster-stored.js';
+import { orphanScanWaitMs, settledWithin, storedLister } from './cluster-stored.js';
 import { isPassingOutage, STORE_OUTAGE_ERROR_MS, storeUnavailableReason } from '../persist/write-failure-log.js';
 
 /** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
@@ -46,6 +46,8 @@ export interface TakeoverContext {
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** {@link announce} for the control tick: false too when the store has not answered within a bound (src/server/cluster-fence-announce.ts). */
   readonly announceInTick: (worldId: string, token: number) => Promise<boolean>;
+  /** How long (ms) a control tick waits for {@link announceInTick}; for a failover's adoption too ({@link WorldTakeover.adoptInTick}). */
+  readonly tickWaitMs: number;
   /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
   readonly minToken: (worldId: string) => number;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
@@ -195,11 +197,46 @@ export class WorldTakeover {
     return r;
   }
 
-  /** Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease. */
+  /**
+   * Held: fence the store with the new token, restore the world, then let it step. Failure releases the lease.
+   * One adoption per world at a time: a second waits for the one in flight to end first.
+   */
   adopt(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
-    const run = this.#adoptNow(worldId, token, why).finally(() => this.#adopting.delete(worldId));
+    const before = this.#adopting.get(worldId);
+    const start = (): Promise<boolean> => this.#adoptNow(worldId, token, why);
+    const run: Promise<boolean> = (before ? before.then(start, start) : start()).finally(() => {
+      if (this.#adopting.get(worldId) === run) this.#adopting.delete(worldId);
+    });
     this.#adopting.set(worldId, run);
     return run;
+  }
+
+  /**
+   * A failover's {@link adopt} for the control tick, counted (`failovers`) and `adopted` run once the world is
+   * restored: the tick waits for it at most {@link TakeoverContext.tickWaitMs}. Its restore reads the store
+   * (checkpoint, record), which on a connection the network dropped silently answers only at its query timeout
+   * (5 s), and the tick renews no other lease meanwhile. Past the bound the adoption goes on, the world held (not
+   * stepped) until it ends; a later tick renews its lease. Rejects as the adoption does within the bound.
+   */
+  async adoptInTick(worldId: string, token: number, adopted: () => void = () => {}): Promise<void> {
+    const o = this.#c.opts;
+    const run = this.adopt(worldId, token, 'failover').then((ok) => {
+      if (!ok) return;
+      this.#c.counters.failovers++; // counted once it steps here: a declined or failed takeover is not one
+      adopted();
+    });
+    if (
+      (await settledWithin(
+        run.then(() => true),
+        this.#c.tickWaitMs,
+      )) !== null
+    )
+      return;
+    o.logger.warn(
+      { world: worldId, fencingToken: token, waitMs: this.#c.tickWaitMs },
+      'cluster: world not restored yet: the store has not answered; it does not step until it is',
+    );
+    run.catch((err: unknown) => o.logger.error({ world: worldId, fencingToken: token, err }, 'cluster: world could not be taken over'));
   }
 
   async #adoptNow(worldId: string, token: number, why: 'failover' | 'migration'): Promise<boolean> {
@@ -328,10 +365,9 @@ export class WorldTakeover {
           { world: worldId, fencingToken: r.fencingToken, previousOwner: this.#c.previousOwner(worldId) },
           'cluster: orphan world acquired; restoring it from the store',
         );
-        if (await this.adopt(worldId, r.fencingToken, 'failover')) {
-          this.#c.counters.failovers++; // counted once it steps here: a declined or failed takeover is not one
-          this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
-        }
+        await this.adoptInTick(worldId, r.fencingToken, () =>
+          this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs }),
+        );
       } catch {
         failures++;
       }

@@ -1,0 +1,238 @@
+/**
+ * The control tick waits for the store's reads of a new grant at most a bound, as for its announce
+ * (announce-bounded.test.ts): a failover's restore reads (the `adopt` hook), the check of a copy's stored record
+ * (`storedRecord`, src/server/cluster-lease-tick.ts `recordGone`) and the check of a resume from the store
+ * (`newerCheckpointStored`, `staleResume`). A read the store does not answer (its connection silently dropped:
+ * docs/CLUSTER.md "An instance cut off from the network") must not hold the tick, or no other lease of the
+ * instance is renewed meanwhile and they lapse. The read stays in flight (never a second one sent for it), and
+ * the world granted does not step until its answer came. A real SQLite store (fencing tokens), the read that
+ * hangs waits for the test; a cluster service over an in-process hub on a clock the test moves.
+ */
+import { describe, expect, it } from 'vitest';
+import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { ClusterService } from '../../../src/server/cluster-service.js';
+import type { ClusterServiceOptions } from '../../../src/server/cluster-types.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
+import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise the test resolves. */
+const gate = <T>(): { wait: Promise<T>; open: (v: T) => void } => {
+  let open: (v: T) => void = () => {};
+  const wait = new Promise<T>((r) => {
+    open = r;
+  });
+  return { wait, open };
+};
+
+/**
+ * Instance `a` owns w1 (TTL 1 s); at 600 ms w2 is hosted here too and `before` (run on the hub first) says who
+ * held it. Returns what the test drives; `varied` sets the hooks whose read of w2 hangs.
+ */
+const setUp = async (store: SqliteStore, varied: Partial<ClusterServiceOptions>) => {
+  const clock = { now: 0 };
+  const hub = new LocalHub(() => clock.now);
+  const w1 = createSimWorld({ id: 'w1', capacity: 10, seed: 1 });
+  const w2 = createSimWorld({ id: 'w2', capacity: 10, seed: 2 });
+  const worlds: SimWorld[] = [w1];
+  const c = new ClusterService(
+    clusterServiceOptions({
+      coordinator: new LocalCoordinator({ hub }),
+      instanceId: 'a',
+      leaseTtlMs: 1000,
+      worlds: () => worlds,
+      store: { fence: (f) => store.fence(f) },
+      ...varied,
+    }),
+  );
+  return { clock, hub, w1, w2, worlds, c, b: new LocalCoordinator({ hub }) };
+};
+
+/** Kick `c` and say whether its tick ended within 4 s. */
+const tickEnds = async (c: ClusterService): Promise<string> =>
+  Promise.race([c.kick().then(() => 'tick ended'), sleep(4000).then(() => 'tick still waiting')]);
+
+describe('a new grant whose store read does not answer holds no control tick', () => {
+  it("a failover's restore: the other leases are renewed, the world steps only once restored", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const restore = gate<boolean>();
+    let adopts = 0;
+    try {
+      const x = await setUp(store, {
+        adopt: async (id) => {
+          adopts++;
+          return id === 'w2' ? restore.wait : true;
+        },
+      });
+      expect((await x.b.acquire('w2', 'b', 500)).ok).toBe(true); // b owns w2 until 500 ms
+      await x.c.kick(); // a sees b's lease of w2
+      expect(x.c.canStep(x.w1)).toBe(true);
+
+      // b is gone: its lease lapsed; a is granted w2 at 600 ms, a failover whose restore does not come back.
+      x.clock.now = 600;
+      x.worlds.push(x.w2);
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(adopts).toBe(1);
+      expect(x.hub.lease('w2')).toMatchObject({ instanceId: 'a' });
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The next tick renews w1 (its lease of 600 ms would end at 1600 ms) and starts no second restore.
+      x.clock.now = 1200;
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(adopts).toBe(1);
+      x.clock.now = 1700;
+      expect(x.c.canStep(x.w1)).toBe(true);
+      expect(x.c.canStep(x.w2)).toBe(false);
+      expect(x.c.counters.failovers).toBe(0);
+
+      // The store answers: restored, counted, stepping.
+      restore.open(true);
+      for (let i = 0; i < 200 && !x.c.canStep(x.w2); i++) await sleep(5);
+      expect(x.c.canStep(x.w2)).toBe(true);
+      expect(x.c.counters.failovers).toBe(1);
+      expect(adopts).toBe(1);
+    } finally {
+      restore.open(false);
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it("the check of a copy's stored record: the lease is given back until the answer came; no second lookup", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const lookup = gate<boolean>();
+    let lookups = 0;
+    try {
+      const x = await setUp(store, {
+        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        storedRecord: async (id) => {
+          if (id !== 'w2') return true;
+          lookups++;
+          return lookup.wait;
+        },
+      });
+      await x.c.kick();
+      x.clock.now = 600;
+      x.worlds.push(x.w2);
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(lookups).toBe(1);
+      expect(x.hub.lease('w2')).toBeUndefined(); // given back until the answer comes
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The next tick renews w1 (its lease of 600 ms would end at 1600 ms) and sends no second lookup.
+      x.clock.now = 1200;
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(lookups).toBe(1);
+      x.clock.now = 1700;
+      expect(x.c.canStep(x.w1)).toBe(true);
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers (the record is there): the next grant takes that answer and w2 steps.
+      lookup.open(true);
+      await sleep(10);
+      await x.c.kick();
+      expect(x.c.canStep(x.w2)).toBe(true);
+      expect(lookups).toBe(1);
+    } finally {
+      lookup.open(true);
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it('an answer to a lookup sent before another instance held the world is not taken: asked again', async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const first = gate<boolean>();
+    let lookups = 0;
+    const dropped: string[] = [];
+    try {
+      const x = await setUp(store, {
+        staleCopies: { droppable: (id) => id === 'w2', drop: (id) => void dropped.push(id) },
+        storedRecord: async (id) => {
+          if (id !== 'w2') return true;
+          lookups++;
+          return lookups === 1 ? first.wait : false; // the second lookup: deleted meanwhile
+        },
+      });
+      await x.c.kick();
+      x.clock.now = 600;
+      x.worlds.push(x.w2);
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(lookups).toBe(1);
+      expect(x.hub.lease('w2')).toBeUndefined();
+
+      // b holds w2 meanwhile (and deletes it, say); then the first lookup answers: the record was there.
+      expect((await x.b.acquire('w2', 'b', 1000)).ok).toBe(true);
+      expect(await x.b.release('w2', 'b')).toBe(true);
+      first.open(true);
+      await sleep(10);
+      x.clock.now = 1200;
+      await x.c.kick();
+      expect(lookups).toBe(2);
+      expect(dropped).toEqual(['w2']);
+      expect(x.c.canStep(x.w2)).toBe(false);
+    } finally {
+      first.open(true);
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it('the check of a resume from the store: the copy does not step before the answer came; no second check', async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const check = gate<boolean>();
+    let checks = 0;
+    let adopts = 0;
+    try {
+      const x = await setUp(store, {
+        adopt: async () => {
+          adopts++;
+          return true;
+        },
+        restoredFromStore: (id) => id === 'w2',
+        newerCheckpointStored: async (id) => {
+          if (id !== 'w2') return false;
+          checks++;
+          return check.wait;
+        },
+      });
+      // An earlier holder of w2, gone before a saw it: a's grant is not w2's first token.
+      expect((await x.b.acquire('w2', 'b', 1000)).ok).toBe(true);
+      expect(await x.b.release('w2', 'b')).toBe(true);
+      await x.c.kick();
+      x.clock.now = 600;
+      x.worlds.push(x.w2);
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(checks).toBe(1);
+      expect(x.hub.lease('w2')).toBeUndefined(); // given back until the answer comes
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      x.clock.now = 1200;
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(checks).toBe(1);
+      x.clock.now = 1700;
+      expect(x.c.canStep(x.w1)).toBe(true);
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers (no newer checkpoint): the next grant takes that answer and resumes the copy.
+      check.open(false);
+      await sleep(10);
+      await x.c.kick();
+      expect(x.c.canStep(x.w2)).toBe(true);
+      expect(checks).toBe(1);
+      expect(adopts).toBe(0);
+      expect(x.c.counters.failovers).toBe(1);
+    } finally {
+      check.open(false);
+      await store.close();
+      data.remove();
+    }
+  });
+});
