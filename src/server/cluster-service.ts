@@ -64,14 +64,10 @@ export class ClusterService implements Service {
   readonly #held = new Set<string>();
   /** Leases of worlds being created or deleted through the admin API (src/server/cluster-claim.ts). */
   readonly #admin: AdminWorldLeases;
-  /** Per-world step cost, sampled by the control tick (balancing). */
-  readonly #meter = new WorldLoadMeter();
-  /** Adoption and orphan failover (src/server/cluster-takeover.ts). */
-  readonly #takeover: WorldTakeover;
-  /** What the control tick reaches (src/server/cluster-control-tick.ts). */
-  readonly #tickCtx: ControlTickContext;
-  /** What the watchdog reaches (src/server/cluster-watchdog.ts). */
-  readonly #watchCtx: WatchContext;
+  readonly #meter = new WorldLoadMeter(); // per-world step cost, sampled by the control tick (balancing)
+  readonly #takeover: WorldTakeover; // adoption and orphan failover (src/server/cluster-takeover.ts)
+  readonly #tickCtx: ControlTickContext; // what the control tick reaches (src/server/cluster-control-tick.ts)
+  readonly #watchCtx: WatchContext; // what the watchdog reaches (src/server/cluster-watchdog.ts)
 
   constructor(opts: ClusterServiceOptions) {
     this.#o = opts;
@@ -87,31 +83,31 @@ export class ClusterService implements Service {
       leases: () => this.#view.leases,
       drop: (worldId) => this.#drop(worldId),
     });
-    this.#takeover = new WorldTakeover({
+    // What the takeover and a world's lease step both reach.
+    const shared = {
       opts,
       counters: this.counters,
       held: this.#held,
+      minToken: (worldId: string) => this.#fences.minToken(worldId),
+      previousOwner: (worldId: string) => this.#view.previousOwner(worldId) ?? 'unknown',
+    };
+    this.#takeover = new WorldTakeover({
+      ...shared,
       leases: () => this.#view.leases,
       instances: () => this.#view.instances,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
       announceInTick: (worldId, token) => this.#fences.announceInTick(worldId, token),
       tickWaitMs: this.#fences.tickWaitMs,
-      minToken: (worldId) => this.#fences.minToken(worldId),
-      previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
       watch: () => this.#watch(),
       notStarted: this.notStarted,
       deleting: this.#admin.deleting,
     });
     // What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts).
     const leaseTick: LeaseTickContext = {
-      opts,
-      counters: this.counters,
-      held: this.#held,
+      ...shared,
       seenTokens: this.#seenTokens,
       takeover: this.#takeover,
       announce: (worldId, token) => this.#fences.announceInTick(worldId, token),
-      minToken: (worldId) => this.#fences.minToken(worldId),
-      previousOwner: (worldId) => this.#view.previousOwner(worldId) ?? 'unknown',
       granted: this.#granted,
       reads: grantReads(opts),
     };
