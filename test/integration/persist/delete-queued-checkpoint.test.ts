@@ -18,18 +18,24 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A real SQLite store in a temp dir, its checkpoint-writer thread and a checkpointer on them (closed after the test). */
+const open = (): { store: SqliteStore; ck: Checkpointer; writer: WorkerCheckpointWriter } => {
+  const d = tempDataDir('wt-ck-drop-');
+  const store = new SqliteStore({ dataDir: d.dir });
+  const writer = new WorkerCheckpointWriter({ dataDir: d.dir });
+  const ck = new Checkpointer({ store: () => store, logger: createLogger('silent', new PassThrough()), intervalSeconds: 0, writer });
+  cleanups.push(async () => {
+    await ck.stop();
+    await writer.close();
+    store.close();
+    d.remove();
+  });
+  return { store, ck, writer };
+};
+
 describe('deleting a world whose checkpoint is queued', () => {
   it('drops the queued checkpoint (answered untracked, never written); nothing of the world is left in the store', async () => {
-    const d = tempDataDir('wt-ck-drop-');
-    const store = new SqliteStore({ dataDir: d.dir });
-    const writer = new WorkerCheckpointWriter({ dataDir: d.dir });
-    const ck = new Checkpointer({ store: () => store, logger: createLogger('silent', new PassThrough()), intervalSeconds: 0, writer });
-    cleanups.push(async () => {
-      await ck.stop();
-      await writer.close();
-      store.close();
-      d.remove();
-    });
+    const { store, ck } = open();
     const ids = ['b0', 'b1', 'b2', 'b3', 'b4', 'a'];
     for (const id of ids) {
       const world = createSimWorld({ id, capacity: 2000 });
@@ -52,16 +58,7 @@ describe('deleting a world whose checkpoint is queued', () => {
   });
 
   it('a checkpoint asked for while one of the world is in flight is not written after the delete', async () => {
-    const d = tempDataDir('wt-ck-drop-');
-    const store = new SqliteStore({ dataDir: d.dir });
-    const writer = new WorkerCheckpointWriter({ dataDir: d.dir });
-    const ck = new Checkpointer({ store: () => store, logger: createLogger('silent', new PassThrough()), intervalSeconds: 0, writer });
-    cleanups.push(async () => {
-      await ck.stop();
-      await writer.close();
-      store.close();
-      d.remove();
-    });
+    const { store, ck, writer } = open();
     const world = createSimWorld({ id: 'a', capacity: 2000 });
     populateNpcs(world, { count: 1000 });
     ck.track(world, { origin: 'admin', npcs: 1000 });
