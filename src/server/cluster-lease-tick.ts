@@ -27,6 +27,7 @@
  * answer still holds); else the reads are sent again (`dropStaleReads`).
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import { isLoggedOccurrence } from '../log.js';
 import { knowsStored, orphanScanWaitMs, type Answer, type GrantReads } from './cluster-stored.js';
 import { HANDOVER_GRACE_TICKS, type TakeoverContext, type WorldTakeover } from './cluster-takeover.js';
 
@@ -73,14 +74,26 @@ const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): vo
   x.reads.newerCheckpoint.forget(worldId);
 };
 
-/** A read of the grant of `worldId` under `token` has not answered, or its answer no longer holds: give the lease back (logged `why`). */
-const giveBack = async (x: LeaseTickContext, worldId: string, token: number, why: string): Promise<true> => {
+/**
+ * The `read` of the grant of `worldId` under `token` has not answered: give the lease back, logged `why` at the 1st,
+ * 10th, 100th… tick in a row (`ticks`; a store outage would log it at every tick) until {@link answered}.
+ */
+const giveBack = async (x: LeaseTickContext, worldId: string, token: number, read: Read, why: string): Promise<true> => {
   const o = x.opts;
   x.reads.givenBack.set(worldId, token);
-  o.logger.warn({ world: worldId, fencingToken: token, waitMs: orphanScanWaitMs(o.leaseTtlMs) }, why);
+  const streaks = x.reads.unanswered[read];
+  const ticks = (streaks.get(worldId) ?? 0) + 1;
+  streaks.set(worldId, ticks);
+  if (isLoggedOccurrence(ticks)) o.logger.warn({ world: worldId, fencingToken: token, waitMs: orphanScanWaitMs(o.leaseTtlMs), ticks }, why);
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   return true;
 };
+
+/** A grant's reads of the store ({@link GrantReads}). */
+type Read = keyof GrantReads['unanswered'];
+
+/** The `read` of `worldId` answered (or failed): its run of unanswered ticks ends. */
+const answered = (x: LeaseTickContext, worldId: string, read: Read): void => void x.reads.unanswered[read].delete(worldId);
 
 /**
  * After a grant of `worldId` to a copy not owned here: when its stored record is gone, give the
@@ -95,6 +108,7 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
   try {
     stored = await x.reads.isStored.within(worldId, orphanScanWaitMs(o.leaseTtlMs));
   } catch (err) {
+    answered(x, worldId, 'isStored');
     o.logger.warn(
       { world: worldId, err },
       "cluster: the store could not be read to check the world's record; lease given back until the next tick",
@@ -107,8 +121,10 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
       x,
       worldId,
       token,
+      'isStored',
       "cluster: the store has not answered the check of the world's record; lease given back until a grant takes the answer",
     );
+  answered(x, worldId, 'isStored');
   if (stored.value) return false;
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   o.staleCopies.drop(worldId);
@@ -127,13 +143,16 @@ const resumesStored = (x: LeaseTickContext, worldId: string, token: number): boo
  * A resume whose copy is older than the store's last checkpoint of the world (an earlier holder wrote one
  * after this instance's start-up restore, and its lease lapsed before a control tick here saw it): logged,
  * then taken over from the store like a failover. A failed check counts as stale (`adopt` meets the outage);
- * one the store has not answered within the tick's bound is null (not known yet: the check goes on).
+ * one the store has not answered within the tick's bound is null (not known yet: the check goes on). A stale
+ * copy never steps: until an adoption got through, every grant of its world takes it over (`GrantReads.mustAdopt`),
+ * whether that adoption met a store outage, failed or has not ended when the lease lapsed.
  */
 const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolean | null> => {
   const o = x.opts;
   if (!o.adopt || !o.newerCheckpointStored) return false;
   const r = await x.reads.newerCheckpoint.within(worldId, orphanScanWaitMs(o.leaseTtlMs)).catch(() => ({ value: true }));
   if (r === null) return null;
+  answered(x, worldId, 'newerCheckpoint');
   if (r.value)
     o.logger.info(
       { world: worldId, previousOwner: x.previousOwner(worldId) },
@@ -146,14 +165,15 @@ const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolea
  * A lease granted here (not held before): unless its world's record is gone, a takeover (another instance
  * held it) is restored from its last checkpoint with an `adopt` hook, and counted once the world steps
  * here (`failovers`); a resume of the copy restored at start (`resumed`) is counted and logged, the copy
- * kept. True: done (the caller announces nothing); false: the caller announces the token.
+ * kept; a copy found stale before (`GrantReads.mustAdopt`) is taken over, whatever `found` says. True: done (the
+ * caller announces nothing); false: the caller announces the token.
  */
 const takeOver = async (x: LeaseTickContext, worldId: string, token: number, found: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
   dropStaleReads(x, worldId, token);
   if (await recordGone(x, worldId, token)) return true; // deleted where it was owned: not stepped, not adopted
-  if (found === 'none') return false;
-  let kind = found;
-  if (found === 'resumed') {
+  let kind = x.reads.mustAdopt.has(worldId) ? 'takeover' : found;
+  if (kind === 'none') return false;
+  if (kind === 'resumed') {
     const stale = await staleResume(x, worldId);
     // Not known yet: the copy must not step before it is (it may be older than the store's checkpoint). Counted as
     // never granted here, the next grant is a resume again and takes the check's answer.
@@ -163,10 +183,14 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
         x,
         worldId,
         token,
+        'newerCheckpoint',
         'cluster: the store has not answered whether the copy restored at start is its last checkpoint; lease given back until a grant takes the answer',
       );
     }
-    if (stale) kind = 'takeover';
+    if (stale) {
+      x.reads.mustAdopt.add(worldId);
+      kind = 'takeover';
+    }
   }
   if (kind === 'resumed' || !x.opts.adopt) {
     x.counters.failovers++;
@@ -179,7 +203,7 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
   }
   // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint (counted
   // once restored; the tick waits for it a bounded time, the world held meanwhile).
-  await x.takeover.adoptInTick(worldId, token);
+  await x.takeover.adoptInTick(worldId, token, () => x.reads.mustAdopt.delete(worldId));
   return true;
 };
 
@@ -254,8 +278,8 @@ export const tickWorldLease = async (
       if (r.ok) {
         x.counters.leaseAcquired++;
         x.granted.add(worldId);
-        dropStaleReads(x, worldId, r.fencingToken);
-        if (await recordGone(x, worldId, r.fencingToken)) return true; // deleted by whoever held it meanwhile
+        // Deleted by whoever held it meanwhile, or a stale copy taken over from the store instead (`mustAdopt`).
+        if (await takeOver(x, worldId, r.fencingToken, 'none')) return true;
         o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: world lease re-acquired after it lapsed');
         await x.announce(worldId, r.fencingToken);
       }

@@ -106,6 +106,13 @@ export interface GrantReads {
   readonly newerCheckpoint: BoundedCalls<boolean>;
   /** The token of the last grant per world given back because one of these reads had not answered (until the next grant). */
   readonly givenBack: Map<string, number>;
+  /**
+   * Worlds whose copy here a resume's check found older than the store's last checkpoint, or could not read it:
+   * every grant takes them over from the store (never steps the copy) until an adoption got through.
+   */
+  readonly mustAdopt: Set<string>;
+  /** Control ticks in a row whose read of a world has not answered, per read and world (warnings logged 1st, 10th, 100th…). */
+  readonly unanswered: { readonly isStored: Map<string, number>; readonly newerCheckpoint: Map<string, number> };
 }
 
 /** {@link GrantReads} over the options' store lookups. */
@@ -113,12 +120,16 @@ export const grantReads = (o: ClusterServiceOptions): GrantReads => ({
   isStored: boundedPerKey((id) => isStoredWorld(o, id)),
   newerCheckpoint: boundedPerKey(async (id) => (await o.newerCheckpointStored?.(id)) ?? false),
   givenBack: new Map(),
+  mustAdopt: new Set(),
+  unanswered: { isStored: new Map(), newerCheckpoint: new Map() },
 });
 
 /** Drop what {@link GrantReads} keeps of the worlds `keep` says no to (no longer hosted here: gone, moved away). */
 export const pruneGrantReads = (r: GrantReads, keep: (worldId: string) => boolean): void => {
   for (const calls of [r.isStored, r.newerCheckpoint]) for (const w of [...calls.keys()]) if (!keep(w)) calls.forget(w);
-  for (const w of r.givenBack.keys()) if (!keep(w)) r.givenBack.delete(w);
+  for (const m of [r.givenBack, r.unanswered.isStored, r.unanswered.newerCheckpoint])
+    for (const w of [...m.keys()]) if (!keep(w)) m.delete(w);
+  for (const w of [...r.mustAdopt]) if (!keep(w)) r.mustAdopt.delete(w);
 };
 
 /** Whether the options say what the store holds (`storedRecord`, `storedRecords` or `storedWorlds`). */

@@ -16,6 +16,7 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { jsonLogSink } from '../../helpers/log-lines.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -229,6 +230,84 @@ describe('a new grant whose store read does not answer holds no control tick', (
       expect(checks).toBe(1);
       expect(adopts).toBe(0);
       expect(x.c.counters.failovers).toBe(1);
+    } finally {
+      check.open(false);
+      await store.close();
+      data.remove();
+    }
+  });
+});
+
+describe("a grant's store read unanswered tick after tick (a store outage)", () => {
+  /** Kick `x.c` `n` times, the clock 300 ms on each. */
+  const ticks = async (x: { clock: { now: number }; c: ClusterService }, n: number) => {
+    for (let i = 0; i < n; i++) {
+      x.clock.now += 300;
+      await x.c.kick();
+    }
+  };
+  const record = "cluster: the store has not answered the check of the world's record; lease given back until a grant takes the answer";
+  const resume =
+    'cluster: the store has not answered whether the copy restored at start is its last checkpoint; lease given back until a grant takes the answer';
+
+  it("the record's check: warned at the 1st and 10th tick in a row, counted again from 1 once the store answered", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const first = gate<boolean>();
+    const second = gate<boolean>();
+    let lookups = 0;
+    const { lines, logger } = jsonLogSink('warn');
+    try {
+      const x = await setUp(store, {
+        logger,
+        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        storedRecord: async (id) => {
+          if (id !== 'w2') return true;
+          lookups++;
+          if (lookups === 1) await first.wait;
+          return lookups === 1 ? Promise.reject(new Error('store down')) : second.wait;
+        },
+      });
+      await x.c.kick();
+      x.worlds.push(x.w2);
+      await ticks(x, 12);
+      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1, 10]);
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers (with a failure); the next lookup hangs again: a new run, warned at its 1st tick.
+      first.open(true);
+      await sleep(10);
+      await ticks(x, 3);
+      expect(lookups).toBe(2);
+      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1, 10, 1]);
+      expect(x.c.canStep(x.w2)).toBe(false);
+    } finally {
+      first.open(true);
+      second.open(true);
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it("a resume's check: warned at the 1st and 10th tick in a row", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const check = gate<boolean>();
+    const { lines, logger } = jsonLogSink('warn');
+    try {
+      const x = await setUp(store, {
+        logger,
+        adopt: async () => true,
+        restoredFromStore: (id) => id === 'w2',
+        newerCheckpointStored: async (id) => (id === 'w2' ? check.wait : false),
+      });
+      expect((await x.b.acquire('w2', 'b', 1000)).ok).toBe(true);
+      expect(await x.b.release('w2', 'b')).toBe(true);
+      await x.c.kick();
+      x.worlds.push(x.w2);
+      await ticks(x, 12);
+      expect(lines.filter((l) => l.msg === resume).map((l) => l.ticks)).toEqual([1, 10]);
+      expect(x.c.canStep(x.w2)).toBe(false);
     } finally {
       check.open(false);
       await store.close();
