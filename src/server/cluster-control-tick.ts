@@ -89,7 +89,13 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
       const [instances, leases] = await Promise.all([c.listInstances(), c.listLeases()]);
       const byWorld = new Map(leases.map((l) => [l.worldId, l]));
       x.setView(instances, byWorld);
-      for (const l of leases) if (l.instanceId !== id) noteSeenToken(x.seenTokens, l.worldId, l.fencingToken);
+      for (const l of leases) {
+        if (l.instanceId === id) continue;
+        noteSeenToken(x.seenTokens, l.worldId, l.fencingToken);
+        // Held elsewhere: a grant here is a takeover now (seen), so a stale copy no longer needs its own mark —
+        // kept, it would take a world migrated here since over from the store again after a lapse.
+        x.leaseTick.reads.mustAdopt.delete(l.worldId);
+      }
       // Read only for worlds hosted here: one neither hosted nor leased (deleted, or an orphan nobody took
       // yet) is noted again from its next lease, so a deleted world's id is not kept for good.
       for (const w of x.seenTokens.keys()) if (!byWorld.has(w) && !hosted.has(w)) x.seenTokens.delete(w);

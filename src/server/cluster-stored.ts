@@ -108,7 +108,8 @@ export interface GrantReads {
   readonly givenBack: Map<string, number>;
   /**
    * Worlds whose copy here a resume's check found older than the store's last checkpoint, or could not read it:
-   * every grant takes them over from the store (never steps the copy) until an adoption got through.
+   * every grant takes them over from the store (never steps the copy) until an adoption got through, or until
+   * another instance is seen holding the world (its grants here are takeovers then: src/server/cluster-control-tick.ts).
    */
   readonly mustAdopt: Set<string>;
   /** Control ticks in a row whose read of a world has not answered, per read and world (warnings logged 1st, 10th, 100th…). */

@@ -51,7 +51,7 @@ const setUp = async (store: SqliteStore, newer: boolean) => {
   const b = new LocalCoordinator({ hub });
   expect((await b.acquire('w', 'b', 1000)).ok).toBe(true);
   expect(await b.release('w', 'b')).toBe(true);
-  return { clock, hub, w, c, s };
+  return { clock, hub, w, c, s, b };
 };
 
 describe('a resume whose takeover from the store meets a store outage', () => {
@@ -111,6 +111,39 @@ describe('a resume whose takeover from the store meets a store outage', () => {
       expect(x.c.canStep(x.w)).toBe(true);
       expect(x.s.adopts).toBe(3);
       expect(x.c.counters.failovers).toBe(1);
+    } finally {
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it('a copy replaced by a migration here since is not taken over again when its lease lapses and is taken back', async () => {
+    const data = tempDataDir('wt-resume-outage-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    try {
+      const x = await setUp(store, true);
+      x.s.checkDown = false;
+      await x.c.kick(); // stale; the adoption meets the outage: lease given back
+      expect(x.s.adopts).toBe(1);
+
+      // b takes the world (a's tick sees it held there), then migrates it here: adopted as a migration.
+      x.clock.now = 600;
+      expect((await x.b.acquire('w', 'b', 1000)).ok).toBe(true);
+      await x.c.kick();
+      expect(x.c.canStep(x.w)).toBe(false);
+      x.s.adoptDown = false;
+      expect((await x.b.handover('w', 'b', 'a', 1000)).ok).toBe(true);
+      await x.c.takeHandover('w');
+      expect(x.s.adopts).toBe(2);
+      await x.c.kick();
+      expect(x.c.canStep(x.w)).toBe(true);
+
+      // a's lease lapses with nobody taking it (a short partition) and a takes it again: its copy steps on.
+      x.clock.now = 3000;
+      await x.c.kick();
+      expect(x.hub.lease('w')).toMatchObject({ instanceId: 'a' });
+      expect(x.s.adopts).toBe(2);
+      expect(x.c.canStep(x.w)).toBe(true);
     } finally {
       await store.close();
       data.remove();
