@@ -54,12 +54,21 @@ const setUp = async (store: SqliteStore, newer: boolean) => {
   return { clock, hub, w, c, s, b };
 };
 
+/** Run `body` on {@link setUp} over a real SQLite store in a temp dir (closed and removed after). */
+const withSetUp = async (body: (x: Awaited<ReturnType<typeof setUp>>) => Promise<void>): Promise<void> => {
+  const data = tempDataDir('wt-resume-outage-');
+  const store = new SqliteStore({ dataDir: data.dir });
+  try {
+    await body(await setUp(store, true));
+  } finally {
+    await store.close();
+    data.remove();
+  }
+};
+
 describe('a resume whose takeover from the store meets a store outage', () => {
   it('the check failed: the copy restored at start does not step at a later grant until taken over from the store', async () => {
-    const data = tempDataDir('wt-resume-outage-');
-    const store = new SqliteStore({ dataDir: data.dir });
-    try {
-      const x = await setUp(store, true);
+    await withSetUp(async (x) => {
       await x.c.kick(); // the check fails (counts as stale), the adoption meets the outage: lease given back
       expect(x.s.checks).toBe(1);
       expect(x.s.adopts).toBe(1);
@@ -83,17 +92,11 @@ describe('a resume whose takeover from the store meets a store outage', () => {
       expect(x.c.canStep(x.w)).toBe(true);
       expect(x.c.counters.failovers).toBe(1);
       expect(x.hub.lease('w')).toMatchObject({ instanceId: 'a' });
-    } finally {
-      await store.close();
-      data.remove();
-    }
+    });
   });
 
   it('the check said stale: the copy does not step at a later grant until the adoption got through', async () => {
-    const data = tempDataDir('wt-resume-outage-');
-    const store = new SqliteStore({ dataDir: data.dir });
-    try {
-      const x = await setUp(store, true);
+    await withSetUp(async (x) => {
       x.s.checkDown = false;
       await x.c.kick(); // stale; the adoption meets the outage: lease given back
       expect(x.s.checks).toBe(1);
@@ -111,17 +114,11 @@ describe('a resume whose takeover from the store meets a store outage', () => {
       expect(x.c.canStep(x.w)).toBe(true);
       expect(x.s.adopts).toBe(3);
       expect(x.c.counters.failovers).toBe(1);
-    } finally {
-      await store.close();
-      data.remove();
-    }
+    });
   });
 
   it('a copy replaced by a migration here since is not taken over again when its lease lapses and is taken back', async () => {
-    const data = tempDataDir('wt-resume-outage-');
-    const store = new SqliteStore({ dataDir: data.dir });
-    try {
-      const x = await setUp(store, true);
+    await withSetUp(async (x) => {
       x.s.checkDown = false;
       await x.c.kick(); // stale; the adoption meets the outage: lease given back
       expect(x.s.adopts).toBe(1);
@@ -144,9 +141,6 @@ describe('a resume whose takeover from the store meets a store outage', () => {
       expect(x.hub.lease('w')).toMatchObject({ instanceId: 'a' });
       expect(x.s.adopts).toBe(2);
       expect(x.c.canStep(x.w)).toBe(true);
-    } finally {
-      await store.close();
-      data.remove();
-    }
+    });
   });
 });
