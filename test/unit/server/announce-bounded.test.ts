@@ -9,77 +9,57 @@
  * hub on a clock the test moves.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
-import { ClusterService } from '../../../src/server/cluster-service.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
-import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
-import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { gate, setUp, sleep, tickEnds } from '../../helpers/tick-two-worlds.js';
 
 describe('a new grant whose announce the store does not answer', () => {
   it('holds no control tick: the other leases are renewed, the new world steps only once its token is recorded', async () => {
     const data = tempDataDir('wt-announce-bounded-');
     const store = new SqliteStore({ dataDir: data.dir });
-    let open: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
+    const fenced = gate<void>();
     let slowFences = 0;
     try {
-      let now = 0;
-      const hub = new LocalHub(() => now);
-      const w1 = createSimWorld({ id: 'w1', capacity: 10, seed: 1 });
-      const w2 = createSimWorld({ id: 'w2', capacity: 10, seed: 2 });
-      const worlds: SimWorld[] = [w1];
-      const c = new ClusterService(
-        clusterServiceOptions({
-          coordinator: new LocalCoordinator({ hub }),
-          instanceId: 'a',
-          leaseTtlMs: 1000,
-          worlds: () => worlds,
-          store: {
-            fence: async (f) => {
-              if (f.worldId === 'w2') {
-                slowFences++;
-                await gate;
-              }
-              return store.fence(f);
-            },
+      const x = await setUp(store, {
+        store: {
+          fence: async (f) => {
+            if (f.worldId === 'w2') {
+              slowFences++;
+              await fenced.wait;
+            }
+            return store.fence(f);
           },
-        }),
-      );
+        },
+      });
+      const { hub, w1, w2, worlds, c } = x;
       await c.kick();
       expect(c.canStep(w1)).toBe(true);
 
       // w2 is granted here anew at 600 ms; its announce does not come back.
-      now = 600;
+      x.clock.now = 600;
       worlds.push(w2);
-      const tick = c.kick();
-      const first = await Promise.race([tick.then(() => 'tick ended'), sleep(4000).then(() => 'tick still waiting')]);
-      expect(first).toBe('tick ended');
+      expect(await tickEnds(c)).toBe('tick ended');
       expect(slowFences).toBe(1);
       expect(hub.lease('w2')).toMatchObject({ instanceId: 'a' });
       expect(c.fence('w2')).toBeNull();
       expect(c.canStep(w2)).toBe(false);
 
       // The next tick renews w1 (its lease of 600 ms would end at 1600 ms) and sends no second fence for w2.
-      now = 1200;
+      x.clock.now = 1200;
       await c.kick();
       expect(slowFences).toBe(1);
-      now = 1700;
+      x.clock.now = 1700;
       expect(c.canStep(w1)).toBe(true);
       expect(c.canStep(w2)).toBe(false);
 
       // The store answers: the token is recorded, w2 steps (its lease renewed by that same tick).
-      open();
+      fenced.open();
       for (let i = 0; i < 200 && c.fence('w2') === null; i++) await sleep(5);
       expect(c.fence('w2')).toEqual({ worldId: 'w2', token: 1 });
       expect(c.canStep(w2)).toBe(true);
       expect(slowFences).toBe(1);
     } finally {
-      open();
+      fenced.open();
       await store.close();
       data.remove();
     }
