@@ -10,6 +10,18 @@ export type CheckpointOutcome =
   | { status: 'failed'; error: unknown }
   | { status: 'untracked' };
 
+/**
+ * Why `out` is not a checkpoint of the world at `step` (a move's handover needs one: src/server/cluster-migration.ts),
+ * or null when it is.
+ */
+export const checkpointShortfall = (out: CheckpointOutcome, step: number): string | null => {
+  if (out.status === 'saved') return out.step === step ? null : `saved step ${out.step}, the world is at step ${step}`;
+  if (out.status === 'untracked') return 'the world is not tracked here (deleted meanwhile)';
+  if (out.status === 'not-owner')
+    return 'this instance could not prove its lease at that moment (not renewed in time, or its fencing token not yet recorded): nothing written';
+  return out.error instanceof Error ? out.error.message.slice(0, 200) : String(out.error).slice(0, 200);
+};
+
 /** Checkpoint figures of one world (admin stats and metrics). Wall ms unless named otherwise. */
 export interface CheckpointReport {
   saved: number;

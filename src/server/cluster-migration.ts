@@ -25,14 +25,14 @@ import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
 import type { GameServer } from '../net/game-server.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
-import type { PersistedWorld } from '../persist/restore.js';
+import { checkpointShortfall } from '../persist/checkpoint-report.js';
+import { isNotLoadableHere, type PersistedWorld } from '../persist/restore.js';
 import { destroySimWorld, type SimWorld } from '../world/sim-world.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import type { ClusterService } from './cluster-service.js';
 import { migrationRoutes, MoveError, refusalOf } from './cluster-migration-routes.js';
 import { DeclinedTargets } from './declined-targets.js';
 import { MovesInFlight } from './moves-in-flight.js';
-import { isNotLoadableHere } from '../persist/restore.js';
 import { isPassingOutage } from '../persist/write-failure-log.js';
 import type { Store } from '../store/types.js';
 import { refuseUnconfirmedCreate } from './unconfirmed-create.js';
@@ -240,10 +240,10 @@ export class WorldMover {
       await detachLedger(world); // queued purchases committed (fenced) before the checkpoint
       const before = d.checkpointer.report(worldId)?.failed ?? 0;
       await d.checkpointer.record(worldId);
-      await d.checkpointer.checkpoint(worldId);
+      const out = await d.checkpointer.checkpoint(worldId);
       const r = d.checkpointer.report(worldId);
-      if (!r || r.failed !== before || r.lastStep !== world.clock.step)
-        throw new MoveError(503, `checkpoint of ${worldId} failed: ${r?.lastError ?? 'not tracked'}`);
+      const short = r && r.failed !== before ? (r.lastError ?? 'a write failed') : checkpointShortfall(out, world.clock.step);
+      if (short !== null) throw new MoveError(503, `checkpoint of ${worldId} failed: ${short}`);
       const owner = await c.handOver(worldId, target.id);
       handedOver = true;
       const res = await fetch(`${target.adminUrl}/api/v1/cluster/adopt`, {

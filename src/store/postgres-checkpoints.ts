@@ -22,12 +22,7 @@ export const checkpointTexts = (cp: CheckpointInput): CheckpointTexts => {
 };
 
 /** Insert `cp` and keep the world's newest `keep` checkpoints; returns it as stored. */
-export const insertCheckpoint = async (
-  c: pg.Pool | pg.PoolClient,
-  cp: CheckpointInput,
-  t: CheckpointTexts,
-  keep: number,
-): Promise<Checkpoint> => {
+export const insertCheckpoint = async (c: pg.PoolClient, cp: CheckpointInput, t: CheckpointTexts, keep: number): Promise<Checkpoint> => {
   const createdAt = Date.now();
   const data = Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength);
   const r = await c.query(
@@ -44,7 +39,7 @@ export const insertCheckpoint = async (
 };
 
 /** The world's newest checkpoint (older than id `before` when given). */
-export const selectCheckpoint = async (c: pg.Pool | pg.PoolClient, worldId: string, before?: number): Promise<Checkpoint | undefined> => {
+export const selectCheckpoint = async (c: pg.PoolClient, worldId: string, before?: number): Promise<Checkpoint | undefined> => {
   const r =
     before === undefined
       ? await c.query('SELECT * FROM checkpoints WHERE world_id = $1 ORDER BY id DESC LIMIT 1', [worldId])

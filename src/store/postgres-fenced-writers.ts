@@ -58,9 +58,9 @@ export interface EndedWriter {
  * that transaction meanwhile is left alone. Needs the right to signal them (the same role, or
  * `pg_signal_backend`): without it the server's error is thrown.
  */
-export const endFencedOutWriters = async (pool: pg.Pool | pg.PoolClient, worldId: string, token: number): Promise<EndedWriter[]> => {
+export const endFencedOutWriters = async (c: pg.PoolClient, worldId: string, token: number): Promise<EndedWriter[]> => {
   const key = worldKey(worldId);
-  const r = await pool.query(
+  const r = await c.query(
     `SELECT pid, application_name AS name, state, wait_event FROM pg_stat_activity
      WHERE datname = current_database() AND application_name LIKE 'wtfence:%' AND pid <> pg_backend_pid()`,
   );
@@ -71,7 +71,7 @@ export const endFencedOutWriters = async (pool: pg.Pool | pg.PoolClient, worldId
     const theirs = Number(m[2]);
     if (fenceMarker({ worldId, token: theirs }) !== m[1]) continue;
     if (!(theirs < token)) continue;
-    const t = await pool.query('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE pid = $1 AND application_name = $2', [
+    const t = await c.query('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE pid = $1 AND application_name = $2', [
       row.pid,
       row.name,
     ]);

@@ -12,10 +12,7 @@ import type { LedgerCommitResult, LedgerEntry, LedgerEntryInput } from './types.
 type Row = Record<string, unknown>;
 
 /** Entries of the given (player, key) pairs, in seq order (missing pairs are absent). */
-export const findLedgerIn = async (
-  c: pg.Pool | pg.PoolClient,
-  refs: ReadonlyArray<{ playerId: string; key: string }>,
-): Promise<LedgerEntry[]> => {
+export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]> => {
   if (!refs.length) return [];
   const r = await c.query(
     `SELECT l.* FROM ledger l JOIN unnest($1::text[], $2::text[]) AS r(p, k) ON l.player_id = r.p AND l.idem_key = r.k ORDER BY l.seq`,
@@ -30,7 +27,7 @@ export const findLedgerIn = async (
  * a duplicate carrying the stored entry. `inserted`: how many rows the batch added.
  */
 export const insertLedgerBatch = async (
-  c: pg.Pool | pg.PoolClient,
+  c: pg.PoolClient,
   entries: readonly LedgerEntryInput[],
 ): Promise<{ results: LedgerCommitResult[]; inserted: number }> => {
   const col = <K extends keyof LedgerEntryInput>(k: K): Array<LedgerEntryInput[K]> => entries.map((e) => e[k]);
@@ -80,7 +77,7 @@ export const insertLedgerBatch = async (
 };
 
 /** Delete at most `limit` refusals created before `beforeMs`, oldest first (`Store.pruneLedgerRefusals`). */
-export const pruneRefusals = async (c: pg.Pool | pg.PoolClient, beforeMs: number, limit: number): Promise<number> => {
+export const pruneRefusals = async (c: pg.PoolClient, beforeMs: number, limit: number): Promise<number> => {
   const sql = `DELETE FROM ledger WHERE seq IN
     (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < $1 ORDER BY created_at LIMIT $2)`;
   return (await c.query(sql, [beforeMs, limit])).rowCount ?? 0;
@@ -88,7 +85,7 @@ export const pruneRefusals = async (c: pg.Pool | pg.PoolClient, beforeMs: number
 
 /** Creation times, oldest first, of a player's newest `limit` refusals in a world since `sinceMs` (`Store.ledgerRefusalTimes`). */
 export const refusalTimes = async (
-  c: pg.Pool | pg.PoolClient,
+  c: pg.PoolClient,
   worldId: string,
   playerId: string,
   sinceMs: number,

@@ -48,7 +48,7 @@ const READS = PLAYER_READS_SELECT.replace('{1}', '$1');
 type Recorder = ReturnType<typeof batchRecorder>;
 
 /** After a forget: the player's loaded values out of every record (stored, and the batch's own so far). */
-const eraseRecorded = async (c: pg.PoolClient | pg.Pool, playerId: string, recorder: Recorder | undefined): Promise<void> => {
+const eraseRecorded = async (c: pg.PoolClient, playerId: string, recorder: Recorder | undefined): Promise<void> => {
   const after = versionsOf((await c.query(VERSIONS, [playerId])).rows as Array<Record<string, unknown>>);
   recorder?.forget(playerId, after);
   for (const [batchId, reads] of readsByBatch((await c.query(READS, [playerId])).rows as Array<Record<string, unknown>>)) {
@@ -65,12 +65,7 @@ const eraseRecorded = async (c: pg.PoolClient | pg.Pool, playerId: string, recor
   await c.query('DELETE FROM player_data_batch_reads WHERE player_id = $1', [playerId]);
 };
 
-const one = async (
-  c: pg.PoolClient | pg.Pool,
-  o: PlayerDataOp,
-  limits: PlayerDataLimits,
-  recorder?: Recorder,
-): Promise<PlayerDataOpResult> => {
+const one = async (c: pg.PoolClient, o: PlayerDataOp, limits: PlayerDataLimits, recorder?: Recorder): Promise<PlayerDataOpResult> => {
   if (o.op === 'list') return { status: 'listed', keys: (await c.query(LIST, [o.playerId])).rows.map(keyInfoOf) };
   if (o.op === 'forget') {
     const rows = (await c.query(LIVE, [o.playerId])).rows as Array<Record<string, unknown>>;
@@ -123,7 +118,7 @@ const one = async (
  * forget erases its player's loaded values from every record (`eraseRecorded`).
  */
 export const postgresPlayerData = async (
-  c: pg.PoolClient | pg.Pool,
+  c: pg.PoolClient,
   ops: readonly PlayerDataOp[],
   limits: PlayerDataLimits,
   options?: PlayerDataApplyOptions,

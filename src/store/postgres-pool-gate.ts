@@ -11,8 +11,8 @@
  *
  *   operation ──▶ gate (≤ size inside; FIFO wait ≤ waitMs) ──▶ pg.Pool (idle client, or connect ≤ connect timeout)
  *
- * Every operation inside uses one pooled client at a time (a transaction's client, or one `pool.query`
- * after another), so `size` operations never need more than `size` clients.
+ * Every operation inside checks out one pooled client (its transaction's, or its reads' one:
+ * postgres-tx.ts), so `size` operations never need more than `size` clients.
  */
 import { storeClosed, storeUnavailable, type WorldtickError } from '../errors.js';
 

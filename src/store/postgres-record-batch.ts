@@ -45,7 +45,7 @@ export interface PgRecordBatchStore {
    * Run `fn` as one counted write transaction (`fenced`: opened by the fenced writes' BEGIN, with their
    * lock_timeout; else a plain BEGIN, as an unfenced write alone); coded errors out.
    */
-  transaction<T>(fenced: boolean, fn: (c: pg.PoolClient | pg.Pool) => Promise<T>): Promise<T>;
+  transaction<T>(fenced: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Write one record alone (the store's path without the batch). */
   single(w: PgRecordWrite): Promise<WorldConfigRecord>;
   /** Count a write refused for a stale token. */
@@ -86,7 +86,7 @@ const roundsOf = <I extends { run: PgRecordWrite }>(items: readonly I[]): I[][] 
 type Outcome = { ok: true; value: WorldConfigRecord } | { ok: false; err: unknown };
 
 /** One round's statement on `c`: the outcome of each of `round` (same order). */
-const writeRound = async (c: pg.PoolClient | pg.Pool, round: readonly BatchedWrite<PgRecordWrite>[], now: number): Promise<Outcome[]> => {
+const writeRound = async (c: pg.PoolClient, round: readonly BatchedWrite<PgRecordWrite>[], now: number): Promise<Outcome[]> => {
   const r = await c.query(UPSERT, [
     round.map((it) => it.run.worldId),
     round.map((it) => it.run.text),

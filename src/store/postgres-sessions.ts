@@ -25,7 +25,7 @@ export const sessionValues = (s: SessionRecord): unknown[] => [
 ];
 
 /** Apply a batch of player upserts, session upserts and session deletions in order, on `c` (inside the caller's transaction). */
-export const writeSessionOps = async (c: pg.Pool | pg.PoolClient, ops: readonly SessionWrite[]): Promise<void> => {
+export const writeSessionOps = async (c: pg.PoolClient, ops: readonly SessionWrite[]): Promise<void> => {
   const now = Date.now();
   for (const o of ops)
     if (o.kind === 'player') await c.query(PUT_PLAYER, [o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now]);

@@ -16,7 +16,7 @@ import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
 import { PoolGate, type PoolUsage } from './postgres-pool-gate.js';
 import { beginWithLockTimeout, POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
-import { inTransaction, mapPgError, migratePostgres } from './postgres-tx.js';
+import { inTransaction, mapPgError, migratePostgres, onPooledClient } from './postgres-tx.js';
 import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-checkpoints.js';
 import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
 import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
@@ -123,13 +123,13 @@ export class PostgresStore implements Store {
   }
 
   /** Run `fn` as a coded, counted operation; `write` ones in a transaction opened by `begin`. */
-  private async run<T>(write: boolean, fn: (c: Client | pg.Pool) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  private async run<T>(write: boolean, fn: (c: Client) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     if (this.closed) throw storeClosed();
     this.records.flush(); // the world records waiting go first: no later operation overtakes one
     try {
-      // Every operation holds one pooled client at a time (its transaction's, or one `pool.query` after
+      // Every operation holds one pooled client at a time (its transaction's, or its reads' one after
       // another): the gate admits as many as the pool has connections, so the pool itself never queues.
-      const out = await this.gate.run(() => (write ? inTransaction(this.pool, fn, begin) : fn(this.pool)));
+      const out = await this.gate.run(() => (write ? inTransaction(this.pool, fn, begin) : onPooledClient(this.pool, fn)));
       if (write) this.counters.transactions++;
       noteStoreOutcome(this.counters);
       return out;
@@ -144,7 +144,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async applyFence(c: Client | pg.Pool, fence: Fence): Promise<number> {
+  private async applyFence(c: Client, fence: Fence): Promise<number> {
     checkToken(fence.token);
     const r = await c.query(
       `INSERT INTO fences (world_id, token) VALUES ($1, $2)
@@ -200,7 +200,7 @@ export class PostgresStore implements Store {
    * A write transaction, fenced when `fence` is given: its lock waits end on the server
    * (`fenceLockTimeoutMs`) and it is marked with the world and token (`application_name`).
    */
-  private write<T>(fence: Fence | undefined, fn: (c: Client | pg.Pool) => Promise<T>): Promise<T> {
+  private write<T>(fence: Fence | undefined, fn: (c: Client) => Promise<T>): Promise<T> {
     return this.run(true, fn, fence ? beginFenced(this.fenceLockTimeoutMs, fence) : 'BEGIN');
   }
 

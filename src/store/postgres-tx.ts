@@ -48,45 +48,82 @@ export const mapPgError = (err: unknown): unknown => {
   return err;
 };
 
+/** What {@link checkedOut} knows of its client: the connection error that broke it, if one did. */
+interface Checkout {
+  broken?: Error;
+}
+
 /**
- * BEGIN ... COMMIT on one pooled client; a client that failed mid-transaction is discarded. `begin`:
- * the statement that opens the transaction (postgres-pool.ts `beginWithLockTimeout`).
+ * `fn` on one client checked out of `pool` for it alone, released after; released broken (the pool
+ * discards it) when its connection failed meanwhile, or when `fn` set `broken`.
  *
  * While checked out, a pg client has no listener for its `error` event (the pool listens only to
  * idle clients), and pg emits one when the connection dies — the server stopped or crashed, the
  * backend was terminated, the network cut — even after failing the query in flight. Unhandled, it
  * would take the whole process down; here it marks the client broken (the query in flight fails
  * with the connection error, mapped to WT_ERR_STORE_UNAVAILABLE by the caller).
+ *
+ * Checked out with `pool.connect()`, never through `pool.query()`: pg's `Client#_connect` keeps its
+ * callback for the connection's whole life (a closure of the same scope stays on the socket's
+ * events), and pg-pool 3.14 hands a new connection's callback the closure that settles the first
+ * `pool.query` asked of it, so that query's promise, its result and every row stayed in memory as
+ * long as the connection (test/integration/leaks/pg-read-results.test.ts; found holding a deleted
+ * world's record). What `connect()` leaves there is the client itself.
  */
-export const inTransaction = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
+const checkedOut = async <T>(pool: pg.Pool, fn: (c: pg.PoolClient, out: Checkout) => Promise<T>): Promise<T> => {
   const c = await pool.connect();
-  let broken: Error | undefined;
+  const out: Checkout = {};
   const onError = (err: Error): void => {
-    broken ??= err;
+    out.broken ??= err;
   };
   c.on('error', onError);
   try {
-    await c.query(begin);
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (err) {
-    if (!broken) {
-      try {
-        await c.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr as Error;
-      }
-    }
-    // A session the server ended while this process was paused mid-transaction: pg reports it as an
-    // 'error' event when it arrives between statements, and the next statement fails only with "not
-    // queryable". The server's reason is the one to report.
-    throw isIdleTimeout(broken) && !isIdleTimeout(err) ? broken : err;
+    return await fn(c, out);
   } finally {
     c.removeListener('error', onError);
-    c.release(broken);
+    c.release(out.broken);
   }
 };
+
+/**
+ * `fn` (reads, no transaction) on one pooled client; a client whose read failed is discarded, as
+ * `pool.query` does (a read the client-side timeout gave up on may still be running on it).
+ */
+export const onPooledClient = <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> =>
+  checkedOut(pool, async (c, out) => {
+    try {
+      return await fn(c);
+    } catch (err) {
+      out.broken ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
+  });
+
+/**
+ * BEGIN ... COMMIT on one pooled client ({@link checkedOut}); a client that failed mid-transaction is
+ * discarded. `begin`: the statement that opens the transaction (postgres-pool.ts `beginWithLockTimeout`).
+ */
+export const inTransaction = <T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> =>
+  checkedOut(pool, async (c, out) => {
+    try {
+      await c.query(begin);
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (!out.broken) {
+        try {
+          await c.query('ROLLBACK');
+        } catch (rollbackErr) {
+          out.broken = rollbackErr as Error;
+        }
+      }
+      // A session the server ended while this process was paused mid-transaction: pg reports it as an
+      // 'error' event when it arrives between statements, and the next statement fails only with "not
+      // queryable". The server's reason is the one to report.
+      throw isIdleTimeout(out.broken) && !isIdleTimeout(err) ? out.broken : err;
+    }
+  });
 
 /**
  * Apply the pending migrations (src/store/migrations.ts) on `c`, inside the caller's transaction:

@@ -11,7 +11,7 @@ import { toWorldConfig } from './rows.js';
 import type { WorldConfigRecord } from './types.js';
 
 /** Upsert one world's record on `c` (a write alone: `PostgresStore.putWorldConfig` without its group commit), its fence applied first by the caller. */
-export const putWorldConfigRow = async (c: pg.Pool | pg.PoolClient, w: PgRecordWrite): Promise<WorldConfigRecord> => {
+export const putWorldConfigRow = async (c: pg.PoolClient, w: PgRecordWrite): Promise<WorldConfigRecord> => {
   const r = await c.query(
     `INSERT INTO world_configs (world_id, config, updated_at) VALUES ($1, $2, $3)
      ON CONFLICT (world_id) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at RETURNING *`,
@@ -35,7 +35,7 @@ const WRITE_WAIT_MS = 60_000;
  * come back with the world still stepping there (docs/CLUSTER.md "Deleting a world").
  */
 export const deleteWorldConfigAfterWrites = async (
-  c: pg.Pool | pg.PoolClient,
+  c: pg.PoolClient,
   worldId: string,
   incarnation: string | null,
   token: number | null = null,

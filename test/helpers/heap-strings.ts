@@ -10,7 +10,7 @@
  * where a leak is kept; a test can also accept a string kept only by a structure it knows is bounded.
  *
  * `WT_KEEP_HEAP_SNAPSHOT=<prefix>` keeps a copy of each snapshot (`<prefix>-<pid>.heapsnapshot`)
- * to open in Chrome DevTools.
+ * to open in Chrome DevTools; `WT_HEAP_PATH_STEPS=<n>` writes the last n steps of each path (8).
  */
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
@@ -138,7 +138,9 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
   };
   const out: HeldString[] = [];
   for (const [i, by] of retainers) {
-    const paths = by.map(([r, e]) => [...pathTo(r).slice(-8), `${name(r).slice(0, 40)}${edgeName(e)}`].join(' > '));
+    const paths = by.map(([r, e]) =>
+      [...pathTo(r).slice(-Number(process.env.WT_HEAP_PATH_STEPS ?? 8)), `${name(r).slice(0, 40)}${edgeName(e)}`].join(' > '),
+    );
     out.push({ value: name(i), paths });
   }
   return out;

@@ -66,7 +66,13 @@ describe.skipIf(skip !== null)('a replaced or deleted world leaves nothing in me
     const owner = (await ownersFrom(a))['1'] === 'b' ? b : a;
     const other = owner === a ? b : a;
     const move = async (from: TestInstance, to: TestInstance): Promise<void> => {
-      const m = await from.api('POST', '/api/v1/worlds/1/migrate', { to: to.id });
+      // A loaded instance may answer 503 (its lease not renewed in time for the checkpoint: nothing moved,
+      // docs/CLUSTER.md "Migration" step 3): sent again, as an operator would, twice at most.
+      let m = await from.api('POST', '/api/v1/worlds/1/migrate', { to: to.id });
+      for (let n = 0; n < 2 && m.status === 503; n++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        m = await from.api('POST', '/api/v1/worlds/1/migrate', { to: to.id });
+      }
       expect(m.status, m.text).toBe(200);
       await until(`${to.id} owns 1`, async () => (await ownersFrom(from))['1'] === to.id && (await ownersFrom(to))['1'] === to.id);
     };
@@ -165,9 +171,10 @@ describe.skipIf(skip !== null)('a replaced or deleted world leaves nothing in me
     const snapshots = await Promise.all(inst.map((i, k) => retainedStrings(i.child, dirs[k] ?? '', PREFIX)));
     for (const [k, i] of inst.entries()) {
       let leaked = leakedIn(snapshots[k] ?? []);
-      // A store query in flight at the snapshot may hold rows of a world listed before its delete (seen twice,
-      // on loaded machines: a pool connect pending; a pg-pool query's promise holding its Result): what three
-      // more snapshots, a second apart, all still hold is kept, not in flight.
+      // A store query in flight at the snapshot may hold rows of a world listed before its delete (seen on a
+      // loaded machine: a pool connect pending): what three more snapshots, a second apart, all still hold is
+      // kept, not in flight. (A pg-pool query's promise holding its Result in all four was a leak for the
+      // life of a pooled connection: test/integration/leaks/pg-read-results.test.ts, docs/DURABILITY.md.)
       for (let n = 0; n < 3 && leaked.length; n++) {
         await new Promise((r) => setTimeout(r, 1000));
         const again = new Set(leakedIn(await retainedStrings(i.child, dirs[k] ?? '', PREFIX)).map((s) => s.value));
