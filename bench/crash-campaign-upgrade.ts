@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { verifyOffline } from '../src/cli/verify.js';
+import { LATEST_SCHEMA_VERSION } from '../src/store/migrations.js';
 import { openStore } from '../src/store/open-store.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js';
 import { admin, killServer, sleep, startServer, waitUp, writeServerConfig, type ServerSpec } from './crash-campaign-server.js';
@@ -71,13 +72,19 @@ const dbUrl = (serverUrl: string, name: string): string => {
   return u.toString();
 };
 
-/** The old release's schema: what migration 9 adds, dropped (test/unit/store/ledger-summary.test.ts). */
+/** The old release's schema: what migrations 9 and 10 add, dropped (test/unit/store/ledger-summary.test.ts). */
 const DOWNGRADE = {
-  sqlite: ['DROP TRIGGER ledger_balances_ok', 'DROP TABLE ledger_balances', 'DELETE FROM schema_migrations WHERE version >= 9'],
+  sqlite: [
+    'DROP TRIGGER ledger_balances_ok',
+    'DROP TABLE ledger_balances',
+    'DROP INDEX players_anonymous',
+    'DELETE FROM schema_migrations WHERE version >= 9',
+  ],
   postgres: [
     'DROP TRIGGER ledger_balances_ok ON ledger',
     'DROP FUNCTION ledger_balances_ok()',
     'DROP TABLE ledger_balances',
+    'DROP INDEX players_anonymous',
     'DELETE FROM schema_migrations WHERE version >= 9',
   ],
 };
@@ -191,7 +198,10 @@ const migrationBegan = async (o: Ctx, where: string, pid: number, watch: Raw | n
   return rows.length > 0;
 };
 
-/** The store as the kill left it: schema 8 with nothing of migration 9, or schema 9 with summary = sum for every player. */
+/**
+ * The store as the kill left it: schema 8 with nothing of migration 9, or schema 9 (or 10: migration 10,
+ * an index of its own, in its own transaction after it) with summary = sum for every player.
+ */
 const checkStore = async (
   o: Ctx,
   where: string,
@@ -213,13 +223,14 @@ const checkStore = async (
           ].map((r) => String(r.n));
     const want = o.store === 'sqlite' ? 2 : 3;
     if (schema === 8 && objects.length) v.push(`half state: schema 8 with ${objects.join(', ')}`);
-    else if (schema === 9 && objects.length !== want) v.push(`half state: schema 9 with only ${objects.join(', ') || 'nothing'}`);
-    else if (schema !== 8 && schema !== 9) v.push(`schema ${schema} after the kill`);
+    else if ((schema === 9 || schema === 10) && objects.length !== want)
+      v.push(`half state: schema ${schema} with only ${objects.join(', ') || 'nothing'}`);
+    else if (schema < 8 || schema > 10) v.push(`schema ${schema} after the kill`);
     const rows = Number((await raw.all('SELECT count(*) AS n FROM ledger'))[0]?.n);
     const written = new Set((await raw.all(`SELECT idem_key FROM ledger WHERE player_id = '${WRITER}'`)).map((r) => String(r.idem_key)));
     const lost = acked.filter((k) => !written.has(k));
     if (lost.length) v.push(`${lost.length} acknowledged writer entries lost (${lost.slice(0, 5).join(', ')})`);
-    if (schema === 9) v.push(...(await summaryDiff(raw)));
+    if (schema === 9 || schema === 10) v.push(...(await summaryDiff(raw)));
     return { schema, rows, violations: v };
   } finally {
     await raw.close();
@@ -355,7 +366,7 @@ const runIterations = async (o: Ctx): Promise<{ migrationMs: number }> => {
     serverErrors.push(...proc2.errors);
     await writer2.stop();
     const final = await checkStore(o, where, [...writer.acked, ...writer2.acked]);
-    if (final.schema !== 9) violations.push(`schema ${final.schema} after the restart`);
+    if (final.schema !== LATEST_SCHEMA_VERSION) violations.push(`schema ${final.schema} after the restart`);
     violations.push(...final.violations.map((x) => `after the restart: ${x}`));
     const offline = await verifyOffline(o.store === 'sqlite' ? where : '', o.store === 'postgres' ? where : '').catch((e: Error) => e);
     if (offline instanceof Error) violations.push(`offline verify: ${offline.message.slice(0, 300)}`);

@@ -39,7 +39,7 @@ const JOIN_QUEUE_COUNTERS = [
 
 /**
  * Register `worldtick_net_kicks_total{world, by}`, `_leaves_total{world}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
- * `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
+ * `_anonymous_players_pruned_total`, `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
  * `_joins_process_waited_total`.
  */
 export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources): void => {
@@ -88,6 +88,15 @@ export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources)
     [],
     (put) => {
       const v = field(report(), 'identityWaitTimeouts');
+      if (v !== null) put({}, v);
+    },
+  );
+  counter(
+    'worldtick_net_anonymous_players_pruned_total',
+    'Anonymous players (g: ids) whose player record and player data were deleted once no session could resume them; their ledger entries are kept.',
+    [],
+    (put) => {
+      const v = field(report(), 'anonymousPlayersPruned');
       if (v !== null) put({}, v);
     },
   );

@@ -24,6 +24,18 @@ import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
 export const LIVE_RECORD_MS = 24 * 3600 * 1000;
 
+/**
+ * An anonymous player's (`g:`) records are deleted once it has no session record left and its player
+ * record was not written for this long (wall ms): far longer than the 2 s between the position saves
+ * of a live player, so a player still live somewhere (a record older than {@link LIVE_RECORD_MS}
+ * pruned under it) keeps its data (docs/DURABILITY.md "Anonymous players").
+ */
+export const ANONYMOUS_PLAYER_IDLE_MS = 10 * 60 * 1000;
+/** Anonymous players deleted per store transaction (`Store.pruneAnonymousPlayers`). */
+export const ANONYMOUS_PRUNE_CHUNK = 250;
+/** Transactions per prune pass (about once a minute), a turn of the event loop between two: at most 2,000 players a pass. */
+export const ANONYMOUS_PRUNE_CHUNKS = 8;
+
 /** What a hello resolves to. */
 export interface ResolvedPlayer {
   playerId: string;
@@ -110,6 +122,8 @@ export class DurableSessions {
   readonly #now: () => number;
   /** Failed write batches and deletes (each also reported to the error hook). */
   writeErrors = 0;
+  /** Anonymous players whose records the prune deleted (`worldtick_net_anonymous_players_pruned_total`). */
+  anonymousPlayersPruned = 0;
   readonly #onError: (err: unknown) => void;
   /** Writes waiting for the end of the turn ({@link DurableSessions.settled}), and their commit. */
   #pending: SessionWrite[] = [];
@@ -267,13 +281,26 @@ export class DurableSessions {
 
   /**
    * Delete session records whose `expiresAt` passed (records of sessions neither resumed nor
-   * dropped by this process: parked or live under an earlier process, never resumed). Called by
-   * the registry's sweep about once a minute.
+   * dropped by this process: parked or live under an earlier process, never resumed), then the
+   * records of anonymous players nobody can resume any more ({@link ANONYMOUS_PLAYER_IDLE_MS}; at
+   * most {@link ANONYMOUS_PRUNE_CHUNKS} transactions of {@link ANONYMOUS_PRUNE_CHUNK}). Called by the
+   * registry's sweep about once a minute.
    */
   prune(): void {
     this.#flush();
     const now = this.#now();
     this.#then(() => this.#store.pruneSessions(now));
+    this.#then(() => this.#pruneAnonymous(now - ANONYMOUS_PLAYER_IDLE_MS));
+  }
+
+  /** One bounded pass over anonymous players idle since `before` (session writes queued meanwhile wait for it). */
+  async #pruneAnonymous(before: number): Promise<void> {
+    for (let i = 0; i < ANONYMOUS_PRUNE_CHUNKS; i++) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r)); // SQLite holds the event loop per chunk: a turn between two
+      const n = await this.#store.pruneAnonymousPlayers(before, ANONYMOUS_PRUNE_CHUNK);
+      this.anonymousPlayersPruned += n;
+      if (n < ANONYMOUS_PRUNE_CHUNK) return;
+    }
   }
 
   /** Save a player's position (player record). */

@@ -84,6 +84,7 @@ export const gameServerStats = (
     takeovers: { ...registry.counters.takeovers },
     identityWaiting: registry.tables.waitingConns.size,
     identityWaitTimeouts: registry.counters.identityWaitTimeouts,
+    anonymousPlayersPruned: registry.durable?.anonymousPlayersPruned ?? 0,
     joinsWaiting: registry.admission.waiting,
     ...registry.admission.counters,
     snapshotsSent: t.snapshotsSent,

@@ -138,6 +138,11 @@ export interface GameServerStats extends ServerNetStats {
   identityWaiting: number;
   /** Hellos that waited `net.helloTimeoutMs` for their identity's join in flight: answered `UNAVAILABLE`, closed 1013. */
   identityWaitTimeouts: number;
+  /**
+   * Anonymous players (`g:`) whose durable records (player record, player data) the prune deleted,
+   * nobody being able to resume them (docs/DURABILITY.md "Anonymous players"); 0 without a store.
+   */
+  anonymousPlayersPruned: number;
   /** Hellos waiting now in a world's join queue for a join slot (gauge; `net.maxJoinsPerStep`, src/net/join-admission.ts). */
   joinsWaiting: number;
   /** Hellos that waited in a join queue (each counted once). */

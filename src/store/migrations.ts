@@ -193,6 +193,12 @@ export const MIGRATIONS: readonly Migration[] = [
         GROUP BY player_id, item) s GROUP BY player_id) i WHERE b.player_id = i.player_id`,
     ],
   },
+  {
+    version: 10,
+    name: "anonymous players by last write (pruneAnonymousPlayers deletes a g: player's records once it has no session left)",
+    sqlite: [`CREATE INDEX players_anonymous ON players (updated_at) WHERE substr(id, 1, 2) = 'g:'`],
+    postgres: [`CREATE INDEX players_anonymous ON players (updated_at) WHERE substr(id, 1, 2) = 'g:'`],
+  },
 ];
 
 /** What opening a store did to its schema: the version found, the version now, the migrations applied (logged at start). */

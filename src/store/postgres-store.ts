@@ -23,6 +23,7 @@ import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-worl
 import { DEFAULT_RECORD_BATCH_MS } from './sqlite-record-batch.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
+import { anonymousPruneRefusal, pgAnonymousPrune } from './anonymous-players.js';
 import { PUT_PLAYER, PUT_SESSION, sessionValues, writeSessionOps } from './postgres-sessions.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
@@ -317,6 +318,11 @@ export class PostgresStore implements Store {
 
   deleteWorldSessions(worldId: string): Promise<number> {
     return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE world_id = $1', [worldId])).rowCount ?? 0);
+  }
+
+  pruneAnonymousPlayers(beforeMs: number, limit: number): Promise<number> {
+    const refused = anonymousPruneRefusal(beforeMs, limit);
+    return refused ? Promise.reject(refused) : this.run(true, (c) => pgAnonymousPrune(c, beforeMs, limit));
   }
 
   /** Group-committed with the records asked for within `recordBatchMs` (postgres-record-batch.ts); serialized now, answered alone. */

@@ -19,6 +19,7 @@ import { prepareStatements } from './sqlite-statements.js';
 import { commitRecords, DEFAULT_RECORD_BATCH_MS, RecordBatch } from './sqlite-record-batch.js';
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import { sqliteLedgerReads } from './sqlite-ledger-reads.js';
+import { anonymousPruneRefusal, sqliteAnonymousPrune } from './anonymous-players.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   checkToken,
@@ -89,6 +90,7 @@ export class SqliteStore implements Store {
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
+  private readonly anonymousPrune: ReturnType<typeof sqliteAnonymousPrune>;
   /** World records waiting for their group commit, and the window (ms; 0: each its own transaction). */
   private readonly records: RecordBatch;
   private readonly recordBatchMs: number;
@@ -103,6 +105,7 @@ export class SqliteStore implements Store {
     this.migration = migration;
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
+    this.anonymousPrune = sqliteAnonymousPrune(this.db);
     this.ledgerReads = sqliteLedgerReads(this.db, this.stmt.findLedger!);
     this.recordBatchMs = options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS;
     // Group commit of world records: one transaction, a savepoint each; counted as one operation (src/store/sqlite-record-batch.ts).
@@ -320,6 +323,11 @@ export class SqliteStore implements Store {
 
   deleteWorldSessions(worldId: string): Promise<number> {
     return this.run(true, () => this.stmt.deleteWorldSessions!.run(worldId).changes);
+  }
+
+  pruneAnonymousPlayers(beforeMs: number, limit: number): Promise<number> {
+    const refused = anonymousPruneRefusal(beforeMs, limit);
+    return refused ? Promise.reject(refused) : this.run(true, () => this.anonymousPrune(beforeMs, limit));
   }
 
   /** Group-committed with the other world records asked for within `recordBatchMs` (src/store/sqlite-record-batch.ts). */

@@ -330,6 +330,14 @@ export interface Store {
   pruneSessions(nowMs: number): Promise<number>;
   /** Delete every session of world `worldId` (the world was deleted); returns how many. */
   deleteWorldSessions(worldId: string): Promise<number>;
+  /**
+   * Delete the records of at most `limit` anonymous players (`g:` ids) that have no session record
+   * left and whose player record was last written before `beforeMs` (epoch ms), oldest first: the
+   * `players` row and every `player_data` row of each, in one transaction; returns how many players.
+   * Ledger entries and summaries are never touched. `WT_ERR_OPTION_INVALID` for a `beforeMs` that is
+   * not finite or a `limit` outside 1..100,000 (src/store/anonymous-players.ts).
+   */
+  pruneAnonymousPlayers(beforeMs: number, limit: number): Promise<number>;
 
   /** Insert or replace a world's config. Fenced when `fence` is given. */
   putWorldConfig(worldId: string, config: unknown, options?: { fence?: Fence }): Promise<WorldConfigRecord>;

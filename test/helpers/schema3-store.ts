@@ -15,6 +15,7 @@ const DROP_AFTER_SCHEMA_3 = [
   'DROP TABLE player_data_batch_reads', // 8
   'DROP TRIGGER ledger_balances_ok', // 9
   'DROP TABLE ledger_balances', // 9
+  'DROP INDEX players_anonymous', // 10
   'DELETE FROM schema_migrations WHERE version >= 4',
 ];
 

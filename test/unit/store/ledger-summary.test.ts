@@ -140,8 +140,8 @@ for (const { factory, name } of factories) {
       // What the release before the summary left: no table, no trigger, schema 8 ...
       const downgrade =
         name === 'postgres'
-          ? 'DROP TRIGGER ledger_balances_ok ON ledger; DROP FUNCTION ledger_balances_ok(); DROP TABLE ledger_balances'
-          : 'DROP TRIGGER ledger_balances_ok; DROP TABLE ledger_balances';
+          ? 'DROP TRIGGER ledger_balances_ok ON ledger; DROP FUNCTION ledger_balances_ok(); DROP TABLE ledger_balances; DROP INDEX players_anonymous'
+          : 'DROP TRIGGER ledger_balances_ok; DROP TABLE ledger_balances; DROP INDEX players_anonymous';
       await handle.raw(`${downgrade}; DELETE FROM schema_migrations WHERE version >= 9`);
       // ... and entries that build wrote (no trigger to keep a summary).
       await handle.raw(`INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
@@ -149,7 +149,7 @@ for (const { factory, name } of factories) {
                ('w', 'p1', 'old-2', 'purchase', 'potion', 40, 5, 0, 'rejected', 'TX_INSUFFICIENT_FUNDS', 'f', 1),
                ('w', 'p3', 'old-3', 'reward', NULL, 0, 0, 5, 'ok', NULL, 'f', 1)`);
       store = await handle.open();
-      expect(store.migration?.applied.map((m) => m.version)).toEqual([9]);
+      expect(store.migration?.applied.map((m) => m.version)).toEqual([9, 10]);
       expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       const p1 = await expectSummaryIsSum('p1');
       expect(p1.items.potion ?? 0).toBeGreaterThanOrEqual(4);
