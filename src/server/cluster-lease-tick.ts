@@ -74,6 +74,13 @@ const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): vo
   x.reads.newerCheckpoint.forget(worldId);
 };
 
+/** One more occurrence in a row for `worldId` in `streaks`: the count so far (logged at the 1st, 10th, 100th…: `isLoggedOccurrence`). */
+const inRow = (streaks: Map<string, number>, worldId: string): number => {
+  const n = (streaks.get(worldId) ?? 0) + 1;
+  streaks.set(worldId, n);
+  return n;
+};
+
 /**
  * The `read` of the grant of `worldId` under `token` has not answered: give the lease back, logged `why` at the 1st,
  * 10th, 100th… tick in a row (`ticks`; a store outage would log it at every tick) until {@link answered}.
@@ -81,9 +88,7 @@ const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): vo
 const giveBack = async (x: LeaseTickContext, worldId: string, token: number, read: Read, why: string): Promise<true> => {
   const o = x.opts;
   x.reads.givenBack.set(worldId, token);
-  const streaks = x.reads.unanswered[read];
-  const ticks = (streaks.get(worldId) ?? 0) + 1;
-  streaks.set(worldId, ticks);
+  const ticks = inRow(x.reads.unanswered[read], worldId);
   if (isLoggedOccurrence(ticks)) o.logger.warn({ world: worldId, fencingToken: token, waitMs: orphanScanWaitMs(o.leaseTtlMs), ticks }, why);
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   return true;
@@ -109,10 +114,13 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
     stored = await x.reads.isStored.within(worldId, orphanScanWaitMs(o.leaseTtlMs));
   } catch (err) {
     answered(x, worldId, 'isStored');
-    o.logger.warn(
-      { world: worldId, err },
-      "cluster: the store could not be read to check the world's record; lease given back until the next tick",
-    );
+    // Logged at the 1st, 10th, 100th… failure in a row (a store that refuses connections fails at every tick).
+    const failures = inRow(x.reads.failed, worldId);
+    if (isLoggedOccurrence(failures))
+      o.logger.warn(
+        { world: worldId, failures, err },
+        "cluster: the store could not be read to check the world's record; lease given back until the next tick",
+      );
     await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
     return true;
   }
@@ -125,6 +133,7 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
       "cluster: the store has not answered the check of the world's record; lease given back until a grant takes the answer",
     );
   answered(x, worldId, 'isStored');
+  x.reads.failed.delete(worldId); // the store answered: a later failure starts a new run
   if (stored.value) return false;
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   o.staleCopies.drop(worldId);

@@ -114,6 +114,8 @@ export interface GrantReads {
   readonly mustAdopt: Set<string>;
   /** Control ticks in a row whose read of a world has not answered, per read and world (warnings logged 1st, 10th, 100th…). */
   readonly unanswered: { readonly isStored: Map<string, number>; readonly newerCheckpoint: Map<string, number> };
+  /** Checks in a row of a world's record that failed (the store threw), per world (warnings logged 1st, 10th, 100th…). */
+  readonly failed: Map<string, number>;
 }
 
 /** {@link GrantReads} over the options' store lookups. */
@@ -123,12 +125,13 @@ export const grantReads = (o: ClusterServiceOptions): GrantReads => ({
   givenBack: new Map(),
   mustAdopt: new Set(),
   unanswered: { isStored: new Map(), newerCheckpoint: new Map() },
+  failed: new Map(),
 });
 
 /** Drop what {@link GrantReads} keeps of the worlds `keep` says no to (no longer hosted here: gone, moved away). */
 export const pruneGrantReads = (r: GrantReads, keep: (worldId: string) => boolean): void => {
   for (const calls of [r.isStored, r.newerCheckpoint]) for (const w of [...calls.keys()]) if (!keep(w)) calls.forget(w);
-  for (const m of [r.givenBack, r.unanswered.isStored, r.unanswered.newerCheckpoint])
+  for (const m of [r.givenBack, r.unanswered.isStored, r.unanswered.newerCheckpoint, r.failed])
     for (const w of [...m.keys()]) if (!keep(w)) m.delete(w);
   for (const w of [...r.mustAdopt]) if (!keep(w)) r.mustAdopt.delete(w);
 };

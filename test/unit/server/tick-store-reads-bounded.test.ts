@@ -248,6 +248,43 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
     }
   });
 
+  it("the record's check failing outright (the store throws): warned at the 1st and 10th failure in a row", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    let down = true;
+    const { lines, logger } = jsonLogSink('warn');
+    const failed = "cluster: the store could not be read to check the world's record; lease given back until the next tick";
+    try {
+      const x = await setUp(store, {
+        logger,
+        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        storedRecord: async (id) => {
+          if (id === 'w2' && down) throw new Error('store down');
+          return true;
+        },
+      });
+      await x.c.kick();
+      x.worlds.push(x.w2);
+      await ticks(x, 12);
+      // Before: one line per tick (12).
+      expect(lines.filter((l) => l.msg === failed).map((l) => l.failures)).toEqual([1, 10]);
+      expect(x.hub.lease('w2')).toBeUndefined();
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers: w2 steps; a later run of failures is warned from its 1st again.
+      down = false;
+      await ticks(x, 1);
+      expect(x.c.canStep(x.w2)).toBe(true);
+      down = true;
+      x.clock.now += 1100; // the leases lapsed, nobody took them: w2's next grant checks its record again
+      await ticks(x, 2);
+      expect(lines.filter((l) => l.msg === failed).map((l) => l.failures)).toEqual([1, 10, 1]);
+    } finally {
+      await store.close();
+      data.remove();
+    }
+  });
+
   it("a resume's check: warned at the 1st and 10th tick in a row", async () => {
     const data = tempDataDir('wt-tick-reads-');
     const store = new SqliteStore({ dataDir: data.dir });
