@@ -24,7 +24,12 @@
  * off from the network"). Past the bound the lease is given back (the world does not step), the read stays in
  * flight (one per world: `GrantReads`), and the next grant of the world takes its answer — only when that grant's
  * token follows the one given back (tokens count grants: nobody else held the world meanwhile, so the store's
- * answer still holds); else the reads are sent again (`dropStaleReads`).
+ * answer still holds); else the reads are sent again (`dropStaleReads`). A record's lookup that fails outright is
+ * warned at the 1st, 10th, 100th… failure in a row, as the unanswered reads are.
+ *
+ * A world whose takeover gave its lease back while its fencing-token announce was still in flight (the store had not
+ * answered within the tick's bound) is not acquired again until the store answered it: each grant would mint a token
+ * and give the lease back (docs/CLUSTER.md "A store that does not answer").
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import { isLoggedOccurrence } from '../log.js';
@@ -47,6 +52,8 @@ export interface LeaseTickContext {
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of a world must exceed (see {@link TakeoverContext.minToken}). */
   readonly minToken: (worldId: string) => number;
+  /** Whether an announce of a world is in flight (see {@link TakeoverContext.announcing}). */
+  readonly announcing: (worldId: string) => boolean;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
   readonly previousOwner: (worldId: string) => string;
   /** Worlds whose lease this process was granted by a lease step at least once (a resume from the store is a first grant). */
@@ -278,6 +285,10 @@ export const tickWorldLease = async (
     if (held && !x.held.has(worldId)) await c.release(worldId, id).catch(() => undefined);
     return true;
   }
+  // Given back with its announce still in flight (a takeover the store has not answered): not acquired again until the
+  // store answered. Each grant would mint a token, find the announce pending and give the lease back — the token would
+  // climb by one per tick, and every token be sent to the store after the heal. Another instance may take it meanwhile.
+  if (!held && x.announcing(worldId)) return true;
   try {
     let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
     // Our lease expired and nobody took it (a short partition): take it again now, with a new token.

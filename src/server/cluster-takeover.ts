@@ -50,6 +50,11 @@ export interface TakeoverContext {
   readonly tickWaitMs: number;
   /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
   readonly minToken: (worldId: string) => number;
+  /**
+   * Whether an announce of `worldId` is in flight (src/server/cluster-fence-announce.ts `pending`): an orphan whose
+   * takeover gave its lease back while the store had not answered its announce is not acquired again until it has.
+   */
+  readonly announcing: (worldId: string) => boolean;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
   readonly previousOwner: (worldId: string) => string;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
@@ -347,7 +352,8 @@ export class WorldTakeover {
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
     const orphans = stored.filter(
-      (w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w),
+      (w) =>
+        !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w) && !this.#c.announcing(w),
     );
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
