@@ -22,14 +22,14 @@
  * `orphanScanWaitMs` (a sixth of the TTL): a store whose connection the network dropped silently answers only
  * at its query timeout (5 s), and the tick renews no other lease meanwhile (docs/CLUSTER.md "An instance cut
  * off from the network"). Past the bound the lease is given back (the world does not step), the read stays in
- * flight (one per world: `GrantReads`), and the next grant of the world takes its answer — only when that grant's
+ * flight (one per world: `GrantReads`), the world is not acquired here again until it settled (each grant would give
+ * the lease back again: a new token per tick), and the next grant of the world takes its answer — only when that grant's
  * token follows the one given back (tokens count grants: nobody else held the world meanwhile, so the store's
  * answer still holds); else the reads are sent again (`dropStaleReads`). A record's lookup that fails outright is
  * warned at the 1st, 10th, 100th… failure in a row, as the unanswered reads are.
  *
- * A world whose takeover gave its lease back while its fencing-token announce was still in flight (the store had not
- * answered within the tick's bound) is not acquired again until the store answered it: each grant would mint a token
- * and give the lease back (docs/CLUSTER.md "A store that does not answer").
+ * Nor is a world acquired here again whose takeover gave its lease back while its fencing-token announce was still in
+ * flight, until the store answered it (docs/CLUSTER.md "A store that does not answer").
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import { isLoggedOccurrence } from '../log.js';
@@ -100,6 +100,10 @@ const giveBack = async (x: LeaseTickContext, worldId: string, token: number, rea
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   return true;
 };
+
+/** Whether a grant of `worldId` was given back for a read of the store still in flight (not answered yet). */
+const readPending = (x: LeaseTickContext, worldId: string): boolean =>
+  x.reads.givenBack.has(worldId) && (x.reads.isStored.pending(worldId) || x.reads.newerCheckpoint.pending(worldId));
 
 /** A grant's reads of the store ({@link GrantReads}). */
 type Read = keyof GrantReads['unanswered'];
@@ -285,10 +289,11 @@ export const tickWorldLease = async (
     if (held && !x.held.has(worldId)) await c.release(worldId, id).catch(() => undefined);
     return true;
   }
-  // Given back with its announce still in flight (a takeover the store has not answered): not acquired again until the
-  // store answered. Each grant would mint a token, find the announce pending and give the lease back — the token would
-  // climb by one per tick, and every token be sent to the store after the heal. Another instance may take it meanwhile.
-  if (!held && x.announcing(worldId)) return true;
+  // Given back with its announce or a grant's read still in flight (the store has not answered): not acquired again until
+  // the store answered. Each grant would mint a token, find the answer pending and give the lease back — the token would
+  // climb by one per tick (and, for an announce, every token be sent to the store after the heal). Another instance may
+  // take the world meanwhile: the answer then no longer holds here (`dropStaleReads`; an announce's token is not held).
+  if (!held && (x.announcing(worldId) || readPending(x, worldId))) return true;
   try {
     let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
     // Our lease expired and nobody took it (a short partition): take it again now, with a new token.
