@@ -75,6 +75,15 @@ export class FenceAnnouncer {
     return this.#announced.get(worldId);
   }
 
+  /**
+   * Whether an announce of `worldId` is in flight (sent, not answered yet). A takeover whose announce the store has
+   * not answered within the tick's bound gives its lease back; the control tick does not take the world again while
+   * this holds (docs/CLUSTER.md "A store that does not answer").
+   */
+  pending(worldId: string): boolean {
+    return this.#inFlight.has(worldId);
+  }
+
   /** The token a new grant of `worldId` must exceed (0: any). */
   minToken(worldId: string): number {
     return this.#storeTokens.get(worldId) ?? 0;

@@ -22,9 +22,14 @@
  * `orphanScanWaitMs` (a sixth of the TTL): a store whose connection the network dropped silently answers only
  * at its query timeout (5 s), and the tick renews no other lease meanwhile (docs/CLUSTER.md "An instance cut
  * off from the network"). Past the bound the lease is given back (the world does not step), the read stays in
- * flight (one per world: `GrantReads`), and the next grant of the world takes its answer — only when that grant's
+ * flight (one per world: `GrantReads`), the world is not acquired here again until it settled (each grant would give
+ * the lease back again: a new token per tick), and the next grant of the world takes its answer — only when that grant's
  * token follows the one given back (tokens count grants: nobody else held the world meanwhile, so the store's
- * answer still holds); else the reads are sent again (`dropStaleReads`).
+ * answer still holds); else the reads are sent again (`dropStaleReads`). A record's lookup that fails outright is
+ * warned at the 1st, 10th, 100th… failure in a row, as the unanswered reads are.
+ *
+ * Nor is a world acquired here again whose takeover gave its lease back while its fencing-token announce was still in
+ * flight, until the store answered it (docs/CLUSTER.md "A store that does not answer").
  */
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import { isLoggedOccurrence } from '../log.js';
@@ -47,6 +52,8 @@ export interface LeaseTickContext {
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** The token a new grant of a world must exceed (see {@link TakeoverContext.minToken}). */
   readonly minToken: (worldId: string) => number;
+  /** Whether an announce of a world is in flight (see {@link TakeoverContext.announcing}). */
+  readonly announcing: (worldId: string) => boolean;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
   readonly previousOwner: (worldId: string) => string;
   /** Worlds whose lease this process was granted by a lease step at least once (a resume from the store is a first grant). */
@@ -74,6 +81,13 @@ const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): vo
   x.reads.newerCheckpoint.forget(worldId);
 };
 
+/** One more occurrence in a row for `worldId` in `streaks`: the count so far (logged at the 1st, 10th, 100th…: `isLoggedOccurrence`). */
+const inRow = (streaks: Map<string, number>, worldId: string): number => {
+  const n = (streaks.get(worldId) ?? 0) + 1;
+  streaks.set(worldId, n);
+  return n;
+};
+
 /**
  * The `read` of the grant of `worldId` under `token` has not answered: give the lease back, logged `why` at the 1st,
  * 10th, 100th… tick in a row (`ticks`; a store outage would log it at every tick) until {@link answered}.
@@ -81,13 +95,15 @@ const dropStaleReads = (x: LeaseTickContext, worldId: string, token: number): vo
 const giveBack = async (x: LeaseTickContext, worldId: string, token: number, read: Read, why: string): Promise<true> => {
   const o = x.opts;
   x.reads.givenBack.set(worldId, token);
-  const streaks = x.reads.unanswered[read];
-  const ticks = (streaks.get(worldId) ?? 0) + 1;
-  streaks.set(worldId, ticks);
+  const ticks = inRow(x.reads.unanswered[read], worldId);
   if (isLoggedOccurrence(ticks)) o.logger.warn({ world: worldId, fencingToken: token, waitMs: orphanScanWaitMs(o.leaseTtlMs), ticks }, why);
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   return true;
 };
+
+/** Whether a grant of `worldId` was given back for a read of the store still in flight (not answered yet). */
+const readPending = (x: LeaseTickContext, worldId: string): boolean =>
+  x.reads.givenBack.has(worldId) && (x.reads.isStored.pending(worldId) || x.reads.newerCheckpoint.pending(worldId));
 
 /** A grant's reads of the store ({@link GrantReads}). */
 type Read = keyof GrantReads['unanswered'];
@@ -109,10 +125,13 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
     stored = await x.reads.isStored.within(worldId, orphanScanWaitMs(o.leaseTtlMs));
   } catch (err) {
     answered(x, worldId, 'isStored');
-    o.logger.warn(
-      { world: worldId, err },
-      "cluster: the store could not be read to check the world's record; lease given back until the next tick",
-    );
+    // Logged at the 1st, 10th, 100th… failure in a row (a store that refuses connections fails at every tick).
+    const failures = inRow(x.reads.failed, worldId);
+    if (isLoggedOccurrence(failures))
+      o.logger.warn(
+        { world: worldId, failures, err },
+        "cluster: the store could not be read to check the world's record; lease given back until the next tick",
+      );
     await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
     return true;
   }
@@ -125,6 +144,7 @@ const recordGone = async (x: LeaseTickContext, worldId: string, token: number): 
       "cluster: the store has not answered the check of the world's record; lease given back until a grant takes the answer",
     );
   answered(x, worldId, 'isStored');
+  x.reads.failed.delete(worldId); // the store answered: a later failure starts a new run
   if (stored.value) return false;
   await o.coordinator.release(worldId, o.instanceId).catch(() => undefined);
   o.staleCopies.drop(worldId);
@@ -269,6 +289,11 @@ export const tickWorldLease = async (
     if (held && !x.held.has(worldId)) await c.release(worldId, id).catch(() => undefined);
     return true;
   }
+  // Given back with its announce or a grant's read still in flight (the store has not answered): not acquired again until
+  // the store answered. Each grant would mint a token, find the answer pending and give the lease back — the token would
+  // climb by one per tick (and, for an announce, every token be sent to the store after the heal). Another instance may
+  // take the world meanwhile: the answer then no longer holds here (`dropStaleReads`; an announce's token is not held).
+  if (!held && (x.announcing(worldId) || readPending(x, worldId))) return true;
   try {
     let r = held ? await c.renew(worldId, id, o.leaseTtlMs) : await c.acquire(worldId, id, o.leaseTtlMs, x.minToken(worldId));
     // Our lease expired and nobody took it (a short partition): take it again now, with a new token.

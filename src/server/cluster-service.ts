@@ -89,6 +89,7 @@ export class ClusterService implements Service {
       counters: this.counters,
       held: this.#held,
       minToken: (worldId: string) => this.#fences.minToken(worldId),
+      announcing: (worldId: string) => this.#fences.pending(worldId),
       previousOwner: (worldId: string) => this.#view.previousOwner(worldId) ?? 'unknown',
     };
     this.#takeover = new WorldTakeover({

@@ -44,6 +44,8 @@ export interface BoundedCalls<T> {
   within(key: string, waitMs: number): Promise<Answer<T> | null>;
   /** Drop the call of `key` (in flight or answered): its answer no longer holds; the next {@link within} sends another. */
   forget(key: string): void;
+  /** Whether the call of `key` is in flight (sent, not settled yet). */
+  pending(key: string): boolean;
   /** The keys with a call in flight or answered. */
   keys(): IterableIterator<string>;
 }
@@ -57,10 +59,15 @@ export interface BoundedCalls<T> {
  */
 export const boundedPerKey = <T>(call: (key: string) => Promise<T>): BoundedCalls<T> => {
   const pending = new Map<string, Promise<Answer<T>>>();
+  const unsettled = new Set<Promise<Answer<T>>>();
   const within = async (key: string, waitMs: number): Promise<Answer<T> | null> => {
     let run = pending.get(key);
     if (!run) {
-      run = call(key).then((value) => ({ value }));
+      const sent = call(key).then((value) => ({ value }));
+      unsettled.add(sent);
+      const settled = (): void => void unsettled.delete(sent);
+      sent.then(settled, settled);
+      run = sent;
       pending.set(key, run);
     }
     const done = (): void => {
@@ -75,7 +82,11 @@ export const boundedPerKey = <T>(call: (key: string) => Promise<T>): BoundedCall
       throw err;
     }
   };
-  return { within, forget: (key) => void pending.delete(key), keys: () => pending.keys() };
+  const isPending = (key: string): boolean => {
+    const run = pending.get(key);
+    return run !== undefined && unsettled.has(run);
+  };
+  return { within, forget: (key) => void pending.delete(key), pending: isPending, keys: () => pending.keys() };
 };
 
 /**
@@ -112,8 +123,13 @@ export interface GrantReads {
    * another instance is seen holding the world (its grants here are takeovers then: src/server/cluster-control-tick.ts).
    */
   readonly mustAdopt: Set<string>;
-  /** Control ticks in a row whose read of a world has not answered, per read and world (warnings logged 1st, 10th, 100th…). */
+  /**
+   * Grants in a row given back because a read of a world had not answered, per read and world (warnings logged 1st, 10th,
+   * 100th…). One per read in flight: the world is not acquired again until its read settled (src/server/cluster-lease-tick.ts).
+   */
   readonly unanswered: { readonly isStored: Map<string, number>; readonly newerCheckpoint: Map<string, number> };
+  /** Checks in a row of a world's record that failed (the store threw), per world (warnings logged 1st, 10th, 100th…). */
+  readonly failed: Map<string, number>;
 }
 
 /** {@link GrantReads} over the options' store lookups. */
@@ -123,12 +139,13 @@ export const grantReads = (o: ClusterServiceOptions): GrantReads => ({
   givenBack: new Map(),
   mustAdopt: new Set(),
   unanswered: { isStored: new Map(), newerCheckpoint: new Map() },
+  failed: new Map(),
 });
 
 /** Drop what {@link GrantReads} keeps of the worlds `keep` says no to (no longer hosted here: gone, moved away). */
 export const pruneGrantReads = (r: GrantReads, keep: (worldId: string) => boolean): void => {
   for (const calls of [r.isStored, r.newerCheckpoint]) for (const w of [...calls.keys()]) if (!keep(w)) calls.forget(w);
-  for (const m of [r.givenBack, r.unanswered.isStored, r.unanswered.newerCheckpoint])
+  for (const m of [r.givenBack, r.unanswered.isStored, r.unanswered.newerCheckpoint, r.failed])
     for (const w of [...m.keys()]) if (!keep(w)) m.delete(w);
   for (const w of [...r.mustAdopt]) if (!keep(w)) r.mustAdopt.delete(w);
 };

@@ -50,6 +50,11 @@ export interface TakeoverContext {
   readonly tickWaitMs: number;
   /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
   readonly minToken: (worldId: string) => number;
+  /**
+   * Whether an announce of `worldId` is in flight (src/server/cluster-fence-announce.ts `pending`): an orphan whose
+   * takeover gave its lease back while the store had not answered its announce is not acquired again until it has.
+   */
+  readonly announcing: (worldId: string) => boolean;
   /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
   readonly previousOwner: (worldId: string) => string;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
@@ -79,6 +84,8 @@ export class WorldTakeover {
   readonly #declined = new Map<string, WorldtickError>();
   /** Leases handed here whose adopt request has not come yet: control ticks waited so far, by world (held meanwhile). */
   readonly #handed = new Map<string, number>();
+  /** Adoptions whose token the store recorded, restoring the world now (their restore reads under way), by world. */
+  readonly #restoring = new Set<string>();
   /** Takeovers failed by a passing store outage, by world: performance.now() of the first of the run and of the last. */
   readonly #outages = new Map<string, { since: number; last: number }>();
   constructor(context: TakeoverContext) {
@@ -232,10 +239,13 @@ export class WorldTakeover {
       )) !== null
     )
       return;
-    o.logger.warn(
-      { world: worldId, fencingToken: token, waitMs: this.#c.tickWaitMs },
-      'cluster: world not restored yet: the store has not answered; it does not step until it is',
-    );
+    // Only once its token is recorded: an announce the store has not answered ends the adoption (the lease is given back)
+    // and says so itself, at the 1st, 10th, 100th… tick in a row (src/server/cluster-fence-announce.ts).
+    if (this.#restoring.has(worldId))
+      o.logger.warn(
+        { world: worldId, fencingToken: token, waitMs: this.#c.tickWaitMs },
+        'cluster: world not restored yet: the store has not answered; it does not step until it is',
+      );
     run.catch((err: unknown) => o.logger.error({ world: worldId, fencingToken: token, err }, 'cluster: world could not be taken over'));
   }
 
@@ -246,6 +256,7 @@ export class WorldTakeover {
       // A failed announce logged itself (a refusal, the fence row locked, or the store silent past the tick's
       // bound: src/server/cluster-fence-announce.ts). Only control ticks adopt here: they wait a bounded time.
       const announced = await this.#c.announceInTick(worldId, token);
+      if (announced) this.#restoring.add(worldId);
       let quiet = false; // a passing store outage (logged by #storeOutage), a create never confirmed (by the hook)
       let gone = false; // nothing stored to take over and no copy here: the world was deleted (src/server/nothing-stored.ts)
       const ok =
@@ -283,6 +294,7 @@ export class WorldTakeover {
       }
       return ok;
     } finally {
+      this.#restoring.delete(worldId);
       this.#c.held.delete(worldId);
     }
   }
@@ -347,7 +359,8 @@ export class WorldTakeover {
     const hosted = new Set(o.worlds().map((w) => w.id));
     const leases = this.#c.leases();
     const orphans = stored.filter(
-      (w) => !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w),
+      (w) =>
+        !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w) && !this.#c.announcing(w),
     );
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);

@@ -209,13 +209,17 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
   const resume =
     'cluster: the store has not answered whether the copy restored at start is its last checkpoint; lease given back until a grant takes the answer';
 
-  it("the record's check: warned at the 1st and 10th tick in a row, counted again from 1 once the store answered", async () => {
+  /** Grants of w2 here so far (each a new fencing token: nobody else takes it in these tests). */
+  const grants = (lines: Array<Record<string, unknown>>) =>
+    lines.filter((l) => l.msg === 'cluster: world lease acquired' && l.world === 'w2').length;
+
+  it("the record's check: the world is not acquired again while the lookup is in flight — one grant and one warn line, not one per tick", async () => {
     const data = tempDataDir('wt-tick-reads-');
     const store = new SqliteStore({ dataDir: data.dir });
     const first = gate<boolean>();
     const second = gate<boolean>();
     let lookups = 0;
-    const { lines, logger } = jsonLogSink('warn');
+    const { lines, logger } = jsonLogSink('info');
     try {
       const x = await setUp(store, {
         logger,
@@ -230,16 +234,28 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
       await x.c.kick();
       x.worlds.push(x.w2);
       await ticks(x, 12);
-      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1, 10]);
+      // Before: 12 grants (tokens 1…12), warned at the 1st and 10th.
+      expect(grants(lines)).toBe(1);
+      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1]);
+      expect(x.hub.lease('w2')).toBeUndefined(); // free for another instance meanwhile
       expect(x.c.canStep(x.w2)).toBe(false);
 
-      // The store answers (with a failure); the next lookup hangs again: a new run, warned at its 1st tick.
+      // The store answers (with a failure): the next grant takes it and gives the lease back; the one after sends
+      // a new lookup, which hangs again: a new run, warned at its 1st tick.
       first.open(true);
       await sleep(10);
       await ticks(x, 3);
       expect(lookups).toBe(2);
-      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1, 10, 1]);
+      expect(grants(lines)).toBe(3);
+      expect(lines.filter((l) => l.msg === record).map((l) => l.ticks)).toEqual([1, 1]);
       expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers that lookup (the record is there): the next grant takes the answer and w2 steps.
+      second.open(true);
+      await sleep(10);
+      await ticks(x, 1);
+      expect(x.c.fence('w2')).toEqual({ worldId: 'w2', token: 4 });
+      expect(lookups).toBe(2);
     } finally {
       first.open(true);
       second.open(true);
@@ -248,11 +264,48 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
     }
   });
 
-  it("a resume's check: warned at the 1st and 10th tick in a row", async () => {
+  it("the record's check failing outright (the store throws): warned at the 1st and 10th failure in a row", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    let down = true;
+    const { lines, logger } = jsonLogSink('warn');
+    const failed = "cluster: the store could not be read to check the world's record; lease given back until the next tick";
+    try {
+      const x = await setUp(store, {
+        logger,
+        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        storedRecord: async (id) => {
+          if (id === 'w2' && down) throw new Error('store down');
+          return true;
+        },
+      });
+      await x.c.kick();
+      x.worlds.push(x.w2);
+      await ticks(x, 12);
+      // Before: one line per tick (12).
+      expect(lines.filter((l) => l.msg === failed).map((l) => l.failures)).toEqual([1, 10]);
+      expect(x.hub.lease('w2')).toBeUndefined();
+      expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers: w2 steps; a later run of failures is warned from its 1st again.
+      down = false;
+      await ticks(x, 1);
+      expect(x.c.canStep(x.w2)).toBe(true);
+      down = true;
+      x.clock.now += 1100; // the leases lapsed, nobody took them: w2's next grant checks its record again
+      await ticks(x, 2);
+      expect(lines.filter((l) => l.msg === failed).map((l) => l.failures)).toEqual([1, 10, 1]);
+    } finally {
+      await store.close();
+      data.remove();
+    }
+  });
+
+  it("a resume's check: the world is not acquired again while the check is in flight — one grant and one warn line", async () => {
     const data = tempDataDir('wt-tick-reads-');
     const store = new SqliteStore({ dataDir: data.dir });
     const check = gate<boolean>();
-    const { lines, logger } = jsonLogSink('warn');
+    const { lines, logger } = jsonLogSink('info');
     try {
       const x = await setUp(store, {
         logger,
@@ -265,8 +318,16 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
       await x.c.kick();
       x.worlds.push(x.w2);
       await ticks(x, 12);
-      expect(lines.filter((l) => l.msg === resume).map((l) => l.ticks)).toEqual([1, 10]);
+      // Before: 12 grants (tokens 2…13), warned at the 1st and 10th.
+      expect(grants(lines)).toBe(1);
+      expect(lines.filter((l) => l.msg === resume).map((l) => l.ticks)).toEqual([1]);
       expect(x.c.canStep(x.w2)).toBe(false);
+
+      // The store answers (no newer checkpoint): the next grant (token 3, following the one given back) resumes.
+      check.open(false);
+      await sleep(10);
+      await ticks(x, 1);
+      expect(x.c.fence('w2')).toEqual({ worldId: 'w2', token: 3 });
     } finally {
       check.open(false);
       await store.close();
