@@ -35,7 +35,6 @@ import { watchStepping, type WatchContext } from './cluster-watchdog.js';
 import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
 export type { ClusterCounters, ClusterServiceOptions, StepRange } from './cluster-types.js';
-
 const WATCHDOG_MS = 50;
 
 /** The cluster service. A class: it owns timers and a coordinator handle. */

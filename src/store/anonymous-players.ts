@@ -48,7 +48,7 @@ export const sqliteAnonymousPrune = (db: Database.Database): ((beforeMs: number,
  * The PostgreSQL statement (one, in the store's transaction): rows another instance's pass holds are
  * skipped, not waited for (`SKIP LOCKED`), so passes of several instances share the work.
  */
-export const pgAnonymousPrune = async (c: pg.Pool | pg.PoolClient, beforeMs: number, limit: number): Promise<number> => {
+export const pgAnonymousPrune = async (c: pg.PoolClient, beforeMs: number, limit: number): Promise<number> => {
   const sql = `WITH gone AS (DELETE FROM players WHERE id IN (SELECT id FROM players
       WHERE substr(id, 1, 2) = 'g:' AND updated_at < $1
       AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.player_id = players.id)
