@@ -2,7 +2,7 @@
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
  * none is named; the long suites in NAMED_ONLY below — `soak`, `soak-all` (`--minutes N`), `soak-cluster`,
  * `ledger-catchup`, `ledger-summary-commit`, `ledger-verify`, `store-copy`, `many-worlds`, `dashboard-bytes`,
- * `world-step-cost`, each from its own file bench/<name>.ts — only when named), prints their tables and
+ * `world-step-cost`, `sqlite-wal-size`, `worlds-list`, each from its own file bench/<name>.ts — only when named), prints their tables and
  * writes `bench/results/<suite>.json`.
  */
 import { readdirSync } from 'node:fs';
@@ -28,6 +28,8 @@ const NAMED_ONLY = [
   'many-worlds',
   'dashboard-bytes',
   'world-step-cost',
+  'sqlite-wal-size',
+  'worlds-list',
 ];
 const available = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))

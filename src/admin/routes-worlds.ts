@@ -16,7 +16,7 @@ import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js
 import { encodeWorldMap, MAP_DEFAULT_MAX, MAP_HARD_MAX, sampleWorldMap } from './map.js';
 import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
-import { worldStats, worldSummary } from './stats.js';
+import { worldStats, worldSummaries, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
 import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
 
@@ -194,14 +194,15 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       pattern: base,
       handler: (req) => {
         const page = parseWorldsPage(req.query);
-        if (page === null) return { json: { worlds: runner.worlds().map(summary) } };
+        if (page === null) return { json: { worlds: worldSummaries(runner.worlds(), sources) } };
         // Only the page's worlds are summarized (the cost of the list is its summaries).
         const all = runner.worlds();
         const got = pageOfIds(
           all.map((w) => w.id),
           page,
         );
-        return { json: { worlds: got.ids.map((id) => summary(runner.get(id))), ...pageFields(got.ids, got.more, all.length) } };
+        const listed = got.ids.map((id) => runner.get(id));
+        return { json: { worlds: worldSummaries(listed, sources), ...pageFields(got.ids, got.more, all.length) } };
       },
     },
     {

@@ -41,6 +41,17 @@ export const worldSummary = (world: SimWorld, sources: StatsSources = {}) => {
   };
 };
 
+/**
+ * Summaries of `worlds` (the world list, a page of it), the session report taken once for all of
+ * them: the game server builds it over every world (src/net/game-server-stats.ts), so a report per
+ * summary made a list of N worlds build N reports — quadratic (bench/worlds-list.ts).
+ */
+export const worldSummaries = (worlds: readonly SimWorld[], sources: StatsSources = {}) => {
+  const report = safeCall(sources.sessions);
+  const once: StatsSources = { ...sources, sessions: () => report };
+  return worlds.map((w) => worldSummary(w, once));
+};
+
 /** Full stats of a world. */
 export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: StatsSources = {}) => {
   const t = telemetry.of(world);

@@ -33,6 +33,23 @@ export interface SqliteStoreOptions {
 
 type Row = Record<string, unknown>;
 
+/**
+ * `wal_autocheckpoint` (pages; SQLite's default, set explicitly): the first commit that leaves the WAL
+ * this long (≈ 4 MiB at the 4 KiB page) folds it back into the database file — a PASSIVE checkpoint,
+ * on the committing connection's thread, copying every page no reader still needs.
+ */
+export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * `journal_size_limit` (bytes): when a write restarts the WAL from its start (everything folded back,
+ * no reader on it), a WAL file longer than this is cut to it. Without it the file keeps the largest
+ * size it ever reached — a burst under a long reader (a backup, a store copy) that stopped the
+ * folding back — for the life of the store. Four times the autocheckpoint size: in steady state the
+ * file is the autocheckpoint size plus the largest transaction that crosses it (a world checkpoint,
+ * a few MiB), which a smaller limit would cut and grow again at every restart (docs/DURABILITY.md "WAL size").
+ */
+export const SQLITE_JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+
 /** Map a SQLite failure to a coded error; programming errors are returned as they are. */
 export const mapSqliteError = (err: unknown): unknown => {
   if (isWorldtickError(err)) return err;
@@ -92,6 +109,8 @@ export const openSqliteDatabase = (file: string, options: SqliteStoreOptions): {
     const db = options.attach === true ? open() : openUnlessRestoring(file, open);
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
+    db.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`);
+    db.pragma(`journal_size_limit = ${SQLITE_JOURNAL_SIZE_LIMIT_BYTES}`);
     if (options.maxPageCount !== undefined) setSqliteMaxPageCount(db, options.maxPageCount);
     return { db, migration: migrateSqlite(db, file, options.attach === true) };
   } catch (err) {

@@ -5,7 +5,8 @@
  * a commit appends to the WAL), `synchronous=FULL` by default (the WAL is fsynced at every
  * commit, so a committed transaction survives power loss; `NORMAL` survives a process crash but
  * may lose the last commits on power loss — allowed only by explicit option), `foreign_keys=ON`,
- * `busy_timeout` bounded. better-sqlite3 is synchronous: each call blocks the event loop for the
+ * `busy_timeout` bounded, `journal_size_limit` (a WAL grown by a burst under a long reader is cut back
+ * once it restarts; src/store/sqlite-open.ts). better-sqlite3 is synchronous: each call blocks the event loop for the
  * duration of the statement and its fsync, which is why the ledger group-commits many requests per
  * transaction, world records are group-committed too (src/store/sqlite-record-batch.ts), and big
  * checkpoints are saved outside the step.
