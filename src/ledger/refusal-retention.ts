@@ -10,6 +10,7 @@
  * on one store share the work (a row deleted twice is simply not found the second time).
  */
 import { isWorldtickError } from '../errors.js';
+import { pruneInChunks } from '../store/bounded-prune.js';
 import type { Store } from '../store/types.js';
 
 /** Default retention of refusal rows (hours). */
@@ -52,18 +53,11 @@ export const startRefusalPruner = (o: RefusalPrunerOptions): RefusalPruner | nul
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | null = null;
 
-  const run = async (): Promise<number> => {
-    let total = 0;
+  // Chunks with a turn of the event loop between two (a SQLite delete holds the loop while it runs); stopped: no further chunk.
+  const run = (): Promise<number> => {
     const before = now() - retentionMs;
-    for (let i = 0; i < REFUSAL_PRUNE_CHUNKS_PER_PASS && !stopped; i++) {
-      const n = await o.store.pruneLedgerRefusals(before, REFUSAL_PRUNE_CHUNK);
-      if (n > 0) o.onPruned(n);
-      total += n;
-      if (n < REFUSAL_PRUNE_CHUNK) break;
-      // A turn of the event loop between chunks: a SQLite delete holds the loop while it runs.
-      await new Promise((r) => setImmediate(r));
-    }
-    return total;
+    const chunk = (limit: number): Promise<number> => (stopped ? Promise.resolve(0) : o.store.pruneLedgerRefusals(before, limit));
+    return pruneInChunks(chunk, REFUSAL_PRUNE_CHUNK, REFUSAL_PRUNE_CHUNKS_PER_PASS, (n) => n > 0 && o.onPruned(n));
   };
   const pass = (): Promise<number> => {
     if (!running)

@@ -19,6 +19,7 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { pruneInChunks } from '../store/bounded-prune.js';
 import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
@@ -31,6 +32,8 @@ export const LIVE_RECORD_MS = 24 * 3600 * 1000;
  * pruned under it) keeps its data (docs/DURABILITY.md "Anonymous players").
  */
 export const ANONYMOUS_PLAYER_IDLE_MS = 10 * 60 * 1000;
+/** Expired session records deleted per store transaction (`Store.pruneSessions`); a sweep runs transactions until none is left. */
+export const SESSION_PRUNE_CHUNK = 2000;
 /** Anonymous players deleted per store transaction (`Store.pruneAnonymousPlayers`). */
 export const ANONYMOUS_PRUNE_CHUNK = 250;
 /** Transactions per prune pass (about once a minute), a turn of the event loop between two: at most 2,000 players a pass. */
@@ -281,26 +284,22 @@ export class DurableSessions {
 
   /**
    * Delete session records whose `expiresAt` passed (records of sessions neither resumed nor
-   * dropped by this process: parked or live under an earlier process, never resumed), then the
-   * records of anonymous players nobody can resume any more ({@link ANONYMOUS_PLAYER_IDLE_MS}; at
-   * most {@link ANONYMOUS_PRUNE_CHUNKS} transactions of {@link ANONYMOUS_PRUNE_CHUNK}). Called by the
+   * dropped by this process: parked or live under an earlier process, never resumed; transactions of
+   * {@link SESSION_PRUNE_CHUNK} until none is left), then the records of anonymous players nobody can
+   * resume any more ({@link ANONYMOUS_PLAYER_IDLE_MS}; at most {@link ANONYMOUS_PRUNE_CHUNKS}
+   * transactions of {@link ANONYMOUS_PRUNE_CHUNK}). A turn of the event loop between two transactions
+   * (on SQLite each holds it); session writes queued meanwhile wait for the pass. Called by the
    * registry's sweep about once a minute.
    */
   prune(): void {
     this.#flush();
     const now = this.#now();
-    this.#then(() => this.#store.pruneSessions(now));
-    this.#then(() => this.#pruneAnonymous(now - ANONYMOUS_PLAYER_IDLE_MS));
-  }
-
-  /** One bounded pass over anonymous players idle since `before` (session writes queued meanwhile wait for it). */
-  async #pruneAnonymous(before: number): Promise<void> {
-    for (let i = 0; i < ANONYMOUS_PRUNE_CHUNKS; i++) {
-      if (i > 0) await new Promise<void>((r) => setImmediate(r)); // SQLite holds the event loop per chunk: a turn between two
-      const n = await this.#store.pruneAnonymousPlayers(before, ANONYMOUS_PRUNE_CHUNK);
-      this.anonymousPlayersPruned += n;
-      if (n < ANONYMOUS_PRUNE_CHUNK) return;
-    }
+    const before = now - ANONYMOUS_PLAYER_IDLE_MS;
+    this.#then(() => pruneInChunks((l) => this.#store.pruneSessions(now, l), SESSION_PRUNE_CHUNK, Number.POSITIVE_INFINITY));
+    const count = (n: number): number => (this.anonymousPlayersPruned += n);
+    this.#then(() =>
+      pruneInChunks((l) => this.#store.pruneAnonymousPlayers(before, l), ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, count),
+    );
   }
 
   /** Save a player's position (player record). */

@@ -12,19 +12,11 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { optionInvalid } from '../errors.js';
+import { pruneRefusal } from './bounded-prune.js';
 
-/** Most players one call may delete (a pass asks for far fewer: src/net/durable-sessions.ts). */
-export const MAX_ANONYMOUS_PRUNE_LIMIT = 100_000;
-
-/** The refusal of bad arguments (`WT_ERR_OPTION_INVALID`, before any store work), or null. */
-export const anonymousPruneRefusal = (beforeMs: number, limit: number): Error | null => {
-  if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs))
-    return optionInvalid(['pruneAnonymousPlayers beforeMs must be a finite number (epoch ms)']);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ANONYMOUS_PRUNE_LIMIT)
-    return optionInvalid([`pruneAnonymousPlayers limit must be an integer 1..${MAX_ANONYMOUS_PRUNE_LIMIT}`]);
-  return null;
-};
+/** The refusal of bad arguments (`WT_ERR_OPTION_INVALID`, before any store work), or null (src/store/bounded-prune.ts). */
+export const anonymousPruneRefusal = (beforeMs: number, limit: number): Error | null =>
+  pruneRefusal('pruneAnonymousPlayers', 'beforeMs', beforeMs, limit);
 
 const CANDIDATES = `SELECT id FROM players WHERE substr(id, 1, 2) = 'g:' AND updated_at < ?
   AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.player_id = players.id) ORDER BY updated_at LIMIT ?`;

@@ -24,7 +24,8 @@ import { DEFAULT_RECORD_BATCH_MS } from './sqlite-record-batch.js';
 import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
 import { anonymousPruneRefusal, pgAnonymousPrune } from './anonymous-players.js';
-import { PUT_PLAYER, PUT_SESSION, sessionValues, writeSessionOps } from './postgres-sessions.js';
+import { pruneRefusal } from './bounded-prune.js';
+import { insertSession, PUT_PLAYER, pruneExpiredSessions, selectPlayer, selectSession, writeSessionOps } from './postgres-sessions.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   LEDGER_READ_LIMIT,
@@ -33,7 +34,6 @@ import {
   toJsonText,
   toLedgerEntry,
   toPlayer,
-  toSession,
   toWorldConfig,
   toOperatorState,
 } from './rows.js';
@@ -289,31 +289,24 @@ export class PostgresStore implements Store {
   }
 
   getPlayer(id: string): Promise<PlayerRecord | undefined> {
-    return this.run(false, async (c) => {
-      const r = await c.query('SELECT * FROM players WHERE id = $1', [id]);
-      return r.rows.length ? toPlayer(r.rows[0] as Row) : undefined;
-    });
+    return this.run(false, (c) => selectPlayer(c, id));
   }
 
   putSession(s: SessionRecord): Promise<void> {
-    return this.run(true, async (c) => {
-      await c.query(PUT_SESSION, sessionValues(s));
-    });
+    return this.run(true, (c) => insertSession(c, s));
   }
 
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {
-    return this.run(false, async (c) => {
-      const r = await c.query('SELECT * FROM sessions WHERE token = $1 AND expires_at > $2', [token, nowMs]);
-      return r.rows.length ? toSession(r.rows[0] as Row) : undefined;
-    });
+    return this.run(false, (c) => selectSession(c, token, nowMs));
   }
 
   deleteSession(token: string): Promise<boolean> {
     return this.run(true, async (c) => ((await c.query('DELETE FROM sessions WHERE token = $1', [token])).rowCount ?? 0) > 0);
   }
 
-  pruneSessions(nowMs: number): Promise<number> {
-    return this.run(true, async (c) => (await c.query('DELETE FROM sessions WHERE expires_at <= $1', [nowMs])).rowCount ?? 0);
+  pruneSessions(nowMs: number, limit: number): Promise<number> {
+    const refused = pruneRefusal('pruneSessions', 'nowMs', nowMs, limit);
+    return refused ? Promise.reject(refused) : this.run(true, (c) => pruneExpiredSessions(c, nowMs, limit));
   }
 
   deleteWorldSessions(worldId: string): Promise<number> {

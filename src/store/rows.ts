@@ -17,6 +17,9 @@ const bytes = (v: unknown): Uint8Array => {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
 
+/** A row mapped by `to`, or undefined when there is none (a read of one record). */
+export const rowOr = <T>(row: unknown, to: (r: Row) => T): T | undefined => (row ? to(row as Row) : undefined);
+
 /** Columns of the ledger table, in the order of {@link ledgerValues}. */
 export const LEDGER_COLUMNS = [
   'world_id',

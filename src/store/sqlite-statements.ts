@@ -37,7 +37,8 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
       expires_at = excluded.expires_at, data = excluded.data`),
     getSession: p('SELECT * FROM sessions WHERE token = ? AND expires_at > ?'),
     deleteSession: p('DELETE FROM sessions WHERE token = ?'),
-    pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+    // At most `limit` expired records, oldest expiry first, through the index sessions_expires (Store.pruneSessions).
+    pruneSessions: p('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)'),
     deleteWorldSessions: p('DELETE FROM sessions WHERE world_id = ?'),
     putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),

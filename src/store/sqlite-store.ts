@@ -21,6 +21,7 @@ import { commitRecords, DEFAULT_RECORD_BATCH_MS, RecordBatch } from './sqlite-re
 import { sqlitePlayerData } from './sqlite-player-data.js';
 import { sqliteLedgerReads } from './sqlite-ledger-reads.js';
 import { anonymousPruneRefusal, sqliteAnonymousPrune } from './anonymous-players.js';
+import { pruneRefusal } from './bounded-prune.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
   checkToken,
@@ -29,6 +30,7 @@ import {
   toCheckpoint,
   toJsonText,
   toLedgerEntry,
+  rowOr,
   toPlayer,
   toSession,
   toWorldConfig,
@@ -294,10 +296,7 @@ export class SqliteStore implements Store {
   }
 
   getPlayer(id: string): Promise<PlayerRecord | undefined> {
-    return this.run(false, () => {
-      const row = this.stmt.getPlayer!.get(id) as Row | undefined;
-      return row ? toPlayer(row) : undefined;
-    });
+    return this.run(false, () => rowOr(this.stmt.getPlayer!.get(id), toPlayer));
   }
 
   putSession(s: SessionRecord): Promise<void> {
@@ -308,18 +307,16 @@ export class SqliteStore implements Store {
   }
 
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined> {
-    return this.run(false, () => {
-      const row = this.stmt.getSession!.get(token, nowMs) as Row | undefined;
-      return row ? toSession(row) : undefined;
-    });
+    return this.run(false, () => rowOr(this.stmt.getSession!.get(token, nowMs), toSession));
   }
 
   deleteSession(token: string): Promise<boolean> {
     return this.run(true, () => this.stmt.deleteSession!.run(token).changes > 0);
   }
 
-  pruneSessions(nowMs: number): Promise<number> {
-    return this.run(true, () => this.stmt.pruneSessions!.run(nowMs).changes);
+  pruneSessions(nowMs: number, limit: number): Promise<number> {
+    const refused = pruneRefusal('pruneSessions', 'nowMs', nowMs, limit);
+    return refused ? Promise.reject(refused) : this.run(true, () => this.stmt.pruneSessions!.run(nowMs, limit).changes);
   }
 
   deleteWorldSessions(worldId: string): Promise<number> {

@@ -326,8 +326,8 @@ export interface Store {
   getSession(token: string, nowMs: number): Promise<SessionRecord | undefined>;
   /** Delete one session; true when it existed. */
   deleteSession(token: string): Promise<boolean>;
-  /** Delete sessions expired at `nowMs`; returns how many. */
-  pruneSessions(nowMs: number): Promise<number>;
+  /** Delete at most `limit` (1..100,000) sessions expired at `nowMs`, oldest expiry first, in one transaction; returns how many. */
+  pruneSessions(nowMs: number, limit: number): Promise<number>;
   /** Delete every session of world `worldId` (the world was deleted); returns how many. */
   deleteWorldSessions(worldId: string): Promise<number>;
   /**

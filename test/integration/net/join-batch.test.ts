@@ -38,9 +38,9 @@ const spied = (real: Store): { store: Store; batches: SessionWrite[][]; prunes: 
     batches.push([...ops]);
     return real.writeSessions(ops);
   };
-  spy.pruneSessions = (now) => {
+  spy.pruneSessions = (now, limit) => {
     prunes++;
-    return real.pruneSessions(now);
+    return real.pruneSessions(now, limit);
   };
   return { store: spy, batches, prunes: () => prunes };
 };

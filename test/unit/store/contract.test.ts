@@ -320,7 +320,7 @@ for (const { factory, name } of factories) {
       expect(await store.getSession('t2', now)).toBeUndefined();
       await store.putSession({ token: 't1', playerId: 'p1', worldId: 'w2', expiresAt: now + 5000, data: {} });
       expect((await store.getSession('t1', now + 2000))?.worldId).toBe('w2');
-      expect(await store.pruneSessions(now)).toBe(1);
+      expect(await store.pruneSessions(now, 10)).toBe(1);
       expect(await store.deleteSession('t1')).toBe(true);
       expect(await store.deleteSession('t1')).toBe(false);
       expect(await store.getSession('t1', now)).toBeUndefined();

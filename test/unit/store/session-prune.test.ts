@@ -1,0 +1,103 @@
+/**
+ * Expired session records are pruned in bounded transactions (docs/DURABILITY.md "Players and
+ * sessions", the session sweep), over a real SQLite file and a real PostgreSQL: `Store.pruneSessions`
+ * deletes at most `limit` expired records, oldest expiry first, and never a live one; the durable
+ * sessions' sweep runs such transactions until none is left, a turn of the event loop between two
+ * (on SQLite one unbounded DELETE held the event loop — every world's step, every socket — for its
+ * whole length). Bad arguments are refused with a code and delete nothing.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DurableSessions, SESSION_PRUNE_CHUNK } from '../../../src/net/durable-sessions.js';
+import type { SessionWrite, Store } from '../../../src/store/types.js';
+import { codeOf } from '../../helpers/code-of.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+
+const factories = await sqliteAndPostgres('session prune');
+
+const NOW = 5_000_000;
+
+/** `expired` records expired at NOW (expiry NOW - expired + i: token e<i> has the i-th oldest) and `live` records. */
+const seed = async (store: Store, expired: number, live: number): Promise<void> => {
+  const ops: SessionWrite[] = [];
+  const rec = (token: string, expiresAt: number): SessionWrite => ({
+    kind: 'session',
+    record: { token, playerId: `t:${token}`, worldId: 'w', expiresAt, data: {} },
+  });
+  for (let i = 0; i < expired; i++) ops.push(rec(`e${String(i).padStart(6, '0')}`, NOW - expired + i));
+  for (let i = 0; i < live; i++) ops.push(rec(`live${i}`, NOW + 1 + i));
+  await store.writeSessions(ops);
+};
+
+const tokens = async (h: StoreHandle): Promise<string[]> =>
+  (await h.query('SELECT token FROM sessions')).map((r) => String(r.token)).sort();
+
+for (const { factory, name } of factories) {
+  describe.skipIf(!factory)(`session prune: ${name}`, () => {
+    let handle: StoreHandle;
+    let store: Store;
+
+    beforeEach(async () => {
+      handle = await factory!.create();
+      store = await handle.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await handle.dispose();
+    });
+
+    it('the store method deletes at most `limit` expired records, oldest first; live ones stay; bad arguments refused', async () => {
+      await seed(store, 2007, 5);
+      expect(await store.pruneSessions(NOW, 2000)).toBe(2000);
+      // The 7 left are the latest expiries (e002000..e002006).
+      expect(await tokens(handle)).toEqual([
+        ...Array.from({ length: 7 }, (_, i) => `e${String(2000 + i).padStart(6, '0')}`),
+        ...Array.from({ length: 5 }, (_, i) => `live${i}`),
+      ]);
+      expect(await store.pruneSessions(NOW, 2000)).toBe(7);
+      expect(await store.pruneSessions(NOW, 2000)).toBe(0);
+      expect(await tokens(handle)).toEqual(Array.from({ length: 5 }, (_, i) => `live${i}`));
+      for (const [now, limit] of [
+        [Number.NaN, 10],
+        [Number.POSITIVE_INFINITY, 10],
+        [NOW + 10, 0],
+        [NOW + 10, 1.5],
+        [NOW + 10, -1],
+        [NOW + 10, 100_001],
+      ] as const)
+        expect(await codeOf(store.pruneSessions(now, limit))).toBe('WT_ERR_OPTION_INVALID');
+      expect((await tokens(handle)).length).toBe(5);
+    });
+
+    it('the sweep clears every expired record over several transactions, a turn of the event loop between two', async () => {
+      await seed(store, 2 * SESSION_PRUNE_CHUNK + 7, 3);
+      // Each transaction noted with its limit and whether a turn of the event loop passed since the one before.
+      const calls: Array<{ limit: number; yielded: boolean }> = [];
+      let turned = true;
+      const spy: Store = Object.create(store) as Store;
+      spy.pruneSessions = (now, limit) => {
+        calls.push({ limit, yielded: turned });
+        turned = false;
+        setImmediate(() => {
+          turned = true;
+        });
+        return store.pruneSessions(now, limit);
+      };
+      const errors: unknown[] = [];
+      const ds = new DurableSessions(
+        spy,
+        () => 60,
+        (err) => errors.push(err),
+        () => NOW,
+      );
+      ds.prune();
+      await ds.settled();
+      expect(errors).toEqual([]);
+      expect(calls).toEqual([
+        { limit: SESSION_PRUNE_CHUNK, yielded: true },
+        { limit: SESSION_PRUNE_CHUNK, yielded: true },
+        { limit: SESSION_PRUNE_CHUNK, yielded: true },
+      ]);
+      expect(await tokens(handle)).toEqual(['live0', 'live1', 'live2']);
+    });
+  });
+}
