@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { isWorldtickError } from '../errors.js';
+import { netConfigFieldProblems } from '../net/net-config.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import { resolveWorldPhysics } from '../physics/physics-world.js';
@@ -146,8 +147,13 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       continue;
     }
     if (k === 'net') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.net = raw;
-      else problems.push('config file: net must be an object of game-server settings');
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        // Each field here, with the file's other problems; the relations between fields where the
+        // game's own `net` defaults are merged under the block (the game server's resolveNetConfig).
+        const p = netConfigFieldProblems(raw);
+        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+        else out.net = raw;
+      } else problems.push('config file: net must be an object of game-server settings');
       continue;
     }
     const key = KEY_ALIASES.get(k) ?? k;
