@@ -7,6 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { isWorldtickError } from '../errors.js';
+import { createCatalogue } from '../ledger/catalogue.js';
+import { parseLedgerOptions } from '../ledger/ledger-options.js';
 import { netConfigFieldProblems } from '../net/net-config.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
@@ -115,8 +117,17 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       continue;
     }
     if (k === 'ledger') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.ledger = raw;
-      else problems.push('config file: ledger must be an object of ledger settings');
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        // Checked here (the catalogue too), so a bad block is listed with the file's other problems
+        // rather than refused once the runtime's services have started.
+        const cat = (raw as Record<string, unknown>).catalogue;
+        const p = [
+          ...problemsOf(() => parseLedgerOptions(raw)),
+          ...(cat === undefined ? [] : problemsOf(() => createCatalogue(cat)).map((m) => `ledger.catalogue: ${m}`)),
+        ];
+        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+        else out.ledger = raw;
+      } else problems.push('config file: ledger must be an object of ledger settings');
       continue;
     }
     if (k === 'playerData') {

@@ -81,6 +81,16 @@ describe('typos in options', () => {
       'config file: net.interestRadius must be a number between 0 and 10000000 (got number -5)',
       expect.stringMatching(/^config file: net\.maxStrikes must be an integer /),
     ]);
+    // So is a bad `ledger` block, its catalogue included (it used to be refused after the runtime had
+    // started its services, `invalid item catalogue: items must be an array`, naming neither the file
+    // nor the block).
+    const ledger = join(dir, 'ledger.json');
+    writeFileSync(ledger, JSON.stringify({ portt: 1, ledger: { catalogue: 'x', flushDelayMs: -1 } }));
+    expect(problemsOf(['--config', ledger])).toEqual([
+      'config file: portt is not a known option (did you mean port?)',
+      'config file: ledger.flushDelayMs must be a number between 0 and 1000',
+      'config file: ledger.catalogue: items must be an array',
+    ]);
     // Relations between net fields are checked where the game's own `net` defaults are merged under
     // the file's: a field the game sets may make the file's value valid.
     const rel = join(dir, 'net-rel.json');
