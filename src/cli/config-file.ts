@@ -29,6 +29,9 @@ const problemsOf = (check: () => unknown): string[] => {
   }
 };
 
+/** The blocks a config file may carry besides the options (README's `--config` row names each). */
+export const CONFIG_BLOCKS: readonly string[] = ['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig'];
+
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
@@ -170,17 +173,7 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     const key = KEY_ALIASES.get(k) ?? k;
     const spec = SPECS_BY_KEY.get(key);
     if (!spec || k === 'config' || k === 'help' || k === 'version') {
-      const keys = [
-        ...SPECS_BY_KEY.keys(),
-        ...KEY_ALIASES.keys(),
-        'scheduler',
-        'net',
-        'periodic',
-        'ledger',
-        'playerData',
-        'tierZones',
-        'physicsConfig',
-      ];
+      const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), ...CONFIG_BLOCKS];
       problems.push(
         `config file: ${k} is not a known option${didYouMean(
           k,
