@@ -212,7 +212,8 @@ const reportStartFailure = (logger: Logger, err: unknown): never => {
   if (isWorldtickError(err, ErrorCode.OPTION_INVALID) || isWorldtickError(err, ErrorCode.CONFIG_INVALID))
     return refuseOptions((err.details as { problems?: string[] } | undefined)?.problems ?? [err.message]);
   if (isWorldtickError(err)) {
-    logger.fatal({ code: err.code, details: err.details }, err.message);
+    // With a cause (a game hook's own error), the error with its stack and cause's: where to look.
+    logger.fatal({ code: err.code, details: err.details, ...(err.cause === undefined ? {} : { err }) }, err.message);
     process.stderr.write(`worldtick: ${err.message}\n`);
     process.exit(2);
   }

@@ -8,7 +8,7 @@ import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
 import type { Store } from '../../components/alloc.js';
 import { mergeDeep } from '../config/schema.js';
-import { optionInvalid } from '../errors.js';
+import { gameHookFailed, optionInvalid } from '../errors.js';
 import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
@@ -73,6 +73,15 @@ export interface GameWorldOptions {
   logger?: Logger;
 }
 
+/** Run a game's world hook; a throw becomes `WT_ERR_GAME_HOOK_FAILED` naming the hook, the game and the world. */
+const runWorldHook = (game: GameDefinition, hook: 'populate' | 'onWorldCreated', world: SimWorld, run: () => void): void => {
+  try {
+    run();
+  } catch (err) {
+    throw gameHookFailed(game.name, hook, world.id, err);
+  }
+};
+
 /**
  * Create a world of `game` and populate it. With `env` (a runtime serving the world), modules'
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
@@ -99,9 +108,9 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };
   for (const m of game.modules) m.populate?.(world, setup);
-  hooks.populate?.(world, setup);
+  runWorldHook(game, 'populate', world, () => hooks.populate?.(world, setup));
   if (env) attachGameWorld(game, world, env);
-  hooks.onWorldCreated?.(world);
+  runWorldHook(game, 'onWorldCreated', world, () => hooks.onWorldCreated?.(world));
   return world;
 };
 
