@@ -8,7 +8,7 @@ import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
 import type { Store } from '../../components/alloc.js';
 import { mergeDeep } from '../config/schema.js';
-import { gameHookFailed, optionInvalid } from '../errors.js';
+import { ErrorCode, gameHookFailed, optionInvalid, WorldtickError } from '../errors.js';
 import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
@@ -276,7 +276,11 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
  * nothing removed. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead id.
  */
 export const despawn = (world: SimWorld, eid: number): void => {
-  if (entityExists(world, eid) && bitecsHasComponent(world, eid, world.stores.Player))
+  if (!entityExists(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `despawn: entity ${eid} does not exist in world ${world.id}`, {
+      details: { eid },
+    });
+  if (bitecsHasComponent(world, eid, world.stores.Player))
     throw optionInvalid([
       `despawn: entity ${eid} is a player: players are removed by the engine when their session ends ` +
         '(take one out of play with setSpectator, or in your own components)',
