@@ -6,6 +6,7 @@
 import { relative } from 'node:path';
 import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption } from '../cli/option-schema.js';
+import { didYouMean } from '../cli/did-you-mean.js';
 import { OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
@@ -128,7 +129,8 @@ const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partia
     }
     const spec = OPTION_SPECS.find((s) => s.key === key);
     if (!spec) {
-      problems.push(`options.${key} is not a server option (see npm start -- --help; config blocks: ${[...BLOCK_KEYS].join(', ')})`);
+      const hint = didYouMean(key, [...OPTION_SPECS.map((s) => s.key), ...BLOCK_KEYS]);
+      problems.push(`options.${key} is not a server option${hint} (see npm start -- --help; config blocks: ${[...BLOCK_KEYS].join(', ')})`);
       continue;
     }
     const v = coerceOption(spec, value, `options.${key}`, problems);
