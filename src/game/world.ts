@@ -73,8 +73,13 @@ export interface GameWorldOptions {
   logger?: Logger;
 }
 
-/** Run a game's world hook; a throw becomes `WT_ERR_GAME_HOOK_FAILED` naming the hook, the game and the world. */
-const runWorldHook = (game: GameDefinition, hook: 'populate' | 'onWorldCreated', world: SimWorld, run: () => void): void => {
+/** Run a game's hook; a throw becomes `WT_ERR_GAME_HOOK_FAILED` naming the hook, the game and the world. */
+const runWorldHook = (
+  game: GameDefinition,
+  hook: 'populate' | 'onWorldCreated' | 'onPlayerJoined' | 'onPlayerLeft',
+  world: SimWorld,
+  run: () => void,
+): void => {
   try {
     run();
   } catch (err) {
@@ -179,11 +184,16 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
     outbox: createGameOutbox(),
     replicated: kinds.size ? createReplicationTable(world.capacity, kinds) : null,
+    // A throw names the hook (WT_ERR_GAME_HOOK_FAILED); ingest counts it and the step log says it.
     onPlayerJoined: hooks.onPlayerJoined
-      ? (p, resumed, cls) => hooks.onPlayerJoined!(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' })
+      ? (p, resumed, cls) =>
+          runWorldHook(game, 'onPlayerJoined', world, () =>
+            hooks.onPlayerJoined?.(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' }),
+          )
       : null,
     onPlayerLeft: hooks.onPlayerLeft
-      ? (p, parked, kicked, consented) => hooks.onPlayerLeft!(world, p, { parked, kicked, consented })
+      ? (p, parked, kicked, consented) =>
+          runWorldHook(game, 'onPlayerLeft', world, () => hooks.onPlayerLeft?.(world, p, { parked, kicked, consented }))
       : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
     timers: createTimerState(
