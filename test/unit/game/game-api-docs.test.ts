@@ -4,7 +4,7 @@
  * and README import or list exist; the page's first example, "A game in five minutes", runs as
  * written (imported from a file of its own, `'worldtick'` pointed at src/index.ts).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as client from '../../../src/client/index.js';
@@ -62,6 +62,16 @@ describe('docs/GAME-API.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('README\'s layout and the page\'s "The examples" name every example game', () => {
+    const examples = readdirSync(new URL('../../../examples/', import.meta.url), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    const layout = readme.split('\n').find((l) => l.startsWith('- `examples/` —')) ?? '';
+    const section = page.slice(page.indexOf('## The examples'));
+    expect(examples.filter((e) => !layout.includes(`\`${e}\``))).toEqual([]);
+    expect(examples.filter((e) => !section.includes(`\`examples/${e}`))).toEqual([]);
   });
 
   it('lists LIFE_SIM_SYSTEMS as the module defines them', () => {
