@@ -270,9 +270,7 @@ export class WorldtickClient {
         reject(err);
       };
       const closed = (d: CloseDetails): void => fail(closedWhileWaiting(d, what));
-      const timer = setTimeout(() => {
-        fail(timedOut(timeoutMs, what));
-      }, timeoutMs);
+      const timer = setTimeout(() => fail(timedOut(timeoutMs, what)), timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
         done();
