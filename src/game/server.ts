@@ -142,8 +142,8 @@ const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partia
 
 /**
  * Start a server running `game`: its default world "1" and worlds created through the admin API
- * are worlds of the game. Throws coded errors on bad options (`WT_ERR_OPTION_INVALID`) or a busy
- * port (`WT_ERR_PORT_IN_USE`).
+ * are worlds of the game. Throws coded errors on bad options (`WT_ERR_OPTION_INVALID`), a busy
+ * port (`WT_ERR_PORT_IN_USE`) or a throwing `populate` / `onWorldCreated` (`WT_ERR_GAME_HOOK_FAILED`).
  */
 export const startServer = async (game: GameDefinition, o: StartServerOptions = {}): Promise<RunningServer> => {
   const options = resolveServerOptions(game, o);
