@@ -263,6 +263,14 @@ export const ErrorCode = {
    * target (exit 2) unless `--accept-source-mismatches` is given; then it copies and lists them.
    */
   STORE_COPY_SOURCE_MISMATCH: 'WT_ERR_STORE_COPY_SOURCE_MISMATCH',
+  /**
+   * A game's hook threw (`details.game`, `details.hook`, `details.worldId`; the game's error is the
+   * `cause`). `populate` / `onWorldCreated` while a world was built: nothing of the world is kept — a
+   * server's start fails (exit 2, the message on stderr), `worlds.create` rejects with it, the admin
+   * API's create answers 500. `onPlayerJoined` / `onPlayerLeft`: counted and logged at warn (ingest
+   * `applyErrors`), the join or leave applies all the same.
+   */
+  GAME_HOOK_FAILED: 'WT_ERR_GAME_HOOK_FAILED',
 } as const;
 
 /** Union of every error code string. */

@@ -83,6 +83,14 @@ export const systemFailed = (worldId: string, system: string, step: number, caus
     { cause, details: { worldId, system, step } },
   );
 
+/** A game's world hook (`populate`, `onWorldCreated`) threw while world `worldId` was built. */
+export const gameHookFailed = (game: string, hook: string, worldId: string, cause: unknown): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.GAME_HOOK_FAILED,
+    `game ${game}'s ${hook} hook threw for world ${worldId}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause, details: { game, hook, worldId } },
+  );
+
 /** A bounded queue refused an item. */
 export const queueFull = (what: string, capacity: number): WorldtickError =>
   new WorldtickError(ErrorCode.QUEUE_FULL, `${what} is full (capacity ${capacity})`, {

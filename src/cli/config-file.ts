@@ -7,6 +7,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { isWorldtickError } from '../errors.js';
+import { createCatalogue } from '../ledger/catalogue.js';
+import { parseLedgerOptions } from '../ledger/ledger-options.js';
+import { netConfigFieldProblems } from '../net/net-config.js';
 import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
 import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
 import { resolveWorldPhysics } from '../physics/physics-world.js';
@@ -25,6 +28,9 @@ const problemsOf = (check: () => unknown): string[] => {
     return (err.details as { problems?: string[] } | undefined)?.problems ?? [err.message];
   }
 };
+
+/** The blocks a config file may carry besides the options (README's `--config` row names each). */
+export const CONFIG_BLOCKS: readonly string[] = ['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig'];
 
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -114,8 +120,17 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       continue;
     }
     if (k === 'ledger') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.ledger = raw;
-      else problems.push('config file: ledger must be an object of ledger settings');
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        // Checked here (the catalogue too), so a bad block is listed with the file's other problems
+        // rather than refused once the runtime's services have started.
+        const cat = (raw as Record<string, unknown>).catalogue;
+        const p = [
+          ...problemsOf(() => parseLedgerOptions(raw)),
+          ...(cat === undefined ? [] : problemsOf(() => createCatalogue(cat)).map((m) => `ledger.catalogue: ${m}`)),
+        ];
+        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+        else out.ledger = raw;
+      } else problems.push('config file: ledger must be an object of ledger settings');
       continue;
     }
     if (k === 'playerData') {
@@ -146,24 +161,19 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
       continue;
     }
     if (k === 'net') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) out.net = raw;
-      else problems.push('config file: net must be an object of game-server settings');
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+        // Each field here, with the file's other problems; the relations between fields where the
+        // game's own `net` defaults are merged under the block (the game server's resolveNetConfig).
+        const p = netConfigFieldProblems(raw);
+        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
+        else out.net = raw;
+      } else problems.push('config file: net must be an object of game-server settings');
       continue;
     }
     const key = KEY_ALIASES.get(k) ?? k;
     const spec = SPECS_BY_KEY.get(key);
     if (!spec || k === 'config' || k === 'help' || k === 'version') {
-      const keys = [
-        ...SPECS_BY_KEY.keys(),
-        ...KEY_ALIASES.keys(),
-        'scheduler',
-        'net',
-        'periodic',
-        'ledger',
-        'playerData',
-        'tierZones',
-        'physicsConfig',
-      ];
+      const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), ...CONFIG_BLOCKS];
       problems.push(
         `config file: ${k} is not a known option${didYouMean(
           k,

@@ -20,9 +20,10 @@ const distance = (a: string, b: string): number => {
 
 /**
  * The known name closest to `name` if within max(2, a third of its length) edits (or `name` is a
- * prefix of it), formatted as ` (did you mean X?)`; else the empty string.
+ * prefix of it), formatted as ` (did you mean X?)` (`prefix` before X: `--` for a flag); else the
+ * empty string.
  */
-export const didYouMean = (name: string, known: Iterable<string>): string => {
+export const didYouMean = (name: string, known: Iterable<string>, prefix = ''): string => {
   let best = '';
   let bestD = Number.POSITIVE_INFINITY;
   for (const k of known) {
@@ -32,5 +33,5 @@ export const didYouMean = (name: string, known: Iterable<string>): string => {
       best = k;
     }
   }
-  return best && bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${best}?)` : '';
+  return best && bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${prefix}${best}?)` : '';
 };

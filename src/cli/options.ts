@@ -58,12 +58,7 @@ export const parseOptionSources = (
     const flag = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = SPECS_BY_FLAG.get(flag);
     if (!spec) {
-      problems.push(
-        `unknown option --${flag}${didYouMean(
-          flag,
-          [...SPECS_BY_FLAG.keys()].map((f) => f),
-        )} (see --help)`,
-      );
+      problems.push(`unknown option --${flag}${didYouMean(flag, SPECS_BY_FLAG.keys(), '--')} (see --help)`);
       continue;
     }
     let raw: unknown;

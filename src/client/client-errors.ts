@@ -20,15 +20,15 @@ export const connectFailed = (url: string, reason: string): WorldtickError =>
 export const closedBeforeOpen = (code: number, d: CloseDetails): WorldtickError =>
   new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed before open (${code})`, { details: d });
 
-/** A wait ended because the socket closed. */
-export const closedWhileWaiting = (d: CloseDetails): WorldtickError => {
+/** A wait for `what` (`the txResult of purchase "k"`; default `a message`) ended because the socket closed. */
+export const closedWhileWaiting = (d: CloseDetails, what = 'a message'): WorldtickError => {
   const why = d.closeReason === '' ? '' : `: ${d.closeReason}`;
-  return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for a message`, { details: d });
+  return new WorldtickError(ErrorCode.CLIENT_CLOSED, `closed (${d.closeCode}${why}) while waiting for ${what}`, { details: d });
 };
 
-/** A wait ran out its time on an open socket. */
-export const timedOut = (timeoutMs: number): WorldtickError =>
-  new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for a message`, { details: { timeoutMs } });
+/** A wait for `what` (default `a message`) ran out its time on an open socket. */
+export const timedOut = (timeoutMs: number, what = 'a message'): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for ${what}`, { details: { timeoutMs } });
 
 /** The server refused the hello (`wireCode` null: too many redirects). */
 export const joinRefused = (wireCode: string | null, message: string): WorldtickError =>

@@ -62,7 +62,7 @@ export class WorldtickClient {
   readonly #viewListeners = new Set<Listener<ViewChange>>();
   readonly #closeWaiters = new Set<() => void>();
   /** The pending waits' rejecters: a close ends them all at once. */
-  readonly #pending = new Set<(err: WorldtickError) => void>();
+  readonly #pending = new Set<(d: CloseDetails) => void>();
   /** What `close()` asked of the current socket, until its close event says what happened. */
   #closeAsked: CloseDetails | null = null;
   #seq = 0;
@@ -165,9 +165,10 @@ export class WorldtickClient {
       this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
       // RESUME_REFUSED is informational: the server then joins the client as a new player. NOT_JOINED
       // answers an input, purchase or game message sent before the welcome, never the hello.
-      const m = await this.waitFor(
+      const m = await this.#wait(
         (x) => x.type === 16 || (x.type === 20 && x.code !== 'RESUME_REFUSED' && x.code !== 'NOT_JOINED') || x.type === 23,
         timeoutMs,
+        `the welcome to world ${JSON.stringify(worldId)}`,
       );
       if (m.type === 20) throw joinRefused(m.code, m.message);
       if (m.type !== 23) return m as WelcomeMsg;
@@ -183,7 +184,7 @@ export class WorldtickClient {
 
   /** Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry it after a disconnect or TX_UNAVAILABLE): its txResult. */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
-    const wait = this.waitFor((m) => m.type === 21 && m.key === key, timeoutMs);
+    const wait = this.#wait((m) => m.type === 21 && m.key === key, timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
     return (await wait) as TxResultMsg;
   }
@@ -209,7 +210,7 @@ export class WorldtickClient {
   async ping(timeoutMs = 5000): Promise<number> {
     const t = this.#now();
     this.sendFrame(pingFrame(t));
-    await this.waitFor((m) => m.type === 19 && m.clientTime === t, timeoutMs);
+    await this.#wait((m) => m.type === 19 && m.clientTime === t, timeoutMs, 'the pong of a ping');
     return this.#now() - t;
   }
 
@@ -246,32 +247,36 @@ export class WorldtickClient {
    * `details.closeReason` — for a wait started while the server is closing the socket, the server's. A socket left behind by a redirect does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
+    return this.#wait(pred, timeoutMs, 'a message');
+  }
+
+  /** {@link waitFor}, its errors naming `what` it waited for (`the txResult of purchase "k"`). */
+  #wait(pred: (m: ServerMsg) => boolean, timeoutMs: number, what: string): Promise<ServerMsg> {
     return new Promise((resolve, reject) => {
       // Closed, or closing because we asked: at once. Closing because the server sent its close frame
       // (CLOSING until the handshake ends): the close event ends the wait with the server's code.
       const state = this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3);
       if (state === 3 || (state === 2 && this.#closeAsked !== null)) {
-        reject(closedWhileWaiting(this.#closeDetails()));
+        reject(closedWhileWaiting(this.#closeDetails(), what));
         return;
       }
       const done = (): void => {
         clearTimeout(timer);
         off();
-        this.#pending.delete(fail);
+        this.#pending.delete(closed);
       };
       const fail = (err: WorldtickError): void => {
         done();
         reject(err);
       };
-      const timer = setTimeout(() => {
-        fail(timedOut(timeoutMs));
-      }, timeoutMs);
+      const closed = (d: CloseDetails): void => fail(closedWhileWaiting(d, what));
+      const timer = setTimeout(() => fail(timedOut(timeoutMs, what)), timeoutMs);
       const off = this.on((m) => {
         if (!pred(m)) return;
         done();
         resolve(m);
       });
-      this.#pending.add(fail);
+      this.#pending.add(closed);
     });
   }
 
@@ -279,7 +284,7 @@ export class WorldtickClient {
   waitForStep(step: number, timeoutMs = 5000): Promise<ServerMsg> {
     if (this.lastSnapshot && this.lastSnapshot.step >= step) return Promise.resolve(this.lastSnapshot);
     if (this.lastRegion && this.lastRegion.step >= step) return Promise.resolve(this.lastRegion);
-    return this.waitFor((m) => (m.type === 17 || m.type === 24) && m.step >= step, timeoutMs);
+    return this.#wait((m) => (m.type === 17 || m.type === 24) && m.step >= step, timeoutMs, `a snapshot of step ${step} or later`);
   }
 
   /**
@@ -368,11 +373,9 @@ export class WorldtickClient {
     this.#ended({ closeCode: 1006, closeReason: reason });
   }
 
-  /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error. */
+  /** End every pending wait with a `WT_ERR_CLIENT_CLOSED` error (naming what each waited for). */
   #failPending(d = this.#closeDetails()): void {
-    if (this.#pending.size === 0) return;
-    const err = closedWhileWaiting(d);
-    for (const fail of [...this.#pending]) fail(err);
+    for (const closed of [...this.#pending]) closed(d);
   }
 
   #onMessage(data: unknown): void {

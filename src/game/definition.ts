@@ -22,6 +22,7 @@ import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
 import { unknownGameKeys } from './option-keys.js';
+import { gameDefaultsProblems } from './game-defaults.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -300,6 +301,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   if (w.npcs !== undefined && (!Number.isInteger(w.npcs) || w.npcs < 0 || w.npcs > 50_000_000))
     problems.push('world.npcs must be an integer between 0 and 50000000');
   if (w.physics !== undefined && w.physics !== 'on' && w.physics !== 'off') problems.push('world.physics must be "on" or "off"');
+  problems.push(...gameDefaultsProblems(opts.net, w.config));
   const modules = opts.modules ?? [];
   const components = opts.components ?? [];
   const seen = new Set<string>();

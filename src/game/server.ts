@@ -6,6 +6,7 @@
 import { relative } from 'node:path';
 import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption } from '../cli/option-schema.js';
+import { didYouMean } from '../cli/did-you-mean.js';
 import { OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { readBuildInfo } from '../admin/build-info.js';
@@ -128,7 +129,8 @@ const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partia
     }
     const spec = OPTION_SPECS.find((s) => s.key === key);
     if (!spec) {
-      problems.push(`options.${key} is not a server option (see npm start -- --help; config blocks: ${[...BLOCK_KEYS].join(', ')})`);
+      const hint = didYouMean(key, [...OPTION_SPECS.map((s) => s.key), ...BLOCK_KEYS]);
+      problems.push(`options.${key} is not a server option${hint} (see npm start -- --help; config blocks: ${[...BLOCK_KEYS].join(', ')})`);
       continue;
     }
     const v = coerceOption(spec, value, `options.${key}`, problems);
@@ -140,8 +142,8 @@ const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partia
 
 /**
  * Start a server running `game`: its default world "1" and worlds created through the admin API
- * are worlds of the game. Throws coded errors on bad options (`WT_ERR_OPTION_INVALID`) or a busy
- * port (`WT_ERR_PORT_IN_USE`).
+ * are worlds of the game. Throws coded errors on bad options (`WT_ERR_OPTION_INVALID`), a busy
+ * port (`WT_ERR_PORT_IN_USE`) or a throwing `populate` / `onWorldCreated` (`WT_ERR_GAME_HOOK_FAILED`).
  */
 export const startServer = async (game: GameDefinition, o: StartServerOptions = {}): Promise<RunningServer> => {
   const options = resolveServerOptions(game, o);
@@ -212,7 +214,8 @@ const reportStartFailure = (logger: Logger, err: unknown): never => {
   if (isWorldtickError(err, ErrorCode.OPTION_INVALID) || isWorldtickError(err, ErrorCode.CONFIG_INVALID))
     return refuseOptions((err.details as { problems?: string[] } | undefined)?.problems ?? [err.message]);
   if (isWorldtickError(err)) {
-    logger.fatal({ code: err.code, details: err.details }, err.message);
+    // With a cause (a game hook's own error), the error with its stack and cause's: where to look.
+    logger.fatal({ code: err.code, details: err.details, ...(err.cause === undefined ? {} : { err }) }, err.message);
     process.stderr.write(`worldtick: ${err.message}\n`);
     process.exit(2);
   }

@@ -8,7 +8,7 @@ import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
 import type { Store } from '../../components/alloc.js';
 import { mergeDeep } from '../config/schema.js';
-import { optionInvalid } from '../errors.js';
+import { ErrorCode, gameHookFailed, optionInvalid, WorldtickError } from '../errors.js';
 import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
@@ -73,6 +73,20 @@ export interface GameWorldOptions {
   logger?: Logger;
 }
 
+/** Run a game's hook; a throw becomes `WT_ERR_GAME_HOOK_FAILED` naming the hook, the game and the world. */
+const runWorldHook = (
+  game: GameDefinition,
+  hook: 'populate' | 'onWorldCreated' | 'onPlayerJoined' | 'onPlayerLeft',
+  world: SimWorld,
+  run: () => void,
+): void => {
+  try {
+    run();
+  } catch (err) {
+    throw gameHookFailed(game.name, hook, world.id, err);
+  }
+};
+
 /**
  * Create a world of `game` and populate it. With `env` (a runtime serving the world), modules'
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
@@ -99,9 +113,9 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
   const hooks = game.hooks;
   const setup = { npcs: opts.npcs ?? 0 };
   for (const m of game.modules) m.populate?.(world, setup);
-  hooks.populate?.(world, setup);
+  runWorldHook(game, 'populate', world, () => hooks.populate?.(world, setup));
   if (env) attachGameWorld(game, world, env);
-  hooks.onWorldCreated?.(world);
+  runWorldHook(game, 'onWorldCreated', world, () => hooks.onWorldCreated?.(world));
   return world;
 };
 
@@ -170,11 +184,16 @@ export const installGame = (game: GameDefinition, world: SimWorld): void => {
     serverMessages: new Map(game.serverMessages.map((m) => [m.name, m])),
     outbox: createGameOutbox(),
     replicated: kinds.size ? createReplicationTable(world.capacity, kinds) : null,
+    // A throw names the hook (WT_ERR_GAME_HOOK_FAILED); ingest counts it and the step log says it.
     onPlayerJoined: hooks.onPlayerJoined
-      ? (p, resumed, cls) => hooks.onPlayerJoined!(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' })
+      ? (p, resumed, cls) =>
+          runWorldHook(game, 'onPlayerJoined', world, () =>
+            hooks.onPlayerJoined?.(world, p, { resumed, sessionClass: SESSION_CLASS_NAMES[cls] ?? 'player' }),
+          )
       : null,
     onPlayerLeft: hooks.onPlayerLeft
-      ? (p, parked, kicked, consented) => hooks.onPlayerLeft!(world, p, { parked, kicked, consented })
+      ? (p, parked, kicked, consented) =>
+          runWorldHook(game, 'onPlayerLeft', world, () => hooks.onPlayerLeft?.(world, p, { parked, kicked, consented }))
       : null,
     onWorldDeleted: hooks.onWorldDeleted ? () => hooks.onWorldDeleted!(world) : null,
     timers: createTimerState(
@@ -267,7 +286,11 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
  * nothing removed. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead id.
  */
 export const despawn = (world: SimWorld, eid: number): void => {
-  if (entityExists(world, eid) && bitecsHasComponent(world, eid, world.stores.Player))
+  if (!entityExists(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `despawn: entity ${eid} does not exist in world ${world.id}`, {
+      details: { eid },
+    });
+  if (bitecsHasComponent(world, eid, world.stores.Player))
     throw optionInvalid([
       `despawn: entity ${eid} is a player: players are removed by the engine when their session ends ` +
         '(take one out of play with setSpectator, or in your own components)',

@@ -321,19 +321,39 @@ export const NET_CONFIG_SPEC: ObjectSpec = {
   },
 };
 
-/** Merge `patch` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
-export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
-  // `trustedProxies` is a list, which the schema has no kind for: checked here, the rest by the schema.
+/**
+ * `patch` checked field by field (every field but `trustedProxies`, a list, which the schema has no
+ * kind for: returned for its own check): the schema's answer, and its problems plus the one bound of a
+ * single field the schema cannot say (`idleTimeoutSeconds`: 0 or 8..960).
+ */
+const resolveNetFields = (patch: unknown) => {
   const isObject = typeof patch === 'object' && patch !== null && !Array.isArray(patch);
-  const { trustedProxies = NET_DEFAULTS.trustedProxies, ...rest } = isObject ? patch : ({} as Partial<NetConfig>);
+  const { trustedProxies = NET_DEFAULTS.trustedProxies, ...rest } = isObject ? (patch as Partial<NetConfig>) : ({} as Partial<NetConfig>);
   const { trustedProxies: _, ...defaults } = NET_DEFAULTS;
   const r = resolveOptions<Omit<NetConfig, 'trustedProxies'>>(NET_CONFIG_SPEC, defaults, isObject ? rest : patch, 'net');
   const problems = r.ok ? [] : r.problems;
+  const idle = rest.idleTimeoutSeconds ?? NET_DEFAULTS.idleTimeoutSeconds;
+  if (idle > 0 && idle < 8) problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
+  return { r, problems, rest, trustedProxies };
+};
+
+/**
+ * The problems of each field of a `net` patch on its own (an unknown key, a value out of range, a bad
+ * `trustedProxies`), without the relations between fields, which depend on values merged from
+ * elsewhere (a game's `net` defaults under a config file's block): what a config file's `net` block
+ * is checked for with the file's other options. Empty when every field is valid.
+ */
+export const netConfigFieldProblems = (patch: unknown): string[] => {
+  const { problems, trustedProxies } = resolveNetFields(patch);
+  return [...problems, ...trustedProxiesProblems(trustedProxies)];
+};
+
+/** Merge `patch` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
+export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
+  const { r, problems, rest, trustedProxies } = resolveNetFields(patch);
   // Relations between fields (checked on the merged values whatever their validity, so one
   // answer lists every problem).
   const cfg = { ...NET_DEFAULTS, ...rest } as NetConfig;
-  if (cfg.idleTimeoutSeconds > 0 && cfg.idleTimeoutSeconds < 8)
-    problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
   if (cfg.viewMode === 'regions' && cfg.regionCellSize === 0 && !(cfg.interestRadius > 0))
     problems.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
   if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');

@@ -142,8 +142,10 @@ export interface WelcomeMsg {
   /** True when the resume token reattached a parked player. */
   resumed: boolean;
   /**
-   * The world's rectangle in world units (positions stay inside: an entity crossing an edge is reflected back). Element 10 on the wire,
-   * `[minX, minY, maxX, maxY]`; null when talking to a server that does not send it.
+   * The world's rectangle in world units: positions stay inside (with physics on a player stops at an
+   * edge and an NPC turns; with physics off an entity is reflected back: docs/PROTOCOL.md "World
+   * edges"). Element 10 on the wire, `[minX, minY, maxX, maxY]`; null when talking to a server that
+   * does not send it.
    */
   bounds: WelcomeBounds | null;
   /**

@@ -102,8 +102,9 @@ const stepCost = (world: SimWorld, ms: number, budgetMs: number) => ({
 export const STALL_MS = 1000;
 
 /**
- * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft`, a
- * fact's `apply`: the fact was discarded and counted (ingest `applyErrors`). Say so, with the error,
+ * A fact's apply threw this step — a game's message handler, `onPlayerJoined` / `onPlayerLeft` (its
+ * join or leave applied before or around it), a fact's `apply`: counted (ingest `applyErrors`), a
+ * message or fact discarded. Say so, with the error,
  * at most once per `interval` per world (`errors`: throws since the last line, this one included).
  */
 const logApplyError = (logger: Logger, world: SimWorld, s: WarnState, wall: number, interval: number): void => {
@@ -117,7 +118,7 @@ const logApplyError = (logger: Logger, world: SimWorld, s: WarnState, wall: numb
   s.applyError = null;
   logger.warn(
     { world: world.id, step: world.clock.step - 1, type: taken?.type, err: taken?.error, errors, applyErrorsTotal: total },
-    'game code threw in the ingest phase (a message handler, a player hook or a fact): the fact was discarded',
+    'game code threw in the ingest phase (a message handler, a player hook or a fact): a message or fact is discarded; a join or leave applies all the same',
   );
 };
 

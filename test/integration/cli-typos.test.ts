@@ -44,7 +44,7 @@ describe('typos in options', () => {
     const [code] = await once(child, 'close');
     expect(code).toBe(2);
     expect(err).not.toMatch(/\n\s+at /);
-    expect(err).toContain('unknown option --admin-prot (did you mean admin-port?)');
+    expect(err).toContain('unknown option --admin-prot (did you mean --admin-port?)');
     expect(err).toContain('unknown environment variable WORLDTICK_ADMN_TOKEN (did you mean WORLDTICK_ADMIN_TOKEN?)');
     expect(err).toContain(`config file ${join(dir, 'nope.json')} does not exist`);
     expect(existsSync(data)).toBe(false); // refused before the store was opened
@@ -72,6 +72,30 @@ describe('typos in options', () => {
     const both = join(dir, 'both.json');
     writeFileSync(both, JSON.stringify({ leaseTtl: 3, leaseTtlSeconds: 4 }));
     expect(problemsOf(['--config', both])).toEqual(['config file: leaseTtl and leaseTtlSeconds are the same option; give one']);
+    // A bad `net` field is listed with the file's other problems, prefixed like them (it used to be
+    // reported alone, once the others were fixed, after the option parse: a second round of exit 2).
+    const net = join(dir, 'net.json');
+    writeFileSync(net, JSON.stringify({ portt: 1, net: { interestRadius: -5, maxStrikes: 'x' } }));
+    expect(problemsOf(['--config', net])).toEqual([
+      'config file: portt is not a known option (did you mean port?)',
+      'config file: net.interestRadius must be a number between 0 and 10000000 (got number -5)',
+      expect.stringMatching(/^config file: net\.maxStrikes must be an integer /),
+    ]);
+    // So is a bad `ledger` block, its catalogue included (it used to be refused after the runtime had
+    // started its services, `invalid item catalogue: items must be an array`, naming neither the file
+    // nor the block).
+    const ledger = join(dir, 'ledger.json');
+    writeFileSync(ledger, JSON.stringify({ portt: 1, ledger: { catalogue: 'x', flushDelayMs: -1 } }));
+    expect(problemsOf(['--config', ledger])).toEqual([
+      'config file: portt is not a known option (did you mean port?)',
+      'config file: ledger.flushDelayMs must be a number between 0 and 1000',
+      'config file: ledger.catalogue: items must be an array',
+    ]);
+    // Relations between net fields are checked where the game's own `net` defaults are merged under
+    // the file's: a field the game sets may make the file's value valid.
+    const rel = join(dir, 'net-rel.json');
+    writeFileSync(rel, JSON.stringify({ net: { skipBufferedBytes: 1e9 } }));
+    expect(problemsOf(['--config', rel])).toEqual([]);
     // Far from every name: no suggestion.
     expect(problemsOf([], { WORLDTICK_ZZZZZZZZZZZZ: '1' })).toEqual([
       'unknown environment variable WORLDTICK_ZZZZZZZZZZZZ (see --help for the WORLDTICK_* variables)',

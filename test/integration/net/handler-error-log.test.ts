@@ -3,7 +3,8 @@
  * and said in the log: a warn line naming the ingest type (`msg:<name>`) and the error with its
  * stack, at most one per world per 10 s with the count in between. Before, the throw was only a
  * counter (`applyErrors` in the admin stats): a studio whose handler had a bug saw its message do
- * nothing, with no line to say why. Real server (startServer), real client.
+ * nothing, with no line to say why. A throwing `onPlayerJoined` is named (`WT_ERR_GAME_HOOK_FAILED`)
+ * and its player still joins. Real server (startServer), real client.
  */
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,38 @@ describe('a throwing message handler', () => {
     expect(warned).toHaveLength(1); // two throws, one line (rate-limited)
     expect(warned[0]).toMatchObject({ level: 40, world: '1', type: 'msg:boom', err: { message: 'handler bug 42' } });
     expect(warned[0].err.stack).toContain('handler bug 42');
+    c.close();
+  }, 20_000);
+
+  it('a throwing onPlayerJoined is named in the line, and the join applies all the same', async () => {
+    const { lines, logger } = jsonLogSink();
+    const game = defineGame({
+      name: 'hooky',
+      world: { npcs: 0, physics: 'off' },
+      hooks: {
+        onPlayerJoined: () => {
+          throw new Error('join hook bug');
+        },
+      },
+    });
+    server = await startServer(game, { options: { ...testServerOptions('wt-hook-log-'), logLevel: 'warn' }, logger });
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket });
+    await c.connect();
+    const w = await c.join('1', 'hook', 'hook-token');
+    await c.waitFor(() => c.view.entities.has(w.playerId), 10_000); // joined: its own snapshots hold it
+    await c.waitFor(() => lines.some((l) => l.msg?.startsWith('game code threw')), 10_000);
+    const warned = lines.find((l) => l.msg?.startsWith('game code threw'));
+    // It used to say only `type: session` and the bare error, and that "the fact was discarded".
+    expect(warned).toMatchObject({
+      level: 40,
+      type: 'session',
+      err: {
+        code: 'WT_ERR_GAME_HOOK_FAILED',
+        message: "game hooky's onPlayerJoined hook threw for world 1: join hook bug",
+        details: { game: 'hooky', hook: 'onPlayerJoined', worldId: '1' },
+      },
+    });
+    expect(warned?.msg).toContain('a join or leave applies all the same');
     c.close();
   }, 20_000);
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_BLOCKS } from '../../../src/cli/config-file.js';
 import { helpText, OPTION_SPECS, parseOptions } from '../../../src/cli/options.js';
 import { optionProblems } from '../../helpers/option-problems.js';
 
@@ -82,6 +83,9 @@ describe('server options', () => {
       const literal = /^`([^`]*)`$/.exec(row?.def ?? '')?.[1];
       if (literal !== undefined && !literal.startsWith('--')) expect(literal, o.flag).toBe(String(o.default));
     }
+    // The --config row names every block a config file may carry besides the options.
+    const configRow = section.split('\n').find((l) => l.startsWith('| `--config` |')) ?? '';
+    expect(CONFIG_BLOCKS.filter((b) => !configRow.includes(`\`${b}\``))).toEqual([]);
   });
 
   it('--data-dir / --store: defaults, env, and a bad store spec named at validation', () => {

@@ -53,7 +53,7 @@ describe('a wait started while the server closes the socket', () => {
     sock.closed(4020, 'idle');
     const err = await wait;
     expect(isWorldtickError(err, ErrorCode.CLIENT_CLOSED)).toBe(true);
-    expect((err as Error).message).toBe('closed (4020: idle) while waiting for a message');
+    expect((err as Error).message).toBe('closed (4020: idle) while waiting for a snapshot of step 7 or later');
     expect((err as { details: unknown }).details).toEqual({ closeCode: 4020, closeReason: 'idle' });
     expect(c.kicked).toBe(true);
   });

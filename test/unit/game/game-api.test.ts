@@ -198,6 +198,14 @@ describe('game worlds', () => {
     expect([hasComponent(w, only, w.stores.Position), hasComponent(w, only, w.stores.Npc)]).toEqual([true, false]);
     expect(query(w, [w.stores.Npc]).length).toBe(before);
     despawn(w, only);
+    // A second despawn names the call and the world, as addComponent does (it said only `entity 5 does not exist`).
+    expect(() => despawn(w, only)).toThrowError(
+      expect.objectContaining({
+        code: ErrorCode.ENTITY_NOT_FOUND,
+        message: `despawn: entity ${only} does not exist in world s`,
+        details: { eid: only },
+      }),
+    );
     // addComponent on a dead or invalid id is a coded error and leaves the dead row untouched.
     h.hp[e + 1] = 42;
     for (const id of [e + 1, 0, -1, 1.5, 1_000_000])
