@@ -18,9 +18,7 @@ import { boundClose, closeTimedOutReason, DEFAULT_CLOSE_TIMEOUT_MS, dropSocket }
 import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
 import { type ClientOptions, type ClientStats, createClientStats, type LatencySink } from './types.js';
 import type { WebSocketCtor, WebSocketLike } from './types.js';
-
 export type { ClientOptions, ClientStats, LatencySink, WebSocketCtor, WebSocketLike } from './types.js';
-
 type Listener<T> = (m: T) => void;
 
 /** A game client. Owns one socket. */
