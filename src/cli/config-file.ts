@@ -29,6 +29,9 @@ const problemsOf = (check: () => unknown): string[] => {
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
+/** Config-file keys that are blocks of settings, not options (README.md "Options" names each). */
+export const CONFIG_FILE_BLOCKS = ['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig'] as const;
+
 /** What a config file gave: option values by key, and the config-file-only blocks (defaults when absent). */
 export interface ConfigFileValues {
   /** Coerced option values by options key. */
@@ -153,17 +156,7 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     const key = KEY_ALIASES.get(k) ?? k;
     const spec = SPECS_BY_KEY.get(key);
     if (!spec || k === 'config' || k === 'help' || k === 'version') {
-      const keys = [
-        ...SPECS_BY_KEY.keys(),
-        ...KEY_ALIASES.keys(),
-        'scheduler',
-        'net',
-        'periodic',
-        'ledger',
-        'playerData',
-        'tierZones',
-        'physicsConfig',
-      ];
+      const keys = [...SPECS_BY_KEY.keys(), ...KEY_ALIASES.keys(), ...CONFIG_FILE_BLOCKS];
       problems.push(
         `config file: ${k} is not a known option${didYouMean(
           k,

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_FILE_BLOCKS } from '../../../src/cli/config-file.js';
 import { helpText, OPTION_SPECS, parseOptions } from '../../../src/cli/options.js';
 import { optionProblems } from '../../helpers/option-problems.js';
 
@@ -82,6 +83,12 @@ describe('server options', () => {
       const literal = /^`([^`]*)`$/.exec(row?.def ?? '')?.[1];
       if (literal !== undefined && !literal.startsWith('--')) expect(literal, o.flag).toBe(String(o.default));
     }
+  });
+
+  it("README's --config row names every config-file block", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `--config` |')) ?? '';
+    expect(CONFIG_FILE_BLOCKS.filter((b) => !row.includes(`\`${b}\``))).toEqual([]);
   });
 
   it('--data-dir / --store: defaults, env, and a bad store spec named at validation', () => {
