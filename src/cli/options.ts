@@ -60,8 +60,8 @@ export const parseOptionSources = (
     if (!spec) {
       problems.push(
         `unknown option --${flag}${didYouMean(
-          flag,
-          [...SPECS_BY_FLAG.keys()].map((f) => f),
+          `--${flag}`,
+          [...SPECS_BY_FLAG.keys()].map((f) => `--${f}`),
         )} (see --help)`,
       );
       continue;

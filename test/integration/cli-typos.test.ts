@@ -44,7 +44,7 @@ describe('typos in options', () => {
     const [code] = await once(child, 'close');
     expect(code).toBe(2);
     expect(err).not.toMatch(/\n\s+at /);
-    expect(err).toContain('unknown option --admin-prot (did you mean admin-port?)');
+    expect(err).toContain('unknown option --admin-prot (did you mean --admin-port?)');
     expect(err).toContain('unknown environment variable WORLDTICK_ADMN_TOKEN (did you mean WORLDTICK_ADMIN_TOKEN?)');
     expect(err).toContain(`config file ${join(dir, 'nope.json')} does not exist`);
     expect(existsSync(data)).toBe(false); // refused before the store was opened
