@@ -167,7 +167,7 @@ const storeOpenFailure = (err: unknown, target: ReturnType<typeof resolveStoreTa
   if (!isWorldtickError(err, ErrorCode.STORE_UNAVAILABLE) || target.kind !== 'postgres') return err;
   const where = postgresWhere(target.url);
   const sqlState = sqlStateOf(err);
-  const database = decodeURIComponent(new URL(target.url).pathname.slice(1));
+  const database = where.slice(where.indexOf('/') + 1); // as the URL spells it (no decoding that could throw here)
   // The server answered and refused: say what it refused (a missing database, a login), not that it is down.
   const hint =
     sqlState === '3D000'
